@@ -1,0 +1,98 @@
+"""Service configuration, read from environment variables.
+
+Every setting has a default that works on a laptop: a SQLite file and the local sandbox of both
+APIs. Invalid values fail at start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SANDBOX_HOST = "127.0.0.1"
+SANDBOX_FORTNOX_PORT = 8091
+SANDBOX_UPSALES_PORT = 8092
+
+
+class ConfigError(Exception):
+    """The environment holds an invalid setting; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite:///./data/upsales-fortnox.sqlite3",
+        description="SQLAlchemy URL; sqlite:///path or postgresql://user@host/db.",
+    )
+    fortnox_api_base_url: str = f"http://{SANDBOX_HOST}:{SANDBOX_FORTNOX_PORT}/3"
+    fortnox_auth_base_url: str = f"http://{SANDBOX_HOST}:{SANDBOX_FORTNOX_PORT}/oauth-v1"
+    fortnox_ws_url: str = f"ws://{SANDBOX_HOST}:{SANDBOX_FORTNOX_PORT}/topics-v1"
+    upsales_api_base_url: str = f"http://{SANDBOX_HOST}:{SANDBOX_UPSALES_PORT}/api/v2"
+    fortnox_client_id: str = "sandbox-client-id"
+    fortnox_client_secret: SecretStr = SecretStr("sandbox-client-secret")
+    secret_key: SecretStr = Field(
+        default=SecretStr("insecure-local-secret-key-change-me"),
+        description="Encrypts tokens and secrets at rest; at least 16 characters.",
+    )
+    admin_token: SecretStr = Field(
+        default=SecretStr("local-admin-token"),
+        description="Bearer token of the operator API; at least 12 characters.",
+    )
+    public_base_url: str = "http://127.0.0.1:8080"
+    upsales_return_url: str = "https://power.upsales.com/"
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    fortnox_rate_limit: int = Field(default=25, ge=1)
+    fortnox_rate_window_seconds: float = Field(default=5.0, gt=0)
+    upsales_rate_limit: int = Field(default=200, ge=1)
+    upsales_rate_window_seconds: float = Field(default=10.0, gt=0)
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_max_attempts: int = Field(default=8, ge=1)
+    job_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    job_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    worker_concurrency: int = Field(default=4, ge=1)
+    webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token_long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 12:
+            raise ValueError("must be at least 12 characters")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_supported(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, turning validation errors into one clear message."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            variable = "_".join(str(part) for part in error["loc"]).upper()
+            problems.append(f"{variable}: {error['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

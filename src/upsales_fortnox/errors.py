@@ -1,0 +1,46 @@
+"""Exceptions shared by the API clients, the sync handlers and the job worker.
+
+The worker decides what to do with a failed job from the exception's class alone: a
+:class:`RetryableError` is retried with backoff, a :class:`PermanentError` ends the job as dead,
+and :class:`ReauthorizationRequired` parks every job of the installation until it logs in again.
+"""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """Base of all errors the worker understands. ``code`` is stable and machine-readable."""
+
+    code: str = "sync_error"
+    retryable: bool = False
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class RetryableError(SyncError):
+    """A failure that may pass on its own (rate limit, 5xx, network); retry later."""
+
+    code = "retryable"
+    retryable = True
+
+    def __init__(
+        self, message: str, *, code: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class PermanentError(SyncError):
+    """A failure that retrying will not fix (refused input, missing entity, conflict)."""
+
+    code = "permanent"
+
+
+class ReauthorizationRequired(PermanentError):
+    """Fortnox refused the refresh token: a person must log in to Fortnox again."""
+
+    code = "fortnox_reauthorization_required"

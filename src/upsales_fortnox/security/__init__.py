@@ -1,0 +1,1 @@
+"""Encryption at rest, constant-time comparison and redaction of secrets."""
