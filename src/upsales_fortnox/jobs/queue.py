@@ -1,0 +1,91 @@
+"""Putting jobs on the queue, inside the caller's transaction.
+
+A job is queued at most once per (installation, kind, entity): a second request while the first
+is still queued coalesces into it (a partial unique index guards this on both SQLite and
+PostgreSQL, so concurrent webhooks cannot create two).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.db.models import JobStatus, SyncJob
+from upsales_fortnox.db.types import utcnow
+
+DEFAULT_MAX_ATTEMPTS = 8
+_QUEUED_ONLY = text("status = 'queued'")
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    job_id: int
+    created: bool
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    installation_id: uuid.UUID,
+    kind: str,
+    entity_id: str | None,
+    payload: dict[str, Any] | None = None,
+    run_after: datetime | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Enqueued:
+    """Queue a job, or return the queued one for the same entity. Does not commit.
+
+    Jobs without an ``entity_id`` (such as an initial sync) never coalesce.
+    """
+    now = utcnow()
+    values = {
+        "installation_id": installation_id,
+        "kind": kind,
+        "entity_id": entity_id,
+        "status": JobStatus.QUEUED.value,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "run_after": run_after or now,
+        "payload": payload or {},
+        "created_at": now,
+        "updated_at": now,
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(SyncJob)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["installation_id", "kind", "entity_id"], index_where=_QUEUED_ONLY
+        )
+        .returning(SyncJob.id)
+    )
+    created_id = (await session.execute(statement)).scalar_one_or_none()
+    if created_id is not None:
+        return Enqueued(job_id=created_id, created=True)
+    existing_id = await session.scalar(
+        select(SyncJob.id).where(
+            SyncJob.installation_id == installation_id,
+            SyncJob.kind == kind,
+            SyncJob.entity_id == entity_id
+            if entity_id is not None
+            else SyncJob.entity_id.is_(None),
+            SyncJob.status == JobStatus.QUEUED,
+        )
+    )
+    if existing_id is None:  # the queued job was claimed between our two statements
+        return await enqueue(
+            session,
+            installation_id=installation_id,
+            kind=kind,
+            entity_id=entity_id,
+            payload=payload,
+            run_after=run_after,
+            max_attempts=max_attempts,
+        )
+    return Enqueued(job_id=existing_id, created=False)

@@ -1,0 +1,67 @@
+"""Test databases: a fresh SQLite file per test, and one scratch PostgreSQL database per run.
+
+PostgreSQL is required: when it cannot be reached the tests that need it fail (they never skip),
+unless ``TEST_POSTGRES=off`` is set explicitly for a quick local run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from upsales_fortnox.db.base import Base
+from upsales_fortnox.db.engine import create_engine
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+POSTGRES_ENABLED = os.environ.get("TEST_POSTGRES", "on") != "off"
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def _admin_execute(statement: str) -> None:
+    connection = await asyncpg.connect(_dsn(POSTGRES_ADMIN_URL), timeout=10)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def postgres_url_for(database: str) -> str:
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+@contextmanager
+def scratch_postgres_database(prefix: str = "ufs_test") -> Iterator[str]:
+    """Create an empty PostgreSQL database for the duration of the block; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url_for(name)
+    finally:
+        asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def create_schema(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+    finally:
+        await engine.dispose()
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
