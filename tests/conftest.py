@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tests.database import (
@@ -18,7 +21,10 @@ from tests.database import (
     scratch_postgres_database,
     truncate_all,
 )
+from upsales_fortnox.app import create_app
+from upsales_fortnox.config import Settings
 from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.services import Services, build_services
 
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_ENABLED else ["sqlite"]
 
@@ -62,3 +68,37 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(engine)
+
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        admin_token=SecretStr(ADMIN_TOKEN),
+        secret_key=SecretStr("test-secret-key-0123456789abcdef"),
+    )
+
+
+@pytest.fixture
+def services(settings: Settings, engine: AsyncEngine) -> Services:
+    return build_services(settings, engine=engine)
+
+
+@pytest.fixture
+def app(services: Services) -> FastAPI:
+    return create_app(services=services)
+
+
+@pytest.fixture
+async def api_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        yield client
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}

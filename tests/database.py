@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from upsales_fortnox.db import models as _models  # noqa: F401  (registers the tables)
 from upsales_fortnox.db.base import Base
 from upsales_fortnox.db.engine import create_engine
 

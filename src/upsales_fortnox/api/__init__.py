@@ -1,0 +1,1 @@
+"""HTTP routers: health, operator API, webhooks and the Fortnox login."""

@@ -1,0 +1,31 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from upsales_fortnox.api.deps import ServicesDep
+from upsales_fortnox.api.errors import ApiError
+
+router = APIRouter(tags=["health"])
+
+
+class HealthStatus(BaseModel):
+    status: str
+
+
+@router.get("/healthz", response_model=HealthStatus, summary="The process is up")
+async def healthz() -> HealthStatus:
+    return HealthStatus(status="ok")
+
+
+@router.get("/readyz", response_model=HealthStatus, summary="The database is reachable")
+async def readyz(services: ServicesDep) -> HealthStatus:
+    try:
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ApiError(503, "database_unavailable", "the database is not reachable") from exc
+    return HealthStatus(status="ok")

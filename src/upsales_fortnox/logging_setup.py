@@ -1,0 +1,117 @@
+"""Structured logging: plain text or one JSON object a line, with secrets redacted.
+
+Log records may carry ``installation_id`` and ``job_id`` (pass them in ``extra``, or bind them for
+a block with :func:`log_context`). A redaction filter removes anything that looks like a token
+and every secret registered with :func:`register_secret`, so no secret can reach a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+_CONTEXT: ContextVar[dict[str, str]] = ContextVar("log_context", default={})  # noqa: B039
+_CONTEXT_FIELDS = ("installation_id", "job_id")
+_REDACTED = "[redacted]"
+_registered_secrets: set[str] = set()
+
+_SECRET_PATTERNS = [
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)(basic\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(
+        r"(?i)((?:access_token|refresh_token|token|apikey|api_key|client_secret|secret|"
+        r"password|authenticationKey)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"
+    ),
+    re.compile(r"(whsec_)[A-Za-z0-9_-]+"),
+]
+
+
+def register_secret(value: str | None) -> None:
+    """Make sure this exact value is never printed (short values are ignored)."""
+    if value and len(value) >= 6:
+        _registered_secrets.add(value)
+
+
+def redact(text: str) -> str:
+    for secret in _registered_secrets:
+        if secret in text:
+            text = text.replace(secret, _REDACTED)
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda match: match.group(1) + _REDACTED, text)
+    return text
+
+
+@contextmanager
+def log_context(**fields: object) -> Iterator[None]:
+    """Bind fields such as ``installation_id`` to every log record in this block."""
+    merged = {**_CONTEXT.get(), **{key: str(value) for key, value in fields.items()}}
+    token = _CONTEXT.set(merged)
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+class RedactingContextFilter(logging.Filter):
+    """Adds the bound context to each record and redacts its message and exception text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _CONTEXT.get().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        message = redact(record.getMessage())
+        record.msg, record.args = message, None
+        if record.exc_info:
+            formatter = logging.Formatter()
+            record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        document: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in _CONTEXT_FIELDS:
+            value = getattr(record, key, None)
+            if value is not None:
+                document[key] = str(value)
+        if record.exc_text:
+            document["exception"] = record.exc_text
+        return redact(json.dumps(document, ensure_ascii=False))
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = " ".join(
+            f"{key}={getattr(record, key)}"
+            for key in _CONTEXT_FIELDS
+            if getattr(record, key, None) is not None
+        )
+        return redact(f"{line} {context}" if context else line)
+
+
+def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.addFilter(RedactingContextFilter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

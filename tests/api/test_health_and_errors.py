@@ -1,0 +1,42 @@
+"""Probes, and the one JSON error shape for errors FastAPI raises itself."""
+
+from __future__ import annotations
+
+import httpx
+
+from upsales_fortnox.app import create_app
+from upsales_fortnox.config import Settings
+from upsales_fortnox.services import build_services
+
+
+async def test_healthz_and_readyz(api_client: httpx.AsyncClient) -> None:
+    assert (await api_client.get("/healthz")).json() == {"status": "ok"}
+    assert (await api_client.get("/readyz")).json() == {"status": "ok"}
+
+
+async def test_readyz_reports_an_unreachable_database() -> None:
+    settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/unreachable")
+    app = create_app(services=build_services(settings))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": {"code": "database_unavailable", "message": "the database is not reachable"}
+    }
+
+
+async def test_unknown_path_and_wrong_method_are_json(api_client: httpx.AsyncClient) -> None:
+    missing = await api_client.get("/nope")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    wrong_method = await api_client.delete("/healthz")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_openapi_is_served(api_client: httpx.AsyncClient) -> None:
+    assert (await api_client.get("/docs")).status_code == 200
+    schema = (await api_client.get("/openapi.json")).json()
+    assert "/readyz" in schema["paths"]
