@@ -1,0 +1,76 @@
+"""The Alembic migrations build exactly the models' schema, and downgrade back to nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from tests.database import POSTGRES_ENABLED, scratch_postgres_database
+from upsales_fortnox.db import migrate
+from upsales_fortnox.db.base import Base
+from upsales_fortnox.db.engine import create_engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_ENABLED else ["sqlite"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    with scratch_postgres_database("ufs_migrations") as url:
+        yield url
+
+
+def _inspect(database_url: str, reader: Any) -> Any:
+    async def run() -> Any:
+        engine = create_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(reader)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _schema_differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+def _table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def test_upgrade_head_matches_the_models_and_downgrade_removes_everything(
+    empty_database_url: str,
+) -> None:
+    migrate.upgrade(empty_database_url)
+
+    assert _inspect(empty_database_url, _schema_differences) == []
+    tables = _inspect(empty_database_url, _table_names)
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+
+    migrate.downgrade(empty_database_url, "base")
+    assert _inspect(empty_database_url, _table_names) == {"alembic_version"}
+
+
+def test_the_comparison_notices_a_schema_that_drifted(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'drift.sqlite3'}"
+    migrate.upgrade(database_url)
+
+    def drop_an_index(connection: Connection) -> None:
+        connection.exec_driver_sql("DROP INDEX ix_sync_jobs_due")
+
+    _inspect(database_url, drop_an_index)
+    differences = _inspect(database_url, _schema_differences)
+    assert [difference[0] for difference in differences] == ["add_index"]
