@@ -1,0 +1,42 @@
+"""Normalising the keys companies and products are matched on.
+
+Swedish organisation numbers are written ``556036-0793``, ``5560360793`` or, with the century,
+``16556036-0793`` / ``195501011234``. They all name the same organisation, so matching compares the
+last ten digits. Names match exactly after folding case and white space.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_DIGITS = re.compile(r"\D")
+_WHITE_SPACE = re.compile(r"\s+")
+_CENTURIES = ("16", "18", "19", "20")  # "16" prefixes organisations, the rest are birth years
+
+
+def normalise_org_number(value: str | None) -> str | None:
+    """Ten digits, or None when the value is not a Swedish organisation/personal number."""
+    if not value:
+        return None
+    digits = _NON_DIGITS.sub("", value)
+    if len(digits) == 12 and digits[:2] in _CENTURIES:
+        digits = digits[2:]
+    if len(digits) != 10:
+        return None
+    return digits
+
+
+def normalise_name(value: str | None) -> str | None:
+    """Case-folded, NFC-normalised name with runs of white space collapsed; None when blank."""
+    if value is None:
+        return None
+    folded = _WHITE_SPACE.sub(" ", unicodedata.normalize("NFC", value)).strip().casefold()
+    return folded or None
+
+
+def normalise_article_number(value: str | None) -> str | None:
+    if value is None:
+        return None
+    stripped = value.strip()
+    return stripped or None

@@ -1,0 +1,61 @@
+"""Matching keys and fingerprints."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from upsales_fortnox.sync.fingerprint import fingerprint
+from upsales_fortnox.sync.identity import (
+    normalise_article_number,
+    normalise_name,
+    normalise_org_number,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("556036-0793", "5560360793"),
+        ("5560360793", "5560360793"),
+        ("16556036-0793", "5560360793"),
+        ("19550101-1234", "5501011234"),
+        (" 556036 0793 ", "5560360793"),
+        ("55603-60793", "5560360793"),
+        ("556036-079", None),
+        ("", None),
+        (None, None),
+        ("SE556036079301", None),
+    ],
+)
+def test_org_numbers_normalise_to_ten_digits(raw: str | None, expected: str | None) -> None:
+    assert normalise_org_number(raw) == expected
+
+
+def test_names_fold_case_and_white_space_only() -> None:
+    assert normalise_name("  Acme   AB ") == normalise_name("ACME ab")
+    assert normalise_name("Åkeri AB") == normalise_name("åkeri ab")
+    assert normalise_name("Acme AB") != normalise_name("Acme Aktiebolag")
+    assert normalise_name("   ") is None
+
+
+def test_article_numbers_are_trimmed() -> None:
+    assert normalise_article_number(" A-100 ") == "A-100"
+    assert normalise_article_number("  ") is None
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=2))
+def test_fingerprint_ignores_decimal_scale(amount: Decimal) -> None:
+    assert fingerprint({"price": amount}) == fingerprint(
+        {"price": amount.quantize(Decimal("0.0001"))}
+    )
+
+
+def test_fingerprint_ignores_key_order_and_padding_but_not_values() -> None:
+    base = fingerprint({"name": "Acme AB", "phone": "08-123"})
+    assert fingerprint({"phone": "08-123 ", "name": " Acme AB"}) == base
+    assert fingerprint({"name": "Acme AB", "phone": "08-124"}) != base
+    assert fingerprint({"name": "Acme AB", "phone": None}) != base
