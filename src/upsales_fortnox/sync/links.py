@@ -1,0 +1,139 @@
+"""Reading and writing links between Upsales and Fortnox entities."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.db.types import utcnow
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """A link as the pure sync functions see it (no session attached)."""
+
+    entity: LinkEntity
+    upsales_id: int
+    fortnox_type: FortnoxType
+    fortnox_id: str
+    fingerprint: str | None
+
+    @classmethod
+    def of(cls, link: Link) -> LinkView:
+        return cls(
+            entity=LinkEntity(link.entity),
+            upsales_id=link.upsales_id,
+            fortnox_type=FortnoxType(link.fortnox_type),
+            fortnox_id=link.fortnox_id,
+            fingerprint=link.fingerprint,
+        )
+
+
+class LinkStore:
+    """Links of one installation, within the caller's session (the caller commits)."""
+
+    def __init__(self, session: AsyncSession, installation_id: uuid.UUID) -> None:
+        self._session = session
+        self._installation_id = installation_id
+
+    async def by_upsales(
+        self, entity: LinkEntity, upsales_id: int, fortnox_type: FortnoxType | None = None
+    ) -> LinkView | None:
+        query = select(Link).where(
+            Link.installation_id == self._installation_id,
+            Link.entity == entity,
+            Link.upsales_id == upsales_id,
+        )
+        if fortnox_type is not None:
+            query = query.where(Link.fortnox_type == fortnox_type)
+        link = (await self._session.scalars(query.order_by(Link.id))).first()
+        return LinkView.of(link) if link else None
+
+    async def by_fortnox(self, fortnox_type: FortnoxType, fortnox_id: str) -> LinkView | None:
+        link = await self._session.scalar(
+            select(Link).where(
+                Link.installation_id == self._installation_id,
+                Link.fortnox_type == fortnox_type,
+                Link.fortnox_id == fortnox_id,
+            )
+        )
+        return LinkView.of(link) if link else None
+
+    async def upsales_ids_by_fortnox(
+        self, fortnox_type: FortnoxType, fortnox_ids: list[str]
+    ) -> dict[str, int]:
+        """Many lookups in one query (article numbers of an order's rows, say)."""
+        if not fortnox_ids:
+            return {}
+        rows = await self._session.execute(
+            select(Link.fortnox_id, Link.upsales_id).where(
+                Link.installation_id == self._installation_id,
+                Link.fortnox_type == fortnox_type,
+                Link.fortnox_id.in_(fortnox_ids),
+            )
+        )
+        return {fortnox_id: upsales_id for fortnox_id, upsales_id in rows.tuples()}
+
+    async def fortnox_ids_by_upsales(
+        self, entity: LinkEntity, fortnox_type: FortnoxType, upsales_ids: list[int]
+    ) -> dict[int, str]:
+        if not upsales_ids:
+            return {}
+        rows = await self._session.execute(
+            select(Link.upsales_id, Link.fortnox_id).where(
+                Link.installation_id == self._installation_id,
+                Link.entity == entity,
+                Link.fortnox_type == fortnox_type,
+                Link.upsales_id.in_(upsales_ids),
+            )
+        )
+        return {upsales_id: fortnox_id for upsales_id, fortnox_id in rows.tuples()}
+
+    async def save(
+        self,
+        entity: LinkEntity,
+        upsales_id: int,
+        fortnox_type: FortnoxType,
+        fortnox_id: str,
+        fingerprint: str | None,
+    ) -> LinkView:
+        """Create the link, or update its Fortnox id and fingerprint."""
+        link = await self._session.scalar(
+            select(Link).where(
+                Link.installation_id == self._installation_id,
+                Link.entity == entity,
+                Link.upsales_id == upsales_id,
+                Link.fortnox_type == fortnox_type,
+            )
+        )
+        now = utcnow()
+        if link is None:
+            link = Link(
+                installation_id=self._installation_id,
+                entity=entity,
+                upsales_id=upsales_id,
+                fortnox_type=fortnox_type,
+                fortnox_id=fortnox_id,
+                fingerprint=fingerprint,
+                synced_at=now,
+            )
+            self._session.add(link)
+        else:
+            link.fortnox_id = fortnox_id
+            link.fingerprint = fingerprint
+            link.synced_at = now
+        await self._session.flush()
+        return LinkView.of(link)
+
+    async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
+        await self._session.execute(
+            delete(Link).where(
+                Link.installation_id == self._installation_id,
+                Link.fortnox_type == fortnox_type,
+                Link.fortnox_id == fortnox_id,
+            )
+        )

@@ -1,0 +1,54 @@
+"""The link store keeps one link per entity pair and finds it from either side."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxType, Installation, LinkEntity
+from upsales_fortnox.sync.links import LinkStore
+
+
+async def test_save_find_update_and_remove(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        installation = Installation(name="Acme")
+        session.add(installation)
+        await session.flush()
+        links = LinkStore(session, installation.id)
+
+        await links.save(LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "1001", "f1")
+        await links.save(LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "1001", "f2")
+        await links.save(LinkEntity.ORDER, 5, FortnoxType.OFFER, "7", None)
+        await links.save(LinkEntity.ORDER, 5, FortnoxType.ORDER, "9", None)
+        await session.commit()
+
+        company = await links.by_fortnox(FortnoxType.CUSTOMER, "1001")
+        assert company is not None and company.upsales_id == 10 and company.fingerprint == "f2"
+        offer = await links.by_upsales(LinkEntity.ORDER, 5, FortnoxType.OFFER)
+        assert offer is not None and offer.fortnox_id == "7"
+        assert await links.upsales_ids_by_fortnox(FortnoxType.CUSTOMER, ["1001", "404"]) == {
+            "1001": 10
+        }
+        assert await links.fortnox_ids_by_upsales(LinkEntity.ORDER, FortnoxType.ORDER, [5, 6]) == {
+            5: "9"
+        }
+
+        await links.remove(FortnoxType.CUSTOMER, "1001")
+        await session.commit()
+        assert await links.by_upsales(LinkEntity.COMPANY, 10) is None
+
+
+async def test_one_fortnox_entity_cannot_be_linked_twice(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        installation = Installation(name="Acme")
+        session.add(installation)
+        await session.flush()
+        links = LinkStore(session, installation.id)
+        await links.save(LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "1001", None)
+        with pytest.raises(IntegrityError):
+            await links.save(LinkEntity.COMPANY, 11, FortnoxType.CUSTOMER, "1001", None)
