@@ -76,7 +76,7 @@ class LinkStore:
                 Link.fortnox_id.in_(fortnox_ids),
             )
         )
-        return {fortnox_id: upsales_id for fortnox_id, upsales_id in rows.tuples()}
+        return {fortnox_id: upsales_id for fortnox_id, upsales_id in rows}
 
     async def fortnox_ids_by_upsales(
         self, entity: LinkEntity, fortnox_type: FortnoxType, upsales_ids: list[int]
@@ -91,7 +91,7 @@ class LinkStore:
                 Link.upsales_id.in_(upsales_ids),
             )
         )
-        return {upsales_id: fortnox_id for upsales_id, fortnox_id in rows.tuples()}
+        return {upsales_id: fortnox_id for upsales_id, fortnox_id in rows}
 
     async def save(
         self,
