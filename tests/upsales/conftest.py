@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
+from upsales_fakes import BASE_URL, TOKEN, FakeTime
 
 from upsales_fortnox.upsales.client import UpsalesClient
 from upsales_fortnox.upsales.pacing import RateLimiter
 from upsales_fortnox.upsales.retry import RetryPolicy
-
-BASE_URL = "https://upsales.test/api/v2"
-TOKEN = "tok-5ecret-0a1b2c3d4e"
-
-
-class FakeTime:
-    """A monotonic clock that moves only when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(seconds, 0.0)
 
 
 @pytest.fixture
@@ -44,7 +27,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def upsales_api() -> respx.MockRouter:
+def upsales_api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
         yield router
 
@@ -72,11 +55,3 @@ def make_client(http: httpx.AsyncClient, fake_time: FakeTime) -> Callable[..., U
 @pytest.fixture
 def client(make_client: Callable[..., UpsalesClient]) -> UpsalesClient:
     return make_client()
-
-
-def envelope(data: Any, **metadata: int) -> dict[str, Any]:
-    """An Upsales success body; list bodies get ``metadata`` when given."""
-    body: dict[str, Any] = {"error": None, "data": data}
-    if metadata:
-        body["metadata"] = metadata
-    return body
