@@ -1,0 +1,377 @@
+"""Async client of the Upsales REST API v2 for one API key (one Upsales customer).
+
+Every request is paced by a :class:`RateLimiter`, unwrapped from Upsales' envelope
+(``{"error", "metadata", "data"}``) and parsed into the wire models. Rate limits (429), server
+errors (5xx) and network failures are retried within a :class:`RetryPolicy`; what still fails is
+raised as one of the typed errors in :mod:`upsales_fortnox.upsales.errors`.
+
+A create (POST) is retried only when Upsales surely did not act on it (429, or no connection):
+after a 5xx or a read timeout the record may exist, so the error goes to the caller, whose job
+looks the record up before creating it again.
+
+Full exports page by id (``sort=id&id=gt:<last id>``, 2000 rows a page): the reference warns
+that plain offset paging may miss rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import ValidationError
+
+from upsales_fortnox.upsales import wire_json
+from upsales_fortnox.upsales.errors import (
+    UpsalesError,
+    UpsalesMalformedResponse,
+    UpsalesNetworkError,
+    UpsalesRateLimited,
+    UpsalesServerError,
+    UpsalesUnexpectedData,
+    error_from_response,
+)
+from upsales_fortnox.upsales.filters import Filter, eq, to_params
+from upsales_fortnox.upsales.models import (
+    Company,
+    CompanyDraft,
+    CustomField,
+    CustomFieldEntity,
+    Order,
+    OrderDraft,
+    OrderStage,
+    PriceList,
+    Product,
+    ProductDraft,
+    Record,
+    SelfUser,
+    User,
+    WireModel,
+)
+from upsales_fortnox.upsales.pacing import Clock, RateLimiter, Sleep
+from upsales_fortnox.upsales.redaction import install_httpx_log_redaction, redact
+from upsales_fortnox.upsales.retry import RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+AuthMode = Literal["query", "cookie"]
+MAX_PAGE_SIZE = 2000
+"""Upsales' largest ``limit`` (reference §1)."""
+
+M = TypeVar("M", bound=WireModel)
+R = TypeVar("R", bound=Record)
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport failures after which the request surely never reached Upsales."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    data: Any
+    metadata: dict[str, Any] | None
+
+
+class UpsalesClient:
+    """Upsales API client. ``call_counts`` counts HTTP requests sent, keyed by method and path
+    template (``"GET /accounts/{id}"``), retries included."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        api_token: str,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        auth_mode: AuthMode = "query",
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        if not api_token:
+            raise ValueError("api_token is empty")
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+        self._token = api_token
+        self._auth_mode = auth_mode
+        self.limiter = limiter if limiter is not None else RateLimiter()
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+        self.call_counts: Counter[str] = Counter()
+        install_httpx_log_redaction()
+
+    def __repr__(self) -> str:
+        return f"UpsalesClient(base_url={self._base_url!r}, auth_mode={self._auth_mode!r})"
+
+    # --- companies (accounts) -----------------------------------------------------------------
+
+    async def get_company(self, company_id: int) -> Company:
+        return await self._get("/accounts/{id}", Company, id=company_id)
+
+    async def create_company(self, company: CompanyDraft) -> Company:
+        return await self._write("POST", "/accounts", Company, company)
+
+    async def update_company(self, company_id: int, changes: CompanyDraft) -> Company:
+        """Partial update: only the fields set on ``changes`` are sent."""
+        return await self._write("PUT", "/accounts/{id}", Company, changes, id=company_id)
+
+    async def find_companies_by_org_no(self, org_no: str) -> list[Company]:
+        return [company async for company in self.iterate_companies(eq("orgNo", org_no.strip()))]
+
+    async def find_companies_by_name(self, name: str) -> list[Company]:
+        """Companies whose name equals ``name`` exactly (ignoring surrounding spaces, which
+        Upsales trims); the server's match is re-checked here."""
+        wanted = name.strip()
+        return [
+            company
+            async for company in self.iterate_companies(eq("name", wanted))
+            if (company.name or "").strip() == wanted
+        ]
+
+    def iterate_companies(
+        self, *filters: Filter, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[Company]:
+        """Every matching company, by ascending id. Add ``eq("isExternal", False)`` to skip
+        companies Upsales created from website visits."""
+        return self._export("/accounts", Company, filters, page_size)
+
+    # --- orders and opportunities -------------------------------------------------------------
+
+    async def get_order(self, order_id: int) -> Order:
+        return await self._get("/orders/{id}", Order, id=order_id)
+
+    async def create_order(self, order: OrderDraft) -> Order:
+        return await self._write("POST", "/orders", Order, order)
+
+    async def update_order(self, order_id: int, changes: OrderDraft) -> Order:
+        """Partial update: only the fields set on ``changes`` are sent."""
+        return await self._write("PUT", "/orders/{id}", Order, changes, id=order_id)
+
+    def iterate_orders(
+        self, *filters: Filter, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[Order]:
+        """E.g. ``iterate_orders(eq("probability", 100), eq("client.id", 12))``."""
+        return self._export("/orders", Order, filters, page_size)
+
+    async def list_order_stages(self) -> list[OrderStage]:
+        return await self._list("/orderstages", OrderStage)
+
+    # --- products -----------------------------------------------------------------------------
+
+    async def get_product(self, product_id: int) -> Product:
+        return await self._get("/products/{id}", Product, id=product_id)
+
+    async def create_product(self, product: ProductDraft) -> Product:
+        return await self._write("POST", "/products", Product, product)
+
+    async def update_product(self, product_id: int, changes: ProductDraft) -> Product:
+        """Partial update: only the fields set on ``changes`` are sent."""
+        return await self._write("PUT", "/products/{id}", Product, changes, id=product_id)
+
+    async def find_product_by_article_no(self, article_no: str) -> Product | None:
+        """The product with this article number (unique in Upsales), or None."""
+        wanted = article_no.strip()
+        async for product in self.iterate_products(eq("articleNo", wanted)):
+            if (product.articleNo or "").strip() == wanted:
+                return product
+        return None
+
+    def iterate_products(
+        self, *filters: Filter, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[Product]:
+        return self._export("/products", Product, filters, page_size)
+
+    # --- catalogues and identity --------------------------------------------------------------
+
+    async def list_price_lists(self) -> list[PriceList]:
+        return await self._list("/priceLists", PriceList)
+
+    async def list_users(self) -> list[User]:
+        return await self._list("/users", User)
+
+    async def list_custom_fields(self, entity: CustomFieldEntity) -> list[CustomField]:
+        return await self._list("/customfields/{entity}", CustomField, entity=entity)
+
+    async def find_custom_field_id(self, entity: CustomFieldEntity, alias: str) -> int | None:
+        """The id of ``entity``'s custom field with this alias (case-insensitive), or None.
+        Field ids differ per Upsales customer; aliases are what configuration should name."""
+        wanted = alias.strip().casefold()
+        for field in await self.list_custom_fields(entity):
+            if (field.alias or "").strip().casefold() == wanted:
+                return field.id
+        return None
+
+    async def get_self(self) -> SelfUser:
+        """The API key's user and, in ``client``, the Upsales customer it belongs to."""
+        return await self._get("/self", SelfUser)
+
+    # --- request plumbing ---------------------------------------------------------------------
+
+    async def _get(self, template: str, model: type[M], **path: int | str) -> M:
+        envelope = await self._request("GET", template, path)
+        return self._parse(model, envelope.data, f"GET {template}")
+
+    async def _write(
+        self, method: str, template: str, model: type[M], draft: WireModel, **path: int | str
+    ) -> M:
+        envelope = await self._request(method, template, path, body=draft.to_wire())
+        return self._parse(model, envelope.data, f"{method} {template}")
+
+    async def _list(self, template: str, model: type[M], **path: int | str) -> list[M]:
+        """A list that fits one page (stages, users, price lists, custom fields)."""
+        where = f"GET {template}"
+        envelope = await self._request("GET", template, path, params=[("limit", MAX_PAGE_SIZE)])
+        rows = self._rows(envelope, where)
+        total = (envelope.metadata or {}).get("total")
+        if isinstance(total, int) and total > len(rows):
+            logger.warning("Upsales %s returned %d of %d rows", where, len(rows), total)
+        return [self._parse(model, row, where) for row in rows]
+
+    async def _export(
+        self, template: str, model: type[R], filters: Iterable[Filter], page_size: int
+    ) -> AsyncIterator[R]:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        where = f"GET {template}"
+        params: list[tuple[str, str | int]] = [("sort", "id"), ("limit", page_size)]
+        params += to_params(filters)
+        last_id: int | None = None
+        while True:
+            page_params = params if last_id is None else [*params, ("id", f"gt:{last_id}")]
+            envelope = await self._request("GET", template, {}, params=page_params)
+            rows = [self._parse(model, row, where) for row in self._rows(envelope, where)]
+            for row in rows:
+                if last_id is not None and row.id <= last_id:
+                    raise UpsalesMalformedResponse(
+                        f"Upsales {where} returned ids out of order ({row.id} after {last_id})"
+                    )
+                last_id = row.id
+                yield row
+            total = (envelope.metadata or {}).get("total")
+            more = len(rows) < total if isinstance(total, int) else len(rows) >= page_size
+            if not rows or not more:
+                return
+
+    async def _request(
+        self,
+        method: str,
+        template: str,
+        path: dict[str, int | str],
+        *,
+        params: Sequence[tuple[str, str | int]] = (),
+        body: Any = None,
+    ) -> Envelope:
+        where = f"{method} {template}"
+        url = self._base_url + template.format(
+            **{name: quote(str(value), safe="") for name, value in path.items()}
+        )
+        query = list(params)
+        headers = {"Accept": "application/json"}
+        if self._auth_mode == "query":
+            query.append(("token", self._token))
+        else:
+            headers["Cookie"] = f"token={self._token}"
+        content = None
+        if body is not None:
+            content = wire_json.dumps(body)
+            headers["Content-Type"] = "application/json"
+
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            await self.limiter.acquire()
+            self.call_counts[where] += 1
+            error: UpsalesError
+            try:
+                response = await self._http.request(
+                    method, url, params=tuple(query), content=content, headers=headers
+                )
+            except httpx.TransportError as exc:
+                error = UpsalesNetworkError(
+                    f"Upsales {where} failed: {type(exc).__name__}: "
+                    + redact(str(exc), self._token)
+                )
+                retry = method != "POST" or isinstance(exc, _NOT_SENT)
+            else:
+                self.limiter.observe(response.headers)
+                if response.is_success:
+                    return self._envelope(response, where)
+                error = error_from_response(
+                    response.status_code,
+                    _json_or_none(response.content),
+                    response.headers,
+                    where,
+                    secrets=(self._token,),
+                )
+                retry = isinstance(error, UpsalesRateLimited) or (
+                    isinstance(error, UpsalesServerError) and method != "POST"
+                )
+            if not retry:
+                raise error
+            retry_after = getattr(error, "retry_after", None)
+            delay = self.retry.delay(attempt, retry_after, self._jitter())
+            if isinstance(error, UpsalesRateLimited):
+                self.limiter.pause(delay)  # hold back every request on this key, not just ours
+            elapsed = self._clock() - started
+            if (
+                attempt >= self.retry.max_attempts
+                or elapsed + delay > self.retry.max_elapsed_seconds
+            ):
+                raise error
+            logger.warning(
+                "%s; attempt %d of %d, retrying in %.2fs",
+                error.message,
+                attempt,
+                self.retry.max_attempts,
+                delay,
+            )
+            await self._sleep(delay)
+
+    def _envelope(self, response: httpx.Response, where: str) -> Envelope:
+        body = _json_or_none(response.content)
+        if not isinstance(body, dict) or not body.keys() & {"data", "error", "errors"}:
+            raise UpsalesMalformedResponse(
+                f"Upsales {where} answered {response.status_code} without a JSON envelope"
+            )
+        error = body.get("error") or body.get("errors")
+        if error:
+            code = error.get("code") if isinstance(error, dict) else None
+            status = code if isinstance(code, int) and 400 <= code <= 599 else 400
+            raise error_from_response(status, body, response.headers, where, secrets=(self._token,))
+        metadata = body.get("metadata")
+        return Envelope(body.get("data"), metadata if isinstance(metadata, dict) else None)
+
+    @staticmethod
+    def _rows(envelope: Envelope, where: str) -> list[Any]:
+        if not isinstance(envelope.data, list):
+            raise UpsalesUnexpectedData(f"Upsales {where}: expected a list in data")
+        return envelope.data
+
+    @staticmethod
+    def _parse(model: type[M], data: Any, where: str) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            location = ".".join(str(part) for part in first["loc"]) or "data"
+            raise UpsalesUnexpectedData(
+                f"Upsales {where}: reply does not fit {model.__name__} "
+                f"({exc.error_count()} problem(s); {location}: {first['msg']})"
+            ) from None
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return wire_json.loads(content)
+    except ValueError:
+        return None

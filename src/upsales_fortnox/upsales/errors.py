@@ -1,0 +1,115 @@
+"""Typed errors of the Upsales client, built from an HTTP status and Upsales' error body.
+
+Upsales answers errors as ``{"error": {"key", "code", "errorCode", "msg"}, "data": null}``
+(reference §1). Each class subclasses the shared :class:`RetryableError` or
+:class:`PermanentError`, so the job worker knows what to do from the class alone. Messages name
+the request as method and path template (``GET /accounts/{id}``), never the URL: in the default
+auth mode the URL holds the API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from upsales_fortnox.errors import PermanentError, RetryableError, SyncError
+from upsales_fortnox.upsales.pacing import reset_backoff
+from upsales_fortnox.upsales.redaction import redact
+
+
+class UpsalesError(SyncError):
+    """Marker base of every error raised by the Upsales client."""
+
+    status: int | None = None
+    error_key: str | None = None
+    upsales_message: str | None = None
+
+
+class UpsalesAuthError(UpsalesError, PermanentError):
+    """401/403: the API key is missing, wrong, or lacks access."""
+
+    code = "upsales_unauthorized"
+
+
+class UpsalesNotFound(UpsalesError, PermanentError):
+    """404: the record does not exist or the key may not see it."""
+
+    code = "upsales_not_found"
+
+
+class UpsalesBadRequest(UpsalesError, PermanentError):
+    """400 (or another refused 4xx): Upsales rejected the request; ``error_key`` says why."""
+
+    code = "upsales_bad_request"
+
+
+class UpsalesUnexpectedData(UpsalesError, PermanentError):
+    """A well-formed reply whose data does not fit the wire model."""
+
+    code = "upsales_unexpected_data"
+
+
+class UpsalesRateLimited(UpsalesError, RetryableError):
+    """429: over the key's request budget; ``retry_after`` from ``X-RateLimit-Reset``."""
+
+    code = "upsales_rate_limited"
+
+
+class UpsalesServerError(UpsalesError, RetryableError):
+    """5xx: a failure on Upsales' side."""
+
+    code = "upsales_server_error"
+
+
+class UpsalesNetworkError(UpsalesError, RetryableError):
+    """No reply: connection failure or timeout."""
+
+    code = "upsales_network_error"
+
+
+class UpsalesMalformedResponse(UpsalesError, RetryableError):
+    """The reply is not JSON or not the Upsales envelope, e.g. a gateway's HTML page.
+    Retryable because such pages are usually passing; the worker bounds the attempts."""
+
+    code = "upsales_malformed_response"
+
+
+def _error_details(body: Any) -> tuple[str | None, str | None]:
+    """``(key, msg)`` from an error body, tolerating any shape."""
+    if not isinstance(body, dict):
+        return None, None
+    error = body.get("error") or body.get("errors")
+    if not isinstance(error, dict):
+        return None, None
+    key, msg = error.get("key"), error.get("msg")
+    return (str(key) if key is not None else None), (str(msg) if msg is not None else None)
+
+
+def error_from_response(
+    status: int,
+    body: Any,
+    headers: Mapping[str, str],
+    where: str,
+    *,
+    secrets: Sequence[str] = (),
+) -> UpsalesError:
+    """The error for a failed reply. ``body`` is the parsed JSON (or None when unparseable);
+    ``where`` names the request without its URL, e.g. ``"GET /accounts/{id}"``; ``secrets`` are
+    masked wherever Upsales' message might echo them."""
+    key, msg = _error_details(body)
+    msg = redact(msg, *secrets) if msg is not None else None
+    detail = ": ".join(part for part in (key, msg) if part)
+    message = f"Upsales {where} answered {status}" + (f" ({detail})" if detail else "")
+    error: UpsalesError
+    if status == 429:
+        error = UpsalesRateLimited(message, retry_after=reset_backoff(headers))
+    elif status >= 500:
+        error = UpsalesServerError(message)
+    elif status in (401, 403):
+        error = UpsalesAuthError(message)
+    elif status == 404:
+        error = UpsalesNotFound(message)
+    else:
+        error = UpsalesBadRequest(message)
+    error.status, error.error_key, error.upsales_message = status, key, msg
+    return error

@@ -1,0 +1,57 @@
+"""Fixtures of the Upsales client tests: a fake clock whose sleeps only move time forward."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from upsales_fakes import BASE_URL, TOKEN, FakeTime
+
+from upsales_fortnox.upsales.client import UpsalesClient
+from upsales_fortnox.upsales.pacing import RateLimiter
+from upsales_fortnox.upsales.retry import RetryPolicy
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def upsales_api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def make_client(http: httpx.AsyncClient, fake_time: FakeTime) -> Callable[..., UpsalesClient]:
+    """Client on the fake clock, with jitter fixed at 0 so delays are predictable."""
+
+    def factory(**overrides: Any) -> UpsalesClient:
+        options: dict[str, Any] = {
+            "base_url": BASE_URL,
+            "api_token": TOKEN,
+            "limiter": RateLimiter(clock=fake_time.clock, sleep=fake_time.sleep),
+            "retry": RetryPolicy(),
+            "sleep": fake_time.sleep,
+            "clock": fake_time.clock,
+            "jitter": lambda: 0.0,
+        }
+        options.update(overrides)
+        return UpsalesClient(http, **options)
+
+    return factory
+
+
+@pytest.fixture
+def client(make_client: Callable[..., UpsalesClient]) -> UpsalesClient:
+    return make_client()

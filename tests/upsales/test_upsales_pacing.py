@@ -1,0 +1,137 @@
+"""The per-key budget holds in every window, under concurrency, in virtual time."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Coroutine
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from upsales_fortnox.upsales.pacing import RateLimiter, RateLimiterRegistry, reset_backoff
+
+TOLERANCE = 1e-9
+
+
+class VirtualTime:
+    """Runs tasks whose sleeps are timers on a virtual clock: time jumps to the next timer
+    once every task is blocked, so no test waits for real."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        wake = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._timers, (self.now + max(seconds, 0.0), next(self._order), wake))
+        await wake
+
+    async def run(self, coros: list[Coroutine[Any, Any, Any]]) -> list[Any]:
+        tasks = [asyncio.ensure_future(coro) for coro in coros]
+        while True:
+            for _ in range(20):  # let every runnable task reach its next sleep
+                await asyncio.sleep(0)
+            if all(task.done() for task in tasks):
+                return [task.result() for task in tasks]
+            assert self._timers, "tasks blocked with no timer pending"
+            when, _, wake = heapq.heappop(self._timers)
+            self.now = max(self.now, when)
+            wake.set_result(None)
+
+
+def expected_grants(arrivals: list[float], limit: int, window: float) -> list[float]:
+    """The earliest grant times a FIFO sliding-window budget allows."""
+    grants: list[float] = []
+    for arrival in sorted(arrivals):
+        earliest = max(arrival, grants[-1] if grants else arrival)
+        if len(grants) >= limit:
+            earliest = max(earliest, grants[-limit] + window)
+        grants.append(earliest)
+    return grants
+
+
+async def simulate(arrivals: list[float], limit: int, window: float) -> list[float]:
+    time = VirtualTime()
+    limiter = RateLimiter(limit, window, clock=time.clock, sleep=time.sleep)
+
+    async def request(arrival: float) -> float:
+        await time.sleep(arrival)
+        await limiter.acquire()
+        return time.now
+
+    return sorted(await time.run([request(arrival) for arrival in arrivals]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    limit=st.integers(min_value=1, max_value=6),
+    window=st.floats(min_value=0.05, max_value=10.0),
+    arrivals=st.lists(st.floats(min_value=0.0, max_value=30.0), max_size=40),
+)
+def test_budget_never_exceeded_in_any_window(
+    limit: int, window: float, arrivals: list[float]
+) -> None:
+    grants = asyncio.run(simulate(arrivals, limit, window))
+
+    assert len(grants) == len(arrivals)
+    for earlier, later in zip(grants, grants[limit:], strict=False):
+        assert later - earlier >= window - TOLERANCE  # limit+1 grants never fit one window
+    for granted, arrived in zip(grants, sorted(arrivals), strict=True):
+        assert granted >= arrived - TOLERANCE
+    # ... and no request waits longer than the budget requires.
+    for granted, ideal in zip(grants, expected_grants(arrivals, limit, window), strict=True):
+        assert abs(granted - ideal) <= 1e-6
+
+
+async def test_a_burst_of_the_default_budget_passes_then_the_next_waits_a_window() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
+    grants = await time.run([_timed(limiter, time) for _ in range(201)])
+    assert sorted(grants)[:200] == [0.0] * 200
+    assert max(grants) == 10.0
+
+
+async def _timed(limiter: RateLimiter, time: VirtualTime) -> float:
+    await limiter.acquire()
+    return time.now
+
+
+async def test_server_reporting_no_remaining_requests_pauses_until_its_reset() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
+    limiter.observe({"X-RateLimit-Remaining": "5", "X-RateLimit-Reset": "7"})
+    assert await time.run([_timed(limiter, time)]) == [0.0]
+    limiter.observe({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"})
+    assert await time.run([_timed(limiter, time)]) == [7.0]
+    limiter.observe({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "-2"})
+    assert await time.run([_timed(limiter, time)]) == [8.0]  # negative: small positive pause
+
+
+async def test_pause_holds_back_every_waiting_request() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
+    limiter.pause(3.0)
+    assert await time.run([_timed(limiter, time), _timed(limiter, time)]) == [3.0, 3.0]
+
+
+def test_reset_backoff_reads_seconds_and_floors_them() -> None:
+    assert reset_backoff({"X-RateLimit-Reset": "10"}) == 10.0
+    assert reset_backoff({"X-RateLimit-Reset": "0"}) == 1.0
+    assert reset_backoff({"X-RateLimit-Reset": "-2"}) == 1.0
+    assert reset_backoff({"Retry-After": "4"}) == 4.0
+    assert reset_backoff({"X-RateLimit-Reset": "soon"}) is None
+    assert reset_backoff({}) is None
+
+
+def test_registry_shares_one_limiter_per_key() -> None:
+    registry = RateLimiterRegistry(lambda: RateLimiter(5, 1.0))
+    assert registry.for_key("key-a") is registry.for_key("key-a")
+    assert registry.for_key("key-a") is not registry.for_key("key-b")
+    assert registry.for_key("key-a").limit == 5
