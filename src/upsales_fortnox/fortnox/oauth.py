@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import httpx
+from authlib.deprecate import AuthlibDeprecationWarning
 
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.fortnox.errors import (
@@ -31,7 +32,7 @@ from upsales_fortnox.fortnox.errors import (
 
 with warnings.catch_warnings():
     # Authlib warns that it prefers the "httpx2" package; plain httpx is what we use.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.base_client import OAuthError
     from authlib.integrations.httpx_client import AsyncOAuth2Client
     from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
