@@ -114,7 +114,9 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     ("status", "code", "curable"),
     [(401, None, True), (403, None, True), (403, 2000311, True), (403, 2001101, False)],
 )
-def test_only_token_failures_are_worth_a_refresh(status: int, code: int | None, curable: bool) -> None:
+def test_only_token_failures_are_worth_a_refresh(
+    status: int, code: int | None, curable: bool
+) -> None:
     body = error_body(code) if code is not None else {}
 
     assert is_token_failure(httpx.Response(status, json=body)) is curable
