@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import respx
+from fortnox_testkit import AUTH_BASE, CLIENT_ID, CLIENT_SECRET, NOW, TOKEN_URL, make_jwt
 
-from conftest import AUTH_BASE, CLIENT_ID, CLIENT_SECRET, NOW, TOKEN_URL, make_jwt
 from upsales_fortnox.errors import ReauthorizationRequired
 from upsales_fortnox.fortnox.errors import (
     FortnoxAuthError,

@@ -3,10 +3,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from fortnox_testkit import SteppingClock, VirtualTime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SteppingClock, VirtualTime
 from upsales_fortnox.fortnox.pacing import LimiterRegistry, RateLimitBackoff, SlidingWindowLimiter
 
 
