@@ -13,7 +13,6 @@ from fortnox_testkit import (
     AUTH_BASE,
     CLIENT_ID,
     CLIENT_SECRET,
-    NOW,
     PG_ADMIN_DSN,
     SECRET_KEY,
     Clock,
@@ -51,12 +50,9 @@ def token_endpoint(router: respx.MockRouter) -> TokenEndpoint:
 
 
 @pytest.fixture
-def oauth() -> FortnoxOAuth:
+def oauth(wall_clock: Clock) -> FortnoxOAuth:
     return FortnoxOAuth(
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        auth_base_url=AUTH_BASE,
-        clock=lambda: NOW,
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, auth_base_url=AUTH_BASE, clock=wall_clock
     )
 
 

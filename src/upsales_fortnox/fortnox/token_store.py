@@ -155,7 +155,8 @@ class DbTokenStore:
             refresh_token = self._box.decrypt(credentials.refresh_token_enc)
             digest = hashlib.sha256(refresh_token.encode()).hexdigest()
             if self._dead_refresh_tokens.get(installation_id) == digest:
-                raise FortnoxRefreshRejected("the stored refresh token was already refused")
+                # Already refused and recorded; not a new FortnoxRefreshRejected.
+                raise ReauthorizationRequired("Fortnox refused the stored refresh token")
             log.info(
                 "refreshing Fortnox access token", extra={"installation_id": str(installation_id)}
             )
