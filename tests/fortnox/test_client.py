@@ -464,6 +464,35 @@ async def test_a_create_is_not_repeated_when_it_may_have_taken_effect(
     assert route.call_count == 2
 
 
+@pytest.mark.parametrize(
+    "failure", [httpx.Response(500), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("cut")]
+)
+async def test_updates_and_actions_are_not_repeated_when_the_outcome_is_unknown(
+    client: FortnoxClient, router: respx.MockRouter, failure: object
+) -> None:
+    update = router.put(f"{API_BASE}/orders/7").mock(side_effect=[failure, ok()])
+    invoice = router.put(f"{API_BASE}/orders/7/createinvoice").mock(side_effect=[failure, ok()])
+
+    with pytest.raises(FortnoxUnavailable):
+        await client.update_order(7, Order(OrderRows=[OrderRow(ArticleNumber="A1")]))
+    with pytest.raises(FortnoxUnavailable):
+        await client.create_invoice_from_order(7)
+
+    assert (update.call_count, invoice.call_count) == (1, 1)
+
+
+async def test_deletes_are_repeated_after_a_5xx(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.delete(f"{API_BASE}/customers/10").mock(
+        side_effect=[httpx.Response(503), httpx.Response(204)]
+    )
+
+    await client.delete_customer("10")
+
+    assert route.call_count == 2
+
+
 async def test_a_create_is_repeated_when_the_connection_never_opened(
     client: FortnoxClient, router: respx.MockRouter
 ) -> None:

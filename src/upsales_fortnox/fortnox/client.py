@@ -6,11 +6,11 @@ Every request waits its turn at the tenant's :class:`~.pacing.SlidingWindowLimit
   repeated until ``RetryPolicy.rate_limit_budget_seconds`` would be exceeded, then
   :class:`~.errors.FortnoxRateLimited` is raised.
 * **5xx, network errors, timeouts**: repeated with exponential backoff and jitter within
-  ``RetryPolicy.unavailable_budget_seconds``, then :class:`~.errors.FortnoxUnavailable`. Requests
-  that are not idempotent (creates, ``createinvoice``, ``createorder``) are repeated only when
-  they certainly never reached Fortnox (connection refused or not established), because a
-  repeat could create a second document; otherwise the error is raised at once and the sync
-  decides (it looks the document up before creating it again).
+  ``RetryPolicy.unavailable_budget_seconds``, then :class:`~.errors.FortnoxUnavailable`. Reads
+  and deletes are repeated freely. Writes (POST, PUT) are repeated only when they certainly
+  never reached Fortnox (connection refused or never established): a repeated create makes a
+  second document, and a repeated PUT adds its new rows (rows without ``RowId``) again. A write
+  whose outcome is unknown raises at once; the job is retried and re-reads the current state.
 * **401, or 403 naming the token**: the access token is refreshed once and the request
   repeated once.
 * Other failures raise the typed errors of :mod:`.errors`.
@@ -209,7 +209,7 @@ class FortnoxClient:
     async def create_invoice_from_order(self, document_number: int) -> Invoice:
         """``PUT /orders/{n}/createinvoice``: the new invoice (may leave a backorder)."""
         return await self._action(
-            Invoice, "/orders/{DocumentNumber}/createinvoice", document_number, idempotent=False
+            Invoice, "/orders/{DocumentNumber}/createinvoice", document_number
         )
 
     def iter_orders(
@@ -266,9 +266,7 @@ class FortnoxClient:
 
     async def create_order_from_offer(self, document_number: int) -> Order:
         """``PUT /offers/{n}/createorder``: the new order (reply shape assumed ``{"Order":…}``)."""
-        return await self._action(
-            Order, "/offers/{DocumentNumber}/createorder", document_number, idempotent=False
-        )
+        return await self._action(Order, "/offers/{DocumentNumber}/createorder", document_number)
 
     def iter_offers(
         self,
@@ -294,9 +292,7 @@ class FortnoxClient:
         return _unwrap(model, model.WIRE_NAME, data, f"GET {template}")
 
     async def _create(self, entity: E, template: str) -> E:
-        data = await self._send(
-            "POST", template, body={entity.WIRE_NAME: entity.to_wire()}, idempotent=False
-        )
+        data = await self._send("POST", template, body={entity.WIRE_NAME: entity.to_wire()})
         return _unwrap(type(entity), entity.WIRE_NAME, data, f"POST {template}")
 
     async def _update(self, entity: E, template: str, **path: object) -> E:
@@ -305,12 +301,8 @@ class FortnoxClient:
         )
         return _unwrap(type(entity), entity.WIRE_NAME, data, f"PUT {template}")
 
-    async def _action(
-        self, model: type[E], template: str, document_number: int, *, idempotent: bool = True
-    ) -> E:
-        data = await self._send(
-            "PUT", template, idempotent=idempotent, path={"DocumentNumber": document_number}
-        )
+    async def _action(self, model: type[E], template: str, document_number: int) -> E:
+        data = await self._send("PUT", template, path={"DocumentNumber": document_number})
         return _unwrap(model, model.WIRE_NAME, data, f"PUT {template}")
 
     async def _iterate(
@@ -344,13 +336,11 @@ class FortnoxClient:
         *,
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
-        idempotent: bool | None = None,
         path: Mapping[str, object] | None = None,
     ) -> Any:
         """One API call with pacing, retries and one token refresh; the parsed JSON or None."""
         label = f"{method} {template}"
-        if idempotent is None:
-            idempotent = method != "POST"
+        repeatable = method in ("GET", "DELETE")
         url = self._base_url + template.format(
             **{name: quote(str(value), safe="") for name, value in (path or {}).items()}
         )
@@ -364,12 +354,12 @@ class FortnoxClient:
             self.calls[label] += 1
             try:
                 response = await self._http.request(
-                    method, url, params=params, content=content, headers=_headers(token, content)
+                    method, url, params=params, content=content, headers=_headers(token)
                 )
             except httpx.TransportError as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "network error"
                 error = FortnoxUnavailable(f"{label}: {kind} ({type(exc).__name__})")
-                if not idempotent and not isinstance(exc, _NOT_SENT_ERRORS):
+                if not repeatable and not isinstance(exc, _NOT_SENT_ERRORS):
                     raise error from None
                 failures += 1
                 await self._back_off(error, failures, started)
@@ -386,7 +376,7 @@ class FortnoxClient:
                     )
                 continue
             self._limiter.succeeded()
-            if status >= 500 and idempotent:
+            if status >= 500 and repeatable:
                 failures += 1
                 await self._back_off(
                     error_from_response(response, request_label=label), failures, started
@@ -409,11 +399,12 @@ class FortnoxClient:
         await self._retry.sleep(delay)
 
 
-def _headers(token: str, content: bytes | None) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    if content is not None:
-        headers["Content-Type"] = "application/json"
-    return headers
+def _headers(token: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+    }
 
 
 def _list_params(
