@@ -119,6 +119,19 @@ async def test_rejection_of_an_already_replaced_token_uses_the_new_one(
     assert token_endpoint.refresh_calls == 1
 
 
+async def test_a_replacement_that_has_expired_too_is_refreshed(
+    sqlite_sessions: Sessions, make_store: MakeStore, token_endpoint: TokenEndpoint
+) -> None:
+    installation_id = await create_installation(sqlite_sessions)
+    store = make_store(sqlite_sessions)
+    await store.save_initial(installation_id, expired(token_endpoint.issue()))
+
+    access = await store.refresh_after_rejection(installation_id, "an-older-token")
+
+    assert token_endpoint.refresh_calls == 1
+    assert access == await store.access_token(installation_id)
+
+
 async def test_a_rejected_current_token_is_refreshed_even_far_from_expiry(
     sqlite_sessions: Sessions, make_store: MakeStore, token_endpoint: TokenEndpoint
 ) -> None:

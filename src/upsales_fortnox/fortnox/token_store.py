@@ -121,9 +121,7 @@ class DbTokenStore:
         return token.expires_at - self._margin > self._clock()
 
     def _usable(self, token: _CachedToken, rejected: str | None) -> bool:
-        if rejected is not None:
-            return token.access_token != rejected
-        return self._fresh(token)
+        return self._fresh(token) and token.access_token != rejected
 
     async def _refresh(self, installation_id: uuid.UUID, *, rejected: str | None) -> str:
         lock = self._locks.setdefault(installation_id, asyncio.Lock())
