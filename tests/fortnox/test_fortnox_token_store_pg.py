@@ -33,7 +33,7 @@ pytestmark = pytest.mark.postgres
 
 Sessions = async_sessionmaker[AsyncSession]
 MakeStore = Callable[[Sessions], DbTokenStore]
-WORKER = Path(__file__).with_name("refresh_worker.py")
+WORKER = Path(__file__).with_name("fortnox_refresh_worker.py")
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 

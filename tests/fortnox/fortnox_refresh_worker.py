@@ -1,6 +1,6 @@
 """A separate OS process asking the token store for an access token, for the PostgreSQL tests.
 
-Usage: ``python refresh_worker.py DATABASE_URL INSTALLATION_ID AUTH_BASE_URL CALLERS``. Prints
+Usage: ``python fortnox_refresh_worker.py DATABASE_URL INSTALLATION_ID AUTH_BASE_URL CALLERS``. Prints
 one JSON line: the SHA-256 digests of the tokens its concurrent callers received (or the error).
 """
 
