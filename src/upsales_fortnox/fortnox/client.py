@@ -1,0 +1,452 @@
+"""The Fortnox REST API v3 client for one tenant.
+
+Every request waits its turn at the tenant's :class:`~.pacing.SlidingWindowLimiter`. Then:
+
+* **429**: the limiter pauses the tenant (``Retry-After``, else backoff) and the request is
+  repeated until ``RetryPolicy.rate_limit_budget_seconds`` would be exceeded, then
+  :class:`~.errors.FortnoxRateLimited` is raised.
+* **5xx, network errors, timeouts**: repeated with exponential backoff and jitter within
+  ``RetryPolicy.unavailable_budget_seconds``, then :class:`~.errors.FortnoxUnavailable`. Reads
+  and deletes are repeated freely. Writes (POST, PUT) are repeated only when they certainly
+  never reached Fortnox (connection refused or never established): a repeated create makes a
+  second document, and a repeated PUT adds its new rows (rows without ``RowId``) again. A write
+  whose outcome is unknown raises at once; the job is retried and re-reads the current state.
+* **401, or 403 naming the token**: the access token is refreshed once and the request
+  repeated once.
+* Other failures raise the typed errors of :mod:`.errors`.
+
+``calls`` counts the HTTP requests sent per ``"METHOD /path/{Template}"``, for benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Final, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from upsales_fortnox.fortnox import jsonwire
+from upsales_fortnox.fortnox.errors import (
+    FortnoxMalformedResponse,
+    FortnoxRateLimited,
+    FortnoxUnavailable,
+    error_from_response,
+    is_token_failure,
+    parse_retry_after,
+)
+from upsales_fortnox.fortnox.models import (
+    Article,
+    CompanyInformation,
+    Customer,
+    Entity,
+    Invoice,
+    MetaInformation,
+    Offer,
+    Order,
+    Price,
+    PriceList,
+)
+from upsales_fortnox.fortnox.pacing import Clock, Sleep, SlidingWindowLimiter
+
+#: Largest page Fortnox serves.
+PAGE_SIZE: Final = 500
+#: Zone of ``lastmodified`` values. Fortnox's own zone is unverified (likely Europe/Stockholm,
+#: which is ahead of UTC); sending UTC wall time can then only ask for *more* changes, never
+#: miss one, so it is the safe choice.
+LASTMODIFIED_TIMEZONE: Final = UTC
+#: Connection failures after which the request certainly did not reach Fortnox.
+_NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+E = TypeVar("E", bound=Entity)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    rate_limit_budget_seconds: float = 60.0
+    unavailable_budget_seconds: float = 30.0
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 8.0
+    clock: Clock = time.monotonic
+    sleep: Sleep = asyncio.sleep
+    jitter: Callable[[], float] = field(default=random.random)
+
+    def backoff(self, failures: int) -> float:
+        """Delay after the ``failures``-th consecutive failure: doubling, capped, jittered."""
+        ceiling = min(self.backoff_max_seconds, self.backoff_base_seconds * 2.0 ** (failures - 1))
+        return ceiling / 2 + ceiling / 2 * self.jitter()
+
+
+def format_lastmodified(value: datetime) -> str:
+    """``YYYY-MM-DD HH:MM``; aware datetimes are converted to :data:`LASTMODIFIED_TIMEZONE`."""
+    if value.tzinfo is not None:
+        value = value.astimezone(LASTMODIFIED_TIMEZONE)
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+class FortnoxClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        tenant_key: str,
+        access_token: Callable[[], Awaitable[str]],
+        refresh_token: Callable[[str], Awaitable[str]],
+        limiter: SlidingWindowLimiter,
+        retry: RetryPolicy | None = None,
+        calls: Counter[str] | None = None,
+    ) -> None:
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+        self.tenant_key = tenant_key
+        self._access_token = access_token
+        self._refresh_token = refresh_token
+        self._limiter = limiter
+        self._retry = retry or RetryPolicy()
+        self.calls: Counter[str] = Counter() if calls is None else calls
+
+    # Customers
+
+    async def get_customer(self, customer_number: str) -> Customer:
+        return await self._get(
+            Customer, "/customers/{CustomerNumber}", CustomerNumber=customer_number
+        )
+
+    async def create_customer(self, customer: Customer) -> Customer:
+        return await self._create(customer, "/customers")
+
+    async def update_customer(self, customer_number: str, customer: Customer) -> Customer:
+        return await self._update(
+            customer, "/customers/{CustomerNumber}", CustomerNumber=customer_number
+        )
+
+    async def delete_customer(self, customer_number: str) -> None:
+        await self._send(
+            "DELETE", "/customers/{CustomerNumber}", path={"CustomerNumber": customer_number}
+        )
+
+    def iter_customers(
+        self,
+        *,
+        last_modified: datetime | None = None,
+        filter: str | None = None,
+        search: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[Customer]:
+        """All customers (list subsets), optionally changed since ``last_modified``.
+
+        ``filter``: ``active`` | ``inactive``. ``search``: one field search, e.g.
+        ``{"organisationnumber": "556677-8899"}`` or ``{"name": "Acme"}``.
+        """
+        return self._iterate(Customer, "/customers", _list_params(last_modified, filter, search))
+
+    # Articles, price lists and prices
+
+    async def get_article(self, article_number: str) -> Article:
+        return await self._get(Article, "/articles/{ArticleNumber}", ArticleNumber=article_number)
+
+    def iter_articles(
+        self,
+        *,
+        last_modified: datetime | None = None,
+        filter: str | None = None,
+        search: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[Article]:
+        return self._iterate(Article, "/articles", _list_params(last_modified, filter, search))
+
+    async def list_price_lists(self) -> list[PriceList]:
+        return [price_list async for price_list in self._iterate(PriceList, "/pricelists", {})]
+
+    def iter_prices(self, price_list: str) -> AsyncIterator[Price]:
+        """Every price of a price list, all articles and quantities.
+
+        Uses ``GET /3/prices/sublist/{PriceList}`` (paged). The documented form also names an
+        article (``/sublist/{PriceList}/{ArticleNumber}``); the whole-list form is an
+        assumption that the sandbox serves.
+        """
+        return self._iterate(Price, "/prices/sublist/{PriceList}", {}, PriceList=price_list)
+
+    async def get_price(
+        self, price_list: str, article_number: str, from_quantity: Decimal | None = None
+    ) -> Price:
+        if from_quantity is None:
+            return await self._get(
+                Price,
+                "/prices/{PriceList}/{ArticleNumber}",
+                PriceList=price_list,
+                ArticleNumber=article_number,
+            )
+        return await self._get(
+            Price,
+            "/prices/{PriceList}/{ArticleNumber}/{FromQuantity}",
+            PriceList=price_list,
+            ArticleNumber=article_number,
+            FromQuantity=format(from_quantity, "f"),
+        )
+
+    # Orders
+
+    async def get_order(self, document_number: int) -> Order:
+        return await self._get(Order, "/orders/{DocumentNumber}", DocumentNumber=document_number)
+
+    async def create_order(self, order: Order) -> Order:
+        return await self._create(order, "/orders")
+
+    async def update_order(self, document_number: int, order: Order) -> Order:
+        return await self._update(order, "/orders/{DocumentNumber}", DocumentNumber=document_number)
+
+    async def cancel_order(self, document_number: int) -> Order:
+        return await self._action(Order, "/orders/{DocumentNumber}/cancel", document_number)
+
+    async def create_invoice_from_order(self, document_number: int) -> Invoice:
+        """``PUT /orders/{n}/createinvoice``: the new invoice (may leave a backorder)."""
+        return await self._action(
+            Invoice, "/orders/{DocumentNumber}/createinvoice", document_number
+        )
+
+    def iter_orders(
+        self,
+        *,
+        last_modified: datetime | None = None,
+        filter: str | None = None,
+        search: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[Order]:
+        """``filter``: ``cancelled`` | ``expired`` | ``invoicecreated`` | ``invoicenotcreated``."""
+        return self._iterate(Order, "/orders", _list_params(last_modified, filter, search))
+
+    # Invoices
+
+    async def get_invoice(self, document_number: int) -> Invoice:
+        return await self._get(
+            Invoice, "/invoices/{DocumentNumber}", DocumentNumber=document_number
+        )
+
+    async def create_invoice(self, invoice: Invoice) -> Invoice:
+        return await self._create(invoice, "/invoices")
+
+    async def update_invoice(self, document_number: int, invoice: Invoice) -> Invoice:
+        return await self._update(
+            invoice, "/invoices/{DocumentNumber}", DocumentNumber=document_number
+        )
+
+    async def cancel_invoice(self, document_number: int) -> Invoice:
+        return await self._action(Invoice, "/invoices/{DocumentNumber}/cancel", document_number)
+
+    def iter_invoices(
+        self,
+        *,
+        last_modified: datetime | None = None,
+        filter: str | None = None,
+        search: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[Invoice]:
+        """``filter``: ``cancelled`` | ``fullypaid`` | ``unpaid`` | ``unpaidoverdue`` | ..."""
+        return self._iterate(Invoice, "/invoices", _list_params(last_modified, filter, search))
+
+    # Offers
+
+    async def get_offer(self, document_number: int) -> Offer:
+        return await self._get(Offer, "/offers/{DocumentNumber}", DocumentNumber=document_number)
+
+    async def create_offer(self, offer: Offer) -> Offer:
+        return await self._create(offer, "/offers")
+
+    async def update_offer(self, document_number: int, offer: Offer) -> Offer:
+        return await self._update(offer, "/offers/{DocumentNumber}", DocumentNumber=document_number)
+
+    async def cancel_offer(self, document_number: int) -> Offer:
+        return await self._action(Offer, "/offers/{DocumentNumber}/cancel", document_number)
+
+    async def create_order_from_offer(self, document_number: int) -> Order:
+        """``PUT /offers/{n}/createorder``: the new order (reply shape assumed ``{"Order":…}``)."""
+        return await self._action(Order, "/offers/{DocumentNumber}/createorder", document_number)
+
+    def iter_offers(
+        self,
+        *,
+        last_modified: datetime | None = None,
+        filter: str | None = None,
+        search: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[Offer]:
+        """``filter``: ``cancelled`` | ``expired`` | ``ordercreated`` | ``ordernotcreated``."""
+        return self._iterate(Offer, "/offers", _list_params(last_modified, filter, search))
+
+    # Company
+
+    async def get_company_information(self) -> CompanyInformation:
+        label = "GET /companyinformation"
+        data = await self._send("GET", "/companyinformation")
+        return _unwrap(CompanyInformation, CompanyInformation.WIRE_NAME, data, label)
+
+    # Plumbing
+
+    async def _get(self, model: type[E], template: str, **path: object) -> E:
+        data = await self._send("GET", template, path=path)
+        return _unwrap(model, model.WIRE_NAME, data, f"GET {template}")
+
+    async def _create(self, entity: E, template: str) -> E:
+        data = await self._send("POST", template, body={entity.WIRE_NAME: entity.to_wire()})
+        return _unwrap(type(entity), entity.WIRE_NAME, data, f"POST {template}")
+
+    async def _update(self, entity: E, template: str, **path: object) -> E:
+        data = await self._send(
+            "PUT", template, body={entity.WIRE_NAME: entity.to_wire()}, path=path
+        )
+        return _unwrap(type(entity), entity.WIRE_NAME, data, f"PUT {template}")
+
+    async def _action(self, model: type[E], template: str, document_number: int) -> E:
+        data = await self._send("PUT", template, path={"DocumentNumber": document_number})
+        return _unwrap(model, model.WIRE_NAME, data, f"PUT {template}")
+
+    async def _iterate(
+        self, model: type[E], template: str, params: dict[str, str], **path: object
+    ) -> AsyncIterator[E]:
+        label = f"GET {template}"
+        page = 1
+        while True:
+            data = await self._send(
+                "GET",
+                template,
+                params={**params, "limit": str(PAGE_SIZE), "page": str(page)},
+                path=path,
+            )
+            if not isinstance(data, dict) or not isinstance(data.get(model.WIRE_COLLECTION), list):
+                raise FortnoxMalformedResponse(f"{label}: no {model.WIRE_COLLECTION} list")
+            try:
+                meta = MetaInformation.model_validate(data.get("MetaInformation"))
+            except ValidationError:
+                raise FortnoxMalformedResponse(f"{label}: no valid MetaInformation") from None
+            for item in data[model.WIRE_COLLECTION]:
+                yield _validate(model, item, label)
+            if page >= meta.TotalPages:
+                return
+            page += 1
+
+    async def _send(
+        self,
+        method: str,
+        template: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        path: Mapping[str, object] | None = None,
+    ) -> Any:
+        """One API call with pacing, retries and one token refresh; the parsed JSON or None."""
+        label = f"{method} {template}"
+        repeatable = method in ("GET", "DELETE")
+        url = self._base_url + template.format(
+            **{name: quote(str(value), safe="") for name, value in (path or {}).items()}
+        )
+        content = None if body is None else jsonwire.dumps(body).encode()
+        started = self._retry.clock()
+        failures = 0
+        refreshed = False
+        while True:
+            await self._limiter.acquire()
+            token = await self._access_token()
+            self.calls[label] += 1
+            try:
+                response = await self._http.request(
+                    method, url, params=params, content=content, headers=_headers(token)
+                )
+            except httpx.TransportError as exc:
+                kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "network error"
+                error = FortnoxUnavailable(f"{label}: {kind} ({type(exc).__name__})")
+                if not repeatable and not isinstance(exc, _NOT_SENT_ERRORS):
+                    raise error from None
+                failures += 1
+                await self._back_off(error, failures, started)
+                continue
+            status = response.status_code
+            if status == 429:
+                pause = self._limiter.rate_limited(parse_retry_after(response))
+                if self._retry.clock() - started + pause > self._retry.rate_limit_budget_seconds:
+                    raise FortnoxRateLimited(
+                        f"{label}: rate limited for longer than "
+                        f"{self._retry.rate_limit_budget_seconds:g} s",
+                        status=429,
+                        retry_after=pause,
+                    )
+                continue
+            self._limiter.succeeded()
+            if status >= 500 and repeatable:
+                failures += 1
+                await self._back_off(
+                    error_from_response(response, request_label=label), failures, started
+                )
+                continue
+            if not refreshed and is_token_failure(response):
+                refreshed = True
+                await self._refresh_token(token)
+                continue
+            if status >= 400:
+                raise error_from_response(response, request_label=label)
+            return _parse_json(response, label)
+
+    async def _back_off(self, error: Exception, failures: int, started: float) -> None:
+        """Sleep before the next attempt, or raise ``error`` when that would pass the budget."""
+        delay = self._retry.backoff(failures)
+        elapsed = self._retry.clock() - started
+        if elapsed + delay > self._retry.unavailable_budget_seconds:
+            raise error
+        await self._retry.sleep(delay)
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+    }
+
+
+def _list_params(
+    last_modified: datetime | None, filter: str | None, search: Mapping[str, str] | None
+) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if search:
+        if len(search) > 1:
+            raise ValueError("Fortnox allows one field search per request")
+        ((name, value),) = search.items()
+        params[name.lower()] = value
+    if last_modified is not None:
+        params["lastmodified"] = format_lastmodified(last_modified)
+    if filter is not None:
+        params["filter"] = filter
+    return params
+
+
+def _parse_json(response: httpx.Response, label: str) -> Any:
+    if response.status_code == 204 or not response.content.strip():
+        return None
+    try:
+        return jsonwire.loads(response.content)
+    except ValueError:
+        raise FortnoxMalformedResponse(
+            f"{label}: HTTP {response.status_code} with a body that is not JSON",
+            status=response.status_code,
+        ) from None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _unwrap(model: type[M], wrapper: str, data: Any, label: str) -> M:
+    if not isinstance(data, dict) or not isinstance(data.get(wrapper), dict):
+        raise FortnoxMalformedResponse(f"{label}: the response has no {wrapper} object")
+    return _validate(model, data[wrapper], label)
+
+
+def _validate(model: type[M], item: Any, label: str) -> M:
+    try:
+        return model.model_validate(item)
+    except ValidationError as exc:
+        fields = ", ".join(sorted({".".join(map(str, e["loc"])) for e in exc.errors()}))
+        raise FortnoxMalformedResponse(f"{label}: unexpected {model.__name__} ({fields})") from None

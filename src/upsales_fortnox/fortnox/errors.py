@@ -1,0 +1,222 @@
+"""Fortnox failures as typed exceptions the job worker understands.
+
+Each class subclasses :class:`~upsales_fortnox.errors.RetryableError` or
+:class:`~upsales_fortnox.errors.PermanentError`, so ``retryable`` says whether trying again
+can help. They carry the HTTP ``status``, Fortnox's numeric ``fortnox_code`` (sent as a number
+or a string; match on it, never on the often Swedish message) and the message. Tokens never
+appear in them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+
+import httpx
+
+from upsales_fortnox.errors import PermanentError, ReauthorizationRequired, RetryableError
+
+CODE_INVALID_LOGIN: Final = 2000310
+CODE_INVALID_CREDENTIALS: Final = 2000311
+CODE_NUMBER_IN_USE: Final = 2000637
+#: Codes of a 403 that a fresh access token may cure.
+TOKEN_CODES: Final = frozenset({CODE_INVALID_LOGIN, CODE_INVALID_CREDENTIALS})
+
+
+class FortnoxError:
+    """Mixin with the details of a Fortnox failure."""
+
+    status: int | None
+    fortnox_code: int | None
+    fortnox_message: str | None
+
+    def _set_details(
+        self, status: int | None, fortnox_code: int | str | None, fortnox_message: str | None
+    ) -> None:
+        self.status = status
+        self.fortnox_code = _normalise_code(fortnox_code)
+        self.fortnox_message = fortnox_message
+
+
+class FortnoxRetryableError(FortnoxError, RetryableError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        fortnox_code: int | str | None = None,
+        fortnox_message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self._set_details(status, fortnox_code, fortnox_message)
+
+
+class FortnoxPermanentError(FortnoxError, PermanentError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        fortnox_code: int | str | None = None,
+        fortnox_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self._set_details(status, fortnox_code, fortnox_message)
+
+
+class FortnoxRateLimited(FortnoxRetryableError):
+    """HTTP 429 that outlasted the client's patience; ``retry_after`` in seconds."""
+
+    code = "fortnox_rate_limited"
+
+
+class FortnoxUnavailable(FortnoxRetryableError):
+    """5xx, network error or timeout."""
+
+    code = "fortnox_unavailable"
+
+
+class FortnoxAuthError(FortnoxPermanentError):
+    """Fortnox refused the credentials (401/403, codes 2000310/2000311, missing licence)."""
+
+    code = "fortnox_auth_failed"
+
+
+class FortnoxNotFound(FortnoxPermanentError):
+    code = "fortnox_not_found"
+
+
+class FortnoxValidationError(FortnoxPermanentError):
+    """Fortnox refused the request as invalid (HTTP 400 and other 4xx)."""
+
+    code = "fortnox_refused"
+
+
+class FortnoxNumberInUse(FortnoxValidationError):
+    """Code 2000637: the number is taken, even by a deleted customer; never reusable."""
+
+    code = "fortnox_number_in_use"
+
+
+class FortnoxMalformedResponse(FortnoxPermanentError):
+    """A success response whose body is not the JSON Fortnox documents.
+
+    Permanent, because the request may have taken effect: repeating a create could duplicate it.
+    """
+
+    code = "fortnox_malformed_response"
+
+
+class FortnoxRefreshRejected(FortnoxError, ReauthorizationRequired):
+    """The token endpoint refused the refresh token (used, expired or revoked)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        fortnox_code: int | str | None = None,
+        fortnox_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self._set_details(status, fortnox_code, fortnox_message)
+
+
+def _normalise_code(code: int | str | None) -> int | None:
+    if isinstance(code, bool) or code is None:
+        return None
+    if isinstance(code, int):
+        return code
+    text = str(code).strip()
+    return int(text) if text.isdigit() else None
+
+
+def error_information(response: httpx.Response) -> tuple[int | str | None, str | None]:
+    """``(code, message)`` of an ``ErrorInformation`` body; ``(None, None)`` if there is none.
+
+    Accepts lower- and upper-case keys and a bare ``{"message": ...}``.
+    """
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    info = _get(body, "ErrorInformation")
+    if not isinstance(info, dict):
+        info = body
+    code = _get(info, "code")
+    message = _get(info, "message")
+    return (
+        code if isinstance(code, int | str) and not isinstance(code, bool) else None,
+        message if isinstance(message, str) else None,
+    )
+
+
+def _get(mapping: dict[str, Any], key: str) -> Any:
+    for candidate, value in mapping.items():
+        if candidate.lower() == key.lower():
+            return value
+    return None
+
+
+def parse_retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (seconds or an HTTP date); None when absent/bad."""
+    header = response.headers.get("Retry-After")
+    if header is None:
+        return None
+    header = header.strip()
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def is_token_failure(response: httpx.Response) -> bool:
+    """A 401, or a 403 that names the token (or nothing): a fresh access token may cure it.
+
+    A 403 with another code (such as 2001101, no licence for the scope) will not be cured.
+    """
+    if response.status_code == 401:
+        return True
+    if response.status_code != 403:
+        return False
+    code = _normalise_code(error_information(response)[0])
+    return code is None or code in TOKEN_CODES
+
+
+def error_from_response(response: httpx.Response, *, request_label: str) -> Exception:
+    """The exception for a failed (status >= 400) Fortnox API response."""
+    status = response.status_code
+    raw_code, fortnox_message = error_information(response)
+    fortnox_code = _normalise_code(raw_code)
+    detail = fortnox_message or response.reason_phrase or "no message"
+    if fortnox_code is not None:
+        detail = f"{detail} (code {fortnox_code})"
+    message = f"{request_label}: HTTP {status}: {detail}"
+    details: dict[str, Any] = {
+        "status": status,
+        "fortnox_code": fortnox_code,
+        "fortnox_message": fortnox_message,
+    }
+    if status == 429:
+        return FortnoxRateLimited(message, retry_after=parse_retry_after(response), **details)
+    if status >= 500:
+        return FortnoxUnavailable(message, **details)
+    if status in (401, 403) or fortnox_code in TOKEN_CODES:
+        return FortnoxAuthError(message, **details)
+    if status == 404:
+        return FortnoxNotFound(message, **details)
+    if fortnox_code == CODE_NUMBER_IN_USE:
+        return FortnoxNumberInUse(message, **details)
+    return FortnoxValidationError(message, **details)

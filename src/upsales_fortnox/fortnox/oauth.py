@@ -1,0 +1,238 @@
+"""Fortnox OAuth2 (authorization code flow); the token calls go through Authlib's httpx client.
+
+Authorization URL ``{auth_base}/auth``; code exchange and refresh at ``{auth_base}/token`` with
+HTTP Basic client authentication and a form body; revocation at ``{auth_base}/revoke``.
+Refresh tokens are single use: every refresh returns a new pair, which the caller must persist
+(see :mod:`.token_store`, which also keeps refreshes single-flight). This module only speaks
+the protocol and keeps no tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+from urllib.parse import quote, urlencode
+
+import httpx
+from authlib.deprecate import AuthlibDeprecationWarning
+
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.fortnox.errors import (
+    FortnoxAuthError,
+    FortnoxMalformedResponse,
+    FortnoxRateLimited,
+    FortnoxRefreshRejected,
+    FortnoxUnavailable,
+    parse_retry_after,
+)
+
+with warnings.catch_warnings():
+    # Authlib warns that it prefers the "httpx2" package; plain httpx is what we use.
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.base_client import OAuthError
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+#: Scopes the sync needs (reference §3); every scope grants read and write.
+DEFAULT_SCOPES: Final = (
+    "customer",
+    "article",
+    "price",
+    "order",
+    "invoice",
+    "offer",
+    "companyinformation",
+)
+#: Access token lifetime when the token response has no ``expires_in``.
+DEFAULT_ACCESS_TOKEN_LIFETIME: Final = timedelta(hours=1)
+#: OAuth ``error`` values and message fragments meaning the grant (refresh token/code) is dead.
+_REJECTED_GRANT_ERRORS: Final = frozenset({"invalid_grant", "invalid_token"})
+_REJECTED_GRANT_MESSAGES: Final = ("invalid refresh token", "auth code")
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """One access/refresh token pair. The tokens are kept out of ``repr``."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: datetime
+    scope: str = ""
+
+    @property
+    def tenant_id(self) -> str | None:
+        return tenant_id_from_access_token(self.access_token)
+
+
+def tenant_id_from_access_token(access_token: str) -> str | None:
+    """The ``tenantId`` claim of a JWT access token, read without verifying the signature.
+
+    Only for routing (which tenant a token belongs to); None if the token is not a JWT.
+    """
+    parts = access_token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except ValueError:
+        return None
+    tenant = claims.get("tenantId") if isinstance(claims, dict) else None
+    return None if tenant is None or isinstance(tenant, bool) else str(tenant)
+
+
+class FortnoxOAuth:
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        auth_base_url: str,
+        clock: Callable[[], datetime] = utcnow,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._base = auth_base_url.rstrip("/")
+        self._clock = clock
+        self._timeout = timeout
+        self._transport = transport
+
+    @property
+    def token_url(self) -> str:
+        return f"{self._base}/token"
+
+    def authorization_url(
+        self, *, state: str, redirect_uri: str, scopes: Sequence[str] = DEFAULT_SCOPES
+    ) -> str:
+        """Where to send the user's browser to approve access (asks for a refresh token).
+
+        Spaces are encoded ``%20``, as in Fortnox's documentation.
+        """
+        query = urlencode(
+            {
+                "client_id": self._client_id,
+                "response_type": "code",
+                "state": state,
+                "scope": " ".join(scopes),
+                "redirect_uri": redirect_uri,
+                "access_type": "offline",
+            },
+            quote_via=quote,
+        )
+        return f"{self._base}/auth?{query}"
+
+    async def exchange_code(self, code: str, *, redirect_uri: str) -> TokenSet:
+        """Trade an authorization code for tokens; ``redirect_uri`` must match the auth URL's."""
+        async with self._client() as client:
+            token = await self._call(
+                "code exchange",
+                client.fetch_token(
+                    self.token_url,
+                    grant_type="authorization_code",
+                    code=code,
+                    redirect_uri=redirect_uri,
+                ),
+            )
+        return self._token_set(token, what="code exchange")
+
+    async def refresh(self, refresh_token: str) -> TokenSet:
+        """A new token pair; the given refresh token is used up whatever the outcome."""
+        async with self._client() as client:
+            token = await self._call(
+                "token refresh", client.refresh_token(self.token_url, refresh_token=refresh_token)
+            )
+        return self._token_set(token, what="token refresh")
+
+    async def revoke(self, refresh_token: str) -> None:
+        """Revoke a refresh token (when an installation disconnects)."""
+        async with self._client() as client:
+            response = await self._call(
+                "token revocation",
+                client.revoke_token(
+                    f"{self._base}/revoke", token=refresh_token, token_type_hint="refresh_token"
+                ),
+            )
+        if response.status_code >= 400:
+            raise _status_error("token revocation", response)
+
+    def _client(self) -> AsyncOAuth2Client:
+        client = AsyncOAuth2Client(
+            client_id=self._client_id,
+            client_secret=self._client_secret,
+            token_endpoint_auth_method="client_secret_basic",
+            revocation_endpoint_auth_method="client_secret_basic",
+            timeout=self._timeout,
+            transport=self._transport,
+        )
+        for hook in ("access_token_response", "refresh_token_response"):
+            client.register_compliance_hook(hook, _raise_for_rate_limit)
+        return client
+
+    async def _call(self, what: str, call: Any) -> Any:
+        try:
+            return await call
+        except OAuthError as exc:
+            raise _oauth_error(what, str(exc.error), exc.description) from None
+        except httpx.HTTPStatusError as exc:
+            raise _status_error(what, exc.response) from None
+        except httpx.TimeoutException:
+            raise FortnoxUnavailable(f"{what}: Fortnox timed out") from None
+        except httpx.TransportError as exc:
+            raise FortnoxUnavailable(f"{what}: {type(exc).__name__}") from None
+        except ValueError:
+            raise FortnoxMalformedResponse(f"{what}: the response is not a JSON object") from None
+
+    def _token_set(self, token: dict[str, Any], *, what: str) -> TokenSet:
+        access_token = token.get("access_token")
+        refresh_token = token.get("refresh_token")
+        if not isinstance(access_token, str) or not isinstance(refresh_token, str):
+            message = token.get("message") or token.get("error_description")
+            raise _oauth_error(what, None, message if isinstance(message, str) else None)
+        expires_in = token.get("expires_in")
+        lifetime = (
+            timedelta(seconds=float(expires_in))
+            if isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
+            else DEFAULT_ACCESS_TOKEN_LIFETIME
+        )
+        scope = token.get("scope")
+        return TokenSet(
+            access_token=access_token,
+            refresh_token=refresh_token,
+            expires_at=self._clock() + lifetime,
+            scope=scope if isinstance(scope, str) else "",
+        )
+
+
+def _raise_for_rate_limit(response: httpx.Response) -> httpx.Response:
+    """Authlib would read a 429's JSON body as a token reply; make it a status error instead."""
+    if response.status_code == 429:
+        response.raise_for_status()
+    return response
+
+
+def _oauth_error(what: str, error: str | None, description: str | None) -> Exception:
+    """Map an OAuth error reply: a dead grant needs a new login; anything else is permanent."""
+    text = f"{what} refused: {error or 'error'}" + (f" ({description})" if description else "")
+    lowered = (description or "").lower()
+    if error in _REJECTED_GRANT_ERRORS or any(m in lowered for m in _REJECTED_GRANT_MESSAGES):
+        return FortnoxRefreshRejected(text, fortnox_message=description)
+    if error is None and description is None:
+        return FortnoxMalformedResponse(f"{what}: the response holds no tokens")
+    return FortnoxAuthError(text, fortnox_message=description)
+
+
+def _status_error(what: str, response: httpx.Response) -> Exception:
+    status = response.status_code
+    if status == 429:
+        return FortnoxRateLimited(
+            f"{what}: HTTP 429", status=status, retry_after=parse_retry_after(response)
+        )
+    if status >= 500:
+        return FortnoxUnavailable(f"{what}: HTTP {status}", status=status)
+    return FortnoxAuthError(f"{what}: HTTP {status}", status=status)

@@ -1,0 +1,215 @@
+"""The installations' Fortnox tokens: stored encrypted, refreshed once at a time.
+
+Fortnox refresh tokens are single use, and two refreshes racing each other lose the connection.
+So a refresh is single-flight per installation:
+
+* in the process, an :class:`asyncio.Lock` per installation;
+* across processes, a database lock on the installation's ``fortnox_credentials`` row, held for
+  the whole refresh: ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite a no-op ``UPDATE`` of
+  the row as the transaction's first statement, which takes the database's write lock (other
+  writers wait on ``busy_timeout``).
+
+With the lock held the tokens are read again; if another task or process refreshed meanwhile,
+its tokens are used and no refresh happens. The rotated pair is written (encrypted) in the same
+transaction and committed before the new access token is returned. If Fortnox rejects the
+refresh token the installation is set to ``needs_relogin`` in a separate committed transaction,
+and :class:`~upsales_fortnox.errors.ReauthorizationRequired` is raised.
+
+A refresh that succeeds at Fortnox but whose commit fails (crash, lost connection) loses the
+new refresh token; Fortnox offers no way to avoid that window, it is only kept short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.errors import ReauthorizationRequired
+from upsales_fortnox.fortnox.errors import FortnoxRefreshRejected
+from upsales_fortnox.fortnox.oauth import FortnoxOAuth, TokenSet
+from upsales_fortnox.security.crypto import SecretBox
+
+log = logging.getLogger(__name__)
+
+RELOGIN_REASON = (
+    "Fortnox refused the refresh token (used, expired or access revoked). "
+    "Log in to Fortnox again to resume syncing."
+)
+
+
+@dataclass(frozen=True)
+class _CachedToken:
+    access_token: str
+    expires_at: datetime
+
+
+class DbTokenStore:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        secret_box: SecretBox,
+        oauth: FortnoxOAuth,
+        *,
+        refresh_margin: timedelta = timedelta(minutes=5),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._session_factory = session_factory
+        self._box = secret_box
+        self._oauth = oauth
+        self._margin = refresh_margin
+        self._clock = clock
+        self._locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self._cache: dict[uuid.UUID, _CachedToken] = {}
+        # Digest of a refresh token Fortnox rejected, so waiters do not try it again.
+        self._dead_refresh_tokens: dict[uuid.UUID, str] = {}
+
+    async def save_initial(self, installation_id: uuid.UUID, token_set: TokenSet) -> None:
+        """Store the tokens of a (new) login, replacing any old ones.
+
+        The installation's status and tenant id are the caller's to update.
+        """
+        async with self._session_factory() as session, session.begin():
+            credentials = await session.get(FortnoxCredentials, installation_id)
+            if credentials is None:
+                credentials = FortnoxCredentials(installation_id=installation_id)
+                session.add(credentials)
+            self._write(credentials, token_set)
+        self._dead_refresh_tokens.pop(installation_id, None)
+        self._cache[installation_id] = _CachedToken(token_set.access_token, token_set.expires_at)
+
+    async def access_token(self, installation_id: uuid.UUID) -> str:
+        """A valid access token, refreshed first when it expires within ``refresh_margin``."""
+        cached = self._cache.get(installation_id) or await self._read(installation_id)
+        if cached is not None and self._fresh(cached):
+            self._cache[installation_id] = cached
+            return cached.access_token
+        return await self._refresh(installation_id, rejected=None)
+
+    async def refresh_after_rejection(
+        self, installation_id: uuid.UUID, rejected_access_token: str
+    ) -> str:
+        """Fortnox refused ``rejected_access_token``: a different (refreshed) token.
+
+        If another caller already replaced the rejected token, that token is returned.
+        """
+        return await self._refresh(installation_id, rejected=rejected_access_token)
+
+    async def _read(self, installation_id: uuid.UUID) -> _CachedToken | None:
+        """The stored access token, read without any lock."""
+        async with self._session_factory() as session:
+            credentials = await session.get(FortnoxCredentials, installation_id)
+            if credentials is None:
+                return None
+            return self._decrypt(credentials)
+
+    def _decrypt(self, credentials: FortnoxCredentials) -> _CachedToken:
+        return _CachedToken(
+            self._box.decrypt(credentials.access_token_enc), credentials.access_token_expires_at
+        )
+
+    def _fresh(self, token: _CachedToken) -> bool:
+        return token.expires_at - self._margin > self._clock()
+
+    def _usable(self, token: _CachedToken, rejected: str | None) -> bool:
+        return self._fresh(token) and token.access_token != rejected
+
+    async def _refresh(self, installation_id: uuid.UUID, *, rejected: str | None) -> str:
+        lock = self._locks.setdefault(installation_id, asyncio.Lock())
+        async with lock:
+            cached = self._cache.get(installation_id)
+            if cached is not None and self._usable(cached, rejected):
+                return cached.access_token
+            try:
+                token = await self._refresh_locked(installation_id, rejected)
+            except FortnoxRefreshRejected:
+                await self._mark_needs_relogin(installation_id)
+                raise
+            self._cache[installation_id] = token
+            return token.access_token
+
+    async def _refresh_locked(
+        self, installation_id: uuid.UUID, rejected: str | None
+    ) -> _CachedToken:
+        async with self._session_factory() as session, session.begin():
+            credentials = await self._lock_credentials(session, installation_id)
+            if credentials is None:
+                raise ReauthorizationRequired(
+                    "the installation has no Fortnox tokens; log in to Fortnox",
+                    code="fortnox_not_connected",
+                )
+            current = self._decrypt(credentials)
+            if self._usable(current, rejected):
+                return current
+            refresh_token = self._box.decrypt(credentials.refresh_token_enc)
+            digest = hashlib.sha256(refresh_token.encode()).hexdigest()
+            if self._dead_refresh_tokens.get(installation_id) == digest:
+                # Already refused and recorded; not a new FortnoxRefreshRejected.
+                raise ReauthorizationRequired("Fortnox refused the stored refresh token")
+            log.info(
+                "refreshing Fortnox access token", extra={"installation_id": str(installation_id)}
+            )
+            try:
+                token_set = await self._oauth.refresh(refresh_token)
+            except FortnoxRefreshRejected:
+                self._dead_refresh_tokens[installation_id] = digest
+                raise
+            self._write(credentials, token_set)
+            return _CachedToken(token_set.access_token, token_set.expires_at)
+
+    async def _lock_credentials(
+        self, session: AsyncSession, installation_id: uuid.UUID
+    ) -> FortnoxCredentials | None:
+        """Read the credentials row under a lock held until the transaction ends."""
+        query = select(FortnoxCredentials).where(
+            FortnoxCredentials.installation_id == installation_id
+        )
+        if session.get_bind().dialect.name == "sqlite":
+            # SQLite has no row locks: make the first statement a write to take the write lock.
+            await session.execute(
+                update(FortnoxCredentials)
+                .where(FortnoxCredentials.installation_id == installation_id)
+                .values(scopes=FortnoxCredentials.scopes)
+                .execution_options(synchronize_session=False)
+            )
+        else:
+            query = query.with_for_update()
+        result = await session.execute(query.execution_options(populate_existing=True))
+        return result.scalar_one_or_none()
+
+    def _write(self, credentials: FortnoxCredentials, token_set: TokenSet) -> None:
+        credentials.access_token_enc = self._box.encrypt(token_set.access_token)
+        credentials.refresh_token_enc = self._box.encrypt(token_set.refresh_token)
+        credentials.access_token_expires_at = token_set.expires_at
+        credentials.scopes = token_set.scope
+        credentials.refreshed_at = self._clock()
+
+    async def _mark_needs_relogin(self, installation_id: uuid.UUID) -> None:
+        self._cache.pop(installation_id, None)
+        async with self._session_factory() as session, session.begin():
+            # A plain UPDATE that bumps the version, so a concurrent edit of the installation
+            # fails its version check instead of silently undoing this status.
+            await session.execute(
+                update(Installation)
+                .where(Installation.id == installation_id)
+                .values(
+                    status=InstallationStatus.NEEDS_RELOGIN,
+                    status_reason=RELOGIN_REASON,
+                    version=Installation.version + 1,
+                    updated_at=self._clock(),
+                )
+                .execution_options(synchronize_session=False)
+            )
+        log.warning(
+            "Fortnox refused the refresh token; installation needs a new login",
+            extra={"installation_id": str(installation_id)},
+        )

@@ -1,0 +1,555 @@
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import httpx
+import pytest
+import respx
+from fortnox_testkit import API_BASE, SteppingClock
+
+from upsales_fortnox.errors import PermanentError, RetryableError
+from upsales_fortnox.fortnox.client import FortnoxClient, RetryPolicy, format_lastmodified
+from upsales_fortnox.fortnox.errors import (
+    FortnoxAuthError,
+    FortnoxMalformedResponse,
+    FortnoxNotFound,
+    FortnoxNumberInUse,
+    FortnoxRateLimited,
+    FortnoxUnavailable,
+)
+from upsales_fortnox.fortnox.models import Customer, Order, OrderRow
+from upsales_fortnox.fortnox.pacing import LimiterRegistry, RateLimitBackoff, SlidingWindowLimiter
+
+
+class Tokens:
+    """The two token callables the client takes, over an in-memory token."""
+
+    def __init__(self) -> None:
+        self.current = "token-1"
+        self.rejected: list[str] = []
+
+    async def access_token(self) -> str:
+        return self.current
+
+    async def refresh(self, rejected: str) -> str:
+        self.rejected.append(rejected)
+        self.current = f"token-{len(self.rejected) + 1}"
+        return self.current
+
+
+@pytest.fixture
+def tokens() -> Tokens:
+    return Tokens()
+
+
+@pytest.fixture
+def limiter(stepping_clock: SteppingClock) -> SlidingWindowLimiter:
+    return SlidingWindowLimiter(
+        25,
+        5.0,
+        clock=stepping_clock,
+        sleep=stepping_clock.sleep,
+        backoff=RateLimitBackoff(base_seconds=1.0, max_seconds=8.0),
+        jitter=lambda: 0.5,
+    )
+
+
+@pytest.fixture
+async def client(
+    tokens: Tokens, limiter: SlidingWindowLimiter, stepping_clock: SteppingClock
+) -> AsyncIterator[FortnoxClient]:
+    retry = RetryPolicy(
+        rate_limit_budget_seconds=60.0,
+        unavailable_budget_seconds=10.0,
+        backoff_base_seconds=0.5,
+        backoff_max_seconds=4.0,
+        clock=stepping_clock,
+        sleep=stepping_clock.sleep,
+        jitter=lambda: 0.5,
+    )
+    async with httpx.AsyncClient() as http:
+        yield FortnoxClient(
+            http,
+            base_url=API_BASE,
+            tenant_key="tenant:1",
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh,
+            limiter=limiter,
+            retry=retry,
+        )
+
+
+CUSTOMER = {"Customer": {"CustomerNumber": "10", "Name": "Acme AB", "Country": "Sverige"}}
+
+
+def ok(body: object = CUSTOMER, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, json=body)
+
+
+def fortnox_error(status: int, code: object, message: str = "Fel") -> httpx.Response:
+    return httpx.Response(
+        status, json={"ErrorInformation": {"error": 1, "message": message, "code": code}}
+    )
+
+
+# Requests and responses
+
+
+async def test_get_sends_bearer_token_and_quotes_path_values(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.get(f"{API_BASE}/customers/A%2F1").mock(return_value=ok())
+
+    customer = await client.get_customer("A/1")
+
+    request = route.calls.last.request
+    assert request.headers["Authorization"] == "Bearer token-1"
+    assert request.headers["Accept"] == "application/json"
+    assert customer.Name == "Acme AB"
+    assert client.calls == {"GET /customers/{CustomerNumber}": 1}
+
+
+async def test_create_sends_exact_decimals_and_no_read_only_fields(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    reply = {"Order": {"DocumentNumber": "7", "Total": 1.1, "OrderRows": [{"Price": 0.1}]}}
+    route = router.post(f"{API_BASE}/orders").mock(return_value=ok(reply, 201))
+    order = Order(
+        CustomerNumber="10",
+        Total=Decimal("999"),
+        OrderRows=[
+            OrderRow(ArticleNumber="A1", OrderedQuantity=Decimal("3"), Price=Decimal("0.1"))
+        ],
+    )
+
+    created = await client.create_order(order)
+
+    request = route.calls.last.request
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.content == (
+        b'{"Order":{"CustomerNumber":"10",'
+        b'"OrderRows":[{"ArticleNumber":"A1","Price":0.1,"OrderedQuantity":3}]}}'
+    )
+    assert created.DocumentNumber == 7
+    assert created.Total == Decimal("1.1")
+
+
+async def test_update_puts_the_wrapped_entity(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.put(f"{API_BASE}/customers/10").mock(return_value=ok())
+
+    await client.update_customer("10", Customer(Name="Acme AB", Country="Sverige"))
+
+    assert json.loads(route.calls.last.request.content) == {"Customer": {"Name": "Acme AB"}}
+
+
+async def test_delete_returns_nothing_on_204(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.delete(f"{API_BASE}/customers/10").mock(return_value=httpx.Response(204))
+
+    assert await client.delete_customer("10") is None
+    assert route.call_count == 1
+
+
+async def test_document_actions_use_their_paths_and_reply_shapes(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    router.put(f"{API_BASE}/orders/7/createinvoice").mock(
+        return_value=ok({"Invoice": {"DocumentNumber": 31, "OrderReference": "7"}})
+    )
+    router.put(f"{API_BASE}/offers/3/createorder").mock(
+        return_value=ok({"Order": {"DocumentNumber": 8, "OfferReference": "3"}})
+    )
+    router.put(f"{API_BASE}/invoices/31/cancel").mock(
+        return_value=ok({"Invoice": {"DocumentNumber": 31, "Cancelled": True}})
+    )
+
+    invoice = await client.create_invoice_from_order(7)
+    order = await client.create_order_from_offer(3)
+    cancelled = await client.cancel_invoice(31)
+
+    assert (invoice.DocumentNumber, invoice.OrderReference) == (31, "7")
+    assert (order.DocumentNumber, order.OfferReference) == (8, "3")
+    assert cancelled.Cancelled is True
+
+
+async def test_company_information_and_single_price(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    router.get(f"{API_BASE}/companyinformation").mock(
+        return_value=ok({"CompanyInformation": {"CompanyName": "Acme AB", "DatabaseNumber": 4242}})
+    )
+    router.get(f"{API_BASE}/prices/A/ART-1/10").mock(
+        return_value=ok({"Price": {"PriceList": "A", "ArticleNumber": "ART-1", "Price": 99.95}})
+    )
+
+    company = await client.get_company_information()
+    price = await client.get_price("A", "ART-1", Decimal("10"))
+
+    assert company.DatabaseNumber == "4242"
+    assert price.Price == Decimal("99.95")
+
+
+# Paging
+
+
+def page(key: str, items: list[dict[str, object]], current: int, total: int) -> httpx.Response:
+    meta = {"@TotalResources": 1201, "@TotalPages": total, "@CurrentPage": current}
+    return ok({key: items, "MetaInformation": meta})
+
+
+async def test_iteration_pages_with_limit_500_and_stops_at_total_pages(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.get(f"{API_BASE}/customers").mock(
+        side_effect=[
+            page("Customers", [{"CustomerNumber": "1"}, {"CustomerNumber": "2"}], 1, 3),
+            page("Customers", [{"CustomerNumber": "3"}], 2, 3),
+            page("Customers", [{"CustomerNumber": "4"}], 3, 3),
+        ]
+    )
+    since = datetime(2024, 5, 1, 12, 5, 59, tzinfo=timezone(timedelta(hours=2)))
+
+    numbers = [
+        customer.CustomerNumber
+        async for customer in client.iter_customers(
+            last_modified=since, search={"OrganisationNumber": "556677-8899"}, filter="active"
+        )
+    ]
+
+    assert numbers == ["1", "2", "3", "4"]
+    assert route.call_count == 3
+    params = [dict(call.request.url.params) for call in route.calls]
+    assert [p["page"] for p in params] == ["1", "2", "3"]
+    assert params[0] == {
+        "limit": "500",
+        "page": "1",
+        "lastmodified": "2024-05-01 10:05",
+        "organisationnumber": "556677-8899",
+        "filter": "active",
+    }
+
+
+async def test_iteration_of_an_empty_list_makes_one_request(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.get(f"{API_BASE}/invoices").mock(return_value=page("Invoices", [], 1, 0))
+
+    invoices = [invoice async for invoice in client.iter_invoices(filter="unpaid")]
+
+    assert invoices == []
+    assert route.call_count == 1
+
+
+async def test_prices_of_a_whole_price_list_come_from_the_sublist(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    router.get(f"{API_BASE}/prices/sublist/A").mock(
+        side_effect=[
+            page("Prices", [{"ArticleNumber": "1", "Price": 10.10}], 1, 2),
+            page("Prices", [{"ArticleNumber": "2", "Price": 0.30}], 2, 2),
+        ]
+    )
+
+    prices = [(p.ArticleNumber, p.Price) async for p in client.iter_prices("A")]
+
+    assert prices == [("1", Decimal("10.10")), ("2", Decimal("0.30"))]
+
+
+def test_lastmodified_is_minutes_in_utc() -> None:
+    stockholm_summer = timezone(timedelta(hours=2))
+
+    assert format_lastmodified(datetime(2022, 11, 25, 8, 0, 30, tzinfo=stockholm_summer)) == (
+        "2022-11-25 06:00"
+    )
+    assert format_lastmodified(datetime(2022, 11, 25, 6, 0)) == "2022-11-25 06:00"
+
+
+def test_only_one_field_search_is_allowed(client: FortnoxClient) -> None:
+    with pytest.raises(ValueError, match="one field search"):
+        client.iter_customers(search={"name": "a", "city": "b"})
+
+
+# Rate limits
+
+
+async def test_429_with_retry_after_is_retried_after_pausing_the_tenant(
+    client: FortnoxClient,
+    router: respx.MockRouter,
+    limiter: SlidingWindowLimiter,
+    stepping_clock: SteppingClock,
+) -> None:
+    route = router.get(f"{API_BASE}/customers/10").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "3"}),
+            httpx.Response(429, headers={"Retry-After": "2"}),
+            ok(),
+        ]
+    )
+
+    customer = await client.get_customer("10")
+
+    assert customer.CustomerNumber == "10"
+    assert route.call_count == 3
+    assert stepping_clock.sleeps == [3.0, 2.0]
+    assert limiter.paused_until == 1005.0
+
+
+async def test_429_without_retry_after_backs_off_exponentially(
+    client: FortnoxClient, router: respx.MockRouter, stepping_clock: SteppingClock
+) -> None:
+    router.get(f"{API_BASE}/customers/10").mock(
+        side_effect=[httpx.Response(429), httpx.Response(429), httpx.Response(429), ok()]
+    )
+
+    await client.get_customer("10")
+
+    # base 1 s doubling, jitter 0.5 puts each pause at 3/4 of its ceiling
+    assert stepping_clock.sleeps == [0.75, 1.5, 3.0]
+
+
+async def test_429_past_the_budget_is_a_retryable_rate_limit_error(
+    client: FortnoxClient, router: respx.MockRouter, stepping_clock: SteppingClock
+) -> None:
+    route = router.get(f"{API_BASE}/customers/10").mock(
+        return_value=httpx.Response(429, headers={"Retry-After": "25"})
+    )
+
+    with pytest.raises(FortnoxRateLimited) as caught:
+        await client.get_customer("10")
+
+    assert caught.value.retryable
+    assert caught.value.retry_after == 25.0
+    assert route.call_count == 3  # at 0, 25 and 50 s; a 4th would end past 60 s
+    assert stepping_clock.now - 1000.0 <= 60.0
+
+
+async def test_a_429_pauses_only_its_own_tenant(
+    router: respx.MockRouter, tokens: Tokens, stepping_clock: SteppingClock
+) -> None:
+    registry = LimiterRegistry(clock=stepping_clock, sleep=stepping_clock.sleep)
+    router.get(f"{API_BASE}/customers/10").mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "3"}), ok()]
+    )
+    async with httpx.AsyncClient() as http:
+        client = FortnoxClient(
+            http,
+            base_url=API_BASE,
+            tenant_key="tenant:1",
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh,
+            limiter=registry.get("tenant:1"),
+        )
+        await client.get_customer("10")
+
+    assert registry.get("tenant:1").paused_until == 1003.0
+    assert registry.get("tenant:2").paused_until == float("-inf")
+
+
+# Authentication
+
+
+async def test_401_refreshes_once_and_retries_with_the_new_token(
+    client: FortnoxClient, router: respx.MockRouter, tokens: Tokens
+) -> None:
+    route = router.get(f"{API_BASE}/customers/10").mock(
+        side_effect=[httpx.Response(401, json={"message": "unauthorized"}), ok()]
+    )
+
+    await client.get_customer("10")
+
+    assert tokens.rejected == ["token-1"]
+    assert route.calls[1].request.headers["Authorization"] == "Bearer token-2"
+
+
+async def test_403_naming_the_token_refreshes(
+    client: FortnoxClient, router: respx.MockRouter, tokens: Tokens
+) -> None:
+    router.get(f"{API_BASE}/customers/10").mock(side_effect=[fortnox_error(403, "2000311"), ok()])
+
+    await client.get_customer("10")
+
+    assert tokens.rejected == ["token-1"]
+
+
+async def test_403_for_a_missing_licence_is_not_refreshed(
+    client: FortnoxClient, router: respx.MockRouter, tokens: Tokens
+) -> None:
+    router.get(f"{API_BASE}/customers/10").mock(return_value=fortnox_error(403, 2001101))
+
+    with pytest.raises(FortnoxAuthError) as caught:
+        await client.get_customer("10")
+
+    assert tokens.rejected == []
+    assert caught.value.fortnox_code == 2001101
+
+
+async def test_a_token_refused_twice_is_an_auth_error(
+    client: FortnoxClient, router: respx.MockRouter, tokens: Tokens
+) -> None:
+    route = router.get(f"{API_BASE}/customers/10").mock(return_value=httpx.Response(401))
+
+    with pytest.raises(FortnoxAuthError) as caught:
+        await client.get_customer("10")
+
+    assert route.call_count == 2
+    assert tokens.rejected == ["token-1"]
+    assert "token-" not in str(caught.value)
+
+
+# Unavailability
+
+
+async def test_a_5xx_burst_is_retried_with_backoff(
+    client: FortnoxClient, router: respx.MockRouter, stepping_clock: SteppingClock
+) -> None:
+    router.get(f"{API_BASE}/customers/10").mock(
+        side_effect=[
+            httpx.Response(500),
+            httpx.Response(502),
+            fortnox_error(503, 1000003),
+            ok(),
+        ]
+    )
+
+    await client.get_customer("10")
+
+    assert stepping_clock.sleeps == [0.375, 0.75, 1.5]
+
+
+async def test_5xx_past_the_budget_is_retryable_unavailable(
+    client: FortnoxClient, router: respx.MockRouter, stepping_clock: SteppingClock
+) -> None:
+    route = router.get(f"{API_BASE}/customers/10").mock(return_value=fortnox_error(500, 1000003))
+
+    with pytest.raises(FortnoxUnavailable) as caught:
+        await client.get_customer("10")
+
+    assert isinstance(caught.value, RetryableError)
+    assert caught.value.fortnox_code == 1000003
+    assert stepping_clock.now - 1000.0 <= 10.0
+    # sleeps 0.375 + 0.75 + 1.5 + 3 + 3 = 8.625; the next 3 would pass 10 s
+    assert route.call_count == 6
+
+
+async def test_timeouts_on_reads_are_retried(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.get(f"{API_BASE}/customers/10").mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), ok()]
+    )
+
+    await client.get_customer("10")
+
+    assert route.call_count == 3
+
+
+async def test_a_create_is_not_repeated_when_it_may_have_taken_effect(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.post(f"{API_BASE}/customers").mock(side_effect=[httpx.ReadTimeout("slow"), ok()])
+
+    with pytest.raises(FortnoxUnavailable):
+        await client.create_customer(Customer(Name="Acme AB"))
+    assert route.call_count == 1
+
+    route.side_effect = [httpx.Response(502), ok()]
+    with pytest.raises(FortnoxUnavailable):
+        await client.create_customer(Customer(Name="Acme AB"))
+    assert route.call_count == 2
+
+
+@pytest.mark.parametrize(
+    "failure", [httpx.Response(500), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("cut")]
+)
+async def test_updates_and_actions_are_not_repeated_when_the_outcome_is_unknown(
+    client: FortnoxClient, router: respx.MockRouter, failure: object
+) -> None:
+    update = router.put(f"{API_BASE}/orders/7").mock(side_effect=[failure, ok()])
+    invoice = router.put(f"{API_BASE}/orders/7/createinvoice").mock(side_effect=[failure, ok()])
+
+    with pytest.raises(FortnoxUnavailable):
+        await client.update_order(7, Order(OrderRows=[OrderRow(ArticleNumber="A1")]))
+    with pytest.raises(FortnoxUnavailable):
+        await client.create_invoice_from_order(7)
+
+    assert (update.call_count, invoice.call_count) == (1, 1)
+
+
+async def test_deletes_are_repeated_after_a_5xx(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.delete(f"{API_BASE}/customers/10").mock(
+        side_effect=[httpx.Response(503), httpx.Response(204)]
+    )
+
+    await client.delete_customer("10")
+
+    assert route.call_count == 2
+
+
+async def test_a_create_is_repeated_when_the_connection_never_opened(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.post(f"{API_BASE}/customers").mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.ConnectTimeout("no route"), ok()]
+    )
+
+    await client.create_customer(Customer(Name="Acme AB"))
+
+    assert route.call_count == 3
+
+
+# Refusals and malformed bodies
+
+
+async def test_refusals_are_permanent_and_typed(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    router.post(f"{API_BASE}/customers").mock(
+        return_value=fortnox_error(400, "2000637", "Kundnummer 10 används redan")
+    )
+    router.get(f"{API_BASE}/customers/404").mock(return_value=fortnox_error(404, 2000433))
+
+    with pytest.raises(FortnoxNumberInUse) as in_use:
+        await client.create_customer(Customer(CustomerNumber="10", Name="Acme AB"))
+    with pytest.raises(FortnoxNotFound):
+        await client.get_customer("404")
+
+    assert isinstance(in_use.value, PermanentError)
+    assert in_use.value.fortnox_message == "Kundnummer 10 används redan"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        httpx.Response(200, text="<html>maintenance</html>"),
+        httpx.Response(200, json={"Customers": []}),
+        httpx.Response(200, json={"Customer": "10"}),
+        httpx.Response(200, json={"Customer": {"Active": "perhaps"}}),
+        httpx.Response(200, json=[1, 2]),
+    ],
+)
+async def test_malformed_bodies_are_clear_errors(
+    client: FortnoxClient, router: respx.MockRouter, reply: httpx.Response
+) -> None:
+    router.get(f"{API_BASE}/customers/10").mock(return_value=reply)
+
+    with pytest.raises(FortnoxMalformedResponse) as caught:
+        await client.get_customer("10")
+
+    assert "GET /customers/{CustomerNumber}" in str(caught.value)
+
+
+async def test_a_list_without_paging_information_is_malformed(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    router.get(f"{API_BASE}/articles").mock(return_value=ok({"Articles": []}))
+
+    with pytest.raises(FortnoxMalformedResponse, match="MetaInformation"):
+        _ = [article async for article in client.iter_articles()]
