@@ -1,7 +1,8 @@
 """A separate OS process asking the token store for an access token, for the PostgreSQL tests.
 
-Usage: ``python fortnox_refresh_worker.py DATABASE_URL INSTALLATION_ID AUTH_BASE_URL CALLERS``. Prints
-one JSON line: the SHA-256 digests of the tokens its concurrent callers received (or the error).
+Usage: ``python fortnox_refresh_worker.py DATABASE_URL INSTALLATION_ID AUTH_BASE_URL CALLERS``.
+Prints one JSON line: the SHA-256 digests of the tokens its concurrent callers received
+(or the error).
 """
 
 from __future__ import annotations
