@@ -1,19 +1,29 @@
-"""The long-lived objects one process shares: settings, database, encryption.
+"""The long-lived objects one process shares: settings, database, encryption, HTTP clients.
 
-Built once at start (or by a test) and handed to the app and the worker, so neither reaches for
-globals.
+Built once at start (or by a test, which may pass its own ``http`` client routed to the sandbox)
+and handed to the app and the worker, so neither reaches for globals.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.fortnox.factory import build_limiter_registry, build_oauth
+from upsales_fortnox.fortnox.oauth import FortnoxOAuth
+from upsales_fortnox.fortnox.pacing import LimiterRegistry
+from upsales_fortnox.fortnox.token_store import DbTokenStore
 from upsales_fortnox.logging_setup import register_secret
 from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.upsales.pacing import RateLimiter, RateLimiterRegistry
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
 
 
 @dataclass
@@ -22,18 +32,43 @@ class Services:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     secret_box: SecretBox
+    http: httpx.AsyncClient
+    fortnox_oauth: FortnoxOAuth
+    token_store: DbTokenStore
+    fortnox_limiters: LimiterRegistry
+    upsales_limiters: RateLimiterRegistry
+    #: Requests made, per ``"METHOD /path/{template}"``; read by benchmarks and operators.
+    fortnox_calls: Counter[str] = field(default_factory=Counter)
+    upsales_calls: Counter[str] = field(default_factory=Counter)
 
     async def aclose(self) -> None:
+        await self.http.aclose()
         await self.engine.dispose()
 
 
-def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Services:
+def build_services(
+    settings: Settings,
+    engine: AsyncEngine | None = None,
+    *,
+    http: httpx.AsyncClient | None = None,
+    oauth_transport: httpx.AsyncBaseTransport | None = None,
+) -> Services:
     for secret in (settings.secret_key, settings.admin_token, settings.fortnox_client_secret):
         register_secret(secret.get_secret_value())
     engine = engine or create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+    secret_box = SecretBox(settings.secret_key.get_secret_value())
+    oauth = build_oauth(settings, transport=oauth_transport)
     return Services(
         settings=settings,
         engine=engine,
-        session_factory=create_session_factory(engine),
-        secret_box=SecretBox(settings.secret_key.get_secret_value()),
+        session_factory=session_factory,
+        secret_box=secret_box,
+        http=http or httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS),
+        fortnox_oauth=oauth,
+        token_store=DbTokenStore(session_factory, secret_box, oauth),
+        fortnox_limiters=build_limiter_registry(settings),
+        upsales_limiters=RateLimiterRegistry(
+            lambda: RateLimiter(settings.upsales_rate_limit, settings.upsales_rate_window_seconds)
+        ),
     )

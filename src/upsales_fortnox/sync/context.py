@@ -1,0 +1,80 @@
+"""Everything a sync handler needs for one installation: its settings and both API clients."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from upsales_fortnox.db.models import Installation
+from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.fortnox.factory import build_fortnox_client
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.settings import SyncSettings
+from upsales_fortnox.upsales.client import UpsalesClient
+
+
+class InstallationNotReady(PermanentError):
+    code = "installation_not_ready"
+
+
+@dataclass
+class InstallationContext:
+    installation_id: uuid.UUID
+    fortnox_tenant_id: str | None
+    settings: SyncSettings
+    fortnox: FortnoxClient
+    upsales: UpsalesClient
+
+
+async def load_installation(services: Services, installation_id: uuid.UUID) -> Installation:
+    async with services.session_factory() as session:
+        installation = await session.scalar(
+            select(Installation)
+            .where(Installation.id == installation_id)
+            .options(selectinload(Installation.settings))
+        )
+    if installation is None:
+        raise InstallationNotReady(f"installation {installation_id} does not exist")
+    return installation
+
+
+def upsales_client_for(services: Services, installation: Installation) -> UpsalesClient:
+    token = services.secret_box.decrypt_optional(installation.upsales_api_token_enc)
+    if not token:
+        raise InstallationNotReady("the installation has no Upsales API token")
+    client = UpsalesClient(
+        services.http,
+        base_url=services.settings.upsales_api_base_url,
+        api_token=token,
+        limiter=services.upsales_limiters.for_key(token),
+    )
+    client.call_counts = services.upsales_calls
+    return client
+
+
+def fortnox_client_for(services: Services, installation: Installation) -> FortnoxClient:
+    return build_fortnox_client(
+        installation,
+        settings=services.settings,
+        http=services.http,
+        token_store=services.token_store,
+        limiters=services.fortnox_limiters,
+        calls=services.fortnox_calls,
+    )
+
+
+async def installation_context(
+    services: Services, installation_id: uuid.UUID
+) -> InstallationContext:
+    installation = await load_installation(services, installation_id)
+    return InstallationContext(
+        installation_id=installation.id,
+        fortnox_tenant_id=installation.fortnox_tenant_id,
+        settings=SyncSettings.of(installation.settings),
+        fortnox=fortnox_client_for(services, installation),
+        upsales=upsales_client_for(services, installation),
+    )

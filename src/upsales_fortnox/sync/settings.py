@@ -1,0 +1,32 @@
+"""The installation settings as the pure sync functions see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from upsales_fortnox.db.models import InstallationSettings, ProductBundleMode, SyncType
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    sync_type: SyncType = SyncType.INVOICE
+    placeholder_user: int | None = None
+    won_stage: int | None = None
+    lost_stage: int | None = None
+    offer_stage: int | None = None
+    price_list: str | None = None
+    product_bundles: ProductBundleMode = ProductBundleMode.ONLY_BUNDLE
+
+    @classmethod
+    def of(cls, row: InstallationSettings | None) -> SyncSettings:
+        if row is None:
+            return cls()
+        return cls(
+            sync_type=SyncType(row.sync_type),
+            placeholder_user=row.placeholder_user,
+            won_stage=row.won_stage,
+            lost_stage=row.lost_stage,
+            offer_stage=row.offer_stage,
+            price_list=row.price_list,
+            product_bundles=ProductBundleMode(row.product_bundles),
+        )
