@@ -245,6 +245,11 @@ class Worker:
         try:
             await asyncio.wait({handler_task, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
             if not handler_task.done() and self._grace_seconds > 0:
+                logger.info(
+                    "stopping: the running job may finish within %.0f s",
+                    self._grace_seconds,
+                    extra={"installation_id": str(job.installation_id), "job_id": job.job_id},
+                )
                 await asyncio.wait({handler_task}, timeout=self._grace_seconds)
             if not handler_task.done():
                 handler_task.cancel()
