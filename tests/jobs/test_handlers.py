@@ -30,5 +30,5 @@ def test_register_and_look_up() -> None:
 
 def test_a_kind_cannot_be_registered_twice() -> None:
     registry = HandlerRegistry({"upsales.order": _noop})
-    with pytest.raises(ValueError, match="upsales.order"):
+    with pytest.raises(ValueError, match=r"upsales\.order"):
         registry.register("upsales.order", _noop)

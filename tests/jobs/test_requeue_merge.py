@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import FakeClock, add_installation, add_job, load_job, make_worker
 from upsales_fortnox.db.models import EventSource, InboundEvent, JobStatus, SyncJob
-from upsales_fortnox.errors import PermanentError, RetryableError
+from upsales_fortnox.errors import PermanentError, ReauthorizationRequired, RetryableError
 from upsales_fortnox.jobs import (
     HandlerRegistry,
     JobContext,
@@ -87,8 +88,6 @@ async def test_a_failed_job_absorbs_the_job_queued_while_it_ran(session_factory:
 
 
 async def test_a_job_released_on_reauthorization_also_merges(session_factory: Factory) -> None:
-    from upsales_fortnox.errors import ReauthorizationRequired
-
     clock = FakeClock()
     installation_id = await add_installation(session_factory)
     job_id = await add_job(session_factory, installation_id, clock, entity_id="7")
@@ -200,15 +199,11 @@ async def test_release_installation_jobs_makes_waiting_jobs_due(session_factory:
     assert released == 1
     assert (await load_job(session_factory, waiting)).run_after == clock.now
     assert (await load_job(session_factory, due)).run_after == clock.now - timedelta(seconds=5)
-    assert (await load_job(session_factory, other)).run_after == clock.now + timedelta(
-        seconds=600
-    )
+    assert (await load_job(session_factory, other)).run_after == clock.now + timedelta(seconds=600)
 
 
 async def test_the_unique_queued_index_really_guards_requeues(session_factory: Factory) -> None:
     """Without the merge, flipping a second job of the entity back to queued must fail."""
-    from sqlalchemy.exc import IntegrityError
-
     clock = FakeClock()
     installation_id, job_id = await _dead_job(session_factory, clock, "5")
     await add_job(session_factory, installation_id, clock, entity_id="5")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import (
@@ -297,3 +299,23 @@ async def test_jobs_of_inactive_installations_wait(session_factory: Factory) -> 
     await set_installation_status(session_factory, paused, InstallationStatus.ACTIVE)
     assert await worker.run_once() == 1
     assert runs == 1
+
+
+async def test_log_lines_carry_installation_and_job_ids(
+    session_factory: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+
+    async def handler(ctx: JobContext) -> None:
+        raise RetryableError("Fortnox answered 503", code="fortnox_unavailable")
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    with caplog.at_level(logging.INFO, logger="upsales_fortnox.jobs"):
+        await worker.run_once()
+    job_records = [r for r in caplog.records if getattr(r, "job_id", None) == job_id]
+    messages = [r.getMessage() for r in job_records]
+    assert any(m.startswith(f"job {job_id} started") for m in messages)
+    assert any("retrying in" in m and "fortnox_unavailable" in m for m in messages)
+    assert {getattr(r, "installation_id", None) for r in job_records} == {str(installation_id)}
