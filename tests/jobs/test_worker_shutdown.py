@@ -10,6 +10,7 @@ import signal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import (
+    LEASE_SECONDS,
     FakeClock,
     add_installation,
     add_job,
@@ -167,3 +168,36 @@ async def test_signal_handlers_set_the_stop_event_on_sigint() -> None:
     finally:
         uninstall()
     assert stop.is_set()
+
+
+async def test_cancelling_the_loop_is_a_hard_stop_recovered_after_the_lease(
+    session_factory: Factory,
+) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+    started = asyncio.Event()
+    runs: list[int] = []
+
+    async def handler(ctx: JobContext) -> None:
+        runs.append(ctx.attempt)
+        if ctx.attempt == 1:
+            started.set()
+            await asyncio.Event().wait()
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    running = asyncio.create_task(worker.run(asyncio.Event()))
+    await asyncio.wait_for(started.wait(), SAFETY_TIMEOUT)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.lease_owner) == (JobStatus.RUNNING, worker.worker_id)
+    assert await lease_rows(session_factory) == []
+
+    assert await worker.run_once() == 0  # its job lease still runs
+    clock.advance(LEASE_SECONDS + 1)
+    assert await worker.run_once() == 1
+    assert runs == [1, 2]
+    outcomes = [a.outcome for a in await load_attempts(session_factory, job_id)]
+    assert outcomes == [AttemptOutcome.LEASE_EXPIRED, AttemptOutcome.DONE]

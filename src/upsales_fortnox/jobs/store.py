@@ -155,15 +155,33 @@ class JobStore:
     async def claim_installations(
         self, limit: int, *, exclude: Collection[uuid.UUID] = ()
     ) -> list[uuid.UUID]:
-        """Lease up to ``limit`` active installations that have due jobs."""
+        """Lease up to ``limit`` active installations that have due jobs.
+
+        On PostgreSQL the candidates stay locked until their leases are taken, in one
+        transaction. On SQLite the candidates are read first and the leases taken in a separate
+        write transaction; the conditional upsert keeps that correct.
+        """
         now = self._clock()
-        async with self._session_factory() as session, session.begin():
+        expires_at = now + self._lease
+        async with self._session_factory() as session:
+            if is_postgresql(session):
+                async with session.begin():
+                    candidates = await find_installations_to_serve(
+                        session, now, limit=limit, exclude=exclude
+                    )
+                    return await take_installation_leases(
+                        session, candidates, owner=self.owner, now=now, expires_at=expires_at
+                    )
             candidates = await find_installations_to_serve(
                 session, now, limit=limit, exclude=exclude
             )
-            return await take_installation_leases(
-                session, candidates, owner=self.owner, now=now, expires_at=now + self._lease
-            )
+            await session.rollback()
+            if not candidates:
+                return []
+            async with session.begin():
+                return await take_installation_leases(
+                    session, candidates, owner=self.owner, now=now, expires_at=expires_at
+                )
 
     async def release_installation(self, installation_id: uuid.UUID) -> None:
         async with self._session_factory() as session, session.begin():

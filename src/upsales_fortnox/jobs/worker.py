@@ -109,7 +109,11 @@ class Worker:
     # Driving loops
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve installations until ``stop`` is set, then finish (or release) running jobs."""
+        """Serve installations until ``stop`` is set, then finish (or release) running jobs.
+
+        Cancelling this coroutine instead is a hard stop: running handlers are cancelled and
+        their jobs run again once their leases expire, as after a crash.
+        """
         self._stop = stop
         serving: dict[uuid.UUID, asyncio.Task[int]] = {}
         stop_waiter = asyncio.create_task(stop.wait())
@@ -129,6 +133,10 @@ class Worker:
                 for installation_id, task in list(serving.items()):
                     if task.done():
                         del serving[installation_id]
+        except asyncio.CancelledError:
+            for task in serving.values():
+                task.cancel()
+            raise
         finally:
             stop_waiter.cancel()
             if serving:
