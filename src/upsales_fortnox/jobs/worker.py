@@ -248,7 +248,10 @@ class Worker:
         """Run the handler under a heartbeat; on stop, wait out the grace period, then cancel."""
         handler_task = asyncio.ensure_future(run)
         lease_lost = asyncio.Event()
-        heartbeat = asyncio.create_task(self._heartbeat(job, handler_task, lease_lost))
+        run_over = asyncio.Event()
+        heartbeat = asyncio.create_task(
+            self._heartbeat(job, handler_task, run_over=run_over, lease_lost=lease_lost)
+        )
         stop_waiter = asyncio.create_task(self._stop.wait())
         try:
             await asyncio.wait({handler_task, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -268,7 +271,7 @@ class Worker:
             handler_task.cancel()
             raise
         finally:
-            heartbeat.cancel()
+            run_over.set()  # the heartbeat ends after any renewal in flight, never inside one
             stop_waiter.cancel()
             await asyncio.gather(heartbeat, stop_waiter, return_exceptions=True)
         if lease_lost.is_set():
@@ -283,10 +286,21 @@ class Worker:
         return _Finished(handler_task.result())
 
     async def _heartbeat(
-        self, job: RunningJob, handler_task: asyncio.Future[Any], lease_lost: asyncio.Event
+        self,
+        job: RunningJob,
+        handler_task: asyncio.Future[Any],
+        *,
+        run_over: asyncio.Event,
+        lease_lost: asyncio.Event,
     ) -> None:
+        """Renew the leases every ``heartbeat_seconds`` until ``run_over``; on losing them,
+        set ``lease_lost`` and cancel the handler."""
         while True:
-            await asyncio.sleep(self._heartbeat_seconds)
+            try:
+                await asyncio.wait_for(run_over.wait(), timeout=self._heartbeat_seconds)
+                return
+            except TimeoutError:
+                pass
             try:
                 await self._store.renew(job)
             except LeaseLost:
