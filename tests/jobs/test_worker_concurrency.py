@@ -102,7 +102,7 @@ async def test_one_worker_serves_installations_concurrently_without_overlap(
     session_factory: Factory,
 ) -> None:
     clock = FakeClock()
-    job_ids = await _fill(session_factory, clock, installations=5, jobs_each=8)
+    job_ids = await _fill(session_factory, clock, installations=4, jobs_each=6)
     log = RunLog()
     worker = make_worker(
         session_factory,
