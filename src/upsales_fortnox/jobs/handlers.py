@@ -1,0 +1,75 @@
+"""Job handlers: what runs for each job ``kind``, and what a handler is given."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+SaveCheckpoint = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class JobContext:
+    """Everything a handler needs about the job it runs.
+
+    ``attempt`` counts this run among the job's attempts (1 on the first run). Long jobs call
+    :meth:`checkpoint` to persist their progress in the job's payload; a later run of the same job
+    starts from that payload. A checkpoint also renews the job's lease, and raises
+    :class:`~upsales_fortnox.jobs.store.LeaseLost` if the job is no longer this worker's.
+    """
+
+    job_id: int
+    installation_id: uuid.UUID
+    kind: str
+    entity_id: str | None
+    payload: dict[str, Any]
+    attempt: int
+    session_factory: async_sessionmaker[AsyncSession]
+    save_checkpoint: SaveCheckpoint = field(repr=False)
+
+    async def checkpoint(self, payload: dict[str, Any]) -> None:
+        await self.save_checkpoint(payload)
+        self.payload = payload
+
+
+Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
+"""Runs one job; returns a JSON-serialisable result (stored on the job) or ``None``."""
+
+
+class HandlerRegistry:
+    """Maps a job ``kind`` to its handler."""
+
+    def __init__(self, handlers: Mapping[str, Handler] | None = None) -> None:
+        self._handlers: dict[str, Handler] = {}
+        for kind, handler in (handlers or {}).items():
+            self.register(kind, handler)
+
+    def register(self, kind: str, handler: Handler) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"a handler for job kind {kind!r} is already registered")
+        self._handlers[kind] = handler
+
+    def handles(self, kind: str) -> Callable[[Handler], Handler]:
+        """Decorator form of :meth:`register`."""
+
+        def decorate(handler: Handler) -> Handler:
+            self.register(kind, handler)
+            return handler
+
+        return decorate
+
+    def get(self, kind: str) -> Handler | None:
+        return self._handlers.get(kind)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._handlers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._handlers))
+
+    def __len__(self) -> int:
+        return len(self._handlers)

@@ -1,0 +1,407 @@
+"""The worker: leases installations with due jobs and runs their jobs one at a time.
+
+A worker serves up to ``settings.worker_concurrency`` installations at once, each under an
+installation lease, so no installation is ever served by two workers (or two tasks) at the same
+time. For each installation it runs the due jobs in ``(run_after, id)`` order, at most
+``jobs_per_turn`` of them before giving the installation back, so one busy installation cannot
+starve the others. While a job runs, a heartbeat renews both leases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.config import Settings
+from upsales_fortnox.db.models import AttemptOutcome
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.errors import SyncError
+from upsales_fortnox.jobs.backoff import retry_delay_seconds
+from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
+from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.store import DueJob, JobStore, LeaseLost, RunningJob
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SHUTDOWN_GRACE_SECONDS = 30.0
+DEFAULT_JOBS_PER_TURN = 50
+_RELEASED_ON_STOP = error_text(
+    "worker_stopped", "the worker stopped before the job finished; it runs again"
+)
+
+
+def default_worker_id() -> str:
+    """Unique per process: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class _Finished:
+    result: Any
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class _Released:
+    """Cancelled because the worker is stopping and the grace period ran out."""
+
+
+@dataclass(frozen=True)
+class _Lost:
+    """The lease went to another worker; this run's outcome must not be recorded."""
+
+
+_RunOutcome = _Finished | _Failed | _Released | _Lost
+
+
+class Worker:
+    """Runs due jobs from the database. Use :meth:`run` in a service, :meth:`run_once` in tests.
+
+    ``clock`` gives the current UTC time for every lease and due-time decision, so tests can
+    move time instead of waiting. ``rng`` draws the backoff jitter.
+    """
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        registry: HandlerRegistry,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+        shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS,
+        heartbeat_seconds: float | None = None,
+        jobs_per_turn: int = DEFAULT_JOBS_PER_TURN,
+    ) -> None:
+        self.worker_id = worker_id or default_worker_id()
+        self._session_factory = session_factory
+        self._registry = registry
+        self._settings = settings
+        self._store = JobStore(
+            session_factory,
+            owner=self.worker_id,
+            lease=timedelta(seconds=settings.job_lease_seconds),
+            clock=clock,
+        )
+        self._rng = rng or random.Random()  # jitter, not security
+        self._grace_seconds = shutdown_grace_seconds
+        self._heartbeat_seconds = heartbeat_seconds or settings.job_lease_seconds / 3
+        self._jobs_per_turn = jobs_per_turn
+        self._stop = asyncio.Event()
+
+    # Driving loops
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve installations until ``stop`` is set, then finish (or release) running jobs.
+
+        Cancelling this coroutine instead is a hard stop: running handlers are cancelled and
+        their jobs run again once their leases expire, as after a crash.
+        """
+        self._stop = stop
+        serving: dict[uuid.UUID, asyncio.Task[int]] = {}
+        stop_waiter = asyncio.create_task(stop.wait())
+        logger.info("worker %s started", self.worker_id)
+        try:
+            while not stop.is_set():
+                free_slots = self._settings.worker_concurrency - len(serving)
+                if free_slots > 0:
+                    for installation_id in await self._claim(free_slots, exclude=serving):
+                        serving[installation_id] = asyncio.create_task(self._serve(installation_id))
+                all_busy = len(serving) >= self._settings.worker_concurrency
+                await asyncio.wait(
+                    {stop_waiter, *serving.values()},
+                    timeout=None if all_busy else self._settings.worker_poll_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for installation_id, task in list(serving.items()):
+                    if task.done():
+                        del serving[installation_id]
+        except asyncio.CancelledError:
+            for task in serving.values():
+                task.cancel()
+            raise
+        finally:
+            stop_waiter.cancel()
+            if serving:
+                await asyncio.gather(*serving.values(), return_exceptions=True)
+            logger.info("worker %s stopped", self.worker_id)
+
+    async def run_once(self) -> int:
+        """Run every job that is due now (and those that become due meanwhile); returns how
+        many job runs ended (done, retried, dead, parked or released)."""
+        total = 0
+        while not self._stop.is_set():
+            claimed = await self._claim(self._settings.worker_concurrency)
+            if not claimed:
+                break
+            processed = sum(await asyncio.gather(*(self._serve(i) for i in claimed)))
+            if processed == 0:
+                break
+            total += processed
+        return total
+
+    async def _claim(self, limit: int, *, exclude: Collection[uuid.UUID] = ()) -> list[uuid.UUID]:
+        try:
+            return await self._store.claim_installations(limit, exclude=exclude)
+        except Exception:
+            logger.exception("claiming installations failed")
+            return []
+
+    # One installation
+
+    async def _serve(self, installation_id: uuid.UUID) -> int:
+        """Run the installation's due jobs one by one, then give its lease back."""
+        log_extra = {"installation_id": str(installation_id)}
+        processed = 0
+        try:
+            while processed < self._jobs_per_turn and not self._stop.is_set():
+                due = await self._store.next_due_job(installation_id)
+                if due is None:
+                    break
+                if due.lease_expired and due.attempts >= due.max_attempts:
+                    if not await self._bury_expired(installation_id, due):
+                        break
+                else:
+                    job = await self._store.start(installation_id, due)
+                    if job is None:
+                        break
+                    await self._run_job(job)
+                processed += 1
+        except LeaseLost:
+            logger.warning("lost the installation lease; stopping its jobs", extra=log_extra)
+        except Exception:
+            logger.exception("serving the installation failed", extra=log_extra)
+        finally:
+            try:
+                await self._store.release_installation(installation_id)
+            except Exception:
+                logger.exception("releasing the installation lease failed", extra=log_extra)
+        return processed
+
+    async def _bury_expired(self, installation_id: uuid.UUID, due: DueJob) -> bool:
+        reason = error_text(
+            "lease_expired",
+            f"the worker running attempt {due.attempts} of {due.max_attempts} stopped; "
+            "no attempts left",
+        )
+        buried = await self._store.bury_expired(due, reason)
+        if buried:
+            logger.warning(
+                "job dead: %s",
+                reason,
+                extra={"installation_id": str(installation_id), "job_id": due.job_id},
+            )
+        return buried
+
+    # One job
+
+    async def _run_job(self, job: RunningJob) -> None:
+        log_extra = {"installation_id": str(job.installation_id), "job_id": job.job_id}
+        logger.info(
+            "job %s started (kind %s, attempt %d of %d%s)",
+            job.job_id,
+            job.kind,
+            job.attempts,
+            job.max_attempts,
+            ", after an expired lease" if job.recovered else "",
+            extra=log_extra,
+        )
+        handler = self._registry.get(job.kind)
+        if handler is None:
+            reason = error_text(
+                "unknown_job_kind", f"no handler is registered for job kind {job.kind!r}"
+            )
+            await self._store.bury(job, reason)
+            logger.error("job dead: %s", reason, extra=log_extra)
+            return
+        context = JobContext(
+            job_id=job.job_id,
+            installation_id=job.installation_id,
+            kind=job.kind,
+            entity_id=job.entity_id,
+            payload=job.payload,
+            attempt=job.attempts,
+            session_factory=self._session_factory,
+            save_checkpoint=partial(self._store.checkpoint, job),
+        )
+        outcome = await self._execute(job, handler(context))
+        await self._record(job, outcome, log_extra)
+
+    async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> _RunOutcome:
+        """Run the handler under a heartbeat; on stop, wait out the grace period, then cancel."""
+        handler_task = asyncio.ensure_future(run)
+        lease_lost = asyncio.Event()
+        run_over = asyncio.Event()
+        heartbeat = asyncio.create_task(
+            self._heartbeat(job, handler_task, run_over=run_over, lease_lost=lease_lost)
+        )
+        stop_waiter = asyncio.create_task(self._stop.wait())
+        try:
+            await asyncio.wait({handler_task, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if not handler_task.done() and self._grace_seconds > 0:
+                logger.info(
+                    "stopping: the running job may finish within %.0f s",
+                    self._grace_seconds,
+                    extra={"installation_id": str(job.installation_id), "job_id": job.job_id},
+                )
+                await asyncio.wait({handler_task}, timeout=self._grace_seconds)
+            if not handler_task.done():
+                handler_task.cancel()
+                await asyncio.gather(handler_task, return_exceptions=True)
+                if not lease_lost.is_set():
+                    return _Released()
+        except asyncio.CancelledError:
+            handler_task.cancel()
+            raise
+        finally:
+            run_over.set()  # the heartbeat ends after any renewal in flight, never inside one
+            stop_waiter.cancel()
+            await asyncio.gather(heartbeat, stop_waiter, return_exceptions=True)
+        if lease_lost.is_set():
+            return _Lost()
+        if handler_task.cancelled():
+            return _Failed(asyncio.CancelledError("the handler was cancelled"))
+        error = handler_task.exception()
+        if isinstance(error, LeaseLost):
+            return _Lost()
+        if error is not None:
+            return _Failed(error)
+        return _Finished(handler_task.result())
+
+    async def _heartbeat(
+        self,
+        job: RunningJob,
+        handler_task: asyncio.Future[Any],
+        *,
+        run_over: asyncio.Event,
+        lease_lost: asyncio.Event,
+    ) -> None:
+        """Renew the leases every ``heartbeat_seconds`` until ``run_over``; on losing them,
+        set ``lease_lost`` and cancel the handler."""
+        while True:
+            try:
+                await asyncio.wait_for(run_over.wait(), timeout=self._heartbeat_seconds)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await self._store.renew(job)
+            except LeaseLost:
+                lease_lost.set()
+                handler_task.cancel()
+                return
+            except Exception:
+                logger.warning(
+                    "renewing the job lease failed; will try again",
+                    exc_info=True,
+                    extra={"installation_id": str(job.installation_id), "job_id": job.job_id},
+                )
+
+    async def _record(
+        self, job: RunningJob, outcome: _RunOutcome, log_extra: dict[str, Any]
+    ) -> None:
+        if isinstance(outcome, _Lost):
+            logger.warning("job lease lost; this run's outcome is discarded", extra=log_extra)
+            raise LeaseLost(f"job {job.job_id} lease lost")
+        if isinstance(outcome, _Released):
+            recorded = await self._store.requeue(
+                job,
+                delay_seconds=0,
+                outcome=AttemptOutcome.RELEASED,
+                attempt_error=_RELEASED_ON_STOP,
+                last_error=None,
+                count_attempt=False,
+            )
+            logger.info("job released unfinished: worker stopping", extra=log_extra)
+        elif isinstance(outcome, _Finished):
+            recorded = await self._record_result(job, outcome.result, log_extra)
+        else:
+            recorded = await self._record_failure(job, outcome.error, log_extra)
+        if not recorded:
+            logger.warning("job lease lost before its outcome was saved", extra=log_extra)
+            raise LeaseLost(f"job {job.job_id} lease lost")
+
+    async def _record_result(self, job: RunningJob, result: Any, log_extra: dict[str, Any]) -> bool:
+        problem = _result_problem(result)
+        if problem is not None:
+            reason = error_text("invalid_job_result", problem)
+            logger.error("job dead: %s", reason, extra=log_extra)
+            return await self._store.bury(job, reason)
+        logger.info("job done", extra=log_extra)
+        return await self._store.complete(job, result)
+
+    async def _record_failure(
+        self, job: RunningJob, error: BaseException, log_extra: dict[str, Any]
+    ) -> bool:
+        failure = classify_failure(error)
+        trace = None if isinstance(error, SyncError) else error  # unexpected: log the traceback
+        if failure.kind is FailureKind.REAUTHORIZE:
+            logger.warning("job parked until re-login: %s", failure.reason, extra=log_extra)
+            return await self._store.requeue(
+                job,
+                delay_seconds=0,
+                outcome=AttemptOutcome.RELEASED,
+                attempt_error=failure.reason,
+                last_error=failure.reason,
+                count_attempt=False,
+                park_installation=True,
+            )
+        if failure.kind is FailureKind.DEAD:
+            logger.error("job dead: %s", failure.reason, extra=log_extra)
+            return await self._store.bury(job, failure.reason)
+        if job.attempts >= job.max_attempts:
+            reason = f"{failure.reason} (gave up after {job.attempts} attempts)"
+            logger.error("job dead: %s", reason, extra=log_extra, exc_info=trace)
+            return await self._store.bury(job, reason)
+        delay = retry_delay_seconds(
+            job.attempts,
+            base_seconds=self._settings.job_backoff_base_seconds,
+            max_seconds=self._settings.job_backoff_max_seconds,
+            rng=self._rng,
+            retry_after=failure.retry_after,
+        )
+        logger.warning(
+            "job failed, retrying in %.1f s: %s",
+            delay,
+            failure.reason,
+            extra=log_extra,
+            exc_info=trace,
+        )
+        return await self._store.requeue(
+            job,
+            delay_seconds=delay,
+            outcome=AttemptOutcome.RETRY,
+            attempt_error=failure.reason,
+            last_error=failure.reason,
+            count_attempt=True,
+        )
+
+
+def _result_problem(result: Any) -> str | None:
+    """Why a handler's return value cannot be stored as the job's result, if it cannot."""
+    if result is None:
+        return None
+    if not isinstance(result, dict):
+        return f"the handler returned {type(result).__name__}, not a JSON object"
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        return f"the handler's result is not JSON: {exc}"
+    return None

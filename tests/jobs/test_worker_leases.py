@@ -1,0 +1,261 @@
+"""Leases: a stalled worker's job runs again; a worker that lost a lease records nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.jobs.support import (
+    LEASE_SECONDS,
+    FakeClock,
+    add_installation,
+    add_job,
+    lease_rows,
+    load_attempts,
+    load_job,
+    make_worker,
+)
+from upsales_fortnox.db.models import (
+    AttemptOutcome,
+    InstallationLease,
+    JobAttempt,
+    JobStatus,
+    SyncJob,
+)
+from upsales_fortnox.errors import RetryableError
+from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost
+
+Factory = async_sessionmaker[AsyncSession]
+
+
+async def _simulate_crashed_run(
+    session_factory: Factory, job_id: int, clock: FakeClock, *, lease_left_seconds: float
+) -> None:
+    """What a worker leaves behind when it dies mid-job: running, attempt open, lease ticking."""
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            update(SyncJob)
+            .where(SyncJob.id == job_id)
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=SyncJob.attempts + 1,
+                lease_owner="crashed-worker",
+                lease_expires_at=clock.now + timedelta(seconds=lease_left_seconds),
+            )
+        )
+        await session.execute(
+            insert(JobAttempt).values(
+                job_id=job_id,
+                number=1,
+                worker_id="crashed-worker",
+                started_at=clock.now - timedelta(seconds=LEASE_SECONDS),
+            )
+        )
+
+
+def _counting_registry(runs: list[tuple[int, int]]) -> HandlerRegistry:
+    async def handler(ctx: JobContext) -> dict[str, Any]:
+        runs.append((ctx.job_id, ctx.attempt))
+        return {"ok": True}
+
+    return HandlerRegistry({"test.job": handler})
+
+
+async def test_job_of_a_crashed_worker_runs_again_exactly_once(session_factory: Factory) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+    await _simulate_crashed_run(session_factory, job_id, clock, lease_left_seconds=-1)
+    runs: list[tuple[int, int]] = []
+    worker = make_worker(session_factory, _counting_registry(runs), clock)
+
+    assert await worker.run_once() == 1
+    assert await worker.run_once() == 0
+    assert runs == [(job_id, 2)]
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.attempts) == (JobStatus.DONE, 2)
+    crashed, rerun = await load_attempts(session_factory, job_id)
+    assert (crashed.number, crashed.outcome, crashed.finished_at) == (
+        1,
+        AttemptOutcome.LEASE_EXPIRED,
+        clock.now,
+    )
+    assert crashed.error is not None and crashed.error.startswith("lease_expired: ")
+    assert (rerun.number, rerun.outcome, rerun.worker_id) == (
+        2,
+        AttemptOutcome.DONE,
+        worker.worker_id,
+    )
+
+
+async def test_a_running_job_with_a_live_lease_is_left_alone(session_factory: Factory) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+    await _simulate_crashed_run(session_factory, job_id, clock, lease_left_seconds=30)
+    runs: list[tuple[int, int]] = []
+    worker = make_worker(session_factory, _counting_registry(runs), clock)
+
+    assert await worker.run_once() == 0
+    clock.advance(30)
+    assert await worker.run_once() == 0  # expires only strictly after its moment
+    clock.advance(1)
+    assert await worker.run_once() == 1
+    assert runs == [(job_id, 2)]
+
+
+async def test_a_crash_on_the_last_attempt_makes_the_job_dead(session_factory: Factory) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock, max_attempts=1)
+    await _simulate_crashed_run(session_factory, job_id, clock, lease_left_seconds=-1)
+    runs: list[tuple[int, int]] = []
+    worker = make_worker(session_factory, _counting_registry(runs), clock)
+
+    assert await worker.run_once() == 1
+    assert runs == []
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.attempts) == (JobStatus.DEAD, 1)
+    assert job.last_error == (
+        "lease_expired: the worker running attempt 1 of 1 stopped; no attempts left"
+    )
+    (attempt,) = await load_attempts(session_factory, job_id)
+    assert attempt.outcome == AttemptOutcome.LEASE_EXPIRED
+
+
+async def _hold_lease(
+    session_factory: Factory, installation_id: uuid.UUID, owner: str, clock: FakeClock, left: float
+) -> None:
+    async with session_factory() as session, session.begin():
+        session.add(
+            InstallationLease(
+                installation_id=installation_id,
+                owner=owner,
+                expires_at=clock.now + timedelta(seconds=left),
+            )
+        )
+
+
+async def test_an_installation_leased_by_another_worker_is_skipped_until_it_expires(
+    session_factory: Factory,
+) -> None:
+    clock = FakeClock()
+    leased = await add_installation(session_factory, name="Leased")
+    free = await add_installation(session_factory, name="Free")
+    leased_job = await add_job(session_factory, leased, clock)
+    free_job = await add_job(session_factory, free, clock)
+    await _hold_lease(session_factory, leased, "other-worker", clock, left=10)
+    runs: list[tuple[int, int]] = []
+    worker = make_worker(session_factory, _counting_registry(runs), clock)
+
+    assert await worker.run_once() == 1
+    assert runs == [(free_job, 1)]
+    (lease,) = await lease_rows(session_factory)
+    assert lease.owner == "other-worker"
+
+    clock.advance(11)
+    assert await worker.run_once() == 1
+    assert runs[-1] == (leased_job, 1)
+    assert await lease_rows(session_factory) == []
+
+
+async def test_checkpoint_saves_progress_and_renews_the_leases(session_factory: Factory) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock, payload={"page": 0})
+    seen_payloads: list[dict[str, Any]] = []
+    lease_after_checkpoint: list[Any] = []
+
+    async def handler(ctx: JobContext) -> dict[str, Any]:
+        seen_payloads.append(dict(ctx.payload))
+        if ctx.attempt == 1:
+            clock.advance(LEASE_SECONDS - 1)
+            await ctx.checkpoint({"page": 3})
+            job = await load_job(session_factory, job_id)
+            leases = await lease_rows(session_factory)
+            lease_after_checkpoint.extend([job.lease_expires_at, leases[0].expires_at])
+            raise RetryableError("connection reset", code="network")
+        return {"pages": ctx.payload["page"]}
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    await worker.run_once()
+    expected_expiry = clock.now + timedelta(seconds=LEASE_SECONDS)
+    assert lease_after_checkpoint == [expected_expiry, expected_expiry]
+    job = await load_job(session_factory, job_id)
+    assert job.payload == {"page": 3}
+
+    clock.move_to(job.run_after)
+    await worker.run_once()
+    assert seen_payloads == [{"page": 0}, {"page": 3}]
+    assert (await load_job(session_factory, job_id)).result == {"pages": 3}
+
+
+async def _steal_job(session_factory: Factory, job_id: int) -> None:
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            update(SyncJob).where(SyncJob.id == job_id).values(lease_owner="newer-worker")
+        )
+
+
+async def test_a_worker_that_lost_the_job_records_nothing(session_factory: Factory) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock, payload={"page": 0})
+    second_job = await add_job(session_factory, installation_id, clock)
+    checkpoint_errors: list[BaseException] = []
+
+    async def handler(ctx: JobContext) -> dict[str, Any]:
+        await _steal_job(session_factory, ctx.job_id)
+        try:
+            await ctx.checkpoint({"page": 9})
+        except LeaseLost as exc:
+            checkpoint_errors.append(exc)
+            raise
+        return {"unreachable": True}
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    assert await worker.run_once() == 0
+    assert len(checkpoint_errors) == 1
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.lease_owner, job.payload) == (
+        JobStatus.RUNNING,
+        "newer-worker",
+        {"page": 0},
+    )
+    (attempt,) = await load_attempts(session_factory, job_id)
+    assert attempt.finished_at is None and attempt.outcome is None
+    # It stopped serving the installation rather than run its next job.
+    assert (await load_job(session_factory, second_job)).status == JobStatus.QUEUED
+
+
+async def test_heartbeat_notices_a_lost_lease_and_cancels_the_handler(
+    session_factory: Factory,
+) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+    cancelled = asyncio.Event()
+
+    async def handler(ctx: JobContext) -> None:
+        await _steal_job(session_factory, ctx.job_id)
+        try:
+            await asyncio.Event().wait()  # would hang forever without the heartbeat
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    worker = make_worker(
+        session_factory,
+        HandlerRegistry({"test.job": handler}),
+        clock,
+        heartbeat_seconds=0.01,
+    )
+    assert await asyncio.wait_for(worker.run_once(), timeout=10) == 0
+    assert cancelled.is_set()
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.lease_owner) == (JobStatus.RUNNING, "newer-worker")
