@@ -66,6 +66,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("installation_id", name=op.f("pk_fortnox_credentials")),
     )
     op.create_table(
+        "custom_field_ids",
+        sa.Column("installation_id", sa.Uuid(), nullable=False),
+        sa.Column("entity", sa.String(length=20), nullable=False),
+        sa.Column("alias", sa.String(length=100), nullable=False),
+        sa.Column("field_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "resolved_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["installation_id"],
+            ["installations.id"],
+            name=op.f("fk_custom_field_ids_installation_id_installations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "installation_id", "entity", "alias", name=op.f("pk_custom_field_ids")
+        ),
+    )
+    op.create_table(
         "installation_leases",
         sa.Column("installation_id", sa.Uuid(), nullable=False),
         sa.Column("owner", sa.String(length=100), nullable=False),
@@ -116,6 +135,11 @@ def upgrade() -> None:
         sa.Column("fortnox_type", sa.String(length=20), nullable=False),
         sa.Column("fortnox_id", sa.String(length=50), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=True),
+        sa.Column(
+            "synced_fields",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("synced_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "created_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
@@ -303,6 +327,7 @@ def downgrade() -> None:
     op.drop_table("links")
     op.drop_table("installation_settings")
     op.drop_table("installation_leases")
+    op.drop_table("custom_field_ids")
     op.drop_table("fortnox_credentials")
     op.drop_table("installations")
     # ### end Alembic commands ###

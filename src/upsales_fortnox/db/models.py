@@ -153,7 +153,8 @@ class Link(Base):
     """An Upsales entity and the Fortnox entity it is kept in sync with.
 
     ``fingerprint`` is a hash of the fields as they were last synced; a change whose mapped fields
-    hash to the same value is the echo of our own write and is ignored.
+    hash to the same value is the echo of our own write and is ignored. ``synced_fields`` holds
+    those fields themselves where a three-way merge needs them (companies), else null.
     """
 
     __tablename__ = "links"
@@ -167,6 +168,7 @@ class Link(Base):
     fortnox_type: Mapped[str] = mapped_column(String(20))
     fortnox_id: Mapped[str] = mapped_column(String(50))
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    synced_fields: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -174,6 +176,24 @@ class Link(Base):
         UniqueConstraint("installation_id", "entity", "upsales_id", "fortnox_type"),
         UniqueConstraint("installation_id", "fortnox_type", "fortnox_id"),
     )
+
+
+class CustomFieldId(Base):
+    """An Upsales custom field id resolved from its alias, cached per installation.
+
+    ``field_id`` is null when the installation has no field with that alias (checked at
+    ``resolved_at``).
+    """
+
+    __tablename__ = "custom_field_ids"
+
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity: Mapped[str] = mapped_column(String(20), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(100), primary_key=True)
+    field_id: Mapped[int | None] = mapped_column(Integer)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class InboundEvent(Base):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +23,7 @@ class LinkView:
     fortnox_type: FortnoxType
     fortnox_id: str
     fingerprint: str | None
+    synced_fields: Mapping[str, Any] | None = None
 
     @classmethod
     def of(cls, link: Link) -> LinkView:
@@ -30,6 +33,7 @@ class LinkView:
             fortnox_type=FortnoxType(link.fortnox_type),
             fortnox_id=link.fortnox_id,
             fingerprint=link.fingerprint,
+            synced_fields=dict(link.synced_fields) if link.synced_fields is not None else None,
         )
 
 
@@ -100,8 +104,11 @@ class LinkStore:
         fortnox_type: FortnoxType,
         fortnox_id: str,
         fingerprint: str | None,
+        *,
+        synced_fields: Mapping[str, Any] | None = None,
     ) -> LinkView:
-        """Create the link, or update its Fortnox id and fingerprint."""
+        """Create the link, or update its Fortnox id and fingerprint (and ``synced_fields``
+        when given; None leaves them as they are)."""
         link = await self._session.scalar(
             select(Link).where(
                 Link.installation_id == self._installation_id,
@@ -119,12 +126,15 @@ class LinkStore:
                 fortnox_type=fortnox_type,
                 fortnox_id=fortnox_id,
                 fingerprint=fingerprint,
+                synced_fields=dict(synced_fields) if synced_fields is not None else None,
                 synced_at=now,
             )
             self._session.add(link)
         else:
             link.fortnox_id = fortnox_id
             link.fingerprint = fingerprint
+            if synced_fields is not None:
+                link.synced_fields = dict(synced_fields)
             link.synced_at = now
         await self._session.flush()
         return LinkView.of(link)

@@ -1,0 +1,106 @@
+"""What the pure sync decisions ask the handlers to do: small frozen command objects.
+
+One class per command, in alphabetical order. Commands carry wire models and plain values
+only; the handlers apply them through the API clients and record links and job results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.fortnox.models import Customer, Invoice, Order
+
+
+@dataclass(frozen=True)
+class CreateFortnoxCustomer:
+    """Create a Fortnox customer from an Upsales company and link the two."""
+
+    upsales_company_id: int
+    customer: Customer
+    synced_fields: Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class CreateFortnoxDocument:
+    """Create the Fortnox invoice or order of a won Upsales order."""
+
+    upsales_order_id: int
+    fortnox_type: FortnoxType
+    document: Invoice | Order
+    fingerprint: str
+    net: Decimal
+
+
+@dataclass(frozen=True)
+class LinkFortnoxCustomer:
+    """Link an Upsales company to an existing Fortnox customer (matched, nothing written)."""
+
+    upsales_company_id: int
+    customer_number: str
+    synced_fields: Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class LinkFortnoxDocument:
+    """Link a won order to the Fortnox document an earlier attempt already created."""
+
+    upsales_order_id: int
+    fortnox_type: FortnoxType
+    document_number: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class NoChange:
+    """Nothing to write; ``reason`` says why (kept in the job result)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class RefuseDocumentChange:
+    """The order changed after it was sent, but Fortnox no longer allows the document to
+    change: a conflict for people to resolve."""
+
+    upsales_order_id: int
+    fortnox_type: FortnoxType
+    document_number: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class UpdateFortnoxCustomer:
+    """Write the company fields changed in Upsales to the linked Fortnox customer.
+
+    ``conflicts`` names fields changed on both sides, where Fortnox's value is kept."""
+
+    upsales_company_id: int
+    customer_number: str
+    changes: Customer
+    changed_fields: tuple[str, ...]
+    synced_fields: Mapping[str, str | None]
+    conflicts: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class UpdateFortnoxDocument:
+    """Rewrite a sent document's header and rows (existing rows by ``RowId``)."""
+
+    upsales_order_id: int
+    fortnox_type: FortnoxType
+    document_number: int
+    document: Invoice | Order
+    fingerprint: str
+    net: Decimal
+
+
+@dataclass(frozen=True)
+class WriteCustomerNumberToUpsales:
+    """Show the Fortnox customer number on the Upsales company (an account custom field)."""
+
+    upsales_company_id: int
+    field_id: int
+    customer_number: str

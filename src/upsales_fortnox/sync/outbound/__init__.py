@@ -1,0 +1,5 @@
+"""Upsales → Fortnox: won deals become Fortnox invoices or orders, companies Fortnox customers.
+
+Pure parts: :mod:`.money`, :mod:`.rows`, :mod:`.document`, :mod:`.company`, :mod:`.merge`,
+:mod:`.validation`, :mod:`.decide`. The job handlers that apply them are in :mod:`.handlers`.
+"""

@@ -1,0 +1,223 @@
+"""The Upsales → Fortnox decisions (pure): what a won deal or a changed company calls for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
+
+from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.sync.commands import (
+    CreateFortnoxCustomer,
+    CreateFortnoxDocument,
+    LinkFortnoxCustomer,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+    UpdateFortnoxCustomer,
+    UpdateFortnoxDocument,
+)
+from upsales_fortnox.sync.fingerprint import fingerprint
+from upsales_fortnox.sync.identity import normalise_name, normalise_org_number
+from upsales_fortnox.sync.links import LinkView
+from upsales_fortnox.sync.outbound.company import (
+    CompanyFields,
+    company_fields_from_fortnox,
+    customer_changes,
+    new_customer,
+)
+from upsales_fortnox.sync.outbound.document import (
+    DocumentDraft,
+    FortnoxDocument,
+    document_rows,
+    fingerprint_of_fortnox_document,
+    locked_reason,
+    matching_row_ids,
+)
+from upsales_fortnox.sync.outbound.merge import three_way_merge
+from upsales_fortnox.sync.outbound.reference import is_pending
+from upsales_fortnox.sync.outbound.validation import (
+    CompanyRefused,
+    company_problems,
+    refusal_message,
+)
+from upsales_fortnox.upsales.models import Order
+
+WON_PROBABILITY = 100
+
+DocumentDecision = (
+    CreateFortnoxDocument
+    | LinkFortnoxDocument
+    | NoChange
+    | RefuseDocumentChange
+    | UpdateFortnoxDocument
+)
+CustomerDecision = CreateFortnoxCustomer | LinkFortnoxCustomer
+
+
+def order_gate(order: Order) -> NoChange | None:
+    """Why the order is not sent at all, or None when it is a won deal to send."""
+    if order.probability != WON_PROBABILITY:
+        return NoChange(
+            f"the order is at {order.probability} %; only won orders (100 %) are sent to Fortnox"
+        )
+    if order.client is None:
+        return NoChange("the order has no company")
+    return None
+
+
+def fields_fingerprint(fields: Mapping[str, str | None]) -> str:
+    return fingerprint(dict(fields))
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+def org_number_search_text(fields: Mapping[str, str | None]) -> str | None:
+    """What to search Fortnox customers for to find this company by organisation number: its
+    first six digits, which every way of writing the number contains (the search matches
+    substrings; candidates are compared exactly afterwards)."""
+    digits = normalise_org_number(fields.get("organisation_number"))
+    return digits[:6] if digits else None
+
+
+def matching_customer(
+    fields: Mapping[str, str | None], candidates: Iterable[Customer]
+) -> Customer | None:
+    """The Fortnox customer that is this company: same organisation number; or, when the
+    company has none, the same name and no organisation number. Several: the lowest number."""
+    org_number = normalise_org_number(fields.get("organisation_number"))
+    name = normalise_name(fields.get("name"))
+    matches = []
+    for candidate in candidates:
+        if not candidate.CustomerNumber:
+            continue
+        candidate_org = normalise_org_number(candidate.OrganisationNumber)
+        if org_number is not None:
+            if candidate_org == org_number:
+                matches.append(candidate)
+        elif (
+            name is not None
+            and normalise_name(candidate.Name) == name
+            and not (candidate.OrganisationNumber or "").strip()
+        ):
+            matches.append(candidate)
+    if not matches:
+        return None
+    return min(matches, key=lambda c: (len(c.CustomerNumber or ""), c.CustomerNumber or ""))
+
+
+def decide_customer(
+    upsales_company_id: int, fields: CompanyFields, candidates: Sequence[Customer]
+) -> CustomerDecision:
+    """Link the matching Fortnox customer, or create one (refused when Fortnox would refuse).
+
+    A matched customer keeps its Fortnox data; the Upsales fields become the base of later
+    merges, so differences count as changes made in Fortnox (Fortnox is the accounting record).
+    """
+    match = matching_customer(fields, candidates)
+    if match is not None and match.CustomerNumber:
+        return LinkFortnoxCustomer(upsales_company_id, match.CustomerNumber, dict(fields))
+    problems = company_problems(fields)
+    if problems:
+        raise CompanyRefused(refusal_message(f"The company {fields.get('name')!r}", problems))
+    return CreateFortnoxCustomer(upsales_company_id, new_customer(fields), dict(fields))
+
+
+def company_gate(link: LinkView | None, fields: CompanyFields) -> NoChange | None:
+    """Why a changed company needs no Fortnox call at all, or None."""
+    if link is None:
+        return NoChange(
+            "the company has no Fortnox customer yet; it is sent with its first won order"
+        )
+    if link.fingerprint is not None and link.fingerprint == fields_fingerprint(fields):
+        return NoChange("no company field changed since the last sync (or our own write)")
+    return None
+
+
+def decide_company_update(
+    upsales_company_id: int, link: LinkView, upsales: CompanyFields, fortnox: Customer
+) -> NoChange | UpdateFortnoxCustomer:
+    """Three-way merge against the fields last synced (see :mod:`.merge`)."""
+    fortnox_fields = company_fields_from_fortnox(fortnox)
+    plan = three_way_merge(link.synced_fields, upsales, fortnox_fields)
+    problems = company_problems({**fortnox_fields, **plan.to_fortnox})
+    if plan.to_fortnox and problems:
+        raise CompanyRefused(refusal_message(f"The company {upsales.get('name')!r}", problems))
+    if not plan.to_fortnox:
+        if plan.to_upsales:
+            return NoChange(
+                "changed in Fortnox (kept there; the Fortnox sync updates Upsales): "
+                + ", ".join(sorted(plan.to_upsales))
+            )
+        return NoChange("the Fortnox customer already has these values")
+    return UpdateFortnoxCustomer(
+        upsales_company_id=upsales_company_id,
+        customer_number=link.fortnox_id,
+        changes=customer_changes(plan.to_fortnox),
+        changed_fields=tuple(sorted(plan.to_fortnox)),
+        synced_fields=plan.synced,
+        conflicts=plan.conflicts,
+    )
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+class DocumentLookup(Enum):
+    NONE = "none"
+    """Nothing to read: create, or nothing changed."""
+    GET = "get"
+    """Read the linked document (it is to be updated)."""
+    SEARCH = "search"
+    """An earlier attempt may have created it: search by the order reference."""
+
+
+def document_lookup(draft: DocumentDraft, link: LinkView | None) -> DocumentLookup:
+    if link is None:
+        return DocumentLookup.NONE
+    if is_pending(link.fortnox_id):
+        return DocumentLookup.SEARCH
+    if link.fingerprint == draft.fingerprint():
+        return DocumentLookup.NONE
+    return DocumentLookup.GET
+
+
+def decide_document(
+    draft: DocumentDraft, link: LinkView | None, existing: FortnoxDocument | None
+) -> DocumentDecision:
+    """Create, link, update, leave, or refuse (locked) the order's Fortnox document.
+
+    ``existing`` is what :func:`document_lookup` asked for: the linked document, or the one a
+    search by reference found (None when there was nothing to read or nothing was found).
+    """
+    wanted = draft.fingerprint()
+    if link is not None and not is_pending(link.fortnox_id) and link.fingerprint == wanted:
+        return NoChange("the order has not changed since it was sent")
+    if existing is None or existing.DocumentNumber is None:
+        if link is not None and not is_pending(link.fortnox_id):
+            raise ValueError("a linked document must be read before it is updated")
+        document = draft.to_fortnox()
+        return CreateFortnoxDocument(
+            draft.upsales_order_id, draft.fortnox_type, document, wanted, draft.net
+        )
+    number = existing.DocumentNumber
+    if fingerprint_of_fortnox_document(existing) == wanted:
+        return LinkFortnoxDocument(draft.upsales_order_id, draft.fortnox_type, number, wanted)
+    reason = locked_reason(existing)
+    if reason is not None:
+        return RefuseDocumentChange(
+            draft.upsales_order_id,
+            draft.fortnox_type,
+            number,
+            f"the order changed in Upsales after it was sent, but Fortnox "
+            f"{draft.fortnox_type.value} {number} can no longer change: {reason}",
+        )
+    row_ids = matching_row_ids(document_rows(existing), draft.rows)
+    return UpdateFortnoxDocument(
+        draft.upsales_order_id,
+        draft.fortnox_type,
+        number,
+        draft.to_fortnox(row_ids),
+        wanted,
+        draft.net,
+    )

@@ -1,0 +1,70 @@
+"""Three-way merge of company fields changed on both sides (pure).
+
+The link stores the fields as last synced (the *base*). Against it, each field is:
+
+* equal on both sides: in sync;
+* changed in Upsales only: written to Fortnox;
+* changed in Fortnox only: written to Upsales (by the Fortnox → Upsales sync);
+* changed on both sides to different values: a conflict, and **Fortnox wins** (it is the
+  accounting record): the Fortnox value goes to Upsales and nothing is written to Fortnox;
+* without a base (a link made before fields were recorded, or a field synced for the first
+  time): the side named by ``without_base`` wins.
+
+``synced`` is the new base once the Fortnox writes are made: agreed fields and fields written to
+Fortnox take their new value; fields waiting for the Upsales side keep their old base value, so
+the other direction still sees them as changed in Fortnox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+FieldValues = Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    to_fortnox: dict[str, str | None] = field(default_factory=dict)
+    to_upsales: dict[str, str | None] = field(default_factory=dict)
+    conflicts: tuple[str, ...] = ()
+    synced: dict[str, str | None] = field(default_factory=dict)
+
+
+def three_way_merge(
+    base: FieldValues | None,
+    upsales: FieldValues,
+    fortnox: FieldValues,
+    *,
+    without_base: Literal["upsales", "fortnox"] = "upsales",
+) -> MergePlan:
+    """Merge the fields present in ``upsales`` (the fields this installation syncs)."""
+    to_fortnox: dict[str, str | None] = {}
+    to_upsales: dict[str, str | None] = {}
+    conflicts: list[str] = []
+    synced: dict[str, str | None] = {}
+    for name, upsales_value in upsales.items():
+        fortnox_value = fortnox.get(name)
+        if upsales_value == fortnox_value:
+            synced[name] = upsales_value
+            continue
+        if base is None or name not in base:
+            if without_base == "upsales":
+                to_fortnox[name] = upsales_value
+                synced[name] = upsales_value
+            else:
+                to_upsales[name] = fortnox_value
+            continue
+        base_value = base[name]
+        synced[name] = base_value
+        upsales_changed = upsales_value != base_value
+        fortnox_changed = fortnox_value != base_value
+        if upsales_changed and not fortnox_changed:
+            to_fortnox[name] = upsales_value
+            synced[name] = upsales_value
+        elif fortnox_changed:
+            to_upsales[name] = fortnox_value
+            if upsales_changed:
+                conflicts.append(name)
+    return MergePlan(to_fortnox, to_upsales, tuple(conflicts), synced)

@@ -1,0 +1,149 @@
+"""Exact money for won deals: Fortnox's row total rule and öre-exact row amounts.
+
+Upsales' net value of an order is ``sum(quantity * price)`` over its rows, exact (``price`` is
+the net unit price, discount included). Fortnox computes every row's ``Total`` itself and rounds
+it to öre, then sums the rows into ``Net``. Sending ``quantity`` and ``price`` alone can
+therefore miss Upsales' value by an öre or more when a row amount has fractions of an öre (a
+fractional quantity, a price with more than two decimals). The rule used here:
+
+1. The document's target is Upsales' net value rounded to öre (:func:`round_ore`).
+2. That target is split over the rows so that each row gets its own amount rounded down to
+   öre, and the öre left over go to the rows with the largest fractions (largest remainder, see
+   :func:`distribute`). No row moves more than one öre from its exact amount.
+3. Each Fortnox row is then priced so that Fortnox's own total rule yields exactly that row
+   amount (:func:`price_row`): the net unit price to öre, plus an ``AMOUNT`` discount of the
+   öre difference when one is needed. The discount is never negative.
+
+For ordinary orders (whole quantities, prices in öre) step 3 sends the Upsales net unit price
+with no discount at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Final
+
+ORE: Final = Decimal("0.01")
+ZERO: Final = Decimal(0)
+HUNDRED: Final = Decimal(100)
+
+DISCOUNT_AMOUNT: Final = "AMOUNT"
+DISCOUNT_PERCENT: Final = "PERCENT"
+
+
+def round_ore(value: Decimal) -> Decimal:
+    """To öre, halves away from zero (as Fortnox rounds)."""
+    return value.quantize(ORE, rounding=ROUND_HALF_UP)
+
+
+def fortnox_row_total(
+    quantity: Decimal, price: Decimal, discount: Decimal, discount_type: str | None
+) -> Decimal:
+    """A row's ``Total`` as Fortnox computes it (reference fortnox.md "Totals", *unverified*).
+
+    PERCENT: ``qty * price * (1 - d/100)``; AMOUNT: ``qty * price - d`` (a discount on the row,
+    not per unit); rounded to öre. Rows without a discount type count as PERCENT, Fortnox's
+    default.
+    """
+    gross = quantity * price
+    if discount_type == DISCOUNT_AMOUNT:
+        return round_ore(gross - discount)
+    return round_ore(gross * (HUNDRED - discount) / HUNDRED)
+
+
+def fortnox_net(rows: Iterable[tuple[Decimal, Decimal, Decimal, str | None]]) -> Decimal:
+    """A document's ``Net`` (prices excluding VAT): the sum of its row totals.
+
+    ``rows`` are ``(quantity, price, discount, discount_type)``.
+    """
+    return sum((fortnox_row_total(*row) for row in rows), ZERO)
+
+
+def _ore_units(value: Decimal) -> Fraction:
+    return Fraction(value) * 100
+
+
+def distribute(exact_parts: Sequence[Fraction], total: int) -> list[int]:
+    """Whole units (öre) for each part, summing to ``total``.
+
+    Every part is first rounded down; the units still missing go one each to the parts with the
+    largest fractions (ties: earlier parts first). ``total`` must lie between the sum of the
+    rounded-down parts and that sum plus the number of parts with a fraction; callers pass the
+    rounded sum of the parts, or parts that add up to ``total`` exactly.
+    """
+    floors = [part.numerator // part.denominator for part in exact_parts]
+    missing = total - sum(floors)
+    fractional = [index for index, part in enumerate(exact_parts) if part != floors[index]]
+    if not 0 <= missing <= len(fractional):
+        raise ValueError(f"cannot distribute {total} over parts summing to {sum(exact_parts)}")
+    by_fraction = sorted(
+        fractional, key=lambda index: (-(exact_parts[index] - floors[index]), index)
+    )
+    units = list(floors)
+    for index in by_fraction[:missing]:
+        units[index] += 1
+    return units
+
+
+def round_amounts(amounts: Sequence[Decimal]) -> list[Decimal]:
+    """Each amount to öre, such that they sum to ``round_ore(sum(amounts))`` exactly."""
+    total = round_ore(sum(amounts, ZERO))
+    units = distribute([_ore_units(amount) for amount in amounts], int(total * 100))
+    return [Decimal(unit) * ORE for unit in units]
+
+
+def split_amount(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """An öre amount split in proportion to non-negative ``weights``, each part to öre, the
+    parts summing to ``amount`` exactly. All weights zero: an even split."""
+    if any(weight < 0 for weight in weights):
+        raise ValueError("weights must not be negative")
+    if not weights:
+        raise ValueError("nothing to split over")
+    effective = [Fraction(weight) for weight in weights]
+    if sum(effective) == 0:
+        effective = [Fraction(1)] * len(weights)
+    weight_sum = sum(effective)
+    units = int(amount * 100)
+    negative = units < 0
+    exact = [abs(units) * weight / weight_sum for weight in effective]
+    parts = distribute(exact, abs(units))
+    return [Decimal(-part if negative else part) * ORE for part in parts]
+
+
+@dataclass(frozen=True)
+class RowPrice:
+    """What to send for one Fortnox row: its unit price and an AMOUNT discount (zero: none)."""
+
+    price: Decimal
+    discount: Decimal
+
+    @property
+    def discount_type(self) -> str | None:
+        return DISCOUNT_AMOUNT if self.discount else None
+
+
+def price_row(quantity: Decimal, unit_price: Decimal, amount: Decimal) -> RowPrice:
+    """Price and discount for which :func:`fortnox_row_total` gives exactly ``amount`` (öre).
+
+    The unit price is ``unit_price`` to öre. When that would leave the row below ``amount``
+    (which would need a negative discount), the price is raised to the smallest öre price that
+    reaches it; the discount then takes off the excess. A zero quantity only ever carries a
+    zero amount.
+    """
+    if quantity == 0:
+        if amount != 0:
+            raise ValueError("a row with quantity 0 cannot carry an amount")
+        return RowPrice(round_ore(unit_price), ZERO)
+    price = round_ore(unit_price)
+    if round_ore(quantity * price) < amount:
+        rounding = ROUND_CEILING if quantity > 0 else ROUND_FLOOR
+        price = (amount / quantity).quantize(ORE, rounding=rounding)
+    discount = round_ore(quantity * price) - amount
+    if fortnox_row_total(quantity, price, discount, DISCOUNT_AMOUNT) != amount:
+        # Halves round away from zero, so near zero the öre shift is not exact; the exact
+        # difference always is.
+        discount = quantity * price - amount
+    return RowPrice(price, discount)

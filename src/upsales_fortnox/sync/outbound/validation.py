@@ -1,0 +1,80 @@
+"""What Fortnox would refuse, found before anything is sent (pure).
+
+Used by the job handlers (a problem ends the job with a clear reason instead of a Fortnox 400)
+and by ``before_order_save``, which shows the reason to the user in Upsales.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.fortnox.limits import (
+    ARTICLE_MAX_LENGTHS,
+    CUSTOMER_MAX_LENGTHS,
+    DOCUMENT_MAX_LENGTHS,
+    MAX_DOCUMENT_ROWS,
+    length_violations,
+)
+from upsales_fortnox.sync.identity import normalise_org_number
+from upsales_fortnox.sync.outbound.company import customer_wire_values
+from upsales_fortnox.sync.outbound.document import DocumentDraft
+
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_COUNTRY_CODE: Final = re.compile(r"[A-Z]{2}")
+
+
+class CompanyRefused(PermanentError):
+    """Fortnox would refuse the company as a customer."""
+
+    code = "company_not_accepted_by_fortnox"
+
+
+def company_problems(fields: Mapping[str, str | None]) -> list[str]:
+    """Reasons Fortnox would refuse these company fields as a customer (empty when none)."""
+    problems = []
+    if not fields.get("name"):
+        problems.append("the company has no name")
+    org_number = fields.get("organisation_number")
+    if org_number and normalise_org_number(org_number) is None:
+        problems.append(
+            f"the organisation number {org_number!r} is not a Swedish organisation number "
+            "(NNNNNN-NNNN)"
+        )
+    email = fields.get("email")
+    if email and not _EMAIL.fullmatch(email):
+        problems.append(f"the e-mail address {email!r} is not valid")
+    country_code = fields.get("country_code")
+    if country_code and not _COUNTRY_CODE.fullmatch(country_code):
+        problems.append(f"the country {country_code!r} is not a two-letter country code")
+    problems.extend(
+        f"the company's {violation}"
+        for violation in length_violations(customer_wire_values(fields), CUSTOMER_MAX_LENGTHS)
+    )
+    return problems
+
+
+def document_problems(draft: DocumentDraft) -> list[str]:
+    """Reasons Fortnox would refuse the document."""
+    problems = []
+    if len(draft.rows) > MAX_DOCUMENT_ROWS:
+        problems.append(
+            f"the order has {len(draft.rows)} rows in Fortnox; Fortnox allows {MAX_DOCUMENT_ROWS}"
+        )
+    header = {"OurReference": draft.our_reference, "ExternalInvoiceReference1": draft.reference}
+    problems.extend(str(v) for v in length_violations(header, DOCUMENT_MAX_LENGTHS))
+    for row in draft.rows:
+        problems.extend(
+            f"article {row.article_number[:20]!r}: {violation}"
+            for violation in length_violations(
+                {"ArticleNumber": row.article_number}, ARTICLE_MAX_LENGTHS
+            )
+        )
+    return problems
+
+
+def refusal_message(subject: str, problems: list[str]) -> str:
+    """One sentence for people: ``"<subject> cannot be sent to Fortnox: a; b."``."""
+    return f"{subject} cannot be sent to Fortnox: " + "; ".join(problems) + "."

@@ -1,0 +1,153 @@
+"""Company fields from both sides, the three-way merge and what Fortnox would refuse."""
+
+from __future__ import annotations
+
+from tests.sync.outbound.outbound_builders import company
+from upsales_fortnox.fortnox.models import API_BLANK, Customer
+from upsales_fortnox.sync.outbound.company import (
+    AccountFieldIds,
+    canonical_country_code,
+    canonical_org_number,
+    company_fields_from_fortnox,
+    company_fields_from_upsales,
+    customer_changes,
+    new_customer,
+)
+from upsales_fortnox.sync.outbound.merge import three_way_merge
+from upsales_fortnox.sync.outbound.validation import company_problems
+
+IDS = AccountFieldIds(customer_number=1, email=2, vat_number=3)
+ADDRESSES = [
+    {
+        "type": "Visit",
+        "address": "Hamngatan 12",
+        "zipcode": "411 14",
+        "city": "Göteborg",
+        "country": "SE",
+    },
+    {
+        "type": "Mail",
+        "address": "Box 220",
+        "zipcode": "401 23",
+        "city": "Göteborg",
+        "country": "Sverige",
+    },
+]
+
+
+def test_upsales_company_fields() -> None:
+    fields = company_fields_from_upsales(
+        company(
+            orgNo="5566778899",
+            phone=" 031-123 45 60 ",
+            addresses=ADDRESSES,
+            custom=[
+                {"fieldId": 2, "value": "faktura@nv.se"},
+                {"fieldId": 3, "value": "SE556677889901"},
+            ],
+        ),
+        IDS,
+    )
+    assert fields == {
+        "name": "Nordisk Verkstad AB",
+        "organisation_number": "556677-8899",
+        "address1": "Box 220",
+        "zip_code": "401 23",
+        "city": "Göteborg",
+        "country_code": "SE",
+        "phone": "031-123 45 60",
+        "email": "faktura@nv.se",
+        "vat_number": "SE556677889901",
+    }
+
+
+def test_fields_without_custom_fields_are_not_synced() -> None:
+    fields = company_fields_from_upsales(company(addresses=ADDRESSES[:1]), AccountFieldIds())
+    assert "email" not in fields and "vat_number" not in fields
+    assert fields["address1"] == "Hamngatan 12"
+    assert company_fields_from_upsales(company(), AccountFieldIds())["address1"] is None
+
+
+def test_fortnox_customer_fields_compare_equal_to_the_same_upsales_data() -> None:
+    customer = Customer(
+        CustomerNumber="1001",
+        Name="Nordisk Verkstad AB",
+        OrganisationNumber="16556677-8899",
+        Address1="Box 220",
+        ZipCode="401 23",
+        City="Göteborg",
+        CountryCode="SE",
+        Phone1="031-123 45 60",
+        Email="faktura@nv.se",
+        VATNumber="SE556677889901",
+    )
+    upsales = company(
+        orgNo="556677-8899",
+        phone="031-123 45 60",
+        addresses=ADDRESSES[1:],
+        custom=[
+            {"fieldId": 2, "value": "faktura@nv.se"},
+            {"fieldId": 3, "value": "SE556677889901"},
+        ],
+    )
+    assert company_fields_from_fortnox(customer) == company_fields_from_upsales(upsales, IDS)
+
+
+def test_canonical_values() -> None:
+    assert canonical_org_number("195501011234") == "550101-1234"
+    assert canonical_org_number("NO 123") == "NO 123"
+    assert canonical_org_number("  ") is None
+    assert canonical_country_code("se") == "SE"
+    assert canonical_country_code("Sweden") == "SE"
+    assert canonical_country_code("Atlantis") == "Atlantis"
+
+
+def test_customer_wire_models() -> None:
+    assert new_customer({"name": "A", "phone": None, "city": "Lund"}).to_wire() == {
+        "Name": "A",
+        "City": "Lund",
+        "Type": "COMPANY",
+    }
+    assert customer_changes({"phone": None, "city": "Lund"}).to_wire() == {
+        "Phone1": API_BLANK,
+        "City": "Lund",
+    }
+
+
+def test_merge_rules() -> None:
+    base = {"name": "A", "phone": "1", "city": "X", "zip_code": "1"}
+    upsales = {"name": "A2", "phone": "1", "city": "Y", "zip_code": "2"}
+    fortnox = {"name": "A", "phone": "9", "city": "Z", "zip_code": "2"}
+    plan = three_way_merge(base, upsales, fortnox)
+    assert plan.to_fortnox == {"name": "A2"}  # only Upsales changed it
+    assert plan.to_upsales == {"phone": "9", "city": "Z"}  # Fortnox changed; Fortnox wins city
+    assert plan.conflicts == ("city",)
+    assert plan.synced == {"name": "A2", "phone": "1", "city": "X", "zip_code": "2"}
+
+
+def test_merge_without_base() -> None:
+    plan = three_way_merge(None, {"name": "A", "city": "Y"}, {"name": "A", "city": "Z"})
+    assert plan.to_fortnox == {"city": "Y"} and plan.synced == {"name": "A", "city": "Y"}
+    plan = three_way_merge({}, {"city": "Y"}, {"city": "Z"}, without_base="fortnox")
+    assert plan.to_upsales == {"city": "Z"} and plan.to_fortnox == {} and plan.synced == {}
+
+
+def test_company_problems() -> None:
+    good = {"name": "A", "organisation_number": "556677-8899", "zip_code": "411 14"}
+    assert company_problems(good) == []
+    problems = company_problems(
+        {
+            "name": None,
+            "organisation_number": "12-34",
+            "zip_code": "12345678901",
+            "email": "not-an-address",
+            "country_code": "Atlantis",
+        }
+    )
+    assert problems == [
+        "the company has no name",
+        "the organisation number '12-34' is not a Swedish organisation number (NNNNNN-NNNN)",
+        "the e-mail address 'not-an-address' is not valid",
+        "the country 'Atlantis' is not a two-letter country code",
+        "the company's ZipCode is 11 characters long; Fortnox allows 10",
+    ]

@@ -1,0 +1,221 @@
+"""The decisions: which orders are sent, customers matched or created, documents created,
+linked, updated, left alone or refused, companies updated after a merge."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.sync.outbound.outbound_builders import order, order_row
+from upsales_fortnox.db.models import FortnoxType, LinkEntity, ProductBundleMode
+from upsales_fortnox.fortnox.models import Customer, Invoice, Order
+from upsales_fortnox.sync.commands import (
+    CreateFortnoxCustomer,
+    CreateFortnoxDocument,
+    LinkFortnoxCustomer,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+    UpdateFortnoxCustomer,
+    UpdateFortnoxDocument,
+)
+from upsales_fortnox.sync.links import LinkView
+from upsales_fortnox.sync.outbound.decide import (
+    DocumentLookup,
+    company_gate,
+    decide_company_update,
+    decide_customer,
+    decide_document,
+    document_lookup,
+    fields_fingerprint,
+    matching_customer,
+    order_gate,
+    org_number_search_text,
+)
+from upsales_fortnox.sync.outbound.mapping import map_order
+from upsales_fortnox.sync.outbound.reference import pending_id
+from upsales_fortnox.sync.outbound.validation import CompanyRefused
+
+D = Decimal
+FIELDS = {"name": "Nordisk Verkstad AB", "organisation_number": "556677-8899", "city": "Göteborg"}
+
+
+def _draft(rows=None, fortnox_type=FortnoxType.INVOICE):  # type: ignore[no-untyped-def]
+    return map_order(
+        order(rows or [order_row(1, 2, "100"), order_row(2, 1, "50")]),
+        fortnox_type=fortnox_type,
+        customer_number="1001",
+        article_numbers={1: "A1", 2: "A2"},
+        bundle_mode=ProductBundleMode.ONLY_BUNDLE,
+    )
+
+
+def _link(
+    fortnox_id: str,
+    fingerprint: str | None,
+    *,
+    entity=LinkEntity.ORDER,
+    fortnox_type=FortnoxType.INVOICE,
+    synced=None,
+) -> LinkView:  # type: ignore[no-untyped-def]
+    return LinkView(entity, 7, fortnox_type, fortnox_id, fingerprint, synced)
+
+
+def _stored(draft, number: int = 12, **extra: object) -> Invoice | Order:  # type: ignore[no-untyped-def]
+    sent = draft.to_fortnox()
+    rows_key = "InvoiceRows" if isinstance(sent, Invoice) else "OrderRows"
+    wire = sent.to_wire()
+    wire[rows_key] = [{**row, "RowId": 100 + i} for i, row in enumerate(wire[rows_key])]
+    return type(sent).model_validate({**wire, "DocumentNumber": number, **extra})
+
+
+def test_only_won_orders_with_a_company_pass_the_gate() -> None:
+    assert order_gate(order([], probability=100)) is None
+    gate = order_gate(order([], probability=75))
+    assert isinstance(gate, NoChange) and "75 %" in gate.reason
+    assert isinstance(order_gate(order([], probability=0)), NoChange)
+    assert isinstance(order_gate(order([], client_id=None)), NoChange)
+
+
+def test_customer_matched_by_normalised_org_number() -> None:
+    candidates = [
+        Customer(CustomerNumber="20", OrganisationNumber="5566778899"),
+        Customer(CustomerNumber="5", OrganisationNumber="16556677-8899"),
+        Customer(CustomerNumber="3", OrganisationNumber="556677-0000"),
+    ]
+    decision = decide_customer(3, FIELDS, candidates)
+    assert decision == LinkFortnoxCustomer(3, "5", FIELDS)
+    assert org_number_search_text(FIELDS) == "556677"
+    assert org_number_search_text({"name": "x"}) is None
+
+
+def test_customer_without_org_number_matched_by_exact_name_only_when_fortnox_has_none() -> None:
+    fields = {"name": "Acme  AB", "organisation_number": None}
+    assert matching_customer(fields, [Customer(CustomerNumber="1", Name="acme ab")]) is not None
+    assert matching_customer(fields, [Customer(CustomerNumber="1", Name="Acme AB Öst")]) is None
+    taken = Customer(CustomerNumber="1", Name="Acme AB", OrganisationNumber="556677-8899")
+    assert matching_customer(fields, [taken]) is None
+    assert matching_customer(FIELDS, [Customer(CustomerNumber="1", Name=FIELDS["name"])]) is None
+
+
+def test_unmatched_company_is_created_or_refused() -> None:
+    decision = decide_customer(3, FIELDS, [])
+    assert isinstance(decision, CreateFortnoxCustomer)
+    assert decision.customer.to_wire() == {
+        "Name": "Nordisk Verkstad AB",
+        "OrganisationNumber": "556677-8899",
+        "City": "Göteborg",
+        "Type": "COMPANY",
+    }
+    assert decision.synced_fields == FIELDS
+    with pytest.raises(CompanyRefused, match="organisation number"):
+        decide_customer(3, {"name": "X", "organisation_number": "123"}, [])
+    with pytest.raises(CompanyRefused, match="no name"):
+        decide_customer(3, {"name": None}, [])
+
+
+def test_document_lookup() -> None:
+    draft = _draft()
+    assert document_lookup(draft, None) is DocumentLookup.NONE
+    assert document_lookup(draft, _link(pending_id(7), None)) is DocumentLookup.SEARCH
+    assert document_lookup(draft, _link("12", draft.fingerprint())) is DocumentLookup.NONE
+    assert document_lookup(draft, _link("12", "old")) is DocumentLookup.GET
+
+
+def test_new_won_order_creates_the_document() -> None:
+    draft = _draft()
+    decision = decide_document(draft, None, None)
+    assert isinstance(decision, CreateFortnoxDocument)
+    assert decision.fortnox_type is FortnoxType.INVOICE and decision.net == D("250.00")
+    assert decision.fingerprint == draft.fingerprint()
+    # a pending link whose search found nothing: the earlier attempt never created it
+    assert isinstance(
+        decide_document(draft, _link(pending_id(7), None), None), CreateFortnoxDocument
+    )
+
+
+def test_a_document_found_by_reference_is_linked_not_created_again() -> None:
+    draft = _draft()
+    decision = decide_document(draft, _link(pending_id(7), None), _stored(draft))
+    assert decision == LinkFortnoxDocument(7, FortnoxType.INVOICE, 12, draft.fingerprint())
+
+
+def test_unchanged_order_does_nothing() -> None:
+    draft = _draft()
+    decision = decide_document(draft, _link("12", draft.fingerprint()), None)
+    assert isinstance(decision, NoChange)
+
+
+def test_a_linked_document_must_be_read_before_an_update() -> None:
+    with pytest.raises(ValueError):
+        decide_document(_draft(), _link("12", "old"), None)
+
+
+def test_changed_order_updates_rows_by_row_id() -> None:
+    before = _draft()
+    after = _draft([order_row(2, 3, "50"), order_row(1, 2, "100"), order_row(1, 1, "10")])
+    decision = decide_document(after, _link("12", before.fingerprint()), _stored(before))
+    assert isinstance(decision, UpdateFortnoxDocument)
+    assert decision.document_number == 12 and decision.net == D("360.00")
+    rows = decision.document.to_wire()["InvoiceRows"]
+    assert [(r["ArticleNumber"], r.get("RowId")) for r in rows] == [
+        ("A2", 101),
+        ("A1", 100),
+        ("A1", None),
+    ]
+
+
+def test_changed_order_whose_document_is_locked_is_a_conflict() -> None:
+    before = _draft()
+    after = _draft([order_row(1, 5, "100")])
+    decision = decide_document(
+        after, _link("12", before.fingerprint()), _stored(before, Booked=True)
+    )
+    assert isinstance(decision, RefuseDocumentChange)
+    assert decision.document_number == 12 and "booked" in decision.reason
+    order_draft = _draft(fortnox_type=FortnoxType.ORDER)
+    invoiced = _stored(order_draft, InvoiceReference="31")
+    decision = decide_document(
+        _draft([order_row(1, 5, "100")], FortnoxType.ORDER), _link("12", "old"), invoiced
+    )
+    assert isinstance(decision, RefuseDocumentChange) and "invoiced" in decision.reason
+
+
+def test_company_gate() -> None:
+    gate = company_gate(None, FIELDS)
+    assert isinstance(gate, NoChange) and "first won order" in gate.reason
+    link = _link("1001", fields_fingerprint(FIELDS), entity=LinkEntity.COMPANY)
+    assert isinstance(company_gate(link, dict(FIELDS)), NoChange)
+    assert company_gate(link, {**FIELDS, "city": "Lund"}) is None
+    assert company_gate(_link("1001", None, entity=LinkEntity.COMPANY), FIELDS) is None
+
+
+def test_company_update_writes_upsales_changes_and_keeps_fortnox_ones() -> None:
+    link = _link("1001", fields_fingerprint(FIELDS), entity=LinkEntity.COMPANY, synced=FIELDS)
+    upsales = {**FIELDS, "name": "Nordisk Verkstad Holding AB", "city": "Lund"}
+    fortnox = Customer(
+        CustomerNumber="1001", Name=FIELDS["name"], OrganisationNumber="5566778899", City="Malmö"
+    )
+    decision = decide_company_update(3, link, upsales, fortnox)
+    assert isinstance(decision, UpdateFortnoxCustomer)
+    assert decision.changes.to_wire() == {"Name": "Nordisk Verkstad Holding AB"}
+    assert decision.changed_fields == ("name",) and decision.conflicts == ("city",)
+    assert decision.synced_fields == {**FIELDS, "name": "Nordisk Verkstad Holding AB"}
+
+
+def test_company_update_with_nothing_for_fortnox() -> None:
+    link = _link("1001", "x", entity=LinkEntity.COMPANY, synced=FIELDS)
+    fortnox = Customer(Name=FIELDS["name"], OrganisationNumber="556677-8899", City="Malmö")
+    decision = decide_company_update(3, link, dict(FIELDS), fortnox)
+    assert isinstance(decision, NoChange) and "city" in decision.reason
+    same = Customer(Name=FIELDS["name"], OrganisationNumber="556677-8899", City="Göteborg")
+    decision = decide_company_update(3, link, dict(FIELDS), same)
+    assert isinstance(decision, NoChange) and "already" in decision.reason
+
+
+def test_company_update_refused_when_fortnox_would_refuse_it() -> None:
+    link = _link("1001", "x", entity=LinkEntity.COMPANY, synced=FIELDS)
+    fortnox = Customer(Name=FIELDS["name"], OrganisationNumber="556677-8899", City="Göteborg")
+    with pytest.raises(CompanyRefused, match="ZipCode"):
+        decide_company_update(3, link, {**FIELDS, "zip_code": "x" * 11}, fortnox)

@@ -1,0 +1,102 @@
+"""Fortnox's row rule, öre-exact rounding and splitting, and row pricing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from upsales_fortnox.sync.outbound.money import (
+    ORE,
+    distribute,
+    fortnox_net,
+    fortnox_row_total,
+    price_row,
+    round_amounts,
+    round_ore,
+    split_amount,
+)
+
+D = Decimal
+
+
+def test_row_total_percent_and_amount_discounts_round_to_ore() -> None:
+    assert fortnox_row_total(D(3), D("33.33"), D(10), "PERCENT") == D("89.99")  # 89.991
+    assert fortnox_row_total(D(3), D("33.33"), D("0.99"), "AMOUNT") == D("99.00")
+    assert fortnox_row_total(D("1.5"), D("3.33"), D(0), None) == D("5.00")  # 4.995 half up
+    assert fortnox_row_total(D(-1), D("0.005"), D(0), None) == D("-0.01")  # away from zero
+
+
+def test_net_is_the_sum_of_row_totals() -> None:
+    rows = [(D("1.5"), D("3.33"), D(0), None), (D("1.5"), D("3.33"), D(0), "PERCENT")]
+    assert fortnox_net(rows) == D("10.00")  # each row rounds up on its own: 5.00 + 5.00
+
+
+def test_round_amounts_keeps_the_rounded_total_of_the_parts() -> None:
+    parts = [D("4.995"), D("4.995")]  # 9.99 in total, but 5.00 + 5.00 if rounded one by one
+    assert round_amounts(parts) == [D("5.00"), D("4.99")]
+    assert round_amounts([D("0.004")] * 3) == [D("0.01"), D(0), D(0)]
+    assert round_amounts([D("10.00"), D("-2.50")]) == [D("10.00"), D("-2.50")]
+
+
+def test_distribute_refuses_an_impossible_total() -> None:
+    with pytest.raises(ValueError):
+        distribute([Fraction(1), Fraction(2)], 4)
+
+
+def test_split_amount_follows_weights_and_sums_exactly() -> None:
+    assert split_amount(D("100.00"), [D(1), D(1), D(1)]) == [D("33.34"), D("33.33"), D("33.33")]
+    assert split_amount(D("-10.00"), [D(3), D(1)]) == [D("-7.50"), D("-2.50")]
+    assert split_amount(D("1.00"), [D(0), D(0)]) == [D("0.50"), D("0.50")]
+    with pytest.raises(ValueError):
+        split_amount(D(1), [D(-1)])
+
+
+def test_price_row_sends_the_net_price_without_discount_when_exact() -> None:
+    priced = price_row(D(2), D("4410"), D("8820.00"))
+    assert (priced.price, priced.discount, priced.discount_type) == (D("4410.00"), 0, None)
+
+
+def test_price_row_takes_off_an_ore_with_an_amount_discount() -> None:
+    priced = price_row(D("1.5"), D("3.33"), D("4.99"))  # 4.995 would round up to 5.00
+    assert (priced.price, priced.discount, priced.discount_type) == (D("3.33"), ORE, "AMOUNT")
+
+
+def test_price_row_raises_the_price_rather_than_give_a_negative_discount() -> None:
+    priced = price_row(D(3), D("0.001"), D("0.01"))  # 0.003 rounds to 0.00, 0.01 is wanted
+    assert priced.price == D("0.01") and priced.discount == D("0.02")
+    assert fortnox_row_total(D(3), priced.price, priced.discount, "AMOUNT") == D("0.01")
+
+
+def test_price_row_with_zero_quantity() -> None:
+    assert price_row(D(0), D("12.345"), D(0)).price == D("12.35")
+    with pytest.raises(ValueError):
+        price_row(D(0), D(1), D("0.01"))
+
+
+quantities = st.decimals(min_value=-50, max_value=500, places=3, allow_nan=False)
+prices = st.decimals(min_value=-1000, max_value=100000, places=4, allow_nan=False)
+ore_amounts = st.integers(min_value=-(10**7), max_value=10**7).map(lambda n: Decimal(n) * ORE)
+
+
+@given(quantity=quantities, unit_price=prices, amount=ore_amounts)
+def test_price_row_always_reaches_the_amount_with_a_non_negative_discount(
+    quantity: Decimal, unit_price: Decimal, amount: Decimal
+) -> None:
+    if quantity == 0:
+        amount = Decimal(0)
+    priced = price_row(quantity, unit_price, amount)
+    assert fortnox_row_total(quantity, priced.price, priced.discount, "AMOUNT") == amount
+    assert priced.discount >= 0
+    assert priced.price == round_ore(priced.price)
+
+
+@given(st.lists(st.decimals(min_value=-(10**6), max_value=10**6, places=5), min_size=1))
+def test_round_amounts_property(parts: list[Decimal]) -> None:
+    rounded = round_amounts(parts)
+    assert sum(rounded) == round_ore(sum(parts))
+    assert all(abs(r - p) < ORE for r, p in zip(rounded, parts, strict=True))
+    assert all(r == round_ore(r) for r in rounded)

@@ -1,0 +1,223 @@
+"""Order rows as Fortnox rows: bundles in all three modes, articles, and exact totals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.sync.outbound.outbound_builders import order, order_row
+from upsales_fortnox.db.models import FortnoxType, ProductBundleMode
+from upsales_fortnox.fortnox.models import Invoice, Order
+from upsales_fortnox.sync.outbound.mapping import map_order
+from upsales_fortnox.sync.outbound.money import ORE, fortnox_net, round_ore
+from upsales_fortnox.sync.outbound.rows import (
+    ProductNotInFortnox,
+    UnsendableOrder,
+    plan_rows,
+    required_product_ids,
+    upsales_net_value,
+)
+
+D = Decimal
+ARTICLES = {1: "A1", 2: "A2", 3: "A3", 10: "BUNDLE", 11: "SUB1", 12: "SUB2"}
+BUNDLE = [
+    {"productId": 11, "quantity": 2, "price": "100", "listPrice": "120"},
+    {"productId": 12, "quantity": 1, "price": "300", "listPrice": "300"},
+]
+
+
+def _bundle_order() -> Any:
+    return order([order_row(1, 2, "50"), order_row(10, 3, "450", "500", bundle=BUNDLE)])
+
+
+def test_plain_rows_keep_article_quantity_and_net_price() -> None:
+    rows = plan_rows(
+        order([order_row(1, 2, "4410", "4900")]).orderRow or [],
+        ProductBundleMode.ONLY_BUNDLE,
+        ARTICLES,
+    )
+    assert [(r.article_number, r.quantity, r.price, r.discount, r.amount) for r in rows] == [
+        ("A1", D(2), D("4410.00"), D(0), D("8820.00"))
+    ]
+
+
+def test_rows_follow_sort_id() -> None:
+    first, second = order_row(1, 1, "1"), order_row(2, 1, "2")
+    first["sortId"], second["sortId"] = 2, 1
+    rows = plan_rows(order([first, second]).orderRow or [], ProductBundleMode.ONLY_BUNDLE, ARTICLES)
+    assert [r.article_number for r in rows] == ["A2", "A1"]
+
+
+def test_only_bundle_sends_one_row_for_the_bundle() -> None:
+    rows = plan_rows(_bundle_order().orderRow, ProductBundleMode.ONLY_BUNDLE, ARTICLES)
+    assert [(r.article_number, r.quantity, r.amount) for r in rows] == [
+        ("A1", D(2), D("100.00")),
+        ("BUNDLE", D(3), D("1350.00")),
+    ]
+
+
+def test_bundle_and_sub_products_adds_sub_rows_at_price_zero() -> None:
+    rows = plan_rows(_bundle_order().orderRow, ProductBundleMode.BUNDLE_AND_SUB_PRODUCTS, ARTICLES)
+    assert [(r.article_number, r.quantity, r.price, r.amount) for r in rows] == [
+        ("A1", D(2), D("50.00"), D("100.00")),
+        ("BUNDLE", D(3), D("450.00"), D("1350.00")),
+        ("SUB1", D(6), D(0), D(0)),
+        ("SUB2", D(3), D(0), D(0)),
+    ]
+
+
+def test_only_sub_products_splits_the_bundle_amount_by_value() -> None:
+    rows = plan_rows(_bundle_order().orderRow, ProductBundleMode.ONLY_SUB_PRODUCTS, ARTICLES)
+    # weights 6 x 100 = 600 and 3 x 300 = 900 of 1350.00 → 540.00 and 810.00
+    assert [(r.article_number, r.quantity, r.price, r.discount, r.amount) for r in rows] == [
+        ("A1", D(2), D("50.00"), D(0), D("100.00")),
+        ("SUB1", D(6), D("90.00"), D(0), D("540.00")),
+        ("SUB2", D(3), D("270.00"), D(0), D("810.00")),
+    ]
+
+
+def test_only_sub_products_falls_back_to_list_prices_then_quantities() -> None:
+    no_price = [
+        {"productId": 11, "quantity": 1, "listPrice": "1"},
+        {"productId": 12, "quantity": 3, "listPrice": "1"},
+    ]
+    rows = plan_rows(
+        order([order_row(10, 1, "100", bundle=no_price)]).orderRow or [],
+        ProductBundleMode.ONLY_SUB_PRODUCTS,
+        ARTICLES,
+    )
+    assert [r.amount for r in rows] == [D("25.00"), D("75.00")]
+    no_prices = [{"productId": 11, "quantity": 1}, {"productId": 12, "quantity": 1}]
+    rows = plan_rows(
+        order([order_row(10, 1, "100", bundle=no_prices)]).orderRow or [],
+        ProductBundleMode.ONLY_SUB_PRODUCTS,
+        ARTICLES,
+    )
+    assert [r.amount for r in rows] == [D("50.00"), D("50.00")]
+
+
+def test_a_bundle_without_quantities_cannot_carry_its_price() -> None:
+    empty = [{"productId": 11, "quantity": 0}]
+    with pytest.raises(UnsendableOrder, match="no products with a quantity"):
+        plan_rows(
+            order([order_row(10, 1, "100", bundle=empty)]).orderRow or [],
+            ProductBundleMode.ONLY_SUB_PRODUCTS,
+            ARTICLES,
+        )
+
+
+def test_a_product_without_article_is_named_in_the_error() -> None:
+    with pytest.raises(ProductNotInFortnox, match="'Konsulttimme' \\(product 99\\)"):
+        plan_rows(
+            order([order_row(99, 1, "1", name="Konsulttimme")]).orderRow or [],
+            ProductBundleMode.ONLY_BUNDLE,
+            ARTICLES,
+        )
+    with pytest.raises(ProductNotInFortnox, match="product 13"):
+        bundle = [{"productId": 13, "quantity": 1}]
+        plan_rows(
+            order([order_row(10, 1, "1", bundle=bundle)]).orderRow or [],
+            ProductBundleMode.ONLY_SUB_PRODUCTS,
+            ARTICLES,
+        )
+
+
+def test_required_product_ids_per_mode() -> None:
+    rows = _bundle_order().orderRow
+    assert required_product_ids(rows, ProductBundleMode.ONLY_BUNDLE) == [1, 10]
+    assert required_product_ids(rows, ProductBundleMode.ONLY_SUB_PRODUCTS) == [1, 11, 12]
+    assert required_product_ids(rows, ProductBundleMode.BUNDLE_AND_SUB_PRODUCTS) == [1, 10, 11, 12]
+
+
+def test_a_row_without_product_is_refused() -> None:
+    row = order_row(1, 1, "1")
+    del row["product"]
+    with pytest.raises(UnsendableOrder, match="has no product"):
+        plan_rows(order([row]).orderRow or [], ProductBundleMode.ONLY_BUNDLE, ARTICLES)
+
+
+# --- the property: Fortnox's net equals Upsales' net value, to the öre ---------------------
+
+quantities = st.one_of(
+    st.integers(min_value=0, max_value=1000).map(Decimal),
+    st.decimals(min_value=0, max_value=100, places=3),
+)
+list_prices = st.decimals(min_value=0, max_value=100000, places=2)
+discount_percents = st.one_of(
+    st.just(Decimal(0)), st.decimals(min_value=0, max_value=100, places=2)
+)
+
+
+@st.composite
+def bundle_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    items = draw(st.lists(st.sampled_from([11, 12, 1, 2, 3]), min_size=1, max_size=4))
+    return [
+        {
+            "productId": product_id,
+            "quantity": str(draw(st.integers(min_value=0, max_value=5))),
+            "price": str(draw(st.one_of(st.just(Decimal(0)), list_prices))),
+            "listPrice": str(draw(list_prices)),
+        }
+        for product_id in items
+    ]
+
+
+@st.composite
+def upsales_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    rows = []
+    for _ in range(draw(st.integers(min_value=1, max_value=8))):
+        list_price = draw(list_prices)
+        percent = draw(discount_percents)
+        net_price = (list_price * (100 - percent) / 100).quantize(Decimal("0.0001"))
+        is_bundle = draw(st.booleans())
+        bundle = draw(bundle_rows()) if is_bundle else None
+        product_id = 10 if is_bundle else draw(st.sampled_from([1, 2, 3]))
+        rows.append(order_row(product_id, draw(quantities), net_price, list_price, bundle=bundle))
+    return rows
+
+
+def _fortnox_net(document: Invoice | Order) -> Decimal:
+    if isinstance(document, Invoice):
+        return fortnox_net(
+            (r.DeliveredQuantity or D(0), r.Price or D(0), r.Discount or D(0), r.DiscountType)
+            for r in document.InvoiceRows or []
+        )
+    return fortnox_net(
+        (r.DeliveredQuantity or D(0), r.Price or D(0), r.Discount or D(0), r.DiscountType)
+        for r in document.OrderRows or []
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=upsales_rows(),
+    mode=st.sampled_from(list(ProductBundleMode)),
+    fortnox_type=st.sampled_from([FortnoxType.INVOICE, FortnoxType.ORDER]),
+    currency=st.sampled_from(["SEK", "EUR", "USD", "NOK"]),
+)
+def test_fortnox_net_equals_upsales_net_value_to_the_ore(
+    rows: list[dict[str, Any]], mode: ProductBundleMode, fortnox_type: FortnoxType, currency: str
+) -> None:
+    upsales_order = order(rows, currency=currency)
+    try:
+        draft = map_order(
+            upsales_order,
+            fortnox_type=fortnox_type,
+            customer_number="1",
+            article_numbers=ARTICLES,
+            bundle_mode=mode,
+        )
+    except UnsendableOrder:  # a bundle whose products all have quantity 0 and a price
+        assert mode is ProductBundleMode.ONLY_SUB_PRODUCTS
+        return
+    wire = draft.to_fortnox()
+    expected = round_ore(upsales_net_value(upsales_order.orderRow or []))
+    assert _fortnox_net(wire) == expected == draft.net
+    assert draft.currency == currency
+    for row in draft.rows:
+        assert row.discount >= 0 and row.price == round_ore(row.price)
+        assert row.discount == round_ore(row.discount) or row.amount.copy_abs() < ORE
