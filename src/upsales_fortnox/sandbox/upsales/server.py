@@ -1,0 +1,36 @@
+"""Serving the sandbox over HTTP with uvicorn."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+import uvicorn
+
+from upsales_fortnox.sandbox.upsales.sandbox import UpsalesSandbox
+
+
+def upsales_sandbox_base_url(host: str, port: int) -> str:
+    return f"http://{host}:{port}/api/v2"
+
+
+async def serve_upsales_sandbox(sandbox: UpsalesSandbox, host: str, port: int) -> None:
+    """Serve ``sandbox.app`` until the task is cancelled or the server is told to exit."""
+    config = uvicorn.Config(sandbox.app, host=host, port=port, log_level="warning", lifespan="off")
+    await uvicorn.Server(config).serve()
+
+
+def print_upsales_sandbox_banner(
+    sandbox: UpsalesSandbox, host: str, port: int, *, file: TextIO | None = None
+) -> str:
+    """Print the base URL and an API key that works now; creates a customer if there is none.
+
+    Returns the API key printed.
+    """
+    customers = sandbox.customers()
+    customer = customers[0] if customers else sandbox.create_customer()
+    out = file or sys.stdout
+    print(f"Upsales sandbox: {upsales_sandbox_base_url(host, port)}", file=out)
+    print(f"  customer {customer.id} ({customer.name}), API key: {customer.api_key}", file=out)
+    print(f"  admin API: http://{host}:{port}/_sandbox/docs", file=out)
+    return customer.api_key
