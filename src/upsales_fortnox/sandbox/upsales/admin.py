@@ -24,7 +24,12 @@ async def _body(request: Request) -> JsonObject:
 
 
 def _customer_json(customer: SandboxCustomer) -> dict[str, Any]:
-    return {"id": customer.id, "name": customer.name, "apiKey": customer.api_key, "userId": customer.user_id}
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "apiKey": customer.api_key,
+        "userId": customer.user_id,
+    }
 
 
 def build_admin_router(sandbox: UpsalesSandbox) -> APIRouter:
@@ -43,7 +48,8 @@ def build_admin_router(sandbox: UpsalesSandbox) -> APIRouter:
     async def create_customer(request: Request) -> Response:
         body = await _body(request)
         customer = sandbox.create_customer(
-            str(body.get("name") or "Sandbox AB"), master_currency=str(body.get("masterCurrency") or "SEK")
+            str(body.get("name") or "Sandbox AB"),
+            master_currency=str(body.get("masterCurrency") or "SEK"),
         )
         return UpsalesJSONResponse(_customer_json(customer), status_code=201)
 
@@ -127,10 +133,14 @@ def build_admin_router(sandbox: UpsalesSandbox) -> APIRouter:
             raise HTTPException(400, "url must be an http(s) URL")
         events = body.get("events")
         try:
-            sandbox.register_hook_sink(url, events=None if events is None else require_list(events, "events"))
+            sandbox.register_hook_sink(
+                url, events=None if events is None else require_list(events, "events")
+            )
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from exc
-        return UpsalesJSONResponse({"registered": True, "url": url, "events": sorted(sandbox.hooks.events)})
+        return UpsalesJSONResponse(
+            {"registered": True, "url": url, "events": sorted(sandbox.hooks.events)}
+        )
 
     @router.delete("/hooks/sink")
     async def clear_hook_sink() -> Response:

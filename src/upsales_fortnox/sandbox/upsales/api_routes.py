@@ -81,7 +81,9 @@ class _Handlers:
         kind = self.resolve(request)
         query = parse_list_query(request.query_params.multi_items())
         page, total = run_list_query(_auth(request).customer.table(kind.table), query)
-        return UpsalesJSONResponse(list_envelope(page, total=total, limit=query.limit, offset=query.offset))
+        return UpsalesJSONResponse(
+            list_envelope(page, total=total, limit=query.limit, offset=query.offset)
+        )
 
     async def get(self, request: Request) -> Response:
         kind = self.resolve(request)
@@ -103,7 +105,9 @@ class _Handlers:
         auth = _auth(request)
         entity_id = self._entity_id(request, kind)
         body = await _json_body(request)
-        entity = self.sandbox.write_update(auth.customer, kind, entity_id, body, auth.user, fire_hooks=True)
+        entity = self.sandbox.write_update(
+            auth.customer, kind, entity_id, body, auth.user, fire_hooks=True
+        )
         return UpsalesJSONResponse(item_envelope(entity, metadata_null=kind.item_metadata_null))
 
     async def delete(self, request: Request) -> Response:
@@ -122,7 +126,9 @@ async def _self(request: Request) -> Response:
 async def _currencies(request: Request) -> Response:
     query = parse_list_query(request.query_params.multi_items())
     page, total = run_list_query(_auth(request).customer.currencies, query)
-    return UpsalesJSONResponse(list_envelope(page, total=total, limit=query.limit, offset=query.offset))
+    return UpsalesJSONResponse(
+        list_envelope(page, total=total, limit=query.limit, offset=query.offset)
+    )
 
 
 def build_api_router(sandbox: UpsalesSandbox) -> APIRouter:

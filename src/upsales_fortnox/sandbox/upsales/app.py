@@ -45,7 +45,9 @@ async def _upsales_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if request.url.path.startswith(API_PREFIX):
-        return UpsalesJSONResponse(error_body(exc.status_code, str(exc.detail)), status_code=exc.status_code)
+        return UpsalesJSONResponse(
+            error_body(exc.status_code, str(exc.detail)), status_code=exc.status_code
+        )
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
 

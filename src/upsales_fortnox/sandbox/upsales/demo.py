@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from upsales_fortnox.sandbox.upsales.sandbox import UpsalesSandbox
 
@@ -52,7 +53,11 @@ def seed_demo_upsales(sandbox: UpsalesSandbox, name: str = "Demo Konsult AB") ->
             "productCategories": [{"name": "Tjänster"}],
             "priceLists": [{"name": "Standard", "code": "standard", "isDefault": True}],
             "customfields/account": [
-                {"name": "Fortnox kundnummer", "alias": FORTNOX_CUSTOMER_NUMBER_ALIAS, "datatype": "String"}
+                {
+                    "name": "Fortnox kundnummer",
+                    "alias": FORTNOX_CUSTOMER_NUMBER_ALIAS,
+                    "datatype": "String",
+                }
             ],
             "customfields/order": [
                 {"name": "Fortnox dokument", "alias": FORTNOX_DOCUMENT_ALIAS, "datatype": "String"}
@@ -62,10 +67,15 @@ def seed_demo_upsales(sandbox: UpsalesSandbox, name: str = "Demo Konsult AB") ->
     admin_id, erik_id, sara_id = seeded["users"]
     contact_stage, offer_stage, won_stage, lost_stage = seeded["orderstages"]
     (category_id,) = seeded["productCategories"]
-    products = [
+    products: list[dict[str, Any]] = [
         {"name": "Konsulttimme", "articleNo": "KONS-1", "listPrice": 1250, "purchaseCost": 600},
         {"name": "Licens Bas", "articleNo": "LIC-BAS", "listPrice": 4900, "purchaseCost": 1200},
-        {"name": "Utbildningsdag", "articleNo": "UTB-DAG", "listPrice": "9500.00", "purchaseCost": 3000},
+        {
+            "name": "Utbildningsdag",
+            "articleNo": "UTB-DAG",
+            "listPrice": "9500.00",
+            "purchaseCost": 3000,
+        },
     ]
     for product in products:
         product["category"] = {"id": category_id}
@@ -81,8 +91,20 @@ def seed_demo_upsales(sandbox: UpsalesSandbox, name: str = "Demo Konsult AB") ->
                 "webpage": "https://nordiskverkstad.se",
                 "users": [{"id": erik_id}],
                 "addresses": [
-                    {"type": "Visit", "address": "Hamngatan 12", "zipcode": "411 14", "city": "Göteborg", "country": "SE"},
-                    {"type": "Mail", "address": "Box 220", "zipcode": "401 23", "city": "Göteborg", "country": "SE"},
+                    {
+                        "type": "Visit",
+                        "address": "Hamngatan 12",
+                        "zipcode": "411 14",
+                        "city": "Göteborg",
+                        "country": "SE",
+                    },
+                    {
+                        "type": "Mail",
+                        "address": "Box 220",
+                        "zipcode": "401 23",
+                        "city": "Göteborg",
+                        "country": "SE",
+                    },
                 ],
             },
             {
@@ -91,7 +113,13 @@ def seed_demo_upsales(sandbox: UpsalesSandbox, name: str = "Demo Konsult AB") ->
                 "phone": "0525-310 00",
                 "users": [{"id": sara_id}],
                 "addresses": [
-                    {"type": "Visit", "address": "Ingrid Bergmans torg 3", "zipcode": "457 40", "city": "Fjällbacka", "country": "SE"}
+                    {
+                        "type": "Visit",
+                        "address": "Ingrid Bergmans torg 3",
+                        "zipcode": "457 40",
+                        "city": "Fjällbacka",
+                        "country": "SE",
+                    }
                 ],
             },
         ],
@@ -108,8 +136,18 @@ def seed_demo_upsales(sandbox: UpsalesSandbox, name: str = "Demo Konsult AB") ->
                 "stage": {"id": offer_stage},
                 "probability": 50,
                 "orderRow": [
-                    {"product": {"id": product_ids[1]}, "quantity": 2, "listPrice": 4900, "price": 4410},
-                    {"product": {"id": product_ids[0]}, "quantity": 8, "listPrice": 1250, "price": 1250},
+                    {
+                        "product": {"id": product_ids[1]},
+                        "quantity": 2,
+                        "listPrice": 4900,
+                        "price": 4410,
+                    },
+                    {
+                        "product": {"id": product_ids[0]},
+                        "quantity": 8,
+                        "listPrice": 1250,
+                        "price": 1250,
+                    },
                 ],
             }
         ],
@@ -127,7 +165,9 @@ def seed_demo_upsales(sandbox: UpsalesSandbox, name: str = "Demo Konsult AB") ->
         price_list_id=seeded["priceLists"][0],
         product_category_id=category_id,
         account_ids=tuple(account_ids),
-        product_ids_by_article_no={p["articleNo"]: i for p, i in zip(products, product_ids, strict=True)},
+        product_ids_by_article_no={
+            p["articleNo"]: i for p, i in zip(products, product_ids, strict=True)
+        },
         account_fortnox_customer_number_field_id=seeded["customfields/account"][0],
         order_fortnox_document_field_id=seeded["customfields/order"][0],
         opportunity_id=opportunity_id,

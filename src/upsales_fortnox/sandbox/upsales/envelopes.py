@@ -8,7 +8,11 @@ from upsales_fortnox.sandbox.upsales.jsonio import JsonObject
 
 
 def list_envelope(data: list[JsonObject], *, total: int, limit: int, offset: int) -> dict[str, Any]:
-    return {"error": None, "metadata": {"total": total, "limit": limit, "offset": offset}, "data": data}
+    return {
+        "error": None,
+        "metadata": {"total": total, "limit": limit, "offset": offset},
+        "data": data,
+    }
 
 
 def item_envelope(data: JsonObject, *, metadata_null: bool = False) -> dict[str, Any]:

@@ -41,7 +41,7 @@ class UpsalesApiError(Exception):
 def error_body(
     status: int, msg: str, *, key: str | None = None, error_code: int | None = None
 ) -> dict[str, Any]:
-    """``{"error": {"key", "code", "errorCode", "msg"}, "data": null}`` as Upsales answers errors."""
+    """Upsales' error answer: ``{"error": {"key", "code", "errorCode", "msg"}, "data": null}``."""
     return {
         "error": {
             "key": key or ERROR_KEYS.get(status, "Error"),

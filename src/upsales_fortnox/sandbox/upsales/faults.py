@@ -11,7 +11,7 @@ from typing import Any
 @dataclass(frozen=True)
 class FaultSettings:
     error_rate: float = 0.0
-    """Share of requests (0–1) answered 500."""
+    """Share of requests (0 to 1) answered 500."""
     latency_ms: int = 0
     """Added to every request before it is handled."""
     fail_next: int = 0

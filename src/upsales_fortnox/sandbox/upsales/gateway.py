@@ -46,7 +46,8 @@ def _token_from(scope: Scope) -> str | None:
                 return value
     for header, value in scope.get("headers", ()):
         if header == b"cookie":
-            for part in value.decode("latin-1").split(";"):
+            cookies: str = value.decode("latin-1")
+            for part in cookies.split(";"):
                 name, sep, token = part.strip().partition("=")
                 if sep and name == "token" and token:
                     return token.strip('"')
@@ -64,7 +65,9 @@ def _close_server_connection(send: Send) -> None:
         close()
 
 
-async def _send_json(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> None:
+async def _send_json(
+    send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]
+) -> None:
     content = encode_json(body)
     await send(
         {
@@ -100,8 +103,12 @@ class Gateway:
         auth = sandbox.authenticate(api_key) if api_key else None
         if auth is None:
             msg = "A valid API key is required (token query parameter or cookie)"
-            await _send_json(send, 401, error_body(401, msg), sandbox.rate_limiter.unmetered().headers())
-            counters.record(api_key=None, customer_id=None, route=self._route_template(scope), status=401)
+            await _send_json(
+                send, 401, error_body(401, msg), sandbox.rate_limiter.unmetered().headers()
+            )
+            counters.record(
+                api_key=None, customer_id=None, route=self._route_template(scope), status=401
+            )
             return
         customer_id = auth.customer.id
         decision = sandbox.rate_limiter.hit(auth.api_key, sandbox.config.clock())
@@ -109,7 +116,10 @@ class Gateway:
             msg = "Too many requests; the budget renews when X-RateLimit-Reset reaches 0"
             await _send_json(send, 429, error_body(429, msg), decision.headers())
             counters.record(
-                api_key=auth.api_key, customer_id=customer_id, route=self._route_template(scope), status=429
+                api_key=auth.api_key,
+                customer_id=customer_id,
+                route=self._route_template(scope),
+                status=429,
             )
             return
         fault = sandbox.fault_injector.next_fault()
@@ -120,7 +130,9 @@ class Gateway:
             await self._answer_fault(fault, scope, send, auth.api_key, customer_id, decision)
             return
         scope[AUTH_SCOPE_KEY] = auth
-        await self._call_handler(scope, receive, send, next_app, auth.api_key, customer_id, decision)
+        await self._call_handler(
+            scope, receive, send, next_app, auth.api_key, customer_id, decision
+        )
 
     async def _answer_fault(
         self,
@@ -166,5 +178,8 @@ class Gateway:
             await next_app(scope, receive, send_with_headers)
         finally:
             self.sandbox.counters.record(
-                api_key=api_key, customer_id=customer_id, route=self._route_template(scope), status=status
+                api_key=api_key,
+                customer_id=customer_id,
+                route=self._route_template(scope),
+                status=status,
             )

@@ -24,7 +24,9 @@ FORTNOX_APP_HOOK_EVENTS: Final = frozenset(
 """The after-events the Fortnox app subscribes to (reference §4, SI); the default subscription."""
 
 APP_HOOK_EVENTS: Final = frozenset(
-    f"after_{entity}_{action}" for entity in ("order", "client") for action in ("insert", "update", "delete")
+    f"after_{entity}_{action}"
+    for entity in ("order", "client")
+    for action in ("insert", "update", "delete")
 )
 """Every event type the sandbox can send."""
 
@@ -52,7 +54,11 @@ def build_app_hook_body(
         "type": event_type,
         "customerId": customer_id,
         "apiKey": api_key,
-        "user": {"id": acting_user["id"], "name": acting_user["name"], "email": acting_user["email"]},
+        "user": {
+            "id": acting_user["id"],
+            "name": acting_user["name"],
+            "email": acting_user["email"],
+        },
         "data": {"object": entity},
     }
 
@@ -189,7 +195,9 @@ class HookDispatcher:
                 status = result_status if isinstance(result_status, int) else None
         except Exception as exc:  # the sink's failure is recorded, never raised into the sandbox
             error = f"{type(exc).__name__}: {exc}"
-        self.deliveries.append(HookDelivery(call.event_type, call.customer_id, call.body, status, error))
+        self.deliveries.append(
+            HookDelivery(call.event_type, call.customer_id, call.body, status, error)
+        )
 
     async def flush(self) -> None:
         """Send queued calls and wait until every call has been delivered (or has failed)."""

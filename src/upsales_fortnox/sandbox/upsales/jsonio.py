@@ -13,7 +13,7 @@ from starlette.responses import Response
 from upsales_fortnox.sandbox.upsales.errors import bad_request
 
 JsonObject = dict[str, Any]
-"""An entity or request body: Upsales field names to JSON-compatible values (money as ``Decimal``)."""
+"""An entity or request body: Upsales field names to JSON values (money as ``Decimal``)."""
 
 _DECIMAL_MARK = f"@@upsales-sandbox-decimal-{uuid.uuid4().hex}@@"
 _MARKED_DECIMAL = re.compile('"' + re.escape(_DECIMAL_MARK) + r'(-?[0-9.]+)"')

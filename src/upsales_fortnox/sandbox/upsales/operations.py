@@ -14,7 +14,12 @@ from upsales_fortnox.sandbox.upsales.values import require_object, trim_strings
 
 
 def insert_entity(
-    customer: CustomerState, kind: EntityKind, body: Mapping[str, Any], *, user: JsonObject, now: float
+    customer: CustomerState,
+    kind: EntityKind,
+    body: Mapping[str, Any],
+    *,
+    user: JsonObject,
+    now: float,
 ) -> JsonObject:
     ctx = WriteContext(customer, user, now)
     entity = kind.create(ctx, trim_strings(require_object(body, "The request body")))
@@ -66,4 +71,3 @@ def parse_entity_id(text: str, label: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise not_found(f"{label} {text}")
     return int(text)
-

@@ -214,7 +214,9 @@ def _q_condition(raw: Any) -> Condition:
     if not isinstance(attribute, str) or op not in Q_OPERATORS:
         raise bad_request(f"Invalid q condition {raw!r}")
     values = value if isinstance(value, list) else [value]
-    texts = tuple(None if v is None else (str(v).lower() if isinstance(v, bool) else str(v)) for v in values)
+    texts = tuple(
+        None if v is None else (str(v).lower() if isinstance(v, bool) else str(v)) for v in values
+    )
     return Condition(tuple(attribute.split(".")), op, texts)
 
 
@@ -287,7 +289,16 @@ def _sort_value(value: Any) -> tuple[int, Any]:
     return (3, json.dumps(value, default=str, sort_keys=True))
 
 
-def _id_range(table: Mapping[Any, JsonObject], filters: tuple[Filter, ...]) -> tuple[list[JsonObject] | None, list[Filter]]:
+def _sort_key(path: tuple[str, ...]) -> Callable[[JsonObject], tuple[int, Any]]:
+    def key(row: JsonObject) -> tuple[int, Any]:
+        return _sort_value(next(iter(_field_values(row, path)), None))
+
+    return key
+
+
+def _id_range(
+    table: Mapping[Any, JsonObject], filters: tuple[Filter, ...]
+) -> tuple[list[JsonObject] | None, list[Filter]]:
     """Use ``id`` bounds (``id=gt:<last>`` export paging) to skip straight to the right rows.
 
     Relies on tables keeping rows in ascending id order.
@@ -318,7 +329,9 @@ def _id_range(table: Mapping[Any, JsonObject], filters: tuple[Filter, ...]) -> t
     return rows, [f for f in filters if f not in bounds]
 
 
-def run_list_query(table: Mapping[Any, JsonObject], query: ListQuery) -> tuple[list[JsonObject], int]:
+def run_list_query(
+    table: Mapping[Any, JsonObject], query: ListQuery
+) -> tuple[list[JsonObject], int]:
     """The page of ``table`` that ``query`` selects, and how many rows matched in total."""
     sample = next(iter(table.values()), None)
     if sample is not None:
@@ -332,7 +345,11 @@ def run_list_query(table: Mapping[Any, JsonObject], query: ListQuery) -> tuple[l
     start, stop = query.offset, query.offset + query.limit
     if not query.filters and not query.sort:
         return list(islice(table.values(), start, stop)), len(table)
-    narrowed, remaining = _id_range(table, query.filters) if sample is not None and "id" in sample else (None, list(query.filters))
+    narrowed, remaining = (
+        _id_range(table, query.filters)
+        if sample is not None and "id" in sample
+        else (None, list(query.filters))
+    )
     rows: Iterable[JsonObject] = table.values() if narrowed is None else narrowed
     predicates = [f.predicate() for f in remaining]
     if predicates:
@@ -343,9 +360,5 @@ def run_list_query(table: Mapping[Any, JsonObject], query: ListQuery) -> tuple[l
     if not is_id_order:
         matched = list(matched)
         for key in reversed(query.sort):
-            path = key.path
-            matched.sort(
-                key=lambda row, path=path: _sort_value(next(iter(_field_values(row, path)), None)),
-                reverse=key.descending,
-            )
+            matched.sort(key=_sort_key(key.path), reverse=key.descending)
     return matched[start:stop], len(matched)

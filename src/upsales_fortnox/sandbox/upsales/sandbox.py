@@ -74,7 +74,9 @@ class UpsalesSandbox:
         self.app: FastAPI = build_app(self)
 
     # -- customers and keys -------------------------------------------------------------
-    def create_customer(self, name: str = "Sandbox AB", *, master_currency: str = "SEK") -> SandboxCustomer:
+    def create_customer(
+        self, name: str = "Sandbox AB", *, master_currency: str = "SEK"
+    ) -> SandboxCustomer:
         """A new Upsales customer with an API key (whose user is an ``@api.upsales.com`` user)."""
         customer_id = self.state.next_customer_id
         self.state.next_customer_id += 1
@@ -145,7 +147,9 @@ class UpsalesSandbox:
             try:
                 ids.append(insert_entity(customer, entity_kind_, body, user=user, now=now)["id"])
             except UpsalesApiError as exc:
-                raise UpsalesApiError(exc.status, f"{kind}[{index}]: {exc.msg}", key=exc.key) from exc
+                raise UpsalesApiError(
+                    exc.status, f"{kind}[{index}]: {exc.msg}", key=exc.key
+                ) from exc
         return ids
 
     def seed_many(
@@ -155,7 +159,9 @@ class UpsalesSandbox:
         unknown = set(data) - set(SEED_ORDER)
         if unknown:
             raise ValueError(f"Unknown seed kinds: {', '.join(sorted(unknown))}")
-        return {kind: self.seed(customer_id, kind, data[kind]) for kind in SEED_ORDER if kind in data}
+        return {
+            kind: self.seed(customer_id, kind, data[kind]) for kind in SEED_ORDER if kind in data
+        }
 
     def _add_currency(self, customer: CustomerState, raw: Mapping[str, Any], index: int) -> str:
         body = require_object(raw, f"currencies[{index}]")
@@ -189,7 +195,9 @@ class UpsalesSandbox:
     ) -> JsonObject:
         """Create as ``user_id`` (default: the primary key's API user) would in Upsales."""
         customer = self.customer(customer_id)
-        return self.write_create(customer, entity_kind(kind), body, self._acting_user(customer, user_id), fire_hooks)
+        return self.write_create(
+            customer, entity_kind(kind), body, self._acting_user(customer, user_id), fire_hooks
+        )
 
     def update_entity(
         self,
@@ -219,7 +227,12 @@ class UpsalesSandbox:
         return self.write_delete(customer, entity_kind(kind), entity_id, user, fire_hooks)
 
     def write_create(
-        self, customer: CustomerState, kind: EntityKind, body: Mapping[str, Any], user: JsonObject, fire_hooks: bool
+        self,
+        customer: CustomerState,
+        kind: EntityKind,
+        body: Mapping[str, Any],
+        user: JsonObject,
+        fire_hooks: bool,
     ) -> JsonObject:
         entity = insert_entity(customer, kind, body, user=user, now=self.config.clock())
         if fire_hooks:
@@ -241,7 +254,12 @@ class UpsalesSandbox:
         return entity
 
     def write_delete(
-        self, customer: CustomerState, kind: EntityKind, entity_id: int, user: JsonObject, fire_hooks: bool
+        self,
+        customer: CustomerState,
+        kind: EntityKind,
+        entity_id: int,
+        user: JsonObject,
+        fire_hooks: bool,
     ) -> JsonObject:
         entity = delete_entity(customer, kind, entity_id, user=user, now=self.config.clock())
         if fire_hooks:
@@ -249,7 +267,12 @@ class UpsalesSandbox:
         return entity
 
     def _emit_hook(
-        self, customer: CustomerState, kind: EntityKind, action: str, entity: JsonObject, user: JsonObject
+        self,
+        customer: CustomerState,
+        kind: EntityKind,
+        action: str,
+        entity: JsonObject,
+        user: JsonObject,
     ) -> None:
         if kind.hook_entity is None:
             return
@@ -290,8 +313,10 @@ class UpsalesSandbox:
     def reset_counters(self) -> None:
         self.counters = RequestCounters()
 
-    def register_hook_sink(self, target: HookTarget, *, events: Iterable[str] | None = None) -> None:
-        """Send app hooks to ``target`` (async callable or URL); default events: the Fortnox app's."""
+    def register_hook_sink(
+        self, target: HookTarget, *, events: Iterable[str] | None = None
+    ) -> None:
+        """Send app hooks to ``target`` (async callable or URL); default: the Fortnox events."""
         self.hooks.register(target, events)
 
     def clear_hook_sink(self) -> None:

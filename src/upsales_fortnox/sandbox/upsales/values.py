@@ -38,7 +38,9 @@ def missing_fields_error(entity: str, fields: list[str]) -> Exception:
     return bad_request(f"Missing mandatory field(s) on {entity}: {', '.join(fields)}")
 
 
-def read_str(value: Any, field: str, *, required: bool = False, max_length: int | None = None) -> str | None:
+def read_str(
+    value: Any, field: str, *, required: bool = False, max_length: int | None = None
+) -> str | None:
     """A trimmed string; numbers are accepted and written as text. Empty when required → 400."""
     if value is None:
         if required:
@@ -83,7 +85,7 @@ def read_bool(value: Any, field: str) -> bool:
 
 
 def read_decimal(value: Any, field: str) -> Decimal:
-    """An exact number. JSON fractions arrive as ``Decimal``; floats from Python callers go via repr."""
+    """An exact number. JSON fractions arrive as ``Decimal``; Python floats go via ``repr``."""
     if isinstance(value, bool) or value is None:
         raise bad_request(f"{field} must be a number")
     if isinstance(value, Decimal):
@@ -104,7 +106,9 @@ def read_decimal(value: Any, field: str) -> Decimal:
     return number
 
 
-def read_int(value: Any, field: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def read_int(
+    value: Any, field: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     number = read_decimal(value, field)
     if number != number.to_integral_value():
         raise bad_request(f"{field} must be a whole number")

@@ -24,7 +24,9 @@ from upsales_fortnox.sandbox.upsales.values import (
     require_object,
 )
 
-ADDRESS_TYPES: Final = frozenset({"Visit", "Mail", "Postal", "Billing", "Invoice", "Delivery", "Other"})
+ADDRESS_TYPES: Final = frozenset(
+    {"Visit", "Mail", "Postal", "Billing", "Invoice", "Delivery", "Other"}
+)
 """Accepted ``addresses[].type``. ``Visit`` and ``Mail`` appear in Upsales' examples, the rest in
 the SDK's enum; whether invoice addresses are ``Invoice`` or ``Billing`` is *unverified*, so both
 are accepted."""
@@ -52,7 +54,9 @@ def _account_manager(customer: CustomerState, user_id: int, field: str) -> JsonO
     return {"id": user["id"], "name": user["name"], "role": user["role"], "email": user["email"]}
 
 
-def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool) -> JsonObject:
+def _apply(
+    ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool
+) -> JsonObject:
     customer = ctx.customer
     if creating or "name" in body:
         entity["name"] = read_required_str(body.get("name"), "name", max_length=100)
@@ -88,7 +92,9 @@ def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating:
     if "projects" in body:
         entity["projects"] = [{"id": i} for i in read_id_list(body["projects"], "projects")]
     if "custom" in body:
-        entity["custom"] = merge_custom_values(customer, "account", entity["custom"], body["custom"])
+        entity["custom"] = merge_custom_values(
+            customer, "account", entity["custom"], body["custom"]
+        )
     return entity
 
 
@@ -128,13 +134,19 @@ def update_account(ctx: WriteContext, current: JsonObject, body: JsonObject) -> 
     return _apply(ctx, entity, body, creating=False)
 
 
-def _delete_dependants(customer: CustomerState, old: JsonObject | None, new: JsonObject | None) -> None:
+def _delete_dependants(
+    customer: CustomerState, old: JsonObject | None, new: JsonObject | None
+) -> None:
     """Deleting a company deletes its contacts and orders (cascade is the sandbox's choice)."""
     if old is None or new is not None:
         return
     for table in ("contacts", "orders"):
         rows = customer.table(table)
-        doomed = [row_id for row_id, row in rows.items() if (row.get("client") or {}).get("id") == old["id"]]
+        doomed = [
+            row_id
+            for row_id, row in rows.items()
+            if (row.get("client") or {}).get("id") == old["id"]
+        ]
         for row_id in doomed:
             del rows[row_id]
 

@@ -7,7 +7,12 @@ from typing import Any
 from upsales_fortnox.sandbox.upsales.errors import bad_request
 from upsales_fortnox.sandbox.upsales.jsonio import JsonObject
 from upsales_fortnox.sandbox.upsales.state import CustomerState
-from upsales_fortnox.sandbox.upsales.values import read_int, read_ref_id, require_list, require_object
+from upsales_fortnox.sandbox.upsales.values import (
+    read_int,
+    read_ref_id,
+    require_list,
+    require_object,
+)
 
 
 def existing(customer: CustomerState, table: str, entity_id: int, field: str) -> JsonObject:
@@ -18,9 +23,7 @@ def existing(customer: CustomerState, table: str, entity_id: int, field: str) ->
     return entity
 
 
-def read_relation(
-    customer: CustomerState, value: Any, table: str, field: str
-) -> JsonObject | None:
+def read_relation(customer: CustomerState, value: Any, table: str, field: str) -> JsonObject | None:
     """Resolve ``{"id": n}`` to the stored entity (``None`` for ``null``)."""
     entity_id = read_ref_id(value, field)
     if entity_id is None:
@@ -40,7 +43,11 @@ def read_id_list(value: Any, field: str) -> list[int]:
 
 
 def merge_custom_values(
-    customer: CustomerState, entity: str, current: list[JsonObject], incoming: Any, field: str = "custom"
+    customer: CustomerState,
+    entity: str,
+    current: list[JsonObject],
+    incoming: Any,
+    field: str = "custom",
 ) -> list[JsonObject]:
     """Apply ``custom[{fieldId, value}]`` from a request to the values an entity has.
 

@@ -13,7 +13,9 @@ from upsales_fortnox.sandbox.upsales.values import missing_fields_error, read_fl
 _TEXT_FIELDS: Final = ("name", "firstName", "lastName", "email", "phone", "cellPhone", "title")
 
 
-def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool) -> JsonObject:
+def _apply(
+    ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool
+) -> JsonObject:
     if creating:
         client = read_relation(ctx.customer, body.get("client"), "accounts", "client")
         if client is None:
@@ -27,7 +29,9 @@ def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating:
     if "active" in body:
         entity["active"] = read_flag(body["active"], "active")
     if "custom" in body:
-        entity["custom"] = merge_custom_values(ctx.customer, "contact", entity["custom"], body["custom"])
+        entity["custom"] = merge_custom_values(
+            ctx.customer, "contact", entity["custom"], body["custom"]
+        )
     return entity
 
 
@@ -59,4 +63,6 @@ def update_contact(ctx: WriteContext, current: JsonObject, body: JsonObject) -> 
     return _apply(ctx, entity, body, creating=False)
 
 
-CONTACTS = EntityKind(table="contacts", label="Contact", create=create_contact, update=update_contact)
+CONTACTS = EntityKind(
+    table="contacts", label="Contact", create=create_contact, update=update_contact
+)

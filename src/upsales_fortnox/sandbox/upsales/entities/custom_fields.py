@@ -10,7 +10,11 @@ from upsales_fortnox.sandbox.upsales.entities.context import WriteContext
 from upsales_fortnox.sandbox.upsales.entities.kind import EntityKind
 from upsales_fortnox.sandbox.upsales.errors import bad_request
 from upsales_fortnox.sandbox.upsales.jsonio import JsonObject
-from upsales_fortnox.sandbox.upsales.state import CUSTOM_FIELD_ENTITIES, CustomerState, custom_field_table
+from upsales_fortnox.sandbox.upsales.state import (
+    CUSTOM_FIELD_ENTITIES,
+    CustomerState,
+    custom_field_table,
+)
 from upsales_fortnox.sandbox.upsales.values import (
     missing_fields_error,
     read_flag,
@@ -71,7 +75,9 @@ def _apply(
         if alias is not None:
             for other in ctx.customer.custom_fields(entity_name).values():
                 if other["alias"] == alias and other["id"] != field["id"]:
-                    raise bad_request(f"alias: {alias} is already used by custom field {other['id']}")
+                    raise bad_request(
+                        f"alias: {alias} is already used by custom field {other['id']}"
+                    )
         field["alias"] = alias
     if "default" in body:
         field["default"] = body["default"]
@@ -91,7 +97,9 @@ def _remove_values(customer: CustomerState, entity_name: str, field_id: int) -> 
     if entity_name == "orderrow":
         table = customer.table("orders")
         for order_id, order in list(table.items()):
-            if any(item["fieldId"] == field_id for row in order["orderRow"] for item in row["custom"]):
+            if any(
+                item["fieldId"] == field_id for row in order["orderRow"] for item in row["custom"]
+            ):
                 rows = [
                     {**row, "custom": [i for i in row["custom"] if i["fieldId"] != field_id]}
                     for row in order["orderRow"]
@@ -104,7 +112,10 @@ def _remove_values(customer: CustomerState, entity_name: str, field_id: int) -> 
     table = customer.table(table_name)
     for entity_id, entity in list(table.items()):
         if any(item["fieldId"] == field_id for item in entity["custom"]):
-            table[entity_id] = {**entity, "custom": [i for i in entity["custom"] if i["fieldId"] != field_id]}
+            table[entity_id] = {
+                **entity,
+                "custom": [i for i in entity["custom"] if i["fieldId"] != field_id],
+            }
 
 
 def custom_field_kind(entity_name: str) -> EntityKind:
@@ -127,7 +138,9 @@ def custom_field_kind(entity_name: str) -> EntityKind:
     def update(ctx: WriteContext, current: JsonObject, body: JsonObject) -> JsonObject:
         return _apply(ctx, entity_name, dict(current), body, creating=False)
 
-    def after_change(customer: CustomerState, old: JsonObject | None, new: JsonObject | None) -> None:
+    def after_change(
+        customer: CustomerState, old: JsonObject | None, new: JsonObject | None
+    ) -> None:
         if old is not None and new is None:
             _remove_values(customer, entity_name, old["id"])
 

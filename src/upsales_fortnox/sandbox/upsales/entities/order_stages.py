@@ -15,13 +15,19 @@ from upsales_fortnox.sandbox.upsales.values import (
 )
 
 
-def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool) -> JsonObject:
+def _apply(
+    ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool
+) -> JsonObject:
     if creating and body.get("probability") is None:
-        raise missing_fields_error("order stage", ["probability"] + ([] if body.get("name") else ["name"]))
+        raise missing_fields_error(
+            "order stage", ["probability"] + ([] if body.get("name") else ["name"])
+        )
     if creating or "name" in body:
         entity["name"] = read_required_str(body.get("name"), "name")
     if creating or "probability" in body:
-        entity["probability"] = read_int(body.get("probability"), "probability", minimum=0, maximum=100)
+        entity["probability"] = read_int(
+            body.get("probability"), "probability", minimum=0, maximum=100
+        )
     if "exclude" in body:
         entity["exclude"] = read_flag(body["exclude"], "exclude")
     if "roles" in body:

@@ -1,5 +1,5 @@
 """Orders and opportunities (``/orders``): one entity, told apart by ``probability``
-(100 = won order, 0 = lost, 1–99 = opportunity)."""
+(100 = won order, 0 = lost, 1-99 = opportunity)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,15 @@ from upsales_fortnox.sandbox.upsales.values import (
     require_object,
 )
 
-REQUIRED_ON_CREATE: Final = ("description", "date", "user", "client", "stage", "probability", "orderRow")
+REQUIRED_ON_CREATE: Final = (
+    "description",
+    "date",
+    "user",
+    "client",
+    "stage",
+    "probability",
+    "orderRow",
+)
 REQUIRED_ROW_FIELDS: Final = ("quantity", "price", "listPrice")
 _CENT: Final = Decimal("0.01")
 
@@ -45,12 +53,15 @@ def to_master_currency(amount: Decimal, currency_rate: Decimal) -> Decimal:
     return (amount / currency_rate).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
-def compute_order_values(rows: list[JsonObject], probability: int, currency_rate: Decimal) -> JsonObject:
+def compute_order_values(
+    rows: list[JsonObject], probability: int, currency_rate: Decimal
+) -> JsonObject:
     """The read-only totals of an order.
 
-    ``value`` = Σ quantity × price: ``price`` is the net unit price, so a discount (``listPrice``
-    above ``price``) is already inside it (reference: qty 1, price 9000, listPrice 10000 → 9000).
-    ``weightedValue`` = value × probability / 100. All exact in ``Decimal``.
+    ``value`` = sum of quantity * price: ``price`` is the net unit price, so a discount
+    (``listPrice`` above ``price``) is already inside it (reference: qty 1, price 9000,
+    listPrice 10000 → value 9000).
+    ``weightedValue`` = value * probability / 100. All exact in ``Decimal``.
     """
     value = sum((row["quantity"] * row["price"] for row in rows), Decimal(0))
     purchase_cost = sum((row["quantity"] * row["purchaseCost"] for row in rows), Decimal(0))
@@ -68,7 +79,7 @@ def compute_order_values(rows: list[JsonObject], probability: int, currency_rate
 def next_close_date(
     old_probability: int | None, new_probability: int, old_close_date: str | None, today: str
 ) -> str | None:
-    """``closeDate`` is the date the order became 100 % or 0 %; back to 1–99 % clears it."""
+    """``closeDate`` is the date the order became 100 % or 0 %; back to 1-99 % clears it."""
     if new_probability not in (0, 100):
         return None
     if old_probability == new_probability and old_close_date is not None:
@@ -82,7 +93,7 @@ def build_bundle_rows(customer: CustomerState, bundle: JsonObject) -> list[JsonO
     Field names follow the reference (``productId, quantity, tierQuantity, sortId, price,
     listPrice, purchaseCost``). The numbers are *unverified*: each sub-row carries the bundle's
     quantity of that product per bundle, its own list price and purchase cost, and ``price`` =
-    list price × the bundle's ``bundlePriceAdjustment``.
+    list price * the bundle's ``bundlePriceAdjustment``.
     """
     adjustment: Decimal = bundle["bundlePriceAdjustment"]
     rows: list[JsonObject] = []
@@ -121,7 +132,9 @@ def _read_row(
     previous = current.get(row_id)
     custom = previous["custom"] if previous else []
     if "custom" in item:
-        custom = merge_custom_values(ctx.customer, "orderrow", custom, item["custom"], f"{field}.custom")
+        custom = merge_custom_values(
+            ctx.customer, "orderrow", custom, item["custom"], f"{field}.custom"
+        )
     purchase_cost = item.get("purchaseCost")
     sort_id = item.get("sortId")
     row: JsonObject = {
@@ -195,14 +208,20 @@ def _apply(ctx: WriteContext, order: JsonObject, body: JsonObject, *, creating: 
     if "contact" in body:
         contact = read_relation(customer, body["contact"], "contacts", "contact")
         order["contact"] = (
-            None if contact is None else {"id": contact["id"], "name": contact["name"], "email": contact["email"]}
+            None
+            if contact is None
+            else {"id": contact["id"], "name": contact["name"], "email": contact["email"]}
         )
     if "clientConnection" in body:
-        connection = read_relation(customer, body["clientConnection"], "accounts", "clientConnection")
+        connection = read_relation(
+            customer, body["clientConnection"], "accounts", "clientConnection"
+        )
         order["clientConnection"] = None if connection is None else _summary(connection)
     old_probability = order["probability"]
     if creating or "probability" in body:
-        order["probability"] = read_int(body.get("probability"), "probability", minimum=0, maximum=100)
+        order["probability"] = read_int(
+            body.get("probability"), "probability", minimum=0, maximum=100
+        )
     if "notes" in body:
         order["notes"] = read_str(body["notes"], "notes")
     if "lostReason" in body:
@@ -230,8 +249,12 @@ def _apply(ctx: WriteContext, order: JsonObject, body: JsonObject, *, creating: 
         order["custom"] = merge_custom_values(customer, "order", order["custom"], body["custom"])
     if creating or "orderRow" in body:
         order["orderRow"] = _read_rows(ctx, body.get("orderRow"), order["orderRow"])
-    order.update(compute_order_values(order["orderRow"], order["probability"], order["currencyRate"]))
-    order["closeDate"] = next_close_date(old_probability, order["probability"], order["closeDate"], ctx.today)
+    order.update(
+        compute_order_values(order["orderRow"], order["probability"], order["currencyRate"])
+    )
+    order["closeDate"] = next_close_date(
+        old_probability, order["probability"], order["closeDate"], ctx.today
+    )
     return order
 
 

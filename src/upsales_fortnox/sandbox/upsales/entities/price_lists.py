@@ -17,7 +17,9 @@ def default_price_list_id(customer: CustomerState) -> int | None:
     return None
 
 
-def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool) -> JsonObject:
+def _apply(
+    ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool
+) -> JsonObject:
     if creating or "name" in body:
         entity["name"] = read_required_str(body.get("name"), "name")
     if "code" in body:
@@ -59,7 +61,9 @@ def update_price_list(ctx: WriteContext, current: JsonObject, body: JsonObject) 
     return _apply(ctx, entity, body, creating=False)
 
 
-def _keep_one_default(customer: CustomerState, old: JsonObject | None, new: JsonObject | None) -> None:
+def _keep_one_default(
+    customer: CustomerState, old: JsonObject | None, new: JsonObject | None
+) -> None:
     """A list that became the default takes the flag from the previous default."""
     if new is None or not new["isDefault"] or (old is not None and old["isDefault"]):
         return

@@ -15,7 +15,9 @@ CATEGORY_IN_USE_ERROR_CODE = 100
 (Postman collection, product-category delete)."""
 
 
-def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool) -> JsonObject:
+def _apply(
+    ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool
+) -> JsonObject:
     if creating or "name" in body:
         entity["name"] = read_required_str(body.get("name"), "name")
     if "parentId" in body:

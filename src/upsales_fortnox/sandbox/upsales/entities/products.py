@@ -36,7 +36,9 @@ def _read_bundle(ctx: WriteContext, value: Any, own_id: int | None) -> list[Json
         product_id = read_int(item.get("productId"), f"{field}.productId", minimum=1)
         product = existing(ctx.customer, "products", product_id, f"{field}.productId")
         if product_id == own_id or product["bundle"]:
-            raise bad_request(f"{field}.productId: a bundle cannot contain itself or another bundle")
+            raise bad_request(
+                f"{field}.productId: a bundle cannot contain itself or another bundle"
+            )
         quantity = item.get("quantity", 1)
         tier_quantity = item.get("tierQuantity", quantity)
         items.append(
@@ -63,13 +65,17 @@ def _read_currencies(ctx: WriteContext, value: Any) -> list[JsonObject]:
                 "currency": currency,
                 "price": read_decimal(item.get("price"), f"{field}.price"),
                 "purchaseCost": read_decimal(item.get("purchaseCost", 0), f"{field}.purchaseCost"),
-                "maxDiscount": None if max_discount is None else read_decimal(max_discount, f"{field}.maxDiscount"),
+                "maxDiscount": None
+                if max_discount is None
+                else read_decimal(max_discount, f"{field}.maxDiscount"),
             }
         )
     return prices
 
 
-def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool) -> JsonObject:
+def _apply(
+    ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool
+) -> JsonObject:
     if creating:
         missing = [name for name in ("name", "listPrice") if body.get(name) in (None, "")]
         if missing:
@@ -96,12 +102,16 @@ def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating:
         entity["sortId"] = read_int(body["sortId"], "sortId")
     if "recurringInterval" in body:
         interval = body["recurringInterval"]
-        entity["recurringInterval"] = None if interval is None else read_int(interval, "recurringInterval")
+        entity["recurringInterval"] = (
+            None if interval is None else read_int(interval, "recurringInterval")
+        )
     if "description" in body:
         entity["description"] = read_str(body["description"], "description")
     if "category" in body:
         category = read_relation(ctx.customer, body["category"], "productCategories", "category")
-        entity["category"] = None if category is None else {"id": category["id"], "name": category["name"]}
+        entity["category"] = (
+            None if category is None else {"id": category["id"], "name": category["name"]}
+        )
     if "bundle" in body:
         entity["bundle"] = _read_bundle(ctx, body["bundle"], entity["id"])
     if "currencies" in body:
@@ -109,7 +119,9 @@ def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating:
     if "tiers" in body:
         entity["tiers"] = require_list(body["tiers"], "tiers")
     if "custom" in body:
-        entity["custom"] = merge_custom_values(ctx.customer, "product", entity["custom"], body["custom"])
+        entity["custom"] = merge_custom_values(
+            ctx.customer, "product", entity["custom"], body["custom"]
+        )
     return entity
 
 
@@ -147,7 +159,9 @@ def update_product(ctx: WriteContext, current: JsonObject, body: JsonObject) -> 
     return _apply(ctx, entity, body, creating=False)
 
 
-def _index_article_no(customer: CustomerState, old: JsonObject | None, new: JsonObject | None) -> None:
+def _index_article_no(
+    customer: CustomerState, old: JsonObject | None, new: JsonObject | None
+) -> None:
     index = customer.product_id_by_article_no
     if old is not None and old["articleNo"] and index.get(old["articleNo"]) == old["id"]:
         del index[old["articleNo"]]

@@ -52,4 +52,6 @@ def entity_kind(table: str) -> EntityKind:
     try:
         return ENTITY_KINDS[table]
     except KeyError:
-        raise ValueError(f"Unknown entity kind {table!r}; known: {', '.join(ENTITY_KINDS)}") from None
+        raise ValueError(
+            f"Unknown entity kind {table!r}; known: {', '.join(ENTITY_KINDS)}"
+        ) from None

@@ -47,7 +47,9 @@ def _ensure_unique_email(customer: CustomerState, email: str, own_id: int | None
             raise bad_request(f"email: a user with email {email} already exists")
 
 
-def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool) -> JsonObject:
+def _apply(
+    ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating: bool
+) -> JsonObject:
     if creating or "name" in body:
         entity["name"] = read_required_str(body.get("name"), "name")
     if creating or "email" in body:
@@ -73,7 +75,9 @@ def _apply(ctx: WriteContext, entity: JsonObject, body: JsonObject, *, creating:
                 "name": read_str(role.get("name"), "role.name"),
             }
     if "custom" in body:
-        entity["custom"] = merge_custom_values(ctx.customer, "user", entity["custom"], body["custom"])
+        entity["custom"] = merge_custom_values(
+            ctx.customer, "user", entity["custom"], body["custom"]
+        )
     return entity
 
 
