@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import sys
 from typing import TextIO
 
@@ -14,10 +16,32 @@ def upsales_sandbox_base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}/api/v2"
 
 
-async def serve_upsales_sandbox(sandbox: UpsalesSandbox, host: str, port: int) -> None:
-    """Serve ``sandbox.app`` until the task is cancelled or the server is told to exit."""
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, started: asyncio.Event | None) -> None:
+        super().__init__(config)
+        self._started_event = started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self._started_event is not None and self.started:
+            self._started_event.set()
+
+
+async def serve_upsales_sandbox(
+    sandbox: UpsalesSandbox, host: str, port: int, *, started: asyncio.Event | None = None
+) -> None:
+    """Serve ``sandbox.app`` with uvicorn until the task is cancelled (then shut down cleanly).
+
+    ``started`` is set once the socket accepts connections.
+    """
     config = uvicorn.Config(sandbox.app, host=host, port=port, log_level="warning", lifespan="off")
-    await uvicorn.Server(config).serve()
+    server = _Server(config, started)
+    try:
+        await server.serve()
+    except asyncio.CancelledError:
+        server.should_exit = True
+        await server.shutdown()
+        raise
 
 
 def print_upsales_sandbox_banner(
