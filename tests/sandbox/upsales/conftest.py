@@ -77,7 +77,9 @@ async def raw_client(sandbox: UpsalesSandbox) -> AsyncIterator[httpx.AsyncClient
 
 
 @pytest.fixture
-async def client(sandbox: UpsalesSandbox, demo: DemoUpsalesSeed) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    sandbox: UpsalesSandbox, demo: DemoUpsalesSeed
+) -> AsyncIterator[httpx.AsyncClient]:
     """A client sending the demo customer's API key as ``?token=``."""
     transport = httpx.ASGITransport(app=sandbox.app)
     async with httpx.AsyncClient(
@@ -89,7 +91,9 @@ async def client(sandbox: UpsalesSandbox, demo: DemoUpsalesSeed) -> AsyncIterato
 @pytest.fixture
 async def admin_client(sandbox: UpsalesSandbox) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=sandbox.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://upsales.test/_sandbox/") as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://upsales.test/_sandbox/"
+    ) as c:
         yield c
 
 

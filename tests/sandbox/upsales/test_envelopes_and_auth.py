@@ -12,7 +12,10 @@ async def test_list_envelope_has_metadata_and_null_error(client: httpx.AsyncClie
     payload = body(response)
     assert payload["error"] is None
     assert payload["metadata"] == {"total": 2, "limit": 1000, "offset": 0}
-    assert [a["name"] for a in payload["data"]] == ["Nordisk Verkstad AB", "Fjällbacka Fisk & Skaldjur AB"]
+    assert [a["name"] for a in payload["data"]] == [
+        "Nordisk Verkstad AB",
+        "Fjällbacka Fisk & Skaldjur AB",
+    ]
 
 
 async def test_get_create_update_delete_envelopes(client: httpx.AsyncClient) -> None:
@@ -70,7 +73,9 @@ async def test_invalid_key_is_401_and_not_echoed(raw_client: httpx.AsyncClient) 
     assert "not-a-key-123" not in response.text
 
 
-async def test_key_in_cookie_authenticates(raw_client: httpx.AsyncClient, demo: DemoUpsalesSeed) -> None:
+async def test_key_in_cookie_authenticates(
+    raw_client: httpx.AsyncClient, demo: DemoUpsalesSeed
+) -> None:
     response = await raw_client.get("orders", headers={"Cookie": f"token={demo.api_key}"})
     assert response.status_code == 200
     assert body(response)["metadata"]["total"] == 1
@@ -86,7 +91,9 @@ async def test_keys_only_open_their_own_customer(
     # Ids restart per customer: id 1 under the demo key is the demo's own company.
     seen = body(await raw_client.get(f"accounts/{other_account}", params={"token": demo.api_key}))
     assert seen["data"]["name"] == "Nordisk Verkstad AB"
-    assert (await raw_client.get("accounts/999", params={"token": other.api_key})).status_code == 404
+    assert (
+        await raw_client.get("accounts/999", params={"token": other.api_key})
+    ).status_code == 404
 
 
 async def test_unknown_path_and_method_get_upsales_errors(client: httpx.AsyncClient) -> None:
@@ -97,7 +104,9 @@ async def test_unknown_path_and_method_get_upsales_errors(client: httpx.AsyncCli
 
 
 async def test_malformed_json_and_non_object_bodies_are_400(client: httpx.AsyncClient) -> None:
-    broken = await client.post("accounts", content=b"{nope", headers={"content-type": "application/json"})
+    broken = await client.post(
+        "accounts", content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert broken.status_code == 400
     array = await client.post("accounts", json=[{"name": "A"}])
     assert array.status_code == 400

@@ -13,6 +13,15 @@ from upsales_fortnox.sandbox.upsales.timefmt import parse_date
 
 def trim_strings(value: Any) -> Any:
     """A copy of ``value`` with every string stripped of leading and trailing spaces."""
+    kind = type(value)
+    if kind is str:
+        return value.strip()
+    if kind is dict:
+        return {key: trim_strings(item) for key, item in value.items()}
+    if kind is list:
+        return [trim_strings(item) for item in value]
+    if kind in (int, bool, Decimal) or value is None:
+        return value
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, Mapping):

@@ -21,11 +21,11 @@ class WriteContext:
     user: JsonObject
     now: float
 
-    @cached_property
+    @property
     def timestamp(self) -> str:
         return format_timestamp(self.now)
 
-    @cached_property
+    @property
     def today(self) -> str:
         return format_date(self.now)
 
