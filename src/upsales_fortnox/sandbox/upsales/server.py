@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import sys
 from typing import TextIO
 
 import uvicorn
 
+from upsales_fortnox.sandbox.upsales.gateway import UpsalesSandboxConnectionDropped
 from upsales_fortnox.sandbox.upsales.sandbox import UpsalesSandbox
+
+UVICORN_ERROR_LOGGER = "uvicorn.error"
+
+
+class _HideDroppedConnections(logging.Filter):
+    """Drops are asked for (``drop_next``); uvicorn need not log them as application errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, UpsalesSandboxConnectionDropped)
 
 
 def upsales_sandbox_base_url(host: str, port: int) -> str:
@@ -36,12 +48,16 @@ async def serve_upsales_sandbox(
     """
     config = uvicorn.Config(sandbox.app, host=host, port=port, log_level="warning", lifespan="off")
     server = _Server(config, started)
+    quiet_drops = _HideDroppedConnections()
+    logging.getLogger(UVICORN_ERROR_LOGGER).addFilter(quiet_drops)
     try:
         await server.serve()
     except asyncio.CancelledError:
         server.should_exit = True
         await server.shutdown()
         raise
+    finally:
+        logging.getLogger(UVICORN_ERROR_LOGGER).removeFilter(quiet_drops)
 
 
 def print_upsales_sandbox_banner(
