@@ -1,4 +1,8 @@
-"""Fault knobs: slow answers, 500s at random, the next N requests failing with 503 or dropped."""
+"""Fault knobs: slow answers, 500s at random, the next N requests failing with 503 or dropped.
+
+Faults apply to authenticated ``/api/v2/`` requests after the rate limit, so a faulted request
+spends budget and carries rate-limit headers; the admin API is never faulted.
+"""
 
 from __future__ import annotations
 

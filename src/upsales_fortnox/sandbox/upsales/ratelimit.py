@@ -3,7 +3,9 @@
 A window opens with the first request after the previous window ended and lasts
 ``window_seconds``; it allows ``limit`` requests. ``X-RateLimit-Reset`` is the whole number of
 seconds until the window ends (rounded up). The real API's headers can show a negative reset
-(reference §2); this limiter never produces one, but clients must accept it.
+(reference §2); this limiter never produces one, but clients must accept it. A 429 carries no
+``Retry-After`` (its use by Upsales is *unverified*). Requests without a valid key spend no
+budget; their headers show the full budget.
 """
 
 from __future__ import annotations

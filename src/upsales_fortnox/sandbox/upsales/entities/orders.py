@@ -1,5 +1,11 @@
 """Orders and opportunities (``/orders``): one entity, told apart by ``probability``
-(100 = won order, 0 = lost, 1-99 = opportunity)."""
+(100 = won order, 0 = lost, 1-99 = opportunity).
+
+Create needs every field in :data:`REQUIRED_ON_CREATE` (probability does not default from the
+stage). A PUT that changes ``stage`` without ``probability`` keeps the old probability
+(*unverified*). ``orderRow`` in a PUT replaces all rows. Embedded summaries (``client``,
+``user``, ``stage``, ``product`` on rows) are copies taken when the order is written.
+"""
 
 from __future__ import annotations
 
