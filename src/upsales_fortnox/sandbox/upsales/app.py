@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from upsales_fortnox.sandbox.upsales.admin import build_admin_router
-from upsales_fortnox.sandbox.upsales.api_routes import build_api_router
+from upsales_fortnox.sandbox.upsales.api_routes import build_api_routes
 from upsales_fortnox.sandbox.upsales.errors import UpsalesApiError, error_body
 from upsales_fortnox.sandbox.upsales.gateway import API_PREFIX, Gateway
 from upsales_fortnox.sandbox.upsales.jsonio import UpsalesJSONResponse
@@ -59,10 +59,13 @@ def build_app(sandbox: UpsalesSandbox) -> UpsalesSandboxApp:
         openapi_url="/_sandbox/openapi.json",
         redoc_url=None,
     )
-    api_router = build_api_router(sandbox)
-    app.include_router(api_router)
+    api_routes = build_api_routes(sandbox)
+    for route in api_routes:
+        app.router.add_route(
+            route.path, route.handler, methods=[route.method], include_in_schema=False
+        )
     app.include_router(build_admin_router(sandbox))
     app.add_exception_handler(UpsalesApiError, _upsales_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.gateway = Gateway(sandbox, [getattr(route, "path", "") for route in api_router.routes])
+    app.gateway = Gateway(sandbox, [route.path for route in api_routes])
     return app
