@@ -192,3 +192,19 @@ async def test_bad_filters_are_400(client: httpx.AsyncClient, params: dict[str, 
     response = await client.get("orders", params=params)
     assert response.status_code == 400
     assert body(response)["error"]["key"] == "BadRequest"
+
+
+async def test_list_valued_relations_and_dotted_sort(
+    client: httpx.AsyncClient, demo: DemoUpsalesSeed
+) -> None:
+    erik, sara = demo.sales_rep_user_ids
+    managed_by_sara = body(await client.get("accounts", params={"users.id": sara}))["data"]
+    assert [a["id"] for a in managed_by_sara] == [demo.account_ids[1]]
+    not_erik = body(await client.get("accounts", params={"users.id": f"ne:{erik}"}))["data"]
+    assert [a["id"] for a in not_erik] == [demo.account_ids[1]]
+    await client.post("orders", json=order_body(demo, client={"id": demo.account_ids[1]}))
+    by_client_name = body(await client.get("orders", params={"sort": "client.name"}))["data"]
+    assert [o["client"]["name"] for o in by_client_name] == [
+        "Fjällbacka Fisk & Skaldjur AB",
+        "Nordisk Verkstad AB",
+    ]

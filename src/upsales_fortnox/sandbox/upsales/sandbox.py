@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from upsales_fortnox.sandbox.upsales.app import build_app
 from upsales_fortnox.sandbox.upsales.config import UpsalesSandboxConfig
 from upsales_fortnox.sandbox.upsales.counters import RequestCounters
 from upsales_fortnox.sandbox.upsales.entities.kind import EntityKind
@@ -61,8 +62,6 @@ class UpsalesSandbox:
     """
 
     def __init__(self, config: UpsalesSandboxConfig | None = None) -> None:
-        from upsales_fortnox.sandbox.upsales.app import build_app
-
         self.config = config or UpsalesSandboxConfig()
         self.state = SandboxState()
         self.rate_limiter = FixedWindowRateLimiter(
