@@ -1,0 +1,1 @@
+"""Local stand-ins for the Fortnox and Upsales APIs."""
