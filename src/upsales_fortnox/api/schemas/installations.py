@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StrictInt, field_validator
 
 from upsales_fortnox.api.schemas.common import INT32_MAX, SINGLE_LINE_TEXT, TEXT_WITHOUT_NUL
 from upsales_fortnox.api.schemas.installation_settings import SettingsDocument
@@ -36,7 +36,7 @@ InstallationName = Annotated[
     str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE_TEXT, examples=["Acme AB"])
 ]
 CustomerId = Annotated[
-    int, Field(ge=1, le=INT32_MAX, description="The Upsales account's customer id.")
+    StrictInt, Field(ge=1, le=INT32_MAX, description="The Upsales account's customer id.")
 ]
 UpsalesApiToken = Annotated[
     SecretStr,
