@@ -92,9 +92,9 @@ def _is_positive_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
-def _choice_problem(field: str, value: str, allowed: list[str]) -> SettingsProblem:
+def _choice_problem(field: str, allowed: list[str]) -> SettingsProblem:
     return SettingsProblem(
-        field, ProblemCode.INVALID_CHOICE, f"must be one of {', '.join(allowed)}; got {value!r}"
+        field, ProblemCode.INVALID_CHOICE, f"must be one of {', '.join(allowed)}"
     )
 
 
@@ -121,7 +121,7 @@ def _sync_type(draft: SettingsDraft, problems: list[SettingsProblem]) -> SyncTyp
     try:
         return SyncType(draft.sync_type)
     except ValueError:
-        problems.append(_choice_problem("syncType", draft.sync_type, [t.value for t in SyncType]))
+        problems.append(_choice_problem("syncType", [t.value for t in SyncType]))
         return None
 
 
@@ -134,7 +134,7 @@ def _product_bundles(
         return ProductBundleMode(draft.product_bundles)
     except ValueError:
         allowed = [mode.value for mode in ProductBundleMode]
-        problems.append(_choice_problem("productBundles", draft.product_bundles, allowed))
+        problems.append(_choice_problem("productBundles", allowed))
         return None
 
 

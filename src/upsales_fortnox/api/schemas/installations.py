@@ -10,7 +10,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StrictInt, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictInt,
+    field_validator,
+)
 
 from upsales_fortnox.api.schemas.common import INT32_MAX, SINGLE_LINE_TEXT, TEXT_WITHOUT_NUL
 from upsales_fortnox.api.schemas.installation_settings import SettingsDocument
