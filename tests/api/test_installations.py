@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -115,41 +114,40 @@ async def test_shows_tenant_id_and_fortnox_login(
     assert listed["items"][0]["has_fortnox_login"] is True
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {},
-        {"name": ""},
-        {"name": "x" * 201},
-        {"name": "Acme\nAB"},
-        {"name": "Acme\u0000AB"},
-        {"name": "Acme \ud800"},
-        {"name": 5},
-        {"name": "Acme", "unknown": 1},
-        {"name": "Acme", "upsales_customer_id": 0},
-        {"name": "Acme", "upsales_customer_id": 2**31},
-        {"name": "Acme", "upsales_customer_id": "12"},
-        {"name": "Acme", "upsales_api_token": ""},
-        {"name": "Acme", "upsales_api_token": "has space"},
-        {"name": "Acme", "webhook_secret": "too-short"},
-        {"name": "Acme", "webhook_secret": "x" * 201},
-        {"name": "Acme", "status": "active"},
-        {"name": "Acme", "settings": {"syncType": "invoice", "wonStage": "1", "lostStage": 2}},
-    ],
-)
+INVALID_CREATE_BODIES: list[dict[str, Any]] = [
+    {},
+    {"name": ""},
+    {"name": "x" * 201},
+    {"name": "Acme\nAB"},
+    {"name": "Acme\u0000AB"},
+    {"name": "Acme \ud800"},
+    {"name": 5},
+    {"name": "Acme", "unknown": 1},
+    {"name": "Acme", "upsales_customer_id": 0},
+    {"name": "Acme", "upsales_customer_id": 2**31},
+    {"name": "Acme", "upsales_customer_id": "12"},
+    {"name": "Acme", "upsales_api_token": ""},
+    {"name": "Acme", "upsales_api_token": "has space"},
+    {"name": "Acme", "webhook_secret": "too-short"},
+    {"name": "Acme", "webhook_secret": "x" * 201},
+    {"name": "Acme", "status": "active"},
+    {"name": "Acme", "settings": {"syncType": "invoice", "wonStage": "1", "lostStage": 2}},
+]
+
+
 async def test_invalid_create_is_422_and_stores_nothing(
     api_client: httpx.AsyncClient,
     admin_headers: dict[str, str],
     session_factory: async_sessionmaker[AsyncSession],
-    body: dict[str, Any],
 ) -> None:
-    response = await api_client.post(
-        "/api/installations",
-        content=json.dumps(body),  # ASCII-escaped, so a lone surrogate reaches the service
-        headers={**admin_headers, "Content-Type": "application/json"},
-    )
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_error"
+    for body in INVALID_CREATE_BODIES:
+        response = await api_client.post(
+            "/api/installations",
+            content=json.dumps(body),  # ASCII-escaped, so a lone surrogate reaches the service
+            headers={**admin_headers, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, body
+        assert response.json()["error"]["code"] == "validation_error", body
     assert await _count(session_factory, Installation) == 0
 
 
@@ -240,15 +238,13 @@ async def test_list_paginates_and_filters(
     assert [item["id"] for item in by_customer.json()["items"]] == [ids[3]]
 
 
-@pytest.mark.parametrize(
-    "query", ["status=gone", "limit=0", "limit=201", "offset=-1", "upsales_customer_id=0"]
-)
 async def test_list_rejects_bad_parameters(
-    api_client: httpx.AsyncClient, admin_headers: dict[str, str], query: str
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
-    response = await api_client.get(f"/api/installations?{query}", headers=admin_headers)
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_error"
+    for query in ("status=gone", "limit=0", "limit=201", "offset=-1", "upsales_customer_id=0"):
+        response = await api_client.get(f"/api/installations?{query}", headers=admin_headers)
+        assert response.status_code == 422, query
+        assert response.json()["error"]["code"] == "validation_error", query
 
 
 async def test_patch_needs_the_current_version(
@@ -553,34 +549,31 @@ async def test_delete_cascades_to_everything_of_the_installation(
     assert again.status_code == 404
 
 
-@pytest.mark.parametrize(
-    ("method", "suffix"),
-    [
-        ("GET", ""),
-        ("PATCH", ""),
-        ("DELETE", ""),
-        ("GET", "/settings"),
-        ("PUT", "/settings"),
-        ("GET", "/links"),
-    ],
-)
 async def test_unknown_and_malformed_installation_ids(
-    api_client: httpx.AsyncClient, admin_headers: dict[str, str], method: str, suffix: str
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     headers = with_if_match(admin_headers, '"1"')
-    body = {"syncType": "invoice", "wonStage": 1, "lostStage": 2} if method == "PUT" else {}
-    kwargs: dict[str, Any] = {"json": body} if method in ("PATCH", "PUT") else {}
-    unknown = await api_client.request(
-        method, f"/api/installations/{UNKNOWN_ID}{suffix}", headers=headers, **kwargs
-    )
-    assert unknown.status_code == 404
-    assert unknown.json()["error"]["code"] == "installation_not_found"
-    for malformed in ("not-a-uuid", "1", "00000000-0000-4000-8000-00000000000g"):
-        response = await api_client.request(
-            method, f"/api/installations/{malformed}{suffix}", headers=headers, **kwargs
+    settings = {"syncType": "invoice", "wonStage": 1, "lostStage": 2}
+    requests: list[tuple[str, str, dict[str, Any]]] = [
+        ("GET", "", {}),
+        ("PATCH", "", {"json": {}}),
+        ("DELETE", "", {}),
+        ("GET", "/settings", {}),
+        ("PUT", "/settings", {"json": settings}),
+        ("GET", "/links", {}),
+    ]
+    for method, suffix, kwargs in requests:
+        unknown = await api_client.request(
+            method, f"/api/installations/{UNKNOWN_ID}{suffix}", headers=headers, **kwargs
         )
-        assert response.status_code in (404, 422)
-        assert "code" in response.json()["error"]
+        assert unknown.status_code == 404, (method, suffix)
+        assert unknown.json()["error"]["code"] == "installation_not_found"
+        for malformed in ("not-a-uuid", "1", "00000000-0000-4000-8000-00000000000g"):
+            response = await api_client.request(
+                method, f"/api/installations/{malformed}{suffix}", headers=headers, **kwargs
+            )
+            assert response.status_code in (404, 422), (method, suffix, malformed)
+            assert response.json()["error"]["code"] in ("not_found", "validation_error")
 
 
 def _operator_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -612,26 +605,24 @@ def test_the_route_list_covers_every_operator_route(app: FastAPI) -> None:
     assert _operator_routes(app) == set(OPERATOR_ROUTES)
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATOR_ROUTES)
 async def test_every_operator_route_requires_the_token(
-    api_client: httpx.AsyncClient,
-    session_factory: async_sessionmaker[AsyncSession],
-    method: str,
-    path: str,
+    api_client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     async with session_factory() as session:
         installation = Installation(name="Acme")
         session.add(installation)
         await session.commit()
-    url = path.format(installation_id=installation.id, job_id=1)
-    for authorization in (None, "Bearer wrong-token-000000", "Basic abc", "Bearer", "bearer  "):
-        headers = {"If-Match": "*"}
-        if authorization is not None:
-            headers["Authorization"] = authorization
-        response = await api_client.request(method, url, headers=headers, json={"name": "x"})
-        assert response.status_code == 401, authorization
-        assert response.json()["error"]["code"] == "unauthorized"
-        assert response.headers["WWW-Authenticate"] == "Bearer"
+    wrong = (None, "Bearer wrong-token-000000", "Basic abc", "Bearer", "bearer  ")
+    for method, path in OPERATOR_ROUTES:
+        url = path.format(installation_id=installation.id, job_id=1)
+        for authorization in wrong:
+            headers = {"If-Match": "*"}
+            if authorization is not None:
+                headers["Authorization"] = authorization
+            response = await api_client.request(method, url, headers=headers, json={"name": "x"})
+            assert response.status_code == 401, (method, path, authorization)
+            assert response.json()["error"]["code"] == "unauthorized"
+            assert response.headers["WWW-Authenticate"] == "Bearer"
     assert await _count(session_factory, Installation) == 1
 
 

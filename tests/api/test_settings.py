@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from tests.api.operator_support import VALID_SETTINGS, create_installation, with_if_match
@@ -155,56 +154,55 @@ RULE_VIOLATIONS: list[tuple[dict[str, Any], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("change", "field", "code"), RULE_VIOLATIONS)
 async def test_each_rule_is_a_422_with_its_code_and_nothing_is_stored(
-    api_client: httpx.AsyncClient,
-    admin_headers: dict[str, str],
-    change: dict[str, Any],
-    field: str,
-    code: str,
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     url = await _settings_url(api_client, admin_headers)
     await api_client.put(url, json=VALID_SETTINGS, headers=with_if_match(admin_headers, '"0"'))
-    body = {key: value for key, value in {**VALID_SETTINGS, **change}.items() if value is not None}
-    response = await api_client.put(
-        url,
-        content=json.dumps(body),  # ASCII-escaped, so lone surrogates reach the service
-        headers={**with_if_match(admin_headers, '"1"'), "Content-Type": "application/json"},
-    )
-    assert response.status_code == 422
-    error = response.json()["error"]
-    assert error["code"] == "invalid_settings"
-    assert [(problem["field"], problem["code"]) for problem in error["details"]] == [(field, code)]
-    assert all(problem["message"] for problem in error["details"])
+    for change, field, code in RULE_VIOLATIONS:
+        merged = {**VALID_SETTINGS, **change}
+        body = {key: value for key, value in merged.items() if value is not None}
+        response = await api_client.put(
+            url,
+            content=json.dumps(body),  # ASCII-escaped, so lone surrogates reach the service
+            headers={**with_if_match(admin_headers, '"1"'), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, change
+        error = response.json()["error"]
+        assert error["code"] == "invalid_settings"
+        assert [(problem["field"], problem["code"]) for problem in error["details"]] == [
+            (field, code)
+        ], change
+        assert all(problem["message"] for problem in error["details"])
     after = await api_client.get(url, headers=admin_headers)
     assert after.json() == VALID_SETTINGS
     assert after.headers["ETag"] == '"1"'
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {**VALID_SETTINGS, "wonStage": "10"},
-        {**VALID_SETTINGS, "wonStage": True},
-        {**VALID_SETTINGS, "wonStage": 10.0},
-        {**VALID_SETTINGS, "syncType": 1},
-        {**VALID_SETTINGS, "won_stage": 10},
-        {**VALID_SETTINGS, "unknown": "x"},
-        [VALID_SETTINGS],
-        "settings",
-    ],
-)
+WRONG_TYPES: list[Any] = [
+    {**VALID_SETTINGS, "wonStage": "10"},
+    {**VALID_SETTINGS, "wonStage": True},
+    {**VALID_SETTINGS, "wonStage": 10.0},
+    {**VALID_SETTINGS, "syncType": 1},
+    {**VALID_SETTINGS, "won_stage": 10},
+    {**VALID_SETTINGS, "unknown": "x"},
+    [VALID_SETTINGS],
+    "settings",
+]
+
+
 async def test_wrong_json_types_are_a_422_and_nothing_is_stored(
-    api_client: httpx.AsyncClient, admin_headers: dict[str, str], body: Any
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     url = await _settings_url(api_client, admin_headers)
-    response = await api_client.put(
-        url,
-        content=json.dumps(body),
-        headers={**with_if_match(admin_headers, '"0"'), "Content-Type": "application/json"},
-    )
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_error"
+    for body in WRONG_TYPES:
+        response = await api_client.put(
+            url,
+            content=json.dumps(body),
+            headers={**with_if_match(admin_headers, '"0"'), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, body
+        assert response.json()["error"]["code"] == "validation_error", body
     assert (await api_client.get(url, headers=admin_headers)).headers["ETag"] == '"0"'
 
 

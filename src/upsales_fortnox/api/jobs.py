@@ -72,7 +72,7 @@ async def get_jobs(
     kind: Annotated[str | None, Query(max_length=40, pattern=TEXT_WITHOUT_NUL)] = None,
     entity_id: Annotated[str | None, Query(max_length=50, pattern=TEXT_WITHOUT_NUL)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: str | None = None,
 ) -> JobPage:
     before_id = _cursor_id(cursor)
     conditions: list[ColumnElement[bool]] = []
