@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.api.operator_support import add_job, create_installation
 from upsales_fortnox.api.schemas.jobs import REDACTED, redact_document
 from upsales_fortnox.db.models import JobAttempt, JobStatus, Link, SyncJob
+from upsales_fortnox.jobs import operator_actions
 from upsales_fortnox.jobs.operator_actions import JobNotDead, JobNotFound, retry_dead_job
 from upsales_fortnox.jobs.queue import enqueue
 from upsales_fortnox.logging_setup import register_secret
@@ -478,3 +479,33 @@ async def test_a_requeued_job_then_coalesces_new_events(
         )
         await session.commit()
     assert (enqueued.job_id, enqueued.created) == (dead, False)
+
+
+async def test_retry_that_loses_a_race_with_an_enqueue_merges(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A job for the entity is queued after the retry looked for one: the unique index refuses
+    the requeue, and the retry merges into the new job instead."""
+    installation = (await create_installation(api_client, admin_headers))["id"]
+    dead = await add_job(session_factory, installation, entity_id="7", attempts=8)
+    queued = await add_job(session_factory, installation, entity_id="7", status=JobStatus.QUEUED)
+    real_lookup = operator_actions._queued_twin
+    lookups = 0
+
+    async def late_lookup(session: AsyncSession, job: SyncJob) -> SyncJob | None:
+        nonlocal lookups
+        lookups += 1
+        return None if lookups == 1 else await real_lookup(session, job)
+
+    monkeypatch.setattr(operator_actions, "_queued_twin", late_lookup)
+    async with session_factory() as session:
+        returned = await retry_dead_job(session, dead)
+        await session.commit()
+    assert (returned.id, lookups) == (queued, 2)
+    async with session_factory() as session:
+        job = await session.get(SyncJob, dead)
+        assert job is not None
+        assert (job.status, job.result, job.attempts) == ("done", {"merged_into": queued}, 8)

@@ -8,9 +8,11 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import VALID_SETTINGS, create_installation, with_if_match
-from upsales_fortnox.db.models import Installation
+from upsales_fortnox.db.models import Installation, InstallationSettings
 from upsales_fortnox.installations.settings_rules import SettingsProblem, ValidSettings
 
 UNCONFIGURED = {
@@ -281,3 +283,73 @@ async def test_the_pure_rules_run_before_the_live_check(
     )
     assert response.status_code == 422
     assert check.seen == []
+
+
+class ChangeSettingsMeanwhile:
+    """A live check that lets another writer change the settings while it runs."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+
+    async def __call__(
+        self, installation: Installation, settings: ValidSettings
+    ) -> Sequence[SettingsProblem]:
+        async with self.session_factory() as session:
+            row = await session.get(InstallationSettings, installation.id)
+            assert row is not None
+            row.won_stage = 500
+            await session.commit()
+        return []
+
+
+async def test_a_change_between_read_and_write_is_a_412(
+    app: FastAPI,
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    url = await _settings_url(api_client, admin_headers)
+    await api_client.put(url, json=VALID_SETTINGS, headers=with_if_match(admin_headers, '"0"'))
+    app.state.settings_reference_check = ChangeSettingsMeanwhile(session_factory)
+    response = await api_client.put(
+        url, json={**VALID_SETTINGS, "wonStage": 20}, headers=with_if_match(admin_headers, '"1"')
+    )
+    assert response.status_code == 412
+    assert response.json()["error"]["code"] == "precondition_failed"
+    after = await api_client.get(url, headers=admin_headers)
+    assert (after.json()["wonStage"], after.headers["ETag"]) == (500, '"2"')
+
+
+class TakeTheCustomerIdMeanwhile:
+    """A live check that lets another installation take the same customer id while it runs."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+
+    async def __call__(
+        self, installation: Installation, settings: ValidSettings
+    ) -> Sequence[SettingsProblem]:
+        async with self.session_factory() as session:
+            session.add(Installation(name="Faster", upsales_customer_id=77))
+            await session.commit()
+        return []
+
+
+async def test_a_customer_id_taken_during_creation_is_a_409(
+    app: FastAPI,
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    app.state.settings_reference_check = TakeTheCustomerIdMeanwhile(session_factory)
+    response = await api_client.post(
+        "/api/installations",
+        json={"name": "Slower", "upsales_customer_id": 77, "settings": VALID_SETTINGS},
+        headers=admin_headers,
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    listing = (await api_client.get("/api/installations", headers=admin_headers)).json()
+    assert [item["name"] for item in listing["items"]] == ["Faster"]
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(InstallationSettings)) == 0
