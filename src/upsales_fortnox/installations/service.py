@@ -8,6 +8,7 @@ with the log redaction, so they can never be printed.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from enum import Enum
@@ -40,6 +41,8 @@ from upsales_fortnox.installations.status_rules import check_status_change
 from upsales_fortnox.installations.versioning import VersionPrecondition
 from upsales_fortnox.logging_setup import register_secret
 from upsales_fortnox.security.crypto import SecretBox
+
+logger = logging.getLogger(__name__)
 
 
 class Unset(Enum):
@@ -164,6 +167,7 @@ async def create_installation(
     if valid is not None:
         session.add(settings_row(installation.id, valid))
     await _flush(session, new.upsales_customer_id)
+    logger.info("installation created", extra={"installation_id": installation.id})
     return InstallationRecord(installation, has_fortnox_login=False)
 
 
@@ -243,6 +247,12 @@ async def update_installation(
             setattr(installation, attribute, value)
     customer_id = updates.get("upsales_customer_id")
     await _flush(session, customer_id if isinstance(customer_id, int) else None)
+    if updates:
+        logger.info(
+            "installation edited: %s",
+            ", ".join(sorted(updates)),
+            extra={"installation_id": installation_id},
+        )
     return record
 
 
@@ -259,3 +269,4 @@ async def delete_installation(
         raise VersionMismatch(installation.version)
     await session.delete(installation)
     await _flush(session, None)
+    logger.info("installation deleted", extra={"installation_id": installation_id})

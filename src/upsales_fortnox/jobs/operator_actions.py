@@ -8,6 +8,7 @@ re-read the entity from its source anyway) is returned.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
@@ -21,6 +22,7 @@ from upsales_fortnox.db.models import JobStatus, SyncJob
 from upsales_fortnox.db.types import utcnow
 
 _MAX_ROUNDS = 3
+logger = logging.getLogger(__name__)
 
 
 class JobNotFound(LookupError):
@@ -125,6 +127,7 @@ async def retry_dead_job(
             }
             if await _guarded_update(session, job_id, merged):
                 await session.refresh(job)
+                logger.info("dead job merged into queued job %s", twin.id, extra={"job_id": job_id})
                 return twin
             continue
         requeued = {
@@ -139,5 +142,6 @@ async def retry_dead_job(
         }
         if await _guarded_update(session, job_id, requeued):
             await session.refresh(job)
+            logger.info("dead job queued again", extra={"job_id": job_id})
             return job
     raise JobRetryConflict(f"job {job_id} changed while it was being retried")
