@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.sandbox.fortnox.helpers import client_for
 from upsales_fortnox.sandbox.fortnox import (
     FortnoxSandbox,
     FortnoxSandboxConfig,
@@ -17,7 +18,6 @@ from upsales_fortnox.sandbox.fortnox import (
     create_fortnox_sandbox,
 )
 
-BASE_URL = "http://fortnox.test"
 GENEROUS_LIMIT = RateLimit(requests=100_000, window_seconds=5.0)
 """Tests that are not about the rate limit make many calls at one instant of the manual clock."""
 
@@ -52,15 +52,6 @@ def tenant_id(sandbox: FortnoxSandbox) -> int:
 @pytest.fixture
 def tokens(sandbox: FortnoxSandbox, tenant_id: int) -> TokenPair:
     return sandbox.issue_tokens(tenant_id)
-
-
-def client_for(sandbox: FortnoxSandbox, access_token: str | None = None) -> httpx.AsyncClient:
-    headers = {"Accept": "application/json"}
-    if access_token is not None:
-        headers["Authorization"] = f"Bearer {access_token}"
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app), base_url=BASE_URL, headers=headers
-    )
 
 
 @pytest.fixture
