@@ -24,7 +24,7 @@ from upsales_fortnox.sandbox.fortnox.facts import (
 )
 from upsales_fortnox.sandbox.fortnox.faults import Fault
 from upsales_fortnox.sandbox.fortnox.jsonio import dump_json
-from upsales_fortnox.sandbox.fortnox.oauth import RESOURCE_SCOPES
+from upsales_fortnox.sandbox.fortnox.oauth import RESOURCE_SCOPES, Grant
 from upsales_fortnox.sandbox.fortnox.routes.common import TENANT_SCOPE_KEY
 
 if TYPE_CHECKING:
@@ -73,7 +73,9 @@ class FortnoxGate:
         try:
             await self._inject_faults(rest, send)
             if rest:
-                tenant_id = self._admit(scope)
+                grant = self._authenticate(scope)
+                tenant_id = grant.tenant_id
+                self._check_rate_limit(grant)
             await self.app(scope, receive, send_and_note_status)
         except _Rejection as rejection:
             await _respond(
@@ -112,8 +114,8 @@ class FortnoxGate:
             raise _Rejection(status, errors.error_body(errors.SYSTEM_EXCEPTION, message))
         raise _Rejection(status, {"error": "server_error", "error_description": message})
 
-    def _admit(self, scope: Scope) -> int:
-        """Check headers, token, scope and rate limit; returns the tenant id."""
+    def _authenticate(self, scope: Scope) -> Grant:
+        """Check headers, token and scope; leaves the tenant in the scope for the handlers."""
         headers = {
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
@@ -139,6 +141,10 @@ class FortnoxGate:
         needed = RESOURCE_SCOPES.get(segment)
         if needed is not None and needed not in grant.scopes:
             raise _auth_rejection(403, errors.NO_ACCESS_TO_SCOPE, "Har inte behörighet för scope")
+        scope[TENANT_SCOPE_KEY] = tenant
+        return grant
+
+    def _check_rate_limit(self, grant: Grant) -> None:
         limiter_key = (grant.tenant_id, grant.client_id)
         now = self.sandbox.clock()
         if not self.sandbox.rate_limiter.try_acquire(limiter_key, now):
@@ -148,8 +154,6 @@ class FortnoxGate:
                 headers_out["Retry-After"] = str(max(1, int(wait + 0.999)))
             body = errors.error_body(RATE_LIMIT_ERROR_CODE, "Too many requests")
             raise _Rejection(429, body, headers_out)
-        scope[TENANT_SCOPE_KEY] = tenant
-        return tenant.tenant_id
 
     def _route_template(self, scope: Scope) -> str:
         route = scope.get("route")
