@@ -18,6 +18,7 @@ from upsales_fortnox.sandbox.fortnox.gate import ConnectionDropped
 from upsales_fortnox.sandbox.fortnox.oauth import SCOPES, TokenPair
 from upsales_fortnox.sandbox.fortnox.sandbox import FortnoxSandbox, create_fortnox_sandbox
 from upsales_fortnox.sandbox.fortnox.server import (
+    build_fortnox_sandbox_server,
     fortnox_sandbox_endpoints,
     print_fortnox_sandbox_endpoints,
     serve_fortnox_sandbox,
@@ -34,6 +35,7 @@ __all__ = [
     "ManualClock",
     "RateLimit",
     "TokenPair",
+    "build_fortnox_sandbox_server",
     "create_fortnox_sandbox",
     "fortnox_sandbox_endpoints",
     "print_fortnox_sandbox_endpoints",

@@ -19,11 +19,24 @@ class _HideDroppedConnections(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
+_DROP_FILTER = _HideDroppedConnections()
+
+
+def build_fortnox_sandbox_server(
+    sandbox: FortnoxSandbox, host: str, port: int, *, log_level: str = "info"
+) -> uvicorn.Server:
+    """A uvicorn server for the sandbox; ``await server.serve()`` runs it, setting
+    ``server.should_exit = True`` stops it."""
+    logger = logging.getLogger("uvicorn.error")
+    if _DROP_FILTER not in logger.filters:
+        logger.addFilter(_DROP_FILTER)
+    config = uvicorn.Config(sandbox.app, host=host, port=port, log_level=log_level, lifespan="off")
+    return uvicorn.Server(config)
+
+
 async def serve_fortnox_sandbox(sandbox: FortnoxSandbox, host: str, port: int) -> None:
-    """Serve the sandbox with uvicorn until the task is cancelled or the server is stopped."""
-    logging.getLogger("uvicorn.error").addFilter(_HideDroppedConnections())
-    config = uvicorn.Config(sandbox.app, host=host, port=port, log_level="info", lifespan="off")
-    await uvicorn.Server(config).serve()
+    """Serve the sandbox with uvicorn until the server is stopped (Ctrl-C or cancellation)."""
+    await build_fortnox_sandbox_server(sandbox, host, port).serve()
 
 
 def fortnox_sandbox_endpoints(sandbox: FortnoxSandbox, host: str, port: int) -> dict[str, str]:
