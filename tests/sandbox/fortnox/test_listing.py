@@ -10,7 +10,7 @@ from upsales_fortnox.sandbox.fortnox import FortnoxSandbox, ManualClock
 # ManualClock(1_700_000_000) is 2023-11-14 23:13:20 in Stockholm (UTC+1).
 
 
-async def customer_numbers(api: httpx.AsyncClient, **params: object) -> list[str]:
+async def customer_numbers(api: httpx.AsyncClient, **params: str | int) -> list[str]:
     response = await api.get("/3/customers", params=params)
     assert response.status_code == 200, response.text
     return [c["CustomerNumber"] for c in response.json()["Customers"]]
@@ -53,7 +53,7 @@ async def test_limit_up_to_500_and_offset(api: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize("params", [{"limit": 501}, {"limit": 0}, {"page": 0}, {"limit": "x"}])
 async def test_out_of_range_paging_is_refused(
-    api: httpx.AsyncClient, params: dict[str, object]
+    api: httpx.AsyncClient, params: dict[str, str | int]
 ) -> None:
     response = await api.get("/3/customers", params=params)
 
@@ -166,7 +166,7 @@ async def test_document_filters_and_dates(
     )
 
     # without rows these invoices total 0, so nothing is left to pay on them
-    async def numbers(**params: object) -> list[int]:
+    async def numbers(**params: str | int) -> list[int]:
         body = (await api.get("/3/invoices", params=params)).json()
         return [i["DocumentNumber"] for i in body["Invoices"]]
 

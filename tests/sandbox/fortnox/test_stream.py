@@ -27,7 +27,7 @@ def receive(ws: WebSocketTestSession, timeout: float = 5.0) -> dict[str, Any]:
 
     async def next_message() -> dict[str, Any]:
         with anyio.fail_after(timeout):
-            message: dict[str, Any] = await ws._send_rx.receive()
+            message: dict[str, Any] = dict(await ws._send_rx.receive())
             return message
 
     message = ws.portal.call(next_message)

@@ -1,13 +1,26 @@
 """An in-memory imitation of Fortnox: REST API v3, OAuth2 and the WebSocket change stream.
 
-Built from ``reference/fortnox.md``; choices where Fortnox's behaviour is *unverified* are kept
-in ``facts.py`` (one constant each) and described in the docstrings of the modules that use
-them. Typical use::
+Built from ``reference/fortnox.md``. Where Fortnox's behaviour is *unverified* the choice is one
+constant in ``facts.py``, explained in the docstring of the module that applies it:
+
+- ``fields``: read-only fields sent by a client are ignored; unknown fields are refused (2001399).
+- ``listing``: paging, ``lastmodified``, ``filter``, one field search, lower-case parameters.
+- ``totals``: row and document totals, VAT, öresutjämning (``RoundOff``).
+- ``resources.documents`` / ``resources.document_actions``: document rules, backorders, credit.
+- ``facts.LIST_ALL_PRICES_PATH``: ``GET /3/prices/sublist/{PriceList}`` is an assumption.
+- ``gate``: 403 for unknown and expired tokens, scopes, the 25-per-5-s window, faults.
+- ``stream``: the WebSocket command protocol and replay from an offset.
+
+Typical in-process use::
 
     sandbox = create_fortnox_sandbox(FortnoxSandboxConfig(clock=ManualClock()))
     tenant_id = sandbox.default_tenant_id
     tokens = sandbox.issue_tokens(tenant_id)
-    transport = httpx.ASGITransport(app=sandbox.app)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app),
+        base_url="http://fortnox.test",
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+    )
 """
 
 from upsales_fortnox.sandbox.fortnox.config import FortnoxSandboxConfig, ManualClock, RateLimit
