@@ -115,7 +115,8 @@ class FortnoxSandbox:
 
         Entities use Fortnox field names (unwrapped). Documents may also set the read-only
         state flags listed in ``DocumentKind.seedable_read_only`` (e.g. ``Cancelled``,
-        ``Booked``). Raises ``FortnoxError`` on the first invalid entity. Returns counts.
+        ``Booked``). Raises ``FortnoxError`` on the first invalid entity (the ones before it
+        stay created). Returns the number created per collection.
         """
         batches: dict[str, Iterable[Entity]] = {
             "pricelists": pricelists,
