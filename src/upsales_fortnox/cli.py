@@ -5,7 +5,14 @@ from __future__ import annotations
 import typer
 import uvicorn
 
-from upsales_fortnox.config import ConfigError, Settings, load_settings
+from upsales_fortnox.config import (
+    SANDBOX_FORTNOX_PORT,
+    SANDBOX_HOST,
+    SANDBOX_UPSALES_PORT,
+    ConfigError,
+    Settings,
+    load_settings,
+)
 from upsales_fortnox.logging_setup import configure_logging
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -68,6 +75,42 @@ def worker() -> None:
             await services.aclose()
 
     asyncio.run(main())
+
+
+@cli.command()
+def sandbox(
+    host: str = typer.Option(SANDBOX_HOST, help="Interface to listen on."),
+    fortnox_port: int = typer.Option(SANDBOX_FORTNOX_PORT, help="Port of the Fortnox sandbox."),
+    upsales_port: int = typer.Option(SANDBOX_UPSALES_PORT, help="Port of the Upsales sandbox."),
+) -> None:
+    """Run local stand-ins of the Fortnox and Upsales APIs (in memory) and print how to reach
+    them."""
+    import asyncio
+
+    from upsales_fortnox.sandbox.fortnox import (
+        create_fortnox_sandbox,
+        print_fortnox_sandbox_endpoints,
+        serve_fortnox_sandbox,
+    )
+    from upsales_fortnox.sandbox.upsales import (
+        create_upsales_sandbox,
+        print_upsales_sandbox_banner,
+        serve_upsales_sandbox,
+    )
+
+    _settings()
+    fortnox = create_fortnox_sandbox()
+    upsales = create_upsales_sandbox()
+    print_fortnox_sandbox_endpoints(fortnox, host, fortnox_port)
+    print_upsales_sandbox_banner(upsales, host, upsales_port)
+
+    async def serve_both() -> None:
+        await asyncio.gather(
+            serve_fortnox_sandbox(fortnox, host, fortnox_port),
+            serve_upsales_sandbox(upsales, host, upsales_port),
+        )
+
+    asyncio.run(serve_both())
 
 
 def main() -> None:
