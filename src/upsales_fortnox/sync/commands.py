@@ -73,16 +73,19 @@ class RefuseDocumentChange:
 
 @dataclass(frozen=True)
 class UpdateFortnoxCustomer:
-    """Write the company fields changed in Upsales to the linked Fortnox customer.
+    """Write the company fields changed in Upsales to the linked Fortnox customer (``changes``;
+    None: nothing to write) and record ``synced_fields`` on the link.
 
-    ``conflicts`` names fields changed on both sides, where Fortnox's value is kept."""
+    ``conflicts`` names fields changed on both sides, where Fortnox's value is kept;
+    ``changed_in_fortnox`` the fields the Fortnox → Upsales sync is to bring over."""
 
     upsales_company_id: int
     customer_number: str
-    changes: Customer
+    changes: Customer | None
     changed_fields: tuple[str, ...]
     synced_fields: Mapping[str, str | None]
     conflicts: tuple[str, ...] = field(default=())
+    changed_in_fortnox: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from upsales_fortnox.sync.outbound.decide import (
     org_number_search_text,
 )
 from upsales_fortnox.sync.outbound.mapping import map_order
-from upsales_fortnox.sync.outbound.reference import pending_id
 from upsales_fortnox.sync.outbound.validation import CompanyRefused
 
 D = Decimal
@@ -117,8 +116,7 @@ def test_unmatched_company_is_created_or_refused() -> None:
 
 def test_document_lookup() -> None:
     draft = _draft()
-    assert document_lookup(draft, None) is DocumentLookup.NONE
-    assert document_lookup(draft, _link(pending_id(7), None)) is DocumentLookup.SEARCH
+    assert document_lookup(draft, None) is DocumentLookup.SEARCH
     assert document_lookup(draft, _link("12", draft.fingerprint())) is DocumentLookup.NONE
     assert document_lookup(draft, _link("12", "old")) is DocumentLookup.GET
 
@@ -129,16 +127,15 @@ def test_new_won_order_creates_the_document() -> None:
     assert isinstance(decision, CreateFortnoxDocument)
     assert decision.fortnox_type is FortnoxType.INVOICE and decision.net == D("250.00")
     assert decision.fingerprint == draft.fingerprint()
-    # a pending link whose search found nothing: the earlier attempt never created it
-    assert isinstance(
-        decide_document(draft, _link(pending_id(7), None), None), CreateFortnoxDocument
-    )
 
 
 def test_a_document_found_by_reference_is_linked_not_created_again() -> None:
     draft = _draft()
-    decision = decide_document(draft, _link(pending_id(7), None), _stored(draft))
+    decision = decide_document(draft, None, _stored(draft))
     assert decision == LinkFortnoxDocument(7, FortnoxType.INVOICE, 12, draft.fingerprint())
+    # found but different (edited meanwhile): updated, not created
+    changed = _draft([order_row(1, 9, "100")])
+    assert isinstance(decide_document(changed, None, _stored(draft)), UpdateFortnoxDocument)
 
 
 def test_unchanged_order_does_nothing() -> None:
@@ -199,8 +196,10 @@ def test_company_update_writes_upsales_changes_and_keeps_fortnox_ones() -> None:
     )
     decision = decide_company_update(3, link, upsales, fortnox)
     assert isinstance(decision, UpdateFortnoxCustomer)
+    assert decision.changes is not None
     assert decision.changes.to_wire() == {"Name": "Nordisk Verkstad Holding AB"}
     assert decision.changed_fields == ("name",) and decision.conflicts == ("city",)
+    assert decision.changed_in_fortnox == ("city",)
     assert decision.synced_fields == {**FIELDS, "name": "Nordisk Verkstad Holding AB"}
 
 
@@ -208,10 +207,11 @@ def test_company_update_with_nothing_for_fortnox() -> None:
     link = _link("1001", "x", entity=LinkEntity.COMPANY, synced=FIELDS)
     fortnox = Customer(Name=FIELDS["name"], OrganisationNumber="556677-8899", City="Malmö")
     decision = decide_company_update(3, link, dict(FIELDS), fortnox)
-    assert isinstance(decision, NoChange) and "city" in decision.reason
+    assert decision.changes is None and decision.changed_in_fortnox == ("city",)
+    assert decision.synced_fields == FIELDS  # city waits for the Fortnox → Upsales sync
     same = Customer(Name=FIELDS["name"], OrganisationNumber="556677-8899", City="Göteborg")
     decision = decide_company_update(3, link, dict(FIELDS), same)
-    assert isinstance(decision, NoChange) and "already" in decision.reason
+    assert decision.changes is None and decision.changed_in_fortnox == ()
 
 
 def test_company_update_refused_when_fortnox_would_refuse_it() -> None:

@@ -14,12 +14,7 @@ from upsales_fortnox.sync.outbound.document import (
     our_reference,
 )
 from upsales_fortnox.sync.outbound.mapping import fortnox_type_for, map_order
-from upsales_fortnox.sync.outbound.reference import (
-    is_pending,
-    order_reference,
-    parse_order_reference,
-    pending_id,
-)
+from upsales_fortnox.sync.outbound.reference import order_reference, parse_order_reference
 
 D = Decimal
 ARTICLES = {1: "A1", 2: "A2"}
@@ -141,9 +136,8 @@ def test_rows_are_matched_by_article_in_order() -> None:
     assert matching_row_ids([InvoiceRow(RowId=4, ArticleNumber="A9")], planned) == [None] * 3
 
 
-def test_order_reference_round_trip_and_pending_ids() -> None:
+def test_order_reference_round_trip() -> None:
     assert parse_order_reference(order_reference(42)) == 42
     assert parse_order_reference(" upsales-order:42 ") == 42
     assert parse_order_reference("upsales-order:42x") is None
     assert parse_order_reference(None) is None
-    assert is_pending(pending_id(5)) and not is_pending("5")

@@ -34,7 +34,6 @@ from upsales_fortnox.sync.outbound.document import (
     matching_row_ids,
 )
 from upsales_fortnox.sync.outbound.merge import three_way_merge
-from upsales_fortnox.sync.outbound.reference import is_pending
 from upsales_fortnox.sync.outbound.validation import (
     CompanyRefused,
     company_problems,
@@ -136,27 +135,27 @@ def company_gate(link: LinkView | None, fields: CompanyFields) -> NoChange | Non
 
 def decide_company_update(
     upsales_company_id: int, link: LinkView, upsales: CompanyFields, fortnox: Customer
-) -> NoChange | UpdateFortnoxCustomer:
-    """Three-way merge against the fields last synced (see :mod:`.merge`)."""
+) -> UpdateFortnoxCustomer:
+    """Three-way merge against the fields last synced (see :mod:`.merge`).
+
+    The command's ``changes`` is None when nothing is to be written to Fortnox; its
+    ``synced_fields`` are recorded on the link either way.
+    """
     fortnox_fields = company_fields_from_fortnox(fortnox)
     plan = three_way_merge(link.synced_fields, upsales, fortnox_fields)
-    problems = company_problems({**fortnox_fields, **plan.to_fortnox})
-    if plan.to_fortnox and problems:
-        raise CompanyRefused(refusal_message(f"The company {upsales.get('name')!r}", problems))
-    if not plan.to_fortnox:
-        if plan.to_upsales:
-            return NoChange(
-                "changed in Fortnox (kept there; the Fortnox sync updates Upsales): "
-                + ", ".join(sorted(plan.to_upsales))
-            )
-        return NoChange("the Fortnox customer already has these values")
+    if plan.to_fortnox:
+        problems = company_problems({**fortnox_fields, **plan.to_fortnox})
+        if problems:
+            subject = f"The company {upsales.get('name')!r}"
+            raise CompanyRefused(refusal_message(subject, problems))
     return UpdateFortnoxCustomer(
         upsales_company_id=upsales_company_id,
         customer_number=link.fortnox_id,
-        changes=customer_changes(plan.to_fortnox),
+        changes=customer_changes(plan.to_fortnox) if plan.to_fortnox else None,
         changed_fields=tuple(sorted(plan.to_fortnox)),
         synced_fields=plan.synced,
         conflicts=plan.conflicts,
+        changed_in_fortnox=tuple(sorted(plan.to_upsales)),
     )
 
 
@@ -165,17 +164,15 @@ def decide_company_update(
 
 class DocumentLookup(Enum):
     NONE = "none"
-    """Nothing to read: create, or nothing changed."""
+    """Nothing to read: nothing changed since the document was sent."""
     GET = "get"
     """Read the linked document (it is to be updated)."""
     SEARCH = "search"
-    """An earlier attempt may have created it: search by the order reference."""
+    """No link: search by the order reference, in case an earlier attempt created it."""
 
 
 def document_lookup(draft: DocumentDraft, link: LinkView | None) -> DocumentLookup:
     if link is None:
-        return DocumentLookup.NONE
-    if is_pending(link.fortnox_id):
         return DocumentLookup.SEARCH
     if link.fingerprint == draft.fingerprint():
         return DocumentLookup.NONE
@@ -191,10 +188,10 @@ def decide_document(
     search by reference found (None when there was nothing to read or nothing was found).
     """
     wanted = draft.fingerprint()
-    if link is not None and not is_pending(link.fortnox_id) and link.fingerprint == wanted:
+    if link is not None and link.fingerprint == wanted:
         return NoChange("the order has not changed since it was sent")
     if existing is None or existing.DocumentNumber is None:
-        if link is not None and not is_pending(link.fortnox_id):
+        if link is not None:
             raise ValueError("a linked document must be read before it is updated")
         document = draft.to_fortnox()
         return CreateFortnoxDocument(

@@ -1,0 +1,70 @@
+"""Fortnox article numbers of an order's products (shell).
+
+Through the product links (one query for all rows). A product without a link falls back to its
+Upsales ``articleNo`` when a Fortnox article has that number; the link is then stored so the
+next order needs no lookup. Anything else is missing, and mapping names the product in a
+:class:`~.rows.ProductNotInFortnox` error: a row is never dropped silently.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.sync.identity import normalise_article_number
+from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.upsales.client import UpsalesClient
+from upsales_fortnox.upsales.errors import UpsalesNotFound
+
+
+@dataclass
+class ArticleNumbers:
+    by_product: dict[int, str] = field(default_factory=dict)
+    product_names: dict[int, str] = field(default_factory=dict)
+    linked_now: list[int] = field(default_factory=list)
+    """Products linked by their article number during this lookup."""
+
+
+async def resolve_article_numbers(
+    session_factory: async_sessionmaker[AsyncSession],
+    installation_id: uuid.UUID,
+    fortnox: FortnoxClient,
+    upsales: UpsalesClient,
+    product_ids: Sequence[int],
+) -> ArticleNumbers:
+    async with session_factory() as session:
+        linked = await LinkStore(session, installation_id).fortnox_ids_by_upsales(
+            LinkEntity.PRODUCT, FortnoxType.ARTICLE, list(product_ids)
+        )
+    result = ArticleNumbers(by_product=dict(linked))
+    for product_id in product_ids:
+        if product_id in linked:
+            continue
+        try:
+            product = await upsales.get_product(product_id)
+        except UpsalesNotFound:
+            continue
+        if product.name:
+            result.product_names[product_id] = product.name
+        article_number = normalise_article_number(product.articleNo)
+        if article_number is None:
+            continue
+        try:
+            article = await fortnox.get_article(article_number)
+        except FortnoxNotFound:
+            continue
+        number = article.ArticleNumber or article_number
+        result.by_product[product_id] = number
+        async with session_factory() as session:
+            links = LinkStore(session, installation_id)
+            if await links.by_fortnox(FortnoxType.ARTICLE, number) is None:
+                await links.save(LinkEntity.PRODUCT, product_id, FortnoxType.ARTICLE, number, None)
+                await session.commit()
+                result.linked_now.append(product_id)
+    return result

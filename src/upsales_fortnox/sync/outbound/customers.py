@@ -1,0 +1,134 @@
+"""The Fortnox customer of a won deal's company: linked, matched, or created (shell).
+
+Steady state costs nothing: a linked company is answered from the database. Otherwise the
+company is read from Upsales, Fortnox is searched by organisation number (or, without one, by
+exact name), and the match is linked or a new customer is created and linked. The customer
+number is then written back to the company's ``FORTNOX_CUSTOMER_NUMBER`` field when the
+installation has one (see :mod:`.custom_fields`); a failed write-back is reported in the job
+result but does not stop the deal from being sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.errors import SyncError
+from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.fortnox.errors import FortnoxMalformedResponse
+from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.sync.commands import (
+    CreateFortnoxCustomer,
+    LinkFortnoxCustomer,
+    WriteCustomerNumberToUpsales,
+)
+from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.sync.outbound.company import (
+    CompanyFields,
+    clean,
+    company_fields_from_upsales,
+    custom_value,
+)
+from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
+from upsales_fortnox.sync.outbound.decide import (
+    decide_customer,
+    fields_fingerprint,
+    org_number_search_text,
+)
+from upsales_fortnox.upsales.client import UpsalesClient
+from upsales_fortnox.upsales.models import Company, CompanyDraft, CustomValue
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CustomerOutcome:
+    customer_number: str
+    how: Literal["linked", "matched", "created"]
+    written_back: bool | None = None
+    """Whether the number was written to the Upsales company; None when not attempted."""
+    note: str | None = None
+
+
+async def find_candidates(fortnox: FortnoxClient, fields: CompanyFields) -> list[Customer]:
+    """Fortnox customers that may be this company (compared exactly by the caller)."""
+    search_text = org_number_search_text(fields)
+    if search_text is not None:
+        search = {"organisationnumber": search_text}
+    elif fields.get("name"):
+        search = {"name": fields["name"] or ""}
+    else:
+        return []
+    return [customer async for customer in fortnox.iter_customers(search=search)]
+
+
+async def ensure_customer(
+    session_factory: async_sessionmaker[AsyncSession],
+    installation_id: uuid.UUID,
+    fortnox: FortnoxClient,
+    upsales: UpsalesClient,
+    company_id: int,
+) -> CustomerOutcome:
+    async with session_factory() as session:
+        link = await LinkStore(session, installation_id).by_upsales(
+            LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER
+        )
+    if link is not None:
+        return CustomerOutcome(link.fortnox_id, "linked")
+    company = await upsales.get_company(company_id)
+    field_ids = await account_field_ids(session_factory, installation_id, upsales)
+    fields = company_fields_from_upsales(company, field_ids)
+    decision = decide_customer(company_id, fields, await find_candidates(fortnox, fields))
+    number = await _apply_customer(fortnox, decision)
+    async with session_factory() as session:
+        await LinkStore(session, installation_id).save(
+            LinkEntity.COMPANY,
+            company_id,
+            FortnoxType.CUSTOMER,
+            number,
+            fields_fingerprint(decision.synced_fields),
+            synced_fields=decision.synced_fields,
+        )
+        await session.commit()
+    how: Literal["matched", "created"] = (
+        "created" if isinstance(decision, CreateFortnoxCustomer) else "matched"
+    )
+    if field_ids.customer_number is None:
+        absent = "no account custom field with alias FORTNOX_CUSTOMER_NUMBER; number not shown"
+        return CustomerOutcome(number, how, written_back=False, note=absent)
+    command = WriteCustomerNumberToUpsales(company_id, field_ids.customer_number, number)
+    written, problem = await write_customer_number(upsales, company, command)
+    return CustomerOutcome(number, how, written_back=written, note=problem)
+
+
+async def _apply_customer(
+    fortnox: FortnoxClient, decision: CreateFortnoxCustomer | LinkFortnoxCustomer
+) -> str:
+    if isinstance(decision, LinkFortnoxCustomer):
+        return decision.customer_number
+    created = await fortnox.create_customer(decision.customer)
+    if not created.CustomerNumber:
+        raise FortnoxMalformedResponse("POST /customers: the new customer has no number")
+    return created.CustomerNumber
+
+
+async def write_customer_number(
+    upsales: UpsalesClient, company: Company, command: WriteCustomerNumberToUpsales
+) -> tuple[bool, str | None]:
+    """Set the company's customer-number field unless it already shows the number."""
+    if clean(custom_value(company.custom, command.field_id)) == command.customer_number:
+        return True, None
+    changes = CompanyDraft(
+        custom=[CustomValue(fieldId=command.field_id, value=command.customer_number)]
+    )
+    try:
+        await upsales.update_company(command.upsales_company_id, changes)
+    except SyncError as exc:
+        logger.warning("writing the customer number to Upsales failed: %s", exc.code)
+        return False, f"customer number not written to Upsales: {exc.code}: {exc.message}"
+    return True, None

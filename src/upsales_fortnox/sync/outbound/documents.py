@@ -1,0 +1,84 @@
+"""Reading and writing the Fortnox documents of won deals (shell)."""
+
+from __future__ import annotations
+
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.fortnox.errors import FortnoxMalformedResponse, FortnoxValidationError
+from upsales_fortnox.fortnox.models import Invoice, Order
+from upsales_fortnox.sync.commands import CreateFortnoxDocument, UpdateFortnoxDocument
+from upsales_fortnox.sync.outbound.document import FortnoxDocument, locked_reason
+from upsales_fortnox.sync.outbound.reference import (
+    ORDER_REFERENCE_FIELD,
+    ORDER_REFERENCE_SEARCH_PARAMETER,
+    order_reference,
+)
+
+
+class DocumentLocked(PermanentError):
+    """The order changed after it was sent, and Fortnox no longer lets the document change
+    (booked, cancelled, credited or invoiced): people must resolve it."""
+
+    code = "fortnox_document_locked"
+
+
+async def get_document(
+    fortnox: FortnoxClient, fortnox_type: FortnoxType, number: int
+) -> FortnoxDocument:
+    if fortnox_type is FortnoxType.INVOICE:
+        return await fortnox.get_invoice(number)
+    return await fortnox.get_order(number)
+
+
+async def find_document_by_reference(
+    fortnox: FortnoxClient, fortnox_type: FortnoxType, upsales_order_id: int
+) -> FortnoxDocument | None:
+    """The document an earlier attempt made for this order, if any (one list call; one more
+    to read the whole document when found). Cancelled documents are passed over."""
+    reference = order_reference(upsales_order_id)
+    search = {ORDER_REFERENCE_SEARCH_PARAMETER: reference}
+    listing = (
+        fortnox.iter_invoices(search=search)
+        if fortnox_type is FortnoxType.INVOICE
+        else fortnox.iter_orders(search=search)
+    )
+    numbers = [
+        item.DocumentNumber
+        async for item in listing
+        if (getattr(item, ORDER_REFERENCE_FIELD) or "").strip() == reference
+        and item.DocumentNumber is not None
+        and not item.Cancelled
+    ]
+    if not numbers:
+        return None
+    return await get_document(fortnox, fortnox_type, min(numbers))
+
+
+async def create_document(fortnox: FortnoxClient, command: CreateFortnoxDocument) -> int:
+    created: Invoice | Order
+    if isinstance(command.document, Invoice):
+        created = await fortnox.create_invoice(command.document)
+    else:
+        created = await fortnox.create_order(command.document)
+    if created.DocumentNumber is None:
+        raise FortnoxMalformedResponse("the created document has no DocumentNumber")
+    return created.DocumentNumber
+
+
+async def update_document(fortnox: FortnoxClient, command: UpdateFortnoxDocument) -> None:
+    """PUT the document; a refusal because it locked meanwhile becomes :class:`DocumentLocked`."""
+    try:
+        if isinstance(command.document, Invoice):
+            await fortnox.update_invoice(command.document_number, command.document)
+        else:
+            await fortnox.update_order(command.document_number, command.document)
+    except FortnoxValidationError:
+        current = await get_document(fortnox, command.fortnox_type, command.document_number)
+        reason = locked_reason(current)
+        if reason is None:
+            raise
+        raise DocumentLocked(
+            f"Fortnox {command.fortnox_type.value} {command.document_number} can no longer "
+            f"change: {reason}"
+        ) from None

@@ -1,0 +1,254 @@
+"""Job handlers: ``upsales.order`` (won deal → Fortnox invoice/order) and ``upsales.company``
+(changed company → Fortnox customer).
+
+Each re-reads the entity from Upsales (the webhook is only a hint), loads links, asks the pure
+decisions in :mod:`.decide` what to do, applies that through the Fortnox client, and records
+links (with fingerprints) and a job result naming the ids it wrote, e.g.
+``{"outcome": "created", "upsales_order": 7, "fortnox_invoice": "12", ...}``. Result keys that
+name entities (``upsales_order``, ``upsales_company``, ``fortnox_invoice``, ``fortnox_order``,
+``fortnox_customer``) are what the per-entity history searches.
+
+A won deal in steady state (company and products linked) costs one Upsales call (GET order)
+and two Fortnox calls (the search by order reference, then POST), see :mod:`.reference`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.commands import (
+    CreateFortnoxDocument,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+    UpdateFortnoxDocument,
+)
+from upsales_fortnox.sync.context import InstallationContext, installation_context
+from upsales_fortnox.sync.links import LinkStore, LinkView
+from upsales_fortnox.sync.outbound.articles import resolve_article_numbers
+from upsales_fortnox.sync.outbound.company import company_fields_from_upsales
+from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
+from upsales_fortnox.sync.outbound.customers import ensure_customer
+from upsales_fortnox.sync.outbound.decide import (
+    DocumentLookup,
+    company_gate,
+    decide_company_update,
+    decide_document,
+    document_lookup,
+    fields_fingerprint,
+    order_gate,
+)
+from upsales_fortnox.sync.outbound.documents import (
+    DocumentLocked,
+    create_document,
+    find_document_by_reference,
+    get_document,
+    update_document,
+)
+from upsales_fortnox.sync.outbound.mapping import fortnox_type_for, map_order
+from upsales_fortnox.sync.outbound.rows import UnsendableOrder, required_product_ids
+from upsales_fortnox.sync.outbound.validation import document_problems, refusal_message
+from upsales_fortnox.upsales.errors import UpsalesNotFound
+from upsales_fortnox.upsales.models import Order, last_written_by_api_key
+
+ORDER_JOB = "upsales.order"
+COMPANY_JOB = "upsales.company"
+
+
+def register_outbound_handlers(registry: HandlerRegistry, services: Services) -> None:
+    async def order_job(ctx: JobContext) -> dict[str, Any]:
+        return await sync_won_order(services, ctx.installation_id, _entity_id(ctx))
+
+    async def company_job(ctx: JobContext) -> dict[str, Any]:
+        return await sync_company(services, ctx.installation_id, _entity_id(ctx))
+
+    registry.register(ORDER_JOB, order_job)
+    registry.register(COMPANY_JOB, company_job)
+
+
+def _entity_id(ctx: JobContext) -> int:
+    if ctx.entity_id is None or not ctx.entity_id.isdigit():
+        raise PermanentError(f"job {ctx.kind} needs an Upsales id, not {ctx.entity_id!r}")
+    return int(ctx.entity_id)
+
+
+def _type_key(fortnox_type: FortnoxType) -> str:
+    return f"fortnox_{fortnox_type.value}"
+
+
+# --- won deals ------------------------------------------------------------------------------
+
+
+async def _order_link(
+    services: Services, installation_id: uuid.UUID, order_id: int
+) -> LinkView | None:
+    async with services.session_factory() as session:
+        return await LinkStore(session, installation_id).by_upsales(LinkEntity.ORDER, order_id)
+
+
+async def sync_won_order(
+    services: Services, installation_id: uuid.UUID, order_id: int
+) -> dict[str, Any]:
+    context = await installation_context(services, installation_id)
+    result: dict[str, Any] = {"upsales_order": order_id}
+    try:
+        order = await context.upsales.get_order(order_id)
+    except UpsalesNotFound:
+        return {**result, "outcome": "skipped", "reason": "the order no longer exists in Upsales"}
+    link = await _order_link(services, installation_id, order_id)
+    if link is not None:
+        result[_type_key(link.fortnox_type)] = link.fortnox_id
+    gate = order_gate(order)
+    if gate is not None:
+        return {**result, "outcome": "skipped", "reason": gate.reason}
+    assert order.client is not None
+    customer = await ensure_customer(
+        services.session_factory, installation_id, context.fortnox, context.upsales, order.client.id
+    )
+    result.update(
+        upsales_company=order.client.id,
+        fortnox_customer=customer.customer_number,
+        customer=customer.how,
+    )
+    if customer.written_back is not None:
+        result["customer_number_written_back"] = customer.written_back
+    if customer.note:
+        result["note"] = customer.note
+    fortnox_type = (
+        link.fortnox_type if link is not None else fortnox_type_for(context.settings.sync_type)
+    )
+    draft_result = await _sync_document(
+        services, context, installation_id, order, link, fortnox_type, customer.customer_number
+    )
+    return {**result, **draft_result}
+
+
+async def _sync_document(
+    services: Services,
+    context: InstallationContext,
+    installation_id: uuid.UUID,
+    order: Order,
+    link: LinkView | None,
+    fortnox_type: FortnoxType,
+    customer_number: str,
+) -> dict[str, Any]:
+    mode = context.settings.product_bundles
+    articles = await resolve_article_numbers(
+        services.session_factory,
+        installation_id,
+        context.fortnox,
+        context.upsales,
+        required_product_ids(order.orderRow or [], mode),
+    )
+    draft = map_order(
+        order,
+        fortnox_type=fortnox_type,
+        customer_number=customer_number,
+        article_numbers=articles.by_product,
+        bundle_mode=mode,
+        product_names=articles.product_names,
+    )
+    problems = document_problems(draft)
+    if problems:
+        raise UnsendableOrder(refusal_message(f"The order {order.id}", problems))
+    lookup = document_lookup(draft, link)
+    existing = None
+    if lookup is DocumentLookup.SEARCH:
+        existing = await find_document_by_reference(context.fortnox, fortnox_type, order.id)
+    elif lookup is DocumentLookup.GET:
+        assert link is not None
+        try:
+            existing = await get_document(context.fortnox, fortnox_type, int(link.fortnox_id))
+        except FortnoxNotFound:
+            raise PermanentError(
+                f"the linked Fortnox {fortnox_type.value} {link.fortnox_id} no longer exists",
+                code="fortnox_document_missing",
+            ) from None
+    decision = decide_document(draft, link, existing)
+    result: dict[str, Any] = {"net": str(draft.net)}
+    if articles.linked_now:
+        result["products_linked"] = articles.linked_now
+    if isinstance(decision, NoChange):
+        return {**result, "outcome": "no_change", "reason": decision.reason}
+    if isinstance(decision, RefuseDocumentChange):
+        raise DocumentLocked(decision.reason)
+    if isinstance(decision, CreateFortnoxDocument):
+        number = await create_document(context.fortnox, decision)
+        outcome = "created"
+    elif isinstance(decision, LinkFortnoxDocument):
+        number = decision.document_number
+        outcome = "found_and_linked"
+    else:
+        assert isinstance(decision, UpdateFortnoxDocument)
+        await update_document(context.fortnox, decision)
+        number = decision.document_number
+        outcome = "updated" if link is not None else "found_and_updated"
+    async with services.session_factory() as session:
+        await LinkStore(session, installation_id).save(
+            LinkEntity.ORDER, order.id, fortnox_type, str(number), decision.fingerprint
+        )
+        await session.commit()
+    return {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
+
+
+# --- companies ------------------------------------------------------------------------------
+
+
+async def sync_company(
+    services: Services, installation_id: uuid.UUID, company_id: int
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"upsales_company": company_id}
+    async with services.session_factory() as session:
+        link = await LinkStore(session, installation_id).by_upsales(
+            LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER
+        )
+    if link is None:
+        gate = company_gate(None, {})
+        assert gate is not None
+        return {**result, "outcome": "skipped", "reason": gate.reason}
+    result["fortnox_customer"] = link.fortnox_id
+    context = await installation_context(services, installation_id)
+    try:
+        company = await context.upsales.get_company(company_id)
+    except UpsalesNotFound:
+        reason = "the company no longer exists in Upsales; its Fortnox customer is kept"
+        return {**result, "outcome": "skipped", "reason": reason}
+    field_ids = await account_field_ids(services.session_factory, installation_id, context.upsales)
+    fields = company_fields_from_upsales(company, field_ids)
+    gate = company_gate(link, fields)
+    if gate is not None:
+        echo = last_written_by_api_key(company)
+        return {**result, "outcome": "no_change", "reason": gate.reason, "api_key_write": echo}
+    try:
+        customer = await context.fortnox.get_customer(link.fortnox_id)
+    except FortnoxNotFound:
+        reason = "the Fortnox customer no longer exists; the Fortnox sync removes the link"
+        return {**result, "outcome": "skipped", "reason": reason}
+    decision = decide_company_update(company_id, link, fields, customer)
+    if decision.changes is not None:
+        await context.fortnox.update_customer(link.fortnox_id, decision.changes)
+    async with services.session_factory() as session:
+        await LinkStore(session, installation_id).save(
+            LinkEntity.COMPANY,
+            company_id,
+            FortnoxType.CUSTOMER,
+            link.fortnox_id,
+            fields_fingerprint(decision.synced_fields),
+            synced_fields=decision.synced_fields,
+        )
+        await session.commit()
+    result.update(
+        outcome="updated" if decision.changes is not None else "no_change",
+        updated_fields=list(decision.changed_fields),
+    )
+    if decision.conflicts:
+        result["conflicts_kept_from_fortnox"] = list(decision.conflicts)
+    if decision.changed_in_fortnox:
+        result["changed_in_fortnox"] = list(decision.changed_in_fortnox)
+    return result

@@ -1,0 +1,127 @@
+"""Helpers for the Upsales → Fortnox end-to-end tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from tests.e2e.harness import SyncHarness
+from upsales_fortnox.db.models import FortnoxType, JobStatus, LinkEntity, SyncJob
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.jobs import enqueue
+from upsales_fortnox.sync.links import LinkStore, LinkView
+
+ARTICLES = {
+    "KONS-1": {"Description": "Konsulttimme", "Unit": "h"},
+    "LIC-BAS": {"Description": "Licens Bas"},
+    "UTB-DAG": {"Description": "Utbildningsdag", "VAT": 6},
+}
+
+
+async def link_demo_products(harness: SyncHarness) -> None:
+    """Fortnox articles for the demo products, linked as the product sync would link them."""
+    harness.fortnox.seed(
+        harness.tenant_id,
+        articles=[{"ArticleNumber": number, **fields} for number, fields in ARTICLES.items()],
+    )
+    async with harness.services.session_factory() as session:
+        links = LinkStore(session, harness.installation_id)
+        for article_number, product_id in harness.demo.product_ids_by_article_no.items():
+            await links.save(
+                LinkEntity.PRODUCT, product_id, FortnoxType.ARTICLE, article_number, None
+            )
+        await session.commit()
+
+
+def win(harness: SyncHarness, order_id: int, **changes: Any) -> dict[str, Any]:
+    """Move an Upsales order to the won stage at 100 % (as a sales rep would)."""
+    body = {"stage": {"id": harness.demo.stage_won_id}, "probability": 100, **changes}
+    return dict(
+        harness.upsales.update_entity(
+            harness.demo.customer_id,
+            "orders",
+            order_id,
+            body,
+            user_id=harness.demo.sales_rep_user_ids[0],
+            fire_hooks=False,
+        )
+    )
+
+
+def edit(harness: SyncHarness, kind: str, entity_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    return dict(
+        harness.upsales.update_entity(
+            harness.demo.customer_id,
+            kind,
+            entity_id,
+            body,
+            user_id=harness.demo.sales_rep_user_ids[0],
+            fire_hooks=False,
+        )
+    )
+
+
+async def queue(harness: SyncHarness, kind: str, entity_id: int | str) -> int:
+    async with harness.services.session_factory() as session:
+        queued = await enqueue(
+            session, installation_id=harness.installation_id, kind=kind, entity_id=str(entity_id)
+        )
+        await session.commit()
+    return queued.job_id
+
+
+async def run_now(harness: SyncHarness) -> None:
+    """Run jobs until none is left queued, making retries due at once (no waiting)."""
+    for _ in range(10):
+        await harness.run_jobs()
+        async with harness.services.session_factory() as session:
+            result = await session.execute(
+                update(SyncJob)
+                .where(
+                    SyncJob.installation_id == harness.installation_id,
+                    SyncJob.status == JobStatus.QUEUED,
+                )
+                .values(run_after=utcnow())
+            )
+            await session.commit()
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            return
+    raise AssertionError("jobs kept being queued")
+
+
+async def job(harness: SyncHarness, job_id: int) -> SyncJob:
+    async with harness.services.session_factory() as session:
+        found = await session.get(SyncJob, job_id)
+        assert found is not None
+        return found
+
+
+async def sync_order(harness: SyncHarness, order_id: int) -> SyncJob:
+    job_id = await queue(harness, "upsales.order", order_id)
+    await run_now(harness)
+    return await job(harness, job_id)
+
+
+async def sync_company(harness: SyncHarness, company_id: int) -> SyncJob:
+    job_id = await queue(harness, "upsales.company", company_id)
+    await run_now(harness)
+    return await job(harness, job_id)
+
+
+async def link_of(harness: SyncHarness, entity: LinkEntity, upsales_id: int) -> LinkView | None:
+    async with harness.services.session_factory() as session:
+        return await LinkStore(session, harness.installation_id).by_upsales(entity, upsales_id)
+
+
+def fortnox_list(harness: SyncHarness, collection: str) -> list[dict[str, Any]]:
+    tenant = harness.fortnox.tenant(harness.tenant_id)
+    return [dict(item) for item in tenant.collection(collection).items.values()]
+
+
+async def jobs_of(harness: SyncHarness, kind: str) -> list[SyncJob]:
+    async with harness.services.session_factory() as session:
+        rows = await session.scalars(
+            select(SyncJob).where(SyncJob.kind == kind).order_by(SyncJob.id)
+        )
+        return list(rows)
