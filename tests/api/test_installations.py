@@ -595,6 +595,7 @@ OPERATOR_ROUTES = [
     ("GET", "/api/installations/{installation_id}/settings"),
     ("PUT", "/api/installations/{installation_id}/settings"),
     ("GET", "/api/installations/{installation_id}/links"),
+    ("GET", "/api/installations/{installation_id}/history"),
     ("GET", "/api/jobs"),
     ("GET", "/api/jobs/{job_id}"),
     ("POST", "/api/jobs/{job_id}/retry"),

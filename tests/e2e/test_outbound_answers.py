@@ -1,0 +1,212 @@
+"""Answers inside Upsales (before_order_save, app_status_order) and the operators' per-entity
+history, after real syncs against the sandboxes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.outbound_support import (
+    edit,
+    link_demo_products,
+    queue,
+    sync_company,
+    sync_order,
+    win,
+)
+from upsales_fortnox.db.models import JobStatus
+from upsales_fortnox.sandbox.fortnox.resources.document_actions import bookkeep_invoice
+from upsales_fortnox.sync.responders import (
+    answer_app_status_order,
+    answer_before_order_save,
+)
+
+
+def _hook(order: dict[str, Any], key: str = "obj") -> dict[str, Any]:
+    return {"type": "before_order_save", "data": {key: order}}
+
+
+def _won_body(harness: SyncHarness, **overrides: Any) -> dict[str, Any]:
+    order = dict(harness.upsales_entity("orders", harness.demo.opportunity_id) or {})
+    order.update({"probability": 100, **overrides})
+    return order
+
+
+async def test_before_order_save_refuses_a_product_without_article(harness: SyncHarness) -> None:
+    answer = await answer_before_order_save(
+        harness.services, harness.installation_id, _hook(_won_body(harness))
+    )
+
+    assert answer.status_code == 400
+    assert answer.body["error"]["code"] == "order_not_sendable"
+    message = answer.body["message"]
+    assert message.startswith("The order cannot be sent to Fortnox: ")
+    assert "'Licens Bas' has no article in Fortnox" in message
+    assert "'Konsulttimme' has no article in Fortnox" in message
+    assert sum(harness.services.fortnox_calls.values()) == 0
+    assert sum(harness.services.upsales_calls.values()) == 0
+
+
+async def test_before_order_save_passes_sendable_and_unwon_orders(harness: SyncHarness) -> None:
+    await link_demo_products(harness)
+    won = await answer_before_order_save(
+        harness.services, harness.installation_id, _hook(_won_body(harness), key="object")
+    )
+    assert (won.status_code, won.body) == (200, {"status": "ok"})
+    open_deal = _won_body(harness, probability=50, client={"id": 1, "name": ""})
+    answer = await answer_before_order_save(
+        harness.services, harness.installation_id, _hook(open_deal)
+    )
+    assert answer.status_code == 200
+    assert (
+        await answer_before_order_save(harness.services, harness.installation_id, {})
+    ).status_code == 200
+
+
+async def test_before_order_save_refuses_a_company_fortnox_would_refuse(
+    harness: SyncHarness,
+) -> None:
+    await link_demo_products(harness)
+    client = {
+        "id": 99,
+        "name": "Ab",
+        "orgNo": "12-3",
+        "addresses": [{"type": "Mail", "zipcode": "123 456 7890"}],
+    }
+    answer = await answer_before_order_save(
+        harness.services, harness.installation_id, _hook(_won_body(harness, client=client))
+    )
+    assert answer.status_code == 400
+    assert "organisation number '12-3'" in answer.body["message"]
+    assert "ZipCode is 12 characters long; Fortnox allows 10" in answer.body["message"]
+    nameless = await answer_before_order_save(
+        harness.services,
+        harness.installation_id,
+        _hook(_won_body(harness, client={"id": 99, "name": " "})),
+    )
+    assert nameless.status_code == 400 and "no name" in nameless.body["message"]
+
+
+async def test_before_order_save_trusts_a_linked_company(harness: SyncHarness) -> None:
+    await link_demo_products(harness)
+    win(harness, harness.demo.opportunity_id)
+    await sync_order(harness, harness.demo.opportunity_id)
+    client = {"id": harness.demo.account_ids[0], "name": "", "orgNo": "bad"}
+    answer = await answer_before_order_save(
+        harness.services, harness.installation_id, _hook(_won_body(harness, client=client))
+    )
+    assert answer.status_code == 200
+
+
+async def _status(harness: SyncHarness, order_id: int) -> dict[str, Any]:
+    answer = await answer_app_status_order(
+        harness.services, harness.installation_id, {"data": {"obj": {"id": order_id}}}
+    )
+    assert answer.status_code == 200
+    return answer.body
+
+
+async def test_app_status_order_through_a_deals_life(harness: SyncHarness) -> None:
+    order_id = harness.demo.opportunity_id
+    assert (await _status(harness, order_id))["status"] == "not_sent"
+    await queue(harness, "upsales.order", order_id)
+    assert (await _status(harness, order_id))["status"] == "waiting"
+    await harness.run_jobs()
+    below = await _status(harness, order_id)
+    assert below["status"] == "not_sent" and "50 %" in below["message"]
+
+    await link_demo_products(harness)
+    win(harness, order_id)
+    job = await sync_order(harness, order_id)
+    number = (job.result or {})["fortnox_invoice"]
+    sent = await _status(harness, order_id)
+    assert sent["status"] == "sent"
+    assert sent["fortnox"] == {"type": "invoice", "number": number}
+    assert sent["message"] == f"Sent to Fortnox as invoice {number}."
+
+    bookkeep_invoice(harness.fortnox.tenant(harness.tenant_id), number)
+    edit(harness, "orders", order_id, {"description": "changed", "currency": "EUR"})
+    failed_job = await sync_order(harness, order_id)
+    assert failed_job.status == JobStatus.DEAD
+    failed = await _status(harness, order_id)
+    assert failed["status"] == "failed"
+    assert "fortnox_document_locked" in failed["message"] and "booked" in failed["message"]
+
+    bad = await answer_app_status_order(harness.services, harness.installation_id, {"data": {}})
+    assert bad.status_code == 400
+
+
+@pytest.fixture
+async def synced(harness: SyncHarness) -> SyncHarness:
+    await link_demo_products(harness)
+    win(harness, harness.demo.opportunity_id)
+    await sync_order(harness, harness.demo.opportunity_id)
+    await sync_company(harness, harness.demo.account_ids[0])
+    return harness
+
+
+async def _history(harness: SyncHarness, **params: Any) -> Any:
+    response = await harness.service.get(
+        f"/api/installations/{harness.installation_id}/history",
+        params=params,
+        headers=harness.admin_headers,
+    )
+    return response
+
+
+async def test_history_of_an_order_from_either_side(synced: SyncHarness) -> None:
+    harness = synced
+    order_id = harness.demo.opportunity_id
+    by_upsales = (await _history(harness, entity="order", upsales_id=order_id)).json()
+    (number,) = by_upsales["fortnox_ids"]["invoice"]
+    assert by_upsales["upsales_ids"] == [order_id]
+    (job,) = by_upsales["jobs"]
+    assert job["kind"] == "upsales.order" and job["outcome"] == "created"
+    assert job["attempts"] == 1 and job["status"] == "done"
+    assert job["written"]["fortnox_invoice"] == number
+    assert job["written"]["upsales_order"] == order_id
+
+    by_fortnox = (
+        await _history(harness, entity="order", fortnox_id=number, fortnox_type="invoice")
+    ).json()
+    assert by_fortnox["upsales_ids"] == [order_id]
+    assert [j["id"] for j in by_fortnox["jobs"]] == [job["id"]]
+
+
+async def test_history_of_a_company_includes_the_order_that_created_its_customer(
+    synced: SyncHarness,
+) -> None:
+    harness = synced
+    history = (
+        await _history(harness, entity="company", upsales_id=harness.demo.account_ids[0])
+    ).json()
+    kinds = [job["kind"] for job in history["jobs"]]
+    assert kinds == ["upsales.company", "upsales.order"]  # newest first
+    assert history["jobs"][0]["outcome"] == "no_change"
+    (number,) = history["fortnox_ids"]["customer"]
+    assert history["jobs"][1]["written"]["fortnox_customer"] == number
+
+
+async def test_history_refuses_bad_questions(synced: SyncHarness) -> None:
+    harness = synced
+    assert (await _history(harness, entity="order")).status_code == 422
+    assert (
+        await _history(harness, entity="order", upsales_id=1, fortnox_id="1")
+    ).status_code == 422
+    wrong_type = await _history(harness, entity="company", fortnox_id="1", fortnox_type="invoice")
+    assert wrong_type.status_code == 422
+    unknown = await harness.service.get(
+        "/api/installations/00000000-0000-0000-0000-000000000000/history",
+        params={"entity": "order", "upsales_id": 1},
+        headers=harness.admin_headers,
+    )
+    assert unknown.status_code == 404
+    anonymous = await harness.service.get(
+        f"/api/installations/{harness.installation_id}/history",
+        params={"entity": "order", "upsales_id": 1},
+    )
+    assert anonymous.status_code == 401
+    empty = (await _history(harness, entity="product", upsales_id=424242)).json()
+    assert empty["jobs"] == []
