@@ -9,7 +9,7 @@ next order needs no lookup. Anything else is missing, and mapping names the prod
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,11 +37,9 @@ async def resolve_article_numbers(
     fortnox: FortnoxClient,
     upsales: UpsalesClient,
     product_ids: Sequence[int],
+    linked: Mapping[int, str],
 ) -> ArticleNumbers:
-    async with session_factory() as session:
-        linked = await LinkStore(session, installation_id).fortnox_ids_by_upsales(
-            LinkEntity.PRODUCT, FortnoxType.ARTICLE, list(product_ids)
-        )
+    """``linked`` holds the products' article links as the caller read them."""
     result = ArticleNumbers(by_product=dict(linked))
     for product_id in product_ids:
         if product_id in linked:

@@ -27,7 +27,7 @@ from upsales_fortnox.sync.commands import (
     LinkFortnoxCustomer,
     WriteCustomerNumberToUpsales,
 )
-from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.sync.links import LinkStore, LinkView
 from upsales_fortnox.sync.outbound.company import (
     CompanyFields,
     clean,
@@ -73,11 +73,9 @@ async def ensure_customer(
     fortnox: FortnoxClient,
     upsales: UpsalesClient,
     company_id: int,
+    link: LinkView | None,
 ) -> CustomerOutcome:
-    async with session_factory() as session:
-        link = await LinkStore(session, installation_id).by_upsales(
-            LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER
-        )
+    """``link`` is the company's customer link as the caller read it."""
     if link is not None:
         return CustomerOutcome(link.fortnox_id, "linked")
     company = await upsales.get_company(company_id)

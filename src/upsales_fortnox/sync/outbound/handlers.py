@@ -15,9 +15,12 @@ and two Fortnox calls (the search by order reference, then POST), see :mod:`.ref
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from sqlalchemy import and_, or_, select
+
+from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity, ProductBundleMode
 from upsales_fortnox.errors import PermanentError
 from upsales_fortnox.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
@@ -85,11 +88,51 @@ def _type_key(fortnox_type: FortnoxType) -> str:
 # --- won deals ------------------------------------------------------------------------------
 
 
-async def _order_link(
-    services: Services, installation_id: uuid.UUID, order_id: int
-) -> LinkView | None:
+@dataclass(frozen=True)
+class _OrderLinks:
+    order: LinkView | None
+    company: LinkView | None
+    articles: dict[int, str]
+
+
+async def _order_links(
+    services: Services, installation_id: uuid.UUID, order: Order, mode: ProductBundleMode
+) -> _OrderLinks:
+    """Every link a won deal needs (its own, its company's, its products'), in one query."""
+    product_ids = required_product_ids(order.orderRow or [], mode)
+    wanted = [and_(Link.entity == LinkEntity.ORDER, Link.upsales_id == order.id)]
+    if order.client is not None:
+        wanted.append(
+            and_(
+                Link.entity == LinkEntity.COMPANY,
+                Link.upsales_id == order.client.id,
+                Link.fortnox_type == FortnoxType.CUSTOMER,
+            )
+        )
+    if product_ids:
+        wanted.append(
+            and_(
+                Link.entity == LinkEntity.PRODUCT,
+                Link.fortnox_type == FortnoxType.ARTICLE,
+                Link.upsales_id.in_(product_ids),
+            )
+        )
     async with services.session_factory() as session:
-        return await LinkStore(session, installation_id).by_upsales(LinkEntity.ORDER, order_id)
+        rows = await session.scalars(
+            select(Link)
+            .where(Link.installation_id == installation_id, or_(*wanted))
+            .order_by(Link.id)
+        )
+        found = [LinkView.of(row) for row in rows]
+    order_links = [link for link in found if link.entity is LinkEntity.ORDER]
+    companies = [link for link in found if link.entity is LinkEntity.COMPANY]
+    return _OrderLinks(
+        order=order_links[0] if order_links else None,
+        company=companies[0] if companies else None,
+        articles={
+            link.upsales_id: link.fortnox_id for link in found if link.entity is LinkEntity.PRODUCT
+        },
+    )
 
 
 async def sync_won_order(
@@ -101,7 +144,8 @@ async def sync_won_order(
         order = await context.upsales.get_order(order_id)
     except UpsalesNotFound:
         return {**result, "outcome": "skipped", "reason": "the order no longer exists in Upsales"}
-    link = await _order_link(services, installation_id, order_id)
+    links = await _order_links(services, installation_id, order, context.settings.product_bundles)
+    link = links.order
     if link is not None:
         result[_type_key(link.fortnox_type)] = link.fortnox_id
     gate = order_gate(order)
@@ -109,7 +153,12 @@ async def sync_won_order(
         return {**result, "outcome": "skipped", "reason": gate.reason}
     assert order.client is not None
     customer = await ensure_customer(
-        services.session_factory, installation_id, context.fortnox, context.upsales, order.client.id
+        services.session_factory,
+        installation_id,
+        context.fortnox,
+        context.upsales,
+        order.client.id,
+        links.company,
     )
     result.update(
         upsales_company=order.client.id,
@@ -124,7 +173,7 @@ async def sync_won_order(
         link.fortnox_type if link is not None else fortnox_type_for(context.settings.sync_type)
     )
     draft_result = await _sync_document(
-        services, context, installation_id, order, link, fortnox_type, customer.customer_number
+        services, context, installation_id, order, links, fortnox_type, customer.customer_number
     )
     return {**result, **draft_result}
 
@@ -134,17 +183,19 @@ async def _sync_document(
     context: InstallationContext,
     installation_id: uuid.UUID,
     order: Order,
-    link: LinkView | None,
+    links: _OrderLinks,
     fortnox_type: FortnoxType,
     customer_number: str,
 ) -> dict[str, Any]:
     mode = context.settings.product_bundles
+    link = links.order
     articles = await resolve_article_numbers(
         services.session_factory,
         installation_id,
         context.fortnox,
         context.upsales,
         required_product_ids(order.orderRow or [], mode),
+        links.articles,
     )
     draft = map_order(
         order,
