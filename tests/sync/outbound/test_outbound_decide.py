@@ -163,6 +163,16 @@ def test_changed_order_updates_rows_by_row_id() -> None:
     ]
 
 
+def test_a_document_made_in_fortnox_is_not_overwritten_from_upsales() -> None:
+    before = _draft()
+    made_in_fortnox = _stored(before, ExternalInvoiceReference1=None)
+    decision = decide_document(_draft([order_row(1, 5, "100")]), _link("12", "x"), made_in_fortnox)
+    assert isinstance(decision, NoChange) and "made in Fortnox" in decision.reason
+    other_order = _stored(before, ExternalInvoiceReference1="upsales-order:8")
+    decision = decide_document(_draft([order_row(1, 5, "100")]), _link("12", "x"), other_order)
+    assert isinstance(decision, NoChange)
+
+
 def test_changed_order_whose_document_is_locked_is_a_conflict() -> None:
     before = _draft()
     after = _draft([order_row(1, 5, "100")])

@@ -34,6 +34,7 @@ from upsales_fortnox.sync.outbound.document import (
     matching_row_ids,
 )
 from upsales_fortnox.sync.outbound.merge import three_way_merge
+from upsales_fortnox.sync.outbound.reference import ORDER_REFERENCE_FIELD, parse_order_reference
 from upsales_fortnox.sync.outbound.validation import (
     CompanyRefused,
     company_problems,
@@ -184,6 +185,9 @@ def decide_document(
 ) -> DocumentDecision:
     """Create, link, update, leave, or refuse (locked) the order's Fortnox document.
 
+    Only documents sent from this order (their reference names it) are updated; a linked
+    document made in Fortnox (linked by the Fortnox → Upsales sync) is left as Fortnox has it.
+
     ``existing`` is what :func:`document_lookup` asked for: the linked document, or the one a
     search by reference found (None when there was nothing to read or nothing was found).
     """
@@ -200,6 +204,11 @@ def decide_document(
     number = existing.DocumentNumber
     if fingerprint_of_fortnox_document(existing) == wanted:
         return LinkFortnoxDocument(draft.upsales_order_id, draft.fortnox_type, number, wanted)
+    if parse_order_reference(getattr(existing, ORDER_REFERENCE_FIELD)) != draft.upsales_order_id:
+        return NoChange(
+            f"Fortnox {draft.fortnox_type.value} {number} was made in Fortnox, not sent from "
+            "this order; Fortnox stays its source and Upsales changes are not sent back"
+        )
     reason = locked_reason(existing)
     if reason is not None:
         return RefuseDocumentChange(
