@@ -10,7 +10,8 @@ Choices:
 * Companies already linked to another Fortnox customer are no candidates.
 * A name match is refused when both sides carry organisation numbers that differ.
 * The customer's address (Fortnox's invoice/postal address) is the Upsales ``Mail`` address, its
-  visiting address the ``Visit`` address; other Upsales addresses are kept.
+  visiting address the ``Visit`` address; other Upsales addresses, and those of a type the
+  customer has no address of, are kept.
 * Upsales accounts have no e-mail or VAT field: the e-mail is not synced, the VAT number only
   into an account custom field with alias ``FORTNOX_VAT_NUMBER`` when there is one.
 """
@@ -116,19 +117,17 @@ def mapped_addresses(customer: Customer) -> dict[str, Address | None]:
 def _merge_addresses(
     current: Sequence[Address], mapped: dict[str, Address | None], *, fill_only: bool
 ) -> list[Address]:
-    """``current`` with the mapped types replaced (or removed when the customer has none).
-
-    With ``fill_only`` a type Upsales already has is left alone.
+    """``current`` with the addresses the customer has replaced (an Upsales address of a type
+    the customer lacks is kept). With ``fill_only`` a type Upsales already has is left alone.
     """
     present = {address.type for address in current}
     merged: list[Address] = []
     for address in current:
-        if address.type in mapped and not fill_only:
-            replacement: Address | None = mapped[address.type]
-            if replacement is not None and address.type not in {a.type for a in merged}:
-                merged.append(replacement)
-        else:
+        replacement = None if fill_only else mapped.get(address.type or "")
+        if replacement is None:
             merged.append(address)
+        elif address.type not in {a.type for a in merged}:
+            merged.append(replacement)
     for address_type, added in mapped.items():
         if added is not None and address_type not in present:
             merged.append(added)
