@@ -36,7 +36,7 @@ from upsales_fortnox.sync.inbound.decide_customer import (
     decide_customer,
 )
 from upsales_fortnox.sync.links import LinkView
-from upsales_fortnox.upsales.models import Address, Company, CustomValue
+from upsales_fortnox.upsales.models import Address, Company, CompanyDraft, CustomValue
 
 FIELD = 77
 FIELDS = AccountFieldIds(customer_number=FIELD)
@@ -314,8 +314,10 @@ def test_ambiguous_candidates_raise_naming_them() -> None:
     with pytest.raises(AmbiguousMatch) as raised:
         decide(
             customer=customer(**FULL),
-            candidates=[company(8, "Nordisk AB", orgNo=FULL["OrganisationNumber"])]
-            + [company(9, "Nordisk Göteborg", orgNo="5566778899")],
+            candidates=[
+                company(8, "Nordisk AB", orgNo=FULL["OrganisationNumber"]),
+                company(9, "Nordisk Göteborg", orgNo="5566778899"),
+            ],
         )
     assert raised.value.code == "ambiguous_match"
     assert raised.value.candidate_ids == [8, 9]
@@ -359,9 +361,7 @@ def test_deleted_customer_removes_link_and_number_never_the_company() -> None:
     ]
 
 
-def company_changes_clear() -> Any:
-    from upsales_fortnox.upsales.models import CompanyDraft
-
+def company_changes_clear() -> CompanyDraft:
     return CompanyDraft(custom=[CustomValue(fieldId=FIELD, value="")])
 
 
