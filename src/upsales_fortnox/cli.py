@@ -5,7 +5,14 @@ from __future__ import annotations
 import typer
 import uvicorn
 
-from upsales_fortnox.config import ConfigError, Settings, load_settings
+from upsales_fortnox.config import (
+    SANDBOX_FORTNOX_PORT,
+    SANDBOX_HOST,
+    SANDBOX_UPSALES_PORT,
+    ConfigError,
+    Settings,
+    load_settings,
+)
 from upsales_fortnox.logging_setup import configure_logging
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -35,13 +42,75 @@ def migrate() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8080, help="Port to listen on."),
+    with_worker: bool = typer.Option(True, help="Run the job worker in this process too."),
 ) -> None:
-    """Run the HTTP API."""
+    """Run the HTTP API, with the job worker in the same process by default."""
     from upsales_fortnox.app import create_app
+    from upsales_fortnox.runtime import run_worker
 
     settings = _settings()
-    app = create_app(settings)
+    app = create_app(settings, background=[run_worker] if with_worker else [])
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
+
+
+@cli.command()
+def worker() -> None:
+    """Run a job worker alone (scale out by starting more; they share the database)."""
+    import asyncio
+
+    from upsales_fortnox.jobs import install_stop_signal_handlers
+    from upsales_fortnox.runtime import run_worker
+    from upsales_fortnox.services import build_services
+
+    settings = _settings()
+
+    async def main() -> None:
+        services = build_services(settings)
+        stop = asyncio.Event()
+        uninstall = install_stop_signal_handlers(stop)
+        try:
+            await run_worker(services, stop)
+        finally:
+            uninstall()
+            await services.aclose()
+
+    asyncio.run(main())
+
+
+@cli.command()
+def sandbox(
+    host: str = typer.Option(SANDBOX_HOST, help="Interface to listen on."),
+    fortnox_port: int = typer.Option(SANDBOX_FORTNOX_PORT, help="Port of the Fortnox sandbox."),
+    upsales_port: int = typer.Option(SANDBOX_UPSALES_PORT, help="Port of the Upsales sandbox."),
+) -> None:
+    """Run local stand-ins of the Fortnox and Upsales APIs (in memory) and print how to reach
+    them."""
+    import asyncio
+
+    from upsales_fortnox.sandbox.fortnox import (
+        create_fortnox_sandbox,
+        print_fortnox_sandbox_endpoints,
+        serve_fortnox_sandbox,
+    )
+    from upsales_fortnox.sandbox.upsales import (
+        create_upsales_sandbox,
+        print_upsales_sandbox_banner,
+        serve_upsales_sandbox,
+    )
+
+    _settings()
+    fortnox = create_fortnox_sandbox()
+    upsales = create_upsales_sandbox()
+    print_fortnox_sandbox_endpoints(fortnox, host, fortnox_port)
+    print_upsales_sandbox_banner(upsales, host, upsales_port)
+
+    async def serve_both() -> None:
+        await asyncio.gather(
+            serve_fortnox_sandbox(fortnox, host, fortnox_port),
+            serve_upsales_sandbox(upsales, host, upsales_port),
+        )
+
+    asyncio.run(serve_both())
 
 
 def main() -> None:

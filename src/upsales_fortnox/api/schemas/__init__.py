@@ -1,0 +1,1 @@
+"""Request and response models of the operator API, one module per resource."""

@@ -1,0 +1,62 @@
+"""Shapes shared by the operator API: the error envelope, pages, and bounds of ids and text."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+INT32_MAX = 2_147_483_647
+"""Largest value of a 32-bit id column (Upsales ids, customer ids)."""
+INT64_MAX = 9_223_372_036_854_775_807
+"""Largest value of a 64-bit id column (job and link ids)."""
+TEXT_WITHOUT_NUL = r"^[^\x00]*$"
+"""PostgreSQL text cannot hold NUL characters."""
+SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*$"
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+Item = TypeVar("Item")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable code.", examples=["not_found"])
+    message: str = Field(description="For people; may change.")
+    details: Any = Field(default=None, description="Structured details, such as field problems.")
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error answer has this shape."""
+
+    error: ErrorDetail
+
+
+class OffsetPage(BaseModel, Generic[Item]):
+    items: list[Item]
+    total: int = Field(description="How many items match the filters in all.")
+    limit: int
+    offset: int
+
+
+class CursorPage(BaseModel, Generic[Item]):
+    items: list[Item]
+    limit: int
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give."""
+    descriptions = {
+        401: "Missing or wrong operator token (`unauthorized`).",
+        404: "Unknown id.",
+        409: "Conflicts with the current state.",
+        412: "`If-Match` names an old version (`precondition_failed`); read it again.",
+        422: "Invalid request (`validation_error`, or a rule's own code).",
+        428: "`If-Match` is required (`precondition_required`).",
+    }
+    return {
+        code: {"model": ErrorEnvelope, "description": descriptions[code]} for code in status_codes
+    }

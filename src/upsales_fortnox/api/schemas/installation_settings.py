@@ -1,0 +1,83 @@
+"""The settings document, with the field names of the Upsales app's configuration."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from upsales_fortnox.db.models import InstallationSettings, ProductBundleMode, SyncType
+from upsales_fortnox.installations.settings_rules import SettingsDraft
+
+
+class SettingsDocument(BaseModel):
+    """An installation's sync settings.
+
+    Written with `PUT` (the rules: see the operation). Read back, a never-configured installation
+    has every field null.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+    sync_type: str | None = Field(
+        default=None,
+        alias="syncType",
+        description="What syncs from Fortnox, and where won deals go. Required.",
+        json_schema_extra={"enum": [value.value for value in SyncType]},
+    )
+    placeholder_user: StrictInt | None = Field(
+        default=None,
+        alias="placeholderUser",
+        description="Upsales user id set on orders whose Fortnox reference names no known user.",
+    )
+    won_stage: StrictInt | None = Field(
+        default=None, alias="wonStage", description="Upsales stage id of won deals. Required."
+    )
+    lost_stage: StrictInt | None = Field(
+        default=None,
+        alias="lostStage",
+        description="Upsales stage id of cancelled deals. Required; differs from `wonStage`.",
+    )
+    offer_stage: StrictInt | None = Field(
+        default=None,
+        alias="offerStage",
+        description="Upsales stage id of offers. Required with `order_offer`; ignored (stored "
+        "as null) with other sync types.",
+    )
+    price_list: str | None = Field(
+        default=None,
+        alias="priceList",
+        description="Fortnox price-list code (1-50 letters or digits); null: Fortnox's default.",
+        examples=["A"],
+    )
+    product_bundles: str | None = Field(
+        default=None,
+        alias="productBundles",
+        description="How an Upsales bundle is sent to Fortnox; default `onlyBundle`.",
+        json_schema_extra={"enum": [value.value for value in ProductBundleMode]},
+    )
+
+    def to_draft(self) -> SettingsDraft:
+        return SettingsDraft(
+            sync_type=self.sync_type,
+            placeholder_user=self.placeholder_user,
+            won_stage=self.won_stage,
+            lost_stage=self.lost_stage,
+            offer_stage=self.offer_stage,
+            price_list=self.price_list,
+            product_bundles=self.product_bundles,
+        )
+
+    @classmethod
+    def from_row(cls, row: InstallationSettings | None) -> SettingsDocument:
+        if row is None:
+            return cls()
+        return cls.model_validate(
+            {
+                "syncType": row.sync_type,
+                "placeholderUser": row.placeholder_user,
+                "wonStage": row.won_stage,
+                "lostStage": row.lost_stage,
+                "offerStage": row.offer_stage,
+                "priceList": row.price_list,
+                "productBundles": row.product_bundles,
+            }
+        )

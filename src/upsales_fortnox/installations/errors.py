@@ -1,0 +1,27 @@
+"""What the installation operations raise; the API turns each into a stable error code."""
+
+from __future__ import annotations
+
+import uuid
+
+
+class InstallationNotFound(LookupError):
+    def __init__(self, installation_id: uuid.UUID) -> None:
+        super().__init__(f"installation {installation_id} does not exist")
+        self.installation_id = installation_id
+
+
+class VersionMismatch(Exception):
+    """The entity changed since the caller read it (``current_version`` is the version now)."""
+
+    def __init__(self, current_version: int | None) -> None:
+        super().__init__("the resource was changed by someone else; read it again")
+        self.current_version = current_version
+
+
+class DuplicateCustomerId(Exception):
+    def __init__(self, upsales_customer_id: int) -> None:
+        super().__init__(
+            f"another installation already has Upsales customer id {upsales_customer_id}"
+        )
+        self.upsales_customer_id = upsales_customer_id

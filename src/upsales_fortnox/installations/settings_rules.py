@@ -1,0 +1,203 @@
+"""The rules an installation's sync settings must satisfy, as pure functions.
+
+Field names in messages are the app's configuration names (``syncType``, ``wonStage`` …).
+
+Choices where the app's form leaves room (documented here, relied on by the sync):
+
+- ``syncType``, ``wonStage`` and ``lostStage`` are required; ``wonStage`` and ``lostStage`` differ.
+- ``productBundles`` defaults to ``onlyBundle`` when left out.
+- ``offerStage`` is required with ``syncType`` ``order_offer`` and must differ from the won and
+  lost stages. With any other sync type it is *ignored and stored as null*: the app's form keeps
+  a hidden field's value, so rejecting it would fail an innocent switch of module.
+- ``placeholderUser`` is optional; without it a Fortnox document whose reference names no known
+  user keeps the user Upsales assigns by default.
+- ``priceList`` is optional; without it prices come from the Fortnox price list marked as
+  pre-selected (the company's default).
+- Stage and user ids are positive integers that fit the 32-bit id columns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from upsales_fortnox.db.models import ProductBundleMode, SyncType
+
+MAX_ID = 2_147_483_647
+"""Largest id an Upsales stage or user can have here (the columns are 32-bit integers)."""
+
+PRICE_LIST_CODE_PATTERN = re.compile(r"[A-Za-z0-9]{1,50}")
+"""A Fortnox price-list code. Fortnox recommends upper-case codes (reference/fortnox.md, price
+lists); which characters it accepts beyond letters and digits is *unverified*, so this allows
+ASCII letters in either case and digits, 1 to 50 of them (the length of the stored column)."""
+
+DEFAULT_PRODUCT_BUNDLES = ProductBundleMode.ONLY_BUNDLE
+
+
+class ProblemCode(StrEnum):
+    REQUIRED = "required"
+    INVALID_CHOICE = "invalid_choice"
+    NOT_POSITIVE_INTEGER = "not_positive_integer"
+    MUST_DIFFER = "must_differ"
+    INVALID_PRICE_LIST_CODE = "invalid_price_list_code"
+    UNKNOWN_REFERENCE = "unknown_reference"
+    """Used by a live reference check: the id does not exist in Upsales or Fortnox."""
+
+
+@dataclass(frozen=True)
+class SettingsProblem:
+    """One broken rule. ``field`` is the app's field name, ``code`` a stable machine code."""
+
+    field: str
+    code: str
+    message: str
+
+
+class InvalidSettings(Exception):
+    """The settings break one or more rules; nothing may be stored."""
+
+    def __init__(self, problems: list[SettingsProblem]) -> None:
+        super().__init__("; ".join(f"{problem.field}: {problem.message}" for problem in problems))
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class SettingsDraft:
+    """Settings as submitted, before the rules are applied (any field may be missing)."""
+
+    sync_type: str | None = None
+    placeholder_user: int | None = None
+    won_stage: int | None = None
+    lost_stage: int | None = None
+    offer_stage: int | None = None
+    price_list: str | None = None
+    product_bundles: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidSettings:
+    """Settings that satisfy every rule, ready to store."""
+
+    sync_type: SyncType
+    placeholder_user: int | None
+    won_stage: int
+    lost_stage: int
+    offer_stage: int | None
+    price_list: str | None
+    product_bundles: ProductBundleMode
+
+
+def _is_positive_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def _choice_problem(field: str, allowed: list[str]) -> SettingsProblem:
+    return SettingsProblem(
+        field, ProblemCode.INVALID_CHOICE, f"must be one of {', '.join(allowed)}"
+    )
+
+
+def _id_problems(field: str, value: int | None, *, required: bool) -> list[SettingsProblem]:
+    if value is None:
+        if required:
+            return [SettingsProblem(field, ProblemCode.REQUIRED, "is required")]
+        return []
+    if not _is_positive_id(value):
+        return [
+            SettingsProblem(
+                field,
+                ProblemCode.NOT_POSITIVE_INTEGER,
+                f"must be a positive integer id (at most {MAX_ID})",
+            )
+        ]
+    return []
+
+
+def _sync_type(draft: SettingsDraft, problems: list[SettingsProblem]) -> SyncType | None:
+    if draft.sync_type is None:
+        problems.append(SettingsProblem("syncType", ProblemCode.REQUIRED, "is required"))
+        return None
+    try:
+        return SyncType(draft.sync_type)
+    except ValueError:
+        problems.append(_choice_problem("syncType", [t.value for t in SyncType]))
+        return None
+
+
+def _product_bundles(
+    draft: SettingsDraft, problems: list[SettingsProblem]
+) -> ProductBundleMode | None:
+    if draft.product_bundles is None:
+        return DEFAULT_PRODUCT_BUNDLES
+    try:
+        return ProductBundleMode(draft.product_bundles)
+    except ValueError:
+        allowed = [mode.value for mode in ProductBundleMode]
+        problems.append(_choice_problem("productBundles", allowed))
+        return None
+
+
+def _price_list_problems(price_list: str | None) -> list[SettingsProblem]:
+    if price_list is None or PRICE_LIST_CODE_PATTERN.fullmatch(price_list):
+        return []
+    return [
+        SettingsProblem(
+            "priceList",
+            ProblemCode.INVALID_PRICE_LIST_CODE,
+            "must be a Fortnox price-list code: 1 to 50 letters or digits",
+        )
+    ]
+
+
+def _stage_difference_problems(
+    won: int | None, lost: int | None, offer: int | None
+) -> list[SettingsProblem]:
+    problems = []
+    if won is not None and won == lost:
+        problems.append(
+            SettingsProblem("lostStage", ProblemCode.MUST_DIFFER, "must differ from wonStage")
+        )
+    if offer is not None and offer in (won, lost):
+        problems.append(
+            SettingsProblem(
+                "offerStage", ProblemCode.MUST_DIFFER, "must differ from wonStage and lostStage"
+            )
+        )
+    return problems
+
+
+def settings_problems(draft: SettingsDraft) -> list[SettingsProblem]:
+    """Every rule the draft breaks, in field order; empty when it is valid."""
+    problems: list[SettingsProblem] = []
+    sync_type = _sync_type(draft, problems)
+    uses_offers = sync_type is SyncType.ORDER_OFFER
+    problems += _id_problems("placeholderUser", draft.placeholder_user, required=False)
+    problems += _id_problems("wonStage", draft.won_stage, required=True)
+    problems += _id_problems("lostStage", draft.lost_stage, required=True)
+    if uses_offers:
+        problems += _id_problems("offerStage", draft.offer_stage, required=True)
+    problems += _price_list_problems(draft.price_list)
+    _product_bundles(draft, problems)
+    offer_stage = draft.offer_stage if uses_offers else None
+    problems += _stage_difference_problems(draft.won_stage, draft.lost_stage, offer_stage)
+    return problems
+
+
+def validate_settings(draft: SettingsDraft) -> ValidSettings:
+    """The draft as valid settings, or :class:`InvalidSettings` listing every broken rule."""
+    problems = settings_problems(draft)
+    if problems:
+        raise InvalidSettings(problems)
+    assert draft.sync_type is not None
+    assert draft.won_stage is not None and draft.lost_stage is not None
+    sync_type = SyncType(draft.sync_type)
+    return ValidSettings(
+        sync_type=sync_type,
+        placeholder_user=draft.placeholder_user,
+        won_stage=draft.won_stage,
+        lost_stage=draft.lost_stage,
+        offer_stage=draft.offer_stage if sync_type is SyncType.ORDER_OFFER else None,
+        price_list=draft.price_list,
+        product_bundles=ProductBundleMode(draft.product_bundles or DEFAULT_PRODUCT_BUNDLES),
+    )

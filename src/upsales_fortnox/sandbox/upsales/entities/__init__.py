@@ -1,0 +1,1 @@
+"""Per-entity rules: defaults, validation, computed fields; one module per Upsales entity."""

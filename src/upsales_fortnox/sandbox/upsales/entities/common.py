@@ -1,0 +1,70 @@
+"""Helpers shared by the entity modules: relations and custom field values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from upsales_fortnox.sandbox.upsales.errors import bad_request
+from upsales_fortnox.sandbox.upsales.jsonio import JsonObject
+from upsales_fortnox.sandbox.upsales.state import CustomerState
+from upsales_fortnox.sandbox.upsales.values import (
+    read_int,
+    read_ref_id,
+    require_list,
+    require_object,
+)
+
+
+def existing(customer: CustomerState, table: str, entity_id: int, field: str) -> JsonObject:
+    """The entity ``field`` refers to; a reference to a missing entity is a 400."""
+    entity = customer.table(table).get(entity_id)
+    if entity is None:
+        raise bad_request(f"{field}: no {table} entity with id {entity_id}")
+    return entity
+
+
+def read_relation(customer: CustomerState, value: Any, table: str, field: str) -> JsonObject | None:
+    """Resolve ``{"id": n}`` to the stored entity (``None`` for ``null``)."""
+    entity_id = read_ref_id(value, field)
+    if entity_id is None:
+        return None
+    return existing(customer, table, entity_id, field)
+
+
+def read_id_list(value: Any, field: str) -> list[int]:
+    """``[{"id": 1}, {"id": 2}]`` → ``[1, 2]``."""
+    ids: list[int] = []
+    for index, item in enumerate(require_list(value, field)):
+        entity_id = read_ref_id(item, f"{field}[{index}]")
+        if entity_id is None:
+            raise bad_request(f"{field}[{index}] must be an object with an id")
+        ids.append(entity_id)
+    return ids
+
+
+def merge_custom_values(
+    customer: CustomerState,
+    entity: str,
+    current: list[JsonObject],
+    incoming: Any,
+    field: str = "custom",
+) -> list[JsonObject]:
+    """Apply ``custom[{fieldId, value}]`` from a request to the values an entity has.
+
+    Fields not mentioned keep their value; ``null`` or ``""`` removes a value; an unknown
+    ``fieldId`` is a 400. Values are stored as sent (strings trimmed). How the real API merges
+    a partial ``custom`` array on PUT is *unverified*; merging by ``fieldId`` is the choice here.
+    """
+    fields = customer.custom_fields(entity)
+    merged = {item["fieldId"]: item for item in current}
+    for index, raw in enumerate(require_list(incoming, field)):
+        item = require_object(raw, f"{field}[{index}]")
+        field_id = read_int(item.get("fieldId"), f"{field}[{index}].fieldId")
+        if field_id not in fields:
+            raise bad_request(f"{field}[{index}]: no custom field {field_id} on {entity}")
+        value = item.get("value")
+        if value is None or value == "":
+            merged.pop(field_id, None)
+        else:
+            merged[field_id] = {"fieldId": field_id, "value": value}
+    return list(merged.values())

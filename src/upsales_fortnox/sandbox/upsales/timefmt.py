@@ -1,0 +1,26 @@
+"""Upsales' date formats: ``YYYY-MM-DD`` for dates, ``2018-05-22T11:08:26.000Z`` for timestamps."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from functools import lru_cache
+
+
+@lru_cache(maxsize=256)
+def format_timestamp(epoch_seconds: float) -> str:
+    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@lru_cache(maxsize=256)
+def format_date(epoch_seconds: float) -> str:
+    """The calendar date (UTC) of ``epoch_seconds``."""
+    return datetime.fromtimestamp(epoch_seconds, tz=UTC).date().isoformat()
+
+
+def parse_date(text: str) -> date | None:
+    """A ``YYYY-MM-DD`` date, also accepting a full ISO timestamp; ``None`` when unparsable."""
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None

@@ -1,0 +1,12 @@
+"""Which handler runs each kind of sync job."""
+
+from __future__ import annotations
+
+from upsales_fortnox.jobs import HandlerRegistry
+from upsales_fortnox.services import Services
+
+
+def build_handler_registry(services: Services) -> HandlerRegistry:
+    """Every sync job kind, bound to this process's services."""
+    registry = HandlerRegistry()
+    return registry

@@ -1,0 +1,73 @@
+"""Helpers shared by the operator API tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxCredentials, JobStatus, SyncJob
+
+VALID_SETTINGS: dict[str, Any] = {
+    "syncType": "order_offer",
+    "placeholderUser": 3,
+    "wonStage": 10,
+    "lostStage": 11,
+    "offerStage": 12,
+    "priceList": "A",
+    "productBundles": "bundleAndSubProducts",
+}
+
+
+async def create_installation(
+    client: httpx.AsyncClient, headers: dict[str, str], **fields: Any
+) -> dict[str, Any]:
+    body = {"name": "Acme AB", **fields}
+    response = await client.post("/api/installations", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def with_if_match(headers: dict[str, str], etag: str) -> dict[str, str]:
+    return {**headers, "If-Match": etag}
+
+
+async def add_fortnox_login(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: str
+) -> None:
+    async with session_factory() as session:
+        session.add(
+            FortnoxCredentials(
+                installation_id=uuid.UUID(installation_id),
+                access_token_enc="encrypted-access",
+                refresh_token_enc="encrypted-refresh",
+                access_token_expires_at=datetime.now(UTC) + timedelta(hours=1),
+            )
+        )
+        await session.commit()
+
+
+async def add_job(
+    session_factory: async_sessionmaker[AsyncSession],
+    installation_id: str,
+    *,
+    kind: str = "upsales.order",
+    entity_id: str | None = "7",
+    status: JobStatus = JobStatus.DEAD,
+    **fields: Any,
+) -> int:
+    async with session_factory() as session:
+        job = SyncJob(
+            installation_id=uuid.UUID(installation_id),
+            kind=kind,
+            entity_id=entity_id,
+            status=status.value,
+            **fields,
+        )
+        session.add(job)
+        await session.commit()
+        return job.id

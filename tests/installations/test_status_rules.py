@@ -1,0 +1,40 @@
+"""Which status changes an operator may make."""
+
+from __future__ import annotations
+
+import pytest
+
+from upsales_fortnox.db.models import InstallationStatus as S
+from upsales_fortnox.installations.status_rules import StatusChangeRefused, check_status_change
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "logged_in"),
+    [
+        (S.ACTIVE, S.PAUSED, True),
+        (S.PAUSED, S.ACTIVE, True),
+        (S.PENDING_LOGIN, S.PAUSED, False),
+        (S.NEEDS_RELOGIN, S.PAUSED, True),
+        (S.ACTIVE, S.PENDING_LOGIN, True),
+        (S.NEEDS_RELOGIN, S.NEEDS_RELOGIN, True),
+        (S.PENDING_LOGIN, S.PENDING_LOGIN, False),
+    ],
+)
+def test_allowed_changes(current: S, target: S, logged_in: bool) -> None:
+    check_status_change(current, target, has_fortnox_login=logged_in)
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "logged_in", "code", "conflict"),
+    [
+        (S.ACTIVE, S.NEEDS_RELOGIN, True, "status_not_settable", False),
+        (S.PAUSED, S.NEEDS_RELOGIN, True, "status_not_settable", False),
+        (S.PENDING_LOGIN, S.ACTIVE, False, "fortnox_login_required", True),
+        (S.PAUSED, S.ACTIVE, False, "fortnox_login_required", True),
+        (S.NEEDS_RELOGIN, S.ACTIVE, True, "fortnox_login_required", True),
+    ],
+)
+def test_refused_changes(current: S, target: S, logged_in: bool, code: str, conflict: bool) -> None:
+    with pytest.raises(StatusChangeRefused) as refused:
+        check_status_change(current, target, has_fortnox_login=logged_in)
+    assert (refused.value.code, refused.value.conflict) == (code, conflict)
