@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.inbound.handlers import register_inbound_handlers
 
 
 def build_handler_registry(services: Services) -> HandlerRegistry:
     """Every sync job kind, bound to this process's services."""
     registry = HandlerRegistry()
+    register_inbound_handlers(registry, services)
     return registry
