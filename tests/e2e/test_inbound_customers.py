@@ -61,7 +61,11 @@ async def test_a_customer_already_in_upsales_is_linked_not_duplicated(
     harness.fortnox.seed(
         harness.tenant_id,
         customers=[
-            {"CustomerNumber": "1001", "Name": "Nordisk Verkstad", "OrganisationNumber": "5566778899"}
+            {
+                "CustomerNumber": "1001",
+                "Name": "Nordisk Verkstad",
+                "OrganisationNumber": "5566778899",
+            }
         ],
     )
     accounts_before = len(harness.upsales_entities("accounts"))
