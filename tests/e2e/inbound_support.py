@@ -101,3 +101,22 @@ def custom_value(entity: dict[str, Any], field_id: int) -> Any:
 
 def companies_named(harness: SyncHarness, name: str) -> list[dict[str, Any]]:
     return [c for c in harness.upsales_entities("accounts") if c["name"] == name]
+
+
+async def fortnox_call(
+    harness: SyncHarness, method: str, path: str, body: dict[str, Any] | None = None
+) -> Any:
+    """A raw Fortnox API call as the installation (for changes the client has no method for)."""
+    token = await harness.services.token_store.access_token(harness.installation_id)
+    response = await harness.services.http.request(
+        method,
+        f"{harness.services.settings.fortnox_api_base_url}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
+
+
+def products_by_article_no(harness: SyncHarness) -> dict[str, dict[str, Any]]:
+    return {p["articleNo"]: p for p in harness.upsales_entities("products") if p["articleNo"]}
