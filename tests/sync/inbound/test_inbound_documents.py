@@ -29,6 +29,7 @@ from upsales_fortnox.sync.inbound.documents import (
     needs_fallback_product,
     order_rows,
     predecessor,
+    successor,
 )
 from upsales_fortnox.sync.inbound.users import SettingsIncomplete, match_user, order_user
 from upsales_fortnox.sync.links import LinkView
@@ -208,6 +209,8 @@ def test_references_and_cancellation() -> None:
     assert predecessor(invoice(OrderReference="0", OfferReference="0")) is None
     assert predecessor(order(OfferReference=7)) == (FortnoxType.OFFER, "7")
     assert predecessor(offer()) is None
+    assert successor(offer(OrderReference="45")) == (FortnoxType.ORDER, "45")
+    assert successor(offer(OrderReference="0")) is None and successor(order()) is None
     assert is_cancelled(order(Cancelled=True))
     assert is_cancelled(invoice(CreditInvoiceReference="130"))
     assert not is_cancelled(invoice(CreditInvoiceReference="0"))
@@ -274,6 +277,7 @@ def linked(
 
 def plan(document: Any, settings: SyncSettings = SETTINGS, **kwargs: Any) -> DocumentPlan:
     params: dict[str, Any] = {"own": None, "predecessor": None, "outbound_order": None}
+    params.setdefault("successor", None)
     params.update(kwargs)
     return plan_document(
         document, settings=settings, fingerprint=document_fingerprint(document), **params
@@ -446,8 +450,22 @@ def test_cancelled_own_document_without_link_moves_the_referenced_order_to_lost(
     assert the_plan.order_id == 77 and the_plan.stage is Stage.LOST and not the_plan.link
 
 
-def test_document_cancelled_before_import_is_not_imported() -> None:
-    assert plan(invoice(Cancelled=True)).reason == "cancelled_before_import"
+def test_document_cancelled_before_its_import_is_imported_as_lost() -> None:
+    document = invoice(Cancelled=True)
+    the_plan = plan(document)
+    assert the_plan.action is Action.CREATE and the_plan.stage is Stage.LOST
+    (command,) = commands(document, the_plan)
+    assert command.order.stage.id == LOST and command.order.probability == 0
+
+
+def test_offer_turned_into_a_linked_order_is_linked_to_its_upsales_order() -> None:
+    settings = SyncSettings(**{**SETTINGS.__dict__, "sync_type": SyncType.ORDER_OFFER})
+    document = offer(OrderReference="45")
+    the_plan = plan(document, settings, successor=linked(FortnoxType.ORDER, "45", state()))
+    assert the_plan == DocumentPlan(Action.UPDATE, "linked_to_order", 50, link=True)
+    assert commands(document, the_plan, settings) == [
+        SaveLink(LinkEntity.ORDER, 50, FortnoxType.OFFER, "7", document_fingerprint(document))
+    ]
 
 
 def test_unchanged_imported_document_is_a_no_op() -> None:

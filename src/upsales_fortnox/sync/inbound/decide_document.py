@@ -18,12 +18,14 @@ Rules, in order:
 * A document made from a linked one (an order from an offer, an invoice from an order) is
   linked to the same Upsales order: cancelled → lost; an opportunity it wins moves to the won
   stage with the new document's rows; an order that is won already just gets the link.
+* An offer already turned into a linked order is linked to that order's Upsales order.
 * A document carrying the outbound reference but no link is the service's own: never imported;
   when cancelled, the referenced Upsales order goes to the lost stage.
 * Otherwise a document of a module that syncs (``syncType``: ``invoice`` → invoices, ``order``
   → orders, ``order_offer`` → orders and offers) is imported: an order in the won stage
   (probability 100), or for an offer an opportunity in the offer stage. A document cancelled
-  before it was ever imported is not imported.
+  before it was first imported is imported in the lost stage, so the outcome does not depend
+  on whether the sync saw it before or after the cancellation.
 * An Upsales order that was deleted is not brought back.
 """
 
@@ -145,12 +147,14 @@ def plan_document(
     own: LinkedOrder | None,
     predecessor: LinkedOrder | None,
     outbound_order: UpsalesOrderState | None,
+    successor: LinkedOrder | None = None,
 ) -> DocumentPlan:
     """What to do about a document.
 
     ``own`` is the document's link (if any), ``predecessor`` the link of the document it was
-    made from (see :func:`~.documents.predecessor`), ``outbound_order`` the Upsales order its
-    outbound reference names (None when it has none or that order does not exist).
+    made from (see :func:`~.documents.predecessor`), ``successor`` for an offer the link of the
+    order made from it, ``outbound_order`` the Upsales order its outbound reference names (None
+    when it has none or that order does not exist).
     """
     kind = document_type(document)
     if isinstance(document, Order) and document.is_backorder:
@@ -189,6 +193,11 @@ def plan_document(
             return DocumentPlan(Action.UPDATE, "linked_to_won_order", order.id, link=True)
         return DocumentPlan(Action.UPDATE, "won", order.id, Stage.WON, content=True, link=True)
 
+    if successor is not None and kind is FortnoxType.OFFER:
+        if successor.order is None:
+            return _skip("upsales_order_deleted")
+        return DocumentPlan(Action.UPDATE, "linked_to_order", successor.order.id, link=True)
+
     if outbound_id is not None:
         if cancelled and outbound_order is not None:
             return _to_lost(outbound_order, settings, link=False, reason="own_document_cancelled")
@@ -196,7 +205,7 @@ def plan_document(
     if kind not in MODULE_TYPES[settings.sync_type]:
         return _skip("module_not_synced")
     if cancelled:
-        return _skip("cancelled_before_import")
+        return DocumentPlan(Action.CREATE, "new_cancelled", stage=Stage.LOST, link=True)
     stage = Stage.OFFER if kind is FortnoxType.OFFER else Stage.WON
     return DocumentPlan(Action.CREATE, "new", stage=stage, link=True)
 

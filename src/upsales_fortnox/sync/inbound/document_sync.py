@@ -5,7 +5,8 @@ Before an order is created, the order a previous run may have created without re
 link (a crash in between) is looked up by its ``FORTNOX_DOCUMENT`` custom value, or, where the
 account has no such field, by its description and company; if found it is linked instead.
 A document's unknown customer is imported first by the customer rule, unknown articles by the
-article rule.
+article rule, and the document it was made from (an invoice's order, an order's offer) by this
+rule when its module syncs, so the outcome does not depend on the order events arrive in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from upsales_fortnox.fortnox.models import Invoice, Offer, Order
 from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.decide_document import (
+    MODULE_TYPES,
     Action,
     DocumentPlan,
     LinkedOrder,
@@ -38,6 +40,7 @@ from upsales_fortnox.sync.inbound.documents import (
     needs_fallback_product,
     order_description,
     predecessor,
+    successor,
 )
 from upsales_fortnox.sync.inbound.runtime import InboundJob
 from upsales_fortnox.sync.inbound.users import order_user
@@ -85,15 +88,22 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> dict
     document = await fetch_document(job, kind, number)
     if document is None:
         return {**result, "outcome": "skip", "reason": "not_found"}
+    settings = job.context.settings
     fingerprint = document_fingerprint(document)
     own = await _linked(job, kind, number)
-    before = predecessor(document)
-    previous = await _linked(job, *before) if before is not None and own is None else None
+    previous = following = None
+    before, after = predecessor(document), successor(document)
+    if before is not None and own is None:
+        previous = await _linked(job, *before)
+        if previous is None and before[0] in MODULE_TYPES[settings.sync_type]:
+            await sync_document(job, *before)  # import what it was made from first
+            previous = await _linked(job, *before)
+    if after is not None and own is None:
+        following = await _linked(job, *after)
     outbound_id = parse_outbound_reference(getattr(document, "ExternalInvoiceReference1", None))
     outbound_order = None
     if outbound_id is not None and is_cancelled(document) and own is None:
         outbound_order = await order_state(job, outbound_id)
-    settings = job.context.settings
     plan = plan_document(
         document,
         settings=settings,
@@ -101,6 +111,7 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> dict
         own=own,
         predecessor=previous,
         outbound_order=outbound_order,
+        successor=following,
     )
     if plan.action is Action.CREATE:
         plan = await _relink_lost_create(job, document, plan)

@@ -83,6 +83,14 @@ def predecessor(document: FortnoxDocument) -> tuple[FortnoxType, str] | None:
     return None
 
 
+def successor(document: FortnoxDocument) -> tuple[FortnoxType, str] | None:
+    """The order an offer was turned into."""
+    if isinstance(document, Offer):
+        order = _reference(document.OrderReference)
+        return (FortnoxType.ORDER, order) if order is not None else None
+    return None
+
+
 def is_cancelled(document: FortnoxDocument) -> bool:
     """Cancelled ("makulerad"); an invoice that has been credited counts as cancelled, since
     crediting is how a booked invoice is cancelled in Fortnox."""
