@@ -230,21 +230,30 @@ class StreamConsumer:
         self._connect = connect
         self._topics = tuple(topics)
         self._refresh = asyncio.Event()
-        self._recorded = asyncio.Condition()
+        self._progress = asyncio.Condition()
         self.events_recorded = 0
         """Events handed to the recorder and committed, since this consumer started."""
         self.connections = 0
         """Connections that reached ``subscribe-v1``."""
+        self.tenant_updates = 0
+        """Times the followed installations were re-read while connected."""
+        self.followed: dict[str, uuid.UUID] = {}
+        """Tenant id → installation, as Fortnox confirmed them."""
         self._sent_tokens: dict[uuid.UUID, str] = {}
 
     def refresh_tenants(self) -> None:
         """Re-read the installations and tokens now instead of at the next interval."""
         self._refresh.set()
 
-    async def wait_recorded(self, count: int) -> None:
-        """Wait until at least ``count`` events were recorded (wrap in ``asyncio.timeout``)."""
-        async with self._recorded:
-            await self._recorded.wait_for(lambda: self.events_recorded >= count)
+    async def wait_until(self, predicate: Callable[[StreamConsumer], bool]) -> None:
+        """Wait until ``predicate(self)`` holds, checked after every batch, connection and
+        tenant update (wrap in ``asyncio.timeout``)."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: predicate(self))
+
+    async def _notify(self) -> None:
+        async with self._progress:
+            self._progress.notify_all()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, reconnecting with backoff."""
@@ -283,6 +292,8 @@ class StreamConsumer:
                 await self._add_topics(connection, replies)
                 await self._command(connection, replies, SUBSCRIBE)
                 self.connections += 1
+                self.followed = {tenant_id: tenant.id for tenant_id, tenant in added.items()}
+                await self._notify()
                 log.info("Fortnox stream subscribed for %d installation(s)", len(added))
                 await self._consume(connection, reader, inbox, replies, added, stop)
             finally:
@@ -400,6 +411,9 @@ class StreamConsumer:
                     refreshing = asyncio.ensure_future(self._refresh.wait())
                     tenants = await self._update_tenants(connection, replies, tenants)
                     next_refresh = loop.time() + self._policy.tenant_refresh_seconds
+                    self.tenant_updates += 1
+                    self.followed = {key: tenant.id for key, tenant in tenants.items()}
+                    await self._notify()
         finally:
             stopping.cancel()
             refreshing.cancel()
@@ -445,9 +459,8 @@ class StreamConsumer:
                 await self._recorder(session, tenant, events)
             await save_offsets(session, latest_offsets(batch))
             await session.commit()
-        async with self._recorded:
-            self.events_recorded += len(batch)
-            self._recorded.notify_all()
+        self.events_recorded += len(batch)
+        await self._notify()
 
 
 async def _read(
