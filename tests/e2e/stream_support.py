@@ -83,12 +83,17 @@ class ListRecorder:
 
 
 def consumer_for(
-    harness: SyncHarness, port: int, recorder: StreamRecorder, **policy: Any
+    harness: SyncHarness,
+    port: int,
+    recorder: StreamRecorder,
+    *,
+    client_secret: str | None = None,
+    **policy: Any,
 ) -> StreamConsumer:
     settings = harness.services.settings
     return StreamConsumer(
         url=f"ws://127.0.0.1:{port}/topics-v1",
-        client_secret=settings.fortnox_client_secret.get_secret_value(),
+        client_secret=client_secret or settings.fortnox_client_secret.get_secret_value(),
         session_factory=harness.services.session_factory,
         tokens=harness.services.token_store,
         recorder=recorder,

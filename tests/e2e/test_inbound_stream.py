@@ -132,3 +132,26 @@ async def _second_installation(harness: SyncHarness, tenant_id: int) -> uuid.UUI
         ),
     )
     return installation_id
+
+
+async def test_a_refused_offset_streams_that_topic_from_now(harness: SyncHarness) -> None:
+    async with harness.services.session_factory() as session:
+        session.add(StreamOffset(topic="customers", offset="not-an-offset"))
+        await session.commit()
+    recorder = ListRecorder()
+    async with (
+        served(harness.fortnox.app) as port,
+        running(consumer_for(harness, port, recorder)) as consumer,
+    ):
+        await wait_for(consumer, lambda c: c.connections == 1)
+        harness.fortnox.seed(harness.tenant_id, customers=[customer("5")])
+        await wait_for(consumer, lambda c: c.events_recorded == 1)
+    assert (await stored_offsets(harness))["customers"] == recorder.events[0]["offset"]
+
+
+async def test_a_refused_client_secret_is_retried_not_fatal(harness: SyncHarness) -> None:
+    async with served(harness.fortnox.app) as port:
+        consumer = consumer_for(harness, port, ListRecorder(), client_secret="wrong-secret")
+        async with running(consumer):
+            await wait_for(consumer, lambda c: c.failures >= 2)
+        assert consumer.connections == 0

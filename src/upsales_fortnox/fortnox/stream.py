@@ -237,6 +237,8 @@ class StreamConsumer:
         """Connections that reached ``subscribe-v1``."""
         self.tenant_updates = 0
         """Times the followed installations were re-read while connected."""
+        self.failures = 0
+        """Connections that failed or were lost."""
         self.followed: dict[str, uuid.UUID] = {}
         """Tenant id → installation, as Fortnox confirmed them."""
         self._sent_tokens: dict[uuid.UUID, str] = {}
@@ -267,6 +269,8 @@ class StreamConsumer:
                 failures = 0
             except Exception as exc:  # never give up: back off and reconnect
                 failures += 1
+                self.failures += 1
+                await self._notify()
                 log.warning(
                     "Fortnox stream failed (%s); reconnecting",
                     _describe(exc),
