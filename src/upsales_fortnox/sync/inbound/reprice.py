@@ -69,7 +69,7 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
     async for product in job.context.upsales.iterate_products():
         if product.id <= start_after:
             continue
-        target = _target_price(product, linked, prices)
+        target = target_price(product, linked, prices)
         if target is not None:
             checked += 1
             new_price, priced = target
@@ -90,7 +90,7 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
     }
 
 
-def _target_price(
+def target_price(
     product: Product, linked: dict[int, str], prices: dict[str, Decimal | None]
 ) -> tuple[Decimal | None, bool] | None:
     """(new list price, whether the list prices it), or None for a product not ours to price."""
