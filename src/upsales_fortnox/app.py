@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from upsales_fortnox import __version__
-from upsales_fortnox.api import health
+from upsales_fortnox.api import health, webhooks
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
 from upsales_fortnox.services import Services, build_services
@@ -51,4 +51,5 @@ def create_app(
     app.state.services = app_services
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(webhooks.router)
     return app
