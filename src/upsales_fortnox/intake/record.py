@@ -135,17 +135,27 @@ async def record_fortnox_events(
             )
         )
     inserted: list[tuple[int, _NewEvent, int]] = []
+    duplicates: list[int] = []
     for index, event in sorted(pending, key=lambda item: item[1].dedupe_key):
         event_id = await _insert_event(session, installation.id, event)
         if event_id is None:
             results[index] = await _duplicate(session, installation.id, event)
+            duplicates.append(index)
         else:
             inserted.append((index, event, event_id))
+    job_of_event: dict[int, int] = {}
     for index, event, event_id in sorted(
         inserted, key=lambda item: (item[1].job_kind, item[1].entity_id)
     ):
         job_id = await _enqueue_and_link(session, installation.id, event, event_id)
+        job_of_event[event_id] = job_id
         results[index] = IntakeResult(status="accepted", job_id=job_id, event_id=event_id)
+    for index in duplicates:  # a repeat of an event earlier in this same batch
+        duplicate = results[index]
+        if duplicate.job_id is None and duplicate.event_id in job_of_event:
+            results[index] = IntakeResult(
+                "duplicate", job_id=job_of_event[duplicate.event_id], event_id=duplicate.event_id
+            )
     return results
 
 
