@@ -9,7 +9,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.db.models import Installation
@@ -30,14 +30,14 @@ class WebhookInstallation:
     webhook_secret_enc: str | None = field(repr=False)
 
 
-_COLUMNS = (
+_LOOKUP = select(
     Installation.id,
     Installation.version,
     Installation.status,
     Installation.fortnox_tenant_id,
     Installation.upsales_api_token_enc,
     Installation.webhook_secret_enc,
-)
+).where(Installation.id == bindparam("installation_id"))
 
 
 def parse_installation_id(text: str) -> uuid.UUID | None:
@@ -50,9 +50,7 @@ def parse_installation_id(text: str) -> uuid.UUID | None:
 async def load_webhook_installation(
     session: AsyncSession, installation_id: uuid.UUID
 ) -> WebhookInstallation | None:
-    row = (
-        await session.execute(select(*_COLUMNS).where(Installation.id == installation_id))
-    ).one_or_none()
+    row = (await session.execute(_LOOKUP, {"installation_id": installation_id})).one_or_none()
     if row is None:
         return None
     return WebhookInstallation(

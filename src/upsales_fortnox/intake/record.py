@@ -11,9 +11,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -159,27 +159,66 @@ async def record_fortnox_events(
     return results
 
 
+_EVENTS = cast(Table, InboundEvent.__table__)
+_KEY_COLUMNS = ["installation_id", "source", "dedupe_key"]
+
+
+def _insert_event_statement(insert: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, built once per dialect (the intake is
+    a hot path: a statement built per call costs more CPU than running it)."""
+    values = {
+        column: bindparam(column, type_=_EVENTS.c[column].type)
+        for column in (
+            "installation_id",
+            "source",
+            "dedupe_key",
+            "event_type",
+            "entity_type",
+            "entity_id",
+            "payload",
+            "received_at",
+        )
+    }
+    return (
+        insert(_EVENTS)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=_KEY_COLUMNS)
+        .returning(_EVENTS.c.id)
+    )
+
+
+_INSERT_EVENT = {
+    "postgresql": _insert_event_statement(postgresql.insert),
+    "sqlite": _insert_event_statement(sqlite.insert),
+}
+_LINK_JOB = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("event_id"))
+    .values(job_id=bindparam("job_id", type_=_EVENTS.c.job_id.type))
+)
+_FIND_EVENT = select(_EVENTS.c.id, _EVENTS.c.job_id).where(
+    _EVENTS.c.installation_id == bindparam("installation_id", type_=_EVENTS.c.installation_id.type),
+    _EVENTS.c.source == bindparam("source"),
+    _EVENTS.c.dedupe_key == bindparam("dedupe_key"),
+)
+
+
 async def _insert_event(
     session: AsyncSession, installation_id: uuid.UUID, event: _NewEvent
 ) -> int | None:
     """Insert the event unless its dedupe key is stored already; its id, or None."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(InboundEvent)
-        .values(
-            installation_id=installation_id,
-            source=event.source,
-            dedupe_key=event.dedupe_key,
-            event_type=event.event_type,
-            entity_type=event.entity_type,
-            entity_id=event.entity_id,
-            payload=event.payload,
-            received_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["installation_id", "source", "dedupe_key"])
-        .returning(InboundEvent.id)
-    )
-    event_id: int | None = (await session.execute(statement)).scalar_one_or_none()
+    statement = _INSERT_EVENT[session.get_bind().dialect.name]
+    params = {
+        "installation_id": installation_id,
+        "source": event.source,
+        "dedupe_key": event.dedupe_key,
+        "event_type": event.event_type,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "payload": event.payload,
+        "received_at": utcnow(),
+    }
+    event_id: int | None = (await session.execute(statement, params)).scalar_one_or_none()
     return event_id
 
 
@@ -189,27 +228,19 @@ async def _enqueue_and_link(
     enqueued = await enqueue(
         session, installation_id=installation_id, kind=event.job_kind, entity_id=event.entity_id
     )
-    await session.execute(
-        update(InboundEvent)
-        .where(InboundEvent.id == event_id)
-        .values(job_id=enqueued.job_id)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_LINK_JOB, {"event_id": event_id, "job_id": enqueued.job_id})
     return enqueued.job_id
 
 
 async def _duplicate(
     session: AsyncSession, installation_id: uuid.UUID, event: _NewEvent
 ) -> IntakeResult:
-    row = (
-        await session.execute(
-            select(InboundEvent.id, InboundEvent.job_id).where(
-                InboundEvent.installation_id == installation_id,
-                InboundEvent.source == event.source,
-                InboundEvent.dedupe_key == event.dedupe_key,
-            )
-        )
-    ).one_or_none()
+    params = {
+        "installation_id": installation_id,
+        "source": event.source,
+        "dedupe_key": event.dedupe_key,
+    }
+    row = (await session.execute(_FIND_EVENT, params)).one_or_none()
     if row is None:  # the conflicting row was deleted in between (installation removed)
         return IntakeResult(status="duplicate")
     return IntakeResult(status="duplicate", job_id=row.job_id, event_id=row.id)
