@@ -145,7 +145,9 @@ class LoadResult:
         return len(self.statuses) / self.elapsed if self.elapsed else 0.0
 
     def percentile_ms(self, fraction: float) -> float:
-        ordered = sorted(self.latencies)
+        ordered = sorted(
+            latency for latency, status in zip(self.latencies, self.statuses, strict=True) if status
+        )
         if not ordered:
             return 0.0
         index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
@@ -165,17 +167,27 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def run_load(port: int, requests: Sequence[bytes], connections: int) -> LoadResult:
+async def run_load(
+    port: int, requests: Sequence[bytes], connections: int, rate: float | None = None
+) -> LoadResult:
     """Send ``requests`` over ``connections`` keep-alive connections, one request in flight on
-    each; record every status and latency (index-aligned with ``requests``)."""
+    each; record every status and latency (index-aligned with ``requests``).
+
+    Without ``rate`` each connection sends its next request as soon as it has the answer (the
+    server is saturated). With ``rate`` request *i* is due at ``i / rate`` seconds and its latency
+    counts from then, so time spent waiting for a free connection is not hidden.
+    """
     result = LoadResult(statuses=[0] * len(requests), latencies=[0.0] * len(requests))
     next_index = iter(range(len(requests)))
+    started = time.perf_counter()
 
     async def connection() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             for index in next_index:
-                started = time.perf_counter()
+                due = started + index / rate if rate else time.perf_counter()
+                if rate and due > time.perf_counter():
+                    await asyncio.sleep(due - time.perf_counter())
                 try:
                     writer.write(requests[index])
                     status = await _read_response(reader)
@@ -184,12 +196,11 @@ async def run_load(port: int, requests: Sequence[bytes], connections: int) -> Lo
                     writer.close()
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                     continue
-                result.latencies[index] = time.perf_counter() - started
+                result.latencies[index] = time.perf_counter() - due
                 result.statuses[index] = status
         finally:
             writer.close()
 
-    started = time.perf_counter()
     await asyncio.gather(*(connection() for _ in range(connections)))
     result.elapsed = time.perf_counter() - started
     return result

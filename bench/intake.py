@@ -27,6 +27,7 @@ if __package__ in (None, ""):
     sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "src")]
     sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
+import psutil
 from sqlalchemy import select
 
 from bench.common import LoadResult, database, http_request, run_load, uvicorn_server
@@ -148,6 +149,16 @@ def summary(load: LoadResult) -> dict[str, float]:
     }
 
 
+def busy_cores() -> float:
+    """CPU seconds the whole machine has spent busy (all processes, ours and others)."""
+    times = psutil.cpu_times()
+    return float(times.user + times.system + times.nice + times.irq + times.softirq)
+
+
+def requests_for(bodies: list[dict[str, Any]], path: str, port: int) -> list[bytes]:
+    return [http_request(path, json.dumps(body).encode(), port) for body in bodies]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smaller workload (< 1 minute)")
@@ -155,53 +166,76 @@ def main() -> None:
     args = parser.parse_args()
     requests = args.requests or (4_000 if args.quick else 30_000)
     warmup = 1_000 if args.quick else 2_000
+    paced_requests = requests // 3
 
     with database(os.environ.get("DATABASE_URL")) as database_url:
-        installation_id = asyncio.run(prepare(database_url))
+        installation_id = _run(prepare(database_url))
         env = {"DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY}
         path = f"/webhooks/upsales/{installation_id}"
-
         warm_bodies = hook_bodies(warmup, offset=10_000_000)
         bodies = hook_bodies(requests, offset=0)
+        paced_bodies = hook_bodies(paced_requests, offset=20_000_000)
+
         with uvicorn_server("bench.common:service_app", env) as server:
-            warm = [http_request(path, json.dumps(b).encode(), server.port) for b in warm_bodies]
-            raw = [http_request(path, json.dumps(b).encode(), server.port) for b in bodies]
-            _run(run_load(server.port, warm, CONNECTIONS))
-            cpu_before = server.cpu_seconds()
-            intake = _run(run_load(server.port, raw, CONNECTIONS))
+            _run(run_load(server.port, requests_for(warm_bodies, path, server.port), CONNECTIONS))
+            load = requests_for(bodies, path, server.port)
+            cpu_before, machine_before = server.cpu_seconds(), busy_cores()
+            intake = _run(run_load(server.port, load, CONNECTIONS))
             intake_cpu = server.cpu_seconds() - cpu_before
+            machine_busy = (busy_cores() - machine_before) / intake.elapsed
+            # the same connections at half the saturated throughput: latency without queueing
+            paced_rate = intake.rps / 2
+            paced = _run(
+                run_load(
+                    server.port,
+                    requests_for(paced_bodies, path, server.port),
+                    CONNECTIONS,
+                    rate=paced_rate,
+                )
+            )
 
         with uvicorn_server("bench.common:baseline_app", env) as server:
-            sizes = [len(json.dumps(b)) for b in bodies]
-            plain = [http_request("/baseline", json.dumps(b).encode(), server.port) for b in bodies]
+            plain = requests_for(bodies, "/baseline", server.port)
             _run(run_load(server.port, plain[:warmup], CONNECTIONS))
             cpu_before = server.cpu_seconds()
             baseline = _run(run_load(server.port, plain, CONNECTIONS))
             baseline_cpu = server.cpu_seconds() - cpu_before
 
-        stored = asyncio.run(stored_events(database_url, installation_id))
-        missing = count_missing(bodies, intake, stored)
+        stored = _run(stored_events(database_url, installation_id))
+        missing = count_missing(bodies, intake, stored) + count_missing(paced_bodies, paced, stored)
 
     figures = {
         "ratio": round(intake.rps / baseline.rps, 3) if baseline.rps else 0.0,
         **summary(intake),
         "baseline_rps": round(baseline.rps, 1),
-        "baseline_p99_ms": round(baseline.percentile_ms(0.99), 2),
-        "errors": intake.errors + baseline.errors,
+        "errors": intake.errors + paced.errors + baseline.errors,
         "missing": missing,
+        "baseline_p99_ms": round(baseline.percentile_ms(0.99), 2),
+        "paced_rps": round(paced_rate, 1),
+        "paced_p50_ms": round(paced.percentile_ms(0.50), 2),
+        "paced_p99_ms": round(paced.percentile_ms(0.99), 2),
         "requests": requests,
         "connections": CONNECTIONS,
         "server_cpu_ms_per_request": round(intake_cpu * 1000 / requests, 3),
         "baseline_server_cpu_ms_per_request": round(baseline_cpu * 1000 / requests, 3),
-        "mean_body_bytes": round(sum(sizes) / len(sizes)),
+        "machine_busy_cores": round(machine_busy, 2),
+        "cores": psutil.cpu_count(),
     }
     print(
-        f"intake:   {figures['rps']} req/s  p50 {figures['p50_ms']} ms  p99 {figures['p99_ms']} ms"
-        f"  server CPU {figures['server_cpu_ms_per_request']} ms/req"
+        f"intake (saturated): {figures['rps']} req/s  p50 {figures['p50_ms']} ms"
+        f"  p99 {figures['p99_ms']} ms  server CPU {figures['server_cpu_ms_per_request']} ms/req"
+    )
+    print(
+        f"intake (paced at {figures['paced_rps']} req/s): p50 {figures['paced_p50_ms']} ms"
+        f"  p99 {figures['paced_p99_ms']} ms"
     )
     print(
         f"baseline: {figures['baseline_rps']} req/s  p99 {figures['baseline_p99_ms']} ms"
         f"  server CPU {figures['baseline_server_cpu_ms_per_request']} ms/req"
+    )
+    print(
+        f"machine: {figures['machine_busy_cores']} of {figures['cores']} cores busy during the"
+        " saturated run (server, database, load generator and anything else running)"
     )
     print(json.dumps(figures))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -546,3 +547,16 @@ async def test_webhooks_are_documented(api_client: httpx.AsyncClient) -> None:
     assert "/webhooks/upsales/{installation_id}" in schema["paths"]
     fortnox = schema["paths"]["/webhooks/fortnox/{installation_id}"]["post"]
     assert "application/json" in fortnox["requestBody"]["content"]
+
+
+async def test_concurrent_deliveries_beyond_the_admission_limit_all_land(
+    api_client: httpx.AsyncClient, services: Services, installation: Installation
+) -> None:
+    bodies = [order_hook(order_id) for order_id in range(1, 25)] + [order_hook(1)] * 4
+    responses = await asyncio.gather(
+        *(api_client.post(upsales_url(installation), json=body) for body in bodies)
+    )
+    assert {response.status_code for response in responses} == {202}
+    statuses = sorted(response.json()["status"] for response in responses)
+    assert statuses == ["accepted"] * 24 + ["duplicate"] * 4
+    assert await count_rows(services.session_factory) == (24, 24)
