@@ -87,9 +87,10 @@ def parse_json(raw: bytes) -> Any:
     PostgreSQL's JSONB cannot store."""
     try:
         document = json.loads(raw, parse_constant=_refuse_constant)
+        has_nul = _NUL_ESCAPE in raw and _contains_nul(document)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise MalformedJsonError("the body is not valid JSON") from exc
-    if _NUL_ESCAPE in raw and _contains_nul(document):
+    if has_nul:
         raise EventValidationError("text values must not contain NUL characters")
     return document
 
