@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smaller workload (< 1 minute)")
     parser.add_argument("--requests", type=int, help="measured requests per run")
     args = parser.parse_args()
-    requests = args.requests or (4_000 if args.quick else 30_000)
+    requests = args.requests or (4_000 if args.quick else 20_000)
     warmup = 1_000 if args.quick else 2_000
     paced_requests = requests // 3
 

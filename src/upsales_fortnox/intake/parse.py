@@ -4,9 +4,10 @@ Dedupe keys (unique per installation and source):
 
 - Upsales app hook: ``delivery:{deliveryId}`` when the body has :data:`DELIVERY_ID_FIELD`, else
   ``sha256:{hex}`` over the canonical JSON of the body without its API key. A retried delivery
-  has the same body and so the same key. Known limit: a later, genuinely new hook with a
-  byte-for-byte identical body is taken for a retry; after-events carry the whole saved entity
-  (with its modification time), so a real change makes a different body.
+  has the same body and so the same key. Known limit: a later, genuinely new hook with an
+  identical body (an entity changed and changed back) is taken for a retry. After-events carry
+  the whole saved entity, so this needs the entity to be byte-for-byte the same, including any
+  modification time it carries (whether it carries one is *unverified*).
 - Upsales trigger: ``delivery:{deliveryId}`` when given, else a fresh random key: trigger bodies
   are written by an admin and usually name only the entity, so identical bodies are expected for
   distinct changes and must not be merged (coalescing per entity still merges the jobs).
