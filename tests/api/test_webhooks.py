@@ -560,3 +560,17 @@ async def test_concurrent_deliveries_beyond_the_admission_limit_all_land(
     statuses = sorted(response.json()["status"] for response in responses)
     assert statuses == ["accepted"] * 24 + ["duplicate"] * 4
     assert await count_rows(services.session_factory) == (24, 24)
+
+
+async def test_trigger_retries_dedupe_only_with_a_delivery_id(
+    api_client: httpx.AsyncClient, services: Services, installation: Installation
+) -> None:
+    url = upsales_url(installation)
+    with_id = {**TRIGGER, "deliveryId": "run-17"}
+    first = await api_client.post(url, json=with_id, headers=SECRET_HEADERS)
+    again = await api_client.post(url, json=with_id, headers=SECRET_HEADERS)
+    assert again.json() == {"status": "duplicate", "job_id": first.json()["job_id"]}
+    # without one, identical trigger bodies are distinct changes (the job coalesces them)
+    plain = [await api_client.post(url, json=TRIGGER, headers=SECRET_HEADERS) for _ in range(2)]
+    assert [response.json()["status"] for response in plain] == ["accepted", "accepted"]
+    assert await count_rows(services.session_factory) == (3, 1)
