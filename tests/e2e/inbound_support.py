@@ -7,24 +7,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.e2e.harness import SyncHarness
+from tests.e2e.harness import WEBHOOK_SECRET, SyncHarness
 from upsales_fortnox.db.models import FortnoxType, JobStatus, Link, SyncJob
-from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 
 TOPICS = ("customers", "articles", "orders", "invoices", "offers")
-JOB_KINDS = {
-    "customers": "fortnox.customer",
-    "articles": "fortnox.article",
-    "orders": "fortnox.order",
-    "invoices": "fortnox.invoice",
-    "offers": "fortnox.offer",
-}
 
 
 class EventFeed:
-    """Queues a sync job for every new change event of the Fortnox sandbox, as the intake does
-    (one job per entity, coalesced while queued)."""
+    """Delivers the Fortnox sandbox's change events to the service's event endpoint (the HTTP
+    way in: intake, dedupe, one queued job per entity) and runs the worker."""
 
     def __init__(self, harness: SyncHarness) -> None:
         self._harness = harness
@@ -41,26 +33,39 @@ class EventFeed:
                 events.extend(dict(event) for event in found)
         return events
 
-    async def enqueue(self, events: Iterable[dict[str, Any]]) -> int:
-        count = 0
-        async with self._harness.services.session_factory() as session:
-            for event in events:
-                await enqueue(
-                    session,
-                    installation_id=self._harness.installation_id,
-                    kind=JOB_KINDS[event["topic"]],
-                    entity_id=str(event["entityId"]),
-                    payload={"event": event["type"]},
-                )
-                count += 1
-            await session.commit()
-        return count
+    async def enqueue(self, events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """POST the events; the intake's answer for each."""
+        batch = list(events)
+        if not batch:
+            return []
+        response = await self._harness.service.post(
+            f"/webhooks/fortnox/{self._harness.installation_id}",
+            json=batch,
+            headers={"X-Webhook-Secret": WEBHOOK_SECRET},
+        )
+        assert response.status_code == 202, response.text
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
 
     async def sync(self) -> int:
-        """Queue the new events' jobs and run the worker until idle; returns the events fed."""
-        count = await self.enqueue(self.new_events())
+        """Deliver the new events and run the worker until idle; returns the events fed."""
+        events = self.new_events()
+        await self.enqueue(events)
         await self._harness.run_jobs()
-        return count
+        return len(events)
+
+
+def change_event(harness: SyncHarness, topic: str, entity_id: str, offset: str) -> dict[str, Any]:
+    """A hand-made change event, as Fortnox would send it."""
+    singular = topic.removesuffix("s")
+    return {
+        "topic": topic,
+        "offset": offset,
+        "type": f"{singular}-updated-v1",
+        "tenantId": harness.tenant_id,
+        "entityId": entity_id,
+        "timestamp": "2024-06-01T12:00:00.000+02:00",
+    }
 
 
 async def context_of(harness: SyncHarness) -> InstallationContext:

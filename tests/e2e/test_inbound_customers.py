@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import (
     EventFeed,
+    change_event,
     companies_named,
     context_of,
     custom_value,
@@ -108,7 +109,7 @@ async def test_changes_in_fortnox_update_the_company_and_echoes_write_nothing(
     (company,) = companies_named(harness, "Ek & Björk AB")
     assert company["phone"] == "08-1"
     writes = harness.services.upsales_calls["PUT /accounts/{id}"]
-    await feed.enqueue([{"topic": "customers", "entityId": "7", "type": "customer-updated-v1"}])
+    await feed.enqueue([change_event(harness, "customers", "7", "replayed-7")])
     await harness.run_jobs()
     assert harness.services.upsales_calls["PUT /accounts/{id}"] == writes
     assert (await jobs_of(harness, "fortnox.customer", "7"))[-1].result == {

@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import jobs_of
 from tests.e2e.stream_support import ListRecorder, consumer_for, running, served, wait_for
-from upsales_fortnox.db.models import Installation, InstallationStatus, StreamOffset
+from upsales_fortnox.db.models import InboundEvent, Installation, InstallationStatus, StreamOffset
 from upsales_fortnox.fortnox.oauth import TokenSet
+from upsales_fortnox.fortnox.stream import record_with_intake
+from upsales_fortnox.sandbox.fortnox.events import encode_offset
 
 
 async def stored_offsets(harness: SyncHarness) -> dict[str, str]:
@@ -155,3 +158,32 @@ async def test_a_refused_client_secret_is_retried_not_fatal(harness: SyncHarness
         async with running(consumer):
             await wait_for(consumer, lambda c: c.failures >= 2)
         assert consumer.connections == 0
+
+
+async def inbound_event_count(harness: SyncHarness) -> int:
+    async with harness.services.session_factory() as session:
+        return len(list(await session.scalars(select(InboundEvent))))
+
+
+async def test_replayed_and_http_delivered_events_are_recorded_once(
+    harness: SyncHarness,
+) -> None:
+    tenant = harness.tenant_id
+    harness.fortnox.seed(tenant, customers=[customer("1"), customer("2")])
+    assert await harness.deliver_fortnox_events() == 2  # the HTTP way in, first
+    async with harness.services.session_factory() as session:  # replay the topic from its start
+        session.add(StreamOffset(topic="customers", offset=encode_offset(0)))
+        await session.commit()
+
+    async with served(harness.fortnox.app) as port:
+        consumer = consumer_for(harness, port, record_with_intake)
+        async with running(consumer):
+            await wait_for(consumer, lambda c: c.events_recorded == 2)
+            harness.fortnox.seed(tenant, customers=[customer("3")])
+            await wait_for(consumer, lambda c: c.events_recorded == 3)
+
+    assert await inbound_event_count(harness) == 3
+    assert len(await jobs_of(harness, "fortnox.customer")) == 3
+    await harness.run_jobs()
+    names = sorted(c["name"] for c in harness.upsales_entities("accounts"))
+    assert [n for n in names if n.startswith("Kund")] == ["Kund 1", "Kund 2", "Kund 3"]

@@ -45,6 +45,8 @@ from upsales_fortnox.db.models import (
 )
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.errors import SyncError
+from upsales_fortnox.intake import FortnoxChangeEvent, record_fortnox_events
+from upsales_fortnox.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,27 @@ class StreamRecorder(Protocol):
     async def __call__(
         self, session: AsyncSession, tenant: StreamTenant, events: Sequence[Message]
     ) -> None: ...
+
+
+async def record_with_intake(
+    session: AsyncSession, tenant: StreamTenant, events: Sequence[Message]
+) -> None:
+    """The default recorder: the event intake, shared with the HTTP endpoint and its dedupe.
+
+    An event that does not fit Fortnox's event shape is logged and skipped.
+    """
+    parsed: list[FortnoxChangeEvent] = []
+    for event in events:
+        try:
+            parsed.append(FortnoxChangeEvent.model_validate(event))
+        except ValueError:
+            log.warning(
+                "skipping a malformed stream event (topic %r, offset %r)",
+                event.get("topic"),
+                event.get("offset"),
+            )
+    if parsed:
+        await record_fortnox_events(session, tenant, parsed)
 
 
 class TokenSource(Protocol):
@@ -508,3 +531,18 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, StreamProtocolError):
         return exc.message
     return type(exc).__name__
+
+
+async def run_stream_consumer(services: Services, stop: asyncio.Event) -> None:
+    """Consume Fortnox's change stream for every active installation until ``stop`` is set.
+
+    Run one consumer per deployment (Fortnox asks for one connection for all tenants).
+    """
+    consumer = StreamConsumer(
+        url=services.settings.fortnox_ws_url,
+        client_secret=services.settings.fortnox_client_secret.get_secret_value(),
+        session_factory=services.session_factory,
+        tokens=services.token_store,
+        recorder=record_with_intake,
+    )
+    await consumer.run(stop)

@@ -40,6 +40,7 @@ from upsales_fortnox.fortnox.stream import (
     StreamRecorder,
     StreamTenant,
     active_installations,
+    record_with_intake,
 )
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.queue import enqueue
@@ -254,10 +255,12 @@ async def run_reconcile_scheduler(
 def register_reconcile_handler(
     registry: HandlerRegistry,
     services: Services,
-    recorder: StreamRecorder,
     *,
+    recorder: StreamRecorder = record_with_intake,
     clock: Callable[[], datetime] = utcnow,
 ) -> None:
+    """Register the ``reconcile`` job (events go to the intake unless ``recorder`` is given)."""
+
     async def handler(ctx: JobContext) -> dict[str, Any]:
         return await reconcile_installation(services, ctx.installation_id, recorder, clock=clock)
 

@@ -9,12 +9,19 @@ from __future__ import annotations
 from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.intake.routing import (
+    JOB_FORTNOX_ARTICLE,
+    JOB_FORTNOX_CUSTOMER,
+    JOB_FORTNOX_INVOICE,
+    JOB_FORTNOX_OFFER,
+    JOB_FORTNOX_ORDER,
+)
 
-FORTNOX_CUSTOMER: Final = "fortnox.customer"
-FORTNOX_ARTICLE: Final = "fortnox.article"
-FORTNOX_ORDER: Final = "fortnox.order"
-FORTNOX_INVOICE: Final = "fortnox.invoice"
-FORTNOX_OFFER: Final = "fortnox.offer"
+FORTNOX_CUSTOMER: Final = JOB_FORTNOX_CUSTOMER
+FORTNOX_ARTICLE: Final = JOB_FORTNOX_ARTICLE
+FORTNOX_ORDER: Final = JOB_FORTNOX_ORDER
+FORTNOX_INVOICE: Final = JOB_FORTNOX_INVOICE
+FORTNOX_OFFER: Final = JOB_FORTNOX_OFFER
 REPRICE_PRODUCTS: Final = "reprice_products"
 
 DOCUMENT_KINDS: Final = {
