@@ -82,12 +82,20 @@ def _listers(fortnox: FortnoxClient) -> dict[str, Lister]:
     }
 
 
-def entity_number(entity: Entity) -> str | None:
-    for name in ("CustomerNumber", "ArticleNumber", "DocumentNumber"):
-        value = getattr(entity, name, None)
-        if value is not None and str(value).strip():
-            return str(value).strip()
-    return None
+_KEY_FIELDS: Final = {
+    "customers": "CustomerNumber",
+    "articles": "ArticleNumber",
+    "orders": "DocumentNumber",
+    "invoices": "DocumentNumber",
+    "offers": "DocumentNumber",
+}
+
+
+def entity_number(topic: str, entity: Entity) -> str | None:
+    """The number a topic's entity is known by (documents also carry a customer number)."""
+    value = getattr(entity, _KEY_FIELDS[topic], None)
+    text = str(value).strip() if value is not None else ""
+    return text or None
 
 
 def synthetic_event(
@@ -166,7 +174,7 @@ async def _linked_ids(
 async def reconcile_installation(
     services: Services,
     installation_id: uuid.UUID,
-    recorder: StreamRecorder,
+    recorder: StreamRecorder = record_with_intake,
     *,
     clock: Callable[[], datetime] = utcnow,
 ) -> dict[str, Any]:
@@ -186,7 +194,7 @@ async def reconcile_installation(
                 topic, number, marker, tenant_id=tenant.fortnox_tenant_id, now=now, kind="changed"
             )
             async for entity in listers[topic](since - OVERLAP)
-            if (number := entity_number(entity)) is not None
+            if (number := entity_number(topic, entity)) is not None
         ]
         await _record(session_factory, recorder, tenant, events, (topic, now))
         changed[topic] = len(events)
@@ -198,7 +206,7 @@ async def reconcile_installation(
         present = {
             number
             async for entity in listers[topic](None)
-            if (number := entity_number(entity)) is not None
+            if (number := entity_number(topic, entity)) is not None
         }
         missing = sorted(
             await _linked_ids(session_factory, installation_id, fortnox_type) - present

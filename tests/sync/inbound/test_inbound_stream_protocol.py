@@ -83,7 +83,7 @@ def test_reconciliation_events_name_the_entity_and_window() -> None:
 
 
 def test_entity_numbers_of_every_kind() -> None:
-    assert entity_number(Customer(CustomerNumber="1001")) == "1001"
-    assert entity_number(Article(ArticleNumber=" A-1 ")) == "A-1"
-    assert entity_number(Invoice(DocumentNumber=12)) == "12"
-    assert entity_number(Customer()) is None
+    assert entity_number("customers", Customer(CustomerNumber="1001")) == "1001"
+    assert entity_number("articles", Article(ArticleNumber=" A-1 ")) == "A-1"
+    assert entity_number("invoices", Invoice(DocumentNumber=12, CustomerNumber="1001")) == "12"
+    assert entity_number("customers", Customer()) is None
