@@ -16,6 +16,7 @@ from upsales_fortnox.api import (
     installations,
     jobs,
     links,
+    webhooks,
 )
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
@@ -63,4 +64,5 @@ def create_app(
     app.include_router(links.router)
     app.include_router(jobs.router)
     app.include_router(history.router)
+    app.include_router(webhooks.router)
     return app

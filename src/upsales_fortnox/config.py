@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     worker_concurrency: int = Field(default=4, ge=1)
     webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    reconcile_interval_minutes: float = Field(
+        default=15.0, gt=0, description="How often Fortnox changes are reconciled per installation."
+    )
 
     @field_validator("secret_key")
     @classmethod

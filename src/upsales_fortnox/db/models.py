@@ -296,3 +296,30 @@ class InstallationLease(Base):
     )
     owner: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StreamOffset(Base):
+    """The offset of the last recorded event of each Fortnox WebSocket topic.
+
+    One stream serves every tenant, so offsets are per topic. The consumer saves an offset in the
+    transaction that records the events up to it, and resumes after it on restart.
+    """
+
+    __tablename__ = "stream_offsets"
+
+    topic: Mapped[str] = mapped_column(String(40), primary_key=True)
+    offset: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ReconcileCheckpoint(Base):
+    """Until when an installation's Fortnox entities of one topic have been reconciled."""
+
+    __tablename__ = "reconcile_checkpoints"
+
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(40), primary_key=True)
+    checked_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,42 @@ from upsales_fortnox.db.types import utcnow
 
 DEFAULT_MAX_ATTEMPTS = 8
 _QUEUED_ONLY = text("status = 'queued'")
+
+
+_JOBS = cast(Table, SyncJob.__table__)
+_COLUMNS = (
+    "installation_id", "kind", "entity_id", "status", "attempts", "max_attempts",
+    "run_after", "payload", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _insert_job_statement(insert: Any) -> Any:
+    """Built once per dialect: building the statement costs more CPU than running it."""
+    return (
+        insert(_JOBS)
+        .values({name: bindparam(name, type_=_JOBS.c[name].type) for name in _COLUMNS})
+        .on_conflict_do_nothing(
+            index_elements=["installation_id", "kind", "entity_id"], index_where=_QUEUED_ONLY
+        )
+        .returning(_JOBS.c.id)
+    )
+
+
+_INSERT_JOB = {
+    "postgresql": _insert_job_statement(postgresql.insert),
+    "sqlite": _insert_job_statement(sqlite.insert),
+}
+_QUEUED_OF_KIND = (
+    _JOBS.c.installation_id == bindparam("installation_id", type_=_JOBS.c.installation_id.type),
+    _JOBS.c.kind == bindparam("kind"),
+    _JOBS.c.status == JobStatus.QUEUED.value,
+)
+_FIND_QUEUED = select(_JOBS.c.id).where(
+    *_QUEUED_OF_KIND, _JOBS.c.entity_id == bindparam("entity_id")
+)
+_FIND_QUEUED_WITHOUT_ENTITY = select(_JOBS.c.id).where(
+    *_QUEUED_OF_KIND, _JOBS.c.entity_id.is_(None)
+)
 
 
 @dataclass(frozen=True)
@@ -56,27 +92,13 @@ async def enqueue(
         "created_at": now,
         "updated_at": now,
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(SyncJob)
-        .values(**values)
-        .on_conflict_do_nothing(
-            index_elements=["installation_id", "kind", "entity_id"], index_where=_QUEUED_ONLY
-        )
-        .returning(SyncJob.id)
-    )
-    created_id = (await session.execute(statement)).scalar_one_or_none()
+    statement = _INSERT_JOB[session.get_bind().dialect.name]
+    created_id = (await session.execute(statement, values)).scalar_one_or_none()
     if created_id is not None:
         return Enqueued(job_id=created_id, created=True)
     existing_id = await session.scalar(
-        select(SyncJob.id).where(
-            SyncJob.installation_id == installation_id,
-            SyncJob.kind == kind,
-            SyncJob.entity_id == entity_id
-            if entity_id is not None
-            else SyncJob.entity_id.is_(None),
-            SyncJob.status == JobStatus.QUEUED,
-        )
+        _FIND_QUEUED if entity_id is not None else _FIND_QUEUED_WITHOUT_ENTITY,
+        {"installation_id": installation_id, "kind": kind, "entity_id": entity_id},
     )
     if existing_id is None:  # the queued job was claimed between our two statements
         return await enqueue(

@@ -1,7 +1,8 @@
-"""What the pure sync decisions ask the handlers to do: small frozen command objects.
+"""What a sync decision asks the shell to do: small frozen command objects.
 
-One class per command, in alphabetical order. Commands carry wire models and plain values
-only; the handlers apply them through the API clients and record links and job results.
+The pure decision functions return these; the handlers apply them through the API clients and
+the link store. One class per command, in alphabetical order. Commands carry wire models and
+plain values only.
 """
 
 from __future__ import annotations
@@ -10,8 +11,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.fortnox.models import Customer, Invoice, Order
+from upsales_fortnox.upsales.models import CompanyDraft, OrderDraft, ProductDraft
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """The link to record once the Upsales record a command writes is known."""
+
+    entity: LinkEntity
+    fortnox_type: FortnoxType
+    fortnox_id: str
+    fingerprint: str | None
+
+
+# --- commands (alphabetical) ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -32,6 +47,24 @@ class CreateFortnoxDocument:
     document: Invoice | Order
     fingerprint: str
     net: Decimal
+
+
+@dataclass(frozen=True)
+class CreateUpsalesCompany:
+    company: CompanyDraft
+    link: LinkTarget
+
+
+@dataclass(frozen=True)
+class CreateUpsalesOrder:
+    order: OrderDraft
+    link: LinkTarget
+
+
+@dataclass(frozen=True)
+class CreateUpsalesProduct:
+    product: ProductDraft
+    link: LinkTarget | None
 
 
 @dataclass(frozen=True)
@@ -72,6 +105,21 @@ class RefuseDocumentChange:
 
 
 @dataclass(frozen=True)
+class RemoveLink:
+    fortnox_type: FortnoxType
+    fortnox_id: str
+
+
+@dataclass(frozen=True)
+class SaveLink:
+    entity: LinkEntity
+    upsales_id: int
+    fortnox_type: FortnoxType
+    fortnox_id: str
+    fingerprint: str | None
+
+
+@dataclass(frozen=True)
 class UpdateFortnoxCustomer:
     """Write the company fields changed in Upsales to the linked Fortnox customer (``changes``;
     None: nothing to write) and record ``synced_fields`` on the link.
@@ -101,9 +149,49 @@ class UpdateFortnoxDocument:
 
 
 @dataclass(frozen=True)
+class UpdateUpsalesCompany:
+    company_id: int
+    changes: CompanyDraft
+
+
+@dataclass(frozen=True)
+class UpdateUpsalesOrder:
+    order_id: int
+    changes: OrderDraft
+
+
+@dataclass(frozen=True)
+class UpdateUpsalesProduct:
+    product_id: int
+    changes: ProductDraft
+
+
+@dataclass(frozen=True)
 class WriteCustomerNumberToUpsales:
     """Show the Fortnox customer number on the Upsales company (an account custom field)."""
 
     upsales_company_id: int
     field_id: int
     customer_number: str
+
+
+Command = (
+    CreateFortnoxCustomer
+    | CreateFortnoxDocument
+    | CreateUpsalesCompany
+    | CreateUpsalesOrder
+    | CreateUpsalesProduct
+    | LinkFortnoxCustomer
+    | LinkFortnoxDocument
+    | NoChange
+    | RefuseDocumentChange
+    | RemoveLink
+    | SaveLink
+    | UpdateFortnoxCustomer
+    | UpdateFortnoxDocument
+    | UpdateUpsalesCompany
+    | UpdateUpsalesOrder
+    | UpdateUpsalesProduct
+    | WriteCustomerNumberToUpsales
+)
+"""Every command of both sync directions."""

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.inbound.handlers import register_inbound_handlers
 from upsales_fortnox.sync.outbound.handlers import register_outbound_handlers
+from upsales_fortnox.sync.reconcile import register_reconcile_handler
 
 
 def build_handler_registry(services: Services) -> HandlerRegistry:
     """Every sync job kind, bound to this process's services."""
     registry = HandlerRegistry()
+    register_inbound_handlers(registry, services)
+    register_reconcile_handler(registry, services)
     register_outbound_handlers(registry, services)
     return registry

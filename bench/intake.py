@@ -1,0 +1,244 @@
+"""Webhook intake throughput and latency against a bare FastAPI endpoint.
+
+Runs the service under uvicorn (one worker process) on PostgreSQL (``DATABASE_URL``, or a scratch
+database on 127.0.0.1:5432 that is dropped afterwards), posts Upsales app hooks over 64
+keep-alive connections (distinct orders and companies, so most create a job, plus re-sent
+duplicates), then posts the same number of requests to a bare FastAPI endpoint under the same
+server flags. Finally it checks that every event answered 2xx is committed with its job.
+
+    PYTHONPATH=src python -m bench.intake [--quick]
+
+The last line printed is one JSON object: ratio (intake rps / baseline rps), p99_ms, rps,
+baseline_rps, errors, missing, and more detail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "src")]
+    sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
+
+import psutil
+from sqlalchemy import select
+
+from bench.common import LoadResult, database, http_request, run_load, uvicorn_server
+from upsales_fortnox.db import models
+from upsales_fortnox.db.base import Base
+from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.intake.parse import UpsalesChange, parse_upsales_app_hook
+from upsales_fortnox.security.crypto import SecretBox
+
+try:
+    import uvloop
+
+    _run = uvloop.run
+except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
+    _run = asyncio.run
+
+SECRET_KEY = "bench-secret-key-0123456789abcdef"
+API_KEY = "bench-upsales-api-key-0123456789"
+CONNECTIONS = 64
+DUPLICATE_EVERY = 10  # every 10th request re-sends an earlier body
+DUPLICATE_DISTANCE = 500  # ...from this many requests back, answered long before
+
+
+def hook_bodies(count: int, offset: int) -> list[dict[str, Any]]:
+    """``count`` app hooks: orders and companies with distinct ids, and some duplicates."""
+    bodies: list[dict[str, Any]] = []
+    for index in range(count):
+        if index % DUPLICATE_EVERY == DUPLICATE_EVERY - 1 and index >= DUPLICATE_DISTANCE:
+            bodies.append(bodies[index - DUPLICATE_DISTANCE])
+            continue
+        entity_id = offset + index + 1
+        if index % 5 == 0:
+            bodies.append(
+                {
+                    "type": "after_client_update",
+                    "apiKey": API_KEY,
+                    "data": {"object": {"id": entity_id, "name": f"Company {entity_id} AB"}},
+                    "user": {"email": "admin@example.com"},
+                }
+            )
+        else:
+            bodies.append(
+                {
+                    "type": "after_order_update",
+                    "apiKey": API_KEY,
+                    "data": {
+                        "object": {
+                            "id": entity_id,
+                            "description": f"Order {entity_id}",
+                            "value": 1200 + index,
+                            "stage": {"id": 3, "name": "Won"},
+                            "client": {"id": 1000 + index % 97, "name": "Acme AB"},
+                            "orderRow": [
+                                {"productId": 11, "quantity": 2, "price": 300, "discount": 0},
+                                {"productId": 12, "quantity": 1, "price": 600, "discount": 10},
+                            ],
+                        }
+                    },
+                    "user": {"email": "seller@example.com"},
+                }
+            )
+    return bodies
+
+
+async def prepare(database_url: str) -> uuid.UUID:
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        box = SecretBox(SECRET_KEY)
+        async with create_session_factory(engine)() as session:
+            installation = models.Installation(
+                name="Bench AB",
+                status=models.InstallationStatus.ACTIVE,
+                upsales_api_token_enc=box.encrypt(API_KEY),
+                webhook_secret_enc=box.encrypt("whsec_bench-secret"),
+            )
+            session.add(installation)
+            await session.commit()
+            return installation.id
+    finally:
+        await engine.dispose()
+
+
+async def stored_events(database_url: str, installation_id: uuid.UUID) -> dict[str, int | None]:
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            rows = await session.execute(
+                select(models.InboundEvent.dedupe_key, models.InboundEvent.job_id).where(
+                    models.InboundEvent.installation_id == installation_id
+                )
+            )
+            return {row.dedupe_key: row.job_id for row in rows}
+    finally:
+        await engine.dispose()
+
+
+def count_missing(
+    bodies: list[dict[str, Any]], load: LoadResult, stored: dict[str, int | None]
+) -> int:
+    """Events answered 2xx that are not committed, or committed without a job."""
+    missing = set()
+    for body, ok in zip(bodies, load.ok, strict=True):
+        if not ok:
+            continue
+        change = parse_upsales_app_hook(body)
+        assert isinstance(change, UpsalesChange)
+        if stored.get(change.dedupe_key) is None:
+            missing.add(change.dedupe_key)
+    return len(missing)
+
+
+def summary(load: LoadResult) -> dict[str, float]:
+    return {
+        "rps": round(load.rps, 1),
+        "p50_ms": round(load.percentile_ms(0.50), 2),
+        "p99_ms": round(load.percentile_ms(0.99), 2),
+    }
+
+
+def busy_cores() -> float:
+    """CPU seconds the whole machine has spent busy (all processes, ours and others)."""
+    times = psutil.cpu_times()
+    return float(times.user + times.system + times.nice + times.irq + times.softirq)
+
+
+def requests_for(bodies: list[dict[str, Any]], path: str, port: int) -> list[bytes]:
+    return [http_request(path, json.dumps(body).encode(), port) for body in bodies]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller workload (< 1 minute)")
+    parser.add_argument("--requests", type=int, help="measured requests per run")
+    args = parser.parse_args()
+    requests = args.requests or (4_000 if args.quick else 20_000)
+    warmup = 1_000 if args.quick else 2_000
+    paced_requests = requests // 3
+
+    with database(os.environ.get("DATABASE_URL")) as database_url:
+        installation_id = _run(prepare(database_url))
+        env = {"DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY}
+        path = f"/webhooks/upsales/{installation_id}"
+        warm_bodies = hook_bodies(warmup, offset=10_000_000)
+        bodies = hook_bodies(requests, offset=0)
+        paced_bodies = hook_bodies(paced_requests, offset=20_000_000)
+
+        with uvicorn_server("bench.common:service_app", env) as server:
+            _run(run_load(server.port, requests_for(warm_bodies, path, server.port), CONNECTIONS))
+            load = requests_for(bodies, path, server.port)
+            cpu_before, machine_before = server.cpu_seconds(), busy_cores()
+            intake = _run(run_load(server.port, load, CONNECTIONS))
+            intake_cpu = server.cpu_seconds() - cpu_before
+            machine_busy = (busy_cores() - machine_before) / intake.elapsed
+            # the same connections at half the saturated throughput: latency without queueing
+            paced_rate = intake.rps / 2
+            paced = _run(
+                run_load(
+                    server.port,
+                    requests_for(paced_bodies, path, server.port),
+                    CONNECTIONS,
+                    rate=paced_rate,
+                )
+            )
+
+        with uvicorn_server("bench.common:baseline_app", env) as server:
+            plain = requests_for(bodies, "/baseline", server.port)
+            _run(run_load(server.port, plain[:warmup], CONNECTIONS))
+            cpu_before = server.cpu_seconds()
+            baseline = _run(run_load(server.port, plain, CONNECTIONS))
+            baseline_cpu = server.cpu_seconds() - cpu_before
+
+        stored = _run(stored_events(database_url, installation_id))
+        missing = count_missing(bodies, intake, stored) + count_missing(paced_bodies, paced, stored)
+
+    figures = {
+        "ratio": round(intake.rps / baseline.rps, 3) if baseline.rps else 0.0,
+        **summary(intake),
+        "baseline_rps": round(baseline.rps, 1),
+        "errors": intake.errors + paced.errors + baseline.errors,
+        "missing": missing,
+        "baseline_p99_ms": round(baseline.percentile_ms(0.99), 2),
+        "paced_rps": round(paced_rate, 1),
+        "paced_p50_ms": round(paced.percentile_ms(0.50), 2),
+        "paced_p99_ms": round(paced.percentile_ms(0.99), 2),
+        "requests": requests,
+        "connections": CONNECTIONS,
+        "server_cpu_ms_per_request": round(intake_cpu * 1000 / requests, 3),
+        "baseline_server_cpu_ms_per_request": round(baseline_cpu * 1000 / requests, 3),
+        "machine_busy_cores": round(machine_busy, 2),
+        "cores": psutil.cpu_count(),
+    }
+    print(
+        f"intake (saturated): {figures['rps']} req/s  p50 {figures['p50_ms']} ms"
+        f"  p99 {figures['p99_ms']} ms  server CPU {figures['server_cpu_ms_per_request']} ms/req"
+    )
+    print(
+        f"intake (paced at {figures['paced_rps']} req/s): p50 {figures['paced_p50_ms']} ms"
+        f"  p99 {figures['paced_p99_ms']} ms"
+    )
+    print(
+        f"baseline: {figures['baseline_rps']} req/s  p99 {figures['baseline_p99_ms']} ms"
+        f"  server CPU {figures['baseline_server_cpu_ms_per_request']} ms/req"
+    )
+    print(
+        f"machine: {figures['machine_busy_cores']} of {figures['cores']} cores busy during the"
+        " saturated run (server, database, load generator and anything else running)"
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The little of an installation that the webhook intake needs, loaded in one query.
+
+Secrets stay encrypted until a check needs one; an unset or empty secret never matches anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.db.models import Installation
+from upsales_fortnox.security.crypto import DecryptionError, SecretBox, constant_time_equals
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookInstallation:
+    """An installation as seen by the intake. Holds its secrets encrypted only."""
+
+    id: uuid.UUID
+    version: int
+    status: str
+    fortnox_tenant_id: str | None
+    upsales_api_token_enc: str | None = field(repr=False)
+    webhook_secret_enc: str | None = field(repr=False)
+
+
+_LOOKUP = select(
+    Installation.id,
+    Installation.version,
+    Installation.status,
+    Installation.fortnox_tenant_id,
+    Installation.upsales_api_token_enc,
+    Installation.webhook_secret_enc,
+).where(Installation.id == bindparam("installation_id"))
+
+
+def parse_installation_id(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+async def load_webhook_installation(
+    session: AsyncSession, installation_id: uuid.UUID
+) -> WebhookInstallation | None:
+    row = (await session.execute(_LOOKUP, {"installation_id": installation_id})).one_or_none()
+    if row is None:
+        return None
+    return WebhookInstallation(
+        id=row.id,
+        version=row.version,
+        status=row.status,
+        fortnox_tenant_id=row.fortnox_tenant_id,
+        upsales_api_token_enc=row.upsales_api_token_enc,
+        webhook_secret_enc=row.webhook_secret_enc,
+    )
+
+
+def secret_matches(given: str | None, stored_enc: str | None, secret_box: SecretBox) -> bool:
+    """Whether ``given`` equals the decrypted stored secret, compared in constant time.
+
+    False when either is missing or empty, so an installation without a secret accepts nobody.
+    A stored value that no longer decrypts (wrong ``SECRET_KEY``) matches nothing either.
+    """
+    if not given or not stored_enc:
+        return False
+    try:
+        expected = secret_box.decrypt(stored_enc)
+    except DecryptionError:
+        logger.error("a stored webhook credential cannot be decrypted; is SECRET_KEY right?")
+        return False
+    if not expected:
+        return False
+    try:
+        return constant_time_equals(given, expected)
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape can never match
+        return False

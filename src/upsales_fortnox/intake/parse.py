@@ -1,0 +1,260 @@
+"""Pure parsing: raw bodies to the changes the intake records. No I/O.
+
+Dedupe keys (unique per installation and source):
+
+- Upsales app hook: ``delivery:{deliveryId}`` when the body has :data:`DELIVERY_ID_FIELD`, else
+  ``sha256:{hex}`` over the canonical JSON of the body without its API key. A retried delivery
+  has the same body and so the same key. Known limit: a later, genuinely new hook with an
+  identical body (an entity changed and changed back) is taken for a retry. After-events carry
+  the whole saved entity, so this needs the entity to be byte-for-byte the same, including any
+  modification time it carries (whether it carries one is *unverified*).
+- Upsales trigger: ``delivery:{deliveryId}`` when given, else a fresh random key: trigger bodies
+  are written by an admin and usually name only the entity, so identical bodies are expected for
+  distinct changes and must not be merged (coalescing per entity still merges the jobs).
+- Fortnox: ``fortnox:{topic}:{offset}``; offsets are unique within a topic.
+
+Asynchronous events that do not start a sync are acknowledged and *not stored*: storing them
+would fill the table with events nobody acts on, and the sender needs only the 2xx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from upsales_fortnox.intake.errors import (
+    EventValidationError,
+    MalformedJsonError,
+    UnsupportedEventError,
+)
+from upsales_fortnox.intake.routing import (
+    FORTNOX_ROUTES,
+    UPSALES_ROUTES,
+    Route,
+    is_upsales_after_event,
+)
+from upsales_fortnox.intake.wire import (
+    DELIVERY_ID_FIELD,
+    UPSALES_API_KEY_FIELD,
+    AfterEventHook,
+    AppHookEnvelope,
+    DeliveryId,
+    FortnoxChangeEvent,
+    TriggerRequest,
+)
+
+_NUL_ESCAPE: Final = b"\\u0000"
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class UpsalesChange:
+    """An Upsales event that starts a sync of one entity."""
+
+    event_type: str
+    entity: str
+    entity_id: int
+    job_kind: str
+    dedupe_key: str
+    payload: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class IgnoredEvent:
+    """An asynchronous event we acknowledge and drop."""
+
+    event_type: str
+
+
+@dataclass(frozen=True)
+class SynchronousQuestion:
+    """An app hook that waits for an answer (for example ``before_order_save``)."""
+
+    event_type: str
+    body: dict[str, Any] = field(repr=False)
+
+
+UpsalesIntake = UpsalesChange | IgnoredEvent | SynchronousQuestion
+
+
+def parse_json(raw: bytes) -> Any:
+    """Decode one JSON document. Refuses NaN/Infinity and NUL characters in text, which
+    PostgreSQL's JSONB cannot store."""
+    try:
+        document = json.loads(raw, parse_constant=_refuse_constant)
+        has_nul = _NUL_ESCAPE in raw and _contains_nul(document)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise MalformedJsonError("the body is not valid JSON") from exc
+    if has_nul:
+        raise EventValidationError("text values must not contain NUL characters")
+    return document
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+def validate(model: type[ModelT], document: Any) -> ModelT:
+    """Validate a wire model; pydantic's error becomes an :class:`EventValidationError`."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise EventValidationError(
+            "the event is not valid", details=validation_details(exc)
+        ) from None
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    """Where and why validation failed, without echoing the input values."""
+    return [
+        {"loc": [str(part) for part in error["loc"]], "msg": error["msg"]}
+        for error in exc.errors(include_input=False, include_url=False)
+    ]
+
+
+def app_hook_api_key(document: Any) -> str | None:
+    """The customer API key an app hook authenticates with, if the body carries one as text."""
+    if isinstance(document, dict):
+        key = document.get(UPSALES_API_KEY_FIELD)
+        if isinstance(key, str):
+            return key
+    return None
+
+
+def canonical_json(document: Any) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _delivery_id(document: Mapping[str, Any]) -> str | None:
+    if DELIVERY_ID_FIELD not in document:
+        return None
+    try:
+        value: str = _DELIVERY_ID.validate_python(document[DELIVERY_ID_FIELD])
+    except ValidationError as exc:
+        raise EventValidationError(
+            "the event is not valid", details=_prefixed(validation_details(exc), DELIVERY_ID_FIELD)
+        ) from None
+    return value
+
+
+_DELIVERY_ID: TypeAdapter[str] = TypeAdapter(DeliveryId)
+
+
+def _prefixed(details: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [{**detail, "loc": [name, *detail["loc"]]} for detail in details]
+
+
+def parse_upsales_app_hook(document: Any) -> UpsalesIntake:
+    """Classify an (already authenticated) app hook body.
+
+    Supported after-events become an :class:`UpsalesChange`; other after-events are ignored;
+    every other type is a :class:`SynchronousQuestion` for the responder registry.
+    """
+    envelope = validate(AppHookEnvelope, document)
+    event_type = envelope.event_type
+    if not is_upsales_after_event(event_type):
+        return SynchronousQuestion(event_type, _without_api_key(document))
+    route = UPSALES_ROUTES.get(event_type)
+    if route is None:
+        return IgnoredEvent(event_type)
+    hook = validate(AfterEventHook, document)
+    stored = _without_api_key(document)
+    delivery = _delivery_id(document)
+    if delivery is not None:
+        dedupe_key = f"delivery:{delivery}"
+    else:
+        dedupe_key = "sha256:" + hashlib.sha256(canonical_json(stored)).hexdigest()
+    return _change(event_type, route, hook.data.object.id, dedupe_key, stored)
+
+
+def parse_upsales_trigger(document: Any) -> UpsalesChange | IgnoredEvent:
+    """Parse a trigger body (see :class:`TriggerRequest`)."""
+    trigger = validate(TriggerRequest, document)
+    if not is_upsales_after_event(trigger.event):
+        raise UnsupportedEventError(
+            f"event {trigger.event!r} cannot be sent by a trigger; "
+            "triggers send after_* events only"
+        )
+    route = UPSALES_ROUTES.get(trigger.event)
+    if route is None:
+        return IgnoredEvent(trigger.event)
+    if trigger.entity != route.entity:
+        raise EventValidationError(
+            f"event {trigger.event!r} concerns entity {route.entity!r}, not {trigger.entity!r}",
+            details=[{"loc": ["entity"], "msg": f"must be {route.entity!r} for this event"}],
+        )
+    if trigger.delivery_id is not None:
+        dedupe_key = f"delivery:{trigger.delivery_id}"
+    else:
+        dedupe_key = f"trigger:{uuid.uuid4().hex}"
+    return _change(trigger.event, route, trigger.id, dedupe_key, dict(document))
+
+
+def _change(
+    event_type: str, route: Route, entity_id: int, dedupe_key: str, payload: dict[str, Any]
+) -> UpsalesChange:
+    return UpsalesChange(
+        event_type=event_type,
+        entity=route.entity,
+        entity_id=entity_id,
+        job_kind=route.job_kind,
+        dedupe_key=dedupe_key,
+        payload=payload,
+    )
+
+
+def _without_api_key(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key != UPSALES_API_KEY_FIELD}
+
+
+_FORTNOX_EVENT_LIST: TypeAdapter[list[FortnoxChangeEvent]] = TypeAdapter(list[FortnoxChangeEvent])
+
+
+def parse_fortnox_events(document: Any) -> tuple[list[FortnoxChangeEvent], bool]:
+    """One event or a non-empty list of them; returns the events and whether a list was sent."""
+    if isinstance(document, list):
+        if not document:
+            raise EventValidationError(
+                "the list holds no events", details=[{"loc": [], "msg": "must not be empty"}]
+            )
+        try:
+            events = _FORTNOX_EVENT_LIST.validate_python(document)
+        except ValidationError as exc:
+            raise EventValidationError(
+                "the event is not valid", details=validation_details(exc)
+            ) from None
+        for event in events:
+            check_fortnox_event(event)
+        return events, True
+    event = validate(FortnoxChangeEvent, document)
+    check_fortnox_event(event)
+    return [event], False
+
+
+def check_fortnox_event(event: FortnoxChangeEvent) -> None:
+    """An event on a topic we sync must name its entity."""
+    if event.topic in FORTNOX_ROUTES and event.entity_id is None:
+        raise EventValidationError(
+            f"an event on topic {event.topic!r} must carry entityId",
+            details=[{"loc": ["entityId"], "msg": "Field required"}],
+        )
+
+
+def fortnox_dedupe_key(event: FortnoxChangeEvent) -> str:
+    return f"fortnox:{event.topic}:{event.offset}"

@@ -1,0 +1,61 @@
+"""Which events become which sync jobs.
+
+A supported event names one entity and becomes a job of the kind below (coalesced per entity
+while queued). Asynchronous events of other types are acknowledged and dropped; see
+:mod:`upsales_fortnox.intake.parse`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+
+JOB_UPSALES_ORDER: Final = "upsales.order"
+JOB_UPSALES_COMPANY: Final = "upsales.company"
+JOB_FORTNOX_CUSTOMER: Final = "fortnox.customer"
+JOB_FORTNOX_ARTICLE: Final = "fortnox.article"
+JOB_FORTNOX_ORDER: Final = "fortnox.order"
+JOB_FORTNOX_INVOICE: Final = "fortnox.invoice"
+JOB_FORTNOX_OFFER: Final = "fortnox.offer"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where events of one type go: the entity they name and the job that syncs it."""
+
+    entity: str
+    job_kind: str
+
+
+#: Upsales app-hook and trigger events that start a sync, by event type.
+UPSALES_ROUTES: Final[dict[str, Route]] = {
+    "after_order_insert": Route(LinkEntity.ORDER.value, JOB_UPSALES_ORDER),
+    "after_order_update": Route(LinkEntity.ORDER.value, JOB_UPSALES_ORDER),
+    "after_client_insert": Route(LinkEntity.COMPANY.value, JOB_UPSALES_COMPANY),
+    "after_client_update": Route(LinkEntity.COMPANY.value, JOB_UPSALES_COMPANY),
+}
+
+#: Prefix of Upsales' asynchronous "something happened" events. Those not in
+#: :data:`UPSALES_ROUTES` (contacts, activities, deletes, ...) are acknowledged and ignored.
+UPSALES_AFTER_EVENT_PREFIX: Final = "after_"
+
+#: Upsales app-hook types that ask a question and wait for the answer (validation before an order
+#: is saved, an order's sync status). They are answered by a registered responder
+#: (:mod:`upsales_fortnox.intake.responders`); these two are the ones the Fortnox app uses.
+UPSALES_SYNCHRONOUS_EVENTS: Final = frozenset({"before_order_save", "app_status_order"})
+
+#: Fortnox WebSocket topics that start a sync, by topic. Other topics (currencies, vouchers, ...)
+#: are acknowledged and ignored.
+FORTNOX_ROUTES: Final[dict[str, Route]] = {
+    "customers": Route(FortnoxType.CUSTOMER.value, JOB_FORTNOX_CUSTOMER),
+    "articles": Route(FortnoxType.ARTICLE.value, JOB_FORTNOX_ARTICLE),
+    "orders": Route(FortnoxType.ORDER.value, JOB_FORTNOX_ORDER),
+    "invoices": Route(FortnoxType.INVOICE.value, JOB_FORTNOX_INVOICE),
+    "offers": Route(FortnoxType.OFFER.value, JOB_FORTNOX_OFFER),
+}
+
+
+def is_upsales_after_event(event_type: str) -> bool:
+    return event_type.startswith(UPSALES_AFTER_EVENT_PREFIX)

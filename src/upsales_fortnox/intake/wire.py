@@ -1,0 +1,134 @@
+"""Wire models of what Upsales and Fortnox send us.
+
+Field names follow the senders; where the reference marks a name *unverified* it is kept in one
+constant here. Models allow unknown fields (senders add fields over time) but refuse values of the
+wrong type.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Final
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+)
+
+UPSALES_EVENT_TYPE_FIELD: Final = "type"
+"""The app-hook body field that names the event (``after_order_update``, ...).
+
+*Unverified*: the reference documents the event types an app receives but not the field that
+carries them in the body. We read ``type``; if Upsales turns out to use another name, change it
+here (the wire model below takes its alias from this constant).
+"""
+
+UPSALES_API_KEY_FIELD: Final = "apiKey"
+"""The app-hook body field with the customer's Upsales API key (reference §4-5). It authenticates
+the call and is never stored."""
+
+DELIVERY_ID_FIELD: Final = "deliveryId"
+"""An optional top-level field naming one delivery; a retried delivery carries the same value.
+
+Upsales is not known to send one (*unverified*); when present it is the dedupe key instead of the
+body's hash. Trigger bodies are written by an admin, who may add it from a template tag.
+"""
+
+MAX_ENTITY_ID: Final = 2**63 - 1
+
+
+def _entity_id(value: Any) -> Any:
+    """Upsales ids are integers; a trigger template may render them as a numeric string."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer id")
+    if isinstance(value, str):
+        if not value.isascii() or not value.isdigit() or len(value) > 19:
+            raise ValueError("must be an integer id")
+        return int(value)
+    return value
+
+
+def _text_id(value: Any) -> Any:
+    """Fortnox ids and offsets are strings in the examples; accept integers as their text."""
+    if isinstance(value, bool):
+        raise ValueError("must be a string or an integer")
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+UpsalesId = Annotated[int, BeforeValidator(_entity_id), Field(strict=True, ge=1, le=MAX_ENTITY_ID)]
+DeliveryId = Annotated[
+    str, BeforeValidator(_text_id), Field(strict=True, min_length=1, max_length=100)
+]
+
+
+class _WireModel(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class AppHookEnvelope(_WireModel):
+    """What every app hook carries: its type and the customer's API key."""
+
+    event_type: StrictStr = Field(alias=UPSALES_EVENT_TYPE_FIELD, min_length=1, max_length=60)
+    api_key: StrictStr = Field(alias=UPSALES_API_KEY_FIELD, repr=False)
+
+
+class HookObject(_WireModel):
+    id: UpsalesId
+
+
+class HookData(_WireModel):
+    object: HookObject
+
+
+class HookUser(_WireModel):
+    email: StrictStr | None = None
+
+
+class AfterEventHook(_WireModel):
+    """An after-event app hook: the entity as saved in ``data.object``, who saved it in ``user``."""
+
+    data: HookData
+    user: HookUser | None = None
+
+
+class TriggerRequest(_WireModel):
+    """The body we ask admins to write in an Upsales trigger's ``SendWebRequest`` action.
+
+    ``{"event": "after_order_update", "entity": "order", "id": {{Order.Id}}}``: the event that
+    fired, the entity it concerns (``order`` or ``company``), and that entity's id (an integer or
+    a numeric string). The request carries the installation's webhook secret in the
+    ``X-Webhook-Secret`` header. It is a hint only: the sync reads the entity from Upsales.
+    Optional ``deliveryId`` (see :data:`DELIVERY_ID_FIELD`) makes retries dedupe.
+    """
+
+    event: StrictStr = Field(min_length=1, max_length=60)
+    entity: StrictStr = Field(min_length=1, max_length=20)
+    id: UpsalesId
+    delivery_id: DeliveryId | None = Field(default=None, alias=DELIVERY_ID_FIELD)
+
+
+class FortnoxChangeEvent(_WireModel):
+    """One event of Fortnox's WebSocket change stream (reference fortnox.md §6), e.g.
+    ``{"topic":"invoices","offset":"xDy7J","type":"invoice-created-v1","tenantId":29302,
+    "entityId":"3817","timestamp":"2017-12-28T14:59:16.500+01:00"}``.
+
+    ``tenantId`` and ``entityId`` are normalised to text (the example mixes an integer and a
+    string); ``entityId`` may be absent on topics we ignore (vouchers carry ``year/series/id``).
+    """
+
+    topic: StrictStr = Field(min_length=1, max_length=40)
+    offset: DeliveryId
+    type: StrictStr = Field(min_length=1, max_length=60)
+    tenant_id: Annotated[
+        str, BeforeValidator(_text_id), Field(strict=True, min_length=1, max_length=50)
+    ] = Field(alias="tenantId")
+    entity_id: (
+        Annotated[str, BeforeValidator(_text_id), Field(strict=True, min_length=1, max_length=50)]
+        | None
+    ) = Field(default=None, alias="entityId")
+    timestamp: datetime

@@ -1,0 +1,105 @@
+"""Syncing one Fortnox article into Upsales (the shell around :func:`.products.decide_article`).
+
+The price is the article's base price (``FromQuantity`` 0) in the chosen price list (setting
+``priceList``). With no price list chosen, the article's ``SalesPrice`` (its price in Fortnox's
+default price list) is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.fortnox.models import Article
+from upsales_fortnox.sync.commands import CreateUpsalesProduct
+from upsales_fortnox.sync.inbound.products import (
+    NO_ARTICLE_NUMBER,
+    decide_article,
+    no_article_product,
+)
+from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.upsales.errors import UpsalesNotFound
+from upsales_fortnox.upsales.models import Product
+
+
+@dataclass(frozen=True)
+class ArticleSyncResult:
+    article_number: str
+    outcome: str
+    product_id: int | None
+    priced: bool
+
+    def as_result(self) -> dict[str, object]:
+        result: dict[str, object] = {
+            "fortnox_article": self.article_number,
+            "upsales_product": self.product_id,
+            "outcome": self.outcome,
+        }
+        if not self.priced:
+            result["price"] = "no price in the chosen price list; list price 0"
+        return result
+
+
+async def article_price(job: InboundJob, article: Article) -> Decimal | None:
+    """The article's price in the chosen price list; None when the list has none for it."""
+    price_list = job.context.settings.price_list
+    if price_list is None:
+        return article.SalesPrice
+    try:
+        price = await job.context.fortnox.get_price(price_list, article.ArticleNumber or "")
+    except FortnoxNotFound:
+        return None
+    return price.Price
+
+
+async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResult:
+    """Bring Upsales in line with Fortnox article ``article_number`` (404: deleted)."""
+    upsales = job.context.upsales
+    try:
+        article: Article | None = await job.context.fortnox.get_article(article_number)
+    except FortnoxNotFound:
+        article = None
+    price = await article_price(job, article) if article is not None else None
+    link = await job.link_by_fortnox(FortnoxType.ARTICLE, article_number)
+    linked_product: Product | None = None
+    if link is not None:
+        try:
+            linked_product = await upsales.get_product(link.upsales_id)
+        except UpsalesNotFound:
+            linked_product = None
+    by_article_no = None
+    if linked_product is None:
+        by_article_no = await upsales.find_product_by_article_no(article_number)
+    linked_ids = (
+        await job.linked_elsewhere(
+            LinkEntity.PRODUCT, FortnoxType.ARTICLE, [by_article_no.id], article_number
+        )
+        if by_article_no is not None
+        else set()
+    )
+    decision = decide_article(
+        article_number,
+        article,
+        price,
+        link=link,
+        linked_product=linked_product,
+        product_by_article_no=by_article_no,
+        linked_product_ids=linked_ids,
+    )
+    created = await job.apply(decision.commands)
+    product_id = (
+        decision.product_id if decision.product_id is not None else next(iter(created), None)
+    )
+    return ArticleSyncResult(article_number, decision.outcome, product_id, decision.priced)
+
+
+async def fallback_product_id(job: InboundJob) -> int:
+    """The product for document rows without an article; created on first use."""
+    upsales = job.context.upsales
+    existing = await upsales.find_product_by_article_no(NO_ARTICLE_NUMBER)
+    if existing is not None:
+        return existing.id
+    (created,) = await job.apply([CreateUpsalesProduct(no_article_product(), None)])
+    return created

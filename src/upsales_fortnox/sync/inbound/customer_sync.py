@@ -1,0 +1,91 @@
+"""Syncing one Fortnox customer into Upsales (the shell around :mod:`.decide_customer`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.sync.inbound.companies import AccountFieldIds, org_number_variants
+from upsales_fortnox.sync.inbound.decide_customer import decide_customer
+from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.upsales.errors import UpsalesNotFound
+from upsales_fortnox.upsales.filters import custom
+from upsales_fortnox.upsales.models import Company
+
+
+@dataclass(frozen=True)
+class CustomerSyncResult:
+    customer_number: str
+    outcome: str
+    company_id: int | None
+
+    def as_result(self) -> dict[str, object]:
+        return {
+            "fortnox_customer": self.customer_number,
+            "upsales_company": self.company_id,
+            "outcome": self.outcome,
+        }
+
+
+async def sync_customer(job: InboundJob, customer_number: str) -> CustomerSyncResult:
+    """Bring Upsales in line with Fortnox customer ``customer_number`` (404: deleted)."""
+    fortnox, upsales = job.context.fortnox, job.context.upsales
+    try:
+        customer: Customer | None = await fortnox.get_customer(customer_number)
+    except FortnoxNotFound:
+        customer = None
+    link = await job.link_by_fortnox(FortnoxType.CUSTOMER, customer_number)
+    linked_company: Company | None = None
+    if link is not None:
+        try:
+            linked_company = await upsales.get_company(link.upsales_id)
+        except UpsalesNotFound:
+            linked_company = None
+    field_ids = await job.account_field_ids()
+    candidates: list[Company] = []
+    if customer is None or linked_company is None:
+        candidates = await _candidates(job, customer_number, customer, field_ids)
+    linked_ids = await job.linked_elsewhere(
+        LinkEntity.COMPANY, FortnoxType.CUSTOMER, [c.id for c in candidates], customer_number
+    )
+    decision = decide_customer(
+        customer_number,
+        customer,
+        link=link,
+        linked_company=linked_company,
+        candidates=candidates,
+        linked_company_ids=linked_ids,
+        field_ids=field_ids,
+    )
+    created = await job.apply(decision.commands)
+    company_id = (
+        decision.company_id if decision.company_id is not None else next(iter(created), None)
+    )
+    return CustomerSyncResult(customer_number, decision.outcome, company_id)
+
+
+async def _candidates(
+    job: InboundJob,
+    customer_number: str,
+    customer: Customer | None,
+    field_ids: AccountFieldIds,
+) -> list[Company]:
+    """Upsales companies that may be this customer: carrying its number, its organisation
+    number (in any notation) or its name."""
+    upsales = job.context.upsales
+    found: dict[int, Company] = {}
+    if field_ids.customer_number is not None:
+        async for company in upsales.iterate_companies(
+            custom(field_ids.customer_number, customer_number)
+        ):
+            found[company.id] = company
+    if customer is not None:
+        for variant in org_number_variants(customer.OrganisationNumber):
+            for company in await upsales.find_companies_by_org_no(variant):
+                found[company.id] = company
+        if customer.Name and customer.Name.strip():
+            for company in await upsales.find_companies_by_name(customer.Name):
+                found[company.id] = company
+    return [found[company_id] for company_id in sorted(found)]

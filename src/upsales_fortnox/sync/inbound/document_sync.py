@@ -1,0 +1,215 @@
+"""Syncing one Fortnox order, invoice or offer into Upsales (the shell around
+:mod:`.decide_document`).
+
+Before an order is created, the order a previous run may have created without recording its
+link (a crash in between) is looked up by its ``FORTNOX_DOCUMENT`` custom value, or, where the
+account has no such field, by its description and company; if found it is linked instead.
+A document's unknown customer is imported first by the customer rule, unknown articles by the
+article rule, and the document it was made from (an invoice's order, an order's offer) by this
+rule when its module syncs, so the outcome does not depend on the order events arrive in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
+from upsales_fortnox.sync.inbound.customer_sync import sync_customer
+from upsales_fortnox.sync.inbound.decide_document import (
+    MODULE_TYPES,
+    Action,
+    DocumentPlan,
+    LinkedOrder,
+    Stage,
+    UpsalesOrderState,
+    document_commands,
+    plan_document,
+)
+from upsales_fortnox.sync.inbound.documents import (
+    FortnoxDocument,
+    OrderReferences,
+    document_fingerprint,
+    document_lines,
+    document_type,
+    is_cancelled,
+    needs_fallback_product,
+    order_description,
+    predecessor,
+    successor,
+)
+from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.inbound.users import order_user
+from upsales_fortnox.sync.references import fortnox_document_reference, parse_outbound_reference
+from upsales_fortnox.upsales.errors import UpsalesNotFound
+from upsales_fortnox.upsales.filters import custom, eq
+
+DEFAULT_OFFER_PROBABILITY: Final = 50
+"""Probability of an imported offer when the offer stage has no probability between 1 and 99."""
+
+
+class DocumentCustomerMissing(PermanentError):
+    code = "document_customer_missing"
+
+
+async def fetch_document(job: InboundJob, kind: FortnoxType, number: str) -> FortnoxDocument | None:
+    fortnox = job.context.fortnox
+    document_number = int(number)
+    try:
+        if kind is FortnoxType.INVOICE:
+            invoice: Invoice = await fortnox.get_invoice(document_number)
+            return invoice
+        if kind is FortnoxType.OFFER:
+            offer: Offer = await fortnox.get_offer(document_number)
+            return offer
+        order: Order = await fortnox.get_order(document_number)
+        return order
+    except FortnoxNotFound:
+        return None
+
+
+async def order_state(job: InboundJob, order_id: int) -> UpsalesOrderState | None:
+    try:
+        order = await job.context.upsales.get_order(order_id)
+    except UpsalesNotFound:
+        return None
+    return UpsalesOrderState(order.id, order.stage.id if order.stage else None, order.probability)
+
+
+async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> dict[str, object]:
+    """Bring Upsales in line with one Fortnox document; the job result."""
+    result: dict[str, object] = {f"fortnox_{kind.value}": number}
+    if not number.isdigit():
+        raise PermanentError(f"{number!r} is not a Fortnox document number")
+    document = await fetch_document(job, kind, number)
+    if document is None:
+        return {**result, "outcome": "skip", "reason": "not_found"}
+    settings = job.context.settings
+    fingerprint = document_fingerprint(document)
+    own = await _linked(job, kind, number)
+    previous = following = None
+    before, after = predecessor(document), successor(document)
+    if before is not None and own is None:
+        previous = await _linked(job, *before)
+        if previous is None and before[0] in MODULE_TYPES[settings.sync_type]:
+            await sync_document(job, *before)  # import what it was made from first
+            previous = await _linked(job, *before)
+    if after is not None and own is None:
+        following = await _linked(job, *after)
+    outbound_id = parse_outbound_reference(getattr(document, "ExternalInvoiceReference1", None))
+    outbound_order = None
+    if outbound_id is not None and is_cancelled(document) and own is None:
+        outbound_order = await order_state(job, outbound_id)
+    plan = plan_document(
+        document,
+        settings=settings,
+        fingerprint=fingerprint,
+        own=own,
+        predecessor=previous,
+        outbound_order=outbound_order,
+        successor=following,
+    )
+    if plan.action is Action.CREATE:
+        plan = await _relink_lost_create(job, document, plan)
+    refs = await order_references(job, document) if plan.needs_references else None
+    commands = document_commands(
+        plan,
+        document,
+        settings=settings,
+        fingerprint=fingerprint,
+        refs=refs,
+        offer_probability=await _offer_probability(job) if plan.stage is Stage.OFFER else 0,
+        today=dt.date.today(),
+    )
+    created = await job.apply(commands)
+    order_id = plan.order_id if plan.order_id is not None else next(iter(created), None)
+    return {
+        **result,
+        "upsales_order": order_id,
+        "outcome": "created" if created else plan.action.value,
+        "reason": plan.reason,
+    }
+
+
+async def _linked(job: InboundJob, kind: FortnoxType, number: str) -> LinkedOrder | None:
+    link = await job.link_by_fortnox(kind, number)
+    if link is None:
+        return None
+    return LinkedOrder(link, await order_state(job, link.upsales_id))
+
+
+async def _relink_lost_create(
+    job: InboundJob, document: FortnoxDocument, plan: DocumentPlan
+) -> DocumentPlan:
+    """A CREATE whose order exists already (created by a run that died before linking it)
+    becomes a link to that order."""
+    upsales = job.context.upsales
+    kind = document_type(document)
+    number = str(document.DocumentNumber)
+    field_id = await job.document_field_id()
+    if field_id is not None:
+        reference = fortnox_document_reference(kind.value, number)
+        filters = [custom(field_id, reference)]
+    else:
+        filters = [eq("description", order_description(document))]
+    async for order in upsales.iterate_orders(*filters):
+        if field_id is None and (order.description or "").strip() != order_description(document):
+            continue
+        return DocumentPlan(Action.UPDATE, "relinked", order.id, link=True)
+    return plan
+
+
+async def order_references(job: InboundJob, document: FortnoxDocument) -> OrderReferences:
+    """The Upsales ids the document's order needs, importing its customer and articles first
+    when Upsales does not have them yet."""
+    company_id = await _company_id(job, document)
+    user_id = order_user(document.OurReference, await job.users(), job.context.settings)
+    lines = document_lines(document)
+    articles = sorted({line.article_number for line in lines if line.article_number})
+    product_ids = await job.upsales_ids_by_fortnox(FortnoxType.ARTICLE, articles)
+    for article_number in articles:
+        if article_number in product_ids:
+            continue
+        synced = await sync_article(job, article_number)
+        if synced.product_id is not None:
+            product_ids[article_number] = synced.product_id
+    fallback = None
+    if needs_fallback_product(lines, product_ids):
+        fallback = await fallback_product_id(job)
+    return OrderReferences(
+        company_id=company_id,
+        user_id=user_id,
+        product_ids=product_ids,
+        fallback_product_id=fallback,
+        document_field_id=await job.document_field_id(),
+    )
+
+
+async def _company_id(job: InboundJob, document: FortnoxDocument) -> int:
+    number = (document.CustomerNumber or "").strip()
+    if not number:
+        raise DocumentCustomerMissing(
+            f"Fortnox {document_type(document).value} {document.DocumentNumber} has no customer"
+        )
+    link = await job.link_by_fortnox(FortnoxType.CUSTOMER, number)
+    if link is not None:
+        return link.upsales_id
+    synced = await sync_customer(job, number)
+    if synced.company_id is None:
+        raise DocumentCustomerMissing(
+            f"Fortnox customer {number} of {document_type(document).value} "
+            f"{document.DocumentNumber} does not exist"
+        )
+    return synced.company_id
+
+
+async def _offer_probability(job: InboundJob) -> int:
+    stage_id = job.context.settings.offer_stage
+    for stage in await job.stages():
+        if stage.id == stage_id and stage.probability is not None and 0 < stage.probability < 100:
+            return stage.probability
+    return DEFAULT_OFFER_PROBABILITY

@@ -1,0 +1,70 @@
+"""Job handlers of inbound sync: Fortnox customers, articles and documents into Upsales, and
+re-pricing. Each re-reads its entity from Fortnox (404 = deleted): the job payload (the event
+that queued it) is never relied on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.context import installation_context
+from upsales_fortnox.sync.inbound.article_sync import sync_article
+from upsales_fortnox.sync.inbound.customer_sync import sync_customer
+from upsales_fortnox.sync.inbound.document_sync import sync_document
+from upsales_fortnox.sync.inbound.kinds import (
+    DOCUMENT_KINDS,
+    FORTNOX_ARTICLE,
+    FORTNOX_CUSTOMER,
+    REPRICE_PRODUCTS,
+)
+from upsales_fortnox.sync.inbound.reprice import reprice_products
+from upsales_fortnox.sync.inbound.runtime import CustomFieldCache, InboundJob
+
+JobBody = Callable[[InboundJob, JobContext], Awaitable[dict[str, Any]]]
+
+
+def _entity_id(ctx: JobContext) -> str:
+    if not ctx.entity_id or not ctx.entity_id.strip():
+        raise PermanentError(f"a {ctx.kind} job needs the Fortnox entity's number")
+    return ctx.entity_id.strip()
+
+
+async def _customer(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+    return (await sync_customer(job, _entity_id(ctx))).as_result()
+
+
+async def _article(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+    return (await sync_article(job, _entity_id(ctx))).as_result()
+
+
+async def _document(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+    return await sync_document(job, DOCUMENT_KINDS[ctx.kind], _entity_id(ctx))
+
+
+def register_inbound_handlers(
+    registry: HandlerRegistry,
+    services: Services,
+    *,
+    fields: CustomFieldCache | None = None,
+) -> None:
+    """Register the handlers of ``fortnox.customer``, ``fortnox.article``, ``fortnox.order``,
+    ``fortnox.invoice``, ``fortnox.offer`` and ``reprice_products``."""
+    field_cache = fields or CustomFieldCache()
+
+    def bind(body: JobBody) -> Callable[[JobContext], Awaitable[dict[str, Any]]]:
+        async def handler(ctx: JobContext) -> dict[str, Any]:
+            context = await installation_context(services, ctx.installation_id)
+            job = InboundJob(context, services.session_factory, field_cache)
+            return await body(job, ctx)
+
+        return handler
+
+    registry.register(FORTNOX_CUSTOMER, bind(_customer))
+    registry.register(FORTNOX_ARTICLE, bind(_article))
+    for kind in DOCUMENT_KINDS:
+        registry.register(kind, bind(_document))
+    registry.register(REPRICE_PRODUCTS, bind(reprice_products))

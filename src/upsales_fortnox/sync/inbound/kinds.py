@@ -1,0 +1,31 @@
+"""The job kinds inbound sync handles.
+
+The first five are queued by the event intake (one per Fortnox entity, ``entity_id`` = its
+number); ``reprice_products`` by :func:`.reprice.enqueue_reprice`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.intake.routing import (
+    JOB_FORTNOX_ARTICLE,
+    JOB_FORTNOX_CUSTOMER,
+    JOB_FORTNOX_INVOICE,
+    JOB_FORTNOX_OFFER,
+    JOB_FORTNOX_ORDER,
+)
+
+FORTNOX_CUSTOMER: Final = JOB_FORTNOX_CUSTOMER
+FORTNOX_ARTICLE: Final = JOB_FORTNOX_ARTICLE
+FORTNOX_ORDER: Final = JOB_FORTNOX_ORDER
+FORTNOX_INVOICE: Final = JOB_FORTNOX_INVOICE
+FORTNOX_OFFER: Final = JOB_FORTNOX_OFFER
+REPRICE_PRODUCTS: Final = "reprice_products"
+
+DOCUMENT_KINDS: Final = {
+    FORTNOX_ORDER: FortnoxType.ORDER,
+    FORTNOX_INVOICE: FortnoxType.INVOICE,
+    FORTNOX_OFFER: FortnoxType.OFFER,
+}

@@ -1,0 +1,104 @@
+"""Re-pricing every product when the chosen price list (setting ``priceList``) changes.
+
+The settings API calls :func:`enqueue_reprice` in the transaction that saves a new price list;
+the ``reprice_products`` job then reads every price of the list (``iter_prices``) and updates
+each product whose list price differs: a product linked to an article gets the article's base
+price (``FromQuantity`` 0) in the list, or 0 when the list has none; an unlinked product whose
+article number the list prices gets that price. Progress is checkpointed, so a job that is
+interrupted resumes after the last product it finished.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.jobs.handlers import JobContext
+from upsales_fortnox.jobs.queue import Enqueued, enqueue
+from upsales_fortnox.sync.identity import normalise_article_number
+from upsales_fortnox.sync.inbound.kinds import REPRICE_PRODUCTS
+from upsales_fortnox.sync.inbound.products import reprice_changes
+from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.upsales.models import Product
+
+REPRICE_ENTITY: Final = "products"
+"""``entity_id`` of the job, so a second request while one is queued coalesces into it."""
+CHECKPOINT_EVERY: Final = 100
+
+
+async def enqueue_reprice(session: AsyncSession, installation_id: uuid.UUID) -> Enqueued:
+    """Queue re-pricing of the installation's products (inside the caller's transaction)."""
+    return await enqueue(
+        session, installation_id=installation_id, kind=REPRICE_PRODUCTS, entity_id=REPRICE_ENTITY
+    )
+
+
+async def _article_links(job: InboundJob) -> dict[int, str]:
+    """Product id → article number, for every product linked to an article."""
+    async with job.session_factory() as session:
+        rows = await session.execute(
+            select(Link.upsales_id, Link.fortnox_id).where(
+                Link.installation_id == job.installation_id,
+                Link.entity == LinkEntity.PRODUCT,
+                Link.fortnox_type == FortnoxType.ARTICLE,
+            )
+        )
+        return {upsales_id: fortnox_id for upsales_id, fortnox_id in rows}
+
+
+async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+    price_list = job.context.settings.price_list
+    if price_list is None:
+        return {"price_list": None, "outcome": "skip", "reason": "no price list chosen"}
+    prices: dict[str, Decimal | None] = {}
+    async for price in job.context.fortnox.iter_prices(price_list):
+        article = normalise_article_number(price.ArticleNumber)
+        if article is not None and not price.FromQuantity:
+            prices[article] = price.Price
+    linked = await _article_links(job)
+    start_after = 0
+    if ctx.payload.get("price_list") == price_list:
+        start_after = int(ctx.payload.get("after_product_id", 0))
+    checked = repriced = unpriced = 0
+    since_checkpoint = 0
+    async for product in job.context.upsales.iterate_products():
+        if product.id <= start_after:
+            continue
+        target = target_price(product, linked, prices)
+        if target is not None:
+            checked += 1
+            new_price, priced = target
+            unpriced += 0 if priced else 1
+            changes = reprice_changes(product, new_price)
+            if changes is not None:
+                await job.context.upsales.update_product(product.id, changes)
+                repriced += 1
+                since_checkpoint += 1
+        if since_checkpoint >= CHECKPOINT_EVERY:
+            await ctx.checkpoint({"price_list": price_list, "after_product_id": product.id})
+            since_checkpoint = 0
+    return {
+        "price_list": price_list,
+        "products_checked": checked,
+        "products_repriced": repriced,
+        "products_without_price": unpriced,
+    }
+
+
+def target_price(
+    product: Product, linked: dict[int, str], prices: dict[str, Decimal | None]
+) -> tuple[Decimal | None, bool] | None:
+    """(new list price, whether the list prices it), or None for a product not ours to price."""
+    article = linked.get(product.id)
+    if article is not None:
+        price = prices.get(article)
+        return price, price is not None
+    own_number = normalise_article_number(product.articleNo)
+    if own_number is not None and own_number in prices:
+        return prices[own_number], True
+    return None

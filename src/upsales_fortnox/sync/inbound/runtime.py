@@ -1,0 +1,197 @@
+"""The shell around the inbound decisions: one job's clients, caches, link reads and the
+application of commands.
+
+Links are read and written in short sessions of their own, never held open across an API call;
+a link is committed right after the Upsales write it records, so a crash between the two is
+the only gap, and the next run closes it by finding the record (custom field, article number).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.sync.commands import (
+    Command,
+    CreateUpsalesCompany,
+    CreateUpsalesOrder,
+    CreateUpsalesProduct,
+    LinkTarget,
+    RemoveLink,
+    SaveLink,
+    UpdateUpsalesCompany,
+    UpdateUpsalesOrder,
+    UpdateUpsalesProduct,
+)
+from upsales_fortnox.sync.context import InstallationContext
+from upsales_fortnox.sync.inbound.companies import AccountFieldIds
+from upsales_fortnox.sync.links import LinkStore, LinkView
+from upsales_fortnox.sync.references import (
+    CUSTOMER_NUMBER_FIELD_ALIAS,
+    DOCUMENT_FIELD_ALIAS,
+    VAT_NUMBER_FIELD_ALIAS,
+)
+from upsales_fortnox.upsales.models import CustomFieldEntity, OrderStage, User
+
+FIELD_CACHE_SECONDS = 600.0
+"""How long custom field ids found for an installation are reused before being looked up again."""
+
+
+class CustomFieldCache:
+    """Custom field ids by alias, per installation and entity; shared by the jobs of a process.
+
+    Found ids are kept for :data:`FIELD_CACHE_SECONDS` (a field created later is seen after
+    that), so most jobs need no lookup.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._entries: dict[tuple[uuid.UUID, str], tuple[float, dict[str, int]]] = {}
+
+    async def ids(self, context: InstallationContext, entity: CustomFieldEntity) -> dict[str, int]:
+        """Alias (upper case) → field id of ``entity``'s custom fields."""
+        key = (context.installation_id, entity)
+        cached = self._entries.get(key)
+        now = self._clock()
+        if cached is not None and now - cached[0] < FIELD_CACHE_SECONDS:
+            return cached[1]
+        fields = await context.upsales.list_custom_fields(entity)
+        by_alias = {(item.alias or "").strip().upper(): item.id for item in fields if item.alias}
+        self._entries[key] = (now, by_alias)
+        return by_alias
+
+
+@dataclass
+class InboundJob:
+    """One inbound job run: the installation's context plus what the job looks up once."""
+
+    context: InstallationContext
+    session_factory: async_sessionmaker[AsyncSession]
+    fields: CustomFieldCache
+    _users: list[User] | None = field(default=None, repr=False)
+    _stages: list[OrderStage] | None = field(default=None, repr=False)
+
+    @property
+    def installation_id(self) -> uuid.UUID:
+        return self.context.installation_id
+
+    # --- lookups, cached for the job ----------------------------------------------------------
+
+    async def account_field_ids(self) -> AccountFieldIds:
+        ids = await self.fields.ids(self.context, "account")
+        return AccountFieldIds(
+            customer_number=ids.get(CUSTOMER_NUMBER_FIELD_ALIAS),
+            vat_number=ids.get(VAT_NUMBER_FIELD_ALIAS),
+        )
+
+    async def document_field_id(self) -> int | None:
+        return (await self.fields.ids(self.context, "order")).get(DOCUMENT_FIELD_ALIAS)
+
+    async def users(self) -> list[User]:
+        if self._users is None:
+            self._users = await self.context.upsales.list_users()
+        return self._users
+
+    async def stages(self) -> list[OrderStage]:
+        if self._stages is None:
+            self._stages = await self.context.upsales.list_order_stages()
+        return self._stages
+
+    # --- links --------------------------------------------------------------------------------
+
+    async def link_by_fortnox(self, fortnox_type: FortnoxType, fortnox_id: str) -> LinkView | None:
+        async with self.session_factory() as session:
+            return await LinkStore(session, self.installation_id).by_fortnox(
+                fortnox_type, fortnox_id
+            )
+
+    async def upsales_ids_by_fortnox(
+        self, fortnox_type: FortnoxType, fortnox_ids: list[str]
+    ) -> dict[str, int]:
+        async with self.session_factory() as session:
+            return await LinkStore(session, self.installation_id).upsales_ids_by_fortnox(
+                fortnox_type, fortnox_ids
+            )
+
+    async def linked_elsewhere(
+        self,
+        entity: LinkEntity,
+        fortnox_type: FortnoxType,
+        upsales_ids: list[int],
+        fortnox_id: str,
+    ) -> set[int]:
+        """Those of ``upsales_ids`` linked to another Fortnox entity than ``fortnox_id``."""
+        async with self.session_factory() as session:
+            found = await LinkStore(session, self.installation_id).fortnox_ids_by_upsales(
+                entity, fortnox_type, upsales_ids
+            )
+        return {upsales_id for upsales_id, other in found.items() if other != fortnox_id}
+
+    async def save_link(
+        self,
+        entity: LinkEntity,
+        upsales_id: int,
+        fortnox_type: FortnoxType,
+        fortnox_id: str,
+        fingerprint: str | None,
+    ) -> None:
+        async with self.session_factory() as session:
+            await LinkStore(session, self.installation_id).save(
+                entity, upsales_id, fortnox_type, fortnox_id, fingerprint
+            )
+            await session.commit()
+
+    async def remove_link(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
+        async with self.session_factory() as session:
+            await LinkStore(session, self.installation_id).remove(fortnox_type, fortnox_id)
+            await session.commit()
+
+    # --- applying commands --------------------------------------------------------------------
+
+    async def apply(self, commands: Sequence[Command]) -> list[int]:
+        """Carry out ``commands`` in order; the ids of the Upsales records created."""
+        upsales = self.context.upsales
+        created: list[int] = []
+        for command in commands:
+            if isinstance(command, CreateUpsalesCompany):
+                company = await upsales.create_company(command.company)
+                await self._link_created(command.link, company.id)
+                created.append(company.id)
+            elif isinstance(command, CreateUpsalesOrder):
+                order = await upsales.create_order(command.order)
+                await self._link_created(command.link, order.id)
+                created.append(order.id)
+            elif isinstance(command, CreateUpsalesProduct):
+                product = await upsales.create_product(command.product)
+                if command.link is not None:
+                    await self._link_created(command.link, product.id)
+                created.append(product.id)
+            elif isinstance(command, UpdateUpsalesCompany):
+                await upsales.update_company(command.company_id, command.changes)
+            elif isinstance(command, UpdateUpsalesOrder):
+                await upsales.update_order(command.order_id, command.changes)
+            elif isinstance(command, UpdateUpsalesProduct):
+                await upsales.update_product(command.product_id, command.changes)
+            elif isinstance(command, SaveLink):
+                await self.save_link(
+                    command.entity,
+                    command.upsales_id,
+                    command.fortnox_type,
+                    command.fortnox_id,
+                    command.fingerprint,
+                )
+            elif isinstance(command, RemoveLink):
+                await self.remove_link(command.fortnox_type, command.fortnox_id)
+            else:  # a command of the other direction has no business here
+                raise TypeError(f"inbound sync cannot apply {type(command).__name__}")
+        return created
+
+    async def _link_created(self, target: LinkTarget, upsales_id: int) -> None:
+        await self.save_link(
+            target.entity, upsales_id, target.fortnox_type, target.fortnox_id, target.fingerprint
+        )

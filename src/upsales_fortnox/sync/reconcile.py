@@ -1,0 +1,275 @@
+"""Periodic reconciliation: Fortnox changes that no event brought in (stream down for longer
+than Fortnox keeps events, a webhook lost) are found by Fortnox's ``lastmodified`` filter.
+
+A ``reconcile`` job per installation lists, for each topic (customers, articles, orders,
+invoices, offers), the entities changed since that topic's checkpoint (minus
+:data:`OVERLAP`, as ``lastmodified`` has minute precision and clocks drift) and feeds one
+synthetic change event per entity into the same intake and dedupe as the stream: its offset is
+``reconcile:{entity id}:{checkpoint}``, so its dedupe key is
+``fortnox:{topic}:reconcile:{entity id}:{checkpoint}`` and a repeated run over the same window
+records nothing twice. The checkpoint of a topic moves to the run's start once its events are
+recorded (same transaction). The first run looks back :data:`FIRST_RUN_LOOKBACK`.
+
+Deletions leave no trace in ``lastmodified`` lists, so once per :data:`SWEEP_INTERVAL` the job
+lists all customer and article numbers and feeds a deletion event for each linked one Fortnox
+no longer has (its handler then sees the 404).
+
+:func:`schedule_reconciliation` queues the job for every active installation (a queued one
+absorbs a second request); :func:`run_reconcile_scheduler` does that every
+``settings.reconcile_interval_minutes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxType, Link, ReconcileCheckpoint
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.fortnox.client import FortnoxClient, format_lastmodified
+from upsales_fortnox.fortnox.models import Entity
+from upsales_fortnox.fortnox.stream import (
+    Message,
+    StreamRecorder,
+    StreamTenant,
+    active_installations,
+    record_with_intake,
+)
+from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.queue import enqueue
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.context import installation_context
+
+log = logging.getLogger(__name__)
+
+RECONCILE_KIND: Final = "reconcile"
+RECONCILE_ENTITY: Final = "fortnox"
+"""``entity_id`` of reconcile jobs, so a request while one is queued coalesces into it."""
+FIRST_RUN_LOOKBACK: Final = timedelta(days=1)
+OVERLAP: Final = timedelta(minutes=2)
+SWEEP_INTERVAL: Final = timedelta(days=1)
+RECORD_CHUNK: Final = 500
+UNKNOWN_TENANT: Final = "unknown"
+
+_SINGULAR: Final = {
+    "customers": "customer",
+    "articles": "article",
+    "orders": "order",
+    "invoices": "invoice",
+    "offers": "offer",
+}
+TOPICS: Final = tuple(_SINGULAR)
+_SWEPT: Final = {"customers": FortnoxType.CUSTOMER, "articles": FortnoxType.ARTICLE}
+_SWEEP_SUFFIX: Final = ":sweep"
+
+Lister = Callable[[datetime | None], AsyncIterator[Entity]]
+
+
+def _listers(fortnox: FortnoxClient) -> dict[str, Lister]:
+    return {
+        "customers": lambda since: fortnox.iter_customers(last_modified=since),
+        "articles": lambda since: fortnox.iter_articles(last_modified=since),
+        "orders": lambda since: fortnox.iter_orders(last_modified=since),
+        "invoices": lambda since: fortnox.iter_invoices(last_modified=since),
+        "offers": lambda since: fortnox.iter_offers(last_modified=since),
+    }
+
+
+_KEY_FIELDS: Final = {
+    "customers": "CustomerNumber",
+    "articles": "ArticleNumber",
+    "orders": "DocumentNumber",
+    "invoices": "DocumentNumber",
+    "offers": "DocumentNumber",
+}
+
+
+def entity_number(topic: str, entity: Entity) -> str | None:
+    """The number a topic's entity is known by (documents also carry a customer number)."""
+    value = getattr(entity, _KEY_FIELDS[topic], None)
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def synthetic_event(
+    topic: str, entity_id: str, marker: str, *, tenant_id: str | None, now: datetime, kind: str
+) -> Message:
+    """A change event in the stream's shape, for an entity reconciliation found."""
+    return {
+        "topic": topic,
+        "offset": f"reconcile:{entity_id}:{marker}",
+        "type": f"{_SINGULAR[topic]}-{kind}",
+        "tenantId": tenant_id or UNKNOWN_TENANT,
+        "entityId": entity_id,
+        "timestamp": now.isoformat(),
+    }
+
+
+async def _checkpoints(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+) -> dict[str, datetime]:
+    async with session_factory() as session:
+        rows = await session.scalars(
+            select(ReconcileCheckpoint).where(
+                ReconcileCheckpoint.installation_id == installation_id
+            )
+        )
+        return {row.topic: row.checked_until for row in rows}
+
+
+async def _save_checkpoint(
+    session: AsyncSession, installation_id: uuid.UUID, topic: str, until: datetime
+) -> None:
+    row = await session.get(ReconcileCheckpoint, (installation_id, topic))
+    if row is None:
+        session.add(
+            ReconcileCheckpoint(
+                installation_id=installation_id, topic=topic, checked_until=until, updated_at=until
+            )
+        )
+    else:
+        row.checked_until = until
+        row.updated_at = utcnow()
+
+
+async def _record(
+    session_factory: async_sessionmaker[AsyncSession],
+    recorder: StreamRecorder,
+    tenant: StreamTenant,
+    events: Sequence[Message],
+    checkpoint: tuple[str, datetime],
+) -> None:
+    """Record the events in chunks; the checkpoint moves with the last chunk."""
+    chunks = [events[i : i + RECORD_CHUNK] for i in range(0, len(events), RECORD_CHUNK)] or [[]]
+    for index, chunk in enumerate(chunks):
+        async with session_factory() as session:
+            if chunk:
+                await recorder(session, tenant, chunk)
+            if index == len(chunks) - 1:
+                await _save_checkpoint(session, tenant.id, *checkpoint)
+            await session.commit()
+
+
+async def _linked_ids(
+    session_factory: async_sessionmaker[AsyncSession],
+    installation_id: uuid.UUID,
+    fortnox_type: FortnoxType,
+) -> set[str]:
+    async with session_factory() as session:
+        rows = await session.scalars(
+            select(Link.fortnox_id).where(
+                Link.installation_id == installation_id, Link.fortnox_type == fortnox_type
+            )
+        )
+        return set(rows)
+
+
+async def reconcile_installation(
+    services: Services,
+    installation_id: uuid.UUID,
+    recorder: StreamRecorder = record_with_intake,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> dict[str, Any]:
+    """One reconciliation run; the job result (entities fed per topic)."""
+    context = await installation_context(services, installation_id)
+    tenant = StreamTenant(installation_id, context.fortnox_tenant_id)
+    session_factory = services.session_factory
+    now = clock()
+    checkpoints = await _checkpoints(session_factory, installation_id)
+    listers = _listers(context.fortnox)
+    changed: dict[str, int] = {}
+    for topic in TOPICS:
+        since = checkpoints.get(topic, now - FIRST_RUN_LOOKBACK)
+        marker = format_lastmodified(since)
+        events = [
+            synthetic_event(
+                topic, number, marker, tenant_id=tenant.fortnox_tenant_id, now=now, kind="changed"
+            )
+            async for entity in listers[topic](since - OVERLAP)
+            if (number := entity_number(topic, entity)) is not None
+        ]
+        await _record(session_factory, recorder, tenant, events, (topic, now))
+        changed[topic] = len(events)
+    deleted: dict[str, int] = {}
+    for topic, fortnox_type in _SWEPT.items():
+        swept = checkpoints.get(topic + _SWEEP_SUFFIX)
+        if swept is not None and now - swept < SWEEP_INTERVAL:
+            continue
+        present = {
+            number
+            async for entity in listers[topic](None)
+            if (number := entity_number(topic, entity)) is not None
+        }
+        missing = sorted(
+            await _linked_ids(session_factory, installation_id, fortnox_type) - present
+        )
+        events = [
+            synthetic_event(
+                topic,
+                number,
+                f"deleted:{now.date().isoformat()}",
+                tenant_id=tenant.fortnox_tenant_id,
+                now=now,
+                kind="deleted",
+            )
+            for number in missing
+        ]
+        await _record(session_factory, recorder, tenant, events, (topic + _SWEEP_SUFFIX, now))
+        deleted[topic] = len(events)
+    return {"changed": changed, "deleted": deleted, "until": now.isoformat()}
+
+
+# --- scheduling -------------------------------------------------------------------------------
+
+
+async def schedule_reconciliation(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    """Queue a reconcile job for every active installation; how many were queued anew."""
+    created = 0
+    tenants = await active_installations(session_factory)
+    async with session_factory() as session:
+        for tenant in tenants:
+            enqueued = await enqueue(
+                session, installation_id=tenant.id, kind=RECONCILE_KIND, entity_id=RECONCILE_ENTITY
+            )
+            created += int(enqueued.created)
+        await session.commit()
+    return created
+
+
+async def run_reconcile_scheduler(
+    services: Services, stop: asyncio.Event, *, interval: timedelta | None = None
+) -> None:
+    """Queue reconciliation every ``settings.reconcile_interval_minutes`` until ``stop``."""
+    every = interval or timedelta(minutes=services.settings.reconcile_interval_minutes)
+    while not stop.is_set():
+        try:
+            await schedule_reconciliation(services.session_factory)
+        except Exception:  # a database hiccup must not end the scheduler
+            log.exception("could not queue reconciliation")
+        try:
+            await asyncio.wait_for(stop.wait(), every.total_seconds())
+        except TimeoutError:
+            continue
+
+
+def register_reconcile_handler(
+    registry: HandlerRegistry,
+    services: Services,
+    *,
+    recorder: StreamRecorder = record_with_intake,
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Register the ``reconcile`` job (events go to the intake unless ``recorder`` is given)."""
+
+    async def handler(ctx: JobContext) -> dict[str, Any]:
+        return await reconcile_installation(services, ctx.installation_id, recorder, clock=clock)
+
+    registry.register(RECONCILE_KIND, handler)

@@ -1,0 +1,127 @@
+"""Helpers of the inbound end-to-end tests: feeding Fortnox change events in, reading state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from tests.e2e.harness import WEBHOOK_SECRET, SyncHarness
+from upsales_fortnox.db.models import FortnoxType, JobStatus, Link, SyncJob
+from upsales_fortnox.sync.context import InstallationContext, installation_context
+
+TOPICS = ("customers", "articles", "orders", "invoices", "offers")
+
+
+class EventFeed:
+    """Delivers the Fortnox sandbox's change events to the service's event endpoint (the HTTP
+    way in: intake, dedupe, one queued job per entity) and runs the worker."""
+
+    def __init__(self, harness: SyncHarness) -> None:
+        self._harness = harness
+        self._offsets: dict[str, str | None] = {}
+
+    def new_events(self) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        for topic in TOPICS:
+            found = self._harness.fortnox.events(
+                self._harness.tenant_id, topic, self._offsets.get(topic)
+            )
+            if found:
+                self._offsets[topic] = str(found[-1]["offset"])
+                events.extend(dict(event) for event in found)
+        return events
+
+    async def enqueue(self, events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """POST the events; the intake's answer for each."""
+        batch = list(events)
+        if not batch:
+            return []
+        response = await self._harness.service.post(
+            f"/webhooks/fortnox/{self._harness.installation_id}",
+            json=batch,
+            headers={"X-Webhook-Secret": WEBHOOK_SECRET},
+        )
+        assert response.status_code == 202, response.text
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
+
+    async def sync(self) -> int:
+        """Deliver the new events and run the worker until idle; returns the events fed."""
+        events = self.new_events()
+        await self.enqueue(events)
+        await self._harness.run_jobs()
+        return len(events)
+
+
+def change_event(harness: SyncHarness, topic: str, entity_id: str, offset: str) -> dict[str, Any]:
+    """A hand-made change event, as Fortnox would send it."""
+    singular = topic.removesuffix("s")
+    return {
+        "topic": topic,
+        "offset": offset,
+        "type": f"{singular}-updated-v1",
+        "tenantId": harness.tenant_id,
+        "entityId": entity_id,
+        "timestamp": "2024-06-01T12:00:00.000+02:00",
+    }
+
+
+async def context_of(harness: SyncHarness) -> InstallationContext:
+    return await installation_context(harness.services, harness.installation_id)
+
+
+async def link_of(harness: SyncHarness, fortnox_type: FortnoxType, fortnox_id: str) -> Link | None:
+    async with harness.services.session_factory() as session:
+        found: Link | None = await session.scalar(
+            select(Link).where(
+                Link.installation_id == harness.installation_id,
+                Link.fortnox_type == fortnox_type,
+                Link.fortnox_id == fortnox_id,
+            )
+        )
+        return found
+
+
+async def jobs_of(harness: SyncHarness, kind: str, entity_id: str | None = None) -> list[SyncJob]:
+    async with harness.services.session_factory() as session:
+        query = select(SyncJob).where(SyncJob.kind == kind).order_by(SyncJob.id)
+        if entity_id is not None:
+            query = query.where(SyncJob.entity_id == entity_id)
+        return list(await session.scalars(query))
+
+
+async def dead_jobs(harness: SyncHarness) -> list[SyncJob]:
+    async with harness.services.session_factory() as session:
+        return list(await session.scalars(select(SyncJob).where(SyncJob.status == JobStatus.DEAD)))
+
+
+def custom_value(entity: dict[str, Any], field_id: int) -> Any:
+    for item in entity.get("custom") or ():
+        if item["fieldId"] == field_id:
+            return item["value"]
+    return None
+
+
+def companies_named(harness: SyncHarness, name: str) -> list[dict[str, Any]]:
+    return [c for c in harness.upsales_entities("accounts") if c["name"] == name]
+
+
+async def fortnox_call(
+    harness: SyncHarness, method: str, path: str, body: dict[str, Any] | None = None
+) -> Any:
+    """A raw Fortnox API call as the installation (for changes the client has no method for)."""
+    token = await harness.services.token_store.access_token(harness.installation_id)
+    response = await harness.services.http.request(
+        method,
+        f"{harness.services.settings.fortnox_api_base_url}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
+
+
+def products_by_article_no(harness: SyncHarness) -> dict[str, dict[str, Any]]:
+    return {p["articleNo"]: p for p in harness.upsales_entities("products") if p["articleNo"]}

@@ -1,0 +1,103 @@
+"""Reconciliation finds Fortnox changes no event brought in, and records each window once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import (
+    EventFeed,
+    companies_named,
+    context_of,
+    custom_value,
+    jobs_of,
+    link_of,
+)
+from upsales_fortnox.db.models import FortnoxType, InboundEvent, ReconcileCheckpoint
+from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.sync.reconcile import (
+    RECONCILE_KIND,
+    reconcile_installation,
+    schedule_reconciliation,
+)
+
+
+async def reconcile_keys(harness: SyncHarness) -> list[str]:
+    async with harness.services.session_factory() as session:
+        keys = await session.scalars(
+            select(InboundEvent.dedupe_key).where(InboundEvent.dedupe_key.contains(":reconcile:"))
+        )
+        return sorted(keys)
+
+
+async def test_changes_without_events_are_found_and_synced(harness: SyncHarness) -> None:
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "2001", "Name": "Göta Kanal AB"}],
+        articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
+    )
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(CustomerNumber="2001", InvoiceRows=[InvoiceRow(ArticleNumber="KONS-1")])
+    )
+    # No event is delivered: the scheduler queues reconciliation, which feeds the intake.
+    assert await schedule_reconciliation(harness.services.session_factory) == 1
+    assert await schedule_reconciliation(harness.services.session_factory) == 0  # coalesced
+    await harness.run_jobs()
+    (company,) = companies_named(harness, "Göta Kanal AB")
+    orders = [
+        o
+        for o in harness.upsales_entities("orders")
+        if o["description"] == f"Fortnox invoice {invoice.DocumentNumber}"
+    ]
+    assert len(orders) == 1 and orders[0]["client"]["id"] == company["id"]
+    (job,) = await jobs_of(harness, RECONCILE_KIND)
+    assert job.result is not None
+    assert job.result["changed"] == {
+        "customers": 1,
+        "articles": 1,
+        "orders": 0,
+        "invoices": 1,
+        "offers": 0,
+    }
+    keys = await reconcile_keys(harness)
+    assert len(keys) == 3 and all(key.startswith("fortnox:") for key in keys)
+    assert any(key.startswith("fortnox:customers:reconcile:2001:") for key in keys)
+
+
+async def test_a_rerun_of_the_same_window_records_nothing_twice(harness: SyncHarness) -> None:
+    harness.fortnox.seed(
+        harness.tenant_id, customers=[{"CustomerNumber": "2001", "Name": "Göta Kanal AB"}]
+    )
+    moment = datetime.now(UTC)
+    first = await reconcile_installation(
+        harness.services, harness.installation_id, clock=lambda: moment
+    )
+    assert first["changed"]["customers"] == 1
+    async with harness.services.session_factory() as session:  # a crash before the checkpoints
+        await session.execute(delete(ReconcileCheckpoint))
+        await session.commit()
+
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: moment)
+
+    assert len(await reconcile_keys(harness)) == 1
+    assert len(await jobs_of(harness, "fortnox.customer", "2001")) == 1
+
+
+async def test_a_customer_deleted_without_an_event_is_unlinked_by_the_sweep(
+    harness: SyncHarness,
+) -> None:
+    feed = EventFeed(harness)
+    harness.fortnox.seed(harness.tenant_id, customers=[{"CustomerNumber": "9", "Name": "Ask AB"}])
+    await feed.sync()
+    context = await context_of(harness)
+    await context.fortnox.delete_customer("9")  # its event is never delivered
+
+    await reconcile_installation(harness.services, harness.installation_id)
+    await harness.run_jobs()
+
+    (company,) = companies_named(harness, "Ask AB")
+    assert custom_value(company, harness.demo.account_fortnox_customer_number_field_id) is None
+    assert await link_of(harness, FortnoxType.CUSTOMER, "9") is None

@@ -1,0 +1,85 @@
+"""A run that died between writing to Upsales and recording the link leaves a record without a
+link; the next run finds that record and links it instead of creating a second one."""
+
+from __future__ import annotations
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, companies_named, context_of, jobs_of, link_of
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
+
+
+async def test_a_company_written_before_a_crash_is_linked_not_duplicated(
+    harness: SyncHarness,
+) -> None:
+    field_id = harness.demo.account_fortnox_customer_number_field_id
+    (leftover,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "accounts",
+        [{"name": "Göta Kanal AB", "custom": [{"fieldId": field_id, "value": "2001"}]}],
+    )
+    feed = EventFeed(harness)
+    harness.fortnox.seed(
+        harness.tenant_id, customers=[{"CustomerNumber": "2001", "Name": "Göta Kanal AB"}]
+    )
+
+    await feed.sync()
+
+    assert [c["id"] for c in companies_named(harness, "Göta Kanal AB")] == [leftover]
+    link = await link_of(harness, FortnoxType.CUSTOMER, "2001")
+    assert link is not None and link.upsales_id == leftover
+    (job,) = await jobs_of(harness, "fortnox.customer", "2001")
+    assert job.result is not None and job.result["outcome"] == "linked"
+
+
+async def test_an_order_written_before_a_crash_is_linked_not_duplicated(
+    harness: SyncHarness,
+) -> None:
+    feed = EventFeed(harness)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "1001", "Name": "Nordisk Verkstad AB"}],
+        articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
+    )
+    await feed.sync()
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(CustomerNumber="1001", InvoiceRows=[InvoiceRow(ArticleNumber="KONS-1")])
+    )
+    (leftover,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "orders",
+        [
+            {
+                "description": f"Fortnox invoice {invoice.DocumentNumber}",
+                "date": "2024-05-20",
+                "user": {"id": harness.demo.admin_user_id},
+                "client": {"id": harness.demo.account_ids[0]},
+                "stage": {"id": harness.demo.stage_won_id},
+                "probability": 100,
+                "orderRow": [
+                    {
+                        "product": {"id": harness.demo.product_ids_by_article_no["KONS-1"]},
+                        "quantity": 1,
+                        "price": 1250,
+                        "listPrice": 1250,
+                    }
+                ],
+                "custom": [
+                    {
+                        "fieldId": harness.demo.order_fortnox_document_field_id,
+                        "value": f"invoice {invoice.DocumentNumber}",
+                    }
+                ],
+            }
+        ],
+    )
+    orders_before = len(harness.upsales_entities("orders"))
+
+    await feed.sync()
+
+    assert len(harness.upsales_entities("orders")) == orders_before
+    link = await link_of(harness, FortnoxType.INVOICE, str(invoice.DocumentNumber))
+    assert link is not None and link.upsales_id == leftover
+    (job,) = await jobs_of(harness, "fortnox.invoice", str(invoice.DocumentNumber))
+    assert job.result is not None and job.result["reason"] == "relinked"

@@ -1,0 +1,189 @@
+"""The WebSocket consumer against the Fortnox sandbox served over a real socket."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import jobs_of
+from tests.e2e.stream_support import ListRecorder, consumer_for, running, served, wait_for
+from upsales_fortnox.db.models import InboundEvent, Installation, InstallationStatus, StreamOffset
+from upsales_fortnox.fortnox.oauth import TokenSet
+from upsales_fortnox.fortnox.stream import record_with_intake
+from upsales_fortnox.sandbox.fortnox.events import encode_offset
+
+
+async def stored_offsets(harness: SyncHarness) -> dict[str, str]:
+    async with harness.services.session_factory() as session:
+        return {row.topic: row.offset for row in await session.scalars(select(StreamOffset))}
+
+
+def customer(number: str) -> dict[str, str]:
+    return {"CustomerNumber": number, "Name": f"Kund {number}"}
+
+
+async def test_events_are_recorded_with_their_offsets_and_a_restart_resumes(
+    harness: SyncHarness,
+) -> None:
+    tenant = harness.tenant_id
+    async with served(harness.fortnox.app) as port:
+        first = ListRecorder()
+        async with running(consumer_for(harness, port, first)) as consumer:
+            await wait_for(consumer, lambda c: c.connections == 1)
+            assert consumer.followed == {str(tenant): harness.installation_id}
+            harness.fortnox.seed(
+                tenant,
+                customers=[customer("1")],
+                articles=[{"ArticleNumber": "A1", "Description": "Artikel"}],
+            )
+            await wait_for(consumer, lambda c: c.events_recorded == 2)
+        assert [(e["topic"], e["entityId"]) for e in first.events] == [
+            ("customers", "1"),
+            ("articles", "A1"),
+        ]
+        assert {t.id for t, _ in first.batches} == {harness.installation_id}
+        assert await stored_offsets(harness) == {e["topic"]: e["offset"] for e in first.events}
+
+        harness.fortnox.seed(  # while no consumer runs
+            tenant, customers=[customer("2"), customer("3")], articles=[]
+        )
+        harness.fortnox.seed(tenant, articles=[{"ArticleNumber": "A2", "Description": "Två"}])
+
+        second = ListRecorder()
+        async with running(consumer_for(harness, port, second)) as consumer:
+            await wait_for(consumer, lambda c: c.events_recorded == 3)
+            harness.fortnox.seed(tenant, customers=[customer("4")])
+            await wait_for(consumer, lambda c: c.events_recorded == 4)
+        assert sorted((e["topic"], e["entityId"]) for e in second.events) == [
+            ("articles", "A2"),
+            ("customers", "2"),
+            ("customers", "3"),
+            ("customers", "4"),
+        ]
+        offsets = await stored_offsets(harness)
+        assert offsets["customers"] == second.events[-1]["offset"]
+
+
+async def test_a_lost_connection_is_reopened_and_nothing_is_missed(harness: SyncHarness) -> None:
+    tenant = harness.tenant_id
+    recorder = ListRecorder()
+    async with served(harness.fortnox.app) as port:
+        consumer = consumer_for(harness, port, recorder)
+        async with running(consumer):
+            await wait_for(consumer, lambda c: c.connections == 1)
+            harness.fortnox.seed(tenant, customers=[customer("1")])
+            await wait_for(consumer, lambda c: c.events_recorded == 1)
+    # The server is gone: the consumer retries with backoff. Changes happen meanwhile.
+    harness.fortnox.seed(tenant, customers=[customer("2")])
+    async with served(harness.fortnox.app, port), running(consumer):
+        await wait_for(consumer, lambda c: c.events_recorded == 2)
+        assert consumer.connections >= 2
+    assert [e["entityId"] for e in recorder.events] == ["1", "2"]
+
+
+async def test_a_new_installation_is_followed_after_a_tenant_refresh(
+    harness: SyncHarness,
+) -> None:
+    recorder = ListRecorder()
+    other_tenant = harness.fortnox.create_tenant("Andra AB")
+    async with served(harness.fortnox.app) as port:
+        consumer = consumer_for(harness, port, recorder)
+        async with running(consumer):
+            await wait_for(consumer, lambda c: c.connections == 1)
+            other_id = await _second_installation(harness, other_tenant)
+            consumer.refresh_tenants()
+            await wait_for(consumer, lambda c: str(other_tenant) in c.followed)
+            harness.fortnox.seed(other_tenant, customers=[customer("77")])
+            await wait_for(consumer, lambda c: c.events_recorded == 1)
+            assert consumer.followed[str(other_tenant)] == other_id
+
+            async with harness.services.session_factory() as session:
+                installation = await session.get(Installation, other_id)
+                assert installation is not None
+                installation.status = InstallationStatus.PAUSED
+                await session.commit()
+            consumer.refresh_tenants()
+            await wait_for(consumer, lambda c: str(other_tenant) not in c.followed)
+            harness.fortnox.seed(other_tenant, customers=[customer("78")])
+            harness.fortnox.seed(harness.tenant_id, customers=[customer("1")])
+            await wait_for(consumer, lambda c: c.events_recorded == 2)
+    assert [(t.id, e["entityId"]) for t, events in recorder.batches for e in events] == [
+        (other_id, "77"),
+        (harness.installation_id, "1"),
+    ]
+
+
+async def _second_installation(harness: SyncHarness, tenant_id: int) -> uuid.UUID:
+    async with harness.services.session_factory() as session:
+        installation = Installation(
+            name="Andra AB", status=InstallationStatus.ACTIVE, fortnox_tenant_id=str(tenant_id)
+        )
+        session.add(installation)
+        await session.commit()
+        installation_id = installation.id
+    tokens = harness.fortnox.issue_tokens(tenant_id)
+    await harness.services.token_store.save_initial(
+        installation_id,
+        TokenSet(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=datetime.now(UTC) + timedelta(seconds=tokens.expires_in),
+            scope=tokens.scope,
+        ),
+    )
+    return installation_id
+
+
+async def test_a_refused_offset_streams_that_topic_from_now(harness: SyncHarness) -> None:
+    async with harness.services.session_factory() as session:
+        session.add(StreamOffset(topic="customers", offset="not-an-offset"))
+        await session.commit()
+    recorder = ListRecorder()
+    async with (
+        served(harness.fortnox.app) as port,
+        running(consumer_for(harness, port, recorder)) as consumer,
+    ):
+        await wait_for(consumer, lambda c: c.connections == 1)
+        harness.fortnox.seed(harness.tenant_id, customers=[customer("5")])
+        await wait_for(consumer, lambda c: c.events_recorded == 1)
+    assert (await stored_offsets(harness))["customers"] == recorder.events[0]["offset"]
+
+
+async def test_a_refused_client_secret_is_retried_not_fatal(harness: SyncHarness) -> None:
+    async with served(harness.fortnox.app) as port:
+        consumer = consumer_for(harness, port, ListRecorder(), client_secret="wrong-secret")
+        async with running(consumer):
+            await wait_for(consumer, lambda c: c.failures >= 2)
+        assert consumer.connections == 0
+
+
+async def inbound_event_count(harness: SyncHarness) -> int:
+    async with harness.services.session_factory() as session:
+        return len(list(await session.scalars(select(InboundEvent))))
+
+
+async def test_replayed_and_http_delivered_events_are_recorded_once(
+    harness: SyncHarness,
+) -> None:
+    tenant = harness.tenant_id
+    harness.fortnox.seed(tenant, customers=[customer("1"), customer("2")])
+    assert await harness.deliver_fortnox_events() == 2  # the HTTP way in, first
+    async with harness.services.session_factory() as session:  # replay the topic from its start
+        session.add(StreamOffset(topic="customers", offset=encode_offset(0)))
+        await session.commit()
+
+    async with served(harness.fortnox.app) as port:
+        consumer = consumer_for(harness, port, record_with_intake)
+        async with running(consumer):
+            await wait_for(consumer, lambda c: c.events_recorded == 2)
+            harness.fortnox.seed(tenant, customers=[customer("3")])
+            await wait_for(consumer, lambda c: c.events_recorded == 3)
+
+    assert await inbound_event_count(harness) == 3
+    assert len(await jobs_of(harness, "fortnox.customer")) == 3
+    await harness.run_jobs()
+    names = sorted(c["name"] for c in harness.upsales_entities("accounts"))
+    assert [n for n in names if n.startswith("Kund")] == ["Kund 1", "Kund 2", "Kund 3"]

@@ -1,0 +1,59 @@
+"""Loading an installation for the intake and checking its secrets."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.intake.support import API_KEY, WEBHOOK_SECRET, create_installation
+from upsales_fortnox.intake.installations import (
+    load_webhook_installation,
+    parse_installation_id,
+    secret_matches,
+)
+from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.services import Services
+
+BOX = SecretBox("a-secret-key-for-these-tests-only")
+
+
+def test_secret_matches_only_the_exact_secret() -> None:
+    stored = BOX.encrypt("s3cret-value")
+    assert secret_matches("s3cret-value", stored, BOX)
+    assert not secret_matches("s3cret-valuf", stored, BOX)
+    assert not secret_matches("s3cret-value ", stored, BOX)
+    assert not secret_matches("\ud800", stored, BOX)
+
+
+def test_missing_or_empty_secrets_never_match() -> None:
+    empty = BOX.encrypt("")
+    assert not secret_matches("", empty, BOX)
+    assert not secret_matches(None, empty, BOX)
+    assert not secret_matches("anything", empty, BOX)
+    assert not secret_matches("", None, BOX)
+    assert not secret_matches("anything", None, BOX)
+    assert not secret_matches("anything", "", BOX)
+
+
+def test_a_secret_that_no_longer_decrypts_matches_nothing() -> None:
+    stored = SecretBox("another-secret-key-entirely").encrypt("s3cret-value")
+    assert not secret_matches("s3cret-value", stored, BOX)
+
+
+def test_installation_ids_must_be_uuids() -> None:
+    key = uuid.uuid4()
+    assert parse_installation_id(str(key)) == key
+    assert parse_installation_id("not-a-uuid") is None
+    assert parse_installation_id("") is None
+
+
+async def test_load_reads_one_installation_with_secrets_encrypted(services: Services) -> None:
+    installation = await create_installation(services.session_factory, services.secret_box)
+    async with services.session_factory() as session:
+        loaded = await load_webhook_installation(session, installation.id)
+        missing = await load_webhook_installation(session, uuid.uuid4())
+    assert missing is None
+    assert loaded is not None
+    assert (loaded.id, loaded.version, loaded.fortnox_tenant_id) == (installation.id, 1, "29302")
+    assert secret_matches(API_KEY, loaded.upsales_api_token_enc, services.secret_box)
+    assert secret_matches(WEBHOOK_SECRET, loaded.webhook_secret_enc, services.secret_box)
+    assert API_KEY not in repr(loaded) and (loaded.upsales_api_token_enc or "") not in repr(loaded)

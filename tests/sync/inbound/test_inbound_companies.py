@@ -1,0 +1,377 @@
+"""Fortnox customers → Upsales companies: matching, mapping and the decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.sync.commands import (
+    CreateUpsalesCompany,
+    RemoveLink,
+    SaveLink,
+    UpdateUpsalesCompany,
+)
+from upsales_fortnox.sync.inbound.companies import (
+    AccountFieldIds,
+    CompanyIndex,
+    MatchedOn,
+    MatchKind,
+    company_changes,
+    customer_fingerprint,
+    match_company,
+    new_company,
+    org_number_variants,
+)
+from upsales_fortnox.sync.inbound.decide_customer import (
+    CREATED,
+    LINKED,
+    NOT_FOUND,
+    UNCHANGED,
+    UNLINKED,
+    UPDATED,
+    AmbiguousMatch,
+    decide_customer,
+)
+from upsales_fortnox.sync.links import LinkView
+from upsales_fortnox.upsales.models import Address, Company, CompanyDraft, CustomValue
+
+FIELD = 77
+FIELDS = AccountFieldIds(customer_number=FIELD)
+
+
+def customer(**fields: Any) -> Customer:
+    base: dict[str, Any] = {"CustomerNumber": "1001", "Name": "Nordisk Verkstad AB"}
+    base.update(fields)
+    return Customer.model_validate(base)
+
+
+def company(company_id: int, name: str = "Something AB", **fields: Any) -> Company:
+    return Company.model_validate({"id": company_id, "name": name, **fields})
+
+
+def with_number(company_id: int, number: str, **fields: Any) -> Company:
+    return company(company_id, custom=[{"fieldId": FIELD, "value": number}], **fields)
+
+
+def link(upsales_id: int, fingerprint: str | None = "old") -> LinkView:
+    return LinkView(LinkEntity.COMPANY, upsales_id, FortnoxType.CUSTOMER, "1001", fingerprint)
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fortnox", "upsales"),
+    [
+        ("556677-8899", "5566778899"),
+        ("5566778899", "556677-8899"),
+        ("16556677-8899", "556677-8899"),
+        ("165566778899", "5566778899"),
+        ("556677-8899", "16 556677-8899"),
+        (" 556677 8899 ", "556677-8899"),
+    ],
+)
+def test_org_number_matches_in_any_notation(fortnox: str, upsales: str) -> None:
+    found = match_company(
+        customer(OrganisationNumber=fortnox, Name="Other name"),
+        [company(1, "Unrelated AB", orgNo="559999-0000"), company(2, "Nordisk", orgNo=upsales)],
+    )
+    assert found.kind is MatchKind.LINK
+    assert found.company is not None and found.company.id == 2
+    assert found.matched_on is MatchedOn.ORG_NUMBER
+
+
+def test_no_candidate_means_create() -> None:
+    found = match_company(customer(OrganisationNumber="556677-8899"), [company(1, "Else AB")])
+    assert found.kind is MatchKind.CREATE and found.company is None
+
+
+def test_exact_name_match_folds_case_and_spaces() -> None:
+    found = match_company(
+        customer(Name="nordisk  verkstad ab "), [company(3, "Nordisk Verkstad AB")]
+    )
+    assert found.kind is MatchKind.LINK and found.matched_on is MatchedOn.NAME
+    assert found.company is not None and found.company.id == 3
+
+
+def test_name_match_is_exact_not_a_substring() -> None:
+    found = match_company(customer(Name="Nordisk"), [company(3, "Nordisk Verkstad AB")])
+    assert found.kind is MatchKind.CREATE
+
+
+def test_name_match_refused_when_org_numbers_differ() -> None:
+    found = match_company(
+        customer(OrganisationNumber="556677-8899"),
+        [company(3, "Nordisk Verkstad AB", orgNo="559123-4567")],
+    )
+    assert found.kind is MatchKind.CREATE
+
+
+def test_org_number_wins_over_name() -> None:
+    found = match_company(
+        customer(OrganisationNumber="5566778899"),
+        [company(3, "Nordisk Verkstad AB"), company(4, "Renamed AB", orgNo="556677-8899")],
+    )
+    assert found.company is not None and found.company.id == 4
+
+
+def test_customer_number_on_a_company_wins_over_everything() -> None:
+    found = match_company(
+        customer(OrganisationNumber="5566778899"),
+        [company(4, "Renamed AB", orgNo="556677-8899"), with_number(9, "1001")],
+        customer_number_field_id=FIELD,
+    )
+    assert found.company is not None and found.company.id == 9
+    assert found.matched_on is MatchedOn.CUSTOMER_NUMBER
+
+
+def test_two_org_number_candidates_are_ambiguous() -> None:
+    found = match_company(
+        customer(OrganisationNumber="556677-8899"),
+        [company(5, "A", orgNo="556677-8899"), company(6, "B", orgNo="5566778899")],
+    )
+    assert found.kind is MatchKind.AMBIGUOUS
+    assert [c.id for c in found.candidates] == [5, 6]
+
+
+def test_two_name_candidates_are_ambiguous() -> None:
+    found = match_company(
+        customer(), [company(5, "Nordisk Verkstad AB"), company(6, "NORDISK VERKSTAD AB")]
+    )
+    assert found.kind is MatchKind.AMBIGUOUS and found.matched_on is MatchedOn.NAME
+
+
+def test_companies_linked_elsewhere_are_no_candidates() -> None:
+    found = match_company(
+        customer(OrganisationNumber="556677-8899"),
+        [company(5, "A", orgNo="556677-8899"), company(6, "B", orgNo="5566778899")],
+        linked_company_ids={5},
+    )
+    assert found.company is not None and found.company.id == 6
+
+
+def test_index_marks_companies_linked_during_a_bulk_import() -> None:
+    index = CompanyIndex([company(5, "Nordisk Verkstad AB")], customer_number_field_id=FIELD)
+    first = index.match(customer())
+    assert first.company is not None
+    index.mark_linked(first.company.id)
+    assert index.match(customer(CustomerNumber="1002")).kind is MatchKind.CREATE
+
+
+def test_org_number_variants() -> None:
+    assert org_number_variants("556677-8899") == [
+        "556677-8899",
+        "5566778899",
+        "16556677-8899",
+        "165566778899",
+    ]
+    assert org_number_variants("19800101-1234") == [
+        "800101-1234",
+        "8001011234",
+        "19800101-1234",
+        "198001011234",
+        "20800101-1234",
+        "208001011234",
+    ]
+    assert org_number_variants("GB123") == ["GB123"]
+    assert org_number_variants(None) == []
+
+
+# --- mapping ----------------------------------------------------------------------------------
+
+
+FULL = {
+    "OrganisationNumber": "556677-8899",
+    "Address1": "Box 220",
+    "Address2": "Hamnen",
+    "ZipCode": "401 23",
+    "City": "Göteborg",
+    "CountryCode": "SE",
+    "Phone1": "031-123 45 60",
+    "WWW": "https://nordiskverkstad.se",
+    "Email": "info@nordiskverkstad.se",
+    "VATNumber": "SE556677889901",
+}
+
+
+def test_new_company_maps_fields_and_writes_the_customer_number() -> None:
+    fields = AccountFieldIds(customer_number=FIELD, vat_number=78)
+    draft = new_company(customer(**FULL), fields)
+    assert draft.to_wire() == {
+        "name": "Nordisk Verkstad AB",
+        "orgNo": "556677-8899",
+        "phone": "031-123 45 60",
+        "webpage": "https://nordiskverkstad.se",
+        "addresses": [
+            {
+                "type": "Mail",
+                "address": "Box 220, Hamnen",
+                "zipcode": "401 23",
+                "city": "Göteborg",
+                "country": "SE",
+            }
+        ],
+        "custom": [
+            {"fieldId": FIELD, "value": "1001"},
+            {"fieldId": 78, "value": "SE556677889901"},
+        ],
+    }
+
+
+def test_new_company_without_the_custom_field_writes_no_custom_values() -> None:
+    draft = new_company(customer(), AccountFieldIds(customer_number=None))
+    assert draft.to_wire() == {"name": "Nordisk Verkstad AB"}
+
+
+def test_changes_contain_only_what_differs_and_keep_other_addresses() -> None:
+    visit = Address(type="Visit", address="Hamngatan 12", city="Göteborg")
+    current = with_number(
+        4,
+        "1001",
+        orgNo="556677-8899",
+        phone="0",
+        addresses=[visit.to_wire(), {"type": "Mail", "address": "Old street"}],
+    )
+    current.name = "Nordisk Verkstad AB"
+    changes = company_changes(customer(**FULL), current, FIELDS)
+    wire = changes.to_wire()
+    assert set(wire) == {"phone", "webpage", "addresses"}
+    assert wire["addresses"][0] == visit.to_wire()
+    assert wire["addresses"][1]["address"] == "Box 220, Hamnen"
+
+
+def test_cleared_fortnox_fields_are_cleared_in_upsales() -> None:
+    current = with_number(4, "1001", phone="031-1", addresses=[{"type": "Mail", "city": "X"}])
+    current.name = "Nordisk Verkstad AB"
+    changes = company_changes(customer(), current, FIELDS)
+    assert changes.to_wire() == {"phone": ""}  # an address Fortnox lacks is kept
+
+
+def test_fill_only_keeps_upsales_values_and_writes_the_number() -> None:
+    current = company(4, "Nordisk Verkstad i Göteborg AB", phone="031-1")
+    changes = company_changes(customer(**FULL), current, FIELDS, fill_only=True)
+    wire = changes.to_wire()
+    assert "name" not in wire and "phone" not in wire
+    assert wire["orgNo"] == "556677-8899"
+    assert wire["custom"] == [{"fieldId": FIELD, "value": "1001"}]
+
+
+def test_fingerprint_ignores_unsynced_fields_and_blank_differences() -> None:
+    base = customer_fingerprint(customer(**FULL))
+    assert customer_fingerprint(customer(**{**FULL, "Email": "new@x.se"})) == base
+    assert customer_fingerprint(customer(**{**FULL, "City": " Göteborg "})) == base
+    assert customer_fingerprint(customer(**{**FULL, "City": "Borås"})) != base
+    assert customer_fingerprint(customer(Phone1="")) == customer_fingerprint(customer())
+
+
+# --- the decision -----------------------------------------------------------------------------
+
+
+def decide(**kwargs: Any) -> Any:
+    params: dict[str, Any] = {
+        "link": None,
+        "linked_company": None,
+        "candidates": [],
+        "linked_company_ids": set(),
+        "field_ids": FIELDS,
+    }
+    params.update(kwargs)
+    number = params.pop("number", "1001")
+    fortnox = params.pop("customer")
+    return decide_customer(number, fortnox, **params)
+
+
+def test_unknown_customer_is_created_with_its_link() -> None:
+    decision = decide(customer=customer(**FULL))
+    assert decision.outcome == CREATED
+    (command,) = decision.commands
+    assert isinstance(command, CreateUpsalesCompany)
+    assert command.company.name == "Nordisk Verkstad AB"
+    assert command.link.fortnox_id == "1001"
+    assert command.link.fingerprint == customer_fingerprint(customer(**FULL))
+
+
+def test_matching_company_is_linked_and_numbered() -> None:
+    match = company(8, "Nordisk AB", orgNo="5566778899")
+    decision = decide(customer=customer(**FULL), candidates=[match])
+    assert decision.outcome == LINKED and decision.company_id == 8
+    update, save = decision.commands
+    assert isinstance(update, UpdateUpsalesCompany) and update.company_id == 8
+    assert update.changes.custom == [CustomValue(fieldId=FIELD, value="1001")]
+    assert save == SaveLink(
+        LinkEntity.COMPANY,
+        8,
+        FortnoxType.CUSTOMER,
+        "1001",
+        customer_fingerprint(customer(**FULL)),
+    )
+
+
+def test_ambiguous_candidates_raise_naming_them() -> None:
+    with pytest.raises(AmbiguousMatch) as raised:
+        decide(
+            customer=customer(**FULL),
+            candidates=[
+                company(8, "Nordisk AB", orgNo=FULL["OrganisationNumber"]),
+                company(9, "Nordisk Göteborg", orgNo="5566778899"),
+            ],
+        )
+    assert raised.value.code == "ambiguous_match"
+    assert raised.value.candidate_ids == [8, 9]
+    assert "8 (Nordisk AB)" in raised.value.message and "9 (Nordisk Göteborg)" in str(raised.value)
+
+
+def test_echo_of_own_write_is_a_no_op() -> None:
+    fortnox = customer(**FULL)
+    decision = decide(
+        customer=fortnox,
+        link=link(4, customer_fingerprint(fortnox)),
+        linked_company=company(4, "Whatever"),
+    )
+    assert decision.outcome == UNCHANGED and decision.commands == []
+    assert decision.company_id == 4
+
+
+def test_changed_linked_customer_updates_the_company() -> None:
+    fortnox = customer(**FULL)
+    decision = decide(customer=fortnox, link=link(4), linked_company=with_number(4, "1001"))
+    assert decision.outcome == UPDATED
+    update, save = decision.commands
+    assert isinstance(update, UpdateUpsalesCompany) and update.changes.orgNo == "556677-8899"
+    assert isinstance(save, SaveLink) and save.fingerprint == customer_fingerprint(fortnox)
+
+
+def test_linked_company_deleted_in_upsales_is_matched_again() -> None:
+    decision = decide(customer=customer(), link=link(4), linked_company=None)
+    assert decision.outcome == CREATED
+    assert decision.commands[0] == RemoveLink(FortnoxType.CUSTOMER, "1001")
+    assert isinstance(decision.commands[1], CreateUpsalesCompany)
+
+
+def test_deleted_customer_removes_link_and_number_never_the_company() -> None:
+    linked = with_number(4, "1001")
+    decision = decide(customer=None, link=link(4), linked_company=linked)
+    assert decision.outcome == UNLINKED
+    assert decision.commands == [
+        RemoveLink(FortnoxType.CUSTOMER, "1001"),
+        UpdateUpsalesCompany(4, company_changes_clear()),
+    ]
+
+
+def company_changes_clear() -> CompanyDraft:
+    return CompanyDraft(custom=[CustomValue(fieldId=FIELD, value="")])
+
+
+def test_deleted_customer_clears_an_unlinked_company_carrying_its_number() -> None:
+    decision = decide(
+        customer=None, candidates=[with_number(5, "1001"), with_number(6, "1002"), company(7)]
+    )
+    assert decision.commands == [UpdateUpsalesCompany(5, company_changes_clear())]
+
+
+def test_deleted_unknown_customer_does_nothing() -> None:
+    decision = decide(customer=None)
+    assert decision.outcome == NOT_FOUND and decision.commands == []
