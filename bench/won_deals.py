@@ -71,7 +71,6 @@ from upsales_fortnox.sandbox.upsales import (
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.links import LinkStore
 from upsales_fortnox.sync.outbound.company import AccountFieldIds, company_fields_from_upsales
-from upsales_fortnox.sync.outbound.decide import fields_fingerprint
 from upsales_fortnox.sync.registry import build_handler_registry
 from upsales_fortnox.upsales.models import Company
 
@@ -148,7 +147,7 @@ async def _installation(
             company_id,
             FortnoxType.CUSTOMER,
             "1",
-            fields_fingerprint(fields),
+            None,
             synced_fields=fields,
         )
         await session.commit()

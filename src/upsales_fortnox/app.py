@@ -21,6 +21,7 @@ from upsales_fortnox.api import (
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
 from upsales_fortnox.services import Services, build_services
+from upsales_fortnox.sync.registry import build_responder_registry
 
 BackgroundTask = Callable[[Services], Coroutine[Any, Any, None]]
 
@@ -57,6 +58,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = app_services
+    app.state.responders = build_responder_registry(app_services)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(installations.router)

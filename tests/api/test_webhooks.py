@@ -143,11 +143,11 @@ async def test_other_after_events_are_acknowledged_and_not_stored(
 async def test_synchronous_hook_without_responder_is_unsupported(
     api_client: httpx.AsyncClient, services: Services, installation: Installation
 ) -> None:
-    body = {"type": "before_order_save", "apiKey": API_KEY, "data": {"obj": {"id": 1}}}
+    body = {"type": "show_field_sync", "apiKey": API_KEY, "data": {"obj": {"id": 1}}}
     response = await api_client.post(upsales_url(installation), json=body)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "unsupported_event"
-    assert "before_order_save" in response.json()["error"]["message"]
+    assert "show_field_sync" in response.json()["error"]["message"]
     assert await count_rows(services.session_factory) == (0, 0)
 
 

@@ -36,8 +36,8 @@ async def linked_company(harness: SyncHarness) -> tuple[SyncHarness, str, dict[s
         harness.demo.customer_id,
         "customfields/account",
         [
-            {"name": "Fakturamejl", "alias": "INVOICE_EMAIL", "datatype": "String"},
-            {"name": "Momsnummer", "alias": "VAT_NUMBER", "datatype": "String"},
+            {"name": "Fakturamejl", "alias": "FORTNOX_EMAIL", "datatype": "String"},
+            {"name": "Momsnummer", "alias": "FORTNOX_VAT_NUMBER", "datatype": "String"},
         ],
     )
     fields = {"email": email_field, "vat": vat_field}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from upsales_fortnox.intake.responders import ResponderRegistry
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.inbound.handlers import register_inbound_handlers
 from upsales_fortnox.sync.outbound.handlers import register_outbound_handlers
 from upsales_fortnox.sync.reconcile import register_reconcile_handler
+from upsales_fortnox.sync.responders import register_order_responders
 
 
 def build_handler_registry(services: Services) -> HandlerRegistry:
@@ -15,4 +17,11 @@ def build_handler_registry(services: Services) -> HandlerRegistry:
     register_inbound_handlers(registry, services)
     register_reconcile_handler(registry, services)
     register_outbound_handlers(registry, services)
+    return registry
+
+
+def build_responder_registry(services: Services) -> ResponderRegistry:
+    """The answers to app hooks that wait for one (``before_order_save``, ``app_status_order``)."""
+    registry = ResponderRegistry()
+    register_order_responders(registry, services)
     return registry

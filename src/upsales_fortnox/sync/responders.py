@@ -20,9 +20,9 @@ from ``data.obj.id``, ``data.object.id``, ``data.id`` or ``id`` (the real field 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -36,6 +36,8 @@ from upsales_fortnox.db.models import (
     SyncJob,
 )
 from upsales_fortnox.fortnox.limits import MAX_DOCUMENT_ROWS
+from upsales_fortnox.intake.installations import WebhookInstallation
+from upsales_fortnox.intake.responders import ResponderRegistry, ResponderReply
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.links import LinkStore
 from upsales_fortnox.sync.outbound.company import (
@@ -62,34 +64,21 @@ APP_STATUS_ORDER: Final = "app_status_order"
 _COMPANY_DETAIL_KEYS: Final = frozenset({"orgNo", "addresses", "phone", "custom"})
 
 
-@dataclass(frozen=True)
-class Answer:
-    """An HTTP answer to a synchronous app hook (200 = yes; 400 + message = refusal)."""
-
-    body: dict[str, Any]
-    status_code: int = 200
+Answer = ResponderReply
+"""An HTTP answer to a synchronous app hook (200 = yes; 400 + message = refusal)."""
 
 
-class InstallationLike(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-
-
-class ResponderRegistryLike(Protocol):
-    def register(
-        self,
-        event_type: str,
-        responder: Callable[[Any, dict[str, Any]], Awaitable[Any]],
-    ) -> None: ...
-
-
-def register_order_responders(registry: ResponderRegistryLike, services: Services) -> None:
+def register_order_responders(registry: ResponderRegistry, services: Services) -> None:
     """Register both responders with the webhook intake's responder registry."""
 
-    async def before_order_save(installation: InstallationLike, body: dict[str, Any]) -> Any:
+    async def before_order_save(
+        installation: WebhookInstallation, body: dict[str, Any]
+    ) -> ResponderReply:
         return await answer_before_order_save(services, installation.id, body)
 
-    async def app_status_order(installation: InstallationLike, body: dict[str, Any]) -> Any:
+    async def app_status_order(
+        installation: WebhookInstallation, body: dict[str, Any]
+    ) -> ResponderReply:
         return await answer_app_status_order(services, installation.id, body)
 
     registry.register(BEFORE_ORDER_SAVE, before_order_save)

@@ -132,6 +132,25 @@ def test_merge_without_base() -> None:
     assert plan.to_upsales == {"city": "Z"} and plan.to_fortnox == {} and plan.synced == {}
 
 
+def test_without_base_an_empty_value_never_wins() -> None:
+    plan = three_way_merge(None, {"email": None, "city": "Y"}, {"email": "a@b.se", "city": None})
+    assert plan.to_fortnox == {"city": "Y"}
+    assert plan.to_upsales == {"email": "a@b.se"}
+    plan = three_way_merge(None, {"city": "Y"}, {"city": None}, without_base="fortnox")
+    assert plan.to_fortnox == {"city": "Y"}
+
+
+def test_street_is_address1_and_address2_joined() -> None:
+    customer = Customer(Name="A", Address1="Box 220", Address2="Plan 3")
+    assert company_fields_from_fortnox(customer)["address1"] == "Box 220, Plan 3"
+    upsales = company(addresses=[{"type": "Mail", "address": "Box 220, Plan 3"}])
+    assert company_fields_from_upsales(upsales, IDS)["address1"] == "Box 220, Plan 3"
+    assert customer_changes({"address1": "Storgatan 1"}).to_wire() == {
+        "Address1": "Storgatan 1",
+        "Address2": API_BLANK,
+    }
+
+
 def test_company_problems() -> None:
     good = {"name": "A", "organisation_number": "556677-8899", "zip_code": "411 14"}
     assert company_problems(good) == []

@@ -28,7 +28,6 @@ from upsales_fortnox.sync.outbound.decide import (
     decide_customer,
     decide_document,
     document_lookup,
-    fields_fingerprint,
     matching_customer,
     order_gate,
     org_number_search_text,
@@ -192,14 +191,15 @@ def test_changed_order_whose_document_is_locked_is_a_conflict() -> None:
 def test_company_gate() -> None:
     gate = company_gate(None, FIELDS)
     assert isinstance(gate, NoChange) and "first won order" in gate.reason
-    link = _link("1001", fields_fingerprint(FIELDS), entity=LinkEntity.COMPANY)
+    link = _link("1001", "fp", entity=LinkEntity.COMPANY, synced=FIELDS)
     assert isinstance(company_gate(link, dict(FIELDS)), NoChange)
     assert company_gate(link, {**FIELDS, "city": "Lund"}) is None
-    assert company_gate(_link("1001", None, entity=LinkEntity.COMPANY), FIELDS) is None
+    # a link without synced fields (made by the Fortnox → Upsales sync) always merges
+    assert company_gate(_link("1001", "fp", entity=LinkEntity.COMPANY), FIELDS) is None
 
 
 def test_company_update_writes_upsales_changes_and_keeps_fortnox_ones() -> None:
-    link = _link("1001", fields_fingerprint(FIELDS), entity=LinkEntity.COMPANY, synced=FIELDS)
+    link = _link("1001", "fp", entity=LinkEntity.COMPANY, synced=FIELDS)
     upsales = {**FIELDS, "name": "Nordisk Verkstad Holding AB", "city": "Lund"}
     fortnox = Customer(
         CustomerNumber="1001", Name=FIELDS["name"], OrganisationNumber="5566778899", City="Malmö"

@@ -10,12 +10,15 @@ Where the Upsales values come from:
 
 * name, ``orgNo``, ``phone``: the account's own fields.
 * address: the first address of type Invoice, Billing, Mail, Postal, Visit (in that order);
-  ``address`` → Address1, ``zipcode``, ``city``, ``country`` (ISO alpha-2, or a few country
-  names) → CountryCode.
+  ``address`` → the street, ``zipcode``, ``city``, ``country`` (ISO alpha-2, or a few country
+  names) → CountryCode. Fortnox's street is ``Address1`` and ``Address2`` joined by ", ", as
+  the Fortnox → Upsales sync writes it into the ``Mail`` address; a street changed in Upsales
+  is written to ``Address1`` and ``Address2`` is cleared.
 * e-mail and VAT number: Upsales accounts have no such fields, so they are read from account
-  custom fields with the aliases :data:`EMAIL_ALIAS` and :data:`VAT_NUMBER_ALIAS` when the
-  installation has them (ids resolved per installation, see :class:`AccountFieldIds`); without
-  them these two fields are not synced at all (left out of the dict, so never cleared).
+  custom fields with the aliases :data:`EMAIL_ALIAS` and :data:`VAT_NUMBER_ALIAS` (shared with
+  the Fortnox → Upsales sync) when the installation has them (ids resolved per installation,
+  see :class:`AccountFieldIds`); without them these two fields are not synced at all (left out
+  of the dict, so never cleared).
 
 Organisation numbers are written ``NNNNNN-NNNN`` when they are Swedish organisation or personal
 numbers (:func:`~upsales_fortnox.sync.identity.normalise_org_number`), otherwise kept as given
@@ -30,16 +33,18 @@ from typing import Final
 
 from upsales_fortnox.fortnox.models import API_BLANK, Customer
 from upsales_fortnox.sync.identity import normalise_org_number
+from upsales_fortnox.sync.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
 from upsales_fortnox.upsales.models import Address, Company, CustomValue
 
 CompanyFields = dict[str, str | None]
 
-CUSTOMER_NUMBER_ALIAS: Final = "FORTNOX_CUSTOMER_NUMBER"
+CUSTOMER_NUMBER_ALIAS: Final = CUSTOMER_NUMBER_FIELD_ALIAS
 """Account custom field that shows the Fortnox customer number in Upsales."""
-EMAIL_ALIAS: Final = "INVOICE_EMAIL"
-"""Account custom field synced with the Fortnox customer's ``Email`` (our convention)."""
-VAT_NUMBER_ALIAS: Final = "VAT_NUMBER"
-"""Account custom field synced with the Fortnox customer's ``VATNumber`` (our convention)."""
+EMAIL_ALIAS: Final = "FORTNOX_EMAIL"
+"""Account custom field sent as the Fortnox customer's ``Email`` (our convention; the
+Fortnox → Upsales sync does not write it)."""
+VAT_NUMBER_ALIAS: Final = VAT_NUMBER_FIELD_ALIAS
+"""Account custom field synced with the Fortnox customer's ``VATNumber``."""
 ACCOUNT_ALIASES: Final = (CUSTOMER_NUMBER_ALIAS, EMAIL_ALIAS, VAT_NUMBER_ALIAS)
 
 #: Company field → Fortnox customer field.
@@ -160,7 +165,9 @@ def company_fields_from_fortnox(customer: Customer) -> CompanyFields:
     return {
         "name": clean(customer.Name),
         "organisation_number": canonical_org_number(customer.OrganisationNumber),
-        "address1": clean(customer.Address1),
+        "address1": clean(
+            ", ".join(filter(None, (clean(customer.Address1), clean(customer.Address2))))
+        ),
         "zip_code": clean(customer.ZipCode),
         "city": clean(customer.City),
         "country_code": canonical_country_code(customer.CountryCode),
@@ -182,9 +189,12 @@ def new_customer(fields: Mapping[str, str | None]) -> Customer:
 
 
 def customer_changes(changes: Mapping[str, str | None]) -> Customer:
-    """A partial update of a Fortnox customer; a field emptied in Upsales is cleared."""
+    """A partial update of a Fortnox customer; a field emptied in Upsales is cleared. A new
+    street goes to ``Address1`` whole, and ``Address2`` is cleared."""
     values = {
         key: value if value is not None else API_BLANK
         for key, value in customer_wire_values(changes).items()
     }
+    if "address1" in changes:
+        values["Address2"] = API_BLANK
     return Customer(**values)

@@ -1,5 +1,10 @@
 """The Fortnox customer of a won deal's company: linked, matched, or created (shell).
 
+The company link's fingerprint is the Fortnox → Upsales sync's
+:func:`~upsales_fortnox.sync.inbound.companies.customer_fingerprint` of the customer as written,
+so that sync recognises our write coming back as a Fortnox event; ``synced_fields`` holds the
+company fields agreed on both sides (see :mod:`.merge`).
+
 Steady state costs nothing: a linked company is answered from the database. Otherwise the
 company is read from Upsales, Fortnox is searched by organisation number (or, without one, by
 exact name), and the match is linked or a new customer is created and linked. The customer
@@ -27,6 +32,7 @@ from upsales_fortnox.sync.commands import (
     LinkFortnoxCustomer,
     WriteCustomerNumberToUpsales,
 )
+from upsales_fortnox.sync.inbound.companies import customer_fingerprint
 from upsales_fortnox.sync.links import LinkStore, LinkView
 from upsales_fortnox.sync.outbound.company import (
     CompanyFields,
@@ -35,11 +41,7 @@ from upsales_fortnox.sync.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
-from upsales_fortnox.sync.outbound.decide import (
-    decide_customer,
-    fields_fingerprint,
-    org_number_search_text,
-)
+from upsales_fortnox.sync.outbound.decide import decide_customer, org_number_search_text
 from upsales_fortnox.upsales.client import UpsalesClient
 from upsales_fortnox.upsales.models import Company, CompanyDraft, CustomValue
 
@@ -82,14 +84,17 @@ async def ensure_customer(
     field_ids = await account_field_ids(session_factory, installation_id, upsales)
     fields = company_fields_from_upsales(company, field_ids)
     decision = decide_customer(company_id, fields, await find_candidates(fortnox, fields))
-    number = await _apply_customer(fortnox, decision)
+    customer = await _apply_customer(fortnox, decision)
+    number = customer.CustomerNumber
+    if not number:
+        raise FortnoxMalformedResponse("POST /customers: the new customer has no number")
     async with session_factory() as session:
         await LinkStore(session, installation_id).save(
             LinkEntity.COMPANY,
             company_id,
             FortnoxType.CUSTOMER,
             number,
-            fields_fingerprint(decision.synced_fields),
+            customer_fingerprint(customer),
             synced_fields=decision.synced_fields,
         )
         await session.commit()
@@ -106,13 +111,12 @@ async def ensure_customer(
 
 async def _apply_customer(
     fortnox: FortnoxClient, decision: CreateFortnoxCustomer | LinkFortnoxCustomer
-) -> str:
+) -> Customer:
+    """The created customer, or the matched one read whole (list items are subsets, and the
+    link's fingerprint is taken over the whole customer)."""
     if isinstance(decision, LinkFortnoxCustomer):
-        return decision.customer_number
-    created = await fortnox.create_customer(decision.customer)
-    if not created.CustomerNumber:
-        raise FortnoxMalformedResponse("POST /customers: the new customer has no number")
-    return created.CustomerNumber
+        return await fortnox.get_customer(decision.customer_number)
+    return await fortnox.create_customer(decision.customer)
 
 
 async def write_customer_number(

@@ -16,7 +16,6 @@ from upsales_fortnox.sync.commands import (
     UpdateFortnoxCustomer,
     UpdateFortnoxDocument,
 )
-from upsales_fortnox.sync.fingerprint import fingerprint
 from upsales_fortnox.sync.identity import normalise_name, normalise_org_number
 from upsales_fortnox.sync.links import LinkView
 from upsales_fortnox.sync.outbound.company import (
@@ -63,10 +62,6 @@ def order_gate(order: Order) -> NoChange | None:
     if order.client is None:
         return NoChange("the order has no company")
     return None
-
-
-def fields_fingerprint(fields: Mapping[str, str | None]) -> str:
-    return fingerprint(dict(fields))
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -124,12 +119,16 @@ def decide_customer(
 
 
 def company_gate(link: LinkView | None, fields: CompanyFields) -> NoChange | None:
-    """Why a changed company needs no Fortnox call at all, or None."""
+    """Why a changed company needs no Fortnox call at all, or None.
+
+    The company's fields equal to those last synced (kept on the link) are the echo of our own
+    write, or a change to fields that are not synced: nothing to do.
+    """
     if link is None:
         return NoChange(
             "the company has no Fortnox customer yet; it is sent with its first won order"
         )
-    if link.fingerprint is not None and link.fingerprint == fields_fingerprint(fields):
+    if link.synced_fields is not None and dict(link.synced_fields) == dict(fields):
         return NoChange("no company field changed since the last sync (or our own write)")
     return None
 

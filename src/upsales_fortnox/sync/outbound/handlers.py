@@ -33,6 +33,7 @@ from upsales_fortnox.sync.commands import (
     UpdateFortnoxDocument,
 )
 from upsales_fortnox.sync.context import InstallationContext, installation_context
+from upsales_fortnox.sync.inbound.companies import customer_fingerprint
 from upsales_fortnox.sync.links import LinkStore, LinkView
 from upsales_fortnox.sync.outbound.articles import resolve_article_numbers
 from upsales_fortnox.sync.outbound.company import company_fields_from_upsales
@@ -44,7 +45,6 @@ from upsales_fortnox.sync.outbound.decide import (
     decide_company_update,
     decide_document,
     document_lookup,
-    fields_fingerprint,
     order_gate,
 )
 from upsales_fortnox.sync.outbound.documents import (
@@ -283,14 +283,14 @@ async def sync_company(
         return {**result, "outcome": "skipped", "reason": reason}
     decision = decide_company_update(company_id, link, fields, customer)
     if decision.changes is not None:
-        await context.fortnox.update_customer(link.fortnox_id, decision.changes)
+        customer = await context.fortnox.update_customer(link.fortnox_id, decision.changes)
     async with services.session_factory() as session:
         await LinkStore(session, installation_id).save(
             LinkEntity.COMPANY,
             company_id,
             FortnoxType.CUSTOMER,
             link.fortnox_id,
-            fields_fingerprint(decision.synced_fields),
+            customer_fingerprint(customer),
             synced_fields=decision.synced_fields,
         )
         await session.commit()

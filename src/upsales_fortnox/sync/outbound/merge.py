@@ -7,8 +7,9 @@ The link stores the fields as last synced (the *base*). Against it, each field i
 * changed in Fortnox only: written to Upsales (by the Fortnox → Upsales sync);
 * changed on both sides to different values: a conflict, and **Fortnox wins** (it is the
   accounting record): the Fortnox value goes to Upsales and nothing is written to Fortnox;
-* without a base (a link made before fields were recorded, or a field synced for the first
-  time): the side named by ``without_base`` wins.
+* without a base (a link made before fields were recorded, e.g. by the Fortnox → Upsales
+  sync, or a field synced for the first time): the side named by ``without_base`` wins, except
+  that an empty value never wins over a filled one (it carries no information without a base).
 
 ``synced`` is the new base once the Fortnox writes are made: agreed fields and fields written to
 Fortnox take their new value; fields waiting for the Upsales side keep their old base value, so
@@ -50,7 +51,10 @@ def three_way_merge(
             synced[name] = upsales_value
             continue
         if base is None or name not in base:
-            if without_base == "upsales":
+            upsales_wins = without_base == "upsales"
+            if upsales_value is None or fortnox_value is None:
+                upsales_wins = fortnox_value is None
+            if upsales_wins:
                 to_fortnox[name] = upsales_value
                 synced[name] = upsales_value
             else:
