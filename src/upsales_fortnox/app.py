@@ -9,7 +9,14 @@ from typing import Any
 from fastapi import FastAPI
 
 from upsales_fortnox import __version__
-from upsales_fortnox.api import health, installation_settings, installations, jobs, links
+from upsales_fortnox.api import (
+    activation,
+    health,
+    installation_settings,
+    installations,
+    jobs,
+    links,
+)
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
 from upsales_fortnox.services import Services, build_services
@@ -55,4 +62,5 @@ def create_app(
     app.include_router(installation_settings.router)
     app.include_router(links.router)
     app.include_router(jobs.router)
+    app.include_router(activation.router)
     return app
