@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.api.operator_support import add_job, create_installation
 from upsales_fortnox.api.schemas.jobs import REDACTED, redact_document
 from upsales_fortnox.db.models import JobAttempt, JobStatus, Link, SyncJob
-from upsales_fortnox.jobs import operator_actions
-from upsales_fortnox.jobs.operator_actions import JobNotDead, JobNotFound, retry_dead_job
+from upsales_fortnox.jobs import JobNotDead, JobNotFound, retry_dead_job
 from upsales_fortnox.jobs.queue import enqueue
 from upsales_fortnox.logging_setup import register_secret
 
@@ -389,7 +388,7 @@ async def test_only_dead_jobs_can_be_retried(
         assert (job.status, job.attempts) == (status.value, 1)
 
 
-async def test_retry_merges_into_the_queued_job_for_the_same_entity(
+async def test_retry_absorbs_the_queued_job_for_the_same_entity(
     api_client: httpx.AsyncClient,
     admin_headers: dict[str, str],
     session_factory: async_sessionmaker[AsyncSession],
@@ -402,20 +401,19 @@ async def test_retry_merges_into_the_queued_job_for_the_same_entity(
 
     response = await api_client.post(f"/api/jobs/{dead}/retry", headers=admin_headers)
     assert response.status_code == 200
-    assert response.json()["id"] == queued
-    assert response.json()["status"] == "queued"
+    assert (response.json()["id"], response.json()["status"]) == (dead, "queued")
+    assert response.json()["last_error"] == "boom"
 
-    merged = (await api_client.get(f"/api/jobs/{dead}", headers=admin_headers)).json()
+    merged = (await api_client.get(f"/api/jobs/{queued}", headers=admin_headers)).json()
     assert merged["status"] == "done"
-    assert merged["result"] == {"merged_into": queued}
-    assert merged["last_error"] == "boom"
+    assert merged["result"] == {"merged_into": dead}
     async with session_factory() as session:
         statuses = (
             await session.scalars(
                 select(SyncJob.status).where(SyncJob.entity_id == "7").order_by(SyncJob.id)
             )
         ).all()
-    assert statuses == ["done", "queued"]
+    assert statuses == ["queued", "done"]
 
 
 async def test_retry_does_not_merge_across_kinds_entities_or_installations(
@@ -479,33 +477,3 @@ async def test_a_requeued_job_then_coalesces_new_events(
         )
         await session.commit()
     assert (enqueued.job_id, enqueued.created) == (dead, False)
-
-
-async def test_retry_that_loses_a_race_with_an_enqueue_merges(
-    api_client: httpx.AsyncClient,
-    admin_headers: dict[str, str],
-    session_factory: async_sessionmaker[AsyncSession],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A job for the entity is queued after the retry looked for one: the unique index refuses
-    the requeue, and the retry merges into the new job instead."""
-    installation = (await create_installation(api_client, admin_headers))["id"]
-    dead = await add_job(session_factory, installation, entity_id="7", attempts=8)
-    queued = await add_job(session_factory, installation, entity_id="7", status=JobStatus.QUEUED)
-    real_lookup = operator_actions._queued_twin
-    lookups = 0
-
-    async def late_lookup(session: AsyncSession, job: SyncJob) -> SyncJob | None:
-        nonlocal lookups
-        lookups += 1
-        return None if lookups == 1 else await real_lookup(session, job)
-
-    monkeypatch.setattr(operator_actions, "_queued_twin", late_lookup)
-    async with session_factory() as session:
-        returned = await retry_dead_job(session, dead)
-        await session.commit()
-    assert (returned.id, lookups) == (queued, 2)
-    async with session_factory() as session:
-        job = await session.get(SyncJob, dead)
-        assert job is not None
-        assert (job.status, job.result, job.attempts) == ("done", {"merged_into": queued}, 8)

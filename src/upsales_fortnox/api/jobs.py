@@ -23,7 +23,7 @@ from upsales_fortnox.api.schemas.common import (
 )
 from upsales_fortnox.api.schemas.jobs import JobDetail, JobSummary
 from upsales_fortnox.db.models import JobStatus, SyncJob
-from upsales_fortnox.jobs.operator_actions import JobNotFound, retry_dead_job
+from upsales_fortnox.jobs import JobNotFound, retry_dead_job
 
 router = APIRouter(
     prefix="/api/jobs",

@@ -14,7 +14,7 @@ from upsales_fortnox.installations.errors import (
 from upsales_fortnox.installations.settings_rules import InvalidSettings
 from upsales_fortnox.installations.status_rules import StatusChangeRefused
 from upsales_fortnox.installations.versioning import etag_for
-from upsales_fortnox.jobs.operator_actions import JobNotDead, JobNotFound, JobRetryConflict
+from upsales_fortnox.jobs import JobNotDead, JobNotFound
 
 
 def _precondition_failed(exc: VersionMismatch) -> ApiError:
@@ -53,5 +53,3 @@ def operator_errors() -> Iterator[None]:
         raise ApiError(409 if exc.conflict else 422, exc.code, exc.message) from exc
     except JobNotDead as exc:
         raise ApiError(409, "job_not_dead", str(exc), details={"status": exc.status}) from exc
-    except JobRetryConflict as exc:
-        raise ApiError(409, "conflict", str(exc)) from exc

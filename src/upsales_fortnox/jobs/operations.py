@@ -31,6 +31,10 @@ class JobNotFound(JobOperationError):
 class JobNotDead(JobOperationError):
     code = "job_not_dead"
 
+    def __init__(self, message: str, *, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 async def retry_dead_job(
     session: AsyncSession, job_id: int, *, now: datetime | None = None
@@ -72,7 +76,7 @@ async def _requeue_dead_job(session: AsyncSession, job_id: int, now: datetime) -
         status = await session.scalar(select(SyncJob.status).where(SyncJob.id == job_id))
         if status is None:
             raise JobNotFound(f"job {job_id} does not exist")
-        raise JobNotDead(f"job {job_id} is {status}; only a dead job can be retried")
+        raise JobNotDead(f"job {job_id} is {status}; only a dead job can be retried", status=status)
     values: dict[str, Any] = {
         "status": JobStatus.QUEUED,
         "attempts": 0,

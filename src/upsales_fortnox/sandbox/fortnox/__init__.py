@@ -1,0 +1,56 @@
+"""An in-memory imitation of Fortnox: REST API v3, OAuth2 and the WebSocket change stream.
+
+Built from ``reference/fortnox.md``. Where Fortnox's behaviour is *unverified* the choice is one
+constant in ``facts.py``, explained in the docstring of the module that applies it:
+
+- ``fields``: read-only fields sent by a client are ignored; unknown fields are refused (2001399).
+- ``listing``: paging, ``lastmodified``, ``filter``, one field search, lower-case parameters.
+- ``totals``: row and document totals, VAT, öresutjämning (``RoundOff``).
+- ``resources.documents`` / ``resources.document_actions``: document rules, backorders, credit.
+- ``facts.LIST_ALL_PRICES_PATH``: ``GET /3/prices/sublist/{PriceList}`` is an assumption.
+- ``gate``: 403 for unknown and expired tokens, scopes, the 25-per-5-s window, faults.
+- ``stream``: the WebSocket command protocol and replay from an offset.
+
+Typical in-process use::
+
+    sandbox = create_fortnox_sandbox(FortnoxSandboxConfig(clock=ManualClock()))
+    tenant_id = sandbox.default_tenant_id
+    tokens = sandbox.issue_tokens(tenant_id)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app),
+        base_url="http://fortnox.test",
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+    )
+"""
+
+from upsales_fortnox.sandbox.fortnox.config import FortnoxSandboxConfig, ManualClock, RateLimit
+from upsales_fortnox.sandbox.fortnox.counters import CountersSnapshot
+from upsales_fortnox.sandbox.fortnox.errors import FortnoxError
+from upsales_fortnox.sandbox.fortnox.faults import FaultSettings
+from upsales_fortnox.sandbox.fortnox.gate import ConnectionDropped
+from upsales_fortnox.sandbox.fortnox.oauth import SCOPES, TokenPair
+from upsales_fortnox.sandbox.fortnox.sandbox import FortnoxSandbox, create_fortnox_sandbox
+from upsales_fortnox.sandbox.fortnox.server import (
+    build_fortnox_sandbox_server,
+    fortnox_sandbox_endpoints,
+    print_fortnox_sandbox_endpoints,
+    serve_fortnox_sandbox,
+)
+
+__all__ = [
+    "SCOPES",
+    "ConnectionDropped",
+    "CountersSnapshot",
+    "FaultSettings",
+    "FortnoxError",
+    "FortnoxSandbox",
+    "FortnoxSandboxConfig",
+    "ManualClock",
+    "RateLimit",
+    "TokenPair",
+    "build_fortnox_sandbox_server",
+    "create_fortnox_sandbox",
+    "fortnox_sandbox_endpoints",
+    "print_fortnox_sandbox_endpoints",
+    "serve_fortnox_sandbox",
+]

@@ -1,0 +1,63 @@
+"""The FastAPI app of a sandbox: imitated REST, OAuth2 and WebSocket paths plus the admin API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from upsales_fortnox.sandbox.fortnox import errors
+from upsales_fortnox.sandbox.fortnox.gate import REST_PREFIX, FortnoxGate
+from upsales_fortnox.sandbox.fortnox.routes.admin import (
+    AdminError,
+    add_admin_routes,
+    admin_error_response,
+)
+from upsales_fortnox.sandbox.fortnox.routes.common import json_response
+from upsales_fortnox.sandbox.fortnox.routes.oauth import add_oauth_routes
+from upsales_fortnox.sandbox.fortnox.routes.rest import add_rest_routes
+from upsales_fortnox.sandbox.fortnox.routes.stream import add_stream_route
+
+if TYPE_CHECKING:
+    from upsales_fortnox.sandbox.fortnox.sandbox import FortnoxSandbox
+
+
+def build_app(sandbox: FortnoxSandbox) -> FastAPI:
+    app = FastAPI(
+        title="Fortnox sandbox",
+        description=(
+            "An in-memory imitation of the Fortnox REST API v3 (`/3/`), its OAuth2 endpoints "
+            "(`/oauth-v1/`) and WebSocket change stream (`/topics-v1`), plus an admin API "
+            "(`/_sandbox/`)."
+        ),
+        version="1",
+    )
+    add_rest_routes(app.router)
+    add_oauth_routes(app.router, sandbox)
+    add_stream_route(app.router, sandbox)
+    add_admin_routes(app.router, sandbox)
+    app.add_middleware(FortnoxGate, sandbox=sandbox)
+
+    async def fortnox_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.FortnoxError)
+        return json_response(exc.body(), status_code=exc.status)
+
+    async def admin_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AdminError)
+        return admin_error_response(exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith(REST_PREFIX):
+            code = (
+                errors.NO_VALID_IDENTIFIER if exc.status_code == 404 else errors.INVALID_PARAMETER
+            )
+            body = errors.error_body(code, str(exc.detail))
+            return json_response(body, status_code=exc.status_code)
+        return json_response({"detail": exc.detail}, status_code=exc.status_code)
+
+    app.add_exception_handler(errors.FortnoxError, fortnox_error)
+    app.add_exception_handler(AdminError, admin_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    return app

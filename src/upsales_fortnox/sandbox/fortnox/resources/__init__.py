@@ -1,0 +1,1 @@
+"""The rules of each imitated Fortnox resource, free of HTTP: create, update, actions, views."""

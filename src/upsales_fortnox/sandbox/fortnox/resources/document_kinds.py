@@ -1,0 +1,388 @@
+"""What orders, invoices and offers have in common and where they differ: fields, rows, lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from upsales_fortnox.sandbox.fortnox.facts import ORDER_TOTAL_QUANTITY_FIELD
+from upsales_fortnox.sandbox.fortnox.fields import (
+    BOOL,
+    DATE,
+    DECIMAL,
+    INT,
+    ROWS,
+    TEXT,
+    Entity,
+    Field,
+    Kind,
+    Schema,
+    choice,
+    read_only,
+    text,
+)
+from upsales_fortnox.sandbox.fortnox.listing import ListSpec, Predicate, SortKey, number_key
+
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    collection: str
+    """Path segment, WebSocket topic and name of the tenant's collection."""
+    single: str
+    plural: str
+    rows_key: str
+    quantity_fields: tuple[str, ...]
+    """Row quantity fields; the first prices the row from the price list's quantity tiers."""
+    total_quantity: str
+    """Row quantity the row ``Total`` is computed from."""
+    date_field: str
+    event_prefix: str
+    header: Schema
+    row: Schema
+    read_only_defaults: Mapping[str, Any]
+    seedable_read_only: tuple[str, ...]
+    """Read-only fields the admin seed may set (to seed documents in a given state)."""
+    list_fields: tuple[str, ...]
+    list_spec: ListSpec
+
+
+_COMMON_HEADER: dict[str, Field] = {
+    "DocumentNumber": INT,
+    "CustomerNumber": TEXT,
+    "CustomerName": text(1024),
+    "Address1": text(1024),
+    "Address2": text(1024),
+    "City": text(1024),
+    "ZipCode": text(10),
+    "Country": TEXT,
+    "OrganisationNumber": text(30),
+    "Phone1": text(1024),
+    "Phone2": text(1024),
+    "DeliveryName": text(1024),
+    "DeliveryAddress1": text(1024),
+    "DeliveryAddress2": text(1024),
+    "DeliveryCity": text(1024),
+    "DeliveryZipCode": text(10),
+    "DeliveryCountry": TEXT,
+    "DeliveryDate": DATE,
+    "Currency": text(3),
+    "CurrencyRate": DECIMAL,
+    "CurrencyUnit": DECIMAL,
+    "OurReference": text(50),
+    "YourReference": text(50),
+    "Remarks": text(1024),
+    "Comments": text(1024),
+    "VATIncluded": BOOL,
+    "Freight": DECIMAL,
+    "AdministrationFee": DECIMAL,
+    "PriceList": TEXT,
+    "Project": TEXT,
+    "CostCenter": TEXT,
+    "TermsOfPayment": TEXT,
+    "TermsOfDelivery": TEXT,
+    "WayOfDelivery": TEXT,
+    "Language": choice("SV", "EN"),
+    "Cancelled": read_only(Kind.BOOL),
+    "Sent": read_only(Kind.BOOL),
+    "Net": read_only(Kind.DECIMAL),
+    "Gross": read_only(Kind.DECIMAL),
+    "TotalVAT": read_only(Kind.DECIMAL),
+    "RoundOff": read_only(Kind.DECIMAL),
+    "Total": read_only(Kind.DECIMAL),
+    "TotalToPay": read_only(Kind.DECIMAL),
+}
+_ORDER_AND_INVOICE_HEADER: dict[str, Field] = {
+    "YourOrderNumber": text(30),
+    "ExternalInvoiceReference1": text(80),
+    "ExternalInvoiceReference2": text(80),
+}
+_COMMON_ROW: dict[str, Field] = {
+    "RowId": INT,
+    "ArticleNumber": text(50),
+    "Description": text(255),
+    "Price": DECIMAL,
+    "Discount": DECIMAL,
+    "DiscountType": choice("AMOUNT", "PERCENT"),
+    "VAT": DECIMAL,
+    "Unit": TEXT,
+    "AccountNumber": INT,
+    "CostCenter": TEXT,
+    "Project": TEXT,
+    "HouseWork": BOOL,
+    "Total": read_only(Kind.DECIMAL),
+}
+_COMMON_READ_ONLY_DEFAULTS: dict[str, Any] = {
+    "Cancelled": False,
+    "Sent": False,
+    "VATIncluded": False,
+    "Freight": _ZERO,
+    "AdministrationFee": _ZERO,
+    "CurrencyRate": Decimal(1),
+    "CurrencyUnit": Decimal(1),
+    "Language": "SV",
+}
+
+
+def _is_set(value: object) -> bool:
+    return bool(value)
+
+
+def _before_today(value: object, today: dt.date) -> bool:
+    return isinstance(value, str) and value < today.isoformat()
+
+
+def _search(*extra: str) -> dict[str, str]:
+    fields = {
+        "customername": "CustomerName",
+        "customernumber": "CustomerNumber",
+        "documentnumber": "DocumentNumber",
+        "ourreference": "OurReference",
+        "yourreference": "YourReference",
+    }
+    for name in extra:
+        fields[name.lower()] = name
+    return fields
+
+
+def _sort(date_field: str) -> dict[str, SortKey]:
+    return {
+        "customername": lambda e: (e["CustomerName"] or "").lower(),
+        "customernumber": lambda e: number_key(e["CustomerNumber"]),
+        "documentnumber": lambda e: e["DocumentNumber"],
+        date_field.lower(): lambda e: e[date_field] or "",
+    }
+
+
+_ORDER_FILTERS: dict[str, Predicate] = {
+    "cancelled": lambda e, _t: e["Cancelled"] is True,
+    "expired": lambda e, t: (
+        not e["Cancelled"]
+        and not _is_set(e["InvoiceReference"])
+        and _before_today(e["DeliveryDate"], t)
+    ),
+    "invoicecreated": lambda e, _t: _is_set(e["InvoiceReference"]),
+    "invoicenotcreated": lambda e, _t: not e["Cancelled"] and not _is_set(e["InvoiceReference"]),
+}
+
+ORDERS = DocumentKind(
+    collection="orders",
+    single="Order",
+    plural="Orders",
+    rows_key="OrderRows",
+    quantity_fields=("OrderedQuantity", "DeliveredQuantity"),
+    total_quantity=ORDER_TOTAL_QUANTITY_FIELD,
+    date_field="OrderDate",
+    event_prefix="order",
+    header={
+        **_COMMON_HEADER,
+        **_ORDER_AND_INVOICE_HEADER,
+        "OrderDate": DATE,
+        "DeliveryState": choice("registration", "reservation", "delivery"),
+        "InvoiceReference": read_only(Kind.INT),
+        "OfferReference": read_only(Kind.INT),
+        "OrderType": read_only(),
+        "OrderRows": ROWS,
+    },
+    row={
+        **_COMMON_ROW,
+        "OrderedQuantity": DECIMAL,
+        "DeliveredQuantity": DECIMAL,
+        "ReservedQuantity": read_only(Kind.DECIMAL),
+    },
+    read_only_defaults={
+        **_COMMON_READ_ONLY_DEFAULTS,
+        "OrderType": "Order",
+        "InvoiceReference": 0,
+        "OfferReference": 0,
+        "DeliveryState": "registration",
+    },
+    seedable_read_only=("Cancelled", "Sent", "OrderType"),
+    list_fields=(
+        "Cancelled",
+        "Currency",
+        "CustomerName",
+        "CustomerNumber",
+        "DeliveryDate",
+        "DocumentNumber",
+        "ExternalInvoiceReference1",
+        "ExternalInvoiceReference2",
+        "OrderDate",
+        "OrderType",
+        "Project",
+        "Sent",
+        "Total",
+    ),
+    list_spec=ListSpec(
+        search_fields=_search(
+            "ExternalInvoiceReference1", "ExternalInvoiceReference2", "YourOrderNumber"
+        ),
+        filters=_ORDER_FILTERS,
+        sort_keys=_sort("OrderDate"),
+        date_field="OrderDate",
+    ),
+)
+
+
+def _unpaid(e: Entity) -> bool:
+    return not e["Cancelled"] and e["Balance"] != 0
+
+
+_INVOICE_FILTERS: dict[str, Predicate] = {
+    "cancelled": lambda e, _t: e["Cancelled"] is True,
+    "fullypaid": lambda e, _t: not e["Cancelled"] and e["Balance"] == 0,
+    "unpaid": lambda e, _t: _unpaid(e),
+    "unpaidoverdue": lambda e, t: _unpaid(e) and _before_today(e["DueDate"], t),
+    "unbooked": lambda e, _t: not e["Cancelled"] and not e["Booked"],
+}
+
+INVOICES = DocumentKind(
+    collection="invoices",
+    single="Invoice",
+    plural="Invoices",
+    rows_key="InvoiceRows",
+    quantity_fields=("DeliveredQuantity",),
+    total_quantity="DeliveredQuantity",
+    date_field="InvoiceDate",
+    event_prefix="invoice",
+    header={
+        **_COMMON_HEADER,
+        **_ORDER_AND_INVOICE_HEADER,
+        "InvoiceDate": DATE,
+        "DueDate": DATE,
+        "InvoiceType": choice(
+            "INVOICE", "AGREEMENTINVOICE", "INTRESTINVOICE", "SUMMARYINVOICE", "CASHINVOICE"
+        ),
+        "Booked": read_only(Kind.BOOL),
+        "Credit": read_only(Kind.BOOL),
+        "CreditInvoiceReference": read_only(Kind.INT),
+        "OrderReference": read_only(Kind.INT),
+        "OfferReference": read_only(Kind.INT),
+        "Balance": read_only(Kind.DECIMAL),
+        "OCR": read_only(),
+        "VoucherNumber": read_only(Kind.INT),
+        "VoucherSeries": read_only(),
+        "VoucherYear": read_only(Kind.INT),
+        "FinalPayDate": read_only(),
+        "NoxFinans": read_only(Kind.BOOL),
+        "InvoiceRows": ROWS,
+    },
+    row={
+        **_COMMON_ROW,
+        "DeliveredQuantity": DECIMAL,
+        "TotalExcludingVAT": read_only(Kind.DECIMAL),
+    },
+    read_only_defaults={
+        **_COMMON_READ_ONLY_DEFAULTS,
+        "InvoiceType": "INVOICE",
+        "Booked": False,
+        "Credit": False,
+        "CreditInvoiceReference": 0,
+        "OrderReference": 0,
+        "OfferReference": 0,
+        "NoxFinans": False,
+    },
+    seedable_read_only=("Cancelled", "Sent", "Booked"),
+    list_fields=(
+        "Balance",
+        "Booked",
+        "Cancelled",
+        "CostCenter",
+        "Currency",
+        "CurrencyRate",
+        "CurrencyUnit",
+        "CustomerName",
+        "CustomerNumber",
+        "DocumentNumber",
+        "DueDate",
+        "ExternalInvoiceReference1",
+        "ExternalInvoiceReference2",
+        "InvoiceDate",
+        "InvoiceType",
+        "NoxFinans",
+        "OCR",
+        "VoucherNumber",
+        "VoucherSeries",
+        "VoucherYear",
+        "WayOfDelivery",
+        "TermsOfPayment",
+        "Project",
+        "Sent",
+        "Total",
+        "FinalPayDate",
+    ),
+    list_spec=ListSpec(
+        search_fields=_search(
+            "ExternalInvoiceReference1", "ExternalInvoiceReference2", "YourOrderNumber", "OCR"
+        ),
+        filters=_INVOICE_FILTERS,
+        sort_keys={
+            **_sort("InvoiceDate"),
+            "ocr": lambda e: number_key(e["OCR"]),
+            "total": lambda e: e["Total"],
+        },
+        date_field="InvoiceDate",
+    ),
+)
+
+_OFFER_FILTERS: dict[str, Predicate] = {
+    "cancelled": lambda e, _t: e["Cancelled"] is True,
+    "expired": lambda e, t: (
+        not e["Cancelled"]
+        and not _is_set(e["OrderReference"])
+        and _before_today(e["ExpireDate"], t)
+    ),
+    "ordercreated": lambda e, _t: _is_set(e["OrderReference"]),
+    "ordernotcreated": lambda e, _t: not e["Cancelled"] and not _is_set(e["OrderReference"]),
+}
+
+OFFERS = DocumentKind(
+    collection="offers",
+    single="Offer",
+    plural="Offers",
+    rows_key="OfferRows",
+    quantity_fields=("Quantity",),
+    total_quantity="Quantity",
+    date_field="OfferDate",
+    event_prefix="offer",
+    header={
+        **_COMMON_HEADER,
+        "OfferDate": DATE,
+        "ExpireDate": DATE,
+        "Completed": BOOL,
+        "OrderReference": read_only(Kind.INT),
+        "InvoiceReference": read_only(Kind.INT),
+        "OfferRows": ROWS,
+    },
+    row={**_COMMON_ROW, "Quantity": DECIMAL},
+    read_only_defaults={
+        **_COMMON_READ_ONLY_DEFAULTS,
+        "Completed": False,
+        "OrderReference": 0,
+        "InvoiceReference": 0,
+    },
+    seedable_read_only=("Cancelled", "Sent"),
+    list_fields=(
+        "Cancelled",
+        "Currency",
+        "CustomerName",
+        "CustomerNumber",
+        "DocumentNumber",
+        "OfferDate",
+        "Project",
+        "Sent",
+        "Total",
+    ),
+    list_spec=ListSpec(
+        search_fields=_search(),
+        filters=_OFFER_FILTERS,
+        sort_keys=_sort("OfferDate"),
+        date_field="OfferDate",
+    ),
+)
+
+DOCUMENT_KINDS = (ORDERS, INVOICES, OFFERS)

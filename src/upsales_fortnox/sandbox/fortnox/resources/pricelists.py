@@ -1,0 +1,66 @@
+"""Price lists: ``/3/pricelists``. Every tenant starts with the pre-selected list "A"."""
+
+from __future__ import annotations
+
+import re
+
+from upsales_fortnox.sandbox.fortnox import errors
+from upsales_fortnox.sandbox.fortnox.facts import DOCUMENT_NOT_FOUND_CODE
+from upsales_fortnox.sandbox.fortnox.fields import (
+    Entity,
+    Field,
+    Kind,
+    Schema,
+    apply_defaults,
+    parse_fields,
+    read_only,
+    text,
+    validation_error,
+)
+from upsales_fortnox.sandbox.fortnox.listing import ListSpec
+from upsales_fortnox.sandbox.fortnox.tenant import Tenant
+
+CODE_CHARS = re.compile(r"[A-Za-z0-9\-_]+")
+FIELDS: Schema = {
+    "Code": Field(Kind.TEXT, max_length=10, allowed_chars=CODE_CHARS),
+    "Description": text(200),
+    "Comments": text(1024),
+    "PreSelected": read_only(Kind.BOOL),
+}
+LIST_FIELDS = ("Code", "Description", "Comments", "PreSelected")
+LIST_SPEC = ListSpec(
+    search_fields={"code": "Code", "description": "Description"},
+    sort_keys={"code": lambda e: e["Code"]},
+)
+
+
+def get_pricelist(tenant: Tenant, code: str) -> Entity:
+    pricelist = tenant.pricelists.get(code)
+    if pricelist is None:
+        raise errors.not_found(DOCUMENT_NOT_FOUND_CODE, f"Kan inte hitta prislistan ({code}).")
+    return pricelist
+
+
+def create_pricelist(tenant: Tenant, payload: Entity) -> Entity:
+    values = parse_fields(FIELDS, payload)
+    code = values.get("Code")
+    if not code:
+        raise validation_error("Prislistan måste ha en kod (Code)")
+    if not values.get("Description"):
+        raise validation_error("Prislistan måste ha en benämning (Description)")
+    if code in tenant.pricelists.items:
+        raise validation_error(f"Prislistan {code} finns redan")
+    pricelist = apply_defaults(FIELDS, values)
+    pricelist["PreSelected"] = False
+    tenant.pricelists.put(code, pricelist, tenant.now())
+    return pricelist
+
+
+def update_pricelist(tenant: Tenant, code: str, payload: Entity) -> Entity:
+    pricelist = get_pricelist(tenant, code)
+    values = parse_fields(FIELDS, payload)
+    if values.pop("Code", code) != code:
+        raise validation_error("Prislistans kod kan inte ändras")
+    pricelist.update(values)
+    tenant.pricelists.touch(code, tenant.now())
+    return pricelist
