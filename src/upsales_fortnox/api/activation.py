@@ -20,7 +20,7 @@ from upsales_fortnox.activation.errors import ActivationError
 from upsales_fortnox.activation.login import CALLBACK_PATH, FortnoxLogin
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import error_response
-from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.api.schemas.common import ErrorEnvelope, error_responses
 from upsales_fortnox.db.types import utcnow
 
 router = APIRouter(tags=["activation"])
@@ -86,7 +86,11 @@ async def start_fortnox_login(
     "error nothing about the installation is stored.",
     status_code=302,
     response_class=RedirectResponse,
-    responses=error_responses(400, 404, 409),
+    responses={
+        **error_responses(404, 409),
+        400: {"model": ErrorEnvelope, "description": "Denied consent or a bad login link."},
+        502: {"model": ErrorEnvelope, "description": "Fortnox could not be reached."},
+    },
 )
 async def fortnox_callback(
     request: Request,
