@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.initial.handler import register_initial_sync_handlers
 
 
 def build_handler_registry(services: Services) -> HandlerRegistry:
     """Every sync job kind, bound to this process's services."""
     registry = HandlerRegistry()
+    register_initial_sync_handlers(registry, services)
     return registry
