@@ -90,6 +90,7 @@ from upsales_fortnox.sync.inbound.products import (
 from upsales_fortnox.sync.inbound.users import SettingsIncomplete, order_user
 from upsales_fortnox.sync.initial.indexes import (
     company_index,
+    linked_by_fortnox_id,
     linked_upsales_ids,
     order_reference_index,
     price_index,
@@ -164,6 +165,8 @@ class _PhaseState:
     document_field_id: int | None = None
     users: list[User] = field(default_factory=list)
     offer_probability: int = 50
+    article_products: dict[str, int] = field(default_factory=dict)
+    """Documents: article number → linked product id (every article link, loaded once)."""
     fallback_product_id: int | None = None
 
 
@@ -299,6 +302,9 @@ class InitialImport:
             fields = await ctx.upsales.list_custom_fields("order")
             state.document_field_id = _field_id(fields, DOCUMENT_FIELD_ALIAS)
             state.order_refs = await order_reference_index(ctx.upsales, state.document_field_id)
+            state.article_products = await linked_by_fortnox_id(
+                ctx.session_factory, ctx.installation_id, FortnoxType.ARTICLE
+            )
             if not ctx.dry_run:
                 state.users = await ctx.upsales.list_users()
                 if phase is Phase.OFFERS:
@@ -581,8 +587,11 @@ class InitialImport:
         self, state: _PhaseState, document: FortnoxDocument, company_id: int
     ) -> OrderReferences:
         lines = document_lines(document)
-        articles = sorted({line.article_number for line in lines if line.article_number})
-        product_ids = await self._links(Phase.ARTICLES, articles)
+        product_ids = {
+            line.article_number: state.article_products[line.article_number]
+            for line in lines
+            if line.article_number in state.article_products
+        }
         fallback = None
         if needs_fallback_product(lines, product_ids):
             fallback = await self._fallback_product(state)

@@ -9,7 +9,8 @@ reduced to the few fields matching needs and dropped. Kept per phase (only the c
 * articles: article number → slim product (id, name, articleNo, listPrice, purchaseCost,
   active), the fields the product mapping compares; the ids of products already linked; and
   the chosen price list as article number → price (the base price, ``FromQuantity`` 0).
-* documents: Fortnox document reference (order custom field ``FORTNOX_DOCUMENT``) → order id,
+* documents: article number → linked product id (every article link), and Fortnox document
+  reference (order custom field ``FORTNOX_DOCUMENT``) → order id,
   so an order created just before a crash is found instead of created again.
 
 Roughly 100-200 bytes per indexed record: 10,000 companies take a few MB.
@@ -24,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import Link, LinkEntity
+from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
 from upsales_fortnox.fortnox.client import FortnoxClient
 from upsales_fortnox.fortnox.models import Price
 from upsales_fortnox.sync.identity import normalise_article_number
@@ -47,6 +48,21 @@ async def linked_upsales_ids(
             )
         )
         return {upsales_id async for upsales_id in rows}
+
+
+async def linked_by_fortnox_id(
+    session_factory: async_sessionmaker[AsyncSession],
+    installation_id: uuid.UUID,
+    fortnox_type: FortnoxType,
+) -> dict[str, int]:
+    """Fortnox id → linked Upsales id, for every link of one Fortnox type."""
+    async with session_factory() as session:
+        rows = await session.stream(
+            select(Link.fortnox_id, Link.upsales_id).where(
+                Link.installation_id == installation_id, Link.fortnox_type == fortnox_type
+            )
+        )
+        return {fortnox_id: upsales_id async for fortnox_id, upsales_id in rows}
 
 
 def _custom_value(values: list[CustomValue] | None, field_id: int | None) -> Any:
