@@ -10,7 +10,10 @@ from fastapi import FastAPI
 
 from upsales_fortnox import __version__
 from upsales_fortnox.api import (
+    activation,
+    choices,
     health,
+    initial_sync,
     installation_settings,
     installations,
     jobs,
@@ -63,4 +66,11 @@ def create_app(
     app.include_router(links.router)
     app.include_router(jobs.router)
     app.include_router(webhooks.router)
+    app.include_router(activation.router)
+    app.include_router(initial_sync.router)
+    app.include_router(choices.router)
+    if own_services:
+        # Settings name only ids the live systems list (tests that pass their own services
+        # install it themselves when they want it).
+        app.state.settings_reference_check = choices.LiveReferenceCheck(app_services)
     return app

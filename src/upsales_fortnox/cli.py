@@ -113,5 +113,48 @@ def sandbox(
     asyncio.run(serve_both())
 
 
+@cli.command("initial-sync")
+def initial_sync(
+    installation_id: str = typer.Argument(..., help="The installation's id."),
+    run: bool = typer.Option(False, "--run", help="Run the job worker in this process too."),
+    poll_seconds: float = typer.Option(1.0, help="How often to read the progress."),
+) -> None:
+    """Start the initial sync (or attach to the running one) and show its progress."""
+    import asyncio
+    import uuid
+
+    from upsales_fortnox.sync.initial.console import (
+        InitialSyncRefused,
+        dumps,
+        follow_initial_sync,
+    )
+
+    settings = _settings()
+    try:
+        report = asyncio.run(
+            follow_initial_sync(
+                settings, uuid.UUID(installation_id), run_worker=run, poll_seconds=poll_seconds
+            )
+        )
+    except InitialSyncRefused as exc:
+        typer.echo(f"{exc.code}: {exc.message}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(dumps(report))
+    if report["status"] != "done":
+        raise typer.Exit(code=1)
+
+
+@cli.command()
+def preview(installation_id: str = typer.Argument(..., help="The installation's id.")) -> None:
+    """Dry-run the initial sync: what would be created, linked, updated; what is ambiguous."""
+    import asyncio
+    import uuid
+
+    from upsales_fortnox.sync.initial.console import dumps, run_preview
+
+    settings = _settings()
+    typer.echo(dumps(asyncio.run(run_preview(settings, uuid.UUID(installation_id)))))
+
+
 def main() -> None:
     cli()
