@@ -46,20 +46,24 @@ def serve(
 ) -> None:
     """Run the HTTP API, with the job worker in the same process by default."""
     from upsales_fortnox.app import create_app
-    from upsales_fortnox.runtime import run_worker
+    from upsales_fortnox.runtime import background_tasks
 
     settings = _settings()
-    app = create_app(settings, background=[run_worker] if with_worker else [])
+    app = create_app(settings, background=background_tasks(worker=with_worker, stream=with_worker))
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
 
 
 @cli.command()
-def worker() -> None:
+def worker(
+    stream: bool = typer.Option(
+        True, help="Also consume Fortnox's change stream and schedule reconciliation (one process)."
+    ),
+) -> None:
     """Run a job worker alone (scale out by starting more; they share the database)."""
     import asyncio
 
     from upsales_fortnox.jobs import install_stop_signal_handlers
-    from upsales_fortnox.runtime import run_worker
+    from upsales_fortnox.runtime import background_tasks, run_background
     from upsales_fortnox.services import build_services
 
     settings = _settings()
@@ -69,7 +73,7 @@ def worker() -> None:
         stop = asyncio.Event()
         uninstall = install_stop_signal_handlers(stop)
         try:
-            await run_worker(services, stop)
+            await run_background(services, stop, background_tasks(stream=stream))
         finally:
             uninstall()
             await services.aclose()
