@@ -160,5 +160,26 @@ def preview(installation_id: str = typer.Argument(..., help="The installation's 
     typer.echo(dumps(asyncio.run(run_preview(settings, uuid.UUID(installation_id)))))
 
 
+@cli.command()
+def demo(
+    host: str = typer.Option("127.0.0.1", help="Interface for the service and the sandboxes."),
+    port: int = typer.Option(8080, help="Port of the service."),
+    fortnox_port: int = typer.Option(SANDBOX_FORTNOX_PORT, help="Port of the Fortnox sandbox."),
+    upsales_port: int = typer.Option(SANDBOX_UPSALES_PORT, help="Port of the Upsales sandbox."),
+    stay: bool = typer.Option(True, help="Keep serving after the showcase (Ctrl-C stops)."),
+) -> None:
+    """Run the service with both API sandboxes on SQLite and show a real sync both ways."""
+    import asyncio
+
+    from upsales_fortnox.demo import DemoPorts, run_demo
+
+    settings = _settings()
+    ports = DemoPorts(host=host, service=port, fortnox=fortnox_port, upsales=upsales_port)
+    try:
+        asyncio.run(run_demo(settings, ports, stay=stay))
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
 def main() -> None:
     cli()
