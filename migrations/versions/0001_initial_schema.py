@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:07:17.666143
+Create Date: 2026-11-25
 """
 
 from collections.abc import Sequence
@@ -42,6 +42,15 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "upsales_customer_id", name=op.f("uq_installations_upsales_customer_id")
         ),
+    )
+    op.create_table(
+        "stream_offsets",
+        sa.Column("topic", sa.String(length=40), nullable=False),
+        sa.Column("offset", sa.String(length=100), nullable=False),
+        sa.Column(
+            "updated_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("topic", name=op.f("pk_stream_offsets")),
     )
     op.create_table(
         "fortnox_credentials",
@@ -164,6 +173,51 @@ def upgrade() -> None:
             "fortnox_id",
             name=op.f("uq_links_installation_id_fortnox_type_fortnox_id"),
         ),
+    )
+    op.create_table(
+        "oauth_states",
+        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column("installation_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "created_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "expires_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("used_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["installation_id"],
+            ["installations.id"],
+            name=op.f("fk_oauth_states_installation_id_installations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("nonce", name=op.f("pk_oauth_states")),
+    )
+    with op.batch_alter_table("oauth_states", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_oauth_states_expires_at"), ["expires_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_oauth_states_installation_id"), ["installation_id"], unique=False
+        )
+
+    op.create_table(
+        "reconcile_checkpoints",
+        sa.Column("installation_id", sa.Uuid(), nullable=False),
+        sa.Column("topic", sa.String(length=40), nullable=False),
+        sa.Column(
+            "checked_until", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["installation_id"],
+            ["installations.id"],
+            name=op.f("fk_reconcile_checkpoints_installation_id_installations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("installation_id", "topic", name=op.f("pk_reconcile_checkpoints")),
     )
     op.create_table(
         "sync_jobs",
@@ -324,10 +378,17 @@ def downgrade() -> None:
         batch_op.drop_index("ix_sync_jobs_due")
 
     op.drop_table("sync_jobs")
+    op.drop_table("reconcile_checkpoints")
+    with op.batch_alter_table("oauth_states", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oauth_states_installation_id"))
+        batch_op.drop_index(batch_op.f("ix_oauth_states_expires_at"))
+
+    op.drop_table("oauth_states")
     op.drop_table("links")
     op.drop_table("installation_settings")
     op.drop_table("installation_leases")
     op.drop_table("custom_field_ids")
     op.drop_table("fortnox_credentials")
+    op.drop_table("stream_offsets")
     op.drop_table("installations")
     # ### end Alembic commands ###

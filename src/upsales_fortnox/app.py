@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+import asyncio
+import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
 from upsales_fortnox import __version__
 from upsales_fortnox.api import (
+    activation,
+    choices,
     health,
     history,
+    initial_sync,
     installation_settings,
     installations,
     jobs,
@@ -20,10 +24,13 @@ from upsales_fortnox.api import (
 )
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
+from upsales_fortnox.runtime import BackgroundTask, run_background
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.registry import build_responder_registry
 
-BackgroundTask = Callable[[Services], Coroutine[Any, Any, None]]
+logger = logging.getLogger(__name__)
+#: How long a stopping app waits for its worker to finish the current job.
+SHUTDOWN_GRACE_SECONDS = 30.0
 
 
 def create_app(
@@ -39,15 +46,21 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        import asyncio
-
-        tasks = [asyncio.create_task(task(app_services)) for task in background or []]
+        stop = asyncio.Event()
+        runner = (
+            asyncio.create_task(run_background(app_services, stop, background))
+            if background
+            else None
+        )
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            stop.set()
+            if runner is not None:
+                try:
+                    await asyncio.wait_for(runner, SHUTDOWN_GRACE_SECONDS)
+                except TimeoutError:
+                    logger.warning("background tasks did not stop in time; cancelled")
             if own_services:
                 await app_services.aclose()
 
@@ -67,4 +80,11 @@ def create_app(
     app.include_router(jobs.router)
     app.include_router(history.router)
     app.include_router(webhooks.router)
+    app.include_router(activation.router)
+    app.include_router(initial_sync.router)
+    app.include_router(choices.router)
+    if own_services:
+        # Settings name only ids the live systems list (tests that pass their own services
+        # install it themselves when they want it).
+        app.state.settings_reference_check = choices.LiveReferenceCheck(app_services)
     return app

@@ -1,19 +1,55 @@
-"""The background parts of a process: the job worker (and, where wired, the event feeds)."""
+"""The background parts of a process: the job worker, the Fortnox change stream and the
+periodic reconciliation.
+
+One process serving everything (the embedded default, and ``serve``) runs all three. Scaled out,
+every ``worker`` process runs the job worker; run the stream and the scheduler on ONE of them
+(Fortnox asks for a single WebSocket connection for all tenants; extra ones would only cost
+duplicates that the intake's dedupe then drops).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
+from upsales_fortnox.fortnox.stream import run_stream_consumer
 from upsales_fortnox.jobs import Worker
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.reconcile import run_reconcile_scheduler
 from upsales_fortnox.sync.registry import build_handler_registry
 
 logger = logging.getLogger(__name__)
 
+BackgroundTask = Callable[[Services, asyncio.Event], Coroutine[Any, Any, None]]
 
-async def run_worker(services: Services, stop: asyncio.Event | None = None) -> None:
+
+async def run_worker(services: Services, stop: asyncio.Event) -> None:
     """Run the job worker until ``stop`` is set (or the task is cancelled)."""
     worker = Worker(services.session_factory, build_handler_registry(services), services.settings)
     logger.info("worker %s started", worker.worker_id)
-    await worker.run(stop or asyncio.Event())
+    await worker.run(stop)
+
+
+def background_tasks(*, worker: bool = True, stream: bool = True) -> list[BackgroundTask]:
+    tasks: list[BackgroundTask] = []
+    if worker:
+        tasks.append(run_worker)
+    if stream:
+        tasks.extend([run_stream_consumer, run_reconcile_scheduler])
+    return tasks
+
+
+async def run_background(
+    services: Services, stop: asyncio.Event, tasks: list[BackgroundTask]
+) -> None:
+    """Run the tasks until ``stop``; a task that fails stops the others too."""
+    running = [asyncio.create_task(task(services, stop)) for task in tasks]
+    try:
+        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
+        for finished in done:
+            finished.result()
+    finally:
+        stop.set()
+        await asyncio.gather(*running, return_exceptions=True)

@@ -599,6 +599,12 @@ OPERATOR_ROUTES = [
     ("GET", "/api/jobs"),
     ("GET", "/api/jobs/{job_id}"),
     ("POST", "/api/jobs/{job_id}/retry"),
+    ("POST", "/api/installations/{installation_id}/initial-sync"),
+    ("GET", "/api/installations/{installation_id}/initial-sync"),
+    ("POST", "/api/installations/{installation_id}/initial-sync/preview"),
+    ("GET", "/api/installations/{installation_id}/choices/price-lists"),
+    ("GET", "/api/installations/{installation_id}/choices/order-stages"),
+    ("GET", "/api/installations/{installation_id}/choices/users"),
 ]
 
 

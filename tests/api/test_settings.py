@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import VALID_SETTINGS, create_installation, with_if_match
-from upsales_fortnox.db.models import Installation, InstallationSettings
+from upsales_fortnox.db.models import Installation, InstallationSettings, SyncJob
 from upsales_fortnox.installations.settings_rules import SettingsProblem, ValidSettings
+from upsales_fortnox.sync.inbound.reprice import REPRICE_PRODUCTS
 
 UNCONFIGURED = {
     "syncType": None,
@@ -353,3 +354,34 @@ async def test_a_customer_id_taken_during_creation_is_a_409(
     assert [item["name"] for item in listing["items"]] == ["Faster"]
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(InstallationSettings)) == 0
+
+
+async def test_a_new_price_list_queues_re_pricing_once(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    url = await _settings_url(api_client, admin_headers)
+    first = {**VALID_SETTINGS, "priceList": "A"}
+    assert (
+        await api_client.put(url, json=first, headers=with_if_match(admin_headers, '"0"'))
+    ).status_code == 200
+    same_list = {**first, "wonStage": 99}
+    assert (
+        await api_client.put(url, json=same_list, headers=with_if_match(admin_headers, '"1"'))
+    ).status_code == 200
+    assert await _reprice_jobs(session_factory) == 0
+
+    new_list = {**same_list, "priceList": "B2B"}
+    assert (
+        await api_client.put(url, json=new_list, headers=with_if_match(admin_headers, '"2"'))
+    ).status_code == 200
+    assert await _reprice_jobs(session_factory) == 1
+
+
+async def _reprice_jobs(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    async with session_factory() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(SyncJob).where(SyncJob.kind == REPRICE_PRODUCTS)
+        )
+    return int(count or 0)

@@ -323,3 +323,21 @@ class ReconcileCheckpoint(Base):
     topic: Mapped[str] = mapped_column(String(40), primary_key=True)
     checked_until: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class OAuthState(Base):
+    """A Fortnox login in progress: the nonce of a signed OAuth ``state``, usable once.
+
+    Written when the login starts, marked ``used_at`` when the callback consumes it (or when
+    consent is denied); expired rows are deleted when new logins start.
+    """
+
+    __tablename__ = "oauth_states"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

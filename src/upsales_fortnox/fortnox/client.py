@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -67,6 +67,16 @@ LASTMODIFIED_TIMEZONE: Final = UTC
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 E = TypeVar("E", bound=Entity)
+
+
+@dataclass(frozen=True)
+class ListPage(Generic[E]):
+    """One page of a list: its items and the list's ``MetaInformation``."""
+
+    items: list[E]
+    total_resources: int
+    total_pages: int
+    current_page: int
 
 
 @dataclass(frozen=True)
@@ -308,26 +318,69 @@ class FortnoxClient:
     async def _iterate(
         self, model: type[E], template: str, params: dict[str, str], **path: object
     ) -> AsyncIterator[E]:
-        label = f"GET {template}"
         page = 1
         while True:
-            data = await self._send(
-                "GET",
-                template,
-                params={**params, "limit": str(PAGE_SIZE), "page": str(page)},
-                path=path,
-            )
-            if not isinstance(data, dict) or not isinstance(data.get(model.WIRE_COLLECTION), list):
-                raise FortnoxMalformedResponse(f"{label}: no {model.WIRE_COLLECTION} list")
-            try:
-                meta = MetaInformation.model_validate(data.get("MetaInformation"))
-            except ValidationError:
-                raise FortnoxMalformedResponse(f"{label}: no valid MetaInformation") from None
-            for item in data[model.WIRE_COLLECTION]:
-                yield _validate(model, item, label)
-            if page >= meta.TotalPages:
+            listed = await self._fetch_page(model, template, params, page, path)
+            for item in listed.items:
+                yield item
+            if page >= listed.total_pages:
                 return
             page += 1
+
+    async def list_page(
+        self,
+        model: type[E],
+        page: int,
+        *,
+        sort_by: str | None = None,
+        filter: str | None = None,
+        price_list: str | None = None,
+    ) -> ListPage[E]:
+        """One page (``PAGE_SIZE`` items) of a register, with its paging information.
+
+        For long imports that checkpoint after every page. ``model`` names the register
+        (``Customer``, ``Article``, ``Order``, ``Invoice``, ``Offer``, or ``Price`` with
+        ``price_list``); ``sort_by`` a Fortnox sort key (ascending), so pages stay stable while
+        new entities are appended; ``filter`` a Fortnox list filter (e.g. ``active``).
+        """
+        if model is Price:
+            if not price_list:
+                raise ValueError("prices are listed per price list")
+            return await self._fetch_page(
+                model, "/prices/sublist/{PriceList}", {}, page, {"PriceList": price_list}
+            )
+        params = {"sortby": sort_by, "sortorder": "ascending"} if sort_by else {}
+        if filter is not None:
+            params["filter"] = filter
+        return await self._fetch_page(model, f"/{model.WIRE_COLLECTION.lower()}", params, page, {})
+
+    async def _fetch_page(
+        self,
+        model: type[E],
+        template: str,
+        params: dict[str, str],
+        page: int,
+        path: Mapping[str, object],
+    ) -> ListPage[E]:
+        label = f"GET {template}"
+        data = await self._send(
+            "GET",
+            template,
+            params={**params, "limit": str(PAGE_SIZE), "page": str(page)},
+            path=path,
+        )
+        if not isinstance(data, dict) or not isinstance(data.get(model.WIRE_COLLECTION), list):
+            raise FortnoxMalformedResponse(f"{label}: no {model.WIRE_COLLECTION} list")
+        try:
+            meta = MetaInformation.model_validate(data.get("MetaInformation"))
+        except ValidationError:
+            raise FortnoxMalformedResponse(f"{label}: no valid MetaInformation") from None
+        return ListPage(
+            items=[_validate(model, item, label) for item in data[model.WIRE_COLLECTION]],
+            total_resources=meta.TotalResources,
+            total_pages=meta.TotalPages,
+            current_page=meta.CurrentPage,
+        )
 
     async def _send(
         self,

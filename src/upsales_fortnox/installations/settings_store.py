@@ -20,6 +20,7 @@ from upsales_fortnox.installations.reference_check import SettingsReferenceCheck
 from upsales_fortnox.installations.service import apply_settings, check_references, settings_row
 from upsales_fortnox.installations.settings_rules import SettingsDraft, validate_settings
 from upsales_fortnox.installations.versioning import VersionPrecondition
+from upsales_fortnox.sync.inbound.reprice import enqueue_reprice
 
 UNCONFIGURED_VERSION = 0
 
@@ -75,6 +76,7 @@ async def replace_settings(
     valid = validate_settings(draft)
     await check_references(reference_check, installation, valid)
     row = stored.row
+    price_list_changed = row is not None and row.price_list != valid.price_list
     if row is None:
         row = settings_row(installation_id, valid)
         session.add(row)
@@ -84,4 +86,7 @@ async def replace_settings(
         await session.flush()
     except (StaleDataError, IntegrityError) as exc:  # changed or created meanwhile
         raise VersionMismatch(None) from exc
+    if price_list_changed:
+        # Products are priced from the one chosen list: a new list re-prices them all.
+        await enqueue_reprice(session, installation_id)
     return StoredSettings(row)

@@ -6,6 +6,7 @@ from upsales_fortnox.intake.responders import ResponderRegistry
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.inbound.handlers import register_inbound_handlers
+from upsales_fortnox.sync.initial.handler import register_initial_sync_handlers
 from upsales_fortnox.sync.outbound.handlers import register_outbound_handlers
 from upsales_fortnox.sync.reconcile import register_reconcile_handler
 from upsales_fortnox.sync.responders import register_order_responders
@@ -16,6 +17,7 @@ def build_handler_registry(services: Services) -> HandlerRegistry:
     registry = HandlerRegistry()
     register_inbound_handlers(registry, services)
     register_reconcile_handler(registry, services)
+    register_initial_sync_handlers(registry, services)
     register_outbound_handlers(registry, services)
     return registry
 

@@ -1,0 +1,373 @@
+"""Benchmark of the initial sync: 10,000 customers, 2,000 articles with prices and 20,000
+invoices from the Fortnox sandbox into an Upsales sandbox that already holds some of them.
+
+Both sandboxes run in a child process (served over HTTP, seeded through their Python APIs),
+so the measured process is the one doing the sync: the service's job worker running the
+``initial_sync`` job on a SQLite database. Rate limits are the real ones scaled up by
+``--scale`` (the same factor for both: Fortnox 25*scale per 5 s, Upsales 200*scale per 10 s),
+in the sandboxes and in the service's own pacing.
+
+Figures (the last line printed is one JSON object):
+
+* ``fortnox_calls_ratio``: Fortnox requests made / the minimum. Minimum = the list pages of
+  customers, active articles, the price list and invoices (``ceil(n / 500)`` each) + one read
+  per invoice imported (list items carry no rows).
+* ``upsales_calls_ratio``: Upsales requests made / the minimum. Minimum = the list pages that
+  load what Upsales holds (companies, products, orders: ``ceil(n / 2000)``, at least one each),
+  the account and order custom fields and the users (one page each) + one create per company,
+  product and order (Upsales has no bulk create). Linking a pre-existing company costs a read
+  and possibly an update beyond this minimum (it is counted as overhead).
+* ``time_ratio``: wall time of the sync / the rate-limit lower bound. A sliding window of ``L``
+  requests per ``W`` seconds lets ``N`` requests through in no less than ``(N / L - 1) * W``
+  seconds; the bound is the larger of that for Fortnox and for Upsales (both run at once).
+* ``peak_rss_mb``: the largest resident memory of this process during the sync (psutil).
+* ``duplicates``: Upsales companies sharing an organisation number, products sharing an
+  article number, orders sharing a Fortnox document reference.
+
+``--quick`` runs a tenth of the data (well under a minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+from pydantic import SecretStr
+
+from upsales_fortnox.config import Settings
+from upsales_fortnox.db.engine import create_engine
+from upsales_fortnox.db.models import Installation, InstallationSettings, InstallationStatus
+from upsales_fortnox.fortnox.oauth import TokenSet
+from upsales_fortnox.jobs import Worker, enqueue
+from upsales_fortnox.services import build_services
+from upsales_fortnox.sync.context import upsales_client_for
+from upsales_fortnox.sync.initial.control import INITIAL_SYNC_ENTITY, INITIAL_SYNC_KIND
+from upsales_fortnox.sync.registry import build_handler_registry
+
+FORTNOX_PAGE = 500
+UPSALES_PAGE = 2000
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Size:
+    customers: int
+    articles: int
+    invoices: int
+    overlap_every: int = 50
+    """Every n-th customer and article already exists in Upsales (matched, not created)."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _serve_sandboxes(size: Size, scale: int, ports: tuple[int, int], pipe: Any) -> None:
+    """Child process: seed both sandboxes, report credentials, serve until killed."""
+    from upsales_fortnox.sandbox.fortnox import (
+        FortnoxSandboxConfig,
+        RateLimit,
+        create_fortnox_sandbox,
+    )
+    from upsales_fortnox.sandbox.fortnox.server import build_fortnox_sandbox_server
+    from upsales_fortnox.sandbox.upsales import (
+        UpsalesSandboxConfig,
+        create_upsales_sandbox,
+        seed_demo_upsales,
+        serve_upsales_sandbox,
+    )
+
+    fortnox = create_fortnox_sandbox(FortnoxSandboxConfig(rate_limit=RateLimit(25 * scale, 5.0)))
+    upsales = create_upsales_sandbox(UpsalesSandboxConfig(rate_limit_requests=200 * scale))
+    tenant = fortnox.default_tenant_id
+    assert tenant is not None
+    demo = seed_demo_upsales(upsales)
+    fortnox.seed(
+        tenant,
+        customers=(
+            {
+                "CustomerNumber": str(n),
+                "Name": f"Kund {n} AB",
+                "OrganisationNumber": f"55{n:08d}",
+                "City": "Stockholm",
+            }
+            for n in range(1, size.customers + 1)
+        ),
+        articles=(
+            {"ArticleNumber": f"ART-{n}", "Description": f"Artikel {n}"}
+            for n in range(1, size.articles + 1)
+        ),
+        prices=(
+            {"PriceList": "A", "ArticleNumber": f"ART-{n}", "FromQuantity": 0, "Price": 100 + n}
+            for n in range(1, size.articles + 1)
+        ),
+        invoices=(
+            {
+                "CustomerNumber": str(1 + n % size.customers),
+                "InvoiceDate": "2026-10-01",
+                "InvoiceRows": [
+                    {
+                        "ArticleNumber": f"ART-{1 + n % size.articles}",
+                        "DeliveredQuantity": 1 + n % 3,
+                        "Price": 100 + (1 + n % size.articles),
+                    }
+                ],
+            }
+            for n in range(size.invoices)
+        ),
+    )
+    upsales.seed(
+        demo.customer_id,
+        "accounts",
+        [
+            {"name": f"Kund {n} Aktiebolag", "orgNo": f"55{n:08d}"}
+            for n in range(1, size.customers + 1, size.overlap_every)
+        ],
+    )
+    upsales.seed(
+        demo.customer_id,
+        "products",
+        [
+            {"name": f"Artikel {n}", "articleNo": f"ART-{n}", "listPrice": 100 + n}
+            for n in range(1, size.articles + 1, size.overlap_every)
+        ],
+    )
+    tokens = fortnox.issue_tokens(tenant)
+    existing = {
+        kind: len(upsales.list_entities(demo.customer_id, kind))
+        for kind in ("accounts", "products", "orders")
+    }
+    pipe.send(
+        {
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_in": tokens.expires_in,
+            "tenant": tenant,
+            "api_key": demo.api_key,
+            "won_stage": demo.stage_won_id,
+            "lost_stage": demo.stage_lost_id,
+            "admin_user": demo.admin_user_id,
+            "existing": existing,
+        }
+    )
+
+    async def serve() -> None:
+        server = build_fortnox_sandbox_server(fortnox, HOST, ports[0], log_level="warning")
+        await asyncio.gather(server.serve(), serve_upsales_sandbox(upsales, HOST, ports[1]))
+
+    asyncio.run(serve())
+
+
+class PeakMemory:
+    def __init__(self) -> None:
+        self._process = psutil.Process()
+        self.peak = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)
+
+
+def _wait_for(ports: tuple[int, int], timeout: float = 60.0) -> None:
+    """Until both sandboxes accept connections."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                socket.create_connection((HOST, port), timeout=1.0).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+
+def _pages(count: int, size: int) -> int:
+    return max(1, math.ceil(count / size))
+
+
+def _window_bound(calls: int, limit: int, window: float) -> float:
+    return max(0.0, (calls / limit - 1) * window)
+
+
+async def _duplicates(services: Any, installation: Installation, document_field: int | None) -> int:
+    upsales = upsales_client_for(services, installation)
+    orgs: Counter[str] = Counter()
+    async for company in upsales.iterate_companies():
+        if company.orgNo:
+            orgs["".join(ch for ch in company.orgNo if ch.isdigit())] += 1
+    articles: Counter[str] = Counter()
+    async for product in upsales.iterate_products():
+        if product.articleNo:
+            articles[product.articleNo] += 1
+    documents: Counter[str] = Counter()
+    async for order in upsales.iterate_orders():
+        for value in order.custom or ():
+            if value.fieldId == document_field and value.value:
+                documents[str(value.value)] += 1
+    return sum(n - 1 for counter in (orgs, articles, documents) for n in counter.values() if n > 1)
+
+
+async def _run(
+    size: Size, scale: int, seeded: dict[str, Any], ports: tuple[int, int]
+) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="initial-sync-bench-"))
+    settings = Settings(
+        database_url=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        fortnox_api_base_url=f"http://{HOST}:{ports[0]}/3",
+        fortnox_auth_base_url=f"http://{HOST}:{ports[0]}/oauth-v1",
+        upsales_api_base_url=f"http://{HOST}:{ports[1]}/api/v2",
+        fortnox_rate_limit=25 * scale,
+        fortnox_rate_window_seconds=5.0,
+        upsales_rate_limit=200 * scale,
+        upsales_rate_window_seconds=10.0,
+        secret_key=SecretStr("bench-secret-key-0123456789abcdef"),
+        log_level="WARNING",
+    )
+    engine = create_engine(settings.database_url)
+    from upsales_fortnox.db.base import Base
+
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    services = build_services(settings, engine)
+    installation_id = uuid.uuid4()
+    async with services.session_factory() as session:
+        installation = Installation(
+            id=installation_id,
+            name="Bench AB",
+            status=InstallationStatus.ACTIVE,
+            upsales_api_token_enc=services.secret_box.encrypt(seeded["api_key"]),
+            fortnox_tenant_id=str(seeded["tenant"]),
+        )
+        installation.settings = InstallationSettings(
+            sync_type="invoice",
+            placeholder_user=seeded["admin_user"],
+            won_stage=seeded["won_stage"],
+            lost_stage=seeded["lost_stage"],
+            price_list="A",
+        )
+        session.add(installation)
+        await enqueue(
+            session,
+            installation_id=installation_id,
+            kind=INITIAL_SYNC_KIND,
+            entity_id=INITIAL_SYNC_ENTITY,
+        )
+        await session.commit()
+    await services.token_store.save_initial(
+        installation_id,
+        TokenSet(
+            access_token=seeded["access_token"],
+            refresh_token=seeded["refresh_token"],
+            expires_at=datetime.now(UTC) + timedelta(seconds=seeded["expires_in"]),
+        ),
+    )
+    worker = Worker(services.session_factory, build_handler_registry(services), settings)
+    with PeakMemory() as memory:
+        started = time.monotonic()
+        while await worker.run_once():
+            pass
+        elapsed = time.monotonic() - started
+    fortnox_calls = sum(services.fortnox_calls.values())
+    upsales_calls = sum(services.upsales_calls.values())
+
+    existing = seeded["existing"]
+    overlap_customers = len(range(1, size.customers + 1, size.overlap_every))
+    overlap_articles = len(range(1, size.articles + 1, size.overlap_every))
+    fortnox_min = (
+        _pages(size.customers, FORTNOX_PAGE)
+        + _pages(size.articles, FORTNOX_PAGE)
+        + _pages(size.articles, FORTNOX_PAGE)
+        + _pages(size.invoices, FORTNOX_PAGE)
+        + size.invoices
+    )
+    upsales_min = (
+        _pages(existing["accounts"], UPSALES_PAGE)
+        + 1
+        + _pages(existing["products"] + size.articles - overlap_articles, UPSALES_PAGE)
+        + 1
+        + _pages(existing["orders"], UPSALES_PAGE)
+        + 1
+        + (size.customers - overlap_customers)
+        + (size.articles - overlap_articles)
+        + size.invoices
+    )
+    bound = max(
+        _window_bound(fortnox_min, 25 * scale, 5.0),
+        _window_bound(upsales_min, 200 * scale, 10.0),
+    )
+    async with services.session_factory() as session:
+        refreshed = await session.get(Installation, installation_id)
+        assert refreshed is not None
+        upsales = upsales_client_for(services, refreshed)
+        document_field = await upsales.find_custom_field_id("order", "FORTNOX_DOCUMENT")
+        duplicates = await _duplicates(services, refreshed, document_field)
+    await services.aclose()
+    return {
+        "fortnox_calls": fortnox_calls,
+        "fortnox_min_calls": fortnox_min,
+        "upsales_calls": upsales_calls,
+        "upsales_min_calls": upsales_min,
+        "wall_seconds": round(elapsed, 2),
+        "rate_limit_bound_seconds": round(bound, 2),
+        "fortnox_calls_ratio": round(fortnox_calls / fortnox_min, 3),
+        "upsales_calls_ratio": round(upsales_calls / upsales_min, 3),
+        "time_ratio": round(elapsed / bound, 3) if bound > 0 else None,
+        "peak_rss_mb": round(memory.peak / 2**20, 1),
+        "duplicates": duplicates,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the data")
+    parser.add_argument("--scale", type=int, default=25, help="rate-limit budgets x this")
+    args = parser.parse_args()
+    size = Size(1_000, 200, 2_000) if args.quick else Size(10_000, 2_000, 20_000)
+    ports = (_free_port(), _free_port())
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_serve_sandboxes, args=(size, args.scale, ports, sender))
+    child.start()
+    try:
+        seeded = receiver.recv()
+        _wait_for(ports)
+        print(f"seeded: {size}", file=sys.stderr)
+        figures = asyncio.run(_run(size, args.scale, seeded, ports))
+    finally:
+        child.kill()
+        child.join()
+    print(json.dumps(figures, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Why a Fortnox login failed; each reason has a stable code and an HTTP status."""
+
+from __future__ import annotations
+
+
+class ActivationError(Exception):
+    """A login that cannot complete. Nothing about the installation was stored."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+
+def invalid_state(
+    message: str = "the login link is not valid; start the login again",
+) -> ActivationError:
+    return ActivationError(400, "invalid_state", message)
+
+
+def state_expired() -> ActivationError:
+    return ActivationError(
+        400, "state_expired", "the login took too long and expired; start the login again"
+    )
+
+
+def state_reused() -> ActivationError:
+    return ActivationError(
+        400, "state_reused", "this login was already completed or abandoned; start it again"
+    )

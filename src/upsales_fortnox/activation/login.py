@@ -1,0 +1,205 @@
+"""Starting a Fortnox login for an installation, and completing it at the OAuth callback.
+
+Completing a login, in order (each failure raises :class:`~.errors.ActivationError` and leaves
+the installation and its tokens as they were):
+
+1. consent denied (``error`` in the callback) → ``fortnox_access_denied``;
+2. the state is verified (signature, expiry) and its nonce consumed in its own committed
+   transaction, so a replayed or raced callback fails (``state_reused``);
+3. the code is exchanged for tokens (``code_exchange_failed`` when Fortnox refuses it,
+   ``fortnox_unavailable`` when it cannot be reached);
+4. the Fortnox tenant is read from the access token (``tenantId``), else from
+   ``/3/companyinformation`` (``DatabaseNumber``);
+5. a tenant connected to another installation → 409 ``tenant_already_connected``; an
+   installation that was connected to a different tenant → 409 ``tenant_mismatch`` (its links
+   would point into the wrong Fortnox company);
+6. the tokens are stored encrypted (:meth:`DbTokenStore.save_initial`), then the installation
+   gets its tenant id and becomes ``active`` (a ``paused`` one stays paused: the operator paused
+   it), and its queued jobs (parked while it needed a new login) are made due now.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import select
+
+from upsales_fortnox.activation.errors import ActivationError
+from upsales_fortnox.activation.nonces import consume_nonce, store_nonce
+from upsales_fortnox.activation.state import STATE_LIFETIME, StateClaims, StateSigner, new_nonce
+from upsales_fortnox.db.models import Installation, InstallationStatus
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.errors import PermanentError, RetryableError
+from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.fortnox.factory import tenant_key
+from upsales_fortnox.fortnox.oauth import DEFAULT_SCOPES, TokenSet
+from upsales_fortnox.jobs import release_installation_jobs
+from upsales_fortnox.services import Services
+
+FORTNOX_SCOPES: Final = DEFAULT_SCOPES
+"""Every scope the sync needs (one constant, :data:`~upsales_fortnox.fortnox.oauth.DEFAULT_SCOPES`):
+customer, article, price, order, invoice, offer, companyinformation; asked for at every login."""
+CALLBACK_PATH: Final = "/oauth/fortnox/callback"
+
+Clock = Callable[[], datetime]
+
+
+def _installation_not_found(installation_id: uuid.UUID) -> ActivationError:
+    return ActivationError(
+        404, "installation_not_found", f"installation {installation_id} does not exist"
+    )
+
+
+class FortnoxLogin:
+    def __init__(self, services: Services, *, clock: Clock = utcnow) -> None:
+        self._services = services
+        self._clock = clock
+        self._signer = StateSigner(services.settings.secret_key.get_secret_value())
+
+    @property
+    def redirect_uri(self) -> str:
+        return self._services.settings.public_base_url.rstrip("/") + CALLBACK_PATH
+
+    async def start(
+        self, installation_id: uuid.UUID, scopes: Sequence[str] = FORTNOX_SCOPES
+    ) -> str:
+        """Fortnox's authorization URL for this installation, with a fresh single-use state."""
+        now = self._clock()
+        claims = StateClaims(installation_id, new_nonce(), now + STATE_LIFETIME)
+        async with self._services.session_factory() as session, session.begin():
+            if await session.get(Installation, installation_id) is None:
+                raise _installation_not_found(installation_id)
+            await store_nonce(session, claims, now=now)
+        return self._services.fortnox_oauth.authorization_url(
+            state=self._signer.sign(claims), redirect_uri=self.redirect_uri, scopes=scopes
+        )
+
+    async def complete(
+        self, *, code: str | None, state: str | None, error: str | None = None
+    ) -> uuid.UUID:
+        """Finish the login; returns the installation that is now connected."""
+        if error:
+            await self._abandon(state)
+            if error == "access_denied":
+                raise ActivationError(
+                    400, "fortnox_access_denied", "the Fortnox login was cancelled or refused"
+                )
+            raise ActivationError(
+                400, "fortnox_authorization_failed", "Fortnox did not authorize the login"
+            )
+        claims = await self._consume(state)
+        if not code:
+            raise ActivationError(400, "missing_code", "Fortnox sent no authorization code")
+        token_set = await self._exchange(code)
+        tenant_id = token_set.tenant_id or await self._tenant_from_company_information(
+            claims.installation_id, token_set
+        )
+        await self._check_tenant(claims.installation_id, tenant_id)
+        await self._services.token_store.save_initial(claims.installation_id, token_set)
+        await self._activate(claims.installation_id, tenant_id)
+        return claims.installation_id
+
+    async def _consume(self, state: str | None) -> StateClaims:
+        now = self._clock()
+        claims = self._signer.verify(state, now=now)
+        async with self._services.session_factory() as session, session.begin():
+            await consume_nonce(session, claims, now=now)
+        return claims
+
+    async def _abandon(self, state: str | None) -> None:
+        """After a refusal: use up the state, if it is a genuine one, so it cannot be replayed."""
+        with suppress(ActivationError):
+            await self._consume(state)
+
+    async def _exchange(self, code: str) -> TokenSet:
+        try:
+            return await self._services.fortnox_oauth.exchange_code(
+                code, redirect_uri=self.redirect_uri
+            )
+        except RetryableError:
+            raise ActivationError(
+                502, "fortnox_unavailable", "Fortnox could not be reached; try the login again"
+            ) from None
+        except PermanentError:
+            raise ActivationError(
+                400,
+                "code_exchange_failed",
+                "Fortnox did not accept the authorization code; start the login again",
+            ) from None
+
+    async def _tenant_from_company_information(
+        self, installation_id: uuid.UUID, token_set: TokenSet
+    ) -> str:
+        services = self._services
+
+        async def token() -> str:
+            return token_set.access_token
+
+        async def no_refresh(_: str) -> str:
+            raise ActivationError(
+                400, "code_exchange_failed", "Fortnox refused the new access token"
+            )
+
+        key = tenant_key(installation_id, None)
+        client = FortnoxClient(
+            services.http,
+            base_url=services.settings.fortnox_api_base_url,
+            tenant_key=key,
+            access_token=token,
+            refresh_token=no_refresh,
+            limiter=services.fortnox_limiters.get(key),
+            calls=services.fortnox_calls,
+        )
+        try:
+            information = await client.get_company_information()
+        except RetryableError:
+            raise ActivationError(
+                502, "fortnox_unavailable", "Fortnox could not be reached; try the login again"
+            ) from None
+        except PermanentError:
+            information = None
+        if information is None or not information.DatabaseNumber:
+            raise ActivationError(
+                502, "fortnox_tenant_unknown", "Fortnox did not tell which company logged in"
+            )
+        return str(information.DatabaseNumber)
+
+    async def _check_tenant(self, installation_id: uuid.UUID, tenant_id: str) -> None:
+        async with self._services.session_factory() as session:
+            installation = await session.get(Installation, installation_id)
+            if installation is None:
+                raise _installation_not_found(installation_id)
+            if installation.fortnox_tenant_id not in (None, tenant_id):
+                raise ActivationError(
+                    409,
+                    "tenant_mismatch",
+                    "this installation is connected to another Fortnox company; log in to "
+                    "that company (or ask an operator to disconnect it first)",
+                )
+            other = await session.scalar(
+                select(Installation.id).where(
+                    Installation.fortnox_tenant_id == tenant_id, Installation.id != installation_id
+                )
+            )
+            if other is not None:
+                raise ActivationError(
+                    409,
+                    "tenant_already_connected",
+                    "this Fortnox company is already connected to another Upsales account",
+                )
+
+    async def _activate(self, installation_id: uuid.UUID, tenant_id: str) -> None:
+        now = self._clock()
+        async with self._services.session_factory() as session, session.begin():
+            installation = await session.get(Installation, installation_id)
+            if installation is None:
+                raise _installation_not_found(installation_id)
+            installation.fortnox_tenant_id = tenant_id
+            if installation.status != InstallationStatus.PAUSED:
+                installation.status = InstallationStatus.ACTIVE.value
+                installation.status_reason = None
+            await release_installation_jobs(session, installation_id, now=now)

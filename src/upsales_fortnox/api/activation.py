@@ -1,0 +1,109 @@
+"""Activation routes: the Fortnox login the Upsales app opens, and Fortnox's OAuth callback.
+
+These are opened in the user's browser, so they carry no operator token. Errors are the usual
+JSON envelope (``{"error": {"code", "message"}}``), or a small HTML page when the browser asks
+for ``text/html``; the status and code are the same either way.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from upsales_fortnox.activation.errors import ActivationError
+from upsales_fortnox.activation.login import CALLBACK_PATH, FortnoxLogin
+from upsales_fortnox.api.deps import ServicesDep
+from upsales_fortnox.api.errors import error_response
+from upsales_fortnox.api.schemas.common import ErrorEnvelope, error_responses
+from upsales_fortnox.db.types import utcnow
+
+router = APIRouter(tags=["activation"])
+
+
+def get_activation_clock() -> Callable[[], datetime]:
+    """The clock that dates and expires login states (tests override this dependency)."""
+    return utcnow
+
+
+ClockDep = Annotated[Callable[[], datetime], Depends(get_activation_clock)]
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "").lower()
+    if "text/html" not in accept:
+        return False
+    json_at = accept.find("application/json")
+    return json_at < 0 or accept.find("text/html") < json_at
+
+
+def _error(request: Request, error: ActivationError) -> Response:
+    if not _wants_html(request):
+        return error_response(error.status_code, error.code, error.message)
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Fortnox login failed</title></head><body>"
+        "<h1>The Fortnox login did not complete</h1>"
+        f"<p>{html.escape(error.message)}</p>"
+        f"<p><small>Error code: <code>{html.escape(error.code)}</code></small></p>"
+        "</body></html>"
+    )
+    return HTMLResponse(page, status_code=error.status_code)
+
+
+@router.get(
+    "/activate/{installation_id}/fortnox",
+    summary="Log in to Fortnox (opened by the Upsales app)",
+    description="Redirects (302) to Fortnox's consent page with a signed, single-use state that "
+    "expires in 10 minutes and asks for every scope the sync needs.",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses=error_responses(404),
+)
+async def start_fortnox_login(
+    installation_id: uuid.UUID, request: Request, services: ServicesDep, clock: ClockDep
+) -> Response:
+    try:
+        url = await FortnoxLogin(services, clock=clock).start(installation_id)
+    except ActivationError as error:
+        return _error(request, error)
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    CALLBACK_PATH,
+    summary="Fortnox OAuth2 callback",
+    description="Exchanges the code, stores the tokens encrypted, records the Fortnox company and "
+    "activates the installation, then redirects (302) back to Upsales. Codes: "
+    "`fortnox_access_denied`, `invalid_state`, `state_expired`, `state_reused`, `missing_code`, "
+    "`code_exchange_failed` (400); `installation_not_found` (404); `tenant_already_connected`, "
+    "`tenant_mismatch` (409); `fortnox_unavailable`, `fortnox_tenant_unknown` (502). On any "
+    "error nothing about the installation is stored.",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={
+        **error_responses(404, 409),
+        400: {"model": ErrorEnvelope, "description": "Denied consent or a bad login link."},
+        502: {"model": ErrorEnvelope, "description": "Fortnox could not be reached."},
+    },
+)
+async def fortnox_callback(
+    request: Request,
+    services: ServicesDep,
+    clock: ClockDep,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+) -> Response:
+    try:
+        await FortnoxLogin(services, clock=clock).complete(code=code, state=state, error=error)
+    except ActivationError as failure:
+        return _error(request, failure)
+    return RedirectResponse(
+        services.settings.upsales_return_url, status_code=302, headers={"Cache-Control": "no-store"}
+    )

@@ -1,0 +1,401 @@
+"""The demo: the service, its worker and both API sandboxes on one machine, with a real sync.
+
+``run_demo`` starts the Fortnox and Upsales sandboxes and the service (SQLite, in-process
+worker, Fortnox change stream) on local ports, connects an installation the way a customer
+would (operator API, then the Fortnox login through the sandbox's OAuth2 server), runs the
+initial sync, and then shows both directions: a deal won in Upsales becomes a Fortnox invoice,
+and a customer created in Fortnox appears in Upsales. Everything goes over HTTP and the
+WebSocket, as in production; only the two APIs are stand-ins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import httpx
+import uvicorn
+
+from upsales_fortnox.app import create_app
+from upsales_fortnox.config import Settings
+from upsales_fortnox.db.migrate import upgrade
+from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.runtime import background_tasks
+from upsales_fortnox.sandbox.fortnox import (
+    FortnoxSandbox,
+    FortnoxSandboxConfig,
+    build_fortnox_sandbox_server,
+    create_fortnox_sandbox,
+)
+from upsales_fortnox.sandbox.upsales import (
+    DemoUpsalesSeed,
+    UpsalesSandbox,
+    create_upsales_sandbox,
+    seed_demo_upsales,
+)
+from upsales_fortnox.services import Services, build_services
+
+DEMO_DATABASE = Path("data/demo.sqlite3")
+DEMO_WEBHOOK_SECRET = "whsec_demo-webhook-secret-change-me"
+#: How long the demo waits for one sync step before it gives up.
+STEP_TIMEOUT_SECONDS = 60.0
+_POLL_SECONDS = 0.2
+
+T = TypeVar("T")
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoPorts:
+    host: str = "127.0.0.1"
+    service: int = 8080
+    fortnox: int = 8091
+    upsales: int = 8092
+
+    def origin(self, port: int) -> str:
+        return f"http://{self.host}:{port}"
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    """What the showcase did, for the printout and for tests."""
+
+    installation_id: uuid.UUID
+    won_order_id: int
+    fortnox_invoice_number: str
+    fortnox_invoice_total: Decimal
+    upsales_order_value: Decimal
+    fortnox_customer_number: str
+    upsales_company_id: int
+
+
+def demo_settings(base: Settings, ports: DemoPorts, database: Path = DEMO_DATABASE) -> Settings:
+    """The base settings pointed at the demo's own database, sandboxes and ports."""
+    return base.model_copy(
+        update={
+            "database_url": f"sqlite:///{database}",
+            "fortnox_api_base_url": f"{ports.origin(ports.fortnox)}/3",
+            "fortnox_auth_base_url": f"{ports.origin(ports.fortnox)}/oauth-v1",
+            "fortnox_ws_url": f"ws://{ports.host}:{ports.fortnox}/topics-v1",
+            "upsales_api_base_url": f"{ports.origin(ports.upsales)}/api/v2",
+            "public_base_url": ports.origin(ports.service),
+            "upsales_return_url": f"{ports.origin(ports.upsales)}/_sandbox/docs",
+            "worker_poll_seconds": 0.2,
+        }
+    )
+
+
+def seed_demo_fortnox(sandbox: FortnoxSandbox, tenant_id: int) -> None:
+    """A small Fortnox company: the Upsales demo's articles priced on the default list A (every
+    tenant has it), one customer that
+    Upsales knows already (same organisation number), one it does not, and an invoice."""
+    sandbox.seed(
+        tenant_id,
+        articles=[
+            {"ArticleNumber": "KONS-1", "Description": "Konsulttimme", "Unit": "h"},
+            {"ArticleNumber": "LIC-BAS", "Description": "Licens Bas", "Unit": "st"},
+            {"ArticleNumber": "UTB-DAG", "Description": "Utbildningsdag", "Unit": "st"},
+            {"ArticleNumber": "SUPPORT", "Description": "Supportavtal, månad", "Unit": "st"},
+        ],
+        prices=[
+            {"PriceList": "A", "ArticleNumber": number, "FromQuantity": 0, "Price": price}
+            for number, price in (
+                ("KONS-1", Decimal("1250")),
+                ("LIC-BAS", Decimal("4900")),
+                ("UTB-DAG", Decimal("9500")),
+                ("SUPPORT", Decimal("990")),
+            )
+        ],
+        customers=[
+            {"Name": "Nordisk Verkstad AB", "OrganisationNumber": "5566778899"},
+            {
+                "Name": "Skärgårdens Bygg AB",
+                "OrganisationNumber": "556012-3456",
+                "City": "Norrtälje",
+            },
+        ],
+    )
+
+
+async def run_demo(
+    base: Settings,
+    ports: DemoPorts = DemoPorts(),
+    *,
+    database: Path = DEMO_DATABASE,
+    stay: bool = True,
+    say: Say = print,
+) -> DemoOutcome:
+    """Run the demo. With ``stay`` it keeps serving after the showcase until cancelled."""
+    settings = demo_settings(base, ports, database)
+    await asyncio.to_thread(_fresh_database, settings.database_url, database)
+
+    fortnox = create_fortnox_sandbox(
+        FortnoxSandboxConfig(
+            client_id=settings.fortnox_client_id,
+            client_secret=settings.fortnox_client_secret.get_secret_value(),
+        )
+    )
+    tenant_id = fortnox.default_tenant_id
+    assert tenant_id is not None
+    seed_demo_fortnox(fortnox, tenant_id)
+    upsales = create_upsales_sandbox()
+    upsales_seed = seed_demo_upsales(upsales)
+
+    services = build_services(settings)
+    app = create_app(services=services, background=background_tasks())
+    servers = [
+        build_fortnox_sandbox_server(fortnox, ports.host, ports.fortnox, log_level="warning"),
+        _server(upsales.app, ports.host, ports.upsales, lifespan="off"),
+        _server(app, ports.host, ports.service, lifespan="on"),
+    ]
+    serving = [asyncio.create_task(server.serve()) for server in servers]
+    try:
+        await _until(lambda: _all_started(servers), "the servers to start")
+        async with httpx.AsyncClient(base_url=ports.origin(ports.service), timeout=30) as client:
+            outcome = await _showcase(
+                client, services, settings, ports, fortnox, tenant_id, upsales, upsales_seed, say
+            )
+        _print_try_it(say, settings, ports, outcome, upsales_seed)
+        if stay:
+            await asyncio.gather(*serving)
+        return outcome
+    finally:
+        for server in reversed(servers):
+            server.should_exit = True
+        await asyncio.gather(*serving, return_exceptions=True)
+        await services.aclose()
+
+
+def _fresh_database(database_url: str, database: Path) -> None:
+    """The demo's sandboxes start empty each run, so its database does too."""
+    database.unlink(missing_ok=True)
+    upgrade(database_url)
+
+
+def _server(
+    app: Any, host: str, port: int, *, lifespan: Literal["auto", "on", "off"]
+) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, log_level="warning", lifespan=lifespan
+    )
+    return uvicorn.Server(config)
+
+
+def _all_started(servers: list[uvicorn.Server]) -> bool:
+    return all(server.started for server in servers)
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    await _wait_for(lambda: _as_awaitable(check()), what)
+
+
+async def _as_awaitable(value: T) -> T:
+    return value
+
+
+async def _wait_for(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
+    """Poll ``probe`` until it returns something truthy (the demo's steps are asynchronous)."""
+    deadline = time.monotonic() + STEP_TIMEOUT_SECONDS
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up waiting for {what}")
+        await asyncio.sleep(_POLL_SECONDS)
+
+
+async def _showcase(
+    client: httpx.AsyncClient,
+    services: Services,
+    settings: Settings,
+    ports: DemoPorts,
+    fortnox: FortnoxSandbox,
+    tenant_id: int,
+    upsales: UpsalesSandbox,
+    seed: DemoUpsalesSeed,
+    say: Say,
+) -> DemoOutcome:
+    admin = {"Authorization": f"Bearer {settings.admin_token.get_secret_value()}"}
+    say("1. An operator registers the Upsales account (operator API).")
+    created = await client.post(
+        "/api/installations",
+        headers=admin,
+        json={
+            "name": "Demo Konsult AB",
+            "upsales_customer_id": seed.customer_id,
+            "upsales_api_token": seed.api_key,
+            "webhook_secret": DEMO_WEBHOOK_SECRET,
+            "settings": {
+                "syncType": "invoice",
+                "placeholderUser": seed.admin_user_id,
+                "wonStage": seed.stage_won_id,
+                "lostStage": seed.stage_lost_id,
+                "priceList": "A",
+                "productBundles": "onlyBundle",
+            },
+        },
+    )
+    created.raise_for_status()
+    installation_id = uuid.UUID(created.json()["id"])
+
+    say("2. The customer clicks 'Logga in i Fortnox' and consents (OAuth2 in the sandbox).")
+    await _log_in_to_fortnox(client, installation_id, settings)
+    upsales.register_hook_sink(f"{ports.origin(ports.service)}/webhooks/upsales/{installation_id}")
+
+    say("3. The initial sync imports Fortnox customers and articles, matching what exists.")
+    started = await client.post(f"/api/installations/{installation_id}/initial-sync", headers=admin)
+    started.raise_for_status()
+
+    async def initial_sync_done() -> dict[str, Any] | None:
+        report = await client.get(
+            f"/api/installations/{installation_id}/initial-sync", headers=admin
+        )
+        body: dict[str, Any] = report.json()
+        if body.get("status") == "dead":
+            raise RuntimeError(f"the initial sync failed: {body}")
+        return body if body.get("status") == "done" else None
+
+    report = await _wait_for(initial_sync_done, "the initial sync")
+    say(f"   done: {_phase_summary(report)}")
+
+    say(f"4. A sales rep wins the deal 'Införande av Licens Bas' (order {seed.opportunity_id}).")
+    won = await client.put(
+        f"{ports.origin(ports.upsales)}/api/v2/orders/{seed.opportunity_id}",
+        params={"token": seed.api_key},
+        json={"stage": {"id": seed.stage_won_id}, "probability": 100},
+    )
+    won.raise_for_status()
+    order_value = Decimal(str(won.json()["data"]["value"]))
+
+    async def invoice_link() -> str | None:
+        return await _fortnox_id(services, installation_id, seed.opportunity_id)
+
+    invoice_number = await _wait_for(invoice_link, "the Fortnox invoice")
+    invoice = fortnox.entity(tenant_id, "invoices", invoice_number)
+    assert invoice is not None
+    total = Decimal(str(invoice["Net"]))
+    say(
+        f"   Fortnox invoice {invoice_number} for {invoice['CustomerName']}: net {total} SEK "
+        f"(Upsales order value {order_value} SEK)."
+    )
+
+    say("5. The bookkeeper adds a customer in Fortnox; the change stream brings it to Upsales.")
+    tokens = fortnox.issue_tokens(tenant_id)
+    made = await client.post(
+        f"{ports.origin(ports.fortnox)}/3/customers",
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+        json={"Customer": {"Name": "Kustens El & Data AB", "OrganisationNumber": "559900-1122"}},
+    )
+    made.raise_for_status()
+    customer_number = str(made.json()["Customer"]["CustomerNumber"])
+
+    async def imported_company() -> int | None:
+        return await _upsales_company_id(services, installation_id, customer_number)
+
+    company_id = await _wait_for(imported_company, "the Upsales company")
+    say(f"   Fortnox customer {customer_number} is now Upsales company {company_id}.")
+    return DemoOutcome(
+        installation_id=installation_id,
+        won_order_id=seed.opportunity_id,
+        fortnox_invoice_number=invoice_number,
+        fortnox_invoice_total=total,
+        upsales_order_value=order_value,
+        fortnox_customer_number=customer_number,
+        upsales_company_id=company_id,
+    )
+
+
+async def _log_in_to_fortnox(
+    client: httpx.AsyncClient, installation_id: uuid.UUID, settings: Settings
+) -> None:
+    """Follow the browser's redirects: service → Fortnox consent → service callback → Upsales."""
+    url = f"/activate/{installation_id}/fortnox"
+    for _ in range(5):
+        response = await client.get(url, follow_redirects=False)
+        if response.status_code != 302:
+            raise RuntimeError(f"the Fortnox login failed: {response.status_code} {response.text}")
+        url = response.headers["location"]
+        if url.startswith(settings.upsales_return_url):
+            return
+    raise RuntimeError("the Fortnox login did not return to Upsales")
+
+
+async def _fortnox_id(services: Services, installation_id: uuid.UUID, order_id: int) -> str | None:
+    from sqlalchemy import select
+
+    async with services.session_factory() as session:
+        found: str | None = await session.scalar(
+            select(Link.fortnox_id).where(
+                Link.installation_id == installation_id,
+                Link.entity == LinkEntity.ORDER,
+                Link.upsales_id == order_id,
+                Link.fortnox_type == FortnoxType.INVOICE,
+            )
+        )
+    return found
+
+
+async def _upsales_company_id(
+    services: Services, installation_id: uuid.UUID, customer_number: str
+) -> int | None:
+    from sqlalchemy import select
+
+    async with services.session_factory() as session:
+        found: int | None = await session.scalar(
+            select(Link.upsales_id).where(
+                Link.installation_id == installation_id,
+                Link.fortnox_type == FortnoxType.CUSTOMER,
+                Link.fortnox_id == customer_number,
+            )
+        )
+    return found
+
+
+def _phase_summary(report: dict[str, Any]) -> str:
+    phases = report.get("phases") or {}
+    parts = []
+    for name, phase in phases.items() if isinstance(phases, dict) else []:
+        if isinstance(phase, dict):
+            parts.append(f"{name} {phase.get('done', 0)}/{phase.get('total', '?')}")
+    return ", ".join(parts) or "ok"
+
+
+def _print_try_it(
+    say: Say, settings: Settings, ports: DemoPorts, outcome: DemoOutcome, seed: DemoUpsalesSeed
+) -> None:
+    service = ports.origin(ports.service)
+    upsales = ports.origin(ports.upsales)
+    token = settings.admin_token.get_secret_value()
+    say("")
+    say("Everything is running. Try it yourself:")
+    say(f"  service      {service}/docs   (operator token: {token})")
+    say(f"  Upsales API  {upsales}/api/v2  (API key: {seed.api_key})")
+    fortnox = ports.origin(ports.fortnox)
+    say(f"  Fortnox API  {fortnox}/3  (sandbox admin: {fortnox}/_sandbox)")
+    say("  Win another deal in Upsales (company 'Fjällbacka Fisk & Skaldjur AB'):")
+    say(
+        f"    curl -s -X POST '{upsales}/api/v2/orders?token={seed.api_key}' "
+        "-H 'Content-Type: application/json' -d '"
+        f'{{"description":"Utbildning","date":"2026-11-25","user":{{"id":{seed.sales_rep_user_ids[1]}}},'
+        f'"client":{{"id":{seed.account_ids[1]}}},"stage":{{"id":{seed.stage_won_id}}},"probability":100,'
+        f'"orderRow":[{{"quantity":1,"price":9500,"listPrice":9500,'
+        f'"product":{{"id":{seed.product_ids_by_article_no["UTB-DAG"]}}}}}]}}'
+        "'"
+    )
+    say(
+        f"    curl -s '{service}/api/installations/{outcome.installation_id}/links?entity=order' "
+        f"-H 'Authorization: Bearer {token}'"
+    )
+    say("  Jobs and their attempts:")
+    say(
+        f"    curl -s '{service}/api/jobs?installation_id={outcome.installation_id}' "
+        f"-H 'Authorization: Bearer {token}'"
+    )
+    say("Press Ctrl-C to stop.")

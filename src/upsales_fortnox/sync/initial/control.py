@@ -1,0 +1,148 @@
+"""Starting the initial sync job and reading its progress (the shell behind the API and CLI).
+
+One initial sync per installation at a time: a second start while one is queued or running is
+refused (409 ``initial_sync_running``), as is a start for an installation that is not active
+(409 ``installation_not_active``) or has no settings yet (409 ``installation_not_configured``).
+Functions take the caller's session and do not commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.db.models import (
+    Installation,
+    InstallationSettings,
+    InstallationStatus,
+    JobStatus,
+    SyncJob,
+)
+from upsales_fortnox.jobs import enqueue
+from upsales_fortnox.sync.initial.progress import SyncProgress, phase_report
+
+INITIAL_SYNC_KIND: Final = "initial_sync"
+INITIAL_SYNC_ENTITY: Final = "all"
+"""The job's entity id: one queued initial sync per installation (the queue's unique index)."""
+INITIAL_SYNC_MAX_ATTEMPTS: Final = 25
+"""A long import meets more temporary failures than one entity; each retry resumes."""
+_UNFINISHED: Final = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class InitialSyncRefused(Exception):
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Started:
+    job_id: int
+    created: bool
+    """False when an unfinished initial sync was found (only with ``attach``)."""
+
+
+async def unfinished_job(session: AsyncSession, installation_id: uuid.UUID) -> SyncJob | None:
+    return await session.scalar(
+        select(SyncJob)
+        .where(
+            SyncJob.installation_id == installation_id,
+            SyncJob.kind == INITIAL_SYNC_KIND,
+            SyncJob.status.in_(_UNFINISHED),
+        )
+        .order_by(SyncJob.id.desc())
+        .limit(1)
+    )
+
+
+async def latest_job(session: AsyncSession, installation_id: uuid.UUID) -> SyncJob | None:
+    return await session.scalar(
+        select(SyncJob)
+        .where(SyncJob.installation_id == installation_id, SyncJob.kind == INITIAL_SYNC_KIND)
+        .order_by(SyncJob.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _installation(session: AsyncSession, installation_id: uuid.UUID) -> Installation:
+    installation = await session.get(Installation, installation_id)
+    if installation is None:
+        raise InitialSyncRefused(
+            404, "installation_not_found", f"installation {installation_id} does not exist"
+        )
+    return installation
+
+
+async def start_initial_sync(
+    session: AsyncSession, installation_id: uuid.UUID, *, attach: bool = False
+) -> Started:
+    """Queue the installation's initial sync. With ``attach``, an unfinished one is returned
+    instead of refused."""
+    installation = await _installation(session, installation_id)
+    running = await unfinished_job(session, installation_id)
+    if running is not None:
+        if attach:
+            return Started(running.id, created=False)
+        raise InitialSyncRefused(
+            409,
+            "initial_sync_running",
+            f"the initial sync (job {running.id}) is still {running.status}",
+        )
+    if installation.status != InstallationStatus.ACTIVE:
+        raise InitialSyncRefused(
+            409,
+            "installation_not_active",
+            f"the installation is {installation.status}; it must be active (logged in to "
+            "Fortnox) to import",
+        )
+    if await session.get(InstallationSettings, installation_id) is None:
+        raise InitialSyncRefused(
+            409,
+            "installation_not_configured",
+            "choose the installation's settings (syncType, stages, price list) first",
+        )
+    queued = await enqueue(
+        session,
+        installation_id=installation_id,
+        kind=INITIAL_SYNC_KIND,
+        entity_id=INITIAL_SYNC_ENTITY,
+        max_attempts=INITIAL_SYNC_MAX_ATTEMPTS,
+    )
+    if not queued.created:  # a concurrent start won
+        raise InitialSyncRefused(
+            409, "initial_sync_running", f"the initial sync (job {queued.job_id}) is queued"
+        )
+    return Started(queued.job_id, created=True)
+
+
+def job_report(job: SyncJob) -> dict[str, Any]:
+    """The job's status and per-phase progress, from its checkpoint (or final result)."""
+    source = job.result if job.status == JobStatus.DONE and job.result else job.payload
+    progress = SyncProgress.from_payload(dict(source or {}))
+    report: dict[str, Any] = {
+        "job_id": job.id,
+        "status": job.status,
+        "attempts": job.attempts,
+        "last_error": job.last_error,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "phases": phase_report(progress) if progress else [],
+        "ambiguous": progress.ambiguous if progress else [],
+        "failed": progress.failed if progress else [],
+    }
+    return report
+
+
+async def initial_sync_status(
+    session: AsyncSession, installation_id: uuid.UUID
+) -> dict[str, Any] | None:
+    await _installation(session, installation_id)
+    job = await latest_job(session, installation_id)
+    return job_report(job) if job is not None else None

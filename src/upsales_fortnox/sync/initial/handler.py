@@ -1,0 +1,43 @@
+"""The ``initial_sync`` job handler: resumes from the job's checkpoint and imports to the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.context import installation_context
+from upsales_fortnox.sync.initial.control import INITIAL_SYNC_KIND
+from upsales_fortnox.sync.initial.importer import ImportContext, InitialImport
+from upsales_fortnox.sync.initial.phases import phases_for
+from upsales_fortnox.sync.initial.progress import SyncProgress
+
+
+async def run_initial_sync(services: Services, job: JobContext) -> dict[str, Any]:
+    context = await installation_context(services, job.installation_id)
+    progress = SyncProgress.from_payload(job.payload) or SyncProgress(
+        phases_for(context.settings.sync_type)
+    )
+    importer = InitialImport(
+        ImportContext(
+            installation_id=job.installation_id,
+            settings=context.settings,
+            fortnox=context.fortnox,
+            upsales=context.upsales,
+            session_factory=services.session_factory,
+        ),
+        progress,
+    )
+
+    async def checkpoint(state: SyncProgress) -> None:
+        await job.checkpoint(state.to_payload())
+
+    finished = await importer.run(checkpoint)
+    return finished.to_payload()
+
+
+def register_initial_sync_handlers(registry: HandlerRegistry, services: Services) -> None:
+    async def handle(job: JobContext) -> dict[str, Any]:
+        return await run_initial_sync(services, job)
+
+    registry.register(INITIAL_SYNC_KIND, handle)

@@ -1,0 +1,146 @@
+"""Compact indexes of what Upsales already holds, built once per run by streaming its pages.
+
+Memory is bounded by the indexes, never by entity bodies: each page of 2,000 records is read,
+reduced to the few fields matching needs and dropped. Kept per phase (only the current phase's):
+
+* customers: the inbound sync's :class:`CompanyIndex` over *slim* companies (id, name, orgNo,
+  and the Fortnox customer number custom field): customer number → ids, normalised
+  organisation number → ids, normalised name → ids; and the ids of companies already linked.
+* articles: article number → slim product (id, name, articleNo, listPrice, purchaseCost,
+  active), the fields the product mapping compares; the ids of products already linked; and
+  the chosen price list as article number → price (the base price, ``FromQuantity`` 0).
+* documents: article number → linked product id (every article link), and Fortnox document
+  reference (order custom field ``FORTNOX_DOCUMENT``) → order id,
+  so an order created just before a crash is found instead of created again.
+
+Roughly 100-200 bytes per indexed record: 10,000 companies take a few MB.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.fortnox.models import Price
+from upsales_fortnox.sync.identity import normalise_article_number
+from upsales_fortnox.sync.inbound.companies import CompanyIndex
+from upsales_fortnox.upsales.client import UpsalesClient
+from upsales_fortnox.upsales.models import Company, CustomValue, Product
+
+ZERO = Decimal(0)
+
+
+async def linked_upsales_ids(
+    session_factory: async_sessionmaker[AsyncSession],
+    installation_id: uuid.UUID,
+    entity: LinkEntity,
+) -> set[int]:
+    async with session_factory() as session:
+        rows = await session.stream_scalars(
+            select(Link.upsales_id).where(
+                Link.installation_id == installation_id, Link.entity == entity
+            )
+        )
+        return {upsales_id async for upsales_id in rows}
+
+
+async def linked_by_fortnox_id(
+    session_factory: async_sessionmaker[AsyncSession],
+    installation_id: uuid.UUID,
+    fortnox_type: FortnoxType,
+) -> dict[str, int]:
+    """Fortnox id → linked Upsales id, for every link of one Fortnox type."""
+    async with session_factory() as session:
+        rows = await session.stream(
+            select(Link.fortnox_id, Link.upsales_id).where(
+                Link.installation_id == installation_id, Link.fortnox_type == fortnox_type
+            )
+        )
+        return {fortnox_id: upsales_id async for fortnox_id, upsales_id in rows}
+
+
+def _custom_value(values: list[CustomValue] | None, field_id: int | None) -> Any:
+    if field_id is None:
+        return None
+    for item in values or ():
+        if item.fieldId == field_id:
+            return item.value
+    return None
+
+
+def slim_company(company: Company, customer_number_field_id: int | None) -> Company:
+    """The company reduced to what matching reads."""
+    custom = [item for item in company.custom or () if item.fieldId == customer_number_field_id]
+    return Company(id=company.id, name=company.name, orgNo=company.orgNo, custom=custom or None)
+
+
+async def company_index(
+    upsales: UpsalesClient, *, customer_number_field_id: int | None, linked_ids: set[int]
+) -> CompanyIndex:
+    index = CompanyIndex(
+        (), customer_number_field_id=customer_number_field_id, linked_company_ids=linked_ids
+    )
+    async for company in upsales.iterate_companies():
+        index.add(slim_company(company, customer_number_field_id))
+    return index
+
+
+def slim_product(product: Product) -> Product:
+    return Product(
+        id=product.id,
+        name=product.name,
+        articleNo=product.articleNo,
+        listPrice=product.listPrice,
+        purchaseCost=product.purchaseCost,
+        active=product.active,
+    )
+
+
+async def product_index(upsales: UpsalesClient) -> dict[str, Product]:
+    """Article number → product (article numbers are unique in Upsales)."""
+    index: dict[str, Product] = {}
+    async for product in upsales.iterate_products():
+        article_number = normalise_article_number(product.articleNo)
+        if article_number is not None:
+            index[article_number] = slim_product(product)
+    return index
+
+
+async def order_reference_index(
+    upsales: UpsalesClient, document_field_id: int | None
+) -> dict[str, int]:
+    """Fortnox document reference → Upsales order id; empty without the custom field."""
+    index: dict[str, int] = {}
+    if document_field_id is None:
+        return index
+    async for order in upsales.iterate_orders():
+        value = _custom_value(order.custom, document_field_id)
+        if value:
+            index[str(value).strip()] = order.id
+    return index
+
+
+async def price_index(fortnox: FortnoxClient, price_list: str) -> dict[str, Decimal]:
+    """Article number → base price (``FromQuantity`` 0, else the lowest) in one price list."""
+    prices: dict[str, tuple[Decimal, Decimal]] = {}
+    page = 1
+    while True:
+        listed = await fortnox.list_page(Price, page, price_list=price_list)
+        for price in listed.items:
+            article_number = normalise_article_number(price.ArticleNumber)
+            if article_number is None or price.Price is None:
+                continue
+            quantity = price.FromQuantity if price.FromQuantity is not None else ZERO
+            known = prices.get(article_number)
+            if known is None or quantity < known[0]:
+                prices[article_number] = (quantity, price.Price)
+        if page >= listed.total_pages:
+            break
+        page += 1
+    return {article: price for article, (_, price) in prices.items()}

@@ -1,0 +1,65 @@
+"""Which Fortnox registers the initial sync imports, in which order (pure).
+
+Customers come first (documents need their companies), then articles with the chosen price
+list's prices (documents need their products), then the documents the module imports
+(``syncType``): invoices; orders; or offers then orders (so an order made from an offer joins
+the offer's opportunity).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from upsales_fortnox.db.models import FortnoxType, SyncType
+from upsales_fortnox.fortnox.models import Article, Customer, Entity, Invoice, Offer, Order
+
+
+class Phase(StrEnum):
+    CUSTOMERS = "customers"
+    ARTICLES = "articles"
+    OFFERS = "offers"
+    ORDERS = "orders"
+    INVOICES = "invoices"
+
+    @property
+    def is_document(self) -> bool:
+        return self in DOCUMENT_PHASES
+
+
+DOCUMENT_PHASES: Final = frozenset({Phase.OFFERS, Phase.ORDERS, Phase.INVOICES})
+
+PHASE_MODELS: Final[dict[Phase, type[Entity]]] = {
+    Phase.CUSTOMERS: Customer,
+    Phase.ARTICLES: Article,
+    Phase.OFFERS: Offer,
+    Phase.ORDERS: Order,
+    Phase.INVOICES: Invoice,
+}
+
+SORT_KEYS: Final = {
+    Phase.CUSTOMERS: "customernumber",
+    Phase.ARTICLES: "articlenumber",
+    Phase.OFFERS: "documentnumber",
+    Phase.ORDERS: "documentnumber",
+    Phase.INVOICES: "documentnumber",
+}
+"""Ascending sort per register, so entities created during the import land on later pages."""
+
+FORTNOX_TYPES: Final = {
+    Phase.CUSTOMERS: FortnoxType.CUSTOMER,
+    Phase.ARTICLES: FortnoxType.ARTICLE,
+    Phase.OFFERS: FortnoxType.OFFER,
+    Phase.ORDERS: FortnoxType.ORDER,
+    Phase.INVOICES: FortnoxType.INVOICE,
+}
+
+_DOCUMENTS_BY_MODULE: Final = {
+    SyncType.INVOICE: (Phase.INVOICES,),
+    SyncType.ORDER: (Phase.ORDERS,),
+    SyncType.ORDER_OFFER: (Phase.OFFERS, Phase.ORDERS),
+}
+
+
+def phases_for(sync_type: SyncType) -> tuple[Phase, ...]:
+    return (Phase.CUSTOMERS, Phase.ARTICLES, *_DOCUMENTS_BY_MODULE[sync_type])

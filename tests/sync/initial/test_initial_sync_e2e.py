@@ -1,0 +1,227 @@
+"""The initial sync into an Upsales account that already holds overlapping data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from tests.e2e.harness import SyncHarness
+from tests.sync.initial.scenario import creates, duplicates, money, seed_overlap, writes
+from upsales_fortnox.db.models import (
+    FortnoxType,
+    Installation,
+    InstallationStatus,
+    JobStatus,
+    Link,
+    SyncJob,
+)
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.errors import RetryableError
+from upsales_fortnox.fortnox import client as fortnox_client
+from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
+from upsales_fortnox.sync.initial.handler import run_initial_sync
+
+
+async def _links(harness: SyncHarness) -> dict[tuple[str, str], int]:
+    async with harness.services.session_factory() as session:
+        rows = await session.execute(
+            select(Link.fortnox_type, Link.fortnox_id, Link.upsales_id).where(
+                Link.installation_id == harness.installation_id
+            )
+        )
+        return {(t, f): u for t, f, u in rows}
+
+
+async def _start(harness: SyncHarness) -> int:
+    response = await harness.service.post(
+        f"/api/installations/{harness.installation_id}/initial-sync",
+        headers=harness.admin_headers,
+    )
+    assert response.status_code == 202, response.text
+    job_id: int = response.json()["job_id"]
+    return job_id
+
+
+async def _status(harness: SyncHarness) -> dict[str, Any]:
+    response = await harness.service.get(
+        f"/api/installations/{harness.installation_id}/initial-sync",
+        headers=harness.admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_imports_without_duplicates_and_reports_the_ambiguous(
+    harness: SyncHarness,
+) -> None:
+    existing = seed_overlap(harness)
+    accounts_before = len(harness.upsales_entities("accounts"))
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE
+    phases = {phase["phase"]: phase for phase in status["phases"]}
+    assert [p["phase"] for p in status["phases"]] == ["customers", "articles", "invoices"]
+    assert phases["customers"]["counts"]["created"] == 2
+    assert phases["customers"]["counts"]["ambiguous"] == 1
+    assert phases["customers"]["counts"]["linked"] + phases["customers"]["counts"]["updated"] == 2
+    assert phases["customers"]["done"] == phases["customers"]["total"] == 5
+    assert phases["articles"]["counts"]["created"] == 1
+    assert phases["invoices"]["counts"]["created"] == 3
+    assert phases["invoices"]["counts"]["skipped"] == 1
+    (ambiguous,) = status["ambiguous"]
+    assert ambiguous["fortnox_id"] == "3"
+    assert sorted(c["id"] for c in ambiguous["candidates"]) == sorted(
+        [existing["twin_a"], existing["twin_b"]]
+    )
+
+    links = await _links(harness)
+    nordisk = harness.demo.account_ids[0]
+    assert links[(FortnoxType.CUSTOMER, "1")] == nordisk
+    assert links[(FortnoxType.CUSTOMER, "2")] == existing["beta"]
+    assert (FortnoxType.CUSTOMER, "3") not in links
+    assert (
+        links[(FortnoxType.ARTICLE, "KONS-1")] == harness.demo.product_ids_by_article_no["KONS-1"]
+    )
+    assert len(harness.upsales_entities("accounts")) == accounts_before + 2
+    assert duplicates(harness) == 0
+
+    product = harness.upsales_entity("products", links[(FortnoxType.ARTICLE, "KONS-1")])
+    assert product is not None and money(product["listPrice"]) == 1300
+    order = harness.upsales_entity("orders", links[(FortnoxType.INVOICE, "1")])
+    assert order is not None
+    assert order["client"]["id"] == nordisk
+    assert order["stage"]["id"] == harness.demo.stage_won_id
+    assert money(order["value"]) == 2600
+    lost = harness.upsales_entity("orders", links[(FortnoxType.INVOICE, "4")])
+    assert lost is not None and lost["stage"]["id"] == harness.demo.stage_lost_id
+
+
+async def test_a_second_run_changes_nothing(harness: SyncHarness) -> None:
+    seed_overlap(harness)
+    await _start(harness)
+    await harness.run_jobs()
+    before = creates(harness)
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    assert creates(harness) == before
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE
+    assert all(p["counts"]["created"] == 0 for p in status["phases"])
+
+
+class Crash(RetryableError):
+    code = "test_crash"
+
+
+@pytest.mark.parametrize("crash_at_page", [1, 3, 4], ids=["customers", "articles", "invoices"])
+async def test_a_crash_in_any_phase_resumes_without_duplicates(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, crash_at_page: int
+) -> None:
+    """Pages of two: customers 1-2, articles 3, invoices 4-5. The crash comes after the page's
+    writes and before its checkpoint is saved, so the page runs again on resume."""
+    monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 2)
+    seed_overlap(harness)
+    pages = 0
+
+    async def crashing(job: JobContext) -> dict[str, Any]:
+        save = job.save_checkpoint
+
+        async def checkpoint(payload: dict[str, Any]) -> None:
+            nonlocal pages
+            pages += 1
+            if pages == crash_at_page:
+                raise Crash("the worker died")
+            await save(payload)
+
+        job.save_checkpoint = checkpoint
+        return await run_initial_sync(harness.services, job)
+
+    registry = HandlerRegistry({"initial_sync": crashing})
+    worker = Worker(harness.services.session_factory, registry, harness.services.settings)
+    job_id = await _start(harness)
+    for _ in range(5):  # the retry is due at once (tiny backoff); run until it is done
+        await worker.run_once()
+        async with harness.services.session_factory() as session:
+            job = await session.get(SyncJob, job_id)
+            assert job is not None
+            if job.status != JobStatus.QUEUED:
+                break
+            await session.execute(
+                update(SyncJob).where(SyncJob.id == job_id).values(run_after=utcnow())
+            )
+            await session.commit()
+    assert job.attempts == 2
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE, status
+    assert duplicates(harness) == 0
+    assert creates(harness) == {"accounts": 2, "products": 1, "orders": 3}
+    links = await _links(harness)
+    assert len([key for key in links if key[0] == FortnoxType.INVOICE]) == 3
+
+
+async def test_the_preview_writes_nothing(harness: SyncHarness) -> None:
+    seed_overlap(harness)
+    harness.upsales.reset_counters()
+    fortnox_before = harness.fortnox.request_counters()
+
+    response = await harness.service.post(
+        f"/api/installations/{harness.installation_id}/initial-sync/preview",
+        headers=harness.admin_headers,
+    )
+
+    assert response.status_code == 200, response.text
+    preview = response.json()
+    phases = {phase["phase"]: phase for phase in preview["phases"]}
+    assert phases["customers"]["counts"]["created"] == 2
+    assert phases["customers"]["counts"]["ambiguous"] == 1
+    assert {s["fortnox_id"] for s in phases["customers"]["samples"]["created"]} == {"4", "5"}
+    assert phases["articles"]["counts"]["created"] == 1
+    assert phases["invoices"]["counts"]["created"] == 3
+    assert phases["invoices"]["samples"]["skipped"][0]["reason"] == "customer_not_linked"
+    assert preview["ambiguous"][0]["candidates"]
+    assert writes(harness) == 0
+    fortnox_after = harness.fortnox.request_counters()
+    assert all(
+        route.startswith("GET ")
+        for route, count in fortnox_after.by_route.items()
+        if count != fortnox_before.by_route.get(route, 0)
+    )
+    assert await _links(harness) == {}
+    async with harness.services.session_factory() as session:
+        assert (await session.scalars(select(SyncJob))).all() == []
+
+
+async def test_refusals_change_nothing(harness: SyncHarness) -> None:
+    job_id = await _start(harness)
+    second = await harness.service.post(
+        f"/api/installations/{harness.installation_id}/initial-sync",
+        headers=harness.admin_headers,
+    )
+    assert second.status_code == 409
+    assert second.json()["error"]["code"] == "initial_sync_running"
+
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(Installation)
+            .where(Installation.id == harness.installation_id)
+            .values(status=InstallationStatus.PAUSED)
+        )
+        await session.execute(update(SyncJob).values(status=JobStatus.DONE))
+        await session.commit()
+    paused = await harness.service.post(
+        f"/api/installations/{harness.installation_id}/initial-sync",
+        headers=harness.admin_headers,
+    )
+    assert paused.status_code == 409
+    assert paused.json()["error"]["code"] == "installation_not_active"
+    async with harness.services.session_factory() as session:
+        assert [job.id for job in (await session.scalars(select(SyncJob))).all()] == [job_id]

@@ -1,0 +1,50 @@
+"""Background tasks run together and stop together."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from upsales_fortnox.runtime import background_tasks, run_background, run_worker
+from upsales_fortnox.services import Services
+
+
+async def test_a_failing_task_stops_the_others_and_is_raised() -> None:
+    stopped = asyncio.Event()
+
+    async def waits(_: Services, stop: asyncio.Event) -> None:
+        await stop.wait()
+        stopped.set()
+
+    async def fails(_: Services, stop: asyncio.Event) -> None:
+        raise RuntimeError("boom")
+
+    stop = asyncio.Event()
+    with pytest.raises(RuntimeError, match="boom"):
+        await run_background(None, stop, [waits, fails])  # type: ignore[arg-type]
+    assert stop.is_set() and stopped.is_set()
+
+
+async def test_setting_stop_ends_every_task() -> None:
+    finished: list[str] = []
+
+    def task(name: str):  # type: ignore[no-untyped-def]
+        async def run(_: Services, stop: asyncio.Event) -> None:
+            await stop.wait()
+            finished.append(name)
+
+        return run
+
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_background(None, stop, [task("a"), task("b")]))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    stop.set()
+    await runner
+    assert sorted(finished) == ["a", "b"]
+
+
+def test_the_task_sets() -> None:
+    assert background_tasks(worker=True, stream=False) == [run_worker]
+    assert len(background_tasks()) == 3
+    assert run_worker not in background_tasks(worker=False)
