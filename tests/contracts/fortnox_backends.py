@@ -38,7 +38,6 @@ from upsales_fortnox.security.crypto import SecretBox
 
 ORIGIN = "http://fortnox.sandbox"
 API_BASE = f"{ORIGIN}/3"
-AUTH_BASE = f"{ORIGIN}/oauth-v1"
 CLIENT_ID = "contract-client-id"
 CLIENT_SECRET = "contract-client-secret"
 BUDGET = RateLimit(requests=25, window_seconds=5.0)
@@ -51,6 +50,7 @@ SECRET_KEY = "contract-secret-key-0123456789abcdef"
 
 class FortnoxBackend(Protocol):
     name: str
+    origin: str
     time: VirtualTime
     log: list[Recorded]
 
@@ -69,6 +69,7 @@ class FortnoxBackend(Protocol):
 
 class SandboxFortnox:
     name = "sandbox"
+    origin = ORIGIN
 
     def __init__(self, time: VirtualTime) -> None:
         self.time = time
@@ -114,6 +115,7 @@ class FixtureFortnox:
     """Answers from the scenario's hand-written script (see ``fortnox_fixtures``)."""
 
     name = "fixtures"
+    origin = ORIGIN
     ACCESS_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJ0ZW5hbnRJZCI6MTAwMDAxfQ.fixture-signature-1"
     REFRESH_TOKEN = "fixture-refresh-token-1"
 
@@ -181,7 +183,7 @@ async def fortnox_contract(
     oauth = FortnoxOAuth(
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
-        auth_base_url=AUTH_BASE,
+        auth_base_url=f"{backend.origin}/oauth-v1",
         clock=lambda: WALL_CLOCK,
         transport=backend.transport(),
     )
@@ -200,7 +202,7 @@ async def fortnox_contract(
             backend=backend,
             client=FortnoxClient(
                 http,
-                base_url=API_BASE,
+                base_url=f"{backend.origin}/3",
                 tenant_key="tenant:contract",
                 access_token=partial(store.access_token, installation.id),
                 refresh_token=partial(store.refresh_after_rejection, installation.id),

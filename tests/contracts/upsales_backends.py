@@ -28,7 +28,6 @@ from upsales_fortnox.upsales.pacing import RateLimiter
 from upsales_fortnox.upsales.retry import RetryPolicy
 
 ORIGIN = "http://upsales.sandbox"
-API_BASE = f"{ORIGIN}/api/v2"
 RATE_LIMIT = 200
 RATE_WINDOW_SECONDS = 10.0
 """Upsales' own budget per API key (reference §2), on virtual time."""
@@ -38,6 +37,7 @@ API_USER_ID = 1
 
 class UpsalesBackend(Protocol):
     name: str
+    origin: str
     time: VirtualTime
     log: list[Recorded]
     api_key: str
@@ -55,6 +55,7 @@ class UpsalesBackend(Protocol):
 
 class SandboxUpsales:
     name = "sandbox"
+    origin = ORIGIN
 
     def __init__(self, time: VirtualTime) -> None:
         self.time = time
@@ -90,6 +91,7 @@ class FixtureUpsales:
     """Answers from the scenario's hand-written script (see ``upsales_fixtures``)."""
 
     name = "fixtures"
+    origin = ORIGIN
     api_key = "fixture-api-key-0123456789abcdef"
 
     def __init__(
@@ -142,7 +144,7 @@ async def upsales_contract(backend: UpsalesBackend) -> AsyncIterator[UpsalesCont
         def client_with_key(api_key: str) -> UpsalesClient:
             return UpsalesClient(
                 http,
-                base_url=API_BASE,
+                base_url=f"{backend.origin}/api/v2",
                 api_token=api_key,
                 limiter=RateLimiter(RATE_LIMIT, RATE_WINDOW_SECONDS, clock=time, sleep=time.sleep),
                 retry=RetryPolicy(),
