@@ -98,10 +98,14 @@ class SlidingWindowLimiter:
         if not self._waiters and self._room(self._clock()) > 0:
             self._in_flight += 1
             return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(waiter)
-        if self._dispatcher is None or self._dispatcher.done():
-            self._dispatcher = asyncio.create_task(self._dispatch())
+        dispatcher = self._dispatcher
+        if dispatcher is None or dispatcher.done() or dispatcher.get_loop() is not loop:
+            # (A limiter outlives an event loop in tests that share one across loops.)
+            self._a_request_finished = asyncio.Event()
+            self._dispatcher = loop.create_task(self._dispatch())
         try:
             await waiter
         except asyncio.CancelledError:
