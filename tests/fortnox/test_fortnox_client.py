@@ -278,6 +278,32 @@ def test_only_one_field_search_is_allowed(client: FortnoxClient) -> None:
 # Rate limits
 
 
+async def test_a_request_holds_its_place_in_the_window_until_its_response_is_in(
+    tokens: Tokens, router: respx.MockRouter, stepping_clock: SteppingClock
+) -> None:
+    async def slow_answer(request: httpx.Request) -> httpx.Response:
+        stepping_clock.now += 2.0
+        return ok()
+
+    router.get(f"{API_BASE}/customers/10").mock(side_effect=slow_answer)
+    limiter = SlidingWindowLimiter(1, 5.0, clock=stepping_clock, sleep=stepping_clock.sleep)
+    async with httpx.AsyncClient() as http:
+        client = FortnoxClient(
+            http,
+            base_url=API_BASE,
+            tenant_key="tenant:1",
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh,
+            limiter=limiter,
+        )
+        await client.get_customer("10")
+        await client.get_customer("10")
+
+    # Fortnox may count the first request as late as its answer (at 2 s): the next waits 5 s
+    # from there, not 3 s (5 s from the send).
+    assert stepping_clock.sleeps == [5.0]
+
+
 async def test_429_with_retry_after_is_retried_after_pausing_the_tenant(
     client: FortnoxClient,
     router: respx.MockRouter,

@@ -138,3 +138,148 @@ def test_invalid_configuration_is_refused() -> None:
         SlidingWindowLimiter(0, 5.0)
     with pytest.raises(ValueError):
         SlidingWindowLimiter(25, 0)
+
+
+# Places held until the response is in
+
+
+async def slot_times(
+    limit: int, window: float, requests: list[tuple[float, float]]
+) -> list[tuple[float, float, float]]:
+    """One task per (arrival, duration) holding a slot for ``duration``; (arrival, grant, end)."""
+    time = VirtualTime()
+    limiter = SlidingWindowLimiter(limit, window, clock=time.clock, sleep=time.sleep)
+    held: list[tuple[float, float, float]] = []
+
+    async def request(arrival: float, duration: float) -> None:
+        await time.sleep(arrival)
+        async with limiter.slot():
+            granted = time.now
+            await time.sleep(duration)
+        held.append((arrival, granted, time.now))
+
+    await time.run(*(request(arrival, duration) for arrival, duration in requests))
+    return sorted(held, key=lambda item: item[1])
+
+
+def earliest_fifo_slots(
+    limit: int, window: float, requests: list[tuple[float, float]]
+) -> list[float]:
+    """Each request in arrival order goes as soon as fewer than ``limit`` earlier ones are under
+    way or finished less than ``window`` ago."""
+    grants: list[float] = []
+    frees: list[float] = []  # end + window of each earlier request
+    for arrival, duration in sorted(requests, key=lambda item: item[0]):
+        now = max(arrival, grants[-1] if grants else arrival)
+        busy = sorted(free for free in frees if free > now)
+        if len(busy) >= limit:
+            now = busy[len(busy) - limit]
+        grants.append(now)
+        frees.append(now + duration + window)
+    return grants
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    limit=st.integers(min_value=1, max_value=6),
+    window=st.sampled_from([0.5, 1.0, 5.0]),
+    requests=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=200).map(lambda tenths: tenths / 10),
+            st.integers(min_value=0, max_value=30).map(lambda tenths: tenths / 10),
+        ),
+        max_size=40,
+    ),
+)
+def test_the_server_never_sees_more_than_limit_in_a_window_whatever_the_delays(
+    limit: int, window: float, requests: list[tuple[float, float]]
+) -> None:
+    held = asyncio.run(slot_times(limit, window, requests))
+
+    assert [grant for _, grant, _ in held] == earliest_fifo_slots(limit, window, requests)
+    # The server counts a request at some moment between its grant and its end. However those
+    # moments fall, no window may hold limit + 1 of them: for every request, fewer than
+    # ``limit`` others were granted no later and ended less than a window before its grant.
+    for index, (_, grant, _) in enumerate(held):
+        close = [
+            other
+            for other, (_, other_grant, other_end) in enumerate(held)
+            if other != index and other_grant <= grant and other_end + window > grant
+        ]
+        assert len(close) < limit
+
+
+def test_a_slow_request_keeps_its_place_until_it_ends_plus_a_window() -> None:
+    held = asyncio.run(slot_times(1, 5.0, [(0.0, 3.0), (1.0, 0.0)]))
+
+    # Counted from its grant the place would be free at 5; it is held until 3 + 5.
+    assert [(grant, end) for _, grant, end in held] == [(0.0, 3.0), (8.0, 8.0)]
+
+
+class HandDrivenTime:
+    """A clock set by hand and sleeps that end only when the test wakes them."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeping: list[asyncio.Future[None]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.sleeping.append(woken)
+        await woken
+
+    async def advance_and_wake(self, seconds: float) -> None:
+        self.now += seconds
+        for woken in self.sleeping:
+            woken.set_result(None)
+        self.sleeping.clear()
+        await settle()
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def used_up_limiter(time: HandDrivenTime, limit: int = 1) -> SlidingWindowLimiter:
+    """``limit`` per 5 s, every place used at 0 (free again at 5)."""
+    limiter = SlidingWindowLimiter(limit, 5.0, clock=time.clock, sleep=time.sleep)
+    for _ in range(limit):
+        await limiter.acquire()
+    return limiter
+
+
+async def test_a_waiter_cancelled_while_waiting_takes_no_place() -> None:
+    time = HandDrivenTime()
+    limiter = await used_up_limiter(time, limit=2)
+    first = asyncio.ensure_future(limiter.acquire())
+    cancelled = asyncio.ensure_future(limiter.acquire())
+    last = asyncio.ensure_future(limiter.acquire())
+    await settle()
+
+    cancelled.cancel()
+    await time.advance_and_wake(5.0)
+
+    assert cancelled.cancelled()
+    assert first.done() and last.done()
+
+
+async def test_a_waiter_cancelled_after_its_grant_gives_the_place_back() -> None:
+    time = HandDrivenTime()
+    limiter = await used_up_limiter(time)
+    granted = asyncio.ensure_future(limiter.acquire())
+    await settle()
+
+    time.now = 5.0
+    time.sleeping.pop().set_result(None)  # wake the dispatcher only
+    await asyncio.sleep(0)  # it grants the place; the waiter has not run yet
+    granted.cancel()
+    await settle()
+    later = asyncio.ensure_future(limiter.acquire())
+    await settle()
+
+    assert granted.cancelled()
+    assert later.done() and later.exception() is None

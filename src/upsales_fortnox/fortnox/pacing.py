@@ -1,11 +1,15 @@
-"""Request pacing per Fortnox tenant: a sliding window that is never exceeded.
+"""Request pacing per Fortnox tenant: a sliding window that the server never sees exceeded.
 
-Fortnox allows 25 requests per 5 seconds per client and tenant, enforced as a sliding window.
-:class:`SlidingWindowLimiter` keeps the grant times of the last ``limit`` requests and lets a
-request through only when the oldest of them has left the window, so no interval of
-``window`` seconds ever holds more than ``limit`` grants. Waiters are served first come, first
-served. After a 429 the limiter also pauses the tenant: for ``Retry-After`` when given, else
-for an exponential backoff with jitter.
+Fortnox allows 25 requests per 5 seconds per client and tenant, enforced as a sliding window
+over the moments *it* counts the requests, somewhere between our send and its answer.
+:class:`SlidingWindowLimiter` therefore holds a request's place in the window from the moment
+it is let through until its response is in (:meth:`~SlidingWindowLimiter.slot`), and counts
+the place as used for ``window`` seconds after that. A new request goes only when fewer than
+``limit`` places are taken, so whatever the network's delays, no ``window`` seconds of the
+server's clock ever hold more than ``limit`` of our requests. (Counting from the send instead
+lets a slow request and a fast one ``limit`` places later land less than a window apart at
+the server: a 429.) Waiters are served first come, first served. After a 429 the limiter also
+pauses the tenant: for ``Retry-After`` when given, else for an exponential backoff with jitter.
 
 Clock and sleep are injectable so tests run on virtual time.
 """
@@ -16,7 +20,8 @@ import asyncio
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 Clock = Callable[[], float]
@@ -55,23 +60,105 @@ class SlidingWindowLimiter:
         self._sleep = sleep
         self._backoff = backoff or RateLimitBackoff()
         self._jitter = jitter
-        self._grants: deque[float] = deque(maxlen=limit)
+        self._in_flight = 0
+        # When the last requests finished, oldest first (finishing times only grow).
+        self._finished: deque[float] = deque()
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._a_request_finished = asyncio.Event()
         self._paused_until = float("-inf")
         self._strikes = 0
-        self._turn = asyncio.Lock()  # asyncio.Lock wakes waiters in FIFO order
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait for a place in the window and hold it until the block ends; send inside it."""
+        await self._take_place()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._finished.append(self._clock())
+            self._a_request_finished.set()
 
     async def acquire(self) -> None:
-        """Wait until one more request fits in the window (and any pause is over), then take it."""
-        async with self._turn:
-            while True:
-                now = self._clock()
-                ready_at = self._paused_until
-                if len(self._grants) == self.limit:
-                    ready_at = max(ready_at, self._grants[0] + self.window_seconds)
-                if now >= ready_at:
-                    self._grants.append(now)
-                    return
-                await self._sleep(ready_at - now)
+        """Take a place that counts from now, for a caller that does not say when it is done."""
+        async with self.slot():
+            pass
+
+    def _room(self, now: float) -> int:
+        """Places free now (0 while paused)."""
+        # Compared as "finished + window" since that is the dispatcher's sleep target.
+        while self._finished and self._finished[0] + self.window_seconds <= now:
+            self._finished.popleft()
+        if now < self._paused_until:
+            return 0
+        return self.limit - self._in_flight - len(self._finished)
+
+    async def _take_place(self) -> None:
+        if not self._waiters and self._room(self._clock()) > 0:
+            self._in_flight += 1
+            return
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        dispatcher = self._dispatcher
+        if dispatcher is None or dispatcher.done() or dispatcher.get_loop() is not loop:
+            # (A limiter outlives an event loop in tests that share one across loops.)
+            self._a_request_finished = asyncio.Event()
+            self._dispatcher = loop.create_task(self._dispatch())
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # granted, but will not be used
+                self._in_flight -= 1
+                self._a_request_finished.set()
+            raise
+
+    async def _dispatch(self) -> None:
+        """Grant waiters, first come first served, as many at once as there are free places.
+
+        One task per limiter while anyone waits: granting a whole batch at once (instead of
+        waking waiters one by one, each checking the clock and sleeping again) keeps pace with
+        a window that frees many places within a millisecond.
+        """
+        try:
+            await self._grant_while_anyone_waits()
+        except BaseException as exc:
+            cancelled = isinstance(exc, asyncio.CancelledError)
+            for waiter in self._waiters:  # never leave a waiter hanging
+                if waiter.done():
+                    continue
+                if cancelled:
+                    waiter.cancel()
+                else:
+                    waiter.set_exception(exc)
+            self._waiters.clear()
+            if cancelled:
+                raise
+
+    async def _grant_while_anyone_waits(self) -> None:
+        while True:
+            while self._waiters and self._waiters[0].done():  # cancelled while waiting
+                self._waiters.popleft()
+            if not self._waiters:
+                return
+            now = self._clock()
+            room = self._room(now)
+            while room > 0 and self._waiters:
+                waiter = self._waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    self._in_flight += 1
+                    room -= 1
+            if not self._waiters:
+                return
+            if now < self._paused_until:
+                await self._sleep(self._paused_until - now)
+            elif self._finished:
+                await self._sleep(self._finished[0] + self.window_seconds - now)
+            else:  # every place is held by a request still under way
+                self._a_request_finished.clear()
+                await self._a_request_finished.wait()
 
     def rate_limited(self, retry_after: float | None = None) -> float:
         """Record a 429 and pause the tenant; returns the pause in seconds."""

@@ -74,6 +74,23 @@ async def test_value_is_quantity_times_net_price_exactly(
     assert b'"price":333.33' in response.content  # a JSON number, exactly as sent
 
 
+async def test_recurring_rows_count_per_month_and_year_the_rest_once(
+    client: httpx.AsyncClient, demo: DemoUpsalesSeed
+) -> None:
+    quarterly = {"name": "Support", "listPrice": 300, "isRecurring": 1, "recurringInterval": 3}
+    support = body(await client.post("products", json=quarterly))["data"]["id"]
+    kons = demo.product_ids_by_article_no["KONS-1"]
+    rows = [
+        {"product": {"id": support}, "quantity": 2, "listPrice": 300, "price": 250},
+        {"product": {"id": kons}, "quantity": 3, "listPrice": 1250, "price": "1000.50"},
+    ]
+    order = body(await client.post("orders", json=order_body(demo, orderRow=rows)))["data"]
+    assert order["oneOffValue"] == Decimal("3001.50")
+    assert order["monthlyValue"] == Decimal("166.67")  # 500 every third month
+    assert order["annualValue"] == Decimal("2000.00")
+    assert order["value"] == Decimal("3501.50")
+
+
 async def test_foreign_currency_value_in_master_currency(
     client: httpx.AsyncClient, demo: DemoUpsalesSeed
 ) -> None:

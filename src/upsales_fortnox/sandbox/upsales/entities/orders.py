@@ -82,6 +82,36 @@ def compute_order_values(
     }
 
 
+DEFAULT_RECURRING_INTERVAL_MONTHS: Final = 12
+
+
+def split_by_recurrence(customer: CustomerState, rows: list[JsonObject]) -> JsonObject:
+    """``oneOffValue``, ``monthlyValue`` and ``annualValue`` of an order.
+
+    The reference lists these read-only fields in real orders but not how they are computed
+    (*unverified*): a row of a product that is not recurring adds ``quantity * price`` to
+    ``oneOffValue``; a row of a recurring product bills that amount every
+    ``recurringInterval`` months (12 when unset), so it adds the amount divided by the interval
+    to ``monthlyValue``. ``annualValue`` is twelve months of that. Both are rounded to two
+    decimals once, at the end.
+    """
+    one_off = Decimal(0)
+    monthly = Decimal(0)
+    for row in rows:
+        amount = row["quantity"] * row["price"]
+        product = customer.table("products").get(row["productId"])
+        if product is None or not product["isRecurring"]:
+            one_off += amount
+            continue
+        months = product["recurringInterval"] or DEFAULT_RECURRING_INTERVAL_MONTHS
+        monthly += amount / Decimal(months)
+    return {
+        "oneOffValue": one_off,
+        "monthlyValue": monthly.quantize(_CENT, rounding=ROUND_HALF_UP),
+        "annualValue": (monthly * 12).quantize(_CENT, rounding=ROUND_HALF_UP),
+    }
+
+
 def next_close_date(
     old_probability: int | None, new_probability: int, old_close_date: str | None, today: str
 ) -> str | None:
@@ -258,6 +288,7 @@ def _apply(ctx: WriteContext, order: JsonObject, body: JsonObject, *, creating: 
     order.update(
         compute_order_values(order["orderRow"], order["probability"], order["currencyRate"])
     )
+    order.update(split_by_recurrence(customer, order["orderRow"]))
     order["closeDate"] = next_close_date(
         old_probability, order["probability"], order["closeDate"], ctx.today
     )
