@@ -53,6 +53,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("topic", name=op.f("pk_stream_offsets")),
     )
     op.create_table(
+        "custom_field_ids",
+        sa.Column("installation_id", sa.Uuid(), nullable=False),
+        sa.Column("entity", sa.String(length=20), nullable=False),
+        sa.Column("alias", sa.String(length=100), nullable=False),
+        sa.Column("field_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "resolved_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["installation_id"],
+            ["installations.id"],
+            name=op.f("fk_custom_field_ids_installation_id_installations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "installation_id", "entity", "alias", name=op.f("pk_custom_field_ids")
+        ),
+    )
+    op.create_table(
         "fortnox_credentials",
         sa.Column("installation_id", sa.Uuid(), nullable=False),
         sa.Column("access_token_enc", sa.Text(), nullable=False),
@@ -73,25 +92,6 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("installation_id", name=op.f("pk_fortnox_credentials")),
-    )
-    op.create_table(
-        "custom_field_ids",
-        sa.Column("installation_id", sa.Uuid(), nullable=False),
-        sa.Column("entity", sa.String(length=20), nullable=False),
-        sa.Column("alias", sa.String(length=100), nullable=False),
-        sa.Column("field_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "resolved_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["installation_id"],
-            ["installations.id"],
-            name=op.f("fk_custom_field_ids_installation_id_installations"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint(
-            "installation_id", "entity", "alias", name=op.f("pk_custom_field_ids")
-        ),
     )
     op.create_table(
         "installation_leases",
@@ -387,8 +387,8 @@ def downgrade() -> None:
     op.drop_table("links")
     op.drop_table("installation_settings")
     op.drop_table("installation_leases")
-    op.drop_table("custom_field_ids")
     op.drop_table("fortnox_credentials")
+    op.drop_table("custom_field_ids")
     op.drop_table("stream_offsets")
     op.drop_table("installations")
     # ### end Alembic commands ###
