@@ -217,9 +217,11 @@ def _websockets_connect(url: str) -> AbstractAsyncContextManager[_Connection]:
 class StreamPolicy:
     backoff_base_seconds: float = 1.0
     backoff_max_seconds: float = 60.0
-    tenant_refresh_seconds: float = 300.0
+    tenant_refresh_seconds: float = 30.0
+    """How often the followed installations and their tokens are re-read while connected, so a
+    new login is followed within this time (reconciliation covers anything before it)."""
     reply_timeout_seconds: float = 30.0
-    idle_retry_seconds: float = 60.0
+    idle_retry_seconds: float = 5.0
     """How long to wait before looking again when no installation is active."""
     max_batch: int = 500
     jitter: Callable[[], float] = field(default=random.random)
@@ -533,16 +535,19 @@ def _describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-async def run_stream_consumer(services: Services, stop: asyncio.Event) -> None:
-    """Consume Fortnox's change stream for every active installation until ``stop`` is set.
-
-    Run one consumer per deployment (Fortnox asks for one connection for all tenants).
-    """
-    consumer = StreamConsumer(
+def build_stream_consumer(services: Services) -> StreamConsumer:
+    return StreamConsumer(
         url=services.settings.fortnox_ws_url,
         client_secret=services.settings.fortnox_client_secret.get_secret_value(),
         session_factory=services.session_factory,
         tokens=services.token_store,
         recorder=record_with_intake,
     )
-    await consumer.run(stop)
+
+
+async def run_stream_consumer(services: Services, stop: asyncio.Event) -> None:
+    """Consume Fortnox's change stream for every active installation until ``stop`` is set.
+
+    Run one consumer per deployment (Fortnox asks for one connection for all tenants).
+    """
+    await build_stream_consumer(services).run(stop)
