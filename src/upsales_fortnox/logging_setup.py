@@ -27,7 +27,7 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)(basic\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(
         r"(?i)((?:access_token|refresh_token|token|apikey|api_key|client_secret|secret|"
-        r"password|authenticationKey)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"
+        r"password|authenticationKey)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}\\]+"
     ),
     re.compile(r"(whsec_)[A-Za-z0-9_-]+"),
 ]
@@ -81,15 +81,15 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         for key in _CONTEXT_FIELDS:
             value = getattr(record, key, None)
             if value is not None:
                 document[key] = str(value)
         if record.exc_text:
-            document["exception"] = record.exc_text
-        return redact(json.dumps(document, ensure_ascii=False))
+            document["exception"] = redact(record.exc_text)
+        return json.dumps(document, ensure_ascii=False)
 
 
 class TextFormatter(logging.Formatter):

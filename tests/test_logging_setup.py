@@ -1,0 +1,79 @@
+"""Structured logs: one JSON object a line with the bound ids, and no secret ever printed."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from upsales_fortnox.logging_setup import (
+    JsonFormatter,
+    RedactingContextFilter,
+    TextFormatter,
+    log_context,
+    register_secret,
+)
+
+
+@pytest.fixture
+def captured() -> Iterator[tuple[logging.Logger, io.StringIO, logging.StreamHandler[io.StringIO]]]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingContextFilter())
+    logger = logging.getLogger("tests.logging_setup")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield logger, stream, handler
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_json_lines_carry_the_bound_ids(captured) -> None:  # type: ignore[no-untyped-def]
+    logger, stream, handler = captured
+    handler.setFormatter(JsonFormatter())
+    with log_context(installation_id="inst-1"):
+        logger.info("job %s done", 7, extra={"job_id": 7})
+    logger.info("outside")
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert first["message"] == "job 7 done"
+    assert (first["installation_id"], first["job_id"]) == ("inst-1", "7")
+    assert first["level"] == "info" and first["logger"] == "tests.logging_setup"
+    assert "installation_id" not in second
+
+
+def test_tokens_and_registered_secrets_are_redacted(captured) -> None:  # type: ignore[no-untyped-def]
+    logger, stream, handler = captured
+    handler.setFormatter(TextFormatter())
+    register_secret("customer-api-key-abcdef")
+    logger.info("calling with Authorization: Bearer eyJhbGciOi.payload.sig")
+    logger.info("GET /accounts?token=abc123secret&limit=10")
+    logger.info("key customer-api-key-abcdef and secret whsec_abcdefgh12345")
+    logger.info('body {"refresh_token": "rt-0987654321"}')
+    text = stream.getvalue()
+    for secret in (
+        "eyJhbGciOi.payload.sig",
+        "abc123secret",
+        "customer-api-key-abcdef",
+        "whsec_abcdefgh12345",
+        "rt-0987654321",
+    ):
+        assert secret not in text
+    assert text.count("[redacted]") == 5
+    assert "limit=10" in text
+
+
+def test_exception_text_is_redacted_too(captured) -> None:  # type: ignore[no-untyped-def]
+    logger, stream, handler = captured
+    handler.setFormatter(JsonFormatter())
+    try:
+        raise RuntimeError("refused: access_token=at-secret-value")
+    except RuntimeError:
+        logger.exception("call failed")
+    line = json.loads(stream.getvalue())
+    assert "at-secret-value" not in stream.getvalue()
+    assert "RuntimeError" in line["exception"]
