@@ -364,7 +364,9 @@ async def test_secrets_never_echo_in_errors_or_logs(
     assert "invalid or missing credentials" in caplog.text
 
 
-@pytest.mark.parametrize("raw", [b"{", b"", b'{"type": NaN}', b"\xff", b'{"a": 1}{"b": 2}'])
+@pytest.mark.parametrize(
+    "raw", [b"{", b"", b'{"type": NaN}', b"\xff", b'{"a": 1}{"b": 2}', b'{"a": 1e400}']
+)
 @pytest.mark.parametrize("path", ["upsales", "fortnox"])
 async def test_malformed_json_is_a_bad_request(
     api_client: httpx.AsyncClient,
@@ -389,6 +391,8 @@ async def test_malformed_json_is_a_bad_request(
         ("upsales", {**order_hook(), "type": ["after_order_update"]}, {}),
         ("upsales", {key: value for key, value in order_hook().items() if key != "type"}, {}),
         ("upsales", {**order_hook(), "data": {"object": {"id": 7, "note": "a\u0000b"}}}, {}),
+        ("upsales", {**order_hook(), "data": {"object": {"id": 2**31}}}, {}),
+        ("upsales", {**order_hook(), "data": {"object": {"id": "9" * 30}}}, {}),
         ("upsales", {**TRIGGER, "id": 4.5}, SECRET_HEADERS),
         ("upsales", {**TRIGGER, "entity": "company"}, SECRET_HEADERS),
         ("upsales", ["after_order_update"], SECRET_HEADERS),
@@ -574,3 +578,13 @@ async def test_trigger_retries_dedupe_only_with_a_delivery_id(
     plain = [await api_client.post(url, json=TRIGGER, headers=SECRET_HEADERS) for _ in range(2)]
     assert [response.json()["status"] for response in plain] == ["accepted", "accepted"]
     assert await count_rows(services.session_factory) == (3, 1)
+
+
+async def test_a_lone_surrogate_escape_is_refused(
+    api_client: httpx.AsyncClient, services: Services, installation: Installation
+) -> None:
+    body = json.dumps(order_hook()).replace('"Consulting"', '"Consulting \\ud800"')
+    response = await api_client.post(
+        upsales_url(installation), content=body, headers={"Content-Type": "application/json"}
+    )
+    await _assert_refused(response, 422, "validation_error", services)

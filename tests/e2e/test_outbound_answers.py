@@ -210,3 +210,16 @@ async def test_history_refuses_bad_questions(synced: SyncHarness) -> None:
     assert anonymous.status_code == 401
     empty = (await _history(harness, entity="product", upsales_id=424242)).json()
     assert empty["jobs"] == []
+
+
+async def test_ids_beyond_the_tables_are_answered_not_crashed(harness: SyncHarness) -> None:
+    """Ids that no link can hold (over 32 bits, or absurdly long) are simply unknown."""
+    for order_id in (2**31, int("9" * 30)):
+        status = await _status(harness, order_id)
+        assert (status["status"], status["fortnox"]) == ("not_sent", None)
+    await link_demo_products(harness)
+    huge_client = _won_body(harness, client={"id": 2**40, "name": "Acme AB"})
+    answer = await answer_before_order_save(
+        harness.services, harness.installation_id, _hook(huge_client)
+    )
+    assert (answer.status_code, answer.body) == (200, {"status": "ok"})

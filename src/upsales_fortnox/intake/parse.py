@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ from upsales_fortnox.intake.wire import (
     TriggerRequest,
 )
 
-_NUL_ESCAPE: Final = b"\\u0000"
+_ESCAPE: Final = b"\\u"  # only a \u escape can produce a NUL or a lone surrogate
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -87,12 +88,12 @@ def parse_json(raw: bytes) -> Any:
     """Decode one JSON document. Refuses NaN/Infinity and NUL characters in text, which
     PostgreSQL's JSONB cannot store."""
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant)
-        has_nul = _NUL_ESCAPE in raw and _contains_nul(document)
+        document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        problem = _text_problem(document) if _ESCAPE in raw else None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise MalformedJsonError("the body is not valid JSON") from exc
-    if has_nul:
-        raise EventValidationError("text values must not contain NUL characters")
+    if problem is not None:
+        raise EventValidationError(problem)
     return document
 
 
@@ -100,14 +101,37 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _contains_nul(value: Any) -> bool:
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent; one too large for a float (``1e400``) is
+    refused rather than stored as infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _text_problem(value: Any) -> str | None:
+    """Why a text value cannot be stored: a NUL (PostgreSQL's JSONB refuses it) or a lone
+    surrogate escape (not encodable as UTF-8). Only escapes can produce either."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return "text values must not contain NUL characters"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text values must be valid Unicode (no lone surrogate escapes)"
+        return None
     if isinstance(value, dict):
-        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+        for key, item in value.items():
+            problem = _text_problem(key) or _text_problem(item)
+            if problem:
+                return problem
     if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
-    return False
+        for item in value:
+            problem = _text_problem(item)
+            if problem:
+                return problem
+    return None
 
 
 def validate(model: type[ModelT], document: Any) -> ModelT:

@@ -18,6 +18,8 @@ from pydantic import (
     StrictStr,
 )
 
+from upsales_fortnox.db.types import MAX_UPSALES_ID
+
 UPSALES_EVENT_TYPE_FIELD: Final = "type"
 """The app-hook body field that names the event (``after_order_update``, ...).
 
@@ -37,7 +39,7 @@ Upsales is not known to send one (*unverified*); when present it is the dedupe k
 body's hash. Trigger bodies are written by an admin, who may add it from a template tag.
 """
 
-MAX_ENTITY_ID: Final = 2**63 - 1
+MAX_ENTITY_ID: Final = MAX_UPSALES_ID
 
 
 def _entity_id(value: Any) -> Any:

@@ -11,7 +11,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.db.types import MAX_UPSALES_ID, utcnow
+
+
+def storable_upsales_id(upsales_id: int) -> bool:
+    """Whether the id fits the link tables; a larger one can never be linked."""
+    return 1 <= upsales_id <= MAX_UPSALES_ID
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class LinkStore:
     async def by_upsales(
         self, entity: LinkEntity, upsales_id: int, fortnox_type: FortnoxType | None = None
     ) -> LinkView | None:
+        if not storable_upsales_id(upsales_id):
+            return None
         query = select(Link).where(
             Link.installation_id == self._installation_id,
             Link.entity == entity,
@@ -85,6 +92,7 @@ class LinkStore:
     async def fortnox_ids_by_upsales(
         self, entity: LinkEntity, fortnox_type: FortnoxType, upsales_ids: list[int]
     ) -> dict[int, str]:
+        upsales_ids = [upsales_id for upsales_id in upsales_ids if storable_upsales_id(upsales_id)]
         if not upsales_ids:
             return {}
         rows = await self._session.execute(
