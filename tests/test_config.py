@@ -6,7 +6,12 @@ import pytest
 from typer.testing import CliRunner
 
 from upsales_fortnox.cli import cli
-from upsales_fortnox.config import ConfigError, load_settings
+from upsales_fortnox.config import (
+    ConfigError,
+    development_secrets_in_use,
+    is_loopback,
+    load_settings,
+)
 
 
 def test_defaults_work_on_a_laptop(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,3 +48,21 @@ def test_the_command_stops_with_the_message(monkeypatch: pytest.MonkeyPatch) -> 
     result = CliRunner().invoke(cli, ["migrate"])
     assert result.exit_code == 2
     assert "SECRET_KEY" in result.output
+
+
+def test_serving_beyond_loopback_needs_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("ADMIN_TOKEN", "a-real-operator-token-123")
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "SECRET_KEY" in result.output and "ADMIN_TOKEN" not in result.output
+
+
+def test_development_secrets_are_recognised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("ADMIN_TOKEN", raising=False)
+    assert development_secrets_in_use(load_settings()) == ["SECRET_KEY", "ADMIN_TOKEN"]
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret-key-0123456789")
+    monkeypatch.setenv("ADMIN_TOKEN", "a-real-operator-token-123")
+    assert development_secrets_in_use(load_settings()) == []
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")

@@ -11,6 +11,8 @@ from upsales_fortnox.config import (
     SANDBOX_UPSALES_PORT,
     ConfigError,
     Settings,
+    development_secrets_in_use,
+    is_loopback,
     load_settings,
 )
 from upsales_fortnox.logging_setup import configure_logging
@@ -49,6 +51,14 @@ def serve(
     from upsales_fortnox.runtime import background_tasks
 
     settings = _settings()
+    exposed_defaults = development_secrets_in_use(settings)
+    if exposed_defaults and not is_loopback(host):
+        typer.echo(
+            f"refusing to listen on {host} with the development default of "
+            f"{', '.join(exposed_defaults)}: set real values",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     app = create_app(settings, background=background_tasks(worker=with_worker, stream=with_worker))
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
 

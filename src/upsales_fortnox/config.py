@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     fortnox_client_id: str = "sandbox-client-id"
     fortnox_client_secret: SecretStr = SecretStr("sandbox-client-secret")
     secret_key: SecretStr = Field(
-        default=SecretStr("insecure-local-secret-key-change-me"),
+        default=SecretStr("insecure-local-secret-key-change-me"),  # refused off loopback
         description="Encrypts tokens and secrets at rest; at least 16 characters.",
     )
     admin_token: SecretStr = Field(
@@ -82,6 +82,25 @@ class Settings(BaseSettings):
         if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
         return value
+
+
+_DEVELOPMENT_SECRETS = {
+    "SECRET_KEY": "insecure-local-secret-key-change-me",
+    "ADMIN_TOKEN": "local-admin-token",
+}
+
+
+def development_secrets_in_use(settings: Settings) -> list[str]:
+    """The secret variables still at their public development default."""
+    current = {
+        "SECRET_KEY": settings.secret_key.get_secret_value(),
+        "ADMIN_TOKEN": settings.admin_token.get_secret_value(),
+    }
+    return [name for name, default in _DEVELOPMENT_SECRETS.items() if current[name] == default]
+
+
+def is_loopback(host: str) -> bool:
+    return host in {"localhost", "::1"} or host.startswith("127.")
 
 
 def load_settings() -> Settings:
