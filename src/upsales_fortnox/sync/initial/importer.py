@@ -383,12 +383,13 @@ class InitialImport:
         )
 
         async def run() -> Outcome:
-            if self._ctx.dry_run:
-                return Outcome("linked", entry)
+            # the preview reads the company too, so it reports "updated" as the run would
             current = await self._ctx.upsales.get_company(company_id)
             changes = company_changes(customer, current, field_ids, fill_only=True)
             if is_empty(changes):
-                return Outcome("linked", entry, (link,))
+                return Outcome("linked", entry, () if self._ctx.dry_run else (link,))
+            if self._ctx.dry_run:
+                return Outcome("updated", entry)
             await self._ctx.upsales.update_company(company_id, changes)
             return Outcome("updated", entry, (link,))
 
