@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from tests.api.operator_support import (
     create_installation,
     with_if_match,
 )
+from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.db.models import (
     FortnoxCredentials,
     InboundEvent,
@@ -69,11 +70,18 @@ async def test_create_answers_201_with_location_etag_and_webhook_urls(
             "upsales": f"{base}/webhooks/upsales/{installation_id}",
             "fortnox": f"{base}/webhooks/fortnox/{installation_id}",
         },
+        "fortnox_login_url": body["fortnox_login_url"],
         "version": 1,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }
     assert datetime.fromisoformat(body["created_at"]).tzinfo is not None
+    login_path, _, login_query = body["fortnox_login_url"].partition("?")
+    assert login_path == f"{base}/activate/{installation_id}/fortnox"
+    token = login_query.removeprefix("token=")
+    LoginLinkSigner(services.settings.secret_key.get_secret_value()).verify(
+        token, uuid.UUID(installation_id), now=datetime.now(UTC)
+    )
 
     fetched = await api_client.get(response.headers["Location"], headers=admin_headers)
     assert fetched.status_code == 200
