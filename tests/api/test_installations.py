@@ -603,6 +603,8 @@ OPERATOR_ROUTES = [
     ("GET", "/api/installations/{installation_id}/settings"),
     ("PUT", "/api/installations/{installation_id}/settings"),
     ("GET", "/api/installations/{installation_id}/links"),
+    ("POST", "/api/installations/{installation_id}/links"),
+    ("DELETE", "/api/installations/{installation_id}/links/{link_id}"),
     ("GET", "/api/installations/{installation_id}/history"),
     ("GET", "/api/jobs"),
     ("GET", "/api/jobs/{job_id}"),
@@ -629,7 +631,7 @@ async def test_every_operator_route_requires_the_token(
         await session.commit()
     wrong = (None, "Bearer wrong-token-000000", "Basic abc", "Bearer", "bearer  ")
     for method, path in OPERATOR_ROUTES:
-        url = path.format(installation_id=installation.id, job_id=1)
+        url = path.format(installation_id=installation.id, job_id=1, link_id=1)
         for authorization in wrong:
             headers = {"If-Match": "*"}
             if authorization is not None:
