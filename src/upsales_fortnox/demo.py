@@ -259,9 +259,10 @@ async def _showcase(
     )
     created.raise_for_status()
     installation_id = uuid.UUID(created.json()["id"])
+    login_url = str(created.json()["fortnox_login_url"])
 
     say("2. The customer clicks 'Logga in i Fortnox' and consents (OAuth2 in the sandbox).")
-    await _log_in_to_fortnox(client, installation_id, settings)
+    await _log_in_to_fortnox(client, login_url, settings)
     upsales.register_hook_sink(f"{ports.origin(ports.service)}/webhooks/upsales/{installation_id}")
 
     say("3. The initial sync imports Fortnox customers and articles, matching what exists.")
@@ -332,11 +333,11 @@ async def _showcase(
     )
 
 
-async def _log_in_to_fortnox(
-    client: httpx.AsyncClient, installation_id: uuid.UUID, settings: Settings
-) -> None:
-    """Follow the browser's redirects: service → Fortnox consent → service callback → Upsales."""
-    url = f"/activate/{installation_id}/fortnox"
+async def _log_in_to_fortnox(client: httpx.AsyncClient, login_url: str, settings: Settings) -> None:
+    """Follow the browser's redirects from the installation's ``fortnox_login_url``: service →
+    Fortnox consent → service callback → Upsales. The client keeps cookies like a browser, so
+    the callback carries the login cookie the service set when the login started."""
+    url = login_url
     for _ in range(5):
         response = await client.get(url, follow_redirects=False)
         if response.status_code != 302:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sqlalchemy import func, select
 
 from tests.e2e.harness import SyncHarness
+from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
 
 
@@ -26,9 +28,17 @@ async def pending_installation(harness: SyncHarness, name: str = "New customer A
         return installation.id
 
 
+def login_link(harness: SyncHarness, installation_id: uuid.UUID) -> str:
+    """The signed login link the operator API hands out for the installation."""
+    settings = harness.services.settings
+    signer = LoginLinkSigner(settings.secret_key.get_secret_value())
+    return signer.url(settings.public_base_url, installation_id, now=datetime.now(UTC))
+
+
 async def start_login(harness: SyncHarness, installation_id: uuid.UUID) -> str:
-    """The authorization URL the service redirects the browser to."""
-    response = await harness.service.get(f"/activate/{installation_id}/fortnox")
+    """The authorization URL the service redirects the browser to (the browser, the harness's
+    service client, keeps the login cookie it sets)."""
+    response = await harness.service.get(login_link(harness, installation_id))
     assert response.status_code == 302, response.text
     return response.headers["location"]
 

@@ -5,15 +5,19 @@ Every failure must leave the installation exactly as it was and store no tokens.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
-from sqlalchemy import update
+import httpx
+import pytest
+from sqlalchemy import func, select, update
 
 from tests.activation.conftest import MovableClock
 from tests.activation.login_flow import (
     consent,
     credential_rows,
+    login_link,
     pending_installation,
     query_of,
     snapshot,
@@ -21,7 +25,13 @@ from tests.activation.login_flow import (
     with_query,
 )
 from tests.e2e.harness import SERVICE_ORIGIN, SyncHarness
-from upsales_fortnox.db.models import Installation, InstallationStatus, JobStatus, SyncJob
+from upsales_fortnox.db.models import (
+    Installation,
+    InstallationStatus,
+    JobStatus,
+    OAuthState,
+    SyncJob,
+)
 from upsales_fortnox.fortnox.oauth import tenant_id_from_access_token
 from upsales_fortnox.jobs import enqueue
 
@@ -238,6 +248,124 @@ async def test_a_login_for_another_company_than_the_connected_one_is_refused(
 async def test_an_unknown_installation_cannot_start_a_login(
     harness: SyncHarness, clock: MovableClock
 ) -> None:
-    response = await harness.service.get("/activate/00000000-0000-0000-0000-000000000000/fortnox")
+    unknown = uuid.UUID(int=0)
+    response = await harness.service.get(login_link(harness, unknown))
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "installation_not_found"
+
+
+async def test_the_operator_api_hands_out_the_login_link(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    admin = {"Authorization": f"Bearer {harness.services.settings.admin_token.get_secret_value()}"}
+    created = await harness.service.post(
+        "/api/installations", headers=admin, json={"name": "Via the operator API AB"}
+    )
+    assert created.status_code == 201, created.text
+    installation_id = uuid.UUID(created.json()["id"])
+    login_url = created.json()["fortnox_login_url"]
+    assert login_url.startswith(f"{SERVICE_ORIGIN}/activate/{installation_id}/fortnox?token=")
+    new_tenant = harness.fortnox.create_tenant("Operatör AB")
+    harness.fortnox.set_consent_tenant(new_tenant)
+
+    started = await harness.service.get(login_url)
+    assert started.status_code == 302, started.text
+    done = await harness.service.get(await consent(harness, started.headers["location"]))
+
+    assert done.status_code == 302, done.text
+    after = await snapshot(harness, installation_id)
+    assert after.status == InstallationStatus.ACTIVE
+    assert after.fortnox_tenant_id == str(new_tenant)
+
+
+async def test_the_login_cookie_is_http_only_lax_and_only_for_the_callback(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    installation_id = await pending_installation(harness)
+    response = await harness.service.get(login_link(harness, installation_id))
+
+    assert response.status_code == 302
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith("fortnox_login=")
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    assert "path=/oauth/fortnox/callback" in cookie
+    assert "max-age=600" in cookie
+    state = query_of(response.headers["location"])["state"]
+    assert unquote(state).split(".")[1] not in cookie  # a hash, not the state
+
+
+@pytest.mark.parametrize("case", ["missing", "garbage", "other_installation", "tampered"])
+async def test_a_login_without_a_genuine_link_is_forbidden_and_stores_nothing(
+    harness: SyncHarness, clock: MovableClock, case: str
+) -> None:
+    installation_id = await pending_installation(harness)
+    before = await snapshot(harness, installation_id)
+    path = f"/activate/{installation_id}/fortnox"
+    genuine_token = query_of(login_link(harness, installation_id))["token"]
+    tokens = {
+        "missing": None,
+        "garbage": "v1.99999999999999999999.x",
+        "other_installation": query_of(login_link(harness, harness.installation_id))["token"],
+        "tampered": genuine_token[:-1] + ("A" if genuine_token[-1] != "A" else "B"),
+    }
+    token = tokens[case]
+
+    response = await harness.service.get(path, params=None if token is None else {"token": token})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "invalid_login_link"
+    assert "set-cookie" not in response.headers
+    assert await snapshot(harness, installation_id) == before
+    assert await state_rows(harness) == 0
+
+
+async def test_an_expired_login_link_is_forbidden(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    installation_id = await pending_installation(harness)
+    link = login_link(harness, installation_id)
+
+    clock.advance(timedelta(hours=24, seconds=1))
+    response = await harness.service.get(link, headers={"Accept": "text/html"})
+
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("text/html")
+    assert "invalid_login_link" in response.text
+    assert "expired" in response.text
+    assert await state_rows(harness) == 0
+
+
+async def test_a_callback_from_another_browser_is_refused_and_stores_nothing(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    """Login CSRF: a callback URL started (and consented) elsewhere cannot connect a company
+    through a browser that did not start the login."""
+    installation_id = await pending_installation(harness)
+    harness.fortnox.set_consent_tenant(harness.fortnox.create_tenant("Angripare AB"))
+    before = await snapshot(harness, installation_id)
+    rows_before = await credential_rows(harness)
+    callback = await consent(harness, await start_login(harness, installation_id))
+
+    other_browser = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=harness.app, raise_app_exceptions=False),
+        base_url=SERVICE_ORIGIN,
+    )
+    async with other_browser:
+        without_cookie = await other_browser.get(callback)
+        wrong_cookie = await other_browser.get(
+            callback, headers={"Cookie": "fortnox_login=not-the-binding"}
+        )
+
+    for response in (without_cookie, wrong_cookie):
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "state_not_bound"
+    assert await snapshot(harness, installation_id) == before
+    assert await credential_rows(harness) == rows_before
+    # the state was not used up: the browser that started the login can still finish it
+    assert (await harness.service.get(callback)).status_code == 302
+
+
+async def state_rows(harness: SyncHarness) -> int:
+    async with harness.services.session_factory() as session:
+        return int(await session.scalar(select(func.count()).select_from(OAuthState)) or 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from tests.api.operator_support import (
     create_installation,
     with_if_match,
 )
+from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.db.models import (
     FortnoxCredentials,
     InboundEvent,
@@ -69,11 +70,18 @@ async def test_create_answers_201_with_location_etag_and_webhook_urls(
             "upsales": f"{base}/webhooks/upsales/{installation_id}",
             "fortnox": f"{base}/webhooks/fortnox/{installation_id}",
         },
+        "fortnox_login_url": body["fortnox_login_url"],
         "version": 1,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }
     assert datetime.fromisoformat(body["created_at"]).tzinfo is not None
+    login_path, _, login_query = body["fortnox_login_url"].partition("?")
+    assert login_path == f"{base}/activate/{installation_id}/fortnox"
+    token = login_query.removeprefix("token=")
+    LoginLinkSigner(services.settings.secret_key.get_secret_value()).verify(
+        token, uuid.UUID(installation_id), now=datetime.now(UTC)
+    )
 
     fetched = await api_client.get(response.headers["Location"], headers=admin_headers)
     assert fetched.status_code == 200
@@ -595,6 +603,8 @@ OPERATOR_ROUTES = [
     ("GET", "/api/installations/{installation_id}/settings"),
     ("PUT", "/api/installations/{installation_id}/settings"),
     ("GET", "/api/installations/{installation_id}/links"),
+    ("POST", "/api/installations/{installation_id}/links"),
+    ("DELETE", "/api/installations/{installation_id}/links/{link_id}"),
     ("GET", "/api/installations/{installation_id}/history"),
     ("GET", "/api/jobs"),
     ("GET", "/api/jobs/{job_id}"),
@@ -621,7 +631,7 @@ async def test_every_operator_route_requires_the_token(
         await session.commit()
     wrong = (None, "Bearer wrong-token-000000", "Basic abc", "Bearer", "bearer  ")
     for method, path in OPERATOR_ROUTES:
-        url = path.format(installation_id=installation.id, job_id=1)
+        url = path.format(installation_id=installation.id, job_id=1, link_id=1)
         for authorization in wrong:
             headers = {"If-Match": "*"}
             if authorization is not None:

@@ -29,3 +29,11 @@ def state_reused() -> ActivationError:
     return ActivationError(
         400, "state_reused", "this login was already completed or abandoned; start it again"
     )
+
+
+def state_not_bound() -> ActivationError:
+    return ActivationError(
+        400,
+        "state_not_bound",
+        "this login was not started in this browser; start the login again from Upsales",
+    )

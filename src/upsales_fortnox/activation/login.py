@@ -1,11 +1,16 @@
 """Starting a Fortnox login for an installation, and completing it at the OAuth callback.
 
+Starting needs a genuine login-link token (:mod:`.login_link`, 403 ``invalid_login_link``
+otherwise) and answers the authorization URL with the browser binding to set as a cookie.
+
 Completing a login, in order (each failure raises :class:`~.errors.ActivationError` and leaves
 the installation and its tokens as they were):
 
 1. consent denied (``error`` in the callback) → ``fortnox_access_denied``;
-2. the state is verified (signature, expiry) and its nonce consumed in its own committed
-   transaction, so a replayed or raced callback fails (``state_reused``);
+2. the state is verified (signature, expiry), it must belong to this browser (the login cookie
+   holds the hash of its nonce, else ``state_not_bound``: a callback URL someone else started
+   cannot connect their Fortnox company through this browser), and its nonce is consumed in its
+   own committed transaction, so a replayed or raced callback fails (``state_reused``);
 3. the code is exchanged for tokens (``code_exchange_failed`` when Fortnox refuses it,
    ``fortnox_unavailable`` when it cannot be reached);
 4. the Fortnox tenant is read from the access token (``tenantId``), else from
@@ -20,17 +25,26 @@ the installation and its tokens as they were):
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 from sqlalchemy import select
 
-from upsales_fortnox.activation.errors import ActivationError
+from upsales_fortnox.activation.errors import ActivationError, state_not_bound
+from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.activation.nonces import consume_nonce, store_nonce
-from upsales_fortnox.activation.state import STATE_LIFETIME, StateClaims, StateSigner, new_nonce
+from upsales_fortnox.activation.state import (
+    STATE_LIFETIME,
+    StateClaims,
+    StateSigner,
+    browser_binding,
+    new_nonce,
+)
 from upsales_fortnox.db.models import Installation, InstallationStatus
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.errors import PermanentError, RetryableError
@@ -54,36 +68,62 @@ def _installation_not_found(installation_id: uuid.UUID) -> ActivationError:
     )
 
 
+@dataclass(frozen=True)
+class LoginStart:
+    authorization_url: str
+    browser_binding: str
+    """For the login cookie; the callback must bring it back (see :func:`browser_binding`)."""
+
+
 class FortnoxLogin:
     def __init__(self, services: Services, *, clock: Clock = utcnow) -> None:
         self._services = services
         self._clock = clock
-        self._signer = StateSigner(services.settings.secret_key.get_secret_value())
+        secret_key = services.settings.secret_key.get_secret_value()
+        self._signer = StateSigner(secret_key)
+        self._links = LoginLinkSigner(secret_key)
 
     @property
     def redirect_uri(self) -> str:
         return self._services.settings.public_base_url.rstrip("/") + CALLBACK_PATH
 
     async def start(
-        self, installation_id: uuid.UUID, scopes: Sequence[str] = FORTNOX_SCOPES
-    ) -> str:
-        """Fortnox's authorization URL for this installation, with a fresh single-use state."""
+        self,
+        installation_id: uuid.UUID,
+        login_token: str | None,
+        scopes: Sequence[str] = FORTNOX_SCOPES,
+    ) -> LoginStart:
+        """Fortnox's authorization URL for this installation, with a fresh single-use state.
+
+        Nothing is stored unless ``login_token`` is a genuine, unexpired login-link token for
+        this installation.
+        """
         now = self._clock()
+        self._links.verify(login_token, installation_id, now=now)
         claims = StateClaims(installation_id, new_nonce(), now + STATE_LIFETIME)
         async with self._services.session_factory() as session, session.begin():
             if await session.get(Installation, installation_id) is None:
                 raise _installation_not_found(installation_id)
             await store_nonce(session, claims, now=now)
-        return self._services.fortnox_oauth.authorization_url(
+        url = self._services.fortnox_oauth.authorization_url(
             state=self._signer.sign(claims), redirect_uri=self.redirect_uri, scopes=scopes
         )
+        return LoginStart(url, browser_binding(claims.nonce))
 
     async def complete(
-        self, *, code: str | None, state: str | None, error: str | None = None
+        self,
+        *,
+        code: str | None,
+        state: str | None,
+        binding: str | None,
+        error: str | None = None,
     ) -> uuid.UUID:
-        """Finish the login; returns the installation that is now connected."""
+        """Finish the login; returns the installation that is now connected.
+
+        ``binding`` is the login cookie the browser sent (None when it sent none).
+        """
         if error:
-            await self._abandon(state)
+            await self._abandon(state, binding)
             if error == "access_denied":
                 raise ActivationError(
                     400, "fortnox_access_denied", "the Fortnox login was cancelled or refused"
@@ -91,7 +131,7 @@ class FortnoxLogin:
             raise ActivationError(
                 400, "fortnox_authorization_failed", "Fortnox did not authorize the login"
             )
-        claims = await self._consume(state)
+        claims = await self._consume(state, binding)
         if not code:
             raise ActivationError(400, "missing_code", "Fortnox sent no authorization code")
         token_set = await self._exchange(code)
@@ -103,17 +143,22 @@ class FortnoxLogin:
         await self._activate(claims.installation_id, tenant_id)
         return claims.installation_id
 
-    async def _consume(self, state: str | None) -> StateClaims:
+    async def _consume(self, state: str | None, binding: str | None) -> StateClaims:
         now = self._clock()
         claims = self._signer.verify(state, now=now)
+        if binding is None or not hmac.compare_digest(
+            binding.encode(), browser_binding(claims.nonce).encode()
+        ):
+            raise state_not_bound()
         async with self._services.session_factory() as session, session.begin():
             await consume_nonce(session, claims, now=now)
         return claims
 
-    async def _abandon(self, state: str | None) -> None:
-        """After a refusal: use up the state, if it is a genuine one, so it cannot be replayed."""
+    async def _abandon(self, state: str | None, binding: str | None) -> None:
+        """After a refusal: use up the state, if it is a genuine one of this browser, so it
+        cannot be replayed."""
         with suppress(ActivationError):
-            await self._consume(state)
+            await self._consume(state, binding)
 
     async def _exchange(self, code: str) -> TokenSet:
         try:

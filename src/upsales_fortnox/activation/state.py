@@ -42,6 +42,12 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(24)
 
 
+def browser_binding(nonce: str) -> str:
+    """What the login cookie holds: a hash of the state's nonce (the nonce itself stays in the
+    state only), so the callback can tell the browser that started the login."""
+    return _b64(hashlib.sha256(nonce.encode()).digest())
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

@@ -9,17 +9,18 @@ and the live check that settings name only ids among them.
 :class:`LiveReferenceCheck` is the settings API's extension point
 (:mod:`upsales_fortnox.installations.reference_check`): a stage, user or price list that the
 live system does not list is refused (422 ``invalid_settings`` with code ``unknown_reference``);
-when the system cannot be reached the write is refused with 503 ``upstream_unavailable``, so
+when the system cannot be reached the write is refused with 503 ``upstream_unavailable``, and
+when it refuses the request (a wrong Upsales API key, say) with 502 ``upstream_refused``, so
 an unchecked id is never stored. An id that cannot be checked because the installation is not
-connected yet (no Upsales API key, no Fortnox login) is refused the same way as an unknown one,
-with a message saying why.
+connected yet (no Upsales API key, no Fortnox login, credentials that cannot be decrypted) is
+refused the same way as an unknown one, with a message saying why. The choices routes answer
+the failures of :mod:`upsales_fortnox.api.upstream_errors`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
@@ -27,14 +28,20 @@ from pydantic import BaseModel
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.schemas.common import ErrorEnvelope, error_responses
+from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.api.upstream_errors import (
+    UPSTREAM_RESPONSES,
+    not_ready_reason,
+    upstream_errors,
+)
 from upsales_fortnox.db.models import Installation
-from upsales_fortnox.errors import ReauthorizationRequired, RetryableError
+from upsales_fortnox.errors import PermanentError, RetryableError
 from upsales_fortnox.installations.settings_rules import (
     ProblemCode,
     SettingsProblem,
     ValidSettings,
 )
+from upsales_fortnox.security.crypto import DecryptionError
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import (
     InstallationNotReady,
@@ -47,10 +54,7 @@ router = APIRouter(
     prefix="/api/installations",
     tags=["settings"],
     dependencies=[AdminDep],
-    responses={
-        **error_responses(401, 404, 409),
-        503: {"model": ErrorEnvelope, "description": "The live system cannot be reached."},
-    },
+    responses={**error_responses(401, 404), **UPSTREAM_RESPONSES},
 )
 
 T = TypeVar("T")
@@ -73,22 +77,6 @@ class UserChoice(BaseModel):
     name: str | None
     email: str | None
     active: bool
-
-
-def _unavailable(exc: RetryableError) -> ApiError:
-    return ApiError(503, "upstream_unavailable", f"{exc.message}; try again later")
-
-
-@contextmanager
-def _live_errors() -> Iterator[None]:
-    try:
-        yield
-    except ReauthorizationRequired as exc:
-        raise ApiError(409, "fortnox_login_required", exc.message) from exc
-    except InstallationNotReady as exc:
-        raise ApiError(409, exc.code, exc.message) from exc
-    except RetryableError as exc:
-        raise _unavailable(exc) from exc
 
 
 async def _installation(services: Services, installation_id: uuid.UUID) -> Installation:
@@ -137,7 +125,7 @@ async def get_price_lists(
     installation_id: uuid.UUID, services: ServicesDep
 ) -> list[PriceListChoice]:
     installation = await _installation(services, installation_id)
-    with _live_errors():
+    with upstream_errors():
         return await price_list_choices(services, installation)
 
 
@@ -150,7 +138,7 @@ async def get_order_stages(
     installation_id: uuid.UUID, services: ServicesDep
 ) -> list[OrderStageChoice]:
     installation = await _installation(services, installation_id)
-    with _live_errors():
+    with upstream_errors():
         return await order_stage_choices(services, installation)
 
 
@@ -161,7 +149,7 @@ async def get_order_stages(
 )
 async def get_users(installation_id: uuid.UUID, services: ServicesDep) -> list[UserChoice]:
     installation = await _installation(services, installation_id)
-    with _live_errors():
+    with upstream_errors():
         return await user_choices(services, installation)
 
 
@@ -212,22 +200,30 @@ class LiveReferenceCheck:
         fields: dict[str, Any],
     ) -> set[Any] | None:
         """The ids the live system lists; None (and a problem per field) when the installation
-        cannot ask it yet. Raises a 503 :class:`ApiError` when the system cannot be reached."""
+        cannot ask it yet. Raises the :class:`ApiError` of :func:`upstream_errors` (503, 502,
+        409 ``fortnox_login_required``) for the other failures."""
         try:
             return {key(item) for item in await read(self._services, installation)}
-        except RetryableError as exc:
-            raise _unavailable(exc) from exc
-        except (InstallationNotReady, ReauthorizationRequired):
+        except (DecryptionError, PermanentError) as exc:
+            if not_ready_reason(exc) is None:
+                with upstream_errors():
+                    raise
+            why = (
+                "its stored credentials cannot be decrypted"
+                if isinstance(exc, DecryptionError)
+                else f"the installation is not connected to {system} yet"
+            )
             for name, value in fields.items():
                 if value is not None:
                     problems.append(
                         SettingsProblem(
-                            name,
-                            ProblemCode.UNKNOWN_REFERENCE,
-                            f"cannot be checked: the installation is not connected to {system} yet",
+                            name, ProblemCode.UNKNOWN_REFERENCE, f"cannot be checked: {why}"
                         )
                     )
             return None
+        except RetryableError:
+            with upstream_errors():
+                raise
 
 
 def _unknown(fields: dict[str, Any], known: set[Any], what: str) -> list[SettingsProblem]:

@@ -12,10 +12,9 @@ from fastapi.responses import JSONResponse
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.schemas.common import ErrorEnvelope, error_responses
+from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
 from upsales_fortnox.db.models import Installation, InstallationStatus
-from upsales_fortnox.errors import ReauthorizationRequired, RetryableError
-from upsales_fortnox.sync.context import InstallationNotReady
 from upsales_fortnox.sync.initial.control import (
     InitialSyncRefused,
     initial_sync_status,
@@ -30,10 +29,6 @@ router = APIRouter(
     responses=error_responses(401, 404),
 )
 
-UPSTREAM_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: {"model": ErrorEnvelope, "description": "Fortnox or Upsales cannot be reached."}
-}
-
 
 @contextmanager
 def refusals() -> Iterator[None]:
@@ -41,19 +36,6 @@ def refusals() -> Iterator[None]:
         yield
     except InitialSyncRefused as exc:
         raise ApiError(exc.status_code, exc.code, exc.message) from exc
-
-
-@contextmanager
-def upstream_errors() -> Iterator[None]:
-    """Failures of the live systems as API errors."""
-    try:
-        yield
-    except ReauthorizationRequired as exc:
-        raise ApiError(409, "fortnox_login_required", exc.message) from exc
-    except InstallationNotReady as exc:
-        raise ApiError(409, exc.code, exc.message) from exc
-    except RetryableError as exc:
-        raise ApiError(503, "upstream_unavailable", f"{exc.message}; try again later") from exc
 
 
 @router.post(
@@ -100,8 +82,10 @@ async def get_initial_sync(installation_id: uuid.UUID, session: SessionDep) -> d
     summary="Preview the initial sync (dry run)",
     description="Runs the initial sync's matching against the live systems and writes nothing: "
     "per register, counts and samples of what would be created, linked, updated, skipped, and "
-    "what is ambiguous (with the candidates).",
-    responses={**error_responses(409), **UPSTREAM_UNAVAILABLE},
+    "what is ambiguous (with the candidates). 502 `upstream_refused` when Fortnox or Upsales "
+    "refuses the installation's credentials; 409 `installation_not_ready` when they are missing "
+    "or cannot be decrypted.",
+    responses={**error_responses(409), **UPSTREAM_RESPONSES},
 )
 async def post_initial_sync_preview(
     installation_id: uuid.UUID, session: SessionDep, services: ServicesDep

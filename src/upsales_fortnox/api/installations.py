@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.installation_settings import ReferenceCheckDep
 from upsales_fortnox.api.operator_errors import operator_errors
@@ -24,13 +25,16 @@ from upsales_fortnox.api.schemas.installations import (
     InstallationPatch,
 )
 from upsales_fortnox.db.models import InstallationStatus
+from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.installations.service import (
+    InstallationRecord,
     create_installation,
     delete_installation,
     get_installation,
     list_installations,
     update_installation,
 )
+from upsales_fortnox.services import Services
 
 router = APIRouter(
     prefix="/api/installations",
@@ -42,6 +46,14 @@ router = APIRouter(
 
 class InstallationPage(OffsetPage[InstallationOut]):
     pass
+
+
+def _out(record: InstallationRecord, services: Services) -> InstallationOut:
+    """The installation as answered, with a freshly signed Fortnox login link."""
+    settings = services.settings
+    login_links = LoginLinkSigner(settings.secret_key.get_secret_value())
+    login_url = login_links.url(settings.public_base_url, record.installation.id, now=utcnow())
+    return InstallationOut.from_record(record, settings.public_base_url, login_url)
 
 
 @router.post(
@@ -74,7 +86,7 @@ async def post_installation(
         request.url_for("get_installation_by_id", installation_id=str(installation_id))
     )
     set_etag(response, record.installation.version)
-    return InstallationOut.from_record(record, services.settings.public_base_url)
+    return _out(record, services)
 
 
 @router.get(
@@ -98,9 +110,8 @@ async def get_installations(
         limit=limit,
         offset=offset,
     )
-    base_url = services.settings.public_base_url
     return InstallationPage(
-        items=[InstallationOut.from_record(record, base_url) for record in records],
+        items=[_out(record, services) for record in records],
         total=total,
         limit=limit,
         offset=offset,
@@ -121,7 +132,7 @@ async def get_installation_route(
     with operator_errors():
         record = await get_installation(session, installation_id)
     set_etag(response, record.installation.version)
-    return InstallationOut.from_record(record, services.settings.public_base_url)
+    return _out(record, services)
 
 
 @router.patch(
@@ -147,7 +158,7 @@ async def patch_installation(
         )
     await session.commit()
     set_etag(response, record.installation.version)
-    return InstallationOut.from_record(record, services.settings.public_base_url)
+    return _out(record, services)
 
 
 @router.delete(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
@@ -17,6 +17,21 @@ from upsales_fortnox.db.types import MAX_UPSALES_ID, utcnow
 def storable_upsales_id(upsales_id: int) -> bool:
     """Whether the id fits the link tables; a larger one can never be linked."""
     return 1 <= upsales_id <= MAX_UPSALES_ID
+
+FORTNOX_TYPES_BY_ENTITY: Final[Mapping[LinkEntity, tuple[FortnoxType, ...]]] = {
+    LinkEntity.COMPANY: (FortnoxType.CUSTOMER,),
+    LinkEntity.PRODUCT: (FortnoxType.ARTICLE,),
+    LinkEntity.ORDER: (FortnoxType.ORDER, FortnoxType.INVOICE, FortnoxType.OFFER),
+}
+"""Which Fortnox types an Upsales entity may be linked to."""
+
+
+class LinkConflict(Exception):
+    """One side of a new link is linked already; ``existing_id`` is that link."""
+
+    def __init__(self, message: str, existing_id: int) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,65 @@ class LinkStore:
             link.synced_at = now
         await self._session.flush()
         return LinkView.of(link)
+
+    async def add(
+        self, entity: LinkEntity, upsales_id: int, fortnox_type: FortnoxType, fortnox_id: str
+    ) -> Link:
+        """A new link set by hand (settling an ambiguous match, say), never synced yet: no
+        fingerprint, so the next change on either side is synced in full.
+
+        Raises :class:`ValueError` when the types do not pair (see
+        :data:`FORTNOX_TYPES_BY_ENTITY`) and :class:`LinkConflict` when the Upsales entity
+        already has a link of this Fortnox type or the Fortnox entity is linked already.
+        """
+        if fortnox_type not in FORTNOX_TYPES_BY_ENTITY[entity]:
+            raise ValueError(f"an Upsales {entity} cannot be linked to a Fortnox {fortnox_type}")
+        for existing, side in (
+            (
+                await self._one(
+                    Link.entity == entity,
+                    Link.upsales_id == upsales_id,
+                    Link.fortnox_type == fortnox_type,
+                ),
+                f"Upsales {entity} {upsales_id} is linked to a Fortnox {fortnox_type} already",
+            ),
+            (
+                await self._one(Link.fortnox_type == fortnox_type, Link.fortnox_id == fortnox_id),
+                f"Fortnox {fortnox_type} {fortnox_id} is linked already",
+            ),
+        ):
+            if existing is not None:
+                raise LinkConflict(side, existing.id)
+        link = Link(
+            installation_id=self._installation_id,
+            entity=entity,
+            upsales_id=upsales_id,
+            fortnox_type=fortnox_type,
+            fortnox_id=fortnox_id,
+            fingerprint=None,
+            synced_at=None,
+        )
+        self._session.add(link)
+        await self._session.flush()
+        return link
+
+    async def get(self, link_id: int) -> Link | None:
+        return await self._one(Link.id == link_id)
+
+    async def delete(self, link_id: int) -> bool:
+        """Forget the link; False when this installation has no such link."""
+        deleted = await self._session.execute(
+            delete(Link)
+            .where(Link.installation_id == self._installation_id, Link.id == link_id)
+            .returning(Link.id)
+        )
+        return deleted.first() is not None
+
+    async def _one(self, *conditions: ColumnElement[bool]) -> Link | None:
+        found: Link | None = await self._session.scalar(
+            select(Link).where(Link.installation_id == self._installation_id, *conditions)
+        )
+        return found
 
     async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
         await self._session.execute(

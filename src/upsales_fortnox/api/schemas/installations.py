@@ -145,12 +145,19 @@ class InstallationOut(BaseModel):
     has_upsales_api_token: bool
     has_webhook_secret: bool
     webhook_urls: WebhookUrls
+    fortnox_login_url: str = Field(
+        description='The Fortnox login ("Logga in i Fortnox") for this installation: the '
+        "Upsales app's oauth button opens this URL. Signed and valid for 24 hours; every read "
+        "answers a fresh one. Without it a login cannot be started."
+    )
     version: int = Field(description="Also the `ETag`; send it back in `If-Match` to edit.")
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def from_record(cls, record: InstallationRecord, public_base_url: str) -> InstallationOut:
+    def from_record(
+        cls, record: InstallationRecord, public_base_url: str, fortnox_login_url: str
+    ) -> InstallationOut:
         installation = record.installation
         base = public_base_url.rstrip("/")
         return cls(
@@ -167,6 +174,7 @@ class InstallationOut(BaseModel):
                 upsales=f"{base}/webhooks/upsales/{installation.id}",
                 fortnox=f"{base}/webhooks/fortnox/{installation.id}",
             ),
+            fortnox_login_url=fortnox_login_url,
             version=installation.version,
             created_at=installation.created_at,
             updated_at=installation.updated_at,

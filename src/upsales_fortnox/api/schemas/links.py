@@ -5,7 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+from upsales_fortnox.api.schemas.common import INT32_MAX
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.sync.links import FORTNOX_TYPES_BY_ENTITY
 
 
 class LinkOut(BaseModel):
@@ -20,3 +24,24 @@ class LinkOut(BaseModel):
     fingerprint: str | None = Field(description="Hash of the fields as last synced.")
     synced_at: datetime | None
     created_at: datetime
+
+
+class LinkCreate(BaseModel):
+    """A link set by hand, to settle an ambiguous match. The types must pair: company ↔
+    customer, product ↔ article, order ↔ order, invoice or offer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entity: LinkEntity
+    upsales_id: StrictInt = Field(ge=1, le=INT32_MAX)
+    fortnox_type: FortnoxType
+    fortnox_id: str = Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x20\x7f]+$")
+
+    @model_validator(mode="after")
+    def _types_pair(self) -> LinkCreate:
+        if self.fortnox_type not in FORTNOX_TYPES_BY_ENTITY[self.entity]:
+            allowed = ", ".join(FORTNOX_TYPES_BY_ENTITY[self.entity])
+            raise ValueError(
+                f"an Upsales {self.entity} links to a Fortnox {allowed}, not {self.fortnox_type}"
+            )
+        return self
