@@ -188,6 +188,7 @@ async def test_token_never_appears_in_errors_or_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # another test may have quietened it
     client = make_client(retry=RetryPolicy(max_attempts=2))
 
     def refuse_with_url(request: httpx.Request) -> httpx.Response:

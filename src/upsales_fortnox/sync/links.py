@@ -18,6 +18,7 @@ def storable_upsales_id(upsales_id: int) -> bool:
     """Whether the id fits the link tables; a larger one can never be linked."""
     return 1 <= upsales_id <= MAX_UPSALES_ID
 
+
 FORTNOX_TYPES_BY_ENTITY: Final[Mapping[LinkEntity, tuple[FortnoxType, ...]]] = {
     LinkEntity.COMPANY: (FortnoxType.CUSTOMER,),
     LinkEntity.PRODUCT: (FortnoxType.ARTICLE,),
