@@ -136,6 +136,14 @@ async def absorb_queued_duplicate(
     return payload
 
 
+@dataclass(frozen=True)
+class Completed:
+    recorded: bool
+    """``False``: the job was no longer ours, nothing was saved."""
+    next_job: RunningJob | None = None
+    """The next job, if one was asked for and started in the same transaction."""
+
+
 class JobStore:
     """Leases and job state changes for one worker (``owner``).
 
@@ -259,7 +267,12 @@ class JobStore:
         longer due as it was read. An attempt left open by a worker whose lease expired is
         closed as ``lease_expired``.
         """
-        now = self._clock()
+        async with self._engine.begin() as connection:
+            return await self._start_on(connection, installation_id, due, self._clock())
+
+    async def _start_on(
+        self, connection: AsyncConnection, installation_id: uuid.UUID, due: DueJob, now: datetime
+    ) -> RunningJob | None:
         expires_at = now + self._lease
         params = {
             "p_job_id": due.job_id,
@@ -269,17 +282,16 @@ class JobStore:
             "p_now": now,
             "p_expires_at": expires_at,
         }
-        async with self._engine.begin() as connection:
-            if self._lease_needs_renewal(installation_id, now):
-                await self._renew_installation_lease(connection, installation_id, expires_at)
-            row = (await connection.execute(START_JOB, params)).first()
-            if row is None:
-                return None
-            recovered = False
-            if due.lease_expired:
-                closed = await connection.execute(CLOSE_EXPIRED_ATTEMPTS, params)
-                recovered = len(closed.all()) > 0
-            attempt = (await connection.execute(OPEN_ATTEMPT, params)).one()
+        if self._lease_needs_renewal(installation_id, now):
+            await self._renew_installation_lease(connection, installation_id, expires_at)
+        row = (await connection.execute(START_JOB, params)).first()
+        if row is None:
+            return None
+        recovered = False
+        if due.lease_expired:
+            closed = await connection.execute(CLOSE_EXPIRED_ATTEMPTS, params)
+            recovered = len(closed.all()) > 0
+        attempt = (await connection.execute(OPEN_ATTEMPT, params)).one()
         return RunningJob(
             job_id=due.job_id,
             installation_id=row.installation_id,
@@ -359,43 +371,57 @@ class JobStore:
 
     # Ending a run
 
-    async def complete(self, job: RunningJob, result: dict[str, Any] | None) -> bool:
-        """``done`` with the handler's result; ``False`` if the job is no longer ours."""
-        return await self._finish(
-            job, COMPLETE_JOB, {"p_result": result}, AttemptOutcome.DONE, error=None
-        )
+    async def complete(
+        self, job: RunningJob, result: dict[str, Any] | None, *, then: DueJob | None = None
+    ) -> Completed:
+        """``done`` with the handler's result, unless the job is no longer ours.
+
+        With ``then`` (the installation's next due job) that job is started in the same
+        transaction, as :meth:`start` would. If the installation lease turns out to be lost,
+        the completion is still saved and :class:`LeaseLost` raised after it.
+        """
+        now = self._clock()
+        next_job = None
+        lease_lost = False
+        async with self._engine.begin() as connection:
+            if not await self._finish_on(
+                connection, job, COMPLETE_JOB, {"p_result": result}, AttemptOutcome.DONE, None, now
+            ):
+                return Completed(recorded=False)
+            if then is not None:
+                try:
+                    next_job = await self._start_on(connection, job.installation_id, then, now)
+                except LeaseLost:  # nothing was written for the next job; keep the completion
+                    lease_lost = True
+        if lease_lost:
+            raise LeaseLost(f"installation {job.installation_id} lease lost")
+        return Completed(recorded=True, next_job=next_job)
 
     async def bury(self, job: RunningJob, reason: str) -> bool:
         """``dead`` with ``reason``; an operator may retry it."""
-        return await self._finish(
-            job, BURY_JOB, {"p_reason": reason}, AttemptOutcome.DEAD, error=reason
-        )
+        now = self._clock()
+        async with self._engine.begin() as connection:
+            return await self._finish_on(
+                connection, job, BURY_JOB, {"p_reason": reason}, AttemptOutcome.DEAD, reason, now
+            )
 
-    async def _finish(
+    async def _finish_on(
         self,
+        connection: AsyncConnection,
         job: RunningJob,
         statement: Any,
         values: dict[str, Any],
         outcome: AttemptOutcome,
-        *,
         error: str | None,
+        now: datetime,
     ) -> bool:
-        now = self._clock()
-        async with self._engine.begin() as connection:
-            fenced = await connection.execute(
-                statement, {**self._fence(job), **values, "p_now": now}
-            )
-            if fenced.first() is None:
-                return False
-            await connection.execute(
-                FINISH_ATTEMPT,
-                {
-                    "p_attempt_id": job.attempt_id,
-                    "p_now": now,
-                    "p_outcome": outcome,
-                    "p_error": error,
-                },
-            )
+        fenced = await connection.execute(statement, {**self._fence(job), **values, "p_now": now})
+        if fenced.first() is None:
+            return False
+        await connection.execute(
+            FINISH_ATTEMPT,
+            {"p_attempt_id": job.attempt_id, "p_now": now, "p_outcome": outcome, "p_error": error},
+        )
         return True
 
     async def requeue(

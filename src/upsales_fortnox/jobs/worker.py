@@ -197,17 +197,21 @@ class Worker:
                     installation_id, min(self._jobs_per_batch, self._jobs_per_turn - processed)
                 )
                 ended = 0
-                for due in batch:
-                    if self._stop.is_set():
-                        break
-                    if due.lease_expired and due.attempts >= due.max_attempts:
-                        if not await self._bury_expired(installation_id, due):
+                started: RunningJob | None = None  # with the previous job's outcome
+                for position, due in enumerate(batch):
+                    job, started = started, None
+                    if job is None:
+                        if self._stop.is_set():
+                            break
+                        if due.lease_expired and due.attempts >= due.max_attempts:
+                            if await self._bury_expired(installation_id, due):
+                                ended += 1
                             continue
-                    else:
                         job = await self._store.start(installation_id, due)
                         if job is None:  # no longer due as read: done, merged or parked
                             continue
-                        await self._run_job(job, turn_cache)
+                    following = self._next_to_start(batch, position, processed + ended + 1)
+                    started = await self._run_job(job, turn_cache, then=following)
                     ended += 1
                 processed += ended
                 if ended == 0:
@@ -222,6 +226,17 @@ class Worker:
             except Exception:
                 logger.exception("releasing the installation lease failed", extra=log_extra)
         return processed
+
+    def _next_to_start(self, batch: list[DueJob], position: int, ended: int) -> DueJob | None:
+        """The job to start in the transaction that records the one at ``position``: the next
+        of the batch, unless the turn ends there (``jobs_per_turn``) or it is to be buried.
+        (A stop is checked again when the outcome is recorded.)"""
+        if position + 1 >= len(batch) or ended >= self._jobs_per_turn:
+            return None
+        following = batch[position + 1]
+        if following.lease_expired and following.attempts >= following.max_attempts:
+            return None
+        return following
 
     async def _bury_expired(self, installation_id: uuid.UUID, due: DueJob) -> bool:
         reason = error_text(
@@ -240,7 +255,11 @@ class Worker:
 
     # One job
 
-    async def _run_job(self, job: RunningJob, turn_cache: dict[str, Any]) -> None:
+    async def _run_job(
+        self, job: RunningJob, turn_cache: dict[str, Any], *, then: DueJob | None = None
+    ) -> RunningJob | None:
+        """Run the job and record its outcome; returns ``then`` if it was started as the
+        outcome was recorded (see :meth:`JobStore.complete`)."""
         log_extra = {"installation_id": str(job.installation_id), "job_id": job.job_id}
         logger.info(
             "job %s started (kind %s, attempt %d of %d%s)",
@@ -258,7 +277,7 @@ class Worker:
             )
             await self._store.bury(job, reason)
             logger.error("job dead: %s", reason, extra=log_extra)
-            return
+            return None
         context = JobContext(
             job_id=job.job_id,
             installation_id=job.installation_id,
@@ -273,7 +292,7 @@ class Worker:
             turn_cache=turn_cache,
         )
         outcome = await self._execute(job, handler(context))
-        await self._record(job, outcome, log_extra)
+        return await self._record(job, outcome, log_extra, then)
 
     async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> _RunOutcome:
         """Run the handler under a heartbeat; on stop, wait out the grace period, then cancel."""
@@ -314,8 +333,14 @@ class Worker:
         return _Finished(handler_task.result())
 
     async def _record(
-        self, job: RunningJob, outcome: _RunOutcome, log_extra: dict[str, Any]
-    ) -> None:
+        self,
+        job: RunningJob,
+        outcome: _RunOutcome,
+        log_extra: dict[str, Any],
+        then: DueJob | None,
+    ) -> RunningJob | None:
+        """Save the outcome; returns the next job if ``then`` was started along with it."""
+        next_job = None
         if isinstance(outcome, _Lost):
             logger.warning("job lease lost; this run's outcome is discarded", extra=log_extra)
             raise LeaseLost(f"job {job.job_id} lease lost")
@@ -330,21 +355,36 @@ class Worker:
             )
             logger.info("job released unfinished: worker stopping", extra=log_extra)
         elif isinstance(outcome, _Finished):
-            recorded = await self._record_result(job, outcome.result, log_extra)
+            recorded, next_job = await self._record_result(job, outcome.result, log_extra, then)
         else:
             recorded = await self._record_failure(job, outcome.error, log_extra)
         if not recorded:
             logger.warning("job lease lost before its outcome was saved", extra=log_extra)
             raise LeaseLost(f"job {job.job_id} lease lost")
+        return next_job
 
-    async def _record_result(self, job: RunningJob, result: Any, log_extra: dict[str, Any]) -> bool:
+    async def _record_result(
+        self, job: RunningJob, result: Any, log_extra: dict[str, Any], then: DueJob | None
+    ) -> tuple[bool, RunningJob | None]:
         problem = _result_problem(result)
         if problem is not None:
             reason = error_text("invalid_job_result", problem)
             logger.error("job dead: %s", reason, extra=log_extra)
-            return await self._store.bury(job, reason)
+            return await self._store.bury(job, reason), None
         logger.info("job done", extra=log_extra)
-        return await self._store.complete(job, result)
+        if self._stop.is_set():  # it may have been set while the job ran
+            then = None
+        try:
+            completed = await self._store.complete(job, result, then=then)
+        except LeaseLost:
+            raise
+        except Exception:
+            if then is None:
+                raise
+            # Starting the next job failed and took the completion with it: save it alone.
+            logger.warning("starting the next job failed", exc_info=True, extra=log_extra)
+            completed = await self._store.complete(job, result)
+        return completed.recorded, completed.next_job
 
     async def _record_failure(
         self, job: RunningJob, error: BaseException, log_extra: dict[str, Any]
