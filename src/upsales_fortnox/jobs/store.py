@@ -1,4 +1,5 @@
-"""The job table's state changes, each in one short transaction.
+"""The job table's state changes, in short transactions: a job is started in one and its
+outcome saved in another, which may also start the installation's next job.
 
 Every change to a running job is fenced: it applies only while the job is still ``running``
 under this worker's lease and at the same attempt count. A worker that lost its lease (it
@@ -149,7 +150,9 @@ class JobStore:
 
     The changes every job goes through (picking, starting, renewing, finishing) run as
     prebuilt Core statements (:mod:`.statements`) on a connection of the session factory's
-    engine: two short transactions per job, one to start it and one to record its outcome.
+    engine: a transaction to start a job and one to record its outcome, or one alone when the
+    previous job's outcome started it. The installation lease is extended as a job starts once
+    a third of it has passed; before that the start only checks that the lease is still ours.
     """
 
     def __init__(
@@ -253,11 +256,6 @@ class JobStore:
         async with self._engine.connect() as connection:
             rows = (await connection.execute(DUE_JOBS, params)).all()
         return [DueJob(row.id, row.status, row.attempts, row.max_attempts) for row in rows]
-
-    async def next_due_job(self, installation_id: uuid.UUID) -> DueJob | None:
-        """The installation's next job to run, in ``(run_after, id)`` order."""
-        due = await self.due_jobs(installation_id, 1)
-        return due[0] if due else None
 
     async def start(self, installation_id: uuid.UUID, due: DueJob) -> RunningJob | None:
         """Mark the job running under our lease and open an attempt for it, in one transaction.

@@ -4,7 +4,13 @@ A worker serves up to ``settings.worker_concurrency`` installations at once, eac
 installation lease, so no installation is ever served by two workers (or two tasks) at the same
 time. For each installation it runs the due jobs in ``(run_after, id)`` order, at most
 ``jobs_per_turn`` of them before giving the installation back, so one busy installation cannot
-starve the others. While a job runs, a heartbeat renews both leases.
+starve the others. While a job runs longer than ``heartbeat_seconds``, a heartbeat renews both
+leases.
+
+Per-job cost is kept low: due jobs are read a few at a time (``jobs_per_batch``) and each is
+still started on its own (checked again to be due, fenced by the lease); a job's outcome is
+saved in the transaction that starts the next one of the batch; the jobs of a turn share a
+``turn_cache`` (see :class:`~upsales_fortnox.jobs.handlers.JobContext`).
 """
 
 from __future__ import annotations
