@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxType, Installation, LinkEntity
+from upsales_fortnox.db.models import FortnoxType, Installation, Link, LinkEntity
 from upsales_fortnox.sync.links import LinkStore
 
 
@@ -52,3 +53,28 @@ async def test_one_fortnox_entity_cannot_be_linked_twice(
         await links.save(LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "1001", None)
         with pytest.raises(IntegrityError):
             await links.save(LinkEntity.COMPANY, 11, FortnoxType.CUSTOMER, "1001", None)
+
+
+async def test_save_refreshes_a_link_already_loaded_in_the_session(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        installation = Installation(name="Acme")
+        session.add(installation)
+        await session.flush()
+        links = LinkStore(session, installation.id)
+        await links.save(
+            LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "1001", "f1", synced_fields={"a": 1}
+        )
+        loaded = await session.scalar(select(Link).where(Link.upsales_id == 10))
+        assert loaded is not None and loaded.fingerprint == "f1"
+
+        saved = await links.save(LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "1002", "f2")
+
+        assert (loaded.fortnox_id, loaded.fingerprint, loaded.synced_fields) == (
+            "1002",
+            "f2",
+            {"a": 1},
+        )
+        assert saved.synced_fields == {"a": 1}
+        assert await session.scalar(select(func.count()).select_from(Link)) == 1

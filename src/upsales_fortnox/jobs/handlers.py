@@ -20,6 +20,12 @@ class JobContext:
     :meth:`checkpoint` to persist their progress in the job's payload; a later run of the same job
     starts from that payload. A checkpoint also renews the job's lease, and raises
     :class:`~upsales_fortnox.jobs.store.LeaseLost` if the job is no longer this worker's.
+
+    ``installation_version`` and ``settings_version`` are the installation's and its settings'
+    versions as the job started (``settings_version`` 0: it has no settings). ``turn_cache`` is
+    shared by the jobs the worker runs for this installation in one turn of its lease (one after
+    another, never at once); a handler may keep per-installation objects there, valid while both
+    versions stay the same.
     """
 
     job_id: int
@@ -30,6 +36,9 @@ class JobContext:
     attempt: int
     session_factory: async_sessionmaker[AsyncSession]
     save_checkpoint: SaveCheckpoint = field(repr=False)
+    installation_version: int = 0
+    settings_version: int = 0
+    turn_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     async def checkpoint(self, payload: dict[str, Any]) -> None:
         await self.save_checkpoint(payload)

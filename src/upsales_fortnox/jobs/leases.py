@@ -2,7 +2,8 @@
 
 A lease is a row in ``installation_leases``. It is taken atomically with one upsert that inserts
 the row, or takes over an existing one only when it has expired; the statement returns the rows
-it won. A worker renews its lease while it works and deletes it when it is done.
+it won. A worker renews its lease while it works and deletes it when it is done (both in
+:mod:`.statements`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,30 +98,3 @@ async def take_installation_leases(
     ).returning(InstallationLease.installation_id)
     won = set((await session.scalars(upsert)).all())
     return [installation_id for installation_id in installation_ids if installation_id in won]
-
-
-async def renew_installation_lease(
-    session: AsyncSession, installation_id: uuid.UUID, *, owner: str, expires_at: datetime
-) -> bool:
-    """Extend our lease; ``False`` when it is no longer ours (it expired and was taken)."""
-    result = await session.execute(
-        update(InstallationLease)
-        .where(
-            InstallationLease.installation_id == installation_id,
-            InstallationLease.owner == owner,
-        )
-        .values(expires_at=expires_at)
-        .returning(InstallationLease.installation_id)
-    )
-    return result.first() is not None
-
-
-async def drop_installation_lease(
-    session: AsyncSession, installation_id: uuid.UUID, *, owner: str
-) -> None:
-    await session.execute(
-        delete(InstallationLease).where(
-            InstallationLease.installation_id == installation_id,
-            InstallationLease.owner == owner,
-        )
-    )

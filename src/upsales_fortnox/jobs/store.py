@@ -1,4 +1,5 @@
-"""The job table's state changes, each in one short transaction.
+"""The job table's state changes, in short transactions: a job is started in one and its
+outcome saved in another, which may also start the installation's next job.
 
 Every change to a running job is fenced: it applies only while the job is still ``running``
 under this worker's lease and at the same attempt count. A worker that lost its lease (it
@@ -17,26 +18,35 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import (
     AttemptOutcome,
     InboundEvent,
     Installation,
     InstallationStatus,
-    JobAttempt,
     JobStatus,
     SyncJob,
 )
 from upsales_fortnox.jobs.leases import (
-    drop_installation_lease,
     find_installations_to_serve,
     is_postgresql,
-    job_is_due,
-    renew_installation_lease,
     take_installation_leases,
+)
+from upsales_fortnox.jobs.statements import (
+    BURY_JOB,
+    CHECKPOINT_JOB,
+    CLOSE_EXPIRED_ATTEMPTS,
+    COMPLETE_JOB,
+    DROP_INSTALLATION_LEASE,
+    DUE_JOBS,
+    FINISH_ATTEMPT,
+    OPEN_ATTEMPT,
+    RENEW_INSTALLATION_LEASE,
+    RENEW_JOB,
+    START_JOB,
 )
 
 Clock = Callable[[], datetime]
@@ -76,13 +86,9 @@ class RunningJob:
     attempt_number: int
     recovered: bool
     """A previous run's lease had expired (its worker stopped) before this run started."""
-
-
-def _installation_is_active() -> ColumnElement[bool]:
-    return exists().where(
-        Installation.id == SyncJob.installation_id,
-        Installation.status == InstallationStatus.ACTIVE,
-    )
+    installation_version: int = 0
+    settings_version: int = 0
+    """The installation's and its settings' versions as the run started (0: no settings)."""
 
 
 async def absorb_queued_duplicate(
@@ -131,8 +137,23 @@ async def absorb_queued_duplicate(
     return payload
 
 
+@dataclass(frozen=True)
+class Completed:
+    recorded: bool
+    """``False``: the job was no longer ours, nothing was saved."""
+    next_job: RunningJob | None = None
+    """The next job, if one was asked for and started in the same transaction."""
+
+
 class JobStore:
-    """Leases and job state changes for one worker (``owner``)."""
+    """Leases and job state changes for one worker (``owner``).
+
+    The changes every job goes through (picking, starting, renewing, finishing) run as
+    prebuilt Core statements (:mod:`.statements`) on a connection of the session factory's
+    engine: a transaction to start a job and one to record its outcome, or one alone when the
+    previous job's outcome started it. The installation lease is extended as a job starts once
+    a third of it has passed; before that the start only checks that the lease is still ours.
+    """
 
     def __init__(
         self,
@@ -143,9 +164,16 @@ class JobStore:
         clock: Clock,
     ) -> None:
         self._session_factory = session_factory
+        engine = session_factory.kw.get("bind")
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("the job store needs a session factory bound to an AsyncEngine")
+        self._engine = engine
         self.owner = owner
         self._lease = lease
         self._clock = clock
+        self._renew_after = lease / 3
+        #: Until when each installation we serve is leased to us, as last written by us.
+        self._leased_until: dict[uuid.UUID, datetime] = {}
 
     def now(self) -> datetime:
         return self._clock()
@@ -169,97 +197,99 @@ class JobStore:
                     candidates = await find_installations_to_serve(
                         session, now, limit=limit, exclude=exclude
                     )
-                    return await take_installation_leases(
+                    won = await take_installation_leases(
                         session, candidates, owner=self.owner, now=now, expires_at=expires_at
                     )
-            candidates = await find_installations_to_serve(
-                session, now, limit=limit, exclude=exclude
-            )
-            await session.rollback()
-            if not candidates:
-                return []
-            async with session.begin():
-                return await take_installation_leases(
-                    session, candidates, owner=self.owner, now=now, expires_at=expires_at
+            else:
+                candidates = await find_installations_to_serve(
+                    session, now, limit=limit, exclude=exclude
                 )
+                await session.rollback()
+                if not candidates:
+                    return []
+                async with session.begin():
+                    won = await take_installation_leases(
+                        session, candidates, owner=self.owner, now=now, expires_at=expires_at
+                    )
+        for installation_id in won:
+            self._leased_until[installation_id] = expires_at
+        return won
 
     async def release_installation(self, installation_id: uuid.UUID) -> None:
-        async with self._session_factory() as session, session.begin():
-            await drop_installation_lease(session, installation_id, owner=self.owner)
+        self._leased_until.pop(installation_id, None)
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                DROP_INSTALLATION_LEASE,
+                {"p_installation_id": installation_id, "p_owner": self.owner},
+            )
+
+    def _lease_needs_renewal(self, installation_id: uuid.UUID, now: datetime) -> bool:
+        """Whether a third of the lease has passed since we last extended it (or we never did);
+        until then starting a job only checks that the lease is still ours."""
+        leased_until = self._leased_until.get(installation_id)
+        return leased_until is None or leased_until - now < self._lease - self._renew_after
+
+    async def _renew_installation_lease(
+        self, connection: AsyncConnection, installation_id: uuid.UUID, expires_at: datetime
+    ) -> None:
+        renewed = await connection.execute(
+            RENEW_INSTALLATION_LEASE,
+            {
+                "p_installation_id": installation_id,
+                "p_owner": self.owner,
+                "p_expires_at": expires_at,
+            },
+        )
+        if renewed.first() is None:
+            self._leased_until.pop(installation_id, None)
+            raise LeaseLost(f"installation {installation_id} lease lost")
+        self._leased_until[installation_id] = expires_at
 
     # Picking and starting jobs
 
-    async def next_due_job(self, installation_id: uuid.UUID) -> DueJob | None:
-        """The installation's next job to run, in ``(run_after, id)`` order."""
-        now = self._clock()
-        async with self._session_factory() as session:
-            row = (
-                await session.execute(
-                    select(SyncJob.id, SyncJob.status, SyncJob.attempts, SyncJob.max_attempts)
-                    .where(
-                        SyncJob.installation_id == installation_id,
-                        job_is_due(now),
-                        _installation_is_active(),
-                    )
-                    .order_by(SyncJob.run_after, SyncJob.id)
-                    .limit(1)
-                )
-            ).first()
-        if row is None:
-            return None
-        return DueJob(
-            job_id=row.id, status=row.status, attempts=row.attempts, max_attempts=row.max_attempts
-        )
+    async def due_jobs(self, installation_id: uuid.UUID, limit: int) -> list[DueJob]:
+        """The installation's next ``limit`` jobs to run, in ``(run_after, id)`` order.
+
+        Only a hint: each is started with :meth:`start`, which checks again that it is due.
+        """
+        params = {"p_installation_id": installation_id, "p_now": self._clock(), "p_limit": limit}
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(DUE_JOBS, params)).all()
+        return [DueJob(row.id, row.status, row.attempts, row.max_attempts) for row in rows]
 
     async def start(self, installation_id: uuid.UUID, due: DueJob) -> RunningJob | None:
-        """Mark the job running under our lease and open an attempt for it.
+        """Mark the job running under our lease and open an attempt for it, in one transaction.
 
-        Renews the installation lease first (raising :class:`LeaseLost` if it is gone). Returns
-        ``None`` when the job is no longer due. An attempt left open by a worker whose lease
-        expired is closed as ``lease_expired``.
+        Extends the installation lease when a third of it has passed (raising
+        :class:`LeaseLost` if it is no longer ours). Returns ``None`` when the job is no
+        longer due as it was read. An attempt left open by a worker whose lease expired is
+        closed as ``lease_expired``.
         """
-        now = self._clock()
+        async with self._engine.begin() as connection:
+            return await self._start_on(connection, installation_id, due, self._clock())
+
+    async def _start_on(
+        self, connection: AsyncConnection, installation_id: uuid.UUID, due: DueJob, now: datetime
+    ) -> RunningJob | None:
         expires_at = now + self._lease
-        async with self._session_factory() as session, session.begin():
-            if not await renew_installation_lease(
-                session, installation_id, owner=self.owner, expires_at=expires_at
-            ):
-                raise LeaseLost(f"installation {installation_id} lease lost")
-            row = (
-                await session.execute(
-                    update(SyncJob)
-                    .where(SyncJob.id == due.job_id, job_is_due(now), _installation_is_active())
-                    .values(
-                        status=JobStatus.RUNNING,
-                        lease_owner=self.owner,
-                        lease_expires_at=expires_at,
-                        attempts=SyncJob.attempts + 1,
-                        updated_at=now,
-                        finished_at=None,
-                    )
-                    .returning(
-                        SyncJob.installation_id,
-                        SyncJob.kind,
-                        SyncJob.entity_id,
-                        SyncJob.payload,
-                        SyncJob.attempts,
-                        SyncJob.max_attempts,
-                    )
-                )
-            ).first()
-            if row is None:
-                return None
-            recovered = await self._close_expired_attempts(session, due.job_id, now)
-            runs_before = await session.scalar(
-                select(func.count()).where(JobAttempt.job_id == due.job_id)
-            )
-            number = (runs_before or 0) + 1
-            attempt_id = await session.scalar(
-                insert(JobAttempt)
-                .values(job_id=due.job_id, number=number, worker_id=self.owner, started_at=now)
-                .returning(JobAttempt.id)
-            )
-        assert attempt_id is not None
+        params = {
+            "p_job_id": due.job_id,
+            "p_installation_id": installation_id,
+            "p_expected_status": due.status,
+            "p_owner": self.owner,
+            "p_now": now,
+            "p_expires_at": expires_at,
+        }
+        if self._lease_needs_renewal(installation_id, now):
+            await self._renew_installation_lease(connection, installation_id, expires_at)
+        row = (await connection.execute(START_JOB, params)).first()
+        if row is None:
+            return None
+        recovered = False
+        if due.lease_expired:
+            closed = await connection.execute(CLOSE_EXPIRED_ATTEMPTS, params)
+            recovered = len(closed.all()) > 0
+        attempt = (await connection.execute(OPEN_ATTEMPT, params)).one()
         return RunningJob(
             job_id=due.job_id,
             installation_id=row.installation_id,
@@ -268,9 +298,11 @@ class JobStore:
             payload=dict(row.payload or {}),
             attempts=row.attempts,
             max_attempts=row.max_attempts,
-            attempt_id=attempt_id,
-            attempt_number=number,
+            attempt_id=attempt.id,
+            attempt_number=attempt.number,
             recovered=recovered,
+            installation_version=row.installation_version,
+            settings_version=row.settings_version,
         )
 
     async def bury_expired(self, due: DueJob, reason: str) -> bool:
@@ -299,22 +331,8 @@ class JobStore:
             ).first()
             if row is None:
                 return False
-            await self._close_expired_attempts(session, due.job_id, now)
+            await session.execute(CLOSE_EXPIRED_ATTEMPTS, {"p_job_id": due.job_id, "p_now": now})
         return True
-
-    @staticmethod
-    async def _close_expired_attempts(session: AsyncSession, job_id: int, now: datetime) -> bool:
-        result = await session.execute(
-            update(JobAttempt)
-            .where(JobAttempt.job_id == job_id, JobAttempt.finished_at.is_(None))
-            .values(
-                finished_at=now,
-                outcome=AttemptOutcome.LEASE_EXPIRED,
-                error="lease_expired: the worker running this attempt stopped renewing its lease",
-            )
-            .returning(JobAttempt.id)
-        )
-        return len(result.all()) > 0
 
     # While a job runs
 
@@ -326,6 +344,9 @@ class JobStore:
             & (SyncJob.attempts == job.attempts)
         )
 
+    def _fence(self, job: RunningJob) -> dict[str, Any]:
+        return {"p_job_id": job.job_id, "p_owner": self.owner, "p_attempts": job.attempts}
+
     async def renew(self, job: RunningJob, *, payload: dict[str, Any] | None = None) -> None:
         """Extend the job's and the installation's leases (saving ``payload`` if given).
 
@@ -333,74 +354,72 @@ class JobStore:
         """
         now = self._clock()
         expires_at = now + self._lease
-        values: dict[str, Any] = {"lease_expires_at": expires_at, "updated_at": now}
+        params = {**self._fence(job), "p_now": now, "p_expires_at": expires_at}
+        statement = RENEW_JOB
         if payload is not None:
-            values["payload"] = payload
-        async with self._session_factory() as session, session.begin():
-            row = (
-                await session.execute(
-                    update(SyncJob).where(self._owned(job)).values(**values).returning(SyncJob.id)
-                )
-            ).first()
-            if row is None:
+            params["p_payload"] = payload
+            statement = CHECKPOINT_JOB
+        async with self._engine.begin() as connection:
+            if (await connection.execute(statement, params)).first() is None:
                 raise LeaseLost(f"job {job.job_id} lease lost")
-            if not await renew_installation_lease(
-                session, job.installation_id, owner=self.owner, expires_at=expires_at
-            ):
-                raise LeaseLost(f"installation {job.installation_id} lease lost")
+            await self._renew_installation_lease(connection, job.installation_id, expires_at)
 
     async def checkpoint(self, job: RunningJob, payload: dict[str, Any]) -> None:
         await self.renew(job, payload=payload)
 
     # Ending a run
 
-    async def complete(self, job: RunningJob, result: dict[str, Any] | None) -> bool:
-        """``done`` with the handler's result; ``False`` if the job is no longer ours."""
+    async def complete(
+        self, job: RunningJob, result: dict[str, Any] | None, *, then: DueJob | None = None
+    ) -> Completed:
+        """``done`` with the handler's result, unless the job is no longer ours.
+
+        With ``then`` (the installation's next due job) that job is started in the same
+        transaction, as :meth:`start` would. If the installation lease turns out to be lost,
+        the completion is still saved and :class:`LeaseLost` raised after it.
+        """
         now = self._clock()
-        async with self._session_factory() as session, session.begin():
-            row = (
-                await session.execute(
-                    update(SyncJob)
-                    .where(self._owned(job))
-                    .values(
-                        status=JobStatus.DONE,
-                        result=result,
-                        finished_at=now,
-                        last_error=None,
-                        lease_owner=None,
-                        lease_expires_at=None,
-                        updated_at=now,
-                    )
-                    .returning(SyncJob.id)
-                )
-            ).first()
-            if row is None:
-                return False
-            await self._finish_attempt(session, job, now, AttemptOutcome.DONE, None)
-        return True
+        next_job = None
+        lease_lost = False
+        async with self._engine.begin() as connection:
+            if not await self._finish_on(
+                connection, job, COMPLETE_JOB, {"p_result": result}, AttemptOutcome.DONE, None, now
+            ):
+                return Completed(recorded=False)
+            if then is not None:
+                try:
+                    next_job = await self._start_on(connection, job.installation_id, then, now)
+                except LeaseLost:  # nothing was written for the next job; keep the completion
+                    lease_lost = True
+        if lease_lost:
+            raise LeaseLost(f"installation {job.installation_id} lease lost")
+        return Completed(recorded=True, next_job=next_job)
 
     async def bury(self, job: RunningJob, reason: str) -> bool:
         """``dead`` with ``reason``; an operator may retry it."""
         now = self._clock()
-        async with self._session_factory() as session, session.begin():
-            row = (
-                await session.execute(
-                    update(SyncJob)
-                    .where(self._owned(job))
-                    .values(
-                        status=JobStatus.DEAD,
-                        finished_at=now,
-                        last_error=reason,
-                        lease_owner=None,
-                        lease_expires_at=None,
-                        updated_at=now,
-                    )
-                    .returning(SyncJob.id)
-                )
-            ).first()
-            if row is None:
-                return False
-            await self._finish_attempt(session, job, now, AttemptOutcome.DEAD, reason)
+        async with self._engine.begin() as connection:
+            return await self._finish_on(
+                connection, job, BURY_JOB, {"p_reason": reason}, AttemptOutcome.DEAD, reason, now
+            )
+
+    async def _finish_on(
+        self,
+        connection: AsyncConnection,
+        job: RunningJob,
+        statement: Any,
+        values: dict[str, Any],
+        outcome: AttemptOutcome,
+        error: str | None,
+        now: datetime,
+    ) -> bool:
+        fenced = await connection.execute(statement, {**self._fence(job), **values, "p_now": now})
+        if fenced.first() is None:
+            return False
+        await connection.execute(
+            FINISH_ATTEMPT,
+            {"p_attempt_id": job.attempt_id, "p_now": now, "p_outcome": outcome, "p_error": error},
+        )
         return True
 
     async def requeue(
@@ -508,7 +527,6 @@ class JobStore:
         error: str | None,
     ) -> None:
         await session.execute(
-            update(JobAttempt)
-            .where(JobAttempt.id == job.attempt_id)
-            .values(finished_at=now, outcome=outcome, error=error)
+            FINISH_ATTEMPT,
+            {"p_attempt_id": job.attempt_id, "p_now": now, "p_outcome": outcome, "p_error": error},
         )

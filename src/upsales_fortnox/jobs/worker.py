@@ -4,12 +4,19 @@ A worker serves up to ``settings.worker_concurrency`` installations at once, eac
 installation lease, so no installation is ever served by two workers (or two tasks) at the same
 time. For each installation it runs the due jobs in ``(run_after, id)`` order, at most
 ``jobs_per_turn`` of them before giving the installation back, so one busy installation cannot
-starve the others. While a job runs, a heartbeat renews both leases.
+starve the others. While a job runs longer than ``heartbeat_seconds``, a heartbeat renews both
+leases.
+
+Per-job cost is kept low: due jobs are read a few at a time (``jobs_per_batch``) and each is
+still started on its own (checked again to be due, fenced by the lease); a job's outcome is
+saved in the transaction that starts the next one of the batch; the jobs of a turn share a
+``turn_cache`` (see :class:`~upsales_fortnox.jobs.handlers.JobContext`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -37,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 30.0
 DEFAULT_JOBS_PER_TURN = 50
+DEFAULT_JOBS_PER_BATCH = 10
 _RELEASED_ON_STOP = error_text(
     "worker_stopped", "the worker stopped before the job finished; it runs again"
 )
@@ -89,6 +97,7 @@ class Worker:
         shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS,
         heartbeat_seconds: float | None = None,
         jobs_per_turn: int = DEFAULT_JOBS_PER_TURN,
+        jobs_per_batch: int = DEFAULT_JOBS_PER_BATCH,
     ) -> None:
         self.worker_id = worker_id or default_worker_id()
         self._session_factory = session_factory
@@ -104,7 +113,10 @@ class Worker:
         self._grace_seconds = shutdown_grace_seconds
         self._heartbeat_seconds = heartbeat_seconds or settings.job_lease_seconds / 3
         self._jobs_per_turn = jobs_per_turn
+        self._jobs_per_batch = max(1, jobs_per_batch)
         self._stop = asyncio.Event()
+        #: Done once ``_stop`` is set; one per driving loop, shared by every running job.
+        self._stop_waiter: asyncio.Future[Any] | None = None
 
     # Driving loops
 
@@ -116,7 +128,7 @@ class Worker:
         """
         self._stop = stop
         serving: dict[uuid.UUID, asyncio.Task[int]] = {}
-        stop_waiter = asyncio.create_task(stop.wait())
+        stop_waiter = self._stop_waiter = asyncio.ensure_future(stop.wait())
         logger.info("worker %s started", self.worker_id)
         try:
             while not stop.is_set():
@@ -138,23 +150,32 @@ class Worker:
                 task.cancel()
             raise
         finally:
-            stop_waiter.cancel()
             if serving:
                 await asyncio.gather(*serving.values(), return_exceptions=True)
+            stop_waiter.cancel()
+            self._stop_waiter = None
             logger.info("worker %s stopped", self.worker_id)
 
     async def run_once(self) -> int:
         """Run every job that is due now (and those that become due meanwhile); returns how
         many job runs ended (done, retried, dead, parked or released)."""
         total = 0
-        while not self._stop.is_set():
-            claimed = await self._claim(self._settings.worker_concurrency)
-            if not claimed:
-                break
-            processed = sum(await asyncio.gather(*(self._serve(i) for i in claimed)))
-            if processed == 0:
-                break
-            total += processed
+        own_waiter = self._stop_waiter is None
+        if own_waiter:
+            self._stop_waiter = asyncio.ensure_future(self._stop.wait())
+        try:
+            while not self._stop.is_set():
+                claimed = await self._claim(self._settings.worker_concurrency)
+                if not claimed:
+                    break
+                processed = sum(await asyncio.gather(*(self._serve(i) for i in claimed)))
+                if processed == 0:
+                    break
+                total += processed
+        finally:
+            if own_waiter and self._stop_waiter is not None:
+                self._stop_waiter.cancel()
+                self._stop_waiter = None
         return total
 
     async def _claim(self, limit: int, *, exclude: Collection[uuid.UUID] = ()) -> list[uuid.UUID]:
@@ -167,23 +188,40 @@ class Worker:
     # One installation
 
     async def _serve(self, installation_id: uuid.UUID) -> int:
-        """Run the installation's due jobs one by one, then give its lease back."""
+        """Run the installation's due jobs one by one, then give its lease back.
+
+        Due jobs are read a few at a time (``jobs_per_batch``) and still started one by one,
+        each checked again to be due and fenced by the lease. ``turn_cache`` lives as long as
+        this turn; the jobs' handlers may keep per-installation objects in it.
+        """
         log_extra = {"installation_id": str(installation_id)}
         processed = 0
+        turn_cache: dict[str, Any] = {}
         try:
             while processed < self._jobs_per_turn and not self._stop.is_set():
-                due = await self._store.next_due_job(installation_id)
-                if due is None:
-                    break
-                if due.lease_expired and due.attempts >= due.max_attempts:
-                    if not await self._bury_expired(installation_id, due):
-                        break
-                else:
-                    job = await self._store.start(installation_id, due)
+                batch = await self._store.due_jobs(
+                    installation_id, min(self._jobs_per_batch, self._jobs_per_turn - processed)
+                )
+                ended = 0
+                started: RunningJob | None = None  # with the previous job's outcome
+                for position, due in enumerate(batch):
+                    job, started = started, None
                     if job is None:
-                        break
-                    await self._run_job(job)
-                processed += 1
+                        if self._stop.is_set():
+                            break
+                        if due.lease_expired and due.attempts >= due.max_attempts:
+                            if await self._bury_expired(installation_id, due):
+                                ended += 1
+                            continue
+                        job = await self._store.start(installation_id, due)
+                        if job is None:  # no longer due as read: done, merged or parked
+                            continue
+                    following = self._next_to_start(batch, position, processed + ended + 1)
+                    started = await self._run_job(job, turn_cache, then=following)
+                    ended += 1
+                processed += ended
+                if ended == 0:
+                    break
         except LeaseLost:
             logger.warning("lost the installation lease; stopping its jobs", extra=log_extra)
         except Exception:
@@ -194,6 +232,17 @@ class Worker:
             except Exception:
                 logger.exception("releasing the installation lease failed", extra=log_extra)
         return processed
+
+    def _next_to_start(self, batch: list[DueJob], position: int, ended: int) -> DueJob | None:
+        """The job to start in the transaction that records the one at ``position``: the next
+        of the batch, unless the turn ends there (``jobs_per_turn``) or it is to be buried.
+        (A stop is checked again when the outcome is recorded.)"""
+        if position + 1 >= len(batch) or ended >= self._jobs_per_turn:
+            return None
+        following = batch[position + 1]
+        if following.lease_expired and following.attempts >= following.max_attempts:
+            return None
+        return following
 
     async def _bury_expired(self, installation_id: uuid.UUID, due: DueJob) -> bool:
         reason = error_text(
@@ -212,7 +261,11 @@ class Worker:
 
     # One job
 
-    async def _run_job(self, job: RunningJob) -> None:
+    async def _run_job(
+        self, job: RunningJob, turn_cache: dict[str, Any], *, then: DueJob | None = None
+    ) -> RunningJob | None:
+        """Run the job and record its outcome; returns ``then`` if it was started as the
+        outcome was recorded (see :meth:`JobStore.complete`)."""
         log_extra = {"installation_id": str(job.installation_id), "job_id": job.job_id}
         logger.info(
             "job %s started (kind %s, attempt %d of %d%s)",
@@ -230,7 +283,7 @@ class Worker:
             )
             await self._store.bury(job, reason)
             logger.error("job dead: %s", reason, extra=log_extra)
-            return
+            return None
         context = JobContext(
             job_id=job.job_id,
             installation_id=job.installation_id,
@@ -240,21 +293,23 @@ class Worker:
             attempt=job.attempts,
             session_factory=self._session_factory,
             save_checkpoint=partial(self._store.checkpoint, job),
+            installation_version=job.installation_version,
+            settings_version=job.settings_version,
+            turn_cache=turn_cache,
         )
         outcome = await self._execute(job, handler(context))
-        await self._record(job, outcome, log_extra)
+        return await self._record(job, outcome, log_extra, then)
 
     async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> _RunOutcome:
         """Run the handler under a heartbeat; on stop, wait out the grace period, then cancel."""
         handler_task = asyncio.ensure_future(run)
-        lease_lost = asyncio.Event()
-        run_over = asyncio.Event()
-        heartbeat = asyncio.create_task(
-            self._heartbeat(job, handler_task, run_over=run_over, lease_lost=lease_lost)
-        )
-        stop_waiter = asyncio.create_task(self._stop.wait())
+        heartbeat = _Heartbeat(self._store, job, handler_task, self._heartbeat_seconds)
         try:
-            await asyncio.wait({handler_task, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
+            stop_waiter = self._stop_waiter
+            if stop_waiter is None:
+                await asyncio.wait({handler_task})
+            else:
+                await asyncio.wait({handler_task, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
             if not handler_task.done() and self._grace_seconds > 0:
                 logger.info(
                     "stopping: the running job may finish within %.0f s",
@@ -265,16 +320,14 @@ class Worker:
             if not handler_task.done():
                 handler_task.cancel()
                 await asyncio.gather(handler_task, return_exceptions=True)
-                if not lease_lost.is_set():
+                if not heartbeat.lost:
                     return _Released()
         except asyncio.CancelledError:
             handler_task.cancel()
             raise
         finally:
-            run_over.set()  # the heartbeat ends after any renewal in flight, never inside one
-            stop_waiter.cancel()
-            await asyncio.gather(heartbeat, stop_waiter, return_exceptions=True)
-        if lease_lost.is_set():
+            await heartbeat.stop()  # after any renewal in flight, never inside one
+        if heartbeat.lost:
             return _Lost()
         if handler_task.cancelled():
             return _Failed(asyncio.CancelledError("the handler was cancelled"))
@@ -285,38 +338,15 @@ class Worker:
             return _Failed(error)
         return _Finished(handler_task.result())
 
-    async def _heartbeat(
+    async def _record(
         self,
         job: RunningJob,
-        handler_task: asyncio.Future[Any],
-        *,
-        run_over: asyncio.Event,
-        lease_lost: asyncio.Event,
-    ) -> None:
-        """Renew the leases every ``heartbeat_seconds`` until ``run_over``; on losing them,
-        set ``lease_lost`` and cancel the handler."""
-        while True:
-            try:
-                await asyncio.wait_for(run_over.wait(), timeout=self._heartbeat_seconds)
-                return
-            except TimeoutError:
-                pass
-            try:
-                await self._store.renew(job)
-            except LeaseLost:
-                lease_lost.set()
-                handler_task.cancel()
-                return
-            except Exception:
-                logger.warning(
-                    "renewing the job lease failed; will try again",
-                    exc_info=True,
-                    extra={"installation_id": str(job.installation_id), "job_id": job.job_id},
-                )
-
-    async def _record(
-        self, job: RunningJob, outcome: _RunOutcome, log_extra: dict[str, Any]
-    ) -> None:
+        outcome: _RunOutcome,
+        log_extra: dict[str, Any],
+        then: DueJob | None,
+    ) -> RunningJob | None:
+        """Save the outcome; returns the next job if ``then`` was started along with it."""
+        next_job = None
         if isinstance(outcome, _Lost):
             logger.warning("job lease lost; this run's outcome is discarded", extra=log_extra)
             raise LeaseLost(f"job {job.job_id} lease lost")
@@ -331,21 +361,36 @@ class Worker:
             )
             logger.info("job released unfinished: worker stopping", extra=log_extra)
         elif isinstance(outcome, _Finished):
-            recorded = await self._record_result(job, outcome.result, log_extra)
+            recorded, next_job = await self._record_result(job, outcome.result, log_extra, then)
         else:
             recorded = await self._record_failure(job, outcome.error, log_extra)
         if not recorded:
             logger.warning("job lease lost before its outcome was saved", extra=log_extra)
             raise LeaseLost(f"job {job.job_id} lease lost")
+        return next_job
 
-    async def _record_result(self, job: RunningJob, result: Any, log_extra: dict[str, Any]) -> bool:
+    async def _record_result(
+        self, job: RunningJob, result: Any, log_extra: dict[str, Any], then: DueJob | None
+    ) -> tuple[bool, RunningJob | None]:
         problem = _result_problem(result)
         if problem is not None:
             reason = error_text("invalid_job_result", problem)
             logger.error("job dead: %s", reason, extra=log_extra)
-            return await self._store.bury(job, reason)
+            return await self._store.bury(job, reason), None
         logger.info("job done", extra=log_extra)
-        return await self._store.complete(job, result)
+        if self._stop.is_set():  # it may have been set while the job ran
+            then = None
+        try:
+            completed = await self._store.complete(job, result, then=then)
+        except LeaseLost:
+            raise
+        except Exception:
+            if then is None:
+                raise
+            # Starting the next job failed and took the completion with it: save it alone.
+            logger.warning("starting the next job failed", exc_info=True, extra=log_extra)
+            completed = await self._store.complete(job, result)
+        return completed.recorded, completed.next_job
 
     async def _record_failure(
         self, job: RunningJob, error: BaseException, log_extra: dict[str, Any]
@@ -392,6 +437,57 @@ class Worker:
             last_error=failure.reason,
             count_attempt=True,
         )
+
+
+class _Heartbeat:
+    """Renews a running job's leases every ``interval`` seconds until :meth:`stop`; on losing
+    them, sets :attr:`lost` and cancels the handler.
+
+    The first renewal is due only after ``interval``, so a timer stands in until then: a job
+    shorter than that never starts a task for its heartbeat.
+    """
+
+    def __init__(
+        self, store: JobStore, job: RunningJob, handler_task: asyncio.Future[Any], interval: float
+    ) -> None:
+        self.lost = False
+        self._store = store
+        self._job = job
+        self._handler_task = handler_task
+        self._interval = interval
+        self._over = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(interval, self._begin)
+
+    def _begin(self) -> None:
+        self._task = asyncio.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        while not self._over.is_set():
+            try:
+                await self._store.renew(self._job)
+            except LeaseLost:
+                self.lost = True
+                self._handler_task.cancel()
+                return
+            except Exception:
+                logger.warning(
+                    "renewing the job lease failed; will try again",
+                    exc_info=True,
+                    extra={
+                        "installation_id": str(self._job.installation_id),
+                        "job_id": self._job.job_id,
+                    },
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._over.wait(), timeout=self._interval)
+
+    async def stop(self) -> None:
+        """Stop renewing; returns once a renewal in flight has ended."""
+        self._timer.cancel()
+        self._over.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 def _result_problem(result: Any) -> str | None:

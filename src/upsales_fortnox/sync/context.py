@@ -1,4 +1,10 @@
-"""Everything a sync handler needs for one installation: its settings and both API clients."""
+"""Everything a sync handler needs for one installation: its settings and both API clients.
+
+Reading the installation and building its clients costs about as much CPU as a small job's own
+work, so a job handler passes its :class:`~upsales_fortnox.jobs.JobContext`: the context is then
+kept for the rest of the worker's turn with that installation and reused while the installation
+and its settings keep the versions it was read at (the worker reads both as each job starts).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from upsales_fortnox.db.models import Installation
 from upsales_fortnox.errors import PermanentError
 from upsales_fortnox.fortnox.client import FortnoxClient
 from upsales_fortnox.fortnox.factory import build_fortnox_client
+from upsales_fortnox.jobs import JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.settings import SyncSettings
 from upsales_fortnox.upsales.client import UpsalesClient
@@ -67,14 +74,41 @@ def fortnox_client_for(services: Services, installation: Installation) -> Fortno
     )
 
 
+_TURN_CACHE_KEY = "sync.installation_context"
+
+
+@dataclass(frozen=True)
+class _ReadContext:
+    installation_version: int
+    settings_version: int
+    context: InstallationContext
+
+
 async def installation_context(
-    services: Services, installation_id: uuid.UUID
+    services: Services, installation_id: uuid.UUID, job: JobContext | None = None
 ) -> InstallationContext:
+    """The installation's context; with ``job``, the one its turn read already, if the
+    installation and its settings are still at the versions it was read at."""
+    if job is not None:
+        read = job.turn_cache.get(_TURN_CACHE_KEY)
+        if (
+            isinstance(read, _ReadContext)
+            and read.context.installation_id == installation_id
+            and read.installation_version == job.installation_version
+            and read.settings_version == job.settings_version
+        ):
+            return read.context
     installation = await load_installation(services, installation_id)
-    return InstallationContext(
+    context = InstallationContext(
         installation_id=installation.id,
         fortnox_tenant_id=installation.fortnox_tenant_id,
         settings=SyncSettings.of(installation.settings),
         fortnox=fortnox_client_for(services, installation),
         upsales=upsales_client_for(services, installation),
     )
+    if job is not None:
+        settings_version = installation.settings.version if installation.settings else 0
+        job.turn_cache[_TURN_CACHE_KEY] = _ReadContext(
+            installation.version, settings_version, context
+        )
+    return context

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, Table, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
@@ -56,6 +57,38 @@ class LinkView:
             fingerprint=link.fingerprint,
             synced_fields=dict(link.synced_fields) if link.synced_fields is not None else None,
         )
+
+
+_LINKS = cast(Table, Link.__table__)
+_SAVED_COLUMNS = (
+    "installation_id", "entity", "upsales_id", "fortnox_type", "fortnox_id", "fingerprint",
+    "synced_fields", "synced_at",
+)  # fmt: skip
+
+
+def _upsert_link_statement(insert: Any, *, with_synced_fields: bool) -> Any:
+    """Built once per dialect and variant: building the statement costs more than running it.
+    A ``synced_fields`` of ``None`` is stored as SQL NULL by the variant without it."""
+    columns = [name for name in _SAVED_COLUMNS if with_synced_fields or name != "synced_fields"]
+    statement = insert(Link).values(
+        {name: bindparam(name, type_=_LINKS.c[name].type) for name in columns}
+    )
+    updated = ["fortnox_id", "fingerprint", "synced_at"]
+    if with_synced_fields:
+        updated.append("synced_fields")
+    return statement.on_conflict_do_update(
+        index_elements=["installation_id", "entity", "upsales_id", "fortnox_type"],
+        set_={name: statement.excluded[name] for name in updated},
+    ).returning(Link)
+
+
+_UPSERT_LINK = {
+    dialect: {
+        variant: _upsert_link_statement(insert, with_synced_fields=variant)
+        for variant in (False, True)
+    }
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 
 
 class LinkStore:
@@ -132,36 +165,28 @@ class LinkStore:
         synced_fields: Mapping[str, Any] | None = None,
     ) -> LinkView:
         """Create the link, or update its Fortnox id and fingerprint (and ``synced_fields``
-        when given; None leaves them as they are)."""
-        link = await self._session.scalar(
-            select(Link).where(
-                Link.installation_id == self._installation_id,
-                Link.entity == entity,
-                Link.upsales_id == upsales_id,
-                Link.fortnox_type == fortnox_type,
-            )
+        when given; None leaves them as they are).
+
+        One upsert; a link already loaded in the session is refreshed with the saved values.
+        """
+        dialect = self._session.get_bind().dialect.name
+        statement = _UPSERT_LINK[dialect][synced_fields is not None]
+        saved = await self._session.scalar(
+            statement,
+            {
+                "installation_id": self._installation_id,
+                "entity": entity.value,
+                "upsales_id": upsales_id,
+                "fortnox_type": fortnox_type.value,
+                "fortnox_id": fortnox_id,
+                "fingerprint": fingerprint,
+                "synced_fields": dict(synced_fields) if synced_fields is not None else None,
+                "synced_at": utcnow(),
+            },
+            execution_options={"populate_existing": True},
         )
-        now = utcnow()
-        if link is None:
-            link = Link(
-                installation_id=self._installation_id,
-                entity=entity,
-                upsales_id=upsales_id,
-                fortnox_type=fortnox_type,
-                fortnox_id=fortnox_id,
-                fingerprint=fingerprint,
-                synced_fields=dict(synced_fields) if synced_fields is not None else None,
-                synced_at=now,
-            )
-            self._session.add(link)
-        else:
-            link.fortnox_id = fortnox_id
-            link.fingerprint = fingerprint
-            if synced_fields is not None:
-                link.synced_fields = dict(synced_fields)
-            link.synced_at = now
-        await self._session.flush()
-        return LinkView.of(link)
+        assert saved is not None
+        return LinkView.of(saved)
 
     async def add(
         self, entity: LinkEntity, upsales_id: int, fortnox_type: FortnoxType, fortnox_id: str

@@ -57,7 +57,7 @@ def register_inbound_handlers(
 
     def bind(body: JobBody) -> Callable[[JobContext], Awaitable[dict[str, Any]]]:
         async def handler(ctx: JobContext) -> dict[str, Any]:
-            context = await installation_context(services, ctx.installation_id)
+            context = await installation_context(services, ctx.installation_id, ctx)
             job = InboundJob(context, services.session_factory, field_cache)
             return await body(job, ctx)
 

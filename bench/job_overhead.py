@@ -1,0 +1,121 @@
+"""Benchmark: the job queue's own cost per job, with a handler that does nothing.
+
+Queues jobs spread over 20 installations and runs the service's worker until the queue is idle,
+on SQLite and then on PostgreSQL (a scratch database; left out when none is reachable). Every
+millisecond measured is the queue's: leases, picking and starting jobs, attempt rows, outcomes.
+Prints ONE JSON object as its last line::
+
+    {"sqlite": {"jobs": 1000, "ms_per_job": 2.4, "cpu_ms_per_job": 2.2, ...},
+     "postgresql": {...}}
+
+``cpu_ms_per_job`` is this process's CPU time (all its threads), which varies less than the
+elapsed time on a shared machine; on PostgreSQL the server's own CPU is not in it.
+
+Usage: ``python bench/job_overhead.py [--quick] [--database-url URL]``; ``--quick`` runs 500 jobs
+instead of 1,000; ``--database-url`` names the PostgreSQL database to use (its tables are
+dropped and created again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "src")]
+    sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
+
+from pydantic import SecretStr
+
+from bench.common import database
+from upsales_fortnox.config import Settings
+from upsales_fortnox.db.base import Base
+from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.db.models import Installation, InstallationStatus
+from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker, enqueue
+
+KIND = "bench.nothing"
+INSTALLATIONS = 20
+
+
+async def _nothing(_context: JobContext) -> None:
+    return None
+
+
+async def run(url: str, jobs: int) -> dict[str, Any]:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.run_sync(Base.metadata.create_all)
+    session_factory = create_session_factory(engine)
+    settings = Settings(
+        database_url=url,
+        admin_token=SecretStr("bench-admin-token-0123456789"),
+        secret_key=SecretStr("bench-secret-key-0123456789abcdef"),
+        worker_concurrency=INSTALLATIONS,
+    )
+    try:
+        async with session_factory() as session:
+            rows = [
+                Installation(name=f"Bench {number}", status=InstallationStatus.ACTIVE)
+                for number in range(INSTALLATIONS)
+            ]
+            session.add_all(rows)
+            await session.flush()
+            for number in range(jobs):
+                await enqueue(
+                    session,
+                    installation_id=rows[number % INSTALLATIONS].id,
+                    kind=KIND,
+                    entity_id=str(number),
+                )
+            await session.commit()
+        worker = Worker(session_factory, HandlerRegistry({KIND: _nothing}), settings)
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        ran = 0
+        while processed := await worker.run_once():
+            ran += processed
+        elapsed = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
+    finally:
+        await engine.dispose()
+    return {
+        "jobs": ran,
+        "installations": INSTALLATIONS,
+        "seconds": round(elapsed, 3),
+        "ms_per_job": round(elapsed * 1000 / max(ran, 1), 3),
+        "cpu_ms_per_job": round(cpu_seconds * 1000 / max(ran, 1), 3),
+    }
+
+
+def _postgresql(database_url: str | None, jobs: int) -> dict[str, Any] | str:
+    try:
+        with database(database_url) as url:
+            return asyncio.run(run(url, jobs))
+    except OSError as exc:
+        return f"skipped: no PostgreSQL ({exc})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="500 jobs instead of 1,000")
+    parser.add_argument("--database-url", help="PostgreSQL; default: a scratch database")
+    args = parser.parse_args()
+    jobs = 500 if args.quick else 1000
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        results["sqlite"] = asyncio.run(run(f"sqlite:///{Path(scratch) / 'bench.sqlite3'}", jobs))
+    print(f"sqlite: {results['sqlite']}", file=sys.stderr)
+    results["postgresql"] = _postgresql(args.database_url, jobs)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

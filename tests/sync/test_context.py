@@ -1,0 +1,110 @@
+"""The installation context is read once per worker turn and read again when the installation
+or its settings change."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.jobs.support import FakeClock, add_job, make_worker
+from upsales_fortnox.db.models import (
+    Installation,
+    InstallationSettings,
+    InstallationStatus,
+    SyncType,
+)
+from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.context import InstallationContext, installation_context
+
+
+async def _installation(services: Services) -> uuid.UUID:
+    async with services.session_factory() as session:
+        installation = Installation(
+            name="Acme AB",
+            status=InstallationStatus.ACTIVE,
+            upsales_api_token_enc=services.secret_box.encrypt("upsales-token-1"),
+            fortnox_tenant_id="42",
+        )
+        installation.settings = InstallationSettings(sync_type=SyncType.INVOICE)
+        session.add(installation)
+        await session.commit()
+        return installation.id
+
+
+async def _switch_to_orders(services: Services, installation_id: uuid.UUID) -> None:
+    async with services.session_factory() as session:
+        settings = await session.get(InstallationSettings, installation_id)
+        assert settings is not None
+        settings.sync_type = SyncType.ORDER
+        await session.commit()
+
+
+async def test_jobs_of_a_turn_reuse_the_context_until_the_settings_change(
+    services: Services,
+) -> None:
+    clock = FakeClock()
+    installation_id = await _installation(services)
+    for entity in ("1", "2", "3"):
+        await add_job(services.session_factory, installation_id, clock, entity_id=entity)
+    contexts: list[InstallationContext] = []
+
+    async def handler(ctx: JobContext) -> None:
+        contexts.append(await installation_context(services, ctx.installation_id, ctx))
+        if ctx.entity_id == "2":
+            await _switch_to_orders(services, installation_id)
+
+    worker = make_worker(services.session_factory, HandlerRegistry({"test.job": handler}), clock)
+    assert await worker.run_once() == 3
+
+    first, second, third = contexts
+    assert second is first
+    assert third is not first
+    assert [c.settings.sync_type for c in contexts] == [SyncType.INVOICE] * 2 + [SyncType.ORDER]
+    assert third.fortnox_tenant_id == "42"
+
+
+async def test_a_new_turn_reads_the_context_again(services: Services) -> None:
+    clock = FakeClock()
+    installation_id = await _installation(services)
+    contexts: list[InstallationContext] = []
+
+    async def handler(ctx: JobContext) -> None:
+        contexts.append(await installation_context(services, ctx.installation_id, ctx))
+
+    worker = make_worker(services.session_factory, HandlerRegistry({"test.job": handler}), clock)
+    for entity in ("1", "2"):
+        await add_job(services.session_factory, installation_id, clock, entity_id=entity)
+        assert await worker.run_once() == 1
+    assert contexts[0] is not contexts[1]
+
+
+async def test_a_context_cached_at_other_versions_is_not_used(services: Services) -> None:
+    installation_id = await _installation(services)
+    turn_cache: dict[str, Any] = {}
+
+    def job(installation_version: int, settings_version: int) -> JobContext:
+        async def no_checkpoint(payload: dict[str, Any]) -> None:
+            raise AssertionError("not used")
+
+        return JobContext(
+            job_id=1,
+            installation_id=installation_id,
+            kind="test.job",
+            entity_id=None,
+            payload={},
+            attempt=1,
+            session_factory=services.session_factory,
+            save_checkpoint=no_checkpoint,
+            installation_version=installation_version,
+            settings_version=settings_version,
+            turn_cache=turn_cache,
+        )
+
+    read = await installation_context(services, installation_id, job(1, 1))
+    assert await installation_context(services, installation_id, job(1, 1)) is read
+    await _switch_to_orders(services, installation_id)
+    again = await installation_context(services, installation_id, job(1, 2))
+    assert again is not read and again.settings.sync_type == SyncType.ORDER
+    assert await installation_context(services, installation_id, job(1, 2)) is again
+    assert await installation_context(services, installation_id) is not again
