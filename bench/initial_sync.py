@@ -30,6 +30,7 @@ Figures (the last line printed is one JSON object; the lines before it show the 
   (psutil, sampled every 50 ms).
 * ``duplicates``: Upsales companies sharing an organisation number, products sharing an
   article number, orders sharing a Fortnox document reference.
+* ``throttled``: 429 answers per API (each costs a pause; the pacing should make none).
 * ``cpu_seconds``: CPU time of the syncing process and of each sandbox during the sync;
   ``phase_seconds``: wall time per phase, from the job's progress.
 
@@ -55,6 +56,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -69,7 +71,7 @@ from upsales_fortnox.db.models import (
 )
 from upsales_fortnox.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker, enqueue
-from upsales_fortnox.services import build_services
+from upsales_fortnox.services import HTTP_LIMITS, HTTP_TIMEOUT, build_services
 from upsales_fortnox.sync.context import upsales_client_for
 from upsales_fortnox.sync.initial.control import INITIAL_SYNC_ENTITY, INITIAL_SYNC_KIND
 from upsales_fortnox.sync.registry import build_handler_registry
@@ -315,7 +317,17 @@ async def _run(
 
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
-    services = build_services(settings, engine)
+    throttled: Counter[str] = Counter()
+
+    async def count_throttled(response: httpx.Response) -> None:
+        if response.status_code == 429:
+            api = "fortnox" if response.request.url.port == ports[0] else "upsales"
+            throttled[api] += 1
+
+    http = httpx.AsyncClient(
+        timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS, event_hooks={"response": [count_throttled]}
+    )
+    services = build_services(settings, engine, http=http)
     installation_id = uuid.uuid4()
     async with services.session_factory() as session:
         installation = Installation(
@@ -423,6 +435,7 @@ async def _run(
         "steady_time_ratio": round(elapsed / steady, 3) if steady > 0 else None,
         "peak_rss_mb": round(memory.peak / 2**20, 1),
         "duplicates": duplicates,
+        "throttled": dict(throttled),
         "cpu_seconds": cpu,
         "phase_seconds": phase_seconds,
     }
