@@ -1,6 +1,7 @@
 """The Fortnox REST API v3 client for one tenant.
 
-Every request waits its turn at the tenant's :class:`~.pacing.SlidingWindowLimiter`. Then:
+Every request waits its turn at the tenant's :class:`~.pacing.SlidingWindowLimiter`, which
+counts it as in flight until its answer is read. Then:
 
 * **429**: the limiter pauses the tenant (``Retry-After``, else backoff) and the request is
   repeated until ``RetryPolicy.rate_limit_budget_seconds`` would be exceeded, then
@@ -402,13 +403,13 @@ class FortnoxClient:
         failures = 0
         refreshed = False
         while True:
-            await self._limiter.acquire()
-            token = await self._access_token()
-            self.calls[label] += 1
             try:
-                response = await self._http.request(
-                    method, url, params=params, content=content, headers=_headers(token)
-                )
+                async with self._limiter.request():
+                    token = await self._access_token()
+                    self.calls[label] += 1
+                    response = await self._http.request(
+                        method, url, params=params, content=content, headers=_headers(token)
+                    )
             except httpx.TransportError as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "network error"
                 error = FortnoxUnavailable(f"{label}: {kind} ({type(exc).__name__})")
