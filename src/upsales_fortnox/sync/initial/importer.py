@@ -693,19 +693,11 @@ class InitialImport:
         return list(results)
 
     async def _save(self, outcomes: list[Outcome | BaseException]) -> BaseException | None:
-        """Save the links of what succeeded (one transaction); the first failure, if any."""
+        """Save the links of what succeeded (one statement); the first failure, if any."""
         links = [link for item in outcomes if isinstance(item, Outcome) for link in item.links]
         if links and not self._ctx.dry_run:
             async with self._ctx.session_factory() as session, session.begin():
-                store = LinkStore(session, self._ctx.installation_id)
-                for link in links:
-                    await store.save(
-                        link.entity,
-                        link.upsales_id,
-                        link.fortnox_type,
-                        link.fortnox_id,
-                        link.fingerprint,
-                    )
+                await LinkStore(session, self._ctx.installation_id).save_many(links)
         return next((item for item in outcomes if isinstance(item, BaseException)), None)
 
 
