@@ -4,7 +4,12 @@ For each page: read it (``sortby`` ascending, 500 items), look up the links of i
 one query, decide per entity with the inbound sync's pure functions (matching, mapping,
 document planning), carry out the commands through the Upsales client (up to
 :data:`CONCURRENCY` entities at once; the clients pace themselves), save the page's new links in
-one transaction, and report the outcomes. The caller checkpoints after every page.
+one statement, and report the outcomes. The caller checkpoints after every page, so a page is
+checkpointed only once all its writes and links are committed.
+
+While customers and articles are imported (Upsales' budget), the first document phase's
+documents are read ahead with Fortnox's otherwise idle budget (:mod:`.read_ahead`); the
+document phase takes those pages and documents instead of asking Fortnox again.
 
 Rules particular to the initial import (the inbound handlers keep linked entities up to date
 from change events afterwards):
@@ -43,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.errors import PermanentError, ReauthorizationRequired
 from upsales_fortnox.fortnox.client import FortnoxClient, ListPage
-from upsales_fortnox.fortnox.models import Article, Customer, Entity, Invoice, Offer, Order
+from upsales_fortnox.fortnox.models import Article, Customer, Entity, Order
 from upsales_fortnox.sync.commands import (
     Command,
     CreateUpsalesCompany,
@@ -100,6 +105,12 @@ from upsales_fortnox.sync.initial.indexes import (
 )
 from upsales_fortnox.sync.initial.phases import FORTNOX_TYPES, PHASE_MODELS, SORT_KEYS, Phase
 from upsales_fortnox.sync.initial.progress import SyncProgress
+from upsales_fortnox.sync.initial.read_ahead import (
+    DocumentReadAhead,
+    ReadPage,
+    document_number,
+    read_document,
+)
 from upsales_fortnox.sync.links import LinkStore
 from upsales_fortnox.sync.references import (
     CUSTOMER_NUMBER_FIELD_ALIAS,
@@ -206,27 +217,64 @@ class InitialImport:
         self._semaphore = asyncio.Semaphore(context.concurrency)
         self._would_be_linked: dict[FortnoxType, set[str]] = {}
         """Dry run: Fortnox ids that would be linked or created (documents count on them)."""
+        self._read_ahead: DocumentReadAhead | None = None
+        self._read_ahead_pages: dict[int, ReadPage] = {}
+        self._documents_read: dict[str, FortnoxDocument] = {}
+        """The current page's documents read ahead, by number (each taken once)."""
 
     # --- driving ----------------------------------------------------------------------------
 
     async def run(self, checkpoint: Callable[[SyncProgress], Awaitable[None]]) -> SyncProgress:
-        """Import from the progress' cursor to the end, checkpointing after every page."""
-        while (phase := self._progress.current) is not None:
-            more = await self.import_page(phase, self._progress.next_page)
-            if more:
-                self._progress.next_page += 1
-            else:
-                self._progress.next_phase()
-                self._state.pop(phase, None)
-            await checkpoint(self._progress)
+        """Import from the progress' cursor to the end, checkpointing after every page.
+
+        While customers and articles are imported, the first document phase's documents are
+        read ahead (:mod:`.read_ahead`), except in a dry run.
+        """
+        self._start_read_ahead()
+        try:
+            while (phase := self._progress.current) is not None:
+                more = await self.import_page(phase, self._progress.next_page)
+                if more:
+                    self._progress.next_page += 1
+                else:
+                    self._progress.next_phase()
+                    self._state.pop(phase, None)
+                await checkpoint(self._progress)
+        finally:
+            if self._read_ahead is not None:
+                await self._read_ahead.cancel()
+                self._read_ahead = None
         return self._progress
+
+    def _start_read_ahead(self) -> None:
+        current = self._progress.current
+        if self._ctx.dry_run or current is None or current.is_document:
+            return
+        later = self._progress.phases[self._progress.phase_index :]
+        document_phase = next((phase for phase in later if phase.is_document), None)
+        if document_phase is not None:
+            self._read_ahead = DocumentReadAhead(document_phase, self._ctx.fortnox, self._links)
+            self._read_ahead.start()
+
+    async def _read_pages(self, phase: Phase) -> None:
+        """The document phase begins: take over what was read ahead for it."""
+        if self._read_ahead is not None and self._read_ahead.phase is phase:
+            self._read_ahead_pages = await self._read_ahead.finish()
+            self._read_ahead = None
 
     async def import_page(self, phase: Phase, page_number: int) -> bool:
         """One page of ``phase``; True when more pages follow."""
         started = self._ctx.monotonic()
         state = await self._prepare(phase)
-        listed: ListPage[Entity] = await self._ctx.fortnox.list_page(
-            PHASE_MODELS[phase], page_number, sort_by=SORT_KEYS[phase], filter=_filter(phase)
+        await self._read_pages(phase)
+        read = self._read_ahead_pages.pop(page_number, None)
+        self._documents_read = read.documents if read is not None else {}
+        listed: ListPage[Entity] = (
+            read.listed
+            if read is not None
+            else await self._ctx.fortnox.list_page(
+                PHASE_MODELS[phase], page_number, sort_by=SORT_KEYS[phase], filter=_filter(phase)
+            )
         )
         entities = [entity for entity in listed.items if _entity_id(phase, entity) is not None]
         linked = await self._links(phase, [_entity_id(phase, e) or "" for e in entities])
@@ -549,13 +597,11 @@ class InitialImport:
         return run
 
     async def _read_document(self, listed: Entity) -> FortnoxDocument:
-        assert isinstance(listed, Invoice | Offer | Order) and listed.DocumentNumber is not None
-        number = listed.DocumentNumber
-        if isinstance(listed, Invoice):
-            return await self._ctx.fortnox.get_invoice(number)
-        if isinstance(listed, Offer):
-            return await self._ctx.fortnox.get_offer(number)
-        return await self._ctx.fortnox.get_order(number)
+        number = document_number(listed)
+        document = self._documents_read.pop(number, None) if number is not None else None
+        if document is not None:
+            return document
+        return await read_document(self._ctx.fortnox, listed)
 
     async def _predecessor(self, document: FortnoxDocument) -> LinkedOrder | None:
         earlier = predecessor(document)
