@@ -71,7 +71,7 @@ from upsales_fortnox.db.models import (
 )
 from upsales_fortnox.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker, enqueue
-from upsales_fortnox.services import HTTP_LIMITS, HTTP_TIMEOUT, build_services
+from upsales_fortnox.services import build_services, http_client
 from upsales_fortnox.sync.context import upsales_client_for
 from upsales_fortnox.sync.initial.control import INITIAL_SYNC_ENTITY, INITIAL_SYNC_KIND
 from upsales_fortnox.sync.registry import build_handler_registry
@@ -324,9 +324,7 @@ async def _run(
             api = "fortnox" if response.request.url.port == ports[0] else "upsales"
             throttled[api] += 1
 
-    http = httpx.AsyncClient(
-        timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS, event_hooks={"response": [count_throttled]}
-    )
+    http = http_client(settings, event_hooks={"response": [count_throttled]})
     services = build_services(settings, engine, http=http)
     installation_id = uuid.uuid4()
     async with services.session_factory() as session:
