@@ -47,46 +47,69 @@ async def _link_invoice(harness: SyncHarness, number: str, order_id: int) -> Non
         await session.commit()
 
 
-async def test_reads_unlinked_documents_up_to_its_limit(harness: SyncHarness) -> None:
+async def test_reads_the_unlinked_documents_of_a_page(harness: SyncHarness) -> None:
     seed_overlap(harness)  # invoices 1-4
     await _link_invoice(harness, "1", 999)
-    read_ahead = DocumentReadAhead(
-        Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness), max_documents=2
-    )
+    read_ahead = DocumentReadAhead(Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness))
 
     read_ahead.start()
     pages = await read_ahead.completed()
 
     assert list(pages) == [1]
     assert [item.DocumentNumber for item in pages[1].listed.items] == [1, 2, 3, 4]
-    assert sorted(pages[1].documents) == ["2", "3"]
+    assert sorted(pages[1].documents) == ["2", "3", "4"]
     assert pages[1].documents["2"].InvoiceRows  # the whole document, rows included
-    assert (_calls(harness, LIST), _calls(harness, READ)) == (1, 2)
+    assert (_calls(harness, LIST), _calls(harness, READ)) == (1, 3)
 
 
-async def test_lists_further_pages_until_the_last(
+async def test_holds_at_most_max_pages_until_they_are_taken(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 1)
+    seed_overlap(harness)
+    read_ahead = DocumentReadAhead(
+        Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness), max_pages=2
+    )
+
+    read_ahead.start()
+    assert sorted(await read_ahead.completed()) == [1, 2]
+    assert (_calls(harness, LIST), _calls(harness, READ)) == (2, 2)
+
+    taken = [await read_ahead.take(number) for number in (1, 2, 3, 4)]
+    assert [sorted(page.documents) if page else None for page in taken] == [
+        ["1"],
+        ["2"],
+        ["3"],
+        ["4"],
+    ]
+    assert await read_ahead.take(5) is None
+    assert (_calls(harness, LIST), _calls(harness, READ)) == (4, 4)
+
+
+async def test_starts_at_the_page_given(
     harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 3)
     seed_overlap(harness)
-    read_ahead = DocumentReadAhead(Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness))
+    read_ahead = DocumentReadAhead(
+        Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness), first_page=2
+    )
 
     read_ahead.start()
-    pages = await read_ahead.completed()
+    page = await read_ahead.take(2)
 
-    assert {number: sorted(page.documents) for number, page in pages.items()} == {
-        1: ["1", "2", "3"],
-        2: ["4"],
-    }
-    assert (_calls(harness, LIST), _calls(harness, READ)) == (2, 4)
+    assert page is not None and sorted(page.documents) == ["4"]
+    assert (_calls(harness, LIST), _calls(harness, READ)) == (1, 1)
 
 
-async def test_finishing_at_once_reads_nothing(harness: SyncHarness) -> None:
+async def test_cancelled_at_once_it_reads_nothing(harness: SyncHarness) -> None:
     seed_overlap(harness)
     read_ahead = DocumentReadAhead(Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness))
 
     read_ahead.start()
-    assert await read_ahead.finish() == {}
+    await read_ahead.cancel()
+
+    assert await read_ahead.take(1) is None
     assert _calls(harness, LIST) + _calls(harness, READ) == 0
 
 
@@ -98,9 +121,11 @@ async def test_a_failure_stops_it_quietly(harness: SyncHarness) -> None:
 
     read_ahead = DocumentReadAhead(Phase.INVOICES, await _fortnox(harness), broken)
     read_ahead.start()
-    pages = await read_ahead.completed()
+    page = await read_ahead.take(1)
 
-    assert pages[1].documents == {}
+    # The listing stands; the documents are for the import to read.
+    assert page is not None and len(page.listed.items) == 4 and page.documents == {}
+    assert await read_ahead.take(2) is None
     assert _calls(harness, READ) == 0
 
 

@@ -7,9 +7,9 @@ document planning), carry out the commands through the Upsales client (up to
 one statement, and report the outcomes. The caller checkpoints after every page, so a page is
 checkpointed only once all its writes and links are committed.
 
-While customers and articles are imported (Upsales' budget), the first document phase's
-documents are read ahead with Fortnox's otherwise idle budget (:mod:`.read_ahead`); the
-document phase takes those pages and documents instead of asking Fortnox again.
+A document phase's documents are read ahead of its pages (:mod:`.read_ahead`), the first
+phase's from the start of the run, with Fortnox's budget that customers and articles leave
+idle; each page takes its listing and documents from there instead of asking Fortnox again.
 
 Rules particular to the initial import (the inbound handlers keep linked entities up to date
 from change events afterwards):
@@ -221,7 +221,6 @@ class InitialImport:
         self._would_be_linked: dict[FortnoxType, set[str]] = {}
         """Dry run: Fortnox ids that would be linked or created (documents count on them)."""
         self._read_ahead: DocumentReadAhead | None = None
-        self._read_ahead_pages: dict[int, ReadPage] = {}
         self._documents_read: dict[str, FortnoxDocument] = {}
         """The current page's documents read ahead, by number (each taken once)."""
 
@@ -230,10 +229,16 @@ class InitialImport:
     async def run(self, checkpoint: Callable[[SyncProgress], Awaitable[None]]) -> SyncProgress:
         """Import from the progress' cursor to the end, checkpointing after every page.
 
-        While customers and articles are imported, the first document phase's documents are
-        read ahead (:mod:`.read_ahead`), except in a dry run.
+        Documents are read ahead of their pages (:mod:`.read_ahead`), those of the first
+        document phase from the start, while customers and articles are imported; not in a
+        dry run.
         """
-        self._start_read_ahead()
+        current = self._progress.current
+        if current is not None and not current.is_document:
+            later = self._progress.phases[self._progress.phase_index :]
+            first_documents = next((phase for phase in later if phase.is_document), None)
+            if first_documents is not None:
+                self._start_read_ahead(first_documents, 1)
         try:
             while (phase := self._progress.current) is not None:
                 more = await self.import_page(phase, self._progress.next_page)
@@ -244,33 +249,36 @@ class InitialImport:
                     self._state.pop(phase, None)
                 await checkpoint(self._progress)
         finally:
-            if self._read_ahead is not None:
-                await self._read_ahead.cancel()
-                self._read_ahead = None
+            await self._stop_read_ahead()
         return self._progress
 
-    def _start_read_ahead(self) -> None:
-        current = self._progress.current
-        if self._ctx.dry_run or current is None or current.is_document:
-            return
-        later = self._progress.phases[self._progress.phase_index :]
-        document_phase = next((phase for phase in later if phase.is_document), None)
-        if document_phase is not None:
-            self._read_ahead = DocumentReadAhead(document_phase, self._ctx.fortnox, self._links)
+    def _start_read_ahead(self, phase: Phase, first_page: int) -> None:
+        if not self._ctx.dry_run:
+            self._read_ahead = DocumentReadAhead(
+                phase, self._ctx.fortnox, self._links, first_page=first_page
+            )
             self._read_ahead.start()
 
-    async def _read_pages(self, phase: Phase) -> None:
-        """The document phase begins: take over what was read ahead for it."""
-        if self._read_ahead is not None and self._read_ahead.phase is phase:
-            self._read_ahead_pages = await self._read_ahead.finish()
+    async def _stop_read_ahead(self) -> None:
+        if self._read_ahead is not None:
+            await self._read_ahead.cancel()
             self._read_ahead = None
+
+    async def _page_read_ahead(self, phase: Phase, page_number: int) -> ReadPage | None:
+        """The page as read ahead (a document phase's), or None: the caller lists it."""
+        if not phase.is_document or self._ctx.dry_run:
+            return None
+        if self._read_ahead is None or self._read_ahead.phase is not phase:
+            await self._stop_read_ahead()
+            self._start_read_ahead(phase, page_number)
+        assert self._read_ahead is not None
+        return await self._read_ahead.take(page_number)
 
     async def import_page(self, phase: Phase, page_number: int) -> bool:
         """One page of ``phase``; True when more pages follow."""
         started = self._ctx.monotonic()
         state = await self._prepare(phase)
-        await self._read_pages(phase)
-        read = self._read_ahead_pages.pop(page_number, None)
+        read = await self._page_read_ahead(phase, page_number)
         self._documents_read = read.documents if read is not None else {}
         listed: ListPage[Entity] = (
             read.listed
@@ -287,6 +295,7 @@ class InitialImport:
             outcomes = await self._articles(state, entities, linked)
         else:
             outcomes = await self._documents(phase, state, entities, linked)
+        self._documents_read = {}
         failure = await self._save(outcomes)
         self._report(phase, outcomes, listed, started)
         if failure is not None:
