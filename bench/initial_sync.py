@@ -1,13 +1,13 @@
 """Benchmark of the initial sync: 10,000 customers, 2,000 articles with prices and 20,000
 invoices from the Fortnox sandbox into an Upsales sandbox that already holds some of them.
 
-Both sandboxes run in a child process (served over HTTP, seeded through their Python APIs),
-so the measured process is the one doing the sync: the service's job worker running the
-``initial_sync`` job on a SQLite database. Rate limits are the real ones scaled up by
-``--scale`` (the same factor for both: Fortnox 25*scale per 5 s, Upsales 200*scale per 10 s),
-in the sandboxes and in the service's own pacing.
+Each sandbox runs in a child process of its own (served by uvicorn over real HTTP, seeded
+through its Python API), so the measured process is the one doing the sync, as in production:
+the service's job worker running the ``initial_sync`` job on a SQLite database. Rate limits are
+the real ones scaled up by ``--scale`` (the same factor for both: Fortnox 25*scale per 5 s,
+Upsales 200*scale per 10 s), in the sandboxes and in the service's own pacing.
 
-Figures (the last line printed is one JSON object):
+Figures (the last line printed is one JSON object; the lines before it show the inputs):
 
 * ``fortnox_calls_ratio``: Fortnox requests made / the minimum. Minimum = the list pages of
   customers, active articles, the price list and invoices (``ceil(n / 500)`` each) + one read
@@ -17,12 +17,22 @@ Figures (the last line printed is one JSON object):
   the account and order custom fields and the users (one page each) + one create per company,
   product and order (Upsales has no bulk create). Linking a pre-existing company costs a read
   and possibly an update beyond this minimum (it is counted as overhead).
-* ``time_ratio``: wall time of the sync / the rate-limit lower bound. A sliding window of ``L``
-  requests per ``W`` seconds lets ``N`` requests through in no less than ``(N / L - 1) * W``
-  seconds; the bound is the larger of that for Fortnox and for Upsales (both run at once).
-* ``peak_rss_mb``: the largest resident memory of this process during the sync (psutil).
+* ``time_ratio``: wall time of the sync / the rate-limit lower bound, the larger over the two
+  APIs of the least time their budgets allow for the *minimum* calls (both APIs run at once).
+  A budget of ``L`` requests per ``W`` seconds that starts unspent lets request ``k``
+  (0-based) through no earlier than ``floor(k / L) * W`` seconds after the first, so ``N``
+  requests take at least ``floor((N - 1) / L) * W`` seconds (Fortnox: sliding window; Upsales:
+  a fixed window opened by the first request, the same least time). ``steady_time_ratio``
+  divides by calls / budget rate (``N * W / L``) instead: the bound without the first
+  window's burst, which a long real import approaches (at the real budgets the burst is 25
+  Fortnox requests out of 20,000).
+* ``peak_rss_mb``: the largest resident memory of this (the syncing) process during the sync
+  (psutil, sampled every 50 ms).
 * ``duplicates``: Upsales companies sharing an organisation number, products sharing an
   article number, orders sharing a Fortnox document reference.
+* ``throttled``: 429 answers per API (each costs a pause; the pacing should make none).
+* ``cpu_seconds``: CPU time of the syncing process and of each sandbox during the sync;
+  ``phase_seconds``: wall time per phase, from the job's progress.
 
 ``--quick`` runs a tenth of the data (well under a minute).
 """
@@ -46,15 +56,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.engine import create_engine
-from upsales_fortnox.db.models import Installation, InstallationSettings, InstallationStatus
+from upsales_fortnox.db.models import (
+    Installation,
+    InstallationSettings,
+    InstallationStatus,
+    SyncJob,
+)
 from upsales_fortnox.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker, enqueue
-from upsales_fortnox.services import build_services
+from upsales_fortnox.services import build_services, http_client
 from upsales_fortnox.sync.context import upsales_client_for
 from upsales_fortnox.sync.initial.control import INITIAL_SYNC_ENTITY, INITIAL_SYNC_KIND
 from upsales_fortnox.sync.registry import build_handler_registry
@@ -80,26 +97,18 @@ def _free_port() -> int:
         return port
 
 
-def _serve_sandboxes(size: Size, scale: int, ports: tuple[int, int], pipe: Any) -> None:
-    """Child process: seed both sandboxes, report credentials, serve until killed."""
+def _serve_fortnox(size: Size, scale: int, port: int, pipe: Any) -> None:
+    """Child process: seed the Fortnox sandbox, report a tenant's tokens, serve until killed."""
     from upsales_fortnox.sandbox.fortnox import (
         FortnoxSandboxConfig,
         RateLimit,
         create_fortnox_sandbox,
     )
     from upsales_fortnox.sandbox.fortnox.server import build_fortnox_sandbox_server
-    from upsales_fortnox.sandbox.upsales import (
-        UpsalesSandboxConfig,
-        create_upsales_sandbox,
-        seed_demo_upsales,
-        serve_upsales_sandbox,
-    )
 
     fortnox = create_fortnox_sandbox(FortnoxSandboxConfig(rate_limit=RateLimit(25 * scale, 5.0)))
-    upsales = create_upsales_sandbox(UpsalesSandboxConfig(rate_limit_requests=200 * scale))
     tenant = fortnox.default_tenant_id
     assert tenant is not None
-    demo = seed_demo_upsales(upsales)
     fortnox.seed(
         tenant,
         customers=(
@@ -134,6 +143,31 @@ def _serve_sandboxes(size: Size, scale: int, ports: tuple[int, int], pipe: Any) 
             for n in range(size.invoices)
         ),
     )
+    tokens = fortnox.issue_tokens(tenant)
+    pipe.send(
+        {
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_in": tokens.expires_in,
+            "tenant": tenant,
+        }
+    )
+    server = build_fortnox_sandbox_server(fortnox, HOST, port, log_level="warning")
+    asyncio.run(server.serve())
+
+
+def _serve_upsales(size: Size, scale: int, port: int, pipe: Any) -> None:
+    """Child process: seed the Upsales sandbox (the demo account plus overlapping companies and
+    products), report the API key and stages, serve until killed."""
+    from upsales_fortnox.sandbox.upsales import (
+        UpsalesSandboxConfig,
+        create_upsales_sandbox,
+        seed_demo_upsales,
+        serve_upsales_sandbox,
+    )
+
+    upsales = create_upsales_sandbox(UpsalesSandboxConfig(rate_limit_requests=200 * scale))
+    demo = seed_demo_upsales(upsales)
     upsales.seed(
         demo.customer_id,
         "accounts",
@@ -150,17 +184,12 @@ def _serve_sandboxes(size: Size, scale: int, ports: tuple[int, int], pipe: Any) 
             for n in range(1, size.articles + 1, size.overlap_every)
         ],
     )
-    tokens = fortnox.issue_tokens(tenant)
     existing = {
         kind: len(upsales.list_entities(demo.customer_id, kind))
         for kind in ("accounts", "products", "orders")
     }
     pipe.send(
         {
-            "access_token": tokens.access_token,
-            "refresh_token": tokens.refresh_token,
-            "expires_in": tokens.expires_in,
-            "tenant": tenant,
             "api_key": demo.api_key,
             "won_stage": demo.stage_won_id,
             "lost_stage": demo.stage_lost_id,
@@ -168,12 +197,7 @@ def _serve_sandboxes(size: Size, scale: int, ports: tuple[int, int], pipe: Any) 
             "existing": existing,
         }
     )
-
-    async def serve() -> None:
-        server = build_fortnox_sandbox_server(fortnox, HOST, ports[0], log_level="warning")
-        await asyncio.gather(server.serve(), serve_upsales_sandbox(upsales, HOST, ports[1]))
-
-    asyncio.run(serve())
+    asyncio.run(serve_upsales_sandbox(upsales, HOST, port))
 
 
 class PeakMemory:
@@ -215,8 +239,21 @@ def _pages(count: int, size: int) -> int:
     return max(1, math.ceil(count / size))
 
 
-def _window_bound(calls: int, limit: int, window: float) -> float:
-    return max(0.0, (calls / limit - 1) * window)
+@dataclass(frozen=True)
+class Budget:
+    """An API's request budget: ``limit`` requests per ``window`` seconds."""
+
+    limit: int
+    window: float
+
+    def least_seconds(self, calls: int) -> float:
+        """The least time ``calls`` requests take when the budget starts unspent: request
+        ``k`` (0-based) goes no earlier than ``floor(k / limit) * window``."""
+        return (calls - 1) // self.limit * self.window if calls > 0 else 0.0
+
+    def steady_seconds(self, calls: int) -> float:
+        """``calls`` / the budget's rate: the bound without the first window's burst."""
+        return calls * self.window / self.limit
 
 
 async def _duplicates(services: Any, installation: Installation, document_field: int | None) -> int:
@@ -237,19 +274,41 @@ async def _duplicates(services: Any, installation: Installation, document_field:
     return sum(n - 1 for counter in (orgs, articles, documents) for n in counter.values() if n > 1)
 
 
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+async def _phase_seconds(services: Any, installation_id: uuid.UUID) -> dict[str, float]:
+    async with services.session_factory() as session:
+        job = await session.scalar(
+            select(SyncJob).where(
+                SyncJob.installation_id == installation_id, SyncJob.kind == INITIAL_SYNC_KIND
+            )
+        )
+    assert job is not None and job.result is not None, "the initial sync did not finish"
+    return {name: round(float(item["seconds"]), 2) for name, item in job.result["progress"].items()}
+
+
 async def _run(
-    size: Size, scale: int, seeded: dict[str, Any], ports: tuple[int, int]
+    size: Size,
+    scale: int,
+    seeded: dict[str, Any],
+    ports: tuple[int, int],
+    sandboxes: dict[str, psutil.Process],
 ) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="initial-sync-bench-"))
+    fortnox_budget = Budget(25 * scale, 5.0)
+    upsales_budget = Budget(200 * scale, 10.0)
     settings = Settings(
         database_url=f"sqlite:///{workdir / 'bench.sqlite3'}",
         fortnox_api_base_url=f"http://{HOST}:{ports[0]}/3",
         fortnox_auth_base_url=f"http://{HOST}:{ports[0]}/oauth-v1",
         upsales_api_base_url=f"http://{HOST}:{ports[1]}/api/v2",
-        fortnox_rate_limit=25 * scale,
-        fortnox_rate_window_seconds=5.0,
-        upsales_rate_limit=200 * scale,
-        upsales_rate_window_seconds=10.0,
+        fortnox_rate_limit=fortnox_budget.limit,
+        fortnox_rate_window_seconds=fortnox_budget.window,
+        upsales_rate_limit=upsales_budget.limit,
+        upsales_rate_window_seconds=upsales_budget.window,
         secret_key=SecretStr("bench-secret-key-0123456789abcdef"),
         log_level="WARNING",
     )
@@ -258,7 +317,15 @@ async def _run(
 
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
-    services = build_services(settings, engine)
+    throttled: Counter[str] = Counter()
+
+    async def count_throttled(response: httpx.Response) -> None:
+        if response.status_code == 429:
+            api = "fortnox" if response.request.url.port == ports[0] else "upsales"
+            throttled[api] += 1
+
+    http = http_client(settings, event_hooks={"response": [count_throttled]})
+    services = build_services(settings, engine, http=http)
     installation_id = uuid.uuid4()
     async with services.session_factory() as session:
         installation = Installation(
@@ -292,11 +359,18 @@ async def _run(
         ),
     )
     worker = Worker(services.session_factory, build_handler_registry(services), settings)
+    this_process = psutil.Process()
+    processes = {"sync": this_process, **sandboxes}
+    cpu_before = {name: _cpu_seconds(process) for name, process in processes.items()}
     with PeakMemory() as memory:
         started = time.monotonic()
         while await worker.run_once():
             pass
         elapsed = time.monotonic() - started
+    cpu = {
+        name: round(_cpu_seconds(process) - cpu_before[name], 2)
+        for name, process in processes.items()
+    }
     fortnox_calls = sum(services.fortnox_calls.values())
     upsales_calls = sum(services.upsales_calls.values())
 
@@ -322,9 +396,22 @@ async def _run(
         + size.invoices
     )
     bound = max(
-        _window_bound(fortnox_min, 25 * scale, 5.0),
-        _window_bound(upsales_min, 200 * scale, 10.0),
+        fortnox_budget.least_seconds(fortnox_min), upsales_budget.least_seconds(upsales_min)
     )
+    steady = max(
+        fortnox_budget.steady_seconds(fortnox_min), upsales_budget.steady_seconds(upsales_min)
+    )
+    for name, budget, minimum, made in (
+        ("fortnox", fortnox_budget, fortnox_min, fortnox_calls),
+        ("upsales", upsales_budget, upsales_min, upsales_calls),
+    ):
+        print(
+            f"{name}: budget {budget.limit} per {budget.window:g} s; minimum calls {minimum}"
+            f" (made {made}); least {budget.least_seconds(minimum):.2f} s,"
+            f" steady {budget.steady_seconds(minimum):.2f} s",
+            file=sys.stderr,
+        )
+    phase_seconds = await _phase_seconds(services, installation_id)
     async with services.session_factory() as session:
         refreshed = await session.get(Installation, installation_id)
         assert refreshed is not None
@@ -339,11 +426,16 @@ async def _run(
         "upsales_min_calls": upsales_min,
         "wall_seconds": round(elapsed, 2),
         "rate_limit_bound_seconds": round(bound, 2),
+        "steady_bound_seconds": round(steady, 2),
         "fortnox_calls_ratio": round(fortnox_calls / fortnox_min, 3),
         "upsales_calls_ratio": round(upsales_calls / upsales_min, 3),
         "time_ratio": round(elapsed / bound, 3) if bound > 0 else None,
+        "steady_time_ratio": round(elapsed / steady, 3) if steady > 0 else None,
         "peak_rss_mb": round(memory.peak / 2**20, 1),
         "duplicates": duplicates,
+        "throttled": dict(throttled),
+        "cpu_seconds": cpu,
+        "phase_seconds": phase_seconds,
     }
 
 
@@ -355,17 +447,29 @@ def main() -> None:
     size = Size(1_000, 200, 2_000) if args.quick else Size(10_000, 2_000, 20_000)
     ports = (_free_port(), _free_port())
     context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_serve_sandboxes, args=(size, args.scale, ports, sender))
-    child.start()
+    children = []
+    seeded: dict[str, Any] = {}
     try:
-        seeded = receiver.recv()
+        receivers = []
+        for target, port in ((_serve_fortnox, ports[0]), (_serve_upsales, ports[1])):
+            receiver, sender = context.Pipe(duplex=False)
+            child = context.Process(target=target, args=(size, args.scale, port, sender))
+            child.start()
+            children.append(child)
+            receivers.append(receiver)
+        for receiver in receivers:
+            seeded.update(receiver.recv())
         _wait_for(ports)
         print(f"seeded: {size}", file=sys.stderr)
-        figures = asyncio.run(_run(size, args.scale, seeded, ports))
+        sandboxes = {
+            "fortnox_sandbox": psutil.Process(children[0].pid),
+            "upsales_sandbox": psutil.Process(children[1].pid),
+        }
+        figures = asyncio.run(_run(size, args.scale, seeded, ports, sandboxes))
     finally:
-        child.kill()
-        child.join()
+        for child in children:
+            child.kill()
+            child.join()
     print(json.dumps(figures, default=str))
 
 

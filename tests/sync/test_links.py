@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, Installation, Link, LinkEntity
-from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.sync.links import LinkStore, LinkView
 
 
 async def test_save_find_update_and_remove(
@@ -78,3 +78,50 @@ async def test_save_refreshes_a_link_already_loaded_in_the_session(
         )
         assert saved.synced_fields == {"a": 1}
         assert await session.scalar(select(func.count()).select_from(Link)) == 1
+
+
+async def test_save_many_inserts_and_updates_in_one_statement(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        installation = Installation(name="Acme")
+        session.add(installation)
+        await session.flush()
+        links = LinkStore(session, installation.id)
+        await links.save(LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "1001", "old")
+        await session.commit()
+
+        saved = await links.save_many(
+            [
+                LinkView(LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "1010", "new"),
+                LinkView(LinkEntity.COMPANY, 11, FortnoxType.CUSTOMER, "1011", "first"),
+                LinkView(LinkEntity.PRODUCT, 11, FortnoxType.ARTICLE, "A-1", None),
+                LinkView(LinkEntity.COMPANY, 11, FortnoxType.CUSTOMER, "1012", "second"),
+            ]
+        )
+        await session.commit()
+
+        assert saved == 3
+        updated = await links.by_upsales(LinkEntity.COMPANY, 10)
+        assert updated is not None
+        assert (updated.fortnox_id, updated.fingerprint) == ("1010", "new")
+        assert await links.by_fortnox(FortnoxType.CUSTOMER, "1001") is None
+        later = await links.by_upsales(LinkEntity.COMPANY, 11)
+        assert later is not None and (later.fortnox_id, later.fingerprint) == ("1012", "second")
+        assert await links.upsales_ids_by_fortnox(FortnoxType.ARTICLE, ["A-1"]) == {"A-1": 11}
+        assert await links.save_many([]) == 0
+
+
+async def test_save_many_refuses_a_fortnox_entity_linked_elsewhere(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        installation = Installation(name="Acme")
+        session.add(installation)
+        await session.flush()
+        links = LinkStore(session, installation.id)
+        await links.save(LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "1001", None)
+        with pytest.raises(IntegrityError):
+            await links.save_many(
+                [LinkView(LinkEntity.COMPANY, 11, FortnoxType.CUSTOMER, "1001", None)]
+            )

@@ -103,6 +103,60 @@ async def _timed(limiter: RateLimiter, time: VirtualTime) -> float:
     return time.now
 
 
+async def _in_flight_spans(
+    limit: int, window: float, requests: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """One request per (start, duration), sent through ``request()`` and answered after
+    ``duration``; (grant, answer) times, sorted."""
+    time = VirtualTime()
+    limiter = RateLimiter(limit, window, clock=time.clock, sleep=time.sleep)
+
+    async def send(start: float, duration: float) -> tuple[float, float]:
+        await time.sleep(start)
+        async with limiter.request():
+            granted = time.now
+            await time.sleep(duration)
+        return granted, time.now
+
+    return sorted(await time.run([send(start, duration) for start, duration in requests]))
+
+
+async def test_a_request_in_flight_keeps_its_place_and_counts_from_its_answer() -> None:
+    spans = await _in_flight_spans(2, 10.0, [(0.0, 1.0), (0.0, 3.0), (0.5, 0.0)])
+
+    # Counting from the grants, the third would go at 10.0; the first request may have
+    # reached Upsales as late as 1.0, when its answer came back.
+    assert [granted for granted, _ in spans] == [0.0, 0.0, 11.0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    limit=st.integers(min_value=1, max_value=5),
+    window=st.sampled_from([1.0, 10.0]),
+    requests=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=160).map(lambda eighths: eighths / 8),
+            st.integers(min_value=0, max_value=24).map(lambda eighths: eighths / 8),
+        ),
+        max_size=40,
+    ),
+    data=st.data(),
+)
+def test_no_fixed_window_ever_holds_more_than_limit_arrivals(
+    limit: int, window: float, requests: list[tuple[float, float]], data: st.DataObject
+) -> None:
+    spans = asyncio.run(_in_flight_spans(limit, window, requests))
+
+    # Each request reaches Upsales between its grant and its answer (eighths of a second are
+    # exact in binary); Upsales counts fixed windows, opened at any moment.
+    fractions = data.draw(
+        st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=len(spans), max_size=len(spans))
+    )
+    arrivals = sorted(g + f * (a - g) for (g, a), f in zip(spans, fractions, strict=True))
+    for opened in arrivals:
+        assert len([a for a in arrivals if opened <= a < opened + window]) <= limit
+
+
 async def test_server_reporting_no_remaining_requests_pauses_until_its_reset() -> None:
     time = VirtualTime()
     limiter = RateLimiter(clock=time.clock, sleep=time.sleep)

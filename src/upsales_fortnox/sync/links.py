@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final, Protocol, cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -89,6 +89,21 @@ _UPSERT_LINK = {
     }
     for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
+
+
+class LinkFields(Protocol):
+    """What saving a link needs (a :class:`LinkView`, a ``SaveLink`` command)."""
+
+    @property
+    def entity(self) -> LinkEntity: ...
+    @property
+    def upsales_id(self) -> int: ...
+    @property
+    def fortnox_type(self) -> FortnoxType: ...
+    @property
+    def fortnox_id(self) -> str: ...
+    @property
+    def fingerprint(self) -> str | None: ...
 
 
 class LinkStore:
@@ -247,6 +262,33 @@ class LinkStore:
         )
         return found
 
+    async def save_many(self, links: Iterable[LinkFields]) -> int:
+        """:meth:`save` for many links in one statement (an insert that updates the Fortnox id
+        and fingerprint of a link that exists); the number of links given.
+
+        Given twice, the same entity pair (entity, Upsales id, Fortnox type) is saved once, with
+        the later values, as two calls of :meth:`save` would leave it. As with :meth:`save`, a
+        Fortnox entity linked to another Upsales record already raises ``IntegrityError``.
+        """
+        now = utcnow()
+        rows: dict[tuple[str, int, str], dict[str, Any]] = {}
+        for link in links:
+            key = (link.entity, link.upsales_id, link.fortnox_type)
+            rows[key] = {
+                "installation_id": self._installation_id,
+                "entity": link.entity,
+                "upsales_id": link.upsales_id,
+                "fortnox_type": link.fortnox_type,
+                "fortnox_id": link.fortnox_id,
+                "fingerprint": link.fingerprint,
+                "synced_at": now,
+                "created_at": now,
+            }
+        if not rows:
+            return 0
+        await self._session.execute(_upsert(self._session), list(rows.values()))
+        return len(rows)
+
     async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
         await self._session.execute(
             delete(Link).where(
@@ -255,3 +297,32 @@ class LinkStore:
                 Link.fortnox_id == fortnox_id,
             )
         )
+
+
+_LINK_PAIR = (Link.installation_id, Link.entity, Link.upsales_id, Link.fortnox_type)
+
+
+def _upsert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT ... ON CONFLICT (the entity pair) DO UPDATE`` in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        pg = postgresql.insert(Link)
+        return pg.on_conflict_do_update(
+            index_elements=_LINK_PAIR,
+            set_={
+                "fortnox_id": pg.excluded.fortnox_id,
+                "fingerprint": pg.excluded.fingerprint,
+                "synced_at": pg.excluded.synced_at,
+            },
+        )
+    if dialect == "sqlite":
+        lite = sqlite.insert(Link)
+        return lite.on_conflict_do_update(
+            index_elements=_LINK_PAIR,
+            set_={
+                "fortnox_id": lite.excluded.fortnox_id,
+                "fingerprint": lite.excluded.fingerprint,
+                "synced_at": lite.excluded.synced_at,
+            },
+        )
+    raise NotImplementedError(f"links are not stored in {dialect}")

@@ -1,9 +1,10 @@
 """Async client of the Upsales REST API v2 for one API key (one Upsales customer).
 
-Every request is paced by a :class:`RateLimiter`, unwrapped from Upsales' envelope
-(``{"error", "metadata", "data"}``) and parsed into the wire models. Rate limits (429), server
-errors (5xx) and network failures are retried within a :class:`RetryPolicy`; what still fails is
-raised as one of the typed errors in :mod:`upsales_fortnox.upsales.errors`.
+Every request is paced by a :class:`RateLimiter` (counted as in flight until answered),
+unwrapped from Upsales' envelope (``{"error", "metadata", "data"}``) and parsed into the wire
+models. Rate limits (429), server errors (5xx) and network failures are retried within a
+:class:`RetryPolicy`; what still fails is raised as one of the typed errors in
+:mod:`upsales_fortnox.upsales.errors`.
 
 A create (POST) is retried only when Upsales surely did not act on it (429, or no connection):
 after a 5xx or a read timeout the record may exist, so the error goes to the caller, whose job
@@ -289,13 +290,13 @@ class UpsalesClient:
         attempt = 0
         while True:
             attempt += 1
-            await self.limiter.acquire()
-            self.call_counts[where] += 1
             error: UpsalesError
             try:
-                response = await self._http.request(
-                    method, url, params=tuple(query), content=content, headers=headers
-                )
+                async with self.limiter.request():
+                    self.call_counts[where] += 1
+                    response = await self._http.request(
+                        method, url, params=tuple(query), content=content, headers=headers
+                    )
             except httpx.TransportError as exc:
                 error = UpsalesNetworkError(
                     f"Upsales {where} failed: {type(exc).__name__}: "

@@ -1,9 +1,15 @@
 """Client-side pacing for one Upsales API key: a budget of requests per sliding window.
 
 Upsales allows 200 requests per 10 seconds per API key and answers 429 beyond that (reference
-§2). :class:`RateLimiter` keeps the time of the last ``limit`` requests it let through and makes
-the next one wait until the oldest is a full ``window`` old, so no interval of ``window``
-seconds ever holds more than ``limit`` requests. It also reads ``X-RateLimit-Remaining`` and
+§2). :class:`RateLimiter` lets a request through only when fewer than ``limit`` requests may
+have reached Upsales in the last ``window`` seconds, so no interval of ``window`` seconds ever
+holds more than ``limit`` of them, whichever way Upsales places its windows. A request sent
+through :meth:`RateLimiter.request` counts as reaching Upsales *now* for as long as it is in
+flight, and from the moment its answer came back afterwards: it arrives somewhere in between,
+after a delay that varies (event loop, connection pool, network), so counting from the grant
+would let a promptly sent request land within the window of an earlier, delayed one, and
+Upsales answers 429. :meth:`RateLimiter.acquire` counts from the grant. It also reads
+``X-RateLimit-Remaining`` and
 ``X-RateLimit-Reset`` (seconds until the server's window resets; may be negative) and pauses
 early when the server says the budget is spent, e.g. because another process uses the same key.
 """
@@ -11,10 +17,11 @@ early when the server says the budget is spent, e.g. because another process use
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -62,16 +69,53 @@ class RateLimiter:
         self.window_seconds = window_seconds
         self._clock = clock
         self._sleep = sleep
-        self._granted: deque[float] = deque(maxlen=limit)
+        self._counted: deque[float] = deque()
+        """When the requests of the last window that are no longer in flight reached Upsales
+        at the latest (their answer came back), in order."""
+        self._in_flight = 0
+        self._settled = asyncio.Event()
         self._paused_until = float("-inf")
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        """Wait until one more request fits the budget, then count it."""
+        """Wait until one more request fits the budget, then count it from now."""
+        await self._take()
+        self._settle()
+
+    @contextlib.asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        """Wait as :meth:`acquire` does, then hold the place while the request is sent and
+        answered: it counts as arriving now until the block ends, and from then on as having
+        arrived when the block ended."""
+        await self._take()
+        try:
+            yield
+        finally:
+            self._settle()
+
+    async def _take(self) -> None:
         async with self._lock:
-            while (delay := self._delay(self._clock())) > 0:
+            while True:
+                now = self._clock()
+                while self._counted and self._counted[0] + self.window_seconds <= now:
+                    self._counted.popleft()
+                excess = self._in_flight + len(self._counted) - self.limit
+                if excess >= len(self._counted):  # the budget is all in flight
+                    self._settled.clear()
+                    await self._settled.wait()
+                    continue
+                delay = self._paused_until - now
+                if excess >= 0:
+                    delay = max(delay, self._counted[excess] + self.window_seconds - now)
+                if delay <= 0:
+                    self._in_flight += 1
+                    return
                 await self._sleep(delay)
-            self._granted.append(self._clock())
+
+    def _settle(self) -> None:
+        self._in_flight -= 1
+        self._counted.append(self._clock())
+        self._settled.set()
 
     def pause(self, seconds: float) -> None:
         """Let no request through for ``seconds`` from now (e.g. after a 429)."""
@@ -83,12 +127,6 @@ class RateLimiter:
         if remaining is not None and remaining <= 0:
             backoff = reset_backoff(headers)
             self.pause(backoff if backoff is not None else self.window_seconds)
-
-    def _delay(self, now: float) -> float:
-        delay = self._paused_until - now
-        if len(self._granted) == self.limit:
-            delay = max(delay, self._granted[0] + self.window_seconds - now)
-        return delay
 
 
 class RateLimiterRegistry:

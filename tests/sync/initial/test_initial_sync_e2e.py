@@ -15,6 +15,7 @@ from upsales_fortnox.db.models import (
     InstallationStatus,
     JobStatus,
     Link,
+    LinkEntity,
     SyncJob,
 )
 from upsales_fortnox.db.types import utcnow
@@ -22,6 +23,7 @@ from upsales_fortnox.errors import RetryableError
 from upsales_fortnox.fortnox import client as fortnox_client
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
 from upsales_fortnox.sync.initial.handler import run_initial_sync
+from upsales_fortnox.sync.links import LinkStore
 
 
 async def _links(harness: SyncHarness) -> dict[tuple[str, str], int]:
@@ -166,6 +168,49 @@ async def test_a_crash_in_any_phase_resumes_without_duplicates(
     assert creates(harness) == {"accounts": 2, "products": 1, "orders": 3}
     links = await _links(harness)
     assert len([key for key in links if key[0] == FortnoxType.INVOICE]) == 3
+
+
+@pytest.mark.parametrize(
+    "crash_on", [LinkEntity.COMPANY, LinkEntity.PRODUCT, LinkEntity.ORDER], ids=lambda e: e.value
+)
+async def test_a_crash_before_a_page_links_what_it_created_resumes_without_duplicates(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, crash_on: LinkEntity
+) -> None:
+    """The worker dies after a page's records were created in Upsales and before their links
+    were saved: the page runs again and finds each record instead of creating it twice."""
+    seed_overlap(harness)
+    save_many = LinkStore.save_many
+    crashed: list[LinkEntity] = []
+
+    async def crashing(store: LinkStore, links: Any) -> int:
+        links = list(links)
+        if not crashed and any(link.entity == crash_on for link in links):
+            crashed.append(crash_on)
+            raise Crash("the worker died")
+        return await save_many(store, links)
+
+    monkeypatch.setattr(LinkStore, "save_many", crashing)
+    job_id = await _start(harness)
+    for _ in range(5):
+        await harness.worker.run_once()
+        async with harness.services.session_factory() as session:
+            job = await session.get(SyncJob, job_id)
+            assert job is not None
+            if job.status != JobStatus.QUEUED:
+                break
+            await session.execute(
+                update(SyncJob).where(SyncJob.id == job_id).values(run_after=utcnow())
+            )
+            await session.commit()
+    assert crashed == [crash_on] and job.attempts == 2
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE, status
+    assert duplicates(harness) == 0
+    assert creates(harness) == {"accounts": 2, "products": 1, "orders": 3}
+    links = await _links(harness)
+    assert len([key for key in links if key[0] == FortnoxType.INVOICE]) == 3
+    assert len([key for key in links if key[0] == FortnoxType.CUSTOMER]) == 4
 
 
 async def test_the_preview_writes_nothing(harness: SyncHarness) -> None:

@@ -4,7 +4,12 @@ For each page: read it (``sortby`` ascending, 500 items), look up the links of i
 one query, decide per entity with the inbound sync's pure functions (matching, mapping,
 document planning), carry out the commands through the Upsales client (up to
 :data:`CONCURRENCY` entities at once; the clients pace themselves), save the page's new links in
-one transaction, and report the outcomes. The caller checkpoints after every page.
+one statement, and report the outcomes. The caller checkpoints after every page, so a page is
+checkpointed only once all its writes and links are committed.
+
+A document phase's documents are read ahead of its pages (:mod:`.read_ahead`), the first
+phase's from the start of the run, with Fortnox's budget that customers and articles leave
+idle; each page takes its listing and documents from there instead of asking Fortnox again.
 
 Rules particular to the initial import (the inbound handlers keep linked entities up to date
 from change events afterwards):
@@ -43,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.errors import PermanentError, ReauthorizationRequired
 from upsales_fortnox.fortnox.client import FortnoxClient, ListPage
-from upsales_fortnox.fortnox.models import Article, Customer, Entity, Invoice, Offer, Order
+from upsales_fortnox.fortnox.models import Article, Customer, Entity, Order
 from upsales_fortnox.sync.commands import (
     Command,
     CreateUpsalesCompany,
@@ -100,6 +105,12 @@ from upsales_fortnox.sync.initial.indexes import (
 )
 from upsales_fortnox.sync.initial.phases import FORTNOX_TYPES, PHASE_MODELS, SORT_KEYS, Phase
 from upsales_fortnox.sync.initial.progress import SyncProgress
+from upsales_fortnox.sync.initial.read_ahead import (
+    DocumentReadAhead,
+    ReadPage,
+    document_number,
+    read_document,
+)
 from upsales_fortnox.sync.links import LinkStore
 from upsales_fortnox.sync.references import (
     CUSTOMER_NUMBER_FIELD_ALIAS,
@@ -114,8 +125,11 @@ from upsales_fortnox.upsales.client import UpsalesClient
 from upsales_fortnox.upsales.errors import UpsalesNotFound
 from upsales_fortnox.upsales.models import CustomField, Product, User
 
-CONCURRENCY: Final = 16
-"""Entities of one page worked on at once (their API calls are paced by the clients)."""
+CONCURRENCY: Final = 8
+"""Entities of one page worked on at once (their API calls are paced by the clients). Enough
+to keep the budgets busy: 8 in flight sustain Upsales' 20 requests per second at up to 400 ms a
+request, and Fortnox's 5 at up to 1.6 s. More only adds connections, and the HTTP pool's
+bookkeeping grows with them on every request (a fifth of the sync's CPU at 16)."""
 MAX_CANDIDATES_REPORTED: Final = 10
 
 Monotonic = Callable[[], float]
@@ -206,27 +220,72 @@ class InitialImport:
         self._semaphore = asyncio.Semaphore(context.concurrency)
         self._would_be_linked: dict[FortnoxType, set[str]] = {}
         """Dry run: Fortnox ids that would be linked or created (documents count on them)."""
+        self._read_ahead: DocumentReadAhead | None = None
+        self._documents_read: dict[str, FortnoxDocument] = {}
+        """The current page's documents read ahead, by number (each taken once)."""
 
     # --- driving ----------------------------------------------------------------------------
 
     async def run(self, checkpoint: Callable[[SyncProgress], Awaitable[None]]) -> SyncProgress:
-        """Import from the progress' cursor to the end, checkpointing after every page."""
-        while (phase := self._progress.current) is not None:
-            more = await self.import_page(phase, self._progress.next_page)
-            if more:
-                self._progress.next_page += 1
-            else:
-                self._progress.next_phase()
-                self._state.pop(phase, None)
-            await checkpoint(self._progress)
+        """Import from the progress' cursor to the end, checkpointing after every page.
+
+        Documents are read ahead of their pages (:mod:`.read_ahead`), those of the first
+        document phase from the start, while customers and articles are imported; not in a
+        dry run.
+        """
+        current = self._progress.current
+        if current is not None and not current.is_document:
+            later = self._progress.phases[self._progress.phase_index :]
+            first_documents = next((phase for phase in later if phase.is_document), None)
+            if first_documents is not None:
+                self._start_read_ahead(first_documents, 1)
+        try:
+            while (phase := self._progress.current) is not None:
+                more = await self.import_page(phase, self._progress.next_page)
+                if more:
+                    self._progress.next_page += 1
+                else:
+                    self._progress.next_phase()
+                    self._state.pop(phase, None)
+                await checkpoint(self._progress)
+        finally:
+            await self._stop_read_ahead()
         return self._progress
+
+    def _start_read_ahead(self, phase: Phase, first_page: int) -> None:
+        if not self._ctx.dry_run:
+            self._read_ahead = DocumentReadAhead(
+                phase, self._ctx.fortnox, self._links, first_page=first_page
+            )
+            self._read_ahead.start()
+
+    async def _stop_read_ahead(self) -> None:
+        if self._read_ahead is not None:
+            await self._read_ahead.cancel()
+            self._read_ahead = None
+
+    async def _page_read_ahead(self, phase: Phase, page_number: int) -> ReadPage | None:
+        """The page as read ahead (a document phase's), or None: the caller lists it."""
+        if not phase.is_document or self._ctx.dry_run:
+            return None
+        if self._read_ahead is None or self._read_ahead.phase is not phase:
+            await self._stop_read_ahead()
+            self._start_read_ahead(phase, page_number)
+        assert self._read_ahead is not None
+        return await self._read_ahead.take(page_number)
 
     async def import_page(self, phase: Phase, page_number: int) -> bool:
         """One page of ``phase``; True when more pages follow."""
         started = self._ctx.monotonic()
         state = await self._prepare(phase)
-        listed: ListPage[Entity] = await self._ctx.fortnox.list_page(
-            PHASE_MODELS[phase], page_number, sort_by=SORT_KEYS[phase], filter=_filter(phase)
+        read = await self._page_read_ahead(phase, page_number)
+        self._documents_read = read.documents if read is not None else {}
+        listed: ListPage[Entity] = (
+            read.listed
+            if read is not None
+            else await self._ctx.fortnox.list_page(
+                PHASE_MODELS[phase], page_number, sort_by=SORT_KEYS[phase], filter=_filter(phase)
+            )
         )
         entities = [entity for entity in listed.items if _entity_id(phase, entity) is not None]
         linked = await self._links(phase, [_entity_id(phase, e) or "" for e in entities])
@@ -236,6 +295,7 @@ class InitialImport:
             outcomes = await self._articles(state, entities, linked)
         else:
             outcomes = await self._documents(phase, state, entities, linked)
+        self._documents_read = {}
         failure = await self._save(outcomes)
         self._report(phase, outcomes, listed, started)
         if failure is not None:
@@ -550,13 +610,11 @@ class InitialImport:
         return run
 
     async def _read_document(self, listed: Entity) -> FortnoxDocument:
-        assert isinstance(listed, Invoice | Offer | Order) and listed.DocumentNumber is not None
-        number = listed.DocumentNumber
-        if isinstance(listed, Invoice):
-            return await self._ctx.fortnox.get_invoice(number)
-        if isinstance(listed, Offer):
-            return await self._ctx.fortnox.get_offer(number)
-        return await self._ctx.fortnox.get_order(number)
+        number = document_number(listed)
+        document = self._documents_read.pop(number, None) if number is not None else None
+        if document is not None:
+            return document
+        return await read_document(self._ctx.fortnox, listed)
 
     async def _predecessor(self, document: FortnoxDocument) -> LinkedOrder | None:
         earlier = predecessor(document)
@@ -694,19 +752,11 @@ class InitialImport:
         return list(results)
 
     async def _save(self, outcomes: list[Outcome | BaseException]) -> BaseException | None:
-        """Save the links of what succeeded (one transaction); the first failure, if any."""
+        """Save the links of what succeeded (one statement); the first failure, if any."""
         links = [link for item in outcomes if isinstance(item, Outcome) for link in item.links]
         if links and not self._ctx.dry_run:
             async with self._ctx.session_factory() as session, session.begin():
-                store = LinkStore(session, self._ctx.installation_id)
-                for link in links:
-                    await store.save(
-                        link.entity,
-                        link.upsales_id,
-                        link.fortnox_type,
-                        link.fortnox_id,
-                        link.fingerprint,
-                    )
+                await LinkStore(session, self._ctx.installation_id).save_many(links)
         return next((item for item in outcomes if isinstance(item, BaseException)), None)
 
 

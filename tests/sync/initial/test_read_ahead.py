@@ -1,0 +1,190 @@
+"""Documents read ahead while customers and articles import: each read once, linked ones never."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.sync.initial.scenario import creates, duplicates, seed_overlap
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.fortnox import client as fortnox_client
+from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.sync.context import installation_context
+from upsales_fortnox.sync.initial.importer import ImportContext, InitialImport
+from upsales_fortnox.sync.initial.phases import FORTNOX_TYPES, Phase, phases_for
+from upsales_fortnox.sync.initial.progress import SyncProgress
+from upsales_fortnox.sync.initial.read_ahead import DocumentReadAhead
+from upsales_fortnox.sync.links import LinkStore
+
+LIST = "GET /3/invoices"
+READ = "GET /3/invoices/{DocumentNumber}"
+
+
+def _calls(harness: SyncHarness, route: str) -> int:
+    return harness.fortnox.request_counters().by_route.get(route, 0)
+
+
+async def _fortnox(harness: SyncHarness) -> FortnoxClient:
+    return (await installation_context(harness.services, harness.installation_id)).fortnox
+
+
+def _linked_lookup(harness: SyncHarness) -> Any:
+    async def linked(phase: Phase, numbers: list[str]) -> dict[str, int]:
+        async with harness.services.session_factory() as session:
+            store = LinkStore(session, harness.installation_id)
+            return await store.upsales_ids_by_fortnox(FORTNOX_TYPES[phase], numbers)
+
+    return linked
+
+
+async def _link_invoice(harness: SyncHarness, number: str, order_id: int) -> None:
+    async with harness.services.session_factory() as session:
+        store = LinkStore(session, harness.installation_id)
+        await store.save(LinkEntity.ORDER, order_id, FortnoxType.INVOICE, number, None)
+        await session.commit()
+
+
+async def test_reads_the_unlinked_documents_of_a_page(harness: SyncHarness) -> None:
+    seed_overlap(harness)  # invoices 1-4
+    await _link_invoice(harness, "1", 999)
+    read_ahead = DocumentReadAhead(Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness))
+
+    read_ahead.start()
+    pages = await read_ahead.completed()
+
+    assert list(pages) == [1]
+    assert [item.DocumentNumber for item in pages[1].listed.items] == [1, 2, 3, 4]
+    assert sorted(pages[1].documents) == ["2", "3", "4"]
+    assert pages[1].documents["2"].InvoiceRows  # the whole document, rows included
+    assert (_calls(harness, LIST), _calls(harness, READ)) == (1, 3)
+
+
+async def test_holds_at_most_max_pages_until_they_are_taken(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 1)
+    seed_overlap(harness)
+    read_ahead = DocumentReadAhead(
+        Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness), max_pages=2
+    )
+
+    read_ahead.start()
+    assert sorted(await read_ahead.completed()) == [1, 2]
+    assert (_calls(harness, LIST), _calls(harness, READ)) == (2, 2)
+
+    taken = [await read_ahead.take(number) for number in (1, 2, 3, 4)]
+    assert [sorted(page.documents) if page else None for page in taken] == [
+        ["1"],
+        ["2"],
+        ["3"],
+        ["4"],
+    ]
+    assert await read_ahead.take(5) is None
+    assert (_calls(harness, LIST), _calls(harness, READ)) == (4, 4)
+
+
+async def test_starts_at_the_page_given(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 3)
+    seed_overlap(harness)
+    read_ahead = DocumentReadAhead(
+        Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness), first_page=2
+    )
+
+    read_ahead.start()
+    page = await read_ahead.take(2)
+
+    assert page is not None and sorted(page.documents) == ["4"]
+    assert (_calls(harness, LIST), _calls(harness, READ)) == (1, 1)
+
+
+async def test_cancelled_at_once_it_reads_nothing(harness: SyncHarness) -> None:
+    seed_overlap(harness)
+    read_ahead = DocumentReadAhead(Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness))
+
+    read_ahead.start()
+    await read_ahead.cancel()
+
+    assert await read_ahead.take(1) is None
+    assert _calls(harness, LIST) + _calls(harness, READ) == 0
+
+
+async def test_a_failure_stops_it_quietly(harness: SyncHarness) -> None:
+    seed_overlap(harness)
+
+    async def broken(phase: Phase, numbers: list[str]) -> dict[str, int]:
+        raise ConnectionError("the database went away")
+
+    read_ahead = DocumentReadAhead(Phase.INVOICES, await _fortnox(harness), broken)
+    read_ahead.start()
+    page = await read_ahead.take(1)
+
+    # The listing stands; the documents are for the import to read.
+    assert page is not None and len(page.listed.items) == 4 and page.documents == {}
+    assert await read_ahead.take(2) is None
+    assert _calls(harness, READ) == 0
+
+
+async def test_the_import_reads_documents_before_their_phase_and_never_twice(
+    harness: SyncHarness,
+) -> None:
+    seed_overlap(harness)
+    context = await installation_context(harness.services, harness.installation_id)
+    progress = SyncProgress(phases_for(context.settings.sync_type))
+    importer = InitialImport(
+        ImportContext(
+            installation_id=harness.installation_id,
+            settings=context.settings,
+            fortnox=context.fortnox,
+            upsales=context.upsales,
+            session_factory=harness.services.session_factory,
+        ),
+        progress,
+    )
+    read_before_invoices: list[int] = []
+
+    async def checkpoint(state: SyncProgress) -> None:
+        if state.current is Phase.INVOICES and state.next_page == 1:
+            for _ in range(10_000):  # let the read-ahead task run; no time passes
+                if _calls(harness, READ) == 4:
+                    break
+                await asyncio.sleep(0)
+            read_before_invoices.append(_calls(harness, READ))
+
+    finished = await importer.run(checkpoint)
+
+    assert read_before_invoices == [4]
+    assert (_calls(harness, LIST), _calls(harness, READ)) == (1, 4)
+    assert finished.phase(Phase.INVOICES).counts["created"] == 3
+    assert creates(harness)["orders"] == 3
+    assert duplicates(harness) == 0
+
+
+async def test_a_second_run_reads_only_what_it_could_not_link(harness: SyncHarness) -> None:
+    seed_overlap(harness)
+    start = f"/api/installations/{harness.installation_id}/initial-sync"
+
+    for _ in range(2):
+        response = await harness.service.post(start, headers=harness.admin_headers)
+        assert response.status_code == 202, response.text
+        await harness.run_jobs()
+
+    # Invoice 3 (its customer is ambiguous) stays unlinked and is read by both runs; the
+    # linked ones only by the first.
+    assert _calls(harness, READ) == 4 + 1
+
+
+async def test_the_preview_reads_no_document(harness: SyncHarness) -> None:
+    seed_overlap(harness)
+
+    response = await harness.service.post(
+        f"/api/installations/{harness.installation_id}/initial-sync/preview",
+        headers=harness.admin_headers,
+    )
+
+    assert response.status_code == 200, response.text
+    assert _calls(harness, READ) == 0
