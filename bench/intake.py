@@ -155,6 +155,16 @@ def busy_cores() -> float:
     return float(times.user + times.system + times.nice + times.irq + times.softirq)
 
 
+def database_cpu_seconds() -> float:
+    """CPU seconds of the local PostgreSQL server processes (other databases' work included)."""
+    total = 0.0
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if times is not None and (process.info["name"] or "").startswith("postgres"):
+            total += times.user + times.system
+    return total
+
+
 def requests_for(bodies: list[dict[str, Any]], path: str, port: int) -> list[bytes]:
     return [http_request(path, json.dumps(body).encode(), port) for body in bodies]
 
@@ -180,8 +190,10 @@ def main() -> None:
             _run(run_load(server.port, requests_for(warm_bodies, path, server.port), CONNECTIONS))
             load = requests_for(bodies, path, server.port)
             cpu_before, machine_before = server.cpu_seconds(), busy_cores()
+            database_before = database_cpu_seconds()
             intake = _run(run_load(server.port, load, CONNECTIONS))
             intake_cpu = server.cpu_seconds() - cpu_before
+            database_cpu = database_cpu_seconds() - database_before
             machine_busy = (busy_cores() - machine_before) / intake.elapsed
             # the same connections at half the saturated throughput: latency without queueing
             paced_rate = intake.rps / 2
@@ -218,12 +230,14 @@ def main() -> None:
         "connections": CONNECTIONS,
         "server_cpu_ms_per_request": round(intake_cpu * 1000 / requests, 3),
         "baseline_server_cpu_ms_per_request": round(baseline_cpu * 1000 / requests, 3),
+        "database_cpu_ms_per_request": round(database_cpu * 1000 / requests, 3),
         "machine_busy_cores": round(machine_busy, 2),
         "cores": psutil.cpu_count(),
     }
     print(
         f"intake (saturated): {figures['rps']} req/s  p50 {figures['p50_ms']} ms"
         f"  p99 {figures['p99_ms']} ms  server CPU {figures['server_cpu_ms_per_request']} ms/req"
+        f"  database CPU {figures['database_cpu_ms_per_request']} ms/req"
     )
     print(
         f"intake (paced at {figures['paced_rps']} req/s): p50 {figures['paced_p50_ms']} ms"

@@ -70,12 +70,12 @@ def create_app(
     )
     app.state.services = app_services
     install_error_handlers(app)
+    app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(installations.router)
     app.include_router(installation_settings.router)
     app.include_router(links.router)
     app.include_router(jobs.router)
-    app.include_router(webhooks.router)
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
     app.include_router(choices.router)

@@ -159,7 +159,53 @@ async def record_fortnox_events(
     return results
 
 
-_EventKey = tuple[uuid.UUID, str, str]  # installation, source, dedupe key
+EventKey = tuple[uuid.UUID, str, str]
+"""What dedupes an event: installation, source, dedupe key."""
+
+
+class EventPlan:
+    """The events of a batch of deliveries, deduplicated: each key once, in key order (the order
+    rows are written in, so concurrent writers cannot deadlock), and where each result goes."""
+
+    def __init__(self, deliveries: Sequence[EventsOf]) -> None:
+        self._sizes = [len(delivery.events) for delivery in deliveries]
+        self._first: dict[EventKey, tuple[int, int, NewEvent]] = {}
+        self._repeats: list[tuple[int, int, EventKey]] = []
+        for index, delivery in enumerate(deliveries):
+            for position, event in enumerate(delivery.events):
+                if event is None:
+                    continue
+                key = (delivery.installation_id, event.source, event.dedupe_key)
+                if key in self._first:
+                    self._repeats.append((index, position, key))
+                else:
+                    self._first[key] = (index, position, event)
+        self.events: list[tuple[EventKey, NewEvent]] = [
+            (key, self._first[key][2]) for key in sorted(self._first)
+        ]
+
+    def results(
+        self, accepted: dict[EventKey, IntakeResult], stored: dict[EventKey, IntakeResult]
+    ) -> list[list[IntakeResult]]:
+        """Per delivery and event: ``accepted`` for keys written now, ``stored`` for keys found
+        stored already (a key in neither was deleted in between: a duplicate without a job);
+        a repeat within the batch is a duplicate of its first occurrence."""
+        results = [[IGNORED] * size for size in self._sizes]
+        for key, (index, position, _) in self._first.items():
+            results[index][position] = accepted.get(key) or stored.get(
+                key, IntakeResult("duplicate")
+            )
+        for index, position, key in self._repeats:
+            first_index, first_position, _ = self._first[key]
+            first = results[first_index][first_position]
+            results[index][position] = IntakeResult(
+                "duplicate", job_id=first.job_id, event_id=first.event_id
+            )
+        return results
+
+
+def entity_job(key: EventKey, event: NewEvent) -> EntityJob:
+    return EntityJob(key[0], event.job_kind, event.entity_id)
 
 
 async def record_events(
@@ -173,53 +219,25 @@ async def record_events(
     events of one entity share its queued job (:func:`~upsales_fortnox.jobs.queue.enqueue_many`).
     Rows are written in key order (events, then jobs), so concurrent callers cannot deadlock.
     """
-    results = [[IGNORED] * len(delivery.events) for delivery in deliveries]
-    first_of_key: dict[_EventKey, tuple[int, int, NewEvent]] = {}
-    repeats: list[tuple[int, int, _EventKey]] = []
-    for index, delivery in enumerate(deliveries):
-        for position, event in enumerate(delivery.events):
-            if event is None:
-                continue
-            key = (delivery.installation_id, event.source, event.dedupe_key)
-            if key in first_of_key:
-                repeats.append((index, position, key))
-            else:
-                first_of_key[key] = (index, position, event)
-    if not first_of_key:
-        return results
-    keys = sorted(first_of_key)
-    new_ids = await _insert_events(connection, [(key, first_of_key[key][2]) for key in keys])
-    stored_before = [key for key in keys if key not in new_ids]
-    earlier = await _stored_events(connection, stored_before) if stored_before else {}
-    new_keys = [key for key in keys if key in new_ids]
-    enqueued = await enqueue_many(
-        connection,
-        [EntityJob(key[0], first_of_key[key][2].job_kind, first_of_key[key][2].entity_id)
-         for key in new_keys],
-    )  # fmt: skip
-    if new_keys:
-        await connection.execute(
-            _LINK_JOB,
-            [
-                {"event_id": new_ids[key], "job_id": job.job_id}
-                for key, job in zip(new_keys, enqueued, strict=True)
-            ],
-        )
-    job_of_key = {key: job.job_id for key, job in zip(new_keys, enqueued, strict=True)}
-    for key, (index, position, _) in first_of_key.items():
-        if key in new_ids:
-            results[index][position] = IntakeResult(
-                "accepted", job_id=job_of_key[key], event_id=new_ids[key]
-            )
-        else:  # no row: the stored event was deleted in between (installation removed)
-            results[index][position] = earlier.get(key, IntakeResult("duplicate"))
-    for index, position, key in repeats:
-        first_index, first_position, _ = first_of_key[key]
-        first = results[first_index][first_position]
-        results[index][position] = IntakeResult(
-            "duplicate", job_id=first.job_id, event_id=first.event_id
-        )
-    return results
+    plan = EventPlan(deliveries)
+    if not plan.events:
+        return plan.results({}, {})
+    new_ids = await _insert_events(connection, plan.events)
+    stored_before = [key for key, _ in plan.events if key not in new_ids]
+    stored = await _stored_events(connection, stored_before) if stored_before else {}
+    new_events = [(key, event) for key, event in plan.events if key in new_ids]
+    enqueued = await enqueue_many(connection, [entity_job(key, event) for key, event in new_events])
+    links = [
+        {"event_id": new_ids[key], "job_id": job.job_id}
+        for (key, _), job in zip(new_events, enqueued, strict=True)
+    ]
+    if links:
+        await connection.execute(_LINK_JOB, links)
+    accepted = {
+        key: IntakeResult("accepted", job_id=link["job_id"], event_id=link["event_id"])
+        for (key, _), link in zip(new_events, links, strict=True)
+    }
+    return plan.results(accepted, stored)
 
 
 _EVENTS = cast(Table, InboundEvent.__table__)
@@ -266,8 +284,8 @@ _FIND_EVENTS = select(_EVENTS.c.id, _EVENTS.c.job_id, *_KEY_COLUMNS).where(
 
 
 async def _insert_events(
-    connection: AsyncConnection, events: Sequence[tuple[_EventKey, NewEvent]]
-) -> dict[_EventKey, int]:
+    connection: AsyncConnection, events: Sequence[tuple[EventKey, NewEvent]]
+) -> dict[EventKey, int]:
     """Insert the events whose keys are not stored yet; the new rows' ids by key."""
     received_at = utcnow()
     rows = [
@@ -288,8 +306,8 @@ async def _insert_events(
 
 
 async def _stored_events(
-    connection: AsyncConnection, keys: Sequence[_EventKey]
-) -> dict[_EventKey, IntakeResult]:
+    connection: AsyncConnection, keys: Sequence[EventKey]
+) -> dict[EventKey, IntakeResult]:
     rows = await connection.execute(_FIND_EVENTS, {"keys": list(keys)})
     return {
         (row.installation_id, row.source, row.dedupe_key): IntakeResult(
