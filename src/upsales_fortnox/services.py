@@ -18,7 +18,7 @@ from upsales_fortnox.fortnox.factory import build_limiter_registry, build_oauth
 from upsales_fortnox.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.fortnox.pacing import LimiterRegistry
 from upsales_fortnox.fortnox.token_store import DbTokenStore
-from upsales_fortnox.intake.installations import InstallationLoader
+from upsales_fortnox.intake.loader import InstallationLoader
 from upsales_fortnox.intake.writer import IntakeWriter
 from upsales_fortnox.logging_setup import register_secret
 from upsales_fortnox.security.crypto import SecretBox

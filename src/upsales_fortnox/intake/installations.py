@@ -1,22 +1,21 @@
 """The little of an installation that the webhook intake needs, loaded in one query.
 
 Secrets stay encrypted until a check needs one; an unset or empty secret never matches anything.
-:class:`InstallationLoader` answers the lookups of concurrent requests with one shared query.
+:class:`~upsales_fortnox.intake.loader.InstallationLoader` serves the webhook endpoints.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from upsales_fortnox.db.models import Installation
-from upsales_fortnox.intake.batching import Batcher
 from upsales_fortnox.security.crypto import DecryptionError, SecretBox, constant_time_equals
 
 logger = logging.getLogger(__name__)
@@ -60,6 +59,14 @@ async def load_webhook_installation(
     return None if row is None else _webhook_installation(row)
 
 
+async def load_webhook_installations(
+    connection: AsyncConnection, installation_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, WebhookInstallation]:
+    """The installations among ``installation_ids`` that exist, by id."""
+    rows = await connection.execute(_LOOKUP_MANY, {"ids": list(set(installation_ids))})
+    return {row.id: _webhook_installation(row) for row in rows}
+
+
 def _webhook_installation(row: Any) -> WebhookInstallation:
     return WebhookInstallation(
         id=row.id,
@@ -69,42 +76,6 @@ def _webhook_installation(row: Any) -> WebhookInstallation:
         upsales_api_token_enc=row.upsales_api_token_enc,
         webhook_secret_enc=row.webhook_secret_enc,
     )
-
-
-MAX_LOOKUP_BATCH: Final = 500
-
-
-class InstallationLoader:
-    """Looks installations up for concurrent requests, many per query.
-
-    Every lookup is answered by a query that started after it was asked (lookups that arrive
-    while a query runs wait for the next one), so an installation changed or deleted before a
-    request arrived is never seen in its old state. Nothing is cached between queries.
-    A pooled connection found dead is replaced and the query run again once.
-    """
-
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = MAX_LOOKUP_BATCH) -> None:
-        self._engine = engine
-        self._batcher: Batcher[uuid.UUID, WebhookInstallation | None] = Batcher(
-            self._read, max_batch_weight=max_batch
-        )
-
-    async def load(self, installation_id: uuid.UUID) -> WebhookInstallation | None:
-        return await self._batcher.submit(installation_id)
-
-    async def _read(self, keys: list[uuid.UUID]) -> list[WebhookInstallation | None]:
-        try:
-            found = await self._query(keys)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            found = await self._query(keys)
-        return [found.get(key) for key in keys]
-
-    async def _query(self, keys: list[uuid.UUID]) -> dict[uuid.UUID, WebhookInstallation]:
-        async with self._engine.connect() as connection:
-            rows = await connection.execute(_LOOKUP_MANY, {"ids": list(set(keys))})
-            return {row.id: _webhook_installation(row) for row in rows}
 
 
 def secret_matches(given: str | None, stored_enc: str | None, secret_box: SecretBox) -> bool:

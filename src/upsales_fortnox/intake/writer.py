@@ -7,7 +7,9 @@ jobs, one update linking them), commits once, and only then gives each request i
 so a 2xx still means "committed". Measured with ``bench/intake.py``: one commit (one fsync) and
 a handful of statements per batch instead of per request.
 
-A batch that fails is retried one delivery per transaction, so a bad delivery fails alone and a
+On PostgreSQL a batch runs on asyncpg directly (:mod:`upsales_fortnox.intake.postgres`). A batch
+that fails is retried one delivery per transaction through SQLAlchemy
+(:func:`~upsales_fortnox.intake.record.record_events`), so a bad delivery fails alone and a
 pooled connection that died since its last use costs a retry, not an error.
 """
 
@@ -15,11 +17,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from upsales_fortnox.db.engine import retry_on_lost_connection
 from upsales_fortnox.intake.batching import Batcher
+from upsales_fortnox.intake.postgres import driver_connection, record_events_on
 from upsales_fortnox.intake.record import IGNORED, EventsOf, IntakeResult, record_events
 
 logger = logging.getLogger(__name__)
@@ -44,6 +49,7 @@ class IntakeWriter:
         max_in_flight: int = MAX_BATCHES_IN_FLIGHT,
     ) -> None:
         self._engine = engine
+        self._on_postgres = engine.dialect.name == "postgresql"
         self._batcher: Batcher[EventsOf, list[IntakeResult]] = Batcher(
             self._write,
             max_batch_weight=max_batch_events,
@@ -60,7 +66,7 @@ class IntakeWriter:
 
     async def _write(self, deliveries: list[EventsOf]) -> Sequence[list[IntakeResult] | Exception]:
         try:
-            return await self._in_one_transaction(deliveries)
+            return await self._together(deliveries)
         except Exception as exc:
             logger.warning(
                 "recording %d deliveries together failed (%s); recording them one by one",
@@ -70,14 +76,20 @@ class IntakeWriter:
         outcomes: list[list[IntakeResult] | Exception] = []
         for delivery in deliveries:
             try:
-                (results,) = await self._in_one_transaction([delivery])
+                outcomes.append(await retry_on_lost_connection(partial(self._alone, delivery)))
             except Exception as exc:
                 logger.error("recording a delivery failed (%s)", type(exc).__name__)
                 outcomes.append(exc)
-            else:
-                outcomes.append(results)
         return outcomes
 
-    async def _in_one_transaction(self, deliveries: list[EventsOf]) -> list[list[IntakeResult]]:
+    async def _together(self, deliveries: list[EventsOf]) -> list[list[IntakeResult]]:
+        if self._on_postgres:
+            async with driver_connection(self._engine) as driver, driver.transaction():
+                return await record_events_on(driver, deliveries)
         async with self._engine.begin() as connection:
             return await record_events(connection, deliveries)
+
+    async def _alone(self, delivery: EventsOf) -> list[IntakeResult]:
+        async with self._engine.begin() as connection:
+            (results,) = await record_events(connection, [delivery])
+            return results

@@ -1,0 +1,271 @@
+"""The webhook intake's statements for PostgreSQL, run on the asyncpg connection directly.
+
+The same rules as :func:`upsales_fortnox.intake.record.record_events` (which the rest of the
+service uses, and which the intake falls back to), in fewer and cheaper statements. Measured on
+the development machine: a statement run through SQLAlchemy costs about 100 µs of CPU, the same
+statement on asyncpg about 25 µs; a batch here is two statements whatever its size, because rows
+are bound as arrays (``unnest``) and each statement text is prepared once per connection.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Protocol, cast
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.intake.installations import WebhookInstallation
+from upsales_fortnox.intake.record import (
+    EventKey,
+    EventPlan,
+    EventsOf,
+    IntakeResult,
+    entity_job,
+)
+from upsales_fortnox.jobs.queue import DEFAULT_MAX_ATTEMPTS, EntityJob
+
+
+class Driver(Protocol):
+    """What the intake uses of an ``asyncpg.Connection``."""
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]: ...
+
+    def transaction(self) -> Any: ...
+
+    def is_closed(self) -> bool: ...
+
+    def is_in_transaction(self) -> bool: ...
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Driver]:
+    """The asyncpg connection of a pooled connection. One left broken or inside a transaction
+    by an error is dropped from the pool, not handed out again."""
+    async with engine.connect() as connection:
+        pooled = await connection.get_raw_connection()
+        driver = cast(Driver, pooled.driver_connection)
+        try:
+            yield driver
+        except BaseException:
+            if driver.is_closed() or driver.is_in_transaction():
+                await connection.invalidate()
+            raise
+
+
+_LOOKUP = """
+SELECT id, version, status, fortnox_tenant_id, upsales_api_token_enc, webhook_secret_enc
+FROM installations WHERE id = ANY($1::uuid[])
+"""
+
+
+async def lookup_installations(
+    driver: Driver, keys: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, WebhookInstallation]:
+    rows = await driver.fetch(_LOOKUP, list(set(keys)))
+    return {
+        row["id"]: WebhookInstallation(
+            id=row["id"],
+            version=row["version"],
+            status=row["status"],
+            fortnox_tenant_id=row["fortnox_tenant_id"],
+            upsales_api_token_enc=row["upsales_api_token_enc"],
+            webhook_secret_enc=row["webhook_secret_enc"],
+        )
+        for row in rows
+    }
+
+
+# Inserts the new events and a job for each entity without a queued one, and reads back the
+# events and queued jobs that were stored before (as of the statement's start: rows committed
+# meanwhile by others are looked up afterwards). Rows go in the order given (key order).
+_RECORD = """
+WITH input AS (
+    SELECT * FROM unnest(
+        $1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+        $8::text[]
+    ) WITH ORDINALITY AS t(
+        installation_id, source, dedupe_key, event_type, entity_type, entity_id, payload,
+        job_kind, position
+    )
+),
+stored_events AS (
+    SELECT e.id, e.job_id, e.installation_id, e.source, e.dedupe_key
+    FROM inbound_events e JOIN input i USING (installation_id, source, dedupe_key)
+),
+new_events AS (
+    INSERT INTO inbound_events (
+        installation_id, source, dedupe_key, event_type, entity_type, entity_id, payload,
+        received_at
+    )
+    SELECT installation_id, source, dedupe_key, event_type, entity_type, entity_id,
+           payload::jsonb, $9::timestamptz
+    FROM input ORDER BY position
+    ON CONFLICT (installation_id, source, dedupe_key) DO NOTHING
+    RETURNING id, installation_id, source, dedupe_key
+),
+new_jobs AS (
+    INSERT INTO sync_jobs (
+        installation_id, kind, entity_id, status, attempts, max_attempts, run_after, payload,
+        created_at, updated_at
+    )
+    SELECT DISTINCT i.installation_id, i.job_kind, i.entity_id, 'queued', 0, $10::integer,
+           $9::timestamptz, '{}'::jsonb, $9::timestamptz, $9::timestamptz
+    FROM new_events n JOIN input i USING (installation_id, source, dedupe_key)
+    ORDER BY 1, 2, 3
+    ON CONFLICT (installation_id, kind, entity_id) WHERE status = 'queued' DO NOTHING
+    RETURNING id, installation_id, kind, entity_id
+)
+SELECT 'new_event' AS row_kind, id, NULL::bigint AS job_id, installation_id,
+       source::text AS first, dedupe_key::text AS second FROM new_events
+UNION ALL
+SELECT 'stored_event', id, job_id, installation_id, source::text, dedupe_key::text
+FROM stored_events
+UNION ALL
+SELECT 'new_job', id, NULL, installation_id, kind::text, entity_id::text FROM new_jobs
+"""
+
+# Points each new event at its job: the one given, else the entity's queued job (read now, so
+# it includes jobs committed by others while the insert waited for them). An event that gets
+# no job (its entity's queued job was claimed by the worker in between) is not returned.
+_LINK = """
+WITH wanted AS (
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::uuid[], $4::text[], $5::text[])
+        AS t(event_id, job_id, installation_id, kind, entity_id)
+),
+chosen AS (
+    SELECT w.event_id, COALESCE(w.job_id, (
+        SELECT j.id FROM sync_jobs j
+        WHERE j.status = 'queued' AND j.installation_id = w.installation_id
+          AND j.kind = w.kind AND j.entity_id = w.entity_id
+    )) AS job_id
+    FROM wanted w
+)
+UPDATE inbound_events e SET job_id = c.job_id
+FROM chosen c
+WHERE e.id = c.event_id AND c.job_id IS NOT NULL
+RETURNING e.id, e.job_id
+"""
+
+_INSERT_JOBS = """
+INSERT INTO sync_jobs (
+    installation_id, kind, entity_id, status, attempts, max_attempts, run_after, payload,
+    created_at, updated_at
+)
+SELECT installation_id, kind, entity_id, 'queued', 0, $4::integer, $5::timestamptz, '{}'::jsonb,
+       $5::timestamptz, $5::timestamptz
+FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(installation_id, kind, entity_id)
+ORDER BY 1, 2, 3
+ON CONFLICT (installation_id, kind, entity_id) WHERE status = 'queued' DO NOTHING
+RETURNING id, installation_id, kind, entity_id
+"""
+
+_FIND_EVENTS = """
+SELECT e.id, e.job_id, e.installation_id, e.source, e.dedupe_key
+FROM inbound_events e
+JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(installation_id, source, dedupe_key)
+USING (installation_id, source, dedupe_key)
+"""
+
+
+async def record_events_on(
+    driver: Driver, deliveries: Sequence[EventsOf]
+) -> list[list[IntakeResult]]:
+    """:func:`~upsales_fortnox.intake.record.record_events` on asyncpg, inside the caller's
+    transaction; usually two statements (record, link), more only when others raced us."""
+    plan = EventPlan(deliveries)
+    if not plan.events:
+        return plan.results({}, {})
+    now = utcnow()
+    rows = await driver.fetch(
+        _RECORD,
+        [key[0] for key, _ in plan.events],
+        [event.source for _, event in plan.events],
+        [event.dedupe_key for _, event in plan.events],
+        [event.event_type for _, event in plan.events],
+        [event.entity_type for _, event in plan.events],
+        [event.entity_id for _, event in plan.events],
+        [json.dumps(event.payload, ensure_ascii=False) for _, event in plan.events],
+        [event.job_kind for _, event in plan.events],
+        now,
+        DEFAULT_MAX_ATTEMPTS,
+    )
+    new_ids: dict[EventKey, int] = {}
+    stored: dict[EventKey, IntakeResult] = {}
+    created: dict[EntityJob, int] = {}
+    for row in rows:
+        kind, row_id = row["row_kind"], row["id"]
+        if kind == "new_event":
+            new_ids[(row["installation_id"], row["first"], row["second"])] = row_id
+        elif kind == "stored_event":
+            key = (row["installation_id"], row["first"], row["second"])
+            stored[key] = IntakeResult("duplicate", job_id=row["job_id"], event_id=row_id)
+        else:
+            created[EntityJob(row["installation_id"], row["first"], row["second"])] = row_id
+    unseen = [key for key, _ in plan.events if key not in new_ids and key not in stored]
+    if unseen:  # stored by a transaction that committed while ours waited for it
+        stored.update(await _stored_events(driver, unseen))
+    new_events = [(new_ids[key], entity_job(key, event)) for key, event in plan.events
+                  if key in new_ids]  # fmt: skip
+    job_of_event = await _link(driver, new_events, created, now)
+    accepted = {
+        key: IntakeResult("accepted", job_id=job_of_event[new_ids[key]], event_id=new_ids[key])
+        for key, _ in plan.events
+        if key in new_ids
+    }
+    return plan.results(accepted, stored)
+
+
+async def _link(
+    driver: Driver,
+    events: list[tuple[int, EntityJob]],
+    known_jobs: dict[EntityJob, int],
+    now: datetime,
+) -> dict[int, int]:
+    """Each new event's job id, by event id, linked in the database."""
+    linked: dict[int, int] = {}
+    pending = events
+    while pending:
+        rows = await driver.fetch(
+            _LINK,
+            [event_id for event_id, _ in pending],
+            [known_jobs.get(job) for _, job in pending],
+            [job.installation_id for _, job in pending],
+            [job.kind for _, job in pending],
+            [job.entity_id for _, job in pending],
+        )
+        linked.update((row["id"], row["job_id"]) for row in rows)
+        pending = [(event_id, job) for event_id, job in pending if event_id not in linked]
+        if pending:  # their entities' queued jobs were claimed meanwhile: queue new ones
+            jobs = sorted({job for _, job in pending})
+            for row in await driver.fetch(
+                _INSERT_JOBS,
+                [job.installation_id for job in jobs],
+                [job.kind for job in jobs],
+                [job.entity_id for job in jobs],
+                DEFAULT_MAX_ATTEMPTS,
+                now,
+            ):
+                known_jobs[EntityJob(row["installation_id"], row["kind"], row["entity_id"])] = row[
+                    "id"
+                ]
+    return linked
+
+
+async def _stored_events(driver: Driver, keys: Sequence[EventKey]) -> dict[EventKey, IntakeResult]:
+    rows = await driver.fetch(
+        _FIND_EVENTS,
+        [key[0] for key in keys],
+        [key[1] for key in keys],
+        [key[2] for key in keys],
+    )
+    return {
+        (row["installation_id"], row["source"], row["dedupe_key"]): IntakeResult(
+            "duplicate", job_id=row["job_id"], event_id=row["id"]
+        )
+        for row in rows
+    }
