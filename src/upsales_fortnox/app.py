@@ -23,6 +23,7 @@ from upsales_fortnox.api import (
 )
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
+from upsales_fortnox.heap import freeze_startup_objects
 from upsales_fortnox.runtime import BackgroundTask, run_background
 from upsales_fortnox.services import Services, build_services
 
@@ -44,6 +45,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        freeze_startup_objects()
         stop = asyncio.Event()
         runner = (
             asyncio.create_task(run_background(app_services, stop, background))
