@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from upsales_fortnox.intake.wire import (
 )
 
 _NUL_ESCAPE: Final = b"\\u0000"
+_SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -84,15 +86,19 @@ UpsalesIntake = UpsalesChange | IgnoredEvent | SynchronousQuestion
 
 
 def parse_json(raw: bytes) -> Any:
-    """Decode one JSON document. Refuses NaN/Infinity and NUL characters in text, which
-    PostgreSQL's JSONB cannot store."""
+    """Decode one JSON document. Refuses NaN/Infinity, and text that PostgreSQL's JSONB cannot
+    store: NUL characters and unpaired surrogates (``"\\ud800"`` alone). Both can only arrive
+    as escapes, so a body without one is not searched."""
     try:
         document = json.loads(raw, parse_constant=_refuse_constant)
         has_nul = _NUL_ESCAPE in raw and _contains_nul(document)
+        has_surrogate = _SURROGATE_ESCAPE.search(raw) is not None and _has_lone_surrogate(document)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise MalformedJsonError("the body is not valid JSON") from exc
     if has_nul:
         raise EventValidationError("text values must not contain NUL characters")
+    if has_surrogate:
+        raise EventValidationError("text values must not contain unpaired surrogates")
     return document
 
 
@@ -107,6 +113,20 @@ def _contains_nul(value: Any) -> bool:
         return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
     if isinstance(value, list):
         return any(_contains_nul(item) for item in value)
+    return False
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(key) or _has_lone_surrogate(v) for key, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
     return False
 
 
