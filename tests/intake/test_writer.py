@@ -66,6 +66,7 @@ async def test_concurrent_deliveries_share_one_commit_and_get_their_own_results(
         (sent,) = delivery.events
         stored = events[result.event_id or 0]
         assert sent is not None and stored.dedupe_key == sent.dedupe_key
+        assert stored.payload == sent.payload and "apiKey" not in stored.payload
         assert stored.job_id == result.job_id
     # the first delivery found the writer idle and went alone; the other 19 arrived while it
     # ran and went together: two transactions (one time of receipt each)

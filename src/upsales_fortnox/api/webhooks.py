@@ -31,9 +31,9 @@ from upsales_fortnox.api.deps import get_services
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.intake.errors import IntakeError, MalformedJsonError, UnsupportedEventError
 from upsales_fortnox.intake.installations import (
+    SecretChecker,
     WebhookInstallation,
     parse_installation_id,
-    secret_matches,
 )
 from upsales_fortnox.intake.parse import (
     IgnoredEvent,
@@ -55,7 +55,6 @@ from upsales_fortnox.intake.record import (
 from upsales_fortnox.intake.responders import ResponderRegistry, default_responders
 from upsales_fortnox.intake.wire import FortnoxChangeEvent, TriggerRequest
 from upsales_fortnox.logging_setup import log_context
-from upsales_fortnox.security.crypto import SecretBox
 from upsales_fortnox.services import Services
 
 logger = logging.getLogger(__name__)
@@ -131,16 +130,16 @@ async def receive_upsales(installation_id: str, request: Request) -> JSONRespons
     key = _installation_key(installation_id)
     raw = await _read_json_body(request, services.settings.webhook_max_body_bytes)
     header_secret = request.headers.get(WEBHOOK_SECRET_HEADER)
-    box = services.secret_box
+    checker = services.secret_checker
     with log_context(installation_id=key), _intake_errors():
         installation = await _load(services, key)
         parsed: UpsalesIntake
         if header_secret is not None:
-            _authenticate(header_secret, installation.webhook_secret_enc, box)
+            _authenticate(checker, header_secret, installation.webhook_secret_enc)
             parsed = parse_upsales_trigger(parse_json(raw))
         else:
             document = parse_json(raw)
-            _authenticate(app_hook_api_key(document), installation.upsales_api_token_enc, box)
+            _authenticate(checker, app_hook_api_key(document), installation.upsales_api_token_enc)
             parsed = parse_upsales_app_hook(document)
         if isinstance(parsed, SynchronousQuestion):
             return await _answer(request, installation, parsed)
@@ -173,7 +172,7 @@ async def receive_fortnox(installation_id: str, request: Request) -> JSONRespons
     header_secret = request.headers.get(WEBHOOK_SECRET_HEADER)
     with log_context(installation_id=key), _intake_errors():
         installation = await _load(services, key)
-        _authenticate(header_secret, installation.webhook_secret_enc, services.secret_box)
+        _authenticate(services.secret_checker, header_secret, installation.webhook_secret_enc)
         events, is_list = parse_fortnox_events(parse_json(raw))
         delivery = EventsOf(installation.id, fortnox_new_events(installation, events))
         results = await services.intake_writer.record(delivery)
@@ -202,8 +201,8 @@ async def _load(services: Services, key: uuid.UUID) -> WebhookInstallation:
     return installation
 
 
-def _authenticate(given: str | None, stored_enc: str | None, secret_box: SecretBox) -> None:
-    if not secret_matches(given, stored_enc, secret_box):
+def _authenticate(checker: SecretChecker, given: str | None, stored_enc: str | None) -> None:
+    if not checker.matches(given, stored_enc):
         logger.warning("webhook refused: invalid or missing credentials")
         raise ApiError(401, "invalid_credentials", "the request's credentials are not valid")
 

@@ -65,6 +65,9 @@ class UpsalesChange:
     job_kind: str
     dedupe_key: str
     payload: dict[str, Any] = field(repr=False)
+    #: ``payload`` as JSON text when parsing produced it anyway (its canonical form, hashed for
+    #: the dedupe key), so storing it needs no second serialisation.
+    payload_json: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -197,10 +200,12 @@ def parse_upsales_app_hook(document: Any) -> UpsalesIntake:
     stored = _without_api_key(document)
     delivery = _delivery_id(document)
     if delivery is not None:
-        dedupe_key = f"delivery:{delivery}"
-    else:
-        dedupe_key = "sha256:" + hashlib.sha256(canonical_json(stored)).hexdigest()
-    return _change(event_type, route, hook.data.object.id, dedupe_key, stored)
+        return _change(event_type, route, hook.data.object.id, f"delivery:{delivery}", stored)
+    text = canonical_json(stored)
+    dedupe_key = "sha256:" + hashlib.sha256(text).hexdigest()
+    return _change(
+        event_type, route, hook.data.object.id, dedupe_key, stored, payload_json=text.decode()
+    )
 
 
 def parse_upsales_trigger(document: Any) -> UpsalesChange | IgnoredEvent:
@@ -227,7 +232,13 @@ def parse_upsales_trigger(document: Any) -> UpsalesChange | IgnoredEvent:
 
 
 def _change(
-    event_type: str, route: Route, entity_id: int, dedupe_key: str, payload: dict[str, Any]
+    event_type: str,
+    route: Route,
+    entity_id: int,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    *,
+    payload_json: str | None = None,
 ) -> UpsalesChange:
     return UpsalesChange(
         event_type=event_type,
@@ -236,6 +247,7 @@ def _change(
         job_kind=route.job_kind,
         dedupe_key=dedupe_key,
         payload=payload,
+        payload_json=payload_json,
     )
 
 

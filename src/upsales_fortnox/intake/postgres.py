@@ -25,6 +25,7 @@ from upsales_fortnox.intake.record import (
     EventPlan,
     EventsOf,
     IntakeResult,
+    NewEvent,
     entity_job,
 )
 from upsales_fortnox.jobs.queue import DEFAULT_MAX_ATTEMPTS, EntityJob
@@ -189,7 +190,7 @@ async def record_events_on(
         [event.event_type for _, event in plan.events],
         [event.entity_type for _, event in plan.events],
         [event.entity_id for _, event in plan.events],
-        [json.dumps(event.payload, ensure_ascii=False) for _, event in plan.events],
+        [_payload_json(event) for _, event in plan.events],
         [event.job_kind for _, event in plan.events],
         now,
         DEFAULT_MAX_ATTEMPTS,
@@ -218,6 +219,12 @@ async def record_events_on(
         if key in new_ids
     }
     return plan.results(accepted, stored)
+
+
+def _payload_json(event: NewEvent) -> str:
+    if event.payload_json is not None:
+        return event.payload_json
+    return json.dumps(event.payload, ensure_ascii=False)
 
 
 async def _link(

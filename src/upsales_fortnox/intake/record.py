@@ -67,6 +67,8 @@ class NewEvent:
     entity_id: str
     payload: dict[str, Any]
     job_kind: str
+    #: ``payload`` as JSON text, when the parser made it already.
+    payload_json: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def upsales_new_event(parsed: UpsalesChange) -> NewEvent:
         entity_id=str(parsed.entity_id),
         payload=parsed.payload,
         job_kind=parsed.job_kind,
+        payload_json=parsed.payload_json,
     )
 
 
