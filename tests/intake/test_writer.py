@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -33,6 +35,7 @@ from upsales_fortnox.intake.record import (
     IntakeResult,
     NewEvent,
     fortnox_new_events,
+    record_events,
     upsales_new_event,
 )
 from upsales_fortnox.intake.writer import IntakeWriter
@@ -188,6 +191,13 @@ async def test_batches_are_bounded_by_their_number_of_events(
 
 
 # -- PostgreSQL: races with other writers, a dead connection ---------------------------------
+#
+# Each race runs with both recorders: the one the writer uses on asyncpg, and the SQLAlchemy one
+# the rest of the service (and the writer's fallback) uses. "Theirs" is a transaction left open
+# while "ours" runs into its rows and waits; then theirs commits.
+
+RECORDERS = ["asyncpg", "sqlalchemy"]
+Record = Callable[[list[EventsOf]], Awaitable[list[list[IntakeResult]]]]
 
 
 @pytest.fixture
@@ -209,14 +219,129 @@ async def _pg_installation(engine: AsyncEngine) -> uuid.UUID:
         return installation_id
 
 
-class ClaimAfterRecord:
-    """A real connection that, right after the batch's insert, lets the worker claim the
-    entity's queued job from another connection (as a worker could at that moment)."""
+@asynccontextmanager
+async def _transaction(
+    engine: AsyncEngine, recorder: str, wrap: Callable[[Driver], Driver] = lambda d: d
+) -> AsyncIterator[Record]:
+    """A transaction to record in, committed on leaving the block."""
+    if recorder == "asyncpg":
+        async with driver_connection(engine) as driver, driver.transaction():
+            yield partial(record_events_on, wrap(driver))
+    else:
+        async with engine.begin() as connection:
+            yield partial(record_events, connection)
 
-    def __init__(self, driver: Driver, engine: AsyncEngine, job_id: int) -> None:
+
+async def _record_alone(
+    engine: AsyncEngine, recorder: str, delivery: EventsOf, wrap: Callable[[Driver], Driver]
+) -> IntakeResult:
+    async with _transaction(engine, recorder, wrap) as record:
+        ((result,),) = await record([delivery])
+        return result
+
+
+def _ours(
+    engine: AsyncEngine,
+    recorder: str,
+    delivery: EventsOf,
+    wrap: Callable[[Driver], Driver] = lambda d: d,
+) -> asyncio.Task[IntakeResult]:
+    return asyncio.create_task(_record_alone(engine, recorder, delivery, wrap))
+
+
+async def _until_waiting_for_a_lock(engine: AsyncEngine) -> None:
+    """Until some session of this database waits for a lock (polled: the wait itself is in the
+    database, out of the test's reach)."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(500):
+        async with engine.connect() as connection:
+            if await connection.scalar(query):
+                return
+        await asyncio.sleep(0.01)
+    raise AssertionError("nobody waited for the lock")
+
+
+async def _jobs(engine: AsyncEngine) -> list[tuple[int, str]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(SyncJob.id, SyncJob.status).order_by(SyncJob.id))
+        return [(row.id, row.status) for row in rows]
+
+
+async def _claim(engine: AsyncEngine, job_id: int) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(SyncJob).where(SyncJob.id == job_id).values(status=JobStatus.RUNNING.value)
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="TEST_POSTGRES=off")
+@pytest.mark.parametrize("recorder", RECORDERS)
+async def test_an_event_stored_by_another_transaction_while_ours_waited_is_a_duplicate(
+    pg_engine: AsyncEngine, recorder: str
+) -> None:
+    installation_id = await _pg_installation(pg_engine)
+    delivery = EventsOf(installation_id, [_event(7)])
+    async with _transaction(pg_engine, recorder) as theirs:
+        ((their_result,),) = await theirs([delivery])
+        ours = _ours(pg_engine, recorder, delivery)
+        await _until_waiting_for_a_lock(pg_engine)
+    assert await ours == IntakeResult(
+        "duplicate", job_id=their_result.job_id, event_id=their_result.event_id
+    )
+    assert await _jobs(pg_engine) == [(their_result.job_id, "queued")]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="TEST_POSTGRES=off")
+@pytest.mark.parametrize("recorder", RECORDERS)
+async def test_an_entity_queued_by_another_transaction_while_ours_waited_shares_its_job(
+    pg_engine: AsyncEngine, recorder: str
+) -> None:
+    installation_id = await _pg_installation(pg_engine)
+    async with _transaction(pg_engine, recorder) as theirs:
+        ((their_result,),) = await theirs([EventsOf(installation_id, [_event(7)])])
+        ours = _ours(
+            pg_engine, recorder, EventsOf(installation_id, [_event(7, event="after_order_insert")])
+        )
+        await _until_waiting_for_a_lock(pg_engine)
+    our_result = await ours
+    assert our_result.status == "accepted" and our_result.job_id == their_result.job_id
+    assert await _jobs(pg_engine) == [(their_result.job_id, "queued")]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="TEST_POSTGRES=off")
+@pytest.mark.parametrize("recorder", RECORDERS)
+async def test_a_job_queued_for_an_event_that_turned_out_a_duplicate_is_removed(
+    pg_engine: AsyncEngine, recorder: str
+) -> None:
+    installation_id = await _pg_installation(pg_engine)
+    writer = IntakeWriter(pg_engine)
+    (earlier,) = await writer.record(EventsOf(installation_id, [_event(7)]))
+    delivery = EventsOf(installation_id, [_event(7, event="after_order_insert")])
+    async with _transaction(pg_engine, recorder) as theirs:
+        ((their_result,),) = await theirs([delivery])  # joins the queued job of order 7
+        await _claim(pg_engine, earlier.job_id or 0)  # ...which the worker then starts
+        ours = _ours(pg_engine, recorder, delivery)  # queues a new job, waits on the event
+        await _until_waiting_for_a_lock(pg_engine)
+    assert their_result.job_id == earlier.job_id
+    assert await ours == IntakeResult(
+        "duplicate", job_id=earlier.job_id, event_id=their_result.event_id
+    )
+    assert await _jobs(pg_engine) == [(earlier.job_id, "running")]
+
+
+class ClaimAfterRecord:
+    """A real connection that, right after the batch's first statement, lets the worker claim
+    the entity's queued job from another connection (as a worker could at that moment)."""
+
+    def __init__(self, driver: Driver, engine: AsyncEngine) -> None:
         self._driver = driver
         self._engine = engine
-        self._job_id = job_id
 
     async def fetch(self, query: str, *args: Any) -> list[Any]:
         rows = await self._driver.fetch(query, *args)
@@ -224,7 +349,7 @@ class ClaimAfterRecord:
             async with self._engine.begin() as connection:
                 await connection.execute(
                     update(SyncJob)
-                    .where(SyncJob.id == self._job_id)
+                    .where(SyncJob.status == JobStatus.QUEUED.value)
                     .values(status=JobStatus.RUNNING.value)
                 )
         return rows
@@ -241,55 +366,26 @@ class ClaimAfterRecord:
 
 @pytest.mark.postgres
 @pytest.mark.skipif("postgresql" not in BACKENDS, reason="TEST_POSTGRES=off")
-async def test_an_entity_whose_queued_job_is_claimed_meanwhile_gets_a_new_job(
+async def test_an_entity_whose_job_was_queued_and_started_meanwhile_gets_a_new_job(
     pg_engine: AsyncEngine,
 ) -> None:
     installation_id = await _pg_installation(pg_engine)
-    writer = IntakeWriter(pg_engine)
-    (first,) = await writer.record(EventsOf(installation_id, [_event(7)]))
-    async with driver_connection(pg_engine) as driver, driver.transaction():
-        racing = ClaimAfterRecord(driver, pg_engine, first.job_id or 0)
-        ((second,),) = await record_events_on(
-            racing, [EventsOf(installation_id, [_event(7, event="after_order_insert")])]
+    async with _transaction(pg_engine, "asyncpg") as theirs:
+        ((their_result,),) = await theirs([EventsOf(installation_id, [_event(7)])])
+        ours = _ours(
+            pg_engine,
+            "asyncpg",
+            EventsOf(installation_id, [_event(7, event="after_order_insert")]),
+            wrap=lambda driver: ClaimAfterRecord(driver, pg_engine),
         )
-    assert second.status == "accepted"
-    assert second.job_id not in (None, first.job_id)
-    async with pg_engine.connect() as connection:
-        jobs = (await connection.execute(select(SyncJob.id, SyncJob.status))).all()
-    assert sorted(jobs) == [(first.job_id, "running"), (second.job_id, "queued")]
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif("postgresql" not in BACKENDS, reason="TEST_POSTGRES=off")
-async def test_an_event_stored_by_another_transaction_while_ours_waited_is_a_duplicate(
-    pg_engine: AsyncEngine,
-) -> None:
-    installation_id = await _pg_installation(pg_engine)
-    delivery = EventsOf(installation_id, [_event(7)])
-    async with driver_connection(pg_engine) as other:
-        transaction = other.transaction()
-        await transaction.start()
-        ((theirs,),) = await record_events_on(other, [delivery])
-        ours = asyncio.create_task(IntakeWriter(pg_engine).record(delivery))
         await _until_waiting_for_a_lock(pg_engine)
-        await transaction.commit()
-        (result,) = await ours
-    assert result == IntakeResult("duplicate", job_id=theirs.job_id, event_id=theirs.event_id)
-
-
-async def _until_waiting_for_a_lock(engine: AsyncEngine) -> None:
-    """Until some session of this database waits for a row lock (polled: the wait itself is in
-    the database, out of the test's reach)."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    for _ in range(500):
-        async with engine.connect() as connection:
-            if await connection.scalar(query):
-                return
-        await asyncio.sleep(0.01)
-    raise AssertionError("nobody waited for the lock")
+    our_result = await ours
+    assert our_result.status == "accepted"
+    assert our_result.job_id not in (None, their_result.job_id)
+    assert await _jobs(pg_engine) == [
+        (their_result.job_id, "running"),
+        (our_result.job_id, "queued"),
+    ]
 
 
 @pytest.mark.postgres

@@ -81,47 +81,69 @@ async def lookup_installations(
     }
 
 
-# Inserts the new events and a job for each entity without a queued one, and reads back the
-# events and queued jobs that were stored before (as of the statement's start: rows committed
-# meanwhile by others are looked up afterwards). Rows go in the order given (key order).
+# One statement for the usual batch. Reads the events and queued jobs stored before (as of the
+# statement's start), queues a job for each entity of a new event that has none, and inserts the
+# new events with their jobs set; jobs before events, each in key order (the lock order of every
+# intake writer). Rows committed by others while this ran are not in its snapshot: an event
+# inserted meanwhile is skipped (neither new nor stored), a job queued meanwhile leaves its
+# events without a job; both are settled by the statements that follow.
 _RECORD = """
 WITH input AS (
     SELECT * FROM unnest(
         $1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
         $8::text[]
     ) WITH ORDINALITY AS t(
-        installation_id, source, dedupe_key, event_type, entity_type, entity_id, payload,
-        job_kind, position
+        installation_id, source, dedupe_key, event_type, entity_type, entity_id, payload, kind,
+        position
     )
 ),
 stored_events AS (
     SELECT e.id, e.job_id, e.installation_id, e.source, e.dedupe_key
     FROM inbound_events e JOIN input i USING (installation_id, source, dedupe_key)
 ),
-new_events AS (
-    INSERT INTO inbound_events (
-        installation_id, source, dedupe_key, event_type, entity_type, entity_id, payload,
-        received_at
-    )
-    SELECT installation_id, source, dedupe_key, event_type, entity_type, entity_id,
-           payload::jsonb, $9::timestamptz
-    FROM input ORDER BY position
-    ON CONFLICT (installation_id, source, dedupe_key) DO NOTHING
-    RETURNING id, installation_id, source, dedupe_key
+fresh AS (
+    SELECT i.* FROM input i LEFT JOIN stored_events s USING (installation_id, source, dedupe_key)
+    WHERE s.id IS NULL
+),
+wanted_jobs AS (
+    SELECT DISTINCT installation_id, kind, entity_id FROM fresh
+),
+queued_jobs AS (
+    SELECT j.id, j.installation_id, j.kind, j.entity_id
+    FROM sync_jobs j JOIN wanted_jobs w USING (installation_id, kind, entity_id)
+    WHERE j.status = 'queued'
 ),
 new_jobs AS (
     INSERT INTO sync_jobs (
         installation_id, kind, entity_id, status, attempts, max_attempts, run_after, payload,
         created_at, updated_at
     )
-    SELECT DISTINCT i.installation_id, i.job_kind, i.entity_id, 'queued', 0, $10::integer,
-           $9::timestamptz, '{}'::jsonb, $9::timestamptz, $9::timestamptz
-    FROM new_events n JOIN input i USING (installation_id, source, dedupe_key)
+    SELECT w.installation_id, w.kind, w.entity_id, 'queued', 0, $10::integer, $9::timestamptz,
+           '{}'::jsonb, $9::timestamptz, $9::timestamptz
+    FROM wanted_jobs w LEFT JOIN queued_jobs q USING (installation_id, kind, entity_id)
+    WHERE q.id IS NULL
     ORDER BY 1, 2, 3
     ON CONFLICT (installation_id, kind, entity_id) WHERE status = 'queued' DO NOTHING
     RETURNING id, installation_id, kind, entity_id
+),
+jobs AS (
+    SELECT id, installation_id, kind, entity_id FROM queued_jobs
+    UNION ALL
+    SELECT id, installation_id, kind, entity_id FROM new_jobs
+),
+new_events AS (
+    INSERT INTO inbound_events (
+        installation_id, source, dedupe_key, event_type, entity_type, entity_id, payload,
+        received_at, job_id
+    )
+    SELECT f.installation_id, f.source, f.dedupe_key, f.event_type, f.entity_type, f.entity_id,
+           f.payload::jsonb, $9::timestamptz, j.id
+    FROM fresh f LEFT JOIN jobs j USING (installation_id, kind, entity_id)
+    ORDER BY f.position
+    ON CONFLICT (installation_id, source, dedupe_key) DO NOTHING
+    RETURNING id, job_id, installation_id, source, dedupe_key
 )
-SELECT 'new_event' AS row_kind, id, NULL::bigint AS job_id, installation_id,
+SELECT 'new_event' AS row_kind, id, job_id, installation_id,
        source::text AS first, dedupe_key::text AS second FROM new_events
 UNION ALL
 SELECT 'stored_event', id, job_id, installation_id, source::text, dedupe_key::text
@@ -165,6 +187,8 @@ ON CONFLICT (installation_id, kind, entity_id) WHERE status = 'queued' DO NOTHIN
 RETURNING id, installation_id, kind, entity_id
 """
 
+_DELETE_JOBS = "DELETE FROM sync_jobs WHERE id = ANY($1::bigint[])"
+
 _FIND_EVENTS = """
 SELECT e.id, e.job_id, e.installation_id, e.source, e.dedupe_key
 FROM inbound_events e
@@ -177,7 +201,7 @@ async def record_events_on(
     driver: Driver, deliveries: Sequence[EventsOf]
 ) -> list[list[IntakeResult]]:
     """:func:`~upsales_fortnox.intake.record.record_events` on asyncpg, inside the caller's
-    transaction; usually two statements (record, link), more only when others raced us."""
+    transaction: one statement, more only when another writer raced us on the same rows."""
     plan = EventPlan(deliveries)
     if not plan.events:
         return plan.results({}, {})
@@ -195,28 +219,43 @@ async def record_events_on(
         now,
         DEFAULT_MAX_ATTEMPTS,
     )
-    new_ids: dict[EventKey, int] = {}
+    inserted: dict[EventKey, tuple[int, int | None]] = {}
     stored: dict[EventKey, IntakeResult] = {}
     created: dict[EntityJob, int] = {}
     for row in rows:
         kind, row_id = row["row_kind"], row["id"]
         if kind == "new_event":
-            new_ids[(row["installation_id"], row["first"], row["second"])] = row_id
+            inserted[(row["installation_id"], row["first"], row["second"])] = (
+                row_id,
+                row["job_id"],
+            )
         elif kind == "stored_event":
             key = (row["installation_id"], row["first"], row["second"])
             stored[key] = IntakeResult("duplicate", job_id=row["job_id"], event_id=row_id)
         else:
             created[EntityJob(row["installation_id"], row["first"], row["second"])] = row_id
-    unseen = [key for key, _ in plan.events if key not in new_ids and key not in stored]
-    if unseen:  # stored by a transaction that committed while ours waited for it
-        stored.update(await _stored_events(driver, unseen))
-    new_events = [(new_ids[key], entity_job(key, event)) for key, event in plan.events
-                  if key in new_ids]  # fmt: skip
-    job_of_event = await _link(driver, new_events, created, now)
+    job_of_entity = {entity_job(key, event): key for key, event in plan.events if key in inserted}
+    raced = [key for key, _ in plan.events if key not in inserted and key not in stored]
+    if raced:  # stored by a transaction that committed while ours waited for it
+        stored.update(await _stored_events(driver, raced))
+        unused = [job_id for job, job_id in created.items() if job not in job_of_entity]
+        if unused:  # queued for those events alone: they would sync nothing new
+            await driver.fetch(_DELETE_JOBS, unused)
+    unlinked = [
+        (event_id, entity_job(key, event))
+        for key, event in plan.events
+        if key in inserted
+        for event_id, job_id in [inserted[key]]
+        if job_id is None
+    ]
+    if unlinked:  # their entity's job was queued by a transaction that committed meanwhile
+        linked = await _link(driver, unlinked, {}, now)
+        for key, (event_id, job_id) in list(inserted.items()):
+            if job_id is None:
+                inserted[key] = (event_id, linked[event_id])
     accepted = {
-        key: IntakeResult("accepted", job_id=job_of_event[new_ids[key]], event_id=new_ids[key])
-        for key, _ in plan.events
-        if key in new_ids
+        key: IntakeResult("accepted", job_id=job_id, event_id=event_id)
+        for key, (event_id, job_id) in inserted.items()
     }
     return plan.results(accepted, stored)
 

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import Table, bindparam, select, tuple_, update
+from sqlalchemy import Table, bindparam, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from upsales_fortnox.db.models import EventSource, InboundEvent
+from upsales_fortnox.db.models import EventSource, InboundEvent, SyncJob
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.intake.errors import TenantMismatchError
 from upsales_fortnox.intake.parse import (
@@ -220,30 +220,39 @@ async def record_events(
     An event whose key is stored already, or that repeats an earlier event of this call, is a
     ``duplicate`` and writes nothing; its result names the first delivery's event and job. New
     events of one entity share its queued job (:func:`~upsales_fortnox.jobs.queue.enqueue_many`).
-    Rows are written in key order (events, then jobs), so concurrent callers cannot deadlock.
+
+    Jobs are queued first, then the events are inserted with their job already set. Every writer
+    takes its locks in that order (jobs, then events, each in key order), so concurrent writers
+    cannot deadlock. An event that another transaction stored while ours waited for it turns out
+    a duplicate after its job was queued: a job queued for it alone is removed again.
     """
     plan = EventPlan(deliveries)
     if not plan.events:
         return plan.results({}, {})
-    new_ids = await _insert_events(connection, plan.events)
-    stored_before = [key for key, _ in plan.events if key not in new_ids]
-    stored = await _stored_events(connection, stored_before) if stored_before else {}
-    new_events = [(key, event) for key, event in plan.events if key in new_ids]
-    enqueued = await enqueue_many(connection, [entity_job(key, event) for key, event in new_events])
-    links = [
-        {"event_id": new_ids[key], "job_id": job.job_id}
-        for (key, _), job in zip(new_events, enqueued, strict=True)
-    ]
-    if links:
-        await connection.execute(_LINK_JOB, links)
+    stored = await _stored_events(connection, [key for key, _ in plan.events])
+    fresh = [(key, event) for key, event in plan.events if key not in stored]
+    if not fresh:
+        return plan.results({}, stored)
+    enqueued = await enqueue_many(connection, [entity_job(key, event) for key, event in fresh])
+    job_ids = [job.job_id for job in enqueued]
+    new_ids = await _insert_events(connection, fresh, job_ids)
+    raced = [key for key, _ in fresh if key not in new_ids]
+    if raced:
+        stored.update(await _stored_events(connection, raced))
+        used = {job_id for (key, _), job_id in zip(fresh, job_ids, strict=True) if key in new_ids}
+        unused = {job.job_id for job in enqueued if job.created and job.job_id not in used}
+        if unused:
+            await connection.execute(_DELETE_JOBS, {"ids": sorted(unused)})
     accepted = {
-        key: IntakeResult("accepted", job_id=link["job_id"], event_id=link["event_id"])
-        for (key, _), link in zip(new_events, links, strict=True)
+        key: IntakeResult("accepted", job_id=job_id, event_id=new_ids[key])
+        for (key, _), job_id in zip(fresh, job_ids, strict=True)
+        if key in new_ids
     }
     return plan.results(accepted, stored)
 
 
 _EVENTS = cast(Table, InboundEvent.__table__)
+_JOBS = cast(Table, SyncJob.__table__)
 _KEY_COLUMNS = (_EVENTS.c.installation_id, _EVENTS.c.source, _EVENTS.c.dedupe_key)
 
 
@@ -262,6 +271,7 @@ def _insert_events_statement(insert: Any) -> Any:
             "entity_id",
             "payload",
             "received_at",
+            "job_id",
         )
     }
     return (
@@ -276,20 +286,18 @@ _INSERT_EVENTS = {
     "postgresql": _insert_events_statement(postgresql.insert),
     "sqlite": _insert_events_statement(sqlite.insert),
 }
-_LINK_JOB = (
-    update(_EVENTS)
-    .where(_EVENTS.c.id == bindparam("event_id"))
-    .values(job_id=bindparam("job_id", type_=_EVENTS.c.job_id.type))
-)
 _FIND_EVENTS = select(_EVENTS.c.id, _EVENTS.c.job_id, *_KEY_COLUMNS).where(
     tuple_(*_KEY_COLUMNS).in_(bindparam("keys", expanding=True))
 )
+_DELETE_JOBS = delete(_JOBS).where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 async def _insert_events(
-    connection: AsyncConnection, events: Sequence[tuple[EventKey, NewEvent]]
+    connection: AsyncConnection,
+    events: Sequence[tuple[EventKey, NewEvent]],
+    job_ids: Sequence[int],
 ) -> dict[EventKey, int]:
-    """Insert the events whose keys are not stored yet; the new rows' ids by key."""
+    """Insert the events (with their jobs) unless their keys are stored; the new ids by key."""
     received_at = utcnow()
     rows = [
         {
@@ -301,8 +309,9 @@ async def _insert_events(
             "entity_id": event.entity_id,
             "payload": event.payload,
             "received_at": received_at,
+            "job_id": job_id,
         }
-        for key, event in events
+        for (key, event), job_id in zip(events, job_ids, strict=True)
     ]
     inserted = await connection.execute(_INSERT_EVENTS[connection.dialect.name], rows)
     return {(row.installation_id, row.source, row.dedupe_key): row.id for row in inserted}
