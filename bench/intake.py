@@ -6,6 +6,11 @@ keep-alive connections (distinct orders and companies, so most create a job, plu
 duplicates), then posts the same number of requests to a bare FastAPI endpoint under the same
 server flags. Finally it checks that every event answered 2xx is committed with its job.
 
+The baseline is as close to the intake as "a bare endpoint" allows: the same method (POST), the
+very same bodies (so the same sizes and Content-Type), the same 64 connections and the same
+uvicorn flags; its handler returns ``{}`` without reading the body (uvicorn still receives and
+parses every byte of it).
+
     PYTHONPATH=src python -m bench.intake [--quick]
 
 The last line printed is one JSON object: ratio (intake rps / baseline rps), p99_ms, rps,

@@ -9,10 +9,12 @@ is not a UUID: the caller learns nothing about which ids exist), 401 ``invalid_c
 
 The endpoints are a hot path: they take the shared services straight from the app (no
 dependency injection) and do no database work of their own. Concurrent requests share the
-installation lookup (:class:`~upsales_fortnox.intake.installations.InstallationLoader`: one query
-per round, nothing cached, so a rotated secret takes effect at once) and the transaction that
-records their events (:class:`~upsales_fortnox.intake.writer.IntakeWriter`, group commit): a
-request is answered after the commit that holds its events.
+installation lookup (:class:`~upsales_fortnox.intake.loader.InstallationLoader`: one query per
+round, nothing cached, so a rotated secret or a deleted installation takes effect at once) and
+the transaction that records their events (:class:`~upsales_fortnox.intake.writer.IntakeWriter`,
+group commit): a request is answered after the commit that holds its events. Secrets are
+checked against an HMAC of the stored value
+(:class:`~upsales_fortnox.intake.installations.SecretChecker`), not decrypted per request.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The webhook intake's statements for PostgreSQL, run on the asyncpg connection directly.
 
-The same rules as :func:`upsales_fortnox.intake.record.record_events` (which the rest of the
-service uses, and which the intake falls back to), in fewer and cheaper statements. Measured on
-the development machine: a statement run through SQLAlchemy costs about 100 µs of CPU, the same
-statement on asyncpg about 25 µs; a batch here is two statements whatever its size, because rows
-are bound as arrays (``unnest``) and each statement text is prepared once per connection.
+The same rules and the same lock order as :func:`upsales_fortnox.intake.record.record_events`
+(which the rest of the service uses, and which the intake falls back to), in fewer and cheaper
+statements. Measured on the development machine: a statement run through SQLAlchemy costs about
+100 µs of CPU, the same statement on asyncpg about 25 µs. A batch here is one statement whatever
+its size (more only when another writer raced it), because rows are bound as arrays (``unnest``),
+and each statement text is prepared once per connection.
 """
 
 from __future__ import annotations
@@ -152,9 +153,9 @@ UNION ALL
 SELECT 'new_job', id, NULL, installation_id, kind::text, entity_id::text FROM new_jobs
 """
 
-# Points each new event at its job: the one given, else the entity's queued job (read now, so
-# it includes jobs committed by others while the insert waited for them). An event that gets
-# no job (its entity's queued job was claimed by the worker in between) is not returned.
+# Points new events at their jobs: the one given, else the entity's queued job (read now, so
+# it includes jobs committed by others while the first statement waited for them). An event
+# that gets no job (that queued job was started by the worker in between) is not returned.
 _LINK = """
 WITH wanted AS (
     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::uuid[], $4::text[], $5::text[])
