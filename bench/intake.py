@@ -28,9 +28,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "src")]
-    sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
+# This checkout's code, also when another copy of the package is installed: the server
+# subprocess runs it (bench.common puts src first on its PYTHONPATH), so must the checks here.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil
 from sqlalchemy import select
