@@ -103,15 +103,16 @@ stored_events AS (
     FROM inbound_events e JOIN input i USING (installation_id, source, dedupe_key)
 ),
 fresh AS (
-    SELECT i.* FROM input i LEFT JOIN stored_events s USING (installation_id, source, dedupe_key)
-    WHERE s.id IS NULL
-),
-wanted_jobs AS (
-    SELECT DISTINCT installation_id, kind, entity_id FROM fresh
+    SELECT * FROM input i
+    WHERE NOT EXISTS (
+        SELECT FROM inbound_events e
+        WHERE e.installation_id = i.installation_id AND e.source = i.source
+          AND e.dedupe_key = i.dedupe_key
+    )
 ),
 queued_jobs AS (
-    SELECT j.id, j.installation_id, j.kind, j.entity_id
-    FROM sync_jobs j JOIN wanted_jobs w USING (installation_id, kind, entity_id)
+    SELECT DISTINCT j.id, j.installation_id, j.kind, j.entity_id
+    FROM sync_jobs j JOIN fresh f USING (installation_id, kind, entity_id)
     WHERE j.status = 'queued'
 ),
 new_jobs AS (
@@ -119,10 +120,14 @@ new_jobs AS (
         installation_id, kind, entity_id, status, attempts, max_attempts, run_after, payload,
         created_at, updated_at
     )
-    SELECT w.installation_id, w.kind, w.entity_id, 'queued', 0, $10::integer, $9::timestamptz,
-           '{}'::jsonb, $9::timestamptz, $9::timestamptz
-    FROM wanted_jobs w LEFT JOIN queued_jobs q USING (installation_id, kind, entity_id)
-    WHERE q.id IS NULL
+    SELECT DISTINCT f.installation_id, f.kind, f.entity_id, 'queued', 0, $10::integer,
+           $9::timestamptz, '{}'::jsonb, $9::timestamptz, $9::timestamptz
+    FROM fresh f
+    WHERE NOT EXISTS (
+        SELECT FROM sync_jobs j
+        WHERE j.installation_id = f.installation_id AND j.kind = f.kind
+          AND j.entity_id = f.entity_id AND j.status = 'queued'
+    )
     ORDER BY 1, 2, 3
     ON CONFLICT (installation_id, kind, entity_id) WHERE status = 'queued' DO NOTHING
     RETURNING id, installation_id, kind, entity_id
