@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -33,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg
 import psutil
 from sqlalchemy import select
 
@@ -161,14 +163,32 @@ def busy_cores() -> float:
     return float(times.user + times.system + times.nice + times.irq + times.softirq)
 
 
-def database_cpu_seconds() -> float:
-    """CPU seconds of the local PostgreSQL server processes (other databases' work included)."""
-    total = 0.0
-    for process in psutil.process_iter(["name", "cpu_times"]):
-        times = process.info["cpu_times"]
-        if times is not None and (process.info["name"] or "").startswith("postgres"):
-            total += times.user + times.system
-    return total
+async def _backend_pids(database_url: str) -> list[int]:
+    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return [row["pid"] for row in rows]
+    finally:
+        await connection.close()
+
+
+def database_cpu_seconds(database_url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the benchmark's database (the
+    server's pooled connections; shared processes such as the WAL writer are not counted, nor
+    is other databases' work)."""
+    seconds: dict[int, float] = {}
+    for pid in _run(_backend_pids(database_url)):
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            seconds[pid] = times.user + times.system
+    return seconds
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(total - before.get(pid, 0.0) for pid, total in after.items())
 
 
 def requests_for(bodies: list[dict[str, Any]], path: str, port: int) -> list[bytes]:
@@ -196,10 +216,10 @@ def main() -> None:
             _run(run_load(server.port, requests_for(warm_bodies, path, server.port), CONNECTIONS))
             load = requests_for(bodies, path, server.port)
             cpu_before, machine_before = server.cpu_seconds(), busy_cores()
-            database_before = database_cpu_seconds()
+            database_before = database_cpu_seconds(database_url)
             intake = _run(run_load(server.port, load, CONNECTIONS))
             intake_cpu = server.cpu_seconds() - cpu_before
-            database_cpu = database_cpu_seconds() - database_before
+            database_cpu = cpu_spent(database_before, database_cpu_seconds(database_url))
             machine_busy = (busy_cores() - machine_before) / intake.elapsed
             # the same connections at half the saturated throughput: latency without queueing
             paced_rate = intake.rps / 2

@@ -82,12 +82,17 @@ async def lookup_installations(
     }
 
 
-# One statement for the usual batch. Reads the events and queued jobs stored before (as of the
-# statement's start), queues a job for each entity of a new event that has none, and inserts the
-# new events with their jobs set; jobs before events, each in key order (the lock order of every
-# intake writer). Rows committed by others while this ran are not in its snapshot: an event
-# inserted meanwhile is skipped (neither new nor stored), a job queued meanwhile leaves its
-# events without a job; both are settled by the statements that follow.
+# One statement for the usual batch. Looks up, per event, whether its key is stored and whether
+# its entity has a queued job (as of the statement's start); queues a job for each entity of a
+# new event that has none; inserts the new events with their jobs set. Jobs before events, each
+# in key order: the lock order of every intake writer. Rows committed by others while this ran
+# are not in its snapshot: an event inserted meanwhile is skipped (neither new nor stored), a job
+# queued meanwhile leaves its events without a job; the statements that follow settle both.
+#
+# Written so that the plan cannot degrade with table sizes or missing statistics: the look-ups
+# are LATERAL ... LIMIT 1 (always an index probe per event, never a scan of the table), and new
+# events find their new job in one jsonb object built once (no join between two CTEs, which
+# PostgreSQL estimates at one row each and may run as a nested loop: quadratic in the batch).
 _RECORD = """
 WITH input AS (
     SELECT * FROM unnest(
@@ -98,62 +103,62 @@ WITH input AS (
         position
     )
 ),
-stored_events AS (
-    SELECT e.id, e.job_id, e.installation_id, e.source, e.dedupe_key
-    FROM inbound_events e JOIN input i USING (installation_id, source, dedupe_key)
-),
-fresh AS (
-    SELECT * FROM input i
-    WHERE NOT EXISTS (
-        SELECT FROM inbound_events e
+checked AS (
+    SELECT i.*, s.id AS stored_id, s.job_id AS stored_job_id, q.id AS queued_job_id
+    FROM input i
+    LEFT JOIN LATERAL (
+        SELECT e.id, e.job_id FROM inbound_events e
         WHERE e.installation_id = i.installation_id AND e.source = i.source
           AND e.dedupe_key = i.dedupe_key
-    )
-),
-queued_jobs AS (
-    SELECT DISTINCT j.id, j.installation_id, j.kind, j.entity_id
-    FROM sync_jobs j JOIN fresh f USING (installation_id, kind, entity_id)
-    WHERE j.status = 'queued'
+        LIMIT 1
+    ) s ON true
+    LEFT JOIN LATERAL (
+        SELECT j.id FROM sync_jobs j
+        WHERE j.installation_id = i.installation_id AND j.kind = i.kind
+          AND j.entity_id = i.entity_id AND j.status = 'queued'
+        LIMIT 1
+    ) q ON true
 ),
 new_jobs AS (
     INSERT INTO sync_jobs (
         installation_id, kind, entity_id, status, attempts, max_attempts, run_after, payload,
         created_at, updated_at
     )
-    SELECT DISTINCT f.installation_id, f.kind, f.entity_id, 'queued', 0, $10::integer,
+    SELECT DISTINCT installation_id, kind, entity_id, 'queued', 0, $10::integer,
            $9::timestamptz, '{}'::jsonb, $9::timestamptz, $9::timestamptz
-    FROM fresh f
-    WHERE NOT EXISTS (
-        SELECT FROM sync_jobs j
-        WHERE j.installation_id = f.installation_id AND j.kind = f.kind
-          AND j.entity_id = f.entity_id AND j.status = 'queued'
-    )
+    FROM checked
+    WHERE stored_id IS NULL AND queued_job_id IS NULL
     ORDER BY 1, 2, 3
     ON CONFLICT (installation_id, kind, entity_id) WHERE status = 'queued' DO NOTHING
     RETURNING id, installation_id, kind, entity_id
 ),
-jobs AS (
-    SELECT id, installation_id, kind, entity_id FROM queued_jobs
-    UNION ALL
-    SELECT id, installation_id, kind, entity_id FROM new_jobs
+new_job_ids AS (
+    SELECT coalesce(
+        jsonb_object_agg(jsonb_build_array(installation_id, kind, entity_id)::text, id),
+        '{}'::jsonb
+    ) AS by_entity
+    FROM new_jobs
 ),
 new_events AS (
     INSERT INTO inbound_events (
         installation_id, source, dedupe_key, event_type, entity_type, entity_id, payload,
         received_at, job_id
     )
-    SELECT f.installation_id, f.source, f.dedupe_key, f.event_type, f.entity_type, f.entity_id,
-           f.payload::jsonb, $9::timestamptz, j.id
-    FROM fresh f LEFT JOIN jobs j USING (installation_id, kind, entity_id)
-    ORDER BY f.position
+    SELECT c.installation_id, c.source, c.dedupe_key, c.event_type, c.entity_type, c.entity_id,
+           c.payload::jsonb, $9::timestamptz,
+           coalesce(c.queued_job_id, ((SELECT by_entity FROM new_job_ids)
+               ->> jsonb_build_array(c.installation_id, c.kind, c.entity_id)::text)::bigint)
+    FROM checked c
+    WHERE c.stored_id IS NULL
+    ORDER BY c.position
     ON CONFLICT (installation_id, source, dedupe_key) DO NOTHING
     RETURNING id, job_id, installation_id, source, dedupe_key
 )
 SELECT 'new_event' AS row_kind, id, job_id, installation_id,
        source::text AS first, dedupe_key::text AS second FROM new_events
 UNION ALL
-SELECT 'stored_event', id, job_id, installation_id, source::text, dedupe_key::text
-FROM stored_events
+SELECT 'stored_event', stored_id, stored_job_id, installation_id, source, dedupe_key
+FROM checked WHERE stored_id IS NOT NULL
 UNION ALL
 SELECT 'new_job', id, NULL, installation_id, kind::text, entity_id::text FROM new_jobs
 """
