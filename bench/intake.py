@@ -6,6 +6,11 @@ keep-alive connections (distinct orders and companies, so most create a job, plu
 duplicates), then posts the same number of requests to a bare FastAPI endpoint under the same
 server flags. Finally it checks that every event answered 2xx is committed with its job.
 
+The baseline is as close to the intake as "a bare endpoint" allows: the same method (POST), the
+very same bodies (so the same sizes and Content-Type), the same 64 connections and the same
+uvicorn flags; its handler returns ``{}`` without reading the body (uvicorn still receives and
+parses every byte of it).
+
     PYTHONPATH=src python -m bench.intake [--quick]
 
 The last line printed is one JSON object: ratio (intake rps / baseline rps), p99_ms, rps,
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -23,10 +29,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "src")]
-    sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
+# This checkout's code, also when another copy of the package is installed: the server
+# subprocess runs it (bench.common puts src first on its PYTHONPATH), so must the checks here.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg
 import psutil
 from sqlalchemy import select
 
@@ -155,6 +163,34 @@ def busy_cores() -> float:
     return float(times.user + times.system + times.nice + times.irq + times.softirq)
 
 
+async def _backend_pids(database_url: str) -> list[int]:
+    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return [row["pid"] for row in rows]
+    finally:
+        await connection.close()
+
+
+def database_cpu_seconds(database_url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the benchmark's database (the
+    server's pooled connections; shared processes such as the WAL writer are not counted, nor
+    is other databases' work)."""
+    seconds: dict[int, float] = {}
+    for pid in _run(_backend_pids(database_url)):
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            seconds[pid] = times.user + times.system
+    return seconds
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(total - before.get(pid, 0.0) for pid, total in after.items())
+
+
 def requests_for(bodies: list[dict[str, Any]], path: str, port: int) -> list[bytes]:
     return [http_request(path, json.dumps(body).encode(), port) for body in bodies]
 
@@ -180,8 +216,10 @@ def main() -> None:
             _run(run_load(server.port, requests_for(warm_bodies, path, server.port), CONNECTIONS))
             load = requests_for(bodies, path, server.port)
             cpu_before, machine_before = server.cpu_seconds(), busy_cores()
+            database_before = database_cpu_seconds(database_url)
             intake = _run(run_load(server.port, load, CONNECTIONS))
             intake_cpu = server.cpu_seconds() - cpu_before
+            database_cpu = cpu_spent(database_before, database_cpu_seconds(database_url))
             machine_busy = (busy_cores() - machine_before) / intake.elapsed
             # the same connections at half the saturated throughput: latency without queueing
             paced_rate = intake.rps / 2
@@ -218,12 +256,14 @@ def main() -> None:
         "connections": CONNECTIONS,
         "server_cpu_ms_per_request": round(intake_cpu * 1000 / requests, 3),
         "baseline_server_cpu_ms_per_request": round(baseline_cpu * 1000 / requests, 3),
+        "database_cpu_ms_per_request": round(database_cpu * 1000 / requests, 3),
         "machine_busy_cores": round(machine_busy, 2),
         "cores": psutil.cpu_count(),
     }
     print(
         f"intake (saturated): {figures['rps']} req/s  p50 {figures['p50_ms']} ms"
         f"  p99 {figures['p99_ms']} ms  server CPU {figures['server_cpu_ms_per_request']} ms/req"
+        f"  database CPU {figures['database_cpu_ms_per_request']} ms/req"
     )
     print(
         f"intake (paced at {figures['paced_rps']} req/s): p50 {figures['paced_p50_ms']} ms"

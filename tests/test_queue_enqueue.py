@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import Installation, JobStatus, SyncJob
-from upsales_fortnox.jobs.queue import enqueue
+from upsales_fortnox.jobs.queue import EntityJob, enqueue, enqueue_many
 
 
 async def _installation(session_factory: async_sessionmaker[AsyncSession]) -> Installation:
@@ -69,3 +69,54 @@ async def test_jobs_without_entity_never_coalesce(
         )
         await session.commit()
     assert first.created and second.created and first.job_id != second.job_id
+
+
+async def test_enqueue_many_coalesces_like_enqueue_and_keeps_the_input_order(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation = await _installation(session_factory)
+    key = installation.id
+    async with session_factory() as session:
+        queued = await enqueue(session, installation_id=key, kind="upsales.order", entity_id="7")
+        await session.commit()
+    async with session_factory() as session:
+        connection = await session.connection()
+        results = await enqueue_many(
+            connection,
+            [
+                EntityJob(key, "upsales.order", "9"),
+                EntityJob(key, "upsales.order", "7"),
+                EntityJob(key, "upsales.company", "7"),
+                EntityJob(key, "upsales.order", "9"),
+            ],
+        )
+        await session.commit()
+        count = await session.scalar(select(func.count()).select_from(SyncJob))
+    assert [result.created for result in results] == [True, False, True, False]
+    assert results[1].job_id == queued.job_id
+    assert results[0].job_id == results[3].job_id
+    assert len({results[0].job_id, results[1].job_id, results[2].job_id}) == 3
+    assert count == 3
+
+
+async def test_enqueue_many_queues_anew_for_an_entity_whose_job_started(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation = await _installation(session_factory)
+    job = EntityJob(installation.id, "fortnox.customer", "42")
+    async with session_factory() as session:
+        (first,) = await enqueue_many(await session.connection(), [job])
+        await session.execute(
+            update(SyncJob).where(SyncJob.id == first.job_id).values(status=JobStatus.RUNNING)
+        )
+        (again,) = await enqueue_many(await session.connection(), [job])
+        await session.commit()
+    assert first.created and again.created and again.job_id != first.job_id
+
+
+async def test_enqueue_many_of_nothing_writes_nothing(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        assert await enqueue_many(await session.connection(), []) == []
+        assert await session.scalar(select(func.count()).select_from(SyncJob)) == 0

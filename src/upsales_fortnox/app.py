@@ -24,6 +24,7 @@ from upsales_fortnox.api import (
 )
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
+from upsales_fortnox.heap import freeze_startup_objects
 from upsales_fortnox.runtime import BackgroundTask, run_background
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.registry import build_responder_registry
@@ -46,6 +47,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        freeze_startup_objects()
         stop = asyncio.Event()
         runner = (
             asyncio.create_task(run_background(app_services, stop, background))
@@ -73,13 +75,13 @@ def create_app(
     app.state.services = app_services
     app.state.responders = build_responder_registry(app_services)
     install_error_handlers(app)
+    app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(installations.router)
     app.include_router(installation_settings.router)
     app.include_router(links.router)
     app.include_router(jobs.router)
     app.include_router(history.router)
-    app.include_router(webhooks.router)
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
     app.include_router(choices.router)

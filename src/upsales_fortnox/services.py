@@ -20,6 +20,9 @@ from upsales_fortnox.fortnox.factory import build_limiter_registry, build_oauth
 from upsales_fortnox.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.fortnox.pacing import LimiterRegistry
 from upsales_fortnox.fortnox.token_store import DbTokenStore
+from upsales_fortnox.intake.installations import SecretChecker
+from upsales_fortnox.intake.loader import InstallationLoader
+from upsales_fortnox.intake.writer import IntakeWriter
 from upsales_fortnox.logging_setup import register_secret
 from upsales_fortnox.security.crypto import SecretBox
 from upsales_fortnox.upsales.pacing import RateLimiter, RateLimiterRegistry
@@ -67,6 +70,15 @@ class Services:
     #: Requests made, per ``"METHOD /path/{template}"``; read by benchmarks and operators.
     fortnox_calls: Counter[str] = field(default_factory=Counter)
     upsales_calls: Counter[str] = field(default_factory=Counter)
+    #: The webhook intake's shared lookups, secret checks and group commit (one per process).
+    installation_loader: InstallationLoader = field(init=False)
+    secret_checker: SecretChecker = field(init=False)
+    intake_writer: IntakeWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.installation_loader = InstallationLoader(self.engine)
+        self.secret_checker = SecretChecker(self.secret_box)
+        self.intake_writer = IntakeWriter(self.engine)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -417,6 +418,29 @@ async def test_wrong_types_and_missing_fields_are_validation_errors(
     await _assert_refused(response, 422, "validation_error", services)
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "headers"),
+    [
+        ("upsales", {**order_hook(), "data": {"object": {"id": 7, "note": "a\ud800"}}}, {}),
+        ("fortnox", {**fortnox_event(), "type": "\udfff"}, SECRET_HEADERS),
+    ],
+)
+async def test_unpaired_surrogates_are_validation_errors(
+    api_client: httpx.AsyncClient,
+    services: Services,
+    installation: Installation,
+    path: str,
+    body: Any,
+    headers: dict[str, str],
+) -> None:
+    response = await api_client.post(
+        f"/webhooks/{path}/{installation.id}",
+        content=json.dumps(body).encode(),  # the surrogate goes as an escape
+        headers={"Content-Type": "application/json", **headers},
+    )
+    await _assert_refused(response, 422, "validation_error", services)
+
+
 async def test_trigger_for_a_question_event_is_unsupported(
     api_client: httpx.AsyncClient, services: Services, installation: Installation
 ) -> None:
@@ -588,3 +612,62 @@ async def test_a_lone_surrogate_escape_is_refused(
         upsales_url(installation), content=body, headers={"Content-Type": "application/json"}
     )
     await _assert_refused(response, 422, "validation_error", services)
+
+
+async def test_a_rotated_secret_takes_effect_at_once(
+    api_client: httpx.AsyncClient, services: Services, installation: Installation
+) -> None:
+    url = upsales_url(installation)
+    assert (await api_client.post(url, json=TRIGGER, headers=SECRET_HEADERS)).status_code == 202
+    rotated = "whsec_rotated-secret-0123456789"
+    async with services.session_factory() as session:
+        stored = await session.get(Installation, installation.id)
+        assert stored is not None
+        stored.webhook_secret_enc = services.secret_box.encrypt(rotated)
+        await session.commit()
+    old = await api_client.post(url, json=TRIGGER, headers=SECRET_HEADERS)
+    new = await api_client.post(url, json=TRIGGER, headers={"X-Webhook-Secret": rotated})
+    assert (old.status_code, new.status_code) == (401, 202)
+
+
+async def test_a_deleted_installation_is_not_found_at_once(
+    api_client: httpx.AsyncClient, services: Services, installation: Installation
+) -> None:
+    url = upsales_url(installation)
+    assert (await api_client.post(url, json=order_hook(1))).status_code == 202
+    async with services.session_factory() as session:
+        await session.delete(await session.get(Installation, installation.id))
+        await session.commit()
+    response = await api_client.post(url, json=order_hook(2))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "installation_not_found"
+
+
+async def test_connections_the_database_closed_cost_the_sender_nothing(
+    api_client: httpx.AsyncClient,
+    services: Services,
+    installation: Installation,
+    database_url: str,
+    backend: str,
+) -> None:
+    await asyncio.gather(
+        *(api_client.post(upsales_url(installation), json=order_hook(n)) for n in range(1, 6))
+    )
+    if backend == "postgresql":  # SQLite has no server to close them
+        await _terminate_other_sessions(database_url)
+    responses = [
+        await api_client.post(upsales_url(installation), json=order_hook(n)) for n in (10, 11)
+    ]
+    assert [response.status_code for response in responses] == [202, 202]
+    assert await count_rows(services.session_factory) == (7, 7)
+
+
+async def _terminate_other_sessions(url: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from tests.intake.support import API_KEY, WEBHOOK_SECRET, create_installation
 from upsales_fortnox.intake.installations import (
+    SecretChecker,
     load_webhook_installation,
     parse_installation_id,
     secret_matches,
@@ -57,3 +60,66 @@ async def test_load_reads_one_installation_with_secrets_encrypted(services: Serv
     assert secret_matches(API_KEY, loaded.upsales_api_token_enc, services.secret_box)
     assert secret_matches(WEBHOOK_SECRET, loaded.webhook_secret_enc, services.secret_box)
     assert API_KEY not in repr(loaded) and (loaded.upsales_api_token_enc or "") not in repr(loaded)
+
+
+CASES = [
+    ("s3cret-value", "s3cret-value", True),
+    ("s3cret-valuf", "s3cret-value", False),
+    ("s3cret-value ", "s3cret-value", False),
+    ("s3cret-valu", "s3cret-value", False),
+    ("\ud800", "s3cret-value", False),
+    ("", "s3cret-value", False),
+    (None, "s3cret-value", False),
+    ("anything", "", False),
+    ("", "", False),
+    ("anything", None, False),
+]
+
+
+@pytest.mark.parametrize(("given", "secret", "expected"), CASES)
+def test_the_checker_answers_as_secret_matches_every_time(
+    given: str | None, secret: str | None, expected: bool
+) -> None:
+    checker = SecretChecker(BOX)
+    stored = BOX.encrypt_optional(secret)
+    for _ in range(2):  # the second answer comes from what the first remembered
+        assert checker.matches(given, stored) is expected
+        assert secret_matches(given, stored, BOX) is expected
+
+
+def test_the_checker_refuses_what_does_not_decrypt_and_an_empty_stored_value() -> None:
+    checker = SecretChecker(BOX)
+    foreign = SecretBox("another-secret-key-entirely").encrypt("s3cret-value")
+    assert not checker.matches("s3cret-value", foreign)
+    assert not checker.matches("s3cret-value", foreign)
+    assert not checker.matches("s3cret-value", "")
+
+
+class CountingBox(SecretBox):
+    """A real box that counts its decryptions."""
+
+    decryptions = 0
+
+    def decrypt(self, ciphertext: str) -> str:
+        self.decryptions += 1
+        return super().decrypt(ciphertext)
+
+
+def test_the_checker_decrypts_each_stored_value_once_within_its_capacity() -> None:
+    box = CountingBox("a-secret-key-for-these-tests-only")
+    checker = SecretChecker(box, capacity=2)
+    old, new = box.encrypt("old-secret-value"), box.encrypt("new-secret-value")
+    for _ in range(3):
+        assert checker.matches("old-secret-value", old)
+        assert not checker.matches("wrong", old)
+    assert box.decryptions == 1
+    # a rotated secret is another stored value: it takes effect at once
+    assert checker.matches("new-secret-value", new)
+    assert not checker.matches("old-secret-value", new)
+    assert box.decryptions == 2
+    third = box.encrypt("a-third-secret")
+    assert checker.matches("a-third-secret", third)  # beyond capacity: the oldest goes
+    assert checker.matches("old-secret-value", old)
+    assert box.decryptions == 4
+    remembered = repr(vars(checker))
+    assert "secret-value" not in remembered and "third" not in remembered

@@ -42,6 +42,14 @@ def test_parse_json_refuses_nul_characters_but_not_an_escaped_backslash() -> Non
     assert parse_json(b'{"a": "\\\\u0000"}') == {"a": "\\u0000"}
 
 
+def test_parse_json_refuses_unpaired_surrogates_but_not_pairs() -> None:
+    for raw in (b'{"a": "x\\ud800"}', b'{"\\uDC00": 1}', b'[["\\udbff y"]]'):
+        with pytest.raises(EventValidationError):
+            parse_json(raw)
+    assert parse_json(b'{"a": "\\ud83d\\ude00"}') == {"a": "\U0001f600"}
+    assert parse_json(b'{"a": "\\\\ud800"}') == {"a": "\\ud800"}
+
+
 def test_supported_after_events_become_changes() -> None:
     order = parse_upsales_app_hook(order_hook(7, event="after_order_insert"))
     assert isinstance(order, UpsalesChange)

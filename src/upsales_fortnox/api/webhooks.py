@@ -8,14 +8,17 @@ is not a UUID: the caller learns nothing about which ids exist), 401 ``invalid_c
 ``validation_error`` / ``unsupported_event`` / ``tenant_mismatch``.
 
 The endpoints are a hot path: they take the shared services straight from the app (no
-dependency injection), read the installation with one prebuilt query, and do one transaction.
-A cache of installations was measured (``bench/intake.py``) and saved nothing noticeable, so
-every request reads the installation and a rotated secret takes effect at once.
+dependency injection) and do no database work of their own. Concurrent requests share the
+installation lookup (:class:`~upsales_fortnox.intake.loader.InstallationLoader`: one query per
+round, nothing cached, so a rotated secret or a deleted installation takes effect at once) and
+the transaction that records their events (:class:`~upsales_fortnox.intake.writer.IntakeWriter`,
+group commit): a request is answered after the commit that holds its events. Secrets are
+checked against an HMAC of the stored value
+(:class:`~upsales_fortnox.intake.installations.SecretChecker`), not decrypted per request.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Iterator
@@ -25,18 +28,17 @@ from typing import Any, Final, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.api.deps import get_services
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.intake.errors import IntakeError, MalformedJsonError, UnsupportedEventError
 from upsales_fortnox.intake.installations import (
+    SecretChecker,
     WebhookInstallation,
-    load_webhook_installation,
     parse_installation_id,
-    secret_matches,
 )
 from upsales_fortnox.intake.parse import (
+    IgnoredEvent,
     SynchronousQuestion,
     UpsalesIntake,
     app_hook_api_key,
@@ -45,21 +47,21 @@ from upsales_fortnox.intake.parse import (
     parse_upsales_app_hook,
     parse_upsales_trigger,
 )
-from upsales_fortnox.intake.record import IntakeResult, record_fortnox_events, record_upsales_event
+from upsales_fortnox.intake.record import (
+    IGNORED,
+    EventsOf,
+    IntakeResult,
+    fortnox_new_events,
+    upsales_new_event,
+)
 from upsales_fortnox.intake.responders import ResponderRegistry, default_responders
 from upsales_fortnox.intake.wire import FortnoxChangeEvent, TriggerRequest
 from upsales_fortnox.logging_setup import log_context
-from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.services import Services
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_SECRET_HEADER: Final = "X-Webhook-Secret"
-
-INTAKE_CONCURRENCY: Final = 8
-"""At most this many intake transactions run at once per app; the others wait their turn in
-arrival order. Without it a burst of webhooks takes every pooled connection, starving the worker
-and the operator API, and the pool serves waiters unfairly (measured: p99 three to five times
-the median at saturation; with the limit, close to the median, at the same throughput)."""
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -130,24 +132,25 @@ async def receive_upsales(installation_id: str, request: Request) -> JSONRespons
     key = _installation_key(installation_id)
     raw = await _read_json_body(request, services.settings.webhook_max_body_bytes)
     header_secret = request.headers.get(WEBHOOK_SECRET_HEADER)
-    box = services.secret_box
+    checker = services.secret_checker
     with log_context(installation_id=key), _intake_errors():
-        async with _intake_slot(request), services.session_factory() as session:
-            installation = await _load(session, key)
-            parsed: UpsalesIntake
-            if header_secret is not None:
-                _authenticate(header_secret, installation.webhook_secret_enc, box)
-                parsed = parse_upsales_trigger(parse_json(raw))
-            else:
-                document = parse_json(raw)
-                _authenticate(app_hook_api_key(document), installation.upsales_api_token_enc, box)
-                parsed = parse_upsales_app_hook(document)
-            if not isinstance(parsed, SynchronousQuestion):
-                result = await record_upsales_event(session, installation, parsed)
-                await session.commit()
-                logger.debug("upsales %s: %s", parsed.event_type, result.status)
-                return _reply(result)
-        return await _answer(request, installation, parsed)
+        installation = await _load(services, key)
+        parsed: UpsalesIntake
+        if header_secret is not None:
+            _authenticate(checker, header_secret, installation.webhook_secret_enc)
+            parsed = parse_upsales_trigger(parse_json(raw))
+        else:
+            document = parse_json(raw)
+            _authenticate(checker, app_hook_api_key(document), installation.upsales_api_token_enc)
+            parsed = parse_upsales_app_hook(document)
+        if isinstance(parsed, SynchronousQuestion):
+            return await _answer(request, installation, parsed)
+        if isinstance(parsed, IgnoredEvent):
+            return _reply(IGNORED)
+        delivery = EventsOf(installation.id, [upsales_new_event(parsed)])
+        (result,) = await services.intake_writer.record(delivery)
+        logger.debug("upsales %s: %s", parsed.event_type, result.status)
+        return _reply(result)
 
 
 @router.post(
@@ -170,26 +173,16 @@ async def receive_fortnox(installation_id: str, request: Request) -> JSONRespons
     raw = await _read_json_body(request, services.settings.webhook_max_body_bytes)
     header_secret = request.headers.get(WEBHOOK_SECRET_HEADER)
     with log_context(installation_id=key), _intake_errors():
-        async with _intake_slot(request), services.session_factory() as session:
-            installation = await _load(session, key)
-            _authenticate(header_secret, installation.webhook_secret_enc, services.secret_box)
-            events, is_list = parse_fortnox_events(parse_json(raw))
-            results = await record_fortnox_events(session, installation, events)
-            await session.commit()
+        installation = await _load(services, key)
+        _authenticate(services.secret_checker, header_secret, installation.webhook_secret_enc)
+        events, is_list = parse_fortnox_events(parse_json(raw))
+        delivery = EventsOf(installation.id, fortnox_new_events(installation, events))
+        results = await services.intake_writer.record(delivery)
     if is_list:
         return JSONResponse(
             status_code=202, content={"results": [_reply_body(result) for result in results]}
         )
     return _reply(results[0])
-
-
-def _intake_slot(request: Request) -> asyncio.Semaphore:
-    """The app's admission limit (see :data:`INTAKE_CONCURRENCY`); FIFO since Python 3.11.1."""
-    state = request.app.state
-    slots: asyncio.Semaphore | None = getattr(state, "intake_slots", None)
-    if slots is None:
-        slots = state.intake_slots = asyncio.Semaphore(INTAKE_CONCURRENCY)
-    return slots
 
 
 def _installation_key(text: str) -> uuid.UUID:
@@ -203,15 +196,15 @@ def _not_found() -> ApiError:
     return ApiError(404, "installation_not_found", "no such installation")
 
 
-async def _load(session: AsyncSession, key: uuid.UUID) -> WebhookInstallation:
-    installation = await load_webhook_installation(session, key)
+async def _load(services: Services, key: uuid.UUID) -> WebhookInstallation:
+    installation = await services.installation_loader.load(key)
     if installation is None:
         raise _not_found()
     return installation
 
 
-def _authenticate(given: str | None, stored_enc: str | None, secret_box: SecretBox) -> None:
-    if not secret_matches(given, stored_enc, secret_box):
+def _authenticate(checker: SecretChecker, given: str | None, stored_enc: str | None) -> None:
+    if not checker.matches(given, stored_enc):
         logger.warning("webhook refused: invalid or missing credentials")
         raise ApiError(401, "invalid_credentials", "the request's credentials are not valid")
 

@@ -64,6 +64,9 @@ class UpsalesChange:
     job_kind: str
     dedupe_key: str
     payload: dict[str, Any] = field(repr=False)
+    #: ``payload`` as JSON text when parsing produced it anyway (its canonical form, hashed for
+    #: the dedupe key), so storing it needs no second serialisation.
+    payload_json: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,9 @@ UpsalesIntake = UpsalesChange | IgnoredEvent | SynchronousQuestion
 
 
 def parse_json(raw: bytes) -> Any:
-    """Decode one JSON document. Refuses NaN/Infinity and NUL characters in text, which
-    PostgreSQL's JSONB cannot store."""
+    """Decode one JSON document. Refuses NaN/Infinity, and text that PostgreSQL's JSONB cannot
+    store: NUL characters and unpaired surrogates (``"\\ud800"`` alone). Both can only arrive
+    as escapes, so a body without one is not searched."""
     try:
         document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
         problem = _text_problem(document) if _ESCAPE in raw else None
@@ -201,10 +205,12 @@ def parse_upsales_app_hook(document: Any) -> UpsalesIntake:
     stored = _without_api_key(document)
     delivery = _delivery_id(document)
     if delivery is not None:
-        dedupe_key = f"delivery:{delivery}"
-    else:
-        dedupe_key = "sha256:" + hashlib.sha256(canonical_json(stored)).hexdigest()
-    return _change(event_type, route, hook.data.object.id, dedupe_key, stored)
+        return _change(event_type, route, hook.data.object.id, f"delivery:{delivery}", stored)
+    text = canonical_json(stored)
+    dedupe_key = "sha256:" + hashlib.sha256(text).hexdigest()
+    return _change(
+        event_type, route, hook.data.object.id, dedupe_key, stored, payload_json=text.decode()
+    )
 
 
 def parse_upsales_trigger(document: Any) -> UpsalesChange | IgnoredEvent:
@@ -231,7 +237,13 @@ def parse_upsales_trigger(document: Any) -> UpsalesChange | IgnoredEvent:
 
 
 def _change(
-    event_type: str, route: Route, entity_id: int, dedupe_key: str, payload: dict[str, Any]
+    event_type: str,
+    route: Route,
+    entity_id: int,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    *,
+    payload_json: str | None = None,
 ) -> UpsalesChange:
     return UpsalesChange(
         event_type=event_type,
@@ -240,6 +252,7 @@ def _change(
         job_kind=route.job_kind,
         dedupe_key=dedupe_key,
         payload=payload,
+        payload_json=payload_json,
     )
 
 

@@ -1,9 +1,10 @@
 """Recording events: store the inbound event and queue its job, inside the caller's transaction.
 
 These functions never commit: the caller commits once, and only then acknowledges the sender.
-The webhook endpoints, the Fortnox WebSocket consumer and the reconciler all feed events through
-here, so they share one dedupe: an event whose dedupe key is already stored for the installation
-is a duplicate and creates nothing.
+The webhook endpoints (through :class:`~upsales_fortnox.intake.writer.IntakeWriter`, which
+records the events of many requests in one transaction), the Fortnox WebSocket consumer and the
+reconciler all feed events through :func:`record_events`, so they share one dedupe: an event
+whose dedupe key is already stored for the installation is a duplicate and creates nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from upsales_fortnox.db.models import EventSource, InboundEvent
+from upsales_fortnox.db.models import EventSource, InboundEvent, SyncJob
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.intake.errors import TenantMismatchError
 from upsales_fortnox.intake.parse import (
@@ -27,7 +28,7 @@ from upsales_fortnox.intake.parse import (
 )
 from upsales_fortnox.intake.routing import FORTNOX_ROUTES
 from upsales_fortnox.intake.wire import FortnoxChangeEvent
-from upsales_fortnox.jobs.queue import enqueue
+from upsales_fortnox.jobs.queue import EntityJob, enqueue_many
 
 IntakeStatus = Literal["accepted", "duplicate", "ignored"]
 
@@ -56,7 +57,9 @@ IGNORED = IntakeResult(status="ignored")
 
 
 @dataclass(frozen=True)
-class _NewEvent:
+class NewEvent:
+    """An event to store, and the job that syncs its entity."""
+
     source: str
     dedupe_key: str
     event_type: str
@@ -64,17 +67,21 @@ class _NewEvent:
     entity_id: str
     payload: dict[str, Any]
     job_kind: str
+    #: ``payload`` as JSON text, when the parser made it already.
+    payload_json: str | None = None
 
 
-async def record_upsales_event(
-    session: AsyncSession,
-    installation: IntakeInstallation,
-    parsed: UpsalesChange | IgnoredEvent,
-) -> IntakeResult:
-    """Store one Upsales event and queue its job; an ignored event touches nothing."""
-    if isinstance(parsed, IgnoredEvent):
-        return IGNORED
-    event = _NewEvent(
+@dataclass(frozen=True)
+class EventsOf:
+    """The events of one delivery to one installation; ``None`` marks an ignored event (its
+    result is ``ignored`` and nothing is written for it)."""
+
+    installation_id: uuid.UUID
+    events: Sequence[NewEvent | None]
+
+
+def upsales_new_event(parsed: UpsalesChange) -> NewEvent:
+    return NewEvent(
         source=EventSource.UPSALES.value,
         dedupe_key=parsed.dedupe_key,
         event_type=parsed.event_type,
@@ -82,12 +89,8 @@ async def record_upsales_event(
         entity_id=str(parsed.entity_id),
         payload=parsed.payload,
         job_kind=parsed.job_kind,
+        payload_json=parsed.payload_json,
     )
-    event_id = await _insert_event(session, installation.id, event)
-    if event_id is None:
-        return await _duplicate(session, installation.id, event)
-    job_id = await _enqueue_and_link(session, installation.id, event, event_id)
-    return IntakeResult(status="accepted", job_id=job_id, event_id=event_id)
 
 
 def check_tenant(installation: IntakeInstallation, events: Sequence[FortnoxChangeEvent]) -> None:
@@ -102,6 +105,45 @@ def check_tenant(installation: IntakeInstallation, events: Sequence[FortnoxChang
             )
 
 
+def fortnox_new_events(
+    installation: IntakeInstallation, events: Sequence[FortnoxChangeEvent]
+) -> list[NewEvent | None]:
+    """The events to store, in input order (``None`` for a topic we do not sync). All events
+    are checked first: one of another tenant refuses the lot."""
+    check_tenant(installation, events)
+    new_events: list[NewEvent | None] = []
+    for wire in events:
+        route = FORTNOX_ROUTES.get(wire.topic)
+        if route is None or wire.entity_id is None:
+            new_events.append(None)
+            continue
+        new_events.append(
+            NewEvent(
+                source=EventSource.FORTNOX.value,
+                dedupe_key=fortnox_dedupe_key(wire),
+                event_type=wire.type,
+                entity_type=route.entity,
+                entity_id=wire.entity_id,
+                payload=wire.model_dump(mode="json", by_alias=True),
+                job_kind=route.job_kind,
+            )
+        )
+    return new_events
+
+
+async def record_upsales_event(
+    session: AsyncSession,
+    installation: IntakeInstallation,
+    parsed: UpsalesChange | IgnoredEvent,
+) -> IntakeResult:
+    """Store one Upsales event and queue its job; an ignored event touches nothing."""
+    if isinstance(parsed, IgnoredEvent):
+        return IGNORED
+    delivery = EventsOf(installation.id, [upsales_new_event(parsed)])
+    ((result,),) = await record_events(await session.connection(), [delivery])
+    return result
+
+
 async def record_fortnox_events(
     session: AsyncSession,
     installation: IntakeInstallation,
@@ -110,62 +152,114 @@ async def record_fortnox_events(
     """Store Fortnox change events and queue their jobs; results follow the input order.
 
     All events are checked before anything is written: one of another tenant refuses the lot.
-    Rows are written in a fixed order (events by dedupe key, then jobs by kind and entity) so two
-    concurrent batches that touch the same keys cannot deadlock.
     """
-    check_tenant(installation, events)
-    results: list[IntakeResult] = [IGNORED] * len(events)
-    pending: list[tuple[int, _NewEvent]] = []
-    for index, wire in enumerate(events):
-        route = FORTNOX_ROUTES.get(wire.topic)
-        if route is None or wire.entity_id is None:
-            continue
-        pending.append(
-            (
-                index,
-                _NewEvent(
-                    source=EventSource.FORTNOX.value,
-                    dedupe_key=fortnox_dedupe_key(wire),
-                    event_type=wire.type,
-                    entity_type=route.entity,
-                    entity_id=wire.entity_id,
-                    payload=wire.model_dump(mode="json", by_alias=True),
-                    job_kind=route.job_kind,
-                ),
-            )
-        )
-    inserted: list[tuple[int, _NewEvent, int]] = []
-    duplicates: list[int] = []
-    for index, event in sorted(pending, key=lambda item: item[1].dedupe_key):
-        event_id = await _insert_event(session, installation.id, event)
-        if event_id is None:
-            results[index] = await _duplicate(session, installation.id, event)
-            duplicates.append(index)
-        else:
-            inserted.append((index, event, event_id))
-    job_of_event: dict[int, int] = {}
-    for index, event, event_id in sorted(
-        inserted, key=lambda item: (item[1].job_kind, item[1].entity_id)
-    ):
-        job_id = await _enqueue_and_link(session, installation.id, event, event_id)
-        job_of_event[event_id] = job_id
-        results[index] = IntakeResult(status="accepted", job_id=job_id, event_id=event_id)
-    for index in duplicates:  # a repeat of an event earlier in this same batch
-        duplicate = results[index]
-        if duplicate.job_id is None and duplicate.event_id in job_of_event:
-            results[index] = IntakeResult(
-                "duplicate", job_id=job_of_event[duplicate.event_id], event_id=duplicate.event_id
-            )
+    new_events = fortnox_new_events(installation, events)
+    if not any(new_events):
+        return [IGNORED] * len(events)
+    (results,) = await record_events(
+        await session.connection(), [EventsOf(installation.id, new_events)]
+    )
     return results
 
 
+EventKey = tuple[uuid.UUID, str, str]
+"""What dedupes an event: installation, source, dedupe key."""
+
+
+class EventPlan:
+    """The events of a batch of deliveries, deduplicated: each key once, in key order (the order
+    rows are written in, so concurrent writers cannot deadlock), and where each result goes."""
+
+    def __init__(self, deliveries: Sequence[EventsOf]) -> None:
+        self._sizes = [len(delivery.events) for delivery in deliveries]
+        self._first: dict[EventKey, tuple[int, int, NewEvent]] = {}
+        self._repeats: list[tuple[int, int, EventKey]] = []
+        for index, delivery in enumerate(deliveries):
+            for position, event in enumerate(delivery.events):
+                if event is None:
+                    continue
+                key = (delivery.installation_id, event.source, event.dedupe_key)
+                if key in self._first:
+                    self._repeats.append((index, position, key))
+                else:
+                    self._first[key] = (index, position, event)
+        self.events: list[tuple[EventKey, NewEvent]] = [
+            (key, self._first[key][2]) for key in sorted(self._first)
+        ]
+
+    def results(
+        self, accepted: dict[EventKey, IntakeResult], stored: dict[EventKey, IntakeResult]
+    ) -> list[list[IntakeResult]]:
+        """Per delivery and event: ``accepted`` for keys written now, ``stored`` for keys found
+        stored already (a key in neither was deleted in between: a duplicate without a job);
+        a repeat within the batch is a duplicate of its first occurrence."""
+        results = [[IGNORED] * size for size in self._sizes]
+        for key, (index, position, _) in self._first.items():
+            results[index][position] = accepted.get(key) or stored.get(
+                key, IntakeResult("duplicate")
+            )
+        for index, position, key in self._repeats:
+            first_index, first_position, _ = self._first[key]
+            first = results[first_index][first_position]
+            results[index][position] = IntakeResult(
+                "duplicate", job_id=first.job_id, event_id=first.event_id
+            )
+        return results
+
+
+def entity_job(key: EventKey, event: NewEvent) -> EntityJob:
+    return EntityJob(key[0], event.job_kind, event.entity_id)
+
+
+async def record_events(
+    connection: AsyncConnection, deliveries: Sequence[EventsOf]
+) -> list[list[IntakeResult]]:
+    """Store the events of many deliveries and queue their jobs, in a fixed number of statements;
+    one result per event, in input order. Does not commit.
+
+    An event whose key is stored already, or that repeats an earlier event of this call, is a
+    ``duplicate`` and writes nothing; its result names the first delivery's event and job. New
+    events of one entity share its queued job (:func:`~upsales_fortnox.jobs.queue.enqueue_many`).
+
+    Jobs are queued first, then the events are inserted with their job already set. Every writer
+    takes its locks in that order (jobs, then events, each in key order), so concurrent writers
+    cannot deadlock. An event that another transaction stored while ours waited for it turns out
+    a duplicate after its job was queued: a job queued for it alone is removed again.
+    """
+    plan = EventPlan(deliveries)
+    if not plan.events:
+        return plan.results({}, {})
+    stored = await _stored_events(connection, [key for key, _ in plan.events])
+    fresh = [(key, event) for key, event in plan.events if key not in stored]
+    if not fresh:
+        return plan.results({}, stored)
+    enqueued = await enqueue_many(connection, [entity_job(key, event) for key, event in fresh])
+    job_ids = [job.job_id for job in enqueued]
+    new_ids = await _insert_events(connection, fresh, job_ids)
+    raced = [key for key, _ in fresh if key not in new_ids]
+    if raced:
+        stored.update(await _stored_events(connection, raced))
+        used = {job_id for (key, _), job_id in zip(fresh, job_ids, strict=True) if key in new_ids}
+        unused = {job.job_id for job in enqueued if job.created and job.job_id not in used}
+        if unused:
+            await connection.execute(_DELETE_JOBS, {"ids": sorted(unused)})
+    accepted = {
+        key: IntakeResult("accepted", job_id=job_id, event_id=new_ids[key])
+        for (key, _), job_id in zip(fresh, job_ids, strict=True)
+        if key in new_ids
+    }
+    return plan.results(accepted, stored)
+
+
 _EVENTS = cast(Table, InboundEvent.__table__)
-_KEY_COLUMNS = ["installation_id", "source", "dedupe_key"]
+_JOBS = cast(Table, SyncJob.__table__)
+_KEY_COLUMNS = (_EVENTS.c.installation_id, _EVENTS.c.source, _EVENTS.c.dedupe_key)
 
 
-def _insert_event_statement(insert: Any) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, built once per dialect (the intake is
-    a hot path: a statement built per call costs more CPU than running it)."""
+def _insert_events_statement(insert: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING``, built once per dialect (the intake is a
+    hot path: a statement built per call costs more CPU than running it). Run with a list of
+    rows, SQLAlchemy sends them as one multi-row insert."""
     values = {
         column: bindparam(column, type_=_EVENTS.c[column].type)
         for column in (
@@ -177,70 +271,59 @@ def _insert_event_statement(insert: Any) -> Any:
             "entity_id",
             "payload",
             "received_at",
+            "job_id",
         )
     }
     return (
         insert(_EVENTS)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=_KEY_COLUMNS)
-        .returning(_EVENTS.c.id)
+        .on_conflict_do_nothing(index_elements=[column.name for column in _KEY_COLUMNS])
+        .returning(_EVENTS.c.id, *_KEY_COLUMNS)
     )
 
 
-_INSERT_EVENT = {
-    "postgresql": _insert_event_statement(postgresql.insert),
-    "sqlite": _insert_event_statement(sqlite.insert),
+_INSERT_EVENTS = {
+    "postgresql": _insert_events_statement(postgresql.insert),
+    "sqlite": _insert_events_statement(sqlite.insert),
 }
-_LINK_JOB = (
-    update(_EVENTS)
-    .where(_EVENTS.c.id == bindparam("event_id"))
-    .values(job_id=bindparam("job_id", type_=_EVENTS.c.job_id.type))
+_FIND_EVENTS = select(_EVENTS.c.id, _EVENTS.c.job_id, *_KEY_COLUMNS).where(
+    tuple_(*_KEY_COLUMNS).in_(bindparam("keys", expanding=True))
 )
-_FIND_EVENT = select(_EVENTS.c.id, _EVENTS.c.job_id).where(
-    _EVENTS.c.installation_id == bindparam("installation_id", type_=_EVENTS.c.installation_id.type),
-    _EVENTS.c.source == bindparam("source"),
-    _EVENTS.c.dedupe_key == bindparam("dedupe_key"),
-)
+_DELETE_JOBS = delete(_JOBS).where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))
 
 
-async def _insert_event(
-    session: AsyncSession, installation_id: uuid.UUID, event: _NewEvent
-) -> int | None:
-    """Insert the event unless its dedupe key is stored already; its id, or None."""
-    statement = _INSERT_EVENT[session.get_bind().dialect.name]
-    params = {
-        "installation_id": installation_id,
-        "source": event.source,
-        "dedupe_key": event.dedupe_key,
-        "event_type": event.event_type,
-        "entity_type": event.entity_type,
-        "entity_id": event.entity_id,
-        "payload": event.payload,
-        "received_at": utcnow(),
+async def _insert_events(
+    connection: AsyncConnection,
+    events: Sequence[tuple[EventKey, NewEvent]],
+    job_ids: Sequence[int],
+) -> dict[EventKey, int]:
+    """Insert the events (with their jobs) unless their keys are stored; the new ids by key."""
+    received_at = utcnow()
+    rows = [
+        {
+            "installation_id": key[0],
+            "source": event.source,
+            "dedupe_key": event.dedupe_key,
+            "event_type": event.event_type,
+            "entity_type": event.entity_type,
+            "entity_id": event.entity_id,
+            "payload": event.payload,
+            "received_at": received_at,
+            "job_id": job_id,
+        }
+        for (key, event), job_id in zip(events, job_ids, strict=True)
+    ]
+    inserted = await connection.execute(_INSERT_EVENTS[connection.dialect.name], rows)
+    return {(row.installation_id, row.source, row.dedupe_key): row.id for row in inserted}
+
+
+async def _stored_events(
+    connection: AsyncConnection, keys: Sequence[EventKey]
+) -> dict[EventKey, IntakeResult]:
+    rows = await connection.execute(_FIND_EVENTS, {"keys": list(keys)})
+    return {
+        (row.installation_id, row.source, row.dedupe_key): IntakeResult(
+            "duplicate", job_id=row.job_id, event_id=row.id
+        )
+        for row in rows
     }
-    event_id: int | None = (await session.execute(statement, params)).scalar_one_or_none()
-    return event_id
-
-
-async def _enqueue_and_link(
-    session: AsyncSession, installation_id: uuid.UUID, event: _NewEvent, event_id: int
-) -> int:
-    enqueued = await enqueue(
-        session, installation_id=installation_id, kind=event.job_kind, entity_id=event.entity_id
-    )
-    await session.execute(_LINK_JOB, {"event_id": event_id, "job_id": enqueued.job_id})
-    return enqueued.job_id
-
-
-async def _duplicate(
-    session: AsyncSession, installation_id: uuid.UUID, event: _NewEvent
-) -> IntakeResult:
-    params = {
-        "installation_id": installation_id,
-        "source": event.source,
-        "dedupe_key": event.dedupe_key,
-    }
-    row = (await session.execute(_FIND_EVENT, params)).one_or_none()
-    if row is None:  # the conflicting row was deleted in between (installation removed)
-        return IntakeResult(status="duplicate")
-    return IntakeResult(status="duplicate", job_id=row.job_id, event_id=row.id)

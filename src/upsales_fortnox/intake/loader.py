@@ -1,0 +1,58 @@
+"""Installation lookups of concurrent webhook requests, answered many per query."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from upsales_fortnox.db.engine import retry_on_lost_connection
+from upsales_fortnox.intake.batching import Batcher
+from upsales_fortnox.intake.installations import WebhookInstallation, load_webhook_installations
+from upsales_fortnox.intake.postgres import driver_connection, lookup_installations
+
+logger = logging.getLogger(__name__)
+
+MAX_LOOKUP_BATCH: Final = 500
+
+
+class InstallationLoader:
+    """Looks installations up for concurrent requests, many per query.
+
+    Every lookup is answered by a query that started after it was asked (lookups that arrive
+    while a query runs wait for the next one), so a request never sees an installation as it
+    was before the request arrived: a rotated secret or a deleted installation takes effect at
+    once. Nothing is kept between queries. On PostgreSQL the query runs on asyncpg directly; if
+    that fails, the lookup is retried through SQLAlchemy (on a fresh connection if the first
+    one had died).
+    """
+
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = MAX_LOOKUP_BATCH) -> None:
+        self._engine = engine
+        self._on_postgres = engine.dialect.name == "postgresql"
+        self._batcher: Batcher[uuid.UUID, WebhookInstallation | None] = Batcher(
+            self._read, max_batch_weight=max_batch
+        )
+
+    async def load(self, installation_id: uuid.UUID) -> WebhookInstallation | None:
+        return await self._batcher.submit(installation_id)
+
+    async def _read(self, keys: list[uuid.UUID]) -> list[WebhookInstallation | None]:
+        found: dict[uuid.UUID, WebhookInstallation] | None = None
+        if self._on_postgres:
+            try:
+                async with driver_connection(self._engine) as driver:
+                    found = await lookup_installations(driver, keys)
+            except Exception as exc:
+                logger.warning("installation lookup failed (%s); retrying", type(exc).__name__)
+        if found is None:
+            found = await retry_on_lost_connection(lambda: self._read_with_sqlalchemy(keys))
+        return [found.get(key) for key in keys]
+
+    async def _read_with_sqlalchemy(
+        self, keys: list[uuid.UUID]
+    ) -> dict[uuid.UUID, WebhookInstallation]:
+        async with self._engine.connect() as connection:
+            return await load_webhook_installations(connection, keys)
