@@ -6,12 +6,14 @@ database runs on both. ``engine`` and ``session_factory`` build on it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -27,6 +29,11 @@ from upsales_fortnox.db.engine import create_engine, create_session_factory
 from upsales_fortnox.services import Services, build_services
 
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_ENABLED else ["sqlite"]
+
+# CI replays the same generated examples every run (random locally, where new cases are found).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
