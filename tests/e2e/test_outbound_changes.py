@@ -22,6 +22,7 @@ from upsales_fortnox.sandbox.fortnox.resources.document_actions import (
     create_invoice_from_order,
 )
 from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.sync.outbound import handlers as outbound_handlers
 
 D = Decimal
 
@@ -122,16 +123,16 @@ async def test_a_crash_before_the_link_is_stored_makes_no_second_invoice(
 ) -> None:
     await link_demo_products(harness)
     win(harness, harness.demo.opportunity_id)
-    real_save = LinkStore.save
+    real_save = outbound_handlers.save_link
     failures = []
 
-    async def save_failing_once(self, entity, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def save_failing_once(connection, installation_id, entity, *args, **kwargs):  # type: ignore[no-untyped-def]
         if entity is LinkEntity.ORDER and not failures:
             failures.append(entity)
             raise ConnectionError("database went away")
-        return await real_save(self, entity, *args, **kwargs)
+        return await real_save(connection, installation_id, entity, *args, **kwargs)
 
-    monkeypatch.setattr(LinkStore, "save", save_failing_once)
+    monkeypatch.setattr(outbound_handlers, "save_link", save_failing_once)
 
     job = await sync_order(harness, harness.demo.opportunity_id)
 

@@ -140,7 +140,7 @@ async def test_a_lease_lost_when_renewed_for_the_next_job_keeps_the_finished_one
         return {"ok": True}
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
-    assert await worker.run_once() == 0  # the turn ended on the lost lease
+    assert await worker.run_once() == 1  # then the turn ended on the lost lease
     job = await load_job(session_factory, first)
     assert (job.status, job.result) == (JobStatus.DONE, {"ok": True})
     (attempt,) = await load_attempts(session_factory, first)

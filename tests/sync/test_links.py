@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, Installation, Link, LinkEntity
-from upsales_fortnox.sync.links import LinkStore, LinkView
+from upsales_fortnox.sync.links import LinkStore, LinkView, save_link
 
 
 async def test_save_find_update_and_remove(
@@ -125,3 +125,30 @@ async def test_save_many_refuses_a_fortnox_entity_linked_elsewhere(
             await links.save_many(
                 [LinkView(LinkEntity.COMPANY, 11, FortnoxType.CUSTOMER, "1001", None)]
             )
+
+
+async def test_save_link_on_a_connection_creates_and_updates(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        installation = Installation(name="Acme")
+        session.add(installation)
+        await session.commit()
+    engine = session_factory.kw["bind"]
+    async with engine.begin() as connection:
+        await save_link(
+            connection, installation.id, LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "1", "f1",
+            synced_fields={"a": 1},
+        )  # fmt: skip
+        await save_link(
+            connection, installation.id, LinkEntity.COMPANY, 10, FortnoxType.CUSTOMER, "2", "f2"
+        )
+    async with engine.begin() as connection:
+        with pytest.raises(IntegrityError):
+            await save_link(
+                connection, installation.id, LinkEntity.COMPANY, 11, FortnoxType.CUSTOMER, "2", None
+            )
+    async with session_factory() as session:
+        link = await LinkStore(session, installation.id).by_upsales(LinkEntity.COMPANY, 10)
+    assert link is not None
+    assert (link.fortnox_id, link.fingerprint, link.synced_fields) == ("2", "f2", {"a": 1})

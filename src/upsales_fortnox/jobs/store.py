@@ -59,6 +59,11 @@ class LeaseLost(Exception):
     """This worker no longer holds the lease of the job or installation it was working on."""
 
 
+class OutcomeSavedLeaseLost(LeaseLost):
+    """The job's outcome was saved, but the installation lease was gone when the next job was
+    to start with it."""
+
+
 @dataclass(frozen=True)
 class DueJob:
     job_id: int
@@ -280,10 +285,13 @@ class JobStore:
             "p_now": now,
             "p_expires_at": expires_at,
         }
-        if self._lease_needs_renewal(installation_id, now):
+        renewed = self._lease_needs_renewal(installation_id, now)
+        if renewed:
             await self._renew_installation_lease(connection, installation_id, expires_at)
         row = (await connection.execute(START_JOB, params)).first()
         if row is None:
+            if not renewed:  # the job, or the lease: raises LeaseLost if the lease is gone
+                await self._renew_installation_lease(connection, installation_id, expires_at)
             return None
         recovered = False
         if due.lease_expired:
@@ -376,7 +384,7 @@ class JobStore:
 
         With ``then`` (the installation's next due job) that job is started in the same
         transaction, as :meth:`start` would. If the installation lease turns out to be lost,
-        the completion is still saved and :class:`LeaseLost` raised after it.
+        the completion is still saved and :class:`OutcomeSavedLeaseLost` raised after it.
         """
         now = self._clock()
         next_job = None
@@ -392,7 +400,7 @@ class JobStore:
                 except LeaseLost:  # nothing was written for the next job; keep the completion
                     lease_lost = True
         if lease_lost:
-            raise LeaseLost(f"installation {job.installation_id} lease lost")
+            raise OutcomeSavedLeaseLost(f"installation {job.installation_id} lease lost")
         return Completed(recorded=True, next_job=next_job)
 
     async def bury(self, job: RunningJob, reason: str) -> bool:

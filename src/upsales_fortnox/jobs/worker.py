@@ -38,7 +38,13 @@ from upsales_fortnox.errors import SyncError
 from upsales_fortnox.jobs.backoff import retry_delay_seconds
 from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
-from upsales_fortnox.jobs.store import DueJob, JobStore, LeaseLost, RunningJob
+from upsales_fortnox.jobs.store import (
+    DueJob,
+    JobStore,
+    LeaseLost,
+    OutcomeSavedLeaseLost,
+    RunningJob,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +208,7 @@ class Worker:
                 batch = await self._store.due_jobs(
                     installation_id, min(self._jobs_per_batch, self._jobs_per_turn - processed)
                 )
-                ended = 0
+                progressed = False
                 started: RunningJob | None = None  # with the previous job's outcome
                 for position, due in enumerate(batch):
                     job, started = started, None
@@ -211,16 +217,21 @@ class Worker:
                             break
                         if due.lease_expired and due.attempts >= due.max_attempts:
                             if await self._bury_expired(installation_id, due):
-                                ended += 1
+                                processed += 1
+                                progressed = True
                             continue
                         job = await self._store.start(installation_id, due)
                         if job is None:  # no longer due as read: done, merged or parked
                             continue
-                    following = self._next_to_start(batch, position, processed + ended + 1)
-                    started = await self._run_job(job, turn_cache, then=following)
-                    ended += 1
-                processed += ended
-                if ended == 0:
+                    following = self._next_to_start(batch, position, processed + 1)
+                    try:
+                        started = await self._run_job(job, turn_cache, then=following)
+                    except OutcomeSavedLeaseLost:
+                        processed += 1
+                        raise
+                    processed += 1
+                    progressed = True
+                if not progressed:
                     break
         except LeaseLost:
             logger.warning("lost the installation lease; stopping its jobs", extra=log_extra)

@@ -9,7 +9,7 @@ from typing import Any, Final, Protocol, cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
 from upsales_fortnox.db.types import MAX_UPSALES_ID, utcnow
@@ -66,28 +66,32 @@ _SAVED_COLUMNS = (
 )  # fmt: skip
 
 
-def _upsert_link_statement(insert: Any, *, with_synced_fields: bool) -> Any:
+def _upsert_link_statement(insert: Any, *, with_synced_fields: bool, load: bool) -> Any:
     """Built once per dialect and variant: building the statement costs more than running it.
-    A ``synced_fields`` of ``None`` is stored as SQL NULL by the variant without it."""
+    A ``synced_fields`` of ``None`` is stored as SQL NULL by the variant without it. The
+    ``load`` variant returns the saved :class:`Link` (for a session); the other returns
+    nothing (for a plain connection)."""
     columns = [name for name in _SAVED_COLUMNS if with_synced_fields or name != "synced_fields"]
-    statement = insert(Link).values(
+    statement = insert(Link if load else _LINKS).values(
         {name: bindparam(name, type_=_LINKS.c[name].type) for name in columns}
     )
     updated = ["fortnox_id", "fingerprint", "synced_at"]
     if with_synced_fields:
         updated.append("synced_fields")
-    return statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=["installation_id", "entity", "upsales_id", "fortnox_type"],
         set_={name: statement.excluded[name] for name in updated},
-    ).returning(Link)
+    )
+    return upsert.returning(Link) if load else upsert
 
 
 _UPSERT_LINK = {
-    dialect: {
-        variant: _upsert_link_statement(insert, with_synced_fields=variant)
-        for variant in (False, True)
-    }
+    (dialect, with_synced_fields, load): _upsert_link_statement(
+        insert, with_synced_fields=with_synced_fields, load=load
+    )
     for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for with_synced_fields in (False, True)
+    for load in (False, True)
 }
 
 
@@ -104,6 +108,47 @@ class LinkFields(Protocol):
     def fortnox_id(self) -> str: ...
     @property
     def fingerprint(self) -> str | None: ...
+
+
+def _saved_values(
+    installation_id: uuid.UUID,
+    entity: LinkEntity,
+    upsales_id: int,
+    fortnox_type: FortnoxType,
+    fortnox_id: str,
+    fingerprint: str | None,
+    synced_fields: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "installation_id": installation_id,
+        "entity": entity.value,
+        "upsales_id": upsales_id,
+        "fortnox_type": fortnox_type.value,
+        "fortnox_id": fortnox_id,
+        "fingerprint": fingerprint,
+        "synced_fields": dict(synced_fields) if synced_fields is not None else None,
+        "synced_at": utcnow(),
+    }
+
+
+async def save_link(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    entity: LinkEntity,
+    upsales_id: int,
+    fortnox_type: FortnoxType,
+    fortnox_id: str,
+    fingerprint: str | None,
+    *,
+    synced_fields: Mapping[str, Any] | None = None,
+) -> None:
+    """:meth:`LinkStore.save` on a plain connection (the caller commits), for a caller that
+    holds no session and needs nothing back: one statement, no objects loaded."""
+    statement = _UPSERT_LINK[connection.dialect.name, synced_fields is not None, False]
+    values = _saved_values(
+        installation_id, entity, upsales_id, fortnox_type, fortnox_id, fingerprint, synced_fields
+    )
+    await connection.execute(statement, values)
 
 
 class LinkStore:
@@ -185,20 +230,18 @@ class LinkStore:
         One upsert; a link already loaded in the session is refreshed with the saved values.
         """
         dialect = self._session.get_bind().dialect.name
-        statement = _UPSERT_LINK[dialect][synced_fields is not None]
+        statement = _UPSERT_LINK[dialect, synced_fields is not None, True]
+        values = _saved_values(
+            self._installation_id,
+            entity,
+            upsales_id,
+            fortnox_type,
+            fortnox_id,
+            fingerprint,
+            synced_fields,
+        )
         saved = await self._session.scalar(
-            statement,
-            {
-                "installation_id": self._installation_id,
-                "entity": entity.value,
-                "upsales_id": upsales_id,
-                "fortnox_type": fortnox_type.value,
-                "fortnox_id": fortnox_id,
-                "fingerprint": fingerprint,
-                "synced_fields": dict(synced_fields) if synced_fields is not None else None,
-                "synced_at": utcnow(),
-            },
-            execution_options={"populate_existing": True},
+            statement, values, execution_options={"populate_existing": True}
         )
         assert saved is not None
         return LinkView.of(saved)

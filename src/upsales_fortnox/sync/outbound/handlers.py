@@ -34,7 +34,7 @@ from upsales_fortnox.sync.commands import (
 )
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.sync.inbound.companies import customer_fingerprint
-from upsales_fortnox.sync.links import LinkStore, LinkView
+from upsales_fortnox.sync.links import LinkStore, LinkView, save_link
 from upsales_fortnox.sync.outbound.articles import resolve_article_numbers
 from upsales_fortnox.sync.outbound.company import company_fields_from_upsales
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
@@ -270,11 +270,16 @@ async def _sync_document(
         await update_document(context.fortnox, decision)
         number = decision.document_number
         outcome = "updated" if link is not None else "found_and_updated"
-    async with services.session_factory() as session:
-        await LinkStore(session, installation_id).save(
-            LinkEntity.ORDER, order.id, fortnox_type, str(number), decision.fingerprint
+    async with services.engine.begin() as connection:
+        await save_link(
+            connection,
+            installation_id,
+            LinkEntity.ORDER,
+            order.id,
+            fortnox_type,
+            str(number),
+            decision.fingerprint,
         )
-        await session.commit()
     return {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
 
 
