@@ -29,6 +29,7 @@ from upsales_fortnox.api.schemas.common import (
 )
 from upsales_fortnox.db.models import FortnoxType, Installation, Link, LinkEntity, SyncJob
 from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.sync.links import FORTNOX_TYPES_BY_ENTITY
 
 router = APIRouter(
     prefix="/api/installations",
@@ -41,11 +42,6 @@ router = APIRouter(
 _UPSALES_KINDS: Final = {
     LinkEntity.ORDER: "upsales.order",
     LinkEntity.COMPANY: "upsales.company",
-}
-_FORTNOX_TYPES: Final = {
-    LinkEntity.ORDER: (FortnoxType.ORDER, FortnoxType.INVOICE, FortnoxType.OFFER),
-    LinkEntity.COMPANY: (FortnoxType.CUSTOMER,),
-    LinkEntity.PRODUCT: (FortnoxType.ARTICLE,),
 }
 _ID_KEY_PREFIXES: Final = ("upsales_", "fortnox_")
 
@@ -185,7 +181,7 @@ async def get_history(
     if (upsales_id is None) == (fortnox_id is None):
         raise ApiError(422, "validation_error", "give exactly one of upsales_id and fortnox_id")
     link_entity = LinkEntity(entity)
-    fortnox_types = _FORTNOX_TYPES[link_entity]
+    fortnox_types = FORTNOX_TYPES_BY_ENTITY[link_entity]
     if fortnox_type is not None:
         if fortnox_type not in fortnox_types:
             raise ApiError(422, "validation_error", f"a {entity} is never a Fortnox {fortnox_type}")
