@@ -7,8 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema.exceptions import ValidationError
-
 from .spec import FortnoxSpec, Operation
 
 # Paging and ordering parameters Fortnox accepts on every list (documented once, not per path).
@@ -138,8 +136,8 @@ def _schema_violations(
     return list(found.values())
 
 
-def _describe(error: ValidationError) -> list[tuple[str, str]]:
-    """(field, detail) pairs for one schema error; arrays indices fold to ``[]``."""
+def _describe(error: Any) -> list[tuple[str, str]]:
+    """(field, detail) pairs for one ``jsonschema`` error; array indices fold to ``[]``."""
     base = _field_path(error.absolute_path)
     instance = error.instance
     if error.validator == "additionalProperties" and isinstance(instance, dict):

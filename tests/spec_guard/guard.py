@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -37,8 +37,9 @@ class Group:
 
 
 class Guard:
-    def __init__(self, spec: FortnoxSpec) -> None:
+    def __init__(self, spec: FortnoxSpec, *, check_hand_made: bool = False) -> None:
         self.spec = spec
+        self.check_hand_made = check_hand_made
         self._lock = threading.Lock()
         self.current_test = OUTSIDE_TESTS
         self._pending: list[Violation] = []
@@ -72,8 +73,13 @@ class Guard:
         return operation
 
     def check_response(self, operation: Operation, response: httpx.Response) -> None:
-        """Check an answer of the Fortnox sandbox (hand-made answers carry no marker)."""
-        if response.headers.get(SANDBOX_HEADER) != SANDBOX_VALUE:
+        """Check an answer of the Fortnox sandbox, and hand-made ones if asked to.
+
+        Answers that tests make by hand (respx, mock transports) carry no sandbox marker; their
+        violations, when checked, are kinds of their own (``hand-made-…``).
+        """
+        marked = response.headers.get(SANDBOX_HEADER) == SANDBOX_VALUE
+        if not marked and not self.check_hand_made:
             return
         try:
             content = response.content
@@ -83,6 +89,8 @@ class Guard:
         found = check_response(
             operation, response.status_code, content, response.headers.get("content-type")
         )
+        if not marked:
+            found = [replace(violation, kind=f"hand-made-{violation.kind}") for violation in found]
         self._record(found, None, request=False, started=started)
 
     def _record(

@@ -5,6 +5,7 @@ Modes (``UFS_SPEC_GUARD``):
 - ``report``: nothing fails; every violation is counted, grouped by operation and field, and
   shown in the terminal summary (and written to ``$UFS_SPEC_GUARD_FILE`` if set);
 - ``off``: no checks.
+Answers that tests make by hand (respx) are checked only with ``UFS_SPEC_GUARD_HANDMADE=1``.
 The spec is read from ``$UFS_SPECS_DIR`` or ``../shared/reference/specs/`` beside the
 repository. Under ``CI=true`` a missing spec fails the run; elsewhere the guard is skipped and
 the summary says why. A test that sends off-spec requests on purpose is marked
@@ -28,6 +29,7 @@ from .spec import SPEC_FILE, FortnoxSpec, specs_dir
 
 MODE_ENV = "UFS_SPEC_GUARD"
 REPORT_FILE_ENV = "UFS_SPEC_GUARD_FILE"
+HAND_MADE_ENV = "UFS_SPEC_GUARD_HANDMADE"
 MODES = ("enforce", "report", "off")
 # Enforcement is switched on once the clients and sandboxes speak the spec.
 DEFAULT_MODE = "report"
@@ -59,7 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"spec guard: {reason}; it is required under CI")
         state["skipped"] = reason
         return
-    guard = Guard(FortnoxSpec.load(spec_path))
+    hand_made = os.environ.get(HAND_MADE_ENV, "").lower() in ("1", "true", "yes")
+    guard = Guard(FortnoxSpec.load(spec_path), check_hand_made=hand_made)
     config.stash[_GUARD_KEY] = guard
     hook.install(guard)
 
