@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -34,6 +34,7 @@ class Group:
     count: int
     example_test: str
     example_detail: str
+    tests: set[str] = field(default_factory=set)
 
 
 class Guard:
@@ -123,9 +124,9 @@ class Guard:
         key = (violation.operation, violation.kind, violation.field)
         group = self.groups.get(key)
         if group is None:
-            self.groups[key] = Group(1, self.current_test, violation.detail)
-        else:
-            group.count += 1
+            group = self.groups[key] = Group(0, self.current_test, violation.detail)
+        group.count += 1
+        group.tests.add(self.current_test)
 
     # --- per test ---------------------------------------------------------------------------
 

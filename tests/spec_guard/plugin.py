@@ -207,6 +207,7 @@ def _report(guard: Guard, mode: str) -> dict[str, Any]:
                 "count": group.count,
                 "example_test": group.example_test,
                 "example_detail": group.example_detail,
+                "tests": sorted(group.tests),
             }
             for (operation, kind, field), group in sorted(guard.groups.items())
         ],
