@@ -106,7 +106,6 @@ def test_other_after_events_are_ignored_and_others_are_questions() -> None:
     "body",
     [
         [],
-        {"apiKey": API_KEY, "data": {"object": {"id": 1}}},
         {"type": 5, "apiKey": API_KEY},
         {"type": "", "apiKey": API_KEY},
         {"type": "after_order_update", "apiKey": API_KEY},
