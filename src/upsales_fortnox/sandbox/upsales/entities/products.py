@@ -7,8 +7,8 @@ from typing import Any
 
 from upsales_fortnox.sandbox.upsales.entities.common import (
     existing,
-    merge_custom_values,
     read_relation,
+    replace_custom_values,
 )
 from upsales_fortnox.sandbox.upsales.entities.context import WriteContext
 from upsales_fortnox.sandbox.upsales.entities.kind import EntityKind
@@ -119,9 +119,7 @@ def _apply(
     if "tiers" in body:
         entity["tiers"] = require_list(body["tiers"], "tiers")
     if "custom" in body:
-        entity["custom"] = merge_custom_values(
-            ctx.customer, "product", entity["custom"], body["custom"]
-        )
+        entity["custom"] = replace_custom_values(ctx.customer, "product", body["custom"])
     return entity
 
 
