@@ -40,10 +40,10 @@ from upsales_fortnox.intake.installations import WebhookInstallation
 from upsales_fortnox.intake.responders import ResponderRegistry, ResponderReply
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import load_installation, upsales_client_for
-from upsales_fortnox.sync.inbound.companies import new_company
+from upsales_fortnox.sync.inbound.companies import AccountFieldIds, new_company
 from upsales_fortnox.sync.inbound.documents import OrderReferences, new_order
 from upsales_fortnox.sync.inbound.products import product_fields
-from upsales_fortnox.sync.outbound.company import ACCOUNT_ALIASES, AccountFieldIds
+from upsales_fortnox.sync.outbound.company import ACCOUNT_ALIASES
 from upsales_fortnox.sync.references import DOCUMENT_FIELD_ALIAS
 from upsales_fortnox.sync.settings import SyncSettings
 from upsales_fortnox.upsales.models import PriceList
@@ -141,7 +141,7 @@ def _account_fields() -> list[str]:
             "VATNumber": "SE556000000001",
         }
     )
-    draft = new_company(customer, AccountFieldIds(customer_number=1, email=2, vat_number=3))
+    draft = new_company(customer, AccountFieldIds(customer_number=1, vat_number=2))
     return sorted(set(draft.model_dump(exclude_unset=True)) - {"custom"})
 
 
