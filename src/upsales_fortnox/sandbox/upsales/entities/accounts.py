@@ -120,7 +120,6 @@ def create_account(ctx: WriteContext, body: JsonObject) -> JsonObject:
         "regDate": ctx.timestamp,
         "regBy": ctx.user_ref,
         "modDate": ctx.timestamp,
-        "modBy": ctx.user_ref,
     }
     return _apply(ctx, entity, body, creating=True)
 
@@ -128,7 +127,6 @@ def create_account(ctx: WriteContext, body: JsonObject) -> JsonObject:
 def update_account(ctx: WriteContext, current: JsonObject, body: JsonObject) -> JsonObject:
     entity = dict(current)
     entity["modDate"] = ctx.timestamp
-    entity["modBy"] = ctx.user_ref
     return _apply(ctx, entity, body, creating=False)
 
 

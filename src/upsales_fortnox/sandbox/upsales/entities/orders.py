@@ -317,7 +317,6 @@ def create_order(ctx: WriteContext, body: JsonObject) -> JsonObject:
         "regDate": ctx.timestamp,
         "regBy": ctx.user_ref,
         "modDate": ctx.timestamp,
-        "modBy": ctx.user_ref,
     }
     return _apply(ctx, order, body, creating=True)
 
@@ -325,7 +324,6 @@ def create_order(ctx: WriteContext, body: JsonObject) -> JsonObject:
 def update_order(ctx: WriteContext, current: JsonObject, body: JsonObject) -> JsonObject:
     order = dict(current)
     order["modDate"] = ctx.timestamp
-    order["modBy"] = ctx.user_ref
     return _apply(ctx, order, body, creating=False)
 
 

@@ -17,7 +17,6 @@ from upsales_fortnox.sandbox.upsales.jsonio import JsonObject
 from upsales_fortnox.sandbox.upsales.state import CustomerState
 from upsales_fortnox.sandbox.upsales.values import (
     missing_fields_error,
-    read_bool,
     read_decimal,
     read_flag,
     read_int,
@@ -97,7 +96,7 @@ def _apply(
         if name in body:
             entity[name] = read_flag(body[name], name)
     if "isMultiCurrency" in body:
-        entity["isMultiCurrency"] = read_bool(body["isMultiCurrency"], "isMultiCurrency")
+        entity["isMultiCurrency"] = read_flag(body["isMultiCurrency"], "isMultiCurrency")
     if "sortId" in body:
         entity["sortId"] = read_int(body["sortId"], "sortId")
     if "recurringInterval" in body:
@@ -134,7 +133,7 @@ def create_product(ctx: WriteContext, body: JsonObject) -> JsonObject:
         "category": None,
         "description": None,
         "sortId": 0,
-        "isMultiCurrency": False,
+        "isMultiCurrency": 0,
         "isRecurring": 0,
         "recurringInterval": None,
         "custom": [],
@@ -142,19 +141,12 @@ def create_product(ctx: WriteContext, body: JsonObject) -> JsonObject:
         "tiers": [],
         "bundle": [],
         "bundlePriceAdjustment": Decimal(1),
-        "regDate": ctx.timestamp,
-        "regBy": ctx.user_ref,
-        "modDate": ctx.timestamp,
-        "modBy": ctx.user_ref,
     }
     return _apply(ctx, entity, body, creating=True)
 
 
 def update_product(ctx: WriteContext, current: JsonObject, body: JsonObject) -> JsonObject:
-    entity = dict(current)
-    entity["modDate"] = ctx.timestamp
-    entity["modBy"] = ctx.user_ref
-    return _apply(ctx, entity, body, creating=False)
+    return _apply(ctx, dict(current), body, creating=False)
 
 
 def _index_article_no(
