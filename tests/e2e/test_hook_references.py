@@ -160,3 +160,12 @@ async def test_after_client_update_with_either_form_is_taken_in(
     await run_now(harness)
     (job,) = await jobs_of(harness, "upsales.company")
     assert job.status == JobStatus.DONE, job.last_error
+
+
+@pytest.mark.parametrize("obj", [{"id": 424242}, 424242, "424242"])
+async def test_app_status_order_reads_the_order_as_object_or_bare_id(
+    harness: SyncHarness, obj: Any
+) -> None:
+    response = await post_hook(harness, "app_status_order", {"obj": obj})
+    assert response.status_code == 200, response.text
+    assert (response.json()["order_id"], response.json()["status"]) == (424242, "not_sent")

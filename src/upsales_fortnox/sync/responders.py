@@ -211,6 +211,7 @@ def _order_id(body: Mapping[str, Any]) -> int | None:
         candidates.append(hook_object.get("id"))
     data = body.get("data")
     if isinstance(data, dict):
+        candidates.extend(data.get(key) for key in ("obj", "object"))  # a bare id
         candidates.append(data.get("id"))
     candidates.append(body.get("id"))
     for candidate in candidates:
