@@ -59,18 +59,18 @@ async def create_order(api: httpx.AsyncClient, **header: Any) -> dict[str, Any]:
 async def test_order_copies_customer_data_and_numbers_rows(api: httpx.AsyncClient) -> None:
     order = await create_order(api)
 
-    assert order["DocumentNumber"] == 1
+    assert order["DocumentNumber"] == "1"
     assert (order["CustomerName"], order["City"]) == ("Acme AB", "Lund")
     assert (order["OurReference"], order["YourReference"]) == ("Anna", "Bo")
     assert (order["OrderType"], order["Cancelled"], order["InvoiceReference"]) == (
         "Order",
         False,
-        0,
+        "0",
     )
     assert order["Currency"] == "SEK"
     row_ids = [row["RowId"] for row in order["OrderRows"]]
     assert len(set(row_ids)) == 2
-    assert [row["DeliveredQuantity"] for row in order["OrderRows"]] == [6, 1]
+    assert [row["DeliveredQuantity"] for row in order["OrderRows"]] == ["6.00", "1.00"]
     # totals use the delivered quantity: 6 x 100 + 1 x 1000 x 0.9
     assert order["Net"] == D("1500.00")
 
@@ -79,7 +79,9 @@ async def test_order_copies_customer_data_and_numbers_rows(api: httpx.AsyncClien
     ("header", "code"),
     [
         ({"OurReference": "x" * 51}, 2000588),
-        ({"YourOrderNumber": "x" * 31}, 2000588),
+        ({"YourOrderNumber": "x" * 76}, 2000588),
+        ({"Completed": True}, 2001399),
+        ({"OrderRows": [{"OrderedQuantity": 1, "Bundle": {}}]}, 2001399),
         ({"ExternalInvoiceReference1": "x" * 81}, 2000588),
         ({"Remarks": "x" * 1025}, 2000588),
         ({"CustomerNumber": "999"}, 2000204),
@@ -125,14 +127,33 @@ async def test_rows_with_row_id_update_new_rows_are_added_missing_rows_go(
     )
 
     rows = updated["OrderRows"]
-    assert rows[0]["RowId"] == first["RowId"]
-    assert (rows[0]["OrderedQuantity"], rows[0]["DeliveredQuantity"]) == (10, 10)
-    assert rows[1]["RowId"] not in (first["RowId"], second["RowId"])
+    assert [row["ArticleNumber"] for row in rows] == ["W1", "S1"]
+    assert (rows[0]["OrderedQuantity"], rows[0]["DeliveredQuantity"]) == ("10.00", "10.00")
+    assert (rows[1]["OrderedQuantity"], rows[1]["Discount"]) == ("2.00", 0)
+    new_ids = {row["RowId"] for row in rows}
+    assert len(new_ids) == 2
+    assert not new_ids & {first["RowId"], second["RowId"]}
     assert updated["Net"] == D("3000.00")
-    unknown = await api.put(
-        "/3/orders/1", json={"Order": {"OrderRows": [{"RowId": 987654, "Price": 1}]}}
+    stale = await api.put(
+        "/3/orders/1", json={"Order": {"OrderRows": [{"RowId": first["RowId"], "Price": 1}]}}
     )
-    assert unknown.status_code == 400
+    assert (stale.status_code, error_code(stale)) == (400, 2000588)
+
+
+async def test_rows_without_row_ids_update_the_rows_in_order(api: httpx.AsyncClient) -> None:
+    order = await create_order(api)
+
+    updated = body(
+        await api.put(
+            "/3/orders/1", json={"Order": {"OrderRows": [{"OrderedQuantity": 4, "Price": 50}]}}
+        ),
+        "Order",
+    )
+
+    (row,) = updated["OrderRows"]
+    assert (row["ArticleNumber"], row["Description"]) == ("W1", "Widget")
+    assert (row["OrderedQuantity"], row["DeliveredQuantity"], row["Price"]) == ("4.00", "6.00", 50)
+    assert row["RowId"] not in {r["RowId"] for r in order["OrderRows"]}
 
 
 async def test_failed_update_changes_nothing(api: httpx.AsyncClient) -> None:
@@ -153,10 +174,10 @@ async def test_createinvoice_invoices_delivered_and_creates_backorder(
 
     invoice = body(await api.put("/3/orders/1/createinvoice"), "Invoice")
 
-    assert invoice["OrderReference"] == 1
+    assert invoice["OrderReference"] == "1"
     assert [(r["ArticleNumber"], r["DeliveredQuantity"]) for r in invoice["InvoiceRows"]] == [
-        ("W1", 6),
-        ("S1", 1),
+        ("W1", "6.00"),
+        ("S1", "1.00"),
     ]
     assert invoice["Net"] == D("1500.00")
     assert (invoice["YourOrderNumber"], invoice["ExternalInvoiceReference1"]) == (
@@ -170,7 +191,7 @@ async def test_createinvoice_invoices_delivered_and_creates_backorder(
     backorder = body(await api.get("/3/orders/2"), "Order")
     assert backorder["OrderType"] == "Backorder"
     assert [(r["ArticleNumber"], r["OrderedQuantity"]) for r in backorder["OrderRows"]] == [
-        ("W1", 4)
+        ("W1", "4.00")
     ]
     assert backorder["Net"] == D("400.00")
     assert (backorder["CustomerNumber"], backorder["ExternalInvoiceReference1"]) == (
@@ -218,7 +239,7 @@ async def test_cancel_order(
     assert (await api.put("/3/orders/1/createinvoice")).status_code == 400
     assert (await api.put("/3/orders/1", json={"Order": {"Remarks": "x"}})).status_code == 400
     listed = (await api.get("/3/orders", params={"filter": "cancelled"})).json()["Orders"]
-    assert [o["DocumentNumber"] for o in listed] == [1]
+    assert [o["DocumentNumber"] for o in listed] == ["1"]
 
 
 async def test_offer_to_order(
@@ -242,7 +263,7 @@ async def test_offer_to_order(
     order = body(await api.put(f"/3/offers/{offer['DocumentNumber']}/createorder"), "Order")
 
     assert order["OfferReference"] == offer["DocumentNumber"]
-    assert [(r["OrderedQuantity"], r["Discount"]) for r in order["OrderRows"]] == [(3, 5)]
+    assert [(r["OrderedQuantity"], r["Discount"]) for r in order["OrderRows"]] == [("3.00", 5)]
     assert order["Total"] == offer["Total"]
     assert body(await api.get("/3/offers/1"), "Offer")["OrderReference"] == order["DocumentNumber"]
     assert (await api.put("/3/offers/1/createorder")).status_code == 400
@@ -254,11 +275,13 @@ async def test_offer_to_order(
     assert invoice["OfferReference"] == offer["DocumentNumber"]
 
 
-async def test_cancelled_or_completed_offer_cannot_become_an_order(api: httpx.AsyncClient) -> None:
-    for _ in range(2):
-        await api.post("/3/offers", json={"Offer": {"CustomerNumber": "1"}})
+async def test_cancelled_or_completed_offer_cannot_become_an_order(
+    api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int
+) -> None:
+    await api.post("/3/offers", json={"Offer": {"CustomerNumber": "1"}})
+    sandbox.seed(tenant_id, offers=[{"CustomerNumber": "1", "Completed": True}])
     await api.put("/3/offers/1/cancel")
-    await api.put("/3/offers/2", json={"Offer": {"Completed": True}})
+    not_in_spec = await api.put("/3/offers/1", json={"Offer": {"Completed": True}})
 
     cancelled = await api.put("/3/offers/1/createorder")
     completed = await api.put("/3/offers/2/createorder")
@@ -266,6 +289,10 @@ async def test_cancelled_or_completed_offer_cannot_become_an_order(api: httpx.As
     assert cancelled.status_code == 400
     assert (completed.status_code, error_code(completed)) == (400, 2003125)
     assert (await api.put("/3/offers/2/cancel")).status_code == 400
+    assert (not_in_spec.status_code, error_code(not_in_spec)) == (400, 2001399)
+    listed = (await api.get("/3/offers", params={"filter": "completed"})).json()["Offers"]
+    assert [offer["DocumentNumber"] for offer in listed] == ["2"]
+    assert "Completed" not in listed[0]
 
 
 async def test_booked_invoice_refuses_changes(
@@ -290,9 +317,11 @@ async def test_booked_invoice_refuses_changes(
     assert (booked["VoucherSeries"], booked["VoucherYear"]) == ("B", 2023)
     assert booked["VoucherNumber"] >= 1
     assert (edit.status_code, error_code(edit)) == (400, 2003125)
+    read_only = await api.put(f"/3/invoices/{number}", json={"Invoice": {"Booked": False}})
+    assert (read_only.status_code, error_code(read_only)) == (400, 2001399)
     assert "ErrorInformation" in cancel.json()
     assert cancel.status_code == 400
-    assert body(await api.get(f"/3/invoices/{number}"), "Invoice")["Remarks"] is None
+    assert body(await api.get(f"/3/invoices/{number}"), "Invoice")["Remarks"] == ""
     assert [e["type"] for e in sandbox.events(tenant_id, "invoices")] == [
         "invoice-created-v1",
         "invoice-updated-v1",
@@ -315,10 +344,10 @@ async def test_credit_invoice(api: httpx.AsyncClient) -> None:
     original = body(await api.put("/3/invoices/1/credit"), "Invoice")
     credit = body(await api.get(f"/3/invoices/{original['CreditInvoiceReference']}"), "Invoice")
 
-    assert original["DocumentNumber"] == 1
-    assert credit["Credit"] is True
-    assert credit["CreditInvoiceReference"] == 1
-    assert credit["InvoiceRows"][0]["DeliveredQuantity"] == -2
+    assert original["DocumentNumber"] == "1"
+    assert (original["Credit"], credit["Credit"]) == ("false", "true")
+    assert credit["CreditInvoiceReference"] == "1"
+    assert credit["InvoiceRows"][0]["DeliveredQuantity"] == "-2.00"
     assert credit["Total"] == -original["Total"] == D("-312.50")
     assert (await api.put("/3/invoices/1/credit")).status_code == 400
 
@@ -371,6 +400,6 @@ async def test_given_document_number_must_be_free(api: httpx.AsyncClient) -> Non
     )
     automatic = await api.post("/3/offers", json={"Offer": {"CustomerNumber": "1"}})
 
-    assert body(first, "Offer")["DocumentNumber"] == 50
+    assert body(first, "Offer")["DocumentNumber"] == "50"
     assert taken.status_code == 400
-    assert body(automatic, "Offer")["DocumentNumber"] == 1
+    assert body(automatic, "Offer")["DocumentNumber"] == "1"

@@ -17,11 +17,13 @@ from upsales_fortnox.sandbox.fortnox.fields import (
     Schema,
     parse_fields,
     read_only,
+    shape_of,
     to_decimal,
     validation_error,
 )
 from upsales_fortnox.sandbox.fortnox.resources.pricelists import get_pricelist
 from upsales_fortnox.sandbox.fortnox.tenant import Tenant
+from upsales_fortnox.sandbox.fortnox.wire import Shape, Wire
 
 FIELDS: Schema = {
     "PriceList": TEXT,
@@ -29,9 +31,12 @@ FIELDS: Schema = {
     "FromQuantity": DECIMAL,
     "Price": DECIMAL,
     "Percent": DECIMAL,
-    "Date": read_only(),
+    "Date": read_only(wire=Wire.DATETIME),
 }
-LIST_FIELDS = ("ArticleNumber", "FromQuantity", "Percent", "Price", "PriceList")
+SHAPE = shape_of(FIELDS)
+LIST_SHAPE: Shape = {
+    name: SHAPE[name] for name in ("ArticleNumber", "FromQuantity", "Price", "PriceList")
+}
 _ZERO = Decimal(0)
 
 
@@ -101,7 +106,7 @@ def create_price(tenant: Tenant, payload: Entity) -> Entity:
         raise validation_error("Priset finns redan")
     price: Entity = {
         "ArticleNumber": article_number,
-        "Date": tenant.today().isoformat(),
+        "Date": tenant.timestamp(),
         "FromQuantity": from_quantity,
         "Percent": values.get("Percent", _ZERO),
         "Price": values.get("Price", _ZERO),
@@ -124,7 +129,7 @@ def update_price(
         if values.pop(key_field, current) != current:
             raise validation_error(f"{key_field} kan inte ändras")
     price.update(values)
-    price["Date"] = tenant.today().isoformat()
+    price["Date"] = tenant.timestamp()
     return price
 
 
