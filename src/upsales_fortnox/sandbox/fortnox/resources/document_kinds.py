@@ -380,7 +380,7 @@ OFFERS = DocumentKind(
     list_spec=ListSpec(
         search_fields=_search(),
         filters=_OFFER_FILTERS,
-        sort_keys=_sort("OfferDate"),
+        sort_keys={**_sort("OfferDate"), "id": lambda e: e["DocumentNumber"]},
         date_field="OfferDate",
     ),
 )
