@@ -24,8 +24,16 @@ __all__ = [
 ]
 
 #: ``fortnox_Customer`` (``OrganisationNumber`` has no limit on the entity; ``CountryCode`` is
-#: exactly 2 characters, checked as a pattern by the outbound validation).
+#: exactly 2 characters, checked as a pattern by the outbound validation; the sync never writes
+#: a customer's ``Currency``).
 CUSTOMER_MAX_LENGTHS: Final[dict[str, int]] = {
+    "CustomerNumber": 1024,
+    "Name": 1024,
+    "Address1": 1024,
+    "Address2": 1024,
+    "City": 1024,
+    "Email": 1024,
+    "Phone1": 1024,
     "ZipCode": 10,
     "YourReference": 50,
     "OurReference": 50,
