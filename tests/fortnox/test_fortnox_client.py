@@ -20,7 +20,7 @@ from upsales_fortnox.fortnox.errors import (
     FortnoxRateLimited,
     FortnoxUnavailable,
 )
-from upsales_fortnox.fortnox.models import Customer, Order, OrderRow
+from upsales_fortnox.fortnox.models import Customer, Offer, Order, OrderRow
 from upsales_fortnox.fortnox.pacing import LimiterRegistry, RateLimitBackoff, SlidingWindowLimiter
 
 
@@ -129,9 +129,9 @@ async def test_create_sends_exact_decimals_and_no_read_only_fields(
 
     request = route.calls.last.request
     assert request.headers["Content-Type"] == "application/json"
-    assert request.content == (
+    assert request.content == (  # quantities are strings in the spec, prices numbers
         b'{"Order":{"CustomerNumber":"10",'
-        b'"OrderRows":[{"ArticleNumber":"A1","Price":0.1,"OrderedQuantity":3}]}}'
+        b'"OrderRows":[{"ArticleNumber":"A1","Price":0.1,"OrderedQuantity":"3"}]}}'
     )
     assert created.DocumentNumber == 7
     assert created.Total == Decimal("1.1")
@@ -246,19 +246,74 @@ async def test_iteration_of_an_empty_list_makes_one_request(
     assert route.call_count == 1
 
 
-async def test_prices_of_a_whole_price_list_come_from_the_sublist(
+async def test_an_articles_prices_come_from_its_sublist_in_one_call(
     client: FortnoxClient, router: respx.MockRouter
 ) -> None:
-    router.get(f"{API_BASE}/prices/sublist/A").mock(
-        side_effect=[
-            page("Prices", [{"ArticleNumber": "1", "Price": 10.10}], 1, 2),
-            page("Prices", [{"ArticleNumber": "2", "Price": 0.30}], 2, 2),
-        ]
+    route = router.get(f"{API_BASE}/prices/sublist/A/W%2F1").mock(
+        return_value=ok(
+            {
+                "Prices": [
+                    {"ArticleNumber": "W/1", "PriceList": "A", "FromQuantity": 10, "Price": 9.5},
+                    {"ArticleNumber": "W/1", "PriceList": "A", "FromQuantity": 0, "Price": 10.1},
+                ]
+            }
+        )
     )
 
-    prices = [(p.ArticleNumber, p.Price) async for p in client.iter_prices("A")]
+    prices = await client.article_prices("A", "W/1")
 
-    assert prices == [("1", Decimal("10.10")), ("2", Decimal("0.30"))]
+    assert [(p.FromQuantity, p.Price) for p in prices] == [
+        (Decimal(10), Decimal("9.5")),
+        (Decimal(0), Decimal("10.1")),
+    ]
+    assert route.call_count == 1
+    assert route.calls.last.request.url.query == b""  # the operation declares no parameters
+    assert client.calls == {"GET /prices/sublist/{PriceList}/{ArticleNumber}": 1}
+
+
+async def test_an_unpriced_article_has_no_prices_whether_fortnox_says_404_or_empty(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    router.get(f"{API_BASE}/prices/sublist/A/EMPTY").mock(return_value=ok({"Prices": []}))
+    router.get(f"{API_BASE}/prices/sublist/A/MISSING").mock(
+        return_value=fortnox_error(404, 2000729, "Kan inte hitta priset.")
+    )
+    list_check = router.get(f"{API_BASE}/pricelists/A").mock(
+        return_value=ok({"PriceList": {"Code": "A", "Description": "Standard"}})
+    )
+
+    assert await client.article_prices("A", "EMPTY") == []
+    assert await client.article_prices("A", "MISSING") == []
+    assert list_check.call_count == 1  # only the 404 asks whether the list itself exists
+
+
+async def test_a_missing_price_list_is_not_taken_for_an_unpriced_article(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    router.get(f"{API_BASE}/prices/sublist/GONE/W1").mock(
+        return_value=fortnox_error(404, 2000729, "Kan inte hitta prislistan.")
+    )
+    router.get(f"{API_BASE}/pricelists/GONE").mock(
+        return_value=fortnox_error(404, 2000729, "Kan inte hitta prislistan.")
+    )
+
+    with pytest.raises(FortnoxNotFound):
+        await client.article_prices("GONE", "W1")
+
+
+async def test_list_pages_ask_for_a_declared_sort_key_ascending(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.get(f"{API_BASE}/offers").mock(return_value=page("Offers", [], 1, 0))
+
+    await client.list_page(Offer, 1, sort_by="id")
+
+    assert dict(route.calls.last.request.url.params) == {
+        "sortby": "id",
+        "sortorder": "ascending",
+        "limit": "500",
+        "page": "1",
+    }
 
 
 def test_lastmodified_is_minutes_in_utc() -> None:
@@ -572,10 +627,24 @@ async def test_malformed_bodies_are_clear_errors(
     assert "GET /customers/{CustomerNumber}" in str(caught.value)
 
 
-async def test_a_list_without_paging_information_is_malformed(
+async def test_a_list_without_paging_information_is_one_page_unless_it_is_full(
     client: FortnoxClient, router: respx.MockRouter
 ) -> None:
-    router.get(f"{API_BASE}/articles").mock(return_value=ok({"Articles": []}))
+    full = [{"ArticleNumber": str(n)} for n in range(500)]
+    route = router.get(f"{API_BASE}/articles").mock(
+        side_effect=[ok({"Articles": full}), ok({"Articles": [{"ArticleNumber": "last"}]})]
+    )
 
-    with pytest.raises(FortnoxMalformedResponse, match="MetaInformation"):
+    articles = [article async for article in client.iter_articles()]
+
+    assert len(articles) == 501
+    assert [call.request.url.params["page"] for call in route.calls] == ["1", "2"]
+
+
+async def test_a_list_without_its_items_is_malformed(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    router.get(f"{API_BASE}/articles").mock(return_value=ok({"Article": {}}))
+
+    with pytest.raises(FortnoxMalformedResponse, match="Articles"):
         _ = [article async for article in client.iter_articles()]

@@ -19,7 +19,6 @@ import pytest
 from starlette.routing import Route
 
 from upsales_fortnox.sandbox.fortnox import create_fortnox_sandbox
-from upsales_fortnox.sandbox.fortnox.facts import LIST_ALL_PRICES_PATH
 from upsales_fortnox.sandbox.fortnox.fields import Schema
 from upsales_fortnox.sandbox.fortnox.listing import PAGING_ONLY, PAGING_PARAMETERS, ListSpec
 from upsales_fortnox.sandbox.fortnox.resources import (
@@ -38,10 +37,6 @@ from upsales_fortnox.sandbox.fortnox.resources.document_kinds import (
 from upsales_fortnox.sandbox.fortnox.wire import Rows, Shape, Wire
 
 SpecSchema = dict[str, Any]
-
-NOT_IN_SPEC_YET = {("GET", LIST_ALL_PRICES_PATH)}
-"""Served only until the client lists prices through an operation the spec has (see
-``facts.LIST_ALL_PRICES_PATH``)."""
 
 LISTS: dict[str, ListSpec] = {
     "/3/customers": customers.LIST_SPEC,
@@ -175,7 +170,7 @@ def test_every_served_operation_is_in_the_spec() -> None:
     missing = [
         f"{method} {path}"
         for method, path in served_operations()
-        if (method, path) not in NOT_IN_SPEC_YET and method.lower() not in paths.get(path, {})
+        if method.lower() not in paths.get(path, {})
     ]
 
     assert missing == []

@@ -7,7 +7,6 @@ constant in ``facts.py``, explained in the docstring of the module that applies 
 - ``listing``: paging, ``lastmodified``, ``filter``, one field search, lower-case parameters.
 - ``totals``: row and document totals, VAT, öresutjämning (``RoundOff``).
 - ``resources.documents`` / ``resources.document_actions``: document rules, backorders, credit.
-- ``facts.LIST_ALL_PRICES_PATH``: ``GET /3/prices/sublist/{PriceList}`` is an assumption.
 - ``gate``: 403 for unknown and expired tokens, scopes, the 25-per-5-s window, faults.
 - ``stream``: the WebSocket command protocol and replay from an offset.
 

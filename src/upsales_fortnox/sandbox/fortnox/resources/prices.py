@@ -5,7 +5,6 @@ No change events: Fortnox has no price topic (*unverified*).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 from upsales_fortnox.sandbox.fortnox import errors
@@ -62,15 +61,6 @@ def prices_of_article(tenant: Tenant, price_list: str, article_number: str) -> l
     get_pricelist(tenant, price_list)
     tiers = tenant.prices.get(price_list, {}).get(article_number, {})
     return [tiers[quantity] for quantity in sorted(tiers)]
-
-
-def prices_of_list(tenant: Tenant, price_list: str) -> Iterator[Entity]:
-    """All prices of one price list, by article then from-quantity (see
-    ``facts.LIST_ALL_PRICES_PATH``: this list-all form is an *unverified* assumption)."""
-    get_pricelist(tenant, price_list)
-    for tiers in tenant.prices.get(price_list, {}).values():
-        for quantity in sorted(tiers):
-            yield tiers[quantity]
 
 
 def price_for_quantity(

@@ -9,7 +9,6 @@ from enum import Enum
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from upsales_fortnox.sandbox.fortnox.facts import LIST_ALL_PRICES_PATH
 from upsales_fortnox.sandbox.fortnox.fields import Entity, unwrap
 from upsales_fortnox.sandbox.fortnox.listing import (
     ListSpec,
@@ -258,11 +257,6 @@ def _add_prices(router: APIRouter) -> None:
         items = [views.render_price_list_item(p, base) for p in page.items]
         return json_response({"Prices": items, "MetaInformation": page.meta()})
 
-    async def list_all_prices(request: Request) -> Response:
-        tenant = tenant_of(request)
-        entities = list(prices.prices_of_list(tenant, request.path_params["PriceList"]))
-        return price_list_response(entities, request)
-
     async def list_article_prices(request: Request) -> Response:
         params = request.path_params
         entities = prices.prices_of_article(
@@ -286,7 +280,6 @@ def _add_prices(router: APIRouter) -> None:
         prices.delete_price(tenant_of(request), *price_key(request))
         return Response(status_code=204)
 
-    router.add_api_route(LIST_ALL_PRICES_PATH, list_all_prices, methods=["GET"], tags=TAGS)
     router.add_api_route(
         "/3/prices/sublist/{PriceList}/{ArticleNumber}",
         list_article_prices,
