@@ -235,35 +235,36 @@ async def test_prices_single_sublist_and_quantity_tiers(api: httpx.AsyncClient) 
     assert (await api.get("/3/prices/A/W1/10")).status_code == 404
 
 
-async def test_all_prices_of_a_price_list_are_listed_and_paged(
+async def test_prices_of_one_article_are_listed_and_the_list_wide_path_is_not_served(
     api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int
 ) -> None:
     sandbox.seed(
         tenant_id,
         pricelists=[{"Code": "B", "Description": "Resellers"}],
-        articles=[{"ArticleNumber": f"A{n}", "Description": f"Art {n}"} for n in range(5)],
-        prices=[{"PriceList": "B", "ArticleNumber": f"A{n}", "Price": 10 + n} for n in range(5)]
-        + [{"PriceList": "A", "ArticleNumber": "A0", "Price": 1}],
+        articles=[{"ArticleNumber": "A0", "Description": "Art 0"}],
+        prices=[
+            {"PriceList": "B", "ArticleNumber": "A0", "Price": 10},
+            {"PriceList": "B", "ArticleNumber": "A0", "Price": 8, "FromQuantity": 10},
+            {"PriceList": "A", "ArticleNumber": "A0", "Price": 1},
+        ],
     )
 
-    first = (await api.get("/3/prices/sublist/B", params={"limit": 2})).json()
-    last = (await api.get("/3/prices/sublist/B", params={"limit": 2, "page": 3})).json()
+    listed = (await api.get("/3/prices/sublist/B/A0")).json()
+    list_wide = await api.get("/3/prices/sublist/B")
 
-    assert first["MetaInformation"] == {
-        "@TotalResources": 5,
-        "@TotalPages": 3,
-        "@CurrentPage": 1,
-    }
-    assert [p["ArticleNumber"] for p in first["Prices"]] == ["A0", "A1"]
-    assert [(p["ArticleNumber"], p["Price"]) for p in last["Prices"]] == [("A4", 14)]
-    assert all(p["PriceList"] == "B" for p in first["Prices"])
+    assert [(p["FromQuantity"], p["Price"]) for p in listed["Prices"]] == [(0, 10), (10, 8)]
+    assert all(
+        set(p) == {"@url", "ArticleNumber", "FromQuantity", "Price", "PriceList"}
+        for p in listed["Prices"]
+    )
+    assert (list_wide.status_code, error_code(list_wide)) == (404, 2000729)
 
 
 async def test_price_for_unknown_article_or_list_is_refused(api: httpx.AsyncClient) -> None:
     no_article = await api.post(
         "/3/prices", json={"Price": {"PriceList": "A", "ArticleNumber": "NOPE", "Price": 1}}
     )
-    no_list = await api.get("/3/prices/sublist/NOPE")
+    no_list = await api.get("/3/prices/sublist/NOPE/A0")
 
     assert (no_article.status_code, error_code(no_article)) == (400, 2001302)
     assert no_list.status_code == 404

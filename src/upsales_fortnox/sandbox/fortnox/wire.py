@@ -8,7 +8,7 @@ have is therefore shown as follows (decided per field type, after what Fortnox i
 - text: ``""`` (Fortnox's empty text), except where the spec gives the field a minimum length
   or a set of allowed values (``Address1``, ``CountryCode``, ``VATType``, ...): omitted;
 - dates, date-times, numbers and integers: omitted;
-- booleans always have a value.
+- booleans: the sandbox gives each a value (a row's ``HouseWork`` is false unless sent).
 
 Quantities shown as text keep at least two decimals (``"10.00"``, as in Fortnox's examples).
 """

@@ -294,7 +294,9 @@ def _build_rows(
 
 
 def _new_row(tenant: Tenant, kind: DocumentKind, values: Entity, document: Entity) -> Entity:
-    row = apply_defaults(kind.row, {"Discount": _ZERO, "DiscountType": "PERCENT"})
+    row = apply_defaults(
+        kind.row, {"Discount": _ZERO, "DiscountType": "PERCENT", "HouseWork": False}
+    )
     row.update(values)
     main_quantity = kind.quantity_fields[0]
     if kind is ORDERS:
