@@ -403,3 +403,89 @@ async def test_given_document_number_must_be_free(api: httpx.AsyncClient) -> Non
     assert body(first, "Offer")["DocumentNumber"] == "50"
     assert taken.status_code == 400
     assert body(automatic, "Offer")["DocumentNumber"] == "1"
+
+
+async def test_invoice_update_regenerates_row_ids_and_drops_rows_left_out(
+    api: httpx.AsyncClient,
+) -> None:
+    created = await api.post(
+        "/3/invoices",
+        json={
+            "Invoice": {
+                "CustomerNumber": "1",
+                "InvoiceRows": [
+                    {"ArticleNumber": "W1", "DeliveredQuantity": "2"},
+                    {"ArticleNumber": "S1", "DeliveredQuantity": "1"},
+                ],
+            }
+        },
+    )
+    old_ids = [row["RowId"] for row in body(created, "Invoice")["InvoiceRows"]]
+
+    updated = body(
+        await api.put(
+            "/3/invoices/1",
+            json={"Invoice": {"InvoiceRows": [{"RowId": old_ids[1], "DeliveredQuantity": "3"}]}},
+        ),
+        "Invoice",
+    )
+    read_back = body(await api.get("/3/invoices/1"), "Invoice")
+
+    (row,) = read_back["InvoiceRows"]
+    assert (row["ArticleNumber"], row["DeliveredQuantity"]) == ("S1", "3.00")
+    assert row["RowId"] not in old_ids
+    assert read_back == updated
+    assert read_back["Net"] == D("3000.00")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", "/3/orders/1"),
+        ("DELETE", "/3/invoices/1"),
+        ("POST", "/3/orders/1"),
+        ("GET", "/3/orders/1/createinvoice"),
+        ("DELETE", "/3/prices/A/W1"),
+        ("GET", "/3/prices/sublist/A"),
+        ("GET", "/3/ordres"),
+    ],
+)
+async def test_paths_and_methods_the_spec_lacks_are_404_error_information(
+    api: httpx.AsyncClient, method: str, path: str
+) -> None:
+    await create_order(api)
+
+    response = await api.request(method, path)
+
+    assert response.status_code == 404
+    assert set(response.json()["ErrorInformation"]) == {"error", "message", "code"}
+    assert (await api.get("/3/orders/1")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "wrapper", "entity"),
+    [
+        ("/3/invoices", "Invoice", {"CustomerNumber": "1", "Total": 5}),
+        ("/3/invoices", "Invoice", {"CustomerNumber": "1", "OrganisationNumber": "556677-8899"}),
+        (
+            "/3/invoices",
+            "Invoice",
+            {"CustomerNumber": "1", "InvoiceRows": [{"DeliveredQuantity": "1", "Total": 5}]},
+        ),
+        ("/3/offers", "Offer", {"CustomerNumber": "1", "YourOrderNumber": "PO-1"}),
+        ("/3/offers", "Offer", {"CustomerNumber": "1", "ExternalInvoiceReference1": "x"}),
+    ],
+)
+async def test_body_fields_outside_the_request_schema_are_refused(
+    api: httpx.AsyncClient, path: str, wrapper: str, entity: dict[str, Any]
+) -> None:
+    response = await api.post(path, json={wrapper: entity})
+
+    assert (response.status_code, error_code(response)) == (400, 2001399)
+    assert (await api.get(path)).json()["MetaInformation"]["@TotalResources"] == 0
+
+
+async def test_read_only_fields_of_the_order_schema_are_ignored(api: httpx.AsyncClient) -> None:
+    order = await create_order(api, Total=1, OrderType="Backorder")
+
+    assert (order["OrderType"], order["Total"]) == ("Order", D("1875.00"))

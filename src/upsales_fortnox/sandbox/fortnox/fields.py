@@ -1,8 +1,11 @@
 """Field specifications and the parsing of client-sent entity bodies against them.
 
-Policy for read-only fields: a client may send them (e.g. the ``SalesPrice`` or ``Total`` it
-read earlier) and they are **ignored**, never applied. Unknown field names are refused with
-2001399, as Fortnox does. ``null`` means "not sent"; the string ``API_BLANK`` clears a field.
+Policy for read-only fields: where the operation's request schema in Fortnox's OpenAPI spec has
+them (e.g. an article's ``SalesPrice``, an order's ``Total``) a client may send them and they are
+**ignored**, never applied; where it does not (an invoice's, see
+``DocumentKind.not_in_body``) they are refused like unknown fields, with 2001399. Fields of the
+spec the sandbox does not imitate are refused the same way. ``null`` means "not sent"; the
+string ``API_BLANK`` clears a field.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Union
+from typing import Any
 
 _TWO_DECIMALS = Decimal("0.01")
 
@@ -50,7 +50,7 @@ class Rows:
     shape: Shape
 
 
-Shape = Mapping[str, Union[WireField, Rows]]
+Shape = Mapping[str, WireField | Rows]
 """Field name → how it is shown, in the order shown."""
 
 
