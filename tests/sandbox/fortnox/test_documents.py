@@ -48,8 +48,8 @@ async def create_order(api: httpx.AsyncClient, **header: Any) -> dict[str, Any]:
         "ExternalInvoiceReference1": "upsales-17",
         "Remarks": "Deliver on Monday",
         "OrderRows": [
-            {"ArticleNumber": "W1", "OrderedQuantity": 10, "DeliveredQuantity": 6},
-            {"ArticleNumber": "S1", "OrderedQuantity": 1, "Discount": 10},
+            {"ArticleNumber": "W1", "OrderedQuantity": "10", "DeliveredQuantity": "6"},
+            {"ArticleNumber": "S1", "OrderedQuantity": "1", "Discount": 10},
         ],
     }
     order.update(header)
@@ -75,20 +75,21 @@ async def test_order_copies_customer_data_and_numbers_rows(api: httpx.AsyncClien
     assert order["Net"] == D("1500.00")
 
 
+@pytest.mark.spec_guard_off("sends invalid orders on purpose")
 @pytest.mark.parametrize(
     ("header", "code"),
     [
         ({"OurReference": "x" * 51}, 2000588),
         ({"YourOrderNumber": "x" * 76}, 2000588),
         ({"Completed": True}, 2001399),
-        ({"OrderRows": [{"OrderedQuantity": 1, "Bundle": {}}]}, 2001399),
+        ({"OrderRows": [{"OrderedQuantity": "1", "Bundle": {}}]}, 2001399),
         ({"ExternalInvoiceReference1": "x" * 81}, 2000588),
         ({"Remarks": "x" * 1025}, 2000588),
         ({"CustomerNumber": "999"}, 2000204),
-        ({"OrderRows": [{"ArticleNumber": "NOPE", "OrderedQuantity": 1}]}, 2001302),
+        ({"OrderRows": [{"ArticleNumber": "NOPE", "OrderedQuantity": "1"}]}, 2001302),
         ({"OrderRows": [{"ArticleNumber": "W1"}]}, 2000588),
         ({"OrderRows": [{"OrderedQuantity": "many"}]}, 2000108),
-        ({"OrderRows": [{"OrderedQuantity": 1, "VAT": 19}]}, 2000588),
+        ({"OrderRows": [{"OrderedQuantity": "1", "VAT": 19}]}, 2000588),
         ({"OrderDate": "2023-02-30"}, 2000588),
         ({"Currency": "XYZ"}, 2000588),
     ],
@@ -96,7 +97,7 @@ async def test_order_copies_customer_data_and_numbers_rows(api: httpx.AsyncClien
 async def test_invalid_orders_are_refused(
     api: httpx.AsyncClient, header: dict[str, Any], code: int
 ) -> None:
-    order = {"CustomerNumber": "1", "OrderRows": [{"OrderedQuantity": 1, "Price": 1}], **header}
+    order = {"CustomerNumber": "1", "OrderRows": [{"OrderedQuantity": "1", "Price": 1}], **header}
 
     response = await api.post("/3/orders", json={"Order": order})
 
@@ -117,8 +118,8 @@ async def test_rows_with_row_id_update_new_rows_are_added_missing_rows_go(
             json={
                 "Order": {
                     "OrderRows": [
-                        {"RowId": first["RowId"], "DeliveredQuantity": 10},
-                        {"ArticleNumber": "S1", "OrderedQuantity": 2},
+                        {"RowId": first["RowId"], "DeliveredQuantity": "10"},
+                        {"ArticleNumber": "S1", "OrderedQuantity": "2"},
                     ]
                 }
             },
@@ -145,7 +146,7 @@ async def test_rows_without_row_ids_update_the_rows_in_order(api: httpx.AsyncCli
 
     updated = body(
         await api.put(
-            "/3/orders/1", json={"Order": {"OrderRows": [{"OrderedQuantity": 4, "Price": 50}]}}
+            "/3/orders/1", json={"Order": {"OrderRows": [{"OrderedQuantity": "4", "Price": 50}]}}
         ),
         "Order",
     )
@@ -156,6 +157,7 @@ async def test_rows_without_row_ids_update_the_rows_in_order(api: httpx.AsyncCli
     assert row["RowId"] not in {r["RowId"] for r in order["OrderRows"]}
 
 
+@pytest.mark.spec_guard_off("sends a text over its maximum length on purpose")
 async def test_failed_update_changes_nothing(api: httpx.AsyncClient) -> None:
     await create_order(api)
 
@@ -207,7 +209,7 @@ async def test_createinvoice_invoices_delivered_and_creates_backorder(
 
 
 async def test_fully_delivered_order_gets_no_backorder(api: httpx.AsyncClient) -> None:
-    await create_order(api, OrderRows=[{"ArticleNumber": "W1", "OrderedQuantity": 2}])
+    await create_order(api, OrderRows=[{"ArticleNumber": "W1", "OrderedQuantity": "2"}])
 
     await api.put("/3/orders/1/createinvoice")
 
@@ -251,7 +253,7 @@ async def test_offer_to_order(
             json={
                 "Offer": {
                     "CustomerNumber": "1",
-                    "OfferRows": [{"ArticleNumber": "W1", "Quantity": 3, "Discount": 5}],
+                    "OfferRows": [{"ArticleNumber": "W1", "Quantity": "3", "Discount": 5}],
                 }
             },
         ),
@@ -275,6 +277,7 @@ async def test_offer_to_order(
     assert invoice["OfferReference"] == offer["DocumentNumber"]
 
 
+@pytest.mark.spec_guard_off("sends a field the spec lacks on purpose")
 async def test_cancelled_or_completed_offer_cannot_become_an_order(
     api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int
 ) -> None:
@@ -295,6 +298,7 @@ async def test_cancelled_or_completed_offer_cannot_become_an_order(
     assert "Completed" not in listed[0]
 
 
+@pytest.mark.spec_guard_off("sends a read-only invoice field on purpose")
 async def test_booked_invoice_refuses_changes(
     api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int
 ) -> None:
@@ -303,7 +307,7 @@ async def test_booked_invoice_refuses_changes(
         json={
             "Invoice": {
                 "CustomerNumber": "1",
-                "InvoiceRows": [{"ArticleNumber": "W1", "DeliveredQuantity": 2}],
+                "InvoiceRows": [{"ArticleNumber": "W1", "DeliveredQuantity": "2"}],
             }
         },
     )
@@ -335,7 +339,7 @@ async def test_credit_invoice(api: httpx.AsyncClient) -> None:
             "Invoice": {
                 "CustomerNumber": "1",
                 "Freight": 50,
-                "InvoiceRows": [{"ArticleNumber": "W1", "DeliveredQuantity": 2}],
+                "InvoiceRows": [{"ArticleNumber": "W1", "DeliveredQuantity": "2"}],
             }
         },
     )
@@ -393,10 +397,10 @@ async def test_unknown_document_is_404(api: httpx.AsyncClient) -> None:
 
 async def test_given_document_number_must_be_free(api: httpx.AsyncClient) -> None:
     first = await api.post(
-        "/3/offers", json={"Offer": {"CustomerNumber": "1", "DocumentNumber": 50}}
+        "/3/offers", json={"Offer": {"CustomerNumber": "1", "DocumentNumber": "50"}}
     )
     taken = await api.post(
-        "/3/offers", json={"Offer": {"CustomerNumber": "1", "DocumentNumber": 50}}
+        "/3/offers", json={"Offer": {"CustomerNumber": "1", "DocumentNumber": "50"}}
     )
     automatic = await api.post("/3/offers", json={"Offer": {"CustomerNumber": "1"}})
 
@@ -438,6 +442,7 @@ async def test_invoice_update_regenerates_row_ids_and_drops_rows_left_out(
     assert read_back["Net"] == D("3000.00")
 
 
+@pytest.mark.spec_guard_off("probes paths and methods the spec lacks")
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -462,6 +467,7 @@ async def test_paths_and_methods_the_spec_lacks_are_404_error_information(
     assert (await api.get("/3/orders/1")).status_code == 200
 
 
+@pytest.mark.spec_guard_off("sends fields the spec lacks on purpose")
 @pytest.mark.parametrize(
     ("path", "wrapper", "entity"),
     [

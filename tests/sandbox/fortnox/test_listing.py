@@ -61,6 +61,7 @@ async def test_out_of_range_paging_is_refused(
     assert response.json()["ErrorInformation"]["code"] == 2000588
 
 
+@pytest.mark.spec_guard_off("sends upper-case parameter names on purpose")
 async def test_parameter_names_must_be_lower_case(api: httpx.AsyncClient) -> None:
     response = await api.get("/3/customers", params={"Limit": 5})
 
@@ -94,6 +95,7 @@ async def test_bad_lastmodified_is_refused(api: httpx.AsyncClient) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.spec_guard_off("sends an unknown filter on purpose")
 async def test_filter_active_and_inactive(
     api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int
 ) -> None:
@@ -137,6 +139,7 @@ async def test_search_combines_with_lastmodified(
     assert numbers == ["2"]
 
 
+@pytest.mark.spec_guard_off("sends an unknown sort key on purpose")
 async def test_sorting(api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int) -> None:
     sandbox.seed(
         tenant_id,
@@ -181,7 +184,7 @@ async def test_document_filters_and_dates(
 async def test_unpaid_and_overdue_invoices(
     api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int
 ) -> None:
-    row = {"DeliveredQuantity": 1, "Price": 100}
+    row = {"DeliveredQuantity": "1", "Price": 100}
     sandbox.seed(
         tenant_id,
         customers=[{"Name": "Acme"}],
@@ -219,6 +222,7 @@ async def test_order_search_by_external_reference(
     assert body["Orders"][0]["ExternalInvoiceReference1"] == "upsales-order-18"
 
 
+@pytest.mark.spec_guard_off("sends undeclared parameters on purpose")
 @pytest.mark.parametrize(
     ("path", "params"),
     [
