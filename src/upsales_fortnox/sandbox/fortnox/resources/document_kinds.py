@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +18,6 @@ from upsales_fortnox.sandbox.fortnox.fields import (
     ROWS,
     STRING_DECIMAL,
     TEXT,
-    Entity,
     Field,
     Kind,
     Schema,
@@ -28,7 +26,15 @@ from upsales_fortnox.sandbox.fortnox.fields import (
     shape_of,
     text,
 )
-from upsales_fortnox.sandbox.fortnox.listing import ListSpec, Predicate, SortKey, number_key
+from upsales_fortnox.sandbox.fortnox.listing import ListSpec, number_key
+from upsales_fortnox.sandbox.fortnox.resources.document_lists import (
+    INVOICE_FILTERS,
+    OFFER_FILTERS,
+    OFFER_SORT,
+    ORDER_FILTERS,
+    search_fields,
+    sort_keys,
+)
 from upsales_fortnox.sandbox.fortnox.wire import Shape, Wire, WireField
 
 _ZERO = Decimal(0)
@@ -160,59 +166,6 @@ _COMMON_READ_ONLY_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _is_set(value: object) -> bool:
-    return bool(value)
-
-
-def _before_today(value: object, today: dt.date) -> bool:
-    return isinstance(value, str) and value < today.isoformat()
-
-
-def _search(*extra: str) -> dict[str, str]:
-    fields = {
-        "customername": "CustomerName",
-        "customernumber": "CustomerNumber",
-        "documentnumber": "DocumentNumber",
-        "ourreference": "OurReference",
-        "yourreference": "YourReference",
-        "costcenter": "CostCenter",
-        "project": "Project",
-    }
-    for name in extra:
-        fields[name.lower()] = name
-    return fields
-
-
-def _sort(date_field: str) -> dict[str, SortKey]:
-    return {
-        "customername": lambda e: (e["CustomerName"] or "").lower(),
-        "customernumber": lambda e: number_key(e["CustomerNumber"]),
-        "documentnumber": lambda e: e["DocumentNumber"],
-        date_field.lower(): lambda e: e[date_field] or "",
-        "total": lambda e: e["Total"],
-    }
-
-
-_OFFER_SORT: dict[str, SortKey] = {
-    "customerName": lambda e: (e["CustomerName"] or "").lower(),
-    "id": lambda e: e["DocumentNumber"],
-    "transactionDate": lambda e: e["OfferDate"] or "",
-    "total": lambda e: e["Total"],
-}
-"""The spec's offer sort keys (camel case, unlike the other registers)."""
-
-
-_ORDER_FILTERS: dict[str, Predicate] = {
-    "cancelled": lambda e, _t: e["Cancelled"] is True,
-    "expired": lambda e, t: (
-        not e["Cancelled"]
-        and not _is_set(e["InvoiceReference"])
-        and _before_today(e["DeliveryDate"], t)
-    ),
-    "invoicecreated": lambda e, _t: _is_set(e["InvoiceReference"]),
-    "invoicenotcreated": lambda e, _t: not e["Cancelled"] and not _is_set(e["InvoiceReference"]),
-}
-
 ORDERS = DocumentKind(
     collection="orders",
     single="Order",
@@ -264,25 +217,13 @@ ORDERS = DocumentKind(
         "Total",
     ),
     list_spec=ListSpec(
-        search_fields=_search("ExternalInvoiceReference1", "ExternalInvoiceReference2"),
-        filters=_ORDER_FILTERS,
-        sort_keys=_sort("OrderDate"),
+        search_fields=search_fields("ExternalInvoiceReference1", "ExternalInvoiceReference2"),
+        filters=ORDER_FILTERS,
+        sort_keys=sort_keys("OrderDate"),
         date_field="OrderDate",
     ),
 )
 
-
-def _unpaid(e: Entity) -> bool:
-    return not e["Cancelled"] and e["Balance"] != 0
-
-
-_INVOICE_FILTERS: dict[str, Predicate] = {
-    "cancelled": lambda e, _t: e["Cancelled"] is True,
-    "fullypaid": lambda e, _t: not e["Cancelled"] and e["Balance"] == 0,
-    "unpaid": lambda e, _t: _unpaid(e),
-    "unpaidoverdue": lambda e, t: _unpaid(e) and _before_today(e["DueDate"], t),
-    "unbooked": lambda e, _t: not e["Cancelled"] and not e["Booked"],
-}
 
 INVOICES = DocumentKind(
     collection="invoices",
@@ -387,31 +328,18 @@ INVOICES = DocumentKind(
         "FinalPayDate",
     ),
     list_spec=ListSpec(
-        search_fields=_search(
+        search_fields=search_fields(
             "ExternalInvoiceReference1", "ExternalInvoiceReference2", "YourOrderNumber", "OCR"
         ),
-        filters=_INVOICE_FILTERS,
+        filters=INVOICE_FILTERS,
         sort_keys={
-            **_sort("InvoiceDate"),
+            **sort_keys("InvoiceDate"),
             "ocr": lambda e: number_key(e["OCR"]),
             "total": lambda e: e["Total"],
         },
         date_field="InvoiceDate",
     ),
 )
-
-_OFFER_FILTERS: dict[str, Predicate] = {
-    "cancelled": lambda e, _t: e["Cancelled"] is True,
-    "expired": lambda e, t: (
-        not e["Cancelled"]
-        and not _is_set(e["OrderReference"])
-        and _before_today(e["ExpireDate"], t)
-    ),
-    "completed": lambda e, _t: e["Completed"] is True,
-    "notcompleted": lambda e, _t: e["Completed"] is not True,
-    "ordercreated": lambda e, _t: _is_set(e["OrderReference"]),
-    "ordernotcreated": lambda e, _t: not e["Cancelled"] and not _is_set(e["OrderReference"]),
-}
 
 OFFERS = DocumentKind(
     collection="offers",
@@ -451,9 +379,9 @@ OFFERS = DocumentKind(
         "Total",
     ),
     list_spec=ListSpec(
-        search_fields=_search(),
-        filters=_OFFER_FILTERS,
-        sort_keys=_OFFER_SORT,
+        search_fields=search_fields(),
+        filters=OFFER_FILTERS,
+        sort_keys=OFFER_SORT,
         date_field="OfferDate",
     ),
 )
