@@ -54,11 +54,15 @@ class ListSpec:
     date_field: str | None = None
     """entity field that ``fromdate``/``todate`` apply to"""
     lastmodified: bool = True
+    handled_parameters: frozenset[str] = frozenset()
+    """Declared parameters the resource applies itself before listing (e.g. a payment list's
+    ``invoicenumber``); accepted here, ignored by ``list_page``."""
 
     def accepted(self) -> dict[str, frozenset[str] | None]:
         """Query parameter → its allowed values (None: free text), paging ones included."""
         accepted: dict[str, frozenset[str] | None] = dict(PAGING_PARAMETERS)
         accepted.update(dict.fromkeys(self.search_fields))
+        accepted.update(dict.fromkeys(self.handled_parameters))
         if self.filters:
             accepted["filter"] = frozenset(self.filters)
         if self.sort_keys:
