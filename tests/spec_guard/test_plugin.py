@@ -79,6 +79,13 @@ GUARDED_TESTS = """
 
     def test_bad_sandbox_answer():
         fortnox(INVOICE, {"X-Sandbox": "fortnox"}).get("/invoices/5")
+
+    @pytest.fixture
+    def seeded():
+        fortnox().post("/customers", json={"Customer": {"Name": "A", "Colour": "red"}})
+
+    def test_bad_request_in_a_fixture(seeded):
+        pass
 """
 
 
@@ -114,12 +121,13 @@ def test_enforcing_fails_the_test_that_broke_the_spec(spec_guard: Guard, tmp_pat
     result = run_guarded(tmp_path, UFS_SPEC_GUARD="enforce", UFS_SPECS_DIR=spec_dir())
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
-    assert "2 failed, 2 passed" in out
+    assert "3 failed, 2 passed" in out
     assert "FAILED test_guarded.py::test_bad_enum - " in out
     assert "GET /3/offers: enum sortby: 'documentnumber' is not one of" in out
     assert "FAILED test_guarded.py::test_bad_sandbox_answer - " in out
     assert "GET /3/invoices/{DocumentNumber}: response-body Invoice.DocumentNumber" in out
-    assert "2 distinct Fortnox operations exercised" in out
+    assert "POST /3/customers: request-body Customer.Colour: field not in the schema" in out
+    assert "3 distinct Fortnox operations exercised" in out
     assert "1 more in tests marked spec_guard_off" in out
 
 
@@ -133,14 +141,19 @@ def test_report_mode_counts_violations_without_failing(spec_guard: Guard, tmp_pa
     )
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    assert "4 passed" in out
-    assert "2 violations in 2 groups" in out
+    assert "5 passed" in out
+    assert "3 violations in 3 groups" in out
     assert "GET /3/offers  enum  sortby" in out
     written = json.loads(report.read_text())
-    assert written["operations"] == ["GET /3/invoices/{DocumentNumber}", "GET /3/offers"]
+    assert written["operations"] == [
+        "GET /3/invoices/{DocumentNumber}",
+        "GET /3/offers",
+        "POST /3/customers",
+    ]
     assert {(v["operation"], v["field"], v["count"]) for v in written["violations"]} == {
         ("GET /3/offers", "sortby", 1),
         ("GET /3/invoices/{DocumentNumber}", "Invoice.DocumentNumber", 1),
+        ("POST /3/customers", "Customer.Colour", 1),
     }
     by_field = {v["field"]: v for v in written["violations"]}
     assert by_field["sortby"]["example_test"] == "test_guarded.py::test_bad_enum"
