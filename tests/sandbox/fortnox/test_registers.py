@@ -235,7 +235,7 @@ async def test_prices_single_sublist_and_quantity_tiers(api: httpx.AsyncClient) 
     assert (await api.get("/3/prices/A/W1/10")).status_code == 404
 
 
-async def test_all_prices_of_a_price_list_are_listed_and_paged(
+async def test_prices_are_listed_per_article_of_a_price_list(
     api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int
 ) -> None:
     sandbox.seed(
@@ -246,24 +246,19 @@ async def test_all_prices_of_a_price_list_are_listed_and_paged(
         + [{"PriceList": "A", "ArticleNumber": "A0", "Price": 1}],
     )
 
-    first = (await api.get("/3/prices/sublist/B", params={"limit": 2})).json()
-    last = (await api.get("/3/prices/sublist/B", params={"limit": 2, "page": 3})).json()
+    tiers = (await api.get("/3/prices/sublist/B/A3")).json()
+    whole_list = await api.get("/3/prices/sublist/B")
 
-    assert first["MetaInformation"] == {
-        "@TotalResources": 5,
-        "@TotalPages": 3,
-        "@CurrentPage": 1,
-    }
-    assert [p["ArticleNumber"] for p in first["Prices"]] == ["A0", "A1"]
-    assert [(p["ArticleNumber"], p["Price"]) for p in last["Prices"]] == [("A4", 14)]
-    assert all(p["PriceList"] == "B" for p in first["Prices"])
+    assert [(p["ArticleNumber"], p["Price"]) for p in tiers["Prices"]] == [("A3", 13)]
+    assert all(p["PriceList"] == "B" for p in tiers["Prices"])
+    assert whole_list.status_code == 404  # the spec has no list of a whole price list
 
 
 async def test_price_for_unknown_article_or_list_is_refused(api: httpx.AsyncClient) -> None:
     no_article = await api.post(
         "/3/prices", json={"Price": {"PriceList": "A", "ArticleNumber": "NOPE", "Price": 1}}
     )
-    no_list = await api.get("/3/prices/sublist/NOPE")
+    no_list = await api.get("/3/prices/sublist/NOPE/A0")
 
     assert (no_article.status_code, error_code(no_article)) == (400, 2001302)
     assert no_list.status_code == 404

@@ -30,7 +30,8 @@ FIELDS: Schema = {
     "Percent": DECIMAL,
     "Date": read_only(),
 }
-LIST_FIELDS = ("ArticleNumber", "FromQuantity", "Percent", "Price", "PriceList")
+LIST_FIELDS = ("ArticleNumber", "FromQuantity", "Price", "PriceList")
+"""The spec's ``PriceListItem``: the sublist is slimmer than a price (no ``Percent``, ``Date``)."""
 _ZERO = Decimal(0)
 
 
