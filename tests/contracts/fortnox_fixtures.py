@@ -568,18 +568,17 @@ def price_import_with_a_chosen_price_list(fx: FixtureFortnox) -> Sequence[Reply]
 
 
 def offer_list_item(number: int) -> dict[str, Any]:
-    """An offer as ``GET /3/offers`` lists it (the spec's ``OfferListItem``)."""
+    """An offer as ``GET /3/offers`` lists it (the spec's ``OfferListItem``): the list fields
+    of the full offer."""
+    (full,) = offer(number, [], totals(net="100", vat="25")).values()
+    listed = ("@url", "Cancelled", "Currency", "CustomerName", "CustomerNumber")
     return {
-        "@url": f"{API_BASE}/offers/{number}",
-        "Cancelled": False,
-        "Currency": "SEK",
-        "CustomerName": "Acme AB",
-        "CustomerNumber": "1",
-        "DocumentNumber": number,
-        "OfferDate": "2024-06-01",
-        "Project": None,
-        "Sent": False,
-        "Total": D(125),
+        **{name: full[name] for name in listed},
+        "DocumentNumber": full["DocumentNumber"],
+        "OfferDate": full["OfferDate"],
+        "Project": full["Project"],
+        "Sent": full["Sent"],
+        "Total": full["Total"],
     }
 
 
