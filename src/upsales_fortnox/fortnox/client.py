@@ -289,7 +289,7 @@ class FortnoxClient:
         return await self._action(Offer, "/offers/{DocumentNumber}/cancel", document_number)
 
     async def create_order_from_offer(self, document_number: int) -> Order:
-        """``PUT /offers/{n}/createorder``: the new order (reply shape assumed ``{"Order":…}``)."""
+        """``PUT /offers/{n}/createorder``: the new order (``{"Order":…}``, per the spec)."""
         return await self._action(Order, "/offers/{DocumentNumber}/createorder", document_number)
 
     def iter_offers(
