@@ -23,6 +23,7 @@ PAGE = "500"
 INVALID_LOGIN = 2000310
 NUMBER_IN_USE = 2000637
 CUSTOMER_NOT_FOUND = 2000433
+NO_VALID_IDENTIFIER = 2000729
 RATE_LIMITED = 429
 """No code is documented for a 429 (reference §2); the body carries the status."""
 
@@ -533,6 +534,105 @@ def documents_cancelled(fx: FixtureFortnox) -> Sequence[Reply]:
     ]
 
 
+def prices(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """An article's price sublist: the spec declares only ``Prices``; Fortnox's lists carry
+    ``MetaInformation`` too (reference §1), which the client reads when present."""
+    return page("Prices", items, 1, len(items), 1)
+
+
+def price_list_item(article: str, from_quantity: int, price: str) -> dict[str, Any]:
+    """An item of ``GET /3/prices/sublist/{PriceList}/{ArticleNumber}`` (the spec's slim
+    ``PriceListItem``)."""
+    return {
+        "@url": f"{API_BASE}/prices/B/{article}/{from_quantity}",
+        "ArticleNumber": article,
+        "FromQuantity": D(from_quantity),
+        "Price": D(price),
+        "PriceList": "B",
+    }
+
+
+def price_import_with_a_chosen_price_list(fx: FixtureFortnox) -> Sequence[Reply]:
+    sublist = "/3/prices/sublist/B/"
+    return [
+        Reply(
+            "GET",
+            sublist + "W1",
+            200,
+            prices([price_list_item("W1", 0, "100"), price_list_item("W1", 10, "90")]),
+        ),
+        Reply("GET", sublist + "W2", 200, prices([price_list_item("W2", 0, "49.50")])),
+        # W3 has prices in list A only. Fortnox may answer 404 instead (unverified; the
+        # client's unit tests cover both)
+        Reply("GET", sublist + "W3", 200, prices([])),
+        Reply(
+            "GET",
+            "/3/prices/sublist/GONE/W1",
+            404,
+            error(NO_VALID_IDENTIFIER, "Kan inte hitta prislistan."),
+        ),
+        Reply(
+            "GET",
+            "/3/pricelists/GONE",
+            404,
+            error(NO_VALID_IDENTIFIER, "Kan inte hitta prislistan."),
+        ),
+    ]
+
+
+def offer_list_item(number: int) -> dict[str, Any]:
+    """An offer as ``GET /3/offers`` lists it (the spec's ``OfferListItem``): the list fields
+    of the full offer."""
+    (full,) = offer(number, [], totals(net="100", vat="25")).values()
+    listed = ("@url", "Cancelled", "Currency", "CustomerName", "CustomerNumber")
+    return {
+        **{name: full[name] for name in listed},
+        "DocumentNumber": full["DocumentNumber"],
+        "OfferDate": full["OfferDate"],
+        "Project": full["Project"],
+        "Sent": full["Sent"],
+        "Total": full["Total"],
+    }
+
+
+def offers_paged_while_offers_are_added(fx: FixtureFortnox) -> Sequence[Reply]:
+    listing = {"sortby": "id", "sortorder": "ascending", "limit": PAGE}
+    rows = [offer_row(1, "Projekt", "1", "100", 25, "100")]
+    amounts = totals(net="100", vat="25")
+    created = [
+        Reply(
+            "POST",
+            "/3/offers",
+            201,
+            offer(number, rows, amounts),
+            sent={
+                "Offer": {
+                    "CustomerNumber": "1",
+                    "OfferRows": [{"Description": "Projekt", "Price": 100, "Quantity": "1"}],
+                }
+            },
+        )
+        for number in (502, 503)
+    ]
+    return [
+        Reply(
+            "GET",
+            "/3/offers",
+            200,
+            page("Offers", [offer_list_item(n) for n in range(1, 501)], 1, 501, 2),
+            params={**listing, "page": "1"},
+        ),
+        *created,
+        Reply(
+            "GET",
+            "/3/offers",
+            200,
+            page("Offers", [offer_list_item(n) for n in (501, 502, 503)], 2, 503, 2),
+            params={**listing, "page": "2"},
+        ),
+    ]
+
+
 SCRIPTS: dict[str, Callable[[FixtureFortnox], Sequence[Reply]]] = {
     script.__name__: script
     for script in (
@@ -547,5 +647,7 @@ SCRIPTS: dict[str, Callable[[FixtureFortnox], Sequence[Reply]]] = {
         order_becomes_invoice,
         offer_becomes_order,
         documents_cancelled,
+        price_import_with_a_chosen_price_list,
+        offers_paged_while_offers_are_added,
     )
 }

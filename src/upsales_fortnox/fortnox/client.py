@@ -122,6 +122,8 @@ class FortnoxClient:
         self._limiter = limiter
         self._retry = retry or RetryPolicy()
         self.calls: Counter[str] = Counter() if calls is None else calls
+        self._price_lists_seen: set[str] = set()
+        """Price lists known to exist, so a 404 for an article means "no price"."""
 
     # Customers
 
@@ -185,16 +187,19 @@ class FortnoxClient:
         operation that lists a chosen price list's prices for more than one article
         (``GET /3/prices`` takes no price list and answers a single ``Price``), so pricing N
         articles costs N of these. Whether an unpriced article answers 404 or an empty list is
-        unverified (:data:`.facts.PRICE_MISSING_IS_NOT_FOUND`): both are "no price", and a
-        404 because the price list itself is gone raises :class:`.FortnoxNotFound` from
-        ``GET /3/pricelists/{Code}``.
+        unverified (:data:`.facts.PRICE_MISSING_IS_NOT_FOUND`): both are "no price". A 404
+        because the price list itself is gone raises :class:`.FortnoxNotFound`: the first 404
+        asks ``GET /3/pricelists/{Code}`` once per client, so N articles cost N + 1 calls at
+        most.
         """
         template = "/prices/sublist/{PriceList}/{ArticleNumber}"
         path = {"PriceList": price_list, "ArticleNumber": article_number}
         try:
             data = await self._send("GET", template, path=path)
         except FortnoxNotFound:
-            await self.get_price_list(price_list)
+            if price_list not in self._price_lists_seen:
+                await self.get_price_list(price_list)
+                self._price_lists_seen.add(price_list)
             return []
         return _items(Price, data, f"GET {template}")
 
@@ -289,7 +294,7 @@ class FortnoxClient:
         return await self._action(Offer, "/offers/{DocumentNumber}/cancel", document_number)
 
     async def create_order_from_offer(self, document_number: int) -> Order:
-        """``PUT /offers/{n}/createorder``: the new order (reply shape assumed ``{"Order":…}``)."""
+        """``PUT /offers/{n}/createorder``: the new order (``{"Order":…}``, per the spec)."""
         return await self._action(Order, "/offers/{DocumentNumber}/createorder", document_number)
 
     def iter_offers(
@@ -512,7 +517,7 @@ def _unwrap(model: type[M], wrapper: str, data: Any, label: str) -> M:
 
 
 def _items(model: type[M], data: Any, label: str) -> list[M]:
-    """The items of an unpaged list answer (``{"Prices": [...]}``)."""
+    """The items of a list answer (``{"Prices": [...]}``)."""
     collection = getattr(model, "WIRE_COLLECTION", "")
     if not isinstance(data, dict) or not isinstance(data.get(collection), list):
         raise FortnoxMalformedResponse(f"{label}: no {collection} list")

@@ -9,6 +9,7 @@ other plausible answer too (said per item). The sandbox keeps its own choices in
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from typing import Final
 
@@ -54,3 +55,9 @@ LIST_META_INFORMATION: Final = "MetaInformation"
 from the docs (reference fortnox.md §1); the spec's list schemas do not declare it. A list
 answer without it is read as one page, unless the page is full (``limit`` items), when the
 next page is asked for too."""
+
+PRICE_LIST_CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9]{1,50}")
+"""A Fortnox price-list code as the settings accept it. The spec allows 1 to 100 characters
+(``fortnox_PriceList.Code``) and Fortnox recommends upper case (reference fortnox.md, price
+lists); which characters it accepts beyond letters and digits is *unverified*, so this allows
+ASCII letters in either case and digits, 1 to 50 of them (the length of the stored column)."""

@@ -36,6 +36,7 @@ SHAPE = shape_of(FIELDS)
 LIST_SHAPE: Shape = {
     name: SHAPE[name] for name in ("ArticleNumber", "FromQuantity", "Price", "PriceList")
 }
+"""The spec's ``PriceListItem``: the sublist is slimmer than a price (no ``Percent``, ``Date``)."""
 _ZERO = Decimal(0)
 
 
