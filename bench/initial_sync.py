@@ -10,8 +10,9 @@ Upsales 200*scale per 10 s), in the sandboxes and in the service's own pacing.
 Figures (the last line printed is one JSON object; the lines before it show the inputs):
 
 * ``fortnox_calls_ratio``: Fortnox requests made / the minimum. Minimum = the list pages of
-  customers, active articles, the price list and invoices (``ceil(n / 500)`` each) + one read
-  per invoice imported (list items carry no rows).
+  customers, active articles and invoices (``ceil(n / 500)`` each) + one price sublist per
+  article (the spec lists a price list's prices one article at a time) + one read per invoice
+  imported (list items carry no rows).
 * ``upsales_calls_ratio``: Upsales requests made / the minimum. Minimum = the list pages that
   load what Upsales holds (companies, products, orders: ``ceil(n / 2000)``, at least one each),
   the account and order custom fields and the users (one page each) + one create per company,
@@ -380,7 +381,7 @@ async def _run(
     fortnox_min = (
         _pages(size.customers, FORTNOX_PAGE)
         + _pages(size.articles, FORTNOX_PAGE)
-        + _pages(size.articles, FORTNOX_PAGE)
+        + size.articles  # one price sublist per article: the spec lists prices per article
         + _pages(size.invoices, FORTNOX_PAGE)
         + size.invoices
     )

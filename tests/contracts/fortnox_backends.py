@@ -61,6 +61,10 @@ class FortnoxBackend(Protocol):
     def given_customers(self, customers: Iterable[dict[str, Any]]) -> None:
         """Customers that exist before the scenario starts (created at the current time)."""
 
+    def given(self, **collections: Iterable[dict[str, Any]]) -> None:
+        """Entities that exist before the scenario starts, per collection (``articles``,
+        ``pricelists``, ``prices``, ``offers``...), with Fortnox field names."""
+
     def given_budget_used_up(self) -> None:
         """Another process of ours has just spent the tenant's whole request budget."""
 
@@ -102,6 +106,9 @@ class SandboxFortnox:
     def given_customers(self, customers: Iterable[dict[str, Any]]) -> None:
         self.sandbox.seed(self.tenant_id, customers=customers)
 
+    def given(self, **collections: Iterable[dict[str, Any]]) -> None:
+        self.sandbox.seed(self.tenant_id, **collections)
+
     def given_budget_used_up(self) -> None:
         key = (self.tenant_id, CLIENT_ID)
         while self.sandbox.rate_limiter.try_acquire(key, self.time()):
@@ -140,6 +147,9 @@ class FixtureFortnox:
 
     def given_customers(self, customers: Iterable[dict[str, Any]]) -> None:
         pass  # the script's list pages hold them
+
+    def given(self, **collections: Iterable[dict[str, Any]]) -> None:
+        pass  # the script's answers hold them
 
     def given_budget_used_up(self) -> None:
         self.budget_used_at = self.time()

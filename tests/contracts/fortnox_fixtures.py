@@ -1,7 +1,9 @@
 """Hand-written Fortnox answers for the contract scenarios, after ``reference/fortnox.md``.
 
-Entities carry every field Fortnox's own models have (the C# SDK's, reference §5), read-only
-ones included; amounts are exact decimals written as JSON numbers (§1); errors are
+Entities carry the fields the sandbox shows, read-only ones included, in the JSON types of
+Fortnox's OpenAPI spec: text where it types strings (``DocumentNumber``, references, row
+quantities, ``Credit``), integers where it types integers, exact decimals as JSON numbers
+otherwise, ``""`` for an empty text and no nulls (see ``sandbox/fortnox/wire.py``); errors are
 ``ErrorInformation`` with Fortnox's numeric code (§2); token answers have the OAuth shape (§3).
 ``SCRIPTS`` holds one script per scenario of ``fortnox_scenarios``, under the same name.
 """
@@ -21,68 +23,74 @@ PAGE = "500"
 INVALID_LOGIN = 2000310
 NUMBER_IN_USE = 2000637
 CUSTOMER_NOT_FOUND = 2000433
+NO_VALID_IDENTIFIER = 2000729
 RATE_LIMITED = 429
 """No code is documented for a 429 (reference §2); the body carries the status."""
 
 
-def _with(base: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    unknown = fields.keys() - base.keys()
+def _with(
+    base: dict[str, Any], fields: dict[str, Any], optional: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """``base`` with ``fields`` set; ``optional`` names fields that are absent when empty."""
+    unknown = fields.keys() - base.keys() - optional
     assert not unknown, f"not a field of this entity: {sorted(unknown)}"
     return {**base, **fields}
 
 
+_CUSTOMER_OPTIONAL = frozenset({"Address1", "CountryCode", "DeliveryCountryCode"})
+"""Texts with a minimum length in the spec: left out when empty."""
+
+
 def customer(number: str, name: str, **fields: Any) -> dict[str, Any]:
-    """A customer as GET /3/customers/{CustomerNumber} shows it."""
+    """A customer as GET /3/customers/{CustomerNumber} shows it: every text the spec types,
+    ``""`` when empty, except the ones with a minimum length, which are left out."""
     base: dict[str, Any] = {
         "@url": f"{API_BASE}/customers/{number}",
         "CustomerNumber": number,
         "Name": name,
-        "OrganisationNumber": None,
-        "Address1": None,
-        "Address2": None,
-        "City": None,
-        "ZipCode": None,
-        "CountryCode": None,
-        "Country": None,
-        "Email": None,
-        "EmailInvoice": None,
-        "Phone1": None,
-        "Phone2": None,
-        "Fax": None,
-        "WWW": None,
-        "VATNumber": None,
+        "OrganisationNumber": "",
+        "Address2": "",
+        "City": "",
+        "ZipCode": "",
+        "Country": "",
+        "Email": "",
+        "EmailInvoice": "",
+        "Phone1": "",
+        "Phone2": "",
+        "Fax": "",
+        "WWW": "",
+        "VATNumber": "",
         "VATType": "SEVAT",
         "Currency": "SEK",
         "Active": True,
         "Type": "COMPANY",
-        "YourReference": None,
-        "OurReference": None,
+        "YourReference": "",
+        "OurReference": "",
         "PriceList": "A",
-        "TermsOfPayment": None,
-        "Comments": None,
-        "DeliveryName": None,
-        "DeliveryAddress1": None,
-        "DeliveryAddress2": None,
-        "DeliveryCity": None,
-        "DeliveryZipCode": None,
-        "DeliveryCountryCode": None,
+        "TermsOfPayment": "",
+        "Comments": "",
+        "DeliveryName": "",
+        "DeliveryAddress1": "",
+        "DeliveryAddress2": "",
+        "DeliveryCity": "",
+        "DeliveryZipCode": "",
     }
-    return _with(base, fields)
+    return _with(base, fields, _CUSTOMER_OPTIONAL)
 
 
 def customer_list_item(number: str, name: str, **fields: Any) -> dict[str, Any]:
     """The reduced customer of a list, linking to the full one."""
     base: dict[str, Any] = {
         "@url": f"{API_BASE}/customers/{number}",
-        "Address1": None,
-        "Address2": None,
-        "City": None,
+        "Address1": "",
+        "Address2": "",
+        "City": "",
         "CustomerNumber": number,
-        "Email": None,
+        "Email": "",
         "Name": name,
-        "OrganisationNumber": None,
-        "Phone": None,
-        "ZipCode": None,
+        "OrganisationNumber": "",
+        "Phone": "",
+        "ZipCode": "",
     }
     return _with(base, fields)
 
@@ -137,100 +145,106 @@ def totals(net: str, vat: str) -> dict[str, Any]:
 def _header(collection: str, number: int, customer_number: str, customer_name: str) -> Any:
     return {
         "@url": f"{API_BASE}/{collection}/{number}",
-        "DocumentNumber": number,
+        "DocumentNumber": str(number),
         "CustomerNumber": customer_number,
         "CustomerName": customer_name,
-        "Address1": None,
-        "Address2": None,
-        "City": None,
-        "ZipCode": None,
-        "Country": None,
-        "OrganisationNumber": None,
-        "Phone1": None,
-        "Phone2": None,
-        "DeliveryName": None,
-        "DeliveryAddress1": None,
-        "DeliveryAddress2": None,
-        "DeliveryCity": None,
-        "DeliveryZipCode": None,
-        "DeliveryCountry": None,
-        "DeliveryDate": None,
+        "Address1": "",
+        "Address2": "",
+        "City": "",
+        "ZipCode": "",
+        "Country": "",
+        "OrganisationNumber": "",
+        "Phone1": "",
+        "Phone2": "",
+        "DeliveryName": "",
+        "DeliveryAddress1": "",
+        "DeliveryAddress2": "",
+        "DeliveryCity": "",
+        "DeliveryZipCode": "",
+        "DeliveryCountry": "",
         "Currency": "SEK",
         "CurrencyRate": D(1),
-        "CurrencyUnit": D(1),
-        "OurReference": None,
-        "YourReference": None,
-        "Remarks": None,
-        "Comments": None,
+        "CurrencyUnit": 1,
+        "OurReference": "",
+        "YourReference": "",
+        "Remarks": "",
+        "Comments": "",
         "VATIncluded": False,
         "Freight": D(0),
         "AdministrationFee": D(0),
         "PriceList": "A",
-        "Project": None,
-        "CostCenter": None,
-        "TermsOfPayment": None,
-        "TermsOfDelivery": None,
-        "WayOfDelivery": None,
+        "Project": "",
+        "CostCenter": "",
+        "TermsOfPayment": "",
+        "TermsOfDelivery": "",
+        "WayOfDelivery": "",
         "Language": "SV",
         "Cancelled": False,
         "Sent": False,
     }
 
 
+_DOCUMENT_OPTIONAL = frozenset({"DeliveryDate"})
 _ORDER_REFERENCES = {
-    "YourOrderNumber": None,
-    "ExternalInvoiceReference1": None,
-    "ExternalInvoiceReference2": None,
+    "YourOrderNumber": "",
+    "ExternalInvoiceReference1": "",
+    "ExternalInvoiceReference2": "",
 }
 
 
 def _row(row_id: int, description: str, price: str, vat: int, total: str, discount: int) -> Any:
+    """A row without an article; VAT is an integer on invoice and offer rows (spec)."""
     return {
         "RowId": row_id,
-        "ArticleNumber": None,
+        "ArticleNumber": "",
         "Description": description,
         "Price": D(price),
         "Discount": D(discount),
         "DiscountType": "PERCENT",
-        "VAT": D(vat),
-        "Unit": None,
-        "AccountNumber": None,
-        "CostCenter": None,
-        "Project": None,
-        "HouseWork": None,
+        "VAT": vat,
+        "Unit": "",
+        "CostCenter": "",
+        "Project": "",
+        "HouseWork": False,
         "Total": D(total),
     }
+
+
+def quantity(value: str) -> str:
+    """A quantity as the spec types it: text, with at least two decimals."""
+    return f"{D(value):.2f}" if D(value) == D(value).quantize(D("0.01")) else value
 
 
 def invoice_row(
     row_id: int,
     description: str,
-    quantity: str,
+    amount: str,
     price: str,
     vat: int,
     total: str,
     discount: int = 0,
 ) -> dict[str, Any]:
     row = _row(row_id, description, price, vat, total, discount)
-    return {**row, "DeliveredQuantity": D(quantity), "TotalExcludingVAT": D(total)}
+    return {**row, "DeliveredQuantity": quantity(amount), "TotalExcludingVAT": D(total)}
 
 
 def order_row(
-    row_id: int, description: str, quantity: str, price: str, vat: int, total: str
+    row_id: int, description: str, amount: str, price: str, vat: int, total: str
 ) -> dict[str, Any]:
     row = _row(row_id, description, price, vat, total, 0)
     return {
         **row,
-        "OrderedQuantity": D(quantity),
-        "DeliveredQuantity": D(quantity),
-        "ReservedQuantity": D(0),
+        "VAT": D(vat),
+        "OrderedQuantity": quantity(amount),
+        "DeliveredQuantity": quantity(amount),
+        "ReservedQuantity": "0.00",
     }
 
 
 def offer_row(
-    row_id: int, description: str, quantity: str, price: str, vat: int, total: str
+    row_id: int, description: str, amount: str, price: str, vat: int, total: str
 ) -> dict[str, Any]:
-    return {**_row(row_id, description, price, vat, total, 0), "Quantity": D(quantity)}
+    return {**_row(row_id, description, price, vat, total, 0), "Quantity": quantity(amount)}
 
 
 def invoice(
@@ -245,20 +259,18 @@ def invoice(
         "DueDate": "2024-07-01",
         "InvoiceType": "INVOICE",
         "Booked": False,
-        "Credit": False,
-        "CreditInvoiceReference": 0,
-        "OrderReference": 0,
-        "OfferReference": 0,
+        "Credit": "false",
+        "CreditInvoiceReference": "0",
+        "OrderReference": "0",
+        "OfferReference": "0",
         "Balance": amounts["Total"],
         "OCR": f"{number}8",  # the number and its Luhn check digit (8 for 1)
-        "VoucherNumber": None,
-        "VoucherSeries": None,
-        "VoucherYear": None,
-        "FinalPayDate": None,
+        "VoucherSeries": "",
         "NoxFinans": False,
         "InvoiceRows": rows,
     }
-    return {"Invoice": _with(base, fields)}
+    optional = _DOCUMENT_OPTIONAL | {"VoucherNumber", "VoucherYear", "FinalPayDate"}
+    return {"Invoice": _with(base, fields, optional)}
 
 
 def order(
@@ -269,14 +281,15 @@ def order(
         **_header("orders", number, "1", "Acme AB"),
         **amounts,
         **_ORDER_REFERENCES,
+        "CurrencyUnit": D(1),
         "OrderDate": "2024-06-01",
         "DeliveryState": "registration",
-        "InvoiceReference": 0,
-        "OfferReference": 0,
+        "InvoiceReference": "0",
+        "OfferReference": "0",
         "OrderType": "Order",
         "OrderRows": rows,
     }
-    return {"Order": _with(base, fields)}
+    return {"Order": _with(base, fields, _DOCUMENT_OPTIONAL)}
 
 
 def offer(
@@ -288,12 +301,11 @@ def offer(
         **amounts,
         "OfferDate": "2024-06-01",
         "ExpireDate": "2024-07-01",
-        "Completed": False,
-        "OrderReference": 0,
-        "InvoiceReference": 0,
+        "OrderReference": "0",
+        "InvoiceReference": "0",
         "OfferRows": rows,
     }
-    return {"Offer": _with(base, fields)}
+    return {"Offer": _with(base, fields, _DOCUMENT_OPTIONAL)}
 
 
 # Scripts
@@ -457,7 +469,7 @@ def invoice_rows_and_exact_totals(fx: FixtureFortnox) -> Sequence[Reply]:
                     "Description": "Konsulttimme",
                     "Price": D("99.90"),
                     "VAT": 25,
-                    "DeliveredQuantity": 3,
+                    "DeliveredQuantity": "3",
                 },
                 {
                     "Description": "Skruv",
@@ -465,7 +477,7 @@ def invoice_rows_and_exact_totals(fx: FixtureFortnox) -> Sequence[Reply]:
                     "Discount": 10,
                     "DiscountType": "PERCENT",
                     "VAT": 12,
-                    "DeliveredQuantity": D("1.5"),
+                    "DeliveredQuantity": "1.5",
                 },
             ],
         }
@@ -481,25 +493,27 @@ def order_becomes_invoice(fx: FixtureFortnox) -> Sequence[Reply]:
     amounts = totals(net="2501.00", vat="625.25")
     rows = [order_row(1, "Licens", "2", "1250.50", 25, "2501.00")]
     invoiced = invoice(
-        1, [invoice_row(2, "Licens", "2", "1250.50", 25, "2501.00")], amounts, OrderReference=1
+        1, [invoice_row(2, "Licens", "2", "1250.50", 25, "2501.00")], amounts, OrderReference="1"
     )
     return [
         _acme_created(),
         Reply("POST", "/3/orders", 201, order(1, rows, amounts)),
         Reply("PUT", "/3/orders/1/createinvoice", 200, invoiced),
-        Reply("GET", "/3/orders/1", 200, order(1, rows, amounts, InvoiceReference=1)),
+        Reply("GET", "/3/orders/1", 200, order(1, rows, amounts, InvoiceReference="1")),
     ]
 
 
 def offer_becomes_order(fx: FixtureFortnox) -> Sequence[Reply]:
     amounts = totals(net="3800", vat="950")
     rows = [offer_row(1, "Projekt", "4", "950", 25, "3800")]
-    ordered = order(1, [order_row(2, "Projekt", "4", "950", 25, "3800")], amounts, OfferReference=1)
+    ordered = order(
+        1, [order_row(2, "Projekt", "4", "950", 25, "3800")], amounts, OfferReference="1"
+    )
     return [
         _acme_created(),
         Reply("POST", "/3/offers", 201, offer(1, rows, amounts)),
         Reply("PUT", "/3/offers/1/createorder", 200, ordered),
-        Reply("GET", "/3/offers/1", 200, offer(1, rows, amounts, OrderReference=1)),
+        Reply("GET", "/3/offers/1", 200, offer(1, rows, amounts, OrderReference="1")),
     ]
 
 
@@ -520,6 +534,105 @@ def documents_cancelled(fx: FixtureFortnox) -> Sequence[Reply]:
     ]
 
 
+def prices(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """An article's price sublist: the spec declares only ``Prices``; Fortnox's lists carry
+    ``MetaInformation`` too (reference §1), which the client reads when present."""
+    return page("Prices", items, 1, len(items), 1)
+
+
+def price_list_item(article: str, from_quantity: int, price: str) -> dict[str, Any]:
+    """An item of ``GET /3/prices/sublist/{PriceList}/{ArticleNumber}`` (the spec's slim
+    ``PriceListItem``)."""
+    return {
+        "@url": f"{API_BASE}/prices/B/{article}/{from_quantity}",
+        "ArticleNumber": article,
+        "FromQuantity": D(from_quantity),
+        "Price": D(price),
+        "PriceList": "B",
+    }
+
+
+def price_import_with_a_chosen_price_list(fx: FixtureFortnox) -> Sequence[Reply]:
+    sublist = "/3/prices/sublist/B/"
+    return [
+        Reply(
+            "GET",
+            sublist + "W1",
+            200,
+            prices([price_list_item("W1", 0, "100"), price_list_item("W1", 10, "90")]),
+        ),
+        Reply("GET", sublist + "W2", 200, prices([price_list_item("W2", 0, "49.50")])),
+        # W3 has prices in list A only. Fortnox may answer 404 instead (unverified; the
+        # client's unit tests cover both)
+        Reply("GET", sublist + "W3", 200, prices([])),
+        Reply(
+            "GET",
+            "/3/prices/sublist/GONE/W1",
+            404,
+            error(NO_VALID_IDENTIFIER, "Kan inte hitta prislistan."),
+        ),
+        Reply(
+            "GET",
+            "/3/pricelists/GONE",
+            404,
+            error(NO_VALID_IDENTIFIER, "Kan inte hitta prislistan."),
+        ),
+    ]
+
+
+def offer_list_item(number: int) -> dict[str, Any]:
+    """An offer as ``GET /3/offers`` lists it (the spec's ``OfferListItem``): the list fields
+    of the full offer."""
+    (full,) = offer(number, [], totals(net="100", vat="25")).values()
+    listed = ("@url", "Cancelled", "Currency", "CustomerName", "CustomerNumber")
+    return {
+        **{name: full[name] for name in listed},
+        "DocumentNumber": full["DocumentNumber"],
+        "OfferDate": full["OfferDate"],
+        "Project": full["Project"],
+        "Sent": full["Sent"],
+        "Total": full["Total"],
+    }
+
+
+def offers_paged_while_offers_are_added(fx: FixtureFortnox) -> Sequence[Reply]:
+    listing = {"sortby": "id", "sortorder": "ascending", "limit": PAGE}
+    rows = [offer_row(1, "Projekt", "1", "100", 25, "100")]
+    amounts = totals(net="100", vat="25")
+    created = [
+        Reply(
+            "POST",
+            "/3/offers",
+            201,
+            offer(number, rows, amounts),
+            sent={
+                "Offer": {
+                    "CustomerNumber": "1",
+                    "OfferRows": [{"Description": "Projekt", "Price": 100, "Quantity": "1"}],
+                }
+            },
+        )
+        for number in (502, 503)
+    ]
+    return [
+        Reply(
+            "GET",
+            "/3/offers",
+            200,
+            page("Offers", [offer_list_item(n) for n in range(1, 501)], 1, 501, 2),
+            params={**listing, "page": "1"},
+        ),
+        *created,
+        Reply(
+            "GET",
+            "/3/offers",
+            200,
+            page("Offers", [offer_list_item(n) for n in (501, 502, 503)], 2, 503, 2),
+            params={**listing, "page": "2"},
+        ),
+    ]
+
+
 SCRIPTS: dict[str, Callable[[FixtureFortnox], Sequence[Reply]]] = {
     script.__name__: script
     for script in (
@@ -534,5 +647,7 @@ SCRIPTS: dict[str, Callable[[FixtureFortnox], Sequence[Reply]]] = {
         order_becomes_invoice,
         offer_becomes_order,
         documents_cancelled,
+        price_import_with_a_chosen_price_list,
+        offers_paged_while_offers_are_added,
     )
 }

@@ -22,6 +22,7 @@ from upsales_fortnox.fortnox.errors import (
     FortnoxNotFound,
     FortnoxNumberInUse,
 )
+from upsales_fortnox.fortnox.facts import OFFER_SORT_KEY
 from upsales_fortnox.fortnox.models import (
     Customer,
     Invoice,
@@ -31,12 +32,28 @@ from upsales_fortnox.fortnox.models import (
     Order,
     OrderRow,
 )
+from upsales_fortnox.sync.inbound.pricing import article_prices
 
 CUSTOMER_NOT_FOUND_CODE = 2000433
 """Fortnox's code for an unknown customer number. Not in the reference's table; taken from the
 error list public client libraries copy (the sandbox uses the same)."""
 SEEDED_CUSTOMERS = 1050
 """Three pages of at most 500."""
+SEEDED_OFFERS = 501
+"""One full page of 500, and one more offer."""
+PRICED_ARTICLES = ["W1", "W2", "W3"]
+
+
+def seeded_offer() -> dict[str, Any]:
+    return {
+        "CustomerNumber": "1",
+        "OfferDate": "2024-06-01",
+        "OfferRows": [{"Description": "Projekt", "Quantity": "1", "Price": 100}],
+    }
+
+
+def offer_row_draft() -> OfferRow:
+    return OfferRow(Description="Projekt", Quantity=Decimal(1), Price=Decimal(100))
 
 
 def seeded_customer(number: int) -> dict[str, Any]:
@@ -261,6 +278,45 @@ async def documents_cancelled(api: FortnoxContract) -> None:
     assert (await api.client.get_invoice(invoice.DocumentNumber)).Cancelled is True
 
 
+async def price_import_with_a_chosen_price_list(api: FortnoxContract) -> None:
+    api.backend.given(
+        pricelists=[{"Code": "B", "Description": "Återförsäljare"}],
+        articles=[{"ArticleNumber": n, "Description": f"Artikel {n}"} for n in PRICED_ARTICLES],
+        prices=[
+            {"PriceList": "B", "ArticleNumber": "W1", "FromQuantity": 10, "Price": 90},
+            {"PriceList": "B", "ArticleNumber": "W1", "FromQuantity": 0, "Price": 100},
+            {"PriceList": "B", "ArticleNumber": "W2", "FromQuantity": 0, "Price": "49.50"},
+            {"PriceList": "A", "ArticleNumber": "W3", "FromQuantity": 0, "Price": 7},
+        ],
+    )
+
+    prices = await article_prices(api.client, "B", PRICED_ARTICLES, concurrency=1)
+
+    assert prices == {"W1": Decimal(100), "W2": Decimal("49.50")}  # W3 has no price in B
+    assert api.client.calls["GET /prices/sublist/{PriceList}/{ArticleNumber}"] == 3  # one each
+    # an unpriced article may answer 404 (then the list is checked once) or an empty list
+    assert set(api.client.calls) <= {
+        "GET /prices/sublist/{PriceList}/{ArticleNumber}",
+        "GET /pricelists/{Code}",
+    }
+    with pytest.raises(FortnoxNotFound):
+        await api.client.article_prices("GONE", "W1")
+
+
+async def offers_paged_while_offers_are_added(api: FortnoxContract) -> None:
+    api.backend.given_customers([{"Name": "Acme AB"}])
+    api.backend.given(offers=[seeded_offer() for _ in range(SEEDED_OFFERS)])
+
+    first = await api.client.list_page(Offer, 1, sort_by=OFFER_SORT_KEY)
+    for _ in range(2):  # a salesperson makes two offers while the import pages
+        await api.client.create_offer(Offer(CustomerNumber="1", OfferRows=[offer_row_draft()]))
+    second = await api.client.list_page(Offer, 2, sort_by=OFFER_SORT_KEY)
+
+    seen = [item.DocumentNumber for page in (first, second) for item in page.items]
+    assert seen == list(range(1, SEEDED_OFFERS + 3))  # none skipped, none repeated
+    assert (second.total_resources, second.total_pages) == (SEEDED_OFFERS + 2, 2)
+
+
 Scenario = Callable[[FortnoxContract], Awaitable[None]]
 SCENARIOS: list[Scenario] = [
     customer_create_get_update,
@@ -274,4 +330,6 @@ SCENARIOS: list[Scenario] = [
     order_becomes_invoice,
     offer_becomes_order,
     documents_cancelled,
+    price_import_with_a_chosen_price_list,
+    offers_paged_while_offers_are_added,
 ]

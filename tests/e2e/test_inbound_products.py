@@ -65,6 +65,7 @@ async def test_changing_the_price_list_reprices_every_product(harness: SyncHarne
     await feed.sync()
 
     await harness.update_settings(price_list="B")
+    harness.fortnox.reset_counters()
     async with harness.services.session_factory() as session:
         await enqueue_reprice(session, harness.installation_id)
         await enqueue_reprice(session, harness.installation_id)  # coalesces
@@ -76,6 +77,9 @@ async def test_changing_the_price_list_reprices_every_product(harness: SyncHarne
     assert products["NY-1"]["listPrice"] == Decimal(500)
     assert products["SUP-1"]["listPrice"] == Decimal(0)  # list B has no price for it
     assert products["LIC-BAS"]["listPrice"] == Decimal(4900)  # not a Fortnox article
+    with_article = [p for p in harness.upsales_entities("products") if p.get("articleNo")]
+    routes = harness.fortnox.request_counters().by_route
+    assert routes == {"GET /3/prices/sublist/{PriceList}/{ArticleNumber}": len(with_article)}
     (job,) = await jobs_of(harness, "reprice_products")
     assert job.result == {
         "price_list": "B",

@@ -76,7 +76,7 @@ async def test_bundles_match_upsales_net_value(
         assert invoice is not None
         sandbox_rows = invoice["InvoiceRows"]
         pure = fortnox_net(
-            (r["DeliveredQuantity"], r["Price"], r["Discount"], r["DiscountType"])
+            (D(r["DeliveredQuantity"]), r["Price"], r["Discount"], r["DiscountType"])
             for r in sandbox_rows
         )
         assert invoice["Net"] == pure == round_ore(upsales_order["value"]) == D(result["net"])

@@ -21,6 +21,7 @@ from upsales_fortnox.fortnox.models import (
     InvoiceRow,
     MetaInformation,
     Offer,
+    OfferRow,
     Order,
     OrderRow,
 )
@@ -48,6 +49,7 @@ def test_amounts_parse_exactly_and_survive_a_round_trip() -> None:
     sent = jsonwire.dumps(order.to_wire())
     assert '"Price":0.1' in sent
     assert '"Discount":12.345' in sent
+    assert '"OrderedQuantity":"2.5"' in sent  # a string, as the spec types it
     assert jsonwire.loads(sent)["OrderRows"][0]["Price"] == Decimal("0.1")
 
 
@@ -77,29 +79,65 @@ def test_read_only_fields_links_and_nones_are_not_sent() -> None:
     assert json.loads(jsonwire.dumps(body))["OrderDate"] == "2024-05-01"
 
 
-def test_unknown_fields_are_kept_and_sent_back() -> None:
+def test_unknown_fields_are_read_but_never_sent() -> None:
     order = Order.model_validate(jsonwire.loads(ORDER_BODY)["Order"])
 
     body = order.to_wire()
 
-    assert body["EmailInformation"] == {"EmailAddressTo": "a@b.se"}
-    assert body["OrderRows"][0]["HouseWork"] is False
+    assert order.model_extra == {"EmailInformation": {"EmailAddressTo": "a@b.se"}}
+    assert "EmailInformation" not in body
+    assert "HouseWork" not in body["OrderRows"][0]
+    assert set(body) <= Order.WRITE_FIELDS
+    assert set(body["OrderRows"][0]) <= OrderRow.WRITE_FIELDS
+
+
+def test_numbers_go_out_in_the_spec_wire_types() -> None:
+    invoice_row = InvoiceRow(DeliveredQuantity=Decimal("10.00"), VAT=Decimal("25"))
+    offer_row = OfferRow(Quantity=Decimal(3), VAT=Decimal("12.0"), Price=Decimal("5"))
+
+    assert json.loads(jsonwire.dumps(invoice_row.to_wire())) == {
+        "DeliveredQuantity": "10.00",
+        "VAT": 25,
+    }
+    assert json.loads(jsonwire.dumps(offer_row.to_wire())) == {
+        "Price": 5,
+        "Quantity": "3",
+        "VAT": 12,
+    }
+
+
+def test_an_offer_sends_no_invoice_reference_fields() -> None:
+    offer = Offer.model_validate(
+        {
+            "CustomerNumber": "1",
+            "YourOrderNumber": "PO-1",
+            "ExternalInvoiceReference1": "x",
+            "YourReferenceNumber": "R-9",
+        }
+    )
+
+    assert offer.to_wire() == {"CustomerNumber": "1", "YourReferenceNumber": "R-9"}
 
 
 @pytest.mark.parametrize(
-    ("model", "read_only"),
+    ("model", "read_only", "kept"),
     [
-        (Customer, {"Country": "Sverige"}),
-        (Article, {"SalesPrice": 10, "StockValue": 5, "DisposableQuantity": 1}),
-        (Invoice, {"Booked": True, "Balance": 1, "VoucherNumber": 3, "Sent": True}),
-        (Offer, {"OrderReference": "5", "Total": 1}),
-        (InvoiceRow, {"Total": 1, "TotalExcludingVAT": 1}),
+        (Customer, {"Country": "Sverige"}, {"Name": "kept"}),
+        (Article, {"SalesPrice": 10, "StockValue": 5, "DisposableQuantity": 1}, None),
+        (Invoice, {"Booked": True, "Balance": 1, "VoucherNumber": 3, "Sent": True}, None),
+        (Invoice, {"Credit": "true", "OrganisationNumber": "5566", "FinalPayDate": ""}, None),
+        (Order, {"Sent": True, "WarehouseReady": False, "ContributionValue": 1}, None),
+        (Offer, {"OrderReference": "5", "Total": 1}, {"Remarks": "kept"}),
+        (InvoiceRow, {"Total": 1, "TotalExcludingVAT": 1, "PriceExcludingVAT": 1}, None),
     ],
 )
-def test_each_model_drops_its_read_only_fields(model: type, read_only: dict[str, object]) -> None:
-    entity = model.model_validate({**read_only, "Description": "kept"})
+def test_each_model_drops_its_read_only_fields(
+    model: type, read_only: dict[str, object], kept: dict[str, object] | None
+) -> None:
+    kept = kept or ({"Remarks": "kept"} if model in (Invoice, Order) else {"Description": "kept"})
+    entity = model.model_validate({**read_only, **kept})
 
-    assert entity.to_wire() == {"Description": "kept"}
+    assert entity.to_wire() == kept
 
 
 def test_models_are_built_with_fortnox_field_names() -> None:
@@ -138,7 +176,7 @@ def test_floats_are_refused_on_the_way_out() -> None:
 
 
 def test_length_violations_name_the_field_and_limit() -> None:
-    order = Order(OurReference="x" * 51, YourOrderNumber="y" * 30, Remarks="z" * 1025)
+    order = Order(OurReference="x" * 51, YourOrderNumber="y" * 75, Remarks="z" * 1025)
     row = OrderRow(Description="d" * 256)
 
     header = {str(v) for v in length_violations(order.to_wire(), DOCUMENT_MAX_LENGTHS)}

@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote
@@ -38,12 +38,14 @@ from pydantic import BaseModel, ValidationError
 from upsales_fortnox.fortnox import jsonwire
 from upsales_fortnox.fortnox.errors import (
     FortnoxMalformedResponse,
+    FortnoxNotFound,
     FortnoxRateLimited,
     FortnoxUnavailable,
     error_from_response,
     is_token_failure,
     parse_retry_after,
 )
+from upsales_fortnox.fortnox.facts import LASTMODIFIED_TIMEZONE
 from upsales_fortnox.fortnox.models import (
     Article,
     CompanyInformation,
@@ -60,10 +62,6 @@ from upsales_fortnox.fortnox.pacing import Clock, Sleep, SlidingWindowLimiter
 
 #: Largest page Fortnox serves.
 PAGE_SIZE: Final = 500
-#: Zone of ``lastmodified`` values. Fortnox's own zone is unverified (likely Europe/Stockholm,
-#: which is ahead of UTC); sending UTC wall time can then only ask for *more* changes, never
-#: miss one, so it is the safe choice.
-LASTMODIFIED_TIMEZONE: Final = UTC
 #: Connection failures after which the request certainly did not reach Fortnox.
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -124,6 +122,8 @@ class FortnoxClient:
         self._limiter = limiter
         self._retry = retry or RetryPolicy()
         self.calls: Counter[str] = Counter() if calls is None else calls
+        self._price_lists_seen: set[str] = set()
+        """Price lists known to exist, so a 404 for an article means "no price"."""
 
     # Customers
 
@@ -176,14 +176,32 @@ class FortnoxClient:
     async def list_price_lists(self) -> list[PriceList]:
         return [price_list async for price_list in self._iterate(PriceList, "/pricelists", {})]
 
-    def iter_prices(self, price_list: str) -> AsyncIterator[Price]:
-        """Every price of a price list, all articles and quantities.
+    async def get_price_list(self, code: str) -> PriceList:
+        return await self._get(PriceList, "/pricelists/{Code}", Code=code)
 
-        Uses ``GET /3/prices/sublist/{PriceList}`` (paged). The documented form also names an
-        article (``/sublist/{PriceList}/{ArticleNumber}``); the whole-list form is an
-        assumption that the sandbox serves.
+    async def article_prices(self, price_list: str, article_number: str) -> list[Price]:
+        """Every price (all from-quantities) of one article in one price list; empty when the
+        list has none for it.
+
+        ``GET /3/prices/sublist/{PriceList}/{ArticleNumber}``: one call. The spec offers no
+        operation that lists a chosen price list's prices for more than one article
+        (``GET /3/prices`` takes no price list and answers a single ``Price``), so pricing N
+        articles costs N of these. Whether an unpriced article answers 404 or an empty list is
+        unverified (:data:`.facts.PRICE_MISSING_IS_NOT_FOUND`): both are "no price". A 404
+        because the price list itself is gone raises :class:`.FortnoxNotFound`: the first 404
+        asks ``GET /3/pricelists/{Code}`` once per client, so N articles cost N + 1 calls at
+        most.
         """
-        return self._iterate(Price, "/prices/sublist/{PriceList}", {}, PriceList=price_list)
+        template = "/prices/sublist/{PriceList}/{ArticleNumber}"
+        path = {"PriceList": price_list, "ArticleNumber": article_number}
+        try:
+            data = await self._send("GET", template, path=path)
+        except FortnoxNotFound:
+            if price_list not in self._price_lists_seen:
+                await self.get_price_list(price_list)
+                self._price_lists_seen.add(price_list)
+            return []
+        return _items(Price, data, f"GET {template}")
 
     async def get_price(
         self, price_list: str, article_number: str, from_quantity: Decimal | None = None
@@ -276,7 +294,7 @@ class FortnoxClient:
         return await self._action(Offer, "/offers/{DocumentNumber}/cancel", document_number)
 
     async def create_order_from_offer(self, document_number: int) -> Order:
-        """``PUT /offers/{n}/createorder``: the new order (reply shape assumed ``{"Order":…}``)."""
+        """``PUT /offers/{n}/createorder``: the new order (``{"Order":…}``, per the spec)."""
         return await self._action(Order, "/offers/{DocumentNumber}/createorder", document_number)
 
     def iter_offers(
@@ -335,21 +353,14 @@ class FortnoxClient:
         *,
         sort_by: str | None = None,
         filter: str | None = None,
-        price_list: str | None = None,
     ) -> ListPage[E]:
         """One page (``PAGE_SIZE`` items) of a register, with its paging information.
 
         For long imports that checkpoint after every page. ``model`` names the register
-        (``Customer``, ``Article``, ``Order``, ``Invoice``, ``Offer``, or ``Price`` with
-        ``price_list``); ``sort_by`` a Fortnox sort key (ascending), so pages stay stable while
-        new entities are appended; ``filter`` a Fortnox list filter (e.g. ``active``).
+        (``Customer``, ``Article``, ``Order``, ``Invoice`` or ``Offer``); ``sort_by`` one of the
+        register's ``sortby`` keys in the spec (ascending), so pages stay stable while new
+        entities are appended; ``filter`` one of its ``filter`` values (e.g. ``active``).
         """
-        if model is Price:
-            if not price_list:
-                raise ValueError("prices are listed per price list")
-            return await self._fetch_page(
-                model, "/prices/sublist/{PriceList}", {}, page, {"PriceList": price_list}
-            )
         params = {"sortby": sort_by, "sortorder": "ascending"} if sort_by else {}
         if filter is not None:
             params["filter"] = filter
@@ -370,14 +381,21 @@ class FortnoxClient:
             params={**params, "limit": str(PAGE_SIZE), "page": str(page)},
             path=path,
         )
-        if not isinstance(data, dict) or not isinstance(data.get(model.WIRE_COLLECTION), list):
-            raise FortnoxMalformedResponse(f"{label}: no {model.WIRE_COLLECTION} list")
+        items = _items(model, data, label)
+        if data.get("MetaInformation") is None:  # see facts.LIST_META_INFORMATION
+            more = len(items) >= PAGE_SIZE
+            return ListPage(
+                items=items,
+                total_resources=(page - 1) * PAGE_SIZE + len(items) + (1 if more else 0),
+                total_pages=page + 1 if more else page,
+                current_page=page,
+            )
         try:
-            meta = MetaInformation.model_validate(data.get("MetaInformation"))
+            meta = MetaInformation.model_validate(data["MetaInformation"])
         except ValidationError:
             raise FortnoxMalformedResponse(f"{label}: no valid MetaInformation") from None
         return ListPage(
-            items=[_validate(model, item, label) for item in data[model.WIRE_COLLECTION]],
+            items=items,
             total_resources=meta.TotalResources,
             total_pages=meta.TotalPages,
             current_page=meta.CurrentPage,
@@ -496,6 +514,14 @@ def _unwrap(model: type[M], wrapper: str, data: Any, label: str) -> M:
     if not isinstance(data, dict) or not isinstance(data.get(wrapper), dict):
         raise FortnoxMalformedResponse(f"{label}: the response has no {wrapper} object")
     return _validate(model, data[wrapper], label)
+
+
+def _items(model: type[M], data: Any, label: str) -> list[M]:
+    """The items of a list answer (``{"Prices": [...]}``)."""
+    collection = getattr(model, "WIRE_COLLECTION", "")
+    if not isinstance(data, dict) or not isinstance(data.get(collection), list):
+        raise FortnoxMalformedResponse(f"{label}: no {collection} list")
+    return [_validate(model, item, label) for item in data[collection]]
 
 
 def _validate(model: type[M], item: Any, label: str) -> M:

@@ -1,7 +1,8 @@
-"""Maximum field lengths Fortnox accepts (from the accodeing/fortnox-api models).
+"""Maximum field lengths Fortnox accepts, from its OpenAPI spec (``maxLength`` of the request
+schemas) unless marked otherwise.
 
 One place for these numbers, so the order validation that runs before sending and the wire
-models agree. Keys are Fortnox's field names.
+models agree; a test compares them with the spec. Keys are Fortnox's field names.
 """
 
 from __future__ import annotations
@@ -10,36 +11,59 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from upsales_fortnox.fortnox.facts import MAX_DOCUMENT_ROWS
+
+__all__ = [
+    "ARTICLE_MAX_LENGTHS",
+    "CUSTOMER_MAX_LENGTHS",
+    "DOCUMENT_MAX_LENGTHS",
+    "DOCUMENT_ROW_MAX_LENGTHS",
+    "MAX_DOCUMENT_ROWS",
+    "LengthViolation",
+    "length_violations",
+]
+
+#: ``fortnox_Customer`` (``OrganisationNumber`` has no limit on the entity; ``CountryCode`` is
+#: exactly 2 characters, checked as a pattern by the outbound validation; the sync never writes
+#: a customer's ``Currency``).
 CUSTOMER_MAX_LENGTHS: Final[dict[str, int]] = {
-    "OrganisationNumber": 30,
+    "CustomerNumber": 1024,
+    "Name": 1024,
+    "Address1": 1024,
+    "Address2": 1024,
+    "City": 1024,
+    "Email": 1024,
+    "Phone1": 1024,
     "ZipCode": 10,
     "YourReference": 50,
     "OurReference": 50,
 }
 
+#: ``fortnox_Article``.
 ARTICLE_MAX_LENGTHS: Final[dict[str, int]] = {
     "ArticleNumber": 50,
     "Description": 200,
 }
 
-#: Header fields of orders, invoices and offers.
+#: Header fields of invoices (``fortnox_InvoicePayload``) and orders (``fortnox_OrderPayloadV2``,
+#: whose external references have no limit of their own but reach the invoice made from the
+#: order). Offers carry none of the three reference fields.
 DOCUMENT_MAX_LENGTHS: Final[dict[str, int]] = {
     "OurReference": 50,
     "YourReference": 50,
-    "YourOrderNumber": 30,
+    "YourOrderNumber": 75,
     "ExternalInvoiceReference1": 80,
     "ExternalInvoiceReference2": 80,
     "Remarks": 1024,
 }
 
-#: Row fields of orders, invoices and offers.
+#: Row fields of orders, invoices and offers. The spec declares no row limits: the article
+#: number is an article's (``fortnox_Article``), the description 255 is from the accodeing
+#: fortnox-api models (reference fortnox.md §5).
 DOCUMENT_ROW_MAX_LENGTHS: Final[dict[str, int]] = {
     "ArticleNumber": 50,
     "Description": 255,
 }
-
-#: Rows per invoice (a practical limit reported publicly; unverified officially).
-MAX_DOCUMENT_ROWS: Final[int] = 500
 
 
 @dataclass(frozen=True)

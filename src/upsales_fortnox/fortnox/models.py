@@ -1,12 +1,15 @@
 """Fortnox wire models, with Fortnox's own PascalCase field names.
 
-* Unknown fields are kept (``extra="allow"``) and sent back, so a GET → edit → PUT never drops
-  what these models do not name.
-* Amounts and quantities are :class:`~decimal.Decimal`; parse bodies with
-  :func:`upsales_fortnox.fortnox.jsonwire.loads` so they never pass through float.
-* Fields the server computes are listed in ``READ_ONLY`` and left out by :meth:`to_wire`, as
-  are ``None`` values (Fortnox clears a field with the string ``API_BLANK``, see
-  :data:`API_BLANK`) and ``@``-prefixed links.
+* Reading: unknown fields are kept (``extra="allow"``), so nothing a response carries is lost
+  to code that looks for it; amounts and quantities are :class:`~decimal.Decimal` (parse bodies
+  with :func:`upsales_fortnox.fortnox.jsonwire.loads` so they never pass through float), also
+  where the spec types them as strings (``"DeliveredQuantity": "10.00"``).
+* Writing: :meth:`FortnoxModel.to_wire` sends only the model's ``WRITE_FIELDS``, each a field of
+  the operation's request (payload) schema in Fortnox's OpenAPI spec (a test proves the sets
+  are subsets), so a read-only or unknown field read from Fortnox never goes back in a PUT.
+  ``None`` values are left out (Fortnox clears a field with the string ``API_BLANK``, see
+  :data:`API_BLANK`). Numbers go out in the spec's wire types: ``STRING_FIELDS`` as decimal
+  strings, ``INTEGER_FIELDS`` as JSON integers.
 * Every field is optional: list endpoints return reduced subsets, and what is required on
   create is Fortnox's to enforce (order validation uses :mod:`.limits` before sending).
 """
@@ -29,38 +32,44 @@ def _blank_to_none(value: Any) -> Any:
 
 #: A ``YYYY-MM-DD`` date; Fortnox sends ``""`` or null when there is none.
 FortnoxDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
-#: An exact amount or quantity.
+#: An exact amount or quantity (a JSON number or a decimal string on the wire).
 Amount = Annotated[Decimal | None, BeforeValidator(_blank_to_none)]
 
 
 class FortnoxModel(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="allow", coerce_numbers_to_str=True)
 
-    #: Python names of fields the server sets; never sent.
-    READ_ONLY: ClassVar[frozenset[str]] = frozenset()
+    #: Wire names :meth:`to_wire` sends: a subset of the request schema's fields.
+    WRITE_FIELDS: ClassVar[frozenset[str]] = frozenset()
+    #: Numeric fields the spec types as strings on the wire.
+    STRING_FIELDS: ClassVar[frozenset[str]] = frozenset()
+    #: Numeric fields the spec types as integers on the wire.
+    INTEGER_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
     url: str | None = Field(default=None, alias="@url")
 
     def to_wire(self) -> dict[str, Any]:
-        """The body to send: aliases, no read-only fields, no ``None``, unknown fields kept."""
+        """The body to send: the set write fields only, by wire name, in their wire types."""
         body: dict[str, Any] = {}
         for name, field in type(self).model_fields.items():
+            wire_name = field.alias or name
             value = getattr(self, name)
-            if value is None or name == "url" or name in self.READ_ONLY:
+            if value is None or wire_name not in self.WRITE_FIELDS:
                 continue
-            body[field.alias or name] = _wire_value(value)
-        for key, value in (self.model_extra or {}).items():
-            if value is not None and not key.startswith("@"):
-                body[key] = _wire_value(value)
+            body[wire_name] = self._wire_value(wire_name, value)
         return body
 
-
-def _wire_value(value: Any) -> Any:
-    if isinstance(value, FortnoxModel):
-        return value.to_wire()
-    if isinstance(value, list):
-        return [_wire_value(item) for item in value]
-    return value
+    def _wire_value(self, wire_name: str, value: Any) -> Any:
+        if isinstance(value, FortnoxModel):
+            return value.to_wire()
+        if isinstance(value, list):
+            return [self._wire_value(wire_name, item) for item in value]
+        if wire_name in self.STRING_FIELDS and isinstance(value, Decimal | int):
+            return format(value, "f") if isinstance(value, Decimal) else str(value)
+        integral = isinstance(value, Decimal) and value == value.to_integral_value()
+        if wire_name in self.INTEGER_FIELDS and integral:
+            return int(value)
+        return value
 
 
 class Entity(FortnoxModel):
@@ -70,10 +79,36 @@ class Entity(FortnoxModel):
     WIRE_COLLECTION: ClassVar[str]
 
 
+def _fields(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
 class Customer(Entity):
+    """``POST /3/customers``, ``PUT /3/customers/{n}`` (request schema ``fortnox_Customer``;
+    ``Country`` is read-only, set from ``CountryCode``)."""
+
     WIRE_NAME = "Customer"
     WIRE_COLLECTION = "Customers"
-    READ_ONLY = frozenset({"Country"})
+    WRITE_FIELDS = _fields(
+        "CustomerNumber",
+        "Name",
+        "OrganisationNumber",
+        "Address1",
+        "Address2",
+        "ZipCode",
+        "City",
+        "CountryCode",
+        "Email",
+        "Phone1",
+        "VATNumber",
+        "VATType",
+        "Currency",
+        "Active",
+        "Type",
+        "YourReference",
+        "OurReference",
+        "PriceList",
+    )
 
     CustomerNumber: str | None = None
     Name: str | None = None
@@ -97,9 +132,22 @@ class Customer(Entity):
 
 
 class Article(Entity):
+    """Request schema ``fortnox_Article``; ``SalesPrice`` (set through ``/3/prices``) and the
+    stock figures Fortnox computes are read-only."""
+
     WIRE_NAME = "Article"
     WIRE_COLLECTION = "Articles"
-    READ_ONLY = frozenset({"SalesPrice", "ReservedQuantity", "DisposableQuantity", "StockValue"})
+    WRITE_FIELDS = _fields(
+        "ArticleNumber",
+        "Description",
+        "PurchasePrice",
+        "Unit",
+        "Active",
+        "StockGoods",
+        "QuantityInStock",
+        "VAT",
+        "Type",
+    )
 
     ArticleNumber: str | None = None
     Description: str | None = None
@@ -119,7 +167,7 @@ class Article(Entity):
 class PriceList(Entity):
     WIRE_NAME = "PriceList"
     WIRE_COLLECTION = "PriceLists"
-    READ_ONLY = frozenset({"PreSelected"})
+    WRITE_FIELDS = _fields("Code", "Description", "Comments")
 
     Code: str | None = None
     Description: str | None = None
@@ -128,9 +176,12 @@ class PriceList(Entity):
 
 
 class Price(Entity):
+    """A price (``fortnox_Price``), or an item of an article's price sublist
+    (``fortnox_PriceListItem``: no ``Percent`` or ``Date``)."""
+
     WIRE_NAME = "Price"
     WIRE_COLLECTION = "Prices"
-    READ_ONLY = frozenset({"Date"})
+    WRITE_FIELDS = _fields("PriceList", "ArticleNumber", "FromQuantity", "Price", "Percent")
 
     PriceList: str | None = None
     ArticleNumber: str | None = None
@@ -140,10 +191,13 @@ class Price(Entity):
     Date: str | None = None
 
 
-class DocumentRow(FortnoxModel):
-    """Fields shared by order, invoice and offer rows."""
+_ROW_WRITE_FIELDS = _fields(
+    "RowId", "ArticleNumber", "Description", "Price", "Discount", "DiscountType", "VAT", "Unit"
+)
 
-    READ_ONLY = frozenset({"Total"})
+
+class DocumentRow(FortnoxModel):
+    """Fields shared by order, invoice and offer rows (``Total`` is read-only)."""
 
     RowId: int | None = None
     ArticleNumber: str | None = None
@@ -157,28 +211,56 @@ class DocumentRow(FortnoxModel):
 
 
 class OrderRow(DocumentRow):
+    """``fortnox_OrderPayloadV2_OrderRow``: quantities are strings, ``VAT`` a number."""
+
+    WRITE_FIELDS = _ROW_WRITE_FIELDS | {"OrderedQuantity", "DeliveredQuantity"}
+    STRING_FIELDS = _fields("OrderedQuantity", "DeliveredQuantity")
+
     OrderedQuantity: Amount = None
     DeliveredQuantity: Amount = None
 
 
 class InvoiceRow(DocumentRow):
-    READ_ONLY = frozenset({"Total", "TotalExcludingVAT"})
+    """``fortnox_InvoicePayload_InvoiceRow``: the quantity is a string, ``VAT`` an integer."""
+
+    WRITE_FIELDS = _ROW_WRITE_FIELDS | {"DeliveredQuantity"}
+    STRING_FIELDS = _fields("DeliveredQuantity")
+    INTEGER_FIELDS = _fields("VAT")
 
     DeliveredQuantity: Amount = None
     TotalExcludingVAT: Amount = None
 
 
 class OfferRow(DocumentRow):
+    """``fortnox_OfferPayloadV2_OfferRow``: the quantity is a string, ``VAT`` an integer."""
+
+    WRITE_FIELDS = _ROW_WRITE_FIELDS | {"Quantity"}
+    STRING_FIELDS = _fields("Quantity")
+    INTEGER_FIELDS = _fields("VAT")
+
     Quantity: Amount = None
 
 
-_DOCUMENT_TOTALS = frozenset({"Net", "Gross", "Total", "TotalVAT", "RoundOff"})
+_DOCUMENT_WRITE_FIELDS = _fields(
+    "CustomerNumber",
+    "CustomerName",
+    "Currency",
+    "OurReference",
+    "YourReference",
+    "Remarks",
+    "VATIncluded",
+    "DeliveryDate",
+)
+_INVOICE_REFERENCES = _fields(
+    "YourOrderNumber", "ExternalInvoiceReference1", "ExternalInvoiceReference2"
+)
 
 
 class Document(Entity):
     """Header fields shared by orders, invoices and offers.
 
-    ``DocumentNumber`` is an int here but a string in paths.
+    ``DocumentNumber`` is an int here; the spec types it as a string, and the sync never
+    writes it (Fortnox numbers new documents).
     """
 
     DocumentNumber: int | None = None
@@ -187,12 +269,10 @@ class Document(Entity):
     Currency: str | None = None
     OurReference: str | None = None
     YourReference: str | None = None
-    YourOrderNumber: str | None = None
-    ExternalInvoiceReference1: str | None = None
-    ExternalInvoiceReference2: str | None = None
     Remarks: str | None = None
     VATIncluded: bool | None = None
     Cancelled: bool | None = None
+    DeliveryDate: FortnoxDate = None
     Net: Amount = None
     Gross: Amount = None
     Total: Amount = None
@@ -201,18 +281,18 @@ class Document(Entity):
 
 
 class Order(Document):
+    """``fortnox_OrderPayloadV2`` write set (the request schema is ``fortnox_Order``)."""
+
     WIRE_NAME = "Order"
     WIRE_COLLECTION = "Orders"
-    READ_ONLY = _DOCUMENT_TOTALS | {
-        "Cancelled",
-        "InvoiceReference",
-        "OfferReference",
-        "OrderType",
-        "TotalToPay",
-    }
+    WRITE_FIELDS = (
+        _DOCUMENT_WRITE_FIELDS | _INVOICE_REFERENCES | {"OrderDate", "DeliveryState", "OrderRows"}
+    )
 
+    YourOrderNumber: str | None = None
+    ExternalInvoiceReference1: str | None = None
+    ExternalInvoiceReference2: str | None = None
     OrderDate: FortnoxDate = None
-    DeliveryDate: FortnoxDate = None
     DeliveryState: str | None = None
     InvoiceReference: str | None = None
     OfferReference: str | None = None
@@ -227,26 +307,19 @@ class Order(Document):
 
 
 class Invoice(Document):
+    """``fortnox_InvoicePayload`` write set. ``Credit`` is a string on the wire (``"true"``)."""
+
     WIRE_NAME = "Invoice"
     WIRE_COLLECTION = "Invoices"
-    READ_ONLY = _DOCUMENT_TOTALS | {
-        "Cancelled",
-        "Booked",
-        "Sent",
-        "Credit",
-        "CreditInvoiceReference",
-        "OrderReference",
-        "OfferReference",
-        "Balance",
-        "VoucherNumber",
-        "VoucherSeries",
-        "VoucherYear",
-        "TotalToPay",
-    }
+    WRITE_FIELDS = (
+        _DOCUMENT_WRITE_FIELDS | _INVOICE_REFERENCES | {"InvoiceDate", "DueDate", "InvoiceRows"}
+    )
 
+    YourOrderNumber: str | None = None
+    ExternalInvoiceReference1: str | None = None
+    ExternalInvoiceReference2: str | None = None
     InvoiceDate: FortnoxDate = None
     DueDate: FortnoxDate = None
-    DeliveryDate: FortnoxDate = None
     Booked: bool | None = None
     Sent: bool | None = None
     Credit: bool | None = None
@@ -262,15 +335,22 @@ class Invoice(Document):
 
 
 class Offer(Document):
+    """``fortnox_OfferPayloadV2`` write set: no invoice reference fields (``YourOrderNumber``,
+    ``ExternalInvoiceReference1/2``); an offer has ``YourReferenceNumber`` instead."""
+
     WIRE_NAME = "Offer"
     WIRE_COLLECTION = "Offers"
-    READ_ONLY = _DOCUMENT_TOTALS | {"Cancelled", "OrderReference"}
+    WRITE_FIELDS = _DOCUMENT_WRITE_FIELDS | {
+        "YourReferenceNumber",
+        "OfferDate",
+        "ExpireDate",
+        "OfferRows",
+    }
 
+    YourReferenceNumber: str | None = None
     OfferDate: FortnoxDate = None
     ExpireDate: FortnoxDate = None
-    DeliveryDate: FortnoxDate = None
     OrderReference: str | None = None
-    Completed: bool | None = None
     OfferRows: list[OfferRow] | None = None
 
 

@@ -18,19 +18,14 @@ Choices where the app's form leaves room (documented here, relied on by the sync
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from upsales_fortnox.db.models import ProductBundleMode, SyncType
+from upsales_fortnox.fortnox.facts import PRICE_LIST_CODE_PATTERN
 
 MAX_ID = 2_147_483_647
 """Largest id an Upsales stage or user can have here (the columns are 32-bit integers)."""
-
-PRICE_LIST_CODE_PATTERN = re.compile(r"[A-Za-z0-9]{1,50}")
-"""A Fortnox price-list code. Fortnox recommends upper-case codes (reference/fortnox.md, price
-lists); which characters it accepts beyond letters and digits is *unverified*, so this allows
-ASCII letters in either case and digits, 1 to 50 of them (the length of the stored column)."""
 
 DEFAULT_PRODUCT_BUNDLES = ProductBundleMode.ONLY_BUNDLE
 

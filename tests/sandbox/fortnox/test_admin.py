@@ -38,7 +38,7 @@ async def test_seed_tokens_and_events_over_http(
         "invoices": [
             {
                 "CustomerNumber": "1",
-                "InvoiceRows": [{"ArticleNumber": "W1", "DeliveredQuantity": 2}],
+                "InvoiceRows": [{"ArticleNumber": "W1", "DeliveredQuantity": "2"}],
             }
         ],
     }

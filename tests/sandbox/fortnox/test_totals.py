@@ -89,10 +89,10 @@ async def test_order_totals_through_the_api(
                 "Order": {
                     "CustomerNumber": "1",
                     "OrderRows": [
-                        {"OrderedQuantity": 3, "Price": "99.90", "Discount": 15},
+                        {"OrderedQuantity": "3", "Price": 99.90, "Discount": 15},
                         {
-                            "OrderedQuantity": 2,
-                            "Price": "49.95",
+                            "OrderedQuantity": "2",
+                            "Price": 49.95,
                             "Discount": 10,
                             "DiscountType": "AMOUNT",
                             "VAT": 12,
@@ -115,7 +115,7 @@ async def test_round_off_follows_the_tenant_setting(
 ) -> None:
     sandbox.seed(tenant_id, customers=[{"Name": "Acme"}, {"Name": "Euro GmbH", "Currency": "EUR"}])
     sandbox.set_round_off(tenant_id, True)
-    rows = [{"DeliveredQuantity": 3, "Price": "99.90", "Discount": 15}]  # 254.75 + 63.69 VAT
+    rows = [{"DeliveredQuantity": "3", "Price": 99.90, "Discount": 15}]  # 254.75 + 63.69 VAT
 
     sek = decimals(
         await api.post(
@@ -147,8 +147,8 @@ async def test_vat_included_document_through_the_api(
                     "CustomerNumber": "1",
                     "VATIncluded": True,
                     "OfferRows": [
-                        {"Quantity": 1, "Price": 125},
-                        {"Quantity": 1, "Price": 100, "VAT": 12},
+                        {"Quantity": "1", "Price": 125},
+                        {"Quantity": "1", "Price": 100, "VAT": 12},
                     ],
                 }
             },
@@ -180,7 +180,7 @@ async def test_row_price_defaults_from_the_price_list_tier(
             json={
                 "Order": {
                     "CustomerNumber": "1",
-                    "OrderRows": [{"ArticleNumber": "W1", "OrderedQuantity": 10}],
+                    "OrderRows": [{"ArticleNumber": "W1", "OrderedQuantity": "10"}],
                 }
             },
         ),
@@ -193,8 +193,8 @@ async def test_row_price_defaults_from_the_price_list_tier(
                 "Order": {
                     "CustomerNumber": "2",
                     "OrderRows": [
-                        {"ArticleNumber": "W1", "OrderedQuantity": 9},
-                        {"ArticleNumber": "W1", "OrderedQuantity": 10},
+                        {"ArticleNumber": "W1", "OrderedQuantity": "9"},
+                        {"ArticleNumber": "W1", "OrderedQuantity": "10"},
                     ],
                 }
             },

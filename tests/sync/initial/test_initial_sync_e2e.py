@@ -119,6 +119,44 @@ async def test_a_second_run_changes_nothing(harness: SyncHarness) -> None:
     assert all(p["counts"]["created"] == 0 for p in status["phases"])
 
 
+SUBLIST = "GET /3/prices/sublist/{PriceList}/{ArticleNumber}"
+
+
+async def test_a_chosen_price_list_costs_one_call_per_unlinked_article(
+    harness: SyncHarness,
+) -> None:
+    seed_overlap(harness)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        pricelists=[{"Code": "B", "Description": "Partner"}],
+        prices=[
+            {"PriceList": "B", "ArticleNumber": "NY-1", "FromQuantity": 5, "Price": 200},
+            {"PriceList": "B", "ArticleNumber": "NY-1", "FromQuantity": 0, "Price": 275},
+        ],
+    )
+    await harness.update_settings(price_list="B")
+    harness.fortnox.reset_counters()
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    links = await _links(harness)
+    routes = harness.fortnox.request_counters().by_route
+    assert routes[SUBLIST] == 2  # KONS-1 and NY-1, neither linked before
+    assert not [route for route in routes if "/prices" in route and route != SUBLIST]
+    new = harness.upsales_entity("products", links[(FortnoxType.ARTICLE, "NY-1")])
+    assert new is not None and money(new["listPrice"]) == 275  # the base price of list B
+    status = await _status(harness)
+    (articles,) = [phase for phase in status["phases"] if phase["phase"] == "articles"]
+    assert articles["done"] == 2
+
+    harness.fortnox.reset_counters()
+    await _start(harness)
+    await harness.run_jobs()
+
+    assert SUBLIST not in harness.fortnox.request_counters().by_route  # all linked now
+
+
 class Crash(RetryableError):
     code = "test_crash"
 

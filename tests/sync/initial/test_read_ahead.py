@@ -188,3 +188,37 @@ async def test_the_preview_reads_no_document(harness: SyncHarness) -> None:
 
     assert response.status_code == 200, response.text
     assert _calls(harness, READ) == 0
+
+
+def _offer(customer: str, date: str) -> dict[str, Any]:
+    return {
+        "CustomerNumber": customer,
+        "OfferDate": date,
+        "OfferRows": [{"ArticleNumber": "NY-1", "Quantity": 1, "Price": 250}],
+    }
+
+
+async def test_offers_added_while_the_import_pages_are_neither_skipped_nor_repeated(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 2)
+    seed_overlap(harness)
+    harness.fortnox.seed(harness.tenant_id, offers=[_offer("1", "2026-06-01") for _ in range(3)])
+    read_ahead = DocumentReadAhead(
+        Phase.OFFERS, await _fortnox(harness), _linked_lookup(harness), max_pages=1
+    )
+
+    read_ahead.start()
+    seen: list[int | None] = []
+    for number in range(1, 10):
+        await read_ahead.completed()  # page `number` is listed and held: nothing further yet
+        added = {1: 2, 2: 1}.get(number, 0)  # offers made between two pages of the import,
+        backdated = [_offer("4", "2026-01-01") for _ in range(added)]  # dated before the rest
+        harness.fortnox.seed(harness.tenant_id, offers=backdated)
+        page = await read_ahead.take(number)
+        if page is None:
+            break
+        seen.extend(item.DocumentNumber for item in page.listed.items)
+
+    assert seen == [1, 2, 3, 4, 5, 6]  # every offer once, those made during paging included
+    assert harness.fortnox.request_counters().by_route["GET /3/offers"] == 3

@@ -41,14 +41,14 @@ def test_invoice_wire_form() -> None:
     assert wire["InvoiceRows"] == [
         {
             "ArticleNumber": "A1",
-            "DeliveredQuantity": D(2),
+            "DeliveredQuantity": "2",
             "Price": D("4410.00"),
             "Discount": D(0),
             "DiscountType": "AMOUNT",
         },
         {
             "ArticleNumber": "A2",
-            "DeliveredQuantity": D("1.5"),
+            "DeliveredQuantity": "1.5",
             "Price": D("3.33"),
             "Discount": D(0),
             "DiscountType": "AMOUNT",
@@ -59,7 +59,7 @@ def test_invoice_wire_form() -> None:
 def test_order_wire_form_orders_and_delivers_the_quantity() -> None:
     wire = _draft(FortnoxType.ORDER).to_fortnox(row_ids=[55]).to_wire()
     assert (
-        wire["OrderRows"][0]["OrderedQuantity"] == wire["OrderRows"][0]["DeliveredQuantity"] == D(2)
+        wire["OrderRows"][0]["OrderedQuantity"] == wire["OrderRows"][0]["DeliveredQuantity"] == "2"
     )
     assert wire["OrderRows"][0]["RowId"] == 55 and "RowId" not in wire["OrderRows"][1]
 

@@ -3,11 +3,14 @@
 Built from ``reference/fortnox.md``. Where Fortnox's behaviour is *unverified* the choice is one
 constant in ``facts.py``, explained in the docstring of the module that applies it:
 
-- ``fields``: read-only fields sent by a client are ignored; unknown fields are refused (2001399).
-- ``listing``: paging, ``lastmodified``, ``filter``, one field search, lower-case parameters.
+- ``wire``: every field in the JSON type of Fortnox's OpenAPI spec (numbers as text where it
+  types strings), ``""`` or nothing where there is no value, never ``null``.
+- ``fields``: read-only fields sent by a client are ignored where the operation's request schema
+  has them and refused (2001399) where it does not, like any field outside it.
+- ``listing``: paging, ``lastmodified``, ``filter``, one field search, lower-case parameters;
+  parameters and enum values an operation does not declare are refused (2000588).
 - ``totals``: row and document totals, VAT, öresutjämning (``RoundOff``).
 - ``resources.documents`` / ``resources.document_actions``: document rules, backorders, credit.
-- ``facts.LIST_ALL_PRICES_PATH``: ``GET /3/prices/sublist/{PriceList}`` is an assumption.
 - ``gate``: 403 for unknown and expired tokens, scopes, the 25-per-5-s window, faults.
 - ``stream``: the WebSocket command protocol and replay from an offset.
 

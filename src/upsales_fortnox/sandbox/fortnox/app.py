@@ -52,11 +52,11 @@ def build_app(sandbox: FortnoxSandbox) -> FastAPI:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if request.url.path.startswith(REST_PREFIX):
-            code = (
-                errors.NO_VALID_IDENTIFIER if exc.status_code == 404 else errors.INVALID_PARAMETER
-            )
+            # A path or method the API does not have: 404, as for an unknown resource.
+            status = 404 if exc.status_code in (404, 405) else exc.status_code
+            code = errors.NO_VALID_IDENTIFIER if status == 404 else errors.INVALID_PARAMETER
             body = errors.error_body(code, str(exc.detail))
-            return json_response(body, status_code=exc.status_code)
+            return json_response(body, status_code=status)
         return json_response({"detail": exc.detail}, status_code=exc.status_code)
 
     app.add_exception_handler(errors.FortnoxError, fortnox_error)

@@ -55,6 +55,9 @@ class FortnoxError(Exception):
 
 
 def error_body(code: int, message: str) -> dict[str, Any]:
+    """Lower-case keys, as in Fortnox's documented example (reference §2). The spec models them
+    capitalised (``Error``, ``Message``, ``Code``) with no required field, so this body is valid
+    under it too; clients accept both."""
     return {"ErrorInformation": {"error": 1, "message": message, "code": code}}
 
 

@@ -64,9 +64,3 @@ ROUND_OFF_CURRENCY = "SEK"
 """Öresutjämning applies only to documents in this currency (*unverified*)."""
 
 VOUCHER_SERIES_FOR_INVOICES = "B"
-
-LIST_ALL_PRICES_PATH = "/3/prices/sublist/{PriceList}"
-"""*Unverified assumption*: Fortnox documents ``/3/prices/sublist/{PriceList}/{ArticleNumber}``
-only. The sync must price every article from one price list without a call per article, so the
-sandbox also answers this list-all form (paged, like every list). If Fortnox turns out not to
-offer it, remove this one route and have the client fall back to one call per article."""

@@ -1,8 +1,11 @@
 """Field specifications and the parsing of client-sent entity bodies against them.
 
-Policy for read-only fields: a client may send them (e.g. the ``SalesPrice`` or ``Total`` it
-read earlier) and they are **ignored**, never applied. Unknown field names are refused with
-2001399, as Fortnox does. ``null`` means "not sent"; the string ``API_BLANK`` clears a field.
+Policy for read-only fields: where the operation's request schema in Fortnox's OpenAPI spec has
+them (e.g. an article's ``SalesPrice``, an order's ``Total``) a client may send them and they are
+**ignored**, never applied; where it does not (an invoice's, see
+``DocumentKind.not_in_body``) they are refused like unknown fields, with 2001399. Fields of the
+spec the sandbox does not imitate are refused the same way. ``null`` means "not sent"; the
+string ``API_BLANK`` clears a field.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from upsales_fortnox.sandbox.fortnox import errors
 from upsales_fortnox.sandbox.fortnox.facts import VALIDATION_ERROR_CODE
+from upsales_fortnox.sandbox.fortnox.wire import Rows, Shape, Wire, WireField
 
 Entity = dict[str, Any]
 API_BLANK = "API_BLANK"
@@ -40,6 +44,25 @@ class Field:
     read_only: bool = False
     choices: frozenset[str] | None = None
     allowed_chars: re.Pattern[str] | None = None
+    wire: Wire | None = None
+    """The spec's JSON type when it differs from the kind's (e.g. a quantity sent as text)."""
+    omit_empty: bool = False
+    """The spec gives the text a minimum length: an empty value is left out, not ``""``."""
+
+    def wire_field(self) -> WireField:
+        return WireField(
+            self.wire or _KIND_WIRE[self.kind],
+            omit_empty=self.omit_empty or self.choices is not None,
+        )
+
+
+_KIND_WIRE = {
+    Kind.TEXT: Wire.STRING,
+    Kind.BOOL: Wire.BOOLEAN,
+    Kind.DECIMAL: Wire.NUMBER,
+    Kind.INT: Wire.INTEGER,
+    Kind.DATE: Wire.DATE,
+}
 
 
 Schema = Mapping[str, Field]
@@ -52,16 +75,43 @@ DATE = Field(Kind.DATE)
 ROWS = Field(Kind.ROWS)
 
 
-def text(max_length: int) -> Field:
-    return Field(Kind.TEXT, max_length=max_length)
+NONEMPTY_TEXT = Field(omit_empty=True)
+STRING_DECIMAL = Field(Kind.DECIMAL, wire=Wire.STRING)
+"""A number the spec types as text (row quantities)."""
+INTEGER_DECIMAL = Field(Kind.DECIMAL, wire=Wire.INTEGER)
+"""A number the spec types as an integer (invoice and offer row ``VAT``, ``CurrencyUnit``)."""
+
+
+def text(max_length: int, *, omit_empty: bool = False) -> Field:
+    return Field(Kind.TEXT, max_length=max_length, omit_empty=omit_empty)
 
 
 def choice(*values: str) -> Field:
     return Field(Kind.TEXT, choices=frozenset(values))
 
 
-def read_only(kind: Kind = Kind.TEXT) -> Field:
-    return Field(kind, read_only=True)
+def read_only(kind: Kind = Kind.TEXT, wire: Wire | None = None) -> Field:
+    return Field(kind, read_only=True, wire=wire)
+
+
+def shape_of(schema: Schema, rows: Shape | None = None) -> Shape:
+    """How the fields of ``schema`` are shown; ``rows`` is the shape of its rows field."""
+    shape: dict[str, WireField | Rows] = {}
+    for name, spec in schema.items():
+        if spec.kind is Kind.ROWS:
+            if rows is None:
+                raise ValueError(f"no row shape for {name}")
+            shape[name] = Rows(rows)
+        else:
+            shape[name] = spec.wire_field()
+    return shape
+
+
+def refuse_unknown(accepted: frozenset[str], payload: Mapping[str, Any]) -> None:
+    """2001399 for a body field outside ``accepted`` (the operation's request schema)."""
+    for name in payload:
+        if name not in accepted and not name.startswith("@"):
+            raise errors.bad_request(errors.INVALID_FIELD_NAME, f"Felaktigt fältnamn ({name})")
 
 
 def validation_error(message: str) -> errors.FortnoxError:

@@ -3,7 +3,11 @@
 Choices (documented here, since the real behaviour is partly *unverified*):
 
 - Parameter names must be lower case; a name with an upper-case letter is refused (2000588)
-  rather than silently ignored, so a client bug shows. Unknown lower-case names are ignored.
+  rather than silently ignored, so a client bug shows. So is any parameter the spec does not
+  declare for the operation (``ListSpec.accepted``; the paging parameters ``limit``, ``page``,
+  ``offset`` and ``sortorder`` are accepted everywhere), and a ``filter``, ``sortby`` or
+  ``sortorder`` value outside its allowed set. A declared parameter the sandbox does not
+  imitate is not in ``ListSpec.accepted`` and is refused the same way.
 - ``limit`` outside 1..500 or ``page`` below 1 is refused (2000588). ``offset`` skips that many
   items before the page starts. An empty list still reports ``@TotalPages`` 1.
 - More than one resource-specific search parameter is refused (2000588).
@@ -27,21 +31,13 @@ from upsales_fortnox.sandbox.fortnox.tenant import Collection
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
-GLOBAL_PARAMETERS = frozenset(
-    {
-        "limit",
-        "page",
-        "offset",
-        "lastmodified",
-        "filter",
-        "sortby",
-        "sortorder",
-        "fromdate",
-        "todate",
-        "financialyear",
-        "financialyeardate",
-    }
-)
+PAGING_PARAMETERS: dict[str, frozenset[str] | None] = {
+    "limit": None,
+    "page": None,
+    "offset": None,
+    "sortorder": frozenset({"ascending", "descending"}),
+}
+"""Accepted on every list; the spec leaves them out of its operations."""
 
 Predicate = Callable[[Entity, dt.date], bool]
 SortKey = Callable[[Entity], Any]
@@ -57,6 +53,29 @@ class ListSpec:
     sort_keys: Mapping[str, SortKey] = field(default_factory=dict)
     date_field: str | None = None
     """entity field that ``fromdate``/``todate`` apply to"""
+    lastmodified: bool = True
+    handled_parameters: frozenset[str] = frozenset()
+    """Declared parameters the resource applies itself before listing (e.g. a payment list's
+    ``invoicenumber``); accepted here, ignored by ``list_page``."""
+
+    def accepted(self) -> dict[str, frozenset[str] | None]:
+        """Query parameter → its allowed values (None: free text), paging ones included."""
+        accepted: dict[str, frozenset[str] | None] = dict(PAGING_PARAMETERS)
+        accepted.update(dict.fromkeys(self.search_fields))
+        accepted.update(dict.fromkeys(self.handled_parameters))
+        if self.filters:
+            accepted["filter"] = frozenset(self.filters)
+        if self.sort_keys:
+            accepted["sortby"] = frozenset(self.sort_keys)
+        if self.lastmodified:
+            accepted["lastmodified"] = None
+        if self.date_field is not None:
+            accepted.update({"fromdate": None, "todate": None})
+        return accepted
+
+
+PAGING_ONLY = ListSpec(lastmodified=False)
+"""A list with nothing but paging (a price list's prices of one article)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +145,26 @@ class _Paging:
         return Page(items=items, total=total, total_pages=total_pages, current_page=self.page)
 
 
-def _paging(query: Mapping[str, str]) -> _Paging:
-    for name in query:
+def check_query(query: Mapping[str, str], spec: ListSpec) -> None:
+    """Refuse a parameter the operation does not declare, or a value outside its enum."""
+    accepted = spec.accepted()
+    for name, value in query.items():
         if name != name.lower():
             raise invalid_parameter(f"Parameternamn ska skrivas med gemener ({name})")
+        if name not in accepted:
+            raise invalid_parameter(f"Okänd parameter ({name})")
+        allowed = accepted[name]
+        if allowed is not None and value not in allowed:
+            raise invalid_parameter(f"{name} ({value})")
+
+
+def refuse_any_query(query: Mapping[str, str]) -> None:
+    """For operations that declare no query parameter at all."""
+    for name in query:
+        raise invalid_parameter(f"Okänd parameter ({name})")
+
+
+def _paging(query: Mapping[str, str]) -> _Paging:
     return _Paging(
         limit=_int_parameter(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         page=_int_parameter(query, "page", 1, 1, 10**9),
@@ -139,6 +174,7 @@ def _paging(query: Mapping[str, str]) -> _Paging:
 
 def page_of(entities: list[Entity], query: Mapping[str, str]) -> Page:
     """Paging only, for lists without filters (prices)."""
+    check_query(query, PAGING_ONLY)
     return _paging(query).cut(entities, len(entities))
 
 
@@ -146,6 +182,7 @@ def list_page(
     collection: Collection, query: Mapping[str, str], spec: ListSpec, today: dt.date
 ) -> Page:
     """Apply the query to a collection and cut out the requested page."""
+    check_query(query, spec)
     paging = _paging(query)
 
     keys: Iterable[str] = collection.items.keys()

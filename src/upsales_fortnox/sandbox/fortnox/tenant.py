@@ -106,6 +106,11 @@ class Tenant:
     def today(self) -> dt.date:
         return dt.datetime.fromtimestamp(self._clock(), FORTNOX_TIMEZONE).date()
 
+    def timestamp(self) -> str:
+        """Now as an ISO 8601 date-time in Fortnox's time zone (e.g. a price's ``Date``)."""
+        moment = dt.datetime.fromtimestamp(self._clock(), FORTNOX_TIMEZONE)
+        return moment.isoformat(timespec="seconds")
+
     def emit(self, topic: str, event_type: str, entity_id: str | int) -> None:
         self._events.append(self.tenant_id, topic, event_type, str(entity_id))
 

@@ -1,6 +1,6 @@
 """Syncing one Fortnox article into Upsales (the shell around :func:`.products.decide_article`).
 
-The price is the article's base price (``FromQuantity`` 0) in the chosen price list (setting
+The price is the article's base price (:mod:`.pricing`) in the chosen price list (setting
 ``priceList``). With no price list chosen, the article's ``SalesPrice`` (its price in Fortnox's
 default price list) is used.
 """
@@ -14,6 +14,7 @@ from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.fortnox.models import Article
 from upsales_fortnox.sync.commands import CreateUpsalesProduct
+from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import (
     NO_ARTICLE_NUMBER,
     decide_article,
@@ -42,16 +43,12 @@ class ArticleSyncResult:
         return result
 
 
-async def article_price(job: InboundJob, article: Article) -> Decimal | None:
-    """The article's price in the chosen price list; None when the list has none for it."""
+async def list_price(job: InboundJob, article: Article) -> Decimal | None:
+    """The article's price in the chosen price list (one call); None when the list has none."""
     price_list = job.context.settings.price_list
     if price_list is None:
         return article.SalesPrice
-    try:
-        price = await job.context.fortnox.get_price(price_list, article.ArticleNumber or "")
-    except FortnoxNotFound:
-        return None
-    return price.Price
+    return await article_price(job.context.fortnox, price_list, article.ArticleNumber or "")
 
 
 async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResult:
@@ -61,7 +58,7 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
         article: Article | None = await job.context.fortnox.get_article(article_number)
     except FortnoxNotFound:
         article = None
-    price = await article_price(job, article) if article is not None else None
+    price = await list_price(job, article) if article is not None else None
     link = await job.link_by_fortnox(FortnoxType.ARTICLE, article_number)
     linked_product: Product | None = None
     if link is not None:

@@ -1,11 +1,13 @@
 """Re-pricing every product when the chosen price list (setting ``priceList``) changes.
 
 The settings API calls :func:`enqueue_reprice` in the transaction that saves a new price list;
-the ``reprice_products`` job then reads every price of the list (``iter_prices``) and updates
-each product whose list price differs: a product linked to an article gets the article's base
-price (``FromQuantity`` 0) in the list, or 0 when the list has none; an unlinked product whose
-article number the list prices gets that price. Progress is checkpointed, so a job that is
-interrupted resumes after the last product it finished.
+the ``reprice_products`` job then goes through the Upsales products and updates each whose list
+price differs: a product linked to an article gets the article's base price in the list
+(:mod:`.pricing`), or 0 when the list has none; an unlinked product whose article number the
+list prices gets that price. Fortnox lists a price list's prices one article at a time, so the
+job spends one call per product with an article (linked, or by its own article number) and
+none on other products. Progress is checkpointed, so a job that is interrupted resumes after
+the last product it finished, without asking for the prices it already used.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from upsales_fortnox.jobs.handlers import JobContext
 from upsales_fortnox.jobs.queue import Enqueued, enqueue
 from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.inbound.kinds import REPRICE_PRODUCTS
+from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import reprice_changes
 from upsales_fortnox.sync.inbound.runtime import InboundJob
 from upsales_fortnox.upsales.models import Product
@@ -29,6 +32,7 @@ from upsales_fortnox.upsales.models import Product
 REPRICE_ENTITY: Final = "products"
 """``entity_id`` of the job, so a second request while one is queued coalesces into it."""
 CHECKPOINT_EVERY: Final = 100
+"""Products priced (one Fortnox call each) between two checkpoints."""
 
 
 async def enqueue_reprice(session: AsyncSession, installation_id: uuid.UUID) -> Enqueued:
@@ -55,11 +59,6 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
     price_list = job.context.settings.price_list
     if price_list is None:
         return {"price_list": None, "outcome": "skip", "reason": "no price list chosen"}
-    prices: dict[str, Decimal | None] = {}
-    async for price in job.context.fortnox.iter_prices(price_list):
-        article = normalise_article_number(price.ArticleNumber)
-        if article is not None and not price.FromQuantity:
-            prices[article] = price.Price
     linked = await _article_links(job)
     start_after = 0
     if ctx.payload.get("price_list") == price_list:
@@ -69,7 +68,12 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
     async for product in job.context.upsales.iterate_products():
         if product.id <= start_after:
             continue
-        target = target_price(product, linked, prices)
+        number = priced_article(product, linked)
+        if number is None:
+            continue
+        price = await article_price(job.context.fortnox, price_list, number)
+        since_checkpoint += 1  # a resumed job asks for no price twice
+        target = target_price(product, linked, {} if price is None else {number: price})
         if target is not None:
             checked += 1
             new_price, priced = target
@@ -78,7 +82,6 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
             if changes is not None:
                 await job.context.upsales.update_product(product.id, changes)
                 repriced += 1
-                since_checkpoint += 1
         if since_checkpoint >= CHECKPOINT_EVERY:
             await ctx.checkpoint({"price_list": price_list, "after_product_id": product.id})
             since_checkpoint = 0
@@ -88,6 +91,14 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
         "products_repriced": repriced,
         "products_without_price": unpriced,
     }
+
+
+def priced_article(product: Product, linked: dict[int, str]) -> str | None:
+    """The article whose price the product may take: its linked one, else its own number."""
+    article = linked.get(product.id)
+    if article is not None:
+        return article
+    return normalise_article_number(product.articleNo)
 
 
 def target_price(

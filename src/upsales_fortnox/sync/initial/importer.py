@@ -87,6 +87,7 @@ from upsales_fortnox.sync.inbound.documents import (
     needs_fallback_product,
     predecessor,
 )
+from upsales_fortnox.sync.inbound.pricing import article_prices
 from upsales_fortnox.sync.inbound.products import (
     NO_ARTICLE_NUMBER,
     decide_article,
@@ -98,7 +99,6 @@ from upsales_fortnox.sync.initial.indexes import (
     linked_by_fortnox_id,
     linked_upsales_ids,
     order_reference_index,
-    price_index,
     product_index,
     slim_company,
     slim_product,
@@ -174,7 +174,6 @@ class _PhaseState:
     account_fields: AccountFieldIds | None = None
     products: dict[str, Product] = field(default_factory=dict)
     linked_products: set[int] = field(default_factory=set)
-    prices: dict[str, Decimal] | None = None
     order_refs: dict[str, int] = field(default_factory=dict)
     document_field_id: int | None = None
     users: list[User] = field(default_factory=list)
@@ -356,8 +355,6 @@ class InitialImport:
             state.linked_products = await linked_upsales_ids(
                 ctx.session_factory, ctx.installation_id, LinkEntity.PRODUCT
             )
-            if ctx.settings.price_list:
-                state.prices = await price_index(ctx.fortnox, ctx.settings.price_list)
         else:
             fields = await ctx.upsales.list_custom_fields("order")
             state.document_field_id = _field_id(fields, DOCUMENT_FIELD_ALIAS)
@@ -460,6 +457,16 @@ class InitialImport:
     async def _articles(
         self, state: _PhaseState, articles: Sequence[Entity], linked: dict[str, int]
     ) -> list[Outcome | BaseException]:
+        price_list = self._ctx.settings.price_list
+        prices: dict[str, Decimal] = {}
+        if price_list:  # one call per unlinked article: see sync.inbound.pricing
+            numbers = [_entity_id(Phase.ARTICLES, a) or "" for a in articles]
+            prices = await article_prices(
+                self._ctx.fortnox,
+                price_list,
+                [number for number in numbers if number not in linked],
+                concurrency=self._ctx.concurrency,
+            )
         jobs: list[Job] = []
         for article in articles:
             assert isinstance(article, Article)
@@ -468,7 +475,7 @@ class InitialImport:
             if number in linked:
                 jobs.append((entry, _done("unchanged", {**entry, "upsales_id": linked[number]})))
                 continue
-            price = state.prices.get(number) if state.prices is not None else article.SalesPrice
+            price = prices.get(number) if price_list else article.SalesPrice
             decision = decide_article(
                 number,
                 article,

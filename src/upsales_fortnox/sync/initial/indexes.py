@@ -19,21 +19,16 @@ Roughly 100-200 bytes per indexed record: 10,000 companies take a few MB.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.models import Price
 from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.inbound.companies import CompanyIndex
 from upsales_fortnox.upsales.client import UpsalesClient
 from upsales_fortnox.upsales.models import Company, CustomValue, Product
-
-ZERO = Decimal(0)
 
 
 async def linked_upsales_ids(
@@ -124,23 +119,3 @@ async def order_reference_index(
         if value:
             index[str(value).strip()] = order.id
     return index
-
-
-async def price_index(fortnox: FortnoxClient, price_list: str) -> dict[str, Decimal]:
-    """Article number → base price (``FromQuantity`` 0, else the lowest) in one price list."""
-    prices: dict[str, tuple[Decimal, Decimal]] = {}
-    page = 1
-    while True:
-        listed = await fortnox.list_page(Price, page, price_list=price_list)
-        for price in listed.items:
-            article_number = normalise_article_number(price.ArticleNumber)
-            if article_number is None or price.Price is None:
-                continue
-            quantity = price.FromQuantity if price.FromQuantity is not None else ZERO
-            known = prices.get(article_number)
-            if known is None or quantity < known[0]:
-                prices[article_number] = (quantity, price.Price)
-        if page >= listed.total_pages:
-            break
-        page += 1
-    return {article: price for article, (_, price) in prices.items()}

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType, SyncType
+from upsales_fortnox.fortnox.facts import OFFER_SORT_KEY
 from upsales_fortnox.fortnox.models import Article, Customer, Entity, Invoice, Offer, Order
 
 
@@ -40,11 +41,12 @@ PHASE_MODELS: Final[dict[Phase, type[Entity]]] = {
 SORT_KEYS: Final = {
     Phase.CUSTOMERS: "customernumber",
     Phase.ARTICLES: "articlenumber",
-    Phase.OFFERS: "documentnumber",
+    Phase.OFFERS: OFFER_SORT_KEY,
     Phase.ORDERS: "documentnumber",
     Phase.INVOICES: "documentnumber",
 }
-"""Ascending sort per register, so entities created during the import land on later pages."""
+"""Ascending sort per register (each a value of the list operation's ``sortby`` enum in the
+spec), so entities created during the import land on later pages."""
 
 FORTNOX_TYPES: Final = {
     Phase.CUSTOMERS: FortnoxType.CUSTOMER,

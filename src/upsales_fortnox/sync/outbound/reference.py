@@ -6,21 +6,26 @@ alone) is written to ``ExternalInvoiceReference1``. Before a document is created
 searches Fortnox for one carrying the order's reference, so a retry after a crash (document
 created, link not stored) or a lost link finds the document instead of making a second one.
 
-Fortnox's list search on that field (``?externalinvoicereference1=...``) is *unverified*: the
-reference lists field searches in general, not this one. Its name is kept here, in
-:data:`ORDER_REFERENCE_SEARCH_PARAMETER`; the search matches substrings, so callers compare the
-field exactly afterwards.
+Fortnox's spec declares the list search on that field (``?externalinvoicereference1=...``) on
+``/3/orders`` and ``/3/invoices`` (``facts.ORDER_REFERENCE_SEARCH_PARAMETER``); field searches
+match substrings, so callers compare the field exactly afterwards.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from upsales_fortnox.fortnox.facts import ORDER_REFERENCE_SEARCH_PARAMETER
 from upsales_fortnox.sync.references import outbound_reference, parse_outbound_reference
 
 ORDER_REFERENCE_FIELD: Final = "ExternalInvoiceReference1"
-ORDER_REFERENCE_SEARCH_PARAMETER: Final = "externalinvoicereference1"
-"""*Unverified* search parameter of ``/3/orders`` and ``/3/invoices``."""
+
+__all__ = [
+    "ORDER_REFERENCE_FIELD",
+    "ORDER_REFERENCE_SEARCH_PARAMETER",
+    "order_reference",
+    "parse_order_reference",
+]
 
 order_reference = outbound_reference
 parse_order_reference = parse_outbound_reference

@@ -25,18 +25,20 @@ from upsales_fortnox.sandbox.fortnox.fields import (
     choice,
     parse_fields,
     read_only,
+    shape_of,
     text,
     validation_error,
 )
 from upsales_fortnox.sandbox.fortnox.listing import ListSpec, number_key
 from upsales_fortnox.sandbox.fortnox.tenant import Tenant
+from upsales_fortnox.sandbox.fortnox.wire import Shape, Wire, WireField
 
 TOPIC = "articles"
 ARTICLE_NUMBER_CHARS = re.compile(r"[A-Za-z0-9\-+/_.]+")
 
 FIELDS: Schema = {
     "ArticleNumber": Field(Kind.TEXT, max_length=50, allowed_chars=ARTICLE_NUMBER_CHARS),
-    "Description": text(200),
+    "Description": text(200, omit_empty=True),
     "SalesPrice": read_only(Kind.DECIMAL),
     "PurchasePrice": DECIMAL,
     "Unit": TEXT,
@@ -46,7 +48,7 @@ FIELDS: Schema = {
     "ReservedQuantity": read_only(Kind.DECIMAL),
     "DisposableQuantity": read_only(Kind.DECIMAL),
     "StockValue": read_only(Kind.DECIMAL),
-    "StockPlace": TEXT,
+    "StockPlace": text(100),
     "VAT": DECIMAL,
     "Type": choice("STOCK", "SERVICE"),
     "EAN": text(30),
@@ -58,22 +60,25 @@ FIELDS: Schema = {
     "WebshopArticle": BOOL,
     "Expired": BOOL,
 }
-LIST_FIELDS = (
-    "ArticleNumber",
-    "Description",
-    "DisposableQuantity",
-    "EAN",
-    "Housework",
-    "PurchasePrice",
-    "SalesPrice",
-    "QuantityInStock",
-    "ReservedQuantity",
-    "StockPlace",
-    "StockValue",
-    "Unit",
-    "VAT",
-    "WebshopArticle",
-)
+SHAPE = shape_of(FIELDS)
+_TEXT = WireField(Wire.STRING)
+LIST_SHAPE: Shape = {
+    "ArticleNumber": _TEXT,
+    "Description": WireField(Wire.STRING, omit_empty=True),
+    "DisposableQuantity": _TEXT,
+    "EAN": _TEXT,
+    "Housework": WireField(Wire.BOOLEAN),
+    "PurchasePrice": _TEXT,
+    "SalesPrice": _TEXT,
+    "QuantityInStock": WireField(Wire.NUMBER),
+    "ReservedQuantity": _TEXT,
+    "StockPlace": _TEXT,
+    "StockValue": _TEXT,
+    "Unit": _TEXT,
+    "VAT": _TEXT,
+    "WebshopArticle": WireField(Wire.BOOLEAN),
+}
+"""The spec's ``ArticleListItem`` sends several amounts as text."""
 _ZERO = Decimal(0)
 _DEFAULTS: dict[str, Any] = {
     "PurchasePrice": _ZERO,
@@ -96,6 +101,7 @@ LIST_SPEC = ListSpec(
         "description": "Description",
         "ean": "EAN",
         "manufacturer": "Manufacturer",
+        "manufacturerarticlenumber": "ManufacturerArticleNumber",
         "suppliernumber": "SupplierNumber",
     },
     filters={
@@ -104,8 +110,9 @@ LIST_SPEC = ListSpec(
     },
     sort_keys={
         "articlenumber": lambda e: number_key(e["ArticleNumber"]),
-        "description": lambda e: (e["Description"] or "").lower(),
         "quantityinstock": lambda e: e["QuantityInStock"],
+        "reservedquantity": lambda e: e["ReservedQuantity"],
+        "stockvalue": lambda e: e["StockValue"],
     },
 )
 

@@ -18,11 +18,13 @@ from upsales_fortnox.sandbox.fortnox.fields import (
     choice,
     parse_fields,
     read_only,
+    shape_of,
     text,
     validation_error,
 )
 from upsales_fortnox.sandbox.fortnox.listing import ListSpec, number_key
 from upsales_fortnox.sandbox.fortnox.tenant import Tenant
+from upsales_fortnox.sandbox.fortnox.wire import Shape, Wire, WireField
 
 TOPIC = "customers"
 CUSTOMER_NUMBER_CHARS = re.compile(r"[A-Za-z0-9\-+/_]+")
@@ -39,13 +41,13 @@ _COUNTRY_NAMES = {
 
 FIELDS: Schema = {
     "CustomerNumber": Field(Kind.TEXT, max_length=50, allowed_chars=CUSTOMER_NUMBER_CHARS),
-    "Name": text(1024),
-    "OrganisationNumber": text(30),
-    "Address1": text(1024),
+    "Name": text(1024, omit_empty=True),
+    "OrganisationNumber": TEXT,
+    "Address1": text(1024, omit_empty=True),
     "Address2": text(1024),
     "City": text(1024),
     "ZipCode": text(10),
-    "CountryCode": text(2),
+    "CountryCode": text(2, omit_empty=True),
     "Country": read_only(),
     "Email": text(1024),
     "EmailInvoice": text(1024),
@@ -55,7 +57,7 @@ FIELDS: Schema = {
     "WWW": text(1024),
     "VATNumber": text(1024),
     "VATType": choice("SEVAT", "SEREVERSEDVAT", "EUREVERSEDVAT", "EUVAT", "EXPORT"),
-    "Currency": text(3),
+    "Currency": text(3, omit_empty=True),
     "Active": BOOL,
     "Type": choice("COMPANY", "PRIVATE"),
     "YourReference": text(50),
@@ -68,19 +70,21 @@ FIELDS: Schema = {
     "DeliveryAddress2": text(1024),
     "DeliveryCity": text(1024),
     "DeliveryZipCode": text(10),
-    "DeliveryCountryCode": text(2),
+    "DeliveryCountryCode": text(2, omit_empty=True),
 }
-LIST_FIELDS = (
-    "Address1",
-    "Address2",
-    "City",
-    "CustomerNumber",
-    "Email",
-    "Name",
-    "OrganisationNumber",
-    "Phone",
-    "ZipCode",
-)
+SHAPE = shape_of(FIELDS)
+_TEXT = WireField(Wire.STRING)
+LIST_SHAPE: Shape = {
+    "Address1": _TEXT,
+    "Address2": _TEXT,
+    "City": _TEXT,
+    "CustomerNumber": _TEXT,
+    "Email": _TEXT,
+    "Name": WireField(Wire.STRING, omit_empty=True),
+    "OrganisationNumber": _TEXT,
+    "Phone": _TEXT,
+    "ZipCode": _TEXT,
+}
 _DEFAULTS: dict[str, Any] = {
     "Active": True,
     "Type": "COMPANY",
@@ -91,7 +95,6 @@ _DEFAULTS: dict[str, Any] = {
 
 LIST_SPEC = ListSpec(
     search_fields={
-        "customername": "Name",
         "name": "Name",
         "customernumber": "CustomerNumber",
         "organisationnumber": "OrganisationNumber",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from upsales_fortnox.sandbox.fortnox.facts import ORDER_TOTAL_QUANTITY_FIELD
@@ -14,17 +14,28 @@ from upsales_fortnox.sandbox.fortnox.fields import (
     DATE,
     DECIMAL,
     INT,
+    INTEGER_DECIMAL,
     ROWS,
+    STRING_DECIMAL,
     TEXT,
-    Entity,
     Field,
     Kind,
     Schema,
     choice,
     read_only,
+    shape_of,
     text,
 )
-from upsales_fortnox.sandbox.fortnox.listing import ListSpec, Predicate, SortKey, number_key
+from upsales_fortnox.sandbox.fortnox.listing import ListSpec, number_key
+from upsales_fortnox.sandbox.fortnox.resources.document_lists import (
+    INVOICE_FILTERS,
+    OFFER_FILTERS,
+    OFFER_SORT,
+    ORDER_FILTERS,
+    search_fields,
+    sort_keys,
+)
+from upsales_fortnox.sandbox.fortnox.wire import Shape, Wire, WireField
 
 _ZERO = Decimal(0)
 
@@ -49,10 +60,37 @@ class DocumentKind:
     """Read-only fields the admin seed may set (to seed documents in a given state)."""
     list_fields: tuple[str, ...]
     list_spec: ListSpec
+    not_in_body: frozenset[str] = frozenset()
+    """Header fields the operation's request schema lacks: refused in a POST or PUT body."""
+    rows_not_in_body: frozenset[str] = frozenset()
+    list_overrides: Mapping[str, WireField] = field(default_factory=dict)
+    """List item fields typed differently from the full document (spec ``*ListItem``)."""
+
+    @cached_property
+    def row_shape(self) -> Shape:
+        return shape_of(self.row)
+
+    @cached_property
+    def shape(self) -> Shape:
+        return shape_of(self.header, self.row_shape)
+
+    @cached_property
+    def list_shape(self) -> Shape:
+        full = self.shape
+        return {name: self.list_overrides.get(name) or full[name] for name in self.list_fields}
+
+    @cached_property
+    def body_fields(self) -> frozenset[str]:
+        """Header fields a client may send (read-only ones are then ignored)."""
+        return frozenset(self.header) - self.not_in_body
+
+    @cached_property
+    def row_body_fields(self) -> frozenset[str]:
+        return frozenset(self.row) - self.rows_not_in_body
 
 
 _COMMON_HEADER: dict[str, Field] = {
-    "DocumentNumber": INT,
+    "DocumentNumber": Field(Kind.INT, wire=Wire.STRING),
     "CustomerNumber": TEXT,
     "CustomerName": text(1024),
     "Address1": text(1024),
@@ -60,7 +98,7 @@ _COMMON_HEADER: dict[str, Field] = {
     "City": text(1024),
     "ZipCode": text(10),
     "Country": TEXT,
-    "OrganisationNumber": text(30),
+    "OrganisationNumber": TEXT,
     "Phone1": text(1024),
     "Phone2": text(1024),
     "DeliveryName": text(1024),
@@ -72,7 +110,6 @@ _COMMON_HEADER: dict[str, Field] = {
     "DeliveryDate": DATE,
     "Currency": text(3),
     "CurrencyRate": DECIMAL,
-    "CurrencyUnit": DECIMAL,
     "OurReference": text(50),
     "YourReference": text(50),
     "Remarks": text(1024),
@@ -97,7 +134,7 @@ _COMMON_HEADER: dict[str, Field] = {
     "TotalToPay": read_only(Kind.DECIMAL),
 }
 _ORDER_AND_INVOICE_HEADER: dict[str, Field] = {
-    "YourOrderNumber": text(30),
+    "YourOrderNumber": text(75),
     "ExternalInvoiceReference1": text(80),
     "ExternalInvoiceReference2": text(80),
 }
@@ -108,7 +145,6 @@ _COMMON_ROW: dict[str, Field] = {
     "Price": DECIMAL,
     "Discount": DECIMAL,
     "DiscountType": choice("AMOUNT", "PERCENT"),
-    "VAT": DECIMAL,
     "Unit": TEXT,
     "AccountNumber": INT,
     "CostCenter": TEXT,
@@ -116,6 +152,8 @@ _COMMON_ROW: dict[str, Field] = {
     "HouseWork": BOOL,
     "Total": read_only(Kind.DECIMAL),
 }
+_REFERENCE = read_only(Kind.INT, wire=Wire.STRING)
+"""A reference to another document: its number as text, ``"0"`` for none."""
 _COMMON_READ_ONLY_DEFAULTS: dict[str, Any] = {
     "Cancelled": False,
     "Sent": False,
@@ -127,47 +165,6 @@ _COMMON_READ_ONLY_DEFAULTS: dict[str, Any] = {
     "Language": "SV",
 }
 
-
-def _is_set(value: object) -> bool:
-    return bool(value)
-
-
-def _before_today(value: object, today: dt.date) -> bool:
-    return isinstance(value, str) and value < today.isoformat()
-
-
-def _search(*extra: str) -> dict[str, str]:
-    fields = {
-        "customername": "CustomerName",
-        "customernumber": "CustomerNumber",
-        "documentnumber": "DocumentNumber",
-        "ourreference": "OurReference",
-        "yourreference": "YourReference",
-    }
-    for name in extra:
-        fields[name.lower()] = name
-    return fields
-
-
-def _sort(date_field: str) -> dict[str, SortKey]:
-    return {
-        "customername": lambda e: (e["CustomerName"] or "").lower(),
-        "customernumber": lambda e: number_key(e["CustomerNumber"]),
-        "documentnumber": lambda e: e["DocumentNumber"],
-        date_field.lower(): lambda e: e[date_field] or "",
-    }
-
-
-_ORDER_FILTERS: dict[str, Predicate] = {
-    "cancelled": lambda e, _t: e["Cancelled"] is True,
-    "expired": lambda e, t: (
-        not e["Cancelled"]
-        and not _is_set(e["InvoiceReference"])
-        and _before_today(e["DeliveryDate"], t)
-    ),
-    "invoicecreated": lambda e, _t: _is_set(e["InvoiceReference"]),
-    "invoicenotcreated": lambda e, _t: not e["Cancelled"] and not _is_set(e["InvoiceReference"]),
-}
 
 ORDERS = DocumentKind(
     collection="orders",
@@ -183,16 +180,18 @@ ORDERS = DocumentKind(
         **_ORDER_AND_INVOICE_HEADER,
         "OrderDate": DATE,
         "DeliveryState": choice("registration", "reservation", "delivery"),
-        "InvoiceReference": read_only(Kind.INT),
-        "OfferReference": read_only(Kind.INT),
+        "CurrencyUnit": DECIMAL,
+        "InvoiceReference": _REFERENCE,
+        "OfferReference": _REFERENCE,
         "OrderType": read_only(),
         "OrderRows": ROWS,
     },
     row={
         **_COMMON_ROW,
-        "OrderedQuantity": DECIMAL,
-        "DeliveredQuantity": DECIMAL,
-        "ReservedQuantity": read_only(Kind.DECIMAL),
+        "VAT": DECIMAL,
+        "OrderedQuantity": STRING_DECIMAL,
+        "DeliveredQuantity": STRING_DECIMAL,
+        "ReservedQuantity": read_only(Kind.DECIMAL, wire=Wire.STRING),
     },
     read_only_defaults={
         **_COMMON_READ_ONLY_DEFAULTS,
@@ -218,27 +217,13 @@ ORDERS = DocumentKind(
         "Total",
     ),
     list_spec=ListSpec(
-        search_fields=_search(
-            "ExternalInvoiceReference1", "ExternalInvoiceReference2", "YourOrderNumber"
-        ),
-        filters=_ORDER_FILTERS,
-        sort_keys=_sort("OrderDate"),
+        search_fields=search_fields("ExternalInvoiceReference1", "ExternalInvoiceReference2"),
+        filters=ORDER_FILTERS,
+        sort_keys=sort_keys("OrderDate"),
         date_field="OrderDate",
     ),
 )
 
-
-def _unpaid(e: Entity) -> bool:
-    return not e["Cancelled"] and e["Balance"] != 0
-
-
-_INVOICE_FILTERS: dict[str, Predicate] = {
-    "cancelled": lambda e, _t: e["Cancelled"] is True,
-    "fullypaid": lambda e, _t: not e["Cancelled"] and e["Balance"] == 0,
-    "unpaid": lambda e, _t: _unpaid(e),
-    "unpaidoverdue": lambda e, t: _unpaid(e) and _before_today(e["DueDate"], t),
-    "unbooked": lambda e, _t: not e["Cancelled"] and not e["Booked"],
-}
 
 INVOICES = DocumentKind(
     collection="invoices",
@@ -257,23 +242,25 @@ INVOICES = DocumentKind(
         "InvoiceType": choice(
             "INVOICE", "AGREEMENTINVOICE", "INTRESTINVOICE", "SUMMARYINVOICE", "CASHINVOICE"
         ),
+        "CurrencyUnit": INTEGER_DECIMAL,
         "Booked": read_only(Kind.BOOL),
-        "Credit": read_only(Kind.BOOL),
-        "CreditInvoiceReference": read_only(Kind.INT),
-        "OrderReference": read_only(Kind.INT),
-        "OfferReference": read_only(Kind.INT),
+        "Credit": read_only(Kind.BOOL, wire=Wire.STRING),
+        "CreditInvoiceReference": _REFERENCE,
+        "OrderReference": _REFERENCE,
+        "OfferReference": _REFERENCE,
         "Balance": read_only(Kind.DECIMAL),
         "OCR": read_only(),
         "VoucherNumber": read_only(Kind.INT),
         "VoucherSeries": read_only(),
         "VoucherYear": read_only(Kind.INT),
-        "FinalPayDate": read_only(),
+        "FinalPayDate": read_only(Kind.DATE),
         "NoxFinans": read_only(Kind.BOOL),
         "InvoiceRows": ROWS,
     },
     row={
         **_COMMON_ROW,
-        "DeliveredQuantity": DECIMAL,
+        "VAT": INTEGER_DECIMAL,
+        "DeliveredQuantity": STRING_DECIMAL,
         "TotalExcludingVAT": read_only(Kind.DECIMAL),
     },
     read_only_defaults={
@@ -287,6 +274,31 @@ INVOICES = DocumentKind(
         "NoxFinans": False,
     },
     seedable_read_only=("Cancelled", "Sent", "Booked"),
+    not_in_body=frozenset(
+        {
+            "Balance",
+            "Booked",
+            "Cancelled",
+            "Credit",
+            "FinalPayDate",
+            "Gross",
+            "Net",
+            "NoxFinans",
+            "OfferReference",
+            "OrderReference",
+            "OrganisationNumber",
+            "RoundOff",
+            "Sent",
+            "Total",
+            "TotalToPay",
+            "TotalVAT",
+            "VoucherNumber",
+            "VoucherSeries",
+            "VoucherYear",
+        }
+    ),
+    rows_not_in_body=frozenset({"Total", "TotalExcludingVAT"}),
+    list_overrides={"CurrencyUnit": WireField(Wire.NUMBER)},
     list_fields=(
         "Balance",
         "Booked",
@@ -316,29 +328,18 @@ INVOICES = DocumentKind(
         "FinalPayDate",
     ),
     list_spec=ListSpec(
-        search_fields=_search(
+        search_fields=search_fields(
             "ExternalInvoiceReference1", "ExternalInvoiceReference2", "YourOrderNumber", "OCR"
         ),
-        filters=_INVOICE_FILTERS,
+        filters=INVOICE_FILTERS,
         sort_keys={
-            **_sort("InvoiceDate"),
+            **sort_keys("InvoiceDate"),
             "ocr": lambda e: number_key(e["OCR"]),
             "total": lambda e: e["Total"],
         },
         date_field="InvoiceDate",
     ),
 )
-
-_OFFER_FILTERS: dict[str, Predicate] = {
-    "cancelled": lambda e, _t: e["Cancelled"] is True,
-    "expired": lambda e, t: (
-        not e["Cancelled"]
-        and not _is_set(e["OrderReference"])
-        and _before_today(e["ExpireDate"], t)
-    ),
-    "ordercreated": lambda e, _t: _is_set(e["OrderReference"]),
-    "ordernotcreated": lambda e, _t: not e["Cancelled"] and not _is_set(e["OrderReference"]),
-}
 
 OFFERS = DocumentKind(
     collection="offers",
@@ -353,19 +354,19 @@ OFFERS = DocumentKind(
         **_COMMON_HEADER,
         "OfferDate": DATE,
         "ExpireDate": DATE,
-        "Completed": BOOL,
-        "OrderReference": read_only(Kind.INT),
-        "InvoiceReference": read_only(Kind.INT),
+        "CurrencyUnit": INTEGER_DECIMAL,
+        "OrderReference": _REFERENCE,
+        "InvoiceReference": _REFERENCE,
         "OfferRows": ROWS,
     },
-    row={**_COMMON_ROW, "Quantity": DECIMAL},
+    row={**_COMMON_ROW, "VAT": INTEGER_DECIMAL, "Quantity": STRING_DECIMAL},
     read_only_defaults={
         **_COMMON_READ_ONLY_DEFAULTS,
         "Completed": False,
         "OrderReference": 0,
         "InvoiceReference": 0,
     },
-    seedable_read_only=("Cancelled", "Sent"),
+    seedable_read_only=("Cancelled", "Sent", "Completed"),
     list_fields=(
         "Cancelled",
         "Currency",
@@ -378,9 +379,9 @@ OFFERS = DocumentKind(
         "Total",
     ),
     list_spec=ListSpec(
-        search_fields=_search(),
-        filters=_OFFER_FILTERS,
-        sort_keys=_sort("OfferDate"),
+        search_fields=search_fields(),
+        filters=OFFER_FILTERS,
+        sort_keys=OFFER_SORT,
         date_field="OfferDate",
     ),
 )

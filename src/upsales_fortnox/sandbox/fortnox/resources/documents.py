@@ -3,19 +3,22 @@
 Choices:
 
 - ``DocumentNumber`` is assigned from the kind's series when omitted; a given number must be
-  unused. Numbers are JSON integers; references to other documents (``InvoiceReference``,
-  ``OrderReference``, ``OfferReference``, ``CreditInvoiceReference``) are integers, 0 for none.
+  unused. Numbers are integers inside and text on the wire; references to other documents
+  (``InvoiceReference``, ``OrderReference``, ``OfferReference``, ``CreditInvoiceReference``)
+  likewise, 0 (``"0"``) for none.
 - Customer data (name, addresses, currency, price list, references, terms) is copied from the
   customer when the document does not give it.
-- Rows: sending the rows list replaces the row set. A row with a ``RowId`` updates that row, a
-  row without one is new (it gets a ``RowId``), rows left out are removed.
+- Rows (spec, ``PUT /3/orders/{DocumentNumber}``): sending the rows list replaces the row set.
+  When some row has a ``RowId``, that row updates the row with that id and rows without one are
+  new; when no row has one, rows update the existing rows in order and any further rows are
+  new. Rows left out are removed, and every row gets a new ``RowId`` on every update.
 - New rows take their description, unit and VAT from the article, and their price from the
   document's price list (the highest from-quantity tier not above the row's quantity; grossed
   up by the VAT when ``VATIncluded``). Order rows need ``OrderedQuantity``; ``DeliveredQuantity``
   defaults to it. Invoice and offer rows without a quantity have quantity 0.
 - A document that may no longer change (cancelled; invoiced order; booked invoice; completed
-  offer) refuses PUT with 400. ``Completed`` on offers is writable here (in Fortnox it is set in
-  the UI) so tests can reach that state.
+  offer) refuses PUT with 400. An offer's completed state (set in Fortnox's UI; the spec has no
+  such field) is kept internally, set only by the admin seed, and read by ``filter=completed``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from upsales_fortnox.sandbox.fortnox.fields import (
     Entity,
     apply_defaults,
     parse_fields,
+    refuse_unknown,
     require_object,
     validation_error,
 )
@@ -85,6 +89,18 @@ def get_document(tenant: Tenant, kind: DocumentKind, number: str) -> Entity:
     if document is None:
         raise document_not_found(kind)
     return document
+
+
+def check_request_body(kind: DocumentKind, payload: Entity) -> None:
+    """Refuse (2001399) a field the operation's request schema does not have: on invoices the
+    read-only fields too (``fortnox_InvoicePayload``), on orders and offers only fields the
+    full document lacks (read-only ones are then ignored). Seeds and actions skip this check."""
+    refuse_unknown(kind.body_fields, payload)
+    rows = payload.get(kind.rows_key)
+    if isinstance(rows, list):
+        for row in rows:
+            if isinstance(row, dict):
+                refuse_unknown(kind.row_body_fields, row)
 
 
 def create_document(
@@ -257,27 +273,31 @@ def _build_rows(
 ) -> list[Entity]:
     if len(raw_rows) > MAX_DOCUMENT_ROWS:
         raise validation_error(f"Högst {MAX_DOCUMENT_ROWS} rader per dokument")
+    parsed = [parse_fields(kind.row, require_object(raw, kind.rows_key)) for raw in raw_rows]
+    by_position = all(values.get("RowId") is None for values in parsed)
     existing_by_id = {row["RowId"]: row for row in existing}
     rows: list[Entity] = []
-    for raw in raw_rows:
-        values = parse_fields(kind.row, require_object(raw, kind.rows_key))
+    for position, values in enumerate(parsed):
         row_id = values.pop("RowId", None)
+        base: Entity | None = None
         if row_id is not None:
             base = existing_by_id.pop(row_id, None)
             if base is None:
                 raise validation_error(f"Raden med RowId {row_id} finns inte")
-            row = {**base, **values}
-        else:
-            row = _new_row(tenant, kind, values, document)
+        elif by_position and position < len(existing):
+            base = existing[position]
+        row = {**base, **values} if base is not None else _new_row(tenant, kind, values, document)
+        row["RowId"] = tenant.next_number("rows", lambda _number: False)
         _validate_row(row)
         rows.append(row)
     return rows
 
 
 def _new_row(tenant: Tenant, kind: DocumentKind, values: Entity, document: Entity) -> Entity:
-    row = apply_defaults(kind.row, {"Discount": _ZERO, "DiscountType": "PERCENT"})
+    row = apply_defaults(
+        kind.row, {"Discount": _ZERO, "DiscountType": "PERCENT", "HouseWork": False}
+    )
     row.update(values)
-    row["RowId"] = tenant.next_number("rows", lambda _number: False)
     main_quantity = kind.quantity_fields[0]
     if kind is ORDERS:
         if row["OrderedQuantity"] is None:

@@ -14,6 +14,7 @@ from upsales_fortnox.sandbox.fortnox.fields import (
     apply_defaults,
     parse_fields,
     read_only,
+    shape_of,
     text,
     validation_error,
 )
@@ -22,16 +23,15 @@ from upsales_fortnox.sandbox.fortnox.tenant import Tenant
 
 CODE_CHARS = re.compile(r"[A-Za-z0-9\-_]+")
 FIELDS: Schema = {
-    "Code": Field(Kind.TEXT, max_length=10, allowed_chars=CODE_CHARS),
-    "Description": text(200),
+    "Code": Field(Kind.TEXT, max_length=100, allowed_chars=CODE_CHARS, omit_empty=True),
+    "Description": text(50, omit_empty=True),
     "Comments": text(1024),
     "PreSelected": read_only(Kind.BOOL),
 }
-LIST_FIELDS = ("Code", "Description", "Comments", "PreSelected")
-LIST_SPEC = ListSpec(
-    search_fields={"code": "Code", "description": "Description"},
-    sort_keys={"code": lambda e: e["Code"]},
-)
+SHAPE = shape_of(FIELDS)
+LIST_SHAPE = SHAPE
+LIST_SPEC = ListSpec(lastmodified=False)
+"""The spec declares no query parameter on ``GET /3/pricelists`` (paging only)."""
 
 
 def get_pricelist(tenant: Tenant, code: str) -> Entity:

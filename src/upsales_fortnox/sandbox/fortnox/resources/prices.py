@@ -5,7 +5,6 @@ No change events: Fortnox has no price topic (*unverified*).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 from upsales_fortnox.sandbox.fortnox import errors
@@ -17,11 +16,13 @@ from upsales_fortnox.sandbox.fortnox.fields import (
     Schema,
     parse_fields,
     read_only,
+    shape_of,
     to_decimal,
     validation_error,
 )
 from upsales_fortnox.sandbox.fortnox.resources.pricelists import get_pricelist
 from upsales_fortnox.sandbox.fortnox.tenant import Tenant
+from upsales_fortnox.sandbox.fortnox.wire import Shape, Wire
 
 FIELDS: Schema = {
     "PriceList": TEXT,
@@ -29,9 +30,13 @@ FIELDS: Schema = {
     "FromQuantity": DECIMAL,
     "Price": DECIMAL,
     "Percent": DECIMAL,
-    "Date": read_only(),
+    "Date": read_only(wire=Wire.DATETIME),
 }
-LIST_FIELDS = ("ArticleNumber", "FromQuantity", "Percent", "Price", "PriceList")
+SHAPE = shape_of(FIELDS)
+LIST_SHAPE: Shape = {
+    name: SHAPE[name] for name in ("ArticleNumber", "FromQuantity", "Price", "PriceList")
+}
+"""The spec's ``PriceListItem``: the sublist is slimmer than a price (no ``Percent``, ``Date``)."""
 _ZERO = Decimal(0)
 
 
@@ -57,15 +62,6 @@ def prices_of_article(tenant: Tenant, price_list: str, article_number: str) -> l
     get_pricelist(tenant, price_list)
     tiers = tenant.prices.get(price_list, {}).get(article_number, {})
     return [tiers[quantity] for quantity in sorted(tiers)]
-
-
-def prices_of_list(tenant: Tenant, price_list: str) -> Iterator[Entity]:
-    """All prices of one price list, by article then from-quantity (see
-    ``facts.LIST_ALL_PRICES_PATH``: this list-all form is an *unverified* assumption)."""
-    get_pricelist(tenant, price_list)
-    for tiers in tenant.prices.get(price_list, {}).values():
-        for quantity in sorted(tiers):
-            yield tiers[quantity]
 
 
 def price_for_quantity(
@@ -101,7 +97,7 @@ def create_price(tenant: Tenant, payload: Entity) -> Entity:
         raise validation_error("Priset finns redan")
     price: Entity = {
         "ArticleNumber": article_number,
-        "Date": tenant.today().isoformat(),
+        "Date": tenant.timestamp(),
         "FromQuantity": from_quantity,
         "Percent": values.get("Percent", _ZERO),
         "Price": values.get("Price", _ZERO),
@@ -124,7 +120,7 @@ def update_price(
         if values.pop(key_field, current) != current:
             raise validation_error(f"{key_field} kan inte ändras")
     price.update(values)
-    price["Date"] = tenant.today().isoformat()
+    price["Date"] = tenant.timestamp()
     return price
 
 

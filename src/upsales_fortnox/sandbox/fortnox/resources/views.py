@@ -1,14 +1,16 @@
-"""How entities look on the wire: full entities and reduced list items, both with ``@url``."""
+"""How entities look on the wire: full entities and reduced list items, both with ``@url``,
+each field in the spec's JSON type (see ``wire``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from urllib.parse import quote
 
 from upsales_fortnox.sandbox.fortnox.fields import Entity
 from upsales_fortnox.sandbox.fortnox.resources import articles, customers, pricelists, prices
 from upsales_fortnox.sandbox.fortnox.resources.document_kinds import DOCUMENT_KINDS
 from upsales_fortnox.sandbox.fortnox.tenant import Tenant
+from upsales_fortnox.sandbox.fortnox.wire import Shape, Wire, WireField
+from upsales_fortnox.sandbox.fortnox.wire import render as _render
 
 _KEY_FIELDS = {
     "customers": "CustomerNumber",
@@ -18,11 +20,33 @@ _KEY_FIELDS = {
     "invoices": "DocumentNumber",
     "offers": "DocumentNumber",
 }
-_LIST_FIELDS: dict[str, Sequence[str]] = {
-    "customers": customers.LIST_FIELDS,
-    "articles": articles.LIST_FIELDS,
-    "pricelists": pricelists.LIST_FIELDS,
-    **{kind.collection: kind.list_fields for kind in DOCUMENT_KINDS},
+SHAPES: dict[str, Shape] = {
+    "customers": customers.SHAPE,
+    "articles": articles.SHAPE,
+    "pricelists": pricelists.SHAPE,
+    **{kind.collection: kind.shape for kind in DOCUMENT_KINDS},
+}
+"""Full entity per collection (``GET /3/{collection}/{key}``)."""
+LIST_SHAPES: dict[str, Shape] = {
+    "customers": customers.LIST_SHAPE,
+    "articles": articles.LIST_SHAPE,
+    "pricelists": pricelists.LIST_SHAPE,
+    **{kind.collection: kind.list_shape for kind in DOCUMENT_KINDS},
+}
+"""List item per collection (``GET /3/{collection}``)."""
+_TEXT = WireField(Wire.STRING)
+COMPANY_INFORMATION_SHAPE: Shape = {
+    "Address": _TEXT,
+    "City": _TEXT,
+    "CountryCode": _TEXT,
+    "DatabaseNumber": WireField(Wire.INTEGER),
+    "CompanyName": _TEXT,
+    "OrganizationNumber": _TEXT,
+    "VisitAddress": _TEXT,
+    "VisitCity": _TEXT,
+    "VisitCountryCode": _TEXT,
+    "VisitZipCode": _TEXT,
+    "ZipCode": _TEXT,
 }
 
 
@@ -43,28 +67,27 @@ def _shown(tenant: Tenant, collection: str, entity: Entity) -> Entity:
 def render(tenant: Tenant, collection: str, entity: Entity, base_url: str) -> Entity:
     """A full entity, as ``GET /3/{collection}/{key}`` shows it inside its wrapper."""
     url = entity_url(base_url, collection, entity[_KEY_FIELDS[collection]])
-    view: Entity = {"@url": url}
-    view.update(articles.with_sales_price(tenant, entity) if collection == "articles" else entity)
-    return view
+    return {"@url": url, **_render(_shown(tenant, collection, entity), SHAPES[collection])}
 
 
 def render_list_item(tenant: Tenant, collection: str, entity: Entity, base_url: str) -> Entity:
-    source = _shown(tenant, collection, entity)
-    item: Entity = {"@url": entity_url(base_url, collection, entity[_KEY_FIELDS[collection]])}
-    for name in _LIST_FIELDS[collection]:
-        item[name] = source.get(name)
-    return item
+    url = entity_url(base_url, collection, entity[_KEY_FIELDS[collection]])
+    return {"@url": url, **_render(_shown(tenant, collection, entity), LIST_SHAPES[collection])}
 
 
 def render_price(price: Entity, base_url: str) -> Entity:
     url = entity_url(
         base_url, "prices", price["PriceList"], price["ArticleNumber"], price["FromQuantity"]
     )
-    view: Entity = {"@url": url}
-    view.update(price)
-    return view
+    return {"@url": url, **_render(price, prices.SHAPE)}
 
 
 def render_price_list_item(price: Entity, base_url: str) -> Entity:
-    item = render_price(price, base_url)
-    return {name: item[name] for name in ("@url", *prices.LIST_FIELDS)}
+    url = entity_url(
+        base_url, "prices", price["PriceList"], price["ArticleNumber"], price["FromQuantity"]
+    )
+    return {"@url": url, **_render(price, prices.LIST_SHAPE)}
+
+
+def render_company_information(values: Entity) -> Entity:
+    return _render(values, COMPANY_INFORMATION_SHAPE)

@@ -7,11 +7,15 @@ from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from upsales_fortnox.sandbox.fortnox.facts import LIST_ALL_PRICES_PATH
 from upsales_fortnox.sandbox.fortnox.fields import Entity, unwrap
-from upsales_fortnox.sandbox.fortnox.listing import ListSpec, list_page, page_of
+from upsales_fortnox.sandbox.fortnox.listing import (
+    ListSpec,
+    list_page,
+    page_of,
+    refuse_any_query,
+)
 from upsales_fortnox.sandbox.fortnox.resources import (
     articles,
     customers,
@@ -42,6 +46,14 @@ Deleter = Callable[[Tenant, str], None]
 
 
 TAGS: list[str | Enum] = ["Fortnox REST v3"]
+
+
+def _no_query(request: Request) -> None:
+    refuse_any_query(request.query_params)
+
+
+NO_QUERY = [Depends(_no_query)]
+"""Operations that declare no query parameter refuse every one (lists check theirs)."""
 
 
 def add_rest_routes(router: APIRouter) -> None:
@@ -85,9 +97,16 @@ def add_rest_routes(router: APIRouter) -> None:
     _add_actions(router)
 
     async def company_information(request: Request) -> Response:
-        return json_response({"CompanyInformation": tenant_of(request).company_information()})
+        info = views.render_company_information(tenant_of(request).company_information())
+        return json_response({"CompanyInformation": info})
 
-    router.add_api_route("/3/companyinformation", company_information, methods=["GET"], tags=TAGS)
+    router.add_api_route(
+        "/3/companyinformation",
+        company_information,
+        methods=["GET"],
+        tags=TAGS,
+        dependencies=NO_QUERY,
+    )
 
 
 def _add_register(
@@ -129,9 +148,12 @@ def _add_register(
 
     list_path = f"/3/{collection}"
     router.add_api_route(list_path, list_entities, methods=["GET"], tags=TAGS)
-    router.add_api_route(list_path, create_entity, methods=["POST"], tags=TAGS)
-    router.add_api_route(one_path, get_entity, methods=["GET"], tags=TAGS)
-    router.add_api_route(one_path, update_entity, methods=["PUT"], tags=TAGS)
+    for path, endpoint, method in (
+        (list_path, create_entity, "POST"),
+        (one_path, get_entity, "GET"),
+        (one_path, update_entity, "PUT"),
+    ):
+        router.add_api_route(path, endpoint, methods=[method], tags=TAGS, dependencies=NO_QUERY)
     if delete is not None:
         remove = delete
 
@@ -139,7 +161,9 @@ def _add_register(
             remove(tenant_of(request), request.path_params[key])
             return Response(status_code=204)
 
-        router.add_api_route(one_path, delete_entity, methods=["DELETE"], tags=TAGS)
+        router.add_api_route(
+            one_path, delete_entity, methods=["DELETE"], tags=TAGS, dependencies=NO_QUERY
+        )
 
 
 def _single(
@@ -159,9 +183,11 @@ def _add_documents(router: APIRouter, kind: DocumentKind) -> None:
         return documents.get_document(tenant, kind, number)
 
     def create(tenant: Tenant, payload: Entity) -> Entity:
+        documents.check_request_body(kind, payload)
         return documents.create_document(tenant, kind, payload)
 
     def update(tenant: Tenant, number: str, payload: Entity) -> Entity:
+        documents.check_request_body(kind, payload)
         return documents.update_document(tenant, kind, number, payload)
 
     _add_register(
@@ -192,7 +218,7 @@ def _add_actions(router: APIRouter) -> None:
             return _single(tenant, shown.collection, shown.single, entity, request)
 
         path = f"/3/{kind.collection}/{{DocumentNumber}}/{name}"
-        router.add_api_route(path, run, methods=["PUT"], tags=TAGS)
+        router.add_api_route(path, run, methods=["PUT"], tags=TAGS, dependencies=NO_QUERY)
 
     action(ORDERS, "createinvoice", document_actions.create_invoice_from_order, INVOICES)
     action(OFFERS, "createorder", document_actions.create_order_from_offer, ORDERS)
@@ -231,11 +257,6 @@ def _add_prices(router: APIRouter) -> None:
         items = [views.render_price_list_item(p, base) for p in page.items]
         return json_response({"Prices": items, "MetaInformation": page.meta()})
 
-    async def list_all_prices(request: Request) -> Response:
-        tenant = tenant_of(request)
-        entities = list(prices.prices_of_list(tenant, request.path_params["PriceList"]))
-        return price_list_response(entities, request)
-
     async def list_article_prices(request: Request) -> Response:
         params = request.path_params
         entities = prices.prices_of_article(
@@ -259,18 +280,20 @@ def _add_prices(router: APIRouter) -> None:
         prices.delete_price(tenant_of(request), *price_key(request))
         return Response(status_code=204)
 
-    router.add_api_route(LIST_ALL_PRICES_PATH, list_all_prices, methods=["GET"], tags=TAGS)
     router.add_api_route(
         "/3/prices/sublist/{PriceList}/{ArticleNumber}",
         list_article_prices,
         methods=["GET"],
         tags=TAGS,
     )
-    router.add_api_route("/3/prices", create, methods=["POST"], tags=TAGS)
-    for path in (
-        "/3/prices/{PriceList}/{ArticleNumber}",
-        "/3/prices/{PriceList}/{ArticleNumber}/{FromQuantity}",
+    one = "/3/prices/{PriceList}/{ArticleNumber}"
+    tier = f"{one}/{{FromQuantity}}"
+    for path, endpoint, method in (
+        ("/3/prices", create, "POST"),
+        (one, get_one, "GET"),
+        (one, update, "PUT"),
+        (tier, get_one, "GET"),
+        (tier, update, "PUT"),
+        (tier, delete, "DELETE"),
     ):
-        router.add_api_route(path, get_one, methods=["GET"], tags=TAGS)
-        router.add_api_route(path, update, methods=["PUT"], tags=TAGS)
-        router.add_api_route(path, delete, methods=["DELETE"], tags=TAGS)
+        router.add_api_route(path, endpoint, methods=[method], tags=TAGS, dependencies=NO_QUERY)

@@ -1,0 +1,63 @@
+"""Every remaining guess about the real Fortnox API, each with its source or *unverified*.
+
+Fortnox's own OpenAPI spec (``specs/fortnox-openapi.json``, see the reference's README) settles
+paths, parameters, enums, wire types and write sets; what it does not settle lives here, so a
+source that settles one of these changes one line. The code around each guess survives the
+other plausible answer too (said per item). The sandbox keeps its own choices in
+:mod:`upsales_fortnox.sandbox.fortnox.facts`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from typing import Final
+
+LASTMODIFIED_TIMEZONE: Final = UTC
+"""Zone of ``lastmodified`` query values. *Unverified*: Fortnox is a Swedish service (likely
+Europe/Stockholm, ahead of UTC); sending UTC wall time can then only ask for *more* changes,
+never miss one."""
+
+MAX_DOCUMENT_ROWS: Final = 500
+"""Rows per order, invoice or offer: a practical limit reported publicly (reference fortnox.md
+§5, Invoices); *unverified* officially, the spec declares no ``maxItems``. A larger document is
+refused before sending; were the real limit higher, only such rare orders are held back."""
+
+ORDER_REFERENCE_SEARCH_PARAMETER: Final = "externalinvoicereference1"
+"""Field search on ``GET /3/orders`` and ``GET /3/invoices``: declared by the spec (not on
+``/3/offers``). That it matches substrings, like every field search, is from the docs'
+parameters page, so callers compare the field exactly afterwards (survives an exact match)."""
+
+OFFER_SORT_KEY: Final = "id"
+"""Offers are paged ``sortby=id`` ascending (the spec's enum: ``customerName``, ``id``,
+``transactionDate``, ``total``). That ``id`` grows with every new offer, so offers added during
+paging land on later pages, is *unverified*; the import skips a row it already linked, so a
+repeated row is harmless, and an offer created during the import also reaches Upsales through
+the change stream (``offer-created-v1``)."""
+
+PRICE_MISSING_IS_NOT_FOUND: Final = True
+"""*Unverified*: whether ``GET /3/prices/sublist/{PriceList}/{ArticleNumber}`` for an article
+without a price in the list answers 404 or an empty ``Prices`` list. The client treats both as
+"no price", and tells a missing price list (404 on ``GET /3/pricelists/{Code}``) apart."""
+
+PUT_UPDATES_ONLY_SENT_FIELDS: Final = True
+"""*Unverified* (reference fortnox.md §1; every public client relies on it): a PUT changes only
+the fields it sends, except the row list, which it replaces (spec, ``PUT /3/orders/{n}``). The
+write models send only their declared write fields, so nothing read is ever written back."""
+
+ROW_TOTAL_FORMULA: Final = "PERCENT: qty*price*(1-d/100); AMOUNT: qty*price-d"
+"""How Fortnox computes a row's ``Total`` (reference fortnox.md "Totals"): *unverified*. Kept as
+:func:`upsales_fortnox.sync.outbound.money.fortnox_row_total`, which plans price and discount so
+the row comes to the Upsales amount; the AMOUNT discount is a whole-row amount either way."""
+
+LIST_META_INFORMATION: Final = "MetaInformation"
+"""The paging block of list answers (``@TotalResources``, ``@TotalPages``, ``@CurrentPage``):
+from the docs (reference fortnox.md §1); the spec's list schemas do not declare it. A list
+answer without it is read as one page, unless the page is full (``limit`` items), when the
+next page is asked for too."""
+
+PRICE_LIST_CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9]{1,50}")
+"""A Fortnox price-list code as the settings accept it. The spec allows 1 to 100 characters
+(``fortnox_PriceList.Code``) and Fortnox recommends upper case (reference fortnox.md, price
+lists); which characters it accepts beyond letters and digits is *unverified*, so this allows
+ASCII letters in either case and digits, 1 to 50 of them (the length of the stored column)."""

@@ -1,0 +1,55 @@
+"""An article's list price in the chosen Fortnox price list.
+
+Fortnox's spec lists a price list's prices one article at a time
+(``GET /3/prices/sublist/{PriceList}/{ArticleNumber}``: every from-quantity of that article),
+so each article priced costs one call; nothing cheaper exists for a chosen list (see
+:meth:`upsales_fortnox.fortnox.client.FortnoxClient.article_prices`). The list price is the
+article's base price: the one from quantity 0, else from the lowest quantity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Final
+
+from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.fortnox.models import Price
+
+ZERO: Final = Decimal(0)
+
+
+def base_price(prices: Iterable[Price]) -> Decimal | None:
+    """The price at the lowest from-quantity (0 when the list has one); None for none."""
+    best: tuple[Decimal, Decimal] | None = None
+    for price in prices:
+        if price.Price is None:
+            continue
+        quantity = price.FromQuantity if price.FromQuantity is not None else ZERO
+        if best is None or quantity < best[0]:
+            best = (quantity, price.Price)
+    return None if best is None else best[1]
+
+
+async def article_price(
+    fortnox: FortnoxClient, price_list: str, article_number: str
+) -> Decimal | None:
+    """The article's base price in ``price_list`` (one call); None when the list has none."""
+    return base_price(await fortnox.article_prices(price_list, article_number))
+
+
+async def article_prices(
+    fortnox: FortnoxClient, price_list: str, article_numbers: Sequence[str], *, concurrency: int
+) -> dict[str, Decimal]:
+    """Article number → base price, for the given articles that the list prices: one call per
+    distinct article, ``concurrency`` at a time (the client paces them)."""
+    semaphore = asyncio.Semaphore(concurrency)
+    wanted = list(dict.fromkeys(article_numbers))
+
+    async def one(number: str) -> Decimal | None:
+        async with semaphore:
+            return await article_price(fortnox, price_list, number)
+
+    found = await asyncio.gather(*(one(number) for number in wanted))
+    return {number: price for number, price in zip(wanted, found, strict=True) if price is not None}
