@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import uvicorn
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import fortnox_list, jobs_of, run_now
+from upsales_fortnox.app import create_app
 from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.runtime import run_worker
 from upsales_fortnox.sandbox.upsales.hooks import HookCall
-from upsales_fortnox.sync.catchup.schedule import CATCH_UP_KIND, schedule_catch_up
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.catchup.schedule import (
+    CATCH_UP_KIND,
+    run_catch_up_scheduler,
+    schedule_catch_up,
+)
 from upsales_fortnox.sync.catchup.store import seed_checkpoints
 from upsales_fortnox.sync.outbound.reference import ORDER_REFERENCE_FIELD, order_reference
 
@@ -75,3 +88,35 @@ def deals_and_documents(harness: SyncHarness, order_ids: list[int]) -> dict[int,
     """Each order's number of Fortnox invoices."""
     counts = documents_per_deal(harness)
     return {order_id: counts[order_reference(order_id)] for order_id in order_ids}
+
+
+@contextlib.asynccontextmanager
+async def running_service(services: Services, sock: socket.socket) -> AsyncIterator[None]:
+    """A fresh service process on ``sock``, as ``serve`` runs it (API, worker and the Upsales
+    catch-up every :data:`FAST_INTERVAL`), until the block ends; then it stops, dropping
+    whatever hooks are still on their way."""
+    app = create_app(services=services, background=[run_worker, fast_catch_up_scheduler])
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+
+
+FAST_INTERVAL = timedelta(milliseconds=200)
+
+
+async def fast_catch_up_scheduler(services: Services, stop: asyncio.Event) -> None:
+    await run_catch_up_scheduler(services, stop, interval=FAST_INTERVAL)
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait until ``condition`` holds (checked every 50 ms); fails after a minute."""
+    deadline = asyncio.get_running_loop().time() + 60.0
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the condition did not come true within a minute")
+        await asyncio.sleep(0.05)

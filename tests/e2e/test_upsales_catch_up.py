@@ -9,12 +9,22 @@ from sqlalchemy import select
 from tests.e2e.catchup_support import (
     catch_up,
     deals_and_documents,
+    eventually,
+    running_service,
     service_down,
     start_catch_up_now,
     won_deal,
 )
 from tests.e2e.harness import SyncHarness
-from tests.e2e.outbound_support import jobs_of, link_demo_products, run_now, sync_order, win
+from tests.e2e.outbound_support import (
+    fortnox_list,
+    jobs_of,
+    link_demo_products,
+    run_now,
+    sync_order,
+    win,
+)
+from tests.e2e.stream_support import listening_socket
 from upsales_fortnox.db.models import InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.sync.catchup.run import OVERLAP, catch_up_installation
@@ -113,3 +123,35 @@ async def test_the_checkpoint_advances_and_the_window_overlaps(harness: SyncHarn
     # seen again in the overlap, still unsynced (no job ran), but recorded once
     assert (third["orders"]["queued"], third["orders"]["recorded"]) == (1, 0)
     assert len(await jobs_of(harness, "upsales.order")) == 1
+
+
+async def test_every_deal_won_across_restarts_of_the_service_ends_with_one_invoice(
+    harness: SyncHarness,
+) -> None:
+    await link_demo_products(harness)
+    await start_catch_up_now(harness)
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    harness.upsales.register_hook_sink(
+        f"http://127.0.0.1:{port}/webhooks/upsales/{harness.installation_id}"
+    )
+    deals: list[int] = []
+    for _ in range(3):
+        async with running_service(harness.services, sock):
+            deals += [won_deal(harness, n % 2, quantity=n + 1) for n in range(2)]
+            await harness.upsales.flush_hooks()  # these hooks arrive
+            deals += [won_deal(harness, n % 2, quantity=n + 3) for n in range(2)]
+        # stopped while those last hooks were on their way; more deals are won while it is down
+        deals += [won_deal(harness, n % 2) for n in range(3)]
+        await harness.upsales.flush_hooks()
+        sock.close()
+        sock = listening_socket(port)
+    statuses = [delivery.status for delivery in harness.upsales.hook_deliveries()]
+    assert statuses.count(202) >= 6 and statuses.count(None) >= 9  # arrived / never arrived
+
+    async with running_service(harness.services, sock):
+        await eventually(lambda: set(deals_and_documents(harness, deals).values()) == {1})
+    sock.close()
+
+    assert deals_and_documents(harness, deals) == dict.fromkeys(deals, 1)
+    assert len(fortnox_list(harness, "invoices")) == len(deals)
