@@ -13,6 +13,9 @@ Against the in-process sandboxes (SQLite in a scratch directory), two measuremen
    lists them all again (all changed within its window): it must queue nothing and call
    nothing but the list. Baseline: the same listing by the Upsales client alone, so
    ``run_ratio`` is the catch-up's own cost (decisions, link and hook look-ups) over the list.
+3. *Restarts.* 60 deals won over three restarts of the service (served over HTTP, the Upsales
+   sandbox's hooks posted to it): how many order hooks were lost, how many deals ended with
+   exactly one invoice, and how long after the last restart every deal had its invoice.
 
 Prints progress, then ONE JSON object as its last line, e.g.::
 
@@ -34,6 +37,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +47,16 @@ if __package__ in (None, ""):
     sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
 from tests.database import create_schema
-from tests.e2e.catchup_support import deals_and_documents, start_catch_up_now, won_deal
+from tests.e2e.catchup_support import (
+    deals_and_documents,
+    eventually,
+    running_service,
+    start_catch_up_now,
+    won_deal,
+)
 from tests.e2e.harness import SyncHarness, build_harness, harness_settings
 from tests.e2e.outbound_support import link_demo_products, queue, run_now
+from tests.e2e.stream_support import listening_socket
 
 from upsales_fortnox.db.engine import create_engine
 from upsales_fortnox.runtime import run_background, run_worker
@@ -101,6 +113,45 @@ async def missed_deal_latency(
     finally:
         stop.set()
         await background
+
+
+async def across_restarts(harness: SyncHarness, interval: float) -> dict[str, Any]:
+    """60 deals won over three restarts of the service (as the issue measured): half of each
+    round's while it runs (some hooks cut off by the stop), half while it is down."""
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/webhooks/upsales/{harness.installation_id}"
+    harness.upsales.register_hook_sink(url)
+    every = timedelta(seconds=interval)
+    deals: list[int] = []
+    for _ in range(3):
+        async with running_service(harness.services, sock, every):
+            deals += [won_deal(harness, n % 2) for n in range(5)]
+            await harness.upsales.flush_hooks()
+            deals += [won_deal(harness, n % 2) for n in range(5)]
+        deals += [won_deal(harness, n % 2) for n in range(10)]
+        await harness.upsales.flush_hooks()
+        sock.close()
+        sock = listening_socket(port)
+    harness.upsales.clear_hook_sink()
+    restarted = time.monotonic()
+    async with running_service(harness.services, sock, every):
+        await eventually(lambda: set(deals_and_documents(harness, deals).values()) == {1})
+        all_synced = time.monotonic() - restarted
+    sock.close()
+    statuses = [
+        d.status
+        for d in harness.upsales.hook_deliveries()
+        if d.event_type.startswith("after_order")
+    ]
+    per_deal = Counter(deals_and_documents(harness, deals).values())
+    return {
+        "restart_deals": len(deals),
+        "restart_order_hooks_lost": sum(status != 202 for status in statuses),
+        "restart_deals_with_one_invoice": per_deal[1],
+        "restart_deals_with_other_counts": len(deals) - per_deal[1],
+        "restart_seconds_to_all_synced": round(all_synced, 3),
+    }
 
 
 async def synced_orders(harness: SyncHarness, count: int) -> None:
@@ -170,6 +221,8 @@ async def run(quick: bool, interval: float) -> dict[str, Any]:
             await start_catch_up_now(harness)
             print(f"winning {deals} deals without hooks, catch-up every {interval:g} s")
             latencies, after_tick = await missed_deal_latency(harness, deals, interval)
+            print("winning 60 deals over three restarts of the service")
+            restarts = await across_restarts(harness, interval)
             print(f"syncing {orders} won orders, then one catch-up run over them")
             await synced_orders(harness, orders)
             over_synced = await run_over_synced(harness)
@@ -185,6 +238,7 @@ async def run(quick: bool, interval: float) -> dict[str, Any]:
         "tick_to_invoice_mean_seconds": round(statistics.mean(after_tick), 3),
         "tick_to_invoice_max_seconds": round(max(after_tick), 3),
         "latency_mean_over_interval": round(statistics.mean(latencies) / interval, 2),
+        **restarts,
         **over_synced,
     }
 

@@ -91,11 +91,18 @@ def deals_and_documents(harness: SyncHarness, order_ids: list[int]) -> dict[int,
 
 
 @contextlib.asynccontextmanager
-async def running_service(services: Services, sock: socket.socket) -> AsyncIterator[None]:
+async def running_service(
+    services: Services, sock: socket.socket, interval: timedelta | None = None
+) -> AsyncIterator[None]:
     """A fresh service process on ``sock``, as ``serve`` runs it (API, worker and the Upsales
-    catch-up every :data:`FAST_INTERVAL`), until the block ends; then it stops, dropping
-    whatever hooks are still on their way."""
-    app = create_app(services=services, background=[run_worker, fast_catch_up_scheduler])
+    catch-up every ``interval``, default :data:`FAST_INTERVAL`), until the block ends; then it
+    stops, dropping whatever hooks are still on their way."""
+    every = interval or FAST_INTERVAL
+
+    async def scheduler(services: Services, stop: asyncio.Event) -> None:
+        await run_catch_up_scheduler(services, stop, interval=every)
+
+    app = create_app(services=services, background=[run_worker, scheduler])
     config = uvicorn.Config(app, lifespan="on", log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -107,10 +114,6 @@ async def running_service(services: Services, sock: socket.socket) -> AsyncItera
 
 
 FAST_INTERVAL = timedelta(milliseconds=200)
-
-
-async def fast_catch_up_scheduler(services: Services, stop: asyncio.Event) -> None:
-    await run_catch_up_scheduler(services, stop, interval=FAST_INTERVAL)
 
 
 async def eventually(condition: Callable[[], bool]) -> None:
