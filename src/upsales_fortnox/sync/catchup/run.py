@@ -72,8 +72,8 @@ def mod_date_filters(since: datetime) -> tuple[Filter, Filter]:
     *Unverified*: Upsales documents date filters only with dates (``date=gte:2016-01-01``);
     whether ``modDate`` compares a full timestamp is not documented. The timestamp is sent
     first (cut to the second, which only widens the window); if Upsales refuses it, the date
-    (the whole day, a wider window the dedupe makes harmless) is sent instead. Rows before the
-    window are dropped here either way.
+    (the whole day, a wider window) is sent instead: rows listed from before the window then
+    count as ``before_window`` and cost nothing more.
     """
     moment = since.astimezone(UTC)
     stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
