@@ -8,6 +8,7 @@ import pytest
 
 from upsales_fortnox.runtime import background_tasks, run_background, run_worker
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
 
 
 async def test_a_failing_task_stops_the_others_and_is_raised() -> None:
@@ -46,5 +47,7 @@ async def test_setting_stop_ends_every_task() -> None:
 
 def test_the_task_sets() -> None:
     assert background_tasks(worker=True, stream=False) == [run_worker]
-    assert len(background_tasks()) == 3
+    assert len(background_tasks()) == 4
+    assert run_catch_up_scheduler in background_tasks(worker=False)  # with the stream
+    assert run_catch_up_scheduler not in background_tasks(stream=False)
     assert run_worker not in background_tasks(worker=False)

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     reconcile_interval_minutes: float = Field(
         default=15.0, gt=0, description="How often Fortnox changes are reconciled per installation."
     )
+    upsales_reconcile_interval_minutes: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often Upsales changes that no hook brought in are caught up.",
+    )
 
     @field_validator("secret_key")
     @classmethod

@@ -41,6 +41,7 @@ from upsales_fortnox.sandbox.upsales import (
     seed_demo_upsales,
 )
 from upsales_fortnox.services import Services, build_services
+from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
 
 DEMO_DATABASE = Path("data/demo.sqlite3")
 DEMO_WEBHOOK_SECRET = "whsec_demo-webhook-secret-change-me"
@@ -154,7 +155,8 @@ async def run_demo(
     async def run_stream(_: Services, stop: asyncio.Event) -> None:
         await stream.run(stop)
 
-    app = create_app(services=services, background=[*background_tasks(stream=False), run_stream])
+    background = [*background_tasks(stream=False), run_stream, run_catch_up_scheduler]
+    app = create_app(services=services, background=background)
     servers = [
         build_fortnox_sandbox_server(fortnox, ports.host, ports.fortnox, log_level="warning"),
         _server(upsales.app, ports.host, ports.upsales, lifespan="off"),

@@ -1,5 +1,5 @@
 """The background parts of a process: the job worker, the Fortnox change stream and the
-periodic reconciliation.
+periodic reconciliation (Fortnox's, and the Upsales catch-up of changes no hook brought in).
 
 One process serving everything (the embedded default, and ``serve``) runs all three. Scaled out,
 every ``worker`` process runs the job worker; run the stream and the scheduler on ONE of them
@@ -17,6 +17,7 @@ from typing import Any
 from upsales_fortnox.fortnox.stream import run_stream_consumer
 from upsales_fortnox.jobs import Worker
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
 from upsales_fortnox.sync.reconcile import run_reconcile_scheduler
 from upsales_fortnox.sync.registry import build_handler_registry
 
@@ -37,7 +38,7 @@ def background_tasks(*, worker: bool = True, stream: bool = True) -> list[Backgr
     if worker:
         tasks.append(run_worker)
     if stream:
-        tasks.extend([run_stream_consumer, run_reconcile_scheduler])
+        tasks.extend([run_stream_consumer, run_reconcile_scheduler, run_catch_up_scheduler])
     return tasks
 
 

@@ -20,7 +20,8 @@ the installation and its tokens as they were):
    would point into the wrong Fortnox company);
 6. the tokens are stored encrypted (:meth:`DbTokenStore.save_initial`), then the installation
    gets its tenant id and becomes ``active`` (a ``paused`` one stays paused: the operator paused
-   it), and its queued jobs (parked while it needed a new login) are made due now.
+   it), and its queued jobs (parked while it needed a new login) are made due now; the first
+   login also starts the Upsales catch-up's checkpoints (:mod:`upsales_fortnox.sync.catchup`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from upsales_fortnox.fortnox.factory import tenant_key
 from upsales_fortnox.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.catchup.store import seed_checkpoints
 
 FORTNOX_SCOPES: Final = DEFAULT_SCOPES
 """Every scope the sync needs (one constant, :data:`~upsales_fortnox.fortnox.oauth.DEFAULT_SCOPES`):
@@ -248,3 +250,4 @@ class FortnoxLogin:
                 installation.status = InstallationStatus.ACTIVE.value
                 installation.status_reason = None
             await release_installation_jobs(session, installation_id, now=now)
+            await seed_checkpoints(session, installation_id, now)

@@ -6,6 +6,7 @@ from upsales_fortnox.intake.responders import ResponderRegistry
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.app_hook_answers import register_info_responders
+from upsales_fortnox.sync.catchup.schedule import register_catch_up_handler
 from upsales_fortnox.sync.inbound.handlers import register_inbound_handlers
 from upsales_fortnox.sync.initial.handler import register_initial_sync_handlers
 from upsales_fortnox.sync.outbound.handlers import register_outbound_handlers
@@ -18,6 +19,7 @@ def build_handler_registry(services: Services) -> HandlerRegistry:
     registry = HandlerRegistry()
     register_inbound_handlers(registry, services)
     register_reconcile_handler(registry, services)
+    register_catch_up_handler(registry, services)
     register_initial_sync_handlers(registry, services)
     register_outbound_handlers(registry, services)
     return registry
