@@ -85,8 +85,19 @@ def create_app(
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
     app.include_router(choices.router)
-    if own_services:
-        # Settings name only ids the live systems list (tests that pass their own services
-        # install it themselves when they want it).
-        app.state.settings_reference_check = choices.LiveReferenceCheck(app_services)
+    return app
+
+
+def build_service_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    background: list[BackgroundTask] | None = None,
+) -> FastAPI:
+    """The app as ``serve`` and the demo run it: :func:`create_app` with every check on,
+    including the live one that settings name only stages, users and price lists the
+    connected systems list (tests that build a bare :func:`create_app` install it themselves
+    when they want it)."""
+    app = create_app(settings, services=services, background=background)
+    app.state.settings_reference_check = choices.LiveReferenceCheck(app.state.services)
     return app

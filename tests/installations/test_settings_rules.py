@@ -96,10 +96,12 @@ def test_every_problem_is_reported_at_once() -> None:
     }
 
 
-def test_offer_stage_is_ignored_without_offers() -> None:
+def test_offer_stage_is_refused_without_offers_naming_the_sync_type_that_uses_it() -> None:
     for sync_type in ("invoice", "order"):
-        draft = replace(VALID, sync_type=sync_type, offer_stage=-1)
-        assert settings_problems(draft) == []
+        problems = settings_problems(replace(VALID, sync_type=sync_type, offer_stage=12))
+        assert [(p.field, p.code) for p in problems] == [("offerStage", "not_used")]
+        assert "order_offer" in problems[0].message and sync_type in problems[0].message
+        draft = replace(VALID, sync_type=sync_type, offer_stage=None)
         assert validate_settings(draft).offer_stage is None
 
 

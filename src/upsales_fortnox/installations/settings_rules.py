@@ -7,8 +7,8 @@ Choices where the app's form leaves room (documented here, relied on by the sync
 - ``syncType``, ``wonStage`` and ``lostStage`` are required; ``wonStage`` and ``lostStage`` differ.
 - ``productBundles`` defaults to ``onlyBundle`` when left out.
 - ``offerStage`` is required with ``syncType`` ``order_offer`` and must differ from the won and
-  lost stages. With any other sync type it is *ignored and stored as null*: the app's form keeps
-  a hidden field's value, so rejecting it would fail an innocent switch of module.
+  lost stages. With any other sync type it is refused (``not_used``) rather than dropped, so
+  nobody believes an offer stage is in use when it is not; null or left out is fine.
 - ``placeholderUser`` is optional; without it a Fortnox document whose reference names no known
   user keeps the user Upsales assigns by default.
 - ``priceList`` is optional; without it prices come from the Fortnox price list marked as
@@ -41,8 +41,13 @@ class ProblemCode(StrEnum):
     NOT_POSITIVE_INTEGER = "not_positive_integer"
     MUST_DIFFER = "must_differ"
     INVALID_PRICE_LIST_CODE = "invalid_price_list_code"
+    NOT_USED = "not_used"
+    """The chosen ``syncType`` does not use the field (``offerStage`` without offers)."""
     UNKNOWN_REFERENCE = "unknown_reference"
     """Used by a live reference check: the id does not exist in Upsales or Fortnox."""
+    WRONG_STAGE_PROBABILITY = "wrong_stage_probability"
+    """Used by a live reference check: the stage exists but its probability does not fit
+    (won 100 %, lost 0 %, offer 1-99 %)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,15 @@ def settings_problems(draft: SettingsDraft) -> list[SettingsProblem]:
     problems += _id_problems("lostStage", draft.lost_stage, required=True)
     if uses_offers:
         problems += _id_problems("offerStage", draft.offer_stage, required=True)
+    elif sync_type is not None and draft.offer_stage is not None:
+        problems.append(
+            SettingsProblem(
+                "offerStage",
+                ProblemCode.NOT_USED,
+                f"is used only with syncType {SyncType.ORDER_OFFER.value}; with syncType "
+                f"{sync_type.value} leave it out (or null)",
+            )
+        )
     problems += _price_list_problems(draft.price_list)
     _product_bundles(draft, problems)
     offer_stage = draft.offer_stage if uses_offers else None
