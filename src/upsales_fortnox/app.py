@@ -22,6 +22,7 @@ from upsales_fortnox.api import (
     links,
     webhooks,
 )
+from upsales_fortnox.api.docs import install_offline_docs
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
 from upsales_fortnox.heap import freeze_startup_objects
@@ -71,7 +72,10 @@ def create_app(
         version=__version__,
         description="Keeps Upsales CRM accounts and their Fortnox accounting companies in sync.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_offline_docs(app, app.title)
     app.state.services = app_services
     app.state.responders = build_responder_registry(app_services)
     install_error_handlers(app)
