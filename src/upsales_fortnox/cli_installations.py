@@ -96,3 +96,29 @@ def create_command(
     typer.echo(f"installation {installation_id} created")
     typer.echo(f"  Upsales webhook URL  {base}/webhooks/upsales/{installation_id}")
     typer.echo(f"  Fortnox login link   {_login_url(settings, installation_id)}")
+
+
+@installations_cli.command("upsales-config")
+def upsales_config_command(
+    installation_id: str = typer.Argument(
+        "{installation}", metavar="ID", help="The installation's id (left out: a placeholder)."
+    ),
+) -> None:
+    """Print the Upsales app configuration for an installation as JSON: the config fields
+    (the Fortnox login button and every sync setting) and the hook types with their URL."""
+    import json
+
+    from upsales_fortnox.installations.app_config import upsales_app_config
+
+    settings = load_settings()
+    if installation_id == "{installation}":
+        login_url = f"{settings.public_base_url.rstrip('/')}/activate/{{installation}}/fortnox"
+    else:
+        try:
+            login_url = _login_url(settings, uuid.UUID(installation_id))
+        except ValueError:
+            raise typer.BadParameter(f"{installation_id!r} is not an installation id") from None
+    config = upsales_app_config(
+        settings.public_base_url, settings.fortnox_client_id, installation_id, login_url
+    )
+    typer.echo(json.dumps(config, indent=2, ensure_ascii=False))
