@@ -10,6 +10,8 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import fortnox_call
 from tests.e2e.outbound_support import ARTICLES, edit, job, queue, run_now, sync_order, win
 from upsales_fortnox.db.models import FortnoxType, JobStatus, Link, LinkEntity
+from upsales_fortnox.sync.responders import order_status
+from upsales_fortnox.texts import say
 
 
 @pytest.mark.parametrize("matched_by", ["article number", "name"])
@@ -27,6 +29,11 @@ async def test_creating_the_missing_article_links_it_and_the_deal_goes_through(
     dead = await sync_order(harness, harness.demo.opportunity_id)
     assert dead.status == JobStatus.DEAD
     assert (dead.last_error or "").startswith("product_not_in_fortnox:")
+    async with harness.services.session_factory() as session:
+        shown = await order_status(session, harness.installation_id, harness.demo.opportunity_id)
+    assert shown["status"] == "failed"
+    assert shown["message"] == say("status.failed.missing_article", "sv")
+    assert "product_not_in_fortnox" not in str(shown)
 
     await fortnox_call(
         harness,
