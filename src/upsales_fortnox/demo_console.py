@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shlex
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from upsales_fortnox.config import Settings
 from upsales_fortnox.sandbox.upsales import DemoUpsalesSeed
@@ -46,6 +48,13 @@ class DemoAccess:
     fortnox_access_token: str
 
 
+def command_path() -> str:
+    """How to run ``upsales-fortnox`` from any folder: the script beside this Python, when
+    there is one (``make demo`` does not put the venv on ``PATH``)."""
+    script = Path(sys.executable).with_name("upsales-fortnox")
+    return str(script) if script.exists() else "upsales-fortnox"
+
+
 def print_try_it(
     say: Say,
     settings: Settings,
@@ -66,6 +75,10 @@ def print_try_it(
     say("  In another shell, paste these first (the README's commands use them):")
     exports = {
         "DATABASE_URL": settings.database_url,
+        "FORTNOX_API_BASE_URL": settings.fortnox_api_base_url,
+        "FORTNOX_AUTH_BASE_URL": settings.fortnox_auth_base_url,
+        "UPSALES_API_BASE_URL": settings.upsales_api_base_url,
+        "PUBLIC_BASE_URL": settings.public_base_url,
         "KEY": access.upsales_api_key,
         "INSTALLATION": str(outcome.installation_id),
         "FORTNOX_TOKEN": access.fortnox_access_token,
@@ -74,8 +87,8 @@ def print_try_it(
     for name, value in exports.items():
         say(f"    export {name}={shlex.quote(value)}")
     say("  Then the command line works on the demo's database:")
-    say("    upsales-fortnox installations list")
-    say("    upsales-fortnox preview $INSTALLATION")
+    say(f"    {command_path()} installations list")
+    say(f"    {command_path()} preview $INSTALLATION")
     say("  Win another deal in Upsales (company 'Fjällbacka Fisk & Skaldjur AB'):")
     say(
         f'    curl -s -X POST "{upsales}/api/v2/orders?token=$KEY" '
