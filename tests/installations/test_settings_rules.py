@@ -119,3 +119,16 @@ def test_price_list_codes_of_letters_and_digits_are_stored_as_given(code: str) -
 def test_any_two_different_positive_stages_are_valid(won: int, lost: int) -> None:
     draft = replace(VALID, won_stage=won, lost_stage=lost)
     assert (settings_problems(draft) == []) == (won != lost)
+
+
+def test_every_refusal_says_where_the_valid_choices_are() -> None:
+    drafts = [
+        SettingsDraft(),
+        replace(VALID, won_stage=0, lost_stage=-1, placeholder_user=0, price_list="A-1"),
+        replace(VALID, sync_type="invoices", product_bundles="all"),
+    ]
+    for draft in drafts:
+        for problem in settings_problems(draft):
+            if problem.code == "must_differ":
+                continue
+            assert "choices/" in problem.message or "one of" in problem.message, problem

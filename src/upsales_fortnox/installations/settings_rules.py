@@ -103,17 +103,28 @@ def _choice_problem(field: str, allowed: list[str]) -> SettingsProblem:
     )
 
 
+#: Where the valid ids of each id setting are listed (operator API, under the installation).
+CHOICES_ROUTES = {
+    "placeholderUser": "choices/users",
+    "wonStage": "choices/order-stages",
+    "lostStage": "choices/order-stages",
+    "offerStage": "choices/order-stages",
+    "priceList": "choices/price-lists",
+}
+
+
 def _id_problems(field: str, value: int | None, *, required: bool) -> list[SettingsProblem]:
+    where = f"; GET /api/installations/{{id}}/{CHOICES_ROUTES[field]} lists the valid ones"
     if value is None:
         if required:
-            return [SettingsProblem(field, ProblemCode.REQUIRED, "is required")]
+            return [SettingsProblem(field, ProblemCode.REQUIRED, "is required" + where)]
         return []
     if not _is_positive_id(value):
         return [
             SettingsProblem(
                 field,
                 ProblemCode.NOT_POSITIVE_INTEGER,
-                f"must be a positive integer id (at most {MAX_ID})",
+                f"must be a positive integer id (at most {MAX_ID})" + where,
             )
         ]
     return []
@@ -121,7 +132,10 @@ def _id_problems(field: str, value: int | None, *, required: bool) -> list[Setti
 
 def _sync_type(draft: SettingsDraft, problems: list[SettingsProblem]) -> SyncType | None:
     if draft.sync_type is None:
-        problems.append(SettingsProblem("syncType", ProblemCode.REQUIRED, "is required"))
+        allowed = ", ".join(t.value for t in SyncType)
+        problems.append(
+            SettingsProblem("syncType", ProblemCode.REQUIRED, f"is required: one of {allowed}")
+        )
         return None
     try:
         return SyncType(draft.sync_type)
@@ -150,7 +164,8 @@ def _price_list_problems(price_list: str | None) -> list[SettingsProblem]:
         SettingsProblem(
             "priceList",
             ProblemCode.INVALID_PRICE_LIST_CODE,
-            "must be a Fortnox price-list code: 1 to 50 letters or digits",
+            "must be a Fortnox price-list code: 1 to 50 letters or digits; GET "
+            "/api/installations/{id}/choices/price-lists lists the valid ones",
         )
     ]
 
