@@ -68,10 +68,9 @@ async def test_the_readme_demo_steps_work_as_written(tmp_path: Path) -> None:
         exports = "\n".join(line.strip() for line in said if line.startswith("    export "))
         assert "export DATABASE_URL=" in exports and "export FORTNOX_TOKEN=" in exports
         steps = readme_demo_script(ports)
-        code, out, err = await _run(exports + "\n" + steps + "\n" + _final_status_probe(ports))
+        code, out, err = await _run(exports + "\n" + steps)
 
-        assert code == 0, err
-        assert "Mitt Nya Bolag AB" in out  # the Fortnox customer became an Upsales company
+        assert code == 0, err  # every until_seen saw what the README says it will
         assert "Demo Konsult AB" in out  # installations list
         decoder = json.JSONDecoder()  # curl prints no newline: answers run together
         statuses = [
@@ -86,18 +85,3 @@ async def test_the_readme_demo_steps_work_as_written(tmp_path: Path) -> None:
     finally:
         demo.cancel()
         await asyncio.gather(demo, return_exceptions=True)
-
-
-def _final_status_probe(ports: DemoPorts) -> str:
-    """After the README's steps: ask for the repaired deal's status until it is sent (the
-    README waits a fixed 3 s, which a loaded machine may exceed)."""
-    return f"""
-for attempt in $(seq 60); do
-  answer=$(curl -s -X POST "http://127.0.0.1:{ports.service}/webhooks/upsales/$INSTALLATION" \\
-    -H 'Content-Type: application/json' \\
-    -d '{{"type":"app_status_order","apiKey":"'$KEY'","data":{{"obj":{{"id":'$ORDER'}}}}}}')
-  case "$answer" in *'"sent"'*) break;; esac
-  sleep 0.5
-done
-echo "$answer"
-"""
