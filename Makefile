@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install clean lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,13 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data
+
+# The container's lock files (hashes of every file), from PyPI; rerun after changing dependencies.
+lock:
+	$(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+		--output-file requirements.lock pyproject.toml
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+		--only-build-deps --all-build-deps --allow-unsafe \
+		--output-file requirements-build.lock pyproject.toml
+	rm -rf .lock-venv

@@ -228,6 +228,6 @@ def baseline_app() -> object:
 
 def service_app() -> object:
     """The real service app, configured from the environment."""
-    from upsales_fortnox.app import create_app
+    from upsales_fortnox.app import build_service_app
 
-    return create_app()
+    return build_service_app()

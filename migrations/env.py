@@ -15,6 +15,7 @@ from upsales_fortnox.config import load_settings
 from upsales_fortnox.db import models  # noqa: F401  (registers the tables)
 from upsales_fortnox.db.base import Base
 from upsales_fortnox.db.engine import create_engine
+from upsales_fortnox.db.migration_lock import hold_migration_lock
 
 target_metadata = Base.metadata
 
@@ -28,6 +29,7 @@ def _configure_and_run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        hold_migration_lock(connection)  # replicas starting together migrate one at a time
         context.run_migrations()
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
 
-from upsales_fortnox.cli import cli
 from upsales_fortnox.config import (
     ConfigError,
+    Settings,
     development_secrets_in_use,
     is_loopback,
     load_settings,
+    sandbox_settings_in_use,
 )
 
 
@@ -43,21 +43,6 @@ def test_an_invalid_variable_is_named(
     assert value not in str(refused.value) or variable == "LOG_FORMAT"
 
 
-def test_the_command_stops_with_the_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SECRET_KEY", "short")
-    result = CliRunner().invoke(cli, ["migrate"])
-    assert result.exit_code == 2
-    assert "SECRET_KEY" in result.output
-
-
-def test_serving_beyond_loopback_needs_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    monkeypatch.setenv("ADMIN_TOKEN", "a-real-operator-token-123")
-    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
-    assert result.exit_code == 2
-    assert "SECRET_KEY" in result.output and "ADMIN_TOKEN" not in result.output
-
-
 def test_development_secrets_are_recognised(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("ADMIN_TOKEN", raising=False)
@@ -66,3 +51,28 @@ def test_development_secrets_are_recognised(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("ADMIN_TOKEN", "a-real-operator-token-123")
     assert development_secrets_in_use(load_settings()) == []
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
+
+
+def test_sandbox_and_local_values_are_named_and_real_ones_are_not() -> None:
+    everything_local = sandbox_settings_in_use(Settings())
+    assert everything_local == [
+        "FORTNOX_API_BASE_URL",
+        "FORTNOX_AUTH_BASE_URL",
+        "FORTNOX_WS_URL",
+        "UPSALES_API_BASE_URL",
+        "PUBLIC_BASE_URL",
+        "FORTNOX_CLIENT_ID",
+        "FORTNOX_CLIENT_SECRET",
+    ]
+    live = Settings(
+        fortnox_api_base_url="https://api.fortnox.se/3",
+        fortnox_auth_base_url="https://apps.fortnox.se/oauth-v1",
+        fortnox_ws_url="wss://ws.fortnox.se/topics-v1",
+        upsales_api_base_url="https://integration.upsales.com/api/v2",
+        public_base_url="https://sync.example.com",
+        fortnox_client_id="real-client",
+        fortnox_client_secret="real-client-secret",
+    )
+    assert sandbox_settings_in_use(live) == []
+    half = live.model_copy(update={"public_base_url": "http://localhost:8080"})
+    assert sandbox_settings_in_use(half) == ["PUBLIC_BASE_URL"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,3 +77,27 @@ def test_the_comparison_notices_a_schema_that_drifted(tmp_path: Path) -> None:
     _inspect(database_url, drop_an_index)
     differences = _inspect(database_url, _schema_differences)
     assert [difference[0] for difference in differences] == ["add_index"]
+
+
+def test_replicas_migrating_at_once_all_succeed_and_migrate_once(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """Three ``migrate`` processes started together (replicas of a deployment): each exits 0,
+    and the schema is the models' (without the lock, the later ones fail creating tables that
+    the first one made)."""
+    env = {**os.environ, "DATABASE_URL": empty_database_url}
+    replicas = [
+        subprocess.Popen(
+            [sys.executable, "-c", "from upsales_fortnox.cli import main; main()", "migrate"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for replica in replicas:
+        _, stderr = replica.communicate(timeout=120)
+        assert replica.returncode == 0, stderr
+    assert _inspect(empty_database_url, _schema_differences) == []

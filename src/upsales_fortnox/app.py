@@ -22,6 +22,7 @@ from upsales_fortnox.api import (
     links,
     webhooks,
 )
+from upsales_fortnox.api.docs import install_offline_docs
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
 from upsales_fortnox.heap import freeze_startup_objects
@@ -71,7 +72,10 @@ def create_app(
         version=__version__,
         description="Keeps Upsales CRM accounts and their Fortnox accounting companies in sync.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_offline_docs(app, app.title)
     app.state.services = app_services
     app.state.responders = build_responder_registry(app_services)
     install_error_handlers(app)
@@ -85,8 +89,19 @@ def create_app(
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
     app.include_router(choices.router)
-    if own_services:
-        # Settings name only ids the live systems list (tests that pass their own services
-        # install it themselves when they want it).
-        app.state.settings_reference_check = choices.LiveReferenceCheck(app_services)
+    return app
+
+
+def build_service_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    background: list[BackgroundTask] | None = None,
+) -> FastAPI:
+    """The app as ``serve`` and the demo run it: :func:`create_app` with every check on,
+    including the live one that settings name only stages, users and price lists the
+    connected systems list (tests that build a bare :func:`create_app` install it themselves
+    when they want it)."""
+    app = create_app(settings, services=services, background=background)
+    app.state.settings_reference_check = choices.LiveReferenceCheck(app.state.services)
     return app

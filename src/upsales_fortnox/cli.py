@@ -1,38 +1,79 @@
-"""The ``upsales-fortnox`` command."""
+"""The upsales-fortnox command: the service, its worker, the demo and operator tools.
+
+Settings come from environment variables (see the README); DATABASE_URL picks the database.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
+
+import click
 import typer
 import uvicorn
 
+from upsales_fortnox import __version__
+from upsales_fortnox.cli_errors import StartRefused, report_and_exit
+from upsales_fortnox.cli_installations import installations_cli
 from upsales_fortnox.config import (
     SANDBOX_FORTNOX_PORT,
     SANDBOX_HOST,
     SANDBOX_UPSALES_PORT,
-    ConfigError,
     Settings,
     development_secrets_in_use,
     is_loopback,
     load_settings,
+    sandbox_settings_in_use,
 )
 from upsales_fortnox.logging_setup import configure_logging
+from upsales_fortnox.occupancy import check_ports_free
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+cli = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help=__doc__,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+cli.add_typer(installations_cli, name="installations")
+_options = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"upsales-fortnox {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _global_options(
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of a failure."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    _options["debug"] = debug
 
 
 def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(code=2) from None
+    settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
     return settings
 
 
+def _installation_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an installation id (a UUID; `upsales-fortnox installations list` "
+            "shows them)"
+        ) from None
+
+
 @cli.command()
 def migrate() -> None:
-    """Upgrade the database to the newest schema (Alembic ``upgrade head``)."""
+    """Upgrade the database to the newest schema."""
     from upsales_fortnox.db.migrate import upgrade
 
     settings = _settings()
@@ -42,25 +83,43 @@ def migrate() -> None:
 
 @cli.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8080, help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", metavar="HOST", help="Interface to listen on."),
+    port: int = typer.Option(8080, metavar="PORT", help="Port to listen on."),
     with_worker: bool = typer.Option(True, help="Run the job worker in this process too."),
+    allow_sandbox: bool = typer.Option(
+        False,
+        "--allow-sandbox",
+        help="Listen beyond loopback even with sandbox or localhost URLs (test rigs only).",
+    ),
 ) -> None:
     """Run the HTTP API, with the job worker in the same process by default."""
-    from upsales_fortnox.app import create_app
+    from upsales_fortnox.app import build_service_app
     from upsales_fortnox.runtime import background_tasks
 
     settings = _settings()
-    exposed_defaults = development_secrets_in_use(settings)
-    if exposed_defaults and not is_loopback(host):
-        typer.echo(
-            f"refusing to listen on {host} with the development default of "
-            f"{', '.join(exposed_defaults)}: set real values",
-            err=True,
-        )
-        raise typer.Exit(code=2)
-    app = create_app(settings, background=background_tasks(worker=with_worker, stream=with_worker))
+    if not is_loopback(host):
+        _refuse_development_values(host, settings, allow_sandbox=allow_sandbox)
+    check_ports_free(host, [("service", port)])
+    app = build_service_app(
+        settings, background=background_tasks(worker=with_worker, stream=with_worker)
+    )
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
+
+
+def _refuse_development_values(host: str, settings: Settings, *, allow_sandbox: bool) -> None:
+    exposed = development_secrets_in_use(settings)
+    if exposed:
+        raise StartRefused(
+            f"refusing to listen on {host} with the development default of "
+            f"{', '.join(exposed)}: set real values"
+        )
+    local = sandbox_settings_in_use(settings)
+    if local and not allow_sandbox:
+        raise StartRefused(
+            f"refusing to listen on {host} while {', '.join(local)} still point at the sandbox "
+            "or this machine: set the real values (docs/going-live.md), or pass --allow-sandbox "
+            "on a test rig"
+        )
 
 
 @cli.command()
@@ -93,9 +152,13 @@ def worker(
 
 @cli.command()
 def sandbox(
-    host: str = typer.Option(SANDBOX_HOST, help="Interface to listen on."),
-    fortnox_port: int = typer.Option(SANDBOX_FORTNOX_PORT, help="Port of the Fortnox sandbox."),
-    upsales_port: int = typer.Option(SANDBOX_UPSALES_PORT, help="Port of the Upsales sandbox."),
+    host: str = typer.Option(SANDBOX_HOST, metavar="HOST", help="Interface to listen on."),
+    fortnox_port: int = typer.Option(
+        SANDBOX_FORTNOX_PORT, metavar="PORT", help="Port of the Fortnox sandbox."
+    ),
+    upsales_port: int = typer.Option(
+        SANDBOX_UPSALES_PORT, metavar="PORT", help="Port of the Upsales sandbox."
+    ),
 ) -> None:
     """Run local stand-ins of the Fortnox and Upsales APIs (in memory) and print how to reach
     them."""
@@ -129,67 +192,84 @@ def sandbox(
 
 @cli.command("initial-sync")
 def initial_sync(
-    installation_id: str = typer.Argument(..., help="The installation's id."),
+    installation_id: str = typer.Argument(..., metavar="ID", help="The installation's id."),
     run: bool = typer.Option(False, "--run", help="Run the job worker in this process too."),
-    poll_seconds: float = typer.Option(1.0, help="How often to read the progress."),
+    poll_seconds: float = typer.Option(
+        1.0, metavar="SECONDS", help="How often to read the progress."
+    ),
 ) -> None:
     """Start the initial sync (or attach to the running one) and show its progress."""
     import asyncio
-    import uuid
 
-    from upsales_fortnox.sync.initial.console import (
-        InitialSyncRefused,
-        dumps,
-        follow_initial_sync,
-    )
+    from upsales_fortnox.sync.initial.console import dumps, follow_initial_sync
 
     settings = _settings()
-    try:
-        report = asyncio.run(
-            follow_initial_sync(
-                settings, uuid.UUID(installation_id), run_worker=run, poll_seconds=poll_seconds
-            )
+    report = asyncio.run(
+        follow_initial_sync(
+            settings, _installation_id(installation_id), run_worker=run, poll_seconds=poll_seconds
         )
-    except InitialSyncRefused as exc:
-        typer.echo(f"{exc.code}: {exc.message}", err=True)
-        raise typer.Exit(code=1) from None
+    )
     typer.echo(dumps(report))
     if report["status"] != "done":
         raise typer.Exit(code=1)
 
 
 @cli.command()
-def preview(installation_id: str = typer.Argument(..., help="The installation's id.")) -> None:
+def preview(
+    installation_id: str = typer.Argument(..., metavar="ID", help="The installation's id."),
+) -> None:
     """Dry-run the initial sync: what would be created, linked, updated; what is ambiguous."""
     import asyncio
-    import uuid
 
     from upsales_fortnox.sync.initial.console import dumps, run_preview
 
     settings = _settings()
-    typer.echo(dumps(asyncio.run(run_preview(settings, uuid.UUID(installation_id)))))
+    typer.echo(dumps(asyncio.run(run_preview(settings, _installation_id(installation_id)))))
 
 
 @cli.command()
 def demo(
-    host: str = typer.Option("127.0.0.1", help="Interface for the service and the sandboxes."),
-    port: int = typer.Option(8080, help="Port of the service."),
-    fortnox_port: int = typer.Option(SANDBOX_FORTNOX_PORT, help="Port of the Fortnox sandbox."),
-    upsales_port: int = typer.Option(SANDBOX_UPSALES_PORT, help="Port of the Upsales sandbox."),
+    host: str = typer.Option(
+        "127.0.0.1", metavar="HOST", help="Interface for the service and the sandboxes."
+    ),
+    port: int = typer.Option(8080, metavar="PORT", help="Port of the service."),
+    fortnox_port: int = typer.Option(
+        SANDBOX_FORTNOX_PORT, metavar="PORT", help="Port of the Fortnox sandbox."
+    ),
+    upsales_port: int = typer.Option(
+        SANDBOX_UPSALES_PORT, metavar="PORT", help="Port of the Upsales sandbox."
+    ),
     stay: bool = typer.Option(True, help="Keep serving after the showcase (Ctrl-C stops)."),
 ) -> None:
     """Run the service with both API sandboxes on SQLite and show a real sync both ways."""
     import asyncio
 
-    from upsales_fortnox.demo import DemoPorts, run_demo
+    from upsales_fortnox.demo import run_demo
+    from upsales_fortnox.demo_console import DemoPorts
 
     settings = _settings()
     ports = DemoPorts(host=host, service=port, fortnox=fortnox_port, upsales=upsales_port)
-    try:
-        asyncio.run(run_demo(settings, ports, stay=stay))
-    except KeyboardInterrupt:
-        typer.echo("stopped")
+    asyncio.run(run_demo(settings, ports, stay=stay))
 
 
 def main() -> None:
-    cli()
+    """Run the command; a failure is one line on stderr and a non-zero exit code."""
+    try:
+        code = cli(standalone_mode=False)
+    except KeyboardInterrupt:
+        typer.echo("stopped", err=True)
+        raise SystemExit(130) from None
+    except click.exceptions.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except click.exceptions.Abort:
+        raise SystemExit(130) from None
+    except Exception as exc:  # every failure ends here, as one line
+        report_and_exit(exc, debug=_options["debug"], database_url=_database_url())
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _database_url() -> str | None:
+    try:
+        return load_settings().database_url
+    except Exception:
+        return os.environ.get("DATABASE_URL")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -102,6 +103,36 @@ def development_secrets_in_use(settings: Settings) -> list[str]:
         "ADMIN_TOKEN": settings.admin_token.get_secret_value(),
     }
     return [name for name, default in _DEVELOPMENT_SECRETS.items() if current[name] == default]
+
+
+_SANDBOX_CLIENT = {
+    "FORTNOX_CLIENT_ID": "sandbox-client-id",
+    "FORTNOX_CLIENT_SECRET": "sandbox-client-secret",
+}
+
+
+def _points_at_this_machine(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    unspecified = {"0.0.0.0", "::", ""}  # noqa: S104 (compared with, never bound)
+    return is_loopback(host) or host in unspecified
+
+
+def sandbox_settings_in_use(settings: Settings) -> list[str]:
+    """The variables that still point at the local sandboxes or this machine: API URLs on
+    loopback, the sandbox OAuth client, a ``PUBLIC_BASE_URL`` Fortnox and Upsales cannot reach."""
+    urls = {
+        "FORTNOX_API_BASE_URL": settings.fortnox_api_base_url,
+        "FORTNOX_AUTH_BASE_URL": settings.fortnox_auth_base_url,
+        "FORTNOX_WS_URL": settings.fortnox_ws_url,
+        "UPSALES_API_BASE_URL": settings.upsales_api_base_url,
+        "PUBLIC_BASE_URL": settings.public_base_url,
+    }
+    client = {
+        "FORTNOX_CLIENT_ID": settings.fortnox_client_id,
+        "FORTNOX_CLIENT_SECRET": settings.fortnox_client_secret.get_secret_value(),
+    }
+    local = [name for name, url in urls.items() if _points_at_this_machine(url)]
+    return local + [name for name, value in client.items() if value == _SANDBOX_CLIENT[name]]
 
 
 def is_loopback(host: str) -> bool:

@@ -11,22 +11,34 @@ WebSocket, as in production; only the two APIs are stand-ins.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import httpx
 import uvicorn
 
-from upsales_fortnox.app import create_app
+from upsales_fortnox.app import build_service_app
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.migrate import upgrade
-from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.demo_console import (
+    DemoAccess,
+    DemoOutcome,
+    DemoPorts,
+    Say,
+    print_try_it,
+)
+from upsales_fortnox.demo_waits import (
+    STEP_TIMEOUT_SECONDS,
+    linked_fortnox_id,
+    linked_upsales_id,
+    phase_summary,
+    until,
+    wait_for,
+)
 from upsales_fortnox.fortnox.stream import StreamConsumer, build_stream_consumer
+from upsales_fortnox.occupancy import DatabaseLock, check_ports_free
 from upsales_fortnox.runtime import background_tasks
 from upsales_fortnox.sandbox.fortnox import (
     FortnoxSandbox,
@@ -45,43 +57,13 @@ from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
 
 DEMO_DATABASE = Path("data/demo.sqlite3")
 DEMO_WEBHOOK_SECRET = "whsec_demo-webhook-secret-change-me"
-#: How long the demo waits for one sync step before it gives up.
-STEP_TIMEOUT_SECONDS = 60.0
-_POLL_SECONDS = 0.2
-
-T = TypeVar("T")
-Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class DemoPorts:
-    host: str = "127.0.0.1"
-    service: int = 8080
-    fortnox: int = 8091
-    upsales: int = 8092
-
-    def origin(self, port: int) -> str:
-        return f"http://{self.host}:{port}"
-
-
-@dataclass(frozen=True)
-class DemoOutcome:
-    """What the showcase did, for the printout and for tests."""
-
-    installation_id: uuid.UUID
-    won_order_id: int
-    fortnox_invoice_number: str
-    fortnox_invoice_total: Decimal
-    upsales_order_value: Decimal
-    fortnox_customer_number: str
-    upsales_company_id: int
 
 
 def demo_settings(base: Settings, ports: DemoPorts, database: Path = DEMO_DATABASE) -> Settings:
     """The base settings pointed at the demo's own database, sandboxes and ports."""
     return base.model_copy(
         update={
-            "database_url": f"sqlite:///{database}",
+            "database_url": f"sqlite:///{database.resolve()}",
             "fortnox_api_base_url": f"{ports.origin(ports.fortnox)}/3",
             "fortnox_auth_base_url": f"{ports.origin(ports.fortnox)}/oauth-v1",
             "fortnox_ws_url": f"ws://{ports.host}:{ports.fortnox}/topics-v1",
@@ -127,15 +109,35 @@ def seed_demo_fortnox(sandbox: FortnoxSandbox, tenant_id: int) -> None:
 
 async def run_demo(
     base: Settings,
-    ports: DemoPorts = DemoPorts(),
+    ports: DemoPorts | None = None,
     *,
     database: Path = DEMO_DATABASE,
     stay: bool = True,
     say: Say = print,
 ) -> DemoOutcome:
-    """Run the demo. With ``stay`` it keeps serving after the showcase until cancelled."""
+    """Run the demo. With ``stay`` it keeps serving after the showcase until cancelled.
+
+    Raises :class:`~upsales_fortnox.occupancy.InUse` before it touches anything when one of
+    its ports or its database is taken (by another demo, say)."""
+    ports = ports or DemoPorts()
+    check_ports_free(
+        ports.host,
+        [
+            ("service", ports.service),
+            ("Fortnox sandbox", ports.fortnox),
+            ("Upsales sandbox", ports.upsales),
+        ],
+    )
+    with DatabaseLock(database):
+        return await _run_demo(base, ports, database, stay, say)
+
+
+async def _run_demo(
+    base: Settings, ports: DemoPorts, database: Path, stay: bool, say: Say
+) -> DemoOutcome:
     settings = demo_settings(base, ports, database)
     await asyncio.to_thread(_fresh_database, settings.database_url, database)
+    say(f"Demo database: DATABASE_URL={settings.database_url}")
 
     fortnox = create_fortnox_sandbox(
         FortnoxSandboxConfig(
@@ -155,8 +157,10 @@ async def run_demo(
     async def run_stream(_: Services, stop: asyncio.Event) -> None:
         await stream.run(stop)
 
-    background = [*background_tasks(stream=False), run_stream, run_catch_up_scheduler]
-    app = create_app(services=services, background=background)
+    app = build_service_app(
+        services=services,
+        background=[*background_tasks(stream=False), run_stream, run_catch_up_scheduler],
+    )
     servers = [
         build_fortnox_sandbox_server(fortnox, ports.host, ports.fortnox, log_level="warning"),
         _server(upsales.app, ports.host, ports.upsales, lifespan="off"),
@@ -164,7 +168,7 @@ async def run_demo(
     ]
     serving = [asyncio.create_task(server.serve()) for server in servers]
     try:
-        await _until(lambda: _all_started(servers), "the servers to start")
+        await until(lambda: _all_started(servers), "the servers to start")
         async with httpx.AsyncClient(base_url=ports.origin(ports.service), timeout=30) as client:
             outcome = await _showcase(
                 client,
@@ -176,7 +180,11 @@ async def run_demo(
                 (upsales, upsales_seed),
                 say,
             )
-        _print_try_it(say, settings, ports, outcome, upsales_seed)
+        access = DemoAccess(
+            upsales_api_key=upsales_seed.api_key,
+            fortnox_access_token=fortnox.issue_tokens(tenant_id).access_token,
+        )
+        print_try_it(say, settings, ports, outcome, upsales_seed, access)
         if stay:
             await asyncio.gather(*serving)
         return outcome
@@ -207,26 +215,6 @@ def _all_started(servers: list[uvicorn.Server]) -> bool:
     return all(server.started for server in servers)
 
 
-async def _until(check: Callable[[], bool], what: str) -> None:
-    await _wait_for(lambda: _as_awaitable(check()), what)
-
-
-async def _as_awaitable(value: T) -> T:
-    return value
-
-
-async def _wait_for(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
-    """Poll ``probe`` until it returns something truthy (the demo's steps are asynchronous)."""
-    deadline = time.monotonic() + STEP_TIMEOUT_SECONDS
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what}")
-        await asyncio.sleep(_POLL_SECONDS)
-
-
 async def _showcase(
     client: httpx.AsyncClient,
     services: Services,
@@ -254,17 +242,17 @@ async def _showcase(
                 "placeholderUser": seed.admin_user_id,
                 "wonStage": seed.stage_won_id,
                 "lostStage": seed.stage_lost_id,
-                "priceList": "A",
                 "productBundles": "onlyBundle",
             },
         },
     )
-    created.raise_for_status()
+    _raise_for_status(created)
     installation_id = uuid.UUID(created.json()["id"])
     login_url = str(created.json()["fortnox_login_url"])
 
     say("2. The customer clicks 'Logga in i Fortnox' and consents (OAuth2 in the sandbox).")
     await _log_in_to_fortnox(client, login_url, settings)
+    await _choose_price_list(client, admin, installation_id, "A", say)
     upsales.register_hook_sink(f"{ports.origin(ports.service)}/webhooks/upsales/{installation_id}")
 
     say("3. The initial sync imports Fortnox customers and articles, matching what exists.")
@@ -280,8 +268,8 @@ async def _showcase(
             raise RuntimeError(f"the initial sync failed: {body}")
         return body if body.get("status") == "done" else None
 
-    report = await _wait_for(initial_sync_done, "the initial sync")
-    say(f"   done: {_phase_summary(report)}")
+    report = await wait_for(initial_sync_done, "the initial sync")
+    say(f"   done: {phase_summary(report)}")
 
     say(f"4. A sales rep wins the deal 'Införande av Licens Bas' (order {seed.opportunity_id}).")
     won = await client.put(
@@ -293,9 +281,9 @@ async def _showcase(
     order_value = Decimal(str(won.json()["data"]["value"]))
 
     async def invoice_link() -> str | None:
-        return await _fortnox_id(services, installation_id, seed.opportunity_id)
+        return await linked_fortnox_id(services, installation_id, seed.opportunity_id)
 
-    invoice_number = await _wait_for(invoice_link, "the Fortnox invoice")
+    invoice_number = await wait_for(invoice_link, "the Fortnox invoice")
     invoice = fortnox.entity(tenant_id, "invoices", invoice_number)
     assert invoice is not None
     total = Decimal(str(invoice["Net"]))
@@ -320,9 +308,9 @@ async def _showcase(
     customer_number = str(made.json()["Customer"]["CustomerNumber"])
 
     async def imported_company() -> int | None:
-        return await _upsales_company_id(services, installation_id, customer_number)
+        return await linked_upsales_id(services, installation_id, customer_number)
 
-    company_id = await _wait_for(imported_company, "the Upsales company")
+    company_id = await wait_for(imported_company, "the Upsales company")
     say(f"   Fortnox customer {customer_number} is now Upsales company {company_id}.")
     return DemoOutcome(
         installation_id=installation_id,
@@ -333,6 +321,33 @@ async def _showcase(
         fortnox_customer_number=customer_number,
         upsales_company_id=company_id,
     )
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    """Like ``raise_for_status``, with the service's error body in the message."""
+    if response.is_error:
+        raise RuntimeError(f"{response.request.url.path}: {response.status_code} {response.text}")
+
+
+async def _choose_price_list(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    installation_id: uuid.UUID,
+    code: str,
+    say: Say,
+) -> None:
+    """Pick the Fortnox price list now that Fortnox can be asked which exist (the live
+    settings check refuses one it cannot see)."""
+    url = f"/api/installations/{installation_id}/settings"
+    current = await client.get(url, headers=admin)
+    _raise_for_status(current)
+    chosen = await client.put(
+        url,
+        json={**current.json(), "priceList": code},
+        headers={**admin, "If-Match": current.headers["etag"]},
+    )
+    _raise_for_status(chosen)
+    say(f"   settings checked against both systems; Fortnox price list {code} chosen.")
 
 
 async def _log_in_to_fortnox(client: httpx.AsyncClient, login_url: str, settings: Settings) -> None:
@@ -348,79 +363,3 @@ async def _log_in_to_fortnox(client: httpx.AsyncClient, login_url: str, settings
         if url.startswith(settings.upsales_return_url):
             return
     raise RuntimeError("the Fortnox login did not return to Upsales")
-
-
-async def _fortnox_id(services: Services, installation_id: uuid.UUID, order_id: int) -> str | None:
-    from sqlalchemy import select
-
-    async with services.session_factory() as session:
-        found: str | None = await session.scalar(
-            select(Link.fortnox_id).where(
-                Link.installation_id == installation_id,
-                Link.entity == LinkEntity.ORDER,
-                Link.upsales_id == order_id,
-                Link.fortnox_type == FortnoxType.INVOICE,
-            )
-        )
-    return found
-
-
-async def _upsales_company_id(
-    services: Services, installation_id: uuid.UUID, customer_number: str
-) -> int | None:
-    from sqlalchemy import select
-
-    async with services.session_factory() as session:
-        found: int | None = await session.scalar(
-            select(Link.upsales_id).where(
-                Link.installation_id == installation_id,
-                Link.fortnox_type == FortnoxType.CUSTOMER,
-                Link.fortnox_id == customer_number,
-            )
-        )
-    return found
-
-
-def _phase_summary(report: dict[str, Any]) -> str:
-    """``customers 3/3 (created 2, linked 1); ...`` from the initial sync's report."""
-    parts = []
-    for phase in report.get("phases") or []:
-        counts = ", ".join(
-            f"{name} {count}" for name, count in sorted(phase["counts"].items()) if count
-        )
-        parts.append(f"{phase['phase']} {phase['done']}/{phase['total']} ({counts or 'nothing'})")
-    return "; ".join(parts) or "nothing to import"
-
-
-def _print_try_it(
-    say: Say, settings: Settings, ports: DemoPorts, outcome: DemoOutcome, seed: DemoUpsalesSeed
-) -> None:
-    service = ports.origin(ports.service)
-    upsales = ports.origin(ports.upsales)
-    token = settings.admin_token.get_secret_value()
-    say("")
-    say("Everything is running. Try it yourself:")
-    say(f"  service      {service}/docs   (operator token: {token})")
-    say(f"  Upsales API  {upsales}/api/v2  (API key: {seed.api_key})")
-    fortnox = ports.origin(ports.fortnox)
-    say(f"  Fortnox API  {fortnox}/3  (sandbox admin: {fortnox}/_sandbox)")
-    say("  Win another deal in Upsales (company 'Fjällbacka Fisk & Skaldjur AB'):")
-    say(
-        f"    curl -s -X POST '{upsales}/api/v2/orders?token={seed.api_key}' "
-        "-H 'Content-Type: application/json' -d '"
-        f'{{"description":"Utbildning","date":"2026-11-25","user":{{"id":{seed.sales_rep_user_ids[1]}}},'
-        f'"client":{{"id":{seed.account_ids[1]}}},"stage":{{"id":{seed.stage_won_id}}},"probability":100,'
-        f'"orderRow":[{{"quantity":1,"price":9500,"listPrice":9500,'
-        f'"product":{{"id":{seed.product_ids_by_article_no["UTB-DAG"]}}}}}]}}'
-        "'"
-    )
-    say(
-        f"    curl -s '{service}/api/installations/{outcome.installation_id}/links?entity=order' "
-        f"-H 'Authorization: Bearer {token}'"
-    )
-    say("  Jobs and their attempts:")
-    say(
-        f"    curl -s '{service}/api/jobs?installation_id={outcome.installation_id}' "
-        f"-H 'Authorization: Bearer {token}'"
-    )
-    say("Press Ctrl-C to stop.")

@@ -22,12 +22,19 @@ _CONTEXT_FIELDS = ("installation_id", "job_id")
 _REDACTED = "[redacted]"
 _registered_secrets: set[str] = set()
 
+#: What a secret value looks like where a word could stand instead (see the patterns).
+_CREDENTIAL = r"(?:(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}|[A-Za-z]{20,})"
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)(basic\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(
         r"(?i)((?:access_token|refresh_token|token|apikey|api_key|client_secret|secret|"
-        r"password|authenticationKey)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}\\]+"
+        rf"password|authenticationKey)[\"']?\s*:\s*[\"']?){_CREDENTIAL}"
+    ),
+    # A credential after "Bearer"/"Basic": 8+ characters with a digit or punctuation, or 20+
+    # letters, so prose such as "the bearer token expired" stays readable.
+    re.compile(rf"(?i)(\b(?:bearer|basic)\s+){_CREDENTIAL}"),
+    re.compile(
+        r"(?i)((?:access_token|refresh_token|token|apikey|api_key|client_secret|secret|"
+        r"password|authenticationKey)[\"']?\s*=\s*[\"']?)[^\s\"'&,}\\]+"
     ),
     re.compile(r"(whsec_)[A-Za-z0-9_-]+"),
 ]

@@ -174,7 +174,14 @@ async def test_errors_are_a_small_page_for_browsers(
     )
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("text/html")
-    assert "invalid_state" in response.text
+    assert "Inloggningen i Fortnox blev inte klar" in response.text
+    assert "invalid_state" not in response.text  # the code is for operators (JSON answer)
+
+    english = await harness.service.get(
+        "/oauth/fortnox/callback?code=x&state=nonsense",
+        headers={"Accept": "text/html", "Accept-Language": "en-GB,en;q=0.8"},
+    )
+    assert "The Fortnox login did not complete" in english.text
 
 
 async def test_a_tenant_of_another_installation_is_refused(
@@ -331,8 +338,8 @@ async def test_an_expired_login_link_is_forbidden(
 
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
-    assert "invalid_login_link" in response.text
-    assert "expired" in response.text
+    assert "inte giltig längre" in response.text
+    assert "invalid_login_link" not in response.text
     assert await state_rows(harness) == 0
 
 

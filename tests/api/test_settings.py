@@ -86,15 +86,21 @@ async def test_the_same_settings_again_keep_their_version(
     assert again.headers["ETag"] == '"1"'
 
 
-async def test_offer_stage_is_stored_as_null_without_offers(
+async def test_offer_stage_without_offers_is_refused_not_dropped(
     api_client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     url = await _settings_url(api_client, admin_headers)
     body = {**VALID_SETTINGS, "syncType": "order"}
-    response = await api_client.put(url, json=body, headers=with_if_match(admin_headers, '"0"'))
-    assert response.status_code == 200
-    assert response.json()["offerStage"] is None
-    assert (await api_client.get(url, headers=admin_headers)).json()["offerStage"] is None
+    refused = await api_client.put(url, json=body, headers=with_if_match(admin_headers, '"0"'))
+    assert refused.status_code == 422
+    details = refused.json()["error"]["details"]
+    assert [(d["field"], d["code"]) for d in details] == [("offerStage", "not_used")]
+    assert "order_offer" in details[0]["message"]
+    accepted = await api_client.put(
+        url, json={**body, "offerStage": None}, headers=with_if_match(admin_headers, '"0"')
+    )
+    assert accepted.status_code == 200
+    assert accepted.json()["offerStage"] is None
 
 
 async def test_put_needs_if_match_and_refuses_stale_versions(

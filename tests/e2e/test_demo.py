@@ -6,7 +6,8 @@ import socket
 from pathlib import Path
 
 from upsales_fortnox.config import Settings
-from upsales_fortnox.demo import DemoPorts, run_demo
+from upsales_fortnox.demo import run_demo
+from upsales_fortnox.demo_console import DemoPorts
 
 
 def _free_port() -> int:

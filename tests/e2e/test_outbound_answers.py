@@ -42,9 +42,9 @@ async def test_before_order_save_refuses_a_product_without_article(harness: Sync
     assert answer.status_code == 400
     assert answer.body["error"]["code"] == "order_not_sendable"
     message = answer.body["message"]
-    assert message.startswith("The order cannot be sent to Fortnox: ")
-    assert "'Licens Bas' has no article in Fortnox" in message
-    assert "'Konsulttimme' has no article in Fortnox" in message
+    assert message.startswith("Ordern kan inte skickas till Fortnox: ")
+    assert "produkten 'Licens Bas' finns inte som artikel i Fortnox" in message
+    assert "produkten 'Konsulttimme' finns inte som artikel i Fortnox" in message
     assert sum(harness.services.fortnox_calls.values()) == 0
     assert sum(harness.services.upsales_calls.values()) == 0
 
@@ -79,14 +79,14 @@ async def test_before_order_save_refuses_a_company_fortnox_would_refuse(
         harness.services, harness.installation_id, _hook(_won_body(harness, client=client))
     )
     assert answer.status_code == 400
-    assert "organisation number '12-3'" in answer.body["message"]
-    assert "ZipCode is 12 characters long; Fortnox allows 10" in answer.body["message"]
+    assert "organisationsnumret '12-3'" in answer.body["message"]
+    assert "postnummer är 12 tecken långt; Fortnox tillåter 10" in answer.body["message"]
     nameless = await answer_before_order_save(
         harness.services,
         harness.installation_id,
         _hook(_won_body(harness, client={"id": 99, "name": " "})),
     )
-    assert nameless.status_code == 400 and "no name" in nameless.body["message"]
+    assert nameless.status_code == 400 and "saknar namn" in nameless.body["message"]
 
 
 async def test_before_order_save_trusts_a_linked_company(harness: SyncHarness) -> None:
@@ -115,7 +115,8 @@ async def test_app_status_order_through_a_deals_life(harness: SyncHarness) -> No
     assert (await _status(harness, order_id))["status"] == "waiting"
     await harness.run_jobs()
     below = await _status(harness, order_id)
-    assert below["status"] == "not_sent" and "50 %" in below["message"]
+    assert below["status"] == "not_sent" and "100 %" in below["message"]
+    assert "50 %" in below["reason"]
 
     await link_demo_products(harness)
     win(harness, order_id)
@@ -124,7 +125,7 @@ async def test_app_status_order_through_a_deals_life(harness: SyncHarness) -> No
     sent = await _status(harness, order_id)
     assert sent["status"] == "sent"
     assert sent["fortnox"] == {"type": "invoice", "number": number}
-    assert sent["message"] == f"Sent to Fortnox as invoice {number}."
+    assert sent["message"] == f"Skickad till Fortnox som faktura {number}."
 
     bookkeep_invoice(harness.fortnox.tenant(harness.tenant_id), number)
     edit(harness, "orders", order_id, {"description": "changed", "currency": "EUR"})
@@ -132,7 +133,10 @@ async def test_app_status_order_through_a_deals_life(harness: SyncHarness) -> No
     assert failed_job.status == JobStatus.DEAD
     failed = await _status(harness, order_id)
     assert failed["status"] == "failed"
-    assert "fortnox_document_locked" in failed["message"] and "booked" in failed["message"]
+    assert failed["message"] == (
+        "Ändringen skickades inte: dokumentet i Fortnox är låst (bokfört eller skickat)."
+    )
+    assert "fortnox_document_locked" not in str(failed)  # operators find it through job_id
 
     bad = await answer_app_status_order(harness.services, harness.installation_id, {"data": {}})
     assert bad.status_code == 400

@@ -77,7 +77,7 @@ async def test_synchronous_hooks_are_answered_through_the_webhook_endpoint(
 
     refused = await harness.service.post(url, content=_json(body), headers=_HEADERS)
     assert refused.status_code == 400
-    assert "has no article in Fortnox" in refused.json()["message"]
+    assert "finns inte som artikel i Fortnox" in refused.json()["message"]
 
     await link_demo_products(harness)
     accepted = await harness.service.post(url, content=_json(body), headers=_HEADERS)

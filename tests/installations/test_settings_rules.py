@@ -96,10 +96,12 @@ def test_every_problem_is_reported_at_once() -> None:
     }
 
 
-def test_offer_stage_is_ignored_without_offers() -> None:
+def test_offer_stage_is_refused_without_offers_naming_the_sync_type_that_uses_it() -> None:
     for sync_type in ("invoice", "order"):
-        draft = replace(VALID, sync_type=sync_type, offer_stage=-1)
-        assert settings_problems(draft) == []
+        problems = settings_problems(replace(VALID, sync_type=sync_type, offer_stage=12))
+        assert [(p.field, p.code) for p in problems] == [("offerStage", "not_used")]
+        assert "order_offer" in problems[0].message and sync_type in problems[0].message
+        draft = replace(VALID, sync_type=sync_type, offer_stage=None)
         assert validate_settings(draft).offer_stage is None
 
 
@@ -117,3 +119,16 @@ def test_price_list_codes_of_letters_and_digits_are_stored_as_given(code: str) -
 def test_any_two_different_positive_stages_are_valid(won: int, lost: int) -> None:
     draft = replace(VALID, won_stage=won, lost_stage=lost)
     assert (settings_problems(draft) == []) == (won != lost)
+
+
+def test_every_refusal_says_where_the_valid_choices_are() -> None:
+    drafts = [
+        SettingsDraft(),
+        replace(VALID, won_stage=0, lost_stage=-1, placeholder_user=0, price_list="A-1"),
+        replace(VALID, sync_type="invoices", product_bundles="all"),
+    ]
+    for draft in drafts:
+        for problem in settings_problems(draft):
+            if problem.code == "must_differ":
+                continue
+            assert "choices/" in problem.message or "one of" in problem.message, problem

@@ -27,6 +27,7 @@ from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import error_response
 from upsales_fortnox.api.schemas.common import ErrorEnvelope, error_responses
 from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.texts import language_of_request, say
 
 router = APIRouter(tags=["activation"])
 
@@ -50,15 +51,31 @@ def _wants_html(request: Request) -> bool:
     return json_at < 0 or accept.find("text/html") < json_at
 
 
+#: The page text for each login failure (the codes stay in the JSON answer, for operators).
+_PAGE_TEXTS = {
+    "fortnox_access_denied": "login.failed.denied",
+    "invalid_state": "login.failed.expired",
+    "state_expired": "login.failed.expired",
+    "state_reused": "login.failed.expired",
+    "state_not_bound": "login.failed.expired",
+    "missing_code": "login.failed.expired",
+    "invalid_login_link": "login.failed.link",
+    "tenant_already_connected": "login.failed.other_company",
+    "tenant_mismatch": "login.failed.other_company",
+    "fortnox_unavailable": "login.failed.unavailable",
+}
+
+
 def _error(request: Request, error: ActivationError) -> Response:
     if not _wants_html(request):
         return error_response(error.status_code, error.code, error.message)
+    language = language_of_request(request.headers.get("accept-language"))
+    explanation = say(_PAGE_TEXTS.get(error.code, "login.failed.other"), language)
     page = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>Fortnox login failed</title></head><body>"
-        "<h1>The Fortnox login did not complete</h1>"
-        f"<p>{html.escape(error.message)}</p>"
-        f"<p><small>Error code: <code>{html.escape(error.code)}</code></small></p>"
+        f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(say('login.failed.title', language))}</title></head><body>"
+        f"<h1>{html.escape(say('login.failed.heading', language))}</h1>"
+        f"<p>{html.escape(explanation)}</p>"
         "</body></html>"
     )
     return HTMLResponse(page, status_code=error.status_code)

@@ -36,6 +36,12 @@ from upsales_fortnox.api.upstream_errors import (
 )
 from upsales_fortnox.db.models import Installation
 from upsales_fortnox.errors import PermanentError, RetryableError
+from upsales_fortnox.installations.live_rules import (
+    Choice,
+    StageOption,
+    stage_problems,
+    unknown_problem,
+)
 from upsales_fortnox.installations.settings_rules import (
     ProblemCode,
     SettingsProblem,
@@ -154,7 +160,8 @@ async def get_users(installation_id: uuid.UUID, services: ServicesDep) -> list[U
 
 
 class LiveReferenceCheck:
-    """Checks settings' stage, user and price-list ids against the live systems."""
+    """Checks settings' stage, user and price-list ids against the live systems, and that the
+    stages mean what their field says (:mod:`upsales_fortnox.installations.live_rules`)."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -169,25 +176,34 @@ class LiveReferenceCheck:
             "offerStage": settings.offer_stage,
         }
         if any(value is not None for value in stages.values()):
-            known = await self._fetch(
-                installation, "Upsales", order_stage_choices, lambda s: s.id, problems, stages
+            known_stages = await self._fetch(
+                installation, "Upsales", order_stage_choices, problems, stages
             )
-            if known is not None:
-                problems += _unknown(stages, known, "an Upsales order stage")
+            if known_stages is not None:
+                options = [StageOption(s.id, s.name, s.probability) for s in known_stages]
+                problems += stage_problems(settings, options)
         users = {"placeholderUser": settings.placeholder_user}
         if settings.placeholder_user is not None:
-            known = await self._fetch(
-                installation, "Upsales", user_choices, lambda u: u.id, problems, users
-            )
-            if known is not None:
-                problems += _unknown(users, known, "an Upsales user")
+            known_users = await self._fetch(installation, "Upsales", user_choices, problems, users)
+            if known_users is not None:
+                problems += unknown_problem(
+                    "placeholderUser",
+                    settings.placeholder_user,
+                    [Choice(u.id, u.name) for u in known_users],
+                    "an Upsales user",
+                )
         lists = {"priceList": settings.price_list}
         if settings.price_list is not None:
-            known = await self._fetch(
-                installation, "Fortnox", price_list_choices, lambda p: p.code, problems, lists
+            known_lists = await self._fetch(
+                installation, "Fortnox", price_list_choices, problems, lists
             )
-            if known is not None:
-                problems += _unknown(lists, known, "a Fortnox price list")
+            if known_lists is not None:
+                problems += unknown_problem(
+                    "priceList",
+                    settings.price_list,
+                    [Choice(p.code, p.description) for p in known_lists],
+                    "a Fortnox price list",
+                )
         return problems
 
     async def _fetch(
@@ -195,15 +211,14 @@ class LiveReferenceCheck:
         installation: Installation,
         system: str,
         read: Callable[[Services, Installation], Awaitable[list[T]]],
-        key: Callable[[T], Any],
         problems: list[SettingsProblem],
         fields: dict[str, Any],
-    ) -> set[Any] | None:
-        """The ids the live system lists; None (and a problem per field) when the installation
+    ) -> list[T] | None:
+        """What the live system lists; None (and a problem per field) when the installation
         cannot ask it yet. Raises the :class:`ApiError` of :func:`upstream_errors` (503, 502,
         409 ``fortnox_login_required``) for the other failures."""
         try:
-            return {key(item) for item in await read(self._services, installation)}
+            return await read(self._services, installation)
         except (DecryptionError, PermanentError) as exc:
             if not_ready_reason(exc) is None:
                 with upstream_errors():
@@ -224,11 +239,3 @@ class LiveReferenceCheck:
         except RetryableError:
             with upstream_errors():
                 raise
-
-
-def _unknown(fields: dict[str, Any], known: set[Any], what: str) -> list[SettingsProblem]:
-    return [
-        SettingsProblem(name, ProblemCode.UNKNOWN_REFERENCE, f"{value} is not {what}")
-        for name, value in fields.items()
-        if value is not None and value not in known
-    ]

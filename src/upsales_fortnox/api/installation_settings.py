@@ -45,10 +45,15 @@ field and a code):
 - `wonStage`, `lostStage` (required), `placeholderUser`: positive integer ids
   (`required`, `not_positive_integer`); `lostStage` differs from `wonStage` (`must_differ`).
 - `offerStage`: required with `order_offer` and different from the won and lost stages;
-  ignored and stored as null with other sync types.
+  with other sync types it must be null or left out (`not_used`).
 - `priceList`: a Fortnox price-list code, 1 to 50 letters or digits, stored as given
   (`invalid_price_list_code`); null means Fortnox's default price list.
 - `productBundles`: `onlyBundle` (default), `onlySubProducts` or `bundleAndSubProducts`.
+
+Once the installation is connected, the ids are checked live: each must be one Upsales or
+Fortnox lists (`unknown_reference`), `wonStage` a stage at 100 %, `lostStage` one at 0 % and
+`offerStage` an open one, 1-99 % (`wrong_stage_probability`); each message lists the valid
+choices.
 
 Values of the wrong JSON type and unknown fields give `validation_error`.
 """

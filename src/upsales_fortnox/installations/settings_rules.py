@@ -7,8 +7,8 @@ Choices where the app's form leaves room (documented here, relied on by the sync
 - ``syncType``, ``wonStage`` and ``lostStage`` are required; ``wonStage`` and ``lostStage`` differ.
 - ``productBundles`` defaults to ``onlyBundle`` when left out.
 - ``offerStage`` is required with ``syncType`` ``order_offer`` and must differ from the won and
-  lost stages. With any other sync type it is *ignored and stored as null*: the app's form keeps
-  a hidden field's value, so rejecting it would fail an innocent switch of module.
+  lost stages. With any other sync type it is refused (``not_used``) rather than dropped, so
+  nobody believes an offer stage is in use when it is not; null or left out is fine.
 - ``placeholderUser`` is optional; without it a Fortnox document whose reference names no known
   user keeps the user Upsales assigns by default.
 - ``priceList`` is optional; without it prices come from the Fortnox price list marked as
@@ -36,8 +36,13 @@ class ProblemCode(StrEnum):
     NOT_POSITIVE_INTEGER = "not_positive_integer"
     MUST_DIFFER = "must_differ"
     INVALID_PRICE_LIST_CODE = "invalid_price_list_code"
+    NOT_USED = "not_used"
+    """The chosen ``syncType`` does not use the field (``offerStage`` without offers)."""
     UNKNOWN_REFERENCE = "unknown_reference"
     """Used by a live reference check: the id does not exist in Upsales or Fortnox."""
+    WRONG_STAGE_PROBABILITY = "wrong_stage_probability"
+    """Used by a live reference check: the stage exists but its probability does not fit
+    (won 100 %, lost 0 %, offer 1-99 %)."""
 
 
 @dataclass(frozen=True)
@@ -93,17 +98,28 @@ def _choice_problem(field: str, allowed: list[str]) -> SettingsProblem:
     )
 
 
+#: Where the valid ids of each id setting are listed (operator API, under the installation).
+CHOICES_ROUTES = {
+    "placeholderUser": "choices/users",
+    "wonStage": "choices/order-stages",
+    "lostStage": "choices/order-stages",
+    "offerStage": "choices/order-stages",
+    "priceList": "choices/price-lists",
+}
+
+
 def _id_problems(field: str, value: int | None, *, required: bool) -> list[SettingsProblem]:
+    where = f"; GET /api/installations/{{id}}/{CHOICES_ROUTES[field]} lists the valid ones"
     if value is None:
         if required:
-            return [SettingsProblem(field, ProblemCode.REQUIRED, "is required")]
+            return [SettingsProblem(field, ProblemCode.REQUIRED, "is required" + where)]
         return []
     if not _is_positive_id(value):
         return [
             SettingsProblem(
                 field,
                 ProblemCode.NOT_POSITIVE_INTEGER,
-                f"must be a positive integer id (at most {MAX_ID})",
+                f"must be a positive integer id (at most {MAX_ID})" + where,
             )
         ]
     return []
@@ -111,7 +127,10 @@ def _id_problems(field: str, value: int | None, *, required: bool) -> list[Setti
 
 def _sync_type(draft: SettingsDraft, problems: list[SettingsProblem]) -> SyncType | None:
     if draft.sync_type is None:
-        problems.append(SettingsProblem("syncType", ProblemCode.REQUIRED, "is required"))
+        allowed = ", ".join(t.value for t in SyncType)
+        problems.append(
+            SettingsProblem("syncType", ProblemCode.REQUIRED, f"is required: one of {allowed}")
+        )
         return None
     try:
         return SyncType(draft.sync_type)
@@ -140,7 +159,8 @@ def _price_list_problems(price_list: str | None) -> list[SettingsProblem]:
         SettingsProblem(
             "priceList",
             ProblemCode.INVALID_PRICE_LIST_CODE,
-            "must be a Fortnox price-list code: 1 to 50 letters or digits",
+            "must be a Fortnox price-list code: 1 to 50 letters or digits; GET "
+            "/api/installations/{id}/choices/price-lists lists the valid ones",
         )
     ]
 
@@ -172,6 +192,15 @@ def settings_problems(draft: SettingsDraft) -> list[SettingsProblem]:
     problems += _id_problems("lostStage", draft.lost_stage, required=True)
     if uses_offers:
         problems += _id_problems("offerStage", draft.offer_stage, required=True)
+    elif sync_type is not None and draft.offer_stage is not None:
+        problems.append(
+            SettingsProblem(
+                "offerStage",
+                ProblemCode.NOT_USED,
+                f"is used only with syncType {SyncType.ORDER_OFFER.value}; with syncType "
+                f"{sync_type.value} leave it out (or null)",
+            )
+        )
     problems += _price_list_problems(draft.price_list)
     _product_bundles(draft, problems)
     offer_stage = draft.offer_stage if uses_offers else None

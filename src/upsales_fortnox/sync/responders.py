@@ -55,8 +55,16 @@ from upsales_fortnox.sync.outbound.rows import (
     required_product_ids,
     row_product_id,
 )
-from upsales_fortnox.sync.outbound.validation import company_problems, refusal_message
+from upsales_fortnox.sync.outbound.validation import company_problems
 from upsales_fortnox.sync.settings import SyncSettings
+from upsales_fortnox.texts import (
+    DEFAULT_LANGUAGE,
+    Language,
+    Phrase,
+    joined,
+    language_of_hook,
+    say,
+)
 from upsales_fortnox.upsales.models import Company, OrderDraft, bare_id_as_object
 
 BEFORE_ORDER_SAVE: Final = "before_order_save"
@@ -137,11 +145,15 @@ def _product_problems(order: OrderDraft, known: _Known) -> list[str]:
         for row in order.orderRow or []
         if (product_id := row_product_id(row)) is not None and row.product and row.product.name
     }
-    problems = []
+    problems: list[str] = []
     for product_id in required_product_ids(order.orderRow or [], known.settings.product_bundles):
         if product_id not in known.article_numbers:
-            label = f"{names[product_id]!r}" if product_id in names else f"product {product_id}"
-            problems.append(f"the product {label} has no article in Fortnox")
+            if product_id in names:
+                problems.append(
+                    Phrase("order.named_product_without_article", name=names[product_id])
+                )
+            else:
+                problems.append(Phrase("order.product_without_article", product_id=product_id))
     if problems:
         return problems
     try:
@@ -149,9 +161,9 @@ def _product_problems(order: OrderDraft, known: _Known) -> list[str]:
             order.orderRow or [], known.settings.product_bundles, known.article_numbers
         )
     except UnsendableOrder as exc:
-        return [exc.message]
+        return [Phrase("order.rows_not_sendable", detail=exc.message)]
     if len(rows) > MAX_DOCUMENT_ROWS:
-        return [f"the order has {len(rows)} rows in Fortnox; Fortnox allows {MAX_DOCUMENT_ROWS}"]
+        return [Phrase("order.too_many_rows", rows=len(rows), limit=MAX_DOCUMENT_ROWS)]
     return []
 
 
@@ -191,13 +203,14 @@ async def answer_before_order_save(
         return _ACCEPTED
     if order.probability != WON_PROBABILITY:
         return _ACCEPTED
+    language = language_of_hook(body)
     if order.client is None:
-        return _refusal(refusal_message("The order", ["it has no company"]))
+        return _refusal(say("order.refused", language, problems=say("order.no_company", language)))
     async with services.session_factory() as session:
         known = await _known(session, installation_id, order)
     problems = _product_problems(order, known) + _company_problems(order_data, known)
     if problems:
-        return _refusal(refusal_message("The order", problems))
+        return _refusal(say("order.refused", language, problems=joined(problems, language)))
     return _ACCEPTED
 
 
@@ -222,10 +235,28 @@ def _order_id(body: Mapping[str, Any]) -> int | None:
     return None
 
 
+#: The end-user text of a dead order job, by the code its error starts with.
+_FAILED_TEXTS: Final = {
+    "product_not_in_fortnox": "status.failed.missing_article",
+    "company_not_accepted_by_fortnox": "status.failed.company",
+    "fortnox_document_locked": "status.failed.locked",
+    "fortnox_reauthorization_required": "status.failed.login",
+}
+
+
+def _failed_text(last_error: str | None, language: Language) -> str:
+    code = (last_error or "").split(":", 1)[0].strip()
+    return say(_FAILED_TEXTS.get(code, "status.failed.other"), language)
+
+
 async def order_status(
-    session: AsyncSession, installation_id: uuid.UUID, order_id: int
+    session: AsyncSession,
+    installation_id: uuid.UUID,
+    order_id: int,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> dict[str, Any]:
-    """The sync status of one Upsales order (see the module docstring)."""
+    """The sync status of one Upsales order (see the module docstring); its ``message`` is
+    for the sales rep, in ``language`` (operators read the job's error through ``job_id``)."""
     link = await LinkStore(session, installation_id).by_upsales(LinkEntity.ORDER, order_id)
     job = await session.scalar(
         select(SyncJob)
@@ -244,17 +275,18 @@ async def order_status(
     if job is not None:
         status["job_id"] = job.id
     if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
-        action = "an update" if link is not None else "sending"
-        return {**status, "status": "waiting", "message": f"Waiting for {action} to Fortnox."}
+        waiting = "status.waiting_to_update" if link is not None else "status.waiting_to_send"
+        return {**status, "status": "waiting", "message": say(waiting, language)}
     if job is not None and job.status == JobStatus.DEAD:
-        error = job.last_error or "unknown error"
-        return {**status, "status": "failed", "message": f"Not synced to Fortnox: {error}"}
+        message = _failed_text(job.last_error, language)
+        return {**status, "status": "failed", "message": message}
     if link is not None:
-        message = f"Sent to Fortnox as {link.fortnox_type.value} {link.fortnox_id}."
+        document = say(f"document.{link.fortnox_type.value}", language)
+        message = say("status.sent", language, document=document, number=link.fortnox_id)
         return {**status, "status": "sent", "message": message}
     reason = (job.result or {}).get("reason") if job is not None else None
-    message = "Not sent to Fortnox" + (f": {reason}." if reason else ".")
-    return {**status, "status": "not_sent", "message": message}
+    not_sent = {**status, "status": "not_sent", "message": say("status.not_sent", language)}
+    return {**not_sent, "reason": reason} if reason else not_sent
 
 
 async def answer_app_status_order(
@@ -265,4 +297,6 @@ async def answer_app_status_order(
         message = "the body names no order id"
         return Answer({"error": {"code": "validation_error", "message": message}}, 400)
     async with services.session_factory() as session:
-        return Answer(await order_status(session, installation_id, order_id))
+        return Answer(
+            await order_status(session, installation_id, order_id, language_of_hook(body))
+        )

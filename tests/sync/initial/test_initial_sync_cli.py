@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -226,8 +229,22 @@ def test_initial_sync_with_run_imports_and_reports_done(
     assert len(served.upsales.list_entities(1, "accounts")) == accounts_before + 1
 
 
-def test_an_unknown_installation_exits_with_the_reason(installation_id: uuid.UUID) -> None:
-    result = CliRunner().invoke(cli, ["initial-sync", str(uuid.uuid4())])
+_MAIN = "from upsales_fortnox.cli import main; main()"
 
-    assert result.exit_code == 1
-    assert "not_found" in result.stderr or "not found" in result.stderr.lower()
+
+def test_an_unknown_installation_exits_with_the_reason(installation_id: uuid.UUID) -> None:
+    unknown = uuid.uuid4()
+    result = subprocess.run(
+        [sys.executable, "-c", _MAIN, "initial-sync", str(unknown)],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert str(unknown) in lines[0]
+    assert "not_found" in lines[0] or "not found" in lines[0].lower()

@@ -39,8 +39,8 @@ class SettingsDocument(BaseModel):
     offer_stage: StrictInt | None = Field(
         default=None,
         alias="offerStage",
-        description="Upsales stage id of offers. Required with `order_offer`; ignored (stored "
-        "as null) with other sync types.",
+        description="Upsales stage id of offers. Required with `order_offer`; must be null "
+        "with other sync types.",
     )
     price_list: str | None = Field(
         default=None,

@@ -14,14 +14,18 @@ from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.fortnox.models import Article
 from upsales_fortnox.sync.commands import CreateUpsalesProduct
+from upsales_fortnox.sync.inbound.article_retry import retry_deals_missing_articles
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import (
+    LINKED,
     NO_ARTICLE_NUMBER,
     decide_article,
     no_article_product,
 )
 from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.upsales.client import UpsalesClient
 from upsales_fortnox.upsales.errors import UpsalesNotFound
+from upsales_fortnox.upsales.filters import eq
 from upsales_fortnox.upsales.models import Product
 
 
@@ -66,14 +70,17 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
             linked_product = await upsales.get_product(link.upsales_id)
         except UpsalesNotFound:
             linked_product = None
-    by_article_no = None
+    by_article_no = by_name = None
     if linked_product is None:
         by_article_no = await upsales.find_product_by_article_no(article_number)
+        if article is not None and by_article_no is None:
+            by_name = await _only_product_named(upsales, article.Description)
+    candidates = [p.id for p in (by_article_no, by_name) if p is not None]
     linked_ids = (
         await job.linked_elsewhere(
-            LinkEntity.PRODUCT, FortnoxType.ARTICLE, [by_article_no.id], article_number
+            LinkEntity.PRODUCT, FortnoxType.ARTICLE, candidates, article_number
         )
-        if by_article_no is not None
+        if candidates
         else set()
     )
     decision = decide_article(
@@ -84,12 +91,29 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
         linked_product=linked_product,
         product_by_article_no=by_article_no,
         linked_product_ids=linked_ids,
+        product_by_name=by_name,
     )
     created = await job.apply(decision.commands)
     product_id = (
         decision.product_id if decision.product_id is not None else next(iter(created), None)
     )
+    if decision.outcome == LINKED:
+        await retry_deals_missing_articles(job.session_factory, job.installation_id)
     return ArticleSyncResult(article_number, decision.outcome, product_id, decision.priced)
+
+
+async def _only_product_named(upsales: UpsalesClient, name: str | None) -> Product | None:
+    """The one Upsales product without an article number named exactly ``name``; None when
+    there is none or more than one (a guess between several would link the wrong one)."""
+    wanted = (name or "").strip()
+    if not wanted:
+        return None
+    found = [
+        product
+        async for product in upsales.iterate_products(eq("name", wanted))
+        if (product.name or "").strip() == wanted
+    ]
+    return found[0] if len(found) == 1 and not found[0].articleNo else None
 
 
 async def fallback_product_id(job: InboundJob) -> int:

@@ -5,6 +5,11 @@ its description as the name, its purchase price as the purchase cost, and as lis
 in the ONE chosen Fortnox price list (setting ``priceList``). An article without a price there
 gets list price 0, and the decision says so (``priced=False``). An inactive or deleted article
 deactivates the product (``active: 0``); Upsales products cannot be deleted.
+
+An article without a linked product links to the unlinked Upsales product with its article
+number or, failing that, the one product with exactly its name (which then gets the article
+number), instead of creating a second product: a product made by hand in Upsales before its
+article existed in Fortnox is the one its deals name.
 """
 
 from __future__ import annotations
@@ -107,13 +112,15 @@ def decide_article(
     linked_product: Product | None,
     product_by_article_no: Product | None,
     linked_product_ids: Collection[int] = (),
+    product_by_name: Product | None = None,
 ) -> ArticleDecision:
     """What to do about Fortnox article ``article_number``.
 
     ``article`` is its current state (None: deleted in Fortnox), ``price`` its price in the
     chosen price list (None: no price). ``link``/``linked_product`` the linked product (None when
     Upsales no longer has it), ``product_by_article_no`` the Upsales product with the same
-    article number, ``linked_product_ids`` products linked to other articles.
+    article number, ``product_by_name`` the one Upsales product with the article's name (None
+    when none or several have it), ``linked_product_ids`` products linked to other articles.
     """
     if article is None:
         product = linked_product or product_by_article_no
@@ -138,10 +145,10 @@ def decide_article(
     commands = []
     if link is not None:  # the linked product is gone from Upsales
         commands.append(RemoveLink(FortnoxType.ARTICLE, article_number))
-    candidate = product_by_article_no
-    if candidate is not None and candidate.id not in linked_product_ids:
-        linked = _update(candidate, wanted, article_number, fp, LINKED, priced)
-        return ArticleDecision([*commands, *linked.commands], LINKED, candidate.id, priced)
+    for candidate in (product_by_article_no, product_by_name):
+        if candidate is not None and candidate.id not in linked_product_ids:
+            linked = _update(candidate, wanted, article_number, fp, LINKED, priced)
+            return ArticleDecision([*commands, *linked.commands], LINKED, candidate.id, priced)
     target = LinkTarget(LinkEntity.PRODUCT, FortnoxType.ARTICLE, article_number, fp)
     commands.append(CreateUpsalesProduct(ProductDraft(**wanted), target))
     return ArticleDecision(commands, CREATED, None, priced)

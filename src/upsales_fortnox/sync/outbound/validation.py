@@ -21,6 +21,7 @@ from upsales_fortnox.fortnox.limits import (
 from upsales_fortnox.sync.identity import normalise_org_number
 from upsales_fortnox.sync.outbound.company import customer_wire_values
 from upsales_fortnox.sync.outbound.document import DocumentDraft
+from upsales_fortnox.texts import FIELD_NAMES_SV, Phrase
 
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _COUNTRY_CODE: Final = re.compile(r"[A-Z]{2}")
@@ -33,24 +34,28 @@ class CompanyRefused(PermanentError):
 
 
 def company_problems(fields: Mapping[str, str | None]) -> list[str]:
-    """Reasons Fortnox would refuse these company fields as a customer (empty when none)."""
-    problems = []
+    """Reasons Fortnox would refuse these company fields as a customer (empty when none); each
+    a :class:`~upsales_fortnox.texts.Phrase` (English as a string, Swedish on request)."""
+    problems: list[str] = []
     if not fields.get("name"):
-        problems.append("the company has no name")
+        problems.append(Phrase("company.no_name"))
     org_number = fields.get("organisation_number")
     if org_number and normalise_org_number(org_number) is None:
-        problems.append(
-            f"the organisation number {org_number!r} is not a Swedish organisation number "
-            "(NNNNNN-NNNN)"
-        )
+        problems.append(Phrase("company.bad_org_number", value=repr(org_number)))
     email = fields.get("email")
     if email and not _EMAIL.fullmatch(email):
-        problems.append(f"the e-mail address {email!r} is not valid")
+        problems.append(Phrase("company.bad_email", value=repr(email)))
     country_code = fields.get("country_code")
     if country_code and not _COUNTRY_CODE.fullmatch(country_code):
-        problems.append(f"the country {country_code!r} is not a two-letter country code")
+        problems.append(Phrase("company.bad_country", value=repr(country_code)))
     problems.extend(
-        f"the company's {violation}"
+        Phrase(
+            "company.too_long",
+            field=violation.field,
+            field_sv=FIELD_NAMES_SV.get(violation.field, violation.field),
+            length=violation.length,
+            max_length=violation.max_length,
+        )
         for violation in length_violations(customer_wire_values(fields), CUSTOMER_MAX_LENGTHS)
     )
     return problems

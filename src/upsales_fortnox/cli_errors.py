@@ -1,0 +1,77 @@
+"""How the command line reports a failure: one line on stderr and a non-zero exit code.
+
+``--debug`` adds the traceback. Known failures (bad configuration, a port in use, a database
+without tables, an unknown installation) get a sentence that says what to do.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
+
+from upsales_fortnox.config import ConfigError
+from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.occupancy import InUse
+
+#: Exit codes: 1 the command failed, 2 the command line or configuration is wrong.
+FAILED = 1
+USAGE = 2
+INTERRUPTED = 130
+
+
+class StartRefused(Exception):
+    """The command will not start as configured; the message says what to change."""
+
+
+def safe_database_url(url: str) -> str:
+    """``url`` with any password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable DATABASE_URL)"
+
+
+def _first_line(text: object) -> str:
+    lines = str(text).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def describe_database_error(exc: DBAPIError, database_url: str) -> str:
+    where = safe_database_url(database_url)
+    detail = _first_line(exc.orig)
+    if "no such table" in detail or ("does not exist" in detail and "relation" in detail):
+        return (
+            f"the database {where} has no tables yet: run `upsales-fortnox migrate`, or point "
+            "DATABASE_URL at the database you meant (the demo prints its own)"
+        )
+    return f"database {where}: {detail}"
+
+
+def describe(exc: BaseException, database_url: str | None) -> tuple[str, int]:
+    """The one line to print for ``exc``, and the exit code."""
+    if isinstance(exc, click.UsageError):
+        return f"{exc.format_message()} (see --help)", USAGE
+    if isinstance(exc, ConfigError | StartRefused):
+        return str(exc), USAGE
+    if isinstance(exc, InUse | InstallationNotFound):
+        return str(exc), FAILED
+    if isinstance(exc, OperationalError | ProgrammingError) and database_url is not None:
+        return describe_database_error(exc, database_url), FAILED
+    code = getattr(exc, "code", None)
+    message = getattr(exc, "message", None)
+    if isinstance(code, str) and isinstance(message, str):
+        return f"{code}: {message}", FAILED
+    return f"{type(exc).__name__}: {_first_line(exc)} (--debug shows the traceback)", FAILED
+
+
+def report_and_exit(exc: BaseException, *, debug: bool, database_url: str | None) -> None:
+    """Print ``exc`` as one line (and its traceback with ``debug``), then exit."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    line, code = describe(exc, database_url)
+    click.echo(f"error: {line}", err=True)
+    sys.exit(code)

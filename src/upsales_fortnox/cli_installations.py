@@ -1,0 +1,124 @@
+"""``upsales-fortnox installations``: create and list installations from the command line.
+
+The same operations as ``POST/GET /api/installations``, on the database DATABASE_URL names,
+so a newcomer need not write the HTTP requests by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import typer
+
+from upsales_fortnox.activation.login_link import LoginLinkSigner
+from upsales_fortnox.config import Settings, load_settings
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.installations.service import (
+    InstallationRecord,
+    NewInstallation,
+    create_installation,
+    list_installations,
+)
+from upsales_fortnox.services import build_services
+
+installations_cli = typer.Typer(
+    no_args_is_help=True, help="Create and list installations.", rich_markup_mode=None
+)
+
+
+def _login_url(settings: Settings, installation_id: uuid.UUID) -> str:
+    signer = LoginLinkSigner(settings.secret_key.get_secret_value())
+    return signer.url(settings.public_base_url, installation_id, now=utcnow())
+
+
+@installations_cli.command("list")
+def list_command() -> None:
+    """One line per installation: id, status, Fortnox login, Upsales customer id, name."""
+    settings = load_settings()
+
+    async def read() -> list[InstallationRecord]:
+        services = build_services(settings)
+        try:
+            async with services.session_factory() as session:
+                records, _ = await list_installations(session, limit=1000)
+            return records
+        finally:
+            await services.aclose()
+
+    records = asyncio.run(read())
+    if not records:
+        typer.echo("no installations yet (`upsales-fortnox installations create --help`)")
+    for record in records:
+        row = record.installation
+        login = "logged-in" if record.has_fortnox_login else "no-login"
+        customer = row.upsales_customer_id if row.upsales_customer_id is not None else "-"
+        typer.echo(f"{row.id}  {row.status:<14} {login:<9}  customer {customer}  {row.name}")
+
+
+@installations_cli.command("create")
+def create_command(
+    name: str = typer.Argument(..., metavar="NAME", help="The customer's name."),
+    upsales_customer_id: int | None = typer.Option(
+        None, metavar="ID", help="The Upsales account's customer id."
+    ),
+    upsales_api_token: str | None = typer.Option(
+        None, metavar="KEY", help="The Upsales API key the sync uses."
+    ),
+    webhook_secret: str | None = typer.Option(
+        None, metavar="SECRET", help="The secret Upsales trigger requests carry."
+    ),
+) -> None:
+    """Register an installation and print its id, webhook URL and Fortnox login link.
+
+    Its settings come next, through PUT /api/installations/ID/settings, once it is connected.
+    """
+    settings = load_settings()
+    new = NewInstallation(
+        name=name,
+        upsales_customer_id=upsales_customer_id,
+        upsales_api_token=upsales_api_token,
+        webhook_secret=webhook_secret,
+    )
+
+    async def create() -> uuid.UUID:
+        services = build_services(settings)
+        try:
+            async with services.session_factory() as session:
+                record = await create_installation(session, services.secret_box, new)
+                await session.commit()
+            return record.installation.id
+        finally:
+            await services.aclose()
+
+    installation_id = asyncio.run(create())
+    base = settings.public_base_url.rstrip("/")
+    typer.echo(f"installation {installation_id} created")
+    typer.echo(f"  Upsales webhook URL  {base}/webhooks/upsales/{installation_id}")
+    typer.echo(f"  Fortnox login link   {_login_url(settings, installation_id)}")
+
+
+@installations_cli.command("upsales-config")
+def upsales_config_command(
+    installation_id: str = typer.Argument(
+        "{installation}", metavar="ID", help="The installation's id (left out: a placeholder)."
+    ),
+) -> None:
+    """Print the Upsales app configuration for an installation as JSON: the config fields
+    (the Fortnox login button and every sync setting) and the hook types with their URL."""
+    import json
+
+    from upsales_fortnox.installations.app_config import upsales_app_config
+
+    settings = load_settings()
+    if installation_id == "{installation}":
+        login_url = f"{settings.public_base_url.rstrip('/')}/activate/{{installation}}/fortnox"
+    else:
+        try:
+            login_url = _login_url(settings, uuid.UUID(installation_id))
+        except ValueError:
+            raise typer.BadParameter(f"{installation_id!r} is not an installation id") from None
+    config = upsales_app_config(
+        settings.public_base_url, settings.fortnox_client_id, installation_id, login_url
+    )
+    typer.echo(json.dumps(config, indent=2, ensure_ascii=False))

@@ -1,0 +1,155 @@
+"""The Upsales app's configuration, generated from the settings model the service validates.
+
+``configJson.fields.account[]`` (reference upsales.md §5) lists what an account admin fills in
+when installing the app: the Fortnox login button, then one field per setting of
+:class:`~upsales_fortnox.api.schemas.installation_settings.SettingsDocument` (same names,
+the same choices, required as the rules require), and the app hooks with the URLs they are
+sent to. Built from the model and the rules, so the two cannot drift; a test holds them
+together.
+
+The hook URL carries the installation id (one per account). Whether Upsales sends the hook type
+in the body or in the path is *unverified* (upsales.md §7); the service reads the body.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from upsales_fortnox.activation.login import CALLBACK_PATH
+from upsales_fortnox.api.schemas.installation_settings import SettingsDocument
+from upsales_fortnox.db.models import ProductBundleMode, SyncType
+from upsales_fortnox.installations.settings_rules import (
+    ProblemCode,
+    SettingsDraft,
+    settings_problems,
+)
+from upsales_fortnox.intake.routing import UPSALES_ROUTES, UPSALES_SYNCHRONOUS_EVENTS
+
+#: The app hooks the service acts on (``standardIntegrationInit``), read from the intake's own
+#: routing: the after-events queue a sync, the questions are answered at once.
+HOOK_TYPES: Final = (*UPSALES_ROUTES, *sorted(UPSALES_SYNCHRONOUS_EVENTS))
+
+LOGIN_BUTTON_LABEL: Final = "Logga in i Fortnox"
+
+#: The Upsales field type of each setting, its label and its description, in Swedish (what the
+#: account admin reads).
+_FIELD_TYPES: Final[dict[str, tuple[str, str, str]]] = {
+    "syncType": (
+        "select",
+        "Vad ska synkas",
+        "Vunna affärer blir fakturor eller ordrar i Fortnox; fakturor, ordrar (och offerter) "
+        "i Fortnox blir ordrar i Upsales.",
+    ),
+    "placeholderUser": (
+        "upsalesUser",
+        "Användare för order utan känd säljare",
+        "Sätts på ordrar från Fortnox vars referens inte är en känd användare.",
+    ),
+    "wonStage": (
+        "upsalesOrderStage",
+        "Steg för vunna affärer",
+        "Ett steg med 100 % sannolikhet.",
+    ),
+    "lostStage": (
+        "upsalesOrderStage",
+        "Steg för förlorade affärer",
+        "Ett steg med 0 % sannolikhet; krediterade fakturor flyttar affären hit.",
+    ),
+    "offerStage": (
+        "upsalesOrderStage",
+        "Steg för offerter",
+        "Ett öppet steg (1-99 %); används bara med Ordrar och offerter.",
+    ),
+    "priceList": (
+        "select",
+        "Prislista i Fortnox",
+        "Produkternas listpris hämtas från den här prislistan; tom: Fortnox standardlista.",
+    ),
+    "productBundles": (
+        "select",
+        "Produktpaket till Fortnox",
+        "Hur ett produktpaket i Upsales skickas till Fortnox.",
+    ),
+}
+
+_VALUE_NAMES: Final[dict[str, str]] = {
+    SyncType.INVOICE: "Fakturor",
+    SyncType.ORDER: "Ordrar",
+    SyncType.ORDER_OFFER: "Ordrar och offerter",
+    ProductBundleMode.ONLY_BUNDLE: "Bara paketet",
+    ProductBundleMode.ONLY_SUB_PRODUCTS: "Bara produkterna i paketet",
+    ProductBundleMode.BUNDLE_AND_SUB_PRODUCTS: "Paketet och produkterna i det",
+}
+
+#: Settings whose choices are read live from Fortnox (``externalValues``).
+_LIVE_CHOICES: Final = {"priceList": "/choices/price-lists"}
+
+
+def setting_names() -> list[str]:
+    """The settings' field names as the app and the API name them, in the model's order."""
+    return [field.alias or name for name, field in SettingsDocument.model_fields.items()]
+
+
+def _required_settings() -> set[str]:
+    """The settings the rules require for every sync type (asked of the rules themselves)."""
+    missing = settings_problems(SettingsDraft())
+    return {p.field for p in missing if p.code == ProblemCode.REQUIRED}
+
+
+def _enum_values(name: str) -> list[str] | None:
+    extra = SettingsDocument.model_fields[_attribute(name)].json_schema_extra
+    values = extra.get("enum") if isinstance(extra, dict) else None
+    return [str(v) for v in values] if isinstance(values, list) else None
+
+
+def _attribute(alias: str) -> str:
+    for name, field in SettingsDocument.model_fields.items():
+        if (field.alias or name) == alias:
+            return name
+    raise KeyError(alias)
+
+
+def _setting_field(name: str, required: set[str], choices_base: str) -> dict[str, Any]:
+    field_type, label, description = _FIELD_TYPES[name]
+    item: dict[str, Any] = {
+        "name": name,
+        "type": field_type,
+        "label": label,
+        "descriptionLong": description,
+        "required": name in required,
+    }
+    values = _enum_values(name)
+    if values is not None:
+        item["values"] = [{"name": _VALUE_NAMES.get(v, v), "value": v} for v in values]
+    if name in _LIVE_CHOICES:
+        item["externalValues"] = True
+        item["externalValuesUrl"] = f"{choices_base}{_LIVE_CHOICES[name]}"
+    if name == "offerStage":
+        item["dependencies"] = [{"field": "syncType", "value": SyncType.ORDER_OFFER.value}]
+    return item
+
+
+def upsales_app_config(
+    public_base_url: str, fortnox_client_id: str, installation: str, login_url: str
+) -> dict[str, Any]:
+    """The app's ``configJson`` and hooks for one installation (``installation``: its id)."""
+    base = public_base_url.rstrip("/")
+    required = _required_settings()
+    choices_base = f"{base}/api/installations/{installation}"
+    login = {
+        "name": "oauth",
+        "type": "oauth",
+        "label": "Fortnox",
+        "buttonLabel": LOGIN_BUTTON_LABEL,
+        "endpoint": login_url,
+        "clientId": fortnox_client_id,
+        "callbackUri": f"{base}{CALLBACK_PATH}",
+        "required": True,
+    }
+    fields = [login, *(_setting_field(name, required, choices_base) for name in setting_names())]
+    hook_url = f"{base}/webhooks/upsales/{installation}"
+    return {
+        "configJson": {"fields": {"account": fields}},
+        "standardIntegrationInit": list(HOOK_TYPES),
+        "hooks": [{"type": hook, "url": hook_url} for hook in HOOK_TYPES],
+    }

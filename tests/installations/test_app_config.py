@@ -1,0 +1,98 @@
+"""The Upsales app configuration is generated from the settings model and rules: the same
+fields, the same choices, required where the rules require, and hooks the service accepts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from upsales_fortnox.api.schemas.installation_settings import SettingsDocument
+from upsales_fortnox.installations.app_config import HOOK_TYPES, upsales_app_config
+from upsales_fortnox.installations.settings_rules import (
+    ProblemCode,
+    SettingsDraft,
+    settings_problems,
+)
+from upsales_fortnox.intake.parse import UpsalesChange, parse_upsales_app_hook
+from upsales_fortnox.intake.responders import ResponderRegistry
+
+VALID = SettingsDraft(
+    sync_type="order_offer",
+    placeholder_user=4,
+    won_stage=10,
+    lost_stage=11,
+    offer_stage=12,
+    price_list="A",
+    product_bundles="onlyBundle",
+)
+ATTRIBUTE = {(f.alias or name): name for name, f in SettingsDocument.model_fields.items()}
+
+
+def _config() -> dict[str, Any]:
+    return upsales_app_config(
+        "https://sync.example.com/", "client-1", "inst-1", "https://sync.example.com/login"
+    )
+
+
+def _fields() -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in _config()["configJson"]["fields"]["account"]}
+
+
+def test_one_field_per_setting_after_the_login_button() -> None:
+    account = _config()["configJson"]["fields"]["account"]
+    assert account[0]["type"] == "oauth" and account[0]["buttonLabel"] == "Logga in i Fortnox"
+    assert account[0]["callbackUri"] == "https://sync.example.com/oauth/fortnox/callback"
+    assert [item["name"] for item in account[1:]] == list(ATTRIBUTE)
+    assert set(ATTRIBUTE) == set(SettingsDocument.model_validate({}).model_dump(by_alias=True))
+
+
+@pytest.mark.parametrize("name", list(ATTRIBUTE))
+def test_required_matches_the_rules(name: str) -> None:
+    plain = replace(VALID, sync_type="invoice", offer_stage=None)
+    without = replace(plain, **{ATTRIBUTE[name]: None})
+    refused = {(p.field, p.code) for p in settings_problems(without)}
+    assert _fields()[name]["required"] == ((name, ProblemCode.REQUIRED) in refused)
+
+
+def test_the_offer_stage_depends_on_the_sync_type_that_requires_it() -> None:
+    (dependency,) = _fields()["offerStage"]["dependencies"]
+    requiring = replace(VALID, sync_type=dependency["value"], offer_stage=None)
+    assert ("offerStage", ProblemCode.REQUIRED) in {
+        (p.field, p.code) for p in settings_problems(requiring)
+    }
+
+
+@pytest.mark.parametrize("name", ["syncType", "productBundles"])
+def test_every_offered_value_is_valid_and_every_valid_value_offered(name: str) -> None:
+    offered = [value["value"] for value in _fields()[name]["values"]]
+    assert offered
+    for value in offered:
+        draft = replace(VALID, **{ATTRIBUTE[name]: value})
+        assert [p for p in settings_problems(draft) if p.field == name] == []
+    schema = SettingsDocument.model_json_schema(by_alias=True)["properties"][name]
+    assert set(offered) == set(schema["enum"])
+    wrong = replace(VALID, **{ATTRIBUTE[name]: "not-" + offered[0]})
+    assert any(p.field == name for p in settings_problems(wrong))
+
+
+def test_the_price_list_comes_live_from_fortnox() -> None:
+    price_list = _fields()["priceList"]
+    assert price_list["externalValues"] is True
+    assert price_list["externalValuesUrl"].endswith("/api/installations/inst-1/choices/price-lists")
+
+
+def test_every_hook_is_one_the_service_acts_on() -> None:
+    config = _config()
+    assert config["standardIntegrationInit"] == list(HOOK_TYPES)
+    assert {hook["url"] for hook in config["hooks"]} == {
+        "https://sync.example.com/webhooks/upsales/inst-1"
+    }
+    from upsales_fortnox.sync.registry import build_responder_registry
+
+    answered: ResponderRegistry = build_responder_registry(None)  # type: ignore[arg-type]
+    for hook in HOOK_TYPES:
+        body = {"type": hook, "apiKey": "k", "data": {"object": {"id": 1}, "obj": {"id": 1}}}
+        parsed = parse_upsales_app_hook(body)
+        assert isinstance(parsed, UpsalesChange) or answered.get(hook) is not None, hook

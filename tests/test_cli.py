@@ -1,0 +1,153 @@
+"""The command line run as a user runs it (a subprocess): one-line errors, exit codes, help."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from upsales_fortnox import __version__
+
+REAL_VALUES = {
+    "SECRET_KEY": "a-real-secret-key-0123456789",
+    "ADMIN_TOKEN": "a-real-operator-token-123",
+    "FORTNOX_API_BASE_URL": "https://api.fortnox.se/3",
+    "FORTNOX_AUTH_BASE_URL": "https://apps.fortnox.se/oauth-v1",
+    "FORTNOX_WS_URL": "wss://ws.fortnox.se/topics-v1",
+    "UPSALES_API_BASE_URL": "https://integration.upsales.com/api/v2",
+    "PUBLIC_BASE_URL": "https://sync.example.com",
+    "FORTNOX_CLIENT_ID": "real-client-id",
+    "FORTNOX_CLIENT_SECRET": "real-client-secret",
+}
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in REAL_VALUES and k != "DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-c", "from upsales_fortnox.cli import main; main()", *args],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+def test_version(workdir: Path) -> None:
+    result = run_cli("--version", cwd=workdir)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"upsales-fortnox {__version__}"
+
+
+def test_an_invalid_variable_is_one_line_naming_it(workdir: Path) -> None:
+    result = run_cli("migrate", cwd=workdir, env={"SECRET_KEY": "short"})
+    assert "SECRET_KEY" in assert_one_line_error(result, 2)
+
+
+def test_a_bad_id_and_a_missing_schema_are_one_line_each(workdir: Path) -> None:
+    bad_id = run_cli("preview", "not-an-id", cwd=workdir)
+    assert "not an installation id" in assert_one_line_error(bad_id, 2)
+
+    no_schema = run_cli("preview", "3f1e2d3c-0000-4000-8000-000000000000", cwd=workdir)
+    line = assert_one_line_error(no_schema, 1)
+    assert "upsales-fortnox migrate" in line and "DATABASE_URL" in line
+
+
+def test_debug_shows_the_traceback(workdir: Path) -> None:
+    result = run_cli("--debug", "preview", "3f1e2d3c-0000-4000-8000-000000000000", cwd=workdir)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_installations_are_created_and_listed_and_unknown_ones_are_one_line(
+    workdir: Path,
+) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{workdir / 'cli.sqlite3'}"}
+    assert run_cli("migrate", cwd=workdir, env=env).returncode == 0
+    assert "no installations yet" in run_cli("installations", "list", cwd=workdir, env=env).stdout
+
+    created = run_cli(
+        "installations", "create", "Kund AB", "--upsales-customer-id", "77", cwd=workdir, env=env
+    )
+    assert created.returncode == 0, created.stderr
+    found = re.search(r"installation ([0-9a-f-]{36}) created", created.stdout)
+    assert found is not None
+    assert f"/activate/{found[1]}/fortnox?token=" in created.stdout
+
+    listed = run_cli("installations", "list", cwd=workdir, env=env)
+    assert listed.returncode == 0
+    assert found[1] in listed.stdout and "Kund AB" in listed.stdout
+    assert "pending_login" in listed.stdout
+
+    twice = run_cli(
+        "installations", "create", "Annan AB", "--upsales-customer-id", "77", cwd=workdir, env=env
+    )
+    assert "77" in assert_one_line_error(twice, 1)
+    unknown = run_cli("preview", "3f1e2d3c-0000-4000-8000-000000000000", cwd=workdir, env=env)
+    assert "3f1e2d3c-0000-4000-8000-000000000000" in assert_one_line_error(unknown, 1)
+
+
+def test_help_has_no_markup_or_type_labels(workdir: Path) -> None:
+    commands = [[], ["serve"], ["worker"], ["sandbox"], ["migrate"], ["demo"], ["preview"]]
+    commands += [["initial-sync"], ["installations", "create"], ["installations", "list"]]
+    for command in [*commands, ["installations", "upsales-config"]]:
+        result = run_cli(*command, "--help", cwd=workdir)
+        assert result.returncode == 0, result.stderr
+        assert "``" not in result.stdout and ":class:" not in result.stdout
+        for label in ("TEXT", "INTEGER", "FLOAT", "UUID", "BOOLEAN"):
+            assert not re.search(rf"\b{label}\b", result.stdout), (command, result.stdout)
+
+
+def test_serving_beyond_loopback_needs_real_secrets(workdir: Path) -> None:
+    env = {"ADMIN_TOKEN": REAL_VALUES["ADMIN_TOKEN"]}
+    result = run_cli("serve", "--host", "0.0.0.0", cwd=workdir, env=env)
+    line = assert_one_line_error(result, 2)
+    assert "SECRET_KEY" in line and "ADMIN_TOKEN" not in line
+
+
+@pytest.mark.parametrize(
+    "left_local",
+    ["FORTNOX_API_BASE_URL", "UPSALES_API_BASE_URL", "PUBLIC_BASE_URL", "FORTNOX_CLIENT_ID"],
+)
+def test_serving_beyond_loopback_refuses_each_sandbox_value(workdir: Path, left_local: str) -> None:
+    env = {name: value for name, value in REAL_VALUES.items() if name != left_local}
+    result = run_cli("serve", "--host", "0.0.0.0", cwd=workdir, env=env)
+    line = assert_one_line_error(result, 2)
+    assert left_local in line and "--allow-sandbox" in line
+    others = set(REAL_VALUES) - {left_local, "FORTNOX_CLIENT_SECRET"}
+    assert not any(name in line for name in others)
+
+
+def test_serve_finds_its_port_taken_in_one_line(workdir: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {"DATABASE_URL": f"sqlite:///{workdir / 'serve.sqlite3'}"}
+        result = run_cli("serve", "--port", str(port), cwd=workdir, env=env)
+    line = assert_one_line_error(result, 1)
+    assert f"port {port}" in line and "in use" in line
