@@ -131,6 +131,8 @@ def _schema_violations(
     for error in validator.iter_errors(document):
         if partial and error.validator == "required":
             continue
+        if error.validator == "type" and _field_path(error.absolute_path) in found:
+            continue  # a null is refused twice (nullable, type): describe it once
         for field, detail in _describe(error):
             found.setdefault(field, Violation(operation, kind, field, detail))
     return list(found.values())
