@@ -150,6 +150,9 @@ def _python_types(model: type[FortnoxModel], wire_name: str) -> set[Any]:
         (Order, "fortnox_OrderPayloadV2", None),
         (Invoice, "fortnox_InvoicePayload", None),
         (Offer, "fortnox_OfferPayloadV2", None),
+        (Article, "fortnox_Article", None),
+        (Price, "fortnox_Price", None),
+        (Customer, "fortnox_Customer", None),
     ],
 )
 def test_numbers_are_sent_in_the_payload_schemas_types(

@@ -6,8 +6,10 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from upsales_fortnox.fortnox.models import Price
 from upsales_fortnox.sync.context import InstallationContext
-from upsales_fortnox.sync.inbound.reprice import target_price
+from upsales_fortnox.sync.inbound.pricing import base_price
+from upsales_fortnox.sync.inbound.reprice import priced_article, target_price
 from upsales_fortnox.sync.inbound.runtime import FIELD_CACHE_SECONDS, CustomFieldCache
 from upsales_fortnox.sync.settings import SyncSettings
 from upsales_fortnox.upsales.models import CustomField, Product
@@ -30,6 +32,24 @@ def test_unlinked_products_are_priced_by_article_number_only_when_the_list_has_i
     assert target_price(product(3, " B "), {}, PRICES) == (Decimal("12.50"), True)
     assert target_price(product(4, "Z"), {}, PRICES) is None
     assert target_price(product(5, None), {}, PRICES) is None
+
+
+def test_a_product_asks_for_its_linked_article_else_its_own_number() -> None:
+    assert priced_article(product(1, "OWN"), {1: "LINKED"}) == "LINKED"
+    assert priced_article(product(2, " b-1 "), {}) == "b-1"
+    assert priced_article(product(3, None), {}) is None
+
+
+def test_the_base_price_is_the_one_from_the_lowest_quantity() -> None:
+    tiers = [
+        Price(FromQuantity=Decimal(10), Price=Decimal(90)),
+        Price(FromQuantity=Decimal(0), Price=Decimal(100)),
+        Price(FromQuantity=Decimal(5), Price=None),
+    ]
+
+    assert base_price(tiers) == Decimal(100)
+    assert base_price(tiers[:1]) == Decimal(90)
+    assert base_price([]) is None
 
 
 class FakeUpsales:
