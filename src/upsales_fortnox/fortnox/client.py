@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote
@@ -44,6 +44,7 @@ from upsales_fortnox.fortnox.errors import (
     is_token_failure,
     parse_retry_after,
 )
+from upsales_fortnox.fortnox.lastmodified import format_lastmodified
 from upsales_fortnox.fortnox.models import (
     Article,
     CompanyInformation,
@@ -57,13 +58,10 @@ from upsales_fortnox.fortnox.models import (
     PriceList,
 )
 from upsales_fortnox.fortnox.pacing import Clock, Sleep, SlidingWindowLimiter
+from upsales_fortnox.fortnox.payments import InvoicePayment
 
 #: Largest page Fortnox serves.
 PAGE_SIZE: Final = 500
-#: Zone of ``lastmodified`` values. Fortnox's own zone is unverified (likely Europe/Stockholm,
-#: which is ahead of UTC); sending UTC wall time can then only ask for *more* changes, never
-#: miss one, so it is the safe choice.
-LASTMODIFIED_TIMEZONE: Final = UTC
 #: Connection failures after which the request certainly did not reach Fortnox.
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -94,13 +92,6 @@ class RetryPolicy:
         """Delay after the ``failures``-th consecutive failure: doubling, capped, jittered."""
         ceiling = min(self.backoff_max_seconds, self.backoff_base_seconds * 2.0 ** (failures - 1))
         return ceiling / 2 + ceiling / 2 * self.jitter()
-
-
-def format_lastmodified(value: datetime) -> str:
-    """``YYYY-MM-DD HH:MM``; aware datetimes are converted to :data:`LASTMODIFIED_TIMEZONE`."""
-    if value.tzinfo is not None:
-        value = value.astimezone(LASTMODIFIED_TIMEZONE)
-    return value.strftime("%Y-%m-%d %H:%M")
 
 
 class FortnoxClient:
@@ -260,6 +251,13 @@ class FortnoxClient:
     ) -> AsyncIterator[Invoice]:
         """``filter``: ``cancelled`` | ``fullypaid`` | ``unpaid`` | ``unpaidoverdue`` | ..."""
         return self._iterate(Invoice, "/invoices", _list_params(last_modified, filter, search))
+
+    # Invoice payments
+
+    async def get_invoice_payment(self, number: str) -> InvoicePayment:
+        """``GET /3/invoicepayments/{Number}``: the payment (its ``InvoiceNumber`` names the
+        invoice it pays)."""
+        return await self._get(InvoicePayment, "/invoicepayments/{Number}", Number=number)
 
     # Offers
 
