@@ -47,8 +47,8 @@ async def timed_harness(
         await built.services.http.aclose()
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 async def reconcile_from(harness: SyncHarness, checkpoint: datetime) -> list[str]:

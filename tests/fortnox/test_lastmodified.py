@@ -12,8 +12,8 @@ from upsales_fortnox.fortnox.lastmodified import format_lastmodified
 from upsales_fortnox.sandbox.fortnox.listing import parse_lastmodified
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
