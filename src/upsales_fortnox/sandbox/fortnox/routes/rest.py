@@ -33,6 +33,7 @@ from upsales_fortnox.sandbox.fortnox.routes.common import (
     read_json,
     tenant_of,
 )
+from upsales_fortnox.sandbox.fortnox.routes.invoicepayments import add_invoice_payment_routes
 from upsales_fortnox.sandbox.fortnox.tenant import Tenant
 
 Creator = Callable[[Tenant, Entity], Entity]
@@ -83,6 +84,7 @@ def add_rest_routes(router: APIRouter) -> None:
     for kind in (ORDERS, INVOICES, OFFERS):
         _add_documents(router, kind)
     _add_actions(router)
+    add_invoice_payment_routes(router)
 
     async def company_information(request: Request) -> Response:
         return json_response({"CompanyInformation": tenant_of(request).company_information()})
