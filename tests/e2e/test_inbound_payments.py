@@ -117,12 +117,14 @@ async def test_a_payment_event_through_the_stream_syncs_the_paid_invoice(
     first, second = await two_booked_invoices(harness)
     await EventFeed(harness).sync()
     jobs_of_first = len(await invoice_jobs(harness, first))
-    async with served(harness.fortnox.app) as port:
-        async with running(consumer_for(harness, port, record_with_intake)) as consumer:
-            await wait_for(consumer, lambda c: c.connections == 1)
-            base = consumer.events_recorded
-            payment = await pay(harness, second, "500")
-            await wait_for(consumer, lambda c: c.events_recorded == base + 1)
+    async with (
+        served(harness.fortnox.app) as port,
+        running(consumer_for(harness, port, record_with_intake)) as consumer,
+    ):
+        await wait_for(consumer, lambda c: c.connections == 1)
+        base = consumer.events_recorded
+        payment = await pay(harness, second, "500")
+        await wait_for(consumer, lambda c: c.events_recorded == base + 1)
     await harness.run_jobs()
 
     (job,) = await jobs_of(harness, "fortnox.invoicepayment", payment)
@@ -182,12 +184,14 @@ async def test_an_unused_event_type_from_the_stream_is_recorded_without_a_job(
         harness, "POST", "/invoicepayments", {"InvoicePayment": {"InvoiceNumber": int(first)}}
     )
     payment = created["InvoicePayment"]["Number"]
-    async with served(harness.fortnox.app) as port:
-        async with running(consumer_for(harness, port, record_with_intake)) as consumer:
-            await wait_for(consumer, lambda c: c.connections == 1)
-            base = consumer.events_recorded
-            await fortnox_call(harness, "DELETE", f"/invoicepayments/{payment}")
-            await wait_for(consumer, lambda c: c.events_recorded == base + 1)
+    async with (
+        served(harness.fortnox.app) as port,
+        running(consumer_for(harness, port, record_with_intake)) as consumer,
+    ):
+        await wait_for(consumer, lambda c: c.connections == 1)
+        base = consumer.events_recorded
+        await fortnox_call(harness, "DELETE", f"/invoicepayments/{payment}")
+        await wait_for(consumer, lambda c: c.events_recorded == base + 1)
 
     (event,) = await stored_events(harness, "invoicepayment-deleted-v1")
     assert (event.entity_id, event.job_id) == (payment, None)
