@@ -28,6 +28,9 @@ from upsales_fortnox.config import Settings
 from upsales_fortnox.db.engine import create_engine, create_session_factory
 from upsales_fortnox.services import Services, build_services
 
+# Every Fortnox exchange of every test is checked against Fortnox's OpenAPI spec.
+pytest_plugins = ("tests.spec_guard.plugin",)
+
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_ENABLED else ["sqlite"]
 
 # CI replays the same generated examples every run (random locally, where new cases are found).

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from upsales_fortnox.sandbox.fortnox import errors
 from upsales_fortnox.sandbox.fortnox.gate import REST_PREFIX, FortnoxGate
+from upsales_fortnox.sandbox.fortnox.marker import SandboxMarker
 from upsales_fortnox.sandbox.fortnox.routes.admin import (
     AdminError,
     add_admin_routes,
@@ -38,6 +39,7 @@ def build_app(sandbox: FortnoxSandbox) -> FastAPI:
     add_stream_route(app.router, sandbox)
     add_admin_routes(app.router, sandbox)
     app.add_middleware(FortnoxGate, sandbox=sandbox)
+    app.add_middleware(SandboxMarker)
 
     async def fortnox_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.FortnoxError)
