@@ -4,6 +4,7 @@ types we do not use are recorded and acknowledged without a job."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call, jobs_
 from tests.e2e.stream_support import consumer_for, running, served, wait_for
 from upsales_fortnox.db.models import InboundEvent, SyncJob
 from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.fortnox.stream import record_with_intake
 
 PAYMENT_READ = "GET /3/invoicepayments/{Number}"
@@ -197,3 +199,54 @@ async def test_an_unused_event_type_from_the_stream_is_recorded_without_a_job(
     assert (event.entity_id, event.job_id) == (payment, None)
     assert await jobs_of(harness, "fortnox.invoicepayment") == []
     assert await harness.run_jobs() == 0
+
+
+def payment_event(harness: SyncHarness, number: str, offset: str) -> dict[str, Any]:
+    return {
+        "topic": "invoices",
+        "offset": offset,
+        "type": "invoicepayment-bookkeep-v1",
+        "tenantId": harness.tenant_id,
+        "entityId": number,
+        "timestamp": "2026-12-01T10:00:00.000+01:00",
+    }
+
+
+async def test_a_payment_fortnox_no_longer_has_is_skipped(harness: SyncHarness) -> None:
+    first, _ = await two_booked_invoices(harness)
+    await EventFeed(harness).sync()
+    jobs_of_first = len(await invoice_jobs(harness, first))
+
+    await EventFeed(harness).enqueue([payment_event(harness, first, "gone-1")])
+    await harness.run_jobs()
+
+    (job,) = await jobs_of(harness, "fortnox.invoicepayment", first)
+    assert job.status == "done" and job.result is not None
+    assert (job.result["outcome"], job.result["reason"]) == ("skip", "payment_not_found")
+    assert len(await invoice_jobs(harness, first)) == jobs_of_first
+
+
+async def test_a_login_without_the_payment_scope_skips_with_its_own_reason(
+    harness: SyncHarness,
+) -> None:
+    _, second = await two_booked_invoices(harness)
+    payment = await pay(harness, second, "100")
+    tokens = harness.fortnox.issue_tokens(
+        harness.tenant_id, scopes=[s for s in DEFAULT_SCOPES if s != "payment"]
+    )
+    await harness.services.token_store.save_initial(
+        harness.installation_id,
+        TokenSet(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=datetime.now(UTC) + timedelta(seconds=tokens.expires_in),
+            scope=tokens.scope,
+        ),
+    )
+
+    await EventFeed(harness).enqueue([payment_event(harness, payment, "no-scope-1")])
+    await harness.run_jobs()
+
+    (job,) = await jobs_of(harness, "fortnox.invoicepayment", payment)
+    assert job.status == "done" and job.result is not None
+    assert job.result["reason"] == "payment_scope_missing"
