@@ -7,8 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema.exceptions import ValidationError
-
 from .spec import FortnoxSpec, Operation
 
 # Paging and ordering parameters Fortnox accepts on every list (documented once, not per path).
@@ -133,13 +131,15 @@ def _schema_violations(
     for error in validator.iter_errors(document):
         if partial and error.validator == "required":
             continue
+        if error.validator == "type" and _field_path(error.absolute_path) in found:
+            continue  # a null is refused twice (nullable, type): describe it once
         for field, detail in _describe(error):
             found.setdefault(field, Violation(operation, kind, field, detail))
     return list(found.values())
 
 
-def _describe(error: ValidationError) -> list[tuple[str, str]]:
-    """(field, detail) pairs for one schema error; arrays indices fold to ``[]``."""
+def _describe(error: Any) -> list[tuple[str, str]]:
+    """(field, detail) pairs for one ``jsonschema`` error; array indices fold to ``[]``."""
     base = _field_path(error.absolute_path)
     instance = error.instance
     if error.validator == "additionalProperties" and isinstance(instance, dict):

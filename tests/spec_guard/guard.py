@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -34,11 +34,13 @@ class Group:
     count: int
     example_test: str
     example_detail: str
+    tests: set[str] = field(default_factory=set)
 
 
 class Guard:
-    def __init__(self, spec: FortnoxSpec) -> None:
+    def __init__(self, spec: FortnoxSpec, *, check_hand_made: bool = False) -> None:
         self.spec = spec
+        self.check_hand_made = check_hand_made
         self._lock = threading.Lock()
         self.current_test = OUTSIDE_TESTS
         self._pending: list[Violation] = []
@@ -72,8 +74,13 @@ class Guard:
         return operation
 
     def check_response(self, operation: Operation, response: httpx.Response) -> None:
-        """Check an answer of the Fortnox sandbox (hand-made answers carry no marker)."""
-        if response.headers.get(SANDBOX_HEADER) != SANDBOX_VALUE:
+        """Check an answer of the Fortnox sandbox, and hand-made ones if asked to.
+
+        Answers that tests make by hand (respx, mock transports) carry no sandbox marker; their
+        violations, when checked, are kinds of their own (``hand-made-…``).
+        """
+        marked = response.headers.get(SANDBOX_HEADER) == SANDBOX_VALUE
+        if not marked and not self.check_hand_made:
             return
         try:
             content = response.content
@@ -83,6 +90,8 @@ class Guard:
         found = check_response(
             operation, response.status_code, content, response.headers.get("content-type")
         )
+        if not marked:
+            found = [replace(violation, kind=f"hand-made-{violation.kind}") for violation in found]
         self._record(found, None, request=False, started=started)
 
     def _record(
@@ -115,9 +124,9 @@ class Guard:
         key = (violation.operation, violation.kind, violation.field)
         group = self.groups.get(key)
         if group is None:
-            self.groups[key] = Group(1, self.current_test, violation.detail)
-        else:
-            group.count += 1
+            group = self.groups[key] = Group(0, self.current_test, violation.detail)
+        group.count += 1
+        group.tests.add(self.current_test)
 
     # --- per test ---------------------------------------------------------------------------
 

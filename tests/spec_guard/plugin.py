@@ -5,6 +5,7 @@ Modes (``UFS_SPEC_GUARD``):
 - ``report``: nothing fails; every violation is counted, grouped by operation and field, and
   shown in the terminal summary (and written to ``$UFS_SPEC_GUARD_FILE`` if set);
 - ``off``: no checks.
+Answers that tests make by hand (respx) are checked only with ``UFS_SPEC_GUARD_HANDMADE=1``.
 The spec is read from ``$UFS_SPECS_DIR`` or ``../shared/reference/specs/`` beside the
 repository. Under ``CI=true`` a missing spec fails the run; elsewhere the guard is skipped and
 the summary says why. A test that sends off-spec requests on purpose is marked
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,44 +26,62 @@ import pytest
 from . import hook
 from .check import Violation
 from .guard import Group, Guard
-from .spec import SPEC_FILE, FortnoxSpec, specs_dir
+from .spec import SPEC_FILE, SPECS_DIR_ENV, FortnoxSpec, specs_dir
 
 MODE_ENV = "UFS_SPEC_GUARD"
 REPORT_FILE_ENV = "UFS_SPEC_GUARD_FILE"
+HAND_MADE_ENV = "UFS_SPEC_GUARD_HANDMADE"
 MODES = ("enforce", "report", "off")
 # Enforcement is switched on once the clients and sandboxes speak the spec.
 DEFAULT_MODE = "report"
 
 _GUARD_KEY = pytest.StashKey[Guard]()
-_STATE_KEY = pytest.StashKey[dict[str, str]]()
 
 
 class SpecViolationError(AssertionError):
     """A Fortnox exchange that the spec does not allow."""
 
 
+@dataclass(frozen=True)
+class Setup:
+    """What the environment asks of the guard; ``spec_path`` is None when it stays inactive."""
+
+    mode: str
+    spec_path: Path | None
+    skipped: str | None = None
+    hand_made: bool = False
+
+
+_SETUP_KEY = pytest.StashKey[Setup]()
+
+
+def read_setup(environ: Mapping[str, str], repo_root: Path) -> Setup:
+    """The guard's mode and spec; raises ``pytest.UsageError`` where the run must not go on."""
+    mode = environ.get(MODE_ENV, DEFAULT_MODE).strip().lower() or DEFAULT_MODE
+    if mode not in MODES:
+        raise pytest.UsageError(f"{MODE_ENV}={mode!r}: expected one of {', '.join(MODES)}")
+    if mode == "off":
+        return Setup(mode, None, skipped=f"{MODE_ENV}=off")
+    spec_path = specs_dir(repo_root, environ) / SPEC_FILE
+    if not spec_path.is_file():
+        reason = f"Fortnox spec not found at {spec_path} (set {SPECS_DIR_ENV})"
+        if environ.get("CI", "").lower() == "true":
+            raise pytest.UsageError(f"spec guard: {reason}; it is required under CI")
+        return Setup(mode, None, skipped=reason)
+    hand_made = environ.get(HAND_MADE_ENV, "").lower() in ("1", "true", "yes")
+    return Setup(mode, spec_path, hand_made=hand_made)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "spec_guard_off(reason): this test sends off-spec Fortnox requests on purpose"
     )
-    mode = os.environ.get(MODE_ENV, DEFAULT_MODE).strip().lower() or DEFAULT_MODE
-    if mode not in MODES:
-        raise pytest.UsageError(f"{MODE_ENV}={mode!r}: expected one of {', '.join(MODES)}")
-    state = {"mode": mode}
-    config.stash[_STATE_KEY] = state
-    if mode == "off":
-        state["skipped"] = f"{MODE_ENV}=off"
-        return
-    spec_path = specs_dir(config.rootpath) / SPEC_FILE
-    if not spec_path.is_file():
-        reason = f"Fortnox spec not found at {spec_path} (set UFS_SPECS_DIR)"
-        if os.environ.get("CI", "").lower() == "true":
-            raise pytest.UsageError(f"spec guard: {reason}; it is required under CI")
-        state["skipped"] = reason
-        return
-    guard = Guard(FortnoxSpec.load(spec_path))
-    config.stash[_GUARD_KEY] = guard
-    hook.install(guard)
+    setup = read_setup(os.environ, config.rootpath)
+    config.stash[_SETUP_KEY] = setup
+    if setup.spec_path is not None:
+        guard = Guard(FortnoxSpec.load(setup.spec_path), check_hand_made=setup.hand_made)
+        config.stash[_GUARD_KEY] = guard
+        hook.install(guard)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -74,7 +94,7 @@ def _guard(config: pytest.Config) -> Guard | None:
 
 
 def _enforcing(config: pytest.Config) -> bool:
-    return config.stash[_STATE_KEY]["mode"] == "enforce"
+    return config.stash[_SETUP_KEY].mode == "enforce"
 
 
 @pytest.fixture
@@ -82,7 +102,7 @@ def spec_guard(request: pytest.FixtureRequest) -> Guard:
     """The session's guard (skips the test where the spec is absent)."""
     guard = _guard(request.config)
     if guard is None:
-        pytest.skip(request.config.stash[_STATE_KEY].get("skipped", "spec guard inactive"))
+        pytest.skip(request.config.stash[_SETUP_KEY].skipped or "spec guard inactive")
     return guard
 
 
@@ -128,18 +148,18 @@ def _describe(found: list[Violation]) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    state = config.stash.get(_STATE_KEY, None)
-    if state is None:
+    setup = config.stash.get(_SETUP_KEY, None)
+    if setup is None:
         return
     write = terminalreporter.write_line
     terminalreporter.section("Fortnox spec guard")
     guard = _guard(config)
     if guard is None:
-        write(f"SKIPPED: {state.get('skipped', 'inactive')}", yellow=True)
+        write(f"SKIPPED: {setup.skipped}", yellow=True)
         return
     total = sum(group.count for group in guard.groups.values())
     write(
-        f"mode {state['mode']}: {guard.requests_checked} Fortnox requests and "
+        f"mode {setup.mode}: {guard.requests_checked} Fortnox requests and "
         f"{guard.responses_checked} sandbox answers checked in {guard.seconds_spent:.2f} s; "
         f"{len(guard.operations_seen)} distinct Fortnox operations exercised"
     )
@@ -156,7 +176,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         write(f"guard error: {failure}", red=True)
     target = os.environ.get(REPORT_FILE_ENV)
     if target:
-        Path(target).write_text(json.dumps(_report(guard, state["mode"]), indent=2) + "\n")
+        Path(target).write_text(json.dumps(_report(guard, setup.mode), indent=2) + "\n")
         write(f"report written to {target}")
 
 
@@ -204,6 +224,7 @@ def _report(guard: Guard, mode: str) -> dict[str, Any]:
                 "count": group.count,
                 "example_test": group.example_test,
                 "example_detail": group.example_detail,
+                "tests": sorted(group.tests),
             }
             for (operation, kind, field), group in sorted(guard.groups.items())
         ],

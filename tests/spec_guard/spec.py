@@ -14,6 +14,7 @@ import copy
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,9 +28,9 @@ SPECS_DIR_ENV = "UFS_SPECS_DIR"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-def specs_dir(repo_root: Path) -> Path:
+def specs_dir(repo_root: Path, environ: Mapping[str, str] = os.environ) -> Path:
     """Where the spec lies: ``$UFS_SPECS_DIR`` or ``../shared/reference/specs`` of the repo."""
-    configured = os.environ.get(SPECS_DIR_ENV)
+    configured = environ.get(SPECS_DIR_ENV)
     if configured:
         return Path(configured)
     return repo_root.parent / "shared" / "reference" / "specs"

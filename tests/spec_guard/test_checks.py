@@ -168,9 +168,17 @@ def test_an_undeclared_success_status(spec_guard: Guard) -> None:
     assert ("POST /3/invoices", "response-status", "200") in kinds_and_fields(found)
 
 
-def test_a_hand_made_answer_is_not_checked(spec_guard: Guard) -> None:
-    answer = httpx.Response(200, json={"Invoice": {"DocumentNumber": 5}})
+def test_a_hand_made_answer_is_checked_only_when_asked(spec_guard: Guard) -> None:
+    answer = httpx.Response(200, json={"Invoice": {"CustomerNumber": "1", "DocumentNumber": 5}})
     assert exchange(spec_guard, "GET", "/3/invoices/5", answer=answer) == []
+    spec_guard.check_hand_made = True
+    try:
+        found = exchange(spec_guard, "GET", "/3/invoices/5", answer=answer)
+    finally:
+        spec_guard.check_hand_made = False
+    assert kinds_and_fields(found) == {
+        ("GET /3/invoices/{DocumentNumber}", "hand-made-response-body", "Invoice.DocumentNumber")
+    }
 
 
 @pytest.mark.parametrize("path", ["/api/warehouse/tenants-v4", "/api/time/articles-v1"])

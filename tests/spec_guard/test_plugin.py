@@ -14,9 +14,11 @@ import textwrap
 from pathlib import Path
 
 import httpx
+import pytest
 import respx
 
 from tests.spec_guard.guard import Guard
+from tests.spec_guard.plugin import DEFAULT_MODE, read_setup
 from tests.spec_guard.spec import SPEC_FILE, specs_dir
 from upsales_fortnox.sandbox.fortnox import FortnoxSandbox
 
@@ -77,6 +79,13 @@ GUARDED_TESTS = """
 
     def test_bad_sandbox_answer():
         fortnox(INVOICE, {"X-Sandbox": "fortnox"}).get("/invoices/5")
+
+    @pytest.fixture
+    def seeded():
+        fortnox().post("/customers", json={"Customer": {"Name": "A", "Colour": "red"}})
+
+    def test_bad_request_in_a_fixture(seeded):
+        pass
 """
 
 
@@ -112,12 +121,13 @@ def test_enforcing_fails_the_test_that_broke_the_spec(spec_guard: Guard, tmp_pat
     result = run_guarded(tmp_path, UFS_SPEC_GUARD="enforce", UFS_SPECS_DIR=spec_dir())
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
-    assert "2 failed, 2 passed" in out
+    assert "3 failed, 2 passed" in out
     assert "FAILED test_guarded.py::test_bad_enum - " in out
     assert "GET /3/offers: enum sortby: 'documentnumber' is not one of" in out
     assert "FAILED test_guarded.py::test_bad_sandbox_answer - " in out
     assert "GET /3/invoices/{DocumentNumber}: response-body Invoice.DocumentNumber" in out
-    assert "2 distinct Fortnox operations exercised" in out
+    assert "POST /3/customers: request-body Customer.Colour: field not in the schema" in out
+    assert "3 distinct Fortnox operations exercised" in out
     assert "1 more in tests marked spec_guard_off" in out
 
 
@@ -131,16 +141,23 @@ def test_report_mode_counts_violations_without_failing(spec_guard: Guard, tmp_pa
     )
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    assert "4 passed" in out
-    assert "2 violations in 2 groups" in out
+    assert "5 passed" in out
+    assert "3 violations in 3 groups" in out
     assert "GET /3/offers  enum  sortby" in out
     written = json.loads(report.read_text())
-    assert written["operations"] == ["GET /3/invoices/{DocumentNumber}", "GET /3/offers"]
+    assert written["operations"] == [
+        "GET /3/invoices/{DocumentNumber}",
+        "GET /3/offers",
+        "POST /3/customers",
+    ]
     assert {(v["operation"], v["field"], v["count"]) for v in written["violations"]} == {
         ("GET /3/offers", "sortby", 1),
         ("GET /3/invoices/{DocumentNumber}", "Invoice.DocumentNumber", 1),
+        ("POST /3/customers", "Customer.Colour", 1),
     }
-    assert written["violations"][0]["example_test"].startswith("test_guarded.py::")
+    by_field = {v["field"]: v for v in written["violations"]}
+    assert by_field["sortby"]["example_test"] == "test_guarded.py::test_bad_enum"
+    assert by_field["sortby"]["tests"] == ["test_guarded.py::test_bad_enum"]
 
 
 def test_a_missing_spec_is_skipped_visibly_outside_ci(tmp_path: Path) -> None:
@@ -151,15 +168,36 @@ def test_a_missing_spec_is_skipped_visibly_outside_ci(tmp_path: Path) -> None:
 
 
 def test_a_missing_spec_fails_the_run_under_ci(tmp_path: Path) -> None:
-    result = run_guarded(
-        tmp_path, UFS_SPEC_GUARD="report", UFS_SPECS_DIR=str(tmp_path / "none"), CI="true"
-    )
-    assert result.returncode != 0
-    assert "it is required under CI" in result.stdout + result.stderr
-    assert "passed" not in result.stdout
+    environ = {"UFS_SPECS_DIR": str(tmp_path), "CI": "true"}
+    with pytest.raises(pytest.UsageError, match="required under CI"):
+        read_setup(environ, REPO_ROOT)
+    assert read_setup({**environ, "UFS_SPEC_GUARD": "off"}, REPO_ROOT).spec_path is None
 
 
-def test_an_unknown_mode_stops_the_run(tmp_path: Path) -> None:
-    result = run_guarded(tmp_path, UFS_SPEC_GUARD="loud")
-    assert result.returncode != 0
-    assert "expected one of enforce, report, off" in result.stdout + result.stderr
+def test_a_missing_spec_outside_ci_leaves_the_guard_inactive(tmp_path: Path) -> None:
+    setup = read_setup({"UFS_SPECS_DIR": str(tmp_path), "CI": "false"}, REPO_ROOT)
+    assert setup.spec_path is None
+    assert setup.skipped is not None and str(tmp_path / SPEC_FILE) in setup.skipped
+
+
+def test_the_spec_is_found_beside_the_repository_or_where_configured(tmp_path: Path) -> None:
+    (tmp_path / SPEC_FILE).write_text("{}")
+    configured = read_setup({"UFS_SPECS_DIR": str(tmp_path)}, REPO_ROOT)
+    assert configured.spec_path == tmp_path / SPEC_FILE
+    (tmp_path / "repo").mkdir()
+    beside = tmp_path / "shared" / "reference" / "specs"
+    beside.mkdir(parents=True)
+    (beside / SPEC_FILE).write_text("{}")
+    assert read_setup({}, tmp_path / "repo").spec_path == beside / SPEC_FILE
+
+
+def test_modes(tmp_path: Path) -> None:
+    (tmp_path / SPEC_FILE).write_text("{}")
+    environ = {"UFS_SPECS_DIR": str(tmp_path)}
+    assert read_setup(environ, REPO_ROOT).mode == DEFAULT_MODE
+    assert read_setup({**environ, "UFS_SPEC_GUARD": " Enforce "}, REPO_ROOT).mode == "enforce"
+    assert read_setup({**environ, "UFS_SPEC_GUARD": "off"}, REPO_ROOT).spec_path is None
+    hand_made = read_setup({**environ, "UFS_SPEC_GUARD_HANDMADE": "1"}, REPO_ROOT)
+    assert hand_made.hand_made
+    with pytest.raises(pytest.UsageError, match="expected one of enforce, report, off"):
+        read_setup({**environ, "UFS_SPEC_GUARD": "loud"}, REPO_ROOT)
