@@ -57,7 +57,6 @@ def account(account_id: int, name: str, **fields: Any) -> dict[str, Any]:
         "regDate": STAMP,
         "regBy": API_USER,
         "modDate": STAMP,
-        "modBy": API_USER,
     }
     return _with(base, fields)
 
@@ -117,7 +116,6 @@ def order(
         "regDate": STAMP,
         "regBy": API_USER,
         "modDate": STAMP,
-        "modBy": API_USER,
         "value": value,
         "weightedValue": weighted,
         "valueInMasterCurrency": value,

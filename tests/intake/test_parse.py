@@ -10,6 +10,8 @@ import pytest
 from tests.intake.support import API_KEY, fortnox_event, order_hook
 from upsales_fortnox.intake.errors import (
     EventValidationError,
+    HookTypeConflictError,
+    HookTypeMissingError,
     MalformedJsonError,
     UnsupportedEventError,
 )
@@ -106,7 +108,6 @@ def test_other_after_events_are_ignored_and_others_are_questions() -> None:
     "body",
     [
         [],
-        {"apiKey": API_KEY, "data": {"object": {"id": 1}}},
         {"type": 5, "apiKey": API_KEY},
         {"type": "", "apiKey": API_KEY},
         {"type": "after_order_update", "apiKey": API_KEY},
@@ -193,3 +194,22 @@ def test_fortnox_event_of_an_ignored_topic_may_lack_an_entity_id() -> None:
     del voucher["entityId"]
     events, _ = parse_fortnox_events({**voucher, "year": 2024, "series": "A", "id": 9})
     assert events[0].entity_id is None
+
+
+def test_hook_type_from_the_url_when_the_body_names_none() -> None:
+    body = {key: value for key, value in order_hook(7).items() if key != "type"}
+    change = parse_upsales_app_hook(body, path_type="after_order_insert")
+    assert isinstance(change, UpsalesChange)
+    assert change.event_type == "after_order_insert"
+    assert change.payload["type"] == "after_order_insert"
+    question = parse_upsales_app_hook({"apiKey": API_KEY}, path_type="before_order_save")
+    assert question == SynchronousQuestion("before_order_save", {"type": "before_order_save"})
+
+
+def test_hook_type_missing_or_conflicting_is_refused() -> None:
+    with pytest.raises(HookTypeMissingError):
+        parse_upsales_app_hook({"apiKey": API_KEY, "data": {"object": {"id": 1}}})
+    with pytest.raises(HookTypeConflictError):
+        parse_upsales_app_hook(order_hook(7), path_type="after_order_insert")
+    with pytest.raises(EventValidationError):
+        parse_upsales_app_hook(order_hook(7), path_type="")

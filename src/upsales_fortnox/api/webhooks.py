@@ -5,7 +5,8 @@ transaction that is committed before the 202 goes out, so an acknowledged event 
 Any refusal stores nothing. Error codes: 404 ``installation_not_found`` (also for an id that
 is not a UUID: the caller learns nothing about which ids exist), 401 ``invalid_credentials``,
 400 ``malformed_json``, 413 ``payload_too_large``, 415 ``unsupported_media_type``, 422
-``validation_error`` / ``unsupported_event`` / ``tenant_mismatch``.
+``validation_error`` / ``unsupported_event`` / ``hook_type_missing`` / ``hook_type_conflict`` /
+``tenant_mismatch``.
 
 The endpoints are a hot path: they take the shared services straight from the app (no
 dependency injection) and do no database work of their own. Concurrent requests share the
@@ -125,13 +126,39 @@ async def receive_upsales(installation_id: str, request: Request) -> JSONRespons
     """An app hook authenticates with the customer API key in its body (`apiKey`); a trigger
     request (Upsales `SendWebRequest`) with the installation's webhook secret in the
     `X-Webhook-Secret` header and a body `{"event", "entity", "id"}`. A request that carries the
-    header is read as a trigger.
+    header is read as a trigger. The hook's type is the body's `type` (or, at
+    `/webhooks/upsales/{installation_id}/{hook_type}`, the URL's).
 
     `after_order_insert/update` and `after_client_insert/update` queue a sync of the entity;
     other `after_*` events are answered `ignored` and not stored. Other app-hook types ask a
-    question (`before_order_save`, `app_status_order`) and get their answer at once from a
-    registered responder, or 422 `unsupported_event` when there is none.
+    question (`before_order_save`, `app_status_order`, `limit_pricelists`, `show_field_sync`)
+    and get their answer at once from a registered responder, or 422 `unsupported_event` when
+    there is none. No type at all: 422 `hook_type_missing`.
     """
+    return await _receive_upsales(installation_id, request, None)
+
+
+@router.post(
+    "/upsales/{installation_id}/{hook_type}",
+    status_code=202,
+    response_model=IntakeReply,
+    summary="Receive an Upsales app hook of the type the URL names",
+    openapi_extra=_UPSALES_BODY,
+    responses=_error_responses(400, 401, 404, 413, 415, 422),
+)
+async def receive_upsales_typed(
+    installation_id: str, hook_type: str, request: Request
+) -> JSONResponse:
+    """As `POST /webhooks/upsales/{installation_id}`, for an installation whose hook URLs name
+    the hook type, one URL per type (as Upsales' app template routes them). The body's `type`
+    (a trigger's `event`) may be left out; when given it must equal the URL's, else 422
+    `hook_type_conflict`."""
+    return await _receive_upsales(installation_id, request, hook_type)
+
+
+async def _receive_upsales(
+    installation_id: str, request: Request, path_type: str | None
+) -> JSONResponse:
     services = get_services(request)
     key = _installation_key(installation_id)
     raw = await _read_json_body(request, services.settings.webhook_max_body_bytes)
@@ -142,11 +169,11 @@ async def receive_upsales(installation_id: str, request: Request) -> JSONRespons
         parsed: UpsalesIntake
         if header_secret is not None:
             _authenticate(checker, header_secret, installation.webhook_secret_enc)
-            parsed = parse_upsales_trigger(parse_json(raw))
+            parsed = parse_upsales_trigger(parse_json(raw), path_type=path_type)
         else:
             document = parse_json(raw)
             _authenticate(checker, app_hook_api_key(document), installation.upsales_api_token_enc)
-            parsed = parse_upsales_app_hook(document)
+            parsed = parse_upsales_app_hook(document, path_type=path_type)
         if isinstance(parsed, SynchronousQuestion):
             return await _answer(request, installation, parsed)
         if isinstance(parsed, IgnoredEvent):

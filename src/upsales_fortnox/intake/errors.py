@@ -34,6 +34,18 @@ class UnsupportedEventError(IntakeError):
     code = "unsupported_event"
 
 
+class HookTypeMissingError(IntakeError):
+    """An app hook whose type is named neither by its body (``type``) nor by its URL."""
+
+    code = "hook_type_missing"
+
+
+class HookTypeConflictError(IntakeError):
+    """An app hook whose body names another type than its URL."""
+
+    code = "hook_type_conflict"
+
+
 class TenantMismatchError(IntakeError):
     """A Fortnox event names another Fortnox tenant than the installation's."""
 

@@ -34,6 +34,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from upsales_fortnox.intake.errors import (
     EventValidationError,
+    HookTypeConflictError,
+    HookTypeMissingError,
     MalformedJsonError,
     UnsupportedEventError,
 )
@@ -46,10 +48,12 @@ from upsales_fortnox.intake.routing import (
 from upsales_fortnox.intake.wire import (
     DELIVERY_ID_FIELD,
     UPSALES_API_KEY_FIELD,
+    UPSALES_EVENT_TYPE_FIELD,
     AfterEventHook,
     AppHookEnvelope,
     DeliveryId,
     FortnoxChangeEvent,
+    HookType,
     TriggerRequest,
 )
 
@@ -191,21 +195,58 @@ def _prefixed(details: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return [{**detail, "loc": [name, *detail["loc"]]} for detail in details]
 
 
-def parse_upsales_app_hook(document: Any) -> UpsalesIntake:
-    """Classify an (already authenticated) app hook body.
+def hook_type(body_type: str | None, path_type: str | None) -> str:
+    """The hook's type, from the body's ``type`` or the hook URL (one URL per hook type, as
+    Upsales' app template routes them; which of the two Upsales uses is *unverified*, so both
+    are read). Neither → :class:`HookTypeMissingError`; both, but different →
+    :class:`HookTypeConflictError` (refused rather than guessed)."""
+    if body_type is not None and path_type is not None and body_type != path_type:
+        raise HookTypeConflictError(
+            f"the body names hook type {body_type!r} but the URL names {path_type!r}",
+            details=[{"loc": [UPSALES_EVENT_TYPE_FIELD], "msg": f"must be {path_type!r}"}],
+        )
+    resolved = body_type if body_type is not None else path_type
+    if resolved is None:
+        raise HookTypeMissingError(
+            "the hook names no type: give it in the body's "
+            f"{UPSALES_EVENT_TYPE_FIELD!r} or in the URL (/webhooks/upsales/{{id}}/{{type}})",
+            details=[{"loc": [UPSALES_EVENT_TYPE_FIELD], "msg": "Field required"}],
+        )
+    return resolved
+
+
+def _path_type(path_type: str | None) -> str | None:
+    if path_type is None:
+        return None
+    try:
+        value: str = _HOOK_TYPE.validate_python(path_type)
+    except ValidationError as exc:
+        raise EventValidationError(
+            "the URL's hook type is not valid", details=_prefixed(validation_details(exc), "path")
+        ) from None
+    return value
+
+
+_HOOK_TYPE: TypeAdapter[str] = TypeAdapter(HookType)
+
+
+def parse_upsales_app_hook(document: Any, *, path_type: str | None = None) -> UpsalesIntake:
+    """Classify an (already authenticated) app hook body; ``path_type`` is the type its URL
+    names, if any (see :func:`hook_type`).
 
     Supported after-events become an :class:`UpsalesChange`; other after-events are ignored;
-    every other type is a :class:`SynchronousQuestion` for the responder registry.
+    every other type is a :class:`SynchronousQuestion` for the responder registry. The stored
+    body always carries the type (added when only the URL named it).
     """
     envelope = validate(AppHookEnvelope, document)
-    event_type = envelope.event_type
+    event_type = hook_type(envelope.event_type, _path_type(path_type))
+    stored = {**_without_api_key(document), UPSALES_EVENT_TYPE_FIELD: event_type}
     if not is_upsales_after_event(event_type):
-        return SynchronousQuestion(event_type, _without_api_key(document))
+        return SynchronousQuestion(event_type, stored)
     route = UPSALES_ROUTES.get(event_type)
     if route is None:
         return IgnoredEvent(event_type)
     hook = validate(AfterEventHook, document)
-    stored = _without_api_key(document)
     delivery = _delivery_id(document)
     if delivery is not None:
         return _change(event_type, route, hook.data.object.id, f"delivery:{delivery}", stored)
@@ -216,8 +257,16 @@ def parse_upsales_app_hook(document: Any) -> UpsalesIntake:
     )
 
 
-def parse_upsales_trigger(document: Any) -> UpsalesChange | IgnoredEvent:
-    """Parse a trigger body (see :class:`TriggerRequest`)."""
+def parse_upsales_trigger(
+    document: Any, *, path_type: str | None = None
+) -> UpsalesChange | IgnoredEvent:
+    """Parse a trigger body (see :class:`TriggerRequest`); a URL that names the event
+    (``path_type``) may stand in for the body's ``event`` and must agree with it."""
+    path_event = _path_type(path_type)
+    if path_event is not None and isinstance(document, dict):
+        body_event = document.get("event")
+        hook_type(body_event if isinstance(body_event, str) else None, path_event)
+        document = {**document, "event": document.get("event", path_event)}
     trigger = validate(TriggerRequest, document)
     if not is_upsales_after_event(trigger.event):
         raise UnsupportedEventError(

@@ -43,9 +43,12 @@ UPSALES_ROUTES: Final[dict[str, Route]] = {
 UPSALES_AFTER_EVENT_PREFIX: Final = "after_"
 
 #: Upsales app-hook types that ask a question and wait for the answer (validation before an order
-#: is saved, an order's sync status). They are answered by a registered responder
-#: (:mod:`upsales_fortnox.intake.responders`); these two are the ones the Fortnox app uses.
-UPSALES_SYNCHRONOUS_EVENTS: Final = frozenset({"before_order_save", "app_status_order"})
+#: is saved, an order's sync status, which price lists apply, which fields are synced). They are
+#: answered by a registered responder (:mod:`upsales_fortnox.intake.responders`); these are the
+#: ones the Fortnox app registers (reference upsales.md §7).
+UPSALES_SYNCHRONOUS_EVENTS: Final = frozenset(
+    {"before_order_save", "app_status_order", "limit_pricelists", "show_field_sync"}
+)
 
 #: Fortnox events are classified by topic and type in :mod:`upsales_fortnox.intake.fortnox_events`.
 

@@ -16,9 +16,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictStr,
+    model_validator,
 )
 
 from upsales_fortnox.db.types import MAX_UPSALES_ID
+from upsales_fortnox.upsales.models import bare_id_as_object
 
 UPSALES_EVENT_TYPE_FIELD: Final = "type"
 """The app-hook body field that names the event (``after_order_update``, ...).
@@ -68,6 +70,10 @@ DeliveryId = Annotated[
 ]
 
 
+HookType = Annotated[StrictStr, Field(min_length=1, max_length=60)]
+"""An app-hook type as the body's ``type`` or the hook URL's last segment names it."""
+
+
 class _WireModel(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -75,7 +81,7 @@ class _WireModel(BaseModel):
 class AppHookEnvelope(_WireModel):
     """What every app hook carries: its type and the customer's API key."""
 
-    event_type: StrictStr = Field(alias=UPSALES_EVENT_TYPE_FIELD, min_length=1, max_length=60)
+    event_type: HookType | None = Field(default=None, alias=UPSALES_EVENT_TYPE_FIELD)
     api_key: StrictStr = Field(alias=UPSALES_API_KEY_FIELD, repr=False)
 
 
@@ -88,7 +94,14 @@ class HookData(_WireModel):
 
 
 class HookUser(_WireModel):
+    """The acting user: an object, or a bare user id (references may be either, reference §7)."""
+
     email: StrictStr | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, value: Any) -> Any:
+        return bare_id_as_object(value)
 
 
 class AfterEventHook(_WireModel):

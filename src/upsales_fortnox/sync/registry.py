@@ -5,6 +5,7 @@ from __future__ import annotations
 from upsales_fortnox.intake.responders import ResponderRegistry
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.app_hook_answers import register_info_responders
 from upsales_fortnox.sync.inbound.handlers import register_inbound_handlers
 from upsales_fortnox.sync.initial.handler import register_initial_sync_handlers
 from upsales_fortnox.sync.outbound.handlers import register_outbound_handlers
@@ -23,7 +24,9 @@ def build_handler_registry(services: Services) -> HandlerRegistry:
 
 
 def build_responder_registry(services: Services) -> ResponderRegistry:
-    """The answers to app hooks that wait for one (``before_order_save``, ``app_status_order``)."""
+    """The answers to app hooks that wait for one (``before_order_save``, ``app_status_order``,
+    ``limit_pricelists``, ``show_field_sync``)."""
     registry = ResponderRegistry()
     register_order_responders(registry, services)
+    register_info_responders(registry, services)
     return registry

@@ -57,7 +57,7 @@ from upsales_fortnox.sync.outbound.rows import (
 )
 from upsales_fortnox.sync.outbound.validation import company_problems, refusal_message
 from upsales_fortnox.sync.settings import SyncSettings
-from upsales_fortnox.upsales.models import Company, OrderDraft
+from upsales_fortnox.upsales.models import Company, OrderDraft, bare_id_as_object
 
 BEFORE_ORDER_SAVE: Final = "before_order_save"
 APP_STATUS_ORDER: Final = "app_status_order"
@@ -156,7 +156,7 @@ def _product_problems(order: OrderDraft, known: _Known) -> list[str]:
 
 
 def _company_problems(order_data: Mapping[str, Any], known: _Known) -> list[str]:
-    client = order_data.get("client")
+    client = bare_id_as_object(order_data.get("client"))  # a bare id reads as {"id": n}
     if not isinstance(client, dict) or known.company_linked:
         return []
     if known.field_ids.customer_number is not None:
@@ -165,8 +165,10 @@ def _company_problems(order_data: Mapping[str, Any], known: _Known) -> list[str]
             return []  # the company already shows a Fortnox customer number
     if _COMPANY_DETAIL_KEYS & client.keys():
         fields = company_fields_from_upsales(_company(client), known.field_ids)
-    else:
+    elif "name" in client:
         fields = {"name": clean(client.get("name"))}
+    else:
+        return []  # the reference alone says nothing of the company; the job reads it whole
     return company_problems(fields)
 
 
@@ -209,6 +211,7 @@ def _order_id(body: Mapping[str, Any]) -> int | None:
         candidates.append(hook_object.get("id"))
     data = body.get("data")
     if isinstance(data, dict):
+        candidates.extend(data.get(key) for key in ("obj", "object"))  # a bare id
         candidates.append(data.get("id"))
     candidates.append(body.get("id"))
     for candidate in candidates:

@@ -51,23 +51,36 @@ class WireModel(BaseModel):
         return self.model_dump(exclude_unset=True, exclude=set(self.read_only_fields))
 
 
+def bare_id_as_object(value: Any) -> Any:
+    """``5`` or ``"5"`` → ``{"id": 5}``; anything else unchanged (validated as an object).
+
+    Upsales may send a reference as a bare id or as an object: the official app template reads
+    ``order.client`` as either (``!isNaN(order.client) ? order.client : order.client.id``),
+    and price lists give ``regBy``/``modBy`` as bare user ids (reference §7)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"id": value}
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return {"id": int(value)}
+    return value
+
+
 class Ref(WireModel):
-    """A reference to another record, e.g. ``client``, ``stage``, ``product``."""
+    """A reference to another record (``client``, ``stage``, ``product``, ``contact``, ...),
+    read from an object or a bare id (:func:`bare_id_as_object`); sent as an object."""
 
     id: int
     name: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, value: Any) -> Any:
+        return bare_id_as_object(value)
 
 
 class UserRef(Ref):
     """A user as embedded in another record (``user``, ``regBy``, ``users[]``)."""
 
     email: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_id(cls, value: Any) -> Any:
-        # Some records (e.g. price lists) give ``regBy``/``modBy`` as a bare user id.
-        return {"id": value} if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class CustomValue(WireModel):

@@ -65,7 +65,7 @@ async def test_read_only_fields_in_body_are_ignored(
     assert account["regBy"]["id"] == demo.api_user_id
 
 
-async def test_custom_values_merge_by_field_and_unknown_fields_are_400(
+async def test_a_custom_array_replaces_the_values_and_unknown_fields_are_400(
     client: httpx.AsyncClient, demo: DemoUpsalesSeed
 ) -> None:
     number_field = demo.account_fortnox_customer_number_field_id
@@ -74,15 +74,19 @@ async def test_custom_values_merge_by_field_and_unknown_fields_are_400(
     )["data"]["id"]
     url = f"accounts/{demo.account_ids[0]}"
     await client.put(url, json={"custom": [{"fieldId": number_field, "value": "1001"}]})
-    merged = body(
+    replaced = body(
         await client.put(url, json={"custom": [{"fieldId": extra, "value": "Verkstad"}]})
     )["data"]
-    assert merged["custom"] == [
-        {"fieldId": number_field, "value": "1001"},
-        {"fieldId": extra, "value": "Verkstad"},
-    ]
+    assert replaced["custom"] == [{"fieldId": extra, "value": "Verkstad"}]
+    whole = [{"fieldId": number_field, "value": "1001"}, {"fieldId": extra, "value": "Verkstad"}]
+    assert body(await client.put(url, json={"custom": whole}))["data"]["custom"] == whole
+    untouched = body(await client.put(url, json={"name": "Annat Namn AB"}))["data"]
+    assert untouched["custom"] == whole
     cleared = body(
-        await client.put(url, json={"custom": [{"fieldId": number_field, "value": None}]})
+        await client.put(
+            url,
+            json={"custom": [{"fieldId": number_field, "value": None}, whole[1]]},
+        )
     )["data"]
     assert cleared["custom"] == [{"fieldId": extra, "value": "Verkstad"}]
     order_field = demo.order_fortnox_document_field_id

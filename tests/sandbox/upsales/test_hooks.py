@@ -88,7 +88,7 @@ async def test_python_api_changes_act_as_the_given_user_and_seeds_stay_silent(
         "name": "Erik Säljare",
         "email": "erik@demokonsult.se",
     }
-    assert sink.calls[0].body["data"]["object"]["modBy"]["id"] == erik
+    assert sink.calls[0].body["data"]["object"]["probability"] == 100
 
 
 async def test_changes_made_without_a_running_loop_are_sent_on_flush(

@@ -121,7 +121,8 @@ class _Handlers:
 
 async def _self(request: Request) -> Response:
     auth = _auth(request)
-    return UpsalesJSONResponse(self_envelope({**auth.user, "client": auth.customer.summary()}))
+    user = {key: auth.user[key] for key in ("id", "email", "name")}  # the PM /self fields
+    return UpsalesJSONResponse(self_envelope({**user, "client": auth.customer.summary()}))
 
 
 async def _currencies(request: Request) -> Response:

@@ -26,6 +26,7 @@ from typing import Any, Final
 from upsales_fortnox.fortnox.models import Customer
 from upsales_fortnox.sync.fingerprint import fingerprint
 from upsales_fortnox.sync.identity import normalise_name, normalise_org_number
+from upsales_fortnox.upsales.custom_values import with_custom_values
 from upsales_fortnox.upsales.models import Address, Company, CompanyDraft, CustomValue
 
 MAIL_ADDRESS_TYPE: Final = "Mail"
@@ -215,7 +216,7 @@ def company_changes(
         if have_value != _text(wanted_value.value):
             custom.append(CustomValue(fieldId=wanted_value.fieldId, value=wanted_value.value or ""))
     if custom:
-        changes.custom = custom
+        changes.custom = with_custom_values(current.custom, custom)
     return changes
 
 
@@ -234,7 +235,7 @@ def clear_customer_number(company: Company, field_ids: AccountFieldIds) -> Compa
         for field_id in (field_ids.customer_number, field_ids.vat_number)
         if field_id is not None and _custom_value(company, field_id) is not None
     ]
-    return CompanyDraft(custom=custom) if custom else None
+    return CompanyDraft(custom=with_custom_values(company.custom, custom)) if custom else None
 
 
 def is_empty(draft: CompanyDraft) -> bool:

@@ -43,6 +43,7 @@ from upsales_fortnox.sync.outbound.company import (
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.decide import decide_customer, org_number_search_text
 from upsales_fortnox.upsales.client import UpsalesClient
+from upsales_fortnox.upsales.custom_values import with_custom_values
 from upsales_fortnox.upsales.models import Company, CompanyDraft, CustomValue
 
 logger = logging.getLogger(__name__)
@@ -125,9 +126,8 @@ async def write_customer_number(
     """Set the company's customer-number field unless it already shows the number."""
     if clean(custom_value(company.custom, command.field_id)) == command.customer_number:
         return True, None
-    changes = CompanyDraft(
-        custom=[CustomValue(fieldId=command.field_id, value=command.customer_number)]
-    )
+    number = CustomValue(fieldId=command.field_id, value=command.customer_number)
+    changes = CompanyDraft(custom=with_custom_values(company.custom, [number]))
     try:
         await upsales.update_company(command.upsales_company_id, changes)
     except SyncError as exc:

@@ -6,9 +6,9 @@ from typing import Any, Final
 
 from upsales_fortnox.sandbox.upsales.entities.common import (
     existing,
-    merge_custom_values,
     read_id_list,
     read_relation,
+    replace_custom_values,
 )
 from upsales_fortnox.sandbox.upsales.entities.context import WriteContext
 from upsales_fortnox.sandbox.upsales.entities.kind import EntityKind
@@ -92,9 +92,7 @@ def _apply(
     if "projects" in body:
         entity["projects"] = [{"id": i} for i in read_id_list(body["projects"], "projects")]
     if "custom" in body:
-        entity["custom"] = merge_custom_values(
-            customer, "account", entity["custom"], body["custom"]
-        )
+        entity["custom"] = replace_custom_values(customer, "account", body["custom"])
     return entity
 
 
@@ -122,7 +120,6 @@ def create_account(ctx: WriteContext, body: JsonObject) -> JsonObject:
         "regDate": ctx.timestamp,
         "regBy": ctx.user_ref,
         "modDate": ctx.timestamp,
-        "modBy": ctx.user_ref,
     }
     return _apply(ctx, entity, body, creating=True)
 
@@ -130,7 +127,6 @@ def create_account(ctx: WriteContext, body: JsonObject) -> JsonObject:
 def update_account(ctx: WriteContext, current: JsonObject, body: JsonObject) -> JsonObject:
     entity = dict(current)
     entity["modDate"] = ctx.timestamp
-    entity["modBy"] = ctx.user_ref
     return _apply(ctx, entity, body, creating=False)
 
 

@@ -42,21 +42,19 @@ def read_id_list(value: Any, field: str) -> list[int]:
     return ids
 
 
-def merge_custom_values(
-    customer: CustomerState,
-    entity: str,
-    current: list[JsonObject],
-    incoming: Any,
-    field: str = "custom",
+def replace_custom_values(
+    customer: CustomerState, entity: str, incoming: Any, field: str = "custom"
 ) -> list[JsonObject]:
-    """Apply ``custom[{fieldId, value}]`` from a request to the values an entity has.
+    """The values an entity has after a request's ``custom[{fieldId, value}]``: exactly those
+    sent. A ``custom`` array REPLACES the entity's values, so a value left out is gone.
 
-    Fields not mentioned keep their value; ``null`` or ``""`` removes a value; an unknown
-    ``fieldId`` is a 400. Values are stored as sent (strings trimmed). How the real API merges
-    a partial ``custom`` array on PUT is *unverified*; merging by ``fieldId`` is the choice here.
+    Whether real Upsales merges a partial array or replaces the whole one is *unverified*
+    (reference upsales.md §7); replacing is the answer that punishes a client sending only the
+    values it changed, so the sandbox takes it. ``null`` or ``""`` is no value; an unknown
+    ``fieldId`` is a 400; values are stored as sent; a field sent twice keeps the last value.
     """
     fields = customer.custom_fields(entity)
-    merged = {item["fieldId"]: item for item in current}
+    replaced: dict[int, JsonObject] = {}
     for index, raw in enumerate(require_list(incoming, field)):
         item = require_object(raw, f"{field}[{index}]")
         field_id = read_int(item.get("fieldId"), f"{field}[{index}].fieldId")
@@ -64,7 +62,7 @@ def merge_custom_values(
             raise bad_request(f"{field}[{index}]: no custom field {field_id} on {entity}")
         value = item.get("value")
         if value is None or value == "":
-            merged.pop(field_id, None)
+            replaced.pop(field_id, None)
         else:
-            merged[field_id] = {"fieldId": field_id, "value": value}
-    return list(merged.values())
+            replaced[field_id] = {"fieldId": field_id, "value": value}
+    return list(replaced.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from upsales_fortnox.sandbox.upsales.entities.common import merge_custom_values, read_relation
+from upsales_fortnox.sandbox.upsales.entities.common import read_relation, replace_custom_values
 from upsales_fortnox.sandbox.upsales.entities.context import WriteContext
 from upsales_fortnox.sandbox.upsales.entities.kind import EntityKind
 from upsales_fortnox.sandbox.upsales.jsonio import JsonObject
@@ -29,9 +29,7 @@ def _apply(
     if "active" in body:
         entity["active"] = read_flag(body["active"], "active")
     if "custom" in body:
-        entity["custom"] = merge_custom_values(
-            ctx.customer, "contact", entity["custom"], body["custom"]
-        )
+        entity["custom"] = replace_custom_values(ctx.customer, "contact", body["custom"])
     return entity
 
 

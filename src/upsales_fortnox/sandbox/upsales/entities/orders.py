@@ -14,8 +14,8 @@ from typing import Any, Final
 
 from upsales_fortnox.sandbox.upsales.entities.common import (
     existing,
-    merge_custom_values,
     read_relation,
+    replace_custom_values,
 )
 from upsales_fortnox.sandbox.upsales.entities.context import WriteContext, user_summary
 from upsales_fortnox.sandbox.upsales.entities.kind import EntityKind
@@ -168,9 +168,7 @@ def _read_row(
     previous = current.get(row_id)
     custom = previous["custom"] if previous else []
     if "custom" in item:
-        custom = merge_custom_values(
-            ctx.customer, "orderrow", custom, item["custom"], f"{field}.custom"
-        )
+        custom = replace_custom_values(ctx.customer, "orderrow", item["custom"], f"{field}.custom")
     purchase_cost = item.get("purchaseCost")
     sort_id = item.get("sortId")
     row: JsonObject = {
@@ -282,7 +280,7 @@ def _apply(ctx: WriteContext, order: JsonObject, body: JsonObject, *, creating: 
             raise bad_request("currencyRate must be above 0")
         order["currencyRate"] = rate
     if "custom" in body:
-        order["custom"] = merge_custom_values(customer, "order", order["custom"], body["custom"])
+        order["custom"] = replace_custom_values(customer, "order", body["custom"])
     if creating or "orderRow" in body:
         order["orderRow"] = _read_rows(ctx, body.get("orderRow"), order["orderRow"])
     order.update(
@@ -319,7 +317,6 @@ def create_order(ctx: WriteContext, body: JsonObject) -> JsonObject:
         "regDate": ctx.timestamp,
         "regBy": ctx.user_ref,
         "modDate": ctx.timestamp,
-        "modBy": ctx.user_ref,
     }
     return _apply(ctx, order, body, creating=True)
 
@@ -327,7 +324,6 @@ def create_order(ctx: WriteContext, body: JsonObject) -> JsonObject:
 def update_order(ctx: WriteContext, current: JsonObject, body: JsonObject) -> JsonObject:
     order = dict(current)
     order["modDate"] = ctx.timestamp
-    order["modBy"] = ctx.user_ref
     return _apply(ctx, order, body, creating=False)
 
 

@@ -7,7 +7,7 @@ from upsales_fortnox.sandbox.upsales.entities.kind import EntityKind
 from upsales_fortnox.sandbox.upsales.errors import bad_request
 from upsales_fortnox.sandbox.upsales.jsonio import JsonObject
 from upsales_fortnox.sandbox.upsales.state import CustomerState
-from upsales_fortnox.sandbox.upsales.values import read_bool, read_flag, read_required_str, read_str
+from upsales_fortnox.sandbox.upsales.values import read_bool, read_required_str, read_str
 
 
 def default_price_list_id(customer: CustomerState) -> int | None:
@@ -25,7 +25,7 @@ def _apply(
     if "code" in body:
         entity["code"] = read_str(body["code"], "code")
     if "active" in body:
-        entity["active"] = read_flag(body["active"], "active")
+        entity["active"] = read_bool(body["active"], "active")
     if "showDiscount" in body:
         entity["showDiscount"] = read_bool(body["showDiscount"], "showDiscount")
     if "isDefault" in body:
@@ -44,12 +44,12 @@ def create_price_list(ctx: WriteContext, body: JsonObject) -> JsonObject:
         "name": None,
         "code": None,
         "isDefault": False,
-        "active": 1,
+        "active": True,
         "showDiscount": False,
         "regDate": ctx.timestamp,
         "modDate": ctx.timestamp,
-        "regBy": ctx.user_ref,
-        "modBy": ctx.user_ref,
+        "regBy": ctx.user["id"],
+        "modBy": ctx.user["id"],
     }
     return _apply(ctx, entity, body, creating=True)
 
@@ -57,7 +57,7 @@ def create_price_list(ctx: WriteContext, body: JsonObject) -> JsonObject:
 def update_price_list(ctx: WriteContext, current: JsonObject, body: JsonObject) -> JsonObject:
     entity = dict(current)
     entity["modDate"] = ctx.timestamp
-    entity["modBy"] = ctx.user_ref
+    entity["modBy"] = ctx.user["id"]
     return _apply(ctx, entity, body, creating=False)
 
 

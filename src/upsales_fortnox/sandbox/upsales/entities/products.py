@@ -7,8 +7,8 @@ from typing import Any
 
 from upsales_fortnox.sandbox.upsales.entities.common import (
     existing,
-    merge_custom_values,
     read_relation,
+    replace_custom_values,
 )
 from upsales_fortnox.sandbox.upsales.entities.context import WriteContext
 from upsales_fortnox.sandbox.upsales.entities.kind import EntityKind
@@ -17,7 +17,6 @@ from upsales_fortnox.sandbox.upsales.jsonio import JsonObject
 from upsales_fortnox.sandbox.upsales.state import CustomerState
 from upsales_fortnox.sandbox.upsales.values import (
     missing_fields_error,
-    read_bool,
     read_decimal,
     read_flag,
     read_int,
@@ -97,7 +96,7 @@ def _apply(
         if name in body:
             entity[name] = read_flag(body[name], name)
     if "isMultiCurrency" in body:
-        entity["isMultiCurrency"] = read_bool(body["isMultiCurrency"], "isMultiCurrency")
+        entity["isMultiCurrency"] = read_flag(body["isMultiCurrency"], "isMultiCurrency")
     if "sortId" in body:
         entity["sortId"] = read_int(body["sortId"], "sortId")
     if "recurringInterval" in body:
@@ -119,9 +118,7 @@ def _apply(
     if "tiers" in body:
         entity["tiers"] = require_list(body["tiers"], "tiers")
     if "custom" in body:
-        entity["custom"] = merge_custom_values(
-            ctx.customer, "product", entity["custom"], body["custom"]
-        )
+        entity["custom"] = replace_custom_values(ctx.customer, "product", body["custom"])
     return entity
 
 
@@ -136,7 +133,7 @@ def create_product(ctx: WriteContext, body: JsonObject) -> JsonObject:
         "category": None,
         "description": None,
         "sortId": 0,
-        "isMultiCurrency": False,
+        "isMultiCurrency": 0,
         "isRecurring": 0,
         "recurringInterval": None,
         "custom": [],
@@ -144,19 +141,12 @@ def create_product(ctx: WriteContext, body: JsonObject) -> JsonObject:
         "tiers": [],
         "bundle": [],
         "bundlePriceAdjustment": Decimal(1),
-        "regDate": ctx.timestamp,
-        "regBy": ctx.user_ref,
-        "modDate": ctx.timestamp,
-        "modBy": ctx.user_ref,
     }
     return _apply(ctx, entity, body, creating=True)
 
 
 def update_product(ctx: WriteContext, current: JsonObject, body: JsonObject) -> JsonObject:
-    entity = dict(current)
-    entity["modDate"] = ctx.timestamp
-    entity["modBy"] = ctx.user_ref
-    return _apply(ctx, entity, body, creating=False)
+    return _apply(ctx, dict(current), body, creating=False)
 
 
 def _index_article_no(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from upsales_fortnox.sandbox.upsales.entities.common import merge_custom_values
+from upsales_fortnox.sandbox.upsales.entities.common import replace_custom_values
 from upsales_fortnox.sandbox.upsales.entities.context import WriteContext
 from upsales_fortnox.sandbox.upsales.entities.kind import EntityKind
 from upsales_fortnox.sandbox.upsales.errors import UpsalesApiError, bad_request
@@ -75,9 +75,7 @@ def _apply(
                 "name": read_str(role.get("name"), "role.name"),
             }
     if "custom" in body:
-        entity["custom"] = merge_custom_values(
-            ctx.customer, "user", entity["custom"], body["custom"]
-        )
+        entity["custom"] = replace_custom_values(ctx.customer, "user", body["custom"])
     return entity
 
 
