@@ -1,7 +1,8 @@
 """Fortnox invoice payments (``/3/invoicepayments``; spec schema ``fortnox_InvoicePayment``).
 
-Only what a payment event needs: which invoice the payment pays. ``Number`` is a string in the
-spec; ``InvoiceNumber`` an integer (the one required field).
+Only what a payment event needs: which invoice the payment pays. Payments are read, never
+written. ``Number`` is a string in the spec; ``InvoiceNumber`` an integer (the one required
+field).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from upsales_fortnox.fortnox.models import Entity, FortnoxDate
 class InvoicePayment(Entity):
     WIRE_NAME: ClassVar[str] = "InvoicePayment"
     WIRE_COLLECTION: ClassVar[str] = "InvoicePayments"
-    READ_ONLY = frozenset({"Number", "Booked", "VoucherNumber", "VoucherSeries", "VoucherYear"})
 
     Number: str | None = None
     InvoiceNumber: int | None = None

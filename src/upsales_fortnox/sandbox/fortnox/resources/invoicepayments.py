@@ -21,6 +21,7 @@ Choices where Fortnox is *unverified*, kept here:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Final
 
@@ -54,6 +55,7 @@ TOPIC: Final = "invoices"
 COLLECTION: Final = "invoicepayments"
 BOOKKEEP_EVENT: Final = "invoicepayment-bookkeep-v1"
 DELETED_EVENT: Final = "invoicepayment-deleted-v1"
+INVOICE_NUMBER_PARAMETER: Final = "invoicenumber"
 DEFAULT_PAYMENT_ACCOUNT: Final = 1930
 PAYMENT_VOUCHER_SERIES: Final = "C"
 _ZERO: Final = Decimal(0)
@@ -229,14 +231,15 @@ def bookkeep_payment(tenant: Tenant, number: str) -> Entity:
     return payment
 
 
-def list_payments(tenant: Tenant, query: dict[str, str]) -> Page:
+def list_payments(tenant: Tenant, query: Mapping[str, str]) -> Page:
     """``invoicenumber`` keeps one invoice's payments; ``lastmodified``, ``sortby=paymentdate``
     and paging as on every list."""
+    query = dict(query)
     collection = payments_of(tenant)
-    wanted = query.get("invoicenumber")
+    wanted = query.pop(INVOICE_NUMBER_PARAMETER, None)  # applied here, not by list_page
     if wanted is not None:
         if not wanted.isdigit():
-            raise invalid_parameter(f"invoicenumber ({wanted})")
+            raise invalid_parameter(f"{INVOICE_NUMBER_PARAMETER} ({wanted})")
         narrowed = Collection()
         for key, payment in collection.items.items():
             if payment["InvoiceNumber"] == int(wanted):
