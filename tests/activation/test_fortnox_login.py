@@ -55,6 +55,7 @@ async def test_login_connects_the_installation_and_returns_to_upsales(
         "invoice",
         "offer",
         "companyinformation",
+        "payment",
     ]
     assert query["response_type"] == "code"
     assert query["access_type"] == "offline"

@@ -391,7 +391,8 @@ def customers_paged_and_by_lastmodified(fx: FixtureFortnox) -> Sequence[Reply]:
             "/3/customers",
             200,
             page("Customers", [item(7), item(1001)], 1, 2, 1),
-            params={"lastmodified": "2024-06-01 15:00", "limit": PAGE, "page": "1"},
+            # 15:00 UTC is 17:00 in Stockholm (summer time): lastmodified is Swedish local time
+            params={"lastmodified": "2024-06-01 17:00", "limit": PAGE, "page": "1"},
         ),
     ]
 

@@ -87,9 +87,8 @@ async def customer_create_get_update(api: FortnoxContract) -> None:
 
 async def customers_paged_and_by_lastmodified(api: FortnoxContract) -> None:
     api.backend.given_customers(seeded_customer(n) for n in range(1, SEEDED_CUSTOMERS + 1))
-    # Three hours later (the access token is refreshed on the way). More than two hours, as
-    # the client sends lastmodified in UTC and Fortnox may read it as Swedish time (UTC+2 in
-    # summer): the filter may reach back two hours, never less far.
+    # Three hours later (the access token is refreshed on the way), so the seeded customers
+    # lie before the lastmodified window (Swedish local time, as Fortnox reads it).
     api.time.advance(3 * 3600)
     changed_since = api.time.wall()
     await api.client.update_customer("7", Customer(City="Lund"))

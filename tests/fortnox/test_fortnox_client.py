@@ -11,7 +11,7 @@ import respx
 from fortnox_testkit import API_BASE, SteppingClock
 
 from upsales_fortnox.errors import PermanentError, RetryableError
-from upsales_fortnox.fortnox.client import FortnoxClient, RetryPolicy, format_lastmodified
+from upsales_fortnox.fortnox.client import FortnoxClient, RetryPolicy
 from upsales_fortnox.fortnox.errors import (
     FortnoxAuthError,
     FortnoxMalformedResponse,
@@ -246,7 +246,7 @@ async def test_iteration_pages_with_limit_500_and_stops_at_total_pages(
     assert params[0] == {
         "limit": "500",
         "page": "1",
-        "lastmodified": "2024-05-01 10:05",
+        "lastmodified": "2024-05-01 12:05",
         "organisationnumber": "556677-8899",
         "filter": "active",
     }
@@ -332,15 +332,6 @@ async def test_list_pages_ask_for_a_declared_sort_key_ascending(
         "limit": "500",
         "page": "1",
     }
-
-
-def test_lastmodified_is_minutes_in_utc() -> None:
-    stockholm_summer = timezone(timedelta(hours=2))
-
-    assert format_lastmodified(datetime(2022, 11, 25, 8, 0, 30, tzinfo=stockholm_summer)) == (
-        "2022-11-25 06:00"
-    )
-    assert format_lastmodified(datetime(2022, 11, 25, 6, 0)) == "2022-11-25 06:00"
 
 
 def test_only_one_field_search_is_allowed(client: FortnoxClient) -> None:

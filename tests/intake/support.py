@@ -72,12 +72,13 @@ def fortnox_event(
     topic: str = "invoices",
     entity_id: str = "3817",
     tenant_id: int | str = 29302,
-    type_: str = "invoice-created-v1",
+    type_: str | None = None,
 ) -> dict[str, Any]:
+    """A Fortnox change event; its type by default the topic's ``…-created-v1``."""
     return {
         "topic": topic,
         "offset": offset,
-        "type": type_,
+        "type": type_ or f"{topic.removesuffix('s')}-created-v1",
         "tenantId": tenant_id,
         "entityId": entity_id,
         "timestamp": "2017-12-28T14:59:16.500+01:00",

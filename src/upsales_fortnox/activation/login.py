@@ -58,7 +58,8 @@ from upsales_fortnox.sync.catchup.store import seed_checkpoints
 
 FORTNOX_SCOPES: Final = DEFAULT_SCOPES
 """Every scope the sync needs (one constant, :data:`~upsales_fortnox.fortnox.oauth.DEFAULT_SCOPES`):
-customer, article, price, order, invoice, offer, companyinformation; asked for at every login."""
+customer, article, price, order, invoice, offer, companyinformation, payment (invoice payments,
+read to find the invoice a payment event concerns); asked for at every login."""
 CALLBACK_PATH: Final = "/oauth/fortnox/callback"
 
 Clock = Callable[[], datetime]

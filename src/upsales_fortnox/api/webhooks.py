@@ -28,7 +28,7 @@ from typing import Any, Final, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from upsales_fortnox.api.deps import get_services
 from upsales_fortnox.api.errors import ApiError
@@ -70,7 +70,11 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 class IntakeReply(BaseModel):
     """The answer to an accepted delivery."""
 
-    status: Literal["accepted", "duplicate", "ignored"]
+    status: Literal["accepted", "recorded", "duplicate", "ignored"] = Field(
+        description="`accepted`: stored and its sync queued; `recorded`: stored, nothing to "
+        "sync (a Fortnox event type we do not use); `duplicate`: received before; `ignored`: "
+        "not stored (nothing we follow)"
+    )
     job_id: int | None = None
 
 
@@ -190,8 +194,10 @@ async def _receive_upsales(
 )
 async def receive_fortnox(installation_id: str, request: Request) -> JSONResponse:
     """One event, or a list of them, in the shape of Fortnox's WebSocket stream, with the
-    installation's webhook secret in `X-Webhook-Secret`. Customers, articles, orders, invoices
-    and offers queue a sync; other topics are answered `ignored` and not stored. An event of
+    installation's webhook secret in `X-Webhook-Secret`. On the customers, articles, orders,
+    invoices and offers topics an event queues a sync of what its type concerns (a payment event
+    syncs the invoice the payment pays); a type we do not use is stored and answered
+    `recorded`; other topics are answered `ignored` and not stored. An event of
     another Fortnox tenant than the installation's refuses the whole request (422
     `tenant_mismatch`). A list is answered `{"results": [...]}` in the order sent.
     """

@@ -45,7 +45,7 @@ from upsales_fortnox.fortnox.errors import (
     is_token_failure,
     parse_retry_after,
 )
-from upsales_fortnox.fortnox.facts import LASTMODIFIED_TIMEZONE
+from upsales_fortnox.fortnox.lastmodified import format_lastmodified
 from upsales_fortnox.fortnox.models import (
     Article,
     CompanyInformation,
@@ -59,6 +59,7 @@ from upsales_fortnox.fortnox.models import (
     PriceList,
 )
 from upsales_fortnox.fortnox.pacing import Clock, Sleep, SlidingWindowLimiter
+from upsales_fortnox.fortnox.payments import InvoicePayment
 
 #: Largest page Fortnox serves.
 PAGE_SIZE: Final = 500
@@ -92,13 +93,6 @@ class RetryPolicy:
         """Delay after the ``failures``-th consecutive failure: doubling, capped, jittered."""
         ceiling = min(self.backoff_max_seconds, self.backoff_base_seconds * 2.0 ** (failures - 1))
         return ceiling / 2 + ceiling / 2 * self.jitter()
-
-
-def format_lastmodified(value: datetime) -> str:
-    """``YYYY-MM-DD HH:MM``; aware datetimes are converted to :data:`LASTMODIFIED_TIMEZONE`."""
-    if value.tzinfo is not None:
-        value = value.astimezone(LASTMODIFIED_TIMEZONE)
-    return value.strftime("%Y-%m-%d %H:%M")
 
 
 class FortnoxClient:
@@ -278,6 +272,13 @@ class FortnoxClient:
     ) -> AsyncIterator[Invoice]:
         """``filter``: ``cancelled`` | ``fullypaid`` | ``unpaid`` | ``unpaidoverdue`` | ..."""
         return self._iterate(Invoice, "/invoices", _list_params(last_modified, filter, search))
+
+    # Invoice payments
+
+    async def get_invoice_payment(self, number: str) -> InvoicePayment:
+        """``GET /3/invoicepayments/{Number}``: the payment (its ``InvoiceNumber`` names the
+        invoice it pays)."""
+        return await self._get(InvoicePayment, "/invoicepayments/{Number}", Number=number)
 
     # Offers
 

@@ -10,13 +10,14 @@ other plausible answer too (said per item). The sandbox keeps its own choices in
 from __future__ import annotations
 
 import re
-from datetime import UTC
 from typing import Final
+from zoneinfo import ZoneInfo
 
-LASTMODIFIED_TIMEZONE: Final = UTC
-"""Zone of ``lastmodified`` query values. *Unverified*: Fortnox is a Swedish service (likely
-Europe/Stockholm, ahead of UTC); sending UTC wall time can then only ask for *more* changes,
-never miss one."""
+LASTMODIFIED_TIMEZONE: Final = ZoneInfo("Europe/Stockholm")
+"""Zone of ``lastmodified`` query values: local time in Fortnox's docs (reference fortnox.md §1,
+``lastmodified=2022-11-25 06:00``). How Fortnox reads a wall time in the autumn's repeated hour
+is *unverified*: :mod:`upsales_fortnox.fortnox.lastmodified` sends one that is right under
+either reading."""
 
 MAX_DOCUMENT_ROWS: Final = 500
 """Rows per order, invoice or offer: a practical limit reported publicly (reference fortnox.md

@@ -46,6 +46,7 @@ DEFAULT_SCOPES: Final = (
     "invoice",
     "offer",
     "companyinformation",
+    "payment",
 )
 #: Access token lifetime when the token response has no ``expires_in``.
 DEFAULT_ACCESS_TOKEN_LIFETIME: Final = timedelta(hours=1)

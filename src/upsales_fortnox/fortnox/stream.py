@@ -4,10 +4,11 @@ One connection serves every installation, as Fortnox asks. On connect the consum
 ``add-tenants-v1`` (the client secret and the access tokens of all active installations; the
 reply maps each token to its tenant id), ``add-topics-v1`` (customers, articles, orders,
 invoices, offers, each with the offset stored for it) and ``subscribe-v1``. Events are handed
-to the same intake and dedupe as the HTTP endpoint, in batches; the offsets of a batch are
-saved in the transaction that records it, so after a restart the stream resumes where the
-database says, and nothing recorded is lost or recorded twice (delivery is at least once, the
-intake's dedupe key ``fortnox:{topic}:{offset}`` drops repeats).
+to the same intake, dedupe and classification by event type
+(:mod:`upsales_fortnox.intake.fortnox_events`) as the HTTP endpoint, in batches; the offsets of
+a batch are saved in the transaction that records it, so after a restart the stream resumes
+where the database says, and nothing recorded is lost or recorded twice (delivery is at least
+once, the intake's dedupe key ``fortnox:{topic}:{offset}`` drops repeats).
 
 While connected, the consumer re-reads the installations every
 ``StreamPolicy.tenant_refresh_seconds`` (or at once after :meth:`StreamConsumer.refresh_tenants`)

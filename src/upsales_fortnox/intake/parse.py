@@ -13,8 +13,11 @@ Dedupe keys (unique per installation and source):
   distinct changes and must not be merged (coalescing per entity still merges the jobs).
 - Fortnox: ``fortnox:{topic}:{offset}``; offsets are unique within a topic.
 
-Asynchronous events that do not start a sync are acknowledged and *not stored*: storing them
-would fill the table with events nobody acts on, and the sender needs only the 2xx.
+Asynchronous Upsales events that do not start a sync, and Fortnox events of topics we do not
+follow, are acknowledged and *not stored*: storing them would fill the table with events nobody
+acts on, and the sender needs only the 2xx. Fortnox events of the topics we follow whose type we
+do not use are stored without a job (``recorded``; see
+:mod:`upsales_fortnox.intake.fortnox_events`).
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ from upsales_fortnox.intake.errors import (
     MalformedJsonError,
     UnsupportedEventError,
 )
+from upsales_fortnox.intake.fortnox_events import is_followed_topic
 from upsales_fortnox.intake.routing import (
-    FORTNOX_ROUTES,
     UPSALES_ROUTES,
     Route,
     is_upsales_after_event,
@@ -334,8 +337,8 @@ def parse_fortnox_events(document: Any) -> tuple[list[FortnoxChangeEvent], bool]
 
 
 def check_fortnox_event(event: FortnoxChangeEvent) -> None:
-    """An event on a topic we sync must name its entity."""
-    if event.topic in FORTNOX_ROUTES and event.entity_id is None:
+    """An event on a topic we follow must name its entity."""
+    if is_followed_topic(event.topic) and event.entity_id is None:
         raise EventValidationError(
             f"an event on topic {event.topic!r} must carry entityId",
             details=[{"loc": ["entityId"], "msg": "Field required"}],

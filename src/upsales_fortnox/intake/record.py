@@ -21,16 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from upsales_fortnox.db.models import EventSource, InboundEvent, SyncJob
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.intake.errors import TenantMismatchError
+from upsales_fortnox.intake.fortnox_events import classify
 from upsales_fortnox.intake.parse import (
     IgnoredEvent,
     UpsalesChange,
     fortnox_dedupe_key,
 )
-from upsales_fortnox.intake.routing import FORTNOX_ROUTES
 from upsales_fortnox.intake.wire import FortnoxChangeEvent
 from upsales_fortnox.jobs.queue import EntityJob, enqueue_many
 
-IntakeStatus = Literal["accepted", "duplicate", "ignored"]
+IntakeStatus = Literal["accepted", "recorded", "duplicate", "ignored"]
+"""``accepted``: stored, its job queued; ``recorded``: stored, no job (an event type we do not
+use); ``duplicate``: stored before; ``ignored``: not stored (nothing we follow)."""
 
 
 class IntakeInstallation(Protocol):
@@ -58,7 +60,7 @@ IGNORED = IntakeResult(status="ignored")
 
 @dataclass(frozen=True)
 class NewEvent:
-    """An event to store, and the job that syncs its entity."""
+    """An event to store, and the job that syncs its entity (``job_kind`` ``None``: no job)."""
 
     source: str
     dedupe_key: str
@@ -66,7 +68,7 @@ class NewEvent:
     entity_type: str
     entity_id: str
     payload: dict[str, Any]
-    job_kind: str
+    job_kind: str | None
     #: ``payload`` as JSON text, when the parser made it already.
     payload_json: str | None = None
 
@@ -108,13 +110,14 @@ def check_tenant(installation: IntakeInstallation, events: Sequence[FortnoxChang
 def fortnox_new_events(
     installation: IntakeInstallation, events: Sequence[FortnoxChangeEvent]
 ) -> list[NewEvent | None]:
-    """The events to store, in input order (``None`` for a topic we do not sync). All events
-    are checked first: one of another tenant refuses the lot."""
+    """The events to store, in input order (``None`` for a topic we do not follow), each with
+    the job its type calls for (:func:`~.fortnox_events.classify`). All events are checked
+    first: one of another tenant refuses the lot."""
     check_tenant(installation, events)
     new_events: list[NewEvent | None] = []
     for wire in events:
-        route = FORTNOX_ROUTES.get(wire.topic)
-        if route is None or wire.entity_id is None:
+        use = classify(wire.topic, wire.type)
+        if use is None or wire.entity_id is None:
             new_events.append(None)
             continue
         new_events.append(
@@ -122,10 +125,10 @@ def fortnox_new_events(
                 source=EventSource.FORTNOX.value,
                 dedupe_key=fortnox_dedupe_key(wire),
                 event_type=wire.type,
-                entity_type=route.entity,
+                entity_type=use.entity,
                 entity_id=wire.entity_id,
                 payload=wire.model_dump(mode="json", by_alias=True),
-                job_kind=route.job_kind,
+                job_kind=use.job_kind,
             )
         )
     return new_events
@@ -208,7 +211,18 @@ class EventPlan:
 
 
 def entity_job(key: EventKey, event: NewEvent) -> EntityJob:
+    if event.job_kind is None:
+        raise ValueError("an event without a job kind queues no job")
     return EntityJob(key[0], event.job_kind, event.entity_id)
+
+
+def needs_no_job(deliveries: Sequence[EventsOf]) -> bool:
+    """Whether some event of ``deliveries`` is stored without a job."""
+    return any(
+        event is not None and event.job_kind is None
+        for delivery in deliveries
+        for event in delivery.events
+    )
 
 
 async def record_events(
@@ -233,8 +247,14 @@ async def record_events(
     fresh = [(key, event) for key, event in plan.events if key not in stored]
     if not fresh:
         return plan.results({}, stored)
-    enqueued = await enqueue_many(connection, [entity_job(key, event) for key, event in fresh])
-    job_ids = [job.job_id for job in enqueued]
+    with_job = [(key, event) for key, event in fresh if event.job_kind is not None]
+    enqueued = (
+        await enqueue_many(connection, [entity_job(key, event) for key, event in with_job])
+        if with_job
+        else []
+    )
+    job_of = {key: job.job_id for (key, _), job in zip(with_job, enqueued, strict=True)}
+    job_ids = [job_of.get(key) for key, _ in fresh]
     new_ids = await _insert_events(connection, fresh, job_ids)
     raced = [key for key, _ in fresh if key not in new_ids]
     if raced:
@@ -244,7 +264,9 @@ async def record_events(
         if unused:
             await connection.execute(_DELETE_JOBS, {"ids": sorted(unused)})
     accepted = {
-        key: IntakeResult("accepted", job_id=job_id, event_id=new_ids[key])
+        key: IntakeResult(
+            "accepted" if job_id is not None else "recorded", job_id=job_id, event_id=new_ids[key]
+        )
         for (key, _), job_id in zip(fresh, job_ids, strict=True)
         if key in new_ids
     }
@@ -295,7 +317,7 @@ _DELETE_JOBS = delete(_JOBS).where(_JOBS.c.id.in_(bindparam("ids", expanding=Tru
 async def _insert_events(
     connection: AsyncConnection,
     events: Sequence[tuple[EventKey, NewEvent]],
-    job_ids: Sequence[int],
+    job_ids: Sequence[int | None],
 ) -> dict[EventKey, int]:
     """Insert the events (with their jobs) unless their keys are stored; the new ids by key."""
     received_at = utcnow()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.db.models import LinkEntity
 
 JOB_UPSALES_ORDER: Final = "upsales.order"
 JOB_UPSALES_COMPANY: Final = "upsales.company"
@@ -19,6 +19,7 @@ JOB_FORTNOX_ARTICLE: Final = "fortnox.article"
 JOB_FORTNOX_ORDER: Final = "fortnox.order"
 JOB_FORTNOX_INVOICE: Final = "fortnox.invoice"
 JOB_FORTNOX_OFFER: Final = "fortnox.offer"
+JOB_FORTNOX_INVOICE_PAYMENT: Final = "fortnox.invoicepayment"
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,7 @@ UPSALES_SYNCHRONOUS_EVENTS: Final = frozenset(
     {"before_order_save", "app_status_order", "limit_pricelists", "show_field_sync"}
 )
 
-#: Fortnox WebSocket topics that start a sync, by topic. Other topics (currencies, vouchers, ...)
-#: are acknowledged and ignored.
-FORTNOX_ROUTES: Final[dict[str, Route]] = {
-    "customers": Route(FortnoxType.CUSTOMER.value, JOB_FORTNOX_CUSTOMER),
-    "articles": Route(FortnoxType.ARTICLE.value, JOB_FORTNOX_ARTICLE),
-    "orders": Route(FortnoxType.ORDER.value, JOB_FORTNOX_ORDER),
-    "invoices": Route(FortnoxType.INVOICE.value, JOB_FORTNOX_INVOICE),
-    "offers": Route(FortnoxType.OFFER.value, JOB_FORTNOX_OFFER),
-}
+#: Fortnox events are classified by topic and type in :mod:`upsales_fortnox.intake.fortnox_events`.
 
 
 def is_upsales_after_event(event_type: str) -> bool:

@@ -8,7 +8,8 @@ the whole batch as they would one delivery after another. Measured with ``bench/
 commit (one fsync) and one statement per batch instead of a transaction of four per request.
 
 On PostgreSQL a batch runs on asyncpg directly (:mod:`upsales_fortnox.intake.postgres`),
-elsewhere through :func:`~upsales_fortnox.intake.record.record_events`. A batch that fails is
+elsewhere, and for a batch holding an event stored without a job (a Fortnox event type we do
+not use; rare), through :func:`~upsales_fortnox.intake.record.record_events`. A batch that fails is
 retried one delivery per transaction through SQLAlchemy, so a bad delivery fails alone and a
 pooled connection that died since its last use costs a retry, not an error.
 """
@@ -25,7 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from upsales_fortnox.db.engine import retry_on_lost_connection
 from upsales_fortnox.intake.batching import Batcher
 from upsales_fortnox.intake.postgres import driver_connection, record_events_on
-from upsales_fortnox.intake.record import IGNORED, EventsOf, IntakeResult, record_events
+from upsales_fortnox.intake.record import (
+    IGNORED,
+    EventsOf,
+    IntakeResult,
+    needs_no_job,
+    record_events,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +91,7 @@ class IntakeWriter:
         return outcomes
 
     async def _together(self, deliveries: list[EventsOf]) -> list[list[IntakeResult]]:
-        if self._on_postgres:
+        if self._on_postgres and not needs_no_job(deliveries):
             async with driver_connection(self._engine) as driver, driver.transaction():
                 return await record_events_on(driver, deliveries)
         async with self._engine.begin() as connection:

@@ -3,8 +3,9 @@ than Fortnox keeps events, a webhook lost) are found by Fortnox's ``lastmodified
 
 A ``reconcile`` job per installation lists, for each topic (customers, articles, orders,
 invoices, offers), the entities changed since that topic's checkpoint (minus
-:data:`OVERLAP`, as ``lastmodified`` has minute precision and clocks drift) and feeds one
-synthetic change event per entity into the same intake and dedupe as the stream: its offset is
+:data:`OVERLAP`, as ``lastmodified`` has minute precision and clocks drift; the value is Swedish
+local time, see :mod:`upsales_fortnox.fortnox.lastmodified`) and feeds one synthetic change
+event per entity into the same intake and dedupe as the stream: its offset is
 ``reconcile:{entity id}:{checkpoint}``, so its dedupe key is
 ``fortnox:{topic}:reconcile:{entity id}:{checkpoint}`` and a repeated run over the same window
 records nothing twice. The checkpoint of a topic moves to the run's start once its events are
@@ -33,7 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, Link, ReconcileCheckpoint
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.fortnox.client import FortnoxClient, format_lastmodified
+from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.fortnox.lastmodified import format_lastmodified
 from upsales_fortnox.fortnox.models import Entity
 from upsales_fortnox.fortnox.stream import (
     Message,
@@ -41,6 +43,11 @@ from upsales_fortnox.fortnox.stream import (
     StreamTenant,
     active_installations,
     record_with_intake,
+)
+from upsales_fortnox.intake.fortnox_events import (
+    RECONCILE_CHANGED,
+    RECONCILE_DELETED,
+    reconcile_event_type,
 )
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.queue import enqueue
@@ -105,7 +112,7 @@ def synthetic_event(
     return {
         "topic": topic,
         "offset": f"reconcile:{entity_id}:{marker}",
-        "type": f"{_SINGULAR[topic]}-{kind}",
+        "type": reconcile_event_type(topic, kind),
         "tenantId": tenant_id or UNKNOWN_TENANT,
         "entityId": entity_id,
         "timestamp": now.isoformat(),
@@ -191,7 +198,12 @@ async def reconcile_installation(
         marker = format_lastmodified(since)
         events = [
             synthetic_event(
-                topic, number, marker, tenant_id=tenant.fortnox_tenant_id, now=now, kind="changed"
+                topic,
+                number,
+                marker,
+                tenant_id=tenant.fortnox_tenant_id,
+                now=now,
+                kind=RECONCILE_CHANGED,
             )
             async for entity in listers[topic](since - OVERLAP)
             if (number := entity_number(topic, entity)) is not None
@@ -218,7 +230,7 @@ async def reconcile_installation(
                 f"deleted:{now.date().isoformat()}",
                 tenant_id=tenant.fortnox_tenant_id,
                 now=now,
-                kind="deleted",
+                kind=RECONCILE_DELETED,
             )
             for number in missing
         ]

@@ -328,7 +328,7 @@ async def test_booked_invoice_refuses_changes(
     assert body(await api.get(f"/3/invoices/{number}"), "Invoice")["Remarks"] == ""
     assert [e["type"] for e in sandbox.events(tenant_id, "invoices")] == [
         "invoice-created-v1",
-        "invoice-updated-v1",
+        "invoice-bookkeep-v1",
     ]
 
 

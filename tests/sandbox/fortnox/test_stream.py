@@ -95,7 +95,7 @@ def test_subscribed_client_receives_changes_made_through_rest(
     assert (created["topic"], created["type"]) == ("customers", "customer-created-v1")
     assert (created["tenantId"], created["entityId"]) == (tenant_id, number)
     assert dt.datetime.fromisoformat(created["timestamp"]).utcoffset() == dt.timedelta(hours=1)
-    assert updated["type"] == "customer-updated-v1"
+    assert updated["type"] == "customer-updated-v2"
     assert updated["offset"] > created["offset"]
 
 

@@ -106,6 +106,9 @@ def number_key(value: object) -> tuple[int, int, str]:
 
 
 def parse_lastmodified(value: str) -> float:
+    """The instant a ``lastmodified`` value names, read as Swedish wall time: an ambiguous
+    autumn time (02:00-02:59 on the change day) as its first, summer-time pass; a time in the
+    spring gap moved forward by the gap (02:30 is 03:30 summer time), as ``java.time`` does."""
     for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
         try:
             moment = dt.datetime.strptime(value, pattern)

@@ -44,6 +44,7 @@ RESOURCE_SCOPES = {
     "orders": "order",
     "invoices": "invoice",
     "offers": "offer",
+    "invoicepayments": "payment",
     "companyinformation": "companyinformation",
 }
 """First path segment after ``/3/`` → the scope a token needs for it."""

@@ -69,6 +69,7 @@ class Tenant:
         self.orders = Collection()
         self.invoices = Collection()
         self.offers = Collection()
+        self.invoicepayments = Collection()
         self._collections = {
             "customers": self.customers,
             "articles": self.articles,
@@ -76,6 +77,7 @@ class Tenant:
             "orders": self.orders,
             "invoices": self.invoices,
             "offers": self.offers,
+            "invoicepayments": self.invoicepayments,
         }
         self.prices: PriceTable = {}
         self.used_customer_numbers: set[str] = set()

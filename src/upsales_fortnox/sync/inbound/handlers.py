@@ -19,8 +19,10 @@ from upsales_fortnox.sync.inbound.kinds import (
     DOCUMENT_KINDS,
     FORTNOX_ARTICLE,
     FORTNOX_CUSTOMER,
+    FORTNOX_INVOICE_PAYMENT,
     REPRICE_PRODUCTS,
 )
+from upsales_fortnox.sync.inbound.payment_sync import sync_payment
 from upsales_fortnox.sync.inbound.reprice import reprice_products
 from upsales_fortnox.sync.inbound.runtime import CustomFieldCache, InboundJob
 
@@ -41,6 +43,10 @@ async def _article(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
     return (await sync_article(job, _entity_id(ctx))).as_result()
 
 
+async def _payment(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+    return await sync_payment(job, _entity_id(ctx))
+
+
 async def _document(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
     return await sync_document(job, DOCUMENT_KINDS[ctx.kind], _entity_id(ctx))
 
@@ -52,7 +58,8 @@ def register_inbound_handlers(
     fields: CustomFieldCache | None = None,
 ) -> None:
     """Register the handlers of ``fortnox.customer``, ``fortnox.article``, ``fortnox.order``,
-    ``fortnox.invoice``, ``fortnox.offer`` and ``reprice_products``."""
+    ``fortnox.invoice``, ``fortnox.offer``, ``fortnox.invoicepayment`` and
+    ``reprice_products``."""
     field_cache = fields or CustomFieldCache()
 
     def bind(body: JobBody) -> Callable[[JobContext], Awaitable[dict[str, Any]]]:
@@ -67,4 +74,5 @@ def register_inbound_handlers(
     registry.register(FORTNOX_ARTICLE, bind(_article))
     for kind in DOCUMENT_KINDS:
         registry.register(kind, bind(_document))
+    registry.register(FORTNOX_INVOICE_PAYMENT, bind(_payment))
     registry.register(REPRICE_PRODUCTS, bind(reprice_products))

@@ -1,6 +1,6 @@
 """The job kinds inbound sync handles.
 
-The first five are queued by the event intake (one per Fortnox entity, ``entity_id`` = its
+The first six are queued by the event intake (one per Fortnox entity, ``entity_id`` = its
 number); ``reprice_products`` by :func:`.reprice.enqueue_reprice`.
 """
 
@@ -13,6 +13,7 @@ from upsales_fortnox.intake.routing import (
     JOB_FORTNOX_ARTICLE,
     JOB_FORTNOX_CUSTOMER,
     JOB_FORTNOX_INVOICE,
+    JOB_FORTNOX_INVOICE_PAYMENT,
     JOB_FORTNOX_OFFER,
     JOB_FORTNOX_ORDER,
 )
@@ -22,6 +23,8 @@ FORTNOX_ARTICLE: Final = JOB_FORTNOX_ARTICLE
 FORTNOX_ORDER: Final = JOB_FORTNOX_ORDER
 FORTNOX_INVOICE: Final = JOB_FORTNOX_INVOICE
 FORTNOX_OFFER: Final = JOB_FORTNOX_OFFER
+FORTNOX_INVOICE_PAYMENT: Final = JOB_FORTNOX_INVOICE_PAYMENT
+"""``entity_id`` = the payment's number; syncs the invoice it pays."""
 REPRICE_PRODUCTS: Final = "reprice_products"
 
 DOCUMENT_KINDS: Final = {

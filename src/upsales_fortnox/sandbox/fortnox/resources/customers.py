@@ -161,7 +161,7 @@ def update_customer(tenant: Tenant, number: str, payload: Entity) -> Entity:
     customer.update(values)
     customer["Country"] = _country_name(customer["CountryCode"])
     tenant.customers.touch(number, tenant.now())
-    tenant.emit(TOPIC, "customer-updated-v1", number)
+    tenant.emit(TOPIC, "customer-updated-v2", number)
     return customer
 
 

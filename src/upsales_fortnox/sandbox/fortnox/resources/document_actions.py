@@ -15,8 +15,9 @@ Choices where Fortnox is *unverified*:
   ``CreditInvoiceReference`` pointing back) and answers with the *original* invoice, whose
   ``CreditInvoiceReference`` now names the credit invoice. Only once per invoice.
 - ``bookkeep`` sets ``Booked`` and a voucher (series "B"); a booked invoice refuses PUT and
-  ``cancel`` (use ``credit``). Events: ``invoice-updated-v1``.
-- ``cancel`` on an offer emits ``offer-updated-v1`` (no offer-cancelled event is known).
+  ``cancel`` (use ``credit``). Event: ``invoice-bookkeep-v1``.
+- ``cancel`` on an offer emits ``offer-canceled-v1`` (Fortnox's spelling for offers; orders and
+  invoices emit ``…-cancelled-v1``).
 - ``externalprint`` marks the document ``Sent``.
 """
 
@@ -192,7 +193,7 @@ def cancel_document(tenant: Tenant, kind: DocumentKind, number: str) -> Entity:
             errors.COMPLETED_DOCUMENT_LOCKED, "Ett klarmarkerat dokument kan inte ändras"
         )
     document["Cancelled"] = True
-    save_change(tenant, kind, document, "updated" if kind is OFFERS else "cancelled")
+    save_change(tenant, kind, document, "canceled" if kind is OFFERS else "cancelled")
     return document
 
 
@@ -206,7 +207,7 @@ def bookkeep_invoice(tenant: Tenant, number: str) -> Entity:
     invoice["VoucherSeries"] = VOUCHER_SERIES_FOR_INVOICES
     invoice["VoucherNumber"] = tenant.next_number("vouchers", lambda _number: False)
     invoice["VoucherYear"] = int(invoice["InvoiceDate"][:4])
-    save_change(tenant, INVOICES, invoice, "updated")
+    save_change(tenant, INVOICES, invoice, "bookkeep")
     return invoice
 
 

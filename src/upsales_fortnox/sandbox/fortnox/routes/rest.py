@@ -37,6 +37,7 @@ from upsales_fortnox.sandbox.fortnox.routes.common import (
     read_json,
     tenant_of,
 )
+from upsales_fortnox.sandbox.fortnox.routes.invoicepayments import add_invoice_payment_routes
 from upsales_fortnox.sandbox.fortnox.tenant import Tenant
 
 Creator = Callable[[Tenant, Entity], Entity]
@@ -95,6 +96,7 @@ def add_rest_routes(router: APIRouter) -> None:
     for kind in (ORDERS, INVOICES, OFFERS):
         _add_documents(router, kind)
     _add_actions(router)
+    add_invoice_payment_routes(router)
 
     async def company_information(request: Request) -> Response:
         info = views.render_company_information(tenant_of(request).company_information())

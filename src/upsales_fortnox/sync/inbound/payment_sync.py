@@ -1,0 +1,50 @@
+"""A Fortnox payment event: sync the invoice the payment pays.
+
+The event's ``entityId`` is the payment's number (:mod:`upsales_fortnox.intake.fortnox_events`),
+so the job reads the payment (``GET /3/invoicepayments/{Number}``) and syncs the invoice named by
+its ``InvoiceNumber`` with the invoice rule; it never treats the payment's number as an invoice's.
+A payment Fortnox no longer has (deleted after the event) is skipped: its invoice cannot be known
+from its number, and the invoice's own change is caught by its events and reconciliation. So is
+one the token may not read (403 "no access to scope": an installation that logged in before the
+``payment`` scope was asked for; a new login grants it), with its own reason for operators.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.fortnox.errors import FortnoxAuthError, FortnoxNotFound
+from upsales_fortnox.sync.inbound.document_sync import sync_document
+from upsales_fortnox.sync.inbound.runtime import InboundJob
+
+CODE_NO_ACCESS_TO_SCOPE: Final = 2000663
+"""Fortnox's 403 code for a token without the resource's scope (docs: errors)."""
+
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentWithoutInvoice(PermanentError):
+    code = "payment_without_invoice"
+
+
+async def sync_payment(job: InboundJob, payment_number: str) -> dict[str, object]:
+    """Sync the invoice that payment ``payment_number`` pays; the job result."""
+    result: dict[str, object] = {"fortnox_invoicepayment": payment_number}
+    try:
+        payment = await job.context.fortnox.get_invoice_payment(payment_number)
+    except FortnoxNotFound:
+        return {**result, "outcome": "skip", "reason": "payment_not_found"}
+    except FortnoxAuthError as exc:
+        if exc.fortnox_code != CODE_NO_ACCESS_TO_SCOPE:
+            raise
+        logger.warning("payment %s not read: the token lacks the payment scope", payment_number)
+        return {**result, "outcome": "skip", "reason": "payment_scope_missing"}
+    invoice_number = payment.InvoiceNumber
+    if invoice_number is None or invoice_number <= 0:
+        raise PaymentWithoutInvoice(f"Fortnox payment {payment_number} names no invoice")
+    synced = await sync_document(job, FortnoxType.INVOICE, str(invoice_number))
+    return {**result, **synced}

@@ -1,0 +1,98 @@
+"""Fortnox events are classified by topic and type: the job each becomes, or none."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.intake.support import fortnox_event
+from upsales_fortnox.intake.fortnox_events import EVENT_TYPES, EventUse, classify
+from upsales_fortnox.intake.parse import parse_fortnox_events
+from upsales_fortnox.intake.record import fortnox_new_events
+from upsales_fortnox.sync.reconcile import TOPICS, synthetic_event
+
+
+class _Installation:
+    def __init__(self) -> None:
+        self.id = uuid.uuid4()
+        self.fortnox_tenant_id: str | None = "29302"
+
+
+@pytest.mark.parametrize(
+    ("topic", "event_type", "use"),
+    [
+        ("customers", "customer-created-v1", EventUse("customer", "fortnox.customer")),
+        ("customers", "customer-updated-v2", EventUse("customer", "fortnox.customer")),
+        ("customers", "customer-updated-v1", EventUse("customer", "fortnox.customer")),
+        ("customers", "customer-deleted-v1", EventUse("customer", "fortnox.customer")),
+        ("articles", "article-deleted-v1", EventUse("article", "fortnox.article")),
+        ("orders", "order-cancelled-v1", EventUse("order", "fortnox.order")),
+        ("offers", "offer-canceled-v1", EventUse("offer", "fortnox.offer")),
+        ("invoices", "invoice-cancelled-v1", EventUse("invoice", "fortnox.invoice")),
+        ("invoices", "invoice-bookkeep-v1", EventUse("invoice", "fortnox.invoice")),
+        ("invoices", "reminder-sent-v1", EventUse("invoice", "fortnox.invoice")),
+        (
+            "invoices",
+            "invoicepayment-bookkeep-v1",
+            EventUse("invoicepayment", "fortnox.invoicepayment"),
+        ),
+        ("invoices", "invoicepayment-deleted-v1", EventUse("invoicepayment", None)),
+        # types we do not know: recorded only, never a job of the topic's entity
+        ("invoices", "invoicepayment-created-v1", EventUse("invoicepayment", None)),
+        ("offers", "offer-sent-v1", EventUse("offer", None)),
+        ("customers", "customer-updated-v3", EventUse("customer", None)),
+        ("customers", "invoice-created-v1", EventUse("customer", None)),
+        # reconciliation's own types
+        ("invoices", "invoice-changed", EventUse("invoice", "fortnox.invoice")),
+        ("customers", "customer-deleted", EventUse("customer", "fortnox.customer")),
+    ],
+)
+def test_event_types(topic: str, event_type: str, use: EventUse) -> None:
+    assert classify(topic, event_type) == use
+
+
+def test_topics_we_do_not_follow_are_not_stored() -> None:
+    assert classify("vouchers", "voucher-created-v1") is None
+    assert classify("currencies", "currency-updated-v1") is None
+
+
+def test_every_known_type_is_on_its_topic() -> None:
+    for (topic, event_type), use in EVENT_TYPES.items():
+        singular = topic.removesuffix("s")
+        assert event_type.startswith((singular, "invoicepayment", "reminder")), event_type
+        assert use.job_kind is None or use.job_kind.startswith("fortnox.")
+
+
+def test_reconciliation_events_each_queue_their_entitys_job() -> None:
+    for topic in TOPICS:
+        for kind in ("changed", "deleted"):
+            event = synthetic_event(topic, "7", "m", tenant_id="1", now=_now(), kind=kind)
+            use = classify(topic, str(event["type"]))
+            assert use is not None and use.job_kind == f"fortnox.{topic.removesuffix('s')}"
+
+
+def test_a_payment_event_names_the_payment_not_an_invoice() -> None:
+    events, _ = parse_fortnox_events(
+        [
+            fortnox_event("a", entity_id="7", type_="invoicepayment-bookkeep-v1"),
+            fortnox_event("b", entity_id="7", type_="invoice-updated-v1"),
+            fortnox_event("c", entity_id="8", type_="invoicepayment-deleted-v1"),
+            fortnox_event("d", topic="vouchers", entity_id="1", type_="voucher-created-v1"),
+        ]
+    )
+    payment, invoice, deleted, voucher = fortnox_new_events(_Installation(), events)
+    assert payment is not None and invoice is not None and deleted is not None
+    assert (payment.entity_type, payment.entity_id, payment.job_kind) == (
+        "invoicepayment",
+        "7",
+        "fortnox.invoicepayment",
+    )
+    assert (invoice.entity_type, invoice.job_kind) == ("invoice", "fortnox.invoice")
+    assert (deleted.entity_id, deleted.job_kind) == ("8", None)
+    assert voucher is None
+
+
+def _now() -> datetime:
+    return datetime(2026, 12, 1, tzinfo=UTC)
