@@ -32,8 +32,8 @@ MODE_ENV = "UFS_SPEC_GUARD"
 REPORT_FILE_ENV = "UFS_SPEC_GUARD_FILE"
 HAND_MADE_ENV = "UFS_SPEC_GUARD_HANDMADE"
 MODES = ("enforce", "report", "off")
-# Enforcement is switched on once the clients and sandboxes speak the spec.
-DEFAULT_MODE = "report"
+# Every run enforces the spec; `report` and `off` are for investigating a change.
+DEFAULT_MODE = "enforce"
 
 _GUARD_KEY = pytest.StashKey[Guard]()
 
