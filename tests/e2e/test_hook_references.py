@@ -13,6 +13,7 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import fortnox_list, jobs_of, link_demo_products, run_now, win
 from upsales_fortnox.db.models import JobStatus
 from upsales_fortnox.sandbox.upsales.jsonio import encode_json
+from upsales_fortnox.texts import say
 
 FORMS = ["object", "bare"]
 _REFERENCES = ("client", "user", "stage", "contact", "product", "regBy", "modBy")
@@ -76,7 +77,7 @@ async def test_before_order_save_refuses_unlinked_products_in_either_form(
     )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "order_not_sendable"
-    assert response.json()["message"].count("has no article in Fortnox") == 2
+    assert response.json()["message"].count("finns inte som artikel i Fortnox") == 2
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -87,7 +88,7 @@ async def test_before_order_save_refuses_a_company_without_name_in_either_form(
     order = won_order(harness, client={"id": 99, "name": " "})
     response = await post_hook(harness, "before_order_save", {"obj": in_form(order, form)})
     if form == "object":
-        assert response.status_code == 400 and "no name" in response.json()["message"]
+        assert response.status_code == 400 and say("company.no_name") in response.json()["message"]
     else:  # a bare id says nothing about the name: the job judges the company it reads
         assert response.status_code == 200
 
@@ -105,7 +106,7 @@ async def test_before_order_save_answers_a_bare_client_as_its_id_object(
     missing = await post_hook(
         harness, "before_order_save", {"obj": won_order(harness, client=None)}
     )
-    assert missing.status_code == 400 and "no company" in missing.json()["message"]
+    assert missing.status_code == 400 and say("order.no_company") in missing.json()["message"]
 
 
 @pytest.mark.parametrize("form", FORMS)

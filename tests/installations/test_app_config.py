@@ -86,9 +86,9 @@ def test_the_price_list_comes_live_from_fortnox() -> None:
 def test_every_hook_is_one_the_service_acts_on() -> None:
     config = _config()
     assert config["standardIntegrationInit"] == list(HOOK_TYPES)
-    assert {hook["url"] for hook in config["hooks"]} == {
-        "https://sync.example.com/webhooks/upsales/inst-1"
-    }
+    assert [hook["url"] for hook in config["hooks"]] == [
+        f"https://sync.example.com/webhooks/upsales/inst-1/{hook}" for hook in HOOK_TYPES
+    ]
     from upsales_fortnox.sync.registry import build_responder_registry
 
     answered: ResponderRegistry = build_responder_registry(None)  # type: ignore[arg-type]

@@ -147,9 +147,9 @@ def upsales_app_config(
         "required": True,
     }
     fields = [login, *(_setting_field(name, required, choices_base) for name in setting_names())]
-    hook_url = f"{base}/webhooks/upsales/{installation}"
+    hooks_base = f"{base}/webhooks/upsales/{installation}"
     return {
         "configJson": {"fields": {"account": fields}},
         "standardIntegrationInit": list(HOOK_TYPES),
-        "hooks": [{"type": hook, "url": hook_url} for hook in HOOK_TYPES],
+        "hooks": [{"type": hook, "url": f"{hooks_base}/{hook}"} for hook in HOOK_TYPES],
     }
