@@ -22,6 +22,22 @@ _CONTEXT_FIELDS = ("installation_id", "job_id")
 _REDACTED = "[redacted]"
 _registered_secrets: set[str] = set()
 
+SENSITIVE_QUERY_PARAMETERS = (
+    "code",
+    "state",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "api_?key",
+    "secret",
+)
+"""Query parameters whose value never reaches a log line (regular expressions)."""
+ACCESS_LOGGERS = ("uvicorn.access", "uvicorn.error")
+"""uvicorn's loggers; they get the redaction filter themselves, so their lines are scrubbed
+even under a handler configured elsewhere (uvicorn's own log config)."""
+
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?i)(basic\s+)[A-Za-z0-9._~+/=-]+"),
@@ -30,6 +46,9 @@ _SECRET_PATTERNS = [
         r"password|authenticationKey)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}\\]+"
     ),
     re.compile(r"(whsec_)[A-Za-z0-9_-]+"),
+    # Query parameters that carry a secret or a one-time value (the OAuth ``code`` and
+    # ``state`` of the Fortnox login), as they appear in access-log lines and URLs.
+    re.compile(r"(?i)([?&](?:" + "|".join(SENSITIVE_QUERY_PARAMETERS) + r")=)[^&\s\"'#]+"),
 ]
 
 
@@ -113,5 +132,9 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    for name in ACCESS_LOGGERS:
+        access_logger = logging.getLogger(name)
+        if not any(isinstance(item, RedactingContextFilter) for item in access_logger.filters):
+            access_logger.addFilter(RedactingContextFilter())
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
