@@ -26,6 +26,7 @@ from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.api.openapi_doc import install_openapi
 from upsales_fortnox.config import Settings, get_settings
 from upsales_fortnox.heap import freeze_startup_objects
+from upsales_fortnox.intake.admission import AdmissionMiddleware
 from upsales_fortnox.runtime import BackgroundTask, run_background
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.registry import build_responder_registry
@@ -87,6 +88,7 @@ def create_app(
     app.include_router(initial_sync.router)
     app.include_router(choices.router)
     install_openapi(app)
+    app.add_middleware(AdmissionMiddleware)
     if own_services:
         # Settings name only ids the live systems list (tests that pass their own services
         # install it themselves when they want it).

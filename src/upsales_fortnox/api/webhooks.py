@@ -7,7 +7,8 @@ is not a UUID: the caller learns nothing about which ids exist), 401 ``invalid_c
 400 ``malformed_json``, 413 ``payload_too_large``, 415 ``unsupported_media_type``, 422
 ``validation_error`` / ``unsupported_event`` / ``tenant_mismatch``, 503 ``database_unavailable``
 (with ``Retry-After``: the database could not look up or commit; nothing was stored), 503
-``overloaded`` (with ``Retry-After``: more requests in flight than ``WEBHOOK_MAX_IN_FLIGHT``).
+``overloaded`` (with ``Retry-After``: more requests in flight than ``WEBHOOK_MAX_IN_FLIGHT``,
+refused before routing by :class:`~upsales_fortnox.intake.admission.AdmissionMiddleware`).
 
 The endpoints are a hot path: they take the shared services straight from the app (no
 dependency injection) and do no database work of their own. Concurrent requests share the
@@ -23,11 +24,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -39,8 +40,6 @@ from upsales_fortnox.db.unavailable import (
     RETRY_LATER_RESPONSE,
     is_database_unavailable,
 )
-from upsales_fortnox.intake.admission import OVERLOADED, Overloaded
-from upsales_fortnox.intake.admission import RETRY_AFTER_SECONDS as ADMISSION_RETRY_AFTER_SECONDS
 from upsales_fortnox.intake.errors import IntakeError, MalformedJsonError, UnsupportedEventError
 from upsales_fortnox.intake.installations import (
     SecretChecker,
@@ -74,26 +73,7 @@ logger = logging.getLogger(__name__)
 WEBHOOK_SECRET_HEADER: Final = "X-Webhook-Secret"
 
 
-async def _admitted(request: Request) -> AsyncIterator[None]:
-    """Back-pressure: a request beyond the intake's limit is refused before its body is read
-    (:mod:`upsales_fortnox.intake.admission`)."""
-    try:
-        with get_services(request).intake_admission.enter():
-            yield
-    except Overloaded:
-        raise ApiError(
-            503,
-            OVERLOADED,
-            "the intake is at its limit; retry later",
-            headers={"Retry-After": str(ADMISSION_RETRY_AFTER_SECONDS)},
-        ) from None
-
-
-router = APIRouter(
-    prefix="/webhooks",
-    tags=["webhooks"],
-    dependencies=[Depends(_admitted, scope="function")],
-)
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
 class IntakeReply(BaseModel):
