@@ -32,15 +32,27 @@ from upsales_fortnox.services import Services
 
 @pytest.fixture
 def restored_logging() -> Iterator[None]:
+    """The root handler and uvicorn's loggers as they were (a uvicorn server started by another
+    test may have silenced its access logger: it is reset to what ``serve`` gets)."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
-    saved_filters = {name: logging.getLogger(name).filters[:] for name in ACCESS_LOGGERS}
+    loggers = {name: logging.getLogger(name) for name in (*ACCESS_LOGGERS, "uvicorn")}
+    saved_state = {
+        name: (item.filters[:], item.level, item.propagate, item.handlers[:])
+        for name, item in loggers.items()
+    }
+    for item in loggers.values():
+        item.setLevel(logging.NOTSET)
+        item.propagate = True
+        item.handlers = []
     try:
         yield
     finally:
         root.handlers, root.level = saved[0], saved[1]
-        for name, filters in saved_filters.items():
-            logging.getLogger(name).filters = filters
+        for name, (filters, level, propagate, handlers) in saved_state.items():
+            item = loggers[name]
+            item.filters, item.propagate, item.handlers = filters, propagate, handlers
+            item.setLevel(level)
 
 
 def _access_line(path: str) -> None:
