@@ -3,7 +3,8 @@
 The test runs its own PostgreSQL server (:mod:`tests.resilience.own_postgres`) and stops it.
 While it is down every hook is answered 503 ``database_unavailable`` with ``Retry-After`` (never a
 2xx), ``/readyz`` says so, and the worker keeps polling without a restart. After the restart the
-sender retries what was refused; every acknowledged order ends as exactly one Fortnox invoice.
+sender retries what was refused; every acknowledged order ends as exactly one Fortnox invoice,
+also the one whose job was running when the database went (its lease expires and it runs again).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +30,10 @@ from upsales_fortnox.db.models import JobStatus, SyncJob
 ORDERS_BEFORE = 3
 ORDERS_DURING = 4
 RESUME_DEADLINE_SECONDS = 60.0
+OUTAGE_SECONDS = float(os.environ.get("UFS_OUTAGE_SECONDS", "0"))
+"""How long the server stays down beyond the hooks sent meanwhile (0 in the suite; 30 for the
+figures of the issue). While it is down the hooks are re-sent every half second, as a sender
+honouring ``Retry-After`` would, and each must be refused."""
 
 pytestmark = pytest.mark.postgres
 
@@ -121,11 +127,23 @@ async def test_an_outage_loses_and_duplicates_nothing(
                 figures["refused_503"] += 1
             return status
 
+        # Upsales answers slowly, so that the worker is inside a job when the database goes.
+        harness.upsales.set_faults(latency_ms=300)
         for order_id in orders[:ORDERS_BEFORE]:
             assert await send(order_id) == 202
+        while not any(job.status == JobStatus.RUNNING for job in await _jobs(harness)):
+            assert not worker.done()
+            await asyncio.sleep(0.01)
         server.stop()
+        harness.upsales.set_faults(latency_ms=0)
+        stopped = time.monotonic()
         refused = [order_id for order_id in orders[ORDERS_BEFORE:] if await send(order_id) == 503]
         assert refused == orders[ORDERS_BEFORE:]  # not one 2xx without a commit
+        down_until = time.monotonic() + OUTAGE_SECONDS
+        while time.monotonic() < down_until:
+            for order_id in refused:
+                assert await send(order_id) == 503
+            await asyncio.sleep(0.5)
         ready = await harness.service.get("/readyz")
         assert ready.status_code == 503 and ready.headers["Retry-After"]
         assert not worker.done()  # the worker is still there, polling
@@ -135,6 +153,7 @@ async def test_an_outage_loses_and_duplicates_nothing(
         while (await harness.service.get("/readyz")).status_code != 200:
             assert time.monotonic() - restarted < RESUME_DEADLINE_SECONDS
             await asyncio.sleep(0.05)
+        figures["ready_after_restart_seconds"] = round(time.monotonic() - restarted, 2)
         for order_id in refused:  # the sender retries after Retry-After
             assert await send(order_id) == 202
 
@@ -147,13 +166,14 @@ async def test_an_outage_loses_and_duplicates_nothing(
                 (job.entity_id, job.status, job.last_error) for job in jobs
             ]
             await asyncio.sleep(0.1)
-        figures["resumed_after_seconds"] = round(time.monotonic() - restarted, 2)
+        figures["all_done_after_restart_seconds"] = round(time.monotonic() - restarted, 2)
 
         invoices = fortnox_list(harness, "invoices")
         references = [invoice["ExternalInvoiceReference1"] for invoice in invoices]
         expected = [f"upsales-order:{order_id}" for order_id in sorted(acknowledged)]
         assert sorted(references) == sorted(expected)  # each exactly once
         figures["processed"] = len(set(references))
+        figures["outage_seconds"] = round(restarted - stopped, 1)
         figures["duplicated"] = len(references) - len(set(references))
         print("outage figures:", json.dumps(figures))
     finally:
