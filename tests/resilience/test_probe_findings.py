@@ -161,6 +161,34 @@ async def test_the_document_declares_the_enforced_rules(api_client: httpx.AsyncC
     assert "409" in paths["/api/installations/{installation_id}/links"]["post"]["responses"]
 
 
+async def test_the_document_declares_the_compatible_link_types_and_non_null_fields(
+    api_client: httpx.AsyncClient,
+) -> None:
+    schemas = (await api_client.get("/openapi.json")).json()["components"]["schemas"]
+    link = {**schemas["LinkCreate"], "components": {"schemas": schemas}}
+    pairs = {
+        alternative["properties"]["entity"]["const"]: alternative["properties"]["fortnox_type"][
+            "enum"
+        ]
+        for alternative in link["oneOf"]
+    }
+    assert pairs == {
+        "company": ["customer"],
+        "product": ["article"],
+        "order": ["order", "invoice", "offer"],
+    }
+    good = {"entity": "company", "upsales_id": 1, "fortnox_type": "customer", "fortnox_id": "7"}
+    jsonschema_rs.validate(link, good)
+    with pytest.raises(jsonschema_rs.ValidationError):
+        jsonschema_rs.validate(link, {**good, "fortnox_type": "offer"})
+    patch = {**schemas["InstallationPatch"], "components": {"schemas": schemas}}
+    for field in ("name", "status"):
+        with pytest.raises(jsonschema_rs.ValidationError):
+            jsonschema_rs.validate(patch, {field: None})
+    with pytest.raises(jsonschema_rs.ValidationError):
+        jsonschema_rs.validate(patch, {"webhook_secret": "has spaces in it ......"})
+
+
 async def test_a_missing_if_match_is_428_and_a_stale_one_412(
     api_client: httpx.AsyncClient, admin_headers: dict[str, str], services: Services
 ) -> None:
