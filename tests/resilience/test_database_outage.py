@@ -102,7 +102,7 @@ async def _jobs(harness: SyncHarness) -> list[SyncJob]:
 async def test_an_outage_loses_and_duplicates_nothing(
     server: OwnPostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.CRITICAL)  # the worker logs every failed poll during the outage
+    caplog.set_level(logging.WARNING, logger="upsales_fortnox.jobs.worker")
     url = server.url_for("postgres")
     await create_schema(url)
     engine = create_engine(url)
@@ -146,7 +146,9 @@ async def test_an_outage_loses_and_duplicates_nothing(
             await asyncio.sleep(0.5)
         ready = await harness.service.get("/readyz")
         assert ready.status_code == 503 and ready.headers["Retry-After"]
-        assert not worker.done()  # the worker is still there, polling
+        while not harness.worker.outage.down:  # the worker notices, and pauses
+            assert not worker.done()
+            await asyncio.sleep(0.01)
 
         server.start()
         restarted = time.monotonic()
@@ -173,6 +175,10 @@ async def test_an_outage_loses_and_duplicates_nothing(
         expected = [f"upsales-order:{order_id}" for order_id in sorted(acknowledged)]
         assert sorted(references) == sorted(expected)  # each exactly once
         figures["processed"] = len(set(references))
+        assert not harness.worker.outage.down
+        said = [r.getMessage() for r in caplog.records if r.name == "upsales_fortnox.jobs.worker"]
+        assert sum("database unavailable" in message for message in said) == 1
+        assert sum("database back" in message for message in said) == 1
         figures["outage_seconds"] = round(restarted - stopped, 1)
         figures["duplicated"] = len(references) - len(set(references))
         print("outage figures:", json.dumps(figures))
