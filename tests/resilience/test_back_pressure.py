@@ -162,3 +162,36 @@ def test_a_flood_meets_refusals_and_what_is_taken_is_committed(
         stored = {int(row[0]) for row in connection.execute("SELECT entity_id FROM sync_jobs")}
         events = connection.execute("SELECT count(*) FROM inbound_events").fetchone()[0]
     assert stored == accepted and events == len(accepted)
+
+
+def test_a_chunked_body_over_the_size_limit_is_refused_over_http(
+    flood_target: tuple[str, Path, str],
+) -> None:
+    """Over a real connection, with ``Transfer-Encoding: chunked`` and no ``Content-Length``."""
+    origin, database, installation_id = flood_target
+    limit = Settings().webhook_max_body_bytes
+    raw = json.dumps(order_hook(5, notes="x" * (limit + 1))).encode()
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(raw), 65_536):
+            yield raw[start : start + 65_536]
+
+    response = httpx.post(
+        f"{origin}/webhooks/upsales/{installation_id}",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    assert response.request.headers.get("transfer-encoding") == "chunked"
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM inbound_events").fetchone()[0] == 0
+    small = json.dumps(order_hook(6)).encode()
+    accepted = httpx.post(
+        f"{origin}/webhooks/upsales/{installation_id}",
+        content=iter([small[:20], small[20:]]),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert accepted.status_code == 202

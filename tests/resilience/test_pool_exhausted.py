@@ -63,6 +63,7 @@ async def test_an_exhausted_pool_is_503_and_stores_nothing(
             await asyncio.sleep(0.001)
         try:
             refused = await client.post(url, json=order_hook(7))
+            not_ready = await client.get("/readyz")
         finally:
             for task in slow:
                 task.cancel()
@@ -71,6 +72,8 @@ async def test_an_exhausted_pool_is_503_and_stores_nothing(
         assert refused.json()["error"]["code"] == "database_unavailable"
         assert int(refused.headers["Retry-After"]) > 0
         assert await count_rows(services.session_factory) == (0, 0)
+        assert not_ready.status_code == 503 and not_ready.headers["Retry-After"]
+        assert (await client.get("/readyz")).status_code == 200
         taken = await client.post(url, json=order_hook(7))
         assert taken.status_code == 202, taken.text
         assert await count_rows(services.session_factory) == (1, 1)

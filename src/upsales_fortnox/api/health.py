@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -30,11 +32,20 @@ async def healthz() -> HealthStatus:
     "/readyz",
     response_model=HealthStatus,
     summary="The database is reachable",
-    responses={503: RETRY_LATER_RESPONSE},
+    responses={
+        503: {
+            **RETRY_LATER_RESPONSE,
+            "description": "The database is not reachable, or not within "
+            "`WEBHOOK_DATABASE_WAIT_SECONDS` (`database_unavailable`).",
+        }
+    },
 )
 async def readyz(services: ServicesDep) -> HealthStatus:
     try:
-        async with services.engine.connect() as connection:
+        async with (
+            asyncio.timeout(services.settings.webhook_database_wait_seconds),
+            services.engine.connect() as connection,
+        ):
             await connection.execute(text("SELECT 1"))
     except Exception as exc:
         raise ApiError(

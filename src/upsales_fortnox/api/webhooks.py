@@ -72,7 +72,6 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_SECRET_HEADER: Final = "X-Webhook-Secret"
 
-
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
