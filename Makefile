@@ -25,7 +25,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-BENCHMARKS := intake pacing won_deals initial_sync catch_up
+BENCHMARKS := intake pacing won_deals initial_sync catch_up flood
 
 bench: $(STAMP)
 	for name in $(BENCHMARKS); do $(BIN)/python bench/$$name.py --quick || exit 1; done

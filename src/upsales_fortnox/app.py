@@ -24,8 +24,10 @@ from upsales_fortnox.api import (
 )
 from upsales_fortnox.api.docs import install_offline_docs
 from upsales_fortnox.api.errors import install_error_handlers
+from upsales_fortnox.api.openapi_doc import install_openapi
 from upsales_fortnox.config import Settings, get_settings
 from upsales_fortnox.heap import freeze_startup_objects
+from upsales_fortnox.intake.admission import AdmissionMiddleware
 from upsales_fortnox.runtime import BackgroundTask, run_background
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.registry import build_responder_registry
@@ -89,6 +91,8 @@ def create_app(
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
     app.include_router(choices.router)
+    install_openapi(app)
+    app.add_middleware(AdmissionMiddleware)
     return app
 
 

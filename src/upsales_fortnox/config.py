@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     worker_concurrency: int = Field(default=4, ge=1)
     webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    webhook_max_in_flight: int = Field(
+        default=64, ge=1, description="Webhook requests handled at once; more get 503 at once."
+    )
+    webhook_database_wait_seconds: float = Field(
+        default=10.0, gt=0, description="How long a webhook waits for the database before 503."
+    )
     reconcile_interval_minutes: float = Field(
         default=15.0, gt=0, description="How often Fortnox changes are reconciled per installation."
     )

@@ -24,6 +24,23 @@ _registered_secrets: set[str] = set()
 
 #: What a secret value looks like where a word could stand instead (see the patterns).
 _CREDENTIAL = r"(?:(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}|[A-Za-z]{20,})"
+
+SENSITIVE_QUERY_PARAMETERS = (
+    "code",
+    "state",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "api_?key",
+    "secret",
+)
+"""Query parameters whose value never reaches a log line (regular expressions)."""
+ACCESS_LOGGERS = ("uvicorn.access", "uvicorn.error")
+"""uvicorn's loggers; they get the redaction filter themselves, so their lines are scrubbed
+even under a handler configured elsewhere (uvicorn's own log config)."""
+
 _SECRET_PATTERNS = [
     re.compile(
         r"(?i)((?:access_token|refresh_token|token|apikey|api_key|client_secret|secret|"
@@ -37,6 +54,9 @@ _SECRET_PATTERNS = [
         r"password|authenticationKey)[\"']?\s*=\s*[\"']?)[^\s\"'&,}\\]+"
     ),
     re.compile(r"(whsec_)[A-Za-z0-9_-]+"),
+    # Query parameters that carry a secret or a one-time value (the OAuth ``code`` and
+    # ``state`` of the Fortnox login), as they appear in access-log lines and URLs.
+    re.compile(r"(?i)([?&](?:" + "|".join(SENSITIVE_QUERY_PARAMETERS) + r")=)[^&\s\"'#]+"),
 ]
 
 
@@ -120,5 +140,9 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    for name in ACCESS_LOGGERS:
+        access_logger = logging.getLogger(name)
+        if not any(isinstance(item, RedactingContextFilter) for item in access_logger.filters):
+            access_logger.addFilter(RedactingContextFilter())
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

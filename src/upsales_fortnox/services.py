@@ -20,6 +20,7 @@ from upsales_fortnox.fortnox.factory import build_limiter_registry, build_oauth
 from upsales_fortnox.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.fortnox.pacing import LimiterRegistry
 from upsales_fortnox.fortnox.token_store import DbTokenStore
+from upsales_fortnox.intake.admission import Admission
 from upsales_fortnox.intake.installations import SecretChecker
 from upsales_fortnox.intake.loader import InstallationLoader
 from upsales_fortnox.intake.writer import IntakeWriter
@@ -74,11 +75,15 @@ class Services:
     installation_loader: InstallationLoader = field(init=False)
     secret_checker: SecretChecker = field(init=False)
     intake_writer: IntakeWriter = field(init=False)
+    #: The bound on webhook requests in flight (back-pressure).
+    intake_admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:
-        self.installation_loader = InstallationLoader(self.engine)
+        wait = self.settings.webhook_database_wait_seconds
+        self.installation_loader = InstallationLoader(self.engine, wait_seconds=wait)
         self.secret_checker = SecretChecker(self.secret_box)
-        self.intake_writer = IntakeWriter(self.engine)
+        self.intake_writer = IntakeWriter(self.engine, wait_seconds=wait)
+        self.intake_admission = Admission(self.settings.webhook_max_in_flight)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -6,7 +6,10 @@ Any refusal stores nothing. Error codes: 404 ``installation_not_found`` (also fo
 is not a UUID: the caller learns nothing about which ids exist), 401 ``invalid_credentials``,
 400 ``malformed_json``, 413 ``payload_too_large``, 415 ``unsupported_media_type``, 422
 ``validation_error`` / ``unsupported_event`` / ``hook_type_missing`` / ``hook_type_conflict`` /
-``tenant_mismatch``.
+``tenant_mismatch``, 503 ``database_unavailable``
+(with ``Retry-After``: the database could not look up or commit; nothing was stored), 503
+``overloaded`` (with ``Retry-After``: more requests in flight than ``WEBHOOK_MAX_IN_FLIGHT``,
+refused before routing by :class:`~upsales_fortnox.intake.admission.AdmissionMiddleware`).
 
 The endpoints are a hot path: they take the shared services straight from the app (no
 dependency injection) and do no database work of their own. Concurrent requests share the
@@ -32,6 +35,12 @@ from pydantic import BaseModel, Field
 
 from upsales_fortnox.api.deps import get_services
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.db.unavailable import (
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    RETRY_LATER_RESPONSE,
+    is_database_unavailable,
+)
 from upsales_fortnox.intake.errors import IntakeError, MalformedJsonError, UnsupportedEventError
 from upsales_fortnox.intake.installations import (
     SecretChecker,
@@ -85,9 +94,12 @@ class IntakeBatchReply(BaseModel):
 
 
 def _error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
+    responses: dict[int | str, dict[str, Any]] = {
         status: {"description": 'JSON error (`{"error": {code, message}}`)'} for status in statuses
     }
+    if 503 in responses:
+        responses[503] = RETRY_LATER_RESPONSE
+    return responses
 
 
 def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +132,7 @@ _FORTNOX_BODY = _json_body(
     response_model=IntakeReply,
     summary="Receive an Upsales app hook or trigger request",
     openapi_extra=_UPSALES_BODY,
-    responses=_error_responses(400, 401, 404, 413, 415, 422),
+    responses=_error_responses(400, 401, 404, 413, 415, 422, 503),
 )
 async def receive_upsales(installation_id: str, request: Request) -> JSONResponse:
     """An app hook authenticates with the customer API key in its body (`apiKey`); a trigger
@@ -190,7 +202,7 @@ async def _receive_upsales(
     response_model=IntakeReply | IntakeBatchReply,
     summary="Receive Fortnox change events",
     openapi_extra=_FORTNOX_BODY,
-    responses=_error_responses(400, 401, 404, 413, 415, 422),
+    responses=_error_responses(400, 401, 404, 413, 415, 422, 503),
 )
 async def receive_fortnox(installation_id: str, request: Request) -> JSONResponse:
     """One event, or a list of them, in the shape of Fortnox's WebSocket stream, with the
@@ -281,13 +293,25 @@ def _too_large(limit: int) -> ApiError:
 
 @contextmanager
 def _intake_errors() -> Iterator[None]:
-    """Turns an :class:`IntakeError` into the matching JSON error."""
+    """Turns an :class:`IntakeError` into the matching JSON error, and a database that cannot
+    look up or commit into 503 ``database_unavailable`` with ``Retry-After`` (nothing was
+    committed, so nothing is acknowledged)."""
     try:
         yield
     except IntakeError as exc:
         status = 400 if isinstance(exc, MalformedJsonError) else 422
         logger.info("webhook refused: %s", exc.code)
         raise ApiError(status, exc.code, exc.message, details=exc.details) from None
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        logger.warning("webhook refused: database unavailable (%s)", type(exc).__name__)
+        raise ApiError(
+            503,
+            DATABASE_UNAVAILABLE,
+            "the database cannot take the event now; retry later",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
 
 
 async def _answer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Final
@@ -29,15 +30,24 @@ class InstallationLoader:
     one had died).
     """
 
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = MAX_LOOKUP_BATCH) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_batch: int = MAX_LOOKUP_BATCH,
+        wait_seconds: float | None = None,
+    ) -> None:
         self._engine = engine
+        self._wait_seconds = wait_seconds
         self._on_postgres = engine.dialect.name == "postgresql"
         self._batcher: Batcher[uuid.UUID, WebhookInstallation | None] = Batcher(
             self._read, max_batch_weight=max_batch
         )
 
     async def load(self, installation_id: uuid.UUID) -> WebhookInstallation | None:
-        return await self._batcher.submit(installation_id)
+        """The installation, or ``TimeoutError`` after ``wait_seconds`` without an answer."""
+        async with asyncio.timeout(self._wait_seconds):
+            return await self._batcher.submit(installation_id)
 
     async def _read(self, keys: list[uuid.UUID]) -> list[WebhookInstallation | None]:
         found: dict[uuid.UUID, WebhookInstallation] | None = None

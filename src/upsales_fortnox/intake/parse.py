@@ -45,6 +45,7 @@ from upsales_fortnox.intake.routing import (
     Route,
     is_upsales_after_event,
 )
+from upsales_fortnox.intake.strict_json import strict_loads
 from upsales_fortnox.intake.wire import (
     DELIVERY_ID_FIELD,
     UPSALES_API_KEY_FIELD,
@@ -97,9 +98,10 @@ UpsalesIntake = UpsalesChange | IgnoredEvent | SynchronousQuestion
 def parse_json(raw: bytes) -> Any:
     """Decode one JSON document. Refuses NaN/Infinity, and text that PostgreSQL's JSONB cannot
     store: NUL characters and unpaired surrogates (``"\\ud800"`` alone). Both can only arrive
-    as escapes, so a body without one is not searched."""
+    as escapes, so a body without one is not searched. Encoding, duplicate keys and depth: see
+    :mod:`upsales_fortnox.intake.strict_json`."""
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        document = strict_loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
         problem = _text_problem(document) if _ESCAPE in raw else None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise MalformedJsonError("the body is not valid JSON") from exc

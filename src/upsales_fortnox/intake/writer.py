@@ -16,6 +16,7 @@ pooled connection that died since its last use costs a retry, not an error.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from functools import partial
@@ -55,8 +56,10 @@ class IntakeWriter:
         *,
         max_batch_events: int = MAX_BATCH_EVENTS,
         max_in_flight: int = MAX_BATCHES_IN_FLIGHT,
+        wait_seconds: float | None = None,
     ) -> None:
         self._engine = engine
+        self._wait_seconds = wait_seconds
         self._on_postgres = engine.dialect.name == "postgresql"
         self._batcher: Batcher[EventsOf, list[IntakeResult]] = Batcher(
             self._write,
@@ -67,10 +70,14 @@ class IntakeWriter:
 
     async def record(self, delivery: EventsOf) -> list[IntakeResult]:
         """Record the delivery's events; returns after the commit that holds them (results in
-        input order). A delivery of ignored events only writes nothing and waits for nothing."""
+        input order). A delivery of ignored events only writes nothing and waits for nothing.
+
+        Waits at most ``wait_seconds`` (``TimeoutError`` after: the caller cannot tell whether
+        the batch will still commit, so it must not acknowledge; a retry is deduplicated)."""
         if not any(delivery.events):
             return [IGNORED] * len(delivery.events)
-        return await self._batcher.submit(delivery)
+        async with asyncio.timeout(self._wait_seconds):
+            return await self._batcher.submit(delivery)
 
     async def _write(self, deliveries: list[EventsOf]) -> Sequence[list[IntakeResult] | Exception]:
         try:

@@ -38,6 +38,7 @@ from upsales_fortnox.errors import SyncError
 from upsales_fortnox.jobs.backoff import retry_delay_seconds
 from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.outage import DatabaseOutage
 from upsales_fortnox.jobs.store import (
     DueJob,
     JobStore,
@@ -123,6 +124,7 @@ class Worker:
         self._stop = asyncio.Event()
         #: Done once ``_stop`` is set; one per driving loop, shared by every running job.
         self._stop_waiter: asyncio.Future[Any] | None = None
+        self.outage = DatabaseOutage(settings.worker_poll_seconds)
 
     # Driving loops
 
@@ -145,7 +147,7 @@ class Worker:
                 all_busy = len(serving) >= self._settings.worker_concurrency
                 await asyncio.wait(
                     {stop_waiter, *serving.values()},
-                    timeout=None if all_busy else self._settings.worker_poll_seconds,
+                    timeout=None if all_busy else self.outage.pause_seconds(),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 for installation_id, task in list(serving.items()):
@@ -186,10 +188,13 @@ class Worker:
 
     async def _claim(self, limit: int, *, exclude: Collection[uuid.UUID] = ()) -> list[uuid.UUID]:
         try:
-            return await self._store.claim_installations(limit, exclude=exclude)
-        except Exception:
-            logger.exception("claiming installations failed")
+            claimed = await self._store.claim_installations(limit, exclude=exclude)
+        except Exception as exc:
+            if not self.outage.failed(exc):
+                logger.exception("claiming installations failed")
             return []
+        self.outage.succeeded()
+        return claimed
 
     # One installation
 

@@ -12,7 +12,8 @@ class SettingsDocument(BaseModel):
     """An installation's sync settings.
 
     Written with `PUT` (the rules: see the operation). Read back, a never-configured installation
-    has every field null.
+    has every field null (the enums list null for that reason; a `PUT` with a null `syncType` is
+    refused by the rules).
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
@@ -21,7 +22,7 @@ class SettingsDocument(BaseModel):
         default=None,
         alias="syncType",
         description="What syncs from Fortnox, and where won deals go. Required.",
-        json_schema_extra={"enum": [value.value for value in SyncType]},
+        json_schema_extra={"enum": [*(value.value for value in SyncType), None]},
     )
     placeholder_user: StrictInt | None = Field(
         default=None,
@@ -52,7 +53,7 @@ class SettingsDocument(BaseModel):
         default=None,
         alias="productBundles",
         description="How an Upsales bundle is sent to Fortnox; default `onlyBundle`.",
-        json_schema_extra={"enum": [value.value for value in ProductBundleMode]},
+        json_schema_extra={"enum": [*(value.value for value in ProductBundleMode), None]},
     )
 
     def to_draft(self) -> SettingsDraft:

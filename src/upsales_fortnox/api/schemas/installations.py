@@ -19,6 +19,7 @@ from pydantic import (
     StrictInt,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from upsales_fortnox.api.schemas.common import INT32_MAX, SINGLE_LINE_TEXT, TEXT_WITHOUT_NUL
 from upsales_fortnox.api.schemas.installation_settings import SettingsDocument
@@ -31,6 +32,8 @@ from upsales_fortnox.installations.service import (
 )
 
 MIN_WEBHOOK_SECRET_LENGTH = 16
+VISIBLE_ASCII = "^[!-~]+$"
+"""What :func:`_visible_ascii` enforces, as the document declares it."""
 
 
 def _visible_ascii(secret: SecretStr) -> SecretStr:
@@ -48,7 +51,12 @@ CustomerId = Annotated[
 ]
 UpsalesApiToken = Annotated[
     SecretStr,
-    Field(min_length=1, max_length=500, description="Upsales API key. Write-only."),
+    Field(
+        min_length=1,
+        max_length=500,
+        description="Upsales API key. Write-only.",
+        json_schema_extra={"pattern": VISIBLE_ASCII},
+    ),
     AfterValidator(_visible_ascii),
 ]
 WebhookSecret = Annotated[
@@ -57,6 +65,7 @@ WebhookSecret = Annotated[
         min_length=MIN_WEBHOOK_SECRET_LENGTH,
         max_length=200,
         description="Secret that Upsales trigger requests carry in a header. Write-only.",
+        json_schema_extra={"pattern": VISIBLE_ASCII},
     ),
     AfterValidator(_visible_ascii),
 ]
@@ -93,9 +102,10 @@ class InstallationPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: InstallationName | None = None
+    # Optional but never null (the validator below): the document leaves null out.
+    name: InstallationName | SkipJsonSchema[None] = None
     upsales_customer_id: CustomerId | None = None
-    status: InstallationStatus | None = Field(
+    status: InstallationStatus | SkipJsonSchema[None] = Field(
         default=None,
         description="An operator may set `pending_login`, `active` (after a Fortnox login) "
         "or `paused`; `needs_relogin` is set by the service only.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
@@ -26,11 +27,24 @@ class LinkOut(BaseModel):
     created_at: datetime
 
 
+def _pairs_schema(schema: dict[str, Any]) -> None:
+    """Declare in the document which Fortnox types pair with each entity (else 422)."""
+    schema["oneOf"] = [
+        {
+            "properties": {
+                "entity": {"const": entity.value},
+                "fortnox_type": {"enum": [fortnox_type.value for fortnox_type in fortnox_types]},
+            }
+        }
+        for entity, fortnox_types in FORTNOX_TYPES_BY_ENTITY.items()
+    ]
+
+
 class LinkCreate(BaseModel):
     """A link set by hand, to settle an ambiguous match. The types must pair: company ↔
     customer, product ↔ article, order ↔ order, invoice or offer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_pairs_schema)
 
     entity: LinkEntity
     upsales_id: StrictInt = Field(ge=1, le=INT32_MAX)

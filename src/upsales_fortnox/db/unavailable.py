@@ -1,0 +1,38 @@
+"""What "the database cannot take this now" looks like, and how callers are told to come back.
+
+An error of the database or of the way to it (a refused or dropped connection, a pool with no
+free connection in time, SQLite locked or full) means the request's transaction did not commit:
+the webhook intake answers 503 with ``Retry-After`` (code ``database_unavailable``), so a sender
+retries instead of taking the event for delivered.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.exc import SQLAlchemyError
+
+RETRY_AFTER_SECONDS: Final = 5
+"""What a 503 for an unavailable database asks the caller to wait."""
+
+DATABASE_UNAVAILABLE: Final = "database_unavailable"
+
+RETRY_LATER_RESPONSE: Final[dict[str, Any]] = {
+    "description": "Not taken now, nothing stored (`database_unavailable`, or `overloaded` "
+    "when the intake is at its limit); retry after `Retry-After` seconds.",
+    "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+}
+"""The OpenAPI entry of such a 503."""
+
+_DATABASE_ERRORS: Final = (
+    SQLAlchemyError,  # OperationalError (locked, full, refused), pool TimeoutError, DBAPIError
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,  # connection refused or reset on the asyncpg fast path
+    TimeoutError,
+)
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, _DATABASE_ERRORS)

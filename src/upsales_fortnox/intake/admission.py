@@ -1,0 +1,79 @@
+"""Back-pressure for the webhook intake: a bound on the requests it works on at once.
+
+A webhook request beyond the bound is refused at once, before routing and before its body is
+read (503 ``overloaded`` with ``Retry-After``), instead of waiting in a queue without end. That
+bounds the intake's memory (at most ``limit`` bodies of at most ``WEBHOOK_MAX_BODY_BYTES`` each)
+and the latency of the requests it takes: each waits behind at most ``limit`` others for the
+group commit. The refusal is an ASGI middleware with a ready-made answer, so that refusing costs
+as little as possible of the CPU the admitted requests need (``bench/flood.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+OVERLOADED: Final = "overloaded"
+RETRY_AFTER_SECONDS: Final = 1
+WEBHOOK_PATH_PREFIX: Final = "/webhooks/"
+
+_REFUSAL_BODY: Final = json.dumps(
+    {"error": {"code": OVERLOADED, "message": "the intake is at its limit; retry later"}}
+).encode()
+_REFUSAL_START: Final[dict[str, Any]] = {
+    "type": "http.response.start",
+    "status": 503,
+    "headers": [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(_REFUSAL_BODY)).encode()),
+        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+    ],
+}
+_REFUSAL_BODY_MESSAGE: Final[dict[str, Any]] = {"type": "http.response.body", "body": _REFUSAL_BODY}
+
+
+class Admission:
+    """Counts webhook requests in flight against ``limit``; ``refused`` counts the refusals.
+
+    Used from one event loop: the check and the count happen without an await in between.
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.limit = limit
+        self.in_flight = 0
+        self.refused = 0
+
+    def try_enter(self) -> bool:
+        if self.in_flight >= self.limit:
+            self.refused += 1
+            return False
+        self.in_flight += 1
+        return True
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+
+
+class AdmissionMiddleware:
+    """Holds webhook requests to the app's ``services.intake_admission``; other paths pass."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(WEBHOOK_PATH_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        admission: Admission = scope["app"].state.services.intake_admission
+        if not admission.try_enter():
+            await send(_REFUSAL_START)
+            await send(_REFUSAL_BODY_MESSAGE)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            admission.leave()

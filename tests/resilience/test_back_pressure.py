@@ -1,0 +1,197 @@
+"""Back-pressure of the webhook intake: beyond ``WEBHOOK_MAX_IN_FLIGHT`` requests in flight a
+hook is refused at once (503 ``overloaded`` with ``Retry-After``, nothing stored); what is taken is
+committed. No timing is asserted: requests are held in flight by bodies that have not finished
+arriving, and the load test counts outcomes only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from tests.conftest import ADMIN_TOKEN
+from tests.database import create_schema
+from tests.intake.support import count_rows, create_installation, order_hook
+from tests.serving import served
+from upsales_fortnox.app import create_app
+from upsales_fortnox.config import Settings
+from upsales_fortnox.services import Services, build_services
+
+LIMIT = 3
+
+
+@pytest.fixture
+def limited_services(settings: Settings, services: Services) -> Services:
+    return build_services(
+        settings.model_copy(update={"webhook_max_in_flight": LIMIT}), services.engine
+    )
+
+
+@pytest.fixture
+async def limited_client(limited_services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(services=limited_services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        yield client
+
+
+async def _held_body(raw: bytes, release: asyncio.Event) -> AsyncIterator[bytes]:
+    yield raw[:10]
+    await release.wait()
+    yield raw[10:]
+
+
+async def _until(condition: object) -> None:
+    for _ in range(10_000):
+        if callable(condition) and condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never happened")
+
+
+async def test_beyond_the_limit_a_hook_is_refused_at_once_and_stores_nothing(
+    limited_client: httpx.AsyncClient, limited_services: Services
+) -> None:
+    services = limited_services
+    installation = await create_installation(services.session_factory, services.secret_box)
+    url = f"/webhooks/upsales/{installation.id}"
+    headers = {"Content-Type": "application/json"}
+    release = asyncio.Event()
+    held = [
+        asyncio.create_task(
+            limited_client.post(
+                url,
+                content=_held_body(json.dumps(order_hook(n)).encode(), release),
+                headers=headers,
+            )
+        )
+        for n in range(1, LIMIT + 1)
+    ]
+    await _until(lambda: services.intake_admission.in_flight == LIMIT)
+    refused = await limited_client.post(url, json=order_hook(99))
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "overloaded"
+    assert int(refused.headers["Retry-After"]) > 0
+    assert await count_rows(services.session_factory) == (0, 0)
+
+    release.set()
+    assert [(await task).status_code for task in held] == [202] * LIMIT
+    assert services.intake_admission.in_flight == 0
+    again = await limited_client.post(url, json=order_hook(99))
+    assert again.status_code == 202
+    assert await count_rows(services.session_factory) == (LIMIT + 1, LIMIT + 1)
+
+
+async def test_the_limit_is_declared_in_the_document(limited_client: httpx.AsyncClient) -> None:
+    paths = (await limited_client.get("/openapi.json")).json()["paths"]
+    for path in ("/webhooks/upsales/{installation_id}", "/webhooks/fortnox/{installation_id}"):
+        answer = paths[path]["post"]["responses"]["503"]
+        assert "Retry-After" in answer["headers"] and "overloaded" in answer["description"]
+
+
+# -- a bounded flood over real connections ------------------------------------------------------
+
+FLOOD_LIMIT = 4
+FLOOD_CLIENTS = 64
+FLOOD_HOOKS = 320
+
+
+@pytest.fixture
+def flood_target(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
+    database = tmp_path / "flood.sqlite3"
+    url = f"sqlite:///{database}"
+    app_settings = Settings(
+        database_url=url,
+        admin_token=SecretStr(ADMIN_TOKEN),
+        secret_key=SecretStr("test-secret-key-0123456789abcdef"),
+        webhook_max_in_flight=FLOOD_LIMIT,
+    )
+
+    async def prepare() -> str:
+        await create_schema(url)
+        services = build_services(app_settings)
+        try:
+            installation = await create_installation(services.session_factory, services.secret_box)
+        finally:
+            await services.aclose()
+        return str(installation.id)
+
+    installation_id = asyncio.run(prepare())
+    with served(create_app(app_settings)) as origin:
+        yield origin, database, installation_id
+
+
+def test_a_flood_meets_refusals_and_what_is_taken_is_committed(
+    flood_target: tuple[str, Path, str],
+) -> None:
+    origin, database, installation_id = flood_target
+
+    async def flood() -> list[tuple[int, int, str | None]]:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for order_id in range(1, FLOOD_HOOKS + 1):
+            queue.put_nowait(order_id)
+        outcomes: list[tuple[int, int, str | None]] = []
+        limits = httpx.Limits(max_connections=FLOOD_CLIENTS)
+        async with httpx.AsyncClient(base_url=origin, limits=limits, timeout=60) as client:
+
+            async def sender() -> None:
+                while not queue.empty():
+                    order_id = queue.get_nowait()
+                    response = await client.post(
+                        f"/webhooks/upsales/{installation_id}", json=order_hook(order_id)
+                    )
+                    code = response.json().get("error", {}).get("code")
+                    outcomes.append((order_id, response.status_code, code))
+
+            await asyncio.gather(*(sender() for _ in range(FLOOD_CLIENTS)))
+        return outcomes
+
+    outcomes = asyncio.run(flood())
+    accepted = {order_id for order_id, status, _ in outcomes if status == 202}
+    refused = [(status, code) for _, status, code in outcomes if status != 202]
+    assert len(outcomes) == FLOOD_HOOKS
+    assert set(refused) <= {(503, "overloaded")}
+    assert refused, "a flood of 64 connections against a limit of 4 met no refusal"
+    assert accepted
+    with sqlite3.connect(database) as connection:
+        stored = {int(row[0]) for row in connection.execute("SELECT entity_id FROM sync_jobs")}
+        events = connection.execute("SELECT count(*) FROM inbound_events").fetchone()[0]
+    assert stored == accepted and events == len(accepted)
+
+
+def test_a_chunked_body_over_the_size_limit_is_refused_over_http(
+    flood_target: tuple[str, Path, str],
+) -> None:
+    """Over a real connection, with ``Transfer-Encoding: chunked`` and no ``Content-Length``."""
+    origin, database, installation_id = flood_target
+    limit = Settings().webhook_max_body_bytes
+    raw = json.dumps(order_hook(5, notes="x" * (limit + 1))).encode()
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(raw), 65_536):
+            yield raw[start : start + 65_536]
+
+    response = httpx.post(
+        f"{origin}/webhooks/upsales/{installation_id}",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    assert response.request.headers.get("transfer-encoding") == "chunked"
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM inbound_events").fetchone()[0] == 0
+    small = json.dumps(order_hook(6)).encode()
+    accepted = httpx.post(
+        f"{origin}/webhooks/upsales/{installation_id}",
+        content=iter([small[:20], small[20:]]),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert accepted.status_code == 202

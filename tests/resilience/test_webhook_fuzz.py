@@ -1,0 +1,181 @@
+"""Both webhook endpoints under generated input: whatever arrives, the answer is never a 5xx,
+and a refused request (any 4xx) stores nothing.
+
+Bodies are mutated hooks and events (every field may be replaced by any JSON value), arbitrary
+JSON documents and arbitrary bytes, with the right, a wrong or no credential. The service runs
+under uvicorn on loopback against SQLite; hypothesis runs a fixed number of examples from a fixed
+seed (a few seconds in all).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import SecretStr
+
+from tests.conftest import ADMIN_TOKEN
+from tests.database import create_schema
+from tests.intake.support import (
+    TENANT_ID,
+    WEBHOOK_SECRET,
+    create_installation,
+    fortnox_event,
+    order_hook,
+)
+from tests.serving import served
+from upsales_fortnox.app import create_app
+from upsales_fortnox.config import Settings
+from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.services import build_services
+
+EXAMPLES = 120
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    client: httpx.Client
+    installation_id: str
+    database: Path
+
+    def stored(self) -> tuple[int, int]:
+        with sqlite3.connect(self.database) as connection:
+            events = connection.execute("SELECT count(*) FROM inbound_events").fetchone()[0]
+            jobs = connection.execute("SELECT count(*) FROM sync_jobs").fetchone()[0]
+        return int(events), int(jobs)
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    database = Path(tmp_path_factory.mktemp("webhook-fuzz")) / "fuzz.sqlite3"
+    url = f"sqlite:///{database}"
+    app_settings = Settings(
+        database_url=url,
+        admin_token=SecretStr(ADMIN_TOKEN),
+        secret_key=SecretStr("test-secret-key-0123456789abcdef"),
+    )
+
+    async def prepare() -> str:
+        await create_schema(url)
+        engine = create_engine(url)
+        try:
+            box = SecretBox(app_settings.secret_key.get_secret_value())
+            installation = await create_installation(create_session_factory(engine), box)
+        finally:
+            await engine.dispose()
+        return str(installation.id)
+
+    installation_id = asyncio.run(prepare())
+    with (
+        served(create_app(services=build_services(app_settings))) as origin,
+        httpx.Client(base_url=origin, timeout=30) as client,
+    ):
+        yield Target(client, installation_id, database)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _mutated(base: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """``base`` with some fields replaced by any JSON value, removed, or added."""
+    keys = sorted(base)
+    return st.builds(
+        lambda replaced, removed, added: {
+            **{k: v for k, v in base.items() if k not in removed},
+            **replaced,
+            **added,
+        },
+        st.dictionaries(st.sampled_from(keys), json_values, max_size=3),
+        st.sets(st.sampled_from(keys), max_size=2),
+        st.dictionaries(st.text(max_size=8), json_values, max_size=2),
+    )
+
+
+def _encoded(documents: st.SearchStrategy[Any]) -> st.SearchStrategy[bytes]:
+    return documents.map(lambda document: json.dumps(document).encode())
+
+
+upsales_bodies = st.one_of(
+    _encoded(_mutated(order_hook(7))),
+    _encoded(_mutated({**order_hook(7), "data": {"object": {"id": "12"}}})),
+    _encoded(_mutated({"event": "after_order_update", "entity": "order", "id": 42})),
+    _encoded(json_values),
+    st.binary(max_size=200),
+)
+fortnox_bodies = st.one_of(
+    _encoded(_mutated(fortnox_event("o1", tenant_id=TENANT_ID))),
+    _encoded(st.lists(_mutated(fortnox_event("o2", tenant_id=TENANT_ID)), max_size=3)),
+    _encoded(json_values),
+    st.binary(max_size=200),
+)
+secrets = st.sampled_from([WEBHOOK_SECRET, "wrong-secret", None])
+
+
+def _post(target: Target, path: str, body: bytes, secret: str | None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Webhook-Secret"] = secret
+    url = f"/webhooks/{path}/{target.installation_id}"
+    return target.client.post(url, content=body, headers=headers)
+
+
+def _check(target: Target, path: str, body: bytes, secret: str | None) -> None:
+    before = target.stored()
+    response = _post(target, path, body, secret)
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.json()["error"]["code"]
+        assert target.stored() == before, (response.status_code, response.text)
+
+
+def test_upsales_endpoint_never_fails_and_refusals_store_nothing(target: Target) -> None:
+    @FUZZ_SETTINGS
+    @given(body=upsales_bodies, secret=secrets)
+    def fuzz(body: bytes, secret: str | None) -> None:
+        _check(target, "upsales", body, secret)
+
+    fuzz()
+
+
+def test_fortnox_endpoint_never_fails_and_refusals_store_nothing(target: Target) -> None:
+    @FUZZ_SETTINGS
+    @given(body=fortnox_bodies, secret=secrets)
+    def fuzz(body: bytes, secret: str | None) -> None:
+        _check(target, "fortnox", body, secret)
+
+    fuzz()
+
+
+def test_the_fuzz_reaches_acceptance(target: Target) -> None:
+    """The generators are not all refusals: a valid hook still lands (and is stored)."""
+    body = json.dumps(order_hook(99_001)).encode()
+    before = target.stored()
+    assert _post(target, "upsales", body, None).status_code == 202
+    assert target.stored()[0] == before[0] + 1
