@@ -178,6 +178,25 @@ class Link(Base):
     )
 
 
+class DocumentIntent(Base):
+    """A won deal whose Fortnox document was (or is being) created: written and committed
+    before the create is sent, and kept afterwards.
+
+    A deal with no link and no intent has never been sent, so its document is created without
+    searching Fortnox first; a deal with an intent but no link (a crash, a timeout, a dropped
+    connection, a link deleted by hand) is searched for by its order reference first.
+    """
+
+    __tablename__ = "document_intents"
+
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    upsales_order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fortnox_type: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class CustomFieldId(Base):
     """An Upsales custom field id resolved from its alias, cached per installation.
 

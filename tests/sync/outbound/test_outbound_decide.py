@@ -115,9 +115,14 @@ def test_unmatched_company_is_created_or_refused() -> None:
 
 def test_document_lookup() -> None:
     draft = _draft()
-    assert document_lookup(draft, None) is DocumentLookup.SEARCH
-    assert document_lookup(draft, _link("12", draft.fingerprint())) is DocumentLookup.NONE
-    assert document_lookup(draft, _link("12", "old")) is DocumentLookup.GET
+    assert document_lookup(draft, None, sent_before=True) is DocumentLookup.SEARCH
+    assert document_lookup(draft, None, sent_before=False) is DocumentLookup.NONE
+    for sent_before in (True, False):
+        same = _link("12", draft.fingerprint())
+        assert document_lookup(draft, same, sent_before=sent_before) is DocumentLookup.NONE
+        assert document_lookup(draft, _link("12", "old"), sent_before=sent_before) is (
+            DocumentLookup.GET
+        )
 
 
 def test_new_won_order_creates_the_document() -> None:

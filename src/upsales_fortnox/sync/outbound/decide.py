@@ -164,16 +164,20 @@ def decide_company_update(
 
 class DocumentLookup(Enum):
     NONE = "none"
-    """Nothing to read: nothing changed since the document was sent."""
+    """Nothing to read: nothing changed since the document was sent, or it was never sent."""
     GET = "get"
     """Read the linked document (it is to be updated)."""
     SEARCH = "search"
-    """No link: search by the order reference, in case an earlier attempt created it."""
+    """No link, but an earlier attempt may have created the document: search by reference."""
 
 
-def document_lookup(draft: DocumentDraft, link: LinkView | None) -> DocumentLookup:
+def document_lookup(
+    draft: DocumentDraft, link: LinkView | None, *, sent_before: bool
+) -> DocumentLookup:
+    """``sent_before``: an intent to create the order's document was recorded by an earlier
+    attempt (see :mod:`.intents`); only then can an unlinked order have a document."""
     if link is None:
-        return DocumentLookup.SEARCH
+        return DocumentLookup.SEARCH if sent_before else DocumentLookup.NONE
     if link.fingerprint == draft.fingerprint():
         return DocumentLookup.NONE
     return DocumentLookup.GET

@@ -9,7 +9,8 @@ name entities (``upsales_order``, ``upsales_company``, ``fortnox_invoice``, ``fo
 ``fortnox_customer``) are what the per-entity history searches.
 
 A won deal in steady state (company and products linked) costs one Upsales call (GET order)
-and two Fortnox calls (the search by order reference, then POST), see :mod:`.reference`.
+and one Fortnox call (POST): the intent to create is committed first, and the search by order
+reference (:mod:`.reference`) is made only when an earlier attempt left one (:mod:`.intents`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from upsales_fortnox.sync.outbound.documents import (
     get_document,
     update_document,
 )
+from upsales_fortnox.sync.outbound.intents import record_intent
 from upsales_fortnox.sync.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.sync.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.sync.outbound.validation import document_problems, refusal_message
@@ -238,7 +240,12 @@ async def _sync_document(
     problems = document_problems(draft)
     if problems:
         raise UnsendableOrder(refusal_message(f"The order {order.id}", problems))
-    lookup = document_lookup(draft, link)
+    sent_before = False
+    if link is None:  # a create (or the search for an earlier one's document) is next
+        sent_before = not await record_intent(
+            services.engine, installation_id, order.id, fortnox_type
+        )
+    lookup = document_lookup(draft, link, sent_before=sent_before)
     existing = None
     if lookup is DocumentLookup.SEARCH:
         existing = await find_document_by_reference(context.fortnox, fortnox_type, order.id)
