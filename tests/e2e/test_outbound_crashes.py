@@ -1,4 +1,5 @@
-"""A won deal costs one Fortnox call, and a crash at any point still leaves one document.
+"""A won deal costs one Fortnox call (its create, or its update after an edit), and a crash
+at any point still leaves one document.
 
 The intent to create is committed before the create is sent (``document_intents``); the
 search by order reference is made only when an intent exists without a link. Each crash point
@@ -18,11 +19,15 @@ from sqlalchemy import delete, func, select
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import fortnox_list, link_demo_products, link_of, sync_order, win
 from upsales_fortnox.db.models import DocumentIntent, JobStatus, Link, LinkEntity
+from upsales_fortnox.sandbox.fortnox.resources.document_kinds import INVOICES
+from upsales_fortnox.sandbox.fortnox.resources.documents import update_document
 from upsales_fortnox.sync.outbound import handlers
 from upsales_fortnox.sync.outbound.handlers import sync_won_order
 
 SEARCH = "GET /invoices"
 CREATE = "POST /invoices"
+READ = "GET /invoices/{DocumentNumber}"
+UPDATE = "PUT /invoices/{DocumentNumber}"
 
 
 class ProcessDied(Exception):
@@ -151,7 +156,7 @@ async def test_connection_dropped_after_fortnox_committed(
     assert dropped, "the create was never sent"
     assert job.status == JobStatus.DONE, job.last_error
     assert (job.result or {})["outcome"] == "found_and_linked"
-    assert fortnox_calls(harness) == {CREATE: 1, SEARCH: 1, "GET /invoices/{DocumentNumber}": 1}
+    assert fortnox_calls(harness) == {CREATE: 1, SEARCH: 1, READ: 1}
     (invoice,) = invoices_of(harness, order_id)
     link = await link_of(harness, LinkEntity.ORDER, order_id)
     assert link is not None and link.fortnox_id == str(invoice["DocumentNumber"])
@@ -201,3 +206,86 @@ async def test_a_link_deleted_by_hand_leads_to_a_search_not_a_second_document(
 
     assert (again.result or {})["outcome"] == "found_and_linked"
     assert len(invoices_of(harness, order_id)) == 1
+
+
+def _edit_rows(
+    harness: SyncHarness, order_id: int, rows: tuple[tuple[str, int, int], ...] = ()
+) -> None:
+    """Change the order's rows to ``(article, quantity, price)``."""
+    products = harness.demo.product_ids_by_article_no
+    wanted = rows or (("KONS-1", 5, 1250), ("UTB-DAG", 1, 9500))
+    harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "orders",
+        order_id,
+        {
+            "orderRow": [
+                {
+                    "product": {"id": products[article]},
+                    "quantity": quantity,
+                    "listPrice": price,
+                    "price": price,
+                }
+                for article, quantity, price in wanted
+            ]
+        },
+        user_id=harness.demo.sales_rep_user_ids[0],
+        fire_hooks=False,
+    )
+
+
+def _rows_of(invoice: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(row["ArticleNumber"], int(row["DeliveredQuantity"])) for row in invoice["InvoiceRows"]]
+
+
+async def test_an_edit_costs_exactly_its_update(linked: SyncHarness) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    await sync_order(harness, order_id)
+    (before,) = invoices_of(harness, order_id)
+    _edit_rows(harness, order_id)
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert (job.result or {})["outcome"] == "updated"
+    assert fortnox_calls(harness) == {UPDATE: 1}
+    (after,) = invoices_of(harness, order_id)
+    assert after["DocumentNumber"] == before["DocumentNumber"]
+    assert _rows_of(after) == [("KONS-1", 5), ("UTB-DAG", 1)]
+    # the next edit names the rows as this update left them (Fortnox renumbers every row)
+    _edit_rows(harness, order_id, (("KONS-1", 7, 1250),))
+    harness.services.fortnox_calls.clear()
+    again = await sync_order(harness, order_id)
+    assert (again.result or {})["outcome"] == "updated"
+    assert fortnox_calls(harness) == {UPDATE: 1}
+    (last,) = invoices_of(harness, order_id)
+    assert _rows_of(last) == [("KONS-1", 7)]
+
+
+async def test_an_edit_after_the_document_changed_in_fortnox_reads_it_and_updates(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    await sync_order(harness, order_id)
+    (sent,) = invoices_of(harness, order_id)
+    # a bookkeeper's edit in Fortnox gives every row a new RowId
+    update_document(
+        harness.fortnox.tenant(harness.tenant_id),
+        INVOICES,
+        str(sent["DocumentNumber"]),
+        {"Comments": "Kontrollerad", "InvoiceRows": [{"RowId": sent["InvoiceRows"][0]["RowId"]}]},
+    )
+    _edit_rows(harness, order_id)
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "updated"
+    assert fortnox_calls(harness) == {UPDATE: 2, READ: 1}  # refused, read, sent again
+    (after,) = invoices_of(harness, order_id)
+    assert _rows_of(after) == [("KONS-1", 5), ("UTB-DAG", 1)]

@@ -154,7 +154,9 @@ class Link(Base):
 
     ``fingerprint`` is a hash of the fields as they were last synced; a change whose mapped fields
     hash to the same value is the echo of our own write and is ignored. ``synced_fields`` holds
-    those fields themselves where a three-way merge needs them (companies), else null.
+    those fields themselves where a three-way merge needs them (companies); for a document the
+    sync wrote, the ``RowId`` and article of each row as Fortnox answered that write (so an edit
+    is one PUT); else null.
     """
 
     __tablename__ = "links"

@@ -11,6 +11,9 @@ name entities (``upsales_order``, ``upsales_company``, ``fortnox_invoice``, ``fo
 A won deal in steady state (company and products linked) costs one Upsales call (GET order)
 and one Fortnox call (POST): the intent to create is committed first, and the search by order
 reference (:mod:`.reference`) is made only when an earlier attempt left one (:mod:`.intents`).
+An edit costs one Fortnox call (PUT): the order link keeps the rows our last write left
+(``synced_fields``, see :func:`.document.rows_to_keep`), so the document is read first only when
+the link keeps none, or when Fortnox refuses the update (locked, or changed in Fortnox).
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from upsales_fortnox.sync.commands import (
     LinkFortnoxDocument,
     NoChange,
     RefuseDocumentChange,
-    UpdateFortnoxDocument,
 )
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.sync.inbound.companies import customer_fingerprint
@@ -41,6 +43,7 @@ from upsales_fortnox.sync.outbound.company import company_fields_from_upsales
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.customers import ensure_customer
 from upsales_fortnox.sync.outbound.decide import (
+    DocumentDecision,
     DocumentLookup,
     company_gate,
     decide_company_update,
@@ -48,8 +51,10 @@ from upsales_fortnox.sync.outbound.decide import (
     document_lookup,
     order_gate,
 )
+from upsales_fortnox.sync.outbound.document import FortnoxDocument, rows_to_keep
 from upsales_fortnox.sync.outbound.documents import (
     DocumentLocked,
+    RowsOutdated,
     create_document,
     find_document_by_reference,
     get_document,
@@ -258,25 +263,25 @@ async def _sync_document(
                 f"the linked Fortnox {fortnox_type.value} {link.fortnox_id} no longer exists",
                 code="fortnox_document_missing",
             ) from None
-    decision = decide_document(draft, link, existing)
     result: dict[str, Any] = {"net": str(draft.net)}
     if articles.linked_now:
         result["products_linked"] = articles.linked_now
+    decision = decide_document(draft, link, existing)
+    try:
+        written = await _write_document(context, decision, existing)
+    except RowsOutdated as outdated:  # changed in Fortnox since our write: decide on it as it is
+        decision = decide_document(draft, link, outdated.current)
+        written = await _write_document(context, decision, outdated.current)
     if isinstance(decision, NoChange):
         return {**result, "outcome": "no_change", "reason": decision.reason}
-    if isinstance(decision, RefuseDocumentChange):
-        raise DocumentLocked(decision.reason)
+    assert written is not None and not isinstance(decision, RefuseDocumentChange)
     if isinstance(decision, CreateFortnoxDocument):
-        number = await create_document(context.fortnox, decision)
-        outcome = "created"
+        outcome, number = "created", written.DocumentNumber
     elif isinstance(decision, LinkFortnoxDocument):
-        number = decision.document_number
-        outcome = "found_and_linked"
+        outcome, number = "found_and_linked", decision.document_number
     else:
-        assert isinstance(decision, UpdateFortnoxDocument)
-        await update_document(context.fortnox, decision)
-        number = decision.document_number
         outcome = "updated" if link is not None else "found_and_updated"
+        number = decision.document_number
     async with services.engine.begin() as connection:
         await save_link(
             connection,
@@ -286,8 +291,26 @@ async def _sync_document(
             fortnox_type,
             str(number),
             decision.fingerprint,
+            synced_fields=rows_to_keep(written),
         )
     return {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
+
+
+async def _write_document(
+    context: InstallationContext, decision: DocumentDecision, existing: FortnoxDocument | None
+) -> FortnoxDocument | None:
+    """Carry out a document decision in Fortnox: the document as it now is there (None for
+    :class:`NoChange`). ``existing``: the document the decision was made on (None: unread)."""
+    if isinstance(decision, NoChange):
+        return None
+    if isinstance(decision, RefuseDocumentChange):
+        raise DocumentLocked(decision.reason)
+    if isinstance(decision, CreateFortnoxDocument):
+        return await create_document(context.fortnox, decision)
+    if isinstance(decision, LinkFortnoxDocument):
+        assert existing is not None
+        return existing
+    return await update_document(context.fortnox, decision, unread=existing is None)
 
 
 # --- companies ------------------------------------------------------------------------------
