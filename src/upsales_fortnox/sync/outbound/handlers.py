@@ -100,6 +100,8 @@ class _OrderLinks:
     order: LinkView | None
     company: LinkView | None
     articles: dict[int, str]
+    sent_before: bool
+    """No order link, but an earlier attempt recorded its intent to create the document."""
 
 
 _LINKS = cast(Table, Link.__table__)
@@ -150,18 +152,29 @@ def _link_view(row: Any) -> LinkView:
 
 
 async def _order_links(
-    services: Services, installation_id: uuid.UUID, order: Order, mode: ProductBundleMode
+    services: Services,
+    installation_id: uuid.UUID,
+    order: Order,
+    mode: ProductBundleMode,
+    intent: FortnoxType | None,
 ) -> _OrderLinks:
-    """Every link a won deal needs (its own, its company's, its products'), in one query."""
+    """Every link a won deal needs (its own, its company's, its products'), in one query; and
+    with ``intent`` (the type of document a won deal is sent as), when the order has no link
+    yet, its intent to create that document, recorded in the same transaction (committed
+    before any Fortnox call, see :mod:`.intents`)."""
     params = {
         "installation_id": installation_id,
         "order_id": order.id,
         "company_id": order.client.id if order.client is not None else None,
         "product_ids": required_product_ids(order.orderRow or [], mode),
     }
-    async with services.engine.connect() as connection:
+    sent_before = False
+    async with services.engine.begin() as connection:
         found = [_link_view(row) for row in await connection.execute(_ORDER_LINKS, params)]
-    order_links = [link for link in found if link.entity is LinkEntity.ORDER]
+        order_links = [link for link in found if link.entity is LinkEntity.ORDER]
+        if intent is not None and not order_links:
+            first = await record_intent(connection, installation_id, order.id, intent)
+            sent_before = not first
     companies = [link for link in found if link.entity is LinkEntity.COMPANY]
     return _OrderLinks(
         order=order_links[0] if order_links else None,
@@ -169,6 +182,7 @@ async def _order_links(
         articles={
             link.upsales_id: link.fortnox_id for link in found if link.entity is LinkEntity.PRODUCT
         },
+        sent_before=sent_before,
     )
 
 
@@ -181,11 +195,18 @@ async def sync_won_order(
         order = await context.upsales.get_order(order_id)
     except UpsalesNotFound:
         return {**result, "outcome": "skipped", "reason": "the order no longer exists in Upsales"}
-    links = await _order_links(services, installation_id, order, context.settings.product_bundles)
+    gate = order_gate(order)
+    sent_as = fortnox_type_for(context.settings.sync_type)
+    links = await _order_links(
+        services,
+        installation_id,
+        order,
+        context.settings.product_bundles,
+        intent=sent_as if gate is None else None,
+    )
     link = links.order
     if link is not None:
         result[_type_key(link.fortnox_type)] = link.fortnox_id
-    gate = order_gate(order)
     if gate is not None:
         return {**result, "outcome": "skipped", "reason": gate.reason}
     assert order.client is not None
@@ -206,9 +227,7 @@ async def sync_won_order(
         result["customer_number_written_back"] = customer.written_back
     if customer.note:
         result["note"] = customer.note
-    fortnox_type = (
-        link.fortnox_type if link is not None else fortnox_type_for(context.settings.sync_type)
-    )
+    fortnox_type = link.fortnox_type if link is not None else sent_as
     draft_result = await _sync_document(
         services, context, installation_id, order, links, fortnox_type, customer.customer_number
     )
@@ -245,12 +264,7 @@ async def _sync_document(
     problems = document_problems(draft)
     if problems:
         raise UnsendableOrder(refusal_message(f"The order {order.id}", problems))
-    sent_before = False
-    if link is None:  # a create (or the search for an earlier one's document) is next
-        sent_before = not await record_intent(
-            services.engine, installation_id, order.id, fortnox_type
-        )
-    lookup = document_lookup(draft, link, sent_before=sent_before)
+    lookup = document_lookup(draft, link, sent_before=links.sent_before)
     existing = None
     if lookup is DocumentLookup.SEARCH:
         existing = await find_document_by_reference(context.fortnox, fortnox_type, order.id)

@@ -5,6 +5,11 @@ order reference only when an earlier attempt may have created its document, that
 intent exists without a link (a crash between the intent and the link, a timeout, a dropped
 connection whose create Fortnox may have committed, a link deleted by hand). See
 :class:`~upsales_fortnox.db.models.DocumentIntent`.
+
+The intent is recorded in the transaction that reads the won deal's links (one transaction per
+deal, committed before any Fortnox call). A deal that is then refused before its create (an
+unsendable order, a product without an article) keeps its intent: its next attempt costs one
+search more, never a second document.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import cast
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upsales_fortnox.db.models import DocumentIntent, FortnoxType
 from upsales_fortnox.db.types import utcnow
@@ -28,24 +33,24 @@ _RECORD_INTENT = {
 
 
 async def record_intent(
-    engine: AsyncEngine,
+    connection: AsyncConnection,
     installation_id: uuid.UUID,
     upsales_order_id: int,
     fortnox_type: FortnoxType,
 ) -> bool:
-    """Record that the order's document is about to be created (committed on return).
+    """Record that the order's document is about to be created; the caller commits before
+    sending anything.
 
     True when no earlier attempt recorded one: the order's document was never sent, so it is
     created without a search. False when an earlier attempt did: its outcome is unknown here.
     """
-    async with engine.begin() as connection:
-        inserted = await connection.execute(
-            _RECORD_INTENT[connection.dialect.name],
-            {
-                "installation_id": installation_id,
-                "upsales_order_id": upsales_order_id,
-                "fortnox_type": fortnox_type.value,
-                "created_at": utcnow(),
-            },
-        )
+    inserted = await connection.execute(
+        _RECORD_INTENT[connection.dialect.name],
+        {
+            "installation_id": installation_id,
+            "upsales_order_id": upsales_order_id,
+            "fortnox_type": fortnox_type.value,
+            "created_at": utcnow(),
+        },
+    )
     return bool(inserted.rowcount)
