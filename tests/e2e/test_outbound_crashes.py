@@ -289,3 +289,25 @@ async def test_an_edit_after_the_document_changed_in_fortnox_reads_it_and_update
     assert fortnox_calls(harness) == {UPDATE: 2, READ: 1}  # refused, read, sent again
     (after,) = invoices_of(harness, order_id)
     assert _rows_of(after) == [("KONS-1", 5), ("UTB-DAG", 1)]
+
+
+async def test_an_edit_of_a_document_gone_from_fortnox_is_reported_missing(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    await sync_order(harness, order_id)
+    items = harness.fortnox.tenant(harness.tenant_id).collection("invoices").items
+    (key,) = [
+        k for k, v in items.items() if v["ExternalInvoiceReference1"].endswith(f":{order_id}")
+    ]
+    del items[key]
+    _edit_rows(harness, order_id)
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DEAD
+    assert (job.last_error or "").startswith("fortnox_document_missing: ")
+    assert fortnox_calls(harness) == {UPDATE: 1}

@@ -273,16 +273,17 @@ async def _sync_document(
         try:
             existing = await get_document(context.fortnox, fortnox_type, int(link.fortnox_id))
         except FortnoxNotFound:
-            raise PermanentError(
-                f"the linked Fortnox {fortnox_type.value} {link.fortnox_id} no longer exists",
-                code="fortnox_document_missing",
-            ) from None
+            raise _document_missing(fortnox_type, link.fortnox_id) from None
     result: dict[str, Any] = {"net": str(draft.net)}
     if articles.linked_now:
         result["products_linked"] = articles.linked_now
     decision = decide_document(draft, link, existing)
     try:
         written = await _write_document(context, decision, existing)
+    except FortnoxNotFound:
+        if link is None or existing is not None:
+            raise
+        raise _document_missing(fortnox_type, link.fortnox_id) from None
     except RowsOutdated as outdated:  # changed in Fortnox since our write: decide on it as it is
         decision = decide_document(draft, link, outdated.current)
         written = await _write_document(context, decision, outdated.current)
@@ -308,6 +309,13 @@ async def _sync_document(
             synced_fields=rows_to_keep(written),
         )
     return {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
+
+
+def _document_missing(fortnox_type: FortnoxType, number: str) -> PermanentError:
+    return PermanentError(
+        f"the linked Fortnox {fortnox_type.value} {number} no longer exists",
+        code="fortnox_document_missing",
+    )
 
 
 async def _write_document(
