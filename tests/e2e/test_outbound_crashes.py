@@ -21,7 +21,7 @@ from tests.e2e.outbound_support import fortnox_list, link_demo_products, link_of
 from upsales_fortnox.db.models import DocumentIntent, JobStatus, Link, LinkEntity
 from upsales_fortnox.sandbox.fortnox.resources.document_kinds import INVOICES
 from upsales_fortnox.sandbox.fortnox.resources.documents import update_document
-from upsales_fortnox.sync.outbound import handlers
+from upsales_fortnox.sync.outbound import documents, handlers
 from upsales_fortnox.sync.outbound.handlers import sync_won_order
 
 SEARCH = "GET /invoices"
@@ -117,7 +117,7 @@ async def test_crash_after_the_intent_before_the_request(
         raise ProcessDied
 
     with monkeypatch.context() as patch:
-        patch.setattr(handlers, "create_document", die)
+        patch.setattr(documents, "create_document", die)
         with pytest.raises(ProcessDied):
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert await intents(harness) == 2 and invoices_of(harness, order_id) == []

@@ -7,7 +7,14 @@ from upsales_fortnox.errors import PermanentError
 from upsales_fortnox.fortnox.client import FortnoxClient
 from upsales_fortnox.fortnox.errors import FortnoxMalformedResponse, FortnoxValidationError
 from upsales_fortnox.fortnox.models import Invoice, Order
-from upsales_fortnox.sync.commands import CreateFortnoxDocument, UpdateFortnoxDocument
+from upsales_fortnox.sync.commands import (
+    CreateFortnoxDocument,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+    UpdateFortnoxDocument,
+)
+from upsales_fortnox.sync.outbound.decide import DocumentDecision
 from upsales_fortnox.sync.outbound.document import FortnoxDocument, locked_reason
 from upsales_fortnox.sync.outbound.reference import (
     ORDER_REFERENCE_FIELD,
@@ -99,3 +106,27 @@ async def update_document(
         if unread:
             raise RowsOutdated(current) from None
         raise
+
+
+def document_missing(fortnox_type: FortnoxType, number: str) -> PermanentError:
+    return PermanentError(
+        f"the linked Fortnox {fortnox_type.value} {number} no longer exists",
+        code="fortnox_document_missing",
+    )
+
+
+async def write_document(
+    fortnox: FortnoxClient, decision: DocumentDecision, existing: FortnoxDocument | None
+) -> FortnoxDocument | None:
+    """Carry out a document decision in Fortnox: the document as it now is there (None for
+    :class:`NoChange`). ``existing``: the document the decision was made on (None: unread)."""
+    if isinstance(decision, NoChange):
+        return None
+    if isinstance(decision, RefuseDocumentChange):
+        raise DocumentLocked(decision.reason)
+    if isinstance(decision, CreateFortnoxDocument):
+        return await create_document(fortnox, decision)
+    if isinstance(decision, LinkFortnoxDocument):
+        assert existing is not None
+        return existing
+    return await update_document(fortnox, decision, unread=existing is None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, and_, bindparam, or_, select
@@ -43,7 +44,6 @@ from upsales_fortnox.sync.outbound.company import company_fields_from_upsales
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.customers import ensure_customer
 from upsales_fortnox.sync.outbound.decide import (
-    DocumentDecision,
     DocumentLookup,
     company_gate,
     decide_company_update,
@@ -51,14 +51,13 @@ from upsales_fortnox.sync.outbound.decide import (
     document_lookup,
     order_gate,
 )
-from upsales_fortnox.sync.outbound.document import FortnoxDocument, rows_to_keep
+from upsales_fortnox.sync.outbound.document import rows_to_keep
 from upsales_fortnox.sync.outbound.documents import (
-    DocumentLocked,
     RowsOutdated,
-    create_document,
+    document_missing,
     find_document_by_reference,
     get_document,
-    update_document,
+    write_document,
 )
 from upsales_fortnox.sync.outbound.intents import record_intent
 from upsales_fortnox.sync.outbound.mapping import fortnox_type_for, map_order
@@ -229,7 +228,14 @@ async def sync_won_order(
         result["note"] = customer.note
     fortnox_type = link.fortnox_type if link is not None else sent_as
     draft_result = await _sync_document(
-        services, context, installation_id, order, links, fortnox_type, customer.customer_number
+        services,
+        context,
+        installation_id,
+        order,
+        links,
+        fortnox_type,
+        customer.customer_number,
+        job,
     )
     return {**result, **draft_result}
 
@@ -242,6 +248,7 @@ async def _sync_document(
     links: _OrderLinks,
     fortnox_type: FortnoxType,
     customer_number: str,
+    job: JobContext | None,
 ) -> dict[str, Any]:
     mode = context.settings.product_bundles
     link = links.order
@@ -273,20 +280,20 @@ async def _sync_document(
         try:
             existing = await get_document(context.fortnox, fortnox_type, int(link.fortnox_id))
         except FortnoxNotFound:
-            raise _document_missing(fortnox_type, link.fortnox_id) from None
+            raise document_missing(fortnox_type, link.fortnox_id) from None
     result: dict[str, Any] = {"net": str(draft.net)}
     if articles.linked_now:
         result["products_linked"] = articles.linked_now
     decision = decide_document(draft, link, existing)
     try:
-        written = await _write_document(context, decision, existing)
+        written = await write_document(context.fortnox, decision, existing)
     except FortnoxNotFound:
         if link is None or existing is not None:
             raise
-        raise _document_missing(fortnox_type, link.fortnox_id) from None
+        raise document_missing(fortnox_type, link.fortnox_id) from None
     except RowsOutdated as outdated:  # changed in Fortnox since our write: decide on it as it is
         decision = decide_document(draft, link, outdated.current)
-        written = await _write_document(context, decision, outdated.current)
+        written = await write_document(context.fortnox, decision, outdated.current)
     if isinstance(decision, NoChange):
         return {**result, "outcome": "no_change", "reason": decision.reason}
     assert written is not None and not isinstance(decision, RefuseDocumentChange)
@@ -297,42 +304,22 @@ async def _sync_document(
     else:
         outcome = "updated" if link is not None else "found_and_updated"
         number = decision.document_number
-    async with services.engine.begin() as connection:
-        await save_link(
-            connection,
-            installation_id,
-            LinkEntity.ORDER,
-            order.id,
-            fortnox_type,
-            str(number),
-            decision.fingerprint,
-            synced_fields=rows_to_keep(written),
-        )
-    return {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
-
-
-def _document_missing(fortnox_type: FortnoxType, number: str) -> PermanentError:
-    return PermanentError(
-        f"the linked Fortnox {fortnox_type.value} {number} no longer exists",
-        code="fortnox_document_missing",
+    link_write = partial(
+        save_link,
+        installation_id=installation_id,
+        entity=LinkEntity.ORDER,
+        upsales_id=order.id,
+        fortnox_type=fortnox_type,
+        fortnox_id=str(number),
+        fingerprint=decision.fingerprint,
+        synced_fields=rows_to_keep(written),
     )
-
-
-async def _write_document(
-    context: InstallationContext, decision: DocumentDecision, existing: FortnoxDocument | None
-) -> FortnoxDocument | None:
-    """Carry out a document decision in Fortnox: the document as it now is there (None for
-    :class:`NoChange`). ``existing``: the document the decision was made on (None: unread)."""
-    if isinstance(decision, NoChange):
-        return None
-    if isinstance(decision, RefuseDocumentChange):
-        raise DocumentLocked(decision.reason)
-    if isinstance(decision, CreateFortnoxDocument):
-        return await create_document(context.fortnox, decision)
-    if isinstance(decision, LinkFortnoxDocument):
-        assert existing is not None
-        return existing
-    return await update_document(context.fortnox, decision, unread=existing is None)
+    if job is not None:  # with the job's completion: one transaction fewer (see .intents)
+        job.save_with_completion(link_write)
+    else:
+        async with services.engine.begin() as connection:
+            await link_write(connection)
+    return {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
 
 
 # --- companies ------------------------------------------------------------------------------
