@@ -3,9 +3,11 @@ crash between creating the document and storing its link makes no second documen
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import (
@@ -13,10 +15,14 @@ from tests.e2e.outbound_support import (
     fortnox_list,
     link_demo_products,
     link_of,
+    queue,
+    run_now,
     sync_order,
     win,
 )
-from upsales_fortnox.db.models import JobStatus, LinkEntity, SyncType
+from tests.e2e.outbound_support import job as job_of
+from upsales_fortnox.db.models import JobStatus, LinkEntity, SyncJob, SyncType
+from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.sandbox.fortnox.resources.document_actions import (
     bookkeep_invoice,
     create_invoice_from_order,
@@ -135,9 +141,22 @@ async def test_a_crash_before_the_link_is_stored_makes_no_second_invoice(
 
     monkeypatch.setattr(outbound_handlers, "save_link", save_failing_once)
 
-    job = await sync_order(harness, harness.demo.opportunity_id)
+    job_id = await queue(harness, "upsales.order", harness.demo.opportunity_id)
+    await run_now(harness)
+    # the link is saved with the job's completion, which failed: the job is left running, as
+    # after a crash, until its lease runs out
+    assert failures and (await job_of(harness, job_id)).status == JobStatus.RUNNING
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(SyncJob)
+            .where(SyncJob.id == job_id)
+            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    await run_now(harness)
+    job = await job_of(harness, job_id)
 
-    assert failures and job.status == JobStatus.DONE and job.attempts == 2
+    assert job.status == JobStatus.DONE and job.attempts == 2
     assert (job.result or {})["outcome"] == "found_and_linked"
     invoices = fortnox_list(harness, "invoices")
     assert len(invoices) == 1

@@ -154,7 +154,9 @@ class Link(Base):
 
     ``fingerprint`` is a hash of the fields as they were last synced; a change whose mapped fields
     hash to the same value is the echo of our own write and is ignored. ``synced_fields`` holds
-    those fields themselves where a three-way merge needs them (companies), else null.
+    those fields themselves where a three-way merge needs them (companies); for a document the
+    sync wrote, the ``RowId`` and article of each row as Fortnox answered that write (so an edit
+    is one PUT); else null.
     """
 
     __tablename__ = "links"
@@ -176,6 +178,25 @@ class Link(Base):
         UniqueConstraint("installation_id", "entity", "upsales_id", "fortnox_type"),
         UniqueConstraint("installation_id", "fortnox_type", "fortnox_id"),
     )
+
+
+class DocumentIntent(Base):
+    """A won deal whose Fortnox document was (or is being) created: written and committed
+    before the create is sent, and kept afterwards.
+
+    A deal with no link and no intent has never been sent, so its document is created without
+    searching Fortnox first; a deal with an intent but no link (a crash, a timeout, a dropped
+    connection, a link deleted by hand) is searched for by its order reference first.
+    """
+
+    __tablename__ = "document_intents"
+
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    upsales_order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fortnox_type: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class CustomFieldId(Base):

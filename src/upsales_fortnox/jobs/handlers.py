@@ -7,9 +7,12 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 SaveCheckpoint = Callable[[dict[str, Any]], Awaitable[None]]
+CompletionWrite = Callable[[AsyncConnection], Awaitable[None]]
+"""A write saved in the transaction that records the job done (see
+:meth:`JobContext.save_with_completion`)."""
 
 
 @dataclass
@@ -39,6 +42,14 @@ class JobContext:
     installation_version: int = 0
     settings_version: int = 0
     turn_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    completion_writes: list[CompletionWrite] = field(default_factory=list, repr=False)
+
+    def save_with_completion(self, write: CompletionWrite) -> None:
+        """Run ``write`` in the transaction that records the job done, after the handler
+        returns: one transaction fewer than a write of its own. Nothing of it is saved when the
+        job fails, or when the worker dies before the job is recorded done (then the job runs
+        again), so it suits writes that the job's next run can make again."""
+        self.completion_writes.append(write)
 
     async def checkpoint(self, payload: dict[str, Any]) -> None:
         await self.save_checkpoint(payload)

@@ -13,7 +13,7 @@ a read to a write.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +30,7 @@ from upsales_fortnox.db.models import (
     JobStatus,
     SyncJob,
 )
+from upsales_fortnox.jobs.handlers import CompletionWrite
 from upsales_fortnox.jobs.leases import (
     find_installations_to_serve,
     is_postgresql,
@@ -378,12 +379,18 @@ class JobStore:
     # Ending a run
 
     async def complete(
-        self, job: RunningJob, result: dict[str, Any] | None, *, then: DueJob | None = None
+        self,
+        job: RunningJob,
+        result: dict[str, Any] | None,
+        *,
+        then: DueJob | None = None,
+        writes: Sequence[CompletionWrite] = (),
     ) -> Completed:
         """``done`` with the handler's result, unless the job is no longer ours.
 
-        With ``then`` (the installation's next due job) that job is started in the same
-        transaction, as :meth:`start` would. If the installation lease turns out to be lost,
+        ``writes`` (the handler's :meth:`~.JobContext.save_with_completion`) run in the same
+        transaction. With ``then`` (the installation's next due job) that job is started in it
+        too, as :meth:`start` would. If the installation lease turns out to be lost,
         the completion is still saved and :class:`OutcomeSavedLeaseLost` raised after it.
         """
         now = self._clock()
@@ -394,6 +401,8 @@ class JobStore:
                 connection, job, COMPLETE_JOB, {"p_result": result}, AttemptOutcome.DONE, None, now
             ):
                 return Completed(recorded=False)
+            for write in writes:  # the handler's writes, only while the job is still ours
+                await write(connection)
             if then is not None:
                 try:
                     next_job = await self._start_on(connection, job.installation_id, then, now)

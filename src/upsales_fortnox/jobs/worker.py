@@ -23,7 +23,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -37,7 +37,7 @@ from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.errors import SyncError
 from upsales_fortnox.jobs.backoff import retry_delay_seconds
 from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
-from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.handlers import CompletionWrite, HandlerRegistry, JobContext
 from upsales_fortnox.jobs.outage import DatabaseOutage
 from upsales_fortnox.jobs.store import (
     DueJob,
@@ -314,7 +314,7 @@ class Worker:
             turn_cache=turn_cache,
         )
         outcome = await self._execute(job, handler(context))
-        return await self._record(job, outcome, log_extra, then)
+        return await self._record(job, outcome, log_extra, then, context.completion_writes)
 
     async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> _RunOutcome:
         """Run the handler under a heartbeat; on stop, wait out the grace period, then cancel."""
@@ -360,6 +360,7 @@ class Worker:
         outcome: _RunOutcome,
         log_extra: dict[str, Any],
         then: DueJob | None,
+        writes: Sequence[CompletionWrite] = (),
     ) -> RunningJob | None:
         """Save the outcome; returns the next job if ``then`` was started along with it."""
         next_job = None
@@ -377,7 +378,9 @@ class Worker:
             )
             logger.info("job released unfinished: worker stopping", extra=log_extra)
         elif isinstance(outcome, _Finished):
-            recorded, next_job = await self._record_result(job, outcome.result, log_extra, then)
+            recorded, next_job = await self._record_result(
+                job, outcome.result, log_extra, then, writes
+            )
         else:
             recorded = await self._record_failure(job, outcome.error, log_extra)
         if not recorded:
@@ -386,7 +389,12 @@ class Worker:
         return next_job
 
     async def _record_result(
-        self, job: RunningJob, result: Any, log_extra: dict[str, Any], then: DueJob | None
+        self,
+        job: RunningJob,
+        result: Any,
+        log_extra: dict[str, Any],
+        then: DueJob | None,
+        writes: Sequence[CompletionWrite] = (),
     ) -> tuple[bool, RunningJob | None]:
         problem = _result_problem(result)
         if problem is not None:
@@ -397,7 +405,7 @@ class Worker:
         if self._stop.is_set():  # it may have been set while the job ran
             then = None
         try:
-            completed = await self._store.complete(job, result, then=then)
+            completed = await self._store.complete(job, result, then=then, writes=writes)
         except LeaseLost:
             raise
         except Exception:
@@ -405,7 +413,7 @@ class Worker:
                 raise
             # Starting the next job failed and took the completion with it: save it alone.
             logger.warning("starting the next job failed", exc_info=True, extra=log_extra)
-            completed = await self._store.complete(job, result)
+            completed = await self._store.complete(job, result, writes=writes)
         return completed.recorded, completed.next_job
 
     async def _record_failure(

@@ -115,9 +115,44 @@ def test_unmatched_company_is_created_or_refused() -> None:
 
 def test_document_lookup() -> None:
     draft = _draft()
-    assert document_lookup(draft, None) is DocumentLookup.SEARCH
-    assert document_lookup(draft, _link("12", draft.fingerprint())) is DocumentLookup.NONE
-    assert document_lookup(draft, _link("12", "old")) is DocumentLookup.GET
+    assert document_lookup(draft, None, sent_before=True) is DocumentLookup.SEARCH
+    assert document_lookup(draft, None, sent_before=False) is DocumentLookup.NONE
+    for sent_before in (True, False):
+        same = _link("12", draft.fingerprint())
+        assert document_lookup(draft, same, sent_before=sent_before) is DocumentLookup.NONE
+        assert document_lookup(draft, _link("12", "old"), sent_before=sent_before) is (
+            DocumentLookup.GET
+        )
+        kept = _link("12", "old", synced={"rows": [[4, "A1"]]})
+        assert document_lookup(draft, kept, sent_before=sent_before) is DocumentLookup.NONE
+
+
+def test_an_edit_of_our_document_updates_the_rows_the_link_keeps_unread() -> None:
+    draft = _draft([order_row(2, 1, "50"), order_row(1, 3, "100"), order_row(1, 1, "100")])
+    link = _link("12", "old", synced={"rows": [[40, "A1"], [41, "A2"], [42, "A9"]]})
+
+    decision = decide_document(draft, link, None)
+
+    assert isinstance(decision, UpdateFortnoxDocument)
+    assert decision.document_number == 12 and decision.fingerprint == draft.fingerprint()
+    assert isinstance(decision.document, Invoice)
+    rows = decision.document.InvoiceRows or []
+    assert [(row.RowId, row.ArticleNumber) for row in rows] == [
+        (41, "A2"),
+        (40, "A1"),
+        (None, "A1"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "synced", [None, {"name": "x"}, {"rows": "x"}, {"rows": [["4", "A1"]]}, {"rows": [[4]]}]
+)
+def test_a_link_that_keeps_no_valid_rows_needs_the_document_read(synced: object) -> None:
+    draft = _draft()
+    link = _link("12", "old", synced=synced)
+    assert document_lookup(draft, link, sent_before=True) is DocumentLookup.GET
+    with pytest.raises(ValueError, match="must be read"):
+        decide_document(draft, link, None)
 
 
 def test_new_won_order_creates_the_document() -> None:

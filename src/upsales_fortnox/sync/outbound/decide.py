@@ -29,8 +29,10 @@ from upsales_fortnox.sync.outbound.document import (
     FortnoxDocument,
     document_rows,
     fingerprint_of_fortnox_document,
+    kept_rows,
     locked_reason,
     matching_row_ids,
+    row_ids_from_kept,
 )
 from upsales_fortnox.sync.outbound.merge import three_way_merge
 from upsales_fortnox.sync.outbound.reference import ORDER_REFERENCE_FIELD, parse_order_reference
@@ -164,17 +166,22 @@ def decide_company_update(
 
 class DocumentLookup(Enum):
     NONE = "none"
-    """Nothing to read: nothing changed since the document was sent."""
+    """Nothing to read: nothing changed since the document was sent, it was never sent, or the
+    link keeps the rows our last write left (the update is sent without a read)."""
     GET = "get"
-    """Read the linked document (it is to be updated)."""
+    """Read the linked document (it is to be updated, and the link keeps no rows)."""
     SEARCH = "search"
-    """No link: search by the order reference, in case an earlier attempt created it."""
+    """No link, but an earlier attempt may have created the document: search by reference."""
 
 
-def document_lookup(draft: DocumentDraft, link: LinkView | None) -> DocumentLookup:
+def document_lookup(
+    draft: DocumentDraft, link: LinkView | None, *, sent_before: bool
+) -> DocumentLookup:
+    """``sent_before``: an intent to create the order's document was recorded by an earlier
+    attempt (see :mod:`.intents`); only then can an unlinked order have a document."""
     if link is None:
-        return DocumentLookup.SEARCH
-    if link.fingerprint == draft.fingerprint():
+        return DocumentLookup.SEARCH if sent_before else DocumentLookup.NONE
+    if link.fingerprint == draft.fingerprint() or kept_rows(link.synced_fields) is not None:
         return DocumentLookup.NONE
     return DocumentLookup.GET
 
@@ -195,7 +202,7 @@ def decide_document(
         return NoChange("the order has not changed since it was sent")
     if existing is None or existing.DocumentNumber is None:
         if link is not None:
-            raise ValueError("a linked document must be read before it is updated")
+            return _update_from_kept_rows(draft, link)
         document = draft.to_fortnox()
         return CreateFortnoxDocument(
             draft.upsales_order_id, draft.fortnox_type, document, wanted, draft.net
@@ -224,5 +231,20 @@ def decide_document(
         number,
         draft.to_fortnox(row_ids),
         wanted,
+        draft.net,
+    )
+
+
+def _update_from_kept_rows(draft: DocumentDraft, link: LinkView) -> UpdateFortnoxDocument:
+    """The update of our own document, unread: its rows as our last write left them."""
+    kept = kept_rows(link.synced_fields)
+    if kept is None:
+        raise ValueError("a linked document that keeps no rows must be read before it is updated")
+    return UpdateFortnoxDocument(
+        draft.upsales_order_id,
+        draft.fortnox_type,
+        int(link.fortnox_id),
+        draft.to_fortnox(row_ids_from_kept(kept, draft.rows)),
+        draft.fingerprint(),
         draft.net,
     )

@@ -14,7 +14,7 @@ echo of our own write is recognised from either side.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -193,12 +193,56 @@ def matching_row_ids(
     """For each planned row, the ``RowId`` of an existing row with the same article to update
     (first unused one, in order), or None for a new row. Existing rows left unmatched are
     dropped by the update, which sends the whole row list."""
+    return _matching_ids([(row.RowId, row.ArticleNumber) for row in existing], rows)
+
+
+def _matching_ids(
+    existing: Sequence[tuple[int | None, str | None]], rows: Sequence[PlannedRow]
+) -> list[int | None]:
     unused: dict[str | None, list[int]] = {}
-    for existing_row in existing:
-        if existing_row.RowId is not None:
-            unused.setdefault(existing_row.ArticleNumber, []).append(existing_row.RowId)
+    for row_id, article_number in existing:
+        if row_id is not None:
+            unused.setdefault(article_number, []).append(row_id)
     ids: list[int | None] = []
     for row in rows:
         candidates = unused.get(row.article_number)
         ids.append(candidates.pop(0) if candidates else None)
     return ids
+
+
+KEPT_ROWS: Final = "rows"
+"""Key of the rows an order link keeps (its ``synced_fields``), see :func:`rows_to_keep`."""
+
+
+def rows_to_keep(document: FortnoxDocument) -> dict[str, Any]:
+    """What an order link keeps of the document the sync last wrote, as Fortnox answered the
+    write: each row's ``RowId`` and article. Fortnox gives every row a new ``RowId`` on every
+    update, so these are the ids the next edit must name; with them the edit is one PUT, with
+    no read first."""
+    return {
+        KEPT_ROWS: [
+            [row.RowId, row.ArticleNumber]
+            for row in document_rows(document)
+            if row.RowId is not None
+        ]
+    }
+
+
+def kept_rows(synced_fields: Mapping[str, Any] | None) -> list[tuple[int, str | None]] | None:
+    """The rows an order link keeps, or None when it keeps none (a link made by hand, by the
+    Fortnox → Upsales sync, or by a version that kept none): then the document is read first."""
+    if synced_fields is None or not isinstance(synced_fields.get(KEPT_ROWS), list):
+        return None
+    kept: list[tuple[int, str | None]] = []
+    for item in synced_fields[KEPT_ROWS]:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], int)):
+            return None
+        kept.append((item[0], item[1] if isinstance(item[1], str) else None))
+    return kept
+
+
+def row_ids_from_kept(
+    kept: Sequence[tuple[int, str | None]], rows: Sequence[PlannedRow]
+) -> list[int | None]:
+    """:func:`matching_row_ids` against the rows a link keeps."""
+    return _matching_ids(kept, rows)

@@ -7,7 +7,14 @@ from upsales_fortnox.errors import PermanentError
 from upsales_fortnox.fortnox.client import FortnoxClient
 from upsales_fortnox.fortnox.errors import FortnoxMalformedResponse, FortnoxValidationError
 from upsales_fortnox.fortnox.models import Invoice, Order
-from upsales_fortnox.sync.commands import CreateFortnoxDocument, UpdateFortnoxDocument
+from upsales_fortnox.sync.commands import (
+    CreateFortnoxDocument,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+    UpdateFortnoxDocument,
+)
+from upsales_fortnox.sync.outbound.decide import DocumentDecision
 from upsales_fortnox.sync.outbound.document import FortnoxDocument, locked_reason
 from upsales_fortnox.sync.outbound.reference import (
     ORDER_REFERENCE_FIELD,
@@ -55,7 +62,10 @@ async def find_document_by_reference(
     return await get_document(fortnox, fortnox_type, min(numbers))
 
 
-async def create_document(fortnox: FortnoxClient, command: CreateFortnoxDocument) -> int:
+async def create_document(
+    fortnox: FortnoxClient, command: CreateFortnoxDocument
+) -> FortnoxDocument:
+    """POST the document; Fortnox's answer (its number and rows)."""
     created: Invoice | Order
     if isinstance(command.document, Invoice):
         created = await fortnox.create_invoice(command.document)
@@ -63,22 +73,60 @@ async def create_document(fortnox: FortnoxClient, command: CreateFortnoxDocument
         created = await fortnox.create_order(command.document)
     if created.DocumentNumber is None:
         raise FortnoxMalformedResponse("the created document has no DocumentNumber")
-    return created.DocumentNumber
+    return created
 
 
-async def update_document(fortnox: FortnoxClient, command: UpdateFortnoxDocument) -> None:
-    """PUT the document; a refusal because it locked meanwhile becomes :class:`DocumentLocked`."""
+class RowsOutdated(Exception):
+    """An update built from the rows a link keeps was refused, though the document may still
+    change: it changed in Fortnox since our last write. ``current`` is how it is now."""
+
+    def __init__(self, current: FortnoxDocument) -> None:
+        super().__init__("the document changed in Fortnox since our last write")
+        self.current = current
+
+
+async def update_document(
+    fortnox: FortnoxClient, command: UpdateFortnoxDocument, *, unread: bool = False
+) -> FortnoxDocument:
+    """PUT the document; Fortnox's answer. A refusal because it locked meanwhile becomes
+    :class:`DocumentLocked`; one of an ``unread`` update (built from the rows the link keeps)
+    becomes :class:`RowsOutdated`, so the caller decides again on the document as it is."""
     try:
         if isinstance(command.document, Invoice):
-            await fortnox.update_invoice(command.document_number, command.document)
-        else:
-            await fortnox.update_order(command.document_number, command.document)
+            return await fortnox.update_invoice(command.document_number, command.document)
+        return await fortnox.update_order(command.document_number, command.document)
     except FortnoxValidationError:
         current = await get_document(fortnox, command.fortnox_type, command.document_number)
         reason = locked_reason(current)
-        if reason is None:
-            raise
-        raise DocumentLocked(
-            f"Fortnox {command.fortnox_type.value} {command.document_number} can no longer "
-            f"change: {reason}"
-        ) from None
+        if reason is not None:
+            raise DocumentLocked(
+                f"Fortnox {command.fortnox_type.value} {command.document_number} can no longer "
+                f"change: {reason}"
+            ) from None
+        if unread:
+            raise RowsOutdated(current) from None
+        raise
+
+
+def document_missing(fortnox_type: FortnoxType, number: str) -> PermanentError:
+    return PermanentError(
+        f"the linked Fortnox {fortnox_type.value} {number} no longer exists",
+        code="fortnox_document_missing",
+    )
+
+
+async def write_document(
+    fortnox: FortnoxClient, decision: DocumentDecision, existing: FortnoxDocument | None
+) -> FortnoxDocument | None:
+    """Carry out a document decision in Fortnox: the document as it now is there (None for
+    :class:`NoChange`). ``existing``: the document the decision was made on (None: unread)."""
+    if isinstance(decision, NoChange):
+        return None
+    if isinstance(decision, RefuseDocumentChange):
+        raise DocumentLocked(decision.reason)
+    if isinstance(decision, CreateFortnoxDocument):
+        return await create_document(fortnox, decision)
+    if isinstance(decision, LinkFortnoxDocument):
+        assert existing is not None
+        return existing
+    return await update_document(fortnox, decision, unread=existing is None)

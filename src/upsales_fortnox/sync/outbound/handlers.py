@@ -9,13 +9,18 @@ name entities (``upsales_order``, ``upsales_company``, ``fortnox_invoice``, ``fo
 ``fortnox_customer``) are what the per-entity history searches.
 
 A won deal in steady state (company and products linked) costs one Upsales call (GET order)
-and two Fortnox calls (the search by order reference, then POST), see :mod:`.reference`.
+and one Fortnox call (POST): the intent to create is committed first, and the search by order
+reference (:mod:`.reference`) is made only when an earlier attempt left one (:mod:`.intents`).
+An edit costs one Fortnox call (PUT): the order link keeps the rows our last write left
+(``synced_fields``, see :func:`.document.rows_to_keep`), so the document is read first only when
+the link keeps none, or when Fortnox refuses the update (locked, or changed in Fortnox).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, and_, bindparam, or_, select
@@ -30,7 +35,6 @@ from upsales_fortnox.sync.commands import (
     LinkFortnoxDocument,
     NoChange,
     RefuseDocumentChange,
-    UpdateFortnoxDocument,
 )
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.sync.inbound.companies import customer_fingerprint
@@ -47,13 +51,15 @@ from upsales_fortnox.sync.outbound.decide import (
     document_lookup,
     order_gate,
 )
+from upsales_fortnox.sync.outbound.document import rows_to_keep
 from upsales_fortnox.sync.outbound.documents import (
-    DocumentLocked,
-    create_document,
+    RowsOutdated,
+    document_missing,
     find_document_by_reference,
     get_document,
-    update_document,
+    write_document,
 )
+from upsales_fortnox.sync.outbound.intents import record_intent
 from upsales_fortnox.sync.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.sync.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.sync.outbound.validation import document_problems, refusal_message
@@ -93,6 +99,8 @@ class _OrderLinks:
     order: LinkView | None
     company: LinkView | None
     articles: dict[int, str]
+    sent_before: bool
+    """No order link, but an earlier attempt recorded its intent to create the document."""
 
 
 _LINKS = cast(Table, Link.__table__)
@@ -143,18 +151,29 @@ def _link_view(row: Any) -> LinkView:
 
 
 async def _order_links(
-    services: Services, installation_id: uuid.UUID, order: Order, mode: ProductBundleMode
+    services: Services,
+    installation_id: uuid.UUID,
+    order: Order,
+    mode: ProductBundleMode,
+    intent: FortnoxType | None,
 ) -> _OrderLinks:
-    """Every link a won deal needs (its own, its company's, its products'), in one query."""
+    """Every link a won deal needs (its own, its company's, its products'), in one query; and
+    with ``intent`` (the type of document a won deal is sent as), when the order has no link
+    yet, its intent to create that document, recorded in the same transaction (committed
+    before any Fortnox call, see :mod:`.intents`)."""
     params = {
         "installation_id": installation_id,
         "order_id": order.id,
         "company_id": order.client.id if order.client is not None else None,
         "product_ids": required_product_ids(order.orderRow or [], mode),
     }
-    async with services.engine.connect() as connection:
+    sent_before = False
+    async with services.engine.begin() as connection:
         found = [_link_view(row) for row in await connection.execute(_ORDER_LINKS, params)]
-    order_links = [link for link in found if link.entity is LinkEntity.ORDER]
+        order_links = [link for link in found if link.entity is LinkEntity.ORDER]
+        if intent is not None and not order_links:
+            first = await record_intent(connection, installation_id, order.id, intent)
+            sent_before = not first
     companies = [link for link in found if link.entity is LinkEntity.COMPANY]
     return _OrderLinks(
         order=order_links[0] if order_links else None,
@@ -162,6 +181,7 @@ async def _order_links(
         articles={
             link.upsales_id: link.fortnox_id for link in found if link.entity is LinkEntity.PRODUCT
         },
+        sent_before=sent_before,
     )
 
 
@@ -174,11 +194,18 @@ async def sync_won_order(
         order = await context.upsales.get_order(order_id)
     except UpsalesNotFound:
         return {**result, "outcome": "skipped", "reason": "the order no longer exists in Upsales"}
-    links = await _order_links(services, installation_id, order, context.settings.product_bundles)
+    gate = order_gate(order)
+    sent_as = fortnox_type_for(context.settings.sync_type)
+    links = await _order_links(
+        services,
+        installation_id,
+        order,
+        context.settings.product_bundles,
+        intent=sent_as if gate is None else None,
+    )
     link = links.order
     if link is not None:
         result[_type_key(link.fortnox_type)] = link.fortnox_id
-    gate = order_gate(order)
     if gate is not None:
         return {**result, "outcome": "skipped", "reason": gate.reason}
     assert order.client is not None
@@ -199,11 +226,16 @@ async def sync_won_order(
         result["customer_number_written_back"] = customer.written_back
     if customer.note:
         result["note"] = customer.note
-    fortnox_type = (
-        link.fortnox_type if link is not None else fortnox_type_for(context.settings.sync_type)
-    )
+    fortnox_type = link.fortnox_type if link is not None else sent_as
     draft_result = await _sync_document(
-        services, context, installation_id, order, links, fortnox_type, customer.customer_number
+        services,
+        context,
+        installation_id,
+        order,
+        links,
+        fortnox_type,
+        customer.customer_number,
+        job,
     )
     return {**result, **draft_result}
 
@@ -216,6 +248,7 @@ async def _sync_document(
     links: _OrderLinks,
     fortnox_type: FortnoxType,
     customer_number: str,
+    job: JobContext | None,
 ) -> dict[str, Any]:
     mode = context.settings.product_bundles
     link = links.order
@@ -238,7 +271,7 @@ async def _sync_document(
     problems = document_problems(draft)
     if problems:
         raise UnsendableOrder(refusal_message(f"The order {order.id}", problems))
-    lookup = document_lookup(draft, link)
+    lookup = document_lookup(draft, link, sent_before=links.sent_before)
     existing = None
     if lookup is DocumentLookup.SEARCH:
         existing = await find_document_by_reference(context.fortnox, fortnox_type, order.id)
@@ -247,39 +280,45 @@ async def _sync_document(
         try:
             existing = await get_document(context.fortnox, fortnox_type, int(link.fortnox_id))
         except FortnoxNotFound:
-            raise PermanentError(
-                f"the linked Fortnox {fortnox_type.value} {link.fortnox_id} no longer exists",
-                code="fortnox_document_missing",
-            ) from None
-    decision = decide_document(draft, link, existing)
+            raise document_missing(fortnox_type, link.fortnox_id) from None
     result: dict[str, Any] = {"net": str(draft.net)}
     if articles.linked_now:
         result["products_linked"] = articles.linked_now
+    decision = decide_document(draft, link, existing)
+    try:
+        written = await write_document(context.fortnox, decision, existing)
+    except FortnoxNotFound:
+        if link is None or existing is not None:
+            raise
+        raise document_missing(fortnox_type, link.fortnox_id) from None
+    except RowsOutdated as outdated:  # changed in Fortnox since our write: decide on it as it is
+        decision = decide_document(draft, link, outdated.current)
+        written = await write_document(context.fortnox, decision, outdated.current)
     if isinstance(decision, NoChange):
         return {**result, "outcome": "no_change", "reason": decision.reason}
-    if isinstance(decision, RefuseDocumentChange):
-        raise DocumentLocked(decision.reason)
+    assert written is not None and not isinstance(decision, RefuseDocumentChange)
     if isinstance(decision, CreateFortnoxDocument):
-        number = await create_document(context.fortnox, decision)
-        outcome = "created"
+        outcome, number = "created", written.DocumentNumber
     elif isinstance(decision, LinkFortnoxDocument):
-        number = decision.document_number
-        outcome = "found_and_linked"
+        outcome, number = "found_and_linked", decision.document_number
     else:
-        assert isinstance(decision, UpdateFortnoxDocument)
-        await update_document(context.fortnox, decision)
-        number = decision.document_number
         outcome = "updated" if link is not None else "found_and_updated"
-    async with services.engine.begin() as connection:
-        await save_link(
-            connection,
-            installation_id,
-            LinkEntity.ORDER,
-            order.id,
-            fortnox_type,
-            str(number),
-            decision.fingerprint,
-        )
+        number = decision.document_number
+    link_write = partial(
+        save_link,
+        installation_id=installation_id,
+        entity=LinkEntity.ORDER,
+        upsales_id=order.id,
+        fortnox_type=fortnox_type,
+        fortnox_id=str(number),
+        fingerprint=decision.fingerprint,
+        synced_fields=rows_to_keep(written),
+    )
+    if job is not None:  # with the job's completion: one transaction fewer (see .intents)
+        job.save_with_completion(link_write)
+    else:
+        async with services.engine.begin() as connection:
+            await link_write(connection)
     return {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
 
 

@@ -2,9 +2,10 @@
 
 The reference (:func:`~upsales_fortnox.sync.references.outbound_reference`,
 ``upsales-order:<id>``, shared with the Fortnox → Upsales sync, which leaves such documents
-alone) is written to ``ExternalInvoiceReference1``. Before a document is created, the sync
-searches Fortnox for one carrying the order's reference, so a retry after a crash (document
-created, link not stored) or a lost link finds the document instead of making a second one.
+alone) is written to ``ExternalInvoiceReference1``. When an earlier attempt recorded its
+intent to create the order's document but no link (:mod:`.intents`), the sync searches Fortnox
+for one carrying the order's reference first, so a retry after a crash (document created, link
+not stored), a timeout or a lost link finds the document instead of making a second one.
 
 Fortnox's spec declares the list search on that field (``?externalinvoicereference1=...``) on
 ``/3/orders`` and ``/3/invoices`` (``facts.ORDER_REFERENCE_SEARCH_PARAMETER``); field searches

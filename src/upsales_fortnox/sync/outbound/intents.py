@@ -1,0 +1,56 @@
+"""Document intents: a won deal's create is recorded, and committed, before it is sent.
+
+A won deal in steady state costs one Fortnox call (its create): it is searched for by its
+order reference only when an earlier attempt may have created its document, that is when an
+intent exists without a link (a crash between the intent and the link, a timeout, a dropped
+connection whose create Fortnox may have committed, a link deleted by hand). See
+:class:`~upsales_fortnox.db.models.DocumentIntent`.
+
+The intent is recorded in the transaction that reads the won deal's links (one transaction per
+deal, committed before any Fortnox call). A deal that is then refused before its create (an
+unsendable order, a product without an article) keeps its intent: its next attempt costs one
+search more, never a second document.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import cast
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upsales_fortnox.db.models import DocumentIntent, FortnoxType
+from upsales_fortnox.db.types import utcnow
+
+_INTENTS = cast(Table, DocumentIntent.__table__)
+_RECORD_INTENT = {
+    "postgresql": postgresql.insert(_INTENTS).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(_INTENTS).on_conflict_do_nothing(),
+}
+"""Built once per dialect; a second intent for the same order changes nothing."""
+
+
+async def record_intent(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    upsales_order_id: int,
+    fortnox_type: FortnoxType,
+) -> bool:
+    """Record that the order's document is about to be created; the caller commits before
+    sending anything.
+
+    True when no earlier attempt recorded one: the order's document was never sent, so it is
+    created without a search. False when an earlier attempt did: its outcome is unknown here.
+    """
+    inserted = await connection.execute(
+        _RECORD_INTENT[connection.dialect.name],
+        {
+            "installation_id": installation_id,
+            "upsales_order_id": upsales_order_id,
+            "fortnox_type": fortnox_type.value,
+            "created_at": utcnow(),
+        },
+    )
+    return bool(inserted.rowcount)

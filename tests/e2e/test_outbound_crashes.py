@@ -1,0 +1,313 @@
+"""A won deal costs one Fortnox call (its create, or its update after an edit), and a crash
+at any point still leaves one document.
+
+The intent to create is committed before the create is sent (``document_intents``); the
+search by order reference is made only when an intent exists without a link. Each crash point
+is imitated in the process: an exception where the process would have died, or a connection
+dropped after the sandbox committed the create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import delete, func, select
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.outbound_support import fortnox_list, link_demo_products, link_of, sync_order, win
+from upsales_fortnox.db.models import DocumentIntent, JobStatus, Link, LinkEntity
+from upsales_fortnox.sandbox.fortnox.resources.document_kinds import INVOICES
+from upsales_fortnox.sandbox.fortnox.resources.documents import update_document
+from upsales_fortnox.sync.outbound import documents, handlers
+from upsales_fortnox.sync.outbound.handlers import sync_won_order
+
+SEARCH = "GET /invoices"
+CREATE = "POST /invoices"
+READ = "GET /invoices/{DocumentNumber}"
+UPDATE = "PUT /invoices/{DocumentNumber}"
+
+
+class ProcessDied(Exception):
+    """Stands for the process ending at this point (nothing after it runs)."""
+
+
+@pytest.fixture
+async def linked(harness: SyncHarness) -> SyncHarness:
+    await link_demo_products(harness)
+    return harness
+
+
+def invoices_of(harness: SyncHarness, order_id: int) -> list[dict[str, Any]]:
+    reference = f"upsales-order:{order_id}"
+    return [
+        i for i in fortnox_list(harness, "invoices") if i["ExternalInvoiceReference1"] == reference
+    ]
+
+
+async def intents(harness: SyncHarness) -> int:
+    async with harness.services.session_factory() as session:
+        count = await session.scalar(select(func.count()).select_from(DocumentIntent))
+    return int(count or 0)
+
+
+def fortnox_calls(harness: SyncHarness) -> dict[str, int]:
+    return {label: n for label, n in harness.services.fortnox_calls.items() if n}
+
+
+async def first_deal_synced(harness: SyncHarness) -> None:
+    """The company's customer is created by the first deal; later deals are steady state."""
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    job = await sync_order(harness, order_id)
+    assert job.status == JobStatus.DONE, job.last_error
+
+
+def new_won_deal(harness: SyncHarness) -> int:
+    demo = harness.demo
+    order = harness.upsales.create_entity(
+        demo.customer_id,
+        "orders",
+        {
+            "description": "Ny affär",
+            "date": "2024-06-01",
+            "user": {"id": demo.sales_rep_user_ids[0]},
+            "client": {"id": demo.account_ids[0]},
+            "stage": {"id": demo.stage_won_id},
+            "probability": 100,
+            "orderRow": [
+                {
+                    "product": {"id": demo.product_ids_by_article_no["KONS-1"]},
+                    "quantity": 3,
+                    "listPrice": "1250",
+                    "price": "1250",
+                }
+            ],
+        },
+        fire_hooks=False,
+    )
+    return int(order["id"])
+
+
+async def test_a_new_won_deal_costs_exactly_its_create(linked: SyncHarness) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "created"
+    assert fortnox_calls(harness) == {CREATE: 1}
+    assert len(invoices_of(harness, order_id)) == 1
+    assert await intents(harness) == 2  # kept: a link lost later still leads to a search
+
+
+async def test_crash_after_the_intent_before_the_request(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+
+    async def die(*args: object) -> int:
+        raise ProcessDied
+
+    with monkeypatch.context() as patch:
+        patch.setattr(documents, "create_document", die)
+        with pytest.raises(ProcessDied):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert await intents(harness) == 2 and invoices_of(harness, order_id) == []
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "created"
+    assert fortnox_calls(harness) == {SEARCH: 1, CREATE: 1}  # the intent asked for a search
+    assert len(invoices_of(harness, order_id)) == 1
+
+
+async def test_connection_dropped_after_fortnox_committed(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    http = harness.services.http
+    send: Callable[..., Awaitable[httpx.Response]] = http.request
+    dropped: list[str] = []
+
+    async def drop_the_first_create(method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        response = await send(method, url, **kwargs)
+        if method == "POST" and str(url).endswith("/invoices") and not dropped:
+            dropped.append(str(url))
+            raise httpx.ReadError("connection dropped before the answer arrived")
+        return response
+
+    monkeypatch.setattr(http, "request", drop_the_first_create)
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert dropped, "the create was never sent"
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "found_and_linked"
+    assert fortnox_calls(harness) == {CREATE: 1, SEARCH: 1, READ: 1}
+    (invoice,) = invoices_of(harness, order_id)
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == str(invoice["DocumentNumber"])
+
+
+async def test_crash_after_the_response_before_the_link(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+
+    async def die(*args: object, **kwargs: object) -> None:
+        raise ProcessDied
+
+    with monkeypatch.context() as patch:
+        patch.setattr(handlers, "save_link", die)
+        with pytest.raises(ProcessDied):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert len(invoices_of(harness, order_id)) == 1
+    assert await link_of(harness, LinkEntity.ORDER, order_id) is None
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "found_and_linked"
+    (invoice,) = invoices_of(harness, order_id)
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == str(invoice["DocumentNumber"])
+
+
+async def test_a_link_deleted_by_hand_leads_to_a_search_not_a_second_document(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    first = await sync_order(harness, order_id)
+    assert (first.result or {})["outcome"] == "created"
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            delete(Link).where(Link.entity == LinkEntity.ORDER, Link.upsales_id == order_id)
+        )
+        await session.commit()
+
+    again = await sync_order(harness, order_id)
+
+    assert (again.result or {})["outcome"] == "found_and_linked"
+    assert len(invoices_of(harness, order_id)) == 1
+
+
+def _edit_rows(
+    harness: SyncHarness, order_id: int, rows: tuple[tuple[str, int, int], ...] = ()
+) -> None:
+    """Change the order's rows to ``(article, quantity, price)``."""
+    products = harness.demo.product_ids_by_article_no
+    wanted = rows or (("KONS-1", 5, 1250), ("UTB-DAG", 1, 9500))
+    harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "orders",
+        order_id,
+        {
+            "orderRow": [
+                {
+                    "product": {"id": products[article]},
+                    "quantity": quantity,
+                    "listPrice": price,
+                    "price": price,
+                }
+                for article, quantity, price in wanted
+            ]
+        },
+        user_id=harness.demo.sales_rep_user_ids[0],
+        fire_hooks=False,
+    )
+
+
+def _rows_of(invoice: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(row["ArticleNumber"], int(row["DeliveredQuantity"])) for row in invoice["InvoiceRows"]]
+
+
+async def test_an_edit_costs_exactly_its_update(linked: SyncHarness) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    await sync_order(harness, order_id)
+    (before,) = invoices_of(harness, order_id)
+    _edit_rows(harness, order_id)
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert (job.result or {})["outcome"] == "updated"
+    assert fortnox_calls(harness) == {UPDATE: 1}
+    (after,) = invoices_of(harness, order_id)
+    assert after["DocumentNumber"] == before["DocumentNumber"]
+    assert _rows_of(after) == [("KONS-1", 5), ("UTB-DAG", 1)]
+    # the next edit names the rows as this update left them (Fortnox renumbers every row)
+    _edit_rows(harness, order_id, (("KONS-1", 7, 1250),))
+    harness.services.fortnox_calls.clear()
+    again = await sync_order(harness, order_id)
+    assert (again.result or {})["outcome"] == "updated"
+    assert fortnox_calls(harness) == {UPDATE: 1}
+    (last,) = invoices_of(harness, order_id)
+    assert _rows_of(last) == [("KONS-1", 7)]
+
+
+async def test_an_edit_after_the_document_changed_in_fortnox_reads_it_and_updates(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    await sync_order(harness, order_id)
+    (sent,) = invoices_of(harness, order_id)
+    # a bookkeeper's edit in Fortnox gives every row a new RowId
+    update_document(
+        harness.fortnox.tenant(harness.tenant_id),
+        INVOICES,
+        str(sent["DocumentNumber"]),
+        {"Comments": "Kontrollerad", "InvoiceRows": [{"RowId": sent["InvoiceRows"][0]["RowId"]}]},
+    )
+    _edit_rows(harness, order_id)
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "updated"
+    assert fortnox_calls(harness) == {UPDATE: 2, READ: 1}  # refused, read, sent again
+    (after,) = invoices_of(harness, order_id)
+    assert _rows_of(after) == [("KONS-1", 5), ("UTB-DAG", 1)]
+
+
+async def test_an_edit_of_a_document_gone_from_fortnox_is_reported_missing(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    await sync_order(harness, order_id)
+    items = harness.fortnox.tenant(harness.tenant_id).collection("invoices").items
+    (key,) = [
+        k for k, v in items.items() if v["ExternalInvoiceReference1"].endswith(f":{order_id}")
+    ]
+    del items[key]
+    _edit_rows(harness, order_id)
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DEAD
+    assert (job.last_error or "").startswith("fortnox_document_missing: ")
+    assert fortnox_calls(harness) == {UPDATE: 1}
