@@ -75,14 +75,27 @@ def owner_is_connected(owner: InstrumentedAttribute[Any]) -> ColumnElement[bool]
         .where(_PG_DATABASE.c.datname == func.current_database())
         .scalar_subquery()
     )
-    return exists().where(
+    connected = select(_PG_LOCKS.c.objid).where(
         _PG_LOCKS.c.locktype == "advisory",
         _PG_LOCKS.c.database == this_database,
         _PG_LOCKS.c.classid == literal(PRESENCE_LOCK_CLASS).cast(postgresql.OID),
-        _PG_LOCKS.c.objid == func.hashtext(owner).cast(postgresql.OID),
         _PG_LOCKS.c.objsubid == 2,
         _PG_LOCKS.c.granted,
     )
+    # Not correlated: the lock table is read once per statement, not once per row.
+    return func.hashtext(owner).cast(postgresql.OID).in_(connected)
+
+
+def job_to_run(now: datetime, *, postgres: bool) -> ColumnElement[bool]:
+    """:func:`job_is_due`, and on PostgreSQL also a job left running by a worker no longer
+    connected (due once taken over, see :func:`take_over_running_jobs`)."""
+    due = job_is_due(now)
+    if postgres:
+        due = or_(
+            due,
+            and_(SyncJob.status == JobStatus.RUNNING, ~owner_is_connected(SyncJob.lease_owner)),
+        )
+    return due
 
 
 def lease_is_live(now: datetime, *, postgres: bool) -> ColumnElement[bool]:
@@ -101,8 +114,8 @@ async def find_installations_to_serve(
     exclude: Collection[uuid.UUID] = (),
 ) -> list[uuid.UUID]:
     """Active installations with due jobs and no live lease, the longest-waiting first (on
-    PostgreSQL also those whose lease is held by a worker no longer connected: its running
-    jobs are due once taken over).
+    PostgreSQL a lease held by a worker no longer connected is not live, and the jobs it left
+    running count as due: they are once taken over).
 
     On PostgreSQL the installation rows are locked ``FOR NO KEY UPDATE SKIP LOCKED`` for the
     rest of the transaction, so competing workers pick different candidates instead of racing
@@ -110,7 +123,8 @@ async def find_installations_to_serve(
     a key-share lock).
     """
     postgres = is_postgresql(session)
-    has_due_job = exists().where(SyncJob.installation_id == Installation.id, job_is_due(now))
+    due = job_to_run(now, postgres=postgres)
+    has_due_job = exists().where(SyncJob.installation_id == Installation.id, due)
     has_live_lease = exists().where(
         InstallationLease.installation_id == Installation.id, lease_is_live(now, postgres=postgres)
     )
@@ -121,7 +135,7 @@ async def find_installations_to_serve(
         )
     oldest_due = (
         select(func.min(SyncJob.run_after))
-        .where(SyncJob.installation_id == Installation.id, job_is_due(now))
+        .where(SyncJob.installation_id == Installation.id, due)
         .scalar_subquery()
     )
     query = (
