@@ -59,6 +59,7 @@ from bench.common import (
     uvicorn_server,
 )
 from bench.scale_out_setup import SECRET_KEY, prepare_database, serve_fortnox, serve_upsales
+from upsales_fortnox.jobs.presence import PRESENCE_LOCK_CLASS
 
 INSTALLATIONS = 200
 LIMIT, WINDOW = 25, 5.0
@@ -145,6 +146,16 @@ class Watch:
         )
         return int(value)
 
+    async def presences(self) -> int:
+        """Workers connected (holding their presence lock, taken as a worker starts serving)."""
+        value = await self._connection.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::oid"
+            " AND objsubid = 2 AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            PRESENCE_LOCK_CLASS,
+        )
+        return int(value)
+
     async def owners(self) -> list[str]:
         rows = await self._connection.fetch("SELECT DISTINCT owner FROM installation_leases")
         return [str(row["owner"]) for row in rows]
@@ -177,7 +188,7 @@ async def _drive(
     results = await asyncio.gather(*loads)
     rejected = sum(1 for result in results for ok in result.ok if not ok)
     killed = False
-    replacement: tuple[str, int] | None = None
+    replacement: str | None = None
     restart_cpu = 0.0
     while True:
         if time.perf_counter() - started > BOUND_SECONDS:
@@ -198,27 +209,25 @@ async def _drive(
                 workers[index] = _start_worker(env)
                 processes[name] = psutil.Process(workers[index].pid)
                 cpu_before[name] = 0.0
-                replacement = (name, workers[index].pid)
+                replacement = name
                 while await watch.leases_of(owner):
                     if time.perf_counter() - killed_at > BOUND_SECONDS:
                         raise RuntimeError("nobody took the dead worker's installations over")
                     await asyncio.sleep(0.02)
                 recovery = time.perf_counter() - killed_at
             killed = True
-        if replacement is not None and any(
-            _owner_pid(owner) == replacement[1] for owner in await watch.owners()
-        ):  # up and serving: its start is not the deals' cost
-            name = replacement[0]
-            restart_cpu = _cpu(processes[name])
-            cpu_before[name] = restart_cpu
+        if replacement is not None and await watch.presences() >= 2:
+            # up and serving: its start is not the deals' cost
+            restart_cpu = _cpu(processes[replacement])
+            cpu_before[replacement] = restart_cpu
             replacement = None
         if done >= deals and await watch.unfinished() == 0:
             break
         await asyncio.sleep(0.05)
     elapsed = time.perf_counter() - started
-    service_cpu = cpu_of_killed + sum(
-        _cpu(process) - cpu_before[name] for name, process in processes.items()
-    )
+    cpu_by_process = {name: _cpu(process) - cpu_before[name] for name, process in processes.items()}
+    cpu_by_process["killed_worker"] = cpu_of_killed
+    service_cpu = sum(cpu_by_process.values())
     await connection.close()
     return {
         "seconds": elapsed,
@@ -226,6 +235,7 @@ async def _drive(
         "recovery_seconds": recovery,
         "hooks_rejected": rejected,
         "restart_cpu": restart_cpu,
+        "cpu_by_process": {name: round(value, 2) for name, value in cpu_by_process.items()},
     }
 
 
@@ -333,6 +343,7 @@ def _run_processes(
         "hooks_rejected": run["hooks_rejected"],
         "cpu_seconds": {
             "service": round(run["service_cpu"], 2),
+            **run["cpu_by_process"],
             "restarted_worker_start": round(run["restart_cpu"], 2),
             **sandbox_cpu,
         },

@@ -56,7 +56,7 @@ def serve_fortnox(deals_by_index: list[int], port: int, pipe: Any) -> None:
         documents = 0
         references: set[tuple[int, str]] = set()
         for tenant in seeded:
-            tenant_id = tenant["tenant_id"]
+            tenant_id = int(str(tenant["tenant_id"]))
             for kind in ("invoices", "orders"):
                 for document in fortnox.tenant(tenant_id).collection(kind).items.values():
                     documents += 1
