@@ -73,7 +73,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def uvicorn_server(factory: str, env: dict[str, str]) -> Iterator[Server]:
+def uvicorn_server(
+    factory: str, env: dict[str, str], *, start_timeout: float = 30.0
+) -> Iterator[Server]:
     """One uvicorn worker process serving ``factory`` (``module:function``); same flags always."""
     port = free_port()
     command = [
@@ -88,7 +90,7 @@ def uvicorn_server(factory: str, env: dict[str, str]) -> Iterator[Server]:
         command, env={**os.environ, **env, "PYTHONPATH": python_path}, cwd=REPO_ROOT
     )
     try:
-        _wait_until_up(port, process)
+        _wait_until_up(port, process, start_timeout)
         yield Server(process, port)
     finally:
         process.terminate()

@@ -1,4 +1,4 @@
-"""oneCall13: document intents (a won deal's create, recorded before it is sent)
+"""Document intents: a won deal's create, recorded before it is sent
 
 Revision ID: 0002
 Revises: 0001

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.fortnox.budget import PacerRegistry
 from upsales_fortnox.fortnox.factory import build_limiter_registry, build_oauth
 from upsales_fortnox.fortnox.oauth import FortnoxOAuth
-from upsales_fortnox.fortnox.pacing import LimiterRegistry
 from upsales_fortnox.fortnox.token_store import DbTokenStore
 from upsales_fortnox.intake.admission import Admission
 from upsales_fortnox.intake.installations import SecretChecker
@@ -26,6 +26,7 @@ from upsales_fortnox.intake.loader import InstallationLoader
 from upsales_fortnox.intake.writer import IntakeWriter
 from upsales_fortnox.logging_setup import register_secret
 from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.shared_budget import shared_pacer_registry
 from upsales_fortnox.upsales.pacing import RateLimiter, RateLimiterRegistry
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -66,7 +67,8 @@ class Services:
     http: httpx.AsyncClient
     fortnox_oauth: FortnoxOAuth
     token_store: DbTokenStore
-    fortnox_limiters: LimiterRegistry
+    fortnox_limiters: PacerRegistry
+    """Per tenant; on PostgreSQL drawing from the budget all processes share."""
     upsales_limiters: RateLimiterRegistry
     #: Requests made, per ``"METHOD /path/{template}"``; read by benchmarks and operators.
     fortnox_calls: Counter[str] = field(default_factory=Counter)
@@ -90,6 +92,18 @@ class Services:
         await self.engine.dispose()
 
 
+def _fortnox_pacers(settings: Settings, engine: AsyncEngine) -> PacerRegistry:
+    """In one process (SQLite) the in-process limiters; on PostgreSQL, where API and worker
+    processes may call Fortnox for the same tenant, those in front of the shared budget."""
+    if engine.dialect.name != "postgresql":
+        return build_limiter_registry(settings)
+    return shared_pacer_registry(
+        engine,
+        limit=settings.fortnox_rate_limit,
+        window_seconds=settings.fortnox_rate_window_seconds,
+    )
+
+
 def build_services(
     settings: Settings,
     engine: AsyncEngine | None = None,
@@ -111,7 +125,7 @@ def build_services(
         http=http or http_client(settings),
         fortnox_oauth=oauth,
         token_store=DbTokenStore(session_factory, secret_box, oauth),
-        fortnox_limiters=build_limiter_registry(settings),
+        fortnox_limiters=_fortnox_pacers(settings, engine),
         upsales_limiters=RateLimiterRegistry(
             lambda: RateLimiter(settings.upsales_rate_limit, settings.upsales_rate_window_seconds)
         ),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.models import (
@@ -20,6 +22,7 @@ from upsales_fortnox.db.models import (
 )
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.jobs import HandlerRegistry, Worker, enqueue
+from upsales_fortnox.jobs.presence import WorkerPresence
 
 LEASE_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 2.0
@@ -153,3 +156,23 @@ async def set_installation_status(
 async def lease_rows(session_factory: async_sessionmaker[AsyncSession]) -> list[InstallationLease]:
     async with session_factory() as session:
         return list((await session.scalars(select(InstallationLease))).all())
+
+
+@asynccontextmanager
+async def connected_as(
+    session_factory: async_sessionmaker[AsyncSession], owner: str
+) -> AsyncIterator[None]:
+    """Stand in for a live worker ``owner``: on PostgreSQL hold its presence lock (a lease of
+    an owner not connected is free to take there); on SQLite nothing to do."""
+    engine = session_factory.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    presence = WorkerPresence(engine, owner)
+    async with presence.lock:
+        await presence.connection()
+    try:
+        yield
+    finally:
+        await presence.close()

@@ -17,6 +17,7 @@ from tests.jobs.support import (
     FakeClock,
     add_installation,
     add_job,
+    connected_as,
     job_settings,
     lease_rows,
     load_attempts,
@@ -117,7 +118,8 @@ async def test_a_lease_taken_over_between_jobs_starts_no_further_job(
         await _hand_lease_to(session_factory, installation_id, "other-worker")
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
-    assert await worker.run_once() == 1
+    async with connected_as(session_factory, "other-worker"):
+        assert await worker.run_once() == 1
     assert runs == [first]
     assert (await load_job(session_factory, first)).status == JobStatus.DONE
     for job_id in (second, third):
@@ -140,7 +142,8 @@ async def test_a_lease_lost_when_renewed_for_the_next_job_keeps_the_finished_one
         return {"ok": True}
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
-    assert await worker.run_once() == 1  # then the turn ended on the lost lease
+    async with connected_as(session_factory, "other-worker"):
+        assert await worker.run_once() == 1  # then the turn ended on the lost lease
     job = await load_job(session_factory, first)
     assert (job.status, job.result) == (JobStatus.DONE, {"ok": True})
     (attempt,) = await load_attempts(session_factory, first)

@@ -362,3 +362,16 @@ class OAuthState(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FortnoxBudgetGrant(Base):
+    """A place taken in a tenant's Fortnox request budget, shared by every process on
+    PostgreSQL: held from ``granted_at`` until ``finished_at`` (the answer) and counted for a
+    window after it (see :mod:`upsales_fortnox.shared_budget`)."""
+
+    __tablename__ = "fortnox_budget_grants"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    tenant_key: Mapped[str] = mapped_column(String(100), index=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,6 +1,7 @@
 """The Fortnox REST API v3 client for one tenant.
 
-Every request waits its turn at the tenant's :class:`~.pacing.SlidingWindowLimiter` and holds
+Every request waits its turn at the tenant's pacer (:class:`~.budget.TenantPacer`: the
+:class:`~.pacing.SlidingWindowLimiter`, shared across processes on PostgreSQL) and holds
 its place there until the response is in. Then:
 
 * **429**: the limiter pauses the tenant (``Retry-After``, else backoff) and the request is
@@ -36,6 +37,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from upsales_fortnox.fortnox import jsonwire
+from upsales_fortnox.fortnox.budget import TenantPacer
 from upsales_fortnox.fortnox.errors import (
     FortnoxMalformedResponse,
     FortnoxNotFound,
@@ -58,7 +60,7 @@ from upsales_fortnox.fortnox.models import (
     Price,
     PriceList,
 )
-from upsales_fortnox.fortnox.pacing import Clock, Sleep, SlidingWindowLimiter
+from upsales_fortnox.fortnox.pacing import Clock, Sleep
 from upsales_fortnox.fortnox.payments import InvoicePayment
 
 #: Largest page Fortnox serves.
@@ -104,7 +106,7 @@ class FortnoxClient:
         tenant_key: str,
         access_token: Callable[[], Awaitable[str]],
         refresh_token: Callable[[str], Awaitable[str]],
-        limiter: SlidingWindowLimiter,
+        limiter: TenantPacer,
         retry: RetryPolicy | None = None,
         calls: Counter[str] | None = None,
     ) -> None:

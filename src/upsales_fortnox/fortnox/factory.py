@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.models import Installation
+from upsales_fortnox.fortnox.budget import PacerRegistry
 from upsales_fortnox.fortnox.client import FortnoxClient, RetryPolicy
 from upsales_fortnox.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.fortnox.pacing import LimiterRegistry
@@ -60,7 +61,7 @@ def build_fortnox_client(
     settings: Settings,
     http: httpx.AsyncClient,
     token_store: DbTokenStore,
-    limiters: LimiterRegistry,
+    limiters: PacerRegistry,
     retry: RetryPolicy | None = None,
     calls: Counter[str] | None = None,
 ) -> FortnoxClient:

@@ -35,7 +35,9 @@ from upsales_fortnox.jobs.leases import (
     find_installations_to_serve,
     is_postgresql,
     take_installation_leases,
+    take_over_running_jobs,
 )
+from upsales_fortnox.jobs.presence import WorkerPresence
 from upsales_fortnox.jobs.statements import (
     BURY_JOB,
     CHECKPOINT_JOB,
@@ -180,6 +182,14 @@ class JobStore:
         self._renew_after = lease / 3
         #: Until when each installation we serve is leased to us, as last written by us.
         self._leased_until: dict[uuid.UUID, datetime] = {}
+        self._presence = (
+            WorkerPresence(engine, owner) if engine.dialect.name == "postgresql" else None
+        )
+
+    async def close(self) -> None:
+        """Give up the presence lock (PostgreSQL); the next claim takes it again."""
+        if self._presence is not None:
+            await self._presence.close()
 
     def now(self) -> datetime:
         return self._clock()
@@ -191,22 +201,17 @@ class JobStore:
     ) -> list[uuid.UUID]:
         """Lease up to ``limit`` active installations that have due jobs.
 
-        On PostgreSQL the candidates stay locked until their leases are taken, in one
+        On PostgreSQL the claim runs on the worker's presence connection (see
+        :mod:`.presence`), the candidates locked until their leases are taken, in one
         transaction. On SQLite the candidates are read first and the leases taken in a separate
         write transaction; the conditional upsert keeps that correct.
         """
         now = self._clock()
         expires_at = now + self._lease
-        async with self._session_factory() as session:
-            if is_postgresql(session):
-                async with session.begin():
-                    candidates = await find_installations_to_serve(
-                        session, now, limit=limit, exclude=exclude
-                    )
-                    won = await take_installation_leases(
-                        session, candidates, owner=self.owner, now=now, expires_at=expires_at
-                    )
-            else:
+        if self._presence is not None:
+            won = await self._claim_on_presence(limit, exclude, now, expires_at)
+        else:
+            async with self._session_factory() as session:
                 candidates = await find_installations_to_serve(
                     session, now, limit=limit, exclude=exclude
                 )
@@ -219,6 +224,28 @@ class JobStore:
                     )
         for installation_id in won:
             self._leased_until[installation_id] = expires_at
+        return won
+
+    async def _claim_on_presence(
+        self, limit: int, exclude: Collection[uuid.UUID], now: datetime, expires_at: datetime
+    ) -> list[uuid.UUID]:
+        presence = self._presence
+        assert presence is not None
+        async with presence.lock:
+            connection = await presence.connection()
+            try:
+                async with AsyncSession(bind=connection) as session, session.begin():
+                    candidates = await find_installations_to_serve(
+                        session, now, limit=limit, exclude=exclude
+                    )
+                    won = await take_installation_leases(
+                        session, candidates, owner=self.owner, now=now, expires_at=expires_at
+                    )
+                    await take_over_running_jobs(session, won, owner=self.owner, now=now)
+            except Exception:
+                if connection.invalidated or connection.closed:
+                    await presence.discard()
+                raise
         return won
 
     async def release_installation(self, installation_id: uuid.UUID) -> None:

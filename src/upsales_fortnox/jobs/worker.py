@@ -162,6 +162,7 @@ class Worker:
                 await asyncio.gather(*serving.values(), return_exceptions=True)
             stop_waiter.cancel()
             self._stop_waiter = None
+            await self._store.close()
             logger.info("worker %s stopped", self.worker_id)
 
     async def run_once(self) -> int:
@@ -184,6 +185,7 @@ class Worker:
             if own_waiter and self._stop_waiter is not None:
                 self._stop_waiter.cancel()
                 self._stop_waiter = None
+                await self._store.close()
         return total
 
     async def _claim(self, limit: int, *, exclude: Collection[uuid.UUID] = ()) -> list[uuid.UUID]:

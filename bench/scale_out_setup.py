@@ -1,0 +1,224 @@
+"""The sandboxes and the database of ``bench.scale_out``: each sandbox seeded and served in a
+child process of its own; the installations, links and tokens written before the run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+HOST = "127.0.0.1"
+SECRET_KEY = "bench-secret-key-0123456789abcdef"
+WEBHOOK_SECRET = "whsec_bench-secret"
+ARTICLES = ("KONS-1", "LIC-BAS", "UTB-DAG")
+
+
+def serve_fortnox(deals_by_index: list[int], port: int, pipe: Any) -> None:
+    """Child process: one tenant per installation (articles and customer "1" seeded), their
+    tokens sent back; then serve until killed, answering ``"report"`` on the pipe with the
+    documents made and the calls answered."""
+    from upsales_fortnox.sandbox.fortnox import (
+        FortnoxSandboxConfig,
+        RateLimit,
+        create_fortnox_sandbox,
+    )
+    from upsales_fortnox.sandbox.fortnox.server import build_fortnox_sandbox_server
+
+    fortnox = create_fortnox_sandbox(
+        FortnoxSandboxConfig(rate_limit=RateLimit(25, 5.0), create_default_tenant=False)
+    )
+    seeded = []
+    for index in range(len(deals_by_index)):
+        tenant_id = fortnox.create_tenant(f"Bench Bolag {index} AB")
+        fortnox.seed(
+            tenant_id,
+            articles=[{"ArticleNumber": number, "Description": number} for number in ARTICLES],
+            customers=[{"CustomerNumber": "1", "Name": "Nordisk Verkstad AB"}],
+        )
+        tokens = fortnox.issue_tokens(tenant_id)
+        seeded.append(
+            {
+                "tenant_id": tenant_id,
+                "access_token": tokens.access_token,
+                "refresh_token": tokens.refresh_token,
+                "expires_in": tokens.expires_in,
+                "scope": tokens.scope,
+            }
+        )
+    pipe.send(seeded)
+
+    def report() -> None:
+        if pipe.recv() != "report":
+            return
+        documents = 0
+        references: set[tuple[int, str]] = set()
+        for tenant in seeded:
+            tenant_id = int(str(tenant["tenant_id"]))
+            for kind in ("invoices", "orders"):
+                for document in fortnox.tenant(tenant_id).collection(kind).items.values():
+                    documents += 1
+                    references.add((tenant_id, str(document["ExternalInvoiceReference1"])))
+        counters = fortnox.request_counters()
+        answered = {
+            tenant: total - counters.throttled_by_tenant.get(tenant, 0)
+            for tenant, total in counters.by_tenant.items()
+        }
+        pipe.send(
+            {
+                "documents": documents,
+                "distinct_references": len(references),
+                "answered_by_tenant": answered,
+                "throttled": counters.throttled,
+            }
+        )
+
+    threading.Thread(target=report, daemon=True).start()
+    asyncio.run(build_fortnox_sandbox_server(fortnox, HOST, port, log_level="warning").serve())
+
+
+def serve_upsales(deals_by_index: list[int], port: int, pipe: Any) -> None:
+    """Child process: one demo customer per installation with its won orders; sends back the
+    keys, links to make and the app hook bodies (as Upsales sends them), then serves."""
+    from upsales_fortnox.sandbox.upsales import (
+        UpsalesSandboxConfig,
+        build_app_hook_body,
+        create_upsales_sandbox,
+        seed_demo_upsales,
+        serve_upsales_sandbox,
+    )
+
+    upsales = create_upsales_sandbox(UpsalesSandboxConfig())
+    seeded = []
+    for index, deals in enumerate(deals_by_index):
+        demo = seed_demo_upsales(upsales, name=f"Bench Kund {index} AB")
+        company_id = demo.account_ids[0]
+        products = list(demo.product_ids_by_article_no.values())
+        seller = {"id": demo.sales_rep_user_ids[0], "name": "Säljare", "email": "s@example.se"}
+        hooks = []
+        for deal in range(deals):
+            order = upsales.create_entity(
+                demo.customer_id,
+                "orders",
+                {
+                    "description": f"Affär {deal}",
+                    "date": "2024-06-01",
+                    "user": {"id": seller["id"]},
+                    "client": {"id": company_id},
+                    "stage": {"id": demo.stage_won_id},
+                    "probability": 100,
+                    "orderRow": [
+                        {
+                            "product": {"id": products[(deal + row) % len(products)]},
+                            "quantity": 1 + (deal + row) % 4,
+                            "listPrice": "1250",
+                            "price": "1187.50" if row else "1250",
+                        }
+                        for row in range(1 + deal % 3)
+                    ],
+                },
+                fire_hooks=False,
+            )
+            body = build_app_hook_body(
+                event_type="after_order_update",
+                entity=order,
+                acting_user=seller,
+                customer_id=demo.customer_id,
+                api_key=demo.api_key,
+            )
+            hooks.append(json.dumps(body, default=str))
+        seeded.append(
+            {
+                "customer_id": demo.customer_id,
+                "api_key": demo.api_key,
+                "company": upsales.get_entity(demo.customer_id, "accounts", company_id),
+                "products": dict(demo.product_ids_by_article_no),
+                "hooks": hooks,
+            }
+        )
+    pipe.send(json.loads(json.dumps(seeded, default=str)))
+    asyncio.run(serve_upsales_sandbox(upsales, HOST, port))
+
+
+async def prepare_database(
+    env: dict[str, str], fortnox_seed: list[dict[str, Any]], upsales_seed: list[dict[str, Any]]
+) -> tuple[list[tuple[str, bytes]], str]:
+    """The schema, one linked installation per tenant with its tokens; returns the hooks to
+    post (``(path, body)``, installations interleaved) and the busy installation's id."""
+    from upsales_fortnox.config import Settings
+    from upsales_fortnox.db.base import Base
+    from upsales_fortnox.db.engine import create_engine
+    from upsales_fortnox.db.models import (
+        FortnoxType,
+        Installation,
+        InstallationSettings,
+        InstallationStatus,
+        LinkEntity,
+        SyncType,
+    )
+    from upsales_fortnox.fortnox.oauth import TokenSet
+    from upsales_fortnox.services import build_services
+    from upsales_fortnox.sync.links import LinkStore
+    from upsales_fortnox.sync.outbound.company import (
+        AccountFieldIds,
+        company_fields_from_upsales,
+    )
+    from upsales_fortnox.upsales.models import Company
+
+    settings = Settings(**{key.lower(): value for key, value in env.items()})  # type: ignore[arg-type]
+    engine = create_engine(settings.database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    services = build_services(settings, engine)
+    box = services.secret_box
+    paths: list[str] = []
+    try:
+        for fortnox, upsales in zip(fortnox_seed, upsales_seed, strict=True):
+            async with services.session_factory() as session:
+                installation = Installation(
+                    name=f"Bench {upsales['customer_id']}",
+                    upsales_customer_id=upsales["customer_id"],
+                    status=InstallationStatus.ACTIVE,
+                    upsales_api_token_enc=box.encrypt(upsales["api_key"]),
+                    webhook_secret_enc=box.encrypt(WEBHOOK_SECRET),
+                    fortnox_tenant_id=str(fortnox["tenant_id"]),
+                )
+                installation.settings = InstallationSettings(sync_type=SyncType.INVOICE)
+                session.add(installation)
+                await session.flush()
+                links = LinkStore(session, installation.id)
+                for number, product_id in upsales["products"].items():
+                    await links.save(
+                        LinkEntity.PRODUCT, product_id, FortnoxType.ARTICLE, number, None
+                    )
+                company = Company.model_validate(upsales["company"])
+                await links.save(
+                    LinkEntity.COMPANY,
+                    company.id,
+                    FortnoxType.CUSTOMER,
+                    "1",
+                    None,
+                    synced_fields=company_fields_from_upsales(company, AccountFieldIds()),
+                )
+                await session.commit()
+                installation_id: uuid.UUID = installation.id
+            await services.token_store.save_initial(
+                installation_id,
+                TokenSet(
+                    access_token=fortnox["access_token"],
+                    refresh_token=fortnox["refresh_token"],
+                    expires_at=datetime.now(UTC) + timedelta(seconds=fortnox["expires_in"]),
+                    scope=fortnox["scope"],
+                ),
+            )
+            paths.append(f"/webhooks/upsales/{installation_id}")
+    finally:
+        await services.aclose()
+    hooks = []
+    for deal in range(max(len(upsales["hooks"]) for upsales in upsales_seed)):
+        for path, upsales in zip(paths, upsales_seed, strict=True):
+            if deal < len(upsales["hooks"]):
+                hooks.append((path, upsales["hooks"][deal].encode()))
+    return hooks, paths[0].rsplit("/", 1)[1]

@@ -1,0 +1,101 @@
+"""The seam between the Fortnox client and where a tenant's request budget is kept.
+
+The client paces its requests through a :class:`TenantPacer` (one per tenant, from a
+:class:`PacerRegistry`). In one process that is the in-process
+:class:`~upsales_fortnox.fortnox.pacing.SlidingWindowLimiter`. When several processes call
+Fortnox for the same tenant (API replicas, workers), each request also takes a place in a
+:class:`SharedBudget` that all of them draw from, such as one kept in the database:
+:class:`SharedPacer` puts the two together. The client knows only these protocols, so it needs
+nothing from the application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+from upsales_fortnox.fortnox.pacing import LimiterRegistry, SlidingWindowLimiter
+
+
+class TenantPacer(Protocol):
+    """What the client needs from a tenant's pacing."""
+
+    def slot(self) -> AbstractAsyncContextManager[None]:
+        """Wait for a place in the tenant's budget and hold it until the block ends."""
+        ...
+
+    def rate_limited(self, retry_after: float | None = None) -> float:
+        """Record a 429; returns the pause in seconds before the next request."""
+        ...
+
+    def succeeded(self) -> None:
+        """A request passed Fortnox's limit."""
+        ...
+
+
+class PacerRegistry(Protocol):
+    def get(self, tenant_key: str) -> TenantPacer: ...
+
+
+class SharedBudget(Protocol):
+    """A tenant budget shared by processes: ``limit`` places per ``window`` seconds, a place
+    held from its grant until the request's answer and counted for a window after it."""
+
+    async def take(self, tenant_key: str) -> int:
+        """Wait for a place; returns the grant to :meth:`finish` once the answer is in."""
+        ...
+
+    async def finish(self, grant: int) -> None:
+        """The request of ``grant`` has its answer: its place counts for a window more."""
+        ...
+
+
+class SharedPacer:
+    """A tenant's in-process limiter in front of the shared budget.
+
+    The in-process limiter orders this process' requests (first come, first served) and
+    handles 429 pauses; only the requests it lets through ask the shared budget, one at a time
+    per tenant while they wait for a place there, so waiting costs the shared store one
+    request per process and tenant, not one per waiting request.
+    """
+
+    def __init__(self, local: SlidingWindowLimiter, budget: SharedBudget, tenant_key: str) -> None:
+        self._local = local
+        self._budget = budget
+        self._tenant_key = tenant_key
+        self._asking = asyncio.Lock()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._local.slot():
+            async with self._asking:
+                grant = await self._budget.take(self._tenant_key)
+            try:
+                yield
+            finally:
+                await self._budget.finish(grant)
+
+    def rate_limited(self, retry_after: float | None = None) -> float:
+        return self._local.rate_limited(retry_after)
+
+    def succeeded(self) -> None:
+        self._local.succeeded()
+
+
+class SharedPacerRegistry:
+    """One :class:`SharedPacer` per tenant key, over an in-process :class:`LimiterRegistry`."""
+
+    def __init__(self, local: LimiterRegistry, budget: SharedBudget) -> None:
+        self._local = local
+        self._budget = budget
+        self._pacers: dict[str, SharedPacer] = {}
+
+    def get(self, tenant_key: str) -> SharedPacer:
+        pacer = self._pacers.get(tenant_key)
+        if pacer is None:
+            pacer = self._pacers[tenant_key] = SharedPacer(
+                self._local.get(tenant_key), self._budget, tenant_key
+            )
+        return pacer
