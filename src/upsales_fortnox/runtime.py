@@ -16,6 +16,7 @@ from typing import Any
 
 from upsales_fortnox.fortnox.stream import run_stream_consumer
 from upsales_fortnox.jobs import Worker
+from upsales_fortnox.ops.alert_delivery import run_alert_monitor
 from upsales_fortnox.ops.metrics import observe_job
 from upsales_fortnox.ops.metrics_http import run_metrics_server
 from upsales_fortnox.services import Services
@@ -48,7 +49,14 @@ def background_tasks(
     if worker:
         tasks.append(run_worker)
     if stream:
-        tasks.extend([run_stream_consumer, run_reconcile_scheduler, run_catch_up_scheduler])
+        tasks.extend(
+            [
+                run_stream_consumer,
+                run_reconcile_scheduler,
+                run_catch_up_scheduler,
+                run_alert_monitor,
+            ]
+        )
     return tasks
 
 
