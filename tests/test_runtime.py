@@ -49,7 +49,7 @@ async def test_setting_stop_ends_every_task() -> None:
 
 def test_the_task_sets() -> None:
     assert background_tasks(worker=True, stream=False) == [run_worker]
-    assert len(background_tasks()) == 5
+    assert len(background_tasks()) == 6
     assert run_alert_monitor in background_tasks(worker=False)  # with the stream
     assert run_metrics_server in background_tasks(metrics_port=True)
     assert run_metrics_server not in background_tasks()
