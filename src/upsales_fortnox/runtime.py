@@ -17,6 +17,7 @@ from typing import Any
 from upsales_fortnox.fortnox.stream import run_stream_consumer
 from upsales_fortnox.jobs import Worker
 from upsales_fortnox.ops.alert_delivery import run_alert_monitor
+from upsales_fortnox.ops.token_keeper import run_token_keeper
 from upsales_fortnox.ops.metrics import observe_job
 from upsales_fortnox.ops.metrics_http import run_metrics_server
 from upsales_fortnox.services import Services
@@ -55,6 +56,7 @@ def background_tasks(
                 run_reconcile_scheduler,
                 run_catch_up_scheduler,
                 run_alert_monitor,
+                run_token_keeper,
             ]
         )
     return tasks
