@@ -22,6 +22,7 @@ from upsales_fortnox.api import (
     installations,
     jobs,
     links,
+    service_account,
     webhooks,
 )
 from upsales_fortnox.api.docs import install_offline_docs
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(choices.router)
     app.include_router(installation_health.router)
     app.include_router(bulk_actions.router)
+    app.include_router(service_account.router)
     install_metrics(app)
     return app
 

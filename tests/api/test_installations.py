@@ -623,6 +623,7 @@ OPERATOR_ROUTES = [
     ("GET", "/api/installations/{installation_id}/health"),
     ("POST", "/api/installations/{installation_id}/replay"),
     ("POST", "/api/jobs/retry-dead"),
+    ("POST", "/api/installations/{installation_id}/fortnox-service-account"),
 ]
 
 
