@@ -14,6 +14,7 @@ from upsales_fortnox.api import (
     activation,
     bulk_actions,
     choices,
+    consent,
     health,
     history,
     initial_sync,
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(installation_health.router)
     app.include_router(bulk_actions.router)
     app.include_router(service_account.router)
+    app.include_router(consent.router)
     install_metrics(app)
     return app
 
