@@ -12,14 +12,18 @@ from fastapi import FastAPI
 from upsales_fortnox import __version__
 from upsales_fortnox.api import (
     activation,
+    bulk_actions,
     choices,
+    consent,
     health,
     history,
     initial_sync,
+    installation_health,
     installation_settings,
     installations,
     jobs,
     links,
+    service_account,
     webhooks,
 )
 from upsales_fortnox.api.docs import install_offline_docs
@@ -28,6 +32,7 @@ from upsales_fortnox.api.openapi_doc import install_openapi
 from upsales_fortnox.config import Settings, get_settings
 from upsales_fortnox.heap import freeze_startup_objects
 from upsales_fortnox.intake.admission import AdmissionMiddleware
+from upsales_fortnox.ops.metrics_http import install_metrics
 from upsales_fortnox.runtime import BackgroundTask, run_background
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.registry import build_responder_registry
@@ -91,8 +96,13 @@ def create_app(
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
     app.include_router(choices.router)
+    app.include_router(installation_health.router)
+    app.include_router(bulk_actions.router)
+    app.include_router(service_account.router)
+    app.include_router(consent.router)
     install_openapi(app)
     app.add_middleware(AdmissionMiddleware)
+    install_metrics(app)
     return app
 
 

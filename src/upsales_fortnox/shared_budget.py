@@ -18,6 +18,7 @@ On SQLite (one process) the in-process limiter alone paces.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Final
 
 from sqlalchemy import text
@@ -117,10 +118,14 @@ class PostgresBudget:
 
 
 def shared_pacer_registry(
-    engine: AsyncEngine, *, limit: int, window_seconds: float
+    engine: AsyncEngine,
+    *,
+    limit: int,
+    window_seconds: float,
+    on_wait: Callable[[], None] | None = None,
 ) -> SharedPacerRegistry:
     """In-process limiters in front of the tenants' budgets in PostgreSQL."""
     return SharedPacerRegistry(
-        LimiterRegistry(limit, window_seconds),
+        LimiterRegistry(limit, window_seconds, on_wait=on_wait),
         PostgresBudget(engine, limit=limit, window_seconds=window_seconds),
     )
