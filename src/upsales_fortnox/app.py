@@ -25,6 +25,7 @@ from upsales_fortnox.api import (
 from upsales_fortnox.api.docs import install_offline_docs
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
+from upsales_fortnox.console import install_console
 from upsales_fortnox.heap import freeze_startup_objects
 from upsales_fortnox.runtime import BackgroundTask, run_background
 from upsales_fortnox.services import Services, build_services
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
     app.include_router(choices.router)
+    install_console(app)
     return app
 
 

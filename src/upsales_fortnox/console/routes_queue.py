@@ -1,0 +1,134 @@
+"""Console pages for the queue: counts, the oldest waiting job, dead jobs with their reasons,
+one job's attempts, retry and bulk retry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel, Field
+
+from upsales_fortnox.api import jobs as jobs_api
+from upsales_fortnox.api.deps import SessionDep
+from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.schemas.common import INT64_MAX, TEXT_WITHOUT_NUL
+from upsales_fortnox.console.forms import form_values, parse
+from upsales_fortnox.console.guard import SessionRequired, checked_form
+from upsales_fortnox.console.queue import (
+    DeadJobFilter,
+    bulk_retry,
+    count_dead,
+    dead_jobs,
+    queue_summary,
+    reason_code,
+)
+from upsales_fortnox.console.render import redirect, render, render_error
+from upsales_fortnox.console.texts import TEXTS
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+QUEUE_URL = "/console/queue"
+JobId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+
+
+class BulkFilterForm(BaseModel):
+    installation_id: uuid.UUID | None = None
+    kind: str | None = Field(default=None, max_length=40, pattern=TEXT_WITHOUT_NUL)
+    reason_code: str | None = Field(default=None, max_length=60, pattern=r"^[a-z0-9_.]+$")
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def to_filter(self) -> DeadJobFilter:
+        return DeadJobFilter(
+            installation_id=self.installation_id,
+            kind=self.kind,
+            reason_code=self.reason_code,
+            since=_utc(self.since),
+            until=_utc(self.until),
+        )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+@router.get("/queue")
+async def get_queue(request: Request, session: SessionRequired, db: SessionDep) -> Response:
+    summary = await queue_summary(db)
+    dead = await dead_jobs(db)
+    return render(
+        request,
+        "queue.html",
+        {
+            "summary": summary,
+            "dead": [(job, reason_code(job.last_error)) for job in dead],
+            "bulk": None,
+            "bulk_form": {},
+        },
+        session=session,
+    )
+
+
+@router.get("/queue/summary.json")
+async def get_queue_summary(session: SessionRequired, db: SessionDep) -> dict[str, object]:
+    """What the queue page refreshes itself with."""
+    summary = await queue_summary(db)
+    return {"counts": summary.counts, "oldest_waiting_seconds": summary.oldest_waiting_seconds}
+
+
+@router.get("/jobs/{job_id}")
+async def get_job(
+    request: Request, job_id: JobId, session: SessionRequired, db: SessionDep
+) -> Response:
+    try:
+        job = await jobs_api.get_job(job_id, db)
+    except ApiError as exc:
+        return render_error(request, exc, session=session, back=QUEUE_URL)
+    return render(request, "job.html", {"job": job}, session=session)
+
+
+@router.post("/jobs/{job_id}/retry")
+async def post_job_retry(
+    request: Request, job_id: JobId, session: SessionRequired, db: SessionDep
+) -> Response:
+    try:
+        await checked_form(request, session)
+        job = await jobs_api.post_job_retry(job_id, db)
+    except ApiError as exc:
+        return render_error(request, exc, session=session, back=QUEUE_URL)
+    flash = TEXTS["flash_job_retried"].format(job_id=job_id, queued_id=job.id, status=job.status)
+    return redirect(f"/console/jobs/{job.id}", flash)
+
+
+@router.post("/queue/bulk-retry")
+async def post_bulk_retry(request: Request, session: SessionRequired, db: SessionDep) -> Response:
+    try:
+        form = await checked_form(request, session)
+        values = form_values(form, "installation_id", "kind", "reason_code", "since", "until")
+        dead_filter = parse(BulkFilterForm, values).to_filter()
+        if form.get("action") != "retry":
+            count = await count_dead(db, dead_filter)
+            summary = await queue_summary(db)
+            dead = await dead_jobs(db)
+            return render(
+                request,
+                "queue.html",
+                {
+                    "summary": summary,
+                    "dead": [(job, reason_code(job.last_error)) for job in dead],
+                    "bulk": {"count": count},
+                    "bulk_form": values,
+                    "flash": TEXTS["flash_bulk_dry_run"].format(count=count),
+                },
+                session=session,
+            )
+        with operator_errors():
+            retried = await bulk_retry(db, dead_filter)
+        await db.commit()
+    except ApiError as exc:
+        return render_error(request, exc, session=session, back=QUEUE_URL)
+    return redirect(QUEUE_URL, TEXTS["flash_bulk_done"].format(retried=retried))
