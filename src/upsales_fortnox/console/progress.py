@@ -5,20 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 
+def _phase_share(phase: dict[str, Any]) -> float:
+    """How much of one phase is done, 0..1 (a phase whose total is unknown counts as 0)."""
+    if phase.get("state") == "done":
+        return 1.0
+    total = phase.get("total")
+    if not total:
+        return 0.0
+    return min(int(phase.get("done", 0)), int(total)) / int(total)
+
+
 def overall_percent(report: dict[str, Any] | None) -> int | None:
-    """Done over total across the phases whose totals are known; 100 once the job is done;
-    None before any total is known."""
+    """The mean of the phases' shares, in whole percent; 100 once the job is done; None
+    when there is no initial sync or its phases are not known yet."""
     if report is None:
         return None
     if report.get("status") == "done":
         return 100
-    done = total = 0
-    for phase in report.get("phases", []):
-        phase_total = phase.get("total")
-        if phase_total is None:
-            continue
-        total += int(phase_total)
-        done += min(int(phase.get("done", 0)), int(phase_total))
-    if total == 0:
+    phases = report.get("phases") or []
+    if not phases:
         return None
-    return min(100, (100 * done) // total)
+    return min(100, int(100 * sum(_phase_share(phase) for phase in phases) / len(phases)))

@@ -60,6 +60,13 @@ def reason_code(last_error: str | None) -> str | None:
     return code if code and " " not in code else None
 
 
+def reason_message(last_error: str | None) -> str:
+    """The job error without its code (shown beside it)."""
+    if reason_code(last_error) is None:
+        return last_error or ""
+    return (last_error or "").split(":", 1)[1].strip()
+
+
 async def queue_summary(session: AsyncSession) -> QueueSummary:
     rows = await session.execute(select(SyncJob.status, func.count()).group_by(SyncJob.status))
     counts = dict.fromkeys((status.value for status in JobStatus), 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -63,9 +64,9 @@ def render_error(
 def redirect(url: str, flash: str | None = None) -> RedirectResponse:
     """After an action: see the page again (303, so a reload never repeats the action)."""
     if flash:
-        from urllib.parse import urlencode
-
-        url = f"{url}{'&' if '?' in url else '?'}{urlencode({'flash': flash})}"
+        path, _, fragment = url.partition("#")
+        url = f"{path}{'&' if '?' in path else '?'}{urlencode({'flash': flash})}"
+        url += f"#{fragment}" if fragment else ""
     response = RedirectResponse(url, status_code=303)
     response.headers.update(SECURITY_HEADERS)
     return response

@@ -24,9 +24,11 @@ from upsales_fortnox.console.queue import (
     dead_jobs,
     queue_summary,
     reason_code,
+    reason_message,
 )
 from upsales_fortnox.console.render import redirect, render, render_error
 from upsales_fortnox.console.texts import TEXTS
+from upsales_fortnox.db.models import SyncJob
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 QUEUE_URL = "/console/queue"
@@ -56,6 +58,10 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
+def _with_reasons(jobs: list[SyncJob]) -> list[tuple[SyncJob, str | None, str]]:
+    return [(job, reason_code(job.last_error), reason_message(job.last_error)) for job in jobs]
+
+
 @router.get("/queue")
 async def get_queue(request: Request, session: SessionRequired, db: SessionDep) -> Response:
     summary = await queue_summary(db)
@@ -65,7 +71,7 @@ async def get_queue(request: Request, session: SessionRequired, db: SessionDep) 
         "queue.html",
         {
             "summary": summary,
-            "dead": [(job, reason_code(job.last_error)) for job in dead],
+            "dead": _with_reasons(dead),
             "bulk": None,
             "bulk_form": {},
         },
@@ -119,7 +125,7 @@ async def post_bulk_retry(request: Request, session: SessionRequired, db: Sessio
                 "queue.html",
                 {
                     "summary": summary,
-                    "dead": [(job, reason_code(job.last_error)) for job in dead],
+                    "dead": _with_reasons(dead),
                     "bulk": {"count": count},
                     "bulk_form": values,
                     "flash": TEXTS["flash_bulk_dry_run"].format(count=count),
