@@ -12,10 +12,12 @@ from fastapi import FastAPI
 from upsales_fortnox import __version__
 from upsales_fortnox.api import (
     activation,
+    bulk_actions,
     choices,
     health,
     history,
     initial_sync,
+    installation_health,
     installation_settings,
     installations,
     jobs,
@@ -90,6 +92,8 @@ def create_app(
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
     app.include_router(choices.router)
+    app.include_router(installation_health.router)
+    app.include_router(bulk_actions.router)
     install_console(app)
     return app
 

@@ -120,7 +120,10 @@ class FortnoxCredentials(Base):
         ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
     )
     access_token_enc: Mapped[str] = mapped_column(Text)
-    refresh_token_enc: Mapped[str] = mapped_column(Text)
+    #: Null for a service account (client credentials), which has no refresh token.
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text)
+    #: ``user`` (authorization code login) or ``service`` (client credentials).
+    token_kind: Mapped[str] = mapped_column(String(20), default="user", server_default="user")
     access_token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     scopes: Mapped[str] = mapped_column(String(500), default="")
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -341,3 +344,7 @@ class OAuthState(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# The operations tables (connection checks, alert states) live in their own module.
+from upsales_fortnox.db import ops_models  # noqa: E402, F401

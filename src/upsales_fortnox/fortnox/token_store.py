@@ -150,6 +150,11 @@ class DbTokenStore:
             current = self._decrypt(credentials)
             if self._usable(current, rejected):
                 return current
+            if credentials.refresh_token_enc is None:
+                raise ReauthorizationRequired(
+                    "the installation has no Fortnox refresh token; log in to Fortnox",
+                    code="fortnox_not_connected",
+                )
             refresh_token = self._box.decrypt(credentials.refresh_token_enc)
             digest = hashlib.sha256(refresh_token.encode()).hexdigest()
             if self._dead_refresh_tokens.get(installation_id) == digest:

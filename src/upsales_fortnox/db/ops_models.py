@@ -1,0 +1,46 @@
+"""Tables for operators: what the service last saw of each connection, and raised alerts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from upsales_fortnox.db.base import Base
+from upsales_fortnox.db.types import UTCDateTime, utcnow
+
+
+class ConnectionCheck(Base):
+    """The last signs of life of an installation's two connections (for its health).
+
+    Kept apart from the versioned :class:`~upsales_fortnox.db.models.Installation` so that
+    recording them never conflicts with an operator's edit.
+    """
+
+    __tablename__ = "connection_checks"
+
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    fortnox_last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    upsales_key_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    upsales_key_ok: Mapped[bool | None] = mapped_column(Boolean)
+    upsales_key_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertState(Base):
+    """One alert cause (``cause`` is its stable key, e.g. ``dead_job:42``), raised once and
+    resolved once; shared by every process so that each cause is announced only once."""
+
+    __tablename__ = "alert_states"
+
+    cause: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    installation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
+    )
+    summary: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,1 @@
+"""Operations: installation health, metrics, alerts and operators' bulk actions."""

@@ -1,0 +1,109 @@
+"""Operators' bulk actions: retry the dead jobs a filter picks, replay one entity's sync.
+
+Both run inside the caller's transaction and do not commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.db.models import JobStatus, SyncJob
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.intake import routing
+from upsales_fortnox.jobs import Enqueued, enqueue, retry_dead_job
+
+#: Most dead jobs one bulk retry requeues; the answer says how many remain.
+MAX_BULK_RETRY: Final = 1000
+
+
+class ReplayKind(StrEnum):
+    """The job kinds that sync one entity, by the system its id belongs to."""
+
+    UPSALES_ORDER = routing.JOB_UPSALES_ORDER
+    UPSALES_COMPANY = routing.JOB_UPSALES_COMPANY
+    FORTNOX_CUSTOMER = routing.JOB_FORTNOX_CUSTOMER
+    FORTNOX_ARTICLE = routing.JOB_FORTNOX_ARTICLE
+    FORTNOX_ORDER = routing.JOB_FORTNOX_ORDER
+    FORTNOX_INVOICE = routing.JOB_FORTNOX_INVOICE
+    FORTNOX_OFFER = routing.JOB_FORTNOX_OFFER
+
+    @property
+    def takes_upsales_id(self) -> bool:
+        return self.value.startswith("upsales.")
+
+
+@dataclass(frozen=True)
+class DeadJobFilter:
+    installation_id: uuid.UUID | None = None
+    kind: str | None = None
+    reason_code: str | None = None
+    """The code before the colon of the job's ``last_error`` (``product_not_in_fortnox``)."""
+    died_from: datetime | None = None
+    died_before: datetime | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [SyncJob.status == JobStatus.DEAD]
+        if self.installation_id is not None:
+            conditions.append(SyncJob.installation_id == self.installation_id)
+        if self.kind is not None:
+            conditions.append(SyncJob.kind == self.kind)
+        if self.reason_code is not None:
+            escaped = self.reason_code.replace("\\", "\\\\").replace("%", "\\%")
+            escaped = escaped.replace("_", "\\_")
+            conditions.append(SyncJob.last_error.like(f"{escaped}:%", escape="\\"))
+        if self.died_from is not None:
+            conditions.append(SyncJob.finished_at >= self.died_from)
+        if self.died_before is not None:
+            conditions.append(SyncJob.finished_at < self.died_before)
+        return conditions
+
+
+@dataclass(frozen=True)
+class BulkRetryResult:
+    matched: int
+    retried_job_ids: list[int]
+    """The ids of the jobs now queued (a job merged into a queued duplicate names that one)."""
+
+
+async def count_dead_jobs(session: AsyncSession, selection: DeadJobFilter) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(SyncJob).where(*selection.conditions())
+        )
+        or 0
+    )
+
+
+async def retry_dead_jobs(
+    session: AsyncSession, selection: DeadJobFilter, *, limit: int = MAX_BULK_RETRY
+) -> BulkRetryResult:
+    """Requeue up to ``limit`` of the matching dead jobs, oldest first. Does not commit."""
+    matched = await count_dead_jobs(session, selection)
+    job_ids = list(
+        await session.scalars(
+            select(SyncJob.id).where(*selection.conditions()).order_by(SyncJob.id).limit(limit)
+        )
+    )
+    now = utcnow()
+    retried = [(await retry_dead_job(session, job_id, now=now)).id for job_id in job_ids]
+    return BulkRetryResult(matched=matched, retried_job_ids=retried)
+
+
+async def replay_entity(
+    session: AsyncSession, installation_id: uuid.UUID, kind: ReplayKind, entity_id: str
+) -> Enqueued:
+    """Queue the sync of one entity by hand (or return the job already queued for it)."""
+    return await enqueue(
+        session,
+        installation_id=installation_id,
+        kind=kind.value,
+        entity_id=entity_id,
+        payload={"replay": True},
+    )

@@ -1,0 +1,126 @@
+"""The overall health of an installation, decided from facts alone (no I/O).
+
+:func:`decide_health` turns :class:`HealthFacts` into one state, ``ok``, ``degraded`` (the sync
+runs but something needs watching) or ``action_needed`` (the sync is stopped until someone
+acts), with every reason as a stable code and a sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+#: Fortnox refresh tokens live 45 days and are single use (fortnox.md §3).
+REFRESH_TOKEN_LIFETIME: Final = timedelta(days=45)
+
+
+class HealthState(StrEnum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    ACTION_NEEDED = "action_needed"
+
+
+class TokenKind(StrEnum):
+    USER = "user"
+    """An authorization-code login: an access token and a single-use refresh token."""
+    SERVICE = "service"
+    """A Fortnox service account: access tokens by client credentials, no refresh token."""
+
+
+@dataclass(frozen=True)
+class HealthThresholds:
+    refresh_token_warning: timedelta = timedelta(days=7)
+    """Warn when the refresh token ends within this time."""
+    queue_age: timedelta = timedelta(minutes=15)
+    """Warn when the oldest due job has waited longer than this."""
+
+
+@dataclass(frozen=True)
+class HealthFacts:
+    status: str
+    status_reason: str | None
+    token_kind: TokenKind | None
+    """None: no Fortnox login stored."""
+    access_token_expires_at: datetime | None
+    last_refresh_at: datetime | None
+    upsales_key_ok: bool | None
+    upsales_key_error: str | None
+    oldest_pending_at: datetime | None
+    dead_jobs: int
+
+
+@dataclass(frozen=True)
+class HealthReason:
+    code: str
+    message: str
+    state: HealthState
+
+
+@dataclass(frozen=True)
+class Health:
+    state: HealthState
+    reasons: tuple[HealthReason, ...]
+
+
+def refresh_token_expires_at(facts: HealthFacts) -> datetime | None:
+    """When the stored refresh token ends (a user login's last refresh + 45 days)."""
+    if facts.token_kind is not TokenKind.USER or facts.last_refresh_at is None:
+        return None
+    return facts.last_refresh_at + REFRESH_TOKEN_LIFETIME
+
+
+def _login_reasons(
+    facts: HealthFacts, now: datetime, limits: HealthThresholds
+) -> list[HealthReason]:
+    action = HealthState.ACTION_NEEDED
+    if facts.status == "pending_login":
+        return [
+            HealthReason("fortnox_login_pending", "No one has logged in to Fortnox yet.", action)
+        ]
+    if facts.status == "needs_relogin":
+        detail = f" ({facts.status_reason})" if facts.status_reason else ""
+        message = f"Fortnox refused the connection; log in to Fortnox again{detail}."
+        return [HealthReason("fortnox_relogin_needed", message, action)]
+    if facts.token_kind is None:
+        message = "No Fortnox tokens are stored; log in to Fortnox."
+        return [HealthReason("fortnox_not_connected", message, action)]
+    ends = refresh_token_expires_at(facts)
+    if ends is None:
+        return []
+    if ends <= now:
+        message = f"The Fortnox refresh token ended at {ends.isoformat()}; log in again."
+        return [HealthReason("refresh_token_expired", message, action)]
+    if ends - now <= limits.refresh_token_warning:
+        message = f"The Fortnox refresh token ends at {ends.isoformat()} unless it is refreshed."
+        return [HealthReason("refresh_token_ending", message, HealthState.DEGRADED)]
+    return []
+
+
+def decide_health(
+    facts: HealthFacts, now: datetime, limits: HealthThresholds | None = None
+) -> Health:
+    """The worst state among the reasons found; ``ok`` when there is none."""
+    limits = limits or HealthThresholds()
+    reasons = _login_reasons(facts, now, limits)
+    if facts.status == "paused":
+        reasons.append(
+            HealthReason(
+                "paused", "The installation is paused: nothing syncs.", HealthState.DEGRADED
+            )
+        )
+    if facts.upsales_key_ok is False:
+        detail = f": {facts.upsales_key_error}" if facts.upsales_key_error else ""
+        message = f"Upsales refused the installation's API key{detail}."
+        reasons.append(HealthReason("upsales_key_refused", message, HealthState.ACTION_NEEDED))
+    if facts.dead_jobs:
+        message = f"{facts.dead_jobs} job(s) are dead and wait for an operator's retry."
+        reasons.append(HealthReason("dead_jobs", message, HealthState.DEGRADED))
+    if facts.oldest_pending_at is not None and now - facts.oldest_pending_at > limits.queue_age:
+        minutes = int((now - facts.oldest_pending_at).total_seconds() // 60)
+        message = f"The oldest due job has waited {minutes} minutes."
+        reasons.append(HealthReason("queue_behind", message, HealthState.DEGRADED))
+    order = [HealthState.OK, HealthState.DEGRADED, HealthState.ACTION_NEEDED]
+    state = max((reason.state for reason in reasons), key=order.index, default=HealthState.OK)
+    return Health(state, tuple(reasons))

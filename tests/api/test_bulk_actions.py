@@ -1,0 +1,179 @@
+"""Operator API: bulk retry of dead jobs (dry run first) and replaying one entity's sync."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.api.operator_support import add_job, create_installation
+from upsales_fortnox.db.models import JobStatus, SyncJob
+
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+
+
+async def _statuses(
+    session_factory: async_sessionmaker[AsyncSession], job_ids: list[int]
+) -> list[str]:
+    async with session_factory() as session:
+        rows = await session.execute(
+            select(SyncJob.id, SyncJob.status).where(SyncJob.id.in_(job_ids))
+        )
+        by_id = {job_id: status for job_id, status in rows}
+    return [by_id[job_id] for job_id in job_ids]
+
+
+async def test_bulk_retry_counts_first_then_requeues_only_what_the_filter_picks(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    mine = (await create_installation(api_client, admin_headers))["id"]
+    other = (await create_installation(api_client, admin_headers, name="Other AB"))["id"]
+    now = datetime.now(UTC)
+    recent, old = now - timedelta(minutes=5), now - timedelta(days=3)
+    missing = "product_not_in_fortnox: the product has no Fortnox article"
+    picked = [
+        await add_job(session_factory, mine, entity_id="1", last_error=missing, finished_at=recent),
+        await add_job(session_factory, mine, entity_id="2", last_error=missing, finished_at=recent),
+    ]
+    left = [
+        # another reason, one like it but longer, another kind, too old, another installation
+        await add_job(session_factory, mine, entity_id="3", last_error="x: y", finished_at=recent),
+        await add_job(
+            session_factory, mine, entity_id="4", last_error="product_not_in_fortnoxes: z",
+            finished_at=recent,
+        ),
+        await add_job(
+            session_factory, mine, kind="upsales.company", entity_id="5", last_error=missing,
+            finished_at=recent,
+        ),
+        await add_job(session_factory, mine, entity_id="6", last_error=missing, finished_at=old),
+        await add_job(
+            session_factory, other, entity_id="7", last_error=missing, finished_at=recent
+        ),
+        await add_job(
+            session_factory, mine, entity_id="8", status=JobStatus.DONE, last_error=missing,
+            finished_at=recent,
+        ),
+    ]  # fmt: skip
+    selection = {
+        "installation_id": mine,
+        "kind": "upsales.order",
+        "reason_code": "product_not_in_fortnox",
+        "died_from": (now - timedelta(days=1)).isoformat(),
+        "died_before": now.isoformat(),
+    }
+    dry = await api_client.post("/api/jobs/retry-dead", json=selection, headers=admin_headers)
+    assert dry.status_code == 200, dry.text
+    assert dry.json() == {
+        "dry_run": True,
+        "matched": 2,
+        "retried": 0,
+        "retried_job_ids": [],
+        "remaining": 2,
+    }
+    assert await _statuses(session_factory, picked) == ["dead", "dead"]
+
+    run = await api_client.post(
+        "/api/jobs/retry-dead", json={**selection, "dry_run": False}, headers=admin_headers
+    )
+    assert run.status_code == 200, run.text
+    assert run.json() == {
+        "dry_run": False,
+        "matched": 2,
+        "retried": 2,
+        "retried_job_ids": picked,
+        "remaining": 0,
+    }
+    assert await _statuses(session_factory, picked) == ["queued", "queued"]
+    assert await _statuses(session_factory, left) == ["dead"] * 5 + ["done"]
+
+    again = await api_client.post("/api/jobs/retry-dead", json=selection, headers=admin_headers)
+    assert again.json()["matched"] == 0
+
+
+async def test_bulk_retry_respects_its_limit_and_refuses_bad_filters(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    mine = (await create_installation(api_client, admin_headers))["id"]
+    ids = [await add_job(session_factory, mine, entity_id=str(n)) for n in range(3)]
+    run = await api_client.post(
+        "/api/jobs/retry-dead", json={"dry_run": False, "limit": 2}, headers=admin_headers
+    )
+    assert run.json()["retried_job_ids"] == ids[:2]
+    assert run.json()["remaining"] == 1
+    for bad in (
+        {"reason_code": "50%"},
+        {"died_from": "2026-12-01T00:00:00"},
+        {"limit": 0},
+        {"installation_id": "nope"},
+    ):
+        response = await api_client.post("/api/jobs/retry-dead", json=bad, headers=admin_headers)
+        assert response.status_code == 422, bad
+        assert response.json()["error"]["code"] == "validation_error"
+    assert (await api_client.post("/api/jobs/retry-dead", json={})).status_code == 401
+    assert await _statuses(session_factory, ids) == ["queued", "queued", "dead"]
+
+
+async def test_replay_queues_the_entity_sync_once(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    mine = (await create_installation(api_client, admin_headers))["id"]
+    url = f"/api/installations/{mine}/replay"
+    first = await api_client.post(
+        url, json={"kind": "upsales.order", "entity_id": "42"}, headers=admin_headers
+    )
+    assert first.status_code == 202, first.text
+    body = first.json()
+    assert body["created"] is True
+    assert (body["job"]["kind"], body["job"]["entity_id"], body["job"]["status"]) == (
+        "upsales.order",
+        "42",
+        "queued",
+    )
+    second = await api_client.post(
+        url, json={"kind": "upsales.order", "entity_id": "42"}, headers=admin_headers
+    )
+    assert second.json()["created"] is False
+    assert second.json()["job"]["id"] == body["job"]["id"]
+    fortnox = await api_client.post(
+        url, json={"kind": "fortnox.invoice", "entity_id": "1001"}, headers=admin_headers
+    )
+    assert fortnox.status_code == 202
+    async with session_factory() as session:
+        jobs = (
+            await session.scalars(select(SyncJob).where(SyncJob.installation_id == uuid.UUID(mine)))
+        ).all()
+    assert sorted((job.kind, job.entity_id) for job in jobs) == [
+        ("fortnox.invoice", "1001"),
+        ("upsales.order", "42"),
+    ]
+
+
+async def test_replay_refuses_unknown_kinds_ids_and_installations(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    mine = (await create_installation(api_client, admin_headers))["id"]
+    url = f"/api/installations/{mine}/replay"
+    for bad in (
+        {"kind": "upsales.order", "entity_id": "A-1"},
+        {"kind": "initial_sync", "entity_id": "1"},
+        {"kind": "fortnox.customer", "entity_id": ""},
+    ):
+        response = await api_client.post(url, json=bad, headers=admin_headers)
+        assert response.status_code == 422, bad
+        assert response.json()["error"]["code"] == "validation_error"
+    unknown = await api_client.post(
+        f"/api/installations/{UNKNOWN_ID}/replay",
+        json={"kind": "upsales.order", "entity_id": "1"},
+        headers=admin_headers,
+    )
+    assert unknown.status_code == 404

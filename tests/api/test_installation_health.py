@@ -1,0 +1,180 @@
+"""Operator API: ``GET /api/installations/{id}/health``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.api.operator_support import add_fortnox_login, add_job, create_installation
+from upsales_fortnox.db.models import (
+    FortnoxCredentials,
+    InboundEvent,
+    Installation,
+    JobStatus,
+    ReconcileCheckpoint,
+)
+from upsales_fortnox.db.ops_models import ConnectionCheck
+
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+
+
+async def _activate(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: str
+) -> None:
+    await add_fortnox_login(session_factory, installation_id)
+    async with session_factory() as session:
+        await session.execute(
+            update(Installation)
+            .where(Installation.id == uuid.UUID(installation_id))
+            .values(status="active", version=Installation.version + 1)
+        )
+        await session.commit()
+
+
+async def _health(
+    client: httpx.AsyncClient, headers: dict[str, str], installation_id: str
+) -> dict[str, object]:
+    response = await client.get(f"/api/installations/{installation_id}/health", headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def test_a_new_installation_needs_its_fortnox_login(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    created = await create_installation(api_client, admin_headers)
+    health = await _health(api_client, admin_headers, created["id"])
+    assert health["state"] == "action_needed"
+    assert [r["code"] for r in health["reasons"]] == ["fortnox_login_pending"]  # type: ignore[attr-defined]
+    assert health["fortnox"] == {
+        "connected": False,
+        "token_kind": None,
+        "access_token_expires_at": None,
+        "last_refresh_at": None,
+        "refresh_token_age_seconds": None,
+        "refresh_token_lifetime_seconds": None,
+        "refresh_token_expires_at": None,
+        "last_successful_call_at": None,
+    }
+
+
+async def test_an_active_installation_with_jobs_shows_its_queue_and_connections(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    created = await create_installation(api_client, admin_headers)
+    installation_id = created["id"]
+    await _activate(session_factory, installation_id)
+    health = await _health(api_client, admin_headers, installation_id)
+    assert (health["state"], health["reasons"]) == ("ok", [])
+    fortnox = health["fortnox"]
+    assert isinstance(fortnox, dict)
+    assert fortnox["connected"] is True and fortnox["token_kind"] == "user"
+    assert fortnox["refresh_token_lifetime_seconds"] == 45 * 86400
+    assert 0 <= fortnox["refresh_token_age_seconds"] < 60
+
+    now = datetime.now(UTC)
+    long_ago = now - timedelta(hours=1)
+    await add_job(session_factory, installation_id, entity_id="1", last_error="boom: it broke")
+    await add_job(
+        session_factory,
+        installation_id,
+        entity_id="2",
+        status=JobStatus.QUEUED,
+        created_at=long_ago,
+        run_after=long_ago,
+    )
+    await add_job(
+        session_factory,
+        installation_id,
+        entity_id="3",
+        status=JobStatus.QUEUED,
+        run_after=now + timedelta(hours=1),
+    )
+    await add_job(session_factory, installation_id, entity_id="4", status=JobStatus.DONE)
+    async with session_factory() as session:
+        key = uuid.UUID(installation_id)
+        session.add(
+            ConnectionCheck(
+                installation_id=key,
+                fortnox_last_success_at=now,
+                upsales_key_checked_at=now,
+                upsales_key_ok=True,
+            )
+        )
+        session.add(
+            InboundEvent(
+                installation_id=key,
+                source="fortnox",
+                dedupe_key="k1",
+                event_type="customer-updated",
+                entity_type="customer",
+                entity_id="100",
+                payload={},
+                received_at=now - timedelta(minutes=3),
+            )
+        )
+        session.add(
+            ReconcileCheckpoint(
+                installation_id=key, topic="customers", checked_until=now, updated_at=now
+            )
+        )
+        await session.commit()
+
+    health = await _health(api_client, admin_headers, installation_id)
+    assert health["state"] == "degraded"
+    assert [r["code"] for r in health["reasons"]] == ["dead_jobs", "queue_behind"]  # type: ignore[attr-defined]
+    queue = health["queue"]
+    assert isinstance(queue, dict)
+    assert {k: queue[k] for k in ("queued", "due", "running", "dead")} == {
+        "queued": 2,
+        "due": 1,
+        "running": 0,
+        "dead": 1,
+    }
+    assert datetime.fromisoformat(queue["oldest_pending_at"]) == long_ago
+    assert 3600 <= queue["oldest_pending_seconds"] < 3700
+    assert health["upsales"] == {
+        "key_ok": True,
+        "key_checked_at": health["upsales"]["key_checked_at"],
+    }  # type: ignore[index]
+    assert datetime.fromisoformat(str(health["last_stream_event_at"])) == now - timedelta(minutes=3)
+    assert datetime.fromisoformat(str(health["last_reconciliation_at"])) == now
+    assert datetime.fromisoformat(fortnox["last_refresh_at"]) <= now
+
+
+async def test_an_old_refresh_token_is_reported_before_it_ends(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    created = await create_installation(api_client, admin_headers)
+    await _activate(session_factory, created["id"])
+    async with session_factory() as session:
+        await session.execute(
+            update(FortnoxCredentials).values(refreshed_at=datetime.now(UTC) - timedelta(days=41))
+        )
+        await session.commit()
+    health = await _health(api_client, admin_headers, created["id"])
+    assert health["state"] == "degraded"
+    reasons = health["reasons"]
+    assert isinstance(reasons, list) and [r["code"] for r in reasons] == ["refresh_token_ending"]
+    assert "refresh token ends at" in reasons[0]["message"]
+
+
+async def test_health_needs_the_operator_token_and_a_known_installation(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    url = f"/api/installations/{UNKNOWN_ID}/health"
+    assert (await api_client.get(url)).status_code == 401
+    response = await api_client.get(url, headers=admin_headers)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "installation_not_found"
+    bad = await api_client.get("/api/installations/not-a-uuid/health", headers=admin_headers)
+    assert bad.status_code == 422

@@ -1,0 +1,81 @@
+"""The overall health state and its reasons, decided from facts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from upsales_fortnox.ops.health_rules import (
+    HealthFacts,
+    HealthState,
+    TokenKind,
+    decide_health,
+)
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+HEALTHY = HealthFacts(
+    status="active",
+    status_reason=None,
+    token_kind=TokenKind.USER,
+    access_token_expires_at=NOW + timedelta(minutes=40),
+    last_refresh_at=NOW - timedelta(minutes=20),
+    upsales_key_ok=True,
+    upsales_key_error=None,
+    oldest_pending_at=NOW - timedelta(seconds=5),
+    dead_jobs=0,
+)
+
+
+def _codes(facts: HealthFacts) -> tuple[HealthState, list[str]]:
+    health = decide_health(facts, NOW)
+    return health.state, [reason.code for reason in health.reasons]
+
+
+def test_a_fresh_connection_with_an_empty_queue_is_ok() -> None:
+    assert _codes(HEALTHY) == (HealthState.OK, [])
+    assert _codes(replace(HEALTHY, oldest_pending_at=None, upsales_key_ok=None)) == (
+        HealthState.OK,
+        [],
+    )
+
+
+def test_dead_jobs_and_a_late_queue_degrade() -> None:
+    facts = replace(HEALTHY, dead_jobs=3, oldest_pending_at=NOW - timedelta(minutes=20))
+    health = decide_health(facts, NOW)
+    assert health.state is HealthState.DEGRADED
+    assert [r.code for r in health.reasons] == ["dead_jobs", "queue_behind"]
+    assert "3 job(s) are dead" in health.reasons[0].message
+    assert "20 minutes" in health.reasons[1].message
+
+
+def test_a_refresh_token_near_its_end_degrades_and_past_it_needs_action() -> None:
+    nearly = replace(HEALTHY, last_refresh_at=NOW - timedelta(days=40))
+    assert _codes(nearly) == (HealthState.DEGRADED, ["refresh_token_ending"])
+    ended = replace(HEALTHY, last_refresh_at=NOW - timedelta(days=46))
+    assert _codes(ended) == (HealthState.ACTION_NEEDED, ["refresh_token_expired"])
+
+
+def test_a_service_account_has_no_refresh_token_to_age() -> None:
+    service = replace(
+        HEALTHY, token_kind=TokenKind.SERVICE, last_refresh_at=NOW - timedelta(days=90)
+    )
+    assert _codes(service) == (HealthState.OK, [])
+
+
+def test_a_refused_login_or_key_needs_action_and_says_why() -> None:
+    relogin = replace(HEALTHY, status="needs_relogin", status_reason="Fortnox refused the token")
+    health = decide_health(replace(relogin, dead_jobs=1), NOW)
+    assert health.state is HealthState.ACTION_NEEDED
+    assert [r.code for r in health.reasons] == ["fortnox_relogin_needed", "dead_jobs"]
+    assert "Fortnox refused the token" in health.reasons[0].message
+    pending = replace(HEALTHY, status="pending_login", token_kind=None)
+    assert _codes(pending) == (HealthState.ACTION_NEEDED, ["fortnox_login_pending"])
+    no_tokens = replace(HEALTHY, token_kind=None)
+    assert _codes(no_tokens) == (HealthState.ACTION_NEEDED, ["fortnox_not_connected"])
+    key = replace(HEALTHY, upsales_key_ok=False, upsales_key_error="HTTP 401")
+    state, codes = _codes(key)
+    assert (state, codes) == (HealthState.ACTION_NEEDED, ["upsales_key_refused"])
+
+
+def test_a_paused_installation_is_degraded() -> None:
+    assert _codes(replace(HEALTHY, status="paused")) == (HealthState.DEGRADED, ["paused"])
