@@ -99,7 +99,11 @@ async def test_a_dead_job_is_retried_done_and_found_in_the_entity_history(
     page = await new_page(browser)
     await log_in(page, console.origin, ADMIN_TOKEN)
     await expect(page.get_by_role("link", name="Demo Konsult AB")).to_be_visible()
+    await expect(page.locator("tbody")).to_contain_text("dead_jobs")
     await screenshot(page, f"installations-{backend}")
+    await page.get_by_role("link", name="Demo Konsult AB").click()
+    await expect(page.locator("#health")).to_contain_text("dead_jobs")
+    await screenshot(page, f"installation-{backend}")
 
     await page.get_by_role("navigation").get_by_role("link", name="Queue").click()
     row = page.locator(f'#dead-jobs tr[data-job-id="{job_id}"]')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -17,6 +18,18 @@ from upsales_fortnox.console.texts import TEXTS
 _HERE: Final = Path(__file__).parent
 STATIC_DIR: Final = _HERE / "static"
 templates: Final = Jinja2Templates(directory=_HERE / "templates")
+
+
+def when(moment: datetime | str | None) -> str:
+    """A moment as operators read it: ``2026-12-03 07:36:42 UTC`` (empty for none)."""
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+templates.env.filters["when"] = when
 
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from upsales_fortnox.api.deps import ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.installation_health import health_of
 from upsales_fortnox.console import routes_installations, routes_queue
 from upsales_fortnox.console.guard import (
     ConsoleLoginRequired,
@@ -26,7 +27,9 @@ from upsales_fortnox.console.session import (
     SESSION_SECONDS,
     SessionSigner,
 )
+from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.installations.service import list_installations
+from upsales_fortnox.ops.health_facts import read_installation
 from upsales_fortnox.security.crypto import constant_time_equals
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -98,11 +101,21 @@ async def get_index(request: Request, session: SessionRequired, db: SessionDep) 
         db, status=None, upsales_customer_id=None, limit=200, offset=0
     )
     summary = await queue_summary(db)
+    now = utcnow()
+    rows = [
+        (
+            record.installation,
+            health_of(
+                record.installation, await read_installation(db, record.installation, now), now
+            ),
+        )
+        for record in records
+    ]
     return render(
         request,
         "installations.html",
         {
-            "installations": [record.installation for record in records],
+            "installations": rows,
             "total": total,
             "summary": summary,
         },

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from upsales_fortnox.api import history as history_api
 from upsales_fortnox.api import initial_sync as initial_sync_api
+from upsales_fortnox.api import installation_health as health_api
 from upsales_fortnox.api import links as links_api
 from upsales_fortnox.api.deps import ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
@@ -63,6 +64,7 @@ async def get_installation_page(
         with operator_errors():
             record = await get_installation(db, installation_id)
             stored = await read_settings(db, installation_id)
+        health = await health_api.get_installation_health(installation_id, db)
         sync = await _initial_sync_report(db, installation_id)
         links = await links_api.get_links(installation_id, db, limit=100)
     except ApiError as exc:
@@ -78,6 +80,7 @@ async def get_installation_page(
         {
             "installation": record.installation,
             "has_fortnox_login": record.has_fortnox_login,
+            "health": health,
             "settings": settings,
             "sync": sync,
             "links": links,

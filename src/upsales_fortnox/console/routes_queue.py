@@ -14,13 +14,10 @@ from upsales_fortnox.api import jobs as jobs_api
 from upsales_fortnox.api.deps import SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
-from upsales_fortnox.api.schemas.common import INT64_MAX, TEXT_WITHOUT_NUL
+from upsales_fortnox.api.schemas.common import INT64_MAX
 from upsales_fortnox.console.forms import form_values, parse
 from upsales_fortnox.console.guard import SessionRequired, checked_form
 from upsales_fortnox.console.queue import (
-    DeadJobFilter,
-    bulk_retry,
-    count_dead,
     dead_jobs,
     queue_summary,
     reason_code,
@@ -29,6 +26,7 @@ from upsales_fortnox.console.queue import (
 from upsales_fortnox.console.render import redirect, render, render_error
 from upsales_fortnox.console.texts import TEXTS
 from upsales_fortnox.db.models import SyncJob
+from upsales_fortnox.ops.bulk import DeadJobFilter, count_dead_jobs, retry_dead_jobs
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 QUEUE_URL = "/console/queue"
@@ -37,8 +35,8 @@ JobId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 class BulkFilterForm(BaseModel):
     installation_id: uuid.UUID | None = None
-    kind: str | None = Field(default=None, max_length=40, pattern=TEXT_WITHOUT_NUL)
-    reason_code: str | None = Field(default=None, max_length=60, pattern=r"^[a-z0-9_.]+$")
+    kind: str | None = Field(default=None, pattern=r"^[a-z0-9_.]{1,40}$")
+    reason_code: str | None = Field(default=None, pattern=r"^[a-z0-9_.]{1,60}$")
     since: datetime | None = None
     until: datetime | None = None
 
@@ -47,8 +45,8 @@ class BulkFilterForm(BaseModel):
             installation_id=self.installation_id,
             kind=self.kind,
             reason_code=self.reason_code,
-            since=_utc(self.since),
-            until=_utc(self.until),
+            died_from=_utc(self.since),
+            died_before=_utc(self.until),
         )
 
 
@@ -117,7 +115,7 @@ async def post_bulk_retry(request: Request, session: SessionRequired, db: Sessio
         values = form_values(form, "installation_id", "kind", "reason_code", "since", "until")
         dead_filter = parse(BulkFilterForm, values).to_filter()
         if form.get("action") != "retry":
-            count = await count_dead(db, dead_filter)
+            count = await count_dead_jobs(db, dead_filter)
             summary = await queue_summary(db)
             dead = await dead_jobs(db)
             return render(
@@ -133,8 +131,9 @@ async def post_bulk_retry(request: Request, session: SessionRequired, db: Sessio
                 session=session,
             )
         with operator_errors():
-            retried = await bulk_retry(db, dead_filter)
-        await db.commit()
+            result = await retry_dead_jobs(db, dead_filter)
+            await db.commit()
+        retried = len(result.retried_job_ids)
     except ApiError as exc:
         return render_error(request, exc, session=session, back=QUEUE_URL)
     return redirect(QUEUE_URL, TEXTS["flash_bulk_done"].format(retried=retried))
