@@ -124,19 +124,19 @@ async def test_a_dead_job_is_retried_done_and_found_in_the_entity_history(
     invoice_number = str(finished.result["fortnox_invoice"])  # type: ignore[index]
 
     await page.goto(f"{console.page_of_installation}/history")
-    await page.get_by_label("Entity").select_option("order")
-    await page.get_by_label("Upsales id").fill(str(harness.demo.opportunity_id))
+    await page.get_by_label("Entity", exact=True).select_option("order")
+    await page.get_by_label("Upsales id", exact=True).fill(str(harness.demo.opportunity_id))
     await page.get_by_role("button", name="Search").click()
     history_row = page.locator("#history tbody tr").filter(has_text=f"{job_id}")
     await expect(history_row).to_contain_text(f"fortnox_invoice={invoice_number}")
     await screenshot(page, f"history-{backend}")
 
-    await page.get_by_label("Upsales id").fill("")
-    await page.get_by_label("Fortnox id").fill(invoice_number)
+    await page.get_by_label("Upsales id", exact=True).fill("")
+    await page.get_by_label("Fortnox id", exact=True).fill(invoice_number)
     await page.get_by_role("button", name="Search").click()
     await expect(page.locator("#history tbody tr").filter(has_text=f"{job_id}")).to_be_visible()
 
-    await page.get_by_label("Fortnox id").fill("")
+    await page.get_by_label("Fortnox id", exact=True).fill("")
     await page.get_by_role("button", name="Search").click()
     await expect(page.get_by_role("alert")).to_contain_text("validation_error")
 

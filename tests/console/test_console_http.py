@@ -228,3 +228,25 @@ async def test_no_page_reveals_a_secret(
         assert response.status_code == 200, (path, response.text)
         for secret in (ADMIN_TOKEN, UPSALES_KEY, WEBHOOK_SECRET, "test-secret-key"):
             assert secret not in response.text, (path, secret)
+
+
+async def test_an_entity_is_replayed_by_hand(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    csrf = await log_in(console, ADMIN_TOKEN)
+    url = f"/console/installations/{installation_id}/replay"
+    bad = await console.post(
+        url, data={"csrf_token": csrf, "kind": "upsales.order", "entity_id": "K-1"}
+    )
+    assert bad.status_code == 422
+    assert "a upsales.order job needs an Upsales id" in bad.text
+    done = await console.post(
+        url, data={"csrf_token": csrf, "kind": "upsales.order", "entity_id": "42"}
+    )
+    assert done.status_code == 303
+    jobs = (await console.get("/api/jobs?entity_id=42", headers=admin_headers)).json()["items"]
+    assert [(job["kind"], job["status"]) for job in jobs] == [("upsales.order", "queued")]
+    assert done.headers["location"].startswith(f"/console/jobs/{jobs[0]['id']}?")

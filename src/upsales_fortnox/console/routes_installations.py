@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
+from upsales_fortnox.api import bulk_actions as bulk_api
 from upsales_fortnox.api import history as history_api
 from upsales_fortnox.api import initial_sync as initial_sync_api
 from upsales_fortnox.api import installation_health as health_api
@@ -28,6 +29,7 @@ from upsales_fortnox.console.texts import TEXTS
 from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.installations.service import get_installation
 from upsales_fortnox.installations.settings_store import read_settings
+from upsales_fortnox.ops.bulk import ReplayKind
 from upsales_fortnox.sync.initial.control import initial_sync_status, start_initial_sync
 from upsales_fortnox.sync.initial.preview import preview_initial_sync
 
@@ -173,6 +175,21 @@ async def post_link_delete(
     return redirect(f"{_page_of(installation_id)}#links", flash)
 
 
+@router.post("/{installation_id}/replay")
+async def post_replay(
+    request: Request, installation_id: uuid.UUID, session: SessionRequired, db: SessionDep
+) -> Response:
+    history_url = f"{_page_of(installation_id)}/history"
+    try:
+        form = await checked_form(request, session)
+        body = parse(bulk_api.ReplayRequest, form_values(form, "kind", "entity_id"))
+        replayed = await bulk_api.post_replay(installation_id, body, db)
+    except ApiError as exc:
+        return render_error(request, exc, session=session, back=history_url)
+    flash = TEXTS["flash_replayed"].format(job_id=replayed.job.id, kind=replayed.job.kind)
+    return redirect(f"/console/jobs/{replayed.job.id}", flash)
+
+
 @router.get("/{installation_id}/history")
 async def get_history_page(
     request: Request, installation_id: uuid.UUID, session: SessionRequired, db: SessionDep
@@ -209,6 +226,7 @@ async def get_history_page(
             "query": values,
             "history": history,
             "entities": ("order", "company", "product"),
+            "replay_kinds": [kind.value for kind in ReplayKind],
         },
         session=session,
     )

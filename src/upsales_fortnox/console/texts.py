@@ -49,6 +49,9 @@ TEXTS: Final[dict[str, str]] = {
     "flash_bulk_done": "{retried} dead jobs queued again.",
     "flash_link_set": "Link {link_id} set.",
     "flash_link_deleted": "Link {link_id} removed.",
+    "flash_replayed": "Queued job {job_id} ({kind}) to sync the entity again.",
+    "replay_title": "Sync an entity again",
+    "replay": "Replay",
     "flash_sync_started": "Initial sync queued as job {job_id}.",
     "error_title": "Refused",
 }
