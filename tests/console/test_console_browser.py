@@ -15,6 +15,7 @@ from playwright.async_api import Browser, expect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.console.browser import (
+    LOW_CONTRAST,
     PAGE_OVERFLOW,
     PHONE,
     UNLABELLED_CONTROLS,
@@ -207,7 +208,7 @@ async def test_pages_refuse_without_a_session(console: Console, browser: Browser
     await screenshot(page, "login")
 
 
-async def test_pages_work_at_375_px_by_keyboard_and_label_every_control(
+async def test_pages_work_at_375_px_by_keyboard_with_labels_and_contrast(
     console: Console, browser: Browser
 ) -> None:
     await _dead_order_job(console.harness)
@@ -224,6 +225,7 @@ async def test_pages_work_at_375_px_by_keyboard_and_label_every_control(
         await page.goto(url)
         assert await page.evaluate(UNLABELLED_CONTROLS) == [], url
         assert await page.evaluate(PAGE_OVERFLOW) <= 0, url
+        assert await page.evaluate(LOW_CONTRAST) == [], url
     await page.goto(f"{console.origin}/console/queue")
     await screenshot(page, "queue-375px")
     await page.goto(console.page_of_installation)
