@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from upsales_fortnox.ops.alert_delivery import run_alert_monitor
+from upsales_fortnox.ops.metrics_http import run_metrics_server
 from upsales_fortnox.runtime import background_tasks, run_background, run_worker
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
@@ -47,7 +49,10 @@ async def test_setting_stop_ends_every_task() -> None:
 
 def test_the_task_sets() -> None:
     assert background_tasks(worker=True, stream=False) == [run_worker]
-    assert len(background_tasks()) == 4
+    assert len(background_tasks()) == 6
+    assert run_alert_monitor in background_tasks(worker=False)  # with the stream
+    assert run_metrics_server in background_tasks(metrics_port=True)
+    assert run_metrics_server not in background_tasks()
     assert run_catch_up_scheduler in background_tasks(worker=False)  # with the stream
     assert run_catch_up_scheduler not in background_tasks(stream=False)
     assert run_worker not in background_tasks(worker=False)

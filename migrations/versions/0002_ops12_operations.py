@@ -30,6 +30,12 @@ def upgrade() -> None:
         sa.Column(
             "resolved_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True
         ),
+        sa.Column(
+            "raise_sent_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "resolve_sent_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
             ["installations.id"],

@@ -29,6 +29,7 @@ from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.config import Settings, get_settings
 from upsales_fortnox.console import install_console
 from upsales_fortnox.heap import freeze_startup_objects
+from upsales_fortnox.ops.metrics_http import install_metrics
 from upsales_fortnox.runtime import BackgroundTask, run_background
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.registry import build_responder_registry
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(choices.router)
     app.include_router(installation_health.router)
     app.include_router(bulk_actions.router)
+    install_metrics(app)
     install_console(app)
     return app
 

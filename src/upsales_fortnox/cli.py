@@ -101,7 +101,12 @@ def serve(
         _refuse_development_values(host, settings, allow_sandbox=allow_sandbox)
     check_ports_free(host, [("service", port)])
     app = build_service_app(
-        settings, background=background_tasks(worker=with_worker, stream=with_worker)
+        settings,
+        background=background_tasks(
+            worker=with_worker,
+            stream=with_worker,
+            metrics_port=settings.metrics_enabled and settings.metrics_port is not None,
+        ),
     )
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
 
@@ -142,7 +147,9 @@ def worker(
         stop = asyncio.Event()
         uninstall = install_stop_signal_handlers(stop)
         try:
-            await run_background(services, stop, background_tasks(stream=stream))
+            metrics_port = settings.metrics_enabled and settings.metrics_port is not None
+            tasks = background_tasks(stream=stream, metrics_port=metrics_port)
+            await run_background(services, stop, tasks)
         finally:
             uninstall()
             await services.aclose()

@@ -66,6 +66,24 @@ class Settings(BaseSettings):
         gt=0,
         description="How often Upsales changes that no hook brought in are caught up.",
     )
+    metrics_enabled: bool = Field(
+        default=True, description="Count what the service does and serve it at /metrics."
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve /metrics on this port alone, without the operator token; unset: "
+        "on the API's port, behind the operator token.",
+    )
+    metrics_host: str = "127.0.0.1"
+    alert_webhook_url: str | None = Field(
+        default=None, description="Where alerts are POSTed as JSON; unset: no alerts are sent."
+    )
+    alert_webhook_format: Literal["json", "slack"] = "json"
+    alert_queue_age_seconds: float = Field(default=900.0, gt=0)
+    alert_refresh_token_days: float = Field(default=7.0, gt=0)
+    alert_check_interval_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("secret_key")
     @classmethod

@@ -16,6 +16,10 @@ from typing import Any
 
 from upsales_fortnox.fortnox.stream import run_stream_consumer
 from upsales_fortnox.jobs import Worker
+from upsales_fortnox.ops.alert_delivery import run_alert_monitor
+from upsales_fortnox.ops.metrics import observe_job
+from upsales_fortnox.ops.metrics_http import run_metrics_server
+from upsales_fortnox.ops.token_keeper import run_token_keeper
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
 from upsales_fortnox.sync.reconcile import run_reconcile_scheduler
@@ -28,17 +32,33 @@ BackgroundTask = Callable[[Services, asyncio.Event], Coroutine[Any, Any, None]]
 
 async def run_worker(services: Services, stop: asyncio.Event) -> None:
     """Run the job worker until ``stop`` is set (or the task is cancelled)."""
-    worker = Worker(services.session_factory, build_handler_registry(services), services.settings)
+    worker = Worker(
+        services.session_factory,
+        build_handler_registry(services),
+        services.settings,
+        on_outcome=observe_job if services.settings.metrics_enabled else None,
+    )
     logger.info("worker %s started", worker.worker_id)
     await worker.run(stop)
 
 
-def background_tasks(*, worker: bool = True, stream: bool = True) -> list[BackgroundTask]:
-    tasks: list[BackgroundTask] = []
+def background_tasks(
+    *, worker: bool = True, stream: bool = True, metrics_port: bool = False
+) -> list[BackgroundTask]:
+    """``metrics_port``: serve ``/metrics`` on ``METRICS_PORT`` too."""
+    tasks: list[BackgroundTask] = [run_metrics_server] if metrics_port else []
     if worker:
         tasks.append(run_worker)
     if stream:
-        tasks.extend([run_stream_consumer, run_reconcile_scheduler, run_catch_up_scheduler])
+        tasks.extend(
+            [
+                run_stream_consumer,
+                run_reconcile_scheduler,
+                run_catch_up_scheduler,
+                run_alert_monitor,
+                run_token_keeper,
+            ]
+        )
     return tasks
 
 

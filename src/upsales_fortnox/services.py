@@ -6,6 +6,7 @@ and handed to the app and the worker, so neither reaches for globals.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from upsales_fortnox.intake.installations import SecretChecker
 from upsales_fortnox.intake.loader import InstallationLoader
 from upsales_fortnox.intake.writer import IntakeWriter
 from upsales_fortnox.logging_setup import register_secret
+from upsales_fortnox.ops.metrics import rate_limit_wait_observer
+from upsales_fortnox.ops.metrics_hooks import api_response_observer
 from upsales_fortnox.security.crypto import SecretBox
 from upsales_fortnox.upsales.pacing import RateLimiter, RateLimiterRegistry
 
@@ -98,16 +101,40 @@ def build_services(
     session_factory = create_session_factory(engine)
     secret_box = SecretBox(settings.secret_key.get_secret_value())
     oauth = build_oauth(settings, transport=oauth_transport)
+    http = http or http_client(settings)
+    fortnox_waits = upsales_waits = None
+    if settings.metrics_enabled:
+        _count_api_responses(http, settings)
+        fortnox_waits = rate_limit_wait_observer("fortnox")
+        upsales_waits = rate_limit_wait_observer("upsales")
     return Services(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         secret_box=secret_box,
-        http=http or http_client(settings),
+        http=http,
         fortnox_oauth=oauth,
         token_store=DbTokenStore(session_factory, secret_box, oauth),
-        fortnox_limiters=build_limiter_registry(settings),
+        fortnox_limiters=build_limiter_registry(settings, on_wait=fortnox_waits),
         upsales_limiters=RateLimiterRegistry(
-            lambda: RateLimiter(settings.upsales_rate_limit, settings.upsales_rate_window_seconds)
+            lambda: RateLimiter(
+                settings.upsales_rate_limit,
+                settings.upsales_rate_window_seconds,
+                on_wait=upsales_waits,
+            )
         ),
     )
+
+
+#: Clients that count their answers already (tests share one client among several services).
+_COUNTED_CLIENTS: weakref.WeakSet[httpx.AsyncClient] = weakref.WeakSet()
+
+
+def _count_api_responses(http: httpx.AsyncClient, settings: Settings) -> None:
+    if http in _COUNTED_CLIENTS:
+        return
+    _COUNTED_CLIENTS.add(http)
+    hooks = http.event_hooks
+    observer = api_response_observer(settings.fortnox_api_base_url, settings.upsales_api_base_url)
+    hooks["response"] = [*hooks.get("response", []), observer]
+    http.event_hooks = hooks

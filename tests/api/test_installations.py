@@ -620,6 +620,9 @@ OPERATOR_ROUTES = [
     ("GET", "/api/installations/{installation_id}/choices/price-lists"),
     ("GET", "/api/installations/{installation_id}/choices/order-stages"),
     ("GET", "/api/installations/{installation_id}/choices/users"),
+    ("GET", "/api/installations/{installation_id}/health"),
+    ("POST", "/api/installations/{installation_id}/replay"),
+    ("POST", "/api/jobs/retry-dead"),
 ]
 
 

@@ -31,8 +31,12 @@ class ConnectionCheck(Base):
 
 
 class AlertState(Base):
-    """One alert cause (``cause`` is its stable key, e.g. ``dead_job:42``), raised once and
-    resolved once; shared by every process so that each cause is announced only once."""
+    """One alert cause (``cause`` is its stable key, e.g. ``needs_login:<id>``), raised once
+    and resolved once; shared by every process so that each cause is announced only once.
+
+    Also the outbox of the alert webhook: ``raise_sent_at``/``resolve_sent_at`` stay null until
+    the announcement went out (a cause that comes back after resolving is raised anew).
+    """
 
     __tablename__ = "alert_states"
 
@@ -44,3 +48,5 @@ class AlertState(Base):
     summary: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    raise_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolve_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 
 import httpx
@@ -45,8 +46,12 @@ def build_token_store(
     )
 
 
-def build_limiter_registry(settings: Settings) -> LimiterRegistry:
-    return LimiterRegistry(settings.fortnox_rate_limit, settings.fortnox_rate_window_seconds)
+def build_limiter_registry(
+    settings: Settings, *, on_wait: Callable[[], None] | None = None
+) -> LimiterRegistry:
+    return LimiterRegistry(
+        settings.fortnox_rate_limit, settings.fortnox_rate_window_seconds, on_wait=on_wait
+    )
 
 
 def tenant_key(installation_id: uuid.UUID, fortnox_tenant_id: str | None) -> str:

@@ -51,6 +51,7 @@ class SlidingWindowLimiter:
         sleep: Sleep = asyncio.sleep,
         backoff: RateLimitBackoff | None = None,
         jitter: Callable[[], float] = random.random,
+        on_wait: Callable[[], None] | None = None,
     ) -> None:
         if limit < 1 or window_seconds <= 0:
             raise ValueError("limit must be >= 1 and window_seconds > 0")
@@ -60,6 +61,8 @@ class SlidingWindowLimiter:
         self._sleep = sleep
         self._backoff = backoff or RateLimitBackoff()
         self._jitter = jitter
+        self._on_wait = on_wait
+        """Told each time a request has to wait for a place (for metrics)."""
         self._in_flight = 0
         # When the last requests finished, oldest first (finishing times only grow).
         self._finished: deque[float] = deque()
@@ -98,6 +101,8 @@ class SlidingWindowLimiter:
         if not self._waiters and self._room(self._clock()) > 0:
             self._in_flight += 1
             return
+        if self._on_wait is not None:
+            self._on_wait()
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(waiter)
@@ -191,10 +196,17 @@ class LimiterRegistry:
         sleep: Sleep = asyncio.sleep,
         backoff: RateLimitBackoff | None = None,
         jitter: Callable[[], float] = random.random,
+        on_wait: Callable[[], None] | None = None,
     ) -> None:
         def make() -> SlidingWindowLimiter:
             return SlidingWindowLimiter(
-                limit, window_seconds, clock=clock, sleep=sleep, backoff=backoff, jitter=jitter
+                limit,
+                window_seconds,
+                clock=clock,
+                sleep=sleep,
+                backoff=backoff,
+                jitter=jitter,
+                on_wait=on_wait,
             )
 
         self._make = make

@@ -22,6 +22,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -81,6 +82,24 @@ class _Lost:
     """The lease went to another worker; this run's outcome must not be recorded."""
 
 
+#: Told of every job run: its kind, how it ended (``done``, ``retry``, ``dead``, ``reauthorize``,
+#: ``released``, ``lease_lost``) and the handler's seconds. Must not block or raise.
+JobObserver = Callable[[str, str, float], None]
+
+
+def _outcome_label(job: RunningJob, outcome: _RunOutcome) -> str:
+    if isinstance(outcome, _Finished):
+        return "done" if _result_problem(outcome.result) is None else "dead"
+    if isinstance(outcome, _Released):
+        return "released"
+    if isinstance(outcome, _Lost):
+        return "lease_lost"
+    kind = classify_failure(outcome.error).kind
+    if kind is FailureKind.RETRY and job.attempts >= job.max_attempts:
+        return "dead"
+    return kind.value
+
+
 _RunOutcome = _Finished | _Failed | _Released | _Lost
 
 
@@ -104,6 +123,7 @@ class Worker:
         heartbeat_seconds: float | None = None,
         jobs_per_turn: int = DEFAULT_JOBS_PER_TURN,
         jobs_per_batch: int = DEFAULT_JOBS_PER_BATCH,
+        on_outcome: JobObserver | None = None,
     ) -> None:
         self.worker_id = worker_id or default_worker_id()
         self._session_factory = session_factory
@@ -120,6 +140,7 @@ class Worker:
         self._heartbeat_seconds = heartbeat_seconds or settings.job_lease_seconds / 3
         self._jobs_per_turn = jobs_per_turn
         self._jobs_per_batch = max(1, jobs_per_batch)
+        self._on_outcome = on_outcome
         self._stop = asyncio.Event()
         #: Done once ``_stop`` is set; one per driving loop, shared by every running job.
         self._stop_waiter: asyncio.Future[Any] | None = None
@@ -308,7 +329,10 @@ class Worker:
             settings_version=job.settings_version,
             turn_cache=turn_cache,
         )
+        started = time.monotonic()
         outcome = await self._execute(job, handler(context))
+        if self._on_outcome is not None:
+            self._on_outcome(job.kind, _outcome_label(job, outcome), time.monotonic() - started)
         return await self._record(job, outcome, log_extra, then)
 
     async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> _RunOutcome:

@@ -62,6 +62,7 @@ class RateLimiter:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        on_wait: Callable[[], None] | None = None,
     ) -> None:
         if limit < 1 or window_seconds <= 0:
             raise ValueError("limit must be >= 1 and window_seconds > 0")
@@ -69,6 +70,8 @@ class RateLimiter:
         self.window_seconds = window_seconds
         self._clock = clock
         self._sleep = sleep
+        self._on_wait = on_wait
+        """Told once for each request that has to wait for the budget (for metrics)."""
         self._counted: deque[float] = deque()
         """When the requests of the last window that are no longer in flight reached Upsales
         at the latest (their answer came back), in order."""
@@ -94,6 +97,9 @@ class RateLimiter:
             self._settle()
 
     async def _take(self) -> None:
+        told = self._on_wait is None
+        if self._lock.locked():  # queued behind a request that waits
+            told = self._told_of_wait()
         async with self._lock:
             while True:
                 now = self._clock()
@@ -101,6 +107,7 @@ class RateLimiter:
                     self._counted.popleft()
                 excess = self._in_flight + len(self._counted) - self.limit
                 if excess >= len(self._counted):  # the budget is all in flight
+                    told = told or self._told_of_wait()
                     self._settled.clear()
                     await self._settled.wait()
                     continue
@@ -110,7 +117,13 @@ class RateLimiter:
                 if delay <= 0:
                     self._in_flight += 1
                     return
+                told = told or self._told_of_wait()
                 await self._sleep(delay)
+
+    def _told_of_wait(self) -> bool:
+        if self._on_wait is not None:
+            self._on_wait()
+        return True
 
     def _settle(self) -> None:
         self._in_flight -= 1

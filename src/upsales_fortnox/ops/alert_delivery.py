@@ -1,0 +1,150 @@
+"""Announcing raised and resolved alerts to the alert webhook, and the periodic check.
+
+:func:`run_alert_monitor` runs beside the worker as a background task of its own: it checks
+the database every ``ALERT_CHECK_INTERVAL_SECONDS``, records what was raised or resolved, then
+posts each announcement (JSON, or a Slack-compatible ``{"text"}`` body) with a timeout. A
+failed post is tried again at the next check; the sync never waits for any of it. Bodies hold
+our own words, codes and ids only; the webhook URL (a Slack URL is itself a secret) is never
+logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.config import Settings
+from upsales_fortnox.db.ops_models import AlertState
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.ops.alert_checks import AlertThresholds, current_causes
+from upsales_fortnox.ops.alert_store import sync_causes
+from upsales_fortnox.services import Services
+
+logger = logging.getLogger(__name__)
+
+POST_TIMEOUT_SECONDS: Final = 10.0
+SERVICE: Final = "upsales-fortnox-sync"
+
+
+def alert_body(row: AlertState, event: str, body_format: str) -> dict[str, Any]:
+    if body_format == "slack":
+        mark = ":rotating_light:" if event == "raised" else ":white_check_mark: resolved:"
+        return {"text": f"{mark} [{row.kind}] {row.summary}"}
+    return {
+        "service": SERVICE,
+        "event": event,
+        "kind": row.kind,
+        "cause": row.cause,
+        "installation_id": str(row.installation_id) if row.installation_id else None,
+        "summary": row.summary,
+        "raised_at": row.raised_at.isoformat(),
+        "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
+    }
+
+
+class AlertSender:
+    def __init__(self, http: httpx.AsyncClient, url: str | None, body_format: str = "json") -> None:
+        self._http = http
+        self._url = url
+        self._format = body_format
+
+    async def post(self, body: dict[str, Any]) -> bool:
+        if self._url is None:
+            return True  # alerts are off: nothing to announce, now or later
+        try:
+            response = await asyncio.wait_for(
+                self._http.post(self._url, json=body), POST_TIMEOUT_SECONDS
+            )
+        except (TimeoutError, httpx.HTTPError) as exc:
+            logger.warning("alert webhook unreachable (%s); will try again", type(exc).__name__)
+            return False
+        if response.is_success:
+            return True
+        logger.warning("alert webhook answered HTTP %d; will try again", response.status_code)
+        return False
+
+    async def deliver_pending(
+        self, session_factory: async_sessionmaker[AsyncSession], now: datetime
+    ) -> int:
+        """Post every announcement not yet made; returns how many went out."""
+        sent = 0
+        async with session_factory() as session:
+            rows = list(
+                await session.scalars(
+                    select(AlertState).where(
+                        AlertState.raise_sent_at.is_(None)
+                        | (
+                            AlertState.resolved_at.is_not(None)
+                            & AlertState.resolve_sent_at.is_(None)
+                        )
+                    )
+                )
+            )
+        for row in sorted(rows, key=lambda r: r.raised_at):
+            for event, column in (("raised", "raise_sent_at"), ("resolved", "resolve_sent_at")):
+                if getattr(row, column) is not None or (
+                    event == "resolved" and not row.resolved_at
+                ):
+                    continue
+                if await self._claim_and_post(session_factory, row, event, column, now):
+                    sent += 1
+                else:
+                    break  # announce "resolved" only after "raised" went out
+        return sent
+
+    async def _claim_and_post(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        row: AlertState,
+        event: str,
+        column: str,
+        now: datetime,
+    ) -> bool:
+        sent_column = getattr(AlertState, column)
+        claim = (AlertState.cause == row.cause) & (AlertState.raised_at == row.raised_at)
+        async with session_factory() as session, session.begin():
+            claimed = await session.execute(
+                update(AlertState).where(claim, sent_column.is_(None)).values({column: now})
+            )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return False  # another process announces it
+        if await self.post(alert_body(row, event, self._format)):
+            return True
+        async with session_factory() as session, session.begin():
+            await session.execute(update(AlertState).where(claim).values({column: None}))
+        return False
+
+
+def thresholds(settings: Settings) -> AlertThresholds:
+    return AlertThresholds(
+        queue_age=timedelta(seconds=settings.alert_queue_age_seconds),
+        refresh_token_warning=timedelta(days=settings.alert_refresh_token_days),
+    )
+
+
+async def check_alerts(services: Services, sender: AlertSender, now: datetime | None = None) -> int:
+    """One round: record what is raised or resolved now, then announce it."""
+    now = now or utcnow()
+    async with services.session_factory() as session, session.begin():
+        found = await current_causes(session, now, thresholds(services.settings))
+        await sync_causes(session, found, now)
+    return await sender.deliver_pending(services.session_factory, now)
+
+
+async def run_alert_monitor(services: Services, stop: asyncio.Event) -> None:
+    settings = services.settings
+    sender = AlertSender(services.http, settings.alert_webhook_url, settings.alert_webhook_format)
+    while not stop.is_set():
+        try:
+            await check_alerts(services, sender)
+        except Exception:
+            logger.exception("alert check failed; trying again at the next one")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.alert_check_interval_seconds)

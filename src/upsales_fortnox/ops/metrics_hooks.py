@@ -1,0 +1,31 @@
+"""Feeding the metrics from the HTTP client: a response hook counting each API's answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from upsales_fortnox.ops.metrics import observe_api_response
+
+
+def api_response_observer(
+    fortnox_api_base_url: str, upsales_api_base_url: str
+) -> Callable[[httpx.Response], Awaitable[None]]:
+    """An httpx response hook counting the answers of each API (other hosts are not counted)."""
+    origins = {
+        _origin(fortnox_api_base_url): "fortnox",
+        _origin(upsales_api_base_url): "upsales",
+    }
+
+    async def observe(response: httpx.Response) -> None:
+        system = origins.get(_origin(str(response.request.url)))
+        if system is not None:
+            observe_api_response(system, response.status_code)
+
+    return observe
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port

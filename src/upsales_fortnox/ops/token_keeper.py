@@ -1,0 +1,88 @@
+"""Keeping idle Fortnox logins alive: refresh a refresh token long before its 45 days end.
+
+A refresh token is single use and dies unused after 45 days, so an installation that synced
+nothing for that long would lose its connection silently. Every ``TOKEN_KEEPER_INTERVAL`` the
+keeper refreshes the user logins not refreshed for ``KEEP_ALIVE_AFTER`` through the token
+store (single-flight, as any refresh). A refusal moves the installation to ``needs_relogin``
+at once (the token store does that; its jobs wait) and the alert monitor announces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import select
+
+from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.errors import ReauthorizationRequired
+from upsales_fortnox.ops.health_rules import TokenKind
+from upsales_fortnox.services import Services
+
+logger = logging.getLogger(__name__)
+
+KEEP_ALIVE_AFTER: Final = timedelta(days=7)
+TOKEN_KEEPER_INTERVAL_SECONDS: Final = 3600.0
+
+
+async def stale_logins(services: Services, now: datetime) -> list[uuid.UUID]:
+    async with services.session_factory() as session:
+        rows = await session.scalars(
+            select(FortnoxCredentials.installation_id)
+            .join(Installation, Installation.id == FortnoxCredentials.installation_id)
+            .where(
+                FortnoxCredentials.token_kind == TokenKind.USER,
+                FortnoxCredentials.refreshed_at < now - KEEP_ALIVE_AFTER,
+                Installation.status.in_([InstallationStatus.ACTIVE, InstallationStatus.PAUSED]),
+            )
+        )
+        return list(rows)
+
+
+async def keep_tokens_alive(services: Services, now: datetime | None = None) -> dict[str, int]:
+    """Refresh every stale user login once; returns how many were refreshed and refused."""
+    counts = {"refreshed": 0, "refused": 0, "failed": 0}
+    for installation_id in await stale_logins(services, now or utcnow()):
+        extra = {"installation_id": str(installation_id)}
+        store = services.token_store
+        try:
+            current = await store.access_token(installation_id)  # refreshes an expired one
+            if await _refreshed_since(services, installation_id, now or utcnow()):
+                counts["refreshed"] += 1
+                continue
+            await store.refresh_after_rejection(installation_id, current)  # forces a rotation
+            counts["refreshed"] += 1
+        except ReauthorizationRequired:
+            counts["refused"] += 1
+            logger.warning("idle Fortnox login refused; it needs a new login", extra=extra)
+        except Exception:
+            counts["failed"] += 1
+            logger.exception("keeping the Fortnox login alive failed", extra=extra)
+    return counts
+
+
+async def _refreshed_since(services: Services, installation_id: uuid.UUID, now: datetime) -> bool:
+    async with services.session_factory() as session:
+        refreshed_at = await session.scalar(
+            select(FortnoxCredentials.refreshed_at).where(
+                FortnoxCredentials.installation_id == installation_id
+            )
+        )
+    return refreshed_at is not None and refreshed_at >= now - KEEP_ALIVE_AFTER
+
+
+async def run_token_keeper(services: Services, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            counts = await keep_tokens_alive(services)
+            if any(counts.values()):
+                logger.info("idle Fortnox logins kept alive: %s", counts)
+        except Exception:
+            logger.exception("the Fortnox token keeper failed; trying again later")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), TOKEN_KEEPER_INTERVAL_SECONDS)

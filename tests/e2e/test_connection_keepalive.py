@@ -1,0 +1,86 @@
+"""Idle Fortnox logins are refreshed before their refresh token ends; a refused one stops the
+installation's jobs at once and raises one alert (against the Fortnox sandbox)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import httpx
+import respx
+from sqlalchemy import select, update
+
+from tests.e2e.harness import SyncHarness
+from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.jobs import enqueue
+from upsales_fortnox.ops.alert_delivery import AlertSender, check_alerts
+from upsales_fortnox.ops.token_keeper import keep_tokens_alive
+
+ALERT_URL = "https://alerts.example.test/hook"
+
+
+async def _credentials(harness: SyncHarness) -> FortnoxCredentials:
+    async with harness.services.session_factory() as session:
+        row = await session.get(FortnoxCredentials, harness.installation_id)
+        assert row is not None
+        return row
+
+
+async def _age_login(harness: SyncHarness, days: int) -> None:
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(FortnoxCredentials).values(refreshed_at=utcnow() - timedelta(days=days))
+        )
+        await session.commit()
+
+
+async def test_an_idle_login_is_refreshed_and_a_fresh_one_left_alone(harness: SyncHarness) -> None:
+    box = harness.services.secret_box
+    assert await keep_tokens_alive(harness.services) == {"refreshed": 0, "refused": 0, "failed": 0}
+    await _age_login(harness, 20)
+    before = await _credentials(harness)
+    old_refresh = box.decrypt(before.refresh_token_enc or "")
+
+    assert await keep_tokens_alive(harness.services) == {"refreshed": 1, "refused": 0, "failed": 0}
+    after = await _credentials(harness)
+    assert after.refreshed_at > utcnow() - timedelta(minutes=1)
+    new_access = box.decrypt(after.access_token_enc)
+    new_refresh = box.decrypt(after.refresh_token_enc or "")
+    assert new_refresh != old_refresh
+    assert old_refresh not in harness.fortnox.oauth.refresh_tokens  # used up at Fortnox
+    grant = harness.fortnox.oauth.lookup_access_token(new_access)
+    assert grant is not None and not harness.fortnox.oauth.is_expired(grant)
+    assert await keep_tokens_alive(harness.services) == {"refreshed": 0, "refused": 0, "failed": 0}
+
+
+async def test_a_refused_refresh_needs_a_login_pauses_jobs_and_alerts_once(
+    harness: SyncHarness,
+) -> None:
+    services = harness.services
+    credentials = await _credentials(harness)
+    harness.fortnox.oauth.revoke(services.secret_box.decrypt(credentials.refresh_token_enc or ""))
+    await _age_login(harness, 30)
+    async with services.session_factory() as session:
+        await enqueue(
+            session, installation_id=harness.installation_id, kind="upsales.order", entity_id="1"
+        )
+        await session.commit()
+
+    assert await keep_tokens_alive(services) == {"refreshed": 0, "refused": 1, "failed": 0}
+    async with services.session_factory() as session:
+        status = await session.scalar(
+            select(Installation.status).where(Installation.id == harness.installation_id)
+        )
+    assert status == InstallationStatus.NEEDS_RELOGIN
+    assert await harness.run_jobs() == 0  # paused until the new login
+
+    async with httpx.AsyncClient() as http:
+        sender = AlertSender(http, ALERT_URL)
+        with respx.mock(assert_all_called=True) as router:
+            route = router.post(ALERT_URL).mock(return_value=httpx.Response(200))
+            assert await check_alerts(services, sender) == 1
+            assert await check_alerts(services, sender) == 0
+    (body,) = [json.loads(call.request.content) for call in route.calls]
+    assert (body["event"], body["kind"]) == ("raised", "needs_login")
+    assert body["installation_id"] == str(harness.installation_id)

@@ -1,0 +1,171 @@
+"""Alerts: raised once, resolved once, retried when the webhook fails, never with a secret."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.intake.support import API_KEY, WEBHOOK_SECRET, create_installation
+from tests.jobs.support import FakeClock, add_job
+from upsales_fortnox.db.models import FortnoxCredentials, Installation, JobStatus, SyncJob
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.ops.alert_delivery import AlertSender, check_alerts
+from upsales_fortnox.ops.alert_store import report_reconciliation_differences
+from upsales_fortnox.services import Services
+
+ALERT_URL = "https://alerts.example.test/hooks/T000/B000/alert-url-secret-part"
+ACCESS_TOKEN = "fortnox-access-token-secret-0123456789"
+REFRESH_TOKEN = "fortnox-refresh-token-secret-0123456789"
+
+
+def _bodies(route: respx.Route) -> list[dict[str, Any]]:
+    return [json.loads(call.request.content) for call in route.calls]
+
+
+async def _installation(services: Services) -> Installation:
+    return await create_installation(services.session_factory, services.secret_box)
+
+
+async def _set_dead_jobs_done(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    async with session_factory() as session:
+        await session.execute(
+            update(SyncJob).where(SyncJob.status == JobStatus.DEAD).values(status="done")
+        )
+        await session.commit()
+
+
+async def _bury(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+) -> None:
+    job_id = await add_job(session_factory, installation_id, FakeClock(), kind="upsales.order")
+    async with session_factory() as session:
+        await session.execute(
+            update(SyncJob)
+            .where(SyncJob.id == job_id)
+            .values(status="dead", last_error="product_not_in_fortnox: no article")
+        )
+        await session.commit()
+
+
+async def test_a_dead_job_is_announced_once_and_its_resolution_once(services: Services) -> None:
+    installation = await _installation(services)
+    await _bury(services.session_factory, installation.id)
+    sender = AlertSender(services.http, ALERT_URL)
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(ALERT_URL).mock(return_value=httpx.Response(200))
+        assert await check_alerts(services, sender) == 1
+        assert await check_alerts(services, sender) == 0
+        await _bury(services.session_factory, installation.id)  # a second one: same cause
+        assert await check_alerts(services, sender) == 0
+        await _set_dead_jobs_done(services.session_factory)
+        assert await check_alerts(services, sender) == 1
+        assert await check_alerts(services, sender) == 0
+    raised, resolved = _bodies(route)
+    key = f"dead_jobs:{installation.id}:upsales.order"
+    assert (raised["event"], raised["kind"], raised["cause"]) == ("raised", "dead_jobs", key)
+    assert raised["installation_id"] == str(installation.id)
+    assert "1 dead upsales.order job(s)" in raised["summary"]
+    assert (resolved["event"], resolved["cause"]) == ("resolved", key)
+    assert resolved["resolved_at"] is not None
+
+
+async def test_a_login_needed_is_announced_without_any_secret_in_either_format(
+    services: Services,
+) -> None:
+    installation = await _installation(services)
+    async with services.session_factory() as session:
+        session.add(
+            FortnoxCredentials(
+                installation_id=installation.id,
+                access_token_enc=services.secret_box.encrypt(ACCESS_TOKEN),
+                refresh_token_enc=services.secret_box.encrypt(REFRESH_TOKEN),
+                access_token_expires_at=utcnow(),
+                refreshed_at=utcnow() - timedelta(days=44),
+            )
+        )
+        await session.execute(
+            update(Installation)
+            .where(Installation.id == installation.id)
+            .values(status="needs_relogin", status_reason="refused", version=2)
+        )
+        await session.commit()
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(ALERT_URL).mock(return_value=httpx.Response(204))
+        assert await check_alerts(services, AlertSender(services.http, ALERT_URL, "slack")) == 1
+    (request,) = [call.request for call in route.calls]
+    body = json.loads(request.content)
+    assert list(body) == ["text"]
+    assert "needs a new Fortnox login" in body["text"]
+    secrets = (
+        API_KEY,
+        WEBHOOK_SECRET,
+        ACCESS_TOKEN,
+        REFRESH_TOKEN,
+        services.settings.admin_token.get_secret_value(),
+        services.settings.secret_key.get_secret_value(),
+        "alert-url-secret-part",
+    )
+    assert not [secret for secret in secrets if secret in request.content.decode()]
+
+
+async def test_a_failing_webhook_is_tried_again_and_the_sync_never_waits(
+    services: Services,
+) -> None:
+    installation = await _installation(services)
+    await _bury(services.session_factory, installation.id)
+    sender = AlertSender(services.http, ALERT_URL)
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(ALERT_URL).mock(
+            side_effect=[httpx.Response(503), httpx.ConnectError("down"), httpx.Response(200)]
+        )
+        assert await check_alerts(services, sender) == 0
+        assert await check_alerts(services, sender) == 0
+        assert await check_alerts(services, sender) == 1
+        assert await check_alerts(services, sender) == 0
+    assert [body["event"] for body in _bodies(route)] == ["raised"] * 3
+
+
+async def test_the_reconciliation_hook_raises_and_resolves_once(services: Services) -> None:
+    installation = await _installation(services)
+    sender = AlertSender(services.http, ALERT_URL)
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(ALERT_URL).mock(return_value=httpx.Response(200))
+        for differences in (3, 5):
+            async with services.session_factory() as session:
+                await report_reconciliation_differences(
+                    session, installation.id, "customers", differences
+                )
+                await session.commit()
+            await check_alerts(services, sender)
+        async with services.session_factory() as session:
+            await report_reconciliation_differences(session, installation.id, "customers", 0)
+            await session.commit()
+        await check_alerts(services, sender)
+        await check_alerts(services, sender)
+    bodies = _bodies(route)
+    assert [(body["event"], body["kind"]) for body in bodies] == [
+        ("raised", "reconciliation_differences"),
+        ("resolved", "reconciliation_differences"),
+    ]
+    assert "found 3 difference(s)" in bodies[0]["summary"]
+
+
+@pytest.mark.parametrize("url", [None])
+async def test_without_a_webhook_nothing_is_sent_and_nothing_piles_up(
+    services: Services, url: str | None
+) -> None:
+    installation = await _installation(services)
+    await _bury(services.session_factory, installation.id)
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route().mock(return_value=httpx.Response(200))
+        assert await check_alerts(services, AlertSender(services.http, url)) == 1
+        assert await check_alerts(services, AlertSender(services.http, ALERT_URL)) == 0
+    assert not route.called
