@@ -24,7 +24,7 @@ lint: $(STAMP)
 
 # Debian's chromium and chromedriver for the console's browser tests (apt-get, when missing).
 browser:
-	scripts/install-browser
+	bash scripts/install-browser
 
 test: lint browser
 	$(BIN)/python -m pytest
