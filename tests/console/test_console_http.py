@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import add_job, create_installation
 from tests.conftest import ADMIN_TOKEN
 from tests.console.support import CONSOLE_ORIGIN, csrf_of, log_in
+from upsales_fortnox.console import routes, routes_installations, routes_queue
 from upsales_fortnox.db.models import JobStatus, SyncJob
 
 UPSALES_KEY = "upsales-api-key-secret-4711"
@@ -250,3 +252,40 @@ async def test_an_entity_is_replayed_by_hand(
     jobs = (await console.get("/api/jobs?entity_id=42", headers=admin_headers)).json()["items"]
     assert [(job["kind"], job["status"]) for job in jobs] == [("upsales.order", "queued")]
     assert done.headers["location"].startswith(f"/console/jobs/{jobs[0]['id']}?")
+
+
+def _console_actions() -> list[str]:
+    """Every POST route of the console's routers."""
+    paths = []
+    for router in (routes.router, routes_queue.router, routes_installations.router):
+        for route in router.routes:
+            if isinstance(route, APIRoute) and "POST" in route.methods:
+                paths.append(route.path)
+    return sorted(paths)
+
+
+async def test_every_console_action_needs_a_session_and_its_csrf_token(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    job_id = await add_job(session_factory, installation_id, last_error="boom: failed")
+    actions = [path for path in _console_actions() if path != "/console/login"]
+    assert len(actions) == 8, actions
+    urls = [
+        path.format(installation_id=installation_id, job_id=job_id, link_id=1) for path in actions
+    ]
+    for url in urls:
+        refused = await console.post(url, data={"csrf_token": "guess"})
+        assert refused.status_code == 401, url
+        assert "unauthorized" in refused.text
+    await log_in(console, ADMIN_TOKEN)
+    for url in urls:
+        refused = await console.post(url, data={"kind": "upsales.order", "entity_id": "1"})
+        assert refused.status_code == 403, url
+        assert "csrf_failed" in refused.text
+    async with session_factory() as session:
+        job = await session.get(SyncJob, job_id)
+        assert job is not None and job.status == JobStatus.DEAD
+    assert "ufs_console_session" in console.cookies
