@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -31,6 +31,7 @@ def when(moment: datetime | str | None) -> str:
 
 templates.env.filters["when"] = when
 
+FLASH_COOKIE: Final = "ufs_console_flash"
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
     "X-Frame-Options": "DENY",
@@ -49,14 +50,17 @@ def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     """A page; ``session`` gives the forms their CSRF token (None on the login page)."""
+    flash = request.cookies.get(FLASH_COOKIE)
     full = {
         "t": TEXTS,
         "csrf_token": session.csrf_token if session else None,
-        "flash": request.query_params.get("flash"),
+        "flash": unquote(flash)[:500] if flash else None,
         **context,
     }
     response = templates.TemplateResponse(request, template, full, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/console", secure=True, httponly=True)
     return response
 
 
@@ -75,11 +79,18 @@ def render_error(
 
 
 def redirect(url: str, flash: str | None = None) -> RedirectResponse:
-    """After an action: see the page again (303, so a reload never repeats the action)."""
-    if flash:
-        path, _, fragment = url.partition("#")
-        url = f"{path}{'&' if '?' in path else '?'}{urlencode({'flash': flash})}"
-        url += f"#{fragment}" if fragment else ""
+    """After an action: see the page again (303, so a reload never repeats the action), with
+    ``flash`` shown once (kept in a cookie, so no link can put words in the console's mouth)."""
     response = RedirectResponse(url, status_code=303)
     response.headers.update(SECURITY_HEADERS)
+    if flash:
+        response.set_cookie(
+            FLASH_COOKIE,
+            quote(flash),
+            max_age=60,
+            path="/console",
+            secure=True,
+            httponly=True,
+            samesite="strict",
+        )
     return response
