@@ -14,6 +14,7 @@ from upsales_fortnox.api import (
     activation,
     bulk_actions,
     choices,
+    consent,
     health,
     history,
     initial_sync,
@@ -22,6 +23,7 @@ from upsales_fortnox.api import (
     installations,
     jobs,
     links,
+    service_account,
     webhooks,
 )
 from upsales_fortnox.api.docs import install_offline_docs
@@ -95,6 +97,8 @@ def create_app(
     app.include_router(choices.router)
     app.include_router(installation_health.router)
     app.include_router(bulk_actions.router)
+    app.include_router(service_account.router)
+    app.include_router(consent.router)
     install_metrics(app)
     install_console(app)
     return app

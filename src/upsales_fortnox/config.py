@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         "on the API's port, behind the operator token.",
     )
     metrics_host: str = "127.0.0.1"
+    fortnox_consent_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret (X-Webhook-Secret) of the service-account consent webhook; "
+        "unset: the webhook is off.",
+    )
     alert_webhook_url: str | None = Field(
         default=None, description="Where alerts are POSTed as JSON; unset: no alerts are sent."
     )

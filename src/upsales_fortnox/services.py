@@ -97,6 +97,10 @@ def build_services(
 ) -> Services:
     for secret in (settings.secret_key, settings.admin_token, settings.fortnox_client_secret):
         register_secret(secret.get_secret_value())
+    if settings.fortnox_consent_webhook_secret is not None:
+        register_secret(settings.fortnox_consent_webhook_secret.get_secret_value())
+    if settings.alert_webhook_url:  # a Slack webhook URL is a credential
+        register_secret(settings.alert_webhook_url)
     engine = engine or create_engine(settings.database_url)
     session_factory = create_session_factory(engine)
     secret_box = SecretBox(settings.secret_key.get_secret_value())

@@ -621,8 +621,10 @@ OPERATOR_ROUTES = [
     ("GET", "/api/installations/{installation_id}/choices/order-stages"),
     ("GET", "/api/installations/{installation_id}/choices/users"),
     ("GET", "/api/installations/{installation_id}/health"),
+    ("POST", "/api/installations/{installation_id}/health/check"),
     ("POST", "/api/installations/{installation_id}/replay"),
     ("POST", "/api/jobs/retry-dead"),
+    ("POST", "/api/installations/{installation_id}/fortnox-service-account"),
 ]
 
 

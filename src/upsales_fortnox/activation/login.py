@@ -48,7 +48,7 @@ from upsales_fortnox.activation.state import (
 )
 from upsales_fortnox.db.models import Installation, InstallationStatus
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.errors import PermanentError, RetryableError
+from upsales_fortnox.errors import PermanentError, RetryableError, SyncError
 from upsales_fortnox.fortnox.client import FortnoxClient
 from upsales_fortnox.fortnox.factory import tenant_key
 from upsales_fortnox.fortnox.oauth import DEFAULT_SCOPES, TokenSet
@@ -144,6 +144,22 @@ class FortnoxLogin:
         await self._services.token_store.save_initial(claims.installation_id, token_set)
         await self._activate(claims.installation_id, tenant_id)
         return claims.installation_id
+
+    async def connect_service_account(self, installation_id: uuid.UUID, tenant_id: str) -> None:
+        """Connect a Fortnox service account (client credentials) instead of a user login: its
+        tenant id is stored now, since every later token request names it."""
+        await self._check_tenant(installation_id, tenant_id)
+        try:
+            await self._services.token_store.save_service_account(installation_id, tenant_id)
+        except RetryableError:
+            raise ActivationError(
+                502, "fortnox_unavailable", "Fortnox could not be reached; try again"
+            ) from None
+        except SyncError as exc:
+            raise ActivationError(
+                409, "service_account_refused", f"Fortnox refused the service account: {exc}"
+            ) from None
+        await self._activate(installation_id, tenant_id)
 
     async def _consume(self, state: str | None, binding: str | None) -> StateClaims:
         now = self._clock()

@@ -8,12 +8,13 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from upsales_fortnox.api.deps import AdminDep, SessionDep
+from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.schemas.common import error_responses
 from upsales_fortnox.db.models import Installation
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.ops.connection_checks import check_connections
 from upsales_fortnox.ops.health_facts import InstallationReadings, read_installation
 from upsales_fortnox.ops.health_rules import (
     REFRESH_TOKEN_LIFETIME,
@@ -135,5 +136,26 @@ async def get_installation_health(
         installation = await session.get(Installation, installation_id)
         if installation is None:
             raise InstallationNotFound(installation_id)
+    now = utcnow()
+    return health_of(installation, await read_installation(session, installation, now), now)
+
+
+@router.post(
+    "/{installation_id}/health/check",
+    response_model=InstallationHealth,
+    summary="Check both connections now, then answer the health",
+    description="One call to each system with the stored credentials (Fortnox company "
+    "information, Upsales `self`); a refusal is recorded (`upsales.key_ok: false`), a success "
+    "as `fortnox.last_successful_call_at` / `upsales.key_checked_at`. The same check runs "
+    "hourly for every active installation.",
+)
+async def post_installation_health_check(
+    installation_id: uuid.UUID, session: SessionDep, services: ServicesDep
+) -> InstallationHealth:
+    with operator_errors():
+        installation = await session.get(Installation, installation_id)
+        if installation is None:
+            raise InstallationNotFound(installation_id)
+    await check_connections(services, installation)
     now = utcnow()
     return health_of(installation, await read_installation(session, installation, now), now)

@@ -61,3 +61,16 @@ PRICE_LIST_CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9]{1,50}")
 (``fortnox_PriceList.Code``) and Fortnox recommends upper case (reference fortnox.md, price
 lists); which characters it accepts beyond letters and digits is *unverified*, so this allows
 ASCII letters in either case and digits, 1 to 50 of them (the length of the stored column)."""
+
+
+CLIENT_CREDENTIALS_TENANT_HEADER: Final = "TenantId"
+CLIENT_CREDENTIALS_TENANT_FIELD: Final = "tenantId"
+"""How a service account's ``grant_type=client_credentials`` token request names its tenant:
+reference fortnox.md §3 says only "with ``tenantId``" (docs: get-access-token-using-client-
+credentials); whether as a header or a form field is *unverified*, so both are sent (a server
+reading one ignores the other). The answer has no ``refresh_token``."""
+
+CONSENT_EVENT_TYPES: Final = {"consent-created": "created", "consent-revoked": "revoked"}
+"""Service-account consent webhooks: Fortnox says "consent created" and "consent revoked" events
+arrive "via webhook" (fortnox.md §6); their payload and registration are *unverified*. Read by
+:func:`upsales_fortnox.fortnox.consent.parse_consent_event` alone."""

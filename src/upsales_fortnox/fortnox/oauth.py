@@ -30,6 +30,10 @@ from upsales_fortnox.fortnox.errors import (
     FortnoxUnavailable,
     parse_retry_after,
 )
+from upsales_fortnox.fortnox.facts import (
+    CLIENT_CREDENTIALS_TENANT_FIELD,
+    CLIENT_CREDENTIALS_TENANT_HEADER,
+)
 
 with warnings.catch_warnings():
     # Authlib warns that it prefers the "httpx2" package; plain httpx is what we use.
@@ -51,7 +55,8 @@ DEFAULT_SCOPES: Final = (
 DEFAULT_ACCESS_TOKEN_LIFETIME: Final = timedelta(hours=1)
 #: OAuth ``error`` values and message fragments meaning the grant (refresh token/code) is dead.
 _REJECTED_GRANT_ERRORS: Final = frozenset({"invalid_grant", "invalid_token"})
-_REJECTED_GRANT_MESSAGES: Final = ("invalid refresh token", "auth code")
+_REJECTED_GRANT_MESSAGES: Final = ("invalid refresh token", "auth code", "service account")
+"""("Client does not allow service account": fortnox.md §2, FAQ texts.)"""
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,21 @@ class FortnoxOAuth:
             )
         return self._token_set(token, what="token refresh")
 
+    async def client_credentials(self, tenant_id: str) -> TokenSet:
+        """A service account's access token for ``tenant_id``; it has no refresh token (the
+        set's ``refresh_token`` is empty): ask again when it expires."""
+        async with self._client() as client:
+            token = await self._call(
+                "client credentials",
+                client.fetch_token(
+                    self.token_url,
+                    grant_type="client_credentials",
+                    headers={CLIENT_CREDENTIALS_TENANT_HEADER: tenant_id},
+                    **{CLIENT_CREDENTIALS_TENANT_FIELD: tenant_id},
+                ),
+            )
+        return self._token_set(token, what="client credentials", with_refresh=False)
+
     async def revoke(self, refresh_token: str) -> None:
         """Revoke a refresh token (when an installation disconnects)."""
         async with self._client() as client:
@@ -188,9 +208,11 @@ class FortnoxOAuth:
         except ValueError:
             raise FortnoxMalformedResponse(f"{what}: the response is not a JSON object") from None
 
-    def _token_set(self, token: dict[str, Any], *, what: str) -> TokenSet:
+    def _token_set(
+        self, token: dict[str, Any], *, what: str, with_refresh: bool = True
+    ) -> TokenSet:
         access_token = token.get("access_token")
-        refresh_token = token.get("refresh_token")
+        refresh_token = token.get("refresh_token") if with_refresh else ""
         if not isinstance(access_token, str) or not isinstance(refresh_token, str):
             message = token.get("message") or token.get("error_description")
             raise _oauth_error(what, None, message if isinstance(message, str) else None)

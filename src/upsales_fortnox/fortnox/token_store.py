@@ -41,6 +41,10 @@ from upsales_fortnox.security.crypto import SecretBox
 
 log = logging.getLogger(__name__)
 
+#: ``fortnox_credentials.token_kind``: a login by authorization code, or a service account.
+USER_LOGIN = "user"
+SERVICE_ACCOUNT = "service"
+
 RELOGIN_REASON = (
     "Fortnox refused the refresh token (used, expired or access revoked). "
     "Log in to Fortnox again to resume syncing."
@@ -83,6 +87,7 @@ class DbTokenStore:
             if credentials is None:
                 credentials = FortnoxCredentials(installation_id=installation_id)
                 session.add(credentials)
+            credentials.token_kind = USER_LOGIN
             self._write(credentials, token_set)
         self._dead_refresh_tokens.pop(installation_id, None)
         self._cache[installation_id] = _CachedToken(token_set.access_token, token_set.expires_at)
@@ -150,6 +155,12 @@ class DbTokenStore:
             current = self._decrypt(credentials)
             if self._usable(current, rejected):
                 return current
+            if credentials.token_kind == SERVICE_ACCOUNT:
+                token_set = await self._oauth.client_credentials(
+                    await self._tenant_of(session, installation_id)
+                )
+                self._write(credentials, token_set)
+                return _CachedToken(token_set.access_token, token_set.expires_at)
             if credentials.refresh_token_enc is None:
                 raise ReauthorizationRequired(
                     "the installation has no Fortnox refresh token; log in to Fortnox",
@@ -191,9 +202,38 @@ class DbTokenStore:
         result = await session.execute(query.execution_options(populate_existing=True))
         return result.scalar_one_or_none()
 
+    async def save_service_account(self, installation_id: uuid.UUID, tenant_id: str) -> TokenSet:
+        """Connect a Fortnox service account: the first client-credentials token for
+        ``tenant_id``, stored as the installation's tokens (kind ``service``, no refresh token).
+        The installation's status and tenant id are the caller's to update."""
+        token_set = await self._oauth.client_credentials(tenant_id)
+        async with self._session_factory() as session, session.begin():
+            credentials = await session.get(FortnoxCredentials, installation_id)
+            if credentials is None:
+                credentials = FortnoxCredentials(installation_id=installation_id)
+                session.add(credentials)
+            credentials.token_kind = SERVICE_ACCOUNT
+            self._write(credentials, token_set)
+        self._dead_refresh_tokens.pop(installation_id, None)
+        self._cache[installation_id] = _CachedToken(token_set.access_token, token_set.expires_at)
+        return token_set
+
+    async def _tenant_of(self, session: AsyncSession, installation_id: uuid.UUID) -> str:
+        tenant_id = await session.scalar(
+            select(Installation.fortnox_tenant_id).where(Installation.id == installation_id)
+        )
+        if not tenant_id:
+            raise ReauthorizationRequired(
+                "the service account's Fortnox tenant is not known; connect it again",
+                code="fortnox_not_connected",
+            )
+        return tenant_id
+
     def _write(self, credentials: FortnoxCredentials, token_set: TokenSet) -> None:
         credentials.access_token_enc = self._box.encrypt(token_set.access_token)
-        credentials.refresh_token_enc = self._box.encrypt(token_set.refresh_token)
+        credentials.refresh_token_enc = (
+            self._box.encrypt(token_set.refresh_token) if token_set.refresh_token else None
+        )
         credentials.access_token_expires_at = token_set.expires_at
         credentials.scopes = token_set.scope
         credentials.refreshed_at = self._clock()

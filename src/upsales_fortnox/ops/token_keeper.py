@@ -21,6 +21,7 @@ from sqlalchemy import select
 from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.errors import ReauthorizationRequired
+from upsales_fortnox.ops.connection_checks import check_connections
 from upsales_fortnox.ops.health_rules import TokenKind
 from upsales_fortnox.services import Services
 
@@ -76,12 +77,27 @@ async def _refreshed_since(services: Services, installation_id: uuid.UUID, now: 
     return refreshed_at is not None and refreshed_at >= now - KEEP_ALIVE_AFTER
 
 
+async def check_active_installations(services: Services) -> int:
+    """Check the connections of every active installation (for their health)."""
+    async with services.session_factory() as session:
+        installations = list(
+            await session.scalars(
+                select(Installation).where(Installation.status == InstallationStatus.ACTIVE)
+            )
+        )
+    for installation in installations:
+        await check_connections(services, installation)
+    return len(installations)
+
+
 async def run_token_keeper(services: Services, stop: asyncio.Event) -> None:
+    """Hourly: keep idle logins alive, then check every active installation's connections."""
     while not stop.is_set():
         try:
             counts = await keep_tokens_alive(services)
             if any(counts.values()):
                 logger.info("idle Fortnox logins kept alive: %s", counts)
+            await check_active_installations(services)
         except Exception:
             logger.exception("the Fortnox token keeper failed; trying again later")
         with contextlib.suppress(TimeoutError):

@@ -112,6 +112,7 @@ class OAuthState:
         self.codes: dict[str, AuthorizationCode] = {}
         self.access_tokens: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, Grant] = {}
+        self.revoked_service_consents: set[int] = set()
 
     def clear(self) -> None:
         self.codes.clear()
@@ -178,6 +179,34 @@ class OAuthState:
             scope=" ".join(sorted(scopes)),
             expires_in=int(self._config.access_token_lifetime),
         )
+
+    def client_credentials(self, tenant_id: int) -> dict[str, Any]:
+        """A service account's token answer: an access token and no refresh token."""
+        if tenant_id in self.revoked_service_consents:
+            raise OAuthError(400, "invalid_grant", "Client does not allow service account")
+        now = self._clock()
+        scopes = frozenset(SCOPES)
+        grant = Grant(
+            secrets.token_hex(8),
+            self._config.client_id,
+            tenant_id,
+            scopes,
+            now + self._config.access_token_lifetime,
+        )
+        access_token = self._jwt(grant, now)
+        self.access_tokens[access_token] = grant
+        return {
+            "access_token": access_token,
+            "scope": " ".join(sorted(scopes)),
+            "expires_in": int(self._config.access_token_lifetime),
+            "token_type": "bearer",
+        }
+
+    def revoke_service_consent(self, tenant_id: int) -> None:
+        """The tenant's admin withdraws the service account's consent (its tokens die too)."""
+        self.revoked_service_consents.add(tenant_id)
+        for key in [k for k, grant in self.access_tokens.items() if grant.tenant_id == tenant_id]:
+            del self.access_tokens[key]
 
     def revoke(self, token: str) -> None:
         """Revoke a refresh (or access) token and every token of its grant."""

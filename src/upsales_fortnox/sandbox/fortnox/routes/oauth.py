@@ -1,4 +1,5 @@
-"""The imitated OAuth2 endpoints under ``/oauth-v1/`` (authorization code flow).
+"""The imitated OAuth2 endpoints under ``/oauth-v1/`` (authorization code flow, and the
+client-credentials grant of service accounts).
 
 ``GET /oauth-v1/auth`` consents at once (no login page) and redirects back with ``code`` and
 ``state``. Which tenant consents: the ``tenant`` query parameter (a sandbox extension), else
@@ -68,6 +69,10 @@ def add_oauth_routes(router: APIRouter, sandbox: FortnoxSandbox) -> None:
                 pair = sandbox.oauth.exchange_code(form.get("code", ""), form.get("redirect_uri"))
             elif grant_type == "refresh_token":
                 pair = sandbox.oauth.refresh(form.get("refresh_token", ""))
+            elif grant_type == "client_credentials":
+                tenant = _service_tenant(sandbox, request, form)
+                answer = sandbox.oauth.client_credentials(tenant)
+                return json_response(answer, headers=_NO_STORE)
             else:
                 raise OAuthError(400, "unsupported_grant_type", "Unsupported grant type")
         except OAuthError as error:
@@ -83,6 +88,15 @@ def add_oauth_routes(router: APIRouter, sandbox: FortnoxSandbox) -> None:
             return _oauth_error(error)
         sandbox.oauth.revoke(form.get("token", ""))
         return json_response({"revoked": True})
+
+
+def _service_tenant(sandbox: FortnoxSandbox, request: Request, form: dict[str, str]) -> int:
+    """The tenant a client-credentials request names (header ``TenantId`` or form field
+    ``tenantId``: which one Fortnox reads is unverified, so the sandbox takes either)."""
+    raw = request.headers.get("TenantId") or form.get("tenantId") or ""
+    if not raw.isdigit() or int(raw) not in sandbox.tenants:
+        raise OAuthError(400, "invalid_request", "Unknown or missing tenant")
+    return int(raw)
 
 
 def _authenticate_client(sandbox: FortnoxSandbox, request: Request) -> None:

@@ -1,0 +1,58 @@
+"""Service-account consent webhooks from Fortnox: their shape, read in this one place.
+
+Fortnox says "consent created" and "consent revoked" events for service accounts arrive "via
+webhook" (fortnox.md §6) but documents neither payload nor registration: *unverified*. So the
+reader is lenient: the event type from ``type``, ``eventType``, ``event`` or ``topic`` (any
+spelling with "consent" and "revok"/"creat" in it, e.g. ``consent-revoked-v1``), the tenant
+from ``tenantId``, ``tenant_id``, ``TenantId`` or ``databaseNumber`` (a number or digits).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from upsales_fortnox.fortnox.facts import CONSENT_EVENT_TYPES
+
+_TYPE_KEYS: Final = ("type", "eventType", "event", "topic")
+_TENANT_KEYS: Final = ("tenantId", "tenant_id", "TenantId", "databaseNumber")
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    change: Literal["created", "revoked"]
+    tenant_id: str
+
+
+def _change(value: Any) -> Literal["created", "revoked"] | None:
+    if not isinstance(value, str):
+        return None
+    known = CONSENT_EVENT_TYPES.get(value)
+    letters = re.sub(r"[^a-z]", "", value.lower())
+    if known == "revoked" or ("consent" in letters and "revok" in letters):
+        return "revoked"
+    if known == "created" or ("consent" in letters and "creat" in letters):
+        return "created"
+    return None
+
+
+def _tenant(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value > 0:
+        return str(value)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 20:
+        return value.strip()
+    return None
+
+
+def parse_consent_event(body: Any) -> ConsentEvent | None:
+    """The event a body describes, or None when it is not a consent event we can act on."""
+    if not isinstance(body, dict):
+        return None
+    change = next((c for key in _TYPE_KEYS if (c := _change(body.get(key)))), None)
+    tenant = next((t for key in _TENANT_KEYS if (t := _tenant(body.get(key)))), None)
+    if change is None or tenant is None:
+        return None
+    return ConsentEvent(change, tenant)

@@ -1,0 +1,87 @@
+"""Live checks of an installation's two connections, recorded for its health.
+
+One cheap call each: Fortnox's company information (with the stored token, refreshed if need
+be) and Upsales' ``self`` (with the stored API key). A refusal is recorded (the health then
+needs action); an outage is not (it says nothing about the credentials).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from upsales_fortnox.db.models import Installation
+from upsales_fortnox.db.ops_models import ConnectionCheck
+from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.errors import PermanentError, ReauthorizationRequired, RetryableError
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.context import fortnox_client_for, upsales_client_for
+from upsales_fortnox.upsales.errors import UpsalesAuthError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    fortnox_ok: bool | None
+    upsales_key_ok: bool | None
+    """None: not checked (not connected, or the system was unreachable)."""
+
+
+async def check_connections(services: Services, installation: Installation) -> CheckResult:
+    now = utcnow()
+    fortnox_ok = await _check_fortnox(services, installation)
+    upsales_ok, upsales_error = await _check_upsales(services, installation)
+    await _record(services, installation, now, fortnox_ok, upsales_ok, upsales_error)
+    return CheckResult(fortnox_ok, upsales_ok)
+
+
+async def _check_fortnox(services: Services, installation: Installation) -> bool | None:
+    try:
+        await fortnox_client_for(services, installation).get_company_information()
+    except ReauthorizationRequired:
+        return False
+    except (RetryableError, PermanentError):
+        return None
+    return True
+
+
+async def _check_upsales(
+    services: Services, installation: Installation
+) -> tuple[bool | None, str | None]:
+    if installation.upsales_api_token_enc is None:
+        return None, None
+    try:
+        await upsales_client_for(services, installation).get_self()
+    except UpsalesAuthError as exc:
+        return False, exc.code
+    except (RetryableError, PermanentError):
+        return None, None
+    return True, None
+
+
+async def _record(
+    services: Services,
+    installation: Installation,
+    now: datetime,
+    fortnox_ok: bool | None,
+    upsales_ok: bool | None,
+    upsales_error: str | None,
+) -> None:
+    try:
+        async with services.session_factory() as session, session.begin():
+            row = await session.get(ConnectionCheck, installation.id)
+            if row is None:
+                row = ConnectionCheck(installation_id=installation.id)
+                session.add(row)
+            if fortnox_ok:
+                row.fortnox_last_success_at = now
+            if upsales_ok is not None:
+                row.upsales_key_checked_at = now
+                row.upsales_key_ok = upsales_ok
+                row.upsales_key_error = upsales_error
+    except IntegrityError:  # another process recorded its check at the same moment
+        logger.info("connection check recorded concurrently; this one is dropped")

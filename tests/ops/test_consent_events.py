@@ -1,0 +1,83 @@
+"""Service-account consent webhooks: both plausible shapes read, a revocation stops the tenant's
+installations at once, and nothing happens without the shared secret."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from tests.intake.support import create_installation
+from upsales_fortnox.app import create_app
+from upsales_fortnox.db.models import Installation
+from upsales_fortnox.fortnox.consent import ConsentEvent, parse_consent_event
+from upsales_fortnox.services import Services, build_services
+
+SECRET = "consent-webhook-secret-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"type": "consent-revoked", "tenantId": 4242}, ConsentEvent("revoked", "4242")),
+        ({"eventType": "CONSENT_REVOKED", "tenant_id": "4242"}, ConsentEvent("revoked", "4242")),
+        ({"topic": "consent-created-v1", "TenantId": "7"}, ConsentEvent("created", "7")),
+        ({"event": "ConsentCreated", "databaseNumber": 7}, ConsentEvent("created", "7")),
+        ({"type": "consent-revoked"}, None),
+        ({"type": "invoice-created-v1", "tenantId": 1}, None),
+        ({"type": "consent-revoked", "tenantId": True}, None),
+        ([{"type": "consent-revoked", "tenantId": 1}], None),
+    ],
+)
+def test_the_consent_event_shapes_are_read_in_one_place(
+    body: Any, expected: ConsentEvent | None
+) -> None:
+    assert parse_consent_event(body) == expected
+
+
+async def _status(services: Services, installation_id: uuid.UUID) -> str | None:
+    async with services.session_factory() as session:
+        return await session.scalar(
+            select(Installation.status).where(Installation.id == installation_id)
+        )
+
+
+async def test_a_revoked_consent_needs_a_new_connection_at_once(services: Services) -> None:
+    configured = build_services(
+        services.settings.model_copy(update={"fortnox_consent_webhook_secret": SecretStr(SECRET)}),
+        engine=services.engine,
+    )
+    mine = await create_installation(configured.session_factory, configured.secret_box)
+    transport = httpx.ASGITransport(app=create_app(services=configured))
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        url = "/webhooks/fortnox-consent"
+        body = {"type": "consent-revoked", "tenantId": int(mine.fortnox_tenant_id or 0)}
+        for headers in ({}, {"X-Webhook-Secret": "wrong-secret-000000"}):
+            refused = await client.post(url, json=body, headers=headers)
+            assert refused.status_code == 401
+        assert await _status(configured, mine.id) == "pending_login"
+        headers = {"X-Webhook-Secret": SECRET}
+        bad = await client.post(url, json={"type": "consent-revoked"}, headers=headers)
+        assert (bad.status_code, bad.json()["error"]["code"]) == (422, "unsupported_event")
+        created = await client.post(url, json={**body, "type": "consent-created"}, headers=headers)
+        assert created.json() == {"status": "ignored", "installations": 0}
+        revoked = await client.post(url, json=body, headers=headers)
+        assert (revoked.status_code, revoked.json()) == (
+            202,
+            {"status": "applied", "installations": 1},
+        )
+        assert await _status(configured, mine.id) == "needs_relogin"
+    await configured.http.aclose()
+
+
+async def test_without_a_secret_configured_the_webhook_is_off(
+    api_client: httpx.AsyncClient,
+) -> None:
+    response = await api_client.post(
+        "/webhooks/fortnox-consent", json={"type": "consent-revoked", "tenantId": 1}
+    )
+    assert response.status_code == 404
