@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean lock
+.PHONY: demo test lint bench install browser clean lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench migrations
 	$(BIN)/mypy
 
-test: lint
+# Debian's chromium and chromedriver for the console's browser tests (apt-get, when missing).
+browser:
+	bash scripts/install-browser
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 BENCHMARKS := intake pacing won_deals initial_sync catch_up flood

@@ -30,6 +30,7 @@ from upsales_fortnox.api.docs import install_offline_docs
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.api.openapi_doc import install_openapi
 from upsales_fortnox.config import Settings, get_settings
+from upsales_fortnox.console import install_console
 from upsales_fortnox.heap import freeze_startup_objects
 from upsales_fortnox.intake.admission import AdmissionMiddleware
 from upsales_fortnox.ops.metrics_http import install_metrics
@@ -103,6 +104,7 @@ def create_app(
     install_openapi(app)
     app.add_middleware(AdmissionMiddleware)
     install_metrics(app)
+    install_console(app)
     return app
 
 

@@ -70,6 +70,7 @@ def print_try_it(
     say("")
     say("Everything is running. Try it yourself:")
     say(f"  service      {service}/docs   (operator token: {token})")
+    say(f"  console      {service}/console   (log in with the operator token)")
     say(f"  Upsales API  {upsales}/api/v2  (API key: {access.upsales_api_key})")
     say(f"  Fortnox API  {fortnox}/3  (sandbox admin: {fortnox}/_sandbox)")
     say("  In another shell, paste these first (the README's commands use them):")

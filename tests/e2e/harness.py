@@ -16,7 +16,7 @@ Use the ``harness`` fixture (parametrised over SQLite and PostgreSQL through ``e
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -166,10 +166,13 @@ class SyncHarness:
         return delivered
 
 
-def routed_http_client(fortnox: FortnoxSandbox, upsales: UpsalesSandbox) -> httpx.AsyncClient:
+def routed_http_client(
+    fortnox: FortnoxSandbox, upsales: UpsalesSandbox, fortnox_app: Any = None
+) -> httpx.AsyncClient:
+    """``fortnox_app`` stands in front of the Fortnox sandbox's app when given (a test's gate)."""
     return httpx.AsyncClient(
         mounts={
-            FORTNOX_ORIGIN: httpx.ASGITransport(app=fortnox.app),
+            FORTNOX_ORIGIN: httpx.ASGITransport(app=fortnox_app or fortnox.app),
             UPSALES_ORIGIN: httpx.ASGITransport(app=upsales.app),
         },
         timeout=10.0,
@@ -184,6 +187,7 @@ async def build_harness(
     product_bundles: ProductBundleMode = ProductBundleMode.ONLY_BUNDLE,
     fortnox_config: FortnoxSandboxConfig | None = None,
     upsales_config: UpsalesSandboxConfig | None = None,
+    wrap_fortnox_app: Callable[[Any], Any] | None = None,
 ) -> SyncHarness:
     fortnox = create_fortnox_sandbox(
         fortnox_config
@@ -199,7 +203,9 @@ async def build_harness(
     services = build_services(
         settings,
         engine,
-        http=routed_http_client(fortnox, upsales),
+        http=routed_http_client(
+            fortnox, upsales, wrap_fortnox_app(fortnox.app) if wrap_fortnox_app else None
+        ),
         oauth_transport=httpx.ASGITransport(app=fortnox.app),
     )
     demo = seed_demo_upsales(upsales)

@@ -1,0 +1,42 @@
+"""Form input checked by the API's own models, with the API's error codes."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import ImmutableMultiDict
+
+from upsales_fortnox.api.errors import ApiError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def form_values(
+    form: ImmutableMultiDict[str, Any],
+    *names: str,
+    integers: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The named fields; empty ones left out, ``integers`` as int when they are digits."""
+    values: dict[str, Any] = {}
+    for name in names:
+        value = form.get(name)
+        if not isinstance(value, str) or value.strip() == "":
+            continue
+        value = value.strip()
+        values[name] = int(value) if name in integers and value.isdigit() else value
+    return values
+
+
+def parse(model: type[Model], values: dict[str, Any]) -> Model:
+    """The model, or the API's 422 ``validation_error`` with the same details."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        details = [
+            {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+            for error in exc.errors()
+        ]
+        raise ApiError(
+            422, "validation_error", "the request is not valid", details=details
+        ) from exc

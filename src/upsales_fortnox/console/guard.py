@@ -1,0 +1,43 @@
+"""The console's gate: a valid session for every page, a valid CSRF token for every action."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from upsales_fortnox.api.deps import get_services
+from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.console.session import SESSION_COOKIE, ConsoleSession, SessionSigner
+
+
+class ConsoleLoginRequired(Exception):
+    """No valid session: pages redirect to the login form, actions are refused (401)."""
+
+
+def signer_for(request: Request) -> SessionSigner:
+    settings = get_services(request).settings
+    return SessionSigner(
+        settings.secret_key.get_secret_value(), settings.admin_token.get_secret_value()
+    )
+
+
+def require_session(request: Request) -> ConsoleSession:
+    session = signer_for(request).read(request.cookies.get(SESSION_COOKIE), time.time())
+    if session is None:
+        raise ConsoleLoginRequired
+    return session
+
+
+SessionRequired = Annotated[ConsoleSession, Depends(require_session)]
+
+
+async def checked_form(request: Request, session: ConsoleSession) -> FormData:
+    """The action's form, once its CSRF token matches the session's."""
+    form = await request.form()
+    given = form.get("csrf_token")
+    if not isinstance(given, str) or not SessionSigner.token_matches(given, session.csrf_token):
+        raise ApiError(403, "csrf_failed", "the form's CSRF token is missing or not valid")
+    return form

@@ -1,0 +1,139 @@
+"""Console pages for the queue: counts, the oldest waiting job, dead jobs with their reasons,
+one job's attempts, retry and bulk retry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel, Field
+
+from upsales_fortnox.api import jobs as jobs_api
+from upsales_fortnox.api.deps import SessionDep
+from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.schemas.common import INT64_MAX
+from upsales_fortnox.console.forms import form_values, parse
+from upsales_fortnox.console.guard import SessionRequired, checked_form
+from upsales_fortnox.console.queue import (
+    dead_jobs,
+    queue_summary,
+    reason_code,
+    reason_message,
+)
+from upsales_fortnox.console.render import redirect, render, render_error
+from upsales_fortnox.console.texts import TEXTS
+from upsales_fortnox.db.models import SyncJob
+from upsales_fortnox.ops.bulk import DeadJobFilter, count_dead_jobs, retry_dead_jobs
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+QUEUE_URL = "/console/queue"
+JobId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+
+
+class BulkFilterForm(BaseModel):
+    installation_id: uuid.UUID | None = None
+    kind: str | None = Field(default=None, pattern=r"^[a-z0-9_.]{1,40}$")
+    reason_code: str | None = Field(default=None, pattern=r"^[a-z0-9_.]{1,60}$")
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def to_filter(self) -> DeadJobFilter:
+        return DeadJobFilter(
+            installation_id=self.installation_id,
+            kind=self.kind,
+            reason_code=self.reason_code,
+            died_from=_utc(self.since),
+            died_before=_utc(self.until),
+        )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _with_reasons(jobs: list[SyncJob]) -> list[tuple[SyncJob, str | None, str]]:
+    return [(job, reason_code(job.last_error), reason_message(job.last_error)) for job in jobs]
+
+
+@router.get("/queue")
+async def get_queue(request: Request, session: SessionRequired, db: SessionDep) -> Response:
+    summary = await queue_summary(db)
+    dead = await dead_jobs(db)
+    return render(
+        request,
+        "queue.html",
+        {
+            "summary": summary,
+            "dead": _with_reasons(dead),
+            "bulk": None,
+            "bulk_form": {},
+        },
+        session=session,
+    )
+
+
+@router.get("/queue/summary.json")
+async def get_queue_summary(session: SessionRequired, db: SessionDep) -> dict[str, object]:
+    """What the queue page refreshes itself with."""
+    summary = await queue_summary(db)
+    return {"counts": summary.counts, "oldest_waiting_seconds": summary.oldest_waiting_seconds}
+
+
+@router.get("/jobs/{job_id}")
+async def get_job(
+    request: Request, job_id: JobId, session: SessionRequired, db: SessionDep
+) -> Response:
+    try:
+        job = await jobs_api.get_job(job_id, db)
+    except ApiError as exc:
+        return render_error(request, exc, session=session, back=QUEUE_URL)
+    return render(request, "job.html", {"job": job}, session=session)
+
+
+@router.post("/jobs/{job_id}/retry")
+async def post_job_retry(
+    request: Request, job_id: JobId, session: SessionRequired, db: SessionDep
+) -> Response:
+    try:
+        await checked_form(request, session)
+        job = await jobs_api.post_job_retry(job_id, db)
+    except ApiError as exc:
+        return render_error(request, exc, session=session, back=QUEUE_URL)
+    flash = TEXTS["flash_job_retried"].format(job_id=job_id, queued_id=job.id, status=job.status)
+    return redirect(f"/console/jobs/{job.id}", flash)
+
+
+@router.post("/queue/bulk-retry")
+async def post_bulk_retry(request: Request, session: SessionRequired, db: SessionDep) -> Response:
+    try:
+        form = await checked_form(request, session)
+        values = form_values(form, "installation_id", "kind", "reason_code", "since", "until")
+        dead_filter = parse(BulkFilterForm, values).to_filter()
+        if form.get("action") != "retry":
+            count = await count_dead_jobs(db, dead_filter)
+            summary = await queue_summary(db)
+            dead = await dead_jobs(db)
+            return render(
+                request,
+                "queue.html",
+                {
+                    "summary": summary,
+                    "dead": _with_reasons(dead),
+                    "bulk": {"count": count},
+                    "bulk_form": values,
+                    "flash": TEXTS["flash_bulk_dry_run"].format(count=count),
+                },
+                session=session,
+            )
+        with operator_errors():
+            result = await retry_dead_jobs(db, dead_filter)
+            await db.commit()
+        retried = len(result.retried_job_ids)
+    except ApiError as exc:
+        return render_error(request, exc, session=session, back=QUEUE_URL)
+    return redirect(QUEUE_URL, TEXTS["flash_bulk_done"].format(retried=retried))

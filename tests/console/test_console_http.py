@@ -1,0 +1,294 @@
+"""The console over HTTP: its login, session and CSRF gates, errors as the API words them,
+bulk retry with its dry run, and pages that reveal no secret."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.api.operator_support import add_job, create_installation
+from tests.conftest import ADMIN_TOKEN
+from tests.console.support import CONSOLE_ORIGIN, csrf_of, log_in
+from upsales_fortnox.console import routes, routes_installations, routes_queue
+from upsales_fortnox.db.models import JobStatus, SyncJob
+
+UPSALES_KEY = "upsales-api-key-secret-4711"
+WEBHOOK_SECRET = "whsec_console-test-secret-0815"
+
+
+@pytest.fixture
+async def console(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=CONSOLE_ORIGIN) as client:
+        yield client
+
+
+async def _installation(console: httpx.AsyncClient, admin_headers: dict[str, str]) -> str:
+    created = await create_installation(
+        console,
+        admin_headers,
+        upsales_customer_id=4711,
+        upsales_api_token=UPSALES_KEY,
+        webhook_secret=WEBHOOK_SECRET,
+    )
+    return str(created["id"])
+
+
+PAGES = ("/console", "/console/queue", "/console/jobs/1")
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_pages_send_a_browser_without_a_session_to_the_login_form(
+    console: httpx.AsyncClient, path: str
+) -> None:
+    response = await console.get(path)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/login"
+    console.cookies.set("ufs_console_session", "1.abc.def", domain="service.test")
+    forged = await console.get(path)
+    assert forged.status_code == 303
+
+
+async def test_login_sets_a_secure_httponly_strict_cookie(console: httpx.AsyncClient) -> None:
+    form = await console.get("/console/login")
+    assert "Content-Security-Policy" in form.headers
+    response = await console.post(
+        "/console/login", data={"token": ADMIN_TOKEN, "csrf_token": csrf_of(form.text)}
+    )
+    cookie = next(
+        value
+        for name, value in response.headers.multi_items()
+        if name == "set-cookie" and value.startswith("ufs_console_session=")
+    )
+    assert "HttpOnly" in cookie
+    assert "Secure" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Path=/console" in cookie
+
+
+async def test_a_wrong_token_or_a_missing_login_csrf_is_refused(
+    console: httpx.AsyncClient,
+) -> None:
+    form = await console.get("/console/login")
+    wrong = await console.post(
+        "/console/login", data={"token": "not-the-token", "csrf_token": csrf_of(form.text)}
+    )
+    assert wrong.status_code == 401
+    assert "unauthorized" in wrong.text
+    assert "ufs_console_session" not in console.cookies
+    no_csrf = await console.post("/console/login", data={"token": ADMIN_TOKEN})
+    assert no_csrf.status_code == 403
+    assert "csrf_failed" in no_csrf.text
+    assert "ufs_console_session" not in console.cookies
+
+
+async def test_actions_need_a_session_and_its_csrf_token(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    job_id = await add_job(session_factory, installation_id, last_error="boom: it failed")
+    anonymous = await console.post(f"/console/jobs/{job_id}/retry", data={"csrf_token": "x"})
+    assert anonymous.status_code == 401
+    csrf = await log_in(console, ADMIN_TOKEN)
+    without = await console.post(f"/console/jobs/{job_id}/retry")
+    assert without.status_code == 403
+    assert "csrf_failed" in without.text
+    forged = await console.post(f"/console/jobs/{job_id}/retry", data={"csrf_token": csrf + "0"})
+    assert forged.status_code == 403
+    async with session_factory() as session:
+        job = await session.get(SyncJob, job_id)
+        assert job is not None and job.status == JobStatus.DEAD
+    retried = await console.post(f"/console/jobs/{job_id}/retry", data={"csrf_token": csrf})
+    assert retried.status_code == 303
+    assert retried.headers["location"] == f"/console/jobs/{job_id}"
+    page = await console.get(retried.headers["location"])
+    assert f"Job {job_id} is queued again" in page.text
+    assert "queued again" not in (await console.get(retried.headers["location"])).text
+    async with session_factory() as session:
+        job = await session.get(SyncJob, job_id)
+        assert job is not None and job.status == JobStatus.QUEUED
+
+
+async def test_errors_carry_the_api_codes_and_status(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    queued = await add_job(session_factory, installation_id, status=JobStatus.QUEUED)
+    csrf = await log_in(console, ADMIN_TOKEN)
+    api = await console.post(f"/api/jobs/{queued}/retry", headers=admin_headers)
+    page = await console.post(f"/console/jobs/{queued}/retry", data={"csrf_token": csrf})
+    assert page.status_code == api.status_code == 409
+    assert api.json()["error"]["code"] == "job_not_dead"
+    assert "job_not_dead" in page.text
+    assert api.json()["error"]["message"] in page.text
+    missing = await console.get("/console/jobs/999999")
+    assert missing.status_code == 404
+    assert "job_not_found" in missing.text
+    bad_link = await console.post(
+        f"/console/installations/{installation_id}/links",
+        data={
+            "csrf_token": csrf,
+            "entity": "company",
+            "upsales_id": "abc",
+            "fortnox_type": "customer",
+            "fortnox_id": "1",
+        },
+    )
+    assert bad_link.status_code == 422
+    assert "validation_error" in bad_link.text
+    assert "upsales_id" in bad_link.text
+    bad_history = await console.get(
+        f"/console/installations/{installation_id}/history?entity=order&upsales_id=1&fortnox_id=2"
+    )
+    assert bad_history.status_code == 422
+    assert "give exactly one of upsales_id and fortnox_id" in bad_history.text
+
+
+async def test_links_are_set_and_removed_by_hand(
+    console: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    csrf = await log_in(console, ADMIN_TOKEN)
+    page_url = f"/console/installations/{installation_id}"
+    form = {"csrf_token": csrf, "entity": "company", "upsales_id": "12", "fortnox_type": "customer"}
+    created = await console.post(f"{page_url}/links", data={**form, "fortnox_id": "K-1"})
+    assert created.status_code == 303
+    listed = (
+        await console.get(f"/api/installations/{installation_id}/links", headers=admin_headers)
+    ).json()
+    assert [(link["upsales_id"], link["fortnox_id"]) for link in listed["items"]] == [(12, "K-1")]
+    again = await console.post(f"{page_url}/links", data={**form, "fortnox_id": "K-2"})
+    assert again.status_code == 409
+    assert "link_conflict" in again.text
+    link_id = listed["items"][0]["id"]
+    removed = await console.post(f"{page_url}/links/{link_id}/delete", data={"csrf_token": csrf})
+    assert removed.status_code == 303
+    gone = await console.post(f"{page_url}/links/{link_id}/delete", data={"csrf_token": csrf})
+    assert gone.status_code == 404
+    assert "link_not_found" in gone.text
+
+
+async def test_bulk_retry_counts_first_then_retries_only_the_matching_dead_jobs(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    timeouts = [
+        await add_job(session_factory, installation_id, entity_id=str(n), last_error="timeout: x")
+        for n in (1, 2)
+    ]
+    other = await add_job(
+        session_factory, installation_id, entity_id="3", last_error="validation: bad"
+    )
+    csrf = await log_in(console, ADMIN_TOKEN)
+    form = {"csrf_token": csrf, "installation_id": installation_id, "reason_code": "timeout"}
+    dry_run = await console.post("/console/queue/bulk-retry", data={**form, "action": "count"})
+    assert dry_run.status_code == 200
+    assert '<output id="bulk-count" aria-live="polite">2 match</output>' in dry_run.text
+    async with session_factory() as session:
+        statuses = {job_id: (await session.get(SyncJob, job_id)).status for job_id in timeouts}  # type: ignore[union-attr]
+    assert set(statuses.values()) == {"dead"}
+    done = await console.post("/console/queue/bulk-retry", data={**form, "action": "retry"})
+    assert done.status_code == 303
+    async with session_factory() as session:
+        for job_id in timeouts:
+            job = await session.get(SyncJob, job_id)
+            assert job is not None and job.status == JobStatus.QUEUED
+        untouched = await session.get(SyncJob, other)
+        assert untouched is not None and untouched.status == JobStatus.DEAD
+    bad = await console.post(
+        "/console/queue/bulk-retry", data={**form, "installation_id": "nope", "action": "count"}
+    )
+    assert bad.status_code == 422
+    assert "validation_error" in bad.text
+
+
+async def test_no_page_reveals_a_secret(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    job_id = await add_job(session_factory, installation_id, last_error="boom: failed")
+    await log_in(console, ADMIN_TOKEN)
+    pages = [
+        "/console",
+        "/console/queue",
+        f"/console/jobs/{job_id}",
+        f"/console/installations/{installation_id}",
+        f"/console/installations/{installation_id}/history?entity=order&upsales_id=7",
+    ]
+    for path in pages:
+        response = await console.get(path)
+        assert response.status_code == 200, (path, response.text)
+        for secret in (ADMIN_TOKEN, UPSALES_KEY, WEBHOOK_SECRET, "test-secret-key"):
+            assert secret not in response.text, (path, secret)
+
+
+async def test_an_entity_is_replayed_by_hand(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    csrf = await log_in(console, ADMIN_TOKEN)
+    url = f"/console/installations/{installation_id}/replay"
+    bad = await console.post(
+        url, data={"csrf_token": csrf, "kind": "upsales.order", "entity_id": "K-1"}
+    )
+    assert bad.status_code == 422
+    assert "a upsales.order job needs an Upsales id" in bad.text
+    done = await console.post(
+        url, data={"csrf_token": csrf, "kind": "upsales.order", "entity_id": "42"}
+    )
+    assert done.status_code == 303
+    jobs = (await console.get("/api/jobs?entity_id=42", headers=admin_headers)).json()["items"]
+    assert [(job["kind"], job["status"]) for job in jobs] == [("upsales.order", "queued")]
+    assert done.headers["location"] == f"/console/jobs/{jobs[0]['id']}"
+
+
+def _console_actions() -> list[str]:
+    """Every POST route of the console's routers."""
+    paths = []
+    for router in (routes.router, routes_queue.router, routes_installations.router):
+        for route in router.routes:
+            if isinstance(route, APIRoute) and "POST" in route.methods:
+                paths.append(route.path)
+    return sorted(paths)
+
+
+async def test_every_console_action_needs_a_session_and_its_csrf_token(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    job_id = await add_job(session_factory, installation_id, last_error="boom: failed")
+    actions = [path for path in _console_actions() if path != "/console/login"]
+    assert len(actions) == 8, actions
+    urls = [
+        path.format(installation_id=installation_id, job_id=job_id, link_id=1) for path in actions
+    ]
+    for url in urls:
+        refused = await console.post(url, data={"csrf_token": "guess"})
+        assert refused.status_code == 401, url
+        assert "unauthorized" in refused.text
+    await log_in(console, ADMIN_TOKEN)
+    for url in urls:
+        refused = await console.post(url, data={"kind": "upsales.order", "entity_id": "1"})
+        assert refused.status_code == 403, url
+        assert "csrf_failed" in refused.text
+    async with session_factory() as session:
+        job = await session.get(SyncJob, job_id)
+        assert job is not None and job.status == JobStatus.DEAD
+    assert "ufs_console_session" in console.cookies
