@@ -280,6 +280,11 @@ class FortnoxClient:
         invoice it pays)."""
         return await self._get(InvoicePayment, "/invoicepayments/{Number}", Number=number)
 
+    def iter_invoice_payments(self, invoice_number: int) -> AsyncIterator[InvoicePayment]:
+        """``GET /3/invoicepayments?invoicenumber=N``: one invoice's payments."""
+        params = {"invoicenumber": str(invoice_number)}
+        return self._iterate(InvoicePayment, "/invoicepayments", params)
+
     # Offers
 
     async def get_offer(self, document_number: int) -> Offer:
