@@ -94,7 +94,7 @@ def test_examples() -> None:
     paid = payment_state(
         invoice, [Payment(Decimal("250.10"), day), Payment(Decimal("999.90"), TODAY)], today=TODAY
     )
-    assert (paid.status, paid.paid_date, paid.balance) == (PaymentStatus.PAID, TODAY, 0)
+    assert (paid.status, paid.paid_date, paid.balance) == (PaymentStatus.PAID, TODAY, Decimal(0))
     late = payment_state(invoice, [], today=dt.date(2027, 1, 1))
     assert late.status is PaymentStatus.OVERDUE
     partial_credit = InvoiceMoney(total=Decimal("1250.00"), credited=Decimal("-250.00"))
