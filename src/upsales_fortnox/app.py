@@ -20,6 +20,7 @@ from upsales_fortnox.api import (
     installations,
     jobs,
     links,
+    reconciliation,
     webhooks,
 )
 from upsales_fortnox.api.docs import install_offline_docs
@@ -90,6 +91,7 @@ def create_app(
     app.include_router(history.router)
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
+    app.include_router(reconciliation.router)
     app.include_router(choices.router)
     install_openapi(app)
     app.add_middleware(AdmissionMiddleware)

@@ -95,7 +95,7 @@ async def test_a_deleted_payment_reverts_the_fields(harness: SyncHarness) -> Non
     # deletion is made here as Fortnox would show it: payment gone, balance back, its event)
     tenant = harness.fortnox.tenant(harness.tenant_id)
     tenant.collection("invoicepayments").delete(payment)
-    invoice = harness.fortnox.entity(harness.tenant_id, "invoices", number)
+    invoice = tenant.collection("invoices").get(number)
     assert invoice is not None
     invoice["Balance"] = invoice["Balance"] + Decimal(300)
     tenant.emit("invoices", "invoicepayment-deleted-v1", payment)

@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote
@@ -272,6 +272,14 @@ class FortnoxClient:
     ) -> AsyncIterator[Invoice]:
         """``filter``: ``cancelled`` | ``fullypaid`` | ``unpaid`` | ``unpaidoverdue`` | ..."""
         return self._iterate(Invoice, "/invoices", _list_params(last_modified, filter, search))
+
+    def iter_documents_between(
+        self, model: type[E], first_day: date, last_day: date
+    ) -> AsyncIterator[E]:
+        """Orders or invoices (``model``) dated ``first_day``..``last_day``: ``fromdate`` and
+        ``todate`` go together (they are a date range, not a field search)."""
+        params = {"fromdate": first_day.isoformat(), "todate": last_day.isoformat()}
+        return self._iterate(model, f"/{model.WIRE_COLLECTION.lower()}", params)
 
     # Invoice payments
 
