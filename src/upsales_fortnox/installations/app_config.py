@@ -113,7 +113,8 @@ def _required_settings() -> set[str]:
 def _enum_values(name: str) -> list[str] | None:
     extra = SettingsDocument.model_fields[_attribute(name)].json_schema_extra
     values = extra.get("enum") if isinstance(extra, dict) else None
-    return [str(v) for v in values] if isinstance(values, list) else None
+    # The enum lists null too (an installation never configured reads all null): not a choice.
+    return [str(v) for v in values if v is not None] if isinstance(values, list) else None
 
 
 def _attribute(alias: str) -> str:

@@ -37,7 +37,7 @@ def error_code(response: httpx.Response) -> int:
 
 async def invoice(api: httpx.AsyncClient, *, book: bool = True) -> int:
     """An invoice of 250.00 (2 x 100 + 25 % VAT); its number."""
-    row = {"ArticleNumber": "W1", "DeliveredQuantity": 2, "Price": 100}
+    row = {"ArticleNumber": "W1", "DeliveredQuantity": "2", "Price": 100}
     created = body(
         await api.post(
             "/3/invoices", json={"Invoice": {"CustomerNumber": "1", "InvoiceRows": [row]}}
