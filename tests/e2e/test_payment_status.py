@@ -17,6 +17,7 @@ from tests.e2e.test_inbound_payments import pay, two_booked_invoices
 from upsales_fortnox.db.models import FortnoxType, JobStatus, SyncType
 from upsales_fortnox.sync.money import invoice_money
 from upsales_fortnox.sync.money.fields import PAYMENT_FIELDS
+from upsales_fortnox.sync.reconcile import reconcile_installation
 
 FORTNOX_READS = ("GET /3/invoicepayments/{Number}", "GET /3/invoices/{DocumentNumber}")
 
@@ -192,3 +193,34 @@ async def test_payments_and_credits_of_unlinked_invoices_are_recorded_and_ignore
     assert [j.result["reason"] for j in credit_jobs if j.result] == ["credit_of_unlinked_invoice"]
     assert len(harness.upsales_entities("orders")) == orders_before
     assert await harness.run_jobs() == 0
+
+
+async def test_reconciliation_catches_a_lost_payment_and_an_invoice_gone_overdue(
+    harness: SyncHarness,
+) -> None:
+    feed, number, order_id, total = await money_on(harness)
+    await pay(harness, number, "200")
+    feed.new_events()  # the payment's events are lost
+    now = dt.datetime.now(dt.UTC)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: now)
+    await harness.run_jobs()
+    assert payment_fields(harness, order_id) == expected(
+        "partly_paid", "200.00", str(total - 200), "2026-12-01"
+    )
+
+    later = now + dt.timedelta(hours=1)  # past the overlap of the invoice's own change
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: later)
+    await harness.run_jobs()
+    # days pass: the due date is behind us, with no change to the invoice
+    stored = harness.fortnox.tenant(harness.tenant_id).collection("invoices").get(number)
+    assert stored is not None
+    stored["DueDate"] = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    same_day = now + dt.timedelta(hours=2)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: same_day)
+    await harness.run_jobs()
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "partly_paid"
+    next_day = now + dt.timedelta(days=1)
+    harness.fortnox.reset_counters()
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: next_day)
+    await harness.run_jobs()
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "overdue"

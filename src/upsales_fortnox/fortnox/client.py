@@ -288,9 +288,14 @@ class FortnoxClient:
         invoice it pays)."""
         return await self._get(InvoicePayment, "/invoicepayments/{Number}", Number=number)
 
-    def iter_invoice_payments(self, invoice_number: int) -> AsyncIterator[InvoicePayment]:
-        """``GET /3/invoicepayments?invoicenumber=N``: one invoice's payments."""
-        params = {"invoicenumber": str(invoice_number)}
+    def iter_invoice_payments(
+        self, invoice_number: int | None = None, *, last_modified: datetime | None = None
+    ) -> AsyncIterator[InvoicePayment]:
+        """``GET /3/invoicepayments``: one invoice's payments (``invoicenumber``), or those
+        changed since ``last_modified``."""
+        params = _list_params(last_modified, None, None)
+        if invoice_number is not None:
+            params["invoicenumber"] = str(invoice_number)
         return self._iterate(InvoicePayment, "/invoicepayments", params)
 
     # Offers
