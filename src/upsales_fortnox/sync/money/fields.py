@@ -51,14 +51,14 @@ def payment_values(state: PaymentState, ids: Mapping[str, int]) -> list[CustomVa
     """The custom values that show ``state``."""
     values = {
         PAYMENT_STATUS_ALIAS: state.status.value,
-        PAID_AMOUNT_ALIAS: _amount(state.paid_amount),
-        BALANCE_ALIAS: _amount(state.balance),
+        PAID_AMOUNT_ALIAS: amount_text(state.paid_amount),
+        BALANCE_ALIAS: amount_text(state.balance),
         PAID_DATE_ALIAS: state.paid_date.isoformat() if state.paid_date else "",
     }
     return [CustomValue(fieldId=ids[alias], value=value) for alias, value in values.items()]
 
 
-def _amount(value: Decimal) -> str:
+def amount_text(value: Decimal) -> str:
     """At least two decimals (``1250.50``, ``0.00``), never fewer than the value has (no
     rounding)."""
     exponent = value.as_tuple().exponent

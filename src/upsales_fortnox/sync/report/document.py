@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from upsales_fortnox.sync.money.fields import amount_text
 from upsales_fortnox.sync.report.compare import Report, Totals
 
 
 def _totals(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
     return {
-        currency: {"count": item.count, "net": str(item.net)}
+        currency: {"count": item.count, "net": amount_text(item.net)}
         for currency, item in sorted(totals.items())
     }
 
