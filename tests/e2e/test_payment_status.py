@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, fortnox_call, jobs_of, link_of
+from tests.e2e.inbound_support import EventFeed, dead_jobs, fortnox_call, jobs_of, link_of
 from tests.e2e.test_inbound_payments import pay, two_booked_invoices
 from upsales_fortnox.db.models import FortnoxType, JobStatus, SyncType
 from upsales_fortnox.sync.money import invoice_money
@@ -64,6 +64,7 @@ async def money_on(harness: SyncHarness) -> tuple[EventFeed, str, int, Decimal]:
 
 
 async def test_partial_then_full_payment(harness: SyncHarness) -> None:
+    harness.connect_upsales_hooks()  # our own custom-field writes come back as hooks
     feed, number, order_id, total = await money_on(harness)
     assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "open"
 
@@ -84,6 +85,12 @@ async def test_partial_then_full_payment(harness: SyncHarness) -> None:
     assert Decimal(fields["FORTNOX_PAID_AMOUNT"]) == total
     assert Decimal(fields["FORTNOX_BALANCE"]) == 0
     assert await harness.run_jobs() == 0  # the custom write's echo makes no loop
+    assert await dead_jobs(harness) == []
+    upsales_jobs = await jobs_of(harness, "upsales.order", str(order_id))
+    assert [(j.result or {}).get("outcome") for j in upsales_jobs] == ["no_change"] * len(
+        upsales_jobs
+    )
+    assert upsales_jobs
 
 
 async def test_a_deleted_payment_reverts_the_fields(harness: SyncHarness) -> None:
