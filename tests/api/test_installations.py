@@ -620,6 +620,8 @@ OPERATOR_ROUTES = [
     ("GET", "/api/installations/{installation_id}/choices/price-lists"),
     ("GET", "/api/installations/{installation_id}/choices/order-stages"),
     ("GET", "/api/installations/{installation_id}/choices/users"),
+    ("GET", "/api/installations/{installation_id}/reconciliation"),
+    ("POST", "/api/installations/{installation_id}/reconciliation/repair"),
 ]
 
 
