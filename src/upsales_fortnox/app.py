@@ -23,6 +23,7 @@ from upsales_fortnox.api import (
     installations,
     jobs,
     links,
+    reconciliation,
     service_account,
     webhooks,
 )
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(history.router)
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
+    app.include_router(reconciliation.router)
     app.include_router(choices.router)
     app.include_router(installation_health.router)
     app.include_router(bulk_actions.router)

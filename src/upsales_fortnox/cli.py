@@ -15,6 +15,7 @@ import uvicorn
 from upsales_fortnox import __version__
 from upsales_fortnox.cli_errors import StartRefused, report_and_exit
 from upsales_fortnox.cli_installations import installations_cli
+from upsales_fortnox.cli_reconciliation import reconciliation_command
 from upsales_fortnox.config import (
     SANDBOX_FORTNOX_PORT,
     SANDBOX_HOST,
@@ -36,6 +37,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(installations_cli, name="installations")
+cli.command("reconciliation")(reconciliation_command)
 _options = {"debug": False}
 
 

@@ -87,8 +87,10 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "and save the order again.",
     },
     "status.failed.locked": {
-        "sv": "Ändringen skickades inte: dokumentet i Fortnox är låst (bokfört eller skickat).",
-        "en": "The change was not sent: the document in Fortnox is locked (booked or sent).",
+        "sv": "Ändringen skickades inte: dokumentet i Fortnox är låst (bokfört eller skickat). "
+        "Kreditera fakturan i Fortnox för att ändra eller annullera affären.",
+        "en": "The change was not sent: the document in Fortnox is locked (booked or sent). "
+        "Credit the invoice in Fortnox to change or cancel the deal.",
     },
     "status.failed.login": {
         "sv": "Inte skickad: kopplingen till Fortnox behöver en ny inloggning.",

@@ -19,6 +19,8 @@ VALID_SETTINGS: dict[str, Any] = {
     "offerStage": 12,
     "priceList": "A",
     "productBundles": "bundleAndSubProducts",
+    "paymentStatus": False,
+    "creditInvoices": False,
 }
 
 

@@ -625,6 +625,8 @@ OPERATOR_ROUTES = [
     ("POST", "/api/installations/{installation_id}/replay"),
     ("POST", "/api/jobs/retry-dead"),
     ("POST", "/api/installations/{installation_id}/fortnox-service-account"),
+    ("GET", "/api/installations/{installation_id}/reconciliation"),
+    ("POST", "/api/installations/{installation_id}/reconciliation/repair"),
 ]
 
 

@@ -137,7 +137,9 @@ async def test_a_payment_event_through_the_stream_syncs_the_paid_invoice(
     assert (event.entity_type, event.entity_id, event.job_id) == ("invoicepayment", payment, job.id)
 
 
-async def test_unused_event_types_are_recorded_without_a_job(harness: SyncHarness) -> None:
+async def test_unused_event_types_are_recorded_without_a_job_and_a_deletion_costs_no_call(
+    harness: SyncHarness,
+) -> None:
     feed = EventFeed(harness)
     first, _ = await two_booked_invoices(harness)
     await feed.sync()
@@ -162,22 +164,28 @@ async def test_unused_event_types_are_recorded_without_a_job(harness: SyncHarnes
     answers = await feed.enqueue(events)
     again = await feed.enqueue(events)
 
-    assert [a["status"] for a in answers] == ["recorded", "recorded"]
-    assert [a["job_id"] for a in answers] == [None, None]
+    assert [a["status"] for a in answers] == ["accepted", "recorded"]
+    assert answers[0]["job_id"] is not None and answers[1]["job_id"] is None
     assert [a["status"] for a in again] == ["duplicate", "duplicate"]
     async with harness.services.session_factory() as session:
-        assert len(list(await session.scalars(select(SyncJob)))) == jobs_before
+        assert len(list(await session.scalars(select(SyncJob)))) == jobs_before + 1
     (deleted,) = await stored_events(harness, "invoicepayment-deleted-v1")
     assert (deleted.entity_type, deleted.entity_id, deleted.job_id) == (
         "invoicepayment",
         payment,
-        None,
+        answers[0]["job_id"],
     )
+    harness.fortnox.reset_counters()
+    await harness.run_jobs()
+    (job,) = await jobs_of(harness, "fortnox.invoicepayment_deleted", payment)
+    assert job.status == "done" and job.result is not None
+    assert job.result["reason"] == "payment_status_off"
+    assert harness.fortnox.request_counters().by_route == {}
     (other,) = await stored_events(harness, "offer-sent-v9")
     assert (other.entity_type, other.job_id) == ("offer", None)
 
 
-async def test_an_unused_event_type_from_the_stream_is_recorded_without_a_job(
+async def test_a_deleted_payment_from_the_stream_is_recorded_with_its_job(
     harness: SyncHarness,
 ) -> None:
     first, _ = await two_booked_invoices(harness)
@@ -196,9 +204,13 @@ async def test_an_unused_event_type_from_the_stream_is_recorded_without_a_job(
         await wait_for(consumer, lambda c: c.events_recorded == base + 1)
 
     (event,) = await stored_events(harness, "invoicepayment-deleted-v1")
-    assert (event.entity_id, event.job_id) == (payment, None)
+    (job,) = await jobs_of(harness, "fortnox.invoicepayment_deleted", payment)
+    assert (event.entity_id, event.job_id) == (payment, job.id)
     assert await jobs_of(harness, "fortnox.invoicepayment") == []
-    assert await harness.run_jobs() == 0
+    await harness.run_jobs()
+    (job,) = await jobs_of(harness, "fortnox.invoicepayment_deleted", payment)
+    assert job.status == "done" and job.result is not None
+    assert job.result["reason"] == "payment_status_off"
 
 
 def payment_event(harness: SyncHarness, number: str, offset: str) -> dict[str, Any]:

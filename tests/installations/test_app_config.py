@@ -96,3 +96,12 @@ def test_every_hook_is_one_the_service_acts_on() -> None:
         body = {"type": hook, "apiKey": "k", "data": {"object": {"id": 1}, "obj": {"id": 1}}}
         parsed = parse_upsales_app_hook(body)
         assert isinstance(parsed, UpsalesChange) or answered.get(hook) is not None, hook
+
+
+@pytest.mark.parametrize("name", ["paymentStatus", "creditInvoices"])
+def test_the_money_settings_are_checkboxes_off_by_default(name: str) -> None:
+    field = _fields()[name]
+    assert (field["type"], field["defaultValue"], field["required"]) == ("checkbox", False, False)
+    assert SettingsDocument.model_validate({name: True}).to_draft() == replace(
+        SettingsDraft(), **{ATTRIBUTE[name]: True}
+    )

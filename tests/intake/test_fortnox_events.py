@@ -38,7 +38,11 @@ class _Installation:
             "invoicepayment-bookkeep-v1",
             EventUse("invoicepayment", "fortnox.invoicepayment"),
         ),
-        ("invoices", "invoicepayment-deleted-v1", EventUse("invoicepayment", None)),
+        (
+            "invoices",
+            "invoicepayment-deleted-v1",
+            EventUse("invoicepayment", "fortnox.invoicepayment_deleted"),
+        ),
         # types we do not know: recorded only, never a job of the topic's entity
         ("invoices", "invoicepayment-created-v1", EventUse("invoicepayment", None)),
         ("offers", "offer-sent-v1", EventUse("offer", None)),
@@ -90,7 +94,7 @@ def test_a_payment_event_names_the_payment_not_an_invoice() -> None:
         "fortnox.invoicepayment",
     )
     assert (invoice.entity_type, invoice.job_kind) == ("invoice", "fortnox.invoice")
-    assert (deleted.entity_id, deleted.job_kind) == ("8", None)
+    assert (deleted.entity_id, deleted.job_kind) == ("8", "fortnox.invoicepayment_deleted")
     assert voucher is None
 
 

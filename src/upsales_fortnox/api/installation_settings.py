@@ -49,6 +49,7 @@ field and a code):
 - `priceList`: a Fortnox price-list code, 1 to 50 letters or digits, stored as given
   (`invalid_price_list_code`); null means Fortnox's default price list.
 - `productBundles`: `onlyBundle` (default), `onlySubProducts` or `bundleAndSubProducts`.
+- `paymentStatus`, `creditInvoices`: true or false (default false).
 
 Once the installation is connected, the ids are checked live: each must be one Upsales or
 Fortnox lists (`unknown_reference`), `wonStage` a stage at 100 %, `lostStage` one at 0 % and

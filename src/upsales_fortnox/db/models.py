@@ -12,12 +12,14 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -144,6 +146,10 @@ class InstallationSettings(Base):
     offer_stage: Mapped[int | None] = mapped_column(Integer)
     price_list: Mapped[str | None] = mapped_column(String(50))
     product_bundles: Mapped[str] = mapped_column(String(30), default=ProductBundleMode.ONLY_BUNDLE)
+    # --- money after the deal: payments and credits (issue 11, parts 1, 2) ---
+    payment_status: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    credit_invoices: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # --- end payments and credits ---
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote
@@ -275,12 +275,30 @@ class FortnoxClient:
         """``filter``: ``cancelled`` | ``fullypaid`` | ``unpaid`` | ``unpaidoverdue`` | ..."""
         return self._iterate(Invoice, "/invoices", _list_params(last_modified, filter, search))
 
+    def iter_documents_between(
+        self, model: type[E], first_day: date, last_day: date
+    ) -> AsyncIterator[E]:
+        """Orders or invoices (``model``) dated ``first_day``..``last_day``: ``fromdate`` and
+        ``todate`` go together (they are a date range, not a field search)."""
+        params = {"fromdate": first_day.isoformat(), "todate": last_day.isoformat()}
+        return self._iterate(model, f"/{model.WIRE_COLLECTION.lower()}", params)
+
     # Invoice payments
 
     async def get_invoice_payment(self, number: str) -> InvoicePayment:
         """``GET /3/invoicepayments/{Number}``: the payment (its ``InvoiceNumber`` names the
         invoice it pays)."""
         return await self._get(InvoicePayment, "/invoicepayments/{Number}", Number=number)
+
+    def iter_invoice_payments(
+        self, invoice_number: int | None = None, *, last_modified: datetime | None = None
+    ) -> AsyncIterator[InvoicePayment]:
+        """``GET /3/invoicepayments``: one invoice's payments (``invoicenumber``), or those
+        changed since ``last_modified``."""
+        params = _list_params(last_modified, None, None)
+        if invoice_number is not None:
+            params["invoicenumber"] = str(invoice_number)
+        return self._iterate(InvoicePayment, "/invoicepayments", params)
 
     # Offers
 

@@ -331,6 +331,7 @@ class Invoice(Document):
     VoucherSeries: str | None = None
     VoucherYear: str | None = None
     TotalToPay: Amount = None
+    FinalPayDate: FortnoxDate = None
     InvoiceRows: list[InvoiceRow] | None = None
 
 

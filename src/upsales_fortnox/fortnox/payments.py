@@ -22,3 +22,6 @@ class InvoicePayment(Entity):
     Amount: Money = None
     PaymentDate: FortnoxDate = None
     Booked: bool | None = None
+    Currency: str | None = None
+    CurrencyRate: Money = None
+    CurrencyUnit: Money = None

@@ -70,6 +70,20 @@ _FIELD_TYPES: Final[dict[str, tuple[str, str, str]]] = {
         "Produktpaket till Fortnox",
         "Hur ett produktpaket i Upsales skickas till Fortnox.",
     ),
+    # --- payments and credits ---
+    "paymentStatus": (
+        "checkbox",
+        "Betalstatus från Fortnox",
+        "Visar fakturans betalstatus, betalt belopp, restbelopp och senaste betaldatum på "
+        "affären (fälten FORTNOX_PAYMENT_STATUS, FORTNOX_PAID_AMOUNT, FORTNOX_BALANCE, "
+        "FORTNOX_PAID_DATE).",
+    ),
+    "creditInvoices": (
+        "checkbox",
+        "Kreditfakturor från Fortnox",
+        "En kreditfaktura i Fortnox uppdaterar affären: en hel kreditering flyttar den till "
+        "steget för förlorade affärer, en delkreditering sänker restbeloppet.",
+    ),
 }
 
 _VALUE_NAMES: Final[dict[str, str]] = {
@@ -125,6 +139,8 @@ def _setting_field(name: str, required: set[str], choices_base: str) -> dict[str
     if name in _LIVE_CHOICES:
         item["externalValues"] = True
         item["externalValuesUrl"] = f"{choices_base}{_LIVE_CHOICES[name]}"
+    if field_type == "checkbox":
+        item["defaultValue"] = False
     if name == "offerStage":
         item["dependencies"] = [{"field": "syncType", "value": SyncType.ORDER_OFFER.value}]
     return item

@@ -73,6 +73,9 @@ class SettingsDraft:
     offer_stage: int | None = None
     price_list: str | None = None
     product_bundles: str | None = None
+    # --- payments and credits ---
+    payment_status: bool | None = None
+    credit_invoices: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,9 @@ class ValidSettings:
     offer_stage: int | None
     price_list: str | None
     product_bundles: ProductBundleMode
+    # --- payments and credits (default off) ---
+    payment_status: bool = False
+    credit_invoices: bool = False
 
 
 def _is_positive_id(value: object) -> bool:
@@ -224,4 +230,6 @@ def validate_settings(draft: SettingsDraft) -> ValidSettings:
         offer_stage=draft.offer_stage if sync_type is SyncType.ORDER_OFFER else None,
         price_list=draft.price_list,
         product_bundles=ProductBundleMode(draft.product_bundles or DEFAULT_PRODUCT_BUNDLES),
+        payment_status=bool(draft.payment_status),
+        credit_invoices=bool(draft.credit_invoices),
     )

@@ -13,12 +13,13 @@ page) and what becomes of them:
   example). It queues a ``fortnox.invoicepayment`` job, which reads the payment
   (``GET /3/invoicepayments/{Number}``) and syncs the invoice it pays (``InvoiceNumber``); never
   an invoice job for the payment's number.
-- ``invoicepayment-deleted-v1``: recorded, no job. A deleted payment can no longer be read, and
-  its number does not say which invoice it paid (``GET /3/invoicepayments`` filters by
-  ``invoicenumber``, which is what we would be looking for). The invoice's balance goes back up
-  on Fortnox's side; that change reaches us through the invoice's own events and
-  reconciliation by ``lastmodified`` (whether a payment's deletion touches the invoice's
-  ``lastmodified`` is *unverified*).
+- ``invoicepayment-deleted-v1``: a ``fortnox.invoicepayment_deleted`` job. A deleted payment
+  can no longer be read, and its number does not say which invoice it paid (``GET
+  /3/invoicepayments`` filters by ``invoicenumber``, which is what we would be looking for); the
+  job finds the invoice in our own record of the payment's bookkeeping job and re-syncs it
+  (:mod:`upsales_fortnox.sync.money.deleted_payment`). The invoice's own events and
+  reconciliation by ``lastmodified`` catch it too (whether a payment's deletion touches the
+  invoice's ``lastmodified`` is *unverified*).
 - ``invoice-bookkeep-v1`` and ``reminder-sent-v1``: an invoice sync with ``entityId`` taken as
   the invoice's number. *Unverified*: no source shows their ``entityId``; the docs single out the
   payment events as carrying another entity's number, and these two are named after the invoice.
@@ -46,6 +47,7 @@ from upsales_fortnox.intake.routing import (
     JOB_FORTNOX_CUSTOMER,
     JOB_FORTNOX_INVOICE,
     JOB_FORTNOX_INVOICE_PAYMENT,
+    JOB_FORTNOX_INVOICE_PAYMENT_DELETED,
     JOB_FORTNOX_OFFER,
     JOB_FORTNOX_ORDER,
 )
@@ -72,6 +74,7 @@ _INVOICE: Final = EventUse(FortnoxType.INVOICE.value, JOB_FORTNOX_INVOICE)
 _OFFER: Final = EventUse(FortnoxType.OFFER.value, JOB_FORTNOX_OFFER)
 _PAYMENT: Final = EventUse(INVOICE_PAYMENT_ENTITY, JOB_FORTNOX_INVOICE_PAYMENT)
 _PAYMENT_RECORDED: Final = EventUse(INVOICE_PAYMENT_ENTITY, None)
+_PAYMENT_DELETED: Final = EventUse(INVOICE_PAYMENT_ENTITY, JOB_FORTNOX_INVOICE_PAYMENT_DELETED)
 
 #: Topics we follow, and the entity of an event of a type we do not use there.
 TOPIC_ENTITIES: Final[dict[str, str]] = {
@@ -103,7 +106,7 @@ EVENT_TYPES: Final[dict[tuple[str, str], EventUse]] = {
     ("invoices", "invoice-bookkeep-v1"): _INVOICE,  # entityId: *unverified*, see above
     ("invoices", "reminder-sent-v1"): _INVOICE,  # entityId: *unverified*, see above
     ("invoices", "invoicepayment-bookkeep-v1"): _PAYMENT,
-    ("invoices", "invoicepayment-deleted-v1"): _PAYMENT_RECORDED,
+    ("invoices", "invoicepayment-deleted-v1"): _PAYMENT_DELETED,
 }
 
 RECONCILE_CHANGED: Final = "changed"

@@ -20,6 +20,7 @@ JOB_FORTNOX_ORDER: Final = "fortnox.order"
 JOB_FORTNOX_INVOICE: Final = "fortnox.invoice"
 JOB_FORTNOX_OFFER: Final = "fortnox.offer"
 JOB_FORTNOX_INVOICE_PAYMENT: Final = "fortnox.invoicepayment"
+JOB_FORTNOX_INVOICE_PAYMENT_DELETED: Final = "fortnox.invoicepayment_deleted"
 
 
 @dataclass(frozen=True)

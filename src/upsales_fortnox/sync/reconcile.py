@@ -53,6 +53,7 @@ from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.queue import enqueue
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
+from upsales_fortnox.sync.money.reconcile_money import money_batches
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +211,29 @@ async def reconcile_installation(
         ]
         await _record(session_factory, recorder, tenant, events, (topic, now))
         changed[topic] = len(events)
+    if context.settings.payment_status:  # payments and overdue invoices: sync/money
+        linked = await _linked_ids(session_factory, installation_id, FortnoxType.INVOICE)
+        for batch in await money_batches(
+            context.fortnox,
+            linked,
+            checkpoints,
+            now=now,
+            first_since=now - FIRST_RUN_LOOKBACK,
+            overlap=OVERLAP,
+        ):
+            events = [
+                synthetic_event(
+                    "invoices",
+                    number,
+                    batch.marker,
+                    tenant_id=tenant.fortnox_tenant_id,
+                    now=now,
+                    kind=RECONCILE_CHANGED,
+                )
+                for number in batch.numbers
+            ]
+            await _record(session_factory, recorder, tenant, events, (batch.checkpoint, now))
+            changed[batch.checkpoint] = len(events)
     deleted: dict[str, int] = {}
     for topic, fortnox_type in _SWEPT.items():
         swept = checkpoints.get(topic + _SWEEP_SUFFIX)

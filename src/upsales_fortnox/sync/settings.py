@@ -16,6 +16,10 @@ class SyncSettings:
     offer_stage: int | None = None
     price_list: str | None = None
     product_bundles: ProductBundleMode = ProductBundleMode.ONLY_BUNDLE
+    # --- payments and credits ---
+    payment_status: bool = False
+    credit_invoices: bool = False
+    # --- end payments and credits ---
 
     @classmethod
     def of(cls, row: InstallationSettings | None) -> SyncSettings:
@@ -29,4 +33,6 @@ class SyncSettings:
             offer_stage=row.offer_stage,
             price_list=row.price_list,
             product_bundles=ProductBundleMode(row.product_bundles),
+            payment_status=bool(row.payment_status),
+            credit_invoices=bool(row.credit_invoices),
         )

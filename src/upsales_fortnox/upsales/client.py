@@ -202,6 +202,16 @@ class UpsalesClient:
     async def list_custom_fields(self, entity: CustomFieldEntity) -> list[CustomField]:
         return await self._list("/customfields/{entity}", CustomField, entity=entity)
 
+    async def create_custom_field(
+        self, entity: CustomFieldEntity, *, name: str, alias: str, datatype: str
+    ) -> CustomField:
+        """``POST /customfields/{entity}``: a new custom field (``datatype`` e.g. ``String``)."""
+        body = {"name": name, "alias": alias, "datatype": datatype}
+        envelope = await self._request(
+            "POST", "/customfields/{entity}", {"entity": entity}, body=body
+        )
+        return self._parse(CustomField, envelope.data, "POST /customfields/{entity}")
+
     async def find_custom_field_id(self, entity: CustomFieldEntity, alias: str) -> int | None:
         """The id of ``entity``'s custom field with this alias (case-insensitive), or None.
         Field ids differ per Upsales customer; aliases are what configuration should name."""

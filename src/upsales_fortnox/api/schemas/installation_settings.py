@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from upsales_fortnox.db.models import InstallationSettings, ProductBundleMode, SyncType
 from upsales_fortnox.installations.settings_rules import SettingsDraft
@@ -55,6 +55,20 @@ class SettingsDocument(BaseModel):
         description="How an Upsales bundle is sent to Fortnox; default `onlyBundle`.",
         json_schema_extra={"enum": [*(value.value for value in ProductBundleMode), None]},
     )
+    # --- payments and credits ---
+    payment_status: StrictBool | None = Field(
+        default=None,
+        alias="paymentStatus",
+        description="Show Fortnox invoice payments (status, paid amount, balance, date of the "
+        "last payment) on the linked Upsales order; default false.",
+    )
+    credit_invoices: StrictBool | None = Field(
+        default=None,
+        alias="creditInvoices",
+        description="Fortnox credit invoices update the linked Upsales order (a full credit "
+        "moves it to `lostStage`); default false.",
+    )
+    # --- end payments and credits ---
 
     def to_draft(self) -> SettingsDraft:
         return SettingsDraft(
@@ -65,6 +79,8 @@ class SettingsDocument(BaseModel):
             offer_stage=self.offer_stage,
             price_list=self.price_list,
             product_bundles=self.product_bundles,
+            payment_status=self.payment_status,
+            credit_invoices=self.credit_invoices,
         )
 
     @classmethod
@@ -80,5 +96,7 @@ class SettingsDocument(BaseModel):
                 "offerStage": row.offer_stage,
                 "priceList": row.price_list,
                 "productBundles": row.product_bundles,
+                "paymentStatus": row.payment_status,
+                "creditInvoices": row.credit_invoices,
             }
         )

@@ -148,20 +148,23 @@ def plan_document(
     predecessor: LinkedOrder | None,
     outbound_order: UpsalesOrderState | None,
     successor: LinkedOrder | None = None,
+    partial_credit: bool = False,
 ) -> DocumentPlan:
     """What to do about a document.
 
     ``own`` is the document's link (if any), ``predecessor`` the link of the document it was
     made from (see :func:`~.documents.predecessor`), ``successor`` for an offer the link of the
     order made from it, ``outbound_order`` the Upsales order its outbound reference names (None
-    when it has none or that order does not exist).
+    when it has none or that order does not exist). ``partial_credit``: the invoice is credited
+    for less than its total (setting ``creditInvoices``): not a cancellation, and an order that
+    an earlier full credit moved to the lost stage is won again.
     """
     kind = document_type(document)
     if isinstance(document, Order) and document.is_backorder:
         return _skip("backorder")
     if isinstance(document, Invoice) and document.Credit:
         return _skip("credit_invoice")
-    cancelled = is_cancelled(document)
+    cancelled = bool(document.Cancelled) if partial_credit else is_cancelled(document)
     outbound_id = parse_outbound_reference(getattr(document, "ExternalInvoiceReference1", None))
 
     if own is not None:
@@ -172,6 +175,8 @@ def plan_document(
             if kind is FortnoxType.OFFER and _is_won(order):
                 return _skip("offer_already_won")
             return _to_lost(order, settings, link=False)
+        if partial_credit and _is_lost(order, settings):
+            return DocumentPlan(Action.UPDATE, "partial_credit", order.id, Stage.WON)
         if outbound_id is not None:
             return _skip("own_document")
         if own.link.fingerprint == fingerprint:

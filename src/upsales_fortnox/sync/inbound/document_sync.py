@@ -44,6 +44,12 @@ from upsales_fortnox.sync.inbound.documents import (
 )
 from upsales_fortnox.sync.inbound.runtime import InboundJob
 from upsales_fortnox.sync.inbound.users import order_user
+from upsales_fortnox.sync.money.invoice_money import (
+    credit_of,
+    is_partial_credit,
+    reference,
+    sync_invoice_money,
+)
 from upsales_fortnox.sync.references import fortnox_document_reference, parse_outbound_reference
 from upsales_fortnox.upsales.errors import UpsalesNotFound
 from upsales_fortnox.upsales.filters import custom, eq
@@ -89,6 +95,11 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> dict
     if document is None:
         return {**result, "outcome": "skip", "reason": "not_found"}
     settings = job.context.settings
+    if isinstance(document, Invoice) and document.Credit and settings.credit_invoices:
+        return {**result, **await sync_credit_invoice(job, document)}
+    credit = None
+    if isinstance(document, Invoice) and settings.credit_invoices:
+        credit = await credit_of(job, document)
     fingerprint = document_fingerprint(document)
     own = await _linked(job, kind, number)
     previous = following = None
@@ -112,6 +123,7 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> dict
         predecessor=previous,
         outbound_order=outbound_order,
         successor=following,
+        partial_credit=isinstance(document, Invoice) and is_partial_credit(document, credit),
     )
     if plan.action is Action.CREATE:
         plan = await _relink_lost_create(job, document, plan)
@@ -127,12 +139,27 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> dict
     )
     created = await job.apply(commands)
     order_id = plan.order_id if plan.order_id is not None else next(iter(created), None)
+    money = await sync_invoice_money(job, document, credit) if isinstance(document, Invoice) else {}
     return {
         **result,
         "upsales_order": order_id,
         "outcome": "created" if created else plan.action.value,
         "reason": plan.reason,
+        **money,
     }
+
+
+async def sync_credit_invoice(job: InboundJob, credit: Invoice) -> dict[str, object]:
+    """A credit invoice (setting ``creditInvoices``): never an order of its own; the invoice
+    it credits is synced again (its order's stage and payment status follow the credit). One
+    crediting an invoice we never linked is recorded in the result and ignored."""
+    original = reference(credit.CreditInvoiceReference)
+    if original is None:
+        return {"outcome": "skip", "reason": "credit_without_original"}
+    if await job.link_by_fortnox(FortnoxType.INVOICE, original) is None:
+        return {"outcome": "skip", "reason": "credit_of_unlinked_invoice", "credits": original}
+    synced = await sync_document(job, FortnoxType.INVOICE, original)
+    return {**synced, "credit_invoice": str(credit.DocumentNumber)}
 
 
 async def _linked(job: InboundJob, kind: FortnoxType, number: str) -> LinkedOrder | None:

@@ -20,11 +20,13 @@ from upsales_fortnox.sync.inbound.kinds import (
     FORTNOX_ARTICLE,
     FORTNOX_CUSTOMER,
     FORTNOX_INVOICE_PAYMENT,
+    FORTNOX_INVOICE_PAYMENT_DELETED,
     REPRICE_PRODUCTS,
 )
 from upsales_fortnox.sync.inbound.payment_sync import sync_payment
 from upsales_fortnox.sync.inbound.reprice import reprice_products
 from upsales_fortnox.sync.inbound.runtime import CustomFieldCache, InboundJob
+from upsales_fortnox.sync.money.deleted_payment import sync_deleted_payment
 
 JobBody = Callable[[InboundJob, JobContext], Awaitable[dict[str, Any]]]
 
@@ -45,6 +47,10 @@ async def _article(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
 
 async def _payment(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
     return await sync_payment(job, _entity_id(ctx))
+
+
+async def _deleted_payment(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+    return await sync_deleted_payment(job, _entity_id(ctx))
 
 
 async def _document(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
@@ -75,4 +81,5 @@ def register_inbound_handlers(
     for kind in DOCUMENT_KINDS:
         registry.register(kind, bind(_document))
     registry.register(FORTNOX_INVOICE_PAYMENT, bind(_payment))
+    registry.register(FORTNOX_INVOICE_PAYMENT_DELETED, bind(_deleted_payment))
     registry.register(REPRICE_PRODUCTS, bind(reprice_products))

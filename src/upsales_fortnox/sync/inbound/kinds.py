@@ -14,6 +14,7 @@ from upsales_fortnox.intake.routing import (
     JOB_FORTNOX_CUSTOMER,
     JOB_FORTNOX_INVOICE,
     JOB_FORTNOX_INVOICE_PAYMENT,
+    JOB_FORTNOX_INVOICE_PAYMENT_DELETED,
     JOB_FORTNOX_OFFER,
     JOB_FORTNOX_ORDER,
 )
@@ -25,6 +26,8 @@ FORTNOX_INVOICE: Final = JOB_FORTNOX_INVOICE
 FORTNOX_OFFER: Final = JOB_FORTNOX_OFFER
 FORTNOX_INVOICE_PAYMENT: Final = JOB_FORTNOX_INVOICE_PAYMENT
 """``entity_id`` = the payment's number; syncs the invoice it pays."""
+FORTNOX_INVOICE_PAYMENT_DELETED: Final = JOB_FORTNOX_INVOICE_PAYMENT_DELETED
+"""``entity_id`` = the deleted payment's number; re-syncs the invoice it paid."""
 REPRICE_PRODUCTS: Final = "reprice_products"
 
 DOCUMENT_KINDS: Final = {

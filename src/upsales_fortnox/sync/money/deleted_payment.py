@@ -1,0 +1,52 @@
+"""A deleted Fortnox payment: re-sync the one invoice it paid.
+
+The ``invoicepayment-deleted-v1`` event names only the payment, which Fortnox no longer has, and
+``GET /3/invoicepayments`` filters by invoice, not by payment. The invoice it paid is in our own
+record: the ``fortnox.invoicepayment`` job that synced the payment's bookkeeping event read the
+payment and kept its ``InvoiceNumber`` in its result (``fortnox_invoice``). So the deletion costs
+no Fortnox call to find its invoice, and re-reading that one invoice (and its payments) reverts
+the order's payment fields: two calls, never a scan of every linked invoice.
+
+A payment we never saw bookkept (one deleted before bookkeeping never changed a balance) is
+recorded and ignored. So is every deletion while ``paymentStatus`` is off.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from upsales_fortnox.db.models import FortnoxType, JobStatus, SyncJob
+from upsales_fortnox.intake.routing import JOB_FORTNOX_INVOICE_PAYMENT
+from upsales_fortnox.sync.inbound.document_sync import sync_document
+from upsales_fortnox.sync.inbound.runtime import InboundJob
+
+
+async def paid_invoice(job: InboundJob, payment_number: str) -> str | None:
+    """The invoice number our last synced bookkeeping of the payment found, if any."""
+    query = (
+        select(SyncJob.result)
+        .where(
+            SyncJob.installation_id == job.installation_id,
+            SyncJob.kind == JOB_FORTNOX_INVOICE_PAYMENT,
+            SyncJob.entity_id == payment_number,
+            SyncJob.status == JobStatus.DONE,
+        )
+        .order_by(SyncJob.id.desc())
+    )
+    async with job.session_factory() as session:
+        for result in await session.scalars(query):
+            number = (result or {}).get("fortnox_invoice")
+            if isinstance(number, str) and number.isdigit():
+                return number
+    return None
+
+
+async def sync_deleted_payment(job: InboundJob, payment_number: str) -> dict[str, object]:
+    """The job result of a payment-deleted event."""
+    result: dict[str, object] = {"fortnox_invoicepayment": payment_number}
+    if not job.context.settings.payment_status:
+        return {**result, "outcome": "skip", "reason": "payment_status_off"}
+    invoice_number = await paid_invoice(job, payment_number)
+    if invoice_number is None:
+        return {**result, "outcome": "skip", "reason": "payment_never_synced"}
+    return {**result, **await sync_document(job, FortnoxType.INVOICE, invoice_number)}

@@ -1,0 +1,150 @@
+"""The money of a linked Fortnox invoice reaching its Upsales order (the shell around
+:mod:`.status`).
+
+Run after the invoice rule for every invoice it reads (an invoice or payment event, or
+reconciliation by ``lastmodified``), so each of those paths updates the order:
+
+* ``paymentStatus`` on: the invoice's booked payments are listed (one call,
+  ``GET /3/invoicepayments?invoicenumber=N``) and the order's payment fields written when they
+  changed (an Upsales read, and a write only on a change).
+* ``creditInvoices`` on: an invoice credited by a credit invoice (``CreditInvoiceReference``)
+  is read with that credit invoice (one call) to tell a full credit from a partial one. A credit
+  invoice is never imported; its event re-syncs the invoice it credits.
+
+An invoice or credit we never linked is recorded in the job result and ignored (part of the
+intake's record, never an error or a retry).
+
+Payment amounts: the payment list gives ``Amount`` (and ``Currency``, ``CurrencyRate``,
+``CurrencyUnit``). *Unverified*: whether ``Amount`` of a payment of a foreign-currency invoice is
+in that currency or in SEK. A payment whose ``Currency`` is the invoice's (or absent) is taken
+as it is; one in SEK on a foreign-currency invoice is converted with its own rate, rounded to
+öre. Both readings give the same amount for SEK invoices, and that conversion lives only here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final
+
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.fortnox.facts import LASTMODIFIED_TIMEZONE
+from upsales_fortnox.fortnox.models import Invoice
+from upsales_fortnox.fortnox.payments import InvoicePayment
+from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.money.fields import payment_field_ids, payment_values
+from upsales_fortnox.sync.money.status import (
+    InvoiceMoney,
+    Payment,
+    PaymentState,
+    is_full_credit,
+    payment_state,
+)
+from upsales_fortnox.upsales.custom_values import with_custom_values
+from upsales_fortnox.upsales.errors import UpsalesNotFound
+from upsales_fortnox.upsales.models import OrderDraft
+
+HOME_CURRENCY: Final = "SEK"
+ORE: Final = Decimal("0.01")
+ZERO: Final = Decimal(0)
+
+
+def fortnox_today() -> dt.date:
+    """Today in Sweden, where Fortnox's due dates fall."""
+    return dt.datetime.now(LASTMODIFIED_TIMEZONE).date()
+
+
+def reference(value: str | None) -> str | None:
+    """A document reference; Fortnox writes ``0`` (or nothing) for none."""
+    text = (value or "").strip()
+    return None if text in ("", "0") else text
+
+
+async def credit_of(job: InboundJob, invoice: Invoice) -> Invoice | None:
+    """The credit invoice that credits ``invoice`` (None when it has none or it is gone)."""
+    number = reference(invoice.CreditInvoiceReference)
+    if invoice.Credit or number is None or not number.isdigit():
+        return None
+    try:
+        return await job.context.fortnox.get_invoice(int(number))
+    except FortnoxNotFound:
+        return None
+
+
+def credited_amount(credit: Invoice | None) -> Decimal:
+    if credit is None or credit.Total is None:
+        return ZERO
+    return abs(credit.Total)
+
+
+def is_partial_credit(invoice: Invoice, credit: Invoice | None) -> bool:
+    """Credited by a credit invoice for less than its total."""
+    amount = credited_amount(credit)
+    return amount > ZERO and not is_full_credit(invoice.Total or ZERO, amount)
+
+
+def payment_amount(payment: InvoicePayment, invoice_currency: str) -> Decimal:
+    """The payment's amount in the invoice's currency (see the module's note)."""
+    amount = payment.Amount or ZERO
+    currency = (payment.Currency or invoice_currency).strip().upper()
+    if currency == invoice_currency or invoice_currency == HOME_CURRENCY:
+        return amount
+    rate, unit = payment.CurrencyRate, payment.CurrencyUnit or Decimal(1)
+    if not rate:
+        return amount
+    return (amount * unit / rate).quantize(ORE, rounding=ROUND_HALF_UP)
+
+
+async def booked_payments(job: InboundJob, invoice: Invoice) -> list[Payment]:
+    assert invoice.DocumentNumber is not None
+    currency = (invoice.Currency or HOME_CURRENCY).strip().upper()
+    return [
+        Payment(payment_amount(item, currency), item.PaymentDate)
+        async for item in job.context.fortnox.iter_invoice_payments(int(invoice.DocumentNumber))
+        if item.Booked is not False
+    ]
+
+
+def invoice_money(invoice: Invoice, credit: Invoice | None) -> InvoiceMoney:
+    return InvoiceMoney(
+        total=invoice.Total or ZERO,
+        cancelled=bool(invoice.Cancelled),
+        due_date=invoice.DueDate,
+        final_pay_date=invoice.FinalPayDate,
+        credited=credited_amount(credit),
+    )
+
+
+async def sync_invoice_money(
+    job: InboundJob, invoice: Invoice, credit: Invoice | None, *, today: dt.date | None = None
+) -> dict[str, object]:
+    """Write the payment status of a linked invoice to its order; what was done, for the job
+    result (empty when ``paymentStatus`` is off)."""
+    if not job.context.settings.payment_status or invoice.Credit:
+        return {}
+    number = str(invoice.DocumentNumber)
+    link = await job.link_by_fortnox(FortnoxType.INVOICE, number)
+    if link is None:
+        return {"payment_status": "skip", "payment_reason": "invoice_not_linked"}
+    payments = await booked_payments(job, invoice)
+    state = payment_state(invoice_money(invoice, credit), payments, today=today or fortnox_today())
+    written = await write_payment_state(job, link.upsales_id, state)
+    return {"payment_status": state.status.value, "payment_written": written}
+
+
+async def write_payment_state(job: InboundJob, order_id: int, state: PaymentState) -> bool:
+    """Put ``state`` in the order's payment fields; False when they showed it already (no
+    write) or the order is gone."""
+    upsales = job.context.upsales
+    try:
+        order = await upsales.get_order(order_id)
+    except UpsalesNotFound:
+        return False
+    wanted = payment_values(state, await payment_field_ids(job))
+    current = {item.fieldId: item.value for item in order.custom or []}
+    if all(current.get(item.fieldId) == item.value for item in wanted):
+        return False
+    custom = with_custom_values(order.custom, wanted)
+    await upsales.update_order(order_id, OrderDraft(custom=custom))
+    return True

@@ -1,0 +1,81 @@
+"""Reconciliation's part for payment status (setting ``paymentStatus``): invoice change events
+for what no event brought in, fed through the same intake and dedupe as the rest of
+:mod:`upsales_fortnox.sync.reconcile`.
+
+* Payments: ``GET /3/invoicepayments?lastmodified=`` (one call a page) since the checkpoint; each
+  payment names its invoice (``InvoiceNumber``), and each linked invoice among them gets one
+  ``invoice-changed`` event. This holds whether or not a payment touches its invoice's own
+  ``lastmodified`` (*unverified*).
+* Overdue, once a day: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page); each linked
+  invoice in it gets an ``invoice-changed`` event (offset ``overdue:<date>``: once a day), so
+  an invoice whose due date passed without any change shows ``overdue``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.fortnox.lastmodified import format_lastmodified
+from upsales_fortnox.fortnox.models import Invoice
+
+PAYMENTS_CHECKPOINT: Final = "invoicepayments"
+OVERDUE_CHECKPOINT: Final = "invoices:overdue"
+OVERDUE_INTERVAL: Final = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class InvoiceBatch:
+    """Invoice numbers to feed as ``invoice-changed`` events, under one offset marker, and the
+    checkpoint that moves once they are recorded."""
+
+    numbers: list[str]
+    marker: str
+    checkpoint: str
+
+
+async def money_batches(
+    fortnox: FortnoxClient,
+    linked_invoices: set[str],
+    checkpoints: dict[str, datetime],
+    *,
+    now: datetime,
+    first_since: datetime,
+    overlap: timedelta,
+) -> list[InvoiceBatch]:
+    """What to feed for payments changed since the last run and, once a day, overdue invoices."""
+    since = checkpoints.get(PAYMENTS_CHECKPOINT, first_since)
+    paid = {
+        str(payment.InvoiceNumber)
+        async for payment in fortnox.iter_invoice_payments(last_modified=since - overlap)
+        if payment.InvoiceNumber is not None
+    }
+    batches = [
+        InvoiceBatch(
+            sorted(paid & linked_invoices, key=int),
+            f"payments:{format_lastmodified(since)}",
+            PAYMENTS_CHECKPOINT,
+        )
+    ]
+    checked = checkpoints.get(OVERDUE_CHECKPOINT)
+    if checked is None or now - checked >= OVERDUE_INTERVAL:
+        overdue = {
+            str(invoice.DocumentNumber)
+            async for invoice in _overdue(fortnox)
+            if invoice.DocumentNumber is not None
+        }
+        batches.append(
+            InvoiceBatch(
+                sorted(overdue & linked_invoices, key=int),
+                f"overdue:{now.date().isoformat()}",
+                OVERDUE_CHECKPOINT,
+            )
+        )
+    return batches
+
+
+def _overdue(fortnox: FortnoxClient) -> AsyncIterator[Invoice]:
+    return fortnox.iter_invoices(filter="unpaidoverdue")

@@ -1,0 +1,99 @@
+"""An invoice's payment status (pure): what the Upsales order shows of the money.
+
+Inputs are what Fortnox says of the invoice (total, cancelled, due date, final pay date), the
+totals of the credit invoices made of it, and its payments. All amounts are in the invoice's
+currency and include VAT, as ``Total``, ``Balance`` and payments do; nothing is rounded.
+
+Rules, first match wins:
+
+* ``cancelled``: the invoice is cancelled ("makulerad");
+* ``credited``: credit invoices cover its whole total (a full credit);
+* ``paid``: payments (and a partial credit) leave no balance;
+* ``overdue``: a balance is left and the due date has passed;
+* ``partly_paid``: a balance is left and something was paid;
+* ``open``: otherwise (a partial credit alone leaves the invoice open, with a smaller balance).
+
+The balance is ``total - credited - paid`` (negative when more was paid than is owed); the paid
+date is the date of the last payment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Final
+
+ZERO: Final = Decimal(0)
+
+
+class PaymentStatus(StrEnum):
+    OPEN = "open"
+    PARTLY_PAID = "partly_paid"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    CREDITED = "credited"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class InvoiceMoney:
+    """What the status needs of a Fortnox invoice."""
+
+    total: Decimal
+    cancelled: bool = False
+    due_date: dt.date | None = None
+    final_pay_date: dt.date | None = None
+    credited: Decimal = ZERO
+    """The sum of its credit invoices' totals, as a positive amount."""
+
+
+@dataclass(frozen=True)
+class Payment:
+    amount: Decimal
+    date: dt.date | None
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    status: PaymentStatus
+    paid_amount: Decimal
+    balance: Decimal
+    paid_date: dt.date | None
+
+
+def payment_state(
+    invoice: InvoiceMoney, payments: Iterable[Payment], *, today: dt.date
+) -> PaymentState:
+    """The invoice's status, paid amount, balance and date of its last payment."""
+    listed = list(payments)
+    paid = sum((payment.amount for payment in listed), ZERO)
+    dates = [payment.date for payment in listed if payment.date is not None]
+    paid_date = max(dates) if dates else (invoice.final_pay_date if paid else None)
+    credited = abs(invoice.credited)
+    balance = invoice.total - credited - paid
+    return PaymentState(_status(invoice, credited, paid, balance, today), paid, balance, paid_date)
+
+
+def _status(
+    invoice: InvoiceMoney, credited: Decimal, paid: Decimal, balance: Decimal, today: dt.date
+) -> PaymentStatus:
+    if invoice.cancelled:
+        return PaymentStatus.CANCELLED
+    if credited > ZERO and credited >= invoice.total:
+        return PaymentStatus.CREDITED
+    if balance <= ZERO:
+        return PaymentStatus.PAID
+    if invoice.due_date is not None and invoice.due_date < today:
+        return PaymentStatus.OVERDUE
+    if paid > ZERO:
+        return PaymentStatus.PARTLY_PAID
+    return PaymentStatus.OPEN
+
+
+def is_full_credit(total: Decimal, credited: Decimal) -> bool:
+    """Whether credit invoices of ``credited`` (their totals' sum) cancel an invoice of
+    ``total``."""
+    return abs(credited) > ZERO and abs(credited) >= total

@@ -1,0 +1,186 @@
+"""Reading both sides of a period for the report, and queueing its repairs.
+
+Cost: Upsales, one list call per page of the period's orders; Fortnox, one list call per page
+of the period's documents (``fromdate``/``todate``) plus one read of each open document (the
+list gives ``Total`` with VAT; the net the Upsales order holds needs the rows), plus its credit
+invoice when ``creditInvoices`` is on and it is credited. A won order linked to a document
+dated outside the period costs one read of that document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Final
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.fortnox.models import Invoice, Order
+from upsales_fortnox.jobs.queue import enqueue
+from upsales_fortnox.sync.context import InstallationContext
+from upsales_fortnox.sync.inbound.decide_document import MODULE_TYPES
+from upsales_fortnox.sync.inbound.documents import document_lines, is_cancelled
+from upsales_fortnox.sync.money.invoice_money import credited_amount, reference
+from upsales_fortnox.sync.money.status import is_full_credit
+from upsales_fortnox.sync.references import parse_outbound_reference
+from upsales_fortnox.sync.report.compare import (
+    Deal,
+    Difference,
+    DifferenceKind,
+    Document,
+    Report,
+    compare,
+)
+from upsales_fortnox.upsales.filters import gte, lte
+
+HOME_CURRENCY: Final = "SEK"
+REPORTED_TYPES: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
+ZERO: Final = Decimal(0)
+
+
+def _currency(value: str | None) -> str:
+    return (value or HOME_CURRENCY).strip().upper() or HOME_CURRENCY
+
+
+async def _deals(context: InstallationContext, start: dt.date, end: dt.date) -> list[Deal]:
+    orders = context.upsales.iterate_orders(
+        gte("date", start.isoformat()), lte("date", end.isoformat())
+    )
+    return [
+        Deal(order.id, order.value or ZERO, _currency(order.currency), order.probability)
+        async for order in orders
+    ]
+
+
+async def _links(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+) -> dict[tuple[FortnoxType, str], int]:
+    query = select(Link.fortnox_type, Link.fortnox_id, Link.upsales_id).where(
+        Link.installation_id == installation_id,
+        Link.entity == LinkEntity.ORDER,
+        Link.fortnox_type.in_([t.value for t in REPORTED_TYPES]),
+    )
+    async with session_factory() as session:
+        rows = (await session.execute(query)).all()
+    return {(FortnoxType(kind), number): order_id for kind, number, order_id in rows}
+
+
+async def _read(
+    context: InstallationContext, kind: FortnoxType, number: str
+) -> Invoice | Order | None:
+    try:
+        if kind is FortnoxType.INVOICE:
+            return await context.fortnox.get_invoice(int(number))
+        return await context.fortnox.get_order(int(number))
+    except FortnoxNotFound:
+        return None
+
+
+async def _closed(context: InstallationContext, document: Invoice | Order) -> bool:
+    if not is_cancelled(document):
+        return False
+    if (
+        not isinstance(document, Invoice)
+        or document.Cancelled
+        or not context.settings.credit_invoices
+    ):
+        return True
+    number = reference(document.CreditInvoiceReference)
+    if number is None or not number.isdigit():
+        return True
+    try:
+        credit = await context.fortnox.get_invoice(int(number))
+    except FortnoxNotFound:
+        return True
+    return is_full_credit(document.Total or ZERO, credited_amount(credit))
+
+
+async def _document(context: InstallationContext, document: Invoice | Order) -> Document | None:
+    if isinstance(document, Invoice) and document.Credit:
+        return None
+    if isinstance(document, Order) and document.is_backorder:
+        return None
+    kind = FortnoxType.INVOICE if isinstance(document, Invoice) else FortnoxType.ORDER
+    net = sum((line.quantity * line.price for line in document_lines(document)), ZERO)
+    return Document(
+        type=kind,
+        number=str(document.DocumentNumber),
+        net=net,
+        currency=_currency(document.Currency),
+        closed=await _closed(context, document),
+        own_order=parse_outbound_reference(document.ExternalInvoiceReference1),
+    )
+
+
+def _listed(
+    context: InstallationContext, kind: FortnoxType, start: dt.date, end: dt.date
+) -> AsyncIterator[Invoice | Order]:
+    model: type[Invoice] | type[Order] = Invoice if kind is FortnoxType.INVOICE else Order
+    return context.fortnox.iter_documents_between(model, start, end)
+
+
+async def build_report(
+    context: InstallationContext,
+    session_factory: async_sessionmaker[AsyncSession],
+    start: dt.date,
+    end: dt.date,
+) -> Report:
+    """The report of the period ``start``..``end`` (both included)."""
+    deals = await _deals(context, start, end)
+    links = await _links(session_factory, context.installation_id)
+    types = MODULE_TYPES[context.settings.sync_type] & REPORTED_TYPES
+    documents: dict[tuple[FortnoxType, str], Document] = {}
+    for kind in sorted(types):
+        async for item in _listed(context, kind, start, end):
+            full = await _read(context, kind, str(item.DocumentNumber))
+            found = await _document(context, full) if full is not None else None
+            if found is not None:
+                documents[(found.type, found.number)] = found
+    won = {deal.id for deal in deals if deal.won}
+    for key, order_id in links.items():
+        if order_id in won and key not in documents and key[0] in types:
+            full = await _read(context, *key)
+            found = await _document(context, full) if full is not None else None
+            if found is not None:
+                documents[key] = found
+    return compare(deals, documents.values(), links)
+
+
+async def queue_repairs(
+    session_factory: async_sessionmaker[AsyncSession],
+    installation_id: uuid.UUID,
+    differences: list[Difference],
+) -> list[int]:
+    """Queue each difference's repair job (coalesced with one already queued); the job ids.
+
+    An amount repaired from Fortnox forgets the link's fingerprint first, so the document's
+    content is written again even though Fortnox did not change it (Upsales did)."""
+    ids: list[int] = []
+    async with session_factory() as session:
+        for difference in differences:
+            repair = difference.repair
+            if difference.kind is DifferenceKind.AMOUNT_DIFFERS and difference.fortnox_document:
+                kind, number = difference.fortnox_document.split(" ", 1)
+                await session.execute(
+                    update(Link)
+                    .where(
+                        Link.installation_id == installation_id,
+                        Link.fortnox_type == kind,
+                        Link.fortnox_id == number,
+                    )
+                    .values(fingerprint=None)
+                )
+            queued = await enqueue(
+                session,
+                installation_id=installation_id,
+                kind=repair.job_kind,
+                entity_id=repair.entity_id,
+            )
+            ids.append(queued.job_id)
+        await session.commit()
+    return ids

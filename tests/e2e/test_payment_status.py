@@ -1,0 +1,236 @@
+"""Payments and credits in Fortnox reach the linked Upsales order (settings ``paymentStatus``
+and ``creditInvoices``), end to end against both sandboxes: partial, full and deleted payments,
+an overdue invoice by a moved clock, full and partial credits, and payments or credits of
+invoices we never linked (recorded, ignored)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, dead_jobs, fortnox_call, jobs_of, link_of
+from tests.e2e.test_inbound_payments import pay, two_booked_invoices
+from upsales_fortnox.db.models import FortnoxType, JobStatus, SyncType
+from upsales_fortnox.sync.money import invoice_money
+from upsales_fortnox.sync.money.fields import PAYMENT_FIELDS
+from upsales_fortnox.sync.reconcile import reconcile_installation
+
+FORTNOX_READS = ("GET /3/invoicepayments/{Number}", "GET /3/invoices/{DocumentNumber}")
+
+
+async def order_of(harness: SyncHarness, invoice_number: str) -> int:
+    link = await link_of(harness, FortnoxType.INVOICE, invoice_number)
+    assert link is not None
+    return link.upsales_id
+
+
+def payment_fields(harness: SyncHarness, order_id: int) -> dict[str, Any]:
+    """The order's payment fields by alias (an absent or cleared one reads "")."""
+    aliases = {
+        field["id"]: field["alias"] for field in harness.upsales_entities("customfields/order")
+    }
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None
+    shown = {alias: "" for alias in PAYMENT_FIELDS}
+    for item in order.get("custom") or []:
+        if aliases.get(item["fieldId"]) in PAYMENT_FIELDS:
+            shown[aliases[item["fieldId"]]] = item["value"] or ""
+    return shown
+
+
+def expected(status: str, paid: str, balance: str, date: str) -> dict[str, str]:
+    return {
+        "FORTNOX_PAYMENT_STATUS": status,
+        "FORTNOX_PAID_AMOUNT": paid,
+        "FORTNOX_BALANCE": balance,
+        "FORTNOX_PAID_DATE": date,
+    }
+
+
+async def money_on(harness: SyncHarness) -> tuple[EventFeed, str, int, Decimal]:
+    """Payment status and credits on; a booked invoice synced: the feed, its number, its
+    order and its total."""
+    await harness.update_settings(payment_status=True, credit_invoices=True)
+    feed = EventFeed(harness)
+    _, number = await two_booked_invoices(harness)
+    await feed.sync()
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    return feed, number, await order_of(harness, number), Decimal(str(invoice["Total"]))
+
+
+async def test_partial_then_full_payment(harness: SyncHarness) -> None:
+    harness.connect_upsales_hooks()  # our own custom-field writes come back as hooks
+    feed, number, order_id, total = await money_on(harness)
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "open"
+
+    await pay(harness, number, "500.50")
+    harness.fortnox.reset_counters()
+    await feed.sync()
+    assert payment_fields(harness, order_id) == expected(
+        "partly_paid", "500.50", str(total - Decimal("500.50")), "2026-12-01"
+    )
+    calls = harness.fortnox.request_counters().by_route
+    assert calls.get("GET /3/invoicepayments/{Number}") == 1
+    assert calls.get("GET /3/invoicepayments") == 1
+
+    await pay(harness, number, str(total - Decimal("500.50")))
+    await feed.sync()
+    fields = payment_fields(harness, order_id)
+    assert fields["FORTNOX_PAYMENT_STATUS"] == "paid"
+    assert Decimal(fields["FORTNOX_PAID_AMOUNT"]) == total
+    assert Decimal(fields["FORTNOX_BALANCE"]) == 0
+    await harness.upsales.flush_hooks()  # the hooks of our writes are sent in the background
+    await harness.run_jobs()
+    await harness.upsales.flush_hooks()
+    assert await harness.run_jobs() == 0  # the custom write's echo makes no loop
+    assert await dead_jobs(harness) == []
+    upsales_jobs = await jobs_of(harness, "upsales.order", str(order_id))
+    assert [(j.result or {}).get("outcome") for j in upsales_jobs] == ["no_change"] * len(
+        upsales_jobs
+    )
+    assert upsales_jobs
+
+
+async def test_a_deleted_payment_reverts_the_fields(harness: SyncHarness) -> None:
+    feed, number, order_id, total = await money_on(harness)
+    payment = await pay(harness, number, "300")
+    await feed.sync()
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "partly_paid"
+
+    # Fortnox removes the booked payment (the sandbox deletes only unbooked ones: the
+    # deletion is made here as Fortnox would show it: payment gone, balance back, its event)
+    tenant = harness.fortnox.tenant(harness.tenant_id)
+    tenant.collection("invoicepayments").delete(payment)
+    invoice = tenant.collection("invoices").get(number)
+    assert invoice is not None
+    invoice["Balance"] = invoice["Balance"] + Decimal(300)
+    tenant.emit("invoices", "invoicepayment-deleted-v1", payment)
+    harness.fortnox.reset_counters()
+    await feed.sync()
+
+    assert payment_fields(harness, order_id) == expected("open", "0.00", str(total), "")
+    (job,) = await jobs_of(harness, "fortnox.invoicepayment_deleted", payment)
+    assert job.status == JobStatus.DONE
+    calls = harness.fortnox.request_counters().by_route
+    assert sum(calls.values()) == 2, calls  # the invoice and its payments, nothing else
+
+
+async def test_overdue_by_a_moved_clock(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed, number, order_id, _ = await money_on(harness)
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    due = dt.date.fromisoformat(invoice["DueDate"])
+    await pay(harness, number, "100")
+    monkeypatch.setattr(invoice_money, "fortnox_today", lambda: due + dt.timedelta(days=1))
+    await feed.sync()
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "overdue"
+
+
+async def test_a_full_credit_moves_the_order_to_lost_and_shows_credited(
+    harness: SyncHarness,
+) -> None:
+    feed, number, order_id, _ = await money_on(harness)
+    orders_before = len(harness.upsales_entities("orders"))
+    await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
+    await feed.sync()
+
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None and order["probability"] == 0
+    fields = payment_fields(harness, order_id)
+    assert fields["FORTNOX_PAYMENT_STATUS"] == "credited"
+    assert Decimal(fields["FORTNOX_BALANCE"]) == 0
+    credited = harness.fortnox_entity("invoices", number)
+    assert credited is not None
+    credit_number = str(credited["CreditInvoiceReference"])
+    assert await link_of(harness, FortnoxType.INVOICE, credit_number) is None
+    assert len(harness.upsales_entities("orders")) == orders_before  # no order of its own
+
+
+async def test_a_partial_credit_reduces_the_balance_and_keeps_the_order(
+    harness: SyncHarness,
+) -> None:
+    feed, number, order_id, total = await money_on(harness)
+    value_before = (harness.upsales_entity("orders", order_id) or {})["value"]
+    orders_before = len(harness.upsales_entities("orders"))
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
+    credit_number = credited["Invoice"]["CreditInvoiceReference"]
+    # the credit invoice is edited down to one of the two hours before it is booked
+    credit = harness.fortnox_entity("invoices", credit_number)
+    assert credit is not None
+    row = {"ArticleNumber": "KONS-1", "DeliveredQuantity": "-1", "Price": 1000}
+    await fortnox_call(
+        harness, "PUT", f"/invoices/{credit_number}", {"Invoice": {"InvoiceRows": [row]}}
+    )
+    await feed.sync()
+
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None
+    assert (order["probability"], order["value"]) == (100, value_before)
+    credit_total = Decimal(str((harness.fortnox_entity("invoices", credit_number) or {})["Total"]))
+    fields = payment_fields(harness, order_id)
+    assert fields["FORTNOX_PAYMENT_STATUS"] == "open"
+    assert Decimal(fields["FORTNOX_BALANCE"]) == total + credit_total
+    assert len(harness.upsales_entities("orders")) == orders_before  # no order of its own
+
+
+async def test_payments_and_credits_of_unlinked_invoices_are_recorded_and_ignored(
+    harness: SyncHarness,
+) -> None:
+    await harness.update_settings(payment_status=True, credit_invoices=True)
+    await harness.update_settings(sync_type=SyncType.ORDER)  # invoices are not imported
+    feed = EventFeed(harness)
+    first, second = await two_booked_invoices(harness)
+    await feed.sync()
+    assert await link_of(harness, FortnoxType.INVOICE, second) is None
+    payment = await pay(harness, second, "100")
+    await fortnox_call(harness, "PUT", f"/invoices/{first}/credit")
+    orders_before = len(harness.upsales_entities("orders"))
+    await feed.sync()
+
+    (job,) = await jobs_of(harness, "fortnox.invoicepayment", payment)
+    assert job.status == JobStatus.DONE and job.result is not None
+    assert job.result["payment_reason"] == "invoice_not_linked"
+    credit_jobs = [
+        j for j in await jobs_of(harness, "fortnox.invoice") if (j.result or {}).get("credits")
+    ]
+    assert [j.result["reason"] for j in credit_jobs if j.result] == ["credit_of_unlinked_invoice"]
+    assert len(harness.upsales_entities("orders")) == orders_before
+    assert await harness.run_jobs() == 0
+
+
+async def test_reconciliation_catches_a_lost_payment_and_an_invoice_gone_overdue(
+    harness: SyncHarness,
+) -> None:
+    feed, number, order_id, total = await money_on(harness)
+    await pay(harness, number, "200")
+    feed.new_events()  # the payment's events are lost
+    now = dt.datetime.now(dt.UTC)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: now)
+    await harness.run_jobs()
+    assert payment_fields(harness, order_id) == expected(
+        "partly_paid", "200.00", str(total - 200), "2026-12-01"
+    )
+
+    later = now + dt.timedelta(hours=1)  # past the overlap of the invoice's own change
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: later)
+    await harness.run_jobs()
+    # days pass: the due date is behind us, with no change to the invoice
+    stored = harness.fortnox.tenant(harness.tenant_id).collection("invoices").get(number)
+    assert stored is not None
+    stored["DueDate"] = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    same_day = now + dt.timedelta(hours=2)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: same_day)
+    await harness.run_jobs()
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "partly_paid"
+    next_day = now + dt.timedelta(days=1)
+    harness.fortnox.reset_counters()
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: next_day)
+    await harness.run_jobs()
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "overdue"

@@ -1,0 +1,134 @@
+"""The reconciliation report against both sandboxes: clean after a calm run; each kind of
+difference found when injected, and its repair (through the operator API) making it clean."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call, link_of
+from tests.e2e.outbound_support import ARTICLES, link_demo_products, win
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
+
+
+async def report(harness: SyncHarness, start: dt.date, end: dt.date) -> dict[str, Any]:
+    response = await harness.service.get(
+        f"/api/installations/{harness.installation_id}/reconciliation",
+        params={"from": start.isoformat(), "to": end.isoformat()},
+        headers=harness.admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def repair(harness: SyncHarness, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    response = await harness.service.post(
+        f"/api/installations/{harness.installation_id}/reconciliation/repair",
+        params={"from": start.isoformat(), "to": end.isoformat()},
+        headers=harness.admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    queued: list[dict[str, Any]] = response.json()["queued"]
+    return queued
+
+
+def period(harness: SyncHarness) -> tuple[dt.date, dt.date]:
+    """The days of the Fortnox invoices (the demo account's own deals are older)."""
+    invoices = harness.fortnox.tenant(harness.tenant_id).collection("invoices").items.values()
+    dates = [dt.date.fromisoformat(invoice["InvoiceDate"]) for invoice in invoices]
+    return min(dates), max(dates)
+
+
+async def new_invoice(harness: SyncHarness) -> str:
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber="2001",
+            InvoiceRows=[
+                InvoiceRow(
+                    ArticleNumber=next(iter(ARTICLES)),
+                    DeliveredQuantity=Decimal(3),
+                    Price=Decimal(900),
+                )
+            ],
+        )
+    )
+    return str(invoice.DocumentNumber)
+
+
+async def calm(harness: SyncHarness) -> tuple[EventFeed, str, str]:
+    """Two Fortnox invoices (one booked) imported into Upsales."""
+    await link_demo_products(harness)
+    harness.fortnox.seed(
+        harness.tenant_id, customers=[{"CustomerNumber": "2001", "Name": "Göta Kanal AB"}]
+    )
+    feed = EventFeed(harness)
+    booked = await new_invoice(harness)
+    await fortnox_call(harness, "PUT", f"/invoices/{booked}/bookkeep")
+    unbooked = await new_invoice(harness)
+    await feed.sync()
+    return feed, booked, unbooked
+
+
+async def test_a_calm_run_reports_no_difference(harness: SyncHarness) -> None:
+    await calm(harness)
+    start, end = period(harness)
+    found = await report(harness, start, end)
+    assert found["clean"] is True, found["differences"]
+    assert found["upsales"] == found["fortnox"]
+    assert found["upsales"]["SEK"]["count"] == 2
+
+
+async def test_each_injected_difference_is_found_and_repaired(harness: SyncHarness) -> None:
+    feed, booked, unbooked = await calm(harness)
+    # missing in Fortnox: a deal won while no hook reached the service
+    won = win(harness, harness.demo.opportunity_id, date=period(harness)[0].isoformat())
+    # missing in Upsales: an invoice whose events were lost
+    lost_events = await new_invoice(harness)
+    feed.new_events()  # dropped
+    # amount differs: the imported order edited in Upsales
+    booked_link = await link_of(harness, FortnoxType.INVOICE, booked)
+    assert booked_link is not None
+    order = harness.upsales.get_entity(harness.demo.customer_id, "orders", booked_link.upsales_id)
+    assert order is not None
+    order["value"] = Decimal(order["value"]) + 1
+    # stage differs: an invoice cancelled in Fortnox, its event lost
+    await fortnox_call(harness, "PUT", f"/invoices/{unbooked}/cancel")
+    feed.new_events()  # dropped
+    start, end = period(harness)
+
+    cancelled_link = await link_of(harness, FortnoxType.INVOICE, unbooked)
+    assert cancelled_link is not None
+    found = await report(harness, start, end)
+    kinds = {(d["kind"], d["upsalesOrder"], d["fortnoxDocument"]) for d in found["differences"]}
+    assert kinds == {
+        ("missing_in_fortnox", won["id"], None),
+        ("missing_in_upsales", None, f"invoice {lost_events}"),
+        ("amount_differs", booked_link.upsales_id, f"invoice {booked}"),
+        (
+            "stage_differs",
+            cancelled_link.upsales_id,
+            f"invoice {unbooked}",
+        ),
+    }
+
+    queued = await repair(harness, start, end)
+    assert len(queued) == 4
+    await harness.run_jobs()
+    await feed.sync()
+    after = await report(harness, *period(harness))
+    assert after["clean"] is True, after["differences"]
+
+
+async def test_a_bad_period_is_a_422(harness: SyncHarness) -> None:
+    response = await harness.service.get(
+        f"/api/installations/{harness.installation_id}/reconciliation",
+        params={"from": "2026-12-02", "to": "2026-12-01"},
+        headers=harness.admin_headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_period"

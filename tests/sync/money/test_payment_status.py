@@ -1,0 +1,106 @@
+"""The payment status function, over every combination of its inputs (hypothesis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from upsales_fortnox.sync.money.status import (
+    InvoiceMoney,
+    Payment,
+    PaymentStatus,
+    is_full_credit,
+    payment_state,
+)
+
+TODAY = dt.date(2026, 12, 3)
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000"), places=2)
+dates = st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2027, 12, 31))
+payments = st.lists(st.builds(Payment, amounts, st.one_of(st.none(), dates)), max_size=6)
+invoices = st.builds(
+    InvoiceMoney,
+    total=amounts,
+    cancelled=st.booleans(),
+    due_date=st.one_of(st.none(), dates),
+    final_pay_date=st.one_of(st.none(), dates),
+    credited=st.one_of(st.just(Decimal(0)), amounts, amounts.map(lambda a: -a)),
+)
+
+
+@given(invoices, payments)
+def test_amounts_are_exact_sums(invoice: InvoiceMoney, paid: list[Payment]) -> None:
+    state = payment_state(invoice, paid, today=TODAY)
+    assert state.paid_amount == sum((p.amount for p in paid), Decimal(0))
+    assert state.balance == invoice.total - abs(invoice.credited) - state.paid_amount
+
+
+@given(invoices, payments)
+def test_status_follows_the_rules_in_order(invoice: InvoiceMoney, paid: list[Payment]) -> None:
+    state = payment_state(invoice, paid, today=TODAY)
+    credited = abs(invoice.credited)
+    if invoice.cancelled:
+        expected = PaymentStatus.CANCELLED
+    elif is_full_credit(invoice.total, credited):
+        expected = PaymentStatus.CREDITED
+    elif state.balance <= 0:
+        expected = PaymentStatus.PAID
+    elif invoice.due_date is not None and invoice.due_date < TODAY:
+        expected = PaymentStatus.OVERDUE
+    elif state.paid_amount > 0:
+        expected = PaymentStatus.PARTLY_PAID
+    else:
+        expected = PaymentStatus.OPEN
+    assert state.status is expected
+
+
+@given(invoices, payments)
+def test_paid_date_is_the_last_payment(invoice: InvoiceMoney, paid: list[Payment]) -> None:
+    state = payment_state(invoice, paid, today=TODAY)
+    known = [p.date for p in paid if p.date is not None]
+    if known:
+        assert state.paid_date == max(known)
+    elif paid:
+        assert state.paid_date == invoice.final_pay_date
+    else:
+        assert state.paid_date is None
+
+
+@given(invoices, payments, payments)
+def test_order_of_payments_does_not_matter(
+    invoice: InvoiceMoney, first: list[Payment], second: list[Payment]
+) -> None:
+    assert payment_state(invoice, first + second, today=TODAY) == payment_state(
+        invoice, second + first, today=TODAY
+    )
+
+
+@given(amounts, dates)
+def test_a_deleted_payment_reverts_the_state(total: Decimal, due: dt.date) -> None:
+    invoice = InvoiceMoney(total=total, due_date=due)
+    before = payment_state(invoice, [], today=TODAY)
+    payment_state(invoice, [Payment(total, TODAY)], today=TODAY)
+    assert payment_state(invoice, [], today=TODAY) == before
+
+
+def test_examples() -> None:
+    invoice = InvoiceMoney(total=Decimal("1250.00"), due_date=dt.date(2026, 12, 31))
+    day = dt.date(2026, 12, 1)
+    assert payment_state(invoice, [], today=TODAY).status is PaymentStatus.OPEN
+    partly = payment_state(invoice, [Payment(Decimal("250.10"), day)], today=TODAY)
+    assert (partly.status, partly.balance) == (PaymentStatus.PARTLY_PAID, Decimal("999.90"))
+    paid = payment_state(
+        invoice, [Payment(Decimal("250.10"), day), Payment(Decimal("999.90"), TODAY)], today=TODAY
+    )
+    assert (paid.status, paid.paid_date, paid.balance) == (PaymentStatus.PAID, TODAY, Decimal(0))
+    late = payment_state(invoice, [], today=dt.date(2027, 1, 1))
+    assert late.status is PaymentStatus.OVERDUE
+    partial_credit = InvoiceMoney(total=Decimal("1250.00"), credited=Decimal("-250.00"))
+    credited = payment_state(partial_credit, [], today=TODAY)
+    assert (credited.status, credited.balance) == (PaymentStatus.OPEN, Decimal("1000.00"))
+    full = InvoiceMoney(total=Decimal("1250.00"), credited=Decimal("-1250.00"))
+    assert payment_state(full, [], today=TODAY).status is PaymentStatus.CREDITED
+    cancelled = InvoiceMoney(total=Decimal("1250.00"), cancelled=True)
+    assert payment_state(cancelled, [], today=TODAY).status is PaymentStatus.CANCELLED

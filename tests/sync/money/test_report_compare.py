@@ -1,0 +1,79 @@
+"""The report's matching and differences (pure): each kind, its repair, and the totals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.sync.report.compare import (
+    Deal,
+    DifferenceKind,
+    Document,
+    Repair,
+    compare,
+)
+from upsales_fortnox.sync.report.document import report_table
+
+INVOICE = FortnoxType.INVOICE
+
+
+def deal(order_id: int, value: str, probability: int = 100, currency: str = "SEK") -> Deal:
+    return Deal(order_id, Decimal(value), currency, probability)
+
+
+def invoice(number: str, net: str, *, closed: bool = False, own: int | None = None) -> Document:
+    return Document(INVOICE, number, Decimal(net), "SEK", closed, own)
+
+
+def test_each_kind_with_its_repair() -> None:
+    report = compare(
+        [deal(1, "100"), deal(2, "200"), deal(3, "300"), deal(4, "400"), deal(5, "50", 0)],
+        [
+            invoice("10", "200.01"),  # linked to 2: amount (imported → from Fortnox)
+            invoice("11", "300", own=3),  # ours, for 3: amount differs? no: equal
+            invoice("12", "400", closed=True),  # linked to 4: stage
+            invoice("13", "70"),  # nobody's
+            invoice("14", "50", own=5),  # open, its order lost
+            invoice("15", "1", closed=True),  # cancelled and nobody's: fine
+        ],
+        {(INVOICE, "10"): 2, (INVOICE, "12"): 4},
+    )
+    found = {(d.kind, d.upsales_order, d.fortnox_document, d.repair) for d in report.differences}
+    assert found == {
+        (DifferenceKind.AMOUNT_DIFFERS, 2, "invoice 10", Repair("fortnox.invoice", "10")),
+        (DifferenceKind.STAGE_DIFFERS, 4, "invoice 12", Repair("fortnox.invoice", "12")),
+        (DifferenceKind.MISSING_IN_UPSALES, None, "invoice 13", Repair("fortnox.invoice", "13")),
+        (DifferenceKind.STAGE_DIFFERS, 5, "invoice 14", Repair("upsales.order", "5")),
+        (DifferenceKind.MISSING_IN_FORTNOX, 1, None, Repair("upsales.order", "1")),
+    }
+    assert "missing_in_fortnox" in report_table(report)
+
+
+def test_an_amount_of_our_own_document_is_repaired_from_upsales() -> None:
+    report = compare([deal(3, "300")], [invoice("11", "299", own=3)], {})
+    (difference,) = report.differences
+    assert difference.repair == Repair("upsales.order", "3")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.decimals(min_value=0, max_value=10**6, places=2), st.sampled_from(["SEK", "EUR"])
+        ),
+        max_size=20,
+    )
+)
+def test_matched_pairs_are_clean_with_equal_totals(pairs: list[tuple[Decimal, str]]) -> None:
+    deals = [Deal(i, value, currency, 100) for i, (value, currency) in enumerate(pairs, 1)]
+    documents = [
+        Document(INVOICE, str(i), value, currency, False)
+        for i, (value, currency) in enumerate(pairs, 1)
+    ]
+    links = {(INVOICE, str(i)): i for i in range(1, len(pairs) + 1)}
+    report = compare(deals, documents, links)
+    assert report.clean and report.upsales == report.fortnox
+    assert sum(t.count for t in report.upsales.values()) == len(pairs)
+    assert "no differences" in report_table(report)
