@@ -19,6 +19,8 @@ VALID_SETTINGS: dict[str, Any] = {
     "offerStage": 12,
     "priceList": "A",
     "productBundles": "bundleAndSubProducts",
+    "documentLinks": True,
+    "stockLevels": False,
 }
 
 

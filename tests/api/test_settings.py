@@ -24,6 +24,8 @@ UNCONFIGURED = {
     "offerStage": None,
     "priceList": None,
     "productBundles": None,
+    "documentLinks": None,
+    "stockLevels": None,
 }
 
 
@@ -65,6 +67,8 @@ async def test_put_replaces_settings_and_bumps_the_etag(
         "lostStage": 21,
         "priceList": "b2b",
         "productBundles": "onlyBundle",
+        "documentLinks": False,
+        "stockLevels": False,
     }
     assert second.json() == expected
     assert second.headers["ETag"] == '"2"'

@@ -308,6 +308,22 @@ class FortnoxClient:
         """``filter``: ``cancelled`` | ``expired`` | ``ordercreated`` | ``ordernotcreated``."""
         return self._iterate(Offer, "/offers", _list_params(last_modified, filter, search))
 
+    # Document PDFs
+
+    async def document_preview(self, collection: str, document_number: int) -> bytes:
+        """The PDF of an invoice, order or offer (``collection``: ``invoices``, ``orders``,
+        ``offers``), ``GET /3/{collection}/{n}/preview``; ``preview``, not ``print``: printing
+        marks the document as sent in Fortnox."""
+        if collection not in ("invoices", "orders", "offers"):
+            raise ValueError(f"no PDF preview for {collection!r}")
+        content: bytes = await self._send(
+            "GET",
+            f"/{collection}/{{DocumentNumber}}/preview",
+            path={"DocumentNumber": document_number},
+            accept="application/pdf",
+        )
+        return content
+
     # Company
 
     async def get_company_information(self) -> CompanyInformation:
@@ -410,8 +426,10 @@ class FortnoxClient:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
         path: Mapping[str, object] | None = None,
+        accept: str = "application/json",
     ) -> Any:
-        """One API call with pacing, retries and one token refresh; the parsed JSON or None."""
+        """One API call with pacing, retries and one token refresh; the parsed JSON or None
+        (with another ``accept``: the body's bytes)."""
         label = f"{method} {template}"
         repeatable = method in ("GET", "DELETE")
         url = self._base_url + template.format(
@@ -427,7 +445,7 @@ class FortnoxClient:
                 async with self._limiter.slot():
                     self.calls[label] += 1
                     response = await self._http.request(
-                        method, url, params=params, content=content, headers=_headers(token)
+                        method, url, params=params, content=content, headers=_headers(token, accept)
                     )
             except httpx.TransportError as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "network error"
@@ -461,6 +479,8 @@ class FortnoxClient:
                 continue
             if status >= 400:
                 raise error_from_response(response, request_label=label)
+            if accept != "application/json":
+                return response.content
             return _parse_json(response, label)
 
     async def _back_off(self, error: Exception, failures: int, started: float) -> None:
@@ -472,10 +492,10 @@ class FortnoxClient:
         await self._retry.sleep(delay)
 
 
-def _headers(token: str) -> dict[str, str]:
+def _headers(token: str, accept: str = "application/json") -> dict[str, str]:
     return {
         "Authorization": f"Bearer {token}",
-        "Accept": "application/json",
+        "Accept": accept,
         "Content-Type": "application/json",
     }
 

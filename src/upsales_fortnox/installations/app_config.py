@@ -70,6 +70,20 @@ _FIELD_TYPES: Final[dict[str, tuple[str, str, str]]] = {
         "Produktpaket till Fortnox",
         "Hur ett produktpaket i Upsales skickas till Fortnox.",
     ),
+    # --- documents and stock (issue 11, parts 3-5) ---
+    "documentLinks": (
+        "checkbox",
+        "Länk till fakturan i Fortnox",
+        "Ordern får en länk (fältet FORTNOX_DOCUMENT_URL) som öppnar fakturans eller orderns "
+        "PDF från Fortnox.",
+    ),
+    "stockLevels": (
+        "checkbox",
+        "Lagersaldo från Fortnox",
+        "Produkterna får lagersaldo och disponibelt antal från Fortnox (fälten "
+        "FORTNOX_STOCK_IN_STOCK och FORTNOX_STOCK_AVAILABLE).",
+    ),
+    # --- end documents and stock ---
 }
 
 _VALUE_NAMES: Final[dict[str, str]] = {

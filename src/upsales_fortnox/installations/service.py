@@ -104,6 +104,8 @@ def apply_settings(row: InstallationSettings, valid: ValidSettings) -> None:
     row.offer_stage = valid.offer_stage
     row.price_list = valid.price_list
     row.product_bundles = valid.product_bundles.value
+    row.document_links = valid.document_links
+    row.stock_levels = valid.stock_levels
 
 
 async def check_references(

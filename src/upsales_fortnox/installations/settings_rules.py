@@ -73,6 +73,10 @@ class SettingsDraft:
     offer_stage: int | None = None
     price_list: str | None = None
     product_bundles: str | None = None
+    # --- documents and stock (issue 11, parts 3-5) ---
+    document_links: bool | None = None
+    stock_levels: bool | None = None
+    # --- end documents and stock ---
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,10 @@ class ValidSettings:
     offer_stage: int | None
     price_list: str | None
     product_bundles: ProductBundleMode
+    # --- documents and stock (issue 11, parts 3-5); off when left out ---
+    document_links: bool = False
+    stock_levels: bool = False
+    # --- end documents and stock ---
 
 
 def _is_positive_id(value: object) -> bool:
@@ -224,4 +232,6 @@ def validate_settings(draft: SettingsDraft) -> ValidSettings:
         offer_stage=draft.offer_stage if sync_type is SyncType.ORDER_OFFER else None,
         price_list=draft.price_list,
         product_bundles=ProductBundleMode(draft.product_bundles or DEFAULT_PRODUCT_BUNDLES),
+        document_links=bool(draft.document_links),
+        stock_levels=bool(draft.stock_levels),
     )

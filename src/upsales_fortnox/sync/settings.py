@@ -16,6 +16,10 @@ class SyncSettings:
     offer_stage: int | None = None
     price_list: str | None = None
     product_bundles: ProductBundleMode = ProductBundleMode.ONLY_BUNDLE
+    # --- documents and stock (issue 11, parts 3-5) ---
+    document_links: bool = False
+    stock_levels: bool = False
+    # --- end documents and stock ---
 
     @classmethod
     def of(cls, row: InstallationSettings | None) -> SyncSettings:
@@ -29,4 +33,6 @@ class SyncSettings:
             offer_stage=row.offer_stage,
             price_list=row.price_list,
             product_bundles=ProductBundleMode(row.product_bundles),
+            document_links=bool(row.document_links),
+            stock_levels=bool(row.stock_levels),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from upsales_fortnox.db.models import InstallationSettings, ProductBundleMode, SyncType
 from upsales_fortnox.installations.settings_rules import SettingsDraft
@@ -56,6 +56,21 @@ class SettingsDocument(BaseModel):
         json_schema_extra={"enum": [*(value.value for value in ProductBundleMode), None]},
     )
 
+    # --- documents and stock (issue 11, parts 3-5) ---
+    document_links: StrictBool | None = Field(
+        default=None,
+        alias="documentLinks",
+        description="Write a link to the Fortnox document's PDF to the Upsales order field "
+        "`FORTNOX_DOCUMENT_URL`; default false.",
+    )
+    stock_levels: StrictBool | None = Field(
+        default=None,
+        alias="stockLevels",
+        description="Write Fortnox stock (in stock, available) to the Upsales product fields "
+        "`FORTNOX_STOCK_IN_STOCK` and `FORTNOX_STOCK_AVAILABLE`; default false.",
+    )
+    # --- end documents and stock ---
+
     def to_draft(self) -> SettingsDraft:
         return SettingsDraft(
             sync_type=self.sync_type,
@@ -65,6 +80,8 @@ class SettingsDocument(BaseModel):
             offer_stage=self.offer_stage,
             price_list=self.price_list,
             product_bundles=self.product_bundles,
+            document_links=self.document_links,
+            stock_levels=self.stock_levels,
         )
 
     @classmethod
@@ -80,5 +97,7 @@ class SettingsDocument(BaseModel):
                 "offerStage": row.offer_stage,
                 "priceList": row.price_list,
                 "productBundles": row.product_bundles,
+                "documentLinks": row.document_links,
+                "stockLevels": row.stock_levels,
             }
         )

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 REST_PREFIX = "/3/"
 OAUTH_PREFIX = "/oauth-v1/"
 _JSON_TYPES = frozenset({"application/json", "application/*", "*/*"})
+_PDF_TYPES = frozenset({"application/pdf", "application/*", "*/*"})
+"""What a document PDF (``/preview``) may be asked for as: the spec answers ``application/pdf``."""
 
 
 class ConnectionDropped(httpx.RemoteProtocolError):
@@ -119,7 +121,7 @@ class FortnoxGate:
         headers = {
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
-        _check_media_types(scope["method"], headers)
+        _check_media_types(scope["method"], headers, scope["path"])
         oauth = self.sandbox.oauth
         authorization = headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
@@ -169,11 +171,12 @@ class FortnoxGate:
         return partial or str(scope["path"])
 
 
-def _check_media_types(method: str, headers: dict[str, str]) -> None:
+def _check_media_types(method: str, headers: dict[str, str], path: str = "") -> None:
     accept = headers.get("accept")
     if accept:
         offered = {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
-        if not offered & _JSON_TYPES:
+        answers = _PDF_TYPES if path.rstrip("/").endswith("/preview") else _JSON_TYPES
+        if not offered & answers:
             raise _Rejection(
                 HEADER_ERROR_STATUS,
                 errors.error_body(errors.INVALID_RESPONSE_TYPE, "Invalid response type"),
