@@ -13,6 +13,7 @@ from upsales_fortnox import __version__
 from upsales_fortnox.api import (
     activation,
     choices,
+    document_links,
     health,
     history,
     initial_sync,
@@ -91,6 +92,8 @@ def create_app(
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
     app.include_router(choices.router)
+    app.include_router(document_links.public_router)
+    app.include_router(document_links.operator_router)
     install_openapi(app)
     app.add_middleware(AdmissionMiddleware)
     return app

@@ -197,6 +197,8 @@ class OrderReferences:
     """The :data:`~.products.NO_ARTICLE_NUMBER` product, for rows without a known article."""
     document_field_id: int | None = None
     """The order custom field with alias ``FORTNOX_DOCUMENT``, if the account has one."""
+    document_url: CustomValue | None = None
+    """The ``FORTNOX_DOCUMENT_URL`` value (setting ``documentLinks``), if the account has it."""
 
 
 class MissingProduct(LookupError):
@@ -270,13 +272,12 @@ def new_order(
     draft.description = order_description(document)
     draft.stage = Ref(id=stage_id)
     draft.probability = probability
+    custom: list[CustomValue] = []
     if refs.document_field_id is not None:
-        draft.custom = [
-            CustomValue(
-                fieldId=refs.document_field_id,
-                value=fortnox_document_reference(
-                    document_type(document), document_number(document)
-                ),
-            )
-        ]
+        reference = fortnox_document_reference(document_type(document), document_number(document))
+        custom.append(CustomValue(fieldId=refs.document_field_id, value=reference))
+    if refs.document_url is not None:
+        custom.append(refs.document_url)
+    if custom:
+        draft.custom = custom
     return draft
