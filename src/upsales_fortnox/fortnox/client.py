@@ -110,6 +110,8 @@ class FortnoxClient:
     ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
+        self._api_root = self._base_url.removesuffix("/3")
+        """Where Fortnox's newer APIs live (``/api/warehouse/…``), beside ``/3``."""
         self.tenant_key = tenant_key
         self._access_token = access_token
         self._refresh_token = refresh_token
@@ -324,6 +326,19 @@ class FortnoxClient:
         )
         return content
 
+    # Fortnox Lager
+
+    async def stock_balance(self, article_number: str) -> Any:
+        """``GET /api/warehouse/status-v1/stockbalance?itemIds=<article>``, as answered (the
+        shape is read by :func:`~.stock.balance_of`)."""
+        return await self._send(
+            "GET",
+            "/api/warehouse/status-v1/stockbalance",
+            params={"itemIds": article_number},
+            from_root=True,
+            refresh_on_403=False,  # 403 here: no Fortnox Lager (see .stock), not the token
+        )
+
     # Company
 
     async def get_company_information(self) -> CompanyInformation:
@@ -427,12 +442,14 @@ class FortnoxClient:
         body: Mapping[str, Any] | None = None,
         path: Mapping[str, object] | None = None,
         accept: str = "application/json",
+        from_root: bool = False,
+        refresh_on_403: bool = True,
     ) -> Any:
         """One API call with pacing, retries and one token refresh; the parsed JSON or None
         (with another ``accept``: the body's bytes)."""
         label = f"{method} {template}"
         repeatable = method in ("GET", "DELETE")
-        url = self._base_url + template.format(
+        url = (self._api_root if from_root else self._base_url) + template.format(
             **{name: quote(str(value), safe="") for name, value in (path or {}).items()}
         )
         content = None if body is None else jsonwire.dumps(body).encode()
@@ -473,7 +490,10 @@ class FortnoxClient:
                     error_from_response(response, request_label=label), failures, started
                 )
                 continue
-            if not refreshed and is_token_failure(response):
+            token_failure = is_token_failure(response) and (
+                refresh_on_403 or response.status_code != 403
+            )
+            if not refreshed and token_failure:
                 refreshed = True
                 await self._refresh_token(token)
                 continue

@@ -80,6 +80,9 @@ class Tenant:
             "invoicepayments": self.invoicepayments,
         }
         self.prices: PriceTable = {}
+        self.warehouse: dict[str, dict[str, tuple[Decimal, Decimal]]] | None = None
+        """Fortnox Lager: article number → stock point code → (in stock, available); None when
+        the company has not activated it (see :mod:`.resources.warehouse`)."""
         self.used_customer_numbers: set[str] = set()
         self.currencies = CURRENCIES
         self.units = UNITS

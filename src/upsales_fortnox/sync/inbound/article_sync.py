@@ -23,6 +23,7 @@ from upsales_fortnox.sync.inbound.products import (
     no_article_product,
 )
 from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.inbound.stock import stock_level, write_stock
 from upsales_fortnox.upsales.client import UpsalesClient
 from upsales_fortnox.upsales.errors import UpsalesNotFound
 from upsales_fortnox.upsales.filters import eq
@@ -35,6 +36,8 @@ class ArticleSyncResult:
     outcome: str
     product_id: int | None
     priced: bool
+    stock: dict[str, str] | None = None
+    """Setting ``stockLevels``: where the stock came from and whether it was written."""
 
     def as_result(self) -> dict[str, object]:
         result: dict[str, object] = {
@@ -42,6 +45,8 @@ class ArticleSyncResult:
             "upsales_product": self.product_id,
             "outcome": self.outcome,
         }
+        if self.stock is not None:
+            result["stock"] = self.stock
         if not self.priced:
             result["price"] = "no price in the chosen price list; list price 0"
         return result
@@ -99,7 +104,20 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
     )
     if decision.outcome == LINKED:
         await retry_deals_missing_articles(job.session_factory, job.installation_id)
-    return ArticleSyncResult(article_number, decision.outcome, product_id, decision.priced)
+    stock = None
+    if job.context.settings.stock_levels and article is not None and product_id is not None:
+        read = linked_product or by_article_no or by_name
+        stock = await _sync_stock(job, article, product_id, read if not created else None)
+    return ArticleSyncResult(article_number, decision.outcome, product_id, decision.priced, stock)
+
+
+async def _sync_stock(
+    job: InboundJob, article: Article, product_id: int, product: Product | None
+) -> dict[str, str]:
+    level, source = await stock_level(job.context.fortnox, job.installation_id, article)
+    field_ids = await job.fields.ids(job.context, "product")
+    written = await write_stock(job.context.upsales, product_id, product, field_ids, level)
+    return {"source": source, "written": written}
 
 
 async def _only_product_named(upsales: UpsalesClient, name: str | None) -> Product | None:
