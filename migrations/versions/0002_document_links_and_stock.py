@@ -1,4 +1,5 @@
-"""docs11: document links (link keys) and the document-link and stock-level settings
+"""docs11: document links (link keys); the document-link, stock-level and currency price-list
+settings
 
 Revision ID: 0002
 Revises: 0001
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import upsales_fortnox.db.types
 
@@ -42,10 +44,18 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("stock_levels", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch.add_column(
+            sa.Column(
+                "currency_price_lists",
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                nullable=True,
+            )
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("installation_settings") as batch:
+        batch.drop_column("currency_price_lists")
         batch.drop_column("stock_levels")
         batch.drop_column("document_links")
     op.drop_table("document_link_keys")

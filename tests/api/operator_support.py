@@ -21,6 +21,7 @@ VALID_SETTINGS: dict[str, Any] = {
     "productBundles": "bundleAndSubProducts",
     "documentLinks": True,
     "stockLevels": False,
+    "currencyPriceLists": {"EUR": "EUR"},
 }
 
 

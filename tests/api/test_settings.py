@@ -26,6 +26,7 @@ UNCONFIGURED = {
     "productBundles": None,
     "documentLinks": None,
     "stockLevels": None,
+    "currencyPriceLists": None,
 }
 
 
@@ -69,6 +70,7 @@ async def test_put_replaces_settings_and_bumps_the_etag(
         "productBundles": "onlyBundle",
         "documentLinks": False,
         "stockLevels": False,
+        "currencyPriceLists": None,
     }
     assert second.json() == expected
     assert second.headers["ETag"] == '"2"'

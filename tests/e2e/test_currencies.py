@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +15,15 @@ from hypothesis import strategies as st
 
 from tests.e2e.harness import FAST_FORTNOX_LIMIT, SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of
-from tests.e2e.outbound_support import link_demo_products, sync_order, win
+from tests.e2e.outbound_support import (
+    edit,
+    job,
+    link_demo_products,
+    queue,
+    run_now,
+    sync_order,
+    win,
+)
 from upsales_fortnox.db.models import FortnoxType, JobStatus, ProductBundleMode
 from upsales_fortnox.fortnox import jsonwire
 from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
@@ -240,3 +249,45 @@ async def test_a_foreign_invoice_without_a_rate_gets_the_register_rate(
     rate, unit = harness.fortnox.tenant(harness.tenant_id).currency_rates["EUR"]
     assert (euro.CurrencyRate, euro.CurrencyUnit) == (rate, unit)
     assert (krona.Currency, krona.CurrencyRate) == ("SEK", 1)
+
+
+async def test_products_get_their_price_in_each_mapped_currency(harness: SyncHarness) -> None:
+    harness.fortnox.seed(
+        harness.tenant_id,
+        pricelists=[
+            {"Code": "EURO", "Description": "Euro"},
+            {"Code": "USD", "Description": "Dollar"},
+        ],
+        articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
+        prices=[
+            {"PriceList": "A", "ArticleNumber": "KONS-1", "Price": 1250},
+            {"PriceList": "EURO", "ArticleNumber": "KONS-1", "Price": "109.50"},
+        ],
+    )
+    await harness.update_settings(currency_price_lists={"EUR": "EURO", "USD": "USD"})
+    harness.upsales.seed_many(
+        harness.demo.customer_id, {"currencies": [{"iso": "NOK", "rate": "0.98"}]}
+    )
+    product_id = harness.demo.product_ids_by_article_no["KONS-1"]
+    edit(harness, "products", product_id, {"currencies": [{"currency": "NOK", "price": 1300}]})
+    before = Counter(harness.services.fortnox_calls)
+
+    job_id = await queue(harness, "fortnox.article", "KONS-1")
+    await run_now(harness)
+
+    done = await job(harness, job_id)
+    assert done.status == JobStatus.DONE, done.last_error
+    result = done.result or {}
+    # USD's list has no price for the article: left out, not set to 0
+    assert result["currencies"] == {"prices": {"EUR": "109.5"}, "written": "written"}
+    product = harness.upsales_entity("products", product_id)
+    assert product is not None and product["listPrice"] == D(1250)
+    prices = {c["currency"]: D(str(c["price"])) for c in product["currencies"]}
+    assert prices == {"NOK": D(1300), "EUR": D("109.50")}  # NOK kept: not ours
+    calls = Counter(harness.services.fortnox_calls)
+    calls.subtract(before)
+    assert calls["GET /prices/sublist/{PriceList}/{ArticleNumber}"] == 3  # A, EURO, USD
+
+    again = await queue(harness, "fortnox.article", "KONS-1")
+    await run_now(harness)
+    assert ((await job(harness, again)).result or {})["currencies"]["written"] == "unchanged"

@@ -146,6 +146,8 @@ class InstallationSettings(Base):
     # --- documents and stock (issue 11, parts 3-5) ---
     document_links: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     stock_levels: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    currency_price_lists: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    """Upsales currency (ISO code) → the Fortnox price list its product prices come from."""
     # --- end documents and stock ---
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -83,6 +83,12 @@ _FIELD_TYPES: Final[dict[str, tuple[str, str, str]]] = {
         "Produkterna får lagersaldo och disponibelt antal från Fortnox (fälten "
         "FORTNOX_STOCK_IN_STOCK och FORTNOX_STOCK_AVAILABLE).",
     ),
+    "currencyPriceLists": (
+        "text",
+        "Prislistor per valuta",
+        'Prislista i Fortnox för varje valuta utom SEK, t.ex. {"EUR": "EUR"}; produkterna '
+        "får sitt pris i varje sådan valuta.",
+    ),
     # --- end documents and stock ---
 }
 

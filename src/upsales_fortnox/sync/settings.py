@@ -19,6 +19,8 @@ class SyncSettings:
     # --- documents and stock (issue 11, parts 3-5) ---
     document_links: bool = False
     stock_levels: bool = False
+    currency_price_lists: tuple[tuple[str, str], ...] = ()
+    """(Upsales currency, Fortnox price list) pairs for currencies other than SEK."""
     # --- end documents and stock ---
 
     @classmethod
@@ -35,4 +37,5 @@ class SyncSettings:
             product_bundles=ProductBundleMode(row.product_bundles),
             document_links=bool(row.document_links),
             stock_levels=bool(row.stock_levels),
+            currency_price_lists=tuple(sorted((row.currency_price_lists or {}).items())),
         )

@@ -69,6 +69,13 @@ class SettingsDocument(BaseModel):
         description="Write Fortnox stock (in stock, available) to the Upsales product fields "
         "`FORTNOX_STOCK_IN_STOCK` and `FORTNOX_STOCK_AVAILABLE`; default false.",
     )
+    currency_price_lists: dict[str, str] | None = Field(
+        default=None,
+        alias="currencyPriceLists",
+        description="Fortnox price list per Upsales currency other than SEK (ISO code → "
+        "price-list code); products get their price in each of these currencies.",
+        examples=[{"EUR": "EUR", "USD": "USD"}],
+    )
     # --- end documents and stock ---
 
     def to_draft(self) -> SettingsDraft:
@@ -82,6 +89,7 @@ class SettingsDocument(BaseModel):
             product_bundles=self.product_bundles,
             document_links=self.document_links,
             stock_levels=self.stock_levels,
+            currency_price_lists=self.currency_price_lists,
         )
 
     @classmethod
@@ -99,5 +107,6 @@ class SettingsDocument(BaseModel):
                 "productBundles": row.product_bundles,
                 "documentLinks": row.document_links,
                 "stockLevels": row.stock_levels,
+                "currencyPriceLists": row.currency_price_lists,
             }
         )

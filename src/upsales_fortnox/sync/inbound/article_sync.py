@@ -15,6 +15,7 @@ from upsales_fortnox.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.fortnox.models import Article
 from upsales_fortnox.sync.commands import CreateUpsalesProduct
 from upsales_fortnox.sync.inbound.article_retry import retry_deals_missing_articles
+from upsales_fortnox.sync.inbound.currency_prices import currency_prices, write_currency_prices
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import (
     LINKED,
@@ -38,6 +39,8 @@ class ArticleSyncResult:
     priced: bool
     stock: dict[str, str] | None = None
     """Setting ``stockLevels``: where the stock came from and whether it was written."""
+    currencies: dict[str, object] | None = None
+    """Setting ``currencyPriceLists``: the prices per currency and whether they were written."""
 
     def as_result(self) -> dict[str, object]:
         result: dict[str, object] = {
@@ -47,6 +50,8 @@ class ArticleSyncResult:
         }
         if self.stock is not None:
             result["stock"] = self.stock
+        if self.currencies is not None:
+            result["currencies"] = self.currencies
         if not self.priced:
             result["price"] = "no price in the chosen price list; list price 0"
         return result
@@ -104,11 +109,24 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
     )
     if decision.outcome == LINKED:
         await retry_deals_missing_articles(job.session_factory, job.installation_id)
-    stock = None
-    if job.context.settings.stock_levels and article is not None and product_id is not None:
-        read = linked_product or by_article_no or by_name
-        stock = await _sync_stock(job, article, product_id, read if not created else None)
-    return ArticleSyncResult(article_number, decision.outcome, product_id, decision.priced, stock)
+    stock: dict[str, str] | None = None
+    currencies: dict[str, object] | None = None
+    settings = job.context.settings
+    read = None if created else (linked_product or by_article_no or by_name)
+    if settings.stock_levels and article is not None and product_id is not None:
+        stock = await _sync_stock(job, article, product_id, read)
+    if settings.currency_price_lists and article is not None and product_id is not None:
+        prices = await currency_prices(
+            job.context.fortnox, settings.currency_price_lists, article_number
+        )
+        written = await write_currency_prices(job.context.upsales, product_id, read, prices)
+        currencies = {
+            "prices": {code: str(price) for code, price in prices.items()},
+            "written": written,
+        }
+    return ArticleSyncResult(
+        article_number, decision.outcome, product_id, decision.priced, stock, currencies
+    )
 
 
 async def _sync_stock(
