@@ -110,6 +110,7 @@ async def test_tampered_and_foreign_links_answer_the_same_404(with_links: SyncHa
     tampered = [
         _with_signature(url, flipped),  # a forged signature
         _with_signature(url, ""),  # none
+        _with_signature(url, signature * 3),  # too long to be one
         url.replace(f"/invoice/{number}", f"/invoice/{other_number}"),  # another document
         url.replace(f"/invoice/{number}", f"/order/{number}"),  # another kind
         url.replace(str(harness.installation_id), "6f1c0c52-4c43-4f4e-9a53-2a86a1a9e0c1"),
@@ -184,11 +185,10 @@ async def test_rotation_and_removal_void_every_link(with_links: SyncHarness) -> 
     missing = await harness.service.post(unknown, headers=harness.admin_headers)
     assert missing.status_code == 404
 
-    async with harness.services.session_factory() as session:
-        installation = await session.get(Installation, harness.installation_id)
-        assert installation is not None
-        await session.delete(installation)
-        await session.commit()
+    removed = await harness.service.delete(
+        f"/api/installations/{harness.installation_id}", headers=harness.admin_headers
+    )
+    assert removed.status_code == 204, removed.text
     _assert_not_found(await _get(harness, fresh))
 
 

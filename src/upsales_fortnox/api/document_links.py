@@ -15,7 +15,6 @@ from upsales_fortnox.api.schemas.common import error_responses
 from upsales_fortnox.db.models import Installation
 from upsales_fortnox.documents.keys import rotate_key
 from upsales_fortnox.documents.links import DocumentUnavailable, document_pdf
-from upsales_fortnox.documents.signing import MAX_SIGNATURE_LENGTH
 from upsales_fortnox.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError
 
 public_router = APIRouter(tags=["documents"])
@@ -49,7 +48,7 @@ async def get_document_pdf(
     kind: str,
     number: str,
     services: ServicesDep,
-    sig: Annotated[str, Query(max_length=MAX_SIGNATURE_LENGTH)] = "",
+    sig: Annotated[str, Query(description="The link's signature.")] = "",
 ) -> Response:
     try:
         installation_id = uuid.UUID(installation)
