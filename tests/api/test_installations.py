@@ -620,6 +620,7 @@ OPERATOR_ROUTES = [
     ("GET", "/api/installations/{installation_id}/choices/price-lists"),
     ("GET", "/api/installations/{installation_id}/choices/order-stages"),
     ("GET", "/api/installations/{installation_id}/choices/users"),
+    ("POST", "/api/installations/{installation_id}/document-links/rotate"),
 ]
 
 

@@ -63,6 +63,12 @@ from upsales_fortnox.fortnox.payments import InvoicePayment
 
 #: Largest page Fortnox serves.
 PAGE_SIZE: Final = 500
+#: The document PDF operations, by collection.
+_PREVIEWS: Final = {
+    "invoices": "/invoices/{DocumentNumber}/preview",
+    "orders": "/orders/{DocumentNumber}/preview",
+    "offers": "/offers/{DocumentNumber}/preview",
+}
 #: Connection failures after which the request certainly did not reach Fortnox.
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -110,7 +116,7 @@ class FortnoxClient:
     ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
-        self._api_root = self._base_url.removesuffix("/3")
+        self._api_root = self._base_url.rsplit("/", 1)[0]
         """Where Fortnox's newer APIs live (``/api/warehouse/…``), beside ``/3``."""
         self.tenant_key = tenant_key
         self._access_token = access_token
@@ -316,11 +322,12 @@ class FortnoxClient:
         """The PDF of an invoice, order or offer (``collection``: ``invoices``, ``orders``,
         ``offers``), ``GET /3/{collection}/{n}/preview``; ``preview``, not ``print``: printing
         marks the document as sent in Fortnox."""
-        if collection not in ("invoices", "orders", "offers"):
+        template = _PREVIEWS.get(collection)
+        if template is None:
             raise ValueError(f"no PDF preview for {collection!r}")
         content: bytes = await self._send(
             "GET",
-            f"/{collection}/{{DocumentNumber}}/preview",
+            template,
             path={"DocumentNumber": document_number},
             accept="application/pdf",
         )
