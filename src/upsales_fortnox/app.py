@@ -15,6 +15,7 @@ from upsales_fortnox.api import (
     bulk_actions,
     choices,
     consent,
+    document_links,
     health,
     history,
     initial_sync,
@@ -103,6 +104,8 @@ def create_app(
     app.include_router(bulk_actions.router)
     app.include_router(service_account.router)
     app.include_router(consent.router)
+    app.include_router(document_links.public_router)
+    app.include_router(document_links.operator_router)
     install_openapi(app)
     app.add_middleware(AdmissionMiddleware)
     install_metrics(app)

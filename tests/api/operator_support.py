@@ -21,6 +21,9 @@ VALID_SETTINGS: dict[str, Any] = {
     "productBundles": "bundleAndSubProducts",
     "paymentStatus": False,
     "creditInvoices": False,
+    "documentLinks": True,
+    "stockLevels": False,
+    "currencyPriceLists": {"EUR": "EUR"},
 }
 
 

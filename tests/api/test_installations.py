@@ -627,6 +627,7 @@ OPERATOR_ROUTES = [
     ("POST", "/api/installations/{installation_id}/fortnox-service-account"),
     ("GET", "/api/installations/{installation_id}/reconciliation"),
     ("POST", "/api/installations/{installation_id}/reconciliation/repair"),
+    ("POST", "/api/installations/{installation_id}/document-links/rotate"),
 ]
 
 

@@ -26,6 +26,9 @@ UNCONFIGURED = {
     "productBundles": None,
     "paymentStatus": None,
     "creditInvoices": None,
+    "documentLinks": None,
+    "stockLevels": None,
+    "currencyPriceLists": None,
 }
 
 
@@ -69,6 +72,9 @@ async def test_put_replaces_settings_and_bumps_the_etag(
         "productBundles": "onlyBundle",
         "paymentStatus": False,
         "creditInvoices": False,
+        "documentLinks": False,
+        "stockLevels": False,
+        "currencyPriceLists": None,
     }
     assert second.json() == expected
     assert second.headers["ETag"] == '"2"'

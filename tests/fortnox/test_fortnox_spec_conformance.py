@@ -268,7 +268,8 @@ def test_every_path_the_client_names_is_in_the_spec(spec: dict[str, Any]) -> Non
     templates = _client_templates()
 
     assert "/prices/sublist/{PriceList}/{ArticleNumber}" in templates
-    missing = sorted(t for t in templates if f"/3{t}" not in spec["paths"])
+    paths = spec["paths"]  # /3 operations, and the newer APIs' (/api/warehouse/…) in full
+    missing = sorted(t for t in templates if f"/3{t}" not in paths and t not in paths)
     assert missing == []
 
 

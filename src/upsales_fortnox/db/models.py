@@ -150,12 +150,33 @@ class InstallationSettings(Base):
     payment_status: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     credit_invoices: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # --- end payments and credits ---
+    # --- documents and stock (issue 11, parts 3-5) ---
+    document_links: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    stock_levels: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    currency_price_lists: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    """Upsales currency (ISO code) → the Fortnox price list its product prices come from."""
+    # --- end documents and stock ---
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     installation: Mapped[Installation] = relationship(back_populates="settings")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class DocumentLinkKey(Base):
+    """The salt of an installation's document-link key (the key itself is derived from
+    ``SECRET_KEY`` and the salt, never stored). A new salt (``key_version`` + 1) voids every
+    document link made before it."""
+
+    __tablename__ = "document_link_keys"
+
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+    salt: Mapped[str] = mapped_column(String(64))
+    rotated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Link(Base):

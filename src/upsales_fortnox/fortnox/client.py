@@ -65,6 +65,12 @@ from upsales_fortnox.fortnox.payments import InvoicePayment
 
 #: Largest page Fortnox serves.
 PAGE_SIZE: Final = 500
+#: The document PDF operations, by collection.
+_PREVIEWS: Final = {
+    "invoices": "/invoices/{DocumentNumber}/preview",
+    "orders": "/orders/{DocumentNumber}/preview",
+    "offers": "/offers/{DocumentNumber}/preview",
+}
 #: Connection failures after which the request certainly did not reach Fortnox.
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -112,6 +118,8 @@ class FortnoxClient:
     ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
+        self._api_root = self._base_url.rsplit("/", 1)[0]
+        """Where Fortnox's newer APIs live (``/api/warehouse/…``), beside ``/3``."""
         self.tenant_key = tenant_key
         self._access_token = access_token
         self._refresh_token = refresh_token
@@ -328,6 +336,36 @@ class FortnoxClient:
         """``filter``: ``cancelled`` | ``expired`` | ``ordercreated`` | ``ordernotcreated``."""
         return self._iterate(Offer, "/offers", _list_params(last_modified, filter, search))
 
+    # Document PDFs
+
+    async def document_preview(self, collection: str, document_number: int) -> bytes:
+        """The PDF of an invoice, order or offer (``collection``: ``invoices``, ``orders``,
+        ``offers``), ``GET /3/{collection}/{n}/preview``; ``preview``, not ``print``: printing
+        marks the document as sent in Fortnox."""
+        template = _PREVIEWS.get(collection)
+        if template is None:
+            raise ValueError(f"no PDF preview for {collection!r}")
+        content: bytes = await self._send(
+            "GET",
+            template,
+            path={"DocumentNumber": document_number},
+            accept="application/pdf",
+        )
+        return content
+
+    # Fortnox Lager
+
+    async def stock_balance(self, article_number: str) -> Any:
+        """``GET /api/warehouse/status-v1/stockbalance?itemIds=<article>``, as answered (the
+        shape is read by :func:`~.stock.balance_of`)."""
+        return await self._send(
+            "GET",
+            "/api/warehouse/status-v1/stockbalance",
+            params={"itemIds": article_number},
+            from_root=True,
+            refresh_on_403=False,  # 403 here: no Fortnox Lager (see .stock), not the token
+        )
+
     # Company
 
     async def get_company_information(self) -> CompanyInformation:
@@ -430,11 +468,15 @@ class FortnoxClient:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
         path: Mapping[str, object] | None = None,
+        accept: str = "application/json",
+        from_root: bool = False,
+        refresh_on_403: bool = True,
     ) -> Any:
-        """One API call with pacing, retries and one token refresh; the parsed JSON or None."""
+        """One API call with pacing, retries and one token refresh; the parsed JSON or None
+        (with another ``accept``: the body's bytes)."""
         label = f"{method} {template}"
         repeatable = method in ("GET", "DELETE")
-        url = self._base_url + template.format(
+        url = (self._api_root if from_root else self._base_url) + template.format(
             **{name: quote(str(value), safe="") for name, value in (path or {}).items()}
         )
         content = None if body is None else jsonwire.dumps(body).encode()
@@ -447,7 +489,7 @@ class FortnoxClient:
                 async with self._limiter.slot():
                     self.calls[label] += 1
                     response = await self._http.request(
-                        method, url, params=params, content=content, headers=_headers(token)
+                        method, url, params=params, content=content, headers=_headers(token, accept)
                     )
             except httpx.TransportError as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "network error"
@@ -475,12 +517,17 @@ class FortnoxClient:
                     error_from_response(response, request_label=label), failures, started
                 )
                 continue
-            if not refreshed and is_token_failure(response):
+            token_failure = is_token_failure(response) and (
+                refresh_on_403 or response.status_code != 403
+            )
+            if not refreshed and token_failure:
                 refreshed = True
                 await self._refresh_token(token)
                 continue
             if status >= 400:
                 raise error_from_response(response, request_label=label)
+            if accept != "application/json":
+                return response.content
             return _parse_json(response, label)
 
     async def _back_off(self, error: Exception, failures: int, started: float) -> None:
@@ -492,10 +539,10 @@ class FortnoxClient:
         await self._retry.sleep(delay)
 
 
-def _headers(token: str) -> dict[str, str]:
+def _headers(token: str, accept: str = "application/json") -> dict[str, str]:
     return {
         "Authorization": f"Bearer {token}",
-        "Accept": "application/json",
+        "Accept": accept,
         "Content-Type": "application/json",
     }
 

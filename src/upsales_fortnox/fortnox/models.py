@@ -245,6 +245,8 @@ _DOCUMENT_WRITE_FIELDS = _fields(
     "CustomerNumber",
     "CustomerName",
     "Currency",
+    "CurrencyRate",
+    "CurrencyUnit",
     "OurReference",
     "YourReference",
     "Remarks",
@@ -267,6 +269,9 @@ class Document(Entity):
     CustomerNumber: str | None = None
     CustomerName: str | None = None
     Currency: str | None = None
+    CurrencyRate: Amount = None
+    """SEK per ``CurrencyUnit`` units of ``Currency``."""
+    CurrencyUnit: Amount = None
     OurReference: str | None = None
     YourReference: str | None = None
     Remarks: str | None = None
@@ -311,6 +316,7 @@ class Invoice(Document):
 
     WIRE_NAME = "Invoice"
     WIRE_COLLECTION = "Invoices"
+    INTEGER_FIELDS = _fields("CurrencyUnit")
     WRITE_FIELDS = (
         _DOCUMENT_WRITE_FIELDS | _INVOICE_REFERENCES | {"InvoiceDate", "DueDate", "InvoiceRows"}
     )
@@ -341,6 +347,7 @@ class Offer(Document):
 
     WIRE_NAME = "Offer"
     WIRE_COLLECTION = "Offers"
+    INTEGER_FIELDS = _fields("CurrencyUnit")
     WRITE_FIELDS = _DOCUMENT_WRITE_FIELDS | {
         "YourReferenceNumber",
         "OfferDate",

@@ -84,6 +84,26 @@ _FIELD_TYPES: Final[dict[str, tuple[str, str, str]]] = {
         "En kreditfaktura i Fortnox uppdaterar affären: en hel kreditering flyttar den till "
         "steget för förlorade affärer, en delkreditering sänker restbeloppet.",
     ),
+    # --- documents and stock (issue 11, parts 3-5) ---
+    "documentLinks": (
+        "checkbox",
+        "Länk till fakturan i Fortnox",
+        "Ordern får en länk (fältet FORTNOX_DOCUMENT_URL) som öppnar fakturans eller orderns "
+        "PDF från Fortnox.",
+    ),
+    "stockLevels": (
+        "checkbox",
+        "Lagersaldo från Fortnox",
+        "Produkterna får lagersaldo och disponibelt antal från Fortnox (fälten "
+        "FORTNOX_STOCK_IN_STOCK och FORTNOX_STOCK_AVAILABLE).",
+    ),
+    "currencyPriceLists": (
+        "text",
+        "Prislistor per valuta",
+        'Prislista i Fortnox för varje valuta utom SEK, t.ex. {"EUR": "EUR"}; produkterna '
+        "får sitt pris i varje sådan valuta.",
+    ),
+    # --- end documents and stock ---
 }
 
 _VALUE_NAMES: Final[dict[str, str]] = {

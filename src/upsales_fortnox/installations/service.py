@@ -106,6 +106,9 @@ def apply_settings(row: InstallationSettings, valid: ValidSettings) -> None:
     row.product_bundles = valid.product_bundles.value
     row.payment_status = valid.payment_status
     row.credit_invoices = valid.credit_invoices
+    row.document_links = valid.document_links
+    row.stock_levels = valid.stock_levels
+    row.currency_price_lists = valid.currency_price_lists
 
 
 async def check_references(

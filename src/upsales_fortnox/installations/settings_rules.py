@@ -18,6 +18,7 @@ Choices where the app's form leaves room (documented here, relied on by the sync
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,6 +37,7 @@ class ProblemCode(StrEnum):
     NOT_POSITIVE_INTEGER = "not_positive_integer"
     MUST_DIFFER = "must_differ"
     INVALID_PRICE_LIST_CODE = "invalid_price_list_code"
+    INVALID_CURRENCY = "invalid_currency"
     NOT_USED = "not_used"
     """The chosen ``syncType`` does not use the field (``offerStage`` without offers)."""
     UNKNOWN_REFERENCE = "unknown_reference"
@@ -76,6 +78,11 @@ class SettingsDraft:
     # --- payments and credits ---
     payment_status: bool | None = None
     credit_invoices: bool | None = None
+    # --- documents and stock (issue 11, parts 3-5) ---
+    document_links: bool | None = None
+    stock_levels: bool | None = None
+    currency_price_lists: dict[str, str] | None = None
+    # --- end documents and stock ---
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,11 @@ class ValidSettings:
     # --- payments and credits (default off) ---
     payment_status: bool = False
     credit_invoices: bool = False
+    # --- documents and stock (issue 11, parts 3-5); off when left out ---
+    document_links: bool = False
+    stock_levels: bool = False
+    currency_price_lists: dict[str, str] | None = None
+    # --- end documents and stock ---
 
 
 def _is_positive_id(value: object) -> bool:
@@ -208,6 +220,7 @@ def settings_problems(draft: SettingsDraft) -> list[SettingsProblem]:
             )
         )
     problems += _price_list_problems(draft.price_list)
+    problems += currency_price_list_problems(draft.currency_price_lists)
     _product_bundles(draft, problems)
     offer_stage = draft.offer_stage if uses_offers else None
     problems += _stage_difference_problems(draft.won_stage, draft.lost_stage, offer_stage)
@@ -232,4 +245,46 @@ def validate_settings(draft: SettingsDraft) -> ValidSettings:
         product_bundles=ProductBundleMode(draft.product_bundles or DEFAULT_PRODUCT_BUNDLES),
         payment_status=bool(draft.payment_status),
         credit_invoices=bool(draft.credit_invoices),
+        document_links=bool(draft.document_links),
+        stock_levels=bool(draft.stock_levels),
+        currency_price_lists=_normal_currency_lists(draft.currency_price_lists),
     )
+
+
+# --- documents and stock (issue 11, parts 3-5) ---
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+_HOME_CURRENCY = "SEK"
+
+
+def _normal_currency_lists(lists: dict[str, str] | None) -> dict[str, str] | None:
+    if not lists:
+        return None
+    return {code.upper(): price_list for code, price_list in lists.items()}
+
+
+def currency_price_list_problems(lists: dict[str, str] | None) -> list[SettingsProblem]:
+    """``currencyPriceLists``: ISO codes of currencies other than SEK (whose prices come from
+    ``priceList``), each mapped to a Fortnox price-list code."""
+    problems = []
+    for code, price_list in (lists or {}).items():
+        if not _CURRENCY_CODE.fullmatch(code.upper()) or code.upper() == _HOME_CURRENCY:
+            problems.append(
+                SettingsProblem(
+                    "currencyPriceLists",
+                    ProblemCode.INVALID_CURRENCY,
+                    f"{code!r} must be the ISO code of a currency other than SEK (SEK prices "
+                    "come from priceList)",
+                )
+            )
+        elif not PRICE_LIST_CODE_PATTERN.fullmatch(price_list):
+            problems.append(
+                SettingsProblem(
+                    "currencyPriceLists",
+                    ProblemCode.INVALID_PRICE_LIST_CODE,
+                    f"{code}: must be a Fortnox price-list code (1 to 50 letters or digits)",
+                )
+            )
+    return problems
+
+
+# --- end documents and stock ---

@@ -20,6 +20,12 @@ class SyncSettings:
     payment_status: bool = False
     credit_invoices: bool = False
     # --- end payments and credits ---
+    # --- documents and stock (issue 11, parts 3-5) ---
+    document_links: bool = False
+    stock_levels: bool = False
+    currency_price_lists: tuple[tuple[str, str], ...] = ()
+    """(Upsales currency, Fortnox price list) pairs for currencies other than SEK."""
+    # --- end documents and stock ---
 
     @classmethod
     def of(cls, row: InstallationSettings | None) -> SyncSettings:
@@ -35,4 +41,7 @@ class SyncSettings:
             product_bundles=ProductBundleMode(row.product_bundles),
             payment_status=bool(row.payment_status),
             credit_invoices=bool(row.credit_invoices),
+            document_links=bool(row.document_links),
+            stock_levels=bool(row.stock_levels),
+            currency_price_lists=tuple(sorted((row.currency_price_lists or {}).items())),
         )

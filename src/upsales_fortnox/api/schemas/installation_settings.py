@@ -70,6 +70,28 @@ class SettingsDocument(BaseModel):
     )
     # --- end payments and credits ---
 
+    # --- documents and stock (issue 11, parts 3-5) ---
+    document_links: StrictBool | None = Field(
+        default=None,
+        alias="documentLinks",
+        description="Write a link to the Fortnox document's PDF to the Upsales order field "
+        "`FORTNOX_DOCUMENT_URL`; default false.",
+    )
+    stock_levels: StrictBool | None = Field(
+        default=None,
+        alias="stockLevels",
+        description="Write Fortnox stock (in stock, available) to the Upsales product fields "
+        "`FORTNOX_STOCK_IN_STOCK` and `FORTNOX_STOCK_AVAILABLE`; default false.",
+    )
+    currency_price_lists: dict[str, str] | None = Field(
+        default=None,
+        alias="currencyPriceLists",
+        description="Fortnox price list per Upsales currency other than SEK (ISO code → "
+        "price-list code); products get their price in each of these currencies.",
+        examples=[{"EUR": "EUR", "USD": "USD"}],
+    )
+    # --- end documents and stock ---
+
     def to_draft(self) -> SettingsDraft:
         return SettingsDraft(
             sync_type=self.sync_type,
@@ -81,6 +103,9 @@ class SettingsDocument(BaseModel):
             product_bundles=self.product_bundles,
             payment_status=self.payment_status,
             credit_invoices=self.credit_invoices,
+            document_links=self.document_links,
+            stock_levels=self.stock_levels,
+            currency_price_lists=self.currency_price_lists,
         )
 
     @classmethod
@@ -98,5 +123,8 @@ class SettingsDocument(BaseModel):
                 "productBundles": row.product_bundles,
                 "paymentStatus": row.payment_status,
                 "creditInvoices": row.credit_invoices,
+                "documentLinks": row.document_links,
+                "stockLevels": row.stock_levels,
+                "currencyPriceLists": row.currency_price_lists,
             }
         )

@@ -31,8 +31,12 @@ if TYPE_CHECKING:
     from upsales_fortnox.sandbox.fortnox.sandbox import FortnoxSandbox
 
 REST_PREFIX = "/3/"
+WAREHOUSE_PREFIX = "/api/warehouse/"
+"""Fortnox Lager's API: authenticated and rate limited as ``/3/`` is; scope ``warehouse``."""
 OAUTH_PREFIX = "/oauth-v1/"
 _JSON_TYPES = frozenset({"application/json", "application/*", "*/*"})
+_PDF_TYPES = frozenset({"application/pdf", "application/*", "*/*"})
+"""What a document PDF (``/preview``) may be asked for as: the spec answers ``application/pdf``."""
 
 
 class ConnectionDropped(httpx.RemoteProtocolError):
@@ -57,10 +61,12 @@ class FortnoxGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith((REST_PREFIX, OAUTH_PREFIX)):
+        if scope["type"] != "http" or not path.startswith(
+            (REST_PREFIX, OAUTH_PREFIX, WAREHOUSE_PREFIX)
+        ):
             await self.app(scope, receive, send)
             return
-        rest = path.startswith(REST_PREFIX)
+        rest = path.startswith((REST_PREFIX, WAREHOUSE_PREFIX))
         status: int | None = None
         tenant_id: int | None = None
 
@@ -119,7 +125,7 @@ class FortnoxGate:
         headers = {
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
-        _check_media_types(scope["method"], headers)
+        _check_media_types(scope["method"], headers, scope["path"])
         oauth = self.sandbox.oauth
         authorization = headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
@@ -137,8 +143,11 @@ class FortnoxGate:
             raise _auth_rejection(
                 EXPIRED_TOKEN_STATUS, errors.INVALID_LOGIN, "Ogiltig inloggning (token har gått ut)"
             )
-        segment = scope["path"][len(REST_PREFIX) :].split("/", 1)[0]
-        needed = RESOURCE_SCOPES.get(segment)
+        if scope["path"].startswith(WAREHOUSE_PREFIX):
+            needed: str | None = "warehouse"
+        else:
+            segment = scope["path"][len(REST_PREFIX) :].split("/", 1)[0]
+            needed = RESOURCE_SCOPES.get(segment)
         if needed is not None and needed not in grant.scopes:
             raise _auth_rejection(403, errors.NO_ACCESS_TO_SCOPE, "Har inte behörighet för scope")
         scope[TENANT_SCOPE_KEY] = tenant
@@ -169,11 +178,12 @@ class FortnoxGate:
         return partial or str(scope["path"])
 
 
-def _check_media_types(method: str, headers: dict[str, str]) -> None:
+def _check_media_types(method: str, headers: dict[str, str], path: str = "") -> None:
     accept = headers.get("accept")
     if accept:
         offered = {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
-        if not offered & _JSON_TYPES:
+        answers = _PDF_TYPES if path.rstrip("/").endswith("/preview") else _JSON_TYPES
+        if not offered & answers:
             raise _Rejection(
                 HEADER_ERROR_STATUS,
                 errors.error_body(errors.INVALID_RESPONSE_TYPE, "Invalid response type"),

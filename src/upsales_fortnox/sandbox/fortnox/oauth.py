@@ -34,6 +34,7 @@ SCOPES = frozenset(
         "bookkeeping",
         "salary",
         "profile",
+        "warehouse",
     }
 )
 RESOURCE_SCOPES = {

@@ -7,6 +7,7 @@ tests need no HTTP for setup.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from upsales_fortnox.sandbox.fortnox.config import FortnoxSandboxConfig
@@ -98,6 +99,28 @@ class FortnoxSandbox:
     def set_round_off(self, tenant_id: int, enabled: bool) -> None:
         """Turn öresutjämning on or off for one tenant (applies to documents saved later)."""
         self.tenant(tenant_id).round_off = enabled
+
+    def set_warehouse(self, tenant_id: int, enabled: bool) -> None:
+        """Activate (with empty stock points) or remove Fortnox Lager for one tenant."""
+        tenant = self.tenant(tenant_id)
+        if not enabled:
+            tenant.warehouse = None
+        elif tenant.warehouse is None:
+            tenant.warehouse = {}
+
+    def set_stock(
+        self,
+        tenant_id: int,
+        article_number: str,
+        stock_point: str,
+        in_stock: Decimal,
+        available: Decimal,
+    ) -> None:
+        """A stock point's balance of an article in Fortnox Lager (activated first)."""
+        tenant = self.tenant(tenant_id)
+        if tenant.warehouse is None:
+            raise LookupError(f"tenant {tenant_id} has no warehouse module")
+        tenant.warehouse.setdefault(article_number, {})[stock_point] = (in_stock, available)
 
     def seed(
         self,

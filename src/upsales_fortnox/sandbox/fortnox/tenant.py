@@ -12,6 +12,16 @@ from upsales_fortnox.sandbox.fortnox.facts import DEFAULT_PRICE_LIST, FORTNOX_TI
 from upsales_fortnox.sandbox.fortnox.fields import Entity
 
 CURRENCIES = frozenset({"SEK", "EUR", "USD", "NOK", "DKK", "GBP"})
+CURRENCY_RATES: dict[str, tuple[Decimal, Decimal]] = {
+    "SEK": (Decimal(1), Decimal(1)),
+    "EUR": (Decimal("11.4900"), Decimal(1)),
+    "USD": (Decimal("10.6500"), Decimal(1)),
+    "NOK": (Decimal("0.9800"), Decimal(1)),
+    "DKK": (Decimal("1.5400"), Decimal(1)),
+    "GBP": (Decimal("13.5000"), Decimal(1)),
+}
+"""The currency register's rates (SEK per unit), the day's rate a document in that currency
+gets when the request names none (sandbox figures, not Fortnox's)."""
 UNITS = frozenset({"st", "h", "tim", "dag", "mån", "km", "kg", "l", "m", "m2", "m3", "pkt"})
 
 
@@ -80,8 +90,12 @@ class Tenant:
             "invoicepayments": self.invoicepayments,
         }
         self.prices: PriceTable = {}
+        self.warehouse: dict[str, dict[str, tuple[Decimal, Decimal]]] | None = None
+        """Fortnox Lager: article number → stock point code → (in stock, available); None when
+        the company has not activated it (see :mod:`.resources.warehouse`)."""
         self.used_customer_numbers: set[str] = set()
         self.currencies = CURRENCIES
+        self.currency_rates = dict(CURRENCY_RATES)
         self.units = UNITS
         self._sequences: dict[str, int] = {}
         self.pricelists.put(

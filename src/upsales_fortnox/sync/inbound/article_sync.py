@@ -15,6 +15,7 @@ from upsales_fortnox.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.fortnox.models import Article
 from upsales_fortnox.sync.commands import CreateUpsalesProduct
 from upsales_fortnox.sync.inbound.article_retry import retry_deals_missing_articles
+from upsales_fortnox.sync.inbound.currency_prices import currency_prices, write_currency_prices
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import (
     LINKED,
@@ -23,6 +24,7 @@ from upsales_fortnox.sync.inbound.products import (
     no_article_product,
 )
 from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.inbound.stock import stock_level, write_stock
 from upsales_fortnox.upsales.client import UpsalesClient
 from upsales_fortnox.upsales.errors import UpsalesNotFound
 from upsales_fortnox.upsales.filters import eq
@@ -35,6 +37,10 @@ class ArticleSyncResult:
     outcome: str
     product_id: int | None
     priced: bool
+    stock: dict[str, str] | None = None
+    """Setting ``stockLevels``: where the stock came from and whether it was written."""
+    currencies: dict[str, object] | None = None
+    """Setting ``currencyPriceLists``: the prices per currency and whether they were written."""
 
     def as_result(self) -> dict[str, object]:
         result: dict[str, object] = {
@@ -42,6 +48,10 @@ class ArticleSyncResult:
             "upsales_product": self.product_id,
             "outcome": self.outcome,
         }
+        if self.stock is not None:
+            result["stock"] = self.stock
+        if self.currencies is not None:
+            result["currencies"] = self.currencies
         if not self.priced:
             result["price"] = "no price in the chosen price list; list price 0"
         return result
@@ -99,7 +109,33 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
     )
     if decision.outcome == LINKED:
         await retry_deals_missing_articles(job.session_factory, job.installation_id)
-    return ArticleSyncResult(article_number, decision.outcome, product_id, decision.priced)
+    stock: dict[str, str] | None = None
+    currencies: dict[str, object] | None = None
+    settings = job.context.settings
+    read = None if created else (linked_product or by_article_no or by_name)
+    if settings.stock_levels and article is not None and product_id is not None:
+        stock = await _sync_stock(job, article, product_id, read)
+    if settings.currency_price_lists and article is not None and product_id is not None:
+        prices = await currency_prices(
+            job.context.fortnox, settings.currency_price_lists, article_number
+        )
+        written = await write_currency_prices(job.context.upsales, product_id, read, prices)
+        currencies = {
+            "prices": {code: str(price) for code, price in prices.items()},
+            "written": written,
+        }
+    return ArticleSyncResult(
+        article_number, decision.outcome, product_id, decision.priced, stock, currencies
+    )
+
+
+async def _sync_stock(
+    job: InboundJob, article: Article, product_id: int, product: Product | None
+) -> dict[str, str]:
+    level, source = await stock_level(job.context.fortnox, job.installation_id, article)
+    field_ids = await job.fields.ids(job.context, "product")
+    written = await write_stock(job.context.upsales, product_id, product, field_ids, level)
+    return {"source": source, "written": written}
 
 
 async def _only_product_named(upsales: UpsalesClient, name: str | None) -> Product | None:

@@ -35,6 +35,7 @@ from upsales_fortnox.sync.inbound.documents import (
     OrderReferences,
     document_fingerprint,
     document_lines,
+    document_number,
     document_type,
     is_cancelled,
     needs_fallback_product,
@@ -213,6 +214,9 @@ async def order_references(job: InboundJob, document: FortnoxDocument) -> OrderR
         product_ids=product_ids,
         fallback_product_id=fallback,
         document_field_id=await job.document_field_id(),
+        document_url=await job.document_url_value(
+            document_type(document), document_number(document)
+        ),
     )
 
 

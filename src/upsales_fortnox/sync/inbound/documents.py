@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.sync.currency import foreign_currency, upsales_rate
 from upsales_fortnox.sync.fingerprint import fingerprint
 from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.references import fortnox_document_reference
@@ -33,8 +34,6 @@ ORE: Final = Decimal("0.01")
 HUNDRED: Final = Decimal(100)
 ZERO: Final = Decimal(0)
 UNIT_PRICE_PLACES: Final = Decimal("0.0001")
-HOME_CURRENCY: Final = "SEK"
-"""Fortnox's home currency; documents in it leave the Upsales order in the account's currency."""
 
 DESCRIPTIONS: Final = {
     FortnoxType.INVOICE: "Fortnox invoice {number}",
@@ -168,18 +167,19 @@ def document_lines(document: FortnoxDocument) -> list[DocumentLine]:
 def document_fingerprint(document: FortnoxDocument) -> str:
     """Over what the Upsales order takes from the document (not its state flags)."""
     date = document_date(document)
-    return fingerprint(
-        {
-            "customer": document.CustomerNumber,
-            "date": date.isoformat() if date else None,
-            "our_reference": document.OurReference,
-            "currency": document.Currency,
-            "rows": [
-                [line.article_number, line.quantity, line.list_price, line.price]
-                for line in document_lines(document)
-            ],
-        }
-    )
+    fields: dict[str, Any] = {
+        "customer": document.CustomerNumber,
+        "date": date.isoformat() if date else None,
+        "our_reference": document.OurReference,
+        "currency": document.Currency,
+        "rows": [
+            [line.article_number, line.quantity, line.list_price, line.price]
+            for line in document_lines(document)
+        ],
+    }
+    if foreign_currency(document.Currency) is not None and document.CurrencyRate is not None:
+        fields["rate"] = [document.CurrencyRate.normalize(), document.CurrencyUnit]
+    return fingerprint(fields)
 
 
 # --- the Upsales order ------------------------------------------------------------------------
@@ -197,6 +197,8 @@ class OrderReferences:
     """The :data:`~.products.NO_ARTICLE_NUMBER` product, for rows without a known article."""
     document_field_id: int | None = None
     """The order custom field with alias ``FORTNOX_DOCUMENT``, if the account has one."""
+    document_url: CustomValue | None = None
+    """The ``FORTNOX_DOCUMENT_URL`` value (setting ``documentLinks``), if the account has it."""
 
 
 class MissingProduct(LookupError):
@@ -251,9 +253,10 @@ def order_content(
         client=Ref(id=refs.company_id),
         orderRow=order_rows(document_lines(document), refs),
     )
-    currency = (document.Currency or "").strip().upper()
-    if currency and currency != HOME_CURRENCY:
+    currency = foreign_currency(document.Currency)
+    if currency is not None:
         draft.currency = currency
+        draft.currencyRate = upsales_rate(document.CurrencyRate, document.CurrencyUnit)
     return draft
 
 
@@ -270,13 +273,12 @@ def new_order(
     draft.description = order_description(document)
     draft.stage = Ref(id=stage_id)
     draft.probability = probability
+    custom: list[CustomValue] = []
     if refs.document_field_id is not None:
-        draft.custom = [
-            CustomValue(
-                fieldId=refs.document_field_id,
-                value=fortnox_document_reference(
-                    document_type(document), document_number(document)
-                ),
-            )
-        ]
+        reference = fortnox_document_reference(document_type(document), document_number(document))
+        custom.append(CustomValue(fieldId=refs.document_field_id, value=reference))
+    if refs.document_url is not None:
+        custom.append(refs.document_url)
+    if custom:
+        draft.custom = custom
     return draft

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from upsales_fortnox.documents.links import LinkSigning
 from upsales_fortnox.errors import PermanentError
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
@@ -71,7 +72,12 @@ def register_inbound_handlers(
     def bind(body: JobBody) -> Callable[[JobContext], Awaitable[dict[str, Any]]]:
         async def handler(ctx: JobContext) -> dict[str, Any]:
             context = await installation_context(services, ctx.installation_id, ctx)
-            job = InboundJob(context, services.session_factory, field_cache)
+            job = InboundJob(
+                context,
+                services.session_factory,
+                field_cache,
+                link_signing=LinkSigning.of(services.settings),
+            )
             return await body(job, ctx)
 
         return handler

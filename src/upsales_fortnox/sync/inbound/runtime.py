@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.documents.links import LinkSigning, document_url
+from upsales_fortnox.documents.order_field import DOCUMENT_URL_FIELD_ALIAS
 from upsales_fortnox.sync.commands import (
     Command,
     CreateUpsalesCompany,
@@ -36,7 +38,7 @@ from upsales_fortnox.sync.references import (
     DOCUMENT_FIELD_ALIAS,
     VAT_NUMBER_FIELD_ALIAS,
 )
-from upsales_fortnox.upsales.models import CustomFieldEntity, OrderStage, User
+from upsales_fortnox.upsales.models import CustomFieldEntity, CustomValue, OrderStage, User
 
 FIELD_CACHE_SECONDS = 600.0
 """How long custom field ids found for an installation are reused before being looked up again."""
@@ -75,6 +77,8 @@ class InboundJob:
     fields: CustomFieldCache
     _users: list[User] | None = field(default=None, repr=False)
     _stages: list[OrderStage] | None = field(default=None, repr=False)
+    link_signing: LinkSigning | None = None
+    """Set where document links may be written (setting ``documentLinks``)."""
 
     @property
     def installation_id(self) -> uuid.UUID:
@@ -91,6 +95,19 @@ class InboundJob:
 
     async def document_field_id(self) -> int | None:
         return (await self.fields.ids(self.context, "order")).get(DOCUMENT_FIELD_ALIAS)
+
+    async def document_url_value(self, kind: FortnoxType, number: str) -> CustomValue | None:
+        """The order's ``FORTNOX_DOCUMENT_URL`` value for a document, when the setting is on
+        and the account has the field."""
+        if self.link_signing is None or not self.context.settings.document_links:
+            return None
+        field_id = (await self.fields.ids(self.context, "order")).get(DOCUMENT_URL_FIELD_ALIAS)
+        if field_id is None:
+            return None
+        url = await document_url(
+            self.session_factory, self.link_signing, self.installation_id, kind, number
+        )
+        return CustomValue(fieldId=field_id, value=url)
 
     async def users(self) -> list[User]:
         if self._users is None:

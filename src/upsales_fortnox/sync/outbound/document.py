@@ -22,6 +22,7 @@ from typing import Any, Final
 from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.fortnox.limits import DOCUMENT_MAX_LENGTHS
 from upsales_fortnox.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
+from upsales_fortnox.sync.currency import FortnoxRate, foreign_currency
 from upsales_fortnox.sync.fingerprint import fingerprint
 from upsales_fortnox.sync.outbound.money import DISCOUNT_AMOUNT, ZERO
 from upsales_fortnox.sync.outbound.reference import ORDER_REFERENCE_FIELD, order_reference
@@ -42,6 +43,8 @@ class DocumentDraft:
     currency: str | None
     our_reference: str | None
     rows: tuple[PlannedRow, ...]
+    currency_rate: FortnoxRate | None = None
+    """The deal's rate, for a foreign currency (None: SEK, or Upsales has no rate)."""
 
     @property
     def reference(self) -> str:
@@ -62,6 +65,7 @@ class DocumentDraft:
                 (r.article_number, r.quantity, r.price, r.discount, DISCOUNT_AMOUNT)
                 for r in self.rows
             ],
+            rate=self.currency_rate.rate if self.currency_rate is not None else None,
         )
 
     def to_fortnox(self, row_ids: Sequence[int | None] = ()) -> FortnoxDocument:
@@ -73,6 +77,9 @@ class DocumentDraft:
             ORDER_REFERENCE_FIELD: self.reference,
             "VATIncluded": False,
         }
+        if self.currency_rate is not None:
+            header["CurrencyRate"] = self.currency_rate.rate
+            header["CurrencyUnit"] = Decimal(self.currency_rate.unit)
         ids = list(row_ids) + [None] * (len(self.rows) - len(row_ids))
         if self.fortnox_type is FortnoxType.INVOICE:
             invoice_rows = [
@@ -113,6 +120,8 @@ def _fingerprint(
     reference: str | None,
     external_reference: str | None,
     rows: Sequence[tuple[str | None, Decimal | None, Decimal | None, Decimal | None, str | None]],
+    *,
+    rate: Decimal | None = None,
 ) -> str:
     canonical_rows = []
     for article, quantity, price, discount, discount_type in rows:
@@ -126,15 +135,16 @@ def _fingerprint(
                 (discount_type or "PERCENT") if discount else None,
             ]
         )
-    return fingerprint(
-        {
-            "customer": customer_number,
-            "currency": (currency or "").upper() or None,
-            "our_reference": reference,
-            "reference": external_reference,
-            "rows": canonical_rows,
-        }
-    )
+    fields: dict[str, Any] = {
+        "customer": customer_number,
+        "currency": (currency or "").upper() or None,
+        "our_reference": reference,
+        "reference": external_reference,
+        "rows": canonical_rows,
+    }
+    if rate is not None and foreign_currency(currency) is not None:
+        fields["rate"] = rate.normalize()  # only foreign documents: SEK fingerprints unchanged
+    return fingerprint(fields)
 
 
 def document_rows(document: FortnoxDocument) -> list[OrderRow] | list[InvoiceRow]:
@@ -161,6 +171,7 @@ def fingerprint_of_fortnox_document(document: FortnoxDocument) -> str:
             (row.ArticleNumber, _row_quantity(row), row.Price, row.Discount, row.DiscountType)
             for row in document_rows(document)
         ],
+        rate=document.CurrencyRate,
     )
 
 

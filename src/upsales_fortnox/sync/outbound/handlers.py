@@ -26,6 +26,7 @@ from typing import Any, cast
 from sqlalchemy import Integer, Table, and_, bindparam, or_, select
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity, ProductBundleMode
+from upsales_fortnox.documents.order_field import write_document_url
 from upsales_fortnox.errors import PermanentError
 from upsales_fortnox.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
@@ -295,7 +296,12 @@ async def _sync_document(
         decision = decide_document(draft, link, outdated.current)
         written = await write_document(context.fortnox, decision, outdated.current)
     if isinstance(decision, NoChange):
-        return {**result, "outcome": "no_change", "reason": decision.reason}
+        unchanged = {**result, "outcome": "no_change", "reason": decision.reason}
+        if link is None:
+            return unchanged
+        return await _with_document_url(
+            services, context, order, link.fortnox_type, link.fortnox_id, unchanged
+        )
     assert written is not None and not isinstance(decision, RefuseDocumentChange)
     if isinstance(decision, CreateFortnoxDocument):
         outcome, number = "created", written.DocumentNumber
@@ -319,7 +325,26 @@ async def _sync_document(
     else:
         async with services.engine.begin() as connection:
             await link_write(connection)
-    return {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
+    done = {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
+    return await _with_document_url(services, context, order, fortnox_type, str(number), done)
+
+
+async def _with_document_url(
+    services: Services,
+    context: InstallationContext,
+    order: Order,
+    fortnox_type: FortnoxType,
+    number: str,
+    result: dict[str, Any],
+) -> dict[str, Any]:
+    """``result``, after the document's link is put on the order (setting ``documentLinks``;
+    a link made with a rotated key is replaced on the next sync of the order)."""
+    if not context.settings.document_links:
+        return result
+    written = await write_document_url(
+        services, context.installation_id, context.upsales, order, fortnox_type, number
+    )
+    return {**result, "document_url": written}
 
 
 # --- companies ------------------------------------------------------------------------------

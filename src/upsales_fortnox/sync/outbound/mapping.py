@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from upsales_fortnox.db.models import FortnoxType, ProductBundleMode, SyncType
+from upsales_fortnox.sync.currency import foreign_currency, fortnox_rate
 from upsales_fortnox.sync.outbound.document import DocumentDraft, our_reference
 from upsales_fortnox.sync.outbound.rows import plan_rows
 from upsales_fortnox.upsales.models import Order
@@ -33,4 +34,7 @@ def map_order(
         currency=(order.currency or "").strip().upper() or None,
         our_reference=our_reference(order.user.name if order.user else None),
         rows=tuple(rows),
+        currency_rate=fortnox_rate(order.currencyRate)
+        if foreign_currency(order.currency)
+        else None,
     )

@@ -131,6 +131,7 @@ def create_document(
     document["DocumentNumber"] = number
     _fill_dates(tenant, kind, document)
     _validate_header(tenant, document)
+    _set_currency_rate(tenant, document, given="CurrencyRate" in values)
     document[kind.rows_key] = _build_rows(tenant, kind, raw_rows, [], document)
     if read_only_values:
         document.update(read_only_values)
@@ -255,6 +256,18 @@ def _terms_days(terms: object) -> int:
     if isinstance(terms, str) and terms.isdigit():
         return int(terms)
     return DEFAULT_TERMS_OF_PAYMENT_DAYS
+
+
+def _set_currency_rate(tenant: Tenant, document: Entity, *, given: bool) -> None:
+    """SEK documents have rate 1; a foreign one takes the register's rate unless the request
+    names one (Fortnox's behaviour: amounts stay in the document's currency, the rate values
+    them in SEK)."""
+    rate, unit = tenant.currency_rates[document["Currency"]]
+    if document["Currency"] == ROUND_OFF_CURRENCY or not given:
+        document["CurrencyRate"] = rate
+        document["CurrencyUnit"] = unit
+    elif not document.get("CurrencyUnit"):
+        document["CurrencyUnit"] = unit
 
 
 def _validate_header(tenant: Tenant, document: Entity) -> None:

@@ -38,6 +38,8 @@ from upsales_fortnox.sandbox.fortnox.routes.common import (
     tenant_of,
 )
 from upsales_fortnox.sandbox.fortnox.routes.invoicepayments import add_invoice_payment_routes
+from upsales_fortnox.sandbox.fortnox.routes.previews import add_preview_routes
+from upsales_fortnox.sandbox.fortnox.routes.warehouse import add_warehouse_routes
 from upsales_fortnox.sandbox.fortnox.tenant import Tenant
 
 Creator = Callable[[Tenant, Entity], Entity]
@@ -97,6 +99,8 @@ def add_rest_routes(router: APIRouter) -> None:
         _add_documents(router, kind)
     _add_actions(router)
     add_invoice_payment_routes(router)
+    add_preview_routes(router)
+    add_warehouse_routes(router)
 
     async def company_information(request: Request) -> Response:
         info = views.render_company_information(tenant_of(request).company_information())

@@ -1,0 +1,58 @@
+"""Each installation's document-link key salt: made on first use, replaced by a rotation."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import DocumentLinkKey
+from upsales_fortnox.db.types import utcnow
+
+
+def _new_salt() -> str:
+    return secrets.token_urlsafe(32)
+
+
+async def current_key(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+) -> DocumentLinkKey:
+    """The installation's key row, created (version 1) when it has none yet."""
+    async with session_factory() as session:
+        row = await session.get(DocumentLinkKey, installation_id)
+        if row is not None:
+            return row
+        row = DocumentLinkKey(
+            installation_id=installation_id, key_version=1, salt=_new_salt(), rotated_at=utcnow()
+        )
+        session.add(row)
+        try:
+            await session.commit()
+        except IntegrityError:  # made by another worker meanwhile: use that one
+            await session.rollback()
+            found = await session.get(DocumentLinkKey, installation_id)
+            assert found is not None
+            return found
+        return row
+
+
+async def stored_key(session: AsyncSession, installation_id: uuid.UUID) -> DocumentLinkKey | None:
+    """The key row if one was ever made (no link exists without one)."""
+    return await session.get(DocumentLinkKey, installation_id)
+
+
+async def rotate_key(session: AsyncSession, installation_id: uuid.UUID) -> DocumentLinkKey:
+    """A new salt and the next key version: every link made before stops working. The caller
+    commits (and has checked that the installation exists)."""
+    row = await session.get(DocumentLinkKey, installation_id)
+    if row is None:
+        row = DocumentLinkKey(installation_id=installation_id, key_version=1)
+        session.add(row)
+    else:
+        row.key_version += 1
+    row.salt = _new_salt()
+    row.rotated_at = utcnow()
+    await session.flush()
+    return row

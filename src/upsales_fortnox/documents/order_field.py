@@ -1,0 +1,56 @@
+"""Writing a document's link to its Upsales order (custom field ``FORTNOX_DOCUMENT_URL``).
+
+The write sends the order's whole ``custom`` array as read, changed only in that field
+(:func:`~upsales_fortnox.upsales.custom_values.with_custom_values`), and is skipped when the
+order already holds the link: the echo of our own write costs nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.documents.links import LinkSigning, document_url
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.field_ids import custom_field_ids
+from upsales_fortnox.upsales.client import UpsalesClient
+from upsales_fortnox.upsales.custom_values import with_custom_values
+from upsales_fortnox.upsales.models import CustomValue, Order, OrderDraft
+
+# --- order custom fields (issue 11, part 3: documents) ---
+DOCUMENT_URL_FIELD_ALIAS: Final = "FORTNOX_DOCUMENT_URL"
+"""Order custom field holding the link to the linked Fortnox document's PDF."""
+# --- end order custom fields (documents) ---
+
+
+async def document_url_field_id(
+    services: Services, installation_id: uuid.UUID, upsales: UpsalesClient
+) -> int | None:
+    found = await custom_field_ids(
+        services.session_factory, installation_id, upsales, "order", [DOCUMENT_URL_FIELD_ALIAS]
+    )
+    return found[DOCUMENT_URL_FIELD_ALIAS]
+
+
+async def write_document_url(
+    services: Services,
+    installation_id: uuid.UUID,
+    upsales: UpsalesClient,
+    order: Order,
+    kind: FortnoxType,
+    number: str,
+) -> str:
+    """Put the document's link on the order; what happened (``written``, ``unchanged``,
+    ``no_field``: the account has no order field with the alias)."""
+    field_id = await document_url_field_id(services, installation_id, upsales)
+    if field_id is None:
+        return "no_field"
+    signing = LinkSigning.of(services.settings)
+    url = await document_url(services.session_factory, signing, installation_id, kind, number)
+    current = {value.fieldId: value.value for value in order.custom or ()}
+    if current.get(field_id) == url:
+        return "unchanged"
+    custom = with_custom_values(order.custom, [CustomValue(fieldId=field_id, value=url)])
+    await upsales.update_order(order.id, OrderDraft(custom=custom))
+    return "written"

@@ -1,0 +1,51 @@
+"""Currency rates between the two systems (pure).
+
+Upsales keeps an order's ``currencyRate`` as units of the order currency per one unit of the
+master currency (``0.087`` EUR per SEK); Fortnox keeps a document's ``CurrencyRate`` as SEK per
+``CurrencyUnit`` units of its currency (``11.494253`` SEK per 1 EUR). The master currency of an
+Upsales account synced with a Swedish Fortnox company is taken to be SEK, Fortnox's home
+currency (*unverified*: an account with another master currency would send rates against it).
+
+Amounts never pass through a rate: rows and net values stay in the document's currency on both
+sides, so they agree to the öre whatever the rate; the rate only carries the deal's valuation to
+Fortnox (bookkeeping in SEK) and back. How many decimals Fortnox keeps of a rate is
+*unverified*; :data:`FORTNOX_RATE_PLACES` is what we send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+HOME_CURRENCY: Final = "SEK"
+FORTNOX_RATE_PLACES: Final = Decimal("0.000001")
+UPSALES_RATE_PLACES: Final = Decimal("0.0000000001")
+ONE: Final = Decimal(1)
+
+
+def foreign_currency(code: str | None) -> str | None:
+    """The ISO code of a currency other than SEK, upper case; None for SEK or none."""
+    text = (code or "").strip().upper()
+    return text if text and text != HOME_CURRENCY else None
+
+
+@dataclass(frozen=True)
+class FortnoxRate:
+    rate: Decimal
+    unit: int = 1
+
+
+def fortnox_rate(upsales_rate: Decimal | None) -> FortnoxRate | None:
+    """The Fortnox rate of an Upsales order rate (None when it has no usable rate)."""
+    if upsales_rate is None or upsales_rate <= 0:
+        return None
+    return FortnoxRate((ONE / upsales_rate).quantize(FORTNOX_RATE_PLACES))
+
+
+def upsales_rate(rate: Decimal | None, unit: Decimal | None) -> Decimal | None:
+    """The Upsales order rate of a Fortnox document rate (None when it has none)."""
+    if rate is None or rate <= 0:
+        return None
+    units = unit if unit is not None and unit > 0 else ONE
+    return (units / rate).quantize(UPSALES_RATE_PLACES).normalize()

@@ -1,0 +1,246 @@
+"""The Fortnox document's PDF from the deal: a signed link in the order's
+``FORTNOX_DOCUMENT_URL`` field, served by the service from Fortnox on demand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, context_of, custom_value
+from tests.e2e.outbound_support import link_demo_products, sync_order, win
+from upsales_fortnox.db.models import (
+    FortnoxType,
+    Installation,
+    InstallationSettings,
+    InstallationStatus,
+    JobStatus,
+    SyncType,
+)
+from upsales_fortnox.documents.links import LinkSigning, document_url
+from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
+
+URL_ALIAS = "FORTNOX_DOCUMENT_URL"
+PREVIEW = "GET /invoices/{DocumentNumber}/preview"
+
+
+def _add_url_field(harness: SyncHarness) -> int:
+    seeded = harness.upsales.seed_many(
+        harness.demo.customer_id,
+        {"customfields/order": [{"name": "Faktura (PDF)", "alias": URL_ALIAS, "datatype": "Link"}]},
+    )
+    (field_id,) = seeded["customfields/order"]
+    return int(field_id)
+
+
+@pytest.fixture
+async def with_links(harness: SyncHarness) -> SyncHarness:
+    await link_demo_products(harness)
+    await harness.update_settings(document_links=True)
+    return harness
+
+
+async def _won_deal_link(harness: SyncHarness, field_id: int) -> tuple[str, str]:
+    """Win the demo deal; (its invoice number, the link its order now carries)."""
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    job = await sync_order(harness, order_id)
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["document_url"] == "written"
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None
+    url = custom_value(order, field_id)
+    assert isinstance(url, str)
+    return str((job.result or {})["fortnox_invoice"]), url
+
+
+async def _get(harness: SyncHarness, url: str) -> httpx.Response:
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}" == str(harness.service.base_url).rstrip("/")
+    return await harness.service.get(f"{parts.path}?{parts.query}")
+
+
+def _with_signature(url: str, signature: str) -> str:
+    return url.split("?", 1)[0] + "?sig=" + signature
+
+
+def _assert_not_found(response: httpx.Response) -> None:
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "no document here"}}
+
+
+async def test_a_won_deal_links_the_invoice_pdf(with_links: SyncHarness) -> None:
+    harness = with_links
+    field_id = _add_url_field(harness)
+    number, url = await _won_deal_link(harness, field_id)
+    # the order's other custom values survive the write
+    order = harness.upsales_entity("orders", harness.demo.opportunity_id)
+    assert order is not None
+    assert url.startswith(f"http://service.test/documents/{harness.installation_id}/invoice/")
+    assert url.split("?")[0].endswith(f"/invoice/{number}")
+
+    calls_before = harness.services.fortnox_calls[PREVIEW]
+    response = await _get(harness, url)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-1.4") and response.content.endswith(b"%%EOF\n")
+    assert f"(Invoice {number})".encode() in response.content
+    assert harness.services.fortnox_calls[PREVIEW] == calls_before + 1
+
+    # the echo of the write (the order's update) leaves it as it is
+    again = await sync_order(harness, harness.demo.opportunity_id)
+    assert again.status == JobStatus.DONE and (again.result or {})["outcome"] == "no_change"
+
+
+async def test_tampered_and_foreign_links_answer_the_same_404(with_links: SyncHarness) -> None:
+    harness = with_links
+    field_id = _add_url_field(harness)
+    number, url = await _won_deal_link(harness, field_id)
+    signature = parse_qs(urlsplit(url).query)["sig"][0]
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    other_number = str(int(number) + 1)
+    calls_before = harness.services.fortnox_calls[PREVIEW]
+
+    tampered = [
+        _with_signature(url, flipped),  # a forged signature
+        _with_signature(url, ""),  # none
+        _with_signature(url, signature * 3),  # too long to be one
+        url.replace(f"/invoice/{number}", f"/invoice/{other_number}"),  # another document
+        url.replace(f"/invoice/{number}", f"/order/{number}"),  # another kind
+        url.replace(str(harness.installation_id), "6f1c0c52-4c43-4f4e-9a53-2a86a1a9e0c1"),
+        url.replace(str(harness.installation_id), "not-an-installation"),
+    ]
+    for wrong in tampered:
+        _assert_not_found(await _get(harness, wrong))
+    assert harness.services.fortnox_calls[PREVIEW] == calls_before  # Fortnox never asked
+
+
+async def _other_installation(harness: SyncHarness) -> uuid.UUID:
+    """A second installation with document links on (same Fortnox tenant id even)."""
+    async with harness.services.session_factory() as session:
+        other = Installation(
+            name="Annan Kund AB",
+            status=InstallationStatus.ACTIVE,
+            fortnox_tenant_id=str(harness.tenant_id),
+        )
+        other.settings = InstallationSettings(
+            sync_type=SyncType.INVOICE, won_stage=1, lost_stage=2, document_links=True
+        )
+        session.add(other)
+        await session.commit()
+        return other.id
+
+
+async def test_a_link_of_another_installation_is_404(with_links: SyncHarness) -> None:
+    harness = with_links
+    field_id = _add_url_field(harness)
+    number, url = await _won_deal_link(harness, field_id)
+    other_id = await _other_installation(harness)
+    # this installation's signed link, asked of the other one
+    moved = url.replace(str(harness.installation_id), str(other_id))
+    _assert_not_found(await _get(harness, moved))
+    # the other installation's own genuine link to a document only this one linked
+    foreign = await document_url(
+        harness.services.session_factory,
+        LinkSigning.of(harness.services.settings),
+        other_id,
+        FortnoxType.INVOICE,
+        number,
+    )
+    _assert_not_found(await _get(harness, foreign))
+    assert (await _get(harness, url)).status_code == 200
+
+
+async def test_rotation_and_removal_void_every_link(with_links: SyncHarness) -> None:
+    harness = with_links
+    field_id = _add_url_field(harness)
+    _, url = await _won_deal_link(harness, field_id)
+    assert (await _get(harness, url)).status_code == 200
+    rotate = f"/api/installations/{harness.installation_id}/document-links/rotate"
+
+    refused = await harness.service.post(rotate)
+    assert refused.status_code == 401
+    assert (await _get(harness, url)).status_code == 200
+
+    rotated = await harness.service.post(rotate, headers=harness.admin_headers)
+    assert rotated.status_code == 200 and rotated.json() == {"key_version": 2}
+    _assert_not_found(await _get(harness, url))
+
+    # the next sync writes a link under the new key, which works
+    job = await sync_order(harness, harness.demo.opportunity_id)
+    order = harness.upsales_entity("orders", harness.demo.opportunity_id)
+    assert order is not None
+    fresh = custom_value(order, field_id)
+    assert job.status == JobStatus.DONE
+    assert isinstance(fresh, str) and fresh != url
+    assert (await _get(harness, fresh)).status_code == 200
+
+    unknown = "/api/installations/6f1c0c52-4c43-4f4e-9a53-2a86a1a9e0c1/document-links/rotate"
+    missing = await harness.service.post(unknown, headers=harness.admin_headers)
+    assert missing.status_code == 404
+
+    removed = await harness.service.delete(
+        f"/api/installations/{harness.installation_id}", headers=harness.admin_headers
+    )
+    assert removed.status_code == 204, removed.text
+    _assert_not_found(await _get(harness, fresh))
+
+
+async def test_the_setting_off_writes_no_link_and_serves_none(harness: SyncHarness) -> None:
+    await link_demo_products(harness)
+    field_id = _add_url_field(harness)
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    job = await sync_order(harness, order_id)
+    assert job.status == JobStatus.DONE and "document_url" not in (job.result or {})
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None and custom_value(order, field_id) is None
+    # a genuine link to a linked document is not served while the setting is off
+    genuine = await document_url(
+        harness.services.session_factory,
+        LinkSigning.of(harness.services.settings),
+        harness.installation_id,
+        FortnoxType.INVOICE,
+        str((job.result or {})["fortnox_invoice"]),
+    )
+    _assert_not_found(await _get(harness, genuine))
+    await harness.update_settings(document_links=True)
+    assert (await _get(harness, genuine)).status_code == 200
+
+
+async def test_a_fortnox_invoice_becomes_an_order_with_its_link(with_links: SyncHarness) -> None:
+    harness = with_links
+    field_id = _add_url_field(harness)
+    harness.fortnox.seed(
+        harness.tenant_id, customers=[{"CustomerNumber": "1001", "Name": "Nordisk Verkstad AB"}]
+    )
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber="1001",
+            InvoiceDate=dt.date(2026, 11, 20),
+            InvoiceRows=[
+                InvoiceRow(
+                    ArticleNumber="KONS-1", DeliveredQuantity=Decimal(2), Price=Decimal(1250)
+                )
+            ],
+        )
+    )
+    await EventFeed(harness).sync()
+
+    orders = [
+        o
+        for o in harness.upsales_entities("orders")
+        if o["description"] == f"Fortnox invoice {invoice.DocumentNumber}"
+    ]
+    (order,) = orders
+    url = custom_value(order, field_id)
+    assert isinstance(url, str) and url.split("?")[0].endswith(f"/invoice/{invoice.DocumentNumber}")
+    response = await _get(harness, url)
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
