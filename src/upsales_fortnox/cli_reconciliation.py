@@ -54,7 +54,7 @@ def reconciliation_command(
         try:
             context = await installation_context(services, installation)
             report = await build_report(context, services.session_factory, start, end)
-            report_differences(installation, report)
+            await report_differences(services.session_factory, installation, report)
             queued = 0
             if repair and not report.clean:
                 ids = await queue_repairs(

@@ -7,10 +7,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call, link_of
 from tests.e2e.outbound_support import ARTICLES, link_demo_products, win
 from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.db.ops_models import AlertState
 from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
 
 
@@ -116,12 +119,27 @@ async def test_each_injected_difference_is_found_and_repaired(harness: SyncHarne
         ),
     }
 
+    assert await report_alert(harness) == (True, False)  # raised, not resolved
+
     queued = await repair(harness, start, end)
     assert len(queued) == 4
     await harness.run_jobs()
     await feed.sync()
     after = await report(harness, *period(harness))
     assert after["clean"] is True, after["differences"]
+    assert await report_alert(harness) == (True, True)  # the clean report resolved it
+
+
+async def report_alert(harness: SyncHarness) -> tuple[bool, bool]:
+    """Whether the report's alert was raised for this installation, and whether it is resolved."""
+    async with harness.services.session_factory() as session:
+        alerts = [
+            alert
+            for alert in (await session.scalars(select(AlertState))).all()
+            if alert.installation_id == harness.installation_id
+            and alert.kind == "reconciliation_differences"
+        ]
+    return bool(alerts), bool(alerts) and all(a.resolved_at is not None for a in alerts)
 
 
 async def test_a_bad_period_is_a_422(harness: SyncHarness) -> None:

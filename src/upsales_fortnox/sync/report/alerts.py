@@ -1,27 +1,40 @@
-"""The seam where a report with differences raises an alert.
+"""A reconciliation report raises (or, once clean, resolves) the operators' alert.
 
-The metrics and alerts work provides the hook; until it is there, differences are logged once
-per report with a stable code (``reconciliation_differences``) for log-based alerting.
+One alert per installation for the report (topic ``report``), through the alert store's
+hook (:func:`upsales_fortnox.ops.alert_store.report_reconciliation_differences`), which
+deduplicates it and sends it from the alert monitor; the differences are also logged once per
+report with a stable code (``reconciliation_differences``) for log-based alerting.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from typing import Final
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.ops.alert_store import report_reconciliation_differences
 from upsales_fortnox.sync.report.compare import Report
 
 logger = logging.getLogger(__name__)
 
+REPORT_TOPIC: Final = "report"
 
-def report_differences(installation_id: uuid.UUID, report: Report) -> None:
-    """Tell operators that ``report`` found differences (nothing when it is clean)."""
-    if report.clean:
-        return
-    kinds = sorted({difference.kind.value for difference in report.differences})
-    logger.warning(
-        "reconciliation_differences installation=%s count=%d kinds=%s",
-        installation_id,
-        len(report.differences),
-        ",".join(kinds),
-    )
+
+async def report_differences(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID, report: Report
+) -> None:
+    """Raise the alert when ``report`` found differences; resolve it when it is clean."""
+    if not report.clean:
+        kinds = sorted({difference.kind.value for difference in report.differences})
+        logger.warning(
+            "reconciliation_differences installation=%s count=%d kinds=%s",
+            installation_id,
+            len(report.differences),
+            ",".join(kinds),
+        )
+    async with session_factory() as session, session.begin():
+        await report_reconciliation_differences(
+            session, installation_id, REPORT_TOPIC, len(report.differences)
+        )
