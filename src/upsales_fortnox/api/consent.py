@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
@@ -18,6 +18,7 @@ from sqlalchemy import update
 
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.schemas.common import ErrorEnvelope
 from upsales_fortnox.db.models import Installation, InstallationStatus
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.fortnox.consent import parse_consent_event
@@ -38,7 +39,23 @@ class ConsentAnswer(BaseModel):
     installations: int
 
 
-@router.post("/webhooks/fortnox-consent", response_model=ConsentAnswer, status_code=202)
+CONSENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorEnvelope, "description": "Missing or wrong `X-Webhook-Secret`."},
+    404: {
+        "model": ErrorEnvelope,
+        "description": "The consent webhook is not configured (`not_found`).",
+    },
+    413: {"model": ErrorEnvelope, "description": "The body is too large (`payload_too_large`)."},
+    422: {"model": ErrorEnvelope, "description": "Not a consent event (`unsupported_event`)."},
+}
+
+
+@router.post(
+    "/webhooks/fortnox-consent",
+    response_model=ConsentAnswer,
+    status_code=202,
+    responses=CONSENT_ERRORS,
+)
 async def post_consent_event(
     request: Request,
     services: ServicesDep,
