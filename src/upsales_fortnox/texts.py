@@ -28,6 +28,10 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "produkten '{name}' finns inte som artikel i Fortnox",
         "en": "the product '{name}' has no article in Fortnox",
     },
+    "order.product_without_article_named": {
+        "sv": "produkten '{name}' (produkt {product_id}) finns inte som artikel i Fortnox",
+        "en": "the product '{name}' (product {product_id}) has no article in Fortnox",
+    },
     "order.product_without_article": {
         "sv": "en produkt (id {product_id}) finns inte som artikel i Fortnox",
         "en": "a product (id {product_id}) has no article in Fortnox",
@@ -36,9 +40,19 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "ordern blir {rows} rader i Fortnox, som tillåter högst {limit}",
         "en": "the order has {rows} rows in Fortnox; Fortnox allows {limit}",
     },
-    "order.rows_not_sendable": {
-        "sv": "en av orderns rader kan inte skickas till Fortnox ({detail})",
-        "en": "a row of the order cannot be sent to Fortnox ({detail})",
+    "order.bundle_without_quantities": {
+        "sv": "paketet '{name}' har inga produkter med antal som kan bära dess pris",
+        "en": "the bundle '{name}' has no products with a quantity to carry its price",
+    },
+    "order.unnamed_bundle_without_quantities": {
+        "sv": "ett paket (produkt-id {product_id}) har inga produkter med antal som kan bära "
+        "dess pris",
+        "en": "a bundle (product id {product_id}) has no products with a quantity to carry "
+        "its price",
+    },
+    "order.row_without_product": {
+        "sv": "rad {row} i ordern har ingen produkt",
+        "en": "row {row} of the order has no product",
     },
     "company.no_name": {"sv": "företaget saknar namn", "en": "the company has no name"},
     "company.bad_org_number": {
@@ -58,6 +72,10 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "en": "the company's {field} is {length} characters long; Fortnox allows {max_length}",
     },
     # app_status_order: the order's sync status
+    "status.no_order": {
+        "sv": "Anropet anger ingen order.",
+        "en": "The request names no order.",
+    },
     "status.waiting_to_send": {
         "sv": "Väntar på att skickas till Fortnox.",
         "en": "Waiting to be sent to Fortnox.",
