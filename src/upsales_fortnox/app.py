@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from upsales_fortnox import __version__
 from upsales_fortnox.api import (
     activation,
+    app_choices,
     choices,
     health,
     history,
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(activation.router)
     app.include_router(initial_sync.router)
     app.include_router(choices.router)
+    app.include_router(app_choices.router)
     install_openapi(app)
     app.add_middleware(AdmissionMiddleware)
     return app
