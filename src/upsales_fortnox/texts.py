@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
+from upsales_fortnox.upsales.facts import HOOK_LANGUAGE_FIELDS
+
 Language = Literal["sv", "en"]
 DEFAULT_LANGUAGE: Final[Language] = "sv"
 
@@ -213,12 +215,12 @@ def joined(problems: list[str], language: Language = DEFAULT_LANGUAGE) -> str:
 
 def language_of_hook(body: Mapping[str, Any]) -> Language:
     """The language an Upsales hook asks for: English when its user's (or the body's)
-    ``language``/``locale`` starts with ``en``, else Swedish. Which field Upsales sends it in is
-    *unverified*; without one the answer is Swedish."""
+    language field (:data:`upsales_fortnox.upsales.facts.HOOK_LANGUAGE_FIELDS`) starts with
+    ``en``, else Swedish."""
     user = body.get("user")
     candidates = [
-        user.get(key) if isinstance(user, dict) else None for key in ("language", "locale")
-    ] + [body.get("language"), body.get("locale")]
+        user.get(key) if isinstance(user, dict) else None for key in HOOK_LANGUAGE_FIELDS
+    ] + [body.get(key) for key in HOOK_LANGUAGE_FIELDS]
     for candidate in candidates:
         if isinstance(candidate, str) and candidate.strip():
             return "en" if candidate.strip().lower().startswith("en") else "sv"

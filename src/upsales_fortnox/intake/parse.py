@@ -7,7 +7,7 @@ Dedupe keys (unique per installation and source):
   has the same body and so the same key. Known limit: a later, genuinely new hook with an
   identical body (an entity changed and changed back) is taken for a retry. After-events carry
   the whole saved entity, so this needs the entity to be byte-for-byte the same, including any
-  modification time it carries (whether it carries one is *unverified*).
+  modification time it carries (see ``upsales.facts.HOOK_BODY_HAS_MODIFICATION_TIME``).
 - Upsales trigger: ``delivery:{deliveryId}`` when given, else a fresh random key: trigger bodies
   are written by an admin and usually name only the entity, so identical bodies are expected for
   distinct changes and must not be merged (coalescing per entity still merges the jobs).
@@ -219,8 +219,8 @@ def _prefixed(details: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
 
 def hook_type(body_type: str | None, path_type: str | None) -> str:
     """The hook's type, from the body's ``type`` or the hook URL (one URL per hook type, as
-    Upsales' app template routes them; which of the two Upsales uses is *unverified*, so both
-    are read). Neither → :class:`HookTypeMissingError`; both, but different →
+    Upsales' app template routes them; which Upsales uses: ``upsales.facts.HOOK_TYPE_IN_PATH``,
+    so both are read). Neither → :class:`HookTypeMissingError`; both, but different →
     :class:`HookTypeConflictError` (refused rather than guessed)."""
     if body_type is not None and path_type is not None and body_type != path_type:
         raise HookTypeConflictError(

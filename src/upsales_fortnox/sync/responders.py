@@ -13,8 +13,7 @@ number and addresses when Upsales sends them); the job checks the full company a
 ``app_status_order`` reports the order's sync status: ``sent`` (as Fortnox invoice/order N),
 ``waiting`` (a job is queued or running), ``failed`` (the last job died; its error, e.g. a
 ``fortnox_document_locked`` conflict), or ``not_sent`` (with the reason). The order id is read
-from ``data.obj.id``, ``data.object.id``, ``data.id`` or ``id`` (the real field is
-*unverified*).
+from the first of :data:`upsales_fortnox.upsales.facts.HOOK_ORDER_ID_PATHS` that holds one.
 """
 
 from __future__ import annotations
