@@ -61,12 +61,6 @@ async def _given_key(request: Request) -> str | None:
     return key if isinstance(key, str) else None
 
 
-@router.api_route(
-    "/webhooks/upsales/{installation_id}" + PRICE_LISTS_PATH,
-    methods=list(facts.EXTERNAL_VALUES_METHODS),
-    summary="Fortnox price lists as the Upsales app's `priceList` choices",
-    responses={**error_responses(401, 404), **UPSTREAM_RESPONSES},
-)
 async def app_price_lists(installation_id: str, request: Request) -> JSONResponse:
     """The installation's Fortnox price lists as `[{"name", "value"}]` (name: the list's
     description, else its code; value: its code), for the app's `priceList` field. Authenticated
@@ -98,6 +92,12 @@ async def app_price_lists(installation_id: str, request: Request) -> JSONRespons
     return JSONResponse(values, headers={"Cache-Control": "no-store"})
 
 
-def price_lists_url(public_base_url: str, installation: str) -> str:
-    """Where the app's ``priceList`` field reads its choices."""
-    return f"{public_base_url.rstrip('/')}/webhooks/upsales/{installation}{PRICE_LISTS_PATH}"
+for _method in facts.EXTERNAL_VALUES_METHODS:
+    router.add_api_route(
+        "/webhooks/upsales/{installation_id}" + PRICE_LISTS_PATH,
+        app_price_lists,
+        methods=[_method],
+        operation_id=f"app_price_lists_{_method.lower()}",
+        summary="Fortnox price lists as the Upsales app's `priceList` choices",
+        responses={**error_responses(401, 404), **UPSTREAM_RESPONSES},
+    )
