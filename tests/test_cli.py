@@ -151,3 +151,24 @@ def test_serve_finds_its_port_taken_in_one_line(workdir: Path) -> None:
         result = run_cli("serve", "--port", str(port), cwd=workdir, env=env)
     line = assert_one_line_error(result, 1)
     assert f"port {port}" in line and "in use" in line
+
+
+def test_the_printed_app_configuration_has_a_login_link_for_a_year(workdir: Path) -> None:
+    import json
+    import time
+    import uuid
+
+    installation = str(uuid.uuid4())
+    printed = run_cli("installations", "upsales-config", installation, cwd=workdir)
+    assert printed.returncode == 0, printed.stderr
+    config = json.loads(printed.stdout)
+    login = config["configJson"]["fields"]["account"][0]
+    found = re.search(r"token=v1\.(\d+)\.", login["endpoint"])
+    assert found is not None and f"/activate/{installation}/fortnox?" in login["endpoint"]
+    assert int(found[1]) - time.time() > 364 * 86400
+
+    short = run_cli(
+        "installations", "upsales-config", installation, "--login-valid-days", "2", cwd=workdir
+    )
+    expiry = re.search(r"token=v1\.(\d+)\.", short.stdout)
+    assert expiry is not None and int(expiry[1]) - time.time() < 2 * 86400 + 60

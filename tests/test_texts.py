@@ -5,35 +5,98 @@ from __future__ import annotations
 
 import re
 import string
+from typing import Any
 
 import pytest
 
+from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.activation import errors as activation_errors
+from upsales_fortnox.db.models import ProductBundleMode
+from upsales_fortnox.sync.outbound.rows import UnsendableOrder, plan_rows
 from upsales_fortnox.texts import (
     CATALOGUE,
     Phrase,
     language_of_hook,
     language_of_request,
+    render,
     say,
 )
 
 SNAKE_CASE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
-SAMPLE = {
-    "problems": "x",
+#: Common English words that are no Swedish words: one of them in a Swedish text means an
+#: English text leaked into it.
+ENGLISH_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "has",
+        "have",
+        "had",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "cannot",
+        "can",
+        "not",
+        "no",
+        "of",
+        "with",
+        "without",
+        "to",
+        "and",
+        "its",
+        "it",
+        "this",
+        "that",
+        "which",
+        "for",
+        "from",
+        "bundle",
+        "bundles",
+        "row",
+        "rows",
+        "price",
+        "quantity",
+        "product",
+        "products",
+        "company",
+        "body",
+        "names",
+        "order's",
+        "article",
+        "articles",
+        "sent",
+        "send",
+        "login",
+        "failed",
+        "please",
+    ]
+)
+#: Realistic values for every placeholder; the nested problems are real catalogue phrases.
+REALISTIC: dict[str, object] = {
+    "problems": Phrase("order.named_product_without_article", name="Konsulttimme"),
     "name": "Konsulttimme",
     "product_id": 5,
+    "row": 2,
     "rows": 501,
     "limit": 500,
-    "detail": "y",
     "value": "'12-3'",
     "field": "ZipCode",
     "field_sv": "postnummer",
     "length": 12,
     "max_length": 10,
-    "document": "faktura",
+    "document": Phrase("document.invoice"),
     "number": "17",
 }
+
+
+def english_words(text: str) -> set[str]:
+    return {word for word in re.findall(r"[\w']+", text.lower()) if word in ENGLISH_WORDS}
 
 
 def _placeholders(template: str) -> set[str]:
@@ -51,11 +114,61 @@ def test_every_text_has_both_languages_with_the_same_placeholders(key: str) -> N
 @pytest.mark.parametrize("language", ["sv", "en"])
 @pytest.mark.parametrize("key", sorted(CATALOGUE))
 def test_no_internal_code_or_doubled_word(key: str, language: str) -> None:
-    text = say(key, language, **SAMPLE)  # type: ignore[arg-type]
+    text = say(key, language, **REALISTIC)  # type: ignore[arg-type]
     assert not SNAKE_CASE.search(text), text
     assert not DOUBLED.search(text), text
     for code in _stable_codes():
         assert code not in text
+    assert "{" not in text and "}" not in text, text
+    if language == "sv":
+        assert not english_words(text), text
+
+
+def _unsendable_cases() -> dict[str, tuple[list[dict[str, Any]], ProductBundleMode]]:
+    without_product = order_row(1, 1, "100")
+    del without_product["product"]
+    no_quantities = [{"productId": 11, "quantity": 0, "price": "100", "listPrice": "100"}]
+    unnamed_bundle = order_row(10, 1, "450", bundle=no_quantities)
+    unnamed_bundle["product"] = {"id": 10}
+    unnamed_missing = order_row(99, 1, "100")
+    unnamed_missing["product"] = {"id": 99}
+    only_sub = ProductBundleMode.ONLY_SUB_PRODUCTS
+    return {
+        "row without product": ([order_row(2, 1, "5"), without_product], only_sub),
+        "bundle without quantities": (
+            [order_row(10, 1, "450", bundle=no_quantities, name="Paket")],
+            only_sub,
+        ),
+        "unnamed bundle without quantities": ([unnamed_bundle], only_sub),
+        "product without article": (
+            [order_row(99, 1, "100", name="Konsulttimme")],
+            ProductBundleMode.ONLY_BUNDLE,
+        ),
+        "unnamed product without article": ([unnamed_missing], ProductBundleMode.ONLY_BUNDLE),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_unsendable_cases()))
+def test_the_planners_refusals_read_as_swedish_only(case: str) -> None:
+    rows, mode = _unsendable_cases()[case]
+    articles = {1: "A1", 2: "A2", 10: "PAKET", 11: "SUB1"}
+    with pytest.raises(UnsendableOrder) as refused:
+        plan_rows(order(rows).orderRow or [], mode, articles)
+
+    problem = refused.value.message
+    assert isinstance(problem, Phrase), problem  # a catalogue text, not English built in code
+    swedish = say("order.refused", "sv", problems=problem)
+    assert not english_words(swedish), swedish
+    assert not SNAKE_CASE.search(swedish), swedish
+    english = say("order.refused", "en", problems=problem)
+    assert english == f"The order cannot be sent to Fortnox: {problem}."
+
+
+def test_a_row_without_product_is_named_by_its_place_in_the_order() -> None:
+    rows, mode = _unsendable_cases()["row without product"]
+    with pytest.raises(UnsendableOrder) as refused:
+        plan_rows(order(rows).orderRow or [], mode, {2: "A2"})
+    assert render(refused.value.message) == "rad 2 i ordern har ingen produkt"
 
 
 def _stable_codes() -> set[str]:

@@ -13,6 +13,7 @@ from upsales_fortnox import __version__
 from upsales_fortnox.api import (
     activation,
     bulk_actions,
+    app_choices,
     choices,
     consent,
     document_links,
@@ -106,6 +107,7 @@ def create_app(
     app.include_router(consent.router)
     app.include_router(document_links.public_router)
     app.include_router(document_links.operator_router)
+    app.include_router(app_choices.router)
     install_openapi(app)
     app.add_middleware(AdmissionMiddleware)
     install_metrics(app)

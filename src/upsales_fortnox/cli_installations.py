@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import typer
 
-from upsales_fortnox.activation.login_link import LoginLinkSigner
+from upsales_fortnox.activation.login_link import (
+    APP_CONFIG_LOGIN_LINK_LIFETIME,
+    LOGIN_LINK_LIFETIME,
+    LoginLinkSigner,
+)
 from upsales_fortnox.config import Settings, load_settings
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.installations.service import (
@@ -27,9 +32,11 @@ installations_cli = typer.Typer(
 )
 
 
-def _login_url(settings: Settings, installation_id: uuid.UUID) -> str:
+def _login_url(
+    settings: Settings, installation_id: uuid.UUID, lifetime: timedelta = LOGIN_LINK_LIFETIME
+) -> str:
     signer = LoginLinkSigner(settings.secret_key.get_secret_value())
-    return signer.url(settings.public_base_url, installation_id, now=utcnow())
+    return signer.url(settings.public_base_url, installation_id, now=utcnow(), lifetime=lifetime)
 
 
 @installations_cli.command("list")
@@ -103,6 +110,11 @@ def upsales_config_command(
     installation_id: str = typer.Argument(
         "{installation}", metavar="ID", help="The installation's id (left out: a placeholder)."
     ),
+    login_valid_days: int = typer.Option(
+        APP_CONFIG_LOGIN_LINK_LIFETIME.days,
+        min=1,
+        help="How many days the login button's link stays valid.",
+    ),
 ) -> None:
     """Print the Upsales app configuration for an installation as JSON: the config fields
     (the Fortnox login button and every sync setting) and the hook types with their URL."""
@@ -115,7 +127,9 @@ def upsales_config_command(
         login_url = f"{settings.public_base_url.rstrip('/')}/activate/{{installation}}/fortnox"
     else:
         try:
-            login_url = _login_url(settings, uuid.UUID(installation_id))
+            login_url = _login_url(
+                settings, uuid.UUID(installation_id), timedelta(days=login_valid_days)
+            )
         except ValueError:
             raise typer.BadParameter(f"{installation_id!r} is not an installation id") from None
     config = upsales_app_config(

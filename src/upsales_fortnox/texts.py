@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
+from upsales_fortnox.upsales.facts import HOOK_LANGUAGE_FIELDS
+
 Language = Literal["sv", "en"]
 DEFAULT_LANGUAGE: Final[Language] = "sv"
 
@@ -28,6 +30,10 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "produkten '{name}' finns inte som artikel i Fortnox",
         "en": "the product '{name}' has no article in Fortnox",
     },
+    "order.product_without_article_named": {
+        "sv": "produkten '{name}' (produkt {product_id}) finns inte som artikel i Fortnox",
+        "en": "the product '{name}' (product {product_id}) has no article in Fortnox",
+    },
     "order.product_without_article": {
         "sv": "en produkt (id {product_id}) finns inte som artikel i Fortnox",
         "en": "a product (id {product_id}) has no article in Fortnox",
@@ -36,9 +42,19 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "ordern blir {rows} rader i Fortnox, som tillåter högst {limit}",
         "en": "the order has {rows} rows in Fortnox; Fortnox allows {limit}",
     },
-    "order.rows_not_sendable": {
-        "sv": "en av orderns rader kan inte skickas till Fortnox ({detail})",
-        "en": "a row of the order cannot be sent to Fortnox ({detail})",
+    "order.bundle_without_quantities": {
+        "sv": "paketet '{name}' har inga produkter med antal som kan bära dess pris",
+        "en": "the bundle '{name}' has no products with a quantity to carry its price",
+    },
+    "order.unnamed_bundle_without_quantities": {
+        "sv": "ett paket (produkt-id {product_id}) har inga produkter med antal som kan bära "
+        "dess pris",
+        "en": "a bundle (product id {product_id}) has no products with a quantity to carry "
+        "its price",
+    },
+    "order.row_without_product": {
+        "sv": "rad {row} i ordern har ingen produkt",
+        "en": "row {row} of the order has no product",
     },
     "company.no_name": {"sv": "företaget saknar namn", "en": "the company has no name"},
     "company.bad_org_number": {
@@ -58,6 +74,10 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "en": "the company's {field} is {length} characters long; Fortnox allows {max_length}",
     },
     # app_status_order: the order's sync status
+    "status.no_order": {
+        "sv": "Anropet anger ingen order.",
+        "en": "The request names no order.",
+    },
     "status.waiting_to_send": {
         "sv": "Väntar på att skickas till Fortnox.",
         "en": "Waiting to be sent to Fortnox.",
@@ -197,12 +217,12 @@ def joined(problems: list[str], language: Language = DEFAULT_LANGUAGE) -> str:
 
 def language_of_hook(body: Mapping[str, Any]) -> Language:
     """The language an Upsales hook asks for: English when its user's (or the body's)
-    ``language``/``locale`` starts with ``en``, else Swedish. Which field Upsales sends it in is
-    *unverified*; without one the answer is Swedish."""
+    language field (:data:`upsales_fortnox.upsales.facts.HOOK_LANGUAGE_FIELDS`) starts with
+    ``en``, else Swedish."""
     user = body.get("user")
     candidates = [
-        user.get(key) if isinstance(user, dict) else None for key in ("language", "locale")
-    ] + [body.get("language"), body.get("locale")]
+        user.get(key) if isinstance(user, dict) else None for key in HOOK_LANGUAGE_FIELDS
+    ] + [body.get(key) for key in HOOK_LANGUAGE_FIELDS]
     for candidate in candidates:
         if isinstance(candidate, str) and candidate.strip():
             return "en" if candidate.strip().lower().startswith("en") else "sv"

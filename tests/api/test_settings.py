@@ -201,7 +201,7 @@ async def test_each_rule_is_a_422_with_its_code_and_nothing_is_stored(
 WRONG_TYPES: list[Any] = [
     {**VALID_SETTINGS, "wonStage": "10"},
     {**VALID_SETTINGS, "wonStage": True},
-    {**VALID_SETTINGS, "wonStage": 10.0},
+    {**VALID_SETTINGS, "wonStage": 10.5},
     {**VALID_SETTINGS, "syncType": 1},
     {**VALID_SETTINGS, "won_stage": 10},
     {**VALID_SETTINGS, "unknown": "x"},
@@ -223,6 +223,18 @@ async def test_wrong_json_types_are_a_422_and_nothing_is_stored(
         assert response.status_code == 422, body
         assert response.json()["error"]["code"] == "validation_error", body
     assert (await api_client.get(url, headers=admin_headers)).headers["ETag"] == '"0"'
+
+
+async def test_a_whole_number_written_with_a_fraction_is_the_integer(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """JSON Schema counts ``10.0`` as an integer, so the API that declares one accepts it."""
+    url = await _settings_url(api_client, admin_headers)
+    body = {**VALID_SETTINGS, "wonStage": float(VALID_SETTINGS["wonStage"])}
+    response = await api_client.put(url, json=body, headers=with_if_match(admin_headers, '"0"'))
+    assert response.status_code == 200, response.text
+    assert response.json()["wonStage"] == VALID_SETTINGS["wonStage"]
+    assert isinstance(response.json()["wonStage"], int)
 
 
 async def test_price_list_case_is_kept(

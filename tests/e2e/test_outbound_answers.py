@@ -141,6 +141,10 @@ async def test_app_status_order_through_a_deals_life(harness: SyncHarness) -> No
 
     bad = await answer_app_status_order(harness.services, harness.installation_id, {"data": {}})
     assert bad.status_code == 400
+    assert bad.body["error"] == {
+        "code": "validation_error",
+        "message": "Anropet anger ingen order.",
+    }
 
 
 @pytest.fixture

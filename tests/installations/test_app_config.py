@@ -80,7 +80,9 @@ def test_every_offered_value_is_valid_and_every_valid_value_offered(name: str) -
 def test_the_price_list_comes_live_from_fortnox() -> None:
     price_list = _fields()["priceList"]
     assert price_list["externalValues"] is True
-    assert price_list["externalValuesUrl"].endswith("/api/installations/inst-1/choices/price-lists")
+    assert price_list["externalValuesUrl"] == (
+        "https://sync.example.com/webhooks/upsales/inst-1/choices/price-lists"
+    )
 
 
 def test_every_hook_is_one_the_service_acts_on() -> None:
@@ -105,3 +107,27 @@ def test_the_money_settings_are_checkboxes_off_by_default(name: str) -> None:
     assert SettingsDocument.model_validate({name: True}).to_draft() == replace(
         SettingsDraft(), **{ATTRIBUTE[name]: True}
     )
+def test_the_configurations_login_link_outlives_a_day_until_its_chosen_expiry() -> None:
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from upsales_fortnox.activation.errors import ActivationError
+    from upsales_fortnox.activation.login_link import (
+        APP_CONFIG_LOGIN_LINK_LIFETIME,
+        LoginLinkSigner,
+    )
+
+    signer = LoginLinkSigner("k" * 32)
+    installation = uuid.uuid4()
+    minted = datetime(2026, 1, 1, tzinfo=UTC)
+    token = signer.token(installation, now=minted, lifetime=APP_CONFIG_LOGIN_LINK_LIFETIME)
+
+    signer.verify(token, installation, now=minted + timedelta(days=300))  # still valid
+    with pytest.raises(ActivationError) as expired:
+        signer.verify(token, installation, now=minted + APP_CONFIG_LOGIN_LINK_LIFETIME)
+    assert expired.value.code == "invalid_login_link"
+    with pytest.raises(ActivationError):
+        signer.verify(token, uuid.uuid4(), now=minted)  # bound to its installation
+    daily = signer.token(installation, now=minted)
+    with pytest.raises(ActivationError):
+        signer.verify(daily, installation, now=minted + timedelta(days=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -213,3 +214,48 @@ def test_hook_type_missing_or_conflicting_is_refused() -> None:
         parse_upsales_app_hook(order_hook(7), path_type="after_order_insert")
     with pytest.raises(EventValidationError):
         parse_upsales_app_hook(order_hook(7), path_type="")
+
+
+#: Amounts as Upsales may write them: a float cannot hold the last two exactly, and 0.1 + 0.2
+#: in floats is not 0.3.
+EXACT_AMOUNTS = ["0.1", "0.2", "0.30000000000000004", "4410.33", "0.1000000000000000000001"]
+
+
+def _hook_with_amounts(event: str) -> bytes:
+    rows = ", ".join(
+        f'{{"id": {i}, "quantity": 1, "price": {a}}}' for i, a in enumerate(EXACT_AMOUNTS)
+    )
+    return (
+        f'{{"type": "{event}", "apiKey": "{API_KEY}", "data": {{"object": {{"id": 7, '
+        f'"value": 12345678901234567.89, "orderRow": [{rows}]}}}}}}'
+    ).encode()
+
+
+def test_fractions_are_read_as_exact_decimals_for_the_answers() -> None:
+    question = parse_upsales_app_hook(parse_json(_hook_with_amounts("before_order_save")))
+
+    assert isinstance(question, SynchronousQuestion)
+    rows = question.body["data"]["object"]["orderRow"]
+    prices = [row["price"] for row in rows]
+    assert prices == [Decimal(a) for a in EXACT_AMOUNTS]
+    assert all(isinstance(price, Decimal) for price in prices)
+    assert prices[0] + prices[1] == Decimal("0.3")
+    assert question.body["data"]["object"]["value"] == Decimal("12345678901234567.89")
+
+
+def test_the_stored_payload_is_json_and_keeps_every_amount_exactly() -> None:
+    change = parse_upsales_app_hook(parse_json(_hook_with_amounts("after_order_update")))
+
+    assert isinstance(change, UpsalesChange)
+    for stored in (change.payload, json.loads(change.payload_json or "")):
+        read_back = json.loads(json.dumps(stored), parse_float=Decimal)
+        rows = read_back["data"]["object"]["orderRow"]
+        assert [Decimal(str(row["price"])) for row in rows] == [Decimal(a) for a in EXACT_AMOUNTS]
+        assert Decimal(str(read_back["data"]["object"]["value"])) == Decimal("12345678901234567.89")
+        assert read_back["data"]["object"]["id"] == 7
+
+
+def test_a_number_beyond_a_floats_range_is_refused() -> None:
+    with pytest.raises(MalformedJsonError):
+        parse_json(b'{"value": 1e400}')
+    assert parse_json(b'{"value": 1.5e3}') == {"value": Decimal("1.5E+3")}

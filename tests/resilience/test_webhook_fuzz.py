@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -36,6 +37,7 @@ from tests.serving import served
 from upsales_fortnox.app import create_app
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.installations.app_config import HOOK_TYPES
 from upsales_fortnox.security.crypto import SecretBox
 from upsales_fortnox.services import build_services
 
@@ -138,17 +140,31 @@ fortnox_bodies = st.one_of(
 secrets = st.sampled_from([WEBHOOK_SECRET, "wrong-secret", None])
 
 
-def _post(target: Target, path: str, body: bytes, secret: str | None) -> httpx.Response:
+#: The last segment of a typed hook URL (``/webhooks/upsales/{installation}/{hook_type}``): the
+#: types the service knows, near misses and any text.
+hook_types = st.one_of(
+    st.sampled_from([*HOOK_TYPES, "after_order_delete", "after_activity_insert", "type"]),
+    st.text(min_size=1, max_size=80).map(lambda text: quote(text, safe="")),
+)
+
+
+def _post(
+    target: Target, path: str, body: bytes, secret: str | None, hook_type: str | None = None
+) -> httpx.Response:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Webhook-Secret"] = secret
     url = f"/webhooks/{path}/{target.installation_id}"
+    if hook_type is not None:
+        url = f"{url}/{hook_type}"
     return target.client.post(url, content=body, headers=headers)
 
 
-def _check(target: Target, path: str, body: bytes, secret: str | None) -> None:
+def _check(
+    target: Target, path: str, body: bytes, secret: str | None, hook_type: str | None = None
+) -> None:
     before = target.stored()
-    response = _post(target, path, body, secret)
+    response = _post(target, path, body, secret, hook_type)
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.json()["error"]["code"]
@@ -160,6 +176,15 @@ def test_upsales_endpoint_never_fails_and_refusals_store_nothing(target: Target)
     @given(body=upsales_bodies, secret=secrets)
     def fuzz(body: bytes, secret: str | None) -> None:
         _check(target, "upsales", body, secret)
+
+    fuzz()
+
+
+def test_typed_upsales_urls_never_fail_and_refusals_store_nothing(target: Target) -> None:
+    @FUZZ_SETTINGS
+    @given(body=upsales_bodies, secret=secrets, hook_type=hook_types)
+    def fuzz(body: bytes, secret: str | None, hook_type: str) -> None:
+        _check(target, "upsales", body, secret, hook_type)
 
     fuzz()
 

@@ -6,6 +6,9 @@ returns it as ``fortnox_login_url`` and the Upsales app's oauth button opens it.
 seconds)>.<signature>`` and the signature base64url HMAC-SHA256 of ``v1.<installation id>.<expiry>``
 under a key derived (HKDF) from ``SECRET_KEY`` for this purpose only (not the OAuth state's key).
 A link is valid for :data:`LOGIN_LINK_LIFETIME`; every read of the installation mints a fresh one.
+The link inside the generated Upsales app configuration, which stays put, is minted for
+:data:`APP_CONFIG_LOGIN_LINK_LIFETIME` (the operator may choose another); printing the
+configuration again mints a new one, and changing ``SECRET_KEY`` voids every link at once.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from upsales_fortnox.activation.errors import ActivationError
 
 LOGIN_LINK_LIFETIME: Final = timedelta(hours=24)
+APP_CONFIG_LOGIN_LINK_LIFETIME: Final = timedelta(days=365)
 _VERSION: Final = "v1"
 _KEY_INFO: Final = b"upsales-fortnox-sync fortnox login link v1"
 _MAX_TOKEN_LENGTH: Final = 200
@@ -53,12 +57,25 @@ class LoginLinkSigner:
         digest = hmac.new(self._key, signed, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    def token(self, installation_id: uuid.UUID, *, now: datetime) -> str:
-        expiry = int((now + LOGIN_LINK_LIFETIME).timestamp())
+    def token(
+        self,
+        installation_id: uuid.UUID,
+        *,
+        now: datetime,
+        lifetime: timedelta = LOGIN_LINK_LIFETIME,
+    ) -> str:
+        expiry = int((now + lifetime).timestamp())
         return f"{_VERSION}.{expiry}.{self._signature(installation_id, expiry)}"
 
-    def url(self, public_base_url: str, installation_id: uuid.UUID, *, now: datetime) -> str:
-        query = urlencode({"token": self.token(installation_id, now=now)})
+    def url(
+        self,
+        public_base_url: str,
+        installation_id: uuid.UUID,
+        *,
+        now: datetime,
+        lifetime: timedelta = LOGIN_LINK_LIFETIME,
+    ) -> str:
+        query = urlencode({"token": self.token(installation_id, now=now, lifetime=lifetime)})
         return f"{public_base_url.rstrip('/')}{login_path(installation_id)}?{query}"
 
     def verify(self, token: str | None, installation_id: uuid.UUID, *, now: datetime) -> None:

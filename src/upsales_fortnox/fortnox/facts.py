@@ -75,3 +75,26 @@ CONSENT_EVENT_TYPES: Final = {"consent-created": "created", "consent-revoked": "
 """Service-account consent webhooks: Fortnox says "consent created" and "consent revoked" events
 arrive "via webhook" (fortnox.md §6); their payload and registration are *unverified*. Read by
 :func:`upsales_fortnox.fortnox.consent.parse_consent_event` alone."""
+
+INVOICE_NUMBER_EVENTS: Final = frozenset({"invoice-bookkeep-v1", "reminder-sent-v1"})
+"""Events on the ``invoices`` topic whose ``entityId`` we take as the invoice's number:
+*unverified*, no source shows their ``entityId``; the docs single out the payment events as
+carrying another entity's number, and these two are named after the invoice. Either answer is
+harmless: the job re-reads the invoice, a number Fortnox does not have as an invoice ends as
+``not_found`` without a change, and a re-read of another invoice is an idempotent re-sync
+(:mod:`upsales_fortnox.intake.fortnox_events`)."""
+
+PAYMENT_DELETION_TOUCHES_INVOICE: Final = False
+"""Whether deleting a payment changes the invoice's ``lastmodified``: *unverified*, so not
+relied on: ``invoicepayment-deleted-v1`` queues a job that finds the paid invoice in our own
+record of the payment's bookkeeping (the deleted payment cannot be read) and re-syncs it
+(:mod:`upsales_fortnox.sync.money.deleted_payment`)."""
+
+STREAM_REFUSED_OFFSET_RESTARTS_FROM_NOW: Final = True
+"""A WebSocket topic whose stored offset Fortnox refuses (too old, say) is re-added without an
+offset, so streaming goes on from now: *unverified* that Fortnox refuses rather than replays;
+the reconciliation job (:mod:`upsales_fortnox.sync.reconcile`) fills any gap either way."""
+
+STREAM_REPLIES_IN_COMMAND_ORDER: Final = True
+"""Replies to WebSocket commands arrive in the order the commands were sent: *unverified*; the
+consumer (:mod:`upsales_fortnox.fortnox.stream`) relies on it."""

@@ -7,7 +7,8 @@ An instant is converted with the zone's daylight-saving rules:
 - Spring gap (the last Sunday of March, 02:00-03:00 does not exist): converting an instant
   never lands in the gap (01:59 CET is followed by 03:00 CEST).
 - Autumn overlap (the last Sunday of October, 02:00-03:00 happens twice): a wall time in that
-  hour names two instants an hour apart. How Fortnox reads it is *unverified*; reading it as
+  hour names two instants an hour apart. How Fortnox reads it is not settled
+  (:data:`.facts.LASTMODIFIED_TIMEZONE`); reading it as
   the later one would skip up to an hour of changes after the earlier one. An instant in the
   *first* pass of that hour is therefore sent as the minute before the hour (01:59, still
   summer time, unambiguous): at most an hour more is listed, nothing is missed. An instant in

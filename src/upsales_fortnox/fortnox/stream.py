@@ -16,10 +16,8 @@ and sends ``add-tenants-v1`` for new installations and rotated tokens, ``remove-
 installations that are no longer active. A lost connection is re-opened with exponential
 backoff. Tokens and the client secret never appear in logs.
 
-Choices where Fortnox is *unverified*: a topic whose stored offset is refused (too old, say)
-is re-added without an offset, so streaming goes on from now and the reconciliation job
-(:mod:`upsales_fortnox.sync.reconcile`) fills the gap; replies to commands arrive in the order
-the commands were sent.
+Choices about Fortnox that no source settles are in :mod:`upsales_fortnox.fortnox.facts`
+(``STREAM_REFUSED_OFFSET_RESTARTS_FROM_NOW``, ``STREAM_REPLIES_IN_COMMAND_ORDER``).
 """
 
 from __future__ import annotations

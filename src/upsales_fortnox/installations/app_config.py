@@ -7,8 +7,12 @@ the same choices, required as the rules require), and the app hooks with the URL
 sent to. Built from the model and the rules, so the two cannot drift; a test holds them
 together.
 
-The hook URL carries the installation id (one per account). Whether Upsales sends the hook type
-in the body or in the path is *unverified* (upsales.md §7); the service reads the body.
+The hook URLs carry the installation id (one per account) and the hook type, one URL per type;
+the service takes the type from the body's ``type`` or, failing that, from the path. The
+``priceList`` choices are read from a route Upsales itself can call, authenticated by the
+customer's API key (:mod:`upsales_fortnox.api.app_choices`), not from the operator API. The
+login button opens a login link minted for the configuration's life (``login_url``; see
+:data:`~upsales_fortnox.activation.login_link.APP_CONFIG_LOGIN_LINK_LIFETIME`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from upsales_fortnox.activation.login import CALLBACK_PATH
+from upsales_fortnox.api.app_choices import PRICE_LISTS_PATH
 from upsales_fortnox.api.schemas.installation_settings import SettingsDocument
 from upsales_fortnox.db.models import ProductBundleMode, SyncType
 from upsales_fortnox.installations.settings_rules import (
@@ -115,8 +120,9 @@ _VALUE_NAMES: Final[dict[str, str]] = {
     ProductBundleMode.BUNDLE_AND_SUB_PRODUCTS: "Paketet och produkterna i det",
 }
 
-#: Settings whose choices are read live from Fortnox (``externalValues``).
-_LIVE_CHOICES: Final = {"priceList": "/choices/price-lists"}
+#: Settings whose choices are read live from Fortnox (``externalValues``), by the path under
+#: the installation's Upsales hook URL.
+_LIVE_CHOICES: Final = {"priceList": PRICE_LISTS_PATH}
 
 
 def setting_names() -> list[str]:
@@ -172,7 +178,7 @@ def upsales_app_config(
     """The app's ``configJson`` and hooks for one installation (``installation``: its id)."""
     base = public_base_url.rstrip("/")
     required = _required_settings()
-    choices_base = f"{base}/api/installations/{installation}"
+    choices_base = f"{base}/webhooks/upsales/{installation}"
     login = {
         "name": "oauth",
         "type": "oauth",

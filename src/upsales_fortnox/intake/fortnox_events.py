@@ -18,14 +18,10 @@ page) and what becomes of them:
   /3/invoicepayments`` filters by ``invoicenumber``, which is what we would be looking for); the
   job finds the invoice in our own record of the payment's bookkeeping job and re-syncs it
   (:mod:`upsales_fortnox.sync.money.deleted_payment`). The invoice's own events and
-  reconciliation by ``lastmodified`` catch it too (whether a payment's deletion touches the
-  invoice's ``lastmodified`` is *unverified*).
+  reconciliation by ``lastmodified`` catch it too
+  (:data:`~upsales_fortnox.fortnox.facts.PAYMENT_DELETION_TOUCHES_INVOICE`).
 - ``invoice-bookkeep-v1`` and ``reminder-sent-v1``: an invoice sync with ``entityId`` taken as
-  the invoice's number. *Unverified*: no source shows their ``entityId``; the docs single out the
-  payment events as carrying another entity's number, and these two are named after the invoice.
-  Either answer is harmless: the job re-reads the invoice, a number Fortnox does not have as an
-  invoice ends as ``not_found`` without a change, and a re-read of another existing invoice is
-  an idempotent re-sync.
+  the invoice's number (:data:`~upsales_fortnox.fortnox.facts.INVOICE_NUMBER_EVENTS`).
 - Reconciliation's own events (``{entity}-changed``, ``{entity}-deleted``, see
   :mod:`upsales_fortnox.sync.reconcile`): a sync of that entity.
 - Any other type on these topics (a version we do not know yet, ``offer-…`` types added later):
@@ -42,6 +38,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.fortnox.facts import INVOICE_NUMBER_EVENTS
 from upsales_fortnox.intake.routing import (
     JOB_FORTNOX_ARTICLE,
     JOB_FORTNOX_CUSTOMER,
@@ -103,8 +100,7 @@ EVENT_TYPES: Final[dict[tuple[str, str], EventUse]] = {
     ("invoices", "invoice-created-v1"): _INVOICE,
     ("invoices", "invoice-updated-v1"): _INVOICE,
     ("invoices", "invoice-cancelled-v1"): _INVOICE,
-    ("invoices", "invoice-bookkeep-v1"): _INVOICE,  # entityId: *unverified*, see above
-    ("invoices", "reminder-sent-v1"): _INVOICE,  # entityId: *unverified*, see above
+    **{("invoices", event): _INVOICE for event in INVOICE_NUMBER_EVENTS},
     ("invoices", "invoicepayment-bookkeep-v1"): _PAYMENT,
     ("invoices", "invoicepayment-deleted-v1"): _PAYMENT_DELETED,
 }

@@ -7,7 +7,7 @@ Dedupe keys (unique per installation and source):
   has the same body and so the same key. Known limit: a later, genuinely new hook with an
   identical body (an entity changed and changed back) is taken for a retry. After-events carry
   the whole saved entity, so this needs the entity to be byte-for-byte the same, including any
-  modification time it carries (whether it carries one is *unverified*).
+  modification time it carries (see ``upsales.facts.HOOK_BODY_HAS_MODIFICATION_TIME``).
 - Upsales trigger: ``delivery:{deliveryId}`` when given, else a fresh random key: trigger bodies
   are written by an admin and usually name only the entity, so identical bodies are expected for
   distinct changes and must not be merged (coalescing per entity still merges the jobs).
@@ -28,6 +28,7 @@ import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -99,9 +100,10 @@ def parse_json(raw: bytes) -> Any:
     """Decode one JSON document. Refuses NaN/Infinity, and text that PostgreSQL's JSONB cannot
     store: NUL characters and unpaired surrogates (``"\\ud800"`` alone). Both can only arrive
     as escapes, so a body without one is not searched. Encoding, duplicate keys and depth: see
-    :mod:`upsales_fortnox.intake.strict_json`."""
+    :mod:`upsales_fortnox.intake.strict_json`. A number with a fraction or exponent is a
+    :class:`~decimal.Decimal` (amounts stay exact; :func:`json_ready` makes it storable)."""
     try:
-        document = strict_loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        document = strict_loads(raw, parse_constant=_refuse_constant, parse_float=_finite_decimal)
         problem = _text_problem(document) if _ESCAPE in raw else None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise MalformedJsonError("the body is not valid JSON") from exc
@@ -114,12 +116,28 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _finite_float(text: str) -> float:
-    """A JSON number with a fraction or exponent; one too large for a float (``1e400``) is
-    refused rather than stored as infinity."""
-    value = float(text)
-    if not math.isfinite(value):
+def _finite_decimal(text: str) -> Decimal:
+    """A JSON number with a fraction or exponent, exactly; one beyond a float's range
+    (``1e400``) is refused, as a reader that needs a float could not hold it."""
+    value = Decimal(text)
+    if not math.isfinite(float(value)):
         raise ValueError("number out of range")
+    return value
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with every :class:`~decimal.Decimal` made a JSON value that keeps it exactly:
+    a whole number as an int, a number a float holds exactly (its shortest text reads back
+    the same) as that float, any other as its exact decimal text (a string)."""
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_ready(item) for item in value]
     return value
 
 
@@ -175,7 +193,9 @@ def app_hook_api_key(document: Any) -> str | None:
 
 
 def canonical_json(document: Any) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        json_ready(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
 
 
 def _delivery_id(document: Mapping[str, Any]) -> str | None:
@@ -199,8 +219,8 @@ def _prefixed(details: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
 
 def hook_type(body_type: str | None, path_type: str | None) -> str:
     """The hook's type, from the body's ``type`` or the hook URL (one URL per hook type, as
-    Upsales' app template routes them; which of the two Upsales uses is *unverified*, so both
-    are read). Neither → :class:`HookTypeMissingError`; both, but different →
+    Upsales' app template routes them; which Upsales uses: ``upsales.facts.HOOK_TYPE_IN_PATH``,
+    so both are read). Neither → :class:`HookTypeMissingError`; both, but different →
     :class:`HookTypeConflictError` (refused rather than guessed)."""
     if body_type is not None and path_type is not None and body_type != path_type:
         raise HookTypeConflictError(
@@ -305,7 +325,7 @@ def _change(
         entity_id=entity_id,
         job_kind=route.job_kind,
         dedupe_key=dedupe_key,
-        payload=payload,
+        payload=json_ready(payload),
         payload_json=payload_json,
     )
 

@@ -1,8 +1,8 @@
 """Wire models of what Upsales and Fortnox send us.
 
-Field names follow the senders; where the reference marks a name *unverified* it is kept in one
-constant here. Models allow unknown fields (senders add fields over time) but refuse values of the
-wrong type.
+Field names follow the senders; a name no source settles comes from
+:mod:`upsales_fortnox.upsales.facts`. Models allow unknown fields (senders add fields over time)
+but refuse values of the wrong type.
 """
 
 from __future__ import annotations
@@ -20,26 +20,20 @@ from pydantic import (
 )
 
 from upsales_fortnox.db.types import MAX_UPSALES_ID
+from upsales_fortnox.upsales import facts as upsales_facts
 from upsales_fortnox.upsales.models import bare_id_as_object
 
-UPSALES_EVENT_TYPE_FIELD: Final = "type"
-"""The app-hook body field that names the event (``after_order_update``, ...).
-
-*Unverified*: the reference documents the event types an app receives but not the field that
-carries them in the body. We read ``type``; if Upsales turns out to use another name, change it
-here (the wire model below takes its alias from this constant).
-"""
+UPSALES_EVENT_TYPE_FIELD: Final = upsales_facts.HOOK_EVENT_TYPE_FIELD
+"""The app-hook body field that names the event (``after_order_update``, ...); the wire model
+below takes its alias from it."""
 
 UPSALES_API_KEY_FIELD: Final = "apiKey"
 """The app-hook body field with the customer's Upsales API key (reference §4-5). It authenticates
 the call and is never stored."""
 
-DELIVERY_ID_FIELD: Final = "deliveryId"
-"""An optional top-level field naming one delivery; a retried delivery carries the same value.
-
-Upsales is not known to send one (*unverified*); when present it is the dedupe key instead of the
-body's hash. Trigger bodies are written by an admin, who may add it from a template tag.
-"""
+DELIVERY_ID_FIELD: Final = upsales_facts.DELIVERY_ID_FIELD
+"""An optional top-level field naming one delivery (see the fact); when present it is the dedupe
+key instead of the body's hash."""
 
 MAX_ENTITY_ID: Final = MAX_UPSALES_ID
 

@@ -1,8 +1,9 @@
 """Answers to the two informational app hooks the real Fortnox app registers:
 ``limit_pricelists`` and ``show_field_sync`` (reference upsales.md §7).
 
-The shapes of both replies are *unverified* (no source documents what Upsales reads from
-them); they live here and nowhere else. Both are 200 with a JSON object:
+No source documents what Upsales reads from either reply
+(:data:`upsales_fortnox.upsales.facts.INFO_HOOK_ANSWER_SHAPES`); the shapes live here and
+nowhere else. Both are 200 with a JSON object:
 
 ``limit_pricelists`` → which Upsales price lists apply. The sync writes the prices of the ONE
 chosen Fortnox price list (setting ``priceList``) into the products' ``listPrice``, which is

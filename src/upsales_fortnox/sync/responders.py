@@ -13,8 +13,7 @@ number and addresses when Upsales sends them); the job checks the full company a
 ``app_status_order`` reports the order's sync status: ``sent`` (as Fortnox invoice/order N),
 ``waiting`` (a job is queued or running), ``failed`` (the last job died; its error, e.g. a
 ``fortnox_document_locked`` conflict), or ``not_sent`` (with the reason). The order id is read
-from ``data.obj.id``, ``data.object.id``, ``data.id`` or ``id`` (the real field is
-*unverified*).
+from the first of :data:`upsales_fortnox.upsales.facts.HOOK_ORDER_ID_PATHS` that holds one.
 """
 
 from __future__ import annotations
@@ -161,7 +160,7 @@ def _product_problems(order: OrderDraft, known: _Known) -> list[str]:
             order.orderRow or [], known.settings.product_bundles, known.article_numbers
         )
     except UnsendableOrder as exc:
-        return [Phrase("order.rows_not_sendable", detail=exc.message)]
+        return [exc.message]  # a catalogue phrase, rendered in the hook's language
     if len(rows) > MAX_DOCUMENT_ROWS:
         return [Phrase("order.too_many_rows", rows=len(rows), limit=MAX_DOCUMENT_ROWS)]
     return []
@@ -294,7 +293,7 @@ async def answer_app_status_order(
 ) -> Answer:
     order_id = _order_id(body)
     if order_id is None:
-        message = "the body names no order id"
+        message = say("status.no_order", language_of_hook(body))
         return Answer({"error": {"code": "validation_error", "message": message}}, 400)
     async with services.session_factory() as session:
         return Answer(

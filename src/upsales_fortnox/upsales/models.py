@@ -91,7 +91,7 @@ class CustomValue(WireModel):
 
 
 class Address(WireModel):
-    """``type`` is e.g. ``Visit``, ``Mail``, ``Postal``; see reference §3 for unverified ones."""
+    """``type`` is e.g. ``Visit``, ``Mail``, ``Postal`` (see ``facts.INVOICE_ADDRESS_TYPES``)."""
 
     type: str | None = None
     address: str | None = None
@@ -154,7 +154,7 @@ class BundleRow(WireModel):
 
 class OrderRow(WireModel):
     """``listPrice`` is the gross unit price, ``price`` the net one; row total is
-    ``quantity * price`` (reference §3). The meaning of ``discount`` is unverified."""
+    ``quantity * price`` (reference §3); ``discount``: see ``facts.ORDER_ROW_DISCOUNT_MEANING``."""
 
     id: int | None = None
     quantity: Decimal | None = None

@@ -23,6 +23,8 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
+from upsales_fortnox.upsales import facts
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -44,11 +46,12 @@ def header_number(headers: Mapping[str, str], name: str) -> float | None:
 
 
 def reset_backoff(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait per ``X-RateLimit-Reset`` (or, *unverified*, ``Retry-After``),
-    at least :data:`MIN_RESET_SECONDS`; None when neither header is usable."""
-    seconds = header_number(headers, "X-RateLimit-Reset")
+    """Seconds to wait per ``X-RateLimit-Reset`` (or ``Retry-After``; see
+    :mod:`upsales_fortnox.upsales.facts`), at least :data:`MIN_RESET_SECONDS`; None when neither
+    header is usable."""
+    seconds = header_number(headers, facts.RATE_LIMIT_RESET_HEADER)
     if seconds is None:
-        seconds = header_number(headers, "Retry-After")
+        seconds = header_number(headers, facts.RETRY_AFTER_HEADER)
     return None if seconds is None else max(seconds, MIN_RESET_SECONDS)
 
 

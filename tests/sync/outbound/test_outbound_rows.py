@@ -117,7 +117,7 @@ def test_a_product_without_article_is_named_in_the_error() -> None:
             ProductBundleMode.ONLY_BUNDLE,
             ARTICLES,
         )
-    with pytest.raises(ProductNotInFortnox, match="product 13"):
+    with pytest.raises(ProductNotInFortnox, match=r"product \(id 13\)"):
         bundle = [{"productId": 13, "quantity": 1}]
         plan_rows(
             order([order_row(10, 1, "1", bundle=bundle)]).orderRow or [],

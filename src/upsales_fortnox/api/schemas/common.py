@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, StrictInt
 
 INT32_MAX = 2_147_483_647
+
+
+def _whole_number(value: Any) -> Any:
+    """``5.0`` as ``5``: JSON Schema counts a number without a fraction as an integer."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[StrictInt, BeforeValidator(_whole_number)]
+"""An integer as JSON Schema means it: ``5`` or ``5.0``, never ``"5"``, ``5.5`` or ``true``."""
 """Largest value of a 32-bit id column (Upsales ids, customer ids)."""
 INT64_MAX = 9_223_372_036_854_775_807
 """Largest value of a 64-bit id column (job and link ids)."""

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from typing import Any, Final
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from upsales_fortnox.api.schemas.common import INT32_MAX, JsonInt
 from upsales_fortnox.db.models import InstallationSettings, ProductBundleMode, SyncType
 from upsales_fortnox.installations.settings_rules import SettingsDraft
+
+#: Declared, not enforced by the model: the settings rules refuse it with their own code
+#: (``not_positive_integer``).
+_POSITIVE_ID: Final[dict[str, Any]] = {"minimum": 1, "maximum": INT32_MAX}
 
 
 class SettingsDocument(BaseModel):
@@ -24,21 +32,27 @@ class SettingsDocument(BaseModel):
         description="What syncs from Fortnox, and where won deals go. Required.",
         json_schema_extra={"enum": [*(value.value for value in SyncType), None]},
     )
-    placeholder_user: StrictInt | None = Field(
+    placeholder_user: JsonInt | None = Field(
         default=None,
+        json_schema_extra=_POSITIVE_ID,
         alias="placeholderUser",
         description="Upsales user id set on orders whose Fortnox reference names no known user.",
     )
-    won_stage: StrictInt | None = Field(
-        default=None, alias="wonStage", description="Upsales stage id of won deals. Required."
-    )
-    lost_stage: StrictInt | None = Field(
+    won_stage: JsonInt | None = Field(
         default=None,
+        json_schema_extra=_POSITIVE_ID,
+        alias="wonStage",
+        description="Upsales stage id of won deals. Required.",
+    )
+    lost_stage: JsonInt | None = Field(
+        default=None,
+        json_schema_extra=_POSITIVE_ID,
         alias="lostStage",
         description="Upsales stage id of cancelled deals. Required; differs from `wonStage`.",
     )
-    offer_stage: StrictInt | None = Field(
+    offer_stage: JsonInt | None = Field(
         default=None,
+        json_schema_extra=_POSITIVE_ID,
         alias="offerStage",
         description="Upsales stage id of offers. Required with `order_offer`; must be null "
         "with other sync types.",

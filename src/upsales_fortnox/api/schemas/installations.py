@@ -16,12 +16,16 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    StrictInt,
     field_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from upsales_fortnox.api.schemas.common import INT32_MAX, SINGLE_LINE_TEXT, TEXT_WITHOUT_NUL
+from upsales_fortnox.api.schemas.common import (
+    INT32_MAX,
+    SINGLE_LINE_TEXT,
+    TEXT_WITHOUT_NUL,
+    JsonInt,
+)
 from upsales_fortnox.api.schemas.installation_settings import SettingsDocument
 from upsales_fortnox.db.models import InstallationStatus
 from upsales_fortnox.installations.service import (
@@ -47,7 +51,7 @@ InstallationName = Annotated[
     str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE_TEXT, examples=["Acme AB"])
 ]
 CustomerId = Annotated[
-    StrictInt, Field(ge=1, le=INT32_MAX, description="The Upsales account's customer id.")
+    JsonInt, Field(ge=1, le=INT32_MAX, description="The Upsales account's customer id.")
 ]
 UpsalesApiToken = Annotated[
     SecretStr,

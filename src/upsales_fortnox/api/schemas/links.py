@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from upsales_fortnox.api.schemas.common import INT32_MAX
+from upsales_fortnox.api.schemas.common import INT32_MAX, JsonInt
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.sync.links import FORTNOX_TYPES_BY_ENTITY
 
@@ -47,7 +47,7 @@ class LinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_pairs_schema)
 
     entity: LinkEntity
-    upsales_id: StrictInt = Field(ge=1, le=INT32_MAX)
+    upsales_id: JsonInt = Field(ge=1, le=INT32_MAX)
     fortnox_type: FortnoxType
     fortnox_id: str = Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x20\x7f]+$")
 

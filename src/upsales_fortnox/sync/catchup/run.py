@@ -54,6 +54,7 @@ from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.decide import WON_PROBABILITY
 from upsales_fortnox.upsales.client import MAX_PAGE_SIZE
 from upsales_fortnox.upsales.errors import UpsalesBadRequest
+from upsales_fortnox.upsales.facts import MOD_DATE_TIMESTAMP_FORMAT
 from upsales_fortnox.upsales.filters import Filter, eq, gte
 from upsales_fortnox.upsales.models import Company, Order, Record
 
@@ -69,14 +70,14 @@ Lister = Callable[..., AsyncIterator[R]]
 def mod_date_filters(since: datetime) -> tuple[Filter, Filter]:
     """``modDate=gte:`` as a timestamp in Upsales' own format, and as a date.
 
-    *Unverified*: Upsales documents date filters only with dates (``date=gte:2016-01-01``);
-    whether ``modDate`` compares a full timestamp is not documented. The timestamp is sent
+    Whether ``modDate`` compares a full timestamp is not settled
+    (:data:`upsales_fortnox.upsales.facts.MOD_DATE_TIMESTAMP_FORMAT`). The timestamp is sent
     first (cut to the second, which only widens the window); if Upsales refuses it, the date
     (the whole day, a wider window) is sent instead: rows listed from before the window then
     count as ``before_window`` and cost nothing more.
     """
     moment = since.astimezone(UTC)
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stamp = moment.strftime(MOD_DATE_TIMESTAMP_FORMAT)
     return gte("modDate", stamp), gte("modDate", moment.date())
 
 

@@ -27,12 +27,12 @@ from upsales_fortnox.fortnox.models import Customer
 from upsales_fortnox.sync.fingerprint import fingerprint
 from upsales_fortnox.sync.identity import normalise_name, normalise_org_number
 from upsales_fortnox.upsales.custom_values import with_custom_values
+from upsales_fortnox.upsales.facts import ACCOUNT_NAME_MAX_LENGTH
 from upsales_fortnox.upsales.models import Address, Company, CompanyDraft, CustomValue
 
 MAIL_ADDRESS_TYPE: Final = "Mail"
 VISIT_ADDRESS_TYPE: Final = "Visit"
-NAME_MAX_LENGTH: Final = 100
-"""Upsales' account name limit as the sandbox enforces it (*unverified* for the real API)."""
+NAME_MAX_LENGTH: Final = ACCOUNT_NAME_MAX_LENGTH
 
 
 @dataclass(frozen=True)

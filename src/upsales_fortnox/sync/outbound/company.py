@@ -34,6 +34,7 @@ from typing import Final
 from upsales_fortnox.fortnox.models import API_BLANK, Customer
 from upsales_fortnox.sync.identity import normalise_org_number
 from upsales_fortnox.sync.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
+from upsales_fortnox.upsales.facts import INVOICE_ADDRESS_TYPES
 from upsales_fortnox.upsales.models import Address, Company, CustomValue
 
 CompanyFields = dict[str, str | None]
@@ -68,7 +69,7 @@ ALWAYS_SYNCED: Final = (
     "country_code",
     "phone",
 )
-ADDRESS_PREFERENCE: Final = ("Invoice", "Billing", "Mail", "Postal", "Visit")
+ADDRESS_PREFERENCE: Final = (*INVOICE_ADDRESS_TYPES, "Mail", "Postal", "Visit")
 _COUNTRY_NAMES: Final = {
     "sverige": "SE",
     "sweden": "SE",

@@ -27,6 +27,7 @@ from upsales_fortnox.sync.outbound.money import (
     round_amounts,
     split_amount,
 )
+from upsales_fortnox.texts import Phrase
 from upsales_fortnox.upsales.models import BundleRow, OrderRow
 
 
@@ -124,8 +125,11 @@ def _sub_product_lines(row: OrderRow, bundle: Sequence[BundleRow], amount: Decim
         if not carrying:
             name = row.product.name if row.product else None
             raise UnsendableOrder(
-                f"the bundle {name or row_product_id(row)!s} has no products with a quantity "
-                "to carry its price"
+                Phrase("order.bundle_without_quantities", name=name)
+                if name
+                else Phrase(
+                    "order.unnamed_bundle_without_quantities", product_id=row_product_id(row)
+                )
             )
         for index, share in zip(
             carrying, split_amount(amount, [weights[i] for i in carrying]), strict=True
@@ -143,11 +147,11 @@ def _lines(rows: Sequence[OrderRow], mode: ProductBundleMode) -> list[_Line]:
     ordered = _sorted_rows(rows)
     amounts = round_amounts([(row.quantity or ZERO) * (row.price or ZERO) for row in ordered])
     lines: list[_Line] = []
-    for row, amount in zip(ordered, amounts, strict=True):
+    for position, (row, amount) in enumerate(zip(ordered, amounts, strict=True), 1):
         product_id = row_product_id(row)
         name = row.product.name if row.product else None
         if product_id is None:
-            raise UnsendableOrder(f"order row {row.id} has no product")
+            raise UnsendableOrder(Phrase("order.row_without_product", row=position))
         quantity = row.quantity or ZERO
         bundle = _bundle_rows(row)
         own_line = _Line(product_id, name, quantity, row.price or ZERO, amount)
@@ -177,8 +181,11 @@ def plan_rows(
         article_number = article_numbers.get(line.product_id)
         if article_number is None:
             name = line.product_name or (product_names or {}).get(line.product_id)
-            label = f"{name!r} (product {line.product_id})" if name else f"{line.product_id}"
-            raise ProductNotInFortnox(f"the product {label} has no article in Fortnox")
+            raise ProductNotInFortnox(
+                Phrase("order.product_without_article_named", name=name, product_id=line.product_id)
+                if name
+                else Phrase("order.product_without_article", product_id=line.product_id)
+            )
         pricing = price_row(line.quantity, line.unit_price, line.amount)
         planned.append(
             PlannedRow(

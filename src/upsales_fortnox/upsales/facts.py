@@ -1,0 +1,101 @@
+"""What we believe about Upsales that its documentation does not settle, in one place.
+
+Each fact names its source, or says *unverified* when no source settles it; the code that uses
+a fact survives the other plausible answer too (the note says how).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- externalValues: the choices a config field reads live --------------------------------
+
+#: How Upsales authenticates its call to a field's ``externalValuesUrl``: *unverified*. App
+#: hooks carry the customer API key in the body's ``apiKey`` (upsales.md §5); for
+#: externalValues we accept the key in that body field (a POST), in the query parameter below
+#: or in the header below, whichever arrives.
+EXTERNAL_VALUES_KEY_BODY_FIELD: Final = "apiKey"
+EXTERNAL_VALUES_KEY_QUERY: Final = "apiKey"
+EXTERNAL_VALUES_KEY_HEADER: Final = "X-Upsales-Api-Key"
+#: The HTTP method of that call: *unverified*; we serve both GET and POST.
+EXTERNAL_VALUES_METHODS: Final = ("GET", "POST")
+#: The shape of the answer: *unverified*; the configJson ``values`` shape
+#: (``[{"name", "value"}]``, as the app template's static ``values`` are written).
+EXTERNAL_VALUE_NAME: Final = "name"
+EXTERNAL_VALUE_VALUE: Final = "value"
+
+# --- app hooks ---------------------------------------------------------------------------
+
+HOOK_EVENT_TYPE_FIELD: Final = "type"
+"""The app-hook body field that names the event (``after_order_update``, ...): *unverified*, the
+reference documents the event types an app receives but not the field that carries them. If
+Upsales uses another name, change it here (the intake's wire model takes its alias from it)."""
+
+HOOK_TYPE_IN_PATH: Final = True
+"""Whether Upsales names the hook type in the body or only in the URL (one URL per type, as its
+app template routes them): *unverified*; the intake takes the body's type or, failing that, the
+path's, and refuses the two disagreeing."""
+
+DELIVERY_ID_FIELD: Final = "deliveryId"
+"""An optional top-level field naming one delivery (a retried delivery carries the same value):
+Upsales is not known to send one, *unverified*; when present it is the dedupe key instead of the
+body's hash. Trigger bodies are written by an admin, who may add it from a template tag."""
+
+HOOK_BODY_HAS_MODIFICATION_TIME: Final = False
+"""Whether an after-event's entity carries its modification time: *unverified*. The intake's
+body-hash dedupe takes a later hook with a byte-identical body for a retry; with a modification
+time in the body that cannot happen, without one it needs the entity changed back exactly."""
+
+HOOK_ORDER_ID_PATHS: Final = (
+    "data.obj.id",
+    "data.object.id",
+    "data.obj",
+    "data.object",
+    "data.id",
+    "id",
+)
+"""Where ``app_status_order`` names its order (``data.obj``/``data.object`` as an object or a
+bare id): *unverified*, so the responder reads each, in this order, first found wins."""
+
+HOOK_LANGUAGE_FIELDS: Final = ("language", "locale")
+"""Fields of the hook's ``user`` (then of the body) that may say which language the user reads:
+*unverified*; without one the answer is Swedish."""
+
+INFO_HOOK_ANSWER_SHAPES: Final = (
+    "limit_pricelists: {limit, priceListIds, priceLists}; show_field_sync: {fields}"
+)
+"""What Upsales reads from the answers to ``limit_pricelists`` and ``show_field_sync``:
+*unverified* (no source documents it); the shapes are built in
+:mod:`upsales_fortnox.sync.app_hook_answers` and nowhere else."""
+
+# --- the REST API --------------------------------------------------------------------------
+
+MOD_DATE_TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.000Z"
+"""A ``modDate=gte:`` filter as a full timestamp: *unverified*, Upsales documents date filters
+only with dates (``date=gte:2016-01-01``). The catch-up sends the timestamp first and, if
+Upsales refuses it, the date (a wider window that costs nothing more)."""
+
+CUSTOM_PUT_REPLACES: Final = True
+"""Whether a PUT's ``custom`` array replaces the entity's custom values or is merged into them:
+*unverified* (reference upsales.md §7). Writes send the whole array as read, changed only where
+we mean to, which is right under either answer."""
+
+RATE_LIMIT_RESET_HEADER: Final = "X-RateLimit-Reset"
+"""Seconds until the rate-limit window resets (reference upsales.md §2)."""
+
+RETRY_AFTER_HEADER: Final = "Retry-After"
+"""Read when ``X-RateLimit-Reset`` is absent: *unverified* that Upsales sends it."""
+
+INVOICE_ADDRESS_TYPES: Final = ("Invoice", "Billing")
+"""The ``addresses[].type`` of an invoice address: ``Visit`` and ``Mail`` are seen in the
+Postman collection, the SDK's enum adds ``Postal``, ``Billing``, ``Delivery``, ``Other``;
+whether the invoice address is ``Invoice`` or ``Billing`` is *unverified* (reference upsales.md
+§3), so both are preferred, in this order, when a Fortnox customer's address is chosen."""
+
+ORDER_ROW_DISCOUNT_MEANING: Final = "unknown"
+"""What an order row's ``discount`` means: *unverified*. The row total is ``quantity * price``
+(reference §3), so the sync never reads ``discount``."""
+
+ACCOUNT_NAME_MAX_LENGTH: Final = 100
+"""An account name's longest length: the limit the Upsales sandbox enforces, *unverified* for the
+real API. Names from Fortnox are cut to it; were the real limit longer, only the cut is lost."""
