@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from upsales_fortnox import __version__
 from upsales_fortnox.api import (
     activation,
-    bulk_actions,
     app_choices,
+    bulk_actions,
     choices,
     consent,
     document_links,

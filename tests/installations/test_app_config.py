@@ -107,6 +107,8 @@ def test_the_money_settings_are_checkboxes_off_by_default(name: str) -> None:
     assert SettingsDocument.model_validate({name: True}).to_draft() == replace(
         SettingsDraft(), **{ATTRIBUTE[name]: True}
     )
+
+
 def test_the_configurations_login_link_outlives_a_day_until_its_chosen_expiry() -> None:
     import uuid
     from datetime import UTC, datetime, timedelta

@@ -191,7 +191,7 @@ class FortnoxClient:
         operation that lists a chosen price list's prices for more than one article
         (``GET /3/prices`` takes no price list and answers a single ``Price``), so pricing N
         articles costs N of these. Whether an unpriced article answers 404 or an empty list is
-        unverified (:data:`.facts.PRICE_MISSING_IS_NOT_FOUND`): both are "no price". A 404
+        a guess (:data:`.facts.PRICE_MISSING_IS_NOT_FOUND`): both are "no price". A 404
         because the price list itself is gone raises :class:`.FortnoxNotFound`: the first 404
         asks ``GET /3/pricelists/{Code}`` once per client, so N articles cost N + 1 calls at
         most.

@@ -1,7 +1,8 @@
 """Service-account consent webhooks from Fortnox: their shape, read in this one place.
 
 Fortnox says "consent created" and "consent revoked" events for service accounts arrive "via
-webhook" (fortnox.md §6) but documents neither payload nor registration: *unverified*. So the
+webhook" (fortnox.md §6) but documents neither payload nor registration (the guesses:
+:data:`~upsales_fortnox.fortnox.facts.CONSENT_EVENT_TYPES` and the key lists beside it). So the
 reader is lenient: the event type from ``type``, ``eventType``, ``event`` or ``topic`` (any
 spelling with "consent" and "revok"/"creat" in it, e.g. ``consent-revoked-v1``), the tenant
 from ``tenantId``, ``tenant_id``, ``TenantId`` or ``databaseNumber`` (a number or digits).
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
-from upsales_fortnox.fortnox.facts import CONSENT_EVENT_TYPES
-
-_TYPE_KEYS: Final = ("type", "eventType", "event", "topic")
-_TENANT_KEYS: Final = ("tenantId", "tenant_id", "TenantId", "databaseNumber")
+from upsales_fortnox.fortnox.facts import (
+    CONSENT_EVENT_TYPES,
+    CONSENT_TENANT_KEYS,
+    CONSENT_TYPE_KEYS,
+)
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,8 @@ def parse_consent_event(body: Any) -> ConsentEvent | None:
     """The event a body describes, or None when it is not a consent event we can act on."""
     if not isinstance(body, dict):
         return None
-    change = next((c for key in _TYPE_KEYS if (c := _change(body.get(key)))), None)
-    tenant = next((t for key in _TENANT_KEYS if (t := _tenant(body.get(key)))), None)
+    change = next((c for key in CONSENT_TYPE_KEYS if (c := _change(body.get(key)))), None)
+    tenant = next((t for key in CONSENT_TENANT_KEYS if (t := _tenant(body.get(key)))), None)
     if change is None or tenant is None:
         return None
     return ConsentEvent(change, tenant)

@@ -10,8 +10,11 @@ other plausible answer too (said per item). The sandbox keeps its own choices in
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
+
+from upsales_fortnox.fortnox.errors import FortnoxAuthError, FortnoxNotFound
 
 LASTMODIFIED_TIMEZONE: Final = ZoneInfo("Europe/Stockholm")
 """Zone of ``lastmodified`` query values: local time in Fortnox's docs (reference fortnox.md §1,
@@ -98,3 +101,40 @@ the reconciliation job (:mod:`upsales_fortnox.sync.reconcile`) fills any gap eit
 STREAM_REPLIES_IN_COMMAND_ORDER: Final = True
 """Replies to WebSocket commands arrive in the order the commands were sent: *unverified*; the
 consumer (:mod:`upsales_fortnox.fortnox.stream`) relies on it."""
+
+
+# --- the money after the deal -------------------------------------------------------------------
+
+PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY: Final = True
+"""A payment's ``Amount`` is in the payment's own ``Currency`` (``GET /3/invoicepayments``):
+*unverified* for a payment of a foreign-currency invoice (it could be SEK). The status code
+(:func:`upsales_fortnox.sync.money.invoice_money.payment_amount`) takes an amount whose
+``Currency`` is the invoice's (or absent) as it is and converts one in SEK with the payment's
+own rate, so both readings give the same figure."""
+
+PAYMENTS_TOUCH_INVOICE_LASTMODIFIED: Final = False
+"""Whether a payment changes its invoice's ``lastmodified``: *unverified*, so not relied on:
+reconciliation lists ``GET /3/invoicepayments?lastmodified=`` itself
+(:mod:`upsales_fortnox.sync.money.reconcile_money`)."""
+
+CURRENCY_RATE_PLACES: Final = Decimal("0.000001")
+"""Decimals of a document's ``CurrencyRate`` that we send: how many Fortnox keeps is
+*unverified*; rows and net values never pass through the rate, so they agree to the öre either
+way (:mod:`upsales_fortnox.sync.currency`)."""
+
+STOCK_BALANCE_MAY_BE_A_LIST: Final = True
+"""``GET /api/warehouse/status-v1/stockbalance?itemIds=`` answers one ``StockBalance`` object
+per the spec's schema, one per stock point per its description: which one is *unverified*, so
+:func:`upsales_fortnox.fortnox.stock.balance_of` reads both (a list is summed over stock
+points)."""
+
+NO_WAREHOUSE_ERRORS: Final = (FortnoxAuthError, FortnoxNotFound)
+"""How a company without Fortnox Lager answers the stock balance: *unverified* (undocumented);
+any 403 or 404 is read as "no warehouse module", and the article's ``QuantityInStock`` and
+``DisposableQuantity`` are used instead (:mod:`upsales_fortnox.fortnox.stock`)."""
+
+CONSENT_TYPE_KEYS: Final = ("type", "eventType", "event", "topic")
+CONSENT_TENANT_KEYS: Final = ("tenantId", "tenant_id", "TenantId", "databaseNumber")
+"""Where a consent webhook's body may name its event and its tenant: *unverified* (see
+:data:`CONSENT_EVENT_TYPES`); :func:`upsales_fortnox.fortnox.consent.parse_consent_event` reads
+each in turn."""

@@ -1,26 +1,20 @@
 """An article's stock: from Fortnox Lager where the company has it, else the article's own
 quantities.
 
-``GET /api/warehouse/status-v1/stockbalance`` answers, per the spec's schema, one
-``StockBalance`` object (``itemId``, ``stockPointCode``, ``inStock``, ``availableStock``); its
-description speaks of one per stock point. Which one Fortnox sends for one ``itemIds`` value is
-*unverified*, so :func:`balance_of` reads both: an object, or a list whose entries for the
-article are added up over the stock points. How a company without Fortnox Lager answers is
-*unverified* too (not documented): any 403 or 404 is read as "no warehouse module"
-(:data:`NO_WAREHOUSE_ERRORS`), and the article's ``QuantityInStock`` and
-``DisposableQuantity`` are used instead.
+``GET /api/warehouse/status-v1/stockbalance`` per article: its answer's shape and how a company
+without Fortnox Lager answers are guesses kept in :mod:`upsales_fortnox.fortnox.facts`
+(:data:`~upsales_fortnox.fortnox.facts.STOCK_BALANCE_MAY_BE_A_LIST`,
+:data:`~upsales_fortnox.fortnox.facts.NO_WAREHOUSE_ERRORS`); without the module the article's
+``QuantityInStock`` and ``DisposableQuantity`` are used instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Any
 
-from upsales_fortnox.fortnox.errors import FortnoxAuthError, FortnoxNotFound
 from upsales_fortnox.fortnox.models import Article
-
-NO_WAREHOUSE_ERRORS: Final = (FortnoxAuthError, FortnoxNotFound)
 
 
 @dataclass(frozen=True)

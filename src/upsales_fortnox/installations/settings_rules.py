@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from upsales_fortnox.db.models import ProductBundleMode, SyncType
 from upsales_fortnox.fortnox.facts import PRICE_LIST_CODE_PATTERN
+from upsales_fortnox.sync.currency import HOME_CURRENCY
 
 MAX_ID = 2_147_483_647
 """Largest id an Upsales stage or user can have here (the columns are 32-bit integers)."""
@@ -253,7 +254,6 @@ def validate_settings(draft: SettingsDraft) -> ValidSettings:
 
 # --- documents and stock (issue 11, parts 3-5) ---
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-_HOME_CURRENCY = "SEK"
 
 
 def _normal_currency_lists(lists: dict[str, str] | None) -> dict[str, str] | None:
@@ -267,7 +267,7 @@ def currency_price_list_problems(lists: dict[str, str] | None) -> list[SettingsP
     ``priceList``), each mapped to a Fortnox price-list code."""
     problems = []
     for code, price_list in (lists or {}).items():
-        if not _CURRENCY_CODE.fullmatch(code.upper()) or code.upper() == _HOME_CURRENCY:
+        if not _CURRENCY_CODE.fullmatch(code.upper()) or code.upper() == HOME_CURRENCY:
             problems.append(
                 SettingsProblem(
                     "currencyPriceLists",

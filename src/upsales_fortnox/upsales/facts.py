@@ -96,6 +96,11 @@ ORDER_ROW_DISCOUNT_MEANING: Final = "unknown"
 """What an order row's ``discount`` means: *unverified*. The row total is ``quantity * price``
 (reference §3), so the sync never reads ``discount``."""
 
+MASTER_CURRENCY: Final = "SEK"
+"""The master currency of an Upsales account synced with a Swedish Fortnox company: taken to be
+SEK, Fortnox's home currency (*unverified*: an account with another master currency would send
+its rates against it; :mod:`upsales_fortnox.sync.currency` converts rates through it)."""
+
 ACCOUNT_NAME_MAX_LENGTH: Final = 100
 """An account name's longest length: the limit the Upsales sandbox enforces, *unverified* for the
 real API. Names from Fortnox are cut to it; were the real limit longer, only the cut is lost."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from upsales_fortnox.api.schemas.common import INT32_MAX, JsonInt
 from upsales_fortnox.db.models import InstallationSettings, ProductBundleMode, SyncType

@@ -15,10 +15,11 @@ An invoice or credit we never linked is recorded in the job result and ignored (
 intake's record, never an error or a retry).
 
 Payment amounts: the payment list gives ``Amount`` (and ``Currency``, ``CurrencyRate``,
-``CurrencyUnit``). *Unverified*: whether ``Amount`` of a payment of a foreign-currency invoice is
-in that currency or in SEK. A payment whose ``Currency`` is the invoice's (or absent) is taken
-as it is; one in SEK on a foreign-currency invoice is converted with its own rate, rounded to
-öre. Both readings give the same amount for SEK invoices, and that conversion lives only here.
+``CurrencyUnit``); which currency ``Amount`` is in on a foreign-currency invoice is a guess
+(:data:`upsales_fortnox.fortnox.facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`). A payment whose
+``Currency`` is the invoice's (or absent) is taken as it is; one in SEK on a foreign-currency
+invoice is converted with its own rate, rounded to öre. Both readings give the same amount for SEK
+invoices, and that conversion lives only here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from upsales_fortnox.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.fortnox.facts import LASTMODIFIED_TIMEZONE
 from upsales_fortnox.fortnox.models import Invoice
 from upsales_fortnox.fortnox.payments import InvoicePayment
+from upsales_fortnox.sync.currency import HOME_CURRENCY
 from upsales_fortnox.sync.inbound.runtime import InboundJob
 from upsales_fortnox.sync.money.fields import payment_field_ids, payment_values
 from upsales_fortnox.sync.money.status import (
@@ -45,7 +47,6 @@ from upsales_fortnox.upsales.custom_values import with_custom_values
 from upsales_fortnox.upsales.errors import UpsalesNotFound
 from upsales_fortnox.upsales.models import OrderDraft
 
-HOME_CURRENCY: Final = "SEK"
 ORE: Final = Decimal("0.01")
 ZERO: Final = Decimal(0)
 

@@ -4,8 +4,8 @@ for what no event brought in, fed through the same intake and dedupe as the rest
 
 * Payments: ``GET /3/invoicepayments?lastmodified=`` (one call a page) since the checkpoint; each
   payment names its invoice (``InvoiceNumber``), and each linked invoice among them gets one
-  ``invoice-changed`` event. This holds whether or not a payment touches its invoice's own
-  ``lastmodified`` (*unverified*).
+  ``invoice-changed`` event, whether or not a payment touches its invoice's own ``lastmodified``
+  (:data:`upsales_fortnox.fortnox.facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED`).
 * Overdue, once a day: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page); each linked
   invoice in it gets an ``invoice-changed`` event (offset ``overdue:<date>``: once a day), so
   an invoice whose due date passed without any change shows ``overdue``.

@@ -42,7 +42,7 @@ def round_ore(value: Decimal) -> Decimal:
 def fortnox_row_total(
     quantity: Decimal, price: Decimal, discount: Decimal, discount_type: str | None
 ) -> Decimal:
-    """A row's ``Total`` as Fortnox computes it (*unverified*: ``facts.ROW_TOTAL_FORMULA``).
+    """A row's ``Total`` as Fortnox computes it (a guess: ``facts.ROW_TOTAL_FORMULA``).
 
     PERCENT: ``qty * price * (1 - d/100)``; AMOUNT: ``qty * price - d`` (a discount on the row,
     not per unit); rounded to öre. Rows without a discount type count as PERCENT, Fortnox's

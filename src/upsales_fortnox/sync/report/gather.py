@@ -23,6 +23,7 @@ from upsales_fortnox.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.fortnox.models import Invoice, Order
 from upsales_fortnox.jobs.queue import enqueue
 from upsales_fortnox.sync.context import InstallationContext
+from upsales_fortnox.sync.currency import HOME_CURRENCY
 from upsales_fortnox.sync.inbound.decide_document import MODULE_TYPES
 from upsales_fortnox.sync.inbound.documents import document_lines, is_cancelled
 from upsales_fortnox.sync.money.invoice_money import credited_amount, reference
@@ -38,7 +39,6 @@ from upsales_fortnox.sync.report.compare import (
 )
 from upsales_fortnox.upsales.filters import gte, lte
 
-HOME_CURRENCY: Final = "SEK"
 REPORTED_TYPES: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
 ZERO: Final = Decimal(0)
 
