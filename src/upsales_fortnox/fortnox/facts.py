@@ -14,8 +14,6 @@ from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from upsales_fortnox.fortnox.errors import FortnoxAuthError, FortnoxNotFound
-
 LASTMODIFIED_TIMEZONE: Final = ZoneInfo("Europe/Stockholm")
 """Zone of ``lastmodified`` query values: local time in Fortnox's docs (reference fortnox.md §1,
 ``lastmodified=2022-11-25 06:00``). How Fortnox reads a wall time in the autumn's repeated hour
@@ -128,9 +126,9 @@ per the spec's schema, one per stock point per its description: which one is *un
 :func:`upsales_fortnox.fortnox.stock.balance_of` reads both (a list is summed over stock
 points)."""
 
-NO_WAREHOUSE_ERRORS: Final = (FortnoxAuthError, FortnoxNotFound)
+NO_WAREHOUSE_STATUSES: Final = frozenset({403, 404})
 """How a company without Fortnox Lager answers the stock balance: *unverified* (undocumented);
-any 403 or 404 is read as "no warehouse module", and the article's ``QuantityInStock`` and
+any of these statuses is read as "no warehouse module", and the article's ``QuantityInStock`` and
 ``DisposableQuantity`` are used instead (:mod:`upsales_fortnox.fortnox.stock`)."""
 
 CONSENT_TYPE_KEYS: Final = ("type", "eventType", "event", "topic")

@@ -17,9 +17,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.facts import NO_WAREHOUSE_ERRORS
 from upsales_fortnox.fortnox.models import Article
 from upsales_fortnox.fortnox.stock import (
+    NO_WAREHOUSE_ERRORS,
     StockLevel,
     article_stock,
     balance_of,
