@@ -37,6 +37,10 @@ ACCEPTANCE_UNSTATABLE: dict[str, str] = {
     "current version (its ETag), which changes with every write",
     "POST /api/installations": "the settings rules relate fields (what each `syncType` "
     "requires, won and lost stages that differ); the description states them",
+    "GET /api/installations/{installation_id}/reconciliation": "the period relates its two "
+    "dates (`from` not after `to`, at most 366 days apart); the description states it",
+    "POST /api/installations/{installation_id}/reconciliation/repair": "the same period rule "
+    "as the report's",
 }
 """``UFS_FUZZ_EXAMPLES`` raises the examples per operation (150 ran clean)."""
 
