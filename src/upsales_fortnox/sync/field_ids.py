@@ -1,26 +1,29 @@
-"""Custom field ids of orders and products found by alias, cached in the database (table
-``custom_field_ids``, as :mod:`.outbound.custom_fields` does for accounts).
+"""Custom field ids found by alias, cached in the database (table ``custom_field_ids``): the
+one lookup for accounts (:mod:`.outbound.custom_fields`), orders and products.
 
 One ``GET /customfields/{entity}`` resolves every alias asked for together; a found id is
-trusted for :data:`~.outbound.custom_fields.FOUND_TTL`, an alias the installation lacks is looked
-up again after :data:`~.outbound.custom_fields.ABSENT_TTL` (an admin may add the field later).
-Without the field nothing is written; the job result says so.
+trusted for :data:`FOUND_TTL`, an alias the installation lacks is looked up again after
+:data:`ABSENT_TTL` (an admin may add the field later). Without the field nothing is written; the
+job result says so.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import CustomFieldId
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.sync.outbound.custom_fields import ABSENT_TTL, FOUND_TTL
 from upsales_fortnox.upsales.client import UpsalesClient
 from upsales_fortnox.upsales.models import CustomFieldEntity
+
+FOUND_TTL: Final = timedelta(hours=24)
+ABSENT_TTL: Final = timedelta(minutes=15)
 
 
 def _fresh(row: CustomFieldId, now: datetime) -> bool:
