@@ -41,7 +41,6 @@ from upsales_fortnox.fortnox.stream import (
     Message,
     StreamRecorder,
     StreamTenant,
-    active_installations,
     record_with_intake,
 )
 from upsales_fortnox.intake.fortnox_events import (
@@ -50,10 +49,10 @@ from upsales_fortnox.intake.fortnox_events import (
     reconcile_event_type,
 )
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
-from upsales_fortnox.jobs.queue import enqueue
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.money.reconcile_money import money_batches
+from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
 
 log = logging.getLogger(__name__)
 
@@ -268,16 +267,7 @@ async def reconcile_installation(
 
 async def schedule_reconciliation(session_factory: async_sessionmaker[AsyncSession]) -> int:
     """Queue a reconcile job for every active installation; how many were queued anew."""
-    created = 0
-    tenants = await active_installations(session_factory)
-    async with session_factory() as session:
-        for tenant in tenants:
-            enqueued = await enqueue(
-                session, installation_id=tenant.id, kind=RECONCILE_KIND, entity_id=RECONCILE_ENTITY
-            )
-            created += int(enqueued.created)
-        await session.commit()
-    return created
+    return await queue_for_active_installations(session_factory, RECONCILE_KIND, RECONCILE_ENTITY)
 
 
 async def run_reconcile_scheduler(
@@ -285,15 +275,9 @@ async def run_reconcile_scheduler(
 ) -> None:
     """Queue reconciliation every ``settings.reconcile_interval_minutes`` until ``stop``."""
     every = interval or timedelta(minutes=services.settings.reconcile_interval_minutes)
-    while not stop.is_set():
-        try:
-            await schedule_reconciliation(services.session_factory)
-        except Exception:  # a database hiccup must not end the scheduler
-            log.exception("could not queue reconciliation")
-        try:
-            await asyncio.wait_for(stop.wait(), every.total_seconds())
-        except TimeoutError:
-            continue
+    await every_interval(
+        stop, every, lambda: schedule_reconciliation(services.session_factory), "reconciliation"
+    )
 
 
 def register_reconcile_handler(

@@ -14,11 +14,10 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.fortnox.stream import active_installations
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
-from upsales_fortnox.jobs.queue import enqueue
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import catch_up_installation
+from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +28,7 @@ CATCH_UP_ENTITY: Final = "upsales"
 
 async def schedule_catch_up(session_factory: async_sessionmaker[AsyncSession]) -> int:
     """Queue a catch-up for every active installation; how many were queued anew."""
-    created = 0
-    tenants = await active_installations(session_factory)
-    async with session_factory() as session:
-        for tenant in tenants:
-            enqueued = await enqueue(
-                session, installation_id=tenant.id, kind=CATCH_UP_KIND, entity_id=CATCH_UP_ENTITY
-            )
-            created += int(enqueued.created)
-        await session.commit()
-    return created
+    return await queue_for_active_installations(session_factory, CATCH_UP_KIND, CATCH_UP_ENTITY)
 
 
 async def run_catch_up_scheduler(
@@ -46,15 +36,9 @@ async def run_catch_up_scheduler(
 ) -> None:
     """Queue the catch-up every ``settings.upsales_reconcile_interval_minutes`` until ``stop``."""
     every = interval or timedelta(minutes=services.settings.upsales_reconcile_interval_minutes)
-    while not stop.is_set():
-        try:
-            await schedule_catch_up(services.session_factory)
-        except Exception:  # a database hiccup must not end the scheduler
-            log.exception("could not queue the Upsales catch-up")
-        try:
-            await asyncio.wait_for(stop.wait(), every.total_seconds())
-        except TimeoutError:
-            continue
+    await every_interval(
+        stop, every, lambda: schedule_catch_up(services.session_factory), "the Upsales catch-up"
+    )
 
 
 def register_catch_up_handler(
