@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -233,3 +234,26 @@ def service_app() -> object:
     from upsales_fortnox.app import build_service_app
 
     return build_service_app()
+
+
+def won_deal_order(
+    deal: int, *, user_id: int, company_id: int, stage_id: int, products: list[int]
+) -> dict[str, Any]:
+    """The Upsales order of the benchmarks' ``deal``-th won deal: 1 to 3 rows, some discounted."""
+    return {
+        "description": f"Affär {deal}",
+        "date": "2024-06-01",
+        "user": {"id": user_id},
+        "client": {"id": company_id},
+        "stage": {"id": stage_id},
+        "probability": 100,
+        "orderRow": [
+            {
+                "product": {"id": products[(deal + row) % len(products)]},
+                "quantity": 1 + (deal + row) % 4,
+                "listPrice": "1250",
+                "price": "1187.50" if row else "1250",
+            }
+            for row in range(1 + deal % 3)
+        ],
+    }

@@ -10,6 +10,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.common import won_deal_order
+
 HOST = "127.0.0.1"
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
 WEBHOOK_SECRET = "whsec_bench-secret"
@@ -102,23 +104,13 @@ def serve_upsales(deals_by_index: list[int], port: int, pipe: Any) -> None:
             order = upsales.create_entity(
                 demo.customer_id,
                 "orders",
-                {
-                    "description": f"Affär {deal}",
-                    "date": "2024-06-01",
-                    "user": {"id": seller["id"]},
-                    "client": {"id": company_id},
-                    "stage": {"id": demo.stage_won_id},
-                    "probability": 100,
-                    "orderRow": [
-                        {
-                            "product": {"id": products[(deal + row) % len(products)]},
-                            "quantity": 1 + (deal + row) % 4,
-                            "listPrice": "1250",
-                            "price": "1187.50" if row else "1250",
-                        }
-                        for row in range(1 + deal % 3)
-                    ],
-                },
+                won_deal_order(
+                    deal,
+                    user_id=seller["id"],
+                    company_id=company_id,
+                    stage_id=demo.stage_won_id,
+                    products=products,
+                ),
                 fire_hooks=False,
             )
             body = build_app_hook_body(

@@ -44,9 +44,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import httpx
 from pydantic import SecretStr
 
+from bench.common import won_deal_order
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.base import Base
 from upsales_fortnox.db.engine import create_engine
@@ -178,23 +181,13 @@ async def _installation(
         order = upsales.create_entity(
             demo.customer_id,
             "orders",
-            {
-                "description": f"Affär {deal}",
-                "date": "2024-06-01",
-                "user": {"id": demo.sales_rep_user_ids[0]},
-                "client": {"id": company_id},
-                "stage": {"id": demo.stage_won_id},
-                "probability": 100,
-                "orderRow": [
-                    {
-                        "product": {"id": products[(deal + row) % len(products)]},
-                        "quantity": 1 + (deal + row) % 4,
-                        "listPrice": "1250",
-                        "price": "1187.50" if row else "1250",
-                    }
-                    for row in range(1 + deal % 3)
-                ],
-            },
+            won_deal_order(
+                deal,
+                user_id=demo.sales_rep_user_ids[0],
+                company_id=company_id,
+                stage_id=demo.stage_won_id,
+                products=products,
+            ),
             fire_hooks=False,
         )
         order_ids.append(order["id"])
