@@ -5,7 +5,8 @@ ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c8
 
 # Build stage: the locked dependencies (every file checked against its hash; the lock files are
 # made by `make lock`), then the service's own wheel, built by the locked build backend, with
-# its migrations. Nothing is resolved or fetched unhashed.
+# its migrations. Nothing is resolved or fetched unhashed. The API sandboxes and the demo
+# (sandboxes/) are not copied: the image carries the service alone.
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src

@@ -1,4 +1,6 @@
 # Two entry points: `make demo` runs the service with a live sandbox; `make test` runs every check.
+# The service is the root project; the API sandboxes and the demo are their own distribution in
+# sandboxes/ (not in the service's wheel or image), installed beside it, both editable.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,20 +8,20 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench install browser clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandboxes/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./sandboxes
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/upsales-fortnox demo
+	$(BIN)/upsales-fortnox-demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench migrations
-	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/ruff check src sandboxes tests bench migrations
+	$(BIN)/ruff format --check src sandboxes tests bench migrations
 	$(BIN)/mypy
 
 # Debian's chromium and chromedriver for the console's browser tests (apt-get, when missing).
@@ -38,6 +40,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data
 
 # The container's lock files (hashes of every file), from PyPI; rerun after changing dependencies.
+# The service's only: the sandboxes (sandboxes/pyproject.toml) are not in the image.
 lock:
 	$(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools
 	.lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \

@@ -100,12 +100,12 @@ def _free_port() -> int:
 
 def _serve_fortnox(size: Size, scale: int, port: int, pipe: Any) -> None:
     """Child process: seed the Fortnox sandbox, report a tenant's tokens, serve until killed."""
-    from upsales_fortnox.sandbox.fortnox import (
+    from ufs_sandboxes.fortnox import (
         FortnoxSandboxConfig,
         RateLimit,
         create_fortnox_sandbox,
     )
-    from upsales_fortnox.sandbox.fortnox.server import build_fortnox_sandbox_server
+    from ufs_sandboxes.fortnox.server import build_fortnox_sandbox_server
 
     fortnox = create_fortnox_sandbox(FortnoxSandboxConfig(rate_limit=RateLimit(25 * scale, 5.0)))
     tenant = fortnox.default_tenant_id
@@ -160,7 +160,7 @@ def _serve_fortnox(size: Size, scale: int, port: int, pipe: Any) -> None:
 def _serve_upsales(size: Size, scale: int, port: int, pipe: Any) -> None:
     """Child process: seed the Upsales sandbox (the demo account plus overlapping companies and
     products), report the API key and stages, serve until killed."""
-    from upsales_fortnox.sandbox.upsales import (
+    from ufs_sandboxes.upsales import (
         UpsalesSandboxConfig,
         create_upsales_sandbox,
         seed_demo_upsales,

@@ -27,9 +27,9 @@ from tests.database import create_schema
 from tests.e2e.harness import build_harness, harness_settings
 from tests.e2e.outbound_support import link_demo_products
 
+from ufs_sandboxes.fortnox import FortnoxSandboxConfig, RateLimit
 from upsales_fortnox.db.engine import create_engine
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.sandbox.fortnox import FortnoxSandboxConfig, RateLimit
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.links import LinkStore
 from upsales_fortnox.sync.report.gather import build_report

@@ -22,12 +22,12 @@ def serve_fortnox(deals_by_index: list[int], port: int, pipe: Any) -> None:
     """Child process: one tenant per installation (articles and customer "1" seeded), their
     tokens sent back; then serve until killed, answering ``"report"`` on the pipe with the
     documents made and the calls answered."""
-    from upsales_fortnox.sandbox.fortnox import (
+    from ufs_sandboxes.fortnox import (
         FortnoxSandboxConfig,
         RateLimit,
         create_fortnox_sandbox,
     )
-    from upsales_fortnox.sandbox.fortnox.server import build_fortnox_sandbox_server
+    from ufs_sandboxes.fortnox.server import build_fortnox_sandbox_server
 
     fortnox = create_fortnox_sandbox(
         FortnoxSandboxConfig(rate_limit=RateLimit(25, 5.0), create_default_tenant=False)
@@ -84,7 +84,7 @@ def serve_fortnox(deals_by_index: list[int], port: int, pipe: Any) -> None:
 def serve_upsales(deals_by_index: list[int], port: int, pipe: Any) -> None:
     """Child process: one demo customer per installation with its won orders; sends back the
     keys, links to make and the app hook bodies (as Upsales sends them), then serves."""
-    from upsales_fortnox.sandbox.upsales import (
+    from ufs_sandboxes.upsales import (
         UpsalesSandboxConfig,
         build_app_hook_body,
         create_upsales_sandbox,

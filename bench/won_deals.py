@@ -50,6 +50,19 @@ import httpx
 from pydantic import SecretStr
 
 from bench.common import won_deal_order
+from ufs_sandboxes.fortnox import (
+    FortnoxSandbox,
+    FortnoxSandboxConfig,
+    RateLimit,
+    create_fortnox_sandbox,
+)
+from ufs_sandboxes.upsales import (
+    DemoUpsalesSeed,
+    UpsalesSandbox,
+    UpsalesSandboxConfig,
+    create_upsales_sandbox,
+    seed_demo_upsales,
+)
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.base import Base
 from upsales_fortnox.db.engine import create_engine
@@ -63,19 +76,6 @@ from upsales_fortnox.db.models import (
 )
 from upsales_fortnox.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker, enqueue
-from upsales_fortnox.sandbox.fortnox import (
-    FortnoxSandbox,
-    FortnoxSandboxConfig,
-    RateLimit,
-    create_fortnox_sandbox,
-)
-from upsales_fortnox.sandbox.upsales import (
-    DemoUpsalesSeed,
-    UpsalesSandbox,
-    UpsalesSandboxConfig,
-    create_upsales_sandbox,
-    seed_demo_upsales,
-)
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.links import LinkStore
 from upsales_fortnox.sync.outbound.company import AccountFieldIds, company_fields_from_upsales

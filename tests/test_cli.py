@@ -112,7 +112,7 @@ def test_installations_are_created_and_listed_and_unknown_ones_are_one_line(
 
 
 def test_help_has_no_markup_or_type_labels(workdir: Path) -> None:
-    commands = [[], ["serve"], ["worker"], ["sandbox"], ["migrate"], ["demo"], ["preview"]]
+    commands = [[], ["serve"], ["worker"], ["migrate"], ["preview"]]
     commands += [["initial-sync"], ["installations", "create"], ["installations", "list"]]
     for command in [*commands, ["installations", "upsales-config"]]:
         result = run_cli(*command, "--help", cwd=workdir)

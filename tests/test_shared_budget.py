@@ -16,15 +16,15 @@ import pytest
 from sqlalchemy import select
 
 from tests.database import truncate_all
-from upsales_fortnox.db.engine import create_engine, create_session_factory
-from upsales_fortnox.db.models import FortnoxBudgetGrant
-from upsales_fortnox.sandbox.fortnox import (
+from ufs_sandboxes.fortnox import (
     FortnoxSandbox,
     FortnoxSandboxConfig,
     RateLimit,
     build_fortnox_sandbox_server,
     create_fortnox_sandbox,
 )
+from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.db.models import FortnoxBudgetGrant
 from upsales_fortnox.shared_budget import PostgresBudget
 
 pytestmark = pytest.mark.postgres

@@ -1,4 +1,4 @@
-"""The upsales-fortnox command: the service, its worker, the demo and operator tools.
+"""The upsales-fortnox command: the service, its worker and operator tools.
 
 Settings come from environment variables (see the README); DATABASE_URL picks the database.
 """
@@ -17,9 +17,6 @@ from upsales_fortnox.cli_errors import StartRefused, report_and_exit
 from upsales_fortnox.cli_installations import installations_cli
 from upsales_fortnox.cli_reconciliation import reconciliation_command
 from upsales_fortnox.config import (
-    SANDBOX_FORTNOX_PORT,
-    SANDBOX_HOST,
-    SANDBOX_UPSALES_PORT,
     Settings,
     development_secrets_in_use,
     is_loopback,
@@ -159,46 +156,6 @@ def worker(
     asyncio.run(main())
 
 
-@cli.command()
-def sandbox(
-    host: str = typer.Option(SANDBOX_HOST, metavar="HOST", help="Interface to listen on."),
-    fortnox_port: int = typer.Option(
-        SANDBOX_FORTNOX_PORT, metavar="PORT", help="Port of the Fortnox sandbox."
-    ),
-    upsales_port: int = typer.Option(
-        SANDBOX_UPSALES_PORT, metavar="PORT", help="Port of the Upsales sandbox."
-    ),
-) -> None:
-    """Run local stand-ins of the Fortnox and Upsales APIs (in memory) and print how to reach
-    them."""
-    import asyncio
-
-    from upsales_fortnox.sandbox.fortnox import (
-        create_fortnox_sandbox,
-        print_fortnox_sandbox_endpoints,
-        serve_fortnox_sandbox,
-    )
-    from upsales_fortnox.sandbox.upsales import (
-        create_upsales_sandbox,
-        print_upsales_sandbox_banner,
-        serve_upsales_sandbox,
-    )
-
-    _settings()
-    fortnox = create_fortnox_sandbox()
-    upsales = create_upsales_sandbox()
-    print_fortnox_sandbox_endpoints(fortnox, host, fortnox_port)
-    print_upsales_sandbox_banner(upsales, host, upsales_port)
-
-    async def serve_both() -> None:
-        await asyncio.gather(
-            serve_fortnox_sandbox(fortnox, host, fortnox_port),
-            serve_upsales_sandbox(upsales, host, upsales_port),
-        )
-
-    asyncio.run(serve_both())
-
-
 @cli.command("initial-sync")
 def initial_sync(
     installation_id: str = typer.Argument(..., metavar="ID", help="The installation's id."),
@@ -234,31 +191,6 @@ def preview(
 
     settings = _settings()
     typer.echo(dumps(asyncio.run(run_preview(settings, _installation_id(installation_id)))))
-
-
-@cli.command()
-def demo(
-    host: str = typer.Option(
-        "127.0.0.1", metavar="HOST", help="Interface for the service and the sandboxes."
-    ),
-    port: int = typer.Option(8080, metavar="PORT", help="Port of the service."),
-    fortnox_port: int = typer.Option(
-        SANDBOX_FORTNOX_PORT, metavar="PORT", help="Port of the Fortnox sandbox."
-    ),
-    upsales_port: int = typer.Option(
-        SANDBOX_UPSALES_PORT, metavar="PORT", help="Port of the Upsales sandbox."
-    ),
-    stay: bool = typer.Option(True, help="Keep serving after the showcase (Ctrl-C stops)."),
-) -> None:
-    """Run the service with both API sandboxes on SQLite and show a real sync both ways."""
-    import asyncio
-
-    from upsales_fortnox.demo import run_demo
-    from upsales_fortnox.demo_console import DemoPorts
-
-    settings = _settings()
-    ports = DemoPorts(host=host, service=port, fortnox=fortnox_port, upsales=upsales_port)
-    asyncio.run(run_demo(settings, ports, stay=stay))
 
 
 def main() -> None:

@@ -30,7 +30,6 @@ from tests.e2e.outbound_support import link_demo_products
 __all__ = ["harness"]
 
 PRODUCT = Path(upsales_fortnox.__file__).parent
-SANDBOXES = PRODUCT / "sandbox"
 _JOB_INSERT = "INSERT INTO SYNC_JOBS"
 MAX_FILES_ON_THE_PATH = 10
 
@@ -45,7 +44,7 @@ def _product_files_on_the_stack() -> tuple[str, ...]:
     here = tuple(
         str(Path(frame.filename).relative_to(PRODUCT))
         for frame in traceback.extract_stack()
-        if frame.filename.startswith(root) and not frame.filename.startswith(str(SANDBOXES))
+        if frame.filename.startswith(root)
     )
     return _TASK_CHAIN.get() + here
 

@@ -23,17 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.contracts.recording import Recorded, RecordingTransport
 from tests.contracts.script import Reply, Script
 from tests.contracts.virtual_time import VirtualTime
-from upsales_fortnox.db.models import Installation, InstallationStatus
-from upsales_fortnox.fortnox.client import FortnoxClient, RetryPolicy
-from upsales_fortnox.fortnox.oauth import FortnoxOAuth, TokenSet
-from upsales_fortnox.fortnox.pacing import SlidingWindowLimiter
-from upsales_fortnox.fortnox.token_store import DbTokenStore
-from upsales_fortnox.sandbox.fortnox import (
+from ufs_sandboxes.fortnox import (
     FortnoxSandbox,
     FortnoxSandboxConfig,
     RateLimit,
     create_fortnox_sandbox,
 )
+from upsales_fortnox.db.models import Installation, InstallationStatus
+from upsales_fortnox.fortnox.client import FortnoxClient, RetryPolicy
+from upsales_fortnox.fortnox.oauth import FortnoxOAuth, TokenSet
+from upsales_fortnox.fortnox.pacing import SlidingWindowLimiter
+from upsales_fortnox.fortnox.token_store import DbTokenStore
 from upsales_fortnox.security.crypto import SecretBox
 
 ORIGIN = "http://fortnox.sandbox"

@@ -3,7 +3,7 @@
 Entities carry the fields the sandbox shows, read-only ones included, in the JSON types of
 Fortnox's OpenAPI spec: text where it types strings (``DocumentNumber``, references, row
 quantities, ``Credit``), integers where it types integers, exact decimals as JSON numbers
-otherwise, ``""`` for an empty text and no nulls (see ``sandbox/fortnox/wire.py``); errors are
+otherwise, ``""`` for an empty text and no nulls (see ``ufs_sandboxes/fortnox/wire.py``); errors are
 ``ErrorInformation`` with Fortnox's numeric code (§2); token answers have the OAuth shape (§3).
 ``SCRIPTS`` holds one script per scenario of ``fortnox_scenarios``, under the same name.
 """

@@ -30,8 +30,8 @@ from tests.contracts.upsales_scenarios import (
     rate_limited_until_the_reset,
 )
 from tests.contracts.virtual_time import VirtualTime
-from upsales_fortnox.sandbox.fortnox import build_fortnox_sandbox_server
-from upsales_fortnox.sandbox.upsales import serve_upsales_sandbox
+from ufs_sandboxes.fortnox import build_fortnox_sandbox_server
+from ufs_sandboxes.upsales import serve_upsales_sandbox
 
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 10.0

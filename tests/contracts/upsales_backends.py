@@ -18,7 +18,7 @@ import httpx
 from tests.contracts.recording import Recorded, RecordingTransport
 from tests.contracts.script import Reply, Script
 from tests.contracts.virtual_time import VirtualTime
-from upsales_fortnox.sandbox.upsales import (
+from ufs_sandboxes.upsales import (
     UpsalesSandbox,
     UpsalesSandboxConfig,
     create_upsales_sandbox,

@@ -15,10 +15,10 @@ import uvicorn
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import fortnox_list, jobs_of, run_now
+from ufs_sandboxes.upsales.hooks import HookCall
 from upsales_fortnox.app import create_app
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.runtime import run_worker
-from upsales_fortnox.sandbox.upsales.hooks import HookCall
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.schedule import (
     CATCH_UP_KIND,

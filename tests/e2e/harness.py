@@ -27,6 +27,19 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ufs_sandboxes.fortnox import (
+    FortnoxSandbox,
+    FortnoxSandboxConfig,
+    RateLimit,
+    create_fortnox_sandbox,
+)
+from ufs_sandboxes.upsales import (
+    DemoUpsalesSeed,
+    UpsalesSandbox,
+    UpsalesSandboxConfig,
+    create_upsales_sandbox,
+    seed_demo_upsales,
+)
 from upsales_fortnox.app import create_app
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.models import (
@@ -38,19 +51,6 @@ from upsales_fortnox.db.models import (
 )
 from upsales_fortnox.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker
-from upsales_fortnox.sandbox.fortnox import (
-    FortnoxSandbox,
-    FortnoxSandboxConfig,
-    RateLimit,
-    create_fortnox_sandbox,
-)
-from upsales_fortnox.sandbox.upsales import (
-    DemoUpsalesSeed,
-    UpsalesSandbox,
-    UpsalesSandboxConfig,
-    create_upsales_sandbox,
-    seed_demo_upsales,
-)
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.registry import build_handler_registry
 

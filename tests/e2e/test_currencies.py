@@ -24,11 +24,11 @@ from tests.e2e.outbound_support import (
     sync_order,
     win,
 )
+from ufs_sandboxes.fortnox import FortnoxSandboxConfig, create_fortnox_sandbox
+from ufs_sandboxes.upsales import create_upsales_sandbox, seed_demo_upsales
 from upsales_fortnox.db.models import FortnoxType, JobStatus, ProductBundleMode
 from upsales_fortnox.fortnox import jsonwire
 from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
-from upsales_fortnox.sandbox.fortnox import FortnoxSandboxConfig, create_fortnox_sandbox
-from upsales_fortnox.sandbox.upsales import create_upsales_sandbox, seed_demo_upsales
 from upsales_fortnox.sync.currency import fortnox_rate, upsales_rate
 from upsales_fortnox.sync.inbound.documents import OrderReferences, order_content
 from upsales_fortnox.sync.outbound.mapping import map_order

@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from ufs_sandboxes.demo.console import DemoPorts
+from ufs_sandboxes.demo.run import run_demo
 from upsales_fortnox.config import Settings
-from upsales_fortnox.demo import run_demo
-from upsales_fortnox.demo_console import DemoPorts
 
 
 def _free_port() -> int:

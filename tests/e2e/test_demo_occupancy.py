@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ufs_sandboxes.demo.console import DemoPorts
+from ufs_sandboxes.demo.run import run_demo
 from upsales_fortnox.config import Settings
-from upsales_fortnox.demo import run_demo
-from upsales_fortnox.demo_console import DemoPorts
 
 
 def _free_port() -> int:
@@ -27,8 +27,7 @@ def _second_demo(cwd: Path, ports: DemoPorts) -> subprocess.CompletedProcess[str
         [
             sys.executable,
             "-c",
-            "from upsales_fortnox.cli import main; main()",
-            "demo",
+            "from ufs_sandboxes.demo.cli import main; main()",
             "--port",
             str(ports.service),
             "--fortnox-port",

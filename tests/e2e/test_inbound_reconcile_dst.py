@@ -18,8 +18,8 @@ from tests.e2e.harness import (
     build_harness,
     harness_settings,
 )
+from ufs_sandboxes.fortnox import FortnoxSandboxConfig, ManualClock
 from upsales_fortnox.db.models import InboundEvent, ReconcileCheckpoint
-from upsales_fortnox.sandbox.fortnox import FortnoxSandboxConfig, ManualClock
 from upsales_fortnox.sync.reconcile import TOPICS, reconcile_installation
 
 

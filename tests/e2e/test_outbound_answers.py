@@ -16,8 +16,8 @@ from tests.e2e.outbound_support import (
     sync_order,
     win,
 )
+from ufs_sandboxes.fortnox.resources.document_actions import bookkeep_invoice
 from upsales_fortnox.db.models import JobStatus
-from upsales_fortnox.sandbox.fortnox.resources.document_actions import bookkeep_invoice
 from upsales_fortnox.sync.responders import (
     answer_app_status_order,
     answer_before_order_save,

@@ -21,12 +21,12 @@ from tests.e2e.outbound_support import (
     win,
 )
 from tests.e2e.outbound_support import job as job_of
-from upsales_fortnox.db.models import JobStatus, LinkEntity, SyncJob, SyncType
-from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.sandbox.fortnox.resources.document_actions import (
+from ufs_sandboxes.fortnox.resources.document_actions import (
     bookkeep_invoice,
     create_invoice_from_order,
 )
+from upsales_fortnox.db.models import JobStatus, LinkEntity, SyncJob, SyncType
+from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.sync.links import LinkStore
 from upsales_fortnox.sync.outbound import handlers as outbound_handlers
 

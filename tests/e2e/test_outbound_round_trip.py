@@ -96,6 +96,6 @@ _HEADERS = {"Content-Type": "application/json"}
 
 
 def _json(body: dict[str, Any]) -> bytes:
-    from upsales_fortnox.sandbox.upsales.jsonio import encode_json
+    from ufs_sandboxes.upsales.jsonio import encode_json
 
     return encode_json(body)

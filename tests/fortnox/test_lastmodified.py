@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ufs_sandboxes.fortnox.listing import parse_lastmodified
 from upsales_fortnox.fortnox.lastmodified import format_lastmodified
-from upsales_fortnox.sandbox.fortnox.listing import parse_lastmodified
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:

@@ -20,7 +20,7 @@ import respx
 from tests.spec_guard.guard import Guard
 from tests.spec_guard.plugin import DEFAULT_MODE, read_setup
 from tests.spec_guard.spec import SPEC_FILE, specs_dir
-from upsales_fortnox.sandbox.fortnox import FortnoxSandbox
+from ufs_sandboxes.fortnox import FortnoxSandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 API = "https://api.fortnox.test/3"

@@ -3,8 +3,8 @@
 Fortnox's own OpenAPI spec (``specs/fortnox-openapi.json``, see the reference's README) settles
 paths, parameters, enums, wire types and write sets; what it does not settle lives here, so a
 source that settles one of these changes one line. The code around each guess survives the
-other plausible answer too (said per item). The sandbox keeps its own choices in
-:mod:`upsales_fortnox.sandbox.fortnox.facts`.
+other plausible answer too (said per item). The Fortnox sandbox (``sandboxes/``, apart from
+the service) keeps its own choices in its own facts module.
 """
 
 from __future__ import annotations

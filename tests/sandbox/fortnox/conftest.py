@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.sandbox.fortnox.helpers import client_for
-from upsales_fortnox.sandbox.fortnox import (
+from ufs_sandboxes.fortnox import (
     FortnoxSandbox,
     FortnoxSandboxConfig,
     ManualClock,

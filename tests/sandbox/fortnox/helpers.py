@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from upsales_fortnox.sandbox.fortnox import FortnoxSandbox
+from ufs_sandboxes.fortnox import FortnoxSandbox
 
 BASE_URL = "http://fortnox.test"
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from tests.sandbox.fortnox.helpers import client_for
-from upsales_fortnox.sandbox.fortnox import FortnoxSandbox
+from ufs_sandboxes.fortnox import FortnoxSandbox
 
 
 async def test_create_tenant_and_change_its_rounding(anonymous: httpx.AsyncClient) -> None:

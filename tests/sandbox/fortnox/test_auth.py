@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from tests.sandbox.fortnox.helpers import client_for
-from upsales_fortnox.sandbox.fortnox import FortnoxSandbox, ManualClock
-from upsales_fortnox.sandbox.fortnox.facts import EXPIRED_TOKEN_STATUS
+from ufs_sandboxes.fortnox import FortnoxSandbox, ManualClock
+from ufs_sandboxes.fortnox.facts import EXPIRED_TOKEN_STATUS
 
 REDIRECT_URI = "https://sync.example/oauth/callback"
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from upsales_fortnox.sandbox.fortnox import FortnoxSandbox
+from ufs_sandboxes.fortnox import FortnoxSandbox
 
 D = Decimal
 

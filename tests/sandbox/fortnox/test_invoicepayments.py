@@ -10,8 +10,8 @@ import pytest
 
 from tests.sandbox.fortnox.helpers import client_for
 from tests.spec_guard.guard import Guard
-from upsales_fortnox.sandbox.fortnox import FortnoxSandbox, ManualClock, TokenPair
-from upsales_fortnox.sandbox.fortnox.resources.invoicepayments import LIST_FIELDS
+from ufs_sandboxes.fortnox import FortnoxSandbox, ManualClock, TokenPair
+from ufs_sandboxes.fortnox.resources.invoicepayments import LIST_FIELDS
 
 D = Decimal
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from upsales_fortnox.sandbox.fortnox import FortnoxSandbox, ManualClock
+from ufs_sandboxes.fortnox import FortnoxSandbox, ManualClock
 
 # ManualClock(1_700_000_000) is 2023-11-14 23:13:20 in Stockholm (UTC+1).
 

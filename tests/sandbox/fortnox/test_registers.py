@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from upsales_fortnox.sandbox.fortnox import FortnoxSandbox
+from ufs_sandboxes.fortnox import FortnoxSandbox
 
 
 def error_code(response: httpx.Response) -> int:

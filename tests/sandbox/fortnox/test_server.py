@@ -12,7 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from upsales_fortnox.sandbox.fortnox import (
+from ufs_sandboxes.fortnox import (
     FortnoxSandbox,
     build_fortnox_sandbox_server,
     print_fortnox_sandbox_endpoints,

@@ -18,23 +18,23 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 
-from upsales_fortnox.sandbox.fortnox import create_fortnox_sandbox
-from upsales_fortnox.sandbox.fortnox.fields import Schema
-from upsales_fortnox.sandbox.fortnox.listing import PAGING_ONLY, PAGING_PARAMETERS, ListSpec
-from upsales_fortnox.sandbox.fortnox.resources import (
+from ufs_sandboxes.fortnox import create_fortnox_sandbox
+from ufs_sandboxes.fortnox.fields import Schema
+from ufs_sandboxes.fortnox.listing import PAGING_ONLY, PAGING_PARAMETERS, ListSpec
+from ufs_sandboxes.fortnox.resources import (
     articles,
     customers,
     pricelists,
     prices,
     views,
 )
-from upsales_fortnox.sandbox.fortnox.resources.document_kinds import (
+from ufs_sandboxes.fortnox.resources.document_kinds import (
     INVOICES,
     OFFERS,
     ORDERS,
     DocumentKind,
 )
-from upsales_fortnox.sandbox.fortnox.wire import Rows, Shape, Wire
+from ufs_sandboxes.fortnox.wire import Rows, Shape, Wire
 
 SpecSchema = dict[str, Any]
 

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient, WebSocketTestSession
 
-from upsales_fortnox.sandbox.fortnox import FortnoxSandbox, ManualClock
+from ufs_sandboxes.fortnox import FortnoxSandbox, ManualClock
 
 SECRET = "sandbox-client-secret"
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from upsales_fortnox.sandbox.fortnox import FortnoxSandbox
-from upsales_fortnox.sandbox.fortnox.totals import document_totals, row_total
+from ufs_sandboxes.fortnox import FortnoxSandbox
+from ufs_sandboxes.fortnox.totals import document_totals, row_total
 
 D = Decimal
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from upsales_fortnox.sandbox.upsales import (
+from ufs_sandboxes.upsales import (
     DemoUpsalesSeed,
     UpsalesSandbox,
     UpsalesSandboxConfig,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 
 from tests.sandbox.upsales.conftest import FakeClock, body, order_body
-from upsales_fortnox.sandbox.upsales import DemoUpsalesSeed, UpsalesSandbox
+from ufs_sandboxes.upsales import DemoUpsalesSeed, UpsalesSandbox
 
 
 async def test_name_is_mandatory(client: httpx.AsyncClient) -> None:

@@ -5,7 +5,7 @@ from decimal import Decimal
 import httpx
 
 from tests.sandbox.upsales.conftest import body
-from upsales_fortnox.sandbox.upsales import UpsalesSandbox
+from ufs_sandboxes.upsales import UpsalesSandbox
 
 
 async def _customer(admin: httpx.AsyncClient) -> dict[str, object]:

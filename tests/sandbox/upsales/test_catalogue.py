@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 
 from tests.sandbox.upsales.conftest import body
-from upsales_fortnox.sandbox.upsales import DemoUpsalesSeed, UpsalesSandbox
+from ufs_sandboxes.upsales import DemoUpsalesSeed, UpsalesSandbox
 
 
 async def test_product_needs_name_and_list_price(client: httpx.AsyncClient) -> None:

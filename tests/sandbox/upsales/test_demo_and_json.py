@@ -6,7 +6,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upsales_fortnox.sandbox.upsales import (
+from ufs_sandboxes.upsales import (
     FORTNOX_CUSTOMER_NUMBER_ALIAS,
     FORTNOX_DOCUMENT_ALIAS,
     DemoUpsalesSeed,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 
 from tests.sandbox.upsales.conftest import body, order_body
-from upsales_fortnox.sandbox.upsales import DemoUpsalesSeed, UpsalesSandbox
+from ufs_sandboxes.upsales import DemoUpsalesSeed, UpsalesSandbox
 
 
 async def test_list_envelope_has_metadata_and_null_error(client: httpx.AsyncClient) -> None:

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from tests.sandbox.upsales.conftest import FakeClock, RecordingSleep, body
-from upsales_fortnox.sandbox.upsales import (
+from ufs_sandboxes.upsales import (
     DemoUpsalesSeed,
     UpsalesSandbox,
     UpsalesSandboxConfig,

@@ -8,7 +8,7 @@ import httpx
 import respx
 
 from tests.sandbox.upsales.conftest import body, order_body
-from upsales_fortnox.sandbox.upsales import (
+from ufs_sandboxes.upsales import (
     DemoUpsalesSeed,
     HookCall,
     UpsalesSandbox,

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.sandbox.upsales.conftest import body, order_body
-from upsales_fortnox.sandbox.upsales import DemoUpsalesSeed, SandboxCustomer, UpsalesSandbox
+from ufs_sandboxes.upsales import DemoUpsalesSeed, SandboxCustomer, UpsalesSandbox
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.sandbox.upsales.conftest import FakeClock, body, order_body
-from upsales_fortnox.sandbox.upsales import DemoUpsalesSeed, UpsalesSandbox
+from ufs_sandboxes.upsales import DemoUpsalesSeed, UpsalesSandbox
 
 
 async def test_missing_mandatory_fields_are_listed_in_one_400(client: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.sandbox.upsales.conftest import body
 from tests.sandbox.upsales.postman import Examples, Shape, examples, json_type
-from upsales_fortnox.sandbox.upsales import DemoUpsalesSeed
+from ufs_sandboxes.upsales import DemoUpsalesSeed
 
 #: Fields the examples lack that the reference (upsales.md §3) takes from the Upsales Python
 #: SDK's models of real records (``models/orders.py``: 70 samples; ``models/order_stages.py``).

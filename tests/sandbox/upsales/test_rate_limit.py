@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 
 from tests.sandbox.upsales.conftest import FakeClock, body
-from upsales_fortnox.sandbox.upsales import (
+from ufs_sandboxes.upsales import (
     DemoUpsalesSeed,
     UpsalesSandbox,
     UpsalesSandboxConfig,

@@ -7,7 +7,7 @@ import socket
 import httpx
 import pytest
 
-from upsales_fortnox.sandbox.upsales import (
+from ufs_sandboxes.upsales import (
     UpsalesSandbox,
     print_upsales_sandbox_banner,
     serve_upsales_sandbox,

@@ -24,21 +24,21 @@ from typer.testing import CliRunner
 
 from tests.database import create_schema
 from tests.e2e.harness import _active_installation
-from upsales_fortnox.cli import cli
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.models import ProductBundleMode, SyncType
-from upsales_fortnox.sandbox.fortnox import (
+from ufs_sandboxes.fortnox import (
     FortnoxSandbox,
     FortnoxSandboxConfig,
     RateLimit,
     create_fortnox_sandbox,
 )
-from upsales_fortnox.sandbox.upsales import (
+from ufs_sandboxes.upsales import (
     UpsalesSandbox,
     UpsalesSandboxConfig,
     create_upsales_sandbox,
     seed_demo_upsales,
 )
+from upsales_fortnox.cli import cli
+from upsales_fortnox.config import Settings
+from upsales_fortnox.db.models import ProductBundleMode, SyncType
 from upsales_fortnox.services import build_services
 
 SECRET_KEY = "cli-secret-key-0123456789abcdef"

@@ -1,7 +1,7 @@
 """The outbound row mapping checked against an independent oracle: the Fortnox sandbox.
 
 The service's own rule (``sync/outbound/money.py``) and the sandbox's totals
-(``sandbox/fortnox/totals.py``, reached through the sandbox's document creation) were written
+(``ufs_sandboxes/fortnox/totals.py``, reached through the sandbox's document creation) were written
 separately. Here every mapped order is sent, as the JSON body our client would send, into the
 sandbox's ``create_document``, and the ``Net`` the sandbox computes must equal Upsales' net
 value rounded to öre, exactly.
@@ -20,12 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.sync.outbound.outbound_builders import order, order_row
+from ufs_sandboxes.fortnox import create_fortnox_sandbox
+from ufs_sandboxes.fortnox.jsonio import parse_json
+from ufs_sandboxes.fortnox.resources.document_kinds import INVOICES, ORDERS
+from ufs_sandboxes.fortnox.resources.documents import create_document
 from upsales_fortnox.db.models import FortnoxType, ProductBundleMode
 from upsales_fortnox.fortnox import jsonwire
-from upsales_fortnox.sandbox.fortnox import create_fortnox_sandbox
-from upsales_fortnox.sandbox.fortnox.jsonio import parse_json
-from upsales_fortnox.sandbox.fortnox.resources.document_kinds import INVOICES, ORDERS
-from upsales_fortnox.sandbox.fortnox.resources.documents import create_document
 from upsales_fortnox.sync.outbound.mapping import map_order
 from upsales_fortnox.sync.outbound.rows import UnsendableOrder
 

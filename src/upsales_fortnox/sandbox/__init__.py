@@ -1,1 +1,0 @@
-"""Local stand-ins for the Fortnox and Upsales APIs, for demos, end-to-end tests and benchmarks."""
