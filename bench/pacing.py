@@ -44,8 +44,8 @@ if __package__ in (None, ""):
 
 import httpx
 
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.sandbox.fortnox import (
     FortnoxSandbox,
     FortnoxSandboxConfig,

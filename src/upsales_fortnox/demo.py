@@ -37,7 +37,7 @@ from upsales_fortnox.demo_waits import (
     until,
     wait_for,
 )
-from upsales_fortnox.fortnox.stream import StreamConsumer, build_stream_consumer
+from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer
 from upsales_fortnox.occupancy import DatabaseLock, check_ports_free
 from upsales_fortnox.runtime import background_tasks
 from upsales_fortnox.sandbox.fortnox import (
@@ -52,7 +52,7 @@ from upsales_fortnox.sandbox.upsales import (
     create_upsales_sandbox,
     seed_demo_upsales,
 )
-from upsales_fortnox.services import Services, build_services
+from upsales_fortnox.services import Services, build_services, build_stream_consumer
 from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
 
 DEMO_DATABASE = Path("data/demo.sqlite3")

@@ -36,7 +36,7 @@ from upsales_fortnox.db.models import (
     ProductBundleMode,
     SyncType,
 )
-from upsales_fortnox.fortnox.oauth import TokenSet
+from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker
 from upsales_fortnox.sandbox.fortnox import (
     FortnoxSandbox,

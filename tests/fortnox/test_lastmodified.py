@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from upsales_fortnox.fortnox.lastmodified import format_lastmodified
+from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodified
 from upsales_fortnox.sandbox.fortnox.listing import parse_lastmodified
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.db.models import FortnoxType, ProductBundleMode
-from upsales_fortnox.fortnox import jsonwire
+from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
 from upsales_fortnox.sandbox.fortnox import create_fortnox_sandbox
 from upsales_fortnox.sandbox.fortnox.jsonio import parse_json
 from upsales_fortnox.sandbox.fortnox.resources.document_kinds import INVOICES, ORDERS
@@ -103,7 +103,7 @@ def upsales_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
 def _sandbox_document(wire_name: str, wire: dict[str, Any]) -> dict[str, Any]:
     """Create the document in the sandbox from the JSON body our client sends."""
     kind = INVOICES if wire_name == "Invoice" else ORDERS
-    payload = parse_json(jsonwire.dumps({wire_name: wire}).encode())[wire_name]
+    payload = parse_json(FORTNOX_JSON.dumps({wire_name: wire}))[wire_name]
     document: dict[str, Any] = create_document(_SANDBOX.tenant(_TENANT_ID), kind, payload)
     return document
 
