@@ -1,8 +1,9 @@
 """The Fortnox REST API v3 client for one tenant.
 
-Every request waits its turn at the tenant's pacer (:class:`~upsales_fortnox.integrations.
-shared_pacing.TenantPacer`: the :class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter`,
-shared across processes on PostgreSQL) and holds its place there until the response is in. Then:
+Every request waits its turn at the tenant's pacer
+(:class:`~upsales_fortnox.integrations.shared_pacing.TenantPacer`: the
+:class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter`, shared across processes on
+PostgreSQL) and holds its place there until the response is in. Then:
 
 * **429**: the limiter pauses the tenant (``Retry-After``, else backoff) and the request is
   repeated until ``RetryPolicy.rate_limit_budget_seconds`` would be exceeded, then
