@@ -59,13 +59,13 @@ from tests.e2e.outbound_support import link_demo_products, queue, run_now
 from tests.e2e.stream_support import listening_socket
 
 from upsales_fortnox.db.engine import create_engine
+from upsales_fortnox.integrations.upsales.filters import eq
 from upsales_fortnox.runtime import run_background, run_worker
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import OVERLAP, catch_up_installation, changed_since
 from upsales_fortnox.sync.catchup.schedule import schedule_catch_up
 from upsales_fortnox.sync.catchup.store import ORDERS_TOPIC, load_checkpoints
 from upsales_fortnox.sync.context import installation_context
-from upsales_fortnox.upsales.filters import eq
 
 POLL_SECONDS = 0.01
 

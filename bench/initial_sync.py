@@ -70,10 +70,10 @@ from upsales_fortnox.db.models import (
     InstallationStatus,
     SyncJob,
 )
-from upsales_fortnox.fortnox.oauth import TokenSet
+from upsales_fortnox.installations.api_clients import upsales_client_for
+from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker, enqueue
 from upsales_fortnox.services import build_services, http_client
-from upsales_fortnox.sync.context import upsales_client_for
 from upsales_fortnox.sync.initial.control import INITIAL_SYNC_ENTITY, INITIAL_SYNC_KIND
 from upsales_fortnox.sync.registry import build_handler_registry
 

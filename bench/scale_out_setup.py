@@ -150,14 +150,14 @@ async def prepare_database(
         LinkEntity,
         SyncType,
     )
-    from upsales_fortnox.fortnox.oauth import TokenSet
+    from upsales_fortnox.integrations.fortnox.oauth import TokenSet
+    from upsales_fortnox.integrations.upsales.models import Company
     from upsales_fortnox.services import build_services
     from upsales_fortnox.sync.links import LinkStore
     from upsales_fortnox.sync.outbound.company import (
         AccountFieldIds,
         company_fields_from_upsales,
     )
-    from upsales_fortnox.upsales.models import Company
 
     settings = Settings(**{key.lower(): value for key, value in env.items()})  # type: ignore[arg-type]
     engine = create_engine(settings.database_url)

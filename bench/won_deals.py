@@ -74,13 +74,13 @@ from upsales_fortnox.db.models import (
     LinkEntity,
     SyncType,
 )
-from upsales_fortnox.fortnox.oauth import TokenSet
+from upsales_fortnox.integrations.fortnox.oauth import TokenSet
+from upsales_fortnox.integrations.upsales.models import Company
 from upsales_fortnox.jobs import Worker, enqueue
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.links import LinkStore
 from upsales_fortnox.sync.outbound.company import AccountFieldIds, company_fields_from_upsales
 from upsales_fortnox.sync.registry import build_handler_registry
-from upsales_fortnox.upsales.models import Company
 
 # httpx's ASGITransport tries ``import sniffio`` on every request to detect trio; the package is
 # not installed, and the failed import searches the whole module path each time, a cost of the

@@ -11,7 +11,8 @@ from pathlib import Path
 import upsales_fortnox
 
 SOURCE = Path(upsales_fortnox.__file__).parent
-FACTS = {SOURCE / "fortnox" / "facts.py", SOURCE / "upsales" / "facts.py"}
+INTEGRATIONS = SOURCE / "integrations"
+FACTS = {INTEGRATIONS / "fortnox" / "facts.py", INTEGRATIONS / "upsales" / "facts.py"}
 FACT_REFERENCE = re.compile(r"facts\.[A-Z_]+")
 
 

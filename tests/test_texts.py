@@ -173,7 +173,7 @@ def test_a_row_without_product_is_named_by_its_place_in_the_order() -> None:
 
 def _stable_codes() -> set[str]:
     """Operator codes: every error class's ``code`` and the login failures' codes."""
-    import upsales_fortnox.errors as base
+    import upsales_fortnox.integrations.errors as base
 
     codes = set()
     stack: list[type] = [base.SyncError, activation_errors.ActivationError]

@@ -14,13 +14,12 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from upsales_fortnox.fortnox.stream import run_stream_consumer
 from upsales_fortnox.jobs import Worker
 from upsales_fortnox.ops.alert_delivery import run_alert_monitor
 from upsales_fortnox.ops.metrics import observe_job
 from upsales_fortnox.ops.metrics_http import run_metrics_server
 from upsales_fortnox.ops.token_keeper import run_token_keeper
-from upsales_fortnox.services import Services
+from upsales_fortnox.services import Services, run_stream_consumer
 from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
 from upsales_fortnox.sync.reconcile import run_reconcile_scheduler
 from upsales_fortnox.sync.registry import build_handler_registry

@@ -6,6 +6,7 @@ and handed to the app and the worker, so neither reaches for globals.
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections import Counter
 from collections.abc import Callable
@@ -17,20 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.engine import create_engine, create_session_factory
-from upsales_fortnox.fortnox.budget import PacerRegistry
-from upsales_fortnox.fortnox.factory import build_limiter_registry, build_oauth
-from upsales_fortnox.fortnox.oauth import FortnoxOAuth
-from upsales_fortnox.fortnox.token_store import DbTokenStore
+from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.intake.admission import Admission
+from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer
+from upsales_fortnox.intake.fortnox_stream.store import record_with_intake
 from upsales_fortnox.intake.installations import SecretChecker
 from upsales_fortnox.intake.loader import InstallationLoader
 from upsales_fortnox.intake.writer import IntakeWriter
+from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
+from upsales_fortnox.integrations.pacing import LimiterRegistry
+from upsales_fortnox.integrations.shared_pacing import PacerRegistry
 from upsales_fortnox.logging_setup import register_secret
 from upsales_fortnox.ops.metrics import rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_hooks import api_response_observer
 from upsales_fortnox.security.crypto import SecretBox
 from upsales_fortnox.shared_budget import shared_pacer_registry
-from upsales_fortnox.upsales.pacing import RateLimiter, RateLimiterRegistry
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
@@ -72,7 +74,8 @@ class Services:
     token_store: DbTokenStore
     fortnox_limiters: PacerRegistry
     """Per tenant; on PostgreSQL drawing from the budget all processes share."""
-    upsales_limiters: RateLimiterRegistry
+    upsales_limiters: LimiterRegistry
+    """Per API key."""
     #: Requests made, per ``"METHOD /path/{template}"``; read by benchmarks and operators.
     fortnox_calls: Counter[str] = field(default_factory=Counter)
     upsales_calls: Counter[str] = field(default_factory=Counter)
@@ -93,6 +96,38 @@ class Services:
     async def aclose(self) -> None:
         await self.http.aclose()
         await self.engine.dispose()
+
+
+def build_oauth(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> FortnoxOAuth:
+    return FortnoxOAuth(
+        client_id=settings.fortnox_client_id,
+        client_secret=settings.fortnox_client_secret.get_secret_value(),
+        auth_base_url=settings.fortnox_auth_base_url,
+        transport=transport,
+    )
+
+
+def build_token_store(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    oauth: FortnoxOAuth | None = None,
+) -> DbTokenStore:
+    return DbTokenStore(
+        session_factory,
+        SecretBox(settings.secret_key.get_secret_value()),
+        oauth or build_oauth(settings),
+    )
+
+
+def build_limiter_registry(
+    settings: Settings, *, on_wait: Callable[[], None] | None = None
+) -> LimiterRegistry:
+    """The in-process limiters of the Fortnox tenants."""
+    return LimiterRegistry(
+        settings.fortnox_rate_limit, settings.fortnox_rate_window_seconds, on_wait=on_wait
+    )
 
 
 def _fortnox_pacers(
@@ -142,12 +177,8 @@ def build_services(
         fortnox_oauth=oauth,
         token_store=DbTokenStore(session_factory, secret_box, oauth),
         fortnox_limiters=_fortnox_pacers(settings, engine, on_wait=fortnox_waits),
-        upsales_limiters=RateLimiterRegistry(
-            lambda: RateLimiter(
-                settings.upsales_rate_limit,
-                settings.upsales_rate_window_seconds,
-                on_wait=upsales_waits,
-            )
+        upsales_limiters=LimiterRegistry(
+            settings.upsales_rate_limit, settings.upsales_rate_window_seconds, on_wait=upsales_waits
         ),
     )
 
@@ -164,3 +195,22 @@ def _count_api_responses(http: httpx.AsyncClient, settings: Settings) -> None:
     observer = api_response_observer(settings.fortnox_api_base_url, settings.upsales_api_base_url)
     hooks["response"] = [*hooks.get("response", []), observer]
     http.event_hooks = hooks
+
+
+def build_stream_consumer(services: Services) -> StreamConsumer:
+    """The consumer of Fortnox's change stream, recording into the intake."""
+    return StreamConsumer(
+        url=services.settings.fortnox_ws_url,
+        client_secret=services.settings.fortnox_client_secret.get_secret_value(),
+        session_factory=services.session_factory,
+        tokens=services.token_store,
+        recorder=record_with_intake,
+    )
+
+
+async def run_stream_consumer(services: Services, stop: asyncio.Event) -> None:
+    """Consume Fortnox's change stream for every active installation until ``stop`` is set.
+
+    Run one consumer per deployment (Fortnox asks for one connection for all tenants).
+    """
+    await build_stream_consumer(services).run(stop)

@@ -2,13 +2,13 @@
 
 Fortnox counts a tenant's requests over a sliding window (25 per 5 s) whichever of our
 processes sends them. Each process paces its own requests in memory
-(:class:`~upsales_fortnox.fortnox.pacing.SlidingWindowLimiter`); on PostgreSQL every request
+(:class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter`); on PostgreSQL every request
 also takes a place here (:class:`PostgresBudget`, a
-:class:`~upsales_fortnox.fortnox.budget.SharedBudget`), with the same rule: a place is a row
-of ``fortnox_budget_grants``, held from its grant until the request's answer and counted for
+:class:`~upsales_fortnox.integrations.shared_pacing.SharedBudget`), with the same rule: a place is a
+row of ``fortnox_budget_grants``, held from its grant until the request's answer and counted for
 ``window`` seconds after that, and a grant is made only while fewer than ``limit`` places are
-counted. Grants are decided one at a time per tenant (a transaction-level advisory lock), on
-the database's clock, so processes on other hosts agree on time.
+counted. Grants are decided one at a time per tenant (a transaction-level advisory lock), on the
+database's clock, so processes on other hosts agree on time.
 
 A place whose process died before the answer stays counted until ``stale_seconds`` after its
 grant (longer than any request may take), then it is cleared like every expired place.
@@ -24,8 +24,8 @@ from typing import Final
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from upsales_fortnox.fortnox.budget import SharedPacerRegistry
-from upsales_fortnox.fortnox.pacing import LimiterRegistry
+from upsales_fortnox.integrations.pacing import LimiterRegistry
+from upsales_fortnox.integrations.shared_pacing import SharedPacerRegistry
 
 #: First key of the per-tenant advisory locks ("ufsb"; two-key form, apart from other locks).
 BUDGET_LOCK_CLASS: Final = 0x75667362

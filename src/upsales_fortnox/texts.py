@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
-from upsales_fortnox.upsales.facts import HOOK_LANGUAGE_FIELDS
+from upsales_fortnox.integrations.upsales.facts import HOOK_LANGUAGE_FIELDS
 
 Language = Literal["sv", "en"]
 DEFAULT_LANGUAGE: Final[Language] = "sv"
@@ -217,8 +217,8 @@ def joined(problems: list[str], language: Language = DEFAULT_LANGUAGE) -> str:
 
 def language_of_hook(body: Mapping[str, Any]) -> Language:
     """The language an Upsales hook asks for: English when its user's (or the body's)
-    language field (:data:`upsales_fortnox.upsales.facts.HOOK_LANGUAGE_FIELDS`) starts with
-    ``en``, else Swedish."""
+    language field (:data:`upsales_fortnox.integrations.upsales.facts.HOOK_LANGUAGE_FIELDS`) starts
+    with ``en``, else Swedish."""
     user = body.get("user")
     candidates = [
         user.get(key) if isinstance(user, dict) else None for key in HOOK_LANGUAGE_FIELDS

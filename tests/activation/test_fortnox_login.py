@@ -32,7 +32,7 @@ from upsales_fortnox.db.models import (
     OAuthState,
     SyncJob,
 )
-from upsales_fortnox.fortnox.oauth import tenant_id_from_access_token
+from upsales_fortnox.integrations.fortnox.oauth import tenant_id_from_access_token
 from upsales_fortnox.jobs import enqueue
 
 

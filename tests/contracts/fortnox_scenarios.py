@@ -16,14 +16,14 @@ import pytest
 
 from tests.contracts.fortnox_backends import BUDGET, FortnoxContract
 from upsales_fortnox.db.models import InstallationStatus
-from upsales_fortnox.errors import ReauthorizationRequired
-from upsales_fortnox.fortnox.errors import (
+from upsales_fortnox.integrations.errors import ReauthorizationRequired
+from upsales_fortnox.integrations.fortnox.errors import (
     CODE_NUMBER_IN_USE,
     FortnoxNotFound,
     FortnoxNumberInUse,
 )
-from upsales_fortnox.fortnox.facts import OFFER_SORT_KEY
-from upsales_fortnox.fortnox.models import (
+from upsales_fortnox.integrations.fortnox.facts import OFFER_SORT_KEY
+from upsales_fortnox.integrations.fortnox.models import (
     Customer,
     Invoice,
     InvoiceRow,

@@ -3,14 +3,14 @@
 The sandbox backend is the in-process Upsales sandbox on virtual time, with one Upsales
 customer whose API key the client uses; the fixture backend answers from a hand-written
 :class:`~tests.contracts.script.Script`. The client is the production ``UpsalesClient`` with its
-``RateLimiter`` at Upsales' budget.
+``SlidingWindowLimiter`` at Upsales' budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import httpx
@@ -18,14 +18,14 @@ import httpx
 from tests.contracts.recording import Recorded, RecordingTransport
 from tests.contracts.script import Reply, Script
 from tests.contracts.virtual_time import VirtualTime
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.integrations.upsales.request_rules import RETRY
 from ufs_sandboxes.upsales import (
     UpsalesSandbox,
     UpsalesSandboxConfig,
     create_upsales_sandbox,
 )
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.pacing import RateLimiter
-from upsales_fortnox.upsales.retry import RetryPolicy
 
 ORIGIN = "http://upsales.sandbox"
 RATE_LIMIT = 200
@@ -146,11 +146,10 @@ async def upsales_contract(backend: UpsalesBackend) -> AsyncIterator[UpsalesCont
                 http,
                 base_url=f"{backend.origin}/api/v2",
                 api_token=api_key,
-                limiter=RateLimiter(RATE_LIMIT, RATE_WINDOW_SECONDS, clock=time, sleep=time.sleep),
-                retry=RetryPolicy(),
-                sleep=time.sleep,
-                clock=time,
-                jitter=lambda: 0.0,
+                limiter=SlidingWindowLimiter(
+                    RATE_LIMIT, RATE_WINDOW_SECONDS, clock=time, sleep=time.sleep
+                ),
+                retry=replace(RETRY, sleep=time.sleep, clock=time, jitter=lambda: 0.0),
             )
 
         yield UpsalesContract(backend, client_with_key(backend.api_key), client_with_key)

@@ -15,9 +15,13 @@ from typing import Any
 import pytest
 
 from tests.contracts.upsales_backends import API_USER_ID, RATE_WINDOW_SECONDS, UpsalesContract
-from upsales_fortnox.upsales.errors import UpsalesAuthError, UpsalesBadRequest, UpsalesNotFound
-from upsales_fortnox.upsales.filters import eq
-from upsales_fortnox.upsales.models import (
+from upsales_fortnox.integrations.upsales.errors import (
+    UpsalesAuthError,
+    UpsalesBadRequest,
+    UpsalesNotFound,
+)
+from upsales_fortnox.integrations.upsales.filters import eq
+from upsales_fortnox.integrations.upsales.models import (
     CompanyDraft,
     OrderDraft,
     OrderRow,

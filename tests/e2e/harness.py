@@ -49,7 +49,7 @@ from upsales_fortnox.db.models import (
     ProductBundleMode,
     SyncType,
 )
-from upsales_fortnox.fortnox.oauth import TokenSet
+from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.registry import build_handler_registry

@@ -15,13 +15,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.e2e.harness import SyncHarness
-from upsales_fortnox.fortnox.stream import (
-    Message,
-    StreamConsumer,
-    StreamPolicy,
-    StreamRecorder,
-    StreamTenant,
-)
+from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer, StreamPolicy
+from upsales_fortnox.intake.fortnox_stream.store import StreamRecorder, StreamTenant
+from upsales_fortnox.integrations.fortnox.stream import Message
 
 WAIT_SECONDS = 10.0
 FAST_POLICY = StreamPolicy(

@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from upsales_fortnox.installations.app_config import upsales_app_config
-from upsales_fortnox.upsales import facts
+from upsales_fortnox.integrations.upsales import facts
 
 
 def _price_list_url(harness: SyncHarness) -> str:

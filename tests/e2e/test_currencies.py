@@ -24,16 +24,16 @@ from tests.e2e.outbound_support import (
     sync_order,
     win,
 )
+from upsales_fortnox.db.models import FortnoxType, JobStatus, ProductBundleMode
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
+from upsales_fortnox.integrations.upsales.models import Order
 from ufs_sandboxes.fortnox import FortnoxSandboxConfig, create_fortnox_sandbox
 from ufs_sandboxes.upsales import create_upsales_sandbox, seed_demo_upsales
-from upsales_fortnox.db.models import FortnoxType, JobStatus, ProductBundleMode
-from upsales_fortnox.fortnox import jsonwire
-from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.sync.currency import fortnox_rate, upsales_rate
 from upsales_fortnox.sync.inbound.documents import OrderReferences, order_content
 from upsales_fortnox.sync.outbound.mapping import map_order
 from upsales_fortnox.sync.outbound.money import round_ore
-from upsales_fortnox.upsales.models import Order
 
 D = Decimal
 FOREIGN = ["EUR", "USD", "NOK", "DKK", "GBP"]
@@ -96,7 +96,7 @@ async def _post_invoice(world: _World, body: dict[str, Any]) -> Invoice:
     async with httpx.AsyncClient(transport=transport, base_url="http://fortnox.sandbox") as http:
         response = await http.post(
             "/3/invoices",
-            content=jsonwire.dumps({"Invoice": body}).encode(),
+            content=FORTNOX_JSON.dumps({"Invoice": body}),
             headers={
                 "Authorization": f"Bearer {world.token}",
                 "Accept": "application/json",

@@ -9,7 +9,7 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, companies_named, context_of, custom_value
 from tests.e2e.outbound_support import edit, link_demo_products, sync_order, win
 from upsales_fortnox.db.models import JobStatus
-from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.integrations.fortnox.models import Customer
 
 
 def add_account_fields(harness: SyncHarness) -> tuple[int, int]:

@@ -23,7 +23,7 @@ from upsales_fortnox.db.models import (
     SyncType,
 )
 from upsales_fortnox.documents.links import LinkSigning, document_url
-from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 
 URL_ALIAS = "FORTNOX_DOCUMENT_URL"
 PREVIEW = "GET /invoices/{DocumentNumber}/preview"

@@ -14,7 +14,7 @@ from tests.e2e.inbound_support import (
     link_of,
 )
 from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.integrations.fortnox.models import Customer
 
 
 async def test_a_fortnox_customer_appears_in_upsales_with_its_number(

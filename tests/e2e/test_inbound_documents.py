@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.e2e.harness import SyncHarness, build_harness, harness_settings
 from tests.e2e.inbound_support import EventFeed, context_of, jobs_of, link_of
 from upsales_fortnox.db.models import FortnoxType, SyncType
-from upsales_fortnox.fortnox.models import Invoice, InvoiceRow, Offer, OfferRow, Order, OrderRow
+from upsales_fortnox.integrations.fortnox.models import (
+    Invoice,
+    InvoiceRow,
+    Offer,
+    OfferRow,
+    Order,
+    OrderRow,
+)
 
 ARTICLES = [
     {"ArticleNumber": "KONS-1", "Description": "Konsulttimme"},

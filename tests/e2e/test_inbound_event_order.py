@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.e2e.harness import SyncHarness, build_harness, harness_settings
 from tests.e2e.inbound_support import EventFeed, context_of, dead_jobs, fortnox_call
 from upsales_fortnox.db.models import Installation, Link, SyncType
-from upsales_fortnox.fortnox.models import Customer, Offer, OfferRow, Order, OrderRow
+from upsales_fortnox.integrations.fortnox.models import Customer, Offer, OfferRow, Order, OrderRow
 
 Step = Callable[[SyncHarness], Awaitable[None]]
 

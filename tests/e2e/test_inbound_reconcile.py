@@ -16,7 +16,7 @@ from tests.e2e.inbound_support import (
     link_of,
 )
 from upsales_fortnox.db.models import FortnoxType, InboundEvent, ReconcileCheckpoint
-from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.sync.reconcile import (
     RECONCILE_KIND,
     reconcile_installation,

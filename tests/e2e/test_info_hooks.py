@@ -10,8 +10,8 @@ import httpx
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, companies_named, products_by_article_no
 from tests.intake.support import count_rows
+from upsales_fortnox.integrations.upsales.models import PriceList
 from upsales_fortnox.sync.app_hook_answers import price_list_answer
-from upsales_fortnox.upsales.models import PriceList
 
 
 async def ask(harness: SyncHarness, hook_type: str, *, in_url: bool = False) -> httpx.Response:

@@ -15,7 +15,7 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
 from tests.e2e.outbound_support import ARTICLES, link_demo_products, sync_order
 from tests.e2e.test_reconciliation_report import report
-from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 
 ARTICLE = next(iter(ARTICLES))
 OPERATIONS = ("won_deal", "edit_deal", "invoice", "pay", "pay_all", "credit", "cancel")

@@ -14,7 +14,7 @@ from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call, link_
 from tests.e2e.outbound_support import ARTICLES, link_demo_products, win
 from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.db.ops_models import AlertState
-from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 
 
 async def report(harness: SyncHarness, start: dt.date, end: dt.date) -> dict[str, Any]:

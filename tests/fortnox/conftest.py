@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.base import Base
 from upsales_fortnox.db.engine import create_engine, create_session_factory
-from upsales_fortnox.fortnox.oauth import FortnoxOAuth
-from upsales_fortnox.fortnox.token_store import DbTokenStore
+from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
+from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.security.crypto import SecretBox
 
 

@@ -17,7 +17,7 @@ import respx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import Installation, InstallationStatus
-from upsales_fortnox.fortnox.oauth import TokenSet
+from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 
 AUTH_BASE = "https://apps.fortnox.test/oauth-v1"
 API_BASE = "https://api.fortnox.test/3"

@@ -10,9 +10,9 @@ import pytest
 import respx
 from fortnox_testkit import API_BASE, SteppingClock
 
-from upsales_fortnox.errors import PermanentError, RetryableError
-from upsales_fortnox.fortnox.client import FortnoxClient, RetryPolicy
-from upsales_fortnox.fortnox.errors import (
+from upsales_fortnox.integrations.errors import PermanentError, RetryableError
+from upsales_fortnox.integrations.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxAuthError,
     FortnoxMalformedResponse,
     FortnoxNotFound,
@@ -20,8 +20,13 @@ from upsales_fortnox.fortnox.errors import (
     FortnoxRateLimited,
     FortnoxUnavailable,
 )
-from upsales_fortnox.fortnox.models import Customer, Offer, Order, OrderRow
-from upsales_fortnox.fortnox.pacing import LimiterRegistry, RateLimitBackoff, SlidingWindowLimiter
+from upsales_fortnox.integrations.fortnox.models import Customer, Offer, Order, OrderRow
+from upsales_fortnox.integrations.pacing import (
+    LimiterRegistry,
+    RateLimitBackoff,
+    SlidingWindowLimiter,
+)
+from upsales_fortnox.integrations.retry import RetryPolicy
 
 
 class Tokens:
@@ -63,9 +68,9 @@ async def client(
 ) -> AsyncIterator[FortnoxClient]:
     retry = RetryPolicy(
         rate_limit_budget_seconds=60.0,
-        unavailable_budget_seconds=10.0,
-        backoff_base_seconds=0.5,
-        backoff_max_seconds=4.0,
+        max_elapsed_seconds=10.0,
+        base_delay_seconds=0.5,
+        max_delay_seconds=4.0,
         clock=stepping_clock,
         sleep=stepping_clock.sleep,
         jitter=lambda: 0.5,
@@ -422,7 +427,7 @@ async def test_429_past_the_budget_is_a_retryable_rate_limit_error(
 async def test_a_429_pauses_only_its_own_tenant(
     router: respx.MockRouter, tokens: Tokens, stepping_clock: SteppingClock
 ) -> None:
-    registry = LimiterRegistry(clock=stepping_clock, sleep=stepping_clock.sleep)
+    registry = LimiterRegistry(25, 5.0, clock=stepping_clock, sleep=stepping_clock.sleep)
     router.get(f"{API_BASE}/customers/10").mock(
         side_effect=[httpx.Response(429, headers={"Retry-After": "3"}), ok()]
     )

@@ -11,8 +11,8 @@ import pytest
 import respx
 from fortnox_testkit import CLIENT_ID, CLIENT_SECRET, NOW, TOKEN_URL, make_jwt
 
-from upsales_fortnox.errors import ReauthorizationRequired
-from upsales_fortnox.fortnox.oauth import FortnoxOAuth
+from upsales_fortnox.integrations.errors import ReauthorizationRequired
+from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 
 BASIC = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from upsales_fortnox.errors import PermanentError, RetryableError
-from upsales_fortnox.fortnox.errors import (
+from upsales_fortnox.integrations.errors import PermanentError, RetryableError
+from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxAuthError,
     FortnoxNotFound,
     FortnoxNumberInUse,

@@ -25,16 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.models import Installation, InstallationStatus
-from upsales_fortnox.errors import ReauthorizationRequired
-from upsales_fortnox.fortnox.factory import (
-    build_fortnox_client,
-    build_limiter_registry,
-    build_oauth,
-    build_token_store,
-    tenant_key,
-)
-from upsales_fortnox.fortnox.token_store import DbTokenStore
+from upsales_fortnox.installations.api_clients import build_fortnox_client, tenant_key
+from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
+from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.services import build_limiter_registry, build_oauth, build_token_store
 
 Sessions = async_sessionmaker[AsyncSession]
 

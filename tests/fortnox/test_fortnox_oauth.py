@@ -9,14 +9,18 @@ import pytest
 import respx
 from fortnox_testkit import AUTH_BASE, CLIENT_ID, CLIENT_SECRET, NOW, TOKEN_URL, make_jwt
 
-from upsales_fortnox.errors import ReauthorizationRequired
-from upsales_fortnox.fortnox.errors import (
+from upsales_fortnox.integrations.errors import ReauthorizationRequired
+from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxAuthError,
     FortnoxMalformedResponse,
     FortnoxRateLimited,
     FortnoxUnavailable,
 )
-from upsales_fortnox.fortnox.oauth import FortnoxOAuth, TokenSet, tenant_id_from_access_token
+from upsales_fortnox.integrations.fortnox.oauth import (
+    FortnoxOAuth,
+    TokenSet,
+    tenant_id_from_access_token,
+)
 
 BASIC = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
 

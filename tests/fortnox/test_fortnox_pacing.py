@@ -7,7 +7,11 @@ from fortnox_testkit import SteppingClock, VirtualTime
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from upsales_fortnox.fortnox.pacing import LimiterRegistry, RateLimitBackoff, SlidingWindowLimiter
+from upsales_fortnox.integrations.pacing import (
+    LimiterRegistry,
+    RateLimitBackoff,
+    SlidingWindowLimiter,
+)
 
 
 async def grant_times(
@@ -114,7 +118,7 @@ def test_backoff_jitter_stays_in_the_upper_half() -> None:
 
 
 async def test_retry_after_is_honoured_exactly(stepping_clock: SteppingClock) -> None:
-    limiter = SlidingWindowLimiter(clock=stepping_clock, sleep=stepping_clock.sleep)
+    limiter = SlidingWindowLimiter(25, 5.0, clock=stepping_clock, sleep=stepping_clock.sleep)
 
     assert limiter.rate_limited(12.5) == 12.5
     start = stepping_clock.now

@@ -18,14 +18,15 @@ from typing import Any
 
 import pytest
 
-import upsales_fortnox.fortnox.client as client_module
-from upsales_fortnox.fortnox import facts
-from upsales_fortnox.fortnox.limits import (
+import upsales_fortnox.integrations.fortnox.client as client_module
+import upsales_fortnox.integrations.fortnox.listing as listing_module
+from upsales_fortnox.integrations.fortnox import facts
+from upsales_fortnox.integrations.fortnox.limits import (
     ARTICLE_MAX_LENGTHS,
     CUSTOMER_MAX_LENGTHS,
     DOCUMENT_MAX_LENGTHS,
 )
-from upsales_fortnox.fortnox.models import (
+from upsales_fortnox.integrations.fortnox.models import (
     Article,
     Customer,
     FortnoxModel,
@@ -255,12 +256,13 @@ def test_the_searches_and_filters_we_send_are_declared(spec: dict[str, Any]) -> 
 
 def _client_templates() -> set[str]:
     """Every path template the client names (string literals starting with ``/``)."""
-    source = Path(client_module.__file__).read_text(encoding="utf-8")
     templates = set()
-    for node in ast.walk(ast.parse(source)):
-        value = node.value if isinstance(node, ast.Constant) else None
-        if isinstance(value, str) and value.startswith("/") and len(value) > 1:
-            templates.add(value)
+    for module in (client_module, listing_module):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(value, str) and value.startswith("/") and len(value) > 1:
+                templates.add(value)
     return templates
 
 

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
-from upsales_fortnox.errors import ReauthorizationRequired
-from upsales_fortnox.fortnox.errors import FortnoxUnavailable
-from upsales_fortnox.fortnox.oauth import TokenSet
-from upsales_fortnox.fortnox.token_store import DbTokenStore
+from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
+from upsales_fortnox.integrations.errors import ReauthorizationRequired
+from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
+from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.security.crypto import SecretBox
 
 Sessions = async_sessionmaker[AsyncSession]

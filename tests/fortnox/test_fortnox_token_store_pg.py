@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from upsales_fortnox.db.engine import create_engine, create_session_factory
 from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.errors import ReauthorizationRequired
-from upsales_fortnox.fortnox.oauth import FortnoxOAuth, TokenSet
-from upsales_fortnox.fortnox.token_store import DbTokenStore
+from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
+from upsales_fortnox.integrations.errors import ReauthorizationRequired
+from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth, TokenSet
 from upsales_fortnox.security.crypto import SecretBox
 
 pytestmark = pytest.mark.postgres

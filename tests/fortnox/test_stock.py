@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from upsales_fortnox.fortnox.models import Article
-from upsales_fortnox.fortnox.stock import StockLevel, article_stock, balance_of
+from upsales_fortnox.integrations.fortnox.models import Article
+from upsales_fortnox.integrations.fortnox.stock import StockLevel, article_stock, balance_of
 
 D = Decimal
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from tests.jobs.support import FakeClock, add_installation, add_job, load_job, make_worker
 from upsales_fortnox.db.models import CustomFieldId, JobStatus, SyncJob
-from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 
 Factory = async_sessionmaker[AsyncSession]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.errors import (
+from upsales_fortnox.integrations.errors import (
     PermanentError,
     ReauthorizationRequired,
     RetryableError,

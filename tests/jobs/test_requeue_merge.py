@@ -12,7 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import FakeClock, add_installation, add_job, load_job, make_worker
 from upsales_fortnox.db.models import EventSource, InboundEvent, JobStatus, SyncJob
-from upsales_fortnox.errors import PermanentError, ReauthorizationRequired, RetryableError
+from upsales_fortnox.integrations.errors import (
+    PermanentError,
+    ReauthorizationRequired,
+    RetryableError,
+)
 from upsales_fortnox.jobs import (
     HandlerRegistry,
     JobContext,

@@ -28,7 +28,7 @@ from upsales_fortnox.db.models import (
     JobStatus,
     SyncJob,
 )
-from upsales_fortnox.errors import RetryableError
+from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost
 
 Factory = async_sessionmaker[AsyncSession]

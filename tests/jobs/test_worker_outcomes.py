@@ -24,7 +24,11 @@ from tests.jobs.support import (
     set_installation_status,
 )
 from upsales_fortnox.db.models import AttemptOutcome, InstallationStatus, JobStatus
-from upsales_fortnox.errors import PermanentError, ReauthorizationRequired, RetryableError
+from upsales_fortnox.integrations.errors import (
+    PermanentError,
+    ReauthorizationRequired,
+    RetryableError,
+)
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 
 Factory = async_sessionmaker[AsyncSession]

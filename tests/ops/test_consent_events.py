@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.intake.support import create_installation
 from upsales_fortnox.app import create_app
 from upsales_fortnox.db.models import Installation
-from upsales_fortnox.fortnox.consent import ConsentEvent, parse_consent_event
+from upsales_fortnox.integrations.fortnox.consent import ConsentEvent, parse_consent_event
 from upsales_fortnox.services import Services, build_services
 
 SECRET = "consent-webhook-secret-0123456789"

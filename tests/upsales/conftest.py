@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -10,9 +11,13 @@ import pytest
 import respx
 from upsales_fakes import BASE_URL, TOKEN, FakeTime
 
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.pacing import RateLimiter
-from upsales_fortnox.upsales.retry import RetryPolicy
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.integrations.upsales.request_rules import (
+    RATE_LIMIT,
+    RATE_WINDOW_SECONDS,
+    RETRY,
+)
 
 
 @pytest.fixture
@@ -34,17 +39,20 @@ def upsales_api() -> Iterator[respx.MockRouter]:
 
 @pytest.fixture
 def make_client(http: httpx.AsyncClient, fake_time: FakeTime) -> Callable[..., UpsalesClient]:
-    """Client on the fake clock, with jitter fixed at 0 so delays are predictable."""
+    """Client on the fake clock, with jitter fixed at 0 so delays are predictable (also for a
+    ``retry`` policy given as an override)."""
 
     def factory(**overrides: Any) -> UpsalesClient:
+        retry = overrides.pop("retry", RETRY)
         options: dict[str, Any] = {
             "base_url": BASE_URL,
             "api_token": TOKEN,
-            "limiter": RateLimiter(clock=fake_time.clock, sleep=fake_time.sleep),
-            "retry": RetryPolicy(),
-            "sleep": fake_time.sleep,
-            "clock": fake_time.clock,
-            "jitter": lambda: 0.0,
+            "limiter": SlidingWindowLimiter(
+                RATE_LIMIT, RATE_WINDOW_SECONDS, clock=fake_time.clock, sleep=fake_time.sleep
+            ),
+            "retry": replace(
+                retry, clock=fake_time.clock, sleep=fake_time.sleep, jitter=lambda: 0.0
+            ),
         }
         options.update(overrides)
         return UpsalesClient(http, **options)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.upsales.custom_values import with_custom_values
-from upsales_fortnox.upsales.models import CompanyDraft, CustomValue
+from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
+from upsales_fortnox.integrations.upsales.models import CompanyDraft, CustomValue
 
 
 def test_changes_replace_in_place_and_new_fields_are_appended() -> None:

@@ -12,11 +12,15 @@ import pytest
 import respx
 from upsales_fakes import BASE_URL, TOKEN, FakeTime, envelope
 
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.errors import UpsalesMalformedResponse, UpsalesUnexpectedData
-from upsales_fortnox.upsales.filters import eq, gte, lte
-from upsales_fortnox.upsales.models import CompanyDraft, OrderDraft, OrderRow, Ref
-from upsales_fortnox.upsales.pacing import RateLimiter
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.integrations.upsales.errors import (
+    UpsalesMalformedResponse,
+    UpsalesUnexpectedData,
+)
+from upsales_fortnox.integrations.upsales.filters import eq, gte, lte
+from upsales_fortnox.integrations.upsales.models import CompanyDraft, OrderDraft, OrderRow, Ref
+from upsales_fortnox.integrations.upsales.request_rules import RATE_LIMIT, RATE_WINDOW_SECONDS
 
 
 async def test_get_company_unwraps_the_envelope(
@@ -209,7 +213,9 @@ async def test_call_counts_are_per_method_and_path_template(
 async def test_server_reported_exhaustion_paces_the_next_request(
     http: httpx.AsyncClient, fake_time: FakeTime, upsales_api: respx.MockRouter
 ) -> None:
-    limiter = RateLimiter(clock=fake_time.clock, sleep=fake_time.sleep)
+    limiter = SlidingWindowLimiter(
+        RATE_LIMIT, RATE_WINDOW_SECONDS, clock=fake_time.clock, sleep=fake_time.sleep
+    )
     client = UpsalesClient(http, base_url=BASE_URL, api_token=TOKEN, limiter=limiter)
     upsales_api.get("/accounts/1").respond(
         json=envelope({"id": 1}), headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "6"}

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 import httpx
 import pytest
 import respx
 from upsales_fakes import TOKEN, FakeTime, envelope
 
-from upsales_fortnox.errors import PermanentError, RetryableError
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.errors import (
+from upsales_fortnox.integrations.errors import PermanentError, RetryableError
+from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.integrations.upsales.errors import (
     UpsalesAuthError,
     UpsalesBadRequest,
     UpsalesError,
@@ -22,8 +23,8 @@ from upsales_fortnox.upsales.errors import (
     UpsalesRateLimited,
     UpsalesServerError,
 )
-from upsales_fortnox.upsales.models import CompanyDraft
-from upsales_fortnox.upsales.retry import RetryPolicy
+from upsales_fortnox.integrations.upsales.models import CompanyDraft
+from upsales_fortnox.integrations.upsales.request_rules import RETRY
 
 
 def error_body(key: str, msg: str, code: int = 400) -> dict[str, object]:
@@ -129,13 +130,13 @@ async def test_gives_up_after_max_attempts_with_a_retryable_error(
     with pytest.raises(UpsalesServerError) as caught:
         await client.get_order(1)
     assert isinstance(caught.value, RetryableError)
-    assert route.call_count == RetryPolicy().max_attempts
+    assert route.call_count == RETRY.max_attempts
 
 
 async def test_gives_up_when_the_next_wait_would_pass_the_time_budget(
     make_client: Callable[..., UpsalesClient], upsales_api: respx.MockRouter, fake_time: FakeTime
 ) -> None:
-    client = make_client(retry=RetryPolicy(max_attempts=10, max_elapsed_seconds=60))
+    client = make_client(retry=replace(RETRY, max_attempts=10, max_elapsed_seconds=60))
     route = upsales_api.get("/orders/1").respond(429, headers={"X-RateLimit-Reset": "50"})
     with pytest.raises(UpsalesRateLimited) as caught:
         await client.get_order(1)
@@ -189,7 +190,7 @@ async def test_token_never_appears_in_errors_or_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="httpx")  # another test may have quietened it
-    client = make_client(retry=RetryPolicy(max_attempts=2))
+    client = make_client(retry=replace(RETRY, max_attempts=2))
 
     def refuse_with_url(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError(f"cannot reach {request.url}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from upsales_fortnox.upsales import wire_json
-from upsales_fortnox.upsales.models import (
+from upsales_fortnox.integrations import jsonwire
+from upsales_fortnox.integrations.jsonwire import UPSALES_JSON
+from upsales_fortnox.integrations.upsales.models import (
     API_USER_EMAIL_SUFFIX,
     Company,
     CompanyDraft,
@@ -47,7 +48,7 @@ ORDER_JSON = b"""{
 
 
 def test_company_reads_mixed_flags_and_keeps_unknown_fields() -> None:
-    company = Company.model_validate(wire_json.loads(ACCOUNT_JSON))
+    company = Company.model_validate(jsonwire.loads(ACCOUNT_JSON))
     assert company.active is True and company.isExternal is False
     assert company.addresses is not None and company.addresses[0].city == "Stockholm"
     assert company.addresses[0].model_extra == {"latitude": Decimal("59.3")}
@@ -64,7 +65,7 @@ def test_flags_accept_true_false_and_are_sent_as_zero_one() -> None:
 
 
 def test_order_amounts_are_exact_decimals() -> None:
-    order = Order.model_validate(wire_json.loads(ORDER_JSON))
+    order = Order.model_validate(jsonwire.loads(ORDER_JSON))
     assert order.value == Decimal("9000.10")
     row = order.orderRow[0] if order.orderRow else None
     assert row is not None and row.price == Decimal("9000.10") and row.listPrice == 10000
@@ -79,27 +80,27 @@ def test_to_wire_sends_only_set_writable_fields() -> None:
         client=Ref(id=7),
         orderRow=[OrderRow(quantity=Decimal(2), price=Decimal("99.90"), product=Ref(id=44))],
     )
-    assert wire_json.dumps(draft.to_wire()) == (
+    assert UPSALES_JSON.dumps(draft.to_wire()) == (
         b'{"description":"Licenser","date":"2024-03-01","client":{"id":7},'
         b'"orderRow":[{"quantity":2,"price":99.90,"product":{"id":44}}]}'
     )
 
 
 def test_to_wire_of_a_fetched_record_drops_read_only_fields_keeps_unknown_ones() -> None:
-    company = Company.model_validate(wire_json.loads(ACCOUNT_JSON))
+    company = Company.model_validate(jsonwire.loads(ACCOUNT_JSON))
     body = company.to_wire()
     for read_only in ("id", "regDate", "modDate", "regBy", "modBy", "isExternal"):
         assert read_only not in body
     assert body["journeyStep"] == "lead" and body["name"] == "Acme AB"
-    order = Order.model_validate(wire_json.loads(ORDER_JSON))
+    order = Order.model_validate(jsonwire.loads(ORDER_JSON))
     assert "value" not in order.to_wire() and "weightedValue" not in order.to_wire()
     assert CompanyDraft(phone="08-1").to_wire() == {"phone": "08-1"}
 
 
 def test_api_key_writer_detection() -> None:
-    company = Company.model_validate(wire_json.loads(ACCOUNT_JSON))
+    company = Company.model_validate(jsonwire.loads(ACCOUNT_JSON))
     assert last_written_by_api_key(company) is True  # modBy is the key's user
-    order = Order.model_validate(wire_json.loads(ORDER_JSON))
+    order = Order.model_validate(jsonwire.loads(ORDER_JSON))
     assert last_written_by_api_key(order) is False  # no modBy: regBy, a person
     assert is_api_user(UserRef(id=1, email="X" + API_USER_EMAIL_SUFFIX.upper()))
     assert not is_api_user(UserRef(id=1, email="someone@upsales.com"))

@@ -11,7 +11,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from upsales_fortnox.upsales.pacing import RateLimiter, RateLimiterRegistry, reset_backoff
+from upsales_fortnox.integrations.pacing import LimiterRegistry, SlidingWindowLimiter
+from upsales_fortnox.integrations.upsales.request_rules import (
+    RATE_LIMIT,
+    RATE_WINDOW_SECONDS,
+    observe,
+    reset_backoff,
+)
 
 TOLERANCE = 1e-9
 
@@ -59,7 +65,7 @@ def expected_grants(arrivals: list[float], limit: int, window: float) -> list[fl
 
 async def simulate(arrivals: list[float], limit: int, window: float) -> list[float]:
     time = VirtualTime()
-    limiter = RateLimiter(limit, window, clock=time.clock, sleep=time.sleep)
+    limiter = SlidingWindowLimiter(limit, window, clock=time.clock, sleep=time.sleep)
 
     async def request(arrival: float) -> float:
         await time.sleep(arrival)
@@ -92,13 +98,17 @@ def test_budget_never_exceeded_in_any_window(
 
 async def test_a_burst_of_the_default_budget_passes_then_the_next_waits_a_window() -> None:
     time = VirtualTime()
-    limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
+    limiter = _upsales_limiter(time)
     grants = await time.run([_timed(limiter, time) for _ in range(201)])
     assert sorted(grants)[:200] == [0.0] * 200
     assert max(grants) == 10.0
 
 
-async def _timed(limiter: RateLimiter, time: VirtualTime) -> float:
+def _upsales_limiter(time: VirtualTime) -> SlidingWindowLimiter:
+    return SlidingWindowLimiter(RATE_LIMIT, RATE_WINDOW_SECONDS, clock=time.clock, sleep=time.sleep)
+
+
+async def _timed(limiter: SlidingWindowLimiter, time: VirtualTime) -> float:
     await limiter.acquire()
     return time.now
 
@@ -109,11 +119,11 @@ async def _in_flight_spans(
     """One request per (start, duration), sent through ``request()`` and answered after
     ``duration``; (grant, answer) times, sorted."""
     time = VirtualTime()
-    limiter = RateLimiter(limit, window, clock=time.clock, sleep=time.sleep)
+    limiter = SlidingWindowLimiter(limit, window, clock=time.clock, sleep=time.sleep)
 
     async def send(start: float, duration: float) -> tuple[float, float]:
         await time.sleep(start)
-        async with limiter.request():
+        async with limiter.slot():
             granted = time.now
             await time.sleep(duration)
         return granted, time.now
@@ -159,18 +169,18 @@ def test_no_fixed_window_ever_holds_more_than_limit_arrivals(
 
 async def test_server_reporting_no_remaining_requests_pauses_until_its_reset() -> None:
     time = VirtualTime()
-    limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
-    limiter.observe({"X-RateLimit-Remaining": "5", "X-RateLimit-Reset": "7"})
+    limiter = _upsales_limiter(time)
+    observe(limiter, {"X-RateLimit-Remaining": "5", "X-RateLimit-Reset": "7"})
     assert await time.run([_timed(limiter, time)]) == [0.0]
-    limiter.observe({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"})
+    observe(limiter, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"})
     assert await time.run([_timed(limiter, time)]) == [7.0]
-    limiter.observe({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "-2"})
+    observe(limiter, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "-2"})
     assert await time.run([_timed(limiter, time)]) == [8.0]  # negative: small positive pause
 
 
 async def test_pause_holds_back_every_waiting_request() -> None:
     time = VirtualTime()
-    limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
+    limiter = _upsales_limiter(time)
     limiter.pause(3.0)
     assert await time.run([_timed(limiter, time), _timed(limiter, time)]) == [3.0, 3.0]
 
@@ -185,7 +195,7 @@ def test_reset_backoff_reads_seconds_and_floors_them() -> None:
 
 
 def test_registry_shares_one_limiter_per_key() -> None:
-    registry = RateLimiterRegistry(lambda: RateLimiter(5, 1.0))
-    assert registry.for_key("key-a") is registry.for_key("key-a")
-    assert registry.for_key("key-a") is not registry.for_key("key-b")
-    assert registry.for_key("key-a").limit == 5
+    registry = LimiterRegistry(5, 1.0)
+    assert registry.get("key-a") is registry.get("key-a")
+    assert registry.get("key-a") is not registry.get("key-b")
+    assert registry.get("key-a").limit == 5

@@ -9,28 +9,29 @@ from decimal import Decimal
 
 import pytest
 
-from upsales_fortnox.upsales import wire_json
-from upsales_fortnox.upsales.filters import Op, custom, eq, gt, gte, lte, ne, to_params
-from upsales_fortnox.upsales.redaction import TokenRedactingFilter, redact
+from upsales_fortnox.integrations import jsonwire
+from upsales_fortnox.integrations.jsonwire import UPSALES_JSON
+from upsales_fortnox.integrations.upsales.filters import Op, custom, eq, gt, gte, lte, ne, to_params
+from upsales_fortnox.integrations.upsales.redaction import TokenRedactingFilter, redact
 
 
 def test_loads_keeps_fractional_numbers_exact() -> None:
-    parsed = wire_json.loads(b'{"price": 0.1, "big": 12345678901234567.89, "qty": 3}')
+    parsed = jsonwire.loads(b'{"price": 0.1, "big": 12345678901234567.89, "qty": 3}')
     assert parsed == {"price": Decimal("0.1"), "big": Decimal("12345678901234567.89"), "qty": 3}
     assert isinstance(parsed["qty"], int)
 
 
 def test_dumps_writes_decimals_as_json_numbers_with_their_digits() -> None:
     body = {"price": Decimal("12345678901234567.89"), "rate": Decimal("1E-7"), "tags": ["å", 1]}
-    raw = wire_json.dumps(body)
+    raw = UPSALES_JSON.dumps(body)
     assert raw == '{"price":12345678901234567.89,"rate":0.0000001,"tags":["å",1]}'.encode()
     assert json.loads(raw, parse_float=Decimal)["price"] == Decimal("12345678901234567.89")
 
 
 def test_dumps_writes_dates_as_iso_strings_and_refuses_nan() -> None:
-    assert wire_json.dumps({"date": dt.date(2024, 5, 1)}) == b'{"date":"2024-05-01"}'
+    assert UPSALES_JSON.dumps({"date": dt.date(2024, 5, 1)}) == b'{"date":"2024-05-01"}'
     with pytest.raises(ValueError, match="non-finite"):
-        wire_json.dumps(Decimal("NaN"))
+        UPSALES_JSON.dumps(Decimal("NaN"))
 
 
 @pytest.mark.parametrize(

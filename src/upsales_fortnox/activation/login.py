@@ -48,18 +48,19 @@ from upsales_fortnox.activation.state import (
 )
 from upsales_fortnox.db.models import Installation, InstallationStatus
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.errors import PermanentError, RetryableError, SyncError
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.factory import tenant_key
-from upsales_fortnox.fortnox.oauth import DEFAULT_SCOPES, TokenSet
+from upsales_fortnox.installations.api_clients import tenant_key
+from upsales_fortnox.integrations.errors import PermanentError, RetryableError, SyncError
+from upsales_fortnox.integrations.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.store import seed_checkpoints
 
 FORTNOX_SCOPES: Final = DEFAULT_SCOPES
-"""Every scope the sync needs (one constant, :data:`~upsales_fortnox.fortnox.oauth.DEFAULT_SCOPES`):
-customer, article, price, order, invoice, offer, companyinformation, payment (invoice payments,
-read to find the invoice a payment event concerns); asked for at every login."""
+"""Every scope the sync needs (one constant,
+:data:`~upsales_fortnox.integrations.fortnox.oauth.DEFAULT_SCOPES`): customer, article, price,
+order, invoice, offer, companyinformation, payment (invoice payments, read to find the invoice a
+payment event concerns); asked for at every login."""
 CALLBACK_PATH: Final = "/oauth/fortnox/callback"
 
 Clock = Callable[[], datetime]

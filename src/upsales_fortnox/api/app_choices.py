@@ -1,8 +1,8 @@
 """The choices the Upsales app's config fields read live (``externalValuesUrl``).
 
 Upsales calls these, not an operator: they are authenticated the way app hooks are, by the
-customer's API key (where Upsales puts it: :mod:`upsales_fortnox.upsales.facts`), never by the
-operator token. The answer is the config field's ``values`` shape, ``[{"name", "value"}]``.
+customer's API key (where Upsales puts it: :mod:`upsales_fortnox.integrations.upsales.facts`), never
+by the operator token. The answer is the config field's ``values`` shape, ``[{"name", "value"}]``.
 Errors: 404 ``installation_not_found``, 401 ``invalid_credentials``, and the upstream failures
 of :mod:`upsales_fortnox.api.upstream_errors`.
 """
@@ -20,9 +20,10 @@ from upsales_fortnox.api.deps import get_services
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas.common import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
+from upsales_fortnox.installations.api_clients import InstallationNotReady
 from upsales_fortnox.intake.installations import parse_installation_id
-from upsales_fortnox.sync.context import InstallationNotReady, load_installation
-from upsales_fortnox.upsales import facts
+from upsales_fortnox.integrations.upsales import facts
+from upsales_fortnox.sync.context import load_installation
 
 router = APIRouter(tags=["webhooks"])
 

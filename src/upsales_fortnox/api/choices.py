@@ -35,7 +35,11 @@ from upsales_fortnox.api.upstream_errors import (
     upstream_errors,
 )
 from upsales_fortnox.db.models import Installation
-from upsales_fortnox.errors import PermanentError, RetryableError
+from upsales_fortnox.installations.api_clients import (
+    InstallationNotReady,
+    fortnox_client_for,
+    upsales_client_for,
+)
 from upsales_fortnox.installations.live_rules import (
     Choice,
     StageOption,
@@ -47,14 +51,10 @@ from upsales_fortnox.installations.settings_rules import (
     SettingsProblem,
     ValidSettings,
 )
+from upsales_fortnox.integrations.errors import PermanentError, RetryableError
 from upsales_fortnox.security.crypto import DecryptionError
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.context import (
-    InstallationNotReady,
-    fortnox_client_for,
-    load_installation,
-    upsales_client_for,
-)
+from upsales_fortnox.sync.context import load_installation
 
 router = APIRouter(
     prefix="/api/installations",

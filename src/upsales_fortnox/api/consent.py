@@ -2,9 +2,9 @@
 
 A revoked consent moves every installation of that tenant to ``needs_relogin`` at once (its jobs
 wait; the alert monitor announces it). The body's shape is a guess kept in
-:mod:`upsales_fortnox.fortnox.facts` and read only by :mod:`upsales_fortnox.fortnox.consent`. The
-caller proves itself with ``X-Webhook-Secret`` (``FORTNOX_CONSENT_WEBHOOK_SECRET``; unset: the
-webhook is off).
+:mod:`upsales_fortnox.integrations.fortnox.facts` and read only by
+:mod:`upsales_fortnox.integrations.fortnox.consent`. The caller proves itself with
+``X-Webhook-Secret`` (``FORTNOX_CONSENT_WEBHOOK_SECRET``; unset: the webhook is off).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas.common import ErrorEnvelope
 from upsales_fortnox.db.models import Installation, InstallationStatus
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.fortnox.consent import parse_consent_event
+from upsales_fortnox.integrations.fortnox.consent import parse_consent_event
 from upsales_fortnox.security.crypto import constant_time_equals
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from upsales_fortnox.api.schemas.common import error_responses
 from upsales_fortnox.db.models import Installation
 from upsales_fortnox.documents.keys import rotate_key
 from upsales_fortnox.documents.links import DocumentUnavailable, document_pdf
-from upsales_fortnox.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError
+from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError
 
 public_router = APIRouter(tags=["documents"])
 operator_router = APIRouter(

@@ -19,8 +19,9 @@ from upsales_fortnox.api.deps import AdminDep, ServicesDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas.common import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
+from upsales_fortnox.installations.api_clients import InstallationNotReady
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.context import InstallationNotReady, installation_context
+from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.report.alerts import report_differences
 from upsales_fortnox.sync.report.compare import Report
 from upsales_fortnox.sync.report.document import report_json

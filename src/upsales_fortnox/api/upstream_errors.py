@@ -16,11 +16,15 @@ from typing import Any, Final
 
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas.common import ErrorEnvelope
-from upsales_fortnox.errors import PermanentError, ReauthorizationRequired, RetryableError
-from upsales_fortnox.fortnox.errors import FortnoxAuthError, FortnoxError
+from upsales_fortnox.installations.api_clients import InstallationNotReady
+from upsales_fortnox.integrations.errors import (
+    PermanentError,
+    ReauthorizationRequired,
+    RetryableError,
+)
+from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError, FortnoxError
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError, UpsalesError
 from upsales_fortnox.security.crypto import DecryptionError
-from upsales_fortnox.sync.context import InstallationNotReady
-from upsales_fortnox.upsales.errors import UpsalesAuthError, UpsalesError
 
 FORTNOX_NOT_CONNECTED: Final = "fortnox_not_connected"
 """The code of the :class:`ReauthorizationRequired` raised when no Fortnox tokens are stored."""

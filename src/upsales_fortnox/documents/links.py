@@ -20,13 +20,10 @@ from upsales_fortnox.config import Settings
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
 from upsales_fortnox.documents.keys import current_key, stored_key
 from upsales_fortnox.documents.signing import LINKABLE, DocumentLinkSigner
-from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.installations.api_clients import InstallationNotReady, fortnox_client_for
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.context import (
-    InstallationNotReady,
-    fortnox_client_for,
-    load_installation,
-)
+from upsales_fortnox.sync.context import load_installation
 from upsales_fortnox.sync.settings import SyncSettings
 
 COLLECTIONS: Final = {

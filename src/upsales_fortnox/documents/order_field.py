@@ -1,8 +1,8 @@
 """Writing a document's link to its Upsales order (custom field ``FORTNOX_DOCUMENT_URL``).
 
 The write sends the order's whole ``custom`` array as read, changed only in that field
-(:func:`~upsales_fortnox.upsales.custom_values.with_custom_values`), and is skipped when the
-order already holds the link: the echo of our own write costs nothing.
+(:func:`~upsales_fortnox.integrations.upsales.custom_values.with_custom_values`), and is skipped
+when the order already holds the link: the echo of our own write costs nothing.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.documents.links import LinkSigning, document_url
+from upsales_fortnox.integrations.ports import UpsalesPort
+from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
+from upsales_fortnox.integrations.upsales.models import CustomValue, Order, OrderDraft
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.field_ids import custom_field_ids
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.custom_values import with_custom_values
-from upsales_fortnox.upsales.models import CustomValue, Order, OrderDraft
 
 # --- order custom fields (issue 11, part 3: documents) ---
 DOCUMENT_URL_FIELD_ALIAS: Final = "FORTNOX_DOCUMENT_URL"
@@ -25,7 +25,7 @@ DOCUMENT_URL_FIELD_ALIAS: Final = "FORTNOX_DOCUMENT_URL"
 
 
 async def document_url_field_id(
-    services: Services, installation_id: uuid.UUID, upsales: UpsalesClient
+    services: Services, installation_id: uuid.UUID, upsales: UpsalesPort
 ) -> int | None:
     found = await custom_field_ids(
         services.session_factory, installation_id, upsales, "order", [DOCUMENT_URL_FIELD_ALIAS]
@@ -36,7 +36,7 @@ async def document_url_field_id(
 async def write_document_url(
     services: Services,
     installation_id: uuid.UUID,
-    upsales: UpsalesClient,
+    upsales: UpsalesPort,
     order: Order,
     kind: FortnoxType,
     number: str,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from upsales_fortnox.db.models import ProductBundleMode, SyncType
-from upsales_fortnox.fortnox.facts import PRICE_LIST_CODE_PATTERN
+from upsales_fortnox.integrations.fortnox.facts import PRICE_LIST_CODE_PATTERN
 from upsales_fortnox.sync.currency import HOME_CURRENCY
 
 MAX_ID = 2_147_483_647

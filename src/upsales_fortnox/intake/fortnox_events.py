@@ -19,9 +19,9 @@ page) and what becomes of them:
   job finds the invoice in our own record of the payment's bookkeeping job and re-syncs it
   (:mod:`upsales_fortnox.sync.money.deleted_payment`). The invoice's own events and
   reconciliation by ``lastmodified`` catch it too
-  (:data:`~upsales_fortnox.fortnox.facts.PAYMENT_DELETION_TOUCHES_INVOICE`).
+  (:data:`~upsales_fortnox.integrations.fortnox.facts.PAYMENT_DELETION_TOUCHES_INVOICE`).
 - ``invoice-bookkeep-v1`` and ``reminder-sent-v1``: an invoice sync with ``entityId`` taken as
-  the invoice's number (:data:`~upsales_fortnox.fortnox.facts.INVOICE_NUMBER_EVENTS`).
+  the invoice's number (:data:`~upsales_fortnox.integrations.fortnox.facts.INVOICE_NUMBER_EVENTS`).
 - Reconciliation's own events (``{entity}-changed``, ``{entity}-deleted``, see
   :mod:`upsales_fortnox.sync.reconcile`): a sync of that entity.
 - Any other type on these topics (a version we do not know yet, ``offer-…`` types added later):
@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.fortnox.facts import INVOICE_NUMBER_EVENTS
 from upsales_fortnox.intake.routing import (
     JOB_FORTNOX_ARTICLE,
     JOB_FORTNOX_CUSTOMER,
@@ -48,6 +47,7 @@ from upsales_fortnox.intake.routing import (
     JOB_FORTNOX_OFFER,
     JOB_FORTNOX_ORDER,
 )
+from upsales_fortnox.integrations.fortnox.facts import INVOICE_NUMBER_EVENTS
 
 logger = logging.getLogger(__name__)
 

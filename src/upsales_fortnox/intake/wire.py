@@ -1,8 +1,8 @@
 """Wire models of what Upsales and Fortnox send us.
 
 Field names follow the senders; a name no source settles comes from
-:mod:`upsales_fortnox.upsales.facts`. Models allow unknown fields (senders add fields over time)
-but refuse values of the wrong type.
+:mod:`upsales_fortnox.integrations.upsales.facts`. Models allow unknown fields (senders add fields
+over time) but refuse values of the wrong type.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pydantic import (
 )
 
 from upsales_fortnox.db.types import MAX_UPSALES_ID
-from upsales_fortnox.upsales import facts as upsales_facts
-from upsales_fortnox.upsales.models import bare_id_as_object
+from upsales_fortnox.integrations.upsales import facts as upsales_facts
+from upsales_fortnox.integrations.upsales.models import bare_id_as_object
 
 UPSALES_EVENT_TYPE_FIELD: Final = upsales_facts.HOOK_EVENT_TYPE_FIELD
 """The app-hook body field that names the event (``after_order_update``, ...); the wire model

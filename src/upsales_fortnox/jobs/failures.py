@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from upsales_fortnox.errors import (
+from upsales_fortnox.integrations.errors import (
     PermanentError,
     ReauthorizationRequired,
     RetryableError,
@@ -68,8 +68,8 @@ def error_text(code: str, message: str, *, redact_message: bool = False) -> str:
 def classify_failure(exc: BaseException) -> Failure:
     """Map a handler's exception to what happens to the job.
 
-    Our own :class:`~upsales_fortnox.errors.SyncError` subclasses are built without secrets; any
-    other exception is unexpected, retried, and its text redacted before it is stored.
+    Our own :class:`~upsales_fortnox.integrations.errors.SyncError` subclasses are built without
+    secrets; any other exception is unexpected, retried, and its text redacted before it is stored.
     """
     if isinstance(exc, ReauthorizationRequired):
         return Failure(FailureKind.REAUTHORIZE, error_text(exc.code, exc.message))

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from upsales_fortnox.config import Settings
 from upsales_fortnox.db.models import AttemptOutcome
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.errors import SyncError
+from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.jobs.backoff import retry_delay_seconds
 from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
 from upsales_fortnox.jobs.handlers import CompletionWrite, HandlerRegistry, JobContext

@@ -16,10 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from upsales_fortnox.db.models import Installation
 from upsales_fortnox.db.ops_models import ConnectionCheck
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.errors import PermanentError, ReauthorizationRequired, RetryableError
+from upsales_fortnox.installations.api_clients import fortnox_client_for, upsales_client_for
+from upsales_fortnox.integrations.errors import (
+    PermanentError,
+    ReauthorizationRequired,
+    RetryableError,
+)
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.context import fortnox_client_for, upsales_client_for
-from upsales_fortnox.upsales.errors import UpsalesAuthError
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.errors import ReauthorizationRequired
+from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.ops.connection_checks import check_connections
 from upsales_fortnox.ops.health_rules import TokenKind
 from upsales_fortnox.services import Services

@@ -2,8 +2,8 @@
 ``limit_pricelists`` and ``show_field_sync`` (reference upsales.md §7).
 
 No source documents what Upsales reads from either reply
-(:data:`upsales_fortnox.upsales.facts.INFO_HOOK_ANSWER_SHAPES`); the shapes live here and
-nowhere else. Both are 200 with a JSON object:
+(:data:`upsales_fortnox.integrations.upsales.facts.INFO_HOOK_ANSWER_SHAPES`); the shapes live here
+and nowhere else. Both are 200 with a JSON object:
 
 ``limit_pricelists`` → which Upsales price lists apply. The sync writes the prices of the ONE
 chosen Fortnox price list (setting ``priceList``) into the products' ``listPrice``, which is
@@ -35,19 +35,20 @@ import logging
 from functools import cache
 from typing import Any, Final
 
-from upsales_fortnox.errors import SyncError
-from upsales_fortnox.fortnox.models import Article, Customer, Invoice
+from upsales_fortnox.installations.api_clients import upsales_client_for
 from upsales_fortnox.intake.installations import WebhookInstallation
 from upsales_fortnox.intake.responders import ResponderRegistry, ResponderReply
+from upsales_fortnox.integrations.errors import SyncError
+from upsales_fortnox.integrations.fortnox.models import Article, Customer, Invoice
+from upsales_fortnox.integrations.upsales.models import PriceList
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.context import load_installation, upsales_client_for
+from upsales_fortnox.sync.context import load_installation
 from upsales_fortnox.sync.inbound.companies import AccountFieldIds, new_company
 from upsales_fortnox.sync.inbound.documents import OrderReferences, new_order
 from upsales_fortnox.sync.inbound.products import product_fields
 from upsales_fortnox.sync.outbound.company import ACCOUNT_ALIASES
 from upsales_fortnox.sync.references import DOCUMENT_FIELD_ALIAS
 from upsales_fortnox.sync.settings import SyncSettings
-from upsales_fortnox.upsales.models import PriceList
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.fortnox.models import Customer, Invoice, Order
-from upsales_fortnox.upsales.models import CompanyDraft, OrderDraft, ProductDraft
+from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, Order
+from upsales_fortnox.integrations.upsales.models import CompanyDraft, OrderDraft, ProductDraft
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ Reading the installation and building its clients costs about as much CPU as a s
 work, so a job handler passes its :class:`~upsales_fortnox.jobs.JobContext`: the context is then
 kept for the rest of the worker's turn with that installation and reused while the installation
 and its settings keep the versions it was read at (the worker reads both as each job starts).
+The clients are typed as the ports the sync needs (:mod:`upsales_fortnox.integrations.ports`);
+:mod:`upsales_fortnox.installations.api_clients` builds the concrete ones.
 """
 
 from __future__ import annotations
@@ -15,17 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from upsales_fortnox.db.models import Installation
-from upsales_fortnox.errors import PermanentError
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.factory import build_fortnox_client
+from upsales_fortnox.installations.api_clients import (
+    InstallationNotReady,
+    fortnox_client_for,
+    upsales_client_for,
+)
+from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.jobs import JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.settings import SyncSettings
-from upsales_fortnox.upsales.client import UpsalesClient
-
-
-class InstallationNotReady(PermanentError):
-    code = "installation_not_ready"
 
 
 @dataclass
@@ -33,8 +33,8 @@ class InstallationContext:
     installation_id: uuid.UUID
     fortnox_tenant_id: str | None
     settings: SyncSettings
-    fortnox: FortnoxClient
-    upsales: UpsalesClient
+    fortnox: FortnoxPort
+    upsales: UpsalesPort
 
 
 async def load_installation(services: Services, installation_id: uuid.UUID) -> Installation:
@@ -47,31 +47,6 @@ async def load_installation(services: Services, installation_id: uuid.UUID) -> I
     if installation is None:
         raise InstallationNotReady(f"installation {installation_id} does not exist")
     return installation
-
-
-def upsales_client_for(services: Services, installation: Installation) -> UpsalesClient:
-    token = services.secret_box.decrypt_optional(installation.upsales_api_token_enc)
-    if not token:
-        raise InstallationNotReady("the installation has no Upsales API token")
-    client = UpsalesClient(
-        services.http,
-        base_url=services.settings.upsales_api_base_url,
-        api_token=token,
-        limiter=services.upsales_limiters.for_key(token),
-    )
-    client.call_counts = services.upsales_calls
-    return client
-
-
-def fortnox_client_for(services: Services, installation: Installation) -> FortnoxClient:
-    return build_fortnox_client(
-        installation,
-        settings=services.settings,
-        http=services.http,
-        token_store=services.token_store,
-        limiters=services.fortnox_limiters,
-        calls=services.fortnox_calls,
-    )
 
 
 _TURN_CACHE_KEY = "sync.installation_context"

@@ -3,12 +3,13 @@
 Upsales keeps an order's ``currencyRate`` as units of the order currency per one unit of the
 master currency (``0.087`` EUR per SEK); Fortnox keeps a document's ``CurrencyRate`` as SEK per
 ``CurrencyUnit`` units of its currency (``11.494253`` SEK per 1 EUR). The master currency of an
-Upsales account is taken to be SEK (:data:`upsales_fortnox.upsales.facts.MASTER_CURRENCY`).
+Upsales account is taken to be SEK
+(:data:`upsales_fortnox.integrations.upsales.facts.MASTER_CURRENCY`).
 
 Amounts never pass through a rate: rows and net values stay in the document's currency on both
 sides, so they agree to the öre whatever the rate; the rate only carries the deal's valuation to
 Fortnox (bookkeeping in SEK) and back, sent with
-:data:`upsales_fortnox.fortnox.facts.CURRENCY_RATE_PLACES` decimals.
+:data:`upsales_fortnox.integrations.fortnox.facts.CURRENCY_RATE_PLACES` decimals.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from upsales_fortnox.fortnox.facts import CURRENCY_RATE_PLACES
-from upsales_fortnox.upsales.facts import MASTER_CURRENCY
+from upsales_fortnox.integrations.fortnox.facts import CURRENCY_RATE_PLACES
+from upsales_fortnox.integrations.upsales.facts import MASTER_CURRENCY
 
 HOME_CURRENCY: Final = MASTER_CURRENCY
 FORTNOX_RATE_PLACES: Final = CURRENCY_RATE_PLACES

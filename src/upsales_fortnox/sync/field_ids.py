@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import CustomFieldId
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.models import CustomFieldEntity
+from upsales_fortnox.integrations.ports import UpsalesPort
+from upsales_fortnox.integrations.upsales.models import CustomFieldEntity
 
 FOUND_TTL: Final = timedelta(hours=24)
 ABSENT_TTL: Final = timedelta(minutes=15)
@@ -34,7 +34,7 @@ def _fresh(row: CustomFieldId, now: datetime) -> bool:
 async def custom_field_ids(
     session_factory: async_sessionmaker[AsyncSession],
     installation_id: uuid.UUID,
-    upsales: UpsalesClient,
+    upsales: UpsalesPort,
     entity: CustomFieldEntity,
     aliases: Sequence[str],
     *,

@@ -4,8 +4,8 @@ than Fortnox keeps events, a webhook lost) are found by Fortnox's ``lastmodified
 A ``reconcile`` job per installation lists, for each topic (customers, articles, orders,
 invoices, offers), the entities changed since that topic's checkpoint (minus
 :data:`OVERLAP`, as ``lastmodified`` has minute precision and clocks drift; the value is Swedish
-local time, see :mod:`upsales_fortnox.fortnox.lastmodified`) and feeds one synthetic change
-event per entity into the same intake and dedupe as the stream: its offset is
+local time, see :mod:`upsales_fortnox.integrations.fortnox.lastmodified`) and feeds one synthetic
+change event per entity into the same intake and dedupe as the stream: its offset is
 ``reconcile:{entity id}:{checkpoint}``, so its dedupe key is
 ``fortnox:{topic}:reconcile:{entity id}:{checkpoint}`` and a repeated run over the same window
 records nothing twice. The checkpoint of a topic moves to the run's start once its events are
@@ -34,20 +34,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, Link, ReconcileCheckpoint
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.lastmodified import format_lastmodified
-from upsales_fortnox.fortnox.models import Entity
-from upsales_fortnox.fortnox.stream import (
-    Message,
-    StreamRecorder,
-    StreamTenant,
-    record_with_intake,
-)
 from upsales_fortnox.intake.fortnox_events import (
     RECONCILE_CHANGED,
     RECONCILE_DELETED,
     reconcile_event_type,
 )
+from upsales_fortnox.intake.fortnox_stream.store import (
+    StreamRecorder,
+    StreamTenant,
+    record_with_intake,
+)
+from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodified
+from upsales_fortnox.integrations.fortnox.models import Entity
+from upsales_fortnox.integrations.fortnox.stream import Message
+from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
@@ -79,7 +79,7 @@ _SWEEP_SUFFIX: Final = ":sweep"
 Lister = Callable[[datetime | None], AsyncIterator[Entity]]
 
 
-def _listers(fortnox: FortnoxClient) -> dict[str, Lister]:
+def _listers(fortnox: FortnoxPort) -> dict[str, Lister]:
     return {
         "customers": lambda since: fortnox.iter_customers(last_modified=since),
         "articles": lambda since: fortnox.iter_articles(last_modified=since),

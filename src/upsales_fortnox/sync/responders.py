@@ -13,7 +13,8 @@ number and addresses when Upsales sends them); the job checks the full company a
 ``app_status_order`` reports the order's sync status: ``sent`` (as Fortnox invoice/order N),
 ``waiting`` (a job is queued or running), ``failed`` (the last job died; its error, e.g. a
 ``fortnox_document_locked`` conflict), or ``not_sent`` (with the reason). The order id is read
-from the first of :data:`upsales_fortnox.upsales.facts.HOOK_ORDER_ID_PATHS` that holds one.
+from the first of :data:`upsales_fortnox.integrations.upsales.facts.HOOK_ORDER_ID_PATHS` that holds
+one.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from upsales_fortnox.db.models import (
     LinkEntity,
     SyncJob,
 )
-from upsales_fortnox.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.intake.installations import WebhookInstallation
 from upsales_fortnox.intake.responders import ResponderRegistry, ResponderReply
+from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
+from upsales_fortnox.integrations.upsales.models import Company, OrderDraft, bare_id_as_object
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.links import LinkStore
 from upsales_fortnox.sync.outbound.company import (
@@ -64,7 +66,6 @@ from upsales_fortnox.texts import (
     language_of_hook,
     say,
 )
-from upsales_fortnox.upsales.models import Company, OrderDraft, bare_id_as_object
 
 BEFORE_ORDER_SAVE: Final = "before_order_save"
 APP_STATUS_ORDER: Final = "app_status_order"

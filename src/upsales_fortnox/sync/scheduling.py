@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.fortnox.stream import active_installations
+from upsales_fortnox.intake.fortnox_stream.store import active_installations
 from upsales_fortnox.jobs.queue import enqueue
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.upsales.models import Address, Company, CompanyDraft, CustomValue
 from upsales_fortnox.sync.commands import (
     CreateUpsalesCompany,
     RemoveLink,
@@ -36,7 +37,6 @@ from upsales_fortnox.sync.inbound.decide_customer import (
     decide_customer,
 )
 from upsales_fortnox.sync.links import LinkView
-from upsales_fortnox.upsales.models import Address, Company, CompanyDraft, CustomValue
 
 FIELD = 77
 FIELDS = AccountFieldIds(customer_number=FIELD)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity, SyncType
-from upsales_fortnox.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.integrations.upsales.models import User
 from upsales_fortnox.sync.commands import CreateUpsalesOrder, SaveLink, UpdateUpsalesOrder
 from upsales_fortnox.sync.inbound.decide_document import (
     Action,
@@ -34,7 +35,6 @@ from upsales_fortnox.sync.inbound.documents import (
 from upsales_fortnox.sync.inbound.users import SettingsIncomplete, match_user, order_user
 from upsales_fortnox.sync.links import LinkView
 from upsales_fortnox.sync.settings import SyncSettings
-from upsales_fortnox.upsales.models import User
 
 WON, LOST, OFFER_STAGE = 3, 4, 2
 SETTINGS = SyncSettings(

@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.fortnox.models import Article
+from upsales_fortnox.integrations.fortnox.models import Article
+from upsales_fortnox.integrations.upsales.models import Product, ProductDraft
 from upsales_fortnox.sync.commands import (
     CreateUpsalesProduct,
     RemoveLink,
@@ -25,7 +26,6 @@ from upsales_fortnox.sync.inbound.products import (
     reprice_changes,
 )
 from upsales_fortnox.sync.links import LinkView
-from upsales_fortnox.upsales.models import Product, ProductDraft
 
 
 def article(**fields: Any) -> Article:

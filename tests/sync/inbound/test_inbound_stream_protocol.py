@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from upsales_fortnox.fortnox.models import Article, Customer, Invoice
-from upsales_fortnox.fortnox.stream import (
-    StreamPolicy,
+from upsales_fortnox.intake.fortnox_stream.consumer import StreamPolicy
+from upsales_fortnox.integrations.fortnox.models import Article, Customer, Invoice
+from upsales_fortnox.integrations.fortnox.stream import (
     add_tenants_command,
     add_topics_command,
     is_event,

@@ -19,8 +19,8 @@ from upsales_fortnox.db.models import (
     SyncJob,
 )
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.errors import RetryableError
-from upsales_fortnox.fortnox import client as fortnox_client
+from upsales_fortnox.integrations.errors import RetryableError
+from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
 from upsales_fortnox.sync.initial.handler import run_initial_sync
 from upsales_fortnox.sync.links import LinkStore
@@ -167,7 +167,7 @@ async def test_a_crash_in_any_phase_resumes_without_duplicates(
 ) -> None:
     """Pages of two: customers 1-2, articles 3, invoices 4-5. The crash comes after the page's
     writes and before its checkpoint is saved, so the page runs again on resume."""
-    monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 2)
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 2)
     seed_overlap(harness)
     pages = 0
 

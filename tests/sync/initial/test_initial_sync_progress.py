@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.sync.initial.scenario import seed_overlap
-from upsales_fortnox.fortnox import client as fortnox_client
+from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.initial.importer import ImportContext, InitialImport
 from upsales_fortnox.sync.initial.phases import phases_for
@@ -35,7 +35,7 @@ async def test_rate_and_eta_while_running_and_when_done(
     harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed_overlap(harness)  # 5 customers, 2 articles, 4 invoices
-    monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 2)
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 2)
     context = await installation_context(harness.services, harness.installation_id)
     progress = SyncProgress(phases_for(context.settings.sync_type))
     importer = InitialImport(

@@ -10,8 +10,8 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.sync.initial.scenario import creates, duplicates, seed_overlap
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.fortnox import client as fortnox_client
-from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
+from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.initial.importer import ImportContext, InitialImport
 from upsales_fortnox.sync.initial.phases import FORTNOX_TYPES, Phase, phases_for
@@ -65,7 +65,7 @@ async def test_reads_the_unlinked_documents_of_a_page(harness: SyncHarness) -> N
 async def test_holds_at_most_max_pages_until_they_are_taken(
     harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 1)
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 1)
     seed_overlap(harness)
     read_ahead = DocumentReadAhead(
         Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness), max_pages=2
@@ -89,7 +89,7 @@ async def test_holds_at_most_max_pages_until_they_are_taken(
 async def test_starts_at_the_page_given(
     harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 3)
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 3)
     seed_overlap(harness)
     read_ahead = DocumentReadAhead(
         Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness), first_page=2
@@ -201,7 +201,7 @@ def _offer(customer: str, date: str) -> dict[str, Any]:
 async def test_offers_added_while_the_import_pages_are_neither_skipped_nor_repeated(
     harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fortnox_client, "PAGE_SIZE", 2)
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 2)
     seed_overlap(harness)
     harness.fortnox.seed(harness.tenant_id, offers=[_offer("1", "2026-06-01") for _ in range(3)])
     read_ahead = DocumentReadAhead(

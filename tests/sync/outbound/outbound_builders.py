@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from upsales_fortnox.upsales.models import Company, Order
+from upsales_fortnox.integrations.upsales.models import Company, Order
 
 
 def order_row(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.sync.outbound.outbound_builders import company
-from upsales_fortnox.fortnox.models import API_BLANK, Customer
+from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
 from upsales_fortnox.sync.outbound.company import (
     AccountFieldIds,
     canonical_country_code,

@@ -9,7 +9,7 @@ import pytest
 
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.db.models import FortnoxType, LinkEntity, ProductBundleMode
-from upsales_fortnox.fortnox.models import Customer, Invoice, Order
+from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, Order
 from upsales_fortnox.sync.commands import (
     CreateFortnoxCustomer,
     CreateFortnoxDocument,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.db.models import FortnoxType, ProductBundleMode, SyncType
-from upsales_fortnox.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
 from upsales_fortnox.sync.outbound.document import (
     fingerprint_of_fortnox_document,
     locked_reason,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.db.models import FortnoxType, ProductBundleMode
-from upsales_fortnox.fortnox.models import Invoice, Order
+from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.sync.outbound.mapping import map_order
 from upsales_fortnox.sync.outbound.money import ORE, fortnox_net, round_ore
 from upsales_fortnox.sync.outbound.rows import (

@@ -1,7 +1,7 @@
 """The outbound row mapping checked against an independent oracle: the Fortnox sandbox.
 
 The service's own rule (``sync/outbound/money.py``) and the sandbox's totals
-(``ufs_sandboxes/fortnox/totals.py``, reached through the sandbox's document creation) were written
+(``sandbox/fortnox/totals.py``, reached through the sandbox's document creation) were written
 separately. Here every mapped order is sent, as the JSON body our client would send, into the
 sandbox's ``create_document``, and the ``Net`` the sandbox computes must equal Upsales' net
 value rounded to öre, exactly.
@@ -20,12 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.sync.outbound.outbound_builders import order, order_row
+from upsales_fortnox.db.models import FortnoxType, ProductBundleMode
+from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
 from ufs_sandboxes.fortnox import create_fortnox_sandbox
 from ufs_sandboxes.fortnox.jsonio import parse_json
 from ufs_sandboxes.fortnox.resources.document_kinds import INVOICES, ORDERS
 from ufs_sandboxes.fortnox.resources.documents import create_document
-from upsales_fortnox.db.models import FortnoxType, ProductBundleMode
-from upsales_fortnox.fortnox import jsonwire
 from upsales_fortnox.sync.outbound.mapping import map_order
 from upsales_fortnox.sync.outbound.rows import UnsendableOrder
 
@@ -103,7 +103,7 @@ def upsales_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
 def _sandbox_document(wire_name: str, wire: dict[str, Any]) -> dict[str, Any]:
     """Create the document in the sandbox from the JSON body our client sends."""
     kind = INVOICES if wire_name == "Invoice" else ORDERS
-    payload = parse_json(jsonwire.dumps({wire_name: wire}).encode())[wire_name]
+    payload = parse_json(FORTNOX_JSON.dumps({wire_name: wire}))[wire_name]
     document: dict[str, Any] = create_document(_SANDBOX.tenant(_TENANT_ID), kind, payload)
     return document
 

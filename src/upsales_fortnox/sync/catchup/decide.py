@@ -25,13 +25,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.integrations.upsales.models import Company, Order
 from upsales_fortnox.sync.links import LinkView
 from upsales_fortnox.sync.outbound.company import AccountFieldIds, company_fields_from_upsales
 from upsales_fortnox.sync.outbound.decide import company_gate, order_gate
 from upsales_fortnox.sync.outbound.mapping import map_order
 from upsales_fortnox.sync.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.sync.settings import SyncSettings
-from upsales_fortnox.upsales.models import Company, Order
 
 Version = tuple[int, datetime]
 """An entity's id and ``modDate``: one version of it."""

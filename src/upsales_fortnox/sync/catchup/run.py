@@ -28,6 +28,11 @@ from upsales_fortnox.db.models import EventSource, LinkEntity
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.intake.record import NewEvent
 from upsales_fortnox.intake.routing import JOB_UPSALES_COMPANY, JOB_UPSALES_ORDER
+from upsales_fortnox.integrations.upsales.client import MAX_PAGE_SIZE
+from upsales_fortnox.integrations.upsales.errors import UpsalesBadRequest
+from upsales_fortnox.integrations.upsales.facts import MOD_DATE_TIMESTAMP_FORMAT
+from upsales_fortnox.integrations.upsales.filters import Filter, eq, gte
+from upsales_fortnox.integrations.upsales.models import Company, Order, Record
 from upsales_fortnox.jobs import JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.decide import (
@@ -52,11 +57,6 @@ from upsales_fortnox.sync.context import InstallationContext, installation_conte
 from upsales_fortnox.sync.outbound.company import AccountFieldIds
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.decide import WON_PROBABILITY
-from upsales_fortnox.upsales.client import MAX_PAGE_SIZE
-from upsales_fortnox.upsales.errors import UpsalesBadRequest
-from upsales_fortnox.upsales.facts import MOD_DATE_TIMESTAMP_FORMAT
-from upsales_fortnox.upsales.filters import Filter, eq, gte
-from upsales_fortnox.upsales.models import Company, Order, Record
 
 OVERLAP: Final = timedelta(minutes=2)
 HOOK_MARGIN: Final = timedelta(hours=1)
@@ -71,8 +71,8 @@ def mod_date_filters(since: datetime) -> tuple[Filter, Filter]:
     """``modDate=gte:`` as a timestamp in Upsales' own format, and as a date.
 
     Whether ``modDate`` compares a full timestamp is not settled
-    (:data:`upsales_fortnox.upsales.facts.MOD_DATE_TIMESTAMP_FORMAT`). The timestamp is sent
-    first (cut to the second, which only widens the window); if Upsales refuses it, the date
+    (:data:`upsales_fortnox.integrations.upsales.facts.MOD_DATE_TIMESTAMP_FORMAT`). The timestamp is
+    sent first (cut to the second, which only widens the window); if Upsales refuses it, the date
     (the whole day, a wider window) is sent instead: rows listed from before the window then
     count as ``before_window`` and cost nothing more.
     """

@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.fortnox.errors import FortnoxNotFound
-from upsales_fortnox.fortnox.models import Article
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.models import Article
+from upsales_fortnox.integrations.ports import UpsalesPort
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.filters import eq
+from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.sync.commands import CreateUpsalesProduct
 from upsales_fortnox.sync.inbound.article_retry import retry_deals_missing_articles
 from upsales_fortnox.sync.inbound.currency_prices import currency_prices, write_currency_prices
@@ -25,10 +29,6 @@ from upsales_fortnox.sync.inbound.products import (
 )
 from upsales_fortnox.sync.inbound.runtime import InboundJob
 from upsales_fortnox.sync.inbound.stock import stock_level, write_stock
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.errors import UpsalesNotFound
-from upsales_fortnox.upsales.filters import eq
-from upsales_fortnox.upsales.models import Product
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ async def _sync_stock(
     return {"source": source, "written": written}
 
 
-async def _only_product_named(upsales: UpsalesClient, name: str | None) -> Product | None:
+async def _only_product_named(upsales: UpsalesPort, name: str | None) -> Product | None:
     """The one Upsales product without an article number named exactly ``name``; None when
     there is none or more than one (a guess between several would link the wrong one)."""
     wanted = (name or "").strip()

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
+from upsales_fortnox.integrations.upsales.facts import ACCOUNT_NAME_MAX_LENGTH
+from upsales_fortnox.integrations.upsales.models import Address, Company, CompanyDraft, CustomValue
 from upsales_fortnox.sync.fingerprint import fingerprint
 from upsales_fortnox.sync.identity import normalise_name, normalise_org_number
-from upsales_fortnox.upsales.custom_values import with_custom_values
-from upsales_fortnox.upsales.facts import ACCOUNT_NAME_MAX_LENGTH
-from upsales_fortnox.upsales.models import Address, Company, CompanyDraft, CustomValue
 
 MAIL_ADDRESS_TYPE: Final = "Mail"
 VISIT_ADDRESS_TYPE: Final = "Visit"

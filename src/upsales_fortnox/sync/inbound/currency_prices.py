@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from upsales_fortnox.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
+from upsales_fortnox.integrations.upsales.models import Product, ProductCurrency, ProductDraft
 from upsales_fortnox.sync.inbound.pricing import article_price
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.models import Product, ProductCurrency, ProductDraft
 
 
 async def currency_prices(
-    fortnox: FortnoxClient, lists: Sequence[tuple[str, str]], article_number: str
+    fortnox: FortnoxPort, lists: Sequence[tuple[str, str]], article_number: str
 ) -> dict[str, Decimal]:
     """Currency → the article's base price in its list (currencies whose list has none are
     left out)."""
@@ -53,7 +52,7 @@ def merged_currencies(
 
 
 async def write_currency_prices(
-    upsales: UpsalesClient, product_id: int, product: Product | None, prices: Mapping[str, Decimal]
+    upsales: UpsalesPort, product_id: int, product: Product | None, prices: Mapping[str, Decimal]
 ) -> str:
     """``written`` or ``unchanged``."""
     current = product.currencies if product is not None else None

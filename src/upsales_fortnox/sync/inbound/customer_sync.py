@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.fortnox.errors import FortnoxNotFound
-from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.filters import custom
+from upsales_fortnox.integrations.upsales.models import Company
 from upsales_fortnox.sync.inbound.companies import AccountFieldIds, org_number_variants
 from upsales_fortnox.sync.inbound.decide_customer import decide_customer
 from upsales_fortnox.sync.inbound.runtime import InboundJob
-from upsales_fortnox.upsales.errors import UpsalesNotFound
-from upsales_fortnox.upsales.filters import custom
-from upsales_fortnox.upsales.models import Company
 
 
 @dataclass(frozen=True)

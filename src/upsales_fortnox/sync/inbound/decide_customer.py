@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.errors import PermanentError
-from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.upsales.models import Company
 from upsales_fortnox.sync.commands import (
     Command,
     CreateUpsalesCompany,
@@ -29,7 +30,6 @@ from upsales_fortnox.sync.inbound.companies import (
     new_company,
 )
 from upsales_fortnox.sync.links import LinkView
-from upsales_fortnox.upsales.models import Company
 
 CREATED: Final = "created"
 LINKED: Final = "linked"

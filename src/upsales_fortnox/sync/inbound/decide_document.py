@@ -37,7 +37,8 @@ from enum import StrEnum
 from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity, SyncType
-from upsales_fortnox.fortnox.models import Invoice, Order
+from upsales_fortnox.integrations.fortnox.models import Invoice, Order
+from upsales_fortnox.integrations.upsales.models import OrderDraft, Ref
 from upsales_fortnox.sync.commands import (
     Command,
     CreateUpsalesOrder,
@@ -58,7 +59,6 @@ from upsales_fortnox.sync.inbound.users import SettingsIncomplete
 from upsales_fortnox.sync.links import LinkView
 from upsales_fortnox.sync.references import parse_outbound_reference
 from upsales_fortnox.sync.settings import SyncSettings
-from upsales_fortnox.upsales.models import OrderDraft, Ref
 
 WON_PROBABILITY: Final = 100
 LOST_PROBABILITY: Final = 0

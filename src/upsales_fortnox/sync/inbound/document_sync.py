@@ -15,9 +15,11 @@ import datetime as dt
 from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.errors import PermanentError
-from upsales_fortnox.fortnox.errors import FortnoxNotFound
-from upsales_fortnox.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.filters import custom, eq
 from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.decide_document import (
@@ -52,8 +54,6 @@ from upsales_fortnox.sync.money.invoice_money import (
     sync_invoice_money,
 )
 from upsales_fortnox.sync.references import fortnox_document_reference, parse_outbound_reference
-from upsales_fortnox.upsales.errors import UpsalesNotFound
-from upsales_fortnox.upsales.filters import custom, eq
 
 DEFAULT_OFFER_PROBABILITY: Final = 50
 """Probability of an imported offer when the offer stage has no probability between 1 and 99."""

@@ -21,12 +21,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.integrations.upsales.models import (
+    CustomValue,
+    OrderDraft,
+    OrderRow,
+    Ref,
+    UserRef,
+)
 from upsales_fortnox.sync.currency import foreign_currency, upsales_rate
 from upsales_fortnox.sync.fingerprint import fingerprint
 from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.references import fortnox_document_reference
-from upsales_fortnox.upsales.models import CustomValue, OrderDraft, OrderRow, Ref, UserRef
 
 FortnoxDocument = Order | Invoice | Offer
 

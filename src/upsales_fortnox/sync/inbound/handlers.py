@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from upsales_fortnox.documents.links import LinkSigning
-from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context

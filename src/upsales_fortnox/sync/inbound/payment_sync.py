@@ -15,8 +15,8 @@ import logging
 from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.errors import PermanentError
-from upsales_fortnox.fortnox.errors import FortnoxAuthError, FortnoxNotFound
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError, FortnoxNotFound
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.runtime import InboundJob
 

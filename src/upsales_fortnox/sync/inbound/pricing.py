@@ -3,8 +3,8 @@
 Fortnox's spec lists a price list's prices one article at a time
 (``GET /3/prices/sublist/{PriceList}/{ArticleNumber}``: every from-quantity of that article),
 so each article priced costs one call; nothing cheaper exists for a chosen list (see
-:meth:`upsales_fortnox.fortnox.client.FortnoxClient.article_prices`). The list price is the
-article's base price: the one from quantity 0, else from the lowest quantity.
+:meth:`upsales_fortnox.integrations.fortnox.client.FortnoxClient.article_prices`). The list price is
+the article's base price: the one from quantity 0, else from the lowest quantity.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Final
 
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.models import Price
+from upsales_fortnox.integrations.fortnox.models import Price
+from upsales_fortnox.integrations.ports import FortnoxPort
 
 ZERO: Final = Decimal(0)
 
@@ -33,14 +33,14 @@ def base_price(prices: Iterable[Price]) -> Decimal | None:
 
 
 async def article_price(
-    fortnox: FortnoxClient, price_list: str, article_number: str
+    fortnox: FortnoxPort, price_list: str, article_number: str
 ) -> Decimal | None:
     """The article's base price in ``price_list`` (one call); None when the list has none."""
     return base_price(await fortnox.article_prices(price_list, article_number))
 
 
 async def article_prices(
-    fortnox: FortnoxClient, price_list: str, article_numbers: Sequence[str], *, concurrency: int
+    fortnox: FortnoxPort, price_list: str, article_numbers: Sequence[str], *, concurrency: int
 ) -> dict[str, Decimal]:
     """Article number → base price, for the given articles that the list prices: one call per
     distinct article, ``concurrency`` at a time (the client paces them)."""

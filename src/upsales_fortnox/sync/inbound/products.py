@@ -20,7 +20,8 @@ from decimal import Decimal
 from typing import Any, Final
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.fortnox.models import Article
+from upsales_fortnox.integrations.fortnox.models import Article
+from upsales_fortnox.integrations.upsales.models import Product, ProductDraft
 from upsales_fortnox.sync.commands import (
     Command,
     CreateUpsalesProduct,
@@ -32,7 +33,6 @@ from upsales_fortnox.sync.commands import (
 from upsales_fortnox.sync.fingerprint import fingerprint
 from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.links import LinkView
-from upsales_fortnox.upsales.models import Product, ProductDraft
 
 ZERO: Final = Decimal(0)
 CREATED: Final = "created"

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.jobs.handlers import JobContext
 from upsales_fortnox.jobs.queue import Enqueued, enqueue
 from upsales_fortnox.sync.identity import normalise_article_number
@@ -27,7 +28,6 @@ from upsales_fortnox.sync.inbound.kinds import REPRICE_PRODUCTS
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import reprice_changes
 from upsales_fortnox.sync.inbound.runtime import InboundJob
-from upsales_fortnox.upsales.models import Product
 
 REPRICE_ENTITY: Final = "products"
 """``entity_id`` of the job, so a second request while one is queued coalesces into it."""

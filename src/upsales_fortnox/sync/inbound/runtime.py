@@ -18,6 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.documents.links import LinkSigning, document_url
 from upsales_fortnox.documents.order_field import DOCUMENT_URL_FIELD_ALIAS
+from upsales_fortnox.integrations.upsales.models import (
+    CustomFieldEntity,
+    CustomValue,
+    OrderStage,
+    User,
+)
 from upsales_fortnox.sync.commands import (
     Command,
     CreateUpsalesCompany,
@@ -38,7 +44,6 @@ from upsales_fortnox.sync.references import (
     DOCUMENT_FIELD_ALIAS,
     VAT_NUMBER_FIELD_ALIAS,
 )
-from upsales_fortnox.upsales.models import CustomFieldEntity, CustomValue, OrderStage, User
 
 FIELD_CACHE_SECONDS = 600.0
 """How long custom field ids found for an installation are reused before being looked up again."""

@@ -16,17 +16,16 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.models import Article
-from upsales_fortnox.fortnox.stock import (
+from upsales_fortnox.integrations.fortnox.models import Article
+from upsales_fortnox.integrations.fortnox.stock import (
     NO_WAREHOUSE_ERRORS,
     StockLevel,
     article_stock,
     balance_of,
 )
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.custom_values import with_custom_values
-from upsales_fortnox.upsales.models import CustomValue, Product, ProductDraft
+from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
+from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
+from upsales_fortnox.integrations.upsales.models import CustomValue, Product, ProductDraft
 
 # --- product custom fields (issue 11, part 5: stock) ---
 IN_STOCK_FIELD_ALIAS: Final = "FORTNOX_STOCK_IN_STOCK"
@@ -58,7 +57,7 @@ WAREHOUSES = WarehouseMemory()
 
 
 async def stock_level(
-    fortnox: FortnoxClient,
+    fortnox: FortnoxPort,
     installation_id: uuid.UUID,
     article: Article,
     memory: WarehouseMemory = WAREHOUSES,
@@ -106,7 +105,7 @@ def stock_changes(
 
 
 async def write_stock(
-    upsales: UpsalesClient,
+    upsales: UpsalesPort,
     product_id: int,
     product: Product | None,
     field_ids: Mapping[str, int],

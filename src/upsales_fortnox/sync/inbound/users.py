@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.upsales.models import User
 from upsales_fortnox.sync.identity import normalise_name
 from upsales_fortnox.sync.settings import SyncSettings
-from upsales_fortnox.upsales.models import User
 
 
 class SettingsIncomplete(PermanentError):

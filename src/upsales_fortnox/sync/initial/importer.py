@@ -46,9 +46,12 @@ from typing import Any, Final, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.errors import PermanentError, ReauthorizationRequired
-from upsales_fortnox.fortnox.client import FortnoxClient, ListPage
-from upsales_fortnox.fortnox.models import Article, Customer, Entity, Order
+from upsales_fortnox.integrations.errors import PermanentError, ReauthorizationRequired
+from upsales_fortnox.integrations.fortnox.listing import ListPage
+from upsales_fortnox.integrations.fortnox.models import Article, Customer, Entity, Order
+from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.models import CustomField, Product, User
 from upsales_fortnox.sync.commands import (
     Command,
     CreateUpsalesCompany,
@@ -121,9 +124,6 @@ from upsales_fortnox.sync.references import (
     parse_outbound_reference,
 )
 from upsales_fortnox.sync.settings import SyncSettings
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.errors import UpsalesNotFound
-from upsales_fortnox.upsales.models import CustomField, Product, User
 
 CONCURRENCY: Final = 8
 """Entities of one page worked on at once (their API calls are paced by the clients). Enough
@@ -148,8 +148,8 @@ class Recorder(Protocol):
 class ImportContext:
     installation_id: uuid.UUID
     settings: SyncSettings
-    fortnox: FortnoxClient
-    upsales: UpsalesClient
+    fortnox: FortnoxPort
+    upsales: UpsalesPort
     session_factory: async_sessionmaker[AsyncSession]
     dry_run: bool = False
     today: Callable[[], dt.date] = dt.date.today

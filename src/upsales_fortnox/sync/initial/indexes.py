@@ -25,10 +25,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.integrations.ports import UpsalesPort
+from upsales_fortnox.integrations.upsales.models import Company, CustomValue, Product
 from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.inbound.companies import CompanyIndex
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.models import Company, CustomValue, Product
 
 
 async def linked_upsales_ids(
@@ -76,7 +76,7 @@ def slim_company(company: Company, customer_number_field_id: int | None) -> Comp
 
 
 async def company_index(
-    upsales: UpsalesClient, *, customer_number_field_id: int | None, linked_ids: set[int]
+    upsales: UpsalesPort, *, customer_number_field_id: int | None, linked_ids: set[int]
 ) -> CompanyIndex:
     index = CompanyIndex(
         (), customer_number_field_id=customer_number_field_id, linked_company_ids=linked_ids
@@ -97,7 +97,7 @@ def slim_product(product: Product) -> Product:
     )
 
 
-async def product_index(upsales: UpsalesClient) -> dict[str, Product]:
+async def product_index(upsales: UpsalesPort) -> dict[str, Product]:
     """Article number → product (article numbers are unique in Upsales)."""
     index: dict[str, Product] = {}
     async for product in upsales.iterate_products():
@@ -108,7 +108,7 @@ async def product_index(upsales: UpsalesClient) -> dict[str, Product]:
 
 
 async def order_reference_index(
-    upsales: UpsalesClient, document_field_id: int | None
+    upsales: UpsalesPort, document_field_id: int | None
 ) -> dict[str, int]:
     """Fortnox document reference → Upsales order id; empty without the custom field."""
     index: dict[str, int] = {}

@@ -12,8 +12,15 @@ from enum import StrEnum
 from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType, SyncType
-from upsales_fortnox.fortnox.facts import OFFER_SORT_KEY
-from upsales_fortnox.fortnox.models import Article, Customer, Entity, Invoice, Offer, Order
+from upsales_fortnox.integrations.fortnox.facts import OFFER_SORT_KEY
+from upsales_fortnox.integrations.fortnox.models import (
+    Article,
+    Customer,
+    Entity,
+    Invoice,
+    Offer,
+    Order,
+)
 
 
 class Phase(StrEnum):

@@ -26,8 +26,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
-from upsales_fortnox.fortnox.client import FortnoxClient, ListPage
-from upsales_fortnox.fortnox.models import Entity, Invoice, Offer
+from upsales_fortnox.integrations.fortnox.listing import ListPage
+from upsales_fortnox.integrations.fortnox.models import Entity, Invoice, Offer
+from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.sync.inbound.documents import FortnoxDocument
 from upsales_fortnox.sync.initial.phases import PHASE_MODELS, SORT_KEYS, Phase
 
@@ -48,7 +49,7 @@ def document_number(entity: Entity) -> str | None:
     return str(number) if number is not None else None
 
 
-async def read_document(fortnox: FortnoxClient, listed: Entity) -> FortnoxDocument:
+async def read_document(fortnox: FortnoxPort, listed: Entity) -> FortnoxDocument:
     """The whole document behind a list item."""
     number = getattr(listed, "DocumentNumber", None)
     if number is None:
@@ -72,7 +73,7 @@ class DocumentReadAhead:
     def __init__(
         self,
         phase: Phase,
-        fortnox: FortnoxClient,
+        fortnox: FortnoxPort,
         linked: LinkedLookup,
         *,
         first_page: int = 1,

@@ -2,7 +2,8 @@
 
 Admins show them in Upsales. Values are text: the status code, amounts as plain decimals in the
 invoice's currency (``1250.50``, exact, never a float) and the date as ``YYYY-MM-DD``. A write
-sends the order's whole ``custom`` array as read (:mod:`upsales_fortnox.upsales.custom_values`).
+sends the order's whole ``custom`` array as read
+(:mod:`upsales_fortnox.integrations.upsales.custom_values`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Final
 
+from upsales_fortnox.integrations.upsales.models import CustomValue
 from upsales_fortnox.sync.inbound.runtime import InboundJob
 from upsales_fortnox.sync.money.status import PaymentState
-from upsales_fortnox.upsales.models import CustomValue
 
 ORE: Final = Decimal("0.01")
 

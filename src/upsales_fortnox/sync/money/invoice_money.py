@@ -16,8 +16,8 @@ intake's record, never an error or a retry).
 
 Payment amounts: the payment list gives ``Amount`` (and ``Currency``, ``CurrencyRate``,
 ``CurrencyUnit``); which currency ``Amount`` is in on a foreign-currency invoice is a guess
-(:data:`upsales_fortnox.fortnox.facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`). A payment whose
-``Currency`` is the invoice's (or absent) is taken as it is; one in SEK on a foreign-currency
+(:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`). A payment
+whose ``Currency`` is the invoice's (or absent) is taken as it is; one in SEK on a foreign-currency
 invoice is converted with its own rate, rounded to öre. Both readings give the same amount for SEK
 invoices, and that conversion lives only here.
 """
@@ -29,10 +29,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.fortnox.errors import FortnoxNotFound
-from upsales_fortnox.fortnox.facts import LASTMODIFIED_TIMEZONE
-from upsales_fortnox.fortnox.models import Invoice
-from upsales_fortnox.fortnox.payments import InvoicePayment
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.facts import LASTMODIFIED_TIMEZONE
+from upsales_fortnox.integrations.fortnox.models import Invoice
+from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
+from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.models import OrderDraft
 from upsales_fortnox.sync.currency import HOME_CURRENCY
 from upsales_fortnox.sync.inbound.runtime import InboundJob
 from upsales_fortnox.sync.money.fields import payment_field_ids, payment_values
@@ -43,9 +46,6 @@ from upsales_fortnox.sync.money.status import (
     is_full_credit,
     payment_state,
 )
-from upsales_fortnox.upsales.custom_values import with_custom_values
-from upsales_fortnox.upsales.errors import UpsalesNotFound
-from upsales_fortnox.upsales.models import OrderDraft
 
 ORE: Final = Decimal("0.01")
 ZERO: Final = Decimal(0)

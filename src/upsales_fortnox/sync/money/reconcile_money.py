@@ -5,7 +5,7 @@ for what no event brought in, fed through the same intake and dedupe as the rest
 * Payments: ``GET /3/invoicepayments?lastmodified=`` (one call a page) since the checkpoint; each
   payment names its invoice (``InvoiceNumber``), and each linked invoice among them gets one
   ``invoice-changed`` event, whether or not a payment touches its invoice's own ``lastmodified``
-  (:data:`upsales_fortnox.fortnox.facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED`).
+  (:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED`).
 * Overdue, once a day: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page); each linked
   invoice in it gets an ``invoice-changed`` event (offset ``overdue:<date>``: once a day), so
   an invoice whose due date passed without any change shows ``overdue``.
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.lastmodified import format_lastmodified
-from upsales_fortnox.fortnox.models import Invoice
+from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodified
+from upsales_fortnox.integrations.fortnox.models import Invoice
+from upsales_fortnox.integrations.ports import FortnoxPort
 
 PAYMENTS_CHECKPOINT: Final = "invoicepayments"
 OVERDUE_CHECKPOINT: Final = "invoices:overdue"
@@ -38,7 +38,7 @@ class InvoiceBatch:
 
 
 async def money_batches(
-    fortnox: FortnoxClient,
+    fortnox: FortnoxPort,
     linked_invoices: set[str],
     checkpoints: dict[str, datetime],
     *,
@@ -77,5 +77,5 @@ async def money_batches(
     return batches
 
 
-def _overdue(fortnox: FortnoxClient) -> AsyncIterator[Invoice]:
+def _overdue(fortnox: FortnoxPort) -> AsyncIterator[Invoice]:
     return fortnox.iter_invoices(filter="unpaidoverdue")

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.links import LinkStore
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.errors import UpsalesNotFound
 
 
 @dataclass
@@ -34,8 +33,8 @@ class ArticleNumbers:
 async def resolve_article_numbers(
     session_factory: async_sessionmaker[AsyncSession],
     installation_id: uuid.UUID,
-    fortnox: FortnoxClient,
-    upsales: UpsalesClient,
+    fortnox: FortnoxPort,
+    upsales: UpsalesPort,
     product_ids: Sequence[int],
     linked: Mapping[int, str],
 ) -> ArticleNumbers:

@@ -31,11 +31,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from upsales_fortnox.fortnox.models import API_BLANK, Customer
+from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
+from upsales_fortnox.integrations.upsales.facts import INVOICE_ADDRESS_TYPES
+from upsales_fortnox.integrations.upsales.models import Address, Company, CustomValue
 from upsales_fortnox.sync.identity import normalise_org_number
 from upsales_fortnox.sync.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
-from upsales_fortnox.upsales.facts import INVOICE_ADDRESS_TYPES
-from upsales_fortnox.upsales.models import Address, Company, CustomValue
 
 CompanyFields = dict[str, str | None]
 

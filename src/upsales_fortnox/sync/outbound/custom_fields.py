@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import CustomFieldId
 from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.sync.field_ids import custom_field_ids
 from upsales_fortnox.sync.outbound.company import ACCOUNT_ALIASES, AccountFieldIds
-from upsales_fortnox.upsales.client import UpsalesClient
 
 ACCOUNT_ENTITY: Final = "account"
 
@@ -50,7 +50,7 @@ async def cached_account_field_ids(
 async def account_field_ids(
     session_factory: async_sessionmaker[AsyncSession],
     installation_id: uuid.UUID,
-    upsales: UpsalesClient,
+    upsales: UpsalesPort,
     *,
     clock: Callable[[], datetime] = utcnow,
 ) -> AccountFieldIds:

@@ -23,10 +23,12 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.errors import SyncError
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.errors import FortnoxMalformedResponse
-from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.integrations.errors import SyncError
+from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
+from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
+from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
 from upsales_fortnox.sync.commands import (
     CreateFortnoxCustomer,
     LinkFortnoxCustomer,
@@ -42,9 +44,6 @@ from upsales_fortnox.sync.outbound.company import (
 )
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.decide import decide_customer, org_number_search_text
-from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.custom_values import with_custom_values
-from upsales_fortnox.upsales.models import Company, CompanyDraft, CustomValue
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ class CustomerOutcome:
     note: str | None = None
 
 
-async def find_candidates(fortnox: FortnoxClient, fields: CompanyFields) -> list[Customer]:
+async def find_candidates(fortnox: FortnoxPort, fields: CompanyFields) -> list[Customer]:
     """Fortnox customers that may be this company (compared exactly by the caller)."""
     search_text = org_number_search_text(fields)
     if search_text is not None:
@@ -73,8 +72,8 @@ async def find_candidates(fortnox: FortnoxClient, fields: CompanyFields) -> list
 async def ensure_customer(
     session_factory: async_sessionmaker[AsyncSession],
     installation_id: uuid.UUID,
-    fortnox: FortnoxClient,
-    upsales: UpsalesClient,
+    fortnox: FortnoxPort,
+    upsales: UpsalesPort,
     company_id: int,
     link: LinkView | None,
 ) -> CustomerOutcome:
@@ -111,7 +110,7 @@ async def ensure_customer(
 
 
 async def _apply_customer(
-    fortnox: FortnoxClient, decision: CreateFortnoxCustomer | LinkFortnoxCustomer
+    fortnox: FortnoxPort, decision: CreateFortnoxCustomer | LinkFortnoxCustomer
 ) -> Customer:
     """The created customer, or the matched one read whole (list items are subsets, and the
     link's fingerprint is taken over the whole customer)."""
@@ -121,7 +120,7 @@ async def _apply_customer(
 
 
 async def write_customer_number(
-    upsales: UpsalesClient, company: Company, command: WriteCustomerNumberToUpsales
+    upsales: UpsalesPort, company: Company, command: WriteCustomerNumberToUpsales
 ) -> tuple[bool, str | None]:
     """Set the company's customer-number field unless it already shows the number."""
     if clean(custom_value(company.custom, command.field_id)) == command.customer_number:

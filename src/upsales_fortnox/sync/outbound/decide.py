@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 
-from upsales_fortnox.fortnox.models import Customer
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.sync.commands import (
     CreateFortnoxCustomer,
     CreateFortnoxDocument,
@@ -41,7 +42,6 @@ from upsales_fortnox.sync.outbound.validation import (
     company_problems,
     refusal_message,
 )
-from upsales_fortnox.upsales.models import Order
 
 WON_PROBABILITY = 100
 

@@ -20,8 +20,8 @@ from decimal import Decimal
 from typing import Any, Final
 
 from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.fortnox.limits import DOCUMENT_MAX_LENGTHS
-from upsales_fortnox.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
+from upsales_fortnox.integrations.fortnox.limits import DOCUMENT_MAX_LENGTHS
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
 from upsales_fortnox.sync.currency import FortnoxRate, foreign_currency
 from upsales_fortnox.sync.fingerprint import fingerprint
 from upsales_fortnox.sync.outbound.money import DISCOUNT_AMOUNT, ZERO

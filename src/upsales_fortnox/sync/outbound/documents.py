@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.errors import PermanentError
-from upsales_fortnox.fortnox.client import FortnoxClient
-from upsales_fortnox.fortnox.errors import FortnoxMalformedResponse, FortnoxValidationError
-from upsales_fortnox.fortnox.models import Invoice, Order
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.errors import (
+    FortnoxMalformedResponse,
+    FortnoxValidationError,
+)
+from upsales_fortnox.integrations.fortnox.models import Invoice, Order
+from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.sync.commands import (
     CreateFortnoxDocument,
     LinkFortnoxDocument,
@@ -31,7 +34,7 @@ class DocumentLocked(PermanentError):
 
 
 async def get_document(
-    fortnox: FortnoxClient, fortnox_type: FortnoxType, number: int
+    fortnox: FortnoxPort, fortnox_type: FortnoxType, number: int
 ) -> FortnoxDocument:
     if fortnox_type is FortnoxType.INVOICE:
         return await fortnox.get_invoice(number)
@@ -39,7 +42,7 @@ async def get_document(
 
 
 async def find_document_by_reference(
-    fortnox: FortnoxClient, fortnox_type: FortnoxType, upsales_order_id: int
+    fortnox: FortnoxPort, fortnox_type: FortnoxType, upsales_order_id: int
 ) -> FortnoxDocument | None:
     """The document an earlier attempt made for this order, if any (one list call; one more
     to read the whole document when found). Cancelled documents are passed over."""
@@ -62,9 +65,7 @@ async def find_document_by_reference(
     return await get_document(fortnox, fortnox_type, min(numbers))
 
 
-async def create_document(
-    fortnox: FortnoxClient, command: CreateFortnoxDocument
-) -> FortnoxDocument:
+async def create_document(fortnox: FortnoxPort, command: CreateFortnoxDocument) -> FortnoxDocument:
     """POST the document; Fortnox's answer (its number and rows)."""
     created: Invoice | Order
     if isinstance(command.document, Invoice):
@@ -86,7 +87,7 @@ class RowsOutdated(Exception):
 
 
 async def update_document(
-    fortnox: FortnoxClient, command: UpdateFortnoxDocument, *, unread: bool = False
+    fortnox: FortnoxPort, command: UpdateFortnoxDocument, *, unread: bool = False
 ) -> FortnoxDocument:
     """PUT the document; Fortnox's answer. A refusal because it locked meanwhile becomes
     :class:`DocumentLocked`; one of an ``unread`` update (built from the rows the link keeps)
@@ -116,7 +117,7 @@ def document_missing(fortnox_type: FortnoxType, number: str) -> PermanentError:
 
 
 async def write_document(
-    fortnox: FortnoxClient, decision: DocumentDecision, existing: FortnoxDocument | None
+    fortnox: FortnoxPort, decision: DocumentDecision, existing: FortnoxDocument | None
 ) -> FortnoxDocument | None:
     """Carry out a document decision in Fortnox: the document as it now is there (None for
     :class:`NoChange`). ``existing``: the document the decision was made on (None: unread)."""

@@ -27,8 +27,10 @@ from sqlalchemy import Integer, Table, and_, bindparam, or_, select
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity, ProductBundleMode
 from upsales_fortnox.documents.order_field import write_document_url
-from upsales_fortnox.errors import PermanentError
-from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.models import Order, last_written_by_api_key
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.commands import (
@@ -64,8 +66,6 @@ from upsales_fortnox.sync.outbound.intents import record_intent
 from upsales_fortnox.sync.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.sync.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.sync.outbound.validation import document_problems, refusal_message
-from upsales_fortnox.upsales.errors import UpsalesNotFound
-from upsales_fortnox.upsales.models import Order, last_written_by_api_key
 
 ORDER_JOB = "upsales.order"
 COMPANY_JOB = "upsales.company"

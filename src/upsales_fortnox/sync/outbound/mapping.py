@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from upsales_fortnox.db.models import FortnoxType, ProductBundleMode, SyncType
+from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.sync.currency import foreign_currency, fortnox_rate
 from upsales_fortnox.sync.outbound.document import DocumentDraft, our_reference
 from upsales_fortnox.sync.outbound.rows import plan_rows
-from upsales_fortnox.upsales.models import Order
 
 
 def fortnox_type_for(sync_type: SyncType) -> FortnoxType:

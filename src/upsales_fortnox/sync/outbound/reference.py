@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from upsales_fortnox.fortnox.facts import ORDER_REFERENCE_SEARCH_PARAMETER
+from upsales_fortnox.integrations.fortnox.facts import ORDER_REFERENCE_SEARCH_PARAMETER
 from upsales_fortnox.sync.references import outbound_reference, parse_outbound_reference
 
 ORDER_REFERENCE_FIELD: Final = "ExternalInvoiceReference1"

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from upsales_fortnox.db.models import ProductBundleMode
-from upsales_fortnox.errors import PermanentError
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.upsales.models import BundleRow, OrderRow
 from upsales_fortnox.sync.outbound.money import (
     ZERO,
     price_row,
@@ -28,7 +29,6 @@ from upsales_fortnox.sync.outbound.money import (
     split_amount,
 )
 from upsales_fortnox.texts import Phrase
-from upsales_fortnox.upsales.models import BundleRow, OrderRow
 
 
 class UnsendableOrder(PermanentError):

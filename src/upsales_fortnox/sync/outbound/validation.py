@@ -10,8 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from upsales_fortnox.errors import PermanentError
-from upsales_fortnox.fortnox.limits import (
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.limits import (
     ARTICLE_MAX_LENGTHS,
     CUSTOMER_MAX_LENGTHS,
     DOCUMENT_MAX_LENGTHS,

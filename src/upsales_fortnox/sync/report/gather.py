@@ -19,8 +19,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
-from upsales_fortnox.fortnox.errors import FortnoxNotFound
-from upsales_fortnox.fortnox.models import Invoice, Order
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.models import Invoice, Order
+from upsales_fortnox.integrations.upsales.filters import gte, lte
 from upsales_fortnox.jobs.queue import enqueue
 from upsales_fortnox.sync.context import InstallationContext
 from upsales_fortnox.sync.currency import HOME_CURRENCY
@@ -37,7 +38,6 @@ from upsales_fortnox.sync.report.compare import (
     Report,
     compare,
 )
-from upsales_fortnox.upsales.filters import gte, lte
 
 REPORTED_TYPES: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
 ZERO: Final = Decimal(0)

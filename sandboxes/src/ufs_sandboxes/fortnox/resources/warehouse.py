@@ -5,7 +5,7 @@ The spec's 200 answer is one ``warehouse_StockBalance`` object (``itemId``, ``st
 sandbox answers as the schema says: for one ``itemIds`` value, one object totalled over the
 article's stock points (``stockPointCode`` given when there is exactly one), and for several
 items or none, a list of such objects (*unverified*; clients read both shapes, see
-:mod:`upsales_fortnox.fortnox.stock`).
+:mod:`upsales_fortnox.integrations.fortnox.stock`).
 
 A company without Fortnox Lager answers 403 with the spec's ``warehouse_WebException`` body
 (*unverified*: the status and text are not documented).

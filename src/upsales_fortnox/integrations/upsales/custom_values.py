@@ -1,16 +1,16 @@
 """Custom-field writes that cannot erase other values.
 
 Whether Upsales merges a partial ``custom`` array on PUT or replaces the entity's values with it
-is not settled (:data:`upsales_fortnox.upsales.facts.CUSTOM_PUT_REPLACES`); its app template
-edits the whole array and saves all of it. So every write sends the entity's whole ``custom``
-array as read, changed only where we mean to: right under either answer.
+is not settled (:data:`upsales_fortnox.integrations.upsales.facts.CUSTOM_PUT_REPLACES`); its app
+template edits the whole array and saves all of it. So every write sends the entity's whole
+``custom`` array as read, changed only where we mean to: right under either answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from upsales_fortnox.upsales.models import CustomValue
+from upsales_fortnox.integrations.upsales.models import CustomValue
 
 
 def with_custom_values(

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from upsales_fortnox.errors import PermanentError, RetryableError, SyncError
-from upsales_fortnox.upsales.pacing import reset_backoff
-from upsales_fortnox.upsales.redaction import redact
+from upsales_fortnox.integrations.errors import PermanentError, RetryableError, SyncError
+from upsales_fortnox.integrations.upsales.redaction import redact
+from upsales_fortnox.integrations.upsales.request_rules import reset_backoff
 
 
 class UpsalesError(SyncError):

@@ -16,8 +16,10 @@ and sends ``add-tenants-v1`` for new installations and rotated tokens, ``remove-
 installations that are no longer active. A lost connection is re-opened with exponential
 backoff. Tokens and the client secret never appear in logs.
 
-Choices about Fortnox that no source settles are in :mod:`upsales_fortnox.fortnox.facts`
-(``STREAM_REFUSED_OFFSET_RESTARTS_FROM_NOW``, ``STREAM_REPLIES_IN_COMMAND_ORDER``).
+The commands and messages are :mod:`upsales_fortnox.integrations.fortnox.stream`; what is read
+and written in the database, :mod:`.store`. Choices about Fortnox that no source settles are in
+:mod:`upsales_fortnox.integrations.fortnox.facts` (``STREAM_REFUSED_OFFSET_RESTARTS_FROM_NOW``,
+``STREAM_REPLIES_IN_COMMAND_ORDER``).
 """
 
 from __future__ import annotations
@@ -28,188 +30,39 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import (
-    FortnoxCredentials,
-    Installation,
-    InstallationStatus,
-    StreamOffset,
+from upsales_fortnox.intake.fortnox_stream.store import (
+    StreamRecorder,
+    StreamTenant,
+    TokenSource,
+    active_installations,
+    load_offsets,
+    save_offsets,
 )
-from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.errors import SyncError
-from upsales_fortnox.intake import FortnoxChangeEvent, record_fortnox_events
-from upsales_fortnox.services import Services
+from upsales_fortnox.integrations.errors import SyncError
+from upsales_fortnox.integrations.fortnox.stream import (
+    SUBSCRIBE,
+    TOPICS,
+    Connect,
+    Message,
+    StreamConnection,
+    StreamProtocolError,
+    add_tenants_command,
+    add_topics_command,
+    describe,
+    is_connection_error,
+    latest_offsets,
+    read_messages,
+    remove_tenants_command,
+    tenant_ids_by_token,
+    websockets_connect,
+)
 
 log = logging.getLogger(__name__)
-
-TOPICS: Final = ("customers", "articles", "orders", "invoices", "offers")
-
-Message = dict[str, Any]
-
-
-# --- the wire protocol (pure) -----------------------------------------------------------------
-
-
-def add_tenants_command(client_secret: str, access_tokens: Sequence[str]) -> Message:
-    return {
-        "command": "add-tenants-v1",
-        "clientSecret": client_secret,
-        "accessTokens": [f"Bearer {token}" for token in access_tokens],
-    }
-
-
-def remove_tenants_command(tenant_ids: Sequence[str]) -> Message:
-    return {"command": "remove-tenants-v1", "tenants": [_tenant_value(t) for t in tenant_ids]}
-
-
-def _tenant_value(tenant_id: str) -> int | str:
-    return int(tenant_id) if tenant_id.isdigit() else tenant_id
-
-
-def add_topics_command(topics: Sequence[str], offsets: Mapping[str, str]) -> Message:
-    entries: list[Message] = []
-    for topic in topics:
-        entry: Message = {"topic": topic}
-        if offsets.get(topic):
-            entry["offset"] = offsets[topic]
-        entries.append(entry)
-    return {"command": "add-topics-v1", "topics": entries}
-
-
-SUBSCRIBE: Final[Message] = {"command": "subscribe-v1"}
-
-
-def is_event(message: Message) -> bool:
-    return "topic" in message and "offset" in message and "response" not in message
-
-
-def tenant_ids_by_token(reply: Message) -> dict[str, str]:
-    """``add-tenants-v1`` reply → access token (without ``Bearer``) → tenant id."""
-    found = reply.get("tenantIds")
-    if not isinstance(found, dict):
-        return {}
-    return {_bare(str(token)): str(tenant) for token, tenant in found.items()}
-
-
-def _bare(token: str) -> str:
-    scheme, _, value = token.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else token.strip()
-
-
-def latest_offsets(events: Sequence[Message]) -> dict[str, str]:
-    """The offset of the last event of each topic (events arrive in order within a topic)."""
-    offsets: dict[str, str] = {}
-    for event in events:
-        offsets[str(event["topic"])] = str(event["offset"])
-    return offsets
-
-
-# --- what the consumer knows about installations ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class StreamTenant:
-    """An installation as the intake sees it (``id``, ``fortnox_tenant_id``)."""
-
-    id: uuid.UUID
-    fortnox_tenant_id: str | None
-
-
-class StreamRecorder(Protocol):
-    """Records one installation's events (the intake), in the caller's transaction."""
-
-    async def __call__(
-        self, session: AsyncSession, tenant: StreamTenant, events: Sequence[Message]
-    ) -> None: ...
-
-
-async def record_with_intake(
-    session: AsyncSession, tenant: StreamTenant, events: Sequence[Message]
-) -> None:
-    """The default recorder: the event intake, shared with the HTTP endpoint and its dedupe.
-
-    An event that does not fit Fortnox's event shape is logged and skipped.
-    """
-    parsed: list[FortnoxChangeEvent] = []
-    for event in events:
-        try:
-            parsed.append(FortnoxChangeEvent.model_validate(event))
-        except ValueError:
-            log.warning(
-                "skipping a malformed stream event (topic %r, offset %r)",
-                event.get("topic"),
-                event.get("offset"),
-            )
-    if parsed:
-        await record_fortnox_events(session, tenant, parsed)
-
-
-class TokenSource(Protocol):
-    async def access_token(self, installation_id: uuid.UUID) -> str: ...
-
-
-async def active_installations(
-    session_factory: async_sessionmaker[AsyncSession],
-) -> list[StreamTenant]:
-    """Active installations that have Fortnox tokens."""
-    async with session_factory() as session:
-        rows = await session.execute(
-            select(Installation.id, Installation.fortnox_tenant_id)
-            .join(FortnoxCredentials, FortnoxCredentials.installation_id == Installation.id)
-            .where(Installation.status == InstallationStatus.ACTIVE)
-            .order_by(Installation.created_at)
-        )
-        return [StreamTenant(row.id, row.fortnox_tenant_id) for row in rows]
-
-
-async def load_offsets(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, str]:
-    async with session_factory() as session:
-        rows = await session.scalars(select(StreamOffset))
-        return {row.topic: row.offset for row in rows}
-
-
-async def save_offsets(session: AsyncSession, offsets: Mapping[str, str]) -> None:
-    """Store the topics' offsets in the caller's transaction."""
-    for topic, offset in sorted(offsets.items()):
-        row = await session.get(StreamOffset, topic)
-        if row is None:
-            session.add(StreamOffset(topic=topic, offset=offset, updated_at=utcnow()))
-        else:
-            row.offset = offset
-            row.updated_at = utcnow()
-
-
-# --- the consumer -----------------------------------------------------------------------------
-
-
-class StreamProtocolError(SyncError):
-    """Fortnox answered a command with an error, or not at all."""
-
-    code = "fortnox_stream_protocol"
-
-
-class _Connection(Protocol):
-    async def send(self, message: str) -> None: ...
-
-    async def recv(self) -> str | bytes: ...
-
-    def __aiter__(self) -> AsyncIterator[str | bytes]: ...
-
-
-Connect = Callable[[str], AbstractAsyncContextManager[_Connection]]
-
-
-def _websockets_connect(url: str) -> AbstractAsyncContextManager[_Connection]:
-    from websockets.asyncio.client import connect
-
-    return connect(url, open_timeout=30, close_timeout=5, max_size=2**20)
 
 
 @dataclass(frozen=True)
@@ -242,7 +95,7 @@ class StreamConsumer:
         tokens: TokenSource,
         recorder: StreamRecorder,
         policy: StreamPolicy | None = None,
-        connect: Connect = _websockets_connect,
+        connect: Connect = websockets_connect,
         topics: Sequence[str] = TOPICS,
     ) -> None:
         self._url = url
@@ -297,8 +150,8 @@ class StreamConsumer:
                 await self._notify()
                 log.warning(
                     "Fortnox stream failed (%s); reconnecting",
-                    _describe(exc),
-                    exc_info=not _is_connection_error(exc),
+                    describe(exc),
+                    exc_info=not is_connection_error(exc),
                 )
             if stop.is_set():
                 return
@@ -313,7 +166,7 @@ class StreamConsumer:
         async with self._connect(self._url) as connection:
             inbox: asyncio.Queue[Message] = asyncio.Queue()
             replies: asyncio.Queue[Message] = asyncio.Queue()
-            reader = asyncio.create_task(_read(connection, inbox, replies))
+            reader = asyncio.create_task(read_messages(connection, inbox, replies))
             try:
                 added = await self._add_tenants(connection, replies, tenants, {})
                 self._sent_tokens = {tenant.id: token for tenant, token in tenants.items()}
@@ -342,7 +195,7 @@ class StreamConsumer:
         return wanted
 
     async def _command(
-        self, connection: _Connection, replies: asyncio.Queue[Message], command: Message
+        self, connection: StreamConnection, replies: asyncio.Queue[Message], command: Message
     ) -> Message:
         await connection.send(json.dumps(command))
         try:
@@ -353,7 +206,7 @@ class StreamConsumer:
 
     async def _add_tenants(
         self,
-        connection: _Connection,
+        connection: StreamConnection,
         replies: asyncio.Queue[Message],
         tokens: Mapping[StreamTenant, str],
         known: Mapping[str, StreamTenant],
@@ -384,7 +237,9 @@ class StreamConsumer:
             raise StreamProtocolError("add-tenants-v1 was refused for every installation")
         return added
 
-    async def _add_topics(self, connection: _Connection, replies: asyncio.Queue[Message]) -> None:
+    async def _add_topics(
+        self, connection: StreamConnection, replies: asyncio.Queue[Message]
+    ) -> None:
         offsets = await load_offsets(self._session_factory)
         reply = await self._command(connection, replies, add_topics_command(self._topics, offsets))
         invalid = [str(t) for t in reply.get("invalidTopics") or () if t in self._topics]
@@ -402,7 +257,7 @@ class StreamConsumer:
 
     async def _consume(
         self,
-        connection: _Connection,
+        connection: StreamConnection,
         reader: asyncio.Task[None],
         inbox: asyncio.Queue[Message],
         replies: asyncio.Queue[Message],
@@ -448,7 +303,7 @@ class StreamConsumer:
 
     async def _update_tenants(
         self,
-        connection: _Connection,
+        connection: StreamConnection,
         replies: asyncio.Queue[Message],
         tenants: dict[str, StreamTenant],
     ) -> dict[str, StreamTenant]:
@@ -491,24 +346,6 @@ class StreamConsumer:
         await self._notify()
 
 
-async def _read(
-    connection: _Connection, inbox: asyncio.Queue[Message], replies: asyncio.Queue[Message]
-) -> None:
-    """Sort incoming messages into events and command replies until the connection ends."""
-    async for raw in connection:
-        try:
-            message = json.loads(raw)
-        except ValueError:
-            log.warning("ignoring a stream message that is not JSON")
-            continue
-        if not isinstance(message, dict):
-            continue
-        if is_event(message):
-            await inbox.put(message)
-        else:
-            await replies.put(message)
-
-
 async def _wait(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
     """Wait ``seconds``, or less when ``stop`` (or ``wake``) is set."""
     waiters = {asyncio.ensure_future(stop.wait())}
@@ -519,34 +356,3 @@ async def _wait(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float)
     finally:
         for waiter in waiters:
             waiter.cancel()
-
-
-def _is_connection_error(exc: BaseException) -> bool:
-    from websockets.exceptions import WebSocketException
-
-    return isinstance(exc, WebSocketException | OSError | TimeoutError | StreamProtocolError)
-
-
-def _describe(exc: BaseException) -> str:
-    """The error's class and, for our own errors, message; never a token."""
-    if isinstance(exc, StreamProtocolError):
-        return exc.message
-    return type(exc).__name__
-
-
-def build_stream_consumer(services: Services) -> StreamConsumer:
-    return StreamConsumer(
-        url=services.settings.fortnox_ws_url,
-        client_secret=services.settings.fortnox_client_secret.get_secret_value(),
-        session_factory=services.session_factory,
-        tokens=services.token_store,
-        recorder=record_with_intake,
-    )
-
-
-async def run_stream_consumer(services: Services, stop: asyncio.Event) -> None:
-    """Consume Fortnox's change stream for every active installation until ``stop`` is set.
-
-    Run one consumer per deployment (Fortnox asks for one connection for all tenants).
-    """
-    await build_stream_consumer(services).run(stop)

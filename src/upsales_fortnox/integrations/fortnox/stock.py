@@ -2,10 +2,10 @@
 quantities.
 
 ``GET /api/warehouse/status-v1/stockbalance`` per article: its answer's shape and how a company
-without Fortnox Lager answers are guesses kept in :mod:`upsales_fortnox.fortnox.facts`
-(:data:`~upsales_fortnox.fortnox.facts.STOCK_BALANCE_MAY_BE_A_LIST`,
-:data:`~upsales_fortnox.fortnox.facts.NO_WAREHOUSE_STATUSES`); without the module the article's
-``QuantityInStock`` and ``DisposableQuantity`` are used instead.
+without Fortnox Lager answers are guesses kept in :mod:`upsales_fortnox.integrations.fortnox.facts`
+(:data:`~upsales_fortnox.integrations.fortnox.facts.STOCK_BALANCE_MAY_BE_A_LIST`,
+:data:`~upsales_fortnox.integrations.fortnox.facts.NO_WAREHOUSE_STATUSES`); without the module the
+article's ``QuantityInStock`` and ``DisposableQuantity`` are used instead.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from upsales_fortnox.fortnox.errors import FortnoxAuthError, FortnoxNotFound
-from upsales_fortnox.fortnox.models import Article
+from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError, FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.models import Article
 
 NO_WAREHOUSE_ERRORS: Final = (FortnoxAuthError, FortnoxNotFound)
-"""The errors of :data:`~upsales_fortnox.fortnox.facts.NO_WAREHOUSE_STATUSES` (403, 404)."""
+"""The errors of :data:`~upsales_fortnox.integrations.fortnox.facts.NO_WAREHOUSE_STATUSES` (403,
+404)."""
 
 
 @dataclass(frozen=True)

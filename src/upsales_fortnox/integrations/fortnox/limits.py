@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from upsales_fortnox.fortnox.facts import MAX_DOCUMENT_ROWS
+from upsales_fortnox.integrations.fortnox.facts import MAX_DOCUMENT_ROWS
 
 __all__ = [
     "ARTICLE_MAX_LENGTHS",

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from upsales_fortnox.fortnox.facts import LASTMODIFIED_TIMEZONE
+from upsales_fortnox.integrations.fortnox.facts import LASTMODIFIED_TIMEZONE
 
 LASTMODIFIED_FORMAT: Final = "%Y-%m-%d %H:%M"
 

@@ -1,12 +1,12 @@
-"""The seam between the Fortnox client and where a tenant's request budget is kept.
+"""The seam between a client and where its request budget is kept, when processes share it.
 
-The client paces its requests through a :class:`TenantPacer` (one per tenant, from a
+The Fortnox client paces its requests through a :class:`TenantPacer` (one per tenant, from a
 :class:`PacerRegistry`). In one process that is the in-process
-:class:`~upsales_fortnox.fortnox.pacing.SlidingWindowLimiter`. When several processes call
+:class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter`. When several processes call
 Fortnox for the same tenant (API replicas, workers), each request also takes a place in a
-:class:`SharedBudget` that all of them draw from, such as one kept in the database:
-:class:`SharedPacer` puts the two together. The client knows only these protocols, so it needs
-nothing from the application.
+:class:`SharedBudget` that all of them draw from, such as one kept in the database
+(:mod:`upsales_fortnox.shared_budget`): :class:`SharedPacer` puts the two together. The client
+knows only these protocols, so it needs nothing from the application.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from upsales_fortnox.fortnox.pacing import LimiterRegistry, SlidingWindowLimiter
+from upsales_fortnox.integrations.pacing import LimiterRegistry, SlidingWindowLimiter
 
 
 class TenantPacer(Protocol):

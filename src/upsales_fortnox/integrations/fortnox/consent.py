@@ -2,9 +2,9 @@
 
 Fortnox says "consent created" and "consent revoked" events for service accounts arrive "via
 webhook" (fortnox.md §6) but documents neither payload nor registration (the guesses:
-:data:`~upsales_fortnox.fortnox.facts.CONSENT_EVENT_TYPES` and the key lists beside it). So the
-reader is lenient: the event type from ``type``, ``eventType``, ``event`` or ``topic`` (any
-spelling with "consent" and "revok"/"creat" in it, e.g. ``consent-revoked-v1``), the tenant
+:data:`~upsales_fortnox.integrations.fortnox.facts.CONSENT_EVENT_TYPES` and the key lists beside
+it). So the reader is lenient: the event type from ``type``, ``eventType``, ``event`` or ``topic``
+(any spelling with "consent" and "revok"/"creat" in it, e.g. ``consent-revoked-v1``), the tenant
 from ``tenantId``, ``tenant_id``, ``TenantId`` or ``databaseNumber`` (a number or digits).
 """
 
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from upsales_fortnox.fortnox.facts import (
+from upsales_fortnox.integrations.fortnox.facts import (
     CONSENT_EVENT_TYPES,
     CONSENT_TENANT_KEYS,
     CONSENT_TYPE_KEYS,

@@ -1,10 +1,12 @@
 """Async client of the Upsales REST API v2 for one API key (one Upsales customer).
 
-Every request is paced by a :class:`RateLimiter` (counted as in flight until answered),
-unwrapped from Upsales' envelope (``{"error", "metadata", "data"}``) and parsed into the wire
-models. Rate limits (429), server errors (5xx) and network failures are retried within a
-:class:`RetryPolicy`; what still fails is raised as one of the typed errors in
-:mod:`upsales_fortnox.upsales.errors`.
+Every request is paced by the API key's
+:class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter` (counted as in flight until
+answered), unwrapped from Upsales' envelope (``{"error", "metadata", "data"}``) and parsed into
+the wire models. Rate limits (429), server errors (5xx) and network failures are retried within
+a :class:`~upsales_fortnox.integrations.retry.RetryPolicy` (Upsales' numbers:
+:mod:`.request_rules`); what still fails is raised as one of the typed errors in
+:mod:`.errors`.
 
 A create (POST) is retried only when Upsales surely did not act on it (429, or no connection):
 after a 5xx or a read timeout the record may exist, so the error goes to the caller, whose job
@@ -16,12 +18,9 @@ that plain offset paging may miss rows.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
@@ -29,8 +28,12 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
-from upsales_fortnox.upsales import wire_json
-from upsales_fortnox.upsales.errors import (
+from upsales_fortnox.integrations import jsonwire
+from upsales_fortnox.integrations.jsonwire import UPSALES_JSON
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.retry import RetryPolicy
+from upsales_fortnox.integrations.upsales import request_rules
+from upsales_fortnox.integrations.upsales.errors import (
     UpsalesError,
     UpsalesMalformedResponse,
     UpsalesNetworkError,
@@ -39,8 +42,8 @@ from upsales_fortnox.upsales.errors import (
     UpsalesUnexpectedData,
     error_from_response,
 )
-from upsales_fortnox.upsales.filters import Filter, eq, to_params
-from upsales_fortnox.upsales.models import (
+from upsales_fortnox.integrations.upsales.filters import Filter, eq, to_params
+from upsales_fortnox.integrations.upsales.models import (
     Company,
     CompanyDraft,
     CustomField,
@@ -56,9 +59,7 @@ from upsales_fortnox.upsales.models import (
     User,
     WireModel,
 )
-from upsales_fortnox.upsales.pacing import Clock, RateLimiter, Sleep
-from upsales_fortnox.upsales.redaction import install_httpx_log_redaction, redact
-from upsales_fortnox.upsales.retry import RetryPolicy
+from upsales_fortnox.integrations.upsales.redaction import install_httpx_log_redaction, redact
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +90,9 @@ class UpsalesClient:
         *,
         base_url: str,
         api_token: str,
-        limiter: RateLimiter | None = None,
+        limiter: SlidingWindowLimiter | None = None,
         retry: RetryPolicy | None = None,
         auth_mode: AuthMode = "query",
-        sleep: Sleep = asyncio.sleep,
-        clock: Clock = time.monotonic,
-        jitter: Callable[[], float] = random.random,
     ) -> None:
         if not api_token:
             raise ValueError("api_token is empty")
@@ -102,11 +100,12 @@ class UpsalesClient:
         self._base_url = base_url.rstrip("/")
         self._token = api_token
         self._auth_mode = auth_mode
-        self.limiter = limiter if limiter is not None else RateLimiter()
-        self.retry = retry if retry is not None else RetryPolicy()
-        self._sleep = sleep
-        self._clock = clock
-        self._jitter = jitter
+        self.limiter = (
+            limiter
+            if limiter is not None
+            else SlidingWindowLimiter(request_rules.RATE_LIMIT, request_rules.RATE_WINDOW_SECONDS)
+        )
+        self.retry = retry if retry is not None else request_rules.RETRY
         self.call_counts: Counter[str] = Counter()
         install_httpx_log_redaction()
 
@@ -293,16 +292,16 @@ class UpsalesClient:
             headers["Cookie"] = f"token={self._token}"
         content = None
         if body is not None:
-            content = wire_json.dumps(body)
+            content = UPSALES_JSON.dumps(body)
             headers["Content-Type"] = "application/json"
 
-        started = self._clock()
+        started = self.retry.clock()
         attempt = 0
         while True:
             attempt += 1
             error: UpsalesError
             try:
-                async with self.limiter.request():
+                async with self.limiter.slot():
                     self.call_counts[where] += 1
                     response = await self._http.request(
                         method, url, params=tuple(query), content=content, headers=headers
@@ -314,7 +313,7 @@ class UpsalesClient:
                 )
                 retry = method != "POST" or isinstance(exc, _NOT_SENT)
             else:
-                self.limiter.observe(response.headers)
+                request_rules.observe(self.limiter, response.headers)
                 if response.is_success:
                     return self._envelope(response, where)
                 error = error_from_response(
@@ -330,23 +329,19 @@ class UpsalesClient:
             if not retry:
                 raise error
             retry_after = getattr(error, "retry_after", None)
-            delay = self.retry.delay(attempt, retry_after, self._jitter())
+            delay = self.retry.delay(attempt, retry_after)
             if isinstance(error, UpsalesRateLimited):
                 self.limiter.pause(delay)  # hold back every request on this key, not just ours
-            elapsed = self._clock() - started
-            if (
-                attempt >= self.retry.max_attempts
-                or elapsed + delay > self.retry.max_elapsed_seconds
-            ):
+            if self.retry.gives_up(attempt, started, delay):
                 raise error
             logger.warning(
-                "%s; attempt %d of %d, retrying in %.2fs",
+                "%s; attempt %d of %s, retrying in %.2fs",
                 error.message,
                 attempt,
                 self.retry.max_attempts,
                 delay,
             )
-            await self._sleep(delay)
+            await self.retry.sleep(delay)
 
     def _envelope(self, response: httpx.Response, where: str) -> Envelope:
         body = _json_or_none(response.content)
@@ -383,6 +378,6 @@ class UpsalesClient:
 
 def _json_or_none(content: bytes) -> Any:
     try:
-        return wire_json.loads(content)
+        return jsonwire.loads(content)
     except ValueError:
         return None

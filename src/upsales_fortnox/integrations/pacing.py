@@ -1,15 +1,20 @@
-"""Request pacing per Fortnox tenant: a sliding window that the server never sees exceeded.
+"""Request pacing for one budget (a Fortnox tenant, an Upsales API key): a sliding window that
+the server never sees exceeded.
 
-Fortnox allows 25 requests per 5 seconds per client and tenant, enforced as a sliding window
-over the moments *it* counts the requests, somewhere between our send and its answer.
-:class:`SlidingWindowLimiter` therefore holds a request's place in the window from the moment
-it is let through until its response is in (:meth:`~SlidingWindowLimiter.slot`), and counts
-the place as used for ``window`` seconds after that. A new request goes only when fewer than
-``limit`` places are taken, so whatever the network's delays, no ``window`` seconds of the
-server's clock ever hold more than ``limit`` of our requests. (Counting from the send instead
-lets a slow request and a fast one ``limit`` places later land less than a window apart at
-the server: a 429.) Waiters are served first come, first served. After a 429 the limiter also
-pauses the tenant: for ``Retry-After`` when given, else for an exponential backoff with jitter.
+Both APIs count requests over a window at *their* end, somewhere between our send and their
+answer (Fortnox: 25 requests per 5 s per tenant; Upsales: 200 per 10 s per API key; each
+system's numbers are in its ``request_rules`` module). :class:`SlidingWindowLimiter` therefore
+holds a request's place in the window from the moment it is let through until its response is
+in (:meth:`~SlidingWindowLimiter.slot`), and counts the place as used for ``window`` seconds
+after that. A new request goes only when fewer than ``limit`` places are taken, so whatever the
+network's delays, no ``window`` seconds of the server's clock ever hold more than ``limit`` of
+our requests. (Counting from the send instead lets a slow request and a fast one ``limit``
+places later land less than a window apart at the server: a 429.) Waiters are served first
+come, first served.
+
+The limiter can also be paused: for a given time (:meth:`~SlidingWindowLimiter.pause`, e.g. when
+the server says its budget is spent), or after a 429 (:meth:`~SlidingWindowLimiter.rate_limited`:
+for ``Retry-After`` when given, else for an exponential backoff with jitter).
 
 Clock and sleep are injectable so tests run on virtual time.
 """
@@ -17,6 +22,7 @@ Clock and sleep are injectable so tests run on virtual time.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import time
 from collections import deque
@@ -42,10 +48,12 @@ class RateLimitBackoff:
 
 
 class SlidingWindowLimiter:
+    """``limit`` places per ``window_seconds``; share one instance among all clients of a budget."""
+
     def __init__(
         self,
-        limit: int = 25,
-        window_seconds: float = 5.0,
+        limit: int,
+        window_seconds: float,
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -165,14 +173,18 @@ class SlidingWindowLimiter:
                 self._a_request_finished.clear()
                 await self._a_request_finished.wait()
 
+    def pause(self, seconds: float) -> None:
+        """Let no request through for ``seconds`` from now."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
     def rate_limited(self, retry_after: float | None = None) -> float:
-        """Record a 429 and pause the tenant; returns the pause in seconds."""
+        """Record a 429 and pause the budget; returns the pause in seconds."""
         self._strikes += 1
         if retry_after is None:
             pause = self._backoff.delay(self._strikes, self._jitter())
         else:
             pause = max(0.0, retry_after)
-        self._paused_until = max(self._paused_until, self._clock() + pause)
+        self.pause(pause)
         return pause
 
     def succeeded(self) -> None:
@@ -185,12 +197,13 @@ class SlidingWindowLimiter:
 
 
 class LimiterRegistry:
-    """One :class:`SlidingWindowLimiter` per tenant key, created on first use."""
+    """One :class:`SlidingWindowLimiter` per budget key (a tenant, an API key), created on first
+    use. Keys are held only as digests: an API key is a credential."""
 
     def __init__(
         self,
-        limit: int = 25,
-        window_seconds: float = 5.0,
+        limit: int,
+        window_seconds: float,
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -212,8 +225,9 @@ class LimiterRegistry:
         self._make = make
         self._limiters: dict[str, SlidingWindowLimiter] = {}
 
-    def get(self, tenant_key: str) -> SlidingWindowLimiter:
-        limiter = self._limiters.get(tenant_key)
+    def get(self, key: str) -> SlidingWindowLimiter:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        limiter = self._limiters.get(digest)
         if limiter is None:
-            limiter = self._limiters[tenant_key] = self._make()
+            limiter = self._limiters[digest] = self._make()
         return limiter

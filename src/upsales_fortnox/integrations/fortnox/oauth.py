@@ -3,8 +3,8 @@
 Authorization URL ``{auth_base}/auth``; code exchange and refresh at ``{auth_base}/token`` with
 HTTP Basic client authentication and a form body; revocation at ``{auth_base}/revoke``.
 Refresh tokens are single use: every refresh returns a new pair, which the caller must persist
-(see :mod:`.token_store`, which also keeps refreshes single-flight). This module only speaks
-the protocol and keeps no tokens.
+(see :mod:`upsales_fortnox.installations.fortnox_tokens`, which also keeps refreshes
+single-flight). This module only speaks the protocol and keeps no tokens.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ import json
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 import httpx
 from authlib.deprecate import AuthlibDeprecationWarning
 
-from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.fortnox.errors import (
+from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxAuthError,
     FortnoxMalformedResponse,
     FortnoxRateLimited,
@@ -30,7 +29,7 @@ from upsales_fortnox.fortnox.errors import (
     FortnoxUnavailable,
     parse_retry_after,
 )
-from upsales_fortnox.fortnox.facts import (
+from upsales_fortnox.integrations.fortnox.facts import (
     CLIENT_CREDENTIALS_TENANT_FIELD,
     CLIENT_CREDENTIALS_TENANT_HEADER,
 )
@@ -98,7 +97,7 @@ class FortnoxOAuth:
         client_id: str,
         client_secret: str,
         auth_base_url: str,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:

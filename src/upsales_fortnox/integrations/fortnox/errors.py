@@ -1,8 +1,8 @@
 """Fortnox failures as typed exceptions the job worker understands.
 
-Each class subclasses :class:`~upsales_fortnox.errors.RetryableError` or
-:class:`~upsales_fortnox.errors.PermanentError`, so ``retryable`` says whether trying again
-can help. They carry the HTTP ``status``, Fortnox's numeric ``fortnox_code`` (sent as a number
+Each class subclasses :class:`~upsales_fortnox.integrations.errors.RetryableError` or
+:class:`~upsales_fortnox.integrations.errors.PermanentError`, so ``retryable`` says whether trying
+again can help. They carry the HTTP ``status``, Fortnox's numeric ``fortnox_code`` (sent as a number
 or a string; match on it, never on the often Swedish message) and the message. Tokens never
 appear in them.
 """
@@ -16,7 +16,11 @@ from typing import Any, Final
 
 import httpx
 
-from upsales_fortnox.errors import PermanentError, ReauthorizationRequired, RetryableError
+from upsales_fortnox.integrations.errors import (
+    PermanentError,
+    ReauthorizationRequired,
+    RetryableError,
+)
 
 CODE_INVALID_LOGIN: Final = 2000310
 CODE_INVALID_CREDENTIALS: Final = 2000311

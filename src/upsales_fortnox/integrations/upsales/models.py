@@ -3,7 +3,7 @@
 Shapes follow the Upsales API reference notes (``reference/upsales.md`` §3). Every model keeps
 fields it does not know (``extra="allow"``), so nothing Upsales sends is lost on a
 read-modify-write. Amounts are ``Decimal``; parse response bodies with
-:func:`upsales_fortnox.upsales.wire_json.loads` so they arrive exact.
+:func:`upsales_fortnox.integrations.jsonwire.loads` so they arrive exact.
 
 Entities that we write come in two classes: ``XDraft`` holds the writable fields, all optional,
 for create and partial update (only the fields set are sent, see :meth:`WireModel.to_wire`);

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from upsales_fortnox.fortnox.models import Amount as Money
-from upsales_fortnox.fortnox.models import Entity, FortnoxDate
+from upsales_fortnox.integrations.fortnox.models import Amount as Money
+from upsales_fortnox.integrations.fortnox.models import Entity, FortnoxDate
 
 
 class InvoicePayment(Entity):

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 LASTMODIFIED_TIMEZONE: Final = ZoneInfo("Europe/Stockholm")
 """Zone of ``lastmodified`` query values: local time in Fortnox's docs (reference fortnox.md §1,
 ``lastmodified=2022-11-25 06:00``). How Fortnox reads a wall time in the autumn's repeated hour
-is *unverified*: :mod:`upsales_fortnox.fortnox.lastmodified` sends one that is right under
-either reading."""
+is *unverified*: :mod:`upsales_fortnox.integrations.fortnox.lastmodified` sends one that is right
+under either reading."""
 
 MAX_DOCUMENT_ROWS: Final = 500
 """Rows per order, invoice or offer: a practical limit reported publicly (reference fortnox.md
@@ -75,7 +75,7 @@ reading one ignores the other). The answer has no ``refresh_token``."""
 CONSENT_EVENT_TYPES: Final = {"consent-created": "created", "consent-revoked": "revoked"}
 """Service-account consent webhooks: Fortnox says "consent created" and "consent revoked" events
 arrive "via webhook" (fortnox.md §6); their payload and registration are *unverified*. Read by
-:func:`upsales_fortnox.fortnox.consent.parse_consent_event` alone."""
+:func:`upsales_fortnox.integrations.fortnox.consent.parse_consent_event` alone."""
 
 INVOICE_NUMBER_EVENTS: Final = frozenset({"invoice-bookkeep-v1", "reminder-sent-v1"})
 """Events on the ``invoices`` topic whose ``entityId`` we take as the invoice's number:
@@ -98,7 +98,7 @@ the reconciliation job (:mod:`upsales_fortnox.sync.reconcile`) fills any gap eit
 
 STREAM_REPLIES_IN_COMMAND_ORDER: Final = True
 """Replies to WebSocket commands arrive in the order the commands were sent: *unverified*; the
-consumer (:mod:`upsales_fortnox.fortnox.stream`) relies on it."""
+consumer (:mod:`upsales_fortnox.intake.fortnox_stream.consumer`) relies on it."""
 
 
 # --- the money after the deal -------------------------------------------------------------------
@@ -123,16 +123,16 @@ way (:mod:`upsales_fortnox.sync.currency`)."""
 STOCK_BALANCE_MAY_BE_A_LIST: Final = True
 """``GET /api/warehouse/status-v1/stockbalance?itemIds=`` answers one ``StockBalance`` object
 per the spec's schema, one per stock point per its description: which one is *unverified*, so
-:func:`upsales_fortnox.fortnox.stock.balance_of` reads both (a list is summed over stock
-points)."""
+:func:`upsales_fortnox.integrations.fortnox.stock.balance_of` reads both (a list is summed over
+stock points)."""
 
 NO_WAREHOUSE_STATUSES: Final = frozenset({403, 404})
 """How a company without Fortnox Lager answers the stock balance: *unverified* (undocumented);
 any of these statuses is read as "no warehouse module", and the article's ``QuantityInStock`` and
-``DisposableQuantity`` are used instead (:mod:`upsales_fortnox.fortnox.stock`)."""
+``DisposableQuantity`` are used instead (:mod:`upsales_fortnox.integrations.fortnox.stock`)."""
 
 CONSENT_TYPE_KEYS: Final = ("type", "eventType", "event", "topic")
 CONSENT_TENANT_KEYS: Final = ("tenantId", "tenant_id", "TenantId", "databaseNumber")
 """Where a consent webhook's body may name its event and its tenant: *unverified* (see
-:data:`CONSENT_EVENT_TYPES`); :func:`upsales_fortnox.fortnox.consent.parse_consent_event` reads
-each in turn."""
+:data:`CONSENT_EVENT_TYPES`);
+:func:`upsales_fortnox.integrations.fortnox.consent.parse_consent_event` reads each in turn."""

@@ -2,7 +2,7 @@
 
 * Reading: unknown fields are kept (``extra="allow"``), so nothing a response carries is lost
   to code that looks for it; amounts and quantities are :class:`~decimal.Decimal` (parse bodies
-  with :func:`upsales_fortnox.fortnox.jsonwire.loads` so they never pass through float), also
+  with :func:`upsales_fortnox.integrations.jsonwire.loads` so they never pass through float), also
   where the spec types them as strings (``"DeliveredQuantity": "10.00"``).
 * Writing: :meth:`FortnoxModel.to_wire` sends only the model's ``WRITE_FIELDS``, each a field of
   the operation's request (payload) schema in Fortnox's OpenAPI spec (a test proves the sets

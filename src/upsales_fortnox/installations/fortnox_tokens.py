@@ -13,7 +13,7 @@ With the lock held the tokens are read again; if another task or process refresh
 its tokens are used and no refresh happens. The rotated pair is written (encrypted) in the same
 transaction and committed before the new access token is returned. If Fortnox rejects the
 refresh token the installation is set to ``needs_relogin`` in a separate committed transaction,
-and :class:`~upsales_fortnox.errors.ReauthorizationRequired` is raised.
+and :class:`~upsales_fortnox.integrations.errors.ReauthorizationRequired` is raised.
 
 A refresh that succeeds at Fortnox but whose commit fails (crash, lost connection) loses the
 new refresh token; Fortnox offers no way to avoid that window, it is only kept short.
@@ -34,9 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.errors import ReauthorizationRequired
-from upsales_fortnox.fortnox.errors import FortnoxRefreshRejected
-from upsales_fortnox.fortnox.oauth import FortnoxOAuth, TokenSet
+from upsales_fortnox.integrations.errors import ReauthorizationRequired
+from upsales_fortnox.integrations.fortnox.errors import FortnoxRefreshRejected
+from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth, TokenSet
 from upsales_fortnox.security.crypto import SecretBox
 
 log = logging.getLogger(__name__)

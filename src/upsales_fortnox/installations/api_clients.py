@@ -1,0 +1,84 @@
+"""Each installation's API clients, built from the process' shared parts (:class:`Services`).
+
+The concrete :class:`FortnoxClient` and :class:`UpsalesClient` are built here and only here;
+the sync takes them as its ports (:mod:`upsales_fortnox.integrations.ports`). Build one per
+installation and job: they are cheap, and the shared parts (HTTP client, token store, limiters,
+call counters) are what carries over.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from functools import partial
+
+import httpx
+
+from upsales_fortnox.config import Settings
+from upsales_fortnox.db.models import Installation
+from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.retry import RetryPolicy
+from upsales_fortnox.integrations.shared_pacing import PacerRegistry
+from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.services import Services
+
+
+class InstallationNotReady(PermanentError):
+    """The installation is missing, or lacks what its clients need (an Upsales API key)."""
+
+    code = "installation_not_ready"
+
+
+def tenant_key(installation_id: uuid.UUID, fortnox_tenant_id: str | None) -> str:
+    """Fortnox limits per tenant: pace by tenant id, or by installation before it is known."""
+    return f"tenant:{fortnox_tenant_id}" if fortnox_tenant_id else f"installation:{installation_id}"
+
+
+def build_fortnox_client(
+    installation: Installation,
+    *,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    token_store: DbTokenStore,
+    limiters: PacerRegistry,
+    retry: RetryPolicy | None = None,
+    calls: Counter[str] | None = None,
+) -> FortnoxClient:
+    key = tenant_key(installation.id, installation.fortnox_tenant_id)
+    return FortnoxClient(
+        http,
+        base_url=settings.fortnox_api_base_url,
+        tenant_key=key,
+        access_token=partial(token_store.access_token, installation.id),
+        refresh_token=partial(token_store.refresh_after_rejection, installation.id),
+        limiter=limiters.get(key),
+        retry=retry,
+        calls=calls,
+    )
+
+
+def fortnox_client_for(services: Services, installation: Installation) -> FortnoxClient:
+    return build_fortnox_client(
+        installation,
+        settings=services.settings,
+        http=services.http,
+        token_store=services.token_store,
+        limiters=services.fortnox_limiters,
+        calls=services.fortnox_calls,
+    )
+
+
+def upsales_client_for(services: Services, installation: Installation) -> UpsalesClient:
+    token = services.secret_box.decrypt_optional(installation.upsales_api_token_enc)
+    if not token:
+        raise InstallationNotReady("the installation has no Upsales API token")
+    client = UpsalesClient(
+        services.http,
+        base_url=services.settings.upsales_api_base_url,
+        api_token=token,
+        limiter=services.upsales_limiters.get(token),
+    )
+    client.call_counts = services.upsales_calls
+    return client
