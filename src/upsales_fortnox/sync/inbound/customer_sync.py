@@ -9,7 +9,7 @@ from upsales_fortnox.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.fortnox.models import Customer
 from upsales_fortnox.sync.inbound.companies import AccountFieldIds, org_number_variants
 from upsales_fortnox.sync.inbound.decide_customer import decide_customer
-from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.upsales.errors import UpsalesNotFound
 from upsales_fortnox.upsales.filters import custom
 from upsales_fortnox.upsales.models import Company

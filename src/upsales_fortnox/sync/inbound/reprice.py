@@ -23,10 +23,10 @@ from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
 from upsales_fortnox.jobs.handlers import JobContext
 from upsales_fortnox.jobs.queue import Enqueued, enqueue
 from upsales_fortnox.sync.identity import normalise_article_number
+from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.inbound.kinds import REPRICE_PRODUCTS
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import reprice_changes
-from upsales_fortnox.sync.inbound.runtime import InboundJob
 from upsales_fortnox.upsales.models import Product
 
 REPRICE_ENTITY: Final = "products"

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Final
 
-from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.money.status import PaymentState
 from upsales_fortnox.upsales.models import CustomValue
 

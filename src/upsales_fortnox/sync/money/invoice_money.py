@@ -34,7 +34,7 @@ from upsales_fortnox.fortnox.facts import LASTMODIFIED_TIMEZONE
 from upsales_fortnox.fortnox.models import Invoice
 from upsales_fortnox.fortnox.payments import InvoicePayment
 from upsales_fortnox.sync.currency import HOME_CURRENCY
-from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.money.fields import payment_field_ids, payment_values
 from upsales_fortnox.sync.money.status import (
     InvoiceMoney,
