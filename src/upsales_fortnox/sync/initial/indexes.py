@@ -19,6 +19,7 @@ Roughly 100-200 bytes per indexed record: 10,000 companies take a few MB.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -28,7 +29,7 @@ from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
 from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.inbound.companies import CompanyIndex
 from upsales_fortnox.upsales.client import UpsalesClient
-from upsales_fortnox.upsales.models import Company, CustomValue, Product
+from upsales_fortnox.upsales.models import Company, CustomField, CustomValue, Product
 
 
 async def linked_upsales_ids(
@@ -58,6 +59,15 @@ async def linked_by_fortnox_id(
             )
         )
         return {fortnox_id: upsales_id async for fortnox_id, upsales_id in rows}
+
+
+def custom_field_id(fields: Sequence[CustomField], alias: str) -> int | None:
+    """The id of the custom field with ``alias`` (case and surrounding space aside)."""
+    wanted = alias.strip().casefold()
+    for item in fields:
+        if (item.alias or "").strip().casefold() == wanted:
+            return item.id
+    return None
 
 
 def _custom_value(values: list[CustomValue] | None, field_id: int | None) -> Any:
