@@ -44,14 +44,14 @@ if __package__ in (None, ""):
 
 import httpx
 
-from upsales_fortnox.integrations.fortnox.client import FortnoxClient
-from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from ufs_sandboxes.fortnox import (
     FortnoxSandbox,
     FortnoxSandboxConfig,
     RateLimit,
     create_fortnox_sandbox,
 )
+from upsales_fortnox.integrations.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 
 # httpx's ASGITransport tries ``import sniffio`` on every request to detect trio. The package
 # is not installed, and a failed import searches the whole module path every time: about a

@@ -23,18 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.contracts.recording import Recorded, RecordingTransport
 from tests.contracts.script import Reply, Script
 from tests.contracts.virtual_time import VirtualTime
-from upsales_fortnox.db.models import Installation, InstallationStatus
-from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
-from upsales_fortnox.integrations.fortnox.client import FortnoxClient
-from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth, TokenSet
-from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
-from upsales_fortnox.integrations.retry import RetryPolicy
 from ufs_sandboxes.fortnox import (
     FortnoxSandbox,
     FortnoxSandboxConfig,
     RateLimit,
     create_fortnox_sandbox,
 )
+from upsales_fortnox.db.models import Installation, InstallationStatus
+from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
+from upsales_fortnox.integrations.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth, TokenSet
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.security.crypto import SecretBox
 
 ORIGIN = "http://fortnox.sandbox"

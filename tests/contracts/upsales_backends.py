@@ -18,14 +18,14 @@ import httpx
 from tests.contracts.recording import Recorded, RecordingTransport
 from tests.contracts.script import Reply, Script
 from tests.contracts.virtual_time import VirtualTime
-from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
-from upsales_fortnox.integrations.upsales.client import UpsalesClient
-from upsales_fortnox.integrations.upsales.request_rules import RETRY
 from ufs_sandboxes.upsales import (
     UpsalesSandbox,
     UpsalesSandboxConfig,
     create_upsales_sandbox,
 )
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.integrations.upsales.request_rules import RETRY
 
 ORIGIN = "http://upsales.sandbox"
 RATE_LIMIT = 200

@@ -24,12 +24,12 @@ from tests.e2e.outbound_support import (
     sync_order,
     win,
 )
+from ufs_sandboxes.fortnox import FortnoxSandboxConfig, create_fortnox_sandbox
+from ufs_sandboxes.upsales import create_upsales_sandbox, seed_demo_upsales
 from upsales_fortnox.db.models import FortnoxType, JobStatus, ProductBundleMode
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
 from upsales_fortnox.integrations.upsales.models import Order
-from ufs_sandboxes.fortnox import FortnoxSandboxConfig, create_fortnox_sandbox
-from ufs_sandboxes.upsales import create_upsales_sandbox, seed_demo_upsales
 from upsales_fortnox.sync.currency import fortnox_rate, upsales_rate
 from upsales_fortnox.sync.inbound.documents import OrderReferences, order_content
 from upsales_fortnox.sync.outbound.mapping import map_order

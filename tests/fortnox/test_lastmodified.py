@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodified
 from ufs_sandboxes.fortnox.listing import parse_lastmodified
+from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodified
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:

@@ -1,8 +1,8 @@
 """What a sync decision asks the shell to do: small frozen command objects.
 
-The pure decision functions return these; the handlers apply them through the API clients and
-the link store. One class per command, in alphabetical order. Commands carry wire models and
-plain values only.
+The pure decision functions return these; :func:`upsales_fortnox.sync.interpreter.apply` carries
+them out on an effects target (the writer, or a recorder that sends nothing). One class per
+command, in alphabetical order. Commands carry wire models and plain values only.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, Order
@@ -24,6 +25,12 @@ class LinkTarget:
     fortnox_type: FortnoxType
     fortnox_id: str
     fingerprint: str | None
+
+    def saved(self, upsales_id: int) -> SaveLink:
+        """The link, now that the Upsales record is ``upsales_id``."""
+        return SaveLink(
+            self.entity, upsales_id, self.fortnox_type, self.fortnox_id, self.fingerprint
+        )
 
 
 # --- commands (alphabetical) ------------------------------------------------------------------
@@ -112,11 +119,15 @@ class RemoveLink:
 
 @dataclass(frozen=True)
 class SaveLink:
+    """Create or update a link. ``synced_fields`` (what both sides agreed on, kept by links to
+    Fortnox records the sync writes) None leaves those of an existing link as they are."""
+
     entity: LinkEntity
     upsales_id: int
     fortnox_type: FortnoxType
     fortnox_id: str
     fingerprint: str | None
+    synced_fields: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

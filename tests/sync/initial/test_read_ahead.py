@@ -13,7 +13,8 @@ from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.sync.context import installation_context
-from upsales_fortnox.sync.initial.importer import ImportContext, InitialImport
+from upsales_fortnox.sync.initial.context import ImportContext
+from upsales_fortnox.sync.initial.importer import InitialImport
 from upsales_fortnox.sync.initial.phases import FORTNOX_TYPES, Phase, phases_for
 from upsales_fortnox.sync.initial.progress import SyncProgress
 from upsales_fortnox.sync.initial.read_ahead import DocumentReadAhead

@@ -19,9 +19,6 @@ from typing import Any, Literal
 import httpx
 import uvicorn
 
-from upsales_fortnox.app import build_service_app
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.migrate import upgrade
 from ufs_sandboxes.demo.console import (
     DemoAccess,
     DemoOutcome,
@@ -37,9 +34,6 @@ from ufs_sandboxes.demo.waits import (
     until,
     wait_for,
 )
-from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer
-from upsales_fortnox.occupancy import DatabaseLock, check_ports_free
-from upsales_fortnox.runtime import background_tasks
 from ufs_sandboxes.fortnox import (
     FortnoxSandbox,
     FortnoxSandboxConfig,
@@ -52,6 +46,12 @@ from ufs_sandboxes.upsales import (
     create_upsales_sandbox,
     seed_demo_upsales,
 )
+from upsales_fortnox.app import build_service_app
+from upsales_fortnox.config import Settings
+from upsales_fortnox.db.migrate import upgrade
+from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer
+from upsales_fortnox.occupancy import DatabaseLock, check_ports_free
+from upsales_fortnox.runtime import background_tasks
 from upsales_fortnox.services import Services, build_services, build_stream_consumer
 from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
 

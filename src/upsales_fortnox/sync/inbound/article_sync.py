@@ -20,6 +20,7 @@ from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.sync.commands import CreateUpsalesProduct
 from upsales_fortnox.sync.inbound.article_retry import retry_deals_missing_articles
 from upsales_fortnox.sync.inbound.currency_prices import currency_prices, write_currency_prices
+from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import (
     LINKED,
@@ -27,7 +28,6 @@ from upsales_fortnox.sync.inbound.products import (
     decide_article,
     no_article_product,
 )
-from upsales_fortnox.sync.inbound.runtime import InboundJob
 from upsales_fortnox.sync.inbound.stock import stock_level, write_stock
 
 

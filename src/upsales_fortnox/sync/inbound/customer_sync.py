@@ -12,7 +12,7 @@ from upsales_fortnox.integrations.upsales.filters import custom
 from upsales_fortnox.integrations.upsales.models import Company
 from upsales_fortnox.sync.inbound.companies import AccountFieldIds, org_number_variants
 from upsales_fortnox.sync.inbound.decide_customer import decide_customer
-from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.inbound.job import InboundJob
 
 
 @dataclass(frozen=True)

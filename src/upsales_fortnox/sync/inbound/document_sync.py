@@ -45,7 +45,7 @@ from upsales_fortnox.sync.inbound.documents import (
     predecessor,
     successor,
 )
-from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.inbound.users import order_user
 from upsales_fortnox.sync.money.invoice_money import (
     credit_of,

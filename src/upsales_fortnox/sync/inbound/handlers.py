@@ -16,6 +16,7 @@ from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.inbound.article_sync import sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.document_sync import sync_document
+from upsales_fortnox.sync.inbound.job import CustomFieldCache, InboundJob
 from upsales_fortnox.sync.inbound.kinds import (
     DOCUMENT_KINDS,
     FORTNOX_ARTICLE,
@@ -26,7 +27,6 @@ from upsales_fortnox.sync.inbound.kinds import (
 )
 from upsales_fortnox.sync.inbound.payment_sync import sync_payment
 from upsales_fortnox.sync.inbound.reprice import reprice_products
-from upsales_fortnox.sync.inbound.runtime import CustomFieldCache, InboundJob
 from upsales_fortnox.sync.money.deleted_payment import sync_deleted_payment
 
 JobBody = Callable[[InboundJob, JobContext], Awaitable[dict[str, Any]]]

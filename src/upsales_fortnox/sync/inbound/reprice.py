@@ -24,10 +24,10 @@ from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.jobs.handlers import JobContext
 from upsales_fortnox.jobs.queue import Enqueued, enqueue
 from upsales_fortnox.sync.identity import normalise_article_number
+from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.inbound.kinds import REPRICE_PRODUCTS
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import reprice_changes
-from upsales_fortnox.sync.inbound.runtime import InboundJob
 
 REPRICE_ENTITY: Final = "products"
 """``entity_id`` of the job, so a second request while one is queued coalesces into it."""

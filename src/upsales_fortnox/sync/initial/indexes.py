@@ -19,6 +19,7 @@ Roughly 100-200 bytes per indexed record: 10,000 companies take a few MB.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
 from upsales_fortnox.integrations.ports import UpsalesPort
-from upsales_fortnox.integrations.upsales.models import Company, CustomValue, Product
+from upsales_fortnox.integrations.upsales.models import Company, CustomField, CustomValue, Product
 from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.inbound.companies import CompanyIndex
 
@@ -58,6 +59,15 @@ async def linked_by_fortnox_id(
             )
         )
         return {fortnox_id: upsales_id async for fortnox_id, upsales_id in rows}
+
+
+def custom_field_id(fields: Sequence[CustomField], alias: str) -> int | None:
+    """The id of the custom field with ``alias`` (case and surrounding space aside)."""
+    wanted = alias.strip().casefold()
+    for item in fields:
+        if (item.alias or "").strip().casefold() == wanted:
+            return item.id
+    return None
 
 
 def _custom_value(values: list[CustomValue] | None, field_id: int | None) -> Any:

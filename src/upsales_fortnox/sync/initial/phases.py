@@ -21,6 +21,7 @@ from upsales_fortnox.integrations.fortnox.models import (
     Offer,
     Order,
 )
+from upsales_fortnox.sync.identity import normalise_article_number
 
 
 class Phase(StrEnum):
@@ -63,6 +64,9 @@ FORTNOX_TYPES: Final = {
     Phase.INVOICES: FortnoxType.INVOICE,
 }
 
+LIST_FILTERS: Final = {Phase.ARTICLES: "active"}
+"""The list operation's ``filter`` per register: only active articles are imported."""
+
 _DOCUMENTS_BY_MODULE: Final = {
     SyncType.INVOICE: (Phase.INVOICES,),
     SyncType.ORDER: (Phase.ORDERS,),
@@ -72,3 +76,13 @@ _DOCUMENTS_BY_MODULE: Final = {
 
 def phases_for(sync_type: SyncType) -> tuple[Phase, ...]:
     return (Phase.CUSTOMERS, Phase.ARTICLES, *_DOCUMENTS_BY_MODULE[sync_type])
+
+
+def entity_id(entity: Entity) -> str | None:
+    """The Fortnox id a link names: customer number, article number, document number."""
+    if isinstance(entity, Customer):
+        return (entity.CustomerNumber or "").strip() or None
+    if isinstance(entity, Article):
+        return normalise_article_number(entity.ArticleNumber)
+    number = getattr(entity, "DocumentNumber", None)
+    return str(number) if number is not None else None

@@ -1,7 +1,7 @@
-"""The dry-run preview: the initial sync's matching with nothing written (no Upsales or Fortnox
-write, no link, no job). Reports per register the counts of what would be created, linked,
-updated, left unchanged, skipped and what is ambiguous (with the candidates), and a few samples
-of each. Documents are judged from their list items (their rows are not read)."""
+"""The dry-run preview: the initial import run on a recorder, so nothing is written (no Upsales
+or Fortnox write, no link, no job). Reports per register the counts of what would be created,
+linked, updated, left unchanged, skipped and what is ambiguous (with the candidates), and a few
+samples of each. Documents are judged from their list items (their rows are not read)."""
 
 from __future__ import annotations
 
@@ -9,32 +9,85 @@ import uuid
 from collections import defaultdict
 from typing import Any, Final
 
+from upsales_fortnox.integrations.fortnox.listing import ListPage
+from upsales_fortnox.integrations.fortnox.models import Entity, Order
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
-from upsales_fortnox.sync.initial.importer import ImportContext, InitialImport
+from upsales_fortnox.sync.effects.recorder import Recorder
+from upsales_fortnox.sync.initial.context import ImportContext
+from upsales_fortnox.sync.initial.documents import DocumentIndexes
+from upsales_fortnox.sync.initial.importer import InitialImport
+from upsales_fortnox.sync.initial.outcomes import Run, done
 from upsales_fortnox.sync.initial.phases import Phase, phases_for
 from upsales_fortnox.sync.initial.progress import OUTCOMES, SyncProgress
+from upsales_fortnox.sync.references import is_outbound_reference
 
 SAMPLES_PER_OUTCOME: Final = 5
+LINKING_OUTCOMES: Final = frozenset({"created", "linked", "updated"})
 
 
-class SampleRecorder:
+class PreviewLog:
+    """Every entity's outcome, as the preview keeps it: a few samples of each outcome, and the
+    customers the import would link (their documents would be imported)."""
+
     def __init__(self, samples: int = SAMPLES_PER_OUTCOME) -> None:
         self._limit = samples
         self.samples: dict[Phase, dict[str, list[dict[str, Any]]]] = defaultdict(
             lambda: defaultdict(list)
         )
+        self.customers_linked: set[str] = set()
 
     def record(self, phase: Phase, outcome: str, entry: dict[str, Any]) -> None:
+        if phase is Phase.CUSTOMERS and outcome in LINKING_OUTCOMES:
+            self.customers_linked.add(entry["fortnox_id"])
         kept = self.samples[phase][outcome]
         if len(kept) < self._limit:
             kept.append({key: value for key, value in entry.items() if key != "phase"})
 
 
+class ListedDocuments:
+    """The preview's :class:`~.documents.DocumentJudge`: a verdict from the list item alone
+    (no document is read)."""
+
+    def __init__(self, log: PreviewLog) -> None:
+        self._log = log
+
+    def start(self, phase: Phase, first_page: int) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def page(self, phase: Phase, number: int) -> ListPage[Entity] | None:
+        return None
+
+    async def prepare(self, phase: Phase) -> None:
+        return None
+
+    def found(self, listed: Entity, order_id: int, entry: dict[str, Any]) -> Run:
+        return done("linked", entry)
+
+    def unlinked(
+        self,
+        indexes: DocumentIndexes,
+        listed: Entity,
+        customer_links: dict[str, int],
+        entry: dict[str, Any],
+    ) -> Run:
+        if isinstance(listed, Order) and listed.is_backorder:
+            return done("skipped", {**entry, "reason": "backorder"})
+        if is_outbound_reference(getattr(listed, "ExternalInvoiceReference1", None)):
+            return done("skipped", {**entry, "reason": "own_document"})
+        customer = entry["customer"]
+        if customer not in customer_links and customer not in self._log.customers_linked:
+            return done("skipped", {**entry, "reason": "customer_not_linked"})
+        return done("created", entry)
+
+
 async def preview_initial_sync(services: Services, installation_id: uuid.UUID) -> dict[str, Any]:
     context = await installation_context(services, installation_id)
     progress = SyncProgress(phases_for(context.settings.sync_type))
-    recorder = SampleRecorder()
+    log = PreviewLog()
     importer = InitialImport(
         ImportContext(
             installation_id=installation_id,
@@ -42,10 +95,11 @@ async def preview_initial_sync(services: Services, installation_id: uuid.UUID) -
             fortnox=context.fortnox,
             upsales=context.upsales,
             session_factory=services.session_factory,
-            dry_run=True,
         ),
         progress,
-        recorder,
+        effects=Recorder(),
+        documents=ListedDocuments(log),
+        listener=log,
     )
 
     async def no_checkpoint(_: SyncProgress) -> None:
@@ -63,9 +117,9 @@ async def preview_initial_sync(services: Services, installation_id: uuid.UUID) -
                     outcome: progress.phase(phase).counts.get(outcome, 0) for outcome in OUTCOMES
                 },
                 "samples": {
-                    outcome: recorder.samples[phase][outcome]
+                    outcome: log.samples[phase][outcome]
                     for outcome in OUTCOMES
-                    if recorder.samples[phase][outcome]
+                    if log.samples[phase][outcome]
                 },
             }
             for phase in progress.phases

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Final
 
 from upsales_fortnox.integrations.upsales.models import CustomValue
-from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.money.status import PaymentState
 
 ORE: Final = Decimal("0.01")

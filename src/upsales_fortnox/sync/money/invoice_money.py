@@ -37,7 +37,7 @@ from upsales_fortnox.integrations.upsales.custom_values import with_custom_value
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import OrderDraft
 from upsales_fortnox.sync.currency import HOME_CURRENCY
-from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.money.fields import payment_field_ids, payment_values
 from upsales_fortnox.sync.money.status import (
     InvoiceMoney,

@@ -1,5 +1,6 @@
-"""The shell around the inbound decisions: one job's clients, caches, link reads and the
-application of commands.
+"""One inbound sync job (Fortnox → Upsales) as its handlers see it: the installation's
+context, the lookups made once per job, link reads, and its commands carried out by the
+interpreter on a writer; and the custom field ids the jobs of a process share.
 
 Links are read and written in short sessions of their own, never held open across an API call;
 a link is committed right after the Upsales write it records, so a crash between the two is
@@ -24,19 +25,11 @@ from upsales_fortnox.integrations.upsales.models import (
     OrderStage,
     User,
 )
-from upsales_fortnox.sync.commands import (
-    Command,
-    CreateUpsalesCompany,
-    CreateUpsalesOrder,
-    CreateUpsalesProduct,
-    LinkTarget,
-    RemoveLink,
-    SaveLink,
-    UpdateUpsalesCompany,
-    UpdateUpsalesOrder,
-    UpdateUpsalesProduct,
-)
+from upsales_fortnox.sync import interpreter
+from upsales_fortnox.sync.commands import Command
 from upsales_fortnox.sync.context import InstallationContext
+from upsales_fortnox.sync.effects.links import CommittedLinks
+from upsales_fortnox.sync.effects.writer import Writer
 from upsales_fortnox.sync.inbound.companies import AccountFieldIds
 from upsales_fortnox.sync.links import LinkStore, LinkView
 from upsales_fortnox.sync.references import (
@@ -84,6 +77,12 @@ class InboundJob:
     _stages: list[OrderStage] | None = field(default=None, repr=False)
     link_signing: LinkSigning | None = None
     """Set where document links may be written (setting ``documentLinks``)."""
+    writer: Writer = field(init=False, repr=False)
+    """Where the job's commands take effect (links committed one by one)."""
+
+    def __post_init__(self) -> None:
+        links = CommittedLinks(self.session_factory, self.context.installation_id)
+        self.writer = Writer(self.context.upsales, self.context.fortnox, links)
 
     @property
     def installation_id(self) -> uuid.UUID:
@@ -154,66 +153,8 @@ class InboundJob:
             )
         return {upsales_id for upsales_id, other in found.items() if other != fortnox_id}
 
-    async def save_link(
-        self,
-        entity: LinkEntity,
-        upsales_id: int,
-        fortnox_type: FortnoxType,
-        fortnox_id: str,
-        fingerprint: str | None,
-    ) -> None:
-        async with self.session_factory() as session:
-            await LinkStore(session, self.installation_id).save(
-                entity, upsales_id, fortnox_type, fortnox_id, fingerprint
-            )
-            await session.commit()
-
-    async def remove_link(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
-        async with self.session_factory() as session:
-            await LinkStore(session, self.installation_id).remove(fortnox_type, fortnox_id)
-            await session.commit()
-
     # --- applying commands --------------------------------------------------------------------
 
     async def apply(self, commands: Sequence[Command]) -> list[int]:
         """Carry out ``commands`` in order; the ids of the Upsales records created."""
-        upsales = self.context.upsales
-        created: list[int] = []
-        for command in commands:
-            if isinstance(command, CreateUpsalesCompany):
-                company = await upsales.create_company(command.company)
-                await self._link_created(command.link, company.id)
-                created.append(company.id)
-            elif isinstance(command, CreateUpsalesOrder):
-                order = await upsales.create_order(command.order)
-                await self._link_created(command.link, order.id)
-                created.append(order.id)
-            elif isinstance(command, CreateUpsalesProduct):
-                product = await upsales.create_product(command.product)
-                if command.link is not None:
-                    await self._link_created(command.link, product.id)
-                created.append(product.id)
-            elif isinstance(command, UpdateUpsalesCompany):
-                await upsales.update_company(command.company_id, command.changes)
-            elif isinstance(command, UpdateUpsalesOrder):
-                await upsales.update_order(command.order_id, command.changes)
-            elif isinstance(command, UpdateUpsalesProduct):
-                await upsales.update_product(command.product_id, command.changes)
-            elif isinstance(command, SaveLink):
-                await self.save_link(
-                    command.entity,
-                    command.upsales_id,
-                    command.fortnox_type,
-                    command.fortnox_id,
-                    command.fingerprint,
-                )
-            elif isinstance(command, RemoveLink):
-                await self.remove_link(command.fortnox_type, command.fortnox_id)
-            else:  # a command of the other direction has no business here
-                raise TypeError(f"inbound sync cannot apply {type(command).__name__}")
-        return created
-
-    async def _link_created(self, target: LinkTarget, upsales_id: int) -> None:
-        await self.save_link(
-            target.entity, upsales_id, target.fortnox_type, target.fortnox_id, target.fingerprint
-        )
+        return (await interpreter.apply(commands, self.writer)).created_ids

@@ -1,0 +1,80 @@
+"""Where the writer stores links: each committed at once (a sync job), or a page's together
+(the initial import)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.sync.commands import SaveLink
+from upsales_fortnox.sync.links import LinkStore
+
+
+class LinkSink(Protocol):
+    async def save(self, link: SaveLink) -> None: ...
+    async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None: ...
+
+
+class CommittedLinks:
+    """Each link saved in a short session of its own and committed at once, never held open
+    across an API call: a link is committed right after the Upsales write it records, so a
+    crash between the two is the only gap (the next run finds the record and closes it)."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+    ) -> None:
+        self._session_factory = session_factory
+        self._installation_id = installation_id
+
+    async def save(self, link: SaveLink) -> None:
+        async with self._session_factory() as session:
+            await LinkStore(session, self._installation_id).save(
+                link.entity,
+                link.upsales_id,
+                link.fortnox_type,
+                link.fortnox_id,
+                link.fingerprint,
+                synced_fields=link.synced_fields,
+            )
+            await session.commit()
+
+    async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
+        async with self._session_factory() as session:
+            await LinkStore(session, self._installation_id).remove(fortnox_type, fortnox_id)
+            await session.commit()
+
+
+class PageLinks:
+    """Links kept until :meth:`commit` stores them in one transaction (one statement for the
+    saves): the initial import commits a page's links once its writes are done."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+    ) -> None:
+        self._session_factory = session_factory
+        self._installation_id = installation_id
+        self._saved: list[SaveLink] = []
+        self._removed: list[tuple[FortnoxType, str]] = []
+
+    async def save(self, link: SaveLink) -> None:
+        if link.synced_fields is not None:  # LinkStore.save_many stores none
+            raise ValueError("links saved together keep no synced fields")
+        self._saved.append(link)
+
+    async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
+        self._removed.append((fortnox_type, fortnox_id))
+
+    async def commit(self) -> None:
+        """Store what was kept (removals first), then forget it."""
+        saved, removed = self._saved, self._removed
+        self._saved, self._removed = [], []
+        if not saved and not removed:
+            return
+        async with self._session_factory() as session, session.begin():
+            store = LinkStore(session, self._installation_id)
+            for fortnox_type, fortnox_id in removed:
+                await store.remove(fortnox_type, fortnox_id)
+            await store.save_many(saved)

@@ -1,0 +1,126 @@
+"""The articles phase: each active Fortnox article linked to the Upsales product with its
+article number, or created there, priced from the chosen price list (or its list price).
+
+Articles are imported from their list items; with a price list, the prices of the page's
+unlinked articles are read first (one call each: see :mod:`upsales_fortnox.sync.inbound.pricing`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from upsales_fortnox.db.models import LinkEntity
+from upsales_fortnox.integrations.fortnox.listing import ListPage
+from upsales_fortnox.integrations.fortnox.models import Article, Entity
+from upsales_fortnox.integrations.upsales.models import Product
+from upsales_fortnox.sync.commands import Command
+from upsales_fortnox.sync.identity import normalise_article_number
+from upsales_fortnox.sync.inbound.pricing import article_prices
+from upsales_fortnox.sync.inbound.products import decide_article
+from upsales_fortnox.sync.initial.context import ImportContext
+from upsales_fortnox.sync.initial.indexes import linked_upsales_ids, product_index, slim_product
+from upsales_fortnox.sync.initial.outcomes import (
+    Job,
+    Outcome,
+    Run,
+    carry_out,
+    done,
+    gather_outcomes,
+)
+from upsales_fortnox.sync.initial.phases import (
+    LIST_FILTERS,
+    PHASE_MODELS,
+    SORT_KEYS,
+    Phase,
+    entity_id,
+)
+from upsales_fortnox.sync.interpreter import Effects
+
+
+class ArticleImport:
+    """The phase, with Upsales' products by article number and the ids of those linked."""
+
+    def __init__(
+        self,
+        ctx: ImportContext,
+        effects: Effects,
+        semaphore: asyncio.Semaphore,
+        products: dict[str, Product],
+        linked_products: set[int],
+    ) -> None:
+        self._ctx = ctx
+        self._effects = effects
+        self._semaphore = semaphore
+        self._products = products
+        self._linked_products = linked_products
+
+    @classmethod
+    async def prepare(
+        cls, ctx: ImportContext, effects: Effects, semaphore: asyncio.Semaphore
+    ) -> ArticleImport:
+        products = await product_index(ctx.upsales)
+        linked = await linked_upsales_ids(
+            ctx.session_factory, ctx.installation_id, LinkEntity.PRODUCT
+        )
+        return cls(ctx, effects, semaphore, products, linked)
+
+    async def list_page(self, number: int) -> ListPage[Entity]:
+        phase = Phase.ARTICLES
+        return await self._ctx.fortnox.list_page(
+            PHASE_MODELS[phase], number, sort_by=SORT_KEYS[phase], filter=LIST_FILTERS[phase]
+        )
+
+    async def import_page(
+        self, articles: Sequence[Entity], linked: dict[str, int]
+    ) -> list[Outcome | BaseException]:
+        price_list = self._ctx.settings.price_list
+        prices: dict[str, Decimal] = {}
+        if price_list:
+            numbers = [entity_id(article) or "" for article in articles]
+            prices = await article_prices(
+                self._ctx.fortnox,
+                price_list,
+                [number for number in numbers if number not in linked],
+                concurrency=self._ctx.concurrency,
+            )
+        jobs: list[Job] = []
+        for article in articles:
+            assert isinstance(article, Article)
+            number = entity_id(article) or ""
+            entry: dict[str, Any] = {"fortnox_id": number, "name": article.Description}
+            if number in linked:
+                jobs.append((entry, done("unchanged", {**entry, "upsales_id": linked[number]})))
+                continue
+            price = prices.get(number) if price_list else article.SalesPrice
+            decision = decide_article(
+                number,
+                article,
+                price,
+                link=None,
+                linked_product=None,
+                product_by_article_no=self._products.get(number),
+                linked_product_ids=self._linked_products,
+            )
+            if decision.product_id is not None:
+                self._linked_products.add(decision.product_id)
+                entry["upsales_id"] = decision.product_id
+            if not decision.priced:
+                entry["note"] = "no price in the chosen price list; list price 0"
+            jobs.append((entry, self._apply(decision.commands, entry, decision.outcome)))
+        return await gather_outcomes(jobs, self._semaphore)
+
+    def _apply(self, commands: Sequence[Command], entry: dict[str, Any], outcome: str) -> Run:
+        async def run() -> Outcome:
+            result, applied = await carry_out(commands, self._effects, entry, outcome)
+            for product in applied.created:
+                assert isinstance(product, Product)
+                article_number = normalise_article_number(product.articleNo)
+                if article_number is not None:
+                    self._products[article_number] = slim_product(product)
+                self._linked_products.add(product.id)
+            return result
+
+        return run

@@ -1,0 +1,164 @@
+"""The customers phase: each Fortnox customer linked to the Upsales company it matches, or
+created there.
+
+Customers are imported from their list items (no read per customer): a list item lacks some
+fields (country, visiting address, web page, VAT number), which the first change event fills
+in. An ambiguous match is never guessed: it is reported with its candidates and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, Final
+
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.integrations.fortnox.listing import ListPage
+from upsales_fortnox.integrations.fortnox.models import Customer, Entity
+from upsales_fortnox.integrations.upsales.models import Company
+from upsales_fortnox.sync.commands import (
+    Command,
+    CreateUpsalesCompany,
+    LinkTarget,
+    SaveLink,
+    UpdateUpsalesCompany,
+)
+from upsales_fortnox.sync.inbound.companies import (
+    AccountFieldIds,
+    CompanyIndex,
+    MatchKind,
+    company_changes,
+    customer_fingerprint,
+    is_empty,
+    new_company,
+)
+from upsales_fortnox.sync.initial.context import ImportContext
+from upsales_fortnox.sync.initial.indexes import (
+    company_index,
+    custom_field_id,
+    linked_upsales_ids,
+    slim_company,
+)
+from upsales_fortnox.sync.initial.outcomes import (
+    Job,
+    Outcome,
+    Run,
+    carry_out,
+    done,
+    gather_outcomes,
+)
+from upsales_fortnox.sync.initial.phases import PHASE_MODELS, SORT_KEYS, Phase, entity_id
+from upsales_fortnox.sync.interpreter import Effects
+from upsales_fortnox.sync.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
+
+MAX_CANDIDATES_REPORTED: Final = 10
+
+
+class CustomerImport:
+    """The phase, with the index of Upsales' companies it matches against (built once)."""
+
+    def __init__(
+        self,
+        ctx: ImportContext,
+        effects: Effects,
+        semaphore: asyncio.Semaphore,
+        companies: CompanyIndex,
+        field_ids: AccountFieldIds,
+    ) -> None:
+        self._ctx = ctx
+        self._effects = effects
+        self._semaphore = semaphore
+        self._companies = companies
+        self._field_ids = field_ids
+
+    @classmethod
+    async def prepare(
+        cls, ctx: ImportContext, effects: Effects, semaphore: asyncio.Semaphore
+    ) -> CustomerImport:
+        fields = await ctx.upsales.list_custom_fields("account")
+        field_ids = AccountFieldIds(
+            customer_number=custom_field_id(fields, CUSTOMER_NUMBER_FIELD_ALIAS),
+            vat_number=custom_field_id(fields, VAT_NUMBER_FIELD_ALIAS),
+        )
+        linked = await linked_upsales_ids(
+            ctx.session_factory, ctx.installation_id, LinkEntity.COMPANY
+        )
+        companies = await company_index(
+            ctx.upsales, customer_number_field_id=field_ids.customer_number, linked_ids=linked
+        )
+        return cls(ctx, effects, semaphore, companies, field_ids)
+
+    async def list_page(self, number: int) -> ListPage[Entity]:
+        phase = Phase.CUSTOMERS
+        return await self._ctx.fortnox.list_page(
+            PHASE_MODELS[phase], number, sort_by=SORT_KEYS[phase]
+        )
+
+    async def import_page(
+        self, customers: Sequence[Entity], linked: dict[str, int]
+    ) -> list[Outcome | BaseException]:
+        index = self._companies
+        jobs: list[Job] = []
+        for entity in customers:
+            assert isinstance(entity, Customer)
+            customer = _with_phone(entity)
+            number = entity_id(customer) or ""
+            entry: dict[str, Any] = {"fortnox_id": number, "name": customer.Name}
+            if number in linked:
+                jobs.append((entry, done("unchanged", {**entry, "upsales_id": linked[number]})))
+                continue
+            match = index.match(customer)
+            on = match.matched_on.value if match.matched_on else None
+            if match.kind is MatchKind.AMBIGUOUS:
+                candidates = [
+                    {"id": c.id, "name": c.name, "orgNo": c.orgNo}
+                    for c in match.candidates[:MAX_CANDIDATES_REPORTED]
+                ]
+                ambiguous = {**entry, "matched_on": on, "candidates": candidates}
+                jobs.append((entry, done("ambiguous", ambiguous)))
+                continue
+            fp = customer_fingerprint(customer)
+            target = LinkTarget(LinkEntity.COMPANY, FortnoxType.CUSTOMER, number, fp)
+            if match.kind is MatchKind.LINK:
+                assert match.company is not None
+                company_id = match.company.id
+                index.mark_linked(company_id)
+                found = {**entry, "upsales_id": company_id, "matched_on": on}
+                jobs.append((entry, self._link(customer, target.saved(company_id), found)))
+                continue
+            draft = new_company(customer, self._field_ids)
+            jobs.append((entry, self._create(CreateUpsalesCompany(draft, target), entry)))
+        return await gather_outcomes(jobs, self._semaphore)
+
+    def _link(self, customer: Customer, link: SaveLink, entry: dict[str, Any]) -> Run:
+        async def run() -> Outcome:
+            # the preview reads the company too, so it reports "updated" as the run would
+            current = await self._ctx.upsales.get_company(link.upsales_id)
+            changes = company_changes(customer, current, self._field_ids, fill_only=True)
+            commands: list[Command] = []
+            if not is_empty(changes):
+                commands.append(UpdateUpsalesCompany(link.upsales_id, changes))
+            commands.append(link)
+            outcome, _ = await carry_out(commands, self._effects, entry, "linked")
+            return outcome
+
+        return run
+
+    def _create(self, command: CreateUpsalesCompany, entry: dict[str, Any]) -> Run:
+        async def run() -> Outcome:
+            outcome, applied = await carry_out([command], self._effects, entry, "created")
+            for company in applied.created:
+                assert isinstance(company, Company)
+                self._companies.add(slim_company(company, self._field_ids.customer_number))
+                self._companies.mark_linked(company.id)
+            return outcome
+
+        return run
+
+
+def _with_phone(customer: Customer) -> Customer:
+    """List items name the phone ``Phone``; the entity (and the mapping) ``Phone1``."""
+    phone = (customer.model_extra or {}).get("Phone")
+    if customer.Phone1 is None and phone:
+        return customer.model_copy(update={"Phone1": phone})
+    return customer

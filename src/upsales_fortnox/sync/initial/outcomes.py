@@ -1,0 +1,80 @@
+"""An entity's outcome in the initial import, and how a page's entities are worked on: each
+entity a job, :data:`~.context.CONCURRENCY` at a time, its commands carried out by the
+interpreter on the import's effects target."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from upsales_fortnox.integrations.errors import PermanentError, ReauthorizationRequired
+from upsales_fortnox.sync import interpreter
+from upsales_fortnox.sync.commands import (
+    Command,
+    UpdateUpsalesCompany,
+    UpdateUpsalesOrder,
+    UpdateUpsalesProduct,
+)
+from upsales_fortnox.sync.interpreter import Applied, Effects
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One entity's fate: what happened, and what operators need to see about it."""
+
+    outcome: str
+    entry: dict[str, Any]
+
+
+Run = Callable[[], Awaitable[Outcome]]
+Job = tuple[dict[str, Any], Run]
+"""An entity's report entry and the work that decides its outcome."""
+
+
+def done(outcome: str, entry: dict[str, Any]) -> Run:
+    """A job whose outcome is known already."""
+
+    async def run() -> Outcome:
+        return Outcome(outcome, entry)
+
+    return run
+
+
+async def carry_out(
+    commands: Sequence[Command], effects: Effects, entry: dict[str, Any], outcome: str
+) -> tuple[Outcome, Applied]:
+    """Carry out one entity's commands; its outcome (``entry`` names the record created) and
+    what the commands produced. ``linked`` becomes ``updated`` when the matched record's fields
+    are written too."""
+    applied = await interpreter.apply(commands, effects)
+    if applied.created:
+        entry["upsales_id"] = applied.created[-1].id
+    if outcome == "linked" and any(
+        isinstance(c, UpdateUpsalesCompany | UpdateUpsalesProduct | UpdateUpsalesOrder)
+        for c in commands
+    ):
+        outcome = "updated"
+    return Outcome(outcome, entry), applied
+
+
+async def gather_outcomes(
+    jobs: Sequence[Job], semaphore: asyncio.Semaphore
+) -> list[Outcome | BaseException]:
+    """Run the jobs, as many at a time as ``semaphore`` allows. An entity Upsales or Fortnox
+    refuses becomes a ``failed`` outcome; temporary failures come back as exceptions."""
+
+    async def bounded(entry: dict[str, Any], job: Run) -> Outcome:
+        async with semaphore:
+            try:
+                return await job()
+            except ReauthorizationRequired:
+                raise
+            except PermanentError as exc:
+                return Outcome("failed", {**entry, "reason": f"{exc.code}: {exc.message}"})
+
+    results = await asyncio.gather(
+        *(bounded(entry, job) for entry, job in jobs), return_exceptions=True
+    )
+    return list(results)

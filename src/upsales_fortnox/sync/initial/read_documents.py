@@ -1,0 +1,235 @@
+"""How the import judges a document: read it whole (its rows are not in the list), plan it with
+the inbound sync's pure functions, and carry out the commands.
+
+Documents are read ahead of their pages (:mod:`.read_ahead`); a page takes its listing and
+documents from there instead of asking Fortnox again. A document whose customer is not linked
+(ambiguous, say) is skipped with that reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from upsales_fortnox.db.models import LinkEntity
+from upsales_fortnox.integrations.fortnox.listing import ListPage
+from upsales_fortnox.integrations.fortnox.models import Entity
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.models import User
+from upsales_fortnox.sync import interpreter
+from upsales_fortnox.sync.commands import CreateUpsalesProduct, SaveLink
+from upsales_fortnox.sync.inbound.decide_document import (
+    Action,
+    LinkedOrder,
+    UpsalesOrderState,
+    document_commands,
+    plan_document,
+)
+from upsales_fortnox.sync.inbound.documents import (
+    FortnoxDocument,
+    OrderReferences,
+    document_fingerprint,
+    document_lines,
+    document_type,
+    needs_fallback_product,
+    predecessor,
+)
+from upsales_fortnox.sync.inbound.products import NO_ARTICLE_NUMBER, no_article_product
+from upsales_fortnox.sync.inbound.users import SettingsIncomplete, order_user
+from upsales_fortnox.sync.initial.context import ImportContext
+from upsales_fortnox.sync.initial.documents import DocumentIndexes
+from upsales_fortnox.sync.initial.outcomes import Outcome, Run, carry_out
+from upsales_fortnox.sync.initial.phases import Phase
+from upsales_fortnox.sync.initial.read_ahead import (
+    DocumentReadAhead,
+    document_number,
+    read_document,
+)
+from upsales_fortnox.sync.interpreter import Effects
+from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.sync.references import fortnox_document_reference, parse_outbound_reference
+
+DEFAULT_OFFER_PROBABILITY = 50
+"""An offer's probability when the offer stage sets none."""
+
+
+class ReadDocuments:
+    """The run's :class:`~.documents.DocumentJudge`."""
+
+    def __init__(self, ctx: ImportContext, effects: Effects) -> None:
+        self._ctx = ctx
+        self._effects = effects
+        self._read_ahead: DocumentReadAhead | None = None
+        self._documents_read: dict[str, FortnoxDocument] = {}
+        """The current page's documents read ahead, by number (each taken once)."""
+        self._users: list[User] = []
+        self._offer_probability = DEFAULT_OFFER_PROBABILITY
+        self._fallback_product_id: int | None = None
+
+    # --- reading ahead ----------------------------------------------------------------------
+
+    def start(self, phase: Phase, first_page: int) -> None:
+        self._read_ahead = DocumentReadAhead(
+            phase, self._ctx.fortnox, self._ctx.linked, first_page=first_page
+        )
+        self._read_ahead.start()
+
+    async def stop(self) -> None:
+        self._documents_read = {}
+        if self._read_ahead is not None:
+            await self._read_ahead.cancel()
+            self._read_ahead = None
+
+    async def page(self, phase: Phase, number: int) -> ListPage[Entity] | None:
+        if self._read_ahead is None or self._read_ahead.phase is not phase:
+            await self.stop()
+            self.start(phase, number)
+        assert self._read_ahead is not None
+        read = await self._read_ahead.take(number)
+        self._documents_read = read.documents if read is not None else {}
+        return read.listed if read is not None else None
+
+    async def _read(self, listed: Entity) -> FortnoxDocument:
+        number = document_number(listed)
+        document = self._documents_read.pop(number, None) if number is not None else None
+        if document is not None:
+            return document
+        return await read_document(self._ctx.fortnox, listed)
+
+    # --- judging ----------------------------------------------------------------------------
+
+    async def prepare(self, phase: Phase) -> None:
+        self._users = await self._ctx.upsales.list_users()
+        self._offer_probability = DEFAULT_OFFER_PROBABILITY
+        if phase is Phase.OFFERS:
+            self._offer_probability = await self._offer_stage_probability()
+        self._fallback_product_id = None
+
+    def found(self, listed: Entity, order_id: int, entry: dict[str, Any]) -> Run:
+        async def run() -> Outcome:
+            document = await self._read(listed)
+            fingerprint = document_fingerprint(document)
+            kind = document_type(document)
+            link = SaveLink(LinkEntity.ORDER, order_id, kind, entry["fortnox_id"], fingerprint)
+            outcome, _ = await carry_out([link], self._effects, entry, "linked")
+            return outcome
+
+        return run
+
+    def unlinked(
+        self,
+        indexes: DocumentIndexes,
+        listed: Entity,
+        customer_links: dict[str, int],
+        entry: dict[str, Any],
+    ) -> Run:
+        async def run() -> Outcome:
+            document = await self._read(listed)
+            fingerprint = document_fingerprint(document)
+            settings = self._ctx.settings
+            plan = plan_document(
+                document,
+                settings=settings,
+                fingerprint=fingerprint,
+                own=None,
+                predecessor=await self._predecessor(document),
+                outbound_order=await self._outbound_order(document),
+            )
+            if plan.action is Action.SKIP:
+                return Outcome("skipped", {**entry, "reason": plan.reason})
+            refs = None
+            if plan.needs_references:
+                company_id = customer_links.get(entry["customer"])
+                if company_id is None:
+                    return Outcome("skipped", {**entry, "reason": "customer_not_linked"})
+                try:
+                    refs = await self._references(indexes, document, company_id)
+                except SettingsIncomplete as exc:
+                    return Outcome("failed", {**entry, "reason": exc.message})
+            commands = document_commands(
+                plan,
+                document,
+                settings=settings,
+                fingerprint=fingerprint,
+                refs=refs,
+                offer_probability=self._offer_probability,
+                today=self._ctx.today(),
+            )
+            if plan.order_id is not None:
+                entry["upsales_id"] = plan.order_id
+            default = "created" if plan.action is Action.CREATE else "linked"
+            outcome, applied = await carry_out(commands, self._effects, entry, default)
+            kind, number = document_type(document), str(document.DocumentNumber)
+            reference = fortnox_document_reference(kind, number)
+            for order in applied.created:  # found by its reference if the page runs again
+                indexes.order_refs[reference] = order.id
+            return outcome
+
+        return run
+
+    # --- what a plan needs ------------------------------------------------------------------
+
+    async def _predecessor(self, document: FortnoxDocument) -> LinkedOrder | None:
+        earlier = predecessor(document)
+        if earlier is None:
+            return None
+        fortnox_type, number = earlier
+        async with self._ctx.session_factory() as session:
+            link = await LinkStore(session, self._ctx.installation_id).by_fortnox(
+                fortnox_type, number
+            )
+        if link is None:
+            return None
+        return LinkedOrder(link, await self._order_state(link.upsales_id))
+
+    async def _outbound_order(self, document: FortnoxDocument) -> UpsalesOrderState | None:
+        order_id = parse_outbound_reference(getattr(document, "ExternalInvoiceReference1", None))
+        return await self._order_state(order_id) if order_id is not None else None
+
+    async def _order_state(self, order_id: int) -> UpsalesOrderState | None:
+        try:
+            order = await self._ctx.upsales.get_order(order_id)
+        except UpsalesNotFound:
+            return None
+        return UpsalesOrderState(
+            order.id, order.stage.id if order.stage else None, order.probability
+        )
+
+    async def _references(
+        self, indexes: DocumentIndexes, document: FortnoxDocument, company_id: int
+    ) -> OrderReferences:
+        lines = document_lines(document)
+        product_ids = {
+            line.article_number: indexes.article_products[line.article_number]
+            for line in lines
+            if line.article_number in indexes.article_products
+        }
+        fallback = None
+        if needs_fallback_product(lines, product_ids):
+            fallback = await self._fallback_product()
+        return OrderReferences(
+            company_id=company_id,
+            user_id=order_user(document.OurReference, self._users, self._ctx.settings),
+            product_ids=product_ids,
+            fallback_product_id=fallback,
+            document_field_id=indexes.document_field_id,
+        )
+
+    async def _fallback_product(self) -> int | None:
+        """The product of rows without an article; created on first use (None: the effects
+        target created nothing)."""
+        if self._fallback_product_id is None:
+            found = await self._ctx.upsales.find_product_by_article_no(NO_ARTICLE_NUMBER)
+            if found is not None:
+                self._fallback_product_id = found.id
+            else:
+                create = CreateUpsalesProduct(no_article_product(), None)
+                created = (await interpreter.apply([create], self._effects)).created_ids
+                self._fallback_product_id = created[0] if created else None
+        return self._fallback_product_id
+
+    async def _offer_stage_probability(self) -> int:
+        stage_id = self._ctx.settings.offer_stage
+        for stage in await self._ctx.upsales.list_order_stages():
+            if stage.id == stage_id and stage.probability is not None:
+                return stage.probability
+        return DEFAULT_OFFER_PROBABILITY

@@ -1,0 +1,70 @@
+"""Where the writer stores links: committed one by one (a sync job), or a page's together."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from upsales_fortnox.db.models import FortnoxType, Installation, Link, LinkEntity
+from upsales_fortnox.sync.commands import SaveLink
+from upsales_fortnox.sync.effects.links import CommittedLinks, PageLinks
+
+
+async def _installation(session_factory: async_sessionmaker[AsyncSession]) -> uuid.UUID:
+    async with session_factory() as session:
+        installation = Installation(name="Links", upsales_customer_id=1)
+        session.add(installation)
+        await session.commit()
+        return installation.id
+
+
+async def _links(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+) -> set[tuple[str, str, int, str | None]]:
+    async with session_factory() as session:
+        rows = await session.execute(
+            select(Link.fortnox_type, Link.fortnox_id, Link.upsales_id, Link.fingerprint).where(
+                Link.installation_id == installation_id
+            )
+        )
+        return {(t, f, u, fp) for t, f, u, fp in rows}
+
+
+def _product(upsales_id: int, article: str) -> SaveLink:
+    return SaveLink(LinkEntity.PRODUCT, upsales_id, FortnoxType.ARTICLE, article, f"fp-{article}")
+
+
+async def test_committed_links_are_stored_at_once(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(session_factory)
+    links = CommittedLinks(session_factory, installation_id)
+
+    await links.save(_product(1, "A1"))
+    await links.save(_product(2, "A2"))
+    await links.remove(FortnoxType.ARTICLE, "A1")
+
+    assert await _links(session_factory, installation_id) == {("article", "A2", 2, "fp-A2")}
+
+
+async def test_page_links_are_stored_on_commit_only(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(session_factory)
+    await CommittedLinks(session_factory, installation_id).save(_product(9, "OLD"))
+    links = PageLinks(session_factory, installation_id)
+
+    await links.save(_product(1, "A1"))
+    await links.save(_product(2, "A2"))
+    await links.remove(FortnoxType.ARTICLE, "OLD")
+    assert await _links(session_factory, installation_id) == {("article", "OLD", 9, "fp-OLD")}
+
+    await links.commit()
+    await links.commit()  # nothing kept any more
+
+    assert await _links(session_factory, installation_id) == {
+        ("article", "A1", 1, "fp-A1"),
+        ("article", "A2", 2, "fp-A2"),
+    }
