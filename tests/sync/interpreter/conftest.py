@@ -10,6 +10,7 @@ import pytest
 import respx
 
 from tests.e2e.harness import harness
+from upsales_fortnox.integrations.fortnox import request_rules
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
@@ -52,5 +53,5 @@ def fortnox(http: httpx.AsyncClient) -> FortnoxClient:
         tenant_key="tenant:interpreter",
         access_token=token,
         refresh_token=refresh,
-        limiter=SlidingWindowLimiter(),
+        limiter=SlidingWindowLimiter(request_rules.RATE_LIMIT, request_rules.RATE_WINDOW_SECONDS),
     )
