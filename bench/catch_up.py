@@ -58,9 +58,9 @@ from tests.e2e.harness import SyncHarness, build_harness, harness_settings
 from tests.e2e.outbound_support import link_demo_products, queue, run_now
 from tests.e2e.stream_support import listening_socket
 
-from upsales_fortnox.db.engine import create_engine
+from upsales_fortnox.background import run_background, run_worker
+from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.integrations.upsales.filters import eq
-from upsales_fortnox.runtime import run_background, run_worker
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import OVERLAP, catch_up_installation, changed_since
 from upsales_fortnox.sync.catchup.schedule import schedule_catch_up

@@ -231,7 +231,7 @@ def baseline_app() -> object:
 
 def service_app() -> object:
     """The real service app, configured from the environment."""
-    from upsales_fortnox.app import build_service_app
+    from upsales_fortnox.main import build_service_app
 
     return build_service_app()
 

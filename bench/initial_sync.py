@@ -62,20 +62,17 @@ import psutil
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.engine import create_engine
-from upsales_fortnox.db.models import (
-    Installation,
-    InstallationSettings,
-    InstallationStatus,
-    SyncJob,
-)
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.installations.api_clients import upsales_client_for
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker, enqueue
+from upsales_fortnox.models.installation import Installation, InstallationSettings
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import build_services, http_client
 from upsales_fortnox.sync.initial.control import INITIAL_SYNC_ENTITY, INITIAL_SYNC_KIND
 from upsales_fortnox.sync.registry import build_handler_registry
+from upsales_fortnox.vocabulary import InstallationStatus
 
 FORTNOX_PAGE = 500
 UPSALES_PAGE = 2000
@@ -314,7 +311,7 @@ async def _run(
         log_level="WARNING",
     )
     engine = create_engine(settings.database_url)
-    from upsales_fortnox.db.base import Base
+    from upsales_fortnox.core.db.base import Base
 
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)

@@ -39,11 +39,13 @@ import psutil
 from sqlalchemy import select
 
 from bench.common import LoadResult, database, http_request, run_load, uvicorn_server
-from upsales_fortnox.db import models
-from upsales_fortnox.db.base import Base
-from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.base import Base
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.intake.parse import UpsalesChange, parse_upsales_app_hook
-from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import InboundEvent
+from upsales_fortnox.vocabulary import InstallationStatus
 
 try:
     import uvloop
@@ -107,9 +109,9 @@ async def prepare(database_url: str) -> uuid.UUID:
             await connection.run_sync(Base.metadata.create_all)
         box = SecretBox(SECRET_KEY)
         async with create_session_factory(engine)() as session:
-            installation = models.Installation(
+            installation = Installation(
                 name="Bench AB",
-                status=models.InstallationStatus.ACTIVE,
+                status=InstallationStatus.ACTIVE,
                 upsales_api_token_enc=box.encrypt(API_KEY),
                 webhook_secret_enc=box.encrypt("whsec_bench-secret"),
             )
@@ -125,8 +127,8 @@ async def stored_events(database_url: str, installation_id: uuid.UUID) -> dict[s
     try:
         async with create_session_factory(engine)() as session:
             rows = await session.execute(
-                select(models.InboundEvent.dedupe_key, models.InboundEvent.job_id).where(
-                    models.InboundEvent.installation_id == installation_id
+                select(InboundEvent.dedupe_key, InboundEvent.job_id).where(
+                    InboundEvent.installation_id == installation_id
                 )
             )
             return {row.dedupe_key: row.job_id for row in rows}

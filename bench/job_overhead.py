@@ -34,11 +34,12 @@ if __package__ in (None, ""):
 from pydantic import SecretStr
 
 from bench.common import database
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.base import Base
-from upsales_fortnox.db.engine import create_engine, create_session_factory
-from upsales_fortnox.db.models import Installation, InstallationStatus
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.base import Base
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker, enqueue
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.vocabulary import InstallationStatus
 
 KIND = "bench.nothing"
 INSTALLATIONS = 20

@@ -24,7 +24,7 @@ from tests.e2e.inbound_support import EventFeed
 from tests.e2e.test_inbound_payments import pay, two_booked_invoices
 from tests.e2e.test_payment_status import order_of, payment_fields
 
-from upsales_fortnox.db.engine import create_engine
+from upsales_fortnox.core.db.engine import create_engine
 
 
 async def run(payments: int) -> dict[str, Any]:

@@ -139,25 +139,19 @@ async def prepare_database(
 ) -> tuple[list[tuple[str, bytes]], str]:
     """The schema, one linked installation per tenant with its tokens; returns the hooks to
     post (``(path, body)``, installations interleaved) and the busy installation's id."""
-    from upsales_fortnox.config import Settings
-    from upsales_fortnox.db.base import Base
-    from upsales_fortnox.db.engine import create_engine
-    from upsales_fortnox.db.models import (
-        FortnoxType,
-        Installation,
-        InstallationSettings,
-        InstallationStatus,
-        LinkEntity,
-        SyncType,
-    )
-    from upsales_fortnox.integrations.fortnox.oauth import TokenSet
-    from upsales_fortnox.integrations.upsales.models import Company
-    from upsales_fortnox.services import build_services
-    from upsales_fortnox.sync.links import LinkStore
-    from upsales_fortnox.sync.outbound.company import (
+    from upsales_fortnox.core.config import Settings
+    from upsales_fortnox.core.db.base import Base
+    from upsales_fortnox.core.db.engine import create_engine
+    from upsales_fortnox.domain.outbound.company import (
         AccountFieldIds,
         company_fields_from_upsales,
     )
+    from upsales_fortnox.integrations.fortnox.oauth import TokenSet
+    from upsales_fortnox.integrations.upsales.models import Company
+    from upsales_fortnox.links.repository import LinkStore
+    from upsales_fortnox.models.installation import Installation, InstallationSettings
+    from upsales_fortnox.services import build_services
+    from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, LinkEntity, SyncType
 
     settings = Settings(**{key.lower(): value for key, value in env.items()})  # type: ignore[arg-type]
     engine = create_engine(settings.database_url)

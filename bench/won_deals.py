@@ -63,24 +63,18 @@ from ufs_sandboxes.upsales import (
     create_upsales_sandbox,
     seed_demo_upsales,
 )
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.base import Base
-from upsales_fortnox.db.engine import create_engine
-from upsales_fortnox.db.models import (
-    FortnoxType,
-    Installation,
-    InstallationSettings,
-    InstallationStatus,
-    LinkEntity,
-    SyncType,
-)
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.base import Base
+from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.domain.outbound.company import AccountFieldIds, company_fields_from_upsales
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.integrations.upsales.models import Company
 from upsales_fortnox.jobs import Worker, enqueue
+from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.services import Services, build_services
-from upsales_fortnox.sync.links import LinkStore
-from upsales_fortnox.sync.outbound.company import AccountFieldIds, company_fields_from_upsales
 from upsales_fortnox.sync.registry import build_handler_registry
+from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, LinkEntity, SyncType
 
 # httpx's ASGITransport tries ``import sniffio`` on every request to detect trio; the package is
 # not installed, and the failed import searches the whole module path each time, a cost of the

@@ -11,11 +11,11 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from upsales_fortnox.config import load_settings
-from upsales_fortnox.db import models  # noqa: F401  (registers the tables)
-from upsales_fortnox.db.base import Base
-from upsales_fortnox.db.engine import create_engine
-from upsales_fortnox.db.migration_lock import hold_migration_lock
+import upsales_fortnox.models  # noqa: F401  (registers the tables)
+from upsales_fortnox.core.config import load_settings
+from upsales_fortnox.core.db.base import Base
+from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.core.db.migration_lock import hold_migration_lock
 
 target_metadata = Base.metadata
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import upsales_fortnox.db.types
+import upsales_fortnox.core.db.types
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

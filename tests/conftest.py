@@ -23,9 +23,9 @@ from tests.database import (
     scratch_postgres_database,
     truncate_all,
 )
-from upsales_fortnox.app import create_app
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.main import create_app
 from upsales_fortnox.services import Services, build_services
 
 # Every Fortnox exchange of every test is checked against Fortnox's OpenAPI spec.

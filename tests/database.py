@@ -15,9 +15,9 @@ from contextlib import contextmanager
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from upsales_fortnox.db import models as _models  # noqa: F401  (registers the tables)
-from upsales_fortnox.db.base import Base
-from upsales_fortnox.db.engine import create_engine
+import upsales_fortnox.models  # noqa: F401  (registers the tables)
+from upsales_fortnox.core.db.base import Base
+from upsales_fortnox.core.db.engine import create_engine
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

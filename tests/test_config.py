@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from upsales_fortnox.config import (
+from upsales_fortnox.core.config import (
     ConfigError,
     Settings,
     development_secrets_in_use,

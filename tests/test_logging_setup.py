@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from upsales_fortnox.logging_setup import (
+from upsales_fortnox.core.logging_setup import (
     JsonFormatter,
     RedactingContextFilter,
     TextFormatter,

@@ -17,9 +17,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from tests.database import POSTGRES_ENABLED, scratch_postgres_database
-from upsales_fortnox.db import migrate
-from upsales_fortnox.db.base import Base
-from upsales_fortnox.db.engine import create_engine
+from upsales_fortnox.core.db import migrate
+from upsales_fortnox.core.db.base import Base
+from upsales_fortnox.core.db.engine import create_engine
 
 
 @pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_ENABLED else ["sqlite"])

@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from upsales_fortnox.app import create_app
+from upsales_fortnox.main import create_app
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "openapi.json"
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from upsales_fortnox.core.logging_setup import redact as redact_log_line
 from upsales_fortnox.jobs.failures import redact as redact_job_error
-from upsales_fortnox.logging_setup import redact as redact_log_line
 
 FILTERS: list[Callable[[str], str]] = [redact_log_line, redact_job_error]
 

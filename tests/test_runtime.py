@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
+from upsales_fortnox.background import background_tasks, run_background, run_worker
 from upsales_fortnox.ops.alert_delivery import run_alert_monitor
 from upsales_fortnox.ops.metrics_http import run_metrics_server
-from upsales_fortnox.runtime import background_tasks, run_background, run_worker
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from pydantic import SecretStr
 
-from upsales_fortnox.config import Settings
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.services import http_client
 
 

@@ -23,8 +23,8 @@ from ufs_sandboxes.fortnox import (
     build_fortnox_sandbox_server,
     create_fortnox_sandbox,
 )
-from upsales_fortnox.db.engine import create_engine, create_session_factory
-from upsales_fortnox.db.models import FortnoxBudgetGrant
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.models.operations import FortnoxBudgetGrant
 from upsales_fortnox.shared_budget import PostgresBudget
 
 pytestmark = pytest.mark.postgres

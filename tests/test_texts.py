@@ -11,9 +11,7 @@ import pytest
 
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.activation import errors as activation_errors
-from upsales_fortnox.db.models import ProductBundleMode
-from upsales_fortnox.sync.outbound.rows import UnsendableOrder, plan_rows
-from upsales_fortnox.texts import (
+from upsales_fortnox.core.texts import (
     CATALOGUE,
     Phrase,
     language_of_hook,
@@ -21,6 +19,8 @@ from upsales_fortnox.texts import (
     render,
     say,
 )
+from upsales_fortnox.domain.outbound.rows import UnsendableOrder, plan_rows
+from upsales_fortnox.vocabulary import ProductBundleMode
 
 SNAKE_CASE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import upsales_fortnox.db.types
+import upsales_fortnox.core.db.types
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -33,10 +33,10 @@ def upgrade() -> None:
         sa.Column("fortnox_tenant_id", sa.String(length=50), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column(
-            "created_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "created_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "updated_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "updated_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_installations")),
         sa.UniqueConstraint(
@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column("topic", sa.String(length=40), nullable=False),
         sa.Column("offset", sa.String(length=100), nullable=False),
         sa.Column(
-            "updated_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "updated_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.PrimaryKeyConstraint("topic", name=op.f("pk_stream_offsets")),
     )
@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("alias", sa.String(length=100), nullable=False),
         sa.Column("field_id", sa.Integer(), nullable=True),
         sa.Column(
-            "resolved_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "resolved_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
@@ -78,12 +78,12 @@ def upgrade() -> None:
         sa.Column("refresh_token_enc", sa.Text(), nullable=False),
         sa.Column(
             "access_token_expires_at",
-            upsales_fortnox.db.types.UTCDateTime(timezone=True),
+            upsales_fortnox.core.db.types.UTCDateTime(timezone=True),
             nullable=False,
         ),
         sa.Column("scopes", sa.String(length=500), nullable=False),
         sa.Column(
-            "refreshed_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "refreshed_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
@@ -98,7 +98,7 @@ def upgrade() -> None:
         sa.Column("installation_id", sa.Uuid(), nullable=False),
         sa.Column("owner", sa.String(length=100), nullable=False),
         sa.Column(
-            "expires_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "expires_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
@@ -120,7 +120,7 @@ def upgrade() -> None:
         sa.Column("product_bundles", sa.String(length=30), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column(
-            "updated_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "updated_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
@@ -149,9 +149,11 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
-        sa.Column("synced_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
-            "created_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "synced_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "created_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
@@ -179,12 +181,14 @@ def upgrade() -> None:
         sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column("installation_id", sa.Uuid(), nullable=False),
         sa.Column(
-            "created_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "created_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "expires_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "expires_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
-        sa.Column("used_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "used_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
             ["installations.id"],
@@ -206,10 +210,12 @@ def upgrade() -> None:
         sa.Column("installation_id", sa.Uuid(), nullable=False),
         sa.Column("topic", sa.String(length=40), nullable=False),
         sa.Column(
-            "checked_until", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "checked_until",
+            upsales_fortnox.core.db.types.UTCDateTime(timezone=True),
+            nullable=False,
         ),
         sa.Column(
-            "updated_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "updated_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
@@ -233,10 +239,14 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
-        sa.Column("run_after", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "run_after", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("lease_owner", sa.String(length=100), nullable=True),
         sa.Column(
-            "lease_expires_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True
+            "lease_expires_at",
+            upsales_fortnox.core.db.types.UTCDateTime(timezone=True),
+            nullable=True,
         ),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column(
@@ -250,13 +260,13 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column(
-            "created_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "created_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "updated_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "updated_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "finished_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True
+            "finished_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=True
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
@@ -300,7 +310,7 @@ def upgrade() -> None:
         ),
         sa.Column("job_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
-            "received_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "received_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
@@ -337,10 +347,10 @@ def upgrade() -> None:
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("worker_id", sa.String(length=100), nullable=False),
         sa.Column(
-            "started_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "started_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "finished_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True
+            "finished_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("outcome", sa.String(length=20), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),

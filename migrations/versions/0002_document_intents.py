@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import upsales_fortnox.db.types
+import upsales_fortnox.core.db.types
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("upsales_order_id", sa.Integer(), nullable=False),
         sa.Column("fortnox_type", sa.String(length=20), nullable=False),
         sa.Column(
-            "created_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "created_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],

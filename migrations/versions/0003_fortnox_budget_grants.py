@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import upsales_fortnox.db.types
+import upsales_fortnox.core.db.types
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -29,10 +29,10 @@ def upgrade() -> None:
         ),
         sa.Column("tenant_key", sa.String(length=100), nullable=False),
         sa.Column(
-            "granted_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "granted_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "finished_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True
+            "finished_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=True
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fortnox_budget_grants")),
     )

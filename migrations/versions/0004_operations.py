@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import upsales_fortnox.db.types
+import upsales_fortnox.core.db.types
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -26,15 +26,19 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("installation_id", sa.Uuid(), nullable=True),
         sa.Column("summary", sa.Text(), nullable=False),
-        sa.Column("raised_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column(
-            "resolved_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True
+            "raised_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "raise_sent_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True
+            "resolved_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column(
-            "resolve_sent_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=True
+            "raise_sent_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "resolve_sent_at",
+            upsales_fortnox.core.db.types.UTCDateTime(timezone=True),
+            nullable=True,
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],
@@ -54,12 +58,12 @@ def upgrade() -> None:
         sa.Column("installation_id", sa.Uuid(), nullable=False),
         sa.Column(
             "fortnox_last_success_at",
-            upsales_fortnox.db.types.UTCDateTime(timezone=True),
+            upsales_fortnox.core.db.types.UTCDateTime(timezone=True),
             nullable=True,
         ),
         sa.Column(
             "upsales_key_checked_at",
-            upsales_fortnox.db.types.UTCDateTime(timezone=True),
+            upsales_fortnox.core.db.types.UTCDateTime(timezone=True),
             nullable=True,
         ),
         sa.Column("upsales_key_ok", sa.Boolean(), nullable=True),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import upsales_fortnox.db.types
+import upsales_fortnox.core.db.types
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("key_version", sa.Integer(), nullable=False),
         sa.Column("salt", sa.String(length=64), nullable=False),
         sa.Column(
-            "rotated_at", upsales_fortnox.db.types.UTCDateTime(timezone=True), nullable=False
+            "rotated_at", upsales_fortnox.core.db.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["installation_id"],

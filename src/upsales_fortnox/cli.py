@@ -16,15 +16,15 @@ from upsales_fortnox import __version__
 from upsales_fortnox.cli_errors import StartRefused, report_and_exit
 from upsales_fortnox.cli_installations import installations_cli
 from upsales_fortnox.cli_reconciliation import reconciliation_command
-from upsales_fortnox.config import (
+from upsales_fortnox.core.config import (
     Settings,
     development_secrets_in_use,
     is_loopback,
     load_settings,
     sandbox_settings_in_use,
 )
-from upsales_fortnox.logging_setup import configure_logging
-from upsales_fortnox.occupancy import check_ports_free
+from upsales_fortnox.core.logging_setup import configure_logging
+from upsales_fortnox.core.occupancy import check_ports_free
 
 cli = typer.Typer(
     no_args_is_help=True,
@@ -73,7 +73,7 @@ def _installation_id(text: str) -> uuid.UUID:
 @cli.command()
 def migrate() -> None:
     """Upgrade the database to the newest schema."""
-    from upsales_fortnox.db.migrate import upgrade
+    from upsales_fortnox.core.db.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.database_url)
@@ -92,8 +92,8 @@ def serve(
     ),
 ) -> None:
     """Run the HTTP API, with the job worker in the same process by default."""
-    from upsales_fortnox.app import build_service_app
-    from upsales_fortnox.runtime import background_tasks
+    from upsales_fortnox.background import background_tasks
+    from upsales_fortnox.main import build_service_app
 
     settings = _settings()
     if not is_loopback(host):
@@ -135,8 +135,8 @@ def worker(
     """Run a job worker alone (scale out by starting more; they share the database)."""
     import asyncio
 
+    from upsales_fortnox.background import background_tasks, run_background
     from upsales_fortnox.jobs import install_stop_signal_handlers
-    from upsales_fortnox.runtime import background_tasks, run_background
     from upsales_fortnox.services import build_services
 
     settings = _settings()

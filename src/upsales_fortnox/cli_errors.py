@@ -13,9 +13,9 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
-from upsales_fortnox.config import ConfigError
+from upsales_fortnox.core.config import ConfigError
+from upsales_fortnox.core.occupancy import InUse
 from upsales_fortnox.installations.errors import InstallationNotFound
-from upsales_fortnox.occupancy import InUse
 
 #: Exit codes: 1 the command failed, 2 the command line or configuration is wrong.
 FAILED = 1

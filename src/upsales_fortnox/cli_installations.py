@@ -17,8 +17,8 @@ from upsales_fortnox.activation.login_link import (
     LOGIN_LINK_LIFETIME,
     LoginLinkSigner,
 )
-from upsales_fortnox.config import Settings, load_settings
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.config import Settings, load_settings
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.service import (
     InstallationRecord,
     NewInstallation,

@@ -15,13 +15,13 @@ import uuid
 import click
 import typer
 
-from upsales_fortnox.config import load_settings
+from upsales_fortnox.core.config import load_settings
+from upsales_fortnox.domain.report_compare import Report
 from upsales_fortnox.services import build_services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.report.alerts import report_differences
-from upsales_fortnox.sync.report.compare import Report
-from upsales_fortnox.sync.report.document import report_table
 from upsales_fortnox.sync.report.gather import build_report, queue_repairs
+from upsales_fortnox.sync.report.presentation import report_table
 
 
 def _day(text: str, option: str) -> dt.date:

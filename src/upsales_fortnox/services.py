@@ -16,8 +16,10 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.logging_setup import register_secret
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.intake.admission import Admission
 from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer
@@ -28,10 +30,8 @@ from upsales_fortnox.intake.writer import IntakeWriter
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.integrations.pacing import LimiterRegistry
 from upsales_fortnox.integrations.shared_pacing import PacerRegistry
-from upsales_fortnox.logging_setup import register_secret
 from upsales_fortnox.ops.metrics import rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_hooks import api_response_observer
-from upsales_fortnox.security.crypto import SecretBox
 from upsales_fortnox.shared_budget import shared_pacer_registry
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)

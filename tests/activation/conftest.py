@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.e2e.harness import SyncHarness, harness
-from upsales_fortnox.api.activation import get_activation_clock
+from upsales_fortnox.activation.router import get_activation_clock
 
 __all__ = ["harness"]
 

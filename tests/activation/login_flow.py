@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from tests.e2e.harness import SyncHarness
 from upsales_fortnox.activation.login_link import LoginLinkSigner
-from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.vocabulary import InstallationStatus
 
 
 async def pending_installation(harness: SyncHarness, name: str = "New customer AB") -> uuid.UUID:

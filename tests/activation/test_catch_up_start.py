@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests.activation.conftest import MovableClock
 from tests.activation.login_flow import consent, pending_installation, start_login
 from tests.e2e.harness import SyncHarness
-from upsales_fortnox.db.models import ReconcileCheckpoint
+from upsales_fortnox.models.job import ReconcileCheckpoint
 from upsales_fortnox.sync.catchup.store import TOPICS
 
 

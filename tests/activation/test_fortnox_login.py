@@ -25,15 +25,11 @@ from tests.activation.login_flow import (
     with_query,
 )
 from tests.e2e.harness import SERVICE_ORIGIN, SyncHarness
-from upsales_fortnox.db.models import (
-    Installation,
-    InstallationStatus,
-    JobStatus,
-    OAuthState,
-    SyncJob,
-)
 from upsales_fortnox.integrations.fortnox.oauth import tenant_id_from_access_token
 from upsales_fortnox.jobs import enqueue
+from upsales_fortnox.models.installation import Installation, OAuthState
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
 
 
 async def test_login_connects_the_installation_and_returns_to_upsales(

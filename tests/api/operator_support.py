@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxCredentials, JobStatus, SyncJob
+from upsales_fortnox.models.installation import FortnoxCredentials
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 VALID_SETTINGS: dict[str, Any] = {
     "syncType": "order_offer",

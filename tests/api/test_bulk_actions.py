@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import add_job, create_installation
-from upsales_fortnox.db.models import JobStatus, SyncJob
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 

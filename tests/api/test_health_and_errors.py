@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from upsales_fortnox.app import create_app
-from upsales_fortnox.config import Settings
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.main import create_app
 from upsales_fortnox.services import build_services
 
 

@@ -10,14 +10,10 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import add_fortnox_login, add_job, create_installation
-from upsales_fortnox.db.models import (
-    FortnoxCredentials,
-    InboundEvent,
-    Installation,
-    JobStatus,
-    ReconcileCheckpoint,
-)
-from upsales_fortnox.db.ops_models import ConnectionCheck
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
+from upsales_fortnox.models.operations import ConnectionCheck
+from upsales_fortnox.vocabulary import JobStatus
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 

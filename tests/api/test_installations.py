@@ -20,17 +20,15 @@ from tests.api.operator_support import (
     with_if_match,
 )
 from upsales_fortnox.activation.login_link import LoginLinkSigner
-from upsales_fortnox.db.models import (
+from upsales_fortnox.models.installation import (
     FortnoxCredentials,
-    InboundEvent,
     Installation,
     InstallationSettings,
-    InstallationStatus,
-    JobAttempt,
-    Link,
-    SyncJob,
 )
+from upsales_fortnox.models.job import InboundEvent, JobAttempt, SyncJob
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.services import Services
+from upsales_fortnox.vocabulary import InstallationStatus
 
 UPSALES_TOKEN = "upsales-api-key-5f0c2d9e41"
 WEBHOOK_SECRET = "whsec_trigger-secret-8a7b6c5d4e"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import create_installation
-from upsales_fortnox.db.models import Link
+from upsales_fortnox.models.link import Link
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 

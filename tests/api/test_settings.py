@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import VALID_SETTINGS, create_installation, with_if_match
-from upsales_fortnox.db.models import Installation, InstallationSettings, SyncJob
-from upsales_fortnox.installations.settings_rules import SettingsProblem, ValidSettings
+from upsales_fortnox.domain.settings_rules import SettingsProblem, ValidSettings
+from upsales_fortnox.models.installation import Installation, InstallationSettings
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.inbound.reprice import REPRICE_PRODUCTS
 
 UNCONFIGURED = {

@@ -16,7 +16,7 @@ from tests.intake.support import (
     create_installation,
     order_hook,
 )
-from upsales_fortnox.db.models import Installation
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 
 

@@ -25,11 +25,11 @@ from tests.intake.support import (
     fortnox_event,
     order_hook,
 )
-from upsales_fortnox.app import create_app
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.models import Installation
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.intake.hook_answers import ResponderRegistry, ResponderReply
 from upsales_fortnox.intake.installations import WebhookInstallation
-from upsales_fortnox.intake.responders import ResponderRegistry, ResponderReply
+from upsales_fortnox.main import create_app
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services, build_services
 
 SECRET_HEADERS = {"X-Webhook-Secret": WEBHOOK_SECRET}

@@ -66,7 +66,7 @@ def test_the_check_sees_absolute_relative_and_local_imports() -> None:
         "from ..pacing import SlidingWindowLimiter\n"
         "from ...db import models\n"
         "def later() -> None:\n"
-        "    import upsales_fortnox.config\n"
+        "    import upsales_fortnox.core.config\n"
     )
     imported = [module for _, module in _imports(source, "upsales_fortnox.integrations.fortnox")]
 
@@ -75,11 +75,11 @@ def test_the_check_sees_absolute_relative_and_local_imports() -> None:
         "upsales_fortnox.integrations.fortnox",
         "upsales_fortnox.integrations.pacing",
         "upsales_fortnox.db",
-        "upsales_fortnox.config",
+        "upsales_fortnox.core.config",
     ]
     assert [module for module in imported if _is_app(module)] == [
         "upsales_fortnox.db",
-        "upsales_fortnox.config",
+        "upsales_fortnox.core.config",
     ]
     assert _module_of(INTEGRATIONS / "fortnox" / "client.py") == (
         "upsales_fortnox.integrations.fortnox.client"

@@ -28,7 +28,7 @@ from tests.console.browser import (
 )
 from tests.e2e.harness import ADMIN_TOKEN, SyncHarness, build_harness, harness_settings
 from tests.e2e.outbound_support import job, link_demo_products, queue, win
-from upsales_fortnox.db.models import JobStatus
+from upsales_fortnox.vocabulary import JobStatus
 
 __all__ = ["browser"]
 

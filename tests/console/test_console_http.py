@@ -15,7 +15,8 @@ from tests.api.operator_support import add_job, create_installation
 from tests.conftest import ADMIN_TOKEN
 from tests.console.support import CONSOLE_ORIGIN, csrf_of, log_in
 from upsales_fortnox.console import routes, routes_installations, routes_queue
-from upsales_fortnox.db.models import JobStatus, SyncJob
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 UPSALES_KEY = "upsales-api-key-secret-4711"
 WEBHOOK_SECRET = "whsec_console-test-secret-0815"

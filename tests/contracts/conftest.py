@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.base import Base
-from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.db.base import Base
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 
 
 @asynccontextmanager

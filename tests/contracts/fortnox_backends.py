@@ -29,13 +29,14 @@ from ufs_sandboxes.fortnox import (
     RateLimit,
     create_fortnox_sandbox,
 )
-from upsales_fortnox.db.models import Installation, InstallationStatus
+from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth, TokenSet
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.integrations.retry import RetryPolicy
-from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.vocabulary import InstallationStatus
 
 ORIGIN = "http://fortnox.sandbox"
 API_BASE = f"{ORIGIN}/3"

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from tests.contracts.fortnox_backends import BUDGET, FortnoxContract
-from upsales_fortnox.db.models import InstallationStatus
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import (
     CODE_NUMBER_IN_USE,
@@ -33,6 +32,7 @@ from upsales_fortnox.integrations.fortnox.models import (
     OrderRow,
 )
 from upsales_fortnox.sync.inbound.pricing import article_prices
+from upsales_fortnox.vocabulary import InstallationStatus
 
 CUSTOMER_NOT_FOUND_CODE = 2000433
 """Fortnox's code for an unknown customer number. Not in the reference's table; taken from the

@@ -16,9 +16,10 @@ import uvicorn
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import fortnox_list, jobs_of, run_now
 from ufs_sandboxes.upsales.hooks import HookCall
-from upsales_fortnox.app import create_app
-from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.runtime import run_worker
+from upsales_fortnox.background import run_worker
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, order_reference
+from upsales_fortnox.main import create_app
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.schedule import (
     CATCH_UP_KIND,
@@ -26,7 +27,6 @@ from upsales_fortnox.sync.catchup.schedule import (
     schedule_catch_up,
 )
 from upsales_fortnox.sync.catchup.store import seed_checkpoints
-from upsales_fortnox.sync.outbound.reference import ORDER_REFERENCE_FIELD, order_reference
 
 
 async def service_down(call: HookCall) -> httpx.Response:

@@ -40,19 +40,14 @@ from ufs_sandboxes.upsales import (
     create_upsales_sandbox,
     seed_demo_upsales,
 )
-from upsales_fortnox.app import create_app
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.models import (
-    Installation,
-    InstallationSettings,
-    InstallationStatus,
-    ProductBundleMode,
-    SyncType,
-)
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker
+from upsales_fortnox.main import create_app
+from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.registry import build_handler_registry
+from upsales_fortnox.vocabulary import InstallationStatus, ProductBundleMode, SyncType
 
 FORTNOX_ORIGIN = "http://fortnox.sandbox"
 UPSALES_ORIGIN = "http://upsales.sandbox"

@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from tests.e2e.harness import WEBHOOK_SECRET, SyncHarness
-from upsales_fortnox.db.models import FortnoxType, JobStatus, Link, SyncJob
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.context import InstallationContext, installation_context
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus
 
 TOPICS = ("customers", "articles", "orders", "invoices", "offers")
 

@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import select, update
 
 from tests.e2e.harness import SyncHarness
-from upsales_fortnox.db.models import FortnoxType, JobStatus, LinkEntity, SyncJob
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import enqueue
-from upsales_fortnox.sync.links import LinkStore, LinkView
+from upsales_fortnox.links.repository import LinkStore, LinkView
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
 
 ARTICLES = {
     "KONS-1": {"Description": "Konsulttimme", "Unit": "h"},

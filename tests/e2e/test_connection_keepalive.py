@@ -11,11 +11,12 @@ import respx
 from sqlalchemy import select, update
 
 from tests.e2e.harness import SyncHarness
-from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import enqueue
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.ops.alert_delivery import AlertSender, check_alerts
 from upsales_fortnox.ops.token_keeper import keep_tokens_alive
+from upsales_fortnox.vocabulary import InstallationStatus
 
 ALERT_URL = "https://alerts.example.test/hook"
 

@@ -26,14 +26,14 @@ from tests.e2e.outbound_support import (
 )
 from ufs_sandboxes.fortnox import FortnoxSandboxConfig, create_fortnox_sandbox
 from ufs_sandboxes.upsales import create_upsales_sandbox, seed_demo_upsales
-from upsales_fortnox.db.models import FortnoxType, JobStatus, ProductBundleMode
+from upsales_fortnox.domain.currency import fortnox_rate, upsales_rate
+from upsales_fortnox.domain.inbound.document_changes import OrderReferences, order_content
+from upsales_fortnox.domain.outbound.mapping import map_order
+from upsales_fortnox.domain.outbound.money import round_ore
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
 from upsales_fortnox.integrations.upsales.models import Order
-from upsales_fortnox.sync.currency import fortnox_rate, upsales_rate
-from upsales_fortnox.sync.inbound.documents import OrderReferences, order_content
-from upsales_fortnox.sync.outbound.mapping import map_order
-from upsales_fortnox.sync.outbound.money import round_ore
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, ProductBundleMode
 
 D = Decimal
 FOREIGN = ["EUR", "USD", "NOK", "DKK", "GBP"]

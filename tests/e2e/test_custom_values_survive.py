@@ -8,8 +8,8 @@ from typing import Any
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, companies_named, context_of, custom_value
 from tests.e2e.outbound_support import edit, link_demo_products, sync_order, win
-from upsales_fortnox.db.models import JobStatus
 from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.vocabulary import JobStatus
 
 
 def add_account_fields(harness: SyncHarness) -> tuple[int, int]:

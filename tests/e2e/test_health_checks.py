@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
-from upsales_fortnox.db.models import Installation
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.token_keeper import check_active_installations
 
 

@@ -12,8 +12,8 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import fortnox_list, jobs_of, link_demo_products, run_now, win
 from ufs_sandboxes.upsales.jsonio import encode_json
-from upsales_fortnox.db.models import JobStatus
-from upsales_fortnox.texts import say
+from upsales_fortnox.core.texts import say
+from upsales_fortnox.vocabulary import JobStatus
 
 FORMS = ["object", "bare"]
 _REFERENCES = ("client", "user", "stage", "contact", "product", "regBy", "modBy")

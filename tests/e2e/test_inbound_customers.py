@@ -13,8 +13,8 @@ from tests.e2e.inbound_support import (
     jobs_of,
     link_of,
 )
-from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.vocabulary import FortnoxType
 
 
 async def test_a_fortnox_customer_appears_in_upsales_with_its_number(

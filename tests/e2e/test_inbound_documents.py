@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.harness import SyncHarness, build_harness, harness_settings
 from tests.e2e.inbound_support import EventFeed, context_of, jobs_of, link_of
-from upsales_fortnox.db.models import FortnoxType, SyncType
 from upsales_fortnox.integrations.fortnox.models import (
     Invoice,
     InvoiceRow,
@@ -21,6 +20,7 @@ from upsales_fortnox.integrations.fortnox.models import (
     Order,
     OrderRow,
 )
+from upsales_fortnox.vocabulary import FortnoxType, SyncType
 
 ARTICLES = [
     {"ArticleNumber": "KONS-1", "Description": "Konsulttimme"},

@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.harness import SyncHarness, build_harness, harness_settings
 from tests.e2e.inbound_support import EventFeed, context_of, dead_jobs, fortnox_call
-from upsales_fortnox.db.models import Installation, Link, SyncType
 from upsales_fortnox.integrations.fortnox.models import Customer, Offer, OfferRow, Order, OrderRow
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.vocabulary import SyncType
 
 Step = Callable[[SyncHarness], Awaitable[None]]
 

@@ -12,8 +12,8 @@ from tests.e2e.inbound_support import (
     link_of,
     products_by_article_no,
 )
-from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.sync.inbound.reprice import enqueue_reprice
+from upsales_fortnox.vocabulary import FortnoxType
 
 ARTICLES = [
     {"ArticleNumber": "KONS-1", "Description": "Konsulttimme", "PurchasePrice": 600},

@@ -15,13 +15,14 @@ from tests.e2e.inbound_support import (
     jobs_of,
     link_of,
 )
-from upsales_fortnox.db.models import FortnoxType, InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.sync.reconcile import (
     RECONCILE_KIND,
     reconcile_installation,
     schedule_reconciliation,
 )
+from upsales_fortnox.vocabulary import FortnoxType
 
 
 async def reconcile_keys(harness: SyncHarness) -> list[str]:

@@ -19,7 +19,7 @@ from tests.e2e.harness import (
     harness_settings,
 )
 from ufs_sandboxes.fortnox import FortnoxSandboxConfig, ManualClock
-from upsales_fortnox.db.models import InboundEvent, ReconcileCheckpoint
+from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.sync.reconcile import TOPICS, reconcile_installation
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, companies_named, context_of, jobs_of, link_of
-from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.vocabulary import FortnoxType
 
 
 async def test_a_company_written_before_a_crash_is_linked_not_duplicated(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.harness import SyncHarness
-from upsales_fortnox.api.choices import LiveReferenceCheck
+from upsales_fortnox.installations.choices_router import LiveReferenceCheck
 
 
 async def _get(harness: SyncHarness, what: str) -> Any:

@@ -14,8 +14,8 @@ from sqlalchemy import update
 
 from tests.activation.login_flow import pending_installation
 from tests.e2e.harness import SyncHarness
-from upsales_fortnox.api.choices import LiveReferenceCheck
-from upsales_fortnox.db.models import FortnoxCredentials, Installation
+from upsales_fortnox.installations.choices_router import LiveReferenceCheck
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 
 WRONG_UPSALES_KEY = "wrong-upsales-key-3f9a1c"
 

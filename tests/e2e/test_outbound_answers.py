@@ -17,11 +17,11 @@ from tests.e2e.outbound_support import (
     win,
 )
 from ufs_sandboxes.fortnox.resources.document_actions import bookkeep_invoice
-from upsales_fortnox.db.models import JobStatus
-from upsales_fortnox.sync.responders import (
+from upsales_fortnox.sync.order_answers import (
     answer_app_status_order,
     answer_before_order_save,
 )
+from upsales_fortnox.vocabulary import JobStatus
 
 
 def _hook(order: dict[str, Any], key: str = "obj") -> dict[str, Any]:

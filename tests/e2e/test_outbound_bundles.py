@@ -10,8 +10,8 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import link_demo_products, sync_order, win
-from upsales_fortnox.db.models import JobStatus, ProductBundleMode
-from upsales_fortnox.sync.outbound.money import fortnox_net, round_ore
+from upsales_fortnox.domain.outbound.money import fortnox_net, round_ore
+from upsales_fortnox.vocabulary import JobStatus, ProductBundleMode
 
 D = Decimal
 

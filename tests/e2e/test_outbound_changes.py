@@ -25,10 +25,11 @@ from ufs_sandboxes.fortnox.resources.document_actions import (
     bookkeep_invoice,
     create_invoice_from_order,
 )
-from upsales_fortnox.db.models import JobStatus, LinkEntity, SyncJob, SyncType
-from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.outbound import handlers as outbound_handlers
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
 
 D = Decimal
 

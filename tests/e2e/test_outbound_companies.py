@@ -17,7 +17,7 @@ from tests.e2e.outbound_support import (
     win,
 )
 from ufs_sandboxes.fortnox.resources.customers import update_customer
-from upsales_fortnox.db.models import JobStatus, LinkEntity
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
 
 async def test_a_company_without_a_won_deal_is_not_sent(harness: SyncHarness) -> None:

@@ -20,9 +20,10 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import fortnox_list, link_demo_products, link_of, sync_order, win
 from ufs_sandboxes.fortnox.resources.document_kinds import INVOICES
 from ufs_sandboxes.fortnox.resources.documents import update_document
-from upsales_fortnox.db.models import DocumentIntent, JobStatus, Link, LinkEntity
+from upsales_fortnox.models.link import DocumentIntent, Link
 from upsales_fortnox.sync.outbound import documents, handlers
 from upsales_fortnox.sync.outbound.handlers import sync_won_order
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
 SEARCH = "GET /invoices"
 CREATE = "POST /invoices"

@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.e2e.harness import SyncHarness, build_harness, harness_settings
 from tests.e2e.outbound_support import fortnox_list, jobs_of, link_demo_products
 from ufs_sandboxes.upsales import HookCall
-from upsales_fortnox.db.models import Installation, JobStatus, Link
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.vocabulary import JobStatus
 
 SEEDS = (7, 20240601, 31337)
 D = Decimal

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import ARTICLES, edit, link_of, sync_order, win
-from upsales_fortnox.db.models import FortnoxType, JobStatus, LinkEntity
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
 
 
 def _seed_articles(harness: SyncHarness, numbers: list[str]) -> None:

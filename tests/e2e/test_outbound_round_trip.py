@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import fortnox_list, jobs_of, link_demo_products
-from upsales_fortnox.db.models import JobStatus
+from upsales_fortnox.vocabulary import JobStatus
 
 
 async def _settle(harness: SyncHarness) -> None:

@@ -15,8 +15,8 @@ from tests.e2e.outbound_support import (
     sync_order,
     win,
 )
-from upsales_fortnox.db.models import JobStatus, LinkEntity, SyncType
-from upsales_fortnox.sync.outbound.money import fortnox_net, round_ore
+from upsales_fortnox.domain.outbound.money import fortnox_net, round_ore
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
 
 D = Decimal
 

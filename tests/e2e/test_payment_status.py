@@ -14,10 +14,10 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, dead_jobs, fortnox_call, jobs_of, link_of
 from tests.e2e.test_inbound_payments import pay, two_booked_invoices
-from upsales_fortnox.db.models import FortnoxType, JobStatus, SyncType
 from upsales_fortnox.sync.money import invoice_money
 from upsales_fortnox.sync.money.fields import PAYMENT_FIELDS
 from upsales_fortnox.sync.reconcile import reconcile_installation
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, SyncType
 
 FORTNOX_READS = ("GET /3/invoicepayments/{Number}", "GET /3/invoices/{DocumentNumber}")
 

@@ -9,9 +9,10 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import fortnox_call
 from tests.e2e.outbound_support import ARTICLES, edit, job, queue, run_now, sync_order, win
-from upsales_fortnox.db.models import FortnoxType, JobStatus, Link, LinkEntity
-from upsales_fortnox.sync.responders import order_status
-from upsales_fortnox.texts import say
+from upsales_fortnox.core.texts import say
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.sync.order_answers import order_status
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
 
 
 @pytest.mark.parametrize("matched_by", ["article number", "name"])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ufs_sandboxes.demo.console import DemoPorts
 from ufs_sandboxes.demo.run import run_demo
-from upsales_fortnox.config import Settings
+from upsales_fortnox.core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SH_BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call, link_of
 from tests.e2e.outbound_support import ARTICLES, link_demo_products, win
-from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.db.ops_models import AlertState
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.models.operations import AlertState
+from upsales_fortnox.vocabulary import FortnoxType
 
 
 async def report(harness: SyncHarness, start: dt.date, end: dt.date) -> dict[str, Any]:

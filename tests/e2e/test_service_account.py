@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from tests.e2e.harness import SyncHarness
-from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
 from upsales_fortnox.installations.api_clients import build_fortnox_client
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.vocabulary import InstallationStatus
 
 
 async def _reset_to_pending(harness: SyncHarness) -> None:

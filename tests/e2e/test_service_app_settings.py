@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from upsales_fortnox.app import build_service_app
+from upsales_fortnox.main import build_service_app
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ from tests.e2e.outbound_support import (
     win,
 )
 from tests.e2e.stream_support import listening_socket
-from upsales_fortnox.db.models import InboundEvent, ReconcileCheckpoint
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.sync.catchup.run import OVERLAP, catch_up_installation
 from upsales_fortnox.sync.catchup.store import ACCOUNTS_TOPIC, ORDERS_TOPIC
 

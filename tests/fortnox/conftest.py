@@ -21,11 +21,11 @@ from fortnox_testkit import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.base import Base
-from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.base import Base
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
-from upsales_fortnox.security.crypto import SecretBox
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import json
 import sys
 import uuid
 
-from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
-from upsales_fortnox.security.crypto import SecretBox
 
 SECRET_KEY = "test-secret-key-0123456789"
 

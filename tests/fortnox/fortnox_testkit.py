@@ -16,8 +16,9 @@ import httpx
 import respx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import Installation, InstallationStatus
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.vocabulary import InstallationStatus
 
 AUTH_BASE = "https://apps.fortnox.test/oauth-v1"
 API_BASE = "https://api.fortnox.test/3"

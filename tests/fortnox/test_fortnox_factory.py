@@ -23,13 +23,14 @@ from fortnox_testkit import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.models import Installation, InstallationStatus
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.installations.api_clients import build_fortnox_client, tenant_key
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
-from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import build_limiter_registry, build_oauth, build_token_store
+from upsales_fortnox.vocabulary import InstallationStatus
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -20,6 +20,7 @@ import pytest
 
 import upsales_fortnox.integrations.fortnox.client as client_module
 import upsales_fortnox.integrations.fortnox.listing as listing_module
+from upsales_fortnox.domain.initial_phases import PHASE_MODELS, SORT_KEYS, Phase
 from upsales_fortnox.integrations.fortnox import facts
 from upsales_fortnox.integrations.fortnox.limits import (
     ARTICLE_MAX_LENGTHS,
@@ -39,7 +40,6 @@ from upsales_fortnox.integrations.fortnox.models import (
     Price,
     PriceList,
 )
-from upsales_fortnox.sync.initial.phases import PHASE_MODELS, SORT_KEYS, Phase
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_FILE = "fortnox-openapi.json"

@@ -14,12 +14,13 @@ from fortnox_testkit import NOW, TOKEN_URL, Clock, TokenEndpoint, create_install
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
+from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
-from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.vocabulary import InstallationStatus
 
 Sessions = async_sessionmaker[AsyncSession]
 MakeStore = Callable[[Sessions], DbTokenStore]

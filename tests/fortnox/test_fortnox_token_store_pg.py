@@ -21,13 +21,14 @@ import pytest
 from fortnox_testkit import NOW, TokenEndpoint, create_installation
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.engine import create_engine, create_session_factory
-from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth, TokenSet
-from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.vocabulary import InstallationStatus
 
 pytestmark = pytest.mark.postgres
 

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from upsales_fortnox.api.schemas.installation_settings import SettingsDocument
-from upsales_fortnox.installations.app_config import HOOK_TYPES, upsales_app_config
-from upsales_fortnox.installations.settings_rules import (
+from upsales_fortnox.domain.settings_rules import (
     ProblemCode,
     SettingsDraft,
     settings_problems,
 )
+from upsales_fortnox.installations.app_config import HOOK_TYPES, upsales_app_config
+from upsales_fortnox.installations.settings_schemas import SettingsDocument
+from upsales_fortnox.intake.hook_answers import ResponderRegistry
 from upsales_fortnox.intake.parse import UpsalesChange, parse_upsales_app_hook
-from upsales_fortnox.intake.responders import ResponderRegistry
 
 VALID = SettingsDraft(
     sync_type="order_offer",

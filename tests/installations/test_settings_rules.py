@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upsales_fortnox.db.models import ProductBundleMode, SyncType
-from upsales_fortnox.installations.settings_rules import (
+from upsales_fortnox.domain.settings_rules import (
     MAX_ID,
     InvalidSettings,
     SettingsDraft,
     settings_problems,
     validate_settings,
 )
+from upsales_fortnox.vocabulary import ProductBundleMode, SyncType
 
 VALID = SettingsDraft(
     sync_type="order",

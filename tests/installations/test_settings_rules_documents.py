@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from upsales_fortnox.installations.app_config import upsales_app_config
-from upsales_fortnox.installations.settings_rules import (
+from upsales_fortnox.domain.settings_rules import (
     ProblemCode,
     SettingsDraft,
     settings_problems,
     validate_settings,
 )
+from upsales_fortnox.installations.app_config import upsales_app_config
 
 VALID = SettingsDraft(sync_type="invoice", won_stage=10, lost_stage=11)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from upsales_fortnox.db.models import InstallationStatus as S
-from upsales_fortnox.installations.status_rules import StatusChangeRefused, check_status_change
+from upsales_fortnox.domain.status_rules import StatusChangeRefused, check_status_change
+from upsales_fortnox.vocabulary import InstallationStatus as S
 
 
 @pytest.mark.parametrize(

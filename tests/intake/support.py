@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import InboundEvent, Installation, SyncJob
-from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import InboundEvent, SyncJob
 
 API_KEY = "upsales-customer-api-key-0123456789"
 WEBHOOK_SECRET = "whsec_test-webhook-secret-0123456789"

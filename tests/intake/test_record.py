@@ -15,7 +15,6 @@ from tests.intake.support import (
     fortnox_event,
     order_hook,
 )
-from upsales_fortnox.db.models import Installation
 from upsales_fortnox.intake.errors import TenantMismatchError
 from upsales_fortnox.intake.parse import (
     IgnoredEvent,
@@ -25,6 +24,7 @@ from upsales_fortnox.intake.parse import (
 )
 from upsales_fortnox.intake.record import IntakeResult, record_fortnox_events, record_upsales_event
 from upsales_fortnox.intake.wire import FortnoxChangeEvent
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 
 

@@ -26,8 +26,7 @@ from tests.intake.support import (
     fortnox_event,
     order_hook,
 )
-from upsales_fortnox.db.engine import create_engine
-from upsales_fortnox.db.models import Installation, JobStatus, SyncJob
+from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.intake.parse import UpsalesChange, parse_fortnox_events, parse_upsales_app_hook
 from upsales_fortnox.intake.postgres import Driver, driver_connection, record_events_on
 from upsales_fortnox.intake.record import (
@@ -39,7 +38,10 @@ from upsales_fortnox.intake.record import (
     upsales_new_event,
 )
 from upsales_fortnox.intake.writer import IntakeWriter
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import Services
+from upsales_fortnox.vocabulary import JobStatus
 
 
 def _event(order_id: int, **extra: Any) -> NewEvent:

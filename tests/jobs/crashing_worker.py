@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
 
 

@@ -12,17 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.models import (
-    Installation,
-    InstallationLease,
-    InstallationStatus,
-    JobAttempt,
-    SyncJob,
-)
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import HandlerRegistry, Worker, enqueue
 from upsales_fortnox.jobs.presence import WorkerPresence
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import InstallationLease, JobAttempt, SyncJob
+from upsales_fortnox.vocabulary import InstallationStatus
 
 LEASE_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 2.0

@@ -9,9 +9,11 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from tests.jobs.support import FakeClock, add_installation, add_job, load_job, make_worker
-from upsales_fortnox.db.models import CustomFieldId, JobStatus, SyncJob
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.models.link import CustomFieldId
+from upsales_fortnox.vocabulary import JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
 _FIELDS = cast(Table, CustomFieldId.__table__)

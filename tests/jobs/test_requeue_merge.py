@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import FakeClock, add_installation, add_job, load_job, make_worker
-from upsales_fortnox.db.models import EventSource, InboundEvent, JobStatus, SyncJob
 from upsales_fortnox.integrations.errors import (
     PermanentError,
     ReauthorizationRequired,
@@ -26,6 +25,8 @@ from upsales_fortnox.jobs import (
     release_installation_jobs,
     retry_dead_job,
 )
+from upsales_fortnox.models.job import InboundEvent, SyncJob
+from upsales_fortnox.vocabulary import EventSource, JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
 

@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.conftest import BACKENDS
 from tests.database import truncate_all
 from tests.jobs.support import FakeClock, add_installation, add_job, job_settings, make_worker
-from upsales_fortnox.db.engine import create_engine, create_session_factory
-from upsales_fortnox.db.models import EventSource, InboundEvent, JobStatus, SyncJob
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.models.job import InboundEvent, SyncJob
+from upsales_fortnox.vocabulary import EventSource, JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
 

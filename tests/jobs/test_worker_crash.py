@@ -24,11 +24,11 @@ from tests.jobs.support import (
     load_attempts,
     load_job,
 )
-from upsales_fortnox.db.engine import create_engine, create_session_factory
-from upsales_fortnox.db.models import AttemptOutcome, JobStatus
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost, Worker
 from upsales_fortnox.jobs.store import JobStore
+from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
 CRASHING_WORKER = Path(__file__).with_name("crashing_worker.py")

@@ -21,15 +21,10 @@ from tests.jobs.support import (
     load_job,
     make_worker,
 )
-from upsales_fortnox.db.models import (
-    AttemptOutcome,
-    InstallationLease,
-    JobAttempt,
-    JobStatus,
-    SyncJob,
-)
 from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost
+from upsales_fortnox.models.job import InstallationLease, JobAttempt, SyncJob
+from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
 

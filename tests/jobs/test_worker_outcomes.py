@@ -23,13 +23,13 @@ from tests.jobs.support import (
     make_worker,
     set_installation_status,
 )
-from upsales_fortnox.db.models import AttemptOutcome, InstallationStatus, JobStatus
 from upsales_fortnox.integrations.errors import (
     PermanentError,
     ReauthorizationRequired,
     RetryableError,
 )
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.vocabulary import AttemptOutcome, InstallationStatus, JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
 

@@ -20,8 +20,8 @@ from tests.jobs.support import (
     load_job,
     make_worker,
 )
-from upsales_fortnox.db.models import AttemptOutcome, JobStatus
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, install_stop_signal_handlers
+from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
 SAFETY_TIMEOUT = 10

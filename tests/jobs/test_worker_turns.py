@@ -24,15 +24,10 @@ from tests.jobs.support import (
     load_job,
     make_worker,
 )
-from upsales_fortnox.db.models import (
-    AttemptOutcome,
-    Installation,
-    InstallationLease,
-    InstallationSettings,
-    JobStatus,
-    SyncJob,
-)
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.models.installation import Installation, InstallationSettings
+from upsales_fortnox.models.job import InstallationLease, SyncJob
+from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
 SAFETY_TIMEOUT = 10

@@ -15,11 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.intake.support import API_KEY, WEBHOOK_SECRET, create_installation
 from tests.jobs.support import FakeClock, add_job
-from upsales_fortnox.db.models import FortnoxCredentials, Installation, JobStatus, SyncJob
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.alert_delivery import AlertSender, check_alerts
 from upsales_fortnox.ops.alert_store import report_reconciliation_differences
 from upsales_fortnox.services import Services
+from upsales_fortnox.vocabulary import JobStatus
 
 ALERT_URL = "https://alerts.example.test/hooks/T000/B000/alert-url-secret-part"
 ACCESS_TOKEN = "fortnox-access-token-secret-0123456789"

@@ -12,9 +12,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from tests.intake.support import create_installation
-from upsales_fortnox.app import create_app
-from upsales_fortnox.db.models import Installation
 from upsales_fortnox.integrations.fortnox.consent import ConsentEvent, parse_consent_event
+from upsales_fortnox.main import create_app
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services, build_services
 
 SECRET = "consent-webhook-secret-0123456789"

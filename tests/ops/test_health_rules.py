@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from upsales_fortnox.ops.health_rules import (
+from upsales_fortnox.domain.health_rules import (
     HealthFacts,
     HealthState,
     TokenKind,

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.intake.support import create_installation, order_hook
 from tests.jobs.support import FakeClock, add_installation, add_job, job_settings
 from tests.ops.metrics_support import Samples, parse_samples, value
-from upsales_fortnox.app import create_app
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
+from upsales_fortnox.main import create_app
 from upsales_fortnox.ops.metrics import observe_job, rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_http import metrics_app
 from upsales_fortnox.services import Services, build_services

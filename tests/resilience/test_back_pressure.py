@@ -19,8 +19,8 @@ from tests.conftest import ADMIN_TOKEN
 from tests.database import create_schema
 from tests.intake.support import count_rows, create_installation, order_hook
 from tests.serving import served
-from upsales_fortnox.app import create_app
-from upsales_fortnox.config import Settings
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.main import create_app
 from upsales_fortnox.services import Services, build_services
 
 LIMIT = 3

@@ -24,8 +24,9 @@ from tests.database import create_schema
 from tests.e2e.harness import SyncHarness, build_harness, harness_settings
 from tests.e2e.outbound_support import fortnox_list, link_demo_products
 from tests.resilience.own_postgres import OwnPostgres, own_postgres
-from upsales_fortnox.db.engine import create_engine
-from upsales_fortnox.db.models import JobStatus, SyncJob
+from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 ORDERS_BEFORE = 3
 ORDERS_DURING = 4

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import ADMIN_TOKEN, BACKENDS
 from tests.database import truncate_all
 from tests.intake.support import count_rows, create_installation, order_hook
-from upsales_fortnox.app import create_app
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.engine import create_engine
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.main import create_app
 from upsales_fortnox.services import build_services
 
 pytestmark = [

@@ -22,8 +22,8 @@ from tests.intake.support import (
     create_installation,
     order_hook,
 )
-from upsales_fortnox.db.models import Installation
-from upsales_fortnox.logging_setup import ACCESS_LOGGERS, configure_logging
+from upsales_fortnox.core.logging_setup import ACCESS_LOGGERS, configure_logging
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 
 # -- logs ------------------------------------------------------------------------------------

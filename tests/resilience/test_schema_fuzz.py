@@ -22,8 +22,8 @@ from schemathesis.checks import positive_data_acceptance
 from tests.conftest import ADMIN_TOKEN
 from tests.database import create_schema
 from tests.serving import served
-from upsales_fortnox.app import create_app
-from upsales_fortnox.config import Settings
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.main import create_app
 from upsales_fortnox.services import build_services
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("UFS_FUZZ_EXAMPLES", "12"))

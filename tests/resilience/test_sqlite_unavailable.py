@@ -17,10 +17,10 @@ from sqlalchemy import event
 from tests.conftest import ADMIN_TOKEN
 from tests.database import create_schema
 from tests.intake.support import create_installation, order_hook
-from upsales_fortnox.app import create_app
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db import engine as engine_module
-from upsales_fortnox.db.engine import create_engine
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db import engine as engine_module
+from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.main import create_app
 from upsales_fortnox.services import Services, build_services
 
 

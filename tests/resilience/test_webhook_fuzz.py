@@ -34,11 +34,11 @@ from tests.intake.support import (
     order_hook,
 )
 from tests.serving import served
-from upsales_fortnox.app import create_app
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.installations.app_config import HOOK_TYPES
-from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.main import create_app
 from upsales_fortnox.services import build_services
 
 EXAMPLES = 120

@@ -16,7 +16,7 @@ from hatchling.builders.wheel import WheelBuilder
 import ufs_sandboxes
 import upsales_fortnox
 from ufs_sandboxes import serve
-from upsales_fortnox import config
+from upsales_fortnox.core import config
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = Path(upsales_fortnox.__file__).parent

@@ -7,15 +7,11 @@ import uuid
 from typing import Any
 
 from tests.jobs.support import FakeClock, add_job, make_worker
-from upsales_fortnox.db.models import (
-    Installation,
-    InstallationSettings,
-    InstallationStatus,
-    SyncType,
-)
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
+from upsales_fortnox.vocabulary import InstallationStatus, SyncType
 
 
 async def _installation(services: Services) -> uuid.UUID:

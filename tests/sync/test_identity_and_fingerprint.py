@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upsales_fortnox.sync.fingerprint import fingerprint
-from upsales_fortnox.sync.identity import (
+from upsales_fortnox.domain.fingerprint import fingerprint
+from upsales_fortnox.domain.identity import (
     normalise_article_number,
     normalise_name,
     normalise_org_number,

@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxType, Installation, Link, LinkEntity
-from upsales_fortnox.sync.links import LinkStore, LinkView, save_link
+from upsales_fortnox.links.repository import LinkStore, LinkView, save_link
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 async def test_save_find_update_and_remove(

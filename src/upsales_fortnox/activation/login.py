@@ -46,15 +46,16 @@ from upsales_fortnox.activation.state import (
     browser_binding,
     new_nonce,
 )
-from upsales_fortnox.db.models import Installation, InstallationStatus
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.api_clients import tenant_key
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError, SyncError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.jobs import release_installation_jobs
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.store import seed_checkpoints
+from upsales_fortnox.vocabulary import InstallationStatus
 
 FORTNOX_SCOPES: Final = DEFAULT_SCOPES
 """Every scope the sync needs (one constant,

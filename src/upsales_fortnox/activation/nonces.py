@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.activation.errors import invalid_state, state_expired, state_reused
 from upsales_fortnox.activation.state import StateClaims
-from upsales_fortnox.db.models import OAuthState
+from upsales_fortnox.models.installation import OAuthState
 
 
 async def store_nonce(session: AsyncSession, claims: StateClaims, *, now: datetime) -> None:

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.security.crypto import constant_time_equals
+from upsales_fortnox.core.crypto import constant_time_equals
 from upsales_fortnox.services import Services
 
 _bearer = HTTPBearer(auto_error=False, description="The operator token (ADMIN_TOKEN).")

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from upsales_fortnox.logging_setup import redact
+from upsales_fortnox.core.logging_setup import redact
 
 _STATUS_CODES = {
     400: "bad_request",

@@ -22,8 +22,9 @@ from upsales_fortnox.api.schemas.common import (
     error_responses,
 )
 from upsales_fortnox.api.schemas.jobs import JobDetail, JobSummary
-from upsales_fortnox.db.models import JobStatus, SyncJob
 from upsales_fortnox.jobs import JobNotFound, retry_dead_job
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 router = APIRouter(
     prefix="/api/jobs",

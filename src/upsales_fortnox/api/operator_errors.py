@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.domain.settings_rules import InvalidSettings
+from upsales_fortnox.domain.status_rules import StatusChangeRefused
 from upsales_fortnox.installations.errors import (
     DuplicateCustomerId,
     InstallationNotFound,
     VersionMismatch,
 )
-from upsales_fortnox.installations.settings_rules import InvalidSettings
-from upsales_fortnox.installations.status_rules import StatusChangeRefused
 from upsales_fortnox.installations.versioning import etag_for
 from upsales_fortnox.jobs import JobNotDead, JobNotFound
 

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas.common import ErrorEnvelope
+from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.installations.api_clients import InstallationNotReady
 from upsales_fortnox.integrations.errors import (
     PermanentError,
@@ -24,7 +25,6 @@ from upsales_fortnox.integrations.errors import (
 )
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError, FortnoxError
 from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError, UpsalesError
-from upsales_fortnox.security.crypto import DecryptionError
 
 FORTNOX_NOT_CONNECTED: Final = "fortnox_not_connected"
 """The code of the :class:`ReauthorizationRequired` raised when no Fortnox tokens are stored."""

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from upsales_fortnox.db.models import JobStatus, SyncJob
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 
 @dataclass(frozen=True)

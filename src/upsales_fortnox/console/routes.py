@@ -11,7 +11,6 @@ from fastapi.staticfiles import StaticFiles
 
 from upsales_fortnox.api.deps import ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.installation_health import health_of
 from upsales_fortnox.console import routes_installations, routes_queue
 from upsales_fortnox.console.guard import (
     ConsoleLoginRequired,
@@ -27,10 +26,11 @@ from upsales_fortnox.console.session import (
     SESSION_SECONDS,
     SessionSigner,
 )
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.crypto import constant_time_equals
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.service import list_installations
 from upsales_fortnox.ops.health_facts import read_installation
-from upsales_fortnox.security.crypto import constant_time_equals
+from upsales_fortnox.ops.health_router import health_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 LOGIN_URL = "/console/login"

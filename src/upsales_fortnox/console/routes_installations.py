@@ -9,29 +9,29 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from upsales_fortnox.api import bulk_actions as bulk_api
-from upsales_fortnox.api import history as history_api
-from upsales_fortnox.api import initial_sync as initial_sync_api
-from upsales_fortnox.api import installation_health as health_api
-from upsales_fortnox.api import links as links_api
 from upsales_fortnox.api.deps import ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.schemas.common import INT32_MAX, INT64_MAX, TEXT_WITHOUT_NUL
-from upsales_fortnox.api.schemas.installation_settings import SettingsDocument
-from upsales_fortnox.api.schemas.links import LinkCreate
 from upsales_fortnox.api.upstream_errors import upstream_errors
 from upsales_fortnox.console.forms import form_values, parse
 from upsales_fortnox.console.guard import SessionRequired, checked_form
 from upsales_fortnox.console.progress import overall_percent
 from upsales_fortnox.console.render import redirect, render, render_error
 from upsales_fortnox.console.texts import TEXTS
-from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.history import router as history_api
+from upsales_fortnox.installations.repository import read_settings
 from upsales_fortnox.installations.service import get_installation
-from upsales_fortnox.installations.settings_store import read_settings
+from upsales_fortnox.installations.settings_schemas import SettingsDocument
+from upsales_fortnox.links import router as links_api
+from upsales_fortnox.links.schemas import LinkCreate
+from upsales_fortnox.ops import bulk_router as bulk_api
+from upsales_fortnox.ops import health_router as health_api
 from upsales_fortnox.ops.bulk import ReplayKind
+from upsales_fortnox.sync.initial import router as initial_sync_api
 from upsales_fortnox.sync.initial.control import initial_sync_status, start_initial_sync
 from upsales_fortnox.sync.initial.preview import preview_initial_sync
+from upsales_fortnox.vocabulary import FortnoxType
 
 router = APIRouter(prefix="/console/installations", include_in_schema=False)
 LinkId = Annotated[int, Path(ge=1, le=INT64_MAX)]

@@ -25,7 +25,7 @@ from upsales_fortnox.console.queue import (
 )
 from upsales_fortnox.console.render import redirect, render, render_error
 from upsales_fortnox.console.texts import TEXTS
-from upsales_fortnox.db.models import SyncJob
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.bulk import DeadJobFilter, count_dead_jobs, retry_dead_jobs
 
 router = APIRouter(prefix="/console", include_in_schema=False)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.documents.links import LinkSigning, document_url
+from upsales_fortnox.documents.repository import LinkSigning, document_url
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.models import CustomValue, Order, OrderDraft
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.field_ids import custom_field_ids
+from upsales_fortnox.vocabulary import FortnoxType
 
 # --- order custom fields (issue 11, part 3: documents) ---
 DOCUMENT_URL_FIELD_ALIAS: Final = "FORTNOX_DOCUMENT_URL"

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.vocabulary import FortnoxType
 
 _KEY_INFO: Final = b"upsales-fortnox-sync document link v1"
 #: The Fortnox documents a link may point at, by the kind its path names.

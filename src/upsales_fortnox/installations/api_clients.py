@@ -14,14 +14,14 @@ from functools import partial
 
 import httpx
 
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.models import Installation
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.integrations.shared_pacing import PacerRegistry
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 
 

@@ -2,7 +2,7 @@
 
 ``configJson.fields.account[]`` (reference upsales.md §5) lists what an account admin fills in
 when installing the app: the Fortnox login button, then one field per setting of
-:class:`~upsales_fortnox.api.schemas.installation_settings.SettingsDocument` (same names,
+:class:`~upsales_fortnox.installations.settings_schemas.SettingsDocument` (same names,
 the same choices, required as the rules require), and the app hooks with the URLs they are
 sent to. Built from the model and the rules, so the two cannot drift; a test holds them
 together.
@@ -10,7 +10,8 @@ together.
 The hook URLs carry the installation id (one per account) and the hook type, one URL per type;
 the service takes the type from the body's ``type`` or, failing that, from the path. The
 ``priceList`` choices are read from a route Upsales itself can call, authenticated by the
-customer's API key (:mod:`upsales_fortnox.api.app_choices`), not from the operator API. The
+customer's API key (:mod:`upsales_fortnox.installations.app_choices_router`), not from the
+operator API. The
 login button opens a login link minted for the configuration's life (``login_url``; see
 :data:`~upsales_fortnox.activation.login_link.APP_CONFIG_LOGIN_LINK_LIFETIME`).
 """
@@ -20,15 +21,15 @@ from __future__ import annotations
 from typing import Any, Final
 
 from upsales_fortnox.activation.login import CALLBACK_PATH
-from upsales_fortnox.api.app_choices import PRICE_LISTS_PATH
-from upsales_fortnox.api.schemas.installation_settings import SettingsDocument
-from upsales_fortnox.db.models import ProductBundleMode, SyncType
-from upsales_fortnox.installations.settings_rules import (
+from upsales_fortnox.domain.settings_rules import (
     ProblemCode,
     SettingsDraft,
     settings_problems,
 )
+from upsales_fortnox.installations.app_choices_router import PRICE_LISTS_PATH
+from upsales_fortnox.installations.settings_schemas import SettingsDocument
 from upsales_fortnox.intake.routing import UPSALES_ROUTES, UPSALES_SYNCHRONOUS_EVENTS
+from upsales_fortnox.vocabulary import ProductBundleMode, SyncType
 
 #: The app hooks the service acts on (``standardIntegrationInit``), read from the intake's own
 #: routing: the after-events queue a sync, the questions are answered at once.

@@ -32,12 +32,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import FortnoxRefreshRejected
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth, TokenSet
-from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.vocabulary import InstallationStatus
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from upsales_fortnox.db.models import Installation
-from upsales_fortnox.installations.settings_rules import SettingsProblem, ValidSettings
+from upsales_fortnox.domain.settings_rules import SettingsProblem, ValidSettings
+from upsales_fortnox.models.installation import Installation
 
 
 class SettingsReferenceCheck(Protocol):

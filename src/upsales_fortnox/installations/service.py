@@ -2,7 +2,7 @@
 
 Functions flush but never commit: the caller owns the transaction, and rolls it back on any
 exception, so a refused request stores nothing. Secrets are encrypted with the
-:class:`~upsales_fortnox.security.crypto.SecretBox` before they reach a model and are registered
+:class:`~upsales_fortnox.core.crypto.SecretBox` before they reach a model and are registered
 with the log redaction, so they can never be printed.
 """
 
@@ -19,28 +19,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from upsales_fortnox.db.models import (
-    FortnoxCredentials,
-    Installation,
-    InstallationSettings,
-    InstallationStatus,
+from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.logging_setup import register_secret
+from upsales_fortnox.domain.settings_rules import (
+    InvalidSettings,
+    SettingsDraft,
+    ValidSettings,
+    validate_settings,
 )
+from upsales_fortnox.domain.status_rules import check_status_change
 from upsales_fortnox.installations.errors import (
     DuplicateCustomerId,
     InstallationNotFound,
     VersionMismatch,
 )
 from upsales_fortnox.installations.reference_check import SettingsReferenceCheck
-from upsales_fortnox.installations.settings_rules import (
-    InvalidSettings,
-    SettingsDraft,
-    ValidSettings,
-    validate_settings,
-)
-from upsales_fortnox.installations.status_rules import check_status_change
 from upsales_fortnox.installations.versioning import VersionPrecondition
-from upsales_fortnox.logging_setup import register_secret
-from upsales_fortnox.security.crypto import SecretBox
+from upsales_fortnox.models.installation import (
+    FortnoxCredentials,
+    Installation,
+    InstallationSettings,
+)
+from upsales_fortnox.vocabulary import InstallationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ async def update_installation(
     """Apply an operator's edit if the installation is still at an accepted version.
 
     Raises :class:`InstallationNotFound`, :class:`VersionMismatch`,
-    :class:`~upsales_fortnox.installations.status_rules.StatusChangeRefused` or
+    :class:`~upsales_fortnox.domain.status_rules.StatusChangeRefused` or
     :class:`DuplicateCustomerId`.
     """
     record = await get_installation(session, installation_id)

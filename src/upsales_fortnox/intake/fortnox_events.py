@@ -37,7 +37,6 @@ import logging
 from dataclasses import dataclass
 from typing import Final
 
-from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.intake.routing import (
     JOB_FORTNOX_ARTICLE,
     JOB_FORTNOX_CUSTOMER,
@@ -48,6 +47,7 @@ from upsales_fortnox.intake.routing import (
     JOB_FORTNOX_ORDER,
 )
 from upsales_fortnox.integrations.fortnox.facts import INVOICE_NUMBER_EVENTS
+from upsales_fortnox.vocabulary import FortnoxType
 
 logger = logging.getLogger(__name__)
 

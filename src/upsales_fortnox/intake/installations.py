@@ -18,8 +18,8 @@ from typing import Any, Final
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from upsales_fortnox.db.models import Installation
-from upsales_fortnox.security.crypto import DecryptionError, SecretBox, constant_time_equals
+from upsales_fortnox.core.crypto import DecryptionError, SecretBox, constant_time_equals
+from upsales_fortnox.models.installation import Installation
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake.installations import WebhookInstallation
 from upsales_fortnox.intake.record import (
     EventKey,

@@ -18,8 +18,7 @@ from sqlalchemy import Table, bindparam, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from upsales_fortnox.db.models import EventSource, InboundEvent, SyncJob
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake.errors import TenantMismatchError
 from upsales_fortnox.intake.fortnox_events import classify
 from upsales_fortnox.intake.parse import (
@@ -29,6 +28,8 @@ from upsales_fortnox.intake.parse import (
 )
 from upsales_fortnox.intake.wire import FortnoxChangeEvent
 from upsales_fortnox.jobs.queue import EntityJob, enqueue_many
+from upsales_fortnox.models.job import InboundEvent, SyncJob
+from upsales_fortnox.vocabulary import EventSource
 
 IntakeStatus = Literal["accepted", "recorded", "duplicate", "ignored"]
 """``accepted``: stored, its job queued; ``recorded``: stored, no job (an event type we do not

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from upsales_fortnox.db.models import LinkEntity
+from upsales_fortnox.vocabulary import LinkEntity
 
 JOB_UPSALES_ORDER: Final = "upsales.order"
 JOB_UPSALES_COMPANY: Final = "upsales.company"
@@ -45,7 +45,7 @@ UPSALES_AFTER_EVENT_PREFIX: Final = "after_"
 
 #: Upsales app-hook types that ask a question and wait for the answer (validation before an order
 #: is saved, an order's sync status, which price lists apply, which fields are synced). They are
-#: answered by a registered responder (:mod:`upsales_fortnox.intake.responders`); these are the
+#: answered by a registered responder (:mod:`upsales_fortnox.intake.hook_answers`); these are the
 #: ones the Fortnox app registers (reference upsales.md §7).
 UPSALES_SYNCHRONOUS_EVENTS: Final = frozenset(
     {"before_order_save", "app_status_order", "limit_pricelists", "show_field_sync"}

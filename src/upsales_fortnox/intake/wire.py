@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from upsales_fortnox.db.types import MAX_UPSALES_ID
+from upsales_fortnox.core.db.types import MAX_UPSALES_ID
 from upsales_fortnox.integrations.upsales import facts as upsales_facts
 from upsales_fortnox.integrations.upsales.models import bare_id_as_object
 

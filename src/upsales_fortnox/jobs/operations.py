@@ -10,10 +10,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from upsales_fortnox.db.models import JobStatus, SyncJob
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs.leases import is_postgresql
 from upsales_fortnox.jobs.store import absorb_queued_duplicate
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 _RETRY_TRIES = 3
 

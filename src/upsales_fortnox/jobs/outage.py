@@ -13,7 +13,7 @@ import logging
 import time
 from typing import Final
 
-from upsales_fortnox.db.unavailable import is_database_unavailable
+from upsales_fortnox.core.db.unavailable import is_database_unavailable
 
 logger = logging.getLogger("upsales_fortnox.jobs.worker")
 

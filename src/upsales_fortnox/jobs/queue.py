@@ -18,8 +18,9 @@ from sqlalchemy import Table, bindparam, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from upsales_fortnox.db.models import JobStatus, SyncJob
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 DEFAULT_MAX_ATTEMPTS = 8
 _QUEUED_ONLY = text("status = 'queued'")

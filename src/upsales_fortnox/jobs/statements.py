@@ -27,16 +27,9 @@ from sqlalchemy import (
     update,
 )
 
-from upsales_fortnox.db.models import (
-    AttemptOutcome,
-    Installation,
-    InstallationLease,
-    InstallationSettings,
-    InstallationStatus,
-    JobAttempt,
-    JobStatus,
-    SyncJob,
-)
+from upsales_fortnox.models.installation import Installation, InstallationSettings
+from upsales_fortnox.models.job import InstallationLease, JobAttempt, SyncJob
+from upsales_fortnox.vocabulary import AttemptOutcome, InstallationStatus, JobStatus
 
 JOBS = cast(Table, SyncJob.__table__)
 ATTEMPTS = cast(Table, JobAttempt.__table__)

@@ -22,14 +22,6 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import (
-    AttemptOutcome,
-    InboundEvent,
-    Installation,
-    InstallationStatus,
-    JobStatus,
-    SyncJob,
-)
 from upsales_fortnox.jobs.handlers import CompletionWrite
 from upsales_fortnox.jobs.leases import (
     find_installations_to_serve,
@@ -51,6 +43,9 @@ from upsales_fortnox.jobs.statements import (
     RENEW_JOB,
     START_JOB,
 )
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import InboundEvent, SyncJob
+from upsales_fortnox.vocabulary import AttemptOutcome, InstallationStatus, JobStatus
 
 Clock = Callable[[], datetime]
 

@@ -32,9 +32,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.models import AttemptOutcome
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.jobs.backoff import retry_delay_seconds
 from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
@@ -47,6 +46,7 @@ from upsales_fortnox.jobs.store import (
     OutcomeSavedLeaseLost,
     RunningJob,
 )
+from upsales_fortnox.vocabulary import AttemptOutcome
 
 logger = logging.getLogger(__name__)
 

@@ -8,15 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from upsales_fortnox.db.models import (
-    FortnoxCredentials,
-    Installation,
-    InstallationStatus,
-    JobStatus,
-    SyncJob,
-)
-from upsales_fortnox.ops.alert_rules import AlertKind, Cause
-from upsales_fortnox.ops.health_rules import REFRESH_TOKEN_LIFETIME, TokenKind
+from upsales_fortnox.domain.alert_rules import AlertKind, Cause
+from upsales_fortnox.domain.health_rules import REFRESH_TOKEN_LIFETIME, TokenKind
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.ops_models import AlertState
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.models.operations import AlertState
 from upsales_fortnox.ops.alert_checks import AlertThresholds, current_causes
 from upsales_fortnox.ops.alert_store import sync_causes
 from upsales_fortnox.services import Services

@@ -10,15 +10,15 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from upsales_fortnox.db.ops_models import AlertState
-from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.ops.alert_rules import (
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.alert_rules import (
     AlertCommand,
     AlertKind,
     Cause,
     Raise,
     decide_alerts,
 )
+from upsales_fortnox.models.operations import AlertState
 
 
 async def open_causes(session: AsyncSession) -> dict[str, AlertKind]:

@@ -14,10 +14,11 @@ from typing import Final
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from upsales_fortnox.db.models import JobStatus, SyncJob
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake import routing
 from upsales_fortnox.jobs import Enqueued, enqueue, retry_dead_job
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 #: Most dead jobs one bulk retry requeues; the answer says how many remain.
 MAX_BULK_RETRY: Final = 1000

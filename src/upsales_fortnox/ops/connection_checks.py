@@ -13,9 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from upsales_fortnox.db.models import Installation
-from upsales_fortnox.db.ops_models import ConnectionCheck
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.api_clients import fortnox_client_for, upsales_client_for
 from upsales_fortnox.integrations.errors import (
     PermanentError,
@@ -23,6 +21,8 @@ from upsales_fortnox.integrations.errors import (
     RetryableError,
 )
 from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.operations import ConnectionCheck
 from upsales_fortnox.services import Services
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Reads what :mod:`~upsales_fortnox.ops.health_rules` decides from, in a few queries."""
+"""Reads what :mod:`~upsales_fortnox.domain.health_rules` decides from, in a few queries."""
 
 from __future__ import annotations
 
@@ -9,17 +9,11 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from upsales_fortnox.db.models import (
-    EventSource,
-    FortnoxCredentials,
-    InboundEvent,
-    Installation,
-    JobStatus,
-    ReconcileCheckpoint,
-    SyncJob,
-)
-from upsales_fortnox.db.ops_models import ConnectionCheck
-from upsales_fortnox.ops.health_rules import HealthFacts, TokenKind
+from upsales_fortnox.domain.health_rules import HealthFacts, TokenKind
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint, SyncJob
+from upsales_fortnox.models.operations import ConnectionCheck
+from upsales_fortnox.vocabulary import EventSource, JobStatus
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import Installation, InstallationStatus, JobStatus, SyncJob
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.metrics import PREFIX
+from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
 
 #: Job states the queue gauge reports (done jobs only accumulate).
 QUEUE_STATES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DEAD)

@@ -18,12 +18,13 @@ from typing import Final
 
 from sqlalchemy import select
 
-from upsales_fortnox.db.models import FortnoxCredentials, Installation, InstallationStatus
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.health_rules import TokenKind
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.ops.connection_checks import check_connections
-from upsales_fortnox.ops.health_rules import TokenKind
 from upsales_fortnox.services import Services
+from upsales_fortnox.vocabulary import InstallationStatus
 
 logger = logging.getLogger(__name__)
 

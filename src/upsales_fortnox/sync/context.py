@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from upsales_fortnox.db.models import Installation
+from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.installations.api_clients import (
     InstallationNotReady,
     fortnox_client_for,
@@ -24,8 +24,8 @@ from upsales_fortnox.installations.api_clients import (
 )
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.jobs import JobContext
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.settings import SyncSettings
 
 
 @dataclass

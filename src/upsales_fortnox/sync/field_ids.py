@@ -17,10 +17,10 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import CustomFieldId
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.models import CustomFieldEntity
+from upsales_fortnox.models.link import CustomFieldId
 
 FOUND_TTL: Final = timedelta(hours=24)
 ABSENT_TTL: Final = timedelta(minutes=15)

@@ -17,21 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, assert_never
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
-from upsales_fortnox.integrations.fortnox.models import Customer
-from upsales_fortnox.integrations.fortnox.models import Invoice as FortnoxInvoice
-from upsales_fortnox.integrations.fortnox.models import Order as FortnoxOrder
-from upsales_fortnox.integrations.upsales.models import (
-    Company,
-    CompanyDraft,
-    Order,
-    OrderDraft,
-    Product,
-    ProductDraft,
-    Record,
-)
-from upsales_fortnox.sync.commands import (
+from upsales_fortnox.domain.commands import (
     Command,
     CreateFortnoxCustomer,
     CreateFortnoxDocument,
@@ -52,9 +38,23 @@ from upsales_fortnox.sync.commands import (
     UpdateUpsalesProduct,
     WriteCustomerNumberToUpsales,
 )
-from upsales_fortnox.sync.inbound.companies import customer_fingerprint
-from upsales_fortnox.sync.outbound.document import rows_to_keep
+from upsales_fortnox.domain.inbound.companies import customer_fingerprint
+from upsales_fortnox.domain.outbound.document_body import rows_to_keep
+from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.fortnox.models import Invoice as FortnoxInvoice
+from upsales_fortnox.integrations.fortnox.models import Order as FortnoxOrder
+from upsales_fortnox.integrations.upsales.models import (
+    Company,
+    CompanyDraft,
+    Order,
+    OrderDraft,
+    Product,
+    ProductDraft,
+    Record,
+)
 from upsales_fortnox.sync.outbound.documents import DocumentLocked
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 FortnoxDocument = FortnoxInvoice | FortnoxOrder
 """A document the sync writes to Fortnox."""
@@ -218,7 +218,7 @@ async def _linked_document(
     document: FortnoxDocument | None,
 ) -> None:
     """Link the won order to its document; the link keeps the rows' ids Fortnox answered (see
-    :func:`~upsales_fortnox.sync.outbound.document.rows_to_keep`)."""
+    :func:`~upsales_fortnox.domain.outbound.document_body.rows_to_keep`)."""
     kept: dict[str, Any] | None = None
     if document is not None:
         applied.fortnox.append(document)

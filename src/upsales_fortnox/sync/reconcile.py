@@ -32,8 +32,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxType, Link, ReconcileCheckpoint
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake.fortnox_events import (
     RECONCILE_CHANGED,
     RECONCILE_DELETED,
@@ -49,10 +48,13 @@ from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.integrations.fortnox.stream import Message
 from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.models.job import ReconcileCheckpoint
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.money.reconcile_money import money_batches
 from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
+from upsales_fortnox.vocabulary import FortnoxType
 
 log = logging.getLogger(__name__)
 

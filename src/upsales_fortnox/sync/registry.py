@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.intake.responders import ResponderRegistry
+from upsales_fortnox.domain.app_hook_answers import register_info_responders
+from upsales_fortnox.intake.hook_answers import ResponderRegistry
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.app_hook_answers import register_info_responders
 from upsales_fortnox.sync.catchup.schedule import register_catch_up_handler
 from upsales_fortnox.sync.inbound.handlers import register_inbound_handlers
 from upsales_fortnox.sync.initial.handler import register_initial_sync_handlers
+from upsales_fortnox.sync.order_answers import register_order_responders
 from upsales_fortnox.sync.outbound.handlers import register_outbound_handlers
 from upsales_fortnox.sync.reconcile import register_reconcile_handler
-from upsales_fortnox.sync.responders import register_order_responders
 
 
 def build_handler_registry(services: Services) -> HandlerRegistry:

@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.sync.outbound.outbound_builders import company, order, order_row
-from upsales_fortnox.db.models import FortnoxType, LinkEntity, ProductBundleMode, SyncType
-from upsales_fortnox.integrations.upsales.models import Company, Order
-from upsales_fortnox.sync.catchup.decide import (
+from upsales_fortnox.domain.catchup import (
     OrderLinks,
     Verdict,
     company_verdict,
     order_verdict,
     products_needed,
 )
-from upsales_fortnox.sync.links import LinkView
-from upsales_fortnox.sync.outbound.company import AccountFieldIds, company_fields_from_upsales
-from upsales_fortnox.sync.outbound.mapping import map_order
-from upsales_fortnox.sync.settings import SyncSettings
+from upsales_fortnox.domain.outbound.company import AccountFieldIds, company_fields_from_upsales
+from upsales_fortnox.domain.outbound.mapping import map_order
+from upsales_fortnox.domain.sync_settings import SyncSettings
+from upsales_fortnox.integrations.upsales.models import Company, Order
+from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode, SyncType
 
 SINCE = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)
 CHANGED = SINCE + timedelta(minutes=1)

@@ -13,27 +13,27 @@ import pytest
 import respx
 from sqlalchemy import select
 
-from upsales_fortnox.db.models import (
-    FortnoxCredentials,
-    FortnoxType,
-    InboundEvent,
-    Installation,
-    InstallationSettings,
-    InstallationStatus,
-    LinkEntity,
-    ProductBundleMode,
-    ReconcileCheckpoint,
-    SyncJob,
-    SyncType,
-)
+from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
 from upsales_fortnox.integrations.upsales.models import Order
+from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.models.installation import (
+    FortnoxCredentials,
+    Installation,
+    InstallationSettings,
+)
+from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint, SyncJob
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import OVERLAP, catch_up_installation
 from upsales_fortnox.sync.catchup.schedule import CATCH_UP_KIND, schedule_catch_up
 from upsales_fortnox.sync.catchup.store import ORDERS_TOPIC, first_run_start
-from upsales_fortnox.sync.links import LinkStore
-from upsales_fortnox.sync.outbound.mapping import map_order
+from upsales_fortnox.vocabulary import (
+    FortnoxType,
+    InstallationStatus,
+    LinkEntity,
+    ProductBundleMode,
+    SyncType,
+)
 
 TOKEN = "upsales-api-key-0123456789"
 NOW = datetime(2026, 12, 3, 5, 10, tzinfo=UTC)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.sync.catchup.test_catch_up_run import installation
-from upsales_fortnox.config import ConfigError, load_settings
-from upsales_fortnox.db.models import SyncJob
+from upsales_fortnox.core.config import ConfigError, load_settings
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.schedule import CATCH_UP_KIND, run_catch_up_scheduler
 

@@ -6,16 +6,13 @@ from typing import Any
 
 import pytest
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.integrations.fortnox.models import Customer
-from upsales_fortnox.integrations.upsales.models import Address, Company, CompanyDraft, CustomValue
-from upsales_fortnox.sync.commands import (
+from upsales_fortnox.domain.commands import (
     CreateUpsalesCompany,
     RemoveLink,
     SaveLink,
     UpdateUpsalesCompany,
 )
-from upsales_fortnox.sync.inbound.companies import (
+from upsales_fortnox.domain.inbound.companies import (
     AccountFieldIds,
     CompanyIndex,
     MatchedOn,
@@ -26,7 +23,7 @@ from upsales_fortnox.sync.inbound.companies import (
     new_company,
     org_number_variants,
 )
-from upsales_fortnox.sync.inbound.decide_customer import (
+from upsales_fortnox.domain.inbound.decide_customer import (
     CREATED,
     LINKED,
     NOT_FOUND,
@@ -36,7 +33,10 @@ from upsales_fortnox.sync.inbound.decide_customer import (
     AmbiguousMatch,
     decide_customer,
 )
-from upsales_fortnox.sync.links import LinkView
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.upsales.models import Address, Company, CompanyDraft, CustomValue
+from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 FIELD = 77
 FIELDS = AccountFieldIds(customer_number=FIELD)

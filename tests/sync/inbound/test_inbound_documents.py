@@ -8,11 +8,8 @@ from typing import Any
 
 import pytest
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity, SyncType
-from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
-from upsales_fortnox.integrations.upsales.models import User
-from upsales_fortnox.sync.commands import CreateUpsalesOrder, SaveLink, UpdateUpsalesOrder
-from upsales_fortnox.sync.inbound.decide_document import (
+from upsales_fortnox.domain.commands import CreateUpsalesOrder, SaveLink, UpdateUpsalesOrder
+from upsales_fortnox.domain.inbound.decide_document import (
     Action,
     DocumentPlan,
     LinkedOrder,
@@ -21,7 +18,7 @@ from upsales_fortnox.sync.inbound.decide_document import (
     document_commands,
     plan_document,
 )
-from upsales_fortnox.sync.inbound.documents import (
+from upsales_fortnox.domain.inbound.document_changes import (
     MissingProduct,
     OrderReferences,
     document_fingerprint,
@@ -32,9 +29,12 @@ from upsales_fortnox.sync.inbound.documents import (
     predecessor,
     successor,
 )
-from upsales_fortnox.sync.inbound.users import SettingsIncomplete, match_user, order_user
-from upsales_fortnox.sync.links import LinkView
-from upsales_fortnox.sync.settings import SyncSettings
+from upsales_fortnox.domain.inbound.users import SettingsIncomplete, match_user, order_user
+from upsales_fortnox.domain.sync_settings import SyncSettings
+from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.integrations.upsales.models import User
+from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, SyncType
 
 WON, LOST, OFFER_STAGE = 3, 4, 2
 SETTINGS = SyncSettings(

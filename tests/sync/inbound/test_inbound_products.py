@@ -5,16 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.integrations.fortnox.models import Article
-from upsales_fortnox.integrations.upsales.models import Product, ProductDraft
-from upsales_fortnox.sync.commands import (
+from upsales_fortnox.domain.commands import (
     CreateUpsalesProduct,
     RemoveLink,
     SaveLink,
     UpdateUpsalesProduct,
 )
-from upsales_fortnox.sync.inbound.products import (
+from upsales_fortnox.domain.inbound.products import (
     CREATED,
     DEACTIVATED,
     LINKED,
@@ -25,7 +22,10 @@ from upsales_fortnox.sync.inbound.products import (
     decide_article,
     reprice_changes,
 )
-from upsales_fortnox.sync.links import LinkView
+from upsales_fortnox.integrations.fortnox.models import Article
+from upsales_fortnox.integrations.upsales.models import Product, ProductDraft
+from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 def article(**fields: Any) -> Article:

@@ -37,9 +37,9 @@ from ufs_sandboxes.upsales import (
     seed_demo_upsales,
 )
 from upsales_fortnox.cli import cli
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.models import ProductBundleMode, SyncType
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.services import build_services
+from upsales_fortnox.vocabulary import ProductBundleMode, SyncType
 
 SECRET_KEY = "cli-secret-key-0123456789abcdef"
 ADMIN_TOKEN = "cli-admin-token-0123456789"

@@ -9,21 +9,16 @@ from sqlalchemy import select, update
 
 from tests.e2e.harness import SyncHarness
 from tests.sync.initial.scenario import creates, duplicates, money, seed_overlap, writes
-from upsales_fortnox.db.models import (
-    FortnoxType,
-    Installation,
-    InstallationStatus,
-    JobStatus,
-    Link,
-    LinkEntity,
-    SyncJob,
-)
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
+from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.initial.handler import run_initial_sync
-from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, JobStatus, LinkEntity
 
 
 async def _links(harness: SyncHarness) -> dict[tuple[str, str], int]:

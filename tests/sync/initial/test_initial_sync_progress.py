@@ -10,12 +10,12 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.sync.initial.scenario import seed_overlap
+from upsales_fortnox.domain.initial_phases import phases_for
+from upsales_fortnox.domain.initial_progress import SyncProgress, phase_report
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.initial.context import ImportContext
 from upsales_fortnox.sync.initial.importer import InitialImport
-from upsales_fortnox.sync.initial.phases import phases_for
-from upsales_fortnox.sync.initial.progress import SyncProgress, phase_report
 
 PAGE_SECONDS = Decimal("0.5")
 

@@ -9,16 +9,16 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.sync.initial.scenario import creates, duplicates, seed_overlap
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.domain.initial_phases import FORTNOX_TYPES, Phase, phases_for
+from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
+from upsales_fortnox.links.repository import LinkStore
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.initial.context import ImportContext
 from upsales_fortnox.sync.initial.importer import InitialImport
-from upsales_fortnox.sync.initial.phases import FORTNOX_TYPES, Phase, phases_for
-from upsales_fortnox.sync.initial.progress import SyncProgress
 from upsales_fortnox.sync.initial.read_ahead import DocumentReadAhead
-from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 LIST = "GET /3/invoices"
 READ = "GET /3/invoices/{DocumentNumber}"

@@ -5,10 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, InvoiceRow
-from upsales_fortnox.integrations.upsales.models import CompanyDraft, OrderDraft, ProductDraft, Ref
-from upsales_fortnox.sync.commands import (
+from upsales_fortnox.domain.commands import (
     CreateFortnoxCustomer,
     CreateFortnoxDocument,
     CreateUpsalesCompany,
@@ -28,6 +25,9 @@ from upsales_fortnox.sync.commands import (
     UpdateUpsalesProduct,
     WriteCustomerNumberToUpsales,
 )
+from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, InvoiceRow
+from upsales_fortnox.integrations.upsales.models import CompanyDraft, OrderDraft, ProductDraft, Ref
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 SYNCED = {"name": "Acme AB"}
 INVOICE = Invoice(CustomerNumber="10", InvoiceRows=[InvoiceRow(ArticleNumber="A1", Price=100)])

@@ -7,9 +7,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxType, Installation, Link, LinkEntity
-from upsales_fortnox.sync.commands import SaveLink
+from upsales_fortnox.domain.commands import SaveLink
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.effects.links import CommittedLinks, PageLinks
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 async def _installation(session_factory: async_sessionmaker[AsyncSession]) -> uuid.UUID:

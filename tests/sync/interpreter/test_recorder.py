@@ -27,11 +27,11 @@ from tests.sync.interpreter.examples import (
     UPDATE_PRODUCT,
     WRITE_NUMBER,
 )
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.domain.commands import SaveLink
 from upsales_fortnox.sync import interpreter
-from upsales_fortnox.sync.commands import SaveLink
 from upsales_fortnox.sync.effects.recorder import Recorded, Recorder
 from upsales_fortnox.sync.outbound.documents import DocumentLocked
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 async def test_upsales_commands_are_recorded_not_sent(api: respx.MockRouter) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upsales_fortnox.sync.money.status import (
+from upsales_fortnox.domain.payment_status import (
     InvoiceMoney,
     Payment,
     PaymentStatus,

@@ -7,15 +7,15 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.sync.report.compare import (
+from upsales_fortnox.domain.report_compare import (
     Deal,
     DifferenceKind,
     Document,
     Repair,
     compare,
 )
-from upsales_fortnox.sync.report.document import report_table
+from upsales_fortnox.sync.report.presentation import report_table
+from upsales_fortnox.vocabulary import FortnoxType
 
 INVOICE = FortnoxType.INVOICE
 

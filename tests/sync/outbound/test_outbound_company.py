@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tests.sync.outbound.outbound_builders import company
-from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
-from upsales_fortnox.sync.outbound.company import (
+from upsales_fortnox.domain.outbound.company import (
     AccountFieldIds,
     canonical_country_code,
     canonical_org_number,
@@ -13,8 +12,9 @@ from upsales_fortnox.sync.outbound.company import (
     customer_changes,
     new_customer,
 )
-from upsales_fortnox.sync.outbound.merge import three_way_merge
-from upsales_fortnox.sync.outbound.validation import company_problems
+from upsales_fortnox.domain.outbound.merge import three_way_merge
+from upsales_fortnox.domain.outbound.validation import company_problems
+from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
 
 IDS = AccountFieldIds(customer_number=1, email=2, vat_number=3)
 ADDRESSES = [

@@ -8,9 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.sync.outbound.outbound_builders import order, order_row
-from upsales_fortnox.db.models import FortnoxType, LinkEntity, ProductBundleMode
-from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, Order
-from upsales_fortnox.sync.commands import (
+from upsales_fortnox.domain.commands import (
     CreateFortnoxCustomer,
     CreateFortnoxDocument,
     LinkFortnoxCustomer,
@@ -20,8 +18,7 @@ from upsales_fortnox.sync.commands import (
     UpdateFortnoxCustomer,
     UpdateFortnoxDocument,
 )
-from upsales_fortnox.sync.links import LinkView
-from upsales_fortnox.sync.outbound.decide import (
+from upsales_fortnox.domain.outbound.decide import (
     DocumentLookup,
     company_gate,
     decide_company_update,
@@ -32,8 +29,11 @@ from upsales_fortnox.sync.outbound.decide import (
     order_gate,
     org_number_search_text,
 )
-from upsales_fortnox.sync.outbound.mapping import map_order
-from upsales_fortnox.sync.outbound.validation import CompanyRefused
+from upsales_fortnox.domain.outbound.mapping import map_order
+from upsales_fortnox.domain.outbound.validation import CompanyRefused
+from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, Order
+from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode
 
 D = Decimal
 FIELDS = {"name": "Nordisk Verkstad AB", "organisation_number": "556677-8899", "city": "Göteborg"}

@@ -5,16 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tests.sync.outbound.outbound_builders import order, order_row
-from upsales_fortnox.db.models import FortnoxType, ProductBundleMode, SyncType
-from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
-from upsales_fortnox.sync.outbound.document import (
+from upsales_fortnox.domain.outbound.document_body import (
     fingerprint_of_fortnox_document,
     locked_reason,
     matching_row_ids,
     our_reference,
 )
-from upsales_fortnox.sync.outbound.mapping import fortnox_type_for, map_order
-from upsales_fortnox.sync.outbound.reference import order_reference, parse_order_reference
+from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
+from upsales_fortnox.domain.outbound.reference import order_reference, parse_order_reference
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
+from upsales_fortnox.vocabulary import FortnoxType, ProductBundleMode, SyncType
 
 D = Decimal
 ARTICLES = {1: "A1", 2: "A2"}

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upsales_fortnox.sync.outbound.money import (
+from upsales_fortnox.domain.outbound.money import (
     ORE,
     distribute,
     fortnox_net,

@@ -10,17 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.sync.outbound.outbound_builders import order, order_row
-from upsales_fortnox.db.models import FortnoxType, ProductBundleMode
-from upsales_fortnox.integrations.fortnox.models import Invoice, Order
-from upsales_fortnox.sync.outbound.mapping import map_order
-from upsales_fortnox.sync.outbound.money import ORE, fortnox_net, round_ore
-from upsales_fortnox.sync.outbound.rows import (
+from upsales_fortnox.domain.outbound.mapping import map_order
+from upsales_fortnox.domain.outbound.money import ORE, fortnox_net, round_ore
+from upsales_fortnox.domain.outbound.rows import (
     ProductNotInFortnox,
     UnsendableOrder,
     plan_rows,
     required_product_ids,
     upsales_net_value,
 )
+from upsales_fortnox.integrations.fortnox.models import Invoice, Order
+from upsales_fortnox.vocabulary import FortnoxType, ProductBundleMode
 
 D = Decimal
 ARTICLES = {1: "A1", 2: "A2", 3: "A3", 10: "BUNDLE", 11: "SUB1", 12: "SUB2"}

@@ -24,10 +24,10 @@ from ufs_sandboxes.fortnox import create_fortnox_sandbox
 from ufs_sandboxes.fortnox.jsonio import parse_json
 from ufs_sandboxes.fortnox.resources.document_kinds import INVOICES, ORDERS
 from ufs_sandboxes.fortnox.resources.documents import create_document
-from upsales_fortnox.db.models import FortnoxType, ProductBundleMode
+from upsales_fortnox.domain.outbound.mapping import map_order
+from upsales_fortnox.domain.outbound.rows import UnsendableOrder
 from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
-from upsales_fortnox.sync.outbound.mapping import map_order
-from upsales_fortnox.sync.outbound.rows import UnsendableOrder
+from upsales_fortnox.vocabulary import FortnoxType, ProductBundleMode
 
 D = Decimal
 ORE = D("0.01")

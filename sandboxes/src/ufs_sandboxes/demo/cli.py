@@ -12,8 +12,8 @@ from ufs_sandboxes.demo.console import DemoPorts
 from ufs_sandboxes.demo.run import DEMO_DATABASE, run_demo
 from ufs_sandboxes.serve import FORTNOX_PORT, UPSALES_PORT, one_command, run_command
 from upsales_fortnox.cli_errors import report_and_exit
-from upsales_fortnox.config import load_settings
-from upsales_fortnox.logging_setup import configure_logging
+from upsales_fortnox.core.config import load_settings
+from upsales_fortnox.core.logging_setup import configure_logging
 
 
 def demo(

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ufs_sandboxes.upsales import DemoUpsalesSeed
-from upsales_fortnox.config import Settings
+from upsales_fortnox.core.config import Settings
 
 Say = Callable[[str], None]
 

@@ -46,12 +46,12 @@ from ufs_sandboxes.upsales import (
     create_upsales_sandbox,
     seed_demo_upsales,
 )
-from upsales_fortnox.app import build_service_app
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.migrate import upgrade
+from upsales_fortnox.background import background_tasks
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.migrate import upgrade
+from upsales_fortnox.core.occupancy import DatabaseLock, check_ports_free
 from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer
-from upsales_fortnox.occupancy import DatabaseLock, check_ports_free
-from upsales_fortnox.runtime import background_tasks
+from upsales_fortnox.main import build_service_app
 from upsales_fortnox.services import Services, build_services, build_stream_consumer
 from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
 
@@ -117,7 +117,7 @@ async def run_demo(
 ) -> DemoOutcome:
     """Run the demo. With ``stay`` it keeps serving after the showcase until cancelled.
 
-    Raises :class:`~upsales_fortnox.occupancy.InUse` before it touches anything when one of
+    Raises :class:`~upsales_fortnox.core.occupancy.InUse` before it touches anything when one of
     its ports or its database is taken (by another demo, say)."""
     ports = ports or DemoPorts()
     check_ports_free(

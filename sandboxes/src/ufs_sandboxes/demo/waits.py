@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.services import Services
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 #: How long the demo waits for one sync step before it gives up.
 STEP_TIMEOUT_SECONDS = 60.0

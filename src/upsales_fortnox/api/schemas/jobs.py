@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from upsales_fortnox.db.models import JobAttempt, JobStatus, SyncJob
-from upsales_fortnox.logging_setup import redact
+from upsales_fortnox.core.logging_setup import redact
+from upsales_fortnox.models.job import JobAttempt, SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 REDACTED = "[redacted]"
 _SECRET_KEY = re.compile(

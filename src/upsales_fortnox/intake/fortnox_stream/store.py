@@ -12,15 +12,12 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import (
-    FortnoxCredentials,
-    Installation,
-    InstallationStatus,
-    StreamOffset,
-)
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake import FortnoxChangeEvent, record_fortnox_events
 from upsales_fortnox.integrations.fortnox.stream import Message
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.models.job import StreamOffset
+from upsales_fortnox.vocabulary import InstallationStatus
 
 log = logging.getLogger(__name__)
 

@@ -49,7 +49,7 @@ write models send only their declared write fields, so nothing read is ever writ
 
 ROW_TOTAL_FORMULA: Final = "PERCENT: qty*price*(1-d/100); AMOUNT: qty*price-d"
 """How Fortnox computes a row's ``Total`` (reference fortnox.md "Totals"): *unverified*. Kept as
-:func:`upsales_fortnox.sync.outbound.money.fortnox_row_total`, which plans price and discount so
+:func:`upsales_fortnox.domain.outbound.money.fortnox_row_total`, which plans price and discount so
 the row comes to the Upsales amount; the AMOUNT discount is a whole-row amount either way."""
 
 LIST_META_INFORMATION: Final = "MetaInformation"
@@ -118,7 +118,7 @@ reconciliation lists ``GET /3/invoicepayments?lastmodified=`` itself
 CURRENCY_RATE_PLACES: Final = Decimal("0.000001")
 """Decimals of a document's ``CurrencyRate`` that we send: how many Fortnox keeps is
 *unverified*; rows and net values never pass through the rate, so they agree to the öre either
-way (:mod:`upsales_fortnox.sync.currency`)."""
+way (:mod:`upsales_fortnox.domain.currency`)."""
 
 STOCK_BALANCE_MAY_BE_A_LIST: Final = True
 """``GET /api/warehouse/status-v1/stockbalance?itemIds=`` answers one ``StockBalance`` object

@@ -66,7 +66,7 @@ INFO_HOOK_ANSWER_SHAPES: Final = (
 )
 """What Upsales reads from the answers to ``limit_pricelists`` and ``show_field_sync``:
 *unverified* (no source documents it); the shapes are built in
-:mod:`upsales_fortnox.sync.app_hook_answers` and nowhere else."""
+:mod:`upsales_fortnox.domain.app_hook_answers` and nowhere else."""
 
 # --- the REST API --------------------------------------------------------------------------
 
@@ -99,7 +99,7 @@ ORDER_ROW_DISCOUNT_MEANING: Final = "unknown"
 MASTER_CURRENCY: Final = "SEK"
 """The master currency of an Upsales account synced with a Swedish Fortnox company: taken to be
 SEK, Fortnox's home currency (*unverified*: an account with another master currency would send
-its rates against it; :mod:`upsales_fortnox.sync.currency` converts rates through it)."""
+its rates against it; :mod:`upsales_fortnox.domain.currency` converts rates through it)."""
 
 ACCOUNT_NAME_MAX_LENGTH: Final = 100
 """An account name's longest length: the limit the Upsales sandbox enforces, *unverified* for the

@@ -24,8 +24,16 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
-from upsales_fortnox.db.models import EventSource, LinkEntity
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.catchup import (
+    Verdict,
+    company_verdict,
+    order_verdict,
+    products_needed,
+    version_of,
+)
+from upsales_fortnox.domain.outbound.company import AccountFieldIds
+from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
 from upsales_fortnox.intake.record import NewEvent
 from upsales_fortnox.intake.routing import JOB_UPSALES_COMPANY, JOB_UPSALES_ORDER
 from upsales_fortnox.integrations.upsales.client import MAX_PAGE_SIZE
@@ -35,13 +43,6 @@ from upsales_fortnox.integrations.upsales.filters import Filter, eq, gte
 from upsales_fortnox.integrations.upsales.models import Company, Order, Record
 from upsales_fortnox.jobs import JobContext
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.catchup.decide import (
-    Verdict,
-    company_verdict,
-    order_verdict,
-    products_needed,
-    version_of,
-)
 from upsales_fortnox.sync.catchup.store import (
     ACCOUNTS_TOPIC,
     ORDERS_TOPIC,
@@ -54,9 +55,8 @@ from upsales_fortnox.sync.catchup.store import (
     save_checkpoint,
 )
 from upsales_fortnox.sync.context import InstallationContext, installation_context
-from upsales_fortnox.sync.outbound.company import AccountFieldIds
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
-from upsales_fortnox.sync.outbound.decide import WON_PROBABILITY
+from upsales_fortnox.vocabulary import EventSource, LinkEntity
 
 OVERLAP: Final = timedelta(minutes=2)
 HOOK_MARGIN: Final = timedelta(hours=1)

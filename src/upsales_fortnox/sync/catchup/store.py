@@ -18,18 +18,12 @@ from sqlalchemy import Table, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import (
-    EventSource,
-    FortnoxType,
-    InboundEvent,
-    Link,
-    LinkEntity,
-    ReconcileCheckpoint,
-    SyncJob,
-)
+from upsales_fortnox.domain.catchup import OrderLinks, Version, utc
 from upsales_fortnox.intake.record import EventsOf, NewEvent, record_events
-from upsales_fortnox.sync.catchup.decide import OrderLinks, Version, utc
-from upsales_fortnox.sync.links import LinkView
+from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint, SyncJob
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.vocabulary import EventSource, FortnoxType, LinkEntity
 
 ORDERS_TOPIC: Final = "upsales:orders"
 ACCOUNTS_TOPIC: Final = "upsales:accounts"

@@ -8,9 +8,9 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.sync.commands import SaveLink
-from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.domain.commands import SaveLink
+from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.vocabulary import FortnoxType
 
 
 class LinkSink(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.domain.commands import CreateFortnoxDocument, SaveLink, UpdateFortnoxDocument
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import (
     Company,
@@ -16,8 +16,8 @@ from upsales_fortnox.integrations.upsales.models import (
     Product,
     ProductDraft,
 )
-from upsales_fortnox.sync.commands import CreateFortnoxDocument, SaveLink, UpdateFortnoxDocument
 from upsales_fortnox.sync.interpreter import FortnoxDocument
+from upsales_fortnox.vocabulary import FortnoxType
 
 
 @dataclass(frozen=True)

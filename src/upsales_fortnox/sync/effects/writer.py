@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.domain.commands import CreateFortnoxDocument, SaveLink, UpdateFortnoxDocument
+from upsales_fortnox.domain.outbound.company import clean, custom_value
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
@@ -16,11 +17,10 @@ from upsales_fortnox.integrations.upsales.models import (
     Product,
     ProductDraft,
 )
-from upsales_fortnox.sync.commands import CreateFortnoxDocument, SaveLink, UpdateFortnoxDocument
 from upsales_fortnox.sync.effects.links import LinkSink
 from upsales_fortnox.sync.interpreter import FortnoxDocument
-from upsales_fortnox.sync.outbound.company import clean, custom_value
 from upsales_fortnox.sync.outbound.documents import create_document, get_document, update_document
+from upsales_fortnox.vocabulary import FortnoxType
 
 
 class Writer:

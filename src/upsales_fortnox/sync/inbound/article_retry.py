@@ -14,9 +14,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import JobStatus, SyncJob
+from upsales_fortnox.domain.outbound.rows import ProductNotInFortnox
 from upsales_fortnox.jobs.operations import JobOperationError, retry_dead_job
-from upsales_fortnox.sync.outbound.rows import ProductNotInFortnox
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 logger = logging.getLogger(__name__)
 

@@ -10,25 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.domain.commands import CreateUpsalesProduct
+from upsales_fortnox.domain.inbound.products import (
+    LINKED,
+    NO_ARTICLE_NUMBER,
+    decide_article,
+    no_article_product,
+)
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import eq
 from upsales_fortnox.integrations.upsales.models import Product
-from upsales_fortnox.sync.commands import CreateUpsalesProduct
 from upsales_fortnox.sync.inbound.article_retry import retry_deals_missing_articles
 from upsales_fortnox.sync.inbound.currency_prices import currency_prices, write_currency_prices
 from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.inbound.pricing import article_price
-from upsales_fortnox.sync.inbound.products import (
-    LINKED,
-    NO_ARTICLE_NUMBER,
-    decide_article,
-    no_article_product,
-)
 from upsales_fortnox.sync.inbound.stock import stock_level, write_stock
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.domain.inbound.companies import AccountFieldIds, org_number_variants
+from upsales_fortnox.domain.inbound.decide_customer import decide_customer
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom
 from upsales_fortnox.integrations.upsales.models import Company
-from upsales_fortnox.sync.inbound.companies import AccountFieldIds, org_number_variants
-from upsales_fortnox.sync.inbound.decide_customer import decide_customer
 from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from upsales_fortnox.db.models import FortnoxType
-from upsales_fortnox.integrations.errors import PermanentError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
-from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
-from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
-from upsales_fortnox.integrations.upsales.filters import custom, eq
-from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
-from upsales_fortnox.sync.inbound.customer_sync import sync_customer
-from upsales_fortnox.sync.inbound.decide_document import (
+from upsales_fortnox.domain.inbound.decide_document import (
     MODULE_TYPES,
     Action,
     DocumentPlan,
@@ -32,7 +24,7 @@ from upsales_fortnox.sync.inbound.decide_document import (
     document_commands,
     plan_document,
 )
-from upsales_fortnox.sync.inbound.documents import (
+from upsales_fortnox.domain.inbound.document_changes import (
     FortnoxDocument,
     OrderReferences,
     document_fingerprint,
@@ -45,15 +37,23 @@ from upsales_fortnox.sync.inbound.documents import (
     predecessor,
     successor,
 )
+from upsales_fortnox.domain.inbound.users import order_user
+from upsales_fortnox.domain.references import fortnox_document_reference, parse_outbound_reference
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.filters import custom, eq
+from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
+from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.job import InboundJob
-from upsales_fortnox.sync.inbound.users import order_user
 from upsales_fortnox.sync.money.invoice_money import (
     credit_of,
     is_partial_credit,
     reference,
     sync_invoice_money,
 )
-from upsales_fortnox.sync.references import fortnox_document_reference, parse_outbound_reference
+from upsales_fortnox.vocabulary import FortnoxType
 
 DEFAULT_OFFER_PROBABILITY: Final = 50
 """Probability of an imported offer when the offer stage has no probability between 1 and 99."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from upsales_fortnox.documents.links import LinkSigning
+from upsales_fortnox.documents.repository import LinkSigning
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services

@@ -16,27 +16,27 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.documents.links import LinkSigning, document_url
 from upsales_fortnox.documents.order_field import DOCUMENT_URL_FIELD_ALIAS
+from upsales_fortnox.documents.repository import LinkSigning, document_url
+from upsales_fortnox.domain.commands import Command
+from upsales_fortnox.domain.inbound.companies import AccountFieldIds
+from upsales_fortnox.domain.references import (
+    CUSTOMER_NUMBER_FIELD_ALIAS,
+    DOCUMENT_FIELD_ALIAS,
+    VAT_NUMBER_FIELD_ALIAS,
+)
 from upsales_fortnox.integrations.upsales.models import (
     CustomFieldEntity,
     CustomValue,
     OrderStage,
     User,
 )
+from upsales_fortnox.links.repository import LinkStore, LinkView
 from upsales_fortnox.sync import interpreter
-from upsales_fortnox.sync.commands import Command
 from upsales_fortnox.sync.context import InstallationContext
 from upsales_fortnox.sync.effects.links import CommittedLinks
 from upsales_fortnox.sync.effects.writer import Writer
-from upsales_fortnox.sync.inbound.companies import AccountFieldIds
-from upsales_fortnox.sync.links import LinkStore, LinkView
-from upsales_fortnox.sync.references import (
-    CUSTOMER_NUMBER_FIELD_ALIAS,
-    DOCUMENT_FIELD_ALIAS,
-    VAT_NUMBER_FIELD_ALIAS,
-)
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 FIELD_CACHE_SECONDS = 600.0
 """How long custom field ids found for an installation are reused before being looked up again."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.intake.routing import (
     JOB_FORTNOX_ARTICLE,
     JOB_FORTNOX_CUSTOMER,
@@ -18,6 +17,7 @@ from upsales_fortnox.intake.routing import (
     JOB_FORTNOX_OFFER,
     JOB_FORTNOX_ORDER,
 )
+from upsales_fortnox.vocabulary import FortnoxType
 
 FORTNOX_CUSTOMER: Final = JOB_FORTNOX_CUSTOMER
 FORTNOX_ARTICLE: Final = JOB_FORTNOX_ARTICLE

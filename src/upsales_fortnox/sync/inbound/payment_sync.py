@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError, FortnoxNotFound
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.vocabulary import FortnoxType
 
 CODE_NO_ACCESS_TO_SCOPE: Final = 2000663
 """Fortnox's 403 code for a token without the resource's scope (docs: errors)."""

@@ -19,15 +19,16 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.domain.identity import normalise_article_number
+from upsales_fortnox.domain.inbound.products import reprice_changes
 from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.jobs.handlers import JobContext
 from upsales_fortnox.jobs.queue import Enqueued, enqueue
-from upsales_fortnox.sync.identity import normalise_article_number
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.inbound.kinds import REPRICE_PRODUCTS
 from upsales_fortnox.sync.inbound.pricing import article_price
-from upsales_fortnox.sync.inbound.products import reprice_changes
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 REPRICE_ENTITY: Final = "products"
 """``entity_id`` of the job, so a second request while one is queued coalesces into it."""

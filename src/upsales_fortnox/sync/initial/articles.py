@@ -12,14 +12,20 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from upsales_fortnox.db.models import LinkEntity
+from upsales_fortnox.domain.commands import Command
+from upsales_fortnox.domain.identity import normalise_article_number
+from upsales_fortnox.domain.inbound.products import decide_article
+from upsales_fortnox.domain.initial_phases import (
+    LIST_FILTERS,
+    PHASE_MODELS,
+    SORT_KEYS,
+    Phase,
+    entity_id,
+)
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Article, Entity
 from upsales_fortnox.integrations.upsales.models import Product
-from upsales_fortnox.sync.commands import Command
-from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.inbound.pricing import article_prices
-from upsales_fortnox.sync.inbound.products import decide_article
 from upsales_fortnox.sync.initial.context import ImportContext
 from upsales_fortnox.sync.initial.indexes import linked_upsales_ids, product_index, slim_product
 from upsales_fortnox.sync.initial.outcomes import (
@@ -30,14 +36,8 @@ from upsales_fortnox.sync.initial.outcomes import (
     done,
     gather_outcomes,
 )
-from upsales_fortnox.sync.initial.phases import (
-    LIST_FILTERS,
-    PHASE_MODELS,
-    SORT_KEYS,
-    Phase,
-    entity_id,
-)
 from upsales_fortnox.sync.interpreter import Effects
+from upsales_fortnox.vocabulary import LinkEntity
 
 
 class ArticleImport:

@@ -19,9 +19,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from upsales_fortnox.config import Settings
-from upsales_fortnox.db.models import JobStatus, SyncJob
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.jobs import Worker
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import build_services
 from upsales_fortnox.sync.initial.control import (
     InitialSyncRefused,
@@ -30,6 +30,7 @@ from upsales_fortnox.sync.initial.control import (
 )
 from upsales_fortnox.sync.initial.preview import preview_initial_sync
 from upsales_fortnox.sync.registry import build_handler_registry
+from upsales_fortnox.vocabulary import JobStatus
 
 _FINISHED = (JobStatus.DONE, JobStatus.DEAD)
 

@@ -12,10 +12,10 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from upsales_fortnox.domain.initial_phases import FORTNOX_TYPES, Phase
+from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
-from upsales_fortnox.sync.initial.phases import FORTNOX_TYPES, Phase
-from upsales_fortnox.sync.links import LinkStore
-from upsales_fortnox.sync.settings import SyncSettings
+from upsales_fortnox.links.repository import LinkStore
 
 CONCURRENCY: Final = 8
 """Entities of one page worked on at once (their API calls are paced by the clients). Enough

@@ -15,15 +15,11 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from upsales_fortnox.db.models import (
-    Installation,
-    InstallationSettings,
-    InstallationStatus,
-    JobStatus,
-    SyncJob,
-)
+from upsales_fortnox.domain.initial_progress import SyncProgress, phase_report
 from upsales_fortnox.jobs import enqueue
-from upsales_fortnox.sync.initial.progress import SyncProgress, phase_report
+from upsales_fortnox.models.installation import Installation, InstallationSettings
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
 
 INITIAL_SYNC_KIND: Final = "initial_sync"
 INITIAL_SYNC_ENTITY: Final = "all"

@@ -12,18 +12,14 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Final
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
-from upsales_fortnox.integrations.fortnox.listing import ListPage
-from upsales_fortnox.integrations.fortnox.models import Customer, Entity
-from upsales_fortnox.integrations.upsales.models import Company
-from upsales_fortnox.sync.commands import (
+from upsales_fortnox.domain.commands import (
     Command,
     CreateUpsalesCompany,
     LinkTarget,
     SaveLink,
     UpdateUpsalesCompany,
 )
-from upsales_fortnox.sync.inbound.companies import (
+from upsales_fortnox.domain.inbound.companies import (
     AccountFieldIds,
     CompanyIndex,
     MatchKind,
@@ -32,6 +28,11 @@ from upsales_fortnox.sync.inbound.companies import (
     is_empty,
     new_company,
 )
+from upsales_fortnox.domain.initial_phases import PHASE_MODELS, SORT_KEYS, Phase, entity_id
+from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
+from upsales_fortnox.integrations.fortnox.listing import ListPage
+from upsales_fortnox.integrations.fortnox.models import Customer, Entity
+from upsales_fortnox.integrations.upsales.models import Company
 from upsales_fortnox.sync.initial.context import ImportContext
 from upsales_fortnox.sync.initial.indexes import (
     company_index,
@@ -47,9 +48,8 @@ from upsales_fortnox.sync.initial.outcomes import (
     done,
     gather_outcomes,
 )
-from upsales_fortnox.sync.initial.phases import PHASE_MODELS, SORT_KEYS, Phase, entity_id
 from upsales_fortnox.sync.interpreter import Effects
-from upsales_fortnox.sync.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 MAX_CANDIDATES_REPORTED: Final = 10
 

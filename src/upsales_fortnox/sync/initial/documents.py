@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.domain.initial_phases import (
+    FORTNOX_TYPES,
+    PHASE_MODELS,
+    SORT_KEYS,
+    Phase,
+    entity_id,
+)
+from upsales_fortnox.domain.references import DOCUMENT_FIELD_ALIAS, fortnox_document_reference
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.sync.initial.context import ImportContext
@@ -23,14 +30,7 @@ from upsales_fortnox.sync.initial.indexes import (
     order_reference_index,
 )
 from upsales_fortnox.sync.initial.outcomes import Job, Outcome, Run, done, gather_outcomes
-from upsales_fortnox.sync.initial.phases import (
-    FORTNOX_TYPES,
-    PHASE_MODELS,
-    SORT_KEYS,
-    Phase,
-    entity_id,
-)
-from upsales_fortnox.sync.references import DOCUMENT_FIELD_ALIAS, fortnox_document_reference
+from upsales_fortnox.vocabulary import FortnoxType
 
 
 @dataclass

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from upsales_fortnox.domain.initial_phases import phases_for
+from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.initial.context import ImportContext
 from upsales_fortnox.sync.initial.control import INITIAL_SYNC_KIND
 from upsales_fortnox.sync.initial.importer import InitialImport
-from upsales_fortnox.sync.initial.phases import phases_for
-from upsales_fortnox.sync.initial.progress import SyncProgress
 
 
 async def run_initial_sync(services: Services, job: JobContext) -> dict[str, Any]:

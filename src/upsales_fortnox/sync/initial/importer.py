@@ -28,6 +28,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from upsales_fortnox.domain.initial_phases import Phase, entity_id
+from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.sync.effects.links import PageLinks
@@ -37,8 +39,6 @@ from upsales_fortnox.sync.initial.context import ImportContext
 from upsales_fortnox.sync.initial.customers import CustomerImport
 from upsales_fortnox.sync.initial.documents import DocumentImport, DocumentJudge
 from upsales_fortnox.sync.initial.outcomes import Outcome
-from upsales_fortnox.sync.initial.phases import Phase, entity_id
-from upsales_fortnox.sync.initial.progress import SyncProgress
 from upsales_fortnox.sync.initial.read_documents import ReadDocuments
 from upsales_fortnox.sync.interpreter import Effects
 

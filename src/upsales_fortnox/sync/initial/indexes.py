@@ -25,11 +25,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
+from upsales_fortnox.domain.identity import normalise_article_number
+from upsales_fortnox.domain.inbound.companies import CompanyIndex
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.models import Company, CustomField, CustomValue, Product
-from upsales_fortnox.sync.identity import normalise_article_number
-from upsales_fortnox.sync.inbound.companies import CompanyIndex
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 async def linked_upsales_ids(

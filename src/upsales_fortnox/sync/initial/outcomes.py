@@ -9,14 +9,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from upsales_fortnox.integrations.errors import PermanentError, ReauthorizationRequired
-from upsales_fortnox.sync import interpreter
-from upsales_fortnox.sync.commands import (
+from upsales_fortnox.domain.commands import (
     Command,
     UpdateUpsalesCompany,
     UpdateUpsalesOrder,
     UpdateUpsalesProduct,
 )
+from upsales_fortnox.integrations.errors import PermanentError, ReauthorizationRequired
+from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.interpreter import Applied, Effects
 
 

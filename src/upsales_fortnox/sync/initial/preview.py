@@ -9,6 +9,9 @@ import uuid
 from collections import defaultdict
 from typing import Any, Final
 
+from upsales_fortnox.domain.initial_phases import Phase, phases_for
+from upsales_fortnox.domain.initial_progress import OUTCOMES, SyncProgress
+from upsales_fortnox.domain.references import is_outbound_reference
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity, Order
 from upsales_fortnox.services import Services
@@ -18,9 +21,6 @@ from upsales_fortnox.sync.initial.context import ImportContext
 from upsales_fortnox.sync.initial.documents import DocumentIndexes
 from upsales_fortnox.sync.initial.importer import InitialImport
 from upsales_fortnox.sync.initial.outcomes import Run, done
-from upsales_fortnox.sync.initial.phases import Phase, phases_for
-from upsales_fortnox.sync.initial.progress import OUTCOMES, SyncProgress
-from upsales_fortnox.sync.references import is_outbound_reference
 
 SAMPLES_PER_OUTCOME: Final = 5
 LINKING_OUTCOMES: Final = frozenset({"created", "linked", "updated"})

@@ -26,11 +26,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
+from upsales_fortnox.domain.inbound.document_changes import FortnoxDocument
+from upsales_fortnox.domain.initial_phases import PHASE_MODELS, SORT_KEYS, Phase
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity, Invoice, Offer
 from upsales_fortnox.integrations.ports import FortnoxPort
-from upsales_fortnox.sync.inbound.documents import FortnoxDocument
-from upsales_fortnox.sync.initial.phases import PHASE_MODELS, SORT_KEYS, Phase
 
 logger = logging.getLogger(__name__)
 

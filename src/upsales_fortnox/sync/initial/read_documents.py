@@ -10,21 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from upsales_fortnox.db.models import LinkEntity
-from upsales_fortnox.integrations.fortnox.listing import ListPage
-from upsales_fortnox.integrations.fortnox.models import Entity
-from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
-from upsales_fortnox.integrations.upsales.models import User
-from upsales_fortnox.sync import interpreter
-from upsales_fortnox.sync.commands import CreateUpsalesProduct, SaveLink
-from upsales_fortnox.sync.inbound.decide_document import (
+from upsales_fortnox.domain.commands import CreateUpsalesProduct, SaveLink
+from upsales_fortnox.domain.inbound.decide_document import (
     Action,
     LinkedOrder,
     UpsalesOrderState,
     document_commands,
     plan_document,
 )
-from upsales_fortnox.sync.inbound.documents import (
+from upsales_fortnox.domain.inbound.document_changes import (
     FortnoxDocument,
     OrderReferences,
     document_fingerprint,
@@ -33,20 +27,26 @@ from upsales_fortnox.sync.inbound.documents import (
     needs_fallback_product,
     predecessor,
 )
-from upsales_fortnox.sync.inbound.products import NO_ARTICLE_NUMBER, no_article_product
-from upsales_fortnox.sync.inbound.users import SettingsIncomplete, order_user
+from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NUMBER, no_article_product
+from upsales_fortnox.domain.inbound.users import SettingsIncomplete, order_user
+from upsales_fortnox.domain.initial_phases import Phase
+from upsales_fortnox.domain.references import fortnox_document_reference, parse_outbound_reference
+from upsales_fortnox.integrations.fortnox.listing import ListPage
+from upsales_fortnox.integrations.fortnox.models import Entity
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.models import User
+from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.initial.context import ImportContext
 from upsales_fortnox.sync.initial.documents import DocumentIndexes
 from upsales_fortnox.sync.initial.outcomes import Outcome, Run, carry_out
-from upsales_fortnox.sync.initial.phases import Phase
 from upsales_fortnox.sync.initial.read_ahead import (
     DocumentReadAhead,
     document_number,
     read_document,
 )
 from upsales_fortnox.sync.interpreter import Effects
-from upsales_fortnox.sync.links import LinkStore
-from upsales_fortnox.sync.references import fortnox_document_reference, parse_outbound_reference
+from upsales_fortnox.vocabulary import LinkEntity
 
 DEFAULT_OFFER_PROBABILITY = 50
 """An offer's probability when the offer stage sets none."""

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from upsales_fortnox.db.models import FortnoxType, JobStatus, SyncJob
 from upsales_fortnox.intake.routing import JOB_FORTNOX_INVOICE_PAYMENT
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus
 
 
 async def paid_invoice(job: InboundJob, payment_number: str) -> str | None:

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Final
 
+from upsales_fortnox.domain.payment_status import PaymentState
 from upsales_fortnox.integrations.upsales.models import CustomValue
 from upsales_fortnox.sync.inbound.job import InboundJob
-from upsales_fortnox.sync.money.status import PaymentState
 
 ORE: Final = Decimal("0.01")
 

@@ -28,7 +28,14 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.domain.currency import HOME_CURRENCY
+from upsales_fortnox.domain.payment_status import (
+    InvoiceMoney,
+    Payment,
+    PaymentState,
+    is_full_credit,
+    payment_state,
+)
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.facts import LASTMODIFIED_TIMEZONE
 from upsales_fortnox.integrations.fortnox.models import Invoice
@@ -36,16 +43,9 @@ from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import OrderDraft
-from upsales_fortnox.sync.currency import HOME_CURRENCY
 from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.money.fields import payment_field_ids, payment_values
-from upsales_fortnox.sync.money.status import (
-    InvoiceMoney,
-    Payment,
-    PaymentState,
-    is_full_credit,
-    payment_state,
-)
+from upsales_fortnox.vocabulary import FortnoxType
 
 ORE: Final = Decimal("0.01")
 ZERO: Final = Decimal(0)

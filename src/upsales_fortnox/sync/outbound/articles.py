@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
-from upsales_fortnox.sync.identity import normalise_article_number
-from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 @dataclass

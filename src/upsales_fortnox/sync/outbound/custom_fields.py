@@ -20,11 +20,11 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import CustomFieldId
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.outbound.company import ACCOUNT_ALIASES, AccountFieldIds
 from upsales_fortnox.integrations.ports import UpsalesPort
+from upsales_fortnox.models.link import CustomFieldId
 from upsales_fortnox.sync.field_ids import custom_field_ids
-from upsales_fortnox.sync.outbound.company import ACCOUNT_ALIASES, AccountFieldIds
 
 ACCOUNT_ENTITY: Final = "account"
 

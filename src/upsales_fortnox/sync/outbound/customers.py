@@ -1,7 +1,7 @@
 """The Fortnox customer of a won deal's company: linked, matched, or created (shell).
 
 The company link's fingerprint is the Fortnox → Upsales sync's
-:func:`~upsales_fortnox.sync.inbound.companies.customer_fingerprint` of the customer as written,
+:func:`~upsales_fortnox.domain.inbound.companies.customer_fingerprint` of the customer as written,
 so that sync recognises our write coming back as a Fortnox event; ``synced_fields`` holds the
 company fields agreed on both sides (see :mod:`.merge`).
 
@@ -22,28 +22,28 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.domain.commands import (
+    CreateFortnoxCustomer,
+    LinkFortnoxCustomer,
+    WriteCustomerNumberToUpsales,
+)
+from upsales_fortnox.domain.inbound.companies import customer_fingerprint
+from upsales_fortnox.domain.outbound.company import (
+    CompanyFields,
+    clean,
+    company_fields_from_upsales,
+    custom_value,
+)
+from upsales_fortnox.domain.outbound.decide import decide_customer, org_number_search_text
 from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
-from upsales_fortnox.sync.commands import (
-    CreateFortnoxCustomer,
-    LinkFortnoxCustomer,
-    WriteCustomerNumberToUpsales,
-)
-from upsales_fortnox.sync.inbound.companies import customer_fingerprint
-from upsales_fortnox.sync.links import LinkStore, LinkView
-from upsales_fortnox.sync.outbound.company import (
-    CompanyFields,
-    clean,
-    company_fields_from_upsales,
-    custom_value,
-)
+from upsales_fortnox.links.repository import LinkStore, LinkView
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
-from upsales_fortnox.sync.outbound.decide import decide_customer, org_number_search_text
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 logger = logging.getLogger(__name__)
 

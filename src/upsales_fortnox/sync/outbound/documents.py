@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.db.models import FortnoxType
+from upsales_fortnox.domain.commands import (
+    CreateFortnoxDocument,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+    UpdateFortnoxDocument,
+)
+from upsales_fortnox.domain.outbound.decide import DocumentDecision
+from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, locked_reason
+from upsales_fortnox.domain.outbound.reference import (
+    ORDER_REFERENCE_FIELD,
+    ORDER_REFERENCE_SEARCH_PARAMETER,
+    order_reference,
+)
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxMalformedResponse,
@@ -10,20 +23,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
 )
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.ports import FortnoxPort
-from upsales_fortnox.sync.commands import (
-    CreateFortnoxDocument,
-    LinkFortnoxDocument,
-    NoChange,
-    RefuseDocumentChange,
-    UpdateFortnoxDocument,
-)
-from upsales_fortnox.sync.outbound.decide import DocumentDecision
-from upsales_fortnox.sync.outbound.document import FortnoxDocument, locked_reason
-from upsales_fortnox.sync.outbound.reference import (
-    ORDER_REFERENCE_FIELD,
-    ORDER_REFERENCE_SEARCH_PARAMETER,
-    order_reference,
-)
+from upsales_fortnox.vocabulary import FortnoxType
 
 
 class DocumentLocked(PermanentError):

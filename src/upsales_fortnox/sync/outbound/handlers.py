@@ -25,28 +25,16 @@ from typing import Any, cast
 
 from sqlalchemy import Integer, Table, and_, bindparam, or_, select
 
-from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity, ProductBundleMode
 from upsales_fortnox.documents.order_field import write_document_url
-from upsales_fortnox.integrations.errors import PermanentError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
-from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
-from upsales_fortnox.integrations.upsales.models import Order, last_written_by_api_key
-from upsales_fortnox.jobs import HandlerRegistry, JobContext
-from upsales_fortnox.services import Services
-from upsales_fortnox.sync.commands import (
+from upsales_fortnox.domain.commands import (
     CreateFortnoxDocument,
     LinkFortnoxDocument,
     NoChange,
     RefuseDocumentChange,
 )
-from upsales_fortnox.sync.context import InstallationContext, installation_context
-from upsales_fortnox.sync.inbound.companies import customer_fingerprint
-from upsales_fortnox.sync.links import LinkStore, LinkView, save_link
-from upsales_fortnox.sync.outbound.articles import resolve_article_numbers
-from upsales_fortnox.sync.outbound.company import company_fields_from_upsales
-from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
-from upsales_fortnox.sync.outbound.customers import ensure_customer
-from upsales_fortnox.sync.outbound.decide import (
+from upsales_fortnox.domain.inbound.companies import customer_fingerprint
+from upsales_fortnox.domain.outbound.company import company_fields_from_upsales
+from upsales_fortnox.domain.outbound.decide import (
     DocumentLookup,
     company_gate,
     decide_company_update,
@@ -54,7 +42,22 @@ from upsales_fortnox.sync.outbound.decide import (
     document_lookup,
     order_gate,
 )
-from upsales_fortnox.sync.outbound.document import rows_to_keep
+from upsales_fortnox.domain.outbound.document_body import rows_to_keep
+from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
+from upsales_fortnox.domain.outbound.rows import UnsendableOrder, required_product_ids
+from upsales_fortnox.domain.outbound.validation import document_problems, refusal_message
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.models import Order, last_written_by_api_key
+from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.links.repository import LinkStore, LinkView, save_link
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.context import InstallationContext, installation_context
+from upsales_fortnox.sync.outbound.articles import resolve_article_numbers
+from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
+from upsales_fortnox.sync.outbound.customers import ensure_customer
 from upsales_fortnox.sync.outbound.documents import (
     RowsOutdated,
     document_missing,
@@ -63,9 +66,7 @@ from upsales_fortnox.sync.outbound.documents import (
     write_document,
 )
 from upsales_fortnox.sync.outbound.intents import record_intent
-from upsales_fortnox.sync.outbound.mapping import fortnox_type_for, map_order
-from upsales_fortnox.sync.outbound.rows import UnsendableOrder, required_product_ids
-from upsales_fortnox.sync.outbound.validation import document_problems, refusal_message
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode
 
 ORDER_JOB = "upsales.order"
 COMPANY_JOB = "upsales.company"

@@ -4,7 +4,7 @@ A won deal in steady state costs one Fortnox call (its create): it is searched f
 order reference only when an earlier attempt may have created its document, that is when an
 intent exists without a link (a crash between the intent and the link, a timeout, a dropped
 connection whose create Fortnox may have committed, a link deleted by hand). See
-:class:`~upsales_fortnox.db.models.DocumentIntent`.
+:class:`~upsales_fortnox.models.link.DocumentIntent`.
 
 The intent is recorded in the transaction that reads the won deal's links (one transaction per
 deal, committed before any Fortnox call). A deal that is then refused before its create (an
@@ -21,8 +21,9 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upsales_fortnox.db.models import DocumentIntent, FortnoxType
-from upsales_fortnox.db.types import utcnow
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.models.link import DocumentIntent
+from upsales_fortnox.vocabulary import FortnoxType
 
 _INTENTS = cast(Table, DocumentIntent.__table__)
 _RECORD_INTENT = {

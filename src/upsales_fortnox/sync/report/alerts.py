@@ -14,8 +14,8 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from upsales_fortnox.domain.report_compare import Report
 from upsales_fortnox.ops.alert_store import report_reconciliation_differences
-from upsales_fortnox.sync.report.compare import Report
 
 logger = logging.getLogger(__name__)
 

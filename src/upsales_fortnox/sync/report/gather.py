@@ -18,19 +18,12 @@ from typing import Final
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
-from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
-from upsales_fortnox.integrations.fortnox.models import Invoice, Order
-from upsales_fortnox.integrations.upsales.filters import gte, lte
-from upsales_fortnox.jobs.queue import enqueue
-from upsales_fortnox.sync.context import InstallationContext
-from upsales_fortnox.sync.currency import HOME_CURRENCY
-from upsales_fortnox.sync.inbound.decide_document import MODULE_TYPES
-from upsales_fortnox.sync.inbound.documents import document_lines, is_cancelled
-from upsales_fortnox.sync.money.invoice_money import credited_amount, reference
-from upsales_fortnox.sync.money.status import is_full_credit
-from upsales_fortnox.sync.references import parse_outbound_reference
-from upsales_fortnox.sync.report.compare import (
+from upsales_fortnox.domain.currency import HOME_CURRENCY
+from upsales_fortnox.domain.inbound.decide_document import MODULE_TYPES
+from upsales_fortnox.domain.inbound.document_changes import document_lines, is_cancelled
+from upsales_fortnox.domain.payment_status import is_full_credit
+from upsales_fortnox.domain.references import parse_outbound_reference
+from upsales_fortnox.domain.report_compare import (
     Deal,
     Difference,
     DifferenceKind,
@@ -38,6 +31,14 @@ from upsales_fortnox.sync.report.compare import (
     Report,
     compare,
 )
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.models import Invoice, Order
+from upsales_fortnox.integrations.upsales.filters import gte, lte
+from upsales_fortnox.jobs.queue import enqueue
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.sync.context import InstallationContext
+from upsales_fortnox.sync.money.invoice_money import credited_amount, reference
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 REPORTED_TYPES: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
 ZERO: Final = Decimal(0)

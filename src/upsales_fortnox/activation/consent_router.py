@@ -1,0 +1,102 @@
+"""``POST /webhooks/fortnox-consent``: a Fortnox service account's consent created or revoked.
+
+A revoked consent moves every installation of that tenant to ``needs_relogin`` at once (its jobs
+wait; the alert monitor announces it). The body's shape is a guess kept in
+:mod:`upsales_fortnox.integrations.fortnox.facts` and read only by
+:mod:`upsales_fortnox.integrations.fortnox.consent`. The caller proves itself with
+``X-Webhook-Secret`` (``FORTNOX_CONSENT_WEBHOOK_SECRET``; unset: the webhook is off).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel
+from sqlalchemy import update
+
+from upsales_fortnox.api.deps import ServicesDep
+from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.schemas.common import ErrorEnvelope
+from upsales_fortnox.core.crypto import constant_time_equals
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.integrations.fortnox.consent import parse_consent_event
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.vocabulary import InstallationStatus
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["webhooks"])
+
+REVOKED_REASON = (
+    "The Fortnox service account's consent was revoked. Connect the service account "
+    "(or log in to Fortnox) again to resume syncing."
+)
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ConsentAnswer(BaseModel):
+    status: str
+    installations: int
+
+
+CONSENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorEnvelope, "description": "Missing or wrong `X-Webhook-Secret`."},
+    404: {
+        "model": ErrorEnvelope,
+        "description": "The consent webhook is not configured (`not_found`).",
+    },
+    413: {"model": ErrorEnvelope, "description": "The body is too large (`payload_too_large`)."},
+    422: {"model": ErrorEnvelope, "description": "Not a consent event (`unsupported_event`)."},
+}
+
+
+@router.post(
+    "/webhooks/fortnox-consent",
+    response_model=ConsentAnswer,
+    status_code=202,
+    responses=CONSENT_ERRORS,
+)
+async def post_consent_event(
+    request: Request,
+    services: ServicesDep,
+    webhook_secret: Annotated[str | None, Header(alias="X-Webhook-Secret")] = None,
+) -> ConsentAnswer:
+    expected = services.settings.fortnox_consent_webhook_secret
+    if expected is None:
+        raise ApiError(404, "not_found", "the consent webhook is not configured")
+    if webhook_secret is None or not constant_time_equals(
+        webhook_secret, expected.get_secret_value()
+    ):
+        raise ApiError(401, "unauthorized", "invalid or missing webhook secret")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", "the body is too large")
+    try:
+        event = parse_consent_event(json.loads(raw))
+    except ValueError:
+        event = None
+    if event is None:
+        raise ApiError(422, "unsupported_event", "not a consent event with a tenant id")
+    if event.change == "created":
+        logger.info("Fortnox service account consent created for a tenant")
+        return ConsentAnswer(status="ignored", installations=0)
+    async with services.session_factory() as session, session.begin():
+        result = await session.execute(
+            update(Installation)
+            .where(
+                Installation.fortnox_tenant_id == event.tenant_id,
+                Installation.status != InstallationStatus.NEEDS_RELOGIN,
+            )
+            .values(
+                status=InstallationStatus.NEEDS_RELOGIN,
+                status_reason=REVOKED_REASON,
+                version=Installation.version + 1,
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    logger.warning("Fortnox consent revoked: %d installation(s) need a new connection", count)
+    return ConsentAnswer(status="applied", installations=count)

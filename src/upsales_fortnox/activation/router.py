@@ -1,0 +1,161 @@
+"""Activation routes: the Fortnox login the Upsales app opens, and Fortnox's OAuth callback.
+
+These are opened in the user's browser, so they carry no operator token. The login is started
+only through the signed link the operator API hands out as ``fortnox_login_url`` (the Upsales
+app's oauth button opens it), and a cookie binds the OAuth ``state`` to the browser that
+started the login (HttpOnly, ``SameSite=Lax`` so Fortnox's redirect back still carries it;
+``Secure`` when the service is served over https). Errors are the usual
+JSON envelope (``{"error": {"code", "message"}}``), or a small HTML page when the browser asks
+for ``text/html``; the status and code are the same either way.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Cookie, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from upsales_fortnox.activation.errors import ActivationError
+from upsales_fortnox.activation.login import CALLBACK_PATH, FortnoxLogin
+from upsales_fortnox.activation.state import STATE_LIFETIME
+from upsales_fortnox.api.deps import ServicesDep
+from upsales_fortnox.api.errors import error_response
+from upsales_fortnox.api.schemas.common import ErrorEnvelope, error_responses
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.core.texts import language_of_request, say
+
+router = APIRouter(tags=["activation"])
+
+LOGIN_COOKIE: Final = "fortnox_login"
+"""Holds the hash of the login state's nonce, sent only to the callback path."""
+
+
+def get_activation_clock() -> Callable[[], datetime]:
+    """The clock that dates and expires login states (tests override this dependency)."""
+    return utcnow
+
+
+ClockDep = Annotated[Callable[[], datetime], Depends(get_activation_clock)]
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "").lower()
+    if "text/html" not in accept:
+        return False
+    json_at = accept.find("application/json")
+    return json_at < 0 or accept.find("text/html") < json_at
+
+
+#: The page text for each login failure (the codes stay in the JSON answer, for operators).
+_PAGE_TEXTS = {
+    "fortnox_access_denied": "login.failed.denied",
+    "invalid_state": "login.failed.expired",
+    "state_expired": "login.failed.expired",
+    "state_reused": "login.failed.expired",
+    "state_not_bound": "login.failed.expired",
+    "missing_code": "login.failed.expired",
+    "invalid_login_link": "login.failed.link",
+    "tenant_already_connected": "login.failed.other_company",
+    "tenant_mismatch": "login.failed.other_company",
+    "fortnox_unavailable": "login.failed.unavailable",
+}
+
+
+def _error(request: Request, error: ActivationError) -> Response:
+    if not _wants_html(request):
+        return error_response(error.status_code, error.code, error.message)
+    language = language_of_request(request.headers.get("accept-language"))
+    explanation = say(_PAGE_TEXTS.get(error.code, "login.failed.other"), language)
+    page = (
+        f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(say('login.failed.title', language))}</title></head><body>"
+        f"<h1>{html.escape(say('login.failed.heading', language))}</h1>"
+        f"<p>{html.escape(explanation)}</p>"
+        "</body></html>"
+    )
+    return HTMLResponse(page, status_code=error.status_code)
+
+
+@router.get(
+    "/activate/{installation_id}/fortnox",
+    summary="Log in to Fortnox (opened by the Upsales app)",
+    description="Open it through the installation's `fortnox_login_url` (from the operator API; "
+    "valid 24 hours, every read mints a new one): the Upsales app's oauth button opens that "
+    "URL. Redirects (302) to Fortnox's consent page with a signed, single-use state that "
+    "expires in 10 minutes and asks for every scope the sync needs, and sets a cookie that "
+    "binds the login to this browser. Without a genuine, unexpired `token` for this "
+    "installation: 403 `invalid_login_link`, and nothing is stored.",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={
+        **error_responses(404),
+        403: {"model": ErrorEnvelope, "description": "A missing, wrong or expired login link."},
+    },
+)
+async def start_fortnox_login(
+    installation_id: uuid.UUID,
+    request: Request,
+    services: ServicesDep,
+    clock: ClockDep,
+    token: Annotated[str | None, Query(description="The login link's signed token.")] = None,
+) -> Response:
+    try:
+        started = await FortnoxLogin(services, clock=clock).start(installation_id, token)
+    except ActivationError as error:
+        return _error(request, error)
+    response = RedirectResponse(
+        started.authorization_url, status_code=302, headers={"Cache-Control": "no-store"}
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        started.browser_binding,
+        max_age=int(STATE_LIFETIME.total_seconds()),
+        path=CALLBACK_PATH,
+        secure=services.settings.public_base_url.lower().startswith("https://"),
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@router.get(
+    CALLBACK_PATH,
+    summary="Fortnox OAuth2 callback",
+    description="Exchanges the code, stores the tokens encrypted, records the Fortnox company and "
+    "activates the installation, then redirects (302) back to Upsales. Codes: "
+    "`fortnox_access_denied`, `invalid_state`, `state_expired`, `state_reused`, "
+    "`state_not_bound` (the login was started in another browser), `missing_code`, "
+    "`code_exchange_failed` (400); `installation_not_found` (404); `tenant_already_connected`, "
+    "`tenant_mismatch` (409); `fortnox_unavailable`, `fortnox_tenant_unknown` (502). On any "
+    "error nothing about the installation is stored.",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={
+        **error_responses(404, 409),
+        400: {"model": ErrorEnvelope, "description": "Denied consent or a bad login link."},
+        502: {"model": ErrorEnvelope, "description": "Fortnox could not be reached."},
+    },
+)
+async def fortnox_callback(
+    request: Request,
+    services: ServicesDep,
+    clock: ClockDep,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+    login_cookie: Annotated[str | None, Cookie(alias=LOGIN_COOKIE)] = None,
+) -> Response:
+    try:
+        await FortnoxLogin(services, clock=clock).complete(
+            code=code, state=state, binding=login_cookie, error=error
+        )
+    except ActivationError as failure:
+        return _error(request, failure)
+    return RedirectResponse(
+        services.settings.upsales_return_url, status_code=302, headers={"Cache-Control": "no-store"}
+    )

@@ -1,0 +1,54 @@
+"""Running the Alembic migrations from code (the ``migrate`` command, the demo and tests)."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[4]
+_PACKAGED_MIGRATIONS = Path(__file__).resolve().parents[2] / "_migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    """Alembic config for this project, finding the scripts in the source tree or the package."""
+    ini_path = _PROJECT_ROOT / "alembic.ini"
+    config = Config(str(ini_path)) if ini_path.exists() else Config()
+    scripts = _PROJECT_ROOT / "migrations"
+    if not scripts.exists():
+        scripts = _PACKAGED_MIGRATIONS
+    config.set_main_option("script_location", str(scripts))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Migrate to ``revision``; safe when several processes start at once (PostgreSQL: an
+    advisory lock in ``migrations/env.py``; a SQLite file: a lock file beside it)."""
+    with _sqlite_file_lock(database_url):
+        command.upgrade(alembic_config(database_url), revision)
+
+
+@contextmanager
+def _sqlite_file_lock(database_url: str) -> Iterator[None]:
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        yield
+        return
+    lock_path = Path(f"{url.database}.migrate-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def downgrade(database_url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(database_url), revision)

@@ -1,1 +1,0 @@
-"""Persistence: engine and sessions, column types and the SQLAlchemy models."""

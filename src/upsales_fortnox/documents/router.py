@@ -1,0 +1,100 @@
+"""Document links: the PDF behind a ``FORTNOX_DOCUMENT_URL`` (public, signed) and the
+operator's rotation of an installation's link key."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
+
+from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
+from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.documents.keys import rotate_key
+from upsales_fortnox.documents.repository import DocumentUnavailable, document_pdf
+from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError
+from upsales_fortnox.models.installation import Installation
+
+public_router = APIRouter(tags=["documents"])
+operator_router = APIRouter(
+    prefix="/api/installations", tags=["installations"], dependencies=[AdminDep]
+)
+
+_NOT_FOUND_MESSAGE = "no document here"
+FORTNOX_RETRY_AFTER_SECONDS = 30
+
+
+def _not_found() -> ApiError:
+    """The one answer for a link that is wrong in any way: it says nothing about which."""
+    return ApiError(404, "not_found", _NOT_FOUND_MESSAGE)
+
+
+@public_router.get(
+    "/documents/{installation}/{kind}/{number}",
+    summary="The PDF of a Fortnox document linked to an Upsales order",
+    description="The link in the order's `FORTNOX_DOCUMENT_URL` field. Read from Fortnox on "
+    "every request (never stored). Any link that is not genuine, current and linked answers "
+    "404 `not_found`, alike.",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The document's PDF."},
+        **error_responses(404),
+    },
+)
+async def get_document_pdf(
+    installation: str,
+    kind: str,
+    number: str,
+    services: ServicesDep,
+    sig: Annotated[str, Query(description="The link's signature.")] = "",
+) -> Response:
+    try:
+        installation_id = uuid.UUID(installation)
+    except ValueError:
+        raise _not_found() from None
+    try:
+        pdf = await document_pdf(services, installation_id, kind, number, sig)
+    except DocumentUnavailable:
+        raise _not_found() from None
+    except FortnoxRetryableError:
+        raise ApiError(
+            503,
+            "fortnox_unavailable",
+            "Fortnox does not answer right now; try again shortly",
+            headers={"Retry-After": str(FORTNOX_RETRY_AFTER_SECONDS)},
+        ) from None
+    except FortnoxPermanentError:
+        raise ApiError(502, "fortnox_error", "Fortnox refused to render the document") from None
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{kind}-{number}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+class DocumentLinkKeyOut(BaseModel):
+    key_version: int
+    """Links carry this version; every link made before it no longer works."""
+
+
+@operator_router.post(
+    "/{installation_id}/document-links/rotate",
+    response_model=DocumentLinkKeyOut,
+    summary="Rotate the installation's document-link key",
+    description="Every `FORTNOX_DOCUMENT_URL` link made so far stops working (404); links "
+    "written from now on use the new key.",
+    responses=error_responses(401, 404),
+)
+async def rotate_document_links(
+    installation_id: uuid.UUID, session: SessionDep
+) -> DocumentLinkKeyOut:
+    if await session.get(Installation, installation_id) is None:
+        raise ApiError(404, "installation_not_found", f"installation {installation_id} not found")
+    key = await rotate_key(session, installation_id)
+    await session.commit()
+    return DocumentLinkKeyOut(key_version=key.key_version)

@@ -1,0 +1,367 @@
+"""Fortnox customers → Upsales companies: field mapping and matching (pure).
+
+Matching order, before a company is created (DESIGN "Initial sync"): the Fortnox customer number
+already written on an Upsales company (a link whose record was lost), then the organisation
+number (normalised, see :mod:`upsales_fortnox.domain.identity`), then the exact name (case and white
+space folded). Two candidates on one key are never guessed between: the match is ``ambiguous``.
+
+Choices:
+
+* Companies already linked to another Fortnox customer are no candidates.
+* A name match is refused when both sides carry organisation numbers that differ.
+* The customer's address (Fortnox's invoice/postal address) is the Upsales ``Mail`` address, its
+  visiting address the ``Visit`` address; other Upsales addresses, and those of a type the
+  customer has no address of, are kept.
+* Upsales accounts have no e-mail or VAT field: the e-mail is not synced, the VAT number only
+  into an account custom field with alias ``FORTNOX_VAT_NUMBER`` when there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from upsales_fortnox.domain.fingerprint import fingerprint
+from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
+from upsales_fortnox.integrations.upsales.facts import ACCOUNT_NAME_MAX_LENGTH
+from upsales_fortnox.integrations.upsales.models import Address, Company, CompanyDraft, CustomValue
+
+MAIL_ADDRESS_TYPE: Final = "Mail"
+VISIT_ADDRESS_TYPE: Final = "Visit"
+NAME_MAX_LENGTH: Final = ACCOUNT_NAME_MAX_LENGTH
+
+
+@dataclass(frozen=True)
+class AccountFieldIds:
+    """Ids of the account custom fields the sync writes (None: the account has no such field)."""
+
+    customer_number: int | None
+    vat_number: int | None = None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _extra(customer: Customer, name: str) -> str | None:
+    return _text((customer.model_extra or {}).get(name))
+
+
+def customer_sync_fields(customer: Customer) -> dict[str, str | None]:
+    """The customer's fields that sync to Upsales, by their Fortnox names, blanks as None.
+
+    Fingerprints of company links are taken over these, so both sync directions can tell an
+    echo of their own write (see :func:`customer_fingerprint`).
+    """
+    return {
+        "Name": _text(customer.Name),
+        "OrganisationNumber": _text(customer.OrganisationNumber),
+        "Address1": _text(customer.Address1),
+        "Address2": _text(customer.Address2),
+        "ZipCode": _text(customer.ZipCode),
+        "City": _text(customer.City),
+        "CountryCode": _text(customer.CountryCode),
+        "VisitingAddress": _extra(customer, "VisitingAddress"),
+        "VisitingZipCode": _extra(customer, "VisitingZipCode"),
+        "VisitingCity": _extra(customer, "VisitingCity"),
+        "VisitingCountryCode": _extra(customer, "VisitingCountryCode"),
+        "Phone1": _text(customer.Phone1),
+        "WWW": _extra(customer, "WWW"),
+        "VATNumber": _text(customer.VATNumber),
+    }
+
+
+def customer_fingerprint(customer: Customer) -> str:
+    return fingerprint(customer_sync_fields(customer))
+
+
+# --- mapping ----------------------------------------------------------------------------------
+
+
+def _address(
+    address_type: str,
+    street: str | None,
+    zipcode: str | None,
+    city: str | None,
+    country: str | None,
+) -> Address | None:
+    if not any((street, zipcode, city, country)):
+        return None
+    return Address(type=address_type, address=street, zipcode=zipcode, city=city, country=country)
+
+
+def mapped_addresses(customer: Customer) -> dict[str, Address | None]:
+    """The Upsales addresses the customer defines, by type (None: the customer has none)."""
+    fields = customer_sync_fields(customer)
+    street = ", ".join(part for part in (fields["Address1"], fields["Address2"]) if part) or None
+    return {
+        MAIL_ADDRESS_TYPE: _address(
+            MAIL_ADDRESS_TYPE, street, fields["ZipCode"], fields["City"], fields["CountryCode"]
+        ),
+        VISIT_ADDRESS_TYPE: _address(
+            VISIT_ADDRESS_TYPE,
+            fields["VisitingAddress"],
+            fields["VisitingZipCode"],
+            fields["VisitingCity"],
+            fields["VisitingCountryCode"],
+        ),
+    }
+
+
+def _merge_addresses(
+    current: Sequence[Address], mapped: dict[str, Address | None], *, fill_only: bool
+) -> list[Address]:
+    """``current`` with the addresses the customer has replaced (an Upsales address of a type
+    the customer lacks is kept). With ``fill_only`` a type Upsales already has is left alone.
+    """
+    present = {address.type for address in current}
+    merged: list[Address] = []
+    for address in current:
+        replacement = None if fill_only else mapped.get(address.type or "")
+        if replacement is None:
+            merged.append(address)
+        elif address.type not in {a.type for a in merged}:
+            merged.append(replacement)
+    for address_type, added in mapped.items():
+        if added is not None and address_type not in present:
+            merged.append(added)
+    return merged
+
+
+def _custom_values(customer: Customer, field_ids: AccountFieldIds) -> list[CustomValue]:
+    values = []
+    if field_ids.customer_number is not None:
+        values.append(
+            CustomValue(fieldId=field_ids.customer_number, value=_text(customer.CustomerNumber))
+        )
+    if field_ids.vat_number is not None:
+        values.append(
+            CustomValue(fieldId=field_ids.vat_number, value=_text(customer.VATNumber) or "")
+        )
+    return values
+
+
+def _custom_value(company: Company, field_id: int | None) -> str | None:
+    if field_id is None:
+        return None
+    for item in company.custom or ():
+        if item.fieldId == field_id:
+            return _text(item.value)
+    return None
+
+
+def new_company(customer: Customer, field_ids: AccountFieldIds) -> CompanyDraft:
+    """The Upsales company to create for a Fortnox customer."""
+    fields = customer_sync_fields(customer)
+    addresses = [a for a in mapped_addresses(customer).values() if a is not None]
+    draft = CompanyDraft(name=_company_name(customer))
+    for name, value in (
+        ("orgNo", fields["OrganisationNumber"]),
+        ("phone", fields["Phone1"]),
+        ("webpage", fields["WWW"]),
+    ):
+        if value is not None:
+            setattr(draft, name, value)
+    if addresses:
+        draft.addresses = addresses
+    custom = [value for value in _custom_values(customer, field_ids) if value.value]
+    if custom:
+        draft.custom = custom
+    return draft
+
+
+def _company_name(customer: Customer) -> str:
+    name = _text(customer.Name) or f"Fortnox customer {customer.CustomerNumber}"
+    return name[:NAME_MAX_LENGTH]
+
+
+def company_changes(
+    customer: Customer, current: Company, field_ids: AccountFieldIds, *, fill_only: bool = False
+) -> CompanyDraft:
+    """A partial update bringing ``current`` in line with the customer; only differing fields.
+
+    ``fill_only`` (when a company is first linked): fields Upsales already has are kept, only
+    empty ones are filled and the customer number is written.
+    """
+    fields = customer_sync_fields(customer)
+    changes = CompanyDraft()
+    wanted: dict[str, str | None] = {
+        "name": _company_name(customer),
+        "orgNo": fields["OrganisationNumber"],
+        "phone": fields["Phone1"],
+        "webpage": fields["WWW"],
+    }
+    for name, value in wanted.items():
+        have = _text(getattr(current, name))
+        if have == value or (fill_only and have is not None) or (value is None and have is None):
+            continue
+        setattr(changes, name, value if value is not None else "")
+    current_addresses = list(current.addresses or [])
+    addresses = _merge_addresses(current_addresses, mapped_addresses(customer), fill_only=fill_only)
+    if _address_key(addresses) != _address_key(current_addresses):
+        changes.addresses = addresses
+    custom: list[CustomValue] = []
+    for wanted_value in _custom_values(customer, field_ids):
+        have_value = _custom_value(current, wanted_value.fieldId)
+        keep = fill_only and wanted_value.fieldId != field_ids.customer_number
+        if keep and have_value is not None:
+            continue
+        if have_value != _text(wanted_value.value):
+            custom.append(CustomValue(fieldId=wanted_value.fieldId, value=wanted_value.value or ""))
+    if custom:
+        changes.custom = with_custom_values(current.custom, custom)
+    return changes
+
+
+def _address_key(addresses: Iterable[Address]) -> list[tuple[str | None, ...]]:
+    return [
+        (a.type, _text(a.address), _text(a.zipcode), _text(a.city), _text(a.country))
+        for a in addresses
+    ]
+
+
+def clear_customer_number(company: Company, field_ids: AccountFieldIds) -> CompanyDraft | None:
+    """The update that removes the Fortnox customer number (and VAT copy) from a company, or
+    None when it carries neither."""
+    custom = [
+        CustomValue(fieldId=field_id, value="")
+        for field_id in (field_ids.customer_number, field_ids.vat_number)
+        if field_id is not None and _custom_value(company, field_id) is not None
+    ]
+    return CompanyDraft(custom=with_custom_values(company.custom, custom)) if custom else None
+
+
+def is_empty(draft: CompanyDraft) -> bool:
+    return not draft.model_fields_set
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+class MatchKind(StrEnum):
+    CREATE = "create"
+    LINK = "link"
+    AMBIGUOUS = "ambiguous"
+
+
+class MatchedOn(StrEnum):
+    CUSTOMER_NUMBER = "customer_number"
+    ORG_NUMBER = "org_number"
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class CompanyMatch:
+    kind: MatchKind
+    company: Company | None = None
+    matched_on: MatchedOn | None = None
+    candidates: tuple[Company, ...] = ()
+    """All companies that matched on ``matched_on`` (more than one when ambiguous)."""
+
+
+CREATE: Final = CompanyMatch(MatchKind.CREATE)
+
+
+class CompanyIndex:
+    """Upsales companies indexed by the keys customers are matched on.
+
+    Built once for many customers (the initial import) or per customer from a few candidates.
+    Mark companies linked as you link them, so a second customer cannot claim them.
+    """
+
+    def __init__(
+        self,
+        companies: Iterable[Company],
+        *,
+        customer_number_field_id: int | None,
+        linked_company_ids: Collection[int] = (),
+    ) -> None:
+        self._field_id = customer_number_field_id
+        self._linked: set[int] = set(linked_company_ids)
+        self._by_number: dict[str, dict[int, Company]] = {}
+        self._by_org: dict[str, dict[int, Company]] = {}
+        self._by_name: dict[str, dict[int, Company]] = {}
+        for company in companies:
+            self.add(company)
+
+    def add(self, company: Company) -> None:
+        number = _custom_value(company, self._field_id)
+        if number is not None:
+            self._by_number.setdefault(number, {})[company.id] = company
+        org = normalise_org_number(company.orgNo)
+        if org is not None:
+            self._by_org.setdefault(org, {})[company.id] = company
+        name = normalise_name(company.name)
+        if name is not None:
+            self._by_name.setdefault(name, {})[company.id] = company
+
+    def mark_linked(self, company_id: int) -> None:
+        self._linked.add(company_id)
+
+    def _free(self, found: dict[int, Company] | None) -> list[Company]:
+        return sorted(
+            (c for c in (found or {}).values() if c.id not in self._linked), key=lambda c: c.id
+        )
+
+    def match(self, customer: Customer) -> CompanyMatch:
+        number = _text(customer.CustomerNumber)
+        org = normalise_org_number(customer.OrganisationNumber)
+        steps: list[tuple[MatchedOn, list[Company]]] = []
+        if number is not None:
+            steps.append((MatchedOn.CUSTOMER_NUMBER, self._free(self._by_number.get(number))))
+        if org is not None:
+            steps.append((MatchedOn.ORG_NUMBER, self._free(self._by_org.get(org))))
+        name = normalise_name(customer.Name)
+        if name is not None:
+            by_name = [
+                company
+                for company in self._free(self._by_name.get(name))
+                if org is None
+                or normalise_org_number(company.orgNo) is None
+                or normalise_org_number(company.orgNo) == org
+            ]
+            steps.append((MatchedOn.NAME, by_name))
+        for matched_on, found in steps:
+            if len(found) == 1:
+                return CompanyMatch(MatchKind.LINK, found[0], matched_on, (found[0],))
+            if len(found) > 1:
+                return CompanyMatch(MatchKind.AMBIGUOUS, None, matched_on, tuple(found))
+        return CREATE
+
+
+def match_company(
+    customer: Customer,
+    candidates: Iterable[Company],
+    *,
+    customer_number_field_id: int | None = None,
+    linked_company_ids: Collection[int] = (),
+) -> CompanyMatch:
+    """Which Upsales company a Fortnox customer is (``link``), none (``create``), or unclear
+    (``ambiguous``, never guessed)."""
+    index = CompanyIndex(
+        candidates,
+        customer_number_field_id=customer_number_field_id,
+        linked_company_ids=linked_company_ids,
+    )
+    return index.match(customer)
+
+
+def org_number_variants(value: str | None) -> list[str]:
+    """The ways an organisation number may be written in Upsales, for exact-match lookups:
+    ``NNNNNN-NNNN``, ``NNNNNNNNNN`` and the 12-digit forms with the century (``16`` for
+    organisations; ``19``/``20`` for personal numbers, whose third digit is a month's 0 or 1)."""
+    digits = normalise_org_number(value)
+    if digits is None:
+        return [value.strip()] if value and value.strip() else []
+    centuries = ("16",) if digits[2] >= "2" else ("19", "20")
+    variants = [f"{digits[:6]}-{digits[6:]}", digits]
+    for century in centuries:
+        variants += [f"{century}{digits[:6]}-{digits[6:]}", f"{century}{digits}"]
+    return variants

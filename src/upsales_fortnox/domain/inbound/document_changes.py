@@ -1,0 +1,290 @@
+"""Fortnox orders, invoices and offers → Upsales orders: what a document says, and its mapping
+to an Upsales order (pure).
+
+Rows: each document row with a quantity becomes an order row of the article's product.
+``listPrice`` is the row's unit price before discount and ``price`` the net unit price after it,
+so the Upsales order value (sum of quantity * price) is Fortnox's net: a PERCENT discount gives
+``price * (1 - d/100)``, an AMOUNT discount takes ``d`` off the row total; the row total is rounded
+to öre as Fortnox rounds it, then divided by the quantity. A net unit price that does not end
+within :data:`UNIT_PRICE_PLACES` decimals is rounded there. With ``VATIncluded`` the prices are
+converted to amounts excluding VAT (Upsales values exclude VAT). Rows without an article but
+with an amount use the product :data:`~.products.NO_ARTICLE_NUMBER`; rows with neither (text
+rows) and rows without a quantity are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Final
+
+from upsales_fortnox.domain.currency import foreign_currency, upsales_rate
+from upsales_fortnox.domain.fingerprint import fingerprint
+from upsales_fortnox.domain.identity import normalise_article_number
+from upsales_fortnox.domain.references import fortnox_document_reference
+from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.integrations.upsales.models import (
+    CustomValue,
+    OrderDraft,
+    OrderRow,
+    Ref,
+    UserRef,
+)
+from upsales_fortnox.vocabulary import FortnoxType
+
+FortnoxDocument = Order | Invoice | Offer
+
+ORE: Final = Decimal("0.01")
+HUNDRED: Final = Decimal(100)
+ZERO: Final = Decimal(0)
+UNIT_PRICE_PLACES: Final = Decimal("0.0001")
+
+DESCRIPTIONS: Final = {
+    FortnoxType.INVOICE: "Fortnox invoice {number}",
+    FortnoxType.ORDER: "Fortnox order {number}",
+    FortnoxType.OFFER: "Fortnox offer {number}",
+}
+
+
+def document_type(document: FortnoxDocument) -> FortnoxType:
+    if isinstance(document, Invoice):
+        return FortnoxType.INVOICE
+    if isinstance(document, Offer):
+        return FortnoxType.OFFER
+    return FortnoxType.ORDER
+
+
+def document_number(document: FortnoxDocument) -> str:
+    return str(document.DocumentNumber)
+
+
+def document_date(document: FortnoxDocument) -> dt.date | None:
+    if isinstance(document, Invoice):
+        return document.InvoiceDate
+    if isinstance(document, Offer):
+        return document.OfferDate
+    return document.OrderDate
+
+
+def _reference(value: str | None) -> str | None:
+    """A document reference; Fortnox writes ``0`` (or nothing) for none."""
+    text = (value or "").strip()
+    return None if text in ("", "0") else text
+
+
+def predecessor(document: FortnoxDocument) -> tuple[FortnoxType, str] | None:
+    """The document this one was made from: an invoice's order (else offer), an order's offer."""
+    if isinstance(document, Invoice):
+        order = _reference(document.OrderReference)
+        if order is not None:
+            return FortnoxType.ORDER, order
+        offer = _reference(document.OfferReference)
+        return (FortnoxType.OFFER, offer) if offer is not None else None
+    if isinstance(document, Order):
+        offer = _reference(document.OfferReference)
+        return (FortnoxType.OFFER, offer) if offer is not None else None
+    return None
+
+
+def successor(document: FortnoxDocument) -> tuple[FortnoxType, str] | None:
+    """The order an offer was turned into."""
+    if isinstance(document, Offer):
+        order = _reference(document.OrderReference)
+        return (FortnoxType.ORDER, order) if order is not None else None
+    return None
+
+
+def is_cancelled(document: FortnoxDocument) -> bool:
+    """Cancelled ("makulerad"); an invoice that has been credited counts as cancelled, since
+    crediting is how a booked invoice is cancelled in Fortnox."""
+    if document.Cancelled:
+        return True
+    if isinstance(document, Invoice) and not document.Credit:
+        return _reference(document.CreditInvoiceReference) is not None
+    return False
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """One valued row of a document, in Upsales terms (amounts exclude VAT)."""
+
+    article_number: str | None
+    quantity: Decimal
+    list_price: Decimal
+    """Unit price before discount."""
+    price: Decimal
+    """Net unit price after discount."""
+
+
+def _quantity(row: Any) -> Decimal | None:
+    for name in ("OrderedQuantity", "DeliveredQuantity", "Quantity"):
+        if name in type(row).model_fields:
+            value = getattr(row, name)
+            return value if isinstance(value, Decimal) else None
+    return None
+
+
+def _round_ore(value: Decimal) -> Decimal:
+    return value.quantize(ORE, rounding=ROUND_HALF_UP)
+
+
+def _unit(value: Decimal) -> Decimal:
+    """An exact unit price, or rounded to :data:`UNIT_PRICE_PLACES` when it does not end there."""
+    rounded = value.quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
+    return value if rounded == value else rounded
+
+
+def row_total(quantity: Decimal, price: Decimal, discount: Decimal, discount_type: str) -> Decimal:
+    """The row's net total as Fortnox computes it, rounded to öre."""
+    gross = quantity * price
+    if discount_type == "AMOUNT":
+        return _round_ore(gross - discount)
+    return _round_ore(gross * (HUNDRED - discount) / HUNDRED)
+
+
+def document_lines(document: FortnoxDocument) -> list[DocumentLine]:
+    rows: list[Any]
+    if isinstance(document, Invoice):
+        rows = list(document.InvoiceRows or [])
+    elif isinstance(document, Offer):
+        rows = list(document.OfferRows or [])
+    else:
+        rows = list(document.OrderRows or [])
+    vat_included = bool(document.VATIncluded)
+    lines: list[DocumentLine] = []
+    for row in rows:
+        quantity = _quantity(row)
+        if quantity is None or quantity == 0:
+            continue
+        article = normalise_article_number(row.ArticleNumber)
+        price = row.Price or ZERO
+        total = row_total(quantity, price, row.Discount or ZERO, row.DiscountType or "PERCENT")
+        if article is None and total == 0 and price == 0:
+            continue
+        if vat_included:
+            factor = HUNDRED / (HUNDRED + (row.VAT or ZERO))
+            price, total = price * factor, _round_ore(total * factor)
+        lines.append(DocumentLine(article, quantity, _unit(price), _unit(total / quantity)))
+    return lines
+
+
+def document_fingerprint(document: FortnoxDocument) -> str:
+    """Over what the Upsales order takes from the document (not its state flags)."""
+    date = document_date(document)
+    fields: dict[str, Any] = {
+        "customer": document.CustomerNumber,
+        "date": date.isoformat() if date else None,
+        "our_reference": document.OurReference,
+        "currency": document.Currency,
+        "rows": [
+            [line.article_number, line.quantity, line.list_price, line.price]
+            for line in document_lines(document)
+        ],
+    }
+    if foreign_currency(document.Currency) is not None and document.CurrencyRate is not None:
+        fields["rate"] = [document.CurrencyRate.normalize(), document.CurrencyUnit]
+    return fingerprint(fields)
+
+
+# --- the Upsales order ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderReferences:
+    """The Upsales ids a document's order refers to, resolved by the shell."""
+
+    company_id: int
+    user_id: int
+    product_ids: Mapping[str, int]
+    """Article number → Upsales product id."""
+    fallback_product_id: int | None = None
+    """The :data:`~.products.NO_ARTICLE_NUMBER` product, for rows without a known article."""
+    document_field_id: int | None = None
+    """The order custom field with alias ``FORTNOX_DOCUMENT``, if the account has one."""
+    document_url: CustomValue | None = None
+    """The ``FORTNOX_DOCUMENT_URL`` value (setting ``documentLinks``), if the account has it."""
+
+
+class MissingProduct(LookupError):
+    """A row's article has no product and no fallback product was resolved."""
+
+
+def needs_fallback_product(lines: list[DocumentLine], product_ids: Mapping[str, int]) -> bool:
+    return not lines or any(
+        line.article_number is None or line.article_number not in product_ids for line in lines
+    )
+
+
+def order_rows(lines: list[DocumentLine], refs: OrderReferences) -> list[OrderRow]:
+    rows: list[OrderRow] = []
+    for line in lines:
+        product_id = refs.product_ids.get(line.article_number or "", refs.fallback_product_id)
+        if product_id is None:
+            raise MissingProduct(f"no Upsales product for article {line.article_number!r}")
+        rows.append(
+            OrderRow(
+                quantity=line.quantity,
+                price=line.price,
+                listPrice=line.list_price,
+                product=Ref(id=product_id),
+            )
+        )
+    if not rows:  # Upsales needs a row: a document of text rows only gets one empty row
+        if refs.fallback_product_id is None:
+            raise MissingProduct("no rows and no fallback product")
+        rows.append(
+            OrderRow(
+                quantity=Decimal(1),
+                price=ZERO,
+                listPrice=ZERO,
+                product=Ref(id=refs.fallback_product_id),
+            )
+        )
+    return rows
+
+
+def order_description(document: FortnoxDocument) -> str:
+    return DESCRIPTIONS[document_type(document)].format(number=document.DocumentNumber)
+
+
+def order_content(
+    document: FortnoxDocument, refs: OrderReferences, *, today: dt.date
+) -> OrderDraft:
+    """What the Upsales order takes from the document: client, user, date, rows, currency."""
+    draft = OrderDraft(
+        date=document_date(document) or today,
+        user=UserRef(id=refs.user_id),
+        client=Ref(id=refs.company_id),
+        orderRow=order_rows(document_lines(document), refs),
+    )
+    currency = foreign_currency(document.Currency)
+    if currency is not None:
+        draft.currency = currency
+        draft.currencyRate = upsales_rate(document.CurrencyRate, document.CurrencyUnit)
+    return draft
+
+
+def new_order(
+    document: FortnoxDocument,
+    refs: OrderReferences,
+    *,
+    stage_id: int,
+    probability: int,
+    today: dt.date,
+) -> OrderDraft:
+    """The Upsales order to create for a document."""
+    draft = order_content(document, refs, today=today)
+    draft.description = order_description(document)
+    draft.stage = Ref(id=stage_id)
+    draft.probability = probability
+    custom: list[CustomValue] = []
+    if refs.document_field_id is not None:
+        reference = fortnox_document_reference(document_type(document), document_number(document))
+        custom.append(CustomValue(fieldId=refs.document_field_id, value=reference))
+    if refs.document_url is not None:
+        custom.append(refs.document_url)
+    if custom:
+        draft.custom = custom
+    return draft

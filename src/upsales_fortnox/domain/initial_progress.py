@@ -1,0 +1,167 @@
+"""The initial sync's checkpointed state and progress report (pure).
+
+The job payload holds, after every page: the phases of this run, the cursor (the phase and the
+next page to read) and per phase the counters, the Fortnox total (``@TotalResources``) and the
+seconds spent, from which the rate and ETA are derived. Ambiguous matches and refused entities
+are kept with their candidates, up to :data:`MAX_REPORTED` of each, for operators to decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from upsales_fortnox.domain.initial_phases import Phase
+
+PAYLOAD_VERSION: Final = 1
+MAX_REPORTED: Final = 200
+"""Ambiguous matches (and, separately, refused entities) listed in full; beyond that, counted."""
+
+OUTCOMES: Final = ("created", "linked", "updated", "unchanged", "ambiguous", "skipped", "failed")
+"""What can happen to one Fortnox entity: a new Upsales record; linked to an existing one
+(fields filled in where empty); an already linked record brought up to date; nothing to do;
+two or more candidates (not guessed); not imported by the rules (e.g. a backorder, a cancelled
+document, a document whose customer is not linked); refused by Upsales."""
+
+
+@dataclass
+class PhaseProgress:
+    total: int | None = None
+    done: int = 0
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+
+    def count(self, outcome: str, number: int = 1) -> None:
+        self.counts[outcome] = self.counts.get(outcome, 0) + number
+
+    @property
+    def rate(self) -> float | None:
+        """Entities per second so far."""
+        return self.done / self.seconds if self.seconds > 0 and self.done else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.rate
+        if self.total is None or rate is None:
+            return None
+        return max(self.total - self.done, 0) / rate
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "done": self.done,
+            "seconds": round(self.seconds, 3),
+            "counts": dict(self.counts),
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> PhaseProgress:
+        counts = dict.fromkeys(OUTCOMES, 0)
+        counts.update({str(k): int(v) for k, v in dict(data.get("counts") or {}).items()})
+        total = data.get("total")
+        return cls(
+            total=int(total) if total is not None else None,
+            done=int(data.get("done", 0)),
+            seconds=float(data.get("seconds", 0.0)),
+            counts=counts,
+        )
+
+
+@dataclass
+class SyncProgress:
+    phases: tuple[Phase, ...]
+    phase_index: int = 0
+    next_page: int = 1
+    by_phase: dict[Phase, PhaseProgress] = field(default_factory=dict)
+    ambiguous: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for phase in self.phases:
+            self.by_phase.setdefault(phase, PhaseProgress())
+
+    @property
+    def current(self) -> Phase | None:
+        return self.phases[self.phase_index] if self.phase_index < len(self.phases) else None
+
+    @property
+    def finished(self) -> bool:
+        return self.current is None
+
+    def phase(self, phase: Phase) -> PhaseProgress:
+        return self.by_phase[phase]
+
+    def next_phase(self) -> None:
+        self.phase_index += 1
+        self.next_page = 1
+
+    def report_ambiguous(self, entry: dict[str, Any]) -> None:
+        if len(self.ambiguous) < MAX_REPORTED:
+            self.ambiguous.append(entry)
+
+    def report_failed(self, entry: dict[str, Any]) -> None:
+        if len(self.failed) < MAX_REPORTED:
+            self.failed.append(entry)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "version": PAYLOAD_VERSION,
+            "phases": [phase.value for phase in self.phases],
+            "cursor": {
+                "phase": self.current.value if self.current else None,
+                "page": self.next_page,
+            },
+            "progress": {phase.value: self.by_phase[phase].to_payload() for phase in self.phases},
+            "ambiguous": list(self.ambiguous),
+            "failed": list(self.failed),
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> SyncProgress | None:
+        """The state a previous run checkpointed, or None for a job that has not started."""
+        if data.get("version") != PAYLOAD_VERSION or not data.get("phases"):
+            return None
+        phases = tuple(Phase(name) for name in data["phases"])
+        cursor = dict(data.get("cursor") or {})
+        phase_name = cursor.get("phase")
+        index = phases.index(Phase(phase_name)) if phase_name else len(phases)
+        progress = dict(data.get("progress") or {})
+        return cls(
+            phases=phases,
+            phase_index=index,
+            next_page=int(cursor.get("page", 1)),
+            by_phase={
+                phase: PhaseProgress.from_payload(dict(progress.get(phase.value) or {}))
+                for phase in phases
+            },
+            ambiguous=list(data.get("ambiguous") or []),
+            failed=list(data.get("failed") or []),
+        )
+
+
+def phase_report(progress: SyncProgress) -> list[dict[str, Any]]:
+    """Per phase: state, done, total, counts, rate (per second) and ETA (seconds)."""
+    report = []
+    for index, phase in enumerate(progress.phases):
+        item = progress.by_phase[phase]
+        state = (
+            "done"
+            if index < progress.phase_index
+            else "running"
+            if index == progress.phase_index
+            else "pending"
+        )
+        rate = item.rate
+        eta = 0.0 if state == "done" else item.eta_seconds
+        report.append(
+            {
+                "phase": phase.value,
+                "state": state,
+                "done": item.done,
+                "total": item.total,
+                "counts": dict(item.counts),
+                "rate_per_second": round(rate, 2) if rate is not None else None,
+                "eta_seconds": round(eta, 1) if eta is not None else None,
+            }
+        )
+    return report

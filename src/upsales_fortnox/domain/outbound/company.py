@@ -1,0 +1,201 @@
+"""An Upsales company and a Fortnox customer in one canonical form (pure).
+
+Both sides are read into the same dict of *company fields* (name, organisation number, postal
+address, phone, e-mail, VAT number), normalised so that equal data compares equal whichever side
+it was read from. Links of companies store these fields as last synced (``synced_fields``) and
+their fingerprint, so a change is told from an echo, and a three-way merge (:mod:`.merge`) can
+see which side changed what.
+
+Where the Upsales values come from:
+
+* name, ``orgNo``, ``phone``: the account's own fields.
+* address: the first address of type Invoice, Billing, Mail, Postal, Visit (in that order);
+  ``address`` → the street, ``zipcode``, ``city``, ``country`` (ISO alpha-2, or a few country
+  names) → CountryCode. Fortnox's street is ``Address1`` and ``Address2`` joined by ", ", as
+  the Fortnox → Upsales sync writes it into the ``Mail`` address; a street changed in Upsales
+  is written to ``Address1`` and ``Address2`` is cleared.
+* e-mail and VAT number: Upsales accounts have no such fields, so they are read from account
+  custom fields with the aliases :data:`EMAIL_ALIAS` and :data:`VAT_NUMBER_ALIAS` (shared with
+  the Fortnox → Upsales sync) when the installation has them (ids resolved per installation,
+  see :class:`AccountFieldIds`); without them these two fields are not synced at all (left out
+  of the dict, so never cleared).
+
+Organisation numbers are written ``NNNNNN-NNNN`` when they are Swedish organisation or personal
+numbers (:func:`~upsales_fortnox.domain.identity.normalise_org_number`), otherwise kept as given
+(and refused by :mod:`.validation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from upsales_fortnox.domain.identity import normalise_org_number
+from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
+from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
+from upsales_fortnox.integrations.upsales.facts import INVOICE_ADDRESS_TYPES
+from upsales_fortnox.integrations.upsales.models import Address, Company, CustomValue
+
+CompanyFields = dict[str, str | None]
+
+CUSTOMER_NUMBER_ALIAS: Final = CUSTOMER_NUMBER_FIELD_ALIAS
+"""Account custom field that shows the Fortnox customer number in Upsales."""
+EMAIL_ALIAS: Final = "FORTNOX_EMAIL"
+"""Account custom field sent as the Fortnox customer's ``Email`` (our convention; the
+Fortnox → Upsales sync does not write it)."""
+VAT_NUMBER_ALIAS: Final = VAT_NUMBER_FIELD_ALIAS
+"""Account custom field synced with the Fortnox customer's ``VATNumber``."""
+ACCOUNT_ALIASES: Final = (CUSTOMER_NUMBER_ALIAS, EMAIL_ALIAS, VAT_NUMBER_ALIAS)
+
+#: Company field → Fortnox customer field.
+FORTNOX_FIELDS: Final[dict[str, str]] = {
+    "name": "Name",
+    "organisation_number": "OrganisationNumber",
+    "address1": "Address1",
+    "zip_code": "ZipCode",
+    "city": "City",
+    "country_code": "CountryCode",
+    "phone": "Phone1",
+    "email": "Email",
+    "vat_number": "VATNumber",
+}
+ALWAYS_SYNCED: Final = (
+    "name",
+    "organisation_number",
+    "address1",
+    "zip_code",
+    "city",
+    "country_code",
+    "phone",
+)
+ADDRESS_PREFERENCE: Final = (*INVOICE_ADDRESS_TYPES, "Mail", "Postal", "Visit")
+_COUNTRY_NAMES: Final = {
+    "sverige": "SE",
+    "sweden": "SE",
+    "norge": "NO",
+    "norway": "NO",
+    "danmark": "DK",
+    "denmark": "DK",
+    "finland": "FI",
+    "suomi": "FI",
+}
+
+
+@dataclass(frozen=True)
+class AccountFieldIds:
+    """Ids of the installation's account custom fields by role; None where it has none."""
+
+    customer_number: int | None = None
+    email: int | None = None
+    vat_number: int | None = None
+
+    @classmethod
+    def of(cls, by_alias: Mapping[str, int | None]) -> AccountFieldIds:
+        return cls(
+            customer_number=by_alias.get(CUSTOMER_NUMBER_ALIAS),
+            email=by_alias.get(EMAIL_ALIAS),
+            vat_number=by_alias.get(VAT_NUMBER_ALIAS),
+        )
+
+
+def clean(value: object) -> str | None:
+    """Text without surrounding or repeated white space; None when blank."""
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def canonical_org_number(value: str | None) -> str | None:
+    text = clean(value)
+    digits = normalise_org_number(text)
+    if digits is None:
+        return text
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+def canonical_country_code(value: str | None) -> str | None:
+    text = clean(value)
+    if text is None:
+        return None
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    return _COUNTRY_NAMES.get(text.casefold(), text)
+
+
+def postal_address(addresses: Iterable[Address] | None) -> Address | None:
+    by_type: dict[str, Address] = {}
+    for address in addresses or []:
+        by_type.setdefault(address.type or "", address)
+    for address_type in ADDRESS_PREFERENCE:
+        if address_type in by_type:
+            return by_type[address_type]
+    return None
+
+
+def custom_value(values: Iterable[CustomValue] | None, field_id: int | None) -> object:
+    if field_id is None:
+        return None
+    for value in values or []:
+        if value.fieldId == field_id:
+            return value.value
+    return None
+
+
+def company_fields_from_upsales(company: Company, field_ids: AccountFieldIds) -> CompanyFields:
+    address = postal_address(company.addresses)
+    fields: CompanyFields = {
+        "name": clean(company.name),
+        "organisation_number": canonical_org_number(company.orgNo),
+        "address1": clean(address.address) if address else None,
+        "zip_code": clean(address.zipcode) if address else None,
+        "city": clean(address.city) if address else None,
+        "country_code": canonical_country_code(address.country) if address else None,
+        "phone": clean(company.phone),
+    }
+    if field_ids.email is not None:
+        fields["email"] = clean(custom_value(company.custom, field_ids.email))
+    if field_ids.vat_number is not None:
+        fields["vat_number"] = clean(custom_value(company.custom, field_ids.vat_number))
+    return fields
+
+
+def company_fields_from_fortnox(customer: Customer) -> CompanyFields:
+    """All company fields of a Fortnox customer (callers keep the keys they sync)."""
+    return {
+        "name": clean(customer.Name),
+        "organisation_number": canonical_org_number(customer.OrganisationNumber),
+        "address1": clean(
+            ", ".join(filter(None, (clean(customer.Address1), clean(customer.Address2))))
+        ),
+        "zip_code": clean(customer.ZipCode),
+        "city": clean(customer.City),
+        "country_code": canonical_country_code(customer.CountryCode),
+        "phone": clean(customer.Phone1),
+        "email": clean(customer.Email),
+        "vat_number": clean(customer.VATNumber),
+    }
+
+
+def customer_wire_values(fields: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Company fields under their Fortnox customer names."""
+    return {FORTNOX_FIELDS[name]: value for name, value in fields.items()}
+
+
+def new_customer(fields: Mapping[str, str | None]) -> Customer:
+    """A Fortnox customer to create; empty fields are left out."""
+    values = {key: value for key, value in customer_wire_values(fields).items() if value}
+    return Customer(Type="COMPANY", **values)
+
+
+def customer_changes(changes: Mapping[str, str | None]) -> Customer:
+    """A partial update of a Fortnox customer; a field emptied in Upsales is cleared. A new
+    street goes to ``Address1`` whole, and ``Address2`` is cleared."""
+    values = {
+        key: value if value is not None else API_BLANK
+        for key, value in customer_wire_values(changes).items()
+    }
+    if "address1" in changes:
+        values["Address2"] = API_BLANK
+    return Customer(**values)

@@ -1,0 +1,250 @@
+"""The Upsales → Fortnox decisions (pure): what a won deal or a changed company calls for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
+
+from upsales_fortnox.domain.commands import (
+    CreateFortnoxCustomer,
+    CreateFortnoxDocument,
+    LinkFortnoxCustomer,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+    UpdateFortnoxCustomer,
+    UpdateFortnoxDocument,
+)
+from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
+from upsales_fortnox.domain.outbound.company import (
+    CompanyFields,
+    company_fields_from_fortnox,
+    customer_changes,
+    new_customer,
+)
+from upsales_fortnox.domain.outbound.document_body import (
+    DocumentDraft,
+    FortnoxDocument,
+    document_rows,
+    fingerprint_of_fortnox_document,
+    kept_rows,
+    locked_reason,
+    matching_row_ids,
+    row_ids_from_kept,
+)
+from upsales_fortnox.domain.outbound.merge import three_way_merge
+from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, parse_order_reference
+from upsales_fortnox.domain.outbound.validation import (
+    CompanyRefused,
+    company_problems,
+    refusal_message,
+)
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.upsales.models import Order
+from upsales_fortnox.links.repository import LinkView
+
+WON_PROBABILITY = 100
+
+DocumentDecision = (
+    CreateFortnoxDocument
+    | LinkFortnoxDocument
+    | NoChange
+    | RefuseDocumentChange
+    | UpdateFortnoxDocument
+)
+CustomerDecision = CreateFortnoxCustomer | LinkFortnoxCustomer
+
+
+def order_gate(order: Order) -> NoChange | None:
+    """Why the order is not sent at all, or None when it is a won deal to send."""
+    if order.probability != WON_PROBABILITY:
+        return NoChange(
+            f"the order is at {order.probability} %; only won orders (100 %) are sent to Fortnox"
+        )
+    if order.client is None:
+        return NoChange("the order has no company")
+    return None
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+def org_number_search_text(fields: Mapping[str, str | None]) -> str | None:
+    """What to search Fortnox customers for to find this company by organisation number: its
+    first six digits, which every way of writing the number contains (the search matches
+    substrings; candidates are compared exactly afterwards)."""
+    digits = normalise_org_number(fields.get("organisation_number"))
+    return digits[:6] if digits else None
+
+
+def matching_customer(
+    fields: Mapping[str, str | None], candidates: Iterable[Customer]
+) -> Customer | None:
+    """The Fortnox customer that is this company: same organisation number; or, when the
+    company has none, the same name and no organisation number. Several: the lowest number."""
+    org_number = normalise_org_number(fields.get("organisation_number"))
+    name = normalise_name(fields.get("name"))
+    matches = []
+    for candidate in candidates:
+        if not candidate.CustomerNumber:
+            continue
+        candidate_org = normalise_org_number(candidate.OrganisationNumber)
+        if org_number is not None:
+            if candidate_org == org_number:
+                matches.append(candidate)
+        elif (
+            name is not None
+            and normalise_name(candidate.Name) == name
+            and not (candidate.OrganisationNumber or "").strip()
+        ):
+            matches.append(candidate)
+    if not matches:
+        return None
+    return min(matches, key=lambda c: (len(c.CustomerNumber or ""), c.CustomerNumber or ""))
+
+
+def decide_customer(
+    upsales_company_id: int, fields: CompanyFields, candidates: Sequence[Customer]
+) -> CustomerDecision:
+    """Link the matching Fortnox customer, or create one (refused when Fortnox would refuse).
+
+    A matched customer keeps its Fortnox data; the Upsales fields become the base of later
+    merges, so differences count as changes made in Fortnox (Fortnox is the accounting record).
+    """
+    match = matching_customer(fields, candidates)
+    if match is not None and match.CustomerNumber:
+        return LinkFortnoxCustomer(upsales_company_id, match.CustomerNumber, dict(fields))
+    problems = company_problems(fields)
+    if problems:
+        raise CompanyRefused(refusal_message(f"The company {fields.get('name')!r}", problems))
+    return CreateFortnoxCustomer(upsales_company_id, new_customer(fields), dict(fields))
+
+
+def company_gate(link: LinkView | None, fields: CompanyFields) -> NoChange | None:
+    """Why a changed company needs no Fortnox call at all, or None.
+
+    The company's fields equal to those last synced (kept on the link) are the echo of our own
+    write, or a change to fields that are not synced: nothing to do.
+    """
+    if link is None:
+        return NoChange(
+            "the company has no Fortnox customer yet; it is sent with its first won order"
+        )
+    if link.synced_fields is not None and dict(link.synced_fields) == dict(fields):
+        return NoChange("no company field changed since the last sync (or our own write)")
+    return None
+
+
+def decide_company_update(
+    upsales_company_id: int, link: LinkView, upsales: CompanyFields, fortnox: Customer
+) -> UpdateFortnoxCustomer:
+    """Three-way merge against the fields last synced (see :mod:`.merge`).
+
+    The command's ``changes`` is None when nothing is to be written to Fortnox; its
+    ``synced_fields`` are recorded on the link either way.
+    """
+    fortnox_fields = company_fields_from_fortnox(fortnox)
+    plan = three_way_merge(link.synced_fields, upsales, fortnox_fields)
+    if plan.to_fortnox:
+        problems = company_problems({**fortnox_fields, **plan.to_fortnox})
+        if problems:
+            subject = f"The company {upsales.get('name')!r}"
+            raise CompanyRefused(refusal_message(subject, problems))
+    return UpdateFortnoxCustomer(
+        upsales_company_id=upsales_company_id,
+        customer_number=link.fortnox_id,
+        changes=customer_changes(plan.to_fortnox) if plan.to_fortnox else None,
+        changed_fields=tuple(sorted(plan.to_fortnox)),
+        synced_fields=plan.synced,
+        conflicts=plan.conflicts,
+        changed_in_fortnox=tuple(sorted(plan.to_upsales)),
+    )
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+class DocumentLookup(Enum):
+    NONE = "none"
+    """Nothing to read: nothing changed since the document was sent, it was never sent, or the
+    link keeps the rows our last write left (the update is sent without a read)."""
+    GET = "get"
+    """Read the linked document (it is to be updated, and the link keeps no rows)."""
+    SEARCH = "search"
+    """No link, but an earlier attempt may have created the document: search by reference."""
+
+
+def document_lookup(
+    draft: DocumentDraft, link: LinkView | None, *, sent_before: bool
+) -> DocumentLookup:
+    """``sent_before``: an intent to create the order's document was recorded by an earlier
+    attempt (see :mod:`.intents`); only then can an unlinked order have a document."""
+    if link is None:
+        return DocumentLookup.SEARCH if sent_before else DocumentLookup.NONE
+    if link.fingerprint == draft.fingerprint() or kept_rows(link.synced_fields) is not None:
+        return DocumentLookup.NONE
+    return DocumentLookup.GET
+
+
+def decide_document(
+    draft: DocumentDraft, link: LinkView | None, existing: FortnoxDocument | None
+) -> DocumentDecision:
+    """Create, link, update, leave, or refuse (locked) the order's Fortnox document.
+
+    Only documents sent from this order (their reference names it) are updated; a linked
+    document made in Fortnox (linked by the Fortnox → Upsales sync) is left as Fortnox has it.
+
+    ``existing`` is what :func:`document_lookup` asked for: the linked document, or the one a
+    search by reference found (None when there was nothing to read or nothing was found).
+    """
+    wanted = draft.fingerprint()
+    if link is not None and link.fingerprint == wanted:
+        return NoChange("the order has not changed since it was sent")
+    if existing is None or existing.DocumentNumber is None:
+        if link is not None:
+            return _update_from_kept_rows(draft, link)
+        document = draft.to_fortnox()
+        return CreateFortnoxDocument(
+            draft.upsales_order_id, draft.fortnox_type, document, wanted, draft.net
+        )
+    number = existing.DocumentNumber
+    if fingerprint_of_fortnox_document(existing) == wanted:
+        return LinkFortnoxDocument(draft.upsales_order_id, draft.fortnox_type, number, wanted)
+    if parse_order_reference(getattr(existing, ORDER_REFERENCE_FIELD)) != draft.upsales_order_id:
+        return NoChange(
+            f"Fortnox {draft.fortnox_type.value} {number} was made in Fortnox, not sent from "
+            "this order; Fortnox stays its source and Upsales changes are not sent back"
+        )
+    reason = locked_reason(existing)
+    if reason is not None:
+        return RefuseDocumentChange(
+            draft.upsales_order_id,
+            draft.fortnox_type,
+            number,
+            f"the order changed in Upsales after it was sent, but Fortnox "
+            f"{draft.fortnox_type.value} {number} can no longer change: {reason}",
+        )
+    row_ids = matching_row_ids(document_rows(existing), draft.rows)
+    return UpdateFortnoxDocument(
+        draft.upsales_order_id,
+        draft.fortnox_type,
+        number,
+        draft.to_fortnox(row_ids),
+        wanted,
+        draft.net,
+    )
+
+
+def _update_from_kept_rows(draft: DocumentDraft, link: LinkView) -> UpdateFortnoxDocument:
+    """The update of our own document, unread: its rows as our last write left them."""
+    kept = kept_rows(link.synced_fields)
+    if kept is None:
+        raise ValueError("a linked document that keeps no rows must be read before it is updated")
+    return UpdateFortnoxDocument(
+        draft.upsales_order_id,
+        draft.fortnox_type,
+        int(link.fortnox_id),
+        draft.to_fortnox(row_ids_from_kept(kept, draft.rows)),
+        draft.fingerprint(),
+        draft.net,
+    )

@@ -1,0 +1,259 @@
+"""A won deal as a Fortnox invoice or order (pure).
+
+The header carries the customer number, the order's currency, "Vår referens" (the Upsales
+user's name, cut to Fortnox's 50 characters), the order reference (:mod:`.reference`) and
+``VATIncluded = false``: Upsales prices exclude VAT, so Fortnox's ``Net`` is the sum of the row
+totals. Every row sends an ``AMOUNT`` discount (0 for none), so an update also clears a
+discount a row no longer has. Orders send the quantity as both ordered and delivered, so the
+whole order is invoiced without a backorder.
+
+The fingerprint of a document is taken over the fields the sync sends, in a form both a draft
+and a document read back from Fortnox produce (:func:`fingerprint_of_fortnox_document`), so the
+echo of our own write is recognised from either side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from upsales_fortnox.domain.currency import FortnoxRate, foreign_currency
+from upsales_fortnox.domain.fingerprint import fingerprint
+from upsales_fortnox.domain.outbound.money import DISCOUNT_AMOUNT, ZERO
+from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, order_reference
+from upsales_fortnox.domain.outbound.rows import PlannedRow
+from upsales_fortnox.integrations.fortnox.limits import DOCUMENT_MAX_LENGTHS
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
+from upsales_fortnox.vocabulary import FortnoxType
+
+OUR_REFERENCE_MAX: Final = DOCUMENT_MAX_LENGTHS["OurReference"]
+
+FortnoxDocument = Invoice | Order
+
+
+@dataclass(frozen=True)
+class DocumentDraft:
+    """What the sync wants the Fortnox document of one Upsales order to say."""
+
+    fortnox_type: FortnoxType
+    upsales_order_id: int
+    customer_number: str
+    currency: str | None
+    our_reference: str | None
+    rows: tuple[PlannedRow, ...]
+    currency_rate: FortnoxRate | None = None
+    """The deal's rate, for a foreign currency (None: SEK, or Upsales has no rate)."""
+
+    @property
+    def reference(self) -> str:
+        return order_reference(self.upsales_order_id)
+
+    @property
+    def net(self) -> Decimal:
+        """The ``Net`` Fortnox will compute."""
+        return sum((row.amount for row in self.rows), ZERO)
+
+    def fingerprint(self) -> str:
+        return _fingerprint(
+            self.customer_number,
+            self.currency,
+            self.our_reference,
+            self.reference,
+            [
+                (r.article_number, r.quantity, r.price, r.discount, DISCOUNT_AMOUNT)
+                for r in self.rows
+            ],
+            rate=self.currency_rate.rate if self.currency_rate is not None else None,
+        )
+
+    def to_fortnox(self, row_ids: Sequence[int | None] = ()) -> FortnoxDocument:
+        """The wire model; ``row_ids[i]`` (when given and not None) updates that existing row."""
+        header: dict[str, Any] = {
+            "CustomerNumber": self.customer_number,
+            "Currency": self.currency,
+            "OurReference": self.our_reference,
+            ORDER_REFERENCE_FIELD: self.reference,
+            "VATIncluded": False,
+        }
+        if self.currency_rate is not None:
+            header["CurrencyRate"] = self.currency_rate.rate
+            header["CurrencyUnit"] = Decimal(self.currency_rate.unit)
+        ids = list(row_ids) + [None] * (len(self.rows) - len(row_ids))
+        if self.fortnox_type is FortnoxType.INVOICE:
+            invoice_rows = [
+                InvoiceRow(DeliveredQuantity=row.quantity, RowId=row_id, **_row_fields(row))
+                for row, row_id in zip(self.rows, ids, strict=False)
+            ]
+            return Invoice(**header, InvoiceRows=invoice_rows)
+        order_rows = [
+            OrderRow(
+                OrderedQuantity=row.quantity,
+                DeliveredQuantity=row.quantity,
+                RowId=row_id,
+                **_row_fields(row),
+            )
+            for row, row_id in zip(self.rows, ids, strict=False)
+        ]
+        return Order(**header, OrderRows=order_rows)
+
+
+def _row_fields(row: PlannedRow) -> dict[str, Any]:
+    return {
+        "ArticleNumber": row.article_number,
+        "Price": row.price,
+        "Discount": row.discount,
+        "DiscountType": DISCOUNT_AMOUNT,
+    }
+
+
+def our_reference(user_name: str | None) -> str | None:
+    """The Upsales user's name as "Vår referens", cut to what Fortnox accepts."""
+    name = " ".join((user_name or "").split())
+    return name[:OUR_REFERENCE_MAX] or None
+
+
+def _fingerprint(
+    customer_number: str | None,
+    currency: str | None,
+    reference: str | None,
+    external_reference: str | None,
+    rows: Sequence[tuple[str | None, Decimal | None, Decimal | None, Decimal | None, str | None]],
+    *,
+    rate: Decimal | None = None,
+) -> str:
+    canonical_rows = []
+    for article, quantity, price, discount, discount_type in rows:
+        discount = discount or ZERO
+        canonical_rows.append(
+            [
+                article,
+                quantity or ZERO,
+                price or ZERO,
+                discount,
+                (discount_type or "PERCENT") if discount else None,
+            ]
+        )
+    fields: dict[str, Any] = {
+        "customer": customer_number,
+        "currency": (currency or "").upper() or None,
+        "our_reference": reference,
+        "reference": external_reference,
+        "rows": canonical_rows,
+    }
+    if rate is not None and foreign_currency(currency) is not None:
+        fields["rate"] = rate.normalize()  # only foreign documents: SEK fingerprints unchanged
+    return fingerprint(fields)
+
+
+def document_rows(document: FortnoxDocument) -> list[OrderRow] | list[InvoiceRow]:
+    if isinstance(document, Invoice):
+        return list(document.InvoiceRows or [])
+    return list(document.OrderRows or [])
+
+
+def _row_quantity(row: OrderRow | InvoiceRow) -> Decimal | None:
+    if isinstance(row, OrderRow):
+        return row.OrderedQuantity
+    return row.DeliveredQuantity
+
+
+def fingerprint_of_fortnox_document(document: FortnoxDocument) -> str:
+    """The fingerprint of a document as read from Fortnox, comparable with
+    :meth:`DocumentDraft.fingerprint`."""
+    return _fingerprint(
+        document.CustomerNumber,
+        document.Currency,
+        document.OurReference,
+        getattr(document, ORDER_REFERENCE_FIELD),
+        [
+            (row.ArticleNumber, _row_quantity(row), row.Price, row.Discount, row.DiscountType)
+            for row in document_rows(document)
+        ],
+        rate=document.CurrencyRate,
+    )
+
+
+def _set(reference: str | None) -> bool:
+    return (reference or "").strip() not in ("", "0")
+
+
+def locked_reason(document: FortnoxDocument) -> str | None:
+    """Why Fortnox will refuse changes to the document, or None while it may still change.
+
+    Invoices lock once cancelled, booked or credited (a credit invoice refers to them); orders
+    once cancelled or invoiced.
+    """
+    if document.Cancelled:
+        return "it is cancelled"
+    if isinstance(document, Invoice):
+        if document.Booked:
+            return "it is booked"
+        if _set(document.CreditInvoiceReference):
+            return "it has been credited"
+        return None
+    if _set(document.InvoiceReference):
+        return f"it has been invoiced (invoice {document.InvoiceReference})"
+    return None
+
+
+def matching_row_ids(
+    existing: Sequence[OrderRow | InvoiceRow], rows: Sequence[PlannedRow]
+) -> list[int | None]:
+    """For each planned row, the ``RowId`` of an existing row with the same article to update
+    (first unused one, in order), or None for a new row. Existing rows left unmatched are
+    dropped by the update, which sends the whole row list."""
+    return _matching_ids([(row.RowId, row.ArticleNumber) for row in existing], rows)
+
+
+def _matching_ids(
+    existing: Sequence[tuple[int | None, str | None]], rows: Sequence[PlannedRow]
+) -> list[int | None]:
+    unused: dict[str | None, list[int]] = {}
+    for row_id, article_number in existing:
+        if row_id is not None:
+            unused.setdefault(article_number, []).append(row_id)
+    ids: list[int | None] = []
+    for row in rows:
+        candidates = unused.get(row.article_number)
+        ids.append(candidates.pop(0) if candidates else None)
+    return ids
+
+
+KEPT_ROWS: Final = "rows"
+"""Key of the rows an order link keeps (its ``synced_fields``), see :func:`rows_to_keep`."""
+
+
+def rows_to_keep(document: FortnoxDocument) -> dict[str, Any]:
+    """What an order link keeps of the document the sync last wrote, as Fortnox answered the
+    write: each row's ``RowId`` and article. Fortnox gives every row a new ``RowId`` on every
+    update, so these are the ids the next edit must name; with them the edit is one PUT, with
+    no read first."""
+    return {
+        KEPT_ROWS: [
+            [row.RowId, row.ArticleNumber]
+            for row in document_rows(document)
+            if row.RowId is not None
+        ]
+    }
+
+
+def kept_rows(synced_fields: Mapping[str, Any] | None) -> list[tuple[int, str | None]] | None:
+    """The rows an order link keeps, or None when it keeps none (a link made by hand, by the
+    Fortnox → Upsales sync, or by a version that kept none): then the document is read first."""
+    if synced_fields is None or not isinstance(synced_fields.get(KEPT_ROWS), list):
+        return None
+    kept: list[tuple[int, str | None]] = []
+    for item in synced_fields[KEPT_ROWS]:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], int)):
+            return None
+        kept.append((item[0], item[1] if isinstance(item[1], str) else None))
+    return kept
+
+
+def row_ids_from_kept(
+    kept: Sequence[tuple[int, str | None]], rows: Sequence[PlannedRow]
+) -> list[int | None]:
+    """:func:`matching_row_ids` against the rows a link keeps."""
+    return _matching_ids(kept, rows)

@@ -1,0 +1,40 @@
+"""A won Upsales order as the draft of its Fortnox document (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from upsales_fortnox.domain.currency import foreign_currency, fortnox_rate
+from upsales_fortnox.domain.outbound.document_body import DocumentDraft, our_reference
+from upsales_fortnox.domain.outbound.rows import plan_rows
+from upsales_fortnox.integrations.upsales.models import Order
+from upsales_fortnox.vocabulary import FortnoxType, ProductBundleMode, SyncType
+
+
+def fortnox_type_for(sync_type: SyncType) -> FortnoxType:
+    """Where won deals go: invoices with ``invoice``; orders with ``order`` and ``order_offer``
+    (offers come from Fortnox, never from won deals)."""
+    return FortnoxType.INVOICE if sync_type is SyncType.INVOICE else FortnoxType.ORDER
+
+
+def map_order(
+    order: Order,
+    *,
+    fortnox_type: FortnoxType,
+    customer_number: str,
+    article_numbers: Mapping[int, str],
+    bundle_mode: ProductBundleMode,
+    product_names: Mapping[int, str] | None = None,
+) -> DocumentDraft:
+    rows = plan_rows(order.orderRow or [], bundle_mode, article_numbers, product_names)
+    return DocumentDraft(
+        fortnox_type=fortnox_type,
+        upsales_order_id=order.id,
+        customer_number=customer_number,
+        currency=(order.currency or "").strip().upper() or None,
+        our_reference=our_reference(order.user.name if order.user else None),
+        rows=tuple(rows),
+        currency_rate=fortnox_rate(order.currencyRate)
+        if foreign_currency(order.currency)
+        else None,
+    )

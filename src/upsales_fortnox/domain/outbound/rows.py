@@ -1,0 +1,200 @@
+"""The rows of a won deal as Fortnox rows: bundles expanded, every row priced öre-exact.
+
+Bundles follow the ``productBundles`` setting:
+
+* ``onlyBundle``: one row for the bundle product, at the bundle's price.
+* ``bundleAndSubProducts``: that row, then a row per product in the bundle at price 0, so the
+  totals still match.
+* ``onlySubProducts``: a row per product in the bundle; the bundle row's amount is split over
+  them in proportion to each product's value in the bundle (quantity x its bundle price, else
+  its list price, else evenly), to the öre.
+
+A sub-row's quantity is the bundle row's quantity times the product's quantity per bundle.
+See :mod:`.money` for how the amounts are made to add up to Upsales' net value exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from upsales_fortnox.core.texts import Phrase
+from upsales_fortnox.domain.outbound.money import (
+    ZERO,
+    price_row,
+    round_amounts,
+    split_amount,
+)
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.upsales.models import BundleRow, OrderRow
+from upsales_fortnox.vocabulary import ProductBundleMode
+
+
+class UnsendableOrder(PermanentError):
+    """The order cannot be expressed as a Fortnox document (the message says why)."""
+
+    code = "order_not_sendable"
+
+
+class ProductNotInFortnox(UnsendableOrder):
+    """A product of the order has no Fortnox article."""
+
+    code = "product_not_in_fortnox"
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """One Fortnox document row. ``amount`` is the row total Fortnox will compute."""
+
+    article_number: str
+    quantity: Decimal
+    price: Decimal
+    discount: Decimal
+    amount: Decimal
+    product_id: int
+
+
+@dataclass(frozen=True)
+class _Line:
+    product_id: int
+    product_name: str | None
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+def row_product_id(row: OrderRow) -> int | None:
+    if row.product is not None:
+        return row.product.id
+    return row.productId
+
+
+def _bundle_rows(row: OrderRow) -> list[BundleRow]:
+    return [item for item in row.bundleRows or [] if item.productId is not None]
+
+
+def _sorted_rows(rows: Sequence[OrderRow]) -> list[OrderRow]:
+    indexed = list(enumerate(rows))
+    indexed.sort(key=lambda pair: (pair[1].sortId if pair[1].sortId is not None else 0, pair[0]))
+    return [row for _, row in indexed]
+
+
+def required_product_ids(rows: Sequence[OrderRow], mode: ProductBundleMode) -> list[int]:
+    """Products whose Fortnox article numbers the rows need, in row order, without repeats."""
+    wanted: list[int] = []
+    for row in _sorted_rows(rows):
+        bundle = _bundle_rows(row)
+        ids: list[int | None] = []
+        if not bundle or mode is not ProductBundleMode.ONLY_SUB_PRODUCTS:
+            ids.append(row_product_id(row))
+        if bundle and mode is not ProductBundleMode.ONLY_BUNDLE:
+            ids.extend(item.productId for item in bundle)
+        for product_id in ids:
+            if product_id is not None and product_id not in wanted:
+                wanted.append(product_id)
+    return wanted
+
+
+def upsales_net_value(rows: Sequence[OrderRow]) -> Decimal:
+    """Upsales' net value of the rows: sum of quantity x net unit price, exact."""
+    return sum(((row.quantity or ZERO) * (row.price or ZERO) for row in rows), ZERO)
+
+
+def _weights(row: OrderRow, bundle: Sequence[BundleRow]) -> list[Decimal]:
+    """Each product's share of the bundle: quantity x bundle price, else x list price, else
+    the quantity alone."""
+    quantities = [(row.quantity or ZERO) * (item.quantity or ZERO) for item in bundle]
+    by_price = [abs(q * (item.price or ZERO)) for q, item in zip(quantities, bundle, strict=True)]
+    if any(by_price):
+        return by_price
+    by_list_price = [
+        abs(q * (item.listPrice or ZERO)) for q, item in zip(quantities, bundle, strict=True)
+    ]
+    if any(by_list_price):
+        return by_list_price
+    return [abs(q) for q in quantities]
+
+
+def _sub_product_lines(row: OrderRow, bundle: Sequence[BundleRow], amount: Decimal) -> list[_Line]:
+    quantities = [(row.quantity or ZERO) * (item.quantity or ZERO) for item in bundle]
+    weights = _weights(row, bundle)
+    carrying = [index for index, weight in enumerate(weights) if weight != 0]
+    shares = [ZERO] * len(bundle)
+    if amount != 0:
+        if not carrying:
+            name = row.product.name if row.product else None
+            raise UnsendableOrder(
+                Phrase("order.bundle_without_quantities", name=name)
+                if name
+                else Phrase(
+                    "order.unnamed_bundle_without_quantities", product_id=row_product_id(row)
+                )
+            )
+        for index, share in zip(
+            carrying, split_amount(amount, [weights[i] for i in carrying]), strict=True
+        ):
+            shares[index] = share
+    lines = []
+    for item, quantity, share in zip(bundle, quantities, shares, strict=True):
+        unit_price = share / quantity if quantity != 0 else ZERO
+        assert item.productId is not None
+        lines.append(_Line(item.productId, None, quantity, unit_price, share))
+    return lines
+
+
+def _lines(rows: Sequence[OrderRow], mode: ProductBundleMode) -> list[_Line]:
+    ordered = _sorted_rows(rows)
+    amounts = round_amounts([(row.quantity or ZERO) * (row.price or ZERO) for row in ordered])
+    lines: list[_Line] = []
+    for position, (row, amount) in enumerate(zip(ordered, amounts, strict=True), 1):
+        product_id = row_product_id(row)
+        name = row.product.name if row.product else None
+        if product_id is None:
+            raise UnsendableOrder(Phrase("order.row_without_product", row=position))
+        quantity = row.quantity or ZERO
+        bundle = _bundle_rows(row)
+        own_line = _Line(product_id, name, quantity, row.price or ZERO, amount)
+        if not bundle or mode is ProductBundleMode.ONLY_BUNDLE:
+            lines.append(own_line)
+        elif mode is ProductBundleMode.BUNDLE_AND_SUB_PRODUCTS:
+            lines.append(own_line)
+            for item in bundle:
+                assert item.productId is not None
+                sub_quantity = quantity * (item.quantity or ZERO)
+                lines.append(_Line(item.productId, None, sub_quantity, ZERO, ZERO))
+        else:
+            lines.extend(_sub_product_lines(row, bundle, amount))
+    return lines
+
+
+def plan_rows(
+    rows: Sequence[OrderRow],
+    mode: ProductBundleMode,
+    article_numbers: Mapping[int, str],
+    product_names: Mapping[int, str] | None = None,
+) -> list[PlannedRow]:
+    """The Fortnox rows for an order's rows. ``article_numbers`` maps Upsales product ids to
+    Fortnox article numbers; a product missing from it raises :class:`ProductNotInFortnox`."""
+    planned = []
+    for line in _lines(rows, mode):
+        article_number = article_numbers.get(line.product_id)
+        if article_number is None:
+            name = line.product_name or (product_names or {}).get(line.product_id)
+            raise ProductNotInFortnox(
+                Phrase("order.product_without_article_named", name=name, product_id=line.product_id)
+                if name
+                else Phrase("order.product_without_article", product_id=line.product_id)
+            )
+        pricing = price_row(line.quantity, line.unit_price, line.amount)
+        planned.append(
+            PlannedRow(
+                article_number=article_number,
+                quantity=line.quantity,
+                price=pricing.price,
+                discount=pricing.discount,
+                amount=line.amount,
+                product_id=line.product_id,
+            )
+        )
+    return planned

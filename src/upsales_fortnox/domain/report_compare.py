@@ -1,0 +1,190 @@
+"""Matching Upsales orders with Fortnox documents, and every difference (pure).
+
+Inputs: the Upsales orders of the period, the Fortnox documents of the synced module (orders or
+invoices; never credit invoices or offers), and the links. A document belongs to the order its
+link names, else to the order its outbound reference (``upsales-order:<id>``) names.
+
+Differences, each with the job that repairs it:
+
+* ``missing_in_fortnox``: a won order with no document → ``upsales.order`` (sends it);
+* ``missing_in_upsales``: an open document with no order → ``fortnox.<type>`` (imports it);
+* ``stage_differs``: a won order whose document is closed (cancelled or fully credited) →
+  ``fortnox.<type>`` (moves it to the lost stage); a lost order whose document is open →
+  ``upsales.order``;
+* ``amount_differs``: an open document and a won order whose net or currency differ → the side
+  that was the source: ``upsales.order`` for a document we created, else ``fortnox.<type>``.
+
+Totals: won orders and open documents, counted and summed (net) per currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Final
+
+from upsales_fortnox.intake.routing import JOB_FORTNOX_INVOICE, JOB_FORTNOX_ORDER, JOB_UPSALES_ORDER
+from upsales_fortnox.vocabulary import FortnoxType
+
+WON: Final = 100
+LOST: Final = 0
+ZERO: Final = Decimal(0)
+FORTNOX_JOBS: Final = {
+    FortnoxType.INVOICE: JOB_FORTNOX_INVOICE,
+    FortnoxType.ORDER: JOB_FORTNOX_ORDER,
+}
+
+
+class DifferenceKind(StrEnum):
+    MISSING_IN_FORTNOX = "missing_in_fortnox"
+    MISSING_IN_UPSALES = "missing_in_upsales"
+    AMOUNT_DIFFERS = "amount_differs"
+    STAGE_DIFFERS = "stage_differs"
+
+
+@dataclass(frozen=True)
+class Deal:
+    """An Upsales order: net value in its currency, and its probability."""
+
+    id: int
+    value: Decimal
+    currency: str
+    probability: int | None
+
+    @property
+    def won(self) -> bool:
+        return self.probability == WON
+
+
+@dataclass(frozen=True)
+class Document:
+    """A Fortnox order or invoice: its net (as the Upsales order takes it) and currency."""
+
+    type: FortnoxType
+    number: str
+    net: Decimal
+    currency: str
+    closed: bool
+    """Cancelled, or credited in full."""
+    own_order: int | None = None
+    """The Upsales order its outbound reference names (we created it)."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.type.value} {self.number}"
+
+
+@dataclass(frozen=True)
+class Repair:
+    job_kind: str
+    entity_id: str
+
+
+@dataclass(frozen=True)
+class Difference:
+    kind: DifferenceKind
+    upsales_order: int | None
+    fortnox_document: str | None
+    detail: str
+    repair: Repair
+
+
+@dataclass(frozen=True)
+class Totals:
+    count: int = 0
+    net: Decimal = ZERO
+
+
+@dataclass
+class Report:
+    upsales: dict[str, Totals] = field(default_factory=dict)
+    fortnox: dict[str, Totals] = field(default_factory=dict)
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.differences
+
+
+def _add(totals: dict[str, Totals], currency: str, net: Decimal) -> None:
+    current = totals.get(currency, Totals())
+    totals[currency] = Totals(current.count + 1, current.net + net)
+
+
+def _fortnox_repair(document: Document) -> Repair:
+    return Repair(FORTNOX_JOBS[document.type], document.number)
+
+
+def _upsales_repair(order_id: int) -> Repair:
+    return Repair(JOB_UPSALES_ORDER, str(order_id))
+
+
+def _pair_difference(deal: Deal, document: Document) -> Difference | None:
+    if document.closed and deal.probability != LOST:
+        detail = f"the {document.type.value} is cancelled or credited; the order is not lost"
+        return Difference(
+            DifferenceKind.STAGE_DIFFERS, deal.id, document.label, detail, _fortnox_repair(document)
+        )
+    if not document.closed and deal.probability == LOST:
+        detail = f"the order is lost; the {document.type.value} is open"
+        return Difference(
+            DifferenceKind.STAGE_DIFFERS, deal.id, document.label, detail, _upsales_repair(deal.id)
+        )
+    if document.closed or not deal.won:
+        return None
+    if deal.value != document.net or deal.currency != document.currency:
+        detail = f"Upsales {deal.value} {deal.currency}, Fortnox {document.net} {document.currency}"
+        repair = (
+            _upsales_repair(deal.id) if document.own_order == deal.id else _fortnox_repair(document)
+        )
+        return Difference(DifferenceKind.AMOUNT_DIFFERS, deal.id, document.label, detail, repair)
+    return None
+
+
+def compare(
+    deals: Iterable[Deal],
+    documents: Iterable[Document],
+    links: Mapping[tuple[FortnoxType, str], int],
+) -> Report:
+    """The report of one period; ``links`` maps (type, number) to the linked Upsales order."""
+    report = Report()
+    by_id = {deal.id: deal for deal in deals}
+    matched: set[int] = set()
+    for each in by_id.values():
+        if each.won:
+            _add(report.upsales, each.currency, each.value)
+    for document in sorted(documents, key=lambda d: (d.type, int(d.number))):
+        if not document.closed:
+            _add(report.fortnox, document.currency, document.net)
+        order_id = links.get((document.type, document.number), document.own_order)
+        deal = by_id.get(order_id) if order_id is not None else None
+        if deal is None:
+            if not document.closed:
+                report.differences.append(
+                    Difference(
+                        DifferenceKind.MISSING_IN_UPSALES,
+                        order_id,
+                        document.label,
+                        f"no Upsales order for the open {document.type.value}",
+                        _fortnox_repair(document),
+                    )
+                )
+            continue
+        matched.add(deal.id)
+        found = _pair_difference(deal, document)
+        if found is not None:
+            report.differences.append(found)
+    for deal in by_id.values():
+        if deal.won and deal.id not in matched:
+            report.differences.append(
+                Difference(
+                    DifferenceKind.MISSING_IN_FORTNOX,
+                    deal.id,
+                    None,
+                    "a won order with no Fortnox document",
+                    _upsales_repair(deal.id),
+                )
+            )
+    return report

@@ -1,0 +1,48 @@
+"""The installation settings as the pure sync functions see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from upsales_fortnox.models.installation import InstallationSettings
+from upsales_fortnox.vocabulary import ProductBundleMode, SyncType
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    sync_type: SyncType = SyncType.INVOICE
+    placeholder_user: int | None = None
+    won_stage: int | None = None
+    lost_stage: int | None = None
+    offer_stage: int | None = None
+    price_list: str | None = None
+    product_bundles: ProductBundleMode = ProductBundleMode.ONLY_BUNDLE
+    # --- payments and credits ---
+    payment_status: bool = False
+    credit_invoices: bool = False
+    # --- end payments and credits ---
+    # --- documents and stock (issue 11, parts 3-5) ---
+    document_links: bool = False
+    stock_levels: bool = False
+    currency_price_lists: tuple[tuple[str, str], ...] = ()
+    """(Upsales currency, Fortnox price list) pairs for currencies other than SEK."""
+    # --- end documents and stock ---
+
+    @classmethod
+    def of(cls, row: InstallationSettings | None) -> SyncSettings:
+        if row is None:
+            return cls()
+        return cls(
+            sync_type=SyncType(row.sync_type),
+            placeholder_user=row.placeholder_user,
+            won_stage=row.won_stage,
+            lost_stage=row.lost_stage,
+            offer_stage=row.offer_stage,
+            price_list=row.price_list,
+            product_bundles=ProductBundleMode(row.product_bundles),
+            payment_status=bool(row.payment_status),
+            credit_invoices=bool(row.credit_invoices),
+            document_links=bool(row.document_links),
+            stock_levels=bool(row.stock_levels),
+            currency_price_lists=tuple(sorted((row.currency_price_lists or {}).items())),
+        )

@@ -1,0 +1,211 @@
+"""Operator API: the sync history of one entity (``/api/installations/{id}/history``).
+
+Given an Upsales id or a Fortnox id of an order, company or product, the entity's links name
+its ids on the other side; the history is every job that touched any of them: jobs *for* the
+entity (their ``kind`` and ``entity_id``) and jobs whose result *names* it (result keys such as
+``upsales_order`` or ``fortnox_invoice``, which the sync handlers write). Newest first, with each
+job's outcome, attempts, last error and the ids it wrote.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.api.deps import AdminDep, SessionDep
+from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.schemas.common import (
+    INT32_MAX,
+    MAX_PAGE_SIZE,
+    TEXT_WITHOUT_NUL,
+    error_responses,
+)
+from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.links.repository import FORTNOX_TYPES_BY_ENTITY
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+
+router = APIRouter(
+    prefix="/api/installations",
+    tags=["history"],
+    dependencies=[AdminDep],
+    responses=error_responses(401, 404, 422),
+)
+
+#: Per entity: the Upsales job kind (if any) and the Fortnox types with their job kinds.
+_UPSALES_KINDS: Final = {
+    LinkEntity.ORDER: "upsales.order",
+    LinkEntity.COMPANY: "upsales.company",
+}
+_ID_KEY_PREFIXES: Final = ("upsales_", "fortnox_")
+
+
+class HistoryJob(BaseModel):
+    id: int
+    kind: str
+    entity_id: str | None
+    status: str
+    outcome: str = Field(description="The result's `outcome`, else the job status.")
+    attempts: int
+    max_attempts: int
+    last_error: str | None
+    written: dict[str, Any] = Field(description="The ids in the job result, by key.")
+    result: dict[str, Any] | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class EntityHistory(BaseModel):
+    entity: LinkEntity
+    upsales_ids: list[int]
+    fortnox_ids: dict[str, list[str]] = Field(description="Fortnox ids by Fortnox type.")
+    jobs: list[HistoryJob]
+
+
+def _fortnox_kind(fortnox_type: FortnoxType) -> str:
+    return f"fortnox.{fortnox_type.value}"
+
+
+def _result_key_equals(dialect: str, key: str, value: int | str) -> ColumnElement[bool]:
+    """``result[key] == value``, whether the value was stored as a number or as text."""
+    if dialect == "postgresql":
+        return SyncJob.result.op("->>")(key) == str(value)
+    extracted = func.json_extract(SyncJob.result, f"$.{key}")
+    values: list[int | str] = [str(value)]
+    if isinstance(value, int) or value.isdigit():
+        values.append(int(value))
+    return extracted.in_(values)
+
+
+async def _related_ids(
+    session: AsyncSession,
+    installation_id: uuid.UUID,
+    entity: LinkEntity,
+    upsales_id: int | None,
+    fortnox_id: str | None,
+    fortnox_types: tuple[FortnoxType, ...],
+) -> tuple[set[int], set[tuple[FortnoxType, str]]]:
+    upsales_ids = {upsales_id} if upsales_id is not None else set()
+    fortnox_ids = {(t, fortnox_id) for t in fortnox_types} if fortnox_id is not None else set()
+    condition = (
+        Link.upsales_id == upsales_id
+        if upsales_id is not None
+        else and_(Link.fortnox_id == fortnox_id, Link.fortnox_type.in_(fortnox_types))
+    )
+    links = await session.scalars(
+        select(Link).where(
+            Link.installation_id == installation_id, Link.entity == entity.value, condition
+        )
+    )
+    for link in links:
+        upsales_ids.add(link.upsales_id)
+        if link.fortnox_type in fortnox_types:
+            fortnox_ids.add((FortnoxType(link.fortnox_type), link.fortnox_id))
+    return upsales_ids, fortnox_ids
+
+
+def _job_conditions(
+    dialect: str,
+    entity: LinkEntity,
+    upsales_ids: set[int],
+    fortnox_ids: set[tuple[FortnoxType, str]],
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    upsales_kind = _UPSALES_KINDS.get(entity)
+    for upsales_id in sorted(upsales_ids):
+        if upsales_kind is not None:
+            conditions.append(
+                and_(SyncJob.kind == upsales_kind, SyncJob.entity_id == str(upsales_id))
+            )
+        conditions.append(_result_key_equals(dialect, f"upsales_{entity.value}", upsales_id))
+    for fortnox_type, fortnox_id in sorted(fortnox_ids):
+        conditions.append(
+            and_(SyncJob.kind == _fortnox_kind(fortnox_type), SyncJob.entity_id == fortnox_id)
+        )
+        conditions.append(_result_key_equals(dialect, f"fortnox_{fortnox_type.value}", fortnox_id))
+    return conditions
+
+
+def _history_job(job: SyncJob) -> HistoryJob:
+    result = job.result if isinstance(job.result, dict) else None
+    written = {
+        key: value
+        for key, value in (result or {}).items()
+        if key.startswith(_ID_KEY_PREFIXES) and isinstance(value, int | str)
+    }
+    outcome = (result or {}).get("outcome")
+    return HistoryJob(
+        id=job.id,
+        kind=job.kind,
+        entity_id=job.entity_id,
+        status=job.status,
+        outcome=outcome if isinstance(outcome, str) else job.status,
+        attempts=job.attempts,
+        max_attempts=job.max_attempts,
+        last_error=job.last_error,
+        written=written,
+        result=result,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
+
+
+@router.get(
+    "/{installation_id}/history",
+    response_model=EntityHistory,
+    summary="The sync history of one order, company or product",
+    description="Name the entity by exactly one of `upsales_id` or `fortnox_id` (optionally "
+    "narrowed by `fortnox_type`). Every job that synced it, or whose result names one of its "
+    "ids, newest first.",
+)
+async def get_history(
+    installation_id: uuid.UUID,
+    session: SessionDep,
+    entity: Literal["order", "company", "product"],
+    upsales_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
+    fortnox_id: Annotated[
+        str | None, Query(min_length=1, max_length=50, pattern=TEXT_WITHOUT_NUL)
+    ] = None,
+    fortnox_type: FortnoxType | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,
+) -> EntityHistory:
+    with operator_errors():
+        if await session.get(Installation, installation_id) is None:
+            raise InstallationNotFound(installation_id)
+    if (upsales_id is None) == (fortnox_id is None):
+        raise ApiError(422, "validation_error", "give exactly one of upsales_id and fortnox_id")
+    link_entity = LinkEntity(entity)
+    fortnox_types = FORTNOX_TYPES_BY_ENTITY[link_entity]
+    if fortnox_type is not None:
+        if fortnox_type not in fortnox_types:
+            raise ApiError(422, "validation_error", f"a {entity} is never a Fortnox {fortnox_type}")
+        fortnox_types = (fortnox_type,)
+    upsales_ids, fortnox_ids = await _related_ids(
+        session, installation_id, link_entity, upsales_id, fortnox_id, fortnox_types
+    )
+    dialect = session.get_bind().dialect.name
+    conditions = _job_conditions(dialect, link_entity, upsales_ids, fortnox_ids)
+    jobs = await session.scalars(
+        select(SyncJob)
+        .where(SyncJob.installation_id == installation_id, or_(*conditions))
+        .order_by(SyncJob.id.desc())
+        .limit(limit)
+    )
+    by_type: dict[str, list[str]] = {}
+    for found_type, found_id in sorted(fortnox_ids):
+        by_type.setdefault(found_type.value, []).append(found_id)
+    return EntityHistory(
+        entity=link_entity,
+        upsales_ids=sorted(upsales_ids),
+        fortnox_ids=by_type,
+        jobs=[_history_job(job) for job in jobs],
+    )

@@ -1,0 +1,372 @@
+"""Reading and writing links between Upsales and Fortnox entities."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol, cast
+
+from sqlalchemy import ColumnElement, Table, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from upsales_fortnox.core.db.types import MAX_UPSALES_ID, utcnow
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+
+
+def storable_upsales_id(upsales_id: int) -> bool:
+    """Whether the id fits the link tables; a larger one can never be linked."""
+    return 1 <= upsales_id <= MAX_UPSALES_ID
+
+
+FORTNOX_TYPES_BY_ENTITY: Final[Mapping[LinkEntity, tuple[FortnoxType, ...]]] = {
+    LinkEntity.COMPANY: (FortnoxType.CUSTOMER,),
+    LinkEntity.PRODUCT: (FortnoxType.ARTICLE,),
+    LinkEntity.ORDER: (FortnoxType.ORDER, FortnoxType.INVOICE, FortnoxType.OFFER),
+}
+"""Which Fortnox types an Upsales entity may be linked to."""
+
+
+class LinkConflict(Exception):
+    """One side of a new link is linked already; ``existing_id`` is that link."""
+
+    def __init__(self, message: str, existing_id: int) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """A link as the pure sync functions see it (no session attached)."""
+
+    entity: LinkEntity
+    upsales_id: int
+    fortnox_type: FortnoxType
+    fortnox_id: str
+    fingerprint: str | None
+    synced_fields: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(cls, link: Link) -> LinkView:
+        return cls(
+            entity=LinkEntity(link.entity),
+            upsales_id=link.upsales_id,
+            fortnox_type=FortnoxType(link.fortnox_type),
+            fortnox_id=link.fortnox_id,
+            fingerprint=link.fingerprint,
+            synced_fields=dict(link.synced_fields) if link.synced_fields is not None else None,
+        )
+
+
+_LINKS = cast(Table, Link.__table__)
+_SAVED_COLUMNS = (
+    "installation_id", "entity", "upsales_id", "fortnox_type", "fortnox_id", "fingerprint",
+    "synced_fields", "synced_at",
+)  # fmt: skip
+
+
+def _upsert_link_statement(insert: Any, *, with_synced_fields: bool, load: bool) -> Any:
+    """Built once per dialect and variant: building the statement costs more than running it.
+    A ``synced_fields`` of ``None`` is stored as SQL NULL by the variant without it. The
+    ``load`` variant returns the saved :class:`Link` (for a session); the other returns
+    nothing (for a plain connection)."""
+    columns = [name for name in _SAVED_COLUMNS if with_synced_fields or name != "synced_fields"]
+    statement = insert(Link if load else _LINKS).values(
+        {name: bindparam(name, type_=_LINKS.c[name].type) for name in columns}
+    )
+    updated = ["fortnox_id", "fingerprint", "synced_at"]
+    if with_synced_fields:
+        updated.append("synced_fields")
+    upsert = statement.on_conflict_do_update(
+        index_elements=["installation_id", "entity", "upsales_id", "fortnox_type"],
+        set_={name: statement.excluded[name] for name in updated},
+    )
+    return upsert.returning(Link) if load else upsert
+
+
+_UPSERT_LINK = {
+    (dialect, with_synced_fields, load): _upsert_link_statement(
+        insert, with_synced_fields=with_synced_fields, load=load
+    )
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for with_synced_fields in (False, True)
+    for load in (False, True)
+}
+
+
+class LinkFields(Protocol):
+    """What saving a link needs (a :class:`LinkView`, a ``SaveLink`` command)."""
+
+    @property
+    def entity(self) -> LinkEntity: ...
+    @property
+    def upsales_id(self) -> int: ...
+    @property
+    def fortnox_type(self) -> FortnoxType: ...
+    @property
+    def fortnox_id(self) -> str: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+
+
+def _saved_values(
+    installation_id: uuid.UUID,
+    entity: LinkEntity,
+    upsales_id: int,
+    fortnox_type: FortnoxType,
+    fortnox_id: str,
+    fingerprint: str | None,
+    synced_fields: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "installation_id": installation_id,
+        "entity": entity.value,
+        "upsales_id": upsales_id,
+        "fortnox_type": fortnox_type.value,
+        "fortnox_id": fortnox_id,
+        "fingerprint": fingerprint,
+        "synced_fields": dict(synced_fields) if synced_fields is not None else None,
+        "synced_at": utcnow(),
+    }
+
+
+async def save_link(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    entity: LinkEntity,
+    upsales_id: int,
+    fortnox_type: FortnoxType,
+    fortnox_id: str,
+    fingerprint: str | None,
+    *,
+    synced_fields: Mapping[str, Any] | None = None,
+) -> None:
+    """:meth:`LinkStore.save` on a plain connection (the caller commits), for a caller that
+    holds no session and needs nothing back: one statement, no objects loaded."""
+    statement = _UPSERT_LINK[connection.dialect.name, synced_fields is not None, False]
+    values = _saved_values(
+        installation_id, entity, upsales_id, fortnox_type, fortnox_id, fingerprint, synced_fields
+    )
+    await connection.execute(statement, values)
+
+
+class LinkStore:
+    """Links of one installation, within the caller's session (the caller commits)."""
+
+    def __init__(self, session: AsyncSession, installation_id: uuid.UUID) -> None:
+        self._session = session
+        self._installation_id = installation_id
+
+    async def by_upsales(
+        self, entity: LinkEntity, upsales_id: int, fortnox_type: FortnoxType | None = None
+    ) -> LinkView | None:
+        if not storable_upsales_id(upsales_id):
+            return None
+        query = select(Link).where(
+            Link.installation_id == self._installation_id,
+            Link.entity == entity,
+            Link.upsales_id == upsales_id,
+        )
+        if fortnox_type is not None:
+            query = query.where(Link.fortnox_type == fortnox_type)
+        link = (await self._session.scalars(query.order_by(Link.id))).first()
+        return LinkView.of(link) if link else None
+
+    async def by_fortnox(self, fortnox_type: FortnoxType, fortnox_id: str) -> LinkView | None:
+        link = await self._session.scalar(
+            select(Link).where(
+                Link.installation_id == self._installation_id,
+                Link.fortnox_type == fortnox_type,
+                Link.fortnox_id == fortnox_id,
+            )
+        )
+        return LinkView.of(link) if link else None
+
+    async def upsales_ids_by_fortnox(
+        self, fortnox_type: FortnoxType, fortnox_ids: list[str]
+    ) -> dict[str, int]:
+        """Many lookups in one query (article numbers of an order's rows, say)."""
+        if not fortnox_ids:
+            return {}
+        rows = await self._session.execute(
+            select(Link.fortnox_id, Link.upsales_id).where(
+                Link.installation_id == self._installation_id,
+                Link.fortnox_type == fortnox_type,
+                Link.fortnox_id.in_(fortnox_ids),
+            )
+        )
+        return {fortnox_id: upsales_id for fortnox_id, upsales_id in rows}
+
+    async def fortnox_ids_by_upsales(
+        self, entity: LinkEntity, fortnox_type: FortnoxType, upsales_ids: list[int]
+    ) -> dict[int, str]:
+        upsales_ids = [upsales_id for upsales_id in upsales_ids if storable_upsales_id(upsales_id)]
+        if not upsales_ids:
+            return {}
+        rows = await self._session.execute(
+            select(Link.upsales_id, Link.fortnox_id).where(
+                Link.installation_id == self._installation_id,
+                Link.entity == entity,
+                Link.fortnox_type == fortnox_type,
+                Link.upsales_id.in_(upsales_ids),
+            )
+        )
+        return {upsales_id: fortnox_id for upsales_id, fortnox_id in rows}
+
+    async def save(
+        self,
+        entity: LinkEntity,
+        upsales_id: int,
+        fortnox_type: FortnoxType,
+        fortnox_id: str,
+        fingerprint: str | None,
+        *,
+        synced_fields: Mapping[str, Any] | None = None,
+    ) -> LinkView:
+        """Create the link, or update its Fortnox id and fingerprint (and ``synced_fields``
+        when given; None leaves them as they are).
+
+        One upsert; a link already loaded in the session is refreshed with the saved values.
+        """
+        dialect = self._session.get_bind().dialect.name
+        statement = _UPSERT_LINK[dialect, synced_fields is not None, True]
+        values = _saved_values(
+            self._installation_id,
+            entity,
+            upsales_id,
+            fortnox_type,
+            fortnox_id,
+            fingerprint,
+            synced_fields,
+        )
+        saved = await self._session.scalar(
+            statement, values, execution_options={"populate_existing": True}
+        )
+        assert saved is not None
+        return LinkView.of(saved)
+
+    async def add(
+        self, entity: LinkEntity, upsales_id: int, fortnox_type: FortnoxType, fortnox_id: str
+    ) -> Link:
+        """A new link set by hand (settling an ambiguous match, say), never synced yet: no
+        fingerprint, so the next change on either side is synced in full.
+
+        Raises :class:`ValueError` when the types do not pair (see
+        :data:`FORTNOX_TYPES_BY_ENTITY`) and :class:`LinkConflict` when the Upsales entity
+        already has a link of this Fortnox type or the Fortnox entity is linked already.
+        """
+        if fortnox_type not in FORTNOX_TYPES_BY_ENTITY[entity]:
+            raise ValueError(f"an Upsales {entity} cannot be linked to a Fortnox {fortnox_type}")
+        for existing, side in (
+            (
+                await self._one(
+                    Link.entity == entity,
+                    Link.upsales_id == upsales_id,
+                    Link.fortnox_type == fortnox_type,
+                ),
+                f"Upsales {entity} {upsales_id} is linked to a Fortnox {fortnox_type} already",
+            ),
+            (
+                await self._one(Link.fortnox_type == fortnox_type, Link.fortnox_id == fortnox_id),
+                f"Fortnox {fortnox_type} {fortnox_id} is linked already",
+            ),
+        ):
+            if existing is not None:
+                raise LinkConflict(side, existing.id)
+        link = Link(
+            installation_id=self._installation_id,
+            entity=entity,
+            upsales_id=upsales_id,
+            fortnox_type=fortnox_type,
+            fortnox_id=fortnox_id,
+            fingerprint=None,
+            synced_at=None,
+        )
+        self._session.add(link)
+        await self._session.flush()
+        return link
+
+    async def get(self, link_id: int) -> Link | None:
+        return await self._one(Link.id == link_id)
+
+    async def delete(self, link_id: int) -> bool:
+        """Forget the link; False when this installation has no such link."""
+        deleted = await self._session.execute(
+            delete(Link)
+            .where(Link.installation_id == self._installation_id, Link.id == link_id)
+            .returning(Link.id)
+        )
+        return deleted.first() is not None
+
+    async def _one(self, *conditions: ColumnElement[bool]) -> Link | None:
+        found: Link | None = await self._session.scalar(
+            select(Link).where(Link.installation_id == self._installation_id, *conditions)
+        )
+        return found
+
+    async def save_many(self, links: Iterable[LinkFields]) -> int:
+        """:meth:`save` for many links in one statement (an insert that updates the Fortnox id
+        and fingerprint of a link that exists); the number of links given.
+
+        Given twice, the same entity pair (entity, Upsales id, Fortnox type) is saved once, with
+        the later values, as two calls of :meth:`save` would leave it. As with :meth:`save`, a
+        Fortnox entity linked to another Upsales record already raises ``IntegrityError``.
+        """
+        now = utcnow()
+        rows: dict[tuple[str, int, str], dict[str, Any]] = {}
+        for link in links:
+            key = (link.entity, link.upsales_id, link.fortnox_type)
+            rows[key] = {
+                "installation_id": self._installation_id,
+                "entity": link.entity,
+                "upsales_id": link.upsales_id,
+                "fortnox_type": link.fortnox_type,
+                "fortnox_id": link.fortnox_id,
+                "fingerprint": link.fingerprint,
+                "synced_at": now,
+                "created_at": now,
+            }
+        if not rows:
+            return 0
+        await self._session.execute(_upsert(self._session), list(rows.values()))
+        return len(rows)
+
+    async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
+        await self._session.execute(
+            delete(Link).where(
+                Link.installation_id == self._installation_id,
+                Link.fortnox_type == fortnox_type,
+                Link.fortnox_id == fortnox_id,
+            )
+        )
+
+
+_LINK_PAIR = (Link.installation_id, Link.entity, Link.upsales_id, Link.fortnox_type)
+
+
+def _upsert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT ... ON CONFLICT (the entity pair) DO UPDATE`` in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        pg = postgresql.insert(Link)
+        return pg.on_conflict_do_update(
+            index_elements=_LINK_PAIR,
+            set_={
+                "fortnox_id": pg.excluded.fortnox_id,
+                "fingerprint": pg.excluded.fingerprint,
+                "synced_at": pg.excluded.synced_at,
+            },
+        )
+    if dialect == "sqlite":
+        lite = sqlite.insert(Link)
+        return lite.on_conflict_do_update(
+            index_elements=_LINK_PAIR,
+            set_={
+                "fortnox_id": lite.excluded.fortnox_id,
+                "fingerprint": lite.excluded.fingerprint,
+                "synced_at": lite.excluded.synced_at,
+            },
+        )
+    raise NotImplementedError(f"links are not stored in {dialect}")

@@ -1,0 +1,87 @@
+"""Links between Upsales and Fortnox records, the document intents before a create, and the
+custom-field ids found in Upsales."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from upsales_fortnox.core.db.base import Base
+from upsales_fortnox.core.db.types import BigIntPK, JSONDoc, UTCDateTime, utcnow
+
+
+class Link(Base):
+    """An Upsales entity and the Fortnox entity it is kept in sync with.
+
+    ``fingerprint`` is a hash of the fields as they were last synced; a change whose mapped fields
+    hash to the same value is the echo of our own write and is ignored. ``synced_fields`` holds
+    those fields themselves where a three-way merge needs them (companies); for a document the
+    sync wrote, the ``RowId`` and article of each row as Fortnox answered that write (so an edit
+    is one PUT); else null.
+    """
+
+    __tablename__ = "links"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE")
+    )
+    entity: Mapped[str] = mapped_column(String(20))
+    upsales_id: Mapped[int] = mapped_column(Integer)
+    fortnox_type: Mapped[str] = mapped_column(String(20))
+    fortnox_id: Mapped[str] = mapped_column(String(50))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    synced_fields: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("installation_id", "entity", "upsales_id", "fortnox_type"),
+        UniqueConstraint("installation_id", "fortnox_type", "fortnox_id"),
+    )
+
+
+class DocumentIntent(Base):
+    """A won deal whose Fortnox document was (or is being) created: written and committed
+    before the create is sent, and kept afterwards.
+
+    A deal with no link and no intent has never been sent, so its document is created without
+    searching Fortnox first; a deal with an intent but no link (a crash, a timeout, a dropped
+    connection, a link deleted by hand) is searched for by its order reference first.
+    """
+
+    __tablename__ = "document_intents"
+
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    upsales_order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fortnox_type: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CustomFieldId(Base):
+    """An Upsales custom field id resolved from its alias, cached per installation.
+
+    ``field_id`` is null when the installation has no field with that alias (checked at
+    ``resolved_at``).
+    """
+
+    __tablename__ = "custom_field_ids"
+
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity: Mapped[str] = mapped_column(String(20), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(100), primary_key=True)
+    field_id: Mapped[int | None] = mapped_column(Integer)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,130 @@
+"""Operator API: retry the dead jobs a filter picks (dry run first), replay one entity's sync."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from upsales_fortnox.api.deps import AdminDep, SessionDep
+from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.schemas.common import INT32_MAX, error_responses
+from upsales_fortnox.api.schemas.jobs import JobSummary
+from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.ops.bulk import (
+    MAX_BULK_RETRY,
+    DeadJobFilter,
+    ReplayKind,
+    count_dead_jobs,
+    replay_entity,
+    retry_dead_jobs,
+)
+
+router = APIRouter(tags=["jobs"], dependencies=[AdminDep], responses=error_responses(401, 422))
+
+_CODE = r"^[a-z0-9_.]{1,60}$"
+_KIND = r"^[a-z0-9_.]{1,40}$"
+
+
+class DeadJobSelection(BaseModel):
+    installation_id: uuid.UUID | None = None
+    kind: Annotated[str | None, Field(pattern=_KIND, examples=["upsales.order"])] = None
+    reason_code: Annotated[
+        str | None,
+        Field(pattern=_CODE, description="The code before `:` in the job's `last_error`."),
+    ] = None
+    died_from: datetime | None = Field(default=None, description="Dead at or after (inclusive).")
+    died_before: datetime | None = Field(default=None, description="Dead before (exclusive).")
+    dry_run: bool = Field(default=True, description="Only count (the default); false retries.")
+    limit: int = Field(default=MAX_BULK_RETRY, ge=1, le=MAX_BULK_RETRY)
+
+
+class BulkRetryOut(BaseModel):
+    dry_run: bool
+    matched: int = Field(description="Dead jobs the filter picks.")
+    retried: int = Field(description="Jobs queued again (0 on a dry run).")
+    retried_job_ids: list[int]
+    remaining: int = Field(description="Matching dead jobs left (over `limit`).")
+
+
+class ReplayRequest(BaseModel):
+    kind: ReplayKind = Field(description="The sync to run: `upsales.*` take an Upsales id.")
+    entity_id: Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class ReplayOut(BaseModel):
+    job: JobSummary
+    created: bool = Field(description="False: a queued job for the entity existed already.")
+
+
+def _naive_to_aware(value: datetime | None, field: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ApiError(422, "validation_error", f"{field} needs a time zone (e.g. ...Z)")
+    return value
+
+
+@router.post(
+    "/api/jobs/retry-dead",
+    response_model=BulkRetryOut,
+    summary="Retry the dead jobs a filter picks",
+    description="Filters (all optional, combined with AND): `installation_id`, `kind`, "
+    "`reason_code`, `died_from`/`died_before`. By default a dry run that only counts; send "
+    '`"dry_run": false` to queue them again (oldest first, at most `limit`), each as '
+    "`POST /api/jobs/{id}/retry` would.",
+)
+async def post_retry_dead(selection: DeadJobSelection, session: SessionDep) -> BulkRetryOut:
+    dead_filter = DeadJobFilter(
+        installation_id=selection.installation_id,
+        kind=selection.kind,
+        reason_code=selection.reason_code,
+        died_from=_naive_to_aware(selection.died_from, "died_from"),
+        died_before=_naive_to_aware(selection.died_before, "died_before"),
+    )
+    if selection.dry_run:
+        matched = await count_dead_jobs(session, dead_filter)
+        return BulkRetryOut(
+            dry_run=True, matched=matched, retried=0, retried_job_ids=[], remaining=matched
+        )
+    with operator_errors():
+        result = await retry_dead_jobs(session, dead_filter, limit=selection.limit)
+        await session.commit()
+    retried = len(result.retried_job_ids)
+    return BulkRetryOut(
+        dry_run=False,
+        matched=result.matched,
+        retried=retried,
+        retried_job_ids=result.retried_job_ids,
+        remaining=result.matched - retried,
+    )
+
+
+@router.post(
+    "/api/installations/{installation_id}/replay",
+    response_model=ReplayOut,
+    status_code=202,
+    summary="Sync one entity again by hand",
+    description="Queues the sync of an Upsales order or company, or a Fortnox customer, "
+    "article, order, invoice or offer, by its id; the handler re-reads it from its source.",
+    responses=error_responses(404),
+)
+async def post_replay(
+    installation_id: uuid.UUID, request: ReplayRequest, session: SessionDep
+) -> ReplayOut:
+    with operator_errors():
+        if await session.get(Installation, installation_id) is None:
+            raise InstallationNotFound(installation_id)
+    if request.kind.takes_upsales_id and not (
+        request.entity_id.isdigit() and 0 < int(request.entity_id) <= INT32_MAX
+    ):
+        raise ApiError(422, "validation_error", f"a {request.kind.value} job needs an Upsales id")
+    enqueued = await replay_entity(session, installation_id, request.kind, request.entity_id)
+    await session.commit()
+    job = await session.get(SyncJob, enqueued.job_id, populate_existing=True)
+    assert job is not None
+    return ReplayOut(job=JobSummary.from_row(job), created=enqueued.created)

@@ -1,1 +1,0 @@
-"""Encryption at rest, constant-time comparison and redaction of secrets."""

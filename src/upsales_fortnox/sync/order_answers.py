@@ -1,0 +1,298 @@
+"""Answers inside Upsales: ``before_order_save`` and ``app_status_order``.
+
+Both answer at once from the database alone (links, settings, cached custom field ids, jobs):
+no call to Fortnox or Upsales, so Upsales' save dialog never waits on another service.
+
+``before_order_save`` refuses (400 + a message the user reads) an order about to be saved as
+won (100 %) that the sync could not send: a product without a Fortnox article link, a company
+Fortnox would refuse, or a document over Fortnox's limits. Orders below 100 % pass. The order
+is read from ``data.obj`` (reference upsales.md §4; ``data.object`` is accepted too). Only what
+the hook body carries about an unlinked company can be checked (the name, and the organisation
+number and addresses when Upsales sends them); the job checks the full company again.
+
+``app_status_order`` reports the order's sync status: ``sent`` (as Fortnox invoice/order N),
+``waiting`` (a job is queued or running), ``failed`` (the last job died; its error, e.g. a
+``fortnox_document_locked`` conflict), or ``not_sent`` (with the reason). The order id is read
+from the first of :data:`upsales_fortnox.integrations.upsales.facts.HOOK_ORDER_ID_PATHS` that holds
+one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.core.texts import (
+    DEFAULT_LANGUAGE,
+    Language,
+    Phrase,
+    joined,
+    language_of_hook,
+    say,
+)
+from upsales_fortnox.domain.outbound.company import (
+    AccountFieldIds,
+    clean,
+    company_fields_from_upsales,
+    custom_value,
+)
+from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
+from upsales_fortnox.domain.outbound.rows import (
+    UnsendableOrder,
+    plan_rows,
+    required_product_ids,
+    row_product_id,
+)
+from upsales_fortnox.domain.outbound.validation import company_problems
+from upsales_fortnox.domain.sync_settings import SyncSettings
+from upsales_fortnox.intake.hook_answers import ResponderRegistry, ResponderReply
+from upsales_fortnox.intake.installations import WebhookInstallation
+from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
+from upsales_fortnox.integrations.upsales.models import Company, OrderDraft, bare_id_as_object
+from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.models.installation import InstallationSettings
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
+from upsales_fortnox.sync.outbound.handlers import ORDER_JOB
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
+
+BEFORE_ORDER_SAVE: Final = "before_order_save"
+APP_STATUS_ORDER: Final = "app_status_order"
+_COMPANY_DETAIL_KEYS: Final = frozenset({"orgNo", "addresses", "phone", "custom"})
+
+
+Answer = ResponderReply
+"""An HTTP answer to a synchronous app hook (200 = yes; 400 + message = refusal)."""
+
+
+def register_order_responders(registry: ResponderRegistry, services: Services) -> None:
+    """Register both responders with the webhook intake's responder registry."""
+
+    async def before_order_save(
+        installation: WebhookInstallation, body: dict[str, Any]
+    ) -> ResponderReply:
+        return await answer_before_order_save(services, installation.id, body)
+
+    async def app_status_order(
+        installation: WebhookInstallation, body: dict[str, Any]
+    ) -> ResponderReply:
+        return await answer_app_status_order(services, installation.id, body)
+
+    registry.register(BEFORE_ORDER_SAVE, before_order_save)
+    registry.register(APP_STATUS_ORDER, app_status_order)
+
+
+def _hook_object(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    data = body.get("data")
+    if isinstance(data, dict):
+        for key in ("obj", "object"):
+            if isinstance(data.get(key), dict):
+                return dict(data[key])
+    return None
+
+
+def _refusal(message: str) -> Answer:
+    return Answer(
+        {"message": message, "error": {"code": "order_not_sendable", "message": message}}, 400
+    )
+
+
+_ACCEPTED = Answer({"status": "ok"})
+
+
+# --- before_order_save ----------------------------------------------------------------------
+
+
+@dataclass
+class _Known:
+    settings: SyncSettings
+    article_numbers: dict[int, str]
+    company_linked: bool
+    field_ids: AccountFieldIds = field(default_factory=AccountFieldIds)
+
+
+async def _known(session: AsyncSession, installation_id: uuid.UUID, order: OrderDraft) -> _Known:
+    settings = SyncSettings.of(await session.get(InstallationSettings, installation_id))
+    links = LinkStore(session, installation_id)
+    product_ids = required_product_ids(order.orderRow or [], settings.product_bundles)
+    articles = await links.fortnox_ids_by_upsales(
+        LinkEntity.PRODUCT, FortnoxType.ARTICLE, product_ids
+    )
+    company_linked = False
+    if order.client is not None:
+        company_link = await links.by_upsales(
+            LinkEntity.COMPANY, order.client.id, FortnoxType.CUSTOMER
+        )
+        company_linked = company_link is not None
+    field_ids = await cached_account_field_ids(session, installation_id)
+    return _Known(settings, articles, company_linked, field_ids)
+
+
+def _product_problems(order: OrderDraft, known: _Known) -> list[str]:
+    names = {
+        product_id: row.product.name
+        for row in order.orderRow or []
+        if (product_id := row_product_id(row)) is not None and row.product and row.product.name
+    }
+    problems: list[str] = []
+    for product_id in required_product_ids(order.orderRow or [], known.settings.product_bundles):
+        if product_id not in known.article_numbers:
+            if product_id in names:
+                problems.append(
+                    Phrase("order.named_product_without_article", name=names[product_id])
+                )
+            else:
+                problems.append(Phrase("order.product_without_article", product_id=product_id))
+    if problems:
+        return problems
+    try:
+        rows = plan_rows(
+            order.orderRow or [], known.settings.product_bundles, known.article_numbers
+        )
+    except UnsendableOrder as exc:
+        return [exc.message]  # a catalogue phrase, rendered in the hook's language
+    if len(rows) > MAX_DOCUMENT_ROWS:
+        return [Phrase("order.too_many_rows", rows=len(rows), limit=MAX_DOCUMENT_ROWS)]
+    return []
+
+
+def _company_problems(order_data: Mapping[str, Any], known: _Known) -> list[str]:
+    client = bare_id_as_object(order_data.get("client"))  # a bare id reads as {"id": n}
+    if not isinstance(client, dict) or known.company_linked:
+        return []
+    if known.field_ids.customer_number is not None:
+        shown = clean(custom_value(_company(client).custom, known.field_ids.customer_number))
+        if shown:
+            return []  # the company already shows a Fortnox customer number
+    if _COMPANY_DETAIL_KEYS & client.keys():
+        fields = company_fields_from_upsales(_company(client), known.field_ids)
+    elif "name" in client:
+        fields = {"name": clean(client.get("name"))}
+    else:
+        return []  # the reference alone says nothing of the company; the job reads it whole
+    return company_problems(fields)
+
+
+def _company(client: Mapping[str, Any]) -> Company:
+    try:
+        return Company.model_validate({**client, "id": client.get("id") or 0})
+    except ValidationError:
+        return Company(id=0, name=clean(client.get("name")))
+
+
+async def answer_before_order_save(
+    services: Services, installation_id: uuid.UUID, body: Mapping[str, Any]
+) -> Answer:
+    order_data = _hook_object(body)
+    if order_data is None:
+        return _ACCEPTED  # nothing to judge: never block a save on a body we do not know
+    try:
+        order = OrderDraft.model_validate(order_data)
+    except ValidationError:
+        return _ACCEPTED
+    if order.probability != WON_PROBABILITY:
+        return _ACCEPTED
+    language = language_of_hook(body)
+    if order.client is None:
+        return _refusal(say("order.refused", language, problems=say("order.no_company", language)))
+    async with services.session_factory() as session:
+        known = await _known(session, installation_id, order)
+    problems = _product_problems(order, known) + _company_problems(order_data, known)
+    if problems:
+        return _refusal(say("order.refused", language, problems=joined(problems, language)))
+    return _ACCEPTED
+
+
+# --- app_status_order -----------------------------------------------------------------------
+
+
+def _order_id(body: Mapping[str, Any]) -> int | None:
+    candidates: list[Any] = []
+    hook_object = _hook_object(body)
+    if hook_object is not None:
+        candidates.append(hook_object.get("id"))
+    data = body.get("data")
+    if isinstance(data, dict):
+        candidates.extend(data.get(key) for key in ("obj", "object"))  # a bare id
+        candidates.append(data.get("id"))
+    candidates.append(body.get("id"))
+    for candidate in candidates:
+        if isinstance(candidate, int) and not isinstance(candidate, bool) and candidate > 0:
+            return candidate
+        if isinstance(candidate, str) and candidate.isascii() and candidate.isdigit():
+            return int(candidate)
+    return None
+
+
+#: The end-user text of a dead order job, by the code its error starts with.
+_FAILED_TEXTS: Final = {
+    "product_not_in_fortnox": "status.failed.missing_article",
+    "company_not_accepted_by_fortnox": "status.failed.company",
+    "fortnox_document_locked": "status.failed.locked",
+    "fortnox_reauthorization_required": "status.failed.login",
+}
+
+
+def _failed_text(last_error: str | None, language: Language) -> str:
+    code = (last_error or "").split(":", 1)[0].strip()
+    return say(_FAILED_TEXTS.get(code, "status.failed.other"), language)
+
+
+async def order_status(
+    session: AsyncSession,
+    installation_id: uuid.UUID,
+    order_id: int,
+    language: Language = DEFAULT_LANGUAGE,
+) -> dict[str, Any]:
+    """The sync status of one Upsales order (see the module docstring); its ``message`` is
+    for the sales rep, in ``language`` (operators read the job's error through ``job_id``)."""
+    link = await LinkStore(session, installation_id).by_upsales(LinkEntity.ORDER, order_id)
+    job = await session.scalar(
+        select(SyncJob)
+        .where(
+            SyncJob.installation_id == installation_id,
+            SyncJob.kind == ORDER_JOB,
+            SyncJob.entity_id == str(order_id),
+        )
+        .order_by(SyncJob.id.desc())
+        .limit(1)
+    )
+    fortnox = (
+        {"type": link.fortnox_type.value, "number": link.fortnox_id} if link is not None else None
+    )
+    status: dict[str, Any] = {"order_id": order_id, "fortnox": fortnox}
+    if job is not None:
+        status["job_id"] = job.id
+    if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        waiting = "status.waiting_to_update" if link is not None else "status.waiting_to_send"
+        return {**status, "status": "waiting", "message": say(waiting, language)}
+    if job is not None and job.status == JobStatus.DEAD:
+        message = _failed_text(job.last_error, language)
+        return {**status, "status": "failed", "message": message}
+    if link is not None:
+        document = say(f"document.{link.fortnox_type.value}", language)
+        message = say("status.sent", language, document=document, number=link.fortnox_id)
+        return {**status, "status": "sent", "message": message}
+    reason = (job.result or {}).get("reason") if job is not None else None
+    not_sent = {**status, "status": "not_sent", "message": say("status.not_sent", language)}
+    return {**not_sent, "reason": reason} if reason else not_sent
+
+
+async def answer_app_status_order(
+    services: Services, installation_id: uuid.UUID, body: Mapping[str, Any]
+) -> Answer:
+    order_id = _order_id(body)
+    if order_id is None:
+        message = say("status.no_order", language_of_hook(body))
+        return Answer({"error": {"code": "validation_error", "message": message}}, 400)
+    async with services.session_factory() as session:
+        return Answer(
+            await order_status(session, installation_id, order_id, language_of_hook(body))
+        )
