@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.api.operator_support import VALID_SETTINGS, create_installation, with_if_match
 from upsales_fortnox.db.models import Installation, InstallationSettings, SyncJob
 from upsales_fortnox.installations.settings_rules import SettingsProblem, ValidSettings
-from upsales_fortnox.sync.inbound.reprice import REPRICE_PRODUCTS
+from upsales_fortnox.vocabulary import JobKind
 
 UNCONFIGURED = {
     "syncType": None,
@@ -410,6 +410,8 @@ async def test_a_new_price_list_queues_re_pricing_once(
 async def _reprice_jobs(session_factory: async_sessionmaker[AsyncSession]) -> int:
     async with session_factory() as session:
         count = await session.scalar(
-            select(func.count()).select_from(SyncJob).where(SyncJob.kind == REPRICE_PRODUCTS)
+            select(func.count())
+            .select_from(SyncJob)
+            .where(SyncJob.kind == JobKind.REPRICE_PRODUCTS)
         )
     return int(count or 0)

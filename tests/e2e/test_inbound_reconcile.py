@@ -18,10 +18,10 @@ from tests.e2e.inbound_support import (
 from upsales_fortnox.db.models import FortnoxType, InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.sync.reconcile import (
-    RECONCILE_KIND,
     reconcile_installation,
     schedule_reconciliation,
 )
+from upsales_fortnox.vocabulary import JobKind
 
 
 async def reconcile_keys(harness: SyncHarness) -> list[str]:
@@ -53,7 +53,7 @@ async def test_changes_without_events_are_found_and_synced(harness: SyncHarness)
         if o["description"] == f"Fortnox invoice {invoice.DocumentNumber}"
     ]
     assert len(orders) == 1 and orders[0]["client"]["id"] == company["id"]
-    (job,) = await jobs_of(harness, RECONCILE_KIND)
+    (job,) = await jobs_of(harness, JobKind.FORTNOX_RECONCILE)
     assert job.result is not None
     assert job.result["changed"] == {
         "customers": 1,

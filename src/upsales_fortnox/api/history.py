@@ -30,6 +30,7 @@ from upsales_fortnox.api.schemas.common import (
 from upsales_fortnox.db.models import FortnoxType, Installation, Link, LinkEntity, SyncJob
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.sync.links import FORTNOX_TYPES_BY_ENTITY
+from upsales_fortnox.vocabulary import JobKind
 
 router = APIRouter(
     prefix="/api/installations",
@@ -38,10 +39,17 @@ router = APIRouter(
     responses=error_responses(401, 404, 422),
 )
 
-#: Per entity: the Upsales job kind (if any) and the Fortnox types with their job kinds.
+#: The job kinds that sync one entity: by entity on the Upsales side, by type on Fortnox's.
 _UPSALES_KINDS: Final = {
-    LinkEntity.ORDER: "upsales.order",
-    LinkEntity.COMPANY: "upsales.company",
+    LinkEntity.ORDER: JobKind.UPSALES_ORDER,
+    LinkEntity.COMPANY: JobKind.UPSALES_COMPANY,
+}
+_FORTNOX_KINDS: Final = {
+    FortnoxType.CUSTOMER: JobKind.FORTNOX_CUSTOMER,
+    FortnoxType.ARTICLE: JobKind.FORTNOX_ARTICLE,
+    FortnoxType.ORDER: JobKind.FORTNOX_ORDER,
+    FortnoxType.INVOICE: JobKind.FORTNOX_INVOICE,
+    FortnoxType.OFFER: JobKind.FORTNOX_OFFER,
 }
 _ID_KEY_PREFIXES: Final = ("upsales_", "fortnox_")
 
@@ -66,10 +74,6 @@ class EntityHistory(BaseModel):
     upsales_ids: list[int]
     fortnox_ids: dict[str, list[str]] = Field(description="Fortnox ids by Fortnox type.")
     jobs: list[HistoryJob]
-
-
-def _fortnox_kind(fortnox_type: FortnoxType) -> str:
-    return f"fortnox.{fortnox_type.value}"
 
 
 def _result_key_equals(dialect: str, key: str, value: int | str) -> ColumnElement[bool]:
@@ -126,7 +130,7 @@ def _job_conditions(
         conditions.append(_result_key_equals(dialect, f"upsales_{entity.value}", upsales_id))
     for fortnox_type, fortnox_id in sorted(fortnox_ids):
         conditions.append(
-            and_(SyncJob.kind == _fortnox_kind(fortnox_type), SyncJob.entity_id == fortnox_id)
+            and_(SyncJob.kind == _FORTNOX_KINDS[fortnox_type], SyncJob.entity_id == fortnox_id)
         )
         conditions.append(_result_key_equals(dialect, f"fortnox_{fortnox_type.value}", fortnox_id))
     return conditions

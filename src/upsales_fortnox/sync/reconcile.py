@@ -53,10 +53,10 @@ from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.money.reconcile_money import money_batches
 from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
+from upsales_fortnox.vocabulary import JobKind
 
 log = logging.getLogger(__name__)
 
-RECONCILE_KIND: Final = "reconcile"
 RECONCILE_ENTITY: Final = "fortnox"
 """``entity_id`` of reconcile jobs, so a request while one is queued coalesces into it."""
 FIRST_RUN_LOOKBACK: Final = timedelta(days=1)
@@ -267,7 +267,9 @@ async def reconcile_installation(
 
 async def schedule_reconciliation(session_factory: async_sessionmaker[AsyncSession]) -> int:
     """Queue a reconcile job for every active installation; how many were queued anew."""
-    return await queue_for_active_installations(session_factory, RECONCILE_KIND, RECONCILE_ENTITY)
+    return await queue_for_active_installations(
+        session_factory, JobKind.FORTNOX_RECONCILE, RECONCILE_ENTITY
+    )
 
 
 async def run_reconcile_scheduler(
@@ -292,4 +294,4 @@ def register_reconcile_handler(
     async def handler(ctx: JobContext) -> dict[str, Any]:
         return await reconcile_installation(services, ctx.installation_id, recorder, clock=clock)
 
-    registry.register(RECONCILE_KIND, handler)
+    registry.register(JobKind.FORTNOX_RECONCILE, handler)

@@ -47,7 +47,6 @@ from upsales_fortnox.sync.outbound.company import (
 )
 from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
 from upsales_fortnox.sync.outbound.decide import WON_PROBABILITY
-from upsales_fortnox.sync.outbound.handlers import ORDER_JOB
 from upsales_fortnox.sync.outbound.rows import (
     UnsendableOrder,
     plan_rows,
@@ -65,6 +64,7 @@ from upsales_fortnox.texts import (
     say,
 )
 from upsales_fortnox.upsales.models import Company, OrderDraft, bare_id_as_object
+from upsales_fortnox.vocabulary import JobKind
 
 BEFORE_ORDER_SAVE: Final = "before_order_save"
 APP_STATUS_ORDER: Final = "app_status_order"
@@ -261,7 +261,7 @@ async def order_status(
         select(SyncJob)
         .where(
             SyncJob.installation_id == installation_id,
-            SyncJob.kind == ORDER_JOB,
+            SyncJob.kind == JobKind.UPSALES_ORDER,
             SyncJob.entity_id == str(order_id),
         )
         .order_by(SyncJob.id.desc())

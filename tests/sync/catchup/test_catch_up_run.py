@@ -28,12 +28,13 @@ from upsales_fortnox.db.models import (
 )
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import OVERLAP, catch_up_installation
-from upsales_fortnox.sync.catchup.schedule import CATCH_UP_KIND, schedule_catch_up
+from upsales_fortnox.sync.catchup.schedule import schedule_catch_up
 from upsales_fortnox.sync.catchup.store import ORDERS_TOPIC, first_run_start
 from upsales_fortnox.sync.links import LinkStore
 from upsales_fortnox.sync.outbound.mapping import map_order
 from upsales_fortnox.upsales.errors import UpsalesAuthError
 from upsales_fortnox.upsales.models import Order
+from upsales_fortnox.vocabulary import JobKind
 
 TOKEN = "upsales-api-key-0123456789"
 NOW = datetime(2026, 12, 3, 5, 10, tzinfo=UTC)
@@ -208,7 +209,7 @@ async def test_the_scheduler_queues_one_catch_up_per_active_installation(
     assert await schedule_catch_up(services.session_factory) == 0  # the queued one absorbs it
     async with services.session_factory() as session:
         queued = (await session.execute(select(SyncJob.installation_id, SyncJob.kind))).all()
-    assert queued == [(connected, CATCH_UP_KIND)]
+    assert queued == [(connected, JobKind.UPSALES_CATCH_UP)]
 
 
 async def test_without_a_checkpoint_the_first_run_starts_at_the_initial_sync(

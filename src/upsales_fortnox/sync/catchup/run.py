@@ -27,7 +27,6 @@ from typing import Any, Final, TypeVar
 from upsales_fortnox.db.models import EventSource, LinkEntity
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.intake.record import NewEvent
-from upsales_fortnox.intake.routing import JOB_UPSALES_COMPANY, JOB_UPSALES_ORDER
 from upsales_fortnox.jobs import JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.decide import (
@@ -57,6 +56,7 @@ from upsales_fortnox.upsales.errors import UpsalesBadRequest
 from upsales_fortnox.upsales.facts import MOD_DATE_TIMESTAMP_FORMAT
 from upsales_fortnox.upsales.filters import Filter, eq, gte
 from upsales_fortnox.upsales.models import Company, Order, Record
+from upsales_fortnox.vocabulary import JobKind
 
 OVERLAP: Final = timedelta(minutes=2)
 HOOK_MARGIN: Final = timedelta(hours=1)
@@ -123,7 +123,7 @@ def found_event(entity: LinkEntity, record: Order | Company, since: datetime) ->
         entity_type=entity.value,
         entity_id=str(record.id),
         payload={"reconcile": {"entity": name, "id": record.id, "modDate": moment}},
-        job_kind=JOB_UPSALES_ORDER if is_order else JOB_UPSALES_COMPANY,
+        job_kind=JobKind.UPSALES_ORDER if is_order else JobKind.UPSALES_COMPANY,
     )
 
 

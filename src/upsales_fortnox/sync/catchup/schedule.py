@@ -18,17 +18,19 @@ from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import catch_up_installation
 from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
+from upsales_fortnox.vocabulary import JobKind
 
 log = logging.getLogger(__name__)
 
-CATCH_UP_KIND: Final = "upsales.reconcile"
 CATCH_UP_ENTITY: Final = "upsales"
 """``entity_id`` of catch-up jobs, so a request while one is queued coalesces into it."""
 
 
 async def schedule_catch_up(session_factory: async_sessionmaker[AsyncSession]) -> int:
     """Queue a catch-up for every active installation; how many were queued anew."""
-    return await queue_for_active_installations(session_factory, CATCH_UP_KIND, CATCH_UP_ENTITY)
+    return await queue_for_active_installations(
+        session_factory, JobKind.UPSALES_CATCH_UP, CATCH_UP_ENTITY
+    )
 
 
 async def run_catch_up_scheduler(
@@ -47,4 +49,4 @@ def register_catch_up_handler(
     async def handler(ctx: JobContext) -> dict[str, Any]:
         return await catch_up_installation(services, ctx.installation_id, job=ctx, clock=clock)
 
-    registry.register(CATCH_UP_KIND, handler)
+    registry.register(JobKind.UPSALES_CATCH_UP, handler)

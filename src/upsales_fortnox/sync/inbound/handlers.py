@@ -16,18 +16,12 @@ from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.inbound.article_sync import sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.document_sync import sync_document
-from upsales_fortnox.sync.inbound.kinds import (
-    DOCUMENT_KINDS,
-    FORTNOX_ARTICLE,
-    FORTNOX_CUSTOMER,
-    FORTNOX_INVOICE_PAYMENT,
-    FORTNOX_INVOICE_PAYMENT_DELETED,
-    REPRICE_PRODUCTS,
-)
+from upsales_fortnox.sync.inbound.kinds import DOCUMENT_KINDS
 from upsales_fortnox.sync.inbound.payment_sync import sync_payment
 from upsales_fortnox.sync.inbound.reprice import reprice_products
 from upsales_fortnox.sync.inbound.runtime import CustomFieldCache, InboundJob
 from upsales_fortnox.sync.money.deleted_payment import sync_deleted_payment
+from upsales_fortnox.vocabulary import JobKind
 
 JobBody = Callable[[InboundJob, JobContext], Awaitable[dict[str, Any]]]
 
@@ -55,7 +49,7 @@ async def _deleted_payment(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
 
 
 async def _document(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
-    return await sync_document(job, DOCUMENT_KINDS[ctx.kind], _entity_id(ctx))
+    return await sync_document(job, DOCUMENT_KINDS[JobKind(ctx.kind)], _entity_id(ctx))
 
 
 def register_inbound_handlers(
@@ -82,10 +76,10 @@ def register_inbound_handlers(
 
         return handler
 
-    registry.register(FORTNOX_CUSTOMER, bind(_customer))
-    registry.register(FORTNOX_ARTICLE, bind(_article))
+    registry.register(JobKind.FORTNOX_CUSTOMER, bind(_customer))
+    registry.register(JobKind.FORTNOX_ARTICLE, bind(_article))
     for kind in DOCUMENT_KINDS:
         registry.register(kind, bind(_document))
-    registry.register(FORTNOX_INVOICE_PAYMENT, bind(_payment))
-    registry.register(FORTNOX_INVOICE_PAYMENT_DELETED, bind(_deleted_payment))
-    registry.register(REPRICE_PRODUCTS, bind(reprice_products))
+    registry.register(JobKind.FORTNOX_INVOICE_PAYMENT, bind(_payment))
+    registry.register(JobKind.FORTNOX_INVOICE_PAYMENT_DELETED, bind(_deleted_payment))
+    registry.register(JobKind.REPRICE_PRODUCTS, bind(reprice_products))

@@ -23,11 +23,11 @@ from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
 from upsales_fortnox.jobs.handlers import JobContext
 from upsales_fortnox.jobs.queue import Enqueued, enqueue
 from upsales_fortnox.sync.identity import normalise_article_number
-from upsales_fortnox.sync.inbound.kinds import REPRICE_PRODUCTS
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import reprice_changes
 from upsales_fortnox.sync.inbound.runtime import InboundJob
 from upsales_fortnox.upsales.models import Product
+from upsales_fortnox.vocabulary import JobKind
 
 REPRICE_ENTITY: Final = "products"
 """``entity_id`` of the job, so a second request while one is queued coalesces into it."""
@@ -38,7 +38,10 @@ CHECKPOINT_EVERY: Final = 100
 async def enqueue_reprice(session: AsyncSession, installation_id: uuid.UUID) -> Enqueued:
     """Queue re-pricing of the installation's products (inside the caller's transaction)."""
     return await enqueue(
-        session, installation_id=installation_id, kind=REPRICE_PRODUCTS, entity_id=REPRICE_ENTITY
+        session,
+        installation_id=installation_id,
+        kind=JobKind.REPRICE_PRODUCTS,
+        entity_id=REPRICE_ENTITY,
     )
 
 

@@ -7,10 +7,10 @@ from typing import Any
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
-from upsales_fortnox.sync.initial.control import INITIAL_SYNC_KIND
 from upsales_fortnox.sync.initial.importer import ImportContext, InitialImport
 from upsales_fortnox.sync.initial.phases import phases_for
 from upsales_fortnox.sync.initial.progress import SyncProgress
+from upsales_fortnox.vocabulary import JobKind
 
 
 async def run_initial_sync(services: Services, job: JobContext) -> dict[str, Any]:
@@ -40,4 +40,4 @@ def register_initial_sync_handlers(registry: HandlerRegistry, services: Services
     async def handle(job: JobContext) -> dict[str, Any]:
         return await run_initial_sync(services, job)
 
-    registry.register(INITIAL_SYNC_KIND, handle)
+    registry.register(JobKind.INITIAL_SYNC, handle)

@@ -16,9 +16,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from upsales_fortnox.db.models import FortnoxType, JobStatus, SyncJob
-from upsales_fortnox.intake.routing import JOB_FORTNOX_INVOICE_PAYMENT
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.vocabulary import JobKind
 
 
 async def paid_invoice(job: InboundJob, payment_number: str) -> str | None:
@@ -27,7 +27,7 @@ async def paid_invoice(job: InboundJob, payment_number: str) -> str | None:
         select(SyncJob.result)
         .where(
             SyncJob.installation_id == job.installation_id,
-            SyncJob.kind == JOB_FORTNOX_INVOICE_PAYMENT,
+            SyncJob.kind == JobKind.FORTNOX_INVOICE_PAYMENT,
             SyncJob.entity_id == payment_number,
             SyncJob.status == JobStatus.DONE,
         )

@@ -66,9 +66,7 @@ from upsales_fortnox.sync.outbound.rows import UnsendableOrder, required_product
 from upsales_fortnox.sync.outbound.validation import document_problems, refusal_message
 from upsales_fortnox.upsales.errors import UpsalesNotFound
 from upsales_fortnox.upsales.models import Order, last_written_by_api_key
-
-ORDER_JOB = "upsales.order"
-COMPANY_JOB = "upsales.company"
+from upsales_fortnox.vocabulary import JobKind
 
 
 def register_outbound_handlers(registry: HandlerRegistry, services: Services) -> None:
@@ -78,8 +76,8 @@ def register_outbound_handlers(registry: HandlerRegistry, services: Services) ->
     async def company_job(ctx: JobContext) -> dict[str, Any]:
         return await sync_company(services, ctx.installation_id, _entity_id(ctx), job=ctx)
 
-    registry.register(ORDER_JOB, order_job)
-    registry.register(COMPANY_JOB, company_job)
+    registry.register(JobKind.UPSALES_ORDER, order_job)
+    registry.register(JobKind.UPSALES_COMPANY, company_job)
 
 
 def _entity_id(ctx: JobContext) -> int:
