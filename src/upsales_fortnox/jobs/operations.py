@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from upsales_fortnox.db.models import JobStatus, SyncJob
 from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.jobs.leases import is_postgresql
-from upsales_fortnox.jobs.store import absorb_queued_duplicate
+from upsales_fortnox.jobs.requeue import absorb_queued_duplicate
 
 _RETRY_TRIES = 3
 

@@ -48,7 +48,7 @@ from upsales_fortnox.intake.fortnox_events import (
     RECONCILE_DELETED,
     reconcile_event_type,
 )
-from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.money.reconcile_money import money_batches

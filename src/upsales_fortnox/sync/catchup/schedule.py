@@ -14,7 +14,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.db.types import utcnow
-from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import catch_up_installation
 from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations

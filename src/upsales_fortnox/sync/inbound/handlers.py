@@ -10,7 +10,7 @@ from typing import Any
 
 from upsales_fortnox.documents.links import LinkSigning
 from upsales_fortnox.errors import PermanentError
-from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.inbound.article_sync import sync_article

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.db.models import FortnoxType, Link, LinkEntity
-from upsales_fortnox.jobs.handlers import JobContext
+from upsales_fortnox.jobs.dispatch import JobContext
 from upsales_fortnox.jobs.queue import Enqueued, enqueue
 from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.inbound.pricing import article_price

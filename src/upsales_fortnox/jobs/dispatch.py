@@ -22,7 +22,7 @@ class JobContext:
     ``attempt`` counts this run among the job's attempts (1 on the first run). Long jobs call
     :meth:`checkpoint` to persist their progress in the job's payload; a later run of the same job
     starts from that payload. A checkpoint also renews the job's lease, and raises
-    :class:`~upsales_fortnox.jobs.store.LeaseLost` if the job is no longer this worker's.
+    :class:`~upsales_fortnox.jobs.runs.LeaseLost` if the job is no longer this worker's.
 
     ``installation_version`` and ``settings_version`` are the installation's and its settings'
     versions as the job started (``settings_version`` 0: it has no settings). ``turn_cache`` is
