@@ -21,8 +21,8 @@ from tests.e2e.outbound_support import fortnox_list, link_demo_products, link_of
 from upsales_fortnox.db.models import DocumentIntent, JobStatus, Link, LinkEntity
 from upsales_fortnox.sandbox.fortnox.resources.document_kinds import INVOICES
 from upsales_fortnox.sandbox.fortnox.resources.documents import update_document
-from upsales_fortnox.sync.outbound import documents, handlers
-from upsales_fortnox.sync.outbound.handlers import sync_won_order
+from upsales_fortnox.sync.outbound import documents, won_deals
+from upsales_fortnox.sync.outbound.won_deals import sync_won_order
 
 SEARCH = "GET /invoices"
 CREATE = "POST /invoices"
@@ -173,7 +173,7 @@ async def test_crash_after_the_response_before_the_link(
         raise ProcessDied
 
     with monkeypatch.context() as patch:
-        patch.setattr(handlers, "save_link", die)
+        patch.setattr(won_deals, "save_link", die)
         with pytest.raises(ProcessDied):
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert len(invoices_of(harness, order_id)) == 1

@@ -1,13 +1,14 @@
-"""Job handlers of inbound sync: Fortnox customers, articles and documents into Upsales, and
-re-pricing. Each re-reads its entity from Fortnox (404 = deleted): the job payload (the event
-that queued it) is never relied on.
+"""The jobs of inbound sync: Fortnox customers, articles, documents and payments into
+Upsales, and re-pricing. Each re-reads its entity from Fortnox (404 = deleted): the job payload
+(the event that queued it) is never relied on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
+from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.documents.links import LinkSigning
 from upsales_fortnox.errors import PermanentError
 from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
@@ -16,12 +17,18 @@ from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.inbound.article_sync import sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.document_sync import sync_document
-from upsales_fortnox.sync.inbound.kinds import DOCUMENT_KINDS
 from upsales_fortnox.sync.inbound.payment_sync import sync_payment
 from upsales_fortnox.sync.inbound.reprice import reprice_products
 from upsales_fortnox.sync.inbound.runtime import CustomFieldCache, InboundJob
 from upsales_fortnox.sync.money.deleted_payment import sync_deleted_payment
 from upsales_fortnox.vocabulary import JobKind
+
+DOCUMENT_KINDS: Final = {
+    JobKind.FORTNOX_ORDER: FortnoxType.ORDER,
+    JobKind.FORTNOX_INVOICE: FortnoxType.INVOICE,
+    JobKind.FORTNOX_OFFER: FortnoxType.OFFER,
+}
+"""The Fortnox document each document job kind syncs."""
 
 JobBody = Callable[[InboundJob, JobContext], Awaitable[dict[str, Any]]]
 

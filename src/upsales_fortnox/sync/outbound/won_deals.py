@@ -1,7 +1,6 @@
-"""Job handlers: ``upsales.order`` (won deal → Fortnox invoice/order) and ``upsales.company``
-(changed company → Fortnox customer).
+"""The ``upsales.order`` job: a won deal becomes a Fortnox invoice or order.
 
-Each re-reads the entity from Upsales (the webhook is only a hint), loads links, asks the pure
+It re-reads the order from Upsales (the webhook is only a hint), loads links, asks the pure
 decisions in :mod:`.decide` what to do, applies that through the Fortnox client, and records
 links (with fingerprints) and a job result naming the ids it wrote, e.g.
 ``{"outcome": "created", "upsales_order": 7, "fortnox_invoice": "12", ...}``. Result keys that
@@ -38,16 +37,11 @@ from upsales_fortnox.sync.commands import (
     RefuseDocumentChange,
 )
 from upsales_fortnox.sync.context import InstallationContext, installation_context
-from upsales_fortnox.sync.inbound.companies import customer_fingerprint
-from upsales_fortnox.sync.links import LinkStore, LinkView, save_link
+from upsales_fortnox.sync.links import LinkView, save_link
 from upsales_fortnox.sync.outbound.articles import resolve_article_numbers
-from upsales_fortnox.sync.outbound.company import company_fields_from_upsales
-from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.customers import ensure_customer
 from upsales_fortnox.sync.outbound.decide import (
     DocumentLookup,
-    company_gate,
-    decide_company_update,
     decide_document,
     document_lookup,
     order_gate,
@@ -65,22 +59,19 @@ from upsales_fortnox.sync.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.sync.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.sync.outbound.validation import document_problems, refusal_message
 from upsales_fortnox.upsales.errors import UpsalesNotFound
-from upsales_fortnox.upsales.models import Order, last_written_by_api_key
+from upsales_fortnox.upsales.models import Order
 from upsales_fortnox.vocabulary import JobKind
 
 
-def register_outbound_handlers(registry: HandlerRegistry, services: Services) -> None:
+def register_won_deal_handler(registry: HandlerRegistry, services: Services) -> None:
     async def order_job(ctx: JobContext) -> dict[str, Any]:
-        return await sync_won_order(services, ctx.installation_id, _entity_id(ctx), job=ctx)
-
-    async def company_job(ctx: JobContext) -> dict[str, Any]:
-        return await sync_company(services, ctx.installation_id, _entity_id(ctx), job=ctx)
+        return await sync_won_order(services, ctx.installation_id, upsales_id(ctx), job=ctx)
 
     registry.register(JobKind.UPSALES_ORDER, order_job)
-    registry.register(JobKind.UPSALES_COMPANY, company_job)
 
 
-def _entity_id(ctx: JobContext) -> int:
+def upsales_id(ctx: JobContext) -> int:
+    """The Upsales id the job names (its ``entity_id``)."""
     if ctx.entity_id is None or not ctx.entity_id.isdigit():
         raise PermanentError(f"job {ctx.kind} needs an Upsales id, not {ctx.entity_id!r}")
     return int(ctx.entity_id)
@@ -88,9 +79,6 @@ def _entity_id(ctx: JobContext) -> int:
 
 def _type_key(fortnox_type: FortnoxType) -> str:
     return f"fortnox_{fortnox_type.value}"
-
-
-# --- won deals ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -343,64 +331,3 @@ async def _with_document_url(
         services, context.installation_id, context.upsales, order, fortnox_type, number
     )
     return {**result, "document_url": written}
-
-
-# --- companies ------------------------------------------------------------------------------
-
-
-async def sync_company(
-    services: Services,
-    installation_id: uuid.UUID,
-    company_id: int,
-    *,
-    job: JobContext | None = None,
-) -> dict[str, Any]:
-    result: dict[str, Any] = {"upsales_company": company_id}
-    async with services.session_factory() as session:
-        link = await LinkStore(session, installation_id).by_upsales(
-            LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER
-        )
-    if link is None:
-        gate = company_gate(None, {})
-        assert gate is not None
-        return {**result, "outcome": "skipped", "reason": gate.reason}
-    result["fortnox_customer"] = link.fortnox_id
-    context = await installation_context(services, installation_id, job)
-    try:
-        company = await context.upsales.get_company(company_id)
-    except UpsalesNotFound:
-        reason = "the company no longer exists in Upsales; its Fortnox customer is kept"
-        return {**result, "outcome": "skipped", "reason": reason}
-    field_ids = await account_field_ids(services.session_factory, installation_id, context.upsales)
-    fields = company_fields_from_upsales(company, field_ids)
-    gate = company_gate(link, fields)
-    if gate is not None:
-        echo = last_written_by_api_key(company)
-        return {**result, "outcome": "no_change", "reason": gate.reason, "api_key_write": echo}
-    try:
-        customer = await context.fortnox.get_customer(link.fortnox_id)
-    except FortnoxNotFound:
-        reason = "the Fortnox customer no longer exists; the Fortnox sync removes the link"
-        return {**result, "outcome": "skipped", "reason": reason}
-    decision = decide_company_update(company_id, link, fields, customer)
-    if decision.changes is not None:
-        customer = await context.fortnox.update_customer(link.fortnox_id, decision.changes)
-    async with services.session_factory() as session:
-        await LinkStore(session, installation_id).save(
-            LinkEntity.COMPANY,
-            company_id,
-            FortnoxType.CUSTOMER,
-            link.fortnox_id,
-            customer_fingerprint(customer),
-            synced_fields=decision.synced_fields,
-        )
-        await session.commit()
-    result.update(
-        outcome="updated" if decision.changes is not None else "no_change",
-        updated_fields=list(decision.changed_fields),
-    )
-    if decision.conflicts:
-        result["conflicts_kept_from_fortnox"] = list(decision.conflicts)
-    if decision.changed_in_fortnox:
-        result["changed_in_fortnox"] = list(decision.changed_in_fortnox)
-    return result

@@ -1,0 +1,91 @@
+"""The ``upsales.company`` job: a changed Upsales company updates its linked Fortnox customer.
+
+It re-reads the company from Upsales (the webhook is only a hint), asks the pure decisions in
+:mod:`.decide` what to change, and records the link's new fingerprint and a job result naming
+the ids it touched (``upsales_company``, ``fortnox_customer``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from upsales_fortnox.db.models import FortnoxType, LinkEntity
+from upsales_fortnox.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.context import installation_context
+from upsales_fortnox.sync.inbound.companies import customer_fingerprint
+from upsales_fortnox.sync.links import LinkStore
+from upsales_fortnox.sync.outbound.company import company_fields_from_upsales
+from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
+from upsales_fortnox.sync.outbound.decide import company_gate, decide_company_update
+from upsales_fortnox.sync.outbound.won_deals import upsales_id
+from upsales_fortnox.upsales.errors import UpsalesNotFound
+from upsales_fortnox.upsales.models import last_written_by_api_key
+from upsales_fortnox.vocabulary import JobKind
+
+
+def register_company_handler(registry: HandlerRegistry, services: Services) -> None:
+    async def company_job(ctx: JobContext) -> dict[str, Any]:
+        return await sync_company(services, ctx.installation_id, upsales_id(ctx), job=ctx)
+
+    registry.register(JobKind.UPSALES_COMPANY, company_job)
+
+
+async def sync_company(
+    services: Services,
+    installation_id: uuid.UUID,
+    company_id: int,
+    *,
+    job: JobContext | None = None,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"upsales_company": company_id}
+    async with services.session_factory() as session:
+        link = await LinkStore(session, installation_id).by_upsales(
+            LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER
+        )
+    if link is None:
+        gate = company_gate(None, {})
+        assert gate is not None
+        return {**result, "outcome": "skipped", "reason": gate.reason}
+    result["fortnox_customer"] = link.fortnox_id
+    context = await installation_context(services, installation_id, job)
+    try:
+        company = await context.upsales.get_company(company_id)
+    except UpsalesNotFound:
+        reason = "the company no longer exists in Upsales; its Fortnox customer is kept"
+        return {**result, "outcome": "skipped", "reason": reason}
+    field_ids = await account_field_ids(services.session_factory, installation_id, context.upsales)
+    fields = company_fields_from_upsales(company, field_ids)
+    gate = company_gate(link, fields)
+    if gate is not None:
+        echo = last_written_by_api_key(company)
+        return {**result, "outcome": "no_change", "reason": gate.reason, "api_key_write": echo}
+    try:
+        customer = await context.fortnox.get_customer(link.fortnox_id)
+    except FortnoxNotFound:
+        reason = "the Fortnox customer no longer exists; the Fortnox sync removes the link"
+        return {**result, "outcome": "skipped", "reason": reason}
+    decision = decide_company_update(company_id, link, fields, customer)
+    if decision.changes is not None:
+        customer = await context.fortnox.update_customer(link.fortnox_id, decision.changes)
+    async with services.session_factory() as session:
+        await LinkStore(session, installation_id).save(
+            LinkEntity.COMPANY,
+            company_id,
+            FortnoxType.CUSTOMER,
+            link.fortnox_id,
+            customer_fingerprint(customer),
+            synced_fields=decision.synced_fields,
+        )
+        await session.commit()
+    result.update(
+        outcome="updated" if decision.changes is not None else "no_change",
+        updated_fields=list(decision.changed_fields),
+    )
+    if decision.conflicts:
+        result["conflicts_kept_from_fortnox"] = list(decision.conflicts)
+    if decision.changed_in_fortnox:
+        result["changed_in_fortnox"] = list(decision.changed_in_fortnox)
+    return result
