@@ -75,7 +75,7 @@ async def test_a_rerun_of_the_same_window_records_nothing_twice(harness: SyncHar
     first = await reconcile_installation(
         harness.services, harness.installation_id, clock=lambda: moment
     )
-    assert first["changed"]["customers"] == 1
+    assert first.changed["customers"] == 1
     async with harness.services.session_factory() as session:  # a crash before the checkpoints
         await session.execute(delete(ReconcileCheckpoint))
         await session.commit()

@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import BACKENDS
 from tests.database import truncate_all
-from tests.jobs.support import FakeClock, add_installation, add_job, job_settings, make_worker
+from tests.jobs.support import (
+    FakeClock,
+    Result,
+    add_installation,
+    add_job,
+    job_settings,
+    make_worker,
+)
 from upsales_fortnox.db.engine import create_engine, create_session_factory
 from upsales_fortnox.db.models import EventSource, InboundEvent, JobStatus, SyncJob
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
@@ -38,7 +45,7 @@ class RunLog:
     most_at_once: int = 0
 
     def registry(self, names: dict[int, str]) -> HandlerRegistry:
-        async def handler(ctx: JobContext) -> dict[str, int]:
+        async def handler(ctx: JobContext) -> Result:
             begin = next(self.sequence)
             self.runs[ctx.job_id] += 1
             self.runner_of[ctx.job_id] = names[id(ctx.session_factory)]
@@ -60,7 +67,7 @@ class RunLog:
             await ctx.checkpoint({"step": 1})
             self.running_now.discard(ctx.installation_id)
             self.intervals[ctx.installation_id].append((begin, next(self.sequence), ctx.job_id))
-            return {"job": ctx.job_id}
+            return Result({"job": ctx.job_id})
 
         return HandlerRegistry({"test.job": handler})
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from upsales_fortnox.jobs.results import JobResult
+
 SaveCheckpoint = Callable[[dict[str, Any]], Awaitable[None]]
 CompletionWrite = Callable[[AsyncConnection], Awaitable[None]]
 """A write saved in the transaction that records the job done (see
@@ -56,8 +58,8 @@ class JobContext:
         self.payload = payload
 
 
-Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
-"""Runs one job; returns a JSON-serialisable result (stored on the job) or ``None``."""
+Handler = Callable[[JobContext], Awaitable[JobResult | None]]
+"""Runs one job; returns its kind's result (its JSON is stored on the job) or ``None``."""
 
 
 class HandlerRegistry:

@@ -17,6 +17,7 @@ from upsales_fortnox.errors import SyncError
 from upsales_fortnox.jobs.backoff import retry_delay_seconds
 from upsales_fortnox.jobs.dispatch import CompletionWrite
 from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
+from upsales_fortnox.jobs.results import JsonObject
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, RunningJob
 from upsales_fortnox.jobs.store import JobStore
 
@@ -29,7 +30,27 @@ _RELEASED_ON_STOP = error_text(
 
 @dataclass(frozen=True)
 class Finished:
-    result: Any
+    result: JsonObject | None
+    """The JSON of the handler's result, to store on the job."""
+    problem: str | None = None
+    """Why the handler's return value cannot be stored (the job is then ``dead``)."""
+
+    @classmethod
+    def returning(cls, returned: object) -> Finished:
+        """The run of a handler that returned ``returned``."""
+        if returned is None:
+            return cls(None)
+        to_json = getattr(returned, "to_json", None)
+        if not callable(to_json):
+            return cls(None, f"the handler returned {type(returned).__name__}, not a job result")
+        result = to_json()
+        if not isinstance(result, dict):
+            return cls(None, f"the handler's result is {type(result).__name__}, not an object")
+        try:
+            json.dumps(result)
+        except (TypeError, ValueError) as exc:
+            return cls(None, f"the handler's result is not JSON: {exc}")
+        return cls(result)
 
 
 @dataclass(frozen=True)
@@ -53,7 +74,7 @@ RunOutcome = Finished | Failed | Released | Lost
 def outcome_label(job: RunningJob, outcome: RunOutcome) -> str:
     """``done``, ``retry``, ``dead``, ``reauthorize``, ``released`` or ``lease_lost``."""
     if isinstance(outcome, Finished):
-        return "done" if result_problem(outcome.result) is None else "dead"
+        return "done" if outcome.problem is None else "dead"
     if isinstance(outcome, Released):
         return "released"
     if isinstance(outcome, Lost):
@@ -100,7 +121,7 @@ class OutcomeRecorder:
             logger.info("job released unfinished: worker stopping", extra=log_extra)
         elif isinstance(outcome, Finished):
             recorded, next_job = await self._record_result(
-                job, outcome.result, log_extra, None if stopping else then, writes
+                job, outcome, log_extra, None if stopping else then, writes
             )
         else:
             recorded = await self._record_failure(job, outcome.error, log_extra)
@@ -112,14 +133,14 @@ class OutcomeRecorder:
     async def _record_result(
         self,
         job: RunningJob,
-        result: Any,
+        finished: Finished,
         log_extra: dict[str, Any],
         then: DueJob | None,
         writes: Sequence[CompletionWrite] = (),
     ) -> tuple[bool, RunningJob | None]:
-        problem = result_problem(result)
-        if problem is not None:
-            reason = error_text("invalid_job_result", problem)
+        result = finished.result
+        if finished.problem is not None:
+            reason = error_text("invalid_job_result", finished.problem)
             logger.error("job dead: %s", reason, extra=log_extra)
             return await self._store.bury(job, reason), None
         logger.info("job done", extra=log_extra)
@@ -180,16 +201,3 @@ class OutcomeRecorder:
             last_error=failure.reason,
             count_attempt=True,
         )
-
-
-def result_problem(result: Any) -> str | None:
-    """Why a handler's return value cannot be stored as the job's result, if it cannot."""
-    if result is None:
-        return None
-    if not isinstance(result, dict):
-        return f"the handler returned {type(result).__name__}, not a JSON object"
-    try:
-        json.dumps(result)
-    except (TypeError, ValueError) as exc:
-        return f"the handler's result is not JSON: {exc}"
-    return None

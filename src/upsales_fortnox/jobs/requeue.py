@@ -21,6 +21,7 @@ from upsales_fortnox.db.models import (
     SyncJob,
 )
 from upsales_fortnox.jobs.leases import is_postgresql
+from upsales_fortnox.jobs.results import MergedInto
 from upsales_fortnox.jobs.runs import Clock, RunningJob
 from upsales_fortnox.jobs.statements import FINISH_ATTEMPT
 
@@ -63,7 +64,7 @@ async def absorb_queued_duplicate(
         .values(
             status=JobStatus.DONE,
             finished_at=now,
-            result={"merged_into": job_id},
+            result=MergedInto(job_id).to_json(),
             updated_at=now,
         )
     )

@@ -24,6 +24,7 @@ from upsales_fortnox.db.models import AttemptOutcome, JobStatus, SyncJob
 from upsales_fortnox.jobs.claims import InstallationClaims
 from upsales_fortnox.jobs.dispatch import CompletionWrite
 from upsales_fortnox.jobs.requeue import requeue
+from upsales_fortnox.jobs.results import JsonObject
 from upsales_fortnox.jobs.runs import (
     Clock,
     Completed,
@@ -216,7 +217,7 @@ class JobStore:
     async def complete(
         self,
         job: RunningJob,
-        result: dict[str, Any] | None,
+        result: JsonObject | None,
         *,
         then: DueJob | None = None,
         writes: Sequence[CompletionWrite] = (),

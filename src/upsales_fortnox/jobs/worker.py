@@ -346,4 +346,7 @@ class Worker:
             return Lost()
         if error is not None:
             return Failed(error)
-        return Finished(handler_task.result())
+        try:
+            return Finished.returning(handler_task.result())
+        except Exception as exc:  # its to_json failed: as if the handler had raised
+            return Failed(exc)

@@ -27,7 +27,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,6 +52,7 @@ from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.money.reconcile_money import money_batches
+from upsales_fortnox.sync.results.periodic import ReconcileResult
 from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
 from upsales_fortnox.vocabulary import JobKind
 
@@ -184,7 +185,7 @@ async def reconcile_installation(
     recorder: StreamRecorder = record_with_intake,
     *,
     clock: Callable[[], datetime] = utcnow,
-) -> dict[str, Any]:
+) -> ReconcileResult:
     """One reconciliation run; the job result (entities fed per topic)."""
     context = await installation_context(services, installation_id)
     tenant = StreamTenant(installation_id, context.fortnox_tenant_id)
@@ -259,7 +260,7 @@ async def reconcile_installation(
         ]
         await _record(session_factory, recorder, tenant, events, (topic + _SWEEP_SUFFIX, now))
         deleted[topic] = len(events)
-    return {"changed": changed, "deleted": deleted, "until": now.isoformat()}
+    return ReconcileResult(changed, deleted, now)
 
 
 # --- scheduling -------------------------------------------------------------------------------
@@ -291,7 +292,7 @@ def register_reconcile_handler(
 ) -> None:
     """Register the ``reconcile`` job (events go to the intake unless ``recorder`` is given)."""
 
-    async def handler(ctx: JobContext) -> dict[str, Any]:
+    async def handler(ctx: JobContext) -> ReconcileResult:
         return await reconcile_installation(services, ctx.installation_id, recorder, clock=clock)
 
     registry.register(JobKind.FORTNOX_RECONCILE, handler)

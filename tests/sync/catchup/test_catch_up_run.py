@@ -137,7 +137,7 @@ async def test_only_unsynced_won_orders_get_a_job_for_one_list_call(
     )
     accounts = upsales.get("/accounts").mock(return_value=listing([]))
 
-    result = await catch_up_installation(services, installation_id, clock=lambda: NOW)
+    result = (await catch_up_installation(services, installation_id, clock=lambda: NOW)).to_json()
 
     assert orders.call_count == 1 and accounts.call_count == 1  # and nothing else was called
     query = orders.calls.last.request.url.params
@@ -175,7 +175,7 @@ async def test_a_refused_timestamp_filter_falls_back_to_the_date(
     orders = upsales.get("/orders").mock(side_effect=[refused, listing([order_json(8)])])
     upsales.get("/accounts").mock(side_effect=[refused, listing([])])
 
-    result = await catch_up_installation(services, installation_id, clock=lambda: NOW)
+    result = (await catch_up_installation(services, installation_id, clock=lambda: NOW)).to_json()
 
     assert [call.request.url.params["modDate"] for call in orders.calls] == [
         "gte:2026-12-03T05:03:00.000Z",

@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +17,7 @@ from upsales_fortnox.db.types import utcnow
 from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import catch_up_installation
+from upsales_fortnox.sync.results.periodic import CatchUpResult
 from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
 from upsales_fortnox.vocabulary import JobKind
 
@@ -46,7 +47,7 @@ async def run_catch_up_scheduler(
 def register_catch_up_handler(
     registry: HandlerRegistry, services: Services, *, clock: Callable[[], datetime] = utcnow
 ) -> None:
-    async def handler(ctx: JobContext) -> dict[str, Any]:
+    async def handler(ctx: JobContext) -> CatchUpResult:
         return await catch_up_installation(services, ctx.installation_id, job=ctx, clock=clock)
 
     registry.register(JobKind.UPSALES_CATCH_UP, handler)

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.fortnox.models import Customer
 from upsales_fortnox.sync.inbound.companies import AccountFieldIds, org_number_variants
 from upsales_fortnox.sync.inbound.decide_customer import decide_customer
 from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.results.inbound import CustomerSyncResult
 from upsales_fortnox.upsales.errors import UpsalesNotFound
 from upsales_fortnox.upsales.filters import custom
 from upsales_fortnox.upsales.models import Company
-
-
-@dataclass(frozen=True)
-class CustomerSyncResult:
-    customer_number: str
-    outcome: str
-    company_id: int | None
-
-    def as_result(self) -> dict[str, object]:
-        return {
-            "fortnox_customer": self.customer_number,
-            "upsales_company": self.company_id,
-            "outcome": self.outcome,
-        }
 
 
 async def sync_customer(job: InboundJob, customer_number: str) -> CustomerSyncResult:

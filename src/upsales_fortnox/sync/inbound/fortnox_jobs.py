@@ -6,12 +6,13 @@ Upsales, and re-pricing. Each re-reads its entity from Fortnox (404 = deleted): 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Final
 
 from upsales_fortnox.db.models import FortnoxType
 from upsales_fortnox.documents.links import LinkSigning
 from upsales_fortnox.errors import PermanentError
-from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.dispatch import Handler, HandlerRegistry, JobContext
+from upsales_fortnox.jobs.results import JobResult
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.inbound.article_sync import sync_article
@@ -21,6 +22,12 @@ from upsales_fortnox.sync.inbound.payment_sync import sync_payment
 from upsales_fortnox.sync.inbound.reprice import reprice_products
 from upsales_fortnox.sync.inbound.runtime import CustomFieldCache, InboundJob
 from upsales_fortnox.sync.money.deleted_payment import sync_deleted_payment
+from upsales_fortnox.sync.results.inbound import (
+    ArticleSyncResult,
+    CustomerSyncResult,
+    DocumentSyncResult,
+    PaymentSyncResult,
+)
 from upsales_fortnox.vocabulary import JobKind
 
 DOCUMENT_KINDS: Final = {
@@ -30,7 +37,7 @@ DOCUMENT_KINDS: Final = {
 }
 """The Fortnox document each document job kind syncs."""
 
-JobBody = Callable[[InboundJob, JobContext], Awaitable[dict[str, Any]]]
+JobBody = Callable[[InboundJob, JobContext], Awaitable[JobResult]]
 
 
 def _entity_id(ctx: JobContext) -> str:
@@ -39,23 +46,23 @@ def _entity_id(ctx: JobContext) -> str:
     return ctx.entity_id.strip()
 
 
-async def _customer(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
-    return (await sync_customer(job, _entity_id(ctx))).as_result()
+async def _customer(job: InboundJob, ctx: JobContext) -> CustomerSyncResult:
+    return await sync_customer(job, _entity_id(ctx))
 
 
-async def _article(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
-    return (await sync_article(job, _entity_id(ctx))).as_result()
+async def _article(job: InboundJob, ctx: JobContext) -> ArticleSyncResult:
+    return await sync_article(job, _entity_id(ctx))
 
 
-async def _payment(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+async def _payment(job: InboundJob, ctx: JobContext) -> PaymentSyncResult:
     return await sync_payment(job, _entity_id(ctx))
 
 
-async def _deleted_payment(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+async def _deleted_payment(job: InboundJob, ctx: JobContext) -> PaymentSyncResult:
     return await sync_deleted_payment(job, _entity_id(ctx))
 
 
-async def _document(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+async def _document(job: InboundJob, ctx: JobContext) -> DocumentSyncResult:
     return await sync_document(job, DOCUMENT_KINDS[JobKind(ctx.kind)], _entity_id(ctx))
 
 
@@ -70,8 +77,8 @@ def register_inbound_handlers(
     ``reprice_products``."""
     field_cache = fields or CustomFieldCache()
 
-    def bind(body: JobBody) -> Callable[[JobContext], Awaitable[dict[str, Any]]]:
-        async def handler(ctx: JobContext) -> dict[str, Any]:
+    def bind(body: JobBody) -> Handler:
+        async def handler(ctx: JobContext) -> JobResult:
             context = await installation_context(services, ctx.installation_id, ctx)
             job = InboundJob(
                 context,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from upsales_fortnox.sync.identity import normalise_article_number
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.products import reprice_changes
 from upsales_fortnox.sync.inbound.runtime import InboundJob
+from upsales_fortnox.sync.results.inbound import RepriceResult
 from upsales_fortnox.upsales.models import Product
 from upsales_fortnox.vocabulary import JobKind
 
@@ -58,10 +59,10 @@ async def _article_links(job: InboundJob) -> dict[int, str]:
         return {upsales_id: fortnox_id for upsales_id, fortnox_id in rows}
 
 
-async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+async def reprice_products(job: InboundJob, ctx: JobContext) -> RepriceResult:
     price_list = job.context.settings.price_list
     if price_list is None:
-        return {"price_list": None, "outcome": "skip", "reason": "no price list chosen"}
+        return RepriceResult(None)
     linked = await _article_links(job)
     start_after = 0
     if ctx.payload.get("price_list") == price_list:
@@ -88,12 +89,7 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
         if since_checkpoint >= CHECKPOINT_EVERY:
             await ctx.checkpoint({"price_list": price_list, "after_product_id": product.id})
             since_checkpoint = 0
-    return {
-        "price_list": price_list,
-        "products_checked": checked,
-        "products_repriced": repriced,
-        "products_without_price": unpriced,
-    }
+    return RepriceResult(price_list, checked=checked, repriced=repriced, without_price=unpriced)
 
 
 def priced_article(product: Product, linked: dict[int, str]) -> str | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
@@ -13,7 +11,7 @@ from upsales_fortnox.sync.initial.progress import SyncProgress
 from upsales_fortnox.vocabulary import JobKind
 
 
-async def run_initial_sync(services: Services, job: JobContext) -> dict[str, Any]:
+async def run_initial_sync(services: Services, job: JobContext) -> SyncProgress:
     context = await installation_context(services, job.installation_id)
     progress = SyncProgress.from_payload(job.payload) or SyncProgress(
         phases_for(context.settings.sync_type)
@@ -32,12 +30,11 @@ async def run_initial_sync(services: Services, job: JobContext) -> dict[str, Any
     async def checkpoint(state: SyncProgress) -> None:
         await job.checkpoint(state.to_payload())
 
-    finished = await importer.run(checkpoint)
-    return finished.to_payload()
+    return await importer.run(checkpoint)
 
 
 def register_initial_sync_handlers(registry: HandlerRegistry, services: Services) -> None:
-    async def handle(job: JobContext) -> dict[str, Any]:
+    async def handle(job: JobContext) -> SyncProgress:
         return await run_initial_sync(services, job)
 
     registry.register(JobKind.INITIAL_SYNC, handle)

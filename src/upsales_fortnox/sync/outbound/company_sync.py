@@ -8,7 +8,6 @@ the ids it touched (``upsales_company``, ``fortnox_customer``).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from upsales_fortnox.db.models import FortnoxType, LinkEntity
 from upsales_fortnox.fortnox.errors import FortnoxNotFound
@@ -21,13 +20,14 @@ from upsales_fortnox.sync.outbound.company import company_fields_from_upsales
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.decide import company_gate, decide_company_update
 from upsales_fortnox.sync.outbound.won_deals import upsales_id
+from upsales_fortnox.sync.results.outbound import CompanySyncResult
 from upsales_fortnox.upsales.errors import UpsalesNotFound
 from upsales_fortnox.upsales.models import last_written_by_api_key
 from upsales_fortnox.vocabulary import JobKind
 
 
 def register_company_handler(registry: HandlerRegistry, services: Services) -> None:
-    async def company_job(ctx: JobContext) -> dict[str, Any]:
+    async def company_job(ctx: JobContext) -> CompanySyncResult:
         return await sync_company(services, ctx.installation_id, upsales_id(ctx), job=ctx)
 
     registry.register(JobKind.UPSALES_COMPANY, company_job)
@@ -39,8 +39,7 @@ async def sync_company(
     company_id: int,
     *,
     job: JobContext | None = None,
-) -> dict[str, Any]:
-    result: dict[str, Any] = {"upsales_company": company_id}
+) -> CompanySyncResult:
     async with services.session_factory() as session:
         link = await LinkStore(session, installation_id).by_upsales(
             LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER
@@ -48,25 +47,27 @@ async def sync_company(
     if link is None:
         gate = company_gate(None, {})
         assert gate is not None
-        return {**result, "outcome": "skipped", "reason": gate.reason}
-    result["fortnox_customer"] = link.fortnox_id
+        return CompanySyncResult(company_id, "skipped", reason=gate.reason)
+    number = link.fortnox_id
     context = await installation_context(services, installation_id, job)
     try:
         company = await context.upsales.get_company(company_id)
     except UpsalesNotFound:
         reason = "the company no longer exists in Upsales; its Fortnox customer is kept"
-        return {**result, "outcome": "skipped", "reason": reason}
+        return CompanySyncResult(company_id, "skipped", number, reason=reason)
     field_ids = await account_field_ids(services.session_factory, installation_id, context.upsales)
     fields = company_fields_from_upsales(company, field_ids)
     gate = company_gate(link, fields)
     if gate is not None:
         echo = last_written_by_api_key(company)
-        return {**result, "outcome": "no_change", "reason": gate.reason, "api_key_write": echo}
+        return CompanySyncResult(
+            company_id, "no_change", number, reason=gate.reason, api_key_write=echo
+        )
     try:
         customer = await context.fortnox.get_customer(link.fortnox_id)
     except FortnoxNotFound:
         reason = "the Fortnox customer no longer exists; the Fortnox sync removes the link"
-        return {**result, "outcome": "skipped", "reason": reason}
+        return CompanySyncResult(company_id, "skipped", number, reason=reason)
     decision = decide_company_update(company_id, link, fields, customer)
     if decision.changes is not None:
         customer = await context.fortnox.update_customer(link.fortnox_id, decision.changes)
@@ -80,12 +81,11 @@ async def sync_company(
             synced_fields=decision.synced_fields,
         )
         await session.commit()
-    result.update(
-        outcome="updated" if decision.changes is not None else "no_change",
-        updated_fields=list(decision.changed_fields),
+    return CompanySyncResult(
+        company_id,
+        "updated" if decision.changes is not None else "no_change",
+        number,
+        updated_fields=tuple(decision.changed_fields),
+        conflicts_kept_from_fortnox=tuple(decision.conflicts),
+        changed_in_fortnox=tuple(decision.changed_in_fortnox),
     )
-    if decision.conflicts:
-        result["conflicts_kept_from_fortnox"] = list(decision.conflicts)
-    if decision.changed_in_fortnox:
-        result["changed_in_fortnox"] = list(decision.changed_in_fortnox)
-    return result

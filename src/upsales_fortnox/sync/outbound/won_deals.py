@@ -18,7 +18,7 @@ the link keeps none, or when Fortnox refuses the update (locked, or changed in F
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, cast
 
@@ -58,13 +58,15 @@ from upsales_fortnox.sync.outbound.intents import record_intent
 from upsales_fortnox.sync.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.sync.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.sync.outbound.validation import document_problems, refusal_message
+from upsales_fortnox.sync.results.outbound import DealCustomer, WonDealOutcome, WonDealResult
+from upsales_fortnox.sync.results.records import FortnoxRef
 from upsales_fortnox.upsales.errors import UpsalesNotFound
 from upsales_fortnox.upsales.models import Order
 from upsales_fortnox.vocabulary import JobKind
 
 
 def register_won_deal_handler(registry: HandlerRegistry, services: Services) -> None:
-    async def order_job(ctx: JobContext) -> dict[str, Any]:
+    async def order_job(ctx: JobContext) -> WonDealResult:
         return await sync_won_order(services, ctx.installation_id, upsales_id(ctx), job=ctx)
 
     registry.register(JobKind.UPSALES_ORDER, order_job)
@@ -75,10 +77,6 @@ def upsales_id(ctx: JobContext) -> int:
     if ctx.entity_id is None or not ctx.entity_id.isdigit():
         raise PermanentError(f"job {ctx.kind} needs an Upsales id, not {ctx.entity_id!r}")
     return int(ctx.entity_id)
-
-
-def _type_key(fortnox_type: FortnoxType) -> str:
-    return f"fortnox_{fortnox_type.value}"
 
 
 @dataclass(frozen=True)
@@ -174,13 +172,12 @@ async def _order_links(
 
 async def sync_won_order(
     services: Services, installation_id: uuid.UUID, order_id: int, *, job: JobContext | None = None
-) -> dict[str, Any]:
+) -> WonDealResult:
     context = await installation_context(services, installation_id, job)
-    result: dict[str, Any] = {"upsales_order": order_id}
     try:
         order = await context.upsales.get_order(order_id)
     except UpsalesNotFound:
-        return {**result, "outcome": "skipped", "reason": "the order no longer exists in Upsales"}
+        return WonDealResult(order_id, "skipped", "the order no longer exists in Upsales")
     gate = order_gate(order)
     sent_as = fortnox_type_for(context.settings.sync_type)
     links = await _order_links(
@@ -191,10 +188,11 @@ async def sync_won_order(
         intent=sent_as if gate is None else None,
     )
     link = links.order
-    if link is not None:
-        result[_type_key(link.fortnox_type)] = link.fortnox_id
+    linked = FortnoxRef(link.fortnox_type, link.fortnox_id) if link is not None else None
     if gate is not None:
-        return {**result, "outcome": "skipped", "reason": gate.reason}
+        return WonDealResult(
+            order_id, "skipped", gate.reason, document=linked, linked_before=linked is not None
+        )
     assert order.client is not None
     customer = await ensure_customer(
         services.session_factory,
@@ -204,17 +202,15 @@ async def sync_won_order(
         order.client.id,
         links.company,
     )
-    result.update(
+    made_out_to = DealCustomer(
         upsales_company=order.client.id,
-        fortnox_customer=customer.customer_number,
-        customer=customer.how,
+        customer_number=customer.customer_number,
+        how=customer.how,
+        written_back=customer.written_back,
+        note=customer.note or None,
     )
-    if customer.written_back is not None:
-        result["customer_number_written_back"] = customer.written_back
-    if customer.note:
-        result["note"] = customer.note
     fortnox_type = link.fortnox_type if link is not None else sent_as
-    draft_result = await _sync_document(
+    synced = await _sync_document(
         services,
         context,
         installation_id,
@@ -224,7 +220,7 @@ async def sync_won_order(
         customer.customer_number,
         job,
     )
-    return {**result, **draft_result}
+    return replace(synced, upsales_order=order_id, customer=made_out_to)
 
 
 async def _sync_document(
@@ -236,7 +232,8 @@ async def _sync_document(
     fortnox_type: FortnoxType,
     customer_number: str,
     job: JobContext | None,
-) -> dict[str, Any]:
+) -> WonDealResult:
+    """The order's document written (or left); the result without its customer."""
     mode = context.settings.product_bundles
     link = links.order
     articles = await resolve_article_numbers(
@@ -268,9 +265,13 @@ async def _sync_document(
             existing = await get_document(context.fortnox, fortnox_type, int(link.fortnox_id))
         except FortnoxNotFound:
             raise document_missing(fortnox_type, link.fortnox_id) from None
-    result: dict[str, Any] = {"net": str(draft.net)}
-    if articles.linked_now:
-        result["products_linked"] = articles.linked_now
+    result = partial(
+        WonDealResult,
+        order.id,
+        net=str(draft.net),
+        products_linked=tuple(articles.linked_now),
+        linked_before=link is not None,
+    )
     decision = decide_document(draft, link, existing)
     try:
         written = await write_document(context.fortnox, decision, existing)
@@ -282,13 +283,13 @@ async def _sync_document(
         decision = decide_document(draft, link, outdated.current)
         written = await write_document(context.fortnox, decision, outdated.current)
     if isinstance(decision, NoChange):
-        unchanged = {**result, "outcome": "no_change", "reason": decision.reason}
         if link is None:
-            return unchanged
-        return await _with_document_url(
-            services, context, order, link.fortnox_type, link.fortnox_id, unchanged
-        )
+            return result("no_change", decision.reason)
+        linked = FortnoxRef(link.fortnox_type, link.fortnox_id)
+        unchanged = result("no_change", decision.reason, document=linked)
+        return await _with_document_url(services, context, order, unchanged)
     assert written is not None and not isinstance(decision, RefuseDocumentChange)
+    outcome: WonDealOutcome
     if isinstance(decision, CreateFortnoxDocument):
         outcome, number = "created", written.DocumentNumber
     elif isinstance(decision, LinkFortnoxDocument):
@@ -311,23 +312,24 @@ async def _sync_document(
     else:
         async with services.engine.begin() as connection:
             await link_write(connection)
-    done = {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
-    return await _with_document_url(services, context, order, fortnox_type, str(number), done)
+    done = result(outcome, document=FortnoxRef(fortnox_type, str(number)))
+    return await _with_document_url(services, context, order, done)
 
 
 async def _with_document_url(
-    services: Services,
-    context: InstallationContext,
-    order: Order,
-    fortnox_type: FortnoxType,
-    number: str,
-    result: dict[str, Any],
-) -> dict[str, Any]:
-    """``result``, after the document's link is put on the order (setting ``documentLinks``;
+    services: Services, context: InstallationContext, order: Order, result: WonDealResult
+) -> WonDealResult:
+    """``result``, after its document's link is put on the order (setting ``documentLinks``;
     a link made with a rotated key is replaced on the next sync of the order)."""
-    if not context.settings.document_links:
+    if not context.settings.document_links or result.document is None:
         return result
+    document = result.document
     written = await write_document_url(
-        services, context.installation_id, context.upsales, order, fortnox_type, number
+        services,
+        context.installation_id,
+        context.upsales,
+        order,
+        document.fortnox_type,
+        document.number,
     )
-    return {**result, "document_url": written}
+    return replace(result, document_url=written)
