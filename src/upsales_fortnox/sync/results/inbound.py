@@ -1,9 +1,5 @@
 """The results of the inbound jobs: a Fortnox customer, article, document or payment synced
-into Upsales, and re-pricing.
-
-A document that was not synced (``outcome`` ``skip`` before anything was looked up) records
-no ``upsales_order``; one that was records it, ``null`` when there is none.
-"""
+into Upsales, and re-pricing."""
 
 from __future__ import annotations
 
