@@ -70,9 +70,9 @@ from upsales_fortnox.jobs import Worker, enqueue
 from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import build_services, http_client
-from upsales_fortnox.sync.initial.control import INITIAL_SYNC_ENTITY, INITIAL_SYNC_KIND
+from upsales_fortnox.sync.initial.control import INITIAL_SYNC_ENTITY
 from upsales_fortnox.sync.registry import build_handler_registry
-from upsales_fortnox.vocabulary import InstallationStatus
+from upsales_fortnox.vocabulary import InstallationStatus, JobKind
 
 FORTNOX_PAGE = 500
 UPSALES_PAGE = 2000
@@ -281,7 +281,7 @@ async def _phase_seconds(services: Any, installation_id: uuid.UUID) -> dict[str,
     async with services.session_factory() as session:
         job = await session.scalar(
             select(SyncJob).where(
-                SyncJob.installation_id == installation_id, SyncJob.kind == INITIAL_SYNC_KIND
+                SyncJob.installation_id == installation_id, SyncJob.kind == JobKind.INITIAL_SYNC
             )
         )
     assert job is not None and job.result is not None, "the initial sync did not finish"
@@ -344,7 +344,7 @@ async def _run(
         await enqueue(
             session,
             installation_id=installation_id,
-            kind=INITIAL_SYNC_KIND,
+            kind=JobKind.INITIAL_SYNC,
             entity_id=INITIAL_SYNC_ENTITY,
         )
         await session.commit()

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from upsales_fortnox import __version__
 from upsales_fortnox.activation import consent_router, service_account_router
 from upsales_fortnox.activation import router as activation_router
-from upsales_fortnox.api import jobs
 from upsales_fortnox.api.docs import install_offline_docs
 from upsales_fortnox.api.errors import install_error_handlers
 from upsales_fortnox.api.openapi_doc import install_openapi
@@ -30,6 +29,7 @@ from upsales_fortnox.installations import (
 from upsales_fortnox.installations import router as installations_router
 from upsales_fortnox.intake import router as webhooks_router
 from upsales_fortnox.intake.admission import AdmissionMiddleware
+from upsales_fortnox.jobs import router as jobs
 from upsales_fortnox.links import router as links_router
 from upsales_fortnox.ops import bulk_router, health_router, probes_router
 from upsales_fortnox.ops.metrics_http import install_metrics

@@ -1,4 +1,4 @@
-"""The service's vocabulary: the enums its tables, API and sync share, in one place.
+"""The service's words: its enums and the kinds of its jobs, in one place.
 
 Pure: imports nothing of the application, so the pure decision core can use them.
 """
@@ -63,3 +63,44 @@ class AttemptOutcome(StrEnum):
     DEAD = "dead"
     LEASE_EXPIRED = "lease_expired"
     RELEASED = "released"
+
+
+class JobKind(StrEnum):
+    """What a sync job does; stored as the job's ``kind``.
+
+    A job that syncs one entity names it in ``entity_id`` (an Upsales id, or a Fortnox number).
+    """
+
+    UPSALES_ORDER = "upsales.order"
+    """A won deal (or its change) becomes a Fortnox invoice or order."""
+    UPSALES_COMPANY = "upsales.company"
+    """A changed Upsales company updates its linked Fortnox customer."""
+    UPSALES_CATCH_UP = "upsales.reconcile"
+    """The Upsales changes no hook brought in, for one installation."""
+    FORTNOX_CUSTOMER = "fortnox.customer"
+    FORTNOX_ARTICLE = "fortnox.article"
+    FORTNOX_ORDER = "fortnox.order"
+    FORTNOX_INVOICE = "fortnox.invoice"
+    FORTNOX_OFFER = "fortnox.offer"
+    FORTNOX_INVOICE_PAYMENT = "fortnox.invoicepayment"
+    """``entity_id`` = the payment's number; syncs the invoice it pays."""
+    FORTNOX_INVOICE_PAYMENT_DELETED = "fortnox.invoicepayment_deleted"
+    """``entity_id`` = the deleted payment's number; re-syncs the invoice it paid."""
+    FORTNOX_RECONCILE = "reconcile"
+    """The Fortnox changes no event brought in, for one installation."""
+    REPRICE_PRODUCTS = "reprice_products"
+    """Every linked product's list price again, after the price list setting changed."""
+    INITIAL_SYNC = "initial_sync"
+    """The first import of an installation's Fortnox records into Upsales."""
+
+
+def upsales_id_key(entity: str) -> str:
+    """The job result key naming an Upsales record (``upsales_order``); the history of an
+    entity searches results by it."""
+    return f"upsales_{entity}"
+
+
+def fortnox_id_key(fortnox_type: str) -> str:
+    """The job result key naming a Fortnox record (``fortnox_invoice``); see
+    :func:`upsales_id_key`."""
+    return f"fortnox_{fortnox_type}"

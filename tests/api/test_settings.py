@@ -15,7 +15,7 @@ from tests.api.operator_support import VALID_SETTINGS, create_installation, with
 from upsales_fortnox.domain.settings_rules import SettingsProblem, ValidSettings
 from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.sync.inbound.reprice import REPRICE_PRODUCTS
+from upsales_fortnox.vocabulary import JobKind
 
 UNCONFIGURED = {
     "syncType": None,
@@ -411,6 +411,8 @@ async def test_a_new_price_list_queues_re_pricing_once(
 async def _reprice_jobs(session_factory: async_sessionmaker[AsyncSession]) -> int:
     async with session_factory() as session:
         count = await session.scalar(
-            select(func.count()).select_from(SyncJob).where(SyncJob.kind == REPRICE_PRODUCTS)
+            select(func.count())
+            .select_from(SyncJob)
+            .where(SyncJob.kind == JobKind.REPRICE_PRODUCTS)
         )
     return int(count or 0)

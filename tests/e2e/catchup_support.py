@@ -22,11 +22,11 @@ from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, ord
 from upsales_fortnox.main import create_app
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.schedule import (
-    CATCH_UP_KIND,
     run_catch_up_scheduler,
     schedule_catch_up,
 )
 from upsales_fortnox.sync.catchup.store import seed_checkpoints
+from upsales_fortnox.vocabulary import JobKind
 
 
 async def service_down(call: HookCall) -> httpx.Response:
@@ -72,7 +72,7 @@ async def catch_up(harness: SyncHarness) -> dict[str, Any]:
     """Queue the catch-up as the scheduler does, run every job; the catch-up job's result."""
     assert await schedule_catch_up(harness.services.session_factory) == 1
     await run_now(harness)
-    job = (await jobs_of(harness, CATCH_UP_KIND))[-1]
+    job = (await jobs_of(harness, JobKind.UPSALES_CATCH_UP))[-1]
     assert job.result is not None, job.last_error
     return dict(job.result)
 

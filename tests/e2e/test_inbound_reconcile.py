@@ -18,11 +18,10 @@ from tests.e2e.inbound_support import (
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.sync.reconcile import (
-    RECONCILE_KIND,
     reconcile_installation,
     schedule_reconciliation,
 )
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 
 async def reconcile_keys(harness: SyncHarness) -> list[str]:
@@ -54,7 +53,7 @@ async def test_changes_without_events_are_found_and_synced(harness: SyncHarness)
         if o["description"] == f"Fortnox invoice {invoice.DocumentNumber}"
     ]
     assert len(orders) == 1 and orders[0]["client"]["id"] == company["id"]
-    (job,) = await jobs_of(harness, RECONCILE_KIND)
+    (job,) = await jobs_of(harness, JobKind.FORTNOX_RECONCILE)
     assert job.result is not None
     assert job.result["changed"] == {
         "customers": 1,
@@ -76,7 +75,7 @@ async def test_a_rerun_of_the_same_window_records_nothing_twice(harness: SyncHar
     first = await reconcile_installation(
         harness.services, harness.installation_id, clock=lambda: moment
     )
-    assert first["changed"]["customers"] == 1
+    assert first.changed["customers"] == 1
     async with harness.services.session_factory() as session:  # a crash before the checkpoints
         await session.execute(delete(ReconcileCheckpoint))
         await session.commit()

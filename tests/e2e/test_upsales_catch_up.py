@@ -95,16 +95,16 @@ async def test_the_checkpoint_advances_and_the_window_overlaps(harness: SyncHarn
     first = utcnow()
     async with harness.services.session_factory() as session:  # no initial sync, no login
         assert await session.scalar(select(ReconcileCheckpoint)) is None
-    result = await catch_up_installation(
-        harness.services, harness.installation_id, clock=lambda: first
-    )
+    result = (
+        await catch_up_installation(harness.services, harness.installation_id, clock=lambda: first)
+    ).to_json()
     assert result["orders"]["since"] == (first - OVERLAP).isoformat()
     order_id = won_deal(harness, 0)  # its hook is lost: no sink
     second = utcnow()
 
-    result = await catch_up_installation(
-        harness.services, harness.installation_id, clock=lambda: second
-    )
+    result = (
+        await catch_up_installation(harness.services, harness.installation_id, clock=lambda: second)
+    ).to_json()
 
     assert result["orders"]["since"] == (first - OVERLAP).isoformat()
     assert result["orders"]["queued"] == 1
@@ -116,9 +116,11 @@ async def test_the_checkpoint_advances_and_the_window_overlaps(harness: SyncHarn
         }
         keys = (await session.scalars(select(InboundEvent.dedupe_key))).all()
     assert len(keys) == 1 and keys[0].startswith(f"reconcile:order:{order_id}:")
-    third = await catch_up_installation(
-        harness.services, harness.installation_id, clock=lambda: second + timedelta(minutes=1)
-    )
+    third = (
+        await catch_up_installation(
+            harness.services, harness.installation_id, clock=lambda: second + timedelta(minutes=1)
+        )
+    ).to_json()
     assert third["orders"]["since"] == (second - OVERLAP).isoformat()
     # seen again in the overlap, still unsynced (no job ran), but recorded once
     assert (third["orders"]["queued"], third["orders"]["recorded"]) == (1, 0)

@@ -6,6 +6,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,16 @@ from upsales_fortnox.vocabulary import InstallationStatus
 LEASE_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """A job result for a test's own job kind: its JSON is ``fields``."""
+
+    fields: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.fields)
 
 
 class FakeClock:

@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from tests.jobs.support import FakeClock, add_installation, add_job, load_job, make_worker
+from tests.jobs.support import FakeClock, Result, add_installation, add_job, load_job, make_worker
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.models.job import SyncJob
@@ -48,12 +48,12 @@ async def test_writes_are_saved_with_the_completion_and_only_then(session_factor
     failed = await add_job(session_factory, installation_id, clock, kind="fails")
     written_during_run: list[list[str]] = []
 
-    async def ok(ctx: JobContext) -> dict[str, Any]:
+    async def ok(ctx: JobContext) -> Result:
         ctx.save_with_completion(_remember(installation_id, "done", clock))
         written_during_run.append(await _aliases(session_factory))
-        return {}
+        return Result({})
 
-    async def fails(ctx: JobContext) -> dict[str, Any]:
+    async def fails(ctx: JobContext) -> Result:
         ctx.save_with_completion(_remember(installation_id, "failed", clock))
         raise PermanentError("no")
 
@@ -73,13 +73,13 @@ async def test_a_job_no_longer_ours_saves_neither_its_outcome_nor_its_writes(
     installation_id = await add_installation(session_factory)
     job_id = await add_job(session_factory, installation_id, clock, kind="stolen")
 
-    async def stolen(ctx: JobContext) -> dict[str, Any]:
+    async def stolen(ctx: JobContext) -> Result:
         ctx.save_with_completion(_remember(installation_id, "late", clock))
         async with session_factory() as session, session.begin():
             await session.execute(
                 update(SyncJob).where(SyncJob.id == ctx.job_id).values(lease_owner="newer-worker")
             )
-        return {}
+        return Result({})
 
     await make_worker(session_factory, HandlerRegistry({"stolen": stolen}), clock).run_once()
 
@@ -92,10 +92,10 @@ async def test_a_failing_write_takes_the_completion_with_it(session_factory: Fac
     installation_id = await add_installation(session_factory)
     job_id = await add_job(session_factory, installation_id, clock, kind="twice")
 
-    async def twice(ctx: JobContext) -> dict[str, Any]:
+    async def twice(ctx: JobContext) -> Result:
         ctx.save_with_completion(_remember(installation_id, "same", clock))
         ctx.save_with_completion(_remember(installation_id, "same", clock))  # duplicate key
-        return {}
+        return Result({})
 
     await make_worker(session_factory, HandlerRegistry({"twice": twice}), clock).run_once()
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from tests.jobs.support import Result
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 
 
-async def _noop(ctx: JobContext) -> dict[str, Any] | None:
+async def _noop(ctx: JobContext) -> None:
     return None
 
 
@@ -17,8 +16,8 @@ def test_register_and_look_up() -> None:
     registry = HandlerRegistry({"upsales.order": _noop})
 
     @registry.handles("fortnox.customer")
-    async def customer(ctx: JobContext) -> dict[str, Any] | None:
-        return {"customer": ctx.entity_id}
+    async def customer(ctx: JobContext) -> Result | None:
+        return Result({"customer": ctx.entity_id})
 
     assert registry.get("upsales.order") is _noop
     assert registry.get("fortnox.customer") is customer

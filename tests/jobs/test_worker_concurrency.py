@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import BACKENDS
 from tests.database import truncate_all
-from tests.jobs.support import FakeClock, add_installation, add_job, job_settings, make_worker
+from tests.jobs.support import (
+    FakeClock,
+    Result,
+    add_installation,
+    add_job,
+    job_settings,
+    make_worker,
+)
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.models.job import InboundEvent, SyncJob
@@ -39,7 +46,7 @@ class RunLog:
     most_at_once: int = 0
 
     def registry(self, names: dict[int, str]) -> HandlerRegistry:
-        async def handler(ctx: JobContext) -> dict[str, int]:
+        async def handler(ctx: JobContext) -> Result:
             begin = next(self.sequence)
             self.runs[ctx.job_id] += 1
             self.runner_of[ctx.job_id] = names[id(ctx.session_factory)]
@@ -61,7 +68,7 @@ class RunLog:
             await ctx.checkpoint({"step": 1})
             self.running_now.discard(ctx.installation_id)
             self.intervals[ctx.installation_id].append((begin, next(self.sequence), ctx.job_id))
-            return {"job": ctx.job_id}
+            return Result({"job": ctx.job_id})
 
         return HandlerRegistry({"test.job": handler})
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.database import truncate_all
 from tests.jobs.support import (
     FakeClock,
+    Result,
     add_installation,
     add_job,
     job_settings,
@@ -138,9 +139,9 @@ async def test_a_killed_worker_process_is_taken_over_before_its_lease_expires(
 
     runs: list[tuple[int, int]] = []
 
-    async def handler(ctx: JobContext) -> dict[str, int]:
+    async def handler(ctx: JobContext) -> Result:
         runs.append((ctx.job_id, ctx.attempt))
-        return {"attempt": ctx.attempt}
+        return Result({"attempt": ctx.attempt})
 
     settings = job_settings(job_lease_seconds=LONG_LEASE_SECONDS, worker_poll_seconds=0.05)
     survivor = Worker(pg_sessions, HandlerRegistry({"test.job": handler}), settings)

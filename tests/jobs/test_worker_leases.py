@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.jobs.support import (
     LEASE_SECONDS,
     FakeClock,
+    Result,
     add_installation,
     add_job,
     connected_as,
@@ -55,9 +56,9 @@ async def _simulate_crashed_run(
 
 
 def _counting_registry(runs: list[tuple[int, int]]) -> HandlerRegistry:
-    async def handler(ctx: JobContext) -> dict[str, Any]:
+    async def handler(ctx: JobContext) -> Result:
         runs.append((ctx.job_id, ctx.attempt))
-        return {"ok": True}
+        return Result({"ok": True})
 
     return HandlerRegistry({"test.job": handler})
 
@@ -170,7 +171,7 @@ async def test_checkpoint_saves_progress_and_renews_the_leases(session_factory: 
     seen_payloads: list[dict[str, Any]] = []
     lease_after_checkpoint: list[Any] = []
 
-    async def handler(ctx: JobContext) -> dict[str, Any]:
+    async def handler(ctx: JobContext) -> Result:
         seen_payloads.append(dict(ctx.payload))
         if ctx.attempt == 1:
             clock.advance(LEASE_SECONDS - 1)
@@ -179,7 +180,7 @@ async def test_checkpoint_saves_progress_and_renews_the_leases(session_factory: 
             leases = await lease_rows(session_factory)
             lease_after_checkpoint.extend([job.lease_expires_at, leases[0].expires_at])
             raise RetryableError("connection reset", code="network")
-        return {"pages": ctx.payload["page"]}
+        return Result({"pages": ctx.payload["page"]})
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
     await worker.run_once()
@@ -208,14 +209,14 @@ async def test_a_worker_that_lost_the_job_records_nothing(session_factory: Facto
     second_job = await add_job(session_factory, installation_id, clock)
     checkpoint_errors: list[BaseException] = []
 
-    async def handler(ctx: JobContext) -> dict[str, Any]:
+    async def handler(ctx: JobContext) -> Result:
         await _steal_job(session_factory, ctx.job_id)
         try:
             await ctx.checkpoint({"page": 9})
         except LeaseLost as exc:
             checkpoint_errors.append(exc)
             raise
-        return {"unreachable": True}
+        return Result({"unreachable": True})
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
     assert await worker.run_once() == 0

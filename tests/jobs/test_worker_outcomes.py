@@ -14,6 +14,7 @@ from tests.jobs.support import (
     BACKOFF_MAX_SECONDS,
     FakeClock,
     HighestJitter,
+    Result,
     add_installation,
     add_job,
     lease_rows,
@@ -47,11 +48,11 @@ async def test_successful_job_is_done_with_its_result(session_factory: Factory) 
     )
     seen: list[tuple[Any, ...]] = []
 
-    async def handler(ctx: JobContext) -> dict[str, Any]:
+    async def handler(ctx: JobContext) -> Result:
         seen.append(
             (ctx.job_id, ctx.installation_id, ctx.kind, ctx.entity_id, ctx.payload, ctx.attempt)
         )
-        return {"fortnox_invoice": "1001"}
+        return Result({"fortnox_invoice": "1001"})
 
     worker = make_worker(session_factory, HandlerRegistry({"upsales.order": handler}), clock)
     assert await worker.run_once() == 1
@@ -99,12 +100,12 @@ async def test_retryable_failure_backs_off_within_jitter_then_succeeds(
     job_id = await add_job(session_factory, installation_id, clock)
     failures_left = 3
 
-    async def handler(ctx: JobContext) -> dict[str, Any]:
+    async def handler(ctx: JobContext) -> Result:
         nonlocal failures_left
         if failures_left:
             failures_left -= 1
             raise RetryableError("Fortnox answered 503", code="fortnox_unavailable")
-        return {"attempt": ctx.attempt}
+        return Result({"attempt": ctx.attempt})
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
     for attempt in (1, 2, 3):
@@ -235,14 +236,30 @@ async def test_a_result_that_is_not_json_makes_the_job_dead(session_factory: Fac
     installation_id = await add_installation(session_factory)
     job_id = await add_job(session_factory, installation_id, clock)
 
-    async def handler(ctx: JobContext) -> dict[str, Any]:
-        return {"at": datetime(2024, 1, 1)}
+    async def handler(ctx: JobContext) -> Result:
+        return Result({"at": datetime(2024, 1, 1)})
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
     assert await worker.run_once() == 1
     job = await load_job(session_factory, job_id)
     assert job.status == JobStatus.DEAD
     assert job.last_error is not None and job.last_error.startswith("invalid_job_result: ")
+
+
+async def test_a_handler_returning_a_bare_dict_makes_the_job_dead(session_factory: Factory) -> None:
+    """A handler returns its kind's result type; plain JSON is not one."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+
+    async def handler(ctx: JobContext) -> Any:
+        return {"fortnox_invoice": "1001"}
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    assert await worker.run_once() == 1
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.result) == (JobStatus.DEAD, None)
+    assert job.last_error == "invalid_job_result: the handler returned dict, not a job result"
 
 
 async def test_reauthorization_parks_jobs_without_using_an_attempt(

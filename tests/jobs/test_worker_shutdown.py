@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.jobs.support import (
     LEASE_SECONDS,
     FakeClock,
+    Result,
     add_installation,
     add_job,
     job_settings,
@@ -98,11 +99,11 @@ async def test_stop_lets_the_current_job_finish_and_starts_no_other(
     proceed = asyncio.Event()
     runs: list[int] = []
 
-    async def handler(ctx: JobContext) -> dict[str, str]:
+    async def handler(ctx: JobContext) -> Result:
         runs.append(ctx.job_id)
         started.set()
         await proceed.wait()
-        return {"finished": "yes"}
+        return Result({"finished": "yes"})
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
     grace_period_began = asyncio.Event()

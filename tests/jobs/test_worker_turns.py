@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.jobs.support import (
     LEASE_SECONDS,
     FakeClock,
+    Result,
     add_installation,
     add_job,
     connected_as,
@@ -64,9 +65,9 @@ async def test_jobs_run_in_order_across_batches_and_each_opens_one_attempt(
     job_ids = await _add_jobs(session_factory, installation_id, clock, 7)
     runs: list[tuple[int, int]] = []
 
-    async def handler(ctx: JobContext) -> dict[str, int]:
+    async def handler(ctx: JobContext) -> Result:
         runs.append((ctx.job_id, ctx.attempt))
-        return {"job": ctx.job_id}
+        return Result({"job": ctx.job_id})
 
     worker = make_worker(
         session_factory, HandlerRegistry({"test.job": handler}), clock, jobs_per_batch=3
@@ -131,10 +132,10 @@ async def test_a_lease_lost_when_renewed_for_the_next_job_keeps_the_finished_one
     installation_id = await add_installation(session_factory)
     first, second = await _add_jobs(session_factory, installation_id, clock, 2)
 
-    async def handler(ctx: JobContext) -> dict[str, bool]:
+    async def handler(ctx: JobContext) -> Result:
         clock.advance(LEASE_SECONDS / 2)  # the next start renews the installation lease
         await _hand_lease_to(session_factory, installation_id, "other-worker")
-        return {"ok": True}
+        return Result({"ok": True})
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
     async with connected_as(session_factory, "other-worker"):

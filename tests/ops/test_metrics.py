@@ -10,7 +10,7 @@ import respx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.intake.support import create_installation, order_hook
-from tests.jobs.support import FakeClock, add_installation, add_job, job_settings
+from tests.jobs.support import FakeClock, Result, add_installation, add_job, job_settings
 from tests.ops.metrics_support import Samples, parse_samples, value
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
@@ -78,8 +78,8 @@ async def test_done_and_dead_jobs_are_counted_and_the_queue_is_read_from_the_dat
         delay_seconds=3600,
     )  # fmt: skip
 
-    async def succeed(ctx: JobContext) -> dict[str, Any]:
-        return {"outcome": "synced"}
+    async def succeed(ctx: JobContext) -> Result:
+        return Result({"outcome": "synced"})
 
     async def fail(ctx: JobContext) -> None:
         raise PermanentError("the product has no Fortnox article", code="product_not_in_fortnox")

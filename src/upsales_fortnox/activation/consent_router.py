@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.schemas.common import ErrorEnvelope
+from upsales_fortnox.api.schemas import ErrorEnvelope
 from upsales_fortnox.core.crypto import constant_time_equals
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.fortnox.consent import parse_consent_event

@@ -25,7 +25,7 @@ from upsales_fortnox.activation.login import CALLBACK_PATH, FortnoxLogin
 from upsales_fortnox.activation.state import STATE_LIFETIME
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import error_response
-from upsales_fortnox.api.schemas.common import ErrorEnvelope, error_responses
+from upsales_fortnox.api.schemas import ErrorEnvelope, error_responses
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.core.texts import language_of_request, say
 

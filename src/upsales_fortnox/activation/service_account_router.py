@@ -12,7 +12,7 @@ from upsales_fortnox.activation.errors import ActivationError
 from upsales_fortnox.activation.login import FortnoxLogin
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.health_facts import read_installation

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.schemas.common import ErrorEnvelope
+from upsales_fortnox.api.schemas import ErrorEnvelope
 from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.installations.api_clients import InstallationNotReady
 from upsales_fortnox.integrations.errors import (

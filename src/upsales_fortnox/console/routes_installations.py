@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from upsales_fortnox.api.deps import ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
-from upsales_fortnox.api.schemas.common import INT32_MAX, INT64_MAX, TEXT_WITHOUT_NUL
+from upsales_fortnox.api.schemas import INT32_MAX, INT64_MAX, TEXT_WITHOUT_NUL
 from upsales_fortnox.api.upstream_errors import upstream_errors
 from upsales_fortnox.console.forms import form_values, parse
 from upsales_fortnox.console.guard import SessionRequired, checked_form

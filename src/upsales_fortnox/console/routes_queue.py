@@ -10,11 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from upsales_fortnox.api import jobs as jobs_api
 from upsales_fortnox.api.deps import SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
-from upsales_fortnox.api.schemas.common import INT64_MAX
+from upsales_fortnox.api.schemas import INT64_MAX
 from upsales_fortnox.console.forms import form_values, parse
 from upsales_fortnox.console.guard import SessionRequired, checked_form
 from upsales_fortnox.console.queue import (
@@ -25,6 +24,7 @@ from upsales_fortnox.console.queue import (
 )
 from upsales_fortnox.console.render import redirect, render, render_error
 from upsales_fortnox.console.texts import TEXTS
+from upsales_fortnox.jobs import router as jobs_api
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.bulk import DeadJobFilter, count_dead_jobs, retry_dead_jobs
 

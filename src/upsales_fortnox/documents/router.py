@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.documents.keys import rotate_key
 from upsales_fortnox.documents.repository import DocumentUnavailable, document_pdf
 from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError

@@ -116,6 +116,10 @@ class SyncProgress:
             "failed": list(self.failed),
         }
 
+    def to_json(self) -> dict[str, Any]:
+        """The ``initial_sync`` job's result once it finished: its last checkpoint."""
+        return self.to_payload()
+
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> SyncProgress | None:
         """The state a previous run checkpointed, or None for a job that has not started."""

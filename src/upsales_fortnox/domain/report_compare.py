@@ -25,15 +25,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from upsales_fortnox.intake.routing import JOB_FORTNOX_INVOICE, JOB_FORTNOX_ORDER, JOB_UPSALES_ORDER
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 WON: Final = 100
 LOST: Final = 0
 ZERO: Final = Decimal(0)
 FORTNOX_JOBS: Final = {
-    FortnoxType.INVOICE: JOB_FORTNOX_INVOICE,
-    FortnoxType.ORDER: JOB_FORTNOX_ORDER,
+    FortnoxType.INVOICE: JobKind.FORTNOX_INVOICE,
+    FortnoxType.ORDER: JobKind.FORTNOX_ORDER,
 }
 
 
@@ -118,7 +117,7 @@ def _fortnox_repair(document: Document) -> Repair:
 
 
 def _upsales_repair(order_id: int) -> Repair:
-    return Repair(JOB_UPSALES_ORDER, str(order_id))
+    return Repair(JobKind.UPSALES_ORDER, str(order_id))
 
 
 def _pair_difference(deal: Deal, document: Document) -> Difference | None:

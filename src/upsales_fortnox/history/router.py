@@ -3,8 +3,9 @@
 Given an Upsales id or a Fortnox id of an order, company or product, the entity's links name
 its ids on the other side; the history is every job that touched any of them: jobs *for* the
 entity (their ``kind`` and ``entity_id``) and jobs whose result *names* it (result keys such as
-``upsales_order`` or ``fortnox_invoice``, which the sync handlers write). Newest first, with each
-job's outcome, attempts, last error and the ids it wrote.
+``upsales_order`` or ``fortnox_invoice``, see :mod:`upsales_fortnox.sync.results`). Newest
+first, with each job's outcome, attempts, last error and the ids it wrote, read from the
+result as its kind's type (:func:`~upsales_fortnox.sync.results.by_kind.read_result`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
-from upsales_fortnox.api.schemas.common import (
+from upsales_fortnox.api.schemas import (
     INT32_MAX,
     MAX_PAGE_SIZE,
     TEXT_WITHOUT_NUL,
@@ -32,7 +33,14 @@ from upsales_fortnox.links.repository import FORTNOX_TYPES_BY_ENTITY
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import Link
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+from upsales_fortnox.sync.results.by_kind import read_result
+from upsales_fortnox.vocabulary import (
+    FortnoxType,
+    JobKind,
+    LinkEntity,
+    fortnox_id_key,
+    upsales_id_key,
+)
 
 router = APIRouter(
     prefix="/api/installations",
@@ -41,12 +49,21 @@ router = APIRouter(
     responses=error_responses(401, 404, 422),
 )
 
-#: Per entity: the Upsales job kind (if any) and the Fortnox types with their job kinds.
+#: The job kinds that sync one entity: by entity on the Upsales side, by type on Fortnox's.
 _UPSALES_KINDS: Final = {
-    LinkEntity.ORDER: "upsales.order",
-    LinkEntity.COMPANY: "upsales.company",
+    LinkEntity.ORDER: JobKind.UPSALES_ORDER,
+    LinkEntity.COMPANY: JobKind.UPSALES_COMPANY,
+}
+_FORTNOX_KINDS: Final = {
+    FortnoxType.CUSTOMER: JobKind.FORTNOX_CUSTOMER,
+    FortnoxType.ARTICLE: JobKind.FORTNOX_ARTICLE,
+    FortnoxType.ORDER: JobKind.FORTNOX_ORDER,
+    FortnoxType.INVOICE: JobKind.FORTNOX_INVOICE,
+    FortnoxType.OFFER: JobKind.FORTNOX_OFFER,
 }
 _ID_KEY_PREFIXES: Final = ("upsales_", "fortnox_")
+"""How the keys of ids begin (:func:`~upsales_fortnox.vocabulary.upsales_id_key`), for a
+result of a shape no kind's type reads."""
 
 
 class HistoryJob(BaseModel):
@@ -69,10 +86,6 @@ class EntityHistory(BaseModel):
     upsales_ids: list[int]
     fortnox_ids: dict[str, list[str]] = Field(description="Fortnox ids by Fortnox type.")
     jobs: list[HistoryJob]
-
-
-def _fortnox_kind(fortnox_type: FortnoxType) -> str:
-    return f"fortnox.{fortnox_type.value}"
 
 
 def _result_key_equals(dialect: str, key: str, value: int | str) -> ColumnElement[bool]:
@@ -126,29 +139,29 @@ def _job_conditions(
             conditions.append(
                 and_(SyncJob.kind == upsales_kind, SyncJob.entity_id == str(upsales_id))
             )
-        conditions.append(_result_key_equals(dialect, f"upsales_{entity.value}", upsales_id))
+        conditions.append(_result_key_equals(dialect, upsales_id_key(entity), upsales_id))
     for fortnox_type, fortnox_id in sorted(fortnox_ids):
         conditions.append(
-            and_(SyncJob.kind == _fortnox_kind(fortnox_type), SyncJob.entity_id == fortnox_id)
+            and_(SyncJob.kind == _FORTNOX_KINDS[fortnox_type], SyncJob.entity_id == fortnox_id)
         )
-        conditions.append(_result_key_equals(dialect, f"fortnox_{fortnox_type.value}", fortnox_id))
+        conditions.append(_result_key_equals(dialect, fortnox_id_key(fortnox_type), fortnox_id))
     return conditions
 
 
 def _history_job(job: SyncJob) -> HistoryJob:
     result = job.result if isinstance(job.result, dict) else None
-    written = {
-        key: value
-        for key, value in (result or {}).items()
-        if key.startswith(_ID_KEY_PREFIXES) and isinstance(value, int | str)
-    }
-    outcome = (result or {}).get("outcome")
+    read = read_result(job.kind, result)
+    if read is not None:
+        outcome, named = read.outcome, read.named_ids()
+    else:  # no result, or one no kind's type reads: plain JSON
+        outcome, named = _plain_outcome(result), _plain_ids(result)
+    written = {key: named[key] for key in result or {} if key in named}  # as the row lists them
     return HistoryJob(
         id=job.id,
         kind=job.kind,
         entity_id=job.entity_id,
         status=job.status,
-        outcome=outcome if isinstance(outcome, str) else job.status,
+        outcome=outcome if outcome is not None else job.status,
         attempts=job.attempts,
         max_attempts=job.max_attempts,
         last_error=job.last_error,
@@ -157,6 +170,19 @@ def _history_job(job: SyncJob) -> HistoryJob:
         created_at=job.created_at,
         finished_at=job.finished_at,
     )
+
+
+def _plain_outcome(result: dict[str, Any] | None) -> str | None:
+    outcome = (result or {}).get("outcome")
+    return outcome if isinstance(outcome, str) else None
+
+
+def _plain_ids(result: dict[str, Any] | None) -> dict[str, int | str]:
+    return {
+        key: value
+        for key, value in (result or {}).items()
+        if key.startswith(_ID_KEY_PREFIXES) and isinstance(value, int | str)
+    }
 
 
 @router.get(

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from upsales_fortnox.api.deps import get_services
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
 from upsales_fortnox.installations.api_clients import InstallationNotReady
 from upsales_fortnox.installations.choices_router import price_list_choices

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import (
     UPSTREAM_RESPONSES,
     not_ready_reason,

@@ -11,7 +11,7 @@ from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.preconditions import OptionalIfMatch, RequiredIfMatch, set_etag
-from upsales_fortnox.api.schemas.common import (
+from upsales_fortnox.api.schemas import (
     DEFAULT_PAGE_SIZE,
     INT32_MAX,
     MAX_PAGE_SIZE,

@@ -20,7 +20,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from upsales_fortnox.api.schemas.common import (
+from upsales_fortnox.api.schemas import (
     INT32_MAX,
     SINGLE_LINE_TEXT,
     TEXT_WITHOUT_NUL,

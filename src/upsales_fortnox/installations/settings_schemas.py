@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from upsales_fortnox.api.schemas.common import INT32_MAX, JsonInt
+from upsales_fortnox.api.schemas import INT32_MAX, JsonInt
 from upsales_fortnox.domain.settings_rules import SettingsDraft
 from upsales_fortnox.models.installation import InstallationSettings
 from upsales_fortnox.vocabulary import ProductBundleMode, SyncType

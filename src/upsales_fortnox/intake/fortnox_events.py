@@ -37,17 +37,8 @@ import logging
 from dataclasses import dataclass
 from typing import Final
 
-from upsales_fortnox.intake.routing import (
-    JOB_FORTNOX_ARTICLE,
-    JOB_FORTNOX_CUSTOMER,
-    JOB_FORTNOX_INVOICE,
-    JOB_FORTNOX_INVOICE_PAYMENT,
-    JOB_FORTNOX_INVOICE_PAYMENT_DELETED,
-    JOB_FORTNOX_OFFER,
-    JOB_FORTNOX_ORDER,
-)
 from upsales_fortnox.integrations.fortnox.facts import INVOICE_NUMBER_EVENTS
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +55,14 @@ class EventUse:
     job_kind: str | None
 
 
-_CUSTOMER: Final = EventUse(FortnoxType.CUSTOMER.value, JOB_FORTNOX_CUSTOMER)
-_ARTICLE: Final = EventUse(FortnoxType.ARTICLE.value, JOB_FORTNOX_ARTICLE)
-_ORDER: Final = EventUse(FortnoxType.ORDER.value, JOB_FORTNOX_ORDER)
-_INVOICE: Final = EventUse(FortnoxType.INVOICE.value, JOB_FORTNOX_INVOICE)
-_OFFER: Final = EventUse(FortnoxType.OFFER.value, JOB_FORTNOX_OFFER)
-_PAYMENT: Final = EventUse(INVOICE_PAYMENT_ENTITY, JOB_FORTNOX_INVOICE_PAYMENT)
+_CUSTOMER: Final = EventUse(FortnoxType.CUSTOMER.value, JobKind.FORTNOX_CUSTOMER)
+_ARTICLE: Final = EventUse(FortnoxType.ARTICLE.value, JobKind.FORTNOX_ARTICLE)
+_ORDER: Final = EventUse(FortnoxType.ORDER.value, JobKind.FORTNOX_ORDER)
+_INVOICE: Final = EventUse(FortnoxType.INVOICE.value, JobKind.FORTNOX_INVOICE)
+_OFFER: Final = EventUse(FortnoxType.OFFER.value, JobKind.FORTNOX_OFFER)
+_PAYMENT: Final = EventUse(INVOICE_PAYMENT_ENTITY, JobKind.FORTNOX_INVOICE_PAYMENT)
 _PAYMENT_RECORDED: Final = EventUse(INVOICE_PAYMENT_ENTITY, None)
-_PAYMENT_DELETED: Final = EventUse(INVOICE_PAYMENT_ENTITY, JOB_FORTNOX_INVOICE_PAYMENT_DELETED)
+_PAYMENT_DELETED: Final = EventUse(INVOICE_PAYMENT_ENTITY, JobKind.FORTNOX_INVOICE_PAYMENT_DELETED)
 
 #: Topics we follow, and the entity of an event of a type we do not use there.
 TOPIC_ENTITIES: Final[dict[str, str]] = {

@@ -10,17 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from upsales_fortnox.vocabulary import LinkEntity
-
-JOB_UPSALES_ORDER: Final = "upsales.order"
-JOB_UPSALES_COMPANY: Final = "upsales.company"
-JOB_FORTNOX_CUSTOMER: Final = "fortnox.customer"
-JOB_FORTNOX_ARTICLE: Final = "fortnox.article"
-JOB_FORTNOX_ORDER: Final = "fortnox.order"
-JOB_FORTNOX_INVOICE: Final = "fortnox.invoice"
-JOB_FORTNOX_OFFER: Final = "fortnox.offer"
-JOB_FORTNOX_INVOICE_PAYMENT: Final = "fortnox.invoicepayment"
-JOB_FORTNOX_INVOICE_PAYMENT_DELETED: Final = "fortnox.invoicepayment_deleted"
+from upsales_fortnox.vocabulary import JobKind, LinkEntity
 
 
 @dataclass(frozen=True)
@@ -33,10 +23,10 @@ class Route:
 
 #: Upsales app-hook and trigger events that start a sync, by event type.
 UPSALES_ROUTES: Final[dict[str, Route]] = {
-    "after_order_insert": Route(LinkEntity.ORDER.value, JOB_UPSALES_ORDER),
-    "after_order_update": Route(LinkEntity.ORDER.value, JOB_UPSALES_ORDER),
-    "after_client_insert": Route(LinkEntity.COMPANY.value, JOB_UPSALES_COMPANY),
-    "after_client_update": Route(LinkEntity.COMPANY.value, JOB_UPSALES_COMPANY),
+    "after_order_insert": Route(LinkEntity.ORDER.value, JobKind.UPSALES_ORDER),
+    "after_order_update": Route(LinkEntity.ORDER.value, JobKind.UPSALES_ORDER),
+    "after_client_insert": Route(LinkEntity.COMPANY.value, JobKind.UPSALES_COMPANY),
+    "after_client_update": Route(LinkEntity.COMPANY.value, JobKind.UPSALES_COMPANY),
 }
 
 #: Prefix of Upsales' asynchronous "something happened" events. Those not in

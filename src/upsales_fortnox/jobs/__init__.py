@@ -6,7 +6,7 @@ handlers of a :class:`HandlerRegistry`. Operators use :func:`retry_dead_job` and
 :func:`release_installation_jobs`.
 """
 
-from upsales_fortnox.jobs.handlers import Handler, HandlerRegistry, JobContext
+from upsales_fortnox.jobs.dispatch import Handler, HandlerRegistry, JobContext
 from upsales_fortnox.jobs.operations import (
     JobNotDead,
     JobNotFound,
@@ -15,8 +15,8 @@ from upsales_fortnox.jobs.operations import (
     retry_dead_job,
 )
 from upsales_fortnox.jobs.queue import Enqueued, enqueue
+from upsales_fortnox.jobs.runs import LeaseLost
 from upsales_fortnox.jobs.signals import install_stop_signal_handlers
-from upsales_fortnox.jobs.store import LeaseLost
 from upsales_fortnox.jobs.worker import Worker, default_worker_id
 
 __all__ = [

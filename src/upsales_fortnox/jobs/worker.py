@@ -10,22 +10,19 @@ leases.
 Per-job cost is kept low: due jobs are read a few at a time (``jobs_per_batch``) and each is
 still started on its own (checked again to be due, fenced by the lease); a job's outcome is
 saved in the transaction that starts the next one of the batch; the jobs of a turn share a
-``turn_cache`` (see :class:`~upsales_fortnox.jobs.handlers.JobContext`).
+``turn_cache`` (see :class:`~upsales_fortnox.jobs.dispatch.JobContext`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import os
 import random
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -34,28 +31,27 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.integrations.errors import SyncError
-from upsales_fortnox.jobs.backoff import retry_delay_seconds
-from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
-from upsales_fortnox.jobs.handlers import CompletionWrite, HandlerRegistry, JobContext
+from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.failures import error_text
+from upsales_fortnox.jobs.heartbeat import Heartbeat
 from upsales_fortnox.jobs.outage import DatabaseOutage
-from upsales_fortnox.jobs.store import (
-    DueJob,
-    JobStore,
-    LeaseLost,
-    OutcomeSavedLeaseLost,
-    RunningJob,
+from upsales_fortnox.jobs.outcomes import (
+    Failed,
+    Finished,
+    Lost,
+    OutcomeRecorder,
+    Released,
+    RunOutcome,
+    outcome_label,
 )
-from upsales_fortnox.vocabulary import AttemptOutcome
+from upsales_fortnox.jobs.runs import DueJob, LeaseLost, OutcomeSavedLeaseLost, RunningJob
+from upsales_fortnox.jobs.store import JobStore
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 30.0
 DEFAULT_JOBS_PER_TURN = 50
 DEFAULT_JOBS_PER_BATCH = 10
-_RELEASED_ON_STOP = error_text(
-    "worker_stopped", "the worker stopped before the job finished; it runs again"
-)
 
 
 def default_worker_id() -> str:
@@ -63,45 +59,9 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-@dataclass(frozen=True)
-class _Finished:
-    result: Any
-
-
-@dataclass(frozen=True)
-class _Failed:
-    error: BaseException
-
-
-@dataclass(frozen=True)
-class _Released:
-    """Cancelled because the worker is stopping and the grace period ran out."""
-
-
-@dataclass(frozen=True)
-class _Lost:
-    """The lease went to another worker; this run's outcome must not be recorded."""
-
-
 #: Told of every job run: its kind, how it ended (``done``, ``retry``, ``dead``, ``reauthorize``,
 #: ``released``, ``lease_lost``) and the handler's seconds. Must not block or raise.
 JobObserver = Callable[[str, str, float], None]
-
-
-def _outcome_label(job: RunningJob, outcome: _RunOutcome) -> str:
-    if isinstance(outcome, _Finished):
-        return "done" if _result_problem(outcome.result) is None else "dead"
-    if isinstance(outcome, _Released):
-        return "released"
-    if isinstance(outcome, _Lost):
-        return "lease_lost"
-    kind = classify_failure(outcome.error).kind
-    if kind is FailureKind.RETRY and job.attempts >= job.max_attempts:
-        return "dead"
-    return kind.value
-
-
-_RunOutcome = _Finished | _Failed | _Released | _Lost
 
 
 class Worker:
@@ -136,7 +96,8 @@ class Worker:
             lease=timedelta(seconds=settings.job_lease_seconds),
             clock=clock,
         )
-        self._rng = rng or random.Random()  # jitter, not security
+        jitter = rng or random.Random()  # not security
+        self._outcomes = OutcomeRecorder(self._store, settings, jitter)
         self._grace_seconds = shutdown_grace_seconds
         self._heartbeat_seconds = heartbeat_seconds or settings.job_lease_seconds / 3
         self._jobs_per_turn = jobs_per_turn
@@ -339,13 +300,20 @@ class Worker:
         started = time.monotonic()
         outcome = await self._execute(job, handler(context))
         if self._on_outcome is not None:
-            self._on_outcome(job.kind, _outcome_label(job, outcome), time.monotonic() - started)
-        return await self._record(job, outcome, log_extra, then, context.completion_writes)
+            self._on_outcome(job.kind, outcome_label(job, outcome), time.monotonic() - started)
+        return await self._outcomes.record(
+            job,
+            outcome,
+            log_extra,
+            then,
+            context.completion_writes,
+            stopping=self._stop.is_set(),  # it may have been set while the job ran
+        )
 
-    async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> _RunOutcome:
+    async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> RunOutcome:
         """Run the handler under a heartbeat; on stop, wait out the grace period, then cancel."""
         handler_task = asyncio.ensure_future(run)
-        heartbeat = _Heartbeat(self._store, job, handler_task, self._heartbeat_seconds)
+        heartbeat = Heartbeat(self._store, job, handler_task, self._heartbeat_seconds)
         try:
             stop_waiter = self._stop_waiter
             if stop_waiter is None:
@@ -363,191 +331,22 @@ class Worker:
                 handler_task.cancel()
                 await asyncio.gather(handler_task, return_exceptions=True)
                 if not heartbeat.lost:
-                    return _Released()
+                    return Released()
         except asyncio.CancelledError:
             handler_task.cancel()
             raise
         finally:
             await heartbeat.stop()  # after any renewal in flight, never inside one
         if heartbeat.lost:
-            return _Lost()
+            return Lost()
         if handler_task.cancelled():
-            return _Failed(asyncio.CancelledError("the handler was cancelled"))
+            return Failed(asyncio.CancelledError("the handler was cancelled"))
         error = handler_task.exception()
         if isinstance(error, LeaseLost):
-            return _Lost()
+            return Lost()
         if error is not None:
-            return _Failed(error)
-        return _Finished(handler_task.result())
-
-    async def _record(
-        self,
-        job: RunningJob,
-        outcome: _RunOutcome,
-        log_extra: dict[str, Any],
-        then: DueJob | None,
-        writes: Sequence[CompletionWrite] = (),
-    ) -> RunningJob | None:
-        """Save the outcome; returns the next job if ``then`` was started along with it."""
-        next_job = None
-        if isinstance(outcome, _Lost):
-            logger.warning("job lease lost; this run's outcome is discarded", extra=log_extra)
-            raise LeaseLost(f"job {job.job_id} lease lost")
-        if isinstance(outcome, _Released):
-            recorded = await self._store.requeue(
-                job,
-                delay_seconds=0,
-                outcome=AttemptOutcome.RELEASED,
-                attempt_error=_RELEASED_ON_STOP,
-                last_error=None,
-                count_attempt=False,
-            )
-            logger.info("job released unfinished: worker stopping", extra=log_extra)
-        elif isinstance(outcome, _Finished):
-            recorded, next_job = await self._record_result(
-                job, outcome.result, log_extra, then, writes
-            )
-        else:
-            recorded = await self._record_failure(job, outcome.error, log_extra)
-        if not recorded:
-            logger.warning("job lease lost before its outcome was saved", extra=log_extra)
-            raise LeaseLost(f"job {job.job_id} lease lost")
-        return next_job
-
-    async def _record_result(
-        self,
-        job: RunningJob,
-        result: Any,
-        log_extra: dict[str, Any],
-        then: DueJob | None,
-        writes: Sequence[CompletionWrite] = (),
-    ) -> tuple[bool, RunningJob | None]:
-        problem = _result_problem(result)
-        if problem is not None:
-            reason = error_text("invalid_job_result", problem)
-            logger.error("job dead: %s", reason, extra=log_extra)
-            return await self._store.bury(job, reason), None
-        logger.info("job done", extra=log_extra)
-        if self._stop.is_set():  # it may have been set while the job ran
-            then = None
+            return Failed(error)
         try:
-            completed = await self._store.complete(job, result, then=then, writes=writes)
-        except LeaseLost:
-            raise
-        except Exception:
-            if then is None:
-                raise
-            # Starting the next job failed and took the completion with it: save it alone.
-            logger.warning("starting the next job failed", exc_info=True, extra=log_extra)
-            completed = await self._store.complete(job, result, writes=writes)
-        return completed.recorded, completed.next_job
-
-    async def _record_failure(
-        self, job: RunningJob, error: BaseException, log_extra: dict[str, Any]
-    ) -> bool:
-        failure = classify_failure(error)
-        trace = None if isinstance(error, SyncError) else error  # unexpected: log the traceback
-        if failure.kind is FailureKind.REAUTHORIZE:
-            logger.warning("job parked until re-login: %s", failure.reason, extra=log_extra)
-            return await self._store.requeue(
-                job,
-                delay_seconds=0,
-                outcome=AttemptOutcome.RELEASED,
-                attempt_error=failure.reason,
-                last_error=failure.reason,
-                count_attempt=False,
-                park_installation=True,
-            )
-        if failure.kind is FailureKind.DEAD:
-            logger.error("job dead: %s", failure.reason, extra=log_extra)
-            return await self._store.bury(job, failure.reason)
-        if job.attempts >= job.max_attempts:
-            reason = f"{failure.reason} (gave up after {job.attempts} attempts)"
-            logger.error("job dead: %s", reason, extra=log_extra, exc_info=trace)
-            return await self._store.bury(job, reason)
-        delay = retry_delay_seconds(
-            job.attempts,
-            base_seconds=self._settings.job_backoff_base_seconds,
-            max_seconds=self._settings.job_backoff_max_seconds,
-            rng=self._rng,
-            retry_after=failure.retry_after,
-        )
-        logger.warning(
-            "job failed, retrying in %.1f s: %s",
-            delay,
-            failure.reason,
-            extra=log_extra,
-            exc_info=trace,
-        )
-        return await self._store.requeue(
-            job,
-            delay_seconds=delay,
-            outcome=AttemptOutcome.RETRY,
-            attempt_error=failure.reason,
-            last_error=failure.reason,
-            count_attempt=True,
-        )
-
-
-class _Heartbeat:
-    """Renews a running job's leases every ``interval`` seconds until :meth:`stop`; on losing
-    them, sets :attr:`lost` and cancels the handler.
-
-    The first renewal is due only after ``interval``, so a timer stands in until then: a job
-    shorter than that never starts a task for its heartbeat.
-    """
-
-    def __init__(
-        self, store: JobStore, job: RunningJob, handler_task: asyncio.Future[Any], interval: float
-    ) -> None:
-        self.lost = False
-        self._store = store
-        self._job = job
-        self._handler_task = handler_task
-        self._interval = interval
-        self._over = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._timer = asyncio.get_running_loop().call_later(interval, self._begin)
-
-    def _begin(self) -> None:
-        self._task = asyncio.create_task(self._beat())
-
-    async def _beat(self) -> None:
-        while not self._over.is_set():
-            try:
-                await self._store.renew(self._job)
-            except LeaseLost:
-                self.lost = True
-                self._handler_task.cancel()
-                return
-            except Exception:
-                logger.warning(
-                    "renewing the job lease failed; will try again",
-                    exc_info=True,
-                    extra={
-                        "installation_id": str(self._job.installation_id),
-                        "job_id": self._job.job_id,
-                    },
-                )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._over.wait(), timeout=self._interval)
-
-    async def stop(self) -> None:
-        """Stop renewing; returns once a renewal in flight has ended."""
-        self._timer.cancel()
-        self._over.set()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-
-
-def _result_problem(result: Any) -> str | None:
-    """Why a handler's return value cannot be stored as the job's result, if it cannot."""
-    if result is None:
-        return None
-    if not isinstance(result, dict):
-        return f"the handler returned {type(result).__name__}, not a JSON object"
-    try:
-        json.dumps(result)
-    except (TypeError, ValueError) as exc:
-        return f"the handler's result is not JSON: {exc}"
-    return None
+            return Finished.returning(handler_task.result())
+        except Exception as exc:  # its to_json failed: as if the handler had raised
+            return Failed(exc)

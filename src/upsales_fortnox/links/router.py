@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
-from upsales_fortnox.api.schemas.common import (
+from upsales_fortnox.api.schemas import (
     DEFAULT_PAGE_SIZE,
     INT32_MAX,
     INT64_MAX,

@@ -15,10 +15,9 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.intake import routing
 from upsales_fortnox.jobs import Enqueued, enqueue, retry_dead_job
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.vocabulary import JobKind, JobStatus
 
 #: Most dead jobs one bulk retry requeues; the answer says how many remain.
 MAX_BULK_RETRY: Final = 1000
@@ -27,13 +26,13 @@ MAX_BULK_RETRY: Final = 1000
 class ReplayKind(StrEnum):
     """The job kinds that sync one entity, by the system its id belongs to."""
 
-    UPSALES_ORDER = routing.JOB_UPSALES_ORDER
-    UPSALES_COMPANY = routing.JOB_UPSALES_COMPANY
-    FORTNOX_CUSTOMER = routing.JOB_FORTNOX_CUSTOMER
-    FORTNOX_ARTICLE = routing.JOB_FORTNOX_ARTICLE
-    FORTNOX_ORDER = routing.JOB_FORTNOX_ORDER
-    FORTNOX_INVOICE = routing.JOB_FORTNOX_INVOICE
-    FORTNOX_OFFER = routing.JOB_FORTNOX_OFFER
+    UPSALES_ORDER = JobKind.UPSALES_ORDER.value
+    UPSALES_COMPANY = JobKind.UPSALES_COMPANY.value
+    FORTNOX_CUSTOMER = JobKind.FORTNOX_CUSTOMER.value
+    FORTNOX_ARTICLE = JobKind.FORTNOX_ARTICLE.value
+    FORTNOX_ORDER = JobKind.FORTNOX_ORDER.value
+    FORTNOX_INVOICE = JobKind.FORTNOX_INVOICE.value
+    FORTNOX_OFFER = JobKind.FORTNOX_OFFER.value
 
     @property
     def takes_upsales_id(self) -> bool:

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
-from upsales_fortnox.api.schemas.common import INT32_MAX, error_responses
-from upsales_fortnox.api.schemas.jobs import JobSummary
+from upsales_fortnox.api.schemas import INT32_MAX, error_responses
 from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.bulk import (

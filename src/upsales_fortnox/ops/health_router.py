@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.operator_errors import operator_errors
-from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.health_rules import (
     REFRESH_TOKEN_LIFETIME,

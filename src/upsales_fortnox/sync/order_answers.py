@@ -60,8 +60,7 @@ from upsales_fortnox.models.installation import InstallationSettings
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
-from upsales_fortnox.sync.outbound.handlers import ORDER_JOB
-from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
+from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
 
 BEFORE_ORDER_SAVE: Final = "before_order_save"
 APP_STATUS_ORDER: Final = "app_status_order"
@@ -258,7 +257,7 @@ async def order_status(
         select(SyncJob)
         .where(
             SyncJob.installation_id == installation_id,
-            SyncJob.kind == ORDER_JOB,
+            SyncJob.kind == JobKind.UPSALES_ORDER,
             SyncJob.entity_id == str(order_id),
         )
         .order_by(SyncJob.id.desc())

@@ -27,7 +27,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -47,18 +47,18 @@ from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodifie
 from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.integrations.fortnox.stream import Message
 from upsales_fortnox.integrations.ports import FortnoxPort
-from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.models.job import ReconcileCheckpoint
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.money.reconcile_money import money_batches
+from upsales_fortnox.sync.results.periodic import ReconcileResult
 from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 log = logging.getLogger(__name__)
 
-RECONCILE_KIND: Final = "reconcile"
 RECONCILE_ENTITY: Final = "fortnox"
 """``entity_id`` of reconcile jobs, so a request while one is queued coalesces into it."""
 FIRST_RUN_LOOKBACK: Final = timedelta(days=1)
@@ -186,7 +186,7 @@ async def reconcile_installation(
     recorder: StreamRecorder = record_with_intake,
     *,
     clock: Callable[[], datetime] = utcnow,
-) -> dict[str, Any]:
+) -> ReconcileResult:
     """One reconciliation run; the job result (entities fed per topic)."""
     context = await installation_context(services, installation_id)
     tenant = StreamTenant(installation_id, context.fortnox_tenant_id)
@@ -261,7 +261,7 @@ async def reconcile_installation(
         ]
         await _record(session_factory, recorder, tenant, events, (topic + _SWEEP_SUFFIX, now))
         deleted[topic] = len(events)
-    return {"changed": changed, "deleted": deleted, "until": now.isoformat()}
+    return ReconcileResult(changed, deleted, now)
 
 
 # --- scheduling -------------------------------------------------------------------------------
@@ -269,7 +269,9 @@ async def reconcile_installation(
 
 async def schedule_reconciliation(session_factory: async_sessionmaker[AsyncSession]) -> int:
     """Queue a reconcile job for every active installation; how many were queued anew."""
-    return await queue_for_active_installations(session_factory, RECONCILE_KIND, RECONCILE_ENTITY)
+    return await queue_for_active_installations(
+        session_factory, JobKind.FORTNOX_RECONCILE, RECONCILE_ENTITY
+    )
 
 
 async def run_reconcile_scheduler(
@@ -291,7 +293,7 @@ def register_reconcile_handler(
 ) -> None:
     """Register the ``reconcile`` job (events go to the intake unless ``recorder`` is given)."""
 
-    async def handler(ctx: JobContext) -> dict[str, Any]:
+    async def handler(ctx: JobContext) -> ReconcileResult:
         return await reconcile_installation(services, ctx.installation_id, recorder, clock=clock)
 
-    registry.register(RECONCILE_KIND, handler)
+    registry.register(JobKind.FORTNOX_RECONCILE, handler)

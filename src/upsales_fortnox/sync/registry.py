@@ -7,10 +7,11 @@ from upsales_fortnox.intake.hook_answers import ResponderRegistry
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.schedule import register_catch_up_handler
-from upsales_fortnox.sync.inbound.handlers import register_inbound_handlers
+from upsales_fortnox.sync.inbound.fortnox_jobs import register_inbound_handlers
 from upsales_fortnox.sync.initial.handler import register_initial_sync_handlers
 from upsales_fortnox.sync.order_answers import register_order_responders
-from upsales_fortnox.sync.outbound.handlers import register_outbound_handlers
+from upsales_fortnox.sync.outbound.company_sync import register_company_handler
+from upsales_fortnox.sync.outbound.won_deals import register_won_deal_handler
 from upsales_fortnox.sync.reconcile import register_reconcile_handler
 
 
@@ -21,7 +22,8 @@ def build_handler_registry(services: Services) -> HandlerRegistry:
     register_reconcile_handler(registry, services)
     register_catch_up_handler(registry, services)
     register_initial_sync_handlers(registry, services)
-    register_outbound_handlers(registry, services)
+    register_won_deal_handler(registry, services)
+    register_company_handler(registry, services)
     return registry
 
 

@@ -25,11 +25,12 @@ from upsales_fortnox.models.installation import (
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint, SyncJob
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import OVERLAP, catch_up_installation
-from upsales_fortnox.sync.catchup.schedule import CATCH_UP_KIND, schedule_catch_up
+from upsales_fortnox.sync.catchup.schedule import schedule_catch_up
 from upsales_fortnox.sync.catchup.store import ORDERS_TOPIC, first_run_start
 from upsales_fortnox.vocabulary import (
     FortnoxType,
     InstallationStatus,
+    JobKind,
     LinkEntity,
     ProductBundleMode,
     SyncType,
@@ -136,7 +137,7 @@ async def test_only_unsynced_won_orders_get_a_job_for_one_list_call(
     )
     accounts = upsales.get("/accounts").mock(return_value=listing([]))
 
-    result = await catch_up_installation(services, installation_id, clock=lambda: NOW)
+    result = (await catch_up_installation(services, installation_id, clock=lambda: NOW)).to_json()
 
     assert orders.call_count == 1 and accounts.call_count == 1  # and nothing else was called
     query = orders.calls.last.request.url.params
@@ -174,7 +175,7 @@ async def test_a_refused_timestamp_filter_falls_back_to_the_date(
     orders = upsales.get("/orders").mock(side_effect=[refused, listing([order_json(8)])])
     upsales.get("/accounts").mock(side_effect=[refused, listing([])])
 
-    result = await catch_up_installation(services, installation_id, clock=lambda: NOW)
+    result = (await catch_up_installation(services, installation_id, clock=lambda: NOW)).to_json()
 
     assert [call.request.url.params["modDate"] for call in orders.calls] == [
         "gte:2026-12-03T05:03:00.000Z",
@@ -208,7 +209,7 @@ async def test_the_scheduler_queues_one_catch_up_per_active_installation(
     assert await schedule_catch_up(services.session_factory) == 0  # the queued one absorbs it
     async with services.session_factory() as session:
         queued = (await session.execute(select(SyncJob.installation_id, SyncJob.kind))).all()
-    assert queued == [(connected, CATCH_UP_KIND)]
+    assert queued == [(connected, JobKind.UPSALES_CATCH_UP)]
 
 
 async def test_without_a_checkpoint_the_first_run_starts_at_the_initial_sync(

@@ -12,7 +12,8 @@ from tests.sync.catchup.test_catch_up_run import installation
 from upsales_fortnox.core.config import ConfigError, load_settings
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.catchup.schedule import CATCH_UP_KIND, run_catch_up_scheduler
+from upsales_fortnox.sync.catchup.schedule import run_catch_up_scheduler
+from upsales_fortnox.vocabulary import JobKind
 
 
 def test_the_interval_is_at_most_five_minutes_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,7 +34,9 @@ async def test_the_scheduler_queues_at_once_and_stops_when_asked(services: Servi
     async def queued() -> int:
         async with services.session_factory() as session:
             count = await session.scalar(
-                select(func.count()).select_from(SyncJob).where(SyncJob.kind == CATCH_UP_KIND)
+                select(func.count())
+                .select_from(SyncJob)
+                .where(SyncJob.kind == JobKind.UPSALES_CATCH_UP)
             )
             return int(count or 0)
 

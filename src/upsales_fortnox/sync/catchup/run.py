@@ -22,7 +22,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.catchup import (
@@ -35,7 +35,6 @@ from upsales_fortnox.domain.catchup import (
 from upsales_fortnox.domain.outbound.company import AccountFieldIds
 from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
 from upsales_fortnox.intake.record import NewEvent
-from upsales_fortnox.intake.routing import JOB_UPSALES_COMPANY, JOB_UPSALES_ORDER
 from upsales_fortnox.integrations.upsales.client import MAX_PAGE_SIZE
 from upsales_fortnox.integrations.upsales.errors import UpsalesBadRequest
 from upsales_fortnox.integrations.upsales.facts import MOD_DATE_TIMESTAMP_FORMAT
@@ -56,7 +55,8 @@ from upsales_fortnox.sync.catchup.store import (
 )
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
-from upsales_fortnox.vocabulary import EventSource, LinkEntity
+from upsales_fortnox.sync.results.periodic import CatchUpResult, TopicCatchUp
+from upsales_fortnox.vocabulary import EventSource, JobKind, LinkEntity
 
 OVERLAP: Final = timedelta(minutes=2)
 HOOK_MARGIN: Final = timedelta(hours=1)
@@ -123,7 +123,7 @@ def found_event(entity: LinkEntity, record: Order | Company, since: datetime) ->
         entity_type=entity.value,
         entity_id=str(record.id),
         payload={"reconcile": {"entity": name, "id": record.id, "modDate": moment}},
-        job_kind=JOB_UPSALES_ORDER if is_order else JOB_UPSALES_COMPANY,
+        job_kind=JobKind.UPSALES_ORDER if is_order else JobKind.UPSALES_COMPANY,
     )
 
 
@@ -210,13 +210,13 @@ async def catch_up_installation(
     *,
     job: JobContext | None = None,
     clock: Callable[[], datetime] = utcnow,
-) -> dict[str, Any]:
+) -> CatchUpResult:
     """One run: each topic's changes since its checkpoint; the checkpoint moves to the run's
     start once the topic is listed to the end. The job result counts the verdicts."""
     context = await installation_context(services, installation_id, job)
     now = clock()
     checkpoints = await load_checkpoints(services.session_factory, installation_id)
-    result: dict[str, Any] = {"until": now.isoformat()}
+    topics: dict[str, TopicCatchUp] = {}
     for topic, name, scan in (
         (ORDERS_TOPIC, "orders", _orders),
         (ACCOUNTS_TOPIC, "accounts", _accounts),
@@ -229,5 +229,5 @@ async def catch_up_installation(
         async with services.session_factory() as session:
             await save_checkpoint(session, installation_id, topic, now)
             await session.commit()
-        result[name] = {"since": since.isoformat(), **dict(sorted(counts.items()))}
-    return result
+        topics[name] = TopicCatchUp(since, dict(counts))
+    return CatchUpResult(now, topics["orders"], topics["accounts"])

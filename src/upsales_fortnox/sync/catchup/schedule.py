@@ -9,26 +9,29 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import catch_up_installation
+from upsales_fortnox.sync.results.periodic import CatchUpResult
 from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
+from upsales_fortnox.vocabulary import JobKind
 
 log = logging.getLogger(__name__)
 
-CATCH_UP_KIND: Final = "upsales.reconcile"
 CATCH_UP_ENTITY: Final = "upsales"
 """``entity_id`` of catch-up jobs, so a request while one is queued coalesces into it."""
 
 
 async def schedule_catch_up(session_factory: async_sessionmaker[AsyncSession]) -> int:
     """Queue a catch-up for every active installation; how many were queued anew."""
-    return await queue_for_active_installations(session_factory, CATCH_UP_KIND, CATCH_UP_ENTITY)
+    return await queue_for_active_installations(
+        session_factory, JobKind.UPSALES_CATCH_UP, CATCH_UP_ENTITY
+    )
 
 
 async def run_catch_up_scheduler(
@@ -44,7 +47,7 @@ async def run_catch_up_scheduler(
 def register_catch_up_handler(
     registry: HandlerRegistry, services: Services, *, clock: Callable[[], datetime] = utcnow
 ) -> None:
-    async def handler(ctx: JobContext) -> dict[str, Any]:
+    async def handler(ctx: JobContext) -> CatchUpResult:
         return await catch_up_installation(services, ctx.installation_id, job=ctx, clock=clock)
 
-    registry.register(CATCH_UP_KIND, handler)
+    registry.register(JobKind.UPSALES_CATCH_UP, handler)

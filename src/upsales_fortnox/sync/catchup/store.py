@@ -23,12 +23,11 @@ from upsales_fortnox.intake.record import EventsOf, NewEvent, record_events
 from upsales_fortnox.links.repository import LinkView
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint, SyncJob
 from upsales_fortnox.models.link import Link
-from upsales_fortnox.vocabulary import EventSource, FortnoxType, LinkEntity
+from upsales_fortnox.vocabulary import EventSource, FortnoxType, JobKind, LinkEntity
 
 ORDERS_TOPIC: Final = "upsales:orders"
 ACCOUNTS_TOPIC: Final = "upsales:accounts"
 TOPICS: Final = (ORDERS_TOPIC, ACCOUNTS_TOPIC)
-INITIAL_SYNC_KIND: Final = "initial_sync"
 FALLBACK_LOOKBACK: Final = timedelta(days=1)
 """How far back the first run of an installation without a checkpoint (activated before
 checkpoints were seeded at activation) may reach to its initial sync."""
@@ -99,7 +98,7 @@ async def first_run_start(
     async with session_factory() as session:
         started = await session.scalar(
             select(func.min(SyncJob.created_at)).where(
-                SyncJob.installation_id == installation_id, SyncJob.kind == INITIAL_SYNC_KIND
+                SyncJob.installation_id == installation_id, SyncJob.kind == JobKind.INITIAL_SYNC
             )
         )
     if started is None:

@@ -10,7 +10,7 @@ Pure core (no I/O; the initial import reuses it):
   :mod:`.decide_document`: ``plan_document``, ``document_commands``.
 * :mod:`.users`: ``match_user``, ``order_user``.
 
-Shell: :mod:`.handlers` (``register_inbound_handlers``), :mod:`.customer_sync`,
+Shell: :mod:`.fortnox_jobs` (``register_inbound_handlers``), :mod:`.customer_sync`,
 :mod:`.article_sync`, :mod:`.document_sync`, :mod:`.reprice` (``enqueue_reprice``),
 :mod:`.runtime`.
 """

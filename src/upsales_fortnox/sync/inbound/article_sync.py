@@ -7,7 +7,6 @@ default price list) is used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from upsales_fortnox.domain.commands import CreateUpsalesProduct
@@ -28,33 +27,12 @@ from upsales_fortnox.sync.inbound.currency_prices import currency_prices, write_
 from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.stock import stock_level, write_stock
+from upsales_fortnox.sync.results.inbound import (
+    ArticleSyncResult,
+    CurrencyPricesWritten,
+    StockWritten,
+)
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
-
-
-@dataclass(frozen=True)
-class ArticleSyncResult:
-    article_number: str
-    outcome: str
-    product_id: int | None
-    priced: bool
-    stock: dict[str, str] | None = None
-    """Setting ``stockLevels``: where the stock came from and whether it was written."""
-    currencies: dict[str, object] | None = None
-    """Setting ``currencyPriceLists``: the prices per currency and whether they were written."""
-
-    def as_result(self) -> dict[str, object]:
-        result: dict[str, object] = {
-            "fortnox_article": self.article_number,
-            "upsales_product": self.product_id,
-            "outcome": self.outcome,
-        }
-        if self.stock is not None:
-            result["stock"] = self.stock
-        if self.currencies is not None:
-            result["currencies"] = self.currencies
-        if not self.priced:
-            result["price"] = "no price in the chosen price list; list price 0"
-        return result
 
 
 async def list_price(job: InboundJob, article: Article) -> Decimal | None:
@@ -109,8 +87,8 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
     )
     if decision.outcome == LINKED:
         await retry_deals_missing_articles(job.session_factory, job.installation_id)
-    stock: dict[str, str] | None = None
-    currencies: dict[str, object] | None = None
+    stock: StockWritten | None = None
+    currencies: CurrencyPricesWritten | None = None
     settings = job.context.settings
     read = None if created else (linked_product or by_article_no or by_name)
     if settings.stock_levels and article is not None and product_id is not None:
@@ -120,10 +98,9 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
             job.context.fortnox, settings.currency_price_lists, article_number
         )
         written = await write_currency_prices(job.context.upsales, product_id, read, prices)
-        currencies = {
-            "prices": {code: str(price) for code, price in prices.items()},
-            "written": written,
-        }
+        currencies = CurrencyPricesWritten(
+            {code: str(price) for code, price in prices.items()}, written
+        )
     return ArticleSyncResult(
         article_number, decision.outcome, product_id, decision.priced, stock, currencies
     )
@@ -131,11 +108,11 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
 
 async def _sync_stock(
     job: InboundJob, article: Article, product_id: int, product: Product | None
-) -> dict[str, str]:
+) -> StockWritten:
     level, source = await stock_level(job.context.fortnox, job.installation_id, article)
     field_ids = await job.fields.ids(job.context, "product")
     written = await write_stock(job.context.upsales, product_id, product, field_ids, level)
-    return {"source": source, "written": written}
+    return StockWritten(source, written)
 
 
 async def _only_product_named(upsales: UpsalesPort, name: str | None) -> Product | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from upsales_fortnox.domain.inbound.companies import AccountFieldIds, org_number_variants
 from upsales_fortnox.domain.inbound.decide_customer import decide_customer
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
@@ -12,21 +10,8 @@ from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom
 from upsales_fortnox.integrations.upsales.models import Company
 from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.sync.results.inbound import CustomerSyncResult
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
-
-
-@dataclass(frozen=True)
-class CustomerSyncResult:
-    customer_number: str
-    outcome: str
-    company_id: int | None
-
-    def as_result(self) -> dict[str, object]:
-        return {
-            "fortnox_customer": self.customer_number,
-            "upsales_company": self.company_id,
-            "outcome": self.outcome,
-        }
 
 
 async def sync_customer(job: InboundJob, customer_number: str) -> CustomerSyncResult:

@@ -12,6 +12,7 @@ rule when its module syncs, so the outcome does not depend on the order events a
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Final
 
 from upsales_fortnox.domain.inbound.decide_document import (
@@ -53,6 +54,8 @@ from upsales_fortnox.sync.money.invoice_money import (
     reference,
     sync_invoice_money,
 )
+from upsales_fortnox.sync.results.inbound import DocumentSyncResult
+from upsales_fortnox.sync.results.records import FortnoxRef
 from upsales_fortnox.vocabulary import FortnoxType
 
 DEFAULT_OFFER_PROBABILITY: Final = 50
@@ -87,17 +90,17 @@ async def order_state(job: InboundJob, order_id: int) -> UpsalesOrderState | Non
     return UpsalesOrderState(order.id, order.stage.id if order.stage else None, order.probability)
 
 
-async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> dict[str, object]:
+async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> DocumentSyncResult:
     """Bring Upsales in line with one Fortnox document; the job result."""
-    result: dict[str, object] = {f"fortnox_{kind.value}": number}
+    ref = FortnoxRef(kind, number)
     if not number.isdigit():
         raise PermanentError(f"{number!r} is not a Fortnox document number")
     document = await fetch_document(job, kind, number)
     if document is None:
-        return {**result, "outcome": "skip", "reason": "not_found"}
+        return DocumentSyncResult.skipped(ref, "not_found")
     settings = job.context.settings
     if isinstance(document, Invoice) and document.Credit and settings.credit_invoices:
-        return {**result, **await sync_credit_invoice(job, document)}
+        return await sync_credit_invoice(job, document, ref)
     credit = None
     if isinstance(document, Invoice) and settings.credit_invoices:
         credit = await credit_of(job, document)
@@ -140,27 +143,33 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> dict
     )
     created = await job.apply(commands)
     order_id = plan.order_id if plan.order_id is not None else next(iter(created), None)
-    money = await sync_invoice_money(job, document, credit) if isinstance(document, Invoice) else {}
-    return {
-        **result,
-        "upsales_order": order_id,
-        "outcome": "created" if created else plan.action.value,
-        "reason": plan.reason,
-        **money,
-    }
+    money = (
+        await sync_invoice_money(job, document, credit) if isinstance(document, Invoice) else None
+    )
+    return DocumentSyncResult(
+        ref,
+        "created" if created else plan.action.value,
+        plan.reason,
+        upsales_order=order_id,
+        payment=money,
+    )
 
 
-async def sync_credit_invoice(job: InboundJob, credit: Invoice) -> dict[str, object]:
+async def sync_credit_invoice(
+    job: InboundJob, credit: Invoice, ref: FortnoxRef
+) -> DocumentSyncResult:
     """A credit invoice (setting ``creditInvoices``): never an order of its own; the invoice
     it credits is synced again (its order's stage and payment status follow the credit). One
-    crediting an invoice we never linked is recorded in the result and ignored."""
+    crediting an invoice we never linked is recorded in the result and ignored. ``ref``: the
+    credit invoice as its job names it."""
     original = reference(credit.CreditInvoiceReference)
     if original is None:
-        return {"outcome": "skip", "reason": "credit_without_original"}
+        return DocumentSyncResult.skipped(ref, "credit_without_original")
     if await job.link_by_fortnox(FortnoxType.INVOICE, original) is None:
-        return {"outcome": "skip", "reason": "credit_of_unlinked_invoice", "credits": original}
+        skipped = DocumentSyncResult.skipped(ref, "credit_of_unlinked_invoice")
+        return replace(skipped, credits=original)
     synced = await sync_document(job, FortnoxType.INVOICE, original)
-    return {**synced, "credit_invoice": str(credit.DocumentNumber)}
+    return replace(synced, credit_invoice=str(credit.DocumentNumber))
 
 
 async def _linked(job: InboundJob, kind: FortnoxType, number: str) -> LinkedOrder | None:

@@ -18,6 +18,7 @@ from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError, FortnoxNotFound
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.sync.results.inbound import PaymentSyncResult
 from upsales_fortnox.vocabulary import FortnoxType
 
 CODE_NO_ACCESS_TO_SCOPE: Final = 2000663
@@ -31,20 +32,19 @@ class PaymentWithoutInvoice(PermanentError):
     code = "payment_without_invoice"
 
 
-async def sync_payment(job: InboundJob, payment_number: str) -> dict[str, object]:
+async def sync_payment(job: InboundJob, payment_number: str) -> PaymentSyncResult:
     """Sync the invoice that payment ``payment_number`` pays; the job result."""
-    result: dict[str, object] = {"fortnox_invoicepayment": payment_number}
     try:
         payment = await job.context.fortnox.get_invoice_payment(payment_number)
     except FortnoxNotFound:
-        return {**result, "outcome": "skip", "reason": "payment_not_found"}
+        return PaymentSyncResult(payment_number, reason="payment_not_found")
     except FortnoxAuthError as exc:
         if exc.fortnox_code != CODE_NO_ACCESS_TO_SCOPE:
             raise
         logger.warning("payment %s not read: the token lacks the payment scope", payment_number)
-        return {**result, "outcome": "skip", "reason": "payment_scope_missing"}
+        return PaymentSyncResult(payment_number, reason="payment_scope_missing")
     invoice_number = payment.InvoiceNumber
     if invoice_number is None or invoice_number <= 0:
         raise PaymentWithoutInvoice(f"Fortnox payment {payment_number} names no invoice")
     synced = await sync_document(job, FortnoxType.INVOICE, str(invoice_number))
-    return {**result, **synced}
+    return PaymentSyncResult(payment_number, synced)

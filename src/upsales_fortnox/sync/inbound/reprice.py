@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.domain.inbound.products import reprice_changes
 from upsales_fortnox.integrations.upsales.models import Product
-from upsales_fortnox.jobs.handlers import JobContext
+from upsales_fortnox.jobs.dispatch import JobContext
 from upsales_fortnox.jobs.queue import Enqueued, enqueue
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.inbound.job import InboundJob
-from upsales_fortnox.sync.inbound.kinds import REPRICE_PRODUCTS
 from upsales_fortnox.sync.inbound.pricing import article_price
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+from upsales_fortnox.sync.results.inbound import RepriceResult
+from upsales_fortnox.vocabulary import FortnoxType, JobKind, LinkEntity
 
 REPRICE_ENTITY: Final = "products"
 """``entity_id`` of the job, so a second request while one is queued coalesces into it."""
@@ -39,7 +39,10 @@ CHECKPOINT_EVERY: Final = 100
 async def enqueue_reprice(session: AsyncSession, installation_id: uuid.UUID) -> Enqueued:
     """Queue re-pricing of the installation's products (inside the caller's transaction)."""
     return await enqueue(
-        session, installation_id=installation_id, kind=REPRICE_PRODUCTS, entity_id=REPRICE_ENTITY
+        session,
+        installation_id=installation_id,
+        kind=JobKind.REPRICE_PRODUCTS,
+        entity_id=REPRICE_ENTITY,
     )
 
 
@@ -56,10 +59,10 @@ async def _article_links(job: InboundJob) -> dict[int, str]:
         return {upsales_id: fortnox_id for upsales_id, fortnox_id in rows}
 
 
-async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+async def reprice_products(job: InboundJob, ctx: JobContext) -> RepriceResult:
     price_list = job.context.settings.price_list
     if price_list is None:
-        return {"price_list": None, "outcome": "skip", "reason": "no price list chosen"}
+        return RepriceResult(None)
     linked = await _article_links(job)
     start_after = 0
     if ctx.payload.get("price_list") == price_list:
@@ -86,12 +89,7 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
         if since_checkpoint >= CHECKPOINT_EVERY:
             await ctx.checkpoint({"price_list": price_list, "after_product_id": product.id})
             since_checkpoint = 0
-    return {
-        "price_list": price_list,
-        "products_checked": checked,
-        "products_repriced": repriced,
-        "products_without_price": unpriced,
-    }
+    return RepriceResult(price_list, checked=checked, repriced=repriced, without_price=unpriced)
 
 
 def priced_article(product: Product, linked: dict[int, str]) -> str | None:

@@ -19,9 +19,8 @@ from upsales_fortnox.domain.initial_progress import SyncProgress, phase_report
 from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
+from upsales_fortnox.vocabulary import InstallationStatus, JobKind, JobStatus
 
-INITIAL_SYNC_KIND: Final = "initial_sync"
 INITIAL_SYNC_ENTITY: Final = "all"
 """The job's entity id: one queued initial sync per installation (the queue's unique index)."""
 INITIAL_SYNC_MAX_ATTEMPTS: Final = 25
@@ -49,7 +48,7 @@ async def unfinished_job(session: AsyncSession, installation_id: uuid.UUID) -> S
         select(SyncJob)
         .where(
             SyncJob.installation_id == installation_id,
-            SyncJob.kind == INITIAL_SYNC_KIND,
+            SyncJob.kind == JobKind.INITIAL_SYNC,
             SyncJob.status.in_(_UNFINISHED),
         )
         .order_by(SyncJob.id.desc())
@@ -60,7 +59,7 @@ async def unfinished_job(session: AsyncSession, installation_id: uuid.UUID) -> S
 async def latest_job(session: AsyncSession, installation_id: uuid.UUID) -> SyncJob | None:
     return await session.scalar(
         select(SyncJob)
-        .where(SyncJob.installation_id == installation_id, SyncJob.kind == INITIAL_SYNC_KIND)
+        .where(SyncJob.installation_id == installation_id, SyncJob.kind == JobKind.INITIAL_SYNC)
         .order_by(SyncJob.id.desc())
         .limit(1)
         .execution_options(populate_existing=True)
@@ -107,7 +106,7 @@ async def start_initial_sync(
     queued = await enqueue(
         session,
         installation_id=installation_id,
-        kind=INITIAL_SYNC_KIND,
+        kind=JobKind.INITIAL_SYNC,
         entity_id=INITIAL_SYNC_ENTITY,
         max_attempts=INITIAL_SYNC_MAX_ATTEMPTS,
     )

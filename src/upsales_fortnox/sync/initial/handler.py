@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from upsales_fortnox.domain.initial_phases import phases_for
 from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.initial.context import ImportContext
-from upsales_fortnox.sync.initial.control import INITIAL_SYNC_KIND
 from upsales_fortnox.sync.initial.importer import InitialImport
+from upsales_fortnox.vocabulary import JobKind
 
 
-async def run_initial_sync(services: Services, job: JobContext) -> dict[str, Any]:
+async def run_initial_sync(services: Services, job: JobContext) -> SyncProgress:
     context = await installation_context(services, job.installation_id)
     progress = SyncProgress.from_payload(job.payload) or SyncProgress(
         phases_for(context.settings.sync_type)
@@ -33,12 +31,11 @@ async def run_initial_sync(services: Services, job: JobContext) -> dict[str, Any
     async def checkpoint(state: SyncProgress) -> None:
         await job.checkpoint(state.to_payload())
 
-    finished = await importer.run(checkpoint)
-    return finished.to_payload()
+    return await importer.run(checkpoint)
 
 
 def register_initial_sync_handlers(registry: HandlerRegistry, services: Services) -> None:
-    async def handle(job: JobContext) -> dict[str, Any]:
+    async def handle(job: JobContext) -> SyncProgress:
         return await run_initial_sync(services, job)
 
-    registry.register(INITIAL_SYNC_KIND, handle)
+    registry.register(JobKind.INITIAL_SYNC, handle)

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.sync.initial.control import (

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from upsales_fortnox.intake.routing import JOB_FORTNOX_INVOICE_PAYMENT
+from upsales_fortnox.jobs.results import JsonObject, ResultShapeError
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.job import InboundJob
-from upsales_fortnox.vocabulary import FortnoxType, JobStatus
+from upsales_fortnox.sync.results.inbound import PaymentSyncResult
+from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus
 
 
 async def paid_invoice(job: InboundJob, payment_number: str) -> str | None:
@@ -28,26 +29,38 @@ async def paid_invoice(job: InboundJob, payment_number: str) -> str | None:
         select(SyncJob.result)
         .where(
             SyncJob.installation_id == job.installation_id,
-            SyncJob.kind == JOB_FORTNOX_INVOICE_PAYMENT,
+            SyncJob.kind == JobKind.FORTNOX_INVOICE_PAYMENT,
             SyncJob.entity_id == payment_number,
             SyncJob.status == JobStatus.DONE,
         )
         .order_by(SyncJob.id.desc())
     )
     async with job.session_factory() as session:
-        for result in await session.scalars(query):
-            number = (result or {}).get("fortnox_invoice")
-            if isinstance(number, str) and number.isdigit():
+        for stored in await session.scalars(query):
+            number = _invoice_paid(stored)
+            if number is not None and number.isdigit():
                 return number
     return None
 
 
-async def sync_deleted_payment(job: InboundJob, payment_number: str) -> dict[str, object]:
+def _invoice_paid(stored: JsonObject | None) -> str | None:
+    """The invoice a stored payment result synced, if it names one."""
+    try:
+        synced = PaymentSyncResult.from_json(stored or {})
+    except ResultShapeError:
+        return None
+    invoice = synced.invoice
+    if invoice is None or invoice.document.fortnox_type is not FortnoxType.INVOICE:
+        return None
+    return invoice.document.number
+
+
+async def sync_deleted_payment(job: InboundJob, payment_number: str) -> PaymentSyncResult:
     """The job result of a payment-deleted event."""
-    result: dict[str, object] = {"fortnox_invoicepayment": payment_number}
     if not job.context.settings.payment_status:
-        return {**result, "outcome": "skip", "reason": "payment_status_off"}
+        return PaymentSyncResult(payment_number, reason="payment_status_off")
     invoice_number = await paid_invoice(job, payment_number)
     if invoice_number is None:
-        return {**result, "outcome": "skip", "reason": "payment_never_synced"}
-    return {**result, **await sync_document(job, FortnoxType.INVOICE, invoice_number)}
+        return PaymentSyncResult(payment_number, reason="payment_never_synced")
+    synced = await sync_document(job, FortnoxType.INVOICE, invoice_number)
+    return PaymentSyncResult(payment_number, synced)

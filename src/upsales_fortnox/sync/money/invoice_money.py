@@ -45,6 +45,7 @@ from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import OrderDraft
 from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.money.fields import payment_field_ids, payment_values
+from upsales_fortnox.sync.results.inbound import SKIP, PaymentStatusWritten
 from upsales_fortnox.vocabulary import FortnoxType
 
 ORE: Final = Decimal("0.01")
@@ -119,19 +120,19 @@ def invoice_money(invoice: Invoice, credit: Invoice | None) -> InvoiceMoney:
 
 async def sync_invoice_money(
     job: InboundJob, invoice: Invoice, credit: Invoice | None, *, today: dt.date | None = None
-) -> dict[str, object]:
+) -> PaymentStatusWritten | None:
     """Write the payment status of a linked invoice to its order; what was done, for the job
-    result (empty when ``paymentStatus`` is off)."""
+    result (None when ``paymentStatus`` is off)."""
     if not job.context.settings.payment_status or invoice.Credit:
-        return {}
+        return None
     number = str(invoice.DocumentNumber)
     link = await job.link_by_fortnox(FortnoxType.INVOICE, number)
     if link is None:
-        return {"payment_status": "skip", "payment_reason": "invoice_not_linked"}
+        return PaymentStatusWritten(SKIP, reason="invoice_not_linked")
     payments = await booked_payments(job, invoice)
     state = payment_state(invoice_money(invoice, credit), payments, today=today or fortnox_today())
     written = await write_payment_state(job, link.upsales_id, state)
-    return {"payment_status": state.status.value, "payment_written": written}
+    return PaymentStatusWritten(state.status.value, written=written)
 
 
 async def write_payment_state(job: InboundJob, order_id: int, state: PaymentState) -> bool:

@@ -1,5 +1,6 @@
 """Upsales → Fortnox: won deals become Fortnox invoices or orders, companies Fortnox customers.
 
 Pure parts: :mod:`.money`, :mod:`.rows`, :mod:`.document`, :mod:`.company`, :mod:`.merge`,
-:mod:`.validation`, :mod:`.decide`. The job handlers that apply them are in :mod:`.handlers`.
+:mod:`.validation`, :mod:`.decide`. The jobs that apply them: :mod:`.won_deals` and
+:mod:`.company_sync`.
 """

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.api.schemas.common import error_responses
+from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
 from upsales_fortnox.domain.report_compare import Report
 from upsales_fortnox.installations.api_clients import InstallationNotReady

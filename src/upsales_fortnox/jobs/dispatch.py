@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from upsales_fortnox.jobs.results import JobResult
+
 SaveCheckpoint = Callable[[dict[str, Any]], Awaitable[None]]
 CompletionWrite = Callable[[AsyncConnection], Awaitable[None]]
 """A write saved in the transaction that records the job done (see
@@ -22,7 +24,7 @@ class JobContext:
     ``attempt`` counts this run among the job's attempts (1 on the first run). Long jobs call
     :meth:`checkpoint` to persist their progress in the job's payload; a later run of the same job
     starts from that payload. A checkpoint also renews the job's lease, and raises
-    :class:`~upsales_fortnox.jobs.store.LeaseLost` if the job is no longer this worker's.
+    :class:`~upsales_fortnox.jobs.runs.LeaseLost` if the job is no longer this worker's.
 
     ``installation_version`` and ``settings_version`` are the installation's and its settings'
     versions as the job started (``settings_version`` 0: it has no settings). ``turn_cache`` is
@@ -56,8 +58,8 @@ class JobContext:
         self.payload = payload
 
 
-Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
-"""Runs one job; returns a JSON-serialisable result (stored on the job) or ``None``."""
+Handler = Callable[[JobContext], Awaitable[JobResult | None]]
+"""Runs one job; returns its kind's result (its JSON is stored on the job) or ``None``."""
 
 
 class HandlerRegistry:

@@ -1,35 +1,42 @@
-"""Job handlers of inbound sync: Fortnox customers, articles and documents into Upsales, and
-re-pricing. Each re-reads its entity from Fortnox (404 = deleted): the job payload (the event
-that queued it) is never relied on.
+"""The jobs of inbound sync: Fortnox customers, articles, documents and payments into
+Upsales, and re-pricing. Each re-reads its entity from Fortnox (404 = deleted): the job payload
+(the event that queued it) is never relied on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Final
 
 from upsales_fortnox.documents.repository import LinkSigning
 from upsales_fortnox.integrations.errors import PermanentError
-from upsales_fortnox.jobs.handlers import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.dispatch import Handler, HandlerRegistry, JobContext
+from upsales_fortnox.jobs.results import JobResult
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.inbound.article_sync import sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.job import CustomFieldCache, InboundJob
-from upsales_fortnox.sync.inbound.kinds import (
-    DOCUMENT_KINDS,
-    FORTNOX_ARTICLE,
-    FORTNOX_CUSTOMER,
-    FORTNOX_INVOICE_PAYMENT,
-    FORTNOX_INVOICE_PAYMENT_DELETED,
-    REPRICE_PRODUCTS,
-)
 from upsales_fortnox.sync.inbound.payment_sync import sync_payment
 from upsales_fortnox.sync.inbound.reprice import reprice_products
 from upsales_fortnox.sync.money.deleted_payment import sync_deleted_payment
+from upsales_fortnox.sync.results.inbound import (
+    ArticleSyncResult,
+    CustomerSyncResult,
+    DocumentSyncResult,
+    PaymentSyncResult,
+)
+from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
-JobBody = Callable[[InboundJob, JobContext], Awaitable[dict[str, Any]]]
+DOCUMENT_KINDS: Final = {
+    JobKind.FORTNOX_ORDER: FortnoxType.ORDER,
+    JobKind.FORTNOX_INVOICE: FortnoxType.INVOICE,
+    JobKind.FORTNOX_OFFER: FortnoxType.OFFER,
+}
+"""The Fortnox document each document job kind syncs."""
+
+JobBody = Callable[[InboundJob, JobContext], Awaitable[JobResult]]
 
 
 def _entity_id(ctx: JobContext) -> str:
@@ -38,24 +45,24 @@ def _entity_id(ctx: JobContext) -> str:
     return ctx.entity_id.strip()
 
 
-async def _customer(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
-    return (await sync_customer(job, _entity_id(ctx))).as_result()
+async def _customer(job: InboundJob, ctx: JobContext) -> CustomerSyncResult:
+    return await sync_customer(job, _entity_id(ctx))
 
 
-async def _article(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
-    return (await sync_article(job, _entity_id(ctx))).as_result()
+async def _article(job: InboundJob, ctx: JobContext) -> ArticleSyncResult:
+    return await sync_article(job, _entity_id(ctx))
 
 
-async def _payment(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+async def _payment(job: InboundJob, ctx: JobContext) -> PaymentSyncResult:
     return await sync_payment(job, _entity_id(ctx))
 
 
-async def _deleted_payment(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
+async def _deleted_payment(job: InboundJob, ctx: JobContext) -> PaymentSyncResult:
     return await sync_deleted_payment(job, _entity_id(ctx))
 
 
-async def _document(job: InboundJob, ctx: JobContext) -> dict[str, Any]:
-    return await sync_document(job, DOCUMENT_KINDS[ctx.kind], _entity_id(ctx))
+async def _document(job: InboundJob, ctx: JobContext) -> DocumentSyncResult:
+    return await sync_document(job, DOCUMENT_KINDS[JobKind(ctx.kind)], _entity_id(ctx))
 
 
 def register_inbound_handlers(
@@ -69,8 +76,8 @@ def register_inbound_handlers(
     ``reprice_products``."""
     field_cache = fields or CustomFieldCache()
 
-    def bind(body: JobBody) -> Callable[[JobContext], Awaitable[dict[str, Any]]]:
-        async def handler(ctx: JobContext) -> dict[str, Any]:
+    def bind(body: JobBody) -> Handler:
+        async def handler(ctx: JobContext) -> JobResult:
             context = await installation_context(services, ctx.installation_id, ctx)
             job = InboundJob(
                 context,
@@ -82,10 +89,10 @@ def register_inbound_handlers(
 
         return handler
 
-    registry.register(FORTNOX_CUSTOMER, bind(_customer))
-    registry.register(FORTNOX_ARTICLE, bind(_article))
+    registry.register(JobKind.FORTNOX_CUSTOMER, bind(_customer))
+    registry.register(JobKind.FORTNOX_ARTICLE, bind(_article))
     for kind in DOCUMENT_KINDS:
         registry.register(kind, bind(_document))
-    registry.register(FORTNOX_INVOICE_PAYMENT, bind(_payment))
-    registry.register(FORTNOX_INVOICE_PAYMENT_DELETED, bind(_deleted_payment))
-    registry.register(REPRICE_PRODUCTS, bind(reprice_products))
+    registry.register(JobKind.FORTNOX_INVOICE_PAYMENT, bind(_payment))
+    registry.register(JobKind.FORTNOX_INVOICE_PAYMENT_DELETED, bind(_deleted_payment))
+    registry.register(JobKind.REPRICE_PRODUCTS, bind(reprice_products))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
-from upsales_fortnox.api.schemas.common import (
+from upsales_fortnox.api.schemas import (
     DEFAULT_PAGE_SIZE,
     INT64_MAX,
     MAX_PAGE_SIZE,
@@ -21,8 +21,8 @@ from upsales_fortnox.api.schemas.common import (
     CursorPage,
     error_responses,
 )
-from upsales_fortnox.api.schemas.jobs import JobDetail, JobSummary
 from upsales_fortnox.jobs import JobNotFound, retry_dead_job
+from upsales_fortnox.jobs.schemas import JobDetail, JobSummary
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus
 

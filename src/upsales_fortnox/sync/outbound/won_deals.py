@@ -1,7 +1,6 @@
-"""Job handlers: ``upsales.order`` (won deal → Fortnox invoice/order) and ``upsales.company``
-(changed company → Fortnox customer).
+"""The ``upsales.order`` job: a won deal becomes a Fortnox invoice or order.
 
-Each re-reads the entity from Upsales (the webhook is only a hint), loads links, asks the pure
+It re-reads the order from Upsales (the webhook is only a hint), loads links, asks the pure
 decisions in :mod:`.decide` what to do, applies that through the Fortnox client, and records
 links (with fingerprints) and a job result naming the ids it wrote, e.g.
 ``{"outcome": "created", "upsales_order": 7, "fortnox_invoice": "12", ...}``. Result keys that
@@ -19,7 +18,7 @@ the link keeps none, or when Fortnox refuses the update (locked, or changed in F
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, cast
 
@@ -32,12 +31,8 @@ from upsales_fortnox.domain.commands import (
     NoChange,
     RefuseDocumentChange,
 )
-from upsales_fortnox.domain.inbound.companies import customer_fingerprint
-from upsales_fortnox.domain.outbound.company import company_fields_from_upsales
 from upsales_fortnox.domain.outbound.decide import (
     DocumentLookup,
-    company_gate,
-    decide_company_update,
     decide_document,
     document_lookup,
     order_gate,
@@ -49,14 +44,13 @@ from upsales_fortnox.domain.outbound.validation import document_problems, refusa
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
-from upsales_fortnox.integrations.upsales.models import Order, last_written_by_api_key
+from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
-from upsales_fortnox.links.repository import LinkStore, LinkView, save_link
+from upsales_fortnox.links.repository import LinkView, save_link
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.sync.outbound.articles import resolve_article_numbers
-from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.customers import ensure_customer
 from upsales_fortnox.sync.outbound.documents import (
     RowsOutdated,
@@ -66,34 +60,23 @@ from upsales_fortnox.sync.outbound.documents import (
     write_document,
 )
 from upsales_fortnox.sync.outbound.intents import record_intent
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode
-
-ORDER_JOB = "upsales.order"
-COMPANY_JOB = "upsales.company"
-
-
-def register_outbound_handlers(registry: HandlerRegistry, services: Services) -> None:
-    async def order_job(ctx: JobContext) -> dict[str, Any]:
-        return await sync_won_order(services, ctx.installation_id, _entity_id(ctx), job=ctx)
-
-    async def company_job(ctx: JobContext) -> dict[str, Any]:
-        return await sync_company(services, ctx.installation_id, _entity_id(ctx), job=ctx)
-
-    registry.register(ORDER_JOB, order_job)
-    registry.register(COMPANY_JOB, company_job)
+from upsales_fortnox.sync.results.outbound import DealCustomer, WonDealOutcome, WonDealResult
+from upsales_fortnox.sync.results.records import FortnoxRef
+from upsales_fortnox.vocabulary import FortnoxType, JobKind, LinkEntity, ProductBundleMode
 
 
-def _entity_id(ctx: JobContext) -> int:
+def register_won_deal_handler(registry: HandlerRegistry, services: Services) -> None:
+    async def order_job(ctx: JobContext) -> WonDealResult:
+        return await sync_won_order(services, ctx.installation_id, upsales_id(ctx), job=ctx)
+
+    registry.register(JobKind.UPSALES_ORDER, order_job)
+
+
+def upsales_id(ctx: JobContext) -> int:
+    """The Upsales id the job names (its ``entity_id``)."""
     if ctx.entity_id is None or not ctx.entity_id.isdigit():
         raise PermanentError(f"job {ctx.kind} needs an Upsales id, not {ctx.entity_id!r}")
     return int(ctx.entity_id)
-
-
-def _type_key(fortnox_type: FortnoxType) -> str:
-    return f"fortnox_{fortnox_type.value}"
-
-
-# --- won deals ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -189,13 +172,12 @@ async def _order_links(
 
 async def sync_won_order(
     services: Services, installation_id: uuid.UUID, order_id: int, *, job: JobContext | None = None
-) -> dict[str, Any]:
+) -> WonDealResult:
     context = await installation_context(services, installation_id, job)
-    result: dict[str, Any] = {"upsales_order": order_id}
     try:
         order = await context.upsales.get_order(order_id)
     except UpsalesNotFound:
-        return {**result, "outcome": "skipped", "reason": "the order no longer exists in Upsales"}
+        return WonDealResult(order_id, "skipped", "the order no longer exists in Upsales")
     gate = order_gate(order)
     sent_as = fortnox_type_for(context.settings.sync_type)
     links = await _order_links(
@@ -206,10 +188,11 @@ async def sync_won_order(
         intent=sent_as if gate is None else None,
     )
     link = links.order
-    if link is not None:
-        result[_type_key(link.fortnox_type)] = link.fortnox_id
+    linked = FortnoxRef(link.fortnox_type, link.fortnox_id) if link is not None else None
     if gate is not None:
-        return {**result, "outcome": "skipped", "reason": gate.reason}
+        return WonDealResult(
+            order_id, "skipped", gate.reason, document=linked, linked_before=linked is not None
+        )
     assert order.client is not None
     customer = await ensure_customer(
         services.session_factory,
@@ -219,17 +202,15 @@ async def sync_won_order(
         order.client.id,
         links.company,
     )
-    result.update(
+    made_out_to = DealCustomer(
         upsales_company=order.client.id,
-        fortnox_customer=customer.customer_number,
-        customer=customer.how,
+        customer_number=customer.customer_number,
+        how=customer.how,
+        written_back=customer.written_back,
+        note=customer.note or None,
     )
-    if customer.written_back is not None:
-        result["customer_number_written_back"] = customer.written_back
-    if customer.note:
-        result["note"] = customer.note
     fortnox_type = link.fortnox_type if link is not None else sent_as
-    draft_result = await _sync_document(
+    synced = await _sync_document(
         services,
         context,
         installation_id,
@@ -239,7 +220,7 @@ async def sync_won_order(
         customer.customer_number,
         job,
     )
-    return {**result, **draft_result}
+    return replace(synced, upsales_order=order_id, customer=made_out_to)
 
 
 async def _sync_document(
@@ -251,7 +232,8 @@ async def _sync_document(
     fortnox_type: FortnoxType,
     customer_number: str,
     job: JobContext | None,
-) -> dict[str, Any]:
+) -> WonDealResult:
+    """The order's document written (or left); the result without its customer."""
     mode = context.settings.product_bundles
     link = links.order
     articles = await resolve_article_numbers(
@@ -283,9 +265,13 @@ async def _sync_document(
             existing = await get_document(context.fortnox, fortnox_type, int(link.fortnox_id))
         except FortnoxNotFound:
             raise document_missing(fortnox_type, link.fortnox_id) from None
-    result: dict[str, Any] = {"net": str(draft.net)}
-    if articles.linked_now:
-        result["products_linked"] = articles.linked_now
+    result = partial(
+        WonDealResult,
+        order.id,
+        net=str(draft.net),
+        products_linked=tuple(articles.linked_now),
+        linked_before=link is not None,
+    )
     decision = decide_document(draft, link, existing)
     try:
         written = await write_document(context.fortnox, decision, existing)
@@ -297,13 +283,13 @@ async def _sync_document(
         decision = decide_document(draft, link, outdated.current)
         written = await write_document(context.fortnox, decision, outdated.current)
     if isinstance(decision, NoChange):
-        unchanged = {**result, "outcome": "no_change", "reason": decision.reason}
         if link is None:
-            return unchanged
-        return await _with_document_url(
-            services, context, order, link.fortnox_type, link.fortnox_id, unchanged
-        )
+            return result("no_change", decision.reason)
+        linked = FortnoxRef(link.fortnox_type, link.fortnox_id)
+        unchanged = result("no_change", decision.reason, document=linked)
+        return await _with_document_url(services, context, order, unchanged)
     assert written is not None and not isinstance(decision, RefuseDocumentChange)
+    outcome: WonDealOutcome
     if isinstance(decision, CreateFortnoxDocument):
         outcome, number = "created", written.DocumentNumber
     elif isinstance(decision, LinkFortnoxDocument):
@@ -326,84 +312,24 @@ async def _sync_document(
     else:
         async with services.engine.begin() as connection:
             await link_write(connection)
-    done = {**result, "outcome": outcome, _type_key(fortnox_type): str(number)}
-    return await _with_document_url(services, context, order, fortnox_type, str(number), done)
+    done = result(outcome, document=FortnoxRef(fortnox_type, str(number)))
+    return await _with_document_url(services, context, order, done)
 
 
 async def _with_document_url(
-    services: Services,
-    context: InstallationContext,
-    order: Order,
-    fortnox_type: FortnoxType,
-    number: str,
-    result: dict[str, Any],
-) -> dict[str, Any]:
-    """``result``, after the document's link is put on the order (setting ``documentLinks``;
+    services: Services, context: InstallationContext, order: Order, result: WonDealResult
+) -> WonDealResult:
+    """``result``, after its document's link is put on the order (setting ``documentLinks``;
     a link made with a rotated key is replaced on the next sync of the order)."""
-    if not context.settings.document_links:
+    if not context.settings.document_links or result.document is None:
         return result
+    document = result.document
     written = await write_document_url(
-        services, context.installation_id, context.upsales, order, fortnox_type, number
+        services,
+        context.installation_id,
+        context.upsales,
+        order,
+        document.fortnox_type,
+        document.number,
     )
-    return {**result, "document_url": written}
-
-
-# --- companies ------------------------------------------------------------------------------
-
-
-async def sync_company(
-    services: Services,
-    installation_id: uuid.UUID,
-    company_id: int,
-    *,
-    job: JobContext | None = None,
-) -> dict[str, Any]:
-    result: dict[str, Any] = {"upsales_company": company_id}
-    async with services.session_factory() as session:
-        link = await LinkStore(session, installation_id).by_upsales(
-            LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER
-        )
-    if link is None:
-        gate = company_gate(None, {})
-        assert gate is not None
-        return {**result, "outcome": "skipped", "reason": gate.reason}
-    result["fortnox_customer"] = link.fortnox_id
-    context = await installation_context(services, installation_id, job)
-    try:
-        company = await context.upsales.get_company(company_id)
-    except UpsalesNotFound:
-        reason = "the company no longer exists in Upsales; its Fortnox customer is kept"
-        return {**result, "outcome": "skipped", "reason": reason}
-    field_ids = await account_field_ids(services.session_factory, installation_id, context.upsales)
-    fields = company_fields_from_upsales(company, field_ids)
-    gate = company_gate(link, fields)
-    if gate is not None:
-        echo = last_written_by_api_key(company)
-        return {**result, "outcome": "no_change", "reason": gate.reason, "api_key_write": echo}
-    try:
-        customer = await context.fortnox.get_customer(link.fortnox_id)
-    except FortnoxNotFound:
-        reason = "the Fortnox customer no longer exists; the Fortnox sync removes the link"
-        return {**result, "outcome": "skipped", "reason": reason}
-    decision = decide_company_update(company_id, link, fields, customer)
-    if decision.changes is not None:
-        customer = await context.fortnox.update_customer(link.fortnox_id, decision.changes)
-    async with services.session_factory() as session:
-        await LinkStore(session, installation_id).save(
-            LinkEntity.COMPANY,
-            company_id,
-            FortnoxType.CUSTOMER,
-            link.fortnox_id,
-            customer_fingerprint(customer),
-            synced_fields=decision.synced_fields,
-        )
-        await session.commit()
-    result.update(
-        outcome="updated" if decision.changes is not None else "no_change",
-        updated_fields=list(decision.changed_fields),
-    )
-    if decision.conflicts:
-        result["conflicts_kept_from_fortnox"] = list(decision.conflicts)
-    if decision.changed_in_fortnox:
-        result["changed_in_fortnox"] = list(decision.changed_in_fortnox)
-    return result
+    return replace(result, document_url=written)

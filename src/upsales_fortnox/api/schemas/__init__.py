@@ -1,1 +1,0 @@
-"""Request and response models of the operator API, one module per resource."""

@@ -1,0 +1,203 @@
+"""How a job run ended, and saving it: ``done`` with the handler's result, ``queued`` again
+for a retry after a backoff, parked until the installation logs in again, ``dead``, or released
+unfinished because the worker stopped."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.integrations.errors import SyncError
+from upsales_fortnox.jobs.backoff import retry_delay_seconds
+from upsales_fortnox.jobs.dispatch import CompletionWrite
+from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
+from upsales_fortnox.jobs.results import JsonObject
+from upsales_fortnox.jobs.runs import DueJob, LeaseLost, RunningJob
+from upsales_fortnox.jobs.store import JobStore
+from upsales_fortnox.vocabulary import AttemptOutcome
+
+logger = logging.getLogger("upsales_fortnox.jobs.worker")
+
+_RELEASED_ON_STOP = error_text(
+    "worker_stopped", "the worker stopped before the job finished; it runs again"
+)
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: JsonObject | None
+    """The JSON of the handler's result, to store on the job."""
+    problem: str | None = None
+    """Why the handler's return value cannot be stored (the job is then ``dead``)."""
+
+    @classmethod
+    def returning(cls, returned: object) -> Finished:
+        """The run of a handler that returned ``returned``."""
+        if returned is None:
+            return cls(None)
+        to_json = getattr(returned, "to_json", None)
+        if not callable(to_json):
+            return cls(None, f"the handler returned {type(returned).__name__}, not a job result")
+        result = to_json()
+        if not isinstance(result, dict):
+            return cls(None, f"the handler's result is {type(result).__name__}, not an object")
+        try:
+            json.dumps(result)
+        except (TypeError, ValueError) as exc:
+            return cls(None, f"the handler's result is not JSON: {exc}")
+        return cls(result)
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class Released:
+    """Cancelled because the worker is stopping and the grace period ran out."""
+
+
+@dataclass(frozen=True)
+class Lost:
+    """The lease went to another worker; this run's outcome must not be recorded."""
+
+
+RunOutcome = Finished | Failed | Released | Lost
+
+
+def outcome_label(job: RunningJob, outcome: RunOutcome) -> str:
+    """``done``, ``retry``, ``dead``, ``reauthorize``, ``released`` or ``lease_lost``."""
+    if isinstance(outcome, Finished):
+        return "done" if outcome.problem is None else "dead"
+    if isinstance(outcome, Released):
+        return "released"
+    if isinstance(outcome, Lost):
+        return "lease_lost"
+    kind = classify_failure(outcome.error).kind
+    if kind is FailureKind.RETRY and job.attempts >= job.max_attempts:
+        return "dead"
+    return kind.value
+
+
+class OutcomeRecorder:
+    """Saves how each job run of a worker ended. ``rng`` draws the backoff jitter."""
+
+    def __init__(self, store: JobStore, settings: Settings, rng: random.Random) -> None:
+        self._store = store
+        self._settings = settings
+        self._rng = rng
+
+    async def record(
+        self,
+        job: RunningJob,
+        outcome: RunOutcome,
+        log_extra: dict[str, Any],
+        then: DueJob | None,
+        writes: Sequence[CompletionWrite] = (),
+        *,
+        stopping: bool,
+    ) -> RunningJob | None:
+        """Save the outcome; returns the next job if ``then`` was started along with it
+        (never while ``stopping``). Raises :class:`LeaseLost` when the job is no longer ours."""
+        next_job = None
+        if isinstance(outcome, Lost):
+            logger.warning("job lease lost; this run's outcome is discarded", extra=log_extra)
+            raise LeaseLost(f"job {job.job_id} lease lost")
+        if isinstance(outcome, Released):
+            recorded = await self._store.requeue(
+                job,
+                delay_seconds=0,
+                outcome=AttemptOutcome.RELEASED,
+                attempt_error=_RELEASED_ON_STOP,
+                last_error=None,
+                count_attempt=False,
+            )
+            logger.info("job released unfinished: worker stopping", extra=log_extra)
+        elif isinstance(outcome, Finished):
+            recorded, next_job = await self._record_result(
+                job, outcome, log_extra, None if stopping else then, writes
+            )
+        else:
+            recorded = await self._record_failure(job, outcome.error, log_extra)
+        if not recorded:
+            logger.warning("job lease lost before its outcome was saved", extra=log_extra)
+            raise LeaseLost(f"job {job.job_id} lease lost")
+        return next_job
+
+    async def _record_result(
+        self,
+        job: RunningJob,
+        finished: Finished,
+        log_extra: dict[str, Any],
+        then: DueJob | None,
+        writes: Sequence[CompletionWrite] = (),
+    ) -> tuple[bool, RunningJob | None]:
+        result = finished.result
+        if finished.problem is not None:
+            reason = error_text("invalid_job_result", finished.problem)
+            logger.error("job dead: %s", reason, extra=log_extra)
+            return await self._store.bury(job, reason), None
+        logger.info("job done", extra=log_extra)
+        try:
+            completed = await self._store.complete(job, result, then=then, writes=writes)
+        except LeaseLost:
+            raise
+        except Exception:
+            if then is None:
+                raise
+            # Starting the next job failed and took the completion with it: save it alone.
+            logger.warning("starting the next job failed", exc_info=True, extra=log_extra)
+            completed = await self._store.complete(job, result, writes=writes)
+        return completed.recorded, completed.next_job
+
+    async def _record_failure(
+        self, job: RunningJob, error: BaseException, log_extra: dict[str, Any]
+    ) -> bool:
+        failure = classify_failure(error)
+        trace = None if isinstance(error, SyncError) else error  # unexpected: log the traceback
+        if failure.kind is FailureKind.REAUTHORIZE:
+            logger.warning("job parked until re-login: %s", failure.reason, extra=log_extra)
+            return await self._store.requeue(
+                job,
+                delay_seconds=0,
+                outcome=AttemptOutcome.RELEASED,
+                attempt_error=failure.reason,
+                last_error=failure.reason,
+                count_attempt=False,
+                park_installation=True,
+            )
+        if failure.kind is FailureKind.DEAD:
+            logger.error("job dead: %s", failure.reason, extra=log_extra)
+            return await self._store.bury(job, failure.reason)
+        if job.attempts >= job.max_attempts:
+            reason = f"{failure.reason} (gave up after {job.attempts} attempts)"
+            logger.error("job dead: %s", reason, extra=log_extra, exc_info=trace)
+            return await self._store.bury(job, reason)
+        delay = retry_delay_seconds(
+            job.attempts,
+            base_seconds=self._settings.job_backoff_base_seconds,
+            max_seconds=self._settings.job_backoff_max_seconds,
+            rng=self._rng,
+            retry_after=failure.retry_after,
+        )
+        logger.warning(
+            "job failed, retrying in %.1f s: %s",
+            delay,
+            failure.reason,
+            extra=log_extra,
+            exc_info=trace,
+        )
+        return await self._store.requeue(
+            job,
+            delay_seconds=delay,
+            outcome=AttemptOutcome.RETRY,
+            attempt_error=failure.reason,
+            last_error=failure.reason,
+            count_attempt=True,
+        )
