@@ -1,0 +1,12 @@
+"""The unit of work code outside the repositories holds: a database session it opens, passes to
+repositories and commits, without building a statement itself."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+DbSession = AsyncSession
+"""A session: repositories read and write through it; its owner commits or rolls back."""
+
+DbSessionFactory = async_sessionmaker[AsyncSession]
+"""Opens sessions (``async with factory() as session``)."""
