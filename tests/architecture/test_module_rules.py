@@ -136,8 +136,7 @@ def _is_storage_module(relative: Path) -> bool:
         or parts[:2] == ("core", "db")
         or "repository" in parts
         or parts[-1] == "repository"
-        or parts[0] == "jobs"
-        and "store" in parts
+        or (parts[0] == "jobs" and "store" in parts)
     )
 
 
