@@ -99,7 +99,7 @@ def _service_env(database_url: str, ports: tuple[int, int]) -> dict[str, str]:
     }
 
 
-_WORKER_COMMAND = "from upsales_fortnox.cli import main; main()"
+_WORKER_COMMAND = "from upsales_fortnox.cli.commands import main; main()"
 
 
 def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -32,7 +32,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in REAL_VALUES and k != "DATABASE_URL"}
     return subprocess.run(
-        [sys.executable, "-c", "from upsales_fortnox.cli import main; main()", *args],
+        [sys.executable, "-c", "from upsales_fortnox.cli.commands import main; main()", *args],
         cwd=cwd,
         env={**clean, **(env or {})},
         capture_output=True,

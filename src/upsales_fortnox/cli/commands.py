@@ -13,9 +13,9 @@ import typer
 import uvicorn
 
 from upsales_fortnox import __version__
-from upsales_fortnox.cli_errors import StartRefused, report_and_exit
-from upsales_fortnox.cli_installations import installations_cli
-from upsales_fortnox.cli_reconciliation import reconciliation_command
+from upsales_fortnox.cli.errors import StartRefused, report_and_exit
+from upsales_fortnox.cli.installation_commands import installations_cli
+from upsales_fortnox.cli.reconciliation_commands import reconciliation_command
 from upsales_fortnox.core.config import (
     Settings,
     development_secrets_in_use,
