@@ -67,6 +67,11 @@ def test_an_invalid_variable_is_one_line_naming_it(workdir: Path) -> None:
     assert "SECRET_KEY" in assert_one_line_error(result, 2)
 
 
+def test_an_unknown_option_is_a_usage_error(workdir: Path) -> None:
+    result = run_cli("--bogus", cwd=workdir)
+    assert "--bogus" in assert_one_line_error(result, 2)
+
+
 def test_a_bad_id_and_a_missing_schema_are_one_line_each(workdir: Path) -> None:
     bad_id = run_cli("preview", "not-an-id", cwd=workdir)
     assert "not an installation id" in assert_one_line_error(bad_id, 2)

@@ -10,6 +10,7 @@ import sys
 import traceback
 
 import click
+import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
@@ -51,10 +52,15 @@ def describe_database_error(exc: DBAPIError, database_url: str) -> str:
     return f"database {where}: {detail}"
 
 
+def _is_typer_usage_error(exc: BaseException) -> bool:
+    """Typer parses with its own copy of click, whose usage errors are not ``click``'s."""
+    return isinstance(exc, typer.TyperException) and getattr(exc, "exit_code", None) == USAGE
+
+
 def describe(exc: BaseException, database_url: str | None) -> tuple[str, int]:
     """The one line to print for ``exc``, and the exit code."""
-    if isinstance(exc, click.UsageError):
-        return f"{exc.format_message()} (see --help)", USAGE
+    if isinstance(exc, click.UsageError) or _is_typer_usage_error(exc):
+        return f"{exc.format_message()} (see --help)", USAGE  # type: ignore[attr-defined]
     if isinstance(exc, ConfigError | StartRefused):
         return str(exc), USAGE
     if isinstance(exc, InUse | InstallationNotFound):
