@@ -20,19 +20,19 @@ from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.core.logging_setup import register_secret
+from upsales_fortnox.fortnox_budget.repository import shared_pacer_registry
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.intake.admission import Admission
 from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer
-from upsales_fortnox.intake.fortnox_stream.store import record_with_intake
+from upsales_fortnox.intake.fortnox_stream.recording import record_with_intake
 from upsales_fortnox.intake.installations import SecretChecker
-from upsales_fortnox.intake.loader import InstallationLoader
-from upsales_fortnox.intake.writer import IntakeWriter
+from upsales_fortnox.intake.repository.group_commit import IntakeWriter
+from upsales_fortnox.intake.repository.loader import InstallationLoader
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.integrations.pacing import LimiterRegistry
 from upsales_fortnox.integrations.shared_pacing import PacerRegistry
 from upsales_fortnox.ops.metrics import rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_hooks import api_response_observer
-from upsales_fortnox.shared_budget import shared_pacer_registry
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)

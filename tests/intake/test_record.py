@@ -22,7 +22,11 @@ from upsales_fortnox.intake.parse import (
     parse_fortnox_events,
     parse_upsales_app_hook,
 )
-from upsales_fortnox.intake.record import IntakeResult, record_fortnox_events, record_upsales_event
+from upsales_fortnox.intake.repository.record import (
+    IntakeResult,
+    record_fortnox_events,
+    record_upsales_event,
+)
 from upsales_fortnox.intake.wire import FortnoxChangeEvent
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services

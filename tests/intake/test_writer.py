@@ -28,8 +28,9 @@ from tests.intake.support import (
 )
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.intake.parse import UpsalesChange, parse_fortnox_events, parse_upsales_app_hook
-from upsales_fortnox.intake.postgres import Driver, driver_connection, record_events_on
-from upsales_fortnox.intake.record import (
+from upsales_fortnox.intake.repository.group_commit import IntakeWriter
+from upsales_fortnox.intake.repository.postgres import Driver, driver_connection, record_events_on
+from upsales_fortnox.intake.repository.record import (
     EventsOf,
     IntakeResult,
     NewEvent,
@@ -37,7 +38,6 @@ from upsales_fortnox.intake.record import (
     record_events,
     upsales_new_event,
 )
-from upsales_fortnox.intake.writer import IntakeWriter
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import Services

@@ -12,7 +12,7 @@ from upsales_fortnox.intake.parse import (
     parse_upsales_app_hook,
     parse_upsales_trigger,
 )
-from upsales_fortnox.intake.record import (
+from upsales_fortnox.intake.repository.record import (
     IntakeInstallation,
     IntakeResult,
     record_fortnox_events,

@@ -1,7 +1,7 @@
 """The little of an installation that the webhook intake needs, loaded in one query.
 
 Secrets stay encrypted until a check needs one; an unset or empty secret never matches anything.
-:class:`~upsales_fortnox.intake.loader.InstallationLoader` serves the webhook endpoints.
+:class:`~upsales_fortnox.intake.repository.loader.InstallationLoader` serves the webhook endpoints.
 """
 
 from __future__ import annotations

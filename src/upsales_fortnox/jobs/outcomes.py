@@ -18,7 +18,7 @@ from upsales_fortnox.jobs.dispatch import CompletionWrite
 from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
 from upsales_fortnox.jobs.results import JsonObject
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, RunningJob
-from upsales_fortnox.jobs.store import JobStore
+from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.vocabulary import AttemptOutcome
 
 logger = logging.getLogger("upsales_fortnox.jobs.worker")

@@ -45,7 +45,7 @@ from upsales_fortnox.jobs.outcomes import (
     outcome_label,
 )
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, OutcomeSavedLeaseLost, RunningJob
-from upsales_fortnox.jobs.store import JobStore
+from upsales_fortnox.jobs.store.job_store import JobStore
 
 logger = logging.getLogger(__name__)
 

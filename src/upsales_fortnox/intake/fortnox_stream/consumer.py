@@ -17,7 +17,7 @@ installations that are no longer active. A lost connection is re-opened with exp
 backoff. Tokens and the client secret never appear in logs.
 
 The commands and messages are :mod:`upsales_fortnox.integrations.fortnox.stream`; what is read
-and written in the database, :mod:`.store`. Choices about Fortnox that no source settles are in
+and written in the database, :mod:`.recording`. Choices about Fortnox that no source settles are in
 :mod:`upsales_fortnox.integrations.fortnox.facts` (``STREAM_REFUSED_OFFSET_RESTARTS_FROM_NOW``,
 ``STREAM_REPLIES_IN_COMMAND_ORDER``).
 """
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.intake.fortnox_stream.store import (
+from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamRecorder,
     StreamTenant,
     TokenSource,

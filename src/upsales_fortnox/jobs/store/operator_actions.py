@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.jobs.leases import is_postgresql
-from upsales_fortnox.jobs.requeue import absorb_queued_duplicate
+from upsales_fortnox.jobs.store.leases import is_postgresql
+from upsales_fortnox.jobs.store.requeue import absorb_queued_duplicate
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus
 

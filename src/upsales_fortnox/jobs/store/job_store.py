@@ -20,9 +20,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from upsales_fortnox.jobs.claims import InstallationClaims
 from upsales_fortnox.jobs.dispatch import CompletionWrite
-from upsales_fortnox.jobs.requeue import requeue
 from upsales_fortnox.jobs.results import JsonObject
 from upsales_fortnox.jobs.runs import (
     Clock,
@@ -32,7 +30,9 @@ from upsales_fortnox.jobs.runs import (
     OutcomeSavedLeaseLost,
     RunningJob,
 )
-from upsales_fortnox.jobs.statements import (
+from upsales_fortnox.jobs.store.claims import InstallationClaims
+from upsales_fortnox.jobs.store.requeue import requeue
+from upsales_fortnox.jobs.store.statements import (
     BURY_JOB,
     CHECKPOINT_JOB,
     CLOSE_EXPIRED_ATTEMPTS,

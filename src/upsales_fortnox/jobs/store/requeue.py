@@ -12,10 +12,10 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.jobs.leases import is_postgresql
 from upsales_fortnox.jobs.results import MergedInto
 from upsales_fortnox.jobs.runs import Clock, RunningJob
-from upsales_fortnox.jobs.statements import FINISH_ATTEMPT
+from upsales_fortnox.jobs.store.leases import is_postgresql
+from upsales_fortnox.jobs.store.statements import FINISH_ATTEMPT
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import InboundEvent, SyncJob
 from upsales_fortnox.vocabulary import AttemptOutcome, InstallationStatus, JobStatus

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from upsales_fortnox.core.db.engine import retry_on_lost_connection
 from upsales_fortnox.intake.batching import Batcher
 from upsales_fortnox.intake.installations import WebhookInstallation, load_webhook_installations
-from upsales_fortnox.intake.postgres import driver_connection, lookup_installations
+from upsales_fortnox.intake.repository.postgres import driver_connection, lookup_installations
 
 logger = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
 """The webhook intake's statements for PostgreSQL, run on the asyncpg connection directly.
 
-The same rules and the same lock order as :func:`upsales_fortnox.intake.record.record_events`
-(which the rest of the service uses, and which the intake falls back to), in fewer and cheaper
-statements. Measured on the development machine: a statement run through SQLAlchemy costs about
-100 µs of CPU, the same statement on asyncpg about 25 µs. A batch here is one statement whatever
-its size (more only when another writer raced it), because rows are bound as arrays (``unnest``),
-and each statement text is prepared once per connection.
+The same rules and the same lock order as :func:`~.record.record_events` (which the rest of the
+service uses, and which the intake falls back to), in fewer and cheaper statements. Measured on
+the development machine: a statement run through SQLAlchemy costs about 100 µs of CPU, the same
+statement on asyncpg about 25 µs. A batch here is one statement whatever its size (more only
+when another writer raced it), because rows are bound as arrays (``unnest``), and each statement
+text is prepared once per connection.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake.installations import WebhookInstallation
-from upsales_fortnox.intake.record import (
+from upsales_fortnox.intake.repository.record import (
     EventKey,
     EventPlan,
     EventsOf,
@@ -29,7 +29,7 @@ from upsales_fortnox.intake.record import (
     NewEvent,
     entity_job,
 )
-from upsales_fortnox.jobs.queue import DEFAULT_MAX_ATTEMPTS, EntityJob
+from upsales_fortnox.jobs.store.enqueue import DEFAULT_MAX_ATTEMPTS, EntityJob
 
 
 class Driver(Protocol):
@@ -211,8 +211,8 @@ USING (installation_id, source, dedupe_key)
 async def record_events_on(
     driver: Driver, deliveries: Sequence[EventsOf]
 ) -> list[list[IntakeResult]]:
-    """:func:`~upsales_fortnox.intake.record.record_events` on asyncpg, inside the caller's
-    transaction: one statement, more only when another writer raced us on the same rows."""
+    """:func:`~.record.record_events` on asyncpg, inside the caller's transaction: one
+    statement, more only when another writer raced us on the same rows."""
     plan = EventPlan(deliveries)
     if not plan.events:
         return plan.results({}, {})

@@ -1,10 +1,10 @@
 """Recording events: store the inbound event and queue its job, inside the caller's transaction.
 
 These functions never commit: the caller commits once, and only then acknowledges the sender.
-The webhook endpoints (through :class:`~upsales_fortnox.intake.writer.IntakeWriter`, which
-records the events of many requests in one transaction), the Fortnox WebSocket consumer and the
-reconciler all feed events through :func:`record_events`, so they share one dedupe: an event
-whose dedupe key is already stored for the installation is a duplicate and creates nothing.
+The webhook endpoints (through :class:`~.group_commit.IntakeWriter`, which records the events
+of many requests in one transaction), the Fortnox WebSocket consumer and the reconciler all feed
+events through :func:`record_events`, so they share one dedupe: an event whose dedupe key is
+already stored for the installation is a duplicate and creates nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from upsales_fortnox.intake.parse import (
     fortnox_dedupe_key,
 )
 from upsales_fortnox.intake.wire import FortnoxChangeEvent
-from upsales_fortnox.jobs.queue import EntityJob, enqueue_many
+from upsales_fortnox.jobs.store.enqueue import EntityJob, enqueue_many
 from upsales_fortnox.models.job import InboundEvent, SyncJob
 from upsales_fortnox.vocabulary import EventSource
 
@@ -234,7 +234,8 @@ async def record_events(
 
     An event whose key is stored already, or that repeats an earlier event of this call, is a
     ``duplicate`` and writes nothing; its result names the first delivery's event and job. New
-    events of one entity share its queued job (:func:`~upsales_fortnox.jobs.queue.enqueue_many`).
+    events of one entity share its queued job
+    (:func:`~upsales_fortnox.jobs.store.enqueue.enqueue_many`).
 
     Jobs are queued first, then the events are inserted with their job already set. Every writer
     takes its locks in that order (jobs, then events, each in key order), so concurrent writers
