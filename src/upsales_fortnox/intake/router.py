@@ -43,6 +43,13 @@ from upsales_fortnox.core.db.unavailable import (
     is_database_unavailable,
 )
 from upsales_fortnox.core.logging_setup import log_context
+from upsales_fortnox.intake.deliveries import (
+    IGNORED,
+    EventsOf,
+    IntakeResult,
+    fortnox_new_events,
+    upsales_new_event,
+)
 from upsales_fortnox.intake.errors import IntakeError, MalformedJsonError, UnsupportedEventError
 from upsales_fortnox.intake.hook_answers import ResponderRegistry, default_responders
 from upsales_fortnox.intake.installations import (
@@ -59,13 +66,6 @@ from upsales_fortnox.intake.parse import (
     parse_json,
     parse_upsales_app_hook,
     parse_upsales_trigger,
-)
-from upsales_fortnox.intake.repository.record import (
-    IGNORED,
-    EventsOf,
-    IntakeResult,
-    fortnox_new_events,
-    upsales_new_event,
 )
 from upsales_fortnox.intake.wire import FortnoxChangeEvent, TriggerRequest
 from upsales_fortnox.services import Services

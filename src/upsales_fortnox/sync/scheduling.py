@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.intake.fortnox_stream.recording import active_installations
+from upsales_fortnox.intake.repository.stream_offsets import active_installations
 from upsales_fortnox.jobs.store.enqueue import enqueue
 
 log = logging.getLogger(__name__)

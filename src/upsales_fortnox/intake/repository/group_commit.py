@@ -26,14 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upsales_fortnox.core.db.engine import retry_on_lost_connection
 from upsales_fortnox.intake.batching import Batcher
+from upsales_fortnox.intake.deliveries import IGNORED, EventsOf, IntakeResult, needs_no_job
 from upsales_fortnox.intake.repository.postgres import driver_connection, record_events_on
-from upsales_fortnox.intake.repository.record import (
-    IGNORED,
-    EventsOf,
-    IntakeResult,
-    needs_no_job,
-    record_events,
-)
+from upsales_fortnox.intake.repository.record import record_events
 
 logger = logging.getLogger(__name__)
 

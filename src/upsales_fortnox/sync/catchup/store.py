@@ -20,7 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.domain.catchup import OrderLinks, Version, utc
-from upsales_fortnox.intake.repository.record import EventsOf, NewEvent, record_events
+from upsales_fortnox.intake.deliveries import EventsOf, NewEvent
+from upsales_fortnox.intake.repository.record import record_events
 from upsales_fortnox.links.repository import LinkView
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint, SyncJob
 from upsales_fortnox.models.link import Link
