@@ -51,7 +51,6 @@ SQLALCHEMY_OUTSIDE_REPOSITORIES_TO_MOVE: frozenset[str] = frozenset(
         "ops/metrics_http.py",
         "ops/probes_router.py",
         "ops/token_keeper.py",
-        "services.py",
         "sync/catchup/schedule.py",
         "sync/catchup/store.py",
         "sync/context.py",
