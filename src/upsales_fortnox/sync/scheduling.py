@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.intake.fortnox_stream.store import active_installations
-from upsales_fortnox.jobs.queue import enqueue
+from upsales_fortnox.intake.repository.stream_offsets import active_installations
+from upsales_fortnox.jobs.store.enqueue import enqueue
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@
 Checkpoints live in ``reconcile_checkpoints`` beside the Fortnox topics', under the topics
 :data:`ORDERS_TOPIC` and :data:`ACCOUNTS_TOPIC`; ``checked_until`` is the start (our clock) of
 the last run that listed that topic to the end. Found changes go through the intake's
-:func:`~upsales_fortnox.intake.record.record_events`, the same writer and dedupe as hooks.
+:func:`~upsales_fortnox.intake.repository.record.record_events`, the same writer and dedupe as
+hooks.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.domain.catchup import OrderLinks, Version, utc
-from upsales_fortnox.intake.record import EventsOf, NewEvent, record_events
+from upsales_fortnox.intake.deliveries import EventsOf, NewEvent
+from upsales_fortnox.intake.repository.record import record_events
 from upsales_fortnox.links.repository import LinkView
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint, SyncJob
 from upsales_fortnox.models.link import Link

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.domain.outbound.rows import ProductNotInFortnox
-from upsales_fortnox.jobs.operations import JobOperationError, retry_dead_job
+from upsales_fortnox.jobs.errors import JobOperationError
+from upsales_fortnox.jobs.store.operator_actions import retry_dead_job
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus
 

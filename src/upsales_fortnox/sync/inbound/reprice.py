@@ -23,7 +23,7 @@ from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.domain.inbound.products import reprice_changes
 from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.jobs.dispatch import JobContext
-from upsales_fortnox.jobs.queue import Enqueued, enqueue
+from upsales_fortnox.jobs.store.enqueue import Enqueued, enqueue
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.inbound.job import InboundJob
 from upsales_fortnox.sync.inbound.pricing import article_price

@@ -34,7 +34,7 @@ from upsales_fortnox.domain.report_compare import (
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.upsales.filters import gte, lte
-from upsales_fortnox.jobs.queue import enqueue
+from upsales_fortnox.jobs.store.enqueue import enqueue
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.context import InstallationContext
 from upsales_fortnox.sync.money.invoice_money import credited_amount, reference

@@ -3,7 +3,8 @@
 A job is queued at most once per (installation, kind, entity): a second request while the first
 is still queued coalesces into it (a partial unique index guards this on both SQLite and
 PostgreSQL, so concurrent webhooks cannot create two). :func:`enqueue` queues one job;
-:func:`enqueue_many` queues many with the same rule in a few statements.
+:func:`enqueue_many` queues many with the same rule in a few statements (the webhook intake's
+PostgreSQL fast path queues them with :mod:`.driver_enqueue`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, text, tuple_
+from sqlalchemy import Table, bindparam, delete, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -69,6 +70,7 @@ _FIND_QUEUED = select(_JOBS.c.id).where(
 _FIND_QUEUED_WITHOUT_ENTITY = select(_JOBS.c.id).where(
     *_QUEUED_OF_KIND, _JOBS.c.entity_id.is_(None)
 )
+_DELETE_JOBS = delete(_JOBS).where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -183,3 +185,9 @@ def _job_values(job: EntityJob, now: datetime) -> dict[str, Any]:
         "created_at": now,
         "updated_at": now,
     }
+
+
+async def withdraw_jobs(connection: AsyncConnection, job_ids: Sequence[int]) -> None:
+    """Delete jobs just queued by :func:`enqueue_many` that have nothing to do after all (the
+    intake's events they were for turned out stored by another transaction). Does not commit."""
+    await connection.execute(_DELETE_JOBS, {"ids": list(job_ids)})

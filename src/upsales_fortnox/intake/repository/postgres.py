@@ -1,11 +1,12 @@
 """The webhook intake's statements for PostgreSQL, run on the asyncpg connection directly.
 
-The same rules and the same lock order as :func:`upsales_fortnox.intake.record.record_events`
-(which the rest of the service uses, and which the intake falls back to), in fewer and cheaper
-statements. Measured on the development machine: a statement run through SQLAlchemy costs about
-100 µs of CPU, the same statement on asyncpg about 25 µs. A batch here is one statement whatever
-its size (more only when another writer raced it), because rows are bound as arrays (``unnest``),
-and each statement text is prepared once per connection.
+The same rules and the same lock order as :func:`~.record.record_events` (which the rest of the
+service uses, and which the intake falls back to), in fewer and cheaper statements. Measured on
+the development machine: a statement run through SQLAlchemy costs about 100 µs of CPU, the same
+statement on asyncpg about 25 µs. A batch here is one statement whatever its size (more only
+when another writer raced it), because rows are bound as arrays (``unnest``), and each statement
+text is prepared once per connection. The SQL that queues jobs is the queue store's
+(:mod:`upsales_fortnox.jobs.store.driver_enqueue`), here inside the batch's statement.
 """
 
 from __future__ import annotations
@@ -20,16 +21,15 @@ from typing import Any, Protocol, cast
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.intake.deliveries import EventKey, EventPlan, EventsOf, IntakeResult, NewEvent
 from upsales_fortnox.intake.installations import WebhookInstallation
-from upsales_fortnox.intake.record import (
-    EventKey,
-    EventPlan,
-    EventsOf,
-    IntakeResult,
-    NewEvent,
-    entity_job,
+from upsales_fortnox.intake.repository.record import entity_job
+from upsales_fortnox.jobs.store.driver_enqueue import (
+    queue_jobs_on,
+    queued_jobs_insert,
+    withdraw_jobs_on,
 )
-from upsales_fortnox.jobs.queue import DEFAULT_MAX_ATTEMPTS, EntityJob
+from upsales_fortnox.jobs.store.enqueue import DEFAULT_MAX_ATTEMPTS, EntityJob
 
 
 class Driver(Protocol):
@@ -93,7 +93,7 @@ async def lookup_installations(
 # are LATERAL ... LIMIT 1 (always an index probe per event, never a scan of the table), and new
 # events find their new job in one jsonb object built once (no join between two CTEs, which
 # PostgreSQL estimates at one row each and may run as a nested loop: quadratic in the batch).
-_RECORD = """
+_RECORD_INPUT = """
 WITH input AS (
     SELECT * FROM unnest(
         $1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -120,17 +120,8 @@ checked AS (
     ) q ON true
 ),
 new_jobs AS (
-    INSERT INTO sync_jobs (
-        installation_id, kind, entity_id, status, attempts, max_attempts, run_after, payload,
-        created_at, updated_at
-    )
-    SELECT DISTINCT installation_id, kind, entity_id, 'queued', 0, $10::integer,
-           $9::timestamptz, '{}'::jsonb, $9::timestamptz, $9::timestamptz
-    FROM checked
-    WHERE stored_id IS NULL AND queued_job_id IS NULL
-    ORDER BY 1, 2, 3
-    ON CONFLICT (installation_id, kind, entity_id) WHERE status = 'queued' DO NOTHING
-    RETURNING id, installation_id, kind, entity_id
+"""
+_RECORD_OUTPUT = """
 ),
 new_job_ids AS (
     SELECT coalesce(
@@ -162,6 +153,14 @@ FROM checked WHERE stored_id IS NOT NULL
 UNION ALL
 SELECT 'new_job', id, NULL, installation_id, kind::text, entity_id::text FROM new_jobs
 """
+_NEW_JOBS = queued_jobs_insert(
+    "checked WHERE stored_id IS NULL AND queued_job_id IS NULL",
+    max_attempts="$10",
+    now="$9",
+    distinct=True,
+)
+_RECORD = _RECORD_INPUT + _NEW_JOBS + _RECORD_OUTPUT
+"""The batch's statement; its ``new_jobs`` is the queue store's INSERT of the jobs."""
 
 # Points new events at their jobs: the one given, else the entity's queued job (read now, so
 # it includes jobs committed by others while the first statement waited for them). An event
@@ -185,21 +184,6 @@ WHERE e.id = c.event_id AND c.job_id IS NOT NULL
 RETURNING e.id, e.job_id
 """
 
-_INSERT_JOBS = """
-INSERT INTO sync_jobs (
-    installation_id, kind, entity_id, status, attempts, max_attempts, run_after, payload,
-    created_at, updated_at
-)
-SELECT installation_id, kind, entity_id, 'queued', 0, $4::integer, $5::timestamptz, '{}'::jsonb,
-       $5::timestamptz, $5::timestamptz
-FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(installation_id, kind, entity_id)
-ORDER BY 1, 2, 3
-ON CONFLICT (installation_id, kind, entity_id) WHERE status = 'queued' DO NOTHING
-RETURNING id, installation_id, kind, entity_id
-"""
-
-_DELETE_JOBS = "DELETE FROM sync_jobs WHERE id = ANY($1::bigint[])"
-
 _FIND_EVENTS = """
 SELECT e.id, e.job_id, e.installation_id, e.source, e.dedupe_key
 FROM inbound_events e
@@ -211,8 +195,8 @@ USING (installation_id, source, dedupe_key)
 async def record_events_on(
     driver: Driver, deliveries: Sequence[EventsOf]
 ) -> list[list[IntakeResult]]:
-    """:func:`~upsales_fortnox.intake.record.record_events` on asyncpg, inside the caller's
-    transaction: one statement, more only when another writer raced us on the same rows."""
+    """:func:`~.record.record_events` on asyncpg, inside the caller's transaction: one
+    statement, more only when another writer raced us on the same rows."""
     plan = EventPlan(deliveries)
     if not plan.events:
         return plan.results({}, {})
@@ -251,7 +235,7 @@ async def record_events_on(
         stored.update(await _stored_events(driver, raced))
         unused = [job_id for job, job_id in created.items() if job not in job_of_entity]
         if unused:  # queued for those events alone: they would sync nothing new
-            await driver.fetch(_DELETE_JOBS, unused)
+            await withdraw_jobs_on(driver, unused)
     unlinked = [
         (event_id, entity_job(key, event))
         for key, event in plan.events
@@ -298,18 +282,7 @@ async def _link(
         linked.update((row["id"], row["job_id"]) for row in rows)
         pending = [(event_id, job) for event_id, job in pending if event_id not in linked]
         if pending:  # their entities' queued jobs were claimed meanwhile: queue new ones
-            jobs = sorted({job for _, job in pending})
-            for row in await driver.fetch(
-                _INSERT_JOBS,
-                [job.installation_id for job in jobs],
-                [job.kind for job in jobs],
-                [job.entity_id for job in jobs],
-                DEFAULT_MAX_ATTEMPTS,
-                now,
-            ):
-                known_jobs[EntityJob(row["installation_id"], row["kind"], row["entity_id"])] = row[
-                    "id"
-                ]
+            known_jobs.update(await queue_jobs_on(driver, sorted({job for _, job in pending}), now))
     return linked
 
 

@@ -7,11 +7,11 @@ request its own results, so a 2xx still means "committed". Dedupe and coalescing
 the whole batch as they would one delivery after another. Measured with ``bench/intake.py``: one
 commit (one fsync) and one statement per batch instead of a transaction of four per request.
 
-On PostgreSQL a batch runs on asyncpg directly (:mod:`upsales_fortnox.intake.postgres`),
-elsewhere, and for a batch holding an event stored without a job (a Fortnox event type we do
-not use; rare), through :func:`~upsales_fortnox.intake.record.record_events`. A batch that fails is
-retried one delivery per transaction through SQLAlchemy, so a bad delivery fails alone and a
-pooled connection that died since its last use costs a retry, not an error.
+On PostgreSQL a batch runs on asyncpg directly (:mod:`.postgres`), elsewhere, and for a batch
+holding an event stored without a job (a Fortnox event type we do not use; rare), through
+:func:`~.record.record_events`. A batch that fails is retried one delivery per transaction
+through SQLAlchemy, so a bad delivery fails alone and a pooled connection that died since its
+last use costs a retry, not an error.
 """
 
 from __future__ import annotations
@@ -26,14 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upsales_fortnox.core.db.engine import retry_on_lost_connection
 from upsales_fortnox.intake.batching import Batcher
-from upsales_fortnox.intake.postgres import driver_connection, record_events_on
-from upsales_fortnox.intake.record import (
-    IGNORED,
-    EventsOf,
-    IntakeResult,
-    needs_no_job,
-    record_events,
-)
+from upsales_fortnox.intake.deliveries import IGNORED, EventsOf, IntakeResult, needs_no_job
+from upsales_fortnox.intake.repository.postgres import driver_connection, record_events_on
+from upsales_fortnox.intake.repository.record import record_events
 
 logger = logging.getLogger(__name__)
 

@@ -1,22 +1,67 @@
-"""Installation lookups of concurrent webhook requests, answered many per query."""
+"""Installation lookups of concurrent webhook requests, answered many per query.
+
+Reads ``installations`` (the columns that
+:class:`~upsales_fortnox.intake.installations.WebhookInstallation` holds) for the webhook hot
+path; the installations' own repository writes them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from typing import Final
+from collections.abc import Sequence
+from typing import Any, Final
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from upsales_fortnox.core.db.engine import retry_on_lost_connection
 from upsales_fortnox.intake.batching import Batcher
-from upsales_fortnox.intake.installations import WebhookInstallation, load_webhook_installations
-from upsales_fortnox.intake.postgres import driver_connection, lookup_installations
+from upsales_fortnox.intake.installations import WebhookInstallation
+from upsales_fortnox.intake.repository.postgres import driver_connection, lookup_installations
+from upsales_fortnox.models.installation import Installation
 
 logger = logging.getLogger(__name__)
 
 MAX_LOOKUP_BATCH: Final = 500
+
+_COLUMNS = (
+    Installation.id,
+    Installation.version,
+    Installation.status,
+    Installation.fortnox_tenant_id,
+    Installation.upsales_api_token_enc,
+    Installation.webhook_secret_enc,
+)
+_LOOKUP = select(*_COLUMNS).where(Installation.id == bindparam("installation_id"))
+_LOOKUP_MANY = select(*_COLUMNS).where(Installation.id.in_(bindparam("ids", expanding=True)))
+
+
+async def load_webhook_installation(
+    session: AsyncSession, installation_id: uuid.UUID
+) -> WebhookInstallation | None:
+    row = (await session.execute(_LOOKUP, {"installation_id": installation_id})).one_or_none()
+    return None if row is None else _webhook_installation(row)
+
+
+async def load_webhook_installations(
+    connection: AsyncConnection, installation_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, WebhookInstallation]:
+    """The installations among ``installation_ids`` that exist, by id."""
+    rows = await connection.execute(_LOOKUP_MANY, {"ids": list(set(installation_ids))})
+    return {row.id: _webhook_installation(row) for row in rows}
+
+
+def _webhook_installation(row: Any) -> WebhookInstallation:
+    return WebhookInstallation(
+        id=row.id,
+        version=row.version,
+        status=row.status,
+        fortnox_tenant_id=row.fortnox_tenant_id,
+        upsales_api_token_enc=row.upsales_api_token_enc,
+        webhook_secret_enc=row.webhook_secret_enc,
+    )
 
 
 class InstallationLoader:

@@ -13,16 +13,13 @@ a read to a write.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from upsales_fortnox.jobs.claims import InstallationClaims
-from upsales_fortnox.jobs.dispatch import CompletionWrite
-from upsales_fortnox.jobs.requeue import requeue
 from upsales_fortnox.jobs.results import JsonObject
 from upsales_fortnox.jobs.runs import (
     Clock,
@@ -32,7 +29,9 @@ from upsales_fortnox.jobs.runs import (
     OutcomeSavedLeaseLost,
     RunningJob,
 )
-from upsales_fortnox.jobs.statements import (
+from upsales_fortnox.jobs.store.claims import InstallationClaims
+from upsales_fortnox.jobs.store.requeue import requeue
+from upsales_fortnox.jobs.store.statements import (
     BURY_JOB,
     CHECKPOINT_JOB,
     CLOSE_EXPIRED_ATTEMPTS,
@@ -45,6 +44,11 @@ from upsales_fortnox.jobs.statements import (
 )
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
+
+CompletionWrite = Callable[[AsyncConnection], Awaitable[None]]
+"""A write saved in the transaction that records the job done (see
+:meth:`~upsales_fortnox.jobs.dispatch.JobContext.save_with_completion`); it is given that
+transaction's connection."""
 
 
 class JobStore:

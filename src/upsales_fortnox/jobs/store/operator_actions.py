@@ -11,30 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.jobs.leases import is_postgresql
-from upsales_fortnox.jobs.requeue import absorb_queued_duplicate
+from upsales_fortnox.jobs.errors import JobNotDead, JobNotFound
+from upsales_fortnox.jobs.store.leases import is_postgresql
+from upsales_fortnox.jobs.store.requeue import absorb_queued_duplicate
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus
 
 _RETRY_TRIES = 3
-
-
-class JobOperationError(Exception):
-    """An operator action that cannot be done; ``code`` is stable and machine-readable."""
-
-    code = "job_operation_error"
-
-
-class JobNotFound(JobOperationError):
-    code = "job_not_found"
-
-
-class JobNotDead(JobOperationError):
-    code = "job_not_dead"
-
-    def __init__(self, message: str, *, status: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 async def retry_dead_job(

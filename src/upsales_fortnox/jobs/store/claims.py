@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from upsales_fortnox.jobs.leases import (
+from upsales_fortnox.jobs.runs import Clock, LeaseLost
+from upsales_fortnox.jobs.store.leases import (
     find_installations_to_serve,
     take_installation_leases,
     take_over_running_jobs,
 )
-from upsales_fortnox.jobs.presence import WorkerPresence
-from upsales_fortnox.jobs.runs import Clock, LeaseLost
-from upsales_fortnox.jobs.statements import DROP_INSTALLATION_LEASE, RENEW_INSTALLATION_LEASE
+from upsales_fortnox.jobs.store.presence import WorkerPresence
+from upsales_fortnox.jobs.store.statements import DROP_INSTALLATION_LEASE, RENEW_INSTALLATION_LEASE
 
 
 class InstallationClaims:

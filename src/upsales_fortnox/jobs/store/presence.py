@@ -5,7 +5,7 @@ The lock is keyed by the worker's id (``hashtext(owner)`` in the class
 :data:`PRESENCE_LOCK_CLASS`), so anyone can tell from ``pg_locks`` whether the worker that owns
 a lease is still connected. When a worker process dies, even by ``kill -9``, its connection
 closes and the server drops the lock at once: another worker then takes over its leases
-without waiting for them to expire (see :func:`~upsales_fortnox.jobs.leases.owner_is_connected`).
+without waiting for them to expire (see :func:`.leases.owner_is_connected`).
 A lease whose owner is still connected is honoured until it expires, as on SQLite, where the
 lease is the only mechanism.
 

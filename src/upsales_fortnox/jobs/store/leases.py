@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from upsales_fortnox.jobs.presence import PRESENCE_LOCK_CLASS
+from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import InstallationLease, SyncJob
 from upsales_fortnox.vocabulary import InstallationStatus, JobStatus

@@ -1,4 +1,5 @@
-"""Each Fortnox tenant's request budget kept in PostgreSQL, shared by every process.
+"""Each Fortnox tenant's request budget kept in PostgreSQL, shared by every process: the
+budget's repository (the only writer of ``fortnox_budget_grants``).
 
 Fortnox counts a tenant's requests over a sliding window (25 per 5 s) whichever of our
 processes sends them. Each process paces its own requests in memory
@@ -18,14 +19,10 @@ On SQLite (one process) the in-process limiter alone paces.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Final
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from upsales_fortnox.integrations.pacing import LimiterRegistry
-from upsales_fortnox.integrations.shared_pacing import SharedPacerRegistry
 
 #: First key of the per-tenant advisory locks ("ufsb"; two-key form, apart from other locks).
 BUDGET_LOCK_CLASS: Final = 0x75667362
@@ -117,15 +114,11 @@ class PostgresBudget:
             await connection.execute(_FINISH, {"grant_id": grant})
 
 
-def shared_pacer_registry(
-    engine: AsyncEngine,
-    *,
-    limit: int,
-    window_seconds: float,
-    on_wait: Callable[[], None] | None = None,
-) -> SharedPacerRegistry:
-    """In-process limiters in front of the tenants' budgets in PostgreSQL."""
-    return SharedPacerRegistry(
-        LimiterRegistry(limit, window_seconds, on_wait=on_wait),
-        PostgresBudget(engine, limit=limit, window_seconds=window_seconds),
-    )
+def database_budget(
+    engine: AsyncEngine, *, limit: int, window_seconds: float
+) -> PostgresBudget | None:
+    """The budget in the database when it is PostgreSQL, where processes share it; ``None``
+    elsewhere (SQLite: one process, which its in-process limiters pace alone)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return PostgresBudget(engine, limit=limit, window_seconds=window_seconds)
