@@ -30,16 +30,11 @@ ROLE_NAMES = {
 #: the test until it is taken off).
 SQLALCHEMY_OUTSIDE_REPOSITORIES_TO_MOVE: frozenset[str] = frozenset(
     {
-        "activation/consent_router.py",
-        "activation/login.py",
-        "activation/nonces.py",
         "api/deps.py",
         "cli_errors.py",
         "console/queue.py",
         "documents/keys.py",
         "history/router.py",
-        "installations/fortnox_tokens.py",
-        "installations/service.py",
         "intake/fortnox_stream/consumer.py",
         "intake/fortnox_stream/store.py",
         "intake/installations.py",
