@@ -13,7 +13,7 @@ from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.documents.keys import rotate_key
-from upsales_fortnox.documents.repository import DocumentUnavailable, document_pdf
+from upsales_fortnox.documents.service import DocumentUnavailable, document_pdf
 from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError
 from upsales_fortnox.models.installation import Installation
 
