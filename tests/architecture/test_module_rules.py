@@ -33,7 +33,6 @@ SQLALCHEMY_OUTSIDE_REPOSITORIES_TO_MOVE: frozenset[str] = frozenset(
         "api/deps.py",
         "cli_errors.py",
         "console/queue.py",
-        "documents/keys.py",
         "history/router.py",
         "intake/fortnox_stream/consumer.py",
         "intake/fortnox_stream/store.py",

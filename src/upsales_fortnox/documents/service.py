@@ -13,19 +13,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from upsales_fortnox.core.config import Settings
-from upsales_fortnox.documents.keys import current_key, stored_key
+from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.documents.repository import current_key, linked_to_an_order, stored_key
 from upsales_fortnox.documents.signing import LINKABLE, DocumentLinkSigner
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.installations.api_clients import InstallationNotReady, fortnox_client_for
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
-from upsales_fortnox.models.link import Link
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import load_installation
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+from upsales_fortnox.vocabulary import FortnoxType
 
 COLLECTIONS: Final = {
     FortnoxType.INVOICE: "invoices",
@@ -58,7 +55,7 @@ def _signer(services: Services, salt: str, key_version: int) -> DocumentLinkSign
 
 
 async def document_url(
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: DbSessionFactory,
     signing: LinkSigning,
     installation_id: uuid.UUID,
     kind: FortnoxType,
@@ -91,15 +88,8 @@ async def document_pdf(
         signer = _signer(services, key.salt, key.key_version)
         if not signer.is_genuine(installation_id, kind, number, signature):
             raise DocumentUnavailable()
-        linked = await session.scalar(
-            select(Link.id).where(
-                Link.installation_id == installation_id,
-                Link.entity == LinkEntity.ORDER.value,
-                Link.fortnox_type == kind.value,
-                Link.fortnox_id == number,
-            )
-        )
-    if linked is None:
+        linked = await linked_to_an_order(session, installation_id, kind, number)
+    if not linked:
         raise DocumentUnavailable()
     try:
         installation = await load_installation(services, installation_id)

@@ -1,15 +1,19 @@
-"""Each installation's document-link key salt: made on first use, replaced by a rotation."""
+"""The ``document_link_keys`` table: each installation's document-link key salt, made on first
+use and replaced by a rotation; and the one read of ``links`` a document's link needs."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.installation import DocumentLinkKey
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 def _new_salt() -> str:
@@ -56,3 +60,18 @@ async def rotate_key(session: AsyncSession, installation_id: uuid.UUID) -> Docum
     row.rotated_at = utcnow()
     await session.flush()
     return row
+
+
+async def linked_to_an_order(
+    session: AsyncSession, installation_id: uuid.UUID, kind: FortnoxType, number: str
+) -> bool:
+    """Whether the Fortnox document is linked to one of the installation's Upsales orders."""
+    linked = await session.scalar(
+        select(Link.id).where(
+            Link.installation_id == installation_id,
+            Link.entity == LinkEntity.ORDER.value,
+            Link.fortnox_type == kind.value,
+            Link.fortnox_id == number,
+        )
+    )
+    return linked is not None
