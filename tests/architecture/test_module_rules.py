@@ -30,10 +30,8 @@ ROLE_NAMES = {
 #: the test until it is taken off).
 SQLALCHEMY_OUTSIDE_REPOSITORIES_TO_MOVE: frozenset[str] = frozenset(
     {
-        "api/deps.py",
         "cli_errors.py",
         "console/queue.py",
-        "history/router.py",
         "intake/fortnox_stream/consumer.py",
         "intake/fortnox_stream/store.py",
         "intake/installations.py",
