@@ -30,8 +30,6 @@ ROLE_NAMES = {
 #: the test until it is taken off).
 SQLALCHEMY_OUTSIDE_REPOSITORIES_TO_MOVE: frozenset[str] = frozenset(
     {
-        "cli_errors.py",
-        "console/queue.py",
         "intake/fortnox_stream/consumer.py",
         "intake/fortnox_stream/store.py",
         "intake/installations.py",
@@ -50,16 +48,6 @@ SQLALCHEMY_OUTSIDE_REPOSITORIES_TO_MOVE: frozenset[str] = frozenset(
         "jobs/statements.py",
         "jobs/worker.py",
         "links/router.py",
-        "ops/alert_checks.py",
-        "ops/alert_delivery.py",
-        "ops/alert_store.py",
-        "ops/bulk.py",
-        "ops/connection_checks.py",
-        "ops/health_facts.py",
-        "ops/metrics_gauges.py",
-        "ops/metrics_http.py",
-        "ops/probes_router.py",
-        "ops/token_keeper.py",
         "services.py",
         "shared_budget.py",
         "sync/catchup/schedule.py",
@@ -95,11 +83,8 @@ REPEATED_NAMES_TO_RENAME: frozenset[str] = frozenset(
         "job",
         "operations",
         "outcomes",
-        "queue",
-        "session",
         "stock",
         "store",
-        "texts",
         "writer",
     }
 )

@@ -198,7 +198,7 @@ async def installations_with_status(
     return list(await session.scalars(select(Installation).where(Installation.status == status)))
 
 
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
+async def count_installations_by_status(session: AsyncSession) -> dict[str, int]:
     """How many installations have each status (every status named, 0 when none)."""
     rows = await session.execute(
         select(Installation.status, func.count()).group_by(Installation.status)
