@@ -183,6 +183,26 @@ async def mark_tenant_needs_relogin(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def park_for_relogin(
+    session: AsyncSession, installation_id: uuid.UUID, reason: str, now: datetime
+) -> None:
+    """An ``active`` installation whose job Fortnox refused for want of a login moves to
+    ``needs_relogin`` (version bumped, as :func:`mark_needs_relogin`); its jobs wait."""
+    await session.execute(
+        update(Installation)
+        .where(
+            Installation.id == installation_id,
+            Installation.status == InstallationStatus.ACTIVE,
+        )
+        .values(
+            status=InstallationStatus.NEEDS_RELOGIN,
+            status_reason=reason,
+            version=Installation.version + 1,
+            updated_at=now,
+        )
+    )
+
+
 async def names_by_id(session: AsyncSession) -> dict[uuid.UUID, str]:
     rows = await session.execute(select(Installation.id, Installation.name))
     return {installation_id: name for installation_id, name in rows}
