@@ -77,6 +77,7 @@ SQLALCHEMY_OUTSIDE_REPOSITORIES_TO_MOVE: frozenset[str] = frozenset(
 REPEATED_NAMES_TO_RENAME: frozenset[str] = frozenset(
     {
         "articles",
+        "commands",
         "context",
         "customers",
         "documents",
