@@ -11,10 +11,13 @@ import traceback
 
 import click
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
 from upsales_fortnox.core.config import ConfigError
+from upsales_fortnox.core.db.errors import (
+    driver_message,
+    is_connection_or_schema_error,
+    safe_database_url,
+)
 from upsales_fortnox.core.occupancy import InUse
 from upsales_fortnox.installations.errors import InstallationNotFound
 
@@ -28,22 +31,14 @@ class StartRefused(Exception):
     """The command will not start as configured; the message says what to change."""
 
 
-def safe_database_url(url: str) -> str:
-    """``url`` with any password hidden."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unreadable DATABASE_URL)"
-
-
 def _first_line(text: object) -> str:
     lines = str(text).strip().splitlines()
     return lines[0] if lines else ""
 
 
-def describe_database_error(exc: DBAPIError, database_url: str) -> str:
+def describe_database_error(exc: BaseException, database_url: str) -> str:
     where = safe_database_url(database_url)
-    detail = _first_line(exc.orig)
+    detail = _first_line(driver_message(exc))
     if "no such table" in detail or ("does not exist" in detail and "relation" in detail):
         return (
             f"the database {where} has no tables yet: run `upsales-fortnox migrate`, or point "
@@ -65,7 +60,7 @@ def describe(exc: BaseException, database_url: str | None) -> tuple[str, int]:
         return str(exc), USAGE
     if isinstance(exc, InUse | InstallationNotFound):
         return str(exc), FAILED
-    if isinstance(exc, OperationalError | ProgrammingError) and database_url is not None:
+    if is_connection_or_schema_error(exc) and database_url is not None:
         return describe_database_error(exc, database_url), FAILED
     code = getattr(exc, "code", None)
     message = getattr(exc, "message", None)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.documents.order_field import DOCUMENT_URL_FIELD_ALIAS
-from upsales_fortnox.documents.repository import LinkSigning, document_url
+from upsales_fortnox.documents.service import LinkSigning, document_url
 from upsales_fortnox.domain.commands import Command
 from upsales_fortnox.domain.inbound.companies import AccountFieldIds
 from upsales_fortnox.domain.references import (

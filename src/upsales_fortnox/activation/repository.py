@@ -1,6 +1,6 @@
-"""Single use of login states: each state's nonce is stored when the login starts and consumed
-(marked used) once, atomically, when Fortnox sends the browser back. Functions here do not
-commit; the caller owns the transaction.
+"""The ``oauth_states`` table: single use of login states. Each state's nonce is stored when
+the login starts and consumed (marked used) once, atomically, when Fortnox sends the browser
+back. Functions here do not commit; the caller owns the transaction.
 """
 
 from __future__ import annotations

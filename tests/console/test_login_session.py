@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.console.session import SESSION_SECONDS, SessionSigner
+from upsales_fortnox.console.login_session import SESSION_SECONDS, SessionSigner
 
 NOW = 1_800_000_000.0
 

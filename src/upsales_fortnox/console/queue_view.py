@@ -6,12 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.ops.repository.job_reads import count_jobs_by_status, oldest_queued_at
 
 
 @dataclass(frozen=True)
@@ -36,23 +33,8 @@ def reason_message(last_error: str | None) -> str:
     return (last_error or "").split(":", 1)[1].strip()
 
 
-async def queue_summary(session: AsyncSession) -> QueueSummary:
-    rows = await session.execute(select(SyncJob.status, func.count()).group_by(SyncJob.status))
-    counts = dict.fromkeys((status.value for status in JobStatus), 0)
-    counts.update({str(status): int(count) for status, count in rows.all()})
-    oldest = await session.scalar(
-        select(func.min(SyncJob.created_at)).where(SyncJob.status == JobStatus.QUEUED.value)
-    )
+async def queue_summary(session: DbSession) -> QueueSummary:
+    counts = await count_jobs_by_status(session)
+    oldest = await oldest_queued_at(session)
     age = (utcnow() - oldest).total_seconds() if oldest is not None else None
     return QueueSummary(counts=counts, oldest_waiting_at=oldest, oldest_waiting_seconds=age)
-
-
-async def dead_jobs(session: AsyncSession, limit: int = 100) -> list[SyncJob]:
-    return list(
-        await session.scalars(
-            select(SyncJob)
-            .where(SyncJob.status == JobStatus.DEAD.value)
-            .order_by(SyncJob.id.desc())
-            .limit(limit)
-        )
-    )

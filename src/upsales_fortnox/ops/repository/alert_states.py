@@ -1,23 +1,18 @@
-"""Raised and resolved alerts in ``alert_states``: every process sees the same, so a cause is
-raised once, resolved once and announced once each (the table is the webhook's outbox)."""
+"""The ``alert_states`` table: raised and resolved alerts. Every process sees the same, so a
+cause is raised once, resolved once and announced once each (the table is the webhook's
+outbox). Nothing here commits."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.domain.alert_rules import (
-    AlertCommand,
-    AlertKind,
-    Cause,
-    Raise,
-    decide_alerts,
-)
+from upsales_fortnox.domain.alert_rules import AlertCommand, AlertKind, Cause, Raise
 from upsales_fortnox.models.operations import AlertState
 
 
@@ -72,11 +67,6 @@ async def resolve_cause(session: AsyncSession, key: str, now: datetime) -> None:
     )
 
 
-async def sync_causes(session: AsyncSession, found: list[Cause], now: datetime) -> None:
-    """Raise what is newly found, resolve the polled causes no longer found. Does not commit."""
-    await apply(session, decide_alerts(await open_causes(session), found), now)
-
-
 async def report_reconciliation_differences(
     session: AsyncSession,
     installation_id: uuid.UUID,
@@ -95,3 +85,36 @@ async def report_reconciliation_differences(
     summary = f"Reconciliation of {topic} found {differences} difference(s)."
     cause = Cause(key, AlertKind.RECONCILIATION_DIFFERENCES, installation_id, summary)
     await raise_cause(session, cause, now)
+
+
+async def pending_announcements(session: AsyncSession) -> list[AlertState]:
+    """The alerts whose raising, or resolving, is not announced yet."""
+    return list(
+        await session.scalars(
+            select(AlertState).where(
+                AlertState.raise_sent_at.is_(None)
+                | (AlertState.resolved_at.is_not(None) & AlertState.resolve_sent_at.is_(None))
+            )
+        )
+    )
+
+
+def _same_raising(row: AlertState) -> ColumnElement[bool]:
+    return (AlertState.cause == row.cause) & (AlertState.raised_at == row.raised_at)
+
+
+async def claim_announcement(
+    session: AsyncSession, row: AlertState, column: str, now: datetime
+) -> bool:
+    """Mark the announcement (``column``: ``raise_sent_at`` or ``resolve_sent_at``) as sent,
+    unless another process did; returns whether this one claimed it."""
+    sent_column = getattr(AlertState, column)
+    claimed = await session.execute(
+        update(AlertState).where(_same_raising(row), sent_column.is_(None)).values({column: now})
+    )
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def release_announcement(session: AsyncSession, row: AlertState, column: str) -> None:
+    """The claimed announcement did not go out: leave it for the next round."""
+    await session.execute(update(AlertState).where(_same_raising(row)).values({column: None}))
