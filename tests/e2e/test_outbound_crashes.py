@@ -21,7 +21,8 @@ from tests.e2e.outbound_support import fortnox_list, link_demo_products, link_of
 from ufs_sandboxes.fortnox.resources.document_kinds import INVOICES
 from ufs_sandboxes.fortnox.resources.documents import update_document
 from upsales_fortnox.models.link import DocumentIntent, Link
-from upsales_fortnox.sync.outbound import documents, won_deals
+from upsales_fortnox.sync.outbound import fortnox_documents as documents
+from upsales_fortnox.sync.outbound import won_deals
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 

@@ -53,7 +53,7 @@ from upsales_fortnox.integrations.upsales.models import (
     ProductDraft,
     Record,
 )
-from upsales_fortnox.sync.outbound.documents import DocumentLocked
+from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 FortnoxDocument = FortnoxInvoice | FortnoxOrder
@@ -106,7 +106,7 @@ class Applied:
 async def apply(commands: Iterable[Command], effects: Effects) -> Applied:
     """Carry out ``commands`` in order on ``effects``. A failing write stops there (what was
     done before stays done); :class:`RefuseDocumentChange` raises
-    :class:`~upsales_fortnox.sync.outbound.documents.DocumentLocked`."""
+    :class:`~upsales_fortnox.sync.outbound.fortnox_documents.DocumentLocked`."""
     applied = Applied()
     for command in commands:
         await _carry_out(command, effects, applied)

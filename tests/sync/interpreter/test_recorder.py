@@ -30,7 +30,7 @@ from tests.sync.interpreter.examples import (
 from upsales_fortnox.domain.commands import SaveLink
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.effects.recorder import Recorded, Recorder
-from upsales_fortnox.sync.outbound.documents import DocumentLocked
+from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 

@@ -42,8 +42,8 @@ from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.sync import interpreter
-from upsales_fortnox.sync.effects.writer import Writer
-from upsales_fortnox.sync.outbound.documents import DocumentLocked
+from upsales_fortnox.sync.effects.live_writer import Writer
+from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 KEPT = {KEPT_ROWS: [[7, "A1"]]}

@@ -25,7 +25,7 @@ from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.jobs.dispatch import JobContext
 from upsales_fortnox.jobs.queue import Enqueued, enqueue
 from upsales_fortnox.models.link import Link
-from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.results.inbound import RepriceResult
 from upsales_fortnox.vocabulary import FortnoxType, JobKind, LinkEntity

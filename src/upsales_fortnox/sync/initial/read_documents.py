@@ -37,9 +37,9 @@ from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import User
 from upsales_fortnox.links.repository import LinkStore
 from upsales_fortnox.sync import interpreter
-from upsales_fortnox.sync.initial.context import ImportContext
-from upsales_fortnox.sync.initial.documents import DocumentIndexes
-from upsales_fortnox.sync.initial.outcomes import Outcome, Run, carry_out
+from upsales_fortnox.sync.initial.import_context import ImportContext
+from upsales_fortnox.sync.initial.import_documents import DocumentIndexes
+from upsales_fortnox.sync.initial.import_outcomes import Outcome, Run, carry_out
 from upsales_fortnox.sync.initial.read_ahead import (
     DocumentReadAhead,
     document_number,
@@ -53,7 +53,7 @@ DEFAULT_OFFER_PROBABILITY = 50
 
 
 class ReadDocuments:
-    """The run's :class:`~.documents.DocumentJudge`."""
+    """The run's :class:`~.import_documents.DocumentJudge`."""
 
     def __init__(self, ctx: ImportContext, effects: Effects) -> None:
         self._ctx = ctx

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from upsales_fortnox.jobs.results import JsonObject, ResultShapeError
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.inbound.document_sync import sync_document
-from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.results.inbound import PaymentSyncResult
 from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus
 

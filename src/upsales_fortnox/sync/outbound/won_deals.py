@@ -50,9 +50,9 @@ from upsales_fortnox.links.repository import LinkView, save_link
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
-from upsales_fortnox.sync.outbound.articles import resolve_article_numbers
-from upsales_fortnox.sync.outbound.customers import ensure_customer
-from upsales_fortnox.sync.outbound.documents import (
+from upsales_fortnox.sync.outbound.article_numbers import resolve_article_numbers
+from upsales_fortnox.sync.outbound.deal_customer import ensure_customer
+from upsales_fortnox.sync.outbound.fortnox_documents import (
     RowsOutdated,
     document_missing,
     find_document_by_reference,

@@ -26,9 +26,8 @@ from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Article, Entity
 from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.sync.inbound.pricing import article_prices
-from upsales_fortnox.sync.initial.context import ImportContext
-from upsales_fortnox.sync.initial.indexes import linked_upsales_ids, product_index, slim_product
-from upsales_fortnox.sync.initial.outcomes import (
+from upsales_fortnox.sync.initial.import_context import ImportContext
+from upsales_fortnox.sync.initial.import_outcomes import (
     Job,
     Outcome,
     Run,
@@ -36,6 +35,7 @@ from upsales_fortnox.sync.initial.outcomes import (
     done,
     gather_outcomes,
 )
+from upsales_fortnox.sync.initial.indexes import linked_upsales_ids, product_index, slim_product
 from upsales_fortnox.sync.interpreter import Effects
 from upsales_fortnox.vocabulary import LinkEntity
 

@@ -34,8 +34,8 @@ from upsales_fortnox.integrations.upsales.models import (
 from upsales_fortnox.links.repository import LinkStore, LinkView
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.context import InstallationContext
-from upsales_fortnox.sync.effects.links import CommittedLinks
-from upsales_fortnox.sync.effects.writer import Writer
+from upsales_fortnox.sync.effects.link_sinks import CommittedLinks
+from upsales_fortnox.sync.effects.live_writer import Writer
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 FIELD_CACHE_SECONDS = 600.0

@@ -33,20 +33,20 @@ from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_N
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Customer, Entity
 from upsales_fortnox.integrations.upsales.models import Company
-from upsales_fortnox.sync.initial.context import ImportContext
-from upsales_fortnox.sync.initial.indexes import (
-    company_index,
-    custom_field_id,
-    linked_upsales_ids,
-    slim_company,
-)
-from upsales_fortnox.sync.initial.outcomes import (
+from upsales_fortnox.sync.initial.import_context import ImportContext
+from upsales_fortnox.sync.initial.import_outcomes import (
     Job,
     Outcome,
     Run,
     carry_out,
     done,
     gather_outcomes,
+)
+from upsales_fortnox.sync.initial.indexes import (
+    company_index,
+    custom_field_id,
+    linked_upsales_ids,
+    slim_company,
 )
 from upsales_fortnox.sync.interpreter import Effects
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity

@@ -1,5 +1,5 @@
 """The effects target that writes: Upsales and Fortnox through their clients, links through a
-:class:`~.links.LinkSink`."""
+:class:`~.link_sinks.LinkSink`."""
 
 from __future__ import annotations
 
@@ -17,16 +17,20 @@ from upsales_fortnox.integrations.upsales.models import (
     Product,
     ProductDraft,
 )
-from upsales_fortnox.sync.effects.links import LinkSink
+from upsales_fortnox.sync.effects.link_sinks import LinkSink
 from upsales_fortnox.sync.interpreter import FortnoxDocument
-from upsales_fortnox.sync.outbound.documents import create_document, get_document, update_document
+from upsales_fortnox.sync.outbound.fortnox_documents import (
+    create_document,
+    get_document,
+    update_document,
+)
 from upsales_fortnox.vocabulary import FortnoxType
 
 
 class Writer:
     """Carries effects out. Fortnox's refusal of a document update because the document
     locked meanwhile becomes ``DocumentLocked`` (see
-    :func:`~upsales_fortnox.sync.outbound.documents.update_document`)."""
+    :func:`~upsales_fortnox.sync.outbound.fortnox_documents.update_document`)."""
 
     def __init__(self, upsales: UpsalesPort, fortnox: FortnoxPort, links: LinkSink) -> None:
         self.upsales = upsales
