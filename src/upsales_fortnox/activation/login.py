@@ -54,7 +54,7 @@ from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.catchup.store import seed_checkpoints
+from upsales_fortnox.sync.catchup.checkpoints import seed_checkpoints
 from upsales_fortnox.vocabulary import InstallationStatus
 
 FORTNOX_SCOPES: Final = DEFAULT_SCOPES

@@ -30,7 +30,7 @@ from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.upsales.models import Company, Order
-from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType
 
 Version = tuple[int, datetime]

@@ -29,7 +29,7 @@ from upsales_fortnox.api.schemas import (
     error_responses,
 )
 from upsales_fortnox.installations.errors import InstallationNotFound
-from upsales_fortnox.links.repository import FORTNOX_TYPES_BY_ENTITY
+from upsales_fortnox.links.link_view import FORTNOX_TYPES_BY_ENTITY
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import Link

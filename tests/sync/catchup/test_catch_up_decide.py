@@ -16,7 +16,7 @@ from upsales_fortnox.domain.outbound.company import AccountFieldIds, company_fie
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.upsales.models import Company, Order
-from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode, SyncType
 
 SINCE = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from upsales_fortnox.domain.inbound.products import (
 )
 from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.integrations.upsales.models import Product, ProductDraft
-from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 

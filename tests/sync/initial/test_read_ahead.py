@@ -13,7 +13,7 @@ from upsales_fortnox.domain.initial_phases import FORTNOX_TYPES, Phase, phases_f
 from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.importer import InitialImport

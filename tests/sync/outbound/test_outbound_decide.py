@@ -32,7 +32,7 @@ from upsales_fortnox.domain.outbound.decide import (
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.validation import CompanyRefused
 from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, Order
-from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode
 
 D = Decimal

@@ -41,7 +41,7 @@ from upsales_fortnox.domain.outbound.validation import (
 )
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import Order
-from upsales_fortnox.links.repository import LinkView
+from upsales_fortnox.links.link_view import LinkView
 
 WON_PROBABILITY = 100
 

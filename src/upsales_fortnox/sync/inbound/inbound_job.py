@@ -14,8 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.documents.order_field import DOCUMENT_URL_FIELD_ALIAS
 from upsales_fortnox.documents.repository import LinkSigning, document_url
 from upsales_fortnox.domain.commands import Command
@@ -31,7 +30,8 @@ from upsales_fortnox.integrations.upsales.models import (
     OrderStage,
     User,
 )
-from upsales_fortnox.links.repository import LinkStore, LinkView
+from upsales_fortnox.links.link_view import LinkView
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.context import InstallationContext
 from upsales_fortnox.sync.effects.link_sinks import CommittedLinks
@@ -71,7 +71,7 @@ class InboundJob:
     """One inbound job run: the installation's context plus what the job looks up once."""
 
     context: InstallationContext
-    session_factory: async_sessionmaker[AsyncSession]
+    session_factory: DbSessionFactory
     fields: CustomFieldCache
     _users: list[User] | None = field(default=None, repr=False)
     _stages: list[OrderStage] | None = field(default=None, repr=False)

@@ -25,6 +25,7 @@ from upsales_fortnox.domain.initial_phases import (
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Article, Entity
 from upsales_fortnox.integrations.upsales.models import Product
+from upsales_fortnox.links.repository.link_reads import linked_upsales_ids
 from upsales_fortnox.sync.inbound.pricing import article_prices
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_outcomes import (
@@ -35,7 +36,7 @@ from upsales_fortnox.sync.initial.import_outcomes import (
     done,
     gather_outcomes,
 )
-from upsales_fortnox.sync.initial.indexes import linked_upsales_ids, product_index, slim_product
+from upsales_fortnox.sync.initial.indexes import product_index, slim_product
 from upsales_fortnox.sync.interpreter import Effects
 from upsales_fortnox.vocabulary import LinkEntity
 

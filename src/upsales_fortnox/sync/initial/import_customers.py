@@ -33,6 +33,7 @@ from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_N
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Customer, Entity
 from upsales_fortnox.integrations.upsales.models import Company
+from upsales_fortnox.links.repository.link_reads import linked_upsales_ids
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_outcomes import (
     Job,
@@ -45,7 +46,6 @@ from upsales_fortnox.sync.initial.import_outcomes import (
 from upsales_fortnox.sync.initial.indexes import (
     company_index,
     custom_field_id,
-    linked_upsales_ids,
     slim_company,
 )
 from upsales_fortnox.sync.interpreter import Effects

@@ -35,7 +35,7 @@ from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import User
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_documents import DocumentIndexes
