@@ -23,6 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src sandboxes tests bench migrations
 	$(BIN)/ruff format --check src sandboxes tests bench migrations
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Debian's chromium and chromedriver for the console's browser tests (apt-get, when missing).
 browser:

@@ -62,9 +62,9 @@ from upsales_fortnox.background import run_background, run_worker
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.integrations.upsales.filters import eq
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.catchup.checkpoints import ORDERS_TOPIC, load_checkpoints
 from upsales_fortnox.sync.catchup.run import OVERLAP, catch_up_installation, changed_since
 from upsales_fortnox.sync.catchup.schedule import schedule_catch_up
-from upsales_fortnox.sync.catchup.store import ORDERS_TOPIC, load_checkpoints
 from upsales_fortnox.sync.context import installation_context
 
 POLL_SECONDS = 0.01

@@ -29,7 +29,7 @@ from tests.e2e.outbound_support import link_demo_products
 
 from ufs_sandboxes.fortnox import FortnoxSandboxConfig, RateLimit
 from upsales_fortnox.core.db.engine import create_engine
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.report.gather import build_report
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity

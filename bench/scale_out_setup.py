@@ -148,7 +148,7 @@ async def prepare_database(
     )
     from upsales_fortnox.integrations.fortnox.oauth import TokenSet
     from upsales_fortnox.integrations.upsales.models import Company
-    from upsales_fortnox.links.repository import LinkStore
+    from upsales_fortnox.links.repository.links import LinkStore
     from upsales_fortnox.models.installation import Installation, InstallationSettings
     from upsales_fortnox.services import build_services
     from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, LinkEntity, SyncType

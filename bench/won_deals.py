@@ -70,7 +70,7 @@ from upsales_fortnox.domain.outbound.company import AccountFieldIds, company_fie
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.integrations.upsales.models import Company
 from upsales_fortnox.jobs import Worker, enqueue
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.registry import build_handler_registry

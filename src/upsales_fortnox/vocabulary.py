@@ -6,6 +6,10 @@ Pure: imports nothing of the application, so the pure decision core can use them
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
+
+MAX_UPSALES_ID: Final = 2**31 - 1
+"""The largest Upsales id the tables hold (32-bit integer columns, as on PostgreSQL)."""
 
 
 class InstallationStatus(StrEnum):

@@ -11,7 +11,7 @@ from tests.activation.conftest import MovableClock
 from tests.activation.login_flow import consent, pending_installation, start_login
 from tests.e2e.harness import SyncHarness
 from upsales_fortnox.models.job import ReconcileCheckpoint
-from upsales_fortnox.sync.catchup.store import TOPICS
+from upsales_fortnox.sync.catchup.checkpoints import TOPICS
 
 
 async def checkpoints(harness: SyncHarness, installation_id: uuid.UUID) -> dict[str, object]:

@@ -21,11 +21,11 @@ from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, order_reference
 from upsales_fortnox.main import create_app
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.catchup.checkpoints import seed_checkpoints
 from upsales_fortnox.sync.catchup.schedule import (
     run_catch_up_scheduler,
     schedule_catch_up,
 )
-from upsales_fortnox.sync.catchup.store import seed_checkpoints
 from upsales_fortnox.vocabulary import JobKind
 
 

@@ -26,9 +26,9 @@ from ufs_sandboxes.fortnox.resources.document_actions import (
     create_invoice_from_order,
 )
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository import won_deal_links
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.sync.outbound import won_deals
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
 
 D = Decimal
@@ -131,7 +131,7 @@ async def test_a_crash_before_the_link_is_stored_makes_no_second_invoice(
 ) -> None:
     await link_demo_products(harness)
     win(harness, harness.demo.opportunity_id)
-    real_save = won_deals.save_link
+    real_save = won_deal_links.save_link
     failures = []
 
     async def save_failing_once(connection, installation_id, entity, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -140,7 +140,7 @@ async def test_a_crash_before_the_link_is_stored_makes_no_second_invoice(
             raise ConnectionError("database went away")
         return await real_save(connection, installation_id, entity, *args, **kwargs)
 
-    monkeypatch.setattr(won_deals, "save_link", save_failing_once)
+    monkeypatch.setattr(won_deal_links, "save_link", save_failing_once)
 
     job_id = await queue(harness, "upsales.order", harness.demo.opportunity_id)
     await run_now(harness)

@@ -20,8 +20,9 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import fortnox_list, link_demo_products, link_of, sync_order, win
 from ufs_sandboxes.fortnox.resources.document_kinds import INVOICES
 from ufs_sandboxes.fortnox.resources.documents import update_document
+from upsales_fortnox.links.repository import won_deal_links
 from upsales_fortnox.models.link import DocumentIntent, Link
-from upsales_fortnox.sync.outbound import documents, won_deals
+from upsales_fortnox.sync.outbound import fortnox_documents as documents
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
@@ -174,7 +175,7 @@ async def test_crash_after_the_response_before_the_link(
         raise ProcessDied
 
     with monkeypatch.context() as patch:
-        patch.setattr(won_deals, "save_link", die)
+        patch.setattr(won_deal_links, "save_link", die)
         with pytest.raises(ProcessDied):
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert len(invoices_of(harness, order_id)) == 1

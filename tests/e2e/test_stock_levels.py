@@ -12,7 +12,7 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import custom_value
 from tests.e2e.outbound_support import job, queue, run_now
-from upsales_fortnox.sync.inbound.stock import WAREHOUSES
+from upsales_fortnox.sync.inbound.stock_sync import WAREHOUSES
 from upsales_fortnox.vocabulary import JobStatus
 
 D = Decimal

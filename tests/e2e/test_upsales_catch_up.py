@@ -27,8 +27,8 @@ from tests.e2e.outbound_support import (
 from tests.e2e.stream_support import listening_socket
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
+from upsales_fortnox.sync.catchup.checkpoints import ACCOUNTS_TOPIC, ORDERS_TOPIC
 from upsales_fortnox.sync.catchup.run import OVERLAP, catch_up_installation
-from upsales_fortnox.sync.catchup.store import ACCOUNTS_TOPIC, ORDERS_TOPIC
 
 
 async def test_deals_won_while_hooks_were_lost_are_synced_exactly_once(

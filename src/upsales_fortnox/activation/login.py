@@ -56,7 +56,7 @@ from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.catchup.store import seed_checkpoints
+from upsales_fortnox.sync.catchup.checkpoints import seed_checkpoints
 
 FORTNOX_SCOPES: Final = DEFAULT_SCOPES
 """Every scope the sync needs (one constant,

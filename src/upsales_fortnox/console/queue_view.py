@@ -8,7 +8,7 @@ from datetime import datetime
 
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.ops.repository.job_reads import count_jobs_by_status, oldest_queued_at
+from upsales_fortnox.ops.repository.queue_reads import count_jobs_by_status, oldest_queued_at
 
 
 @dataclass(frozen=True)

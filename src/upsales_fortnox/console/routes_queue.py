@@ -22,7 +22,7 @@ from upsales_fortnox.console.render import redirect, render, render_error
 from upsales_fortnox.jobs import router as jobs_api
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.bulk import retry_dead_jobs
-from upsales_fortnox.ops.repository.job_reads import DeadJobFilter, count_dead_jobs, dead_jobs
+from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs, dead_jobs
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 QUEUE_URL = "/console/queue"

@@ -19,9 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from upsales_fortnox.core.db.types import MAX_UPSALES_ID
 from upsales_fortnox.integrations.upsales import facts as upsales_facts
 from upsales_fortnox.integrations.upsales.models import bare_id_as_object
+from upsales_fortnox.vocabulary import MAX_UPSALES_ID
 
 UPSALES_EVENT_TYPE_FIELD: Final = upsales_facts.HOOK_EVENT_TYPE_FIELD
 """The app-hook body field that names the event (``after_order_update``, ...); the wire model

@@ -7,9 +7,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
@@ -23,11 +20,13 @@ from upsales_fortnox.api.schemas import (
     OffsetPage,
     error_responses,
 )
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.installations.errors import InstallationNotFound
-from upsales_fortnox.links.repository import LinkConflict, LinkStore
+from upsales_fortnox.links.errors import LinkConflict, LinkedMeanwhile
+from upsales_fortnox.links.repository.link_reads import link_page
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.links.schemas import LinkCreate, LinkOut
-from upsales_fortnox.models.installation import Installation
-from upsales_fortnox.models.link import Link
+from upsales_fortnox.sync.repository.installation_reads import installation_exists
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 router = APIRouter(
@@ -42,9 +41,9 @@ class LinkPage(OffsetPage[LinkOut]):
     pass
 
 
-async def _require_installation(session: AsyncSession, installation_id: uuid.UUID) -> None:
+async def _require_installation(session: DbSession, installation_id: uuid.UUID) -> None:
     with operator_errors():
-        if await session.get(Installation, installation_id) is None:
+        if not await installation_exists(session, installation_id):
             raise InstallationNotFound(installation_id)
 
 
@@ -66,22 +65,19 @@ async def get_links(
     offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
 ) -> LinkPage:
     await _require_installation(session, installation_id)
-    conditions: list[ColumnElement[bool]] = [Link.installation_id == installation_id]
-    if entity is not None:
-        conditions.append(Link.entity == entity.value)
-    if fortnox_type is not None:
-        conditions.append(Link.fortnox_type == fortnox_type.value)
-    if upsales_id is not None:
-        conditions.append(Link.upsales_id == upsales_id)
-    if fortnox_id is not None:
-        conditions.append(Link.fortnox_id == fortnox_id)
-    total = await session.scalar(select(func.count()).select_from(Link).where(*conditions))
-    links = await session.scalars(
-        select(Link).where(*conditions).order_by(Link.id).limit(limit).offset(offset)
+    links, total = await link_page(
+        session,
+        installation_id,
+        entity=entity,
+        fortnox_type=fortnox_type,
+        upsales_id=upsales_id,
+        fortnox_id=fortnox_id,
+        limit=limit,
+        offset=offset,
     )
     return LinkPage(
         items=[LinkOut.model_validate(link) for link in links],
-        total=total or 0,
+        total=total,
         limit=limit,
         offset=offset,
     )
@@ -115,9 +111,9 @@ async def post_link(
         raise ApiError(
             409, "link_conflict", str(exc), details={"existing_link_id": exc.existing_id}
         ) from exc
-    except IntegrityError as exc:  # a link made at the same moment by a sync job
+    except LinkedMeanwhile as exc:  # a link made at the same moment by a sync job
         await session.rollback()
-        raise ApiError(409, "link_conflict", "one side was linked meanwhile; read again") from exc
+        raise ApiError(409, "link_conflict", str(exc)) from exc
     response.headers["Location"] = (
         str(request.url_for("get_links", installation_id=str(installation_id)))
         + f"?entity={link.entity}&upsales_id={link.upsales_id}"

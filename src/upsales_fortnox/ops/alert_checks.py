@@ -12,7 +12,7 @@ from upsales_fortnox.domain.health_rules import REFRESH_TOKEN_LIFETIME
 from upsales_fortnox.installations.repository.installation_rows import ids_with_status, names_by_id
 from upsales_fortnox.installations.repository.tokens import active_user_logins_refreshed_before
 from upsales_fortnox.ops.repository.alert_states import apply, open_causes
-from upsales_fortnox.ops.repository.job_reads import dead_jobs_by_kind, due_jobs_waiting_since
+from upsales_fortnox.ops.repository.queue_reads import dead_jobs_by_kind, due_jobs_waiting_since
 from upsales_fortnox.vocabulary import InstallationStatus
 
 

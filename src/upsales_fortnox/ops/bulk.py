@@ -13,7 +13,7 @@ from typing import Final
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import Enqueued, enqueue, retry_dead_job
-from upsales_fortnox.ops.repository.job_reads import DeadJobFilter, count_dead_jobs, dead_job_ids
+from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs, dead_job_ids
 from upsales_fortnox.vocabulary import JobKind
 
 #: Most dead jobs one bulk retry requeues; the answer says how many remain.

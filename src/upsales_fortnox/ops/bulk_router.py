@@ -17,7 +17,7 @@ from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, ReplayKind, replay_entity, retry_dead_jobs
-from upsales_fortnox.ops.repository.job_reads import DeadJobFilter, count_dead_jobs, fresh_job
+from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs, fresh_job
 
 router = APIRouter(tags=["jobs"], dependencies=[AdminDep], responses=error_responses(401, 422))
 

@@ -15,7 +15,7 @@ from upsales_fortnox.ops.repository.connection_health import (
     last_fortnox_event_at,
     last_reconciliation_at,
 )
-from upsales_fortnox.ops.repository.job_reads import QueueFigures, queue_figures
+from upsales_fortnox.ops.repository.queue_reads import QueueFigures, queue_figures
 
 
 @dataclass(frozen=True)

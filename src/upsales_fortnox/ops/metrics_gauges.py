@@ -17,7 +17,7 @@ from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.repository.installation_rows import count_installations_by_status
 from upsales_fortnox.ops.metrics import PREFIX
-from upsales_fortnox.ops.repository.job_reads import count_jobs_in_states, oldest_due_at
+from upsales_fortnox.ops.repository.queue_reads import count_jobs_in_states, oldest_due_at
 from upsales_fortnox.vocabulary import JobStatus
 
 #: Job states the queue gauge reports (done jobs only accumulate).

@@ -13,9 +13,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.installations.api_clients import (
     InstallationNotReady,
@@ -26,6 +23,7 @@ from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.jobs import JobContext
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.repository.installation_reads import installation_with_settings
 
 
 @dataclass
@@ -39,11 +37,7 @@ class InstallationContext:
 
 async def load_installation(services: Services, installation_id: uuid.UUID) -> Installation:
     async with services.session_factory() as session:
-        installation = await session.scalar(
-            select(Installation)
-            .where(Installation.id == installation_id)
-            .options(selectinload(Installation.settings))
-        )
+        installation = await installation_with_settings(session, installation_id)
     if installation is None:
         raise InstallationNotReady(f"installation {installation_id} does not exist")
     return installation

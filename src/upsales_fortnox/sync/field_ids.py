@@ -14,25 +14,27 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.models import CustomFieldEntity
-from upsales_fortnox.models.link import CustomFieldId
+from upsales_fortnox.links.repository.custom_field_ids import (
+    CachedFieldId,
+    cached_field_ids,
+    store_field_ids,
+)
 
 FOUND_TTL: Final = timedelta(hours=24)
 ABSENT_TTL: Final = timedelta(minutes=15)
 
 
-def _fresh(row: CustomFieldId, now: datetime) -> bool:
+def _fresh(row: CachedFieldId, now: datetime) -> bool:
     ttl = FOUND_TTL if row.field_id is not None else ABSENT_TTL
     return now - row.resolved_at < ttl
 
 
 async def custom_field_ids(
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: DbSessionFactory,
     installation_id: uuid.UUID,
     upsales: UpsalesPort,
     entity: CustomFieldEntity,
@@ -46,13 +48,7 @@ async def custom_field_ids(
     async with session_factory() as session:
         rows = {
             row.alias: row
-            for row in await session.scalars(
-                select(CustomFieldId).where(
-                    CustomFieldId.installation_id == installation_id,
-                    CustomFieldId.entity == entity,
-                    CustomFieldId.alias.in_(list(aliases)),
-                )
-            )
+            for row in await cached_field_ids(session, installation_id, entity, aliases)
         }
     if all(alias in rows and _fresh(rows[alias], now) for alias in aliases):
         return {alias: rows[alias].field_id for alias in aliases}
@@ -63,15 +59,6 @@ async def custom_field_ids(
             if key == alias.casefold() and found[alias] is None:
                 found[alias] = field.id
     async with session_factory() as session:
-        for alias, field_id in found.items():
-            await session.merge(
-                CustomFieldId(
-                    installation_id=installation_id,
-                    entity=entity,
-                    alias=alias,
-                    field_id=field_id,
-                    resolved_at=now,
-                )
-            )
+        await store_field_ids(session, installation_id, entity, found, now)
         await session.commit()
     return found

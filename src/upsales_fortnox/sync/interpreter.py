@@ -17,7 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, assert_never
 
-from upsales_fortnox.domain.commands import (
+from upsales_fortnox.domain.inbound.companies import customer_fingerprint
+from upsales_fortnox.domain.outbound.document_body import rows_to_keep
+from upsales_fortnox.domain.sync_commands import (
     Command,
     CreateFortnoxCustomer,
     CreateFortnoxDocument,
@@ -38,8 +40,6 @@ from upsales_fortnox.domain.commands import (
     UpdateUpsalesProduct,
     WriteCustomerNumberToUpsales,
 )
-from upsales_fortnox.domain.inbound.companies import customer_fingerprint
-from upsales_fortnox.domain.outbound.document_body import rows_to_keep
 from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.fortnox.models import Invoice as FortnoxInvoice
@@ -53,7 +53,7 @@ from upsales_fortnox.integrations.upsales.models import (
     ProductDraft,
     Record,
 )
-from upsales_fortnox.sync.outbound.documents import DocumentLocked
+from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 FortnoxDocument = FortnoxInvoice | FortnoxOrder
@@ -106,7 +106,7 @@ class Applied:
 async def apply(commands: Iterable[Command], effects: Effects) -> Applied:
     """Carry out ``commands`` in order on ``effects``. A failing write stops there (what was
     done before stays done); :class:`RefuseDocumentChange` raises
-    :class:`~upsales_fortnox.sync.outbound.documents.DocumentLocked`."""
+    :class:`~upsales_fortnox.sync.outbound.fortnox_documents.DocumentLocked`."""
     applied = Applied()
     for command in commands:
         await _carry_out(command, effects, applied)

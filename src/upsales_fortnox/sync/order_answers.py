@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.texts import (
     DEFAULT_LANGUAGE,
     Language,
@@ -55,11 +54,11 @@ from upsales_fortnox.intake.hook_answers import ResponderRegistry, ResponderRepl
 from upsales_fortnox.intake.installations import WebhookInstallation
 from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.integrations.upsales.models import Company, OrderDraft, bare_id_as_object
-from upsales_fortnox.links.repository import LinkStore
-from upsales_fortnox.models.installation import InstallationSettings
-from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
+from upsales_fortnox.sync.repository.installation_reads import installation_settings
+from upsales_fortnox.sync.repository.job_reads import latest_job
 from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
 
 BEFORE_ORDER_SAVE: Final = "before_order_save"
@@ -117,8 +116,8 @@ class _Known:
     field_ids: AccountFieldIds = field(default_factory=AccountFieldIds)
 
 
-async def _known(session: AsyncSession, installation_id: uuid.UUID, order: OrderDraft) -> _Known:
-    settings = SyncSettings.of(await session.get(InstallationSettings, installation_id))
+async def _known(session: DbSession, installation_id: uuid.UUID, order: OrderDraft) -> _Known:
+    settings = SyncSettings.of(await installation_settings(session, installation_id))
     links = LinkStore(session, installation_id)
     product_ids = required_product_ids(order.orderRow or [], settings.product_bundles)
     articles = await links.fortnox_ids_by_upsales(
@@ -245,7 +244,7 @@ def _failed_text(last_error: str | None, language: Language) -> str:
 
 
 async def order_status(
-    session: AsyncSession,
+    session: DbSession,
     installation_id: uuid.UUID,
     order_id: int,
     language: Language = DEFAULT_LANGUAGE,
@@ -253,16 +252,7 @@ async def order_status(
     """The sync status of one Upsales order (see the module docstring); its ``message`` is
     for the sales rep, in ``language`` (operators read the job's error through ``job_id``)."""
     link = await LinkStore(session, installation_id).by_upsales(LinkEntity.ORDER, order_id)
-    job = await session.scalar(
-        select(SyncJob)
-        .where(
-            SyncJob.installation_id == installation_id,
-            SyncJob.kind == JobKind.UPSALES_ORDER,
-            SyncJob.entity_id == str(order_id),
-        )
-        .order_by(SyncJob.id.desc())
-        .limit(1)
-    )
+    job = await latest_job(session, installation_id, JobKind.UPSALES_ORDER, str(order_id))
     fortnox = (
         {"type": link.fortnox_type.value, "number": link.fortnox_id} if link is not None else None
     )

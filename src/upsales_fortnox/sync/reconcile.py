@@ -29,9 +29,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake.fortnox_events import (
     RECONCILE_CHANGED,
@@ -47,12 +45,12 @@ from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodifie
 from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.integrations.fortnox.stream import Message
 from upsales_fortnox.integrations.ports import FortnoxPort
-from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
-from upsales_fortnox.models.job import ReconcileCheckpoint
-from upsales_fortnox.models.link import Link
+from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.links.repository.link_reads import linked_fortnox_ids
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.money.reconcile_money import money_batches
+from upsales_fortnox.sync.repository.reconcile_checkpoints import load_checkpoints, save_checkpoint
 from upsales_fortnox.sync.results.periodic import ReconcileResult
 from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
@@ -121,35 +119,8 @@ def synthetic_event(
     }
 
 
-async def _checkpoints(
-    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
-) -> dict[str, datetime]:
-    async with session_factory() as session:
-        rows = await session.scalars(
-            select(ReconcileCheckpoint).where(
-                ReconcileCheckpoint.installation_id == installation_id
-            )
-        )
-        return {row.topic: row.checked_until for row in rows}
-
-
-async def _save_checkpoint(
-    session: AsyncSession, installation_id: uuid.UUID, topic: str, until: datetime
-) -> None:
-    row = await session.get(ReconcileCheckpoint, (installation_id, topic))
-    if row is None:
-        session.add(
-            ReconcileCheckpoint(
-                installation_id=installation_id, topic=topic, checked_until=until, updated_at=until
-            )
-        )
-    else:
-        row.checked_until = until
-        row.updated_at = utcnow()
-
-
 async def _record(
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: DbSessionFactory,
     recorder: StreamRecorder,
     tenant: StreamTenant,
     events: Sequence[Message],
@@ -162,22 +133,8 @@ async def _record(
             if chunk:
                 await recorder(session, tenant, chunk)
             if index == len(chunks) - 1:
-                await _save_checkpoint(session, tenant.id, *checkpoint)
+                await save_checkpoint(session, tenant.id, *checkpoint)
             await session.commit()
-
-
-async def _linked_ids(
-    session_factory: async_sessionmaker[AsyncSession],
-    installation_id: uuid.UUID,
-    fortnox_type: FortnoxType,
-) -> set[str]:
-    async with session_factory() as session:
-        rows = await session.scalars(
-            select(Link.fortnox_id).where(
-                Link.installation_id == installation_id, Link.fortnox_type == fortnox_type
-            )
-        )
-        return set(rows)
 
 
 async def reconcile_installation(
@@ -192,7 +149,7 @@ async def reconcile_installation(
     tenant = StreamTenant(installation_id, context.fortnox_tenant_id)
     session_factory = services.session_factory
     now = clock()
-    checkpoints = await _checkpoints(session_factory, installation_id)
+    checkpoints = await load_checkpoints(session_factory, installation_id)
     listers = _listers(context.fortnox)
     changed: dict[str, int] = {}
     for topic in TOPICS:
@@ -213,7 +170,7 @@ async def reconcile_installation(
         await _record(session_factory, recorder, tenant, events, (topic, now))
         changed[topic] = len(events)
     if context.settings.payment_status:  # payments and overdue invoices: sync/money
-        linked = await _linked_ids(session_factory, installation_id, FortnoxType.INVOICE)
+        linked = await linked_fortnox_ids(session_factory, installation_id, FortnoxType.INVOICE)
         for batch in await money_batches(
             context.fortnox,
             linked,
@@ -246,7 +203,7 @@ async def reconcile_installation(
             if (number := entity_number(topic, entity)) is not None
         }
         missing = sorted(
-            await _linked_ids(session_factory, installation_id, fortnox_type) - present
+            await linked_fortnox_ids(session_factory, installation_id, fortnox_type) - present
         )
         events = [
             synthetic_event(
@@ -267,7 +224,7 @@ async def reconcile_installation(
 # --- scheduling -------------------------------------------------------------------------------
 
 
-async def schedule_reconciliation(session_factory: async_sessionmaker[AsyncSession]) -> int:
+async def schedule_reconciliation(session_factory: DbSessionFactory) -> int:
     """Queue a reconcile job for every active installation; how many were queued anew."""
     return await queue_for_active_installations(
         session_factory, JobKind.FORTNOX_RECONCILE, RECONCILE_ENTITY

@@ -8,16 +8,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.intake.repository.stream_offsets import active_installations
-from upsales_fortnox.jobs.store.enqueue import enqueue
+from upsales_fortnox.jobs import enqueue
 
 log = logging.getLogger(__name__)
 
 
 async def queue_for_active_installations(
-    session_factory: async_sessionmaker[AsyncSession], kind: str, entity_id: str
+    session_factory: DbSessionFactory, kind: str, entity_id: str
 ) -> int:
     """Queue a ``kind`` job for every active installation; how many were queued anew (a job
     already queued for the same entity absorbs the request)."""

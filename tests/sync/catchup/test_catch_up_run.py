@@ -16,7 +16,7 @@ from sqlalchemy import select
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
 from upsales_fortnox.integrations.upsales.models import Order
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.installation import (
     FortnoxCredentials,
     Installation,
@@ -24,9 +24,9 @@ from upsales_fortnox.models.installation import (
 )
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint, SyncJob
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.catchup.checkpoints import ORDERS_TOPIC, first_run_start
 from upsales_fortnox.sync.catchup.run import OVERLAP, catch_up_installation
 from upsales_fortnox.sync.catchup.schedule import schedule_catch_up
-from upsales_fortnox.sync.catchup.store import ORDERS_TOPIC, first_run_start
 from upsales_fortnox.vocabulary import (
     FortnoxType,
     InstallationStatus,

@@ -6,12 +6,6 @@ from typing import Any
 
 import pytest
 
-from upsales_fortnox.domain.commands import (
-    CreateUpsalesCompany,
-    RemoveLink,
-    SaveLink,
-    UpdateUpsalesCompany,
-)
 from upsales_fortnox.domain.inbound.companies import (
     AccountFieldIds,
     CompanyIndex,
@@ -33,9 +27,15 @@ from upsales_fortnox.domain.inbound.decide_customer import (
     AmbiguousMatch,
     decide_customer,
 )
+from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.sync_commands import (
+    CreateUpsalesCompany,
+    RemoveLink,
+    SaveLink,
+    UpdateUpsalesCompany,
+)
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import Address, Company, CompanyDraft, CustomValue
-from upsales_fortnox.links.repository import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 FIELD = 77

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from upsales_fortnox.domain.commands import CreateUpsalesOrder, SaveLink, UpdateUpsalesOrder
 from upsales_fortnox.domain.inbound.decide_document import (
     Action,
     DocumentPlan,
@@ -30,10 +29,11 @@ from upsales_fortnox.domain.inbound.document_changes import (
     successor,
 )
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete, match_user, order_user
+from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.sync_commands import CreateUpsalesOrder, SaveLink, UpdateUpsalesOrder
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
 from upsales_fortnox.integrations.upsales.models import User
-from upsales_fortnox.links.repository import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, SyncType
 
 WON, LOST, OFFER_STAGE = 3, 4, 2

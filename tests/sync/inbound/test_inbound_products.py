@@ -5,12 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from upsales_fortnox.domain.commands import (
-    CreateUpsalesProduct,
-    RemoveLink,
-    SaveLink,
-    UpdateUpsalesProduct,
-)
 from upsales_fortnox.domain.inbound.products import (
     CREATED,
     DEACTIVATED,
@@ -22,9 +16,15 @@ from upsales_fortnox.domain.inbound.products import (
     decide_article,
     reprice_changes,
 )
+from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.sync_commands import (
+    CreateUpsalesProduct,
+    RemoveLink,
+    SaveLink,
+    UpdateUpsalesProduct,
+)
 from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.integrations.upsales.models import Product, ProductDraft
-from upsales_fortnox.links.repository import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 

@@ -10,7 +10,7 @@ from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.fortnox.models import Price
 from upsales_fortnox.integrations.upsales.models import CustomField, Product
 from upsales_fortnox.sync.context import InstallationContext
-from upsales_fortnox.sync.inbound.job import FIELD_CACHE_SECONDS, CustomFieldCache
+from upsales_fortnox.sync.inbound.inbound_job import FIELD_CACHE_SECONDS, CustomFieldCache
 from upsales_fortnox.sync.inbound.pricing import base_price
 from upsales_fortnox.sync.inbound.reprice import priced_article, target_price
 

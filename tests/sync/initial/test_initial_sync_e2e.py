@@ -13,7 +13,7 @@ from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import Link

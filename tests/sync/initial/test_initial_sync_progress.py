@@ -14,7 +14,7 @@ from upsales_fortnox.domain.initial_phases import phases_for
 from upsales_fortnox.domain.initial_progress import SyncProgress, phase_report
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.sync.context import installation_context
-from upsales_fortnox.sync.initial.context import ImportContext
+from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.importer import InitialImport
 
 PAGE_SECONDS = Decimal("0.5")

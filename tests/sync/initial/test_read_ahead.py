@@ -13,9 +13,9 @@ from upsales_fortnox.domain.initial_phases import FORTNOX_TYPES, Phase, phases_f
 from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.context import installation_context
-from upsales_fortnox.sync.initial.context import ImportContext
+from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.importer import InitialImport
 from upsales_fortnox.sync.initial.read_ahead import DocumentReadAhead
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity

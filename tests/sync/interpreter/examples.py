@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from upsales_fortnox.domain.commands import (
+from upsales_fortnox.domain.sync_commands import (
     CreateFortnoxCustomer,
     CreateFortnoxDocument,
     CreateUpsalesCompany,

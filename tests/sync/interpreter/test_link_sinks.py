@@ -7,10 +7,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.domain.commands import SaveLink
+from upsales_fortnox.domain.sync_commands import SaveLink
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.link import Link
-from upsales_fortnox.sync.effects.links import CommittedLinks, PageLinks
+from upsales_fortnox.sync.effects.link_sinks import CommittedLinks, PageLinks
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 

@@ -12,11 +12,11 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed
 from tests.sync.initial.scenario import seed_overlap, writes
-from upsales_fortnox.domain.commands import Command
+from upsales_fortnox.domain.sync_commands import Command
 from upsales_fortnox.sync import interpreter
-from upsales_fortnox.sync.effects.links import CommittedLinks, PageLinks
+from upsales_fortnox.sync.effects.link_sinks import CommittedLinks, PageLinks
+from upsales_fortnox.sync.effects.live_writer import Writer
 from upsales_fortnox.sync.effects.recorder import Recorder
-from upsales_fortnox.sync.effects.writer import Writer
 from upsales_fortnox.sync.interpreter import Applied, Effects
 
 

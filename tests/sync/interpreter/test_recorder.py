@@ -27,10 +27,10 @@ from tests.sync.interpreter.examples import (
     UPDATE_PRODUCT,
     WRITE_NUMBER,
 )
-from upsales_fortnox.domain.commands import SaveLink
+from upsales_fortnox.domain.sync_commands import SaveLink
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.effects.recorder import Recorded, Recorder
-from upsales_fortnox.sync.outbound.documents import DocumentLocked
+from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 

@@ -34,16 +34,16 @@ from tests.sync.interpreter.examples import (
     envelope,
     invoice_answer,
 )
-from upsales_fortnox.domain.commands import SaveLink, UpdateFortnoxCustomer
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
 from upsales_fortnox.domain.outbound.document_body import KEPT_ROWS
+from upsales_fortnox.domain.sync_commands import SaveLink, UpdateFortnoxCustomer
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.sync import interpreter
-from upsales_fortnox.sync.effects.writer import Writer
-from upsales_fortnox.sync.outbound.documents import DocumentLocked
+from upsales_fortnox.sync.effects.live_writer import Writer
+from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 KEPT = {KEPT_ROWS: [[7, "A1"]]}

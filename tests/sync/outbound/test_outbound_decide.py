@@ -8,16 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.sync.outbound.outbound_builders import order, order_row
-from upsales_fortnox.domain.commands import (
-    CreateFortnoxCustomer,
-    CreateFortnoxDocument,
-    LinkFortnoxCustomer,
-    LinkFortnoxDocument,
-    NoChange,
-    RefuseDocumentChange,
-    UpdateFortnoxCustomer,
-    UpdateFortnoxDocument,
-)
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.decide import (
     DocumentLookup,
     company_gate,
@@ -31,8 +22,17 @@ from upsales_fortnox.domain.outbound.decide import (
 )
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.validation import CompanyRefused
+from upsales_fortnox.domain.sync_commands import (
+    CreateFortnoxCustomer,
+    CreateFortnoxDocument,
+    LinkFortnoxCustomer,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+    UpdateFortnoxCustomer,
+    UpdateFortnoxDocument,
+)
 from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, Order
-from upsales_fortnox.links.repository import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode
 
 D = Decimal

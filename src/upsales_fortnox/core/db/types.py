@@ -12,9 +12,6 @@ from sqlalchemy.types import TypeDecorator
 #: Auto-incrementing 64-bit key; SQLite only auto-increments INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
-#: The largest Upsales id the tables hold (32-bit integer columns, as on PostgreSQL).
-MAX_UPSALES_ID = 2**31 - 1
-
 #: JSON document; JSONB on PostgreSQL.
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 

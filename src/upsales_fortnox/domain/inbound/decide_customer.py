@@ -6,14 +6,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from upsales_fortnox.domain.commands import (
-    Command,
-    CreateUpsalesCompany,
-    LinkTarget,
-    RemoveLink,
-    SaveLink,
-    UpdateUpsalesCompany,
-)
 from upsales_fortnox.domain.inbound.companies import (
     AccountFieldIds,
     CompanyMatch,
@@ -25,10 +17,18 @@ from upsales_fortnox.domain.inbound.companies import (
     match_company,
     new_company,
 )
+from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.sync_commands import (
+    Command,
+    CreateUpsalesCompany,
+    LinkTarget,
+    RemoveLink,
+    SaveLink,
+    UpdateUpsalesCompany,
+)
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import Company
-from upsales_fortnox.links.repository import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 CREATED: Final = "created"

@@ -36,13 +36,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from upsales_fortnox.domain.commands import (
-    Command,
-    CreateUpsalesOrder,
-    LinkTarget,
-    SaveLink,
-    UpdateUpsalesOrder,
-)
 from upsales_fortnox.domain.inbound.document_changes import (
     FortnoxDocument,
     OrderReferences,
@@ -53,11 +46,18 @@ from upsales_fortnox.domain.inbound.document_changes import (
     order_content,
 )
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.references import parse_outbound_reference
+from upsales_fortnox.domain.sync_commands import (
+    Command,
+    CreateUpsalesOrder,
+    LinkTarget,
+    SaveLink,
+    UpdateUpsalesOrder,
+)
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.upsales.models import OrderDraft, Ref
-from upsales_fortnox.links.repository import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, SyncType
 
 WON_PROBABILITY: Final = 100

@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
-from upsales_fortnox.domain.commands import (
+from upsales_fortnox.domain.fingerprint import fingerprint
+from upsales_fortnox.domain.identity import normalise_article_number
+from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.sync_commands import (
     Command,
     CreateUpsalesProduct,
     LinkTarget,
@@ -27,11 +30,8 @@ from upsales_fortnox.domain.commands import (
     SaveLink,
     UpdateUpsalesProduct,
 )
-from upsales_fortnox.domain.fingerprint import fingerprint
-from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.integrations.upsales.models import Product, ProductDraft
-from upsales_fortnox.links.repository import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 ZERO: Final = Decimal(0)

@@ -5,17 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 
-from upsales_fortnox.domain.commands import (
-    CreateFortnoxCustomer,
-    CreateFortnoxDocument,
-    LinkFortnoxCustomer,
-    LinkFortnoxDocument,
-    NoChange,
-    RefuseDocumentChange,
-    UpdateFortnoxCustomer,
-    UpdateFortnoxDocument,
-)
 from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
     CompanyFields,
     company_fields_from_fortnox,
@@ -39,9 +30,18 @@ from upsales_fortnox.domain.outbound.validation import (
     company_problems,
     refusal_message,
 )
+from upsales_fortnox.domain.sync_commands import (
+    CreateFortnoxCustomer,
+    CreateFortnoxDocument,
+    LinkFortnoxCustomer,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+    UpdateFortnoxCustomer,
+    UpdateFortnoxDocument,
+)
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import Order
-from upsales_fortnox.links.repository import LinkView
 
 WON_PROBABILITY = 100
 

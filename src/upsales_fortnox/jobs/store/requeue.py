@@ -12,14 +12,14 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from upsales_fortnox.installations.repository.installation_rows import park_for_relogin
 from upsales_fortnox.intake.repository.event_jobs import move_events_to_job
 from upsales_fortnox.jobs.results import MergedInto
 from upsales_fortnox.jobs.runs import Clock, RunningJob
 from upsales_fortnox.jobs.store.leases import is_postgresql
 from upsales_fortnox.jobs.store.statements import FINISH_ATTEMPT
-from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import AttemptOutcome, InstallationStatus, JobStatus
+from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
 #: How often a requeue is tried again when a concurrent enqueue for the same entity races it.
 _REQUEUE_TRIES = 3
@@ -175,25 +175,5 @@ async def _requeue_once(
         },
     )
     if park_installation:
-        await _park_installation(session, job.installation_id, attempt_error, now)
+        await park_for_relogin(session, job.installation_id, attempt_error, now)
     return True
-
-
-async def _park_installation(
-    session: AsyncSession, installation_id: uuid.UUID, reason: str, now: datetime
-) -> None:
-    """A still-active installation to ``needs_relogin``, in the requeue's transaction.
-
-    The one write of this store outside the queue's tables: ``installations`` belongs to the
-    installations' repository, which offers no such statement yet; it moves there when it does.
-    """
-    await session.execute(
-        update(Installation)
-        .where(Installation.id == installation_id, Installation.status == InstallationStatus.ACTIVE)
-        .values(
-            status=InstallationStatus.NEEDS_RELOGIN,
-            status_reason=reason,
-            version=Installation.version + 1,
-            updated_at=now,
-        )
-    )

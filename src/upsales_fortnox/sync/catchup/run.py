@@ -20,41 +20,45 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final, TypeVar
 
+from pydantic import TypeAdapter, ValidationError
+
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.catchup import (
     Verdict,
+    Version,
     company_verdict,
     order_verdict,
     products_needed,
+    utc,
     version_of,
 )
 from upsales_fortnox.domain.outbound.company import AccountFieldIds
 from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
-from upsales_fortnox.intake.deliveries import NewEvent
+from upsales_fortnox.intake.deliveries import EventsOf, NewEvent
+from upsales_fortnox.intake.repository.record import record_events
 from upsales_fortnox.integrations.upsales.client import MAX_PAGE_SIZE
 from upsales_fortnox.integrations.upsales.errors import UpsalesBadRequest
 from upsales_fortnox.integrations.upsales.facts import MOD_DATE_TIMESTAMP_FORMAT
 from upsales_fortnox.integrations.upsales.filters import Filter, eq, gte
 from upsales_fortnox.integrations.upsales.models import Company, Order, Record
 from upsales_fortnox.jobs import JobContext
+from upsales_fortnox.links.repository.link_reads import company_links, order_links
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.catchup.store import (
+from upsales_fortnox.sync.catchup.checkpoints import (
     ACCOUNTS_TOPIC,
     ORDERS_TOPIC,
-    company_links,
     first_run_start,
-    hooked_versions,
     load_checkpoints,
-    order_links,
-    record_found,
-    save_checkpoint,
 )
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
+from upsales_fortnox.sync.repository.hook_reads import hooked_mod_dates
+from upsales_fortnox.sync.repository.reconcile_checkpoints import save_checkpoint
 from upsales_fortnox.sync.results.periodic import CatchUpResult, TopicCatchUp
 from upsales_fortnox.vocabulary import EventSource, JobKind, LinkEntity
 
@@ -125,6 +129,53 @@ def found_event(entity: LinkEntity, record: Order | Company, since: datetime) ->
         payload={"reconcile": {"entity": name, "id": record.id, "modDate": moment}},
         job_kind=JobKind.UPSALES_ORDER if is_order else JobKind.UPSALES_COMPANY,
     )
+
+
+_MOMENT: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+def _moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return utc(_MOMENT.validate_python(text))
+    except ValidationError:
+        return None
+
+
+async def hooked_versions(
+    session_factory: DbSessionFactory,
+    installation_id: uuid.UUID,
+    entity: LinkEntity,
+    ids: Collection[int],
+    received_since: datetime,
+) -> set[Version]:
+    """The versions of these entities that recorded hooks carried (their ``data.object``'s
+    ``modDate``; a hook without one matches nothing)."""
+    if not ids:
+        return set()
+    found: set[Version] = set()
+    hooked = await hooked_mod_dates(session_factory, installation_id, entity, ids, received_since)
+    for entity_id, text in hooked:
+        moment = _moment(text)
+        if moment is not None and entity_id is not None and entity_id.isdigit():
+            found.add((int(entity_id), moment))
+    return found
+
+
+async def record_found(
+    session_factory: DbSessionFactory, installation_id: uuid.UUID, events: Sequence[NewEvent]
+) -> int:
+    """Record the events and queue their jobs (one transaction) through the intake, the same
+    writer and dedupe as hooks; how many were new."""
+    if not events:
+        return 0
+    async with session_factory() as session:
+        (results,) = await record_events(
+            await session.connection(), [EventsOf(installation_id, events)]
+        )
+        await session.commit()
+    return sum(result.status == "accepted" for result in results)
 
 
 def _zero_counts() -> Counter[str]:

@@ -11,10 +11,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
+from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.run import catch_up_installation
 from upsales_fortnox.sync.results.periodic import CatchUpResult
@@ -27,7 +26,7 @@ CATCH_UP_ENTITY: Final = "upsales"
 """``entity_id`` of catch-up jobs, so a request while one is queued coalesces into it."""
 
 
-async def schedule_catch_up(session_factory: async_sessionmaker[AsyncSession]) -> int:
+async def schedule_catch_up(session_factory: DbSessionFactory) -> int:
     """Queue a catch-up for every active installation; how many were queued anew."""
     return await queue_for_active_installations(
         session_factory, JobKind.UPSALES_CATCH_UP, CATCH_UP_ENTITY

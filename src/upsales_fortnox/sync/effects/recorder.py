@@ -6,7 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from upsales_fortnox.domain.commands import CreateFortnoxDocument, SaveLink, UpdateFortnoxDocument
+from upsales_fortnox.domain.sync_commands import (
+    CreateFortnoxDocument,
+    SaveLink,
+    UpdateFortnoxDocument,
+)
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import (
     Company,

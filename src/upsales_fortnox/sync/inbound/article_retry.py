@@ -11,14 +11,10 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.outbound.rows import ProductNotInFortnox
-from upsales_fortnox.jobs.errors import JobOperationError
-from upsales_fortnox.jobs.store.operator_actions import retry_dead_job
-from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.jobs import JobOperationError, retry_dead_job
+from upsales_fortnox.sync.repository.job_reads import dead_job_ids
 
 logger = logging.getLogger(__name__)
 
@@ -27,21 +23,11 @@ MISSING_ARTICLE_PREFIX = f"{ProductNotInFortnox.code}:"
 
 
 async def retry_deals_missing_articles(
-    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+    session_factory: DbSessionFactory, installation_id: uuid.UUID
 ) -> list[int]:
     """Requeue the installation's jobs that died for a missing article; their ids."""
     async with session_factory() as session:
-        job_ids = list(
-            await session.scalars(
-                select(SyncJob.id)
-                .where(
-                    SyncJob.installation_id == installation_id,
-                    SyncJob.status == JobStatus.DEAD,
-                    SyncJob.last_error.startswith(MISSING_ARTICLE_PREFIX, autoescape=True),
-                )
-                .order_by(SyncJob.id)
-            )
-        )
+        job_ids = await dead_job_ids(session, installation_id, MISSING_ARTICLE_PREFIX)
     retried = []
     for job_id in job_ids:
         async with session_factory() as session:

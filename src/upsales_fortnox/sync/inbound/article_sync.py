@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from upsales_fortnox.domain.commands import CreateUpsalesProduct
 from upsales_fortnox.domain.inbound.products import (
     LINKED,
     NO_ARTICLE_NUMBER,
     decide_article,
     no_article_product,
 )
+from upsales_fortnox.domain.sync_commands import CreateUpsalesProduct
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.integrations.ports import UpsalesPort
@@ -24,9 +24,9 @@ from upsales_fortnox.integrations.upsales.filters import eq
 from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.sync.inbound.article_retry import retry_deals_missing_articles
 from upsales_fortnox.sync.inbound.currency_prices import currency_prices, write_currency_prices
-from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.inbound.pricing import article_price
-from upsales_fortnox.sync.inbound.stock import stock_level, write_stock
+from upsales_fortnox.sync.inbound.stock_sync import stock_level, write_stock
 from upsales_fortnox.sync.results.inbound import (
     ArticleSyncResult,
     CurrencyPricesWritten,

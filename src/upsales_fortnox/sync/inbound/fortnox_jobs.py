@@ -17,7 +17,7 @@ from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.inbound.article_sync import sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.document_sync import sync_document
-from upsales_fortnox.sync.inbound.job import CustomFieldCache, InboundJob
+from upsales_fortnox.sync.inbound.inbound_job import CustomFieldCache, InboundJob
 from upsales_fortnox.sync.inbound.payment_sync import sync_payment
 from upsales_fortnox.sync.inbound.reprice import reprice_products
 from upsales_fortnox.sync.money.deleted_payment import sync_deleted_payment

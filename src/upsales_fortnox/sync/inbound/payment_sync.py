@@ -17,7 +17,7 @@ from typing import Final
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError, FortnoxNotFound
 from upsales_fortnox.sync.inbound.document_sync import sync_document
-from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.results.inbound import PaymentSyncResult
 from upsales_fortnox.vocabulary import FortnoxType
 

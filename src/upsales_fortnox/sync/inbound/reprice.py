@@ -16,19 +16,16 @@ import uuid
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.domain.inbound.products import reprice_changes
 from upsales_fortnox.integrations.upsales.models import Product
-from upsales_fortnox.jobs.dispatch import JobContext
-from upsales_fortnox.jobs.store.enqueue import Enqueued, enqueue
-from upsales_fortnox.models.link import Link
-from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.jobs import Enqueued, JobContext, enqueue
+from upsales_fortnox.links.repository.link_reads import article_links
+from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.results.inbound import RepriceResult
-from upsales_fortnox.vocabulary import FortnoxType, JobKind, LinkEntity
+from upsales_fortnox.vocabulary import JobKind
 
 REPRICE_ENTITY: Final = "products"
 """``entity_id`` of the job, so a second request while one is queued coalesces into it."""
@@ -36,7 +33,7 @@ CHECKPOINT_EVERY: Final = 100
 """Products priced (one Fortnox call each) between two checkpoints."""
 
 
-async def enqueue_reprice(session: AsyncSession, installation_id: uuid.UUID) -> Enqueued:
+async def enqueue_reprice(session: DbSession, installation_id: uuid.UUID) -> Enqueued:
     """Queue re-pricing of the installation's products (inside the caller's transaction)."""
     return await enqueue(
         session,
@@ -46,24 +43,11 @@ async def enqueue_reprice(session: AsyncSession, installation_id: uuid.UUID) -> 
     )
 
 
-async def _article_links(job: InboundJob) -> dict[int, str]:
-    """Product id → article number, for every product linked to an article."""
-    async with job.session_factory() as session:
-        rows = await session.execute(
-            select(Link.upsales_id, Link.fortnox_id).where(
-                Link.installation_id == job.installation_id,
-                Link.entity == LinkEntity.PRODUCT,
-                Link.fortnox_type == FortnoxType.ARTICLE,
-            )
-        )
-        return {upsales_id: fortnox_id for upsales_id, fortnox_id in rows}
-
-
 async def reprice_products(job: InboundJob, ctx: JobContext) -> RepriceResult:
     price_list = job.context.settings.price_list
     if price_list is None:
         return RepriceResult(None)
-    linked = await _article_links(job)
+    linked = await article_links(job.session_factory, job.installation_id)
     start_after = 0
     if ctx.payload.get("price_list") == price_list:
         start_after = int(ctx.payload.get("after_product_id", 0))

@@ -4,11 +4,11 @@ job (``initial_sync``), and its dry-run preview.
 * ``phases``: which registers are imported, in which order, per ``syncType`` (pure).
 * ``progress``: the checkpointed state and per-phase progress, rate and ETA (pure).
 * ``indexes``: compact indexes of what Upsales already holds, streamed page by page.
-* ``importer``: the page-by-page import (``context``: what it runs with; ``outcomes``: each
-  entity's outcome, its commands carried out by the interpreter); one module per phase:
-  ``customers``, ``articles``, ``documents`` with ``read_documents`` (reading and importing
-  documents) and ``read_ahead`` (the first document pages read while customers and articles
-  import).
+* ``importer``: the page-by-page import (``import_context``: what it runs with;
+  ``import_outcomes``: each entity's outcome, its commands carried out by the interpreter); one
+  module per phase: ``import_customers``, ``import_articles``, ``import_documents`` with
+  ``read_documents`` (reading and importing documents) and ``read_ahead`` (the first document
+  pages read while customers and articles import).
 * ``handler``: the job handler; ``control``: starting it and reading its progress;
   ``preview``: the same import on a recorder, nothing written.
 """

@@ -21,7 +21,6 @@ from rich.progress import (
 
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.jobs import Worker
-from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import build_services
 from upsales_fortnox.sync.initial.control import (
     InitialSyncRefused,
@@ -30,6 +29,7 @@ from upsales_fortnox.sync.initial.control import (
 )
 from upsales_fortnox.sync.initial.preview import preview_initial_sync
 from upsales_fortnox.sync.registry import build_handler_registry
+from upsales_fortnox.sync.repository.job_reads import job_by_id
 from upsales_fortnox.vocabulary import JobStatus
 
 _FINISHED = (JobStatus.DONE, JobStatus.DEAD)
@@ -63,7 +63,7 @@ async def follow_initial_sync(
             tasks: dict[str, TaskID] = {}
             while True:
                 async with services.session_factory() as session:
-                    job = await session.get(SyncJob, started.job_id)
+                    job = await job_by_id(session, started.job_id)
                     assert job is not None
                     report = job_report(job)
                 for phase in report["phases"]:

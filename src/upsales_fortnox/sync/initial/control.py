@@ -12,20 +12,22 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.domain.initial_progress import SyncProgress, phase_report
 from upsales_fortnox.jobs import enqueue
-from upsales_fortnox.models.installation import Installation, InstallationSettings
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.sync.repository.installation_reads import (
+    installation_by_id,
+    installation_settings,
+)
+from upsales_fortnox.sync.repository.job_reads import latest_initial_sync, unfinished_initial_sync
 from upsales_fortnox.vocabulary import InstallationStatus, JobKind, JobStatus
 
 INITIAL_SYNC_ENTITY: Final = "all"
 """The job's entity id: one queued initial sync per installation (the queue's unique index)."""
 INITIAL_SYNC_MAX_ATTEMPTS: Final = 25
 """A long import meets more temporary failures than one entity; each retry resumes."""
-_UNFINISHED: Final = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 class InitialSyncRefused(Exception):
@@ -43,31 +45,8 @@ class Started:
     """False when an unfinished initial sync was found (only with ``attach``)."""
 
 
-async def unfinished_job(session: AsyncSession, installation_id: uuid.UUID) -> SyncJob | None:
-    return await session.scalar(
-        select(SyncJob)
-        .where(
-            SyncJob.installation_id == installation_id,
-            SyncJob.kind == JobKind.INITIAL_SYNC,
-            SyncJob.status.in_(_UNFINISHED),
-        )
-        .order_by(SyncJob.id.desc())
-        .limit(1)
-    )
-
-
-async def latest_job(session: AsyncSession, installation_id: uuid.UUID) -> SyncJob | None:
-    return await session.scalar(
-        select(SyncJob)
-        .where(SyncJob.installation_id == installation_id, SyncJob.kind == JobKind.INITIAL_SYNC)
-        .order_by(SyncJob.id.desc())
-        .limit(1)
-        .execution_options(populate_existing=True)
-    )
-
-
-async def _installation(session: AsyncSession, installation_id: uuid.UUID) -> Installation:
-    installation = await session.get(Installation, installation_id)
+async def _installation(session: DbSession, installation_id: uuid.UUID) -> Installation:
+    installation = await installation_by_id(session, installation_id)
     if installation is None:
         raise InitialSyncRefused(
             404, "installation_not_found", f"installation {installation_id} does not exist"
@@ -76,12 +55,12 @@ async def _installation(session: AsyncSession, installation_id: uuid.UUID) -> In
 
 
 async def start_initial_sync(
-    session: AsyncSession, installation_id: uuid.UUID, *, attach: bool = False
+    session: DbSession, installation_id: uuid.UUID, *, attach: bool = False
 ) -> Started:
     """Queue the installation's initial sync. With ``attach``, an unfinished one is returned
     instead of refused."""
     installation = await _installation(session, installation_id)
-    running = await unfinished_job(session, installation_id)
+    running = await unfinished_initial_sync(session, installation_id)
     if running is not None:
         if attach:
             return Started(running.id, created=False)
@@ -97,7 +76,7 @@ async def start_initial_sync(
             f"the installation is {installation.status}; it must be active (logged in to "
             "Fortnox) to import",
         )
-    if await session.get(InstallationSettings, installation_id) is None:
+    if await installation_settings(session, installation_id) is None:
         raise InitialSyncRefused(
             409,
             "installation_not_configured",
@@ -136,8 +115,8 @@ def job_report(job: SyncJob) -> dict[str, Any]:
 
 
 async def initial_sync_status(
-    session: AsyncSession, installation_id: uuid.UUID
+    session: DbSession, installation_id: uuid.UUID
 ) -> dict[str, Any] | None:
     await _installation(session, installation_id)
-    job = await latest_job(session, installation_id)
+    job = await latest_initial_sync(session, installation_id)
     return job_report(job) if job is not None else None

@@ -7,7 +7,7 @@ from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
-from upsales_fortnox.sync.initial.context import ImportContext
+from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.importer import InitialImport
 from upsales_fortnox.vocabulary import JobKind
 

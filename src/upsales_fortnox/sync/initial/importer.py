@@ -2,11 +2,12 @@
 
 For each page: list it (``sortby`` ascending, 500 items), look up the links of its entities in
 one query, decide per entity with the inbound sync's pure functions (matching, mapping,
-document planning: :mod:`.customers`, :mod:`.articles`, :mod:`.documents`), carry out the
-commands through the interpreter on the import's effects target (up to
-:data:`~.context.CONCURRENCY` entities at once; the clients pace themselves), save the page's
-links in one statement, and report the outcomes. The caller checkpoints after every page, so a
-page is checkpointed only once all its writes and links are committed.
+document planning: :mod:`.import_customers`, :mod:`.import_articles`,
+:mod:`.import_documents`), carry out the commands through the interpreter on the import's
+effects target (up to :data:`~.import_context.CONCURRENCY` entities at once; the clients pace
+themselves), save the page's links in one statement, and report the outcomes. The caller
+checkpoints after every page, so a page is checkpointed only once all its writes and links are
+committed.
 
 The effects target is a writer by default. The preview (:mod:`.preview`) runs the same import
 on a recorder, which sends nothing, and judges documents from their list items.
@@ -32,13 +33,13 @@ from upsales_fortnox.domain.initial_phases import Phase, entity_id
 from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
-from upsales_fortnox.sync.effects.links import PageLinks
-from upsales_fortnox.sync.effects.writer import Writer
-from upsales_fortnox.sync.initial.articles import ArticleImport
-from upsales_fortnox.sync.initial.context import ImportContext
-from upsales_fortnox.sync.initial.customers import CustomerImport
-from upsales_fortnox.sync.initial.documents import DocumentImport, DocumentJudge
-from upsales_fortnox.sync.initial.outcomes import Outcome
+from upsales_fortnox.sync.effects.link_sinks import PageLinks
+from upsales_fortnox.sync.effects.live_writer import Writer
+from upsales_fortnox.sync.initial.import_articles import ArticleImport
+from upsales_fortnox.sync.initial.import_context import ImportContext
+from upsales_fortnox.sync.initial.import_customers import CustomerImport
+from upsales_fortnox.sync.initial.import_documents import DocumentImport, DocumentJudge
+from upsales_fortnox.sync.initial.import_outcomes import Outcome
 from upsales_fortnox.sync.initial.read_documents import ReadDocuments
 from upsales_fortnox.sync.interpreter import Effects
 

@@ -13,53 +13,20 @@ reduced to the few fields matching needs and dropped. Kept per phase (only the c
   reference (order custom field ``FORTNOX_DOCUMENT``) → order id,
   so an order created just before a crash is found instead of created again.
 
-Roughly 100-200 bytes per indexed record: 10,000 companies take a few MB.
+The ids already linked are read from the links repository
+(:mod:`upsales_fortnox.links.repository.link_reads`). Roughly 100-200 bytes per indexed record:
+10,000 companies take a few MB.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.domain.inbound.companies import CompanyIndex
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.models import Company, CustomField, CustomValue, Product
-from upsales_fortnox.models.link import Link
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
-
-
-async def linked_upsales_ids(
-    session_factory: async_sessionmaker[AsyncSession],
-    installation_id: uuid.UUID,
-    entity: LinkEntity,
-) -> set[int]:
-    async with session_factory() as session:
-        rows = await session.stream_scalars(
-            select(Link.upsales_id).where(
-                Link.installation_id == installation_id, Link.entity == entity
-            )
-        )
-        return {upsales_id async for upsales_id in rows}
-
-
-async def linked_by_fortnox_id(
-    session_factory: async_sessionmaker[AsyncSession],
-    installation_id: uuid.UUID,
-    fortnox_type: FortnoxType,
-) -> dict[str, int]:
-    """Fortnox id → linked Upsales id, for every link of one Fortnox type."""
-    async with session_factory() as session:
-        rows = await session.stream(
-            select(Link.fortnox_id, Link.upsales_id).where(
-                Link.installation_id == installation_id, Link.fortnox_type == fortnox_type
-            )
-        )
-        return {fortnox_id: upsales_id async for fortnox_id, upsales_id in rows}
 
 
 def custom_field_id(fields: Sequence[CustomField], alias: str) -> int | None:

@@ -17,10 +17,10 @@ from upsales_fortnox.integrations.fortnox.models import Entity, Order
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.effects.recorder import Recorder
-from upsales_fortnox.sync.initial.context import ImportContext
-from upsales_fortnox.sync.initial.documents import DocumentIndexes
+from upsales_fortnox.sync.initial.import_context import ImportContext
+from upsales_fortnox.sync.initial.import_documents import DocumentIndexes
+from upsales_fortnox.sync.initial.import_outcomes import Run, done
 from upsales_fortnox.sync.initial.importer import InitialImport
-from upsales_fortnox.sync.initial.outcomes import Run, done
 
 SAMPLES_PER_OUTCOME: Final = 5
 LINKING_OUTCOMES: Final = frozenset({"created", "linked", "updated"})
@@ -46,7 +46,7 @@ class PreviewLog:
 
 
 class ListedDocuments:
-    """The preview's :class:`~.documents.DocumentJudge`: a verdict from the list item alone
+    """The preview's :class:`~.import_documents.DocumentJudge`: a verdict from the list item alone
     (no document is read)."""
 
     def __init__(self, log: PreviewLog) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from upsales_fortnox.domain.commands import CreateUpsalesProduct, SaveLink
 from upsales_fortnox.domain.inbound.decide_document import (
     Action,
     LinkedOrder,
@@ -31,15 +30,16 @@ from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NUMBER, no_articl
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete, order_user
 from upsales_fortnox.domain.initial_phases import Phase
 from upsales_fortnox.domain.references import fortnox_document_reference, parse_outbound_reference
+from upsales_fortnox.domain.sync_commands import CreateUpsalesProduct, SaveLink
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import User
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync import interpreter
-from upsales_fortnox.sync.initial.context import ImportContext
-from upsales_fortnox.sync.initial.documents import DocumentIndexes
-from upsales_fortnox.sync.initial.outcomes import Outcome, Run, carry_out
+from upsales_fortnox.sync.initial.import_context import ImportContext
+from upsales_fortnox.sync.initial.import_documents import DocumentIndexes
+from upsales_fortnox.sync.initial.import_outcomes import Outcome, Run, carry_out
 from upsales_fortnox.sync.initial.read_ahead import (
     DocumentReadAhead,
     document_number,
@@ -53,7 +53,7 @@ DEFAULT_OFFER_PROBABILITY = 50
 
 
 class ReadDocuments:
-    """The run's :class:`~.documents.DocumentJudge`."""
+    """The run's :class:`~.import_documents.DocumentJudge`."""
 
     def __init__(self, ctx: ImportContext, effects: Effects) -> None:
         self._ctx = ctx

@@ -13,33 +13,24 @@ recorded and ignored. So is every deletion while ``paymentStatus`` is off.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from upsales_fortnox.jobs.results import JsonObject, ResultShapeError
-from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.inbound.document_sync import sync_document
-from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.sync.inbound.inbound_job import InboundJob
+from upsales_fortnox.sync.repository.job_reads import done_job_results
 from upsales_fortnox.sync.results.inbound import PaymentSyncResult
-from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus
+from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 
 async def paid_invoice(job: InboundJob, payment_number: str) -> str | None:
     """The invoice number our last synced bookkeeping of the payment found, if any."""
-    query = (
-        select(SyncJob.result)
-        .where(
-            SyncJob.installation_id == job.installation_id,
-            SyncJob.kind == JobKind.FORTNOX_INVOICE_PAYMENT,
-            SyncJob.entity_id == payment_number,
-            SyncJob.status == JobStatus.DONE,
-        )
-        .order_by(SyncJob.id.desc())
-    )
     async with job.session_factory() as session:
-        for stored in await session.scalars(query):
-            number = _invoice_paid(stored)
-            if number is not None and number.isdigit():
-                return number
+        results = await done_job_results(
+            session, job.installation_id, JobKind.FORTNOX_INVOICE_PAYMENT, payment_number
+        )
+    for stored in results:
+        number = _invoice_paid(stored)
+        if number is not None and number.isdigit():
+            return number
     return None
 
 

@@ -14,7 +14,7 @@ from typing import Final
 
 from upsales_fortnox.domain.payment_status import PaymentState
 from upsales_fortnox.integrations.upsales.models import CustomValue
-from upsales_fortnox.sync.inbound.job import InboundJob
+from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 
 ORE: Final = Decimal("0.01")
 

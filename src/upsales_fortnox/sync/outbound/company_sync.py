@@ -16,7 +16,7 @@ from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import last_written_by_api_key
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids

@@ -17,38 +17,26 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.outbound.company import ACCOUNT_ALIASES, AccountFieldIds
 from upsales_fortnox.integrations.ports import UpsalesPort
-from upsales_fortnox.models.link import CustomFieldId
+from upsales_fortnox.links.repository.custom_field_ids import cached_field_ids, forget_field_ids
 from upsales_fortnox.sync.field_ids import custom_field_ids
 
 ACCOUNT_ENTITY: Final = "account"
 
 
-async def _cached_rows(session: AsyncSession, installation_id: uuid.UUID) -> list[CustomFieldId]:
-    rows = await session.scalars(
-        select(CustomFieldId).where(
-            CustomFieldId.installation_id == installation_id,
-            CustomFieldId.entity == ACCOUNT_ENTITY,
-        )
-    )
-    return list(rows)
-
-
 async def cached_account_field_ids(
-    session: AsyncSession, installation_id: uuid.UUID
+    session: DbSession, installation_id: uuid.UUID
 ) -> AccountFieldIds:
     """What the cache holds, however old (no API call)."""
-    rows = await _cached_rows(session, installation_id)
+    rows = await cached_field_ids(session, installation_id, ACCOUNT_ENTITY)
     return AccountFieldIds.of({row.alias: row.field_id for row in rows})
 
 
 async def account_field_ids(
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: DbSessionFactory,
     installation_id: uuid.UUID,
     upsales: UpsalesPort,
     *,
@@ -62,10 +50,9 @@ async def account_field_ids(
 
 
 async def forget_account_field_ids(
-    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+    session_factory: DbSessionFactory, installation_id: uuid.UUID
 ) -> None:
     """Drop the cache (e.g. after Upsales refused a write to a cached field id)."""
     async with session_factory() as session:
-        for row in await _cached_rows(session, installation_id):
-            await session.delete(row)
+        await forget_field_ids(session, installation_id, ACCOUNT_ENTITY)
         await session.commit()

@@ -9,28 +9,25 @@ name entities (``upsales_order``, ``upsales_company``, ``fortnox_invoice``, ``fo
 
 A won deal in steady state (company and products linked) costs one Upsales call (GET order)
 and one Fortnox call (POST): the intent to create is committed first, and the search by order
-reference (:mod:`.reference`) is made only when an earlier attempt left one (:mod:`.intents`).
-An edit costs one Fortnox call (PUT): the order link keeps the rows our last write left
-(``synced_fields``, see :func:`.document.rows_to_keep`), so the document is read first only when
-the link keeps none, or when Fortnox refuses the update (locked, or changed in Fortnox).
+reference (:mod:`.reference`) is made only when an earlier attempt left one
+(:mod:`~upsales_fortnox.links.repository.document_intents`). An edit costs one Fortnox call
+(PUT): the order link keeps the rows our last write left (``synced_fields``, see
+:func:`.document.rows_to_keep`), so the document is read first only when the link keeps none,
+or when Fortnox refuses the update (locked, or changed in Fortnox).
+
+The deal's links go one way, through the links repository's
+:class:`~upsales_fortnox.links.repository.won_deal_links.WonDealLinks`: read (with the intent),
+the company's and products' links saved as they are made (:mod:`.deal_customer`,
+:mod:`.article_numbers`), and the order link saved with the job's completion when run as a job.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
-from typing import Any, cast
-
-from sqlalchemy import Integer, Table, and_, bindparam, or_, select
 
 from upsales_fortnox.documents.order_field import write_document_url
-from upsales_fortnox.domain.commands import (
-    CreateFortnoxDocument,
-    LinkFortnoxDocument,
-    NoChange,
-    RefuseDocumentChange,
-)
 from upsales_fortnox.domain.outbound.decide import (
     DocumentLookup,
     decide_document,
@@ -41,28 +38,32 @@ from upsales_fortnox.domain.outbound.document_body import rows_to_keep
 from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.domain.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.domain.outbound.validation import document_problems, refusal_message
+from upsales_fortnox.domain.sync_commands import (
+    CreateFortnoxDocument,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+)
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
-from upsales_fortnox.links.repository import LinkView, save_link
-from upsales_fortnox.models.link import Link
+from upsales_fortnox.links.repository.won_deal_links import DealLinks, WonDealLinks
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
-from upsales_fortnox.sync.outbound.articles import resolve_article_numbers
-from upsales_fortnox.sync.outbound.customers import ensure_customer
-from upsales_fortnox.sync.outbound.documents import (
+from upsales_fortnox.sync.outbound.article_numbers import resolve_article_numbers
+from upsales_fortnox.sync.outbound.deal_customer import ensure_customer
+from upsales_fortnox.sync.outbound.fortnox_documents import (
     RowsOutdated,
     document_missing,
     find_document_by_reference,
     get_document,
     write_document,
 )
-from upsales_fortnox.sync.outbound.intents import record_intent
 from upsales_fortnox.sync.results.outbound import DealCustomer, WonDealOutcome, WonDealResult
 from upsales_fortnox.sync.results.records import FortnoxRef
-from upsales_fortnox.vocabulary import FortnoxType, JobKind, LinkEntity, ProductBundleMode
+from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 
 def register_won_deal_handler(registry: HandlerRegistry, services: Services) -> None:
@@ -79,97 +80,6 @@ def upsales_id(ctx: JobContext) -> int:
     return int(ctx.entity_id)
 
 
-@dataclass(frozen=True)
-class _OrderLinks:
-    order: LinkView | None
-    company: LinkView | None
-    articles: dict[int, str]
-    sent_before: bool
-    """No order link, but an earlier attempt recorded its intent to create the document."""
-
-
-_LINKS = cast(Table, Link.__table__)
-_INSTALLATION_ID = bindparam("installation_id", type_=_LINKS.c.installation_id.type)
-_ORDER_LINKS = (
-    select(
-        _LINKS.c.entity,
-        _LINKS.c.upsales_id,
-        _LINKS.c.fortnox_type,
-        _LINKS.c.fortnox_id,
-        _LINKS.c.fingerprint,
-        _LINKS.c.synced_fields,
-    )
-    .where(
-        _LINKS.c.installation_id == _INSTALLATION_ID,
-        or_(
-            and_(
-                _LINKS.c.entity == LinkEntity.ORDER.value,
-                _LINKS.c.upsales_id == bindparam("order_id", type_=Integer()),
-            ),
-            and_(
-                _LINKS.c.entity == LinkEntity.COMPANY.value,
-                _LINKS.c.upsales_id == bindparam("company_id", type_=Integer()),
-                _LINKS.c.fortnox_type == FortnoxType.CUSTOMER.value,
-            ),
-            and_(
-                _LINKS.c.entity == LinkEntity.PRODUCT.value,
-                _LINKS.c.fortnox_type == FortnoxType.ARTICLE.value,
-                _LINKS.c.upsales_id.in_(bindparam("product_ids", expanding=True)),
-            ),
-        ),
-    )
-    .order_by(_LINKS.c.id)
-)
-"""Built once: building it took longer than running it. A ``company_id`` of ``None`` and an
-empty ``product_ids`` match nothing."""
-
-
-def _link_view(row: Any) -> LinkView:
-    return LinkView(
-        entity=LinkEntity(row.entity),
-        upsales_id=row.upsales_id,
-        fortnox_type=FortnoxType(row.fortnox_type),
-        fortnox_id=row.fortnox_id,
-        fingerprint=row.fingerprint,
-        synced_fields=dict(row.synced_fields) if row.synced_fields is not None else None,
-    )
-
-
-async def _order_links(
-    services: Services,
-    installation_id: uuid.UUID,
-    order: Order,
-    mode: ProductBundleMode,
-    intent: FortnoxType | None,
-) -> _OrderLinks:
-    """Every link a won deal needs (its own, its company's, its products'), in one query; and
-    with ``intent`` (the type of document a won deal is sent as), when the order has no link
-    yet, its intent to create that document, recorded in the same transaction (committed
-    before any Fortnox call, see :mod:`.intents`)."""
-    params = {
-        "installation_id": installation_id,
-        "order_id": order.id,
-        "company_id": order.client.id if order.client is not None else None,
-        "product_ids": required_product_ids(order.orderRow or [], mode),
-    }
-    sent_before = False
-    async with services.engine.begin() as connection:
-        found = [_link_view(row) for row in await connection.execute(_ORDER_LINKS, params)]
-        order_links = [link for link in found if link.entity is LinkEntity.ORDER]
-        if intent is not None and not order_links:
-            first = await record_intent(connection, installation_id, order.id, intent)
-            sent_before = not first
-    companies = [link for link in found if link.entity is LinkEntity.COMPANY]
-    return _OrderLinks(
-        order=order_links[0] if order_links else None,
-        company=companies[0] if companies else None,
-        articles={
-            link.upsales_id: link.fortnox_id for link in found if link.entity is LinkEntity.PRODUCT
-        },
-        sent_before=sent_before,
-    )
-
-
 async def sync_won_order(
     services: Services, installation_id: uuid.UUID, order_id: int, *, job: JobContext | None = None
 ) -> WonDealResult:
@@ -180,11 +90,15 @@ async def sync_won_order(
         return WonDealResult(order_id, "skipped", "the order no longer exists in Upsales")
     gate = order_gate(order)
     sent_as = fortnox_type_for(context.settings.sync_type)
-    links = await _order_links(
-        services,
+    deal_links = WonDealLinks(
+        services.session_factory,
         installation_id,
-        order,
-        context.settings.product_bundles,
+        with_completion=job.save_with_completion if job is not None else None,
+    )
+    links = await deal_links.read(
+        order.id,
+        order.client.id if order.client is not None else None,
+        required_product_ids(order.orderRow or [], context.settings.product_bundles),
         intent=sent_as if gate is None else None,
     )
     link = links.order
@@ -197,6 +111,7 @@ async def sync_won_order(
     customer = await ensure_customer(
         services.session_factory,
         installation_id,
+        deal_links,
         context.fortnox,
         context.upsales,
         order.client.id,
@@ -213,12 +128,11 @@ async def sync_won_order(
     synced = await _sync_document(
         services,
         context,
-        installation_id,
         order,
         links,
+        deal_links,
         fortnox_type,
         customer.customer_number,
-        job,
     )
     return replace(synced, upsales_order=order_id, customer=made_out_to)
 
@@ -226,19 +140,17 @@ async def sync_won_order(
 async def _sync_document(
     services: Services,
     context: InstallationContext,
-    installation_id: uuid.UUID,
     order: Order,
-    links: _OrderLinks,
+    links: DealLinks,
+    deal_links: WonDealLinks,
     fortnox_type: FortnoxType,
     customer_number: str,
-    job: JobContext | None,
 ) -> WonDealResult:
     """The order's document written (or left); the result without its customer."""
     mode = context.settings.product_bundles
     link = links.order
     articles = await resolve_article_numbers(
-        services.session_factory,
-        installation_id,
+        deal_links,
         context.fortnox,
         context.upsales,
         required_product_ids(order.orderRow or [], mode),
@@ -297,21 +209,9 @@ async def _sync_document(
     else:
         outcome = "updated" if link is not None else "found_and_updated"
         number = decision.document_number
-    link_write = partial(
-        save_link,
-        installation_id=installation_id,
-        entity=LinkEntity.ORDER,
-        upsales_id=order.id,
-        fortnox_type=fortnox_type,
-        fortnox_id=str(number),
-        fingerprint=decision.fingerprint,
-        synced_fields=rows_to_keep(written),
+    await deal_links.save_order_link(
+        order.id, fortnox_type, str(number), decision.fingerprint, rows_to_keep(written)
     )
-    if job is not None:  # with the job's completion: one transaction fewer (see .intents)
-        job.save_with_completion(link_write)
-    else:
-        async with services.engine.begin() as connection:
-            await link_write(connection)
     done = result(outcome, document=FortnoxRef(fortnox_type, str(number)))
     return await _with_document_url(services, context, order, done)
 

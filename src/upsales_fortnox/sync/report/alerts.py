@@ -13,8 +13,7 @@ import logging
 import uuid
 from typing import Final
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.report_compare import Report
 from upsales_fortnox.ops.repository.alert_states import report_reconciliation_differences
 
@@ -24,7 +23,7 @@ REPORT_TOPIC: Final = "report"
 
 
 async def report_differences(
-    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID, report: Report
+    session_factory: DbSessionFactory, installation_id: uuid.UUID, report: Report
 ) -> None:
     """Raise the alert when ``report`` found differences; resolve it when it is clean."""
     if not report.clean:

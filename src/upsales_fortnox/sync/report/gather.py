@@ -15,9 +15,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.currency import HOME_CURRENCY
 from upsales_fortnox.domain.inbound.decide_document import MODULE_TYPES
 from upsales_fortnox.domain.inbound.document_changes import document_lines, is_cancelled
@@ -34,11 +32,12 @@ from upsales_fortnox.domain.report_compare import (
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.upsales.filters import gte, lte
-from upsales_fortnox.jobs.store.enqueue import enqueue
-from upsales_fortnox.models.link import Link
+from upsales_fortnox.jobs import enqueue
+from upsales_fortnox.links.repository.link_reads import linked_order_documents
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.context import InstallationContext
 from upsales_fortnox.sync.money.invoice_money import credited_amount, reference
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+from upsales_fortnox.vocabulary import FortnoxType
 
 REPORTED_TYPES: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
 ZERO: Final = Decimal(0)
@@ -56,19 +55,6 @@ async def _deals(context: InstallationContext, start: dt.date, end: dt.date) -> 
         Deal(order.id, order.value or ZERO, _currency(order.currency), order.probability)
         async for order in orders
     ]
-
-
-async def _links(
-    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
-) -> dict[tuple[FortnoxType, str], int]:
-    query = select(Link.fortnox_type, Link.fortnox_id, Link.upsales_id).where(
-        Link.installation_id == installation_id,
-        Link.entity == LinkEntity.ORDER,
-        Link.fortnox_type.in_([t.value for t in REPORTED_TYPES]),
-    )
-    async with session_factory() as session:
-        rows = (await session.execute(query)).all()
-    return {(FortnoxType(kind), number): order_id for kind, number, order_id in rows}
 
 
 async def _read(
@@ -127,13 +113,13 @@ def _listed(
 
 async def build_report(
     context: InstallationContext,
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: DbSessionFactory,
     start: dt.date,
     end: dt.date,
 ) -> Report:
     """The report of the period ``start``..``end`` (both included)."""
     deals = await _deals(context, start, end)
-    links = await _links(session_factory, context.installation_id)
+    links = await linked_order_documents(session_factory, context.installation_id, REPORTED_TYPES)
     types = MODULE_TYPES[context.settings.sync_type] & REPORTED_TYPES
     documents: dict[tuple[FortnoxType, str], Document] = {}
     for kind in sorted(types):
@@ -153,7 +139,7 @@ async def build_report(
 
 
 async def queue_repairs(
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: DbSessionFactory,
     installation_id: uuid.UUID,
     differences: list[Difference],
 ) -> list[int]:
@@ -163,19 +149,12 @@ async def queue_repairs(
     content is written again even though Fortnox did not change it (Upsales did)."""
     ids: list[int] = []
     async with session_factory() as session:
+        links = LinkStore(session, installation_id)
         for difference in differences:
             repair = difference.repair
             if difference.kind is DifferenceKind.AMOUNT_DIFFERS and difference.fortnox_document:
                 kind, number = difference.fortnox_document.split(" ", 1)
-                await session.execute(
-                    update(Link)
-                    .where(
-                        Link.installation_id == installation_id,
-                        Link.fortnox_type == kind,
-                        Link.fortnox_id == number,
-                    )
-                    .values(fingerprint=None)
-                )
+                await links.forget_fingerprint(FortnoxType(kind), number)
             queued = await enqueue(
                 session,
                 installation_id=installation_id,

@@ -12,13 +12,6 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Final
 
-from upsales_fortnox.domain.commands import (
-    Command,
-    CreateUpsalesCompany,
-    LinkTarget,
-    SaveLink,
-    UpdateUpsalesCompany,
-)
 from upsales_fortnox.domain.inbound.companies import (
     AccountFieldIds,
     CompanyIndex,
@@ -30,23 +23,30 @@ from upsales_fortnox.domain.inbound.companies import (
 )
 from upsales_fortnox.domain.initial_phases import PHASE_MODELS, SORT_KEYS, Phase, entity_id
 from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
+from upsales_fortnox.domain.sync_commands import (
+    Command,
+    CreateUpsalesCompany,
+    LinkTarget,
+    SaveLink,
+    UpdateUpsalesCompany,
+)
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Customer, Entity
 from upsales_fortnox.integrations.upsales.models import Company
-from upsales_fortnox.sync.initial.context import ImportContext
-from upsales_fortnox.sync.initial.indexes import (
-    company_index,
-    custom_field_id,
-    linked_upsales_ids,
-    slim_company,
-)
-from upsales_fortnox.sync.initial.outcomes import (
+from upsales_fortnox.links.repository.link_reads import linked_upsales_ids
+from upsales_fortnox.sync.initial.import_context import ImportContext
+from upsales_fortnox.sync.initial.import_outcomes import (
     Job,
     Outcome,
     Run,
     carry_out,
     done,
     gather_outcomes,
+)
+from upsales_fortnox.sync.initial.indexes import (
+    company_index,
+    custom_field_id,
+    slim_company,
 )
 from upsales_fortnox.sync.interpreter import Effects
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity

@@ -1,10 +1,14 @@
 """The effects target that writes: Upsales and Fortnox through their clients, links through a
-:class:`~.links.LinkSink`."""
+:class:`~.link_sinks.LinkSink`."""
 
 from __future__ import annotations
 
-from upsales_fortnox.domain.commands import CreateFortnoxDocument, SaveLink, UpdateFortnoxDocument
 from upsales_fortnox.domain.outbound.company import clean, custom_value
+from upsales_fortnox.domain.sync_commands import (
+    CreateFortnoxDocument,
+    SaveLink,
+    UpdateFortnoxDocument,
+)
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
@@ -17,16 +21,20 @@ from upsales_fortnox.integrations.upsales.models import (
     Product,
     ProductDraft,
 )
-from upsales_fortnox.sync.effects.links import LinkSink
+from upsales_fortnox.sync.effects.link_sinks import LinkSink
 from upsales_fortnox.sync.interpreter import FortnoxDocument
-from upsales_fortnox.sync.outbound.documents import create_document, get_document, update_document
+from upsales_fortnox.sync.outbound.fortnox_documents import (
+    create_document,
+    get_document,
+    update_document,
+)
 from upsales_fortnox.vocabulary import FortnoxType
 
 
 class Writer:
     """Carries effects out. Fortnox's refusal of a document update because the document
     locked meanwhile becomes ``DocumentLocked`` (see
-    :func:`~upsales_fortnox.sync.outbound.documents.update_document`)."""
+    :func:`~upsales_fortnox.sync.outbound.fortnox_documents.update_document`)."""
 
     def __init__(self, upsales: UpsalesPort, fortnox: FortnoxPort, links: LinkSink) -> None:
         self.upsales = upsales

@@ -14,28 +14,28 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.documents.order_field import DOCUMENT_URL_FIELD_ALIAS
 from upsales_fortnox.documents.service import LinkSigning, document_url
-from upsales_fortnox.domain.commands import Command
 from upsales_fortnox.domain.inbound.companies import AccountFieldIds
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.references import (
     CUSTOMER_NUMBER_FIELD_ALIAS,
     DOCUMENT_FIELD_ALIAS,
     VAT_NUMBER_FIELD_ALIAS,
 )
+from upsales_fortnox.domain.sync_commands import Command
 from upsales_fortnox.integrations.upsales.models import (
     CustomFieldEntity,
     CustomValue,
     OrderStage,
     User,
 )
-from upsales_fortnox.links.repository import LinkStore, LinkView
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.context import InstallationContext
-from upsales_fortnox.sync.effects.links import CommittedLinks
-from upsales_fortnox.sync.effects.writer import Writer
+from upsales_fortnox.sync.effects.link_sinks import CommittedLinks
+from upsales_fortnox.sync.effects.live_writer import Writer
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 FIELD_CACHE_SECONDS = 600.0
@@ -71,7 +71,7 @@ class InboundJob:
     """One inbound job run: the installation's context plus what the job looks up once."""
 
     context: InstallationContext
-    session_factory: async_sessionmaker[AsyncSession]
+    session_factory: DbSessionFactory
     fields: CustomFieldCache
     _users: list[User] | None = field(default=None, repr=False)
     _stages: list[OrderStage] | None = field(default=None, repr=False)

@@ -10,12 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.initial_phases import FORTNOX_TYPES, Phase
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore
 
 CONCURRENCY: Final = 8
 """Entities of one page worked on at once (their API calls are paced by the clients). Enough
@@ -32,7 +31,7 @@ class ImportContext:
     settings: SyncSettings
     fortnox: FortnoxPort
     upsales: UpsalesPort
-    session_factory: async_sessionmaker[AsyncSession]
+    session_factory: DbSessionFactory
     today: Callable[[], dt.date] = dt.date.today
     monotonic: Monotonic = time.monotonic
     concurrency: int = CONCURRENCY

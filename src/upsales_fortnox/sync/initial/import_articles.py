@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from upsales_fortnox.domain.commands import Command
 from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.domain.inbound.products import decide_article
 from upsales_fortnox.domain.initial_phases import (
@@ -22,13 +21,14 @@ from upsales_fortnox.domain.initial_phases import (
     Phase,
     entity_id,
 )
+from upsales_fortnox.domain.sync_commands import Command
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Article, Entity
 from upsales_fortnox.integrations.upsales.models import Product
+from upsales_fortnox.links.repository.link_reads import linked_upsales_ids
 from upsales_fortnox.sync.inbound.pricing import article_prices
-from upsales_fortnox.sync.initial.context import ImportContext
-from upsales_fortnox.sync.initial.indexes import linked_upsales_ids, product_index, slim_product
-from upsales_fortnox.sync.initial.outcomes import (
+from upsales_fortnox.sync.initial.import_context import ImportContext
+from upsales_fortnox.sync.initial.import_outcomes import (
     Job,
     Outcome,
     Run,
@@ -36,6 +36,7 @@ from upsales_fortnox.sync.initial.outcomes import (
     done,
     gather_outcomes,
 )
+from upsales_fortnox.sync.initial.indexes import product_index, slim_product
 from upsales_fortnox.sync.interpreter import Effects
 from upsales_fortnox.vocabulary import LinkEntity
 

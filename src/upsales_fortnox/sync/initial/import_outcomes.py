@@ -1,5 +1,5 @@
 """An entity's outcome in the initial import, and how a page's entities are worked on: each
-entity a job, :data:`~.context.CONCURRENCY` at a time, its commands carried out by the
+entity a job, :data:`~.import_context.CONCURRENCY` at a time, its commands carried out by the
 interpreter on the import's effects target."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from upsales_fortnox.domain.commands import (
+from upsales_fortnox.domain.sync_commands import (
     Command,
     UpdateUpsalesCompany,
     UpdateUpsalesOrder,

@@ -20,14 +20,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from upsales_fortnox.domain.commands import (
-    CreateFortnoxCustomer,
-    LinkFortnoxCustomer,
-    WriteCustomerNumberToUpsales,
-)
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
     CompanyFields,
     clean,
@@ -35,15 +30,19 @@ from upsales_fortnox.domain.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.domain.outbound.decide import decide_customer, org_number_search_text
+from upsales_fortnox.domain.sync_commands import (
+    CreateFortnoxCustomer,
+    LinkFortnoxCustomer,
+    WriteCustomerNumberToUpsales,
+)
 from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
-from upsales_fortnox.links.repository import LinkStore, LinkView
+from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +69,9 @@ async def find_candidates(fortnox: FortnoxPort, fields: CompanyFields) -> list[C
 
 
 async def ensure_customer(
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: DbSessionFactory,
     installation_id: uuid.UUID,
+    links: WonDealLinks,
     fortnox: FortnoxPort,
     upsales: UpsalesPort,
     company_id: int,
@@ -88,16 +88,9 @@ async def ensure_customer(
     number = customer.CustomerNumber
     if not number:
         raise FortnoxMalformedResponse("POST /customers: the new customer has no number")
-    async with session_factory() as session:
-        await LinkStore(session, installation_id).save(
-            LinkEntity.COMPANY,
-            company_id,
-            FortnoxType.CUSTOMER,
-            number,
-            customer_fingerprint(customer),
-            synced_fields=decision.synced_fields,
-        )
-        await session.commit()
+    await links.save_company_link(
+        company_id, number, customer_fingerprint(customer), decision.synced_fields
+    )
     how: Literal["matched", "created"] = (
         "created" if isinstance(decision, CreateFortnoxCustomer) else "matched"
     )

@@ -8,18 +8,14 @@ next order needs no lookup. Anything else is missing, and mapping names the prod
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
-from upsales_fortnox.links.repository import LinkStore
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 
 
 @dataclass
@@ -31,8 +27,7 @@ class ArticleNumbers:
 
 
 async def resolve_article_numbers(
-    session_factory: async_sessionmaker[AsyncSession],
-    installation_id: uuid.UUID,
+    links: WonDealLinks,
     fortnox: FortnoxPort,
     upsales: UpsalesPort,
     product_ids: Sequence[int],
@@ -58,10 +53,6 @@ async def resolve_article_numbers(
             continue
         number = article.ArticleNumber or article_number
         result.by_product[product_id] = number
-        async with session_factory() as session:
-            links = LinkStore(session, installation_id)
-            if await links.by_fortnox(FortnoxType.ARTICLE, number) is None:
-                await links.save(LinkEntity.PRODUCT, product_id, FortnoxType.ARTICLE, number, None)
-                await session.commit()
-                result.linked_now.append(product_id)
+        if await links.link_article(product_id, number):
+            result.linked_now.append(product_id)
     return result

@@ -1,63 +1,56 @@
-"""Reading and writing links between Upsales and Fortnox entities."""
+"""The ``links`` table: its one writer, and the lookups of one installation's links (a session
+at a time, :class:`LinkStore`). Reads of many links at once are in :mod:`.link_reads`."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Final, Protocol, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, select
+from sqlalchemy import ColumnElement, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from upsales_fortnox.core.db.types import MAX_UPSALES_ID, utcnow
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.link_view import (
+    FORTNOX_TYPES_BY_ENTITY,
+    LinkFields,
+    LinkView,
+    storable_upsales_id,
+)
+from upsales_fortnox.links.errors import LinkConflict, LinkedMeanwhile
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
-def storable_upsales_id(upsales_id: int) -> bool:
-    """Whether the id fits the link tables; a larger one can never be linked."""
-    return 1 <= upsales_id <= MAX_UPSALES_ID
+class _StoredLink(Protocol):
+    """A stored link's columns: a :class:`Link`, or a row selecting them."""
+
+    @property
+    def entity(self) -> str: ...
+    @property
+    def upsales_id(self) -> int: ...
+    @property
+    def fortnox_type(self) -> str: ...
+    @property
+    def fortnox_id(self) -> str: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+    @property
+    def synced_fields(self) -> Mapping[str, Any] | None: ...
 
 
-FORTNOX_TYPES_BY_ENTITY: Final[Mapping[LinkEntity, tuple[FortnoxType, ...]]] = {
-    LinkEntity.COMPANY: (FortnoxType.CUSTOMER,),
-    LinkEntity.PRODUCT: (FortnoxType.ARTICLE,),
-    LinkEntity.ORDER: (FortnoxType.ORDER, FortnoxType.INVOICE, FortnoxType.OFFER),
-}
-"""Which Fortnox types an Upsales entity may be linked to."""
-
-
-class LinkConflict(Exception):
-    """One side of a new link is linked already; ``existing_id`` is that link."""
-
-    def __init__(self, message: str, existing_id: int) -> None:
-        super().__init__(message)
-        self.existing_id = existing_id
-
-
-@dataclass(frozen=True)
-class LinkView:
-    """A link as the pure sync functions see it (no session attached)."""
-
-    entity: LinkEntity
-    upsales_id: int
-    fortnox_type: FortnoxType
-    fortnox_id: str
-    fingerprint: str | None
-    synced_fields: Mapping[str, Any] | None = None
-
-    @classmethod
-    def of(cls, link: Link) -> LinkView:
-        return cls(
-            entity=LinkEntity(link.entity),
-            upsales_id=link.upsales_id,
-            fortnox_type=FortnoxType(link.fortnox_type),
-            fortnox_id=link.fortnox_id,
-            fingerprint=link.fingerprint,
-            synced_fields=dict(link.synced_fields) if link.synced_fields is not None else None,
-        )
+def link_view(link: _StoredLink) -> LinkView:
+    """The stored link (or a row of its columns) as the sync sees it."""
+    return LinkView(
+        entity=LinkEntity(link.entity),
+        upsales_id=link.upsales_id,
+        fortnox_type=FortnoxType(link.fortnox_type),
+        fortnox_id=link.fortnox_id,
+        fingerprint=link.fingerprint,
+        synced_fields=dict(link.synced_fields) if link.synced_fields is not None else None,
+    )
 
 
 _LINKS = cast(Table, Link.__table__)
@@ -94,21 +87,6 @@ _UPSERT_LINK = {
     for with_synced_fields in (False, True)
     for load in (False, True)
 }
-
-
-class LinkFields(Protocol):
-    """What saving a link needs (a :class:`LinkView`, a ``SaveLink`` command)."""
-
-    @property
-    def entity(self) -> LinkEntity: ...
-    @property
-    def upsales_id(self) -> int: ...
-    @property
-    def fortnox_type(self) -> FortnoxType: ...
-    @property
-    def fortnox_id(self) -> str: ...
-    @property
-    def fingerprint(self) -> str | None: ...
 
 
 def _saved_values(
@@ -172,7 +150,7 @@ class LinkStore:
         if fortnox_type is not None:
             query = query.where(Link.fortnox_type == fortnox_type)
         link = (await self._session.scalars(query.order_by(Link.id))).first()
-        return LinkView.of(link) if link else None
+        return link_view(link) if link else None
 
     async def by_fortnox(self, fortnox_type: FortnoxType, fortnox_id: str) -> LinkView | None:
         link = await self._session.scalar(
@@ -182,7 +160,7 @@ class LinkStore:
                 Link.fortnox_id == fortnox_id,
             )
         )
-        return LinkView.of(link) if link else None
+        return link_view(link) if link else None
 
     async def upsales_ids_by_fortnox(
         self, fortnox_type: FortnoxType, fortnox_ids: list[str]
@@ -245,7 +223,7 @@ class LinkStore:
             statement, values, execution_options={"populate_existing": True}
         )
         assert saved is not None
-        return LinkView.of(saved)
+        return link_view(saved)
 
     async def add(
         self, entity: LinkEntity, upsales_id: int, fortnox_type: FortnoxType, fortnox_id: str
@@ -254,8 +232,11 @@ class LinkStore:
         fingerprint, so the next change on either side is synced in full.
 
         Raises :class:`ValueError` when the types do not pair (see
-        :data:`FORTNOX_TYPES_BY_ENTITY`) and :class:`LinkConflict` when the Upsales entity
-        already has a link of this Fortnox type or the Fortnox entity is linked already.
+        :data:`~upsales_fortnox.domain.link_view.FORTNOX_TYPES_BY_ENTITY`),
+        :class:`~upsales_fortnox.links.errors.LinkConflict` when the Upsales entity already has
+        a link of this Fortnox type or the Fortnox entity is linked already, and
+        :class:`~upsales_fortnox.links.errors.LinkedMeanwhile` when another transaction linked
+        one side at the same moment (the caller rolls back).
         """
         if fortnox_type not in FORTNOX_TYPES_BY_ENTITY[entity]:
             raise ValueError(f"an Upsales {entity} cannot be linked to a Fortnox {fortnox_type}")
@@ -285,7 +266,10 @@ class LinkStore:
             synced_at=None,
         )
         self._session.add(link)
-        await self._session.flush()
+        try:
+            await self._session.flush()
+        except IntegrityError as exc:  # a link made at the same moment by a sync job
+            raise LinkedMeanwhile("one side was linked meanwhile; read again") from exc
         return link
 
     async def get(self, link_id: int) -> Link | None:
@@ -332,6 +316,18 @@ class LinkStore:
             return 0
         await self._session.execute(_upsert(self._session), list(rows.values()))
         return len(rows)
+
+    async def forget_fingerprint(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
+        """The link's content is written again on its next sync, even unchanged in Fortnox."""
+        await self._session.execute(
+            update(Link)
+            .where(
+                Link.installation_id == self._installation_id,
+                Link.fortnox_type == fortnox_type,
+                Link.fortnox_id == fortnox_id,
+            )
+            .values(fingerprint=None)
+        )
 
     async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
         await self._session.execute(

@@ -6,10 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from upsales_fortnox.domain.commands import SaveLink
-from upsales_fortnox.links.repository import LinkStore
+from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.domain.sync_commands import SaveLink
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.vocabulary import FortnoxType
 
 
@@ -23,9 +22,7 @@ class CommittedLinks:
     across an API call: a link is committed right after the Upsales write it records, so a
     crash between the two is the only gap (the next run finds the record and closes it)."""
 
-    def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
-    ) -> None:
+    def __init__(self, session_factory: DbSessionFactory, installation_id: uuid.UUID) -> None:
         self._session_factory = session_factory
         self._installation_id = installation_id
 
@@ -51,9 +48,7 @@ class PageLinks:
     """Links kept until :meth:`commit` stores them in one transaction (one statement for the
     saves): the initial import commits a page's links once its writes are done."""
 
-    def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
-    ) -> None:
+    def __init__(self, session_factory: DbSessionFactory, installation_id: uuid.UUID) -> None:
         self._session_factory = session_factory
         self._installation_id = installation_id
         self._saved: list[SaveLink] = []

@@ -23,13 +23,13 @@ from upsales_fortnox.domain.initial_phases import (
 from upsales_fortnox.domain.references import DOCUMENT_FIELD_ALIAS, fortnox_document_reference
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
-from upsales_fortnox.sync.initial.context import ImportContext
+from upsales_fortnox.links.repository.link_reads import linked_by_fortnox_id
+from upsales_fortnox.sync.initial.import_context import ImportContext
+from upsales_fortnox.sync.initial.import_outcomes import Job, Outcome, Run, done, gather_outcomes
 from upsales_fortnox.sync.initial.indexes import (
     custom_field_id,
-    linked_by_fortnox_id,
     order_reference_index,
 )
-from upsales_fortnox.sync.initial.outcomes import Job, Outcome, Run, done, gather_outcomes
 from upsales_fortnox.vocabulary import FortnoxType
 
 

@@ -1,4 +1,5 @@
-"""Document intents: a won deal's create is recorded, and committed, before it is sent.
+"""The ``document_intents`` table: a won deal's create is recorded, and committed, before it
+is sent.
 
 A won deal in steady state costs one Fortnox call (its create): it is searched for by its
 order reference only when an earlier attempt may have created its document, that is when an
@@ -7,9 +8,9 @@ connection whose create Fortnox may have committed, a link deleted by hand). See
 :class:`~upsales_fortnox.models.link.DocumentIntent`.
 
 The intent is recorded in the transaction that reads the won deal's links (one transaction per
-deal, committed before any Fortnox call). A deal that is then refused before its create (an
-unsendable order, a product without an article) keeps its intent: its next attempt costs one
-search more, never a second document.
+deal, committed before any Fortnox call; :mod:`.won_deal_links`). A deal that is then refused
+before its create (an unsendable order, a product without an article) keeps its intent: its
+next attempt costs one search more, never a second document.
 """
 
 from __future__ import annotations

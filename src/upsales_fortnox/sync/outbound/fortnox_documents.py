@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.domain.commands import (
-    CreateFortnoxDocument,
-    LinkFortnoxDocument,
-    NoChange,
-    RefuseDocumentChange,
-    UpdateFortnoxDocument,
-)
 from upsales_fortnox.domain.outbound.decide import DocumentDecision
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, locked_reason
 from upsales_fortnox.domain.outbound.reference import (
     ORDER_REFERENCE_FIELD,
     ORDER_REFERENCE_SEARCH_PARAMETER,
     order_reference,
+)
+from upsales_fortnox.domain.sync_commands import (
+    CreateFortnoxDocument,
+    LinkFortnoxDocument,
+    NoChange,
+    RefuseDocumentChange,
+    UpdateFortnoxDocument,
 )
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import (
