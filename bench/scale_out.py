@@ -59,7 +59,7 @@ from bench.common import (
     uvicorn_server,
 )
 from bench.scale_out_setup import SECRET_KEY, prepare_database, serve_fortnox, serve_upsales
-from upsales_fortnox.jobs.presence import PRESENCE_LOCK_CLASS
+from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
 
 INSTALLATIONS = 200
 LIMIT, WINDOW = 25, 5.0
@@ -99,7 +99,7 @@ def _service_env(database_url: str, ports: tuple[int, int]) -> dict[str, str]:
     }
 
 
-_WORKER_COMMAND = "from upsales_fortnox.cli import main; main()"
+_WORKER_COMMAND = "from upsales_fortnox.cli.commands import main; main()"
 
 
 def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -15,8 +15,8 @@ import sys
 import httpx
 
 from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.fortnox_budget.pacers import shared_pacer_registry
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
-from upsales_fortnox.shared_budget import shared_pacer_registry
 
 
 async def main(

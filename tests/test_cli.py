@@ -32,7 +32,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in REAL_VALUES and k != "DATABASE_URL"}
     return subprocess.run(
-        [sys.executable, "-c", "from upsales_fortnox.cli import main; main()", *args],
+        [sys.executable, "-c", "from upsales_fortnox.cli.commands import main; main()", *args],
         cwd=cwd,
         env={**clean, **(env or {})},
         capture_output=True,
@@ -65,6 +65,11 @@ def test_version(workdir: Path) -> None:
 def test_an_invalid_variable_is_one_line_naming_it(workdir: Path) -> None:
     result = run_cli("migrate", cwd=workdir, env={"SECRET_KEY": "short"})
     assert "SECRET_KEY" in assert_one_line_error(result, 2)
+
+
+def test_an_unknown_option_is_a_usage_error(workdir: Path) -> None:
+    result = run_cli("--bogus", cwd=workdir)
+    assert "--bogus" in assert_one_line_error(result, 2)
 
 
 def test_a_bad_id_and_a_missing_schema_are_one_line_each(workdir: Path) -> None:

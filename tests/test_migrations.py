@@ -88,7 +88,12 @@ def test_replicas_migrating_at_once_all_succeed_and_migrate_once(
     env = {**os.environ, "DATABASE_URL": empty_database_url}
     replicas = [
         subprocess.Popen(
-            [sys.executable, "-c", "from upsales_fortnox.cli import main; main()", "migrate"],
+            [
+                sys.executable,
+                "-c",
+                "from upsales_fortnox.cli.commands import main; main()",
+                "migrate",
+            ],
             cwd=tmp_path,
             env=env,
             stdout=subprocess.PIPE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.jobs.queue import EntityJob, enqueue, enqueue_many
+from upsales_fortnox.jobs.store.enqueue import EntityJob, enqueue, enqueue_many
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus

@@ -24,8 +24,8 @@ from ufs_sandboxes.fortnox import (
     create_fortnox_sandbox,
 )
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.fortnox_budget.repository import PostgresBudget
 from upsales_fortnox.models.operations import FortnoxBudgetGrant
-from upsales_fortnox.shared_budget import PostgresBudget
 
 pytestmark = pytest.mark.postgres
 

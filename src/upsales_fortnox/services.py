@@ -14,25 +14,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.db.session import DbEngine, DbSessionFactory
 from upsales_fortnox.core.logging_setup import register_secret
+from upsales_fortnox.fortnox_budget.pacers import fortnox_pacers
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.intake.admission import Admission
 from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer
-from upsales_fortnox.intake.fortnox_stream.store import record_with_intake
+from upsales_fortnox.intake.fortnox_stream.recording import record_with_intake
 from upsales_fortnox.intake.installations import SecretChecker
-from upsales_fortnox.intake.loader import InstallationLoader
-from upsales_fortnox.intake.writer import IntakeWriter
+from upsales_fortnox.intake.repository.group_commit import IntakeWriter
+from upsales_fortnox.intake.repository.loader import InstallationLoader
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.integrations.pacing import LimiterRegistry
 from upsales_fortnox.integrations.shared_pacing import PacerRegistry
 from upsales_fortnox.ops.metrics import rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_hooks import api_response_observer
-from upsales_fortnox.shared_budget import shared_pacer_registry
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
@@ -66,8 +66,8 @@ def _origin(url: str) -> str:
 @dataclass
 class Services:
     settings: Settings
-    engine: AsyncEngine
-    session_factory: async_sessionmaker[AsyncSession]
+    engine: DbEngine
+    session_factory: DbSessionFactory
     secret_box: SecretBox
     http: httpx.AsyncClient
     fortnox_oauth: FortnoxOAuth
@@ -111,7 +111,7 @@ def build_oauth(
 
 def build_token_store(
     settings: Settings,
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: DbSessionFactory,
     oauth: FortnoxOAuth | None = None,
 ) -> DbTokenStore:
     return DbTokenStore(
@@ -130,24 +130,9 @@ def build_limiter_registry(
     )
 
 
-def _fortnox_pacers(
-    settings: Settings, engine: AsyncEngine, *, on_wait: Callable[[], None] | None
-) -> PacerRegistry:
-    """In one process (SQLite) the in-process limiters; on PostgreSQL, where API and worker
-    processes may call Fortnox for the same tenant, those in front of the shared budget."""
-    if engine.dialect.name != "postgresql":
-        return build_limiter_registry(settings, on_wait=on_wait)
-    return shared_pacer_registry(
-        engine,
-        limit=settings.fortnox_rate_limit,
-        window_seconds=settings.fortnox_rate_window_seconds,
-        on_wait=on_wait,
-    )
-
-
 def build_services(
     settings: Settings,
-    engine: AsyncEngine | None = None,
+    engine: DbEngine | None = None,
     *,
     http: httpx.AsyncClient | None = None,
     oauth_transport: httpx.AsyncBaseTransport | None = None,
@@ -176,7 +161,12 @@ def build_services(
         http=http,
         fortnox_oauth=oauth,
         token_store=DbTokenStore(session_factory, secret_box, oauth),
-        fortnox_limiters=_fortnox_pacers(settings, engine, on_wait=fortnox_waits),
+        fortnox_limiters=fortnox_pacers(
+            engine,
+            limit=settings.fortnox_rate_limit,
+            window_seconds=settings.fortnox_rate_window_seconds,
+            on_wait=fortnox_waits,
+        ),
         upsales_limiters=LimiterRegistry(
             settings.upsales_rate_limit, settings.upsales_rate_window_seconds, on_wait=upsales_waits
         ),

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.api.operator_support import add_job, create_installation
 from upsales_fortnox.core.logging_setup import register_secret
 from upsales_fortnox.jobs import JobNotDead, JobNotFound, retry_dead_job
-from upsales_fortnox.jobs.queue import enqueue
 from upsales_fortnox.jobs.schemas import REDACTED, redact_document
+from upsales_fortnox.jobs.store.enqueue import enqueue
 from upsales_fortnox.models.job import JobAttempt, SyncJob
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import JobStatus

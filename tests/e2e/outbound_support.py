@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 
 from tests.e2e.harness import SyncHarness
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.jobs import enqueue
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.e2e.harness import SyncHarness
 from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer, StreamPolicy
-from upsales_fortnox.intake.fortnox_stream.store import StreamRecorder, StreamTenant
+from upsales_fortnox.intake.fortnox_stream.recording import StreamRecorder, StreamTenant
 from upsales_fortnox.integrations.fortnox.stream import Message
 
 WAIT_SECONDS = 10.0

@@ -14,7 +14,7 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, custom_value
 from tests.e2e.outbound_support import link_demo_products, sync_order, win
-from upsales_fortnox.documents.repository import LinkSigning, document_url
+from upsales_fortnox.documents.service import LinkSigning, document_url
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, JobStatus, SyncType

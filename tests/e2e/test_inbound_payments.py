@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call, jobs_of
 from tests.e2e.stream_support import consumer_for, running, served, wait_for
-from upsales_fortnox.intake.fortnox_stream.store import record_with_intake
+from upsales_fortnox.intake.fortnox_stream.recording import record_with_intake
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.models.job import InboundEvent, SyncJob

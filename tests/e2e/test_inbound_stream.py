@@ -11,7 +11,7 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import jobs_of
 from tests.e2e.stream_support import ListRecorder, consumer_for, running, served, wait_for
 from ufs_sandboxes.fortnox.events import encode_offset
-from upsales_fortnox.intake.fortnox_stream.store import record_with_intake
+from upsales_fortnox.intake.fortnox_stream.recording import record_with_intake
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import InboundEvent, StreamOffset

@@ -1,5 +1,5 @@
 """``limit_pricelists`` and ``show_field_sync``: the app hooks the real Fortnox app registers
-get a useful 200 (shapes *unverified*, kept in :mod:`upsales_fortnox.domain.app_hook_answers`)."""
+get a useful 200 (shapes *unverified*, kept in :mod:`upsales_fortnox.sync.app_hook_answers`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import httpx
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, companies_named, products_by_article_no
 from tests.intake.support import count_rows
-from upsales_fortnox.domain.app_hook_answers import price_list_answer
 from upsales_fortnox.integrations.upsales.models import PriceList
+from upsales_fortnox.sync.app_hook_answers import price_list_answer
 
 
 async def ask(harness: SyncHarness, hook_type: str, *, in_url: bool = False) -> httpx.Response:

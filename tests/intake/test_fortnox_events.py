@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.intake.support import fortnox_event
+from upsales_fortnox.intake.deliveries import fortnox_new_events
 from upsales_fortnox.intake.fortnox_events import EVENT_TYPES, EventUse, classify
 from upsales_fortnox.intake.parse import parse_fortnox_events
-from upsales_fortnox.intake.record import fortnox_new_events
 from upsales_fortnox.sync.reconcile import TOPICS, synthetic_event
 
 

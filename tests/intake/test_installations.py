@@ -10,10 +10,10 @@ from tests.intake.support import API_KEY, WEBHOOK_SECRET, create_installation
 from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.intake.installations import (
     SecretChecker,
-    load_webhook_installation,
     parse_installation_id,
     secret_matches,
 )
+from upsales_fortnox.intake.repository.loader import load_webhook_installation
 from upsales_fortnox.services import Services
 
 BOX = SecretBox("a-secret-key-for-these-tests-only")

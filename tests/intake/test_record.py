@@ -15,6 +15,7 @@ from tests.intake.support import (
     fortnox_event,
     order_hook,
 )
+from upsales_fortnox.intake.deliveries import IntakeResult
 from upsales_fortnox.intake.errors import TenantMismatchError
 from upsales_fortnox.intake.parse import (
     IgnoredEvent,
@@ -22,7 +23,7 @@ from upsales_fortnox.intake.parse import (
     parse_fortnox_events,
     parse_upsales_app_hook,
 )
-from upsales_fortnox.intake.record import IntakeResult, record_fortnox_events, record_upsales_event
+from upsales_fortnox.intake.repository.record import record_fortnox_events, record_upsales_event
 from upsales_fortnox.intake.wire import FortnoxChangeEvent
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services

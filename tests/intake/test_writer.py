@@ -27,17 +27,17 @@ from tests.intake.support import (
     order_hook,
 )
 from upsales_fortnox.core.db.engine import create_engine
-from upsales_fortnox.intake.parse import UpsalesChange, parse_fortnox_events, parse_upsales_app_hook
-from upsales_fortnox.intake.postgres import Driver, driver_connection, record_events_on
-from upsales_fortnox.intake.record import (
+from upsales_fortnox.intake.deliveries import (
     EventsOf,
     IntakeResult,
     NewEvent,
     fortnox_new_events,
-    record_events,
     upsales_new_event,
 )
-from upsales_fortnox.intake.writer import IntakeWriter
+from upsales_fortnox.intake.parse import UpsalesChange, parse_fortnox_events, parse_upsales_app_hook
+from upsales_fortnox.intake.repository.group_commit import IntakeWriter
+from upsales_fortnox.intake.repository.postgres import Driver, driver_connection, record_events_on
+from upsales_fortnox.intake.repository.record import record_events
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import Services

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import HandlerRegistry, Worker, enqueue
-from upsales_fortnox.jobs.presence import WorkerPresence
+from upsales_fortnox.jobs.store.presence import WorkerPresence
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import InstallationLease, JobAttempt, SyncJob
 from upsales_fortnox.vocabulary import InstallationStatus

@@ -28,7 +28,7 @@ from tests.jobs.support import (
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost, Worker
-from upsales_fortnox.jobs.store import JobStore
+from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
 Factory = async_sessionmaker[AsyncSession]

@@ -19,7 +19,7 @@ from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.alert_delivery import AlertSender, check_alerts
-from upsales_fortnox.ops.alert_store import report_reconciliation_differences
+from upsales_fortnox.ops.repository.alert_states import report_reconciliation_differences
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import JobStatus
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.links.link_view import LinkView
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.links.repository.links import LinkStore, save_link
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.link import Link

@@ -15,16 +15,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
-from sqlalchemy import update
 
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas import ErrorEnvelope
 from upsales_fortnox.core.crypto import constant_time_equals
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.installations.repository.installation_rows import mark_tenant_needs_relogin
 from upsales_fortnox.integrations.fortnox.consent import parse_consent_event
-from upsales_fortnox.models.installation import Installation
-from upsales_fortnox.vocabulary import InstallationStatus
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -83,20 +81,6 @@ async def post_consent_event(
         logger.info("Fortnox service account consent created for a tenant")
         return ConsentAnswer(status="ignored", installations=0)
     async with services.session_factory() as session, session.begin():
-        result = await session.execute(
-            update(Installation)
-            .where(
-                Installation.fortnox_tenant_id == event.tenant_id,
-                Installation.status != InstallationStatus.NEEDS_RELOGIN,
-            )
-            .values(
-                status=InstallationStatus.NEEDS_RELOGIN,
-                status_reason=REVOKED_REASON,
-                version=Installation.version + 1,
-                updated_at=utcnow(),
-            )
-            .execution_options(synchronize_session=False)
-        )
-    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        count = await mark_tenant_needs_relogin(session, event.tenant_id, REVOKED_REASON, utcnow())
     logger.warning("Fortnox consent revoked: %d installation(s) need a new connection", count)
     return ConsentAnswer(status="applied", installations=count)

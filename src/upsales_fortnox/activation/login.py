@@ -34,11 +34,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import select
-
 from upsales_fortnox.activation.errors import ActivationError, state_not_bound
 from upsales_fortnox.activation.login_link import LoginLinkSigner
-from upsales_fortnox.activation.nonces import consume_nonce, store_nonce
+from upsales_fortnox.activation.repository import consume_nonce, store_nonce
 from upsales_fortnox.activation.state import (
     STATE_LIFETIME,
     StateClaims,
@@ -48,14 +46,17 @@ from upsales_fortnox.activation.state import (
 )
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.api_clients import tenant_key
+from upsales_fortnox.installations.repository.installation_rows import (
+    connect_tenant,
+    find_installation,
+    tenant_connected_elsewhere,
+)
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError, SyncError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.jobs import release_installation_jobs
-from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.checkpoints import seed_checkpoints
-from upsales_fortnox.vocabulary import InstallationStatus
 
 FORTNOX_SCOPES: Final = DEFAULT_SCOPES
 """Every scope the sync needs (one constant,
@@ -107,7 +108,7 @@ class FortnoxLogin:
         self._links.verify(login_token, installation_id, now=now)
         claims = StateClaims(installation_id, new_nonce(), now + STATE_LIFETIME)
         async with self._services.session_factory() as session, session.begin():
-            if await session.get(Installation, installation_id) is None:
+            if await find_installation(session, installation_id) is None:
                 raise _installation_not_found(installation_id)
             await store_nonce(session, claims, now=now)
         url = self._services.fortnox_oauth.authorization_url(
@@ -236,7 +237,7 @@ class FortnoxLogin:
 
     async def _check_tenant(self, installation_id: uuid.UUID, tenant_id: str) -> None:
         async with self._services.session_factory() as session:
-            installation = await session.get(Installation, installation_id)
+            installation = await find_installation(session, installation_id)
             if installation is None:
                 raise _installation_not_found(installation_id)
             if installation.fortnox_tenant_id not in (None, tenant_id):
@@ -246,12 +247,7 @@ class FortnoxLogin:
                     "this installation is connected to another Fortnox company; log in to "
                     "that company (or ask an operator to disconnect it first)",
                 )
-            other = await session.scalar(
-                select(Installation.id).where(
-                    Installation.fortnox_tenant_id == tenant_id, Installation.id != installation_id
-                )
-            )
-            if other is not None:
+            if await tenant_connected_elsewhere(session, tenant_id, installation_id):
                 raise ActivationError(
                     409,
                     "tenant_already_connected",
@@ -261,12 +257,9 @@ class FortnoxLogin:
     async def _activate(self, installation_id: uuid.UUID, tenant_id: str) -> None:
         now = self._clock()
         async with self._services.session_factory() as session, session.begin():
-            installation = await session.get(Installation, installation_id)
+            installation = await find_installation(session, installation_id)
             if installation is None:
                 raise _installation_not_found(installation_id)
-            installation.fortnox_tenant_id = tenant_id
-            if installation.status != InstallationStatus.PAUSED:
-                installation.status = InstallationStatus.ACTIVE.value
-                installation.status_reason = None
+            connect_tenant(installation, tenant_id)
             await release_installation_jobs(session, installation_id, now=now)
             await seed_checkpoints(session, installation_id, now)

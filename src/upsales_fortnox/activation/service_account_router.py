@@ -14,7 +14,7 @@ from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.ops.health_facts import read_installation
 from upsales_fortnox.ops.health_router import InstallationHealth, health_of
 
@@ -52,7 +52,7 @@ async def post_service_account(
         await FortnoxLogin(services).connect_service_account(installation_id, request.tenant_id)
     except ActivationError as error:
         raise ApiError(error.status_code, error.code, error.message) from None
-    installation = await session.get(Installation, installation_id, populate_existing=True)
+    installation = await find_installation(session, installation_id, fresh=True)
     assert installation is not None
     now = utcnow()
     return health_of(installation, await read_installation(session, installation, now), now)

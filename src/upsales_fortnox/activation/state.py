@@ -4,7 +4,7 @@ The state binds the login to one installation and one nonce and carries its expi
 ``v1.<payload>.<signature>``, the payload being base64url JSON ``{"i": installation id,
 "n": nonce, "e": expiry (epoch seconds)}`` and the signature base64url HMAC-SHA256 of
 ``v1.<payload>`` under a key derived (HKDF) from ``SECRET_KEY`` for this purpose only. The
-signature makes it tamper-proof; the nonce (stored by :mod:`.nonces`) makes it single use.
+signature makes it tamper-proof; the nonce (stored by :mod:`.repository`) makes it single use.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.core.crypto import constant_time_equals
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.services import Services
 
 _bearer = HTTPBearer(auto_error=False, description="The operator token (ADMIN_TOKEN).")
@@ -24,13 +24,13 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+async def get_session(services: ServicesDep) -> AsyncIterator[DbSession]:
     """A session for one request. Handlers commit explicitly before they answer."""
     async with services.session_factory() as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[DbSession, Depends(get_session)]
 
 
 def require_admin(

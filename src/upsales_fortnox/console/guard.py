@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from upsales_fortnox.api.deps import get_services
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.console.session import SESSION_COOKIE, ConsoleSession, SessionSigner
+from upsales_fortnox.console.login_session import SESSION_COOKIE, ConsoleSession, SessionSigner
 
 
 class ConsoleLoginRequired(Exception):

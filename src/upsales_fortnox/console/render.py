@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from upsales_fortnox.api.errors import ApiError, error_body
-from upsales_fortnox.console.session import ConsoleSession
-from upsales_fortnox.console.texts import TEXTS
+from upsales_fortnox.console.login_session import ConsoleSession
+from upsales_fortnox.console.page_texts import TEXTS
 
 _HERE: Final = Path(__file__).parent
 STATIC_DIR: Final = _HERE / "static"

@@ -18,14 +18,14 @@ from upsales_fortnox.console.guard import (
     checked_form,
     signer_for,
 )
-from upsales_fortnox.console.queue import queue_summary
-from upsales_fortnox.console.render import STATIC_DIR, redirect, render, render_error
-from upsales_fortnox.console.session import (
+from upsales_fortnox.console.login_session import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     SESSION_SECONDS,
     SessionSigner,
 )
+from upsales_fortnox.console.queue_view import queue_summary
+from upsales_fortnox.console.render import STATIC_DIR, redirect, render, render_error
 from upsales_fortnox.core.crypto import constant_time_equals
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.service import list_installations

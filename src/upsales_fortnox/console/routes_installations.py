@@ -16,12 +16,11 @@ from upsales_fortnox.api.schemas import INT32_MAX, INT64_MAX, TEXT_WITHOUT_NUL
 from upsales_fortnox.api.upstream_errors import upstream_errors
 from upsales_fortnox.console.forms import form_values, parse
 from upsales_fortnox.console.guard import SessionRequired, checked_form
+from upsales_fortnox.console.page_texts import TEXTS
 from upsales_fortnox.console.progress import overall_percent
 from upsales_fortnox.console.render import redirect, render, render_error
-from upsales_fortnox.console.texts import TEXTS
 from upsales_fortnox.history import router as history_api
-from upsales_fortnox.installations.repository import read_settings
-from upsales_fortnox.installations.service import get_installation
+from upsales_fortnox.installations.service import get_installation, read_settings
 from upsales_fortnox.installations.settings_schemas import SettingsDocument
 from upsales_fortnox.links import router as links_api
 from upsales_fortnox.links.schemas import LinkCreate

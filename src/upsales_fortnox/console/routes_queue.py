@@ -16,17 +16,13 @@ from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.schemas import INT64_MAX
 from upsales_fortnox.console.forms import form_values, parse
 from upsales_fortnox.console.guard import SessionRequired, checked_form
-from upsales_fortnox.console.queue import (
-    dead_jobs,
-    queue_summary,
-    reason_code,
-    reason_message,
-)
+from upsales_fortnox.console.page_texts import TEXTS
+from upsales_fortnox.console.queue_view import queue_summary, reason_code, reason_message
 from upsales_fortnox.console.render import redirect, render, render_error
-from upsales_fortnox.console.texts import TEXTS
 from upsales_fortnox.jobs import router as jobs_api
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.ops.bulk import DeadJobFilter, count_dead_jobs, retry_dead_jobs
+from upsales_fortnox.ops.bulk import retry_dead_jobs
+from upsales_fortnox.ops.repository.job_reads import DeadJobFilter, count_dead_jobs, dead_jobs
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 QUEUE_URL = "/console/queue"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from upsales_fortnox.documents.repository import LinkSigning, document_url
+from upsales_fortnox.documents.service import LinkSigning, document_url
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.models import CustomValue, Order, OrderDraft

@@ -1,114 +1,77 @@
-"""Making a document's link, and serving the PDF behind one.
-
-Serving answers :class:`DocumentUnavailable` (one 404, the same for every reason) unless the
-installation exists with the setting ``documentLinks`` on, the signature is genuine for its
-current key, and the document is linked to one of its Upsales orders. Only then is Fortnox asked
-for the PDF (``GET /3/{collection}/{n}/preview``, one call through the tenant's rate budget);
-the PDF is passed on and never stored.
-"""
+"""The ``document_link_keys`` table: each installation's document-link key salt, made on first
+use and replaced by a rotation; and the one read of ``links`` a document's link needs."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from dataclasses import dataclass
-from typing import Final
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.core.config import Settings
-from upsales_fortnox.documents.keys import current_key, stored_key
-from upsales_fortnox.documents.signing import LINKABLE, DocumentLinkSigner
-from upsales_fortnox.domain.sync_settings import SyncSettings
-from upsales_fortnox.installations.api_clients import InstallationNotReady, fortnox_client_for
-from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.models.installation import DocumentLinkKey
 from upsales_fortnox.models.link import Link
-from upsales_fortnox.services import Services
-from upsales_fortnox.sync.context import load_installation
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
-COLLECTIONS: Final = {
-    FortnoxType.INVOICE: "invoices",
-    FortnoxType.ORDER: "orders",
-    FortnoxType.OFFER: "offers",
-}
+
+def _new_salt() -> str:
+    return secrets.token_urlsafe(32)
 
 
-class DocumentUnavailable(LookupError):
-    """No document here for this link (deliberately says no more)."""
-
-
-@dataclass(frozen=True)
-class LinkSigning:
-    """What making a link needs of the configuration."""
-
-    secret_key: str
-    public_base_url: str
-
-    @classmethod
-    def of(cls, settings: Settings) -> LinkSigning:
-        return cls(settings.secret_key.get_secret_value(), settings.public_base_url)
-
-    def signer(self, salt: str, key_version: int) -> DocumentLinkSigner:
-        return DocumentLinkSigner(self.secret_key, salt, key_version)
-
-
-def _signer(services: Services, salt: str, key_version: int) -> DocumentLinkSigner:
-    return LinkSigning.of(services.settings).signer(salt, key_version)
-
-
-async def document_url(
-    session_factory: async_sessionmaker[AsyncSession],
-    signing: LinkSigning,
-    installation_id: uuid.UUID,
-    kind: FortnoxType,
-    number: str,
-) -> str:
-    """The link to the document's PDF, signed with the installation's current key."""
-    key = await current_key(session_factory, installation_id)
-    signer = signing.signer(key.salt, key.key_version)
-    return signer.url(signing.public_base_url, installation_id, kind, number)
-
-
-def linkable_kind(value: str) -> FortnoxType | None:
-    for kind in LINKABLE:
-        if kind.value == value:
-            return kind
-    return None
-
-
-async def document_pdf(
-    services: Services, installation_id: uuid.UUID, kind_name: str, number: str, signature: str
-) -> bytes:
-    """The PDF a link points at, read from Fortnox now; :class:`DocumentUnavailable` otherwise."""
-    kind = linkable_kind(kind_name)
-    if kind is None or not number.isascii() or not number.isdigit() or len(number) > 18:
-        raise DocumentUnavailable()
-    async with services.session_factory() as session:
-        key = await stored_key(session, installation_id)
-        if key is None:
-            raise DocumentUnavailable()
-        signer = _signer(services, key.salt, key.key_version)
-        if not signer.is_genuine(installation_id, kind, number, signature):
-            raise DocumentUnavailable()
-        linked = await session.scalar(
-            select(Link.id).where(
-                Link.installation_id == installation_id,
-                Link.entity == LinkEntity.ORDER.value,
-                Link.fortnox_type == kind.value,
-                Link.fortnox_id == number,
-            )
+async def current_key(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+) -> DocumentLinkKey:
+    """The installation's key row, created (version 1) when it has none yet."""
+    async with session_factory() as session:
+        row = await session.get(DocumentLinkKey, installation_id)
+        if row is not None:
+            return row
+        row = DocumentLinkKey(
+            installation_id=installation_id, key_version=1, salt=_new_salt(), rotated_at=utcnow()
         )
-    if linked is None:
-        raise DocumentUnavailable()
-    try:
-        installation = await load_installation(services, installation_id)
-    except InstallationNotReady:
-        raise DocumentUnavailable() from None
-    if not SyncSettings.of(installation.settings).document_links:
-        raise DocumentUnavailable()
-    try:
-        fortnox = fortnox_client_for(services, installation)
-        return await fortnox.document_preview(COLLECTIONS[kind], int(number))
-    except (FortnoxNotFound, InstallationNotReady):
-        raise DocumentUnavailable() from None
+        session.add(row)
+        try:
+            await session.commit()
+        except IntegrityError:  # made by another worker meanwhile: use that one
+            await session.rollback()
+            found = await session.get(DocumentLinkKey, installation_id)
+            assert found is not None
+            return found
+        return row
+
+
+async def stored_key(session: AsyncSession, installation_id: uuid.UUID) -> DocumentLinkKey | None:
+    """The key row if one was ever made (no link exists without one)."""
+    return await session.get(DocumentLinkKey, installation_id)
+
+
+async def rotate_key(session: AsyncSession, installation_id: uuid.UUID) -> DocumentLinkKey:
+    """A new salt and the next key version: every link made before stops working. The caller
+    commits (and has checked that the installation exists)."""
+    row = await session.get(DocumentLinkKey, installation_id)
+    if row is None:
+        row = DocumentLinkKey(installation_id=installation_id, key_version=1)
+        session.add(row)
+    else:
+        row.key_version += 1
+    row.salt = _new_salt()
+    row.rotated_at = utcnow()
+    await session.flush()
+    return row
+
+
+async def linked_to_an_order(
+    session: AsyncSession, installation_id: uuid.UUID, kind: FortnoxType, number: str
+) -> bool:
+    """Whether the Fortnox document is linked to one of the installation's Upsales orders."""
+    linked = await session.scalar(
+        select(Link.id).where(
+            Link.installation_id == installation_id,
+            Link.entity == LinkEntity.ORDER.value,
+            Link.fortnox_type == kind.value,
+            Link.fortnox_id == number,
+        )
+    )
+    return linked is not None

@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas import error_responses
-from upsales_fortnox.documents.keys import rotate_key
-from upsales_fortnox.documents.repository import DocumentUnavailable, document_pdf
+from upsales_fortnox.documents.repository import rotate_key
+from upsales_fortnox.documents.service import DocumentUnavailable, document_pdf
+from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError
-from upsales_fortnox.models.installation import Installation
 
 public_router = APIRouter(tags=["documents"])
 operator_router = APIRouter(
@@ -93,7 +93,7 @@ class DocumentLinkKeyOut(BaseModel):
 async def rotate_document_links(
     installation_id: uuid.UUID, session: SessionDep
 ) -> DocumentLinkKeyOut:
-    if await session.get(Installation, installation_id) is None:
+    if await find_installation(session, installation_id) is None:
         raise ApiError(404, "installation_not_found", f"installation {installation_id} not found")
     key = await rotate_key(session, installation_id)
     await session.commit()

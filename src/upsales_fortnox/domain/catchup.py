@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import AccountFieldIds, company_fields_from_upsales
 from upsales_fortnox.domain.outbound.decide import company_gate, order_gate
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.upsales.models import Company, Order
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType
 
 Version = tuple[int, datetime]

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from upsales_fortnox.models.installation import InstallationSettings
 from upsales_fortnox.vocabulary import ProductBundleMode, SyncType
+
+
+class StoredSettings(Protocol):
+    """The stored settings row, as far as the sync reads it (the installation settings table)."""
+
+    @property
+    def sync_type(self) -> str: ...
+    @property
+    def placeholder_user(self) -> int | None: ...
+    @property
+    def won_stage(self) -> int | None: ...
+    @property
+    def lost_stage(self) -> int | None: ...
+    @property
+    def offer_stage(self) -> int | None: ...
+    @property
+    def price_list(self) -> str | None: ...
+    @property
+    def product_bundles(self) -> str: ...
+    @property
+    def payment_status(self) -> bool: ...
+    @property
+    def credit_invoices(self) -> bool: ...
+    @property
+    def document_links(self) -> bool: ...
+    @property
+    def stock_levels(self) -> bool: ...
+    @property
+    def currency_price_lists(self) -> Mapping[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -29,7 +59,7 @@ class SyncSettings:
     # --- end documents and stock ---
 
     @classmethod
-    def of(cls, row: InstallationSettings | None) -> SyncSettings:
+    def of(cls, row: StoredSettings | None) -> SyncSettings:
         if row is None:
             return cls()
         return cls(

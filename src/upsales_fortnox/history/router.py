@@ -16,8 +16,6 @@ from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
@@ -28,18 +26,15 @@ from upsales_fortnox.api.schemas import (
     TEXT_WITHOUT_NUL,
     error_responses,
 )
+from upsales_fortnox.history.repository import jobs_touching, related_ids
 from upsales_fortnox.installations.errors import InstallationNotFound
-from upsales_fortnox.links.link_view import FORTNOX_TYPES_BY_ENTITY
-from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.installations.repository.installation_rows import find_installation
+from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.results.by_kind import read_result
 from upsales_fortnox.vocabulary import (
     FortnoxType,
-    JobKind,
     LinkEntity,
-    fortnox_id_key,
-    upsales_id_key,
 )
 
 router = APIRouter(
@@ -49,18 +44,6 @@ router = APIRouter(
     responses=error_responses(401, 404, 422),
 )
 
-#: The job kinds that sync one entity: by entity on the Upsales side, by type on Fortnox's.
-_UPSALES_KINDS: Final = {
-    LinkEntity.ORDER: JobKind.UPSALES_ORDER,
-    LinkEntity.COMPANY: JobKind.UPSALES_COMPANY,
-}
-_FORTNOX_KINDS: Final = {
-    FortnoxType.CUSTOMER: JobKind.FORTNOX_CUSTOMER,
-    FortnoxType.ARTICLE: JobKind.FORTNOX_ARTICLE,
-    FortnoxType.ORDER: JobKind.FORTNOX_ORDER,
-    FortnoxType.INVOICE: JobKind.FORTNOX_INVOICE,
-    FortnoxType.OFFER: JobKind.FORTNOX_OFFER,
-}
 _ID_KEY_PREFIXES: Final = ("upsales_", "fortnox_")
 """How the keys of ids begin (:func:`~upsales_fortnox.vocabulary.upsales_id_key`), for a
 result of a shape no kind's type reads."""
@@ -86,66 +69,6 @@ class EntityHistory(BaseModel):
     upsales_ids: list[int]
     fortnox_ids: dict[str, list[str]] = Field(description="Fortnox ids by Fortnox type.")
     jobs: list[HistoryJob]
-
-
-def _result_key_equals(dialect: str, key: str, value: int | str) -> ColumnElement[bool]:
-    """``result[key] == value``, whether the value was stored as a number or as text."""
-    if dialect == "postgresql":
-        return SyncJob.result.op("->>")(key) == str(value)
-    extracted = func.json_extract(SyncJob.result, f"$.{key}")
-    values: list[int | str] = [str(value)]
-    if isinstance(value, int) or value.isdigit():
-        values.append(int(value))
-    return extracted.in_(values)
-
-
-async def _related_ids(
-    session: AsyncSession,
-    installation_id: uuid.UUID,
-    entity: LinkEntity,
-    upsales_id: int | None,
-    fortnox_id: str | None,
-    fortnox_types: tuple[FortnoxType, ...],
-) -> tuple[set[int], set[tuple[FortnoxType, str]]]:
-    upsales_ids = {upsales_id} if upsales_id is not None else set()
-    fortnox_ids = {(t, fortnox_id) for t in fortnox_types} if fortnox_id is not None else set()
-    condition = (
-        Link.upsales_id == upsales_id
-        if upsales_id is not None
-        else and_(Link.fortnox_id == fortnox_id, Link.fortnox_type.in_(fortnox_types))
-    )
-    links = await session.scalars(
-        select(Link).where(
-            Link.installation_id == installation_id, Link.entity == entity.value, condition
-        )
-    )
-    for link in links:
-        upsales_ids.add(link.upsales_id)
-        if link.fortnox_type in fortnox_types:
-            fortnox_ids.add((FortnoxType(link.fortnox_type), link.fortnox_id))
-    return upsales_ids, fortnox_ids
-
-
-def _job_conditions(
-    dialect: str,
-    entity: LinkEntity,
-    upsales_ids: set[int],
-    fortnox_ids: set[tuple[FortnoxType, str]],
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    upsales_kind = _UPSALES_KINDS.get(entity)
-    for upsales_id in sorted(upsales_ids):
-        if upsales_kind is not None:
-            conditions.append(
-                and_(SyncJob.kind == upsales_kind, SyncJob.entity_id == str(upsales_id))
-            )
-        conditions.append(_result_key_equals(dialect, upsales_id_key(entity), upsales_id))
-    for fortnox_type, fortnox_id in sorted(fortnox_ids):
-        conditions.append(
-            and_(SyncJob.kind == _FORTNOX_KINDS[fortnox_type], SyncJob.entity_id == fortnox_id)
-        )
-        conditions.append(_result_key_equals(dialect, fortnox_id_key(fortnox_type), fortnox_id))
-    return conditions
 
 
 def _history_job(job: SyncJob) -> HistoryJob:
@@ -205,7 +128,7 @@ async def get_history(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,
 ) -> EntityHistory:
     with operator_errors():
-        if await session.get(Installation, installation_id) is None:
+        if await find_installation(session, installation_id) is None:
             raise InstallationNotFound(installation_id)
     if (upsales_id is None) == (fortnox_id is None):
         raise ApiError(422, "validation_error", "give exactly one of upsales_id and fortnox_id")
@@ -215,16 +138,11 @@ async def get_history(
         if fortnox_type not in fortnox_types:
             raise ApiError(422, "validation_error", f"a {entity} is never a Fortnox {fortnox_type}")
         fortnox_types = (fortnox_type,)
-    upsales_ids, fortnox_ids = await _related_ids(
+    upsales_ids, fortnox_ids = await related_ids(
         session, installation_id, link_entity, upsales_id, fortnox_id, fortnox_types
     )
-    dialect = session.get_bind().dialect.name
-    conditions = _job_conditions(dialect, link_entity, upsales_ids, fortnox_ids)
-    jobs = await session.scalars(
-        select(SyncJob)
-        .where(SyncJob.installation_id == installation_id, or_(*conditions))
-        .order_by(SyncJob.id.desc())
-        .limit(limit)
+    jobs = await jobs_touching(
+        session, installation_id, link_entity, upsales_ids, fortnox_ids, limit
     )
     by_type: dict[str, list[str]] = {}
     for found_type, found_id in sorted(fortnox_ids):

@@ -1,5 +1,6 @@
 """Operator-facing management of installations: creation, edits, settings and their rules.
 
-The rules (settings, status changes, version preconditions) are pure functions; the modules
-``service`` and ``settings_store`` are the thin database shell around them.
+The rules (settings, status changes, version preconditions) are pure functions; ``service``
+applies them, and ``repository`` (installation rows, settings, Fortnox tokens) reads and writes
+the tables; ``fortnox_tokens`` keeps the Fortnox tokens fresh through it.
 """

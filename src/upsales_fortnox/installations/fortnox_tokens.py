@@ -29,16 +29,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.installations.repository.installation_rows import (
+    fortnox_tenant_of,
+    mark_needs_relogin,
+)
+from upsales_fortnox.installations.repository.tokens import (
+    SealedTokens,
+    lock_credentials,
+    read_credentials,
+    rotate_tokens,
+    save_tokens,
+)
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import FortnoxRefreshRejected
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth, TokenSet
-from upsales_fortnox.models.installation import FortnoxCredentials, Installation
-from upsales_fortnox.vocabulary import InstallationStatus
+from upsales_fortnox.models.installation import FortnoxCredentials
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +69,7 @@ class _CachedToken:
 class DbTokenStore:
     def __init__(
         self,
-        session_factory: async_sessionmaker[AsyncSession],
+        session_factory: DbSessionFactory,
         secret_box: SecretBox,
         oauth: FortnoxOAuth,
         *,
@@ -84,12 +92,7 @@ class DbTokenStore:
         The installation's status and tenant id are the caller's to update.
         """
         async with self._session_factory() as session, session.begin():
-            credentials = await session.get(FortnoxCredentials, installation_id)
-            if credentials is None:
-                credentials = FortnoxCredentials(installation_id=installation_id)
-                session.add(credentials)
-            credentials.token_kind = USER_LOGIN
-            self._write(credentials, token_set)
+            await save_tokens(session, installation_id, USER_LOGIN, self._seal(token_set))
         self._dead_refresh_tokens.pop(installation_id, None)
         self._cache[installation_id] = _CachedToken(token_set.access_token, token_set.expires_at)
 
@@ -113,7 +116,7 @@ class DbTokenStore:
     async def _read(self, installation_id: uuid.UUID) -> _CachedToken | None:
         """The stored access token, read without any lock."""
         async with self._session_factory() as session:
-            credentials = await session.get(FortnoxCredentials, installation_id)
+            credentials = await read_credentials(session, installation_id)
             if credentials is None:
                 return None
             return self._decrypt(credentials)
@@ -147,7 +150,7 @@ class DbTokenStore:
         self, installation_id: uuid.UUID, rejected: str | None
     ) -> _CachedToken:
         async with self._session_factory() as session, session.begin():
-            credentials = await self._lock_credentials(session, installation_id)
+            credentials = await lock_credentials(session, installation_id)
             if credentials is None:
                 raise ReauthorizationRequired(
                     "the installation has no Fortnox tokens; log in to Fortnox",
@@ -160,7 +163,7 @@ class DbTokenStore:
                 token_set = await self._oauth.client_credentials(
                     await self._tenant_of(session, installation_id)
                 )
-                self._write(credentials, token_set)
+                rotate_tokens(credentials, self._seal(token_set))
                 return _CachedToken(token_set.access_token, token_set.expires_at)
             if credentials.refresh_token_enc is None:
                 raise ReauthorizationRequired(
@@ -180,28 +183,8 @@ class DbTokenStore:
             except FortnoxRefreshRejected:
                 self._dead_refresh_tokens[installation_id] = digest
                 raise
-            self._write(credentials, token_set)
+            rotate_tokens(credentials, self._seal(token_set))
             return _CachedToken(token_set.access_token, token_set.expires_at)
-
-    async def _lock_credentials(
-        self, session: AsyncSession, installation_id: uuid.UUID
-    ) -> FortnoxCredentials | None:
-        """Read the credentials row under a lock held until the transaction ends."""
-        query = select(FortnoxCredentials).where(
-            FortnoxCredentials.installation_id == installation_id
-        )
-        if session.get_bind().dialect.name == "sqlite":
-            # SQLite has no row locks: make the first statement a write to take the write lock.
-            await session.execute(
-                update(FortnoxCredentials)
-                .where(FortnoxCredentials.installation_id == installation_id)
-                .values(scopes=FortnoxCredentials.scopes)
-                .execution_options(synchronize_session=False)
-            )
-        else:
-            query = query.with_for_update()
-        result = await session.execute(query.execution_options(populate_existing=True))
-        return result.scalar_one_or_none()
 
     async def save_service_account(self, installation_id: uuid.UUID, tenant_id: str) -> TokenSet:
         """Connect a Fortnox service account: the first client-credentials token for
@@ -209,20 +192,13 @@ class DbTokenStore:
         The installation's status and tenant id are the caller's to update."""
         token_set = await self._oauth.client_credentials(tenant_id)
         async with self._session_factory() as session, session.begin():
-            credentials = await session.get(FortnoxCredentials, installation_id)
-            if credentials is None:
-                credentials = FortnoxCredentials(installation_id=installation_id)
-                session.add(credentials)
-            credentials.token_kind = SERVICE_ACCOUNT
-            self._write(credentials, token_set)
+            await save_tokens(session, installation_id, SERVICE_ACCOUNT, self._seal(token_set))
         self._dead_refresh_tokens.pop(installation_id, None)
         self._cache[installation_id] = _CachedToken(token_set.access_token, token_set.expires_at)
         return token_set
 
-    async def _tenant_of(self, session: AsyncSession, installation_id: uuid.UUID) -> str:
-        tenant_id = await session.scalar(
-            select(Installation.fortnox_tenant_id).where(Installation.id == installation_id)
-        )
+    async def _tenant_of(self, session: DbSession, installation_id: uuid.UUID) -> str:
+        tenant_id = await fortnox_tenant_of(session, installation_id)
         if not tenant_id:
             raise ReauthorizationRequired(
                 "the service account's Fortnox tenant is not known; connect it again",
@@ -230,31 +206,21 @@ class DbTokenStore:
             )
         return tenant_id
 
-    def _write(self, credentials: FortnoxCredentials, token_set: TokenSet) -> None:
-        credentials.access_token_enc = self._box.encrypt(token_set.access_token)
-        credentials.refresh_token_enc = (
-            self._box.encrypt(token_set.refresh_token) if token_set.refresh_token else None
+    def _seal(self, token_set: TokenSet) -> SealedTokens:
+        return SealedTokens(
+            access_token_enc=self._box.encrypt(token_set.access_token),
+            refresh_token_enc=(
+                self._box.encrypt(token_set.refresh_token) if token_set.refresh_token else None
+            ),
+            access_token_expires_at=token_set.expires_at,
+            scopes=token_set.scope,
+            refreshed_at=self._clock(),
         )
-        credentials.access_token_expires_at = token_set.expires_at
-        credentials.scopes = token_set.scope
-        credentials.refreshed_at = self._clock()
 
     async def _mark_needs_relogin(self, installation_id: uuid.UUID) -> None:
         self._cache.pop(installation_id, None)
         async with self._session_factory() as session, session.begin():
-            # A plain UPDATE that bumps the version, so a concurrent edit of the installation
-            # fails its version check instead of silently undoing this status.
-            await session.execute(
-                update(Installation)
-                .where(Installation.id == installation_id)
-                .values(
-                    status=InstallationStatus.NEEDS_RELOGIN,
-                    status_reason=RELOGIN_REASON,
-                    version=Installation.version + 1,
-                    updated_at=self._clock(),
-                )
-                .execution_options(synchronize_session=False)
-            )
+            await mark_needs_relogin(session, installation_id, RELOGIN_REASON, self._clock())
         log.warning(
             "Fortnox refused the refresh token; installation needs a new login",
             extra={"installation_id": str(installation_id)},

@@ -1,9 +1,9 @@
-"""Creating, reading, editing and deleting installations (the database shell).
+"""Creating, reading, editing and deleting installations, and replacing their settings.
 
-Functions flush but never commit: the caller owns the transaction, and rolls it back on any
-exception, so a refused request stores nothing. Secrets are encrypted with the
-:class:`~upsales_fortnox.core.crypto.SecretBox` before they reach a model and are registered
-with the log redaction, so they can never be printed.
+The rows are read and written through :mod:`.repository`. Functions flush but never commit: the
+caller owns the transaction, and rolls it back on any exception, so a refused request stores
+nothing. Secrets are encrypted with the :class:`~upsales_fortnox.core.crypto.SecretBox` before
+they reach a model and are registered with the log redaction, so they can never be printed.
 """
 
 from __future__ import annotations
@@ -14,12 +14,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
-
 from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.logging_setup import register_secret
 from upsales_fortnox.domain.settings_rules import (
     InvalidSettings,
@@ -34,12 +30,16 @@ from upsales_fortnox.installations.errors import (
     VersionMismatch,
 )
 from upsales_fortnox.installations.reference_check import SettingsReferenceCheck
-from upsales_fortnox.installations.versioning import VersionPrecondition
-from upsales_fortnox.models.installation import (
-    FortnoxCredentials,
-    Installation,
-    InstallationSettings,
+from upsales_fortnox.installations.repository import installation_rows
+from upsales_fortnox.installations.repository.settings import (
+    StoredSettings,
+    add_settings,
+    load_settings,
+    write_settings,
 )
+from upsales_fortnox.installations.versioning import VersionPrecondition
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.sync.inbound.reprice import enqueue_reprice
 from upsales_fortnox.vocabulary import InstallationStatus
 
 logger = logging.getLogger(__name__)
@@ -80,35 +80,10 @@ class InstallationRecord:
     has_fortnox_login: bool
 
 
-def _has_fortnox_login() -> ColumnElement[bool]:
-    return exists().where(FortnoxCredentials.installation_id == Installation.id).label("login")
-
-
 def seal_secret(box: SecretBox, plaintext: str | None) -> str | None:
     """Encrypt a secret for an ``_enc`` column, and keep it out of every log line."""
     register_secret(plaintext)
     return box.encrypt_optional(plaintext)
-
-
-def settings_row(installation_id: uuid.UUID, valid: ValidSettings) -> InstallationSettings:
-    row = InstallationSettings(installation_id=installation_id)
-    apply_settings(row, valid)
-    return row
-
-
-def apply_settings(row: InstallationSettings, valid: ValidSettings) -> None:
-    row.sync_type = valid.sync_type.value
-    row.placeholder_user = valid.placeholder_user
-    row.won_stage = valid.won_stage
-    row.lost_stage = valid.lost_stage
-    row.offer_stage = valid.offer_stage
-    row.price_list = valid.price_list
-    row.product_bundles = valid.product_bundles.value
-    row.payment_status = valid.payment_status
-    row.credit_invoices = valid.credit_invoices
-    row.document_links = valid.document_links
-    row.stock_levels = valid.stock_levels
-    row.currency_price_lists = valid.currency_price_lists
 
 
 async def check_references(
@@ -122,31 +97,23 @@ async def check_references(
 
 
 async def _ensure_customer_id_free(
-    session: AsyncSession, customer_id: int | None, own_id: uuid.UUID | None = None
+    session: DbSession, customer_id: int | None, own_id: uuid.UUID | None = None
 ) -> None:
     if customer_id is None:
         return
-    query = select(Installation.id).where(Installation.upsales_customer_id == customer_id)
-    if own_id is not None:
-        query = query.where(Installation.id != own_id)
-    if await session.scalar(query) is not None:
+    if await installation_rows.customer_id_taken(session, customer_id, other_than=own_id):
         raise DuplicateCustomerId(customer_id)
 
 
-async def _flush(session: AsyncSession, customer_id: int | None) -> None:
-    """Flush, turning a lost race into the same errors the pre-checks give."""
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise VersionMismatch(None) from exc
-    except IntegrityError as exc:
-        if customer_id is None:
-            raise
-        raise DuplicateCustomerId(customer_id) from exc
+async def _require(session: DbSession, installation_id: uuid.UUID) -> Installation:
+    installation = await installation_rows.find_installation(session, installation_id)
+    if installation is None:
+        raise InstallationNotFound(installation_id)
+    return installation
 
 
 async def create_installation(
-    session: AsyncSession,
+    session: DbSession,
     box: SecretBox,
     new: NewInstallation,
     *,
@@ -168,27 +135,23 @@ async def create_installation(
     )
     if valid is not None:
         await check_references(reference_check, installation, valid)
-    session.add(installation)
+    installation_rows.add_installation(session, installation)
     if valid is not None:
-        session.add(settings_row(installation.id, valid))
-    await _flush(session, new.upsales_customer_id)
+        add_settings(session, installation.id, valid)
+    await installation_rows.save_installations(session, new.upsales_customer_id)
     logger.info("installation created", extra={"installation_id": installation.id})
     return InstallationRecord(installation, has_fortnox_login=False)
 
 
-async def get_installation(session: AsyncSession, installation_id: uuid.UUID) -> InstallationRecord:
-    row = (
-        await session.execute(
-            select(Installation, _has_fortnox_login()).where(Installation.id == installation_id)
-        )
-    ).one_or_none()
-    if row is None:
+async def get_installation(session: DbSession, installation_id: uuid.UUID) -> InstallationRecord:
+    found = await installation_rows.installation_with_login(session, installation_id)
+    if found is None:
         raise InstallationNotFound(installation_id)
-    return InstallationRecord(row[0], bool(row[1]))
+    return InstallationRecord(*found)
 
 
 async def list_installations(
-    session: AsyncSession,
+    session: DbSession,
     *,
     status: InstallationStatus | None = None,
     upsales_customer_id: int | None = None,
@@ -196,24 +159,18 @@ async def list_installations(
     offset: int = 0,
 ) -> tuple[list[InstallationRecord], int]:
     """One page of installations, oldest first, and the number that match in all."""
-    conditions: list[ColumnElement[bool]] = []
-    if status is not None:
-        conditions.append(Installation.status == status.value)
-    if upsales_customer_id is not None:
-        conditions.append(Installation.upsales_customer_id == upsales_customer_id)
-    total = await session.scalar(select(func.count()).select_from(Installation).where(*conditions))
-    rows = await session.execute(
-        select(Installation, _has_fortnox_login())
-        .where(*conditions)
-        .order_by(Installation.created_at, Installation.id)
-        .limit(limit)
-        .offset(offset)
+    rows, total = await installation_rows.page_of_installations(
+        session,
+        status=status,
+        upsales_customer_id=upsales_customer_id,
+        limit=limit,
+        offset=offset,
     )
-    return [InstallationRecord(row[0], bool(row[1])) for row in rows], total or 0
+    return [InstallationRecord(*row) for row in rows], total
 
 
 async def update_installation(
-    session: AsyncSession,
+    session: DbSession,
     box: SecretBox,
     installation_id: uuid.UUID,
     precondition: VersionPrecondition,
@@ -247,11 +204,11 @@ async def update_installation(
         updates["upsales_api_token_enc"] = seal_secret(box, changes.upsales_api_token)
     if not isinstance(changes.webhook_secret, Unset):
         updates["webhook_secret_enc"] = seal_secret(box, changes.webhook_secret)
-    for attribute, value in updates.items():
-        if getattr(installation, attribute) != value:
-            setattr(installation, attribute, value)
+    installation_rows.change_installation(installation, updates)
     customer_id = updates.get("upsales_customer_id")
-    await _flush(session, customer_id if isinstance(customer_id, int) else None)
+    await installation_rows.save_installations(
+        session, customer_id if isinstance(customer_id, int) else None
+    )
     if updates:
         logger.info(
             "installation edited: %s",
@@ -262,16 +219,45 @@ async def update_installation(
 
 
 async def delete_installation(
-    session: AsyncSession,
+    session: DbSession,
     installation_id: uuid.UUID,
     precondition: VersionPrecondition | None = None,
 ) -> None:
     """Delete an installation with everything that belongs to it (the database cascades)."""
-    installation = await session.get(Installation, installation_id)
-    if installation is None:
-        raise InstallationNotFound(installation_id)
+    installation = await _require(session, installation_id)
     if precondition is not None and not precondition.matches(installation.version):
         raise VersionMismatch(installation.version)
-    await session.delete(installation)
-    await _flush(session, None)
+    await installation_rows.delete_installation_row(session, installation)
     logger.info("installation deleted", extra={"installation_id": installation_id})
+
+
+async def read_settings(session: DbSession, installation_id: uuid.UUID) -> StoredSettings:
+    await _require(session, installation_id)
+    return await load_settings(session, installation_id)
+
+
+async def replace_settings(
+    session: DbSession,
+    installation_id: uuid.UUID,
+    precondition: VersionPrecondition,
+    draft: SettingsDraft,
+    *,
+    reference_check: SettingsReferenceCheck | None = None,
+) -> StoredSettings:
+    """Replace the settings if they are still at an accepted version.
+
+    Raises :class:`InstallationNotFound`, :class:`VersionMismatch` or
+    :class:`~upsales_fortnox.domain.settings_rules.InvalidSettings`; nothing is stored then.
+    """
+    installation = await _require(session, installation_id)
+    stored = await load_settings(session, installation_id)
+    if not precondition.matches(stored.version):
+        raise VersionMismatch(stored.version)
+    valid = validate_settings(draft)
+    await check_references(reference_check, installation, valid)
+    price_list_changed = stored.row is not None and stored.row.price_list != valid.price_list
+    written = await write_settings(session, installation_id, stored, valid)
+    if price_list_changed:
+        # Products are priced from the one chosen list: a new list re-prices them all.
+        await enqueue_reprice(session, installation_id)
+    return written

@@ -18,7 +18,7 @@ from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.preconditions import RequiredIfMatch, set_etag
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.installations.reference_check import SettingsReferenceCheck
-from upsales_fortnox.installations.repository import read_settings, replace_settings
+from upsales_fortnox.installations.service import read_settings, replace_settings
 from upsales_fortnox.installations.settings_schemas import SettingsDocument
 
 router = APIRouter(

@@ -4,6 +4,7 @@ The API endpoints, the Fortnox WebSocket consumer and the reconciler feed events
 :func:`record_upsales_event` and :func:`record_fortnox_events`, inside their own transaction.
 """
 
+from upsales_fortnox.intake.deliveries import IntakeInstallation, IntakeResult
 from upsales_fortnox.intake.parse import (
     IgnoredEvent,
     SynchronousQuestion,
@@ -12,12 +13,7 @@ from upsales_fortnox.intake.parse import (
     parse_upsales_app_hook,
     parse_upsales_trigger,
 )
-from upsales_fortnox.intake.record import (
-    IntakeInstallation,
-    IntakeResult,
-    record_fortnox_events,
-    record_upsales_event,
-)
+from upsales_fortnox.intake.repository.record import record_fortnox_events, record_upsales_event
 from upsales_fortnox.intake.wire import FortnoxChangeEvent
 
 __all__ = [

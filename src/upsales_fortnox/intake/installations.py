@@ -1,7 +1,8 @@
-"""The little of an installation that the webhook intake needs, loaded in one query.
+"""The little of an installation that the webhook intake needs, and checking its secrets.
 
 Secrets stay encrypted until a check needs one; an unset or empty secret never matches anything.
-:class:`~upsales_fortnox.intake.loader.InstallationLoader` serves the webhook endpoints.
+:class:`~upsales_fortnox.intake.repository.loader.InstallationLoader` loads them for the webhook
+endpoints.
 """
 
 from __future__ import annotations
@@ -11,15 +12,10 @@ import logging
 import secrets
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
-
-from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from typing import Final
 
 from upsales_fortnox.core.crypto import DecryptionError, SecretBox, constant_time_equals
-from upsales_fortnox.models.installation import Installation
 
 logger = logging.getLogger(__name__)
 
@@ -36,49 +32,11 @@ class WebhookInstallation:
     webhook_secret_enc: str | None = field(repr=False)
 
 
-_COLUMNS = (
-    Installation.id,
-    Installation.version,
-    Installation.status,
-    Installation.fortnox_tenant_id,
-    Installation.upsales_api_token_enc,
-    Installation.webhook_secret_enc,
-)
-_LOOKUP = select(*_COLUMNS).where(Installation.id == bindparam("installation_id"))
-_LOOKUP_MANY = select(*_COLUMNS).where(Installation.id.in_(bindparam("ids", expanding=True)))
-
-
 def parse_installation_id(text: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(text)
     except ValueError:
         return None
-
-
-async def load_webhook_installation(
-    session: AsyncSession, installation_id: uuid.UUID
-) -> WebhookInstallation | None:
-    row = (await session.execute(_LOOKUP, {"installation_id": installation_id})).one_or_none()
-    return None if row is None else _webhook_installation(row)
-
-
-async def load_webhook_installations(
-    connection: AsyncConnection, installation_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, WebhookInstallation]:
-    """The installations among ``installation_ids`` that exist, by id."""
-    rows = await connection.execute(_LOOKUP_MANY, {"ids": list(set(installation_ids))})
-    return {row.id: _webhook_installation(row) for row in rows}
-
-
-def _webhook_installation(row: Any) -> WebhookInstallation:
-    return WebhookInstallation(
-        id=row.id,
-        version=row.version,
-        status=row.status,
-        fortnox_tenant_id=row.fortnox_tenant_id,
-        upsales_api_token_enc=row.upsales_api_token_enc,
-        webhook_secret_enc=row.webhook_secret_enc,
-    )
 
 
 def secret_matches(given: str | None, stored_enc: str | None, secret_box: SecretBox) -> bool:

@@ -13,12 +13,13 @@ refused before routing by :class:`~upsales_fortnox.intake.admission.AdmissionMid
 
 The endpoints are a hot path: they take the shared services straight from the app (no
 dependency injection) and do no database work of their own. Concurrent requests share the
-installation lookup (:class:`~upsales_fortnox.intake.loader.InstallationLoader`: one query per
-round, nothing cached, so a rotated secret or a deleted installation takes effect at once) and
-the transaction that records their events (:class:`~upsales_fortnox.intake.writer.IntakeWriter`,
-group commit): a request is answered after the commit that holds its events. Secrets are
-checked against an HMAC of the stored value
-(:class:`~upsales_fortnox.intake.installations.SecretChecker`), not decrypted per request.
+installation lookup (:class:`~upsales_fortnox.intake.repository.loader.InstallationLoader`:
+one query per round, nothing cached, so a rotated secret or a deleted installation takes effect
+at once) and the transaction that records their events
+(:class:`~upsales_fortnox.intake.repository.group_commit.IntakeWriter`, group commit): a request
+is answered after the commit that holds its events. Secrets are checked against an HMAC of the
+stored value (:class:`~upsales_fortnox.intake.installations.SecretChecker`), not decrypted per
+request.
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ from upsales_fortnox.core.db.unavailable import (
     is_database_unavailable,
 )
 from upsales_fortnox.core.logging_setup import log_context
+from upsales_fortnox.intake.deliveries import (
+    IGNORED,
+    EventsOf,
+    IntakeResult,
+    fortnox_new_events,
+    upsales_new_event,
+)
 from upsales_fortnox.intake.errors import IntakeError, MalformedJsonError, UnsupportedEventError
 from upsales_fortnox.intake.hook_answers import ResponderRegistry, default_responders
 from upsales_fortnox.intake.installations import (
@@ -58,13 +66,6 @@ from upsales_fortnox.intake.parse import (
     parse_json,
     parse_upsales_app_hook,
     parse_upsales_trigger,
-)
-from upsales_fortnox.intake.record import (
-    IGNORED,
-    EventsOf,
-    IntakeResult,
-    fortnox_new_events,
-    upsales_new_event,
 )
 from upsales_fortnox.intake.wire import FortnoxChangeEvent, TriggerRequest
 from upsales_fortnox.services import Services

@@ -5,8 +5,8 @@ The Fortnox client paces its requests through a :class:`TenantPacer` (one per te
 :class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter`. When several processes call
 Fortnox for the same tenant (API replicas, workers), each request also takes a place in a
 :class:`SharedBudget` that all of them draw from, such as one kept in the database
-(:mod:`upsales_fortnox.shared_budget`): :class:`SharedPacer` puts the two together. The client
-knows only these protocols, so it needs nothing from the application.
+(:mod:`upsales_fortnox.fortnox_budget.repository`): :class:`SharedPacer` puts the two together.
+The client knows only these protocols, so it needs nothing from the application.
 """
 
 from __future__ import annotations

@@ -7,16 +7,11 @@ handlers of a :class:`HandlerRegistry`. Operators use :func:`retry_dead_job` and
 """
 
 from upsales_fortnox.jobs.dispatch import Handler, HandlerRegistry, JobContext
-from upsales_fortnox.jobs.operations import (
-    JobNotDead,
-    JobNotFound,
-    JobOperationError,
-    release_installation_jobs,
-    retry_dead_job,
-)
-from upsales_fortnox.jobs.queue import Enqueued, enqueue
+from upsales_fortnox.jobs.errors import JobNotDead, JobNotFound, JobOperationError
 from upsales_fortnox.jobs.runs import LeaseLost
 from upsales_fortnox.jobs.signals import install_stop_signal_handlers
+from upsales_fortnox.jobs.store.enqueue import Enqueued, enqueue
+from upsales_fortnox.jobs.store.operator_actions import release_installation_jobs, retry_dead_job
 from upsales_fortnox.jobs.worker import Worker, default_worker_id
 
 __all__ = [

@@ -7,14 +7,11 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
-
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.jobs.results import JobResult
+from upsales_fortnox.jobs.store.job_store import CompletionWrite
 
 SaveCheckpoint = Callable[[dict[str, Any]], Awaitable[None]]
-CompletionWrite = Callable[[AsyncConnection], Awaitable[None]]
-"""A write saved in the transaction that records the job done (see
-:meth:`JobContext.save_with_completion`)."""
 
 
 @dataclass
@@ -39,7 +36,7 @@ class JobContext:
     entity_id: str | None
     payload: dict[str, Any]
     attempt: int
-    session_factory: async_sessionmaker[AsyncSession]
+    session_factory: DbSessionFactory
     save_checkpoint: SaveCheckpoint = field(repr=False)
     installation_version: int = 0
     settings_version: int = 0

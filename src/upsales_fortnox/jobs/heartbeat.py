@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from upsales_fortnox.jobs.runs import LeaseLost, RunningJob
-from upsales_fortnox.jobs.store import JobStore
+from upsales_fortnox.jobs.store.job_store import JobStore
 
 logger = logging.getLogger("upsales_fortnox.jobs.worker")
 

@@ -14,11 +14,10 @@ from typing import Any
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.jobs.backoff import retry_delay_seconds
-from upsales_fortnox.jobs.dispatch import CompletionWrite
 from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
 from upsales_fortnox.jobs.results import JsonObject
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, RunningJob
-from upsales_fortnox.jobs.store import JobStore
+from upsales_fortnox.jobs.store.job_store import CompletionWrite, JobStore
 from upsales_fortnox.vocabulary import AttemptOutcome
 
 logger = logging.getLogger("upsales_fortnox.jobs.worker")

@@ -6,9 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
@@ -21,9 +18,10 @@ from upsales_fortnox.api.schemas import (
     CursorPage,
     error_responses,
 )
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.jobs import JobNotFound, retry_dead_job
 from upsales_fortnox.jobs.schemas import JobDetail, JobSummary
-from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.jobs.store.job_queries import find_jobs, job_with_attempts
 from upsales_fortnox.vocabulary import JobStatus
 
 router = APIRouter(
@@ -48,16 +46,12 @@ def _cursor_id(cursor: str | None) -> int | None:
     raise ApiError(422, "invalid_cursor", "cursor is not one this API gave out")
 
 
-async def _job_detail(session: AsyncSession, job_id: int) -> JobDetail:
-    job = await session.scalar(
-        select(SyncJob)
-        .where(SyncJob.id == job_id)
-        .options(selectinload(SyncJob.attempt_log))
-        .execution_options(populate_existing=True)
-    )
-    if job is None:
+async def _job_detail(session: DbSession, job_id: int) -> JobDetail:
+    found = await job_with_attempts(session, job_id)
+    if found is None:
         raise JobNotFound(job_id)
-    return JobDetail.from_job(job, list(job.attempt_log))
+    job, attempts = found
+    return JobDetail.from_job(job, attempts)
 
 
 @router.get(
@@ -75,22 +69,14 @@ async def get_jobs(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,
 ) -> JobPage:
-    before_id = _cursor_id(cursor)
-    conditions: list[ColumnElement[bool]] = []
-    if installation_id is not None:
-        conditions.append(SyncJob.installation_id == installation_id)
-    if status is not None:
-        conditions.append(SyncJob.status == status.value)
-    if kind is not None:
-        conditions.append(SyncJob.kind == kind)
-    if entity_id is not None:
-        conditions.append(SyncJob.entity_id == entity_id)
-    if before_id is not None:
-        conditions.append(SyncJob.id < before_id)
-    jobs = list(
-        await session.scalars(
-            select(SyncJob).where(*conditions).order_by(SyncJob.id.desc()).limit(limit + 1)
-        )
+    jobs = await find_jobs(
+        session,
+        installation_id=installation_id,
+        status=status,
+        kind=kind,
+        entity_id=entity_id,
+        before_id=_cursor_id(cursor),
+        limit=limit + 1,
     )
     has_more = len(jobs) > limit
     jobs = jobs[:limit]

@@ -27,9 +27,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.failures import error_text
@@ -45,7 +44,7 @@ from upsales_fortnox.jobs.outcomes import (
     outcome_label,
 )
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, OutcomeSavedLeaseLost, RunningJob
-from upsales_fortnox.jobs.store import JobStore
+from upsales_fortnox.jobs.store.job_store import JobStore
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ class Worker:
 
     def __init__(
         self,
-        session_factory: async_sessionmaker[AsyncSession],
+        session_factory: DbSessionFactory,
         registry: HandlerRegistry,
         settings: Settings,
         *,

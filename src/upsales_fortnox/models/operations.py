@@ -21,7 +21,7 @@ from upsales_fortnox.core.db.types import BigIntPK, UTCDateTime, utcnow
 class FortnoxBudgetGrant(Base):
     """A place taken in a tenant's Fortnox request budget, shared by every process on
     PostgreSQL: held from ``granted_at`` until ``finished_at`` (the answer) and counted for a
-    window after it (see :mod:`upsales_fortnox.shared_budget`)."""
+    window after it (see :mod:`upsales_fortnox.fortnox_budget.repository`)."""
 
     __tablename__ = "fortnox_budget_grants"
 

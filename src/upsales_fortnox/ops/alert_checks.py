@@ -1,18 +1,19 @@
-"""What is wrong now, read from the database as alert causes (see :mod:`.alert_rules`)."""
+"""What is wrong now, read from the database as alert causes (see :mod:`.alert_rules`), and
+recording what is raised or resolved."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from upsales_fortnox.domain.alert_rules import AlertKind, Cause
-from upsales_fortnox.domain.health_rules import REFRESH_TOKEN_LIFETIME, TokenKind
-from upsales_fortnox.models.installation import FortnoxCredentials, Installation
-from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
+from upsales_fortnox.core.db.session import DbSession
+from upsales_fortnox.domain.alert_rules import AlertKind, Cause, decide_alerts
+from upsales_fortnox.domain.health_rules import REFRESH_TOKEN_LIFETIME
+from upsales_fortnox.installations.repository.installation_rows import ids_with_status, names_by_id
+from upsales_fortnox.installations.repository.tokens import active_user_logins_refreshed_before
+from upsales_fortnox.ops.repository.alert_states import apply, open_causes
+from upsales_fortnox.ops.repository.job_reads import dead_jobs_by_kind, due_jobs_waiting_since
+from upsales_fortnox.vocabulary import InstallationStatus
 
 
 @dataclass(frozen=True)
@@ -21,18 +22,10 @@ class AlertThresholds:
     refresh_token_warning: timedelta = timedelta(days=7)
 
 
-async def current_causes(
-    session: AsyncSession, now: datetime, limits: AlertThresholds
-) -> list[Cause]:
-    rows = await session.execute(select(Installation.id, Installation.name))
-    names = {installation_id: name for installation_id, name in rows}
+async def current_causes(session: DbSession, now: datetime, limits: AlertThresholds) -> list[Cause]:
+    names = await names_by_id(session)
     causes: list[Cause] = []
-    dead = await session.execute(
-        select(SyncJob.installation_id, SyncJob.kind, func.count())
-        .where(SyncJob.status == JobStatus.DEAD)
-        .group_by(SyncJob.installation_id, SyncJob.kind)
-    )
-    for installation_id, kind, count in dead:
+    for installation_id, kind, count in await dead_jobs_by_kind(session):
         causes.append(
             Cause(
                 f"{AlertKind.DEAD_JOBS}:{installation_id}:{kind}",
@@ -41,10 +34,7 @@ async def current_causes(
                 f"{names.get(installation_id)}: {count} dead {kind} job(s) wait for a retry.",
             )
         )
-    relogin = await session.scalars(
-        select(Installation.id).where(Installation.status == InstallationStatus.NEEDS_RELOGIN)
-    )
-    for installation_id in relogin:
+    for installation_id in await ids_with_status(session, InstallationStatus.NEEDS_RELOGIN):
         causes.append(
             Cause(
                 f"{AlertKind.NEEDS_LOGIN}:{installation_id}",
@@ -55,16 +45,9 @@ async def current_causes(
             )
         )
     ending_before = now - REFRESH_TOKEN_LIFETIME + limits.refresh_token_warning
-    ending = await session.execute(
-        select(FortnoxCredentials.installation_id, FortnoxCredentials.refreshed_at)
-        .join(Installation, Installation.id == FortnoxCredentials.installation_id)
-        .where(
-            FortnoxCredentials.token_kind == TokenKind.USER,
-            FortnoxCredentials.refreshed_at < ending_before,
-            Installation.status == InstallationStatus.ACTIVE,
-        )
-    )
-    for installation_id, refreshed_at in ending:
+    for installation_id, refreshed_at in await active_user_logins_refreshed_before(
+        session, ending_before
+    ):
         ends = refreshed_at + REFRESH_TOKEN_LIFETIME
         causes.append(
             Cause(
@@ -75,13 +58,9 @@ async def current_causes(
                 f"{ends.isoformat()} unless it is refreshed.",
             )
         )
-    behind = await session.execute(
-        select(SyncJob.installation_id, func.min(SyncJob.created_at))
-        .where(SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now)
-        .group_by(SyncJob.installation_id)
-        .having(func.min(SyncJob.created_at) < now - limits.queue_age)
-    )
-    for installation_id, oldest in behind:
+    for installation_id, oldest in await due_jobs_waiting_since(
+        session, now, now - limits.queue_age
+    ):
         minutes = int((now - oldest).total_seconds() // 60)
         causes.append(
             Cause(
@@ -92,3 +71,8 @@ async def current_causes(
             )
         )
     return causes
+
+
+async def sync_causes(session: DbSession, found: list[Cause], now: datetime) -> None:
+    """Raise what is newly found, resolve the polled causes no longer found. Does not commit."""
+    await apply(session, decide_alerts(await open_causes(session), found), now)

@@ -17,14 +17,17 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import httpx
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.operations import AlertState
-from upsales_fortnox.ops.alert_checks import AlertThresholds, current_causes
-from upsales_fortnox.ops.alert_store import sync_causes
+from upsales_fortnox.ops.alert_checks import AlertThresholds, current_causes, sync_causes
+from upsales_fortnox.ops.repository.alert_states import (
+    claim_announcement,
+    pending_announcements,
+    release_announcement,
+)
 from upsales_fortnox.services import Services
 
 logger = logging.getLogger(__name__)
@@ -70,23 +73,11 @@ class AlertSender:
         logger.warning("alert webhook answered HTTP %d; will try again", response.status_code)
         return False
 
-    async def deliver_pending(
-        self, session_factory: async_sessionmaker[AsyncSession], now: datetime
-    ) -> int:
+    async def deliver_pending(self, session_factory: DbSessionFactory, now: datetime) -> int:
         """Post every announcement not yet made; returns how many went out."""
         sent = 0
         async with session_factory() as session:
-            rows = list(
-                await session.scalars(
-                    select(AlertState).where(
-                        AlertState.raise_sent_at.is_(None)
-                        | (
-                            AlertState.resolved_at.is_not(None)
-                            & AlertState.resolve_sent_at.is_(None)
-                        )
-                    )
-                )
-            )
+            rows = await pending_announcements(session)
         for row in sorted(rows, key=lambda r: r.raised_at):
             for event, column in (("raised", "raise_sent_at"), ("resolved", "resolve_sent_at")):
                 if getattr(row, column) is not None or (
@@ -101,24 +92,20 @@ class AlertSender:
 
     async def _claim_and_post(
         self,
-        session_factory: async_sessionmaker[AsyncSession],
+        session_factory: DbSessionFactory,
         row: AlertState,
         event: str,
         column: str,
         now: datetime,
     ) -> bool:
-        sent_column = getattr(AlertState, column)
-        claim = (AlertState.cause == row.cause) & (AlertState.raised_at == row.raised_at)
         async with session_factory() as session, session.begin():
-            claimed = await session.execute(
-                update(AlertState).where(claim, sent_column.is_(None)).values({column: now})
-            )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            claimed = await claim_announcement(session, row, column, now)
+        if not claimed:
             return False  # another process announces it
         if await self.post(alert_body(row, event, self._format)):
             return True
         async with session_factory() as session, session.begin():
-            await session.execute(update(AlertState).where(claim).values({column: None}))
+            await release_announcement(session, row, column)
         return False
 
 

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import Enqueued, enqueue, retry_dead_job
-from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import JobKind, JobStatus
+from upsales_fortnox.ops.repository.job_reads import DeadJobFilter, count_dead_jobs, dead_job_ids
+from upsales_fortnox.vocabulary import JobKind
 
 #: Most dead jobs one bulk retry requeues; the answer says how many remain.
 MAX_BULK_RETRY: Final = 1000
@@ -40,64 +37,25 @@ class ReplayKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class DeadJobFilter:
-    installation_id: uuid.UUID | None = None
-    kind: str | None = None
-    reason_code: str | None = None
-    """The code before the colon of the job's ``last_error`` (``product_not_in_fortnox``)."""
-    died_from: datetime | None = None
-    died_before: datetime | None = None
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = [SyncJob.status == JobStatus.DEAD]
-        if self.installation_id is not None:
-            conditions.append(SyncJob.installation_id == self.installation_id)
-        if self.kind is not None:
-            conditions.append(SyncJob.kind == self.kind)
-        if self.reason_code is not None:
-            escaped = self.reason_code.replace("\\", "\\\\").replace("%", "\\%")
-            escaped = escaped.replace("_", "\\_")
-            conditions.append(SyncJob.last_error.like(f"{escaped}:%", escape="\\"))
-        if self.died_from is not None:
-            conditions.append(SyncJob.finished_at >= self.died_from)
-        if self.died_before is not None:
-            conditions.append(SyncJob.finished_at < self.died_before)
-        return conditions
-
-
-@dataclass(frozen=True)
 class BulkRetryResult:
     matched: int
     retried_job_ids: list[int]
     """The ids of the jobs now queued (a job merged into a queued duplicate names that one)."""
 
 
-async def count_dead_jobs(session: AsyncSession, selection: DeadJobFilter) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).select_from(SyncJob).where(*selection.conditions())
-        )
-        or 0
-    )
-
-
 async def retry_dead_jobs(
-    session: AsyncSession, selection: DeadJobFilter, *, limit: int = MAX_BULK_RETRY
+    session: DbSession, selection: DeadJobFilter, *, limit: int = MAX_BULK_RETRY
 ) -> BulkRetryResult:
     """Requeue up to ``limit`` of the matching dead jobs, oldest first. Does not commit."""
     matched = await count_dead_jobs(session, selection)
-    job_ids = list(
-        await session.scalars(
-            select(SyncJob.id).where(*selection.conditions()).order_by(SyncJob.id).limit(limit)
-        )
-    )
+    job_ids = await dead_job_ids(session, selection, limit)
     now = utcnow()
     retried = [(await retry_dead_job(session, job_id, now=now)).id for job_id in job_ids]
     return BulkRetryResult(matched=matched, retried_job_ids=retried)
 
 
 async def replay_entity(
-    session: AsyncSession, installation_id: uuid.UUID, kind: ReplayKind, entity_id: str
+    session: DbSession, installation_id: uuid.UUID, kind: ReplayKind, entity_id: str
 ) -> Enqueued:
     """Queue the sync of one entity by hand (or return the job already queued for it)."""
     return await enqueue(

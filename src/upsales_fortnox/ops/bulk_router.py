@@ -14,17 +14,10 @@ from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.schemas import INT32_MAX, error_responses
 from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.jobs.schemas import JobSummary
-from upsales_fortnox.models.installation import Installation
-from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.ops.bulk import (
-    MAX_BULK_RETRY,
-    DeadJobFilter,
-    ReplayKind,
-    count_dead_jobs,
-    replay_entity,
-    retry_dead_jobs,
-)
+from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, ReplayKind, replay_entity, retry_dead_jobs
+from upsales_fortnox.ops.repository.job_reads import DeadJobFilter, count_dead_jobs, fresh_job
 
 router = APIRouter(tags=["jobs"], dependencies=[AdminDep], responses=error_responses(401, 422))
 
@@ -117,7 +110,7 @@ async def post_replay(
     installation_id: uuid.UUID, request: ReplayRequest, session: SessionDep
 ) -> ReplayOut:
     with operator_errors():
-        if await session.get(Installation, installation_id) is None:
+        if await find_installation(session, installation_id) is None:
             raise InstallationNotFound(installation_id)
     if request.kind.takes_upsales_id and not (
         request.entity_id.isdigit() and 0 < int(request.entity_id) <= INT32_MAX
@@ -125,6 +118,6 @@ async def post_replay(
         raise ApiError(422, "validation_error", f"a {request.kind.value} job needs an Upsales id")
     enqueued = await replay_entity(session, installation_id, request.kind, request.entity_id)
     await session.commit()
-    job = await session.get(SyncJob, enqueued.job_id, populate_existing=True)
+    job = await fresh_job(session, enqueued.job_id)
     assert job is not None
     return ReplayOut(job=JobSummary.from_row(job), created=enqueued.created)

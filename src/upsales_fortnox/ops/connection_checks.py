@@ -11,8 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.api_clients import fortnox_client_for, upsales_client_for
 from upsales_fortnox.integrations.errors import (
@@ -22,7 +20,7 @@ from upsales_fortnox.integrations.errors import (
 )
 from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
 from upsales_fortnox.models.installation import Installation
-from upsales_fortnox.models.operations import ConnectionCheck
+from upsales_fortnox.ops.repository.connection_health import record_connection_check
 from upsales_fortnox.services import Services
 
 logger = logging.getLogger(__name__)
@@ -75,17 +73,13 @@ async def _record(
     upsales_ok: bool | None,
     upsales_error: str | None,
 ) -> None:
-    try:
-        async with services.session_factory() as session, session.begin():
-            row = await session.get(ConnectionCheck, installation.id)
-            if row is None:
-                row = ConnectionCheck(installation_id=installation.id)
-                session.add(row)
-            if fortnox_ok:
-                row.fortnox_last_success_at = now
-            if upsales_ok is not None:
-                row.upsales_key_checked_at = now
-                row.upsales_key_ok = upsales_ok
-                row.upsales_key_error = upsales_error
-    except IntegrityError:  # another process recorded its check at the same moment
+    recorded = await record_connection_check(
+        services.session_factory,
+        installation.id,
+        now,
+        fortnox_ok=fortnox_ok,
+        upsales_ok=upsales_ok,
+        upsales_error=upsales_error,
+    )
+    if not recorded:
         logger.info("connection check recorded concurrently; this one is dropped")

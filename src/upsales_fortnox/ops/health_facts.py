@@ -1,29 +1,21 @@
-"""Reads what :mod:`~upsales_fortnox.domain.health_rules` decides from, in a few queries."""
+"""Gathers what :mod:`~upsales_fortnox.domain.health_rules` decides from, through the
+repositories (a few queries)."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.domain.health_rules import HealthFacts, TokenKind
-from upsales_fortnox.models.installation import FortnoxCredentials, Installation
-from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint, SyncJob
-from upsales_fortnox.models.operations import ConnectionCheck
-from upsales_fortnox.vocabulary import EventSource, JobStatus
-
-
-@dataclass(frozen=True)
-class QueueFigures:
-    queued: int
-    due: int
-    running: int
-    dead: int
-    oldest_pending_at: datetime | None
-    """When the oldest job that is due now was queued."""
+from upsales_fortnox.installations.repository.tokens import read_credentials
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.ops.repository.connection_health import (
+    connection_check_of,
+    last_fortnox_event_at,
+    last_reconciliation_at,
+)
+from upsales_fortnox.ops.repository.job_reads import QueueFigures, queue_figures
 
 
 @dataclass(frozen=True)
@@ -36,49 +28,14 @@ class InstallationReadings:
     last_reconciliation_at: datetime | None
 
 
-async def queue_figures(
-    session: AsyncSession, installation_id: uuid.UUID, now: datetime
-) -> QueueFigures:
-    is_due = (SyncJob.status == JobStatus.QUEUED) & (SyncJob.run_after <= now)
-    row = (
-        await session.execute(
-            select(
-                func.count().filter(SyncJob.status == JobStatus.QUEUED),
-                func.count().filter(is_due),
-                func.count().filter(SyncJob.status == JobStatus.RUNNING),
-                func.count().filter(SyncJob.status == JobStatus.DEAD),
-                func.min(case((is_due, SyncJob.created_at))),
-            ).where(
-                SyncJob.installation_id == installation_id,
-                SyncJob.status != JobStatus.DONE,
-            )
-        )
-    ).one()
-    oldest = row[4]
-    if isinstance(oldest, str):  # SQLite returns MIN() over a CASE untyped
-        oldest = datetime.fromisoformat(oldest)
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=now.tzinfo)
-    return QueueFigures(row[0], row[1], row[2], row[3], oldest)
-
-
 async def read_installation(
-    session: AsyncSession, installation: Installation, now: datetime
+    session: DbSession, installation: Installation, now: datetime
 ) -> InstallationReadings:
-    credentials = await session.get(FortnoxCredentials, installation.id)
-    check = await session.get(ConnectionCheck, installation.id)
+    credentials = await read_credentials(session, installation.id)
+    check = await connection_check_of(session, installation.id)
     queue = await queue_figures(session, installation.id, now)
-    last_event = await session.scalar(
-        select(func.max(InboundEvent.received_at)).where(
-            InboundEvent.installation_id == installation.id,
-            InboundEvent.source == EventSource.FORTNOX,
-        )
-    )
-    last_reconciliation = await session.scalar(
-        select(func.max(ReconcileCheckpoint.updated_at)).where(
-            ReconcileCheckpoint.installation_id == installation.id
-        )
-    )
+    last_event = await last_fortnox_event_at(session, installation.id)
+    last_reconciliation = await last_reconciliation_at(session, installation.id)
     facts = HealthFacts(
         status=installation.status,
         status_reason=installation.status_reason,

@@ -19,6 +19,7 @@ from upsales_fortnox.domain.health_rules import (
     refresh_token_expires_at,
 )
 from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.connection_checks import check_connections
 from upsales_fortnox.ops.health_facts import InstallationReadings, read_installation
@@ -133,7 +134,7 @@ async def get_installation_health(
     installation_id: uuid.UUID, session: SessionDep
 ) -> InstallationHealth:
     with operator_errors():
-        installation = await session.get(Installation, installation_id)
+        installation = await find_installation(session, installation_id)
         if installation is None:
             raise InstallationNotFound(installation_id)
     now = utcnow()
@@ -153,7 +154,7 @@ async def post_installation_health_check(
     installation_id: uuid.UUID, session: SessionDep, services: ServicesDep
 ) -> InstallationHealth:
     with operator_errors():
-        installation = await session.get(Installation, installation_id)
+        installation = await find_installation(session, installation_id)
         if installation is None:
             raise InstallationNotFound(installation_id)
     await check_connections(services, installation)

@@ -12,14 +12,13 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.models.installation import Installation
-from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.installations.repository.installation_rows import count_installations_by_status
 from upsales_fortnox.ops.metrics import PREFIX
-from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
+from upsales_fortnox.ops.repository.job_reads import count_jobs_in_states, oldest_due_at
+from upsales_fortnox.vocabulary import JobStatus
 
 #: Job states the queue gauge reports (done jobs only accumulate).
 QUEUE_STATES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DEAD)
@@ -33,27 +32,13 @@ class DatabaseFigures:
 
 
 async def read_database_figures(
-    session_factory: async_sessionmaker[AsyncSession], now: datetime | None = None
+    session_factory: DbSessionFactory, now: datetime | None = None
 ) -> DatabaseFigures:
     now = now or utcnow()
     async with session_factory() as session:
-        depth_rows = await session.execute(
-            select(SyncJob.status, func.count())
-            .where(SyncJob.status.in_([state.value for state in QUEUE_STATES]))
-            .group_by(SyncJob.status)
-        )
-        depth = {state.value: 0 for state in QUEUE_STATES}
-        depth.update({status: count for status, count in depth_rows})
-        oldest = await session.scalar(
-            select(func.min(SyncJob.created_at)).where(
-                SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now
-            )
-        )
-        status_rows = await session.execute(
-            select(Installation.status, func.count()).group_by(Installation.status)
-        )
-        installations = {status.value: 0 for status in InstallationStatus}
-        installations.update({status: count for status, count in status_rows})
+        depth = await count_jobs_in_states(session, QUEUE_STATES)
+        oldest = await oldest_due_at(session, now)
+        installations = await count_installations_by_status(session)
     oldest_seconds = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     return DatabaseFigures(depth, oldest_seconds, installations)
 

@@ -12,10 +12,10 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from upsales_fortnox.api.deps import AdminDep
+from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.ops.metrics import observe_webhook, process_metrics_text
 from upsales_fortnox.ops.metrics_gauges import database_metrics_text, read_database_figures
 
@@ -60,7 +60,7 @@ class WebhookMetrics:
             observe_webhook(source, status, time.perf_counter() - started)
 
 
-async def metrics_response(session_factory: async_sessionmaker[AsyncSession]) -> Response:
+async def metrics_response(session_factory: DbSessionFactory) -> Response:
     figures = await read_database_figures(session_factory)
     body = process_metrics_text() + database_metrics_text(figures)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -6,10 +6,10 @@ import asyncio
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.core.db.ping import ping
 from upsales_fortnox.core.db.unavailable import (
     DATABASE_UNAVAILABLE,
     RETRY_AFTER_SECONDS,
@@ -42,11 +42,8 @@ async def healthz() -> HealthStatus:
 )
 async def readyz(services: ServicesDep) -> HealthStatus:
     try:
-        async with (
-            asyncio.timeout(services.settings.webhook_database_wait_seconds),
-            services.engine.connect() as connection,
-        ):
-            await connection.execute(text("SELECT 1"))
+        async with asyncio.timeout(services.settings.webhook_database_wait_seconds):
+            await ping(services.engine)
     except Exception as exc:
         raise ApiError(
             503,

@@ -16,12 +16,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
-
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.domain.health_rules import TokenKind
+from upsales_fortnox.installations.repository.installation_rows import installations_with_status
+from upsales_fortnox.installations.repository.tokens import (
+    refreshed_at,
+    user_logins_refreshed_before,
+)
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
-from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.ops.connection_checks import check_connections
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import InstallationStatus
@@ -34,16 +35,11 @@ TOKEN_KEEPER_INTERVAL_SECONDS: Final = 3600.0
 
 async def stale_logins(services: Services, now: datetime) -> list[uuid.UUID]:
     async with services.session_factory() as session:
-        rows = await session.scalars(
-            select(FortnoxCredentials.installation_id)
-            .join(Installation, Installation.id == FortnoxCredentials.installation_id)
-            .where(
-                FortnoxCredentials.token_kind == TokenKind.USER,
-                FortnoxCredentials.refreshed_at < now - KEEP_ALIVE_AFTER,
-                Installation.status.in_([InstallationStatus.ACTIVE, InstallationStatus.PAUSED]),
-            )
+        return await user_logins_refreshed_before(
+            session,
+            now - KEEP_ALIVE_AFTER,
+            [InstallationStatus.ACTIVE, InstallationStatus.PAUSED],
         )
-        return list(rows)
 
 
 async def keep_tokens_alive(services: Services, now: datetime | None = None) -> dict[str, int]:
@@ -70,22 +66,14 @@ async def keep_tokens_alive(services: Services, now: datetime | None = None) -> 
 
 async def _refreshed_since(services: Services, installation_id: uuid.UUID, now: datetime) -> bool:
     async with services.session_factory() as session:
-        refreshed_at = await session.scalar(
-            select(FortnoxCredentials.refreshed_at).where(
-                FortnoxCredentials.installation_id == installation_id
-            )
-        )
-    return refreshed_at is not None and refreshed_at >= now - KEEP_ALIVE_AFTER
+        refreshed = await refreshed_at(session, installation_id)
+    return refreshed is not None and refreshed >= now - KEEP_ALIVE_AFTER
 
 
 async def check_active_installations(services: Services) -> int:
     """Check the connections of every active installation (for their health)."""
     async with services.session_factory() as session:
-        installations = list(
-            await session.scalars(
-                select(Installation).where(Installation.status == InstallationStatus.ACTIVE)
-            )
-        )
+        installations = await installations_with_status(session, InstallationStatus.ACTIVE)
     for installation in installations:
         await check_connections(services, installation)
     return len(installations)

@@ -36,7 +36,7 @@ from upsales_fortnox.intake.fortnox_events import (
     RECONCILE_DELETED,
     reconcile_event_type,
 )
-from upsales_fortnox.intake.fortnox_stream.store import (
+from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamRecorder,
     StreamTenant,
     record_with_intake,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.domain.app_hook_answers import register_info_responders
 from upsales_fortnox.intake.hook_answers import ResponderRegistry
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.app_hook_answers import register_info_responders
 from upsales_fortnox.sync.catchup.schedule import register_catch_up_handler
 from upsales_fortnox.sync.inbound.fortnox_jobs import register_inbound_handlers
 from upsales_fortnox.sync.initial.handler import register_initial_sync_handlers

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from upsales_fortnox.core.db.session import DbSessionFactory
-from upsales_fortnox.intake.fortnox_stream.store import active_installations
+from upsales_fortnox.intake.repository.stream_offsets import active_installations
 from upsales_fortnox.jobs import enqueue
 
 log = logging.getLogger(__name__)

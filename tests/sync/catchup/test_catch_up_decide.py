@@ -12,11 +12,11 @@ from upsales_fortnox.domain.catchup import (
     order_verdict,
     products_needed,
 )
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import AccountFieldIds, company_fields_from_upsales
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.upsales.models import Company, Order
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode, SyncType
 
 SINCE = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)

@@ -33,9 +33,9 @@ from upsales_fortnox.domain.inbound.decide_customer import (
     AmbiguousMatch,
     decide_customer,
 )
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import Address, Company, CompanyDraft, CustomValue
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 FIELD = 77

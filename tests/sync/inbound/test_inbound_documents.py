@@ -30,10 +30,10 @@ from upsales_fortnox.domain.inbound.document_changes import (
     successor,
 )
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete, match_user, order_user
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
 from upsales_fortnox.integrations.upsales.models import User
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, SyncType
 
 WON, LOST, OFFER_STAGE = 3, 4, 2

@@ -22,9 +22,9 @@ from upsales_fortnox.domain.inbound.products import (
     decide_article,
     reprice_changes,
 )
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.integrations.upsales.models import Product, ProductDraft
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 

@@ -36,7 +36,7 @@ from ufs_sandboxes.upsales import (
     create_upsales_sandbox,
     seed_demo_upsales,
 )
-from upsales_fortnox.cli import cli
+from upsales_fortnox.cli.commands import cli
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.services import build_services
 from upsales_fortnox.vocabulary import ProductBundleMode, SyncType
@@ -229,7 +229,7 @@ def test_initial_sync_with_run_imports_and_reports_done(
     assert len(served.upsales.list_entities(1, "accounts")) == accounts_before + 1
 
 
-_MAIN = "from upsales_fortnox.cli import main; main()"
+_MAIN = "from upsales_fortnox.cli.commands import main; main()"
 
 
 def test_an_unknown_installation_exits_with_the_reason(installation_id: uuid.UUID) -> None:

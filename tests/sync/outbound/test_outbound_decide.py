@@ -18,6 +18,7 @@ from upsales_fortnox.domain.commands import (
     UpdateFortnoxCustomer,
     UpdateFortnoxDocument,
 )
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.decide import (
     DocumentLookup,
     company_gate,
@@ -32,7 +33,6 @@ from upsales_fortnox.domain.outbound.decide import (
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.validation import CompanyRefused
 from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, Order
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode
 
 D = Decimal

@@ -11,7 +11,7 @@ import typer
 from ufs_sandboxes.demo.console import DemoPorts
 from ufs_sandboxes.demo.run import DEMO_DATABASE, run_demo
 from ufs_sandboxes.serve import FORTNOX_PORT, UPSALES_PORT, one_command, run_command
-from upsales_fortnox.cli_errors import report_and_exit
+from upsales_fortnox.cli.errors import report_and_exit
 from upsales_fortnox.core.config import load_settings
 from upsales_fortnox.core.logging_setup import configure_logging
 

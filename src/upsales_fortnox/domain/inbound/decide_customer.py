@@ -25,10 +25,10 @@ from upsales_fortnox.domain.inbound.companies import (
     match_company,
     new_company,
 )
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import Company
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 CREATED: Final = "created"

@@ -53,11 +53,11 @@ from upsales_fortnox.domain.inbound.document_changes import (
     order_content,
 )
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.references import parse_outbound_reference
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.upsales.models import OrderDraft, Ref
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, SyncType
 
 WON_PROBABILITY: Final = 100

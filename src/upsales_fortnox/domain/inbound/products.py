@@ -29,9 +29,9 @@ from upsales_fortnox.domain.commands import (
 )
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_article_number
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.integrations.upsales.models import Product, ProductDraft
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 ZERO: Final = Decimal(0)

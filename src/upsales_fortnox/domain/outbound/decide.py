@@ -16,6 +16,7 @@ from upsales_fortnox.domain.commands import (
     UpdateFortnoxDocument,
 )
 from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
     CompanyFields,
     company_fields_from_fortnox,
@@ -41,7 +42,6 @@ from upsales_fortnox.domain.outbound.validation import (
 )
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import Order
-from upsales_fortnox.links.link_view import LinkView
 
 WON_PROBABILITY = 100
 

@@ -17,9 +17,9 @@ installations that are no longer active. A lost connection is re-opened with exp
 backoff. Tokens and the client secret never appear in logs.
 
 The commands and messages are :mod:`upsales_fortnox.integrations.fortnox.stream`; what is read
-and written in the database, :mod:`.store`. Choices about Fortnox that no source settles are in
-:mod:`upsales_fortnox.integrations.fortnox.facts` (``STREAM_REFUSED_OFFSET_RESTARTS_FROM_NOW``,
-``STREAM_REPLIES_IN_COMMAND_ORDER``).
+and written in the database, :mod:`upsales_fortnox.intake.repository.stream_offsets`. Choices
+about Fortnox that no source settles are in :mod:`upsales_fortnox.integrations.fortnox.facts`
+(``STREAM_REFUSED_OFFSET_RESTARTS_FROM_NOW``, ``STREAM_REPLIES_IN_COMMAND_ORDER``).
 """
 
 from __future__ import annotations
@@ -33,12 +33,13 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from upsales_fortnox.intake.fortnox_stream.store import (
+from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamRecorder,
     StreamTenant,
     TokenSource,
+)
+from upsales_fortnox.intake.repository.stream_offsets import (
     active_installations,
     load_offsets,
     save_offsets,
@@ -91,7 +92,7 @@ class StreamConsumer:
         *,
         url: str,
         client_secret: str,
-        session_factory: async_sessionmaker[AsyncSession],
+        session_factory: DbSessionFactory,
         tokens: TokenSource,
         recorder: StreamRecorder,
         policy: StreamPolicy | None = None,

@@ -66,7 +66,7 @@ INFO_HOOK_ANSWER_SHAPES: Final = (
 )
 """What Upsales reads from the answers to ``limit_pricelists`` and ``show_field_sync``:
 *unverified* (no source documents it); the shapes are built in
-:mod:`upsales_fortnox.domain.app_hook_answers` and nowhere else."""
+:mod:`upsales_fortnox.sync.app_hook_answers` and nowhere else."""
 
 # --- the REST API --------------------------------------------------------------------------
 

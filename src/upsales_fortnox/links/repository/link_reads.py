@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.domain.catchup import OrderLinks
-from upsales_fortnox.links.link_view import LinkView
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.links.repository.links import link_view
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity

@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Integer, Table, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from upsales_fortnox.links.link_view import LinkView
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.links.repository.document_intents import record_intent
 from upsales_fortnox.links.repository.links import LinkStore, link_view, save_link
 from upsales_fortnox.models.link import Link

@@ -39,7 +39,8 @@ from upsales_fortnox.domain.catchup import (
 )
 from upsales_fortnox.domain.outbound.company import AccountFieldIds
 from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
-from upsales_fortnox.intake.record import EventsOf, NewEvent, record_events
+from upsales_fortnox.intake.deliveries import EventsOf, NewEvent
+from upsales_fortnox.intake.repository.record import record_events
 from upsales_fortnox.integrations.upsales.client import MAX_PAGE_SIZE
 from upsales_fortnox.integrations.upsales.errors import UpsalesBadRequest
 from upsales_fortnox.integrations.upsales.facts import MOD_DATE_TIMESTAMP_FORMAT

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from upsales_fortnox.documents.repository import LinkSigning
+from upsales_fortnox.documents.service import LinkSigning
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.jobs.dispatch import Handler, HandlerRegistry, JobContext
 from upsales_fortnox.jobs.results import JobResult

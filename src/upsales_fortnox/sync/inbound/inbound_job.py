@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.documents.order_field import DOCUMENT_URL_FIELD_ALIAS
-from upsales_fortnox.documents.repository import LinkSigning, document_url
+from upsales_fortnox.documents.service import LinkSigning, document_url
 from upsales_fortnox.domain.commands import Command
 from upsales_fortnox.domain.inbound.companies import AccountFieldIds
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.references import (
     CUSTOMER_NUMBER_FIELD_ALIAS,
     DOCUMENT_FIELD_ALIAS,
@@ -30,7 +31,6 @@ from upsales_fortnox.integrations.upsales.models import (
     OrderStage,
     User,
 )
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.context import InstallationContext

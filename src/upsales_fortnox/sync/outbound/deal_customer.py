@@ -27,6 +27,7 @@ from upsales_fortnox.domain.commands import (
     WriteCustomerNumberToUpsales,
 )
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
     CompanyFields,
     clean,
@@ -40,7 +41,6 @@ from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
-from upsales_fortnox.links.link_view import LinkView
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 

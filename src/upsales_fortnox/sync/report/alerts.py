@@ -1,7 +1,8 @@
 """A reconciliation report raises (or, once clean, resolves) the operators' alert.
 
 One alert per installation for the report (topic ``report``), through the alert store's
-hook (:func:`upsales_fortnox.ops.alert_store.report_reconciliation_differences`), which
+hook
+(:func:`upsales_fortnox.ops.repository.alert_states.report_reconciliation_differences`), which
 deduplicates it and sends it from the alert monitor; the differences are also logged once per
 report with a stable code (``reconciliation_differences``) for log-based alerting.
 """
@@ -14,7 +15,7 @@ from typing import Final
 
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.report_compare import Report
-from upsales_fortnox.ops.alert_store import report_reconciliation_differences
+from upsales_fortnox.ops.repository.alert_states import report_reconciliation_differences
 
 logger = logging.getLogger(__name__)
 

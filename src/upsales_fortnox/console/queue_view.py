@@ -1,0 +1,40 @@
+"""The queue as the console shows it: counts per status, the oldest waiting job, dead jobs
+with their reason codes. (Bulk retry is :mod:`upsales_fortnox.ops.bulk`, as the API's.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from upsales_fortnox.core.db.session import DbSession
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.ops.repository.job_reads import count_jobs_by_status, oldest_queued_at
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    counts: dict[str, int]
+    oldest_waiting_at: datetime | None
+    oldest_waiting_seconds: float | None
+
+
+def reason_code(last_error: str | None) -> str | None:
+    """The stable code of a job error (``"<code>: <message>"``)."""
+    if not last_error or ":" not in last_error:
+        return None
+    code = last_error.split(":", 1)[0]
+    return code if code and " " not in code else None
+
+
+def reason_message(last_error: str | None) -> str:
+    """The job error without its code (shown beside it)."""
+    if reason_code(last_error) is None:
+        return last_error or ""
+    return (last_error or "").split(":", 1)[1].strip()
+
+
+async def queue_summary(session: DbSession) -> QueueSummary:
+    counts = await count_jobs_by_status(session)
+    oldest = await oldest_queued_at(session)
+    age = (utcnow() - oldest).total_seconds() if oldest is not None else None
+    return QueueSummary(counts=counts, oldest_waiting_at=oldest, oldest_waiting_seconds=age)

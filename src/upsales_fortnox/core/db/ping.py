@@ -1,0 +1,12 @@
+"""Whether the database answers at all (the readiness probe's question)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Open a connection and run ``SELECT 1``; raises whatever the database or driver raises."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

@@ -1,0 +1,124 @@
+"""Each Fortnox tenant's request budget kept in PostgreSQL, shared by every process: the
+budget's repository (the only writer of ``fortnox_budget_grants``).
+
+Fortnox counts a tenant's requests over a sliding window (25 per 5 s) whichever of our
+processes sends them. Each process paces its own requests in memory
+(:class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter`); on PostgreSQL every request
+also takes a place here (:class:`PostgresBudget`, a
+:class:`~upsales_fortnox.integrations.shared_pacing.SharedBudget`), with the same rule: a place is a
+row of ``fortnox_budget_grants``, held from its grant until the request's answer and counted for
+``window`` seconds after that, and a grant is made only while fewer than ``limit`` places are
+counted. Grants are decided one at a time per tenant (a transaction-level advisory lock), on the
+database's clock, so processes on other hosts agree on time.
+
+A place whose process died before the answer stays counted until ``stale_seconds`` after its
+grant (longer than any request may take), then it is cleared like every expired place.
+On SQLite (one process) the in-process limiter alone paces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Final
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+#: First key of the per-tenant advisory locks ("ufsb"; two-key form, apart from other locks).
+BUDGET_LOCK_CLASS: Final = 0x75667362
+#: A place in flight longer than this is taken for a request that will never answer.
+DEFAULT_STALE_SECONDS = 120.0
+#: How long to wait before asking again when every place is held by a request under way.
+DEFAULT_POLL_SECONDS = 0.02
+
+# One statement per transaction after the lock; the commit need not wait for the disk (a
+# place lost in a crash of the database loses nothing that matters a window later).
+_LOCK = text(
+    "SELECT pg_advisory_xact_lock(:lock_class, hashtext(:tenant_key)), "
+    "set_config('synchronous_commit', 'off', true)"
+)
+_TAKE = text(
+    """
+WITH now AS (SELECT clock_timestamp() AS t),
+counted AS (
+    SELECT count(*) AS places, min(g.finished_at) AS first_finished
+    FROM fortnox_budget_grants g, now
+    WHERE g.tenant_key = :tenant_key
+      AND (g.finished_at > now.t - make_interval(secs => :window)
+           OR (g.finished_at IS NULL AND g.granted_at > now.t - make_interval(secs => :stale)))
+),
+cleared AS (
+    DELETE FROM fortnox_budget_grants g USING now
+    WHERE g.tenant_key = :tenant_key
+      AND (g.finished_at <= now.t - make_interval(secs => :window)
+           OR (g.finished_at IS NULL AND g.granted_at <= now.t - make_interval(secs => :stale)))
+),
+granted AS (
+    INSERT INTO fortnox_budget_grants (tenant_key, granted_at)
+    SELECT :tenant_key, now.t FROM counted, now WHERE counted.places < :limit
+    RETURNING id
+)
+SELECT (SELECT id FROM granted) AS grant_id,
+       EXTRACT(EPOCH FROM counted.first_finished + make_interval(secs => :window) - now.t)
+           AS wait_seconds
+FROM counted, now
+"""
+)
+_FINISH = text(
+    "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)) "
+    "UPDATE fortnox_budget_grants SET finished_at = clock_timestamp() "
+    "WHERE id = :grant_id AND EXISTS (SELECT FROM quick)"
+)
+
+
+class PostgresBudget:
+    """Tenants' places in ``fortnox_budget_grants``: ``limit`` per ``window_seconds``."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        limit: int,
+        window_seconds: float,
+        stale_seconds: float = DEFAULT_STALE_SECONDS,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+    ) -> None:
+        if limit < 1 or window_seconds <= 0:
+            raise ValueError("limit must be >= 1 and window_seconds > 0")
+        self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._stale_seconds = max(stale_seconds, window_seconds)
+        self._poll_seconds = poll_seconds
+
+    async def take(self, tenant_key: str) -> int:
+        params = {
+            "lock_class": BUDGET_LOCK_CLASS,
+            "tenant_key": tenant_key,
+            "window": self.window_seconds,
+            "stale": self._stale_seconds,
+            "limit": self.limit,
+        }
+        while True:
+            async with self._engine.begin() as connection:
+                await connection.execute(_LOCK, params)
+                row = (await connection.execute(_TAKE, params)).one()
+            if row.grant_id is not None:
+                return int(row.grant_id)
+            wait = self._poll_seconds if row.wait_seconds is None else float(row.wait_seconds)
+            await asyncio.sleep(max(wait, 0.001))
+
+    async def finish(self, grant: int) -> None:
+        async with self._autocommit.connect() as connection:
+            await connection.execute(_FINISH, {"grant_id": grant})
+
+
+def database_budget(
+    engine: AsyncEngine, *, limit: int, window_seconds: float
+) -> PostgresBudget | None:
+    """The budget in the database when it is PostgreSQL, where processes share it; ``None``
+    elsewhere (SQLite: one process, which its in-process limiters pace alone)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return PostgresBudget(engine, limit=limit, window_seconds=window_seconds)

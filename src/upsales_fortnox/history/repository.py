@@ -1,0 +1,115 @@
+"""The history's reads: the links of one entity and the jobs that touched any of its ids.
+
+Reads only (``links`` and ``sync_jobs`` are written by their own repositories).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.vocabulary import (
+    FortnoxType,
+    JobKind,
+    LinkEntity,
+    fortnox_id_key,
+    upsales_id_key,
+)
+
+#: The job kinds that sync one entity: by entity on the Upsales side, by type on Fortnox's.
+_UPSALES_KINDS: Final = {
+    LinkEntity.ORDER: JobKind.UPSALES_ORDER,
+    LinkEntity.COMPANY: JobKind.UPSALES_COMPANY,
+}
+_FORTNOX_KINDS: Final = {
+    FortnoxType.CUSTOMER: JobKind.FORTNOX_CUSTOMER,
+    FortnoxType.ARTICLE: JobKind.FORTNOX_ARTICLE,
+    FortnoxType.ORDER: JobKind.FORTNOX_ORDER,
+    FortnoxType.INVOICE: JobKind.FORTNOX_INVOICE,
+    FortnoxType.OFFER: JobKind.FORTNOX_OFFER,
+}
+
+
+def _result_key_equals(dialect: str, key: str, value: int | str) -> ColumnElement[bool]:
+    """``result[key] == value``, whether the value was stored as a number or as text."""
+    if dialect == "postgresql":
+        return SyncJob.result.op("->>")(key) == str(value)
+    extracted = func.json_extract(SyncJob.result, f"$.{key}")
+    values: list[int | str] = [str(value)]
+    if isinstance(value, int) or value.isdigit():
+        values.append(int(value))
+    return extracted.in_(values)
+
+
+async def related_ids(
+    session: AsyncSession,
+    installation_id: uuid.UUID,
+    entity: LinkEntity,
+    upsales_id: int | None,
+    fortnox_id: str | None,
+    fortnox_types: tuple[FortnoxType, ...],
+) -> tuple[set[int], set[tuple[FortnoxType, str]]]:
+    upsales_ids = {upsales_id} if upsales_id is not None else set()
+    fortnox_ids = {(t, fortnox_id) for t in fortnox_types} if fortnox_id is not None else set()
+    condition = (
+        Link.upsales_id == upsales_id
+        if upsales_id is not None
+        else and_(Link.fortnox_id == fortnox_id, Link.fortnox_type.in_(fortnox_types))
+    )
+    links = await session.scalars(
+        select(Link).where(
+            Link.installation_id == installation_id, Link.entity == entity.value, condition
+        )
+    )
+    for link in links:
+        upsales_ids.add(link.upsales_id)
+        if link.fortnox_type in fortnox_types:
+            fortnox_ids.add((FortnoxType(link.fortnox_type), link.fortnox_id))
+    return upsales_ids, fortnox_ids
+
+
+def _job_conditions(
+    dialect: str,
+    entity: LinkEntity,
+    upsales_ids: set[int],
+    fortnox_ids: set[tuple[FortnoxType, str]],
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    upsales_kind = _UPSALES_KINDS.get(entity)
+    for upsales_id in sorted(upsales_ids):
+        if upsales_kind is not None:
+            conditions.append(
+                and_(SyncJob.kind == upsales_kind, SyncJob.entity_id == str(upsales_id))
+            )
+        conditions.append(_result_key_equals(dialect, upsales_id_key(entity), upsales_id))
+    for fortnox_type, fortnox_id in sorted(fortnox_ids):
+        conditions.append(
+            and_(SyncJob.kind == _FORTNOX_KINDS[fortnox_type], SyncJob.entity_id == fortnox_id)
+        )
+        conditions.append(_result_key_equals(dialect, fortnox_id_key(fortnox_type), fortnox_id))
+    return conditions
+
+
+async def jobs_touching(
+    session: AsyncSession,
+    installation_id: uuid.UUID,
+    entity: LinkEntity,
+    upsales_ids: set[int],
+    fortnox_ids: set[tuple[FortnoxType, str]],
+    limit: int,
+) -> list[SyncJob]:
+    """The installation's jobs for any of the ids, or whose result names one; newest first."""
+    dialect = session.get_bind().dialect.name
+    conditions = _job_conditions(dialect, entity, upsales_ids, fortnox_ids)
+    jobs = await session.scalars(
+        select(SyncJob)
+        .where(SyncJob.installation_id == installation_id, or_(*conditions))
+        .order_by(SyncJob.id.desc())
+        .limit(limit)
+    )
+    return list(jobs)

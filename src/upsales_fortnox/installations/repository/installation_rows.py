@@ -1,0 +1,228 @@
+"""The ``installations`` table: every read and write of an installation row.
+
+Functions flush at most; the caller owns the transaction. A flush that loses a race is turned
+into the errors the operator API answers (:class:`VersionMismatch`,
+:class:`DuplicateCustomerId`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from upsales_fortnox.installations.errors import DuplicateCustomerId, VersionMismatch
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.vocabulary import InstallationStatus
+
+InstallationWithLogin = tuple[Installation, bool]
+"""An installation and whether it has Fortnox tokens."""
+
+
+def _has_fortnox_login() -> ColumnElement[bool]:
+    return exists().where(FortnoxCredentials.installation_id == Installation.id).label("login")
+
+
+async def find_installation(
+    session: AsyncSession, installation_id: uuid.UUID, *, fresh: bool = False
+) -> Installation | None:
+    """The installation (``fresh``: read again even if the session holds it already)."""
+    if fresh:
+        return await session.get(Installation, installation_id, populate_existing=True)
+    return await session.get(Installation, installation_id)
+
+
+async def installation_with_login(
+    session: AsyncSession, installation_id: uuid.UUID
+) -> InstallationWithLogin | None:
+    row = (
+        await session.execute(
+            select(Installation, _has_fortnox_login()).where(Installation.id == installation_id)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], bool(row[1]))
+
+
+async def page_of_installations(
+    session: AsyncSession,
+    *,
+    status: InstallationStatus | None,
+    upsales_customer_id: int | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[InstallationWithLogin], int]:
+    """One page of installations, oldest first, and the number that match in all."""
+    conditions: list[ColumnElement[bool]] = []
+    if status is not None:
+        conditions.append(Installation.status == status.value)
+    if upsales_customer_id is not None:
+        conditions.append(Installation.upsales_customer_id == upsales_customer_id)
+    total = await session.scalar(select(func.count()).select_from(Installation).where(*conditions))
+    rows = await session.execute(
+        select(Installation, _has_fortnox_login())
+        .where(*conditions)
+        .order_by(Installation.created_at, Installation.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(row[0], bool(row[1])) for row in rows], total or 0
+
+
+async def customer_id_taken(
+    session: AsyncSession, customer_id: int, *, other_than: uuid.UUID | None = None
+) -> bool:
+    query = select(Installation.id).where(Installation.upsales_customer_id == customer_id)
+    if other_than is not None:
+        query = query.where(Installation.id != other_than)
+    return await session.scalar(query) is not None
+
+
+async def tenant_connected_elsewhere(
+    session: AsyncSession, tenant_id: str, installation_id: uuid.UUID
+) -> bool:
+    """Whether another installation is connected to the Fortnox tenant."""
+    other = await session.scalar(
+        select(Installation.id).where(
+            Installation.fortnox_tenant_id == tenant_id, Installation.id != installation_id
+        )
+    )
+    return other is not None
+
+
+async def fortnox_tenant_of(session: AsyncSession, installation_id: uuid.UUID) -> str | None:
+    return await session.scalar(
+        select(Installation.fortnox_tenant_id).where(Installation.id == installation_id)
+    )
+
+
+def add_installation(session: AsyncSession, installation: Installation) -> None:
+    """Stage a new installation; :func:`save_installations` writes it."""
+    session.add(installation)
+
+
+def change_installation(installation: Installation, updates: Mapping[str, Any]) -> None:
+    """Set the changed attributes (an unchanged value is not written)."""
+    for attribute, value in updates.items():
+        if getattr(installation, attribute) != value:
+            setattr(installation, attribute, value)
+
+
+async def delete_installation_row(session: AsyncSession, installation: Installation) -> None:
+    """Delete the installation with everything that belongs to it (the database cascades)."""
+    await session.delete(installation)
+    await save_installations(session, None)
+
+
+async def save_installations(session: AsyncSession, customer_id: int | None) -> None:
+    """Flush, turning a lost race into the same errors the pre-checks give."""
+    try:
+        await session.flush()
+    except StaleDataError as exc:
+        raise VersionMismatch(None) from exc
+    except IntegrityError as exc:
+        if customer_id is None:
+            raise
+        raise DuplicateCustomerId(customer_id) from exc
+
+
+def connect_tenant(installation: Installation, tenant_id: str) -> None:
+    """A login completed: the Fortnox tenant is stored and the installation becomes ``active``
+    (a ``paused`` one stays paused: the operator paused it)."""
+    installation.fortnox_tenant_id = tenant_id
+    if installation.status != InstallationStatus.PAUSED:
+        installation.status = InstallationStatus.ACTIVE.value
+        installation.status_reason = None
+
+
+async def mark_needs_relogin(
+    session: AsyncSession, installation_id: uuid.UUID, reason: str, now: datetime
+) -> None:
+    """Move the installation to ``needs_relogin``.
+
+    A plain UPDATE that bumps the version, so a concurrent edit of the installation fails its
+    version check instead of silently undoing this status.
+    """
+    await session.execute(
+        update(Installation)
+        .where(Installation.id == installation_id)
+        .values(
+            status=InstallationStatus.NEEDS_RELOGIN,
+            status_reason=reason,
+            version=Installation.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_tenant_needs_relogin(
+    session: AsyncSession, tenant_id: str, reason: str, now: datetime
+) -> int:
+    """Move every installation of the Fortnox tenant not there yet to ``needs_relogin``;
+    returns how many moved (versions bumped, as :func:`mark_needs_relogin`)."""
+    result = await session.execute(
+        update(Installation)
+        .where(
+            Installation.fortnox_tenant_id == tenant_id,
+            Installation.status != InstallationStatus.NEEDS_RELOGIN,
+        )
+        .values(
+            status=InstallationStatus.NEEDS_RELOGIN,
+            status_reason=reason,
+            version=Installation.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def park_for_relogin(
+    session: AsyncSession, installation_id: uuid.UUID, reason: str, now: datetime
+) -> None:
+    """An ``active`` installation whose job Fortnox refused for want of a login moves to
+    ``needs_relogin`` (version bumped, as :func:`mark_needs_relogin`); its jobs wait."""
+    await session.execute(
+        update(Installation)
+        .where(
+            Installation.id == installation_id,
+            Installation.status == InstallationStatus.ACTIVE,
+        )
+        .values(
+            status=InstallationStatus.NEEDS_RELOGIN,
+            status_reason=reason,
+            version=Installation.version + 1,
+            updated_at=now,
+        )
+    )
+
+
+async def names_by_id(session: AsyncSession) -> dict[uuid.UUID, str]:
+    rows = await session.execute(select(Installation.id, Installation.name))
+    return {installation_id: name for installation_id, name in rows}
+
+
+async def ids_with_status(session: AsyncSession, status: InstallationStatus) -> list[uuid.UUID]:
+    return list(await session.scalars(select(Installation.id).where(Installation.status == status)))
+
+
+async def installations_with_status(
+    session: AsyncSession, status: InstallationStatus
+) -> list[Installation]:
+    return list(await session.scalars(select(Installation).where(Installation.status == status)))
+
+
+async def count_installations_by_status(session: AsyncSession) -> dict[str, int]:
+    """How many installations have each status (every status named, 0 when none)."""
+    rows = await session.execute(
+        select(Installation.status, func.count()).group_by(Installation.status)
+    )
+    counts = {status.value: 0 for status in InstallationStatus}
+    counts.update({status: count for status, count in rows})
+    return counts

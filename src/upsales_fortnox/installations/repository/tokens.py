@@ -1,0 +1,122 @@
+"""The ``fortnox_credentials`` table: each installation's Fortnox tokens, stored encrypted.
+
+The token store (:mod:`upsales_fortnox.installations.fortnox_tokens`) decides when to refresh;
+here are its reads, the lock that makes a refresh single-flight across processes, and its
+writes. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.domain.health_rules import TokenKind
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.vocabulary import InstallationStatus
+
+
+@dataclass(frozen=True)
+class SealedTokens:
+    """A token set as it is stored: encrypted, with when it was written."""
+
+    access_token_enc: str
+    refresh_token_enc: str | None
+    access_token_expires_at: datetime
+    scopes: str
+    refreshed_at: datetime
+
+
+async def read_credentials(
+    session: AsyncSession, installation_id: uuid.UUID
+) -> FortnoxCredentials | None:
+    return await session.get(FortnoxCredentials, installation_id)
+
+
+async def lock_credentials(
+    session: AsyncSession, installation_id: uuid.UUID
+) -> FortnoxCredentials | None:
+    """Read the credentials row under a lock held until the transaction ends.
+
+    ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite, which has no row locks, a no-op
+    ``UPDATE`` of the row first, which takes the database's write lock.
+    """
+    query = select(FortnoxCredentials).where(FortnoxCredentials.installation_id == installation_id)
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(FortnoxCredentials)
+            .where(FortnoxCredentials.installation_id == installation_id)
+            .values(scopes=FortnoxCredentials.scopes)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        query = query.with_for_update()
+    result = await session.execute(query.execution_options(populate_existing=True))
+    return result.scalar_one_or_none()
+
+
+async def save_tokens(
+    session: AsyncSession, installation_id: uuid.UUID, token_kind: str, sealed: SealedTokens
+) -> None:
+    """Store the tokens of a new login or service account, replacing any old ones."""
+    credentials = await session.get(FortnoxCredentials, installation_id)
+    if credentials is None:
+        credentials = FortnoxCredentials(installation_id=installation_id)
+        session.add(credentials)
+    credentials.token_kind = token_kind
+    rotate_tokens(credentials, sealed)
+
+
+def rotate_tokens(credentials: FortnoxCredentials, sealed: SealedTokens) -> None:
+    """Replace the tokens of a row read (and locked) in this transaction."""
+    credentials.access_token_enc = sealed.access_token_enc
+    credentials.refresh_token_enc = sealed.refresh_token_enc
+    credentials.access_token_expires_at = sealed.access_token_expires_at
+    credentials.scopes = sealed.scopes
+    credentials.refreshed_at = sealed.refreshed_at
+
+
+async def refreshed_at(session: AsyncSession, installation_id: uuid.UUID) -> datetime | None:
+    return await session.scalar(
+        select(FortnoxCredentials.refreshed_at).where(
+            FortnoxCredentials.installation_id == installation_id
+        )
+    )
+
+
+async def user_logins_refreshed_before(
+    session: AsyncSession, before: datetime, statuses: Sequence[InstallationStatus]
+) -> list[uuid.UUID]:
+    """The installations with one of ``statuses`` whose user login was last refreshed
+    before ``before``."""
+    rows = await session.scalars(
+        select(FortnoxCredentials.installation_id)
+        .join(Installation, Installation.id == FortnoxCredentials.installation_id)
+        .where(
+            FortnoxCredentials.token_kind == TokenKind.USER,
+            FortnoxCredentials.refreshed_at < before,
+            Installation.status.in_(statuses),
+        )
+    )
+    return list(rows)
+
+
+async def active_user_logins_refreshed_before(
+    session: AsyncSession, before: datetime
+) -> list[tuple[uuid.UUID, datetime]]:
+    """The active installations whose user login was last refreshed before ``before``, with
+    when it was."""
+    rows = await session.execute(
+        select(FortnoxCredentials.installation_id, FortnoxCredentials.refreshed_at)
+        .join(Installation, Installation.id == FortnoxCredentials.installation_id)
+        .where(
+            FortnoxCredentials.token_kind == TokenKind.USER,
+            FortnoxCredentials.refreshed_at < before,
+            Installation.status == InstallationStatus.ACTIVE,
+        )
+    )
+    return [(installation_id, refreshed) for installation_id, refreshed in rows]

@@ -1,0 +1,58 @@
+"""How the stream consumer records events: through the intake, for one installation at a time
+(what it keeps in the database, the installations it follows and the topics' offsets, is in
+:mod:`upsales_fortnox.intake.repository.stream_offsets`)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from upsales_fortnox.core.db.session import DbSession
+from upsales_fortnox.intake import FortnoxChangeEvent, record_fortnox_events
+from upsales_fortnox.integrations.fortnox.stream import Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamTenant:
+    """An installation as the intake sees it (``id``, ``fortnox_tenant_id``)."""
+
+    id: uuid.UUID
+    fortnox_tenant_id: str | None
+
+
+class StreamRecorder(Protocol):
+    """Records one installation's events (the intake), in the caller's transaction."""
+
+    async def __call__(
+        self, session: DbSession, tenant: StreamTenant, events: Sequence[Message]
+    ) -> None: ...
+
+
+async def record_with_intake(
+    session: DbSession, tenant: StreamTenant, events: Sequence[Message]
+) -> None:
+    """The default recorder: the event intake, shared with the HTTP endpoint and its dedupe.
+
+    An event that does not fit Fortnox's event shape is logged and skipped.
+    """
+    parsed: list[FortnoxChangeEvent] = []
+    for event in events:
+        try:
+            parsed.append(FortnoxChangeEvent.model_validate(event))
+        except ValueError:
+            log.warning(
+                "skipping a malformed stream event (topic %r, offset %r)",
+                event.get("topic"),
+                event.get("offset"),
+            )
+    if parsed:
+        await record_fortnox_events(session, tenant, parsed)
+
+
+class TokenSource(Protocol):
+    async def access_token(self, installation_id: uuid.UUID) -> str: ...

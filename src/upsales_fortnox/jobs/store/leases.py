@@ -1,0 +1,203 @@
+"""Installation leases: at most one worker serves an installation at a time.
+
+A lease is a row in ``installation_leases``. It is taken atomically with one upsert that inserts
+the row, or takes over an existing one only when it has expired; the statement returns the rows
+it won. A worker renews its lease while it works and deletes it when it is done (both in
+:mod:`.statements`).
+
+On PostgreSQL a lease also ends when its owner is no longer connected (its presence lock is
+gone, see :mod:`.presence`): a worker killed mid-turn loses its installations at once instead
+of when their leases expire. The worker taking such an installation over also takes over the
+running jobs of the dead one (:func:`take_over_running_jobs`), which fences the dead worker's
+late writes out: every change to a running job requires it to be still the job's owner.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import InstallationLease, SyncJob
+from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
+
+_PG_LOCKS = table(
+    "pg_locks",
+    column("locktype"),
+    column("database"),
+    column("classid"),
+    column("objid"),
+    column("objsubid"),
+    column("granted"),
+)
+_PG_DATABASE = table("pg_database", column("oid"), column("datname"))
+
+
+def is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def job_is_due(now: datetime) -> ColumnElement[bool]:
+    """A job ready to run: queued and due, or running under a lease that has expired."""
+    return or_(
+        and_(SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now),
+        and_(SyncJob.status == JobStatus.RUNNING, SyncJob.lease_expires_at < now),
+    )
+
+
+def owner_is_connected(owner: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+    """PostgreSQL: whether the worker ``owner`` holds its presence lock in this database."""
+    this_database = (
+        select(_PG_DATABASE.c.oid)
+        .where(_PG_DATABASE.c.datname == func.current_database())
+        .scalar_subquery()
+    )
+    connected = select(_PG_LOCKS.c.objid).where(
+        _PG_LOCKS.c.locktype == "advisory",
+        _PG_LOCKS.c.database == this_database,
+        _PG_LOCKS.c.classid == literal(PRESENCE_LOCK_CLASS).cast(postgresql.OID),
+        _PG_LOCKS.c.objsubid == 2,
+        _PG_LOCKS.c.granted,
+    )
+    # Not correlated: the lock table is read once per statement, not once per row.
+    return func.hashtext(owner).cast(postgresql.OID).in_(connected)
+
+
+def job_to_run(now: datetime, *, postgres: bool) -> ColumnElement[bool]:
+    """:func:`job_is_due`, and on PostgreSQL also a job left running by a worker no longer
+    connected (due once taken over, see :func:`take_over_running_jobs`)."""
+    due = job_is_due(now)
+    if postgres:
+        due = or_(
+            due,
+            and_(SyncJob.status == JobStatus.RUNNING, ~owner_is_connected(SyncJob.lease_owner)),
+        )
+    return due
+
+
+def lease_is_live(now: datetime, *, postgres: bool) -> ColumnElement[bool]:
+    """A lease not expired and, on PostgreSQL, whose owner is still connected."""
+    live = InstallationLease.expires_at >= now
+    if postgres:
+        live = and_(live, owner_is_connected(InstallationLease.owner))
+    return live
+
+
+async def find_installations_to_serve(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    limit: int,
+    exclude: Collection[uuid.UUID] = (),
+) -> list[uuid.UUID]:
+    """Active installations with due jobs and no live lease, the longest-waiting first (on
+    PostgreSQL a lease held by a worker no longer connected is not live, and the jobs it left
+    running count as due: they are once taken over).
+
+    On PostgreSQL the installation rows are locked ``FOR NO KEY UPDATE SKIP LOCKED`` for the
+    rest of the transaction, so competing workers pick different candidates instead of racing
+    for the same ones (the lock does not block enqueueing, whose foreign key check only takes
+    a key-share lock).
+    """
+    postgres = is_postgresql(session)
+    due = job_to_run(now, postgres=postgres)
+    has_due_job = exists().where(SyncJob.installation_id == Installation.id, due)
+    has_live_lease = exists().where(
+        InstallationLease.installation_id == Installation.id, lease_is_live(now, postgres=postgres)
+    )
+    has_work: ColumnElement[bool] = has_due_job
+    if postgres:
+        has_work = or_(
+            has_due_job, exists().where(InstallationLease.installation_id == Installation.id)
+        )
+    oldest_due = (
+        select(func.min(SyncJob.run_after))
+        .where(SyncJob.installation_id == Installation.id, due)
+        .scalar_subquery()
+    )
+    query = (
+        select(Installation.id)
+        .where(Installation.status == InstallationStatus.ACTIVE, has_work, ~has_live_lease)
+        .order_by(oldest_due, Installation.id)
+        .limit(limit)
+    )
+    if exclude:
+        query = query.where(Installation.id.not_in(list(exclude)))
+    if postgres:
+        query = query.with_for_update(skip_locked=True, key_share=True, of=Installation)
+    return list((await session.scalars(query)).all())
+
+
+async def take_installation_leases(
+    session: AsyncSession,
+    installation_ids: Sequence[uuid.UUID],
+    *,
+    owner: str,
+    now: datetime,
+    expires_at: datetime,
+) -> list[uuid.UUID]:
+    """Take the leases that are free, expired or (PostgreSQL) held by a worker no longer
+    connected; returns the installations won."""
+    if not installation_ids:
+        return []
+    postgres = is_postgresql(session)
+    insert = postgresql.insert if postgres else sqlite.insert
+    statement = insert(InstallationLease).values(
+        [
+            {"installation_id": installation_id, "owner": owner, "expires_at": expires_at}
+            for installation_id in installation_ids
+        ]
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=[InstallationLease.installation_id],
+        set_={"owner": statement.excluded.owner, "expires_at": statement.excluded.expires_at},
+        where=~lease_is_live(now, postgres=postgres),
+    ).returning(InstallationLease.installation_id)
+    won = set((await session.scalars(upsert)).all())
+    return [installation_id for installation_id in installation_ids if installation_id in won]
+
+
+async def take_over_running_jobs(
+    session: AsyncSession, installation_ids: Sequence[uuid.UUID], *, owner: str, now: datetime
+) -> None:
+    """PostgreSQL: make the jobs that a worker no longer connected left running in
+    installations just leased to ``owner`` ours and due at once, so they run again (as after
+    an expired lease) and the dead worker's late changes to them no longer match its
+    ownership (the fence of every change to a running job).
+    """
+    if not installation_ids:
+        return
+    await session.execute(
+        update(SyncJob)
+        .where(
+            SyncJob.installation_id.in_(list(installation_ids)),
+            SyncJob.status == JobStatus.RUNNING,
+            SyncJob.lease_owner != owner,
+            SyncJob.lease_expires_at >= now,
+            ~owner_is_connected(SyncJob.lease_owner),
+        )
+        .values(lease_owner=owner, lease_expires_at=now - _JUST_BEFORE)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_JUST_BEFORE = timedelta(microseconds=1)

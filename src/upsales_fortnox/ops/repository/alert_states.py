@@ -1,0 +1,120 @@
+"""The ``alert_states`` table: raised and resolved alerts. Every process sees the same, so a
+cause is raised once, resolved once and announced once each (the table is the webhook's
+outbox). Nothing here commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.alert_rules import AlertCommand, AlertKind, Cause, Raise
+from upsales_fortnox.models.operations import AlertState
+
+
+async def open_causes(session: AsyncSession) -> dict[str, AlertKind]:
+    rows = await session.execute(
+        select(AlertState.cause, AlertState.kind).where(AlertState.resolved_at.is_(None))
+    )
+    return {cause: AlertKind(kind) for cause, kind in rows}
+
+
+async def apply(session: AsyncSession, commands: list[AlertCommand], now: datetime) -> None:
+    """Record the commands. Does not commit."""
+    for command in commands:
+        if isinstance(command, Raise):
+            await raise_cause(session, command.cause, now)
+        else:
+            await resolve_cause(session, command.key, now)
+
+
+async def raise_cause(session: AsyncSession, cause: Cause, now: datetime) -> None:
+    """Open the cause (again, if it was resolved); a cause open already stays as it is."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(AlertState)
+        .values(
+            cause=cause.key,
+            kind=cause.kind.value,
+            installation_id=cause.installation_id,
+            summary=cause.summary,
+            raised_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["cause"])
+    )
+    await session.execute(
+        update(AlertState)
+        .where(AlertState.cause == cause.key, AlertState.resolved_at.is_not(None))
+        .values(
+            summary=cause.summary,
+            raised_at=now,
+            resolved_at=None,
+            raise_sent_at=None,
+            resolve_sent_at=None,
+        )
+    )
+
+
+async def resolve_cause(session: AsyncSession, key: str, now: datetime) -> None:
+    await session.execute(
+        update(AlertState)
+        .where(AlertState.cause == key, AlertState.resolved_at.is_(None))
+        .values(resolved_at=now)
+    )
+
+
+async def report_reconciliation_differences(
+    session: AsyncSession,
+    installation_id: uuid.UUID,
+    topic: str,
+    differences: int,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """The hook for reconciliations: ``differences`` found in ``topic`` (0: none, which
+    resolves an earlier alert). Raises one alert per installation and topic. Does not commit."""
+    now = now or utcnow()
+    key = f"{AlertKind.RECONCILIATION_DIFFERENCES}:{installation_id}:{topic}"
+    if differences <= 0:
+        await resolve_cause(session, key, now)
+        return
+    summary = f"Reconciliation of {topic} found {differences} difference(s)."
+    cause = Cause(key, AlertKind.RECONCILIATION_DIFFERENCES, installation_id, summary)
+    await raise_cause(session, cause, now)
+
+
+async def pending_announcements(session: AsyncSession) -> list[AlertState]:
+    """The alerts whose raising, or resolving, is not announced yet."""
+    return list(
+        await session.scalars(
+            select(AlertState).where(
+                AlertState.raise_sent_at.is_(None)
+                | (AlertState.resolved_at.is_not(None) & AlertState.resolve_sent_at.is_(None))
+            )
+        )
+    )
+
+
+def _same_raising(row: AlertState) -> ColumnElement[bool]:
+    return (AlertState.cause == row.cause) & (AlertState.raised_at == row.raised_at)
+
+
+async def claim_announcement(
+    session: AsyncSession, row: AlertState, column: str, now: datetime
+) -> bool:
+    """Mark the announcement (``column``: ``raise_sent_at`` or ``resolve_sent_at``) as sent,
+    unless another process did; returns whether this one claimed it."""
+    sent_column = getattr(AlertState, column)
+    claimed = await session.execute(
+        update(AlertState).where(_same_raising(row), sent_column.is_(None)).values({column: now})
+    )
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def release_announcement(session: AsyncSession, row: AlertState, column: str) -> None:
+    """The claimed announcement did not go out: leave it for the next round."""
+    await session.execute(update(AlertState).where(_same_raising(row)).values({column: None}))
