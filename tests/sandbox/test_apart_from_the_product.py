@@ -99,7 +99,9 @@ def test_the_product_wheel_carries_no_sandbox_code(tmp_path: Path) -> None:
     with zipfile.ZipFile(built[0]) as wheel:
         names = wheel.namelist()
         modules = {name: wheel.read(name) for name in names if name.endswith(".py")}
-    assert "upsales_fortnox/cli/commands.py" in names and "upsales_fortnox/_migrations/env.py" in names
+    assert (
+        "upsales_fortnox/cli/commands.py" in names and "upsales_fortnox/_migrations/env.py" in names
+    )
     packages = {name.split("/")[0] for name in names if ".dist-info/" not in name}
     assert packages == {"upsales_fortnox"}
     assert [name for name in names if "sandbox" in name or "demo" in name] == []

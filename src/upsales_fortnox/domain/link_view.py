@@ -1,26 +1,13 @@
-"""A link as the sync sees it, apart from the database: :class:`LinkView`, which Fortnox types
-an Upsales entity may be linked to, and which Upsales ids a link can hold."""
+"""A link as the pure sync functions see it, apart from the database (:class:`LinkView`), and
+what saving one needs (:class:`LinkFields`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
-from upsales_fortnox.vocabulary import MAX_UPSALES_ID, FortnoxType, LinkEntity
-
-
-def storable_upsales_id(upsales_id: int) -> bool:
-    """Whether the id fits the link tables; a larger one can never be linked."""
-    return 1 <= upsales_id <= MAX_UPSALES_ID
-
-
-FORTNOX_TYPES_BY_ENTITY: Final[Mapping[LinkEntity, tuple[FortnoxType, ...]]] = {
-    LinkEntity.COMPANY: (FortnoxType.CUSTOMER,),
-    LinkEntity.PRODUCT: (FortnoxType.ARTICLE,),
-    LinkEntity.ORDER: (FortnoxType.ORDER, FortnoxType.INVOICE, FortnoxType.OFFER),
-}
-"""Which Fortnox types an Upsales entity may be linked to."""
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ from upsales_fortnox.api.schemas import (
     TEXT_WITHOUT_NUL,
     error_responses,
 )
-from upsales_fortnox.domain.link_view import FORTNOX_TYPES_BY_ENTITY
 from upsales_fortnox.history.repository import jobs_touching, related_ids
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
+from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.results.by_kind import read_result
 from upsales_fortnox.vocabulary import (

@@ -22,11 +22,11 @@ from upsales_fortnox.api.schemas import (
 )
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.links.errors import LinkConflict, LinkedMeanwhile
 from upsales_fortnox.links.repository.link_reads import link_page
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.links.schemas import LinkCreate, LinkOut
-from upsales_fortnox.sync.repository.installation_reads import installation_exists
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 router = APIRouter(
@@ -43,7 +43,7 @@ class LinkPage(OffsetPage[LinkOut]):
 
 async def _require_installation(session: DbSession, installation_id: uuid.UUID) -> None:
     with operator_errors():
-        if not await installation_exists(session, installation_id):
+        if await find_installation(session, installation_id) is None:
             raise InstallationNotFound(installation_id)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from upsales_fortnox.api.schemas import INT32_MAX, JsonInt
-from upsales_fortnox.domain.link_view import FORTNOX_TYPES_BY_ENTITY
+from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 

@@ -50,6 +50,7 @@ from upsales_fortnox.domain.outbound.rows import (
 )
 from upsales_fortnox.domain.outbound.validation import company_problems
 from upsales_fortnox.domain.sync_settings import SyncSettings
+from upsales_fortnox.installations.repository.settings import load_settings
 from upsales_fortnox.intake.hook_answers import ResponderRegistry, ResponderReply
 from upsales_fortnox.intake.installations import WebhookInstallation
 from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
@@ -57,8 +58,7 @@ from upsales_fortnox.integrations.upsales.models import Company, OrderDraft, bar
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
-from upsales_fortnox.sync.repository.installation_reads import installation_settings
-from upsales_fortnox.sync.repository.job_reads import latest_job
+from upsales_fortnox.sync.repository.sync_job_reads import latest_job
 from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
 
 BEFORE_ORDER_SAVE: Final = "before_order_save"
@@ -117,7 +117,7 @@ class _Known:
 
 
 async def _known(session: DbSession, installation_id: uuid.UUID, order: OrderDraft) -> _Known:
-    settings = SyncSettings.of(await installation_settings(session, installation_id))
+    settings = SyncSettings.of((await load_settings(session, installation_id)).row)
     links = LinkStore(session, installation_id)
     product_ids = required_product_ids(order.orderRow or [], settings.product_bundles)
     articles = await links.fortnox_ids_by_upsales(

@@ -13,13 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.domain.link_view import (
-    FORTNOX_TYPES_BY_ENTITY,
-    LinkFields,
-    LinkView,
-    storable_upsales_id,
-)
+from upsales_fortnox.domain.link_view import LinkFields, LinkView
 from upsales_fortnox.links.errors import LinkConflict, LinkedMeanwhile
+from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY, storable_upsales_id
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
@@ -232,7 +228,7 @@ class LinkStore:
         fingerprint, so the next change on either side is synced in full.
 
         Raises :class:`ValueError` when the types do not pair (see
-        :data:`~upsales_fortnox.domain.link_view.FORTNOX_TYPES_BY_ENTITY`),
+        :data:`~upsales_fortnox.links.link_rules.FORTNOX_TYPES_BY_ENTITY`),
         :class:`~upsales_fortnox.links.errors.LinkConflict` when the Upsales entity already has
         a link of this Fortnox type or the Fortnox entity is linked already, and
         :class:`~upsales_fortnox.links.errors.LinkedMeanwhile` when another transaction linked

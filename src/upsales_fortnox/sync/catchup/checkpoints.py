@@ -15,7 +15,7 @@ from typing import Final
 from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.domain.catchup import utc
 from upsales_fortnox.sync.repository import reconcile_checkpoints
-from upsales_fortnox.sync.repository.job_reads import first_initial_sync_at
+from upsales_fortnox.sync.repository.sync_job_reads import first_initial_sync_at
 
 ORDERS_TOPIC: Final = "upsales:orders"
 ACCOUNTS_TOPIC: Final = "upsales:accounts"

@@ -14,7 +14,7 @@ import uuid
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.outbound.rows import ProductNotInFortnox
 from upsales_fortnox.jobs import JobOperationError, retry_dead_job
-from upsales_fortnox.sync.repository.job_reads import dead_job_ids
+from upsales_fortnox.sync.repository.sync_job_reads import dead_job_ids
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from upsales_fortnox.sync.initial.control import (
 )
 from upsales_fortnox.sync.initial.preview import preview_initial_sync
 from upsales_fortnox.sync.registry import build_handler_registry
-from upsales_fortnox.sync.repository.job_reads import job_by_id
+from upsales_fortnox.sync.repository.sync_job_reads import job_by_id
 from upsales_fortnox.vocabulary import JobStatus
 
 _FINISHED = (JobStatus.DONE, JobStatus.DEAD)

@@ -14,14 +14,15 @@ from typing import Any, Final
 
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.domain.initial_progress import SyncProgress, phase_report
+from upsales_fortnox.installations.repository.installation_rows import find_installation
+from upsales_fortnox.installations.repository.settings import load_settings
 from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.sync.repository.installation_reads import (
-    installation_by_id,
-    installation_settings,
+from upsales_fortnox.sync.repository.sync_job_reads import (
+    latest_initial_sync,
+    unfinished_initial_sync,
 )
-from upsales_fortnox.sync.repository.job_reads import latest_initial_sync, unfinished_initial_sync
 from upsales_fortnox.vocabulary import InstallationStatus, JobKind, JobStatus
 
 INITIAL_SYNC_ENTITY: Final = "all"
@@ -46,7 +47,7 @@ class Started:
 
 
 async def _installation(session: DbSession, installation_id: uuid.UUID) -> Installation:
-    installation = await installation_by_id(session, installation_id)
+    installation = await find_installation(session, installation_id)
     if installation is None:
         raise InitialSyncRefused(
             404, "installation_not_found", f"installation {installation_id} does not exist"
@@ -76,7 +77,7 @@ async def start_initial_sync(
             f"the installation is {installation.status}; it must be active (logged in to "
             "Fortnox) to import",
         )
-    if await installation_settings(session, installation_id) is None:
+    if (await load_settings(session, installation_id)).row is None:
         raise InitialSyncRefused(
             409,
             "installation_not_configured",

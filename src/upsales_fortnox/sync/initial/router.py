@@ -14,13 +14,13 @@ from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
+from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.sync.initial.control import (
     InitialSyncRefused,
     initial_sync_status,
     start_initial_sync,
 )
 from upsales_fortnox.sync.initial.preview import preview_initial_sync
-from upsales_fortnox.sync.repository.installation_reads import installation_by_id
 from upsales_fortnox.vocabulary import InstallationStatus
 
 router = APIRouter(
@@ -105,7 +105,7 @@ async def post_initial_sync_preview(
 
 
 async def _installation_status(session: SessionDep, installation_id: uuid.UUID) -> str:
-    installation = await installation_by_id(session, installation_id)
+    installation = await find_installation(session, installation_id)
     if installation is None:
         raise InitialSyncRefused(
             404, "installation_not_found", f"installation {installation_id} does not exist"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from upsales_fortnox.jobs.results import JsonObject, ResultShapeError
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
-from upsales_fortnox.sync.repository.job_reads import done_job_results
+from upsales_fortnox.sync.repository.sync_job_reads import done_job_results
 from upsales_fortnox.sync.results.inbound import PaymentSyncResult
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
