@@ -195,9 +195,9 @@ async def run_over_synced(harness: SyncHarness) -> dict[str, Any]:
     result = await catch_up_installation(harness.services, harness.installation_id)
     seconds = time.perf_counter() - started
     return {
-        "orders_listed": result["orders"]["listed"],
-        "orders_queued": result["orders"]["queued"],
-        "orders_synced": result["orders"]["synced"],
+        "orders_listed": result.orders.counts["listed"],
+        "orders_queued": result.orders.counts.get("queued", 0),
+        "orders_synced": result.orders.counts.get("synced", 0),
         "baseline_list_seconds": round(baseline, 3),
         "run_seconds": round(seconds, 3),
         "run_ratio": round(seconds / baseline, 2),
