@@ -44,12 +44,19 @@ class RunLog:
     runner_of: dict[int, str] = field(default_factory=dict)
     running_now: set[uuid.UUID] = field(default_factory=set)
     most_at_once: int = 0
+    started: dict[str, asyncio.Event] = field(default_factory=lambda: defaultdict(asyncio.Event))
+    waits_for: dict[str, str] = field(default_factory=dict)
 
     def registry(self, names: dict[int, str]) -> HandlerRegistry:
         async def handler(ctx: JobContext) -> Result:
             begin = next(self.sequence)
             self.runs[ctx.job_id] += 1
-            self.runner_of[ctx.job_id] = names[id(ctx.session_factory)]
+            runner = names[id(ctx.session_factory)]
+            self.runner_of[ctx.job_id] = runner
+            self.started[runner].set()
+            if runner in self.waits_for:
+                # Hold this runner's jobs until the other one has started one of its own.
+                await asyncio.wait_for(self.started[self.waits_for[runner]].wait(), timeout=20)
             self.running_now.add(ctx.installation_id)
             self.most_at_once = max(self.most_at_once, len(self.running_now))
             # Real database work, so that runs interleave.
@@ -149,7 +156,13 @@ async def test_two_workers_compete_without_running_anything_twice(
             )
             for number, factory in enumerate(factories)
         ]
-        processed = await asyncio.gather(*(worker.run_once() for worker in workers))
+        # The first worker claims its installations and holds them in its first jobs; only
+        # then does the second start, so it must serve the installations the first left over.
+        log.waits_for["first"] = "second"
+        first_run = asyncio.ensure_future(workers[0].run_once())
+        await asyncio.wait_for(log.started["first"].wait(), timeout=20)
+        second_run = asyncio.ensure_future(workers[1].run_once())
+        processed = await asyncio.gather(first_run, second_run)
 
         assert sum(processed) == len(job_ids)
         await _assert_all_done_once(factories[0], log, job_ids)
