@@ -262,8 +262,8 @@ def main() -> None:
         print(f"seeded {INSTALLATIONS} installations, {deals} deals", file=sys.stderr)
         with database(os.environ.get("DATABASE_URL")) as database_url:
             env = _service_env(database_url, ports)
-            hooks, busy = asyncio.run(prepare_database(env, fortnox_seed, upsales_seed))
-            figures = _run_processes(database_url, env, hooks, busy, deals, children)
+            hooks, installation_ids = asyncio.run(prepare_database(env, fortnox_seed, upsales_seed))
+            figures = _run_processes(database_url, env, hooks, installation_ids[0], deals, children)
     finally:
         for child, _ in children:
             child.kill()

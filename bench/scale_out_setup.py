@@ -83,7 +83,8 @@ def serve_fortnox(deals_by_index: list[int], port: int, pipe: Any) -> None:
 
 def serve_upsales(deals_by_index: list[int], port: int, pipe: Any) -> None:
     """Child process: one demo customer per installation with its won orders; sends back the
-    keys, links to make and the app hook bodies (as Upsales sends them), then serves."""
+    keys, links to make, the won orders' ids and their app hook bodies (as Upsales sends them),
+    then serves."""
     from ufs_sandboxes.upsales import (
         UpsalesSandboxConfig,
         build_app_hook_body,
@@ -100,6 +101,7 @@ def serve_upsales(deals_by_index: list[int], port: int, pipe: Any) -> None:
         products = list(demo.product_ids_by_article_no.values())
         seller = {"id": demo.sales_rep_user_ids[0], "name": "Säljare", "email": "s@example.se"}
         hooks = []
+        order_ids = []
         for deal in range(deals):
             order = upsales.create_entity(
                 demo.customer_id,
@@ -113,6 +115,7 @@ def serve_upsales(deals_by_index: list[int], port: int, pipe: Any) -> None:
                 ),
                 fire_hooks=False,
             )
+            order_ids.append(order["id"])
             body = build_app_hook_body(
                 event_type="after_order_update",
                 entity=order,
@@ -128,6 +131,7 @@ def serve_upsales(deals_by_index: list[int], port: int, pipe: Any) -> None:
                 "company": upsales.get_entity(demo.customer_id, "accounts", company_id),
                 "products": dict(demo.product_ids_by_article_no),
                 "hooks": hooks,
+                "order_ids": order_ids,
             }
         )
     pipe.send(json.loads(json.dumps(seeded, default=str)))
@@ -136,9 +140,10 @@ def serve_upsales(deals_by_index: list[int], port: int, pipe: Any) -> None:
 
 async def prepare_database(
     env: dict[str, str], fortnox_seed: list[dict[str, Any]], upsales_seed: list[dict[str, Any]]
-) -> tuple[list[tuple[str, bytes]], str]:
+) -> tuple[list[tuple[str, bytes]], list[str]]:
     """The schema, one linked installation per tenant with its tokens; returns the hooks to
-    post (``(path, body)``, installations interleaved) and the busy installation's id."""
+    post (``(path, body)``, installations interleaved) and the installations' ids in the seeds'
+    order."""
     from upsales_fortnox.core.config import Settings
     from upsales_fortnox.core.db.base import Base
     from upsales_fortnox.core.db.engine import create_engine
@@ -207,4 +212,4 @@ async def prepare_database(
         for path, upsales in zip(paths, upsales_seed, strict=True):
             if deal < len(upsales["hooks"]):
                 hooks.append((path, upsales["hooks"][deal].encode()))
-    return hooks, paths[0].rsplit("/", 1)[1]
+    return hooks, [path.rsplit("/", 1)[1] for path in paths]
