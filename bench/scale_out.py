@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import math
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -53,11 +52,11 @@ import psutil
 from bench.common import (
     REPO_ROOT,
     database,
-    free_port,
     http_request,
     run_load,
     uvicorn_server,
 )
+from bench.sandbox_processes import SandboxProcess, sandbox_processes
 from bench.scale_out_setup import SECRET_KEY, prepare_database, serve_fortnox, serve_upsales
 from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
 
@@ -246,28 +245,16 @@ def main() -> None:
     plan = QUICK if args.quick else FULL
     deals_by_index = [plan.deals(index) for index in range(INSTALLATIONS)]
     deals = sum(deals_by_index)
-    context = multiprocessing.get_context("spawn")
-    ports = (free_port(), free_port())
-    children = []
-    seeded: list[Any] = []
-    try:
-        for target, port in ((serve_fortnox, ports[0]), (serve_upsales, ports[1])):
-            receiver, sender = context.Pipe()
-            child = context.Process(target=target, args=(deals_by_index, port, sender))
-            child.start()
-            children.append((child, receiver))
-        for _, receiver in children:
-            seeded.append(receiver.recv())
-        fortnox_seed, upsales_seed = seeded
+    with sandbox_processes(
+        (serve_fortnox, deals_by_index, {}), (serve_upsales, deals_by_index, {})
+    ) as (fortnox, upsales):
         print(f"seeded {INSTALLATIONS} installations, {deals} deals", file=sys.stderr)
         with database(os.environ.get("DATABASE_URL")) as database_url:
-            env = _service_env(database_url, ports)
-            hooks, installation_ids = asyncio.run(prepare_database(env, fortnox_seed, upsales_seed))
-            figures = _run_processes(database_url, env, hooks, installation_ids[0], deals, children)
-    finally:
-        for child, _ in children:
-            child.kill()
-            child.join()
+            env = _service_env(database_url, (fortnox.port, upsales.port))
+            hooks, installation_ids = asyncio.run(prepare_database(env, fortnox.seed, upsales.seed))
+            figures = _run_processes(
+                database_url, env, hooks, installation_ids[0], deals, (fortnox, upsales)
+            )
     print(json.dumps(figures))
 
 
@@ -277,7 +264,7 @@ def _run_processes(
     hooks: list[tuple[str, bytes]],
     busy: str,
     deals: int,
-    children: list[Any],
+    sandboxes: tuple[SandboxProcess, SandboxProcess],
 ) -> dict[str, Any]:
     workers = [_start_worker(env) for _ in range(2)]
     try:
@@ -290,11 +277,11 @@ def _run_processes(
                 "api_1": psutil.Process(api_b.process.pid),
                 **{f"worker_{i}": psutil.Process(w.pid) for i, w in enumerate(workers)},
             }
-            sandboxes = {
-                "fortnox_sandbox": psutil.Process(children[0][0].pid),
-                "upsales_sandbox": psutil.Process(children[1][0].pid),
+            sandbox_by_name = {
+                "fortnox_sandbox": psutil.Process(sandboxes[0].process.pid),
+                "upsales_sandbox": psutil.Process(sandboxes[1].process.pid),
             }
-            sandbox_cpu = {name: _cpu(process) for name, process in sandboxes.items()}
+            sandbox_cpu = {name: _cpu(process) for name, process in sandbox_by_name.items()}
             run = asyncio.run(
                 _drive(
                     database_url,
@@ -309,7 +296,7 @@ def _run_processes(
             )
             sandbox_cpu = {
                 name: round(_cpu(process) - sandbox_cpu[name], 2)
-                for name, process in sandboxes.items()
+                for name, process in sandbox_by_name.items()
             }
     finally:
         for worker in workers:
@@ -319,8 +306,7 @@ def _run_processes(
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 worker.kill()
-    children[0][1].send("report")
-    report = children[0][1].recv()
+    report = sandboxes[0].report()
     calls: Counter[int] = Counter(report["answered_by_tenant"])
     busiest = max(calls.values())
     bound = (math.ceil(busiest / LIMIT) - 1) * WINDOW

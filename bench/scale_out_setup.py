@@ -18,10 +18,17 @@ WEBHOOK_SECRET = "whsec_bench-secret"
 ARTICLES = ("KONS-1", "LIC-BAS", "UTB-DAG")
 
 
-def serve_fortnox(deals_by_index: list[int], port: int, pipe: Any) -> None:
+def serve_fortnox(
+    deals_by_index: list[int],
+    port: int,
+    pipe: Any,
+    *,
+    rate_limit: tuple[int, float] = (25, 5.0),
+) -> None:
     """Child process: one tenant per installation (articles and customer "1" seeded), their
-    tokens sent back; then serve until killed, answering ``"report"`` on the pipe with the
-    documents made and the calls answered."""
+    tokens sent back; then serve until killed at ``rate_limit`` (requests, window seconds; by
+    default Fortnox's own), answering ``"report"`` on the pipe with the documents made and the
+    calls answered."""
     from ufs_sandboxes.fortnox import (
         FortnoxSandboxConfig,
         RateLimit,
@@ -30,7 +37,7 @@ def serve_fortnox(deals_by_index: list[int], port: int, pipe: Any) -> None:
     from ufs_sandboxes.fortnox.server import build_fortnox_sandbox_server
 
     fortnox = create_fortnox_sandbox(
-        FortnoxSandboxConfig(rate_limit=RateLimit(25, 5.0), create_default_tenant=False)
+        FortnoxSandboxConfig(rate_limit=RateLimit(*rate_limit), create_default_tenant=False)
     )
     seeded = []
     for index in range(len(deals_by_index)):

@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import math
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -43,9 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psutil
-
-from bench.common import free_port
+from bench.sandbox_processes import sandbox_processes
 from bench.scale_out_setup import HOST, SECRET_KEY, prepare_database, serve_fortnox, serve_upsales
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.jobs import Worker, enqueue
@@ -74,11 +71,6 @@ def _service_env(database_url: str, ports: tuple[int, int]) -> dict[str, str]:
         "JOB_BACKOFF_MAX_SECONDS": "0.05",
         "LOG_LEVEL": "WARNING",
     }
-
-
-def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
 
 
 async def _work(
@@ -119,31 +111,18 @@ def run(quick: bool, database_url: str | None) -> dict[str, Any]:
     deals_per_installation = 50 if quick else 100
     deals_by_index = [deals_per_installation] * INSTALLATIONS
     deals = sum(deals_by_index)
-    context = multiprocessing.get_context("spawn")
-    ports = (free_port(), free_port())
-    children = []
-    try:
-        for target, port in ((serve_fortnox, ports[0]), (serve_upsales, ports[1])):
-            receiver, sender = context.Pipe()
-            child = context.Process(target=target, args=(deals_by_index, port, sender))
-            child.start()
-            children.append((child, receiver))
-        fortnox_seed, upsales_seed = (receiver.recv() for _, receiver in children)
-        sandboxes = [psutil.Process(child.pid) for child, _ in children]
+    with sandbox_processes(
+        (serve_fortnox, deals_by_index, {}), (serve_upsales, deals_by_index, {})
+    ) as (fortnox, upsales):
         with tempfile.TemporaryDirectory() as scratch:
             url = database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
-            env = _service_env(url, ports)
-            _, installation_ids = asyncio.run(prepare_database(env, fortnox_seed, upsales_seed))
+            env = _service_env(url, (fortnox.port, upsales.port))
+            _, installation_ids = asyncio.run(prepare_database(env, fortnox.seed, upsales.seed))
             print(f"{deals} won deals across {INSTALLATIONS} installations", file=sys.stderr)
-            sandbox_cpu_before = sum(_cpu(process) for process in sandboxes)
-            run_figures = asyncio.run(_work(env, installation_ids, upsales_seed))
-            sandbox_cpu = sum(_cpu(process) for process in sandboxes) - sandbox_cpu_before
-        children[0][1].send("report")
-        report = children[0][1].recv()
-    finally:
-        for child, _ in children:
-            child.kill()
-            child.join()
+            sandbox_cpu_before = fortnox.cpu_seconds() + upsales.cpu_seconds()
+            run_figures = asyncio.run(_work(env, installation_ids, upsales.seed))
+            sandbox_cpu = fortnox.cpu_seconds() + upsales.cpu_seconds() - sandbox_cpu_before
+        report = fortnox.report()
     answered: Counter[int] = Counter(report["answered_by_tenant"])
     busiest = max(answered.values())
     lower_bound = (math.ceil(busiest / LIMIT) - 1) * WINDOW

@@ -29,6 +29,7 @@ from upsales_fortnox.intake.installations import SecretChecker
 from upsales_fortnox.intake.repository.group_commit import IntakeWriter
 from upsales_fortnox.intake.repository.loader import InstallationLoader
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
+from upsales_fortnox.integrations.http_pool import pooled_transport
 from upsales_fortnox.integrations.pacing import LimiterRegistry
 from upsales_fortnox.integrations.shared_pacing import PacerRegistry
 from upsales_fortnox.ops.metrics import rate_limit_wait_observer
@@ -48,7 +49,7 @@ def http_client(
     initial sync's, measured).
     """
     mounts: dict[str, httpx.AsyncBaseTransport | None] = {
-        _origin(url): httpx.AsyncHTTPTransport(limits=HTTP_LIMITS)
+        _origin(url): pooled_transport(HTTP_LIMITS)
         for url in (settings.fortnox_api_base_url, settings.upsales_api_base_url)
     }
     return httpx.AsyncClient(
