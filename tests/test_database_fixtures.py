@@ -29,3 +29,24 @@ async def test_installation_round_trip(
         assert loaded.status == InstallationStatus.PENDING_LOGIN
         assert loaded.created_at.tzinfo is not None
         assert loaded.version == 1
+
+
+async def test_what_a_session_leaves_uncommitted_is_gone_when_its_connection_is_reused(
+    session_factory: async_sessionmaker[AsyncSession], backend: str
+) -> None:
+    """The pool does not roll connections back on return (SQLite): the session's own close
+    must, or the next user of the connection would inherit the open transaction."""
+    async with session_factory() as session:
+        session.add(Installation(name=f"Uncommitted on {backend}"))
+        await session.flush()
+        assert await session.scalar(select(func.count()).select_from(Installation)) == 1
+    for _ in range(3):  # whichever pooled connection comes next
+        async with session_factory() as session:
+            count = await session.scalar(select(func.count()).select_from(Installation))
+            assert count == 0
+    async with session_factory.kw["bind"].connect() as connection:
+        await connection.execute(
+            Installation.__table__.insert().values(id=uuid.uuid4(), name="Raw")
+        )
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Installation)) == 0
