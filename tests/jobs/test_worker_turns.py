@@ -82,6 +82,42 @@ async def test_jobs_run_in_order_across_batches_and_each_opens_one_attempt(
     assert await lease_rows(session_factory) == []
 
 
+async def test_a_batch_shorter_than_asked_for_is_the_turns_last_read(
+    session_factory: Factory,
+) -> None:
+    """7 jobs read 3 at a time: 3, 3, then 1 (short: all that was due), and no fourth read;
+    a job queued during the turn runs in the installation's next turn."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_ids = await _add_jobs(session_factory, installation_id, clock, 7)
+    queued_meanwhile: list[int] = []
+    runs: list[int] = []
+
+    async def handler(ctx: JobContext) -> None:
+        runs.append(ctx.job_id)
+        if ctx.job_id == job_ids[-1]:
+            queued_meanwhile.append(
+                await add_job(session_factory, installation_id, clock, entity_id="late")
+            )
+
+    worker = make_worker(
+        session_factory, HandlerRegistry({"test.job": handler}), clock, jobs_per_batch=3
+    )
+    reads: list[int] = []
+    due_jobs = worker._store.due_jobs
+
+    async def counted(installation: uuid.UUID, limit: int) -> Any:
+        batch = await due_jobs(installation, limit)
+        reads.append(len(batch))
+        return batch
+
+    worker._store.due_jobs = counted  # type: ignore[method-assign]
+    assert await worker.run_once() == 8
+    assert runs == [*job_ids, *queued_meanwhile]
+    assert reads[:3] == [3, 3, 1]  # the turn's reads; then the next turn's
+    assert reads[3:] == [1]
+
+
 async def test_a_job_of_the_batch_that_is_no_longer_due_is_skipped(
     session_factory: Factory,
 ) -> None:

@@ -185,17 +185,21 @@ class Worker:
         """Run the installation's due jobs one by one, then give its lease back.
 
         Due jobs are read a few at a time (``jobs_per_batch``) and still started one by one,
-        each checked again to be due and fenced by the lease. ``turn_cache`` lives as long as
+        each checked again to be due and fenced by the lease; a batch shorter than asked for
+        is the last of the turn. ``turn_cache`` lives as long as
         this turn; the jobs' handlers may keep per-installation objects in it.
         """
         log_extra = {"installation_id": str(installation_id)}
         processed = 0
         turn_cache: dict[str, Any] = {}
         try:
-            while processed < self._jobs_per_turn and not self._stop.is_set():
-                batch = await self._store.due_jobs(
-                    installation_id, min(self._jobs_per_batch, self._jobs_per_turn - processed)
-                )
+            more_due = True
+            while more_due and processed < self._jobs_per_turn and not self._stop.is_set():
+                asked = min(self._jobs_per_batch, self._jobs_per_turn - processed)
+                batch = await self._store.due_jobs(installation_id, asked)
+                # A short batch was all that was due: the turn ends with it (what its jobs
+                # queue, or what arrives meanwhile, comes in the installation's next turn).
+                more_due = len(batch) == asked
                 progressed = False
                 started: RunningJob | None = None  # with the previous job's outcome
                 for position, due in enumerate(batch):
