@@ -55,6 +55,7 @@ def sandbox_processes(
                 target=serve, args=(deals_by_index, port, sender), kwargs=options
             )
             child.start()
+            sender.close()  # the child's end: a child that dies before seeding ends recv()
             started.append((child, receiver, port))
         sandboxes = [
             SandboxProcess(child, receiver, port, receiver.recv())

@@ -45,6 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.sandbox_processes import sandbox_processes
 from bench.scale_out_setup import HOST, SECRET_KEY, prepare_database, serve_fortnox, serve_upsales
 from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.base import Base
+from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.jobs import Worker, enqueue
 from upsales_fortnox.services import build_services
 from upsales_fortnox.sync.registry import build_handler_registry
@@ -107,6 +109,15 @@ async def _work(
         await services.aclose()
 
 
+async def _drop_tables(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.drop_all)
+    finally:
+        await engine.dispose()
+
+
 def run(quick: bool, database_url: str | None) -> dict[str, Any]:
     deals_per_installation = 50 if quick else 100
     deals_by_index = [deals_per_installation] * INSTALLATIONS
@@ -117,6 +128,8 @@ def run(quick: bool, database_url: str | None) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as scratch:
             url = database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
             env = _service_env(url, (fortnox.port, upsales.port))
+            if database_url:  # a database of the caller's: start from an empty schema
+                asyncio.run(_drop_tables(database_url))
             _, installation_ids = asyncio.run(prepare_database(env, fortnox.seed, upsales.seed))
             print(f"{deals} won deals across {INSTALLATIONS} installations", file=sys.stderr)
             sandbox_cpu_before = fortnox.cpu_seconds() + upsales.cpu_seconds()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -50,3 +51,58 @@ async def test_what_a_session_leaves_uncommitted_is_gone_when_its_connection_is_
         )
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Installation)) == 0
+
+
+class _Driver:
+    def __init__(self, in_transaction: bool) -> None:
+        self.in_transaction = in_transaction
+
+
+class _PooledConnection:
+    def __init__(self, in_transaction: bool) -> None:
+        self._connection = _Driver(in_transaction)
+        self.rollbacks = 0
+
+    def rollback(self) -> None:
+        self.rollbacks += 1
+
+
+def test_the_sqlite_pool_rolls_back_only_a_connection_left_in_a_transaction() -> None:
+    from sqlalchemy.pool import PoolResetState
+
+    from upsales_fortnox.core.db.engine import _end_open_transaction
+
+    def reset(in_transaction: bool, *, terminate_only: bool = False) -> int:
+        connection = _PooledConnection(in_transaction)
+        state = PoolResetState(
+            transaction_was_reset=False, terminate_only=terminate_only, asyncio_safe=True
+        )
+        _end_open_transaction(connection, None, state)
+        return connection.rollbacks
+
+    assert reset(True) == 1
+    assert reset(False) == 0
+    assert reset(True, terminate_only=True) == 0  # discarded, not pooled again
+
+
+async def test_a_pooled_sqlite_connection_left_in_a_transaction_comes_back_clean(
+    tmp_path: Path,
+) -> None:
+    from upsales_fortnox.core.db.engine import create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'reset.sqlite3'}")
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+            await connection.commit()
+            raw = await connection.get_raw_connection()
+            # Behind SQLAlchemy's back: a write the closing Connection does not know about.
+            cursor = raw.driver_connection
+            assert cursor is not None
+            await cursor.execute("INSERT INTO t VALUES (1)")
+            assert cursor.in_transaction
+        async with engine.connect() as connection:
+            count = (await connection.exec_driver_sql("SELECT count(*) FROM t")).scalar()
+        assert count == 0
+    finally:
+        await engine.dispose()

@@ -160,7 +160,11 @@ async def test_two_workers_compete_without_running_anything_twice(
         # then does the second start, so it must serve the installations the first left over.
         log.waits_for["first"] = "second"
         first_run = asyncio.ensure_future(workers[0].run_once())
-        await asyncio.wait_for(log.started["first"].wait(), timeout=20)
+        first_started = asyncio.ensure_future(log.started["first"].wait())
+        await asyncio.wait({first_run, first_started}, timeout=20, return_when="FIRST_COMPLETED")
+        assert first_started.done(), "the first worker ran no job (see its outcome)" + (
+            f": {first_run.result()!r}" if first_run.done() else ""
+        )
         second_run = asyncio.ensure_future(workers[1].run_once())
         processed = await asyncio.gather(first_run, second_run)
 

@@ -50,7 +50,7 @@ def socket_is_readable(sock: socket.socket | None) -> bool:
 
 class SocketKeepingStream(httpcore.AsyncNetworkStream):
     """Another backend's stream, answering ``socket`` and ``is_readable`` from the socket it
-    kept when the connection opened."""
+    kept when the connection opened (or asking the other stream, if it had none to give)."""
 
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
@@ -76,7 +76,7 @@ class SocketKeepingStream(httpcore.AsyncNetworkStream):
         )
 
     def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
+        if info == "is_readable" and self._socket is not None:
             return socket_is_readable(self._socket)
         if info == "socket":
             return self._socket

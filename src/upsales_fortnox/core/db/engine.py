@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 ResultT = TypeVar("ResultT")
@@ -31,11 +32,13 @@ connection of the pool, so that happens once per process; the webhook intake ret
 fresh connection (the sender sees no error), the worker retries the job, and an operator request
 may answer 500 once.
 
-On SQLite the pool does not roll a connection back when it is returned either
-(``pool_reset_on_return=None``): every session and connection of this service ends its own
-transaction (commit, or the rollback of ``close``) before it goes back, so the pool's rollback
-only ever ended nothing, and with aiosqlite each was a trip to the driver's thread (2.3 per won
-deal). PostgreSQL keeps the reset: its intake batch writes through the raw driver connection."""
+On SQLite the pool does not roll every returned connection back either: every session and
+connection of this service ends its own transaction (commit, or the rollback of ``close``)
+before it goes back, so that rollback only ever ended nothing, and with aiosqlite each was a
+trip to the driver's thread (2.3 per won deal). :func:`_end_open_transaction` rolls back only a
+connection whose driver still reports a transaction open (a ``close`` whose own rollback
+failed, say). PostgreSQL keeps SQLAlchemy's reset: its intake batch writes through the raw
+driver connection."""
 
 
 def async_url(database_url: str) -> URL:
@@ -67,12 +70,23 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _end_open_transaction(dbapi_connection: Any, _record: Any, reset_state: PoolResetState) -> None:
+    """The pool's reset of a SQLite connection: a rollback only when the driver says a
+    transaction is still open (its flag is read without a trip to the driver's thread)."""
+    if reset_state.terminate_only or not reset_state.asyncio_safe:
+        return  # the connection is being discarded, not pooled again
+    driver = getattr(dbapi_connection, "_connection", dbapi_connection)
+    if getattr(driver, "in_transaction", True):
+        dbapi_connection.rollback()
+
+
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     url = async_url(database_url)
     if url.get_backend_name() == "sqlite":
         _prepare_sqlite_file(url)
         engine = create_async_engine(url, pool_reset_on_return=None)
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        event.listen(engine.sync_engine.pool, "reset", _end_open_transaction)
         return engine
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS
