@@ -57,15 +57,19 @@ from bench.common import (
     uvicorn_server,
 )
 from bench.sandbox_processes import SandboxProcess, sandbox_processes
-from bench.scale_out_setup import SECRET_KEY, prepare_database, serve_fortnox, serve_upsales
+from bench.scale_out_setup import (
+    LIMIT,
+    WINDOW,
+    prepare_database,
+    serve_fortnox,
+    serve_upsales,
+    service_env,
+)
 from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
 
 INSTALLATIONS = 200
-LIMIT, WINDOW = 25, 5.0
-CLIENT_MARGIN = 1.02
 KILL_AT = 0.3
 BOUND_SECONDS = 900.0  # the whole run gives up after this
-HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -79,23 +83,6 @@ class Plan:
 
 QUICK = Plan(busy_deals=40, other_deals=2)
 FULL = Plan(busy_deals=120, other_deals=5)
-
-
-def _service_env(database_url: str, ports: tuple[int, int]) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET_KEY,
-        "ADMIN_TOKEN": "bench-admin-token-0123456789",
-        "FORTNOX_API_BASE_URL": f"http://{HOST}:{ports[0]}/3",
-        "FORTNOX_AUTH_BASE_URL": f"http://{HOST}:{ports[0]}/oauth-v1",
-        "UPSALES_API_BASE_URL": f"http://{HOST}:{ports[1]}/api/v2",
-        "FORTNOX_RATE_LIMIT": str(LIMIT),
-        "FORTNOX_RATE_WINDOW_SECONDS": str(WINDOW * CLIENT_MARGIN),
-        "WORKER_CONCURRENCY": str(INSTALLATIONS),
-        "JOB_BACKOFF_BASE_SECONDS": "0.05",
-        "JOB_BACKOFF_MAX_SECONDS": "0.5",
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 _WORKER_COMMAND = "from upsales_fortnox.cli.commands import main; main()"
@@ -250,7 +237,12 @@ def main() -> None:
     ) as (fortnox, upsales):
         print(f"seeded {INSTALLATIONS} installations, {deals} deals", file=sys.stderr)
         with database(os.environ.get("DATABASE_URL")) as database_url:
-            env = _service_env(database_url, (fortnox.port, upsales.port))
+            env = service_env(
+                database_url,
+                (fortnox.port, upsales.port),
+                worker_concurrency=INSTALLATIONS,
+                backoff_seconds=(0.05, 0.5),
+            )
             hooks, installation_ids = asyncio.run(prepare_database(env, fortnox.seed, upsales.seed))
             figures = _run_processes(
                 database_url, env, hooks, installation_ids[0], deals, (fortnox, upsales)

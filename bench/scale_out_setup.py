@@ -16,6 +16,35 @@ HOST = "127.0.0.1"
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
 WEBHOOK_SECRET = "whsec_bench-secret"
 ARTICLES = ("KONS-1", "LIC-BAS", "UTB-DAG")
+LIMIT, WINDOW = 25, 5.0  # Fortnox's documented budget per tenant
+CLIENT_MARGIN = 1.02
+
+
+def service_env(
+    database_url: str,
+    ports: tuple[int, int],
+    *,
+    worker_concurrency: int,
+    backoff_seconds: tuple[float, float],
+) -> dict[str, str]:
+    """The service's settings against the sandboxes at ``ports`` (Fortnox, Upsales), as
+    environment variables. The service paces itself :data:`CLIENT_MARGIN` under the server's
+    limit: requests reach the server a little after the client counts them (reference
+    fortnox.md §7). ``backoff_seconds``: the job retry's base and ceiling."""
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET_KEY,
+        "ADMIN_TOKEN": "bench-admin-token-0123456789",
+        "FORTNOX_API_BASE_URL": f"http://{HOST}:{ports[0]}/3",
+        "FORTNOX_AUTH_BASE_URL": f"http://{HOST}:{ports[0]}/oauth-v1",
+        "UPSALES_API_BASE_URL": f"http://{HOST}:{ports[1]}/api/v2",
+        "FORTNOX_RATE_LIMIT": str(LIMIT),
+        "FORTNOX_RATE_WINDOW_SECONDS": str(WINDOW * CLIENT_MARGIN),
+        "WORKER_CONCURRENCY": str(worker_concurrency),
+        "JOB_BACKOFF_BASE_SECONDS": str(backoff_seconds[0]),
+        "JOB_BACKOFF_MAX_SECONDS": str(backoff_seconds[1]),
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def serve_fortnox(

@@ -43,7 +43,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sandbox_processes import sandbox_processes
-from bench.scale_out_setup import HOST, SECRET_KEY, prepare_database, serve_fortnox, serve_upsales
+from bench.scale_out_setup import (
+    LIMIT,
+    WINDOW,
+    prepare_database,
+    serve_fortnox,
+    serve_upsales,
+    service_env,
+)
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.engine import create_engine
@@ -52,27 +59,6 @@ from upsales_fortnox.services import build_services
 from upsales_fortnox.sync.registry import build_handler_registry
 
 INSTALLATIONS = 20
-LIMIT, WINDOW = 25, 5.0
-CLIENT_MARGIN = 1.02
-
-
-def _service_env(database_url: str, ports: tuple[int, int]) -> dict[str, str]:
-    """The service paces itself :data:`CLIENT_MARGIN` under the server's limit: requests
-    reach the server a little after the client counts them (reference fortnox.md §7)."""
-    return {
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET_KEY,
-        "ADMIN_TOKEN": "bench-admin-token-0123456789",
-        "FORTNOX_API_BASE_URL": f"http://{HOST}:{ports[0]}/3",
-        "FORTNOX_AUTH_BASE_URL": f"http://{HOST}:{ports[0]}/oauth-v1",
-        "UPSALES_API_BASE_URL": f"http://{HOST}:{ports[1]}/api/v2",
-        "FORTNOX_RATE_LIMIT": str(LIMIT),
-        "FORTNOX_RATE_WINDOW_SECONDS": str(WINDOW * CLIENT_MARGIN),
-        "WORKER_CONCURRENCY": str(INSTALLATIONS),
-        "JOB_BACKOFF_BASE_SECONDS": "0.01",
-        "JOB_BACKOFF_MAX_SECONDS": "0.05",
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 async def _work(
@@ -127,7 +113,12 @@ def run(quick: bool, database_url: str | None) -> dict[str, Any]:
     ) as (fortnox, upsales):
         with tempfile.TemporaryDirectory() as scratch:
             url = database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
-            env = _service_env(url, (fortnox.port, upsales.port))
+            env = service_env(
+                url,
+                (fortnox.port, upsales.port),
+                worker_concurrency=INSTALLATIONS,
+                backoff_seconds=(0.01, 0.05),
+            )
             if database_url:  # a database of the caller's: start from an empty schema
                 asyncio.run(_drop_tables(database_url))
             _, installation_ids = asyncio.run(prepare_database(env, fortnox.seed, upsales.seed))
