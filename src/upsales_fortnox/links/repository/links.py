@@ -306,11 +306,11 @@ class LinkStore:
                 "fortnox_id": link.fortnox_id,
                 "fingerprint": link.fingerprint,
                 "synced_at": now,
-                "created_at": now,
             }
         if not rows:
             return 0
-        await self._session.execute(_upsert(self._session), list(rows.values()))
+        statement = _UPSERT_LINK[self._session.get_bind().dialect.name, False, False]
+        await self._session.execute(statement, list(rows.values()))
         return len(rows)
 
     async def forget_fingerprint(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
@@ -333,32 +333,3 @@ class LinkStore:
                 Link.fortnox_id == fortnox_id,
             )
         )
-
-
-_LINK_PAIR = (Link.installation_id, Link.entity, Link.upsales_id, Link.fortnox_type)
-
-
-def _upsert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
-    """``INSERT ... ON CONFLICT (the entity pair) DO UPDATE`` in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        pg = postgresql.insert(Link)
-        return pg.on_conflict_do_update(
-            index_elements=_LINK_PAIR,
-            set_={
-                "fortnox_id": pg.excluded.fortnox_id,
-                "fingerprint": pg.excluded.fingerprint,
-                "synced_at": pg.excluded.synced_at,
-            },
-        )
-    if dialect == "sqlite":
-        lite = sqlite.insert(Link)
-        return lite.on_conflict_do_update(
-            index_elements=_LINK_PAIR,
-            set_={
-                "fortnox_id": lite.excluded.fortnox_id,
-                "fingerprint": lite.excluded.fingerprint,
-                "synced_at": lite.excluded.synced_at,
-            },
-        )
-    raise NotImplementedError(f"links are not stored in {dialect}")
