@@ -26,7 +26,7 @@ from tests.database import (
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.main import create_app
-from upsales_fortnox.services import Services, build_services
+from upsales_fortnox.services import HTTP_TIMEOUT, KeepNoCookies, Services, build_services
 
 # Every Fortnox exchange of every test is checked against Fortnox's OpenAPI spec.
 pytest_plugins = ("tests.spec_guard.plugin",)
@@ -94,7 +94,11 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def services(settings: Settings, engine: AsyncEngine) -> Services:
-    return build_services(settings, engine=engine)
+    """The process' services on httpx's own transport, which respx replaces in the tests that
+    fake an API (the APIs' aiohttp transport is tested on its own against a loopback server,
+    and in every test that runs the service as processes)."""
+    http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, cookies=KeepNoCookies())
+    return build_services(settings, engine=engine, http=http)
 
 
 @pytest.fixture

@@ -24,3 +24,18 @@ async def test_each_api_has_a_connection_pool_of_its_own() -> None:
 
     assert len({id(fortnox), id(upsales), id(other)}) == 3
     assert elsewhere is other
+
+
+async def test_the_client_keeps_no_cookie_an_answer_sets() -> None:
+    settings = Settings(secret_key=SecretStr("test-secret-key-0123456789abcdef"))
+    async with http_client(settings) as client:
+        answer = httpx.Response(
+            200,
+            headers={"Set-Cookie": "lb=node-7; Path=/"},
+            request=httpx.Request("GET", "https://api.fortnox.se/3/invoices"),
+        )
+        client.cookies.extract_cookies(answer)
+        client.cookies.set("session", "abc", domain="api.fortnox.se")
+        assert list(client.cookies.jar) == []
+        request = client.build_request("GET", "https://api.fortnox.se/3/invoices")
+    assert "cookie" not in request.headers

@@ -14,18 +14,17 @@ def api_response_observer(
 ) -> Callable[[httpx.Response], Awaitable[None]]:
     """An httpx response hook counting the answers of each API (other hosts are not counted)."""
     origins = {
-        _origin(fortnox_api_base_url): "fortnox",
-        _origin(upsales_api_base_url): "upsales",
+        _origin(httpx.URL(fortnox_api_base_url)): "fortnox",
+        _origin(httpx.URL(upsales_api_base_url)): "upsales",
     }
 
     async def observe(response: httpx.Response) -> None:
-        system = origins.get(_origin(str(response.request.url)))
+        system = origins.get(_origin(response.request.url))
         if system is not None:
             observe_api_response(system, response.status_code)
 
     return observe
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parsed = httpx.URL(url)
-    return parsed.scheme, parsed.host, parsed.port
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port

@@ -1,0 +1,105 @@
+"""The transport under the process' httpx client for the Fortnox and Upsales APIs: aiohttp's
+connection pool and C-accelerated HTTP parser behind httpx's client interface.
+
+The clients keep speaking httpx (requests, responses, event hooks, timeouts, respx in tests);
+only the wire goes through aiohttp, which costs about a third of the CPU per request of httpx's
+own transport on asyncio (measured with the Upsales sandbox in another process: 0.88 → 0.30 ms
+per GET at 20 concurrent).
+
+aiohttp's errors become httpx's by what they say about the request, since that decides
+whether a non-repeatable request may be sent again (``_NOT_SENT`` in each client): only a
+failure to get a connection (refused, unreachable, a connect or pool timeout) says it never
+left; everything after that (the server hanging up, a read timeout, a broken answer) is
+ambiguous and maps to an error that does not claim otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import aiohttp
+import httpx
+
+__all__ = ["AiohttpTransport"]
+
+
+@contextmanager
+def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
+    try:
+        yield
+    except aiohttp.ConnectionTimeoutError as exc:  # connecting, or waiting for the pool
+        raise httpx.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
+    except aiohttp.ClientConnectorError as exc:  # refused, unreachable, DNS, TLS handshake
+        raise httpx.ConnectError(str(exc), request=request) from exc
+    except aiohttp.SocketTimeoutError as exc:
+        raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
+    except aiohttp.ServerDisconnectedError as exc:
+        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+    except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
+        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """One aiohttp session (its own pool of ``limits.max_connections``), opened on first use.
+
+    The whole answer is read before it is handed back, so its connection is free again at
+    once; bodies stay encoded as sent (httpx decodes them), and cookies are neither kept nor
+    sent (the APIs authenticate every request by its headers).
+    """
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self._limits.max_connections or 0,
+            keepalive_timeout=self._limits.keepalive_expiry or 0,
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session
+        if session is None or session.closed:
+            session = self._session = self._open_session()
+        timeouts = request.extensions.get("timeout", {})
+        body = await request.aread()
+        with _as_httpx_errors(request):
+            async with session.request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=body or None,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=_sum(timeouts.get("pool"), timeouts.get("connect")),
+                    sock_connect=timeouts.get("connect"),
+                    sock_read=timeouts.get("read"),
+                ),
+            ) as answer:
+                content = await answer.read()
+                return httpx.Response(
+                    answer.status,
+                    headers=list(answer.raw_headers),
+                    stream=httpx.ByteStream(content),
+                    request=request,
+                    extensions={"http_version": b"HTTP/1.1"},
+                )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def _sum(first: float | None, second: float | None) -> float | None:
+    """Two timeouts in a row; ``None`` (no limit) wins."""
+    return None if first is None or second is None else first + second

@@ -1,0 +1,216 @@
+"""The APIs' HTTP transport against a real loopback server: requests and answers arrive as
+sent, connections are kept and replaced, and every failure becomes the httpx error that says
+truthfully whether the request may have reached the server."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from upsales_fortnox.integrations.api_transport import AiohttpTransport
+from upsales_fortnox.integrations.fortnox.client import _NOT_SENT_ERRORS
+from upsales_fortnox.integrations.upsales.client import _NOT_SENT
+from upsales_fortnox.services import KeepNoCookies
+
+LIMITS = httpx.Limits(max_connections=5, max_keepalive_connections=5)
+
+
+def answer(body: bytes, *headers: str, status: str = "200 OK") -> bytes:
+    head = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", *headers]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+@dataclass
+class Request:
+    head: str
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        for line in self.head.split("\r\n")[1:]:
+            key, _, value = line.partition(":")
+            if key.strip().lower() == name.lower():
+                return value.strip()
+        return None
+
+
+Reply = Callable[[Request], Awaitable[bytes | None]]
+
+
+@dataclass
+class LoopbackServer:
+    """Answers each request with what ``reply`` returns; ``None`` hangs up without an answer.
+    With ``hang_up`` it closes the connection after each answer without saying so."""
+
+    reply: Reply
+    hang_up: bool = False
+    connections: int = 0
+    requests: list[Request] = field(default_factory=list)
+    hung_up: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode()
+                request = Request(head, b"")
+                length = int(request.header("Content-Length") or 0)
+                request.body = await reader.readexactly(length) if length else b""
+                self.requests.append(request)
+                reply = await self.reply(request)
+                if reply is None:
+                    break
+                writer.write(reply)
+                await writer.drain()
+                if self.hang_up:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+        self.hung_up.set()
+
+
+async def ok(_request: Request) -> bytes:
+    return answer(b"ok", "Content-Type: text/plain")
+
+
+@asynccontextmanager
+async def serving(server: LoopbackServer) -> AsyncIterator[str]:
+    listener = await asyncio.start_server(server.serve, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        listener.close()
+
+
+@asynccontextmanager
+async def client(**options: object) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=AiohttpTransport(LIMITS), **options) as http:  # type: ignore[arg-type]
+        yield http
+
+
+async def test_a_request_arrives_as_sent_and_its_answer_comes_back_whole() -> None:
+    async def echo(request: Request) -> bytes:
+        body = gzip.compress(b'{"seen": "%s"}' % request.body)
+        return answer(body, "Content-Type: application/json", "Content-Encoding: gzip")
+
+    server = LoopbackServer(echo)
+    async with serving(server) as url, client() as http:
+        response = await http.post(
+            url + "echo?page=2",
+            content=b"faktura",
+            headers={"Authorization": "Bearer token-1", "Content-Type": "application/json"},
+        )
+    assert response.status_code == 200
+    assert response.json() == {"seen": "faktura"}  # decoded by httpx from the gzip body
+    request = server.requests[0]
+    assert request.head.startswith("POST /echo?page=2 HTTP/1.1")
+    assert request.body == b"faktura"
+    assert request.header("Authorization") == "Bearer token-1"
+    assert request.header("Content-Type") == "application/json"
+    assert request.header("Content-Length") == "7"
+
+
+async def test_cookies_a_server_sets_are_never_sent_back_with_the_services_jar() -> None:
+    async def set_cookie(_request: Request) -> bytes:
+        return answer(b"ok", "Set-Cookie: lb=node-7; Path=/")
+
+    server = LoopbackServer(set_cookie)
+    async with serving(server) as url, client(cookies=KeepNoCookies()) as http:
+        await http.get(url)
+        await http.get(url)
+    assert [request.header("Cookie") for request in server.requests] == [None, None]
+
+
+async def test_a_kept_connection_serves_request_after_request() -> None:
+    server = LoopbackServer(ok)
+    async with serving(server) as url, client() as http:
+        answers = [(await http.get(url)).text for _ in range(3)]
+    assert answers == ["ok", "ok", "ok"]
+    assert server.connections == 1
+
+
+async def test_a_connection_the_server_hung_up_on_is_replaced_before_the_next_request() -> None:
+    server = LoopbackServer(ok, hang_up=True)
+    answers = []
+    async with serving(server) as url, client() as http:
+        for _ in range(3):
+            server.hung_up.clear()
+            answers.append((await http.get(url)).text)
+            await server.hung_up.wait()
+    assert answers == ["ok", "ok", "ok"]
+    assert server.connections == 3
+
+
+async def test_a_refused_connection_is_an_error_that_says_nothing_was_sent() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    async with client() as http:
+        with pytest.raises(httpx.ConnectError) as raised:
+            await http.post(f"http://127.0.0.1:{port}/documents", content=b"{}")
+    assert isinstance(raised.value, _NOT_SENT_ERRORS)
+    assert isinstance(raised.value, _NOT_SENT)
+
+
+async def test_a_server_that_hangs_up_after_the_request_is_not_taken_for_one_never_reached() -> (
+    None
+):
+    async def hang_up(_request: Request) -> None:
+        return None
+
+    server = LoopbackServer(hang_up)
+    async with serving(server) as url, client() as http:
+        with pytest.raises(httpx.TransportError) as raised:
+            await http.post(url + "documents", content=b"{}")
+    assert len(server.requests) == 1  # it did arrive: sending it again could make two
+    assert not isinstance(raised.value, _NOT_SENT_ERRORS)
+    assert not isinstance(raised.value, _NOT_SENT)
+
+
+async def test_an_answer_slower_than_the_read_timeout_is_a_read_timeout() -> None:
+    release = asyncio.Event()
+
+    async def slow(_request: Request) -> bytes:
+        await release.wait()
+        return answer(b"late")
+
+    server = LoopbackServer(slow)
+    async with serving(server) as url, client(timeout=httpx.Timeout(5.0, read=0.05)) as http:
+        with pytest.raises(httpx.ReadTimeout) as raised:
+            await http.post(url, content=b"{}")
+        release.set()
+    assert not isinstance(raised.value, _NOT_SENT_ERRORS)
+
+
+async def test_a_request_waiting_for_a_busy_pool_past_its_timeout_was_never_sent() -> None:
+    release = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def slow(_request: Request) -> bytes:
+        arrived.set()
+        await release.wait()
+        return answer(b"ok")
+
+    server = LoopbackServer(slow)
+    one_connection = httpx.Limits(max_connections=1)
+    timeout = httpx.Timeout(5.0, pool=0.05, connect=0.05)
+    async with (
+        serving(server) as url,
+        httpx.AsyncClient(transport=AiohttpTransport(one_connection), timeout=timeout) as http,
+    ):
+        first = asyncio.create_task(http.get(url))
+        await arrived.wait()  # the one connection is busy
+        with pytest.raises(httpx.ConnectTimeout) as raised:
+            await http.post(url, content=b"{}")
+        release.set()
+        assert (await first).text == "ok"
+    assert len(server.requests) == 1
+    assert isinstance(raised.value, _NOT_SENT_ERRORS)
