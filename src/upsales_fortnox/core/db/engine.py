@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import PoolResetState
 
+from upsales_fortnox.core.db import sqlite_driver
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 ResultT = TypeVar("ResultT")
 
@@ -80,11 +82,17 @@ def _end_open_transaction(dbapi_connection: Any, _record: Any, reset_state: Pool
         dbapi_connection.rollback()
 
 
+def _connect_one_trip(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Opens SQLite connections whose cursors make one trip per statement (sqlite_driver)."""
+    return dialect.dbapi.connect(*cargs, async_creator_fn=sqlite_driver.connect, **cparams)
+
+
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     url = async_url(database_url)
     if url.get_backend_name() == "sqlite":
         _prepare_sqlite_file(url)
         engine = create_async_engine(url, pool_reset_on_return=None)
+        event.listen(engine.sync_engine, "do_connect", _connect_one_trip)
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         event.listen(engine.sync_engine.pool, "reset", _end_open_transaction)
         return engine

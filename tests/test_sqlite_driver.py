@@ -1,0 +1,126 @@
+"""SQLite through the service's engine: one trip to the driver's thread per statement, results
+of any size read whole and in order, streamed ones in batches, and nothing left open."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.core.db.sqlite_driver import PREFETCH_ROWS, OneTripConnection
+
+MANY = PREFETCH_ROWS * 2 + 7
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'driver.sqlite3'}")
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+        )
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of every function sent to a driver thread from now on."""
+    sent: list[str] = []
+    original = OneTripConnection._execute
+
+    async def counted(self: OneTripConnection, function: Any, *arguments: Any) -> Any:
+        sent.append(getattr(function, "__name__", repr(function)))
+        return await original(self, function, *arguments)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(OneTripConnection, "_execute", counted)
+    return sent
+
+
+async def fill(engine: AsyncEngine, count: int) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO item (id, name) VALUES (:id, :name)"),
+            [{"id": number, "name": f"item {number}"} for number in range(1, count + 1)],
+        )
+
+
+async def test_the_service_engine_opens_one_trip_connections(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        assert isinstance(raw.driver_connection, OneTripConnection)
+
+
+async def test_a_query_and_a_write_are_one_trip_each(engine: AsyncEngine, trips: list[str]) -> None:
+    await fill(engine, 3)
+    async with engine.connect() as connection:
+        trips.clear()
+        names = (await connection.execute(text("SELECT name FROM item ORDER BY id"))).scalars()
+        assert list(names) == ["item 1", "item 2", "item 3"]
+        assert trips == ["_execute"]
+        trips.clear()
+        updated = await connection.execute(text("UPDATE item SET name = name || '!' WHERE id > 1"))
+        assert updated.rowcount == 2
+        assert trips == ["_execute"]
+        trips.clear()
+        inserted = await connection.execute(text("INSERT INTO item (name) VALUES ('fourth')"))
+        assert inserted.lastrowid == 4
+        await connection.commit()
+        assert trips == ["_execute", "commit"]
+
+
+async def test_a_result_larger_than_one_batch_is_read_whole_and_in_order(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    await fill(engine, MANY)
+    async with engine.connect() as connection:
+        trips.clear()
+        ids = (await connection.execute(text("SELECT id FROM item ORDER BY id"))).scalars().all()
+        assert trips == ["_execute", "_fetch"]  # the first batch, then the rest at once
+    assert ids == list(range(1, MANY + 1))
+
+
+async def test_a_streamed_result_is_fetched_in_batches(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    await fill(engine, MANY)
+    seen: list[int] = []
+    async with engine.connect() as connection:
+        trips.clear()
+        result = await connection.stream(text("SELECT id FROM item ORDER BY id"))
+        async for partition in result.partitions(100):
+            seen.extend(row.id for row in partition)
+        fetched = list(trips)
+    assert seen == list(range(1, MANY + 1))
+    assert fetched[0] == "_execute" and set(fetched[1:]) == {"_fetch"}
+    assert len(fetched) == 1 + MANY // PREFETCH_ROWS  # batches of PREFETCH_ROWS, the last short
+
+
+async def test_a_result_left_half_read_lets_go_of_its_table(engine: AsyncEngine) -> None:
+    await fill(engine, MANY)
+    async with engine.connect() as connection:
+        result = await connection.stream(text("SELECT id FROM item ORDER BY id"))
+        first = await result.fetchmany(10)
+        await result.close()
+        # SQLite refuses to drop a table that an unfinished statement still reads.
+        await connection.execute(text("DROP TABLE item"))
+        await connection.commit()
+    assert [row.id for row in first] == list(range(1, 11))
+
+
+async def test_a_failed_statement_raises_and_leaves_the_connection_usable(
+    engine: AsyncEngine,
+) -> None:
+    await fill(engine, 2)
+    async with engine.connect() as connection:
+        with pytest.raises(IntegrityError):
+            await connection.execute(text("INSERT INTO item (name) VALUES ('item 1')"))
+        await connection.rollback()
+        count = await connection.scalar(text("SELECT count(*) FROM item"))
+    assert count == 2
