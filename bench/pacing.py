@@ -60,10 +60,10 @@ import httpx
 from bench.sandbox_processes import sandbox_processes
 from bench.scale_out_setup import HOST, serve_fortnox
 from ufs_sandboxes.fortnox import RateLimit
-from upsales_fortnox.integrations.api_transport import AiohttpTransport
+from upsales_fortnox.integrations.api_transport import AiohttpTransport, CookielessClient
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
-from upsales_fortnox.services import HTTP_LIMITS, HTTP_TIMEOUT, KeepNoCookies
+from upsales_fortnox.services import HTTP_LIMITS, HTTP_TIMEOUT
 
 T = TypeVar("T")
 USE_UVLOOP = False
@@ -180,9 +180,7 @@ async def fire(
 ) -> tuple[SendTimes, float]:
     """Every tenant's requests at once; the send times and this process's CPU seconds."""
     transport = SendTimes(AiohttpTransport(HTTP_LIMITS))
-    async with httpx.AsyncClient(
-        transport=transport, timeout=HTTP_TIMEOUT, cookies=KeepNoCookies()
-    ) as http:
+    async with CookielessClient(transport=transport, timeout=HTTP_TIMEOUT) as http:
         clients = [client_for(port, tenant, http, budget) for tenant in tenants]
         cpu_started = time.process_time()
         customers = await asyncio.gather(

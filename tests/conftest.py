@@ -25,8 +25,9 @@ from tests.database import (
 )
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.integrations.api_transport import CookielessClient
 from upsales_fortnox.main import create_app
-from upsales_fortnox.services import HTTP_TIMEOUT, KeepNoCookies, Services, build_services
+from upsales_fortnox.services import HTTP_TIMEOUT, Services, build_services
 
 # Every Fortnox exchange of every test is checked against Fortnox's OpenAPI spec.
 pytest_plugins = ("tests.spec_guard.plugin",)
@@ -97,7 +98,7 @@ def services(settings: Settings, engine: AsyncEngine) -> Services:
     """The process' services on httpx's own transport, which respx replaces in the tests that
     fake an API (the APIs' aiohttp transport is tested on its own against a loopback server,
     and in every test that runs the service as processes)."""
-    http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, cookies=KeepNoCookies())
+    http = CookielessClient(timeout=HTTP_TIMEOUT)
     return build_services(settings, engine=engine, http=http)
 
 

@@ -11,7 +11,6 @@ import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.cookiejar import Cookie, CookieJar
 from typing import Any
 
 import httpx
@@ -29,7 +28,7 @@ from upsales_fortnox.intake.fortnox_stream.recording import record_with_intake
 from upsales_fortnox.intake.installations import SecretChecker
 from upsales_fortnox.intake.repository.group_commit import IntakeWriter
 from upsales_fortnox.intake.repository.loader import InstallationLoader
-from upsales_fortnox.integrations.api_transport import AiohttpTransport
+from upsales_fortnox.integrations.api_transport import AiohttpTransport, CookielessClient
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.integrations.pacing import LimiterRegistry
 from upsales_fortnox.integrations.shared_pacing import PacerRegistry
@@ -53,25 +52,9 @@ def http_client(
         _origin(url): AiohttpTransport(HTTP_LIMITS)
         for url in (settings.fortnox_api_base_url, settings.upsales_api_base_url)
     }
-    return httpx.AsyncClient(
-        timeout=HTTP_TIMEOUT,
-        limits=HTTP_LIMITS,
-        mounts=mounts,
-        event_hooks=event_hooks,
-        cookies=KeepNoCookies(),
+    return CookielessClient(
+        timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS, mounts=mounts, event_hooks=event_hooks
     )
-
-
-class KeepNoCookies(CookieJar):
-    """A cookie jar that keeps nothing: the APIs authenticate each request by its headers, and
-    the one client serves every tenant, so a cookie one tenant's answer sets must not ride on
-    another tenant's requests."""
-
-    def set_cookie(self, cookie: Cookie) -> None:
-        pass
-
-    def extract_cookies(self, response: Any, request: Any) -> None:
-        pass
 
 
 def _origin(url: str) -> str:

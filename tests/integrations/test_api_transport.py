@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from upsales_fortnox.integrations.api_transport import AiohttpTransport
+from upsales_fortnox.integrations.api_transport import AiohttpTransport, CookielessClient
 from upsales_fortnox.integrations.fortnox.client import _NOT_SENT_ERRORS
 from upsales_fortnox.integrations.upsales.client import _NOT_SENT
-from upsales_fortnox.services import KeepNoCookies
 
 LIMITS = httpx.Limits(max_connections=5, max_keepalive_connections=5)
 
@@ -118,12 +117,15 @@ async def test_a_request_arrives_as_sent_and_its_answer_comes_back_whole() -> No
     assert request.header("Content-Length") == "7"
 
 
-async def test_cookies_a_server_sets_are_never_sent_back_with_the_services_jar() -> None:
+async def test_cookies_a_server_sets_are_never_sent_back_by_the_cookieless_client() -> None:
     async def set_cookie(_request: Request) -> bytes:
         return answer(b"ok", "Set-Cookie: lb=node-7; Path=/")
 
     server = LoopbackServer(set_cookie)
-    async with serving(server) as url, client(cookies=KeepNoCookies()) as http:
+    async with (
+        serving(server) as url,
+        CookielessClient(transport=AiohttpTransport(LIMITS)) as http,
+    ):
         await http.get(url)
         await http.get(url)
     assert [request.header("Cookie") for request in server.requests] == [None, None]

@@ -1,4 +1,4 @@
-"""The transport under the process' httpx client for the Fortnox and Upsales APIs: aiohttp's
+"""The process' httpx client for the Fortnox and Upsales APIs, and its transport: aiohttp's
 connection pool and C-accelerated HTTP parser behind httpx's client interface.
 
 The clients keep speaking httpx (requests, responses, event hooks, timeouts, respx in tests);
@@ -21,7 +21,32 @@ from contextlib import contextmanager
 import aiohttp
 import httpx
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["AiohttpTransport", "CookielessClient"]
+
+
+class _NoCookies(httpx.Cookies):
+    """Always empty: what an answer sets is dropped."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+
+class CookielessClient(httpx.AsyncClient):
+    """httpx's client, keeping no cookies: the APIs authenticate each request by its headers,
+    and one client serves every tenant, so a cookie one tenant's answer sets must not ride on
+    another tenant's requests. (Skipping httpx's cookie handling also spares a URL parse per
+    answer.)"""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NoCookies()
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        return None
 
 
 @contextmanager
