@@ -62,6 +62,7 @@ import psutil
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.installations.api_clients import upsales_client_for
@@ -463,7 +464,7 @@ def main() -> None:
             "fortnox_sandbox": psutil.Process(children[0].pid),
             "upsales_sandbox": psutil.Process(children[1].pid),
         }
-        figures = asyncio.run(_run(size, args.scale, seeded, ports, sandboxes))
+        figures = event_loop.run(_run(size, args.scale, seeded, ports, sandboxes))
     finally:
         for child in children:
             child.kill()

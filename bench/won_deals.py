@@ -4,7 +4,7 @@
 already linked: steady state). The Fortnox and Upsales sandboxes serve from processes of their
 own over loopback HTTP, as the real APIs would, so this process's CPU is the service's alone.
 One ``upsales.order`` job per won deal is queued, then the service's worker runs in this
-process until the queue is idle.
+process until the queue is idle, on the service's event loop (uvloop: ``core/event_loop.py``).
 
 The Fortnox sandbox enforces Fortnox's documented limit (25 requests per 5 s sliding window,
 per tenant); the service paces 2 % under it. The *rate-limit lower bound* is the least time any
@@ -51,6 +51,7 @@ from bench.scale_out_setup import (
     serve_upsales,
     service_env,
 )
+from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.engine import create_engine
@@ -124,7 +125,7 @@ def run(quick: bool, database_url: str | None) -> dict[str, Any]:
             _, installation_ids = asyncio.run(prepare_database(env, fortnox.seed, upsales.seed))
             print(f"{deals} won deals across {INSTALLATIONS} installations", file=sys.stderr)
             sandbox_cpu_before = fortnox.cpu_seconds() + upsales.cpu_seconds()
-            run_figures = asyncio.run(_work(env, installation_ids, upsales.seed))
+            run_figures = event_loop.run(_work(env, installation_ids, upsales.seed))
             sandbox_cpu = fortnox.cpu_seconds() + upsales.cpu_seconds() - sandbox_cpu_before
         report = fortnox.report()
     answered: Counter[int] = Counter(report["answered_by_tenant"])

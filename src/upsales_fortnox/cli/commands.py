@@ -16,6 +16,7 @@ from upsales_fortnox import __version__
 from upsales_fortnox.cli.errors import StartRefused, report_and_exit
 from upsales_fortnox.cli.installation_commands import installations_cli
 from upsales_fortnox.cli.reconciliation_commands import reconciliation_command
+from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import (
     Settings,
     development_secrets_in_use,
@@ -153,7 +154,7 @@ def worker(
             uninstall()
             await services.aclose()
 
-    asyncio.run(main())
+    event_loop.run(main())
 
 
 @cli.command("initial-sync")
@@ -165,12 +166,11 @@ def initial_sync(
     ),
 ) -> None:
     """Start the initial sync (or attach to the running one) and show its progress."""
-    import asyncio
 
     from upsales_fortnox.sync.initial.console import dumps, follow_initial_sync
 
     settings = _settings()
-    report = asyncio.run(
+    report = event_loop.run(
         follow_initial_sync(
             settings, _installation_id(installation_id), run_worker=run, poll_seconds=poll_seconds
         )
@@ -185,12 +185,11 @@ def preview(
     installation_id: str = typer.Argument(..., metavar="ID", help="The installation's id."),
 ) -> None:
     """Dry-run the initial sync: what would be created, linked, updated; what is ambiguous."""
-    import asyncio
 
     from upsales_fortnox.sync.initial.console import dumps, run_preview
 
     settings = _settings()
-    typer.echo(dumps(asyncio.run(run_preview(settings, _installation_id(installation_id)))))
+    typer.echo(dumps(event_loop.run(run_preview(settings, _installation_id(installation_id)))))
 
 
 def main() -> None:

@@ -6,7 +6,6 @@ so a newcomer need not write the HTTP requests by hand.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from upsales_fortnox.activation.login_link import (
     LOGIN_LINK_LIFETIME,
     LoginLinkSigner,
 )
+from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import Settings, load_settings
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.service import (
@@ -53,7 +53,7 @@ def list_command() -> None:
         finally:
             await services.aclose()
 
-    records = asyncio.run(read())
+    records = event_loop.run(read())
     if not records:
         typer.echo("no installations yet (`upsales-fortnox installations create --help`)")
     for record in records:
@@ -98,7 +98,7 @@ def create_command(
         finally:
             await services.aclose()
 
-    installation_id = asyncio.run(create())
+    installation_id = event_loop.run(create())
     base = settings.public_base_url.rstrip("/")
     typer.echo(f"installation {installation_id} created")
     typer.echo(f"  Upsales webhook URL  {base}/webhooks/upsales/{installation_id}")

@@ -8,13 +8,13 @@ difference's repair job as ``POST …/reconciliation/repair`` does (a worker run
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 
 import click
 import typer
 
+from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import load_settings
 from upsales_fortnox.domain.report_compare import Report
 from upsales_fortnox.services import build_services
@@ -65,7 +65,7 @@ def reconciliation_command(
         finally:
             await services.aclose()
 
-    report, queued = asyncio.run(run())
+    report, queued = event_loop.run(run())
     typer.echo(report_table(report))
     if queued:
         typer.echo(f"queued {queued} repair job(s)")
