@@ -139,6 +139,15 @@ async def test_a_kept_connection_serves_request_after_request() -> None:
     assert server.connections == 1
 
 
+async def test_limits_without_a_keep_alive_expiry_still_keep_connections() -> None:
+    server = LoopbackServer(ok)
+    limits = httpx.Limits(max_connections=5, keepalive_expiry=None)
+    async with serving(server) as url, CookielessClient(transport=AiohttpTransport(limits)) as http:
+        answers = [(await http.get(url)).text for _ in range(3)]
+    assert answers == ["ok", "ok", "ok"]
+    assert server.connections == 1
+
+
 async def test_a_connection_the_server_hung_up_on_is_replaced_before_the_next_request() -> None:
     server = LoopbackServer(ok, hang_up=True)
     answers = []

@@ -80,9 +80,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: aiohttp.ClientSession | None = None
 
     def _open_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self._limits.max_connections or 0,
-            keepalive_timeout=self._limits.keepalive_expiry or 0,
+        limit = self._limits.max_connections or 0  # 0: no limit, as httpx's None
+        keepalive = self._limits.keepalive_expiry
+        connector = (
+            aiohttp.TCPConnector(limit=limit)  # aiohttp's own keep-alive expiry
+            if keepalive is None
+            else aiohttp.TCPConnector(limit=limit, keepalive_timeout=keepalive)
         )
         return aiohttp.ClientSession(
             connector=connector,
