@@ -24,7 +24,6 @@ from tests.database import create_schema
 from tests.serving import served
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.main import create_app
-from upsales_fortnox.services import build_services
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("UFS_FUZZ_EXAMPLES", "12"))
 #: ``positive_data_acceptance`` asks that every request the document allows be accepted. It runs
@@ -59,7 +58,7 @@ def service_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin_token=SecretStr(ADMIN_TOKEN),
         secret_key=SecretStr("test-secret-key-0123456789abcdef"),
     )
-    with served(create_app(services=build_services(app_settings))) as origin:
+    with served(create_app(app_settings)) as origin:
         yield origin
 
 

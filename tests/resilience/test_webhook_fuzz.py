@@ -39,7 +39,6 @@ from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.installations.app_config import HOOK_TYPES
 from upsales_fortnox.main import create_app
-from upsales_fortnox.services import build_services
 
 EXAMPLES = 120
 FUZZ_SETTINGS = settings(
@@ -86,7 +85,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
 
     installation_id = asyncio.run(prepare())
     with (
-        served(create_app(services=build_services(app_settings))) as origin,
+        served(create_app(app_settings)) as origin,
         httpx.Client(base_url=origin, timeout=30) as client,
     ):
         yield Target(client, installation_id, database)
