@@ -148,16 +148,49 @@ async def test_limits_without_a_keep_alive_expiry_still_keep_connections() -> No
     assert server.connections == 1
 
 
-async def test_a_connection_the_server_hung_up_on_is_replaced_before_the_next_request() -> None:
+async def until_the_client_sees_its_idle_connections_closed(transport: AiohttpTransport) -> None:
+    """Yield to the loop until every idle connection of the pool knows the server closed it
+    (the pool then skips it when it hands out a connection)."""
+    session = transport._session
+    assert session is not None
+    idle = session.connector._conns  # type: ignore[union-attr]
+    for _ in range(1000):
+        if not any(proto.is_connected() for kept in idle.values() for proto, _ in kept):
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("an idle connection never noticed the server had closed it")
+
+
+async def test_a_connection_the_server_hung_up_on_while_idle_is_replaced() -> None:
     server = LoopbackServer(ok, hang_up=True)
+    transport = AiohttpTransport(LIMITS)
     answers = []
-    async with serving(server) as url, client() as http:
+    async with serving(server) as url, CookielessClient(transport=transport) as http:
         for _ in range(3):
             server.hung_up.clear()
             answers.append((await http.get(url)).text)
             await server.hung_up.wait()
+            await until_the_client_sees_its_idle_connections_closed(transport)
     assert answers == ["ok", "ok", "ok"]
     assert server.connections == 3
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "GET"])
+async def test_a_request_the_server_hung_up_on_is_not_sent_again_behind_the_clients_back(
+    method: str,
+) -> None:
+    async def answer_then_hang_up(request: Request) -> bytes | None:
+        return None if request.head.startswith(method + " /orders") else answer(b"ok")
+
+    server = LoopbackServer(answer_then_hang_up)
+    async with serving(server) as url, client() as http:
+        assert (await http.get(url + "warm-up")).text == "ok"  # a kept connection now
+        with pytest.raises(httpx.TransportError) as raised:
+            await http.request(method, url + "orders/7/createinvoice")
+    # It reached the server once; whether to send it again is the client's decision.
+    assert [request.head.split(" ")[0] for request in server.requests] == ["GET", method]
+    assert server.connections == 1
+    assert not isinstance(raised.value, _NOT_SENT_ERRORS)
 
 
 async def test_a_refused_connection_is_an_error_that_says_nothing_was_sent() -> None:

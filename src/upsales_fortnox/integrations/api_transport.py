@@ -72,7 +72,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     The whole answer is read before it is handed back, so its connection is free again at
     once; bodies stay encoded as sent (httpx decodes them), and cookies are neither kept nor
-    sent (the APIs authenticate every request by its headers).
+    sent (the APIs authenticate every request by its headers). Nothing is sent twice here: a
+    request on a kept connection that the server closed just then fails as ambiguous, and the
+    client resends it only if that is safe.
     """
 
     def __init__(self, limits: httpx.Limits) -> None:
@@ -87,12 +89,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             if keepalive is None
             else aiohttp.TCPConnector(limit=limit, keepalive_timeout=keepalive)
         )
-        return aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
         )
+        # aiohttp sends a GET, PUT or DELETE again, unasked, when a kept connection fails under
+        # it, even after the server has it: a Fortnox action (PUT .../createinvoice) would run
+        # twice, past the pacer. The clients decide what is sent again (the switch has no
+        # public name; tests/integrations/test_api_transport.py fails if it stops working).
+        session._retry_connection = False
+        return session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._session
