@@ -86,6 +86,17 @@ async def test_a_result_larger_than_one_batch_is_read_whole_and_in_order(
     assert ids == list(range(1, MANY + 1))
 
 
+async def test_a_write_returning_more_than_a_batch_counts_all_its_rows(
+    engine: AsyncEngine,
+) -> None:
+    await fill(engine, MANY)
+    async with engine.begin() as connection:
+        result = await connection.execute(text("UPDATE item SET name = name || '!' RETURNING id"))
+        ids = sorted(result.scalars().all())
+    assert ids == list(range(1, MANY + 1))
+    assert result.rowcount == MANY
+
+
 async def test_a_streamed_result_is_fetched_in_batches(
     engine: AsyncEngine, trips: list[str]
 ) -> None:

@@ -58,13 +58,15 @@ def _execute_many(
         cursor.close()
 
 
-def _fetch(cursor: sqlite3.Cursor, count: int | None) -> list[Any]:
-    """In the driver's thread: ``count`` more rows (all when ``None``); the cursor is closed
+def _fetch(cursor: sqlite3.Cursor, count: int | None) -> tuple[list[Any], int]:
+    """In the driver's thread: ``count`` more rows (all when ``None``) and the row count so far
+    (a statement with ``RETURNING`` counts its rows as they are fetched); the cursor is closed
     once it has none left."""
     rows = cursor.fetchall() if count is None else cursor.fetchmany(count)
+    rowcount = cursor.rowcount
     if count is None or len(rows) < count:
         cursor.close()
-    return rows
+    return rows, rowcount
 
 
 class OneTripCursor:
@@ -107,7 +109,7 @@ class OneTripCursor:
     async def _fetch_more(self, count: int | None) -> None:
         if self._open is None:
             return
-        rows = await self._connection.run(_fetch, self._open, count)
+        rows, self.rowcount = await self._connection.run(_fetch, self._open, count)
         if count is None or len(rows) < count:
             self._open = None
         self._rows.extend(rows)
