@@ -59,9 +59,11 @@ def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
         raise httpx.ConnectError(str(exc), request=request) from exc
     except aiohttp.SocketTimeoutError as exc:
         raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
-    except aiohttp.ServerDisconnectedError as exc:
-        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
-    except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
+    except (
+        aiohttp.ServerDisconnectedError,
+        aiohttp.ClientPayloadError,
+        aiohttp.ClientResponseError,
+    ) as exc:  # hung up after the request, or a broken answer
         raise httpx.RemoteProtocolError(str(exc), request=request) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc

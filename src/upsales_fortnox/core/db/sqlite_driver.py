@@ -58,15 +58,18 @@ def _execute_many(
         cursor.close()
 
 
-def _fetch(cursor: sqlite3.Cursor, count: int | None) -> tuple[list[Any], int]:
-    """In the driver's thread: ``count`` more rows (all when ``None``) and the row count so far
-    (a statement with ``RETURNING`` counts its rows as they are fetched); the cursor is closed
-    once it has none left."""
+def _fetch(
+    cursor: sqlite3.Cursor, count: int | None
+) -> tuple[list[Any], int, sqlite3.Cursor | None]:
+    """In the driver's thread: ``count`` more rows (all when ``None``), the row count so far
+    (a statement with ``RETURNING`` counts its rows as they are fetched), and the cursor while
+    it has rows left (it is closed once it has none)."""
     rows = cursor.fetchall() if count is None else cursor.fetchmany(count)
     rowcount = cursor.rowcount
     if count is None or len(rows) < count:
         cursor.close()
-    return rows, rowcount
+        return rows, rowcount, None
+    return rows, rowcount, cursor
 
 
 class OneTripCursor:
@@ -109,9 +112,7 @@ class OneTripCursor:
     async def _fetch_more(self, count: int | None) -> None:
         if self._open is None:
             return
-        rows, self.rowcount = await self._connection.run(_fetch, self._open, count)
-        if count is None or len(rows) < count:
-            self._open = None
+        rows, self.rowcount, self._open = await self._connection.run(_fetch, self._open, count)
         self._rows.extend(rows)
 
     async def fetchone(self) -> Any:
