@@ -2,10 +2,11 @@
 
 A worker serves up to ``settings.worker_concurrency`` installations at once, each under an
 installation lease, so no installation is ever served by two workers (or two tasks) at the same
-time. For each installation it runs the due jobs in ``(run_after, id)`` order, at most
-``jobs_per_turn`` of them before giving the installation back, so one busy installation cannot
-starve the others. While a job runs longer than ``heartbeat_seconds``, a heartbeat renews both
-leases.
+time; with other workers connected (PostgreSQL) it claims its fair share of the waiting ones
+(:mod:`.claim_share`). For each installation it runs the due jobs in ``(run_after, id)``
+order, at most ``jobs_per_turn`` of them before giving the installation back, so one busy
+installation cannot starve the others. While a job runs longer than ``heartbeat_seconds``, a
+heartbeat renews both leases.
 
 Per-job cost is kept low: due jobs are read a few at a time (``jobs_per_batch``) and each is
 still started on its own (checked again to be due, fenced by the lease); a job's outcome is
@@ -94,6 +95,9 @@ class Worker:
             owner=self.worker_id,
             lease=timedelta(seconds=settings.job_lease_seconds),
             clock=clock,
+            # A worker with free places claims at least once per poll: an installation still
+            # waiting after two polls was left by the others, and any worker takes it.
+            claim_grace=timedelta(seconds=2 * settings.worker_poll_seconds),
         )
         jitter = rng or random.Random()  # not security
         self._outcomes = OutcomeRecorder(self._store, settings, jitter)

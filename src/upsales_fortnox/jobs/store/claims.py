@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from upsales_fortnox.jobs.claim_share import fair_share
 from upsales_fortnox.jobs.runs import Clock, LeaseLost
 from upsales_fortnox.jobs.store.leases import (
     find_installations_to_serve,
     take_installation_leases,
     take_over_running_jobs,
+    workload,
 )
 from upsales_fortnox.jobs.store.presence import WorkerPresence
 from upsales_fortnox.jobs.store.statements import DROP_INSTALLATION_LEASE, RENEW_INSTALLATION_LEASE
@@ -24,7 +26,10 @@ class InstallationClaims:
     """The installation leases of worker ``owner``.
 
     A lease is extended as a job starts once a third of it has passed (:meth:`needs_renewal`);
-    before that starting a job only checks that the lease is still ours.
+    before that starting a job only checks that the lease is still ours. On PostgreSQL, where
+    other workers may be connected, a claim takes this worker's fair share of the waiting
+    installations (see :mod:`~upsales_fortnox.jobs.claim_share`; ``share_grace``: how long an
+    installation waits for another worker before any takes it).
     """
 
     def __init__(
@@ -35,6 +40,7 @@ class InstallationClaims:
         owner: str,
         lease: timedelta,
         clock: Clock,
+        share_grace: timedelta,
     ) -> None:
         self._session_factory = session_factory
         self._engine = engine
@@ -42,6 +48,7 @@ class InstallationClaims:
         self._lease = lease
         self._clock = clock
         self._renew_after = lease / 3
+        self._share_grace = share_grace
         #: Until when each installation we serve is leased to us, as last written by us.
         self._leased_until: dict[uuid.UUID, datetime] = {}
         self._presence = (
@@ -67,12 +74,13 @@ class InstallationClaims:
             won = await self._claim_on_presence(limit, exclude, now, expires_at)
         else:
             async with self._session_factory() as session:
-                candidates = await find_installations_to_serve(
+                waiting = await find_installations_to_serve(
                     session, now, limit=limit, exclude=exclude
                 )
                 await session.rollback()
-                if not candidates:
+                if not waiting:
                     return []
+                candidates = [candidate.installation_id for candidate in waiting]
                 async with session.begin():
                     won = await take_installation_leases(
                         session, candidates, owner=self.owner, now=now, expires_at=expires_at
@@ -90,8 +98,12 @@ class InstallationClaims:
             connection = await presence.connection()
             try:
                 async with AsyncSession(bind=connection) as session, session.begin():
-                    candidates = await find_installations_to_serve(
-                        session, now, limit=limit, exclude=exclude
+                    load = await workload(session, self.owner, now)
+                    waiting = await find_installations_to_serve(
+                        session, now, limit=limit * max(1, load.workers), exclude=exclude
+                    )
+                    candidates = fair_share(
+                        waiting, load, limit=limit, overdue_before=now - self._share_grace
                     )
                     won = await take_installation_leases(
                         session, candidates, owner=self.owner, now=now, expires_at=expires_at

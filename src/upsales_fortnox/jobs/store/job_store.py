@@ -59,6 +59,7 @@ class JobStore:
     engine: a transaction to start a job and one to record its outcome, or one alone when the
     previous job's outcome started it. The installation lease is extended as a job starts once
     a third of it has passed; before that the start only checks that the lease is still ours.
+    ``claim_grace``: see :class:`.InstallationClaims`.
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class JobStore:
         owner: str,
         lease: timedelta,
         clock: Clock,
+        claim_grace: timedelta = timedelta(seconds=1),
     ) -> None:
         self._session_factory = session_factory
         engine = session_factory.kw.get("bind")
@@ -78,7 +80,7 @@ class JobStore:
         self._lease = lease
         self._clock = clock
         self._claims = InstallationClaims(
-            session_factory, engine, owner=owner, lease=lease, clock=clock
+            session_factory, engine, owner=owner, lease=lease, clock=clock, share_grace=claim_grace
         )
 
     async def close(self) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     column,
     exists,
@@ -35,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from upsales_fortnox.jobs.claim_share import Waiting, Workload
 from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import InstallationLease, SyncJob
@@ -64,22 +66,26 @@ def job_is_due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def owner_is_connected(owner: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
-    """PostgreSQL: whether the worker ``owner`` holds its presence lock in this database."""
+def _presence_locks() -> Select[tuple[Any]]:
+    """PostgreSQL: the presence locks held in this database (one per connected worker)."""
     this_database = (
         select(_PG_DATABASE.c.oid)
         .where(_PG_DATABASE.c.datname == func.current_database())
         .scalar_subquery()
     )
-    connected = select(_PG_LOCKS.c.objid).where(
+    return select(_PG_LOCKS.c.objid).where(
         _PG_LOCKS.c.locktype == "advisory",
         _PG_LOCKS.c.database == this_database,
         _PG_LOCKS.c.classid == literal(PRESENCE_LOCK_CLASS).cast(postgresql.OID),
         _PG_LOCKS.c.objsubid == 2,
         _PG_LOCKS.c.granted,
     )
+
+
+def owner_is_connected(owner: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+    """PostgreSQL: whether the worker ``owner`` holds its presence lock in this database."""
     # Not correlated: the lock table is read once per statement, not once per row.
-    return func.hashtext(owner).cast(postgresql.OID).in_(connected)
+    return func.hashtext(owner).cast(postgresql.OID).in_(_presence_locks())
 
 
 def job_to_run(now: datetime, *, postgres: bool) -> ColumnElement[bool]:
@@ -108,7 +114,7 @@ async def find_installations_to_serve(
     *,
     limit: int,
     exclude: Collection[uuid.UUID] = (),
-) -> list[uuid.UUID]:
+) -> list[Waiting]:
     """Active installations with due jobs and no live lease, the longest-waiting first (on
     PostgreSQL a lease held by a worker no longer connected is not live, and the jobs it left
     running count as due: they are once taken over).
@@ -135,7 +141,7 @@ async def find_installations_to_serve(
         .scalar_subquery()
     )
     query = (
-        select(Installation.id)
+        select(Installation.id, oldest_due)
         .where(Installation.status == InstallationStatus.ACTIVE, has_work, ~has_live_lease)
         .order_by(oldest_due, Installation.id)
         .limit(limit)
@@ -144,7 +150,25 @@ async def find_installations_to_serve(
         query = query.where(Installation.id.not_in(list(exclude)))
     if postgres:
         query = query.with_for_update(skip_locked=True, key_share=True, of=Installation)
-    return list((await session.scalars(query)).all())
+    rows = (await session.execute(query)).all()
+    return [Waiting(installation_id, waiting_since) for installation_id, waiting_since in rows]
+
+
+async def workload(session: AsyncSession, owner: str, now: datetime) -> Workload:
+    """PostgreSQL: the workers connected and the installations leased to them (``owner``'s
+    apart), for :func:`~upsales_fortnox.jobs.claim_share.fair_share`."""
+    live = lease_is_live(now, postgres=True)
+    leased = select(func.count()).select_from(InstallationLease).where(live)
+    row = (
+        await session.execute(
+            select(
+                select(func.count()).select_from(_presence_locks().subquery()).scalar_subquery(),
+                leased.scalar_subquery(),
+                leased.where(InstallationLease.owner == owner).scalar_subquery(),
+            )
+        )
+    ).one()
+    return Workload(workers=int(row[0]), leased=int(row[1]), mine=int(row[2]))
 
 
 async def take_installation_leases(
