@@ -45,6 +45,7 @@ async def main(
         answers = await asyncio.gather(
             *(client.get_company_information() for _ in range(requests)), return_exceptions=True
         )
+    await pacers.aclose()
     await engine.dispose()
     failed = [repr(answer) for answer in answers if isinstance(answer, BaseException)]
     print(json.dumps({"succeeded": len(answers) - len(failed), "failed": failed[:3]}), flush=True)

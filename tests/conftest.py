@@ -94,12 +94,17 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, engine: AsyncEngine) -> Services:
+async def services(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Services]:
     """The process' services on httpx's own transport, which respx replaces in the tests that
     fake an API (the APIs' aiohttp transport is tested on its own against a loopback server,
-    and in every test that runs the service as processes)."""
+    and in every test that runs the service as processes). The engine is the test's own, so
+    only what the services hold beside it is closed (the shared budget's presence)."""
     http = CookielessClient(timeout=HTTP_TIMEOUT)
-    return build_services(settings, engine=engine, http=http)
+    services = build_services(settings, engine=engine, http=http)
+    try:
+        yield services
+    finally:
+        await services.fortnox_limiters.aclose()
 
 
 @pytest.fixture

@@ -10,10 +10,11 @@ import os
 import socket
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.database import truncate_all
 from ufs_sandboxes.fortnox import (
@@ -24,7 +25,8 @@ from ufs_sandboxes.fortnox import (
     create_fortnox_sandbox,
 )
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
-from upsales_fortnox.fortnox_budget.repository import PostgresBudget
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.fortnox_budget.repository import HOLDER_LOCK_CLASS, PostgresBudget
 from upsales_fortnox.models.operations import FortnoxBudgetGrant
 
 pytestmark = pytest.mark.postgres
@@ -148,4 +150,103 @@ async def test_a_full_window_grants_again_once_the_first_place_has_aged(pg_url: 
         assert (await grants("tenant:a"))[third].finished_at is not None
         assert list(await grants("tenant:b")) == [other_tenant]
     finally:
+        await budget.aclose()
+        await engine.dispose()
+
+
+#: Takes one place for tenant:a as holder "process-gone", prints its grant, then waits for ever
+#: (with its request "under way") until it is killed.
+_HOLDER_THAT_DIES = """
+import asyncio, sys
+from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.fortnox_budget.repository import HOLDER_LOCK_CLASS, PostgresBudget
+
+async def main():
+    engine = create_engine(sys.argv[1])
+    budget = PostgresBudget(engine, limit=2, window_seconds=0.3, holder="process-gone")
+    print(await budget.take("tenant:a"), flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_process_places_count_a_window_from_its_death_not_until_stale(
+    pg_url: str,
+) -> None:
+    engine = create_engine(pg_url)
+    sessions = create_session_factory(engine)
+    alive = PostgresBudget(
+        engine, limit=2, window_seconds=0.3, poll_seconds=0.01, stale_seconds=3600
+    )
+
+    async def grant(grant_id: int) -> FortnoxBudgetGrant | None:
+        async with sessions() as session:
+            return await session.get(FortnoxBudgetGrant, grant_id)
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _HOLDER_THAT_DIES,
+        pg_url,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"},
+    )
+    try:
+        held_by_alive = await alive.take("tenant:a")  # under way, its holder connected
+        assert process.stdout is not None
+        held_by_gone = int(await asyncio.wait_for(process.stdout.readline(), timeout=60))
+        killed_at = utcnow()
+        process.kill()  # SIGKILL, its request never answered: the window is full
+        await process.wait()
+
+        # Without the holder's presence this would wait for the stale time (an hour); the
+        # bound is a safety net only.
+        third = await asyncio.wait_for(alive.take("tenant:a"), timeout=60)
+
+        # The dead one's place counted a window from its death, then was cleared with the grant.
+        third_row, gone_row, alive_row = [
+            await grant(grant_id) for grant_id in (third, held_by_gone, held_by_alive)
+        ]
+        assert third_row is not None and third_row.granted_at - killed_at >= timedelta(seconds=0.3)
+        assert gone_row is None
+        assert alive_row is not None and alive_row.finished_at is None  # still under way: kept
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await alive.aclose()
+        await engine.dispose()
+
+
+async def test_a_holder_whose_presence_connection_was_cut_takes_its_lock_again(
+    pg_url: str,
+) -> None:
+    engine = create_engine(pg_url)
+    budget = PostgresBudget(engine, limit=5, window_seconds=0.3, holder="process-cut")
+    holder_lock = text(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND classid = CAST(:lock_class AS oid) AND objid = CAST(hashtext(:holder) AS oid)"
+    )
+    params = {"lock_class": HOLDER_LOCK_CLASS, "holder": "process-cut"}
+
+    async def holder_pids() -> list[int]:
+        async with engine.connect() as connection:
+            return list((await connection.execute(holder_lock, params)).scalars())
+
+    try:
+        await budget.take("tenant:a")
+        (cut_pid,) = await holder_pids()
+        async with engine.connect() as connection:  # the database ends the holder's session
+            ended = await connection.scalar(  # (waits until it has: its lock is gone then)
+                text("SELECT pg_terminate_backend(:pid, 30000)"), {"pid": cut_pid}
+            )
+        assert ended and await holder_pids() == []
+
+        await budget.take("tenant:a")  # notices its lock is gone and takes it again
+
+        (new_pid,) = await holder_pids()
+        assert new_pid != cut_pid
+    finally:
+        await budget.aclose()
         await engine.dispose()

@@ -96,6 +96,7 @@ class Services:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        await self.fortnox_limiters.aclose()
         await self.engine.dispose()
 
 

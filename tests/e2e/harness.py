@@ -279,3 +279,4 @@ async def harness(database_url: str, engine: AsyncEngine) -> AsyncIterator[SyncH
     finally:
         await built.service.aclose()
         await built.services.http.aclose()
+        await built.services.fortnox_limiters.aclose()

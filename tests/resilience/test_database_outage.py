@@ -188,4 +188,5 @@ async def test_an_outage_loses_and_duplicates_nothing(
         await asyncio.wait_for(worker, 30)
         await harness.service.aclose()
         await harness.services.http.aclose()
+        await harness.services.fortnox_limiters.aclose()
         await engine.dispose()

@@ -11,21 +11,32 @@ row of ``fortnox_budget_grants``, held from its grant until the request's answer
 counted. Grants are decided one at a time per tenant (a transaction-level advisory lock), on the
 database's clock, so processes on other hosts agree on time.
 
-A place whose process died before the answer stays counted until ``stale_seconds`` after its
-grant (longer than any request may take), then it is cleared like every expired place.
-On SQLite (one process) the in-process limiter alone paces.
+Each grant names its process (``holder``), which holds a presence lock while it runs
+(:mod:`upsales_fortnox.core.db.session_presence`). A process that dies before its answers came
+(even by ``kill -9``) loses the lock at once, and the next take for the tenant counts its places as
+finished then: its requests reached Fortnox before it died, so they count a window from then,
+not for ever. A place whose holder is unknown stays counted until ``stale_seconds`` after its
+grant (longer than any request may take). On SQLite (one process) the in-process limiter alone
+paces.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from typing import Final
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from upsales_fortnox.core.db.session_presence import Presence
+
 #: First key of the per-tenant advisory locks ("ufsb"; two-key form, apart from other locks).
 BUDGET_LOCK_CLASS: Final = 0x75667362
+#: First key of the presence locks of the processes holding places ("ufsh").
+HOLDER_LOCK_CLASS: Final = 0x75667368
 #: A place in flight longer than this is taken for a request that will never answer.
 DEFAULT_STALE_SECONDS = 120.0
 #: How long to wait before asking again when every place is held by a request under way.
@@ -40,6 +51,11 @@ _LOCK = text(
 _TAKE = text(
     """
 WITH now AS (SELECT clock_timestamp() AS t),
+holders AS (  -- the holders connected: their presence locks in this database
+    SELECT objid FROM pg_locks
+    WHERE locktype = 'advisory' AND classid = CAST(:presence_class AS oid) AND objsubid = 2
+      AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+),
 counted AS (
     SELECT count(*) AS places, min(g.finished_at) AS first_finished
     FROM fortnox_budget_grants g, now
@@ -53,22 +69,38 @@ cleared AS (
       AND (g.finished_at <= now.t - make_interval(secs => :window)
            OR (g.finished_at IS NULL AND g.granted_at <= now.t - make_interval(secs => :stale)))
 ),
+departed AS (
+    UPDATE fortnox_budget_grants g SET finished_at = now.t FROM now
+    WHERE g.tenant_key = :tenant_key AND g.finished_at IS NULL
+      AND g.granted_at > now.t - make_interval(secs => :stale)
+      AND g.holder IS NOT NULL
+      AND CAST(hashtext(g.holder) AS oid) NOT IN (SELECT objid FROM holders)
+),
 granted AS (
-    INSERT INTO fortnox_budget_grants (tenant_key, granted_at)
-    SELECT :tenant_key, now.t FROM counted, now WHERE counted.places < :limit
+    INSERT INTO fortnox_budget_grants (tenant_key, granted_at, holder)
+    SELECT :tenant_key, now.t, :holder FROM counted, now WHERE counted.places < :limit
     RETURNING id
 )
 SELECT (SELECT id FROM granted) AS grant_id,
        EXTRACT(EPOCH FROM counted.first_finished + make_interval(secs => :window) - now.t)
-           AS wait_seconds
+           AS wait_seconds,
+       CAST(hashtext(:holder) AS oid) IN (SELECT objid FROM holders) AS holder_present
 FROM counted, now
 """
 )
+"""Count the tenant's places, clear the expired ones, finish those of departed holders (they
+count from now on, as finished now) and grant a place if one is free. The departed holders'
+places still count as under way in this statement (it sees the table as it began)."""
 _FINISH = text(
     "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)) "
     "UPDATE fortnox_budget_grants SET finished_at = clock_timestamp() "
     "WHERE id = :grant_id AND EXISTS (SELECT FROM quick)"
 )
+
+
+def _process_name() -> str:
+    """Unique per process: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class PostgresBudget:
@@ -82,6 +114,7 @@ class PostgresBudget:
         window_seconds: float,
         stale_seconds: float = DEFAULT_STALE_SECONDS,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
+        holder: str | None = None,
     ) -> None:
         if limit < 1 or window_seconds <= 0:
             raise ValueError("limit must be >= 1 and window_seconds > 0")
@@ -91,19 +124,29 @@ class PostgresBudget:
         self.window_seconds = window_seconds
         self._stale_seconds = max(stale_seconds, window_seconds)
         self._poll_seconds = poll_seconds
+        self.holder = holder or _process_name()
+        self._presence = Presence(engine, HOLDER_LOCK_CLASS, self.holder)
 
     async def take(self, tenant_key: str) -> int:
         params = {
             "lock_class": BUDGET_LOCK_CLASS,
+            "presence_class": HOLDER_LOCK_CLASS,
+            "holder": self.holder,
             "tenant_key": tenant_key,
             "window": self.window_seconds,
             "stale": self._stale_seconds,
             "limit": self.limit,
         }
+        async with self._presence.lock:  # our places count as ours only while we hold it
+            await self._presence.connection()
         while True:
             async with self._engine.begin() as connection:
                 await connection.execute(_LOCK, params)
                 row = (await connection.execute(_TAKE, params)).one()
+            if not row.holder_present:  # the presence connection was lost: take it again
+                async with self._presence.lock:
+                    await self._presence.discard()
+                    await self._presence.connection()
             if row.grant_id is not None:
                 return int(row.grant_id)
             wait = self._poll_seconds if row.wait_seconds is None else float(row.wait_seconds)
@@ -112,6 +155,10 @@ class PostgresBudget:
     async def finish(self, grant: int) -> None:
         async with self._autocommit.connect() as connection:
             await connection.execute(_FINISH, {"grant_id": grant})
+
+    async def aclose(self) -> None:
+        """Give the presence lock up (this process holds no places any more)."""
+        await self._presence.close()
 
 
 def database_budget(

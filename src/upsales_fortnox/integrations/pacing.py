@@ -231,3 +231,6 @@ class LimiterRegistry:
         if limiter is None:
             limiter = self._limiters[digest] = self._make()
         return limiter
+
+    async def aclose(self) -> None:
+        """Nothing is held outside the process."""

@@ -38,6 +38,10 @@ class TenantPacer(Protocol):
 class PacerRegistry(Protocol):
     def get(self, tenant_key: str) -> TenantPacer: ...
 
+    async def aclose(self) -> None:
+        """Let go of what the pacing holds outside the process (the shared budget's places)."""
+        ...
+
 
 class SharedBudget(Protocol):
     """A tenant budget shared by processes: ``limit`` places per ``window`` seconds, a place
@@ -49,6 +53,10 @@ class SharedBudget(Protocol):
 
     async def finish(self, grant: int) -> None:
         """The request of ``grant`` has its answer: its place counts for a window more."""
+        ...
+
+    async def aclose(self) -> None:
+        """This process takes no more places."""
         ...
 
 
@@ -99,3 +107,6 @@ class SharedPacerRegistry:
                 self._local.get(tenant_key), self._budget, tenant_key
             )
         return pacer
+
+    async def aclose(self) -> None:
+        await self._budget.aclose()

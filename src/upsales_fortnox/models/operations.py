@@ -21,7 +21,8 @@ from upsales_fortnox.core.db.types import BigIntPK, UTCDateTime, utcnow
 class FortnoxBudgetGrant(Base):
     """A place taken in a tenant's Fortnox request budget, shared by every process on
     PostgreSQL: held from ``granted_at`` until ``finished_at`` (the answer) and counted for a
-    window after it (see :mod:`upsales_fortnox.fortnox_budget.repository`)."""
+    window after it (see :mod:`upsales_fortnox.fortnox_budget.repository`). ``holder`` names the
+    process that took it (its presence lock tells whether it is still connected)."""
 
     __tablename__ = "fortnox_budget_grants"
 
@@ -29,6 +30,7 @@ class FortnoxBudgetGrant(Base):
     tenant_key: Mapped[str] = mapped_column(String(100), index=True)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    holder: Mapped[str | None] = mapped_column(String(100))
 
 
 class ConnectionCheck(Base):

@@ -1,0 +1,88 @@
+"""A process's presence on PostgreSQL: a session-level advisory lock held on a connection of
+its own, for as long as the process runs.
+
+The lock is keyed by a name (``hashtext(name)`` under a ``lock_class`` of the caller's), so any
+process can tell from ``pg_locks`` whether the named one is still connected. When a process
+dies, even by ``kill -9``, its connection closes and the server drops the lock at once. Workers
+use it for their leases
+(:mod:`upsales_fortnox.jobs.store.presence`), processes calling Fortnox for their places in the
+shared request budget (:mod:`upsales_fortnox.fortnox_budget.repository`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+logger = logging.getLogger(__name__)
+
+_LOCK = text("SELECT pg_advisory_lock(:lock_class, hashtext(:name))")
+_UNLOCK = text("SELECT pg_advisory_unlock(:lock_class, hashtext(:name))")
+
+
+class Presence:
+    """The connection holding the presence lock of ``name`` in ``lock_class``, opened on first
+    use. Closed with :meth:`close`, or ended with the engine (its ``dispose``), whichever
+    comes first."""
+
+    def __init__(self, engine: AsyncEngine, lock_class: int, name: str) -> None:
+        self._engine = engine
+        self._params = {"lock_class": lock_class, "name": name}
+        self._connection: AsyncConnection | None = None
+        self.lock = asyncio.Lock()
+        """Held by whoever uses :meth:`connection` (one statement stream at a time)."""
+        event.listen(engine.sync_engine, "engine_disposed", self._end_with_engine)
+
+    def _end_with_engine(self, _engine: Any) -> None:
+        """The engine is disposed (the process is done with the database): the presence ends
+        with it instead of leaving its connection checked out. Runs inside ``dispose``, where
+        the driver's calls may be made synchronously."""
+        connection, self._connection = self._connection, None
+        if connection is not None and connection.sync_connection is not None:
+            with contextlib.suppress(Exception):
+                connection.sync_connection.invalidate()  # closed: the server drops the lock
+
+    async def connection(self) -> AsyncConnection:
+        """The presence connection, the lock taken (call with :attr:`lock` held)."""
+        if self._connection is None or self._connection.closed:
+            connection = await self._engine.connect()
+            try:
+                await connection.execute(_LOCK, self._params)
+                await connection.commit()  # the lock outlives the transaction
+            except BaseException:
+                await connection.invalidate()
+                await connection.close()
+                raise
+            self._connection = connection
+        return self._connection
+
+    async def discard(self) -> None:
+        """Drop a connection that failed: the server releases its lock; the next use
+        reconnects (call with :attr:`lock` held)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def close(self) -> None:
+        """Release the lock and give the connection back."""
+        async with self.lock:
+            connection, self._connection = self._connection, None
+            if connection is None:
+                return
+            try:
+                await connection.execute(_UNLOCK, self._params)
+                await connection.commit()
+            except Exception:
+                logger.warning("releasing a presence lock failed", exc_info=True)
+                with contextlib.suppress(Exception):
+                    await connection.invalidate()
+            with contextlib.suppress(Exception):
+                await connection.close()
