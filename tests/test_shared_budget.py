@@ -243,10 +243,19 @@ async def test_a_holder_whose_presence_connection_was_cut_takes_its_lock_again(
             )
         assert ended and await holder_pids() == []
 
-        await budget.take("tenant:a")  # notices its lock is gone and takes it again
+        second = await budget.take("tenant:a")  # notices its lock is gone and takes it again
 
         (new_pid,) = await holder_pids()
         assert new_pid != cut_pid
+        async with engine.connect() as connection:  # granted only once the lock was back
+            relocked_at = await connection.scalar(
+                text("SELECT backend_start FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": new_pid},
+            )
+            granted_at = await connection.scalar(
+                select(FortnoxBudgetGrant.granted_at).where(FortnoxBudgetGrant.id == second)
+            )
+        assert granted_at is not None and granted_at > relocked_at
     finally:
         await budget.aclose()
         await engine.dispose()

@@ -13,11 +13,12 @@ database's clock, so processes on other hosts agree on time.
 
 Each grant names its process (``holder``), which holds a presence lock while it runs
 (:mod:`upsales_fortnox.core.db.session_presence`). A process that dies before its answers came
-(even by ``kill -9``) loses the lock at once, and the next take for the tenant counts its places as
-finished then: its requests reached Fortnox before it died, so they count a window from then,
-not for ever. A place whose holder is unknown stays counted until ``stale_seconds`` after its
-grant (longer than any request may take). On SQLite (one process) the in-process limiter alone
-paces.
+(even by ``kill -9``) loses the lock at once, and the next take for the tenant counts its places
+as finished then: its requests reached Fortnox before it died, so they count a window from that
+take (never earlier than the death), not for ever. A process whose lock was lost (the database
+ended its session) takes no place until it holds the lock again. A place whose
+holder is unknown stays counted until ``stale_seconds`` after its grant (longer than any request
+may take). On SQLite (one process) the in-process limiter alone paces.
 """
 
 from __future__ import annotations
@@ -76,20 +77,25 @@ departed AS (
       AND g.holder IS NOT NULL
       AND CAST(hashtext(g.holder) AS oid) NOT IN (SELECT objid FROM holders)
 ),
+present AS (
+    SELECT CAST(hashtext(:holder) AS oid) IN (SELECT objid FROM holders) AS holder_present
+),
 granted AS (
     INSERT INTO fortnox_budget_grants (tenant_key, granted_at, holder)
-    SELECT :tenant_key, now.t, :holder FROM counted, now WHERE counted.places < :limit
+    SELECT :tenant_key, now.t, :holder FROM counted, now, present
+    WHERE counted.places < :limit AND present.holder_present
     RETURNING id
 )
 SELECT (SELECT id FROM granted) AS grant_id,
        EXTRACT(EPOCH FROM counted.first_finished + make_interval(secs => :window) - now.t)
            AS wait_seconds,
-       CAST(hashtext(:holder) AS oid) IN (SELECT objid FROM holders) AS holder_present
-FROM counted, now
+       present.holder_present
+FROM counted, now, present
 """
 )
 """Count the tenant's places, clear the expired ones, finish those of departed holders (they
-count from now on, as finished now) and grant a place if one is free. The departed holders'
+count from now on, as finished now) and grant a place if one is free and our own presence
+lock is held. The departed holders'
 places still count as under way in this statement (it sees the table as it began)."""
 _FINISH = text(
     "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)) "
@@ -138,17 +144,16 @@ class PostgresBudget:
             "limit": self.limit,
         }
         async with self._presence.lock:  # our places count as ours only while we hold it
-            await self._presence.connection()
+            presence = await self._presence.connection()
         while True:
             async with self._engine.begin() as connection:
                 await connection.execute(_LOCK, params)
                 row = (await connection.execute(_TAKE, params)).one()
-            if not row.holder_present:  # the presence connection was lost: take it again
-                async with self._presence.lock:
-                    await self._presence.discard()
-                    await self._presence.connection()
             if row.grant_id is not None:
                 return int(row.grant_id)
+            if not row.holder_present:  # the presence connection was lost: take it again
+                presence = await self._presence.replace(presence)
+                continue
             wait = self._poll_seconds if row.wait_seconds is None else float(row.wait_seconds)
             await asyncio.sleep(max(wait, 0.001))
 

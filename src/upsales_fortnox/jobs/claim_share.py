@@ -10,9 +10,10 @@ another had nothing to do. A worker therefore takes the larger of
 * what brings its load to an even split of all the work (``ceil((waiting + leased) / workers)``
   less what it already serves),
 
-and, besides, every installation that has waited longer than the grace (``overdue_before``):
-the other workers had their chance to claim it and did not (they are full, or stuck), so it is
-served now rather than kept waiting for a share. Alone (SQLite, one worker) a worker takes
+and, besides, every installation whose oldest due job has waited longer than the grace
+(``overdue_before``): work that other workers with room would have claimed by then (they are
+full, stuck or gone), or an installation given back with work left after a turn, is served by
+whoever looks rather than kept waiting for a share. Alone (SQLite, one worker) a worker takes
 everything up to its limit, as without shares.
 
 Pure: the caller reads the waiting installations and the workload in the claim's transaction.

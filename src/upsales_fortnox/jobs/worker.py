@@ -95,8 +95,8 @@ class Worker:
             owner=self.worker_id,
             lease=timedelta(seconds=settings.job_lease_seconds),
             clock=clock,
-            # A worker with free places claims at least once per poll: an installation still
-            # waiting after two polls was left by the others, and any worker takes it.
+            # A worker with free places claims at least once per poll: work due for two polls
+            # has been left by the others (full, or gone), and any worker takes it.
             claim_grace=timedelta(seconds=2 * settings.worker_poll_seconds),
         )
         jitter = rng or random.Random()  # not security

@@ -122,7 +122,8 @@ async def find_installations_to_serve(
     On PostgreSQL the installation rows are locked ``FOR NO KEY UPDATE SKIP LOCKED`` for the
     rest of the transaction, so competing workers pick different candidates instead of racing
     for the same ones (the lock does not block enqueueing, whose foreign key check only takes
-    a key-share lock).
+    a key-share lock). A claim may read more candidates than it takes (its fair share): a claim
+    made at the same moment skips those too and finds them at its next look.
     """
     postgres = is_postgresql(session)
     due = job_to_run(now, postgres=postgres)
@@ -155,8 +156,8 @@ async def find_installations_to_serve(
 
 
 async def workload(session: AsyncSession, owner: str, now: datetime) -> Workload:
-    """PostgreSQL: the workers connected and the installations leased to them (``owner``'s
-    apart), for :func:`~upsales_fortnox.jobs.claim_share.fair_share`."""
+    """PostgreSQL: the workers connected, the installations leased to them, and how many of
+    those are ``owner``'s, for :func:`~upsales_fortnox.jobs.claim_share.fair_share`."""
     live = lease_is_live(now, postgres=True)
     leased = select(func.count()).select_from(InstallationLease).where(live)
     row = (
