@@ -4,15 +4,12 @@ decision alone, then two workers claiming on PostgreSQL."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.database import truncate_all
 from tests.jobs.support import FakeClock, add_installation, add_job, connected_as
-from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.jobs.claim_share import Waiting, Workload, fair_share
 from upsales_fortnox.jobs.store.job_store import JobStore
 
@@ -70,14 +67,6 @@ def test_installations_left_waiting_past_the_grace_are_taken_by_whoever_looks() 
 
 def test_no_worker_counted_means_alone() -> None:
     assert len(_share(_waiting(5), Workload(workers=0, leased=0, mine=0))) == 5
-
-
-@pytest.fixture
-async def pg_sessions(postgres_schema_url: str) -> AsyncIterator[Factory]:
-    engine = create_engine(postgres_schema_url)
-    await truncate_all(engine)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 def _store(session_factory: Factory, owner: str, clock: FakeClock) -> JobStore:

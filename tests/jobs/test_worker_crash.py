@@ -7,14 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.database import truncate_all
 from tests.jobs.support import (
     FakeClock,
     Result,
@@ -25,7 +23,6 @@ from tests.jobs.support import (
     load_attempts,
     load_job,
 )
-from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost, Worker
 from upsales_fortnox.jobs.store.job_store import JobStore
@@ -84,14 +81,6 @@ async def test_a_worker_that_comes_back_after_its_claim_moved_writes_nothing(
     assert outcomes == [AttemptOutcome.LEASE_EXPIRED, AttemptOutcome.DONE]
     await first.close()
     await second.close()
-
-
-@pytest.fixture
-async def pg_sessions(postgres_schema_url: str) -> AsyncIterator[Factory]:
-    engine = create_engine(postgres_schema_url)
-    await truncate_all(engine)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 async def _first_line(stream: asyncio.StreamReader) -> str:
