@@ -63,7 +63,7 @@ from ufs_sandboxes.fortnox import RateLimit
 from upsales_fortnox.integrations.api_transport import AiohttpTransport, CookielessClient
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
-from upsales_fortnox.services import HTTP_LIMITS, HTTP_TIMEOUT
+from upsales_fortnox.services import FORTNOX_HTTP_LIMITS, HTTP_TIMEOUT
 
 T = TypeVar("T")
 USE_UVLOOP = False
@@ -179,7 +179,7 @@ async def fire(
     port: int, tenants: list[dict[str, Any]], budget: RateLimit, requests_per_tenant: int
 ) -> tuple[SendTimes, float]:
     """Every tenant's requests at once; the send times and this process's CPU seconds."""
-    transport = SendTimes(AiohttpTransport(HTTP_LIMITS))
+    transport = SendTimes(AiohttpTransport(FORTNOX_HTTP_LIMITS))
     async with CookielessClient(transport=transport, timeout=HTTP_TIMEOUT) as http:
         clients = [client_for(port, tenant, http, budget) for tenant in tenants]
         cpu_started = time.process_time()

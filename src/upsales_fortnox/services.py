@@ -29,23 +29,26 @@ from upsales_fortnox.intake.installations import SecretChecker
 from upsales_fortnox.intake.repository.group_commit import IntakeWriter
 from upsales_fortnox.intake.repository.loader import InstallationLoader
 from upsales_fortnox.integrations.api_transport import AiohttpTransport, CookielessClient
+from upsales_fortnox.integrations.fortnox import facts as fortnox_facts
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.integrations.pacing import LimiterRegistry
 from upsales_fortnox.integrations.shared_pacing import PacerRegistry
+from upsales_fortnox.integrations.upsales import facts as upsales_facts
 from upsales_fortnox.ops.metrics import rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_hooks import api_response_observer
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=4.0)
-"""``keepalive_expiry``: a connection idle this long is closed by us, not reused. *Unverified*
-how long Fortnox and Upsales keep an idle connection; Upsales answers with the headers of a
-Node.js (Express) server, whose default is 5 s, as is uvicorn's (the sandboxes'). Reusing a
-connection the server closes at that very moment fails the request as ambiguous (a create is
-then retried and searched for, a read repeated; each spends a place of the budget), and
-Fortnox's 5 s window makes a tenant's requests come back after about that idle time, so the
-pool lets connections go first, at 4 s: the next window opens new ones (a handshake) instead
-of racing the server's close. With a server that keeps them longer this costs only that
-handshake; with one that closes sooner, the clients' own retries still apply."""
+HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+FORTNOX_HTTP_LIMITS = httpx.Limits(
+    max_connections=200,
+    max_keepalive_connections=50,
+    keepalive_expiry=fortnox_facts.IDLE_CONNECTION_REUSE_SECONDS,
+)
+UPSALES_HTTP_LIMITS = httpx.Limits(
+    max_connections=200,
+    max_keepalive_connections=50,
+    keepalive_expiry=upsales_facts.IDLE_CONNECTION_REUSE_SECONDS,
+)
 
 
 def http_client(
@@ -58,8 +61,11 @@ def http_client(
     initial sync's, measured).
     """
     mounts: dict[str, httpx.AsyncBaseTransport | None] = {
-        _origin(url): AiohttpTransport(HTTP_LIMITS)
-        for url in (settings.fortnox_api_base_url, settings.upsales_api_base_url)
+        _origin(url): AiohttpTransport(limits)
+        for url, limits in (
+            (settings.fortnox_api_base_url, FORTNOX_HTTP_LIMITS),
+            (settings.upsales_api_base_url, UPSALES_HTTP_LIMITS),
+        )
     }
     return CookielessClient(
         timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS, mounts=mounts, event_hooks=event_hooks

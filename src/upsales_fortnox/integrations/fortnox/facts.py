@@ -136,3 +136,11 @@ CONSENT_TENANT_KEYS: Final = ("tenantId", "tenant_id", "TenantId", "databaseNumb
 """Where a consent webhook's body may name its event and its tenant: *unverified* (see
 :data:`CONSENT_EVENT_TYPES`);
 :func:`upsales_fortnox.integrations.fortnox.consent.parse_consent_event` reads each in turn."""
+
+IDLE_CONNECTION_REUSE_SECONDS: Final = 4.0
+"""How long an idle connection to the API is kept for reuse. How long Fortnox keeps an idle
+connection open is *unverified*; common servers close one after 5 s (Node's and uvicorn's
+default), and a tenant's requests come back after about that idle time (the 5 s window), so a
+request would race the server's close and fail as ambiguous. At 4 s the pool lets it go first;
+a server that keeps connections longer costs a new connection per window, and one that closes
+sooner leaves the clients' retries (a read repeated, a create searched for before a resend)."""

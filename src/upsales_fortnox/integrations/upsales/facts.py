@@ -104,3 +104,11 @@ its rates against it; :mod:`upsales_fortnox.domain.currency` converts rates thro
 ACCOUNT_NAME_MAX_LENGTH: Final = 100
 """An account name's longest length: the limit the Upsales sandbox enforces, *unverified* for the
 real API. Names from Fortnox are cut to it; were the real limit longer, only the cut is lost."""
+
+#: How long an idle connection to the API is kept for reuse. How long Upsales keeps an idle
+#: connection is *unverified*; its answers carry an Express server's headers
+#: (``X-DNS-Prefetch-Control`` in the Postman collection's examples), whose Node default is
+#: 5 s, so the pool lets a connection go before that instead of racing the server's close (a
+#: request on a connection closed under it fails as ambiguous). Were the server's time longer,
+#: only a new connection is spent; shorter, the client's retries apply.
+IDLE_CONNECTION_REUSE_SECONDS: Final = 4.0
