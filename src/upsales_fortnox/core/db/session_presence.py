@@ -61,14 +61,6 @@ class Presence:
             self._connection = connection
         return self._connection
 
-    async def replace(self, lost: AsyncConnection) -> AsyncConnection:
-        """A presence connection again after ``lost`` was found without its lock (the server
-        ended its session); one that another caller has already replaced it with is kept."""
-        async with self.lock:
-            if self._connection is lost:
-                await self.discard()
-            return await self.connection()
-
     async def discard(self) -> None:
         """Drop a connection that failed: the server releases its lock; the next use
         reconnects (call with :attr:`lock` held)."""
