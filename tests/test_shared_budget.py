@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select, text
 
@@ -26,7 +27,11 @@ from ufs_sandboxes.fortnox import (
 )
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.fortnox_budget.repository import HOLDER_LOCK_CLASS, PostgresBudget
+from upsales_fortnox.fortnox_budget.repository import (
+    BUDGET_LOCK_CLASS,
+    HOLDER_LOCK_CLASS,
+    PostgresBudget,
+)
 from upsales_fortnox.models.operations import FortnoxBudgetGrant
 
 pytestmark = pytest.mark.postgres
@@ -159,7 +164,11 @@ async def test_a_full_window_grants_again_once_the_first_place_has_aged(pg_url: 
 _HOLDER_THAT_DIES = """
 import asyncio, sys
 from upsales_fortnox.core.db.engine import create_engine
-from upsales_fortnox.fortnox_budget.repository import HOLDER_LOCK_CLASS, PostgresBudget
+from upsales_fortnox.fortnox_budget.repository import (
+    BUDGET_LOCK_CLASS,
+    HOLDER_LOCK_CLASS,
+    PostgresBudget,
+)
 
 async def main():
     engine = create_engine(sys.argv[1])
@@ -256,6 +265,78 @@ async def test_a_holder_whose_presence_connection_was_cut_takes_its_lock_again(
                 select(FortnoxBudgetGrant.granted_at).where(FortnoxBudgetGrant.id == second)
             )
         assert granted_at is not None and granted_at > relocked_at
+    finally:
+        await budget.aclose()
+        await engine.dispose()
+
+
+async def test_a_take_cancelled_while_it_waits_leaves_no_transaction_behind(pg_url: str) -> None:
+    engine = create_engine(pg_url)
+    budget = PostgresBudget(engine, limit=5, window_seconds=0.3, holder="process-cancelled")
+    tenant_lock = text("SELECT pg_advisory_xact_lock(:lock_class, hashtext('tenant:a'))")
+    waiting = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND classid = CAST(:lock_class AS oid)"
+    )
+    params = {"lock_class": BUDGET_LOCK_CLASS}
+    try:
+        async with engine.connect() as other:  # another process granting for tenant:a
+            await other.execute(tenant_lock, params)
+            take = asyncio.create_task(budget.take("tenant:a"))
+            async with engine.connect() as observer:
+                for _ in range(6000):  # until the take waits on the lock (a minute at most)
+                    if await observer.scalar(waiting, params):
+                        break
+                    await asyncio.sleep(0.01)
+            take.cancel()  # as a worker does to a job whose lease it lost
+            with pytest.raises(asyncio.CancelledError):
+                await take
+            await other.rollback()  # the other process is done
+
+        granted = await asyncio.wait_for(budget.take("tenant:a"), timeout=60)  # not stuck
+
+        async with engine.connect() as observer:  # committed: another connection sees it
+            rows = await observer.execute(select(FortnoxBudgetGrant.id))
+            assert [row.id for row in rows] == [granted]
+            assert await observer.scalar(waiting, params) == 0
+    finally:
+        await budget.aclose()
+        await engine.dispose()
+
+
+class _CancelledAfterBegin:
+    """A driver transaction cancelled once its BEGIN has gone out (before its answer came)."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+
+    async def __aenter__(self) -> None:
+        await self._connection.execute("BEGIN")
+        raise asyncio.CancelledError
+
+    async def __aexit__(self, *exc_info: object) -> bool:
+        return False
+
+
+async def test_a_take_cancelled_inside_its_transaction_leaves_the_connection_clean(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(pg_url)
+    budget = PostgresBudget(engine, limit=5, window_seconds=0.3, holder="process-cancelled")
+    try:
+        first = await budget.take("tenant:a")  # connected and locked: only takes use the driver
+        with monkeypatch.context() as patched:
+            patched.setattr(
+                asyncpg.Connection, "transaction", lambda self, **_: _CancelledAfterBegin(self)
+            )
+            with pytest.raises(asyncio.CancelledError):
+                await budget.take("tenant:a")
+
+        granted = await budget.take("tenant:a")  # on a connection not left inside BEGIN
+
+        async with engine.connect() as observer:  # committed: another connection sees it
+            rows = await observer.execute(select(FortnoxBudgetGrant.id))
+            assert sorted(row.id for row in rows) == [first, granted]
     finally:
         await budget.aclose()
         await engine.dispose()

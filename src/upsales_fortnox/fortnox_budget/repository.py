@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upsales_fortnox.core.db.session_presence import Presence
@@ -44,6 +45,10 @@ HOLDER_LOCK_CLASS: Final = 0x75667368
 DEFAULT_STALE_SECONDS = 120.0
 #: How long to wait before asking again when every place is held by a request under way.
 DEFAULT_POLL_SECONDS = 0.02
+#: A statement of the budget waiting longer than this (another process stuck holding the
+#: tenant's lock, a connection hanging) fails, and its connection is replaced: every take and
+#: finish of the process goes through that one connection.
+STATEMENT_TIMEOUT_SECONDS = 30.0
 
 # One statement per transaction after the lock; the commit need not wait for the disk (a
 # place lost in a crash of the database loses nothing that matters a window later).
@@ -141,27 +146,38 @@ class PostgresBudget:
         self._presence = Presence(engine, HOLDER_LOCK_CLASS, self.holder)
 
     async def _on_presence(self, work: Callable[[Any], Awaitable[T]]) -> T:
-        """Run ``work`` on the driver connection that holds the presence lock; once more on a
-        new one when that connection turns out lost (the database ended its session: ``work``
-        then did nothing, its transaction gone with it)."""
+        """Run ``work`` on the driver connection that holds the presence lock.
+
+        A database error leaves the connection as it was (``work``'s transaction rolled back).
+        Anything else (the connection lost, a timeout, a cancel in the middle of a statement)
+        may leave it inside a transaction, so it is dropped: the database rolls back and ends
+        the session, and the next use connects and locks again. When the connection turns out
+        to have been lost already, ``work`` is tried once more on a new one (a take whose
+        commit's answer was lost leaves a place counted until it is stale; never an extra one).
+        """
         for last_try in (False, True):
             async with self._presence.lock:
                 connection = await self._presence.connection()
                 driver = (await connection.get_raw_connection()).driver_connection
                 try:
                     return await work(driver)
-                except BaseException:
-                    if driver is not None and not driver.is_closed():
-                        raise
-                    await self._presence.discard()  # the next use connects and locks again
-                    if last_try:
+                except asyncpg.PostgresError:
+                    if driver is not None and driver.is_closed():  # the server ended it
+                        await self._presence.discard()
+                    raise
+                except BaseException as exc:
+                    lost = driver is None or driver.is_closed()
+                    await self._presence.discard()
+                    if last_try or not lost or not isinstance(exc, Exception):
                         raise
         raise AssertionError("unreachable")
 
     async def take(self, tenant_key: str) -> int:
         async def attempt(driver: Any) -> Any:
             async with driver.transaction():
-                await driver.execute(_LOCK, BUDGET_LOCK_CLASS, tenant_key)
+                await driver.execute(
+                    _LOCK, BUDGET_LOCK_CLASS, tenant_key, timeout=STATEMENT_TIMEOUT_SECONDS
+                )
                 return await driver.fetchrow(
                     _TAKE,
                     HOLDER_LOCK_CLASS,
@@ -170,6 +186,7 @@ class PostgresBudget:
                     self._stale_seconds,
                     self.holder,
                     self.limit,
+                    timeout=STATEMENT_TIMEOUT_SECONDS,
                 )
 
         while True:
@@ -185,7 +202,7 @@ class PostgresBudget:
 
     async def finish(self, grant: int) -> None:
         async def record(driver: Any) -> None:
-            await driver.execute(_FINISH, grant)
+            await driver.execute(_FINISH, grant, timeout=STATEMENT_TIMEOUT_SECONDS)
 
         await self._on_presence(record)
 
