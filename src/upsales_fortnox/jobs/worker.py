@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
-import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection
@@ -30,6 +28,7 @@ from typing import Any
 
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.core.db.session_presence import process_name
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.failures import error_text
@@ -56,7 +55,7 @@ DEFAULT_JOBS_PER_BATCH = 10
 
 def default_worker_id() -> str:
     """Unique per process: host, pid and a random suffix."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return process_name()
 
 
 #: Told of every job run: its kind, how it ended (``done``, ``retry``, ``dead``, ``reauthorize``,

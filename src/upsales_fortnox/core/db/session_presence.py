@@ -14,6 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from typing import Any
 
 from sqlalchemy import event, text
@@ -23,6 +26,11 @@ logger = logging.getLogger(__name__)
 
 _LOCK = text("SELECT pg_advisory_lock(:lock_class, hashtext(:name))")
 _UNLOCK = text("SELECT pg_advisory_unlock(:lock_class, hashtext(:name))")
+
+
+def process_name() -> str:
+    """A name unique to this process (host, pid and a random suffix), for its presence lock."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Presence:
