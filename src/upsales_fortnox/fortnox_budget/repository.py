@@ -24,16 +24,13 @@ may take). On SQLite (one process) the in-process limiter alone paces.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from upsales_fortnox.core.db.session_presence import Presence
+from upsales_fortnox.core.db.session_presence import Presence, process_name
 
 T = TypeVar("T")
 
@@ -82,24 +79,20 @@ departed AS (
       AND g.holder IS NOT NULL
       AND CAST(hashtext(g.holder) AS oid) NOT IN (SELECT objid FROM holders)
 ),
-present AS (
-    SELECT CAST(hashtext($5) AS oid) IN (SELECT objid FROM holders) AS holder_present
-),
 granted AS (
     INSERT INTO fortnox_budget_grants (tenant_key, granted_at, holder)
-    SELECT $2, now.t, $5 FROM counted, now, present
-    WHERE counted.places < $6 AND present.holder_present
+    SELECT $2, now.t, $5 FROM counted, now WHERE counted.places < $6
     RETURNING id
 )
 SELECT (SELECT id FROM granted) AS grant_id,
        EXTRACT(EPOCH FROM counted.first_finished + make_interval(secs => $3) - now.t)
-           AS wait_seconds,
-       present.holder_present
-FROM counted, now, present
+           AS wait_seconds
+FROM counted, now
 """
 """Count the tenant's places, clear the expired ones, finish those of departed holders (they
-count from now on, as finished now) and grant a place if one is free and our own presence
-lock is held. The departed holders' places still count as under way in this statement (it
+count from now on, as finished now) and grant a place if one is free (it runs on the
+connection that holds our own presence lock, see :class:`PostgresBudget`). The departed
+holders' places still count as under way in this statement (it
 sees the table as it began). Parameters: presence lock class, tenant key, window and stale
 seconds, holder, limit."""
 _FINISH = (
@@ -107,11 +100,6 @@ _FINISH = (
     "UPDATE fortnox_budget_grants SET finished_at = clock_timestamp() "
     "WHERE id = $1 AND EXISTS (SELECT FROM quick)"
 )
-
-
-def _process_name() -> str:
-    """Unique per process: host, pid and a random suffix."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class PostgresBudget:
@@ -142,7 +130,7 @@ class PostgresBudget:
         self.window_seconds = window_seconds
         self._stale_seconds = max(stale_seconds, window_seconds)
         self._poll_seconds = poll_seconds
-        self.holder = holder or _process_name()
+        self.holder = holder or process_name()
         self._presence = Presence(engine, HOLDER_LOCK_CLASS, self.holder)
 
     async def _on_presence(self, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -193,10 +181,6 @@ class PostgresBudget:
             row = await self._on_presence(attempt)
             if row["grant_id"] is not None:
                 return int(row["grant_id"])
-            if not row["holder_present"]:  # the lock is gone from a live session: start over
-                async with self._presence.lock:
-                    await self._presence.discard()
-                continue
             wait = row["wait_seconds"]
             await asyncio.sleep(max(self._poll_seconds if wait is None else float(wait), 0.001))
 
