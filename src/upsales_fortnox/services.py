@@ -38,17 +38,18 @@ from upsales_fortnox.ops.metrics import rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_hooks import api_response_observer
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-FORTNOX_HTTP_LIMITS = httpx.Limits(
-    max_connections=200,
-    max_keepalive_connections=50,
-    keepalive_expiry=fortnox_facts.IDLE_CONNECTION_REUSE_SECONDS,
-)
-UPSALES_HTTP_LIMITS = httpx.Limits(
-    max_connections=200,
-    max_keepalive_connections=50,
-    keepalive_expiry=upsales_facts.IDLE_CONNECTION_REUSE_SECONDS,
-)
+
+
+def _http_limits(idle_seconds: float = 5.0) -> httpx.Limits:
+    """The pools' limits; ``idle_seconds``: how long an idle connection is kept for reuse."""
+    return httpx.Limits(
+        max_connections=200, max_keepalive_connections=50, keepalive_expiry=idle_seconds
+    )
+
+
+HTTP_LIMITS = _http_limits()
+FORTNOX_HTTP_LIMITS = _http_limits(fortnox_facts.IDLE_CONNECTION_REUSE_SECONDS)
+UPSALES_HTTP_LIMITS = _http_limits(upsales_facts.IDLE_CONNECTION_REUSE_SECONDS)
 
 
 def http_client(
