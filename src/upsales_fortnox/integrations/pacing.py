@@ -10,7 +10,9 @@ after that. A new request goes only when fewer than ``limit`` places are taken, 
 network's delays, no ``window`` seconds of the server's clock ever hold more than ``limit`` of
 our requests. (Counting from the send instead lets a slow request and a fast one ``limit``
 places later land less than a window apart at the server: a 429.) Waiters are served first
-come, first served.
+come, first served, except that requests read ahead of need (:func:`read_ahead_of_need`) come
+after the others and leave them a tenth of the window: an import reading its next phase while
+the current one runs must not make the current one wait a window for its own calls.
 
 The limiter can also be paused: for a given time (:meth:`~SlidingWindowLimiter.pause`, e.g. when
 the server says its budget is spent), or after a 429 (:meth:`~SlidingWindowLimiter.rate_limited`:
@@ -28,10 +30,31 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+StillAhead = Callable[[], bool]
+
+_ahead_of_need: ContextVar[StillAhead | None] = ContextVar("ahead_of_need", default=None)
+
+
+def read_ahead_of_need(still_ahead: StillAhead) -> None:
+    """The requests of the current task, and of the tasks it starts from now on, are made
+    ahead of need for as long as ``still_ahead()`` says so: they wait behind the others and
+    leave them a tenth of every window (see :class:`SlidingWindowLimiter`)."""
+    _ahead_of_need.set(still_ahead)
+
+
+def _is_ahead(still_ahead: StillAhead | None) -> bool:
+    return still_ahead is not None and still_ahead()
+
+
+@dataclass(frozen=True)
+class _Waiter:
+    granted: asyncio.Future[None]
+    still_ahead: StillAhead | None
 
 
 @dataclass(frozen=True)
@@ -65,6 +88,8 @@ class SlidingWindowLimiter:
             raise ValueError("limit must be >= 1 and window_seconds > 0")
         self.limit = limit
         self.window_seconds = window_seconds
+        self.reserve = limit // 10
+        """Places a request made ahead of need leaves to the others."""
         self._clock = clock
         self._sleep = sleep
         self._backoff = backoff or RateLimitBackoff()
@@ -74,7 +99,7 @@ class SlidingWindowLimiter:
         self._in_flight = 0
         # When the last requests finished, oldest first (finishing times only grow).
         self._finished: deque[float] = deque()
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters: deque[_Waiter] = deque()
         self._dispatcher: asyncio.Task[None] | None = None
         self._a_request_finished = asyncio.Event()
         self._paused_until = float("-inf")
@@ -106,14 +131,20 @@ class SlidingWindowLimiter:
         return self.limit - self._in_flight - len(self._finished)
 
     async def _take_place(self) -> None:
-        if not self._waiters and self._room(self._clock()) > 0:
+        still_ahead = _ahead_of_need.get()
+        room = self._room(self._clock())
+        if _is_ahead(still_ahead):
+            may_go = not self._waiters and room > self.reserve
+        else:  # waiters made ahead of need it passes
+            may_go = room > 0 and all(_is_ahead(waiter.still_ahead) for waiter in self._waiters)
+        if may_go:
             self._in_flight += 1
             return
         if self._on_wait is not None:
             self._on_wait()
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
-        self._waiters.append(waiter)
+        self._waiters.append(_Waiter(waiter, still_ahead))
         dispatcher = self._dispatcher
         if dispatcher is None or dispatcher.done() or dispatcher.get_loop() is not loop:
             # (A limiter outlives an event loop in tests that share one across loops.)
@@ -139,30 +170,24 @@ class SlidingWindowLimiter:
         except BaseException as exc:
             cancelled = isinstance(exc, asyncio.CancelledError)
             for waiter in self._waiters:  # never leave a waiter hanging
-                if waiter.done():
+                if waiter.granted.done():
                     continue
                 if cancelled:
-                    waiter.cancel()
+                    waiter.granted.cancel()
                 else:
-                    waiter.set_exception(exc)
+                    waiter.granted.set_exception(exc)
             self._waiters.clear()
             if cancelled:
                 raise
 
     async def _grant_while_anyone_waits(self) -> None:
         while True:
-            while self._waiters and self._waiters[0].done():  # cancelled while waiting
+            while self._waiters and self._waiters[0].granted.done():  # cancelled while waiting
                 self._waiters.popleft()
             if not self._waiters:
                 return
             now = self._clock()
-            room = self._room(now)
-            while room > 0 and self._waiters:
-                waiter = self._waiters.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)
-                    self._in_flight += 1
-                    room -= 1
+            self._grant(self._room(now))
             if not self._waiters:
                 return
             if now < self._paused_until:
@@ -172,6 +197,35 @@ class SlidingWindowLimiter:
             else:  # every place is held by a request still under way
                 self._a_request_finished.clear()
                 await self._a_request_finished.wait()
+
+    def _grant(self, room: int) -> None:
+        """Let ``room`` waiters through, first come first served, those made ahead of need
+        after the others and only while more than :attr:`reserve` places are free."""
+        if room <= 0:
+            return
+        ahead = [_is_ahead(waiter.still_ahead) for waiter in self._waiters]
+        waiting: deque[_Waiter] = deque()
+        for waiter, is_ahead in zip(self._waiters, ahead, strict=True):
+            if not is_ahead and room > 0:
+                room -= self._let_through(waiter)
+            else:
+                waiting.append(waiter)
+        self._waiters = deque()
+        for waiter in waiting:
+            if waiter.granted.done():
+                continue
+            if room > self.reserve:
+                room -= self._let_through(waiter)
+            else:
+                self._waiters.append(waiter)
+
+    def _let_through(self, waiter: _Waiter) -> int:
+        """Grant the waiter its place; 1 if it took one (it was not cancelled meanwhile)."""
+        if waiter.granted.done():
+            return 0
+        waiter.granted.set_result(None)
+        self._in_flight += 1
+        return 1
 
     def pause(self, seconds: float) -> None:
         """Let no request through for ``seconds`` from now."""

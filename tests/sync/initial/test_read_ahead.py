@@ -1,4 +1,5 @@
-"""Documents read ahead while customers and articles import: each read once, linked ones never."""
+"""Documents, and articles' prices, read ahead while the phases before theirs import: each read
+once, linked ones never."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.sync.initial.scenario import creates, duplicates, seed_overlap
+from tests.sync.initial.scenario import creates, duplicates, money, seed_overlap
 from upsales_fortnox.domain.initial_phases import FORTNOX_TYPES, Phase, phases_for
 from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
@@ -17,11 +18,17 @@ from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.importer import InitialImport
-from upsales_fortnox.sync.initial.read_ahead import DocumentReadAhead
+from upsales_fortnox.sync.initial.read_ahead import (
+    PagesAhead,
+    document_read_ahead,
+    price_read_ahead,
+)
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 LIST = "GET /3/invoices"
 READ = "GET /3/invoices/{DocumentNumber}"
+ARTICLES = "GET /3/articles"
+PRICES = "GET /3/prices/sublist/{PriceList}/{ArticleNumber}"
 
 
 def _calls(harness: SyncHarness, route: str) -> int:
@@ -51,15 +58,17 @@ async def _link_invoice(harness: SyncHarness, number: str, order_id: int) -> Non
 async def test_reads_the_unlinked_documents_of_a_page(harness: SyncHarness) -> None:
     seed_overlap(harness)  # invoices 1-4
     await _link_invoice(harness, "1", 999)
-    read_ahead = DocumentReadAhead(Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness))
+    read_ahead = document_read_ahead(
+        Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness)
+    )
 
     read_ahead.start()
     pages = await read_ahead.completed()
 
     assert list(pages) == [1]
     assert [item.DocumentNumber for item in pages[1].listed.items] == [1, 2, 3, 4]
-    assert sorted(pages[1].documents) == ["2", "3", "4"]
-    assert pages[1].documents["2"].InvoiceRows  # the whole document, rows included
+    assert sorted(pages[1].read) == ["2", "3", "4"]
+    assert pages[1].read["2"].InvoiceRows  # the whole document, rows included
     assert (_calls(harness, LIST), _calls(harness, READ)) == (1, 3)
 
 
@@ -68,7 +77,7 @@ async def test_holds_at_most_max_pages_until_they_are_taken(
 ) -> None:
     monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 1)
     seed_overlap(harness)
-    read_ahead = DocumentReadAhead(
+    read_ahead = document_read_ahead(
         Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness), max_pages=2
     )
 
@@ -77,7 +86,7 @@ async def test_holds_at_most_max_pages_until_they_are_taken(
     assert (_calls(harness, LIST), _calls(harness, READ)) == (2, 2)
 
     taken = [await read_ahead.take(number) for number in (1, 2, 3, 4)]
-    assert [sorted(page.documents) if page else None for page in taken] == [
+    assert [sorted(page.read) if page else None for page in taken] == [
         ["1"],
         ["2"],
         ["3"],
@@ -92,20 +101,22 @@ async def test_starts_at_the_page_given(
 ) -> None:
     monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 3)
     seed_overlap(harness)
-    read_ahead = DocumentReadAhead(
+    read_ahead = document_read_ahead(
         Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness), first_page=2
     )
 
     read_ahead.start()
     page = await read_ahead.take(2)
 
-    assert page is not None and sorted(page.documents) == ["4"]
+    assert page is not None and sorted(page.read) == ["4"]
     assert (_calls(harness, LIST), _calls(harness, READ)) == (1, 1)
 
 
 async def test_cancelled_at_once_it_reads_nothing(harness: SyncHarness) -> None:
     seed_overlap(harness)
-    read_ahead = DocumentReadAhead(Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness))
+    read_ahead = document_read_ahead(
+        Phase.INVOICES, await _fortnox(harness), _linked_lookup(harness)
+    )
 
     read_ahead.start()
     await read_ahead.cancel()
@@ -120,12 +131,12 @@ async def test_a_failure_stops_it_quietly(harness: SyncHarness) -> None:
     async def broken(phase: Phase, numbers: list[str]) -> dict[str, int]:
         raise ConnectionError("the database went away")
 
-    read_ahead = DocumentReadAhead(Phase.INVOICES, await _fortnox(harness), broken)
+    read_ahead = document_read_ahead(Phase.INVOICES, await _fortnox(harness), broken)
     read_ahead.start()
     page = await read_ahead.take(1)
 
     # The listing stands; the documents are for the import to read.
-    assert page is not None and len(page.listed.items) == 4 and page.documents == {}
+    assert page is not None and len(page.listed.items) == 4 and page.read == {}
     assert await read_ahead.take(2) is None
     assert _calls(harness, READ) == 0
 
@@ -205,7 +216,7 @@ async def test_offers_added_while_the_import_pages_are_neither_skipped_nor_repea
     monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 2)
     seed_overlap(harness)
     harness.fortnox.seed(harness.tenant_id, offers=[_offer("1", "2026-06-01") for _ in range(3)])
-    read_ahead = DocumentReadAhead(
+    read_ahead = document_read_ahead(
         Phase.OFFERS, await _fortnox(harness), _linked_lookup(harness), max_pages=1
     )
 
@@ -223,3 +234,79 @@ async def test_offers_added_while_the_import_pages_are_neither_skipped_nor_repea
 
     assert seen == [1, 2, 3, 4, 5, 6]  # every offer once, those made during paging included
     assert harness.fortnox.request_counters().by_route["GET /3/offers"] == 3
+
+
+async def _link_article(harness: SyncHarness, number: str, product_id: int) -> None:
+    async with harness.services.session_factory() as session:
+        store = LinkStore(session, harness.installation_id)
+        await store.save(LinkEntity.PRODUCT, product_id, FortnoxType.ARTICLE, number, None)
+        await session.commit()
+
+
+async def test_reads_the_prices_of_the_unlinked_articles_of_a_page(harness: SyncHarness) -> None:
+    seed_overlap(harness)  # articles KONS-1 and NY-1, both priced in list A
+    await _link_article(harness, "KONS-1", 999)
+    read_ahead = price_read_ahead(await _fortnox(harness), "A", _linked_lookup(harness))
+
+    read_ahead.start()
+    pages = await read_ahead.completed()
+
+    assert list(pages) == [1]
+    assert sorted(pages[1].read) == ["NY-1"]
+    assert [(price.FromQuantity, price.Price) for price in pages[1].read["NY-1"]] == [(0, 250)]
+    assert (_calls(harness, ARTICLES), _calls(harness, PRICES)) == (1, 1)
+
+
+async def test_pages_ahead_start_at_the_page_the_import_asks_for_and_give_each_read_once(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 1)
+    seed_overlap(harness)
+    fortnox, linked = await _fortnox(harness), _linked_lookup(harness)
+    ahead = PagesAhead(lambda _, first: price_read_ahead(fortnox, "A", linked, first_page=first))
+
+    listed = await ahead.page(Phase.ARTICLES, 2)  # a run resumed at the articles' page 2
+
+    assert listed is not None and [item.ArticleNumber for item in listed.items] == ["NY-1"]
+    first, again = ahead.pop("NY-1"), ahead.pop("NY-1")
+    assert first is not None and [price.Price for price in first] == [250]
+    assert again is None  # given once: the import reads it itself if it asks again
+    assert await ahead.page(Phase.ARTICLES, 3) is None  # there is no page 3
+    await ahead.stop()
+    assert (_calls(harness, ARTICLES), _calls(harness, PRICES)) == (1, 1)  # KONS-1 never
+
+
+async def test_the_import_reads_prices_before_the_articles_phase_and_never_twice(
+    harness: SyncHarness,
+) -> None:
+    seed_overlap(harness)
+    await harness.update_settings(price_list="A")
+    context = await installation_context(harness.services, harness.installation_id)
+    progress = SyncProgress(phases_for(context.settings.sync_type))
+    importer = InitialImport(
+        ImportContext(
+            installation_id=harness.installation_id,
+            settings=context.settings,
+            fortnox=context.fortnox,
+            upsales=context.upsales,
+            session_factory=harness.services.session_factory,
+        ),
+        progress,
+    )
+    priced_before_articles: list[int] = []
+
+    async def checkpoint(state: SyncProgress) -> None:
+        if state.current is Phase.ARTICLES and state.next_page == 1:
+            for _ in range(10_000):  # let the read-ahead task run; no time passes
+                if _calls(harness, PRICES) == 2:
+                    break
+                await asyncio.sleep(0)
+            priced_before_articles.append(_calls(harness, PRICES))
+
+    finished = await importer.run(checkpoint)
+
+    assert priced_before_articles == [2]
+    assert (_calls(harness, ARTICLES), _calls(harness, PRICES)) == (1, 2)
+    assert finished.phase(Phase.ARTICLES).counts["created"] == 1  # NY-1; KONS-1 matched
+    prices = {p["articleNo"]: p["listPrice"] for p in harness.upsales_entities("products")}
+    assert money(prices["NY-1"]) == 250

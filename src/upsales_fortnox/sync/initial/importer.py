@@ -35,11 +35,12 @@ from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.sync.effects.link_sinks import PageLinks
 from upsales_fortnox.sync.effects.live_writer import Writer
-from upsales_fortnox.sync.initial.import_articles import ArticleImport
+from upsales_fortnox.sync.initial.import_articles import ArticleImport, PricesAhead
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_customers import CustomerImport
 from upsales_fortnox.sync.initial.import_documents import DocumentImport, DocumentJudge
 from upsales_fortnox.sync.initial.import_outcomes import Outcome
+from upsales_fortnox.sync.initial.read_ahead import price_read_ahead
 from upsales_fortnox.sync.initial.read_documents import ReadDocuments
 from upsales_fortnox.sync.interpreter import Effects
 
@@ -80,6 +81,14 @@ class InitialImport:
         self._effects = effects
         self._documents = documents if documents is not None else ReadDocuments(context, effects)
         self._listener = listener
+        price_list = context.settings.price_list
+        self._prices_ahead: PricesAhead | None = None
+        if price_list:
+            self._prices_ahead = PricesAhead(
+                lambda _, first: price_read_ahead(
+                    context.fortnox, price_list, context.linked, first_page=first
+                )
+            )
         self._semaphore = asyncio.Semaphore(context.concurrency)
         self._phase: tuple[Phase, PhaseImport] | None = None
         """The current phase, prepared (its indexes are kept for the rest of the phase)."""
@@ -87,15 +96,18 @@ class InitialImport:
     async def run(self, checkpoint: Callable[[SyncProgress], Awaitable[None]]) -> SyncProgress:
         """Import from the progress' cursor to the end, checkpointing after every page.
 
-        The first document phase's documents are read ahead from the start, while customers
-        and articles are imported (see :mod:`.read_ahead`).
+        The first document phase's documents, and with a price list the articles' prices, are
+        read ahead from the start, while the phases before theirs are imported (see
+        :mod:`.read_ahead`).
         """
         current = self._progress.current
+        later = self._progress.phases[self._progress.phase_index + 1 :]
         if current is not None and not current.is_document:
-            later = self._progress.phases[self._progress.phase_index :]
             first_documents = next((phase for phase in later if phase.is_document), None)
             if first_documents is not None:
                 self._documents.start(first_documents, 1)
+        if self._prices_ahead is not None and Phase.ARTICLES in later:
+            self._prices_ahead.start(Phase.ARTICLES, 1)
         try:
             while (phase := self._progress.current) is not None:
                 more = await self.import_page(phase, self._progress.next_page)
@@ -107,6 +119,8 @@ class InitialImport:
                 await checkpoint(self._progress)
         finally:
             await self._documents.stop()
+            if self._prices_ahead is not None:
+                await self._prices_ahead.stop()
         return self._progress
 
     async def import_page(self, phase: Phase, page_number: int) -> bool:
@@ -134,7 +148,7 @@ class InitialImport:
         if phase is Phase.CUSTOMERS:
             work = await CustomerImport.prepare(ctx, effects, semaphore)
         elif phase is Phase.ARTICLES:
-            work = await ArticleImport.prepare(ctx, effects, semaphore)
+            work = await ArticleImport.prepare(ctx, effects, semaphore, self._prices_ahead)
         else:
             work = await DocumentImport.prepare(phase, ctx, self._documents, semaphore)
         self._phase = (phase, work)

@@ -1,21 +1,22 @@
-"""Reading a document phase's documents ahead of the pages that import them.
+"""Reading a phase's pages ahead of the import that takes them.
 
-A document phase is bound by Fortnox's budget: one read per document (list items carry no
-rows). :class:`DocumentReadAhead` keeps that budget busy without gaps: it lists the phase's
-pages in order, looks up which of their documents are linked already (those are never read),
-and reads the others, a few at a time, holding at most :data:`READ_AHEAD_PAGES` pages that the
-import has not taken yet. The import takes each page, once it is read whole, instead of asking
-Fortnox again, so no call is made twice, and creates its Upsales records while the next pages
-are read. The first document phase's read-ahead starts with the run: while customers and
-articles are imported through Upsales, Fortnox would otherwise sit idle.
+The import is bound by Fortnox's budget wherever an item costs a read of its own: a document
+(list items carry no rows), an article's price in the chosen price list. :class:`PageReadAhead`
+keeps that budget busy without gaps: it lists the phase's pages in order, looks up which of
+their items are linked already (those are never read), and reads the others, a few at a time,
+holding at most ``max_pages`` pages that the import has not taken yet. The import takes each
+page, once it is read whole, instead of asking Fortnox again, so no call is made twice, and
+does its Upsales work while the next pages are read. The read-aheads start with the run (see
+:mod:`.importer`): while customers are imported through Upsales, Fortnox would otherwise sit
+idle.
 
-It only reads: a crash loses the reads, nothing else. What the import does with a document is
-decided as before, at its page, from the links and Upsales orders of that moment (a document
+It only reads: a crash loses the reads, nothing else. What the import does with an item is
+decided as before, at its page, from the links and Upsales records of that moment (an item
 linked in between is simply not used). A read or lookup that fails stops the read-ahead
 quietly; the import reads what is missing itself and meets the failure there, if it lasts.
 
-Memory: the documents of the pages held (a parsed invoice with a few rows takes about 10 KB, so
-two pages of 500 take about 10 MB), and their listings.
+Memory: the items of the pages held. A parsed invoice with a few rows takes about 10 KB, so
+two pages of 500 take about 10 MB; an article's prices take far less.
 """
 
 from __future__ import annotations
@@ -24,24 +25,47 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from upsales_fortnox.domain.inbound.document_changes import FortnoxDocument
-from upsales_fortnox.domain.initial_phases import PHASE_MODELS, SORT_KEYS, Phase
+from upsales_fortnox.domain.initial_phases import (
+    LIST_FILTERS,
+    PHASE_MODELS,
+    SORT_KEYS,
+    Phase,
+    entity_id,
+)
 from upsales_fortnox.integrations.fortnox.listing import ListPage
-from upsales_fortnox.integrations.fortnox.models import Entity, Invoice, Offer
+from upsales_fortnox.integrations.fortnox.models import Entity, Invoice, Offer, Price
+from upsales_fortnox.integrations.pacing import read_ahead_of_need
 from upsales_fortnox.integrations.ports import FortnoxPort
 
 logger = logging.getLogger(__name__)
 
 READ_AHEAD_PAGES: Final = 2
-"""Pages read (or being read) and not yet taken, at most."""
+"""Document pages read (or being read) and not yet taken, at most."""
+PRICE_PAGES_AHEAD: Final = 4
+"""Article pages whose prices are read (or being read) and not yet taken, at most: a page of
+500 articles with their prices takes a few MB, and four cover a typical register while the
+customers import."""
 READ_AHEAD_CONCURRENCY: Final = 4
 """Reads in flight at once: enough to keep Fortnox's budget busy, few enough to leave the
 import its share of the event loop and the connection pool."""
 
+T = TypeVar("T")
+
 LinkedLookup = Callable[[Phase, list[str]], Awaitable[dict[str, int]]]
 """Fortnox ids → linked Upsales ids, for the given phase's Fortnox type."""
+PageLister = Callable[[int], Awaitable[ListPage[Entity]]]
+
+
+@dataclass(frozen=True)
+class ItemReads(Generic[T]):
+    """What a phase reads per item: ``key`` names the item (as its link does), ``read`` reads
+    it (one Fortnox call)."""
+
+    key: Callable[[Entity], str | None]
+    read: Callable[[Entity], Awaitable[T]]
 
 
 def document_number(entity: Entity) -> str | None:
@@ -62,53 +86,60 @@ async def read_document(fortnox: FortnoxPort, listed: Entity) -> FortnoxDocument
 
 
 @dataclass
-class ReadPage:
-    """A page as the read-ahead listed it, and the documents it read (by number)."""
+class ReadPage(Generic[T]):
+    """A page as the read-ahead listed it, and what it read of its items (by key)."""
 
     listed: ListPage[Entity]
-    documents: dict[str, FortnoxDocument] = field(default_factory=dict)
+    read: dict[str, T] = field(default_factory=dict)
 
 
-class DocumentReadAhead:
+class PageReadAhead(Generic[T]):
     def __init__(
         self,
         phase: Phase,
-        fortnox: FortnoxPort,
+        list_page: PageLister,
         linked: LinkedLookup,
+        reads: ItemReads[T],
         *,
         first_page: int = 1,
         max_pages: int = READ_AHEAD_PAGES,
         concurrency: int = READ_AHEAD_CONCURRENCY,
     ) -> None:
-        if not phase.is_document:
-            raise ValueError(f"only documents are read ahead, not {phase}")
         if max_pages < 1 or concurrency < 1:
             raise ValueError("max_pages and concurrency must be at least 1")
         self.phase = phase
-        self._fortnox = fortnox
+        self._list_page = list_page
         self._linked = linked
+        self._reads = reads
         self._next_page = first_page
         self._max_pages = max_pages
         self._concurrency = concurrency
-        self._pages: dict[int, ReadPage] = {}
+        self._pages: dict[int, ReadPage[T]] = {}
         self._whole: set[int] = set()
         self._changed = asyncio.Event()
         """Set when a page is read whole, a page is taken, or reading ends."""
         self._task: asyncio.Task[None] | None = None
+        self.ahead_of_need = True
+        """Until the import reaches the phase: its calls wait behind the import's own and
+        leave them a part of Fortnox's window (see :func:`read_ahead_of_need`)."""
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._read())
 
+    def needed(self) -> None:
+        """The import has reached the phase: its calls are the import's own now."""
+        self.ahead_of_need = False
+
     @property
     def reading(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def take(self, number: int) -> ReadPage | None:
+    async def take(self, number: int) -> ReadPage[T] | None:
         """Page ``number`` once it is read whole (waiting for it), and room for another.
 
         After reading stopped (the last page, a failure, :meth:`cancel`) the page as far as it
-        was read, its missing documents for the caller to read; None for a page it never
+        was read, its missing items for the caller to read; None for a page it never
         listed. Pages are taken in order."""
         while number not in self._whole and self.reading:
             self._changed.clear()
@@ -118,7 +149,7 @@ class DocumentReadAhead:
         self._changed.set()
         return page
 
-    async def completed(self) -> dict[int, ReadPage]:
+    async def completed(self) -> dict[int, ReadPage[T]]:
         """Wait until reading stops (the last page, or ``max_pages`` held and none taken
         while waiting); the pages held."""
         while self.reading:
@@ -137,21 +168,20 @@ class DocumentReadAhead:
         self._whole.clear()
 
     async def _read(self) -> None:
+        read_ahead_of_need(lambda: self.ahead_of_need)  # this task's calls, and its readers'
         try:
             while True:
                 while len(self._pages) >= self._max_pages:  # wait for a page to be taken
                     self._changed.clear()
                     await self._changed.wait()
                 number = self._next_page
-                listed = await self._fortnox.list_page(
-                    PHASE_MODELS[self.phase], number, sort_by=SORT_KEYS[self.phase]
-                )
-                page = self._pages[number] = ReadPage(listed)
-                numbered = [(document_number(item), item) for item in listed.items]
-                known = [key for key, _ in numbered if key is not None]
+                listed = await self._list_page(number)
+                page = self._pages[number] = ReadPage[T](listed)
+                keyed = [(self._reads.key(item), item) for item in listed.items]
+                known = [key for key, _ in keyed if key is not None]
                 linked = await self._linked(self.phase, known) if known else {}
-                wanted = [(key, item) for key, item in numbered if key and key not in linked]
-                await self._read_documents(page, iter(wanted))
+                wanted = [(key, item) for key, item in keyed if key and key not in linked]
+                await self._read_items(page, iter(wanted))
                 self._whole.add(number)
                 self._changed.set()
                 if number >= listed.total_pages:
@@ -165,11 +195,83 @@ class DocumentReadAhead:
         finally:
             self._changed.set()
 
-    async def _read_documents(self, page: ReadPage, wanted: Iterator[tuple[str, Entity]]) -> None:
+    async def _read_items(self, page: ReadPage[T], wanted: Iterator[tuple[str, Entity]]) -> None:
         async def reader() -> None:
             for key, item in wanted:  # one iterator shared by the readers
-                page.documents[key] = await read_document(self._fortnox, item)
+                page.read[key] = await self._reads.read(item)
 
         async with asyncio.TaskGroup() as readers:
             for _ in range(self._concurrency):
                 readers.create_task(reader())
+
+
+def document_read_ahead(
+    phase: Phase, fortnox: FortnoxPort, linked: LinkedLookup, **options: int
+) -> PageReadAhead[FortnoxDocument]:
+    """A document phase's pages, each unlinked document read whole (``options``: those of
+    :class:`PageReadAhead`)."""
+    if not phase.is_document:
+        raise ValueError(f"only documents are read ahead, not {phase}")
+
+    async def list_page(number: int) -> ListPage[Entity]:
+        return await fortnox.list_page(PHASE_MODELS[phase], number, sort_by=SORT_KEYS[phase])
+
+    async def read(listed: Entity) -> FortnoxDocument:
+        return await read_document(fortnox, listed)
+
+    return PageReadAhead(phase, list_page, linked, ItemReads(document_number, read), **options)
+
+
+def price_read_ahead(
+    fortnox: FortnoxPort, price_list: str, linked: LinkedLookup, **options: int
+) -> PageReadAhead[list[Price]]:
+    """The articles' pages, the prices of each unlinked article in ``price_list`` read (one
+    call each: see :mod:`upsales_fortnox.sync.inbound.pricing`)."""
+    phase = Phase.ARTICLES
+
+    async def list_page(number: int) -> ListPage[Entity]:
+        return await fortnox.list_page(
+            PHASE_MODELS[phase], number, sort_by=SORT_KEYS[phase], filter=LIST_FILTERS[phase]
+        )
+
+    async def read(article: Entity) -> list[Price]:
+        return await fortnox.article_prices(price_list, entity_id(article) or "")
+
+    options.setdefault("max_pages", PRICE_PAGES_AHEAD)
+    return PageReadAhead(phase, list_page, linked, ItemReads(entity_id, read), **options)
+
+
+class PagesAhead(Generic[T]):
+    """The import's side of a phase's read-ahead: its pages taken in order, and what was read
+    of the page taken last, each item once. ``make`` builds the read-ahead of a phase from a
+    page; :meth:`page` starts one there when the import reaches a phase none reads yet."""
+
+    def __init__(self, make: Callable[[Phase, int], PageReadAhead[T]]) -> None:
+        self._make = make
+        self._read_ahead: PageReadAhead[T] | None = None
+        self._read: dict[str, T] = {}
+
+    def start(self, phase: Phase, first_page: int) -> None:
+        self._read_ahead = self._make(phase, first_page)
+        self._read_ahead.start()
+
+    async def stop(self) -> None:
+        self._read = {}
+        if self._read_ahead is not None:
+            await self._read_ahead.cancel()
+            self._read_ahead = None
+
+    async def page(self, phase: Phase, number: int) -> ListPage[Entity] | None:
+        """Page ``number`` as read ahead; None: the phase lists it itself."""
+        if self._read_ahead is None or self._read_ahead.phase is not phase:
+            await self.stop()
+            self.start(phase, number)
+        assert self._read_ahead is not None
+        self._read_ahead.needed()
+        read = await self._read_ahead.take(number)
+        self._read = read.read if read is not None else {}
+        return read.listed if read is not None else None
+
+    def pop(self, key: str | None) -> T | None:
+        """What was read of item ``key`` of the page taken last, once; None: not read."""
+        return self._read.pop(key, None) if key is not None else None

@@ -41,8 +41,9 @@ from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_documents import DocumentIndexes
 from upsales_fortnox.sync.initial.import_outcomes import Outcome, Run, carry_out
 from upsales_fortnox.sync.initial.read_ahead import (
-    DocumentReadAhead,
+    PagesAhead,
     document_number,
+    document_read_ahead,
     read_document,
 )
 from upsales_fortnox.sync.interpreter import Effects
@@ -58,9 +59,11 @@ class ReadDocuments:
     def __init__(self, ctx: ImportContext, effects: Effects) -> None:
         self._ctx = ctx
         self._effects = effects
-        self._read_ahead: DocumentReadAhead | None = None
-        self._documents_read: dict[str, FortnoxDocument] = {}
-        """The current page's documents read ahead, by number (each taken once)."""
+        self._ahead = PagesAhead[FortnoxDocument](
+            lambda phase, first: document_read_ahead(
+                phase, ctx.fortnox, ctx.linked, first_page=first
+            )
+        )
         self._users: list[User] = []
         self._offer_probability = DEFAULT_OFFER_PROBABILITY
         self._fallback_product_id: int | None = None
@@ -68,29 +71,16 @@ class ReadDocuments:
     # --- reading ahead ----------------------------------------------------------------------
 
     def start(self, phase: Phase, first_page: int) -> None:
-        self._read_ahead = DocumentReadAhead(
-            phase, self._ctx.fortnox, self._ctx.linked, first_page=first_page
-        )
-        self._read_ahead.start()
+        self._ahead.start(phase, first_page)
 
     async def stop(self) -> None:
-        self._documents_read = {}
-        if self._read_ahead is not None:
-            await self._read_ahead.cancel()
-            self._read_ahead = None
+        await self._ahead.stop()
 
     async def page(self, phase: Phase, number: int) -> ListPage[Entity] | None:
-        if self._read_ahead is None or self._read_ahead.phase is not phase:
-            await self.stop()
-            self.start(phase, number)
-        assert self._read_ahead is not None
-        read = await self._read_ahead.take(number)
-        self._documents_read = read.documents if read is not None else {}
-        return read.listed if read is not None else None
+        return await self._ahead.page(phase, number)
 
     async def _read(self, listed: Entity) -> FortnoxDocument:
-        number = document_number(listed)
-        document = self._documents_read.pop(number, None) if number is not None else None
+        document = self._ahead.pop(document_number(listed))
         if document is not None:
             return document
         return await read_document(self._ctx.fortnox, listed)

@@ -1,0 +1,162 @@
+"""Requests read ahead of need wait behind the others and leave them a tenth of the window."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
+
+from fortnox_testkit import VirtualTime
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from upsales_fortnox.domain.initial_phases import Phase
+from upsales_fortnox.integrations.fortnox.listing import ListPage
+from upsales_fortnox.integrations.fortnox.models import Entity, Invoice
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter, read_ahead_of_need
+from upsales_fortnox.integrations.ports import FortnoxPort
+from upsales_fortnox.sync.initial.read_ahead import PagesAhead, document_read_ahead
+
+Grants = list[tuple[str, float]]
+Request = Callable[..., Coroutine[Any, Any, None]]
+
+
+def _requester(time: VirtualTime, limiter: SlidingWindowLimiter, grants: Grants) -> Request:
+    async def request(name: str, arrival: float, ahead: bool = False) -> None:
+        if ahead:
+            read_ahead_of_need(lambda: True)  # this task only
+        await time.sleep(arrival)
+        await limiter.acquire()
+        grants.append((name, time.now))
+
+    return request
+
+
+async def test_requests_ahead_of_need_leave_the_reserve_to_the_others() -> None:
+    time = VirtualTime()
+    limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
+    grants: Grants = []
+    request = _requester(time, limiter, grants)
+
+    await time.run(
+        *(request(f"ahead-{i}", 0.0, ahead=True) for i in range(12)),
+        request("needed", 1.0),
+    )
+
+    assert limiter.reserve == 1
+    ahead = sorted(at for name, at in grants if name.startswith("ahead"))
+    assert ahead == [0.0] * 9 + [5.0] * 3  # the tenth place stays free for the others
+    assert ("needed", 1.0) in grants  # at once, though the read-ahead asked first
+
+
+async def test_the_others_go_first_when_places_free_up() -> None:
+    time = VirtualTime()
+    limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
+    grants: Grants = []
+    request = _requester(time, limiter, grants)
+
+    await time.run(
+        *(request(f"first-{i}", i / 10) for i in range(10)),  # the window, one place a tick
+        request("ahead", 1.0, ahead=True),
+        request("needed", 2.0),
+    )
+
+    granted = dict(grants)
+    assert granted["needed"] == 5.0  # the first place freed, though it came later
+    assert granted["ahead"] == 5.2  # once more than the reserve is free
+
+
+async def test_a_request_no_longer_ahead_of_need_waits_like_any_other() -> None:
+    time = VirtualTime()
+    limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
+    grants: Grants = []
+    ahead = True
+
+    async def reader() -> None:
+        read_ahead_of_need(lambda: ahead)
+        await time.sleep(1.0)
+        await limiter.acquire()
+        grants.append(("reader", time.now))
+
+    async def phase_begins() -> None:
+        nonlocal ahead
+        await time.sleep(2.0)
+        ahead = False
+
+    request = _requester(time, limiter, grants)
+    await time.run(*(request(f"first-{i}", i / 10) for i in range(10)), reader(), phase_begins())
+
+    assert dict(grants)["reader"] == 5.0  # the first place freed, the reserve included
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    arrivals=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=200).map(lambda t: t / 10), st.booleans()),
+        max_size=60,
+    )
+)
+def test_no_window_ever_holds_more_than_limit_whoever_asks(
+    arrivals: list[tuple[float, bool]],
+) -> None:
+    async def scenario() -> Grants:
+        time = VirtualTime()
+        limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
+        grants: Grants = []
+        request = _requester(time, limiter, grants)
+        await time.run(
+            *(request(str(i), at, ahead=ahead) for i, (at, ahead) in enumerate(arrivals))
+        )
+        return grants
+
+    grants = asyncio.run(scenario())
+
+    times = sorted(at for _, at in grants)
+    assert len(times) == len(arrivals)
+    for index in range(len(times) - 10):
+        assert times[index + 10] >= times[index] + 5.0
+
+
+class _PacedFortnox:
+    """Lists one page of twelve invoices and reads each, every call through ``limiter``."""
+
+    def __init__(self, time: VirtualTime, limiter: SlidingWindowLimiter) -> None:
+        self._time = time
+        self._limiter = limiter
+        self.reads: list[float] = []
+
+    async def list_page(self, model: Any, number: int, **_: Any) -> ListPage[Entity]:
+        await self._limiter.acquire()
+        items: list[Entity] = [Invoice(DocumentNumber=n) for n in range(1, 13)]
+        return ListPage(items, total_resources=12, total_pages=1, current_page=number)
+
+    async def get_invoice(self, number: int) -> Any:
+        await self._limiter.acquire()
+        self.reads.append(self._time.now)
+        return Invoice(DocumentNumber=number)
+
+
+async def test_a_later_phase_read_ahead_leaves_the_import_its_calls_until_it_is_needed() -> None:
+    time = VirtualTime()
+    limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
+    fortnox = _PacedFortnox(time, limiter)
+
+    async def nothing_linked(phase: Phase, numbers: list[str]) -> dict[str, int]:
+        return {}
+
+    paced = cast(FortnoxPort, fortnox)
+    ahead = PagesAhead(lambda phase, _: document_read_ahead(phase, paced, nothing_linked))
+    import_calls: list[float] = []
+
+    async def the_import() -> None:
+        ahead.start(Phase.INVOICES, 1)  # while the import's earlier phases run
+        await time.sleep(1.0)
+        await limiter.acquire()  # the current phase's own call
+        import_calls.append(time.now)
+        page = await ahead.page(Phase.INVOICES, 1)  # the phase begins
+        assert page is not None and len(page.items) == 12
+
+    await time.run(the_import())
+
+    assert import_calls == [1.0]  # not a window later: the read-ahead left it a place
+    assert sorted(fortnox.reads)[:8] == [0.0] * 8  # list + 8 reads: 9 of the 10 places
