@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import event
+
 from tests.jobs.support import FakeClock, add_job, make_worker
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.models.installation import Installation, InstallationSettings
@@ -104,3 +106,21 @@ async def test_a_context_cached_at_other_versions_is_not_used(services: Services
     assert again is not read and again.settings.sync_type == SyncType.ORDER
     assert await installation_context(services, installation_id, job(1, 2)) is again
     assert await installation_context(services, installation_id) is not again
+
+
+async def test_the_context_is_read_in_one_statement(services: Services) -> None:
+    installation_id = await _installation(services)
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = services.session_factory.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        context = await installation_context(services, installation_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert context.settings.sync_type is SyncType.INVOICE
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1

@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from upsales_fortnox.models.installation import Installation
 
@@ -15,9 +15,10 @@ from upsales_fortnox.models.installation import Installation
 async def installation_with_settings(
     session: AsyncSession, installation_id: uuid.UUID
 ) -> Installation | None:
-    """The installation with its settings loaded (None: no such installation)."""
+    """The installation with its settings loaded, in one statement (None: no such
+    installation). A worker reads it at each installation's turn."""
     return await session.scalar(
         select(Installation)
         .where(Installation.id == installation_id)
-        .options(selectinload(Installation.settings))
+        .options(joinedload(Installation.settings))
     )
