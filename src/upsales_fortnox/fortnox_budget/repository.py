@@ -28,9 +28,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from upsales_fortnox.core.db.session_presence import Presence, process_name
+from upsales_fortnox.core.db.session_presence import Presence, present, process_name
 
 T = TypeVar("T")
 
@@ -52,49 +53,57 @@ STATEMENT_TIMEOUT_SECONDS = 30.0
 _LOCK = (
     "SELECT pg_advisory_xact_lock($1, hashtext($2)), set_config('synchronous_commit', 'off', true)"
 )
-_TAKE = """
+_HOLDERS = str(
+    present(HOLDER_LOCK_CLASS).compile(
+        dialect=PGDialect(),  # type: ignore[no-untyped-call]
+        compile_kwargs={"literal_binds": True},
+    )
+)
+"""The holders connected (their presence locks), as the driver's SQL: constants only."""
+# Built of the constant _HOLDERS; every value in it is a parameter.
+_TAKE = (
+    """
 WITH now AS (SELECT clock_timestamp() AS t),
-holders AS (  -- the holders connected: their presence locks in this database
-    SELECT objid FROM pg_locks
-    WHERE locktype = 'advisory' AND classid = CAST($1 AS oid) AND objsubid = 2
-      AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-),
+holders AS ("""  # noqa: S608
+    + _HOLDERS
+    + """),
 counted AS (
     SELECT count(*) AS places, min(g.finished_at) AS first_finished
     FROM fortnox_budget_grants g, now
-    WHERE g.tenant_key = $2
-      AND (g.finished_at > now.t - make_interval(secs => $3)
-           OR (g.finished_at IS NULL AND g.granted_at > now.t - make_interval(secs => $4)))
+    WHERE g.tenant_key = $1
+      AND (g.finished_at > now.t - make_interval(secs => $2)
+           OR (g.finished_at IS NULL AND g.granted_at > now.t - make_interval(secs => $3)))
 ),
 cleared AS (
     DELETE FROM fortnox_budget_grants g USING now
-    WHERE g.tenant_key = $2
-      AND (g.finished_at <= now.t - make_interval(secs => $3)
-           OR (g.finished_at IS NULL AND g.granted_at <= now.t - make_interval(secs => $4)))
+    WHERE g.tenant_key = $1
+      AND (g.finished_at <= now.t - make_interval(secs => $2)
+           OR (g.finished_at IS NULL AND g.granted_at <= now.t - make_interval(secs => $3)))
 ),
 departed AS (
     UPDATE fortnox_budget_grants g SET finished_at = now.t FROM now
-    WHERE g.tenant_key = $2 AND g.finished_at IS NULL
-      AND g.granted_at > now.t - make_interval(secs => $4)
+    WHERE g.tenant_key = $1 AND g.finished_at IS NULL
+      AND g.granted_at > now.t - make_interval(secs => $3)
       AND g.holder IS NOT NULL
       AND CAST(hashtext(g.holder) AS oid) NOT IN (SELECT objid FROM holders)
 ),
 granted AS (
     INSERT INTO fortnox_budget_grants (tenant_key, granted_at, holder)
-    SELECT $2, now.t, $5 FROM counted, now WHERE counted.places < $6
+    SELECT $1, now.t, $4 FROM counted, now WHERE counted.places < $5
     RETURNING id
 )
 SELECT (SELECT id FROM granted) AS grant_id,
-       EXTRACT(EPOCH FROM counted.first_finished + make_interval(secs => $3) - now.t)
+       EXTRACT(EPOCH FROM counted.first_finished + make_interval(secs => $2) - now.t)
            AS wait_seconds
 FROM counted, now
 """
+)
 """Count the tenant's places, clear the expired ones, finish those of departed holders (they
 count from now on, as finished now) and grant a place if one is free (it runs on the
 connection that holds our own presence lock, see :class:`PostgresBudget`). The departed
 holders' places still count as under way in this statement (it
-sees the table as it began). Parameters: presence lock class, tenant key, window and stale
-seconds, holder, limit."""
+sees the table as it began). Parameters: tenant key, window and stale seconds, holder,
+limit."""
 _FINISH = (
     "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)) "
     "UPDATE fortnox_budget_grants SET finished_at = clock_timestamp() "
@@ -168,7 +177,6 @@ class PostgresBudget:
                 )
                 return await driver.fetchrow(
                     _TAKE,
-                    HOLDER_LOCK_CLASS,
                     tenant_key,
                     self.window_seconds,
                     self._stale_seconds,

@@ -3,8 +3,8 @@ its own, for as long as the process runs.
 
 The lock is keyed by a name (``hashtext(name)`` under a ``lock_class`` of the caller's), so any
 process can tell from ``pg_locks`` whether the named one is still connected. When a process
-dies, even by ``kill -9``, its connection closes and the server drops the lock at once. Workers
-use it for their leases
+dies, even by ``kill -9``, its connection closes and the server drops the lock at once
+(:func:`is_present` is the test, written once for all). Workers use it for their leases
 (:mod:`upsales_fortnox.jobs.store.presence`), processes calling Fortnox for their places in the
 shared request budget (:mod:`upsales_fortnox.fortnox_budget.repository`).
 """
@@ -19,13 +19,59 @@ import socket
 import uuid
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    Select,
+    column,
+    event,
+    func,
+    literal,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 logger = logging.getLogger(__name__)
 
 _LOCK = text("SELECT pg_advisory_lock(:lock_class, hashtext(:name))")
 _UNLOCK = text("SELECT pg_advisory_unlock(:lock_class, hashtext(:name))")
+
+_PG_LOCKS = table(
+    "pg_locks",
+    column("locktype"),
+    column("database"),
+    column("classid"),
+    column("objid"),
+    column("objsubid"),
+    column("granted"),
+)
+_PG_DATABASE = table("pg_database", column("oid"), column("datname"))
+
+
+def present(lock_class: int) -> Select[tuple[Any]]:
+    """The presence locks of ``lock_class`` held in this database now: the ``hashtext`` of
+    each connected process's name (an ``oid``)."""
+    this_database = (
+        select(_PG_DATABASE.c.oid)
+        .where(_PG_DATABASE.c.datname == func.current_database())
+        .scalar_subquery()
+    )
+    return select(_PG_LOCKS.c.objid).where(
+        _PG_LOCKS.c.locktype == "advisory",
+        _PG_LOCKS.c.database == this_database,
+        _PG_LOCKS.c.classid == literal(lock_class).cast(postgresql.OID),
+        _PG_LOCKS.c.objsubid == 2,  # the two-key form of the lock
+        _PG_LOCKS.c.granted,
+    )
+
+
+def is_present(name: ColumnExpressionArgument[Any], lock_class: int) -> ColumnElement[bool]:
+    """Whether the process called ``name`` holds its presence lock of ``lock_class`` now."""
+    # Not correlated: the lock table is read once per statement, not once per row.
+    return func.hashtext(name).cast(postgresql.OID).in_(present(lock_class))
 
 
 def process_name() -> str:

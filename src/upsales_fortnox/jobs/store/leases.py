@@ -21,37 +21,23 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     and_,
-    column,
     exists,
     func,
-    literal,
     or_,
     select,
-    table,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from upsales_fortnox.core.db.session_presence import is_present, present
 from upsales_fortnox.jobs.claim_share import Waiting, Workload
 from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import InstallationLease, SyncJob
 from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
-
-_PG_LOCKS = table(
-    "pg_locks",
-    column("locktype"),
-    column("database"),
-    column("classid"),
-    column("objid"),
-    column("objsubid"),
-    column("granted"),
-)
-_PG_DATABASE = table("pg_database", column("oid"), column("datname"))
 
 
 def is_postgresql(session: AsyncSession) -> bool:
@@ -66,26 +52,9 @@ def job_is_due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _presence_locks() -> Select[tuple[Any]]:
-    """PostgreSQL: the presence locks held in this database (one per connected worker)."""
-    this_database = (
-        select(_PG_DATABASE.c.oid)
-        .where(_PG_DATABASE.c.datname == func.current_database())
-        .scalar_subquery()
-    )
-    return select(_PG_LOCKS.c.objid).where(
-        _PG_LOCKS.c.locktype == "advisory",
-        _PG_LOCKS.c.database == this_database,
-        _PG_LOCKS.c.classid == literal(PRESENCE_LOCK_CLASS).cast(postgresql.OID),
-        _PG_LOCKS.c.objsubid == 2,
-        _PG_LOCKS.c.granted,
-    )
-
-
 def owner_is_connected(owner: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
     """PostgreSQL: whether the worker ``owner`` holds its presence lock in this database."""
-    # Not correlated: the lock table is read once per statement, not once per row.
-    return func.hashtext(owner).cast(postgresql.OID).in_(_presence_locks())
+    return is_present(owner, PRESENCE_LOCK_CLASS)
 
 
 def job_to_run(now: datetime, *, postgres: bool) -> ColumnElement[bool]:
@@ -163,7 +132,9 @@ async def workload(session: AsyncSession, owner: str, now: datetime) -> Workload
     row = (
         await session.execute(
             select(
-                select(func.count()).select_from(_presence_locks().subquery()).scalar_subquery(),
+                select(func.count())
+                .select_from(present(PRESENCE_LOCK_CLASS).subquery())
+                .scalar_subquery(),
                 leased.scalar_subquery(),
                 leased.where(InstallationLease.owner == owner).scalar_subquery(),
             )
