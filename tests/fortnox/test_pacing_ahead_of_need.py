@@ -13,7 +13,11 @@ from hypothesis import strategies as st
 from upsales_fortnox.domain.initial_phases import Phase
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity, Invoice
-from upsales_fortnox.integrations.pacing import SlidingWindowLimiter, read_ahead_of_need
+from upsales_fortnox.integrations.pacing import (
+    AHEAD_RECHECK_SECONDS,
+    SlidingWindowLimiter,
+    read_ahead_of_need,
+)
 from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.sync.initial.read_ahead import PagesAhead, document_read_ahead
 
@@ -160,3 +164,57 @@ async def test_a_later_phase_read_ahead_leaves_the_import_its_calls_until_it_is_
 
     assert import_calls == [1.0]  # not a window later: the read-ahead left it a place
     assert sorted(fortnox.reads)[:8] == [0.0] * 8  # list + 8 reads: 9 of the 10 places
+
+
+async def test_the_read_ahead_takes_the_reserve_once_the_import_reaches_its_phase() -> None:
+    time = VirtualTime()
+    limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
+    fortnox = _PacedFortnox(time, limiter)
+
+    async def nothing_linked(phase: Phase, numbers: list[str]) -> dict[str, int]:
+        return {}
+
+    paced = cast(FortnoxPort, fortnox)
+    ahead = PagesAhead(lambda phase, _: document_read_ahead(phase, paced, nothing_linked))
+
+    async def the_import() -> None:
+        ahead.start(Phase.INVOICES, 1)
+        await time.sleep(1.0)  # the earlier phases make no call
+        await ahead.page(Phase.INVOICES, 1)  # the phase begins: its reads are the import's own
+
+    await time.run(the_import())
+
+    reads = sorted(fortnox.reads)
+    assert reads[:8] == [0.0] * 8  # list + 8 reads: the reserve kept
+    assert 1.0 <= reads[8] <= 1.0 + AHEAD_RECHECK_SECONDS  # the reserve, not a window later
+    assert reads[9:] == [5.0] * 3
+
+
+async def test_a_waiter_that_turns_needed_is_let_through_before_later_requests() -> None:
+    time = VirtualTime()
+    limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
+    grants: Grants = []
+    request = _requester(time, limiter, grants)
+    reader_ahead = True
+
+    async def reader() -> None:
+        read_ahead_of_need(lambda: reader_ahead)
+        await time.sleep(0.5)
+        await limiter.acquire()
+        grants.append(("reader", time.now))
+
+    async def phase_begins() -> None:
+        nonlocal reader_ahead
+        await time.sleep(1.0)
+        reader_ahead = False
+
+    await time.run(
+        *(request(f"ahead-{i}", 0.0, ahead=True) for i in range(9)),
+        reader(),
+        phase_begins(),
+        request("later", 1.5),
+    )
+
+    granted = dict(grants)
+    assert 1.0 <= granted["reader"] <= 1.0 + AHEAD_RECHECK_SECONDS  # the place free since 0
+    assert granted["later"] == 5.0  # after it: the window holds ten now

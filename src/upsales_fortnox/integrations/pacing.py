@@ -11,8 +11,10 @@ network's delays, no ``window`` seconds of the server's clock ever hold more tha
 our requests. (Counting from the send instead lets a slow request and a fast one ``limit``
 places later land less than a window apart at the server: a 429.) Waiters are served first
 come, first served, except that requests read ahead of need (:func:`read_ahead_of_need`) come
-after the others and leave them a tenth of the window: an import reading its next phase while
-the current one runs must not make the current one wait a window for its own calls.
+after the others and leave them a tenth of the window (rounded down: 2 of Fortnox's 25): an
+import reading its next phase while the current one runs must not make the current one wait a
+window for its own calls. (This orders one process's requests; a budget shared between
+processes, :mod:`.shared_pacing`, serves what each lets through first come, first served.)
 
 The limiter can also be paused: for a given time (:meth:`~SlidingWindowLimiter.pause`, e.g. when
 the server says its budget is spent), or after a 429 (:meth:`~SlidingWindowLimiter.rate_limited`:
@@ -37,13 +39,17 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 StillAhead = Callable[[], bool]
 
+AHEAD_RECHECK_SECONDS = 0.05
+"""How often waiters read ahead of need that only the reserve holds back are looked at again:
+once their flag turns (the import reached their phase) they may take it."""
+
 _ahead_of_need: ContextVar[StillAhead | None] = ContextVar("ahead_of_need", default=None)
 
 
 def read_ahead_of_need(still_ahead: StillAhead) -> None:
     """The requests of the current task, and of the tasks it starts from now on, are made
     ahead of need for as long as ``still_ahead()`` says so: they wait behind the others and
-    leave them a tenth of every window (see :class:`SlidingWindowLimiter`)."""
+    leave them a tenth of every window, rounded down (see :class:`SlidingWindowLimiter`)."""
     _ahead_of_need.set(still_ahead)
 
 
@@ -145,6 +151,8 @@ class SlidingWindowLimiter:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(_Waiter(waiter, still_ahead))
+        if room > 0:  # only waiters read ahead of need were queued: they may have turned since
+            self._grant(room)
         dispatcher = self._dispatcher
         if dispatcher is None or dispatcher.done() or dispatcher.get_loop() is not loop:
             # (A limiter outlives an event loop in tests that share one across loops.)
@@ -187,22 +195,30 @@ class SlidingWindowLimiter:
             if not self._waiters:
                 return
             now = self._clock()
-            self._grant(self._room(now))
+            held_back = self._grant(self._room(now))  # free places the reserve kept
             if not self._waiters:
                 return
+            delay: float | None = None  # None: until a request under way ends
             if now < self._paused_until:
-                await self._sleep(self._paused_until - now)
+                delay = self._paused_until - now
             elif self._finished:
-                await self._sleep(self._finished[0] + self.window_seconds - now)
+                delay = self._finished[0] + self.window_seconds - now
+            if held_back > 0:
+                delay = (
+                    AHEAD_RECHECK_SECONDS if delay is None else min(delay, AHEAD_RECHECK_SECONDS)
+                )
+            if delay is not None:
+                await self._sleep(delay)
             else:  # every place is held by a request still under way
                 self._a_request_finished.clear()
                 await self._a_request_finished.wait()
 
-    def _grant(self, room: int) -> None:
+    def _grant(self, room: int) -> int:
         """Let ``room`` waiters through, first come first served, those made ahead of need
-        after the others and only while more than :attr:`reserve` places are free."""
+        after the others and only while more than :attr:`reserve` places are free; returns
+        the places left free (those the reserve kept from waiters read ahead of need)."""
         if room <= 0:
-            return
+            return 0
         ahead = [_is_ahead(waiter.still_ahead) for waiter in self._waiters]
         waiting: deque[_Waiter] = deque()
         for waiter, is_ahead in zip(self._waiters, ahead, strict=True):
@@ -218,6 +234,7 @@ class SlidingWindowLimiter:
                 room -= self._let_through(waiter)
             else:
                 self._waiters.append(waiter)
+        return room if self._waiters else 0
 
     def _let_through(self, waiter: _Waiter) -> int:
         """Grant the waiter its place; 1 if it took one (it was not cancelled meanwhile)."""

@@ -118,9 +118,11 @@ class InitialImport:
                     self._phase = None
                 await checkpoint(self._progress)
         finally:
-            await self._documents.stop()
-            if self._prices_ahead is not None:
-                await self._prices_ahead.stop()
+            try:
+                await self._documents.stop()
+            finally:  # even when cancelled again meanwhile
+                if self._prices_ahead is not None:
+                    await self._prices_ahead.stop()
         return self._progress
 
     async def import_page(self, phase: Phase, page_number: int) -> bool:

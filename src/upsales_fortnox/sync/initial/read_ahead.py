@@ -15,6 +15,12 @@ decided as before, at its page, from the links and Upsales records of that momen
 linked in between is simply not used). A read or lookup that fails stops the read-ahead
 quietly; the import reads what is missing itself and meets the failure there, if it lasts.
 
+Reading ahead moves reads earlier, by as long as the phases before take: an article's price
+is the one it had then (a change afterwards reaches Upsales as any later change does), and an
+article deactivated between the listing of two of its pages moves the later pages up by one,
+so one article can be missed at that boundary, as between any two pages of a listing (the
+article's next change, or the next initial sync, imports it).
+
 Memory: the items of the pages held. A parsed invoice with a few rows takes about 10 KB, so
 two pages of 500 take about 10 MB; an article's prices take far less.
 """
