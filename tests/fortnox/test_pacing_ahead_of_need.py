@@ -10,6 +10,7 @@ from fortnox_testkit import VirtualTime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from upsales_fortnox.domain.inbound.document_changes import FortnoxDocument
 from upsales_fortnox.domain.initial_phases import Phase
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity, Invoice
@@ -34,6 +35,27 @@ def _requester(time: VirtualTime, limiter: SlidingWindowLimiter, grants: Grants)
         grants.append((name, time.now))
 
     return request
+
+
+def _turning_reader(
+    time: VirtualTime, limiter: SlidingWindowLimiter, grants: Grants, arrival: float, turns: float
+) -> list[Coroutine[Any, Any, None]]:
+    """A request read ahead of need arriving at ``arrival``, whose phase begins at ``turns``
+    (from then on it is needed); granted as ``reader``."""
+    ahead = True
+
+    async def reader() -> None:
+        read_ahead_of_need(lambda: ahead)
+        await time.sleep(arrival)
+        await limiter.acquire()
+        grants.append(("reader", time.now))
+
+    async def phase_begins() -> None:
+        nonlocal ahead
+        await time.sleep(turns)
+        ahead = False
+
+    return [reader(), phase_begins()]
 
 
 async def test_requests_ahead_of_need_leave_the_reserve_to_the_others() -> None:
@@ -74,21 +96,12 @@ async def test_a_request_no_longer_ahead_of_need_waits_like_any_other() -> None:
     time = VirtualTime()
     limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
     grants: Grants = []
-    ahead = True
-
-    async def reader() -> None:
-        read_ahead_of_need(lambda: ahead)
-        await time.sleep(1.0)
-        await limiter.acquire()
-        grants.append(("reader", time.now))
-
-    async def phase_begins() -> None:
-        nonlocal ahead
-        await time.sleep(2.0)
-        ahead = False
-
     request = _requester(time, limiter, grants)
-    await time.run(*(request(f"first-{i}", i / 10) for i in range(10)), reader(), phase_begins())
+
+    await time.run(
+        *(request(f"first-{i}", i / 10) for i in range(10)),
+        *_turning_reader(time, limiter, grants, arrival=1.0, turns=2.0),
+    )
 
     assert dict(grants)["reader"] == 5.0  # the first place freed, the reserve included
 
@@ -140,16 +153,23 @@ class _PacedFortnox:
         return Invoice(DocumentNumber=number)
 
 
-async def test_a_later_phase_read_ahead_leaves_the_import_its_calls_until_it_is_needed() -> None:
-    time = VirtualTime()
-    limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
+def _paced_read_ahead(
+    time: VirtualTime, limiter: SlidingWindowLimiter
+) -> tuple[_PacedFortnox, PagesAhead[FortnoxDocument]]:
+    """The invoices' read-ahead over :class:`_PacedFortnox`, nothing linked."""
     fortnox = _PacedFortnox(time, limiter)
 
     async def nothing_linked(phase: Phase, numbers: list[str]) -> dict[str, int]:
         return {}
 
     paced = cast(FortnoxPort, fortnox)
-    ahead = PagesAhead(lambda phase, _: document_read_ahead(phase, paced, nothing_linked))
+    return fortnox, PagesAhead(lambda phase, _: document_read_ahead(phase, paced, nothing_linked))
+
+
+async def test_a_later_phase_read_ahead_leaves_the_import_its_calls_until_it_is_needed() -> None:
+    time = VirtualTime()
+    limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
+    fortnox, ahead = _paced_read_ahead(time, limiter)
     import_calls: list[float] = []
 
     async def the_import() -> None:
@@ -169,13 +189,7 @@ async def test_a_later_phase_read_ahead_leaves_the_import_its_calls_until_it_is_
 async def test_the_read_ahead_takes_the_reserve_once_the_import_reaches_its_phase() -> None:
     time = VirtualTime()
     limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
-    fortnox = _PacedFortnox(time, limiter)
-
-    async def nothing_linked(phase: Phase, numbers: list[str]) -> dict[str, int]:
-        return {}
-
-    paced = cast(FortnoxPort, fortnox)
-    ahead = PagesAhead(lambda phase, _: document_read_ahead(phase, paced, nothing_linked))
+    fortnox, ahead = _paced_read_ahead(time, limiter)
 
     async def the_import() -> None:
         ahead.start(Phase.INVOICES, 1)
@@ -195,23 +209,10 @@ async def test_a_waiter_that_turns_needed_is_let_through_before_later_requests()
     limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
     grants: Grants = []
     request = _requester(time, limiter, grants)
-    reader_ahead = True
-
-    async def reader() -> None:
-        read_ahead_of_need(lambda: reader_ahead)
-        await time.sleep(0.5)
-        await limiter.acquire()
-        grants.append(("reader", time.now))
-
-    async def phase_begins() -> None:
-        nonlocal reader_ahead
-        await time.sleep(1.0)
-        reader_ahead = False
 
     await time.run(
         *(request(f"ahead-{i}", 0.0, ahead=True) for i in range(9)),
-        reader(),
-        phase_begins(),
+        *_turning_reader(time, limiter, grants, arrival=0.5, turns=1.0),
         request("later", 1.5),
     )
 

@@ -55,6 +55,35 @@ async def _link_invoice(harness: SyncHarness, number: str, order_id: int) -> Non
         await session.commit()
 
 
+async def _import_counting_at(
+    harness: SyncHarness, phase: Phase, route: str, expected: int
+) -> tuple[SyncProgress, list[int]]:
+    """Run the whole import; the calls of ``route`` made when ``phase`` begins (once the
+    read-ahead tasks had their turn: up to ``expected``, no time passing)."""
+    context = await installation_context(harness.services, harness.installation_id)
+    importer = InitialImport(
+        ImportContext(
+            installation_id=harness.installation_id,
+            settings=context.settings,
+            fortnox=context.fortnox,
+            upsales=context.upsales,
+            session_factory=harness.services.session_factory,
+        ),
+        SyncProgress(phases_for(context.settings.sync_type)),
+    )
+    counted: list[int] = []
+
+    async def checkpoint(state: SyncProgress) -> None:
+        if state.current is phase and state.next_page == 1:
+            for _ in range(10_000):
+                if _calls(harness, route) == expected:
+                    break
+                await asyncio.sleep(0)
+            counted.append(_calls(harness, route))
+
+    return await importer.run(checkpoint), counted
+
+
 async def test_reads_the_unlinked_documents_of_a_page(harness: SyncHarness) -> None:
     seed_overlap(harness)  # invoices 1-4
     await _link_invoice(harness, "1", 999)
@@ -145,29 +174,7 @@ async def test_the_import_reads_documents_before_their_phase_and_never_twice(
     harness: SyncHarness,
 ) -> None:
     seed_overlap(harness)
-    context = await installation_context(harness.services, harness.installation_id)
-    progress = SyncProgress(phases_for(context.settings.sync_type))
-    importer = InitialImport(
-        ImportContext(
-            installation_id=harness.installation_id,
-            settings=context.settings,
-            fortnox=context.fortnox,
-            upsales=context.upsales,
-            session_factory=harness.services.session_factory,
-        ),
-        progress,
-    )
-    read_before_invoices: list[int] = []
-
-    async def checkpoint(state: SyncProgress) -> None:
-        if state.current is Phase.INVOICES and state.next_page == 1:
-            for _ in range(10_000):  # let the read-ahead task run; no time passes
-                if _calls(harness, READ) == 4:
-                    break
-                await asyncio.sleep(0)
-            read_before_invoices.append(_calls(harness, READ))
-
-    finished = await importer.run(checkpoint)
+    finished, read_before_invoices = await _import_counting_at(harness, Phase.INVOICES, READ, 4)
 
     assert read_before_invoices == [4]
     assert (_calls(harness, LIST), _calls(harness, READ)) == (1, 4)
@@ -281,29 +288,7 @@ async def test_the_import_reads_prices_before_the_articles_phase_and_never_twice
 ) -> None:
     seed_overlap(harness)
     await harness.update_settings(price_list="A")
-    context = await installation_context(harness.services, harness.installation_id)
-    progress = SyncProgress(phases_for(context.settings.sync_type))
-    importer = InitialImport(
-        ImportContext(
-            installation_id=harness.installation_id,
-            settings=context.settings,
-            fortnox=context.fortnox,
-            upsales=context.upsales,
-            session_factory=harness.services.session_factory,
-        ),
-        progress,
-    )
-    priced_before_articles: list[int] = []
-
-    async def checkpoint(state: SyncProgress) -> None:
-        if state.current is Phase.ARTICLES and state.next_page == 1:
-            for _ in range(10_000):  # let the read-ahead task run; no time passes
-                if _calls(harness, PRICES) == 2:
-                    break
-                await asyncio.sleep(0)
-            priced_before_articles.append(_calls(harness, PRICES))
-
-    finished = await importer.run(checkpoint)
+    finished, priced_before_articles = await _import_counting_at(harness, Phase.ARTICLES, PRICES, 2)
 
     assert priced_before_articles == [2]
     assert (_calls(harness, ARTICLES), _calls(harness, PRICES)) == (1, 2)
