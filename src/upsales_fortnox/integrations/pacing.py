@@ -139,20 +139,18 @@ class SlidingWindowLimiter:
     async def _take_place(self) -> None:
         still_ahead = _ahead_of_need.get()
         room = self._room(self._clock())
-        if _is_ahead(still_ahead):
-            may_go = not self._waiters and room > self.reserve
-        else:  # waiters made ahead of need it passes
-            may_go = room > 0 and all(_is_ahead(waiter.still_ahead) for waiter in self._waiters)
-        if may_go:
+        if not self._waiters and room > (self.reserve if _is_ahead(still_ahead) else 0):
             self._in_flight += 1
             return
-        if self._on_wait is not None:
-            self._on_wait()
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(_Waiter(waiter, still_ahead))
-        if room > 0:  # only waiters read ahead of need were queued: they may have turned since
+        if room > 0:  # only waiters read ahead of need are queued: :meth:`_grant` orders them
             self._grant(room)
+            if waiter.done():  # it passed them
+                return
+        if self._on_wait is not None:
+            self._on_wait()
         dispatcher = self._dispatcher
         if dispatcher is None or dispatcher.done() or dispatcher.get_loop() is not loop:
             # (A limiter outlives an event loop in tests that share one across loops.)
@@ -222,10 +220,9 @@ class SlidingWindowLimiter:
             room -= self._let_through(self._waiters.popleft())
         if room <= 0 or not self._waiters:
             return 0
-        ahead = [_is_ahead(waiter.still_ahead) for waiter in self._waiters]
         waiting: deque[_Waiter] = deque()
-        for waiter, is_ahead in zip(self._waiters, ahead, strict=True):
-            if not is_ahead and room > 0:
+        for waiter in self._waiters:
+            if room > 0 and not _is_ahead(waiter.still_ahead):
                 room -= self._let_through(waiter)
             else:
                 waiting.append(waiter)
