@@ -219,3 +219,62 @@ async def test_a_waiter_that_turns_needed_is_let_through_before_later_requests()
     granted = dict(grants)
     assert 1.0 <= granted["reader"] <= 1.0 + AHEAD_RECHECK_SECONDS  # the place free since 0
     assert granted["later"] == 5.0  # after it: the window holds ten now
+
+
+async def test_a_failing_read_ahead_test_counts_the_request_as_needed() -> None:
+    time = VirtualTime()
+    limiter = SlidingWindowLimiter(10, 5.0, clock=time.clock, sleep=time.sleep)
+    grants: Grants = []
+
+    def broken() -> bool:
+        raise RuntimeError("the phase could not be read")
+
+    async def request(name: str) -> None:
+        read_ahead_of_need(broken)
+        await limiter.acquire()
+        grants.append((name, time.now))
+
+    await time.run(*(request(f"r{i}") for i in range(12)))
+
+    # Taken as needed: the reserve is not kept from them, and the queue is served whole.
+    assert sorted(at for _, at in grants) == [0.0] * 10 + [5.0] * 2
+
+
+async def test_a_wait_whose_callback_fails_gives_its_place_back() -> None:
+    time = VirtualTime()
+    failing = True
+
+    def on_wait() -> None:
+        if failing:
+            raise RuntimeError("metrics are down")
+
+    limiter = SlidingWindowLimiter(2, 5.0, clock=time.clock, sleep=time.sleep, on_wait=on_wait)
+    grants: Grants = []
+    errors: list[str] = []
+
+    async def request(name: str, arrival: float) -> None:
+        await time.sleep(arrival)
+        try:
+            await limiter.acquire()
+        except RuntimeError as exc:
+            errors.append(f"{name}: {exc}")
+            return
+        grants.append((name, time.now))
+
+    async def metrics_come_back() -> None:
+        nonlocal failing
+        await time.sleep(1.0)
+        failing = False
+
+    await time.run(
+        request("a", 0.0),
+        request("b", 0.0),
+        request("c", 0.0),
+        metrics_come_back(),
+        request("d", 2.0),
+        request("e", 2.0),
+    )
+
+    assert errors == ["c: metrics are down"]
+    # c's failed wait left nothing behind: the two places free at 5 s go to d and e.
+    assert sorted(grants) == [("a", 0.0), ("b", 0.0), ("d", 5.0), ("e", 5.0)]

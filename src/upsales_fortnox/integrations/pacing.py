@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import random
 import time
 from collections import deque
@@ -38,6 +39,8 @@ from dataclasses import dataclass
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 StillAhead = Callable[[], bool]
+
+logger = logging.getLogger(__name__)
 
 AHEAD_RECHECK_SECONDS = 0.05
 """How often waiters read ahead of need that only the reserve holds back are looked at again:
@@ -54,7 +57,15 @@ def read_ahead_of_need(still_ahead: StillAhead) -> None:
 
 
 def _is_ahead(still_ahead: StillAhead | None) -> bool:
-    return still_ahead is not None and still_ahead()
+    """Whether a request is still ahead of need; one whose test fails is needed (it goes in
+    turn rather than being held, and the limiter's queue stays whole)."""
+    if still_ahead is None:
+        return False
+    try:
+        return still_ahead()
+    except Exception:
+        logger.warning("read-ahead test failed; the request goes in turn", exc_info=True)
+        return False
 
 
 @dataclass(frozen=True)
@@ -145,23 +156,25 @@ class SlidingWindowLimiter:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(_Waiter(waiter, still_ahead))
-        if room > 0:  # only waiters read ahead of need are queued: :meth:`_grant` orders them
-            self._grant(room)
-            if waiter.done():  # it passed them
-                return
-        if self._on_wait is not None:
-            self._on_wait()
-        dispatcher = self._dispatcher
-        if dispatcher is None or dispatcher.done() or dispatcher.get_loop() is not loop:
-            # (A limiter outlives an event loop in tests that share one across loops.)
-            self._a_request_finished = asyncio.Event()
-            self._dispatcher = loop.create_task(self._dispatch())
         try:
+            if room > 0:  # only waiters read ahead of need are queued: :meth:`_grant` orders
+                self._grant(room)
+                if waiter.done():  # it passed them
+                    return
+            if self._on_wait is not None:
+                self._on_wait()
+            dispatcher = self._dispatcher
+            if dispatcher is None or dispatcher.done() or dispatcher.get_loop() is not loop:
+                # (A limiter outlives an event loop in tests that share one across loops.)
+                self._a_request_finished = asyncio.Event()
+                self._dispatcher = loop.create_task(self._dispatch())
             await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():  # granted, but will not be used
+        except BaseException:  # cancelled, or a callback failed: the place is not used
+            if waiter.done() and not waiter.cancelled():  # granted
                 self._in_flight -= 1
                 self._a_request_finished.set()
+            else:
+                waiter.cancel()  # the dispatcher passes over it
             raise
 
     async def _dispatch(self) -> None:
