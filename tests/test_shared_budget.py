@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.database import truncate_all
 from ufs_sandboxes.fortnox import (
@@ -27,6 +28,7 @@ from ufs_sandboxes.fortnox import (
 )
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.fortnox_budget import repository as budget_repository
 from upsales_fortnox.fortnox_budget.repository import (
     BUDGET_LOCK_CLASS,
     HOLDER_LOCK_CLASS,
@@ -228,20 +230,27 @@ async def test_a_killed_process_places_count_a_window_from_its_death_not_until_s
         await engine.dispose()
 
 
+_HOLDER_LOCK = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND classid = CAST(:lock_class AS oid) AND objid = CAST(hashtext(:holder) AS oid)"
+)
+
+
+async def _holder_pids(engine: AsyncEngine, holder: str) -> list[int]:
+    """The sessions holding ``holder``'s presence lock."""
+    params = {"lock_class": HOLDER_LOCK_CLASS, "holder": holder}
+    async with engine.connect() as connection:
+        return list((await connection.execute(_HOLDER_LOCK, params)).scalars())
+
+
 async def test_a_holder_whose_presence_connection_was_cut_takes_its_lock_again(
     pg_url: str,
 ) -> None:
     engine = create_engine(pg_url)
     budget = PostgresBudget(engine, limit=5, window_seconds=0.3, holder="process-cut")
-    holder_lock = text(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        " AND classid = CAST(:lock_class AS oid) AND objid = CAST(hashtext(:holder) AS oid)"
-    )
-    params = {"lock_class": HOLDER_LOCK_CLASS, "holder": "process-cut"}
 
     async def holder_pids() -> list[int]:
-        async with engine.connect() as connection:
-            return list((await connection.execute(holder_lock, params)).scalars())
+        return await _holder_pids(engine, "process-cut")
 
     try:
         await budget.take("tenant:a")
@@ -288,6 +297,7 @@ async def test_a_take_cancelled_while_it_waits_leaves_no_transaction_behind(pg_u
                     if await observer.scalar(waiting, params):
                         break
                     await asyncio.sleep(0.01)
+            present_before = await _holder_pids(engine, "process-cancelled")
             take.cancel()  # as a worker does to a job whose lease it lost
             with pytest.raises(asyncio.CancelledError):
                 await take
@@ -295,10 +305,22 @@ async def test_a_take_cancelled_while_it_waits_leaves_no_transaction_behind(pg_u
 
         granted = await asyncio.wait_for(budget.take("tenant:a"), timeout=60)  # not stuck
 
+        # The cancel did not cut the statement off and drop the presence: the same session
+        # holds the lock (other processes never counted this one's places as finished).
+        assert await _holder_pids(engine, "process-cancelled") == present_before != []
+        await budget.aclose()  # once the statements under way have ended
         async with engine.connect() as observer:  # committed: another connection sees it
-            rows = await observer.execute(select(FortnoxBudgetGrant.id))
-            assert [row.id for row in rows] == [granted]
+            rows = (
+                await observer.execute(
+                    select(FortnoxBudgetGrant.id, FortnoxBudgetGrant.finished_at)
+                )
+            ).all()
             assert await observer.scalar(waiting, params) == 0
+        # The place the cancelled take was granted after all is finished, not left in flight.
+        assert sorted((row.id == granted, row.finished_at is None) for row in rows) == [
+            (False, False),
+            (True, True),
+        ]
     finally:
         await budget.aclose()
         await engine.dispose()
@@ -337,6 +359,55 @@ async def test_a_take_cancelled_inside_its_transaction_leaves_the_connection_cle
         async with engine.connect() as observer:  # committed: another connection sees it
             rows = await observer.execute(select(FortnoxBudgetGrant.id))
             assert sorted(row.id for row in rows) == [first, granted]
+    finally:
+        await budget.aclose()
+        await engine.dispose()
+
+
+async def test_a_finish_whose_caller_is_cancelled_still_lands(pg_url: str) -> None:
+    engine = create_engine(pg_url)
+    budget = PostgresBudget(engine, limit=5, window_seconds=0.3, holder="process-finishing")
+    tenant_lock = text("SELECT pg_advisory_xact_lock(:lock_class, hashtext('tenant:b'))")
+    try:
+        grant = await budget.take("tenant:a")
+        async with engine.connect() as other:  # holds tenant:b, so a take for it waits there
+            await other.execute(tenant_lock, {"lock_class": BUDGET_LOCK_CLASS})
+            blocked_take = asyncio.create_task(budget.take("tenant:b"))
+            finish = asyncio.create_task(budget.finish(grant))  # queued behind the take
+            await asyncio.sleep(0)
+            finish.cancel()  # its request's task was cancelled while recording the answer
+            with pytest.raises(asyncio.CancelledError):
+                await finish
+            await other.rollback()
+        await asyncio.wait_for(blocked_take, timeout=60)
+        await budget.aclose()  # once the statements under way have ended
+
+        async with engine.connect() as observer:
+            finished_at = await observer.scalar(
+                select(FortnoxBudgetGrant.finished_at).where(FortnoxBudgetGrant.id == grant)
+            )
+        assert finished_at is not None  # not left in flight until stale
+    finally:
+        await budget.aclose()
+        await engine.dispose()
+
+
+async def test_a_finish_that_fails_is_logged_not_raised(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_engine(pg_url)
+    budget = PostgresBudget(engine, limit=5, window_seconds=0.3, holder="process-failing")
+    try:
+        grant = await budget.take("tenant:a")
+        monkeypatch.setattr(budget_repository, "_FINISH", "SELECT no_such_function($1)")
+
+        await budget.finish(grant)  # the request's answer stands: nothing raised
+
+        assert [record.code for record in caplog.records if hasattr(record, "code")] == [
+            "fortnox_budget_finish_failed"
+        ]
+        monkeypatch.undo()
+        assert await budget.take("tenant:a") != grant  # the presence is still usable
     finally:
         await budget.aclose()
         await engine.dispose()

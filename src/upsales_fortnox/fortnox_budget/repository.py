@@ -24,6 +24,7 @@ may take). On SQLite (one process) the in-process limiter alone paces.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
 
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from upsales_fortnox.core.db.session_presence import Presence, present, process_name
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 #: First key of the per-tenant advisory locks ("ufsb"; two-key form, apart from other locks).
 BUDGET_LOCK_CLASS: Final = 0x75667362
@@ -141,13 +143,27 @@ class PostgresBudget:
         self._poll_seconds = poll_seconds
         self.holder = holder or process_name()
         self._presence = Presence(engine, HOLDER_LOCK_CLASS, self.holder)
+        self._under_way: set[asyncio.Task[Any]] = set()
+        """Statements run to their end though their callers were cancelled."""
+
+    def _run_to_its_end(self, work: Callable[[Any], Awaitable[T]]) -> asyncio.Task[T]:
+        """``work`` on the presence connection in a task of its own, which a cancelled caller
+        does not stop: a statement cut off in the middle would leave the connection inside a
+        transaction, and dropping it would end this process's presence, so that other
+        processes would count its places as finished while its last requests may still be on
+        their way to Fortnox."""
+        task = asyncio.ensure_future(self._on_presence(work))
+        self._under_way.add(task)
+        task.add_done_callback(self._under_way.discard)
+        return task
 
     async def _on_presence(self, work: Callable[[Any], Awaitable[T]]) -> T:
         """Run ``work`` on the driver connection that holds the presence lock.
 
         A database error leaves the connection as it was (``work``'s transaction rolled back).
-        Anything else (the connection lost, a timeout, a cancel in the middle of a statement)
-        may leave it inside a transaction, so it is dropped: the database rolls back and ends
+        Anything else (the connection lost, a timeout; a cancel, which only the event loop's
+        end makes, see :meth:`_run_to_its_end`) may leave it inside a transaction, so it is
+        dropped: the database rolls back and ends
         the session, and the next use connects and locks again. When the connection turns out
         to have been lost already, ``work`` is tried once more on a new one (a take whose
         commit's answer was lost leaves a place counted until it is stale; never an extra one).
@@ -186,21 +202,57 @@ class PostgresBudget:
                 )
 
         while True:
-            row = await self._on_presence(attempt)
+            asking = self._run_to_its_end(attempt)
+            try:
+                row = await asyncio.shield(asking)
+            except asyncio.CancelledError:
+                asking.add_done_callback(self._finish_unused)
+                raise
             if row["grant_id"] is not None:
                 return int(row["grant_id"])
             wait = row["wait_seconds"]
             await asyncio.sleep(max(self._poll_seconds if wait is None else float(wait), 0.001))
 
-    async def finish(self, grant: int) -> None:
+    def _finish_unused(self, asking: asyncio.Task[Any]) -> None:
+        """A take whose caller was cancelled: the place it was granted, if any, is finished
+        at once (no request was sent in it; it counts a window from now)."""
+        if asking.cancelled() or asking.exception() is not None:
+            return
+        grant = asking.result()["grant_id"]
+        if grant is not None:
+            finishing = self._run_to_its_end(self._finish_statement(int(grant)))
+            finishing.add_done_callback(_warn_if_failed)
+
+    @staticmethod
+    def _finish_statement(grant: int) -> Callable[[Any], Awaitable[None]]:
         async def record(driver: Any) -> None:
             await driver.execute(_FINISH, grant, timeout=STATEMENT_TIMEOUT_SECONDS)
 
-        await self._on_presence(record)
+        return record
+
+    async def finish(self, grant: int) -> None:
+        """Record the answer. Carried to its end though the caller is cancelled meanwhile;
+        never raises (the request's answer is in, whatever becomes of its place): a place
+        that could not be finished is logged and counts until stale."""
+        finishing = self._run_to_its_end(self._finish_statement(grant))
+        finishing.add_done_callback(_warn_if_failed)
+        await asyncio.wait([finishing])
 
     async def aclose(self) -> None:
-        """Give the presence lock up (this process holds no places any more)."""
+        """Give the presence lock up (this process holds no places any more), once the
+        statements under way have ended."""
+        while self._under_way:
+            await asyncio.gather(*self._under_way, return_exceptions=True)
         await self._presence.close()
+
+
+def _warn_if_failed(finishing: asyncio.Task[Any]) -> None:
+    if not finishing.cancelled() and finishing.exception() is not None:
+        logger.warning(
+            "a place in the shared budget could not be finished; it counts until stale",
+            extra={"code": "fortnox_budget_finish_failed"},
+            exc_info=finishing.exception(),
+        )
 
 
 def database_budget(

@@ -52,7 +52,9 @@ class SharedBudget(Protocol):
         ...
 
     async def finish(self, grant: int) -> None:
-        """The request of ``grant`` has its answer: its place counts for a window more."""
+        """The request of ``grant`` has its answer: its place counts for a window more.
+        Never raises, and ends its work though its caller is cancelled: the request's own
+        outcome is what the caller reports."""
         ...
 
     async def aclose(self) -> None:
