@@ -3,11 +3,13 @@ process lets it go or its engine is disposed, without leaving a connection check
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import warnings
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upsales_fortnox.core.db.engine import create_engine
@@ -63,3 +65,38 @@ async def test_disposing_the_engine_ends_the_presence_without_a_leaked_connectio
         assert [str(warning.message) for warning in caught] == []
     finally:
         await observer.dispose()
+
+
+async def test_a_name_still_held_elsewhere_fails_after_the_lock_timeout(
+    postgres_schema_url: str,
+) -> None:
+    """A session the server has not yet ended (its host went silent) holds the name: taking
+    it again gives up after the lock timeout instead of holding every caller up for hours."""
+    engine = create_engine(postgres_schema_url)
+    presence = Presence(engine, LOCK_CLASS, NAME, lock_timeout_seconds=0.2)
+    lock = text("SELECT pg_advisory_lock(:lock_class, hashtext(:name))")
+    silent_host = create_engine(postgres_schema_url)
+    try:
+        async with silent_host.connect() as silent_session:
+            await silent_session.execute(lock, {"lock_class": LOCK_CLASS, "name": NAME})
+            async with presence.lock:
+                with pytest.raises(DBAPIError, match="lock timeout"):
+                    await asyncio.wait_for(presence.connection(), timeout=30)
+        await silent_host.dispose()  # the server ends that session at last
+        async with presence.lock:  # the next use takes the lock
+            connection = await presence.connection()
+            settings = await connection.execute(
+                text(
+                    "SELECT current_setting('idle_in_transaction_session_timeout'),"
+                    " current_setting('lock_timeout')"
+                )
+            )
+            await connection.commit()
+        # The server ends the session if it idles inside a transaction; the lock timeout
+        # was for taking the lock only.
+        assert tuple(settings.one()) == ("30s", "0")
+        assert await _held(engine) == 1
+    finally:
+        await presence.close()
+        await silent_host.dispose()
+        await engine.dispose()

@@ -13,7 +13,8 @@ database's clock, so processes on other hosts agree on time.
 
 Each grant names its process (``holder``), which holds a presence lock while it runs
 (:mod:`upsales_fortnox.core.db.session_presence`). A process that dies before its answers came
-(even by ``kill -9``) loses the lock at once, and the next take for the tenant counts its places
+(even by ``kill -9``) loses the lock at once (within about a minute when its host went without
+closing the connection), and the next take for the tenant counts its places
 as finished then: its requests reached Fortnox before it died, so they count a window from that
 take (never earlier than the death), not for ever. A process whose lock was lost (the database
 ended its session) takes no place until it holds the lock again. A place whose
@@ -122,7 +123,8 @@ class PostgresBudget:
     costs a few statements' worth of CPU instead of a pooled connection's checkout, transaction
     and checkin for each take and each finish. A take that waits for another process's grant
     of the same tenant holds up this process's other takes for that moment (a grant is one
-    short statement).
+    short statement; at most 30 s when that process's host went silent in the middle of it,
+    as the server then ends its session).
     """
 
     def __init__(

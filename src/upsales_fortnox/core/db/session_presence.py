@@ -4,7 +4,9 @@ its own, for as long as the process runs.
 The lock is keyed by a name (``hashtext(name)`` under a ``lock_class`` of the caller's), so any
 process can tell from ``pg_locks`` whether the named one is still connected. When a process
 dies, even by ``kill -9``, its connection closes and the server drops the lock at once
-(:func:`is_present` is the test, written once for all). Workers use it for their leases
+(:func:`is_present` is the test, written once for all). When its host goes without closing
+the connection (a network cut, the machine lost), the server notices within about a minute
+(see :data:`_SESSION_SETTINGS`). Workers use it for their leases
 (:mod:`upsales_fortnox.jobs.store.presence`), processes calling Fortnox for their places in the
 shared request budget (:mod:`upsales_fortnox.fortnox_budget.repository`).
 """
@@ -37,6 +39,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 logger = logging.getLogger(__name__)
 
 _LOCK = text("SELECT pg_advisory_lock(:lock_class, hashtext(:name))")
+_SESSION_SETTINGS = text(
+    "SELECT set_config('tcp_keepalives_idle', '30', false),"
+    " set_config('tcp_keepalives_interval', '10', false),"
+    " set_config('tcp_keepalives_count', '3', false),"
+    " set_config('idle_in_transaction_session_timeout', '30s', false),"
+    " set_config('lock_timeout', :lock_timeout, true)"
+)
+"""The presence session's settings, made before its lock is taken. The server ends the session
+of a host gone without a word (a network cut, a crash of the machine) after about a minute of
+failed keepalives instead of the system's two hours, and one left inside a transaction after
+30 s, so neither holds a lock that long. Taking the lock waits at most ``lock_timeout`` (for
+this transaction only): a name still held by such a session fails then, and is tried again
+at the next use, rather than holding up every caller meanwhile."""
+DEFAULT_LOCK_TIMEOUT_SECONDS = 10.0
 _UNLOCK = text("SELECT pg_advisory_unlock(:lock_class, hashtext(:name))")
 
 _PG_LOCKS = table(
@@ -84,9 +100,17 @@ class Presence:
     use. Closed with :meth:`close`, or ended with the engine (its ``dispose``), whichever
     comes first."""
 
-    def __init__(self, engine: AsyncEngine, lock_class: int, name: str) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        lock_class: int,
+        name: str,
+        *,
+        lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+    ) -> None:
         self._engine = engine
         self._params = {"lock_class": lock_class, "name": name}
+        self._lock_timeout = f"{max(1, round(lock_timeout_seconds * 1000))}ms"
         self._connection: AsyncConnection | None = None
         self.lock = asyncio.Lock()
         """Held by whoever uses :meth:`connection` (one statement stream at a time)."""
@@ -106,6 +130,7 @@ class Presence:
         if self._connection is None or self._connection.closed:
             connection = await self._engine.connect()
             try:
+                await connection.execute(_SESSION_SETTINGS, {"lock_timeout": self._lock_timeout})
                 await connection.execute(_LOCK, self._params)
                 await connection.commit()  # the lock outlives the transaction
             except BaseException:
