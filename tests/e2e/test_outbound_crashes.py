@@ -24,7 +24,7 @@ from upsales_fortnox.links.repository import won_deal_links
 from upsales_fortnox.models.link import DocumentIntent, Link
 from upsales_fortnox.sync.outbound import fortnox_documents as documents
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
-from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity, SyncType
 
 SEARCH = "GET /invoices"
 CREATE = "POST /invoices"
@@ -313,3 +313,34 @@ async def test_an_edit_of_a_document_gone_from_fortnox_is_reported_missing(
     assert job.status == JobStatus.DEAD
     assert (job.last_error or "").startswith("fortnox_document_missing: ")
     assert fortnox_calls(harness) == {UPDATE: 1}
+
+
+async def test_a_deal_retried_after_the_setting_changed_keeps_its_first_documents_type(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The create timed out as an invoice Fortnox committed; meanwhile the installation was
+    switched to orders. The retry searches invoices and links the one made: no order."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+
+    async def die_after_the_create(*args: object, **kwargs: object) -> None:
+        raise ProcessDied
+
+    with monkeypatch.context() as patch:
+        patch.setattr(won_deal_links, "save_link", die_after_the_create)
+        with pytest.raises(ProcessDied):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    await harness.update_settings(sync_type=SyncType.ORDER)
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "found_and_linked"
+    assert fortnox_calls(harness) == {SEARCH: 1, READ: 1}
+    (invoice,) = invoices_of(harness, order_id)
+    assert fortnox_list(harness, "orders") == []
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_type is FortnoxType.INVOICE
+    assert link.fortnox_id == str(invoice["DocumentNumber"])

@@ -178,7 +178,8 @@ def document_lookup(
     draft: DocumentDraft, link: LinkView | None, *, sent_before: bool
 ) -> DocumentLookup:
     """``sent_before``: an intent to create the order's document was recorded by an earlier
-    attempt (see :mod:`.intents`); only then can an unlinked order have a document."""
+    attempt (see :mod:`upsales_fortnox.links.repository.document_intents`); only then can an
+    unlinked order have a document."""
     if link is None:
         return DocumentLookup.SEARCH if sent_before else DocumentLookup.NONE
     if link.fingerprint == draft.fingerprint() or kept_rows(link.synced_fields) is not None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from typing import cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -39,12 +39,14 @@ async def record_intent(
     installation_id: uuid.UUID,
     upsales_order_id: int,
     fortnox_type: FortnoxType,
-) -> bool:
-    """Record that the order's document is about to be created; the caller commits before
-    sending anything.
+) -> FortnoxType | None:
+    """Record that the order's document is about to be created as ``fortnox_type``; the
+    caller commits before sending anything.
 
-    True when no earlier attempt recorded one: the order's document was never sent, so it is
-    created without a search. False when an earlier attempt did: its outcome is unknown here.
+    None when no earlier attempt recorded one: the order's document was never sent, so it is
+    created without a search. Otherwise the type that attempt was creating (its outcome is
+    unknown here): the one to search, and to create if none is found, even when the setting
+    changed since (one document per deal).
     """
     inserted = await connection.execute(
         _RECORD_INTENT[connection.dialect.name],
@@ -55,4 +57,14 @@ async def record_intent(
             "created_at": utcnow(),
         },
     )
-    return bool(inserted.rowcount)
+    if inserted.rowcount:
+        return None
+    earlier: str = (
+        await connection.execute(
+            select(_INTENTS.c.fortnox_type).where(
+                _INTENTS.c.installation_id == installation_id,
+                _INTENTS.c.upsales_order_id == upsales_order_id,
+            )
+        )
+    ).scalar_one()
+    return FortnoxType(earlier)

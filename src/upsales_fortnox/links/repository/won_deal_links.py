@@ -30,8 +30,9 @@ class DealLinks:
     order: LinkView | None
     company: LinkView | None
     articles: dict[int, str]
-    sent_before: bool
-    """No order link, but an earlier attempt recorded its intent to create the document."""
+    sent_before_as: FortnoxType | None
+    """No order link, but an earlier attempt recorded its intent to create the document, as
+    this type."""
 
 
 _LINKS = cast(Table, Link.__table__)
@@ -107,13 +108,14 @@ class WonDealLinks:
             "company_id": company_id,
             "product_ids": list(product_ids),
         }
-        sent_before = False
+        sent_before_as = None
         async with self._engine.begin() as connection:
             found = [link_view(row) for row in await connection.execute(_DEAL_LINKS, params)]
             order_links = [link for link in found if link.entity is LinkEntity.ORDER]
             if intent is not None and not order_links:
-                first = await record_intent(connection, self._installation_id, order_id, intent)
-                sent_before = not first
+                sent_before_as = await record_intent(
+                    connection, self._installation_id, order_id, intent
+                )
         companies = [link for link in found if link.entity is LinkEntity.COMPANY]
         return DealLinks(
             order=order_links[0] if order_links else None,
@@ -123,7 +125,7 @@ class WonDealLinks:
                 for link in found
                 if link.entity is LinkEntity.PRODUCT
             },
-            sent_before=sent_before,
+            sent_before_as=sent_before_as,
         )
 
     async def save_company_link(

@@ -124,7 +124,9 @@ async def sync_won_order(
         written_back=customer.written_back,
         note=customer.note or None,
     )
-    fortnox_type = link.fortnox_type if link is not None else sent_as
+    # A deal keeps the type its first attempt was sent as (a setting changed since applies to
+    # deals not yet sent): one document per deal.
+    fortnox_type = link.fortnox_type if link is not None else links.sent_before_as or sent_as
     synced = await _sync_document(
         services,
         context,
@@ -167,7 +169,7 @@ async def _sync_document(
     problems = document_problems(draft)
     if problems:
         raise UnsendableOrder(refusal_message(f"The order {order.id}", problems))
-    lookup = document_lookup(draft, link, sent_before=links.sent_before)
+    lookup = document_lookup(draft, link, sent_before=links.sent_before_as is not None)
     existing = None
     if lookup is DocumentLookup.SEARCH:
         existing = await find_document_by_reference(context.fortnox, fortnox_type, order.id)
