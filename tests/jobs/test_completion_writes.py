@@ -100,5 +100,8 @@ async def test_a_failing_write_takes_the_completion_with_it(session_factory: Fac
     await make_worker(session_factory, HandlerRegistry({"twice": twice}), clock).run_once()
 
     assert await _aliases(session_factory) == []
-    # left running, as after a crash: its lease running out lets it run again
-    assert (await load_job(session_factory, job_id)).status == JobStatus.RUNNING
+    # The run failed with the write's error, recorded: to be retried, not left running
+    # until its lease ends.
+    job = await load_job(session_factory, job_id)
+    assert job.status == JobStatus.QUEUED and job.lease_owner is None
+    assert job.last_error is not None and "IntegrityError" in job.last_error
