@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +25,7 @@ from tests.jobs.support import (
 )
 from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost
+from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.models.job import InstallationLease, JobAttempt, SyncJob
 from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
@@ -259,3 +261,62 @@ async def test_heartbeat_notices_a_lost_lease_and_cancels_the_handler(
     assert cancelled.is_set()
     job = await load_job(session_factory, job_id)
     assert (job.status, job.lease_owner) == (JobStatus.RUNNING, "newer-worker")
+
+
+async def test_a_run_whose_lease_cannot_be_renewed_stops_before_it_ends(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database is out of reach while a long job runs: the handler is cancelled before
+    the lease ends (another worker may take the installation then), not left running on."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+    cancelled = asyncio.Event()
+
+    async def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the database is out of reach")
+
+    async def handler(ctx: JobContext) -> None:
+        monkeypatch.setattr(JobStore, "renew", unreachable)
+        clock.advance(LEASE_SECONDS - 0.001)  # the lease all but over
+        try:
+            await asyncio.Event().wait()  # would hang forever without the heartbeat
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    worker = make_worker(
+        session_factory, HandlerRegistry({"test.job": handler}), clock, heartbeat_seconds=0.01
+    )
+    assert await asyncio.wait_for(worker.run_once(), timeout=10) == 0
+    assert cancelled.is_set()
+    assert "job_lease_unrenewable" in [getattr(r, "code", None) for r in caplog.records]
+    assert (await load_job(session_factory, job_id)).status == JobStatus.RUNNING  # runs again
+
+
+async def test_a_run_goes_on_through_a_failed_renewal_while_its_lease_lasts(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+    renew = JobStore.renew
+    failed_once = asyncio.Event()
+
+    async def fails_once(self: JobStore, *args: Any, **kwargs: Any) -> None:
+        if not failed_once.is_set():
+            failed_once.set()
+            raise ConnectionError("a blip")
+        await renew(self, *args, **kwargs)
+
+    monkeypatch.setattr(JobStore, "renew", fails_once)
+
+    async def handler(ctx: JobContext) -> Result:
+        await failed_once.wait()  # the heartbeat's first renewal failed
+        return Result({})
+
+    worker = make_worker(
+        session_factory, HandlerRegistry({"test.job": handler}), clock, heartbeat_seconds=0.01
+    )
+    assert await asyncio.wait_for(worker.run_once(), timeout=10) == 1
+    assert (await load_job(session_factory, job_id)).status == JobStatus.DONE

@@ -17,6 +17,11 @@ class Heartbeat:
     """Renews a running job's leases every ``interval`` seconds until :meth:`stop`; on losing
     them, sets :attr:`lost` and cancels the handler.
 
+    A renewal that fails (the database out of reach) is tried again, sooner as the lease's end
+    nears; when the lease would end within half an interval without one, the leases count as
+    lost too: the handler is cancelled before another worker may take the installation over,
+    so no two workers serve it at once.
+
     The first renewal is due only after ``interval``, so a timer stands in until then: a job
     shorter than that never starts a task for its heartbeat.
     """
@@ -37,24 +42,35 @@ class Heartbeat:
         self._task = asyncio.create_task(self._beat())
 
     async def _beat(self) -> None:
+        log_extra = {"installation_id": str(self._job.installation_id), "job_id": self._job.job_id}
+        margin = self._interval / 2
         while not self._over.is_set():
             try:
                 await self._store.renew(self._job)
             except LeaseLost:
-                self.lost = True
-                self._handler_task.cancel()
+                self._lose()
                 return
             except Exception:
+                held = self._store.seconds_held(self._job)
+                if held is None or held <= margin:
+                    logger.error(
+                        "the job lease could not be renewed before its end; the run stops",
+                        exc_info=True,
+                        extra={**log_extra, "code": "job_lease_unrenewable"},
+                    )
+                    self._lose()
+                    return
                 logger.warning(
-                    "renewing the job lease failed; will try again",
-                    exc_info=True,
-                    extra={
-                        "installation_id": str(self._job.installation_id),
-                        "job_id": self._job.job_id,
-                    },
+                    "renewing the job lease failed; will try again", exc_info=True, extra=log_extra
                 )
+            held = self._store.seconds_held(self._job)
+            wait = self._interval if held is None else min(self._interval, held - margin)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._over.wait(), timeout=self._interval)
+                await asyncio.wait_for(self._over.wait(), timeout=max(wait, 0.0))
+
+    def _lose(self) -> None:
+        self.lost = True
+        self._handler_task.cancel()
 
     async def stop(self) -> None:
         """Stop renewing; returns once a renewal in flight has ended."""

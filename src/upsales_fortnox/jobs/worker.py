@@ -1,12 +1,14 @@
 """The worker: leases installations with due jobs and runs their jobs one at a time.
 
 A worker serves up to ``settings.worker_concurrency`` installations at once, each under an
-installation lease, so no installation is ever served by two workers (or two tasks) at the same
-time; with other workers connected (PostgreSQL) it claims its fair share of the waiting ones
-(:mod:`.claim_share`). For each installation it runs the due jobs in ``(run_after, id)``
-order, at most ``jobs_per_turn`` of them before giving the installation back, so one busy
-installation cannot starve the others. While a job runs longer than ``heartbeat_seconds``, a
-heartbeat renews both leases.
+installation lease, so no installation is served by two workers (or two tasks) at the same
+time: a worker stops a run whose lease it lost, or could not renew before its end (see
+:class:`~upsales_fortnox.jobs.heartbeat.Heartbeat`). A request already sent to an API by then
+cannot be called back. With other workers connected (PostgreSQL) it claims its fair share of
+the waiting ones (:mod:`.claim_share`). For each installation it runs the due jobs in
+``(run_after, id)`` order, at most ``jobs_per_turn`` of them before giving the installation
+back, so one busy installation cannot starve the others. While a job runs longer than
+``heartbeat_seconds``, a heartbeat renews both leases.
 
 Per-job cost is kept low: due jobs are read a few at a time (``jobs_per_batch``) and each is
 still started on its own (checked again to be due, fenced by the lease); a job's outcome is
@@ -116,7 +118,8 @@ class Worker:
         """Serve installations until ``stop`` is set, then finish (or release) running jobs.
 
         Cancelling this coroutine instead is a hard stop: running handlers are cancelled and
-        their jobs run again once their leases expire, as after a crash.
+        their jobs run again as after a crash: once their leases expire, or on PostgreSQL as
+        soon as another worker claims their installations (this worker's presence is gone).
         """
         self._stop = stop
         serving: dict[uuid.UUID, asyncio.Task[int]] = {}

@@ -123,6 +123,10 @@ class InstallationClaims:
                 {"p_installation_id": installation_id, "p_owner": self.owner},
             )
 
+    def leased_until(self, installation_id: uuid.UUID) -> datetime | None:
+        """Until when the installation is ours, as last written by us (None: not ours)."""
+        return self._leased_until.get(installation_id)
+
     def needs_renewal(self, installation_id: uuid.UUID, now: datetime) -> bool:
         """Whether a third of the lease has passed since we last extended it (or we never did);
         until then starting a job only checks that the lease is still ours."""

@@ -199,6 +199,14 @@ class JobStore:
     def _fence(self, job: RunningJob) -> dict[str, Any]:
         return {"p_job_id": job.job_id, "p_owner": self.owner, "p_attempts": job.attempts}
 
+    def seconds_held(self, job: RunningJob) -> float | None:
+        """How long the job's installation stays leased to this worker unless renewed (its
+        lease ends no later than the job's own); None when it is not leased to us."""
+        leased_until = self._claims.leased_until(job.installation_id)
+        if leased_until is None:
+            return None
+        return (leased_until - self._clock()).total_seconds()
+
     async def renew(self, job: RunningJob, *, payload: dict[str, Any] | None = None) -> None:
         """Extend the job's and the installation's leases (saving ``payload`` if given).
 
