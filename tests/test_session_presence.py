@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import warnings
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.core.db.session_presence import Presence
+from upsales_fortnox.jobs.store.presence import WorkerPresence
 
 pytestmark = pytest.mark.postgres
 
@@ -92,11 +94,60 @@ async def test_a_name_still_held_elsewhere_fails_after_the_lock_timeout(
                 )
             )
             await connection.commit()
-        # The server ends the session if it idles inside a transaction; the lock timeout
-        # was for taking the lock only.
-        assert tuple(settings.one()) == ("30s", "0")
+        # The server ends the session if it idles inside a transaction as long as a silent
+        # host's (gone_after_seconds, 60 by default); the lock timeout was for taking the lock.
+        assert tuple(settings.one()) == ("1min", "0")
         assert await _held(engine) == 1
     finally:
         await presence.close()
         await silent_host.dispose()
+        await engine.dispose()
+
+
+async def test_a_closed_presence_leaves_no_connection_with_its_settings_in_the_pool(
+    postgres_schema_url: str,
+) -> None:
+    engine = create_engine(postgres_schema_url)
+    presence = Presence(engine, LOCK_CLASS, NAME)
+    try:
+        async with presence.lock:
+            await presence.connection()
+        await presence.close()
+
+        async with engine.connect() as connection:  # from the pool, as the app's next use
+            setting = await connection.scalar(
+                text("SELECT current_setting('idle_in_transaction_session_timeout')")
+            )
+        assert setting == "0"
+    finally:
+        await presence.close()
+        await engine.dispose()
+
+
+async def test_a_workers_presence_outlasts_a_silent_cut_by_at_least_its_lease(
+    postgres_schema_url: str,
+) -> None:
+    """The server may end a silent worker's session only after its heartbeat has stopped
+    its runs (a lease), so no other worker takes them over while they still run."""
+    engine = create_engine(postgres_schema_url)
+    presence = WorkerPresence(engine, "worker-under-test", lease=timedelta(seconds=60))
+    try:
+        async with presence.lock:
+            connection = await presence.connection()
+            row = (
+                await connection.execute(
+                    text(
+                        "SELECT current_setting('idle_in_transaction_session_timeout'),"
+                        " current_setting('tcp_keepalives_idle')::int"
+                        " + 3 * current_setting('tcp_keepalives_interval')::int"
+                    )
+                )
+            ).one()
+            await connection.commit()
+        idle_in_transaction, keepalive_seconds = row
+        assert idle_in_transaction == "75s"
+        # (0 over a Unix socket, where keepalives do not apply; tests connect over TCP)
+        assert keepalive_seconds >= 60
+    finally:
+        await presence.close()
         await engine.dispose()

@@ -411,3 +411,19 @@ async def test_a_finish_that_fails_is_logged_not_raised(
     finally:
         await budget.aclose()
         await engine.dispose()
+
+
+async def test_a_closed_budget_takes_no_place_and_no_lock_again(pg_url: str) -> None:
+    engine = create_engine(pg_url)
+    budget = PostgresBudget(engine, limit=5, window_seconds=0.3, holder="process-closed")
+    try:
+        await budget.take("tenant:a")
+        await budget.aclose()
+
+        with pytest.raises(RuntimeError, match="closed"):  # a take still polling at the end
+            await budget.take("tenant:a")
+
+        assert await _holder_pids(engine, "process-closed") == []
+    finally:
+        await budget.aclose()
+        await engine.dispose()

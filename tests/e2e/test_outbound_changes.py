@@ -3,11 +3,10 @@ crash between creating the document and storing its link makes no second documen
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import (
@@ -25,10 +24,9 @@ from ufs_sandboxes.fortnox.resources.document_actions import (
     bookkeep_invoice,
     create_invoice_from_order,
 )
-from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.links.repository import won_deal_links
 from upsales_fortnox.links.repository.links import LinkStore
-from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.models.job import JobAttempt
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
 
 D = Decimal
@@ -143,21 +141,21 @@ async def test_a_crash_before_the_link_is_stored_makes_no_second_invoice(
     monkeypatch.setattr(won_deal_links, "save_link", save_failing_once)
 
     job_id = await queue(harness, "upsales.order", harness.demo.opportunity_id)
-    await run_now(harness)
-    # the link is saved with the job's completion, which failed: the job is left running, as
-    # after a crash, until its lease runs out
-    assert failures and (await job_of(harness, job_id)).status == JobStatus.RUNNING
-    async with harness.services.session_factory() as session:
-        await session.execute(
-            update(SyncJob)
-            .where(SyncJob.id == job_id)
-            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
-        )
-        await session.commit()
+    # The link is saved with the job's completion, which failed: that run fails with the
+    # error, and the next one finds the invoice by its reference.
     await run_now(harness)
     job = await job_of(harness, job_id)
 
-    assert job.status == JobStatus.DONE and job.attempts == 2
+    assert failures and job.status == JobStatus.DONE and job.attempts == 2
+    async with harness.services.session_factory() as session:
+        errors = list(
+            await session.scalars(
+                select(JobAttempt.error)
+                .where(JobAttempt.job_id == job_id)
+                .order_by(JobAttempt.number)
+            )
+        )
+    assert errors[0] is not None and "database went away" in errors[0] and errors[1] is None
     assert (job.result or {})["outcome"] == "found_and_linked"
     invoices = fortnox_list(harness, "invoices")
     assert len(invoices) == 1

@@ -176,7 +176,7 @@ async def connected_as(
     if engine.dialect.name != "postgresql":
         yield
         return
-    presence = WorkerPresence(engine, owner)
+    presence = WorkerPresence(engine, owner, lease=timedelta(seconds=LEASE_SECONDS))
     async with presence.lock:
         await presence.connection()
     try:

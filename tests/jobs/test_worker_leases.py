@@ -25,6 +25,7 @@ from tests.jobs.support import (
 )
 from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost
+from upsales_fortnox.jobs.store.claims import InstallationClaims
 from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.models.job import InstallationLease, JobAttempt, SyncJob
 from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
@@ -320,3 +321,62 @@ async def test_a_run_goes_on_through_a_failed_renewal_while_its_lease_lasts(
     )
     assert await asyncio.wait_for(worker.run_once(), timeout=10) == 1
     assert (await load_job(session_factory, job_id)).status == JobStatus.DONE
+
+
+async def test_a_renewal_that_hangs_is_given_up_before_the_lease_ends(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    await add_job(session_factory, installation_id, clock)
+    cancelled = asyncio.Event()
+
+    async def hangs(*args: Any, **kwargs: Any) -> None:
+        clock.advance(1.0)  # time passes while it hangs
+        await asyncio.Event().wait()
+
+    async def handler(ctx: JobContext) -> None:
+        monkeypatch.setattr(JobStore, "renew", hangs)
+        clock.advance(LEASE_SECONDS - 0.02)  # 20 ms of the lease left
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    worker = make_worker(
+        session_factory, HandlerRegistry({"test.job": handler}), clock, heartbeat_seconds=0.01
+    )
+    assert await asyncio.wait_for(worker.run_once(), timeout=10) == 0
+    assert cancelled.is_set()
+
+
+async def test_a_renewal_whose_transaction_failed_does_not_count(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    await add_job(session_factory, installation_id, clock)
+    store = JobStore(
+        session_factory, owner="worker-a", lease=timedelta(seconds=LEASE_SECONDS), clock=clock
+    )
+    renew_on = InstallationClaims.renew_on
+
+    async def renewed_then_lost(self: InstallationClaims, *args: Any) -> None:
+        await renew_on(self, *args)
+        raise ConnectionError("the commit's answer never came")
+
+    try:
+        assert await store.claim_installations(1) == [installation_id]
+        (due,) = await store.due_jobs(installation_id, 1)
+        job = await store.start(installation_id, due)
+        assert job is not None
+        clock.advance(30)
+        with monkeypatch.context() as patched:
+            patched.setattr(InstallationClaims, "renew_on", renewed_then_lost)
+            with pytest.raises(ConnectionError):
+                await store.renew(job)
+
+        assert store.seconds_held(job) == LEASE_SECONDS - 30  # not the uncommitted 60 s
+    finally:
+        await store.close()

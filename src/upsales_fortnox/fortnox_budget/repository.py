@@ -13,11 +13,12 @@ database's clock, so processes on other hosts agree on time.
 
 Each grant names its process (``holder``), which holds a presence lock while it runs
 (:mod:`upsales_fortnox.core.db.session_presence`). A process that dies before its answers came
-(even by ``kill -9``) loses the lock at once (within about a minute when its host went without
-closing the connection), and the next take for the tenant counts its places
-as finished then: its requests reached Fortnox before it died, so they count a window from that
-take (never earlier than the death), not for ever. A process whose lock was lost (the database
-ended its session) takes no place until it holds the lock again. A place whose
+(even by ``kill -9``) loses the lock at once (within a minute when its host went without
+closing the connection: longer than any of its requests may take), and the next take for the
+tenant counts its places as finished then: its requests reached Fortnox before it died, so
+they count a window from that take (never earlier than the death), not for ever. A process
+whose lock was lost (the database ended its session) takes no place until it holds the lock
+again. A place whose
 holder is unknown stays counted until ``stale_seconds`` after its grant (longer than any request
 may take). On SQLite (one process) the in-process limiter alone paces.
 """
@@ -123,7 +124,7 @@ class PostgresBudget:
     costs a few statements' worth of CPU instead of a pooled connection's checkout, transaction
     and checkin for each take and each finish. A take that waits for another process's grant
     of the same tenant holds up this process's other takes for that moment (a grant is one
-    short statement; at most 30 s when that process's host went silent in the middle of it,
+    short statement; at most a minute when that process's host went silent in the middle of it,
     as the server then ends its session).
     """
 
@@ -145,6 +146,7 @@ class PostgresBudget:
         self._poll_seconds = poll_seconds
         self.holder = holder or process_name()
         self._presence = Presence(engine, HOLDER_LOCK_CLASS, self.holder)
+        self._closed = False
         self._under_way: set[asyncio.Task[Any]] = set()
         """Statements run to their end though their callers were cancelled."""
 
@@ -171,6 +173,8 @@ class PostgresBudget:
         commit's answer was lost leaves a place counted until it is stale; never an extra one).
         """
         for last_try in (False, True):
+            if self._closed:  # (a take still waiting as the process ends)
+                raise RuntimeError("the shared Fortnox budget is closed")
             async with self._presence.lock:
                 connection = await self._presence.connection()
                 driver = (await connection.get_raw_connection()).driver_connection
@@ -245,6 +249,7 @@ class PostgresBudget:
         statements under way have ended."""
         while self._under_way:
             await asyncio.gather(*self._under_way, return_exceptions=True)
+        self._closed = True
         await self._presence.close()
 
 

@@ -43,14 +43,18 @@ class Heartbeat:
 
     async def _beat(self) -> None:
         log_extra = {"installation_id": str(self._job.installation_id), "job_id": self._job.job_id}
-        margin = self._interval / 2
+        margin = min(self._interval / 2, self._store.lease_seconds / 4)
         while not self._over.is_set():
-            try:
-                await self._store.renew(self._job)
+            held = self._store.seconds_held(self._job)
+            try:  # a renewal that hangs is given up in time too
+                timeout = None if held is None else max(held - margin, 0.0)
+                await asyncio.wait_for(self._store.renew(self._job), timeout=timeout)
             except LeaseLost:
                 self._lose()
                 return
             except Exception:
+                if self._over.is_set():  # the run ended meanwhile: its outcome decides
+                    return
                 held = self._store.seconds_held(self._job)
                 if held is None or held <= margin:
                     logger.error(

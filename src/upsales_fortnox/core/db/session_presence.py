@@ -5,10 +5,10 @@ The lock is keyed by a name (``hashtext(name)`` under a ``lock_class`` of the ca
 process can tell from ``pg_locks`` whether the named one is still connected. When a process
 dies, even by ``kill -9``, its connection closes and the server drops the lock at once
 (:func:`is_present` is the test, written once for all). When its host goes without closing
-the connection (a network cut, the machine lost), the server notices within about a minute
-(see :data:`_SESSION_SETTINGS`). Workers use it for their leases
-(:mod:`upsales_fortnox.jobs.store.presence`), processes calling Fortnox for their places in the
-shared request budget (:mod:`upsales_fortnox.fortnox_budget.repository`).
+the connection (a network cut, the machine lost), the server notices after a while of the
+caller's choosing (``gone_after_seconds``, see :data:`_SESSION_SETTINGS`). Workers use it for
+their leases (:mod:`upsales_fortnox.jobs.store.presence`), processes calling Fortnox for their
+places in the shared request budget (:mod:`upsales_fortnox.fortnox_budget.repository`).
 """
 
 from __future__ import annotations
@@ -40,18 +40,19 @@ logger = logging.getLogger(__name__)
 
 _LOCK = text("SELECT pg_advisory_lock(:lock_class, hashtext(:name))")
 _SESSION_SETTINGS = text(
-    "SELECT set_config('tcp_keepalives_idle', '30', false),"
-    " set_config('tcp_keepalives_interval', '10', false),"
+    "SELECT set_config('tcp_keepalives_idle', :keepalives_idle, false),"
+    " set_config('tcp_keepalives_interval', :keepalives_interval, false),"
     " set_config('tcp_keepalives_count', '3', false),"
-    " set_config('idle_in_transaction_session_timeout', '30s', false),"
+    " set_config('idle_in_transaction_session_timeout', :idle_in_transaction, false),"
     " set_config('lock_timeout', :lock_timeout, true)"
 )
 """The presence session's settings, made before its lock is taken. The server ends the session
-of a host gone without a word (a network cut, a crash of the machine) after about a minute of
-failed keepalives instead of the system's two hours, and one left inside a transaction after
-30 s, so neither holds a lock that long. Taking the lock waits at most ``lock_timeout`` (for
-this transaction only): a name still held by such a session fails then, and is tried again
-at the next use, rather than holding up every caller meanwhile."""
+of a host gone without a word (a network cut, a crash of the machine) once ``gone_after``
+seconds of keepalives have failed, instead of the system's two hours, and one left inside a
+transaction after as long, so neither holds a lock for hours. Taking the lock waits at most
+``lock_timeout`` (for this transaction only): a name still held by such a session fails then,
+and is tried again at the next use, rather than holding up every caller meanwhile."""
+DEFAULT_GONE_AFTER_SECONDS = 60.0
 DEFAULT_LOCK_TIMEOUT_SECONDS = 10.0
 _UNLOCK = text("SELECT pg_advisory_unlock(:lock_class, hashtext(:name))")
 
@@ -106,11 +107,20 @@ class Presence:
         lock_class: int,
         name: str,
         *,
+        gone_after_seconds: float = DEFAULT_GONE_AFTER_SECONDS,
         lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
     ) -> None:
+        """``gone_after_seconds``: how soon after its host went silent the server may end the
+        session (and the lock with it); ``lock_timeout_seconds``: how long taking the lock
+        waits for a session that holds the name still."""
         self._engine = engine
         self._params = {"lock_class": lock_class, "name": name}
-        self._lock_timeout = f"{max(1, round(lock_timeout_seconds * 1000))}ms"
+        self._session_settings = {
+            "keepalives_idle": str(max(1, round(gone_after_seconds / 2))),
+            "keepalives_interval": str(max(1, round(gone_after_seconds / 6))),
+            "idle_in_transaction": f"{max(1, round(gone_after_seconds * 1000))}ms",
+            "lock_timeout": f"{max(1, round(lock_timeout_seconds * 1000))}ms",
+        }
         self._connection: AsyncConnection | None = None
         self.lock = asyncio.Lock()
         """Held by whoever uses :meth:`connection` (one statement stream at a time)."""
@@ -130,7 +140,7 @@ class Presence:
         if self._connection is None or self._connection.closed:
             connection = await self._engine.connect()
             try:
-                await connection.execute(_SESSION_SETTINGS, {"lock_timeout": self._lock_timeout})
+                await connection.execute(_SESSION_SETTINGS, self._session_settings)
                 await connection.execute(_LOCK, self._params)
                 await connection.commit()  # the lock outlives the transaction
             except BaseException:
@@ -161,7 +171,7 @@ class Presence:
                 await connection.commit()
             except Exception:
                 logger.warning("releasing a presence lock failed", exc_info=True)
-                with contextlib.suppress(Exception):
-                    await connection.invalidate()
+            with contextlib.suppress(Exception):  # not back to the pool with its settings
+                await connection.invalidate()
             with contextlib.suppress(Exception):
                 await connection.close()

@@ -5,7 +5,8 @@ start, and giving them back (the lease statements themselves are in :mod:`.lease
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -52,7 +53,9 @@ class InstallationClaims:
         #: Until when each installation we serve is leased to us, as last written by us.
         self._leased_until: dict[uuid.UUID, datetime] = {}
         self._presence = (
-            WorkerPresence(engine, owner) if engine.dialect.name == "postgresql" else None
+            WorkerPresence(engine, owner, lease=lease)
+            if engine.dialect.name == "postgresql"
+            else None
         )
 
     async def close(self) -> None:
@@ -122,6 +125,23 @@ class InstallationClaims:
                 DROP_INSTALLATION_LEASE,
                 {"p_installation_id": installation_id, "p_owner": self.owner},
             )
+
+    @contextmanager
+    def renewals_kept_on_commit(self, installation_id: uuid.UUID) -> Iterator[None]:
+        """Around a transaction that may renew the installation's lease (:meth:`renew_on`):
+        if it fails, the lease's end as we know it goes back to what it was (the renewal was
+        not committed). A lease found lost stays forgotten."""
+        before = self._leased_until.get(installation_id)
+        try:
+            yield
+        except LeaseLost:
+            raise
+        except BaseException:
+            if before is None:
+                self._leased_until.pop(installation_id, None)
+            else:
+                self._leased_until[installation_id] = before
+            raise
 
     def leased_until(self, installation_id: uuid.UUID) -> datetime | None:
         """Until when the installation is ours, as last written by us (None: not ours)."""

@@ -122,8 +122,9 @@ class JobStore:
         longer due as it was read. An attempt left open by a worker whose lease expired is
         closed as ``lease_expired``.
         """
-        async with self._engine.begin() as connection:
-            return await self._start_on(connection, installation_id, due, self._clock())
+        with self._claims.renewals_kept_on_commit(installation_id):
+            async with self._engine.begin() as connection:
+                return await self._start_on(connection, installation_id, due, self._clock())
 
     async def _start_on(
         self, connection: AsyncConnection, installation_id: uuid.UUID, due: DueJob, now: datetime
@@ -199,6 +200,10 @@ class JobStore:
     def _fence(self, job: RunningJob) -> dict[str, Any]:
         return {"p_job_id": job.job_id, "p_owner": self.owner, "p_attempts": job.attempts}
 
+    @property
+    def lease_seconds(self) -> float:
+        return self._lease.total_seconds()
+
     def seconds_held(self, job: RunningJob) -> float | None:
         """How long the job's installation stays leased to this worker unless renewed (its
         lease ends no later than the job's own); None when it is not leased to us."""
@@ -219,10 +224,11 @@ class JobStore:
         if payload is not None:
             params["p_payload"] = payload
             statement = CHECKPOINT_JOB
-        async with self._engine.begin() as connection:
-            if (await connection.execute(statement, params)).first() is None:
-                raise LeaseLost(f"job {job.job_id} lease lost")
-            await self._claims.renew_on(connection, job.installation_id, expires_at)
+        with self._claims.renewals_kept_on_commit(job.installation_id):
+            async with self._engine.begin() as connection:
+                if (await connection.execute(statement, params)).first() is None:
+                    raise LeaseLost(f"job {job.job_id} lease lost")
+                await self._claims.renew_on(connection, job.installation_id, expires_at)
 
     async def checkpoint(self, job: RunningJob, payload: dict[str, Any]) -> None:
         await self.renew(job, payload=payload)
@@ -247,18 +253,25 @@ class JobStore:
         now = self._clock()
         next_job = None
         lease_lost = False
-        async with self._engine.begin() as connection:
-            if not await self._finish_on(
-                connection, job, COMPLETE_JOB, {"p_result": result}, AttemptOutcome.DONE, None, now
-            ):
-                return Completed(recorded=False)
-            for write in writes:  # the handler's writes, only while the job is still ours
-                await write(connection)
-            if then is not None:
-                try:
-                    next_job = await self._start_on(connection, job.installation_id, then, now)
-                except LeaseLost:  # nothing was written for the next job; keep the completion
-                    lease_lost = True
+        with self._claims.renewals_kept_on_commit(job.installation_id):
+            async with self._engine.begin() as connection:
+                if not await self._finish_on(
+                    connection,
+                    job,
+                    COMPLETE_JOB,
+                    {"p_result": result},
+                    AttemptOutcome.DONE,
+                    None,
+                    now,
+                ):
+                    return Completed(recorded=False)
+                for write in writes:  # the handler's writes, only while the job is still ours
+                    await write(connection)
+                if then is not None:
+                    try:
+                        next_job = await self._start_on(connection, job.installation_id, then, now)
+                    except LeaseLost:  # nothing written for the next job; keep the completion
+                        lease_lost = True
         if lease_lost:
             raise OutcomeSavedLeaseLost(f"installation {job.installation_id} lease lost")
         return Completed(recorded=True, next_job=next_job)

@@ -14,6 +14,7 @@ claim reconnect and take the lock again first.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,7 +27,14 @@ PRESENCE_LOCK_CLASS: Final = 0x75667377
 
 
 class WorkerPresence(Presence):
-    """The connection holding worker ``owner``'s presence lock, opened on first use."""
+    """The connection holding worker ``owner``'s presence lock, opened on first use.
 
-    def __init__(self, engine: AsyncEngine, owner: str) -> None:
-        super().__init__(engine, PRESENCE_LOCK_CLASS, owner)
+    Its session outlasts a silent cut of the worker's connection by at least a ``lease``: by
+    then the worker's heartbeat has stopped its runs (it cannot renew their leases), so a
+    worker taking the installations over never serves one alongside it.
+    """
+
+    def __init__(self, engine: AsyncEngine, owner: str, *, lease: timedelta) -> None:
+        super().__init__(
+            engine, PRESENCE_LOCK_CLASS, owner, gone_after_seconds=lease.total_seconds() * 1.25
+        )
