@@ -46,6 +46,7 @@ class Heartbeat:
         margin = min(self._interval / 2, self._store.lease_seconds / 4)
         while not self._over.is_set():
             held = self._store.seconds_held(self._job)
+            wait = self._interval
             try:  # a renewal that hangs is given up in time too
                 timeout = None if held is None else max(held - margin, 0.0)
                 await asyncio.wait_for(self._store.renew(self._job), timeout=timeout)
@@ -56,7 +57,7 @@ class Heartbeat:
                 if self._over.is_set():  # the run ended meanwhile: its outcome decides
                     return
                 held = self._store.seconds_held(self._job)
-                if held is None or held <= margin:
+                if held is None or held - margin <= margin / 4:
                     logger.error(
                         "the job lease could not be renewed before its end; the run stops",
                         exc_info=True,
@@ -67,10 +68,9 @@ class Heartbeat:
                 logger.warning(
                     "renewing the job lease failed; will try again", exc_info=True, extra=log_extra
                 )
-            held = self._store.seconds_held(self._job)
-            wait = self._interval if held is None else min(self._interval, held - margin)
+                wait = min(self._interval, (held - margin) / 2)  # time left for the next try
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._over.wait(), timeout=max(wait, 0.0))
+                await asyncio.wait_for(self._over.wait(), timeout=wait)
 
     def _lose(self) -> None:
         self.lost = True

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 import uuid
@@ -47,11 +48,12 @@ _SESSION_SETTINGS = text(
     " set_config('lock_timeout', :lock_timeout, true)"
 )
 """The presence session's settings, made before its lock is taken. The server ends the session
-of a host gone without a word (a network cut, a crash of the machine) once ``gone_after``
-seconds of keepalives have failed, instead of the system's two hours, and one left inside a
-transaction after as long, so neither holds a lock for hours. Taking the lock waits at most
-``lock_timeout`` (for this transaction only): a name still held by such a session fails then,
-and is tried again at the next use, rather than holding up every caller meanwhile."""
+of a host gone without a word (a network cut, a crash of the machine) between ``gone_after``
+and 4/3 of it after the cut, once its keepalives have failed, instead of the system's two
+hours, and one left inside a transaction after ``gone_after``, so neither holds a lock for
+hours. Taking the lock waits at most ``lock_timeout`` (for this transaction only): a name still
+held by such a session fails then, and is tried again at the next use, rather than holding up
+every caller meanwhile."""
 DEFAULT_GONE_AFTER_SECONDS = 60.0
 DEFAULT_LOCK_TIMEOUT_SECONDS = 10.0
 _UNLOCK = text("SELECT pg_advisory_unlock(:lock_class, hashtext(:name))")
@@ -115,9 +117,13 @@ class Presence:
         waits for a session that holds the name still."""
         self._engine = engine
         self._params = {"lock_class": lock_class, "name": name}
+        # Three failed probes end the session; the last answered one may be an idle time
+        # before the cut, so probes every third of ``gone_after`` (idle no longer than that)
+        # end it no sooner than ``gone_after`` after the cut (and no later than 4/3 of it).
+        probe_seconds = str(max(1, math.ceil(gone_after_seconds / 3)))
         self._session_settings = {
-            "keepalives_idle": str(max(1, round(gone_after_seconds / 2))),
-            "keepalives_interval": str(max(1, round(gone_after_seconds / 6))),
+            "keepalives_idle": probe_seconds,
+            "keepalives_interval": probe_seconds,
             "idle_in_transaction": f"{max(1, round(gone_after_seconds * 1000))}ms",
             "lock_timeout": f"{max(1, round(lock_timeout_seconds * 1000))}ms",
         }

@@ -130,17 +130,18 @@ class InstallationClaims:
     def renewals_kept_on_commit(self, installation_id: uuid.UUID) -> Iterator[None]:
         """Around a transaction that may renew the installation's lease (:meth:`renew_on`):
         if it fails, the lease's end as we know it goes back to what it was (the renewal was
-        not committed). A lease found lost stays forgotten."""
+        not committed). A lease found lost (here or by a renewal meanwhile) stays forgotten."""
         before = self._leased_until.get(installation_id)
         try:
             yield
         except LeaseLost:
             raise
         except BaseException:
-            if before is None:
-                self._leased_until.pop(installation_id, None)
-            else:
-                self._leased_until[installation_id] = before
+            if installation_id in self._leased_until:
+                if before is None:
+                    del self._leased_until[installation_id]
+                else:
+                    self._leased_until[installation_id] = before
             raise
 
     def leased_until(self, installation_id: uuid.UUID) -> datetime | None:
