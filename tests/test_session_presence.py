@@ -153,3 +153,31 @@ async def test_a_workers_presence_outlasts_a_silent_cut_by_at_least_its_lease(
     finally:
         await presence.close()
         await engine.dispose()
+
+
+async def test_a_presence_the_database_ended_is_reported_and_taken_again(
+    postgres_schema_url: str,
+) -> None:
+    engine = create_engine(postgres_schema_url)
+    lost = asyncio.Event()
+    presence = Presence(engine, LOCK_CLASS, NAME, on_lost=lost.set)
+    try:
+        async with presence.lock:
+            first = await presence.connection()
+            first_pid = await first.scalar(text("SELECT pg_backend_pid()"))
+            await first.commit()
+        async with engine.connect() as other:  # the database ends the presence session
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+
+        await asyncio.wait_for(lost.wait(), timeout=30)  # told at once, not at the next use
+        async with presence.lock:
+            again = await presence.connection()
+            again_pid = await again.scalar(text("SELECT pg_backend_pid()"))
+            await again.commit()
+        assert again_pid != first_pid and await _held(engine) == 1
+        lost.clear()
+        await presence.close()
+        assert not lost.is_set() and await _held(engine) == 0  # closing it is not a loss
+    finally:
+        await presence.close()
+        await engine.dispose()

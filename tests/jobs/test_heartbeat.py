@@ -12,7 +12,7 @@ from upsales_fortnox.jobs.heartbeat import Heartbeat
 from upsales_fortnox.jobs.runs import RunningJob
 from upsales_fortnox.jobs.store.job_store import JobStore
 
-LEASE = 4.5  # seconds, the heartbeat every third of it, as the worker's defaults are
+LEASE = 7.5  # seconds (the retry has 0.6 s of slack), the heartbeat every third of it
 
 
 class _Store:

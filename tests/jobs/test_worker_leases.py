@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import (
@@ -27,6 +28,7 @@ from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost
 from upsales_fortnox.jobs.store.claims import InstallationClaims
 from upsales_fortnox.jobs.store.job_store import JobStore
+from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
 from upsales_fortnox.models.job import InstallationLease, JobAttempt, SyncJob
 from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
@@ -264,22 +266,23 @@ async def test_heartbeat_notices_a_lost_lease_and_cancels_the_handler(
     assert (job.status, job.lease_owner) == (JobStatus.RUNNING, "newer-worker")
 
 
-async def test_a_run_whose_lease_cannot_be_renewed_stops_before_it_ends(
-    session_factory: Factory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """The database is out of reach while a long job runs: the handler is cancelled before
-    the lease ends (another worker may take the installation then), not left running on."""
-    clock = FakeClock()
-    installation_id = await add_installation(session_factory)
-    job_id = await add_job(session_factory, installation_id, clock)
+Renew = Callable[..., Awaitable[None]]
+
+
+async def _run_with_renewals(
+    session_factory: Factory,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    renew: Renew,
+    lease_left: float,
+) -> bool:
+    """Run one job that would wait forever, its leases renewed by ``renew`` from the moment
+    ``lease_left`` seconds of them are left; whether its handler was cancelled."""
     cancelled = asyncio.Event()
 
-    async def unreachable(*args: Any, **kwargs: Any) -> None:
-        raise ConnectionError("the database is out of reach")
-
     async def handler(ctx: JobContext) -> None:
-        monkeypatch.setattr(JobStore, "renew", unreachable)
-        clock.advance(LEASE_SECONDS - 0.001)  # the lease all but over
+        monkeypatch.setattr(JobStore, "renew", renew)
+        clock.advance(LEASE_SECONDS - lease_left)
         try:
             await asyncio.Event().wait()  # would hang forever without the heartbeat
         except asyncio.CancelledError:
@@ -290,7 +293,22 @@ async def test_a_run_whose_lease_cannot_be_renewed_stops_before_it_ends(
         session_factory, HandlerRegistry({"test.job": handler}), clock, heartbeat_seconds=0.01
     )
     assert await asyncio.wait_for(worker.run_once(), timeout=10) == 0
-    assert cancelled.is_set()
+    return cancelled.is_set()
+
+
+async def test_a_run_whose_lease_cannot_be_renewed_stops_before_it_ends(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database is out of reach while a long job runs: the handler is cancelled before
+    the lease ends (another worker may take the installation then), not left running on."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+
+    async def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the database is out of reach")
+
+    assert await _run_with_renewals(session_factory, clock, monkeypatch, unreachable, 0.001)
     assert "job_lease_unrenewable" in [getattr(r, "code", None) for r in caplog.records]
     assert (await load_job(session_factory, job_id)).status == JobStatus.RUNNING  # runs again
 
@@ -329,26 +347,12 @@ async def test_a_renewal_that_hangs_is_given_up_before_the_lease_ends(
     clock = FakeClock()
     installation_id = await add_installation(session_factory)
     await add_job(session_factory, installation_id, clock)
-    cancelled = asyncio.Event()
 
     async def hangs(*args: Any, **kwargs: Any) -> None:
         clock.advance(1.0)  # time passes while it hangs
         await asyncio.Event().wait()
 
-    async def handler(ctx: JobContext) -> None:
-        monkeypatch.setattr(JobStore, "renew", hangs)
-        clock.advance(LEASE_SECONDS - 0.02)  # 20 ms of the lease left
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
-    worker = make_worker(
-        session_factory, HandlerRegistry({"test.job": handler}), clock, heartbeat_seconds=0.01
-    )
-    assert await asyncio.wait_for(worker.run_once(), timeout=10) == 0
-    assert cancelled.is_set()
+    assert await _run_with_renewals(session_factory, clock, monkeypatch, hangs, 0.02)
 
 
 async def test_a_renewal_whose_transaction_failed_does_not_count(
@@ -380,3 +384,39 @@ async def test_a_renewal_whose_transaction_failed_does_not_count(
         assert store.seconds_held(job) == LEASE_SECONDS - 30  # not the uncommitted 60 s
     finally:
         await store.close()
+
+
+@pytest.mark.postgres
+async def test_a_worker_whose_presence_ended_stops_its_running_jobs_at_once(
+    pg_sessions: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database ended the worker's presence session (a restart, say): other workers may
+    take its installations over from that moment, so its running job stops then, not at its
+    next renewal."""
+    clock = FakeClock()
+    installation_id = await add_installation(pg_sessions)
+    job_id = await add_job(pg_sessions, installation_id, clock)
+    cancelled = asyncio.Event()
+    presence_pid = text(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND classid = CAST(:lock_class AS oid) AND objid = CAST(hashtext(:owner) AS oid)"
+    )
+
+    async def handler(ctx: JobContext) -> None:
+        try:
+            async with pg_sessions() as session:
+                params = {"lock_class": PRESENCE_LOCK_CLASS, "owner": worker.worker_id}
+                (pid,) = (await session.scalars(presence_pid, params)).all()
+                await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await asyncio.Event().wait()  # the heartbeat's next renewal is an hour away
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    worker = make_worker(
+        pg_sessions, HandlerRegistry({"test.job": handler}), clock, heartbeat_seconds=3600
+    )
+    assert await asyncio.wait_for(worker.run_once(), timeout=30) == 0
+    assert cancelled.is_set()
+    assert "worker_presence_lost" in [getattr(r, "code", None) for r in caplog.records]
+    assert (await load_job(pg_sessions, job_id)).status == JobStatus.RUNNING  # runs again

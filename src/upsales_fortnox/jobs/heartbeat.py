@@ -51,7 +51,7 @@ class Heartbeat:
                 timeout = None if held is None else max(held - margin, 0.0)
                 await asyncio.wait_for(self._store.renew(self._job), timeout=timeout)
             except LeaseLost:
-                self._lose()
+                self.lose()
                 return
             except Exception:
                 if self._over.is_set():  # the run ended meanwhile: its outcome decides
@@ -63,7 +63,7 @@ class Heartbeat:
                         exc_info=True,
                         extra={**log_extra, "code": "job_lease_unrenewable"},
                     )
-                    self._lose()
+                    self.lose()
                     return
                 logger.warning(
                     "renewing the job lease failed; will try again", exc_info=True, extra=log_extra
@@ -72,7 +72,11 @@ class Heartbeat:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._over.wait(), timeout=wait)
 
-    def _lose(self) -> None:
+    def lose(self) -> None:
+        """The leases count as lost: the handler is cancelled (a run already over keeps its
+        outcome)."""
+        if self._handler_task.done():
+            return
         self.lost = True
         self._handler_task.cancel()
 

@@ -99,7 +99,10 @@ class Worker:
             # A worker with free places claims at least once per poll: work due for two polls
             # has been left by the others (full, or gone), and any worker takes it.
             claim_grace=timedelta(seconds=2 * settings.worker_poll_seconds),
+            on_presence_lost=self._presence_lost,
         )
+        #: The heartbeats of the jobs running now.
+        self._heartbeats: set[Heartbeat] = set()
         jitter = rng or random.Random()  # not security
         self._outcomes = OutcomeRecorder(self._store, settings, jitter)
         self._grace_seconds = shutdown_grace_seconds
@@ -319,10 +322,24 @@ class Worker:
             stopping=self._stop.is_set(),  # it may have been set while the job ran
         )
 
+    def _presence_lost(self) -> None:
+        """The worker's presence in the database ended (it restarted, or ended the session):
+        other workers may take its installations over at once, so its running jobs stop now
+        (each runs again under whoever holds the installation next)."""
+        if self._heartbeats:
+            logger.warning(
+                "the worker's presence in the database ended; its %d running jobs stop",
+                len(self._heartbeats),
+                extra={"code": "worker_presence_lost"},
+            )
+        for heartbeat in list(self._heartbeats):
+            heartbeat.lose()
+
     async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> RunOutcome:
         """Run the handler under a heartbeat; on stop, wait out the grace period, then cancel."""
         handler_task = asyncio.ensure_future(run)
         heartbeat = Heartbeat(self._store, job, handler_task, self._heartbeat_seconds)
+        self._heartbeats.add(heartbeat)
         try:
             stop_waiter = self._stop_waiter
             if stop_waiter is None:
@@ -345,6 +362,7 @@ class Worker:
             handler_task.cancel()
             raise
         finally:
+            self._heartbeats.discard(heartbeat)
             await heartbeat.stop()  # after any renewal in flight, never inside one
         if heartbeat.lost:
             return Lost()

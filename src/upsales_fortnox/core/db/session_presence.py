@@ -20,6 +20,8 @@ import math
 import os
 import socket
 import uuid
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -111,11 +113,17 @@ class Presence:
         *,
         gone_after_seconds: float = DEFAULT_GONE_AFTER_SECONDS,
         lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+        on_lost: Callable[[], None] | None = None,
     ) -> None:
         """``gone_after_seconds``: how soon after its host went silent the server may end the
         session (and the lock with it); ``lock_timeout_seconds``: how long taking the lock
-        waits for a session that holds the name still."""
+        waits for a session that holds the name still; ``on_lost``: told at once when the
+        connection ends other than by :meth:`close` (the database restarted or ended the
+        session): others may count the process gone from then on."""
         self._engine = engine
+        self._on_lost = on_lost
+        self._ended_connection: AsyncConnection | None = None
+        """The presence connection the database ended, until it is replaced."""
         self._params = {"lock_class": lock_class, "name": name}
         # Three failed probes end the session; the last answered one may be an idle time
         # before the cut, so probes every third of ``gone_after`` (idle no longer than that)
@@ -143,12 +151,18 @@ class Presence:
 
     async def connection(self) -> AsyncConnection:
         """The presence connection, the lock taken (call with :attr:`lock` held)."""
+        if self._connection is not None and self._connection is self._ended_connection:
+            await self.discard()  # the database ended it: connect and lock again
         if self._connection is None or self._connection.closed:
             connection = await self._engine.connect()
             try:
                 await connection.execute(_SESSION_SETTINGS, self._session_settings)
                 await connection.execute(_LOCK, self._params)
                 await connection.commit()  # the lock outlives the transaction
+                if self._on_lost is not None:
+                    driver = (await connection.get_raw_connection()).driver_connection
+                    if driver is not None:
+                        driver.add_termination_listener(partial(self._ended, connection))
             except BaseException:
                 await connection.invalidate()
                 await connection.close()
@@ -156,15 +170,20 @@ class Presence:
             self._connection = connection
         return self._connection
 
+    def _ended(self, connection: AsyncConnection, _driver: Any) -> None:
+        """The driver's connection ended; unless by our own doing (closed or discarded, when
+        it is no longer the current one), the lock went with it."""
+        if self._connection is connection:
+            self._ended_connection = connection
+            if self._on_lost is not None:
+                self._on_lost()
+
     async def discard(self) -> None:
         """Drop a connection that failed: the server releases its lock; the next use
         reconnects (call with :attr:`lock` held)."""
         connection, self._connection = self._connection, None
         if connection is not None:
-            with contextlib.suppress(Exception):
-                await connection.invalidate()
-            with contextlib.suppress(Exception):
-                await connection.close()
+            await _drop(connection)
 
     async def close(self) -> None:
         """Release the lock and give the connection back."""
@@ -172,12 +191,20 @@ class Presence:
             connection, self._connection = self._connection, None
             if connection is None:
                 return
+            if connection is self._ended_connection:  # the lock went with it
+                await _drop(connection)
+                return
             try:
                 await connection.execute(_UNLOCK, self._params)
                 await connection.commit()
             except Exception:
                 logger.warning("releasing a presence lock failed", exc_info=True)
-            with contextlib.suppress(Exception):  # not back to the pool with its settings
-                await connection.invalidate()
-            with contextlib.suppress(Exception):
-                await connection.close()
+            await _drop(connection)  # not back to the pool with its settings
+
+
+async def _drop(connection: AsyncConnection) -> None:
+    """Close ``connection`` without handing it back to the pool (nor its lock and settings)."""
+    with contextlib.suppress(Exception):
+        await connection.invalidate()
+    with contextlib.suppress(Exception):
+        await connection.close()

@@ -5,7 +5,7 @@ start, and giving them back (the lease statements themselves are in :mod:`.lease
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -42,6 +42,7 @@ class InstallationClaims:
         lease: timedelta,
         clock: Clock,
         share_grace: timedelta,
+        on_presence_lost: Callable[[], None] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._engine = engine
@@ -53,7 +54,7 @@ class InstallationClaims:
         #: Until when each installation we serve is leased to us, as last written by us.
         self._leased_until: dict[uuid.UUID, datetime] = {}
         self._presence = (
-            WorkerPresence(engine, owner, lease=lease)
+            WorkerPresence(engine, owner, lease=lease, on_lost=on_presence_lost)
             if engine.dialect.name == "postgresql"
             else None
         )

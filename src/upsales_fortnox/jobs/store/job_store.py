@@ -70,7 +70,10 @@ class JobStore:
         lease: timedelta,
         clock: Clock,
         claim_grace: timedelta = timedelta(seconds=1),
+        on_presence_lost: Callable[[], None] | None = None,
     ) -> None:
+        """``on_presence_lost``: told when this worker's presence in the database ended
+        (PostgreSQL): other workers may take its installations over from then on."""
         self._session_factory = session_factory
         engine = session_factory.kw.get("bind")
         if not isinstance(engine, AsyncEngine):
@@ -80,7 +83,13 @@ class JobStore:
         self._lease = lease
         self._clock = clock
         self._claims = InstallationClaims(
-            session_factory, engine, owner=owner, lease=lease, clock=clock, share_grace=claim_grace
+            session_factory,
+            engine,
+            owner=owner,
+            lease=lease,
+            clock=clock,
+            share_grace=claim_grace,
+            on_presence_lost=on_presence_lost,
         )
 
     async def close(self) -> None:

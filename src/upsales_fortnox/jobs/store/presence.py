@@ -14,6 +14,7 @@ claim reconnect and take the lock again first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Final
 
@@ -34,7 +35,18 @@ class WorkerPresence(Presence):
     worker taking the installations over never serves one alongside it.
     """
 
-    def __init__(self, engine: AsyncEngine, owner: str, *, lease: timedelta) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        owner: str,
+        *,
+        lease: timedelta,
+        on_lost: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(
-            engine, PRESENCE_LOCK_CLASS, owner, gone_after_seconds=lease.total_seconds() * 1.25
+            engine,
+            PRESENCE_LOCK_CLASS,
+            owner,
+            gone_after_seconds=lease.total_seconds() * 1.25,
+            on_lost=on_lost,
         )
