@@ -181,3 +181,23 @@ async def test_a_presence_the_database_ended_is_reported_and_taken_again(
     finally:
         await presence.close()
         await engine.dispose()
+
+
+async def test_a_presence_dropped_after_a_failure_is_reported(postgres_schema_url: str) -> None:
+    """A presence connection dropped because a statement on it failed takes the lock with it:
+    that is a loss too (others may count the process gone), unlike :meth:`close`."""
+    engine = create_engine(postgres_schema_url)
+    losses: list[str] = []
+    presence = Presence(engine, LOCK_CLASS, NAME, on_lost=lambda: losses.append("lost"))
+    try:
+        async with presence.lock:
+            await presence.connection()
+            await presence.discard()
+        assert losses == ["lost"] and await _held(engine) == 0
+        async with presence.lock:
+            await presence.connection()  # locked again
+        assert await _held(engine) == 1
+    finally:
+        await presence.close()
+        await engine.dispose()
+    assert losses == ["lost"]

@@ -420,3 +420,31 @@ async def test_a_worker_whose_presence_ended_stops_its_running_jobs_at_once(
     assert cancelled.is_set()
     assert "worker_presence_lost" in [getattr(r, "code", None) for r in caplog.records]
     assert (await load_job(pg_sessions, job_id)).status == JobStatus.RUNNING  # runs again
+
+
+async def test_no_job_starts_on_an_installation_held_from_before_the_presence_ended(
+    session_factory: Factory,
+) -> None:
+    """The presence ends just as a job finishes: the job after it (started along with the
+    outcome) does not run, as another worker may be taking the installation over."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    await add_job(session_factory, installation_id, clock, kind="first")
+    second = await add_job(session_factory, installation_id, clock, kind="second")
+    ran: list[str] = []
+
+    async def first(ctx: JobContext) -> Result:
+        ran.append("first")
+        # As the presence connection's end is reported: once this handler has returned.
+        asyncio.get_running_loop().call_soon(worker._presence_lost)
+        return Result({})
+
+    async def later(ctx: JobContext) -> Result:
+        ran.append("second")
+        return Result({})
+
+    worker = make_worker(session_factory, HandlerRegistry({"first": first, "second": later}), clock)
+    await asyncio.wait_for(worker.run_once(), timeout=10)
+
+    assert ran == ["first"]
+    assert (await load_job(session_factory, second)).status != JobStatus.DONE

@@ -103,6 +103,11 @@ class Worker:
         )
         #: The heartbeats of the jobs running now.
         self._heartbeats: set[Heartbeat] = set()
+        #: How often the worker's presence in the database ended, and the count when each
+        #: installation now served was claimed: one claimed before the last end is no longer
+        #: surely ours (others may have taken it over), so no job of it starts or runs on.
+        self._presence_losses = 0
+        self._claimed_at_loss: dict[uuid.UUID, int] = {}
         jitter = rng or random.Random()  # not security
         self._outcomes = OutcomeRecorder(self._store, settings, jitter)
         self._grace_seconds = shutdown_grace_seconds
@@ -201,9 +206,14 @@ class Worker:
         log_extra = {"installation_id": str(installation_id)}
         processed = 0
         turn_cache: dict[str, Any] = {}
+        self._claimed_at_loss[installation_id] = self._presence_losses
         try:
             more_due = True
-            while more_due and processed < self._jobs_per_turn and not self._stop.is_set():
+            while (
+                more_due
+                and processed < self._jobs_per_turn
+                and self._still_serving(installation_id)
+            ):
                 asked = min(self._jobs_per_batch, self._jobs_per_turn - processed)
                 batch = await self._store.due_jobs(installation_id, asked)
                 # A short batch was all that was due: the turn ends with it (what its jobs
@@ -214,7 +224,7 @@ class Worker:
                 for position, due in enumerate(batch):
                     job, started = started, None
                     if job is None:
-                        if self._stop.is_set():
+                        if not self._still_serving(installation_id):
                             break
                         if due.lease_expired and due.attempts >= due.max_attempts:
                             if await self._bury_expired(installation_id, due):
@@ -239,11 +249,17 @@ class Worker:
         except Exception:
             logger.exception("serving the installation failed", extra=log_extra)
         finally:
+            self._claimed_at_loss.pop(installation_id, None)
             try:
                 await self._store.release_installation(installation_id)
             except Exception:
                 logger.exception("releasing the installation lease failed", extra=log_extra)
         return processed
+
+    def _still_serving(self, installation_id: uuid.UUID) -> bool:
+        """Neither stopping nor holding the installation from before the presence ended."""
+        claimed_at = self._claimed_at_loss.get(installation_id, self._presence_losses)
+        return not self._stop.is_set() and claimed_at == self._presence_losses
 
     def _next_to_start(self, batch: list[DueJob], position: int, ended: int) -> DueJob | None:
         """The job to start in the transaction that records the one at ``position``: the next
@@ -326,6 +342,7 @@ class Worker:
         """The worker's presence in the database ended (it restarted, or ended the session):
         other workers may take its installations over at once, so its running jobs stop now
         (each runs again under whoever holds the installation next)."""
+        self._presence_losses += 1
         if self._heartbeats:
             logger.warning(
                 "the worker's presence in the database ended; its %d running jobs stop",
@@ -340,6 +357,8 @@ class Worker:
         handler_task = asyncio.ensure_future(run)
         heartbeat = Heartbeat(self._store, job, handler_task, self._heartbeat_seconds)
         self._heartbeats.add(heartbeat)
+        if not self._still_serving(job.installation_id) and not self._stop.is_set():
+            heartbeat.lose()  # started along with the last outcome, after the presence ended
         try:
             stop_waiter = self._stop_waiter
             if stop_waiter is None:

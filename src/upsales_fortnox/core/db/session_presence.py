@@ -124,6 +124,8 @@ class Presence:
         self._on_lost = on_lost
         self._ended_connection: AsyncConnection | None = None
         """The presence connection the database ended, until it is replaced."""
+        self._listening: tuple[Any, Callable[[Any], None]] | None = None
+        """The driver connection told to report its end, and what it tells."""
         self._params = {"lock_class": lock_class, "name": name}
         # Three failed probes end the session; the last answered one may be an idle time
         # before the cut, so probes every third of ``gone_after`` (idle no longer than that)
@@ -145,15 +147,19 @@ class Presence:
         with it instead of leaving its connection checked out. Runs inside ``dispose``, where
         the driver's calls may be made synchronously."""
         connection, self._connection = self._connection, None
+        self._stop_listening()
         if connection is not None and connection.sync_connection is not None:
             with contextlib.suppress(Exception):
                 connection.sync_connection.invalidate()  # closed: the server drops the lock
 
     async def connection(self) -> AsyncConnection:
         """The presence connection, the lock taken (call with :attr:`lock` held)."""
-        if self._connection is not None and self._connection is self._ended_connection:
-            await self.discard()  # the database ended it: connect and lock again
-        if self._connection is None or self._connection.closed:
+        current = self._connection
+        if current is not None and (
+            current is self._ended_connection or current.invalidated or current.closed
+        ):
+            await self.discard()  # it ended (the lock with it): connect and lock again
+        if self._connection is None:
             connection = await self._engine.connect()
             try:
                 await connection.execute(_SESSION_SETTINGS, self._session_settings)
@@ -161,14 +167,26 @@ class Presence:
                 await connection.commit()  # the lock outlives the transaction
                 if self._on_lost is not None:
                     driver = (await connection.get_raw_connection()).driver_connection
-                    if driver is not None:
-                        driver.add_termination_listener(partial(self._ended, connection))
+                    if driver is None:
+                        raise ConnectionError("the presence connection has no driver connection")
+                    listener = partial(self._ended, connection)
+                    driver.add_termination_listener(listener)
+                    self._listening = (driver, listener)
+                    if driver.is_closed():  # it ended before it was listened to
+                        raise ConnectionError("the presence connection ended as it was made")
             except BaseException:
-                await connection.invalidate()
-                await connection.close()
+                self._stop_listening()
+                await _drop(connection)
                 raise
             self._connection = connection
         return self._connection
+
+    def _stop_listening(self) -> None:
+        listening, self._listening = self._listening, None
+        if listening is not None:
+            driver, listener = listening
+            with contextlib.suppress(Exception):
+                driver.remove_termination_listener(listener)
 
     def _ended(self, connection: AsyncConnection, _driver: Any) -> None:
         """The driver's connection ended; unless by our own doing (closed or discarded, when
@@ -179,16 +197,20 @@ class Presence:
                 self._on_lost()
 
     async def discard(self) -> None:
-        """Drop a connection that failed: the server releases its lock; the next use
-        reconnects (call with :attr:`lock` held)."""
+        """Drop a connection that failed: the server releases its lock (``on_lost`` is told,
+        unless it was told already); the next use reconnects (call with :attr:`lock` held)."""
         connection, self._connection = self._connection, None
+        self._stop_listening()
         if connection is not None:
             await _drop(connection)
+            if connection is not self._ended_connection and self._on_lost is not None:
+                self._on_lost()
 
     async def close(self) -> None:
         """Release the lock and give the connection back."""
         async with self.lock:
             connection, self._connection = self._connection, None
+            self._stop_listening()
             if connection is None:
                 return
             if connection is self._ended_connection:  # the lock went with it
