@@ -25,7 +25,7 @@ from tests.jobs.support import (
     make_worker,
 )
 from upsales_fortnox.integrations.errors import RetryableError
-from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost
+from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost, Worker
 from upsales_fortnox.jobs.store.claims import InstallationClaims
 from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
@@ -269,6 +269,35 @@ async def test_heartbeat_notices_a_lost_lease_and_cancels_the_handler(
 Renew = Callable[..., Awaitable[None]]
 
 
+async def _cancelled_while_running(
+    session_factory: Factory,
+    clock: FakeClock,
+    meanwhile: Callable[[Worker], Awaitable[None]],
+    *,
+    heartbeat_seconds: float = 0.01,
+) -> bool:
+    """Run one job that does ``meanwhile`` and then would wait forever; whether the worker
+    cancelled it (its run ended without an outcome)."""
+    cancelled = asyncio.Event()
+
+    async def handler(ctx: JobContext) -> None:
+        try:
+            await meanwhile(worker)
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    worker = make_worker(
+        session_factory,
+        HandlerRegistry({"test.job": handler}),
+        clock,
+        heartbeat_seconds=heartbeat_seconds,
+    )
+    assert await asyncio.wait_for(worker.run_once(), timeout=30) == 0
+    return cancelled.is_set()
+
+
 async def _run_with_renewals(
     session_factory: Factory,
     clock: FakeClock,
@@ -276,24 +305,14 @@ async def _run_with_renewals(
     renew: Renew,
     lease_left: float,
 ) -> bool:
-    """Run one job that would wait forever, its leases renewed by ``renew`` from the moment
-    ``lease_left`` seconds of them are left; whether its handler was cancelled."""
-    cancelled = asyncio.Event()
+    """:func:`_cancelled_while_running`, its leases renewed by ``renew`` from the moment
+    ``lease_left`` seconds of them are left."""
 
-    async def handler(ctx: JobContext) -> None:
+    async def meanwhile(worker: Worker) -> None:
         monkeypatch.setattr(JobStore, "renew", renew)
         clock.advance(LEASE_SECONDS - lease_left)
-        try:
-            await asyncio.Event().wait()  # would hang forever without the heartbeat
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
 
-    worker = make_worker(
-        session_factory, HandlerRegistry({"test.job": handler}), clock, heartbeat_seconds=0.01
-    )
-    assert await asyncio.wait_for(worker.run_once(), timeout=10) == 0
-    return cancelled.is_set()
+    return await _cancelled_while_running(session_factory, clock, meanwhile)
 
 
 async def test_a_run_whose_lease_cannot_be_renewed_stops_before_it_ends(
@@ -396,28 +415,21 @@ async def test_a_worker_whose_presence_ended_stops_its_running_jobs_at_once(
     clock = FakeClock()
     installation_id = await add_installation(pg_sessions)
     job_id = await add_job(pg_sessions, installation_id, clock)
-    cancelled = asyncio.Event()
     presence_pid = text(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
         " AND classid = CAST(:lock_class AS oid) AND objid = CAST(hashtext(:owner) AS oid)"
     )
 
-    async def handler(ctx: JobContext) -> None:
-        try:
-            async with pg_sessions() as session:
-                params = {"lock_class": PRESENCE_LOCK_CLASS, "owner": worker.worker_id}
-                (pid,) = (await session.scalars(presence_pid, params)).all()
-                await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            await asyncio.Event().wait()  # the heartbeat's next renewal is an hour away
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+    async def end_its_presence(worker: Worker) -> None:
+        async with pg_sessions() as session:
+            params = {"lock_class": PRESENCE_LOCK_CLASS, "owner": worker.worker_id}
+            (pid,) = (await session.scalars(presence_pid, params)).all()
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
-    worker = make_worker(
-        pg_sessions, HandlerRegistry({"test.job": handler}), clock, heartbeat_seconds=3600
+    # (the heartbeat's next renewal is an hour away)
+    assert await _cancelled_while_running(
+        pg_sessions, clock, end_its_presence, heartbeat_seconds=3600
     )
-    assert await asyncio.wait_for(worker.run_once(), timeout=30) == 0
-    assert cancelled.is_set()
     assert "worker_presence_lost" in [getattr(r, "code", None) for r in caplog.records]
     assert (await load_job(pg_sessions, job_id)).status == JobStatus.RUNNING  # runs again
 
