@@ -447,3 +447,31 @@ async def test_no_job_starts_on_an_installation_held_from_before_the_presence_en
 
     assert ran == ["first"]
     assert (await load_job(session_factory, second)).status != JobStatus.DONE
+
+
+async def test_no_job_runs_on_an_installation_claimed_as_the_presence_ended(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The presence ends while the claim is under way: what it claimed is not surely the
+    worker's (others may take it over at once), so its turn ends without running a job."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+    ran: list[int] = []
+    claim = JobStore.claim_installations
+
+    async def claim_as_the_presence_ends(self: JobStore, *args: Any, **kwargs: Any) -> Any:
+        claimed = await claim(self, *args, **kwargs)
+        worker._presence_lost()  # reported before the claim's caller resumes
+        return claimed
+
+    async def handler(ctx: JobContext) -> Result:
+        ran.append(ctx.job_id)
+        return Result({})
+
+    monkeypatch.setattr(JobStore, "claim_installations", claim_as_the_presence_ends)
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    await asyncio.wait_for(worker.run_once(), timeout=10)
+
+    assert ran == []
+    assert (await load_job(session_factory, job_id)).status == JobStatus.QUEUED

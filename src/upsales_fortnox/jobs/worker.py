@@ -45,6 +45,7 @@ from upsales_fortnox.jobs.outcomes import (
     RunOutcome,
     outcome_label,
 )
+from upsales_fortnox.jobs.presence_losses import PresenceLosses
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, OutcomeSavedLeaseLost, RunningJob
 from upsales_fortnox.jobs.store.job_store import JobStore
 
@@ -103,11 +104,7 @@ class Worker:
         )
         #: The heartbeats of the jobs running now.
         self._heartbeats: set[Heartbeat] = set()
-        #: How often the worker's presence in the database ended, and the count when each
-        #: installation now served was claimed: one claimed before the last end is no longer
-        #: surely ours (others may have taken it over), so no job of it starts or runs on.
-        self._presence_losses = 0
-        self._claimed_at_loss: dict[uuid.UUID, int] = {}
+        self._presence_losses = PresenceLosses()
         jitter = rng or random.Random()  # not security
         self._outcomes = OutcomeRecorder(self._store, settings, jitter)
         self._grace_seconds = shutdown_grace_seconds
@@ -184,6 +181,7 @@ class Worker:
         return total
 
     async def _claim(self, limit: int, *, exclude: Collection[uuid.UUID] = ()) -> list[uuid.UUID]:
+        losses_before = self._presence_losses.count  # a loss during the claim: not ours
         try:
             claimed = await self._store.claim_installations(limit, exclude=exclude)
         except Exception as exc:
@@ -191,6 +189,7 @@ class Worker:
                 logger.exception("claiming installations failed")
             return []
         self.outage.succeeded()
+        self._presence_losses.claimed(claimed, losses_before)
         return claimed
 
     # One installation
@@ -206,7 +205,7 @@ class Worker:
         log_extra = {"installation_id": str(installation_id)}
         processed = 0
         turn_cache: dict[str, Any] = {}
-        self._claimed_at_loss[installation_id] = self._presence_losses
+        self._presence_losses.serving(installation_id)
         try:
             more_due = True
             while (
@@ -249,7 +248,7 @@ class Worker:
         except Exception:
             logger.exception("serving the installation failed", extra=log_extra)
         finally:
-            self._claimed_at_loss.pop(installation_id, None)
+            self._presence_losses.served(installation_id)
             try:
                 await self._store.release_installation(installation_id)
             except Exception:
@@ -258,8 +257,9 @@ class Worker:
 
     def _still_serving(self, installation_id: uuid.UUID) -> bool:
         """Neither stopping nor holding the installation from before the presence ended."""
-        claimed_at = self._claimed_at_loss.get(installation_id, self._presence_losses)
-        return not self._stop.is_set() and claimed_at == self._presence_losses
+        return not self._stop.is_set() and not self._presence_losses.held_from_before_a_loss(
+            installation_id
+        )
 
     def _next_to_start(self, batch: list[DueJob], position: int, ended: int) -> DueJob | None:
         """The job to start in the transaction that records the one at ``position``: the next
@@ -342,7 +342,7 @@ class Worker:
         """The worker's presence in the database ended (it restarted, or ended the session):
         other workers may take its installations over at once, so its running jobs stop now
         (each runs again under whoever holds the installation next)."""
-        self._presence_losses += 1
+        self._presence_losses.ended()
         if self._heartbeats:
             logger.warning(
                 "the worker's presence in the database ended; its %d running jobs stop",
@@ -357,7 +357,7 @@ class Worker:
         handler_task = asyncio.ensure_future(run)
         heartbeat = Heartbeat(self._store, job, handler_task, self._heartbeat_seconds)
         self._heartbeats.add(heartbeat)
-        if not self._still_serving(job.installation_id) and not self._stop.is_set():
+        if self._presence_losses.held_from_before_a_loss(job.installation_id):
             heartbeat.lose()  # started along with the last outcome, after the presence ended
         try:
             stop_waiter = self._stop_waiter

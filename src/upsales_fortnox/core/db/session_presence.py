@@ -213,7 +213,7 @@ class Presence:
             self._stop_listening()
             if connection is None:
                 return
-            if connection is self._ended_connection:  # the lock went with it
+            if connection is self._ended_connection or connection.invalidated:  # lock gone
                 await _drop(connection)
                 return
             try:
