@@ -18,9 +18,8 @@ closing the connection: longer than any of its requests may take), and the next 
 tenant counts its places as finished then: its requests reached Fortnox before it died, so
 they count a window from that take (never earlier than the death), not for ever. A process
 whose lock was lost (the database ended its session) takes no place until it holds the lock
-again. A place whose
-holder is unknown stays counted until ``stale_seconds`` after its grant (longer than any request
-may take). On SQLite (one process) the in-process limiter alone paces.
+again. A place whose holder is unknown stays counted until ``stale_seconds`` after its grant
+(longer than any request may take). On SQLite (one process) the in-process limiter alone paces.
 """
 
 from __future__ import annotations
@@ -167,8 +166,8 @@ class PostgresBudget:
         A database error leaves the connection as it was (``work``'s transaction rolled back).
         Anything else (the connection lost, a timeout; a cancel, which only the event loop's
         end makes, see :meth:`_run_to_its_end`) may leave it inside a transaction, so it is
-        dropped: the database rolls back and ends
-        the session, and the next use connects and locks again. When the connection turns out
+        dropped: the database rolls back and ends the session, and the next use connects and
+        locks again. When the connection turns out
         to have been lost already, ``work`` is tried once more on a new one (a take whose
         commit's answer was lost leaves a place counted until it is stale; never an extra one).
         """
@@ -226,23 +225,23 @@ class PostgresBudget:
             return
         grant = asking.result()["grant_id"]
         if grant is not None:
-            finishing = self._run_to_its_end(self._finish_statement(int(grant)))
-            finishing.add_done_callback(_warn_if_failed)
+            self._start_finish(int(grant))
 
-    @staticmethod
-    def _finish_statement(grant: int) -> Callable[[Any], Awaitable[None]]:
+    def _start_finish(self, grant: int) -> asyncio.Task[None]:
+        """Finish ``grant`` in a task run to its end; a failure is logged, never raised."""
+
         async def record(driver: Any) -> None:
             await driver.execute(_FINISH, grant, timeout=STATEMENT_TIMEOUT_SECONDS)
 
-        return record
+        finishing = self._run_to_its_end(record)
+        finishing.add_done_callback(_warn_if_failed)
+        return finishing
 
     async def finish(self, grant: int) -> None:
         """Record the answer. Carried to its end though the caller is cancelled meanwhile;
         never raises (the request's answer is in, whatever becomes of its place): a place
         that could not be finished is logged and counts until stale."""
-        finishing = self._run_to_its_end(self._finish_statement(grant))
-        finishing.add_done_callback(_warn_if_failed)
-        await asyncio.wait([finishing])
+        await asyncio.wait([self._start_finish(grant)])
 
     async def aclose(self) -> None:
         """Give the presence lock up (this process holds no places any more), once the

@@ -142,23 +142,25 @@ class OutcomeRecorder:
             reason = error_text("invalid_job_result", finished.problem)
             logger.error("job dead: %s", reason, extra=log_extra)
             return await self._store.bury(job, reason), None
-        for start_next in (then, None) if then is not None else (None,):
+        try:
             try:
-                completed = await self._store.complete(job, result, then=start_next, writes=writes)
+                completed = await self._store.complete(job, result, then=then, writes=writes)
             except LeaseLost:
                 raise
-            except Exception as error:
-                if start_next is not None:
-                    # Starting the next job failed and took the completion with it: save it
-                    # alone.
-                    logger.warning("starting the next job failed", exc_info=True, extra=log_extra)
-                    continue
-                # The completion itself failed (a write the database refuses): the run fails
-                # with that error, recorded, instead of staying running until its lease ends.
-                return await self._record_failure(job, error, log_extra), None
-            logger.info("job done", extra=log_extra)
-            return completed.recorded, completed.next_job
-        raise AssertionError("unreachable")
+            except Exception:
+                if then is None:
+                    raise
+                # Starting the next job failed and took the completion with it: save it alone.
+                logger.warning("starting the next job failed", exc_info=True, extra=log_extra)
+                completed = await self._store.complete(job, result, writes=writes)
+        except LeaseLost:
+            raise
+        except Exception as error:
+            # The completion itself failed (a write the database refuses): the run fails with
+            # that error, recorded, instead of staying running until its lease ends.
+            return await self._record_failure(job, error, log_extra), None
+        logger.info("job done", extra=log_extra)
+        return completed.recorded, completed.next_job
 
     async def _record_failure(
         self, job: RunningJob, error: BaseException, log_extra: dict[str, Any]
