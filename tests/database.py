@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import upsales_fortnox.models  # noqa: F401  (registers the tables)
@@ -66,3 +67,21 @@ async def truncate_all(engine: AsyncEngine) -> None:
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     async with engine.begin() as connection:
         await connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+_ADVISORY_LOCK_HOLDERS = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND classid = CAST(:lock_class AS oid) AND objid = CAST(hashtext(:name) AS oid)"
+    " AND objsubid = 2"
+)
+
+
+async def advisory_lock_holders(engine: AsyncEngine, lock_class: int, name: str) -> list[int]:
+    """The sessions (backend pids) holding the two-key advisory lock ``(lock_class,
+    hashtext(name))`` in the engine's database: a presence lock, for instance."""
+    async with engine.connect() as connection:
+        held = await connection.execute(
+            _ADVISORY_LOCK_HOLDERS, {"lock_class": lock_class, "name": name}
+        )
+        return list(held.scalars())

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.database import advisory_lock_holders
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.core.db.session_presence import Presence
 from upsales_fortnox.jobs.store.presence import WorkerPresence
@@ -24,15 +25,7 @@ NAME = "process-under-test"
 
 
 async def _held(engine: AsyncEngine) -> int:
-    async with engine.connect() as connection:
-        count = await connection.scalar(
-            text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid = CAST(:lock_class AS oid) AND objid = CAST(hashtext(:name) AS oid)"
-            ),
-            {"lock_class": LOCK_CLASS, "name": NAME},
-        )
-    return int(count or 0)
+    return len(await advisory_lock_holders(engine, LOCK_CLASS, NAME))
 
 
 async def test_the_lock_is_held_until_closed(postgres_schema_url: str) -> None:

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.database import truncate_all
+from tests.database import advisory_lock_holders, truncate_all
 from ufs_sandboxes.fortnox import (
     FortnoxSandbox,
     FortnoxSandboxConfig,
@@ -230,17 +230,9 @@ async def test_a_killed_process_places_count_a_window_from_its_death_not_until_s
         await engine.dispose()
 
 
-_HOLDER_LOCK = text(
-    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-    " AND classid = CAST(:lock_class AS oid) AND objid = CAST(hashtext(:holder) AS oid)"
-)
-
-
 async def _holder_pids(engine: AsyncEngine, holder: str) -> list[int]:
     """The sessions holding ``holder``'s presence lock."""
-    params = {"lock_class": HOLDER_LOCK_CLASS, "holder": holder}
-    async with engine.connect() as connection:
-        return list((await connection.execute(_HOLDER_LOCK, params)).scalars())
+    return await advisory_lock_holders(engine, HOLDER_LOCK_CLASS, holder)
 
 
 async def test_a_holder_whose_presence_connection_was_cut_takes_its_lock_again(

@@ -67,6 +67,20 @@ async def first_deal_synced(harness: SyncHarness) -> None:
     assert job.status == JobStatus.DONE, job.last_error
 
 
+async def dies_before_the_link(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, order_id: int
+) -> None:
+    """Sync the order, the process dying once Fortnox answered and before the link is saved."""
+
+    async def die(*args: object, **kwargs: object) -> None:
+        raise ProcessDied
+
+    with monkeypatch.context() as patch:
+        patch.setattr(won_deal_links, "save_link", die)
+        with pytest.raises(ProcessDied):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+
+
 def new_won_deal(harness: SyncHarness) -> int:
     demo = harness.demo
     order = harness.upsales.create_entity(
@@ -171,13 +185,7 @@ async def test_crash_after_the_response_before_the_link(
     await first_deal_synced(harness)
     order_id = new_won_deal(harness)
 
-    async def die(*args: object, **kwargs: object) -> None:
-        raise ProcessDied
-
-    with monkeypatch.context() as patch:
-        patch.setattr(won_deal_links, "save_link", die)
-        with pytest.raises(ProcessDied):
-            await sync_won_order(harness.services, harness.installation_id, order_id)
+    await dies_before_the_link(harness, monkeypatch, order_id)
     assert len(invoices_of(harness, order_id)) == 1
     assert await link_of(harness, LinkEntity.ORDER, order_id) is None
 
@@ -324,13 +332,7 @@ async def test_a_deal_retried_after_the_setting_changed_keeps_its_first_document
     await first_deal_synced(harness)
     order_id = new_won_deal(harness)
 
-    async def die_after_the_create(*args: object, **kwargs: object) -> None:
-        raise ProcessDied
-
-    with monkeypatch.context() as patch:
-        patch.setattr(won_deal_links, "save_link", die_after_the_create)
-        with pytest.raises(ProcessDied):
-            await sync_won_order(harness.services, harness.installation_id, order_id)
+    await dies_before_the_link(harness, monkeypatch, order_id)
     await harness.update_settings(sync_type=SyncType.ORDER)
     harness.services.fortnox_calls.clear()
 

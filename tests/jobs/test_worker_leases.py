@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.database import advisory_lock_holders
 from tests.jobs.support import (
     LEASE_SECONDS,
     FakeClock,
@@ -402,16 +403,12 @@ async def test_a_worker_whose_presence_ended_stops_its_running_jobs_at_once(
     clock = FakeClock()
     installation_id = await add_installation(pg_sessions)
     job_id = await add_job(pg_sessions, installation_id, clock)
-    presence_pid = text(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        " AND classid = CAST(:lock_class AS oid) AND objid = CAST(hashtext(:owner) AS oid)"
-    )
+    engine = pg_sessions.kw["bind"]
 
     async def end_its_presence(worker: Worker) -> None:
-        async with pg_sessions() as session:
-            params = {"lock_class": PRESENCE_LOCK_CLASS, "owner": worker.worker_id}
-            (pid,) = (await session.scalars(presence_pid, params)).all()
-            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        (pid,) = await advisory_lock_holders(engine, PRESENCE_LOCK_CLASS, worker.worker_id)
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
     # (the heartbeat's next renewal is an hour away)
     assert await _cancelled_while_running(
