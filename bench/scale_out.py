@@ -21,6 +21,10 @@ Figures (the last line printed is one JSON object):
 * ``recovery_seconds``: from the kill until no installation is leased to the dead worker any
   more (another worker took each over).
 * ``installations``, ``processes`` (service processes: API + workers), ``deals``, ``seconds``.
+* ``deals_waited``: deals whose retry found no document (the killed worker's deals, or any
+  whose create failed without an answer), so they waited ``settle_seconds``
+  (``FORTNOX_CREATE_SETTLE_SECONDS``) for a create that may still land before creating:
+  ``time_ratio`` includes that wait.
 
 ``--quick``: the busy installation wins 40 deals, the others 2 each; full: 120 and 5.
 
@@ -65,6 +69,7 @@ from bench.scale_out_setup import (
     serve_upsales,
     service_env,
 )
+from upsales_fortnox.integrations.fortnox.facts import CREATE_MAY_LAND_WITHIN_SECONDS
 from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
 
 INSTALLATIONS = 200
@@ -117,6 +122,14 @@ class Watch:
     async def unfinished(self) -> int:
         value = await self._connection.fetchval(
             "SELECT count(*) FROM sync_jobs WHERE status IN ('queued', 'running')"
+        )
+        return int(value)
+
+    async def deals_waited(self) -> int:
+        """Deals whose retry found no document and waited before creating it (the settle time
+        for an earlier create that may still land)."""
+        value = await self._connection.fetchval(
+            "SELECT count(DISTINCT job_id) FROM job_attempts WHERE outcome = 'waiting'"
         )
         return int(value)
 
@@ -214,12 +227,14 @@ async def _drive(
     cpu_by_process = {name: _cpu(process) - cpu_before[name] for name, process in processes.items()}
     cpu_by_process["killed_worker"] = cpu_of_killed
     service_cpu = sum(cpu_by_process.values())
+    deals_waited = await watch.deals_waited()
     await connection.close()
     return {
         "seconds": elapsed,
         "service_cpu": service_cpu,
         "recovery_seconds": recovery,
         "hooks_rejected": rejected,
+        "deals_waited": deals_waited,
         "restart_cpu": restart_cpu,
         "cpu_by_process": {name: round(value, 2) for name, value in cpu_by_process.items()},
     }
@@ -319,6 +334,10 @@ def _run_processes(
         "fortnox_calls": sum(calls.values()),
         "fortnox_429": report["throttled"],
         "hooks_rejected": run["hooks_rejected"],
+        "deals_waited": run["deals_waited"],
+        "settle_seconds": float(
+            os.environ.get("FORTNOX_CREATE_SETTLE_SECONDS", CREATE_MAY_LAND_WITHIN_SECONDS)
+        ),
         "cpu_seconds": {
             "service": round(run["service_cpu"], 2),
             **run["cpu_by_process"],

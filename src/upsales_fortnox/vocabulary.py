@@ -67,6 +67,8 @@ class AttemptOutcome(StrEnum):
     DEAD = "dead"
     LEASE_EXPIRED = "lease_expired"
     RELEASED = "released"
+    WAITING = "waiting"
+    """The run could not go on yet (:class:`~upsales_fortnox.integrations.errors.RetryLater`)."""
 
 
 class JobKind(StrEnum):

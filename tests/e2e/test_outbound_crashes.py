@@ -14,97 +14,32 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.outbound_support import fortnox_list, link_demo_products, link_of, sync_order, win
+from tests.e2e.outbound_support import fortnox_list, link_of, queue, sync_order
+from tests.e2e.won_deal_support import (
+    CREATE,
+    READ,
+    SEARCH,
+    UPDATE,
+    ProcessDied,
+    dies_before_the_link,
+    earlier_creates_settle,
+    first_deal_synced,
+    fortnox_calls,
+    intents,
+    invoices_of,
+    new_won_deal,
+    run_due,
+    settling,
+)
 from ufs_sandboxes.fortnox.resources.document_kinds import INVOICES
 from ufs_sandboxes.fortnox.resources.documents import update_document
-from upsales_fortnox.links.repository import won_deal_links
-from upsales_fortnox.models.link import DocumentIntent, Link
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.outbound import fortnox_documents as documents
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity, SyncType
-
-SEARCH = "GET /invoices"
-CREATE = "POST /invoices"
-READ = "GET /invoices/{DocumentNumber}"
-UPDATE = "PUT /invoices/{DocumentNumber}"
-
-
-class ProcessDied(Exception):
-    """Stands for the process ending at this point (nothing after it runs)."""
-
-
-@pytest.fixture
-async def linked(harness: SyncHarness) -> SyncHarness:
-    await link_demo_products(harness)
-    return harness
-
-
-def invoices_of(harness: SyncHarness, order_id: int) -> list[dict[str, Any]]:
-    reference = f"upsales-order:{order_id}"
-    return [
-        i for i in fortnox_list(harness, "invoices") if i["ExternalInvoiceReference1"] == reference
-    ]
-
-
-async def intents(harness: SyncHarness) -> int:
-    async with harness.services.session_factory() as session:
-        count = await session.scalar(select(func.count()).select_from(DocumentIntent))
-    return int(count or 0)
-
-
-def fortnox_calls(harness: SyncHarness) -> dict[str, int]:
-    return {label: n for label, n in harness.services.fortnox_calls.items() if n}
-
-
-async def first_deal_synced(harness: SyncHarness) -> None:
-    """The company's customer is created by the first deal; later deals are steady state."""
-    order_id = harness.demo.opportunity_id
-    win(harness, order_id)
-    job = await sync_order(harness, order_id)
-    assert job.status == JobStatus.DONE, job.last_error
-
-
-async def dies_before_the_link(
-    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, order_id: int
-) -> None:
-    """Sync the order, the process dying once Fortnox answered and before the link is saved."""
-
-    async def die(*args: object, **kwargs: object) -> None:
-        raise ProcessDied
-
-    with monkeypatch.context() as patch:
-        patch.setattr(won_deal_links, "save_link", die)
-        with pytest.raises(ProcessDied):
-            await sync_won_order(harness.services, harness.installation_id, order_id)
-
-
-def new_won_deal(harness: SyncHarness) -> int:
-    demo = harness.demo
-    order = harness.upsales.create_entity(
-        demo.customer_id,
-        "orders",
-        {
-            "description": "Ny affär",
-            "date": "2024-06-01",
-            "user": {"id": demo.sales_rep_user_ids[0]},
-            "client": {"id": demo.account_ids[0]},
-            "stage": {"id": demo.stage_won_id},
-            "probability": 100,
-            "orderRow": [
-                {
-                    "product": {"id": demo.product_ids_by_article_no["KONS-1"]},
-                    "quantity": 3,
-                    "listPrice": "1250",
-                    "price": "1250",
-                }
-            ],
-        },
-        fire_hooks=False,
-    )
-    return int(order["id"])
 
 
 async def test_a_new_won_deal_costs_exactly_its_create(linked: SyncHarness) -> None:
@@ -125,6 +60,8 @@ async def test_a_new_won_deal_costs_exactly_its_create(linked: SyncHarness) -> N
 async def test_crash_after_the_intent_before_the_request(
     linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The retry finds nothing, so it searches once more when no earlier create can still
+    land, and only then creates."""
     harness = linked
     await first_deal_synced(harness)
     order_id = new_won_deal(harness)
@@ -138,13 +75,24 @@ async def test_crash_after_the_intent_before_the_request(
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert await intents(harness) == 2 and invoices_of(harness, order_id) == []
     harness.services.fortnox_calls.clear()
+    job_id = await queue(harness, "upsales.order", order_id)
 
-    job = await sync_order(harness, order_id)
+    waiting = await run_due(harness, job_id)
+    assert waiting.status == JobStatus.QUEUED
+    assert (waiting.last_error or "").startswith("fortnox_create_settling: ")
+    assert waiting.attempts == 0  # a wait is not an attempt
+    assert fortnox_calls(harness) == {SEARCH: 1}
+    still = await run_due(harness, job_id)  # due again too soon: nothing is asked of Fortnox
+    assert still.status == JobStatus.QUEUED and fortnox_calls(harness) == {SEARCH: 1}
+
+    await earlier_creates_settle(harness)
+    job = await run_due(harness, job_id)
 
     assert job.status == JobStatus.DONE, job.last_error
     assert (job.result or {})["outcome"] == "created"
-    assert fortnox_calls(harness) == {SEARCH: 1, CREATE: 1}  # the intent asked for a search
+    assert fortnox_calls(harness) == {SEARCH: 2, CREATE: 1}
     assert len(invoices_of(harness, order_id)) == 1
+    assert await settling(harness) == []
 
 
 async def test_connection_dropped_after_fortnox_committed(

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import (
     fortnox_list,
-    link_demo_products,
     link_of,
     sync_company,
     sync_order,
@@ -19,12 +16,6 @@ from upsales_fortnox.domain.outbound.money import fortnox_net, round_ore
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
 
 D = Decimal
-
-
-@pytest.fixture
-async def linked(harness: SyncHarness) -> SyncHarness:
-    await link_demo_products(harness)
-    return harness
 
 
 async def test_won_deal_becomes_an_invoice_for_a_new_customer(linked: SyncHarness) -> None:

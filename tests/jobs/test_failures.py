@@ -6,6 +6,7 @@ from upsales_fortnox.integrations.errors import (
     PermanentError,
     ReauthorizationRequired,
     RetryableError,
+    RetryLater,
     SyncError,
 )
 from upsales_fortnox.jobs.failures import MAX_ERROR_LENGTH, FailureKind, classify_failure
@@ -18,6 +19,15 @@ def test_retryable_keeps_code_message_and_retry_after() -> None:
     assert failure.kind is FailureKind.RETRY
     assert failure.reason == "fortnox_rate_limited: Fortnox rate limit reached"
     assert failure.retry_after == 4.0
+
+
+def test_a_run_that_cannot_go_on_yet_waits_for_its_time() -> None:
+    failure = classify_failure(
+        RetryLater("not yet", code="fortnox_create_settling", retry_after=42)
+    )
+    assert failure.kind is FailureKind.WAIT
+    assert failure.reason == "fortnox_create_settling: not yet"
+    assert failure.retry_after == 42
 
 
 def test_permanent_is_dead() -> None:

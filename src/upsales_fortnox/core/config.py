@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from upsales_fortnox.integrations.fortnox import facts as fortnox_facts
+
 SANDBOX_HOST = "127.0.0.1"
 SANDBOX_FORTNOX_PORT = 8091
 SANDBOX_UPSALES_PORT = 8092
@@ -51,6 +53,12 @@ class Settings(BaseSettings):
     fortnox_rate_window_seconds: float = Field(default=5.0, gt=0)
     upsales_rate_limit: int = Field(default=200, ge=1)
     upsales_rate_window_seconds: float = Field(default=10.0, gt=0)
+    fortnox_create_settle_seconds: float = Field(
+        default=fortnox_facts.CREATE_MAY_LAND_WITHIN_SECONDS,
+        ge=0,
+        description="How long a retried won deal that Fortnox has no document for waits, and "
+        "searches once more, before creating one (an earlier create may still land).",
+    )
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=8, ge=1)
     job_backoff_base_seconds: float = Field(default=2.0, gt=0)

@@ -34,6 +34,18 @@ class RetryableError(SyncError):
         self.retry_after = retry_after
 
 
+class RetryLater(SyncError):
+    """Not a failure: the job cannot go on for ``retry_after`` seconds. It is queued again for
+    then without counting an attempt."""
+
+    code = "retry_later"
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
 class PermanentError(SyncError):
     """A failure that retrying will not fix (refused input, missing entity, conflict)."""
 

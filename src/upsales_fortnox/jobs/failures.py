@@ -11,6 +11,7 @@ from upsales_fortnox.integrations.errors import (
     PermanentError,
     ReauthorizationRequired,
     RetryableError,
+    RetryLater,
     SyncError,
 )
 
@@ -27,6 +28,8 @@ class FailureKind(StrEnum):
     """Give up now; an operator may retry."""
     REAUTHORIZE = "reauthorize"
     """Park the job without counting the attempt until the installation logs in again."""
+    WAIT = "wait"
+    """Queue the job again for ``retry_after`` seconds later, without counting the attempt."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ def classify_failure(exc: BaseException) -> Failure:
         return Failure(FailureKind.REAUTHORIZE, error_text(exc.code, exc.message))
     if isinstance(exc, PermanentError):
         return Failure(FailureKind.DEAD, error_text(exc.code, exc.message))
+    if isinstance(exc, RetryLater):
+        return Failure(FailureKind.WAIT, error_text(exc.code, exc.message), exc.retry_after)
     if isinstance(exc, RetryableError):
         return Failure(FailureKind.RETRY, error_text(exc.code, exc.message), exc.retry_after)
     if isinstance(exc, SyncError):

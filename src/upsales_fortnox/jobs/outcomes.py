@@ -71,7 +71,7 @@ RunOutcome = Finished | Failed | Released | Lost
 
 
 def outcome_label(job: RunningJob, outcome: RunOutcome) -> str:
-    """``done``, ``retry``, ``dead``, ``reauthorize``, ``released`` or ``lease_lost``."""
+    """``done``, ``retry``, ``wait``, ``dead``, ``reauthorize``, ``released`` or ``lease_lost``."""
     if isinstance(outcome, Finished):
         return "done" if outcome.problem is None else "dead"
     if isinstance(outcome, Released):
@@ -177,6 +177,16 @@ class OutcomeRecorder:
                 last_error=failure.reason,
                 count_attempt=False,
                 park_installation=True,
+            )
+        if failure.kind is FailureKind.WAIT:
+            logger.info("job waits: %s", failure.reason, extra=log_extra)
+            return await self._store.requeue(
+                job,
+                delay_seconds=failure.retry_after or 0.0,
+                outcome=AttemptOutcome.WAITING,
+                attempt_error=failure.reason,
+                last_error=failure.reason,
+                count_attempt=False,
             )
         if failure.kind is FailureKind.DEAD:
             logger.error("job dead: %s", failure.reason, extra=log_extra)

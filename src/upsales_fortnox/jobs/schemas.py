@@ -49,7 +49,7 @@ class JobAttemptOut(BaseModel):
     worker_id: str
     started_at: datetime
     finished_at: datetime | None
-    outcome: str | None = Field(description="done, retry, dead, lease_expired or released")
+    outcome: str | None = Field(description="done, retry, waiting, dead, lease_expired or released")
     error: str | None
 
     @classmethod

@@ -61,8 +61,8 @@ def default_worker_id() -> str:
     return process_name()
 
 
-#: Told of every job run: its kind, how it ended (``done``, ``retry``, ``dead``, ``reauthorize``,
-#: ``released``, ``lease_lost``) and the handler's seconds. Must not block or raise.
+#: Told of every job run: its kind, how it ended (``done``, ``retry``, ``wait``, ``dead``,
+#: ``reauthorize``, ``released``, ``lease_lost``) and its seconds. Must not block or raise.
 JobObserver = Callable[[str, str, float], None]
 
 

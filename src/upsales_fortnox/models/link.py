@@ -67,6 +67,13 @@ class DocumentIntent(Base):
     upsales_order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fortnox_type: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    """When the attempt whose create may be out recorded it, or renewed it after a wait: that
+    attempt alone withdraws it, should its create never go out."""
+    settles_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set when a retry's search found no document: until then an earlier create may still land
+    in Fortnox, so the deal is searched for again after it before anything is created. Cleared
+    as the deal's next create is sent (see
+    :mod:`upsales_fortnox.sync.outbound.earlier_create`)."""
 
 
 class CustomFieldId(Base):

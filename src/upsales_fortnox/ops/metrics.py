@@ -37,7 +37,7 @@ WEBHOOK_SECONDS: Final = Histogram(
 )
 JOBS: Final = Counter(
     f"{PREFIX}_jobs_total",
-    "Job runs, by kind and outcome (done, retry, dead, reauthorize, released, lease_lost).",
+    "Job runs, by kind and outcome (done, retry, wait, dead, reauthorize, released, lease_lost).",
     ["kind", "outcome"],
     registry=REGISTRY,
 )

@@ -101,6 +101,16 @@ STREAM_REPLIES_IN_COMMAND_ORDER: Final = True
 consumer (:mod:`upsales_fortnox.intake.fortnox_stream.consumer`) relies on it."""
 
 
+CREATE_MAY_LAND_WITHIN_SECONDS: Final = 60.0
+"""How long after our side of a create has ended (answer lost, connection dropped, client timed
+out, process killed) Fortnox may still commit that create: *unverified*; nothing documents
+whether a request whose client has gone is carried through or stopped, nor how long it may run.
+A retried won deal whose search by reference finds nothing therefore searches once more this
+long after that first miss before it creates (:mod:`upsales_fortnox.sync.outbound.earlier_create`):
+a create committed within it is found and linked; one stopped with its client costs the deal this
+wait and nothing else. Operators can change it (``FORTNOX_CREATE_SETTLE_SECONDS``); the wait
+is read on the clocks of the service's hosts, so a host whose clock runs ahead shortens it."""
+
 # --- the money after the deal -------------------------------------------------------------------
 
 PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY: Final = True

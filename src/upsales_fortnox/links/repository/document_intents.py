@@ -8,21 +8,26 @@ connection whose create Fortnox may have committed, a link deleted by hand). See
 :class:`~upsales_fortnox.models.link.DocumentIntent`.
 
 The intent is recorded in the transaction that reads the won deal's links (one transaction per
-deal, committed before any Fortnox call; :mod:`.won_deal_links`). A deal that is then refused
-before its create (an unsendable order, a product without an article) keeps its intent: its
-next attempt costs one search more, never a second document.
+deal, committed before any Fortnox call; :mod:`.won_deal_links`). An attempt that recorded it
+and then failed without a create that could land (refused before sending it: an unsendable
+order, a product without an article; or answered with a 4xx) withdraws it, so the deal's next
+attempt creates without a search or a wait. A cancelled or killed attempt keeps it.
+
+A search that finds nothing stores when to search again (``settles_at``, see
+:mod:`upsales_fortnox.sync.outbound.earlier_create`): an earlier create may still land.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnElement, Table, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.link import DocumentIntent
 from upsales_fortnox.vocabulary import FortnoxType
 
@@ -34,19 +39,29 @@ _RECORD_INTENT = {
 """Built once per dialect; a second intent for the same order changes nothing."""
 
 
+@dataclass(frozen=True)
+class EarlierIntent:
+    """An earlier attempt's intent to create the order's document, outcome unknown."""
+
+    fortnox_type: FortnoxType
+    """The type it was creating: the one to search, and to create if none is found, even when
+    the setting changed since (one document per deal)."""
+    settles_at: datetime | None
+    """Set by a search that found nothing: search again after it before creating."""
+
+
 async def record_intent(
     connection: AsyncConnection,
     installation_id: uuid.UUID,
     upsales_order_id: int,
     fortnox_type: FortnoxType,
-) -> FortnoxType | None:
+    recorded_at: datetime,
+) -> EarlierIntent | None:
     """Record that the order's document is about to be created as ``fortnox_type``; the
     caller commits before sending anything.
 
     None when no earlier attempt recorded one: the order's document was never sent, so it is
-    created without a search. Otherwise the type that attempt was creating (its outcome is
-    unknown here): the one to search, and to create if none is found, even when the setting
-    changed since (one document per deal).
+    created without a search. Otherwise that attempt's intent.
     """
     inserted = await connection.execute(
         _RECORD_INTENT[connection.dialect.name],
@@ -54,17 +69,69 @@ async def record_intent(
             "installation_id": installation_id,
             "upsales_order_id": upsales_order_id,
             "fortnox_type": fortnox_type.value,
-            "created_at": utcnow(),
+            "created_at": recorded_at,
         },
     )
     if inserted.rowcount:
         return None
-    earlier: str = (
+    earlier = (
         await connection.execute(
-            select(_INTENTS.c.fortnox_type).where(
-                _INTENTS.c.installation_id == installation_id,
-                _INTENTS.c.upsales_order_id == upsales_order_id,
+            select(_INTENTS.c.fortnox_type, _INTENTS.c.settles_at).where(
+                _of_order(installation_id, upsales_order_id)
             )
         )
-    ).scalar_one()
-    return FortnoxType(earlier)
+    ).one()
+    return EarlierIntent(FortnoxType(earlier.fortnox_type), earlier.settles_at)
+
+
+async def settle_intent(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    upsales_order_id: int,
+    settles_at: datetime,
+) -> None:
+    """Store when to search for the order's document again."""
+    await connection.execute(
+        update(_INTENTS)
+        .where(_of_order(installation_id, upsales_order_id))
+        .values(settles_at=settles_at)
+    )
+
+
+async def renew_intent(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    upsales_order_id: int,
+    recorded_at: datetime,
+) -> None:
+    """The intent is now the create about to be sent by the attempt that records it at
+    ``recorded_at`` (an earlier create can no longer land): no wait is pending."""
+    await connection.execute(
+        update(_INTENTS)
+        .where(_of_order(installation_id, upsales_order_id))
+        .values(settles_at=None, created_at=recorded_at)
+    )
+
+
+async def withdraw_intent(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    upsales_order_id: int,
+    recorded_at: datetime,
+) -> None:
+    """Forget the intent recorded at ``recorded_at``: its attempt failed without a create that
+    could land. An intent another attempt has since renewed or set waiting is kept."""
+    await connection.execute(
+        delete(_INTENTS).where(
+            _of_order(installation_id, upsales_order_id),
+            _INTENTS.c.created_at == recorded_at,
+            _INTENTS.c.settles_at.is_(None),
+        )
+    )
+
+
+def _of_order(installation_id: uuid.UUID, upsales_order_id: int) -> ColumnElement[bool]:
+    return and_(
+        _INTENTS.c.installation_id == installation_id,
+        _INTENTS.c.upsales_order_id == upsales_order_id,
+    )

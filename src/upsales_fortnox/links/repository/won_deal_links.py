@@ -6,20 +6,31 @@ link saved with the job's completion, or in a transaction of its own."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.links.repository.document_intents import record_intent
+from upsales_fortnox.links.repository.document_intents import (
+    EarlierIntent,
+    record_intent,
+    renew_intent,
+    settle_intent,
+    withdraw_intent,
+)
 from upsales_fortnox.links.repository.links import LinkStore, link_view, save_link
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+
+logger = logging.getLogger(__name__)
 
 LinkWrite = Callable[[AsyncConnection], Awaitable[None]]
 """A link's write, run in a transaction someone else commits (the job's completion)."""
@@ -30,9 +41,8 @@ class DealLinks:
     order: LinkView | None
     company: LinkView | None
     articles: dict[int, str]
-    sent_before_as: FortnoxType | None
-    """No order link, but an earlier attempt recorded its intent to create the document, as
-    this type."""
+    sent_before: EarlierIntent | None
+    """No order link, but an earlier attempt recorded its intent to create the document."""
 
 
 _LINKS = cast(Table, Link.__table__)
@@ -89,6 +99,10 @@ class WonDealLinks:
         would cost a fifth more CPU per read)."""
         self._installation_id = installation_id
         self._with_completion = with_completion
+        self._own_intent: tuple[int, datetime] | None = None
+        """The order whose intent this attempt recorded (or renewed), and when."""
+        self._create_may_land = False
+        """This attempt's create was sent, and not refused."""
 
     async def read(
         self,
@@ -108,14 +122,17 @@ class WonDealLinks:
             "company_id": company_id,
             "product_ids": list(product_ids),
         }
-        sent_before_as = None
+        sent_before = None
         async with self._engine.begin() as connection:
             found = [link_view(row) for row in await connection.execute(_DEAL_LINKS, params)]
             order_links = [link for link in found if link.entity is LinkEntity.ORDER]
             if intent is not None and not order_links:
-                sent_before_as = await record_intent(
-                    connection, self._installation_id, order_id, intent
+                recorded_at = utcnow()
+                sent_before = await record_intent(
+                    connection, self._installation_id, order_id, intent, recorded_at
                 )
+                if sent_before is None:
+                    self._own_intent = (order_id, recorded_at)
         companies = [link for link in found if link.entity is LinkEntity.COMPANY]
         return DealLinks(
             order=order_links[0] if order_links else None,
@@ -125,8 +142,43 @@ class WonDealLinks:
                 for link in found
                 if link.entity is LinkEntity.PRODUCT
             },
-            sent_before_as=sent_before_as,
+            sent_before=sent_before,
         )
+
+    def create_sent(self) -> None:
+        """The create is being sent: from now on it may land."""
+        self._create_may_land = True
+
+    def create_refused(self) -> None:
+        """Fortnox answered the create with a refusal: it created nothing."""
+        self._create_may_land = False
+
+    async def withdraw_unsent_intent(self) -> None:
+        """After a failure: forget the intent this attempt recorded (or renewed) when no create
+        of it can land, so the next attempt creates without a search. Best effort: a kept
+        intent costs that attempt a search and the settle time, never a second document."""
+        own, self._own_intent = self._own_intent, None
+        if own is None or self._create_may_land:
+            return
+        order_id, recorded_at = own
+        try:
+            async with self._engine.begin() as connection:
+                await withdraw_intent(connection, self._installation_id, order_id, recorded_at)
+        except Exception:
+            logger.warning("a won deal's unsent intent was kept", exc_info=True)
+
+    async def search_again_at(self, order_id: int, settles_at: datetime) -> None:
+        """Store, committed at once, when to search for the order's document again."""
+        async with self._engine.begin() as connection:
+            await settle_intent(connection, self._installation_id, order_id, settles_at)
+
+    async def create_after_wait(self, order_id: int) -> None:
+        """No earlier create can land any more, and this attempt's is about to be sent: the
+        intent is renewed as this attempt's own, committed at once."""
+        recorded_at = utcnow()
+        async with self._engine.begin() as connection:
+            await renew_intent(connection, self._installation_id, order_id, recorded_at)
+        self._own_intent = (order_id, recorded_at)
 
     async def save_company_link(
         self,

@@ -9,7 +9,7 @@ name entities (``upsales_order``, ``upsales_company``, ``fortnox_invoice``, ``fo
 
 A won deal in steady state (company and products linked) costs one Upsales call (GET order)
 and one Fortnox call (POST): the intent to create is committed first, and the search by order
-reference (:mod:`.reference`) is made only when an earlier attempt left one
+reference (:mod:`.earlier_create`) is made only when an earlier attempt left one
 (:mod:`~upsales_fortnox.links.repository.document_intents`). An edit costs one Fortnox call
 (PUT): the order link keeps the rows our last write left (``synced_fields``, see
 :func:`.document.rows_to_keep`), so the document is read first only when the link keeps none,
@@ -29,12 +29,13 @@ from functools import partial
 
 from upsales_fortnox.documents.order_field import write_document_url
 from upsales_fortnox.domain.outbound.decide import (
+    DocumentDecision,
     DocumentLookup,
     decide_document,
     document_lookup,
     order_gate,
 )
-from upsales_fortnox.domain.outbound.document_body import rows_to_keep
+from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, rows_to_keep
 from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.domain.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.domain.outbound.validation import document_problems, refusal_message
@@ -45,7 +46,7 @@ from upsales_fortnox.domain.sync_commands import (
     RefuseDocumentChange,
 )
 from upsales_fortnox.integrations.errors import PermanentError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.errors import FortnoxError, FortnoxNotFound
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
@@ -54,10 +55,10 @@ from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.sync.outbound.article_numbers import resolve_article_numbers
 from upsales_fortnox.sync.outbound.deal_customer import ensure_customer
+from upsales_fortnox.sync.outbound.earlier_create import find_earlier_document
 from upsales_fortnox.sync.outbound.fortnox_documents import (
     RowsOutdated,
     document_missing,
-    find_document_by_reference,
     get_document,
     write_document,
 )
@@ -108,9 +109,27 @@ async def sync_won_order(
             order_id, "skipped", gate.reason, document=linked, linked_before=linked is not None
         )
     assert order.client is not None
+    try:
+        return await _sync_deal(services, context, order, links, deal_links, sent_as)
+    except Exception:
+        await deal_links.withdraw_unsent_intent()
+        raise
+
+
+async def _sync_deal(
+    services: Services,
+    context: InstallationContext,
+    order: Order,
+    links: DealLinks,
+    deal_links: WonDealLinks,
+    sent_as: FortnoxType,
+) -> WonDealResult:
+    """The deal's customer made sure of, and its document written."""
+    assert order.client is not None
+    link = links.order
     customer = await ensure_customer(
         services.session_factory,
-        installation_id,
+        context.installation_id,
         deal_links,
         context.fortnox,
         context.upsales,
@@ -126,7 +145,11 @@ async def sync_won_order(
     )
     # A deal keeps the type its first attempt was sent as (a setting changed since applies to
     # deals not yet sent): one document per deal.
-    fortnox_type = link.fortnox_type if link is not None else links.sent_before_as or sent_as
+    fortnox_type = sent_as
+    if link is not None:
+        fortnox_type = link.fortnox_type
+    elif links.sent_before is not None:
+        fortnox_type = links.sent_before.fortnox_type
     synced = await _sync_document(
         services,
         context,
@@ -136,7 +159,7 @@ async def sync_won_order(
         fortnox_type,
         customer.customer_number,
     )
-    return replace(synced, upsales_order=order_id, customer=made_out_to)
+    return replace(synced, upsales_order=order.id, customer=made_out_to)
 
 
 async def _sync_document(
@@ -169,10 +192,17 @@ async def _sync_document(
     problems = document_problems(draft)
     if problems:
         raise UnsendableOrder(refusal_message(f"The order {order.id}", problems))
-    lookup = document_lookup(draft, link, sent_before=links.sent_before_as is not None)
+    lookup = document_lookup(draft, link, sent_before=links.sent_before is not None)
     existing = None
     if lookup is DocumentLookup.SEARCH:
-        existing = await find_document_by_reference(context.fortnox, fortnox_type, order.id)
+        assert links.sent_before is not None
+        existing = await find_earlier_document(
+            context.fortnox,
+            deal_links,
+            links.sent_before,
+            order.id,
+            settle_seconds=services.settings.fortnox_create_settle_seconds,
+        )
     elif lookup is DocumentLookup.GET:
         assert link is not None
         try:
@@ -188,7 +218,7 @@ async def _sync_document(
     )
     decision = decide_document(draft, link, existing)
     try:
-        written = await write_document(context.fortnox, decision, existing)
+        written = await _write(context, deal_links, decision, existing)
     except FortnoxNotFound:
         if link is None or existing is not None:
             raise
@@ -216,6 +246,25 @@ async def _sync_document(
     )
     done = result(outcome, document=FortnoxRef(fortnox_type, str(number)))
     return await _with_document_url(services, context, order, done)
+
+
+async def _write(
+    context: InstallationContext,
+    deal_links: WonDealLinks,
+    decision: DocumentDecision,
+    existing: FortnoxDocument | None,
+) -> FortnoxDocument | None:
+    """:func:`.write_document`, telling ``deal_links`` whether a create was sent that may
+    land (a 4xx answer created nothing: Fortnox refused it, or it never ran, as with 429)."""
+    if not isinstance(decision, CreateFortnoxDocument):
+        return await write_document(context.fortnox, decision, existing)
+    deal_links.create_sent()
+    try:
+        return await write_document(context.fortnox, decision, existing)
+    except Exception as error:
+        if isinstance(error, FortnoxError) and error.status and 400 <= error.status < 500:
+            deal_links.create_refused()
+        raise
 
 
 async def _with_document_url(

@@ -1,0 +1,63 @@
+"""The search for a won deal's document that an earlier attempt may have created (shell).
+
+The rule is :mod:`upsales_fortnox.domain.outbound.settling`: a search that finds nothing
+is made again once an earlier create can no longer land (``FORTNOX_CREATE_SETTLE_SECONDS``
+later), and only then is the document created. Meanwhile the job waits
+(:class:`EarlierCreateMayLand`, not counted as an attempt); the wait is stored on the deal's
+intent, so every job of the deal keeps to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.outbound.document_body import FortnoxDocument
+from upsales_fortnox.domain.outbound.settling import after_a_missed_search, search_not_before
+from upsales_fortnox.integrations.errors import RetryLater
+from upsales_fortnox.integrations.ports import FortnoxPort
+from upsales_fortnox.links.repository.document_intents import EarlierIntent
+from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
+from upsales_fortnox.sync.outbound.fortnox_documents import find_document_by_reference
+
+
+class EarlierCreateMayLand(RetryLater):
+    """The deal's document was not found, but an earlier create of it may still land."""
+
+    code = "fortnox_create_settling"
+
+    def __init__(self, order_id: int, settles_at: datetime, now: datetime) -> None:
+        super().__init__(
+            f"the order {order_id} has no document in Fortnox yet, but an earlier create of it "
+            f"may still land; searched for again at {settles_at.isoformat(timespec='seconds')}",
+            retry_after=max((settles_at - now).total_seconds(), 0.0),
+        )
+
+
+async def find_earlier_document(
+    fortnox: FortnoxPort,
+    deal_links: WonDealLinks,
+    earlier: EarlierIntent,
+    order_id: int,
+    *,
+    settle_seconds: float,
+    clock: Callable[[], datetime] = utcnow,
+) -> FortnoxDocument | None:
+    """The document an earlier attempt created for the order; None when none was made and
+    none can still land (the caller creates it). Raises :class:`EarlierCreateMayLand` while
+    one may."""
+    started = clock()
+    not_before = search_not_before(earlier.settles_at, started)
+    if not_before is not None:
+        raise EarlierCreateMayLand(order_id, not_before, started)
+    found = await find_document_by_reference(fortnox, earlier.fortnox_type, order_id)
+    if found is not None:
+        return found
+    search_again_at = after_a_missed_search(earlier.settles_at, started, settle_seconds)
+    if search_again_at is not None:
+        await deal_links.search_again_at(order_id, search_again_at)
+        raise EarlierCreateMayLand(order_id, search_again_at, started)
+    if earlier.settles_at is not None:  # the create now sent starts the wait anew if it fails
+        await deal_links.create_after_wait(order_id)
+    return None

@@ -1,0 +1,179 @@
+"""A retried won deal whose search finds nothing waits until an earlier create can no longer
+land, searches again, and only then creates; a deal whose create never went out (refused
+before it was sent, or answered with a 4xx) is created later without a search or a wait."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.outbound_support import link_of, queue, sync_order
+from tests.e2e.won_deal_support import (
+    CREATE,
+    earlier_creates_settle,
+    first_deal_synced,
+    fortnox_calls,
+    hold_creates,
+    intents,
+    invoices_of,
+    new_won_deal,
+    run_due,
+)
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.errors import FortnoxRateLimited, FortnoxValidationError
+from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
+from upsales_fortnox.sync.outbound import fortnox_documents as documents
+from upsales_fortnox.sync.outbound import won_deals
+from upsales_fortnox.sync.outbound.won_deals import sync_won_order
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
+
+
+async def test_a_deal_refused_before_its_create_is_created_later_without_a_search(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its create was never sent, so its intent is withdrawn: no search, no wait."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+
+    async def refuse(*args: object, **kwargs: object) -> None:
+        raise PermanentError("a product has no article", code="product_not_in_fortnox")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(won_deals, "resolve_article_numbers", refuse)
+        with pytest.raises(PermanentError):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert await intents(harness) == 1  # the first deal's alone
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert (job.result or {})["outcome"] == "created"
+    assert fortnox_calls(harness) == {CREATE: 1}
+
+
+async def test_a_create_fortnox_commits_after_the_retrys_first_search_is_linked(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection drops before Fortnox commits; the create lands while the retry waits,
+    and so does the retry's own create after the wait: each is found, never made twice."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    held = hold_creates(harness, monkeypatch, count=2)
+    job_id = await queue(harness, "upsales.order", order_id)
+
+    await run_due(harness, job_id)  # the create is held: Fortnox has not committed it yet
+    waiting = await run_due(harness, job_id)  # the retry's search misses it, so it waits
+    assert (waiting.last_error or "").startswith("fortnox_create_settling: ")
+    assert len(held) == 1 and invoices_of(harness, order_id) == []
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+    job = await run_due(harness, job_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "found_and_linked"
+    (invoice,) = invoices_of(harness, order_id)
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == str(invoice["DocumentNumber"])
+    assert job.attempts == 2  # the dropped create and the linking run; the wait is not one
+
+
+async def test_a_create_after_the_wait_that_drops_too_waits_again(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    held = hold_creates(harness, monkeypatch, count=2)
+    job_id = await queue(harness, "upsales.order", order_id)
+    await run_due(harness, job_id)
+    await run_due(harness, job_id)
+    await held.pop().cancel()  # Fortnox stopped this one with its client: it never lands
+    await earlier_creates_settle(harness)
+
+    await run_due(harness, job_id)  # the second create is held too
+    waiting = await run_due(harness, job_id)
+
+    assert len(held) == 1
+    assert waiting.status == JobStatus.QUEUED, "created again though a create may still land"
+    assert (waiting.last_error or "").startswith("fortnox_create_settling: ")
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+    job = await run_due(harness, job_id)
+    assert (job.result or {})["outcome"] == "found_and_linked"
+    assert len(invoices_of(harness, order_id)) == 1
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        FortnoxValidationError("Kunden finns inte", status=400, fortnox_code=2000433),
+        FortnoxRateLimited("rate limit", status=429),
+    ],
+    ids=["400", "429"],
+)
+async def test_a_create_fortnox_answered_with_a_refusal_is_sent_again_without_a_search(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, refusal: Exception
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+
+    async def refuse(*args: object) -> None:
+        raise refusal
+
+    with monkeypatch.context() as patch:
+        patch.setattr(documents, "create_document", refuse)
+        with pytest.raises(type(refusal)):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert await intents(harness) == 1
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert (job.result or {})["outcome"] == "created"
+    assert fortnox_calls(harness) == {CREATE: 1}
+
+
+async def test_an_intent_a_later_attempt_took_over_is_not_withdrawn(linked: SyncHarness) -> None:
+    """Two runs of one deal overlap (a stalled worker): the first fails before sending its
+    create after the second renewed the intent for its own create, or set it waiting."""
+    harness = linked
+    order_id = new_won_deal(harness)
+
+    async def attempt() -> WonDealLinks:
+        links = WonDealLinks(harness.services.session_factory, harness.installation_id)
+        await links.read(order_id, None, [], intent=FortnoxType.INVOICE)
+        return links
+
+    stalled = await attempt()
+    renewing = await attempt()
+    await renewing.create_after_wait(order_id)
+    renewing.create_sent()
+    await stalled.withdraw_unsent_intent()
+    assert await intents(harness) == 1
+
+    stalled = await attempt()  # sees the intent: it does not own it
+    await stalled.withdraw_unsent_intent()
+    assert await intents(harness) == 1
+
+
+async def test_an_intent_set_waiting_is_not_withdrawn(linked: SyncHarness) -> None:
+    harness = linked
+    order_id = new_won_deal(harness)
+    stalled = WonDealLinks(harness.services.session_factory, harness.installation_id)
+    await stalled.read(order_id, None, [], intent=FortnoxType.INVOICE)
+    waiting = WonDealLinks(harness.services.session_factory, harness.installation_id)
+    earlier = (await waiting.read(order_id, None, [], intent=FortnoxType.INVOICE)).sent_before
+    assert earlier is not None
+    await waiting.search_again_at(order_id, utcnow())
+
+    await stalled.withdraw_unsent_intent()
+
+    assert await intents(harness) == 1
+    withdrawn = WonDealLinks(harness.services.session_factory, harness.installation_id)
+    await withdrawn.read(order_id + 1, None, [], intent=FortnoxType.INVOICE)
+    await withdrawn.withdraw_unsent_intent()
+    assert await intents(harness) == 1  # its own, never sent: withdrawn

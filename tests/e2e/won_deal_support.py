@@ -1,0 +1,163 @@
+"""What the won-deal crash and settling tests share: the deal, its calls, its documents, its
+intent's wait, and creates whose connection drops before Fortnox commits them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.outbound_support import fortnox_list, job, sync_order, win
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.links.repository import won_deal_links
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.models.link import DocumentIntent
+from upsales_fortnox.sync.outbound.won_deals import sync_won_order
+from upsales_fortnox.vocabulary import JobStatus
+
+SEARCH = "GET /invoices"
+CREATE = "POST /invoices"
+READ = "GET /invoices/{DocumentNumber}"
+UPDATE = "PUT /invoices/{DocumentNumber}"
+
+
+class ProcessDied(Exception):
+    """Stands for the process ending at this point (nothing after it runs)."""
+
+
+def invoices_of(harness: SyncHarness, order_id: int) -> list[dict[str, Any]]:
+    reference = f"upsales-order:{order_id}"
+    return [
+        i for i in fortnox_list(harness, "invoices") if i["ExternalInvoiceReference1"] == reference
+    ]
+
+
+async def intents(harness: SyncHarness) -> int:
+    async with harness.services.session_factory() as session:
+        count = await session.scalar(select(func.count()).select_from(DocumentIntent))
+    return int(count or 0)
+
+
+def fortnox_calls(harness: SyncHarness) -> dict[str, int]:
+    return {label: n for label, n in harness.services.fortnox_calls.items() if n}
+
+
+async def first_deal_synced(harness: SyncHarness) -> None:
+    """The company's customer is created by the first deal; later deals are steady state."""
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    job = await sync_order(harness, order_id)
+    assert job.status == JobStatus.DONE, job.last_error
+
+
+async def dies_before_the_link(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, order_id: int
+) -> None:
+    """Sync the order, the process dying once Fortnox answered and before the link is saved."""
+
+    async def die(*args: object, **kwargs: object) -> None:
+        raise ProcessDied
+
+    with monkeypatch.context() as patch:
+        patch.setattr(won_deal_links, "save_link", die)
+        with pytest.raises(ProcessDied):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+
+
+def new_won_deal(harness: SyncHarness) -> int:
+    demo = harness.demo
+    order = harness.upsales.create_entity(
+        demo.customer_id,
+        "orders",
+        {
+            "description": "Ny affär",
+            "date": "2024-06-01",
+            "user": {"id": demo.sales_rep_user_ids[0]},
+            "client": {"id": demo.account_ids[0]},
+            "stage": {"id": demo.stage_won_id},
+            "probability": 100,
+            "orderRow": [
+                {
+                    "product": {"id": demo.product_ids_by_article_no["KONS-1"]},
+                    "quantity": 3,
+                    "listPrice": "1250",
+                    "price": "1250",
+                }
+            ],
+        },
+        fire_hooks=False,
+    )
+    return int(order["id"])
+
+
+async def run_due(harness: SyncHarness, job_id: int) -> SyncJob:
+    """Make the queued jobs due, run what is due once, and read the job back."""
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(SyncJob).where(SyncJob.status == JobStatus.QUEUED).values(run_after=utcnow())
+        )
+        await session.commit()
+    await harness.run_jobs()
+    return await job(harness, job_id)
+
+
+async def settling(harness: SyncHarness) -> list[int]:
+    """The orders whose search waits for an earlier create."""
+    async with harness.services.session_factory() as session:
+        found = await session.scalars(
+            select(DocumentIntent.upsales_order_id).where(DocumentIntent.settles_at.is_not(None))
+        )
+        return list(found)
+
+
+async def earlier_creates_settle(harness: SyncHarness) -> None:
+    """The time an earlier create may still land passes for every waiting deal."""
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(DocumentIntent)
+            .where(DocumentIntent.settles_at.is_not(None))
+            .values(settles_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+
+
+@dataclass
+class HeldCreate:
+    """A create whose connection dropped before Fortnox committed it."""
+
+    send: Callable[[], Awaitable[httpx.Response]]
+
+    async def land(self) -> None:
+        """Fortnox commits it late."""
+        assert (await self.send()).status_code == 201
+
+    async def cancel(self) -> None:
+        """Fortnox stops it with its client: it never lands."""
+
+
+def hold_creates(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, *, count: int
+) -> list[HeldCreate]:
+    """The next ``count`` creates are held (their connection drops before any answer)."""
+    http = harness.services.http
+    send: Callable[..., Awaitable[httpx.Response]] = http.request
+    held: list[HeldCreate] = []
+    taken = 0
+
+    async def hold(method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        nonlocal taken
+        if method == "POST" and str(url).endswith("/invoices") and taken < count:
+            taken += 1
+            held.append(HeldCreate(partial(send, method, url, **kwargs)))
+            raise httpx.ReadError("connection dropped before Fortnox committed the create")
+        return await send(method, url, **kwargs)
+
+    monkeypatch.setattr(http, "request", hold)
+    return held
