@@ -20,9 +20,11 @@ from tests.e2e.won_deal_support import (
     run_due,
 )
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxRateLimited, FortnoxValidationError
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
+from upsales_fortnox.sync.order_answers import answer_app_status_order
 from upsales_fortnox.sync.outbound import fortnox_documents as documents
 from upsales_fortnox.sync.outbound import won_deals
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
@@ -68,6 +70,11 @@ async def test_a_create_fortnox_commits_after_the_retrys_first_search_is_linked(
     waiting = await run_due(harness, job_id)  # the retry's search misses it, so it waits
     assert (waiting.last_error or "").startswith("fortnox_create_settling: ")
     assert len(held) == 1 and invoices_of(harness, order_id) == []
+    shown = await answer_app_status_order(
+        harness.services, harness.installation_id, {"data": {"obj": {"id": order_id}}}
+    )
+    assert shown.body["status"] == "waiting"
+    assert shown.body["message"] == say("status.confirming_earlier_send", "sv")
     await held.pop().land()
     await earlier_creates_settle(harness)
     job = await run_due(harness, job_id)

@@ -82,6 +82,12 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "Väntar på att skickas till Fortnox.",
         "en": "Waiting to be sent to Fortnox.",
     },
+    "status.confirming_earlier_send": {
+        "sv": "Väntar: ett tidigare försök att skicka ordern kan fortfarande nå Fortnox. Ordern "
+        "söks upp där igen om en stund och skickas bara om den inte redan finns.",
+        "en": "Waiting: an earlier attempt to send the order may still reach Fortnox. The order "
+        "is looked up there again shortly and sent only if it is not there already.",
+    },
     "status.waiting_to_update": {
         "sv": "Väntar på att uppdateras i Fortnox.",
         "en": "Waiting to be updated in Fortnox.",

@@ -58,6 +58,7 @@ from upsales_fortnox.integrations.upsales.models import Company, OrderDraft, bar
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
+from upsales_fortnox.sync.outbound.earlier_create import EarlierCreateMayLand
 from upsales_fortnox.sync.repository.sync_job_reads import latest_job
 from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
 
@@ -238,9 +239,12 @@ _FAILED_TEXTS: Final = {
 }
 
 
+def _error_code(last_error: str | None) -> str:
+    return (last_error or "").split(":", 1)[0].strip()
+
+
 def _failed_text(last_error: str | None, language: Language) -> str:
-    code = (last_error or "").split(":", 1)[0].strip()
-    return say(_FAILED_TEXTS.get(code, "status.failed.other"), language)
+    return say(_FAILED_TEXTS.get(_error_code(last_error), "status.failed.other"), language)
 
 
 async def order_status(
@@ -261,6 +265,8 @@ async def order_status(
         status["job_id"] = job.id
     if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         waiting = "status.waiting_to_update" if link is not None else "status.waiting_to_send"
+        if _error_code(job.last_error) == EarlierCreateMayLand.code:
+            waiting = "status.confirming_earlier_send"
         return {**status, "status": "waiting", "message": say(waiting, language)}
     if job is not None and job.status == JobStatus.DEAD:
         message = _failed_text(job.last_error, language)
