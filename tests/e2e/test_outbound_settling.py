@@ -4,7 +4,10 @@ before it was sent, or answered with a 4xx) is created later without a search or
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import link_of, queue, sync_order
@@ -24,6 +27,7 @@ from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxRateLimited, FortnoxValidationError
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.order_answers import answer_app_status_order
 from upsales_fortnox.sync.outbound import fortnox_documents as documents
 from upsales_fortnox.sync.outbound import won_deals
@@ -157,7 +161,9 @@ async def test_an_intent_a_later_attempt_took_over_is_not_withdrawn(linked: Sync
 
     stalled = await attempt()
     renewing = await attempt()
-    await renewing.create_after_wait(order_id)
+    waited_for = utcnow()
+    assert await renewing.search_again_at(order_id, waited_for)
+    assert await renewing.create_after_wait(order_id, waited_for)
     renewing.create_sent()
     await stalled.withdraw_unsent_intent()
     assert await intents(harness) == 1
@@ -184,3 +190,62 @@ async def test_an_intent_set_waiting_is_not_withdrawn(linked: SyncHarness) -> No
     await withdrawn.read(order_id + 1, None, [], intent=FortnoxType.INVOICE)
     await withdrawn.withdraw_unsent_intent()
     assert await intents(harness) == 1  # its own, never sent: withdrawn
+
+
+async def test_two_runs_of_a_deal_never_both_create_after_the_wait(linked: SyncHarness) -> None:
+    """Overlapping runs (a stalled worker): of two first misses one stores the wait, and of two
+    runs past it one renews the intent and creates; each other one reads the intent again."""
+    harness = linked
+    order_id = new_won_deal(harness)
+
+    async def attempt() -> WonDealLinks:
+        links = WonDealLinks(harness.services.session_factory, harness.installation_id)
+        await links.read(order_id, None, [], intent=FortnoxType.INVOICE)
+        return links
+
+    await attempt()  # its create's outcome is unknown
+    first_miss, second_miss = await attempt(), await attempt()
+    waited_for = utcnow()
+    assert await first_miss.search_again_at(order_id, waited_for)
+    assert not await second_miss.search_again_at(order_id, waited_for + timedelta(seconds=9))
+
+    one, other = await attempt(), await attempt()
+    assert await one.create_after_wait(order_id, waited_for)
+    assert not await other.create_after_wait(order_id, waited_for)
+    one.create_sent()
+    await other.withdraw_unsent_intent()
+    assert await intents(harness) == 1
+
+
+async def test_a_create_the_sandbox_refuses_over_http_is_sent_again_without_a_search(
+    linked: SyncHarness,
+) -> None:
+    """The deal's company is linked to a customer Fortnox does not have: the create is answered
+    400, so the intent is withdrawn; once the link is mended the deal costs its create alone."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    company_id = harness.demo.account_ids[0]
+    customer = await link_of(harness, LinkEntity.COMPANY, company_id)
+    assert customer is not None
+    await _link_company_to(harness, company_id, "99999")
+
+    refused = await sync_order(harness, order_id)
+
+    assert refused.status == JobStatus.DEAD
+    assert await intents(harness) == 1
+    await _link_company_to(harness, company_id, customer.fortnox_id)
+    harness.services.fortnox_calls.clear()
+    job = await sync_order(harness, order_id)
+    assert (job.result or {})["outcome"] == "created"
+    assert fortnox_calls(harness) == {CREATE: 1}
+
+
+async def _link_company_to(harness: SyncHarness, company_id: int, customer_number: str) -> None:
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(Link)
+            .where(Link.entity == LinkEntity.COMPANY, Link.upsales_id == company_id)
+            .values(fortnox_id=customer_number)
+        )
+        await session.commit()

@@ -89,28 +89,37 @@ async def settle_intent(
     installation_id: uuid.UUID,
     upsales_order_id: int,
     settles_at: datetime,
-) -> None:
-    """Store when to search for the order's document again."""
-    await connection.execute(
+) -> bool:
+    """Store when to search for the order's document again, unless another run of the deal
+    has stored a time, or removed the intent, meanwhile (False)."""
+    stored = await connection.execute(
         update(_INTENTS)
-        .where(_of_order(installation_id, upsales_order_id))
+        .where(_of_order(installation_id, upsales_order_id), _INTENTS.c.settles_at.is_(None))
         .values(settles_at=settles_at)
     )
+    return bool(stored.rowcount == 1)
 
 
 async def renew_intent(
     connection: AsyncConnection,
     installation_id: uuid.UUID,
     upsales_order_id: int,
+    waited_for: datetime,
     recorded_at: datetime,
-) -> None:
+) -> bool:
     """The intent is now the create about to be sent by the attempt that records it at
-    ``recorded_at`` (an earlier create can no longer land): no wait is pending."""
-    await connection.execute(
+    ``recorded_at`` (an earlier create can no longer land): no wait is pending. False, and
+    nothing changed, when the intent no longer waits for ``waited_for`` (another run of the
+    deal renewed or removed it meanwhile)."""
+    renewed = await connection.execute(
         update(_INTENTS)
-        .where(_of_order(installation_id, upsales_order_id))
+        .where(
+            _of_order(installation_id, upsales_order_id),
+            _INTENTS.c.settles_at == waited_for,
+        )
         .values(settles_at=None, created_at=recorded_at)
     )
+    return bool(renewed.rowcount == 1)
 
 
 async def withdraw_intent(

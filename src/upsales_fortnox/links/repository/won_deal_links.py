@@ -167,18 +167,24 @@ class WonDealLinks:
         except Exception:
             logger.warning("a won deal's unsent intent was kept", exc_info=True)
 
-    async def search_again_at(self, order_id: int, settles_at: datetime) -> None:
-        """Store, committed at once, when to search for the order's document again."""
+    async def search_again_at(self, order_id: int, settles_at: datetime) -> bool:
+        """Store, committed at once, when to search for the order's document again; False
+        when another run of the deal stored one (or removed the intent) first."""
         async with self._engine.begin() as connection:
-            await settle_intent(connection, self._installation_id, order_id, settles_at)
+            return await settle_intent(connection, self._installation_id, order_id, settles_at)
 
-    async def create_after_wait(self, order_id: int) -> None:
+    async def create_after_wait(self, order_id: int, waited_for: datetime) -> bool:
         """No earlier create can land any more, and this attempt's is about to be sent: the
-        intent is renewed as this attempt's own, committed at once."""
+        intent that waited for ``waited_for`` is renewed as this attempt's own, committed at
+        once. False, and nothing is sent, when another run of the deal got there first."""
         recorded_at = utcnow()
         async with self._engine.begin() as connection:
-            await renew_intent(connection, self._installation_id, order_id, recorded_at)
-        self._own_intent = (order_id, recorded_at)
+            renewed = await renew_intent(
+                connection, self._installation_id, order_id, waited_for, recorded_at
+            )
+        if renewed:
+            self._own_intent = (order_id, recorded_at)
+        return renewed
 
     async def save_company_link(
         self,

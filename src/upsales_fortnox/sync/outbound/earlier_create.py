@@ -10,7 +10,7 @@ intent, so every job of the deal keeps to it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument
@@ -20,6 +20,10 @@ from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.links.repository.document_intents import EarlierIntent
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.fortnox_documents import find_document_by_reference
+
+RACED_RUN_DELAY = timedelta(seconds=1)
+"""How soon a run that found the deal's intent changed by another run of it (two runs of one
+deal overlap only when a worker stalls) reads it again."""
 
 
 class EarlierCreateMayLand(RetryLater):
@@ -56,8 +60,12 @@ async def find_earlier_document(
         return found
     search_again_at = after_a_missed_search(earlier.settles_at, started, settle_seconds)
     if search_again_at is not None:
-        await deal_links.search_again_at(order_id, search_again_at)
+        if not await deal_links.search_again_at(order_id, search_again_at):
+            raise EarlierCreateMayLand(order_id, started + RACED_RUN_DELAY, started)
         raise EarlierCreateMayLand(order_id, search_again_at, started)
-    if earlier.settles_at is not None:  # the create now sent starts the wait anew if it fails
-        await deal_links.create_after_wait(order_id)
+    # the create now sent starts the wait anew if it fails
+    if earlier.settles_at is not None and not await deal_links.create_after_wait(
+        order_id, earlier.settles_at
+    ):
+        raise EarlierCreateMayLand(order_id, started + RACED_RUN_DELAY, started)
     return None

@@ -26,6 +26,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from functools import partial
+from typing import Final
 
 from upsales_fortnox.documents.order_field import write_document_url
 from upsales_fortnox.domain.outbound.decide import (
@@ -65,6 +66,12 @@ from upsales_fortnox.sync.outbound.fortnox_documents import (
 from upsales_fortnox.sync.results.outbound import DealCustomer, WonDealOutcome, WonDealResult
 from upsales_fortnox.sync.results.records import FortnoxRef
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
+
+CREATED_NOTHING: Final = frozenset({400, 401, 403, 404, 422, 429})
+"""Answers to a create that leave nothing created: refused (validation, rights, a missing
+customer) or never run (429). The client sends a create again only when an earlier try never
+reached Fortnox, or got one of these, so its final answer speaks for every try. Any other
+failure (5xx, 408, 409, no answer) may have created the document."""
 
 
 def register_won_deal_handler(registry: HandlerRegistry, services: Services) -> None:
@@ -255,14 +262,14 @@ async def _write(
     existing: FortnoxDocument | None,
 ) -> FortnoxDocument | None:
     """:func:`.write_document`, telling ``deal_links`` whether a create was sent that may
-    land (a 4xx answer created nothing: Fortnox refused it, or it never ran, as with 429)."""
+    land (an answer in :data:`CREATED_NOTHING` means it did not)."""
     if not isinstance(decision, CreateFortnoxDocument):
         return await write_document(context.fortnox, decision, existing)
     deal_links.create_sent()
     try:
         return await write_document(context.fortnox, decision, existing)
     except Exception as error:
-        if isinstance(error, FortnoxError) and error.status and 400 <= error.status < 500:
+        if isinstance(error, FortnoxError) and error.status in CREATED_NOTHING:
             deal_links.create_refused()
         raise
 
