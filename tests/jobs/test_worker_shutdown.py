@@ -6,7 +6,9 @@ import asyncio
 import logging
 import os
 import signal
+from datetime import timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import (
@@ -22,6 +24,7 @@ from tests.jobs.support import (
     make_worker,
 )
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, install_stop_signal_handlers
+from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
@@ -202,3 +205,22 @@ async def test_cancelling_the_loop_is_a_hard_stop_recovered_after_the_lease(
     assert runs == [1, 2]
     outcomes = [a.outcome for a in await load_attempts(session_factory, job_id)]
     assert outcomes == [AttemptOutcome.LEASE_EXPIRED, AttemptOutcome.DONE]
+
+
+async def test_a_hard_stop_during_the_release_still_gives_the_installation_back(
+    session_factory: Factory,
+) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    await add_job(session_factory, installation_id, clock)
+    store = JobStore(session_factory, owner="worker-a", lease=timedelta(seconds=60), clock=clock)
+    assert await store.claim_installations(1) == [installation_id]
+    assert len(await lease_rows(session_factory)) == 1
+
+    releasing = asyncio.create_task(store.release_installation(installation_id))
+    await asyncio.sleep(0)  # one turn of the loop: the release has begun
+    releasing.cancel()  # the hard stop arrives while its delete is on its way
+    with pytest.raises(asyncio.CancelledError):
+        await releasing
+    assert await lease_rows(session_factory) == []
+    await store.close()

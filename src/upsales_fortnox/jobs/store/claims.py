@@ -4,6 +4,8 @@ start, and giving them back (the lease statements themselves are in :mod:`.lease
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -21,6 +23,8 @@ from upsales_fortnox.jobs.store.leases import (
 )
 from upsales_fortnox.jobs.store.presence import WorkerPresence
 from upsales_fortnox.jobs.store.statements import DROP_INSTALLATION_LEASE, RENEW_INSTALLATION_LEASE
+
+logger = logging.getLogger(__name__)
 
 
 class InstallationClaims:
@@ -120,7 +124,24 @@ class InstallationClaims:
         return won
 
     async def release(self, installation_id: uuid.UUID) -> None:
+        """Give the installation's lease back. A cancel arriving meanwhile (the worker's hard
+        stop) is held until this one short delete has ended, so other workers need not wait
+        out the lease (a delete that fails then is logged; the lease expires)."""
         self._leased_until.pop(installation_id, None)
+        dropping = asyncio.ensure_future(self._drop(installation_id))
+        try:
+            await asyncio.shield(dropping)
+        except asyncio.CancelledError:
+            await asyncio.wait({dropping})
+            if not dropping.cancelled() and (failure := dropping.exception()) is not None:
+                logger.error(
+                    "releasing the installation lease failed",
+                    exc_info=failure,
+                    extra={"installation_id": str(installation_id)},
+                )
+            raise
+
+    async def _drop(self, installation_id: uuid.UUID) -> None:
         async with self._engine.begin() as connection:
             await connection.execute(
                 DROP_INSTALLATION_LEASE,
