@@ -1,6 +1,8 @@
 """A retried won deal whose search finds nothing waits until an earlier create can no longer
 land, searches again, and only then creates; a deal whose create never went out (refused
-before it was sent, or answered with a 4xx) is created later without a search or a wait."""
+before it was sent, or refused with an answer that leaves nothing created) is created later
+without a search or a wait; one whose create may have landed (a timeout, a 409) is searched
+for again."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import link_of, queue, sync_order
 from tests.e2e.won_deal_support import (
     CREATE,
+    SEARCH,
     earlier_creates_settle,
     first_deal_synced,
     fortnox_calls,
@@ -21,11 +24,18 @@ from tests.e2e.won_deal_support import (
     invoices_of,
     new_won_deal,
     run_due,
+    settling,
 )
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.errors import PermanentError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxRateLimited, FortnoxValidationError
+from upsales_fortnox.integrations.fortnox.errors import (
+    FortnoxError,
+    FortnoxRateLimited,
+    FortnoxUnavailable,
+    FortnoxValidationError,
+)
+from upsales_fortnox.links.repository.document_intents import EarlierIntent
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.order_answers import answer_app_status_order
@@ -154,21 +164,17 @@ async def test_an_intent_a_later_attempt_took_over_is_not_withdrawn(linked: Sync
     harness = linked
     order_id = new_won_deal(harness)
 
-    async def attempt() -> WonDealLinks:
-        links = WonDealLinks(harness.services.session_factory, harness.installation_id)
-        await links.read(order_id, None, [], intent=FortnoxType.INVOICE)
-        return links
-
-    stalled = await attempt()
-    renewing = await attempt()
+    stalled, _ = await _attempt(harness, order_id)
+    renewing, read = await _attempt(harness, order_id)
+    assert read is not None
     waited_for = utcnow()
-    assert await renewing.search_again_at(order_id, waited_for)
+    assert await renewing.search_again_at(order_id, waited_for, read)
     assert await renewing.create_after_wait(order_id, waited_for)
     renewing.create_sent()
     await stalled.withdraw_unsent_intent()
     assert await intents(harness) == 1
 
-    stalled = await attempt()  # sees the intent: it does not own it
+    stalled, _ = await _attempt(harness, order_id)  # sees the intent: it does not own it
     await stalled.withdraw_unsent_intent()
     assert await intents(harness) == 1
 
@@ -176,12 +182,10 @@ async def test_an_intent_a_later_attempt_took_over_is_not_withdrawn(linked: Sync
 async def test_an_intent_set_waiting_is_not_withdrawn(linked: SyncHarness) -> None:
     harness = linked
     order_id = new_won_deal(harness)
-    stalled = WonDealLinks(harness.services.session_factory, harness.installation_id)
-    await stalled.read(order_id, None, [], intent=FortnoxType.INVOICE)
-    waiting = WonDealLinks(harness.services.session_factory, harness.installation_id)
-    earlier = (await waiting.read(order_id, None, [], intent=FortnoxType.INVOICE)).sent_before
+    stalled, _ = await _attempt(harness, order_id)
+    waiting, earlier = await _attempt(harness, order_id)
     assert earlier is not None
-    await waiting.search_again_at(order_id, utcnow())
+    assert await waiting.search_again_at(order_id, utcnow(), earlier)
 
     await stalled.withdraw_unsent_intent()
 
@@ -198,18 +202,18 @@ async def test_two_runs_of_a_deal_never_both_create_after_the_wait(linked: SyncH
     harness = linked
     order_id = new_won_deal(harness)
 
-    async def attempt() -> WonDealLinks:
-        links = WonDealLinks(harness.services.session_factory, harness.installation_id)
-        await links.read(order_id, None, [], intent=FortnoxType.INVOICE)
-        return links
-
-    await attempt()  # its create's outcome is unknown
-    first_miss, second_miss = await attempt(), await attempt()
+    await _attempt(harness, order_id)  # its create's outcome is unknown
+    (first_miss, read), (second_miss, _) = (
+        await _attempt(harness, order_id),
+        await _attempt(harness, order_id),
+    )
+    assert read is not None
     waited_for = utcnow()
-    assert await first_miss.search_again_at(order_id, waited_for)
-    assert not await second_miss.search_again_at(order_id, waited_for + timedelta(seconds=9))
+    assert await first_miss.search_again_at(order_id, waited_for, read)
+    later = waited_for + timedelta(seconds=9)
+    assert not await second_miss.search_again_at(order_id, later, read)
 
-    one, other = await attempt(), await attempt()
+    (one, _), (other, _) = await _attempt(harness, order_id), await _attempt(harness, order_id)
     assert await one.create_after_wait(order_id, waited_for)
     assert not await other.create_after_wait(order_id, waited_for)
     one.create_sent()
@@ -249,3 +253,72 @@ async def _link_company_to(harness: SyncHarness, company_id: int, customer_numbe
             .values(fortnox_id=customer_number)
         )
         await session.commit()
+
+
+async def _attempt(
+    harness: SyncHarness, order_id: int
+) -> tuple[WonDealLinks, EarlierIntent | None]:
+    """A run of the deal that has read its links (recording its intent): the links, and the
+    earlier intent it found."""
+    links = WonDealLinks(harness.services.session_factory, harness.installation_id)
+    read = await links.read(order_id, None, [], intent=FortnoxType.INVOICE)
+    return links, read.sent_before
+
+
+async def test_a_stalled_runs_miss_does_not_set_waiting_a_create_sent_after_its_search(
+    linked: SyncHarness,
+) -> None:
+    """A stalled run searched before another run of the deal sent a create of its own (after
+    its wait); the stalled run's miss cannot speak for that create, so it stores no wait."""
+    harness = linked
+    order_id = new_won_deal(harness)
+    await _attempt(harness, order_id)  # its create's outcome is unknown
+    stalled, stalled_read = await _attempt(harness, order_id)
+    waiting, read = await _attempt(harness, order_id)
+    assert stalled_read is not None and read is not None
+    waited_for = utcnow()
+    assert await waiting.search_again_at(order_id, waited_for, read)
+    assert await waiting.create_after_wait(order_id, waited_for)
+    waiting.create_sent()  # its outcome is unknown too
+
+    assert not await stalled.search_again_at(order_id, utcnow(), stalled_read)
+    assert await settling(harness) == []
+    assert await intents(harness) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        FortnoxValidationError("Konflikt", status=409),
+        FortnoxUnavailable("Service Unavailable", status=503),
+    ],
+    ids=["409", "503"],
+)
+async def test_a_create_answered_so_that_it_may_have_landed_is_searched_for_before_another(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, answer: FortnoxError
+) -> None:
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+
+    async def answer_create(*args: object) -> None:
+        raise answer
+
+    with monkeypatch.context() as patch:
+        patch.setattr(documents, "create_document", answer_create)
+        with pytest.raises(type(answer)):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert await intents(harness) == 2  # the first deal's, and this one's: kept
+    harness.services.fortnox_calls.clear()
+    job_id = await queue(harness, "upsales.order", order_id)
+
+    waiting = await run_due(harness, job_id)
+    assert waiting.status == JobStatus.QUEUED
+    assert (waiting.last_error or "").startswith("fortnox_create_settling: ")
+    assert fortnox_calls(harness) == {SEARCH: 1}
+    await earlier_creates_settle(harness)
+    job = await run_due(harness, job_id)
+
+    assert (job.result or {})["outcome"] == "created"
+    assert fortnox_calls(harness) == {SEARCH: 2, CREATE: 1}
+    assert len(invoices_of(harness, order_id)) == 1

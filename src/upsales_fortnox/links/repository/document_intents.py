@@ -10,8 +10,9 @@ connection whose create Fortnox may have committed, a link deleted by hand). See
 The intent is recorded in the transaction that reads the won deal's links (one transaction per
 deal, committed before any Fortnox call; :mod:`.won_deal_links`). An attempt that recorded it
 and then failed without a create that could land (refused before sending it: an unsendable
-order, a product without an article; or answered with a 4xx) withdraws it, so the deal's next
-attempt creates without a search or a wait. A cancelled or killed attempt keeps it.
+order, a product without an article; or answered with a refusal that leaves nothing created,
+``CREATED_NOTHING`` in :mod:`upsales_fortnox.sync.outbound.won_deals`) withdraws it, so the
+deal's next attempt creates without a search or a wait. A cancelled or killed attempt keeps it.
 
 A search that finds nothing stores when to search again (``settles_at``, see
 :mod:`upsales_fortnox.sync.outbound.earlier_create`): an earlier create may still land.
@@ -48,6 +49,8 @@ class EarlierIntent:
     the setting changed since (one document per deal)."""
     settles_at: datetime | None
     """Set by a search that found nothing: search again after it before creating."""
+    recorded_at: datetime
+    """When the attempt whose create it stands for recorded (or renewed) it."""
 
 
 async def record_intent(
@@ -76,12 +79,12 @@ async def record_intent(
         return None
     earlier = (
         await connection.execute(
-            select(_INTENTS.c.fortnox_type, _INTENTS.c.settles_at).where(
+            select(_INTENTS.c.fortnox_type, _INTENTS.c.settles_at, _INTENTS.c.created_at).where(
                 _of_order(installation_id, upsales_order_id)
             )
         )
     ).one()
-    return EarlierIntent(FortnoxType(earlier.fortnox_type), earlier.settles_at)
+    return EarlierIntent(FortnoxType(earlier.fortnox_type), earlier.settles_at, earlier.created_at)
 
 
 async def settle_intent(
@@ -89,12 +92,19 @@ async def settle_intent(
     installation_id: uuid.UUID,
     upsales_order_id: int,
     settles_at: datetime,
+    searched_for: datetime,
 ) -> bool:
-    """Store when to search for the order's document again, unless another run of the deal
-    has stored a time, or removed the intent, meanwhile (False)."""
+    """Store when to search for the order's document again, after a search for the create of
+    the intent recorded at ``searched_for``; False, and nothing changed, when another run of
+    the deal has meanwhile stored a time, renewed the intent for a create of its own (which
+    that search could not have seen) or removed it."""
     stored = await connection.execute(
         update(_INTENTS)
-        .where(_of_order(installation_id, upsales_order_id), _INTENTS.c.settles_at.is_(None))
+        .where(
+            _of_order(installation_id, upsales_order_id),
+            _INTENTS.c.settles_at.is_(None),
+            _INTENTS.c.created_at == searched_for,
+        )
         .values(settles_at=settles_at)
     )
     return bool(stored.rowcount == 1)

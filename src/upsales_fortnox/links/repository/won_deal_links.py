@@ -167,11 +167,20 @@ class WonDealLinks:
         except Exception:
             logger.warning("a won deal's unsent intent was kept", exc_info=True)
 
-    async def search_again_at(self, order_id: int, settles_at: datetime) -> bool:
-        """Store, committed at once, when to search for the order's document again; False
-        when another run of the deal stored one (or removed the intent) first."""
+    async def search_again_at(
+        self, order_id: int, settles_at: datetime, searched_for: EarlierIntent
+    ) -> bool:
+        """Store, committed at once, when to search for the order's document again after a
+        search for the create of ``searched_for``; False when another run of the deal changed
+        the intent (or removed it) first."""
         async with self._engine.begin() as connection:
-            return await settle_intent(connection, self._installation_id, order_id, settles_at)
+            return await settle_intent(
+                connection,
+                self._installation_id,
+                order_id,
+                settles_at,
+                searched_for.recorded_at,
+            )
 
     async def create_after_wait(self, order_id: int, waited_for: datetime) -> bool:
         """No earlier create can land any more, and this attempt's is about to be sent: the

@@ -50,7 +50,8 @@ async def find_earlier_document(
 ) -> FortnoxDocument | None:
     """The document an earlier attempt created for the order; None when none was made and
     none can still land (the caller creates it). Raises :class:`EarlierCreateMayLand` while
-    one may."""
+    one may, and (to read the intent again ``RACED_RUN_DELAY`` later) when another run of the
+    deal changed the intent between this run's read and its write."""
     started = clock()
     not_before = search_not_before(earlier.settles_at, started)
     if not_before is not None:
@@ -60,7 +61,7 @@ async def find_earlier_document(
         return found
     search_again_at = after_a_missed_search(earlier.settles_at, started, settle_seconds)
     if search_again_at is not None:
-        if not await deal_links.search_again_at(order_id, search_again_at):
+        if not await deal_links.search_again_at(order_id, search_again_at, earlier):
             raise EarlierCreateMayLand(order_id, started + RACED_RUN_DELAY, started)
         raise EarlierCreateMayLand(order_id, search_again_at, started)
     # the create now sent starts the wait anew if it fails
