@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
@@ -27,6 +28,7 @@ from upsales_fortnox.integrations.pacing import (
     SlidingWindowLimiter,
 )
 from upsales_fortnox.integrations.retry import RetryPolicy
+from upsales_fortnox.integrations.send_check import checked_before_sending
 
 
 class Tokens:
@@ -151,6 +153,54 @@ async def test_create_sends_exact_decimals_and_no_read_only_fields(
     )
     assert created.DocumentNumber == 7
     assert created.Total == Decimal("1.1")
+
+
+class LeaseOver(Exception):
+    """What a job's check raises once its lease has ended."""
+
+
+async def test_a_write_is_not_sent_when_the_check_before_sending_refuses(
+    client: FortnoxClient, router: respx.MockRouter, stepping_clock: SteppingClock
+) -> None:
+    waited_before_check: list[list[float]] = []
+
+    def refuse() -> None:
+        waited_before_check.append(list(stepping_clock.sleeps))
+        raise LeaseOver
+
+    create = router.post(f"{API_BASE}/customers").mock(return_value=ok(CUSTOMER, 201))
+    update = router.put(f"{API_BASE}/customers/10").mock(return_value=ok())
+    read = router.get(f"{API_BASE}/customers/10").mock(return_value=ok())
+    for _ in range(25):  # the window is full: the next request waits for a place
+        await client.get_customer("10")
+
+    with checked_before_sending(refuse):
+        with pytest.raises(LeaseOver):
+            await client.create_customer(Customer(Name="Acme AB"))
+        with pytest.raises(LeaseOver):
+            await client.update_customer("10", Customer(Name="Acme AB"))
+        customer = await client.get_customer("10")  # reads are not checked
+
+    # checked once its place was granted (after the wait), and nothing was sent
+    assert waited_before_check == [[5.0], [5.0]]
+    assert (create.call_count, update.call_count, read.call_count) == (0, 0, 26)
+    assert customer.Name == "Acme AB"
+    await client.create_customer(Customer(Name="Acme AB"))  # outside the check: sent
+    assert create.call_count == 1
+
+
+async def test_a_task_started_under_a_check_keeps_it(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    def refuse() -> None:
+        raise LeaseOver
+
+    create = router.post(f"{API_BASE}/customers").mock(return_value=ok(CUSTOMER, 201))
+    with checked_before_sending(refuse):
+        task = asyncio.create_task(client.create_customer(Customer(Name="Acme AB")))
+    with pytest.raises(LeaseOver):
+        await task
+    assert create.call_count == 0
 
 
 async def test_update_puts_the_wrapped_entity(

@@ -26,6 +26,7 @@ from tests.jobs.support import (
     make_worker,
 )
 from upsales_fortnox.integrations.errors import RetryableError
+from upsales_fortnox.integrations.send_check import before_sending
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost, Worker
 from upsales_fortnox.jobs.store.claims import InstallationClaims
 from upsales_fortnox.jobs.store.job_store import JobStore
@@ -237,6 +238,46 @@ async def test_a_worker_that_lost_the_job_records_nothing(session_factory: Facto
     assert attempt.finished_at is None and attempt.outcome is None
     # It stopped serving the installation rather than run its next job.
     assert (await load_job(session_factory, second_job)).status == JobStatus.QUEUED
+
+
+async def test_a_write_is_not_sent_once_the_lease_ran_out_unrenewed(
+    session_factory: Factory,
+) -> None:
+    """A worker stalled past its lease (nothing renewed it) sends no write when it wakes: the
+    installation may be another worker's by then, which runs the job again."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+    refused: list[BaseException] = []
+    sent: list[int] = []
+
+    async def handler(ctx: JobContext) -> Result:
+        before_sending()  # within its lease: allowed
+        if ctx.attempt == 1:
+            clock.advance(LEASE_SECONDS + 1)  # the process stalls past its lease
+            try:
+                await asyncio.create_task(_send(ctx.attempt))  # a task of the handler's
+            except LeaseLost as exc:
+                refused.append(exc)
+                raise
+        await _send(ctx.attempt)
+        return Result({"sent": True})
+
+    async def _send(attempt: int) -> None:
+        before_sending()
+        sent.append(attempt)
+
+    registry = HandlerRegistry({"test.job": handler})
+    stalled = make_worker(session_factory, registry, clock)
+    assert await stalled.run_once() == 0
+    assert len(refused) == 1 and sent == []
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.lease_owner) == (JobStatus.RUNNING, stalled.worker_id)
+
+    other = make_worker(session_factory, registry, clock)
+    assert await other.run_once() == 1
+    assert sent == [2]
+    assert (await load_job(session_factory, job_id)).status == JobStatus.DONE
 
 
 async def test_heartbeat_notices_a_lost_lease_and_cancels_the_handler(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from upsales_fortnox.jobs.runs import LeaseLost, RunningJob
@@ -86,3 +87,17 @@ class Heartbeat:
         self._over.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+def lease_check(store: JobStore, job: RunningJob) -> Callable[[], None]:
+    """The check run before the job's handler sends a write (see
+    :mod:`upsales_fortnox.integrations.send_check`): raises :class:`LeaseLost` once the job's
+    installation is no longer leased to this worker as far as it knows (its lease ran out
+    unrenewed, say while the process was stalled, so another worker may serve it now)."""
+
+    def check() -> None:
+        held = store.seconds_held(job)
+        if held is None or held <= 0:
+            raise LeaseLost(f"job {job.job_id}: its lease ended before a write was sent")
+
+    return check

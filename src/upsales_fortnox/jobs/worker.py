@@ -32,9 +32,10 @@ from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.session_presence import process_name
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.integrations.send_check import checked_before_sending
 from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.failures import error_text
-from upsales_fortnox.jobs.heartbeat import Heartbeat
+from upsales_fortnox.jobs.heartbeat import Heartbeat, lease_check
 from upsales_fortnox.jobs.outage import DatabaseOutage
 from upsales_fortnox.jobs.outcomes import (
     Failed,
@@ -354,7 +355,8 @@ class Worker:
 
     async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> RunOutcome:
         """Run the handler under a heartbeat; on stop, wait out the grace period, then cancel."""
-        handler_task = asyncio.ensure_future(run)
+        with checked_before_sending(lease_check(self._store, job)):
+            handler_task = asyncio.ensure_future(run)  # the task keeps the check
         heartbeat = Heartbeat(self._store, job, handler_task, self._heartbeat_seconds)
         self._heartbeats.add(heartbeat)
         if self._presence_losses.held_from_before_a_loss(job.installation_id):

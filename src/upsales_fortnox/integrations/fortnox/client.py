@@ -57,6 +57,7 @@ from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
 from upsales_fortnox.integrations.fortnox.responses import items, parse_json, unwrap
 from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
 from upsales_fortnox.integrations.retry import RetryPolicy
+from upsales_fortnox.integrations.send_check import before_sending
 from upsales_fortnox.integrations.shared_pacing import TenantPacer
 
 #: The document PDF operations, by collection.
@@ -316,6 +317,8 @@ class FortnoxClient(FortnoxListings):
             token = await self._access_token()
             try:
                 async with self._limiter.slot():
+                    if method != "GET":
+                        before_sending()  # a job whose lease ended meanwhile writes nothing
                     self.calls[label] += 1
                     response = await self._http.request(
                         method, url, params=params, content=content, headers=_headers(token, accept)
