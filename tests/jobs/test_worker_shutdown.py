@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from tests.jobs.support import (
     make_worker,
 )
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, install_stop_signal_handlers
+from upsales_fortnox.jobs.store.claims import InstallationClaims
 from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
@@ -223,4 +225,39 @@ async def test_a_hard_stop_during_the_release_still_gives_the_installation_back(
     with pytest.raises(asyncio.CancelledError):
         await releasing
     assert await lease_rows(session_factory) == []
+    await store.close()
+
+
+async def test_a_release_cut_off_twice_still_reports_its_failed_delete(
+    session_factory: Factory, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    await add_job(session_factory, installation_id, clock)
+    store = JobStore(session_factory, owner="worker-a", lease=timedelta(seconds=60), clock=clock)
+    assert await store.claim_installations(1) == [installation_id]
+    delete_may_end, delete_ended = asyncio.Event(), asyncio.Event()
+
+    async def failing_delete(claims: InstallationClaims, _installation_id: uuid.UUID) -> None:
+        await delete_may_end.wait()
+        delete_ended.set()
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(InstallationClaims, "_drop", failing_delete)
+    releasing = asyncio.create_task(store.release_installation(installation_id))
+    await asyncio.sleep(0)  # the release has begun
+    releasing.cancel()  # the hard stop: the release waits for its delete
+    await asyncio.sleep(0)
+    releasing.cancel()  # cancelled again while it waits: it stops waiting
+    with pytest.raises(asyncio.CancelledError):
+        await releasing
+    delete_may_end.set()
+    await delete_ended.wait()
+    await asyncio.sleep(0)  # the delete's end is reported
+
+    (record,) = [
+        r for r in caplog.records if r.message == "releasing the installation lease failed"
+    ]
+    assert record.installation_id == str(installation_id)  # type: ignore[attr-defined]
+    assert record.exc_info is not None and "went away" in str(record.exc_info[1])
     await store.close()

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -126,19 +127,15 @@ class InstallationClaims:
     async def release(self, installation_id: uuid.UUID) -> None:
         """Give the installation's lease back. A cancel arriving meanwhile (the worker's hard
         stop) is held until this one short delete has ended, so other workers need not wait
-        out the lease (a delete that fails then is logged; the lease expires)."""
+        out the lease (a delete that fails then is logged, even when a second cancel ended the
+        wait for it; the lease expires)."""
         self._leased_until.pop(installation_id, None)
         dropping = asyncio.ensure_future(self._drop(installation_id))
         try:
             await asyncio.shield(dropping)
         except asyncio.CancelledError:
+            dropping.add_done_callback(partial(_log_failed_release, installation_id))
             await asyncio.wait({dropping})
-            if not dropping.cancelled() and (failure := dropping.exception()) is not None:
-                logger.error(
-                    "releasing the installation lease failed",
-                    exc_info=failure,
-                    extra={"installation_id": str(installation_id)},
-                )
             raise
 
     async def _drop(self, installation_id: uuid.UUID) -> None:
@@ -193,3 +190,12 @@ class InstallationClaims:
             self._leased_until.pop(installation_id, None)
             raise LeaseLost(f"installation {installation_id} lease lost")
         self._leased_until[installation_id] = expires_at
+
+
+def _log_failed_release(installation_id: uuid.UUID, dropping: asyncio.Future[None]) -> None:
+    if not dropping.cancelled() and (failure := dropping.exception()) is not None:
+        logger.error(
+            "releasing the installation lease failed",
+            exc_info=failure,
+            extra={"installation_id": str(installation_id)},
+        )
