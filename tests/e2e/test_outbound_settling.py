@@ -6,6 +6,7 @@ for again."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -38,9 +39,15 @@ from upsales_fortnox.integrations.fortnox.errors import (
 from upsales_fortnox.links.repository.document_intents import EarlierIntent
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.models.link import Link
+from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.order_answers import answer_app_status_order
+from upsales_fortnox.sync.outbound import earlier_create, won_deals
 from upsales_fortnox.sync.outbound import fortnox_documents as documents
-from upsales_fortnox.sync.outbound import won_deals
+from upsales_fortnox.sync.outbound.earlier_create import (
+    RACED_RUN_DELAY,
+    EarlierCreateMayLand,
+    find_earlier_document,
+)
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
 
@@ -322,3 +329,78 @@ async def test_a_create_answered_so_that_it_may_have_landed_is_searched_for_befo
     assert (job.result or {})["outcome"] == "created"
     assert fortnox_calls(harness) == {SEARCH: 2, CREATE: 1}
     assert len(invoices_of(harness, order_id)) == 1
+
+
+async def _search_missing_while(
+    harness: SyncHarness,
+    monkeypatch: pytest.MonkeyPatch,
+    links: WonDealLinks,
+    read: EarlierIntent,
+    order_id: int,
+    other_run: Callable[[], Awaitable[bool]],
+) -> EarlierCreateMayLand:
+    """This run's search for the deal's document misses while ``other_run`` (another run of
+    the deal) changes its intent; what the run raises."""
+
+    async def miss(*args: object) -> None:
+        assert await other_run()
+        return None
+
+    monkeypatch.setattr(earlier_create, "find_document_by_reference", miss)
+    context = await installation_context(harness.services, harness.installation_id)
+    with pytest.raises(EarlierCreateMayLand) as raised:
+        await find_earlier_document(context.fortnox, links, read, order_id, settle_seconds=60)
+    return raised.value
+
+
+async def test_a_miss_whose_wait_another_run_stored_first_reads_the_intent_again(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = linked
+    order_id = new_won_deal(harness)
+    await _attempt(harness, order_id)  # its create's outcome is unknown
+    ours, read = await _attempt(harness, order_id)
+    other, other_read = await _attempt(harness, order_id)
+    assert read is not None and other_read is not None
+    others_wait = utcnow() + timedelta(seconds=60)
+
+    raised = await _search_missing_while(
+        harness,
+        monkeypatch,
+        ours,
+        read,
+        order_id,
+        lambda: other.search_again_at(order_id, others_wait, other_read),
+    )
+
+    assert raised.retry_after == pytest.approx(RACED_RUN_DELAY.total_seconds(), abs=0.5)
+    assert await settling(harness) == [order_id]  # the other run's wait, stored once
+    assert await intents(harness) == 1
+
+
+async def test_a_run_past_the_wait_that_another_run_renewed_first_does_not_create(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = linked
+    order_id = new_won_deal(harness)
+    await _attempt(harness, order_id)  # its create's outcome is unknown
+    waiting, read = await _attempt(harness, order_id)
+    assert read is not None
+    waited_for = utcnow() - timedelta(seconds=1)  # the wait is over
+    assert await waiting.search_again_at(order_id, waited_for, read)
+    ours, our_read = await _attempt(harness, order_id)
+    other, _ = await _attempt(harness, order_id)
+    assert our_read is not None and our_read.settles_at is not None
+
+    raised = await _search_missing_while(
+        harness,
+        monkeypatch,
+        ours,
+        our_read,
+        order_id,
+        lambda: other.create_after_wait(order_id, waited_for),  # it creates, not this run
+    )
+
+    assert raised.retry_after == pytest.approx(RACED_RUN_DELAY.total_seconds(), abs=0.5)
+    assert await settling(harness) == []  # the other run renewed the intent for its create
+    assert await intents(harness) == 1
