@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -36,6 +37,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxUnavailable,
     FortnoxValidationError,
 )
+from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.links.repository.document_intents import EarlierIntent
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.models.link import Link
@@ -404,3 +406,29 @@ async def test_a_run_past_the_wait_that_another_run_renewed_first_does_not_creat
     assert raised.retry_after == pytest.approx(RACED_RUN_DELAY.total_seconds(), abs=0.5)
     assert await settling(harness) == []  # the other run renewed the intent for its create
     assert await intents(harness) == 1
+
+
+async def test_a_create_whose_lease_ran_out_on_its_way_is_not_sent(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker stalled past the job's lease between the deal's intent and its create: the
+    create is not sent, and the intent stays, so whoever runs the deal next searches first."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    write = won_deals._write
+
+    async def write_after_a_stall(*args: Any) -> object:
+        monkeypatch.setattr(JobStore, "seconds_held", lambda store, job: 0.0)
+        return await write(*args)
+
+    monkeypatch.setattr(won_deals, "_write", write_after_a_stall)
+    harness.services.fortnox_calls.clear()
+    job_id = await queue(harness, "upsales.order", order_id)
+
+    job = await run_due(harness, job_id)
+
+    assert job.status == JobStatus.RUNNING  # run again by whoever holds it once its lease ends
+    assert fortnox_calls(harness) == {}
+    assert invoices_of(harness, order_id) == []
+    assert await intents(harness) == 2  # the first deal's, and this one's: kept

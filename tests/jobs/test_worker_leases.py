@@ -280,6 +280,55 @@ async def test_a_write_is_not_sent_once_the_lease_ran_out_unrenewed(
     assert (await load_job(session_factory, job_id)).status == JobStatus.DONE
 
 
+async def test_a_write_near_the_leases_end_waits_for_a_renewal(session_factory: Factory) -> None:
+    """Within the renewal margin of its lease's end a write is not sent (it might arrive after
+    the end); once the lease is renewed, it is."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock, payload={"page": 0})
+    refused: list[float] = []
+
+    async def handler(ctx: JobContext) -> Result:
+        clock.advance(LEASE_SECONDS - 5)  # 5 s left: inside the margin (a sixth of the lease)
+        try:
+            before_sending()
+        except LeaseLost:
+            refused.append(LEASE_SECONDS - 5)
+        await ctx.checkpoint({"page": 1})  # renews both leases
+        before_sending()
+        return Result({"sent": True})
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    assert await worker.run_once() == 1
+    assert refused == [LEASE_SECONDS - 5]
+    assert (await load_job(session_factory, job_id)).status == JobStatus.DONE
+
+
+async def test_a_write_after_the_presence_ended_is_not_sent(session_factory: Factory) -> None:
+    """The worker's presence in the database ended while its job ran: even a handler that goes
+    on after its cancel sends no write (another worker may hold the installation now)."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    await add_job(session_factory, installation_id, clock)
+    refused: list[BaseException] = []
+
+    async def handler(ctx: JobContext) -> Result:
+        worker._presence_lost()
+        try:
+            await asyncio.sleep(0)  # the handler's cancel arrives
+        except asyncio.CancelledError:
+            try:
+                before_sending()
+            except LeaseLost as exc:
+                refused.append(exc)
+            raise
+        return Result({"unreachable": True})
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    assert await worker.run_once() == 0
+    assert len(refused) == 1
+
+
 async def test_heartbeat_notices_a_lost_lease_and_cancels_the_handler(
     session_factory: Factory,
 ) -> None:

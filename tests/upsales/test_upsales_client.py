@@ -13,6 +13,7 @@ import respx
 from upsales_fakes import BASE_URL, TOKEN, FakeTime, envelope
 
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.send_check import checked_before_sending
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.errors import (
     UpsalesMalformedResponse,
@@ -100,6 +101,33 @@ async def test_update_is_a_partial_put(
     company = await client.update_company(7, CompanyDraft(phone="08-123"))
     assert company.phone == "08-123"
     assert json.loads(route.calls.last.request.content) == {"phone": "08-123"}
+
+
+class LeaseOver(Exception):
+    """What a job's check raises once its lease has ended."""
+
+
+async def test_a_write_is_not_sent_when_the_check_before_sending_refuses(
+    client: UpsalesClient, upsales_api: respx.MockRouter
+) -> None:
+    def refuse() -> None:
+        raise LeaseOver
+
+    company = {"id": 7, "name": "Acme AB", "active": True}
+    create = upsales_api.post("/accounts").respond(json=envelope(company))
+    update = upsales_api.put("/accounts/7").respond(json=envelope(company))
+    read = upsales_api.get("/accounts/7").respond(json=envelope(company))
+
+    with checked_before_sending(refuse):
+        with pytest.raises(LeaseOver):
+            await client.create_company(CompanyDraft(name="Acme AB"))
+        with pytest.raises(LeaseOver):
+            await client.update_company(7, CompanyDraft(phone="08-123"))
+        assert (await client.get_company(7)).name == "Acme AB"  # reads are not checked
+
+    assert (create.call_count, update.call_count, read.call_count) == (0, 0, 1)
+    await client.create_company(CompanyDraft(name="Acme AB"))  # outside the check: sent
+    assert create.call_count == 1
 
 
 async def test_export_pages_by_id_until_the_last_page(

@@ -1,12 +1,13 @@
-"""A check made right before a request that may change data leaves for Fortnox.
+"""A check made right before a request that may change data leaves for Fortnox or Upsales.
 
-A job's create can wait long before it goes out: in its tenant's pacing queue, or in a process
+A job's write can wait long before it goes out: in its tenant's pacing queue, or in a process
 its host stalled. By then the job's installation may be another worker's, whose search for the
-document could miss this create while it is on its way: two documents for one deal. So the
-worker sets a check for each job's task (a context variable, which tasks the handler starts
-inherit too), and the Fortnox client runs it once it holds its place in the budget, just before
-it sends anything but a read. The check's exception (the job's lease is over) leaves the request
-unsent. Outside a job (the API's choices and previews) nothing is checked.
+record (a won deal's document, a customer, a company) could miss this write while it is on its
+way: two of them. So the worker sets a check for each job's task (a context variable, which
+tasks the handler starts inherit too), and both API clients run it once they hold the request's
+place in the rate budget, just before they send anything but a read. The check's exception
+(the job's lease is over) leaves the request unsent. Outside a job (the API's choices and
+previews) nothing is checked.
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
+from upsales_fortnox.integrations.send_check import checked_before_sending
+from upsales_fortnox.jobs.presence_losses import PresenceLosses
 from upsales_fortnox.jobs.runs import LeaseLost, RunningJob
 from upsales_fortnox.jobs.store.job_store import JobStore
 
@@ -44,7 +46,7 @@ class Heartbeat:
 
     async def _beat(self) -> None:
         log_extra = {"installation_id": str(self._job.installation_id), "job_id": self._job.job_id}
-        margin = min(self._interval / 2, self._store.lease_seconds / 4)
+        margin = renewal_margin(self._interval, self._store.lease_seconds)
         while not self._over.is_set():
             held = self._store.seconds_held(self._job)
             wait = self._interval
@@ -89,15 +91,27 @@ class Heartbeat:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
-def lease_check(store: JobStore, job: RunningJob) -> Callable[[], None]:
-    """The check run before the job's handler sends a write (see
-    :mod:`upsales_fortnox.integrations.send_check`): raises :class:`LeaseLost` once the job's
-    installation is no longer leased to this worker as far as it knows (its lease ran out
-    unrenewed, say while the process was stalled, so another worker may serve it now)."""
+def renewal_margin(interval: float, lease_seconds: float) -> float:
+    """How long before a lease's end its heartbeat gives a failing renewal up (and a write is
+    no longer sent under it)."""
+    return min(interval / 2, lease_seconds / 4)
+
+
+def writes_under_lease(
+    store: JobStore, job: RunningJob, interval: float, presence_losses: PresenceLosses
+) -> AbstractContextManager[None]:
+    """Within it (and in the tasks created within it, such as the job's handler), a write is
+    sent only under the job's lease (:mod:`upsales_fortnox.integrations.send_check`): its check
+    raises :class:`LeaseLost` once the job's installation may be another worker's. That is when
+    its lease, as this worker knows it, ends within the renewal margin (it ran out unrenewed,
+    say while the process was stalled; the margin covers the write's own way out), or when the
+    worker's presence in the database ended since the claim."""
+    margin = renewal_margin(interval, store.lease_seconds)
+    installation = job.installation_id
 
     def check() -> None:
         held = store.seconds_held(job)
-        if held is None or held <= 0:
-            raise LeaseLost(f"job {job.job_id}: its lease ended before a write was sent")
+        if held is None or held <= margin or presence_losses.held_from_before_a_loss(installation):
+            raise LeaseLost(f"job {job.job_id}: its lease may be over; no write is sent")
 
-    return check
+    return checked_before_sending(check)

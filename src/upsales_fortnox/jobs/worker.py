@@ -3,12 +3,12 @@
 A worker serves up to ``settings.worker_concurrency`` installations at once, each under an
 installation lease, so no installation is served by two workers (or two tasks) at the same
 time: a worker stops a run whose lease it lost, or could not renew before its end (see
-:class:`~upsales_fortnox.jobs.heartbeat.Heartbeat`). A request already sent to an API by then
-cannot be called back. With other workers connected (PostgreSQL) it claims its fair share of
-the waiting ones (:mod:`.claim_share`). For each installation it runs the due jobs in
-``(run_after, id)`` order, at most ``jobs_per_turn`` of them before giving the installation
-back, so one busy installation cannot starve the others. While a job runs longer than
-``heartbeat_seconds``, a heartbeat renews both leases.
+:class:`~upsales_fortnox.jobs.heartbeat.Heartbeat`), and sends no write of it after that
+(``writes_under_lease``); one already sent cannot be called back. With other workers connected
+(PostgreSQL) it claims its fair share of the waiting ones (:mod:`.claim_share`). For each
+installation it runs the due jobs in ``(run_after, id)`` order, at most ``jobs_per_turn`` of
+them before giving the installation back, so one busy installation cannot starve the others.
+While a job runs longer than ``heartbeat_seconds``, a heartbeat renews both leases.
 
 Per-job cost is kept low: due jobs are read a few at a time (``jobs_per_batch``) and each is
 still started on its own (checked again to be due, fenced by the lease); a job's outcome is
@@ -32,10 +32,9 @@ from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.session_presence import process_name
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.integrations.send_check import checked_before_sending
 from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.failures import error_text
-from upsales_fortnox.jobs.heartbeat import Heartbeat, lease_check
+from upsales_fortnox.jobs.heartbeat import Heartbeat, writes_under_lease
 from upsales_fortnox.jobs.outage import DatabaseOutage
 from upsales_fortnox.jobs.outcomes import (
     Failed,
@@ -355,7 +354,7 @@ class Worker:
 
     async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> RunOutcome:
         """Run the handler under a heartbeat; on stop, wait out the grace period, then cancel."""
-        with checked_before_sending(lease_check(self._store, job)):
+        with writes_under_lease(self._store, job, self._heartbeat_seconds, self._presence_losses):
             handler_task = asyncio.ensure_future(run)  # the task keeps the check
         heartbeat = Heartbeat(self._store, job, handler_task, self._heartbeat_seconds)
         self._heartbeats.add(heartbeat)

@@ -12,7 +12,10 @@ from tests.sync.initial.scenario import creates, duplicates, money, seed_overlap
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
+from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
+from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
@@ -303,3 +306,32 @@ async def test_refusals_change_nothing(harness: SyncHarness) -> None:
     assert paused.json()["error"]["code"] == "installation_not_active"
     async with harness.services.session_factory() as session:
         assert [job.id for job in (await session.scalars(select(SyncJob))).all()] == [job_id]
+
+
+async def test_a_page_whose_lease_ran_out_on_its_way_counts_as_lost_not_failed(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker stalls past the job's lease while one company's create fails on its way: the
+    page's next create is not sent, and the run counts as lost (the job is whoever holds the
+    installation next's to run again), not as failed by the other error."""
+    seed_overlap(harness)
+    create_company = UpsalesClient.create_company
+    tried: list[str | None] = []
+
+    async def fail_then_stall(client: UpsalesClient, draft: CompanyDraft) -> Company:
+        tried.append(draft.name)
+        if len(tried) == 1:
+            monkeypatch.setattr(JobStore, "seconds_held", lambda store, job: 0.0)
+            raise Crash("Upsales did not answer")
+        return await create_company(client, draft)
+
+    monkeypatch.setattr(UpsalesClient, "create_company", fail_then_stall)
+    job_id = await _start(harness)
+
+    await harness.worker.run_once()
+
+    assert len(tried) == 2
+    assert creates(harness)["accounts"] == 0
+    async with harness.services.session_factory() as session:
+        job = await session.get(SyncJob, job_id)
+    assert job is not None and (job.status, job.attempts) == (JobStatus.RUNNING, 1)

@@ -32,6 +32,7 @@ from upsales_fortnox.integrations import jsonwire
 from upsales_fortnox.integrations.jsonwire import UPSALES_JSON
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.integrations.retry import RetryPolicy
+from upsales_fortnox.integrations.send_check import before_sending
 from upsales_fortnox.integrations.upsales import request_rules
 from upsales_fortnox.integrations.upsales.errors import (
     UpsalesError,
@@ -302,6 +303,8 @@ class UpsalesClient:
             error: UpsalesError
             try:
                 async with self.limiter.slot():
+                    if method != "GET":
+                        before_sending()  # a job whose lease ended meanwhile writes nothing
                     self.call_counts[where] += 1
                     response = await self._http.request(
                         method, url, params=tuple(query), content=content, headers=headers

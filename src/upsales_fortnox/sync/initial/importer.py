@@ -33,6 +33,7 @@ from upsales_fortnox.domain.initial_phases import Phase, entity_id
 from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
+from upsales_fortnox.jobs import LeaseLost
 from upsales_fortnox.sync.effects.link_sinks import PageLinks
 from upsales_fortnox.sync.effects.live_writer import Writer
 from upsales_fortnox.sync.initial.import_articles import ArticleImport, PricesAhead
@@ -135,9 +136,9 @@ class InitialImport:
         outcomes = await work.import_page(entities, linked)
         await self._links.commit()  # what succeeded, in one statement
         self._report(phase, outcomes, listed, started)
-        failure = next((item for item in outcomes if isinstance(item, BaseException)), None)
-        if failure is not None:
-            raise failure
+        failures = [item for item in outcomes if isinstance(item, BaseException)]
+        if failures:  # a lost lease first: the job is then another worker's, not failed
+            raise next((f for f in failures if isinstance(f, LeaseLost)), failures[0])
         return page_number < listed.total_pages
 
     async def _prepare(self, phase: Phase) -> PhaseImport:
