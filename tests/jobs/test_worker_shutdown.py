@@ -209,14 +209,20 @@ async def test_cancelling_the_loop_is_a_hard_stop_recovered_after_the_lease(
     assert outcomes == [AttemptOutcome.LEASE_EXPIRED, AttemptOutcome.DONE]
 
 
-async def test_a_hard_stop_during_the_release_still_gives_the_installation_back(
-    session_factory: Factory,
-) -> None:
+async def _store_holding_an_installation(session_factory: Factory) -> tuple[JobStore, uuid.UUID]:
+    """A job store that has claimed an installation with a job due."""
     clock = FakeClock()
     installation_id = await add_installation(session_factory)
     await add_job(session_factory, installation_id, clock)
     store = JobStore(session_factory, owner="worker-a", lease=timedelta(seconds=60), clock=clock)
     assert await store.claim_installations(1) == [installation_id]
+    return store, installation_id
+
+
+async def test_a_hard_stop_during_the_release_still_gives_the_installation_back(
+    session_factory: Factory,
+) -> None:
+    store, installation_id = await _store_holding_an_installation(session_factory)
     assert len(await lease_rows(session_factory)) == 1
 
     releasing = asyncio.create_task(store.release_installation(installation_id))
@@ -231,11 +237,7 @@ async def test_a_hard_stop_during_the_release_still_gives_the_installation_back(
 async def test_a_release_cut_off_twice_still_reports_its_failed_delete(
     session_factory: Factory, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = FakeClock()
-    installation_id = await add_installation(session_factory)
-    await add_job(session_factory, installation_id, clock)
-    store = JobStore(session_factory, owner="worker-a", lease=timedelta(seconds=60), clock=clock)
-    assert await store.claim_installations(1) == [installation_id]
+    store, installation_id = await _store_holding_an_installation(session_factory)
     delete_may_end, delete_ended = asyncio.Event(), asyncio.Event()
 
     async def failing_delete(claims: InstallationClaims, _installation_id: uuid.UUID) -> None:
