@@ -11,7 +11,7 @@ The intent is recorded in the transaction that reads the won deal's links (one t
 deal, committed before any Fortnox call; :mod:`.won_deal_links`). An attempt that recorded it
 and then failed without a create that could land (refused before sending it: an unsendable
 order, a product without an article; or answered with a refusal that leaves nothing created,
-``CREATED_NOTHING`` in :mod:`upsales_fortnox.sync.outbound.won_deals`) withdraws it, so the
+``CREATED_NOTHING`` in :mod:`upsales_fortnox.sync.outbound.sent_creates`) withdraws it, so the
 deal's next attempt creates without a search or a wait. A cancelled or killed attempt keeps it.
 
 A search that finds nothing stores when to search again (``settles_at``, see

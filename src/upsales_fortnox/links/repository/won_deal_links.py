@@ -149,8 +149,8 @@ class WonDealLinks:
         """The create is being sent: from now on it may land."""
         self._create_may_land = True
 
-    def create_refused(self) -> None:
-        """Fortnox answered the create with a refusal: it created nothing."""
+    def create_ended(self) -> None:
+        """Nothing of the create can land later: Fortnox refused it, or made what is now linked."""
         self._create_may_land = False
 
     async def withdraw_unsent_intent(self) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from functools import partial
-from typing import Final
 
 from upsales_fortnox.documents.order_field import write_document_url
 from upsales_fortnox.domain.outbound.decide import (
@@ -47,7 +46,7 @@ from upsales_fortnox.domain.sync_commands import (
     RefuseDocumentChange,
 )
 from upsales_fortnox.integrations.errors import PermanentError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxError, FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
@@ -63,15 +62,10 @@ from upsales_fortnox.sync.outbound.fortnox_documents import (
     get_document,
     write_document,
 )
+from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
 from upsales_fortnox.sync.results.outbound import DealCustomer, WonDealOutcome, WonDealResult
 from upsales_fortnox.sync.results.records import FortnoxRef
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
-
-CREATED_NOTHING: Final = frozenset({400, 401, 403, 404, 422, 429})
-"""Answers to a create that leave nothing created: refused (validation, rights, a missing
-customer) or never run (429). The client sends a create again only when an earlier try never
-reached Fortnox, or got one of these, so its final answer speaks for every try. Any other
-failure (5xx, 408, 409, no answer) may have created the document."""
 
 
 def register_won_deal_handler(registry: HandlerRegistry, services: Services) -> None:
@@ -262,16 +256,11 @@ async def _write(
     existing: FortnoxDocument | None,
 ) -> FortnoxDocument | None:
     """:func:`.write_document`, telling ``deal_links`` whether a create was sent that may
-    land (an answer in :data:`CREATED_NOTHING` means it did not)."""
+    land (see :mod:`.sent_creates`)."""
     if not isinstance(decision, CreateFortnoxDocument):
         return await write_document(context.fortnox, decision, existing)
-    deal_links.create_sent()
-    try:
+    async with create_on_its_way(deal_links):
         return await write_document(context.fortnox, decision, existing)
-    except Exception as error:
-        if isinstance(error, FortnoxError) and error.status in CREATED_NOTHING:
-            deal_links.create_refused()
-        raise
 
 
 async def _with_document_url(

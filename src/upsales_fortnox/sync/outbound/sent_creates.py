@@ -1,0 +1,40 @@
+"""A won deal's creates in Fortnox (its customer's, its document's), as its intent sees them.
+
+While a create is on its way it may land even if its answer is lost, so the deal's intent is
+kept after a failure (the next run searches, and waits for it to land, before creating anything:
+:mod:`.earlier_create`). An answer in :data:`CREATED_NOTHING` says nothing was made, and a
+customer answered as created is linked at once: neither can land later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Final
+
+from upsales_fortnox.integrations.fortnox.errors import FortnoxError
+from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
+
+CREATED_NOTHING: Final = frozenset({400, 401, 403, 404, 422, 429})
+"""Answers to a create that leave nothing created: refused (validation, rights, a missing
+customer) or never run (429). The client sends a create again only when an earlier try never
+reached Fortnox, or got one of these, so its final answer speaks for every try. Any other
+failure (5xx, 408, 409, no answer) may have created the document."""
+
+
+@asynccontextmanager
+async def create_on_its_way(
+    deal_links: WonDealLinks, *, landed_when_answered: bool = False
+) -> AsyncIterator[None]:
+    """Around one create: it may land from now on, unless refused with an answer in
+    :data:`CREATED_NOTHING` (or, with ``landed_when_answered``, answered at all: a customer,
+    linked before anything else is sent)."""
+    deal_links.create_sent()
+    try:
+        yield
+    except Exception as error:
+        if isinstance(error, FortnoxError) and error.status in CREATED_NOTHING:
+            deal_links.create_ended()
+        raise
+    if landed_when_answered:
+        deal_links.create_ended()
