@@ -143,9 +143,10 @@ class HeldCreate:
 
 
 def hold_creates(
-    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, *, count: int
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, *, count: int, of: str = "invoices"
 ) -> list[HeldCreate]:
-    """The next ``count`` creates are held (their connection drops before any answer)."""
+    """The next ``count`` creates of ``of`` (a Fortnox collection) are held (their connection
+    drops before any answer)."""
     http = harness.services.http
     send: Callable[..., Awaitable[httpx.Response]] = http.request
     held: list[HeldCreate] = []
@@ -153,7 +154,7 @@ def hold_creates(
 
     async def hold(method: str, url: Any, **kwargs: Any) -> httpx.Response:
         nonlocal taken
-        if method == "POST" and str(url).endswith("/invoices") and taken < count:
+        if method == "POST" and str(url).endswith(f"/{of}") and taken < count:
             taken += 1
             held.append(HeldCreate(partial(send, method, url, **kwargs)))
             raise httpx.ReadError("connection dropped before Fortnox committed the create")

@@ -43,6 +43,7 @@ from upsales_fortnox.integrations.upsales.custom_values import with_custom_value
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
+from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ async def ensure_customer(
     field_ids = await account_field_ids(session_factory, installation_id, upsales)
     fields = company_fields_from_upsales(company, field_ids)
     decision = decide_customer(company_id, fields, await find_candidates(fortnox, fields))
-    customer = await _apply_customer(fortnox, decision)
+    customer = await _apply_customer(fortnox, links, decision)
     number = customer.CustomerNumber
     if not number:
         raise FortnoxMalformedResponse("POST /customers: the new customer has no number")
@@ -103,13 +104,17 @@ async def ensure_customer(
 
 
 async def _apply_customer(
-    fortnox: FortnoxPort, decision: CreateFortnoxCustomer | LinkFortnoxCustomer
+    fortnox: FortnoxPort,
+    links: WonDealLinks,
+    decision: CreateFortnoxCustomer | LinkFortnoxCustomer,
 ) -> Customer:
     """The created customer, or the matched one read whole (list items are subsets, and the
-    link's fingerprint is taken over the whole customer)."""
+    link's fingerprint is taken over the whole customer). A create that may land without its
+    answer keeps the deal's intent (see :mod:`.sent_creates`)."""
     if isinstance(decision, LinkFortnoxCustomer):
         return await fortnox.get_customer(decision.customer_number)
-    return await fortnox.create_customer(decision.customer)
+    async with create_on_its_way(links, landed_when_answered=True):
+        return await fortnox.create_customer(decision.customer)
 
 
 async def write_customer_number(

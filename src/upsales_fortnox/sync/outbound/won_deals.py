@@ -125,9 +125,22 @@ async def _sync_deal(
     deal_links: WonDealLinks,
     sent_as: FortnoxType,
 ) -> WonDealResult:
-    """The deal's customer made sure of, and its document written."""
+    """The deal's customer made sure of, and its document written.
+
+    When an earlier attempt left its intent, the document is searched for (and an earlier
+    create waited for, :mod:`.earlier_create`) before the customer is looked for: that attempt
+    may have sent the customer's create too, and the wait lets it land to be found."""
     assert order.client is not None
     link = links.order
+    found_earlier = None
+    if link is None and links.sent_before is not None:
+        found_earlier = await find_earlier_document(
+            context.fortnox,
+            deal_links,
+            links.sent_before,
+            order.id,
+            settle_seconds=services.settings.fortnox_create_settle_seconds,
+        )
     customer = await ensure_customer(
         services.session_factory,
         context.installation_id,
@@ -159,6 +172,7 @@ async def _sync_deal(
         deal_links,
         fortnox_type,
         customer.customer_number,
+        found_earlier,
     )
     return replace(synced, upsales_order=order.id, customer=made_out_to)
 
@@ -171,8 +185,10 @@ async def _sync_document(
     deal_links: WonDealLinks,
     fortnox_type: FortnoxType,
     customer_number: str,
+    found_earlier: FortnoxDocument | None,
 ) -> WonDealResult:
-    """The order's document written (or left); the result without its customer."""
+    """The order's document written (or left); the result without its customer.
+    ``found_earlier``: what the search for an earlier attempt's document found."""
     mode = context.settings.product_bundles
     link = links.order
     articles = await resolve_article_numbers(
@@ -194,17 +210,8 @@ async def _sync_document(
     if problems:
         raise UnsendableOrder(refusal_message(f"The order {order.id}", problems))
     lookup = document_lookup(draft, link, sent_before=links.sent_before is not None)
-    existing = None
-    if lookup is DocumentLookup.SEARCH:
-        assert links.sent_before is not None
-        existing = await find_earlier_document(
-            context.fortnox,
-            deal_links,
-            links.sent_before,
-            order.id,
-            settle_seconds=services.settings.fortnox_create_settle_seconds,
-        )
-    elif lookup is DocumentLookup.GET:
+    existing = found_earlier if lookup is DocumentLookup.SEARCH else None
+    if lookup is DocumentLookup.GET:
         assert link is not None
         try:
             existing = await get_document(context.fortnox, fortnox_type, int(link.fortnox_id))

@@ -1,0 +1,96 @@
+"""A won deal whose company's customer create may have landed without its answer: the deal's
+intent is kept, and the next run waits for that create (with the document's search) before it
+looks for the customer, so the company gets one customer."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.outbound_support import link_of, queue, sync_order, win
+from tests.e2e.won_deal_support import (
+    CREATE,
+    SEARCH,
+    earlier_creates_settle,
+    fortnox_calls,
+    hold_creates,
+    intents,
+    run_due,
+)
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.fortnox.errors import FortnoxValidationError
+from upsales_fortnox.sync.outbound import won_deals
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+
+CUSTOMERS = "customers"
+
+
+def customers_named(harness: SyncHarness, name: str) -> list[str]:
+    numbers = []
+    for number in range(1, 10):
+        customer = harness.fortnox_entity(CUSTOMERS, str(number))
+        if customer is not None and customer.get("Name") == name:
+            numbers.append(str(number))
+    return numbers
+
+
+async def test_a_customer_create_that_lands_late_is_found_not_made_twice(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    company = win(harness, order_id)["client"]
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    job_id = await queue(harness, "upsales.order", order_id)
+
+    await run_due(harness, job_id)  # the customer's create is held: not committed yet
+    waiting = await run_due(harness, job_id)  # the retry waits for it
+
+    assert waiting.status == JobStatus.QUEUED
+    assert (waiting.last_error or "").startswith("fortnox_create_settling: ")
+    assert len(held) == 1 and await intents(harness) == 1
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+    harness.services.fortnox_calls.clear()
+    job = await run_due(harness, job_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["customer"] == "matched"
+    assert customers_named(harness, company["name"]) == ["1"]
+    customer_link = await link_of(harness, LinkEntity.COMPANY, company["id"])
+    assert customer_link is not None and customer_link.fortnox_id == "1"
+    assert fortnox_calls(harness)[CREATE] == 1 and fortnox_calls(harness)[SEARCH] == 1
+
+
+@pytest.mark.parametrize("failure", ["customer refused", "deal refused after its customer"])
+async def test_a_run_whose_creates_all_ended_leaves_no_wait(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """The customer's create was refused (it made nothing), or made and linked before the deal
+    was refused: nothing can land later, so the next run neither searches nor waits."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    company = win(harness, order_id)["client"]
+
+    async def refuse_customer(*args: object) -> None:
+        raise FortnoxValidationError("Ogiltigt kundnummer", status=400)
+
+    async def refuse_deal(*args: object, **kwargs: object) -> None:
+        raise PermanentError("a product has no article", code="product_not_in_fortnox")
+
+    with monkeypatch.context() as patch:
+        if failure == "customer refused":
+            patch.setattr(FortnoxClient, "create_customer", refuse_customer)
+        else:
+            patch.setattr(won_deals, "resolve_article_numbers", refuse_deal)
+        refused = await sync_order(harness, order_id)
+    assert refused.status == JobStatus.DEAD
+    assert await intents(harness) == 0
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert (job.result or {})["outcome"] == "created"
+    assert SEARCH not in fortnox_calls(harness)
+    assert customers_named(harness, company["name"]) == ["1"]
