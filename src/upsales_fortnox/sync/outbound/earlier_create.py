@@ -27,14 +27,16 @@ deal overlap only when a worker stalls) reads it again."""
 
 
 class EarlierCreateMayLand(RetryLater):
-    """The deal's document was not found, but an earlier create of it may still land."""
+    """The deal's document was not found, but an earlier create for it (the document's, or its
+    customer's) may still land."""
 
     code = "fortnox_create_settling"
 
     def __init__(self, order_id: int, settles_at: datetime, now: datetime) -> None:
         super().__init__(
-            f"the order {order_id} has no document in Fortnox yet, but an earlier create of it "
-            f"may still land; searched for again at {settles_at.isoformat(timespec='seconds')}",
+            f"the order {order_id} has no document in Fortnox yet, but an earlier create for it "
+            f"(its document, or its company's customer) may still land; searched for again at "
+            f"{settles_at.isoformat(timespec='seconds')}",
             retry_after=max((settles_at - now).total_seconds(), 0.0),
         )
 
