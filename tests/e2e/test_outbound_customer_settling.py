@@ -15,6 +15,8 @@ from tests.e2e.won_deal_support import (
     fortnox_calls,
     hold_creates,
     intents,
+    invoices_of,
+    new_won_deal,
     run_due,
 )
 from upsales_fortnox.integrations.errors import PermanentError
@@ -94,3 +96,33 @@ async def test_a_run_whose_creates_all_ended_leaves_no_wait(
     assert (job.result or {})["outcome"] == "created"
     assert SEARCH not in fortnox_calls(harness)
     assert customers_named(harness, company["name"]) == ["1"]
+
+
+async def test_another_deal_of_the_company_waits_for_its_customer_create_too(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two deals of a new company: the first one's customer create is on its way when the
+    second runs; the second waits for it instead of making a customer of its own."""
+    harness = linked
+    first = harness.demo.opportunity_id
+    company = win(harness, first)["client"]
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    first_job = await queue(harness, "upsales.order", first)
+    await run_due(harness, first_job)  # its customer's create is held
+    second = new_won_deal(harness)
+    second_job = await queue(harness, "upsales.order", second)
+
+    waiting = await run_due(harness, second_job)
+
+    assert waiting.status == JobStatus.QUEUED
+    assert (waiting.last_error or "").startswith("fortnox_create_settling: another deal")
+    assert customers_named(harness, company["name"]) == []
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+    await run_due(harness, first_job)
+    done = await run_due(harness, second_job)
+
+    assert done.status == JobStatus.DONE, done.last_error
+    assert (done.result or {})["customer"] == "linked"
+    assert customers_named(harness, company["name"]) == ["1"]
+    assert len(invoices_of(harness, first)) == len(invoices_of(harness, second)) == 1

@@ -74,6 +74,11 @@ class DocumentIntent(Base):
     in Fortnox, so the deal is searched for again after it before anything is created. Cleared
     as the deal's next create is sent (see
     :mod:`upsales_fortnox.sync.outbound.earlier_create`)."""
+    customer_company_id: Mapped[int | None] = mapped_column(Integer)
+    """The Upsales company whose new Fortnox customer the deal's attempt created, set as that
+    create was sent (with ``customer_sent_at``): until the settle time after it the create may
+    still land, so another deal of the company looks for the customer only then."""
+    customer_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CustomFieldId(Base):

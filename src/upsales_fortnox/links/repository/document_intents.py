@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -147,6 +147,35 @@ async def withdraw_intent(
             _INTENTS.c.settles_at.is_(None),
         )
     )
+
+
+async def note_customer_create(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    upsales_order_id: int,
+    company_id: int,
+    sent_at: datetime,
+) -> None:
+    """The deal's attempt is sending the create of the company's new Fortnox customer."""
+    await connection.execute(
+        update(_INTENTS)
+        .where(_of_order(installation_id, upsales_order_id))
+        .values(customer_company_id=company_id, customer_sent_at=sent_at)
+    )
+
+
+async def last_customer_create_by_another_deal(
+    connection: AsyncConnection, installation_id: uuid.UUID, upsales_order_id: int, company_id: int
+) -> datetime | None:
+    """When another deal last sent the create of the company's new Fortnox customer."""
+    sent_at: datetime | None = await connection.scalar(
+        select(func.max(_INTENTS.c.customer_sent_at)).where(
+            _INTENTS.c.installation_id == installation_id,
+            _INTENTS.c.customer_company_id == company_id,
+            _INTENTS.c.upsales_order_id != upsales_order_id,
+        )
+    )
+    return sent_at
 
 
 def _of_order(installation_id: uuid.UUID, upsales_order_id: int) -> ColumnElement[bool]:

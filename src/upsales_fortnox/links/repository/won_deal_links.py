@@ -21,6 +21,8 @@ from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.links.repository.document_intents import (
     EarlierIntent,
+    last_customer_create_by_another_deal,
+    note_customer_create,
     record_intent,
     renew_intent,
     settle_intent,
@@ -194,6 +196,23 @@ class WonDealLinks:
         if renewed:
             self._own_intent = (order_id, recorded_at)
         return renewed
+
+    async def customer_create_sent(self, order_id: int, company_id: int) -> None:
+        """Committed before the company's new customer is sent: for another deal of the
+        company to wait for it (see :mod:`.document_intents`)."""
+        async with self._engine.begin() as connection:
+            await note_customer_create(
+                connection, self._installation_id, order_id, company_id, utcnow()
+            )
+
+    async def customer_create_by_another_deal(
+        self, order_id: int, company_id: int
+    ) -> datetime | None:
+        """When another deal last sent the create of the company's new customer, if one did."""
+        async with self._engine.connect() as connection:
+            return await last_customer_create_by_another_deal(
+                connection, self._installation_id, order_id, company_id
+            )
 
     async def save_company_link(
         self,

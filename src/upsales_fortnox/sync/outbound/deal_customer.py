@@ -18,9 +18,11 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
@@ -30,12 +32,13 @@ from upsales_fortnox.domain.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.domain.outbound.decide import decide_customer, org_number_search_text
+from upsales_fortnox.domain.outbound.settling import wait_for_create_sent_at
 from upsales_fortnox.domain.sync_commands import (
     CreateFortnoxCustomer,
     LinkFortnoxCustomer,
     WriteCustomerNumberToUpsales,
 )
-from upsales_fortnox.integrations.errors import SyncError
+from upsales_fortnox.integrations.errors import RetryLater, SyncError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
@@ -43,6 +46,7 @@ from upsales_fortnox.integrations.upsales.custom_values import with_custom_value
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
+from upsales_fortnox.sync.outbound.earlier_create import EarlierCreateMayLand
 from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
 
 logger = logging.getLogger(__name__)
@@ -69,23 +73,46 @@ async def find_candidates(fortnox: FortnoxPort, fields: CompanyFields) -> list[C
     return [customer async for customer in fortnox.iter_customers(search=search)]
 
 
+class CompanyCustomerMayLand(RetryLater):
+    """Another deal of the company sent the create of its new customer, which may still land."""
+
+    code = EarlierCreateMayLand.code
+
+    def __init__(self, company_id: int, lands_by: datetime, now: datetime) -> None:
+        super().__init__(
+            f"another deal of the company {company_id} sent the create of its Fortnox customer, "
+            f"which may still land; looked for at {lands_by.isoformat(timespec='seconds')}",
+            retry_after=(lands_by - now).total_seconds(),
+        )
+
+
 async def ensure_customer(
     session_factory: DbSessionFactory,
     installation_id: uuid.UUID,
     links: WonDealLinks,
     fortnox: FortnoxPort,
     upsales: UpsalesPort,
-    company_id: int,
+    deal: tuple[int, int],
     link: LinkView | None,
+    *,
+    settle_seconds: float,
 ) -> CustomerOutcome:
-    """``link`` is the company's customer link as the caller read it."""
+    """``deal``: the order's and its company's ids; ``link`` is the company's customer link
+    as the caller read it. An unlinked company's customer is looked for only once a create of
+    it that another deal sent can no longer land (``settle_seconds`` after it was sent)."""
     if link is not None:
         return CustomerOutcome(link.fortnox_id, "linked")
+    order_id, company_id = deal
+    now = utcnow()
+    sent_by_another = await links.customer_create_by_another_deal(order_id, company_id)
+    lands_by = wait_for_create_sent_at(sent_by_another, now, settle_seconds)
+    if lands_by is not None:
+        raise CompanyCustomerMayLand(company_id, lands_by, now)
     company = await upsales.get_company(company_id)
     field_ids = await account_field_ids(session_factory, installation_id, upsales)
     fields = company_fields_from_upsales(company, field_ids)
     decision = decide_customer(company_id, fields, await find_candidates(fortnox, fields))
-    customer = await _apply_customer(fortnox, links, decision)
+    customer = await _apply_customer(fortnox, links, decision, deal)
     number = customer.CustomerNumber
     if not number:
         raise FortnoxMalformedResponse("POST /customers: the new customer has no number")
@@ -107,12 +134,15 @@ async def _apply_customer(
     fortnox: FortnoxPort,
     links: WonDealLinks,
     decision: CreateFortnoxCustomer | LinkFortnoxCustomer,
+    deal: tuple[int, int],
 ) -> Customer:
     """The created customer, or the matched one read whole (list items are subsets, and the
     link's fingerprint is taken over the whole customer). A create that may land without its
-    answer keeps the deal's intent (see :mod:`.sent_creates`)."""
+    answer keeps the deal's intent (see :mod:`.sent_creates`), and is noted on it first for the
+    company's other deals."""
     if isinstance(decision, LinkFortnoxCustomer):
         return await fortnox.get_customer(decision.customer_number)
+    await links.customer_create_sent(*deal)
     async with create_on_its_way(links, landed_when_answered=True):
         return await fortnox.create_customer(decision.customer)
 

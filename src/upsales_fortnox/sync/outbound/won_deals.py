@@ -147,8 +147,9 @@ async def _sync_deal(
         deal_links,
         context.fortnox,
         context.upsales,
-        order.client.id,
+        (order.id, order.client.id),
         links.company,
+        settle_seconds=services.settings.fortnox_create_settle_seconds,
     )
     made_out_to = DealCustomer(
         upsales_company=order.client.id,
