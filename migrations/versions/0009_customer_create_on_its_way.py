@@ -22,9 +22,13 @@ def upgrade() -> None:
     with op.batch_alter_table("document_intents") as batch:
         batch.add_column(sa.Column("customer_company_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("customer_sent_at", UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("customer_settles_at", UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("document_intents") as batch:
+        batch.drop_column("customer_settles_at")
         batch.drop_column("customer_sent_at")
         batch.drop_column("customer_company_id")

@@ -5,6 +5,7 @@ looks for the customer, so the company gets one customer."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import link_of, queue, sync_order, win
@@ -19,9 +20,13 @@ from tests.e2e.won_deal_support import (
     new_won_deal,
     run_due,
 )
+from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.errors import FortnoxValidationError
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.models.link import DocumentIntent
+from upsales_fortnox.sync.order_answers import answer_app_status_order
 from upsales_fortnox.sync.outbound import won_deals
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
@@ -98,24 +103,48 @@ async def test_a_run_whose_creates_all_ended_leaves_no_wait(
     assert customers_named(harness, company["name"]) == ["1"]
 
 
+async def customer_creates_noted(harness: SyncHarness) -> list[tuple[int, int | None]]:
+    async with harness.services.session_factory() as session:
+        rows = await session.execute(
+            select(DocumentIntent.upsales_order_id, DocumentIntent.customer_company_id).where(
+                DocumentIntent.customer_sent_at.is_not(None)
+            )
+        )
+        return [(order, company) for order, company in rows]
+
+
 async def test_another_deal_of_the_company_waits_for_its_customer_create_too(
     linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two deals of a new company: the first one's customer create is on its way when the
-    second runs; the second waits for it instead of making a customer of its own."""
+    second runs; the second's search misses it, so it waits and searches again instead of
+    making a customer of its own."""
     harness = linked
     first = harness.demo.opportunity_id
     company = win(harness, first)["client"]
+    noted_when_sent: list[list[tuple[int, int | None]]] = []
+    create = FortnoxClient.create_customer
+
+    async def note_then_create(client: FortnoxClient, customer: Customer) -> Customer:
+        noted_when_sent.append(await customer_creates_noted(harness))
+        return await create(client, customer)
+
+    monkeypatch.setattr(FortnoxClient, "create_customer", note_then_create)
     held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
     first_job = await queue(harness, "upsales.order", first)
     await run_due(harness, first_job)  # its customer's create is held
+    assert noted_when_sent == [[(first, company["id"])]]  # committed before it was sent
     second = new_won_deal(harness)
     second_job = await queue(harness, "upsales.order", second)
 
     waiting = await run_due(harness, second_job)
 
-    assert waiting.status == JobStatus.QUEUED
-    assert (waiting.last_error or "").startswith("fortnox_create_settling: another deal")
+    assert waiting.status == JobStatus.QUEUED and waiting.attempts == 0  # a wait is no attempt
+    assert (waiting.last_error or "").startswith("fortnox_customer_settling: another deal")
+    shown = await answer_app_status_order(
+        harness.services, harness.installation_id, {"data": {"obj": {"id": second}}}
+    )
+    assert shown.body["message"] == say("status.confirming_company_customer", "sv")
     assert customers_named(harness, company["name"]) == []
     await held.pop().land()
     await earlier_creates_settle(harness)
@@ -126,3 +155,24 @@ async def test_another_deal_of_the_company_waits_for_its_customer_create_too(
     assert (done.result or {})["customer"] == "linked"
     assert customers_named(harness, company["name"]) == ["1"]
     assert len(invoices_of(harness, first)) == len(invoices_of(harness, second)) == 1
+
+
+async def test_a_deal_whose_own_customer_create_never_landed_makes_it_after_one_wait(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its own note is not another deal's: after its wait it makes the customer at once."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    company = win(harness, order_id)["client"]
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    job_id = await queue(harness, "upsales.order", order_id)
+    await run_due(harness, job_id)
+    await run_due(harness, job_id)  # waits for the dropped create
+    await held.pop().cancel()  # it never lands
+    await earlier_creates_settle(harness)
+
+    job = await run_due(harness, job_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["customer"] == "created"
+    assert customers_named(harness, company["name"]) == ["1"]

@@ -118,19 +118,19 @@ async def settling(harness: SyncHarness) -> list[int]:
 
 
 async def earlier_creates_settle(harness: SyncHarness) -> None:
-    """The time an earlier create may still land passes for every waiting deal, and for every
-    customer create a deal sent."""
-    settled = utcnow() - timedelta(seconds=harness.services.settings.fortnox_create_settle_seconds)
+    """The time an earlier create may still land passes for every waiting deal (its document's
+    create, or a customer create another deal sent)."""
+    settled = utcnow() - timedelta(seconds=1)
     async with harness.services.session_factory() as session:
         await session.execute(
             update(DocumentIntent)
             .where(DocumentIntent.settles_at.is_not(None))
-            .values(settles_at=utcnow() - timedelta(seconds=1))
+            .values(settles_at=settled)
         )
         await session.execute(
             update(DocumentIntent)
-            .where(DocumentIntent.customer_sent_at.is_not(None))
-            .values(customer_sent_at=settled - timedelta(seconds=1))
+            .where(DocumentIntent.customer_settles_at.is_not(None))
+            .values(customer_settles_at=settled)
         )
         await session.commit()
 

@@ -88,6 +88,12 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "en": "Waiting: an earlier attempt to send the order may still reach Fortnox. The order "
         "is looked up there again shortly and sent only if it is not there already.",
     },
+    "status.confirming_company_customer": {
+        "sv": "Väntar: en annan affär för samma företag har börjat skapa företagets kund i "
+        "Fortnox. Ordern skickas om en stund, till den kunden.",
+        "en": "Waiting: another deal of the same company has begun creating the company's "
+        "customer in Fortnox. The order is sent shortly, to that customer.",
+    },
     "status.waiting_to_update": {
         "sv": "Väntar på att uppdateras i Fortnox.",
         "en": "Waiting to be updated in Fortnox.",

@@ -75,10 +75,12 @@ class DocumentIntent(Base):
     as the deal's next create is sent (see
     :mod:`upsales_fortnox.sync.outbound.earlier_create`)."""
     customer_company_id: Mapped[int | None] = mapped_column(Integer)
-    """The Upsales company whose new Fortnox customer the deal's attempt created, set as that
-    create was sent (with ``customer_sent_at``): until the settle time after it the create may
-    still land, so another deal of the company looks for the customer only then."""
+    """The Upsales company whose new Fortnox customer the deal's attempt created, set before
+    that create was sent (with ``customer_sent_at``): it may land though its answer was lost."""
     customer_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    customer_settles_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set by another deal of the company whose search found no customer: until then that
+    create may still land, so the other deal searches again after it before it creates one."""
 
 
 class CustomFieldId(Base):

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from upsales_fortnox.domain.outbound.settling import (
-    after_a_missed_search,
-    search_not_before,
-    wait_for_create_sent_at,
-)
+from upsales_fortnox.domain.outbound.settling import after_a_missed_search, search_not_before
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 
@@ -38,11 +34,3 @@ def test_a_miss_after_the_wait_creates() -> None:
 
 def test_without_a_settle_time_the_first_miss_creates() -> None:
     assert after_a_missed_search(None, NOW, 0.0) is None
-
-
-def test_a_create_another_run_sent_is_waited_for_until_it_can_no_longer_land() -> None:
-    sent_at = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
-    lands_by = sent_at + timedelta(seconds=60)
-    assert wait_for_create_sent_at(None, sent_at, 60) is None  # none sent: look now
-    assert wait_for_create_sent_at(sent_at, sent_at + timedelta(seconds=59), 60) == lands_by
-    assert wait_for_create_sent_at(sent_at, lands_by, 60) is None

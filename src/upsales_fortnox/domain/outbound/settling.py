@@ -35,14 +35,3 @@ def after_a_missed_search(
     if settles_at is not None or settle_seconds <= 0:
         return None
     return searched_at + timedelta(seconds=settle_seconds)
-
-
-def wait_for_create_sent_at(
-    sent_at: datetime | None, now: datetime, settle_seconds: float
-) -> datetime | None:
-    """Before looking for what a create sent at ``sent_at`` (by another run) makes: the time
-    to wait for, while it may still land, or None to look now."""
-    if sent_at is None:
-        return None
-    lands_by = sent_at + timedelta(seconds=settle_seconds)
-    return lands_by if now < lands_by else None

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -160,22 +160,63 @@ async def note_customer_create(
     await connection.execute(
         update(_INTENTS)
         .where(_of_order(installation_id, upsales_order_id))
-        .values(customer_company_id=company_id, customer_sent_at=sent_at)
+        .values(customer_company_id=company_id, customer_sent_at=sent_at, customer_settles_at=None)
     )
 
 
-async def last_customer_create_by_another_deal(
+@dataclass(frozen=True)
+class CustomerCreate:
+    """Another deal's create of the company's new customer, which may have landed unseen."""
+
+    upsales_order_id: int
+    sent_at: datetime
+    settles_at: datetime | None
+    """Set by a search that found no customer: search again after it before creating."""
+
+
+async def customer_create_by_another_deal(
     connection: AsyncConnection, installation_id: uuid.UUID, upsales_order_id: int, company_id: int
-) -> datetime | None:
-    """When another deal last sent the create of the company's new Fortnox customer."""
-    sent_at: datetime | None = await connection.scalar(
-        select(func.max(_INTENTS.c.customer_sent_at)).where(
-            _INTENTS.c.installation_id == installation_id,
-            _INTENTS.c.customer_company_id == company_id,
-            _INTENTS.c.upsales_order_id != upsales_order_id,
+) -> CustomerCreate | None:
+    """The latest create of the company's new customer that another deal sent."""
+    row = (
+        await connection.execute(
+            select(
+                _INTENTS.c.upsales_order_id,
+                _INTENTS.c.customer_sent_at,
+                _INTENTS.c.customer_settles_at,
+            )
+            .where(
+                _INTENTS.c.installation_id == installation_id,
+                _INTENTS.c.customer_company_id == company_id,
+                _INTENTS.c.upsales_order_id != upsales_order_id,
+            )
+            .order_by(_INTENTS.c.customer_sent_at.desc())
+            .limit(1)
         )
+    ).first()
+    if row is None:
+        return None
+    return CustomerCreate(row.upsales_order_id, row.customer_sent_at, row.customer_settles_at)
+
+
+async def settle_customer_create(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    create: CustomerCreate,
+    settles_at: datetime,
+) -> bool:
+    """Store when to search for the customer again after a search that missed ``create``;
+    False when that deal has since sent another create, or another search stored a time."""
+    stored = await connection.execute(
+        update(_INTENTS)
+        .where(
+            _of_order(installation_id, create.upsales_order_id),
+            _INTENTS.c.customer_sent_at == create.sent_at,
+            _INTENTS.c.customer_settles_at.is_(None),
+        )
+        .values(customer_settles_at=settles_at)
     )
-    return sent_at
+    return bool(stored.rowcount == 1)
 
 
 def _of_order(installation_id: uuid.UUID, upsales_order_id: int) -> ColumnElement[bool]:

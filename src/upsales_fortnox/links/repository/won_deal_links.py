@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.links.repository.document_intents import (
+    CustomerCreate,
     EarlierIntent,
-    last_customer_create_by_another_deal,
+    customer_create_by_another_deal,
     note_customer_create,
     record_intent,
     renew_intent,
+    settle_customer_create,
     settle_intent,
     withdraw_intent,
 )
@@ -207,11 +209,19 @@ class WonDealLinks:
 
     async def customer_create_by_another_deal(
         self, order_id: int, company_id: int
-    ) -> datetime | None:
-        """When another deal last sent the create of the company's new customer, if one did."""
+    ) -> CustomerCreate | None:
+        """The latest create of the company's new customer that another deal sent, if any."""
         async with self._engine.connect() as connection:
-            return await last_customer_create_by_another_deal(
+            return await customer_create_by_another_deal(
                 connection, self._installation_id, order_id, company_id
+            )
+
+    async def search_customer_again_at(self, create: CustomerCreate, settles_at: datetime) -> bool:
+        """Store, committed at once, when to search for the customer again after a search that
+        missed ``create``; False when another run changed it first."""
+        async with self._engine.begin() as connection:
+            return await settle_customer_create(
+                connection, self._installation_id, create, settles_at
             )
 
     async def save_company_link(

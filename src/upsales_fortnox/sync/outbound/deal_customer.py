@@ -32,7 +32,7 @@ from upsales_fortnox.domain.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.domain.outbound.decide import decide_customer, org_number_search_text
-from upsales_fortnox.domain.outbound.settling import wait_for_create_sent_at
+from upsales_fortnox.domain.outbound.settling import after_a_missed_search, search_not_before
 from upsales_fortnox.domain.sync_commands import (
     CreateFortnoxCustomer,
     LinkFortnoxCustomer,
@@ -46,7 +46,7 @@ from upsales_fortnox.integrations.upsales.custom_values import with_custom_value
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
-from upsales_fortnox.sync.outbound.earlier_create import EarlierCreateMayLand
+from upsales_fortnox.sync.outbound.earlier_create import RACED_RUN_DELAY
 from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
 
 logger = logging.getLogger(__name__)
@@ -76,13 +76,14 @@ async def find_candidates(fortnox: FortnoxPort, fields: CompanyFields) -> list[C
 class CompanyCustomerMayLand(RetryLater):
     """Another deal of the company sent the create of its new customer, which may still land."""
 
-    code = EarlierCreateMayLand.code
+    code = "fortnox_customer_settling"
 
-    def __init__(self, company_id: int, lands_by: datetime, now: datetime) -> None:
+    def __init__(self, company_id: int, search_again_at: datetime, now: datetime) -> None:
         super().__init__(
             f"another deal of the company {company_id} sent the create of its Fortnox customer, "
-            f"which may still land; looked for at {lands_by.isoformat(timespec='seconds')}",
-            retry_after=(lands_by - now).total_seconds(),
+            "which may still land; the customer is looked for again at "
+            f"{search_again_at.isoformat(timespec='seconds')}",
+            retry_after=max((search_again_at - now).total_seconds(), 0.0),
         )
 
 
@@ -98,20 +99,18 @@ async def ensure_customer(
     settle_seconds: float,
 ) -> CustomerOutcome:
     """``deal``: the order's and its company's ids; ``link`` is the company's customer link
-    as the caller read it. An unlinked company's customer is looked for only once a create of
-    it that another deal sent can no longer land (``settle_seconds`` after it was sent)."""
+    as the caller read it. A customer is created only once no create of it that another deal
+    sent can still land (:func:`_no_create_of_another_deal_may_land`)."""
     if link is not None:
         return CustomerOutcome(link.fortnox_id, "linked")
-    order_id, company_id = deal
-    now = utcnow()
-    sent_by_another = await links.customer_create_by_another_deal(order_id, company_id)
-    lands_by = wait_for_create_sent_at(sent_by_another, now, settle_seconds)
-    if lands_by is not None:
-        raise CompanyCustomerMayLand(company_id, lands_by, now)
+    company_id = deal[1]
     company = await upsales.get_company(company_id)
     field_ids = await account_field_ids(session_factory, installation_id, upsales)
     fields = company_fields_from_upsales(company, field_ids)
+    searched_at = utcnow()
     decision = decide_customer(company_id, fields, await find_candidates(fortnox, fields))
+    if isinstance(decision, CreateFortnoxCustomer):
+        await _no_create_of_another_deal_may_land(links, deal, searched_at, settle_seconds)
     customer = await _apply_customer(fortnox, links, decision, deal)
     number = customer.CustomerNumber
     if not number:
@@ -128,6 +127,28 @@ async def ensure_customer(
     command = WriteCustomerNumberToUpsales(company_id, field_ids.customer_number, number)
     written, problem = await write_customer_number(upsales, company, command)
     return CustomerOutcome(number, how, written_back=written, note=problem)
+
+
+async def _no_create_of_another_deal_may_land(
+    links: WonDealLinks, deal: tuple[int, int], searched_at: datetime, settle_seconds: float
+) -> None:
+    """After a search begun at ``searched_at`` found no customer: raises
+    :class:`CompanyCustomerMayLand` while a create of it that another deal sent may still land
+    (the rule of :mod:`upsales_fortnox.domain.outbound.settling`, as for a deal's document:
+    the miss stores when to search again; a miss after that time lets the customer be made)."""
+    order_id, company_id = deal
+    other = await links.customer_create_by_another_deal(order_id, company_id)
+    if other is None:
+        return
+    not_before = search_not_before(other.settles_at, searched_at)
+    if not_before is not None:
+        raise CompanyCustomerMayLand(company_id, not_before, searched_at)
+    search_again_at = after_a_missed_search(other.settles_at, searched_at, settle_seconds)
+    if search_again_at is None:
+        return
+    if not await links.search_customer_again_at(other, search_again_at):
+        raise CompanyCustomerMayLand(company_id, searched_at + RACED_RUN_DELAY, searched_at)
+    raise CompanyCustomerMayLand(company_id, search_again_at, searched_at)
 
 
 async def _apply_customer(
