@@ -25,10 +25,14 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("customer_settles_at", UTCDateTime(timezone=True), nullable=True)
         )
+        batch.create_index(
+            "ix_document_intents_customer_company", ["installation_id", "customer_company_id"]
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("document_intents") as batch:
+        batch.drop_index("ix_document_intents_customer_company")
         batch.drop_column("customer_settles_at")
         batch.drop_column("customer_sent_at")
         batch.drop_column("customer_company_id")

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -60,6 +61,9 @@ class DocumentIntent(Base):
     """
 
     __tablename__ = "document_intents"
+    __table_args__ = (
+        Index("ix_document_intents_customer_company", "installation_id", "customer_company_id"),
+    )
 
     installation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
