@@ -4,14 +4,17 @@ looks for the customer, so the company gets one customer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.outbound_support import link_of, queue, sync_order, win
+from tests.e2e.outbound_support import job, link_of, queue, sync_order, win
 from tests.e2e.won_deal_support import (
     CREATE,
     SEARCH,
+    HeldCreate,
     earlier_creates_settle,
     fortnox_calls,
     hold_creates,
@@ -20,11 +23,15 @@ from tests.e2e.won_deal_support import (
     new_won_deal,
     run_due,
 )
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.errors import FortnoxValidationError
 from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.links.repository.document_intents import CustomerCreate
+from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import DocumentIntent
 from upsales_fortnox.sync.order_answers import answer_app_status_order
 from upsales_fortnox.sync.outbound import won_deals
@@ -176,3 +183,85 @@ async def test_a_deal_whose_own_customer_create_never_landed_makes_it_after_one_
     assert job.status == JobStatus.DONE, job.last_error
     assert (job.result or {})["customer"] == "created"
     assert customers_named(harness, company["name"]) == ["1"]
+
+
+async def _second_deal_waiting(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[HeldCreate], dict[str, Any], int]:
+    """The company's first deal's customer create is on its way (held); a second deal of the
+    company has run once and waits for it. The held create, the company and the second job."""
+    first = harness.demo.opportunity_id
+    company = win(harness, first)["client"]
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    await run_due(harness, await queue(harness, "upsales.order", first))
+    second_job = await queue(harness, "upsales.order", new_won_deal(harness))
+    waiting = await run_due(harness, second_job)
+    assert (waiting.last_error or "").startswith("fortnox_customer_settling: ")
+    return held, company, second_job
+
+
+async def _run_only(harness: SyncHarness, job_id: int) -> SyncJob:
+    """Make this job alone due, and run it."""
+    due_now = update(SyncJob).where(SyncJob.id == job_id).values(run_after=utcnow())
+    async with harness.services.session_factory() as session:
+        await session.execute(due_now)
+        await session.commit()
+    await harness.run_jobs()
+    return await job(harness, job_id)
+
+
+async def test_a_deal_run_again_before_its_wait_ends_still_waits(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = linked
+    _, company, second_job = await _second_deal_waiting(harness, monkeypatch)
+
+    again = await _run_only(harness, second_job)  # a retry asked for early
+
+    assert (again.last_error or "").startswith("fortnox_customer_settling: ")
+    assert customers_named(harness, company["name"]) == []
+
+
+async def test_a_deal_makes_the_customer_once_the_other_deals_create_cannot_land(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = linked
+    held, company, second_job = await _second_deal_waiting(harness, monkeypatch)
+    await held.pop().cancel()  # it never lands
+    await earlier_creates_settle(harness)
+
+    done = await _run_only(harness, second_job)
+
+    assert done.status == JobStatus.DONE, done.last_error
+    assert (done.result or {})["customer"] == "created"
+    assert customers_named(harness, company["name"]) == ["1"]
+
+
+async def test_a_deal_whose_wait_another_run_changed_first_reads_it_again_soon(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first deal sends a new create between the second deal's read of its note and the
+    second deal's storing of the wait: the second reads the note again a second later."""
+    harness = linked
+    first = harness.demo.opportunity_id
+    company = win(harness, first)["client"]
+    hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    await run_due(harness, await queue(harness, "upsales.order", first))
+    read_note = WonDealLinks.customer_create_by_another_deal
+
+    async def read_then_renewed(
+        links: WonDealLinks, order_id: int, company_id: int
+    ) -> CustomerCreate | None:
+        note = await read_note(links, order_id, company_id)
+        await links.customer_create_sent(first, company_id)  # the first deal sends again
+        return note
+
+    monkeypatch.setattr(WonDealLinks, "customer_create_by_another_deal", read_then_renewed)
+    second_job = await queue(harness, "upsales.order", new_won_deal(harness))
+
+    waiting = await _run_only(harness, second_job)
+
+    assert (waiting.last_error or "").startswith("fortnox_customer_settling: ")
+    assert waiting.run_after is not None
+    assert (waiting.run_after - utcnow()).total_seconds() < 5  # not the whole settle time
+    assert customers_named(harness, company["name"]) == []
