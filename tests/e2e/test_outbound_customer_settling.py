@@ -49,6 +49,13 @@ def customers_named(harness: SyncHarness, name: str) -> list[str]:
     return numbers
 
 
+def made_the_one_customer(harness: SyncHarness, done: SyncJob, company: dict[str, Any]) -> None:
+    """The job ended having made the company's only customer."""
+    assert done.status == JobStatus.DONE, done.last_error
+    assert (done.result or {})["customer"] == "created"
+    assert customers_named(harness, company["name"]) == ["1"]
+
+
 async def test_a_customer_create_that_lands_late_is_found_not_made_twice(
     linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -180,9 +187,7 @@ async def test_a_deal_whose_own_customer_create_never_landed_makes_it_after_one_
 
     job = await run_due(harness, job_id)
 
-    assert job.status == JobStatus.DONE, job.last_error
-    assert (job.result or {})["customer"] == "created"
-    assert customers_named(harness, company["name"]) == ["1"]
+    made_the_one_customer(harness, job, company)
 
 
 async def _second_deal_waiting(
@@ -232,9 +237,7 @@ async def test_a_deal_makes_the_customer_once_the_other_deals_create_cannot_land
 
     done = await _run_only(harness, second_job)
 
-    assert done.status == JobStatus.DONE, done.last_error
-    assert (done.result or {})["customer"] == "created"
-    assert customers_named(harness, company["name"]) == ["1"]
+    made_the_one_customer(harness, done, company)
 
 
 async def test_a_deal_whose_wait_another_run_changed_first_reads_it_again_soon(
