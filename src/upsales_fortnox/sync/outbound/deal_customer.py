@@ -19,6 +19,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Literal
 
 from upsales_fortnox.core.db.session import DbSessionFactory
@@ -32,7 +33,6 @@ from upsales_fortnox.domain.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.domain.outbound.decide import decide_customer, org_number_search_text
-from upsales_fortnox.domain.outbound.settling import after_a_missed_search, search_not_before
 from upsales_fortnox.domain.sync_commands import (
     CreateFortnoxCustomer,
     LinkFortnoxCustomer,
@@ -46,7 +46,7 @@ from upsales_fortnox.integrations.upsales.custom_values import with_custom_value
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
-from upsales_fortnox.sync.outbound.earlier_create import RACED_RUN_DELAY
+from upsales_fortnox.sync.outbound.earlier_create import not_yet_searched, wait_after_a_miss
 from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
 
 logger = logging.getLogger(__name__)
@@ -140,15 +140,18 @@ async def _no_create_of_another_deal_may_land(
     other = await links.customer_create_by_another_deal(order_id, company_id)
     if other is None:
         return
-    not_before = search_not_before(other.settles_at, searched_at)
-    if not_before is not None:
-        raise CompanyCustomerMayLand(company_id, not_before, searched_at)
-    search_again_at = after_a_missed_search(other.settles_at, searched_at, settle_seconds)
-    if search_again_at is None:
-        return
-    if not await links.search_customer_again_at(other, search_again_at):
-        raise CompanyCustomerMayLand(company_id, searched_at + RACED_RUN_DELAY, searched_at)
-    raise CompanyCustomerMayLand(company_id, search_again_at, searched_at)
+
+    def may_land(until: datetime) -> CompanyCustomerMayLand:
+        return CompanyCustomerMayLand(company_id, until, searched_at)
+
+    not_yet_searched(other.settles_at, searched_at, may_land)
+    await wait_after_a_miss(
+        other.settles_at,
+        searched_at,
+        settle_seconds,
+        partial(links.search_customer_again_at, other),
+        may_land,
+    )
 
 
 async def _apply_customer(

@@ -9,8 +9,9 @@ intent, so every job of the deal keeps to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument
@@ -41,6 +42,35 @@ class EarlierCreateMayLand(RetryLater):
         )
 
 
+def not_yet_searched(
+    settles_at: datetime | None, started: datetime, may_land: Callable[[datetime], RetryLater]
+) -> None:
+    """Before a search for what an earlier create made: raises ``may_land(settles_at)`` while
+    a search that missed it says it may still land."""
+    not_before = search_not_before(settles_at, started)
+    if not_before is not None:
+        raise may_land(not_before)
+
+
+async def wait_after_a_miss(
+    settles_at: datetime | None,
+    searched_at: datetime,
+    settle_seconds: float,
+    store: Callable[[datetime], Awaitable[bool]],
+    may_land: Callable[[datetime], RetryLater],
+) -> None:
+    """After a search begun at ``searched_at`` found nothing: returns when no earlier create
+    can still land (the caller creates). Otherwise stores when to search again (``store``, a
+    compare-and-set) and raises ``may_land`` until then, or until ``RACED_RUN_DELAY`` from now
+    when another run changed what was stored first (it is read again then)."""
+    search_again_at = after_a_missed_search(settles_at, searched_at, settle_seconds)
+    if search_again_at is None:
+        return
+    if not await store(search_again_at):
+        raise may_land(searched_at + RACED_RUN_DELAY)
+    raise may_land(search_again_at)
+
+
 async def find_earlier_document(
     fortnox: FortnoxPort,
     deal_links: WonDealLinks,
@@ -55,17 +85,21 @@ async def find_earlier_document(
     one may, and (to read the intent again ``RACED_RUN_DELAY`` later) when another run of the
     deal changed the intent between this run's read and its write."""
     started = clock()
-    not_before = search_not_before(earlier.settles_at, started)
-    if not_before is not None:
-        raise EarlierCreateMayLand(order_id, not_before, started)
+
+    def may_land(until: datetime) -> EarlierCreateMayLand:
+        return EarlierCreateMayLand(order_id, until, started)
+
+    not_yet_searched(earlier.settles_at, started, may_land)
     found = await find_document_by_reference(fortnox, earlier.fortnox_type, order_id)
     if found is not None:
         return found
-    search_again_at = after_a_missed_search(earlier.settles_at, started, settle_seconds)
-    if search_again_at is not None:
-        if not await deal_links.search_again_at(order_id, search_again_at, earlier):
-            raise EarlierCreateMayLand(order_id, started + RACED_RUN_DELAY, started)
-        raise EarlierCreateMayLand(order_id, search_again_at, started)
+    await wait_after_a_miss(
+        earlier.settles_at,
+        started,
+        settle_seconds,
+        partial(deal_links.search_again_at, order_id, searched_for=earlier),
+        may_land,
+    )
     # the create now sent starts the wait anew if it fails
     if earlier.settles_at is not None and not await deal_links.create_after_wait(
         order_id, earlier.settles_at
