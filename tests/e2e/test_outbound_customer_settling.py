@@ -250,16 +250,16 @@ async def test_a_deal_whose_wait_another_run_changed_first_reads_it_again_soon(
     company = win(harness, first)["client"]
     hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
     await run_due(harness, await queue(harness, "upsales.order", first))
-    read_note = WonDealLinks.customer_create_by_another_deal
+    read_note = WonDealLinks.customer_create_to_wait_for
 
     async def read_then_renewed(
-        links: WonDealLinks, order_id: int, company_id: int
+        links: WonDealLinks, order_id: int, company_id: int, *, counting_own: bool
     ) -> CustomerCreate | None:
-        note = await read_note(links, order_id, company_id)
+        note = await read_note(links, order_id, company_id, counting_own=counting_own)
         await links.customer_create_sent(first, company_id)  # the first deal sends again
         return note
 
-    monkeypatch.setattr(WonDealLinks, "customer_create_by_another_deal", read_then_renewed)
+    monkeypatch.setattr(WonDealLinks, "customer_create_to_wait_for", read_then_renewed)
     second_job = await queue(harness, "upsales.order", new_won_deal(harness))
 
     waiting = await _run_only(harness, second_job)

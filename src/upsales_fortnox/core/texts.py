@@ -94,6 +94,13 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "en": "Waiting: another deal of the same company has begun creating the company's "
         "customer in Fortnox. The order is sent shortly, to that customer.",
     },
+    "status.confirming_earlier_customer": {
+        "sv": "Väntar: ett tidigare försök att skapa företagets kund i Fortnox kan fortfarande nå "
+        "fram. Kunden söks upp där igen om en stund och skapas bara om den inte redan finns.",
+        "en": "Waiting: an earlier attempt to create the company's customer in Fortnox may still "
+        "reach it. The customer is looked up there again shortly and created only if it is not "
+        "there already.",
+    },
     "status.waiting_to_update": {
         "sv": "Väntar på att uppdateras i Fortnox.",
         "en": "Waiting to be updated in Fortnox.",

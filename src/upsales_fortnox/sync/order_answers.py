@@ -58,7 +58,10 @@ from upsales_fortnox.integrations.upsales.models import Company, OrderDraft, bar
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
-from upsales_fortnox.sync.outbound.deal_customer import CompanyCustomerMayLand
+from upsales_fortnox.sync.outbound.deal_customer import (
+    CompanyCustomerMayLand,
+    OwnCustomerCreateMayLand,
+)
 from upsales_fortnox.sync.outbound.earlier_create import EarlierCreateMayLand
 from upsales_fortnox.sync.repository.sync_job_reads import latest_job
 from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
@@ -270,6 +273,8 @@ async def order_status(
             waiting = "status.confirming_earlier_send"
         elif _error_code(job.last_error) == CompanyCustomerMayLand.code:
             waiting = "status.confirming_company_customer"
+        elif _error_code(job.last_error) == OwnCustomerCreateMayLand.code:
+            waiting = "status.confirming_earlier_customer"
         return {**status, "status": "waiting", "message": say(waiting, language)}
     if job is not None and job.status == JobStatus.DEAD:
         message = _failed_text(job.last_error, language)

@@ -33,10 +33,14 @@ from upsales_fortnox.models.link import DocumentIntent
 from upsales_fortnox.vocabulary import FortnoxType
 
 _INTENTS = cast(Table, DocumentIntent.__table__)
-_RECORD_INTENT = {
-    "postgresql": postgresql.insert(_INTENTS).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(_INTENTS).on_conflict_do_nothing(),
-}
+
+
+def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into the intents that can say what a conflict with an existing one does."""
+    return postgresql.insert(_INTENTS) if dialect == "postgresql" else sqlite.insert(_INTENTS)
+
+
+_RECORD_INTENT = {name: _insert(name).on_conflict_do_nothing() for name in ("postgresql", "sqlite")}
 """Built once per dialect; a second intent for the same order changes nothing."""
 
 
@@ -155,18 +159,48 @@ async def note_customer_create(
     upsales_order_id: int,
     company_id: int,
     sent_at: datetime,
+    fortnox_type: FortnoxType,
 ) -> None:
-    """The deal's attempt is sending the create of the company's new Fortnox customer."""
+    """The deal's attempt is sending the create of the company's new Fortnox customer. A deal
+    sent before it had an intent (linked by the initial sync, say) gets one now, as
+    ``fortnox_type``, to hold the note."""
+    note = {"customer_company_id": company_id, "customer_sent_at": sent_at}
+    upsert = _insert(connection.dialect.name).values(
+        installation_id=installation_id,
+        upsales_order_id=upsales_order_id,
+        fortnox_type=fortnox_type.value,
+        created_at=sent_at,
+        **note,
+    )
+    await connection.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[_INTENTS.c.installation_id, _INTENTS.c.upsales_order_id],
+            set_={**note, "customer_settles_at": None},
+        )
+    )
+
+
+async def forget_customer_create(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    upsales_order_id: int,
+    sent_at: datetime,
+) -> None:
+    """The deal's customer create noted at ``sent_at`` made nothing (Fortnox refused it):
+    nobody waits for it. A later create of the deal's is kept."""
     await connection.execute(
         update(_INTENTS)
-        .where(_of_order(installation_id, upsales_order_id))
-        .values(customer_company_id=company_id, customer_sent_at=sent_at, customer_settles_at=None)
+        .where(
+            _of_order(installation_id, upsales_order_id),
+            _INTENTS.c.customer_sent_at == sent_at,
+        )
+        .values(customer_company_id=None, customer_sent_at=None, customer_settles_at=None)
     )
 
 
 @dataclass(frozen=True)
 class CustomerCreate:
-    """Another deal's create of the company's new customer, which may have landed unseen."""
+    """A deal's create of the company's new customer, which may have landed unseen."""
 
     upsales_order_id: int
     sent_at: datetime
@@ -174,26 +208,29 @@ class CustomerCreate:
     """Set by a search that found no customer: search again after it before creating."""
 
 
-async def customer_create_by_another_deal(
-    connection: AsyncConnection, installation_id: uuid.UUID, upsales_order_id: int, company_id: int
+async def latest_customer_create(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    company_id: int,
+    *,
+    other_than: int | None,
 ) -> CustomerCreate | None:
-    """The latest create of the company's new customer that another deal sent."""
-    row = (
-        await connection.execute(
-            select(
-                _INTENTS.c.upsales_order_id,
-                _INTENTS.c.customer_sent_at,
-                _INTENTS.c.customer_settles_at,
-            )
-            .where(
-                _INTENTS.c.installation_id == installation_id,
-                _INTENTS.c.customer_company_id == company_id,
-                _INTENTS.c.upsales_order_id != upsales_order_id,
-            )
-            .order_by(_INTENTS.c.customer_sent_at.desc())
-            .limit(1)
+    """The latest create of the company's new customer that a deal sent (a deal other than the
+    order ``other_than``, when given)."""
+    query = (
+        select(
+            _INTENTS.c.upsales_order_id, _INTENTS.c.customer_sent_at, _INTENTS.c.customer_settles_at
         )
-    ).first()
+        .where(
+            _INTENTS.c.installation_id == installation_id,
+            _INTENTS.c.customer_company_id == company_id,
+        )
+        .order_by(_INTENTS.c.customer_sent_at.desc())
+        .limit(1)
+    )
+    if other_than is not None:
+        query = query.where(_INTENTS.c.upsales_order_id != other_than)
+    row = (await connection.execute(query)).first()
     if row is None:
         return None
     return CustomerCreate(row.upsales_order_id, row.customer_sent_at, row.customer_settles_at)

@@ -22,7 +22,8 @@ from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.links.repository.document_intents import (
     CustomerCreate,
     EarlierIntent,
-    customer_create_by_another_deal,
+    forget_customer_create,
+    latest_customer_create,
     note_customer_create,
     record_intent,
     renew_intent,
@@ -107,6 +108,8 @@ class WonDealLinks:
         """The order whose intent this attempt recorded (or renewed), and when."""
         self._create_may_land = False
         """This attempt's create was sent, and not refused."""
+        self._document_type: FortnoxType | None = None
+        """The type of the order's document: linked, or to be created."""
 
     async def read(
         self,
@@ -137,6 +140,12 @@ class WonDealLinks:
                 )
                 if sent_before is None:
                     self._own_intent = (order_id, recorded_at)
+        if order_links:
+            self._document_type = order_links[0].fortnox_type
+        elif sent_before is not None:
+            self._document_type = sent_before.fortnox_type
+        else:
+            self._document_type = intent
         companies = [link for link in found if link.entity is LinkEntity.COMPANY]
         return DealLinks(
             order=order_links[0] if order_links else None,
@@ -199,21 +208,42 @@ class WonDealLinks:
             self._own_intent = (order_id, recorded_at)
         return renewed
 
-    async def customer_create_sent(self, order_id: int, company_id: int) -> None:
-        """Committed before the company's new customer is sent: for another deal of the
-        company to wait for it (see :mod:`.document_intents`)."""
+    async def customer_create_sent(self, order_id: int, company_id: int) -> datetime:
+        """Committed before the company's new customer is sent: for the company's deals to wait
+        for it (see :mod:`.document_intents`); when it was noted."""
+        assert self._document_type is not None, "the deal's links are read first"
+        sent_at = utcnow()
         async with self._engine.begin() as connection:
             await note_customer_create(
-                connection, self._installation_id, order_id, company_id, utcnow()
+                connection,
+                self._installation_id,
+                order_id,
+                company_id,
+                sent_at,
+                self._document_type,
             )
+        return sent_at
 
-    async def customer_create_by_another_deal(
-        self, order_id: int, company_id: int
+    async def customer_create_refused(self, order_id: int, sent_at: datetime) -> None:
+        """The customer create noted at ``sent_at`` made nothing. Best effort: a note kept
+        costs a deal of the company one wait, never a second customer."""
+        try:
+            async with self._engine.begin() as connection:
+                await forget_customer_create(connection, self._installation_id, order_id, sent_at)
+        except Exception:
+            logger.warning("a refused customer create stayed noted", exc_info=True)
+
+    async def customer_create_to_wait_for(
+        self, order_id: int, company_id: int, *, counting_own: bool
     ) -> CustomerCreate | None:
-        """The latest create of the company's new customer that another deal sent, if any."""
+        """The latest create of the company's new customer that another deal sent (or this
+        deal, with ``counting_own``), if any."""
         async with self._engine.connect() as connection:
-            return await customer_create_by_another_deal(
-                connection, self._installation_id, order_id, company_id
+            return await latest_customer_create(
+                connection,
+                self._installation_id,
+                company_id,
+                other_than=None if counting_own else order_id,
             )
 
     async def search_customer_again_at(self, create: CustomerCreate, settles_at: datetime) -> bool:

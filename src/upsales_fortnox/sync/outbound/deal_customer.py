@@ -39,7 +39,7 @@ from upsales_fortnox.domain.sync_commands import (
     WriteCustomerNumberToUpsales,
 )
 from upsales_fortnox.integrations.errors import RetryLater, SyncError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
+from upsales_fortnox.integrations.fortnox.errors import FortnoxError, FortnoxMalformedResponse
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
@@ -47,7 +47,7 @@ from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, C
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.earlier_create import not_yet_searched, wait_after_a_miss
-from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
+from upsales_fortnox.sync.outbound.sent_creates import CREATED_NOTHING, create_on_its_way
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +77,23 @@ class CompanyCustomerMayLand(RetryLater):
     """Another deal of the company sent the create of its new customer, which may still land."""
 
     code = "fortnox_customer_settling"
+    sender = "another deal of the company"
 
     def __init__(self, company_id: int, search_again_at: datetime, now: datetime) -> None:
         super().__init__(
-            f"another deal of the company {company_id} sent the create of its Fortnox customer, "
+            f"{self.sender} sent the create of the Fortnox customer of the company {company_id}, "
             "which may still land; the customer is looked for again at "
             f"{search_again_at.isoformat(timespec='seconds')}",
             retry_after=max((search_again_at - now).total_seconds(), 0.0),
         )
+
+
+class OwnCustomerCreateMayLand(CompanyCustomerMayLand):
+    """An earlier attempt of this deal sent the create of its company's new customer, which may
+    still land (a deal already sent, then moved to a new company)."""
+
+    code = "fortnox_customer_create_settling"
+    sender = "an earlier attempt of this deal"
 
 
 async def ensure_customer(
@@ -97,10 +106,13 @@ async def ensure_customer(
     link: LinkView | None,
     *,
     settle_seconds: float,
+    own_create_counts: bool,
 ) -> CustomerOutcome:
     """``deal``: the order's and its company's ids; ``link`` is the company's customer link
     as the caller read it. A customer is created only once no create of it that another deal
-    sent can still land (:func:`_no_create_of_another_deal_may_land`)."""
+    sent can still land (:func:`_no_earlier_create_may_land`), nor one this deal sent, with
+    ``own_create_counts`` (a deal already sent: its retry has not waited for its earlier
+    creates with its document's search)."""
     if link is not None:
         return CustomerOutcome(link.fortnox_id, "linked")
     company_id = deal[1]
@@ -110,7 +122,9 @@ async def ensure_customer(
     searched_at = utcnow()
     decision = decide_customer(company_id, fields, await find_candidates(fortnox, fields))
     if isinstance(decision, CreateFortnoxCustomer):
-        await _no_create_of_another_deal_may_land(links, deal, searched_at, settle_seconds)
+        await _no_earlier_create_may_land(
+            links, deal, searched_at, settle_seconds, counting_own=own_create_counts
+        )
     customer = await _apply_customer(fortnox, links, decision, deal)
     number = customer.CustomerNumber
     if not number:
@@ -129,27 +143,38 @@ async def ensure_customer(
     return CustomerOutcome(number, how, written_back=written, note=problem)
 
 
-async def _no_create_of_another_deal_may_land(
-    links: WonDealLinks, deal: tuple[int, int], searched_at: datetime, settle_seconds: float
+async def _no_earlier_create_may_land(
+    links: WonDealLinks,
+    deal: tuple[int, int],
+    searched_at: datetime,
+    settle_seconds: float,
+    *,
+    counting_own: bool,
 ) -> None:
     """After a search begun at ``searched_at`` found no customer: raises
-    :class:`CompanyCustomerMayLand` while a create of it that another deal sent may still land
-    (the rule of :mod:`upsales_fortnox.domain.outbound.settling`, as for a deal's document:
-    the miss stores when to search again; a miss after that time lets the customer be made)."""
+    :class:`CompanyCustomerMayLand` while a create of it that another deal (or, with
+    ``counting_own``, this deal) sent may still land (the rule of
+    :mod:`upsales_fortnox.domain.outbound.settling`, as for a deal's document: the miss stores
+    when to search again; a miss after that time lets the customer be made)."""
     order_id, company_id = deal
-    other = await links.customer_create_by_another_deal(order_id, company_id)
-    if other is None:
+    earlier = await links.customer_create_to_wait_for(
+        order_id, company_id, counting_own=counting_own
+    )
+    if earlier is None:
         return
+    waiting = (
+        OwnCustomerCreateMayLand if earlier.upsales_order_id == order_id else CompanyCustomerMayLand
+    )
 
     def may_land(until: datetime) -> CompanyCustomerMayLand:
-        return CompanyCustomerMayLand(company_id, until, searched_at)
+        return waiting(company_id, until, searched_at)
 
-    not_yet_searched(other.settles_at, searched_at, may_land)
+    not_yet_searched(earlier.settles_at, searched_at, may_land)
     await wait_after_a_miss(
-        other.settles_at,
+        earlier.settles_at,
         searched_at,
         settle_seconds,
-        partial(links.search_customer_again_at, other),
+        partial(links.search_customer_again_at, earlier),
         may_land,
     )
 
@@ -166,9 +191,14 @@ async def _apply_customer(
     company's other deals."""
     if isinstance(decision, LinkFortnoxCustomer):
         return await fortnox.get_customer(decision.customer_number)
-    await links.customer_create_sent(*deal)
-    async with create_on_its_way(links, landed_when_answered=True):
-        return await fortnox.create_customer(decision.customer)
+    sent_at = await links.customer_create_sent(*deal)
+    try:
+        async with create_on_its_way(links, landed_when_answered=True):
+            return await fortnox.create_customer(decision.customer)
+    except Exception as failure:
+        if isinstance(failure, FortnoxError) and failure.status in CREATED_NOTHING:
+            await links.customer_create_refused(deal[0], sent_at)
+        raise
 
 
 async def write_customer_number(

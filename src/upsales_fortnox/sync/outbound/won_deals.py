@@ -150,6 +150,7 @@ async def _sync_deal(
         (order.id, order.client.id),
         links.company,
         settle_seconds=services.settings.fortnox_create_settle_seconds,
+        own_create_counts=link is not None,
     )
     made_out_to = DealCustomer(
         upsales_company=order.client.id,
