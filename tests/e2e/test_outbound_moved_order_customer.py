@@ -20,12 +20,13 @@ from tests.e2e.won_deal_support import (
     fortnox_calls,
     hold_creates,
     invoices_of,
+    new_won_deal,
     run_due,
 )
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.errors import FortnoxValidationError
-from upsales_fortnox.models.link import DocumentIntent
+from upsales_fortnox.models.link import DocumentIntent, Link
 from upsales_fortnox.sync.order_answers import answer_app_status_order
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
@@ -96,14 +97,15 @@ async def test_a_moved_deals_customer_create_that_lands_late_is_found_not_made_t
     assert CREATE not in fortnox_calls(harness) and SEARCH not in fortnox_calls(harness)
 
 
+@pytest.mark.parametrize("intent_kept", [True, False], ids=["with_intent", "linked_by_import"])
 async def test_a_moved_deals_refused_customer_create_leaves_no_wait(
-    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, intent_kept: bool
 ) -> None:
     """Fortnox refused the customer (it made nothing): the deal's next run creates it without
     waiting, and the note is gone for the company's other deals too."""
     harness = linked
     order_id = harness.demo.opportunity_id
-    company = await _sent_then_moved(harness, intent_kept=True)
+    company = await _sent_then_moved(harness, intent_kept=intent_kept)
 
     async def refuse_customer(*args: object) -> None:
         raise FortnoxValidationError("Ogiltigt organisationsnummer", status=400)
@@ -121,3 +123,69 @@ async def test_a_moved_deals_refused_customer_create_leaves_no_wait(
     assert customers_named(harness, company["name"]) == ["2"]
     [invoice] = invoices_of(harness, order_id)
     assert invoice["CustomerNumber"] == "2"
+
+
+async def test_a_deal_moved_on_before_its_customer_create_landed_keeps_the_note_until_it_can(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deal's create of its new company's customer is lost, and the deal is moved on to a
+    third company before it runs again. Its retry waits before its note names the third
+    company, so another deal of the second company still waits for the lost create: the second
+    company gets one customer."""
+    harness = linked
+    moved = harness.demo.opportunity_id
+    second = await _sent_then_moved(harness, intent_kept=True)
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    moved_job = await queue(harness, "upsales.order", moved)
+    await run_due(harness, moved_job)  # the second company's customer create is held
+    third = harness.upsales.create_entity(
+        harness.demo.customer_id, "accounts", {"name": "Tredje Bolaget AB", "orgNo": "556012-3456"}
+    )
+    edit(harness, "orders", moved, {"client": {"id": third["id"]}})
+
+    waiting = await run_due(harness, moved_job)
+
+    assert (waiting.last_error or "").startswith("fortnox_customer_create_settling: ")
+    assert await _noted_creates(harness) == [(moved, second["id"])]
+    other = new_won_deal(harness)
+    edit(harness, "orders", other, {"client": {"id": second["id"]}})
+    other_job = await queue(harness, "upsales.order", other)
+    other_waiting = await run_due(harness, other_job)
+    assert (other_waiting.last_error or "").startswith("fortnox_customer_settling: ")
+    assert customers_named(harness, second["name"]) == []
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+
+    done = await run_due(harness, moved_job)
+    other_done = await run_due(harness, other_job)
+
+    assert done.status == JobStatus.DONE and other_done.status == JobStatus.DONE
+    assert (done.result or {})["customer"] == "created"
+    assert (other_done.result or {})["customer"] == "matched"
+    assert customers_named(harness, second["name"]) == ["2"]
+    assert customers_named(harness, third["name"]) == ["3"]
+
+
+async def test_a_deal_linked_without_an_intent_whose_link_is_removed_is_searched_for(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The intent made to hold a deal's customer note names the linked document's type, so a
+    run after the order link is removed searches that type and links the document it finds."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    await _sent_then_moved(harness, intent_kept=False)
+    moved = await sync_order(harness, order_id)
+    assert (moved.result or {})["customer"] == "created"
+    async with harness.services.session_factory() as session:
+        noted = await session.get(DocumentIntent, (harness.installation_id, order_id))
+        assert noted is not None and noted.fortnox_type == "invoice" and noted.settles_at is None
+        await session.execute(delete(Link).where(Link.entity == LinkEntity.ORDER.value))
+        await session.commit()
+    harness.services.fortnox_calls.clear()
+
+    found = await sync_order(harness, order_id)
+
+    assert found.status == JobStatus.DONE, found.last_error
+    assert (found.result or {})["outcome"] in ("found_and_linked", "found_and_updated")
+    assert fortnox_calls(harness)[SEARCH] == 1 and CREATE not in fortnox_calls(harness)
+    assert len(invoices_of(harness, order_id)) == 1

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -211,26 +211,35 @@ class CustomerCreate:
 async def latest_customer_create(
     connection: AsyncConnection,
     installation_id: uuid.UUID,
+    upsales_order_id: int,
     company_id: int,
     *,
-    other_than: int | None,
+    counting_own: bool,
 ) -> CustomerCreate | None:
-    """The latest create of the company's new customer that a deal sent (a deal other than the
-    order ``other_than``, when given)."""
-    query = (
-        select(
-            _INTENTS.c.upsales_order_id, _INTENTS.c.customer_sent_at, _INTENTS.c.customer_settles_at
+    """The latest create of the company's new customer that another deal sent; with
+    ``counting_own``, or of any company's that this deal sent (its note is about to be
+    replaced, and must not be while that create may still land)."""
+    of_company = _INTENTS.c.customer_company_id == company_id
+    if counting_own:
+        noted_here = and_(
+            _INTENTS.c.upsales_order_id == upsales_order_id,
+            _INTENTS.c.customer_company_id.is_not(None),
         )
-        .where(
-            _INTENTS.c.installation_id == installation_id,
-            _INTENTS.c.customer_company_id == company_id,
+        wanted = or_(of_company, noted_here)
+    else:
+        wanted = and_(of_company, _INTENTS.c.upsales_order_id != upsales_order_id)
+    row = (
+        await connection.execute(
+            select(
+                _INTENTS.c.upsales_order_id,
+                _INTENTS.c.customer_sent_at,
+                _INTENTS.c.customer_settles_at,
+            )
+            .where(_INTENTS.c.installation_id == installation_id, wanted)
+            .order_by(_INTENTS.c.customer_sent_at.desc())
+            .limit(1)
         )
-        .order_by(_INTENTS.c.customer_sent_at.desc())
-        .limit(1)
-    )
-    if other_than is not None:
-        query = query.where(_INTENTS.c.upsales_order_id != other_than)
-    row = (await connection.execute(query)).first()
+    ).first()
     if row is None:
         return None
     return CustomerCreate(row.upsales_order_id, row.customer_sent_at, row.customer_settles_at)

@@ -37,6 +37,9 @@ from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 logger = logging.getLogger(__name__)
 
+SENT_AS = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
+"""The types a won deal's document is created as (an order linked to an offer is not one)."""
+
 LinkWrite = Callable[[AsyncConnection], Awaitable[None]]
 """A link's write, run in a transaction someone else commits (the job's completion)."""
 
@@ -110,6 +113,8 @@ class WonDealLinks:
         """This attempt's create was sent, and not refused."""
         self._document_type: FortnoxType | None = None
         """The type of the order's document: linked, or to be created."""
+        self._customer_note: tuple[int, datetime] | None = None
+        """The order, and the time, of the customer create this attempt noted."""
 
     async def read(
         self,
@@ -140,7 +145,7 @@ class WonDealLinks:
                 )
                 if sent_before is None:
                     self._own_intent = (order_id, recorded_at)
-        if order_links:
+        if order_links and order_links[0].fortnox_type in SENT_AS:
             self._document_type = order_links[0].fortnox_type
         elif sent_before is not None:
             self._document_type = sent_before.fortnox_type
@@ -208,9 +213,10 @@ class WonDealLinks:
             self._own_intent = (order_id, recorded_at)
         return renewed
 
-    async def customer_create_sent(self, order_id: int, company_id: int) -> datetime:
+    async def customer_create_sent(self, order_id: int, company_id: int) -> None:
         """Committed before the company's new customer is sent: for the company's deals to wait
-        for it (see :mod:`.document_intents`); when it was noted."""
+        for it (see :mod:`.document_intents`). The note goes once the customer is linked
+        (:meth:`save_company_link`), or refused (:meth:`customer_create_refused`)."""
         assert self._document_type is not None, "the deal's links are read first"
         sent_at = utcnow()
         async with self._engine.begin() as connection:
@@ -222,28 +228,29 @@ class WonDealLinks:
                 sent_at,
                 self._document_type,
             )
-        return sent_at
+        self._customer_note = (order_id, sent_at)
 
-    async def customer_create_refused(self, order_id: int, sent_at: datetime) -> None:
-        """The customer create noted at ``sent_at`` made nothing. Best effort: a note kept
-        costs a deal of the company one wait, never a second customer."""
+    async def customer_create_refused(self) -> None:
+        """The customer create this attempt noted made nothing. Best effort: a note kept costs
+        a deal of the company one wait, never a second customer."""
+        note, self._customer_note = self._customer_note, None
+        if note is None:
+            return
         try:
             async with self._engine.begin() as connection:
-                await forget_customer_create(connection, self._installation_id, order_id, sent_at)
+                await forget_customer_create(connection, self._installation_id, *note)
         except Exception:
             logger.warning("a refused customer create stayed noted", exc_info=True)
 
     async def customer_create_to_wait_for(
         self, order_id: int, company_id: int, *, counting_own: bool
     ) -> CustomerCreate | None:
-        """The latest create of the company's new customer that another deal sent (or this
-        deal, with ``counting_own``), if any."""
+        """The latest create of the company's new customer that another deal sent, if any;
+        with ``counting_own``, or of any company's that this deal sent (see
+        :func:`.document_intents.latest_customer_create`)."""
         async with self._engine.connect() as connection:
             return await latest_customer_create(
-                connection,
-                self._installation_id,
-                company_id,
-                other_than=None if counting_own else order_id,
+                connection, self._installation_id, order_id, company_id, counting_own=counting_own
             )
 
     async def search_customer_again_at(self, create: CustomerCreate, settles_at: datetime) -> bool:
@@ -261,7 +268,9 @@ class WonDealLinks:
         fingerprint: str | None,
         synced_fields: Mapping[str, Any] | None,
     ) -> None:
-        """Link the company to its Fortnox customer, committed at once."""
+        """Link the company to its Fortnox customer, committed at once; a create of it this
+        attempt noted is forgotten with it (nothing of it can land later)."""
+        note, self._customer_note = self._customer_note, None
         async with self._session_factory() as session:
             await LinkStore(session, self._installation_id).save(
                 LinkEntity.COMPANY,
@@ -271,6 +280,9 @@ class WonDealLinks:
                 fingerprint,
                 synced_fields=synced_fields,
             )
+            if note is not None:
+                connection = await session.connection()
+                await forget_customer_create(connection, self._installation_id, *note)
             await session.commit()
 
     async def link_article(self, product_id: int, article_number: str) -> bool:

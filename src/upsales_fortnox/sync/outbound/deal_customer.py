@@ -191,13 +191,13 @@ async def _apply_customer(
     company's other deals."""
     if isinstance(decision, LinkFortnoxCustomer):
         return await fortnox.get_customer(decision.customer_number)
-    sent_at = await links.customer_create_sent(*deal)
+    await links.customer_create_sent(*deal)
     try:
         async with create_on_its_way(links, landed_when_answered=True):
             return await fortnox.create_customer(decision.customer)
     except Exception as failure:
         if isinstance(failure, FortnoxError) and failure.status in CREATED_NOTHING:
-            await links.customer_create_refused(deal[0], sent_at)
+            await links.customer_create_refused()
         raise
 
 

@@ -1,0 +1,88 @@
+"""The notes of a deal's customer creates on its intent (``document_intents``), as the company's
+deals read them: renewed by a deal's next create, forgotten only for the create they were
+made for, and kept on an intent of the type the deal is sent as."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.e2e.harness import SyncHarness
+from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.links.repository.links import LinkStore
+from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
+from upsales_fortnox.models.link import DocumentIntent
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+
+COMPANY = 77
+FIRST, OTHER = 9001, 9002
+
+
+async def _attempt(harness: SyncHarness, order_id: int) -> WonDealLinks:
+    """A run of a won deal of ``COMPANY`` that has read its links."""
+    links = WonDealLinks(harness.services.session_factory, harness.installation_id)
+    await links.read(order_id, COMPANY, [], intent=FortnoxType.INVOICE)
+    return links
+
+
+async def test_a_deals_next_create_is_waited_for_afresh(linked: SyncHarness) -> None:
+    """Another deal stored when to search again after the first create; the deal then sends
+    again: the wait stored for the earlier create does not speak for the new one."""
+    harness = linked
+    first = await _attempt(harness, FIRST)
+    await first.customer_create_sent(FIRST, COMPANY)
+    other = await _attempt(harness, OTHER)
+    noted = await other.customer_create_to_wait_for(OTHER, COMPANY, counting_own=False)
+    assert noted is not None and noted.upsales_order_id == FIRST
+    assert await other.search_customer_again_at(noted, utcnow() + timedelta(seconds=60))
+
+    again = await _attempt(harness, FIRST)
+    await again.customer_create_sent(FIRST, COMPANY)
+
+    renewed = await other.customer_create_to_wait_for(OTHER, COMPANY, counting_own=False)
+    assert renewed is not None and renewed.settles_at is None
+    assert renewed.sent_at > noted.sent_at
+
+
+async def test_a_refusal_forgets_only_the_create_it_answers(linked: SyncHarness) -> None:
+    """An attempt's create refused after a later attempt of the deal sent its own: the later
+    note stays; the later attempt's own refusal removes it."""
+    harness = linked
+    stalled = await _attempt(harness, FIRST)
+    await stalled.customer_create_sent(FIRST, COMPANY)
+    later = await _attempt(harness, FIRST)
+    await later.customer_create_sent(FIRST, COMPANY)
+    other = await _attempt(harness, OTHER)
+
+    await stalled.customer_create_refused()
+
+    kept = await other.customer_create_to_wait_for(OTHER, COMPANY, counting_own=False)
+    assert kept is not None and kept.upsales_order_id == FIRST
+    await later.customer_create_refused()
+    assert await other.customer_create_to_wait_for(OTHER, COMPANY, counting_own=False) is None
+
+
+async def _link_order(session_factory: DbSessionFactory, harness: SyncHarness) -> None:
+    async with session_factory() as session:
+        await LinkStore(session, harness.installation_id).save(
+            LinkEntity.ORDER, FIRST, FortnoxType.OFFER, "5", None
+        )
+        await session.commit()
+
+
+async def test_a_deal_linked_to_an_offer_notes_on_an_intent_of_the_type_it_is_sent_as(
+    linked: SyncHarness,
+) -> None:
+    """An order linked to a Fortnox offer, with no intent, creates its company's customer: the
+    intent made to hold the note is of the type the deal is sent as, never an offer."""
+    harness = linked
+    await _link_order(harness.services.session_factory, harness)
+    links = WonDealLinks(harness.services.session_factory, harness.installation_id)
+    await links.read(FIRST, COMPANY, [], intent=FortnoxType.ORDER)
+
+    await links.customer_create_sent(FIRST, COMPANY)
+
+    async with harness.services.session_factory() as session:
+        intent = await session.get(DocumentIntent, (harness.installation_id, FIRST))
+    assert intent is not None and intent.fortnox_type == FortnoxType.ORDER.value
+    assert intent.customer_company_id == COMPANY
