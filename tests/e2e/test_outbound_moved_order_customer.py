@@ -16,6 +16,7 @@ from tests.e2e.test_outbound_customer_settling import CUSTOMERS, customers_named
 from tests.e2e.won_deal_support import (
     CREATE,
     SEARCH,
+    dies_before_the_link,
     earlier_creates_settle,
     fortnox_calls,
     hold_creates,
@@ -189,3 +190,95 @@ async def test_a_deal_linked_without_an_intent_whose_link_is_removed_is_searched
     assert (found.result or {})["outcome"] in ("found_and_linked", "found_and_updated")
     assert fortnox_calls(harness)[SEARCH] == 1 and CREATE not in fortnox_calls(harness)
     assert len(invoices_of(harness, order_id)) == 1
+
+
+@pytest.mark.parametrize("how", ["invoice_landed_late", "died_before_the_link"])
+async def test_a_deal_whose_found_document_is_unlinked_waits_for_its_own_customer_create(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """The deal's invoice is in Fortnox but not linked (its answer was lost, or the process
+    died before the link), and the deal is moved to a new company. A run that finds the invoice
+    has not waited for the deal's earlier creates, so after the new customer's create is lost,
+    the retry waits for it rather than making another."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    if how == "invoice_landed_late":
+        held_invoice = hold_creates(harness, monkeypatch, count=1)
+        job_id = await queue(harness, "upsales.order", order_id)
+        assert (await run_due(harness, job_id)).status == JobStatus.QUEUED
+        await held_invoice.pop().land()
+        await earlier_creates_settle(harness)
+    else:
+        await dies_before_the_link(harness, monkeypatch, order_id)
+        job_id = await queue(harness, "upsales.order", order_id)
+    company = harness.upsales_entity("accounts", harness.demo.account_ids[1]) or {}
+    edit(harness, "orders", order_id, {"client": {"id": company["id"]}})
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    await run_due(harness, job_id)  # the invoice found; the customer's create held
+    assert len(held) == 1
+
+    waiting = await run_due(harness, job_id)
+
+    assert (waiting.last_error or "").startswith("fortnox_customer_create_settling: ")
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+    done = await run_due(harness, job_id)
+    assert done.status == JobStatus.DONE, done.last_error
+    assert (done.result or {})["customer"] == "matched"
+    assert customers_named(harness, company["name"]) == ["2"]
+    assert len(invoices_of(harness, order_id)) == 1
+
+
+async def test_a_moved_deal_whose_order_link_is_removed_still_waits_for_its_customer_create(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator removes the order link while the moved deal waits for its lost customer
+    create: the next run finds the invoice, and still waits."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    company = await _sent_then_moved(harness, intent_kept=True)
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    job_id = await queue(harness, "upsales.order", order_id)
+    await run_due(harness, job_id)
+    async with harness.services.session_factory() as session:
+        await session.execute(delete(Link).where(Link.entity == LinkEntity.ORDER.value))
+        await session.commit()
+
+    again = await run_due(harness, job_id)
+
+    assert (again.last_error or "").startswith("fortnox_customer_create_settling: ")
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+    done = await run_due(harness, job_id)
+    assert done.status == JobStatus.DONE, done.last_error
+    assert customers_named(harness, company["name"]) == ["2"]
+    assert len(invoices_of(harness, order_id)) == 1
+
+
+async def test_a_lost_customer_create_found_and_linked_leaves_no_wait(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deal's customer create was lost, landed, and was matched and linked by its retry:
+    the note goes with the link, so when the deal is later moved to a new company it makes that
+    company's customer at once."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    job_id = await queue(harness, "upsales.order", order_id)
+    await run_due(harness, job_id)  # the customer's create is held
+    await run_due(harness, job_id)  # the retry waits for it
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+    matched = await run_due(harness, job_id)
+    assert (matched.result or {})["customer"] == "matched"
+    assert await _noted_creates(harness) == [(order_id, None)]
+    company = harness.upsales_entity("accounts", harness.demo.account_ids[1]) or {}
+    edit(harness, "orders", order_id, {"client": {"id": company["id"]}})
+
+    moved = await sync_order(harness, order_id)
+
+    assert moved.status == JobStatus.DONE, moved.last_error
+    assert (moved.result or {})["customer"] == "created"
+    assert customers_named(harness, company["name"]) == ["2"]

@@ -198,6 +198,21 @@ async def forget_customer_create(
     )
 
 
+async def forget_company_customer_creates(
+    connection: AsyncConnection, installation_id: uuid.UUID, company_id: int
+) -> None:
+    """The company is linked to its customer: no deal of it searches for one any more, so no
+    create of it noted by any deal is waited for."""
+    await connection.execute(
+        update(_INTENTS)
+        .where(
+            _INTENTS.c.installation_id == installation_id,
+            _INTENTS.c.customer_company_id == company_id,
+        )
+        .values(customer_company_id=None, customer_sent_at=None, customer_settles_at=None)
+    )
+
+
 @dataclass(frozen=True)
 class CustomerCreate:
     """A deal's create of the company's new customer, which may have landed unseen."""

@@ -22,6 +22,7 @@ from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.links.repository.document_intents import (
     CustomerCreate,
     EarlierIntent,
+    forget_company_customer_creates,
     forget_customer_create,
     latest_customer_create,
     note_customer_create,
@@ -268,9 +269,9 @@ class WonDealLinks:
         fingerprint: str | None,
         synced_fields: Mapping[str, Any] | None,
     ) -> None:
-        """Link the company to its Fortnox customer, committed at once; a create of it this
-        attempt noted is forgotten with it (nothing of it can land later)."""
-        note, self._customer_note = self._customer_note, None
+        """Link the company to its Fortnox customer, committed at once; the creates of it
+        that deals noted are forgotten with it (:func:`.forget_company_customer_creates`)."""
+        self._customer_note = None
         async with self._session_factory() as session:
             await LinkStore(session, self._installation_id).save(
                 LinkEntity.COMPANY,
@@ -280,9 +281,8 @@ class WonDealLinks:
                 fingerprint,
                 synced_fields=synced_fields,
             )
-            if note is not None:
-                connection = await session.connection()
-                await forget_customer_create(connection, self._installation_id, *note)
+            connection = await session.connection()
+            await forget_company_customer_creates(connection, self._installation_id, company_id)
             await session.commit()
 
     async def link_article(self, product_id: int, article_number: str) -> bool:

@@ -111,8 +111,8 @@ async def ensure_customer(
     """``deal``: the order's and its company's ids; ``link`` is the company's customer link
     as the caller read it. A customer is created only once no create of it that another deal
     sent can still land (:func:`_no_earlier_create_may_land`), nor one this deal sent, with
-    ``own_create_counts`` (a deal already sent: its retry has not waited for its earlier
-    creates with its document's search)."""
+    ``own_create_counts`` (unless the deal's run has waited for its earlier creates with its
+    document's search)."""
     if link is not None:
         return CustomerOutcome(link.fortnox_id, "linked")
     company_id = deal[1]
