@@ -282,3 +282,49 @@ async def test_a_lost_customer_create_found_and_linked_leaves_no_wait(
     assert moved.status == JobStatus.DONE, moved.last_error
     assert (moved.result or {})["customer"] == "created"
     assert customers_named(harness, company["name"]) == ["2"]
+
+
+@pytest.mark.parametrize("how_linked", ["by_import", "by_the_operator"])
+async def test_an_order_link_an_operator_deletes_leaves_the_order_searched_for(
+    linked: SyncHarness, how_linked: str
+) -> None:
+    """A deal linked with no intent (by the initial sync, or an operator's link) whose order
+    link an operator deletes: its document stays in Fortnox, so the deal's next run searches
+    for it and links it, rather than creating a second one."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    assert (await sync_order(harness, order_id)).status == JobStatus.DONE
+    [invoice] = invoices_of(harness, order_id)
+    async with harness.services.session_factory() as session:
+        await session.execute(delete(DocumentIntent))
+        await session.commit()
+    base = f"/api/installations/{harness.installation_id}/links"
+    if how_linked == "by_the_operator":
+        async with harness.services.session_factory() as session:
+            await session.execute(delete(Link).where(Link.entity == LinkEntity.ORDER.value))
+            await session.commit()
+        made = await harness.service.post(
+            base,
+            json={
+                "entity": "order",
+                "upsales_id": order_id,
+                "fortnox_type": "invoice",
+                "fortnox_id": str(invoice["DocumentNumber"]),
+            },
+            headers=harness.admin_headers,
+        )
+        assert made.status_code == 201, made.text
+    async with harness.services.session_factory() as session:
+        link_id = await session.scalar(select(Link.id).where(Link.entity == "order"))
+    assert link_id is not None
+
+    deleted = await harness.service.delete(f"{base}/{link_id}", headers=harness.admin_headers)
+
+    assert deleted.status_code == 204
+    harness.services.fortnox_calls.clear()
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+    assert (again.result or {})["outcome"] in ("found_and_linked", "found_and_updated")
+    assert fortnox_calls(harness)[SEARCH] == 1 and CREATE not in fortnox_calls(harness)
+    assert len(invoices_of(harness, order_id)) == 1

@@ -23,7 +23,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Final, cast
 
 from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +33,9 @@ from upsales_fortnox.models.link import DocumentIntent
 from upsales_fortnox.vocabulary import FortnoxType
 
 _INTENTS = cast(Table, DocumentIntent.__table__)
+
+SENT_AS: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
+"""The types a won deal's document is created as (an order linked to an offer is not one)."""
 
 
 def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
@@ -89,6 +92,27 @@ async def record_intent(
         )
     ).one()
     return EarlierIntent(FortnoxType(earlier.fortnox_type), earlier.settles_at, earlier.created_at)
+
+
+async def search_before_creating(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    upsales_order_id: int,
+    fortnox_type: FortnoxType,
+    now: datetime,
+) -> None:
+    """The order's link to its ``fortnox_type`` document was removed by hand, the document kept:
+    its next won-deal run searches by reference before creating one, as after an earlier
+    attempt (an intent it already has is kept as it is)."""
+    await connection.execute(
+        _RECORD_INTENT[connection.dialect.name],
+        {
+            "installation_id": installation_id,
+            "upsales_order_id": upsales_order_id,
+            "fortnox_type": fortnox_type.value,
+            "created_at": now,
+        },
+    )
 
 
 async def settle_intent(

@@ -16,6 +16,7 @@ from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkFields, LinkView
 from upsales_fortnox.links.errors import LinkConflict, LinkedMeanwhile
 from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY, storable_upsales_id
+from upsales_fortnox.links.repository.document_intents import SENT_AS, search_before_creating
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
@@ -272,13 +273,27 @@ class LinkStore:
         return await self._one(Link.id == link_id)
 
     async def delete(self, link_id: int) -> bool:
-        """Forget the link; False when this installation has no such link."""
-        deleted = await self._session.execute(
-            delete(Link)
-            .where(Link.installation_id == self._installation_id, Link.id == link_id)
-            .returning(Link.id)
-        )
-        return deleted.first() is not None
+        """Forget the link; False when this installation has no such link. An order's document
+        stays in Fortnox, so the order is left to search for it before creating another
+        (:func:`.document_intents.search_before_creating`)."""
+        deleted = (
+            await self._session.execute(
+                delete(Link)
+                .where(Link.installation_id == self._installation_id, Link.id == link_id)
+                .returning(Link.entity, Link.upsales_id, Link.fortnox_type)
+            )
+        ).first()
+        if deleted is None:
+            return False
+        if deleted.entity == LinkEntity.ORDER and deleted.fortnox_type in SENT_AS:
+            await search_before_creating(
+                await self._session.connection(),
+                self._installation_id,
+                deleted.upsales_id,
+                FortnoxType(deleted.fortnox_type),
+                utcnow(),
+            )
+        return True
 
     async def _one(self, *conditions: ColumnElement[bool]) -> Link | None:
         found: Link | None = await self._session.scalar(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.links.repository.document_intents import (
+    SENT_AS,
     CustomerCreate,
     EarlierIntent,
     forget_company_customer_creates,
@@ -37,9 +38,6 @@ from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 logger = logging.getLogger(__name__)
-
-SENT_AS = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
-"""The types a won deal's document is created as (an order linked to an offer is not one)."""
 
 LinkWrite = Callable[[AsyncConnection], Awaitable[None]]
 """A link's write, run in a transaction someone else commits (the job's completion)."""
