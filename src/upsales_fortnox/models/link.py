@@ -57,7 +57,9 @@ class DocumentIntent(Base):
 
     A deal with no link and no intent has never been sent, so its document is created without
     searching Fortnox first; a deal with an intent but no link (a crash, a timeout, a dropped
-    connection, a link deleted by hand) is searched for by its order reference first.
+    connection, a link deleted by hand) is searched for by its order reference first. Deleting
+    an order link records one, and a deal linked without one (by the initial sync) gets one
+    when it notes a customer create.
     """
 
     __tablename__ = "document_intents"
@@ -80,7 +82,8 @@ class DocumentIntent(Base):
     :mod:`upsales_fortnox.sync.outbound.earlier_create`)."""
     customer_company_id: Mapped[int | None] = mapped_column(Integer)
     """The Upsales company whose new Fortnox customer the deal's attempt created, set before
-    that create was sent (with ``customer_sent_at``): it may land though its answer was lost."""
+    that create was sent (with ``customer_sent_at``): it may land though its answer was lost.
+    Cleared when Fortnox refuses that create, and when the company is linked to a customer."""
     customer_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     customer_settles_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """Set by another deal of the company whose search found no customer: until then that
