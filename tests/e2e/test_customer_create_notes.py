@@ -32,14 +32,14 @@ async def test_a_deals_next_create_is_waited_for_afresh(linked: SyncHarness) -> 
     first = await _attempt(harness, FIRST)
     await first.customer_create_sent(FIRST, COMPANY)
     other = await _attempt(harness, OTHER)
-    noted = await other.customer_create_to_wait_for(OTHER, COMPANY, counting_own=False)
+    noted = await other.customer_create_to_wait_for(OTHER, COMPANY)
     assert noted is not None and noted.upsales_order_id == FIRST
     assert await other.search_customer_again_at(noted, utcnow() + timedelta(seconds=60))
 
     again = await _attempt(harness, FIRST)
     await again.customer_create_sent(FIRST, COMPANY)
 
-    renewed = await other.customer_create_to_wait_for(OTHER, COMPANY, counting_own=False)
+    renewed = await other.customer_create_to_wait_for(OTHER, COMPANY)
     assert renewed is not None and renewed.settles_at is None
     assert renewed.sent_at > noted.sent_at
 
@@ -56,10 +56,10 @@ async def test_a_refusal_forgets_only_the_create_it_answers(linked: SyncHarness)
 
     await stalled.customer_create_refused()
 
-    kept = await other.customer_create_to_wait_for(OTHER, COMPANY, counting_own=False)
+    kept = await other.customer_create_to_wait_for(OTHER, COMPANY)
     assert kept is not None and kept.upsales_order_id == FIRST
     await later.customer_create_refused()
-    assert await other.customer_create_to_wait_for(OTHER, COMPANY, counting_own=False) is None
+    assert await other.customer_create_to_wait_for(OTHER, COMPANY) is None
 
 
 async def _link_order(session_factory: DbSessionFactory, harness: SyncHarness) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -125,7 +125,11 @@ async def settle_intent(
     """Store when to search for the order's document again, after a search for the create of
     the intent recorded at ``searched_for``; False, and nothing changed, when another run of
     the deal has meanwhile stored a time, renewed the intent for a create of its own (which
-    that search could not have seen) or removed it."""
+    that search could not have seen) or removed it. A customer create the deal noted waits
+    for the same time, unless a miss of another deal already stored one for it."""
+    customer_waiting = and_(
+        _INTENTS.c.customer_sent_at.is_not(None), _INTENTS.c.customer_settles_at.is_(None)
+    )
     stored = await connection.execute(
         update(_INTENTS)
         .where(
@@ -133,7 +137,13 @@ async def settle_intent(
             _INTENTS.c.settles_at.is_(None),
             _INTENTS.c.created_at == searched_for,
         )
-        .values(settles_at=settles_at)
+        .values(
+            settles_at=settles_at,
+            # the deal's noted customer create was sent before this miss too: the same wait
+            customer_settles_at=case(
+                (customer_waiting, settles_at), else_=_INTENTS.c.customer_settles_at
+            ),
+        )
     )
     return bool(stored.rowcount == 1)
 
@@ -248,25 +258,20 @@ class CustomerCreate:
 
 
 async def latest_customer_create(
-    connection: AsyncConnection,
-    installation_id: uuid.UUID,
-    upsales_order_id: int,
-    company_id: int,
-    *,
-    counting_own: bool,
+    connection: AsyncConnection, installation_id: uuid.UUID, upsales_order_id: int, company_id: int
 ) -> CustomerCreate | None:
-    """The latest create of the company's new customer that another deal sent; with
-    ``counting_own``, or of any company's that this deal sent (its note is about to be
-    replaced, and must not be while that create may still land)."""
-    of_company = _INTENTS.c.customer_company_id == company_id
-    if counting_own:
-        noted_here = and_(
-            _INTENTS.c.upsales_order_id == upsales_order_id,
-            _INTENTS.c.customer_company_id.is_not(None),
-        )
-        wanted = or_(of_company, noted_here)
-    else:
-        wanted = and_(of_company, _INTENTS.c.upsales_order_id != upsales_order_id)
+    """The latest create of the company's new customer that another deal sent, or of any
+    company's that this deal sent (its note is about to be replaced, and must not be while
+    that create may still land)."""
+    of_another_deal = and_(
+        _INTENTS.c.customer_company_id == company_id,
+        _INTENTS.c.upsales_order_id != upsales_order_id,
+    )
+    noted_here = and_(
+        _INTENTS.c.upsales_order_id == upsales_order_id,
+        _INTENTS.c.customer_company_id.is_not(None),
+    )
+    wanted = or_(of_another_deal, noted_here)
     row = (
         await connection.execute(
             select(

@@ -242,14 +242,21 @@ class WonDealLinks:
             logger.warning("a refused customer create stayed noted", exc_info=True)
 
     async def customer_create_to_wait_for(
-        self, order_id: int, company_id: int, *, counting_own: bool
+        self, order_id: int, company_id: int
     ) -> CustomerCreate | None:
-        """The latest create of the company's new customer that another deal sent, if any;
-        with ``counting_own``, or of any company's that this deal sent (see
+        """The latest create of the company's new customer that another deal sent, or of any
+        company's that this deal sent, if any (see
         :func:`.document_intents.latest_customer_create`)."""
         async with self._engine.connect() as connection:
             return await latest_customer_create(
-                connection, self._installation_id, order_id, company_id, counting_own=counting_own
+                connection, self._installation_id, order_id, company_id
+            )
+
+    async def company_link(self, company_id: int) -> LinkView | None:
+        """The company's link to its Fortnox customer, as committed now."""
+        async with self._session_factory() as session:
+            return await LinkStore(session, self._installation_id).by_upsales(
+                LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER
             )
 
     async def search_customer_again_at(self, create: CustomerCreate, settles_at: datetime) -> bool:

@@ -106,13 +106,11 @@ async def ensure_customer(
     link: LinkView | None,
     *,
     settle_seconds: float,
-    own_create_counts: bool,
 ) -> CustomerOutcome:
     """``deal``: the order's and its company's ids; ``link`` is the company's customer link
-    as the caller read it. A customer is created only once no create of it that another deal
-    sent can still land (:func:`_no_earlier_create_may_land`), nor one this deal sent, with
-    ``own_create_counts`` (unless the deal's run has waited for its earlier creates with its
-    document's search)."""
+    as the caller read it. A customer is created only once no create of it that a deal sent
+    can still land (:func:`_no_earlier_create_may_land`), and only if the company was not
+    linked meanwhile."""
     if link is not None:
         return CustomerOutcome(link.fortnox_id, "linked")
     company_id = deal[1]
@@ -122,9 +120,11 @@ async def ensure_customer(
     searched_at = utcnow()
     decision = decide_customer(company_id, fields, await find_candidates(fortnox, fields))
     if isinstance(decision, CreateFortnoxCustomer):
-        await _no_earlier_create_may_land(
-            links, deal, searched_at, settle_seconds, counting_own=own_create_counts
-        )
+        await _no_earlier_create_may_land(links, deal, searched_at, settle_seconds)
+        # another run's link clears the notes it read: then the customer it linked is used
+        linked_meanwhile = await links.company_link(company_id)
+        if linked_meanwhile is not None:
+            return CustomerOutcome(linked_meanwhile.fortnox_id, "linked")
     customer = await _apply_customer(fortnox, links, decision, deal)
     number = customer.CustomerNumber
     if not number:
@@ -148,18 +148,15 @@ async def _no_earlier_create_may_land(
     deal: tuple[int, int],
     searched_at: datetime,
     settle_seconds: float,
-    *,
-    counting_own: bool,
 ) -> None:
     """After a search begun at ``searched_at`` found no customer: raises
-    :class:`CompanyCustomerMayLand` while a create of it that another deal (or, with
-    ``counting_own``, this deal) sent may still land (the rule of
+    :class:`CompanyCustomerMayLand` while a create of it that another deal sent, or one of any
+    company's that this deal sent, may still land (the rule of
     :mod:`upsales_fortnox.domain.outbound.settling`, as for a deal's document: the miss stores
-    when to search again; a miss after that time lets the customer be made)."""
+    when to search again, unless the deal's document search stored it already; a miss after
+    that time lets the customer be made)."""
     order_id, company_id = deal
-    earlier = await links.customer_create_to_wait_for(
-        order_id, company_id, counting_own=counting_own
-    )
+    earlier = await links.customer_create_to_wait_for(order_id, company_id)
     if earlier is None:
         return
     waiting = (

@@ -129,9 +129,10 @@ async def _sync_deal(
 
     When an earlier attempt left its intent, the document is searched for (and an earlier
     create waited for, :mod:`.earlier_create`) before the customer is looked for: that attempt
-    may have sent the customer's create too, and the wait lets it land to be found. Without
-    that wait (the document found, or linked), the customer's search waits for the deal's own
-    noted create as for another deal's."""
+    may have sent the customer's create too, and the wait lets it land to be found (the wait is
+    stored on the deal's noted customer create too). Without that wait (the document found, or
+    linked), the customer's search waits for the deal's own noted create as for another
+    deal's."""
     assert order.client is not None
     link = links.order
     found_earlier = None
@@ -143,9 +144,6 @@ async def _sync_deal(
             order.id,
             settle_seconds=services.settings.fortnox_create_settle_seconds,
         )
-    # A miss after the wait leaves no earlier create of the deal's that can land, its customer's
-    # included; a found document (or none searched for) says nothing of them.
-    settled = link is None and links.sent_before is not None and found_earlier is None
     customer = await ensure_customer(
         services.session_factory,
         context.installation_id,
@@ -155,7 +153,6 @@ async def _sync_deal(
         (order.id, order.client.id),
         links.company,
         settle_seconds=services.settings.fortnox_create_settle_seconds,
-        own_create_counts=not settled,
     )
     made_out_to = DealCustomer(
         upsales_company=order.client.id,

@@ -1,0 +1,108 @@
+"""A company's customer is made once when a deal's runs interleave with other deals': a deal
+whose search missed while another run linked the company uses that link, and a deal whose old
+document wait has long passed still waits for its own lost customer create."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.outbound_support import edit, queue, win
+from tests.e2e.test_outbound_customer_settling import CUSTOMERS, customers_named
+from tests.e2e.won_deal_support import (
+    earlier_creates_settle,
+    hold_creates,
+    new_won_deal,
+    run_due,
+)
+from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
+from upsales_fortnox.models.link import Link
+from upsales_fortnox.sync.outbound import deal_customer
+from upsales_fortnox.sync.outbound.deal_customer import OwnCustomerCreateMayLand
+from upsales_fortnox.sync.outbound.won_deals import sync_won_order
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+
+
+@pytest.mark.parametrize("how", ["the_other_deal_creates", "a_lost_create_lands_and_is_matched"])
+async def test_a_deal_whose_search_missed_while_another_linked_the_company_uses_that_link(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Two runs overlap (a stalled worker): deal C's search misses, then deal B links the
+    company (making its customer, or matching one that deal A's lost create made), which
+    forgets the company's notes. C finds the link rather than no note, and makes nothing."""
+    harness = linked
+    first = harness.demo.opportunity_id
+    company = win(harness, first)["client"]
+    held = []
+    if how == "a_lost_create_lands_and_is_matched":
+        held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+        await run_due(harness, await queue(harness, "upsales.order", first))
+        assert len(held) == 1
+    other, overlapping = new_won_deal(harness), new_won_deal(harness)
+    search = deal_customer.find_candidates
+    linked_by_other: list[str] = []
+    overlapped = False
+
+    async def other_deal_links_meanwhile(fortnox: Any, fields: Any) -> Any:
+        nonlocal overlapped
+        found = await search(fortnox, fields)
+        if not overlapped:  # the overlapping deal's search has missed: the other deal runs
+            overlapped = True
+            if held:
+                await held.pop().land()
+            done = await sync_won_order(harness.services, harness.installation_id, other)
+            assert done.customer is not None
+            linked_by_other.append(done.customer.customer_number)
+        return found
+
+    monkeypatch.setattr(deal_customer, "find_candidates", other_deal_links_meanwhile)
+
+    result = await sync_won_order(harness.services, harness.installation_id, overlapping)
+
+    assert result.outcome == "created" and result.customer is not None
+    assert result.customer.how == "linked"
+    assert result.customer.customer_number == linked_by_other[0]
+    assert len(customers_named(harness, company["name"])) == 1
+
+
+async def test_a_deal_past_an_old_document_wait_still_waits_for_its_own_customer_create(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deal's invoice create was lost, waited for, found and linked (its intent keeps that
+    wait's time). Later the deal is moved to a new company whose customer create is lost, the
+    invoice is cancelled and its order link deleted: the run whose search misses after the old
+    wait still waits for the customer create, which was sent after that wait."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    held_invoice = hold_creates(harness, monkeypatch, count=1)
+    job_id = await queue(harness, "upsales.order", order_id)
+    await run_due(harness, job_id)
+    await run_due(harness, job_id)  # its search misses: it waits
+    await held_invoice.pop().land()
+    await earlier_creates_settle(harness)
+    found = await run_due(harness, job_id)
+    assert found.status == JobStatus.DONE, found.last_error
+    company = harness.upsales_entity("accounts", harness.demo.account_ids[1]) or {}
+    edit(harness, "orders", order_id, {"client": {"id": company["id"]}})
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    with pytest.raises(FortnoxUnavailable):
+        await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert len(held) == 1
+    for invoice in harness.fortnox.tenant(harness.tenant_id).collection("invoices").items.values():
+        invoice["Cancelled"] = True
+    async with harness.services.session_factory() as session:
+        link_id = await session.scalar(select(Link.id).where(Link.entity == LinkEntity.ORDER.value))
+    base = f"/api/installations/{harness.installation_id}/links"
+    deleted = await harness.service.delete(f"{base}/{link_id}", headers=harness.admin_headers)
+    assert deleted.status_code == 204
+
+    with pytest.raises(OwnCustomerCreateMayLand):
+        await sync_won_order(harness.services, harness.installation_id, order_id)
+
+    assert customers_named(harness, company["name"]) == []
+    await held.pop().land()
+    assert customers_named(harness, company["name"]) == ["2"]
