@@ -1,5 +1,6 @@
-"""A company's customer is made once when a deal's runs interleave with other deals': a deal
-whose search missed while another run linked the company uses that link, and a deal whose old
+"""A company's customer is made once when a deal's runs interleave with other deals' (a
+stalled worker): a deal whose search missed while another run linked the company uses that
+link; a miss stores no wait for a create sent after its search began; and a deal whose old
 document wait has long passed still waits for its own lost customer create."""
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ from tests.e2e.won_deal_support import (
     run_due,
 )
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
-from upsales_fortnox.models.link import Link
-from upsales_fortnox.sync.outbound import deal_customer
-from upsales_fortnox.sync.outbound.deal_customer import OwnCustomerCreateMayLand
+from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
+from upsales_fortnox.models.link import DocumentIntent, Link
+from upsales_fortnox.sync.outbound import deal_customer, earlier_create
+from upsales_fortnox.sync.outbound.deal_customer import (
+    CompanyCustomerMayLand,
+    OwnCustomerCreateMayLand,
+)
+from upsales_fortnox.sync.outbound.earlier_create import EarlierCreateMayLand
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
-from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
 
 
 @pytest.mark.parametrize("how", ["the_other_deal_creates", "a_lost_create_lands_and_is_matched"])
@@ -106,3 +112,74 @@ async def test_a_deal_past_an_old_document_wait_still_waits_for_its_own_customer
     assert customers_named(harness, company["name"]) == []
     await held.pop().land()
     assert customers_named(harness, company["name"]) == ["2"]
+
+
+async def _note_of(harness: SyncHarness, order_id: int) -> tuple[Any, Any]:
+    """The order's noted customer create: when it was sent, and the wait stored for it."""
+    async with harness.services.session_factory() as session:
+        intent = await session.get(DocumentIntent, (harness.installation_id, order_id))
+    assert intent is not None
+    return intent.customer_sent_at, intent.customer_settles_at
+
+
+async def test_a_search_that_began_before_another_deals_create_stores_no_wait_for_it(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deal A's customer search begins, then (A's worker stalled) deal B of the company runs
+    whole and its create's answer is lost. A's miss cannot speak for B's create: A stores no
+    wait on B's note (it would end too soon) and looks again a second later."""
+    harness = linked
+    first = harness.demo.opportunity_id
+    win(harness, first)
+    other = new_won_deal(harness)
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    search = deal_customer.find_candidates
+    overlapped = False
+
+    async def other_deal_sends_meanwhile(fortnox: Any, fields: Any) -> Any:
+        nonlocal overlapped
+        found = await search(fortnox, fields)
+        if not overlapped:
+            overlapped = True
+            with pytest.raises(FortnoxUnavailable):
+                await sync_won_order(harness.services, harness.installation_id, other)
+        return found
+
+    monkeypatch.setattr(deal_customer, "find_candidates", other_deal_sends_meanwhile)
+
+    with pytest.raises(CompanyCustomerMayLand) as waiting:
+        await sync_won_order(harness.services, harness.installation_id, first)
+
+    assert len(held) == 1
+    sent_at, settles_at = await _note_of(harness, other)
+    assert sent_at is not None and settles_at is None
+    assert waiting.value.retry_after is not None and waiting.value.retry_after <= 1.0
+
+
+async def test_a_document_search_settles_only_the_customer_create_noted_before_it_began(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs of one deal overlap: the second's document search begins, then the first notes
+    its customer create. The second's miss stores its wait on the document only."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    company = win(harness, order_id)["client"]
+    stalled = WonDealLinks(harness.services.session_factory, harness.installation_id)
+    await stalled.read(order_id, company["id"], [], intent=FortnoxType.INVOICE)
+    search = earlier_create.find_document_by_reference
+
+    async def the_first_run_notes_meanwhile(*args: Any) -> Any:
+        found = await search(*args)
+        await stalled.customer_create_sent(order_id, company["id"])
+        return found
+
+    monkeypatch.setattr(earlier_create, "find_document_by_reference", the_first_run_notes_meanwhile)
+
+    with pytest.raises(EarlierCreateMayLand):
+        await sync_won_order(harness.services, harness.installation_id, order_id)
+
+    sent_at, customer_settles_at = await _note_of(harness, order_id)
+    assert sent_at is not None and customer_settles_at is None
+    async with harness.services.session_factory() as session:
+        intent = await session.get(DocumentIntent, (harness.installation_id, order_id))
+    assert intent is not None and intent.settles_at is not None

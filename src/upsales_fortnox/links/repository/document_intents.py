@@ -23,7 +23,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from sqlalchemy import ColumnElement, Table, and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -121,15 +121,24 @@ async def settle_intent(
     upsales_order_id: int,
     settles_at: datetime,
     searched_for: datetime,
+    *,
+    customers_sent_before: datetime | None = None,
 ) -> bool:
     """Store when to search for the order's document again, after a search for the create of
     the intent recorded at ``searched_for``; False, and nothing changed, when another run of
     the deal has meanwhile stored a time, renewed the intent for a create of its own (which
-    that search could not have seen) or removed it. A customer create the deal noted waits
-    for the same time, unless a miss of another deal already stored one for it."""
-    customer_waiting = and_(
-        _INTENTS.c.customer_sent_at.is_not(None), _INTENTS.c.customer_settles_at.is_(None)
-    )
+    that search could not have seen) or removed it. A customer create the deal noted before
+    ``customers_sent_before`` (the search's start) waits for the same time, unless a miss of
+    another deal already stored one for it."""
+    values: dict[str, Any] = {"settles_at": settles_at}
+    if customers_sent_before is not None:
+        customer_waiting = and_(
+            _INTENTS.c.customer_sent_at < customers_sent_before,
+            _INTENTS.c.customer_settles_at.is_(None),
+        )
+        values["customer_settles_at"] = case(
+            (customer_waiting, settles_at), else_=_INTENTS.c.customer_settles_at
+        )
     stored = await connection.execute(
         update(_INTENTS)
         .where(
@@ -137,13 +146,7 @@ async def settle_intent(
             _INTENTS.c.settles_at.is_(None),
             _INTENTS.c.created_at == searched_for,
         )
-        .values(
-            settles_at=settles_at,
-            # the deal's noted customer create was sent before this miss too: the same wait
-            customer_settles_at=case(
-                (customer_waiting, settles_at), else_=_INTENTS.c.customer_settles_at
-            ),
-        )
+        .values(values)
     )
     return bool(stored.rowcount == 1)
 

@@ -185,11 +185,17 @@ class WonDealLinks:
             logger.warning("a won deal's unsent intent was kept", exc_info=True)
 
     async def search_again_at(
-        self, order_id: int, settles_at: datetime, searched_for: EarlierIntent
+        self,
+        order_id: int,
+        settles_at: datetime,
+        searched_for: EarlierIntent,
+        *,
+        searched_at: datetime | None = None,
     ) -> bool:
         """Store, committed at once, when to search for the order's document again after a
-        search for the create of ``searched_for``; False when another run of the deal changed
-        the intent (or removed it) first."""
+        search for the create of ``searched_for`` (begun at ``searched_at``: the deal's customer
+        create noted before it waits as long); False when another run of the deal changed the
+        intent (or removed it) first."""
         async with self._engine.begin() as connection:
             return await settle_intent(
                 connection,
@@ -197,6 +203,7 @@ class WonDealLinks:
                 order_id,
                 settles_at,
                 searched_for.recorded_at,
+                customers_sent_before=searched_at,
             )
 
     async def create_after_wait(self, order_id: int, waited_for: datetime) -> bool:

@@ -46,7 +46,11 @@ from upsales_fortnox.integrations.upsales.custom_values import with_custom_value
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
-from upsales_fortnox.sync.outbound.earlier_create import not_yet_searched, wait_after_a_miss
+from upsales_fortnox.sync.outbound.earlier_create import (
+    RACED_RUN_DELAY,
+    not_yet_searched,
+    wait_after_a_miss,
+)
 from upsales_fortnox.sync.outbound.sent_creates import CREATED_NOTHING, create_on_its_way
 
 logger = logging.getLogger(__name__)
@@ -166,6 +170,8 @@ async def _no_earlier_create_may_land(
     def may_land(until: datetime) -> CompanyCustomerMayLand:
         return waiting(company_id, until, searched_at)
 
+    if earlier.sent_at >= searched_at:  # another run's, sent after this search began: unseen
+        raise may_land(searched_at + RACED_RUN_DELAY)
     not_yet_searched(earlier.settles_at, searched_at, may_land)
     await wait_after_a_miss(
         earlier.settles_at,

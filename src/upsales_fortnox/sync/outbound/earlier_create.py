@@ -97,7 +97,7 @@ async def find_earlier_document(
         earlier.settles_at,
         started,
         settle_seconds,
-        partial(deal_links.search_again_at, order_id, searched_for=earlier),
+        partial(deal_links.search_again_at, order_id, searched_for=earlier, searched_at=started),
         may_land,
     )
     # the create now sent starts the wait anew if it fails
