@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from tests.e2e.harness import SyncHarness
+from tests.e2e.won_deal_support import earlier_creates_settle
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.links.repository.links import LinkStore
@@ -36,8 +39,9 @@ async def test_a_deals_next_create_is_waited_for_afresh(linked: SyncHarness) -> 
     assert noted is not None and noted.upsales_order_id == FIRST
     assert await other.search_customer_again_at(noted, utcnow() + timedelta(seconds=60))
 
+    await earlier_creates_settle(harness)  # the deal sends again only once that wait passed
     again = await _attempt(harness, FIRST)
-    await again.customer_create_sent(FIRST, COMPANY)
+    assert await again.customer_create_sent(FIRST, COMPANY)
 
     renewed = await other.customer_create_to_wait_for(OTHER, COMPANY)
     assert renewed is not None and renewed.settles_at is None
@@ -50,8 +54,9 @@ async def test_a_refusal_forgets_only_the_create_it_answers(linked: SyncHarness)
     harness = linked
     stalled = await _attempt(harness, FIRST)
     await stalled.customer_create_sent(FIRST, COMPANY)
+    await _wait_stored_and_passed(harness)  # the later attempt waited for the stalled one's
     later = await _attempt(harness, FIRST)
-    await later.customer_create_sent(FIRST, COMPANY)
+    assert await later.customer_create_sent(FIRST, COMPANY)
     other = await _attempt(harness, OTHER)
 
     await stalled.customer_create_refused()
@@ -60,6 +65,35 @@ async def test_a_refusal_forgets_only_the_create_it_answers(linked: SyncHarness)
     assert kept is not None and kept.upsales_order_id == FIRST
     await later.customer_create_refused()
     assert await other.customer_create_to_wait_for(OTHER, COMPANY) is None
+
+
+async def _wait_stored_and_passed(harness: SyncHarness) -> None:
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(DocumentIntent)
+            .where(DocumentIntent.customer_sent_at.is_not(None))
+            .values(customer_settles_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+
+
+async def test_a_deal_notes_no_create_while_its_earlier_one_may_land(linked: SyncHarness) -> None:
+    """A run of the deal that would note a create while another run's create of it may still
+    land (no wait stored for it, or one not yet passed) notes nothing, and may send nothing."""
+    harness = linked
+    first = await _attempt(harness, FIRST)
+    assert await first.customer_create_sent(FIRST, COMPANY)
+    stalled = await _attempt(harness, FIRST)
+
+    assert not await stalled.customer_create_sent(FIRST, COMPANY + 1)
+
+    other = await _attempt(harness, OTHER)
+    noted = await other.customer_create_to_wait_for(OTHER, COMPANY)
+    assert noted is not None and noted.upsales_order_id == FIRST
+    assert await other.search_customer_again_at(noted, utcnow() + timedelta(seconds=60))
+    assert not await stalled.customer_create_sent(FIRST, COMPANY + 1)
+    await _wait_stored_and_passed(harness)
+    assert await stalled.customer_create_sent(FIRST, COMPANY + 1)
 
 
 async def _link_order(session_factory: DbSessionFactory, harness: SyncHarness) -> None:

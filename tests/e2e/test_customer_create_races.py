@@ -109,9 +109,57 @@ async def test_a_deal_past_an_old_document_wait_still_waits_for_its_own_customer
     with pytest.raises(OwnCustomerCreateMayLand):
         await sync_won_order(harness.services, harness.installation_id, order_id)
 
+    # the run renewed the intent, then waited: the intent, holding the note, is not withdrawn
+    sent_at, _ = await _note_of(harness, order_id)
+    assert sent_at is not None
+    other = new_won_deal(harness)
+    edit(harness, "orders", other, {"client": {"id": company["id"]}})
+    with pytest.raises(CompanyCustomerMayLand):
+        await sync_won_order(harness.services, harness.installation_id, other)
     assert customers_named(harness, company["name"]) == []
     await held.pop().land()
     assert customers_named(harness, company["name"]) == ["2"]
+
+
+async def test_a_stalled_runs_note_does_not_hide_a_later_runs_create_that_may_land(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sent deal moved to company X: its run finds no note, then stalls. Meanwhile the deal
+    is moved to Y, and its next run notes and sends Y's customer create (answer lost). The
+    stalled run may not replace that note with X's: it notes nothing and sends nothing."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    assert (await sync_won_order(harness.services, harness.installation_id, order_id)).outcome
+    first_company = harness.upsales_entity("accounts", harness.demo.account_ids[1]) or {}
+    edit(harness, "orders", order_id, {"client": {"id": first_company["id"]}})
+    then = harness.upsales.create_entity(
+        harness.demo.customer_id, "accounts", {"name": "Senare Bolaget AB", "orgNo": "556034-5678"}
+    )
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    read_notes = WonDealLinks.customer_create_to_wait_for
+    overlapped = False
+
+    async def the_next_run_sends_meanwhile(links: WonDealLinks, order: int, company_id: int) -> Any:
+        nonlocal overlapped
+        notes = await read_notes(links, order, company_id)
+        if not overlapped:  # the stalled run has read the notes: the next run goes whole
+            overlapped = True
+            edit(harness, "orders", order_id, {"client": {"id": then["id"]}})
+            with pytest.raises(FortnoxUnavailable):
+                await sync_won_order(harness.services, harness.installation_id, order_id)
+        return notes
+
+    monkeypatch.setattr(WonDealLinks, "customer_create_to_wait_for", the_next_run_sends_meanwhile)
+
+    with pytest.raises(OwnCustomerCreateMayLand):
+        await sync_won_order(harness.services, harness.installation_id, order_id)
+
+    assert len(held) == 1
+    async with harness.services.session_factory() as session:
+        intent = await session.get(DocumentIntent, (harness.installation_id, order_id))
+    assert intent is not None and intent.customer_company_id == then["id"]
+    assert customers_named(harness, first_company["name"]) == []
 
 
 async def _note_of(harness: SyncHarness, order_id: int) -> tuple[Any, Any]:

@@ -268,7 +268,12 @@ async def test_a_deal_whose_wait_another_run_changed_first_reads_it_again_soon(
         links: WonDealLinks, order_id: int, company_id: int
     ) -> CustomerCreate | None:
         note = await read_note(links, order_id, company_id)
-        await links.customer_create_sent(first, company_id)  # the first deal sends again
+        async with harness.services.session_factory() as session:  # its own wait has passed
+            await session.execute(
+                update(DocumentIntent).values(customer_settles_at=utcnow() - timedelta(seconds=1))
+            )
+            await session.commit()
+        assert await links.customer_create_sent(first, company_id)  # the first deal sends again
         return note
 
     monkeypatch.setattr(WonDealLinks, "customer_create_to_wait_for", read_then_renewed)

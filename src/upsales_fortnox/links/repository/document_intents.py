@@ -178,15 +178,26 @@ async def withdraw_intent(
     installation_id: uuid.UUID,
     upsales_order_id: int,
     recorded_at: datetime,
+    now: datetime,
 ) -> None:
     """Forget the intent recorded at ``recorded_at``: its attempt failed without a create that
-    could land. An intent another attempt has since renewed or set waiting is kept."""
+    could land. An intent another attempt has since renewed or set waiting is kept, and so is
+    one holding a customer create of an earlier attempt that may still land."""
     await connection.execute(
         delete(_INTENTS).where(
             _of_order(installation_id, upsales_order_id),
             _INTENTS.c.created_at == recorded_at,
             _INTENTS.c.settles_at.is_(None),
+            _no_customer_create_may_land(now),
         )
+    )
+
+
+def _no_customer_create_may_land(now: datetime) -> ColumnElement[bool]:
+    """The intent holds no customer create, or one whose wait has passed by ``now``."""
+    return or_(
+        _INTENTS.c.customer_sent_at.is_(None),
+        and_(_INTENTS.c.customer_settles_at.is_not(None), _INTENTS.c.customer_settles_at <= now),
     )
 
 
@@ -197,10 +208,12 @@ async def note_customer_create(
     company_id: int,
     sent_at: datetime,
     fortnox_type: FortnoxType,
-) -> None:
+) -> bool:
     """The deal's attempt is sending the create of the company's new Fortnox customer. A deal
     sent before it had an intent (linked by the initial sync, say) gets one now, as
-    ``fortnox_type``, to hold the note."""
+    ``fortnox_type``, to hold the note. False, and nothing noted (nothing may be sent), while the
+    deal holds a customer create that may still land: another run's (a stalled one's note must
+    not hide it)."""
     note = {"customer_company_id": company_id, "customer_sent_at": sent_at}
     upsert = _insert(connection.dialect.name).values(
         installation_id=installation_id,
@@ -209,12 +222,14 @@ async def note_customer_create(
         created_at=sent_at,
         **note,
     )
-    await connection.execute(
+    noted = await connection.execute(
         upsert.on_conflict_do_update(
             index_elements=[_INTENTS.c.installation_id, _INTENTS.c.upsales_order_id],
             set_={**note, "customer_settles_at": None},
+            where=_no_customer_create_may_land(sent_at),
         )
     )
+    return bool(noted.rowcount == 1)
 
 
 async def forget_customer_create(

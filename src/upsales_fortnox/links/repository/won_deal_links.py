@@ -180,7 +180,9 @@ class WonDealLinks:
         order_id, recorded_at = own
         try:
             async with self._engine.begin() as connection:
-                await withdraw_intent(connection, self._installation_id, order_id, recorded_at)
+                await withdraw_intent(
+                    connection, self._installation_id, order_id, recorded_at, utcnow()
+                )
         except Exception:
             logger.warning("a won deal's unsent intent was kept", exc_info=True)
 
@@ -219,14 +221,15 @@ class WonDealLinks:
             self._own_intent = (order_id, recorded_at)
         return renewed
 
-    async def customer_create_sent(self, order_id: int, company_id: int) -> None:
+    async def customer_create_sent(self, order_id: int, company_id: int) -> bool:
         """Committed before the company's new customer is sent: for the company's deals to wait
         for it (see :mod:`.document_intents`). The note goes once the customer is linked
-        (:meth:`save_company_link`), or refused (:meth:`customer_create_refused`)."""
+        (:meth:`save_company_link`), or refused (:meth:`customer_create_refused`). False, and
+        nothing may be sent, while another run's create of the deal may still land."""
         assert self._document_type is not None, "the deal's links are read first"
         sent_at = utcnow()
         async with self._engine.begin() as connection:
-            await note_customer_create(
+            noted = await note_customer_create(
                 connection,
                 self._installation_id,
                 order_id,
@@ -234,7 +237,9 @@ class WonDealLinks:
                 sent_at,
                 self._document_type,
             )
-        self._customer_note = (order_id, sent_at)
+        if noted:
+            self._customer_note = (order_id, sent_at)
+        return noted
 
     async def customer_create_refused(self) -> None:
         """The customer create this attempt noted made nothing. Best effort: a note kept costs

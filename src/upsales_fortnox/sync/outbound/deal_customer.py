@@ -194,7 +194,9 @@ async def _apply_customer(
     company's other deals."""
     if isinstance(decision, LinkFortnoxCustomer):
         return await fortnox.get_customer(decision.customer_number)
-    await links.customer_create_sent(*deal)
+    if not await links.customer_create_sent(*deal):  # another run's create may still land
+        now = utcnow()
+        raise OwnCustomerCreateMayLand(deal[1], now + RACED_RUN_DELAY, now)
     try:
         async with create_on_its_way(links, landed_when_answered=True):
             return await fortnox.create_customer(decision.customer)
