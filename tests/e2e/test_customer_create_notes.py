@@ -12,6 +12,7 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.won_deal_support import earlier_creates_settle
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.links.repository.document_intents import CustomerCreate
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.models.link import DocumentIntent
@@ -28,6 +29,13 @@ async def _attempt(harness: SyncHarness, order_id: int) -> WonDealLinks:
     return links
 
 
+async def _the_one_noted(links: WonDealLinks) -> CustomerCreate | None:
+    """What ``OTHER`` (which noted nothing itself) waits for: another deal's create, if any."""
+    noted = await links.customer_creates_to_wait_for(OTHER, COMPANY)
+    assert len(noted) <= 1
+    return noted[0] if noted else None
+
+
 async def test_a_deals_next_create_is_waited_for_afresh(linked: SyncHarness) -> None:
     """Another deal stored when to search again after the first create; the deal then sends
     again: the wait stored for the earlier create does not speak for the new one."""
@@ -35,7 +43,7 @@ async def test_a_deals_next_create_is_waited_for_afresh(linked: SyncHarness) -> 
     first = await _attempt(harness, FIRST)
     await first.customer_create_sent(FIRST, COMPANY)
     other = await _attempt(harness, OTHER)
-    noted = await other.customer_create_to_wait_for(OTHER, COMPANY)
+    noted = await _the_one_noted(other)
     assert noted is not None and noted.upsales_order_id == FIRST
     assert await other.search_customer_again_at(noted, utcnow() + timedelta(seconds=60))
 
@@ -43,7 +51,7 @@ async def test_a_deals_next_create_is_waited_for_afresh(linked: SyncHarness) -> 
     again = await _attempt(harness, FIRST)
     assert await again.customer_create_sent(FIRST, COMPANY)
 
-    renewed = await other.customer_create_to_wait_for(OTHER, COMPANY)
+    renewed = await _the_one_noted(other)
     assert renewed is not None and renewed.settles_at is None
     assert renewed.sent_at > noted.sent_at
 
@@ -61,10 +69,10 @@ async def test_a_refusal_forgets_only_the_create_it_answers(linked: SyncHarness)
 
     await stalled.customer_create_refused()
 
-    kept = await other.customer_create_to_wait_for(OTHER, COMPANY)
+    kept = await _the_one_noted(other)
     assert kept is not None and kept.upsales_order_id == FIRST
     await later.customer_create_refused()
-    assert await other.customer_create_to_wait_for(OTHER, COMPANY) is None
+    assert await other.customer_creates_to_wait_for(OTHER, COMPANY) == []
 
 
 async def _wait_stored_and_passed(harness: SyncHarness) -> None:
@@ -88,7 +96,7 @@ async def test_a_deal_notes_no_create_while_its_earlier_one_may_land(linked: Syn
     assert not await stalled.customer_create_sent(FIRST, COMPANY + 1)
 
     other = await _attempt(harness, OTHER)
-    noted = await other.customer_create_to_wait_for(OTHER, COMPANY)
+    noted = await _the_one_noted(other)
     assert noted is not None and noted.upsales_order_id == FIRST
     assert await other.search_customer_again_at(noted, utcnow() + timedelta(seconds=60))
     assert not await stalled.customer_create_sent(FIRST, COMPANY + 1)

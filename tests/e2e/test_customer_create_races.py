@@ -5,10 +5,11 @@ document wait has long passed still waits for its own lost customer create."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import edit, queue, win
@@ -19,6 +20,7 @@ from tests.e2e.won_deal_support import (
     new_won_deal,
     run_due,
 )
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.models.link import DocumentIntent, Link
@@ -137,7 +139,7 @@ async def test_a_stalled_runs_note_does_not_hide_a_later_runs_create_that_may_la
         harness.demo.customer_id, "accounts", {"name": "Senare Bolaget AB", "orgNo": "556034-5678"}
     )
     held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
-    read_notes = WonDealLinks.customer_create_to_wait_for
+    read_notes = WonDealLinks.customer_creates_to_wait_for
     overlapped = False
 
     async def the_next_run_sends_meanwhile(links: WonDealLinks, order: int, company_id: int) -> Any:
@@ -150,7 +152,7 @@ async def test_a_stalled_runs_note_does_not_hide_a_later_runs_create_that_may_la
                 await sync_won_order(harness.services, harness.installation_id, order_id)
         return notes
 
-    monkeypatch.setattr(WonDealLinks, "customer_create_to_wait_for", the_next_run_sends_meanwhile)
+    monkeypatch.setattr(WonDealLinks, "customer_creates_to_wait_for", the_next_run_sends_meanwhile)
 
     with pytest.raises(OwnCustomerCreateMayLand):
         await sync_won_order(harness.services, harness.installation_id, order_id)
@@ -231,3 +233,50 @@ async def test_a_document_search_settles_only_the_customer_create_noted_before_i
     async with harness.services.session_factory() as session:
         intent = await session.get(DocumentIntent, (harness.installation_id, order_id))
     assert intent is not None and intent.settles_at is not None
+
+
+async def test_a_deal_waits_for_its_own_create_behind_a_newer_note_of_another_deal(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sent deal's create of company B's customer is lost; it is then moved to company C,
+    where another deal noted a later create that has settled. The deal waits for its own create
+    (not only for the latest note), and after that wait it makes C's customer: it is never
+    stuck between a settled note it reads and its own it may not replace."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    assert (await sync_won_order(harness.services, harness.installation_id, order_id)).outcome
+    moved_to = harness.upsales_entity("accounts", harness.demo.account_ids[1]) or {}
+    edit(harness, "orders", order_id, {"client": {"id": moved_to["id"]}})
+    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    with pytest.raises(FortnoxUnavailable):
+        await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert len(held) == 1
+    then = harness.upsales.create_entity(
+        harness.demo.customer_id, "accounts", {"name": "Tredje Bolaget AB", "orgNo": "556045-6789"}
+    )
+    other = new_won_deal(harness)
+    others = WonDealLinks(harness.services.session_factory, harness.installation_id)
+    await others.read(other, then["id"], [], intent=FortnoxType.INVOICE)
+    assert await others.customer_create_sent(other, then["id"])
+    async with harness.services.session_factory() as session:  # its wait has passed
+        await session.execute(
+            update(DocumentIntent)
+            .where(DocumentIntent.upsales_order_id == other)
+            .values(customer_settles_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    edit(harness, "orders", order_id, {"client": {"id": then["id"]}})
+
+    with pytest.raises(OwnCustomerCreateMayLand) as waiting:
+        await sync_won_order(harness.services, harness.installation_id, order_id)
+
+    assert waiting.value.retry_after is not None and waiting.value.retry_after > 5
+    _, own_settles_at = await _note_of(harness, order_id)
+    assert own_settles_at is not None
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+    done = await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert done.customer is not None and done.customer.how == "created"
+    assert len(customers_named(harness, then["name"])) == 1
+    assert len(customers_named(harness, moved_to["name"])) == 1

@@ -262,21 +262,21 @@ async def test_a_deal_whose_wait_another_run_changed_first_reads_it_again_soon(
             update(SyncJob).where(SyncJob.status == JobStatus.QUEUED).values(run_after=later)
         )
         await session.commit()
-    read_note = WonDealLinks.customer_create_to_wait_for
+    read_notes = WonDealLinks.customer_creates_to_wait_for
 
     async def read_then_renewed(
         links: WonDealLinks, order_id: int, company_id: int
-    ) -> CustomerCreate | None:
-        note = await read_note(links, order_id, company_id)
+    ) -> list[CustomerCreate]:
+        notes = await read_notes(links, order_id, company_id)
         async with harness.services.session_factory() as session:  # its own wait has passed
             await session.execute(
                 update(DocumentIntent).values(customer_settles_at=utcnow() - timedelta(seconds=1))
             )
             await session.commit()
         assert await links.customer_create_sent(first, company_id)  # the first deal sends again
-        return note
+        return notes
 
-    monkeypatch.setattr(WonDealLinks, "customer_create_to_wait_for", read_then_renewed)
+    monkeypatch.setattr(WonDealLinks, "customer_creates_to_wait_for", read_then_renewed)
     second_job = await queue(harness, "upsales.order", new_won_deal(harness))
 
     waiting = await _run_only(harness, second_job)

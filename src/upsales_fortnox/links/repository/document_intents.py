@@ -275,36 +275,38 @@ class CustomerCreate:
     """Set by a search that found no customer: search again after it before creating."""
 
 
-async def latest_customer_create(
+async def customer_creates_to_wait_for(
     connection: AsyncConnection, installation_id: uuid.UUID, upsales_order_id: int, company_id: int
-) -> CustomerCreate | None:
-    """The latest create of the company's new customer that another deal sent, or of any
-    company's that this deal sent (its note is about to be replaced, and must not be while
-    that create may still land)."""
-    of_another_deal = and_(
-        _INTENTS.c.customer_company_id == company_id,
-        _INTENTS.c.upsales_order_id != upsales_order_id,
+) -> list[CustomerCreate]:
+    """The creates a deal about to create the company's customer waits for while they may
+    land: its own noted one, of any company (its note is about to be replaced), and the latest
+    one of this company's customer that another deal noted."""
+    columns = (
+        _INTENTS.c.upsales_order_id,
+        _INTENTS.c.customer_sent_at,
+        _INTENTS.c.customer_settles_at,
     )
-    noted_here = and_(
-        _INTENTS.c.upsales_order_id == upsales_order_id,
-        _INTENTS.c.customer_company_id.is_not(None),
+    own = select(*columns).where(
+        _of_order(installation_id, upsales_order_id), _INTENTS.c.customer_company_id.is_not(None)
     )
-    wanted = or_(of_another_deal, noted_here)
-    row = (
-        await connection.execute(
-            select(
-                _INTENTS.c.upsales_order_id,
-                _INTENTS.c.customer_sent_at,
-                _INTENTS.c.customer_settles_at,
-            )
-            .where(_INTENTS.c.installation_id == installation_id, wanted)
-            .order_by(_INTENTS.c.customer_sent_at.desc())
-            .limit(1)
+    of_another_deal = (
+        select(*columns)
+        .where(
+            _INTENTS.c.installation_id == installation_id,
+            _INTENTS.c.customer_company_id == company_id,
+            _INTENTS.c.upsales_order_id != upsales_order_id,
         )
-    ).first()
-    if row is None:
-        return None
-    return CustomerCreate(row.upsales_order_id, row.customer_sent_at, row.customer_settles_at)
+        .order_by(_INTENTS.c.customer_sent_at.desc())
+        .limit(1)
+    )
+    found = []
+    for query in (own, of_another_deal):
+        row = (await connection.execute(query)).first()
+        if row is not None:
+            found.append(
+                CustomerCreate(row.upsales_order_id, row.customer_sent_at, row.customer_settles_at)
+            )
+    return found
 
 
 async def settle_customer_create(

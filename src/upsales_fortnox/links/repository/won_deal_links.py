@@ -23,9 +23,9 @@ from upsales_fortnox.links.repository.document_intents import (
     SENT_AS,
     CustomerCreate,
     EarlierIntent,
+    customer_creates_to_wait_for,
     forget_company_customer_creates,
     forget_customer_create,
-    latest_customer_create,
     note_customer_create,
     record_intent,
     renew_intent,
@@ -253,14 +253,13 @@ class WonDealLinks:
         except Exception:
             logger.warning("a refused customer create stayed noted", exc_info=True)
 
-    async def customer_create_to_wait_for(
+    async def customer_creates_to_wait_for(
         self, order_id: int, company_id: int
-    ) -> CustomerCreate | None:
-        """The latest create of the company's new customer that another deal sent, or of any
-        company's that this deal sent, if any (see
-        :func:`.document_intents.latest_customer_create`)."""
+    ) -> list[CustomerCreate]:
+        """The deal's own noted customer create, and the latest one of the company's customer
+        that another deal noted (see :func:`.document_intents.customer_creates_to_wait_for`)."""
         async with self._engine.connect() as connection:
-            return await latest_customer_create(
+            return await customer_creates_to_wait_for(
                 connection, self._installation_id, order_id, company_id
             )
 

@@ -44,6 +44,7 @@ from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
+from upsales_fortnox.links.repository.document_intents import CustomerCreate
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.earlier_create import (
@@ -160,9 +161,20 @@ async def _no_earlier_create_may_land(
     when to search again, unless the deal's document search stored it already; a miss after
     that time lets the customer be made)."""
     order_id, company_id = deal
-    earlier = await links.customer_create_to_wait_for(order_id, company_id)
-    if earlier is None:
-        return
+    for earlier in await links.customer_creates_to_wait_for(order_id, company_id):
+        await _waited_for(links, earlier, deal, searched_at, settle_seconds)
+
+
+async def _waited_for(
+    links: WonDealLinks,
+    earlier: CustomerCreate,
+    deal: tuple[int, int],
+    searched_at: datetime,
+    settle_seconds: float,
+) -> None:
+    """Returns once ``earlier`` can no longer land, as a search begun at ``searched_at`` that
+    missed it tells; raises :class:`CompanyCustomerMayLand` until then."""
+    order_id, company_id = deal
     waiting = (
         OwnCustomerCreateMayLand if earlier.upsales_order_id == order_id else CompanyCustomerMayLand
     )
