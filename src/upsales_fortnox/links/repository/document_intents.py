@@ -43,6 +43,13 @@ def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
     return postgresql.insert(_INTENTS) if dialect == "postgresql" else sqlite.insert(_INTENTS)
 
 
+_NO_CUSTOMER_NOTE: Final = {
+    "customer_company_id": None,
+    "customer_sent_at": None,
+    "customer_settles_at": None,
+}
+"""An intent's customer columns once nothing of its noted create can land."""
+
 _RECORD_INTENT = {name: _insert(name).on_conflict_do_nothing() for name in ("postgresql", "sqlite")}
 """Built once per dialect; a second intent for the same order changes nothing."""
 
@@ -73,16 +80,9 @@ async def record_intent(
     None when no earlier attempt recorded one: the order's document was never sent, so it is
     created without a search. Otherwise that attempt's intent.
     """
-    inserted = await connection.execute(
-        _RECORD_INTENT[connection.dialect.name],
-        {
-            "installation_id": installation_id,
-            "upsales_order_id": upsales_order_id,
-            "fortnox_type": fortnox_type.value,
-            "created_at": recorded_at,
-        },
-    )
-    if inserted.rowcount:
+    if await _insert_intent(
+        connection, installation_id, upsales_order_id, fortnox_type, recorded_at
+    ):
         return None
     earlier = (
         await connection.execute(
@@ -104,15 +104,27 @@ async def search_before_creating(
     """The order's link to its ``fortnox_type`` document was removed by hand, the document kept:
     its next won-deal run searches by reference before creating one, as after an earlier
     attempt (an intent it already has is kept as it is)."""
-    await connection.execute(
+    await _insert_intent(connection, installation_id, upsales_order_id, fortnox_type, now)
+
+
+async def _insert_intent(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    upsales_order_id: int,
+    fortnox_type: FortnoxType,
+    recorded_at: datetime,
+) -> bool:
+    """Whether the order's intent was recorded now (False: it had one, kept as it is)."""
+    inserted = await connection.execute(
         _RECORD_INTENT[connection.dialect.name],
         {
             "installation_id": installation_id,
             "upsales_order_id": upsales_order_id,
             "fortnox_type": fortnox_type.value,
-            "created_at": now,
+            "created_at": recorded_at,
         },
     )
+    return bool(inserted.rowcount)
 
 
 async def settle_intent(
@@ -246,7 +258,7 @@ async def forget_customer_create(
             _of_order(installation_id, upsales_order_id),
             _INTENTS.c.customer_sent_at == sent_at,
         )
-        .values(customer_company_id=None, customer_sent_at=None, customer_settles_at=None)
+        .values(_NO_CUSTOMER_NOTE)
     )
 
 
@@ -261,7 +273,7 @@ async def forget_company_customer_creates(
             _INTENTS.c.installation_id == installation_id,
             _INTENTS.c.customer_company_id == company_id,
         )
-        .values(customer_company_id=None, customer_sent_at=None, customer_settles_at=None)
+        .values(_NO_CUSTOMER_NOTE)
     )
 
 

@@ -39,7 +39,7 @@ from upsales_fortnox.domain.sync_commands import (
     WriteCustomerNumberToUpsales,
 )
 from upsales_fortnox.integrations.errors import RetryLater, SyncError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxError, FortnoxMalformedResponse
+from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
@@ -52,7 +52,7 @@ from upsales_fortnox.sync.outbound.earlier_create import (
     not_yet_searched,
     wait_after_a_miss,
 )
-from upsales_fortnox.sync.outbound.sent_creates import CREATED_NOTHING, create_on_its_way
+from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
 
 logger = logging.getLogger(__name__)
 
@@ -209,13 +209,10 @@ async def _apply_customer(
     if not await links.customer_create_sent(*deal):  # another run's create may still land
         now = utcnow()
         raise OwnCustomerCreateMayLand(deal[1], now + RACED_RUN_DELAY, now)
-    try:
-        async with create_on_its_way(links, landed_when_answered=True):
-            return await fortnox.create_customer(decision.customer)
-    except Exception as failure:
-        if isinstance(failure, FortnoxError) and failure.status in CREATED_NOTHING:
-            await links.customer_create_refused()
-        raise
+    async with create_on_its_way(
+        links, landed_when_answered=True, refused=links.customer_create_refused
+    ):
+        return await fortnox.create_customer(decision.customer)
 
 
 async def write_customer_number(

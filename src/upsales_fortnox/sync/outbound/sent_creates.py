@@ -8,7 +8,7 @@ customer answered as created is linked at once: neither can land later.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Final
 
@@ -24,17 +24,23 @@ failure (5xx, 408, 409, no answer) may have created the document."""
 
 @asynccontextmanager
 async def create_on_its_way(
-    deal_links: WonDealLinks, *, landed_when_answered: bool = False
+    deal_links: WonDealLinks,
+    *,
+    landed_when_answered: bool = False,
+    refused: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[None]:
     """Around one create: it may land from now on, unless refused with an answer in
-    :data:`CREATED_NOTHING` (or, with ``landed_when_answered``, answered at all: a customer,
-    linked before anything else is sent)."""
+    :data:`CREATED_NOTHING` (then ``refused`` is awaited, to forget what was noted of it) or,
+    with ``landed_when_answered``, answered at all (a customer, linked before anything else is
+    sent)."""
     deal_links.create_sent()
     try:
         yield
     except Exception as error:
         if isinstance(error, FortnoxError) and error.status in CREATED_NOTHING:
             deal_links.create_ended()
+            if refused is not None:
+                await refused()
         raise
     if landed_when_answered:
         deal_links.create_ended()
