@@ -9,21 +9,23 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import edit, queue, win
 from tests.e2e.test_outbound_customer_settling import CUSTOMERS, customers_named
 from tests.e2e.won_deal_support import (
+    delete_order_link_by_api,
     earlier_creates_settle,
     hold_creates,
+    moved_and_its_customer_create_lost,
     new_won_deal,
     run_due,
 )
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
-from upsales_fortnox.models.link import DocumentIntent, Link
+from upsales_fortnox.models.link import DocumentIntent
 from upsales_fortnox.sync.outbound import deal_customer, earlier_create
 from upsales_fortnox.sync.outbound.deal_customer import (
     CompanyCustomerMayLand,
@@ -31,7 +33,7 @@ from upsales_fortnox.sync.outbound.deal_customer import (
 )
 from upsales_fortnox.sync.outbound.earlier_create import EarlierCreateMayLand
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
-from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus
 
 
 @pytest.mark.parametrize("how", ["the_other_deal_creates", "a_lost_create_lands_and_is_matched"])
@@ -94,19 +96,10 @@ async def test_a_deal_past_an_old_document_wait_still_waits_for_its_own_customer
     await earlier_creates_settle(harness)
     found = await run_due(harness, job_id)
     assert found.status == JobStatus.DONE, found.last_error
-    company = harness.upsales_entity("accounts", harness.demo.account_ids[1]) or {}
-    edit(harness, "orders", order_id, {"client": {"id": company["id"]}})
-    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
-    with pytest.raises(FortnoxUnavailable):
-        await sync_won_order(harness.services, harness.installation_id, order_id)
-    assert len(held) == 1
+    company, held = await moved_and_its_customer_create_lost(harness, monkeypatch, order_id)
     for invoice in harness.fortnox.tenant(harness.tenant_id).collection("invoices").items.values():
         invoice["Cancelled"] = True
-    async with harness.services.session_factory() as session:
-        link_id = await session.scalar(select(Link.id).where(Link.entity == LinkEntity.ORDER.value))
-    base = f"/api/installations/{harness.installation_id}/links"
-    deleted = await harness.service.delete(f"{base}/{link_id}", headers=harness.admin_headers)
-    assert deleted.status_code == 204
+    await delete_order_link_by_api(harness)
 
     with pytest.raises(OwnCustomerCreateMayLand):
         await sync_won_order(harness.services, harness.installation_id, order_id)
@@ -246,12 +239,7 @@ async def test_a_deal_waits_for_its_own_create_behind_a_newer_note_of_another_de
     order_id = harness.demo.opportunity_id
     win(harness, order_id)
     assert (await sync_won_order(harness.services, harness.installation_id, order_id)).outcome
-    moved_to = harness.upsales_entity("accounts", harness.demo.account_ids[1]) or {}
-    edit(harness, "orders", order_id, {"client": {"id": moved_to["id"]}})
-    held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
-    with pytest.raises(FortnoxUnavailable):
-        await sync_won_order(harness.services, harness.installation_id, order_id)
-    assert len(held) == 1
+    moved_to, held = await moved_and_its_customer_create_lost(harness, monkeypatch, order_id)
     then = harness.upsales.create_entity(
         harness.demo.customer_id, "accounts", {"name": "Tredje Bolaget AB", "orgNo": "556045-6789"}
     )

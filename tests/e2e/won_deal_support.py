@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.outbound_support import fortnox_list, job, sync_order, win
+from tests.e2e.outbound_support import edit, fortnox_list, job, sync_order, win
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 from upsales_fortnox.links.repository import won_deal_links
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.models.link import DocumentIntent
+from upsales_fortnox.models.link import DocumentIntent, Link
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
 SEARCH = "GET /invoices"
 CREATE = "POST /invoices"
@@ -169,3 +170,29 @@ def hold_creates(
 
     monkeypatch.setattr(http, "request", hold)
     return held
+
+
+async def delete_order_link_by_api(harness: SyncHarness) -> None:
+    """An operator deletes the installation's order link through the API."""
+    async with harness.services.session_factory() as session:
+        link_id = await session.scalar(select(Link.id).where(Link.entity == LinkEntity.ORDER.value))
+    assert link_id is not None
+    deleted = await harness.service.delete(
+        f"/api/installations/{harness.installation_id}/links/{link_id}",
+        headers=harness.admin_headers,
+    )
+    assert deleted.status_code == 204, deleted.text
+
+
+async def moved_and_its_customer_create_lost(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, order_id: int
+) -> tuple[dict[str, Any], list[HeldCreate]]:
+    """The deal moved to the demo's second company (no Fortnox customer yet), and run once:
+    that company's customer create is held (its answer lost). The company, and the held create."""
+    company = harness.upsales_entity("accounts", harness.demo.account_ids[1]) or {}
+    edit(harness, "orders", order_id, {"client": {"id": company["id"]}})
+    held = hold_creates(harness, monkeypatch, count=1, of="customers")
+    with pytest.raises(FortnoxUnavailable):
+        await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert len(held) == 1
+    return company, held
