@@ -19,6 +19,7 @@ from upsales_fortnox.models.link import DocumentIntent
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 COMPANY = 77
+SENT = {"name": "Nordisk Verkstad AB", "organisation_number": "556677-8899"}
 FIRST, OTHER = 9001, 9002
 
 
@@ -41,7 +42,7 @@ async def test_a_deals_next_create_is_waited_for_afresh(linked: SyncHarness) -> 
     again: the wait stored for the earlier create does not speak for the new one."""
     harness = linked
     first = await _attempt(harness, FIRST)
-    await first.customer_create_sent(FIRST, COMPANY)
+    await first.customer_create_sent(FIRST, COMPANY, SENT)
     other = await _attempt(harness, OTHER)
     noted = await _the_one_noted(other)
     assert noted is not None and noted.upsales_order_id == FIRST
@@ -49,7 +50,7 @@ async def test_a_deals_next_create_is_waited_for_afresh(linked: SyncHarness) -> 
 
     await earlier_creates_settle(harness)  # the deal sends again only once that wait passed
     again = await _attempt(harness, FIRST)
-    assert await again.customer_create_sent(FIRST, COMPANY)
+    assert await again.customer_create_sent(FIRST, COMPANY, SENT)
 
     renewed = await _the_one_noted(other)
     assert renewed is not None and renewed.settles_at is None
@@ -61,10 +62,10 @@ async def test_a_refusal_forgets_only_the_create_it_answers(linked: SyncHarness)
     note stays; the later attempt's own refusal removes it."""
     harness = linked
     stalled = await _attempt(harness, FIRST)
-    await stalled.customer_create_sent(FIRST, COMPANY)
+    await stalled.customer_create_sent(FIRST, COMPANY, SENT)
     await _wait_stored_and_passed(harness)  # the later attempt waited for the stalled one's
     later = await _attempt(harness, FIRST)
-    assert await later.customer_create_sent(FIRST, COMPANY)
+    assert await later.customer_create_sent(FIRST, COMPANY, SENT)
     other = await _attempt(harness, OTHER)
 
     await stalled.customer_create_refused()
@@ -90,18 +91,18 @@ async def test_a_deal_notes_no_create_while_its_earlier_one_may_land(linked: Syn
     land (no wait stored for it, or one not yet passed) notes nothing, and may send nothing."""
     harness = linked
     first = await _attempt(harness, FIRST)
-    assert await first.customer_create_sent(FIRST, COMPANY)
+    assert await first.customer_create_sent(FIRST, COMPANY, SENT)
     stalled = await _attempt(harness, FIRST)
 
-    assert not await stalled.customer_create_sent(FIRST, COMPANY + 1)
+    assert not await stalled.customer_create_sent(FIRST, COMPANY + 1, SENT)
 
     other = await _attempt(harness, OTHER)
     noted = await _the_one_noted(other)
     assert noted is not None and noted.upsales_order_id == FIRST
     assert await other.search_customer_again_at(noted, utcnow() + timedelta(seconds=60))
-    assert not await stalled.customer_create_sent(FIRST, COMPANY + 1)
+    assert not await stalled.customer_create_sent(FIRST, COMPANY + 1, SENT)
     await _wait_stored_and_passed(harness)
-    assert await stalled.customer_create_sent(FIRST, COMPANY + 1)
+    assert await stalled.customer_create_sent(FIRST, COMPANY + 1, SENT)
 
 
 async def _link_order(session_factory: DbSessionFactory, harness: SyncHarness) -> None:
@@ -122,7 +123,7 @@ async def test_a_deal_linked_to_an_offer_notes_on_an_intent_of_the_type_it_is_se
     links = WonDealLinks(harness.services.session_factory, harness.installation_id)
     await links.read(FIRST, COMPANY, [], intent=FortnoxType.ORDER)
 
-    await links.customer_create_sent(FIRST, COMPANY)
+    await links.customer_create_sent(FIRST, COMPANY, SENT)
 
     async with harness.services.session_factory() as session:
         intent = await session.get(DocumentIntent, (harness.installation_id, FIRST))

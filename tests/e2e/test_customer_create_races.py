@@ -21,6 +21,7 @@ from tests.e2e.won_deal_support import (
     moved_and_its_customer_create_lost,
     new_won_deal,
     run_due,
+    sent_fields,
 )
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
@@ -213,7 +214,9 @@ async def test_a_document_search_settles_only_the_customer_create_noted_before_i
 
     async def the_first_run_notes_meanwhile(*args: Any) -> Any:
         found = await search(*args)
-        await stalled.customer_create_sent(order_id, company["id"])
+        await stalled.customer_create_sent(
+            order_id, company["id"], sent_fields(harness, company["id"])
+        )
         return found
 
     monkeypatch.setattr(earlier_create, "find_document_by_reference", the_first_run_notes_meanwhile)
@@ -246,7 +249,7 @@ async def test_a_deal_waits_for_its_own_create_behind_a_newer_note_of_another_de
     other = new_won_deal(harness)
     others = WonDealLinks(harness.services.session_factory, harness.installation_id)
     await others.read(other, then["id"], [], intent=FortnoxType.INVOICE)
-    assert await others.customer_create_sent(other, then["id"])
+    assert await others.customer_create_sent(other, then["id"], sent_fields(harness, then["id"]))
     async with harness.services.session_factory() as session:  # its wait has passed
         await session.execute(
             update(DocumentIntent)

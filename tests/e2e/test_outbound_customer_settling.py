@@ -23,6 +23,7 @@ from tests.e2e.won_deal_support import (
     invoices_of,
     new_won_deal,
     run_due,
+    sent_fields,
 )
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.core.texts import say
@@ -273,7 +274,8 @@ async def test_a_deal_whose_wait_another_run_changed_first_reads_it_again_soon(
                 update(DocumentIntent).values(customer_settles_at=utcnow() - timedelta(seconds=1))
             )
             await session.commit()
-        assert await links.customer_create_sent(first, company_id)  # the first deal sends again
+        # the first deal sends again
+        assert await links.customer_create_sent(first, company_id, sent_fields(harness, company_id))
         return notes
 
     monkeypatch.setattr(WonDealLinks, "customer_creates_to_wait_for", read_then_renewed)

@@ -29,6 +29,14 @@ READ = "GET /invoices/{DocumentNumber}"
 UPDATE = "PUT /invoices/{DocumentNumber}"
 
 
+def sent_fields(harness: SyncHarness, company_id: int) -> dict[str, str | None]:
+    """The fields of the Upsales company that a create of its customer sends and is looked
+    for by (its name and organisation number)."""
+    company = harness.upsales_entity("accounts", company_id)
+    assert company is not None
+    return {"name": company.get("name"), "organisation_number": company.get("orgNo")}
+
+
 class ProcessDied(Exception):
     """Stands for the process ending at this point (nothing after it runs)."""
 

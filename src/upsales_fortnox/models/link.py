@@ -85,6 +85,10 @@ class DocumentIntent(Base):
     that create was sent (with ``customer_sent_at``): it may land though its answer was lost.
     Cleared when Fortnox refuses that create, and when the company is linked to a customer."""
     customer_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    customer_sent_fields: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    """The company's fields as that create sent them: the customer it made is looked for by
+    them too, should the company be renamed (or given an organisation number) before it is
+    linked."""
     customer_settles_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """Set by another deal of the company whose search found no customer: until then that
     create may still land, so the other deal searches again after it before it creates one."""

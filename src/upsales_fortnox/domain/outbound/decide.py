@@ -77,6 +77,17 @@ def org_number_search_text(fields: Mapping[str, str | None]) -> str | None:
     return digits[:6] if digits else None
 
 
+def customer_search(fields: Mapping[str, str | None]) -> dict[str, str] | None:
+    """The Fortnox customer search that finds this company: by organisation number (see
+    :func:`org_number_search_text`), or without one by name; None when it has neither."""
+    search_text = org_number_search_text(fields)
+    if search_text is not None:
+        return {"organisationnumber": search_text}
+    if fields.get("name"):
+        return {"name": fields["name"] or ""}
+    return None
+
+
 def matching_customer(
     fields: Mapping[str, str | None], candidates: Iterable[Customer]
 ) -> Customer | None:
@@ -118,6 +129,18 @@ def decide_customer(
     if problems:
         raise CompanyRefused(refusal_message(f"The company {fields.get('name')!r}", problems))
     return CreateFortnoxCustomer(upsales_company_id, new_customer(fields), dict(fields))
+
+
+def customer_made_as_sent(
+    upsales_company_id: int, sent_fields: Mapping[str, str | None], candidates: Sequence[Customer]
+) -> LinkFortnoxCustomer | None:
+    """The customer that an earlier create of the company made of ``sent_fields`` (the company
+    renamed, or given an organisation number, since): linked with those fields as the base of
+    the next merge, so the company's changes since are sent to it as Upsales edits."""
+    match = matching_customer(sent_fields, candidates)
+    if match is None or not match.CustomerNumber:
+        return None
+    return LinkFortnoxCustomer(upsales_company_id, match.CustomerNumber, dict(sent_fields))
 
 
 def company_gate(link: LinkView | None, fields: CompanyFields) -> NoChange | None:

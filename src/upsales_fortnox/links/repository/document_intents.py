@@ -21,6 +21,7 @@ A search that finds nothing stores when to search again (``settles_at``, see
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
@@ -47,6 +48,7 @@ _NO_CUSTOMER_NOTE: Final = {
     "customer_company_id": None,
     "customer_sent_at": None,
     "customer_settles_at": None,
+    "customer_sent_fields": None,
 }
 """An intent's customer columns once nothing of its noted create can land."""
 
@@ -220,13 +222,19 @@ async def note_customer_create(
     company_id: int,
     sent_at: datetime,
     fortnox_type: FortnoxType,
+    sent_fields: Mapping[str, str | None],
 ) -> bool:
-    """The deal's attempt is sending the create of the company's new Fortnox customer. A deal
+    """The deal's attempt is sending the create of the company's new Fortnox customer, made of
+    the company's ``sent_fields`` (what it is looked for by, should the company change). A deal
     sent before it had an intent (linked by the initial sync, say) gets one now, as
     ``fortnox_type``, to hold the note. False, and nothing noted (nothing may be sent), while the
     deal holds a customer create that may still land: another run's (a stalled one's note must
     not hide it)."""
-    note = {"customer_company_id": company_id, "customer_sent_at": sent_at}
+    note = {
+        "customer_company_id": company_id,
+        "customer_sent_at": sent_at,
+        "customer_sent_fields": dict(sent_fields),
+    }
     upsert = _insert(connection.dialect.name).values(
         installation_id=installation_id,
         upsales_order_id=upsales_order_id,
@@ -285,6 +293,9 @@ class CustomerCreate:
     sent_at: datetime
     settles_at: datetime | None
     """Set by a search that found no customer: search again after it before creating."""
+    company_id: int
+    sent_fields: Mapping[str, str | None] | None
+    """The company's fields the create was made of (None: noted before they were kept)."""
 
 
 async def customer_creates_to_wait_for(
@@ -297,6 +308,8 @@ async def customer_creates_to_wait_for(
         _INTENTS.c.upsales_order_id,
         _INTENTS.c.customer_sent_at,
         _INTENTS.c.customer_settles_at,
+        _INTENTS.c.customer_company_id,
+        _INTENTS.c.customer_sent_fields,
     )
     own = select(*columns).where(
         _of_order(installation_id, upsales_order_id), _INTENTS.c.customer_company_id.is_not(None)
@@ -316,7 +329,13 @@ async def customer_creates_to_wait_for(
         row = (await connection.execute(query)).first()
         if row is not None:
             found.append(
-                CustomerCreate(row.upsales_order_id, row.customer_sent_at, row.customer_settles_at)
+                CustomerCreate(
+                    row.upsales_order_id,
+                    row.customer_sent_at,
+                    row.customer_settles_at,
+                    row.customer_company_id,
+                    row.customer_sent_fields,
+                )
             )
     return found
 

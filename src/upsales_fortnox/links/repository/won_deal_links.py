@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.jobs.store.enqueue import enqueue
 from upsales_fortnox.links.repository.document_intents import (
     SENT_AS,
     CustomerCreate,
@@ -35,7 +36,7 @@ from upsales_fortnox.links.repository.document_intents import (
 )
 from upsales_fortnox.links.repository.links import LinkStore, link_view, save_link
 from upsales_fortnox.models.link import Link
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+from upsales_fortnox.vocabulary import FortnoxType, JobKind, LinkEntity
 
 logger = logging.getLogger(__name__)
 
@@ -221,11 +222,14 @@ class WonDealLinks:
             self._own_intent = (order_id, recorded_at)
         return renewed
 
-    async def customer_create_sent(self, order_id: int, company_id: int) -> bool:
-        """Committed before the company's new customer is sent: for the company's deals to wait
-        for it (see :mod:`.document_intents`). The note goes once the customer is linked
-        (:meth:`save_company_link`), or refused (:meth:`customer_create_refused`). False, and
-        nothing may be sent, while another run's create of the deal may still land."""
+    async def customer_create_sent(
+        self, order_id: int, company_id: int, sent_fields: Mapping[str, str | None]
+    ) -> bool:
+        """Committed before the company's new customer, made of ``sent_fields``, is sent: for
+        the company's deals to wait for it (see :mod:`.document_intents`). The note goes once
+        the customer is linked (:meth:`save_company_link`), or refused
+        (:meth:`customer_create_refused`). False, and nothing may be sent, while another run's
+        create of the deal may still land."""
         assert self._document_type is not None, "the deal's links are read first"
         sent_at = utcnow()
         async with self._engine.begin() as connection:
@@ -236,6 +240,7 @@ class WonDealLinks:
                 company_id,
                 sent_at,
                 self._document_type,
+                sent_fields,
             )
         if noted:
             self._customer_note = (order_id, sent_at)
@@ -284,9 +289,13 @@ class WonDealLinks:
         customer_number: str,
         fingerprint: str | None,
         synced_fields: Mapping[str, Any] | None,
+        *,
+        sync_company: bool = False,
     ) -> None:
         """Link the company to its Fortnox customer, committed at once; the creates of it
-        that deals noted are forgotten with it (:func:`.forget_company_customer_creates`)."""
+        that deals noted are forgotten with it (:func:`.forget_company_customer_creates`).
+        ``sync_company``: the company has changed since ``synced_fields``, so its sync job is
+        queued in the same transaction (its changes reach the customer)."""
         self._customer_note = None
         async with self._session_factory() as session:
             await LinkStore(session, self._installation_id).save(
@@ -299,6 +308,13 @@ class WonDealLinks:
             )
             connection = await session.connection()
             await forget_company_customer_creates(connection, self._installation_id, company_id)
+            if sync_company:
+                await enqueue(
+                    session,
+                    installation_id=self._installation_id,
+                    kind=JobKind.UPSALES_COMPANY,
+                    entity_id=str(company_id),
+                )
             await session.commit()
 
     async def link_article(self, product_id: int, article_number: str) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -32,7 +33,11 @@ from upsales_fortnox.domain.outbound.company import (
     company_fields_from_upsales,
     custom_value,
 )
-from upsales_fortnox.domain.outbound.decide import decide_customer, org_number_search_text
+from upsales_fortnox.domain.outbound.decide import (
+    customer_made_as_sent,
+    customer_search,
+    decide_customer,
+)
 from upsales_fortnox.domain.sync_commands import (
     CreateFortnoxCustomer,
     LinkFortnoxCustomer,
@@ -66,14 +71,10 @@ class CustomerOutcome:
     note: str | None = None
 
 
-async def find_candidates(fortnox: FortnoxPort, fields: CompanyFields) -> list[Customer]:
+async def find_candidates(fortnox: FortnoxPort, fields: Mapping[str, str | None]) -> list[Customer]:
     """Fortnox customers that may be this company (compared exactly by the caller)."""
-    search_text = org_number_search_text(fields)
-    if search_text is not None:
-        search = {"organisationnumber": search_text}
-    elif fields.get("name"):
-        search = {"name": fields["name"] or ""}
-    else:
+    search = customer_search(fields)
+    if search is None:
         return []
     return [customer async for customer in fortnox.iter_customers(search=search)]
 
@@ -114,8 +115,9 @@ async def ensure_customer(
 ) -> CustomerOutcome:
     """``deal``: the order's and its company's ids; ``link`` is the company's customer link
     as the caller read it. A customer is created only once no create of it that a deal sent
-    can still land (:func:`_no_earlier_create_may_land`), and only if the company was not
-    linked meanwhile."""
+    can still land (:func:`_no_earlier_create_may_land`), only if the company was not linked
+    meanwhile, and only if no such create made it under fields the company has since changed
+    (:func:`_made_before_a_change`)."""
     if link is not None:
         return CustomerOutcome(link.fortnox_id, "linked")
     company_id = deal[1]
@@ -123,19 +125,28 @@ async def ensure_customer(
     field_ids = await account_field_ids(session_factory, installation_id, upsales)
     fields = company_fields_from_upsales(company, field_ids)
     searched_at = utcnow()
+    decision: CreateFortnoxCustomer | LinkFortnoxCustomer
     decision = decide_customer(company_id, fields, await find_candidates(fortnox, fields))
+    made_before_a_change = False
     if isinstance(decision, CreateFortnoxCustomer):
-        await _no_earlier_create_may_land(links, deal, searched_at, settle_seconds)
+        earlier = await _no_earlier_create_may_land(links, deal, searched_at, settle_seconds)
         # another run's link clears the notes it read: then the customer it linked is used
         linked_meanwhile = await links.company_link(company_id)
         if linked_meanwhile is not None:
             return CustomerOutcome(linked_meanwhile.fortnox_id, "linked")
+        found = await _made_before_a_change(fortnox, earlier, company_id, fields)
+        if found is not None:
+            decision, made_before_a_change = found, True
     customer = await _apply_customer(fortnox, links, decision, deal)
     number = customer.CustomerNumber
     if not number:
         raise FortnoxMalformedResponse("POST /customers: the new customer has no number")
     await links.save_company_link(
-        company_id, number, customer_fingerprint(customer), decision.synced_fields
+        company_id,
+        number,
+        customer_fingerprint(customer),
+        decision.synced_fields,
+        sync_company=made_before_a_change,
     )
     how: Literal["matched", "created"] = (
         "created" if isinstance(decision, CreateFortnoxCustomer) else "matched"
@@ -153,16 +164,39 @@ async def _no_earlier_create_may_land(
     deal: tuple[int, int],
     searched_at: datetime,
     settle_seconds: float,
-) -> None:
+) -> list[CustomerCreate]:
     """After a search begun at ``searched_at`` found no customer: raises
     :class:`CompanyCustomerMayLand` while a create of it that another deal sent, or one of any
     company's that this deal sent, may still land (the rule of
     :mod:`upsales_fortnox.domain.outbound.settling`, as for a deal's document: the miss stores
     when to search again, unless the deal's document search stored it already; a miss after
-    that time lets the customer be made)."""
+    that time lets the customer be made). Returns the creates it waited for."""
     order_id, company_id = deal
-    for earlier in await links.customer_creates_to_wait_for(order_id, company_id):
-        await _waited_for(links, earlier, deal, searched_at, settle_seconds)
+    earlier = await links.customer_creates_to_wait_for(order_id, company_id)
+    for create in earlier:
+        await _waited_for(links, create, deal, searched_at, settle_seconds)
+    return earlier
+
+
+async def _made_before_a_change(
+    fortnox: FortnoxPort,
+    earlier: list[CustomerCreate],
+    company_id: int,
+    fields: CompanyFields,
+) -> LinkFortnoxCustomer | None:
+    """The customer an earlier create of the company made, when the company has changed since
+    so that the search by its fields today does not find it (renamed, or given an
+    organisation number): looked for by the fields that create sent (after its wait)."""
+    for create in earlier:
+        sent = create.sent_fields
+        if create.company_id != company_id or sent is None:
+            continue
+        if customer_search(sent) == customer_search(fields):  # the search just made covers it
+            continue
+        found = customer_made_as_sent(company_id, sent, await find_candidates(fortnox, sent))
+        if found is not None:
+            return found
+    return None
 
 
 async def _waited_for(
@@ -206,7 +240,8 @@ async def _apply_customer(
     company's other deals."""
     if isinstance(decision, LinkFortnoxCustomer):
         return await fortnox.get_customer(decision.customer_number)
-    if not await links.customer_create_sent(*deal):  # another run's create may still land
+    sent_fields = decision.synced_fields
+    if not await links.customer_create_sent(*deal, sent_fields):  # another's may still land
         now = utcnow()
         raise OwnCustomerCreateMayLand(deal[1], now + RACED_RUN_DELAY, now)
     async with create_on_its_way(
