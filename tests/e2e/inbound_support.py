@@ -57,6 +57,17 @@ class EventFeed:
         return len(events)
 
 
+async def settle(harness: SyncHarness) -> None:
+    """Deliver Upsales hooks and Fortnox events and run jobs until nothing moves."""
+    for _ in range(10):
+        await harness.upsales.hooks.flush()
+        delivered = await harness.deliver_fortnox_events()
+        ran = await harness.run_jobs()
+        if delivered == 0 and ran == 0:
+            return
+    raise AssertionError("the sync did not settle")
+
+
 def change_event(harness: SyncHarness, topic: str, entity_id: str, offset: str) -> dict[str, Any]:
     """A hand-made change event, as Fortnox would send it."""
     singular = topic.removesuffix("s")

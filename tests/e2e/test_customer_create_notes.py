@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.won_deal_support import earlier_creates_settle
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.links.repository.document_intents import CustomerCreate
+from upsales_fortnox.links.repository.document_intents import CustomerCreate, sent_customer_creates
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.models.link import DocumentIntent
@@ -129,3 +129,28 @@ async def test_a_deal_linked_to_an_offer_notes_on_an_intent_of_the_type_it_is_se
         intent = await session.get(DocumentIntent, (harness.installation_id, FIRST))
     assert intent is not None and intent.fortnox_type == FortnoxType.ORDER.value
     assert intent.customer_company_id == COMPANY
+
+
+async def test_a_note_keeps_its_sent_fields_until_the_company_is_linked(
+    linked: SyncHarness,
+) -> None:
+    """The fields a create sent are what a changed company's customer is looked for by; once the
+    company is linked they go with the note (as SQL NULL, not JSON's null)."""
+    harness = linked
+    first = await _attempt(harness, FIRST)
+    await first.customer_create_sent(FIRST, COMPANY, SENT)
+    (noted,) = await first.customer_creates_to_wait_for(FIRST, COMPANY)
+    assert noted.company_id == COMPANY and noted.sent_fields == SENT
+    async with harness.services.session_factory() as session:
+        connection = await session.connection()
+        assert await sent_customer_creates(connection, harness.installation_id) == [(COMPANY, SENT)]
+
+    await first.save_company_link(COMPANY, "12", None, None)
+
+    async with harness.services.session_factory() as session:
+        connection = await session.connection()
+        assert await sent_customer_creates(connection, harness.installation_id) == []
+        left = await session.scalar(
+            select(func.count()).where(DocumentIntent.customer_sent_fields.is_not(None))
+        )
+    assert left == 0

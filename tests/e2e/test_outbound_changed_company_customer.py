@@ -121,3 +121,40 @@ async def test_a_create_that_never_landed_is_made_after_the_wait_under_the_new_f
     assert [customer["OrganisationNumber"] for customer in customers] == [NEW_ORG_NUMBER]
     company_jobs = await jobs_of(harness, JobKind.UPSALES_COMPANY)
     assert [job.entity_id for job in company_jobs] == []  # made of the fields it has: no sync
+
+
+@pytest.mark.parametrize("changed", list(CHANGES))
+async def test_the_late_customers_fortnox_event_links_it_to_the_changed_company(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, changed: str
+) -> None:
+    """The create lands, and its Fortnox event is worked before the deal's retry: the
+    customer is the changed company's (no second Upsales company), its change reaches Fortnox,
+    and the deal then uses that link."""
+    harness = linked
+    before, change = CHANGES[changed]
+    company_id, job_id, held = await _won_then_changed_while_its_create_may_land(
+        harness, monkeypatch, before, change
+    )
+    await held.pop().land()
+    companies_before = len(harness.upsales_entities("accounts"))
+
+    await harness.deliver_fortnox_events(("customers",))
+    await harness.run_jobs()
+
+    assert len(harness.upsales_entities("accounts")) == companies_before
+    customer_link = await link_of(harness, LinkEntity.COMPANY, company_id)
+    assert customer_link is not None and customer_link.fortnox_id == "1"
+    customer = harness.fortnox_entity(CUSTOMERS, "1")
+    company = harness.upsales_entity("accounts", company_id)
+    assert customer is not None and company is not None
+    assert customer["Name"] == company["name"]
+    assert customer["OrganisationNumber"] == (company.get("orgNo") or "")
+    for field, value in change.items():
+        assert company[field] == value
+    await earlier_creates_settle(harness)
+
+    done = await run_due(harness, job_id)
+
+    assert done.status == JobStatus.DONE, done.last_error
+    assert (done.result or {})["customer"] == "linked"
+    assert len(fortnox_customers(harness)) == 1

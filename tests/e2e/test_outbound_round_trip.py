@@ -8,25 +8,15 @@ from collections import Counter
 from typing import Any
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import settle
 from tests.e2e.outbound_support import fortnox_list, jobs_of, link_demo_products
 from upsales_fortnox.vocabulary import JobStatus
-
-
-async def _settle(harness: SyncHarness) -> None:
-    """Deliver hooks and Fortnox events and run jobs until nothing moves."""
-    for _ in range(10):
-        await harness.upsales.hooks.flush()
-        delivered = await harness.deliver_fortnox_events()
-        ran = await harness.run_jobs()
-        if delivered == 0 and ran == 0:
-            return
-    raise AssertionError("the sync did not settle")
 
 
 async def test_a_won_deal_round_trip_settles_without_echo_writes(harness: SyncHarness) -> None:
     await link_demo_products(harness)
     harness.connect_upsales_hooks()
-    await _settle(harness)  # the article events of the set-up
+    await settle(harness)  # the article events of the set-up
     harness.services.upsales_calls.clear()
     harness.services.fortnox_calls.clear()
     orders_before = len(harness.upsales_entities("orders"))
@@ -39,7 +29,7 @@ async def test_a_won_deal_round_trip_settles_without_echo_writes(harness: SyncHa
         {"stage": {"id": harness.demo.stage_won_id}, "probability": 100},
         user_id=harness.demo.sales_rep_user_ids[0],
     )
-    await _settle(harness)
+    await settle(harness)
 
     assert len(fortnox_list(harness, "invoices")) == 1
     assert len(fortnox_list(harness, "customers")) == 1

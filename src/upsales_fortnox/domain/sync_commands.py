@@ -25,11 +25,17 @@ class LinkTarget:
     fortnox_type: FortnoxType
     fortnox_id: str
     fingerprint: str | None
+    synced_fields: Mapping[str, Any] | None = None
 
     def saved(self, upsales_id: int) -> SaveLink:
         """The link, now that the Upsales record is ``upsales_id``."""
         return SaveLink(
-            self.entity, upsales_id, self.fortnox_type, self.fortnox_id, self.fingerprint
+            self.entity,
+            upsales_id,
+            self.fortnox_type,
+            self.fortnox_id,
+            self.fingerprint,
+            synced_fields=self.synced_fields,
         )
 
 
@@ -128,6 +134,9 @@ class SaveLink:
     fortnox_id: str
     fingerprint: str | None
     synced_fields: Mapping[str, Any] | None = None
+    sync_upsales_company: bool = False
+    """The Upsales company changed since ``synced_fields`` (a company link): its sync to the
+    Fortnox customer is queued with the link."""
 
 
 @dataclass(frozen=True)

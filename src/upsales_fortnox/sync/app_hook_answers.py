@@ -35,10 +35,10 @@ import logging
 from functools import cache
 from typing import Any, Final
 
-from upsales_fortnox.domain.inbound.companies import AccountFieldIds, new_company
+from upsales_fortnox.domain.inbound.companies import new_company
 from upsales_fortnox.domain.inbound.document_changes import OrderReferences, new_order
 from upsales_fortnox.domain.inbound.products import product_fields
-from upsales_fortnox.domain.outbound.company import ACCOUNT_ALIASES
+from upsales_fortnox.domain.outbound.company import ACCOUNT_ALIASES, AccountFieldIds
 from upsales_fortnox.domain.references import DOCUMENT_FIELD_ALIAS
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.installations.api_clients import upsales_client_for

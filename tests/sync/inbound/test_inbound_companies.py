@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from upsales_fortnox.domain.inbound.companies import (
-    AccountFieldIds,
     CompanyIndex,
     MatchedOn,
     MatchKind,
@@ -25,9 +24,11 @@ from upsales_fortnox.domain.inbound.decide_customer import (
     UNLINKED,
     UPDATED,
     AmbiguousMatch,
+    SentFor,
     decide_customer,
 )
 from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.outbound.company import AccountFieldIds
 from upsales_fortnox.domain.sync_commands import (
     CreateUpsalesCompany,
     RemoveLink,
@@ -307,7 +308,13 @@ def test_matching_company_is_linked_and_numbered() -> None:
         FortnoxType.CUSTOMER,
         "1001",
         customer_fingerprint(customer(**FULL)),
+        synced_fields=save.synced_fields,
     )
+    # the base is the company as written (its own name, the empty fields filled from the
+    # customer): its echo, or its next edit, sends nothing of it to Fortnox as an Upsales edit
+    assert save.synced_fields is not None
+    assert save.synced_fields["name"] == "Nordisk AB"
+    assert save.synced_fields["phone"] == FULL["Phone1"]
 
 
 def test_ambiguous_candidates_raise_naming_them() -> None:
@@ -375,3 +382,22 @@ def test_deleted_customer_clears_an_unlinked_company_carrying_its_number() -> No
 def test_deleted_unknown_customer_does_nothing() -> None:
     decision = decide(customer=None)
     assert decision.outcome == NOT_FOUND and decision.commands == []
+
+
+def test_a_customer_a_won_deal_created_is_linked_to_that_company() -> None:
+    """Even when the company changed since (renamed): its sent fields are the base, and its
+    sync is queued with the link so the change reaches the customer."""
+    renamed = company(8, "Nordisk Verkstad Väst AB")
+    sent = {"name": "Nordisk Verkstad AB", "organisation_number": None}
+    decision = decide(customer=customer(), sent_for=SentFor(renamed, sent))
+    assert decision.outcome == LINKED and decision.company_id == 8
+    save = decision.commands[-1]
+    assert isinstance(save, SaveLink) and save.upsales_id == 8
+    assert save.synced_fields == sent and save.sync_upsales_company
+
+
+def test_a_company_a_deal_created_for_but_linked_elsewhere_is_not_taken() -> None:
+    renamed = company(8, "Nordisk Verkstad Väst AB")
+    sent = {"name": "Nordisk Verkstad AB", "organisation_number": None}
+    decision = decide(customer=customer(), sent_for=SentFor(renamed, sent), linked_company_ids={8})
+    assert decision.outcome == CREATED

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import settle
 from tests.sync.initial.scenario import creates, duplicates, money, seed_overlap, writes
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.errors import RetryableError
@@ -335,3 +336,24 @@ async def test_a_page_whose_lease_ran_out_on_its_way_counts_as_lost_not_failed(
     async with harness.services.session_factory() as session:
         job = await session.get(SyncJob, job_id)
     assert job is not None and (job.status, job.attempts) == (JobStatus.RUNNING, 1)
+
+
+async def test_the_echoes_of_the_import_write_nothing_to_fortnox(harness: SyncHarness) -> None:
+    """Linking a customer to an existing company writes its number there; that write's hook
+    (and a created company's) sends nothing to Fortnox: each link keeps the company as written
+    as its merge base, so the customers keep their own names and addresses."""
+    seed_overlap(harness)
+    harness.connect_upsales_hooks()
+    customers_before = {
+        number: harness.fortnox_entity("customers", number) for number in ("1", "2", "4", "5")
+    }
+    await _start(harness)
+    await harness.run_jobs()
+    harness.services.fortnox_calls.clear()
+
+    await settle(harness)
+
+    writes = {k for k in harness.services.fortnox_calls if not k.startswith("GET")}
+    assert writes == set()
+    for number, before in customers_before.items():
+        assert harness.fortnox_entity("customers", number) == before

@@ -12,7 +12,11 @@ from upsales_fortnox.domain.outbound.company import (
     customer_changes,
     new_customer,
 )
-from upsales_fortnox.domain.outbound.merge import three_way_merge
+from upsales_fortnox.domain.outbound.merge import (
+    base_after_upsales_write,
+    three_way_merge,
+    waiting_for_fortnox,
+)
 from upsales_fortnox.domain.outbound.validation import company_problems
 from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
 
@@ -138,6 +142,30 @@ def test_without_base_an_empty_value_never_wins() -> None:
     assert plan.to_upsales == {"email": "a@b.se"}
     plan = three_way_merge(None, {"city": "Y"}, {"city": None}, without_base="fortnox")
     assert plan.to_fortnox == {"city": "Y"}
+
+
+def test_fields_changed_in_upsales_only_wait_for_fortnox() -> None:
+    base = {"name": "A", "phone": "1", "city": "X", "email": "a@b.se"}
+    upsales = {"name": "B", "phone": "1", "city": "Y", "email": "c@d.se"}
+    fortnox = {"name": "A", "phone": "2", "city": "Z", "email": "c@d.se"}
+    # name: Upsales only; phone: Fortnox only; city: both (Fortnox wins); email: equal
+    assert waiting_for_fortnox(base, upsales, fortnox) == {"name"}
+    assert waiting_for_fortnox(None, upsales, fortnox) == frozenset()
+
+
+def test_the_base_after_a_write_to_upsales_keeps_what_still_differs() -> None:
+    written = {"name": "B", "phone": "2", "city": "Z"}
+    fortnox = {"name": "A", "phone": "2", "city": "Z"}
+    # the name waits for Fortnox: its base stays, so the merge still sends it
+    assert base_after_upsales_write({"name": "A", "phone": "1"}, written, fortnox) == {
+        "name": "A",
+        "phone": "2",
+        "city": "Z",
+    }
+    # without a base, the company as written is the base: a difference is Fortnox's
+    assert base_after_upsales_write(None, written, fortnox) == written
+    plan = three_way_merge(written, written, fortnox)
+    assert plan.to_fortnox == {} and plan.to_upsales == {"name": "A"}
 
 
 def test_street_is_address1_and_address2_joined() -> None:

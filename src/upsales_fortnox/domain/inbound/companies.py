@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
+from upsales_fortnox.domain.outbound.company import AccountFieldIds
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.facts import ACCOUNT_NAME_MAX_LENGTH
@@ -33,14 +34,6 @@ from upsales_fortnox.integrations.upsales.models import Address, Company, Compan
 MAIL_ADDRESS_TYPE: Final = "Mail"
 VISIT_ADDRESS_TYPE: Final = "Visit"
 NAME_MAX_LENGTH: Final = ACCOUNT_NAME_MAX_LENGTH
-
-
-@dataclass(frozen=True)
-class AccountFieldIds:
-    """Ids of the account custom fields the sync writes (None: the account has no such field)."""
-
-    customer_number: int | None
-    vat_number: int | None = None
 
 
 def _text(value: Any) -> str | None:
@@ -183,12 +176,20 @@ def _company_name(customer: Customer) -> str:
 
 
 def company_changes(
-    customer: Customer, current: Company, field_ids: AccountFieldIds, *, fill_only: bool = False
+    customer: Customer,
+    current: Company,
+    field_ids: AccountFieldIds,
+    *,
+    fill_only: bool = False,
+    keep: Collection[str] = (),
 ) -> CompanyDraft:
     """A partial update bringing ``current`` in line with the customer; only differing fields.
 
     ``fill_only`` (when a company is first linked): fields Upsales already has are kept, only
-    empty ones are filled and the customer number is written.
+    empty ones are filled and the customer number is written. ``keep``: company fields (as
+    :func:`~upsales_fortnox.domain.outbound.company.company_fields_from_upsales` names them)
+    changed in Upsales and waiting to be sent to Fortnox, left as they are (the postal
+    address's fields keep the addresses).
     """
     fields = customer_sync_fields(customer)
     changes = CompanyDraft()
@@ -199,25 +200,34 @@ def company_changes(
         "webpage": fields["WWW"],
     }
     for name, value in wanted.items():
+        if _KEPT_AS.get(name) in keep:
+            continue
         have = _text(getattr(current, name))
         if have == value or (fill_only and have is not None) or (value is None and have is None):
             continue
         setattr(changes, name, value if value is not None else "")
     current_addresses = list(current.addresses or [])
     addresses = _merge_addresses(current_addresses, mapped_addresses(customer), fill_only=fill_only)
-    if _address_key(addresses) != _address_key(current_addresses):
+    if _address_key(addresses) != _address_key(current_addresses) and not _POSTAL & set(keep):
         changes.addresses = addresses
     custom: list[CustomValue] = []
     for wanted_value in _custom_values(customer, field_ids):
+        if wanted_value.fieldId == field_ids.vat_number and "vat_number" in keep:
+            continue
         have_value = _custom_value(current, wanted_value.fieldId)
-        keep = fill_only and wanted_value.fieldId != field_ids.customer_number
-        if keep and have_value is not None:
+        filled_only = fill_only and wanted_value.fieldId != field_ids.customer_number
+        if filled_only and have_value is not None:
             continue
         if have_value != _text(wanted_value.value):
             custom.append(CustomValue(fieldId=wanted_value.fieldId, value=wanted_value.value or ""))
     if custom:
         changes.custom = with_custom_values(current.custom, custom)
     return changes
+
+
+_KEPT_AS: Final = {"name": "name", "orgNo": "organisation_number", "phone": "phone"}
+"""Company attributes the customer writes, by the company field that keeps them."""
+_POSTAL: Final = frozenset({"address1", "zip_code", "city", "country_code"})
 
 
 def _address_key(addresses: Iterable[Address]) -> list[tuple[str | None, ...]]:
@@ -236,6 +246,13 @@ def clear_customer_number(company: Company, field_ids: AccountFieldIds) -> Compa
         if field_id is not None and _custom_value(company, field_id) is not None
     ]
     return CompanyDraft(custom=with_custom_values(company.custom, custom)) if custom else None
+
+
+def as_written(company: Company, changes: CompanyDraft) -> Company:
+    """The company once ``changes`` are written to it."""
+    return company.model_copy(
+        update={name: getattr(changes, name) for name in changes.model_fields_set}
+    )
 
 
 def is_empty(draft: CompanyDraft) -> bool:

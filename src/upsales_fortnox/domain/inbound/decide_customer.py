@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from upsales_fortnox.domain.inbound.companies import (
-    AccountFieldIds,
     CompanyMatch,
     MatchKind,
+    as_written,
     clear_customer_number,
     company_changes,
     customer_fingerprint,
@@ -18,6 +18,12 @@ from upsales_fortnox.domain.inbound.companies import (
     new_company,
 )
 from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.outbound.company import (
+    AccountFieldIds,
+    company_fields_from_fortnox,
+    company_fields_from_upsales,
+)
+from upsales_fortnox.domain.outbound.merge import base_after_upsales_write, waiting_for_fortnox
 from upsales_fortnox.domain.sync_commands import (
     Command,
     CreateUpsalesCompany,
@@ -28,7 +34,7 @@ from upsales_fortnox.domain.sync_commands import (
 )
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.models import Customer
-from upsales_fortnox.integrations.upsales.models import Company
+from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 CREATED: Final = "created"
@@ -63,14 +69,43 @@ class CustomerDecision:
     """The linked Upsales company (None when it is still to be created, or was unlinked)."""
 
 
-def _link_target(customer_number: str, fingerprint: str | None) -> LinkTarget:
-    return LinkTarget(LinkEntity.COMPANY, FortnoxType.CUSTOMER, customer_number, fingerprint)
+@dataclass(frozen=True)
+class SentFor:
+    """The Upsales company a won deal's create of the customer was sent for, and the company's
+    fields that create sent (it may have changed since)."""
+
+    company: Company
+    sent_fields: Mapping[str, str | None]
 
 
-def _save_link(company_id: int, customer_number: str, fingerprint: str | None) -> SaveLink:
+def _save_link(
+    company_id: int,
+    customer_number: str,
+    fingerprint: str | None,
+    synced_fields: Mapping[str, str | None],
+    *,
+    sync_upsales_company: bool = False,
+) -> SaveLink:
     return SaveLink(
-        LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER, customer_number, fingerprint
+        LinkEntity.COMPANY,
+        company_id,
+        FortnoxType.CUSTOMER,
+        customer_number,
+        fingerprint,
+        synced_fields=synced_fields,
+        sync_upsales_company=sync_upsales_company,
     )
+
+
+def _synced_after(
+    base: Mapping[str, str | None] | None,
+    written: CompanyDraft,
+    customer: Customer,
+    field_ids: AccountFieldIds,
+) -> dict[str, str | None]:
+    """The link's new merge base once ``written`` is what the company holds."""
+    upsales = company_fields_from_upsales(written, field_ids)
+    return base_after_upsales_write(base, upsales, company_fields_from_fortnox(customer))
 
 
 def decide_customer(
@@ -82,13 +117,20 @@ def decide_customer(
     candidates: Sequence[Company],
     linked_company_ids: Collection[int],
     field_ids: AccountFieldIds,
+    sent_for: SentFor | None = None,
 ) -> CustomerDecision:
     """What to do about Fortnox customer ``customer_number``.
 
     ``customer`` is its current state (None: Fortnox answered 404, it was deleted);
     ``link`` its company link and ``linked_company`` that company (None when Upsales no longer
     has it). ``candidates`` are Upsales companies that may be it (found by customer number,
-    organisation number and name); ``linked_company_ids`` those linked to other customers.
+    organisation number and name); ``linked_company_ids`` those linked to other customers;
+    ``sent_for`` the company a won deal's create of it was sent for (it is that company's,
+    whatever the others' names and numbers).
+
+    Every link records its merge base (:func:`_synced_after`): fields our write made equal are
+    in sync, fields changed in Upsales and waiting for Fortnox are left and keep their base,
+    so the echo of our write, and the next Upsales edit, send nothing Fortnox did not change.
 
     Raises :class:`AmbiguousMatch` when candidates leave the choice open.
     """
@@ -99,13 +141,22 @@ def decide_customer(
     if link is not None and linked_company is not None:
         if link.fingerprint == fingerprint:
             return CustomerDecision(outcome=UNCHANGED, company_id=linked_company.id)
-        changes = company_changes(customer, linked_company, field_ids)
+        waiting = waiting_for_fortnox(
+            link.synced_fields,
+            company_fields_from_upsales(linked_company, field_ids),
+            company_fields_from_fortnox(customer),
+        )
+        changes = company_changes(customer, linked_company, field_ids, keep=waiting)
         if not is_empty(changes):
             commands.append(UpdateUpsalesCompany(linked_company.id, changes))
-        commands.append(_save_link(linked_company.id, customer_number, fingerprint))
+        written = as_written(linked_company, changes)
+        synced = _synced_after(link.synced_fields, written, customer, field_ids)
+        commands.append(_save_link(linked_company.id, customer_number, fingerprint, synced))
         return CustomerDecision(commands, UPDATED, linked_company.id)
     if link is not None:  # the linked company was deleted in Upsales: match afresh
         commands.append(RemoveLink(FortnoxType.CUSTOMER, customer_number))
+    if sent_for is not None and sent_for.company.id not in linked_company_ids:
+        return _link_sent_for(customer_number, customer, sent_for, field_ids, commands)
     match = match_company(
         customer,
         candidates,
@@ -120,14 +171,46 @@ def decide_customer(
         changes = company_changes(customer, company, field_ids, fill_only=True)
         if not is_empty(changes):
             commands.append(UpdateUpsalesCompany(company.id, changes))
-        commands.append(_save_link(company.id, customer_number, fingerprint))
+        synced = company_fields_from_upsales(as_written(company, changes), field_ids)
+        commands.append(_save_link(company.id, customer_number, fingerprint, synced))
         return CustomerDecision(commands, LINKED, company.id)
+    draft = new_company(customer, field_ids)
+    target = LinkTarget(
+        LinkEntity.COMPANY,
+        FortnoxType.CUSTOMER,
+        customer_number,
+        fingerprint,
+        synced_fields=company_fields_from_upsales(draft, field_ids),
+    )
+    commands.append(CreateUpsalesCompany(draft, target))
+    return CustomerDecision(commands, CREATED, None)
+
+
+def _link_sent_for(
+    customer_number: str,
+    customer: Customer,
+    sent_for: SentFor,
+    field_ids: AccountFieldIds,
+    commands: list[Command],
+) -> CustomerDecision:
+    """The customer a won deal's create made for ``sent_for.company``, which has changed since
+    (so no search by its fields finds it): linked with the fields that create sent as the base,
+    and the company's sync queued with the link, so its changes since reach the customer."""
+    company = sent_for.company
+    changes = company_changes(customer, company, field_ids, fill_only=True)
+    if not is_empty(changes):
+        commands.append(UpdateUpsalesCompany(company.id, changes))
+    fingerprint = customer_fingerprint(customer)
     commands.append(
-        CreateUpsalesCompany(
-            new_company(customer, field_ids), _link_target(customer_number, fingerprint)
+        _save_link(
+            company.id,
+            customer_number,
+            fingerprint,
+            dict(sent_for.sent_fields),
+            sync_upsales_company=True,
         )
     )
-    return CustomerDecision(commands, CREATED, None)
+    return CustomerDecision(commands, LINKED, company.id)
 
 
 def _deleted(

@@ -35,7 +35,7 @@ from upsales_fortnox.domain.identity import normalise_org_number
 from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
 from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
 from upsales_fortnox.integrations.upsales.facts import INVOICE_ADDRESS_TYPES
-from upsales_fortnox.integrations.upsales.models import Address, Company, CustomValue
+from upsales_fortnox.integrations.upsales.models import Address, CompanyDraft, CustomValue
 
 CompanyFields = dict[str, str | None]
 
@@ -143,7 +143,7 @@ def custom_value(values: Iterable[CustomValue] | None, field_id: int | None) -> 
     return None
 
 
-def company_fields_from_upsales(company: Company, field_ids: AccountFieldIds) -> CompanyFields:
+def company_fields_from_upsales(company: CompanyDraft, field_ids: AccountFieldIds) -> CompanyFields:
     address = postal_address(company.addresses)
     fields: CompanyFields = {
         "name": clean(company.name),

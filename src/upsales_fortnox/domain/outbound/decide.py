@@ -143,6 +143,19 @@ def customer_made_as_sent(
     return LinkFortnoxCustomer(upsales_company_id, match.CustomerNumber, dict(sent_fields))
 
 
+def company_sent_as(
+    customer: Customer, sent_creates: Iterable[tuple[int, Mapping[str, str | None]]]
+) -> tuple[int, Mapping[str, str | None]] | None:
+    """The company whose deal sent the create that made ``customer`` (its sent fields match
+    it), with those fields; None when no noted create, or creates of several companies, match."""
+    matching = {
+        company_id: sent
+        for company_id, sent in sent_creates
+        if matching_customer(sent, [customer]) is not None
+    }
+    return next(iter(matching.items())) if len(matching) == 1 else None
+
+
 def company_gate(link: LinkView | None, fields: CompanyFields) -> NoChange | None:
     """Why a changed company needs no Fortnox call at all, or None.
 

@@ -72,3 +72,33 @@ def three_way_merge(
             if upsales_changed:
                 conflicts.append(name)
     return MergePlan(to_fortnox, to_upsales, tuple(conflicts), synced)
+
+
+def waiting_for_fortnox(
+    base: FieldValues | None, upsales: FieldValues, fortnox: FieldValues
+) -> frozenset[str]:
+    """Fields changed in Upsales since the base and not in Fortnox: the Upsales → Fortnox sync
+    is to send them, so the Fortnox → Upsales sync leaves them as they are."""
+    if base is None:
+        return frozenset()
+    return frozenset(
+        name
+        for name, value in upsales.items()
+        if name in base and value != base[name] and fortnox.get(name) == base[name]
+    )
+
+
+def base_after_upsales_write(
+    base: FieldValues | None, upsales: FieldValues, fortnox: FieldValues
+) -> dict[str, str | None]:
+    """The base once the Fortnox → Upsales sync has written the company (``upsales``, as
+    written): a field equal on both sides is in sync; one that still differs keeps its base
+    value, so the next merge still sees which side changed it (without one, the company's
+    value: a difference the link was made with is the customer's, as when a deal's company is
+    matched to a customer, and is never sent to Fortnox as an edit made in Upsales)."""
+    return {
+        name: value
+        if value == fortnox.get(name) or base is None or name not in base
+        else base[name]
+        for name, value in upsales.items()
+    }

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, delete, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -48,7 +48,7 @@ _NO_CUSTOMER_NOTE: Final = {
     "customer_company_id": None,
     "customer_sent_at": None,
     "customer_settles_at": None,
-    "customer_sent_fields": None,
+    "customer_sent_fields": null(),  # SQL NULL (None would store JSON's null)
 }
 """An intent's customer columns once nothing of its noted create can land."""
 
@@ -338,6 +338,24 @@ async def customer_creates_to_wait_for(
                 )
             )
     return found
+
+
+async def sent_customer_creates(
+    connection: AsyncConnection, installation_id: uuid.UUID
+) -> list[tuple[int, Mapping[str, str | None]]]:
+    """The companies whose new customer a deal's noted create may have made, each with the
+    fields that create sent (the company may have changed since)."""
+    rows = await connection.execute(
+        select(_INTENTS.c.customer_company_id, _INTENTS.c.customer_sent_fields).where(
+            _INTENTS.c.installation_id == installation_id,
+            _INTENTS.c.customer_company_id.is_not(None),
+        )
+    )
+    return [
+        (row.customer_company_id, row.customer_sent_fields)
+        for row in rows
+        if isinstance(row.customer_sent_fields, dict)  # noted before the fields were kept
+    ]
 
 
 async def settle_customer_create(

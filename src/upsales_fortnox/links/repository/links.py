@@ -303,7 +303,8 @@ class LinkStore:
 
     async def save_many(self, links: Iterable[LinkFields]) -> int:
         """:meth:`save` for many links in one statement (an insert that updates the Fortnox id
-        and fingerprint of a link that exists); the number of links given.
+        and fingerprint of a link that exists; a second statement for those that keep synced
+        fields); the number of links given.
 
         Given twice, the same entity pair (entity, Upsales id, Fortnox type) is saved once, with
         the later values, as two calls of :meth:`save` would leave it. As with :meth:`save`, a
@@ -322,10 +323,14 @@ class LinkStore:
                 "fingerprint": link.fingerprint,
                 "synced_at": now,
             }
-        if not rows:
-            return 0
-        statement = _UPSERT_LINK[self._session.get_bind().dialect.name, False, False]
-        await self._session.execute(statement, list(rows.values()))
+            if link.synced_fields is not None:
+                rows[key]["synced_fields"] = dict(link.synced_fields)
+        dialect = self._session.get_bind().dialect.name
+        for with_synced_fields in (False, True):
+            batch = [row for row in rows.values() if ("synced_fields" in row) is with_synced_fields]
+            if batch:
+                statement = _UPSERT_LINK[dialect, with_synced_fields, False]
+                await self._session.execute(statement, batch)
         return len(rows)
 
     async def forget_fingerprint(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:

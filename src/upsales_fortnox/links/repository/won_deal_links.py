@@ -89,6 +89,22 @@ _DEAL_LINKS = (
 empty ``product_ids`` match nothing."""
 
 
+async def company_linked(
+    session: AsyncSession, installation_id: uuid.UUID, company_id: int, sync_company: bool
+) -> None:
+    """In the transaction that links the company to a customer: no deal waits for a create of
+    its customer any more (:func:`.forget_company_customer_creates`); with ``sync_company``,
+    the company's changes since the link's synced fields are queued for the customer."""
+    await forget_company_customer_creates(await session.connection(), installation_id, company_id)
+    if sync_company:
+        await enqueue(
+            session,
+            installation_id=installation_id,
+            kind=JobKind.UPSALES_COMPANY,
+            entity_id=str(company_id),
+        )
+
+
 class WonDealLinks:
     """The links of one installation's won deals. With ``with_completion`` (the job's
     ``save_with_completion``), an order link is saved in the transaction that records the job
@@ -275,6 +291,12 @@ class WonDealLinks:
                 LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER
             )
 
+    async def customer_linked(self, customer_number: str) -> bool:
+        """Whether the Fortnox customer is linked to a company, as committed now."""
+        async with self._session_factory() as session:
+            links = LinkStore(session, self._installation_id)
+            return await links.by_fortnox(FortnoxType.CUSTOMER, customer_number) is not None
+
     async def search_customer_again_at(self, create: CustomerCreate, settles_at: datetime) -> bool:
         """Store, committed at once, when to search for the customer again after a search that
         missed ``create``; False when another run changed it first."""
@@ -306,15 +328,7 @@ class WonDealLinks:
                 fingerprint,
                 synced_fields=synced_fields,
             )
-            connection = await session.connection()
-            await forget_company_customer_creates(connection, self._installation_id, company_id)
-            if sync_company:
-                await enqueue(
-                    session,
-                    installation_id=self._installation_id,
-                    kind=JobKind.UPSALES_COMPANY,
-                    entity_id=str(company_id),
-                )
+            await company_linked(session, self._installation_id, company_id, sync_company)
             await session.commit()
 
     async def link_article(self, product_id: int, article_number: str) -> bool:

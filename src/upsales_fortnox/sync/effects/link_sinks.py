@@ -9,7 +9,8 @@ from typing import Protocol
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.sync_commands import SaveLink
 from upsales_fortnox.links.repository.links import LinkStore
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.links.repository.won_deal_links import company_linked
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 class LinkSink(Protocol):
@@ -36,6 +37,10 @@ class CommittedLinks:
                 link.fingerprint,
                 synced_fields=link.synced_fields,
             )
+            if link.entity is LinkEntity.COMPANY:
+                await company_linked(
+                    session, self._installation_id, link.upsales_id, link.sync_upsales_company
+                )
             await session.commit()
 
     async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
@@ -55,8 +60,8 @@ class PageLinks:
         self._removed: list[tuple[FortnoxType, str]] = []
 
     async def save(self, link: SaveLink) -> None:
-        if link.synced_fields is not None:  # LinkStore.save_many stores none
-            raise ValueError("links saved together keep no synced fields")
+        if link.sync_upsales_company:
+            raise ValueError("links saved together queue no company sync")
         self._saved.append(link)
 
     async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:

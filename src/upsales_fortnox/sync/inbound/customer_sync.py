@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.domain.inbound.companies import AccountFieldIds, org_number_variants
-from upsales_fortnox.domain.inbound.decide_customer import decide_customer
+from upsales_fortnox.domain.inbound.companies import org_number_variants
+from upsales_fortnox.domain.inbound.decide_customer import SentFor, decide_customer
+from upsales_fortnox.domain.outbound.company import AccountFieldIds
+from upsales_fortnox.domain.outbound.decide import company_sent_as
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
@@ -30,10 +32,14 @@ async def sync_customer(job: InboundJob, customer_number: str) -> CustomerSyncRe
             linked_company = None
     field_ids = await job.account_field_ids()
     candidates: list[Company] = []
+    sent_for = None
     if customer is None or linked_company is None:
         candidates = await _candidates(job, customer_number, customer, field_ids)
+    if customer is not None and linked_company is None:
+        sent_for = await _sent_for(job, customer)
+    company_ids = [c.id for c in candidates] + ([sent_for.company.id] if sent_for else [])
     linked_ids = await job.linked_elsewhere(
-        LinkEntity.COMPANY, FortnoxType.CUSTOMER, [c.id for c in candidates], customer_number
+        LinkEntity.COMPANY, FortnoxType.CUSTOMER, company_ids, customer_number
     )
     decision = decide_customer(
         customer_number,
@@ -43,12 +49,27 @@ async def sync_customer(job: InboundJob, customer_number: str) -> CustomerSyncRe
         candidates=candidates,
         linked_company_ids=linked_ids,
         field_ids=field_ids,
+        sent_for=sent_for,
     )
     created = await job.apply(decision.commands)
     company_id = (
         decision.company_id if decision.company_id is not None else next(iter(created), None)
     )
     return CustomerSyncResult(customer_number, decision.outcome, company_id)
+
+
+async def _sent_for(job: InboundJob, customer: Customer) -> SentFor | None:
+    """The company a won deal's noted create of this customer was sent for (its sent fields
+    match the customer), as Upsales has it now."""
+    found = company_sent_as(customer, await job.sent_customer_creates())
+    if found is None:
+        return None
+    company_id, sent_fields = found
+    try:
+        company = await job.context.upsales.get_company(company_id)
+    except UpsalesNotFound:
+        return None
+    return SentFor(company, sent_fields)
 
 
 async def _candidates(

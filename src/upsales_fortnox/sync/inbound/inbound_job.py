@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.documents.order_field import DOCUMENT_URL_FIELD_ALIAS
 from upsales_fortnox.documents.service import LinkSigning, document_url
-from upsales_fortnox.domain.inbound.companies import AccountFieldIds
 from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.outbound.company import AccountFieldIds
 from upsales_fortnox.domain.references import (
-    CUSTOMER_NUMBER_FIELD_ALIAS,
     DOCUMENT_FIELD_ALIAS,
-    VAT_NUMBER_FIELD_ALIAS,
 )
 from upsales_fortnox.domain.sync_commands import Command
 from upsales_fortnox.integrations.upsales.models import (
@@ -31,6 +29,7 @@ from upsales_fortnox.integrations.upsales.models import (
     OrderStage,
     User,
 )
+from upsales_fortnox.links.repository.document_intents import sent_customer_creates
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.context import InstallationContext
@@ -92,10 +91,7 @@ class InboundJob:
 
     async def account_field_ids(self) -> AccountFieldIds:
         ids = await self.fields.ids(self.context, "account")
-        return AccountFieldIds(
-            customer_number=ids.get(CUSTOMER_NUMBER_FIELD_ALIAS),
-            vat_number=ids.get(VAT_NUMBER_FIELD_ALIAS),
-        )
+        return AccountFieldIds.of(ids)
 
     async def document_field_id(self) -> int | None:
         return (await self.fields.ids(self.context, "order")).get(DOCUMENT_FIELD_ALIAS)
@@ -124,6 +120,13 @@ class InboundJob:
         return self._stages
 
     # --- links --------------------------------------------------------------------------------
+
+    async def sent_customer_creates(self) -> list[tuple[int, Mapping[str, str | None]]]:
+        """The companies whose new customer a won deal's noted create may have made, with the
+        fields it sent (see :mod:`~upsales_fortnox.links.repository.document_intents`)."""
+        async with self.session_factory() as session:
+            connection = await session.connection()
+            return await sent_customer_creates(connection, self.installation_id)
 
     async def link_by_fortnox(self, fortnox_type: FortnoxType, fortnox_id: str) -> LinkView | None:
         async with self.session_factory() as session:

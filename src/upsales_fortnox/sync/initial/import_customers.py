@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 from upsales_fortnox.domain.inbound.companies import (
-    AccountFieldIds,
     CompanyIndex,
     MatchKind,
+    as_written,
     company_changes,
     customer_fingerprint,
     is_empty,
     new_company,
 )
 from upsales_fortnox.domain.initial_phases import PHASE_MODELS, SORT_KEYS, Phase, entity_id
-from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
+from upsales_fortnox.domain.outbound.company import (
+    ACCOUNT_ALIASES,
+    AccountFieldIds,
+    company_fields_from_upsales,
+)
 from upsales_fortnox.domain.sync_commands import (
     Command,
     CreateUpsalesCompany,
@@ -76,9 +81,8 @@ class CustomerImport:
         cls, ctx: ImportContext, effects: Effects, semaphore: asyncio.Semaphore
     ) -> CustomerImport:
         fields = await ctx.upsales.list_custom_fields("account")
-        field_ids = AccountFieldIds(
-            customer_number=custom_field_id(fields, CUSTOMER_NUMBER_FIELD_ALIAS),
-            vat_number=custom_field_id(fields, VAT_NUMBER_FIELD_ALIAS),
+        field_ids = AccountFieldIds.of(
+            {alias: custom_field_id(fields, alias) for alias in ACCOUNT_ALIASES}
         )
         linked = await linked_upsales_ids(
             ctx.session_factory, ctx.installation_id, LinkEntity.COMPANY
@@ -127,6 +131,10 @@ class CustomerImport:
                 jobs.append((entry, self._link(customer, target.saved(company_id), found)))
                 continue
             draft = new_company(customer, self._field_ids)
+            # the company as made is the link's merge base (as in the Fortnox → Upsales sync)
+            target = replace(
+                target, synced_fields=company_fields_from_upsales(draft, self._field_ids)
+            )
             jobs.append((entry, self._create(CreateUpsalesCompany(draft, target), entry)))
         return await gather_outcomes(jobs, self._semaphore)
 
@@ -138,7 +146,9 @@ class CustomerImport:
             commands: list[Command] = []
             if not is_empty(changes):
                 commands.append(UpdateUpsalesCompany(link.upsales_id, changes))
-            commands.append(link)
+            written = as_written(current, changes)
+            base = company_fields_from_upsales(written, self._field_ids)
+            commands.append(replace(link, synced_fields=base))
             outcome, _ = await carry_out(commands, self._effects, entry, "linked")
             return outcome
 

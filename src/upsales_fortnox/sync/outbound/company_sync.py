@@ -68,6 +68,10 @@ async def sync_company(
         reason = "the Fortnox customer no longer exists; the Fortnox sync removes the link"
         return CompanySyncResult(company_id, "skipped", number, reason=reason)
     decision = decide_company_update(company_id, link, fields, customer)
+    # A customer changed in Fortnox since the link's fingerprint has changes the Fortnox →
+    # Upsales sync has yet to bring over: the link keeps that fingerprint, so the event of our
+    # write (or of theirs) is not taken for our echo and brings them.
+    changed_in_fortnox = customer_fingerprint(customer) != link.fingerprint
     if decision.changes is not None:
         customer = await context.fortnox.update_customer(link.fortnox_id, decision.changes)
     async with services.session_factory() as session:
@@ -76,7 +80,7 @@ async def sync_company(
             company_id,
             FortnoxType.CUSTOMER,
             link.fortnox_id,
-            customer_fingerprint(customer),
+            link.fingerprint if changed_in_fortnox else customer_fingerprint(customer),
             synced_fields=decision.synced_fields,
         )
         await session.commit()

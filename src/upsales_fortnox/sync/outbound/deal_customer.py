@@ -135,7 +135,8 @@ async def ensure_customer(
         if linked_meanwhile is not None:
             return CustomerOutcome(linked_meanwhile.fortnox_id, "linked")
         found = await _made_before_a_change(fortnox, earlier, company_id, fields)
-        if found is not None:
+        # linked meanwhile to another company (by the Fortnox sync): not this one's to take
+        if found is not None and not await links.customer_linked(found.customer_number):
             decision, made_before_a_change = found, True
     customer = await _apply_customer(fortnox, links, decision, deal)
     number = customer.CustomerNumber
