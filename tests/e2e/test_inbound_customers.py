@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+import pytest
+
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import (
     EventFeed,
@@ -78,6 +82,33 @@ async def test_a_customer_already_in_upsales_is_linked_not_duplicated(
     assert custom_value(company, harness.demo.account_fortnox_customer_number_field_id) == "1001"
     link = await link_of(harness, FortnoxType.CUSTOMER, "1001")
     assert link is not None and link.upsales_id == company["id"]
+
+
+@pytest.mark.parametrize(
+    "fortnox_name",
+    [
+        pytest.param("FJÄLLBACKA FISK & SKALDJUR AB", id="upper-case"),
+        pytest.param(unicodedata.normalize("NFD", "Fjällbacka Fisk & Skaldjur AB"), id="nfd"),
+    ],
+)
+async def test_a_customer_named_like_a_company_up_to_case_or_composition_is_linked(
+    harness: SyncHarness, fortnox_name: str
+) -> None:
+    feed = EventFeed(harness)
+    await feed.sync()
+    accounts_before = len(harness.upsales_entities("accounts"))
+    (company,) = companies_named(harness, "Fjällbacka Fisk & Skaldjur AB")
+    harness.fortnox.seed(  # no organisation number: the name is the key
+        harness.tenant_id, customers=[{"CustomerNumber": "77", "Name": fortnox_name}]
+    )
+
+    await feed.sync()
+
+    assert len(harness.upsales_entities("accounts")) == accounts_before
+    link = await link_of(harness, FortnoxType.CUSTOMER, "77")
+    assert link is not None and link.upsales_id == company["id"]
+    (linked,) = companies_named(harness, "Fjällbacka Fisk & Skaldjur AB")  # its name is kept
+    assert custom_value(linked, harness.demo.account_fortnox_customer_number_field_id) == "77"
 
 
 async def test_two_candidates_are_never_guessed(harness: SyncHarness) -> None:

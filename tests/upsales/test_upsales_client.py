@@ -184,15 +184,30 @@ async def test_filters_are_encoded_in_the_query(
     assert url.params["limit"] == "2000"
 
 
-async def test_find_companies_by_name_keeps_exact_matches_only(
+async def test_find_companies_by_name_asks_for_the_name_as_written_and_composed(
+    client: UpsalesClient, upsales_api: respx.MockRouter
+) -> None:
+    route = upsales_api.get("/accounts").mock(
+        side_effect=[
+            httpx.Response(200, json=envelope([{"id": 7, "name": "FJÄLLBACKA AB"}], total=1)),
+            httpx.Response(200, json=envelope([{"id": 3, "name": "Fja\u0308llbacka  AB"}])),
+        ]
+    )
+    found = await client.find_companies_by_name(" Fja\u0308llbacka  AB")
+    assert [c.id for c in found] == [3, 7]  # the matching rule compares them, not the client
+    asked = [call.request.url.params["name"] for call in route.calls]
+    assert asked == ["Fjällbacka AB", "Fja\u0308llbacka  AB"]
+
+
+async def test_find_companies_by_name_asks_once_for_a_name_written_in_its_usual_form(
     client: UpsalesClient, upsales_api: respx.MockRouter
 ) -> None:
     route = upsales_api.get("/accounts").respond(
         json=envelope([{"id": 1, "name": "ACME AB"}, {"id": 2, "name": "Acme AB "}], total=2)
     )
     found = await client.find_companies_by_name(" Acme AB")
-    assert [c.id for c in found] == [2]
-    assert route.calls.last.request.url.params["name"] == "Acme AB"
+    assert [c.id for c in found] == [1, 2]
+    assert [call.request.url.params["name"] for call in route.calls] == ["Acme AB"]
 
 
 async def test_find_companies_by_org_no_and_product_by_article_no(

@@ -19,6 +19,7 @@ that plain offset paging may miss rows.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -129,14 +130,15 @@ class UpsalesClient:
         return [company async for company in self.iterate_companies(eq("orgNo", org_no.strip()))]
 
     async def find_companies_by_name(self, name: str) -> list[Company]:
-        """Companies whose name equals ``name`` exactly (ignoring surrounding spaces, which
-        Upsales trims); the server's match is re-checked here."""
-        wanted = name.strip()
-        return [
-            company
-            async for company in self.iterate_companies(eq("name", wanted))
-            if (company.name or "").strip() == wanted
-        ]
+        """Companies Upsales finds by ``name`` as written and in its NFC form with white space
+        collapsed, by id; which of them carry the same name is the caller's matching rule to
+        decide (:data:`.facts.NAME_FILTER_FOLDS_CASE`)."""
+        canonical = " ".join(unicodedata.normalize("NFC", name).split())
+        found: dict[int, Company] = {}
+        for spelling in dict.fromkeys(s for s in (canonical, name.strip()) if s):
+            async for company in self.iterate_companies(eq("name", spelling)):
+                found[company.id] = company
+        return [found[company_id] for company_id in sorted(found)]
 
     def iterate_companies(
         self, *filters: Filter, page_size: int = MAX_PAGE_SIZE

@@ -75,6 +75,15 @@ MOD_DATE_TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.000Z"
 only with dates (``date=gte:2016-01-01``). The catch-up sends the timestamp first and, if
 Upsales refuses it, the date (a wider window that costs nothing more)."""
 
+NAME_FILTER_FOLDS_CASE: Final = True
+"""Whether a ``name=`` filter matches regardless of letter case: *unverified* (reference
+upsales.md §1 documents the operators, not how text compares); the Upsales sandbox folds case,
+not Unicode composition. A company is looked up by name as Fortnox writes it and in its NFC
+form, and the matching rule compares the names case-folded, so both answers find a company
+named the same up to composition; a server that compares case exactly would hide one named the same
+up to case from the live sync, which then creates the company (the initial import, reading
+every company, links it)."""
+
 CUSTOM_PUT_REPLACES: Final = True
 """Whether a PUT's ``custom`` array replaces the entity's custom values or is merged into them:
 *unverified* (reference upsales.md §7). Writes send the whole array as read, changed only where
