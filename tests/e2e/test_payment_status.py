@@ -19,6 +19,7 @@ from upsales_fortnox.sync.money.fields import PAYMENT_FIELDS
 from upsales_fortnox.sync.reconcile import reconcile_installation
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus, SyncType
 
+DAY = "2026-12-01"
 FORTNOX_READS = ("GET /3/invoicepayments/{Number}", "GET /3/invoices/{DocumentNumber}")
 
 
@@ -94,6 +95,37 @@ async def test_partial_then_full_payment(harness: SyncHarness) -> None:
         upsales_jobs
     )
     assert upsales_jobs
+
+
+async def pay_with_write_off(
+    harness: SyncHarness, invoice_number: str, amount: Decimal, written_off: Decimal
+) -> None:
+    """Register and bookkeep a payment that writes off part of the invoice (avskrivning)."""
+    row = {"AccountNumber": 3740, "Amount": float(written_off)}
+    body = {"InvoiceNumber": int(invoice_number), "Amount": float(amount), "WriteOffs": [row]}
+    created = await fortnox_call(
+        harness, "POST", "/invoicepayments", {"InvoicePayment": body | {"PaymentDate": DAY}}
+    )
+    await fortnox_call(
+        harness, "PUT", f"/invoicepayments/{created['InvoicePayment']['Number']}/bookkeep"
+    )
+
+
+async def test_write_offs_settle_the_invoice_as_payments_do(harness: SyncHarness) -> None:
+    feed, number, order_id, total = await money_on(harness)
+    await pay_with_write_off(harness, number, Decimal("1000.00"), Decimal("0.50"))
+    harness.fortnox.reset_counters()
+    await feed.sync()
+    left = total - Decimal("1000.50")
+    assert payment_fields(harness, order_id) == expected("partly_paid", "1000.00", str(left), DAY)
+    calls = harness.fortnox.request_counters().by_route
+    assert calls.get("GET /3/invoicepayments/{Number}") == 2  # the event's, the write-off's
+
+    await pay_with_write_off(harness, number, left - Decimal("0.50"), Decimal("0.50"))
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None and (invoice["Balance"], invoice["FinalPayDate"]) == (0, DAY)
+    await feed.sync()
+    assert payment_fields(harness, order_id) == expected("paid", str(total - 1), "0.00", DAY)
 
 
 async def test_a_deleted_payment_reverts_the_fields(harness: SyncHarness) -> None:

@@ -1,20 +1,23 @@
 """An invoice's payment status (pure): what the Upsales order shows of the money.
 
-Inputs are what Fortnox says of the invoice (total, cancelled, due date, final pay date), the
-totals of the credit invoices made of it, and its payments. All amounts are in the invoice's
-currency and include VAT, as ``Total``, ``Balance`` and payments do; nothing is rounded.
+Inputs are what Fortnox says of the invoice (total, balance, cancelled, due date, final pay
+date), the totals of the credit invoices made of it, and its payments with what each wrote off.
+All amounts are in the invoice's currency and include VAT, as ``Total``, ``Balance`` and payments
+do; nothing is rounded.
 
 Rules, first match wins:
 
 * ``cancelled``: the invoice is cancelled ("makulerad");
 * ``credited``: credit invoices cover its whole total (a full credit);
-* ``paid``: payments (and a partial credit) leave no balance;
+* ``paid``: payments, their write-offs (and a partial credit) leave no balance;
 * ``overdue``: a balance is left and the due date has passed;
 * ``partly_paid``: a balance is left and something was paid;
 * ``open``: otherwise (a partial credit alone leaves the invoice open, with a smaller balance).
 
-The balance is ``total - credited - paid`` (negative when more was paid than is owed); the paid
-date is the date of the last payment.
+The balance is ``total - credited - paid - written off`` (negative when more was paid than is
+owed), and nothing once Fortnox has closed the invoice (``Balance`` 0 and a ``FinalPayDate``),
+however it was settled. The paid amount is what the payments brought in, write-offs left out;
+the paid date is the date of the last payment.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ class InvoiceMoney:
     """What the status needs of a Fortnox invoice."""
 
     total: Decimal
+    balance: Decimal | None = None
+    """Fortnox's ``Balance``: what is left to pay."""
     cancelled: bool = False
     due_date: dt.date | None = None
     final_pay_date: dt.date | None = None
@@ -54,6 +59,8 @@ class InvoiceMoney:
 class Payment:
     amount: Decimal
     date: dt.date | None
+    written_off: Decimal = ZERO
+    """The sum of its ``WriteOffs``: settled, not paid."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,10 @@ def payment_state(
     dates = [payment.date for payment in listed if payment.date is not None]
     paid_date = max(dates) if dates else (invoice.final_pay_date if paid else None)
     credited = abs(invoice.credited)
-    balance = invoice.total - credited - paid
+    written_off = sum((payment.written_off for payment in listed), ZERO)
+    balance = invoice.total - credited - paid - written_off
+    if balance > ZERO and invoice.final_pay_date is not None and invoice.balance == ZERO:
+        balance = ZERO
     return PaymentState(_status(invoice, credited, paid, balance, today), paid, balance, paid_date)
 
 

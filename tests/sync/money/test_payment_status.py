@@ -19,10 +19,14 @@ from upsales_fortnox.domain.payment_status import (
 TODAY = dt.date(2026, 12, 3)
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000"), places=2)
 dates = st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2027, 12, 31))
-payments = st.lists(st.builds(Payment, amounts, st.one_of(st.none(), dates)), max_size=6)
+written_off = st.one_of(st.just(Decimal(0)), amounts, amounts.map(lambda a: -a))
+payments = st.lists(
+    st.builds(Payment, amounts, st.one_of(st.none(), dates), written_off), max_size=6
+)
 invoices = st.builds(
     InvoiceMoney,
     total=amounts,
+    balance=st.one_of(st.none(), st.just(Decimal(0)), amounts),
     cancelled=st.booleans(),
     due_date=st.one_of(st.none(), dates),
     final_pay_date=st.one_of(st.none(), dates),
@@ -34,7 +38,10 @@ invoices = st.builds(
 def test_amounts_are_exact_sums(invoice: InvoiceMoney, paid: list[Payment]) -> None:
     state = payment_state(invoice, paid, today=TODAY)
     assert state.paid_amount == sum((p.amount for p in paid), Decimal(0))
-    assert state.balance == invoice.total - abs(invoice.credited) - state.paid_amount
+    settled = state.paid_amount + sum((p.written_off for p in paid), Decimal(0))
+    left = invoice.total - abs(invoice.credited) - settled
+    closed_by_fortnox = invoice.final_pay_date is not None and invoice.balance == 0
+    assert state.balance == (Decimal(0) if closed_by_fortnox and left > 0 else left)
 
 
 @given(invoices, payments)
@@ -104,3 +111,26 @@ def test_examples() -> None:
     assert payment_state(full, [], today=TODAY).status is PaymentStatus.CREDITED
     cancelled = InvoiceMoney(total=Decimal("1250.00"), cancelled=True)
     assert payment_state(cancelled, [], today=TODAY).status is PaymentStatus.CANCELLED
+
+
+def test_write_offs_and_a_closed_invoice_leave_nothing_to_pay() -> None:
+    invoice = InvoiceMoney(total=Decimal("2500.00"), due_date=dt.date(2026, 11, 1))
+    day = dt.date(2026, 12, 1)
+    written_off = Payment(Decimal("2499.50"), day, written_off=Decimal("0.50"))
+    settled = payment_state(invoice, [written_off], today=TODAY)
+    assert (settled.status, settled.paid_amount, settled.balance) == (
+        PaymentStatus.PAID,
+        Decimal("2499.50"),
+        Decimal(0),
+    )
+    early = dt.date(2026, 10, 1)
+    partly = payment_state(invoice, [Payment(Decimal("1000"), day, Decimal("0.50"))], today=early)
+    assert (partly.status, partly.balance) == (PaymentStatus.PARTLY_PAID, Decimal("1499.50"))
+    # Fortnox closed it (Balance 0, a FinalPayDate) in a way the payments do not show
+    closed = InvoiceMoney(
+        total=Decimal("2500.00"), balance=Decimal(0), final_pay_date=day, due_date=day
+    )
+    shown = payment_state(closed, [Payment(Decimal("2499.50"), day)], today=TODAY)
+    assert (shown.status, shown.balance) == (PaymentStatus.PAID, Decimal(0))
+    still_open = InvoiceMoney(total=Decimal("2500.00"), balance=Decimal(0), due_date=day)
+    assert payment_state(still_open, [], today=TODAY).status is PaymentStatus.OVERDUE

@@ -120,6 +120,14 @@ PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY: Final = True
 ``Currency`` is the invoice's (or absent) as it is and converts one in SEK with the payment's
 own rate, so both readings give the same figure."""
 
+WRITE_OFFS_SETTLE_AS_PAYMENTS: Final = True
+"""A payment's ``WriteOffs`` (avskrivningar) settle the invoice as its ``Amount`` does, with the
+same sign, each row in its own ``Currency`` as ``Amount`` is in the payment's: the spec names the
+fields (``fortnox_InvoicePayment_WriteOff``), not how they count, so this is *unverified*. The
+status code (:func:`upsales_fortnox.sync.money.invoice_money.booked_payments`) counts them so
+and, whatever it misreads, shows an invoice Fortnox has closed (``Balance`` 0 and a
+``FinalPayDate``) ``paid`` with nothing left."""
+
 PAYMENTS_TOUCH_INVOICE_LASTMODIFIED: Final = False
 """Whether a payment changes its invoice's ``lastmodified``: *unverified*, so not relied on:
 reconciliation lists ``GET /3/invoicepayments?lastmodified=`` itself

@@ -1,8 +1,9 @@
 """Fortnox invoice payments (``/3/invoicepayments``; spec schema ``fortnox_InvoicePayment``).
 
-Only what a payment event needs: which invoice the payment pays. Payments are read, never
-written. ``Number`` is a string in the spec; ``InvoiceNumber`` an integer (the one required
-field).
+What a payment event and the payment status need: which invoice the payment pays, how much and
+what it wrote off (``WriteOffs``, on the single payment; the list says only ``WriteOffExist``).
+Payments are read, never written. ``Number`` is a string in the spec; ``InvoiceNumber`` an
+integer (the one required field).
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from upsales_fortnox.integrations.fortnox.models import Amount as Money
-from upsales_fortnox.integrations.fortnox.models import Entity, FortnoxDate
+from upsales_fortnox.integrations.fortnox.models import Entity, FortnoxDate, FortnoxModel
+
+
+class WriteOff(FortnoxModel):
+    """One row of a payment's ``WriteOffs`` (spec schema ``fortnox_InvoicePayment_WriteOff``)."""
+
+    Amount: Money = None
+    Currency: str | None = None
+    AccountNumber: int | None = None
 
 
 class InvoicePayment(Entity):
@@ -25,3 +34,5 @@ class InvoicePayment(Entity):
     Currency: str | None = None
     CurrencyRate: Money = None
     CurrencyUnit: Money = None
+    WriteOffExist: bool | None = None
+    WriteOffs: list[WriteOff] | None = None

@@ -5,7 +5,8 @@ Run after the invoice rule for every invoice it reads (an invoice or payment eve
 reconciliation by ``lastmodified``), so each of those paths updates the order:
 
 * ``paymentStatus`` on: the invoice's booked payments are listed (one call,
-  ``GET /3/invoicepayments?invoicenumber=N``) and the order's payment fields written when they
+  ``GET /3/invoicepayments?invoicenumber=N``, and one more per payment with write-offs, whose
+  amounts only the payment itself gives) and the order's payment fields written when they
   changed (an Upsales read, and a write only on a change).
 * ``creditInvoices`` on: an invoice credited by a credit invoice (``CreditInvoiceReference``)
   is read with that credit invoice (one call) to tell a full credit from a partial one. A credit
@@ -19,7 +20,8 @@ Payment amounts: the payment list gives ``Amount`` (and ``Currency``, ``Currency
 (:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`). A payment
 whose ``Currency`` is the invoice's (or absent) is taken as it is; one in SEK on a foreign-currency
 invoice is converted with its own rate, rounded to öre. Both readings give the same amount for SEK
-invoices, and that conversion lives only here.
+invoices, and that conversion lives only here; write-offs are read the same way
+(:data:`upsales_fortnox.integrations.fortnox.facts.WRITE_OFFS_SETTLE_AS_PAYMENTS`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from upsales_fortnox.domain.payment_status import (
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.facts import LASTMODIFIED_TIMEZONE
 from upsales_fortnox.integrations.fortnox.models import Invoice
-from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
+from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteOff
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import OrderDraft
@@ -86,11 +88,18 @@ def is_partial_credit(invoice: Invoice, credit: Invoice | None) -> bool:
     return amount > ZERO and not is_full_credit(invoice.Total or ZERO, amount)
 
 
-def payment_amount(payment: InvoicePayment, invoice_currency: str) -> Decimal:
-    """The payment's amount in the invoice's currency (see the module's note)."""
-    amount = payment.Amount or ZERO
-    currency = (payment.Currency or invoice_currency).strip().upper()
-    if currency == invoice_currency or invoice_currency == HOME_CURRENCY:
+def payment_amount(
+    payment: InvoicePayment, invoice_currency: str, write_off: WriteOff | None = None
+) -> Decimal:
+    """The payment's amount, or one of its write-offs, in the invoice's currency (see the
+    module's note; a write-off is in its own ``Currency``, else the payment's)."""
+    amount, currency = payment.Amount, payment.Currency
+    if write_off is not None:
+        amount, currency = write_off.Amount, write_off.Currency or payment.Currency
+    amount = amount or ZERO
+    if (currency or invoice_currency).strip().upper() == invoice_currency:
+        return amount
+    if invoice_currency == HOME_CURRENCY:
         return amount
     rate, unit = payment.CurrencyRate, payment.CurrencyUnit or Decimal(1)
     if not rate:
@@ -99,18 +108,32 @@ def payment_amount(payment: InvoicePayment, invoice_currency: str) -> Decimal:
 
 
 async def booked_payments(job: InboundJob, invoice: Invoice) -> list[Payment]:
+    """The invoice's booked payments; one with write-offs is read whole for them (the list says
+    only that it has some)."""
     assert invoice.DocumentNumber is not None
+    fortnox = job.context.fortnox
     currency = (invoice.Currency or HOME_CURRENCY).strip().upper()
-    return [
-        Payment(payment_amount(item, currency), item.PaymentDate)
-        async for item in job.context.fortnox.iter_invoice_payments(int(invoice.DocumentNumber))
-        if item.Booked is not False
-    ]
+    payments: list[Payment] = []
+    async for item in fortnox.iter_invoice_payments(int(invoice.DocumentNumber)):
+        if item.Booked is False:
+            continue
+        whole = item
+        if item.WriteOffExist and item.Number and not item.WriteOffs:
+            try:
+                whole = await fortnox.get_invoice_payment(item.Number)
+            except FortnoxNotFound:  # deleted since listed: no longer a payment
+                continue
+        written_off = sum(
+            (payment_amount(whole, currency, row) for row in whole.WriteOffs or ()), ZERO
+        )
+        payments.append(Payment(payment_amount(item, currency), item.PaymentDate, written_off))
+    return payments
 
 
 def invoice_money(invoice: Invoice, credit: Invoice | None) -> InvoiceMoney:
     return InvoiceMoney(
         total=invoice.Total or ZERO,
+        balance=invoice.Balance,
         cancelled=bool(invoice.Cancelled),
         due_date=invoice.DueDate,
         final_pay_date=invoice.FinalPayDate,

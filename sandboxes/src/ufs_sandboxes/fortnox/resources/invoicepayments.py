@@ -15,6 +15,8 @@ Choices where Fortnox is *unverified*, kept here:
   ``ModeOfPaymentAccount`` to :data:`DEFAULT_PAYMENT_ACCOUNT`; the voucher series is
   :data:`PAYMENT_VOUCHER_SERIES` (Fortnox's default series for customer payments).
 - Bookkeeping a payment touches the invoice's ``lastmodified`` but sends no invoice event.
+- A write-off row's ``Amount`` (``WriteOffs``, avskrivning) lowers the invoice's balance as the
+  payment's ``Amount`` does, with the same sign; the list shows only ``WriteOffExist``.
 - Fields the spec has but nothing here knows a value for (``Source``, ``ModeOfPayment`` unless
   sent, vouchers before bookkeeping) are left out rather than sent as null.
 """
