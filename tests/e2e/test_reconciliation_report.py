@@ -4,17 +4,20 @@ difference found when injected, and its repair (through the operator API) making
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.e2e.harness import SyncHarness
+from tests.e2e.harness import SyncHarness, build_harness, harness_settings
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call, link_of
 from tests.e2e.outbound_support import ARTICLES, link_demo_products, win
-from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
 from upsales_fortnox.models.operations import AlertState
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.vocabulary import FortnoxType, SyncType
 
 
 async def report(harness: SyncHarness, start: dt.date, end: dt.date) -> dict[str, Any]:
@@ -128,6 +131,66 @@ async def test_each_injected_difference_is_found_and_repaired(harness: SyncHarne
     after = await report(harness, *period(harness))
     assert after["clean"] is True, after["differences"]
     assert await report_alert(harness) == (True, True)  # the clean report resolved it
+
+
+@pytest.fixture
+async def order_module(database_url: str, engine: AsyncEngine) -> AsyncIterator[SyncHarness]:
+    built = await build_harness(harness_settings(database_url), engine, sync_type=SyncType.ORDER)
+    built.fortnox.seed(
+        built.tenant_id,
+        customers=[{"CustomerNumber": "2001", "Name": "Göta Kanal AB"}],
+        articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
+    )
+    yield built
+    await built.service.aclose()
+    await built.services.http.aclose()
+
+
+async def invoiced_order(harness: SyncHarness, feed: EventFeed, day: dt.date) -> tuple[int, int]:
+    """A Fortnox order of ``day`` imported, then invoiced: the order's and invoice's numbers."""
+    context = await context_of(harness)
+    row = OrderRow(
+        ArticleNumber="KONS-1",
+        OrderedQuantity=Decimal(2),
+        DeliveredQuantity=Decimal(2),
+        Price=Decimal(1000),
+    )
+    order = await context.fortnox.create_order(
+        Order(CustomerNumber="2001", OrderDate=day, OrderRows=[row])
+    )
+    assert order.DocumentNumber is not None
+    await feed.sync()
+    invoice = await context.fortnox.create_invoice_from_order(order.DocumentNumber)
+    assert invoice.DocumentNumber is not None
+    return order.DocumentNumber, invoice.DocumentNumber
+
+
+async def test_an_order_whose_invoice_is_cancelled_agrees_with_its_lost_upsales_order(
+    order_module: SyncHarness,
+) -> None:
+    harness, feed, day = order_module, EventFeed(order_module), dt.date(2024, 5, 20)
+    cancelled_order, cancelled_invoice = await invoiced_order(harness, feed, day)
+    await (await context_of(harness)).fortnox.cancel_invoice(cancelled_invoice)
+    open_order, _ = await invoiced_order(harness, feed, day)
+    await feed.sync()
+    lost = await link_of(harness, FortnoxType.ORDER, str(cancelled_order))
+    assert lost is not None
+    lost_order = harness.upsales_entity("orders", lost.upsales_id)
+    assert lost_order is not None and lost_order["probability"] == 0  # moved there by the sync
+    # an order lost by hand in Upsales while its invoice is open still differs
+    kept = await link_of(harness, FortnoxType.ORDER, str(open_order))
+    assert kept is not None
+    by_hand = harness.upsales.get_entity(harness.demo.customer_id, "orders", kept.upsales_id)
+    assert by_hand is not None
+    by_hand["probability"] = 0
+
+    found = await report(harness, day, day)
+
+    differences = [
+        (d["kind"], d["upsalesOrder"], d["fortnoxDocument"]) for d in found["differences"]
+    ]
+    assert differences == [("stage_differs", kept.upsales_id, f"order {open_order}")]
+    assert found["fortnox"]["SEK"]["count"] == 1  # the cancelled invoice's order is not open
 
 
 async def report_alert(harness: SyncHarness) -> tuple[bool, bool]:

@@ -66,7 +66,7 @@ class Document:
     net: Decimal
     currency: str
     closed: bool
-    """Cancelled, or credited in full."""
+    """Cancelled, or credited in full (an order also when every invoice made of it is)."""
     own_order: int | None = None
     """The Upsales order its outbound reference names (we created it)."""
 

@@ -4,24 +4,32 @@ Cost: Upsales, one list call per page of the period's orders; Fortnox, one list 
 of the period's documents (``fromdate``/``todate``) plus one read of each open document (the
 list gives ``Total`` with VAT; the net the Upsales order holds needs the rows), plus its credit
 invoice when ``creditInvoices`` is on and it is credited. A won order linked to a document
-dated outside the period costs one read of that document.
+dated outside the period costs one read of that document. Where orders are reported, a lost
+Upsales order whose Fortnox order is open costs one read of each invoice linked to it: an order
+whose invoices are all cancelled or credited counts as closed, as the sync moved it to lost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Final
 
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.currency import HOME_CURRENCY
 from upsales_fortnox.domain.inbound.decide_document import MODULE_TYPES
-from upsales_fortnox.domain.inbound.document_changes import document_lines, is_cancelled
+from upsales_fortnox.domain.inbound.document_changes import (
+    document_lines,
+    is_cancelled,
+    predecessor,
+)
 from upsales_fortnox.domain.payment_status import is_full_credit
 from upsales_fortnox.domain.references import parse_outbound_reference
 from upsales_fortnox.domain.report_compare import (
+    LOST,
     Deal,
     Difference,
     DifferenceKind,
@@ -135,7 +143,46 @@ async def build_report(
             found = await _document(context, full) if full is not None else None
             if found is not None:
                 documents[key] = found
+    if FortnoxType.INVOICE not in types:
+        await _close_orders_by_their_invoices(context, documents, links, deals)
     return compare(deals, documents.values(), links)
+
+
+async def _close_orders_by_their_invoices(
+    context: InstallationContext,
+    documents: dict[tuple[FortnoxType, str], Document],
+    links: dict[tuple[FortnoxType, str], int],
+    deals: list[Deal],
+) -> None:
+    """Count as closed each open Fortnox order of a lost Upsales order whose invoices (linked
+    to that Upsales order) are all cancelled or credited: the sync moved it to lost for them."""
+    lost = {deal.id for deal in deals if deal.probability == LOST}
+    invoices: dict[int, list[str]] = {}
+    for (kind, number), linked in links.items():
+        if kind is FortnoxType.INVOICE:
+            invoices.setdefault(linked, []).append(number)
+    for key, document in list(documents.items()):
+        order_id = links.get(key, document.own_order)
+        if document.closed or order_id is None or order_id not in lost:
+            continue
+        if await _invoices_closed(context, document.number, invoices.get(order_id, [])):
+            documents[key] = replace(document, closed=True)
+
+
+async def _invoices_closed(
+    context: InstallationContext, order_number: str, invoice_numbers: Iterable[str]
+) -> bool:
+    """Whether Fortnox order ``order_number`` was invoiced and every invoice made of it is
+    cancelled or credited in full (the sync then moves its Upsales order to lost)."""
+    closed: list[bool] = []
+    for number in invoice_numbers:
+        invoice = await _read(context, FortnoxType.INVOICE, number)
+        if isinstance(invoice, Invoice) and predecessor(invoice) == (
+            FortnoxType.ORDER,
+            order_number,
+        ):
+            closed.append(await _closed(context, invoice))
+    return bool(closed) and all(closed)
 
 
 async def queue_repairs(
