@@ -67,6 +67,20 @@ async def _won_then_changed_while_its_create_may_land(
     return company_id, job_id, held
 
 
+def _change_reached_the_customer(
+    harness: SyncHarness, company_id: int, change: dict[str, Any]
+) -> None:
+    """Customer 1 shows the company as it is now; Upsales keeps the change (Fortnox did not win
+    it back)."""
+    customer = harness.fortnox_entity(CUSTOMERS, "1")
+    company = harness.upsales_entity("accounts", company_id)
+    assert customer is not None and company is not None
+    assert customer["Name"] == company["name"]
+    assert customer["OrganisationNumber"] == (company.get("orgNo") or "")
+    for field, value in change.items():
+        assert company[field] == value
+
+
 @pytest.mark.parametrize("changed", list(CHANGES))
 async def test_the_customer_made_before_the_change_is_linked_and_changed(
     linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, changed: str
@@ -94,13 +108,7 @@ async def test_the_customer_made_before_the_change_is_linked_and_changed(
         if job.entity_id == str(company_id)
     ]
     assert [job.status for job in company_jobs] == [JobStatus.DONE]  # queued with the link
-    customer = harness.fortnox_entity(CUSTOMERS, "1")
-    company = harness.upsales_entity("accounts", company_id)
-    assert customer is not None and company is not None
-    assert customer["Name"] == company["name"]
-    assert customer["OrganisationNumber"] == (company.get("orgNo") or "")
-    for field, value in change.items():
-        assert company[field] == value  # Upsales keeps the change: Fortnox did not win it back
+    _change_reached_the_customer(harness, company_id, change)
 
 
 async def test_a_create_that_never_landed_is_made_after_the_wait_under_the_new_fields(
@@ -144,13 +152,7 @@ async def test_the_late_customers_fortnox_event_links_it_to_the_changed_company(
     assert len(harness.upsales_entities("accounts")) == companies_before
     customer_link = await link_of(harness, LinkEntity.COMPANY, company_id)
     assert customer_link is not None and customer_link.fortnox_id == "1"
-    customer = harness.fortnox_entity(CUSTOMERS, "1")
-    company = harness.upsales_entity("accounts", company_id)
-    assert customer is not None and company is not None
-    assert customer["Name"] == company["name"]
-    assert customer["OrganisationNumber"] == (company.get("orgNo") or "")
-    for field, value in change.items():
-        assert company[field] == value
+    _change_reached_the_customer(harness, company_id, change)
     await earlier_creates_settle(harness)
 
     done = await run_due(harness, job_id)
