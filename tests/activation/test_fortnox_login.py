@@ -299,7 +299,17 @@ async def test_the_login_cookie_is_http_only_lax_and_only_for_the_callback(
     assert unquote(state).split(".")[1] not in cookie  # a hash, not the state
 
 
-@pytest.mark.parametrize("case", ["missing", "garbage", "other_installation", "tampered"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "garbage",
+        "other_installation",
+        "tampered",
+        "expiry_superscript_digit",
+        "expiry_circled_digit",
+    ],
+)
 async def test_a_login_without_a_genuine_link_is_forbidden_and_stores_nothing(
     harness: SyncHarness, clock: MovableClock, case: str
 ) -> None:
@@ -312,6 +322,9 @@ async def test_a_login_without_a_genuine_link_is_forbidden_and_stores_nothing(
         "garbage": "v1.99999999999999999999.x",
         "other_installation": query_of(login_link(harness, harness.installation_id))["token"],
         "tampered": genuine_token[:-1] + ("A" if genuine_token[-1] != "A" else "B"),
+        # digits to str.isdigit() that int() refuses
+        "expiry_superscript_digit": "v1.\u00b2.abc",
+        "expiry_circled_digit": "v1.\u2460.abc",
     }
     token = tokens[case]
 

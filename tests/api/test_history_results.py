@@ -205,6 +205,19 @@ async def test_a_result_is_stored_read_back_and_shown_in_the_history(
         assert list(shown["result"]) == list(result.to_json())
 
 
+@pytest.mark.parametrize("fortnox_id", ["\u00b2", "9" * 50], ids=["superscript-two", "50-digits"])
+async def test_a_fortnox_id_of_digits_no_number_column_holds_finds_nothing(
+    fortnox_id: str,
+    session_factory: Factory,
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+) -> None:
+    """A digit int() refuses, or a number beyond 64 bits, is compared as text only."""
+    installation_id, _ = await _run(session_factory, JobKind.FORTNOX_INVOICE, "12", SYNCED_INVOICE)
+    query = {"entity": "order", "fortnox_id": fortnox_id}
+    assert await _history(api_client, admin_headers, installation_id, **query) == []
+
+
 @pytest.mark.parametrize(("kind", "entity_id", "result"), OTHER_CASES)
 async def test_a_result_of_a_kind_that_names_no_entity_round_trips_through_the_store(
     kind: JobKind, entity_id: str, result: Any, session_factory: Factory, backend: str

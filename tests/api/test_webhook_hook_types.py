@@ -142,6 +142,20 @@ async def test_synchronous_hook_named_by_the_url_is_answered(
     assert await count_rows(services.session_factory) == (0, 0)
 
 
+@pytest.mark.parametrize(
+    "order_id", ["9" * 5000, "\u00b2", "0"], ids=["5000-digits", "superscript-two", "zero"]
+)
+async def test_app_status_order_for_a_text_id_that_is_no_order_is_a_400(
+    api_client: httpx.AsyncClient, services: Services, installation: Installation, order_id: str
+) -> None:
+    """Text of more digits than int() reads, a digit only str.isdigit() takes, or zero."""
+    body = {"apiKey": API_KEY, "data": {"obj": {"id": order_id}}}
+    response = await api_client.post(typed_url(installation, "app_status_order"), json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "validation_error"
+    assert await count_rows(services.session_factory) == (0, 0)
+
+
 async def test_trigger_at_a_type_url_takes_the_event_from_it(
     api_client: httpx.AsyncClient, services: Services, installation: Installation
 ) -> None:

@@ -154,6 +154,37 @@ async def test_errors_carry_the_api_codes_and_status(
     assert "give exactly one of upsales_id and fortnox_id" in bad_history.text
 
 
+# "²" is a digit to str.isdigit() that int() refuses; int() reads at most 4,300 digits.
+NOT_AN_INT = ("\u00b2", "9" * 5000)
+
+
+@pytest.mark.parametrize("upsales_id", NOT_AN_INT, ids=["superscript-two", "5000-digits"])
+async def test_an_upsales_id_that_is_no_integer_is_a_422_page_and_sets_no_link(
+    console: httpx.AsyncClient, admin_headers: dict[str, str], upsales_id: str
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    csrf = await log_in(console, ADMIN_TOKEN)
+    page_url = f"/console/installations/{installation_id}"
+    history = await console.get(
+        f"{page_url}/history", params={"entity": "order", "upsales_id": upsales_id}
+    )
+    link = await console.post(
+        f"{page_url}/links",
+        data={
+            "csrf_token": csrf,
+            "entity": "order",
+            "upsales_id": upsales_id,
+            "fortnox_type": "order",
+            "fortnox_id": "5",
+        },
+    )
+    for page in (history, link):
+        assert page.status_code == 422, page.text[:300]
+        assert "validation_error" in page.text
+    links = await console.get(f"/api/installations/{installation_id}/links", headers=admin_headers)
+    assert links.json()["total"] == 0
+
+
 async def test_links_are_set_and_removed_by_hand(
     console: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:

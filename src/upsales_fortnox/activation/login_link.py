@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from upsales_fortnox.activation.errors import ActivationError
+from upsales_fortnox.core.digits import parse_digits
 
 LOGIN_LINK_LIFETIME: Final = timedelta(hours=24)
 APP_CONFIG_LOGIN_LINK_LIFETIME: Final = timedelta(days=365)
@@ -85,14 +86,9 @@ class LoginLinkSigner:
             raise invalid_login_link()
         version, _, rest = token.partition(".")
         expiry_part, _, signature = rest.partition(".")
-        if (
-            version != _VERSION
-            or not expiry_part.isdigit()
-            or len(expiry_part) > _MAX_EXPIRY_DIGITS
-            or not signature
-        ):
+        expiry = parse_digits(expiry_part, max_digits=_MAX_EXPIRY_DIGITS)
+        if version != _VERSION or expiry is None or not signature:
             raise invalid_login_link()
-        expiry = int(expiry_part)
         expected = self._signature(installation_id, expiry)
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             raise invalid_login_link()

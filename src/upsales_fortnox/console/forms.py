@@ -8,6 +8,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import ImmutableMultiDict
 
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.core.digits import parse_digits
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -17,14 +18,16 @@ def form_values(
     *names: str,
     integers: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The named fields; empty ones left out, ``integers`` as int when they are digits."""
+    """The named fields; empty ones left out, ``integers`` as int when they are digits (any
+    other text is left for the model to refuse)."""
     values: dict[str, Any] = {}
     for name in names:
         value = form.get(name)
         if not isinstance(value, str) or value.strip() == "":
             continue
         value = value.strip()
-        values[name] = int(value) if name in integers and value.isdigit() else value
+        number = parse_digits(value) if name in integers else None
+        values[name] = value if number is None else number
     return values
 
 

@@ -11,6 +11,7 @@ from typing import Final
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from upsales_fortnox.core.digits import parse_digits
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import (
@@ -41,8 +42,9 @@ def _result_key_equals(dialect: str, key: str, value: int | str) -> ColumnElemen
         return SyncJob.result.op("->>")(key) == str(value)
     extracted = func.json_extract(SyncJob.result, f"$.{key}")
     values: list[int | str] = [str(value)]
-    if isinstance(value, int) or value.isdigit():
-        values.append(int(value))
+    number = value if isinstance(value, int) else parse_digits(value)
+    if number is not None:
+        values.append(number)
     return extracted.in_(values)
 
 

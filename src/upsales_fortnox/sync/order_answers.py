@@ -27,6 +27,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from upsales_fortnox.core.db.session import DbSession
+from upsales_fortnox.core.digits import parse_digits
 from upsales_fortnox.core.texts import (
     DEFAULT_LANGUAGE,
     Language,
@@ -229,8 +230,9 @@ def _order_id(body: Mapping[str, Any]) -> int | None:
     for candidate in candidates:
         if isinstance(candidate, int) and not isinstance(candidate, bool) and candidate > 0:
             return candidate
-        if isinstance(candidate, str) and candidate.isascii() and candidate.isdigit():
-            return int(candidate)
+        number = parse_digits(candidate) if isinstance(candidate, str) else None
+        if number:
+            return number
     return None
 
 
