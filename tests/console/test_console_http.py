@@ -55,6 +55,20 @@ async def test_pages_send_a_browser_without_a_session_to_the_login_form(
     assert forged.status_code == 303
 
 
+@pytest.mark.parametrize(
+    "cookie",
+    [b"ufs_console_session=1.abc.\xc3\xa9", b'ufs_console_session="1.abc.\\351"'],
+    ids=["raw-non-ascii", "quoted-octal-escape"],
+)
+async def test_a_session_cookie_with_non_ascii_text_sends_the_browser_to_the_login_form(
+    console: httpx.AsyncClient, cookie: bytes
+) -> None:
+    """The quoted form is ASCII on the wire; the cookie parser unquotes it to 'é'."""
+    response = await console.get("/console", headers={"cookie": cookie})
+    assert response.status_code == 303, response.text[:300]
+    assert response.headers["location"] == "/console/login"
+
+
 async def test_login_sets_a_secure_httponly_strict_cookie(console: httpx.AsyncClient) -> None:
     form = await console.get("/console/login")
     assert "Content-Security-Policy" in form.headers

@@ -27,6 +27,9 @@ def test_forged_or_malformed_cookies_are_no_session() -> None:
         f"{int(issued) + 1}.{nonce}.{signature}",
         f"x{issued}.{nonce}.{signature}",
         "1." + "a" * 300 + ".b",
+        f"{issued}.{nonce}.\u00e9",  # text compare_digest refuses (not ASCII)
+        f"{issued}.\u00e9.{signature}",
+        f"\u00b2.{nonce}.{signature}",  # a digit int() refuses
     ):
         assert signer.read(cookie, NOW) is None, cookie
 

@@ -13,6 +13,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Final
 
+from upsales_fortnox.core.crypto import constant_time_equals
+from upsales_fortnox.core.digits import parse_digits
+
 SESSION_COOKIE: Final = "ufs_console_session"
 LOGIN_COOKIE: Final = "ufs_console_login"
 SESSION_SECONDS: Final = 8 * 3600
@@ -42,12 +45,14 @@ class SessionSigner:
         if not cookie or len(cookie) > 200:
             return None
         parts = cookie.split(".")
-        if len(parts) != 3 or not parts[0].isdigit():
+        if len(parts) != 3:
             return None
-        issued, nonce, signature = parts
-        if not hmac.compare_digest(signature, self._sign("session", f"{issued}.{nonce}")):
+        issued_text, nonce, signature = parts
+        issued = parse_digits(issued_text)
+        expected = self._sign("session", f"{issued_text}.{nonce}")
+        if issued is None or not constant_time_equals(signature, expected):
             return None
-        if not 0 <= now - int(issued) < SESSION_SECONDS:
+        if not 0 <= now - issued < SESSION_SECONDS:
             return None
         return ConsoleSession(nonce=nonce, csrf_token=self._sign("csrf", nonce))
 
@@ -57,4 +62,4 @@ class SessionSigner:
 
     @staticmethod
     def token_matches(given: str | None, expected: str) -> bool:
-        return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+        return given is not None and constant_time_equals(given, expected)
