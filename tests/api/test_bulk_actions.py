@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -120,6 +121,33 @@ async def test_bulk_retry_respects_its_limit_and_refuses_bad_filters(
         assert response.json()["error"]["code"] == "validation_error"
     assert (await api_client.post("/api/jobs/retry-dead", json={})).status_code == 401
     assert await _statuses(session_factory, ids) == ["queued", "queued", "dead"]
+
+
+BEYOND_UTC = ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00")
+
+
+@pytest.mark.parametrize("field", ["died_from", "died_before"])
+@pytest.mark.parametrize("moment", BEYOND_UTC)
+@pytest.mark.parametrize("dry_run", [True, False])
+async def test_bulk_retry_refuses_a_moment_beyond_the_years_utc_holds(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+    field: str,
+    moment: str,
+    dry_run: bool,
+) -> None:
+    """A valid ISO 8601 moment whose offset moves it to year 0 or 10000 in UTC."""
+    mine = (await create_installation(api_client, admin_headers))["id"]
+    job_id = await add_job(session_factory, mine)
+    response = await api_client.post(
+        "/api/jobs/retry-dead", json={field: moment, "dry_run": dry_run}, headers=admin_headers
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"][0]["loc"] == ["body", field]
+    assert await _statuses(session_factory, [job_id]) == ["dead"]
 
 
 async def test_replay_queues_the_entity_sync_once(

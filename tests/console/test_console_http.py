@@ -252,11 +252,20 @@ async def test_bulk_retry_counts_first_then_retries_only_the_matching_dead_jobs(
             assert job is not None and job.status == JobStatus.QUEUED
         untouched = await session.get(SyncJob, other)
         assert untouched is not None and untouched.status == JobStatus.DEAD
-    bad = await console.post(
-        "/console/queue/bulk-retry", data={**form, "installation_id": "nope", "action": "count"}
-    )
-    assert bad.status_code == 422
-    assert "validation_error" in bad.text
+    for bad_field in (
+        {"installation_id": "nope"},
+        {"since": "0001-01-01T00:00:00+14:00"},  # year 0 in UTC
+        {"until": "9999-12-31T23:59:59-14:00"},  # year 10000 in UTC
+    ):
+        for action in ("count", "retry"):
+            bad = await console.post(
+                "/console/queue/bulk-retry", data={**form, **bad_field, "action": action}
+            )
+            assert bad.status_code == 422, bad_field
+            assert "validation_error" in bad.text
+    async with session_factory() as session:
+        untouched = await session.get(SyncJob, other)
+        assert untouched is not None and untouched.status == JobStatus.DEAD
 
 
 async def test_no_page_reveals_a_secret(

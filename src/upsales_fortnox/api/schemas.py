@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictInt
 
 INT32_MAX = 2_147_483_647
 
@@ -24,6 +25,19 @@ INT64_MAX = 9_223_372_036_854_775_807
 TEXT_WITHOUT_NUL = r"^[^\x00]*$"
 """PostgreSQL text cannot hold NUL characters."""
 SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*$"
+
+
+def _utc_holds(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("the moment in UTC is outside the years 1 to 9999") from None
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_utc_holds)]
+"""A date and time a UTC column can hold: ``0001-01-01T00:00:00+14:00`` is in year 0 in UTC."""
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

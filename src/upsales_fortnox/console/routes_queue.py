@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from upsales_fortnox.api.deps import SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
-from upsales_fortnox.api.schemas import INT64_MAX
+from upsales_fortnox.api.schemas import INT64_MAX, Moment
 from upsales_fortnox.console.forms import form_values, parse
 from upsales_fortnox.console.guard import SessionRequired, checked_form
 from upsales_fortnox.console.page_texts import TEXTS
@@ -33,8 +33,8 @@ class BulkFilterForm(BaseModel):
     installation_id: uuid.UUID | None = None
     kind: str | None = Field(default=None, pattern=r"^[a-z0-9_.]{1,40}$")
     reason_code: str | None = Field(default=None, pattern=r"^[a-z0-9_.]{1,60}$")
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
 
     def to_filter(self) -> DeadJobFilter:
         return DeadJobFilter(

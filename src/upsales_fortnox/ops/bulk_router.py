@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
-from upsales_fortnox.api.schemas import INT32_MAX, error_responses
+from upsales_fortnox.api.schemas import INT32_MAX, Moment, error_responses
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.jobs.schemas import JobSummary
@@ -32,8 +32,8 @@ class DeadJobSelection(BaseModel):
         str | None,
         Field(pattern=_CODE, description="The code before `:` in the job's `last_error`."),
     ] = None
-    died_from: datetime | None = Field(default=None, description="Dead at or after (inclusive).")
-    died_before: datetime | None = Field(default=None, description="Dead before (exclusive).")
+    died_from: Moment | None = Field(default=None, description="Dead at or after (inclusive).")
+    died_before: Moment | None = Field(default=None, description="Dead before (exclusive).")
     dry_run: bool = Field(default=True, description="Only count (the default); false retries.")
     limit: int = Field(default=MAX_BULK_RETRY, ge=1, le=MAX_BULK_RETRY)
 
