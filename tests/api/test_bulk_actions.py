@@ -123,6 +123,24 @@ async def test_bulk_retry_respects_its_limit_and_refuses_bad_filters(
     assert await _statuses(session_factory, ids) == ["queued", "queued", "dead"]
 
 
+@pytest.mark.parametrize("dry_run", ["false", "no", "off", 0, None])
+async def test_bulk_retry_runs_only_for_the_json_boolean_false(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+    dry_run: object,
+) -> None:
+    """Text or a number that lax validation reads as false must not turn a count into a run."""
+    mine = (await create_installation(api_client, admin_headers))["id"]
+    job_id = await add_job(session_factory, mine)
+    response = await api_client.post(
+        "/api/jobs/retry-dead", json={"dry_run": dry_run}, headers=admin_headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "validation_error"
+    assert await _statuses(session_factory, [job_id]) == ["dead"]
+
+
 BEYOND_UTC = ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00")
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
@@ -34,7 +34,9 @@ class DeadJobSelection(BaseModel):
     ] = None
     died_from: Moment | None = Field(default=None, description="Dead at or after (inclusive).")
     died_before: Moment | None = Field(default=None, description="Dead before (exclusive).")
-    dry_run: bool = Field(default=True, description="Only count (the default); false retries.")
+    dry_run: StrictBool = Field(
+        default=True, description="Only count (the default); false retries."
+    )
     limit: int = Field(default=MAX_BULK_RETRY, ge=1, le=MAX_BULK_RETRY)
 
 
