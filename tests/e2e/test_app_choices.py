@@ -68,3 +68,29 @@ async def test_an_unknown_installation_is_not_found(harness: SyncHarness) -> Non
     )
     response = await harness.service.get(url, params={"apiKey": harness.demo.api_key})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 2_000, b"[" * 50_000, b"[" * 40 + b"]" * 40, b'{"apiKey": "%s", "apiKey": "%s"}'],
+    ids=["nested-2000", "nested-50000", "nested-40", "key-twice"],
+)
+async def test_a_body_the_webhooks_would_refuse_holds_no_key(
+    harness: SyncHarness, body: bytes
+) -> None:
+    """Read by the webhooks' strict JSON rules: even the genuine key given twice is no key."""
+    if b"%s" in body:
+        key = harness.demo.api_key.encode()
+        body = body % (key, key)
+    before = sum(harness.services.fortnox_calls.values())
+    url = _price_list_url(harness)
+    unknown = url.replace(str(harness.installation_id), "0" * 8 + "-0000-4000-8000-" + "0" * 12)
+    headers = {"Content-Type": "application/json"}
+
+    refused = await harness.service.post(url, content=body, headers=headers)
+    not_found = await harness.service.post(unknown, content=body, headers=headers)
+
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["error"]["code"] == "invalid_credentials"
+    assert not_found.status_code == 404, not_found.text
+    assert sum(harness.services.fortnox_calls.values()) == before

@@ -81,3 +81,36 @@ async def test_without_a_secret_configured_the_webhook_is_off(
         "/webhooks/fortnox-consent", json={"type": "consent-revoked", "tenantId": 1}
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 50_000,
+        b"[" * 40 + b"]" * 40,
+        b'{"type": "consent-revoked", "tenantId": 1, "tenantId": %s}',
+        b'{"type": "consent-revoked", "tenantId": ',
+    ],
+    ids=["nested-50000", "nested-40", "tenant-twice", "cut-off"],
+)
+async def test_a_body_the_webhooks_would_refuse_is_no_consent_event(
+    services: Services, body: bytes
+) -> None:
+    """Read by the webhooks' strict JSON rules (deep nesting, a key given twice): 422."""
+    configured = build_services(
+        services.settings.model_copy(update={"fortnox_consent_webhook_secret": SecretStr(SECRET)}),
+        engine=services.engine,
+    )
+    mine = await create_installation(configured.session_factory, configured.secret_box)
+    if b"%s" in body:
+        body = body % (mine.fortnox_tenant_id or "0").encode()
+    transport = httpx.ASGITransport(app=create_app(services=configured))
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        response = await client.post(
+            "/webhooks/fortnox-consent",
+            content=body,
+            headers={"X-Webhook-Secret": SECRET, "Content-Type": "application/json"},
+        )
+    await configured.http.aclose()
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "unsupported_event")
+    assert await _status(configured, mine.id) == "pending_login"

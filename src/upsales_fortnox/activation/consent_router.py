@@ -9,7 +9,6 @@ wait; the alert monitor announces it). The body's shape is a guess kept in
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Annotated, Any
 
@@ -22,6 +21,8 @@ from upsales_fortnox.api.schemas import ErrorEnvelope
 from upsales_fortnox.core.crypto import constant_time_equals
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.repository.installation_rows import mark_tenant_needs_relogin
+from upsales_fortnox.intake.errors import IntakeError
+from upsales_fortnox.intake.parse import parse_json
 from upsales_fortnox.integrations.fortnox.consent import parse_consent_event
 
 logger = logging.getLogger(__name__)
@@ -72,8 +73,8 @@ async def post_consent_event(
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, "payload_too_large", "the body is too large")
     try:
-        event = parse_consent_event(json.loads(raw))
-    except ValueError:
+        event = parse_consent_event(parse_json(raw))
+    except IntakeError:
         event = None
     if event is None:
         raise ApiError(422, "unsupported_event", "not a consent event with a tenant id")

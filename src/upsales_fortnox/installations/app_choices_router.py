@@ -9,7 +9,6 @@ of :mod:`upsales_fortnox.api.upstream_errors`.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
@@ -21,7 +20,9 @@ from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
 from upsales_fortnox.installations.api_clients import InstallationNotReady
 from upsales_fortnox.installations.choices_router import price_list_choices
+from upsales_fortnox.intake.errors import IntakeError
 from upsales_fortnox.intake.installations import parse_installation_id
+from upsales_fortnox.intake.parse import parse_json
 from upsales_fortnox.integrations.upsales import facts
 from upsales_fortnox.sync.context import load_installation
 
@@ -55,8 +56,8 @@ async def _given_key(request: Request) -> str | None:
         if len(raw) > _MAX_BODY_BYTES:
             return None  # no key Upsales sends is that long: refused as missing
     try:
-        document: Any = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
+        document: Any = parse_json(raw) if raw.strip() else None
+    except IntakeError:  # what the webhooks refuse (a key twice, deep nesting) holds no key
         return None
     key = document.get(facts.EXTERNAL_VALUES_KEY_BODY_FIELD) if isinstance(document, dict) else None
     return key if isinstance(key, str) else None
