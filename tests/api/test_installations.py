@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+import pytest
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import upsales_fortnox
 from tests.api.operator_support import (
     VALID_SETTINGS,
     add_fortnox_login,
@@ -20,6 +24,8 @@ from tests.api.operator_support import (
     with_if_match,
 )
 from upsales_fortnox.activation.login_link import LoginLinkSigner
+from upsales_fortnox.api.deps import require_admin
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.models.installation import (
     FortnoxCredentials,
     Installation,
@@ -191,6 +197,37 @@ async def test_malformed_json_is_422_not_500(
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": "Acme AB", "webhook_secret": "first-secret-0123456789",'
+        b' "webhook_secret": "second-secret-0123456789"}',
+        b'{"name": "Acme AB", "upsales_customer_id": NaN}',
+        b'{"name": "Acme AB", "x": ' + b"[" * 40 + b"]" * 40 + b"}",
+        b'{"name": "Acme AB", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+        '{"name": "Acme AB"}'.encode("utf-16"),
+    ],
+    ids=["key-twice", "nan", "nested-40", "nested-50000", "utf-16"],
+)
+async def test_a_body_the_webhooks_would_refuse_is_422_and_stores_nothing(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+    raw: bytes,
+) -> None:
+    """The webhooks' strict JSON rules: a key given twice (here a secret) is not last-wins."""
+    response = await api_client.post(
+        "/api/installations",
+        content=raw,
+        headers={**admin_headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert "secret-0123456789" not in response.text
+    assert await _count(session_factory, Installation) == 0
 
 
 async def test_duplicate_customer_id_is_409(
@@ -631,6 +668,19 @@ OPERATOR_ROUTES = [
 
 def test_the_route_list_covers_every_operator_route(app: FastAPI) -> None:
     assert _operator_routes(app) == set(OPERATOR_ROUTES)
+
+
+def test_every_operator_route_reads_its_body_by_the_strict_json_rules() -> None:
+    routers = [
+        router
+        for info in pkgutil.walk_packages(upsales_fortnox.__path__, "upsales_fortnox.")
+        for router in vars(importlib.import_module(info.name)).values()
+        if isinstance(router, APIRouter)
+        and any(depends.dependency is require_admin for depends in router.dependencies)
+    ]
+    routes = [route for router in routers for route in router.routes]
+    assert len(routes) >= len(OPERATOR_ROUTES)
+    assert [route for route in routes if not isinstance(route, OperatorRoute)] == []
 
 
 async def test_every_operator_route_requires_the_token(

@@ -12,6 +12,7 @@ from upsales_fortnox.activation.errors import ActivationError
 from upsales_fortnox.activation.login import FortnoxLogin
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.repository.installation_rows import find_installation
@@ -22,6 +23,7 @@ router = APIRouter(
     prefix="/api/installations",
     tags=["installations"],
     dependencies=[AdminDep],
+    route_class=OperatorRoute,
     responses=error_responses(401, 404, 409, 422),
 )
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.documents.repository import rotate_key
 from upsales_fortnox.documents.service import DocumentUnavailable, document_pdf
@@ -19,7 +20,10 @@ from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, F
 
 public_router = APIRouter(tags=["documents"])
 operator_router = APIRouter(
-    prefix="/api/installations", tags=["installations"], dependencies=[AdminDep]
+    prefix="/api/installations",
+    tags=["installations"],
+    dependencies=[AdminDep],
+    route_class=OperatorRoute,
 )
 
 _NOT_FOUND_MESSAGE = "no document here"

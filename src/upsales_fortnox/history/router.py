@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import (
     INT32_MAX,
     MAX_PAGE_SIZE,
@@ -41,6 +42,7 @@ router = APIRouter(
     prefix="/api/installations",
     tags=["history"],
     dependencies=[AdminDep],
+    route_class=OperatorRoute,
     responses=error_responses(401, 404, 422),
 )
 

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import (
     UPSTREAM_RESPONSES,
@@ -60,6 +61,7 @@ router = APIRouter(
     prefix="/api/installations",
     tags=["settings"],
     dependencies=[AdminDep],
+    route_class=OperatorRoute,
     responses={**error_responses(401, 404), **UPSTREAM_RESPONSES},
 )
 

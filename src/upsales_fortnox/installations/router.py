@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.preconditions import OptionalIfMatch, RequiredIfMatch, set_etag
 from upsales_fortnox.api.schemas import (
     DEFAULT_PAGE_SIZE,
@@ -40,6 +41,7 @@ router = APIRouter(
     prefix="/api/installations",
     tags=["installations"],
     dependencies=[AdminDep],
+    route_class=OperatorRoute,
     responses=error_responses(401, 422),
 )
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.preconditions import RequiredIfMatch, set_etag
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.installations.reference_check import SettingsReferenceCheck
@@ -25,6 +26,7 @@ router = APIRouter(
     prefix="/api/installations",
     tags=["settings"],
     dependencies=[AdminDep],
+    route_class=OperatorRoute,
     responses=error_responses(401, 404, 422),
 )
 

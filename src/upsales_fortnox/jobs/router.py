@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import (
     DEFAULT_PAGE_SIZE,
     INT64_MAX,
@@ -28,6 +29,7 @@ router = APIRouter(
     prefix="/api/jobs",
     tags=["jobs"],
     dependencies=[AdminDep],
+    route_class=OperatorRoute,
     responses=error_responses(401, 422),
 )
 

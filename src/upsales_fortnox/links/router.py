@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import (
     DEFAULT_PAGE_SIZE,
     INT32_MAX,
@@ -33,6 +34,7 @@ router = APIRouter(
     prefix="/api/installations",
     tags=["links"],
     dependencies=[AdminDep],
+    route_class=OperatorRoute,
     responses=error_responses(401, 404, 422),
 )
 

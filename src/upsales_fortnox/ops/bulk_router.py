@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, StrictBool
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import INT32_MAX, Moment, error_responses
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
@@ -19,7 +20,12 @@ from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, ReplayKind, replay_entity, retry_dead_jobs
 from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs, fresh_job
 
-router = APIRouter(tags=["jobs"], dependencies=[AdminDep], responses=error_responses(401, 422))
+router = APIRouter(
+    tags=["jobs"],
+    dependencies=[AdminDep],
+    route_class=OperatorRoute,
+    responses=error_responses(401, 422),
+)
 
 _CODE = r"^[a-z0-9_.]{1,60}$"
 _KIND = r"^[a-z0-9_.]{1,40}$"

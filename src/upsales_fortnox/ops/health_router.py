@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.operator_errors import operator_errors
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.health_rules import (
@@ -28,6 +29,7 @@ router = APIRouter(
     prefix="/api/installations",
     tags=["health"],
     dependencies=[AdminDep],
+    route_class=OperatorRoute,
     responses=error_responses(401, 404, 422),
 )
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
 from upsales_fortnox.installations.repository.installation_rows import find_installation
@@ -27,6 +28,7 @@ router = APIRouter(
     prefix="/api/installations",
     tags=["initial sync"],
     dependencies=[AdminDep],
+    route_class=OperatorRoute,
     responses=error_responses(401, 404),
 )
 

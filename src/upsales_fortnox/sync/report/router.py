@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
 from upsales_fortnox.domain.report_compare import Report
@@ -33,6 +34,7 @@ router = APIRouter(
     prefix="/api/installations",
     tags=["reconciliation"],
     dependencies=[AdminDep],
+    route_class=OperatorRoute,
     responses={**error_responses(401, 404, 422), **UPSTREAM_RESPONSES},
 )
 

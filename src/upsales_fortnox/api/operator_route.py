@@ -1,0 +1,48 @@
+"""The operator API reads JSON bodies by the webhooks' strict rules.
+
+A body the intake would refuse (a key given twice, such as a ``webhook_secret``; nesting deeper
+than :data:`~upsales_fortnox.intake.strict_json.MAX_DEPTH`; NaN; not UTF-8) is a 422
+``validation_error`` naming the problem, as a body that is not JSON at all already is, and
+nothing is stored. Every operator router is built with :class:`OperatorRoute` (a test checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import HTTPException, Request, Response
+from fastapi.routing import APIRoute
+
+from upsales_fortnox.intake.errors import IntakeError, MalformedJsonError
+from upsales_fortnox.intake.strict_json import strict_loads
+
+
+def _not_json(name: str) -> Any:
+    raise MalformedJsonError(f"the body uses {name}, which is not JSON")
+
+
+class _StrictJsonRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            try:
+                self._json = strict_loads(
+                    await self.body(), parse_constant=_not_json, parse_float=float
+                )
+            except IntakeError as exc:
+                raise HTTPException(422, exc.message) from exc
+            except RecursionError as exc:
+                raise HTTPException(422, "the body is nested too deeply") from exc
+        return self._json
+
+
+class OperatorRoute(APIRoute):
+    """A route whose JSON body is read by :class:`_StrictJsonRequest`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict_handler(request: Request) -> Response:
+            return await handler(_StrictJsonRequest(request.scope, request.receive))
+
+        return strict_handler
