@@ -674,6 +674,23 @@ async def test_refusals_are_permanent_and_typed(
     assert in_use.value.fortnox_message == "Kundnummer 10 används redan"
 
 
+@pytest.mark.parametrize("record_id", ["..", ".", ""])
+async def test_an_id_a_url_resolves_away_names_no_record_and_is_never_sent(
+    client: FortnoxClient, router: respx.MockRouter, record_id: str
+) -> None:
+    """httpx sends /3/customers/.. as /3 and /3/customers/. as /3/customers (the list)."""
+    router.route().mock(return_value=ok({"Customer": {"CustomerNumber": "1", "Name": "X"}}))
+
+    with pytest.raises(FortnoxNotFound):
+        await client.get_customer(record_id)
+    with pytest.raises(FortnoxNotFound):
+        await client.update_customer(record_id, Customer(Name="Acme AB"))
+    with pytest.raises(FortnoxNotFound):
+        await client.delete_customer(record_id)
+
+    assert router.calls.call_count == 0
+
+
 @pytest.mark.parametrize(
     "reply",
     [

@@ -68,6 +68,8 @@ _PREVIEWS: Final = {
 }
 #: Connection failures after which the request certainly did not reach Fortnox.
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: Path ids no record can have: a URL drops them ("") or resolves them away ("." and "..").
+_DOT_SEGMENTS: Final = frozenset({"", ".", ".."})
 
 E = TypeVar("E", bound=Entity)
 
@@ -306,9 +308,11 @@ class FortnoxClient(FortnoxListings):
         (with another ``accept``: the body's bytes)."""
         label = f"{method} {template}"
         repeatable = method in ("GET", "DELETE")
-        url = (self._api_root if from_root else self._base_url) + template.format(
-            **{name: quote(str(value), safe="") for name, value in (path or {}).items()}
-        )
+        segments = {name: quote(str(value), safe="") for name, value in (path or {}).items()}
+        for segment in segments.values():
+            if segment in _DOT_SEGMENTS:  # the URL would resolve it away: /3/customers/.. is /3
+                raise FortnoxNotFound(f"{label}: no Fortnox record has the id {segment!r}")
+        url = (self._api_root if from_root else self._base_url) + template.format(**segments)
         content = None if body is None else FORTNOX_JSON.dumps(body)
         started = self._retry.clock()
         failures = 0
