@@ -145,3 +145,112 @@ async def test_the_upsales_hook_worked_first_keeps_the_phone_changed_in_fortnox(
     await settle(harness)
 
     _both_edits_kept(harness, company_id)
+
+
+async def test_a_rename_in_upsales_of_a_long_fortnox_name_reaches_fortnox(
+    harness: SyncHarness,
+) -> None:
+    """The company holds the name cut to 100 characters: the same name as the customer's, so
+    renaming it in Upsales is an Upsales edit, sent."""
+    harness.connect_upsales_hooks()
+    harness.fortnox.seed(
+        harness.tenant_id, customers=[{"CustomerNumber": "4711", "Name": LONG_NAME}]
+    )
+    await settle(harness)
+    (company,) = companies_named(harness, LONG_NAME[:100])
+
+    harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "accounts",
+        company["id"],
+        {"name": "GRS Återvinning"},
+        user_id=harness.demo.sales_rep_user_ids[0],
+    )
+    await settle(harness)
+
+    customer = harness.fortnox_entity("customers", "4711")
+    assert customer is not None and customer["Name"] == "GRS Återvinning"
+
+
+async def test_an_email_set_in_upsales_for_a_company_made_from_fortnox_reaches_fortnox(
+    harness: SyncHarness,
+) -> None:
+    """The Fortnox → Upsales sync does not write the e-mail, so its links keep no base for it:
+    the e-mail set in Upsales is sent."""
+    (email_field,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "customfields/account",
+        [{"name": "Fakturamejl", "alias": "FORTNOX_EMAIL", "datatype": "String"}],
+    )
+    harness.connect_upsales_hooks()
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "7", "Name": "Ek AB", "Email": "gammal@ek.se"}],
+    )
+    await settle(harness)
+    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
+    assert link is not None
+
+    harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "accounts",
+        link.upsales_id,
+        {"custom": [{"fieldId": email_field, "value": "faktura@ek.se"}]},
+        user_id=harness.demo.sales_rep_user_ids[0],
+    )
+    await settle(harness)
+
+    customer = harness.fortnox_entity("customers", "7")
+    assert customer is not None and customer["Email"] == "faktura@ek.se"
+
+
+async def test_a_fortnox_city_change_survives_an_upsales_street_edit_waiting(
+    harness: SyncHarness,
+) -> None:
+    """The sales rep corrects the street (its hook held back), the bookkeeper changes the city;
+    the Fortnox event is worked first: the address is left for the street's edit, whose own
+    event then brings the city."""
+    harness.connect_upsales_hooks()
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {
+                "CustomerNumber": "7",
+                "Name": "Ek AB",
+                "Address1": "Storgatan 1",
+                "ZipCode": "903 26",
+                "City": "Umeå",
+            }
+        ],
+    )
+    await settle(harness)
+    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
+    assert link is not None and link.synced_fields is not None
+    company = harness.upsales_entity("accounts", link.upsales_id)
+    assert company is not None
+    addresses = [
+        {**address, "address": "Storgatan 3"} if address["type"] == "Mail" else address
+        for address in company["addresses"]
+    ]
+    edited = harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "accounts",
+        link.upsales_id,
+        {"addresses": addresses},
+        user_id=harness.demo.sales_rep_user_ids[0],
+        fire_hooks=False,
+    )
+    context = await context_of(harness)
+    await context.fortnox.update_customer("7", Customer(City="Luleå"))
+    await harness.deliver_fortnox_events()
+    await harness.run_jobs()
+    await _hook(harness, dict(edited))
+
+    await settle(harness)
+
+    customer = harness.fortnox_entity("customers", "7")
+    company = harness.upsales_entity("accounts", link.upsales_id)
+    assert customer is not None and company is not None
+    assert (customer["Address1"], customer["City"]) == ("Storgatan 3", "Luleå")
+    (mail,) = [address for address in company["addresses"] if address["type"] == "Mail"]
+    assert (mail["address"], mail["city"]) == ("Storgatan 3", "Luleå")

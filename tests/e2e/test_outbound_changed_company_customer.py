@@ -7,6 +7,7 @@ company gets one customer."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -19,13 +20,19 @@ from tests.e2e.won_deal_support import (
     hold_creates,
     run_due,
 )
-from upsales_fortnox.vocabulary import JobKind, JobStatus, LinkEntity
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.ports import FortnoxPort
+from upsales_fortnox.links.repository.links import LinkStore
+from upsales_fortnox.sync.outbound import deal_customer
+from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
 
 CUSTOMERS = "customers"
 NEW_ORG_NUMBER = "556045-6789"
 
 CHANGES = {
     "a corrected organisation number": ({}, {"orgNo": NEW_ORG_NUMBER}),
+    # a typo in the last digits: the same search (by the first six), another number
+    "corrected last digits of the organisation number": ({}, {"orgNo": "556677-8808"}),
     "an organisation number given": ({"orgNo": ""}, {"orgNo": NEW_ORG_NUMBER}),
     "a new name, without an organisation number": (
         {"orgNo": ""},
@@ -160,3 +167,43 @@ async def test_the_late_customers_fortnox_event_links_it_to_the_changed_company(
     assert done.status == JobStatus.DONE, done.last_error
     assert (done.result or {})["customer"] == "linked"
     assert len(fortnox_customers(harness)) == 1
+
+
+async def test_a_customer_the_fortnox_sync_linked_to_the_company_meanwhile_is_used(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The late customer's Fortnox event links it to the changed company while the deal's retry
+    searches by the sent fields: the deal uses that link (no second customer)."""
+    harness = linked
+    company_id, job_id, held = await _won_then_changed_while_its_create_may_land(
+        harness, monkeypatch, {}, {"orgNo": NEW_ORG_NUMBER}
+    )
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+    searches = 0
+    find_candidates = deal_customer.find_candidates
+
+    async def the_fortnox_sync_links_meanwhile(
+        fortnox: FortnoxPort, fields: Mapping[str, str | None]
+    ) -> list[Customer]:
+        nonlocal searches
+        searches += 1
+        found = await find_candidates(fortnox, fields)
+        if searches == 2:  # the search by the sent fields
+            async with harness.services.session_factory() as session:
+                await LinkStore(session, harness.installation_id).save(
+                    LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER, "1", None
+                )
+                await session.commit()
+        return found
+
+    monkeypatch.setattr(deal_customer, "find_candidates", the_fortnox_sync_links_meanwhile)
+
+    done = await run_due(harness, job_id)
+
+    assert searches == 2
+    assert done.status == JobStatus.DONE, done.last_error
+    assert (done.result or {})["customer"] == "linked"
+    assert len(fortnox_customers(harness)) == 1
+    customer_link = await link_of(harness, LinkEntity.COMPANY, company_id)
+    assert customer_link is not None and customer_link.fortnox_id == "1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -401,3 +402,46 @@ def test_a_company_a_deal_created_for_but_linked_elsewhere_is_not_taken() -> Non
     sent = {"name": "Nordisk Verkstad AB", "organisation_number": None}
     decision = decide(customer=customer(), sent_for=SentFor(renamed, sent), linked_company_ids={8})
     assert decision.outcome == CREATED
+
+
+def test_a_fortnox_change_left_for_a_waiting_upsales_edit_comes_with_that_edits_event() -> None:
+    """A street corrected in Upsales waits to be sent while Fortnox gives the customer a visiting
+    address: the addresses are left as they are and the link keeps its fingerprint, so the
+    event of the street's write to Fortnox is no echo and brings the visiting address."""
+    before = customer(Name="Ek AB", Address1="Storgatan 1", ZipCode="903 26", City="Umeå")
+    with_visit = {"VisitingAddress": "Kungsgatan 9", "VisitingCity": "Umeå"}
+    after = before.model_copy(update=with_visit)
+    base = {
+        "name": "Ek AB",
+        "organisation_number": None,
+        "address1": "Storgatan 1",
+        "zip_code": "903 26",
+        "city": "Umeå",
+        "country_code": None,
+        "phone": None,
+    }
+    street = Address(type="Mail", address="Storgatan 3", zipcode="903 26", city="Umeå")
+    edited = company(3, "Ek AB", addresses=[street])
+    link = LinkView(
+        LinkEntity.COMPANY, 3, FortnoxType.CUSTOMER, "1001", customer_fingerprint(before), base
+    )
+    kwargs: dict[str, Any] = {"link": link, "linked_company": edited, "field_ids": FIELDS}
+
+    waiting = decide(customer=after, **kwargs)
+
+    save = waiting.commands[-1]
+    assert isinstance(save, SaveLink) and save.fingerprint == link.fingerprint
+    assert save.synced_fields is not None and save.synced_fields["address1"] == "Storgatan 1"
+    assert not any(
+        isinstance(c, UpdateUpsalesCompany) and c.changes.addresses for c in waiting.commands
+    )
+
+    sent = after.model_copy(update={"Address1": "Storgatan 3"})  # the street reached Fortnox
+    synced = replace(link, synced_fields={**base, "address1": "Storgatan 3"})
+    brought = decide(customer=sent, **{**kwargs, "link": synced})
+
+    (update, save) = brought.commands
+    assert isinstance(update, UpdateUpsalesCompany) and update.changes.addresses is not None
+    visits = [(a.address, a.city) for a in update.changes.addresses if a.type == "Visit"]
+    assert visits == [("Kungsgatan 9", "Umeå")]
+    assert isinstance(save, SaveLink) and save.fingerprint == customer_fingerprint(sent)

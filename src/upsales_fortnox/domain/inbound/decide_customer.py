@@ -19,6 +19,7 @@ from upsales_fortnox.domain.inbound.companies import (
 )
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
+    SENT_TO_FORTNOX_ONLY,
     AccountFieldIds,
     company_fields_from_fortnox,
     company_fields_from_upsales,
@@ -97,15 +98,22 @@ def _save_link(
     )
 
 
-def _synced_after(
+def synced_after_write(
     base: Mapping[str, str | None] | None,
     written: CompanyDraft,
     customer: Customer,
     field_ids: AccountFieldIds,
 ) -> dict[str, str | None]:
-    """The link's new merge base once ``written`` is what the company holds."""
+    """The link's new merge base once ``written`` is what the company holds; the fields this
+    sync does not write keep the base they had (none on a new link)."""
     upsales = company_fields_from_upsales(written, field_ids)
-    return base_after_upsales_write(base, upsales, company_fields_from_fortnox(customer))
+    synced = base_after_upsales_write(base, upsales, company_fields_from_fortnox(customer))
+    for name in SENT_TO_FORTNOX_ONLY & synced.keys():
+        if base is not None and name in base:
+            synced[name] = base[name]
+        else:
+            del synced[name]
+    return synced
 
 
 def decide_customer(
@@ -128,7 +136,7 @@ def decide_customer(
     ``sent_for`` the company a won deal's create of it was sent for (it is that company's,
     whatever the others' names and numbers).
 
-    Every link records its merge base (:func:`_synced_after`): fields our write made equal are
+    Every link records its merge base (:func:`synced_after_write`): fields our write made equal are
     in sync, fields changed in Upsales and waiting for Fortnox are left and keep their base,
     so the echo of our write, and the next Upsales edit, send nothing Fortnox did not change.
 
@@ -150,8 +158,12 @@ def decide_customer(
         if not is_empty(changes):
             commands.append(UpdateUpsalesCompany(linked_company.id, changes))
         written = as_written(linked_company, changes)
-        synced = _synced_after(link.synced_fields, written, customer, field_ids)
-        commands.append(_save_link(linked_company.id, customer_number, fingerprint, synced))
+        synced = synced_after_write(link.synced_fields, written, customer, field_ids)
+        # what was left for the Upsales edit waiting (the whole address, for a postal field)
+        # comes over with the event of that edit's write: until then the link keeps its
+        # fingerprint, so that event is not taken for our echo
+        kept = link.fingerprint if waiting else fingerprint
+        commands.append(_save_link(linked_company.id, customer_number, kept, synced))
         return CustomerDecision(commands, UPDATED, linked_company.id)
     if link is not None:  # the linked company was deleted in Upsales: match afresh
         commands.append(RemoveLink(FortnoxType.CUSTOMER, customer_number))
@@ -171,7 +183,7 @@ def decide_customer(
         changes = company_changes(customer, company, field_ids, fill_only=True)
         if not is_empty(changes):
             commands.append(UpdateUpsalesCompany(company.id, changes))
-        synced = company_fields_from_upsales(as_written(company, changes), field_ids)
+        synced = synced_after_write(None, as_written(company, changes), customer, field_ids)
         commands.append(_save_link(company.id, customer_number, fingerprint, synced))
         return CustomerDecision(commands, LINKED, company.id)
     draft = new_company(customer, field_ids)
@@ -180,7 +192,7 @@ def decide_customer(
         FortnoxType.CUSTOMER,
         customer_number,
         fingerprint,
-        synced_fields=company_fields_from_upsales(draft, field_ids),
+        synced_fields=synced_after_write(None, draft, customer, field_ids),
     )
     commands.append(CreateUpsalesCompany(draft, target))
     return CustomerDecision(commands, CREATED, None)

@@ -34,7 +34,10 @@ from typing import Final
 from upsales_fortnox.domain.identity import normalise_org_number
 from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
 from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
-from upsales_fortnox.integrations.upsales.facts import INVOICE_ADDRESS_TYPES
+from upsales_fortnox.integrations.upsales.facts import (
+    ACCOUNT_NAME_MAX_LENGTH,
+    INVOICE_ADDRESS_TYPES,
+)
 from upsales_fortnox.integrations.upsales.models import Address, CompanyDraft, CustomValue
 
 CompanyFields = dict[str, str | None]
@@ -60,6 +63,9 @@ FORTNOX_FIELDS: Final[dict[str, str]] = {
     "email": "Email",
     "vat_number": "VATNumber",
 }
+SENT_TO_FORTNOX_ONLY: Final = frozenset({"email"})
+"""Company fields the Fortnox → Upsales sync does not write: a base it records leaves them as
+they were (without one, the Upsales value is sent as any field without a base)."""
 ALWAYS_SYNCED: Final = (
     "name",
     "organisation_number",
@@ -162,9 +168,11 @@ def company_fields_from_upsales(company: CompanyDraft, field_ids: AccountFieldId
 
 
 def company_fields_from_fortnox(customer: Customer) -> CompanyFields:
-    """All company fields of a Fortnox customer (callers keep the keys they sync)."""
+    """All company fields of a Fortnox customer (callers keep the keys they sync); the name as
+    an Upsales company holds it (cut to :data:`ACCOUNT_NAME_MAX_LENGTH`), so a long name and
+    the company's cut of it are the same name."""
     return {
-        "name": clean(customer.Name),
+        "name": clean((customer.Name or "").strip()[:ACCOUNT_NAME_MAX_LENGTH]),
         "organisation_number": canonical_org_number(customer.OrganisationNumber),
         "address1": clean(
             ", ".join(filter(None, (clean(customer.Address1), clean(customer.Address2))))

@@ -291,11 +291,12 @@ class WonDealLinks:
                 LinkEntity.COMPANY, company_id, FortnoxType.CUSTOMER
             )
 
-    async def customer_linked(self, customer_number: str) -> bool:
-        """Whether the Fortnox customer is linked to a company, as committed now."""
+    async def customer_linked_to(self, customer_number: str) -> int | None:
+        """The company the Fortnox customer is linked to, as committed now (None: none)."""
         async with self._session_factory() as session:
             links = LinkStore(session, self._installation_id)
-            return await links.by_fortnox(FortnoxType.CUSTOMER, customer_number) is not None
+            link = await links.by_fortnox(FortnoxType.CUSTOMER, customer_number)
+            return link.upsales_id if link is not None else None
 
     async def search_customer_again_at(self, create: CustomerCreate, settles_at: datetime) -> bool:
         """Store, committed at once, when to search for the customer again after a search that

@@ -22,11 +22,11 @@ from upsales_fortnox.domain.inbound.companies import (
     is_empty,
     new_company,
 )
+from upsales_fortnox.domain.inbound.decide_customer import synced_after_write
 from upsales_fortnox.domain.initial_phases import PHASE_MODELS, SORT_KEYS, Phase, entity_id
 from upsales_fortnox.domain.outbound.company import (
     ACCOUNT_ALIASES,
     AccountFieldIds,
-    company_fields_from_upsales,
 )
 from upsales_fortnox.domain.sync_commands import (
     Command,
@@ -132,9 +132,8 @@ class CustomerImport:
                 continue
             draft = new_company(customer, self._field_ids)
             # the company as made is the link's merge base (as in the Fortnox → Upsales sync)
-            target = replace(
-                target, synced_fields=company_fields_from_upsales(draft, self._field_ids)
-            )
+            base = synced_after_write(None, draft, customer, self._field_ids)
+            target = replace(target, synced_fields=base)
             jobs.append((entry, self._create(CreateUpsalesCompany(draft, target), entry)))
         return await gather_outcomes(jobs, self._semaphore)
 
@@ -146,8 +145,7 @@ class CustomerImport:
             commands: list[Command] = []
             if not is_empty(changes):
                 commands.append(UpdateUpsalesCompany(link.upsales_id, changes))
-            written = as_written(current, changes)
-            base = company_fields_from_upsales(written, self._field_ids)
+            base = synced_after_write(None, as_written(current, changes), customer, self._field_ids)
             commands.append(replace(link, synced_fields=base))
             outcome, _ = await carry_out(commands, self._effects, entry, "linked")
             return outcome

@@ -125,8 +125,9 @@ async def ensure_customer(
     field_ids = await account_field_ids(session_factory, installation_id, upsales)
     fields = company_fields_from_upsales(company, field_ids)
     searched_at = utcnow()
+    candidates = await find_candidates(fortnox, fields)
     decision: CreateFortnoxCustomer | LinkFortnoxCustomer
-    decision = decide_customer(company_id, fields, await find_candidates(fortnox, fields))
+    decision = decide_customer(company_id, fields, candidates)
     made_before_a_change = False
     if isinstance(decision, CreateFortnoxCustomer):
         earlier = await _no_earlier_create_may_land(links, deal, searched_at, settle_seconds)
@@ -134,10 +135,15 @@ async def ensure_customer(
         linked_meanwhile = await links.company_link(company_id)
         if linked_meanwhile is not None:
             return CustomerOutcome(linked_meanwhile.fortnox_id, "linked")
-        found = await _made_before_a_change(fortnox, earlier, company_id, fields)
-        # linked meanwhile to another company (by the Fortnox sync): not this one's to take
-        if found is not None and not await links.customer_linked(found.customer_number):
-            decision, made_before_a_change = found, True
+        found = await _made_before_a_change(fortnox, earlier, company_id, (fields, candidates))
+        if found is not None:
+            # the Fortnox sync may have linked it meanwhile: to this company, it is used; to
+            # another, it is not this one's to take
+            owner = await links.customer_linked_to(found.customer_number)
+            if owner == company_id:
+                return CustomerOutcome(found.customer_number, "linked")
+            if owner is None:
+                decision, made_before_a_change = found, True
     customer = await _apply_customer(fortnox, links, decision, deal)
     number = customer.CustomerNumber
     if not number:
@@ -183,18 +189,22 @@ async def _made_before_a_change(
     fortnox: FortnoxPort,
     earlier: list[CustomerCreate],
     company_id: int,
-    fields: CompanyFields,
+    searched: tuple[CompanyFields, list[Customer]],
 ) -> LinkFortnoxCustomer | None:
     """The customer an earlier create of the company made, when the company has changed since
-    so that the search by its fields today does not find it (renamed, or given an
-    organisation number): looked for by the fields that create sent (after its wait)."""
+    so that it no longer matches it (renamed, given or corrected an organisation number):
+    looked for by the fields that create sent, after its wait, among the candidates of the
+    search just made (``searched``: by the company's fields now) when that search is the same,
+    else by a search of its own."""
+    fields, candidates = searched
     for create in earlier:
         sent = create.sent_fields
         if create.company_id != company_id or sent is None:
             continue
-        if customer_search(sent) == customer_search(fields):  # the search just made covers it
-            continue
-        found = customer_made_as_sent(company_id, sent, await find_candidates(fortnox, sent))
+        among = candidates
+        if customer_search(sent) != customer_search(fields):
+            among = await find_candidates(fortnox, sent)
+        found = customer_made_as_sent(company_id, sent, among)
         if found is not None:
             return found
     return None
