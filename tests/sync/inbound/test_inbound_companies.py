@@ -445,3 +445,21 @@ def test_a_fortnox_change_left_for_a_waiting_upsales_edit_comes_with_that_edits_
     visits = [(a.address, a.city) for a in update.changes.addresses if a.type == "Visit"]
     assert visits == [("Kungsgatan 9", "Umeå")]
     assert isinstance(save, SaveLink) and save.fingerprint == customer_fingerprint(sent)
+
+
+CUT_AT_A_SPACE = (
+    "Göteborgs Regionala Samordningsförbund för Återvinning och Miljöteknik i Västra "
+    "Götaland Ekonomiska Förening"
+)
+
+
+def test_a_long_name_cut_at_a_space_is_the_name_the_company_holds() -> None:
+    """Upsales trims what it is given: the company holds the cut without its trailing space,
+    and the customer's name is that same name (no rewrite on each Fortnox change)."""
+    assert CUT_AT_A_SPACE[99] == " "
+    fortnox = customer(Name=CUT_AT_A_SPACE, Phone1="08-2")
+    holding = company(1, CUT_AT_A_SPACE[:100].strip(), phone="08-1")
+
+    changes = company_changes(fortnox, holding, FIELDS)
+
+    assert changes.model_dump(exclude_unset=True, exclude={"custom"}) == {"phone": "08-2"}

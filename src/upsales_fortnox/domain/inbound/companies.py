@@ -172,7 +172,7 @@ def new_company(customer: Customer, field_ids: AccountFieldIds) -> CompanyDraft:
 
 def _company_name(customer: Customer) -> str:
     name = _text(customer.Name) or f"Fortnox customer {customer.CustomerNumber}"
-    return name[:NAME_MAX_LENGTH]
+    return name[:NAME_MAX_LENGTH].rstrip()
 
 
 def company_changes(

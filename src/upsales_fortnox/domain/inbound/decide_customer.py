@@ -19,7 +19,7 @@ from upsales_fortnox.domain.inbound.companies import (
 )
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
-    SENT_TO_FORTNOX_ONLY,
+    FORTNOX_FIELDS,
     AccountFieldIds,
     company_fields_from_fortnox,
     company_fields_from_upsales,
@@ -104,16 +104,9 @@ def synced_after_write(
     customer: Customer,
     field_ids: AccountFieldIds,
 ) -> dict[str, str | None]:
-    """The link's new merge base once ``written`` is what the company holds; the fields this
-    sync does not write keep the base they had (none on a new link)."""
+    """The link's new merge base once ``written`` is what the company holds."""
     upsales = company_fields_from_upsales(written, field_ids)
-    synced = base_after_upsales_write(base, upsales, company_fields_from_fortnox(customer))
-    for name in SENT_TO_FORTNOX_ONLY & synced.keys():
-        if base is not None and name in base:
-            synced[name] = base[name]
-        else:
-            del synced[name]
-    return synced
+    return base_after_upsales_write(base, upsales, company_fields_from_fortnox(customer))
 
 
 def decide_customer(
@@ -198,6 +191,9 @@ def decide_customer(
     return CustomerDecision(commands, CREATED, None)
 
 
+_ALL_FIELDS: Final = frozenset(FORTNOX_FIELDS)
+
+
 def _link_sent_for(
     customer_number: str,
     customer: Customer,
@@ -209,7 +205,8 @@ def _link_sent_for(
     (so no search by its fields finds it): linked with the fields that create sent as the base,
     and the company's sync queued with the link, so its changes since reach the customer."""
     company = sent_for.company
-    changes = company_changes(customer, company, field_ids, fill_only=True)
+    # only the customer number: the company's fields since are sent to the customer
+    changes = company_changes(customer, company, field_ids, fill_only=True, keep=_ALL_FIELDS)
     if not is_empty(changes):
         commands.append(UpdateUpsalesCompany(company.id, changes))
     fingerprint = customer_fingerprint(customer)

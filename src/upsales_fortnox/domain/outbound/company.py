@@ -63,9 +63,6 @@ FORTNOX_FIELDS: Final[dict[str, str]] = {
     "email": "Email",
     "vat_number": "VATNumber",
 }
-SENT_TO_FORTNOX_ONLY: Final = frozenset({"email"})
-"""Company fields the Fortnox → Upsales sync does not write: a base it records leaves them as
-they were (without one, the Upsales value is sent as any field without a base)."""
 ALWAYS_SYNCED: Final = (
     "name",
     "organisation_number",

@@ -120,7 +120,8 @@ def decide_customer(
     """Link the matching Fortnox customer, or create one (refused when Fortnox would refuse).
 
     A matched customer keeps its Fortnox data; the Upsales fields become the base of later
-    merges, so differences count as changes made in Fortnox (Fortnox is the accounting record).
+    merges: a difference stays until either side changes the field (see
+    :func:`~.merge.three_way_merge`'s ``fortnox_unchanged``).
     """
     match = matching_customer(fields, candidates)
     if match is not None and match.CustomerNumber:
@@ -172,15 +173,23 @@ def company_gate(link: LinkView | None, fields: CompanyFields) -> NoChange | Non
 
 
 def decide_company_update(
-    upsales_company_id: int, link: LinkView, upsales: CompanyFields, fortnox: Customer
+    upsales_company_id: int,
+    link: LinkView,
+    upsales: CompanyFields,
+    fortnox: Customer,
+    *,
+    fortnox_unchanged: bool = False,
 ) -> UpdateFortnoxCustomer:
-    """Three-way merge against the fields last synced (see :mod:`.merge`).
+    """Three-way merge against the fields last synced (see :mod:`.merge`; ``fortnox_unchanged``:
+    the customer is as it was at the last sync).
 
     The command's ``changes`` is None when nothing is to be written to Fortnox; its
     ``synced_fields`` are recorded on the link either way.
     """
     fortnox_fields = company_fields_from_fortnox(fortnox)
-    plan = three_way_merge(link.synced_fields, upsales, fortnox_fields)
+    plan = three_way_merge(
+        link.synced_fields, upsales, fortnox_fields, fortnox_unchanged=fortnox_unchanged
+    )
     if plan.to_fortnox:
         problems = company_problems({**fortnox_fields, **plan.to_fortnox})
         if problems:

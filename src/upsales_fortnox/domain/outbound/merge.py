@@ -7,9 +7,11 @@ The link stores the fields as last synced (the *base*). Against it, each field i
 * changed in Fortnox only: written to Upsales (by the Fortnox → Upsales sync);
 * changed on both sides to different values: a conflict, and **Fortnox wins** (it is the
   accounting record): the Fortnox value goes to Upsales and nothing is written to Fortnox;
-* without a base (a link made before fields were recorded, e.g. by the Fortnox → Upsales
-  sync, or a field synced for the first time): the side named by ``without_base`` wins, except
-  that an empty value never wins over a filled one (it carries no information without a base).
+* without a base (a link made before fields were recorded, or a field synced for the first
+  time): the side named by ``without_base`` wins, except that an empty value never wins over a
+  filled one (it carries no information without a base);
+* a customer unchanged since the last sync (``fortnox_unchanged``) has changed no field: where
+  it differs from the base, the link was made with that difference, and an Upsales edit is sent.
 
 ``synced`` is the new base once the Fortnox writes are made: agreed fields and fields written to
 Fortnox take their new value; fields waiting for the Upsales side keep their old base value, so
@@ -39,8 +41,14 @@ def three_way_merge(
     fortnox: FieldValues,
     *,
     without_base: Literal["upsales", "fortnox"] = "upsales",
+    fortnox_unchanged: bool = False,
 ) -> MergePlan:
-    """Merge the fields present in ``upsales`` (the fields this installation syncs)."""
+    """Merge the fields present in ``upsales`` (the fields this installation syncs).
+
+    ``fortnox_unchanged``: the customer is as it was at the last sync (its fingerprint is the
+    link's), so a field on which Fortnox differs from the base differed when the link was made
+    (the sides agreed to differ: a linked customer keeps its own data) and is no change made in
+    Fortnox; an Upsales edit of it is sent."""
     to_fortnox: dict[str, str | None] = {}
     to_upsales: dict[str, str | None] = {}
     conflicts: list[str] = []
@@ -63,7 +71,7 @@ def three_way_merge(
         base_value = base[name]
         synced[name] = base_value
         upsales_changed = upsales_value != base_value
-        fortnox_changed = fortnox_value != base_value
+        fortnox_changed = fortnox_value != base_value and not fortnox_unchanged
         if upsales_changed and not fortnox_changed:
             to_fortnox[name] = upsales_value
             synced[name] = upsales_value

@@ -67,11 +67,14 @@ async def sync_company(
     except FortnoxNotFound:
         reason = "the Fortnox customer no longer exists; the Fortnox sync removes the link"
         return CompanySyncResult(company_id, "skipped", number, reason=reason)
-    decision = decide_company_update(company_id, link, fields, customer)
     # A customer changed in Fortnox since the link's fingerprint has changes the Fortnox →
     # Upsales sync has yet to bring over: the link keeps that fingerprint, so the event of our
-    # write (or of theirs) is not taken for our echo and brings them.
+    # write (or of theirs) is not taken for our echo and brings them. One unchanged differs
+    # from the base only where the link was made with a difference: an Upsales edit is sent.
     changed_in_fortnox = customer_fingerprint(customer) != link.fingerprint
+    decision = decide_company_update(
+        company_id, link, fields, customer, fortnox_unchanged=not changed_in_fortnox
+    )
     if decision.changes is not None:
         customer = await context.fortnox.update_customer(link.fortnox_id, decision.changes)
     async with services.session_factory() as session:

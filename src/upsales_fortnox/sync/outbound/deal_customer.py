@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Literal
@@ -129,6 +129,10 @@ async def ensure_customer(
     decision: CreateFortnoxCustomer | LinkFortnoxCustomer
     decision = decide_customer(company_id, fields, candidates)
     made_before_a_change = False
+    if isinstance(decision, LinkFortnoxCustomer):
+        decision, made_before_a_change = await _noted_create_found(
+            links, deal, decision, (fields, candidates)
+        )
     if isinstance(decision, CreateFortnoxCustomer):
         earlier = await _no_earlier_create_may_land(links, deal, searched_at, settle_seconds)
         # another run's link clears the notes it read: then the customer it linked is used
@@ -183,6 +187,27 @@ async def _no_earlier_create_may_land(
     for create in earlier:
         await _waited_for(links, create, deal, searched_at, settle_seconds)
     return earlier
+
+
+async def _noted_create_found(
+    links: WonDealLinks,
+    deal: tuple[int, int],
+    found: LinkFortnoxCustomer,
+    searched: tuple[CompanyFields, list[Customer]],
+) -> tuple[LinkFortnoxCustomer, bool]:
+    """``found``, or, when a create of the company that a deal noted made it, the link with the
+    fields that create sent as the base, and whether the company has changed since them (its
+    changes, a new phone say, are then sent to the customer)."""
+    order_id, company_id = deal
+    fields, candidates = searched
+    customer = [c for c in candidates if c.CustomerNumber == found.customer_number]
+    for create in await links.customer_creates_to_wait_for(order_id, company_id):
+        sent = create.sent_fields
+        if create.company_id != company_id or sent is None:
+            continue
+        if customer_made_as_sent(company_id, sent, customer) is not None:
+            return replace(found, synced_fields=dict(sent)), dict(sent) != dict(fields)
+    return found, False
 
 
 async def _made_before_a_change(

@@ -1,0 +1,264 @@
+"""Company links made with differences (the customer's own name or address): an Upsales edit
+made since is sent while Fortnox has not changed since the link, and an e-mail is sent or kept
+by the same rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import context_of, link_of, settle
+from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.vocabulary import FortnoxType
+
+
+def fortnox_writes(harness: SyncHarness) -> dict[str, int]:
+    return {
+        k: v for k, v in harness.services.fortnox_calls.items() if v and not k.startswith("GET")
+    }
+
+
+def edit_company(harness: SyncHarness, company_id: int, body: dict[str, Any], **kw: Any) -> Any:
+    return harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "accounts",
+        company_id,
+        body,
+        user_id=harness.demo.sales_rep_user_ids[0],
+        **kw,
+    )
+
+
+async def test_a_rename_in_upsales_reaches_fortnox_after_the_fortnox_sync_linked_a_differing_name(
+    harness: SyncHarness,
+) -> None:
+    """The bookkeeper adds a customer the CRM already has (same org number, the name written
+    out in full). Fortnox has not changed since the link; the sales rep renames the company in
+    Upsales: the rename should reach Fortnox (nothing changed there since the link)."""
+    harness.connect_upsales_hooks()
+    await settle(harness)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {
+                "CustomerNumber": "1001",
+                "Name": "Nordisk Verkstad Aktiebolag",
+                "OrganisationNumber": "556677-8899",
+            }
+        ],
+    )
+    await settle(harness)
+    link = await link_of(harness, FortnoxType.CUSTOMER, "1001")
+    assert link is not None
+
+    edit_company(harness, link.upsales_id, {"name": "Nordisk Verkstad i Göteborg AB"})
+    await settle(harness)
+
+    customer = harness.fortnox_entity("customers", "1001")
+    company = harness.upsales_entity("accounts", link.upsales_id)
+    assert customer is not None and company is not None
+    # the two sides must at least agree; the sales rep's rename is expected to win
+    assert customer["Name"] == company["name"] == "Nordisk Verkstad i Göteborg AB", (
+        customer["Name"],
+        company["name"],
+    )
+
+
+async def test_an_invoice_address_edit_in_upsales_reaches_fortnox(
+    harness: SyncHarness,
+) -> None:
+    """The company has an Invoice address (the one the Upsales → Fortnox sync reads first); the
+    bookkeeper adds the customer with another address; the Fortnox sync links them (and adds a
+    Mail address). The sales rep then moves the invoice address: it should reach Fortnox."""
+    harness.connect_upsales_hooks()
+    (company_id,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "accounts",
+        [
+            {
+                "name": "Ek AB",
+                "orgNo": "556012-3456",
+                "addresses": [
+                    {
+                        "type": "Invoice",
+                        "address": "Fakturavägen 1",
+                        "zipcode": "903 26",
+                        "city": "Umeå",
+                        "country": "SE",
+                    }
+                ],
+            }
+        ],
+    )
+    await settle(harness)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {
+                "CustomerNumber": "7",
+                "Name": "Ek AB",
+                "OrganisationNumber": "556012-3456",
+                "Address1": "Box 7",
+                "ZipCode": "901 01",
+                "City": "Umeå",
+            }
+        ],
+    )
+    await settle(harness)
+    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
+    assert link is not None and link.upsales_id == company_id
+
+    company = harness.upsales_entity("accounts", company_id)
+    assert company is not None
+    addresses = [
+        {**a, "address": "Nya Fakturavägen 9"} if a["type"] == "Invoice" else a
+        for a in company["addresses"]
+    ]
+    edit_company(harness, company_id, {"addresses": addresses})
+    await settle(harness)
+
+    customer = harness.fortnox_entity("customers", "7")
+    assert customer is not None
+    assert customer["Address1"] == "Nya Fakturavägen 9", customer["Address1"]
+
+
+async def test_an_invoice_address_edit_reaches_fortnox_after_a_fortnox_address_change(
+    harness: SyncHarness,
+) -> None:
+    """Same addresses on both sides at the link; the bookkeeper moves the customer (the Fortnox
+    sync writes the Mail address, the Invoice one stays); then the sales rep corrects the
+    Invoice address. Either both sides end on the rep's address, or at least they agree."""
+    harness.connect_upsales_hooks()
+    (company_id,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "accounts",
+        [
+            {
+                "name": "Ek AB",
+                "orgNo": "556012-3456",
+                "addresses": [
+                    {
+                        "type": "Invoice",
+                        "address": "Storgatan 1",
+                        "zipcode": "903 26",
+                        "city": "Umeå",
+                        "country": "SE",
+                    }
+                ],
+            }
+        ],
+    )
+    await settle(harness)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {
+                "CustomerNumber": "7",
+                "Name": "Ek AB",
+                "OrganisationNumber": "556012-3456",
+                "Address1": "Storgatan 1",
+                "ZipCode": "903 26",
+                "City": "Umeå",
+                "CountryCode": "SE",
+            }
+        ],
+    )
+    await settle(harness)
+    context = await context_of(harness)
+    await context.fortnox.update_customer("7", Customer(Address1="Hamngatan 2"))
+    await settle(harness)
+
+    company = harness.upsales_entity("accounts", company_id)
+    assert company is not None
+    addresses = [
+        {**a, "address": "Torget 5"} if a["type"] == "Invoice" else a for a in company["addresses"]
+    ]
+    edit_company(harness, company_id, {"addresses": addresses})
+    await settle(harness)
+
+    customer = harness.fortnox_entity("customers", "7")
+    assert customer is not None
+    assert customer["Address1"] == "Torget 5", customer["Address1"]
+
+
+async def test_an_email_set_in_upsales_after_fortnox_changed_it_reaches_fortnox(
+    harness: SyncHarness,
+) -> None:
+    """The rep sets the e-mail (sent); the bookkeeper later changes it in Fortnox (the Fortnox →
+    Upsales sync never writes the e-mail, so Upsales keeps the rep's); then the rep sets a new
+    one. That new e-mail should reach Fortnox (or at least both sides should agree); instead it
+    is a conflict against a value Upsales can never receive: every later Upsales edit of the
+    e-mail is dropped."""
+    (email_field,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "customfields/account",
+        [{"name": "Fakturamejl", "alias": "FORTNOX_EMAIL", "datatype": "String"}],
+    )
+    harness.connect_upsales_hooks()
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "7", "Name": "Ek AB", "Email": "gammal@ek.se"}],
+    )
+    await settle(harness)
+    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
+    assert link is not None
+    edit_company(
+        harness, link.upsales_id, {"custom": [{"fieldId": email_field, "value": "a@ek.se"}]}
+    )
+    await settle(harness)
+    customer = harness.fortnox_entity("customers", "7")
+    assert customer is not None and customer["Email"] == "a@ek.se"
+
+    context = await context_of(harness)
+    await context.fortnox.update_customer("7", Customer(Email="bokforing@ek.se"))
+    await settle(harness)
+    edit_company(
+        harness, link.upsales_id, {"custom": [{"fieldId": email_field, "value": "ny@ek.se"}]}
+    )
+    await settle(harness)
+
+    customer = harness.fortnox_entity("customers", "7")
+    assert customer is not None
+    assert customer["Email"] == "ny@ek.se", customer["Email"]
+
+
+async def test_linking_a_company_with_an_email_does_not_rewrite_the_customers_email(
+    harness: SyncHarness,
+) -> None:
+    """The bookkeeper adds a customer the CRM already has (same organisation number); the
+    company's FORTNOX_EMAIL holds another address than the customer's. README: linking writes
+    the customer number in Upsales "and nothing back to Fortnox"; the echo of that write
+    should not overwrite the customer's invoice e-mail."""
+    (email_field,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "customfields/account",
+        [{"name": "Fakturamejl", "alias": "FORTNOX_EMAIL", "datatype": "String"}],
+    )
+    harness.connect_upsales_hooks()
+    edit_company(
+        harness,
+        harness.demo.account_ids[0],
+        {"custom": [{"fieldId": email_field, "value": "info@nordiskverkstad.se"}]},
+        fire_hooks=False,
+    )
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {
+                "CustomerNumber": "1001",
+                "Name": "Nordisk Verkstad AB",
+                "OrganisationNumber": "556677-8899",
+                "Email": "faktura@nordiskverkstad.se",
+            }
+        ],
+    )
+    harness.services.fortnox_calls.clear()
+
+    await settle(harness)
+
+    link = await link_of(harness, FortnoxType.CUSTOMER, "1001")
+    assert link is not None and link.upsales_id == harness.demo.account_ids[0]
+    customer = harness.fortnox_entity("customers", "1001")
+    assert customer is not None
+    assert customer["Email"] == "faktura@nordiskverkstad.se", customer["Email"]
+    assert fortnox_writes(harness) == {}
