@@ -29,6 +29,66 @@ def edit_company(harness: SyncHarness, company_id: int, body: dict[str, Any], **
     )
 
 
+async def _linked_with_an_invoice_address(
+    harness: SyncHarness, street: str, fortnox_address: dict[str, str]
+) -> int:
+    """A company with an Invoice address at ``street`` (the address the Upsales → Fortnox sync
+    reads first), linked by the Fortnox sync to a customer the bookkeeper adds with
+    ``fortnox_address``; the company's id."""
+    harness.connect_upsales_hooks()
+    invoice = {"type": "Invoice", "address": street, "zipcode": "903 26", "city": "Umeå"}
+    (company_id,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "accounts",
+        [{"name": "Ek AB", "orgNo": "556012-3456", "addresses": [{**invoice, "country": "SE"}]}],
+    )
+    await settle(harness)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {
+                "CustomerNumber": "7",
+                "Name": "Ek AB",
+                "OrganisationNumber": "556012-3456",
+                **fortnox_address,
+            }
+        ],
+    )
+    await settle(harness)
+    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
+    assert link is not None and link.upsales_id == company_id
+    return company_id
+
+
+async def _invoice_address_moved(harness: SyncHarness, company_id: int, street: str) -> None:
+    company = harness.upsales_entity("accounts", company_id)
+    assert company is not None
+    addresses = [
+        {**a, "address": street} if a["type"] == "Invoice" else a for a in company["addresses"]
+    ]
+    edit_company(harness, company_id, {"addresses": addresses})
+    await settle(harness)
+
+
+async def _email_field_and_linked_company(harness: SyncHarness) -> tuple[int, int]:
+    """An account field ``FORTNOX_EMAIL``, and the company the Fortnox sync made of a customer
+    the bookkeeper adds with an e-mail: the field's id and the company's."""
+    (email_field,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "customfields/account",
+        [{"name": "Fakturamejl", "alias": "FORTNOX_EMAIL", "datatype": "String"}],
+    )
+    harness.connect_upsales_hooks()
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "7", "Name": "Ek AB", "Email": "gammal@ek.se"}],
+    )
+    await settle(harness)
+    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
+    assert link is not None
+    return email_field, link.upsales_id
+
+
 async def test_a_rename_in_upsales_reaches_fortnox_after_the_fortnox_sync_linked_a_differing_name(
     harness: SyncHarness,
 ) -> None:
@@ -67,118 +127,33 @@ async def test_a_rename_in_upsales_reaches_fortnox_after_the_fortnox_sync_linked
 async def test_an_invoice_address_edit_in_upsales_reaches_fortnox(
     harness: SyncHarness,
 ) -> None:
-    """The company has an Invoice address (the one the Upsales → Fortnox sync reads first); the
-    bookkeeper adds the customer with another address; the Fortnox sync links them (and adds a
-    Mail address). The sales rep then moves the invoice address: it should reach Fortnox."""
-    harness.connect_upsales_hooks()
-    (company_id,) = harness.upsales.seed(
-        harness.demo.customer_id,
-        "accounts",
-        [
-            {
-                "name": "Ek AB",
-                "orgNo": "556012-3456",
-                "addresses": [
-                    {
-                        "type": "Invoice",
-                        "address": "Fakturavägen 1",
-                        "zipcode": "903 26",
-                        "city": "Umeå",
-                        "country": "SE",
-                    }
-                ],
-            }
-        ],
-    )
-    await settle(harness)
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[
-            {
-                "CustomerNumber": "7",
-                "Name": "Ek AB",
-                "OrganisationNumber": "556012-3456",
-                "Address1": "Box 7",
-                "ZipCode": "901 01",
-                "City": "Umeå",
-            }
-        ],
-    )
-    await settle(harness)
-    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
-    assert link is not None and link.upsales_id == company_id
+    """The company was linked with another address than the customer's (the Fortnox sync adds
+    a Mail address); the sales rep moves the invoice address: it reaches Fortnox."""
+    box = {"Address1": "Box 7", "ZipCode": "901 01", "City": "Umeå"}
+    company_id = await _linked_with_an_invoice_address(harness, "Fakturavägen 1", box)
 
-    company = harness.upsales_entity("accounts", company_id)
-    assert company is not None
-    addresses = [
-        {**a, "address": "Nya Fakturavägen 9"} if a["type"] == "Invoice" else a
-        for a in company["addresses"]
-    ]
-    edit_company(harness, company_id, {"addresses": addresses})
-    await settle(harness)
+    await _invoice_address_moved(harness, company_id, "Nya Fakturavägen 9")
 
     customer = harness.fortnox_entity("customers", "7")
-    assert customer is not None
-    assert customer["Address1"] == "Nya Fakturavägen 9", customer["Address1"]
+    assert customer is not None and customer["Address1"] == "Nya Fakturavägen 9"
 
 
 async def test_an_invoice_address_edit_reaches_fortnox_after_a_fortnox_address_change(
     harness: SyncHarness,
 ) -> None:
-    """Same addresses on both sides at the link; the bookkeeper moves the customer (the Fortnox
-    sync writes the Mail address, the Invoice one stays); then the sales rep corrects the
-    Invoice address. Either both sides end on the rep's address, or at least they agree."""
-    harness.connect_upsales_hooks()
-    (company_id,) = harness.upsales.seed(
-        harness.demo.customer_id,
-        "accounts",
-        [
-            {
-                "name": "Ek AB",
-                "orgNo": "556012-3456",
-                "addresses": [
-                    {
-                        "type": "Invoice",
-                        "address": "Storgatan 1",
-                        "zipcode": "903 26",
-                        "city": "Umeå",
-                        "country": "SE",
-                    }
-                ],
-            }
-        ],
-    )
-    await settle(harness)
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[
-            {
-                "CustomerNumber": "7",
-                "Name": "Ek AB",
-                "OrganisationNumber": "556012-3456",
-                "Address1": "Storgatan 1",
-                "ZipCode": "903 26",
-                "City": "Umeå",
-                "CountryCode": "SE",
-            }
-        ],
-    )
-    await settle(harness)
+    """The same address on both sides at the link; the bookkeeper moves the customer (the
+    Fortnox sync writes the Mail address); then the sales rep corrects the Invoice address: it
+    reaches Fortnox."""
+    same = {"Address1": "Storgatan 1", "ZipCode": "903 26", "City": "Umeå", "CountryCode": "SE"}
+    company_id = await _linked_with_an_invoice_address(harness, "Storgatan 1", same)
     context = await context_of(harness)
     await context.fortnox.update_customer("7", Customer(Address1="Hamngatan 2"))
     await settle(harness)
 
-    company = harness.upsales_entity("accounts", company_id)
-    assert company is not None
-    addresses = [
-        {**a, "address": "Torget 5"} if a["type"] == "Invoice" else a for a in company["addresses"]
-    ]
-    edit_company(harness, company_id, {"addresses": addresses})
-    await settle(harness)
+    await _invoice_address_moved(harness, company_id, "Torget 5")
 
     customer = harness.fortnox_entity("customers", "7")
-    assert customer is not None
-    assert customer["Address1"] == "Torget 5", customer["Address1"]
+    assert customer is not None and customer["Address1"] == "Torget 5"
 
 
 async def test_an_email_set_in_upsales_after_fortnox_changed_it_reaches_fortnox(
@@ -186,25 +161,9 @@ async def test_an_email_set_in_upsales_after_fortnox_changed_it_reaches_fortnox(
 ) -> None:
     """The rep sets the e-mail (sent); the bookkeeper later changes it in Fortnox (the Fortnox →
     Upsales sync never writes the e-mail, so Upsales keeps the rep's); then the rep sets a new
-    one. That new e-mail should reach Fortnox (or at least both sides should agree); instead it
-    is a conflict against a value Upsales can never receive: every later Upsales edit of the
-    e-mail is dropped."""
-    (email_field,) = harness.upsales.seed(
-        harness.demo.customer_id,
-        "customfields/account",
-        [{"name": "Fakturamejl", "alias": "FORTNOX_EMAIL", "datatype": "String"}],
-    )
-    harness.connect_upsales_hooks()
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[{"CustomerNumber": "7", "Name": "Ek AB", "Email": "gammal@ek.se"}],
-    )
-    await settle(harness)
-    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
-    assert link is not None
-    edit_company(
-        harness, link.upsales_id, {"custom": [{"fieldId": email_field, "value": "a@ek.se"}]}
-    )
+    one: it reaches Fortnox, not dropped as a conflict against a value Upsales never gets."""
+    email_field, company_id = await _email_field_and_linked_company(harness)
+    edit_company(harness, company_id, {"custom": [{"fieldId": email_field, "value": "a@ek.se"}]})
     await settle(harness)
     customer = harness.fortnox_entity("customers", "7")
     assert customer is not None and customer["Email"] == "a@ek.se"
@@ -212,14 +171,12 @@ async def test_an_email_set_in_upsales_after_fortnox_changed_it_reaches_fortnox(
     context = await context_of(harness)
     await context.fortnox.update_customer("7", Customer(Email="bokforing@ek.se"))
     await settle(harness)
-    edit_company(
-        harness, link.upsales_id, {"custom": [{"fieldId": email_field, "value": "ny@ek.se"}]}
-    )
+    edit_company(harness, company_id, {"custom": [{"fieldId": email_field, "value": "ny@ek.se"}]})
     await settle(harness)
 
     customer = harness.fortnox_entity("customers", "7")
     assert customer is not None
-    assert customer["Email"] == "ny@ek.se", customer["Email"]
+    assert customer["Email"] == "ny@ek.se"
 
 
 async def test_linking_a_company_with_an_email_does_not_rewrite_the_customers_email(
@@ -262,3 +219,17 @@ async def test_linking_a_company_with_an_email_does_not_rewrite_the_customers_em
     assert customer is not None
     assert customer["Email"] == "faktura@nordiskverkstad.se", customer["Email"]
     assert fortnox_writes(harness) == {}
+
+
+async def test_an_email_set_in_upsales_for_a_company_made_from_fortnox_reaches_fortnox(
+    harness: SyncHarness,
+) -> None:
+    email_field, company_id = await _email_field_and_linked_company(harness)
+
+    edit_company(
+        harness, company_id, {"custom": [{"fieldId": email_field, "value": "faktura@ek.se"}]}
+    )
+    await settle(harness)
+
+    customer = harness.fortnox_entity("customers", "7")
+    assert customer is not None and customer["Email"] == "faktura@ek.se"

@@ -172,38 +172,6 @@ async def test_a_rename_in_upsales_of_a_long_fortnox_name_reaches_fortnox(
     assert customer is not None and customer["Name"] == "GRS Återvinning"
 
 
-async def test_an_email_set_in_upsales_for_a_company_made_from_fortnox_reaches_fortnox(
-    harness: SyncHarness,
-) -> None:
-    """The Fortnox → Upsales sync does not write the e-mail, so its links keep no base for it:
-    the e-mail set in Upsales is sent."""
-    (email_field,) = harness.upsales.seed(
-        harness.demo.customer_id,
-        "customfields/account",
-        [{"name": "Fakturamejl", "alias": "FORTNOX_EMAIL", "datatype": "String"}],
-    )
-    harness.connect_upsales_hooks()
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[{"CustomerNumber": "7", "Name": "Ek AB", "Email": "gammal@ek.se"}],
-    )
-    await settle(harness)
-    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
-    assert link is not None
-
-    harness.upsales.update_entity(
-        harness.demo.customer_id,
-        "accounts",
-        link.upsales_id,
-        {"custom": [{"fieldId": email_field, "value": "faktura@ek.se"}]},
-        user_id=harness.demo.sales_rep_user_ids[0],
-    )
-    await settle(harness)
-
-    customer = harness.fortnox_entity("customers", "7")
-    assert customer is not None and customer["Email"] == "faktura@ek.se"
-
-
 async def test_a_fortnox_city_change_survives_an_upsales_street_edit_waiting(
     harness: SyncHarness,
 ) -> None:
