@@ -208,8 +208,9 @@ async def test_malformed_json_is_422_not_500(
         b'{"name": "Acme AB", "x": ' + b"[" * 40 + b"]" * 40 + b"}",
         b'{"name": "Acme AB", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
         '{"name": "Acme AB"}'.encode("utf-16"),
+        b'{"name": "Acme AB", "upsales_customer_id": 1e400}',
     ],
-    ids=["key-twice", "nan", "nested-40", "nested-50000", "utf-16"],
+    ids=["key-twice", "nan", "nested-40", "nested-50000", "utf-16", "infinite"],
 )
 async def test_a_body_the_webhooks_would_refuse_is_422_and_stores_nothing(
     api_client: httpx.AsyncClient,

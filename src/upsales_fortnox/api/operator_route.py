@@ -8,6 +8,7 @@ nothing is stored. Every operator router is built with :class:`OperatorRoute` (a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -22,12 +23,19 @@ def _not_json(name: str) -> Any:
     raise MalformedJsonError(f"the body uses {name}, which is not JSON")
 
 
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise MalformedJsonError(f"the number {text[:20]} is too large")
+    return number
+
+
 class _StrictJsonRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             try:
                 self._json = strict_loads(
-                    await self.body(), parse_constant=_not_json, parse_float=float
+                    await self.body(), parse_constant=_not_json, parse_float=_finite
                 )
             except IntakeError as exc:
                 raise HTTPException(422, exc.message) from exc

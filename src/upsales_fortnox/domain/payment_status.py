@@ -82,7 +82,7 @@ def payment_state(
     credited = abs(invoice.credited)
     written_off = sum((payment.written_off for payment in listed), ZERO)
     balance = invoice.total - credited - paid - written_off
-    if balance > ZERO and invoice.final_pay_date is not None and invoice.balance == ZERO:
+    if invoice.final_pay_date is not None and invoice.balance == ZERO:
         balance = ZERO
     return PaymentState(_status(invoice, credited, paid, balance, today), paid, balance, paid_date)
 
