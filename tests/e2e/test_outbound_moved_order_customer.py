@@ -22,6 +22,7 @@ from tests.e2e.won_deal_support import (
     fortnox_calls,
     hold_creates,
     invoices_of,
+    landed_then_run,
     new_won_deal,
     run_due,
 )
@@ -228,9 +229,7 @@ async def test_a_deal_whose_found_document_is_unlinked_waits_for_its_own_custome
     waiting = await run_due(harness, job_id)
 
     assert (waiting.last_error or "").startswith("fortnox_customer_create_settling: ")
-    await held.pop().land()
-    await earlier_creates_settle(harness)
-    done = await run_due(harness, job_id)
+    done = await landed_then_run(harness, held, job_id)
     assert done.status == JobStatus.DONE, done.last_error
     assert (done.result or {})["customer"] == "matched"
     assert customers_named(harness, company["name"]) == ["2"]
@@ -255,9 +254,7 @@ async def test_a_moved_deal_whose_order_link_is_removed_still_waits_for_its_cust
     again = await run_due(harness, job_id)
 
     assert (again.last_error or "").startswith("fortnox_customer_create_settling: ")
-    await held.pop().land()
-    await earlier_creates_settle(harness)
-    done = await run_due(harness, job_id)
+    done = await landed_then_run(harness, held, job_id)
     assert done.status == JobStatus.DONE, done.last_error
     assert customers_named(harness, company["name"]) == ["2"]
     assert len(invoices_of(harness, order_id)) == 1
@@ -276,9 +273,7 @@ async def test_a_lost_customer_create_found_and_linked_leaves_no_wait(
     job_id = await queue(harness, "upsales.order", order_id)
     await run_due(harness, job_id)  # the customer's create is held
     await run_due(harness, job_id)  # the retry waits for it
-    await held.pop().land()
-    await earlier_creates_settle(harness)
-    matched = await run_due(harness, job_id)
+    matched = await landed_then_run(harness, held, job_id)
     assert (matched.result or {})["customer"] == "matched"
     assert await _noted_creates(harness) == [(order_id, None)]
     company = harness.upsales_entity("accounts", harness.demo.account_ids[1]) or {}

@@ -24,6 +24,7 @@ from tests.e2e.won_deal_support import (
     hold_creates,
     intents,
     invoices_of,
+    landed_then_run,
     new_won_deal,
     run_due,
     settling,
@@ -98,9 +99,7 @@ async def test_a_create_fortnox_commits_after_the_retrys_first_search_is_linked(
     )
     assert shown.body["status"] == "waiting"
     assert shown.body["message"] == say("status.confirming_earlier_send", "sv")
-    await held.pop().land()
-    await earlier_creates_settle(harness)
-    job = await run_due(harness, job_id)
+    job = await landed_then_run(harness, held, job_id)
 
     assert job.status == JobStatus.DONE, job.last_error
     assert (job.result or {})["outcome"] == "found_and_linked"
@@ -129,9 +128,7 @@ async def test_a_create_after_the_wait_that_drops_too_waits_again(
     assert len(held) == 1
     assert waiting.status == JobStatus.QUEUED, "created again though a create may still land"
     assert (waiting.last_error or "").startswith("fortnox_create_settling: ")
-    await held.pop().land()
-    await earlier_creates_settle(harness)
-    job = await run_due(harness, job_id)
+    job = await landed_then_run(harness, held, job_id)
     assert (job.result or {})["outcome"] == "found_and_linked"
     assert len(invoices_of(harness, order_id)) == 1
 

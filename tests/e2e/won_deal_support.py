@@ -158,6 +158,13 @@ class HeldCreate:
         """Fortnox stops it with its client: it never lands."""
 
 
+async def landed_then_run(harness: SyncHarness, held: list[HeldCreate], job_id: int) -> SyncJob:
+    """The held create lands late, every wait for an earlier create passes, and the job runs."""
+    await held.pop().land()
+    await earlier_creates_settle(harness)
+    return await run_due(harness, job_id)
+
+
 def hold_creates(
     harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, *, count: int, of: str = "invoices"
 ) -> list[HeldCreate]:
