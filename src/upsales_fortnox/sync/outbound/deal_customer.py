@@ -34,6 +34,7 @@ from upsales_fortnox.domain.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.domain.outbound.decide import (
+    company_sent_as,
     customer_made_as_sent,
     customer_search,
     decide_customer,
@@ -200,14 +201,14 @@ async def _noted_create_found(
     changes, a new phone say, are then sent to the customer)."""
     order_id, company_id = deal
     fields, candidates = searched
-    customer = [c for c in candidates if c.CustomerNumber == found.customer_number]
-    for create in await links.customer_creates_to_wait_for(order_id, company_id):
-        sent = create.sent_fields
-        if create.company_id != company_id or sent is None:
-            continue
-        if customer_made_as_sent(company_id, sent, customer) is not None:
-            return replace(found, synced_fields=dict(sent)), dict(sent) != dict(fields)
-    return found, False
+    customer = next(c for c in candidates if c.CustomerNumber == found.customer_number)
+    notes = await links.customer_creates_to_wait_for(order_id, company_id)
+    sent = [(note.company_id, note.sent_fields) for note in notes if note.sent_fields]
+    made_by = company_sent_as(customer, sent)
+    if made_by is None or made_by[0] != company_id:
+        return found, False
+    sent_fields = dict(made_by[1])
+    return replace(found, synced_fields=sent_fields), sent_fields != dict(fields)
 
 
 async def _made_before_a_change(
