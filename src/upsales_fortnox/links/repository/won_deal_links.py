@@ -19,13 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.jobs.store.enqueue import enqueue
+from upsales_fortnox.links.repository.company_links import company_linked
 from upsales_fortnox.links.repository.document_intents import (
     SENT_AS,
     CustomerCreate,
     EarlierIntent,
     customer_creates_to_wait_for,
-    forget_company_customer_creates,
     forget_customer_create,
     note_customer_create,
     record_intent,
@@ -36,7 +35,7 @@ from upsales_fortnox.links.repository.document_intents import (
 )
 from upsales_fortnox.links.repository.links import LinkStore, link_view, save_link
 from upsales_fortnox.models.link import Link
-from upsales_fortnox.vocabulary import FortnoxType, JobKind, LinkEntity
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 logger = logging.getLogger(__name__)
 
@@ -87,22 +86,6 @@ _DEAL_LINKS = (
 )
 """Built once: building it took longer than running it. A ``company_id`` of ``None`` and an
 empty ``product_ids`` match nothing."""
-
-
-async def company_linked(
-    session: AsyncSession, installation_id: uuid.UUID, company_id: int, sync_company: bool
-) -> None:
-    """In the transaction that links the company to a customer: no deal waits for a create of
-    its customer any more (:func:`.forget_company_customer_creates`); with ``sync_company``,
-    the company's changes since the link's synced fields are queued for the customer."""
-    await forget_company_customer_creates(await session.connection(), installation_id, company_id)
-    if sync_company:
-        await enqueue(
-            session,
-            installation_id=installation_id,
-            kind=JobKind.UPSALES_COMPANY,
-            entity_id=str(company_id),
-        )
 
 
 class WonDealLinks:

@@ -8,8 +8,8 @@ from typing import Protocol
 
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.sync_commands import SaveLink
+from upsales_fortnox.links.repository.company_links import company_linked
 from upsales_fortnox.links.repository.links import LinkStore
-from upsales_fortnox.links.repository.won_deal_links import company_linked
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
