@@ -19,7 +19,9 @@ async def company_linked(
     its customer any more (:func:`.document_intents.forget_company_customer_creates`); with
     ``sync_company``, the company's changes since the link's synced fields are queued for the
     customer."""
-    await forget_company_customer_creates(await session.connection(), installation_id, company_id)
+    await forget_company_customer_creates(
+        await session.connection(), installation_id, (company_id,)
+    )
     if sync_company:
         await enqueue(
             session,

@@ -21,7 +21,7 @@ A search that finds nothing stores when to search again (``settles_at``, see
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
@@ -271,15 +271,17 @@ async def forget_customer_create(
 
 
 async def forget_company_customer_creates(
-    connection: AsyncConnection, installation_id: uuid.UUID, company_id: int
+    connection: AsyncConnection, installation_id: uuid.UUID, company_ids: Collection[int]
 ) -> None:
-    """The company is linked to its customer: no deal of it searches for one any more, so no
-    create of it noted by any deal is waited for."""
+    """The companies are linked to their customers: no deal of theirs searches for one any
+    more, so no create of it noted by any deal is waited for."""
+    if not company_ids:
+        return
     await connection.execute(
         update(_INTENTS)
         .where(
             _INTENTS.c.installation_id == installation_id,
-            _INTENTS.c.customer_company_id == company_id,
+            _INTENTS.c.customer_company_id.in_(company_ids),
         )
         .values(_NO_CUSTOMER_NOTE)
     )

@@ -9,6 +9,7 @@ from typing import Protocol
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.sync_commands import SaveLink
 from upsales_fortnox.links.repository.company_links import company_linked
+from upsales_fortnox.links.repository.document_intents import forget_company_customer_creates
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
@@ -51,7 +52,9 @@ class CommittedLinks:
 
 class PageLinks:
     """Links kept until :meth:`commit` stores them in one transaction (one statement for the
-    saves): the initial import commits a page's links once its writes are done."""
+    saves): the initial import commits a page's links once its writes are done. As any company
+    link does, the page's forget their companies' customer creates noted by won deals
+    (:func:`.company_links.company_linked`; the import queues no company sync)."""
 
     def __init__(self, session_factory: DbSessionFactory, installation_id: uuid.UUID) -> None:
         self._session_factory = session_factory
@@ -78,3 +81,7 @@ class PageLinks:
             for fortnox_type, fortnox_id in removed:
                 await store.remove(fortnox_type, fortnox_id)
             await store.save_many(saved)
+            companies = [link.upsales_id for link in saved if link.entity is LinkEntity.COMPANY]
+            await forget_company_customer_creates(
+                await session.connection(), self._installation_id, companies
+            )
