@@ -142,8 +142,8 @@ async def test_an_invoice_address_edit_reaches_fortnox_after_a_fortnox_address_c
     harness: SyncHarness,
 ) -> None:
     """The same address on both sides at the link; the bookkeeper moves the customer (the
-    Fortnox sync writes the Mail address); then the sales rep corrects the Invoice address: it
-    reaches Fortnox."""
+    Fortnox sync writes the Invoice address); then the sales rep corrects the Invoice address:
+    it reaches Fortnox."""
     same = {"Address1": "Storgatan 1", "ZipCode": "903 26", "City": "Umeå", "CountryCode": "SE"}
     company_id = await _linked_with_an_invoice_address(harness, "Storgatan 1", same)
     context = await context_of(harness)
@@ -154,6 +154,35 @@ async def test_an_invoice_address_edit_reaches_fortnox_after_a_fortnox_address_c
 
     customer = harness.fortnox_entity("customers", "7")
     assert customer is not None and customer["Address1"] == "Torget 5"
+
+
+async def test_the_bookkeepers_move_shows_on_the_invoice_address_and_stays_in_fortnox(
+    harness: SyncHarness,
+) -> None:
+    """The bookkeeper moves a customer whose company has an invoice address: the move shows on
+    that address in Upsales (where sales reads it, and the Upsales → Fortnox sync reads it
+    from). A phone edit by the rep afterwards reaches Fortnox and leaves the move there."""
+    same = {"Address1": "Storgatan 1", "ZipCode": "903 26", "City": "Umeå", "CountryCode": "SE"}
+    company_id = await _linked_with_an_invoice_address(harness, "Storgatan 1", same)
+    context = await context_of(harness)
+    await context.fortnox.update_customer("7", Customer(Address1="Hamngatan 2", City="Luleå"))
+    await settle(harness)
+
+    company = harness.upsales_entity("accounts", company_id)
+    assert company is not None
+    invoice = [a for a in company["addresses"] if a["type"] == "Invoice"]
+    assert [(a["address"], a["city"]) for a in invoice] == [("Hamngatan 2", "Luleå")]
+
+    edit_company(harness, company_id, {"phone": "090-12 34 56"})
+    await settle(harness)
+
+    customer = harness.fortnox_entity("customers", "7")
+    assert customer is not None
+    assert (customer["Phone1"], customer["Address1"], customer["City"]) == (
+        "090-12 34 56",
+        "Hamngatan 2",
+        "Luleå",
+    )
 
 
 async def test_an_email_set_in_upsales_after_fortnox_changed_it_reaches_fortnox(

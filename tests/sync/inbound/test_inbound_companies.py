@@ -29,7 +29,7 @@ from upsales_fortnox.domain.inbound.decide_customer import (
     decide_customer,
 )
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.domain.outbound.company import AccountFieldIds
+from upsales_fortnox.domain.outbound.company import AccountFieldIds, company_fields_from_upsales
 from upsales_fortnox.domain.sync_commands import (
     CreateUpsalesCompany,
     RemoveLink,
@@ -243,6 +243,24 @@ def test_changes_contain_only_what_differs_and_keep_other_addresses() -> None:
     assert set(wire) == {"phone", "webpage", "addresses"}
     assert wire["addresses"][0] == visit.to_wire()
     assert wire["addresses"][1]["address"] == "Box 220, Hamnen"
+
+
+@pytest.mark.parametrize("invoice_type", ["Invoice", "Billing"])
+def test_the_address_goes_where_the_company_keeps_its_invoice_address(invoice_type: str) -> None:
+    """A company with an invoice address and a mail address: Fortnox's address replaces the
+    invoice address, the one the Upsales → Fortnox sync reads, and the mail address is kept."""
+    mail = {"type": "Mail", "address": "Postbox 1", "city": "Alingsås"}
+    current = with_number(
+        4, "1001", addresses=[mail, {"type": invoice_type, "address": "Old street"}]
+    )
+    wire = company_changes(customer(**FULL), current, FIELDS).to_wire()
+    by_type = {address["type"]: address for address in wire["addresses"]}
+    assert by_type["Mail"] == mail
+    assert by_type[invoice_type]["address"] == "Box 220, Hamnen"
+    assert set(by_type) == {"Mail", invoice_type}
+    written = CompanyDraft.model_validate({"addresses": wire["addresses"]})
+    read_back = company_fields_from_upsales(written, FIELDS)
+    assert (read_back["address1"], read_back["city"]) == ("Box 220, Hamnen", FULL["City"])
 
 
 def test_cleared_fortnox_fields_are_cleared_in_upsales() -> None:

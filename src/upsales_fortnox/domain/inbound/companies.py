@@ -9,9 +9,11 @@ Choices:
 
 * Companies already linked to another Fortnox customer are no candidates.
 * A name match is refused when both sides carry organisation numbers that differ.
-* The customer's address (Fortnox's invoice/postal address) is the Upsales ``Mail`` address, its
-  visiting address the ``Visit`` address; other Upsales addresses, and those of a type the
-  customer has no address of, are kept.
+* The customer's address (Fortnox's invoice/postal address) goes into the company's invoice
+  address where it has one (``Invoice`` or ``Billing``, else ``Mail`` or ``Postal``: the one the
+  Upsales → Fortnox sync reads it from), else a new ``Mail`` address; its visiting address is
+  the ``Visit`` address. Other Upsales addresses, and those of a type the customer has no
+  address of, are kept.
 * Upsales accounts have no e-mail or VAT field: the e-mail is not synced, the VAT number only
   into an account custom field with alias ``FORTNOX_VAT_NUMBER`` when there is one.
 """
@@ -25,7 +27,7 @@ from typing import Any, Final
 
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
-from upsales_fortnox.domain.outbound.company import AccountFieldIds
+from upsales_fortnox.domain.outbound.company import AccountFieldIds, postal_address_type
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.facts import ACCOUNT_NAME_MAX_LENGTH
@@ -90,13 +92,16 @@ def _address(
     return Address(type=address_type, address=street, zipcode=zipcode, city=city, country=country)
 
 
-def mapped_addresses(customer: Customer) -> dict[str, Address | None]:
-    """The Upsales addresses the customer defines, by type (None: the customer has none)."""
+def mapped_addresses(
+    customer: Customer, postal_type: str = MAIL_ADDRESS_TYPE
+) -> dict[str, Address | None]:
+    """The Upsales addresses the customer defines, by type (None: the customer has none); its
+    address goes into ``postal_type`` (:func:`~.outbound.company.postal_address_type`)."""
     fields = customer_sync_fields(customer)
     street = ", ".join(part for part in (fields["Address1"], fields["Address2"]) if part) or None
     return {
-        MAIL_ADDRESS_TYPE: _address(
-            MAIL_ADDRESS_TYPE, street, fields["ZipCode"], fields["City"], fields["CountryCode"]
+        postal_type: _address(
+            postal_type, street, fields["ZipCode"], fields["City"], fields["CountryCode"]
         ),
         VISIT_ADDRESS_TYPE: _address(
             VISIT_ADDRESS_TYPE,
@@ -207,7 +212,8 @@ def company_changes(
             continue
         setattr(changes, name, value if value is not None else "")
     current_addresses = list(current.addresses or [])
-    addresses = _merge_addresses(current_addresses, mapped_addresses(customer), fill_only=fill_only)
+    mapped = mapped_addresses(customer, postal_address_type(current_addresses))
+    addresses = _merge_addresses(current_addresses, mapped, fill_only=fill_only)
     if _address_key(addresses) != _address_key(current_addresses) and not _POSTAL & set(keep):
         changes.addresses = addresses
     custom: list[CustomValue] = []

@@ -9,7 +9,9 @@ see which side changed what.
 Where the Upsales values come from:
 
 * name, ``orgNo``, ``phone``: the account's own fields.
-* address: the first address of type Invoice, Billing, Mail, Postal, Visit (in that order);
+* address: the first address of type Invoice, Billing, Mail, Postal, Visit (in that order;
+  the Fortnox → Upsales sync writes into the first of those but Visit, see
+  :func:`postal_address_type`);
   ``address`` → the street, ``zipcode``, ``city``, ``country`` (ISO alpha-2, or a few country
   names) → CountryCode. Fortnox's street is ``Address1`` and ``Address2`` joined by ", ", as
   the Fortnox → Upsales sync writes it into the ``Mail`` address; a street changed in Upsales
@@ -72,7 +74,10 @@ ALWAYS_SYNCED: Final = (
     "country_code",
     "phone",
 )
-ADDRESS_PREFERENCE: Final = (*INVOICE_ADDRESS_TYPES, "Mail", "Postal", "Visit")
+POSTAL_ADDRESS_TYPES: Final = (*INVOICE_ADDRESS_TYPES, "Mail", "Postal")
+"""The Upsales addresses that stand for the customer's (invoice) address, preferred in this
+order; the Fortnox → Upsales sync writes into the first the company has (``Mail`` when none)."""
+ADDRESS_PREFERENCE: Final = (*POSTAL_ADDRESS_TYPES, "Visit")
 _COUNTRY_NAMES: Final = {
     "sverige": "SE",
     "sweden": "SE",
@@ -135,6 +140,14 @@ def postal_address(addresses: Iterable[Address] | None) -> Address | None:
         if address_type in by_type:
             return by_type[address_type]
     return None
+
+
+def postal_address_type(addresses: Iterable[Address] | None) -> str:
+    """The address type that holds the customer's address in Upsales: the first of
+    :data:`POSTAL_ADDRESS_TYPES` among ``addresses``, else ``Mail``. Read and written alike, so
+    a company with an invoice address gets Fortnox's changes there, where it is read from."""
+    present = {address.type for address in addresses or []}
+    return next((kind for kind in POSTAL_ADDRESS_TYPES if kind in present), "Mail")
 
 
 def custom_value(values: Iterable[CustomValue] | None, field_id: int | None) -> object:
