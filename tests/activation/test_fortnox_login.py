@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -25,6 +26,7 @@ from tests.activation.login_flow import (
     with_query,
 )
 from tests.e2e.harness import SERVICE_ORIGIN, SyncHarness
+from upsales_fortnox.activation import login as login_module
 from upsales_fortnox.integrations.fortnox.oauth import tenant_id_from_access_token
 from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.models.installation import Installation, OAuthState
@@ -195,6 +197,36 @@ async def test_a_tenant_of_another_installation_is_refused(
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "tenant_already_connected"
+    assert await snapshot(harness, installation_id) == before
+    assert await credential_rows(harness) == rows_before
+
+
+async def test_a_tenant_connected_elsewhere_during_the_login_is_refused_by_the_database(
+    harness: SyncHarness, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two Upsales accounts log in to one Fortnox company at the same moment: both pass the
+    check made before the tenant is stored (played here by the check missing the other one).
+    The second to store it is refused as the check would refuse it, keeping nothing."""
+    installation_id = await pending_installation(harness)
+    harness.fortnox.set_consent_tenant(harness.tenant_id)  # the harness installation's company
+    before = await snapshot(harness, installation_id)
+    rows_before = await credential_rows(harness)
+    checks: list[str] = []
+    real_check = login_module.tenant_connected_elsewhere
+
+    async def check_missing_the_other_login(*args: Any) -> bool:
+        checks.append("check")
+        return False if len(checks) == 1 else await real_check(*args)
+
+    monkeypatch.setattr(login_module, "tenant_connected_elsewhere", check_missing_the_other_login)
+
+    response = await harness.service.get(
+        await consent(harness, await start_login(harness, installation_id))
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "tenant_already_connected"
+    assert len(checks) == 2  # the check, then its answer for the refused write
     assert await snapshot(harness, installation_id) == before
     assert await credential_rows(harness) == rows_before
 

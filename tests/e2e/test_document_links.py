@@ -116,12 +116,13 @@ async def test_tampered_and_foreign_links_answer_the_same_404(with_links: SyncHa
 
 
 async def _other_installation(harness: SyncHarness) -> uuid.UUID:
-    """A second installation with document links on (same Fortnox tenant id even)."""
+    """A second installation with document links on (its own Fortnox company: one
+    installation per tenant)."""
     async with harness.services.session_factory() as session:
         other = Installation(
             name="Annan Kund AB",
             status=InstallationStatus.ACTIVE,
-            fortnox_tenant_id=str(harness.tenant_id),
+            fortnox_tenant_id=f"{harness.tenant_id}-other",
         )
         other.settings = InstallationSettings(
             sync_type=SyncType.INVOICE, won_stage=1, lost_stage=2, document_links=True

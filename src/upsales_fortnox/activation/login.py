@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from sqlalchemy.exc import IntegrityError
+
 from upsales_fortnox.activation.errors import ActivationError, state_not_bound
 from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.activation.repository import consume_nonce, store_nonce
@@ -51,6 +53,7 @@ from upsales_fortnox.installations.repository.installation_rows import (
     find_installation,
     tenant_connected_elsewhere,
 )
+from upsales_fortnox.installations.repository.tokens import delete_credentials
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError, SyncError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
@@ -66,6 +69,14 @@ payment event concerns); asked for at every login."""
 CALLBACK_PATH: Final = "/oauth/fortnox/callback"
 
 Clock = Callable[[], datetime]
+
+
+def _tenant_already_connected() -> ActivationError:
+    return ActivationError(
+        409,
+        "tenant_already_connected",
+        "this Fortnox company is already connected to another Upsales account",
+    )
 
 
 def _installation_not_found(installation_id: uuid.UUID) -> ActivationError:
@@ -248,18 +259,26 @@ class FortnoxLogin:
                     "that company (or ask an operator to disconnect it first)",
                 )
             if await tenant_connected_elsewhere(session, tenant_id, installation_id):
-                raise ActivationError(
-                    409,
-                    "tenant_already_connected",
-                    "this Fortnox company is already connected to another Upsales account",
-                )
+                raise _tenant_already_connected()
 
     async def _activate(self, installation_id: uuid.UUID, tenant_id: str) -> None:
+        """Store the tenant and activate. A login of another installation to the same tenant
+        that passed :meth:`_check_tenant` at the same time is refused by the database's
+        one-installation-per-tenant constraint, and answered as the check would."""
         now = self._clock()
-        async with self._services.session_factory() as session, session.begin():
-            installation = await find_installation(session, installation_id)
-            if installation is None:
-                raise _installation_not_found(installation_id)
-            connect_tenant(installation, tenant_id)
-            await release_installation_jobs(session, installation_id, now=now)
-            await seed_checkpoints(session, installation_id, now)
+        try:
+            async with self._services.session_factory() as session, session.begin():
+                installation = await find_installation(session, installation_id)
+                if installation is None:
+                    raise _installation_not_found(installation_id)
+                connect_tenant(installation, tenant_id)
+                await release_installation_jobs(session, installation_id, now=now)
+                await seed_checkpoints(session, installation_id, now)
+        except IntegrityError:
+            async with self._services.session_factory() as session, session.begin():
+                if not await tenant_connected_elsewhere(session, tenant_id, installation_id):
+                    raise
+                # nothing of the refused login is kept: the tokens it stored go too (the
+                # installation had no tenant, so they were this login's)
+                await delete_credentials(session, installation_id)
+            raise _tenant_already_connected() from None

@@ -38,7 +38,8 @@ class Installation(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     upsales_api_token_enc: Mapped[str | None] = mapped_column(Text)
     webhook_secret_enc: Mapped[str | None] = mapped_column(Text)
-    fortnox_tenant_id: Mapped[str | None] = mapped_column(String(50))
+    #: One installation per Fortnox company (the login's check, kept by the database too).
+    fortnox_tenant_id: Mapped[str | None] = mapped_column(String(50), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

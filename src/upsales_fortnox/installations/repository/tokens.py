@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.domain.health_rules import TokenKind
@@ -35,6 +35,12 @@ async def read_credentials(
     session: AsyncSession, installation_id: uuid.UUID
 ) -> FortnoxCredentials | None:
     return await session.get(FortnoxCredentials, installation_id)
+
+
+async def delete_credentials(session: AsyncSession, installation_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(FortnoxCredentials).where(FortnoxCredentials.installation_id == installation_id)
+    )
 
 
 async def lock_credentials(
