@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy.exc import IntegrityError
-
 from upsales_fortnox.activation.errors import ActivationError, state_not_bound
 from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.activation.repository import consume_nonce, store_nonce
@@ -48,6 +46,7 @@ from upsales_fortnox.activation.state import (
 )
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.api_clients import tenant_key
+from upsales_fortnox.installations.errors import TenantTaken
 from upsales_fortnox.installations.repository.installation_rows import (
     connect_tenant,
     find_installation,
@@ -271,10 +270,10 @@ class FortnoxLogin:
                 installation = await find_installation(session, installation_id)
                 if installation is None:
                     raise _installation_not_found(installation_id)
-                connect_tenant(installation, tenant_id)
+                await connect_tenant(session, installation, tenant_id)
                 await release_installation_jobs(session, installation_id, now=now)
                 await seed_checkpoints(session, installation_id, now)
-        except IntegrityError:
+        except TenantTaken:
             async with self._services.session_factory() as session, session.begin():
                 if not await tenant_connected_elsewhere(session, tenant_id, installation_id):
                     raise

@@ -25,3 +25,7 @@ class DuplicateCustomerId(Exception):
             f"another installation already has Upsales customer id {upsales_customer_id}"
         )
         self.upsales_customer_id = upsales_customer_id
+
+
+class TenantTaken(Exception):
+    """Another installation is connected to the Fortnox tenant (the database's constraint)."""

@@ -17,7 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from upsales_fortnox.installations.errors import DuplicateCustomerId, VersionMismatch
+from upsales_fortnox.installations.errors import (
+    DuplicateCustomerId,
+    TenantTaken,
+    VersionMismatch,
+)
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.vocabulary import InstallationStatus
 
@@ -131,13 +135,19 @@ async def save_installations(session: AsyncSession, customer_id: int | None) -> 
         raise DuplicateCustomerId(customer_id) from exc
 
 
-def connect_tenant(installation: Installation, tenant_id: str) -> None:
+async def connect_tenant(session: AsyncSession, installation: Installation, tenant_id: str) -> None:
     """A login completed: the Fortnox tenant is stored and the installation becomes ``active``
-    (a ``paused`` one stays paused: the operator paused it)."""
+    (a ``paused`` one stays paused: the operator paused it). Raises :class:`TenantTaken` when
+    another installation holds the tenant (one installation per tenant, kept by the database
+    too)."""
     installation.fortnox_tenant_id = tenant_id
     if installation.status != InstallationStatus.PAUSED:
         installation.status = InstallationStatus.ACTIVE.value
         installation.status_reason = None
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise TenantTaken(tenant_id) from exc
 
 
 async def mark_needs_relogin(
