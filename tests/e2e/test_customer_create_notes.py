@@ -12,7 +12,10 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.won_deal_support import earlier_creates_settle
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.links.repository.document_intents import CustomerCreate, sent_customer_creates
+from upsales_fortnox.links.repository.customer_create_notes import (
+    CustomerCreate,
+    sent_customer_creates,
+)
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.models.link import DocumentIntent

@@ -31,7 +31,7 @@ from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.errors import FortnoxValidationError
 from upsales_fortnox.integrations.fortnox.models import Customer
-from upsales_fortnox.links.repository.document_intents import CustomerCreate
+from upsales_fortnox.links.repository.customer_create_notes import CustomerCreate
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import DocumentIntent

@@ -5,9 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+
+CANCELLED_DOCUMENT: Final = "cancelled:"
+"""Put before the fingerprint of an order's link to a document cancelled in Fortnox, once the
+sync has moved the order to the lost stage for it. A won deal does not take such a link for
+its document: won again, it gets a new one (and the deal's intent was forgotten with the
+cancellation, so it is created without a search). Later events of the cancelled document change
+nothing; should it count as cancelled no more (a full credit undone), the fingerprint is put
+back."""
+
+
+def cancelled_fingerprint(fingerprint: str | None) -> str:
+    """The fingerprint of the link once its document's cancellation is synced."""
+    return CANCELLED_DOCUMENT + (fingerprint or "")
 
 
 @dataclass(frozen=True)
@@ -20,6 +33,17 @@ class LinkView:
     fortnox_id: str
     fingerprint: str | None
     synced_fields: Mapping[str, Any] | None = None
+
+    @property
+    def document_cancelled(self) -> bool:
+        return marks_cancelled(self)
+
+    @property
+    def fingerprint_before_cancel(self) -> str | None:
+        """The fingerprint the link had before its document's cancellation was synced."""
+        if not self.document_cancelled:
+            return self.fingerprint
+        return (self.fingerprint or "").removeprefix(CANCELLED_DOCUMENT) or None
 
 
 class LinkFields(Protocol):
@@ -37,3 +61,11 @@ class LinkFields(Protocol):
     def fingerprint(self) -> str | None: ...
     @property
     def synced_fields(self) -> Mapping[str, Any] | None: ...
+
+
+def marks_cancelled(link: LinkFields) -> bool:
+    """An order's link to a document whose cancellation was synced (see
+    :data:`CANCELLED_DOCUMENT`)."""
+    return link.entity is LinkEntity.ORDER and (link.fingerprint or "").startswith(
+        CANCELLED_DOCUMENT
+    )

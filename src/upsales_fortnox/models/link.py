@@ -27,7 +27,8 @@ class Link(Base):
     hash to the same value is the echo of our own write and is ignored. ``synced_fields`` holds
     those fields themselves where a three-way merge needs them (companies); for a document the
     sync wrote, the ``RowId`` and article of each row as Fortnox answered that write (so an edit
-    is one PUT); else null.
+    is one PUT); else null. An order's link to a document whose cancellation was synced has its
+    fingerprint behind a mark (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`).
     """
 
     __tablename__ = "links"
@@ -40,7 +41,7 @@ class Link(Base):
     upsales_id: Mapped[int] = mapped_column(Integer)
     fortnox_type: Mapped[str] = mapped_column(String(20))
     fortnox_id: Mapped[str] = mapped_column(String(50))
-    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    fingerprint: Mapped[str | None] = mapped_column(String(80))
     synced_fields: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

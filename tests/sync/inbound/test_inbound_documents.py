@@ -398,17 +398,41 @@ def test_invoice_from_a_linked_order_is_linked_to_the_same_upsales_order() -> No
     ]
 
 
-def test_cancelled_linked_invoice_moves_the_order_to_lost() -> None:
+def test_cancelled_linked_invoice_moves_the_order_to_lost_and_marks_its_link() -> None:
     document = invoice(Cancelled=True)
-    the_plan = plan(document, own=linked(FortnoxType.INVOICE, "123", state()))
-    assert the_plan.stage is Stage.LOST and not the_plan.link
-    (update,) = commands(document, the_plan)
+    the_plan = plan(document, own=linked(FortnoxType.INVOICE, "123", state(), fp="f1"))
+    assert the_plan.stage is Stage.LOST
+    update, save = commands(document, the_plan)
     assert update.changes.to_wire() == {"stage": {"id": LOST}, "probability": 0}
+    assert save == SaveLink(LinkEntity.ORDER, 50, FortnoxType.INVOICE, "123", "cancelled:f1")
 
 
-def test_cancel_of_an_order_already_lost_does_nothing() -> None:
-    the_plan = plan(order(Cancelled=True), own=linked(FortnoxType.ORDER, "45", state(50, LOST, 0)))
-    assert the_plan.action is Action.SKIP and the_plan.reason == "already_lost"
+def test_cancel_of_an_order_already_lost_only_marks_its_link() -> None:
+    document = order(Cancelled=True)
+    the_plan = plan(document, own=linked(FortnoxType.ORDER, "45", state(50, LOST, 0), fp="f"))
+    assert the_plan.reason == "already_lost"
+    (save,) = commands(document, the_plan)
+    assert isinstance(save, SaveLink) and save.fingerprint == "cancelled:f"
+
+
+def test_a_synced_cancellation_changes_nothing_more() -> None:
+    """The deal may have been won again since: the cancelled document's events leave it."""
+    own = linked(FortnoxType.INVOICE, "123", state(), fp="cancelled:f1")
+    the_plan = plan(invoice(Cancelled=True), own=own)
+    assert the_plan.action is Action.SKIP and the_plan.reason == "cancellation_synced"
+
+
+def test_a_cancellation_undone_gives_the_link_its_fingerprint_back() -> None:
+    """A fully credited invoice counts as cancelled; its credit undone, it does no more, and
+    its link stands for it again (a deal won again keeps it instead of getting a new one)."""
+    document = invoice(ExternalInvoiceReference1="upsales-order:50")
+    own = linked(FortnoxType.INVOICE, "123", state(50, LOST, 0), fp="cancelled:f1")
+    the_plan = plan(document, own=own)
+    assert the_plan.reason == "cancellation_undone"
+    (save,) = commands(document, the_plan)
+    assert isinstance(save, SaveLink) and save.fingerprint == "f1"
+    credited = plan(document, own=own, partial_credit=True)
+    assert credited.stage is Stage.WON and credited.link_fingerprint == "f1"
 
 
 def test_cancelled_invoice_of_a_linked_order_is_linked_and_lost() -> None:

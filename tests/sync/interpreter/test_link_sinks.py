@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.sync_commands import SaveLink
-from upsales_fortnox.links.repository.document_intents import (
+from upsales_fortnox.links.repository.customer_create_notes import (
     customer_creates_to_wait_for,
     note_customer_create,
 )

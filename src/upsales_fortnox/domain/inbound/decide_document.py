@@ -11,16 +11,19 @@ user) only when they are needed:
 Rules, in order:
 
 * Backorders (``OrderType`` Backorder) and credit invoices never sync.
-* A document linked already: cancelled → its Upsales order goes to the lost stage. One the
-  service created itself (outbound reference) changes nothing else. One imported from Fortnox
-  updates the order's content when its fingerprint changed (an offer only while its opportunity
-  is open) and puts an order/invoice in the won stage.
+* A document linked already: cancelled → its Upsales order goes to the lost stage, and the
+  link is marked (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`), once: a deal
+  won again afterwards gets a new document, and the cancelled one's later events change
+  nothing. One the service created itself (outbound reference) changes nothing else. One
+  imported from Fortnox updates the order's content when its fingerprint changed (an offer only
+  while its opportunity is open) and puts an order/invoice in the won stage.
 * A document made from a linked one (an order from an offer, an invoice from an order) is
   linked to the same Upsales order: cancelled → lost; an opportunity it wins moves to the won
   stage with the new document's rows; an order that is won already just gets the link.
 * An offer already turned into a linked order is linked to that order's Upsales order.
 * A document carrying the outbound reference but no link is the service's own: never imported;
-  when cancelled, the referenced Upsales order goes to the lost stage.
+  when cancelled, the referenced Upsales order goes to the lost stage (unless it has another
+  document now, which the shell tells by passing no ``outbound_order``).
 * Otherwise a document of a module that syncs (``syncType``: ``invoice`` → invoices, ``order``
   → orders, ``order_offer`` → orders and offers) is imported: an order in the won stage
   (probability 100), or for an offer an opportunity in the offer stage. A document cancelled
@@ -46,7 +49,7 @@ from upsales_fortnox.domain.inbound.document_changes import (
     order_content,
 )
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete
-from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
 from upsales_fortnox.domain.references import parse_outbound_reference
 from upsales_fortnox.domain.sync_commands import (
     Command,
@@ -111,6 +114,10 @@ class DocumentPlan:
     """Write the document's content (client, user, date, rows) to the order."""
     link: bool = False
     """Record (or refresh) this document's link to ``order_id``."""
+    link_fingerprint: str | None = None
+    """The fingerprint the link is recorded with when not the document's own: a cancelled
+    document's mark (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`), or the one
+    it had before it."""
 
     @property
     def needs_references(self) -> bool:
@@ -130,13 +137,23 @@ def _is_lost(order: UpsalesOrderState, settings: SyncSettings) -> bool:
 
 
 def _to_lost(
-    order: UpsalesOrderState, settings: SyncSettings, *, link: bool, reason: str = "cancelled"
+    order: UpsalesOrderState,
+    settings: SyncSettings,
+    *,
+    link: bool,
+    reason: str = "cancelled",
+    link_fingerprint: str | None = None,
 ) -> DocumentPlan:
+    marked = link_fingerprint
     if _is_lost(order, settings):
         if link:
-            return DocumentPlan(Action.UPDATE, "already_lost", order.id, link=True)
+            return DocumentPlan(
+                Action.UPDATE, "already_lost", order.id, link=True, link_fingerprint=marked
+            )
         return _skip("already_lost")
-    return DocumentPlan(Action.UPDATE, reason, order.id, stage=Stage.LOST, link=link)
+    return DocumentPlan(
+        Action.UPDATE, reason, order.id, stage=Stage.LOST, link=link, link_fingerprint=marked
+    )
 
 
 def plan_document(
@@ -172,12 +189,32 @@ def plan_document(
         if order is None:
             return _skip("upsales_order_deleted")
         if cancelled:
+            if own.link.document_cancelled:
+                return _skip("cancellation_synced")  # the order may be won again since
             if kind is FortnoxType.OFFER and _is_won(order):
                 return _skip("offer_already_won")
-            return _to_lost(order, settings, link=False)
+            marked = cancelled_fingerprint(own.link.fingerprint)
+            return _to_lost(order, settings, link=True, link_fingerprint=marked)
+        # no longer cancelled (a full credit undone): the link is the document's again
+        restored = own.link.fingerprint_before_cancel if own.link.document_cancelled else None
         if partial_credit and _is_lost(order, settings):
-            return DocumentPlan(Action.UPDATE, "partial_credit", order.id, Stage.WON)
+            return DocumentPlan(
+                Action.UPDATE,
+                "partial_credit",
+                order.id,
+                Stage.WON,
+                link=own.link.document_cancelled,
+                link_fingerprint=restored,
+            )
         if outbound_id is not None:
+            if own.link.document_cancelled:
+                return DocumentPlan(
+                    Action.UPDATE,
+                    "cancellation_undone",
+                    order.id,
+                    link=True,
+                    link_fingerprint=restored,
+                )
             return _skip("own_document")
         if own.link.fingerprint == fingerprint:
             return _skip("unchanged")
@@ -276,5 +313,6 @@ def document_commands(
     if changes.model_fields_set:
         commands.append(UpdateUpsalesOrder(plan.order_id, changes))
     if plan.link:
-        commands.append(SaveLink(LinkEntity.ORDER, plan.order_id, kind, number, fingerprint))
+        linked_as = plan.link_fingerprint or fingerprint
+        commands.append(SaveLink(LinkEntity.ORDER, plan.order_id, kind, number, linked_as))
     return commands

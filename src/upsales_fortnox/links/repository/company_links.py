@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.jobs.store.enqueue import enqueue
-from upsales_fortnox.links.repository.document_intents import forget_company_customer_creates
+from upsales_fortnox.links.repository.customer_create_notes import forget_company_customer_creates
 from upsales_fortnox.vocabulary import JobKind
 
 
@@ -16,7 +16,7 @@ async def company_linked(
     session: AsyncSession, installation_id: uuid.UUID, company_id: int, sync_company: bool
 ) -> None:
     """In the transaction that links the company to a customer: no deal waits for a create of
-    its customer any more (:func:`.document_intents.forget_company_customer_creates`); with
+    its customer any more (:func:`.customer_create_notes.forget_company_customer_creates`); with
     ``sync_company``, the company's changes since the link's synced fields are queued for the
     customer."""
     await forget_company_customer_creates(

@@ -15,44 +15,35 @@ order, a product without an article; or answered with a refusal that leaves noth
 deal's next attempt creates without a search or a wait. A cancelled or killed attempt keeps it.
 
 A search that finds nothing stores when to search again (``settles_at``, see
-:mod:`upsales_fortnox.sync.outbound.earlier_create`): an earlier create may still land.
+:mod:`upsales_fortnox.sync.outbound.earlier_create`): an earlier create may still land. The
+customer create a deal sends is noted on the same row (:mod:`.customer_create_notes`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, null, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, and_, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upsales_fortnox.models.link import DocumentIntent
+from upsales_fortnox.links.repository.intent_rows import (
+    INTENTS,
+    insert_intent_row,
+    no_customer_create_may_land,
+    of_order,
+)
 from upsales_fortnox.vocabulary import FortnoxType
-
-_INTENTS = cast(Table, DocumentIntent.__table__)
 
 SENT_AS: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
 """The types a won deal's document is created as (an order linked to an offer is not one)."""
 
 
-def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT into the intents that can say what a conflict with an existing one does."""
-    return postgresql.insert(_INTENTS) if dialect == "postgresql" else sqlite.insert(_INTENTS)
-
-
-_NO_CUSTOMER_NOTE: Final = {
-    "customer_company_id": None,
-    "customer_sent_at": None,
-    "customer_settles_at": None,
-    "customer_sent_fields": null(),  # SQL NULL (None would store JSON's null)
+_RECORD_INTENT = {
+    name: insert_intent_row(name).on_conflict_do_nothing() for name in ("postgresql", "sqlite")
 }
-"""An intent's customer columns once nothing of its noted create can land."""
-
-_RECORD_INTENT = {name: _insert(name).on_conflict_do_nothing() for name in ("postgresql", "sqlite")}
 """Built once per dialect; a second intent for the same order changes nothing."""
 
 
@@ -88,8 +79,8 @@ async def record_intent(
         return None
     earlier = (
         await connection.execute(
-            select(_INTENTS.c.fortnox_type, _INTENTS.c.settles_at, _INTENTS.c.created_at).where(
-                _of_order(installation_id, upsales_order_id)
+            select(INTENTS.c.fortnox_type, INTENTS.c.settles_at, INTENTS.c.created_at).where(
+                of_order(installation_id, upsales_order_id)
             )
         )
     ).one()
@@ -147,18 +138,18 @@ async def settle_intent(
     values: dict[str, Any] = {"settles_at": settles_at}
     if customers_sent_before is not None:
         customer_waiting = and_(
-            _INTENTS.c.customer_sent_at < customers_sent_before,
-            _INTENTS.c.customer_settles_at.is_(None),
+            INTENTS.c.customer_sent_at < customers_sent_before,
+            INTENTS.c.customer_settles_at.is_(None),
         )
         values["customer_settles_at"] = case(
-            (customer_waiting, settles_at), else_=_INTENTS.c.customer_settles_at
+            (customer_waiting, settles_at), else_=INTENTS.c.customer_settles_at
         )
     stored = await connection.execute(
-        update(_INTENTS)
+        update(INTENTS)
         .where(
-            _of_order(installation_id, upsales_order_id),
-            _INTENTS.c.settles_at.is_(None),
-            _INTENTS.c.created_at == searched_for,
+            of_order(installation_id, upsales_order_id),
+            INTENTS.c.settles_at.is_(None),
+            INTENTS.c.created_at == searched_for,
         )
         .values(values)
     )
@@ -177,10 +168,10 @@ async def renew_intent(
     nothing changed, when the intent no longer waits for ``waited_for`` (another run of the
     deal renewed or removed it meanwhile)."""
     renewed = await connection.execute(
-        update(_INTENTS)
+        update(INTENTS)
         .where(
-            _of_order(installation_id, upsales_order_id),
-            _INTENTS.c.settles_at == waited_for,
+            of_order(installation_id, upsales_order_id),
+            INTENTS.c.settles_at == waited_for,
         )
         .values(settles_at=None, created_at=recorded_at)
     )
@@ -197,191 +188,39 @@ async def withdraw_intent(
     """Forget the intent recorded at ``recorded_at``: its attempt failed without a create that
     could land. An intent another attempt has since renewed or set waiting is kept, and so is
     one holding a customer create of an earlier attempt that may still land."""
-    await connection.execute(
-        delete(_INTENTS).where(
-            _of_order(installation_id, upsales_order_id),
-            _INTENTS.c.created_at == recorded_at,
-            _INTENTS.c.settles_at.is_(None),
-            _no_customer_create_may_land(now),
-        )
+    await _forget(
+        connection,
+        installation_id,
+        [upsales_order_id],
+        now,
+        INTENTS.c.created_at == recorded_at,
+        INTENTS.c.settles_at.is_(None),
     )
 
 
-def _no_customer_create_may_land(now: datetime) -> ColumnElement[bool]:
-    """The intent holds no customer create, or one whose wait has passed by ``now``."""
-    return or_(
-        _INTENTS.c.customer_sent_at.is_(None),
-        and_(_INTENTS.c.customer_settles_at.is_not(None), _INTENTS.c.customer_settles_at <= now),
-    )
-
-
-async def note_customer_create(
-    connection: AsyncConnection,
-    installation_id: uuid.UUID,
-    upsales_order_id: int,
-    company_id: int,
-    sent_at: datetime,
-    fortnox_type: FortnoxType,
-    sent_fields: Mapping[str, str | None],
-) -> bool:
-    """The deal's attempt is sending the create of the company's new Fortnox customer, made of
-    the company's ``sent_fields`` (what it is looked for by, should the company change). A deal
-    sent before it had an intent (linked by the initial sync, say) gets one now, as
-    ``fortnox_type``, to hold the note. False, and nothing noted (nothing may be sent), while the
-    deal holds a customer create that may still land: another run's (a stalled one's note must
-    not hide it)."""
-    note = {
-        "customer_company_id": company_id,
-        "customer_sent_at": sent_at,
-        "customer_sent_fields": dict(sent_fields),
-    }
-    upsert = _insert(connection.dialect.name).values(
-        installation_id=installation_id,
-        upsales_order_id=upsales_order_id,
-        fortnox_type=fortnox_type.value,
-        created_at=sent_at,
-        **note,
-    )
-    noted = await connection.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[_INTENTS.c.installation_id, _INTENTS.c.upsales_order_id],
-            set_={**note, "customer_settles_at": None},
-            where=_no_customer_create_may_land(sent_at),
-        )
-    )
-    return bool(noted.rowcount == 1)
-
-
-async def forget_customer_create(
-    connection: AsyncConnection,
-    installation_id: uuid.UUID,
-    upsales_order_id: int,
-    sent_at: datetime,
+async def forget_cancelled_intents(
+    connection: AsyncConnection, installation_id: uuid.UUID, order_ids: list[int], now: datetime
 ) -> None:
-    """The deal's customer create noted at ``sent_at`` made nothing (Fortnox refused it):
-    nobody waits for it. A later create of the deal's is kept."""
-    await connection.execute(
-        update(_INTENTS)
-        .where(
-            _of_order(installation_id, upsales_order_id),
-            _INTENTS.c.customer_sent_at == sent_at,
-        )
-        .values(_NO_CUSTOMER_NOTE)
-    )
+    """The orders' documents were cancelled in Fortnox while linked (no create of theirs is
+    under way): their intents go, so a deal won again creates a new one without a search."""
+    if order_ids:
+        await _forget(connection, installation_id, order_ids, now)
 
 
-async def forget_company_customer_creates(
-    connection: AsyncConnection, installation_id: uuid.UUID, company_ids: Collection[int]
-) -> None:
-    """The companies are linked to their customers: no deal of theirs searches for one any
-    more, so no create of it noted by any deal is waited for."""
-    if not company_ids:
-        return
-    await connection.execute(
-        update(_INTENTS)
-        .where(
-            _INTENTS.c.installation_id == installation_id,
-            _INTENTS.c.customer_company_id.in_(company_ids),
-        )
-        .values(_NO_CUSTOMER_NOTE)
-    )
-
-
-@dataclass(frozen=True)
-class CustomerCreate:
-    """A deal's create of the company's new customer, which may have landed unseen."""
-
-    upsales_order_id: int
-    sent_at: datetime
-    settles_at: datetime | None
-    """Set by a search that found no customer: search again after it before creating."""
-    company_id: int
-    sent_fields: Mapping[str, str | None] | None
-    """The company's fields the create was made of (None: noted before they were kept)."""
-
-
-async def customer_creates_to_wait_for(
-    connection: AsyncConnection, installation_id: uuid.UUID, upsales_order_id: int, company_id: int
-) -> list[CustomerCreate]:
-    """The creates a deal about to create the company's customer waits for while they may
-    land: its own noted one, of any company (its note is about to be replaced), and the latest
-    one of this company's customer that another deal noted."""
-    columns = (
-        _INTENTS.c.upsales_order_id,
-        _INTENTS.c.customer_sent_at,
-        _INTENTS.c.customer_settles_at,
-        _INTENTS.c.customer_company_id,
-        _INTENTS.c.customer_sent_fields,
-    )
-    own = select(*columns).where(
-        _of_order(installation_id, upsales_order_id), _INTENTS.c.customer_company_id.is_not(None)
-    )
-    of_another_deal = (
-        select(*columns)
-        .where(
-            _INTENTS.c.installation_id == installation_id,
-            _INTENTS.c.customer_company_id == company_id,
-            _INTENTS.c.upsales_order_id != upsales_order_id,
-        )
-        .order_by(_INTENTS.c.customer_sent_at.desc())
-        .limit(1)
-    )
-    found = []
-    for query in (own, of_another_deal):
-        row = (await connection.execute(query)).first()
-        if row is not None:
-            found.append(
-                CustomerCreate(
-                    row.upsales_order_id,
-                    row.customer_sent_at,
-                    row.customer_settles_at,
-                    row.customer_company_id,
-                    row.customer_sent_fields,
-                )
-            )
-    return found
-
-
-async def sent_customer_creates(
-    connection: AsyncConnection, installation_id: uuid.UUID
-) -> list[tuple[int, Mapping[str, str | None]]]:
-    """The companies whose new customer a deal's noted create may have made, each with the
-    fields that create sent (the company may have changed since)."""
-    rows = await connection.execute(
-        select(_INTENTS.c.customer_company_id, _INTENTS.c.customer_sent_fields).where(
-            _INTENTS.c.installation_id == installation_id,
-            _INTENTS.c.customer_company_id.is_not(None),
-        )
-    )
-    return [
-        (row.customer_company_id, row.customer_sent_fields)
-        for row in rows
-        if isinstance(row.customer_sent_fields, dict)  # noted before the fields were kept
-    ]
-
-
-async def settle_customer_create(
+async def _forget(
     connection: AsyncConnection,
     installation_id: uuid.UUID,
-    create: CustomerCreate,
-    settles_at: datetime,
-) -> bool:
-    """Store when to search for the customer again after a search that missed ``create``;
-    False when that deal has since sent another create, or another search stored a time."""
-    stored = await connection.execute(
-        update(_INTENTS)
-        .where(
-            _of_order(installation_id, create.upsales_order_id),
-            _INTENTS.c.customer_sent_at == create.sent_at,
-            _INTENTS.c.customer_settles_at.is_(None),
+    order_ids: list[int],
+    now: datetime,
+    *conditions: ColumnElement[bool],
+) -> None:
+    """Delete the orders' intents that meet ``conditions`` and hold no customer create that
+    may still land."""
+    await connection.execute(
+        delete(INTENTS).where(
+            INTENTS.c.installation_id == installation_id,
+            INTENTS.c.upsales_order_id.in_(order_ids),
+            no_customer_create_may_land(now),
+            *conditions,
         )
-        .values(customer_settles_at=settles_at)
-    )
-    return bool(stored.rowcount == 1)
-
-
-def _of_order(installation_id: uuid.UUID, upsales_order_id: int) -> ColumnElement[bool]:
-    return and_(
-        _INTENTS.c.installation_id == installation_id,
-        _INTENTS.c.upsales_order_id == upsales_order_id,
     )

@@ -20,16 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.links.repository.company_links import company_linked
-from upsales_fortnox.links.repository.document_intents import (
-    SENT_AS,
+from upsales_fortnox.links.repository.customer_create_notes import (
     CustomerCreate,
-    EarlierIntent,
     customer_creates_to_wait_for,
     forget_customer_create,
     note_customer_create,
+    settle_customer_create,
+)
+from upsales_fortnox.links.repository.document_intents import (
+    SENT_AS,
+    EarlierIntent,
     record_intent,
     renew_intent,
-    settle_customer_create,
     settle_intent,
     withdraw_intent,
 )
@@ -123,7 +125,8 @@ class WonDealLinks:
         *,
         intent: FortnoxType | None,
     ) -> DealLinks:
-        """The order's own link, its company's and its products', in one query; and with
+        """The order's own link (not one whose document's cancellation was synced: won again,
+        the deal gets a new document), its company's and its products', in one query; and with
         ``intent`` (the type of document a won deal is sent as), when the order has no link
         yet, its intent to create that document, recorded in the same transaction (committed
         before any Fortnox call, see :mod:`.document_intents`)."""
@@ -136,7 +139,15 @@ class WonDealLinks:
         sent_before = None
         async with self._engine.begin() as connection:
             found = [link_view(row) for row in await connection.execute(_DEAL_LINKS, params)]
-            order_links = [link for link in found if link.entity is LinkEntity.ORDER]
+            # the deal's invoice or order before an offer its opportunity came from
+            order_links = sorted(
+                (
+                    link
+                    for link in found
+                    if link.entity is LinkEntity.ORDER and not link.document_cancelled
+                ),
+                key=lambda link: link.fortnox_type not in SENT_AS,
+            )
             if intent is not None and not order_links:
                 recorded_at = utcnow()
                 sent_before = await record_intent(
@@ -261,7 +272,8 @@ class WonDealLinks:
         self, order_id: int, company_id: int
     ) -> list[CustomerCreate]:
         """The deal's own noted customer create, and the latest one of the company's customer
-        that another deal noted (see :func:`.document_intents.customer_creates_to_wait_for`)."""
+        that another deal noted (see
+        :func:`.customer_create_notes.customer_creates_to_wait_for`)."""
         async with self._engine.connect() as connection:
             return await customer_creates_to_wait_for(
                 connection, self._installation_id, order_id, company_id

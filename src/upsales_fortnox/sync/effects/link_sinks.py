@@ -7,9 +7,12 @@ import uuid
 from typing import Protocol
 
 from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.link_view import marks_cancelled
 from upsales_fortnox.domain.sync_commands import SaveLink
 from upsales_fortnox.links.repository.company_links import company_linked
-from upsales_fortnox.links.repository.document_intents import forget_company_customer_creates
+from upsales_fortnox.links.repository.customer_create_notes import forget_company_customer_creates
+from upsales_fortnox.links.repository.document_intents import forget_cancelled_intents
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
@@ -41,6 +44,10 @@ class CommittedLinks:
             if link.entity is LinkEntity.COMPANY:
                 await company_linked(
                     session, self._installation_id, link.upsales_id, link.sync_upsales_company
+                )
+            if marks_cancelled(link):
+                await forget_cancelled_intents(
+                    await session.connection(), self._installation_id, [link.upsales_id], utcnow()
                 )
             await session.commit()
 
@@ -82,6 +89,7 @@ class PageLinks:
                 await store.remove(fortnox_type, fortnox_id)
             await store.save_many(saved)
             companies = [link.upsales_id for link in saved if link.entity is LinkEntity.COMPANY]
-            await forget_company_customer_creates(
-                await session.connection(), self._installation_id, companies
-            )
+            connection = await session.connection()
+            await forget_company_customer_creates(connection, self._installation_id, companies)
+            cancelled = [link.upsales_id for link in saved if marks_cancelled(link)]
+            await forget_cancelled_intents(connection, self._installation_id, cancelled, utcnow())

@@ -56,7 +56,7 @@ from upsales_fortnox.sync.money.invoice_money import (
 )
 from upsales_fortnox.sync.results.inbound import DocumentSyncResult
 from upsales_fortnox.sync.results.records import FortnoxRef
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 DEFAULT_OFFER_PROBABILITY: Final = 50
 """Probability of an imported offer when the offer stage has no probability between 1 and 99."""
@@ -118,7 +118,10 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
     outbound_id = parse_outbound_reference(getattr(document, "ExternalInvoiceReference1", None))
     outbound_order = None
     if outbound_id is not None and is_cancelled(document) and own is None:
-        outbound_order = await order_state(job, outbound_id)
+        # a deal won again after this document was cancelled has a new one: left as it is
+        replaced = await job.linked_elsewhere(LinkEntity.ORDER, kind, [outbound_id], number)
+        if not replaced:
+            outbound_order = await order_state(job, outbound_id)
     plan = plan_document(
         document,
         settings=settings,

@@ -29,7 +29,7 @@ from upsales_fortnox.integrations.upsales.models import (
     OrderStage,
     User,
 )
-from upsales_fortnox.links.repository.document_intents import sent_customer_creates
+from upsales_fortnox.links.repository.customer_create_notes import sent_customer_creates
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.context import InstallationContext
@@ -123,7 +123,7 @@ class InboundJob:
 
     async def sent_customer_creates(self) -> list[tuple[int, Mapping[str, str | None]]]:
         """The companies whose new customer a won deal's noted create may have made, with the
-        fields it sent (see :mod:`~upsales_fortnox.links.repository.document_intents`)."""
+        fields it sent (see :mod:`~upsales_fortnox.links.repository.customer_create_notes`)."""
         async with self.session_factory() as session:
             connection = await session.connection()
             return await sent_customer_creates(connection, self.installation_id)

@@ -50,7 +50,7 @@ from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, CustomValue
-from upsales_fortnox.links.repository.document_intents import CustomerCreate
+from upsales_fortnox.links.repository.customer_create_notes import CustomerCreate
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
 from upsales_fortnox.sync.outbound.earlier_create import (
