@@ -99,6 +99,8 @@ class FortnoxPort(Protocol):
 
     async def get_offer(self, document_number: int) -> Offer: ...
 
+    async def create_order_from_offer(self, document_number: int) -> Order: ...
+
     def iter_offers(
         self,
         *,

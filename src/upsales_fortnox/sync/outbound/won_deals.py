@@ -28,6 +28,7 @@ from dataclasses import replace
 from functools import partial
 
 from upsales_fortnox.documents.order_field import write_document_url
+from upsales_fortnox.domain.inbound.document_changes import document_fingerprint
 from upsales_fortnox.domain.outbound.decide import (
     DocumentDecision,
     DocumentLookup,
@@ -63,6 +64,7 @@ from upsales_fortnox.sync.outbound.fortnox_documents import (
     write_document,
 )
 from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
+from upsales_fortnox.sync.outbound.won_offer import order_of_offer
 from upsales_fortnox.sync.results.outbound import DealCustomer, WonDealOutcome, WonDealResult
 from upsales_fortnox.sync.results.records import FortnoxRef
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
@@ -109,6 +111,8 @@ async def sync_won_order(
         return WonDealResult(
             order_id, "skipped", gate.reason, document=linked, linked_before=linked is not None
         )
+    if link is not None and link.fortnox_type is FortnoxType.OFFER:
+        return await _order_of_offer(services, context, order, link.fortnox_id, deal_links)
     assert order.client is not None
     try:
         return await _sync_deal(services, context, order, links, deal_links, sent_as)
@@ -272,6 +276,25 @@ async def _write(
         return await write_document(context.fortnox, decision, existing)
     async with create_on_its_way(deal_links):
         return await write_document(context.fortnox, decision, existing)
+
+
+async def _order_of_offer(
+    services: Services,
+    context: InstallationContext,
+    order: Order,
+    offer_number: str,
+    deal_links: WonDealLinks,
+) -> WonDealResult:
+    """The deal's opportunity came from a Fortnox offer: the order Fortnox makes of it, linked
+    as Fortnox has it (:mod:`.won_offer`)."""
+    made, made_now = await order_of_offer(context.fortnox, offer_number)
+    number = str(made.DocumentNumber)
+    await deal_links.save_order_link(
+        order.id, FortnoxType.ORDER, number, document_fingerprint(made), None
+    )
+    outcome: WonDealOutcome = "made_from_offer" if made_now else "found_and_linked"
+    done = WonDealResult(order.id, outcome, document=FortnoxRef(FortnoxType.ORDER, number))
+    return await _with_document_url(services, context, order, done)
 
 
 async def _with_document_url(

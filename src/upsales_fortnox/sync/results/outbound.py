@@ -22,7 +22,13 @@ from upsales_fortnox.sync.results.records import DOCUMENT_TYPES, FortnoxRef, fin
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, fortnox_id_key, upsales_id_key
 
 WonDealOutcome = Literal[
-    "skipped", "no_change", "created", "found_and_linked", "updated", "found_and_updated"
+    "skipped",
+    "no_change",
+    "created",
+    "found_and_linked",
+    "updated",
+    "found_and_updated",
+    "made_from_offer",
 ]
 CompanyOutcome = Literal["skipped", "no_change", "updated"]
 CustomerHow = Literal["linked", "matched", "created"]
