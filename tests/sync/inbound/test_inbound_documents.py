@@ -133,7 +133,7 @@ def test_amount_discount_comes_off_the_row_total() -> None:
     assert line.quantity * line.price == Decimal(360)
 
 
-def test_net_unit_price_that_does_not_divide_is_rounded_to_four_places() -> None:
+def test_a_row_total_that_does_not_divide_is_split_in_two_rows_of_the_product() -> None:
     rows = [
         {
             "ArticleNumber": "A",
@@ -143,9 +143,12 @@ def test_net_unit_price_that_does_not_divide_is_rounded_to_four_places() -> None
             "DiscountType": "AMOUNT",
         }
     ]
-    (line,) = document_lines(invoice(InvoiceRows=rows))
-    assert line.price == Decimal("66.6667")
-    assert (line.quantity * line.price).quantize(Decimal("0.01")) == Decimal("200.00")
+    lines = document_lines(invoice(InvoiceRows=rows))
+    assert [(line.article_number, line.quantity, line.price) for line in lines] == [
+        ("A", Decimal(2), Decimal("66.67")),
+        ("A", Decimal(1), Decimal("66.66")),
+    ]
+    assert sum(line.quantity * line.price for line in lines) == Decimal("200.00")
 
 
 def test_percent_discount_row_total_rounds_to_ore_like_fortnox() -> None:

@@ -1,12 +1,13 @@
 """Fortnox orders, invoices and offers → Upsales orders: what a document says, and its mapping
 to an Upsales order (pure).
 
-Rows: each document row with a quantity becomes an order row of the article's product.
-``listPrice`` is the row's unit price before discount and ``price`` the net unit price after it,
-so the Upsales order value (sum of quantity * price) is Fortnox's net: a PERCENT discount gives
-``price * (1 - d/100)``, an AMOUNT discount takes ``d`` off the row total; the row total is rounded
-to öre as Fortnox rounds it, then divided by the quantity. A net unit price that does not end
-within :data:`UNIT_PRICE_PLACES` decimals is rounded there. With ``VATIncluded`` the prices are
+Rows: each document row with a quantity becomes order rows of the article's product.
+``listPrice`` is the row's unit price before discount and ``price`` the net unit price after it.
+A PERCENT discount gives ``price * (1 - d/100)``, an AMOUNT discount takes ``d`` off the row
+total; the row total is rounded to öre as Fortnox rounds it. The Upsales order value (sum of
+quantity * price) is Fortnox's ``Net`` to the öre: the rows' amounts excluding VAT add up to the
+document's net and a row whose amount does not divide by its quantity becomes two rows of the
+same product (see :mod:`.row_amounts`, which says why). With ``VATIncluded`` the prices are
 converted to amounts excluding VAT (Upsales values exclude VAT). Rows without an article but
 with an amount use the product :data:`~.products.NO_ARTICLE_NUMBER`; rows with neither (text
 rows) and rows without a quantity are left out.
@@ -23,6 +24,7 @@ from typing import Any, Final
 from upsales_fortnox.domain.currency import foreign_currency, upsales_rate
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_article_number
+from upsales_fortnox.domain.inbound.row_amounts import RowTotal, net_amounts, split_row
 from upsales_fortnox.domain.references import fortnox_document_reference
 from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
 from upsales_fortnox.integrations.upsales.models import (
@@ -115,7 +117,7 @@ class DocumentLine:
     list_price: Decimal
     """Unit price before discount."""
     price: Decimal
-    """Net unit price after discount."""
+    """Net unit price after discount, in whole öre (``quantity * price`` is whole öre too)."""
 
 
 def _quantity(row: Any) -> Decimal | None:
@@ -144,29 +146,58 @@ def row_total(quantity: Decimal, price: Decimal, discount: Decimal, discount_typ
     return _round_ore(gross * (HUNDRED - discount) / HUNDRED)
 
 
-def document_lines(document: FortnoxDocument) -> list[DocumentLine]:
-    rows: list[Any]
+def _rows(document: FortnoxDocument) -> list[Any]:
     if isinstance(document, Invoice):
-        rows = list(document.InvoiceRows or [])
-    elif isinstance(document, Offer):
-        rows = list(document.OfferRows or [])
-    else:
-        rows = list(document.OrderRows or [])
+        return list(document.InvoiceRows or [])
+    if isinstance(document, Offer):
+        return list(document.OfferRows or [])
+    return list(document.OrderRows or [])
+
+
+@dataclass(frozen=True)
+class _ValuedRow:
+    article_number: str | None
+    quantity: Decimal
+    list_price: Decimal
+    """Unit price before discount, excluding VAT, unrounded."""
+    total: RowTotal
+
+
+def _valued_rows(document: FortnoxDocument) -> list[_ValuedRow]:
+    """The rows that carry a quantity and a value (text rows and empty rows left out)."""
     vat_included = bool(document.VATIncluded)
-    lines: list[DocumentLine] = []
-    for row in rows:
+    valued: list[_ValuedRow] = []
+    for row in _rows(document):
         quantity = _quantity(row)
-        if quantity is None or quantity == 0:
+        if quantity is None:
             continue
         article = normalise_article_number(row.ArticleNumber)
         price = row.Price or ZERO
         total = row_total(quantity, price, row.Discount or ZERO, row.DiscountType or "PERCENT")
-        if article is None and total == 0 and price == 0:
+        if (quantity == 0 or (article is None and price == 0)) and total == 0:
             continue
+        vat = row.VAT or ZERO
         if vat_included:
-            factor = HUNDRED / (HUNDRED + (row.VAT or ZERO))
-            price, total = price * factor, _round_ore(total * factor)
-        lines.append(DocumentLine(article, quantity, _unit(price), _unit(total / quantity)))
+            price = price * HUNDRED / (HUNDRED + vat)
+        valued.append(_ValuedRow(article, quantity, price, RowTotal(total, vat)))
+    return valued
+
+
+def document_lines(document: FortnoxDocument) -> list[DocumentLine]:
+    """The Upsales rows of the document: their value (quantity * price) is its ``Net``."""
+    valued = _valued_rows(document)
+    amounts = net_amounts(
+        [row.total for row in valued], vat_included=bool(document.VATIncluded), net=document.Net
+    )
+    lines: list[DocumentLine] = []
+    for row, amount in zip(valued, amounts, strict=True):
+        parts = split_row(row.quantity, amount)
+        whole_row = len(parts) == 1 and parts[0].quantity != row.quantity
+        for part in parts:
+            list_price = row.list_price * abs(row.quantity) if whole_row else row.list_price
+            lines.append(
+                DocumentLine(row.article_number, part.quantity, _unit(list_price), part.price)
+            )
     return lines
 
 

@@ -105,6 +105,15 @@ ORDER_ROW_DISCOUNT_MEANING: Final = "unknown"
 """What an order row's ``discount`` means: *unverified*. The row total is ``quantity * price``
 (reference §3), so the sync never reads ``discount``."""
 
+ORDER_VALUE_ROUNDS_ROWS: Final = False
+"""Whether an order's ``value`` rounds each row's ``quantity * price`` to two decimals before
+adding the rows up (and so whether a price of more than two decimals counts in full):
+*unverified*. The collection says only that a row's total is ``quantity * price`` and that
+``value`` is the order's total sum; its examples are whole kronor. The sync sends rows from
+Fortnox with prices of at most two decimals and ``quantity * price`` a whole number of öre
+(:mod:`upsales_fortnox.domain.inbound.row_amounts`), so the value is the same under either
+answer; this flag only says which one ``row_amounts.order_value`` computes by default."""
+
 MASTER_CURRENCY: Final = "SEK"
 """The master currency of an Upsales account synced with a Swedish Fortnox company: taken to be
 SEK, Fortnox's home currency (*unverified*: an account with another master currency would send
