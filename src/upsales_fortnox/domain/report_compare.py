@@ -11,8 +11,10 @@ Differences, each with the job that repairs it:
 * ``stage_differs``: a won order whose document is closed (cancelled or fully credited) →
   ``fortnox.<type>`` (moves it to the lost stage); a lost order whose document is open →
   ``upsales.order``;
-* ``amount_differs``: an open document and a won order whose net or currency differ → the side
-  that was the source: ``upsales.order`` for a document we created, else ``fortnox.<type>``.
+* ``amount_differs``: an open document and a won order whose currency differs, or whose value
+  to the öre differs from the document's ``Net`` (Fortnox's own figure, not one recomputed from
+  its rows, so a row the mapping got wrong shows) → the side that was the source:
+  ``upsales.order`` for a document we created, else ``fortnox.<type>``.
 
 Totals: won orders and open documents, counted and summed (net) per currency.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Final
 
@@ -30,6 +32,7 @@ from upsales_fortnox.vocabulary import FortnoxType, JobKind
 WON: Final = 100
 LOST: Final = 0
 ZERO: Final = Decimal(0)
+ORE: Final = Decimal("0.01")
 FORTNOX_JOBS: Final = {
     FortnoxType.INVOICE: JobKind.FORTNOX_INVOICE,
     FortnoxType.ORDER: JobKind.FORTNOX_ORDER,
@@ -59,7 +62,7 @@ class Deal:
 
 @dataclass(frozen=True)
 class Document:
-    """A Fortnox order or invoice: its net (as the Upsales order takes it) and currency."""
+    """A Fortnox order or invoice: its ``Net`` (as Fortnox states it) and currency."""
 
     type: FortnoxType
     number: str
@@ -133,7 +136,8 @@ def _pair_difference(deal: Deal, document: Document) -> Difference | None:
         )
     if document.closed or not deal.won:
         return None
-    if deal.value != document.net or deal.currency != document.currency:
+    value = deal.value.quantize(ORE, rounding=ROUND_HALF_UP)
+    if value != document.net or deal.currency != document.currency:
         detail = f"Upsales {deal.value} {deal.currency}, Fortnox {document.net} {document.currency}"
         repair = (
             _upsales_repair(deal.id) if document.own_order == deal.id else _fortnox_repair(document)

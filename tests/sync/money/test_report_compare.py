@@ -52,6 +52,20 @@ def test_each_kind_with_its_repair() -> None:
     assert "missing_in_fortnox" in report_table(report)
 
 
+def test_amounts_are_compared_to_the_ore() -> None:
+    """An Upsales value with fractions of an öre matches the Net Fortnox rounded it to; a single
+    öre off is a difference."""
+    report = compare(
+        [deal(1, "99.999"), deal(2, "2999.01"), deal(3, "-80.425")],
+        [invoice("10", "100.00"), invoice("11", "2999.00"), invoice("12", "-80.43")],
+        {(INVOICE, "10"): 1, (INVOICE, "11"): 2, (INVOICE, "12"): 3},
+    )
+    found = [(d.kind, d.upsales_order, d.detail) for d in report.differences]
+    assert found == [
+        (DifferenceKind.AMOUNT_DIFFERS, 2, "Upsales 2999.01 SEK, Fortnox 2999.00 SEK"),
+    ]
+
+
 def test_an_amount_of_our_own_document_is_repaired_from_upsales() -> None:
     report = compare([deal(3, "300")], [invoice("11", "299", own=3)], {})
     (difference,) = report.differences
