@@ -133,7 +133,8 @@ def _round_ore(value: Decimal) -> Decimal:
 
 
 def _unit(value: Decimal) -> Decimal:
-    """An exact unit price, or rounded to :data:`UNIT_PRICE_PLACES` when it does not end there."""
+    """A list (gross) unit price: exact, or rounded to :data:`UNIT_PRICE_PLACES` when it does not
+    end there (it does not count in the order value)."""
     rounded = value.quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
     return value if rounded == value else rounded
 
