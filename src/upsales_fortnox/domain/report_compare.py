@@ -16,7 +16,7 @@ Differences, each with the job that repairs it:
   its rows, so a row the mapping got wrong shows) → the side that was the source:
   ``upsales.order`` for a document we created, else ``fortnox.<type>``.
 
-Totals: won orders and open documents, counted and summed (net) per currency.
+Totals: won orders and open documents, counted and summed (net, to the öre) per currency.
 """
 
 from __future__ import annotations
@@ -110,6 +110,10 @@ class Report:
         return not self.differences
 
 
+def _ore(value: Decimal) -> Decimal:
+    return value.quantize(ORE, rounding=ROUND_HALF_UP)
+
+
 def _add(totals: dict[str, Totals], currency: str, net: Decimal) -> None:
     current = totals.get(currency, Totals())
     totals[currency] = Totals(current.count + 1, current.net + net)
@@ -136,7 +140,7 @@ def _pair_difference(deal: Deal, document: Document) -> Difference | None:
         )
     if document.closed or not deal.won:
         return None
-    value = deal.value.quantize(ORE, rounding=ROUND_HALF_UP)
+    value = _ore(deal.value)
     if value != document.net or deal.currency != document.currency:
         detail = f"Upsales {deal.value} {deal.currency}, Fortnox {document.net} {document.currency}"
         repair = (
@@ -157,7 +161,7 @@ def compare(
     matched: set[int] = set()
     for each in by_id.values():
         if each.won:
-            _add(report.upsales, each.currency, each.value)
+            _add(report.upsales, each.currency, _ore(each.value))
     for document in sorted(documents, key=lambda d: (d.type, int(d.number))):
         if not document.closed:
             _add(report.fortnox, document.currency, document.net)
