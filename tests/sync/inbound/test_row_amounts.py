@@ -50,10 +50,11 @@ def test_vat_included_amounts_go_by_largest_remainder_to_the_net() -> None:
     assert amounts == [D("8.01"), D("8.01"), D("8.00"), D("8.93")]
 
 
-def test_a_net_far_from_the_rows_goes_to_the_largest_row() -> None:
+def test_a_net_an_ore_off_goes_to_the_largest_row_and_a_net_far_off_is_ignored() -> None:
     rows = [RowTotal(D("100.00"), D(25)), RowTotal(D("-900.00"), D(25))]
 
-    assert net_amounts(rows, vat_included=False, net=D("-799.00")) == [D("100.00"), D("-899.00")]
+    assert net_amounts(rows, vat_included=False, net=D("-799.99")) == [D("100.00"), D("-899.99")]
+    assert net_amounts(rows, vat_included=False, net=D("-700.00")) == [D("100.00"), D("-900.00")]
     assert net_amounts(rows, vat_included=False, net=None) == [D("100.00"), D("-900.00")]
     assert net_amounts([], vat_included=False, net=D(0)) == []
 

@@ -91,13 +91,16 @@ def net_amounts(
 ) -> list[Decimal]:
     """Each row's amount excluding VAT, in öre, adding up to ``net`` exactly.
 
-    ``net`` is the document's ``Net``; None: :func:`fortnox_net`. Within a few öre of the rows'
-    exact amounts (VAT included), the öre go by largest remainder; a larger difference (Fortnox
-    computing a row differently from ``facts.ROW_TOTAL_FORMULA``) goes to the largest row.
+    ``net`` is the document's ``Net`` when it is within an öre a row of :func:`fortnox_net` (a
+    rounding Fortnox does otherwise than ``facts.ROW_TOTAL_FORMULA``), else :func:`fortnox_net`:
+    a larger difference means Fortnox totals other quantities than the rows' (an order's
+    ``Net`` once part of it is invoiced), and the rows stand. The öre go by largest remainder,
+    what is beyond the rows' fractions to the largest row.
     """
     if not rows:
         return []
-    target = round_ore(fortnox_net(rows, vat_included=vat_included) if net is None else net)
+    computed = fortnox_net(rows, vat_included=vat_included)
+    target = computed if net is None or abs(net - computed) > ORE * len(rows) else round_ore(net)
     units = int(target * 100)
     exact = [_exact_ore(row, vat_included=vat_included) for row in rows]
     floors = [part.numerator // part.denominator for part in exact]
