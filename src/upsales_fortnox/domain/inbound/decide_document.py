@@ -18,7 +18,8 @@ Rules, in order:
   imported from Fortnox updates the order's content when its fingerprint changed (an offer only
   while its opportunity is open) and puts an order/invoice in the won stage.
 * A document made from a linked one (an order from an offer, an invoice from an order) is
-  linked to the same Upsales order: cancelled → lost; an opportunity it wins moves to the won
+  linked to the same Upsales order: cancelled → lost (unless that order has another document
+  of its type now, which the shell tells by ``replaced``); an opportunity it wins moves to the won
   stage with the new document's rows; an order that is won already just gets the link.
 * An offer already turned into a linked order is linked to that order's Upsales order.
 * A document carrying the outbound reference but no link is the service's own: never imported;
@@ -166,6 +167,7 @@ def plan_document(
     outbound_order: UpsalesOrderState | None,
     successor: LinkedOrder | None = None,
     partial_credit: bool = False,
+    replaced: bool = False,
 ) -> DocumentPlan:
     """What to do about a document.
 
@@ -174,7 +176,9 @@ def plan_document(
     order made from it, ``outbound_order`` the Upsales order its outbound reference names (None
     when it has none or that order does not exist). ``partial_credit``: the invoice is credited
     for less than its total (setting ``creditInvoices``): not a cancellation, and an order that
-    an earlier full credit moved to the lost stage is won again.
+    an earlier full credit moved to the lost stage is won again. ``replaced``: the Upsales
+    order ``predecessor`` names is linked to another document of this type (a deal won again
+    after this one was cancelled), so this one's cancellation leaves it.
     """
     kind = document_type(document)
     if isinstance(document, Order) and document.is_backorder:
@@ -230,6 +234,8 @@ def plan_document(
         if order is None:
             return _skip("upsales_order_deleted")
         if cancelled:
+            if replaced:
+                return _skip("replaced")
             return _to_lost(order, settings, link=True)
         if _is_won(order):
             return DocumentPlan(Action.UPDATE, "linked_to_won_order", order.id, link=True)

@@ -90,6 +90,18 @@ _DEAL_LINKS = (
 empty ``product_ids`` match nothing."""
 
 
+def _live_order_links(found: Sequence[LinkView]) -> list[LinkView]:
+    """The order's links a won deal may take for its document, its invoice or order before an
+    offer its opportunity came from. Not one whose document's cancellation was synced, nor,
+    once one was, the offer: Fortnox turned it into an order already (the one cancelled, or
+    the one its cancelled invoice was made of), so it would give that order back."""
+    links = [link for link in found if link.entity is LinkEntity.ORDER]
+    live = [link for link in links if not link.document_cancelled]
+    if len(live) < len(links):
+        live = [link for link in live if link.fortnox_type is not FortnoxType.OFFER]
+    return sorted(live, key=lambda link: link.fortnox_type not in SENT_AS)
+
+
 class WonDealLinks:
     """The links of one installation's won deals. With ``with_completion`` (the job's
     ``save_with_completion``), an order link is saved in the transaction that records the job
@@ -139,15 +151,7 @@ class WonDealLinks:
         sent_before = None
         async with self._engine.begin() as connection:
             found = [link_view(row) for row in await connection.execute(_DEAL_LINKS, params)]
-            # the deal's invoice or order before an offer its opportunity came from
-            order_links = sorted(
-                (
-                    link
-                    for link in found
-                    if link.entity is LinkEntity.ORDER and not link.document_cancelled
-                ),
-                key=lambda link: link.fortnox_type not in SENT_AS,
-            )
+            order_links = _live_order_links(found)
             if intent is not None and not order_links:
                 recorded_at = utcnow()
                 sent_before = await record_intent(

@@ -115,6 +115,11 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
             previous = await _linked(job, *before)
     if after is not None and own is None:
         following = await _linked(job, *after)
+    has_another = False
+    if previous is not None and previous.order is not None and is_cancelled(document):
+        # a deal won again after this document was cancelled has a new one: left as it is
+        deal = [previous.order.id]
+        has_another = bool(await job.linked_elsewhere(LinkEntity.ORDER, kind, deal, number))
     outbound_id = parse_outbound_reference(getattr(document, "ExternalInvoiceReference1", None))
     outbound_order = None
     if outbound_id is not None and is_cancelled(document) and own is None:
@@ -131,6 +136,7 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         outbound_order=outbound_order,
         successor=following,
         partial_credit=isinstance(document, Invoice) and is_partial_credit(document, credit),
+        replaced=has_another,
     )
     if plan.action is Action.CREATE:
         plan = await _relink_lost_create(job, document, plan)
