@@ -213,3 +213,26 @@ async def test_a_bad_period_is_a_422(harness: SyncHarness) -> None:
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_period"
+
+
+async def test_a_partly_delivered_order_agrees_with_its_imported_upsales_order(
+    order_module: SyncHarness,
+) -> None:
+    harness, day = order_module, dt.date(2024, 5, 20)
+    context = await context_of(harness)
+    row = OrderRow(
+        ArticleNumber="KONS-1",
+        OrderedQuantity=Decimal(10),
+        DeliveredQuantity=Decimal(4),
+        Price=Decimal(1000),
+    )
+    order = await context.fortnox.create_order(
+        Order(CustomerNumber="2001", OrderDate=day, OrderRows=[row])
+    )
+    await EventFeed(harness).sync()
+    link = await link_of(harness, FortnoxType.ORDER, str(order.DocumentNumber))
+    assert link is not None
+    imported = harness.upsales_entity("orders", link.upsales_id)
+    assert imported is not None
+    found = await report(harness, day, day)
+    assert found["clean"] is True, (imported["value"], found["differences"])

@@ -13,7 +13,8 @@ Differences, each with the job that repairs it:
   ``upsales.order``;
 * ``amount_differs``: an open document and a won order whose currency differs, or whose value
   to the öre differs from the document's ``Net`` (Fortnox's own figure, not one recomputed from
-  its rows, so a row the mapping got wrong shows) → the side that was the source:
+  its rows, so a row the mapping got wrong shows; the rows' net only where that ``Net`` totals
+  other quantities, an order partly delivered, as the import does) → the side that was the source:
   ``upsales.order`` for a document we created, else ``fortnox.<type>``.
 
 Totals: won orders and open documents, counted and summed (net, to the öre) per currency.

@@ -24,7 +24,7 @@ from typing import Any, Final
 from upsales_fortnox.domain.currency import foreign_currency, upsales_rate
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_article_number
-from upsales_fortnox.domain.inbound.row_amounts import RowTotal, net_amounts, split_row
+from upsales_fortnox.domain.inbound.row_amounts import RowTotal, net_amounts, rows_net, split_row
 from upsales_fortnox.domain.references import fortnox_document_reference
 from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
 from upsales_fortnox.integrations.upsales.models import (
@@ -182,6 +182,16 @@ def _valued_rows(document: FortnoxDocument) -> list[_ValuedRow]:
             price = price * HUNDRED / (HUNDRED + vat)
         valued.append(_ValuedRow(article, quantity, price, RowTotal(total, vat)))
     return valued
+
+
+def document_net(document: FortnoxDocument) -> Decimal:
+    """The value of the document's Upsales rows (:func:`document_lines`): its ``Net``, unless
+    that totals other quantities than the rows' (an order partly delivered), then the rows'."""
+    valued = _valued_rows(document)
+    totals = [row.total for row in valued]
+    if not totals:
+        return ZERO
+    return rows_net(totals, vat_included=bool(document.VATIncluded), net=document.Net)
 
 
 def document_lines(document: FortnoxDocument) -> list[DocumentLine]:

@@ -86,6 +86,15 @@ def _exact_ore(row: RowTotal, *, vat_included: bool) -> Fraction:
     return total * 100 / (100 + vat)
 
 
+def rows_net(rows: Sequence[RowTotal], *, vat_included: bool, net: Decimal | None) -> Decimal:
+    """What the rows add up to (see :func:`net_amounts`): the document's ``net`` when it is
+    within an öre a row of :func:`fortnox_net`, else that."""
+    computed = fortnox_net(rows, vat_included=vat_included)
+    if net is None or abs(net - computed) > ORE * len(rows):
+        return computed
+    return round_ore(net)
+
+
 def net_amounts(
     rows: Sequence[RowTotal], *, vat_included: bool, net: Decimal | None
 ) -> list[Decimal]:
@@ -99,9 +108,7 @@ def net_amounts(
     """
     if not rows:
         return []
-    computed = fortnox_net(rows, vat_included=vat_included)
-    target = computed if net is None or abs(net - computed) > ORE * len(rows) else round_ore(net)
-    units = int(target * 100)
+    units = int(rows_net(rows, vat_included=vat_included, net=net) * 100)
     exact = [_exact_ore(row, vat_included=vat_included) for row in rows]
     floors = [part.numerator // part.denominator for part in exact]
     fractional = sum(1 for part, floor in zip(exact, floors, strict=True) if part != floor)

@@ -2,7 +2,8 @@
 
 Cost: Upsales, one list call per page of the period's orders; Fortnox, one list call per page
 of the period's documents (``fromdate``/``todate``) plus one read of each open document (its
-``Net``, which the Upsales order's value must equal, and its state), plus its credit
+``Net``, which the Upsales order's value must equal unless it totals other quantities than the
+rows, and its state), plus its credit
 invoice when ``creditInvoices`` is on and it is credited. A won order linked to a document
 dated outside the period costs one read of that document. Where orders are reported, a lost
 Upsales order whose Fortnox order is open costs one read of each invoice linked to it: an order
@@ -22,7 +23,7 @@ from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.currency import HOME_CURRENCY
 from upsales_fortnox.domain.inbound.decide_document import MODULE_TYPES
 from upsales_fortnox.domain.inbound.document_changes import (
-    document_lines,
+    document_net,
     is_cancelled,
     predecessor,
 )
@@ -49,7 +50,6 @@ from upsales_fortnox.vocabulary import FortnoxType
 
 REPORTED_TYPES: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
 ZERO: Final = Decimal(0)
-ORE: Final = Decimal("0.01")
 
 
 def _currency(value: str | None) -> str:
@@ -96,18 +96,15 @@ async def _closed(context: InstallationContext, document: Invoice | Order) -> bo
     return is_full_credit(document.Total or ZERO, credited_amount(credit))
 
 
-def _rows_net(document: Invoice | Order) -> Decimal:
-    """The value of the document's Upsales rows: only for a document read without ``Net``."""
-    return sum((line.quantity * line.price for line in document_lines(document)), ZERO)
-
-
 async def _document(context: InstallationContext, document: Invoice | Order) -> Document | None:
     if isinstance(document, Invoice) and document.Credit:
         return None
     if isinstance(document, Order) and document.is_backorder:
         return None
     kind = FortnoxType.INVOICE if isinstance(document, Invoice) else FortnoxType.ORDER
-    net = _rows_net(document) if document.Net is None else document.Net.quantize(ORE)
+    # the Upsales order's value as the import gives it: the document's Net, or its rows' net
+    # when the Net totals other quantities (an order partly delivered)
+    net = document_net(document)
     return Document(
         type=kind,
         number=str(document.DocumentNumber),
