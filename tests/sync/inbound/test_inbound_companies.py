@@ -263,6 +263,21 @@ def test_the_address_goes_where_the_company_keeps_its_invoice_address(invoice_ty
     assert (read_back["address1"], read_back["city"]) == ("Box 220, Hamnen", FULL["City"])
 
 
+def test_a_second_address_of_the_type_written_is_kept() -> None:
+    """Two invoice addresses (a head office's and a branch's): Fortnox's address replaces the
+    first, the one the Upsales → Fortnox sync reads; the branch's is kept."""
+    branch = {"type": "Invoice", "address": "Branch street 2", "city": "Borås"}
+    current = with_number(
+        4, "1001", addresses=[{"type": "Invoice", "address": "Old street"}, branch]
+    )
+    wire = company_changes(customer(**FULL), current, FIELDS).to_wire()
+    assert [address["address"] for address in wire["addresses"]] == [
+        "Box 220, Hamnen",
+        "Branch street 2",
+    ]
+    assert wire["addresses"][1] == branch
+
+
 def test_cleared_fortnox_fields_are_cleared_in_upsales() -> None:
     current = with_number(4, "1001", phone="031-1", addresses=[{"type": "Mail", "city": "X"}])
     current.name = "Nordisk Verkstad AB"

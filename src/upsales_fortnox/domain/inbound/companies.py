@@ -118,14 +118,18 @@ def _merge_addresses(
 ) -> list[Address]:
     """``current`` with the addresses the customer has replaced (an Upsales address of a type
     the customer lacks is kept). With ``fill_only`` a type Upsales already has is left alone.
+    Of several addresses of one type only the first, the one the Upsales → Fortnox sync reads,
+    is replaced: the others (a branch's invoice address, say) are kept.
     """
     present = {address.type for address in current}
+    replaced: set[str | None] = set()
     merged: list[Address] = []
     for address in current:
         replacement = None if fill_only else mapped.get(address.type or "")
-        if replacement is None:
+        if replacement is None or address.type in replaced:
             merged.append(address)
-        elif address.type not in {a.type for a in merged}:
+        else:
+            replaced.add(address.type)
             merged.append(replacement)
     for address_type, added in mapped.items():
         if added is not None and address_type not in present:
