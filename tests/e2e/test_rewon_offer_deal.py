@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, change_event, context_of
 from tests.e2e.outbound_support import fortnox_list, sync_order, win
-from tests.e2e.test_won_offer import _opportunity_of_an_offer, offer_module
+from tests.e2e.test_won_offer import offer_module, won_from_offer
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
@@ -19,10 +19,7 @@ async def test_a_deal_won_again_after_its_offers_order_was_cancelled_gets_a_live
     offer_module: SyncHarness,
 ) -> None:
     harness = offer_module
-    _, opportunity_id = await _opportunity_of_an_offer(harness)
-    win(harness, opportunity_id)
-    first = await sync_order(harness, opportunity_id)
-    assert first.status == JobStatus.DONE, first.last_error
+    _, opportunity_id, first = await won_from_offer(harness)
     assert (first.result or {})["outcome"] == "made_from_offer"
     made = int((first.result or {})["fortnox_order"])
     await EventFeed(harness).sync()

@@ -3,25 +3,17 @@ the offer into its order, once, and the deal is linked to it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of
 from tests.e2e.outbound_support import fortnox_list, link_of, sync_order, win
-from tests.e2e.test_inbound_documents import _built, _close, orders_described
+from tests.e2e.test_inbound_documents import offer_module, orders_described
 from upsales_fortnox.integrations.fortnox.models import Offer, OfferRow
-from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
-
-@pytest.fixture
-async def offer_module(database_url: str, engine: AsyncEngine) -> AsyncIterator[SyncHarness]:
-    built = await _built(database_url, engine, SyncType.ORDER_OFFER)
-    yield built
-    await _close(built)
+__all__ = ["offer_module"]
 
 
 async def _opportunity_of_an_offer(harness: SyncHarness) -> tuple[int, int]:
@@ -41,6 +33,16 @@ async def _opportunity_of_an_offer(harness: SyncHarness) -> tuple[int, int]:
     return offer.DocumentNumber, int(opportunity["id"])
 
 
+async def won_from_offer(harness: SyncHarness) -> tuple[int, int, SyncJob]:
+    """The opportunity of the bookkeeper's offer, won by the rep and its job run: the offer's
+    number, the opportunity's id and the job (done)."""
+    offer_number, opportunity_id = await _opportunity_of_an_offer(harness)
+    win(harness, opportunity_id)
+    job = await sync_order(harness, opportunity_id)
+    assert job.status == JobStatus.DONE, job.last_error
+    return offer_number, opportunity_id, job
+
+
 def _writes(harness: SyncHarness, before: dict[str, int]) -> dict[str, int]:
     calls = harness.services.fortnox_calls
     return {k: v - before.get(k, 0) for k, v in calls.items() if v - before.get(k, 0)}
@@ -50,12 +52,8 @@ async def test_an_opportunity_from_an_offer_won_in_upsales_becomes_the_offers_or
     offer_module: SyncHarness,
 ) -> None:
     harness = offer_module
-    offer_number, opportunity_id = await _opportunity_of_an_offer(harness)
+    offer_number, opportunity_id, job = await won_from_offer(harness)
 
-    win(harness, opportunity_id)
-    job = await sync_order(harness, opportunity_id)
-
-    assert job.status == JobStatus.DONE, job.last_error
     assert (job.result or {})["outcome"] == "made_from_offer"
     (order,) = fortnox_list(harness, "orders")
     offer = harness.fortnox_entity("offers", str(offer_number))
