@@ -48,6 +48,8 @@ def expected_fifo_grants(limit: int, window: float, arrivals: list[float]) -> li
 
 
 @settings(max_examples=150, deadline=None)
+# A place frees as a request arrives: the one waiting since 31.5 still goes first.
+@example(limit=3, window=5.0, arrivals=[31.5, 31.5, 31.5, 31.5, 36.5])
 @given(
     limit=st.integers(min_value=1, max_value=8),
     window=st.sampled_from([0.5, 1.0, 5.0]),

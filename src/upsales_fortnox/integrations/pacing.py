@@ -157,9 +157,10 @@ class SlidingWindowLimiter:
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(_Waiter(waiter, still_ahead))
         try:
-            if room > 0:  # only waiters read ahead of need are queued: :meth:`_grant` orders
+            if room > 0:  # waiters queued, and places free now: :meth:`_grant` orders them
                 self._grant(room)
-                if waiter.done():  # it passed them
+                if waiter.done():  # granted with (or past) them: those ahead of it go first
+                    await asyncio.sleep(0)
                     return
             if self._on_wait is not None:
                 self._on_wait()
