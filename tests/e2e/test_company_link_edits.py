@@ -9,6 +9,7 @@ from typing import Any
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import context_of, link_of, settle
 from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType
 
 
@@ -29,6 +30,15 @@ def edit_company(harness: SyncHarness, company_id: int, body: dict[str, Any], **
     )
 
 
+async def _bookkeeper_adds(harness: SyncHarness, number: str, customer: dict[str, str]) -> Link:
+    """The bookkeeper adds customer ``number`` in Fortnox and the sync settles: its link."""
+    harness.fortnox.seed(harness.tenant_id, customers=[{"CustomerNumber": number, **customer}])
+    await settle(harness)
+    link = await link_of(harness, FortnoxType.CUSTOMER, number)
+    assert link is not None
+    return link
+
+
 async def _linked_with_an_invoice_address(
     harness: SyncHarness, street: str, fortnox_address: dict[str, str]
 ) -> int:
@@ -43,20 +53,9 @@ async def _linked_with_an_invoice_address(
         [{"name": "Ek AB", "orgNo": "556012-3456", "addresses": [{**invoice, "country": "SE"}]}],
     )
     await settle(harness)
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[
-            {
-                "CustomerNumber": "7",
-                "Name": "Ek AB",
-                "OrganisationNumber": "556012-3456",
-                **fortnox_address,
-            }
-        ],
-    )
-    await settle(harness)
-    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
-    assert link is not None and link.upsales_id == company_id
+    customer = {"Name": "Ek AB", "OrganisationNumber": "556012-3456", **fortnox_address}
+    link = await _bookkeeper_adds(harness, "7", customer)
+    assert link.upsales_id == company_id
     return company_id
 
 
@@ -79,13 +78,7 @@ async def _email_field_and_linked_company(harness: SyncHarness) -> tuple[int, in
         [{"name": "Fakturamejl", "alias": "FORTNOX_EMAIL", "datatype": "String"}],
     )
     harness.connect_upsales_hooks()
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[{"CustomerNumber": "7", "Name": "Ek AB", "Email": "gammal@ek.se"}],
-    )
-    await settle(harness)
-    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
-    assert link is not None
+    link = await _bookkeeper_adds(harness, "7", {"Name": "Ek AB", "Email": "gammal@ek.se"})
     return email_field, link.upsales_id
 
 
@@ -97,19 +90,8 @@ async def test_a_rename_in_upsales_reaches_fortnox_after_the_fortnox_sync_linked
     Upsales: the rename should reach Fortnox (nothing changed there since the link)."""
     harness.connect_upsales_hooks()
     await settle(harness)
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[
-            {
-                "CustomerNumber": "1001",
-                "Name": "Nordisk Verkstad Aktiebolag",
-                "OrganisationNumber": "556677-8899",
-            }
-        ],
-    )
-    await settle(harness)
-    link = await link_of(harness, FortnoxType.CUSTOMER, "1001")
-    assert link is not None
+    customer = {"Name": "Nordisk Verkstad Aktiebolag", "OrganisationNumber": "556677-8899"}
+    link = await _bookkeeper_adds(harness, "1001", customer)
 
     edit_company(harness, link.upsales_id, {"name": "Nordisk Verkstad i Göteborg AB"})
     await settle(harness)

@@ -150,11 +150,8 @@ async def test_a_cancelled_invoice_moves_its_order_to_lost(invoice_module: SyncH
     assert len(orders_described(harness, f"Fortnox invoice {invoice.DocumentNumber}")) == 1
 
 
-async def test_an_offer_becomes_an_opportunity_then_a_won_order(
-    offer_module: SyncHarness,
-) -> None:
-    harness = offer_module
-    feed = EventFeed(harness)
+async def bookkeepers_offer(harness: SyncHarness) -> Offer:
+    """An offer the bookkeeper makes in Fortnox: ten consulting hours for customer 2001."""
     context = await context_of(harness)
     offer = await context.fortnox.create_offer(
         Offer(
@@ -164,6 +161,16 @@ async def test_an_offer_becomes_an_opportunity_then_a_won_order(
         )
     )
     assert offer.DocumentNumber is not None
+    return offer
+
+
+async def test_an_offer_becomes_an_opportunity_then_a_won_order(
+    offer_module: SyncHarness,
+) -> None:
+    harness = offer_module
+    feed = EventFeed(harness)
+    context = await context_of(harness)
+    offer = await bookkeepers_offer(harness)
     await feed.sync()
     (opportunity,) = orders_described(harness, f"Fortnox offer {offer.DocumentNumber}")
     assert opportunity["stage"]["id"] == harness.demo.stage_offer_id

@@ -146,13 +146,15 @@ async def order_module(database_url: str, engine: AsyncEngine) -> AsyncIterator[
     await built.services.http.aclose()
 
 
-async def invoiced_order(harness: SyncHarness, feed: EventFeed, day: dt.date) -> tuple[int, int]:
-    """A Fortnox order of ``day`` imported, then invoiced: the order's and invoice's numbers."""
+async def imported_order(
+    harness: SyncHarness, feed: EventFeed, day: dt.date, *, ordered: int = 2, delivered: int = 2
+) -> int:
+    """A Fortnox order of ``day`` (consulting hours at 1000 kr), imported: its number."""
     context = await context_of(harness)
     row = OrderRow(
         ArticleNumber="KONS-1",
-        OrderedQuantity=Decimal(2),
-        DeliveredQuantity=Decimal(2),
+        OrderedQuantity=Decimal(ordered),
+        DeliveredQuantity=Decimal(delivered),
         Price=Decimal(1000),
     )
     order = await context.fortnox.create_order(
@@ -160,9 +162,16 @@ async def invoiced_order(harness: SyncHarness, feed: EventFeed, day: dt.date) ->
     )
     assert order.DocumentNumber is not None
     await feed.sync()
-    invoice = await context.fortnox.create_invoice_from_order(order.DocumentNumber)
+    return order.DocumentNumber
+
+
+async def invoiced_order(harness: SyncHarness, feed: EventFeed, day: dt.date) -> tuple[int, int]:
+    """A Fortnox order of ``day`` imported, then invoiced: the order's and invoice's numbers."""
+    number = await imported_order(harness, feed, day)
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice_from_order(number)
     assert invoice.DocumentNumber is not None
-    return order.DocumentNumber, invoice.DocumentNumber
+    return number, invoice.DocumentNumber
 
 
 async def test_an_order_whose_invoice_is_cancelled_agrees_with_its_lost_upsales_order(
@@ -219,18 +228,8 @@ async def test_a_partly_delivered_order_agrees_with_its_imported_upsales_order(
     order_module: SyncHarness,
 ) -> None:
     harness, day = order_module, dt.date(2024, 5, 20)
-    context = await context_of(harness)
-    row = OrderRow(
-        ArticleNumber="KONS-1",
-        OrderedQuantity=Decimal(10),
-        DeliveredQuantity=Decimal(4),
-        Price=Decimal(1000),
-    )
-    order = await context.fortnox.create_order(
-        Order(CustomerNumber="2001", OrderDate=day, OrderRows=[row])
-    )
-    await EventFeed(harness).sync()
-    link = await link_of(harness, FortnoxType.ORDER, str(order.DocumentNumber))
+    number = await imported_order(harness, EventFeed(harness), day, ordered=10, delivered=4)
+    link = await link_of(harness, FortnoxType.ORDER, str(number))
     assert link is not None
     imported = harness.upsales_entity("orders", link.upsales_id)
     assert imported is not None

@@ -3,13 +3,10 @@ the offer into its order, once, and the deal is linked to it."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of
 from tests.e2e.outbound_support import fortnox_list, link_of, sync_order, win
-from tests.e2e.test_inbound_documents import offer_module, orders_described
-from upsales_fortnox.integrations.fortnox.models import Offer, OfferRow
+from tests.e2e.test_inbound_documents import bookkeepers_offer, offer_module, orders_described
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
@@ -19,14 +16,7 @@ __all__ = ["offer_module"]
 async def _opportunity_of_an_offer(harness: SyncHarness) -> tuple[int, int]:
     """The bookkeeper's offer, synced into an Upsales opportunity: the offer's number and the
     opportunity's id."""
-    context = await context_of(harness)
-    offer = await context.fortnox.create_offer(
-        Offer(
-            CustomerNumber="2001",
-            OurReference="sara@demokonsult.se",
-            OfferRows=[OfferRow(ArticleNumber="KONS-1", Quantity=Decimal(10), Price=Decimal(1250))],
-        )
-    )
+    offer = await bookkeepers_offer(harness)
     await EventFeed(harness).sync()
     (opportunity,) = orders_described(harness, f"Fortnox offer {offer.DocumentNumber}")
     assert offer.DocumentNumber is not None
