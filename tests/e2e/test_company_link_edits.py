@@ -53,10 +53,10 @@ async def _linked_with_an_invoice_address(
         [{"name": "Ek AB", "orgNo": "556012-3456", "addresses": [{**invoice, "country": "SE"}]}],
     )
     await settle(harness)
-    customer = {"Name": "Ek AB", "OrganisationNumber": "556012-3456", **fortnox_address}
-    link = await _bookkeeper_adds(harness, "7", customer)
+    added = {"Name": "Ek AB", "OrganisationNumber": "556012-3456", **fortnox_address}
+    link = await _bookkeeper_adds(harness, "7", added)
     assert link.upsales_id == company_id
-    return company_id
+    return link.upsales_id
 
 
 async def _invoice_address_moved(harness: SyncHarness, company_id: int, street: str) -> None:
@@ -90,8 +90,8 @@ async def test_a_rename_in_upsales_reaches_fortnox_after_the_fortnox_sync_linked
     Upsales: the rename should reach Fortnox (nothing changed there since the link)."""
     harness.connect_upsales_hooks()
     await settle(harness)
-    customer = {"Name": "Nordisk Verkstad Aktiebolag", "OrganisationNumber": "556677-8899"}
-    link = await _bookkeeper_adds(harness, "1001", customer)
+    added = {"Name": "Nordisk Verkstad Aktiebolag", "OrganisationNumber": "556677-8899"}
+    link = await _bookkeeper_adds(harness, "1001", added)
 
     edit_company(harness, link.upsales_id, {"name": "Nordisk Verkstad i Göteborg AB"})
     await settle(harness)
