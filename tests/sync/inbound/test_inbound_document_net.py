@@ -6,11 +6,12 @@ or each row rounded to öre first), with the document's ``Net`` as Fortnox sends
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from tests.sync.inbound.upsales_value import order_value
 from upsales_fortnox.domain.inbound.document_changes import (
     OrderReferences,
     document_lines,
@@ -92,12 +93,11 @@ CASES: dict[str, tuple[list[dict[str, Any]], bool, str]] = {
 
 def value(rows: list[OrderRow], *, rounds_rows: bool) -> Decimal:
     """An Upsales order's value: its rows' quantity * price, exact or each rounded to öre."""
-    total = D(0)
+    pairs = []
     for each in rows:
         assert each.quantity is not None and each.price is not None
-        amount = each.quantity * each.price
-        total += amount.quantize(ORE, rounding=ROUND_HALF_UP) if rounds_rows else amount
-    return total
+        pairs.append((each.quantity, each.price))
+    return order_value(pairs, rounds_rows=rounds_rows)
 
 
 def invoice(rows: list[dict[str, Any]], vat_included: bool, net: str | None) -> Invoice:

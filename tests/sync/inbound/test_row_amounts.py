@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from tests.sync.inbound.upsales_value import order_value
 from upsales_fortnox.domain.inbound.row_amounts import (
     PricedRow,
     RowTotal,
     fortnox_net,
     net_amounts,
-    order_value,
     split_row,
 )
 from upsales_fortnox.integrations.upsales.facts import ORDER_VALUE_ROUNDS_ROWS

@@ -37,7 +37,7 @@ divide.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -45,7 +45,6 @@ from math import gcd
 from typing import Final
 
 from upsales_fortnox.domain.outbound.money import distribute
-from upsales_fortnox.integrations.upsales.facts import ORDER_VALUE_ROUNDS_ROWS
 
 ORE: Final = Decimal("0.01")
 HUNDRED: Final = Decimal(100)
@@ -154,14 +153,3 @@ def split_row(quantity: Decimal, amount: Decimal) -> list[PricedRow]:
         left = round_ore((amount - rest * price) * unit)  # whole öre already: no rounding
         return [PricedRow(rest, round_ore(price)), PricedRow(unit, left)]
     return [PricedRow(unit, round_ore(amount * unit))]
-
-
-def order_value(
-    rows: Iterable[tuple[Decimal, Decimal]], *, rounds_rows: bool = ORDER_VALUE_ROUNDS_ROWS
-) -> Decimal:
-    """The value Upsales gives rows of ``(quantity, price)``: their ``quantity * price``, each
-    rounded to öre first when ``rounds_rows`` (``facts.ORDER_VALUE_ROUNDS_ROWS``)."""
-    products = (quantity * price for quantity, price in rows)
-    if rounds_rows:
-        return sum((round_ore(product) for product in products), ZERO)
-    return sum(products, ZERO)

@@ -112,7 +112,7 @@ adding the rows up (and so whether a price of more than two decimals counts in f
 ``value`` is the order's total sum; its examples are whole kronor. The sync sends rows from
 Fortnox with prices of at most two decimals and ``quantity * price`` a whole number of öre
 (:mod:`upsales_fortnox.domain.inbound.row_amounts`), so the value is the same under either
-answer; this flag only says which one ``row_amounts.order_value`` computes by default."""
+answer (the tests compute the value under both)."""
 
 MASTER_CURRENCY: Final = "SEK"
 """The master currency of an Upsales account synced with a Swedish Fortnox company: taken to be
