@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from upsales_fortnox.core.db.clock import SERVICE_CLOCK
 from upsales_fortnox.jobs import Worker
 from upsales_fortnox.ops.alert_delivery import run_alert_monitor
 from upsales_fortnox.ops.metrics import observe_job
@@ -41,11 +42,19 @@ async def run_worker(services: Services, stop: asyncio.Event) -> None:
     await worker.run(stop)
 
 
+async def run_clock_alignment(services: Services, stop: asyncio.Event) -> None:
+    """Keep the process's clock on the database's (:mod:`upsales_fortnox.core.db.clock`)."""
+    await SERVICE_CLOCK.keep_aligned(services.engine, stop)
+
+
 def background_tasks(
     *, worker: bool = True, stream: bool = True, metrics_port: bool = False
 ) -> list[BackgroundTask]:
-    """``metrics_port``: serve ``/metrics`` on ``METRICS_PORT`` too."""
-    tasks: list[BackgroundTask] = [run_metrics_server] if metrics_port else []
+    """``metrics_port``: serve ``/metrics`` on ``METRICS_PORT`` too. The process's clock is
+    kept on the database's in every case."""
+    tasks: list[BackgroundTask] = [run_clock_alignment]
+    if metrics_port:
+        tasks.append(run_metrics_server)
     if worker:
         tasks.append(run_worker)
     if stream:
@@ -64,7 +73,10 @@ def background_tasks(
 async def run_background(
     services: Services, stop: asyncio.Event, tasks: list[BackgroundTask]
 ) -> None:
-    """Run the tasks until ``stop``; a task that fails stops the others too."""
+    """Run the tasks until ``stop``; a task that fails stops the others too. The process's
+    clock is set to the database's first, so that its first claim already compares leases on
+    the database's time."""
+    await SERVICE_CLOCK.align(services.engine)
     running = [asyncio.create_task(task(services, stop)) for task in tasks]
     try:
         done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)

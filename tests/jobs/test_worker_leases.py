@@ -25,6 +25,7 @@ from tests.jobs.support import (
     load_job,
     make_worker,
 )
+from upsales_fortnox.core.db.clock import DatabaseClock, host_now
 from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.integrations.send_check import before_sending
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost, Worker
@@ -562,3 +563,25 @@ async def test_no_job_runs_on_an_installation_claimed_as_the_presence_ended(
 
     assert ran == []
     assert (await load_job(session_factory, job_id)).status == JobStatus.QUEUED
+
+
+@pytest.mark.postgres
+async def test_a_worker_whose_host_clock_runs_ahead_leaves_a_connected_workers_lease_alone(
+    pg_sessions: Factory,
+) -> None:
+    """Leases are compared on the database's clock: a worker on a host whose clock runs two
+    leases ahead takes nothing from a connected worker once its clock is aligned. Unaligned,
+    it would (the second half shows the test can tell)."""
+    installation_id = await add_installation(pg_sessions)
+    job_id = await add_job(pg_sessions, installation_id, FakeClock())
+    await _simulate_crashed_run(pg_sessions, job_id, FakeClock(), lease_left_seconds=30)
+    clock = DatabaseClock(lambda: host_now() + timedelta(seconds=2 * LEASE_SECONDS))
+    runs: list[tuple[int, int]] = []
+    worker = make_worker(pg_sessions, _counting_registry(runs), clock)  # type: ignore[arg-type]
+
+    async with connected_as(pg_sessions, "crashed-worker"):
+        assert await clock.align(pg_sessions.kw["bind"])
+        assert await worker.run_once() == 0
+        clock.offset = timedelta(0)  # as if on the host's own clock
+        assert await worker.run_once() == 1
+    assert runs == [(job_id, 2)]

@@ -9,6 +9,8 @@ from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+from upsales_fortnox.core.db.clock import SERVICE_CLOCK
+
 #: Auto-incrementing 64-bit key; SQLite only auto-increments INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -42,4 +44,5 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, on the database server's clock (:mod:`upsales_fortnox.core.db.clock`)."""
+    return SERVICE_CLOCK()

@@ -109,7 +109,7 @@ A retried won deal whose search by reference finds nothing therefore searches on
 long after that first miss before it creates (:mod:`upsales_fortnox.sync.outbound.earlier_create`):
 a create committed within it is found and linked; one stopped with its client costs the deal this
 wait and nothing else. Operators can change it (``FORTNOX_CREATE_SETTLE_SECONDS``); the wait
-is read on the clocks of the service's hosts, so a host whose clock runs ahead shortens it."""
+is read on the database server's clock, whichever host reads it."""
 
 # --- the money after the deal -------------------------------------------------------------------
 

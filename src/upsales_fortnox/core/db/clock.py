@@ -1,0 +1,84 @@
+"""The service's clock: its host's, set to the database server's.
+
+Leases, due times and the waits of won deals' intents are written by one process and compared
+by others, which may run on other hosts. A host whose clock ran a lease ahead of the others
+would take over a connected worker's installations, and one running behind would keep a dead
+worker's; a won deal's wait for an earlier create would end early. So on PostgreSQL each
+process reads the server's clock (``clock_timestamp()``) before its background work starts and
+every :data:`ALIGN_EVERY_SECONDS` after, and keeps the difference to its host's clock:
+:func:`~upsales_fortnox.core.db.types.utcnow` adds it, so every process writes and compares the
+database's time, to within half a round trip. On SQLite (one process, one host) it stays zero.
+A reading that fails, or took longer than :data:`MAX_ROUND_TRIP_SECONDS`, leaves the last one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+logger = logging.getLogger(__name__)
+
+ALIGN_EVERY_SECONDS: Final = 60.0
+MAX_ROUND_TRIP_SECONDS: Final = 1.0
+"""A reading whose round trip took longer says too little of when the server read its clock."""
+
+_SERVER_CLOCK = select(func.clock_timestamp())
+
+
+def host_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DatabaseClock:
+    """The host's clock (``host``) plus its last measured offset to the database server's."""
+
+    def __init__(self, host: Callable[[], datetime] = host_now) -> None:
+        self._host = host
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return self._host() + self.offset
+
+    async def align(self, engine: AsyncEngine) -> bool:
+        """Read the server's clock and keep the offset; False, the offset kept as it was, when
+        the database is not PostgreSQL or the reading failed or took too long."""
+        if engine.dialect.name != "postgresql":
+            return False
+        try:
+            async with engine.connect() as connection:
+                started, sent_at = time.monotonic(), self._host()
+                server_now = (await connection.execute(_SERVER_CLOCK)).scalar_one()
+                round_trip = time.monotonic() - started
+        except (SQLAlchemyError, OSError):
+            logger.warning(
+                "the database's clock could not be read; the last offset stays",
+                extra={"code": "database_clock_unread"},
+                exc_info=True,
+            )
+            return False
+        if round_trip > MAX_ROUND_TRIP_SECONDS:
+            return False
+        self.offset = server_now - (sent_at + timedelta(seconds=round_trip / 2))
+        return True
+
+    async def keep_aligned(
+        self, engine: AsyncEngine, stop: asyncio.Event, every: float = ALIGN_EVERY_SECONDS
+    ) -> None:
+        """Align again every ``every`` seconds until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            except TimeoutError:
+                await self.align(engine)
+
+
+SERVICE_CLOCK: Final = DatabaseClock()
+"""The process's clock: :func:`~upsales_fortnox.core.db.types.utcnow` reads it."""

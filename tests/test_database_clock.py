@@ -1,0 +1,112 @@
+"""The service's clock is the database server's, whatever its host's clock says."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from upsales_fortnox.background import run_background
+from upsales_fortnox.core.db.clock import SERVICE_CLOCK, DatabaseClock, host_now
+from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.services import Services
+
+AHEAD = timedelta(minutes=5)
+
+
+@pytest.fixture
+async def pg_engine(postgres_schema_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(postgres_schema_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def _ahead() -> datetime:
+    return host_now() + AHEAD
+
+
+async def _server_now(engine: AsyncEngine) -> datetime:
+    async with engine.connect() as connection:
+        server_now: datetime = (
+            await connection.execute(select(func.clock_timestamp()))
+        ).scalar_one()
+    return server_now
+
+
+@pytest.mark.postgres
+async def test_a_host_clock_running_ahead_reads_the_database_time_once_aligned(
+    pg_engine: AsyncEngine,
+) -> None:
+    clock = DatabaseClock(_ahead)
+    assert abs(clock() - await _server_now(pg_engine) - AHEAD) < timedelta(seconds=1)
+
+    assert await clock.align(pg_engine)
+
+    assert abs(clock() - await _server_now(pg_engine)) < timedelta(seconds=1)
+    assert abs(clock.offset + AHEAD) < timedelta(seconds=1)
+
+
+async def test_on_sqlite_the_host_clock_stands(engine: AsyncEngine, backend: str) -> None:
+    clock = DatabaseClock(_ahead)
+    aligned = await clock.align(engine)
+    assert aligned is (backend == "postgresql")
+    if backend == "sqlite":
+        assert clock.offset == timedelta(0)
+
+
+async def test_a_clock_that_cannot_be_read_keeps_the_last_offset() -> None:
+    unreachable = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:9/none")
+    clock = DatabaseClock(_ahead)
+    clock.offset = timedelta(seconds=-42)
+    try:
+        assert not await clock.align(unreachable)
+    finally:
+        await unreachable.dispose()
+    assert clock.offset == timedelta(seconds=-42)
+
+
+@pytest.mark.postgres
+async def test_kept_aligned_it_reads_the_server_again_until_stopped(
+    pg_engine: AsyncEngine,
+) -> None:
+    """Each reading takes the host's time once; the host's clock jumps between readings."""
+    stop = asyncio.Event()
+    readings: list[datetime] = []
+
+    def jumping_host() -> datetime:
+        readings.append(host_now())
+        if len(readings) == 2:
+            stop.set()
+        return host_now() + AHEAD * len(readings)
+
+    clock = DatabaseClock(jumping_host)
+    await asyncio.wait_for(clock.keep_aligned(pg_engine, stop, every=0), timeout=30)
+
+    assert len(readings) == 2
+    # Its offset undoes the second reading's jump (later calls see a third).
+    assert abs(clock.offset + 2 * AHEAD) < timedelta(seconds=1)
+
+
+@pytest.mark.postgres
+async def test_the_background_starts_on_the_database_clock(
+    pg_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SERVICE_CLOCK, "_host", _ahead)
+    monkeypatch.setattr(SERVICE_CLOCK, "offset", timedelta(0))
+    seen: list[datetime] = []
+
+    async def first_task(_: Services, stop: asyncio.Event) -> None:
+        seen.append(utcnow())
+
+    services = SimpleNamespace(engine=pg_engine)
+    await run_background(services, asyncio.Event(), [first_task])  # type: ignore[arg-type]
+
+    assert abs(seen[0] - await _server_now(pg_engine)) < timedelta(seconds=1)
