@@ -210,6 +210,7 @@ async def test_a_document_search_settles_only_the_customer_create_noted_before_i
     company = win(harness, order_id)["client"]
     stalled = WonDealLinks(harness.services.session_factory, harness.installation_id)
     await stalled.read(order_id, company["id"], [], intent=FortnoxType.INVOICE)
+    assert await stalled.record_intent_as_sent()  # the intent the second run finds
     search = earlier_create.find_document_by_reference
 
     async def the_first_run_notes_meanwhile(*args: Any) -> Any:

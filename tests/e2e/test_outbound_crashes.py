@@ -1,8 +1,9 @@
 """A won deal costs one Fortnox call (its create, or its update after an edit), and a crash
 at any point still leaves one document.
 
-The intent to create is committed before the create is sent (``document_intents``); the
-search by order reference is made only when an intent exists without a link. Each crash point
+The intent to create is committed once the create holds its place in the rate budget, before
+it is sent (``document_intents``); the search by order reference is made only when an intent
+exists without a link. Each crash point
 is imitated in the process: an exception where the process would have died, or a connection
 dropped after the sandbox committed the create.
 """
@@ -57,11 +58,11 @@ async def test_a_new_won_deal_costs_exactly_its_create(linked: SyncHarness) -> N
     assert await intents(harness) == 2  # kept: a link lost later still leads to a search
 
 
-async def test_crash_after_the_intent_before_the_request(
+async def test_crash_before_the_create_has_its_place(
     linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The retry finds nothing, so it searches once more when no earlier create can still
-    land, and only then creates."""
+    """The process dies while the create waits for its place in the rate budget: nothing was
+    sent, and no intent says otherwise, so the retry creates at once, with one call."""
     harness = linked
     await first_deal_synced(harness)
     order_id = new_won_deal(harness)
@@ -71,6 +72,38 @@ async def test_crash_after_the_intent_before_the_request(
 
     with monkeypatch.context() as patch:
         patch.setattr(documents, "create_document", die)
+        with pytest.raises(ProcessDied):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert await intents(harness) == 1 and invoices_of(harness, order_id) == []
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "created"
+    assert fortnox_calls(harness) == {CREATE: 1}
+    assert len(invoices_of(harness, order_id)) == 1
+
+
+async def test_crash_after_the_intent_before_the_request(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The create has its place and its intent, and the process dies before sending it. The
+    retry finds nothing, so it searches once more when no earlier create can still land, and
+    only then creates."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    http = harness.services.http
+    send: Callable[..., Awaitable[httpx.Response]] = http.request
+
+    async def die_before_a_create(method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        if method == "POST" and str(url).endswith("/invoices"):
+            raise ProcessDied
+        return await send(method, url, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(http, "request", die_before_a_create)
         with pytest.raises(ProcessDied):
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert await intents(harness) == 2 and invoices_of(harness, order_id) == []

@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.outbound_support import link_of, queue, sync_order
+from tests.e2e.outbound_support import link_of, queue, sync_order, win
 from tests.e2e.won_deal_support import (
     CREATE,
     SEARCH,
+    answered_with,
     earlier_creates_settle,
     first_deal_synced,
     fortnox_calls,
@@ -148,11 +149,8 @@ async def test_a_create_fortnox_answered_with_a_refusal_is_sent_again_without_a_
     await first_deal_synced(harness)
     order_id = new_won_deal(harness)
 
-    async def refuse(*args: object) -> None:
-        raise refusal
-
     with monkeypatch.context() as patch:
-        patch.setattr(documents, "create_document", refuse)
+        patch.setattr(documents, "create_document", answered_with(refusal))
         with pytest.raises(type(refusal)):
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert await intents(harness) == 1
@@ -165,8 +163,8 @@ async def test_a_create_fortnox_answered_with_a_refusal_is_sent_again_without_a_
 
 
 async def test_an_intent_a_later_attempt_took_over_is_not_withdrawn(linked: SyncHarness) -> None:
-    """Two runs of one deal overlap (a stalled worker): the first fails before sending its
-    create after the second renewed the intent for its own create, or set it waiting."""
+    """Two runs of one deal overlap (a stalled worker): the first's create is refused (nothing
+    made) after the second renewed the intent for its own create."""
     harness = linked
     order_id = new_won_deal(harness)
 
@@ -177,6 +175,7 @@ async def test_an_intent_a_later_attempt_took_over_is_not_withdrawn(linked: Sync
     assert await renewing.search_again_at(order_id, waited_for, read)
     assert await renewing.create_after_wait(order_id, waited_for)
     renewing.create_sent()
+    stalled.create_ended()
     await stalled.withdraw_unsent_intent()
     assert await intents(harness) == 1
 
@@ -193,13 +192,15 @@ async def test_an_intent_set_waiting_is_not_withdrawn(linked: SyncHarness) -> No
     assert earlier is not None
     assert await waiting.search_again_at(order_id, utcnow(), earlier)
 
+    stalled.create_ended()  # refused: nothing of it can land
     await stalled.withdraw_unsent_intent()
 
     assert await intents(harness) == 1
-    withdrawn = WonDealLinks(harness.services.session_factory, harness.installation_id)
-    await withdrawn.read(order_id + 1, None, [], intent=FortnoxType.INVOICE)
+    withdrawn, _ = await _attempt(harness, order_id + 1)
+    assert await intents(harness) == 2
+    withdrawn.create_ended()
     await withdrawn.withdraw_unsent_intent()
-    assert await intents(harness) == 1  # its own, never sent: withdrawn
+    assert await intents(harness) == 1  # its own, refused: withdrawn
 
 
 async def test_two_runs_of_a_deal_never_both_create_after_the_wait(linked: SyncHarness) -> None:
@@ -264,10 +265,12 @@ async def _link_company_to(harness: SyncHarness, company_id: int, customer_numbe
 async def _attempt(
     harness: SyncHarness, order_id: int
 ) -> tuple[WonDealLinks, EarlierIntent | None]:
-    """A run of the deal that has read its links (recording its intent): the links, and the
-    earlier intent it found."""
+    """A run of the deal that has read its links and, when they held no intent, sent its
+    create (recording its intent as it went): the links, and the earlier intent it found."""
     links = WonDealLinks(harness.services.session_factory, harness.installation_id)
     read = await links.read(order_id, None, [], intent=FortnoxType.INVOICE)
+    if read.sent_before is None:
+        assert await links.record_intent_as_sent()
     return links, read.sent_before
 
 
@@ -307,11 +310,8 @@ async def test_a_create_answered_so_that_it_may_have_landed_is_searched_for_befo
     await first_deal_synced(harness)
     order_id = new_won_deal(harness)
 
-    async def answer_create(*args: object) -> None:
-        raise answer
-
     with monkeypatch.context() as patch:
-        patch.setattr(documents, "create_document", answer_create)
+        patch.setattr(documents, "create_document", answered_with(answer))
         with pytest.raises(type(answer)):
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert await intents(harness) == 2  # the first deal's, and this one's: kept
@@ -408,8 +408,9 @@ async def test_a_run_past_the_wait_that_another_run_renewed_first_does_not_creat
 async def test_a_create_whose_lease_ran_out_on_its_way_is_not_sent(
     linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The worker stalled past the job's lease between the deal's intent and its create: the
-    create is not sent, and the intent stays, so whoever runs the deal next searches first."""
+    """The worker stalled past the job's lease before the deal's create got its place: the
+    create is not sent, and no intent is recorded for it (it is checked first), so whoever runs
+    the deal next creates it at once."""
     harness = linked
     await first_deal_synced(harness)
     order_id = new_won_deal(harness)
@@ -428,4 +429,66 @@ async def test_a_create_whose_lease_ran_out_on_its_way_is_not_sent(
     assert job.status == JobStatus.RUNNING  # run again by whoever holds it once its lease ends
     assert fortnox_calls(harness) == {}
     assert invoices_of(harness, order_id) == []
-    assert await intents(harness) == 2  # the first deal's, and this one's: kept
+    assert await intents(harness) == 1  # the first deal's alone
+
+
+async def test_a_run_whose_deal_got_an_intent_since_its_read_does_not_send_its_create(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs of a deal overlap (a stalled worker): the other records its intent (its create
+    sent) after this run read none. This run's create, once it has its place, is not sent; it
+    reads the intent again a moment later, and then searches as after any earlier create."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    write = won_deals._write
+
+    async def the_other_run_sends_first(*args: Any) -> object:
+        other = WonDealLinks(harness.services.session_factory, harness.installation_id)
+        assert (
+            await other.read(order_id, None, [], intent=FortnoxType.INVOICE)
+        ).sent_before is None
+        assert await other.record_intent_as_sent()
+        return await write(*args)
+
+    monkeypatch.setattr(won_deals, "_write", the_other_run_sends_first)
+    harness.services.fortnox_calls.clear()
+
+    with pytest.raises(EarlierCreateMayLand) as raced:
+        await sync_won_order(harness.services, harness.installation_id, order_id)
+
+    assert raced.value.retry_after is not None and raced.value.retry_after <= 1.0
+    assert fortnox_calls(harness) == {}
+    assert invoices_of(harness, order_id) == []
+    assert await intents(harness) == 2  # the first deal's, and the other run's: kept
+    monkeypatch.setattr(won_deals, "_write", write)
+    job_id = await queue(harness, "upsales.order", order_id)
+    waiting = await run_due(harness, job_id)
+    assert (waiting.last_error or "").startswith("fortnox_create_settling: ")
+    assert fortnox_calls(harness) == {SEARCH: 1}
+
+
+async def test_an_intent_a_customer_note_gave_the_deal_goes_when_its_create_is_refused(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deal whose company has no customer yet notes the customer's create, which gives the
+    deal its intent. Its document's create is then refused (nothing made): the intent is this
+    run's own, so it goes, and the next run creates the document at once."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    refusal = FortnoxValidationError("Kunden finns inte", status=400, fortnox_code=2000433)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(documents, "create_document", answered_with(refusal))
+        with pytest.raises(FortnoxValidationError):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert await link_of(harness, LinkEntity.COMPANY, harness.demo.account_ids[0]) is not None
+    assert await intents(harness) == 0
+    harness.services.fortnox_calls.clear()
+
+    job = await sync_order(harness, order_id)
+
+    assert (job.result or {})["outcome"] == "created"
+    assert fortnox_calls(harness) == {CREATE: 1}
+    assert len(invoices_of(harness, order_id)) == 1

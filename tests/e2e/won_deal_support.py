@@ -17,6 +17,7 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import edit, fortnox_list, job, sync_order, win
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
+from upsales_fortnox.integrations.send_check import first_send
 from upsales_fortnox.links.repository import won_deal_links
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import DocumentIntent, Link
@@ -39,6 +40,18 @@ def sent_fields(harness: SyncHarness, company_id: int) -> dict[str, str | None]:
 
 class ProcessDied(Exception):
     """Stands for the process ending at this point (nothing after it runs)."""
+
+
+def answered_with(error: Exception) -> Callable[..., Awaitable[None]]:
+    """A stand-in for ``create_document`` whose create got its place in the rate budget, was
+    sent (what the client does then is done: :func:`first_send`) and was answered with
+    ``error``."""
+
+    async def answer(*args: object) -> None:
+        await first_send()
+        raise error
+
+    return answer
 
 
 def invoices_of(harness: SyncHarness, order_id: int) -> list[dict[str, Any]]:

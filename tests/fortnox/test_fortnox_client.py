@@ -28,7 +28,7 @@ from upsales_fortnox.integrations.pacing import (
     SlidingWindowLimiter,
 )
 from upsales_fortnox.integrations.retry import RetryPolicy
-from upsales_fortnox.integrations.send_check import checked_before_sending
+from upsales_fortnox.integrations.send_check import checked_before_sending, on_first_send
 
 
 class Tokens:
@@ -201,6 +201,53 @@ async def test_a_task_started_under_a_check_keeps_it(
     with pytest.raises(LeaseOver):
         await task
     assert create.call_count == 0
+
+
+async def test_the_first_write_awaits_its_send_action_after_the_check_and_before_it_leaves(
+    client: FortnoxClient, router: respx.MockRouter, stepping_clock: SteppingClock
+) -> None:
+    """The action runs once its place is granted (after the wait for it), after the check;
+    a try sent again (its first never connected) and a later write do not run it again."""
+    happened: list[str] = []
+    create = router.post(f"{API_BASE}/customers").mock(
+        side_effect=[httpx.ConnectError("refused"), ok(CUSTOMER, 201), ok(CUSTOMER, 201)]
+    )
+    router.get(f"{API_BASE}/customers/10").mock(return_value=ok())
+    for _ in range(25):  # the window is full: the create waits for a place
+        await client.get_customer("10")
+
+    async def action() -> None:
+        happened.append(f"action after {stepping_clock.sleeps[:1]}, {create.call_count} sent")
+
+    with checked_before_sending(lambda: happened.append("check")), on_first_send(action):
+        await client.create_customer(Customer(Name="Acme AB"))
+        await client.create_customer(Customer(Name="Acme AB"))
+
+    assert happened == ["check", "action after [5.0], 0 sent", "check", "check"]
+    assert create.call_count == 3
+
+
+async def test_a_write_whose_send_action_fails_is_not_sent(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    create = router.post(f"{API_BASE}/customers").mock(return_value=ok(CUSTOMER, 201))
+    read = router.get(f"{API_BASE}/customers/10").mock(return_value=ok())
+    tries: list[int] = []
+
+    async def refuse() -> None:
+        tries.append(create.call_count)
+        raise LeaseOver
+
+    with on_first_send(refuse):
+        with pytest.raises(LeaseOver):
+            await client.create_customer(Customer(Name="Acme AB"))
+        await client.get_customer("10")  # a read runs nothing
+        with pytest.raises(LeaseOver):  # not done: the next write runs it again
+            await client.create_customer(Customer(Name="Acme AB"))
+
+    assert (tries, create.call_count, read.call_count) == ([0, 0], 0, 1)
+    await client.create_customer(Customer(Name="Acme AB"))  # outside it: sent
+    assert create.call_count == 1
 
 
 async def test_update_puts_the_wrapped_entity(

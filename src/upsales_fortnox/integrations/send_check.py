@@ -8,15 +8,22 @@ tasks the handler starts inherit too), and both API clients run it once they hol
 place in the rate budget, just before they send anything but a read. The check's exception
 (the job's lease is over) leaves the request unsent. Outside a job (the API's choices and
 previews) nothing is checked.
+
+A caller can also have something done at that moment, once: :func:`on_first_send` (a won
+deal records its intent to create its document only once the create holds its place, so a
+create still waiting for one when its process dies is known never to have been sent).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 _CHECK: ContextVar[Callable[[], None] | None] = ContextVar("send_check", default=None)
+_FIRST_SEND: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
+    "first_send", default=None
+)
 
 
 @contextmanager
@@ -34,3 +41,24 @@ def before_sending() -> None:
     check = _CHECK.get()
     if check is not None:
         check()
+
+
+@contextmanager
+def on_first_send(action: Callable[[], Awaitable[None]]) -> Iterator[None]:
+    """Within it, the first write the Fortnox client sends awaits ``action`` once it holds its
+    place in the rate budget, after the check, before anything leaves: what ``action`` raises
+    leaves the request unsent. Once ``action`` has returned, later tries of the request (and
+    later writes) do not run it again."""
+    token = _FIRST_SEND.set([action])
+    try:
+        yield
+    finally:
+        _FIRST_SEND.reset(token)
+
+
+async def first_send() -> None:
+    """Awaits the pending :func:`on_first_send` action, if any; it is done once it returns."""
+    pending = _FIRST_SEND.get()
+    if pending:
+        await pending[0]()
+        pending.clear()

@@ -54,7 +54,7 @@ class Link(Base):
 
 class DocumentIntent(Base):
     """A won deal whose Fortnox document was (or is being) created: written and committed
-    before the create is sent, and kept afterwards.
+    once the create holds its place in the rate budget, before it is sent, and kept afterwards.
 
     A deal with no link and no intent has never been sent, so its document is created without
     searching Fortnox first; a deal with an intent but no link (a crash, a timeout, a dropped

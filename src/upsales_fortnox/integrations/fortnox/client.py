@@ -57,7 +57,7 @@ from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
 from upsales_fortnox.integrations.fortnox.responses import items, parse_json, unwrap
 from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
 from upsales_fortnox.integrations.retry import RetryPolicy
-from upsales_fortnox.integrations.send_check import before_sending
+from upsales_fortnox.integrations.send_check import before_sending, first_send
 from upsales_fortnox.integrations.shared_pacing import TenantPacer
 
 #: The document PDF operations, by collection.
@@ -323,6 +323,7 @@ class FortnoxClient(FortnoxListings):
                 async with self._limiter.slot():
                     if method != "GET":
                         before_sending()  # a job whose lease ended meanwhile writes nothing
+                        await first_send()
                     self.calls[label] += 1
                     response = await self._http.request(
                         method, url, params=params, content=content, headers=_headers(token, accept)

@@ -30,13 +30,14 @@ async def note_customer_create(
     sent_at: datetime,
     fortnox_type: FortnoxType,
     sent_fields: Mapping[str, str | None],
-) -> bool:
+) -> datetime | None:
     """The deal's attempt is sending the create of the company's new Fortnox customer, made of
     the company's ``sent_fields`` (what it is looked for by, should the company change). A deal
-    sent before it had an intent (linked by the initial sync, say) gets one now, as
-    ``fortnox_type``, to hold the note. False, and nothing noted (nothing may be sent), while the
-    deal holds a customer create that may still land: another run's (a stalled one's note must
-    not hide it)."""
+    without an intent yet (its document not sent, or linked by the initial sync) gets one now, as
+    ``fortnox_type`` and recorded at ``sent_at``, to hold the note. The intent's ``created_at``
+    once noted: ``sent_at`` when the note gave the deal its intent. None, and nothing noted
+    (nothing may be sent), while the deal holds a customer create that may still land: another
+    run's (a stalled one's note must not hide it)."""
     note = {
         "customer_company_id": company_id,
         "customer_sent_at": sent_at,
@@ -54,9 +55,10 @@ async def note_customer_create(
             index_elements=[INTENTS.c.installation_id, INTENTS.c.upsales_order_id],
             set_={**note, "customer_settles_at": None},
             where=no_customer_create_may_land(sent_at),
-        )
+        ).returning(INTENTS.c.created_at)
     )
-    return bool(noted.rowcount == 1)
+    recorded_at: datetime | None = noted.scalar_one_or_none()
+    return recorded_at
 
 
 async def forget_customer_create(

@@ -7,16 +7,20 @@ intent exists without a link (a crash between the intent and the link, a timeout
 connection whose create Fortnox may have committed, a link deleted by hand). See
 :class:`~upsales_fortnox.models.link.DocumentIntent`.
 
-The intent is recorded in the transaction that reads the won deal's links (one transaction per
-deal, committed before any Fortnox call; :mod:`.won_deal_links`). An attempt that recorded it
-and then failed without a create that could land (refused before sending it: an unsendable
-order, a product without an article; or answered with a refusal that leaves nothing created,
-``CREATED_NOTHING`` in :mod:`upsales_fortnox.sync.outbound.sent_creates`) withdraws it, so the
-deal's next attempt creates without a search or a wait. A cancelled or killed attempt keeps it.
+The transaction that reads the won deal's links reads its intent too (:mod:`.won_deal_links`).
+The intent is recorded, and committed, once the create holds its place in the tenant's rate
+budget, just before it is sent (``on_first_send``,
+:mod:`upsales_fortnox.integrations.send_check`): a deal whose create was still waiting for a
+place when its process died has no intent, and its next attempt creates without a search or
+a wait. An attempt that recorded it and then failed without a create that could land (answered
+with a refusal that leaves nothing created, ``CREATED_NOTHING`` in
+:mod:`upsales_fortnox.sync.outbound.sent_creates`) withdraws it too. A cancelled or killed
+attempt keeps it.
 
 A search that finds nothing stores when to search again (``settles_at``, see
 :mod:`upsales_fortnox.sync.outbound.earlier_create`): an earlier create may still land. The
-customer create a deal sends is noted on the same row (:mod:`.customer_create_notes`).
+customer create a deal sends is noted on the same row (:mod:`.customer_create_notes`); a note
+made before the deal had an intent gives it one, as the deal's attempt's own.
 """
 
 from __future__ import annotations
@@ -60,31 +64,37 @@ class EarlierIntent:
     """When the attempt whose create it stands for recorded (or renewed) it."""
 
 
-async def record_intent(
-    connection: AsyncConnection,
-    installation_id: uuid.UUID,
-    upsales_order_id: int,
-    fortnox_type: FortnoxType,
-    recorded_at: datetime,
+async def earlier_intent(
+    connection: AsyncConnection, installation_id: uuid.UUID, upsales_order_id: int
 ) -> EarlierIntent | None:
-    """Record that the order's document is about to be created as ``fortnox_type``; the
-    caller commits before sending anything.
-
-    None when no earlier attempt recorded one: the order's document was never sent, so it is
-    created without a search. Otherwise that attempt's intent.
-    """
-    if await _insert_intent(
-        connection, installation_id, upsales_order_id, fortnox_type, recorded_at
-    ):
-        return None
+    """The intent an earlier attempt recorded for the order (None: its document was never
+    sent, so it is created without a search)."""
     earlier = (
         await connection.execute(
             select(INTENTS.c.fortnox_type, INTENTS.c.settles_at, INTENTS.c.created_at).where(
                 of_order(installation_id, upsales_order_id)
             )
         )
-    ).one()
+    ).first()
+    if earlier is None:
+        return None
     return EarlierIntent(FortnoxType(earlier.fortnox_type), earlier.settles_at, earlier.created_at)
+
+
+async def record_intent(
+    connection: AsyncConnection,
+    installation_id: uuid.UUID,
+    upsales_order_id: int,
+    fortnox_type: FortnoxType,
+    recorded_at: datetime,
+) -> bool:
+    """Record that the order's document is about to be created as ``fortnox_type``; the
+    caller commits before sending it. False, and nothing recorded (nothing may be sent), when
+    the order has an intent already: another run of the deal recorded it since this one read
+    none."""
+    return await _insert_intent(
+        connection, installation_id, upsales_order_id, fortnox_type, recorded_at
+    )
 
 
 async def search_before_creating(

@@ -1,8 +1,9 @@
 """A won deal's links, all through :class:`WonDealLinks`: every link the deal needs read in one
-query, with its intent to create its document recorded in the same transaction
-(:mod:`.document_intents`); its company's and products' links, when the deal makes them,
-committed at once (a created customer is linked before anything else can fail); and its order
-link saved with the job's completion, or in a transaction of its own."""
+query, with its intent to create its document in the same transaction, the intent recorded
+once the create holds its place in the rate budget (:mod:`.document_intents`); its company's
+and products' links, when the deal makes them, committed at once (a created customer is linked
+before anything else can fail); and its order link saved with the job's completion, or in a
+transaction of its own."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from upsales_fortnox.links.repository.customer_create_notes import (
 from upsales_fortnox.links.repository.document_intents import (
     SENT_AS,
     EarlierIntent,
+    earlier_intent,
     record_intent,
     renew_intent,
     settle_intent,
@@ -122,6 +124,9 @@ class WonDealLinks:
         self._with_completion = with_completion
         self._own_intent: tuple[int, datetime] | None = None
         """The order whose intent this attempt recorded (or renewed), and when."""
+        self._intent_to_record: tuple[int, FortnoxType] | None = None
+        """The order whose intent the create records once it is sent, as which type: read
+        without one."""
         self._create_may_land = False
         """This attempt's create was sent, and not refused."""
         self._document_type: FortnoxType | None = None
@@ -140,8 +145,8 @@ class WonDealLinks:
         """The order's own link (not one whose document's cancellation was synced: won again,
         the deal gets a new document), its company's and its products', in one query; and with
         ``intent`` (the type of document a won deal is sent as), when the order has no link
-        yet, its intent to create that document, recorded in the same transaction (committed
-        before any Fortnox call, see :mod:`.document_intents`)."""
+        yet, its earlier attempt's intent, read in the same transaction. Without one, its create
+        records it as it is sent (:meth:`record_intent_as_sent`)."""
         params = {
             "installation_id": self._installation_id,
             "order_id": order_id,
@@ -153,12 +158,9 @@ class WonDealLinks:
             found = [link_view(row) for row in await connection.execute(_DEAL_LINKS, params)]
             order_links = _live_order_links(found)
             if intent is not None and not order_links:
-                recorded_at = utcnow()
-                sent_before = await record_intent(
-                    connection, self._installation_id, order_id, intent, recorded_at
-                )
+                sent_before = await earlier_intent(connection, self._installation_id, order_id)
                 if sent_before is None:
-                    self._own_intent = (order_id, recorded_at)
+                    self._intent_to_record = (order_id, intent)
         if order_links and order_links[0].fortnox_type in SENT_AS:
             self._document_type = order_links[0].fortnox_type
         elif sent_before is not None:
@@ -180,6 +182,24 @@ class WonDealLinks:
     def create_sent(self) -> None:
         """The create is being sent: from now on it may land."""
         self._create_may_land = True
+
+    async def record_intent_as_sent(self) -> bool:
+        """The document's create holds its place and is about to be sent: the deal's intent
+        is recorded, committed at once, unless this attempt holds it already (renewed after a
+        wait, or given by its customer note). False, and nothing may be sent, when another run
+        of the deal recorded one since this one read none."""
+        pending, self._intent_to_record = self._intent_to_record, None
+        if pending is not None and self._own_intent is None:
+            order_id, fortnox_type = pending
+            recorded_at = utcnow()
+            async with self._engine.begin() as connection:
+                if not await record_intent(
+                    connection, self._installation_id, order_id, fortnox_type, recorded_at
+                ):
+                    return False
+            self._own_intent = (order_id, recorded_at)
+        self.create_sent()
+        return True
 
     def create_ended(self) -> None:
         """Nothing of the create can land later: Fortnox refused it, or made what is now linked."""
@@ -256,9 +276,12 @@ class WonDealLinks:
                 self._document_type,
                 sent_fields,
             )
-        if noted:
-            self._customer_note = (order_id, sent_at)
-        return noted
+        if noted is None:
+            return False
+        self._customer_note = (order_id, sent_at)
+        if noted == sent_at and self._intent_to_record is not None:
+            self._own_intent, self._intent_to_record = (order_id, sent_at), None
+        return True
 
     async def customer_create_refused(self) -> None:
         """The customer create this attempt noted made nothing. Best effort: a note kept costs

@@ -106,3 +106,14 @@ async def find_earlier_document(
     ):
         raise EarlierCreateMayLand(order_id, started + RACED_RUN_DELAY, started)
     return None
+
+
+async def intent_recorded(deal_links: WonDealLinks, order_id: int) -> None:
+    """As the deal's create is sent: its intent recorded
+    (:meth:`~upsales_fortnox.links.repository.won_deal_links.WonDealLinks.record_intent_as_sent`).
+    Raises :class:`EarlierCreateMayLand`, to read the intent again ``RACED_RUN_DELAY`` later,
+    when another run of the deal recorded one since this run read none: that run's create may
+    land, so this one is not sent."""
+    if not await deal_links.record_intent_as_sent():
+        now = utcnow()
+        raise EarlierCreateMayLand(order_id, now + RACED_RUN_DELAY, now)

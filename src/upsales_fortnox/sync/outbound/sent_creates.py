@@ -1,9 +1,11 @@
 """A won deal's creates in Fortnox (its customer's, its document's), as its intent sees them.
 
-While a create is on its way it may land even if its answer is lost, so the deal's intent is
-kept after a failure (the next run searches, and waits for it to land, before creating anything:
-:mod:`.earlier_create`). An answer in :data:`CREATED_NOTHING` says nothing was made, and a
-customer answered as created is linked at once: neither can land later.
+A create may land from the moment it is sent: once it holds its place in the rate budget
+(``on_first_send``, :mod:`upsales_fortnox.integrations.send_check`), not while it waits for one.
+From then on the deal's intent is kept after a failure (the next run searches, and waits for it
+to land, before creating anything: :mod:`.earlier_create`). An answer in
+:data:`CREATED_NOTHING` says nothing was made, and a customer answered as created is linked at
+once: neither can land later.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Final
 
 from upsales_fortnox.integrations.fortnox.errors import FortnoxError
+from upsales_fortnox.integrations.send_check import on_first_send
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 
 CREATED_NOTHING: Final = frozenset({400, 401, 403, 404, 422, 429})
@@ -28,14 +31,22 @@ async def create_on_its_way(
     *,
     landed_when_answered: bool = False,
     refused: Callable[[], Awaitable[None]] | None = None,
+    as_it_is_sent: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[None]:
-    """Around one create: it may land from now on, unless refused with an answer in
-    :data:`CREATED_NOTHING` (then ``refused`` is awaited, to forget what was noted of it) or,
-    with ``landed_when_answered``, answered at all (a customer, linked before anything else is
+    """Around one create: it may land once it is sent (``as_it_is_sent`` is awaited first,
+    its exception leaving it unsent), unless refused with an answer in :data:`CREATED_NOTHING`
+    (then ``refused`` is awaited, to forget what was noted of it) or, with
+    ``landed_when_answered``, answered at all (a customer, linked before anything else is
     sent)."""
-    deal_links.create_sent()
+
+    async def sending() -> None:
+        if as_it_is_sent is not None:
+            await as_it_is_sent()
+        deal_links.create_sent()
+
     try:
-        yield
+        with on_first_send(sending):
+            yield
     except Exception as error:
         if isinstance(error, FortnoxError) and error.status in CREATED_NOTHING:
             deal_links.create_ended()

@@ -56,7 +56,7 @@ from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.sync.outbound.article_numbers import resolve_article_numbers
 from upsales_fortnox.sync.outbound.deal_customer import ensure_customer
-from upsales_fortnox.sync.outbound.earlier_create import find_earlier_document
+from upsales_fortnox.sync.outbound.earlier_create import find_earlier_document, intent_recorded
 from upsales_fortnox.sync.outbound.fortnox_documents import (
     RowsOutdated,
     document_missing,
@@ -274,7 +274,8 @@ async def _write(
     land (see :mod:`.sent_creates`)."""
     if not isinstance(decision, CreateFortnoxDocument):
         return await write_document(context.fortnox, decision, existing)
-    async with create_on_its_way(deal_links):
+    recorded = partial(intent_recorded, deal_links, decision.upsales_order_id)
+    async with create_on_its_way(deal_links, as_it_is_sent=recorded):
         return await write_document(context.fortnox, decision, existing)
 
 
