@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, case, delete, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upsales_fortnox.links.repository.intent_rows import (
@@ -62,23 +62,6 @@ class EarlierIntent:
     """Set by a search that found nothing: search again after it before creating."""
     recorded_at: datetime
     """When the attempt whose create it stands for recorded (or renewed) it."""
-
-
-async def earlier_intent(
-    connection: AsyncConnection, installation_id: uuid.UUID, upsales_order_id: int
-) -> EarlierIntent | None:
-    """The intent an earlier attempt recorded for the order (None: its document was never
-    sent, so it is created without a search)."""
-    earlier = (
-        await connection.execute(
-            select(INTENTS.c.fortnox_type, INTENTS.c.settles_at, INTENTS.c.created_at).where(
-                of_order(installation_id, upsales_order_id)
-            )
-        )
-    ).first()
-    if earlier is None:
-        return None
-    return EarlierIntent(FortnoxType(earlier.fortnox_type), earlier.settles_at, earlier.created_at)
 
 
 async def record_intent(

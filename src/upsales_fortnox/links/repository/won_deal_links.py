@@ -13,9 +13,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Integer, Table, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.db.types import utcnow
@@ -28,17 +27,16 @@ from upsales_fortnox.links.repository.customer_create_notes import (
     note_customer_create,
     settle_customer_create,
 )
+from upsales_fortnox.links.repository.deal_link_read import live_order_links, read_deal_links
 from upsales_fortnox.links.repository.document_intents import (
     SENT_AS,
     EarlierIntent,
-    earlier_intent,
     record_intent,
     renew_intent,
     settle_intent,
     withdraw_intent,
 )
-from upsales_fortnox.links.repository.links import LinkStore, link_view, save_link
-from upsales_fortnox.models.link import Link
+from upsales_fortnox.links.repository.links import LinkStore, save_link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 logger = logging.getLogger(__name__)
@@ -54,54 +52,6 @@ class DealLinks:
     articles: dict[int, str]
     sent_before: EarlierIntent | None
     """No order link, but an earlier attempt recorded its intent to create the document."""
-
-
-_LINKS = cast(Table, Link.__table__)
-_INSTALLATION_ID = bindparam("installation_id", type_=_LINKS.c.installation_id.type)
-_DEAL_LINKS = (
-    select(
-        _LINKS.c.entity,
-        _LINKS.c.upsales_id,
-        _LINKS.c.fortnox_type,
-        _LINKS.c.fortnox_id,
-        _LINKS.c.fingerprint,
-        _LINKS.c.synced_fields,
-    )
-    .where(
-        _LINKS.c.installation_id == _INSTALLATION_ID,
-        or_(
-            and_(
-                _LINKS.c.entity == LinkEntity.ORDER.value,
-                _LINKS.c.upsales_id == bindparam("order_id", type_=Integer()),
-            ),
-            and_(
-                _LINKS.c.entity == LinkEntity.COMPANY.value,
-                _LINKS.c.upsales_id == bindparam("company_id", type_=Integer()),
-                _LINKS.c.fortnox_type == FortnoxType.CUSTOMER.value,
-            ),
-            and_(
-                _LINKS.c.entity == LinkEntity.PRODUCT.value,
-                _LINKS.c.fortnox_type == FortnoxType.ARTICLE.value,
-                _LINKS.c.upsales_id.in_(bindparam("product_ids", expanding=True)),
-            ),
-        ),
-    )
-    .order_by(_LINKS.c.id)
-)
-"""Built once: building it took longer than running it. A ``company_id`` of ``None`` and an
-empty ``product_ids`` match nothing."""
-
-
-def _live_order_links(found: Sequence[LinkView]) -> list[LinkView]:
-    """The order's links a won deal may take for its document, its invoice or order before an
-    offer its opportunity came from. Not one whose document's cancellation was synced, nor,
-    once one was, the offer: Fortnox turned it into an order already (the one cancelled, or
-    the one its cancelled invoice was made of), so it would give that order back."""
-    links = [link for link in found if link.entity is LinkEntity.ORDER]
-    live = [link for link in links if not link.document_cancelled]
-    if len(live) < len(links):
-        live = [link for link in live if link.fortnox_type is not FortnoxType.OFFER]
-    return sorted(live, key=lambda link: link.fortnox_type not in SENT_AS)
 
 
 class WonDealLinks:
@@ -147,20 +97,22 @@ class WonDealLinks:
         ``intent`` (the type of document a won deal is sent as), when the order has no link
         yet, its earlier attempt's intent, read in the same transaction. Without one, its create
         records it as it is sent (:meth:`record_intent_as_sent`)."""
-        params = {
-            "installation_id": self._installation_id,
-            "order_id": order_id,
-            "company_id": company_id,
-            "product_ids": list(product_ids),
-        }
         sent_before = None
         async with self._engine.begin() as connection:
-            found = [link_view(row) for row in await connection.execute(_DEAL_LINKS, params)]
-            order_links = _live_order_links(found)
-            if intent is not None and not order_links:
-                sent_before = await earlier_intent(connection, self._installation_id, order_id)
-                if sent_before is None:
-                    self._intent_to_record = (order_id, intent)
+            read = await read_deal_links(
+                connection,
+                self._installation_id,
+                order_id,
+                company_id,
+                product_ids,
+                with_intent=intent is not None,
+            )
+        found = read.links
+        order_links = live_order_links(found)
+        if intent is not None and not order_links:
+            sent_before = read.intent
+            if sent_before is None:
+                self._intent_to_record = (order_id, intent)
         if order_links and order_links[0].fortnox_type in SENT_AS:
             self._document_type = order_links[0].fortnox_type
         elif sent_before is not None:
