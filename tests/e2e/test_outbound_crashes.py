@@ -25,6 +25,7 @@ from tests.e2e.won_deal_support import (
     SEARCH,
     UPDATE,
     ProcessDied,
+    created_with_its_create_alone,
     dies_before_the_link,
     earlier_creates_settle,
     first_deal_synced,
@@ -47,14 +48,9 @@ async def test_a_new_won_deal_costs_exactly_its_create(linked: SyncHarness) -> N
     harness = linked
     await first_deal_synced(harness)
     order_id = new_won_deal(harness)
-    harness.services.fortnox_calls.clear()
 
-    job = await sync_order(harness, order_id)
+    await created_with_its_create_alone(harness, order_id)
 
-    assert job.status == JobStatus.DONE, job.last_error
-    assert (job.result or {})["outcome"] == "created"
-    assert fortnox_calls(harness) == {CREATE: 1}
-    assert len(invoices_of(harness, order_id)) == 1
     assert await intents(harness) == 2  # kept: a link lost later still leads to a search
 
 
@@ -75,14 +71,8 @@ async def test_crash_before_the_create_has_its_place(
         with pytest.raises(ProcessDied):
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert await intents(harness) == 1 and invoices_of(harness, order_id) == []
-    harness.services.fortnox_calls.clear()
 
-    job = await sync_order(harness, order_id)
-
-    assert job.status == JobStatus.DONE, job.last_error
-    assert (job.result or {})["outcome"] == "created"
-    assert fortnox_calls(harness) == {CREATE: 1}
-    assert len(invoices_of(harness, order_id)) == 1
+    await created_with_its_create_alone(harness, order_id)
 
 
 async def test_crash_after_the_intent_before_the_request(

@@ -19,6 +19,7 @@ from tests.e2e.won_deal_support import (
     CREATE,
     SEARCH,
     answered_with,
+    created_with_its_create_alone,
     earlier_creates_settle,
     first_deal_synced,
     fortnox_calls,
@@ -72,12 +73,8 @@ async def test_a_deal_refused_before_its_create_is_created_later_without_a_searc
         with pytest.raises(PermanentError):
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert await intents(harness) == 1  # the first deal's alone
-    harness.services.fortnox_calls.clear()
 
-    job = await sync_order(harness, order_id)
-
-    assert (job.result or {})["outcome"] == "created"
-    assert fortnox_calls(harness) == {CREATE: 1}
+    await created_with_its_create_alone(harness, order_id)
 
 
 async def test_a_create_fortnox_commits_after_the_retrys_first_search_is_linked(
@@ -154,12 +151,8 @@ async def test_a_create_fortnox_answered_with_a_refusal_is_sent_again_without_a_
         with pytest.raises(type(refusal)):
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert await intents(harness) == 1
-    harness.services.fortnox_calls.clear()
 
-    job = await sync_order(harness, order_id)
-
-    assert (job.result or {})["outcome"] == "created"
-    assert fortnox_calls(harness) == {CREATE: 1}
+    await created_with_its_create_alone(harness, order_id)
 
 
 async def test_an_intent_a_later_attempt_took_over_is_not_withdrawn(linked: SyncHarness) -> None:
@@ -246,10 +239,7 @@ async def test_a_create_the_sandbox_refuses_over_http_is_sent_again_without_a_se
     assert refused.status == JobStatus.DEAD
     assert await intents(harness) == 1
     await _link_company_to(harness, company_id, customer.fortnox_id)
-    harness.services.fortnox_calls.clear()
-    job = await sync_order(harness, order_id)
-    assert (job.result or {})["outcome"] == "created"
-    assert fortnox_calls(harness) == {CREATE: 1}
+    await created_with_its_create_alone(harness, order_id)
 
 
 async def _link_company_to(harness: SyncHarness, company_id: int, customer_number: str) -> None:
@@ -485,10 +475,5 @@ async def test_an_intent_a_customer_note_gave_the_deal_goes_when_its_create_is_r
             await sync_won_order(harness.services, harness.installation_id, order_id)
     assert await link_of(harness, LinkEntity.COMPANY, harness.demo.account_ids[0]) is not None
     assert await intents(harness) == 0
-    harness.services.fortnox_calls.clear()
 
-    job = await sync_order(harness, order_id)
-
-    assert (job.result or {})["outcome"] == "created"
-    assert fortnox_calls(harness) == {CREATE: 1}
-    assert len(invoices_of(harness, order_id)) == 1
+    await created_with_its_create_alone(harness, order_id)

@@ -93,6 +93,16 @@ async def dies_before_the_link(
             await sync_won_order(harness.services, harness.installation_id, order_id)
 
 
+async def created_with_its_create_alone(harness: SyncHarness, order_id: int) -> None:
+    """Sync the order: its document is created, at the cost of one Fortnox call (its create)."""
+    harness.services.fortnox_calls.clear()
+    job = await sync_order(harness, order_id)
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "created"
+    assert fortnox_calls(harness) == {CREATE: 1}
+    assert len(invoices_of(harness, order_id)) == 1
+
+
 def new_won_deal(harness: SyncHarness) -> int:
     demo = harness.demo
     order = harness.upsales.create_entity(
