@@ -20,7 +20,8 @@ attempt keeps it.
 A search that finds nothing stores when to search again (``settles_at``, see
 :mod:`upsales_fortnox.sync.outbound.earlier_create`): an earlier create may still land. The
 customer create a deal sends is noted on the same row (:mod:`.customer_create_notes`); a note
-made before the deal had an intent gives it one, as the deal's attempt's own.
+made before the deal had an intent gives it one, as the deal's attempt's own, until the customer
+is linked (its document not sent yet, it goes with the note).
 """
 
 from __future__ import annotations

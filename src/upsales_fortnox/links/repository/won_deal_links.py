@@ -83,6 +83,9 @@ class WonDealLinks:
         """The type of the order's document: linked, or to be created."""
         self._customer_note: tuple[int, datetime] | None = None
         """The order, and the time, of the customer create this attempt noted."""
+        self._intent_of_note: tuple[int, FortnoxType] | None = None
+        """The intent this attempt's customer note gave the deal (the row made to hold the
+        note), its document not sent: the intent to record again once the note goes."""
 
     async def read(
         self,
@@ -232,6 +235,7 @@ class WonDealLinks:
             return False
         self._customer_note = (order_id, sent_at)
         if noted == sent_at and self._intent_to_record is not None:
+            self._intent_of_note = self._intent_to_record
             self._own_intent, self._intent_to_record = (order_id, sent_at), None
         return True
 
@@ -292,8 +296,13 @@ class WonDealLinks:
         """Link the company to its Fortnox customer, committed at once; the creates of it
         that deals noted are forgotten with it (:func:`.forget_company_customer_creates`).
         ``sync_company``: the company has changed since ``synced_fields``, so its sync job is
-        queued in the same transaction (its changes reach the customer)."""
+        queued in the same transaction (its changes reach the customer). An intent this
+        attempt's note gave the deal goes with the note, its document not sent: the document's
+        create records it as it is sent (a create still waiting for its place when the worker
+        stops then leaves none)."""
         self._customer_note = None
+        of_note, self._intent_of_note = self._intent_of_note, None
+        own = self._own_intent if of_note is not None and not self._create_may_land else None
         async with self._session_factory() as session:
             await LinkStore(session, self._installation_id).save(
                 LinkEntity.COMPANY,
@@ -304,7 +313,12 @@ class WonDealLinks:
                 synced_fields=synced_fields,
             )
             await company_linked(session, self._installation_id, company_id, sync_company)
+            if own is not None:  # kept when another run set it waiting: then nothing is sent
+                connection = await session.connection()
+                await withdraw_intent(connection, self._installation_id, *own, utcnow())
             await session.commit()
+        if own is not None:
+            self._own_intent, self._intent_to_record = None, of_note
 
     async def link_article(self, product_id: int, article_number: str) -> bool:
         """Link the product to the article, committed at once, unless the article is linked

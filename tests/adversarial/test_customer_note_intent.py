@@ -1,0 +1,69 @@
+"""A deal whose company has no Fortnox customer yet: its customer create's note gives the deal
+its intent (the row that holds the note). Once the customer is created and linked, nothing of
+the deal's document has been sent, so a worker stopped (or killed) while the document's create
+waits for its place must leave no intent: the retry creates at once, as on the path without a
+customer create."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.outbound_support import link_of, queue, win
+from tests.e2e.won_deal_support import (
+    CREATE,
+    fortnox_calls,
+    hold_creates,
+    intents,
+    invoices_of,
+    run_due,
+)
+from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
+from upsales_fortnox.sync.outbound import fortnox_documents as documents
+from upsales_fortnox.sync.outbound.won_deals import sync_won_order
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+
+
+class Stopped(BaseException):
+    """The worker stops (a cancellation) or its process dies: no handler after it runs."""
+
+
+async def test_a_deal_stopped_while_its_create_waits_after_its_new_customer_creates_at_once(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+
+    async def stopped(*args: object) -> None:  # still waiting for its place
+        raise Stopped
+
+    with monkeypatch.context() as patch:
+        patch.setattr(documents, "create_document", stopped)
+        with pytest.raises(Stopped):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert await link_of(harness, LinkEntity.COMPANY, harness.demo.account_ids[0]) is not None
+    assert await intents(harness) == 0
+    harness.services.fortnox_calls.clear()
+
+    job = await run_due(harness, await queue(harness, "upsales.order", order_id))
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert fortnox_calls(harness) == {CREATE: 1}
+    assert len(invoices_of(harness, order_id)) == 1
+
+
+async def test_the_documents_create_sent_after_its_new_customer_keeps_an_intent(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other side: the document's create, once sent, leaves an intent (its answer lost)."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    held = hold_creates(harness, monkeypatch, count=1)
+
+    with pytest.raises(FortnoxUnavailable):
+        await sync_won_order(harness.services, harness.installation_id, order_id)
+
+    assert len(held) == 1
+    assert await intents(harness) == 1
