@@ -142,8 +142,9 @@ class WonDealLinks:
         """The document's create holds its place and is about to be sent: the deal's intent
         is recorded, committed at once, unless this attempt holds it already (renewed after a
         wait, or given by its customer note). False, and nothing may be sent, when another run
-        of the deal recorded one since this one read none."""
-        pending, self._intent_to_record = self._intent_to_record, None
+        of the deal recorded one since this one read none. Should the write fail, the next
+        try records it again."""
+        pending = self._intent_to_record
         if pending is not None and self._own_intent is None:
             order_id, fortnox_type = pending
             recorded_at = utcnow()
@@ -153,6 +154,7 @@ class WonDealLinks:
                 ):
                     return False
             self._own_intent = (order_id, recorded_at)
+        self._intent_to_record = None
         self.create_sent()
         return True
 
