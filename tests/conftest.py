@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,7 @@ from tests.database import (
     truncate_all,
 )
 from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.clock import SERVICE_CLOCK
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.integrations.api_transport import CookielessClient
 from upsales_fortnox.main import create_app
@@ -48,6 +50,14 @@ def postgres_schema_url() -> Iterator[str]:
     with scratch_postgres_database() as url:
         asyncio.run(create_schema(url))
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _service_clock_on_the_host() -> Iterator[None]:
+    """A test that runs the background aligns the process's clock with the database's: the
+    next test starts on the host's clock again, whatever that reading was."""
+    yield
+    SERVICE_CLOCK.offset = timedelta(0)
 
 
 @pytest.fixture(params=BACKENDS)
