@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from upsales_fortnox.background import run_background
@@ -110,3 +112,58 @@ async def test_the_background_starts_on_the_database_clock(
     await run_background(services, asyncio.Event(), [first_task])  # type: ignore[arg-type]
 
     assert abs(seen[0] - await _server_now(pg_engine)) < timedelta(seconds=1)
+
+
+class _RefusingFirst:
+    """The engine's database refuses the first connection (down as the process starts)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self.dialect = engine.dialect
+        self.refusals = 1
+
+    def connect(self) -> Any:
+        if self.refusals:
+            self.refusals -= 1
+            raise OperationalError("SELECT clock_timestamp()", {}, ConnectionRefusedError())
+        return self._engine.connect()
+
+
+@pytest.mark.postgres
+async def test_the_background_waits_for_a_reading_when_the_first_one_fails(
+    pg_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database down as the process starts: its background work starts once the clock is
+    read, not on its host's clock (a worker would claim on it until the next reading)."""
+    monkeypatch.setattr(SERVICE_CLOCK, "_host", _ahead)
+    monkeypatch.setattr(SERVICE_CLOCK, "offset", timedelta(0))
+    seen: list[datetime] = []
+
+    async def first_task(_: Services, stop: asyncio.Event) -> None:
+        seen.append(utcnow())
+
+    services = SimpleNamespace(engine=_RefusingFirst(pg_engine))
+    await asyncio.wait_for(
+        run_background(services, asyncio.Event(), [first_task]),  # type: ignore[arg-type]
+        timeout=30,
+    )
+
+    assert services.engine.refusals == 0
+    assert abs(seen[0] - await _server_now(pg_engine)) < timedelta(seconds=1)
+
+
+async def test_a_stop_ends_the_wait_for_a_first_reading() -> None:
+    unreachable = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:9/none")
+    stop = asyncio.Event()
+    stop.set()
+    ran: list[bool] = []
+
+    async def task(_: Services, stop: asyncio.Event) -> None:
+        ran.append(stop.is_set())
+
+    services = SimpleNamespace(engine=unreachable)
+    try:
+        await asyncio.wait_for(run_background(services, stop, [task]), timeout=10)  # type: ignore[arg-type]
+    finally:
+        await unreachable.dispose()
+    assert ran == [True]

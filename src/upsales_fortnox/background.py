@@ -74,9 +74,9 @@ async def run_background(
     services: Services, stop: asyncio.Event, tasks: list[BackgroundTask]
 ) -> None:
     """Run the tasks until ``stop``; a task that fails stops the others too. The process's
-    clock is set to the database's first, so that its first claim already compares leases on
-    the database's time."""
-    await SERVICE_CLOCK.align(services.engine)
+    clock is set to the database's first (waiting for the database if need be), so that its
+    first claim already compares leases on the database's time."""
+    await SERVICE_CLOCK.align_first(services.engine, stop)
     running = [asyncio.create_task(task(services, stop)) for task in tasks]
     try:
         done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)

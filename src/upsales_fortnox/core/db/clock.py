@@ -8,7 +8,9 @@ process reads the server's clock (``clock_timestamp()``) before its background w
 every :data:`ALIGN_EVERY_SECONDS` after, and keeps the difference to its host's clock:
 :func:`~upsales_fortnox.core.db.types.utcnow` adds it, so every process writes and compares the
 database's time, to within half a round trip. On SQLite (one process, one host) it stays zero.
-A reading that fails, or took longer than :data:`MAX_ROUND_TRIP_SECONDS`, leaves the last one.
+A reading that fails, or took longer than :data:`MAX_ROUND_TRIP_SECONDS`, leaves the last one;
+the first one is tried again (:meth:`DatabaseClock.align_first`) until it succeeds, so that no
+background work starts on the host's clock.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 ALIGN_EVERY_SECONDS: Final = 60.0
 MAX_ROUND_TRIP_SECONDS: Final = 1.0
 """A reading whose round trip took longer says too little of when the server read its clock."""
+FIRST_RETRY_SECONDS: Final = (1.0, 5.0)
+"""The first reading, failed, is tried again after the first, doubling up to the second."""
 
 _SERVER_CLOCK = select(func.clock_timestamp())
 
@@ -68,6 +72,18 @@ class DatabaseClock:
             return False
         self.offset = server_now - (sent_at + timedelta(seconds=round_trip / 2))
         return True
+
+    async def align_first(self, engine: AsyncEngine, stop: asyncio.Event) -> None:
+        """Align, on PostgreSQL trying again until a reading succeeds or ``stop`` is set: a
+        worker started on its host's clock would claim on it until the next reading."""
+        delay, longest = FIRST_RETRY_SECONDS
+        while engine.dialect.name == "postgresql" and not await self.align(engine):
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            except TimeoutError:
+                delay = min(2 * delay, longest)
+            else:
+                return
 
     async def keep_aligned(
         self, engine: AsyncEngine, stop: asyncio.Event, every: float = ALIGN_EVERY_SECONDS
