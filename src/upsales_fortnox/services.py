@@ -19,6 +19,7 @@ from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.core.db.session import DbEngine, DbSessionFactory
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.core.logging_setup import register_secret
 from upsales_fortnox.fortnox_budget.pacers import fortnox_pacers
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
@@ -119,10 +120,13 @@ class Services:
 def build_oauth(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> FortnoxOAuth:
+    """Its tokens' ends are dated on the service's clock, the one the token store compares them
+    with (:mod:`upsales_fortnox.core.db.clock`)."""
     return FortnoxOAuth(
         client_id=settings.fortnox_client_id,
         client_secret=settings.fortnox_client_secret.get_secret_value(),
         auth_base_url=settings.fortnox_auth_base_url,
+        clock=utcnow,
         transport=transport,
     )
 

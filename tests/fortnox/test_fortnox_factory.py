@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.clock import SERVICE_CLOCK
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.api_clients import build_fortnox_client, tenant_key
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
@@ -144,3 +146,21 @@ async def test_a_refused_refresh_surfaces_as_reauthorization_required(
     assert installation.status == InstallationStatus.NEEDS_RELOGIN
     assert api.call_count == 0
     assert client.tenant_key == f"installation:{installation_id}"
+
+
+async def test_a_token_s_end_is_dated_on_the_clock_that_reads_it(
+    sqlite_sessions: Sessions, token_endpoint: TokenEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store compares a token's end with the service's clock (the database's); Fortnox's
+    ``expires_in`` counts from now on that clock too. A host two hours behind the database
+    (its offset read) refreshes once, not on every call, its new token already stale."""
+    monkeypatch.setattr(SERVICE_CLOCK, "offset", timedelta(hours=2))
+    store = build_token_store(SETTINGS, sqlite_sessions)
+    installation_id = await create_installation(sqlite_sessions)
+    stale = replace(token_endpoint.issue(), expires_at=utcnow() - timedelta(minutes=1))
+    await store.save_initial(installation_id, stale)
+
+    first = await store.access_token(installation_id)
+
+    assert await store.access_token(installation_id) == first
+    assert token_endpoint.refresh_calls == 1
