@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import typer
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from upsales_fortnox.background import run_background
+from upsales_fortnox.cli import reconciliation_commands
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.clock import SERVICE_CLOCK, DatabaseClock, host_now
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.initial import console as initial_console
+from upsales_fortnox.sync.initial.control import Started
 
 AHEAD = timedelta(minutes=5)
 
@@ -167,3 +174,95 @@ async def test_a_stop_ends_the_wait_for_a_first_reading() -> None:
     finally:
         await unreachable.dispose()
     assert ran == [True]
+
+
+@pytest.mark.postgres
+async def test_initial_sync_queues_and_runs_its_worker_on_the_database_clock(
+    postgres_schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``upsales-fortnox initial-sync`` runs no background: it reads the database's clock
+    itself, before it queues the job and before its own worker (``--run``) claims."""
+    monkeypatch.setattr(SERVICE_CLOCK, "_host", _ahead)
+    monkeypatch.setattr(SERVICE_CLOCK, "offset", timedelta(0))
+    seen: dict[str, datetime] = {}
+
+    async def start(*_: object, **__: object) -> Started:
+        seen["queued"] = utcnow()
+        return Started(1, created=True)
+
+    class Claiming:
+        def __init__(self, *_: object, **__: object) -> None:
+            pass
+
+        async def run(self, stop: asyncio.Event) -> None:
+            seen["claimed"] = utcnow()
+
+    async def job(*_: object) -> object:
+        return SimpleNamespace()
+
+    monkeypatch.setattr(initial_console, "start_initial_sync", start)
+    monkeypatch.setattr(initial_console, "Worker", Claiming)
+    monkeypatch.setattr(initial_console, "job_by_id", job)
+    monkeypatch.setattr(initial_console, "job_report", lambda _: {"status": "done", "phases": []})
+    settings = Settings(
+        database_url=postgres_schema_url,
+        admin_token=SecretStr("test-admin-token-0123456789"),
+        secret_key=SecretStr("test-secret-key-0123456789abcdef"),
+    )
+
+    await asyncio.wait_for(
+        initial_console.follow_initial_sync(
+            settings, uuid.uuid4(), run_worker=True, poll_seconds=0
+        ),
+        timeout=30,
+    )
+
+    engine = create_engine(postgres_schema_url)
+    try:
+        server_now = await _server_now(engine)
+    finally:
+        await engine.dispose()
+    assert abs(seen["queued"] - server_now) < timedelta(seconds=5)
+    assert abs(seen["claimed"] - server_now) < timedelta(seconds=5)
+
+
+@pytest.mark.postgres
+def test_the_reconciliation_command_queues_its_repairs_on_the_database_clock(
+    postgres_schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``upsales-fortnox reconciliation … --repair`` runs no background either: a host ahead
+    of the database would queue its repairs that far in the future."""
+    monkeypatch.setattr(SERVICE_CLOCK, "_host", _ahead)
+    monkeypatch.setattr(SERVICE_CLOCK, "offset", timedelta(0))
+    monkeypatch.setenv("DATABASE_URL", postgres_schema_url)
+    queued: list[datetime] = []
+
+    async def nothing(*_: object, **__: object) -> None:
+        return None
+
+    async def report(*_: object) -> object:
+        return SimpleNamespace(clean=False, differences=["one"])
+
+    async def queue(*_: object) -> list[int]:
+        queued.append(utcnow())
+        return [1]
+
+    monkeypatch.setattr(reconciliation_commands, "installation_context", nothing)
+    monkeypatch.setattr(reconciliation_commands, "build_report", report)
+    monkeypatch.setattr(reconciliation_commands, "report_differences", nothing)
+    monkeypatch.setattr(reconciliation_commands, "queue_repairs", queue)
+    monkeypatch.setattr(reconciliation_commands, "report_table", lambda _: "")
+
+    with pytest.raises(typer.Exit):
+        reconciliation_commands.reconciliation_command(
+            str(uuid.uuid4()), "2026-01-01", "2026-01-31", repair=True
+        )
+
+    async def server_now() -> datetime:
+        engine = create_engine(postgres_schema_url)
+        try:
+            return await _server_now(engine)
+        finally:
+            await engine.dispose()
+
+    assert abs(queued[0] - asyncio.run(server_now())) < timedelta(seconds=5)

@@ -16,6 +16,7 @@ import typer
 
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import load_settings
+from upsales_fortnox.core.db.clock import SERVICE_CLOCK
 from upsales_fortnox.domain.report_compare import Report
 from upsales_fortnox.services import build_services
 from upsales_fortnox.sync.context import installation_context
@@ -52,6 +53,7 @@ def reconciliation_command(
     async def run() -> tuple[Report, int]:
         services = build_services(settings)
         try:
+            await SERVICE_CLOCK.align(services.engine)  # no background here reads it
             context = await installation_context(services, installation)
             report = await build_report(context, services.session_factory, start, end)
             await report_differences(services.session_factory, installation, report)

@@ -20,8 +20,9 @@ from rich.progress import (
 )
 
 from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.clock import SERVICE_CLOCK
 from upsales_fortnox.jobs import Worker
-from upsales_fortnox.services import build_services
+from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.initial.control import (
     InitialSyncRefused,
     job_report,
@@ -44,14 +45,16 @@ async def follow_initial_sync(
     stop = asyncio.Event()
     worker_task: asyncio.Task[None] | None = None
     try:
+        # No background runs here to read the database's clock (:mod:`.core.db.clock`): the job
+        # is queued, and the worker claims, on the database's time all the same.
+        await SERVICE_CLOCK.align(services.engine)
         async with services.session_factory() as session:
             started = await start_initial_sync(session, installation_id, attach=True)
             await session.commit()
         verb = "started" if started.created else "attached to"
         console.print(f"{verb} initial sync job {started.job_id}")
         if run_worker:
-            worker = Worker(services.session_factory, build_handler_registry(services), settings)
-            worker_task = asyncio.create_task(worker.run(stop))
+            worker_task = asyncio.create_task(_run_worker(services, stop))
         with Progress(
             TextColumn("{task.description:<10}"),
             BarColumn(),
@@ -86,6 +89,13 @@ async def follow_initial_sync(
             with contextlib.suppress(Exception):
                 await worker_task
         await services.aclose()
+
+
+async def _run_worker(services: Services, stop: asyncio.Event) -> None:
+    """A worker on the database's clock, as the background runs one."""
+    await SERVICE_CLOCK.align_first(services.engine, stop)
+    worker = Worker(services.session_factory, build_handler_registry(services), services.settings)
+    await asyncio.gather(worker.run(stop), SERVICE_CLOCK.keep_aligned(services.engine, stop))
 
 
 async def run_preview(settings: Settings, installation_id: uuid.UUID) -> dict[str, Any]:
