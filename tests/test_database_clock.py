@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from upsales_fortnox.background import run_background
 from upsales_fortnox.cli import reconciliation_commands
 from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db import clock as clock_module
 from upsales_fortnox.core.db.clock import SERVICE_CLOCK, DatabaseClock, host_now
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.core.db.types import utcnow
@@ -266,3 +267,27 @@ def test_the_reconciliation_command_queues_its_repairs_on_the_database_clock(
             await engine.dispose()
 
     assert abs(queued[0] - asyncio.run(server_now())) < timedelta(seconds=5)
+
+
+async def test_a_reading_that_hangs_fails_at_its_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that accepts the connection and never answers (a hung database) does not hold
+    the reading, and so a stop, up to the driver's own connect timeout."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    hung = create_async_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/none")
+    monkeypatch.setattr(clock_module, "READING_TIMEOUT_SECONDS", 0.2)
+    clock = DatabaseClock(_ahead)
+    try:
+        assert not await asyncio.wait_for(clock.align(hung), timeout=20)
+    finally:
+        await hung.dispose()
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert accepted and clock.offset == timedelta(0)

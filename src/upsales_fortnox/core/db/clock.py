@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 ALIGN_EVERY_SECONDS: Final = 60.0
 MAX_ROUND_TRIP_SECONDS: Final = 1.0
 """A reading whose round trip took longer says too little of when the server read its clock."""
+READING_TIMEOUT_SECONDS: Final = 5.0
+"""A reading not answered by then (a connection hanging) fails: it must not hold up a stop."""
 FIRST_RETRY_SECONDS: Final = (1.0, 5.0)
 """The first reading, failed, is tried again after the first, doubling up to the second."""
 
@@ -53,15 +55,15 @@ class DatabaseClock:
 
     async def align(self, engine: AsyncEngine) -> bool:
         """Read the server's clock and keep the offset; False, the offset kept as it was, when
-        the database is not PostgreSQL or the reading failed or took too long."""
+        the database is not PostgreSQL or the reading failed, timed out or took too long."""
         if engine.dialect.name != "postgresql":
             return False
         try:
-            async with engine.connect() as connection:
+            async with asyncio.timeout(READING_TIMEOUT_SECONDS), engine.connect() as connection:
                 started, sent_at = time.monotonic(), self._host()
                 server_now = (await connection.execute(_SERVER_CLOCK)).scalar_one()
                 round_trip = time.monotonic() - started
-        except (SQLAlchemyError, OSError):
+        except (SQLAlchemyError, OSError):  # TimeoutError is an OSError
             logger.warning(
                 "the database's clock could not be read; the last offset stays",
                 extra={"code": "database_clock_unread"},
