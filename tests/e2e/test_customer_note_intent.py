@@ -18,6 +18,7 @@ from tests.e2e.won_deal_support import (
     invoices_of,
     run_due,
 )
+from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 from upsales_fortnox.sync.outbound import fortnox_documents as documents
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
@@ -67,3 +68,31 @@ async def test_the_documents_create_sent_after_its_new_customer_keeps_an_intent(
 
     assert len(held) == 1
     assert await intents(harness) == 1
+
+
+async def test_a_deal_stopped_while_its_new_customers_create_waits_creates_both_at_once(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker stops while the new customer's create waits for its place: nothing was sent,
+    and nothing was noted for the company's deals to wait for, so the retry makes the customer
+    and the document at once."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+
+    async def stopped(*args: object) -> None:  # still waiting for its place
+        raise Stopped
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FortnoxClient, "create_customer", stopped)
+        with pytest.raises(Stopped):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert await intents(harness) == 0
+    harness.services.fortnox_calls.clear()
+
+    job = await run_due(harness, await queue(harness, "upsales.order", order_id))
+
+    assert job.status == JobStatus.DONE, job.last_error
+    calls = fortnox_calls(harness)
+    assert (calls.get("POST /customers"), calls.get(CREATE)) == (1, 1)
+    assert len(invoices_of(harness, order_id)) == 1

@@ -4,9 +4,11 @@ looks for the customer, so the company gets one customer."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -30,7 +32,6 @@ from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.errors import FortnoxValidationError
-from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.links.repository.customer_create_notes import CustomerCreate
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.models.job import SyncJob
@@ -139,14 +140,16 @@ async def test_another_deal_of_the_company_waits_for_its_customer_create_too(
     first = harness.demo.opportunity_id
     company = win(harness, first)["client"]
     noted_when_sent: list[list[tuple[int, int | None]]] = []
-    create = FortnoxClient.create_customer
-
-    async def note_then_create(client: FortnoxClient, customer: Customer) -> Customer:
-        noted_when_sent.append(await customer_creates_noted(harness))
-        return await create(client, customer)
-
-    monkeypatch.setattr(FortnoxClient, "create_customer", note_then_create)
     held = hold_creates(harness, monkeypatch, count=1, of=CUSTOMERS)
+    http = harness.services.http
+    send: Callable[..., Awaitable[httpx.Response]] = http.request
+
+    async def noted_then_sent(method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        if method == "POST" and str(url).endswith(f"/{CUSTOMERS}"):
+            noted_when_sent.append(await customer_creates_noted(harness))
+        return await send(method, url, **kwargs)
+
+    monkeypatch.setattr(http, "request", noted_then_sent)
     first_job = await queue(harness, "upsales.order", first)
     await run_due(harness, first_job)  # its customer's create is held
     assert noted_when_sent == [[(first, company["id"])]]  # committed before it was sent

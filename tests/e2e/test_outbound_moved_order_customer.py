@@ -16,6 +16,7 @@ from tests.e2e.test_outbound_customer_settling import CUSTOMERS, customers_named
 from tests.e2e.won_deal_support import (
     CREATE,
     SEARCH,
+    answered_with,
     delete_order_link_by_api,
     dies_before_the_link,
     earlier_creates_settle,
@@ -111,11 +112,9 @@ async def test_a_moved_deals_refused_customer_create_leaves_no_wait(
     order_id = harness.demo.opportunity_id
     company = await _sent_then_moved(harness, intent_kept=intent_kept)
 
-    async def refuse_customer(*args: object) -> None:
-        raise FortnoxValidationError("Ogiltigt organisationsnummer", status=400)
-
+    refusal = FortnoxValidationError("Ogiltigt organisationsnummer", status=400)
     with monkeypatch.context() as patch:
-        patch.setattr(FortnoxClient, "create_customer", refuse_customer)
+        patch.setattr(FortnoxClient, "create_customer", answered_with(refusal))
         refused = await sync_order(harness, order_id)
     assert refused.status == JobStatus.DEAD
     assert await _noted_creates(harness) == [(order_id, None)]

@@ -273,16 +273,20 @@ async def _apply_customer(
 ) -> Customer:
     """The created customer, or the matched one read whole (list items are subsets, and the
     link's fingerprint is taken over the whole customer). A create that may land without its
-    answer keeps the deal's intent (see :mod:`.sent_creates`), and is noted on it first for the
-    company's other deals."""
+    answer keeps the deal's intent (see :mod:`.sent_creates`). It is noted on it for the
+    company's other deals once it holds its place in the rate budget, before it is sent: one
+    still waiting for a place when its worker stops leaves nothing to wait for."""
     if isinstance(decision, LinkFortnoxCustomer):
         return await fortnox.get_customer(decision.customer_number)
     sent_fields = decision.synced_fields
-    if not await links.customer_create_sent(*deal, sent_fields):  # another's may still land
-        now = utcnow()
-        raise OwnCustomerCreateMayLand(deal[1], now + RACED_RUN_DELAY, now)
+
+    async def noted() -> None:
+        if not await links.customer_create_sent(*deal, sent_fields):  # another's may still land
+            now = utcnow()
+            raise OwnCustomerCreateMayLand(deal[1], now + RACED_RUN_DELAY, now)
+
     async with create_on_its_way(
-        links, landed_when_answered=True, refused=links.customer_create_refused
+        links, landed_when_answered=True, refused=links.customer_create_refused, as_it_is_sent=noted
     ):
         return await fortnox.create_customer(decision.customer)
 
