@@ -1,8 +1,8 @@
-"""A deal whose company has no Fortnox customer yet: its customer create's note gives the deal
-its intent (the row that holds the note). Once the customer is created and linked, nothing of
-the deal's document has been sent, so a worker stopped (or killed) while the document's create
-waits for its place must leave no intent: the retry creates at once, as on the path without a
-customer create."""
+"""A deal whose company has no Fortnox customer yet. Its customer create is noted, for the
+company's deals to wait for, once it holds its place; the note gives the deal its intent (the
+row that holds it). Once the customer is created and linked, nothing of the deal's document has
+been sent, so a worker stopped (or killed) while either create waits for its place leaves
+nothing to wait for: the retry creates at once, as on the path without a customer create."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tests.e2e.won_deal_support import (
 )
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.outbound import fortnox_documents as documents
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
@@ -29,10 +30,12 @@ class Stopped(BaseException):
     """The worker stops (a cancellation) or its process dies: no handler after it runs."""
 
 
-async def test_a_deal_stopped_while_its_create_waits_after_its_new_customer_creates_at_once(
-    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    harness = linked
+async def _stopped_then_run_again(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, waiting: tuple[object, str]
+) -> SyncJob:
+    """Win the demo's opportunity; its run stops while the create ``waiting`` names (an owner
+    and the name of its create) waits for its place. No intent is left; the deal's job is then
+    run again, its Fortnox calls counted from there."""
     order_id = harness.demo.opportunity_id
     win(harness, order_id)
 
@@ -40,18 +43,25 @@ async def test_a_deal_stopped_while_its_create_waits_after_its_new_customer_crea
         raise Stopped
 
     with monkeypatch.context() as patch:
-        patch.setattr(documents, "create_document", stopped)
+        patch.setattr(*waiting, stopped)
         with pytest.raises(Stopped):
             await sync_won_order(harness.services, harness.installation_id, order_id)
-    assert await link_of(harness, LinkEntity.COMPANY, harness.demo.account_ids[0]) is not None
     assert await intents(harness) == 0
     harness.services.fortnox_calls.clear()
-
     job = await run_due(harness, await queue(harness, "upsales.order", order_id))
-
     assert job.status == JobStatus.DONE, job.last_error
-    assert fortnox_calls(harness) == {CREATE: 1}
     assert len(invoices_of(harness, order_id)) == 1
+    return job
+
+
+async def test_a_deal_stopped_while_its_create_waits_after_its_new_customer_creates_at_once(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _stopped_then_run_again(linked, monkeypatch, (documents, "create_document"))
+
+    customer = await link_of(linked, LinkEntity.COMPANY, linked.demo.account_ids[0])
+    assert customer is not None
+    assert fortnox_calls(linked) == {CREATE: 1}
 
 
 async def test_the_documents_create_sent_after_its_new_customer_keeps_an_intent(
@@ -73,26 +83,9 @@ async def test_the_documents_create_sent_after_its_new_customer_keeps_an_intent(
 async def test_a_deal_stopped_while_its_new_customers_create_waits_creates_both_at_once(
     linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The worker stops while the new customer's create waits for its place: nothing was sent,
-    and nothing was noted for the company's deals to wait for, so the retry makes the customer
-    and the document at once."""
-    harness = linked
-    order_id = harness.demo.opportunity_id
-    win(harness, order_id)
+    """Nothing was sent, and nothing noted for the company's deals to wait for, so the retry
+    makes the customer and the document at once."""
+    await _stopped_then_run_again(linked, monkeypatch, (FortnoxClient, "create_customer"))
 
-    async def stopped(*args: object) -> None:  # still waiting for its place
-        raise Stopped
-
-    with monkeypatch.context() as patch:
-        patch.setattr(FortnoxClient, "create_customer", stopped)
-        with pytest.raises(Stopped):
-            await sync_won_order(harness.services, harness.installation_id, order_id)
-    assert await intents(harness) == 0
-    harness.services.fortnox_calls.clear()
-
-    job = await run_due(harness, await queue(harness, "upsales.order", order_id))
-
-    assert job.status == JobStatus.DONE, job.last_error
-    calls = fortnox_calls(harness)
+    calls = fortnox_calls(linked)
     assert (calls.get("POST /customers"), calls.get(CREATE)) == (1, 1)
-    assert len(invoices_of(harness, order_id)) == 1
