@@ -5,6 +5,8 @@ document wait has long passed still waits for its own lost customer create."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.outbound_support import edit, queue, win
+from tests.e2e.outbound_support import edit, job, queue, win
 from tests.e2e.test_outbound_customer_settling import CUSTOMERS, customers_named
 from tests.e2e.won_deal_support import (
     delete_order_link_by_api,
@@ -25,6 +27,7 @@ from tests.e2e.won_deal_support import (
 )
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
+from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.models.link import DocumentIntent
 from upsales_fortnox.sync.outbound import deal_customer, earlier_create
@@ -272,3 +275,35 @@ async def test_a_deal_waits_for_its_own_create_behind_a_newer_note_of_another_de
     assert done.customer is not None and done.customer.how == "created"
     assert len(customers_named(harness, then["name"])) == 1
     assert len(customers_named(harness, moved_to["name"])) == 1
+
+
+async def test_a_run_whose_lease_ends_while_it_notes_its_customer_create_sends_nothing(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deal A's customer create holds its place and passes the lease check; its worker stalls
+    while the create is noted, past the job's lease. Another worker takes the installation, and
+    deal B of the company, finding no note yet, makes and links the customer. A's create, noted
+    now, is not sent: the company has one customer."""
+    harness = linked
+    first = harness.demo.opportunity_id
+    company = win(harness, first)["client"]
+    other = new_won_deal(harness)
+    note = WonDealLinks.customer_create_sent
+
+    async def stalls_while_noting(links: WonDealLinks, order_id: int, *args: Any) -> bool:
+        if order_id == first:  # another worker, outside this job's lease, runs deal B whole
+            done = await asyncio.create_task(
+                sync_won_order(harness.services, harness.installation_id, other),
+                context=contextvars.Context(),
+            )
+            assert done.outcome == "created" and done.customer is not None
+            monkeypatch.setattr(JobStore, "seconds_held", lambda store, job: 0.0)
+        return await note(links, order_id, *args)
+
+    monkeypatch.setattr(WonDealLinks, "customer_create_sent", stalls_while_noting)
+
+    ran = await run_due(harness, await queue(harness, "upsales.order", first))
+
+    assert customers_named(harness, company["name"]) == ["1"]
+    assert ran.status == JobStatus.RUNNING  # run again by whoever holds it once its lease ends
+    assert (await job(harness, ran.id)).status == JobStatus.RUNNING

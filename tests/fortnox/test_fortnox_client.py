@@ -206,8 +206,9 @@ async def test_a_task_started_under_a_check_keeps_it(
 async def test_the_first_write_awaits_its_send_action_after_the_check_and_before_it_leaves(
     client: FortnoxClient, router: respx.MockRouter, stepping_clock: SteppingClock
 ) -> None:
-    """The action runs once its place is granted (after the wait for it), after the check;
-    a try sent again (its first never connected) and a later write do not run it again."""
+    """The action runs once its place is granted (after the wait for it), after the check,
+    which is made again after it; a try sent again (its first never connected) and a later
+    write do not run it again."""
     happened: list[str] = []
     create = router.post(f"{API_BASE}/customers").mock(
         side_effect=[httpx.ConnectError("refused"), ok(CUSTOMER, 201), ok(CUSTOMER, 201)]
@@ -223,7 +224,7 @@ async def test_the_first_write_awaits_its_send_action_after_the_check_and_before
         await client.create_customer(Customer(Name="Acme AB"))
         await client.create_customer(Customer(Name="Acme AB"))
 
-    assert happened == ["check", "action after [5.0], 0 sent", "check", "check"]
+    assert happened == ["check", "action after [5.0], 0 sent", "check", "check", "check"]
     assert create.call_count == 3
 
 

@@ -47,8 +47,9 @@ def before_sending() -> None:
 def on_first_send(action: Callable[[], Awaitable[None]]) -> Iterator[None]:
     """Within it, the first write the Fortnox client sends awaits ``action`` once it holds its
     place in the rate budget, after the check, before anything leaves: what ``action`` raises
-    leaves the request unsent. Once ``action`` has returned, later tries of the request (and
-    later writes) do not run it again."""
+    leaves the request unsent. The check is made again once ``action`` has returned: its own
+    writes take time, in which the job's lease may end (and another worker's run may miss
+    what it wrote). Later tries of the request (and later writes) do not run it again."""
     token = _FIRST_SEND.set([action])
     try:
         yield
@@ -57,8 +58,10 @@ def on_first_send(action: Callable[[], Awaitable[None]]) -> Iterator[None]:
 
 
 async def first_send() -> None:
-    """Awaits the pending :func:`on_first_send` action, if any; it is done once it returns."""
+    """Awaits the pending :func:`on_first_send` action, if any; it is done once it returns,
+    and the check (:func:`before_sending`) is made again after it."""
     pending = _FIRST_SEND.get()
     if pending:
         await pending[0]()
         pending.clear()
+        before_sending()
