@@ -76,16 +76,14 @@ class WonDealLinks:
         """The order whose intent this attempt recorded (or renewed), and when."""
         self._intent_to_record: tuple[int, FortnoxType] | None = None
         """The order whose intent the create records once it is sent, as which type: read
-        without one."""
+        without one. Held with ``_own_intent`` only while that is the intent a customer note
+        gave the deal (its document not sent yet)."""
         self._create_may_land = False
         """This attempt's create was sent, and not refused."""
         self._document_type: FortnoxType | None = None
         """The type of the order's document: linked, or to be created."""
         self._customer_note: tuple[int, datetime] | None = None
         """The order, and the time, of the customer create this attempt noted."""
-        self._intent_of_note: tuple[int, FortnoxType] | None = None
-        """The intent this attempt's customer note gave the deal (the row made to hold the
-        note), its document not sent: the intent to record again once the note goes."""
 
     async def read(
         self,
@@ -237,8 +235,7 @@ class WonDealLinks:
             return False
         self._customer_note = (order_id, sent_at)
         if noted == sent_at and self._intent_to_record is not None:
-            self._intent_of_note = self._intent_to_record
-            self._own_intent, self._intent_to_record = (order_id, sent_at), None
+            self._own_intent = (order_id, sent_at)  # the document's create records none
         return True
 
     async def customer_create_refused(self) -> None:
@@ -303,8 +300,8 @@ class WonDealLinks:
         create records it as it is sent (a create still waiting for its place when the worker
         stops then leaves none)."""
         self._customer_note = None
-        of_note, self._intent_of_note = self._intent_of_note, None
-        own = self._own_intent if of_note is not None and not self._create_may_land else None
+        of_note = self._intent_to_record is not None and not self._create_may_land
+        own = self._own_intent if of_note else None
         async with self._session_factory() as session:
             await LinkStore(session, self._installation_id).save(
                 LinkEntity.COMPANY,
@@ -320,7 +317,7 @@ class WonDealLinks:
                 await withdraw_intent(connection, self._installation_id, *own, utcnow())
             await session.commit()
         if own is not None:
-            self._own_intent, self._intent_to_record = None, of_note
+            self._own_intent = None  # the document's create records its own
 
     async def link_article(self, product_id: int, article_number: str) -> bool:
         """Link the product to the article, committed at once, unless the article is linked
