@@ -47,7 +47,7 @@ async def follow_initial_sync(
     try:
         # No background runs here to read the database's clock (:mod:`.core.db.clock`): the job
         # is queued, and the worker claims, on the database's time all the same.
-        await SERVICE_CLOCK.align(services.engine)
+        await SERVICE_CLOCK.align_first(services.engine, stop)
         async with services.session_factory() as session:
             started = await start_initial_sync(session, installation_id, attach=True)
             await session.commit()
@@ -92,8 +92,7 @@ async def follow_initial_sync(
 
 
 async def _run_worker(services: Services, stop: asyncio.Event) -> None:
-    """A worker on the database's clock, as the background runs one."""
-    await SERVICE_CLOCK.align_first(services.engine, stop)
+    """A worker kept on the database's clock, as the background runs one."""
     worker = Worker(services.session_factory, build_handler_registry(services), services.settings)
     await asyncio.gather(worker.run(stop), SERVICE_CLOCK.keep_aligned(services.engine, stop))
 
