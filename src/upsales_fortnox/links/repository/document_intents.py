@@ -76,9 +76,16 @@ async def record_intent(
     caller commits before sending it. False, and nothing recorded (nothing may be sent), when
     the order has an intent already: another run of the deal recorded it since this one read
     none."""
-    return await _insert_intent(
-        connection, installation_id, upsales_order_id, fortnox_type, recorded_at
+    inserted = await connection.execute(
+        _RECORD_INTENT[connection.dialect.name],
+        {
+            "installation_id": installation_id,
+            "upsales_order_id": upsales_order_id,
+            "fortnox_type": fortnox_type.value,
+            "created_at": recorded_at,
+        },
     )
+    return bool(inserted.rowcount)
 
 
 async def search_before_creating(
@@ -91,27 +98,7 @@ async def search_before_creating(
     """The order's link to its ``fortnox_type`` document was removed by hand, the document kept:
     its next won-deal run searches by reference before creating one, as after an earlier
     attempt (an intent it already has is kept as it is)."""
-    await _insert_intent(connection, installation_id, upsales_order_id, fortnox_type, now)
-
-
-async def _insert_intent(
-    connection: AsyncConnection,
-    installation_id: uuid.UUID,
-    upsales_order_id: int,
-    fortnox_type: FortnoxType,
-    recorded_at: datetime,
-) -> bool:
-    """Whether the order's intent was recorded now (False: it had one, kept as it is)."""
-    inserted = await connection.execute(
-        _RECORD_INTENT[connection.dialect.name],
-        {
-            "installation_id": installation_id,
-            "upsales_order_id": upsales_order_id,
-            "fortnox_type": fortnox_type.value,
-            "created_at": recorded_at,
-        },
-    )
-    return bool(inserted.rowcount)
+    await record_intent(connection, installation_id, upsales_order_id, fortnox_type, now)
 
 
 async def settle_intent(
