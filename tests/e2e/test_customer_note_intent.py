@@ -12,6 +12,8 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import link_of, queue, win
 from tests.e2e.won_deal_support import (
     CREATE,
+    TRIES_WHEN_UNREACHABLE,
+    creates_never_connect,
     fortnox_calls,
     hold_creates,
     intents,
@@ -89,3 +91,27 @@ async def test_a_deal_stopped_while_its_new_customers_create_waits_creates_both_
 
     calls = fortnox_calls(linked)
     assert (calls.get("POST /customers"), calls.get(CREATE)) == (1, 1)
+
+
+async def test_a_new_customers_create_that_never_reached_fortnox_leaves_nothing_to_wait_for(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every try of the customer's create failed to connect: its note goes with the failure,
+    so the retry searches for the customer as any first deal of a company does, and makes it
+    and the document at once, with no wait for the create that never left."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    with monkeypatch.context() as patch:
+        tried = creates_never_connect(harness, patch, of="customers")
+        with pytest.raises(FortnoxUnavailable):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert len(tried) == TRIES_WHEN_UNREACHABLE
+    assert await intents(harness) == 0
+
+    harness.services.fortnox_calls.clear()
+    job = await run_due(harness, await queue(harness, "upsales.order", order_id))
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert fortnox_calls(harness) == {"GET /customers": 1, "POST /customers": 1, CREATE: 1}
+    assert len(invoices_of(harness, order_id)) == 1

@@ -23,9 +23,11 @@ from tests.e2e.won_deal_support import (
     CREATE,
     READ,
     SEARCH,
+    TRIES_WHEN_UNREACHABLE,
     UPDATE,
     ProcessDied,
     created_with_its_create_alone,
+    creates_never_connect,
     dies_before_the_link,
     earlier_creates_settle,
     first_deal_synced,
@@ -38,6 +40,7 @@ from tests.e2e.won_deal_support import (
 )
 from ufs_sandboxes.fortnox.resources.document_kinds import INVOICES
 from ufs_sandboxes.fortnox.resources.documents import update_document
+from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.outbound import fortnox_documents as documents
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
@@ -147,6 +150,25 @@ async def test_connection_dropped_after_fortnox_committed(
     (invoice,) = invoices_of(harness, order_id)
     link = await link_of(harness, LinkEntity.ORDER, order_id)
     assert link is not None and link.fortnox_id == str(invoice["DocumentNumber"])
+
+
+async def test_a_create_that_never_reached_fortnox_leaves_no_intent(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every try of the create failed to connect (Fortnox unreachable): it was never sent, so
+    its intent goes with the failure, and the retry creates at once, with one call."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+
+    with monkeypatch.context() as patch:
+        tried = creates_never_connect(harness, patch)
+        with pytest.raises(FortnoxUnavailable):
+            await sync_won_order(harness.services, harness.installation_id, order_id)
+
+    assert len(tried) == TRIES_WHEN_UNREACHABLE
+    assert await intents(harness) == 1 and invoices_of(harness, order_id) == []
+    await created_with_its_create_alone(harness, order_id)
 
 
 async def test_crash_after_the_response_before_the_link(

@@ -16,7 +16,9 @@ from sqlalchemy import func, select, update
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import edit, fortnox_list, job, sync_order, win
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.integrations.fortnox import request_rules
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
+from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.integrations.send_check import first_send
 from upsales_fortnox.links.repository import won_deal_links
 from upsales_fortnox.models.job import SyncJob
@@ -208,6 +210,34 @@ def hold_creates(
 
     monkeypatch.setattr(http, "request", hold)
     return held
+
+
+TRIES_WHEN_UNREACHABLE = 3
+
+
+def creates_never_connect(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, *, of: str = "invoices"
+) -> list[str]:
+    """Every create of ``of`` (a Fortnox collection) fails to connect: it never reaches
+    Fortnox. The client gives up after ``TRIES_WHEN_UNREACHABLE`` tries, without waiting
+    between them. Returns the URLs of the tries."""
+    http = harness.services.http
+    send: Callable[..., Awaitable[httpx.Response]] = http.request
+    tried: list[str] = []
+
+    async def unreachable(method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        if method == "POST" and str(url).endswith(f"/{of}"):
+            tried.append(str(url))
+            raise httpx.ConnectError("connection refused")
+        return await send(method, url, **kwargs)
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(http, "request", unreachable)
+    retry = RetryPolicy(max_attempts=TRIES_WHEN_UNREACHABLE, sleep=no_wait)
+    monkeypatch.setattr(request_rules, "RETRY", retry)
+    return tried
 
 
 async def delete_order_link_by_api(harness: SyncHarness) -> None:

@@ -17,6 +17,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxAuthError,
     FortnoxMalformedResponse,
     FortnoxNotFound,
+    FortnoxNotSent,
     FortnoxNumberInUse,
     FortnoxRateLimited,
     FortnoxUnavailable,
@@ -700,6 +701,23 @@ async def test_a_create_is_repeated_when_the_connection_never_opened(
     await client.create_customer(Customer(Name="Acme AB"))
 
     assert route.call_count == 3
+
+
+async def test_a_create_no_try_of_which_reached_fortnox_says_so(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    """Only a failure of every try to connect tells the caller nothing was created; a create
+    cut off after it may have arrived does not."""
+    route = router.post(f"{API_BASE}/customers").mock(side_effect=httpx.ConnectError("refused"))
+
+    with pytest.raises(FortnoxNotSent):
+        await client.create_customer(Customer(Name="Acme AB"))
+    assert route.call_count > 1
+
+    route.side_effect = [httpx.ConnectError("refused"), httpx.ReadError("cut")]
+    with pytest.raises(FortnoxUnavailable) as cut:
+        await client.create_customer(Customer(Name="Acme AB"))
+    assert not isinstance(cut.value, FortnoxNotSent)
 
 
 # Refusals and malformed bodies

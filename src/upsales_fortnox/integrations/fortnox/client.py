@@ -35,6 +35,7 @@ import httpx
 from upsales_fortnox.integrations.fortnox import request_rules
 from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxNotFound,
+    FortnoxNotSent,
     FortnoxRateLimited,
     FortnoxUnavailable,
     error_from_response,
@@ -330,8 +331,11 @@ class FortnoxClient(FortnoxListings):
                     )
             except httpx.TransportError as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "network error"
-                error = FortnoxUnavailable(f"{label}: {kind} ({type(exc).__name__})")
-                if not repeatable and not isinstance(exc, _NOT_SENT_ERRORS):
+                not_sent = isinstance(exc, _NOT_SENT_ERRORS)
+                error = (FortnoxNotSent if not_sent else FortnoxUnavailable)(
+                    f"{label}: {kind} ({type(exc).__name__})"
+                )
+                if not repeatable and not not_sent:
                     raise error from None
                 failures += 1
                 await self._back_off(error, failures, started)

@@ -83,6 +83,12 @@ class FortnoxUnavailable(FortnoxRetryableError):
     code = "fortnox_unavailable"
 
 
+class FortnoxNotSent(FortnoxUnavailable):
+    """The request's last try never reached Fortnox (refused, unreachable, no connection free).
+    A create or an action is tried again only after tries that changed nothing, so nothing
+    it asked for was done."""
+
+
 class FortnoxAuthError(FortnoxPermanentError):
     """Fortnox refused the credentials (401/403, codes 2000310/2000311, missing licence)."""
 

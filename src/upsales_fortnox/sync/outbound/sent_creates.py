@@ -4,8 +4,9 @@ A create may land from the moment it is sent: once it holds its place in the rat
 (``on_first_send``, :mod:`upsales_fortnox.integrations.send_check`), not while it waits for one.
 From then on the deal's intent is kept after a failure (the next run searches, and waits for it
 to land, before creating anything: :mod:`.earlier_create`). An answer in
-:data:`CREATED_NOTHING` says nothing was made, and a customer answered as created is linked at
-once: neither can land later.
+:data:`CREATED_NOTHING` says nothing was made, as does a failure of every try to reach Fortnox
+(``FortnoxNotSent``), and a customer answered as created is linked at once: none of them can
+land later.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Final
 
-from upsales_fortnox.integrations.fortnox.errors import FortnoxError
+from upsales_fortnox.integrations.fortnox.errors import FortnoxError, FortnoxNotSent
 from upsales_fortnox.integrations.send_check import on_first_send
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 
@@ -23,6 +24,14 @@ CREATED_NOTHING: Final = frozenset({400, 401, 403, 404, 422, 429})
 customer) or never run (429). The client sends a create again only when an earlier try never
 reached Fortnox, or got one of these, so its final answer speaks for every try. Any other
 failure (5xx, 408, 409, no answer) may have created the document."""
+
+
+def _created_nothing(error: Exception) -> bool:
+    """Whether a create that failed with ``error`` is known to have made nothing: answered
+    with a status in :data:`CREATED_NOTHING`, or never reached Fortnox on any try."""
+    if isinstance(error, FortnoxNotSent):
+        return True
+    return isinstance(error, FortnoxError) and error.status in CREATED_NOTHING
 
 
 @asynccontextmanager
@@ -48,7 +57,7 @@ async def create_on_its_way(
         with on_first_send(sending):
             yield
     except Exception as error:
-        if isinstance(error, FortnoxError) and error.status in CREATED_NOTHING:
+        if _created_nothing(error):
             deal_links.create_ended()
             if refused is not None:
                 await refused()
