@@ -4,14 +4,16 @@ won."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, change_event, context_of
+from tests.e2e.inbound_support import EventFeed, change_event, context_of, fortnox_call
 from tests.e2e.outbound_support import link_of, sync_order, win
 from tests.e2e.won_deal_support import intents, invoices_of
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+from upsales_fortnox.sync.order_answers import order_status
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
 
 
 async def _won_then_cancelled(harness: SyncHarness, order_id: int) -> int:
@@ -48,8 +50,68 @@ async def test_a_deal_won_again_after_its_invoice_was_cancelled_gets_a_new_invoi
     link = await link_of(harness, LinkEntity.ORDER, order_id)
     assert link is not None and link.fortnox_id == str(live[0]["DocumentNumber"])
     assert link.fortnox_id != str(cancelled)
+    assert await _status_names(harness, order_id) == {"type": "invoice", "number": link.fortnox_id}
     calls = {k: v - calls_before.get(k, 0) for k, v in harness.services.fortnox_calls.items()}
     assert {k: v for k, v in calls.items() if v} == {"POST /invoices": 1}
+
+
+@pytest.mark.parametrize("seen", [True, False], ids=["invoice_synced_first", "invoice_unseen"])
+@pytest.mark.parametrize("ended", ["cancelled", "credited"])
+async def test_a_deal_won_again_after_the_invoice_made_of_its_order_ended_gets_a_new_order(
+    linked: SyncHarness, ended: str, seen: bool
+) -> None:
+    """Sent as a Fortnox order, which the bookkeeper invoiced (the invoice synced, or not yet);
+    the invoice was then cancelled, or booked and credited in full (the deal is lost). Won
+    again, the deal gets a new order: the invoiced one can take no more changes and no second
+    invoice."""
+    harness = linked
+    await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    first = await sync_order(harness, order_id)
+    assert first.status == JobStatus.DONE, first.last_error
+    invoiced = int((first.result or {})["fortnox_order"])
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice_from_order(invoiced)
+    assert invoice.DocumentNumber is not None
+    if seen:
+        await EventFeed(harness).sync()
+    if ended == "cancelled":
+        await context.fortnox.cancel_invoice(invoice.DocumentNumber)
+    else:
+        await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/bookkeep")
+        await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/credit")
+    await EventFeed(harness).sync()
+    lost = harness.upsales_entity("orders", order_id)
+    assert lost is not None and lost["probability"] == 0
+
+    win(harness, order_id)  # the customer signs after all
+    again = await sync_order(harness, order_id)
+
+    assert again.status == JobStatus.DONE, again.last_error
+    assert (again.result or {})["outcome"] == "created"
+    made = (again.result or {})["fortnox_order"]
+    assert int(made) != invoiced
+    async with harness.services.session_factory() as session:
+        from upsales_fortnox.links.repository.links import LinkStore
+
+        print(
+            "LINKS",
+            await LinkStore(session, harness.installation_id).all_of_upsales(
+                LinkEntity.ORDER, order_id
+            ),
+        )
+    assert await _status_names(harness, order_id) == {"type": "order", "number": made}
+    edited = await sync_order(harness, order_id)  # its next change goes to the new order
+    assert edited.status == JobStatus.DONE, edited.last_error
+    assert (edited.result or {}).get("fortnox_order") == made
+
+
+async def _status_names(harness: SyncHarness, order_id: int) -> dict[str, str] | None:
+    """The Fortnox document the deal's status (the sales rep's, in the Upsales app) names."""
+    async with harness.services.session_factory() as session:
+        shown = await order_status(session, harness.installation_id, order_id)
+    return shown["fortnox"]
 
 
 async def test_the_cancelled_invoices_later_events_leave_the_deal_won_again(

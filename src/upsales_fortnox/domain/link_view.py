@@ -3,8 +3,9 @@ what saving one needs (:class:`LinkFields`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
@@ -33,6 +34,9 @@ class LinkView:
     fortnox_id: str
     fingerprint: str | None
     synced_fields: Mapping[str, Any] | None = None
+    saved_at: dt.datetime | None = field(default=None, compare=False)
+    """When the link was last saved (made, synced, or its document's cancellation synced),
+    where the reader asked for it."""
 
     @property
     def document_cancelled(self) -> bool:

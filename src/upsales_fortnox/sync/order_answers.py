@@ -42,6 +42,7 @@ from upsales_fortnox.domain.outbound.company import (
     company_fields_from_upsales,
     custom_value,
 )
+from upsales_fortnox.domain.outbound.deal_documents import current_document
 from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
 from upsales_fortnox.domain.outbound.rows import (
     UnsendableOrder,
@@ -261,7 +262,8 @@ async def order_status(
 ) -> dict[str, Any]:
     """The sync status of one Upsales order (see the module docstring); its ``message`` is
     for the sales rep, in ``language`` (operators read the job's error through ``job_id``)."""
-    link = await LinkStore(session, installation_id).by_upsales(LinkEntity.ORDER, order_id)
+    links = await LinkStore(session, installation_id).all_of_upsales(LinkEntity.ORDER, order_id)
+    link = current_document(links)
     job = await latest_job(session, installation_id, JobKind.UPSALES_ORDER, str(order_id))
     fortnox = (
         {"type": link.fortnox_type.value, "number": link.fortnox_id} if link is not None else None

@@ -236,7 +236,8 @@ def plan_document(
         if cancelled:
             if replaced:
                 return _skip("replaced")
-            return _to_lost(order, settings, link=True)
+            marked = cancelled_fingerprint(fingerprint)
+            return _to_lost(order, settings, link=True, link_fingerprint=marked)
         if _is_won(order):
             return DocumentPlan(Action.UPDATE, "linked_to_won_order", order.id, link=True)
         return DocumentPlan(Action.UPDATE, "won", order.id, Stage.WON, content=True, link=True)

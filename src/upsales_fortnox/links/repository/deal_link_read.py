@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, cast
 
-from sqlalchemy import Integer, String, Table, and_, bindparam, literal, null, or_, select
+from sqlalchemy import Integer, String, Table, and_, bindparam, func, literal, null, or_, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from upsales_fortnox.core.db.types import UTCDateTime
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.links.repository.document_intents import SENT_AS, EarlierIntent
+from upsales_fortnox.links.repository.document_intents import EarlierIntent
 from upsales_fortnox.links.repository.intent_rows import INTENTS
 from upsales_fortnox.links.repository.links import link_view
 from upsales_fortnox.models.link import Link
@@ -41,6 +41,7 @@ _DEAL_LINKS = select(
     sql_cast(null(), UTCDateTime()).label("settles_at"),
     sql_cast(null(), UTCDateTime()).label("recorded_at"),
     _LINKS.c.id.label("position"),
+    func.coalesce(_LINKS.c.synced_at, _LINKS.c.created_at).label("saved_at"),
 ).where(
     _LINKS.c.installation_id == _INSTALLATION_ID,
     or_(
@@ -67,6 +68,7 @@ _INTENT_ROW = select(
     INTENTS.c.settles_at,
     INTENTS.c.created_at,
     literal(0, Integer()),
+    sql_cast(null(), UTCDateTime()),
 ).where(INTENTS.c.installation_id == _INSTALLATION_ID, INTENTS.c.upsales_order_id == _ORDER_ID)
 _QUERIES: Final[dict[bool, Executable]] = {
     False: _DEAL_LINKS.order_by(_DEAL_LINKS.selected_columns.position),
@@ -105,17 +107,5 @@ async def read_deal_links(
         if row.entity == _INTENT:
             intent = EarlierIntent(FortnoxType(row.fortnox_type), row.settles_at, row.recorded_at)
         else:
-            links.append(link_view(row))
+            links.append(replace(link_view(row), saved_at=row.saved_at))
     return DealLinkRows(links, intent)
-
-
-def live_order_links(found: Sequence[LinkView]) -> list[LinkView]:
-    """The order's links a won deal may take for its document, its invoice or order before an
-    offer its opportunity came from. Not one whose document's cancellation was synced, nor,
-    once one was, the offer: Fortnox turned it into an order already (the one cancelled, or
-    the one its cancelled invoice was made of), so it would give that order back."""
-    links = [link for link in found if link.entity is LinkEntity.ORDER]
-    live = [link for link in links if not link.document_cancelled]
-    if len(live) < len(links):
-        live = [link for link in live if link.fortnox_type is not FortnoxType.OFFER]
-    return sorted(live, key=lambda link: link.fortnox_type not in SENT_AS)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,10 +41,6 @@ from upsales_fortnox.links.repository.intent_rows import (
     of_order,
 )
 from upsales_fortnox.vocabulary import FortnoxType
-
-SENT_AS: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
-"""The types a won deal's document is created as (an order linked to an offer is not one)."""
-
 
 _RECORD_INTENT = {
     name: insert_intent_row(name).on_conflict_do_nothing() for name in ("postgresql", "sqlite")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, delete, select, update
@@ -14,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkFields, LinkView
+from upsales_fortnox.domain.outbound.deal_documents import SENT_AS
 from upsales_fortnox.links.errors import LinkConflict, LinkedMeanwhile
 from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY, storable_upsales_id
-from upsales_fortnox.links.repository.document_intents import SENT_AS, search_before_creating
+from upsales_fortnox.links.repository.document_intents import search_before_creating
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
@@ -137,6 +139,7 @@ class LinkStore:
     async def by_upsales(
         self, entity: LinkEntity, upsales_id: int, fortnox_type: FortnoxType | None = None
     ) -> LinkView | None:
+        """The first link made of the record (of ``fortnox_type``, when given)."""
         if not storable_upsales_id(upsales_id):
             return None
         query = select(Link).where(
@@ -148,6 +151,23 @@ class LinkStore:
             query = query.where(Link.fortnox_type == fortnox_type)
         link = (await self._session.scalars(query.order_by(Link.id))).first()
         return link_view(link) if link else None
+
+    async def all_of_upsales(self, entity: LinkEntity, upsales_id: int) -> list[LinkView]:
+        """Every link of the record, in the order they were made."""
+        if not storable_upsales_id(upsales_id):
+            return []
+        links = await self._session.scalars(
+            select(Link)
+            .where(
+                Link.installation_id == self._installation_id,
+                Link.entity == entity,
+                Link.upsales_id == upsales_id,
+            )
+            .order_by(Link.id)
+        )
+        return [
+            replace(link_view(link), saved_at=link.synced_at or link.created_at) for link in links
+        ]
 
     async def by_fortnox(self, fortnox_type: FortnoxType, fortnox_id: str) -> LinkView | None:
         link = await self._session.scalar(

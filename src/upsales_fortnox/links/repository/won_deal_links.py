@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.outbound.deal_documents import SENT_AS, live_order_links
 from upsales_fortnox.links.repository.company_links import company_linked
 from upsales_fortnox.links.repository.customer_create_notes import (
     CustomerCreate,
@@ -27,9 +28,8 @@ from upsales_fortnox.links.repository.customer_create_notes import (
     note_customer_create,
     settle_customer_create,
 )
-from upsales_fortnox.links.repository.deal_link_read import live_order_links, read_deal_links
+from upsales_fortnox.links.repository.deal_link_read import read_deal_links
 from upsales_fortnox.links.repository.document_intents import (
-    SENT_AS,
     EarlierIntent,
     record_intent,
     renew_intent,

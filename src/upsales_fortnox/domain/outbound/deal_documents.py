@@ -1,0 +1,58 @@
+"""Which of a won deal's document links is its document now: a deal won again after its
+document was cancelled (or credited in full) has a new one, and its earlier links stay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+
+SENT_AS: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
+"""The types a won deal's document is created as (an order linked to an offer is not one)."""
+
+_CHAIN: Final = {FortnoxType.OFFER: 0, FortnoxType.ORDER: 1, FortnoxType.INVOICE: 2}
+"""Where each document stands in Fortnox's chain: an offer becomes an order, an order an
+invoice."""
+
+
+def live_order_links(found: Sequence[LinkView]) -> list[LinkView]:
+    """The order's links a won deal may take for its document, its invoice or order before an
+    offer its opportunity came from. Not one whose document's cancellation (or full credit)
+    was synced, nor one saved before the cancellation of a document later in Fortnox's chain
+    was synced: Fortnox turned it into that document (an offer into the cancelled order, an
+    order into the cancelled invoice), so it would give that one back, or take no more
+    changes. A link saved since (the deal won again, its new document linked) is live."""
+    links = [link for link in found if link.entity is LinkEntity.ORDER]
+    cancelled = [link for link in links if link.document_cancelled]
+    live = [
+        link
+        for link in links
+        if not link.document_cancelled and not any(_made_into(link, later) for later in cancelled)
+    ]
+    return sorted(live, key=lambda link: link.fortnox_type not in SENT_AS)
+
+
+def _made_into(link: LinkView, cancelled: LinkView) -> bool:
+    """Whether ``link``'s document was turned into the ``cancelled`` one: an offer into an
+    order, or an order into an invoice, before that one's cancellation was synced. An offer
+    always was (its link is made before its order's, and its own later events may save it
+    again); an order only when both links say when they were saved, and its was earlier."""
+    if _CHAIN[cancelled.fortnox_type] <= _CHAIN[link.fortnox_type]:
+        return False
+    if link.fortnox_type is FortnoxType.OFFER:
+        return True
+    if link.saved_at is None or cancelled.saved_at is None:
+        return False
+    return link.saved_at < cancelled.saved_at
+
+
+def current_document(found: Sequence[LinkView]) -> LinkView | None:
+    """The document a deal's status names: its live one, else (every one cancelled) the one
+    linked last. ``found`` is in the order the links were made."""
+    live = live_order_links(found)
+    if live:
+        return live[0]
+    documents = [link for link in found if link.entity is LinkEntity.ORDER]
+    return documents[-1] if documents else None

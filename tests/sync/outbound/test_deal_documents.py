@@ -1,0 +1,75 @@
+"""Which of a deal's document links is its document: the pure rule
+(``domain/outbound/deal_documents.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
+from upsales_fortnox.domain.outbound.deal_documents import current_document, live_order_links
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+
+T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def _link(
+    fortnox_type: FortnoxType, number: str, minutes: int | None, *, cancelled: bool = False
+) -> LinkView:
+    return LinkView(
+        entity=LinkEntity.ORDER,
+        upsales_id=7,
+        fortnox_type=fortnox_type,
+        fortnox_id=number,
+        fingerprint=cancelled_fingerprint("f") if cancelled else "f",
+        saved_at=None if minutes is None else T0 + dt.timedelta(minutes=minutes),
+    )
+
+
+def test_an_order_invoiced_before_its_invoices_cancellation_is_not_live() -> None:
+    invoiced = _link(FortnoxType.ORDER, "1", 0)
+    cancelled = _link(FortnoxType.INVOICE, "5", 10, cancelled=True)
+
+    assert live_order_links([invoiced, cancelled]) == []
+    assert current_document([invoiced, cancelled]) == cancelled
+
+
+def test_the_order_linked_after_the_cancellation_is_live() -> None:
+    """Won again: the new order took the order's link (saved later than the cancellation)."""
+    new = _link(FortnoxType.ORDER, "2", 20)
+    cancelled = _link(FortnoxType.INVOICE, "5", 10, cancelled=True)
+
+    assert live_order_links([new, cancelled]) == [new]
+    assert current_document([new, cancelled]) == new
+
+
+def test_an_order_whose_saving_time_is_unknown_stays_live() -> None:
+    """Without both times the order is kept: an update refused as locked is seen, a second
+    document is not."""
+    order = _link(FortnoxType.ORDER, "1", None)
+    cancelled = _link(FortnoxType.INVOICE, "5", 10, cancelled=True)
+
+    assert live_order_links([order, cancelled]) == [order]
+
+
+def test_an_invoice_is_not_dropped_for_a_cancelled_order_or_offer() -> None:
+    """Only documents earlier in the chain than the cancelled one were turned into it."""
+    invoice = _link(FortnoxType.INVOICE, "5", 0)
+    order = _link(FortnoxType.ORDER, "1", 10, cancelled=True)
+
+    assert live_order_links([order, invoice]) == [invoice]
+
+
+def test_an_offer_goes_with_any_later_cancellation_whenever_saved() -> None:
+    offer = _link(FortnoxType.OFFER, "3", 30)
+    cancelled = _link(FortnoxType.ORDER, "1", 10, cancelled=True)
+
+    assert live_order_links([offer, cancelled]) == []
+
+
+def test_the_document_a_deal_is_sent_as_comes_before_its_offer() -> None:
+    offer = _link(FortnoxType.OFFER, "3", 0)
+    order = _link(FortnoxType.ORDER, "1", 5)
+
+    assert live_order_links([offer, order]) == [order, offer]
+    assert current_document([offer, order]) == order
+    assert current_document([]) is None
