@@ -92,15 +92,6 @@ async def test_a_deal_won_again_after_the_invoice_made_of_its_order_ended_gets_a
     assert (again.result or {})["outcome"] == "created"
     made = (again.result or {})["fortnox_order"]
     assert int(made) != invoiced
-    async with harness.services.session_factory() as session:
-        from upsales_fortnox.links.repository.links import LinkStore
-
-        print(
-            "LINKS",
-            await LinkStore(session, harness.installation_id).all_of_upsales(
-                LinkEntity.ORDER, order_id
-            ),
-        )
     assert await _status_names(harness, order_id) == {"type": "order", "number": made}
     edited = await sync_order(harness, order_id)  # its next change goes to the new order
     assert edited.status == JobStatus.DONE, edited.last_error
