@@ -144,3 +144,36 @@ async def _invoice_job_results(harness: SyncHarness, number: int) -> list[dict[s
             .order_by(SyncJob.id)
         )
         return [dict(job.result or {}) for job in jobs]
+
+
+async def test_the_status_names_the_new_order_once_it_is_cancelled_too(
+    linked: SyncHarness,
+) -> None:
+    """Won again after the invoice of its order was cancelled, the deal's new order took the
+    order's link; once that order is cancelled as well, every document of the deal is, and its
+    status names the one linked last: the new order, not the first invoice."""
+    harness = linked
+    await harness.update_settings(sync_type=SyncType.ORDER)
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    first = await sync_order(harness, order_id)
+    assert first.status == JobStatus.DONE, first.last_error
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice_from_order(
+        int((first.result or {})["fortnox_order"])
+    )
+    assert invoice.DocumentNumber is not None
+    await EventFeed(harness).sync()
+    await context.fortnox.cancel_invoice(invoice.DocumentNumber)
+    await EventFeed(harness).sync()
+    win(harness, order_id)
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+    made = (again.result or {})["fortnox_order"]
+
+    await context.fortnox.cancel_order(int(made))
+    await EventFeed(harness).sync()
+    lost = harness.upsales_entity("orders", order_id)
+    assert lost is not None and lost["probability"] == 0
+
+    assert await _status_names(harness, order_id) == {"type": "order", "number": made}

@@ -73,3 +73,13 @@ def test_the_document_a_deal_is_sent_as_comes_before_its_offer() -> None:
     assert live_order_links([offer, order]) == [order, offer]
     assert current_document([offer, order]) == order
     assert current_document([]) is None
+
+
+def test_every_document_cancelled_the_status_names_the_one_saved_last() -> None:
+    """Won again, the new order took the order's link in place (its row made before the
+    invoice's), and was cancelled in its turn: the status names it, not the older invoice."""
+    new_order = _link(FortnoxType.ORDER, "2", 30, cancelled=True)
+    invoice = _link(FortnoxType.INVOICE, "5", 10, cancelled=True)
+
+    assert live_order_links([new_order, invoice]) == []
+    assert current_document([new_order, invoice]) == new_order

@@ -3,6 +3,7 @@ document was cancelled (or credited in full) has a new one, and its earlier link
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Final
 
@@ -15,6 +16,8 @@ SENT_AS: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
 _CHAIN: Final = {FortnoxType.OFFER: 0, FortnoxType.ORDER: 1, FortnoxType.INVOICE: 2}
 """Where each document stands in Fortnox's chain: an offer becomes an order, an order an
 invoice."""
+_NEVER: Final = dt.datetime.min.replace(tzinfo=dt.UTC)
+"""Before any link was saved: a link whose saving time is not known."""
 
 
 def live_order_links(found: Sequence[LinkView]) -> list[LinkView]:
@@ -50,9 +53,14 @@ def _made_into(link: LinkView, cancelled: LinkView) -> bool:
 
 def current_document(found: Sequence[LinkView]) -> LinkView | None:
     """The document a deal's status names: its live one, else (every one cancelled) the one
-    linked last. ``found`` is in the order the links were made."""
+    linked last. ``found`` is in the order the links were made; a new document of a type takes
+    that type's link in place, so the one linked last is the one saved last (of those saved at
+    one time, or not known when, the one made last)."""
     live = live_order_links(found)
     if live:
         return live[0]
     documents = [link for link in found if link.entity is LinkEntity.ORDER]
-    return documents[-1] if documents else None
+    if not documents:
+        return None
+    latest = max(range(len(documents)), key=lambda i: (documents[i].saved_at or _NEVER, i))
+    return documents[latest]
