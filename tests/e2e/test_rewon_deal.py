@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, change_event, context_of, fortnox_call
-from tests.e2e.outbound_support import link_of, sync_order, win
+from tests.e2e.outbound_support import edit, fortnox_list, link_of, sync_order, win
 from tests.e2e.won_deal_support import intents, invoices_of
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.order_answers import order_status
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
+
+READ_ORDER = "GET /orders/{DocumentNumber}"
 
 
 async def _won_then_cancelled(harness: SyncHarness, order_id: int) -> int:
@@ -62,9 +64,63 @@ async def test_a_deal_won_again_after_the_invoice_made_of_its_order_ended_gets_a
 ) -> None:
     """Sent as a Fortnox order, which the bookkeeper invoiced (the invoice synced, or not yet);
     the invoice was then cancelled, or booked and credited in full (the deal is lost). Won
-    again, the deal gets a new order: the invoiced one can take no more changes and no second
-    invoice."""
+    again, the deal reads the order, which Fortnox keeps invoiced (it can take no more changes
+    and no second invoice), and gets a new one."""
     harness = linked
+    invoiced = await _order_invoiced_then_ended(harness, ended, seen=seen)
+    order_id = harness.demo.opportunity_id
+
+    win(harness, order_id)  # the customer signs after all
+    calls_before = dict(harness.services.fortnox_calls)
+    again = await sync_order(harness, order_id)
+
+    assert again.status == JobStatus.DONE, again.last_error
+    assert (again.result or {})["outcome"] == "created"
+    made = (again.result or {})["fortnox_order"]
+    assert int(made) != invoiced
+    calls = {k: v - calls_before.get(k, 0) for k, v in harness.services.fortnox_calls.items()}
+    assert {k: v for k, v in calls.items() if v} == {READ_ORDER: 1, "POST /orders": 1}
+    assert await _status_names(harness, order_id) == {"type": "order", "number": made}
+    edited = await sync_order(harness, order_id)  # its next change goes to the new order
+    assert edited.status == JobStatus.DONE, edited.last_error
+    assert (edited.result or {}).get("fortnox_order") == made
+
+
+async def test_a_deal_won_again_takes_its_order_back_when_fortnox_opened_it_again(
+    linked: SyncHarness,
+) -> None:
+    """The other answer to ``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``: Fortnox opens the
+    order again once its invoice is cancelled. Won again, the deal keeps that order and makes
+    no second one; its next change updates it."""
+    harness = linked
+    invoiced = await _order_invoiced_then_ended(harness, "cancelled", seen=True)
+    order_id = harness.demo.opportunity_id
+    stored = harness.fortnox.tenant(harness.tenant_id).collection("orders").get(str(invoiced))
+    assert stored is not None
+    stored["InvoiceReference"] = 0  # opened again
+
+    win(harness, order_id)
+    again = await sync_order(harness, order_id)
+
+    assert again.status == JobStatus.DONE, again.last_error
+    assert (again.result or {}).get("fortnox_order") == str(invoiced), again.result
+    assert (again.result or {})["outcome"] != "created"
+    assert len(fortnox_list(harness, "orders")) == 1
+    assert await _status_names(harness, order_id) == {"type": "order", "number": str(invoiced)}
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None
+    more = [{**row, "quantity": row["quantity"] + 1} for row in deal["orderRow"]]
+    edit(harness, "orders", order_id, {"orderRow": more})
+    edited = await sync_order(harness, order_id)
+    assert edited.status == JobStatus.DONE, edited.last_error
+    assert (edited.result or {})["outcome"] == "updated"
+    assert (edited.result or {}).get("fortnox_order") == str(invoiced)
+
+
+async def _order_invoiced_then_ended(harness: SyncHarness, ended: str, *, seen: bool) -> int:
+    """The deal won and sent as a Fortnox order, the order invoiced, and the invoice
+    ``ended`` (cancelled, or booked and credited in full), its events synced (and, when
+    ``seen``, the invoice's before it ended): the deal is lost. The order's number."""
     await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
     order_id = harness.demo.opportunity_id
     win(harness, order_id)
@@ -84,18 +140,7 @@ async def test_a_deal_won_again_after_the_invoice_made_of_its_order_ended_gets_a
     await EventFeed(harness).sync()
     lost = harness.upsales_entity("orders", order_id)
     assert lost is not None and lost["probability"] == 0
-
-    win(harness, order_id)  # the customer signs after all
-    again = await sync_order(harness, order_id)
-
-    assert again.status == JobStatus.DONE, again.last_error
-    assert (again.result or {})["outcome"] == "created"
-    made = (again.result or {})["fortnox_order"]
-    assert int(made) != invoiced
-    assert await _status_names(harness, order_id) == {"type": "order", "number": made}
-    edited = await sync_order(harness, order_id)  # its next change goes to the new order
-    assert edited.status == JobStatus.DONE, edited.last_error
-    assert (edited.result or {}).get("fortnox_order") == made
+    return invoiced
 
 
 async def _status_names(harness: SyncHarness, order_id: int) -> dict[str, str] | None:

@@ -6,7 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
-from upsales_fortnox.domain.outbound.deal_documents import current_document, live_order_links
+from upsales_fortnox.domain.outbound.deal_documents import (
+    current_document,
+    live_order_links,
+    set_aside_order,
+)
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -83,3 +87,15 @@ def test_every_document_cancelled_the_status_names_the_one_saved_last() -> None:
 
     assert live_order_links([new_order, invoice]) == []
     assert current_document([new_order, invoice]) == new_order
+
+
+def test_the_order_set_aside_is_the_one_turned_into_the_cancelled_invoice() -> None:
+    """Only an order set aside by the rule is read again (Fortnox may have opened it again);
+    a live order, a cancelled one, or an offer is not."""
+    invoiced = _link(FortnoxType.ORDER, "1", 0)
+    offer = _link(FortnoxType.OFFER, "3", 0)
+    cancelled = _link(FortnoxType.INVOICE, "5", 10, cancelled=True)
+
+    assert set_aside_order([offer, invoiced, cancelled]) == invoiced
+    assert set_aside_order([_link(FortnoxType.ORDER, "2", 20), cancelled]) is None
+    assert set_aside_order([_link(FortnoxType.ORDER, "1", 0, cancelled=True), cancelled]) is None

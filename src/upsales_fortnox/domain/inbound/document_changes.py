@@ -98,6 +98,11 @@ def successor(document: FortnoxDocument) -> tuple[FortnoxType, str] | None:
     return None
 
 
+def invoice_made_of(order: Order) -> bool:
+    """Whether Fortnox turned the order into an invoice (its ``InvoiceReference``)."""
+    return _reference(order.InvoiceReference) is not None
+
+
 def is_cancelled(document: FortnoxDocument) -> bool:
     """Cancelled ("makulerad"); an invoice that has been credited counts as cancelled, since
     crediting is how a booked invoice is cancelled in Fortnox."""

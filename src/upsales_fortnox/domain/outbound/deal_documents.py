@@ -27,14 +27,33 @@ def live_order_links(found: Sequence[LinkView]) -> list[LinkView]:
     was synced: Fortnox turned it into that document (an offer into the cancelled order, an
     order into the cancelled invoice), so it would give that one back, or take no more
     changes. A link saved since (the deal won again, its new document linked) is live."""
+    live, _ = _live_and_set_aside(found)
+    return sorted(live, key=lambda link: link.fortnox_type not in SENT_AS)
+
+
+def set_aside_order(found: Sequence[LinkView]) -> LinkView | None:
+    """The order link :func:`live_order_links` set aside for an invoice made of it whose
+    cancellation was synced, if any. Whether Fortnox keeps such an order invoiced is
+    *unverified* (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``): a deal won again reads it,
+    and takes it back when Fortnox has opened it again."""
+    _, set_aside = _live_and_set_aside(found)
+    orders = [link for link in set_aside if link.fortnox_type is FortnoxType.ORDER]
+    return orders[0] if orders else None
+
+
+def _live_and_set_aside(found: Sequence[LinkView]) -> tuple[list[LinkView], list[LinkView]]:
+    """The order's document links that are live, and those set aside (turned into a document
+    whose cancellation was synced); neither holds a cancelled one."""
     links = [link for link in found if link.entity is LinkEntity.ORDER]
     cancelled = [link for link in links if link.document_cancelled]
-    live = [
-        link
-        for link in links
-        if not link.document_cancelled and not any(_made_into(link, later) for later in cancelled)
-    ]
-    return sorted(live, key=lambda link: link.fortnox_type not in SENT_AS)
+    live: list[LinkView] = []
+    set_aside: list[LinkView] = []
+    for link in links:
+        if link.document_cancelled:
+            continue
+        made_into_cancelled = any(_made_into(link, later) for later in cancelled)
+        (set_aside if made_into_cancelled else live).append(link)
+    return live, set_aside
 
 
 def _made_into(link: LinkView, cancelled: LinkView) -> bool:

@@ -52,6 +52,14 @@ ROW_TOTAL_FORMULA: Final = "PERCENT: qty*price*(1-d/100); AMOUNT: qty*price-d"
 :func:`upsales_fortnox.domain.outbound.money.fortnox_row_total`, which plans price and discount so
 the row comes to the Upsales amount; the AMOUNT discount is a whole-row amount either way."""
 
+INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS: Final = "stays invoiced"
+"""Whether an order Fortnox turned into an invoice stays invoiced (``InvoiceReference`` set,
+closed to changes) once that invoice is cancelled or credited in full: *unverified* (the
+sandbox keeps it invoiced). A deal won again after that makes a new document, but reads the
+order first and takes it back when Fortnox has opened it again
+(:func:`upsales_fortnox.domain.outbound.deal_documents.set_aside_order`): one open document per
+deal under either answer."""
+
 LIST_META_INFORMATION: Final = "MetaInformation"
 """The paging block of list answers (``@TotalResources``, ``@TotalPages``, ``@CurrentPage``):
 from the docs (reference fortnox.md §1); the spec's list schemas do not declare it. A list

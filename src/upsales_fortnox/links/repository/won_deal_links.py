@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -19,7 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.domain.outbound.deal_documents import SENT_AS, live_order_links
+from upsales_fortnox.domain.outbound.deal_documents import (
+    SENT_AS,
+    live_order_links,
+    set_aside_order,
+)
 from upsales_fortnox.links.repository.company_links import company_linked
 from upsales_fortnox.links.repository.customer_create_notes import (
     CustomerCreate,
@@ -52,6 +56,9 @@ class DealLinks:
     articles: dict[int, str]
     sent_before: EarlierIntent | None
     """No order link, but an earlier attempt recorded its intent to create the document."""
+    set_aside: LinkView | None = None
+    """No order link: an order whose invoice's cancellation was synced (see
+    :func:`~upsales_fortnox.domain.outbound.deal_documents.set_aside_order`)."""
 
 
 class WonDealLinks:
@@ -130,7 +137,25 @@ class WonDealLinks:
                 if link.entity is LinkEntity.PRODUCT
             },
             sent_before=sent_before,
+            set_aside=None if order_links else set_aside_order(found),
         )
+
+    async def take_back(self, links: DealLinks) -> DealLinks:
+        """The deal's links with its set-aside order as its document again (Fortnox opened
+        it again): it is updated, nothing created. Its link is saved again, so that from now
+        on it is live (saved after the cancellation that set it aside)."""
+        order = links.set_aside
+        assert order is not None and links.sent_before is None
+        self._intent_to_record = None
+        self._document_type = order.fortnox_type
+        await self.save_order_link(
+            order.upsales_id,
+            order.fortnox_type,
+            order.fortnox_id,
+            order.fingerprint,
+            order.synced_fields,
+        )
+        return replace(links, order=order, set_aside=None)
 
     def create_sent(self) -> None:
         """The create is being sent: from now on it may land."""

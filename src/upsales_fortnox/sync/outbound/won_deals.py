@@ -28,7 +28,7 @@ from dataclasses import replace
 from functools import partial
 
 from upsales_fortnox.documents.order_field import write_document_url
-from upsales_fortnox.domain.inbound.document_changes import document_fingerprint
+from upsales_fortnox.domain.inbound.document_changes import document_fingerprint, invoice_made_of
 from upsales_fortnox.domain.outbound.decide import (
     DocumentDecision,
     DocumentLookup,
@@ -113,12 +113,29 @@ async def sync_won_order(
         )
     if link is not None and link.fortnox_type is FortnoxType.OFFER:
         return await _order_of_offer(services, context, order, link.fortnox_id, deal_links)
+    if links.set_aside is not None and links.sent_before is None:
+        links = await _open_again_or_set_aside(context, deal_links, links)
     assert order.client is not None
     try:
         return await _sync_deal(services, context, order, links, deal_links, sent_as)
     except Exception:
         await deal_links.withdraw_unsent_intent()
         raise
+
+
+async def _open_again_or_set_aside(
+    context: InstallationContext, deal_links: WonDealLinks, links: DealLinks
+) -> DealLinks:
+    """The deal's links, its set-aside order its document again when Fortnox has opened it
+    again since the invoice made of it ended (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``)."""
+    assert links.set_aside is not None
+    try:
+        order = await context.fortnox.get_order(int(links.set_aside.fortnox_id))
+    except FortnoxNotFound:
+        return links
+    if order.Cancelled or invoice_made_of(order):
+        return links
+    return await deal_links.take_back(links)
 
 
 async def _sync_deal(
