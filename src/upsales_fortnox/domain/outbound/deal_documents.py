@@ -81,5 +81,5 @@ def current_document(found: Sequence[LinkView]) -> LinkView | None:
     documents = [link for link in found if link.entity is LinkEntity.ORDER]
     if not documents:
         return None
-    latest = max(range(len(documents)), key=lambda i: (documents[i].saved_at or _NEVER, i))
-    return documents[latest]
+    _, latest = max(enumerate(documents), key=lambda made: (made[1].saved_at or _NEVER, made[0]))
+    return latest
