@@ -191,6 +191,32 @@ async def _invoice_job_results(harness: SyncHarness, number: int) -> list[dict[s
         return [dict(job.result or {}) for job in jobs]
 
 
+async def test_a_deal_won_again_as_an_invoice_after_its_orders_invoice_ended_keeps_it(
+    linked: SyncHarness,
+) -> None:
+    """Sent as an order, which was invoiced and the invoice cancelled (the deal is lost); the
+    installation now sends won deals as invoices, so the deal won again gets a new invoice, in
+    the place of the cancelled invoice's link. The invoiced order is unlinked with it: the
+    deal's next sync and its status name the new invoice, not the order (whose update Fortnox
+    refuses, as it is invoiced)."""
+    harness = linked
+    await _order_invoiced_then_ended(harness, "cancelled", seen=True)
+    await harness.update_settings(sync_type=SyncType.INVOICE)
+    order_id = harness.demo.opportunity_id
+
+    win(harness, order_id)  # the customer signs after all
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+    assert (again.result or {})["outcome"] == "created"
+    made = (again.result or {})["fortnox_invoice"]
+
+    assert await _status_names(harness, order_id) == {"type": "invoice", "number": made}
+    edited = await sync_order(harness, order_id)  # its next change goes to the new invoice
+    assert edited.status == JobStatus.DONE, edited.last_error
+    assert (edited.result or {}).get("fortnox_invoice") == made
+    assert "fortnox_order" not in (edited.result or {})
+
+
 async def test_the_status_names_the_new_order_once_it_is_cancelled_too(
     linked: SyncHarness,
 ) -> None:

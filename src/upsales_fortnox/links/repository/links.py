@@ -129,6 +129,22 @@ async def save_link(
     await connection.execute(statement, values)
 
 
+async def remove_link(
+    connection: AsyncConnection, installation_id: uuid.UUID, link: LinkView
+) -> None:
+    """Delete the link, if it still links its record to the same document (the caller
+    commits)."""
+    await connection.execute(
+        delete(_LINKS).where(
+            _LINKS.c.installation_id == installation_id,
+            _LINKS.c.entity == link.entity.value,
+            _LINKS.c.upsales_id == link.upsales_id,
+            _LINKS.c.fortnox_type == link.fortnox_type.value,
+            _LINKS.c.fortnox_id == link.fortnox_id,
+        )
+    )
+
+
 class LinkStore:
     """Links of one installation, within the caller's session (the caller commits)."""
 

@@ -40,7 +40,7 @@ from upsales_fortnox.links.repository.document_intents import (
     settle_intent,
     withdraw_intent,
 )
-from upsales_fortnox.links.repository.links import LinkStore, save_link
+from upsales_fortnox.links.repository.links import LinkStore, remove_link, save_link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,8 @@ class WonDealLinks:
         """The type of the order's document: linked, or to be created."""
         self._customer_note: tuple[int, datetime] | None = None
         """The order, and the time, of the customer create this attempt noted."""
+        self._set_aside: LinkView | None = None
+        """The order set aside for the cancelled invoice made of it, as read."""
 
     async def read(
         self,
@@ -127,6 +129,7 @@ class WonDealLinks:
             self._document_type = sent_before.fortnox_type
         else:
             self._document_type = intent
+        self._set_aside = None if order_links else set_aside_order(found)
         companies = [link for link in found if link.entity is LinkEntity.COMPANY]
         return DealLinks(
             order=order_links[0] if order_links else None,
@@ -137,7 +140,7 @@ class WonDealLinks:
                 if link.entity is LinkEntity.PRODUCT
             },
             sent_before=sent_before,
-            set_aside=None if order_links else set_aside_order(found),
+            set_aside=self._set_aside,
         )
 
     async def take_back(self, links: DealLinks) -> DealLinks:
@@ -146,6 +149,7 @@ class WonDealLinks:
         on it is live (saved after the cancellation that set it aside)."""
         order = links.set_aside
         assert order is not None and links.sent_before is None
+        self._set_aside = None
         self._intent_to_record = None
         self._document_type = order.fortnox_type
         await self.save_order_link(
@@ -365,8 +369,10 @@ class WonDealLinks:
         fingerprint: str | None,
         synced_fields: Mapping[str, Any] | None,
     ) -> None:
-        """Link the order to the document written for it."""
-        write = partial(
+        """Link the order to the document written for it. An order the deal set aside (see
+        :class:`DealLinks`) is unlinked with it when the document is of another type (one of
+        its type takes its link in place): its next run must not take it back."""
+        saved = partial(
             save_link,
             installation_id=self._installation_id,
             entity=LinkEntity.ORDER,
@@ -376,6 +382,14 @@ class WonDealLinks:
             fingerprint=fingerprint,
             synced_fields=synced_fields,
         )
+        superseded = self._set_aside
+        self._set_aside = None
+
+        async def write(connection: AsyncConnection) -> None:
+            await saved(connection)
+            if superseded is not None and superseded.fortnox_type is not fortnox_type:
+                await remove_link(connection, self._installation_id, superseded)
+
         if self._with_completion is not None:  # one transaction fewer (see .document_intents)
             self._with_completion(write)
             return
