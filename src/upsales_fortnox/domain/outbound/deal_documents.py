@@ -41,6 +41,18 @@ def set_aside_order(found: Sequence[LinkView]) -> LinkView | None:
     return orders[0] if orders else None
 
 
+def ended_documents(found: Sequence[LinkView]) -> frozenset[tuple[FortnoxType, str]]:
+    """The documents the order's links name that are not its document any more: cancelled
+    (or credited in full), or set aside. They keep the order's reference in Fortnox, so the
+    search for what an earlier attempt of the deal (won again) created passes them over."""
+    live, _ = _live_and_set_aside(found)
+    return frozenset(
+        (link.fortnox_type, link.fortnox_id)
+        for link in found
+        if link.entity is LinkEntity.ORDER and link not in live
+    )
+
+
 def _live_and_set_aside(found: Sequence[LinkView]) -> tuple[list[LinkView], list[LinkView]]:
     """The order's document links that are live, and those set aside (turned into a document
     whose cancellation was synced); neither holds a cancelled one."""

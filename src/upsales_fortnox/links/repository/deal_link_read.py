@@ -79,6 +79,25 @@ an empty ``product_ids`` match nothing."""
 
 
 @dataclass(frozen=True)
+class DealLinks:
+    """What a won deal's sync reads of its links (see
+    :class:`~.won_deal_links.WonDealLinks`)."""
+
+    order: LinkView | None
+    company: LinkView | None
+    articles: dict[int, str]
+    sent_before: EarlierIntent | None
+    """No order link, but an earlier attempt recorded its intent to create the document."""
+    set_aside: LinkView | None = None
+    """No order link: an order whose invoice's cancellation was synced (see
+    :func:`~upsales_fortnox.domain.outbound.deal_documents.set_aside_order`)."""
+    ended: frozenset[tuple[FortnoxType, str]] = frozenset()
+    """The documents the order was linked to that are not its document any more (see
+    :func:`~upsales_fortnox.domain.outbound.deal_documents.ended_documents`): the search for
+    an earlier attempt's document passes them over."""
+
+
+@dataclass(frozen=True)
 class DealLinkRows:
     links: list[LinkView]
     """In the order they were made."""

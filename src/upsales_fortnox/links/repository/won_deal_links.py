@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -21,6 +21,7 @@ from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.deal_documents import (
     SENT_AS,
+    ended_documents,
     live_order_links,
     set_aside_order,
 )
@@ -32,7 +33,7 @@ from upsales_fortnox.links.repository.customer_create_notes import (
     note_customer_create,
     settle_customer_create,
 )
-from upsales_fortnox.links.repository.deal_link_read import read_deal_links
+from upsales_fortnox.links.repository.deal_link_read import DealLinks, read_deal_links
 from upsales_fortnox.links.repository.document_intents import (
     EarlierIntent,
     record_intent,
@@ -47,18 +48,6 @@ logger = logging.getLogger(__name__)
 
 LinkWrite = Callable[[AsyncConnection], Awaitable[None]]
 """A link's write, run in a transaction someone else commits (the job's completion)."""
-
-
-@dataclass(frozen=True)
-class DealLinks:
-    order: LinkView | None
-    company: LinkView | None
-    articles: dict[int, str]
-    sent_before: EarlierIntent | None
-    """No order link, but an earlier attempt recorded its intent to create the document."""
-    set_aside: LinkView | None = None
-    """No order link: an order whose invoice's cancellation was synced (see
-    :func:`~upsales_fortnox.domain.outbound.deal_documents.set_aside_order`)."""
 
 
 class WonDealLinks:
@@ -141,6 +130,7 @@ class WonDealLinks:
             },
             sent_before=sent_before,
             set_aside=self._set_aside,
+            ended=ended_documents(found) if sent_before is not None else frozenset(),
         )
 
     async def take_back(self, links: DealLinks) -> DealLinks:

@@ -9,7 +9,7 @@ intent, so every job of the deal keeps to it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -21,6 +21,7 @@ from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.links.repository.document_intents import EarlierIntent
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.fortnox_documents import find_document_by_reference
+from upsales_fortnox.vocabulary import FortnoxType
 
 RACED_RUN_DELAY = timedelta(seconds=1)
 """How soon a run that found the deal's intent changed by another run of it (two runs of one
@@ -78,19 +79,23 @@ async def find_earlier_document(
     order_id: int,
     *,
     settle_seconds: float,
+    passed_over: Collection[tuple[FortnoxType, str]] = (),
     clock: Callable[[], datetime] = utcnow,
 ) -> FortnoxDocument | None:
     """The document an earlier attempt created for the order; None when none was made and
     none can still land (the caller creates it). Raises :class:`EarlierCreateMayLand` while
     one may, and (to read the intent again ``RACED_RUN_DELAY`` later) when another run of the
-    deal changed the intent between this run's read and its write."""
+    deal changed the intent between this run's read and its write. ``passed_over``: the
+    documents the order was linked to before (cancelled, credited or set aside: a deal won
+    again), which carry its reference too."""
     started = clock()
 
     def may_land(until: datetime) -> EarlierCreateMayLand:
         return EarlierCreateMayLand(order_id, until, started)
 
     not_yet_searched(earlier.settles_at, started, may_land)
-    found = await find_document_by_reference(fortnox, earlier.fortnox_type, order_id)
+    ended = {number for kind, number in passed_over if kind is earlier.fortnox_type}
+    found = await find_document_by_reference(fortnox, earlier.fortnox_type, order_id, ended)
     if found is not None:
         return found
     await wait_after_a_miss(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from upsales_fortnox.domain.inbound.document_changes import is_cancelled
 from upsales_fortnox.domain.outbound.decide import DocumentDecision
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, locked_reason
 from upsales_fortnox.domain.outbound.reference import (
@@ -42,10 +45,16 @@ async def get_document(
 
 
 async def find_document_by_reference(
-    fortnox: FortnoxPort, fortnox_type: FortnoxType, upsales_order_id: int
+    fortnox: FortnoxPort,
+    fortnox_type: FortnoxType,
+    upsales_order_id: int,
+    passed_over: Collection[str] = (),
 ) -> FortnoxDocument | None:
     """The document an earlier attempt made for this order, if any (one list call; one more
-    to read the whole document when found). Cancelled documents are passed over."""
+    to read the whole document when found). Cancelled documents are passed over, and so are
+    ``passed_over`` (the numbers of documents the order's earlier links name), credit invoices
+    and credited invoices, which carry the reference too (a credit copies it): each costs one
+    more read."""
     reference = order_reference(upsales_order_id)
     search = {ORDER_REFERENCE_SEARCH_PARAMETER: reference}
     listing = (
@@ -59,10 +68,13 @@ async def find_document_by_reference(
         if (getattr(item, ORDER_REFERENCE_FIELD) or "").strip() == reference
         and item.DocumentNumber is not None
         and not item.Cancelled
+        and str(item.DocumentNumber) not in passed_over
     ]
-    if not numbers:
-        return None
-    return await get_document(fortnox, fortnox_type, min(numbers))
+    for number in sorted(numbers):
+        found = await get_document(fortnox, fortnox_type, number)
+        if not isinstance(found, Invoice) or not (found.Credit or is_cancelled(found)):
+            return found
+    return None
 
 
 async def create_document(fortnox: FortnoxPort, command: CreateFortnoxDocument) -> FortnoxDocument:

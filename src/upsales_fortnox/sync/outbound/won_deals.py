@@ -51,7 +51,8 @@ from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
-from upsales_fortnox.links.repository.won_deal_links import DealLinks, WonDealLinks
+from upsales_fortnox.links.repository.deal_link_read import DealLinks
+from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.sync.outbound.article_numbers import resolve_article_numbers
@@ -164,6 +165,7 @@ async def _sync_deal(
             links.sent_before,
             order.id,
             settle_seconds=services.settings.fortnox_create_settle_seconds,
+            passed_over=links.ended,
         )
     customer = await ensure_customer(
         services.session_factory,
