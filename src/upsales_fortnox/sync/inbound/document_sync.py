@@ -192,7 +192,9 @@ async def _relink_lost_create(
     job: InboundJob, document: FortnoxDocument, plan: DocumentPlan
 ) -> DocumentPlan:
     """A CREATE whose order exists already (created by a run that died before linking it)
-    becomes a link to that order."""
+    becomes a link to that order; unless that order is linked to another document of the
+    type: its deal was won again after this one ended (an imported document, with no outbound
+    reference), and the new one took its link in place."""
     upsales = job.context.upsales
     kind = document_type(document)
     number = str(document.DocumentNumber)
@@ -205,6 +207,9 @@ async def _relink_lost_create(
     async for order in upsales.iterate_orders(*filters):
         if field_id is None and (order.description or "").strip() != order_description(document):
             continue
+        if await job.linked_elsewhere(LinkEntity.ORDER, kind, [order.id], number):
+            # its deal, won again after it ended, has a new document of its type: left as is
+            return DocumentPlan(Action.SKIP, "replaced")
         return DocumentPlan(Action.UPDATE, "relinked", order.id, link=True)
     return plan
 

@@ -1,0 +1,109 @@
+"""A deal imported from a Fortnox order (no outbound reference) whose invoice was cancelled,
+won again in Upsales: it gets a new order, which takes the imported order's link in place. The
+imported order's later events must leave the deal with its new order, and make no second
+Upsales order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, change_event, context_of
+from tests.e2e.outbound_support import link_of, sync_order, win
+from tests.e2e.test_inbound_documents import invoice_module, order_module, orders_described
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+
+__all__ = ["invoice_module", "order_module"]
+
+
+async def test_the_imported_orders_later_event_leaves_the_rewon_deal_its_new_order(
+    order_module: SyncHarness,
+) -> None:
+    harness = order_module
+    feed = EventFeed(harness)
+    context = await context_of(harness)
+    imported = await context.fortnox.create_order(
+        Order(
+            CustomerNumber="2001",
+            OurReference="sara@demokonsult.se",
+            OrderRows=[
+                OrderRow(
+                    ArticleNumber="KONS-1",
+                    OrderedQuantity=Decimal(10),
+                    DeliveredQuantity=Decimal(10),
+                    Price=Decimal(1250),
+                )
+            ],
+        )
+    )
+    assert imported.DocumentNumber is not None
+    await feed.sync()
+    (deal,) = orders_described(harness, f"Fortnox order {imported.DocumentNumber}")
+    invoice = await context.fortnox.create_invoice_from_order(imported.DocumentNumber)
+    assert invoice.DocumentNumber is not None
+    await feed.sync()
+    await context.fortnox.cancel_invoice(invoice.DocumentNumber)
+    await feed.sync()
+    lost = harness.upsales_entity("orders", deal["id"])
+    assert lost is not None and lost["probability"] == 0
+
+    win(harness, deal["id"])  # the customer signs after all
+    again = await sync_order(harness, deal["id"])
+    assert again.status == JobStatus.DONE, again.last_error
+    assert (again.result or {})["outcome"] == "created", again.result
+    made = (again.result or {})["fortnox_order"]
+    orders_before = len(harness.upsales_entities("orders"))
+
+    # the imported (invoiced) order's event, late or sent again
+    await feed.enqueue([change_event(harness, "orders", str(imported.DocumentNumber), "900")])
+    await harness.run_jobs()
+
+    link = await link_of(harness, LinkEntity.ORDER, deal["id"])
+    assert link is not None and link.fortnox_id == made, link
+    assert len(harness.upsales_entities("orders")) == orders_before
+    won = harness.upsales_entity("orders", deal["id"])
+    assert won is not None and won["probability"] == 100
+
+
+async def test_the_imported_invoices_later_event_leaves_the_rewon_deal_its_new_invoice(
+    invoice_module: SyncHarness,
+) -> None:
+    """The same with an invoice the bookkeeper made and cancelled: its later event neither
+    relinks the deal to it (its next change would go to the cancelled invoice) nor makes an
+    Upsales order of it."""
+    harness = invoice_module
+    feed = EventFeed(harness)
+    context = await context_of(harness)
+    imported = await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber="2001",
+            OurReference="sara@demokonsult.se",
+            InvoiceRows=[
+                InvoiceRow(
+                    ArticleNumber="KONS-1", DeliveredQuantity=Decimal(10), Price=Decimal(1250)
+                )
+            ],
+        )
+    )
+    assert imported.DocumentNumber is not None
+    await feed.sync()
+    (deal,) = orders_described(harness, f"Fortnox invoice {imported.DocumentNumber}")
+    await context.fortnox.cancel_invoice(imported.DocumentNumber)
+    await feed.sync()
+
+    win(harness, deal["id"])  # the customer signs after all
+    again = await sync_order(harness, deal["id"])
+    assert again.status == JobStatus.DONE, again.last_error
+    assert (again.result or {})["outcome"] == "created", again.result
+    made = (again.result or {})["fortnox_invoice"]
+    orders_before = len(harness.upsales_entities("orders"))
+
+    await feed.enqueue([change_event(harness, "invoices", str(imported.DocumentNumber), "900")])
+    await harness.run_jobs()
+
+    link = await link_of(harness, LinkEntity.ORDER, deal["id"])
+    assert link is not None and link.fortnox_id == made, link
+    assert len(harness.upsales_entities("orders")) == orders_before
+    won = harness.upsales_entity("orders", deal["id"])
+    assert won is not None and won["probability"] == 100
