@@ -17,6 +17,10 @@ Differences, each with the job that repairs it:
   other quantities, an order partly delivered, as the import does) → the side that was the source:
   ``upsales.order`` for a document we created, else ``fortnox.<type>``.
 
+A closed document of ours whose order is linked to another document of its type now (the deal
+won again after it ended, its new document taking its link) is that order's no more: no
+difference.
+
 Totals: won orders and open documents, counted and summed (net, to the öre) per currency.
 """
 
@@ -160,13 +164,17 @@ def compare(
     report = Report()
     by_id = {deal.id: deal for deal in deals}
     matched: set[int] = set()
+    linked_types = {(kind, order_id) for (kind, _), order_id in links.items()}
     for each in by_id.values():
         if each.won:
             _add(report.upsales, each.currency, _ore(each.value))
     for document in sorted(documents, key=lambda d: (d.type, int(d.number))):
         if not document.closed:
             _add(report.fortnox, document.currency, document.net)
-        order_id = links.get((document.type, document.number), document.own_order)
+        key = (document.type, document.number)
+        order_id = links.get(key, document.own_order)
+        if document.closed and key not in links and (document.type, order_id) in linked_types:
+            continue  # ended, and its order, won again since, has a new document of its type
         deal = by_id.get(order_id) if order_id is not None else None
         if deal is None:
             if not document.closed:

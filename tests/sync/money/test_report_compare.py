@@ -91,3 +91,20 @@ def test_matched_pairs_are_clean_with_equal_totals(pairs: list[tuple[Decimal, st
     assert report.clean and report.upsales == report.fortnox
     assert sum(t.count for t in report.upsales.values()) == len(pairs)
     assert "no differences" in report_table(report)
+
+
+def test_a_closed_document_replaced_by_its_orders_new_one_is_no_difference() -> None:
+    """Invoice 10 of ours was cancelled, and its order won again: invoice 11 took its link.
+    The cancelled one is no stage difference; a closed one of ours whose order has no other
+    document still is."""
+    report = compare(
+        [deal(1, "100"), deal(2, "200")],
+        [
+            invoice("10", "100", closed=True, own=1),
+            invoice("11", "100", own=1),
+            invoice("12", "200", closed=True, own=2),
+        ],
+        {(INVOICE, "11"): 1},
+    )
+    found = {(d.kind, d.upsales_order, d.fortnox_document) for d in report.differences}
+    assert found == {(DifferenceKind.STAGE_DIFFERS, 2, "invoice 12")}
