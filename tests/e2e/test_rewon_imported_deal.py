@@ -48,22 +48,7 @@ async def test_the_imported_orders_later_event_leaves_the_rewon_deal_its_new_ord
     lost = harness.upsales_entity("orders", deal["id"])
     assert lost is not None and lost["probability"] == 0
 
-    win(harness, deal["id"])  # the customer signs after all
-    again = await sync_order(harness, deal["id"])
-    assert again.status == JobStatus.DONE, again.last_error
-    assert (again.result or {})["outcome"] == "created", again.result
-    made = (again.result or {})["fortnox_order"]
-    orders_before = len(harness.upsales_entities("orders"))
-
-    # the imported (invoiced) order's event, late or sent again
-    await feed.enqueue([change_event(harness, "orders", str(imported.DocumentNumber), "900")])
-    await harness.run_jobs()
-
-    link = await link_of(harness, LinkEntity.ORDER, deal["id"])
-    assert link is not None and link.fortnox_id == made, link
-    assert len(harness.upsales_entities("orders")) == orders_before
-    won = harness.upsales_entity("orders", deal["id"])
-    assert won is not None and won["probability"] == 100
+    await _won_again_then_its_old_documents_event(harness, deal["id"], ("orders", imported))
 
 
 async def test_the_imported_invoices_later_event_leaves_the_rewon_deal_its_new_invoice(
@@ -92,18 +77,29 @@ async def test_the_imported_invoices_later_event_leaves_the_rewon_deal_its_new_i
     await context.fortnox.cancel_invoice(imported.DocumentNumber)
     await feed.sync()
 
-    win(harness, deal["id"])  # the customer signs after all
-    again = await sync_order(harness, deal["id"])
+    await _won_again_then_its_old_documents_event(harness, deal["id"], ("invoices", imported))
+
+
+async def _won_again_then_its_old_documents_event(
+    harness: SyncHarness, deal_id: int, old: tuple[str, Order | Invoice]
+) -> None:
+    """The lost deal is won again and gets a new document; then an event of its ``old`` one
+    (a Fortnox collection and the document), late or sent again, is synced. The deal stays
+    won and linked to its new document, and no Upsales order is made."""
+    collection, document = old
+    win(harness, deal_id)  # the customer signs after all
+    again = await sync_order(harness, deal_id)
     assert again.status == JobStatus.DONE, again.last_error
     assert (again.result or {})["outcome"] == "created", again.result
-    made = (again.result or {})["fortnox_invoice"]
+    made = (again.result or {})[f"fortnox_{collection.removesuffix('s')}"]
     orders_before = len(harness.upsales_entities("orders"))
 
-    await feed.enqueue([change_event(harness, "invoices", str(imported.DocumentNumber), "900")])
+    event = change_event(harness, collection, str(document.DocumentNumber), "900")
+    await EventFeed(harness).enqueue([event])
     await harness.run_jobs()
 
-    link = await link_of(harness, LinkEntity.ORDER, deal["id"])
+    link = await link_of(harness, LinkEntity.ORDER, deal_id)
     assert link is not None and link.fortnox_id == made, link
     assert len(harness.upsales_entities("orders")) == orders_before
-    won = harness.upsales_entity("orders", deal["id"])
+    won = harness.upsales_entity("orders", deal_id)
     assert won is not None and won["probability"] == 100
