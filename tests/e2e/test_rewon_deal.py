@@ -4,13 +4,16 @@ won."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, change_event, context_of, fortnox_call
-from tests.e2e.outbound_support import edit, fortnox_list, link_of, sync_order, win
+from tests.e2e.outbound_support import edit, fortnox_list, link_of, queue, sync_order, win
 from tests.e2e.won_deal_support import intents, invoices_of
+from upsales_fortnox.core.texts import say
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.order_answers import order_status
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
@@ -42,6 +45,9 @@ async def test_a_deal_won_again_after_its_invoice_was_cancelled_gets_a_new_invoi
     assert await intents(harness) == 0  # its create is known: a new one needs no search
 
     win(harness, order_id)  # the customer signs after all
+    await queue(harness, "upsales.order", order_id)
+    waiting = await _status(harness, order_id)  # its job not run yet: a document to send
+    assert waiting["message"] == say("status.waiting_to_send")
     calls_before = dict(harness.services.fortnox_calls)
     again = await sync_order(harness, order_id)
 
@@ -145,9 +151,13 @@ async def _order_invoiced_then_ended(harness: SyncHarness, ended: str, *, seen: 
 
 async def _status_names(harness: SyncHarness, order_id: int) -> dict[str, str] | None:
     """The Fortnox document the deal's status (the sales rep's, in the Upsales app) names."""
+    names: dict[str, str] | None = (await _status(harness, order_id))["fortnox"]
+    return names
+
+
+async def _status(harness: SyncHarness, order_id: int) -> dict[str, Any]:
     async with harness.services.session_factory() as session:
-        shown = await order_status(session, harness.installation_id, order_id)
-    return shown["fortnox"]
+        return await order_status(session, harness.installation_id, order_id)
 
 
 async def test_the_cancelled_invoices_later_events_leave_the_deal_won_again(

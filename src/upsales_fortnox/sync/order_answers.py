@@ -42,7 +42,7 @@ from upsales_fortnox.domain.outbound.company import (
     company_fields_from_upsales,
     custom_value,
 )
-from upsales_fortnox.domain.outbound.deal_documents import current_document
+from upsales_fortnox.domain.outbound.deal_documents import current_document, live_order_links
 from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
 from upsales_fortnox.domain.outbound.rows import (
     UnsendableOrder,
@@ -264,6 +264,7 @@ async def order_status(
     for the sales rep, in ``language`` (operators read the job's error through ``job_id``)."""
     links = await LinkStore(session, installation_id).all_of_upsales(LinkEntity.ORDER, order_id)
     link = current_document(links)
+    to_update = bool(live_order_links(links))  # else a new document is sent (won again)
     job = await latest_job(session, installation_id, JobKind.UPSALES_ORDER, str(order_id))
     fortnox = (
         {"type": link.fortnox_type.value, "number": link.fortnox_id} if link is not None else None
@@ -272,7 +273,7 @@ async def order_status(
     if job is not None:
         status["job_id"] = job.id
     if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
-        waiting = "status.waiting_to_update" if link is not None else "status.waiting_to_send"
+        waiting = "status.waiting_to_update" if to_update else "status.waiting_to_send"
         if _error_code(job.last_error) == EarlierCreateMayLand.code:
             waiting = "status.confirming_earlier_send"
         elif _error_code(job.last_error) == CompanyCustomerMayLand.code:
