@@ -43,6 +43,11 @@ async def test_a_deal_won_again_after_its_invoice_was_cancelled_gets_a_new_invoi
     order_id = harness.demo.opportunity_id
     cancelled = await _won_then_cancelled(harness, order_id)
     assert await intents(harness) == 0  # its create is known: a new one needs no search
+    lost = await _status(harness, order_id)
+    assert lost["status"] == "cancelled"
+    assert lost["message"] == say(
+        "status.cancelled", document=say("document.invoice"), number=str(cancelled)
+    )
 
     win(harness, order_id)  # the customer signs after all
     await queue(harness, "upsales.order", order_id)

@@ -109,6 +109,12 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "Skickad till Fortnox som {document} {number}.",
         "en": "Sent to Fortnox as {document} {number}.",
     },
+    "status.cancelled": {
+        "sv": "Makulerad eller krediterad i Fortnox ({document} {number}); affären flyttades "
+        "till förlorad. Vinns den igen skickas en ny.",
+        "en": "Cancelled or credited in Fortnox ({document} {number}); the deal was moved to "
+        "lost. Won again, a new one is sent.",
+    },
     "status.not_sent": {
         "sv": "Inte skickad till Fortnox; vunna affärer (100 %) med ett företag skickas.",
         "en": "Not sent to Fortnox; won deals (100 %) with a company are sent.",

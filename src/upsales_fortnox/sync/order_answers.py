@@ -12,9 +12,10 @@ number and addresses when Upsales sends them); the job checks the full company a
 
 ``app_status_order`` reports the order's sync status: ``sent`` (as Fortnox invoice/order N),
 ``waiting`` (a job is queued or running), ``failed`` (the last job died; its error, e.g. a
-``fortnox_document_locked`` conflict), or ``not_sent`` (with the reason). The order id is read
-from the first of :data:`upsales_fortnox.integrations.upsales.facts.HOOK_ORDER_ID_PATHS` that holds
-one.
+``fortnox_document_locked`` conflict), ``cancelled`` (its document was cancelled or credited
+in Fortnox, so the sync moved the deal to lost), or ``not_sent`` (with the reason). The order
+id is read from the first of
+:data:`upsales_fortnox.integrations.upsales.facts.HOOK_ORDER_ID_PATHS` that holds one.
 """
 
 from __future__ import annotations
@@ -286,8 +287,9 @@ async def order_status(
         return {**status, "status": "failed", "message": message}
     if link is not None:
         document = say(f"document.{link.fortnox_type.value}", language)
-        message = say("status.sent", language, document=document, number=link.fortnox_id)
-        return {**status, "status": "sent", "message": message}
+        shown = "sent" if to_update else "cancelled"
+        message = say(f"status.{shown}", language, document=document, number=link.fortnox_id)
+        return {**status, "status": shown, "message": message}
     reason = (job.result or {}).get("reason") if job is not None else None
     not_sent = {**status, "status": "not_sent", "message": say("status.not_sent", language)}
     return {**not_sent, "reason": reason} if reason else not_sent
