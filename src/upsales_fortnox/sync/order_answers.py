@@ -43,7 +43,7 @@ from upsales_fortnox.domain.outbound.company import (
     company_fields_from_upsales,
     custom_value,
 )
-from upsales_fortnox.domain.outbound.deal_documents import current_document, live_order_links
+from upsales_fortnox.domain.outbound.deal_documents import deal_documents
 from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
 from upsales_fortnox.domain.outbound.rows import (
     UnsendableOrder,
@@ -264,8 +264,9 @@ async def order_status(
     """The sync status of one Upsales order (see the module docstring); its ``message`` is
     for the sales rep, in ``language`` (operators read the job's error through ``job_id``)."""
     links = await LinkStore(session, installation_id).all_of_upsales(LinkEntity.ORDER, order_id)
-    link = current_document(links)
-    to_update = bool(live_order_links(links))  # else a new document is sent (won again)
+    documents = deal_documents(links)
+    link = documents.current
+    to_update = bool(documents.live)  # else a new document is sent (won again)
     job = await latest_job(session, installation_id, JobKind.UPSALES_ORDER, str(order_id))
     fortnox = (
         {"type": link.fortnox_type.value, "number": link.fortnox_id} if link is not None else None

@@ -6,11 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
-from upsales_fortnox.domain.outbound.deal_documents import (
-    current_document,
-    live_order_links,
-    set_aside_order,
-)
+from upsales_fortnox.domain.outbound.deal_documents import deal_documents
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -33,8 +29,8 @@ def test_an_order_invoiced_before_its_invoices_cancellation_is_not_live() -> Non
     invoiced = _link(FortnoxType.ORDER, "1", 0)
     cancelled = _link(FortnoxType.INVOICE, "5", 10, cancelled=True)
 
-    assert live_order_links([invoiced, cancelled]) == []
-    assert current_document([invoiced, cancelled]) == cancelled
+    assert deal_documents([invoiced, cancelled]).live == []
+    assert deal_documents([invoiced, cancelled]).current == cancelled
 
 
 def test_the_order_linked_after_the_cancellation_is_live() -> None:
@@ -42,8 +38,8 @@ def test_the_order_linked_after_the_cancellation_is_live() -> None:
     new = _link(FortnoxType.ORDER, "2", 20)
     cancelled = _link(FortnoxType.INVOICE, "5", 10, cancelled=True)
 
-    assert live_order_links([new, cancelled]) == [new]
-    assert current_document([new, cancelled]) == new
+    assert deal_documents([new, cancelled]).live == [new]
+    assert deal_documents([new, cancelled]).current == new
 
 
 def test_an_order_whose_saving_time_is_unknown_stays_live() -> None:
@@ -52,7 +48,7 @@ def test_an_order_whose_saving_time_is_unknown_stays_live() -> None:
     order = _link(FortnoxType.ORDER, "1", None)
     cancelled = _link(FortnoxType.INVOICE, "5", 10, cancelled=True)
 
-    assert live_order_links([order, cancelled]) == [order]
+    assert deal_documents([order, cancelled]).live == [order]
 
 
 def test_an_invoice_is_not_dropped_for_a_cancelled_order_or_offer() -> None:
@@ -60,23 +56,23 @@ def test_an_invoice_is_not_dropped_for_a_cancelled_order_or_offer() -> None:
     invoice = _link(FortnoxType.INVOICE, "5", 0)
     order = _link(FortnoxType.ORDER, "1", 10, cancelled=True)
 
-    assert live_order_links([order, invoice]) == [invoice]
+    assert deal_documents([order, invoice]).live == [invoice]
 
 
 def test_an_offer_goes_with_any_later_cancellation_whenever_saved() -> None:
     offer = _link(FortnoxType.OFFER, "3", 30)
     cancelled = _link(FortnoxType.ORDER, "1", 10, cancelled=True)
 
-    assert live_order_links([offer, cancelled]) == []
+    assert deal_documents([offer, cancelled]).live == []
 
 
 def test_the_document_a_deal_is_sent_as_comes_before_its_offer() -> None:
     offer = _link(FortnoxType.OFFER, "3", 0)
     order = _link(FortnoxType.ORDER, "1", 5)
 
-    assert live_order_links([offer, order]) == [order, offer]
-    assert current_document([offer, order]) == order
-    assert current_document([]) is None
+    assert deal_documents([offer, order]).live == [order, offer]
+    assert deal_documents([offer, order]).current == order
+    assert deal_documents([]).current is None
 
 
 def test_every_document_cancelled_the_status_names_the_one_saved_last() -> None:
@@ -85,8 +81,8 @@ def test_every_document_cancelled_the_status_names_the_one_saved_last() -> None:
     new_order = _link(FortnoxType.ORDER, "2", 30, cancelled=True)
     invoice = _link(FortnoxType.INVOICE, "5", 10, cancelled=True)
 
-    assert live_order_links([new_order, invoice]) == []
-    assert current_document([new_order, invoice]) == new_order
+    assert deal_documents([new_order, invoice]).live == []
+    assert deal_documents([new_order, invoice]).current == new_order
 
 
 def test_the_order_set_aside_is_the_one_turned_into_the_cancelled_invoice() -> None:
@@ -96,6 +92,11 @@ def test_the_order_set_aside_is_the_one_turned_into_the_cancelled_invoice() -> N
     offer = _link(FortnoxType.OFFER, "3", 0)
     cancelled = _link(FortnoxType.INVOICE, "5", 10, cancelled=True)
 
-    assert set_aside_order([offer, invoiced, cancelled]) == invoiced
-    assert set_aside_order([_link(FortnoxType.ORDER, "2", 20), cancelled]) is None
-    assert set_aside_order([_link(FortnoxType.ORDER, "1", 0, cancelled=True), cancelled]) is None
+    assert deal_documents([offer, invoiced, cancelled]).set_aside_order == invoiced
+    assert deal_documents([_link(FortnoxType.ORDER, "2", 20), cancelled]).set_aside_order is None
+    assert (
+        deal_documents(
+            [_link(FortnoxType.ORDER, "1", 0, cancelled=True), cancelled]
+        ).set_aside_order
+        is None
+    )

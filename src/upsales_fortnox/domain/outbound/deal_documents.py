@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from upsales_fortnox.domain.link_view import LinkView
@@ -20,42 +21,34 @@ _NEVER: Final = dt.datetime.min.replace(tzinfo=dt.UTC)
 """Before any link was saved: a link whose saving time is not known."""
 
 
-def live_order_links(found: Sequence[LinkView]) -> list[LinkView]:
-    """The order's links a won deal may take for its document, its invoice or order before an
-    offer its opportunity came from. Not one whose document's cancellation (or full credit)
-    was synced, nor one saved before the cancellation of a document later in Fortnox's chain
-    was synced: Fortnox turned it into that document (an offer into the cancelled order, an
-    order into the cancelled invoice), so it would give that one back, or take no more
-    changes. A link saved since (the deal won again, its new document linked) is live."""
-    live, _ = _live_and_set_aside(found)
-    return sorted(live, key=lambda link: link.fortnox_type not in SENT_AS)
+@dataclass(frozen=True)
+class DealDocuments:
+    """A won deal's document links, sorted out once (:func:`deal_documents`)."""
+
+    live: list[LinkView]
+    """The links the deal may take for its document, its invoice or order before an offer its
+    opportunity came from. Not one whose document's cancellation (or full credit) was synced,
+    nor one saved before the cancellation of a document later in Fortnox's chain was synced:
+    Fortnox turned it into that document (an offer into the cancelled order, an order into the
+    cancelled invoice), so it would give that one back, or take no more changes. A link saved
+    since (the deal won again, its new document linked) is live."""
+    set_aside_order: LinkView | None
+    """The order set aside for an invoice made of it whose cancellation was synced, if any.
+    Whether Fortnox keeps such an order invoiced is ``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``:
+    a deal won again reads it, and takes it back when Fortnox has opened it again."""
+    ended: frozenset[tuple[FortnoxType, str]]
+    """The documents the links name that are not the deal's any more: cancelled (or credited
+    in full), or set aside. They keep the order's reference in Fortnox, so the search for what
+    an earlier attempt of the deal (won again) created passes them over."""
+    current: LinkView | None
+    """The document the deal's status names: its live one, else (every one cancelled) the one
+    linked last. A new document of a type takes that type's link in place, so the one linked
+    last is the one saved last (of those saved at one time, or not known when, the one made
+    last)."""
 
 
-def set_aside_order(found: Sequence[LinkView]) -> LinkView | None:
-    """The order link :func:`live_order_links` set aside for an invoice made of it whose
-    cancellation was synced, if any. Whether Fortnox keeps such an order invoiced is
-    *unverified* (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``): a deal won again reads it,
-    and takes it back when Fortnox has opened it again."""
-    _, set_aside = _live_and_set_aside(found)
-    orders = [link for link in set_aside if link.fortnox_type is FortnoxType.ORDER]
-    return orders[0] if orders else None
-
-
-def ended_documents(found: Sequence[LinkView]) -> frozenset[tuple[FortnoxType, str]]:
-    """The documents the order's links name that are not its document any more: cancelled
-    (or credited in full), or set aside. They keep the order's reference in Fortnox, so the
-    search for what an earlier attempt of the deal (won again) created passes them over."""
-    live, _ = _live_and_set_aside(found)
-    return frozenset(
-        (link.fortnox_type, link.fortnox_id)
-        for link in found
-        if link.entity is LinkEntity.ORDER and link not in live
-    )
-
-
-def _live_and_set_aside(found: Sequence[LinkView]) -> tuple[list[LinkView], list[LinkView]]:
-    """The order's document links that are live, and those set aside (turned into a document
-    whose cancellation was synced); neither holds a cancelled one."""
+def deal_documents(found: Sequence[LinkView]) -> DealDocuments:
+    """The order's document links among ``found`` (in the order they were made), sorted out."""
     links = [link for link in found if link.entity is LinkEntity.ORDER]
     cancelled = [link for link in links if link.document_cancelled]
     live: list[LinkView] = []
@@ -65,7 +58,14 @@ def _live_and_set_aside(found: Sequence[LinkView]) -> tuple[list[LinkView], list
             continue
         made_into_cancelled = any(_made_into(link, later) for later in cancelled)
         (set_aside if made_into_cancelled else live).append(link)
-    return live, set_aside
+    live.sort(key=lambda link: link.fortnox_type not in SENT_AS)
+    orders = [link for link in set_aside if link.fortnox_type is FortnoxType.ORDER]
+    return DealDocuments(
+        live=live,
+        set_aside_order=orders[0] if orders else None,
+        ended=frozenset((link.fortnox_type, link.fortnox_id) for link in links if link not in live),
+        current=live[0] if live else _saved_last(links),
+    )
 
 
 def _made_into(link: LinkView, cancelled: LinkView) -> bool:
@@ -82,16 +82,8 @@ def _made_into(link: LinkView, cancelled: LinkView) -> bool:
     return link.saved_at < cancelled.saved_at
 
 
-def current_document(found: Sequence[LinkView]) -> LinkView | None:
-    """The document a deal's status names: its live one, else (every one cancelled) the one
-    linked last. ``found`` is in the order the links were made; a new document of a type takes
-    that type's link in place, so the one linked last is the one saved last (of those saved at
-    one time, or not known when, the one made last)."""
-    live = live_order_links(found)
-    if live:
-        return live[0]
-    documents = [link for link in found if link.entity is LinkEntity.ORDER]
-    if not documents:
+def _saved_last(links: list[LinkView]) -> LinkView | None:
+    if not links:
         return None
-    _, latest = max(enumerate(documents), key=lambda made: (made[1].saved_at or _NEVER, made[0]))
+    _, latest = max(enumerate(links), key=lambda made: (made[1].saved_at or _NEVER, made[0]))
     return latest

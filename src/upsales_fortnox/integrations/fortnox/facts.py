@@ -57,8 +57,8 @@ INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS: Final = "stays invoiced"
 closed to changes) once that invoice is cancelled or credited in full: *unverified* (the
 sandbox keeps it invoiced). A deal won again after that makes a new document, but reads the
 order first and takes it back when Fortnox has opened it again
-(:func:`upsales_fortnox.domain.outbound.deal_documents.set_aside_order`): one open document per
-deal under either answer."""
+(:attr:`upsales_fortnox.domain.outbound.deal_documents.DealDocuments.set_aside_order`): one
+open document per deal under either answer."""
 
 LIST_META_INFORMATION: Final = "MetaInformation"
 """The paging block of list answers (``@TotalResources``, ``@TotalPages``, ``@CurrentPage``):

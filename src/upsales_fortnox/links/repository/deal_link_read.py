@@ -90,10 +90,10 @@ class DealLinks:
     """No order link, but an earlier attempt recorded its intent to create the document."""
     set_aside: LinkView | None = None
     """No order link: an order whose invoice's cancellation was synced (see
-    :func:`~upsales_fortnox.domain.outbound.deal_documents.set_aside_order`)."""
+    :attr:`~upsales_fortnox.domain.outbound.deal_documents.DealDocuments.set_aside_order`)."""
     ended: frozenset[tuple[FortnoxType, str]] = frozenset()
     """The documents the order was linked to that are not its document any more (see
-    :func:`~upsales_fortnox.domain.outbound.deal_documents.ended_documents`): the search for
+    :attr:`~upsales_fortnox.domain.outbound.deal_documents.DealDocuments.ended`): the search for
     an earlier attempt's document passes them over."""
 
 

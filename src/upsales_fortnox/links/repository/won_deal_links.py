@@ -19,12 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.domain.outbound.deal_documents import (
-    SENT_AS,
-    ended_documents,
-    live_order_links,
-    set_aside_order,
-)
+from upsales_fortnox.domain.outbound.deal_documents import SENT_AS, deal_documents
 from upsales_fortnox.links.repository.company_links import company_linked
 from upsales_fortnox.links.repository.customer_create_notes import (
     CustomerCreate,
@@ -107,7 +102,8 @@ class WonDealLinks:
                 with_intent=intent is not None,
             )
         found = read.links
-        order_links = live_order_links(found)
+        documents = deal_documents(found)
+        order_links = documents.live
         if intent is not None and not order_links:
             sent_before = read.intent
             if sent_before is None:
@@ -118,7 +114,7 @@ class WonDealLinks:
             self._document_type = sent_before.fortnox_type
         else:
             self._document_type = intent
-        self._set_aside = None if order_links else set_aside_order(found)
+        self._set_aside = None if order_links else documents.set_aside_order
         companies = [link for link in found if link.entity is LinkEntity.COMPANY]
         return DealLinks(
             order=order_links[0] if order_links else None,
@@ -130,7 +126,7 @@ class WonDealLinks:
             },
             sent_before=sent_before,
             set_aside=self._set_aside,
-            ended=ended_documents(found) if sent_before is not None else frozenset(),
+            ended=documents.ended if sent_before is not None else frozenset(),
         )
 
     async def take_back(self, links: DealLinks) -> DealLinks:
