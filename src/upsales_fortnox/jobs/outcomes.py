@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,22 @@ class OutcomeRecorder:
         self._store = store
         self._settings = settings
         self._rng = rng
+
+    async def bury_expired(self, installation_id: uuid.UUID, due: DueJob) -> bool:
+        """``dead``: a job whose worker stopped during its last attempt (its lease expired)."""
+        reason = error_text(
+            "lease_expired",
+            f"the worker running attempt {due.attempts} of {due.max_attempts} stopped; "
+            "no attempts left",
+        )
+        buried = await self._store.bury_expired(due, reason)
+        if buried:
+            logger.warning(
+                "job dead: %s",
+                reason,
+                extra={"installation_id": str(installation_id), "job_id": due.job_id},
+            )
+        return buried
 
     async def record(
         self,

@@ -32,6 +32,7 @@ from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.session_presence import process_name
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.jobs.claim_pacing import ClaimPacing
 from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.failures import error_text
 from upsales_fortnox.jobs.heartbeat import Heartbeat, writes_under_lease
@@ -130,21 +131,27 @@ class Worker:
         serving: dict[uuid.UUID, asyncio.Task[int]] = {}
         stop_waiter = self._stop_waiter = asyncio.ensure_future(stop.wait())
         logger.info("worker %s started", self.worker_id)
+        pacing = ClaimPacing(self._jobs_per_turn)
         try:
             while not stop.is_set():
                 free_slots = self._settings.worker_concurrency - len(serving)
-                if free_slots > 0:
-                    for installation_id in await self._claim(free_slots, exclude=serving):
+                poll = self.outage.pause_seconds()
+                if free_slots > 0 and pacing.claim_now(time.monotonic(), poll):
+                    claimed = await self._claim(free_slots, exclude=serving)
+                    pacing.claimed(time.monotonic(), free_slots, len(claimed))
+                    for installation_id in claimed:
                         serving[installation_id] = asyncio.create_task(self._serve(installation_id))
                 all_busy = len(serving) >= self._settings.worker_concurrency
                 await asyncio.wait(
                     {stop_waiter, *serving.values()},
-                    timeout=None if all_busy else self.outage.pause_seconds(),
+                    timeout=None if all_busy else pacing.wait_seconds(time.monotonic(), poll),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 for installation_id, task in list(serving.items()):
                     if task.done():
                         del serving[installation_id]
+                        if not task.cancelled() and task.exception() is None:
+                            pacing.turn_ended(task.result())
         except asyncio.CancelledError:
             for task in serving.values():
                 task.cancel()
@@ -226,7 +233,7 @@ class Worker:
                         if not self._still_serving(installation_id):
                             break
                         if due.lease_expired and due.attempts >= due.max_attempts:
-                            if await self._bury_expired(installation_id, due):
+                            if await self._outcomes.bury_expired(installation_id, due):
                                 processed += 1
                                 progressed = True
                             continue
@@ -271,21 +278,6 @@ class Worker:
         if following.lease_expired and following.attempts >= following.max_attempts:
             return None
         return following
-
-    async def _bury_expired(self, installation_id: uuid.UUID, due: DueJob) -> bool:
-        reason = error_text(
-            "lease_expired",
-            f"the worker running attempt {due.attempts} of {due.max_attempts} stopped; "
-            "no attempts left",
-        )
-        buried = await self._store.bury_expired(due, reason)
-        if buried:
-            logger.warning(
-                "job dead: %s",
-                reason,
-                extra={"installation_id": str(installation_id), "job_id": due.job_id},
-            )
-        return buried
 
     # One job
 
