@@ -166,6 +166,9 @@ class UpdateFortnoxDocument:
     document: Invoice | Order
     fingerprint: str
     net: Decimal
+    held_row_id: int | None = None
+    """Set when ``document`` holds this existing row (its first row): a second write then
+    leaves it out (see :func:`~upsales_fortnox.domain.outbound.document_body.held_row_id`)."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from upsales_fortnox.domain.outbound.decide import (
     order_gate,
     org_number_search_text,
 )
+from upsales_fortnox.domain.outbound.document_body import without_held_row
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.validation import CompanyRefused
 from upsales_fortnox.domain.sync_commands import (
@@ -264,3 +265,43 @@ def test_company_update_refused_when_fortnox_would_refuse_it() -> None:
     fortnox = Customer(Name=FIELDS["name"], OrganisationNumber="556677-8899", City="Göteborg")
     with pytest.raises(CompanyRefused, match="ZipCode"):
         decide_company_update(3, link, {**FIELDS, "zip_code": "x" * 11}, fortnox)
+
+
+def test_an_update_that_keeps_none_of_the_rows_holds_one_then_leaves_it_out() -> None:
+    """Rows that name no ``RowId`` would be written over the old rows in order; so one old row
+    is held in a first write (the deal's rows are added as new rows) and left out of a second,
+    on the read path and on the rows a link keeps alike."""
+    before = _draft()
+    after = map_order(
+        order([order_row(3, 2, "70"), order_row(4, 1, "5")]),
+        fortnox_type=FortnoxType.INVOICE,
+        customer_number="1001",
+        article_numbers={3: "A3", 4: "A4"},
+        bundle_mode=ProductBundleMode.ONLY_BUNDLE,
+    )
+    kept = _link("12", "old", synced={"rows": [[40, "A1"], [41, "A2"]]})
+    for decision in (
+        decide_document(after, _link("12", before.fingerprint()), _stored(before)),
+        decide_document(after, kept, None),
+    ):
+        assert isinstance(decision, UpdateFortnoxDocument)
+        held = decision.held_row_id
+        assert held in (100, 40)
+        rows = decision.document.to_wire()["InvoiceRows"]
+        assert rows[0] == {"RowId": held}
+        assert [(r.get("ArticleNumber"), r.get("RowId")) for r in rows[1:]] == [
+            ("A3", None),
+            ("A4", None),
+        ]
+        new_rows = [{**row, "RowId": 8 + i} for i, row in enumerate(rows[1:])]
+        answered = Invoice.model_validate(
+            {"InvoiceRows": [{"RowId": 7, "ArticleNumber": "A1"}, *new_rows]}
+        )
+        second = without_held_row(decision.document, answered).to_wire()["InvoiceRows"]
+        assert [(r["ArticleNumber"], r["RowId"], r["Price"]) for r in second] == [
+            ("A3", 8, D("70.00")),
+            ("A4", 9, D("5.00")),
+        ]
+    # an update that keeps a row needs one write
+    partly = decide_document(_draft([order_row(1, 1, "100")]), kept, None)
+    assert isinstance(partly, UpdateFortnoxDocument) and partly.held_row_id is None

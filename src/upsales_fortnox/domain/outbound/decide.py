@@ -18,6 +18,7 @@ from upsales_fortnox.domain.outbound.document_body import (
     FortnoxDocument,
     document_rows,
     fingerprint_of_fortnox_document,
+    held_row_id,
     kept_rows,
     locked_reason,
     matching_row_ids,
@@ -270,14 +271,17 @@ def decide_document(
             f"the order changed in Upsales after it was sent, but Fortnox "
             f"{draft.fortnox_type.value} {number} can no longer change: {reason}",
         )
-    row_ids = matching_row_ids(document_rows(existing), draft.rows)
+    existing_rows = document_rows(existing)
+    row_ids = matching_row_ids(existing_rows, draft.rows)
+    held = held_row_id([row.RowId for row in existing_rows], row_ids)
     return UpdateFortnoxDocument(
         draft.upsales_order_id,
         draft.fortnox_type,
         number,
-        draft.to_fortnox(row_ids),
+        draft.to_fortnox(row_ids, held_row=held),
         wanted,
         draft.net,
+        held,
     )
 
 
@@ -286,11 +290,14 @@ def _update_from_kept_rows(draft: DocumentDraft, link: LinkView) -> UpdateFortno
     kept = kept_rows(link.synced_fields)
     if kept is None:
         raise ValueError("a linked document that keeps no rows must be read before it is updated")
+    row_ids = row_ids_from_kept(kept, draft.rows)
+    held = held_row_id([row_id for row_id, _ in kept], row_ids)
     return UpdateFortnoxDocument(
         draft.upsales_order_id,
         draft.fortnox_type,
         int(link.fortnox_id),
-        draft.to_fortnox(row_ids_from_kept(kept, draft.rows)),
+        draft.to_fortnox(row_ids, held_row=held),
         draft.fingerprint(),
         draft.net,
+        held,
     )

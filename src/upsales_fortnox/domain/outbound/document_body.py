@@ -68,8 +68,12 @@ class DocumentDraft:
             rate=self.currency_rate.rate if self.currency_rate is not None else None,
         )
 
-    def to_fortnox(self, row_ids: Sequence[int | None] = ()) -> FortnoxDocument:
-        """The wire model; ``row_ids[i]`` (when given and not None) updates that existing row."""
+    def to_fortnox(
+        self, row_ids: Sequence[int | None] = (), *, held_row: int | None = None
+    ) -> FortnoxDocument:
+        """The wire model; ``row_ids[i]`` (when given and not None) updates that existing row.
+        ``held_row``: the ``RowId`` of an existing row kept as it is, sent first (see
+        :func:`held_row_id`)."""
         header: dict[str, Any] = {
             "CustomerNumber": self.customer_number,
             "Currency": self.currency,
@@ -82,12 +86,14 @@ class DocumentDraft:
             header["CurrencyUnit"] = Decimal(self.currency_rate.unit)
         ids = list(row_ids) + [None] * (len(self.rows) - len(row_ids))
         if self.fortnox_type is FortnoxType.INVOICE:
-            invoice_rows = [
+            invoice_rows = [InvoiceRow(RowId=held_row)] if held_row is not None else []
+            invoice_rows += [
                 InvoiceRow(DeliveredQuantity=row.quantity, RowId=row_id, **_row_fields(row))
                 for row, row_id in zip(self.rows, ids, strict=False)
             ]
             return Invoice(**header, InvoiceRows=invoice_rows)
-        order_rows = [
+        order_rows = [OrderRow(RowId=held_row)] if held_row is not None else []
+        order_rows += [
             OrderRow(
                 OrderedQuantity=row.quantity,
                 DeliveredQuantity=row.quantity,
@@ -204,21 +210,53 @@ def matching_row_ids(
     """For each planned row, the ``RowId`` of an existing row with the same article to update
     (first unused one, in order), or None for a new row. Existing rows left unmatched are
     dropped by the update, which sends the whole row list."""
-    return _matching_ids([(row.RowId, row.ArticleNumber) for row in existing], rows)
+    return _matching_ids(
+        [(row.RowId, row.ArticleNumber) for row in existing], [row.article_number for row in rows]
+    )
 
 
 def _matching_ids(
-    existing: Sequence[tuple[int | None, str | None]], rows: Sequence[PlannedRow]
+    existing: Sequence[tuple[int | None, str | None]], articles: Sequence[str | None]
 ) -> list[int | None]:
     unused: dict[str | None, list[int]] = {}
     for row_id, article_number in existing:
         if row_id is not None:
             unused.setdefault(article_number, []).append(row_id)
     ids: list[int | None] = []
-    for row in rows:
-        candidates = unused.get(row.article_number)
+    for article_number in articles:
+        candidates = unused.get(article_number)
         ids.append(candidates.pop(0) if candidates else None)
     return ids
+
+
+def held_row_id(existing_ids: Sequence[int | None], row_ids: Sequence[int | None]) -> int | None:
+    """The existing row an update holds in its first write, or None when one write does.
+
+    An update none of whose rows names a ``RowId`` would write the deal's rows over the
+    document's rows in order, and a row so given another article may keep the old row's
+    description, unit and VAT (``facts.ROWS_WRITTEN_IN_ORDER_KEEP_THEIR_FIELDS``). So when the
+    document has rows and none of them is updated, the first write names the first of them by
+    its ``RowId`` (kept as it is), which makes the deal's rows new rows, each from its article;
+    the second write (:func:`without_held_row`) leaves the held row out.
+    """
+    if not row_ids or any(row_id is not None for row_id in row_ids):
+        return None
+    return next((row_id for row_id in existing_ids if row_id is not None), None)
+
+
+def without_held_row(sent: FortnoxDocument, answered: FortnoxDocument) -> FortnoxDocument:
+    """The second write of an update that held a row: ``sent`` without its first (held) row,
+    each other row naming the row Fortnox answered for it (same article, first unused in
+    order); the held row, named by none, is dropped."""
+    rows = document_rows(sent)[1:]
+    existing = [(row.RowId, row.ArticleNumber) for row in document_rows(answered)]
+    ids = _matching_ids(existing, [row.ArticleNumber for row in rows])
+    renamed = [
+        row.model_copy(update={"RowId": row_id}) for row, row_id in zip(rows, ids, strict=True)
+    ]
+    if isinstance(sent, Invoice):
+        return sent.model_copy(update={"InvoiceRows": renamed})
+    return sent.model_copy(update={"OrderRows": renamed})
 
 
 KEPT_ROWS: Final = "rows"
@@ -256,4 +294,4 @@ def row_ids_from_kept(
     kept: Sequence[tuple[int, str | None]], rows: Sequence[PlannedRow]
 ) -> list[int | None]:
     """:func:`matching_row_ids` against the rows a link keeps."""
-    return _matching_ids(kept, rows)
+    return _matching_ids(kept, [row.article_number for row in rows])

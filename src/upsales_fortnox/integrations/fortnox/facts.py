@@ -52,6 +52,16 @@ ROW_TOTAL_FORMULA: Final = "PERCENT: qty*price*(1-d/100); AMOUNT: qty*price-d"
 :func:`upsales_fortnox.domain.outbound.money.fortnox_row_total`, which plans price and discount so
 the row comes to the Upsales amount; the AMOUNT discount is a whole-row amount either way."""
 
+ROWS_WRITTEN_IN_ORDER_KEEP_THEIR_FIELDS: Final = True
+"""A PUT none of whose rows names a ``RowId`` writes its rows over the document's rows in order
+(spec, ``PUT /3/invoices/{n}``, ``PUT /3/orders/{n}``). Whether a row so written with another
+``ArticleNumber`` takes that article's description, unit, VAT and account, or keeps the old
+row's, is *unverified* (the sandbox keeps them). So an update that names none of the
+document's rows is never sent that way: it holds one existing row by its ``RowId`` so that the
+deal's rows are added as new rows, each from its own article, and a second PUT drops the held
+row (:func:`upsales_fortnox.domain.outbound.document_body.held_row_id`); right under either
+answer, at one more PUT when every product of the deal changed."""
+
 INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS: Final = "stays invoiced"
 """Whether an order Fortnox turned into an invoice stays invoiced (``InvoiceReference`` set,
 closed to changes) once that invoice is cancelled or credited in full: *unverified* (the

@@ -6,7 +6,11 @@ from collections.abc import Collection
 
 from upsales_fortnox.domain.inbound.document_changes import is_cancelled
 from upsales_fortnox.domain.outbound.decide import DocumentDecision
-from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, locked_reason
+from upsales_fortnox.domain.outbound.document_body import (
+    FortnoxDocument,
+    locked_reason,
+    without_held_row,
+)
 from upsales_fortnox.domain.outbound.reference import (
     ORDER_REFERENCE_FIELD,
     ORDER_REFERENCE_SEARCH_PARAMETER,
@@ -101,13 +105,16 @@ class RowsOutdated(Exception):
 async def update_document(
     fortnox: FortnoxPort, command: UpdateFortnoxDocument, *, unread: bool = False
 ) -> FortnoxDocument:
-    """PUT the document; Fortnox's answer. A refusal because it locked meanwhile becomes
+    """PUT the document; Fortnox's answer. An update that holds a row (``held_row_id``) is
+    two PUTs, the second leaving the held row out. A refusal because it locked meanwhile becomes
     :class:`DocumentLocked`; one of an ``unread`` update (built from the rows the link keeps)
     becomes :class:`RowsOutdated`, so the caller decides again on the document as it is."""
     try:
-        if isinstance(command.document, Invoice):
-            return await fortnox.update_invoice(command.document_number, command.document)
-        return await fortnox.update_order(command.document_number, command.document)
+        written = await _put(fortnox, command.document_number, command.document)
+        if command.held_row_id is not None:  # the second write: the held row left out
+            second = without_held_row(command.document, written)
+            written = await _put(fortnox, command.document_number, second)
+        return written
     except FortnoxValidationError:
         current = await get_document(fortnox, command.fortnox_type, command.document_number)
         reason = locked_reason(current)
@@ -119,6 +126,12 @@ async def update_document(
         if unread:
             raise RowsOutdated(current) from None
         raise
+
+
+async def _put(fortnox: FortnoxPort, number: int, document: FortnoxDocument) -> FortnoxDocument:
+    if isinstance(document, Invoice):
+        return await fortnox.update_invoice(number, document)
+    return await fortnox.update_order(number, document)
 
 
 def document_missing(fortnox_type: FortnoxType, number: str) -> PermanentError:
