@@ -194,6 +194,28 @@ async def test_a_won_deal_in_euro_becomes_a_euro_invoice_at_its_rate(harness: Sy
     assert (again.result or {})["outcome"] == "no_change"
 
 
+async def test_a_euro_deal_moved_back_to_kronor_is_valued_at_rate_one(
+    harness: SyncHarness,
+) -> None:
+    """A sent euro deal edited to SEK: the invoice's rate goes back to 1 with its currency, not
+    left at the euro's rate (which would book the krona amounts at 11.49 SEK each)."""
+    await link_demo_products(harness)
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id, currency="EUR", currencyRate="0.087")
+    number = ((await sync_order(harness, order_id)).result or {})["fortnox_invoice"]
+    edited = edit(harness, "orders", order_id, {"currency": "SEK", "currencyRate": 1})
+
+    job = await sync_order(harness, order_id)
+
+    assert (job.result or {})["outcome"] == "updated", job.last_error
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    assert (invoice["Currency"], invoice["CurrencyRate"], invoice["CurrencyUnit"]) == ("SEK", 1, 1)
+    assert invoice["Net"] == edited["value"]
+    again = await sync_order(harness, order_id)
+    assert (again.result or {})["outcome"] == "no_change"
+
+
 async def test_a_dollar_invoice_in_fortnox_becomes_a_dollar_order(harness: SyncHarness) -> None:
     await link_demo_products(harness)
     harness.upsales.seed_many(

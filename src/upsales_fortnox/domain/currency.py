@@ -46,6 +46,21 @@ def fortnox_rate(upsales_rate: Decimal | None) -> FortnoxRate | None:
     return FortnoxRate((ONE / upsales_rate).quantize(FORTNOX_RATE_PLACES))
 
 
+HOME_RATE: Final = FortnoxRate(ONE)
+
+
+def document_rate(currency: str | None, upsales_order_rate: Decimal | None) -> FortnoxRate | None:
+    """The rate a deal's Fortnox document is sent with: 1 for SEK, always, so a document moved
+    back to SEK from a foreign currency is not left at that currency's rate; the deal's rate
+    for a foreign currency (None when Upsales has none: Fortnox then takes its own); None
+    without a currency (Fortnox takes the customer's)."""
+    if not (currency or "").strip():
+        return None
+    if foreign_currency(currency) is None:
+        return HOME_RATE
+    return fortnox_rate(upsales_order_rate)
+
+
 def upsales_rate(rate: Decimal | None, unit: Decimal | None) -> Decimal | None:
     """The Upsales order rate of a Fortnox document rate (None when it has none)."""
     if rate is None or rate <= 0:

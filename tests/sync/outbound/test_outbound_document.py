@@ -38,6 +38,8 @@ def test_invoice_wire_form() -> None:
     assert wire["OurReference"] == "Erik Säljare"
     assert wire["ExternalInvoiceReference1"] == "upsales-order:7"
     assert wire["VATIncluded"] is False
+    assert (wire["CurrencyRate"], wire["CurrencyUnit"]) == (1, 1)  # SEK is always at 1
+    assert "CurrencyRate" not in _draft(currency=None).to_fortnox().to_wire()
     assert wire["InvoiceRows"] == [
         {
             "ArticleNumber": "A1",

@@ -1,11 +1,11 @@
 """A won deal as a Fortnox invoice or order (pure).
 
-The header carries the customer number, the order's currency, "Vår referens" (the Upsales
-user's name, cut to Fortnox's 50 characters), the order reference (:mod:`.reference`) and
-``VATIncluded = false``: Upsales prices exclude VAT, so Fortnox's ``Net`` is the sum of the row
-totals. Every row sends an ``AMOUNT`` discount (0 for none), so an update also clears a
-discount a row no longer has. Orders send the quantity as both ordered and delivered, so the
-whole order is invoiced without a backorder.
+The header carries the customer number, the order's currency and its rate (1 for SEK), "Vår
+referens" (the Upsales user's name, cut to Fortnox's 50 characters), the order reference
+(:mod:`.reference`) and ``VATIncluded = false``: Upsales prices exclude VAT, so Fortnox's
+``Net`` is the sum of the row totals. Every row sends an ``AMOUNT`` discount (0 for none), so
+an update also clears a discount a row no longer has. Orders send the quantity as both
+ordered and delivered, so the whole order is invoiced without a backorder.
 
 The fingerprint of a document is taken over the fields the sync sends, in a form both a draft
 and a document read back from Fortnox produce (:func:`fingerprint_of_fortnox_document`), so the
@@ -44,7 +44,8 @@ class DocumentDraft:
     our_reference: str | None
     rows: tuple[PlannedRow, ...]
     currency_rate: FortnoxRate | None = None
-    """The deal's rate, for a foreign currency (None: SEK, or Upsales has no rate)."""
+    """The rate sent: 1 for SEK, the deal's for a foreign currency (None: no currency, or
+    Upsales has no rate); see :func:`~upsales_fortnox.domain.currency.document_rate`."""
 
     @property
     def reference(self) -> str:

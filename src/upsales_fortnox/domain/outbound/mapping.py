@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from upsales_fortnox.domain.currency import foreign_currency, fortnox_rate
+from upsales_fortnox.domain.currency import document_rate
 from upsales_fortnox.domain.outbound.document_body import DocumentDraft, our_reference
 from upsales_fortnox.domain.outbound.rows import plan_rows
 from upsales_fortnox.integrations.upsales.models import Order
@@ -34,7 +34,5 @@ def map_order(
         currency=(order.currency or "").strip().upper() or None,
         our_reference=our_reference(order.user.name if order.user else None),
         rows=tuple(rows),
-        currency_rate=fortnox_rate(order.currencyRate)
-        if foreign_currency(order.currency)
-        else None,
+        currency_rate=document_rate(order.currency, order.currencyRate),
     )
