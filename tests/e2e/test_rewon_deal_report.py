@@ -1,16 +1,20 @@
-"""The reconciliation report of a deal won again after its invoice was cancelled: the
-cancelled invoice, whose link the new one took, is no difference (its repair, a sync of the
-cancelled invoice, changes nothing, so the report would never be clean again)."""
+"""The reconciliation report of a deal won again after its document ended: the ended one,
+whose link the new one took, is no difference (its repair, a sync of the ended document,
+changes nothing, so the report would never be clean again), and the deal's value is counted
+once, in its new document."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+
+import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, context_of
-from tests.e2e.outbound_support import sync_order, win
+from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
+from tests.e2e.outbound_support import fortnox_list, sync_order, win
 from tests.e2e.test_reconciliation_report import report
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.vocabulary import JobStatus, SyncType
 
 
 async def test_a_rewon_deals_cancelled_invoice_is_no_difference(linked: SyncHarness) -> None:
@@ -30,4 +34,51 @@ async def test_a_rewon_deals_cancelled_invoice_is_no_difference(linked: SyncHarn
     found = await report(harness, today, today)
 
     assert found["clean"] is True, found["differences"]
+    assert found["upsales"] == found["fortnox"]
+
+
+@pytest.mark.parametrize("ended", ["cancelled", "credited"])
+async def test_a_rewon_deals_invoiced_order_is_counted_once(
+    linked: SyncHarness, ended: str
+) -> None:
+    """Sent as a Fortnox order, which the bookkeeper invoiced; the invoice then cancelled (or
+    booked and credited in full), so the deal went to lost. Won again with one more of each
+    row, the deal has a new order; the invoiced one, which Fortnox keeps invoiced
+    (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``), is set aside: the report counts the
+    deal's value once, in the new order, and pairs nothing with the old one."""
+    harness = linked
+    await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
+    order_id = harness.demo.opportunity_id
+    today = dt.date.today()
+    win(harness, order_id, date=today.isoformat())
+    first = await sync_order(harness, order_id)
+    assert first.status == JobStatus.DONE, first.last_error
+    invoiced = int((first.result or {})["fortnox_order"])
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice_from_order(invoiced)
+    assert invoice.DocumentNumber is not None
+    await EventFeed(harness).sync()
+    if ended == "cancelled":
+        await context.fortnox.cancel_invoice(invoice.DocumentNumber)
+    else:
+        await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/bookkeep")
+        await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/credit")
+    await EventFeed(harness).sync()
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None and deal["probability"] == 0
+    more = [{**row, "quantity": row["quantity"] + 1} for row in deal["orderRow"]]
+    win(harness, order_id, orderRow=more)  # the customer signs after all, for one more
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+    made = (again.result or {})["fortnox_order"]
+    assert int(made) != invoiced
+    orders = {str(order["DocumentNumber"]): order for order in fortnox_list(harness, "orders")}
+    assert orders[str(invoiced)]["InvoiceReference"]  # Fortnox keeps it invoiced
+    net = Decimal(str(orders[made]["Net"]))
+    assert net != Decimal(str(orders[str(invoiced)]["Net"]))
+
+    found = await report(harness, today, today)
+
+    assert found["clean"] is True, found["differences"]
+    assert found["fortnox"] == {"SEK": {"count": 1, "net": f"{net:.2f}"}}
     assert found["upsales"] == found["fortnox"]

@@ -19,14 +19,21 @@ Differences, each with the job that repairs it:
 
 A closed document of ours whose order is linked to another document of its type now (the deal
 won again after it ended, its new document taking its link) is that order's no more: no
-difference.
+difference, and not counted.
+
+Where orders are reported (not invoices), an order Fortnox turned into an invoice stands for its
+deal while that invoice lives: it is open. It is closed once every invoice made of it is
+cancelled or credited in full (Fortnox keeps it invoiced then,
+``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``); :func:`invoices_to_read` says when the
+report reads those invoices to tell. So the order a deal won again set aside for its new one is
+closed, and the deal's value is counted once, in the new order.
 
 Totals: won orders and open documents, counted and summed (net, to the öre) per currency.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -155,6 +162,35 @@ def _pair_difference(deal: Deal, document: Document) -> Difference | None:
     return None
 
 
+def _linked_types(links: Mapping[tuple[FortnoxType, str], int]) -> set[tuple[FortnoxType, int]]:
+    return {(kind, order_id) for (kind, _), order_id in links.items()}
+
+
+def invoices_to_read(
+    documents: Iterable[Document],
+    links: Mapping[tuple[FortnoxType, str], int],
+    lost: Collection[int],
+) -> dict[tuple[FortnoxType, str], int]:
+    """The open Fortnox orders among ``documents`` that are closed when every invoice made of
+    them is cancelled or credited in full, each with the Upsales order whose invoices the report
+    reads to tell: the order of a lost deal (the sync moved it to lost for them), and an order
+    of ours whose deal, won again, is linked to another order now (it was set aside when its
+    invoice ended). A linked order of a won deal is its document, invoiced or not."""
+    linked_types = _linked_types(links)
+    found: dict[tuple[FortnoxType, str], int] = {}
+    for document in documents:
+        if document.type is not FortnoxType.ORDER or document.closed:
+            continue
+        key = (document.type, document.number)
+        order_id = links.get(key, document.own_order)
+        if order_id is None:
+            continue
+        replaced = key not in links and (FortnoxType.ORDER, order_id) in linked_types
+        if order_id in lost or replaced:
+            found[key] = order_id
+    return found
+
+
 def compare(
     deals: Iterable[Deal],
     documents: Iterable[Document],
@@ -164,7 +200,7 @@ def compare(
     report = Report()
     by_id = {deal.id: deal for deal in deals}
     matched: set[int] = set()
-    linked_types = {(kind, order_id) for (kind, _), order_id in links.items()}
+    linked_types = _linked_types(links)
     for each in by_id.values():
         if each.won:
             _add(report.upsales, each.currency, _ore(each.value))

@@ -13,11 +13,13 @@ from upsales_fortnox.domain.report_compare import (
     Document,
     Repair,
     compare,
+    invoices_to_read,
 )
 from upsales_fortnox.sync.report.presentation import report_table
 from upsales_fortnox.vocabulary import FortnoxType
 
 INVOICE = FortnoxType.INVOICE
+ORDER = FortnoxType.ORDER
 
 
 def deal(order_id: int, value: str, probability: int = 100, currency: str = "SEK") -> Deal:
@@ -108,3 +110,22 @@ def test_a_closed_document_replaced_by_its_orders_new_one_is_no_difference() -> 
     )
     found = {(d.kind, d.upsales_order, d.fortnox_document) for d in report.differences}
     assert found == {(DifferenceKind.STAGE_DIFFERS, 2, "invoice 12")}
+
+
+def test_the_invoices_read_are_those_of_lost_deals_and_set_aside_orders() -> None:
+    """Order 10 of ours was invoiced and its invoice cancelled; its deal 1, won again, has
+    order 11 now: order 10's invoices are read (it was set aside). So are those of order 12,
+    whose deal 2 is lost. Order 13, its deal 3's document, is not read, invoiced or not, nor
+    order 14, which names no deal, nor closed order 15, nor an invoice."""
+    documents = [
+        Document(ORDER, "10", Decimal(100), "SEK", False, own_order=1),
+        Document(ORDER, "11", Decimal(120), "SEK", False, own_order=1),
+        Document(ORDER, "12", Decimal(200), "SEK", False),
+        Document(ORDER, "13", Decimal(300), "SEK", False, own_order=3),
+        Document(ORDER, "14", Decimal(400), "SEK", False),
+        Document(ORDER, "15", Decimal(500), "SEK", True, own_order=2),
+        invoice("16", "200", own=2),
+    ]
+    links = {(ORDER, "11"): 1, (ORDER, "12"): 2, (ORDER, "13"): 3}
+
+    assert invoices_to_read(documents, links, lost={2}) == {(ORDER, "10"): 1, (ORDER, "12"): 2}

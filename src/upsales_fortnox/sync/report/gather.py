@@ -7,7 +7,8 @@ rows, and its state), plus its credit
 invoice when ``creditInvoices`` is on and it is credited. A won order linked to a document
 dated outside the period costs one read of that document. Where orders are reported, a lost
 Upsales order whose Fortnox order is open costs one read of each invoice linked to it: an order
-whose invoices are all cancelled or credited counts as closed, as the sync moved it to lost.
+whose invoices are all cancelled or credited counts as closed, as the sync moved it to lost. So
+does an open order of ours that its deal, won again, set aside (another order is linked to it).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from upsales_fortnox.domain.report_compare import (
     Document,
     Report,
     compare,
+    invoices_to_read,
 )
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
@@ -157,17 +159,16 @@ async def _close_orders_by_their_invoices(
     links: dict[tuple[FortnoxType, str], int],
     deals: list[Deal],
 ) -> None:
-    """Count as closed each open Fortnox order of a lost Upsales order whose invoices (linked
-    to that Upsales order) are all cancelled or credited: the sync moved it to lost for them."""
+    """Count as closed each open Fortnox order whose invoices (linked to its Upsales order)
+    are all cancelled or credited, where that is read (:func:`invoices_to_read`): a lost deal's
+    (the sync moved it to lost for them), and one its deal, won again, set aside."""
     lost = {deal.id for deal in deals if deal.probability == LOST}
     invoices: dict[int, list[str]] = {}
     for (kind, number), linked in links.items():
         if kind is FortnoxType.INVOICE:
             invoices.setdefault(linked, []).append(number)
-    for key, document in list(documents.items()):
-        order_id = links.get(key, document.own_order)
-        if document.closed or order_id is None or order_id not in lost:
-            continue
+    for key, order_id in invoices_to_read(documents.values(), links, lost).items():
+        document = documents[key]
         if await _invoices_closed(context, document.number, invoices.get(order_id, [])):
             documents[key] = replace(document, closed=True)
 
