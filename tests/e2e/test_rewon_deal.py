@@ -76,7 +76,8 @@ async def test_a_deal_won_again_after_the_invoice_made_of_its_order_ended_gets_a
     """Sent as a Fortnox order, which the bookkeeper invoiced (the invoice synced, or not yet);
     the invoice was then cancelled, or booked and credited in full (the deal is lost). Won
     again, the deal reads the order, which Fortnox keeps invoiced (it can take no more changes
-    and no second invoice), and gets a new one."""
+    and no second invoice), looks for a backorder of its rest to take (it was invoiced whole:
+    there is none), and gets a new one."""
     harness = linked
     invoiced = await _order_invoiced_then_ended(harness, ended, seen=seen)
     order_id = harness.demo.opportunity_id
@@ -90,7 +91,11 @@ async def test_a_deal_won_again_after_the_invoice_made_of_its_order_ended_gets_a
     made = (again.result or {})["fortnox_order"]
     assert int(made) != invoiced
     calls = {k: v - calls_before.get(k, 0) for k, v in harness.services.fortnox_calls.items()}
-    assert {k: v for k, v in calls.items() if v} == {READ_ORDER: 1, "POST /orders": 1}
+    assert {k: v for k, v in calls.items() if v} == {
+        READ_ORDER: 1,
+        "GET /orders": 1,
+        "POST /orders": 1,
+    }
     assert await _status_names(harness, order_id) == {"type": "order", "number": made}
     edited = await sync_order(harness, order_id)  # its next change goes to the new order
     assert edited.status == JobStatus.DONE, edited.last_error

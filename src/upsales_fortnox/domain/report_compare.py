@@ -2,7 +2,9 @@
 
 Inputs: the Upsales orders of the period, the Fortnox documents of the synced module (orders or
 invoices; never credit invoices or offers), and the links. A document belongs to the order its
-link names, else to the order its outbound reference (``upsales-order:<id>``) names.
+link names, else to the order its outbound reference (``upsales-order:<id>``) names. A backorder
+holds the rest of an order invoiced in part, whose value (by its ordered rows) counts that rest
+already: it is passed over, unless linked (a deal won again took it for its document).
 
 Differences, each with the job that repairs it:
 
@@ -84,6 +86,8 @@ class Document:
     """Cancelled, or credited in full (an order also when every invoice made of it is)."""
     own_order: int | None = None
     """The Upsales order its outbound reference names (we created it)."""
+    backorder: bool = False
+    """An order Fortnox split off another invoiced in part, with its rest."""
 
     @property
     def label(self) -> str:
@@ -162,6 +166,13 @@ def _pair_difference(deal: Deal, document: Document) -> Difference | None:
     return None
 
 
+def _passed_over(
+    key: tuple[FortnoxType, str], document: Document, links: Mapping[tuple[FortnoxType, str], int]
+) -> bool:
+    """A backorder no deal took: the rest of its order, which counts it."""
+    return document.backorder and key not in links
+
+
 def _linked_types(links: Mapping[tuple[FortnoxType, str], int]) -> set[tuple[FortnoxType, int]]:
     return {(kind, order_id) for (kind, _), order_id in links.items()}
 
@@ -179,9 +190,13 @@ def invoices_to_read(
     linked_types = _linked_types(links)
     found: dict[tuple[FortnoxType, str], int] = {}
     for document in documents:
-        if document.type is not FortnoxType.ORDER or document.closed:
-            continue
         key = (document.type, document.number)
+        if (
+            document.type is not FortnoxType.ORDER
+            or document.closed
+            or _passed_over(key, document, links)
+        ):
+            continue
         order_id = links.get(key, document.own_order)
         if order_id is None:
             continue
@@ -205,9 +220,11 @@ def compare(
         if each.won:
             _add(report.upsales, each.currency, _ore(each.value))
     for document in sorted(documents, key=lambda d: (d.type, int(d.number))):
+        key = (document.type, document.number)
+        if _passed_over(key, document, links):
+            continue
         if not document.closed:
             _add(report.fortnox, document.currency, document.net)
-        key = (document.type, document.number)
         order_id = links.get(key, document.own_order)
         if document.closed and key not in links and (document.type, order_id) in linked_types:
             continue  # ended, and its order, won again since, has a new document of its type

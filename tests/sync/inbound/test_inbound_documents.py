@@ -453,6 +453,17 @@ def test_backorder_never_syncs() -> None:
     assert the_plan.action is Action.SKIP
 
 
+def test_a_backorder_a_deal_took_is_its_document() -> None:
+    """A deal won again took the backorder of its order's rest (it is linked): its
+    cancellation moves the deal to lost; its other changes are the deal's own writes."""
+    settings = SyncSettings(**{**SETTINGS.__dict__, "sync_type": SyncType.ORDER})
+    fields = {"OrderType": "Backorder", "ExternalInvoiceReference1": "upsales-order:50"}
+    own = linked(FortnoxType.ORDER, "45", state(50))
+    cancelled = plan(order(**fields, Cancelled=True), settings, own=own)
+    assert cancelled.stage is Stage.LOST and cancelled.link
+    assert plan(order(**fields), settings, own=own).reason == "own_document"
+
+
 def test_credit_invoice_never_syncs() -> None:
     assert plan(invoice(Credit=True, CreditInvoiceReference="100")).reason == "credit_invoice"
 

@@ -129,3 +129,22 @@ def test_the_invoices_read_are_those_of_lost_deals_and_set_aside_orders() -> Non
     links = {(ORDER, "11"): 1, (ORDER, "12"): 2, (ORDER, "13"): 3}
 
     assert invoices_to_read(documents, links, lost={2}) == {(ORDER, "10"): 1, (ORDER, "12"): 2}
+
+
+def test_a_backorder_counts_only_when_a_deal_took_it() -> None:
+    """Backorder 11, the rest of deal 1's order 10 (whose ordered rows count it), is passed
+    over; backorder 21, which deal 2 won again took for its document, is deal 2's."""
+    report = compare(
+        [deal(1, "100"), deal(2, "200")],
+        [
+            Document(ORDER, "10", Decimal(100), "SEK", False, own_order=1),
+            Document(ORDER, "11", Decimal(60), "SEK", False, own_order=1, backorder=True),
+            Document(ORDER, "20", Decimal(200), "SEK", True, own_order=2),
+            Document(ORDER, "21", Decimal(200), "SEK", False, own_order=2, backorder=True),
+        ],
+        {(ORDER, "10"): 1, (ORDER, "21"): 2},
+    )
+    assert report.clean, report.differences
+    assert report.fortnox == report.upsales
+    backorder = Document(ORDER, "11", Decimal(60), "SEK", False, own_order=1, backorder=True)
+    assert invoices_to_read([backorder], {(ORDER, "20"): 1}, lost={1}) == {}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
-from upsales_fortnox.domain.outbound.deal_documents import deal_documents
+from upsales_fortnox.domain.outbound.deal_documents import deal_documents, rest_to_take
+from upsales_fortnox.integrations.fortnox.models import Order
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -100,3 +101,31 @@ def test_the_order_set_aside_is_the_one_turned_into_the_cancelled_invoice() -> N
         ).set_aside_order
         is None
     )
+
+
+def _order(number: int, **fields: object) -> Order:
+    base: dict[str, object] = {
+        "DocumentNumber": number,
+        "OrderType": "Backorder",
+        "ExternalInvoiceReference1": "upsales-order:7",
+    }
+    return Order.model_validate({**base, **fields})
+
+
+def test_the_rest_to_take_is_the_open_backorder_of_the_deal() -> None:
+    """Of the orders found by the deal's reference (a field search matches substrings), the
+    deal takes its own backorder that is neither cancelled nor invoiced, the latest."""
+    found = [
+        _order(2, InvoiceReference="9"),  # its rest invoiced
+        _order(3),
+        _order(4, Cancelled=True),
+        _order(5, OrderType="Order"),  # the deal's set-aside order, or one it made
+        _order(6, ExternalInvoiceReference1="upsales-order:77"),  # another deal's
+        _order(8),
+    ]
+
+    taken = rest_to_take(found, 7)
+
+    assert taken is not None and taken.DocumentNumber == 8
+    assert rest_to_take(found[:2], 7) is not None
+    assert rest_to_take([found[0], *found[2:5]], 7) is None

@@ -10,7 +10,9 @@ user) only when they are needed:
 
 Rules, in order:
 
-* Backorders (``OrderType`` Backorder) and credit invoices never sync.
+* Backorders (``OrderType`` Backorder) and credit invoices never sync; a backorder linked (a
+  deal won again took it for its document, ``facts.BACKORDER_KEEPS_ORDER_REFERENCE``) is that
+  deal's document like any order.
 * A document linked already: cancelled → its Upsales order goes to the lost stage, and the
   link is marked (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`), once: a deal
   won again afterwards gets a new document, and the cancelled one's later events change
@@ -181,7 +183,7 @@ def plan_document(
     after this one was cancelled), so this one's cancellation leaves it.
     """
     kind = document_type(document)
-    if isinstance(document, Order) and document.is_backorder:
+    if isinstance(document, Order) and document.is_backorder and own is None:
         return _skip("backorder")
     if isinstance(document, Invoice) and document.Credit:
         return _skip("credit_invoice")

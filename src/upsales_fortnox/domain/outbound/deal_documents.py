@@ -4,11 +4,14 @@ document was cancelled (or credited in full) has a new one, and its earlier link
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from upsales_fortnox.domain.inbound.document_changes import invoice_made_of
 from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.outbound.reference import parse_order_reference
+from upsales_fortnox.integrations.fortnox.models import Order
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 SENT_AS: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
@@ -35,7 +38,8 @@ class DealDocuments:
     set_aside_order: LinkView | None
     """The order set aside for an invoice made of it whose cancellation was synced, if any.
     Whether Fortnox keeps such an order invoiced is ``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``:
-    a deal won again reads it, and takes it back when Fortnox has opened it again."""
+    a deal won again reads it, and takes it back when Fortnox has opened it again; else it
+    takes the open backorder Fortnox split off its rest, if any (:func:`rest_to_take`)."""
     ended: frozenset[tuple[FortnoxType, str]]
     """The documents the links name that are not the deal's any more: cancelled (or credited
     in full), or set aside. They keep the order's reference in Fortnox, so the search for what
@@ -87,3 +91,22 @@ def _saved_last(links: list[LinkView]) -> LinkView | None:
         return None
     _, latest = max(enumerate(links), key=lambda made: (made[1].saved_at or _NEVER, made[0]))
     return latest
+
+
+def rest_to_take(orders: Iterable[Order], upsales_order_id: int) -> Order | None:
+    """The order a deal won again takes for its document, updated with its rows, rather than
+    make a new one, when the invoice made of its order ended and Fortnox keeps that order
+    invoiced: the backorder Fortnox split off that order's rest when it was invoiced in part,
+    found by the deal's reference (``facts.BACKORDER_KEEPS_ORDER_REFERENCE``), while it is open
+    (neither cancelled nor invoiced); the one made last, should there be more. A new order
+    beside it would repeat the rest, which it still holds. None: the deal gets a new order."""
+    open_rests = [
+        order
+        for order in orders
+        if order.is_backorder
+        and not order.Cancelled
+        and not invoice_made_of(order)
+        and order.DocumentNumber is not None
+        and parse_order_reference(order.ExternalInvoiceReference1) == upsales_order_id
+    ]
+    return max(open_rests, key=lambda order: order.DocumentNumber or 0, default=None)

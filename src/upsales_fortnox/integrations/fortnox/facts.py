@@ -70,6 +70,19 @@ order first and takes it back when Fortnox has opened it again
 (:attr:`upsales_fortnox.domain.outbound.deal_documents.DealDocuments.set_aside_order`): one
 open document per deal under either answer."""
 
+BACKORDER_KEEPS_ORDER_REFERENCE: Final = True
+"""Whether the backorder ("restorder") Fortnox splits off an order invoiced in part carries the
+order's ``ExternalInvoiceReference1``, so a search by a deal's reference finds it: *unverified*
+(reference fortnox.md, Backorder: it "is linked to the original order", by a field not known;
+the spec is silent; the sandbox copies the header's references). Nor is it known whether the
+original keeps its ordered quantities (which would show a rest), so a deal won again after the
+invoice made of its order ended always searches (one list call) for its order's open backorder,
+and takes it for its document, updated with the deal's rows
+(:func:`upsales_fortnox.domain.outbound.deal_documents.rest_to_take`): the rest is not repeated
+in a new order beside it. Were the reference not carried, the search finds nothing and a new
+order is made, as when Fortnox made no backorder; the backorder's rest is then in Fortnox twice
+until the bookkeeper cancels one (the report does not count a backorder no deal took)."""
+
 LIST_META_INFORMATION: Final = "MetaInformation"
 """The paging block of list answers (``@TotalResources``, ``@TotalPages``, ``@CurrentPage``):
 from the docs (reference fortnox.md §1); the spec's list schemas do not declare it. A list

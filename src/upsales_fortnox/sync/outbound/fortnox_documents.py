@@ -81,6 +81,22 @@ async def find_document_by_reference(
     return None
 
 
+async def open_backorders(fortnox: FortnoxPort, upsales_order_id: int) -> list[Order]:
+    """The backorders carrying the order's reference that are not cancelled, each read (one
+    list call; one read each, as the list does not say whether one was invoiced)."""
+    reference = order_reference(upsales_order_id)
+    listing = fortnox.iter_orders(search={ORDER_REFERENCE_SEARCH_PARAMETER: reference})
+    numbers = [
+        item.DocumentNumber
+        async for item in listing
+        if item.is_backorder
+        and not item.Cancelled
+        and item.DocumentNumber is not None
+        and (getattr(item, ORDER_REFERENCE_FIELD) or "").strip() == reference
+    ]
+    return [await fortnox.get_order(number) for number in numbers]
+
+
 async def create_document(fortnox: FortnoxPort, command: CreateFortnoxDocument) -> FortnoxDocument:
     """POST the document; Fortnox's answer (its number and rows)."""
     created: Invoice | Order

@@ -29,6 +29,7 @@ from functools import partial
 
 from upsales_fortnox.documents.order_field import write_document_url
 from upsales_fortnox.domain.inbound.document_changes import document_fingerprint, invoice_made_of
+from upsales_fortnox.domain.outbound.deal_documents import rest_to_take
 from upsales_fortnox.domain.outbound.decide import (
     DocumentDecision,
     DocumentLookup,
@@ -48,6 +49,7 @@ from upsales_fortnox.domain.sync_commands import (
 )
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.models import Order as FortnoxOrder
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
@@ -62,6 +64,7 @@ from upsales_fortnox.sync.outbound.fortnox_documents import (
     RowsOutdated,
     document_missing,
     get_document,
+    open_backorders,
     write_document,
 )
 from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
@@ -114,29 +117,37 @@ async def sync_won_order(
         )
     if link is not None and link.fortnox_type is FortnoxType.OFFER:
         return await _order_of_offer(services, context, order, link.fortnox_id, deal_links)
+    rest = None
     if links.set_aside is not None and links.sent_before is None:
-        links = await _open_again_or_set_aside(context, deal_links, links)
+        links, rest = await _open_again_or_set_aside(context, deal_links, links, sent_as)
     assert order.client is not None
     try:
-        return await _sync_deal(services, context, order, links, deal_links, sent_as)
+        return await _sync_deal(services, context, order, links, deal_links, sent_as, rest)
     except Exception:
         await deal_links.withdraw_unsent_intent()
         raise
 
 
 async def _open_again_or_set_aside(
-    context: InstallationContext, deal_links: WonDealLinks, links: DealLinks
-) -> DealLinks:
+    context: InstallationContext, deal_links: WonDealLinks, links: DealLinks, sent_as: FortnoxType
+) -> tuple[DealLinks, FortnoxOrder | None]:
     """The deal's links, its set-aside order its document again when Fortnox has opened it
-    again since the invoice made of it ended (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``)."""
+    again since the invoice made of it ended (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``);
+    and, when it stays invoiced and deals are sent as orders, the open backorder of its rest
+    the deal takes instead of a new order (:func:`rest_to_take`), if any."""
     assert links.set_aside is not None
     try:
         order = await context.fortnox.get_order(int(links.set_aside.fortnox_id))
     except FortnoxNotFound:
-        return links
-    if order.Cancelled or invoice_made_of(order):
-        return links
-    return await deal_links.take_back(links)
+        return links, None
+    if order.Cancelled:
+        return links, None
+    if not invoice_made_of(order):
+        return await deal_links.take_back(links), None
+    if sent_as is not FortnoxType.ORDER:
+        return links, None
+    deal = links.set_aside.upsales_id
+    return links, rest_to_take(await open_backorders(context.fortnox, deal), deal)
 
 
 async def _sync_deal(
@@ -146,8 +157,10 @@ async def _sync_deal(
     links: DealLinks,
     deal_links: WonDealLinks,
     sent_as: FortnoxType,
+    rest: FortnoxOrder | None,
 ) -> WonDealResult:
-    """The deal's customer made sure of, and its document written.
+    """The deal's customer made sure of, and its document written (``rest``, when it is to
+    take that backorder for it).
 
     When an earlier attempt left its intent, the document is searched for (and an earlier
     create waited for, :mod:`.earlier_create`) before the customer is looked for: that attempt
@@ -157,7 +170,7 @@ async def _sync_deal(
     deal's."""
     assert order.client is not None
     link = links.order
-    found_earlier = None
+    found_earlier: FortnoxDocument | None = rest
     if link is None and links.sent_before is not None:
         found_earlier = await find_earlier_document(
             context.fortnox,
@@ -215,7 +228,8 @@ async def _sync_document(
     found_earlier: FortnoxDocument | None,
 ) -> WonDealResult:
     """The order's document written (or left); the result without its customer.
-    ``found_earlier``: what the search for an earlier attempt's document found."""
+    ``found_earlier``: what the search for an earlier attempt's document found, or the
+    backorder a deal won again takes; either is updated and linked."""
     mode = context.settings.product_bundles
     link = links.order
     articles = await resolve_article_numbers(
@@ -237,7 +251,7 @@ async def _sync_document(
     if problems:
         raise UnsendableOrder(refusal_message(f"The order {order.id}", problems))
     lookup = document_lookup(draft, link, sent_before=links.sent_before is not None)
-    existing = found_earlier if lookup is DocumentLookup.SEARCH else None
+    existing = found_earlier if link is None else None
     if lookup is DocumentLookup.GET:
         assert link is not None
         try:

@@ -101,8 +101,6 @@ async def _closed(context: InstallationContext, document: Invoice | Order) -> bo
 async def _document(context: InstallationContext, document: Invoice | Order) -> Document | None:
     if isinstance(document, Invoice) and document.Credit:
         return None
-    if isinstance(document, Order) and document.is_backorder:
-        return None
     kind = FortnoxType.INVOICE if isinstance(document, Invoice) else FortnoxType.ORDER
     # the Upsales order's value as the import gives it: the document's Net, or its rows' net
     # when the Net totals other quantities (an order partly delivered)
@@ -114,6 +112,7 @@ async def _document(context: InstallationContext, document: Invoice | Order) -> 
         currency=_currency(document.Currency),
         closed=await _closed(context, document),
         own_order=parse_outbound_reference(document.ExternalInvoiceReference1),
+        backorder=isinstance(document, Order) and document.is_backorder,
     )
 
 

@@ -1,0 +1,130 @@
+"""A deal sent as a Fortnox order that the bookkeeper invoiced in part: the delivered part
+became an invoice, and Fortnox split the rest off into a backorder ("restorder"). The invoice
+then ended (cancelled, or booked and credited in full), so the sync moved the deal to lost.
+Won again, the deal takes the open backorder for its document, with the deal's rows: a new
+order beside it would repeat the rest, which the backorder still holds, and Fortnox would hold
+the deal's rest twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
+from tests.e2e.outbound_support import edit, fortnox_list, sync_order, win
+from tests.e2e.test_reconciliation_report import report
+from upsales_fortnox.integrations.fortnox.models import Order
+from upsales_fortnox.vocabulary import JobStatus, SyncType
+
+
+async def _partly_invoiced_then_ended(harness: SyncHarness, ended: str) -> tuple[int, int]:
+    """The deal won today and sent as an order; one of each row delivered and invoiced, the
+    rest split off into a backorder; the invoice ``ended``, its events synced (the deal is
+    lost). The order's number and the backorder's."""
+    await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id, date=dt.date.today().isoformat())
+    first = await sync_order(harness, order_id)
+    assert first.status == JobStatus.DONE, first.last_error
+    number = int((first.result or {})["fortnox_order"])
+    context = await context_of(harness)
+    sent = await context.fortnox.get_order(number)
+    delivered = [
+        row.model_copy(update={"DeliveredQuantity": Decimal(1)}) for row in sent.OrderRows or []
+    ]
+    await context.fortnox.update_order(number, Order(OrderRows=delivered))
+    invoice = await context.fortnox.create_invoice_from_order(number)
+    assert invoice.DocumentNumber is not None
+    await EventFeed(harness).sync()
+    (backorder,) = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
+    if ended == "cancelled":
+        await context.fortnox.cancel_invoice(invoice.DocumentNumber)
+    else:
+        await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/bookkeep")
+        await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/credit")
+    await EventFeed(harness).sync()
+    lost = harness.upsales_entity("orders", order_id)
+    assert lost is not None and lost["probability"] == 0
+    return number, int(backorder["DocumentNumber"])
+
+
+def _open_orders(harness: SyncHarness) -> dict[int, dict[str, Any]]:
+    """Fortnox's orders that are neither cancelled nor invoiced."""
+    return {
+        int(o["DocumentNumber"]): o
+        for o in fortnox_list(harness, "orders")
+        if not o["Cancelled"] and not int(o["InvoiceReference"] or 0)
+    }
+
+
+def _quantities(harness: SyncHarness, order: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    return sorted((r["ArticleNumber"], Decimal(r["OrderedQuantity"])) for r in order["OrderRows"])
+
+
+def _deal_quantities(harness: SyncHarness, deal: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    articles = {p["id"]: p["articleNo"] for p in harness.upsales_entities("products")}
+    return sorted(
+        (articles[row["product"]["id"]], Decimal(str(row["quantity"]))) for row in deal["orderRow"]
+    )
+
+
+@pytest.mark.parametrize("ended", ["cancelled", "credited"])
+async def test_a_deal_won_again_after_its_partial_invoice_ended_takes_its_backorder(
+    linked: SyncHarness, ended: str
+) -> None:
+    harness = linked
+    invoiced, backorder = await _partly_invoiced_then_ended(harness, ended)
+    order_id = harness.demo.opportunity_id
+    today = dt.date.today()
+
+    win(harness, order_id)  # the customer signs after all
+    again = await sync_order(harness, order_id)
+
+    assert again.status == JobStatus.DONE, again.last_error
+    assert (again.result or {})["fortnox_order"] == str(backorder), again.result
+    assert (again.result or {})["outcome"] == "found_and_updated"
+    assert list(_open_orders(harness)) == [backorder]  # no new order beside it
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None
+    taken = _open_orders(harness)[backorder]
+    assert _quantities(harness, taken) == _deal_quantities(harness, deal)
+    assert Decimal(str(taken["Net"])) == Decimal(str(deal["value"]))
+    assert harness.fortnox_entity("orders", invoiced) is not None
+
+    found = await report(harness, today, today)
+    assert found["clean"] is True, found["differences"]
+    assert found["fortnox"] == {"SEK": {"count": 1, "net": f"{Decimal(str(deal['value'])):.2f}"}}
+    assert found["upsales"] == found["fortnox"]
+
+
+async def test_the_backorder_a_deal_took_is_its_document(linked: SyncHarness) -> None:
+    """Taken by the deal won again, the backorder gets the deal's next change, and its
+    cancellation by the bookkeeper moves the deal to lost."""
+    harness = linked
+    _, backorder = await _partly_invoiced_then_ended(harness, "cancelled")
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None
+    more = [{**row, "quantity": row["quantity"] + 1} for row in deal["orderRow"]]
+    edited_deal = edit(harness, "orders", order_id, {"orderRow": more})
+    edited = await sync_order(harness, order_id)
+    assert edited.status == JobStatus.DONE, edited.last_error
+    assert (edited.result or {})["outcome"] == "updated"
+    assert (edited.result or {})["fortnox_order"] == str(backorder)
+    assert list(_open_orders(harness)) == [backorder]
+    taken = _open_orders(harness)[backorder]
+    assert _quantities(harness, taken) == _deal_quantities(harness, edited_deal)
+
+    context = await context_of(harness)
+    await context.fortnox.cancel_order(backorder)
+    await EventFeed(harness).sync()
+    lost = harness.upsales_entity("orders", order_id)
+    assert lost is not None and lost["probability"] == 0
