@@ -3,7 +3,8 @@ became an invoice, and Fortnox split the rest off into a backorder ("restorder")
 then ended (cancelled, or booked and credited in full), so the sync moved the deal to lost.
 Won again, the deal takes the open backorder for its document, with the deal's rows: a new
 order beside it would repeat the rest, which the backorder still holds, and Fortnox would hold
-the deal's rest twice."""
+the deal's rest twice. A backorder is never a create of the deal's: the search for what an
+earlier attempt made passes it over."""
 
 from __future__ import annotations
 
@@ -17,14 +18,17 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
 from tests.e2e.outbound_support import edit, fortnox_list, sync_order, win
 from tests.e2e.test_reconciliation_report import report
+from tests.e2e.won_deal_support import dies_before_the_link
 from upsales_fortnox.integrations.fortnox.models import Order
 from upsales_fortnox.vocabulary import JobStatus, SyncType
 
 
-async def _partly_invoiced_then_ended(harness: SyncHarness, ended: str) -> tuple[int, int]:
+async def _partly_invoiced_then_ended(
+    harness: SyncHarness, ended: str, *, rest_invoiced: bool = False
+) -> tuple[int, int]:
     """The deal won today and sent as an order; one of each row delivered and invoiced, the
-    rest split off into a backorder; the invoice ``ended``, its events synced (the deal is
-    lost). The order's number and the backorder's."""
+    rest split off into a backorder (invoiced too, when ``rest_invoiced``); the first invoice
+    ``ended``, its events synced (the deal is lost). The order's number and the backorder's."""
     await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
     order_id = harness.demo.opportunity_id
     win(harness, order_id, date=dt.date.today().isoformat())
@@ -41,6 +45,9 @@ async def _partly_invoiced_then_ended(harness: SyncHarness, ended: str) -> tuple
     assert invoice.DocumentNumber is not None
     await EventFeed(harness).sync()
     (backorder,) = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
+    if rest_invoiced:
+        await context.fortnox.create_invoice_from_order(int(backorder["DocumentNumber"]))
+        await EventFeed(harness).sync()
     if ended == "cancelled":
         await context.fortnox.cancel_invoice(invoice.DocumentNumber)
     else:
@@ -128,3 +135,29 @@ async def test_the_backorder_a_deal_took_is_its_document(linked: SyncHarness) ->
     await EventFeed(harness).sync()
     lost = harness.upsales_entity("orders", order_id)
     assert lost is not None and lost["probability"] == 0
+
+
+async def test_a_rewon_deal_whose_new_order_was_made_before_a_crash_passes_its_backorder_over(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backorder was invoiced too, so there is no open one to take: the deal won again
+    gets a new order, and the process dies before its link is saved. The retry's search by
+    reference finds the new order, not the backorder, which carries the reference too but is
+    never a create of the deal's (it would take it, invoiced and closed to changes)."""
+    harness = linked
+    invoiced, backorder = await _partly_invoiced_then_ended(
+        harness, "cancelled", rest_invoiced=True
+    )
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    await dies_before_the_link(harness, monkeypatch, order_id)
+    (new,) = [
+        o["DocumentNumber"]
+        for o in fortnox_list(harness, "orders")
+        if o["DocumentNumber"] not in (invoiced, backorder)
+    ]
+
+    again = await sync_order(harness, order_id)
+
+    assert again.status == JobStatus.DONE, again.last_error
+    assert (again.result or {}).get("fortnox_order") == str(new), again.result

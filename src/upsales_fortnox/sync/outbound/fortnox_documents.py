@@ -56,9 +56,9 @@ async def find_document_by_reference(
 ) -> FortnoxDocument | None:
     """The document an earlier attempt made for this order, if any (one list call; one more
     to read the whole document when found). Cancelled documents are passed over, and so are
-    ``passed_over`` (the numbers of documents the order's earlier links name), credit invoices
-    and credited invoices, which carry the reference too (a credit copies it): each costs one
-    more read."""
+    ``passed_over`` (the numbers of documents the order's earlier links name), backorders
+    (Fortnox's, never a create of ours), credit invoices and credited invoices, which carry the
+    reference too (a credit copies it): each costs one more read."""
     reference = order_reference(upsales_order_id)
     search = {ORDER_REFERENCE_SEARCH_PARAMETER: reference}
     listing = (
@@ -72,6 +72,7 @@ async def find_document_by_reference(
         if (getattr(item, ORDER_REFERENCE_FIELD) or "").strip() == reference
         and item.DocumentNumber is not None
         and not item.Cancelled
+        and not (isinstance(item, Order) and item.is_backorder)
         and str(item.DocumentNumber) not in passed_over
     ]
     for number in sorted(numbers):
