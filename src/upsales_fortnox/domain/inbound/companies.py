@@ -12,21 +12,22 @@ Choices:
 * The customer's address (Fortnox's invoice/postal address) goes into the company's invoice
   address where it has one (``Invoice`` or ``Billing``, else ``Mail`` or ``Postal``: the one the
   Upsales → Fortnox sync reads it from), else a new ``Mail`` address; its visiting address is
-  the ``Visit`` address. Other Upsales addresses, and those of a type the customer has no
-  address of, are kept.
+  the ``Visit`` address. Other Upsales addresses, those of a type the customer has no address
+  of, and the fields Fortnox has no counterpart of (the region) are kept (:mod:`.addresses`).
 * Upsales accounts have no e-mail or VAT field: the e-mail is not synced, the VAT number only
   into an account custom field with alias ``FORTNOX_VAT_NUMBER`` when there is one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
+from upsales_fortnox.domain.inbound.addresses import address_key, address_of, merge_addresses
 from upsales_fortnox.domain.outbound.company import AccountFieldIds, postal_address_type
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
@@ -80,18 +81,6 @@ def customer_fingerprint(customer: Customer) -> str:
 # --- mapping ----------------------------------------------------------------------------------
 
 
-def _address(
-    address_type: str,
-    street: str | None,
-    zipcode: str | None,
-    city: str | None,
-    country: str | None,
-) -> Address | None:
-    if not any((street, zipcode, city, country)):
-        return None
-    return Address(type=address_type, address=street, zipcode=zipcode, city=city, country=country)
-
-
 def mapped_addresses(
     customer: Customer, postal_type: str = MAIL_ADDRESS_TYPE
 ) -> dict[str, Address | None]:
@@ -100,10 +89,10 @@ def mapped_addresses(
     fields = customer_sync_fields(customer)
     street = ", ".join(part for part in (fields["Address1"], fields["Address2"]) if part) or None
     return {
-        postal_type: _address(
+        postal_type: address_of(
             postal_type, street, fields["ZipCode"], fields["City"], fields["CountryCode"]
         ),
-        VISIT_ADDRESS_TYPE: _address(
+        VISIT_ADDRESS_TYPE: address_of(
             VISIT_ADDRESS_TYPE,
             fields["VisitingAddress"],
             fields["VisitingZipCode"],
@@ -111,30 +100,6 @@ def mapped_addresses(
             fields["VisitingCountryCode"],
         ),
     }
-
-
-def _merge_addresses(
-    current: Sequence[Address], mapped: dict[str, Address | None], *, fill_only: bool
-) -> list[Address]:
-    """``current`` with the addresses the customer has replaced (an Upsales address of a type
-    the customer lacks is kept). With ``fill_only`` a type Upsales already has is left alone.
-    Of several addresses of one type only the first, the one the Upsales → Fortnox sync reads,
-    is replaced: the others (a branch's invoice address, say) are kept.
-    """
-    present = {address.type for address in current}
-    replaced: set[str | None] = set()
-    merged: list[Address] = []
-    for address in current:
-        replacement = None if fill_only else mapped.get(address.type or "")
-        if replacement is None or address.type in replaced:
-            merged.append(address)
-        else:
-            replaced.add(address.type)
-            merged.append(replacement)
-    for address_type, added in mapped.items():
-        if added is not None and address_type not in present:
-            merged.append(added)
-    return merged
 
 
 def _custom_values(customer: Customer, field_ids: AccountFieldIds) -> list[CustomValue]:
@@ -217,8 +182,8 @@ def company_changes(
         setattr(changes, name, value if value is not None else "")
     current_addresses = list(current.addresses or [])
     mapped = mapped_addresses(customer, postal_address_type(current_addresses))
-    addresses = _merge_addresses(current_addresses, mapped, fill_only=fill_only)
-    if _address_key(addresses) != _address_key(current_addresses) and not _POSTAL & set(keep):
+    addresses = merge_addresses(current_addresses, mapped, fill_only=fill_only)
+    if address_key(addresses) != address_key(current_addresses) and not _POSTAL & set(keep):
         changes.addresses = addresses
     custom: list[CustomValue] = []
     for wanted_value in _custom_values(customer, field_ids):
@@ -238,13 +203,6 @@ def company_changes(
 _KEPT_AS: Final = {"name": "name", "orgNo": "organisation_number", "phone": "phone"}
 """Company attributes the customer writes, by the company field that keeps them."""
 _POSTAL: Final = frozenset({"address1", "zip_code", "city", "country_code"})
-
-
-def _address_key(addresses: Iterable[Address]) -> list[tuple[str | None, ...]]:
-    return [
-        (a.type, _text(a.address), _text(a.zipcode), _text(a.city), _text(a.country))
-        for a in addresses
-    ]
 
 
 def clear_customer_number(company: Company, field_ids: AccountFieldIds) -> CompanyDraft | None:

@@ -71,6 +71,11 @@ FIELDS: Schema = {
     "DeliveryCity": text(1024),
     "DeliveryZipCode": text(10),
     "DeliveryCountryCode": text(2, omit_empty=True),
+    "VisitingAddress": text(128),
+    "VisitingZipCode": text(10),
+    "VisitingCity": text(128),
+    "VisitingCountryCode": text(2, omit_empty=True),
+    "VisitingCountry": read_only(),
 }
 SHAPE = shape_of(FIELDS)
 _TEXT = WireField(Wire.STRING)
@@ -143,7 +148,7 @@ def create_customer(tenant: Tenant, payload: Entity) -> Entity:
     customer = apply_defaults(FIELDS, _DEFAULTS)
     customer.update(values)
     customer["CustomerNumber"] = number
-    customer["Country"] = _country_name(customer["CountryCode"])
+    _name_countries(customer)
     tenant.used_customer_numbers.add(number)
     tenant.customers.put(number, customer, tenant.now())
     tenant.emit(TOPIC, "customer-created-v1", number)
@@ -159,7 +164,7 @@ def update_customer(tenant: Tenant, number: str, payload: Entity) -> Entity:
         raise validation_error("Kunden måste ha ett namn (Name)")
     _validate(tenant, values)
     customer.update(values)
-    customer["Country"] = _country_name(customer["CountryCode"])
+    _name_countries(customer)
     tenant.customers.touch(number, tenant.now())
     tenant.emit(TOPIC, "customer-updated-v2", number)
     return customer
@@ -176,7 +181,7 @@ def _validate(tenant: Tenant, values: Entity) -> None:
     email = values.get("Email")
     if email and not _EMAIL.fullmatch(email):
         raise validation_error(f"Ogiltig e-postadress ({email})")
-    for field_name in ("CountryCode", "DeliveryCountryCode"):
+    for field_name in ("CountryCode", "DeliveryCountryCode", "VisitingCountryCode"):
         code = values.get(field_name)
         if code is not None and not (len(code) == 2 and code.isalpha() and code.isupper()):
             raise validation_error(f"Ogiltig landskod ({field_name})")
@@ -186,6 +191,12 @@ def _validate(tenant: Tenant, values: Entity) -> None:
     price_list = values.get("PriceList")
     if price_list is not None and tenant.pricelists.get(price_list) is None:
         raise validation_error(f"Prislistan finns inte ({price_list})")
+
+
+def _name_countries(customer: Entity) -> None:
+    """The read-only country names follow their codes."""
+    customer["Country"] = _country_name(customer["CountryCode"])
+    customer["VisitingCountry"] = _country_name(customer["VisitingCountryCode"])
 
 
 def _country_name(code: str | None) -> str | None:
