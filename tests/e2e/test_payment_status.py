@@ -266,3 +266,43 @@ async def test_reconciliation_catches_a_lost_payment_and_an_invoice_gone_overdue
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: next_day)
     await harness.run_jobs()
     assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "overdue"
+
+
+async def test_a_payment_of_a_euro_invoice_counts_in_euro(harness: SyncHarness) -> None:
+    """A customer pays EUR 100 of a euro invoice (SEK 1 150 at the day's rate): the order shows
+    EUR 100 paid and the rest of the invoice's euro total left, not the kronor as euro."""
+    await harness.update_settings(payment_status=True)
+    harness.upsales.seed_many(
+        harness.demo.customer_id, {"currencies": [{"iso": "EUR", "rate": "0.087"}]}
+    )
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "7002", "Name": "Euro GmbH", "Currency": "EUR"}],
+        articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme", "SalesPrice": 1000}],
+    )
+    body = {
+        "CustomerNumber": "7002",
+        "Currency": "EUR",
+        "CurrencyRate": 11.5,
+        "CurrencyUnit": 1,
+        "InvoiceRows": [{"ArticleNumber": "KONS-1", "DeliveredQuantity": "2", "Price": 400}],
+    }
+    created = await fortnox_call(harness, "POST", "/invoices", {"Invoice": body})
+    number = str(created["Invoice"]["DocumentNumber"])
+    await fortnox_call(harness, "PUT", f"/invoices/{number}/bookkeep")
+    feed = EventFeed(harness)
+    await feed.sync()
+    order_id = await order_of(harness, number)
+    total = Decimal(str(created["Invoice"]["Total"]))
+
+    payment = {"InvoiceNumber": int(number), "AmountCurrency": 100, "PaymentDate": DAY}
+    paid = await fortnox_call(harness, "POST", "/invoicepayments", {"InvoicePayment": payment})
+    assert Decimal(str(paid["InvoicePayment"]["Amount"])) == Decimal("1150.00")
+    await fortnox_call(
+        harness, "PUT", f"/invoicepayments/{paid['InvoicePayment']['Number']}/bookkeep"
+    )
+    await feed.sync()
+
+    assert payment_fields(harness, order_id) == expected(
+        "partly_paid", "100.00", f"{total - 100:.2f}", DAY
+    )

@@ -144,12 +144,17 @@ is read on the database server's clock, whichever host reads it."""
 
 # --- the money after the deal -------------------------------------------------------------------
 
-PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY: Final = True
-"""A payment's ``Amount`` is in the payment's own ``Currency`` (``GET /3/invoicepayments``):
-*unverified* for a payment of a foreign-currency invoice (it could be SEK). The status code
-(:func:`upsales_fortnox.sync.money.invoice_money.payment_amount`) takes an amount whose
-``Currency`` is the invoice's (or absent) as it is and converts one in SEK with the payment's
-own rate, so both readings give the same figure."""
+PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY: Final = False
+"""Whether a payment's ``Amount`` is in the payment's own ``Currency``: *unverified*, and
+probably not. Fortnox's API documentation describes ``AmountCurrency`` as "Amount in the
+specified currency of the payment. Required if Currency is other than SEK" (as the
+standout-fortnox SDK, generated from it, carries it; the spec has the field without a
+description, and only on the single payment, not on the list item), so ``Amount`` is the amount
+in SEK. The status code (:func:`upsales_fortnox.sync.money.invoice_money.payment_amount`) reads
+a payment in another currency than SEK whole and takes its ``AmountCurrency``, in its
+``Currency``; without one it takes ``Amount`` as in ``Currency``, and one in SEK on a
+foreign-currency invoice is converted with the payment's own rate, rounded to öre. Every reading
+gives the same figure for SEK invoices."""
 
 WRITE_OFFS_SETTLE_AS_PAYMENTS: Final = True
 """A payment's ``WriteOffs`` (avskrivningar) settle the invoice as its ``Amount`` does, with the

@@ -29,6 +29,10 @@ class InvoicePayment(Entity):
     Number: str | None = None
     InvoiceNumber: int | None = None
     Amount: Money = None
+    AmountCurrency: Money = None
+    """The amount in the payment's ``Currency`` (see
+    :data:`~upsales_fortnox.integrations.fortnox.facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`); on
+    the single payment only, not in the list."""
     PaymentDate: FortnoxDate = None
     Booked: bool | None = None
     Currency: str | None = None

@@ -16,11 +16,13 @@ An invoice or credit we never linked is recorded in the job result and ignored (
 intake's record, never an error or a retry).
 
 Payment amounts: the payment list gives ``Amount`` (and ``Currency``, ``CurrencyRate``,
-``CurrencyUnit``); which currency ``Amount`` is in on a foreign-currency invoice is a guess
-(:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`). A payment
-whose ``Currency`` is the invoice's (or absent) is taken as it is; one in SEK on a foreign-currency
-invoice is converted with its own rate, rounded to öre. Both readings give the same amount for SEK
-invoices, and that conversion lives only here; write-offs are read the same way
+``CurrencyUnit``), which for a payment in another currency than SEK is most likely the amount in
+SEK (:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`): such
+a payment is read whole (one call) for its ``AmountCurrency``, the amount in its ``Currency``.
+An amount in the invoice's currency (or with no currency named) is taken as it is; one in SEK on
+a foreign-currency invoice is converted with the payment's own rate, rounded to öre. Every
+reading gives the same amount for SEK invoices, and that conversion lives only here; write-offs
+are read the same way
 (:data:`upsales_fortnox.integrations.fortnox.facts.WRITE_OFFS_SETTLE_AS_PAYMENTS`).
 """
 
@@ -96,6 +98,8 @@ def payment_amount(
     amount, currency = payment.Amount, payment.Currency
     if write_off is not None:
         amount, currency = write_off.Amount, write_off.Currency or payment.Currency
+    elif payment.AmountCurrency is not None and not _in_home_currency(currency):
+        amount = payment.AmountCurrency
     amount = amount or ZERO
     if (currency or invoice_currency).strip().upper() == invoice_currency:
         return amount
@@ -107,9 +111,21 @@ def payment_amount(
     return (amount * unit / rate).quantize(ORE, rounding=ROUND_HALF_UP)
 
 
+def _in_home_currency(currency: str | None) -> bool:
+    return (currency or HOME_CURRENCY).strip().upper() == HOME_CURRENCY
+
+
+def _read_whole(item: InvoicePayment) -> bool:
+    """Whether the list item lacks what the status needs: its write-offs (the list says only
+    that it has some), or its amount in a currency other than SEK."""
+    if item.WriteOffExist and not item.WriteOffs:
+        return True
+    return item.AmountCurrency is None and not _in_home_currency(item.Currency)
+
+
 async def booked_payments(job: InboundJob, invoice: Invoice) -> list[Payment]:
-    """The invoice's booked payments; one with write-offs is read whole for them (the list says
-    only that it has some)."""
+    """The invoice's booked payments; one with write-offs or in another currency than SEK is
+    read whole (:func:`_read_whole`)."""
     assert invoice.DocumentNumber is not None
     fortnox = job.context.fortnox
     currency = (invoice.Currency or HOME_CURRENCY).strip().upper()
@@ -118,7 +134,7 @@ async def booked_payments(job: InboundJob, invoice: Invoice) -> list[Payment]:
         if item.Booked is False:
             continue
         whole = item
-        if item.WriteOffExist and item.Number and not item.WriteOffs:
+        if item.Number and _read_whole(item):
             try:
                 whole = await fortnox.get_invoice_payment(item.Number)
             except FortnoxNotFound:  # deleted since listed: no longer a payment
@@ -126,7 +142,7 @@ async def booked_payments(job: InboundJob, invoice: Invoice) -> list[Payment]:
         written_off = sum(
             (payment_amount(whole, currency, row) for row in whole.WriteOffs or ()), ZERO
         )
-        payments.append(Payment(payment_amount(item, currency), item.PaymentDate, written_off))
+        payments.append(Payment(payment_amount(whole, currency), item.PaymentDate, written_off))
     return payments
 
 

@@ -11,6 +11,13 @@ Choices where Fortnox is *unverified*, kept here:
 
 - Only a booked invoice takes a payment, and a payment changes the invoice's balance when it is
   bookkept (not when registered); a booked payment cannot be changed or deleted.
+- On an invoice in a foreign currency the payment's ``Currency`` is the invoice's,
+  ``AmountCurrency`` is the amount in it and ``Amount`` the amount in SEK (at the payment's
+  ``CurrencyRate``/``CurrencyUnit``, by default the invoice's): the field's description in
+  Fortnox's API documentation, "Amount in the specified currency of the payment. Required if
+  Currency is other than SEK" (as the standout-fortnox SDK, generated from it, carries it). On a
+  SEK invoice both are the amount in SEK. The invoice's ``Balance`` (in its own currency) goes
+  down by ``AmountCurrency``.
 - ``Amount`` defaults to the invoice's balance, ``PaymentDate`` to today,
   ``ModeOfPaymentAccount`` to :data:`DEFAULT_PAYMENT_ACCOUNT`; the voucher series is
   :data:`PAYMENT_VOUCHER_SERIES` (Fortnox's default series for customer payments).
@@ -24,7 +31,7 @@ Choices where Fortnox is *unverified*, kept here:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from ufs_sandboxes.fortnox import errors
@@ -61,6 +68,7 @@ INVOICE_NUMBER_PARAMETER: Final = "invoicenumber"
 DEFAULT_PAYMENT_ACCOUNT: Final = 1930
 PAYMENT_VOUCHER_SERIES: Final = "C"
 _ZERO: Final = Decimal(0)
+HOME_CURRENCY: Final = "SEK"
 
 FIELDS: Schema = {
     "Number": read_only(),
@@ -110,6 +118,10 @@ _FROM_INVOICE: Final = (
     ("ExternalInvoiceReference1", "ExternalInvoiceReference1"),
     ("ExternalInvoiceReference2", "ExternalInvoiceReference2"),
 )
+
+
+def _ore(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def payments_of(tenant: Tenant) -> Collection:
@@ -165,16 +177,25 @@ def create_payment(tenant: Tenant, payload: Entity) -> Entity:
     _check_values(values)
     collection = payments_of(tenant)
     number = str(tenant.next_number(COLLECTION, collection.items.__contains__))
-    amount = values.get("Amount", invoice["Balance"])
+    foreign = invoice["Currency"] != HOME_CURRENCY
+    rate = values.get("CurrencyRate", Decimal(invoice["CurrencyRate"]) if foreign else Decimal(1))
+    unit = values.get("CurrencyUnit", Decimal(invoice["CurrencyUnit"]) if foreign else Decimal(1))
+    amount, in_currency = values.get("Amount"), values.get("AmountCurrency")
+    if not foreign:
+        amount = in_currency = amount if amount is not None else invoice["Balance"]
+    elif in_currency is None:
+        in_currency = invoice["Balance"] if amount is None else _ore(amount * unit / rate)
+    if amount is None:
+        amount = _ore(in_currency * rate / unit)
     payment: Entity = {
         "Number": number,
         "InvoiceNumber": invoice["DocumentNumber"],
         "Amount": amount,
-        "AmountCurrency": values.get("AmountCurrency", amount),
+        "AmountCurrency": in_currency,
         "Booked": False,
         "Currency": invoice["Currency"],
-        "CurrencyRate": values.get("CurrencyRate", Decimal(1)),
-        "CurrencyUnit": values.get("CurrencyUnit", Decimal(1)),
+        "CurrencyRate": rate,
+        "CurrencyUnit": unit,
         "InvoiceTotal": invoice["Total"],
         "ModeOfPaymentAccount": values.get("ModeOfPaymentAccount", DEFAULT_PAYMENT_ACCOUNT),
         "PaymentDate": values.get("PaymentDate") or tenant.today().isoformat(),
@@ -225,7 +246,7 @@ def bookkeep_payment(tenant: Tenant, number: str) -> Entity:
     now = tenant.now()
     payments_of(tenant).touch(payment["Number"], now)
     written_off = sum((Decimal(row["Amount"]) for row in payment["WriteOffs"]), _ZERO)
-    invoice["Balance"] = invoice["Balance"] - payment["Amount"] - written_off
+    invoice["Balance"] = invoice["Balance"] - payment["AmountCurrency"] - written_off
     if invoice["Balance"] == 0:
         invoice["FinalPayDate"] = payment["PaymentDate"]
     tenant.collection(INVOICES.collection).touch(str(invoice["DocumentNumber"]), now)
