@@ -306,3 +306,28 @@ async def test_a_payment_of_a_euro_invoice_counts_in_euro(harness: SyncHarness) 
     assert payment_fields(harness, order_id) == expected(
         "partly_paid", "100.00", f"{total - 100:.2f}", DAY
     )
+
+
+@pytest.mark.parametrize("credit_invoices", [True, False])
+async def test_a_credit_whose_original_sends_no_event_still_moves_the_order_to_lost(
+    harness: SyncHarness, credit_invoices: bool
+) -> None:
+    """Whether Fortnox sends an event for the invoice it credits is not documented: the credit
+    invoice's own event is enough, with the setting ``creditInvoices`` on or off."""
+    await harness.update_settings(credit_invoices=credit_invoices)
+    feed = EventFeed(harness)
+    number, _ = await two_booked_invoices(harness)
+    await feed.sync()
+    order_id = await order_of(harness, number)
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
+    credit_number = str(credited["Invoice"]["CreditInvoiceReference"])
+    only_the_credits = [
+        event for event in feed.new_events() if str(event["entityId"]) == credit_number
+    ]
+    assert only_the_credits  # the credit invoice's event, without the original's
+    await feed.enqueue(only_the_credits)
+    await harness.run_jobs()
+
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None and order["probability"] == 0
+    assert await link_of(harness, FortnoxType.INVOICE, credit_number) is None

@@ -99,7 +99,7 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
     if document is None:
         return DocumentSyncResult.skipped(ref, "not_found")
     settings = job.context.settings
-    if isinstance(document, Invoice) and document.Credit and settings.credit_invoices:
+    if isinstance(document, Invoice) and document.Credit:
         return await sync_credit_invoice(job, document, ref)
     credit = None
     if isinstance(document, Invoice) and settings.credit_invoices:
@@ -167,10 +167,11 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
 async def sync_credit_invoice(
     job: InboundJob, credit: Invoice, ref: FortnoxRef
 ) -> DocumentSyncResult:
-    """A credit invoice (setting ``creditInvoices``): never an order of its own; the invoice
-    it credits is synced again (its order's stage and payment status follow the credit). One
-    crediting an invoice we never linked is recorded in the result and ignored. ``ref``: the
-    credit invoice as its job names it."""
+    """A credit invoice: never an order of its own; the invoice it credits is synced again, so
+    its order's stage (and, with ``creditInvoices``, its payment status) follows the credit
+    whether or not Fortnox sends an event for that invoice too. One crediting an invoice we
+    never linked is recorded in the result and ignored. ``ref``: the credit invoice as its job
+    names it."""
     original = reference(credit.CreditInvoiceReference)
     if original is None:
         return DocumentSyncResult.skipped(ref, "credit_without_original")
