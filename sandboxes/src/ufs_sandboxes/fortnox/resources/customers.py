@@ -54,7 +54,7 @@ FIELDS: Schema = {
     "Phone1": text(1024),
     "Phone2": text(1024),
     "Fax": text(1024),
-    "WWW": text(1024),
+    "WWW": text(128),
     "VATNumber": text(1024),
     "VATType": choice("SEVAT", "SEREVERSEDVAT", "EUREVERSEDVAT", "EUVAT", "EXPORT"),
     "Currency": text(3, omit_empty=True),
