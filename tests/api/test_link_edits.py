@@ -131,6 +131,18 @@ async def test_links_of_another_installation_do_not_conflict(
         {"fortnox_id": "10 42"},
         {"fortnox_id": "x" * 51},
         {"color": "blue"},
+        # a Fortnox order, invoice or offer is known by its number: the deal's sync reads it
+        # as one, so a typo would fail every run of the deal instead of being refused here
+        *(
+            {"entity": "order", "fortnox_type": document, "fortnox_id": number}
+            for document, number in [
+                ("invoice", "A12"),
+                ("order", "12-1"),
+                ("offer", "0"),
+                ("invoice", "007"),
+                ("invoice", "\u0663"),  # an Arabic-Indic three: a digit, but not one Fortnox uses
+            ]
+        ),
     ],
 )
 async def test_an_invalid_link_is_422(

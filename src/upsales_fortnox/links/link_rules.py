@@ -3,6 +3,7 @@ ids a link can hold."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Final
 
@@ -20,3 +21,17 @@ FORTNOX_TYPES_BY_ENTITY: Final[Mapping[LinkEntity, tuple[FortnoxType, ...]]] = {
     LinkEntity.ORDER: (FortnoxType.ORDER, FortnoxType.INVOICE, FortnoxType.OFFER),
 }
 """Which Fortnox types an Upsales entity may be linked to."""
+
+DOCUMENT_TYPES: Final = (FortnoxType.ORDER, FortnoxType.INVOICE, FortnoxType.OFFER)
+_DOCUMENT_NUMBER: Final = re.compile(r"[1-9][0-9]*")
+
+
+def fortnox_id_problem(fortnox_type: FortnoxType, fortnox_id: str) -> str | None:
+    """Why ``fortnox_id`` cannot name a Fortnox entity of ``fortnox_type`` (None when it can):
+    an order, invoice or offer is known by its document number, which the sync reads as a
+    whole number, written as Fortnox writes it (ASCII digits, no leading zero)."""
+    if fortnox_type in DOCUMENT_TYPES and not _DOCUMENT_NUMBER.fullmatch(fortnox_id):
+        return (
+            f"a Fortnox {fortnox_type} is named by its document number (digits), not {fortnox_id!r}"
+        )
+    return None

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from upsales_fortnox.api.schemas import INT32_MAX, JsonInt
-from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY
+from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY, fortnox_id_problem
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
@@ -58,4 +58,7 @@ class LinkCreate(BaseModel):
             raise ValueError(
                 f"an Upsales {self.entity} links to a Fortnox {allowed}, not {self.fortnox_type}"
             )
+        problem = fortnox_id_problem(self.fortnox_type, self.fortnox_id)
+        if problem is not None:
+            raise ValueError(problem)
         return self
