@@ -205,6 +205,30 @@ async def test_replay_queues_the_entity_sync_once(
     ]
 
 
+async def test_a_replayed_upsales_id_with_leading_zeros_is_the_same_entity(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """Upsales ids are numbers: "042" is order 42, so its replay joins the job queued for 42
+    (and shows in order 42's history) rather than queueing a second sync under another id."""
+    mine = (await create_installation(api_client, admin_headers))["id"]
+    url = f"/api/installations/{mine}/replay"
+    first = await api_client.post(
+        url, json={"kind": "upsales.order", "entity_id": "42"}, headers=admin_headers
+    )
+    padded = await api_client.post(
+        url, json={"kind": "upsales.order", "entity_id": "0042"}, headers=admin_headers
+    )
+    assert padded.status_code == 202, padded.text
+    assert padded.json()["created"] is False
+    assert padded.json()["job"]["id"] == first.json()["job"]["id"]
+    history = await api_client.get(
+        f"/api/installations/{mine}/history",
+        params={"entity": "order", "upsales_id": 42},
+        headers=admin_headers,
+    )
+    assert [job["id"] for job in history.json()["jobs"]] == [first.json()["job"]["id"]]
+
+
 async def test_replay_refuses_unknown_kinds_ids_and_installations(
     api_client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:

@@ -124,7 +124,9 @@ async def post_replay(
         request.entity_id.isdigit() and 0 < int(request.entity_id) <= INT32_MAX
     ):
         raise ApiError(422, "validation_error", f"a {request.kind.value} job needs an Upsales id")
-    enqueued = await replay_entity(session, installation_id, request.kind, request.entity_id)
+    # an Upsales id as the hooks queue it ("042" is order 42), so the replay joins their job
+    entity_id = str(int(request.entity_id)) if request.kind.takes_upsales_id else request.entity_id
+    enqueued = await replay_entity(session, installation_id, request.kind, entity_id)
     await session.commit()
     job = await fresh_job(session, enqueued.job_id)
     assert job is not None
