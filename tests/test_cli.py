@@ -116,6 +116,58 @@ def test_installations_are_created_and_listed_and_unknown_ones_are_one_line(
     assert "3f1e2d3c-0000-4000-8000-000000000000" in assert_one_line_error(unknown, 1)
 
 
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["Kund AB", "--webhook-secret", "kort-1"], "--webhook-secret"),
+        (["Kund AB", "--webhook-secret", "a secret with spaces in it"], "--webhook-secret"),
+        (["Kund AB", "--upsales-api-token", "key with space"], "--upsales-api-token"),
+        (["Kund AB", "--upsales-customer-id", "0"], "--upsales-customer-id"),
+        (["Kund AB", "--upsales-customer-id", "2147483648"], "--upsales-customer-id"),
+        ([""], "NAME"),
+        (["Kund\nAB"], "NAME"),
+    ],
+)
+def test_an_installation_the_api_would_refuse_is_not_created_from_the_command_line(
+    workdir: Path, args: list[str], named: str
+) -> None:
+    """The command creates what `POST /api/installations` would, by the same rules: a webhook
+    secret too short to keep trigger requests out is refused, not stored."""
+    env = {"DATABASE_URL": f"sqlite:///{workdir / 'cli.sqlite3'}"}
+    assert run_cli("migrate", cwd=workdir, env=env).returncode == 0
+
+    refused = run_cli("installations", "create", *args, cwd=workdir, env=env)
+
+    line = assert_one_line_error(refused, 2)
+    assert named in line
+    assert not any(secret in line for secret in ("kort-1", "secret with", "key with"))
+    listed = run_cli("installations", "list", cwd=workdir, env=env)
+    assert "no installations yet" in listed.stdout
+
+
+def test_a_reconciliation_period_the_api_refuses_is_a_usage_error(workdir: Path) -> None:
+    """The report of the command line is the API's, with its limit: at most 366 days."""
+    result = run_cli(
+        "reconciliation",
+        "3f1e2d3c-0000-4000-8000-000000000000",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2024-12-31",
+        cwd=workdir,
+    )
+    assert "366 days" in assert_one_line_error(result, 2)
+
+
+def test_a_login_link_lifetime_past_the_calendar_is_a_usage_error(workdir: Path) -> None:
+    installation = "3f1e2d3c-0000-4000-8000-000000000000"
+    for days in ("99999999", "99999999999999999999"):
+        result = run_cli(
+            "installations", "upsales-config", installation, "--login-valid-days", days, cwd=workdir
+        )
+        assert "--login-valid-days" in assert_one_line_error(result, 2)
+
+
 def test_help_has_no_markup_or_type_labels(workdir: Path) -> None:
     commands = [[], ["serve"], ["worker"], ["migrate"], ["preview"]]
     commands += [["initial-sync"], ["installations", "create"], ["installations", "list"]]

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any, Final
 
+import click
 import typer
+from pydantic import ValidationError
 
 from upsales_fortnox.activation.login_link import (
     APP_CONFIG_LOGIN_LINK_LIFETIME,
@@ -19,6 +22,7 @@ from upsales_fortnox.activation.login_link import (
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import Settings, load_settings
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.installations.schemas import InstallationCreate
 from upsales_fortnox.installations.service import (
     InstallationRecord,
     NewInstallation,
@@ -63,6 +67,33 @@ def list_command() -> None:
         typer.echo(f"{row.id}  {row.status:<14} {login:<9}  customer {customer}  {row.name}")
 
 
+MAX_LOGIN_VALID_DAYS: Final = 3650
+"""The longest a printed login link may stay valid (ten years; far beyond a year, the
+default, yet short of the calendar's end)."""
+
+#: The command line's name of each field of ``POST /api/installations``.
+_PARAMETERS: Final = {
+    "name": "NAME",
+    "upsales_customer_id": "--upsales-customer-id",
+    "upsales_api_token": "--upsales-api-token",
+    "webhook_secret": "--webhook-secret",
+}
+
+
+def _checked_installation(fields: dict[str, Any]) -> NewInstallation:
+    """The installation, checked by the rules ``POST /api/installations`` applies (a usage
+    error naming the parameter and the rule, never the value, when one is broken)."""
+    given = {key: value for key, value in fields.items() if value is not None}
+    try:
+        return InstallationCreate.model_validate(given).to_new_installation()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_PARAMETERS.get(str(error['loc'][0]), str(error['loc'][0]))}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        raise click.BadParameter(problems) from None
+
+
 @installations_cli.command("create")
 def create_command(
     name: str = typer.Argument(..., metavar="NAME", help="The customer's name."),
@@ -81,11 +112,13 @@ def create_command(
     Its settings come next, through PUT /api/installations/ID/settings, once it is connected.
     """
     settings = load_settings()
-    new = NewInstallation(
-        name=name,
-        upsales_customer_id=upsales_customer_id,
-        upsales_api_token=upsales_api_token,
-        webhook_secret=webhook_secret,
+    new = _checked_installation(
+        {
+            "name": name,
+            "upsales_customer_id": upsales_customer_id,
+            "upsales_api_token": upsales_api_token,
+            "webhook_secret": webhook_secret,
+        }
     )
 
     async def create() -> uuid.UUID:
@@ -113,6 +146,7 @@ def upsales_config_command(
     login_valid_days: int = typer.Option(
         APP_CONFIG_LOGIN_LINK_LIFETIME.days,
         min=1,
+        max=MAX_LOGIN_VALID_DAYS,
         help="How many days the login button's link stays valid.",
     ),
 ) -> None:

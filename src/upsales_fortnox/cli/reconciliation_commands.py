@@ -23,6 +23,7 @@ from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.report.alerts import report_differences
 from upsales_fortnox.sync.report.gather import build_report, queue_repairs
 from upsales_fortnox.sync.report.presentation import report_table
+from upsales_fortnox.sync.report.router import MAX_PERIOD_DAYS
 
 
 def _day(text: str, option: str) -> dt.date:
@@ -48,6 +49,8 @@ def reconciliation_command(
     start, end = _day(first_day, "--from"), _day(last_day, "--to")
     if end < start:
         raise click.BadParameter("--from must not be after --to")
+    if (end - start).days >= MAX_PERIOD_DAYS:  # the API's limit on the same report
+        raise click.BadParameter(f"a period spans at most {MAX_PERIOD_DAYS} days")
     settings = load_settings()
 
     async def run() -> tuple[Report, int]:
