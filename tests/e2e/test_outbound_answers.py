@@ -80,7 +80,7 @@ async def test_before_order_save_refuses_a_company_fortnox_would_refuse(
     )
     assert answer.status_code == 400
     assert "organisationsnumret '12-3'" in answer.body["message"]
-    assert "postnummer är 12 tecken långt; Fortnox tillåter 10" in answer.body["message"]
+    assert "postnummer har 12 tecken; Fortnox tillåter högst 10" in answer.body["message"]
     nameless = await answer_before_order_save(
         harness.services,
         harness.installation_id,

@@ -70,7 +70,7 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "en": "the country {value} is not a two-letter country code",
     },
     "company.too_long": {
-        "sv": "företagets {field_sv} är {length} tecken långt; Fortnox tillåter {max_length}",
+        "sv": "företagets {field_sv} har {length} tecken; Fortnox tillåter högst {max_length}",
         "en": "the company's {field} is {length} characters long; Fortnox allows {max_length}",
     },
     # app_status_order: the order's sync status
