@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
-from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.ops import token_keeper
 from upsales_fortnox.ops.token_keeper import check_active_installations
+from upsales_fortnox.services import Services
+
+UPSALES_KEY_SECRET = "upsales-key-under-another-secret"
 
 
 async def _check(harness: SyncHarness) -> dict[str, Any]:
@@ -47,3 +55,54 @@ async def test_a_check_records_both_connections_and_a_refused_key_needs_action(
     assert [reason["code"] for reason in health["reasons"]] == ["upsales_key_refused"]
     assert health["upsales"]["key_ok"] is False
     assert "not-the-key" not in response.text
+
+
+async def test_credentials_stored_under_another_secret_key_need_action(
+    harness: SyncHarness,
+) -> None:
+    another_key = SecretBox("a SECRET_KEY this service does not run with")
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(Installation).values(
+                upsales_api_token_enc=another_key.encrypt(UPSALES_KEY_SECRET),
+                version=Installation.version + 1,
+            )
+        )
+        await session.execute(
+            update(FortnoxCredentials).values(
+                access_token_enc=another_key.encrypt("an access token")
+            )
+        )
+        await session.commit()
+
+    health = await _check(harness)  # a 200 with the health, no 500
+    assert health["state"] == "action_needed"
+    assert [reason["code"] for reason in health["reasons"]] == ["credentials_unreadable"]
+    assert "SECRET_KEY" in health["reasons"][0]["message"]
+    assert UPSALES_KEY_SECRET not in json.dumps(health)
+
+
+async def test_one_installations_failed_check_leaves_the_others_checked(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[uuid.UUID] = []
+
+    async def check(services: Services, installation: Installation) -> None:
+        checked.append(installation.id)
+        if len(checked) == 1:
+            raise RuntimeError("the first check fails")
+
+    async with harness.services.session_factory() as session:
+        template = await session.get(Installation, harness.installation_id)
+        assert template is not None
+        session.add(
+            Installation(
+                name="Another customer",
+                upsales_customer_id=(template.upsales_customer_id or 0) + 1,
+                status=template.status,
+            )
+        )
+        await session.commit()
+    monkeypatch.setattr(token_keeper, "check_connections", check)
+    assert await token_keeper.check_active_installations(harness.services) == 2
+    assert len(checked) == 2 and harness.installation_id in checked

@@ -13,6 +13,9 @@ from enum import StrEnum
 from typing import Final
 
 #: Fortnox refresh tokens live 45 days and are single use (fortnox.md §3).
+CREDENTIALS_UNREADABLE: Final = "credentials_unreadable"
+"""The Upsales key's recorded error, and the reason's code, when a stored credential cannot be
+decrypted."""
 REFRESH_TOKEN_LIFETIME: Final = timedelta(days=45)
 
 
@@ -110,7 +113,14 @@ def decide_health(
                 "paused", "The installation is paused: nothing syncs.", HealthState.DEGRADED
             )
         )
-    if facts.upsales_key_ok is False:
+    if facts.upsales_key_ok is False and facts.upsales_key_error == CREDENTIALS_UNREADABLE:
+        message = (
+            "The installation's stored credentials cannot be decrypted: SECRET_KEY is not the "
+            "key they were stored with. Restore that key, or enter the Upsales API key again "
+            "and log in to Fortnox again."
+        )
+        reasons.append(HealthReason(CREDENTIALS_UNREADABLE, message, HealthState.ACTION_NEEDED))
+    elif facts.upsales_key_ok is False:
         detail = f": {facts.upsales_key_error}" if facts.upsales_key_error else ""
         message = f"Upsales refused the installation's API key{detail}."
         reasons.append(HealthReason("upsales_key_refused", message, HealthState.ACTION_NEEDED))

@@ -2,7 +2,9 @@
 
 One cheap call each: Fortnox's company information (with the stored token, refreshed if need
 be) and Upsales' ``self`` (with the stored API key). A refusal is recorded (the health then
-needs action); an outage is not (it says nothing about the credentials).
+needs action); an outage is not (it says nothing about the credentials). A stored credential
+that cannot be decrypted (``SECRET_KEY`` is not the one it was stored with) is recorded as the
+Upsales key's :data:`CREDENTIALS_UNREADABLE`, and the Fortnox side as not checked.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.health_rules import CREDENTIALS_UNREADABLE
 from upsales_fortnox.installations.api_clients import fortnox_client_for, upsales_client_for
 from upsales_fortnox.integrations.errors import (
     PermanentError,
@@ -48,6 +52,9 @@ async def _check_fortnox(services: Services, installation: Installation) -> bool
         return False
     except (RetryableError, PermanentError):
         return None
+    except DecryptionError:
+        _unreadable(installation)
+        return None
     return True
 
 
@@ -62,7 +69,17 @@ async def _check_upsales(
         return False, exc.code
     except (RetryableError, PermanentError):
         return None, None
+    except DecryptionError:
+        _unreadable(installation)
+        return False, CREDENTIALS_UNREADABLE
     return True, None
+
+
+def _unreadable(installation: Installation) -> None:
+    logger.error(
+        "a stored credential cannot be decrypted; is SECRET_KEY the one it was stored with?",
+        extra={"installation_id": str(installation.id), "code": CREDENTIALS_UNREADABLE},
+    )
 
 
 async def _record(

@@ -75,7 +75,12 @@ async def check_active_installations(services: Services) -> int:
     async with services.session_factory() as session:
         installations = await installations_with_status(session, InstallationStatus.ACTIVE)
     for installation in installations:
-        await check_connections(services, installation)
+        try:
+            await check_connections(services, installation)
+        except Exception:  # one installation's failure leaves the others' checks
+            logger.exception(
+                "checking the connections failed", extra={"installation_id": str(installation.id)}
+            )
     return len(installations)
 
 
