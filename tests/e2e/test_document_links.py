@@ -10,13 +10,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, custom_value
 from tests.e2e.outbound_support import link_demo_products, sync_order, win
 from upsales_fortnox.documents.service import LinkSigning, document_url
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
-from upsales_fortnox.models.installation import Installation, InstallationSettings
+from upsales_fortnox.models.installation import (
+    FortnoxCredentials,
+    Installation,
+    InstallationSettings,
+)
 from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, JobStatus, SyncType
 
 URL_ALIAS = "FORTNOX_DOCUMENT_URL"
@@ -239,3 +244,49 @@ async def test_a_fortnox_invoice_becomes_an_order_with_its_link(with_links: Sync
     assert isinstance(url, str) and url.split("?")[0].endswith(f"/invoice/{invoice.DocumentNumber}")
     response = await _get(harness, url)
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+async def test_a_link_while_fortnox_needs_a_new_login_says_so(with_links: SyncHarness) -> None:
+    """The company's admin revoked the integration in Fortnox: the genuine link answers a
+    clear error naming the missing login, never a server error."""
+    harness = with_links
+    field_id = _add_url_field(harness)
+    _, url = await _won_deal_link(harness, field_id)
+    async with harness.services.session_factory() as session:
+        credentials = await session.get(FortnoxCredentials, harness.installation_id)
+        assert credentials is not None
+        refresh_token = harness.services.secret_box.decrypt(credentials.refresh_token_enc or "")
+    harness.fortnox.oauth.revoke(refresh_token)  # its access tokens die with it
+
+    response = await _get(harness, url)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "fortnox_login_required"
+    async with harness.services.session_factory() as session:
+        status = await session.scalar(
+            select(Installation.status).where(Installation.id == harness.installation_id)
+        )
+    assert status == InstallationStatus.NEEDS_RELOGIN
+    # asked again, the refused login is not tried again: the same answer
+    again = await _get(harness, url)
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "fortnox_login_required"
+
+
+async def test_a_link_whose_fortnox_login_cannot_be_read_says_so(with_links: SyncHarness) -> None:
+    """The stored Fortnox login no longer decrypts (``SECRET_KEY`` changed): a clear error
+    asking for a new login, never a server error."""
+    harness = with_links
+    field_id = _add_url_field(harness)
+    _, url = await _won_deal_link(harness, field_id)
+    async with harness.services.session_factory() as session:
+        credentials = await session.get(FortnoxCredentials, harness.installation_id)
+        assert credentials is not None
+        credentials.access_token_enc = "sealed-under-another-key"
+        await session.commit()
+    harness.services.token_store._cache.clear()  # another process: nothing read yet
+
+    response = await _get(harness, url)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "installation_not_ready"

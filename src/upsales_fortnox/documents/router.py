@@ -13,9 +13,11 @@ from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import error_responses
+from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.documents.repository import rotate_key
 from upsales_fortnox.documents.service import DocumentUnavailable, document_pdf
 from upsales_fortnox.installations.repository.installation_rows import find_installation
+from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError
 
 public_router = APIRouter(tags=["documents"])
@@ -68,6 +70,16 @@ async def get_document_pdf(
             "fortnox_unavailable",
             "Fortnox does not answer right now; try again shortly",
             headers={"Retry-After": str(FORTNOX_RETRY_AFTER_SECONDS)},
+        ) from None
+    except ReauthorizationRequired:
+        raise ApiError(
+            409, "fortnox_login_required", "the connection to Fortnox needs a new login"
+        ) from None
+    except DecryptionError:
+        raise ApiError(
+            409,
+            "installation_not_ready",
+            "the connection to Fortnox cannot be used; log in to Fortnox again",
         ) from None
     except FortnoxPermanentError:
         raise ApiError(502, "fortnox_error", "Fortnox refused to render the document") from None
