@@ -13,7 +13,7 @@ from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 __all__ = ["offer_module"]
 
 
-async def _opportunity_of_an_offer(harness: SyncHarness) -> tuple[int, int]:
+async def opportunity_of_an_offer(harness: SyncHarness) -> tuple[int, int]:
     """The bookkeeper's offer, synced into an Upsales opportunity: the offer's number and the
     opportunity's id."""
     offer = await bookkeepers_offer(harness)
@@ -26,7 +26,7 @@ async def _opportunity_of_an_offer(harness: SyncHarness) -> tuple[int, int]:
 async def won_from_offer(harness: SyncHarness) -> tuple[int, int, SyncJob]:
     """The opportunity of the bookkeeper's offer, won by the rep and its job run: the offer's
     number, the opportunity's id and the job (done)."""
-    offer_number, opportunity_id = await _opportunity_of_an_offer(harness)
+    offer_number, opportunity_id = await opportunity_of_an_offer(harness)
     win(harness, opportunity_id)
     job = await sync_order(harness, opportunity_id)
     assert job.status == JobStatus.DONE, job.last_error
@@ -68,7 +68,7 @@ async def test_an_offer_turned_into_an_order_already_is_linked_not_turned_again(
     """The bookkeeper turned the offer into an order (or an earlier attempt did, and ended
     before its link was saved); the rep wins the deal before that order's event is synced."""
     harness = offer_module
-    offer_number, opportunity_id = await _opportunity_of_an_offer(harness)
+    offer_number, opportunity_id = await opportunity_of_an_offer(harness)
     context = await context_of(harness)
     made = await context.fortnox.create_order_from_offer(offer_number)
     before = dict(harness.services.fortnox_calls)

@@ -141,6 +141,13 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "Inte skickad: kopplingen till Fortnox behöver en ny inloggning.",
         "en": "Not sent: the connection to Fortnox needs a new login.",
     },
+    "status.failed.offer_cancelled": {
+        "sv": "Inte skickad: offerten som affären kommer från är makulerad i Fortnox, så ingen "
+        "order kan göras av den. Affären flyttas till förlorad; vinns den igen skickas en ny "
+        "order.",
+        "en": "Not sent: the offer the deal came from is cancelled in Fortnox, so no order can "
+        "be made of it. The deal is moved to lost; won again, a new order is sent.",
+    },
     "status.failed.other": {
         "sv": "Inte skickad till Fortnox. Kontakta administratören av integrationen.",
         "en": "Not sent to Fortnox. Contact the integration's administrator.",

@@ -13,8 +13,8 @@ number and addresses when Upsales sends them); the job checks the full company a
 ``app_status_order`` reports the order's sync status: ``sent`` (as Fortnox invoice/order N),
 ``waiting`` (a job is queued or running), ``failed`` (the last job died; its error, e.g. a
 ``fortnox_document_locked`` conflict), ``cancelled`` (its document was cancelled or credited
-in Fortnox, so the sync moved the deal to lost), or ``not_sent`` (with the reason). The order
-id is read from the first of
+in Fortnox, so the sync moved the deal to lost; also when that came after the last job died),
+or ``not_sent`` (with the reason). The order id is read from the first of
 :data:`upsales_fortnox.integrations.upsales.facts.HOOK_ORDER_ID_PATHS` that holds one.
 """
 
@@ -37,6 +37,7 @@ from upsales_fortnox.core.texts import (
     language_of_hook,
     say,
 )
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
     AccountFieldIds,
     clean,
@@ -59,6 +60,7 @@ from upsales_fortnox.intake.installations import WebhookInstallation
 from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.integrations.upsales.models import Company, OrderDraft, bare_id_as_object
 from upsales_fortnox.links.repository.links import LinkStore
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
 from upsales_fortnox.sync.outbound.deal_customer import (
@@ -66,6 +68,7 @@ from upsales_fortnox.sync.outbound.deal_customer import (
     OwnCustomerCreateMayLand,
 )
 from upsales_fortnox.sync.outbound.earlier_create import EarlierCreateMayLand
+from upsales_fortnox.sync.outbound.won_offer import OfferCancelled
 from upsales_fortnox.sync.repository.sync_job_reads import latest_job
 from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
 
@@ -244,6 +247,7 @@ _FAILED_TEXTS: Final = {
     "company_not_accepted_by_fortnox": "status.failed.company",
     "fortnox_document_locked": "status.failed.locked",
     "fortnox_reauthorization_required": "status.failed.login",
+    OfferCancelled.code: "status.failed.offer_cancelled",
 }
 
 
@@ -253,6 +257,14 @@ def _error_code(last_error: str | None) -> str:
 
 def _failed_text(last_error: str | None, language: Language) -> str:
     return say(_FAILED_TEXTS.get(_error_code(last_error), "status.failed.other"), language)
+
+
+def _ended_since(link: LinkView | None, job: SyncJob) -> bool:
+    """Whether the deal's document was cancelled in Fortnox (and the deal moved to lost)
+    after its job died: that is the deal's state now, not the job's failure."""
+    if link is None or not link.document_cancelled or link.saved_at is None:
+        return False
+    return job.finished_at is not None and link.saved_at > job.finished_at
 
 
 async def order_status(
@@ -283,7 +295,7 @@ async def order_status(
         elif _error_code(job.last_error) == OwnCustomerCreateMayLand.code:
             waiting = "status.confirming_earlier_customer"
         return {**status, "status": "waiting", "message": say(waiting, language)}
-    if job is not None and job.status == JobStatus.DEAD:
+    if job is not None and job.status == JobStatus.DEAD and not _ended_since(link, job):
         message = _failed_text(job.last_error, language)
         return {**status, "status": "failed", "message": message}
     if link is not None:

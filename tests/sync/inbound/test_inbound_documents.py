@@ -528,7 +528,12 @@ def test_changed_offer_updates_an_open_opportunity_but_not_a_won_one() -> None:
     assert the_plan.content and the_plan.stage is None
     won = linked(FortnoxType.OFFER, "7", state(50, WON, 100))
     assert plan(offer(), settings, own=won).reason == "opportunity_closed"
-    assert plan(offer(Cancelled=True), settings, own=won).reason == "offer_already_won"
+    # won with the order made of it: the deal keeps that order
+    made = offer(Cancelled=True, OrderReference="12")
+    assert plan(made, settings, own=won).reason == "offer_already_won"
+    # won in Upsales, but no order could be made of the cancelled offer: the deal is lost
+    unmade = plan(offer(Cancelled=True), settings, own=won)
+    assert unmade.stage is Stage.LOST and unmade.link
     assert plan(offer(Cancelled=True), settings, own=open_one).stage is Stage.LOST
 
 

@@ -13,12 +13,14 @@ Rules, in order:
 * Backorders (``OrderType`` Backorder) and credit invoices never sync; a backorder linked (a
   deal won again took it for its document, ``facts.BACKORDER_KEEPS_ORDER_REFERENCE``) is that
   deal's document like any order.
-* A document linked already: cancelled → its Upsales order goes to the lost stage, and the
-  link is marked (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`), once: a deal
-  won again afterwards gets a new document, and the cancelled one's later events change
-  nothing. One the service created itself (outbound reference) changes nothing else. One
-  imported from Fortnox updates the order's content when its fingerprint changed (an offer only
-  while its opportunity is open) and puts an order/invoice in the won stage.
+* A document linked already: cancelled → its Upsales order goes to the lost stage, and the link
+  is marked (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`), once: a deal won
+  again afterwards gets a new document, and the cancelled one's later events change nothing; an
+  offer of a won deal leaves it won once Fortnox made its order of the offer (without one, the
+  offer cancelled as the deal was won, it goes to lost too). One the service created itself
+  (outbound reference) changes nothing else. One imported from Fortnox updates the order's
+  content when its fingerprint changed (an offer only while its opportunity is open) and puts an
+  order/invoice in the won stage.
 * A document made from a linked one (an order from an offer, an invoice from an order) is
   linked to the same Upsales order: cancelled → lost (unless that order has another document
   of its type now, which the shell tells by ``replaced``); an opportunity it wins moves to the won
@@ -51,6 +53,7 @@ from upsales_fortnox.domain.inbound.document_changes import (
     new_order,
     order_content,
 )
+from upsales_fortnox.domain.inbound.document_changes import successor as made_into
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete
 from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
 from upsales_fortnox.domain.references import parse_outbound_reference
@@ -197,8 +200,8 @@ def plan_document(
         if cancelled:
             if own.link.document_cancelled:
                 return _skip("cancellation_synced")  # the order may be won again since
-            if kind is FortnoxType.OFFER and _is_won(order):
-                return _skip("offer_already_won")
+            if kind is FortnoxType.OFFER and _is_won(order) and made_into(document) is not None:
+                return _skip("offer_already_won")  # the deal has the order made of it
             marked = cancelled_fingerprint(own.link.fingerprint)
             return _to_lost(order, settings, link=True, link_fingerprint=marked)
         # no longer cancelled (a full credit undone): the link is the document's again

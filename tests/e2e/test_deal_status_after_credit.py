@@ -1,0 +1,49 @@
+"""What the sales rep reads in Upsales (``app_status_order``) when the change that could not
+reach a booked invoice is settled the way the status told: the bookkeeper credits the invoice,
+which moves the deal to lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, fortnox_call
+from tests.e2e.outbound_support import edit, sync_order, win
+from upsales_fortnox.core.texts import say
+from upsales_fortnox.sync.order_answers import order_status
+from upsales_fortnox.vocabulary import JobStatus
+
+
+async def _status(harness: SyncHarness, order_id: int) -> dict[str, Any]:
+    async with harness.services.session_factory() as session:
+        return await order_status(session, harness.installation_id, order_id)
+
+
+async def test_a_locked_invoice_credited_afterwards_shows_the_deal_cancelled(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    sent = await sync_order(harness, order_id)
+    assert sent.status == JobStatus.DONE, sent.last_error
+    number = str((sent.result or {})["fortnox_invoice"])
+    await fortnox_call(harness, "PUT", f"/invoices/{number}/bookkeep")
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None
+    more = [{**row, "quantity": row["quantity"] + 2} for row in deal["orderRow"]]
+    edit(harness, "orders", order_id, {"orderRow": more})  # two more days
+    refused = await sync_order(harness, order_id)
+    assert refused.status == JobStatus.DEAD
+    assert (await _status(harness, order_id))["message"] == say("status.failed.locked")
+
+    await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")  # as the status asked
+    await EventFeed(harness).sync()
+
+    lost = harness.upsales_entity("orders", order_id)
+    assert lost is not None and lost["probability"] == 0
+    status = await _status(harness, order_id)
+    assert status["status"] == "cancelled"
+    assert status["message"] == say(
+        "status.cancelled", document=say("document.invoice"), number=number
+    )
