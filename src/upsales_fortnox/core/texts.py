@@ -137,6 +137,14 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "en": "The change was not sent: the document in Fortnox is locked (booked or sent). "
         "Credit the invoice in Fortnox to change or cancel the deal.",
     },
+    "status.failed.order_invoiced": {
+        "sv": "Ändringen skickades inte: ordern i Fortnox är redan fakturerad (faktura {number}) "
+        "och kan inte längre ändras. Ändra fakturan i Fortnox, eller kreditera den för att "
+        "annullera affären.",
+        "en": "The change was not sent: the order in Fortnox has been invoiced already (invoice "
+        "{number}) and can no longer change. Change the invoice in Fortnox, or credit it to "
+        "cancel the deal.",
+    },
     "status.failed.login": {
         "sv": "Inte skickad: kopplingen till Fortnox behöver en ny inloggning.",
         "en": "Not sent: the connection to Fortnox needs a new login.",

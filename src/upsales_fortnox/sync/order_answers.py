@@ -44,7 +44,7 @@ from upsales_fortnox.domain.outbound.company import (
     company_fields_from_upsales,
     custom_value,
 )
-from upsales_fortnox.domain.outbound.deal_documents import deal_documents
+from upsales_fortnox.domain.outbound.deal_documents import DealDocuments, deal_documents
 from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
 from upsales_fortnox.domain.outbound.rows import (
     UnsendableOrder,
@@ -68,6 +68,7 @@ from upsales_fortnox.sync.outbound.deal_customer import (
     OwnCustomerCreateMayLand,
 )
 from upsales_fortnox.sync.outbound.earlier_create import EarlierCreateMayLand
+from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.sync.outbound.won_offer import OfferCancelled
 from upsales_fortnox.sync.repository.sync_job_reads import latest_job
 from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
@@ -245,7 +246,7 @@ def _order_id(body: Mapping[str, Any]) -> int | None:
 _FAILED_TEXTS: Final = {
     "product_not_in_fortnox": "status.failed.missing_article",
     "company_not_accepted_by_fortnox": "status.failed.company",
-    "fortnox_document_locked": "status.failed.locked",
+    DocumentLocked.code: "status.failed.locked",
     "fortnox_reauthorization_required": "status.failed.login",
     OfferCancelled.code: "status.failed.offer_cancelled",
 }
@@ -255,8 +256,14 @@ def _error_code(last_error: str | None) -> str:
     return (last_error or "").split(":", 1)[0].strip()
 
 
-def _failed_text(last_error: str | None, language: Language) -> str:
-    return say(_FAILED_TEXTS.get(_error_code(last_error), "status.failed.other"), language)
+def _failed_text(last_error: str | None, language: Language, documents: DealDocuments) -> str:
+    code = _error_code(last_error)
+    current = documents.current
+    invoices = [link for link in documents.live if link.fortnox_type is FortnoxType.INVOICE]
+    locked_order = current is not None and current.fortnox_type is FortnoxType.ORDER
+    if code == DocumentLocked.code and locked_order and invoices:  # the bookkeeper invoiced it
+        return say("status.failed.order_invoiced", language, number=invoices[0].fortnox_id)
+    return say(_FAILED_TEXTS.get(code, "status.failed.other"), language)
 
 
 def _ended_since(link: LinkView | None, job: SyncJob) -> bool:
@@ -296,7 +303,7 @@ async def order_status(
             waiting = "status.confirming_earlier_customer"
         return {**status, "status": "waiting", "message": say(waiting, language)}
     if job is not None and job.status == JobStatus.DEAD and not _ended_since(link, job):
-        message = _failed_text(job.last_error, language)
+        message = _failed_text(job.last_error, language, documents)
         return {**status, "status": "failed", "message": message}
     if link is not None:
         document = say(f"document.{link.fortnox_type.value}", language)
