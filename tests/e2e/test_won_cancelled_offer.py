@@ -1,17 +1,21 @@
-"""An opportunity from a Fortnox offer that the bookkeeper cancels just as the sales rep wins
-it in Upsales: no order can be made of the cancelled offer, so the cancellation moves the deal
-to lost like any other; won again, it gets an order of its own."""
+"""Opportunities from Fortnox offers that the sales rep wins in Upsales: one whose offer the
+bookkeeper cancels just then (no order can be made of it, so the cancellation moves the deal to
+lost like any other; won again, it gets an order of its own), and one whose offer has a row
+without an article."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of
 from tests.e2e.outbound_support import fortnox_list, sync_order, win
+from tests.e2e.test_inbound_documents import orders_described
 from tests.e2e.test_won_offer import offer_module, opportunity_of_an_offer
 from upsales_fortnox.core.texts import say
-from upsales_fortnox.sync.order_answers import order_status
+from upsales_fortnox.integrations.fortnox.models import Offer, OfferRow
+from upsales_fortnox.sync.order_answers import answer_before_order_save, order_status
 from upsales_fortnox.vocabulary import JobStatus
 
 __all__ = ["offer_module"]
@@ -54,3 +58,36 @@ async def test_a_deal_won_as_its_offer_is_cancelled_goes_to_lost_and_can_be_won_
     (order,) = fortnox_list(harness, "orders")
     assert (again.result or {})["fortnox_order"] == str(order["DocumentNumber"])
     assert (await _status(harness, opportunity_id))["status"] == "sent"
+
+
+async def test_an_opportunity_of_an_offer_with_a_free_text_row_may_be_won(
+    offer_module: SyncHarness,
+) -> None:
+    """The offer's freight row has no article (its opportunity row carries the product for rows
+    without one): Upsales lets the rep save the deal as won, since the order is the one Fortnox
+    makes of the offer, rows and all."""
+    harness = offer_module
+    context = await context_of(harness)
+    offer = await context.fortnox.create_offer(
+        Offer(
+            CustomerNumber="2001",
+            OurReference="sara@demokonsult.se",
+            OfferRows=[
+                OfferRow(ArticleNumber="KONS-1", Quantity=Decimal(10), Price=Decimal(1250)),
+                OfferRow(Description="Frakt", Quantity=Decimal(1), Price=Decimal(95)),
+            ],
+        )
+    )
+    await EventFeed(harness).sync()
+    (opportunity,) = orders_described(harness, f"Fortnox offer {offer.DocumentNumber}")
+    hook = {"type": "before_order_save", "data": {"obj": {**opportunity, "probability": 100}}}
+
+    answer = await answer_before_order_save(harness.services, harness.installation_id, hook)
+
+    assert (answer.status_code, answer.body) == (200, {"status": "ok"})
+    win(harness, int(opportunity["id"]))
+    job = await sync_order(harness, int(opportunity["id"]))
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "made_from_offer"
+    (order,) = fortnox_list(harness, "orders")
+    assert [row.get("Description") for row in order["OrderRows"]][-1] == "Frakt"
