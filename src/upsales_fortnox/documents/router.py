@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_route import OperatorRoute
-from upsales_fortnox.api.schemas import error_responses
+from upsales_fortnox.api.schemas import ErrorEnvelope, error_responses
 from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.documents.repository import rotate_key
 from upsales_fortnox.documents.service import DocumentUnavailable, document_pdf
@@ -47,6 +47,17 @@ def _not_found() -> ApiError:
     responses={
         200: {"content": {"application/pdf": {}}, "description": "The document's PDF."},
         **error_responses(404),
+        409: {
+            "model": ErrorEnvelope,
+            "description": "The connection to Fortnox needs a new login "
+            "(`fortnox_login_required`) or cannot be used (`installation_not_ready`).",
+        },
+        502: {"model": ErrorEnvelope, "description": "Fortnox refused to render the document."},
+        503: {
+            "model": ErrorEnvelope,
+            "description": "Fortnox does not answer right now (`fortnox_unavailable`, with "
+            "`Retry-After`).",
+        },
     },
 )
 async def get_document_pdf(
