@@ -37,7 +37,9 @@ def _with(
     return {**base, **fields}
 
 
-_CUSTOMER_OPTIONAL = frozenset({"Address1", "CountryCode", "DeliveryCountryCode"})
+_CUSTOMER_OPTIONAL = frozenset(
+    {"Address1", "CountryCode", "DeliveryCountryCode", "VisitingCountryCode"}
+)
 """Texts with a minimum length in the spec: left out when empty."""
 
 
@@ -74,6 +76,10 @@ def customer(number: str, name: str, **fields: Any) -> dict[str, Any]:
         "DeliveryAddress2": "",
         "DeliveryCity": "",
         "DeliveryZipCode": "",
+        "VisitingAddress": "",
+        "VisitingZipCode": "",
+        "VisitingCity": "",
+        "VisitingCountry": "",
     }
     return _with(base, fields, _CUSTOMER_OPTIONAL)
 
