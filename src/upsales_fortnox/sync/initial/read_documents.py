@@ -8,6 +8,7 @@ documents from there instead of asking Fortnox again. A document whose customer 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from upsales_fortnox.domain.inbound.decide_document import (
@@ -67,6 +68,7 @@ class ReadDocuments:
         self._users: list[User] = []
         self._offer_probability = DEFAULT_OFFER_PROBABILITY
         self._fallback_product_id: int | None = None
+        self._fallback_lock = asyncio.Lock()
 
     # --- reading ahead ----------------------------------------------------------------------
 
@@ -206,7 +208,13 @@ class ReadDocuments:
 
     async def _fallback_product(self) -> int | None:
         """The product of rows without an article; created on first use (None: the effects
-        target created nothing)."""
+        target created nothing). One document at a time looks it up: the page's documents
+        are imported together, and each creating it would make one product per document
+        (Upsales refuses all but the first: article numbers are unique)."""
+        async with self._fallback_lock:
+            return await self._fallback_product_locked()
+
+    async def _fallback_product_locked(self) -> int | None:
         if self._fallback_product_id is None:
             found = await self._ctx.upsales.find_product_by_article_no(NO_ARTICLE_NUMBER)
             if found is not None:
