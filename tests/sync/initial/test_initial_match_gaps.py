@@ -66,3 +66,39 @@ async def test_invoices_with_rows_without_article_share_one_product(
     ]
     assert len(fallback) == 1
 
+
+async def test_an_article_takes_the_product_made_by_hand_with_its_name(
+    harness: SyncHarness,
+) -> None:
+    """A product made in Upsales before its article, without an article number, is the one the
+    article links to (as a change of the article would): it gets the article number, and no
+    second product of that name is made. A name two products share is not guessed between."""
+    upsales = harness.upsales
+    by_hand, *twins = upsales.seed(
+        harness.demo.customer_id,
+        "products",
+        [
+            {"name": "Servicavtal Guld", "listPrice": 900},
+            {"name": "Installation", "listPrice": 100},
+            {"name": "Installation", "listPrice": 120},
+        ],
+    )
+    harness.fortnox.seed(
+        harness.tenant_id,
+        articles=[
+            {"ArticleNumber": "SERV-G", "Description": "Servicavtal Guld", "SalesPrice": 950},
+            {"ArticleNumber": "INST", "Description": "Installation", "SalesPrice": 150},
+        ],
+    )
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    status = await _status(harness)
+    (articles,) = [phase for phase in status["phases"] if phase["phase"] == "articles"]
+    assert articles["counts"]["created"] == 1  # INST: two products have its name
+    products = harness.upsales_entities("products")
+    named = [p for p in products if p["name"] == "Servicavtal Guld"]
+    assert [p["id"] for p in named] == [by_hand]
+    assert named[0]["articleNo"] == "SERV-G"
+    assert [p["articleNo"] for p in products if p["id"] in twins] == [None, None]

@@ -1,5 +1,6 @@
 """The articles phase: each active Fortnox article linked to the Upsales product with its
-article number, or created there, priced from the chosen price list (or its list price).
+article number (else the one product of its name, if that has no article number), or created
+there, priced from the chosen price list (or its list price).
 
 Articles are imported from their list items; with a price list, the prices of the page's
 unlinked articles are read first (one call each: see :mod:`upsales_fortnox.sync.inbound.pricing`),
@@ -13,7 +14,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.domain.inbound.products import decide_article
 from upsales_fortnox.domain.initial_phases import (
     LIST_FILTERS,
@@ -37,7 +37,7 @@ from upsales_fortnox.sync.initial.import_outcomes import (
     done,
     gather_outcomes,
 )
-from upsales_fortnox.sync.initial.indexes import product_index, slim_product
+from upsales_fortnox.sync.initial.indexes import ProductIndex, product_index
 from upsales_fortnox.sync.initial.read_ahead import PagesAhead
 from upsales_fortnox.sync.interpreter import Effects
 from upsales_fortnox.vocabulary import LinkEntity
@@ -54,7 +54,7 @@ class ArticleImport:
         ctx: ImportContext,
         effects: Effects,
         semaphore: asyncio.Semaphore,
-        products: dict[str, Product],
+        products: ProductIndex,
         linked_products: set[int],
         prices_ahead: PricesAhead | None = None,
     ) -> None:
@@ -106,14 +106,20 @@ class ArticleImport:
                 jobs.append((entry, done("unchanged", {**entry, "upsales_id": linked[number]})))
                 continue
             price = prices.get(number) if price_list else article.SalesPrice
+            by_article_no = self._products.by_article_no.get(number)
             decision = decide_article(
                 number,
                 article,
                 price,
                 link=None,
                 linked_product=None,
-                product_by_article_no=self._products.get(number),
+                product_by_article_no=by_article_no,
                 linked_product_ids=self._linked_products,
+                product_by_name=(
+                    self._products.only_named(article.Description)
+                    if by_article_no is None
+                    else None
+                ),
             )
             if decision.product_id is not None:
                 self._linked_products.add(decision.product_id)
@@ -144,9 +150,7 @@ class ArticleImport:
             result, applied = await carry_out(commands, self._effects, entry, outcome)
             for product in applied.created:
                 assert isinstance(product, Product)
-                article_number = normalise_article_number(product.articleNo)
-                if article_number is not None:
-                    self._products[article_number] = slim_product(product)
+                self._products.add(product)
                 self._linked_products.add(product.id)
             return result
 

@@ -7,8 +7,11 @@ reduced to the few fields matching needs and dropped. Kept per phase (only the c
   and the Fortnox customer number custom field): customer number → ids, normalised
   organisation number → ids, normalised name → ids; and the ids of companies already linked.
 * articles: article number → slim product (id, name, articleNo, listPrice, purchaseCost,
-  active), the fields the product mapping compares; the ids of products already linked; and
-  the chosen price list as article number → price (the base price, ``FromQuantity`` 0).
+  active), the fields the product mapping compares, and name → the products of that name
+  (an article links to the one product of its name that has no article number, as the
+  inbound sync's :func:`~upsales_fortnox.sync.inbound.article_sync.sync_article` does); the
+  ids of products already linked; and the chosen price list as article number → price (the
+  base price, ``FromQuantity`` 0).
 * documents: article number → linked product id (every article link), and Fortnox document
   reference (order custom field ``FORTNOX_DOCUMENT``) → order id,
   so an order created just before a crash is found instead of created again.
@@ -75,13 +78,35 @@ def slim_product(product: Product) -> Product:
     )
 
 
-async def product_index(upsales: UpsalesPort) -> dict[str, Product]:
-    """Article number → product (article numbers are unique in Upsales)."""
-    index: dict[str, Product] = {}
-    async for product in upsales.iterate_products():
+class ProductIndex:
+    """Upsales' products by article number (unique in Upsales) and by name."""
+
+    def __init__(self) -> None:
+        self.by_article_no: dict[str, Product] = {}
+        self._by_name: dict[str, list[Product]] = {}
+
+    def add(self, product: Product) -> None:
+        slim = slim_product(product)
         article_number = normalise_article_number(product.articleNo)
         if article_number is not None:
-            index[article_number] = slim_product(product)
+            self.by_article_no[article_number] = slim
+        name = (product.name or "").strip()
+        if name:
+            self._by_name.setdefault(name, []).append(slim)
+
+    def only_named(self, name: str | None) -> Product | None:
+        """The one product named exactly ``name``, if it has no article number; None when
+        none or several have the name (a guess between several would link the wrong one)."""
+        found = self._by_name.get((name or "").strip(), [])
+        if len(found) != 1 or normalise_article_number(found[0].articleNo) is not None:
+            return None
+        return found[0]
+
+
+async def product_index(upsales: UpsalesPort) -> ProductIndex:
+    index = ProductIndex()
+    async for product in upsales.iterate_products():
+        index.add(product)
     return index
 
 
