@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.intake.support import create_installation
 from upsales_fortnox.integrations.fortnox.consent import ConsentEvent, parse_consent_event
@@ -114,3 +114,27 @@ async def test_a_body_the_webhooks_would_refuse_is_no_consent_event(
     await configured.http.aclose()
     assert (response.status_code, response.json()["error"]["code"]) == (422, "unsupported_event")
     assert await _status(configured, mine.id) == "pending_login"
+
+
+async def test_a_revoked_consent_leaves_a_paused_installation_paused(services: Services) -> None:
+    """The operator paused it: connecting again must not resume it, so it is not moved to
+    ``needs_relogin`` (which a new connection clears to ``active``)."""
+    configured = build_services(
+        services.settings.model_copy(update={"fortnox_consent_webhook_secret": SecretStr(SECRET)}),
+        engine=services.engine,
+    )
+    mine = await create_installation(configured.session_factory, configured.secret_box)
+    async with configured.session_factory() as session:
+        await session.execute(
+            update(Installation).where(Installation.id == mine.id).values(status="paused")
+        )
+        await session.commit()
+    transport = httpx.ASGITransport(app=create_app(services=configured))
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        body = {"type": "consent-revoked", "tenantId": int(mine.fortnox_tenant_id or 0)}
+        revoked = await client.post(
+            "/webhooks/fortnox-consent", json=body, headers={"X-Webhook-Secret": SECRET}
+        )
+    await configured.http.aclose()
+    assert revoked.json() == {"status": "applied", "installations": 0}
+    assert await _status(configured, mine.id) == "paused"

@@ -153,14 +153,19 @@ async def connect_tenant(session: AsyncSession, installation: Installation, tena
 async def mark_needs_relogin(
     session: AsyncSession, installation_id: uuid.UUID, reason: str, now: datetime
 ) -> None:
-    """Move the installation to ``needs_relogin``.
+    """Move the installation to ``needs_relogin``; a ``paused`` one stays paused (the
+    operator paused it: a new login must not resume it; once resumed, its first job that
+    Fortnox refuses parks it, see :func:`park_for_relogin`).
 
     A plain UPDATE that bumps the version, so a concurrent edit of the installation fails its
     version check instead of silently undoing this status.
     """
     await session.execute(
         update(Installation)
-        .where(Installation.id == installation_id)
+        .where(
+            Installation.id == installation_id,
+            Installation.status != InstallationStatus.PAUSED,
+        )
         .values(
             status=InstallationStatus.NEEDS_RELOGIN,
             status_reason=reason,
@@ -174,13 +179,16 @@ async def mark_needs_relogin(
 async def mark_tenant_needs_relogin(
     session: AsyncSession, tenant_id: str, reason: str, now: datetime
 ) -> int:
-    """Move every installation of the Fortnox tenant not there yet to ``needs_relogin``;
-    returns how many moved (versions bumped, as :func:`mark_needs_relogin`)."""
+    """Move every installation of the Fortnox tenant not there yet to ``needs_relogin``, a
+    ``paused`` one aside (as :func:`mark_needs_relogin`); returns how many moved (versions
+    bumped)."""
     result = await session.execute(
         update(Installation)
         .where(
             Installation.fortnox_tenant_id == tenant_id,
-            Installation.status != InstallationStatus.NEEDS_RELOGIN,
+            Installation.status.not_in(
+                (InstallationStatus.NEEDS_RELOGIN, InstallationStatus.PAUSED)
+            ),
         )
         .values(
             status=InstallationStatus.NEEDS_RELOGIN,
