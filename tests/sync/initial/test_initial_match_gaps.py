@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import types
+from collections import Counter
 from collections.abc import Generator
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
-from tests.sync.initial.test_initial_sync_e2e import _start, _status
+from tests.sync.initial.scenario import creates, seed_overlap
+from tests.sync.initial.test_initial_sync_e2e import Crash, _start, _status
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NUMBER
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.models import Product
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.links.repository.links import LinkStore
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
 
 def _free_text_invoice(customer: str, text: str) -> dict[str, Any]:
@@ -102,3 +108,49 @@ async def test_an_article_takes_the_product_made_by_hand_with_its_name(
     assert [p["id"] for p in named] == [by_hand]
     assert named[0]["articleNo"] == "SERV-G"
     assert [p["articleNo"] for p in products if p["id"] in twins] == [None, None]
+
+
+async def test_a_crash_before_orders_are_linked_duplicates_none_without_the_document_field(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An account without the order field ``FORTNOX_DOCUMENT``: the worker dies after a page's
+    orders were created and before their links were saved. The page runs again and finds each
+    order by its description ("Fortnox invoice 1"), as the inbound sync does, instead of
+    creating it twice."""
+    seed_overlap(harness)
+    deleted = await harness.services.http.delete(
+        f"{harness.services.settings.upsales_api_base_url}/customfields/order/"
+        f"{harness.demo.order_fortnox_document_field_id}",
+        params={"token": harness.demo.api_key},
+    )
+    assert deleted.status_code == 200, deleted.text
+    save_many = LinkStore.save_many
+    crashed: list[bool] = []
+
+    async def crashing(store: LinkStore, links: Any) -> int:
+        links = list(links)
+        if not crashed and any(link.entity == LinkEntity.ORDER for link in links):
+            crashed.append(True)
+            raise Crash("the worker died")
+        return await save_many(store, links)
+
+    monkeypatch.setattr(LinkStore, "save_many", crashing)
+    job_id = await _start(harness)
+    for _ in range(5):
+        await harness.worker.run_once()
+        async with harness.services.session_factory() as session:
+            job = await session.get(SyncJob, job_id)
+            assert job is not None
+            if job.status != JobStatus.QUEUED:
+                break
+            await session.execute(
+                update(SyncJob).where(SyncJob.id == job_id).values(run_after=utcnow())
+            )
+            await session.commit()
+    assert crashed == [True] and job.attempts == 2
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE, status
+    assert creates(harness)["orders"] == 3
+    descriptions = Counter(o.get("description") for o in harness.upsales_entities("orders"))
+    assert max(descriptions.values()) == 1

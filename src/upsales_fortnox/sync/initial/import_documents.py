@@ -1,7 +1,8 @@
 """A document phase (offers, orders, invoices): what is the same however documents are judged.
 
 A document linked already is ``unchanged``; one an Upsales order carries the reference of
-(``FORTNOX_DOCUMENT``: an order created just before a crash, say) is linked to that order. The
+(``FORTNOX_DOCUMENT``: an order created just before a crash, say; in an account without that
+field, the order's description) is linked to that order. The
 rest is for the phase's :class:`DocumentJudge`: the run reads and imports them
 (:class:`~.read_documents.ReadDocuments`), the preview judges their list items.
 """
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from upsales_fortnox.domain.inbound.document_changes import DESCRIPTIONS
 from upsales_fortnox.domain.initial_phases import (
     FORTNOX_TYPES,
     PHASE_MODELS,
@@ -43,6 +45,13 @@ class DocumentIndexes:
     """The order custom field ``FORTNOX_DOCUMENT``."""
     article_products: dict[str, int]
     """Article number → linked product id (every article link)."""
+
+    def key(self, fortnox_type: FortnoxType, number: str) -> str:
+        """What :attr:`order_refs` knows a document's order by: its reference, or without the
+        custom field the description the import gives it."""
+        if self.document_field_id is None:
+            return DESCRIPTIONS[fortnox_type].format(number=number)
+        return fortnox_document_reference(fortnox_type, number)
 
 
 class DocumentJudge(Protocol):
@@ -93,8 +102,12 @@ class DocumentImport:
     ) -> DocumentImport:
         fields = await ctx.upsales.list_custom_fields("order")
         field_id = custom_field_id(fields, DOCUMENT_FIELD_ALIAS)
+        fortnox_type = FORTNOX_TYPES[phase]
+        linked = await linked_by_fortnox_id(ctx.session_factory, ctx.installation_id, fortnox_type)
         indexes = DocumentIndexes(
-            order_refs=await order_reference_index(ctx.upsales, field_id),
+            order_refs=await order_reference_index(
+                ctx.upsales, field_id, linked_ids=set(linked.values())
+            ),
             document_field_id=field_id,
             article_products=await linked_by_fortnox_id(
                 ctx.session_factory, ctx.installation_id, FortnoxType.ARTICLE
@@ -128,8 +141,7 @@ class DocumentImport:
             if number in linked:
                 jobs.append((entry, done("unchanged", {**entry, "upsales_id": linked[number]})))
                 continue
-            reference = fortnox_document_reference(fortnox_type, number)
-            found = self._indexes.order_refs.get(reference)
+            found = self._indexes.order_refs.get(self._indexes.key(fortnox_type, number))
             if found is not None:
                 matched = {**entry, "upsales_id": found, "matched_on": "document_reference"}
                 jobs.append((entry, self._judge.found(listed, found, matched)))

@@ -13,8 +13,10 @@ reduced to the few fields matching needs and dropped. Kept per phase (only the c
   ids of products already linked; and the chosen price list as article number → price (the
   base price, ``FromQuantity`` 0).
 * documents: article number → linked product id (every article link), and Fortnox document
-  reference (order custom field ``FORTNOX_DOCUMENT``) → order id,
-  so an order created just before a crash is found instead of created again.
+  reference (order custom field ``FORTNOX_DOCUMENT``) → order id, or, in an account without
+  that field, the description the import gives an order (``Fortnox invoice 12``) → the order
+  not linked to a document of the phase's type (as the inbound sync finds one), so an order
+  created just before a crash is found instead of created again.
 
 The ids already linked are read from the links repository
 (:mod:`upsales_fortnox.links.repository.link_reads`). Roughly 100-200 bytes per indexed record:
@@ -23,13 +25,17 @@ The ids already linked are read from the links repository
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.domain.inbound.companies import CompanyIndex
+from upsales_fortnox.domain.inbound.document_changes import DESCRIPTIONS
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.models import Company, CustomField, CustomValue, Product
+
+DESCRIPTION_PREFIXES = tuple(text.format(number="") for text in DESCRIPTIONS.values())
+"""How the descriptions of the orders the import makes begin (``Fortnox invoice ``)."""
 
 
 def custom_field_id(fields: Sequence[CustomField], alias: str) -> int | None:
@@ -111,14 +117,18 @@ async def product_index(upsales: UpsalesPort) -> ProductIndex:
 
 
 async def order_reference_index(
-    upsales: UpsalesPort, document_field_id: int | None
+    upsales: UpsalesPort, document_field_id: int | None, *, linked_ids: Collection[int] = ()
 ) -> dict[str, int]:
-    """Fortnox document reference → Upsales order id; empty without the custom field."""
+    """Fortnox document reference → Upsales order id; without the custom field, the
+    description of an order the import made → its id, for the orders not in ``linked_ids``."""
     index: dict[str, int] = {}
-    if document_field_id is None:
-        return index
     async for order in upsales.iterate_orders():
-        value = _custom_value(order.custom, document_field_id)
-        if value:
-            index[str(value).strip()] = order.id
+        if document_field_id is not None:
+            value = _custom_value(order.custom, document_field_id)
+            if value:
+                index[str(value).strip()] = order.id
+            continue
+        description = (order.description or "").strip()
+        if order.id not in linked_ids and description.startswith(DESCRIPTION_PREFIXES):
+            index[description] = order.id
     return index

@@ -30,7 +30,7 @@ from upsales_fortnox.domain.inbound.document_changes import (
 from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NUMBER, no_article_product
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete, order_user
 from upsales_fortnox.domain.initial_phases import Phase
-from upsales_fortnox.domain.references import fortnox_document_reference, parse_outbound_reference
+from upsales_fortnox.domain.references import parse_outbound_reference
 from upsales_fortnox.domain.sync_commands import CreateUpsalesProduct, SaveLink
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
@@ -150,10 +150,9 @@ class ReadDocuments:
                 entry["upsales_id"] = plan.order_id
             default = "created" if plan.action is Action.CREATE else "linked"
             outcome, applied = await carry_out(commands, self._effects, entry, default)
-            kind, number = document_type(document), str(document.DocumentNumber)
-            reference = fortnox_document_reference(kind, number)
+            key = indexes.key(document_type(document), str(document.DocumentNumber))
             for order in applied.created:  # found by its reference if the page runs again
-                indexes.order_refs[reference] = order.id
+                indexes.order_refs[key] = order.id
             return outcome
 
         return run
