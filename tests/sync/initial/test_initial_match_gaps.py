@@ -1,4 +1,5 @@
-"""Initial sync cases where what Upsales or Fortnox already holds must be found, not duplicated."""
+"""Initial sync cases where what Upsales or Fortnox already holds must be found, not duplicated
+or dropped."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
 from tests.sync.initial.scenario import creates, seed_overlap
-from tests.sync.initial.test_initial_sync_e2e import Crash, _start, _status
+from tests.sync.initial.test_initial_sync_e2e import Crash, _links, _start, _status
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NUMBER
+from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.models import Product
+from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
+from upsales_fortnox.jobs.store.operator_actions import retry_dead_job
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+from upsales_fortnox.sync.initial.handler import run_initial_sync
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
 
 
 def _free_text_invoice(customer: str, text: str) -> dict[str, Any]:
@@ -154,3 +159,50 @@ async def test_a_crash_before_orders_are_linked_duplicates_none_without_the_docu
     assert creates(harness)["orders"] == 3
     descriptions = Counter(o.get("description") for o in harness.upsales_entities("orders"))
     assert max(descriptions.values()) == 1
+
+
+async def test_a_revoked_upsales_key_stops_the_import_where_it_was(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upsales stops accepting the installation's key part way through (401 on every call):
+    that is no refusal of one company, so the import stops at that page instead of marking
+    every company after it failed and going on. Once the key works again, a retry imports
+    them all."""
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 2)
+    seed_overlap(harness)
+    keys = harness.upsales.state.api_keys
+    pages = 0
+
+    async def revoking(job: JobContext) -> dict[str, Any]:
+        save = job.save_checkpoint
+
+        async def checkpoint(payload: dict[str, Any]) -> None:
+            nonlocal pages
+            await save(payload)
+            pages += 1
+            if pages == 1:
+                revoked.append(keys.pop(harness.demo.api_key))
+
+        job.save_checkpoint = checkpoint
+        return await run_initial_sync(harness.services, job)
+
+    revoked: list[Any] = []
+    registry = HandlerRegistry({"initial_sync": revoking})
+    worker = Worker(harness.services.session_factory, registry, harness.services.settings)
+    job_id = await _start(harness)
+    await worker.run_once()
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DEAD, status
+    assert "upsales_unauthorized" in (status["last_error"] or "")
+    assert status["failed"] == []
+    keys[harness.demo.api_key] = revoked[0]
+    async with harness.services.session_factory() as session:
+        await retry_dead_job(session, job_id)
+        await session.commit()
+    await worker.run_once()
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE, status
+    links = await _links(harness)
+    assert len([key for key in links if key[0] == FortnoxType.CUSTOMER]) == 4

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from upsales_fortnox.domain.sync_commands import (
     Command,
@@ -16,6 +16,8 @@ from upsales_fortnox.domain.sync_commands import (
     UpdateUpsalesProduct,
 )
 from upsales_fortnox.integrations.errors import PermanentError, ReauthorizationRequired
+from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.interpreter import Applied, Effects
 
@@ -27,6 +29,10 @@ class Outcome:
     outcome: str
     entry: dict[str, Any]
 
+
+RUN_ENDING: Final = (ReauthorizationRequired, UpsalesAuthError, FortnoxAuthError)
+"""Refusals of the installation's credentials, not of one entity: every entity after would
+fail the same way, so they end the run (at the page, which runs again once they are fixed)."""
 
 Run = Callable[[], Awaitable[Outcome]]
 Job = tuple[dict[str, Any], Run]
@@ -63,13 +69,14 @@ async def gather_outcomes(
     jobs: Sequence[Job], semaphore: asyncio.Semaphore
 ) -> list[Outcome | BaseException]:
     """Run the jobs, as many at a time as ``semaphore`` allows. An entity Upsales or Fortnox
-    refuses becomes a ``failed`` outcome; temporary failures come back as exceptions."""
+    refuses becomes a ``failed`` outcome; temporary failures and refused credentials
+    (:data:`RUN_ENDING`) come back as exceptions."""
 
     async def bounded(entry: dict[str, Any], job: Run) -> Outcome:
         async with semaphore:
             try:
                 return await job()
-            except ReauthorizationRequired:
+            except RUN_ENDING:
                 raise
             except PermanentError as exc:
                 return Outcome("failed", {**entry, "reason": f"{exc.code}: {exc.message}"})

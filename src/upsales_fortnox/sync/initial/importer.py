@@ -18,9 +18,11 @@ from change events afterwards):
 * An entity linked already is ``unchanged``: the import neither reads nor writes it again.
 * An entity Upsales refuses (400) is reported as ``failed``; the import goes on. Temporary
   failures (rate limit, 5xx, network) end the run; the job is retried and resumes from the
-  last checkpoint. A repeated page creates nothing twice: what was created before the failure
-  is found by its link, by the Fortnox customer number or document reference written on it, by
-  organisation number or name, or (products) by article number.
+  last checkpoint. So do refused credentials (Upsales' key, Fortnox's login: 401/403), once
+  fixed and the job retried, instead of failing every entity after them. A repeated page
+  creates nothing twice: what was created before the failure is found by its link, by the
+  Fortnox customer number or document reference (or description) written on it, by
+  organisation number or name, or (products) by article number or name.
 """
 
 from __future__ import annotations
