@@ -1,10 +1,10 @@
 """A deal sent as a Fortnox order that the bookkeeper invoiced in part: the delivered part
 became an invoice, and Fortnox split the rest off into a backorder ("restorder"). The invoice
-then ended (cancelled, or booked and credited in full), so the sync moved the deal to lost.
-Won again, the deal takes the open backorder for its document, with the deal's rows: a new
-order beside it would repeat the rest, which the backorder still holds, and Fortnox would hold
-the deal's rest twice. A backorder is never a create of the deal's: the search for what an
-earlier attempt made passes it over."""
+then ended (cancelled, or booked and credited in full); the deal stays won, as its rest lives
+in the backorder. Sent again (changed, or won again), the deal takes the open backorder for its
+document, with the deal's rows: a new order beside it would repeat the rest, which the
+backorder still holds, and Fortnox would hold the deal's rest twice. A backorder is never a
+create of the deal's: the search for what an earlier attempt made passes it over."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ async def _partly_invoiced_then_ended(
     harness: SyncHarness, ended: str, *, rest_invoiced: bool = False
 ) -> tuple[int, int]:
     """The deal won today and sent as an order; one of each row delivered and invoiced, the
-    rest split off into a backorder (invoiced too, when ``rest_invoiced``); the first invoice
-    ``ended``, its events synced (the deal is lost). The order's number and the backorder's."""
+    rest split off into a backorder (invoiced too, when ``rest_invoiced``, and that invoice
+    ``ended`` first); the first invoice ``ended``, its events synced (the deal is lost once
+    nothing of it lives: while the backorder is open, it stays won). The order's number and
+    the backorder's."""
     await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
     order_id = harness.demo.opportunity_id
     win(harness, order_id, date=dt.date.today().isoformat())
@@ -45,17 +47,21 @@ async def _partly_invoiced_then_ended(
     assert invoice.DocumentNumber is not None
     await EventFeed(harness).sync()
     (backorder,) = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
+    ending = [invoice.DocumentNumber]
     if rest_invoiced:
-        await context.fortnox.create_invoice_from_order(int(backorder["DocumentNumber"]))
+        rest = await context.fortnox.create_invoice_from_order(int(backorder["DocumentNumber"]))
         await EventFeed(harness).sync()
-    if ended == "cancelled":
-        await context.fortnox.cancel_invoice(invoice.DocumentNumber)
-    else:
-        await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/bookkeep")
-        await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/credit")
-    await EventFeed(harness).sync()
-    lost = harness.upsales_entity("orders", order_id)
-    assert lost is not None and lost["probability"] == 0
+        assert rest.DocumentNumber is not None
+        ending.insert(0, rest.DocumentNumber)
+    for each in ending:
+        if ended == "cancelled":
+            await context.fortnox.cancel_invoice(each)
+        else:
+            await fortnox_call(harness, "PUT", f"/invoices/{each}/bookkeep")
+            await fortnox_call(harness, "PUT", f"/invoices/{each}/credit")
+        await EventFeed(harness).sync()
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None and deal["probability"] == (0 if rest_invoiced else 100)
     return number, int(backorder["DocumentNumber"])
 
 
@@ -140,10 +146,11 @@ async def test_the_backorder_a_deal_took_is_its_document(linked: SyncHarness) ->
 async def test_a_rewon_deal_whose_new_order_was_made_before_a_crash_passes_its_backorder_over(
     linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The backorder was invoiced too, so there is no open one to take: the deal won again
-    gets a new order, and the process dies before its link is saved. The retry's search by
-    reference finds the new order, not the backorder, which carries the reference too but is
-    never a create of the deal's (it would take it, invoiced and closed to changes)."""
+    """The backorder was invoiced too, and both invoices ended (the deal is lost), so there is
+    no open one to take: the deal won again gets a new order, and the process dies before its
+    link is saved. The retry's search by reference finds the new order, not the backorder,
+    which carries the reference too but is never a create of the deal's (it would take it,
+    invoiced and closed to changes)."""
     harness = linked
     invoiced, backorder = await _partly_invoiced_then_ended(
         harness, "cancelled", rest_invoiced=True

@@ -464,6 +464,45 @@ def test_a_backorder_a_deal_took_is_its_document() -> None:
     assert plan(order(**fields), settings, own=own).reason == "own_document"
 
 
+def test_a_cancellation_leaves_the_deal_won_while_the_rest_of_its_order_lives() -> None:
+    """An order invoiced in part lives on in its backorder (and the invoice made of that): the
+    cancellation of one part marks its link, and moves the deal to lost only once nothing of
+    it lives (the shell tells by ``rest_live``)."""
+    settings = SyncSettings(**{**SETTINGS.__dict__, "sync_type": SyncType.ORDER})
+    ours = {"ExternalInvoiceReference1": "upsales-order:50", "Cancelled": True}
+    own = linked(FortnoxType.INVOICE, "123", state(50), fp="f1")
+    ended = plan(invoice(**ours), settings, own=own)
+    assert ended.moves_to_lost
+    kept = plan(invoice(**ours), settings, own=own, rest_live=True)
+    assert (kept.action, kept.reason, kept.stage) == (Action.UPDATE, "rest_live", None)
+    assert not kept.moves_to_lost
+    (save,) = commands(invoice(**ours), kept)
+    assert isinstance(save, SaveLink) and save.fingerprint == "cancelled:f1"
+    made_of = linked(FortnoxType.ORDER, "45", state(50))
+    document = invoice(**ours, OrderReference="45")
+    assert plan(document, settings, predecessor=made_of).moves_to_lost
+    kept = plan(document, settings, predecessor=made_of, rest_live=True)
+    assert kept.reason == "rest_live" and kept.stage is None and kept.link
+    assert plan(invoice(**ours), settings, outbound_order=state(50)).moves_to_lost
+    unlinked = plan(invoice(**ours), settings, outbound_order=state(50), rest_live=True)
+    assert (unlinked.action, unlinked.reason) == (Action.SKIP, "rest_live")
+    already = linked(FortnoxType.INVOICE, "123", state(50, LOST, 0), fp="f1")
+    assert plan(invoice(**ours), settings, own=already, rest_live=True).reason == "already_lost"
+
+
+def test_the_cancelled_rest_of_a_deal_ends_it_once_nothing_else_lives() -> None:
+    """A backorder carrying the deal's reference is the rest of its order: never imported, but
+    its cancellation moves the deal to lost when nothing else of it lives."""
+    settings = SyncSettings(**{**SETTINGS.__dict__, "sync_type": SyncType.ORDER})
+    rest = {"OrderType": "Backorder", "ExternalInvoiceReference1": "upsales-order:50"}
+    ended = plan(order(**rest, Cancelled=True), settings, outbound_order=state(50))
+    assert ended.moves_to_lost and ended.reason == "rest_cancelled" and not ended.link
+    kept = plan(order(**rest, Cancelled=True), settings, outbound_order=state(50), rest_live=True)
+    assert (kept.action, kept.reason) == (Action.SKIP, "rest_live")
+    assert plan(order(**rest), settings, outbound_order=state(50)).reason == "backorder"
+    assert plan(order(**rest, Cancelled=True), settings).reason == "backorder"
+
+
 def test_credit_invoice_never_syncs() -> None:
     assert plan(invoice(Credit=True, CreditInvoiceReference="100")).reason == "credit_invoice"
 

@@ -12,7 +12,12 @@ Rules, in order:
 
 * Backorders (``OrderType`` Backorder) and credit invoices never sync; a backorder linked (a
   deal won again took it for its document, ``facts.BACKORDER_KEEPS_ORDER_REFERENCE``) is that
-  deal's document like any order.
+  deal's document like any order. One that carries the outbound reference is the rest of the
+  deal's order: cancelled → lost, unless another part of the deal lives (``rest_live``).
+* A cancellation moves an order to lost only when nothing else of its deal lives in Fortnox,
+  which the shell tells by ``rest_live``: an order invoiced in part has its rest in a backorder,
+  and in the invoice made of that; while one of them lives, the deal stays won (reason
+  ``rest_live``; a linked document's link is marked all the same).
 * A document linked already: cancelled → its Upsales order goes to the lost stage, and the link
   is marked (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`), once: a deal won
   again afterwards gets a new document, and the cancelled one's later events change nothing; an
@@ -28,7 +33,8 @@ Rules, in order:
 * An offer already turned into a linked order is linked to that order's Upsales order.
 * A document carrying the outbound reference but no link is the service's own: never imported;
   when cancelled, the referenced Upsales order goes to the lost stage (unless it has another
-  document now, which the shell tells by passing no ``outbound_order``).
+  document now, which the shell tells by passing no ``outbound_order``, or by ``rest_live`` for
+  a document in an order's chain).
 * Otherwise a document of a module that syncs (``syncType``: ``invoice`` → invoices, ``order``
   → orders, ``order_offer`` → orders and offers) is imported: an order in the won stage
   (probability 100), or for an offer an opportunity in the offer stage. A document cancelled
@@ -129,6 +135,12 @@ class DocumentPlan:
     def needs_references(self) -> bool:
         return self.action is Action.CREATE or self.content
 
+    @property
+    def moves_to_lost(self) -> bool:
+        """A cancellation moving an existing order to lost: the shell then tells whether the
+        rest of its deal lives (``rest_live``)."""
+        return self.action is Action.UPDATE and self.stage is Stage.LOST
+
 
 def _skip(reason: str) -> DocumentPlan:
     return DocumentPlan(Action.SKIP, reason)
@@ -149,14 +161,15 @@ def _to_lost(
     link: bool,
     reason: str = "cancelled",
     link_fingerprint: str | None = None,
+    rest_live: bool = False,
 ) -> DocumentPlan:
     marked = link_fingerprint
-    if _is_lost(order, settings):
+    for kept, holds in (("already_lost", _is_lost(order, settings)), ("rest_live", rest_live)):
+        if not holds:
+            continue
         if link:
-            return DocumentPlan(
-                Action.UPDATE, "already_lost", order.id, link=True, link_fingerprint=marked
-            )
-        return _skip("already_lost")
+            return DocumentPlan(Action.UPDATE, kept, order.id, link=True, link_fingerprint=marked)
+        return _skip(kept)
     return DocumentPlan(
         Action.UPDATE, reason, order.id, stage=Stage.LOST, link=link, link_fingerprint=marked
     )
@@ -173,6 +186,7 @@ def plan_document(
     successor: LinkedOrder | None = None,
     partial_credit: bool = False,
     replaced: bool = False,
+    rest_live: bool = False,
 ) -> DocumentPlan:
     """What to do about a document.
 
@@ -183,14 +197,20 @@ def plan_document(
     for less than its total (setting ``creditInvoices``): not a cancellation, and an order that
     an earlier full credit moved to the lost stage is won again. ``replaced``: the Upsales
     order ``predecessor`` names is linked to another document of this type (a deal won again
-    after this one was cancelled), so this one's cancellation leaves it.
+    after this one was cancelled), so this one's cancellation leaves it. ``rest_live``:
+    another part of the deal lives in Fortnox (see the module's rules), so no cancellation moves
+    its order to lost.
     """
     kind = document_type(document)
+    cancelled = bool(document.Cancelled) if partial_credit else is_cancelled(document)
     if isinstance(document, Order) and document.is_backorder and own is None:
+        if cancelled and outbound_order is not None:
+            return _to_lost(
+                outbound_order, settings, link=False, reason="rest_cancelled", rest_live=rest_live
+            )
         return _skip("backorder")
     if isinstance(document, Invoice) and document.Credit:
         return _skip("credit_invoice")
-    cancelled = bool(document.Cancelled) if partial_credit else is_cancelled(document)
     outbound_id = parse_outbound_reference(getattr(document, "ExternalInvoiceReference1", None))
 
     if own is not None:
@@ -203,7 +223,9 @@ def plan_document(
             if kind is FortnoxType.OFFER and _is_won(order) and made_into(document) is not None:
                 return _skip("offer_already_won")  # the deal has the order made of it
             marked = cancelled_fingerprint(own.link.fingerprint)
-            return _to_lost(order, settings, link=True, link_fingerprint=marked)
+            return _to_lost(
+                order, settings, link=True, link_fingerprint=marked, rest_live=rest_live
+            )
         # no longer cancelled (a full credit undone): the link is the document's again
         restored = own.link.fingerprint_before_cancel if own.link.document_cancelled else None
         if partial_credit and _is_lost(order, settings):
@@ -242,7 +264,9 @@ def plan_document(
             if replaced:
                 return _skip("replaced")
             marked = cancelled_fingerprint(fingerprint)
-            return _to_lost(order, settings, link=True, link_fingerprint=marked)
+            return _to_lost(
+                order, settings, link=True, link_fingerprint=marked, rest_live=rest_live
+            )
         if _is_won(order):
             return DocumentPlan(Action.UPDATE, "linked_to_won_order", order.id, link=True)
         return DocumentPlan(Action.UPDATE, "won", order.id, Stage.WON, content=True, link=True)
@@ -254,7 +278,13 @@ def plan_document(
 
     if outbound_id is not None:
         if cancelled and outbound_order is not None:
-            return _to_lost(outbound_order, settings, link=False, reason="own_document_cancelled")
+            return _to_lost(
+                outbound_order,
+                settings,
+                link=False,
+                reason="own_document_cancelled",
+                rest_live=rest_live,
+            )
         return _skip("own_document")
     if kind not in MODULE_TYPES[settings.sync_type]:
         return _skip("module_not_synced")

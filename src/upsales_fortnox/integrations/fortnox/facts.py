@@ -81,7 +81,15 @@ and takes it for its document, updated with the deal's rows
 (:func:`upsales_fortnox.domain.outbound.deal_documents.rest_to_take`): the rest is not repeated
 in a new order beside it. Were the reference not carried, the search finds nothing and a new
 order is made, as when Fortnox made no backorder; the backorder's rest is then in Fortnox twice
-until the bookkeeper cancels one (the report does not count a backorder no deal took)."""
+until the bookkeeper cancels one (the report does not count a backorder no deal took).
+
+The inbound sync relies on it too: the cancellation (or full credit) of the invoice made of a
+deal's order leaves the deal won while its rest lives, found among the orders carrying the
+deal's reference (:mod:`upsales_fortnox.sync.deal_rest`: an open backorder, or a live invoice
+made of one), and a cancelled backorder (or invoice made of one) carrying the reference ends the
+deal once nothing else lives. Were the reference not carried, nothing is found: the invoice's
+end moves the deal to lost, as when Fortnox made no backorder, and the rest's own events change
+nothing."""
 
 LIST_META_INFORMATION: Final = "MetaInformation"
 """The paging block of list answers (``@TotalResources``, ``@TotalPages``, ``@CurrentPage``):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from functools import partial
 from typing import Final
 
 from upsales_fortnox.domain.inbound.decide_document import (
@@ -45,6 +46,7 @@ from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom, eq
+from upsales_fortnox.sync.deal_rest import in_order_chain, rest_lives
 from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
@@ -123,11 +125,15 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
     outbound_id = parse_outbound_reference(getattr(document, "ExternalInvoiceReference1", None))
     outbound_order = None
     if outbound_id is not None and is_cancelled(document) and own is None:
-        # a deal won again after this document was cancelled has a new one: left as it is
-        replaced = await job.linked_elsewhere(LinkEntity.ORDER, kind, [outbound_id], number)
+        # a deal won again after this document was cancelled has a new one: left as it is (in
+        # an order's chain, Fortnox tells that below, with the rest of an order invoiced in part)
+        replaced = not in_order_chain(document) and await job.linked_elsewhere(
+            LinkEntity.ORDER, kind, [outbound_id], number
+        )
         if not replaced:
             outbound_order = await order_state(job, outbound_id)
-    plan = plan_document(
+    planned = partial(
+        plan_document,
         document,
         settings=settings,
         fingerprint=fingerprint,
@@ -138,6 +144,13 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         partial_credit=isinstance(document, Invoice) and is_partial_credit(document, credit),
         replaced=has_another,
     )
+    plan = planned()
+    if plan.moves_to_lost and plan.order_id is not None:
+        live = rest_lives(
+            job.context.fortnox, document, plan.order_id, credit_invoices=settings.credit_invoices
+        )
+        if await live:
+            plan = planned(rest_live=True)
     if plan.action is Action.CREATE:
         plan = await _relink_lost_create(job, document, plan)
     refs = await order_references(job, document) if plan.needs_references else None
@@ -170,12 +183,14 @@ async def sync_credit_invoice(
     """A credit invoice: never an order of its own; the invoice it credits is synced again, so
     its order's stage (and, with ``creditInvoices``, its payment status) follows the credit
     whether or not Fortnox sends an event for that invoice too. One crediting an invoice we
-    never linked is recorded in the result and ignored. ``ref``: the credit invoice as its job
-    names it."""
+    never linked is recorded in the result and ignored, unless it carries the outbound reference
+    (a credit copies it): that invoice is of a deal of ours (made of its order's backorder),
+    whose full credit may end the deal. ``ref``: the credit invoice as its job names it."""
     original = reference(credit.CreditInvoiceReference)
     if original is None:
         return DocumentSyncResult.skipped(ref, "credit_without_original")
-    if await job.link_by_fortnox(FortnoxType.INVOICE, original) is None:
+    ours = parse_outbound_reference(credit.ExternalInvoiceReference1) is not None
+    if not ours and await job.link_by_fortnox(FortnoxType.INVOICE, original) is None:
         skipped = DocumentSyncResult.skipped(ref, "credit_of_unlinked_invoice")
         return replace(skipped, credits=original)
     synced = await sync_document(job, FortnoxType.INVOICE, original)

@@ -9,6 +9,7 @@ documents from there instead of asking Fortnox again. A document whose customer 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from upsales_fortnox.domain.inbound.decide_document import (
@@ -38,6 +39,7 @@ from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import User
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync import interpreter
+from upsales_fortnox.sync.deal_rest import rest_lives
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_documents import DocumentIndexes
 from upsales_fortnox.sync.initial.import_outcomes import Outcome, Run, carry_out
@@ -118,7 +120,8 @@ class ReadDocuments:
             document = await self._read(listed)
             fingerprint = document_fingerprint(document)
             settings = self._ctx.settings
-            plan = plan_document(
+            planned = partial(
+                plan_document,
                 document,
                 settings=settings,
                 fingerprint=fingerprint,
@@ -126,6 +129,16 @@ class ReadDocuments:
                 predecessor=await self._predecessor(document),
                 outbound_order=await self._outbound_order(document),
             )
+            plan = planned()
+            if plan.moves_to_lost and plan.order_id is not None:
+                live = rest_lives(
+                    self._ctx.fortnox,
+                    document,
+                    plan.order_id,
+                    credit_invoices=settings.credit_invoices,
+                )
+                if await live:
+                    plan = planned(rest_live=True)
             if plan.action is Action.SKIP:
                 return Outcome("skipped", {**entry, "reason": plan.reason})
             refs = None

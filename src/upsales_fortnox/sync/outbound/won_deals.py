@@ -57,10 +57,12 @@ from upsales_fortnox.links.repository.deal_link_read import DealLinks
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
+from upsales_fortnox.sync.deal_rest import invoice_lives
 from upsales_fortnox.sync.outbound.article_numbers import resolve_article_numbers
 from upsales_fortnox.sync.outbound.deal_customer import ensure_customer
 from upsales_fortnox.sync.outbound.earlier_create import find_earlier_document, intent_recorded
 from upsales_fortnox.sync.outbound.fortnox_documents import (
+    DocumentLocked,
     RowsOutdated,
     document_missing,
     get_document,
@@ -147,7 +149,30 @@ async def _open_again_or_set_aside(
     if sent_as is not FortnoxType.ORDER:
         return links, None
     deal = links.set_aside.upsales_id
-    return links, rest_to_take(await open_backorders(context.fortnox, deal), deal)
+    backorders = await open_backorders(context.fortnox, deal)
+    rest = rest_to_take(backorders, deal)
+    if rest is None:
+        await _refuse_beside_invoiced_rest(context, backorders)
+    return links, rest
+
+
+async def _refuse_beside_invoiced_rest(
+    context: InstallationContext, backorders: list[FortnoxOrder]
+) -> None:
+    """A deal whose rest was invoiced from its backorder, and that invoice lives (one read of
+    each), gets no new order: it would repeat that rest. People resolve it (credit the invoice
+    in Fortnox, or send the rest of the deal there by hand)."""
+    for backorder in backorders:
+        invoice = backorder.InvoiceReference
+        if not invoice_made_of(backorder) or invoice is None:
+            continue
+        if await invoice_lives(
+            context.fortnox, invoice, credit_invoices=context.settings.credit_invoices
+        ):
+            raise DocumentLocked(
+                f"the rest of the deal's order is in Fortnox invoice {invoice.strip()}, made of "
+                f"backorder {backorder.DocumentNumber}: a new order would repeat it"
+            )
 
 
 async def _sync_deal(

@@ -1,0 +1,125 @@
+"""Whether the rest of a deal lives in Fortnox beside one of its documents that was cancelled
+(the shell of ``rest_live`` in :mod:`upsales_fortnox.domain.inbound.decide_document`).
+
+A deal sent as an order that the bookkeeper invoiced in part lives on in the backorder Fortnox
+split off its rest, and in the invoice made of that backorder: the cancellation (or full credit)
+of one part leaves the deal won while another lives. The deal's orders are found by its
+reference (``facts.BACKORDER_KEEPS_ORDER_REFERENCE``; without it a backorder is not found, and
+the deal goes to lost as it did before).
+
+Asked only when a cancellation would move the deal to lost, and only of a document in an
+order's chain (an order, or an invoice made of one). Cost: one list call of the orders carrying
+the deal's reference; one read of each that is not cancelled, other than the document and the
+order it was made of; one read of the invoice made of each invoiced one (and of its credit
+invoice when credited and ``creditInvoices`` is on). It stops at the first part that lives.
+The order a cancelled invoice was made of is passed over: Fortnox keeps it invoiced into that
+invoice (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``; were it opened again, the deal goes
+to lost as before, and takes it back when won again).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final
+
+from upsales_fortnox.domain.inbound.document_changes import (
+    FortnoxDocument,
+    document_number,
+    is_cancelled,
+    predecessor,
+)
+from upsales_fortnox.domain.outbound.reference import (
+    ORDER_REFERENCE_FIELD,
+    ORDER_REFERENCE_SEARCH_PARAMETER,
+    order_reference,
+)
+from upsales_fortnox.domain.payment_status import is_full_credit
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.models import Invoice, Order
+from upsales_fortnox.integrations.ports import FortnoxPort
+from upsales_fortnox.vocabulary import FortnoxType
+
+ZERO: Final = Decimal(0)
+
+
+def _number(value: str | None) -> str | None:
+    """A document number a reference field holds (None when empty or ``0``)."""
+    number = (value or "").strip()
+    return number if number and number != "0" else None
+
+
+def in_order_chain(document: FortnoxDocument) -> bool:
+    """An order, or an invoice made of one: a document whose deal may have a rest elsewhere."""
+    if isinstance(document, Order):
+        return True
+    made_of = predecessor(document) if isinstance(document, Invoice) else None
+    return made_of is not None and made_of[0] is FortnoxType.ORDER
+
+
+async def rest_lives(
+    fortnox: FortnoxPort,
+    document: FortnoxDocument,
+    upsales_order_id: int,
+    *,
+    credit_invoices: bool,
+) -> bool:
+    """Whether another order of the deal ``upsales_order_id`` (its reference) lives beside the
+    cancelled ``document``: open (neither cancelled nor invoiced), or invoiced into an invoice
+    that is neither cancelled nor credited in full (a partial credit leaves it live when
+    ``credit_invoices``)."""
+    if not in_order_chain(document):
+        return False
+    own = document_number(document)
+    passed_over = {own} if isinstance(document, Order) else set()
+    made_of = predecessor(document) if isinstance(document, Invoice) else None
+    if made_of is not None:
+        passed_over.add(made_of[1])
+    wanted = order_reference(upsales_order_id)
+    listing = fortnox.iter_orders(search={ORDER_REFERENCE_SEARCH_PARAMETER: wanted})
+    numbers = [
+        item.DocumentNumber
+        async for item in listing
+        if (getattr(item, ORDER_REFERENCE_FIELD) or "").strip() == wanted
+        and item.DocumentNumber is not None
+        and not item.Cancelled
+        and str(item.DocumentNumber) not in passed_over
+    ]
+    for number in numbers:
+        try:
+            order = await fortnox.get_order(number)
+        except FortnoxNotFound:
+            continue
+        if order.Cancelled:
+            continue
+        invoice = _number(order.InvoiceReference)
+        if invoice is None:
+            return True
+        if isinstance(document, Invoice) and invoice == own:
+            continue
+        if await invoice_lives(fortnox, invoice, credit_invoices=credit_invoices):
+            return True
+    return False
+
+
+async def invoice_lives(fortnox: FortnoxPort, number: str, *, credit_invoices: bool) -> bool:
+    """Whether Fortnox invoice ``number`` is neither cancelled nor credited in full (any credit
+    counts as full unless ``credit_invoices``, as the sync reads it): one read, one more of its
+    credit invoice when credited and ``credit_invoices``."""
+    if not number.isdigit():
+        return False
+    try:
+        invoice = await fortnox.get_invoice(int(number))
+    except FortnoxNotFound:
+        return False
+    if invoice.Credit or invoice.Cancelled:
+        return False
+    if not is_cancelled(invoice):
+        return True
+    credit = _number(invoice.CreditInvoiceReference)
+    if not credit_invoices or credit is None or not credit.isdigit():
+        return False
+    try:
+        credited = (await fortnox.get_invoice(int(credit))).Total or ZERO
+    except FortnoxNotFound:
+        return False  # as the sync reads it: credited
+    return not is_full_credit(invoice.Total or ZERO, abs(credited))
