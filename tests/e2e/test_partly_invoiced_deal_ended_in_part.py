@@ -16,6 +16,7 @@ from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
 from tests.e2e.outbound_support import edit, fortnox_list, sync_order, win
 from tests.e2e.test_reconciliation_report import report
 from upsales_fortnox.integrations.fortnox.models import Order
+from upsales_fortnox.sync.order_answers import order_status
 from upsales_fortnox.vocabulary import JobStatus, SyncType
 
 
@@ -148,3 +149,19 @@ async def test_a_change_to_a_deal_whose_rest_was_invoiced_makes_no_order_beside_
     assert changed.status == JobStatus.DEAD
     assert (changed.last_error or "").startswith("fortnox_document_locked"), changed.last_error
     assert len(fortnox_list(harness, "orders")) == orders_before
+
+
+async def test_the_sales_rep_is_not_told_a_deal_whose_rest_lives_was_moved_to_lost(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    invoice, _, _ = await _partly_invoiced(harness, rest_invoiced=False)
+    await _end_invoice(harness, invoice, "cancelled")
+
+    async with harness.services.session_factory() as session:
+        status = await order_status(session, harness.installation_id, harness.demo.opportunity_id)
+    assert _probability(harness) == 100
+    assert status["status"] == "cancelled"
+    assert f"faktura {invoice}" in status["message"]
+    assert "flyttades till förlorad" not in status["message"]  # it was not: the rest lives
+    assert "om inget annat av den finns kvar i Fortnox" in status["message"]

@@ -110,10 +110,10 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "en": "Sent to Fortnox as {document} {number}.",
     },
     "status.cancelled": {
-        "sv": "Makulerad eller krediterad i Fortnox ({document} {number}); affären flyttades "
-        "till förlorad. Vinns den igen skickas en ny.",
-        "en": "Cancelled or credited in Fortnox ({document} {number}); the deal was moved to "
-        "lost. Won again, a new one is sent.",
+        "sv": "Makulerad eller krediterad i Fortnox ({document} {number}). Affären flyttas till "
+        "förlorad om inget annat av den finns kvar i Fortnox; vinns den igen skickas en ny.",
+        "en": "Cancelled or credited in Fortnox ({document} {number}). The deal moves to lost "
+        "unless another part of it lives on in Fortnox; won again, a new one is sent.",
     },
     "status.not_sent": {
         "sv": "Inte skickad till Fortnox; vunna affärer (100 %) med ett företag skickas.",
