@@ -6,7 +6,8 @@ no call to Fortnox or Upsales, so Upsales' save dialog never waits on another se
 ``before_order_save`` refuses (400 + a message the user reads) an order about to be saved as
 won (100 %) that the sync could not send: a product without a Fortnox article link, a company
 Fortnox would refuse, or a document over Fortnox's limits. Orders below 100 % pass, and so does an
-opportunity from a Fortnox offer (its order is the one Fortnox makes of the offer). The order
+opportunity from a Fortnox offer (its order is the one Fortnox makes of the offer), and a deal
+whose document was made in Fortnox (imported; its Upsales changes are not sent back). The order
 is read from ``data.obj`` (reference upsales.md §4; ``data.object`` is accepted too). Only what
 the hook body carries about an unlinked company can be checked (the name, and the organisation
 number and addresses when Upsales sends them); the job checks the full company again.
@@ -46,7 +47,7 @@ from upsales_fortnox.domain.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.domain.outbound.deal_documents import DealDocuments, deal_documents
-from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
+from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY, rows_may_stay_unsent
 from upsales_fortnox.domain.outbound.rows import (
     UnsendableOrder,
     plan_rows,
@@ -198,12 +199,15 @@ def _company(client: Mapping[str, Any]) -> Company:
         return Company(id=0, name=clean(client.get("name")))
 
 
-async def _of_an_offer(session: DbSession, installation_id: uuid.UUID, order_id: int) -> bool:
-    """Whether the opportunity came from a Fortnox offer not yet made into its order: won, its
-    document is the order Fortnox makes of that offer, whatever its Upsales rows hold."""
+async def _rows_may_stay_unsent(
+    session: DbSession, installation_id: uuid.UUID, order_id: int
+) -> bool:
+    """Whether the deal's rows may never be sent (:func:`rows_may_stay_unsent`): its document
+    is the order Fortnox makes of its offer, or one made in Fortnox (an imported invoice or
+    order), whatever its Upsales rows hold."""
     links = await LinkStore(session, installation_id).all_of_upsales(LinkEntity.ORDER, order_id)
     live = deal_documents(links).live
-    return bool(live) and live[0].fortnox_type is FortnoxType.OFFER
+    return bool(live) and rows_may_stay_unsent(live[0])
 
 
 async def answer_before_order_save(
@@ -223,8 +227,8 @@ async def answer_before_order_save(
         return _refusal(say("order.refused", language, problems=say("order.no_company", language)))
     async with services.session_factory() as session:
         order_id = _order_id(body)
-        if order_id is not None and await _of_an_offer(session, installation_id, order_id):
-            return _ACCEPTED  # its order is the one Fortnox makes of the offer: no rows sent
+        if order_id is not None and await _rows_may_stay_unsent(session, installation_id, order_id):
+            return _ACCEPTED  # its document is Fortnox's: Upsales changes are not sent to it
         known = await _known(session, installation_id, order)
     problems = _product_problems(order, known) + _company_problems(order_data, known)
     if problems:

@@ -16,11 +16,14 @@ from upsales_fortnox.domain.outbound.decide import (
     decide_customer,
     decide_document,
     document_lookup,
+    made_in_fortnox,
     matching_customer,
     order_gate,
     org_number_search_text,
+    read_before_mapping,
+    rows_may_stay_unsent,
 )
-from upsales_fortnox.domain.outbound.document_body import without_held_row
+from upsales_fortnox.domain.outbound.document_body import rows_to_keep, without_held_row
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.validation import CompanyRefused
 from upsales_fortnox.domain.sync_commands import (
@@ -206,6 +209,26 @@ def test_a_document_made_in_fortnox_is_not_overwritten_from_upsales() -> None:
     other_order = _stored(before, ExternalInvoiceReference1="upsales-order:8")
     decision = decide_document(_draft([order_row(1, 5, "100")]), _link("12", "x"), other_order)
     assert isinstance(decision, NoChange)
+
+
+def test_a_document_the_sync_may_not_have_written_is_read_before_the_order_is_mapped() -> None:
+    """Read first, a document made in Fortnox is left before the order's rows (a free-text
+    row's product has no article) are mapped; only the sync's own writes keep rows."""
+    written = _stored(_draft())
+    own = _link("12", "x", synced=rows_to_keep(written))
+    imported = _link("12", "x")
+    assert not read_before_mapping(own) and read_before_mapping(imported)
+    assert not read_before_mapping(None)
+    assert not rows_may_stay_unsent(own) and not rows_may_stay_unsent(None)
+    assert rows_may_stay_unsent(imported)
+    assert rows_may_stay_unsent(_link("3", None, fortnox_type=FortnoxType.OFFER, synced={}))
+    assert made_in_fortnox(written, 7, FortnoxType.INVOICE) is None
+    elsewhere = made_in_fortnox(
+        _stored(_draft(), ExternalInvoiceReference1=None), 7, FortnoxType.INVOICE
+    )
+    assert isinstance(elsewhere, NoChange) and "invoice 12 was made in Fortnox" in elsewhere.reason
+    another = made_in_fortnox(written, 8, FortnoxType.INVOICE)
+    assert isinstance(another, NoChange)
 
 
 def test_changed_order_whose_document_is_locked_is_a_conflict() -> None:

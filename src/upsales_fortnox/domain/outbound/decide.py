@@ -43,6 +43,7 @@ from upsales_fortnox.domain.sync_commands import (
 )
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import Order
+from upsales_fortnox.vocabulary import FortnoxType
 
 WON_PROBABILITY = 100
 
@@ -233,6 +234,41 @@ def document_lookup(
     return DocumentLookup.GET
 
 
+def read_before_mapping(link: LinkView | None) -> bool:
+    """Whether the deal's linked document is read before anything of the order is mapped: its
+    link keeps no rows of a write of the sync (:func:`kept_rows`), so the sync may not have
+    written it (imported from Fortnox, the order Fortnox made of an offer, linked by hand). One
+    made in Fortnox takes no Upsales change (:func:`made_in_fortnox`), so the order's rows are
+    not mapped for it: a row Fortnox has without an article is on the order with a product that
+    has none. For such a link the read is the one :func:`document_lookup` asks for anyway
+    (unless the order has not changed since a write that kept no rows)."""
+    return link is not None and kept_rows(link.synced_fields) is None
+
+
+def rows_may_stay_unsent(link: LinkView | None) -> bool:
+    """Whether the rows of a won deal whose document is ``link``'s may never be sent, so that
+    ``before_order_save`` (which reads no document) does not refuse them: its opportunity came
+    from a Fortnox offer (its order is the one Fortnox makes of the offer), or its document may
+    be one made in Fortnox (:func:`read_before_mapping`), which its job reads and leaves as it
+    is; only that read tells for sure, and the job checks the rows when it sends them."""
+    if link is None:
+        return False
+    return link.fortnox_type is FortnoxType.OFFER or read_before_mapping(link)
+
+
+def made_in_fortnox(
+    existing: FortnoxDocument, upsales_order_id: int, fortnox_type: FortnoxType
+) -> NoChange | None:
+    """Why the linked document takes no change of the order: it was made in Fortnox (its
+    reference names no order, or another one); None when it was sent from this order."""
+    if parse_order_reference(getattr(existing, ORDER_REFERENCE_FIELD)) == upsales_order_id:
+        return None
+    return NoChange(
+        f"Fortnox {fortnox_type.value} {existing.DocumentNumber} was made in Fortnox, not sent "
+        "from this order; Fortnox stays its source and Upsales changes are not sent back"
+    )
+
+
 def decide_document(
     draft: DocumentDraft, link: LinkView | None, existing: FortnoxDocument | None
 ) -> DocumentDecision:
@@ -257,11 +293,9 @@ def decide_document(
     number = existing.DocumentNumber
     if fingerprint_of_fortnox_document(existing) == wanted:
         return LinkFortnoxDocument(draft.upsales_order_id, draft.fortnox_type, number, wanted)
-    if parse_order_reference(getattr(existing, ORDER_REFERENCE_FIELD)) != draft.upsales_order_id:
-        return NoChange(
-            f"Fortnox {draft.fortnox_type.value} {number} was made in Fortnox, not sent from "
-            "this order; Fortnox stays its source and Upsales changes are not sent back"
-        )
+    elsewhere = made_in_fortnox(existing, draft.upsales_order_id, draft.fortnox_type)
+    if elsewhere is not None:
+        return elsewhere
     reason = locked_reason(existing)
     if reason is not None:
         return RefuseDocumentChange(

@@ -13,7 +13,10 @@ reference (:mod:`.earlier_create`) is made only when an earlier attempt left one
 (:mod:`~upsales_fortnox.links.repository.document_intents`). An edit costs one Fortnox call
 (PUT): the order link keeps the rows our last write left (``synced_fields``, see
 :func:`.document.rows_to_keep`), so the document is read first only when the link keeps none,
-or when Fortnox refuses the update (locked, or changed in Fortnox).
+or when Fortnox refuses the update (locked, or changed in Fortnox). A linked document that keeps
+no rows is read before anything of the order is mapped: one made in Fortnox (imported, or the
+order Fortnox made of the deal's offer) is left as it is (:func:`.decide.read_before_mapping`),
+so the product of a row it has without an article, which has no article, does not stop the job.
 
 The deal's links go one way, through the links repository's
 :class:`~upsales_fortnox.links.repository.won_deal_links.WonDealLinks`: read (with the intent),
@@ -35,7 +38,9 @@ from upsales_fortnox.domain.outbound.decide import (
     DocumentLookup,
     decide_document,
     document_lookup,
+    made_in_fortnox,
     order_gate,
+    read_before_mapping,
 )
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, rows_to_keep
 from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
@@ -119,12 +124,23 @@ async def sync_won_order(
         )
     if link is not None and link.fortnox_type is FortnoxType.OFFER:
         return await _order_of_offer(services, context, order, link.fortnox_id, deal_links)
+    read = None
+    if link is not None and read_before_mapping(link):
+        read = await _linked_document(context, link.fortnox_type, link.fortnox_id)
+        elsewhere = made_in_fortnox(read, order.id, link.fortnox_type)
+        if elsewhere is not None:  # left as Fortnox has it: nothing of the order is mapped
+            left = WonDealResult(
+                order_id, "no_change", elsewhere.reason, document=linked, linked_before=True
+            )
+            return await _with_document_url(services, context, order, left)
     rest = None
     if links.set_aside is not None and links.sent_before is None:
         links, rest = await _open_again_or_set_aside(context, deal_links, links, sent_as)
     assert order.client is not None
     try:
-        return await _sync_deal(services, context, order, links, deal_links, sent_as, rest)
+        return await _sync_deal(
+            services, context, order, links, deal_links, sent_as, rest, linked_document=read
+        )
     except Exception:
         await deal_links.withdraw_unsent_intent()
         raise
@@ -183,9 +199,11 @@ async def _sync_deal(
     deal_links: WonDealLinks,
     sent_as: FortnoxType,
     rest: FortnoxOrder | None,
+    *,
+    linked_document: FortnoxDocument | None = None,
 ) -> WonDealResult:
     """The deal's customer made sure of, and its document written (``rest``, when it is to
-    take that backorder for it).
+    take that backorder for it; ``linked_document``: its linked one, when read already).
 
     When an earlier attempt left its intent, the document is searched for (and an earlier
     create waited for, :mod:`.earlier_create`) before the customer is looked for: that attempt
@@ -237,7 +255,7 @@ async def _sync_deal(
         deal_links,
         fortnox_type,
         customer.customer_number,
-        found_earlier,
+        found_earlier if link is None else linked_document,
     )
     return replace(synced, upsales_order=order.id, customer=made_out_to)
 
@@ -254,7 +272,8 @@ async def _sync_document(
 ) -> WonDealResult:
     """The order's document written (or left); the result without its customer.
     ``found_earlier``: what the search for an earlier attempt's document found, or the
-    backorder a deal won again takes; either is updated and linked."""
+    backorder a deal won again takes, either updated and linked; for a linked deal, its
+    document when read already."""
     mode = context.settings.product_bundles
     link = links.order
     articles = await resolve_article_numbers(
@@ -276,13 +295,10 @@ async def _sync_document(
     if problems:
         raise UnsendableOrder(refusal_message(f"The order {order.id}", problems))
     lookup = document_lookup(draft, link, sent_before=links.sent_before is not None)
-    existing = found_earlier if link is None else None
-    if lookup is DocumentLookup.GET:
+    existing = found_earlier
+    if lookup is DocumentLookup.GET and existing is None:
         assert link is not None
-        try:
-            existing = await get_document(context.fortnox, fortnox_type, int(link.fortnox_id))
-        except FortnoxNotFound:
-            raise document_missing(fortnox_type, link.fortnox_id) from None
+        existing = await _linked_document(context, fortnox_type, link.fortnox_id)
     result = partial(
         WonDealResult,
         order.id,
@@ -320,6 +336,15 @@ async def _sync_document(
     )
     done = result(outcome, document=FortnoxRef(fortnox_type, str(number)))
     return await _with_document_url(services, context, order, done)
+
+
+async def _linked_document(
+    context: InstallationContext, fortnox_type: FortnoxType, number: str
+) -> FortnoxDocument:
+    try:
+        return await get_document(context.fortnox, fortnox_type, int(number))
+    except FortnoxNotFound:
+        raise document_missing(fortnox_type, number) from None
 
 
 async def _write(

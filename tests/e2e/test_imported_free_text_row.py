@@ -1,0 +1,182 @@
+"""Upsales orders imported from Fortnox documents that have a row without an article (freight):
+the row is on the order with the product for such rows, which has no article. Fortnox stays the
+source of a document made there, so the sales rep's later edit of the order is saved in Upsales
+and left out of Fortnox: the save is not refused, the order's job does not die asking for an
+article, and the document keeps its free-text row."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, context_of
+from tests.e2e.outbound_support import edit, sync_order, win
+from tests.e2e.test_inbound_documents import invoice_module, order_module, orders_described
+from tests.e2e.test_won_offer import offer_module
+from upsales_fortnox.core.texts import say
+from upsales_fortnox.integrations.fortnox.models import (
+    Invoice,
+    InvoiceRow,
+    Offer,
+    OfferRow,
+    Order,
+    OrderRow,
+)
+from upsales_fortnox.sync.order_answers import answer_before_order_save, order_status
+from upsales_fortnox.vocabulary import JobStatus
+
+__all__ = ["invoice_module", "offer_module", "order_module"]
+
+
+async def _status(harness: SyncHarness, order_id: int) -> dict[str, Any]:
+    async with harness.services.session_factory() as session:
+        return await order_status(session, harness.installation_id, order_id)
+
+
+def _rows(harness: SyncHarness, collection: str, number: int | str) -> list[tuple[Any, ...]]:
+    stored = harness.fortnox_entity(collection, str(number))
+    assert stored is not None
+    rows = stored["InvoiceRows" if collection == "invoices" else "OrderRows"]
+    return [(row.get("ArticleNumber") or None, row.get("Description")) for row in rows]
+
+
+async def _edited_by_the_rep(harness: SyncHarness, deal: dict[str, Any]) -> None:
+    """The rep adds two hours to the deal's first row and saves it at 100 %: Upsales asks
+    first (``before_order_save``), then saves, then the deal's job runs."""
+    rows = [dict(row) for row in deal["orderRow"]]
+    rows[0] = {**rows[0], "quantity": rows[0]["quantity"] + 2}
+    hook = {"type": "before_order_save", "data": {"obj": {**deal, "orderRow": rows}}}
+    answer = await answer_before_order_save(harness.services, harness.installation_id, hook)
+    assert (answer.status_code, answer.body) == (200, {"status": "ok"})
+    edit(harness, "orders", int(deal["id"]), {"orderRow": rows})
+
+
+async def test_an_imported_invoice_with_a_free_text_row_takes_the_reps_edit(
+    invoice_module: SyncHarness,
+) -> None:
+    harness = invoice_module
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber="2001",
+            OurReference="sara@demokonsult.se",
+            InvoiceRows=[
+                InvoiceRow(
+                    ArticleNumber="KONS-1", DeliveredQuantity=Decimal(10), Price=Decimal(1250)
+                ),
+                InvoiceRow(Description="Frakt", DeliveredQuantity=Decimal(1), Price=Decimal(95)),
+            ],
+        )
+    )
+    assert invoice.DocumentNumber is not None
+    await EventFeed(harness).sync()
+    (deal,) = orders_described(harness, f"Fortnox invoice {invoice.DocumentNumber}")
+    assert deal["probability"] == 100
+    before = _rows(harness, "invoices", invoice.DocumentNumber)
+
+    await _edited_by_the_rep(harness, deal)
+    job = await sync_order(harness, int(deal["id"]))
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "no_change"
+    assert "made in Fortnox" in (job.result or {})["reason"]
+    assert (
+        _rows(harness, "invoices", invoice.DocumentNumber)
+        == before
+        == [
+            ("KONS-1", "Konsulttimme"),
+            (None, "Frakt"),
+        ]
+    )
+    status = await _status(harness, int(deal["id"]))
+    assert status["status"] == "sent"
+    assert status["message"] == say(
+        "status.sent", document=say("document.invoice"), number=str(invoice.DocumentNumber)
+    )
+
+
+async def test_an_imported_order_keeps_its_free_text_row_through_edits_on_both_sides(
+    order_module: SyncHarness,
+) -> None:
+    """The rep's edit is left out of Fortnox; the bookkeeper's later edit of the order comes
+    to Upsales with the freight row still the row without an article."""
+    harness = order_module
+    context = await context_of(harness)
+    rows = [
+        OrderRow(
+            ArticleNumber="KONS-1",
+            OrderedQuantity=Decimal(10),
+            DeliveredQuantity=Decimal(10),
+            Price=Decimal(1250),
+        ),
+        OrderRow(
+            Description="Frakt",
+            OrderedQuantity=Decimal(1),
+            DeliveredQuantity=Decimal(1),
+            Price=Decimal(95),
+        ),
+    ]
+    order = await context.fortnox.create_order(
+        Order(CustomerNumber="2001", OurReference="sara@demokonsult.se", OrderRows=rows)
+    )
+    assert order.DocumentNumber is not None
+    feed = EventFeed(harness)
+    await feed.sync()
+    (deal,) = orders_described(harness, f"Fortnox order {order.DocumentNumber}")
+
+    await _edited_by_the_rep(harness, deal)
+    job = await sync_order(harness, int(deal["id"]))
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "no_change"
+    assert _rows(harness, "orders", order.DocumentNumber) == [
+        ("KONS-1", "Konsulttimme"),
+        (None, "Frakt"),
+    ]
+    more = [rows[0].model_copy(update={"Price": Decimal(1300)}), rows[1]]
+    await context.fortnox.update_order(order.DocumentNumber, Order(OrderRows=more))
+    await feed.sync()
+    updated = harness.upsales_entity("orders", int(deal["id"]))
+    assert updated is not None
+    assert [(row["product"]["name"], row["price"]) for row in updated["orderRow"]] == [
+        ("Konsulttimme", Decimal(1300)),
+        ("Fortnox row without article", Decimal(95)),
+    ]
+    again = await sync_order(harness, int(deal["id"]))
+    assert again.status == JobStatus.DONE, again.last_error
+    assert (await _status(harness, int(deal["id"])))["status"] == "sent"
+
+
+async def test_a_deal_won_from_an_offer_with_a_free_text_row_takes_the_reps_later_edit(
+    offer_module: SyncHarness,
+) -> None:
+    """Won, the deal's document is the order Fortnox made of the offer: made in Fortnox too."""
+    harness = offer_module
+    context = await context_of(harness)
+    offer = await context.fortnox.create_offer(
+        Offer(
+            CustomerNumber="2001",
+            OurReference="sara@demokonsult.se",
+            OfferRows=[
+                OfferRow(ArticleNumber="KONS-1", Quantity=Decimal(10), Price=Decimal(1250)),
+                OfferRow(Description="Frakt", Quantity=Decimal(1), Price=Decimal(95)),
+            ],
+        )
+    )
+    await EventFeed(harness).sync()
+    (opportunity,) = orders_described(harness, f"Fortnox offer {offer.DocumentNumber}")
+    win(harness, int(opportunity["id"]))
+    won = await sync_order(harness, int(opportunity["id"]))
+    assert won.status == JobStatus.DONE, won.last_error
+    number = (won.result or {})["fortnox_order"]
+    deal = harness.upsales_entity("orders", int(opportunity["id"]))
+    assert deal is not None
+
+    await _edited_by_the_rep(harness, deal)
+    job = await sync_order(harness, int(deal["id"]))
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "no_change"
+    assert _rows(harness, "orders", number)[-1] == (None, "Frakt")
+    assert (await _status(harness, int(deal["id"])))["status"] == "sent"
