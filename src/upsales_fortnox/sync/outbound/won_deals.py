@@ -31,8 +31,7 @@ from dataclasses import replace
 from functools import partial
 
 from upsales_fortnox.documents.order_field import write_document_url
-from upsales_fortnox.domain.inbound.document_changes import document_fingerprint, invoice_made_of
-from upsales_fortnox.domain.outbound.deal_documents import rest_to_take
+from upsales_fortnox.domain.inbound.document_changes import document_fingerprint
 from upsales_fortnox.domain.outbound.decide import (
     DocumentDecision,
     DocumentLookup,
@@ -62,19 +61,17 @@ from upsales_fortnox.links.repository.deal_link_read import DealLinks
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
-from upsales_fortnox.sync.deal_rest import invoice_lives
 from upsales_fortnox.sync.outbound.article_numbers import resolve_article_numbers
 from upsales_fortnox.sync.outbound.deal_customer import ensure_customer
 from upsales_fortnox.sync.outbound.earlier_create import find_earlier_document, intent_recorded
 from upsales_fortnox.sync.outbound.fortnox_documents import (
-    DocumentLocked,
     RowsOutdated,
     document_missing,
     get_document,
-    open_backorders,
     write_document,
 )
 from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
+from upsales_fortnox.sync.outbound.set_aside_order import open_again_or_set_aside
 from upsales_fortnox.sync.outbound.won_offer import order_of_offer
 from upsales_fortnox.sync.results.outbound import DealCustomer, WonDealOutcome, WonDealResult
 from upsales_fortnox.sync.results.records import FortnoxRef
@@ -135,7 +132,7 @@ async def sync_won_order(
             return await _with_document_url(services, context, order, left)
     rest = None
     if links.set_aside is not None and links.sent_before is None:
-        links, rest = await _open_again_or_set_aside(context, deal_links, links, sent_as)
+        links, rest = await open_again_or_set_aside(context, deal_links, links, sent_as)
     assert order.client is not None
     try:
         return await _sync_deal(
@@ -144,51 +141,6 @@ async def sync_won_order(
     except Exception:
         await deal_links.withdraw_unsent_intent()
         raise
-
-
-async def _open_again_or_set_aside(
-    context: InstallationContext, deal_links: WonDealLinks, links: DealLinks, sent_as: FortnoxType
-) -> tuple[DealLinks, FortnoxOrder | None]:
-    """The deal's links, its set-aside order its document again when Fortnox has opened it
-    again since the invoice made of it ended (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``);
-    and, when it stays invoiced and deals are sent as orders, the open backorder of its rest
-    the deal takes instead of a new order (:func:`rest_to_take`), if any."""
-    assert links.set_aside is not None
-    try:
-        order = await context.fortnox.get_order(int(links.set_aside.fortnox_id))
-    except FortnoxNotFound:
-        return links, None
-    if order.Cancelled:
-        return links, None
-    if not invoice_made_of(order):
-        return await deal_links.take_back(links), None
-    if sent_as is not FortnoxType.ORDER:
-        return links, None
-    deal = links.set_aside.upsales_id
-    backorders = await open_backorders(context.fortnox, deal)
-    rest = rest_to_take(backorders, deal)
-    if rest is None:
-        await _refuse_beside_invoiced_rest(context, backorders)
-    return links, rest
-
-
-async def _refuse_beside_invoiced_rest(
-    context: InstallationContext, backorders: list[FortnoxOrder]
-) -> None:
-    """A deal whose rest was invoiced from its backorder, and that invoice lives (one read of
-    each), gets no new order: it would repeat that rest. People resolve it (credit the invoice
-    in Fortnox, or send the rest of the deal there by hand)."""
-    for backorder in backorders:
-        invoice = backorder.InvoiceReference
-        if not invoice_made_of(backorder) or invoice is None:
-            continue
-        if await invoice_lives(
-            context.fortnox, invoice, credit_invoices=context.settings.credit_invoices
-        ):
-            raise DocumentLocked(
-                f"the rest of the deal's order is in Fortnox invoice {invoice.strip()}, made of "
-                f"backorder {backorder.DocumentNumber}: a new order would repeat it"
-            )
 
 
 async def _sync_deal(
