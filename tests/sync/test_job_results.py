@@ -324,6 +324,17 @@ STORED: list[tuple[JobKind, dict[str, Any], object]] = [
         RepriceResult("A", checked=3, repriced=1, without_price=0),
     ),
     (
+        JobKind.REPRICE_PRODUCTS,
+        {
+            "price_list": None,
+            "default_price_list": True,
+            "products_checked": 2,
+            "products_repriced": 2,
+            "products_without_price": 0,
+        },
+        RepriceResult(None, checked=2, repriced=2, default_list=True),
+    ),
+    (
         JobKind.FORTNOX_RECONCILE,
         {
             "changed": {"customers": 1, "articles": 0, "invoices": 2},

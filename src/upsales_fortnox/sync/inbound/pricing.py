@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Final
 
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Price
 from upsales_fortnox.integrations.ports import FortnoxPort
 
@@ -37,6 +38,21 @@ async def article_price(
 ) -> Decimal | None:
     """The article's base price in ``price_list`` (one call); None when the list has none."""
     return base_price(await fortnox.article_prices(price_list, article_number))
+
+
+async def chosen_price(
+    fortnox: FortnoxPort, price_list: str | None, article_number: str
+) -> Decimal | None:
+    """The article's price as its sync takes it (one call): its base price in ``price_list``,
+    or with no list chosen its ``SalesPrice`` (its price in Fortnox's default list); None when
+    there is none, or the article is gone."""
+    if price_list is not None:
+        return await article_price(fortnox, price_list, article_number)
+    try:
+        article = await fortnox.get_article(article_number)
+    except FortnoxNotFound:
+        return None
+    return article.SalesPrice
 
 
 async def article_prices(

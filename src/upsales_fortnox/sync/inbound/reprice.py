@@ -4,10 +4,12 @@ The settings API calls :func:`enqueue_reprice` in the transaction that saves a n
 the ``reprice_products`` job then goes through the Upsales products and updates each whose list
 price differs: a product linked to an article gets the article's base price in the list
 (:mod:`.pricing`), or 0 when the list has none; an unlinked product whose article number the
-list prices gets that price. Fortnox lists a price list's prices one article at a time, so the
-job spends one call per product with an article (linked, or by its own article number) and
-none on other products. Progress is checkpointed, so a job that is interrupted resumes after
-the last product it finished, without asking for the prices it already used.
+list prices gets that price. With no list chosen (Fortnox's default list) the price is the
+article's ``SalesPrice``, as the article sync takes it. Fortnox lists a price list's prices one
+article at a time, so the job spends one call per product with an article (linked, or by its
+own article number) and none on other products. Progress is checkpointed, so a job that is
+interrupted resumes after the last product it finished, without asking for the prices it
+already used.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.jobs import Enqueued, JobContext, enqueue
 from upsales_fortnox.links.repository.link_reads import article_links
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
-from upsales_fortnox.sync.inbound.pricing import article_price
+from upsales_fortnox.sync.inbound.pricing import chosen_price
 from upsales_fortnox.sync.results.inbound import RepriceResult
 from upsales_fortnox.vocabulary import JobKind
 
@@ -45,8 +47,6 @@ async def enqueue_reprice(session: DbSession, installation_id: uuid.UUID) -> Enq
 
 async def reprice_products(job: InboundJob, ctx: JobContext) -> RepriceResult:
     price_list = job.context.settings.price_list
-    if price_list is None:
-        return RepriceResult(None)
     linked = await article_links(job.session_factory, job.installation_id)
     start_after = 0
     if ctx.payload.get("price_list") == price_list:
@@ -59,7 +59,7 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> RepriceResult:
         number = priced_article(product, linked)
         if number is None:
             continue
-        price = await article_price(job.context.fortnox, price_list, number)
+        price = await chosen_price(job.context.fortnox, price_list, number)
         since_checkpoint += 1  # a resumed job asks for no price twice
         target = target_price(product, linked, {} if price is None else {number: price})
         if target is not None:
@@ -73,7 +73,13 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> RepriceResult:
         if since_checkpoint >= CHECKPOINT_EVERY:
             await ctx.checkpoint({"price_list": price_list, "after_product_id": product.id})
             since_checkpoint = 0
-    return RepriceResult(price_list, checked=checked, repriced=repriced, without_price=unpriced)
+    return RepriceResult(
+        price_list,
+        checked=checked,
+        repriced=repriced,
+        without_price=unpriced,
+        default_list=price_list is None,
+    )
 
 
 def priced_article(product: Product, linked: dict[int, str]) -> str | None:

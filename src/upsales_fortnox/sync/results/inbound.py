@@ -256,20 +256,24 @@ class RepriceResult:
     """A ``reprice_products`` job: the products checked against the chosen price list."""
 
     price_list: str | None
-    """None: no price list is chosen; nothing was checked."""
+    """None: no price list is chosen (with ``default_list``: priced from Fortnox's default
+    list, the articles' ``SalesPrice``; without it, a job that checked nothing)."""
     checked: int = 0
     repriced: int = 0
     without_price: int = 0
+    default_list: bool = False
 
     @property
     def outcome(self) -> str | None:
-        return SKIP if self.price_list is None else None
+        return SKIP if self.price_list is None and not self.default_list else None
 
     def to_json(self) -> JsonObject:
-        if self.price_list is None:
+        if self.outcome == SKIP:
             return {"price_list": None, "outcome": SKIP, "reason": NO_PRICE_LIST}
+        default = {"default_price_list": True} if self.default_list else {}
         return {
             "price_list": self.price_list,
+            **default,
             "products_checked": self.checked,
             "products_repriced": self.repriced,
             "products_without_price": self.without_price,
@@ -281,11 +285,13 @@ class RepriceResult:
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> RepriceResult:
         price_list = optional_text(data, "price_list")
-        if price_list is None:
+        default_list = data.get("default_price_list") is True
+        if price_list is None and not default_list:
             return cls(None)
         return cls(
             price_list,
             checked=whole(data, "products_checked"),
             repriced=whole(data, "products_repriced"),
             without_price=whole(data, "products_without_price"),
+            default_list=default_list,
         )
