@@ -23,8 +23,11 @@ from upsales_fortnox.domain.currency import FortnoxRate, foreign_currency
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.outbound.money import DISCOUNT_AMOUNT, ZERO
 from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, order_reference
-from upsales_fortnox.domain.outbound.rows import PlannedRow
-from upsales_fortnox.integrations.fortnox.limits import DOCUMENT_MAX_LENGTHS
+from upsales_fortnox.domain.outbound.rows import WITHOUT_ARTICLE, PlannedRow
+from upsales_fortnox.integrations.fortnox.limits import (
+    DOCUMENT_MAX_LENGTHS,
+    DOCUMENT_ROW_MAX_LENGTHS,
+)
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
 from upsales_fortnox.vocabulary import FortnoxType
 
@@ -107,12 +110,12 @@ class DocumentDraft:
 
 
 def _row_fields(row: PlannedRow) -> dict[str, Any]:
-    return {
-        "ArticleNumber": row.article_number,
-        "Price": row.price,
-        "Discount": row.discount,
-        "DiscountType": DISCOUNT_AMOUNT,
-    }
+    what = (
+        {"Description": (row.description or "")[: DOCUMENT_ROW_MAX_LENGTHS["Description"]]}
+        if row.article_number == WITHOUT_ARTICLE
+        else {"ArticleNumber": row.article_number}
+    )
+    return {**what, "Price": row.price, "Discount": row.discount, "DiscountType": DISCOUNT_AMOUNT}
 
 
 def our_reference(user_name: str | None) -> str | None:

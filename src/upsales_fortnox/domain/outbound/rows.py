@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from upsales_fortnox.core.texts import Phrase
 from upsales_fortnox.domain.outbound.money import (
@@ -43,6 +44,12 @@ class ProductNotInFortnox(UnsendableOrder):
     code = "product_not_in_fortnox"
 
 
+WITHOUT_ARTICLE: Final = ""
+"""The article number of a product whose rows are Fortnox rows without an article (the
+catch-all product that Fortnox rows without one are imported onto): such a row goes to Fortnox
+with the product's name as its text and no article."""
+
+
 @dataclass(frozen=True)
 class PlannedRow:
     """One Fortnox document row. ``amount`` is the row total Fortnox will compute."""
@@ -53,6 +60,8 @@ class PlannedRow:
     discount: Decimal
     amount: Decimal
     product_id: int
+    description: str | None = None
+    """The row's text, for a row without an article (:data:`WITHOUT_ARTICLE`)."""
 
 
 @dataclass(frozen=True)
@@ -175,12 +184,13 @@ def plan_rows(
     product_names: Mapping[int, str] | None = None,
 ) -> list[PlannedRow]:
     """The Fortnox rows for an order's rows. ``article_numbers`` maps Upsales product ids to
-    Fortnox article numbers; a product missing from it raises :class:`ProductNotInFortnox`."""
+    Fortnox article numbers (:data:`WITHOUT_ARTICLE`: rows without an article); a product
+    missing from it raises :class:`ProductNotInFortnox`."""
     planned = []
     for line in _lines(rows, mode):
         article_number = article_numbers.get(line.product_id)
+        name = line.product_name or (product_names or {}).get(line.product_id)
         if article_number is None:
-            name = line.product_name or (product_names or {}).get(line.product_id)
             raise ProductNotInFortnox(
                 Phrase("order.product_without_article_named", name=name, product_id=line.product_id)
                 if name
@@ -195,6 +205,7 @@ def plan_rows(
                 discount=pricing.discount,
                 amount=line.amount,
                 product_id=line.product_id,
+                description=name if article_number == WITHOUT_ARTICLE else None,
             )
         )
     return planned

@@ -2,8 +2,11 @@
 
 Through the product links (one query for all rows). A product without a link falls back to its
 Upsales ``articleNo`` when a Fortnox article has that number; the link is then stored so the
-next order needs no lookup. Anything else is missing, and mapping names the product in a
-:class:`~.rows.ProductNotInFortnox` error: a row is never dropped silently.
+next order needs no lookup. The catch-all product of Fortnox rows without an article
+(:data:`~upsales_fortnox.domain.inbound.products.NO_ARTICLE_NUMBER`) makes rows without an
+article (:data:`~upsales_fortnox.domain.outbound.rows.WITHOUT_ARTICLE`). Anything else is
+missing, and mapping names the product in a :class:`~.rows.ProductNotInFortnox` error: a row
+is never dropped silently.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from upsales_fortnox.domain.identity import normalise_article_number
+from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NUMBER
+from upsales_fortnox.domain.outbound.rows import WITHOUT_ARTICLE
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
@@ -46,6 +51,9 @@ async def resolve_article_numbers(
             result.product_names[product_id] = product.name
         article_number = normalise_article_number(product.articleNo)
         if article_number is None:
+            continue
+        if article_number == NO_ARTICLE_NUMBER:
+            result.by_product[product_id] = WITHOUT_ARTICLE
             continue
         try:
             article = await fortnox.get_article(article_number)
