@@ -91,7 +91,8 @@ async def get_links(
     response_model=LinkOut,
     summary="Link an Upsales entity to a Fortnox entity by hand",
     description="Settles an ambiguous match. The types must pair (company ↔ customer, product ↔ "
-    "article, order ↔ order, invoice or offer), else 422. 409 `link_conflict` when the Upsales "
+    "article, order ↔ order, invoice or offer), else 422; a Fortnox order, invoice or offer is "
+    "named by its number (digits, no leading zero), else 422. 409 `link_conflict` when the Upsales "
     "entity already has a link of that Fortnox type or the Fortnox entity is linked already "
     "(`details.existing_link_id`; delete it first). The new link has no fingerprint, so the "
     "next change on either side is synced in full.",
