@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 
@@ -15,6 +15,8 @@ from tests.e2e.inbound_support import (
     jobs_of,
     link_of,
 )
+from tests.e2e.test_inbound_payments import pay
+from tests.e2e.test_payment_status import expected, money_on, payment_fields
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.sync.reconcile import (
@@ -101,3 +103,31 @@ async def test_a_customer_deleted_without_an_event_is_unlinked_by_the_sweep(
     (company,) = companies_named(harness, "Ask AB")
     assert custom_value(company, harness.demo.account_fortnox_customer_number_field_id) is None
     assert await link_of(harness, FortnoxType.CUSTOMER, "9") is None
+
+
+async def test_a_payment_after_two_runs_in_one_minute_reaches_the_order(
+    harness: SyncHarness,
+) -> None:
+    feed, number, order_id, total = await money_on(harness)
+    await pay(harness, number, "200")
+    feed.new_events()  # the payments' events are lost
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    for moment in (start, start + timedelta(seconds=20)):  # a run, and its retry that minute
+        await reconcile_installation(
+            harness.services, harness.installation_id, clock=lambda moment=moment: moment
+        )
+        await harness.run_jobs()
+    assert payment_fields(harness, order_id)["FORTNOX_PAID_AMOUNT"] == "200.00"
+
+    await pay(harness, number, "300")
+    feed.new_events()
+    # whether a payment touches its invoice's lastmodified is unverified: here it does not
+    invoices = harness.fortnox.tenant(harness.tenant_id).collection("invoices")
+    invoices.modified[number] = (start - timedelta(hours=1)).timestamp()
+    later = start + timedelta(minutes=15)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: later)
+    await harness.run_jobs()
+
+    assert payment_fields(harness, order_id) == expected(
+        "partly_paid", "500.00", str(total - 500), "2026-12-01"
+    )

@@ -18,6 +18,7 @@ from tests.e2e.harness import (
     build_harness,
     harness_settings,
 )
+from tests.e2e.inbound_support import companies_named, fortnox_call
 from ufs_sandboxes.fortnox import FortnoxSandboxConfig, ManualClock
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.sync.reconcile import TOPICS, reconcile_installation
@@ -143,3 +144,65 @@ async def test_an_ordinary_day_lists_only_the_window(
         c2=utc(2026, 6, 10, 12, 15),  # after the checkpoint
     )
     assert await reconcile_from(timed_harness, utc(2026, 6, 10, 12, 10)) == ["2"]
+
+
+async def checkpoint_all_topics(harness: SyncHarness, at: datetime) -> None:
+    async with harness.services.session_factory() as session:
+        for topic in (*TOPICS, "customers:sweep", "articles:sweep"):
+            session.add(
+                ReconcileCheckpoint(
+                    installation_id=harness.installation_id,
+                    topic=topic,
+                    checked_until=at,
+                    updated_at=at,
+                )
+            )
+        await session.commit()
+
+
+async def reconcile_at(harness: SyncHarness, moment: datetime) -> None:
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: moment)
+    await harness.run_jobs()
+
+
+async def rename_customer_at(
+    harness: SyncHarness, clock: ManualClock, moment: datetime, number: str, name: str
+) -> None:
+    clock.now = moment.timestamp()
+    await fortnox_call(harness, "PUT", f"/customers/{number}", {"Customer": {"Name": name}})
+
+
+async def test_a_change_after_a_run_in_the_autumn_hour_is_synced_by_the_next(
+    timed_harness: SyncHarness, clock: ManualClock
+) -> None:
+    # 2026-10-25 02:00-02:59 CEST (00:00-00:59 UTC) is followed by 02:00-02:59 CET. Runs every
+    # 15 minutes in the first pass all start their window at 01:59: each must still sync what
+    # changed since the run before it.
+    harness = timed_harness
+    await checkpoint_all_topics(harness, utc(2026, 10, 25, 0, 5))
+    change_customers_at(harness, clock, c1=utc(2026, 10, 25, 0, 10))
+    await reconcile_at(harness, utc(2026, 10, 25, 0, 20))
+    assert companies_named(harness, "Kund c1")
+
+    await rename_customer_at(harness, clock, utc(2026, 10, 25, 0, 30), "1", "Höstbolaget AB")
+    await reconcile_at(harness, utc(2026, 10, 25, 0, 35))
+
+    assert companies_named(harness, "Höstbolaget AB")
+
+
+async def test_a_change_after_two_runs_in_one_minute_is_synced_by_the_next(
+    timed_harness: SyncHarness, clock: ManualClock
+) -> None:
+    # A run retried within the minute it ran in (a later topic failed) moves the checkpoints
+    # again; the next run's window starts in that same minute.
+    harness = timed_harness
+    await checkpoint_all_topics(harness, utc(2026, 6, 10, 12, 0))
+    change_customers_at(harness, clock, c1=utc(2026, 6, 10, 12, 0, 30))
+    await reconcile_at(harness, utc(2026, 6, 10, 12, 1, 10))
+    await reconcile_at(harness, utc(2026, 6, 10, 12, 1, 40))
+    assert companies_named(harness, "Kund c1")
+
+    await rename_customer_at(harness, clock, utc(2026, 6, 10, 12, 8), "1", "Sommarbolaget AB")
+    await reconcile_at(harness, utc(2026, 6, 10, 12, 16, 40))
+
+    assert companies_named(harness, "Sommarbolaget AB")

@@ -8,8 +8,12 @@ local time, see :mod:`upsales_fortnox.integrations.fortnox.lastmodified`) and fe
 change event per entity into the same intake and dedupe as the stream: its offset is
 ``reconcile:{entity id}:{checkpoint}``, so its dedupe key is
 ``fortnox:{topic}:reconcile:{entity id}:{checkpoint}`` and a repeated run over the same window
-records nothing twice. The checkpoint of a topic moves to the run's start once its events are
-recorded (same transaction). The first run looks back :data:`FIRST_RUN_LOOKBACK`.
+records nothing twice. The checkpoint in the key is the exact instant (:func:`window_marker`),
+not the ``lastmodified`` value sent: that has minute precision and names one minute for every
+checkpoint in the first pass of the autumn's repeated hour, so two runs' windows would share
+keys and the later run would take a new change of an entity the earlier one listed for a
+repeat. The checkpoint of a topic moves to the run's start once its events are recorded (same
+transaction). The first run looks back :data:`FIRST_RUN_LOOKBACK`.
 
 Deletions leave no trace in ``lastmodified`` lists, so once per :data:`SWEEP_INTERVAL` the job
 lists all customer and article numbers and feeds a deletion event for each linked one Fortnox
@@ -41,7 +45,6 @@ from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamTenant,
     record_with_intake,
 )
-from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodified
 from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.integrations.fortnox.stream import Message
 from upsales_fortnox.integrations.ports import FortnoxPort
@@ -50,7 +53,11 @@ from upsales_fortnox.links.repository.link_reads import linked_fortnox_ids
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.money.reconcile_money import money_batches
-from upsales_fortnox.sync.repository.reconcile_checkpoints import load_checkpoints, save_checkpoint
+from upsales_fortnox.sync.repository.reconcile_checkpoints import (
+    load_checkpoints,
+    save_checkpoint,
+    window_marker,
+)
 from upsales_fortnox.sync.results.periodic import ReconcileResult
 from upsales_fortnox.sync.scheduling import every_interval, queue_for_active_installations
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
@@ -154,7 +161,7 @@ async def reconcile_installation(
     changed: dict[str, int] = {}
     for topic in TOPICS:
         since = checkpoints.get(topic, now - FIRST_RUN_LOOKBACK)
-        marker = format_lastmodified(since)
+        marker = window_marker(since)
         events = [
             synthetic_event(
                 topic,

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodified
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.ports import FortnoxPort
+from upsales_fortnox.sync.repository.reconcile_checkpoints import window_marker
 
 PAYMENTS_CHECKPOINT: Final = "invoicepayments"
 OVERDUE_CHECKPOINT: Final = "invoices:overdue"
@@ -56,7 +56,7 @@ async def money_batches(
     batches = [
         InvoiceBatch(
             sorted(paid & linked_invoices, key=int),
-            f"payments:{format_lastmodified(since)}",
+            f"payments:{window_marker(since)}",
             PAYMENTS_CHECKPOINT,
         )
     ]

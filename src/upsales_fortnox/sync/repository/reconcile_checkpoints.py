@@ -1,13 +1,14 @@
 """The ``reconcile_checkpoints`` table: until when each topic of an installation was checked,
 by the Fortnox reconciliation (a topic per Fortnox register, and its sweeps) and by the Upsales
-catch-up (its ``upsales:*`` topics)."""
+catch-up (its ``upsales:*`` topics), and how a checkpoint is named in the offsets of the events
+a run feeds (:func:`window_marker`)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import datetime
-from typing import cast
+from datetime import UTC, datetime
+from typing import Final, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,6 +18,16 @@ from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.job import ReconcileCheckpoint
 
 _CHECKPOINTS = cast(Table, ReconcileCheckpoint.__table__)
+
+WINDOW_MARKER_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def window_marker(since: datetime) -> str:
+    """A window's start as the offsets of the events a run feeds name it: the checkpoint's exact
+    instant in UTC. Distinct checkpoints never share a marker (the ``lastmodified`` value sent
+    for a window has minute precision, and one minute for all of the autumn's first repeated
+    hour); a rerun from the same checkpoint repeats it, so it records nothing twice."""
+    return since.astimezone(UTC).strftime(WINDOW_MARKER_FORMAT)
 
 
 async def load_checkpoints(
