@@ -59,6 +59,7 @@ from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.checkpoints import seed_checkpoints
+from upsales_fortnox.sync.reconcile import seed_reconcile_checkpoints
 
 FORTNOX_SCOPES: Final = DEFAULT_SCOPES
 """Every scope the sync needs (one constant,
@@ -273,6 +274,7 @@ class FortnoxLogin:
                 await connect_tenant(session, installation, tenant_id)
                 await release_installation_jobs(session, installation_id, now=now)
                 await seed_checkpoints(session, installation_id, now)
+                await seed_reconcile_checkpoints(session, installation_id, now)
         except TenantTaken:
             async with self._services.session_factory() as session, session.begin():
                 if not await tenant_connected_elsewhere(session, tenant_id, installation_id):

@@ -13,7 +13,10 @@ not the ``lastmodified`` value sent: that has minute precision and names one min
 checkpoint in the first pass of the autumn's repeated hour, so two runs' windows would share
 keys and the later run would take a new change of an entity the earlier one listed for a
 repeat. The checkpoint of a topic moves to the run's start once its events are recorded (same
-transaction). The first run looks back :data:`FIRST_RUN_LOOKBACK`.
+transaction). The Fortnox login starts the checkpoints at activation
+(:func:`seed_reconcile_checkpoints`; a later login keeps them), so changes made while an
+installation waits before its first run (paused, say) are found however long it waited; one
+without checkpoints looks back :data:`FIRST_RUN_LOOKBACK`.
 
 Deletions leave no trace in ``lastmodified`` lists, so once per :data:`SWEEP_INTERVAL` the job
 lists all customer and article numbers and feeds a deletion event for each linked one Fortnox
@@ -33,7 +36,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake.fortnox_events import (
     RECONCILE_CHANGED,
@@ -52,7 +55,8 @@ from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.links.repository.link_reads import linked_fortnox_ids
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
-from upsales_fortnox.sync.money.reconcile_money import money_batches
+from upsales_fortnox.sync.money.reconcile_money import PAYMENTS_CHECKPOINT, money_batches
+from upsales_fortnox.sync.repository import reconcile_checkpoints
 from upsales_fortnox.sync.repository.reconcile_checkpoints import (
     load_checkpoints,
     save_checkpoint,
@@ -84,6 +88,16 @@ _SWEPT: Final = {"customers": FortnoxType.CUSTOMER, "articles": FortnoxType.ARTI
 _SWEEP_SUFFIX: Final = ":sweep"
 
 Lister = Callable[[datetime | None], AsyncIterator[Entity]]
+
+
+async def seed_reconcile_checkpoints(
+    session: DbSession, installation_id: uuid.UUID, at: datetime
+) -> None:
+    """Start the installation's windows (topics and payments) at ``at``, its activation, unless
+    it has them already. In the caller's transaction."""
+    await reconcile_checkpoints.seed_checkpoints(
+        session, installation_id, (*TOPICS, PAYMENTS_CHECKPOINT), at
+    )
 
 
 def _listers(fortnox: FortnoxPort) -> dict[str, Lister]:
