@@ -4,13 +4,15 @@ Both answer at once from the database alone (links, settings, cached custom fiel
 no call to Fortnox or Upsales, so Upsales' save dialog never waits on another service.
 
 ``before_order_save`` refuses (400 + a message the user reads) an order about to be saved as
-won (100 %) that the sync could not send: a product without a Fortnox article link, a company
-Fortnox would refuse, or a document over Fortnox's limits. Orders below 100 % pass, and so does an
-opportunity from a Fortnox offer (its order is the one Fortnox makes of the offer), and a deal
-whose document was made in Fortnox (imported; its Upsales changes are not sent back). The order
-is read from ``data.obj`` (reference upsales.md §4; ``data.object`` is accepted too). Only what
-the hook body carries about an unlinked company can be checked (the name, and the organisation
-number and addresses when Upsales sends them); the job checks the full company again.
+won (100 %) that the sync could not send: a product without a Fortnox article link (not the
+catch-all product of Fortnox rows without an article, known by its name: it is sent as a row
+without one), a company Fortnox would refuse, or a document over Fortnox's limits. Orders below
+100 % pass, and so does an opportunity from a Fortnox offer (its order is the one Fortnox makes
+of the offer), and a deal whose document was made in Fortnox (imported; its Upsales changes are
+not sent back). The order is read from ``data.obj`` (reference upsales.md §4; ``data.object``
+is accepted too). Only what the hook body carries about an unlinked company can be checked (the
+name, and the organisation number and addresses when Upsales sends them); the job checks the
+full company again.
 
 ``app_status_order`` reports the order's sync status: ``sent`` (as Fortnox invoice/order N),
 ``waiting`` (a job is queued or running), ``failed`` (the last job died; its error, e.g. a
@@ -53,6 +55,7 @@ from upsales_fortnox.domain.outbound.rows import (
     plan_rows,
     required_product_ids,
     row_product_id,
+    with_catch_all_named,
 )
 from upsales_fortnox.domain.outbound.validation import company_problems
 from upsales_fortnox.domain.sync_settings import SyncSettings
@@ -134,9 +137,10 @@ async def _known(session: DbSession, installation_id: uuid.UUID, order: OrderDra
     settings = SyncSettings.of((await load_settings(session, installation_id)).row)
     links = LinkStore(session, installation_id)
     product_ids = required_product_ids(order.orderRow or [], settings.product_bundles)
-    articles = await links.fortnox_ids_by_upsales(
+    linked = await links.fortnox_ids_by_upsales(
         LinkEntity.PRODUCT, FortnoxType.ARTICLE, product_ids
     )
+    articles = with_catch_all_named(order.orderRow or [], linked)
     company_linked = False
     if order.client is not None:
         company_link = await links.by_upsales(

@@ -10,14 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.sync.outbound.outbound_builders import order, order_row
+from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAME
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.money import ORE, fortnox_net, round_ore
 from upsales_fortnox.domain.outbound.rows import (
+    WITHOUT_ARTICLE,
     ProductNotInFortnox,
     UnsendableOrder,
     plan_rows,
     required_product_ids,
     upsales_net_value,
+    with_catch_all_named,
 )
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.vocabulary import FortnoxType, ProductBundleMode
@@ -124,6 +127,27 @@ def test_a_product_without_article_is_named_in_the_error() -> None:
             ProductBundleMode.ONLY_SUB_PRODUCTS,
             ARTICLES,
         )
+
+
+def test_the_catch_all_product_is_known_by_its_name_where_the_rows_carry_no_article() -> None:
+    """A check reading only the order (the hook body names products, not their article
+    numbers) takes the unlinked product named as the catch-all for a row without an article."""
+    rows = order(
+        [
+            order_row(1, 1, "100", name=NO_ARTICLE_NAME),  # linked: its article stays
+            order_row(77, 1, "95", name=NO_ARTICLE_NAME),
+            order_row(99, 1, "5", name="Frakt"),
+        ]
+    ).orderRow
+    assert rows is not None
+    known = with_catch_all_named(rows, ARTICLES)
+    assert known == {**ARTICLES, 77: WITHOUT_ARTICLE}
+    assert 99 not in known and 77 not in ARTICLES
+    planned = plan_rows(rows[:2], ProductBundleMode.ONLY_BUNDLE, known)
+    assert [(r.article_number, r.description, r.amount) for r in planned] == [
+        ("A1", None, D("100")),
+        (WITHOUT_ARTICLE, NO_ARTICLE_NAME, D("95")),
+    ]
 
 
 def test_required_product_ids_per_mode() -> None:
