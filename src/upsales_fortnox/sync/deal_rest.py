@@ -28,15 +28,11 @@ from upsales_fortnox.domain.inbound.document_changes import (
     is_cancelled,
     predecessor,
 )
-from upsales_fortnox.domain.outbound.reference import (
-    ORDER_REFERENCE_FIELD,
-    ORDER_REFERENCE_SEARCH_PARAMETER,
-    order_reference,
-)
 from upsales_fortnox.domain.payment_status import is_full_credit
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.ports import FortnoxPort
+from upsales_fortnox.sync.outbound.fortnox_documents import listed_by_reference
 from upsales_fortnox.vocabulary import FortnoxType
 
 ZERO: Final = Decimal(0)
@@ -74,15 +70,11 @@ async def rest_lives(
     made_of = predecessor(document) if isinstance(document, Invoice) else None
     if made_of is not None:
         passed_over.add(made_of[1])
-    wanted = order_reference(upsales_order_id)
-    listing = fortnox.iter_orders(search={ORDER_REFERENCE_SEARCH_PARAMETER: wanted})
+    listed = await listed_by_reference(fortnox, FortnoxType.ORDER, upsales_order_id)
     numbers = [
         item.DocumentNumber
-        async for item in listing
-        if (getattr(item, ORDER_REFERENCE_FIELD) or "").strip() == wanted
-        and item.DocumentNumber is not None
-        and not item.Cancelled
-        and str(item.DocumentNumber) not in passed_over
+        for item in listed
+        if item.DocumentNumber is not None and str(item.DocumentNumber) not in passed_over
     ]
     for number in numbers:
         try:

@@ -48,6 +48,25 @@ async def get_document(
     return await fortnox.get_order(number)
 
 
+async def listed_by_reference(
+    fortnox: FortnoxPort, fortnox_type: FortnoxType, upsales_order_id: int
+) -> list[FortnoxDocument]:
+    """The documents of ``fortnox_type`` whose order reference names the Upsales order exactly
+    and that are not cancelled, as the list shows them (one list call)."""
+    reference = order_reference(upsales_order_id)
+    search = {ORDER_REFERENCE_SEARCH_PARAMETER: reference}
+    listing = (
+        fortnox.iter_invoices(search=search)
+        if fortnox_type is FortnoxType.INVOICE
+        else fortnox.iter_orders(search=search)
+    )
+    return [
+        item
+        async for item in listing
+        if (getattr(item, ORDER_REFERENCE_FIELD) or "").strip() == reference and not item.Cancelled
+    ]
+
+
 async def find_document_by_reference(
     fortnox: FortnoxPort,
     fortnox_type: FortnoxType,
@@ -59,19 +78,10 @@ async def find_document_by_reference(
     ``passed_over`` (the numbers of documents the order's earlier links name), backorders
     (Fortnox's, never a create of ours), credit invoices and credited invoices, which carry the
     reference too (a credit copies it): each costs one more read."""
-    reference = order_reference(upsales_order_id)
-    search = {ORDER_REFERENCE_SEARCH_PARAMETER: reference}
-    listing = (
-        fortnox.iter_invoices(search=search)
-        if fortnox_type is FortnoxType.INVOICE
-        else fortnox.iter_orders(search=search)
-    )
     numbers = [
         item.DocumentNumber
-        async for item in listing
-        if (getattr(item, ORDER_REFERENCE_FIELD) or "").strip() == reference
-        and item.DocumentNumber is not None
-        and not item.Cancelled
+        for item in await listed_by_reference(fortnox, fortnox_type, upsales_order_id)
+        if item.DocumentNumber is not None
         and not (isinstance(item, Order) and item.is_backorder)
         and str(item.DocumentNumber) not in passed_over
     ]
@@ -85,15 +95,11 @@ async def find_document_by_reference(
 async def open_backorders(fortnox: FortnoxPort, upsales_order_id: int) -> list[Order]:
     """The backorders carrying the order's reference that are not cancelled, each read (one
     list call; one read each, as the list does not say whether one was invoiced)."""
-    reference = order_reference(upsales_order_id)
-    listing = fortnox.iter_orders(search={ORDER_REFERENCE_SEARCH_PARAMETER: reference})
+    listed = await listed_by_reference(fortnox, FortnoxType.ORDER, upsales_order_id)
     numbers = [
         item.DocumentNumber
-        async for item in listing
-        if item.is_backorder
-        and not item.Cancelled
-        and item.DocumentNumber is not None
-        and (getattr(item, ORDER_REFERENCE_FIELD) or "").strip() == reference
+        for item in listed
+        if isinstance(item, Order) and item.is_backorder and item.DocumentNumber is not None
     ]
     return [await fortnox.get_order(number) for number in numbers]
 
