@@ -10,18 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.imported_support import imported_deal, order_made_in_fortnox
 from tests.e2e.inbound_support import EventFeed, context_of
 from tests.e2e.outbound_support import edit, sync_order, win
 from tests.e2e.test_inbound_documents import invoice_module, order_module, orders_described
 from tests.e2e.test_won_offer import offer_module
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.fortnox.models import (
-    Invoice,
-    InvoiceRow,
     Offer,
     OfferRow,
     Order,
-    OrderRow,
 )
 from upsales_fortnox.sync.order_answers import answer_before_order_save, order_status
 from upsales_fortnox.vocabulary import JobStatus
@@ -56,24 +54,9 @@ async def test_an_imported_invoice_with_a_free_text_row_takes_the_reps_edit(
     invoice_module: SyncHarness,
 ) -> None:
     harness = invoice_module
-    context = await context_of(harness)
-    invoice = await context.fortnox.create_invoice(
-        Invoice(
-            CustomerNumber="2001",
-            OurReference="sara@demokonsult.se",
-            InvoiceRows=[
-                InvoiceRow(
-                    ArticleNumber="KONS-1", DeliveredQuantity=Decimal(10), Price=Decimal(1250)
-                ),
-                InvoiceRow(Description="Frakt", DeliveredQuantity=Decimal(1), Price=Decimal(95)),
-            ],
-        )
-    )
-    assert invoice.DocumentNumber is not None
-    await EventFeed(harness).sync()
-    (deal,) = orders_described(harness, f"Fortnox invoice {invoice.DocumentNumber}")
+    deal, invoice = await imported_deal(harness, "invoice", freight=True)
     assert deal["probability"] == 100
-    before = _rows(harness, "invoices", invoice.DocumentNumber)
+    before = _rows(harness, "invoices", invoice)
 
     await _edited_by_the_rep(harness, deal)
     job = await sync_order(harness, int(deal["id"]))
@@ -82,7 +65,7 @@ async def test_an_imported_invoice_with_a_free_text_row_takes_the_reps_edit(
     assert (job.result or {})["outcome"] == "no_change"
     assert "made in Fortnox" in (job.result or {})["reason"]
     assert (
-        _rows(harness, "invoices", invoice.DocumentNumber)
+        _rows(harness, "invoices", invoice)
         == before
         == [
             ("KONS-1", "Konsulttimme"),
@@ -92,7 +75,7 @@ async def test_an_imported_invoice_with_a_free_text_row_takes_the_reps_edit(
     status = await _status(harness, int(deal["id"]))
     assert status["status"] == "sent"
     assert status["message"] == say(
-        "status.sent", document=say("document.invoice"), number=str(invoice.DocumentNumber)
+        "status.sent", document=say("document.invoice"), number=str(invoice)
     )
 
 
@@ -103,40 +86,21 @@ async def test_an_imported_order_keeps_its_free_text_row_through_edits_on_both_s
     to Upsales with the freight row still the row without an article."""
     harness = order_module
     context = await context_of(harness)
-    rows = [
-        OrderRow(
-            ArticleNumber="KONS-1",
-            OrderedQuantity=Decimal(10),
-            DeliveredQuantity=Decimal(10),
-            Price=Decimal(1250),
-        ),
-        OrderRow(
-            Description="Frakt",
-            OrderedQuantity=Decimal(1),
-            DeliveredQuantity=Decimal(1),
-            Price=Decimal(95),
-        ),
-    ]
-    order = await context.fortnox.create_order(
-        Order(CustomerNumber="2001", OurReference="sara@demokonsult.se", OrderRows=rows)
-    )
-    assert order.DocumentNumber is not None
-    feed = EventFeed(harness)
-    await feed.sync()
-    (deal,) = orders_described(harness, f"Fortnox order {order.DocumentNumber}")
+    deal, order = await imported_deal(harness, "order", freight=True)
 
     await _edited_by_the_rep(harness, deal)
     job = await sync_order(harness, int(deal["id"]))
 
     assert job.status == JobStatus.DONE, job.last_error
     assert (job.result or {})["outcome"] == "no_change"
-    assert _rows(harness, "orders", order.DocumentNumber) == [
+    assert _rows(harness, "orders", order) == [
         ("KONS-1", "Konsulttimme"),
         (None, "Frakt"),
     ]
+    rows = order_made_in_fortnox(freight=True).OrderRows or []
     more = [rows[0].model_copy(update={"Price": Decimal(1300)}), rows[1]]
-    await context.fortnox.update_order(order.DocumentNumber, Order(OrderRows=more))
-    await feed.sync()
+    await context.fortnox.update_order(order, Order(OrderRows=more))
+    await EventFeed(harness).sync()
     updated = harness.upsales_entity("orders", int(deal["id"]))
     assert updated is not None
     assert [(row["product"]["name"], row["price"]) for row in updated["orderRow"]] == [

@@ -10,14 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.imported_support import imported_deal
 from tests.e2e.inbound_support import EventFeed, context_of
 from tests.e2e.outbound_support import sync_order, win
 from tests.e2e.test_imported_free_text_row import _status
-from tests.e2e.test_inbound_documents import invoice_module, order_module, orders_described
+from tests.e2e.test_inbound_documents import invoice_module, order_module
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAME
 from upsales_fortnox.integrations.fortnox.limits import DOCUMENT_ROW_MAX_LENGTHS
-from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
 from upsales_fortnox.sync.order_answers import answer_before_order_save
 from upsales_fortnox.vocabulary import JobStatus
 
@@ -32,25 +32,11 @@ async def test_a_rewon_deal_of_a_cancelled_invoice_with_a_free_text_row_gets_a_n
     harness = invoice_module
     feed = EventFeed(harness)
     context = await context_of(harness)
-    imported = await context.fortnox.create_invoice(
-        Invoice(
-            CustomerNumber="2001",
-            OurReference="sara@demokonsult.se",
-            InvoiceRows=[
-                InvoiceRow(
-                    ArticleNumber="KONS-1", DeliveredQuantity=Decimal(10), Price=Decimal(1250)
-                ),
-                InvoiceRow(Description="Frakt", DeliveredQuantity=Decimal(1), Price=Decimal(95)),
-            ],
-        )
-    )
-    assert imported.DocumentNumber is not None
-    await feed.sync()
-    (deal,) = orders_described(harness, f"Fortnox invoice {imported.DocumentNumber}")
-    await context.fortnox.cancel_invoice(imported.DocumentNumber)
+    deal, imported = await imported_deal(harness, "invoice", freight=True)
+    await context.fortnox.cancel_invoice(imported)
     await feed.sync()
 
-    await _won_again(harness, int(deal["id"]), "invoice", str(imported.DocumentNumber))
+    await _won_again(harness, int(deal["id"]), "invoice", str(imported))
 
 
 async def test_a_rewon_deal_of_a_cancelled_order_with_a_free_text_row_gets_a_new_order(
@@ -59,33 +45,11 @@ async def test_a_rewon_deal_of_a_cancelled_order_with_a_free_text_row_gets_a_new
     harness = order_module
     feed = EventFeed(harness)
     context = await context_of(harness)
-    imported = await context.fortnox.create_order(
-        Order(
-            CustomerNumber="2001",
-            OurReference="sara@demokonsult.se",
-            OrderRows=[
-                OrderRow(
-                    ArticleNumber="KONS-1",
-                    OrderedQuantity=Decimal(10),
-                    DeliveredQuantity=Decimal(10),
-                    Price=Decimal(1250),
-                ),
-                OrderRow(
-                    Description="Frakt",
-                    OrderedQuantity=Decimal(1),
-                    DeliveredQuantity=Decimal(1),
-                    Price=Decimal(95),
-                ),
-            ],
-        )
-    )
-    assert imported.DocumentNumber is not None
-    await feed.sync()
-    (deal,) = orders_described(harness, f"Fortnox order {imported.DocumentNumber}")
-    await context.fortnox.cancel_order(imported.DocumentNumber)
+    deal, imported = await imported_deal(harness, "order", freight=True)
+    await context.fortnox.cancel_order(imported)
     await feed.sync()
 
-    await _won_again(harness, int(deal["id"]), "order", str(imported.DocumentNumber))
+    await _won_again(harness, int(deal["id"]), "order", str(imported))
 
 
 async def _won_again(harness: SyncHarness, deal_id: int, kind: str, cancelled: str) -> None:

@@ -5,13 +5,11 @@ Upsales order."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from tests.e2e.harness import SyncHarness
+from tests.e2e.imported_support import imported_deal
 from tests.e2e.inbound_support import EventFeed, change_event, context_of
 from tests.e2e.outbound_support import link_of, sync_order, win
-from tests.e2e.test_inbound_documents import invoice_module, order_module, orders_described
-from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
+from tests.e2e.test_inbound_documents import invoice_module, order_module
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
 __all__ = ["invoice_module", "order_module"]
@@ -23,24 +21,8 @@ async def test_the_imported_orders_later_event_leaves_the_rewon_deal_its_new_ord
     harness = order_module
     feed = EventFeed(harness)
     context = await context_of(harness)
-    imported = await context.fortnox.create_order(
-        Order(
-            CustomerNumber="2001",
-            OurReference="sara@demokonsult.se",
-            OrderRows=[
-                OrderRow(
-                    ArticleNumber="KONS-1",
-                    OrderedQuantity=Decimal(10),
-                    DeliveredQuantity=Decimal(10),
-                    Price=Decimal(1250),
-                )
-            ],
-        )
-    )
-    assert imported.DocumentNumber is not None
-    await feed.sync()
-    (deal,) = orders_described(harness, f"Fortnox order {imported.DocumentNumber}")
-    invoice = await context.fortnox.create_invoice_from_order(imported.DocumentNumber)
+    deal, imported = await imported_deal(harness, "order")
+    invoice = await context.fortnox.create_invoice_from_order(imported)
     assert invoice.DocumentNumber is not None
     await feed.sync()
     await context.fortnox.cancel_invoice(invoice.DocumentNumber)
@@ -60,33 +42,20 @@ async def test_the_imported_invoices_later_event_leaves_the_rewon_deal_its_new_i
     harness = invoice_module
     feed = EventFeed(harness)
     context = await context_of(harness)
-    imported = await context.fortnox.create_invoice(
-        Invoice(
-            CustomerNumber="2001",
-            OurReference="sara@demokonsult.se",
-            InvoiceRows=[
-                InvoiceRow(
-                    ArticleNumber="KONS-1", DeliveredQuantity=Decimal(10), Price=Decimal(1250)
-                )
-            ],
-        )
-    )
-    assert imported.DocumentNumber is not None
-    await feed.sync()
-    (deal,) = orders_described(harness, f"Fortnox invoice {imported.DocumentNumber}")
-    await context.fortnox.cancel_invoice(imported.DocumentNumber)
+    deal, imported = await imported_deal(harness, "invoice")
+    await context.fortnox.cancel_invoice(imported)
     await feed.sync()
 
     await _won_again_then_its_old_documents_event(harness, deal["id"], ("invoices", imported))
 
 
 async def _won_again_then_its_old_documents_event(
-    harness: SyncHarness, deal_id: int, old: tuple[str, Order | Invoice]
+    harness: SyncHarness, deal_id: int, old: tuple[str, int]
 ) -> None:
     """The lost deal is won again and gets a new document; then an event of its ``old`` one
-    (a Fortnox collection and the document), late or sent again, is synced. The deal stays
+    (a Fortnox collection and the document's number), late or sent again, is synced. The deal stays
     won and linked to its new document, and no Upsales order is made."""
-    collection, document = old
+    collection, number = old
     win(harness, deal_id)  # the customer signs after all
     again = await sync_order(harness, deal_id)
     assert again.status == JobStatus.DONE, again.last_error
@@ -94,7 +63,7 @@ async def _won_again_then_its_old_documents_event(
     made = (again.result or {})[f"fortnox_{collection.removesuffix('s')}"]
     orders_before = len(harness.upsales_entities("orders"))
 
-    event = change_event(harness, collection, str(document.DocumentNumber), "900")
+    event = change_event(harness, collection, str(number), "900")
     await EventFeed(harness).enqueue([event])
     await harness.run_jobs()
 
