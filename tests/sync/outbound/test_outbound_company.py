@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.sync.outbound.outbound_builders import company
 from upsales_fortnox.domain.outbound.company import (
     AccountFieldIds,
@@ -11,6 +13,7 @@ from upsales_fortnox.domain.outbound.company import (
     company_fields_from_upsales,
     customer_changes,
     new_customer,
+    vat_type,
 )
 from upsales_fortnox.domain.outbound.merge import (
     base_after_upsales_write,
@@ -116,6 +119,29 @@ def test_customer_wire_models() -> None:
         "Phone1": API_BLANK,
         "City": "Lund",
     }
+
+
+@pytest.mark.parametrize(
+    ("country", "vat_number", "expected"),
+    [
+        ("SE", "SE556677889901", "SEVAT"),
+        ("SE", None, "SEVAT"),
+        ("DE", "DE123456789", "EUREVERSEDVAT"),
+        ("GR", "EL123456789", "EUREVERSEDVAT"),
+        ("FI", None, "EUVAT"),
+        ("NO", "NO923456789MVA", "EXPORT"),
+        ("GB", None, "EXPORT"),
+        (None, "DE123456789", None),
+    ],
+)
+def test_a_new_customers_vat_type_follows_country_and_vat_number(
+    country: str | None, vat_number: str | None, expected: str | None
+) -> None:
+    fields = {"name": "A", "country_code": country, "vat_number": vat_number}
+    assert vat_type(fields) == expected
+    assert new_customer(fields).to_wire().get("VATType") == expected
+    # never a company field: an update never sends it
+    assert "VATType" not in customer_changes(fields).to_wire()
 
 
 def test_merge_rules() -> None:

@@ -22,6 +22,9 @@ Where the Upsales values come from:
   see :class:`AccountFieldIds`); without them these two fields are not synced at all (left out
   of the dict, so never cleared).
 
+A customer the service creates gets a ``VATType`` from its country and VAT number
+(:func:`vat_type`); it is never sent again, nor is it a company field: the bookkeeper owns it.
+
 Organisation numbers are written ``NNNNNN-NNNN`` when they are Swedish organisation or personal
 numbers (:func:`~upsales_fortnox.domain.identity.normalise_org_number`), otherwise kept as given
 (and refused by :mod:`.validation`).
@@ -78,6 +81,15 @@ POSTAL_ADDRESS_TYPES: Final = (*INVOICE_ADDRESS_TYPES, "Mail", "Postal")
 """The Upsales addresses that stand for the customer's (invoice) address, preferred in this
 order; the Fortnox → Upsales sync writes into the first the company has (``Mail`` when none)."""
 ADDRESS_PREFERENCE: Final = (*POSTAL_ADDRESS_TYPES, "Visit")
+HOME_COUNTRY: Final = "SE"
+EU_COUNTRY_CODES: Final = frozenset(
+    {
+        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+        "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+    }
+)  # fmt: skip
+"""The member states of the EU by ISO 3166-1 alpha-2 code (Greece is ``GR`` here, ``EL`` only in
+VAT numbers)."""
 _COUNTRY_NAMES: Final = {
     "sverige": "SE",
     "sweden": "SE",
@@ -201,10 +213,24 @@ def customer_wire_values(fields: Mapping[str, str | None]) -> dict[str, str | No
     return {FORTNOX_FIELDS[name]: value for name, value in fields.items()}
 
 
+def vat_type(fields: Mapping[str, str | None]) -> str | None:
+    """The ``VATType`` of a new customer: ``SEVAT`` in Sweden; in another EU country
+    ``EUREVERSEDVAT`` with a VAT number (reverse charge), else ``EUVAT``; ``EXPORT`` outside the
+    EU; None (Fortnox's default) when the country is unknown."""
+    country = fields.get("country_code")
+    if not country:
+        return None
+    if country == HOME_COUNTRY:
+        return "SEVAT"
+    if country not in EU_COUNTRY_CODES:
+        return "EXPORT"
+    return "EUREVERSEDVAT" if fields.get("vat_number") else "EUVAT"
+
+
 def new_customer(fields: Mapping[str, str | None]) -> Customer:
-    """A Fortnox customer to create; empty fields are left out."""
+    """A Fortnox customer to create, with its :func:`vat_type`; empty fields are left out."""
     values = {key: value for key, value in customer_wire_values(fields).items() if value}
-    return Customer(Type="COMPANY", **values)
+    return Customer(Type="COMPANY", VATType=vat_type(fields), **values)
 
 
 def customer_changes(changes: Mapping[str, str | None]) -> Customer:

@@ -91,6 +91,16 @@ deal once nothing else lives. Were the reference not carried, nothing is found: 
 end moves the deal to lost, as when Fortnox made no backorder, and the rest's own events change
 nothing."""
 
+DOCUMENTS_FOLLOW_CUSTOMER_VAT_TYPE: Final[bool | None] = None
+"""Whether an order or invoice takes its customer's ``VATType`` (rows without Swedish VAT for
+``EUREVERSEDVAT`` or ``EXPORT``): *unverified*; the spec gives the customer's ``VATType`` enum
+(``SEVAT``, ``SEREVERSEDVAT``, ``EUREVERSEDVAT``, ``EUVAT``, ``EXPORT``) without a default or any
+effect on documents, and the reference lists only the values. Nor is ``SEVAT`` as the default
+sourced (the sandbox's choice). A new customer is therefore sent its VAT type
+(:func:`upsales_fortnox.domain.outbound.company.vat_type`); documents send no row ``VAT`` and
+the service reads totals back from Fortnox, so it is right under either answer (the sandbox
+keeps the article's VAT on every row)."""
+
 LIST_META_INFORMATION: Final = "MetaInformation"
 """The paging block of list answers (``@TotalResources``, ``@TotalPages``, ``@CurrentPage``):
 from the docs (reference fortnox.md §1); the spec's list schemas do not declare it. A list
