@@ -13,6 +13,7 @@ from upsales_fortnox.domain.outbound.document_body import (
 )
 from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.domain.outbound.reference import order_reference, parse_order_reference
+from upsales_fortnox.domain.outbound.rows import WITHOUT_ARTICLE
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
 from upsales_fortnox.vocabulary import FortnoxType, ProductBundleMode, SyncType
 
@@ -143,3 +144,25 @@ def test_order_reference_round_trip() -> None:
     assert parse_order_reference(" upsales-order:42 ") == 42
     assert parse_order_reference("upsales-order:42x") is None
     assert parse_order_reference(None) is None
+
+
+def test_a_row_without_an_article_read_back_as_null_or_empty_is_the_same_row() -> None:
+    """``facts.ROW_WITHOUT_ARTICLE_READ_BACK``: Fortnox may answer a text row's
+    ``ArticleNumber`` as ``""`` or as null; either is the row the draft sent."""
+    draft = map_order(
+        order([order_row(1, 2, "4410"), order_row(3, 1, "95")]),
+        fortnox_type=FortnoxType.INVOICE,
+        customer_number="1001",
+        article_numbers={**ARTICLES, 3: WITHOUT_ARTICLE},
+        bundle_mode=ProductBundleMode.ONLY_BUNDLE,
+    )
+    sent = draft.to_fortnox()
+    assert isinstance(sent, Invoice)
+    for read_back in ("", None):
+        rows = [
+            {**row.to_wire(), "RowId": number, "ArticleNumber": row.ArticleNumber or read_back}
+            for number, row in enumerate(sent.InvoiceRows or [], start=7)
+        ]
+        stored = Invoice.model_validate({**sent.to_wire(), "InvoiceRows": rows})
+        assert fingerprint_of_fortnox_document(stored) == draft.fingerprint()
+        assert matching_row_ids(stored.InvoiceRows or [], draft.rows) == [7, 8]

@@ -124,6 +124,12 @@ def our_reference(user_name: str | None) -> str | None:
     return name[:OUR_REFERENCE_MAX] or None
 
 
+def _article(article_number: str | None) -> str:
+    """A row's article as compared: a row without one reads the same whether Fortnox answers
+    its ``ArticleNumber`` as ``""`` or as null (``facts.ROW_WITHOUT_ARTICLE_READ_BACK``)."""
+    return article_number or WITHOUT_ARTICLE
+
+
 def _fingerprint(
     customer_number: str | None,
     currency: str | None,
@@ -138,7 +144,7 @@ def _fingerprint(
         discount = discount or ZERO
         canonical_rows.append(
             [
-                article,
+                _article(article),
                 quantity or ZERO,
                 price or ZERO,
                 discount,
@@ -222,13 +228,13 @@ def matching_row_ids(
 def _matching_ids(
     existing: Sequence[tuple[int | None, str | None]], articles: Sequence[str | None]
 ) -> list[int | None]:
-    unused: dict[str | None, list[int]] = {}
+    unused: dict[str, list[int]] = {}
     for row_id, article_number in existing:
         if row_id is not None:
-            unused.setdefault(article_number, []).append(row_id)
+            unused.setdefault(_article(article_number), []).append(row_id)
     ids: list[int | None] = []
     for article_number in articles:
-        candidates = unused.get(article_number)
+        candidates = unused.get(_article(article_number))
         ids.append(candidates.pop(0) if candidates else None)
     return ids
 

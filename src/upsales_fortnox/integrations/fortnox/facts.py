@@ -62,6 +62,13 @@ deal's rows are added as new rows, each from its own article, and a second PUT d
 row (:func:`upsales_fortnox.domain.outbound.document_body.held_row_id`); right under either
 answer, at one more PUT when every product of the deal changed."""
 
+ROW_WITHOUT_ARTICLE_READ_BACK: Final = ""
+"""The ``ArticleNumber`` Fortnox answers for a document row sent without one (a free-text row,
+such as freight): ``""`` in the sandbox; ``""`` or null from Fortnox is *unverified*. Rows are
+matched and fingerprinted with either read as no article
+(:func:`upsales_fortnox.domain.outbound.document_body.matching_row_ids`), so a text row read back
+is the same row under either answer."""
+
 INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS: Final = "stays invoiced"
 """Whether an order Fortnox turned into an invoice stays invoiced (``InvoiceReference`` set,
 closed to changes) once that invoice is cancelled or credited in full: *unverified* (the
