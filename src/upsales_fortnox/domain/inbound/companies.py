@@ -78,6 +78,15 @@ def customer_fingerprint(customer: Customer) -> str:
     return fingerprint(customer_sync_fields(customer))
 
 
+def changed_beside_write(before: Customer, written: Customer, after: Customer) -> bool:
+    """Whether ``after`` (the customer as Fortnox answered our write of ``written``) differs
+    from ``before`` (as read before the write) in a field the write did not send: someone
+    changed the customer meanwhile, and its fingerprint is no echo of ours."""
+    sent = written.model_fields_set
+    was, now = customer_sync_fields(before), customer_sync_fields(after)
+    return any(now[name] != was[name] for name in was if name not in sent)
+
+
 # --- mapping ----------------------------------------------------------------------------------
 
 

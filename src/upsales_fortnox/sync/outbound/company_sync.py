@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from upsales_fortnox.domain.inbound.companies import customer_fingerprint
+from upsales_fortnox.domain.inbound.companies import changed_beside_write, customer_fingerprint
 from upsales_fortnox.domain.outbound.company import company_fields_from_upsales
 from upsales_fortnox.domain.outbound.decide import company_gate, decide_company_update
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
@@ -76,7 +76,11 @@ async def sync_company(
         company_id, link, fields, customer, fortnox_unchanged=not changed_in_fortnox
     )
     if decision.changes is not None:
+        read = customer
         customer = await context.fortnox.update_customer(link.fortnox_id, decision.changes)
+        # a field our write did not send changed between our read and our write: the
+        # bookkeeper's edit, which the event of it is to bring to Upsales
+        changed_in_fortnox |= changed_beside_write(read, decision.changes, customer)
     async with services.session_factory() as session:
         await LinkStore(session, installation_id).save(
             LinkEntity.COMPANY,
