@@ -92,6 +92,7 @@ REALISTIC: dict[str, object] = {
     "max_length": 10,
     "document": Phrase("document.invoice"),
     "number": "17",
+    "company_id": 42,
 }
 
 

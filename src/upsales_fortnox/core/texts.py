@@ -69,6 +69,13 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "landet {value} är ingen landskod med två bokstäver",
         "en": "the country {value} is not a two-letter country code",
     },
+    "company.customer_of_another": {
+        "sv": "Fortnox-kunden {number} med samma organisationsnummer eller namn hör redan till "
+        "företaget {company_id} i Upsales; slå ihop företagen eller ändra organisationsnumret",
+        "en": "the Fortnox customer {number} with the same organisation number or name belongs "
+        "to the company {company_id} in Upsales already; merge the companies or correct the "
+        "organisation number",
+    },
     "company.too_long": {
         "sv": "företagets {field_sv} har {length} tecken; Fortnox tillåter högst {max_length}",
         "en": "the company's {field} is {length} characters long; Fortnox allows {max_length}",
@@ -130,6 +137,14 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "spara ordern igen.",
         "en": "Not sent: Fortnox does not accept the company. Correct the company's details "
         "and save the order again.",
+    },
+    "status.failed.company_taken": {
+        "sv": "Inte skickad: företagets kund i Fortnox hör redan till ett annat företag i Upsales "
+        "med samma organisationsnummer. Slå ihop företagen eller rätta organisationsnumret och "
+        "spara ordern igen.",
+        "en": "Not sent: the company's customer in Fortnox belongs to another company in Upsales "
+        "with the same organisation number. Merge the companies or correct the organisation "
+        "number, and save the order again.",
     },
     "status.failed.locked": {
         "sv": "Ändringen skickades inte: dokumentet i Fortnox är låst (bokfört eller skickat). "

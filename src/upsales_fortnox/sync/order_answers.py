@@ -266,6 +266,7 @@ def _order_id(body: Mapping[str, Any]) -> int | None:
 _FAILED_TEXTS: Final = {
     "product_not_in_fortnox": "status.failed.missing_article",
     "company_not_accepted_by_fortnox": "status.failed.company",
+    "fortnox_customer_of_another_company": "status.failed.company_taken",
     DocumentLocked.code: "status.failed.locked",
     "fortnox_reauthorization_required": "status.failed.login",
     OfferCancelled.code: "status.failed.offer_cancelled",

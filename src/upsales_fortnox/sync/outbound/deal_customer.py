@@ -25,6 +25,7 @@ from typing import Literal
 
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.core.texts import Phrase
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
@@ -39,12 +40,13 @@ from upsales_fortnox.domain.outbound.decide import (
     customer_search,
     decide_customer,
 )
+from upsales_fortnox.domain.outbound.validation import refusal_message
 from upsales_fortnox.domain.sync_commands import (
     CreateFortnoxCustomer,
     LinkFortnoxCustomer,
     WriteCustomerNumberToUpsales,
 )
-from upsales_fortnox.integrations.errors import RetryLater, SyncError
+from upsales_fortnox.integrations.errors import PermanentError, RetryLater, SyncError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
@@ -103,6 +105,14 @@ class OwnCustomerCreateMayLand(CompanyCustomerMayLand):
     sender = "an earlier attempt of this deal"
 
 
+class CustomerOfAnotherCompany(PermanentError):
+    """The Fortnox customer that matches the company is linked to another company already (two
+    companies with one organisation number, say): linking would take it from that company,
+    creating would make a duplicate, so the deal waits for a person to settle it."""
+
+    code = "fortnox_customer_of_another_company"
+
+
 async def ensure_customer(
     session_factory: DbSessionFactory,
     installation_id: uuid.UUID,
@@ -134,6 +144,14 @@ async def ensure_customer(
         decision, made_before_a_change = await _noted_create_found(
             links, deal, decision, (fields, candidates)
         )
+        owner = await links.customer_linked_to(decision.customer_number)
+        if owner is not None and owner != company_id:
+            taken = Phrase(
+                "company.customer_of_another", number=decision.customer_number, company_id=owner
+            )
+            raise CustomerOfAnotherCompany(
+                refusal_message(f"The company {fields.get('name')!r}", [taken])
+            )
     if isinstance(decision, CreateFortnoxCustomer):
         earlier = await _no_earlier_create_may_land(links, deal, searched_at, settle_seconds)
         # another run's link clears the notes it read: then the customer it linked is used
