@@ -7,65 +7,16 @@ nothing of the deal lives in Fortnox any more, and it goes to lost."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
-from tests.e2e.outbound_support import edit, fortnox_list, sync_order, win
+from tests.e2e.inbound_support import EventFeed, fortnox_call
+from tests.e2e.outbound_support import edit, fortnox_list, sync_order
+from tests.e2e.partly_invoiced_support import deal_probability, end_invoice, partly_invoiced
 from tests.e2e.test_reconciliation_report import report
-from upsales_fortnox.integrations.fortnox.models import Order
 from upsales_fortnox.sync.order_answers import order_status
-from upsales_fortnox.vocabulary import JobStatus, SyncType
-
-
-async def _partly_invoiced(harness: SyncHarness, *, rest_invoiced: bool) -> tuple[int, int, int]:
-    """The deal won today and sent as an order; one of each row delivered and invoiced (A),
-    the rest split off into a backorder, invoiced too (B) when ``rest_invoiced``; every event
-    synced. Invoice A's number, the backorder's, and the rest's document: invoice B, or the
-    backorder."""
-    await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
-    order_id = harness.demo.opportunity_id
-    win(harness, order_id, date=dt.date.today().isoformat())
-    first = await sync_order(harness, order_id)
-    assert first.status == JobStatus.DONE, first.last_error
-    number = int((first.result or {})["fortnox_order"])
-    context = await context_of(harness)
-    sent = await context.fortnox.get_order(number)
-    delivered = [
-        row.model_copy(update={"DeliveredQuantity": Decimal(1)}) for row in sent.OrderRows or []
-    ]
-    await context.fortnox.update_order(number, Order(OrderRows=delivered))
-    invoice = await context.fortnox.create_invoice_from_order(number)
-    assert invoice.DocumentNumber is not None
-    await EventFeed(harness).sync()
-    (backorder,) = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
-    rest = int(backorder["DocumentNumber"])
-    if rest_invoiced:
-        made = await context.fortnox.create_invoice_from_order(rest)
-        assert made.DocumentNumber is not None
-        rest = made.DocumentNumber
-        await EventFeed(harness).sync()
-    assert _probability(harness) == 100
-    return invoice.DocumentNumber, int(backorder["DocumentNumber"]), rest
-
-
-async def _end_invoice(harness: SyncHarness, number: int, how: str) -> None:
-    """Cancel the invoice, or book and credit it in full; its events synced."""
-    if how == "cancelled":
-        await fortnox_call(harness, "PUT", f"/invoices/{number}/cancel")
-    else:
-        await fortnox_call(harness, "PUT", f"/invoices/{number}/bookkeep")
-        await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
-    await EventFeed(harness).sync()
-
-
-def _probability(harness: SyncHarness) -> int:
-    deal = harness.upsales_entity("orders", harness.demo.opportunity_id)
-    assert deal is not None
-    probability: int = deal["probability"]
-    return probability
+from upsales_fortnox.vocabulary import JobStatus
 
 
 @pytest.mark.parametrize("how", ["cancelled", "credited"])
@@ -74,12 +25,12 @@ async def test_a_deal_stays_won_while_the_rest_of_its_partly_invoiced_order_live
     linked: SyncHarness, how: str, rest_invoiced: bool
 ) -> None:
     harness = linked
-    invoice, _, _ = await _partly_invoiced(harness, rest_invoiced=rest_invoiced)
+    invoice = (await partly_invoiced(harness, rest_invoiced=rest_invoiced)).invoice
     today = dt.date.today()
 
-    await _end_invoice(harness, invoice, how)
+    await end_invoice(harness, invoice, how)
 
-    assert _probability(harness) == 100  # the rest is still being delivered or invoiced
+    assert deal_probability(harness) == 100  # the rest is still being delivered or invoiced
     found = await report(harness, today, today)
     assert found["clean"] is True, found["differences"]
     assert found["upsales"] == found["fortnox"]
@@ -91,18 +42,19 @@ async def test_a_partly_invoiced_deal_is_lost_once_its_rest_ends_too(
     linked: SyncHarness, how: str, rest_invoiced: bool
 ) -> None:
     harness = linked
-    invoice, _, rest = await _partly_invoiced(harness, rest_invoiced=rest_invoiced)
+    parts = await partly_invoiced(harness, rest_invoiced=rest_invoiced)
+    invoice, rest = parts.invoice, parts.rest
     today = dt.date.today()
-    await _end_invoice(harness, invoice, how)
-    assert _probability(harness) == 100
+    await end_invoice(harness, invoice, how)
+    assert deal_probability(harness) == 100
 
     if rest_invoiced:
-        await _end_invoice(harness, rest, how)
+        await end_invoice(harness, rest, how)
     else:
         await fortnox_call(harness, "PUT", f"/orders/{rest}/cancel")
         await EventFeed(harness).sync()
 
-    assert _probability(harness) == 0
+    assert deal_probability(harness) == 0
     found = await report(harness, today, today)
     assert found["clean"] is True, found["differences"]
 
@@ -114,9 +66,10 @@ async def test_the_full_credit_of_the_rest_ends_the_deal_by_the_credit_invoice_a
     ends the deal even when only the credit invoice's event arrives (whether Fortnox also
     sends one of B's own is not known)."""
     harness = linked
-    invoice, _, rest = await _partly_invoiced(harness, rest_invoiced=True)
-    await _end_invoice(harness, invoice, "cancelled")
-    assert _probability(harness) == 100
+    parts = await partly_invoiced(harness, rest_invoiced=True)
+    invoice, rest = parts.invoice, parts.rest
+    await end_invoice(harness, invoice, "cancelled")
+    assert deal_probability(harness) == 100
 
     await fortnox_call(harness, "PUT", f"/invoices/{rest}/bookkeep")
     await fortnox_call(harness, "PUT", f"/invoices/{rest}/credit")
@@ -125,7 +78,7 @@ async def test_the_full_credit_of_the_rest_ends_the_deal_by_the_credit_invoice_a
     await feed.enqueue(e for e in events if str(e["entityId"]) != str(rest))
     await harness.run_jobs()
 
-    assert _probability(harness) == 0
+    assert deal_probability(harness) == 0
 
 
 async def test_a_change_to_a_deal_whose_rest_was_invoiced_makes_no_order_beside_it(
@@ -135,8 +88,8 @@ async def test_a_change_to_a_deal_whose_rest_was_invoiced_makes_no_order_beside_
     to it is not sent as a new order with all its rows, which would repeat the rest B holds;
     it stops as locked for people to resolve."""
     harness = linked
-    invoice, _, _ = await _partly_invoiced(harness, rest_invoiced=True)
-    await _end_invoice(harness, invoice, "cancelled")
+    invoice = (await partly_invoiced(harness, rest_invoiced=True)).invoice
+    await end_invoice(harness, invoice, "cancelled")
     orders_before = len(fortnox_list(harness, "orders"))
     order_id = harness.demo.opportunity_id
     deal = harness.upsales_entity("orders", order_id)
@@ -155,12 +108,12 @@ async def test_the_sales_rep_is_not_told_a_deal_whose_rest_lives_was_moved_to_lo
     linked: SyncHarness,
 ) -> None:
     harness = linked
-    invoice, _, _ = await _partly_invoiced(harness, rest_invoiced=False)
-    await _end_invoice(harness, invoice, "cancelled")
+    invoice = (await partly_invoiced(harness, rest_invoiced=False)).invoice
+    await end_invoice(harness, invoice, "cancelled")
 
     async with harness.services.session_factory() as session:
         status = await order_status(session, harness.installation_id, harness.demo.opportunity_id)
-    assert _probability(harness) == 100
+    assert deal_probability(harness) == 100
     assert status["status"] == "cancelled"
     assert f"faktura {invoice}" in status["message"]
     assert "flyttades till förlorad" not in status["message"]  # it was not: the rest lives

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
+from tests.e2e.inbound_support import EventFeed, context_of
 from tests.e2e.outbound_support import edit, fortnox_list, sync_order, win
+from tests.e2e.partly_invoiced_support import deal_probability, end_invoice, partly_invoiced
 from tests.e2e.test_reconciliation_report import report
 from tests.e2e.won_deal_support import dies_before_the_link
-from upsales_fortnox.integrations.fortnox.models import Order
-from upsales_fortnox.vocabulary import JobStatus, SyncType
+from upsales_fortnox.vocabulary import JobStatus
 
 
 async def _partly_invoiced_then_ended(
@@ -31,38 +31,12 @@ async def _partly_invoiced_then_ended(
     ``ended`` first); the first invoice ``ended``, its events synced (the deal is lost once
     nothing of it lives: while the backorder is open, it stays won). The order's number and
     the backorder's."""
-    await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
-    order_id = harness.demo.opportunity_id
-    win(harness, order_id, date=dt.date.today().isoformat())
-    first = await sync_order(harness, order_id)
-    assert first.status == JobStatus.DONE, first.last_error
-    number = int((first.result or {})["fortnox_order"])
-    context = await context_of(harness)
-    sent = await context.fortnox.get_order(number)
-    delivered = [
-        row.model_copy(update={"DeliveredQuantity": Decimal(1)}) for row in sent.OrderRows or []
-    ]
-    await context.fortnox.update_order(number, Order(OrderRows=delivered))
-    invoice = await context.fortnox.create_invoice_from_order(number)
-    assert invoice.DocumentNumber is not None
-    await EventFeed(harness).sync()
-    (backorder,) = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
-    ending = [invoice.DocumentNumber]
-    if rest_invoiced:
-        rest = await context.fortnox.create_invoice_from_order(int(backorder["DocumentNumber"]))
-        await EventFeed(harness).sync()
-        assert rest.DocumentNumber is not None
-        ending.insert(0, rest.DocumentNumber)
+    parts = await partly_invoiced(harness, rest_invoiced=rest_invoiced)
+    ending = [parts.rest, parts.invoice] if rest_invoiced else [parts.invoice]
     for each in ending:
-        if ended == "cancelled":
-            await context.fortnox.cancel_invoice(each)
-        else:
-            await fortnox_call(harness, "PUT", f"/invoices/{each}/bookkeep")
-            await fortnox_call(harness, "PUT", f"/invoices/{each}/credit")
-        await EventFeed(harness).sync()
-    deal = harness.upsales_entity("orders", order_id)
-    assert deal is not None and deal["probability"] == (0 if rest_invoiced else 100)
-    return number, int(backorder["DocumentNumber"])
+        await end_invoice(harness, each, ended)
+    assert deal_probability(harness) == (0 if rest_invoiced else 100)
+    return parts.order, parts.backorder
 
 
 def _open_orders(harness: SyncHarness) -> dict[int, dict[str, Any]]:
