@@ -6,35 +6,10 @@ from __future__ import annotations
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import edit, fortnox_list, link_of, sync_order, win
+from tests.e2e.won_deal_support import new_won_deal
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.sync.order_answers import order_status
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
-
-
-def _won_deal_of(harness: SyncHarness, company_id: int) -> int:
-    demo = harness.demo
-    order = harness.upsales.create_entity(
-        demo.customer_id,
-        "orders",
-        {
-            "description": "Ny affär",
-            "date": "2024-06-01",
-            "user": {"id": demo.sales_rep_user_ids[0]},
-            "client": {"id": company_id},
-            "stage": {"id": demo.stage_won_id},
-            "probability": 100,
-            "orderRow": [
-                {
-                    "product": {"id": demo.product_ids_by_article_no["KONS-1"]},
-                    "quantity": 3,
-                    "listPrice": "1250",
-                    "price": "1250",
-                }
-            ],
-        },
-        fire_hooks=False,
-    )
-    return int(order["id"])
 
 
 async def test_a_second_company_with_the_same_org_number_ends_with_a_clear_reason(
@@ -49,7 +24,7 @@ async def test_a_second_company_with_the_same_org_number_ends_with_a_clear_reaso
     org_number = (harness.upsales_entity("accounts", first) or {})["orgNo"]
     edit(harness, "accounts", second, {"orgNo": org_number})
 
-    order_id = _won_deal_of(harness, second)
+    order_id = new_won_deal(harness, second)
     job = await sync_order(harness, order_id)
 
     assert job.status == JobStatus.DEAD

@@ -105,7 +105,9 @@ async def created_with_its_create_alone(harness: SyncHarness, order_id: int) -> 
     assert len(invoices_of(harness, order_id)) == 1
 
 
-def new_won_deal(harness: SyncHarness) -> int:
+def new_won_deal(harness: SyncHarness, company_id: int | None = None) -> int:
+    """A new won deal of three consulting hours, of ``company_id`` (the demo's first company
+    when None), saved without its hooks; its id."""
     demo = harness.demo
     order = harness.upsales.create_entity(
         demo.customer_id,
@@ -114,7 +116,7 @@ def new_won_deal(harness: SyncHarness) -> int:
             "description": "Ny affär",
             "date": "2024-06-01",
             "user": {"id": demo.sales_rep_user_ids[0]},
-            "client": {"id": demo.account_ids[0]},
+            "client": {"id": demo.account_ids[0] if company_id is None else company_id},
             "stage": {"id": demo.stage_won_id},
             "probability": 100,
             "orderRow": [
