@@ -9,7 +9,14 @@ from typing import Any
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of
 from tests.e2e.test_inbound_documents import orders_described
-from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
+from upsales_fortnox.integrations.fortnox.models import (
+    Invoice,
+    InvoiceRow,
+    Offer,
+    OfferRow,
+    Order,
+    OrderRow,
+)
 
 HOURS, HOURLY_PRICE = Decimal(10), Decimal(1250)
 FREIGHT, FREIGHT_PRICE = "Frakt", Decimal(95)
@@ -61,3 +68,22 @@ async def imported_deal(
     await EventFeed(harness).sync()
     (deal,) = orders_described(harness, f"Fortnox {kind} {made.DocumentNumber}")
     return deal, made.DocumentNumber
+
+
+async def opportunity_of_an_offer_with_freight(harness: SyncHarness) -> dict[str, Any]:
+    """The Upsales opportunity a Fortnox offer of ten consulting hours and a freight row
+    without an article became; its events synced."""
+    context = await context_of(harness)
+    offer = await context.fortnox.create_offer(
+        Offer(
+            CustomerNumber="2001",
+            OurReference="sara@demokonsult.se",
+            OfferRows=[
+                OfferRow(ArticleNumber="KONS-1", Quantity=HOURS, Price=HOURLY_PRICE),
+                OfferRow(Description=FREIGHT, Quantity=Decimal(1), Price=FREIGHT_PRICE),
+            ],
+        )
+    )
+    await EventFeed(harness).sync()
+    (opportunity,) = orders_described(harness, f"Fortnox offer {offer.DocumentNumber}")
+    return opportunity

@@ -10,15 +10,17 @@ from decimal import Decimal
 from typing import Any
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.imported_support import imported_deal, order_made_in_fortnox
+from tests.e2e.imported_support import (
+    imported_deal,
+    opportunity_of_an_offer_with_freight,
+    order_made_in_fortnox,
+)
 from tests.e2e.inbound_support import EventFeed, context_of
 from tests.e2e.outbound_support import edit, sync_order, win
-from tests.e2e.test_inbound_documents import invoice_module, order_module, orders_described
+from tests.e2e.test_inbound_documents import invoice_module, order_module
 from tests.e2e.test_won_offer import offer_module
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.fortnox.models import (
-    Offer,
-    OfferRow,
     Order,
 )
 from upsales_fortnox.sync.order_answers import answer_before_order_save, order_status
@@ -117,19 +119,7 @@ async def test_a_deal_won_from_an_offer_with_a_free_text_row_takes_the_reps_late
 ) -> None:
     """Won, the deal's document is the order Fortnox made of the offer: made in Fortnox too."""
     harness = offer_module
-    context = await context_of(harness)
-    offer = await context.fortnox.create_offer(
-        Offer(
-            CustomerNumber="2001",
-            OurReference="sara@demokonsult.se",
-            OfferRows=[
-                OfferRow(ArticleNumber="KONS-1", Quantity=Decimal(10), Price=Decimal(1250)),
-                OfferRow(Description="Frakt", Quantity=Decimal(1), Price=Decimal(95)),
-            ],
-        )
-    )
-    await EventFeed(harness).sync()
-    (opportunity,) = orders_described(harness, f"Fortnox offer {offer.DocumentNumber}")
+    opportunity = await opportunity_of_an_offer_with_freight(harness)
     win(harness, int(opportunity["id"]))
     won = await sync_order(harness, int(opportunity["id"]))
     assert won.status == JobStatus.DONE, won.last_error

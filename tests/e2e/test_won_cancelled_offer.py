@@ -5,16 +5,14 @@ without an article."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.imported_support import opportunity_of_an_offer_with_freight
 from tests.e2e.inbound_support import EventFeed, context_of
 from tests.e2e.outbound_support import fortnox_list, sync_order, win
-from tests.e2e.test_inbound_documents import orders_described
 from tests.e2e.test_won_offer import offer_module, opportunity_of_an_offer
 from upsales_fortnox.core.texts import say
-from upsales_fortnox.integrations.fortnox.models import Offer, OfferRow
 from upsales_fortnox.sync.order_answers import answer_before_order_save, order_status
 from upsales_fortnox.vocabulary import JobStatus
 
@@ -67,19 +65,7 @@ async def test_an_opportunity_of_an_offer_with_a_free_text_row_may_be_won(
     without one): Upsales lets the rep save the deal as won, since the order is the one Fortnox
     makes of the offer, rows and all."""
     harness = offer_module
-    context = await context_of(harness)
-    offer = await context.fortnox.create_offer(
-        Offer(
-            CustomerNumber="2001",
-            OurReference="sara@demokonsult.se",
-            OfferRows=[
-                OfferRow(ArticleNumber="KONS-1", Quantity=Decimal(10), Price=Decimal(1250)),
-                OfferRow(Description="Frakt", Quantity=Decimal(1), Price=Decimal(95)),
-            ],
-        )
-    )
-    await EventFeed(harness).sync()
-    (opportunity,) = orders_described(harness, f"Fortnox offer {offer.DocumentNumber}")
+    opportunity = await opportunity_of_an_offer_with_freight(harness)
     hook = {"type": "before_order_save", "data": {"obj": {**opportunity, "probability": 100}}}
 
     answer = await answer_before_order_save(harness.services, harness.installation_id, hook)
