@@ -9,20 +9,21 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
 from tests.sync.initial.scenario import creates, seed_overlap
-from tests.sync.initial.test_initial_sync_e2e import Crash, _links, _start, _status
-from upsales_fortnox.core.db.types import utcnow
+from tests.sync.initial.test_initial_sync_e2e import (
+    _links,
+    _start,
+    _status,
+    run_crashing_once_at_links,
+)
 from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NUMBER
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
 from upsales_fortnox.jobs.store.operator_actions import retry_dead_job
-from upsales_fortnox.links.repository.links import LinkStore
-from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.initial.handler import run_initial_sync
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
 
@@ -129,30 +130,8 @@ async def test_a_crash_before_orders_are_linked_duplicates_none_without_the_docu
         params={"token": harness.demo.api_key},
     )
     assert deleted.status_code == 200, deleted.text
-    save_many = LinkStore.save_many
-    crashed: list[bool] = []
-
-    async def crashing(store: LinkStore, links: Any) -> int:
-        links = list(links)
-        if not crashed and any(link.entity == LinkEntity.ORDER for link in links):
-            crashed.append(True)
-            raise Crash("the worker died")
-        return await save_many(store, links)
-
-    monkeypatch.setattr(LinkStore, "save_many", crashing)
-    job_id = await _start(harness)
-    for _ in range(5):
-        await harness.worker.run_once()
-        async with harness.services.session_factory() as session:
-            job = await session.get(SyncJob, job_id)
-            assert job is not None
-            if job.status != JobStatus.QUEUED:
-                break
-            await session.execute(
-                update(SyncJob).where(SyncJob.id == job_id).values(run_after=utcnow())
-            )
-            await session.commit()
-    assert crashed == [True] and job.attempts == 2
+    job = await run_crashing_once_at_links(harness, monkeypatch, LinkEntity.ORDER)
+    assert job.attempts == 2
 
     status = await _status(harness)
     assert status["status"] == JobStatus.DONE, status
