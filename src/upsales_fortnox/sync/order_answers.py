@@ -17,7 +17,8 @@ full company again.
 ``app_status_order`` reports the order's sync status: ``sent`` (as Fortnox invoice/order N),
 ``waiting`` (a job is queued or running), ``failed`` (the last job died; its error, e.g. a
 ``fortnox_document_locked`` conflict), ``cancelled`` (its document was cancelled or credited
-in Fortnox, so the sync moved the deal to lost; also when that came after the last job died),
+in Fortnox: the deal moves to lost unless another part of it lives in Fortnox; also when that
+came after the last job died),
 or ``not_sent`` (with the reason). The order id is read from the first of
 :data:`upsales_fortnox.integrations.upsales.facts.HOOK_ORDER_ID_PATHS` that holds one.
 """
