@@ -17,7 +17,6 @@ SECRET_KEY = "bench-secret-key-0123456789abcdef"
 WEBHOOK_SECRET = "whsec_bench-secret"
 ARTICLES = ("KONS-1", "LIC-BAS", "UTB-DAG")
 LIMIT, WINDOW = 25, 5.0  # Fortnox's documented budget per tenant
-CLIENT_MARGIN = 1.02
 
 
 def service_env(
@@ -28,9 +27,9 @@ def service_env(
     backoff_seconds: tuple[float, float],
 ) -> dict[str, str]:
     """The service's settings against the sandboxes at ``ports`` (Fortnox, Upsales), as
-    environment variables. The service paces itself :data:`CLIENT_MARGIN` under the server's
-    limit: requests reach the server a little after the client counts them (reference
-    fortnox.md §7). ``backoff_seconds``: the job retry's base and ceiling."""
+    environment variables. The service paces at the server's own limit, as its defaults do: a
+    request's place counts until a window after its answer, which comes after the server counted
+    it (``integrations/pacing.py``). ``backoff_seconds``: the job retry's base and ceiling."""
     return {
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET_KEY,
@@ -39,7 +38,7 @@ def service_env(
         "FORTNOX_AUTH_BASE_URL": f"http://{HOST}:{ports[0]}/oauth-v1",
         "UPSALES_API_BASE_URL": f"http://{HOST}:{ports[1]}/api/v2",
         "FORTNOX_RATE_LIMIT": str(LIMIT),
-        "FORTNOX_RATE_WINDOW_SECONDS": str(WINDOW * CLIENT_MARGIN),
+        "FORTNOX_RATE_WINDOW_SECONDS": str(WINDOW),
         "WORKER_CONCURRENCY": str(worker_concurrency),
         "JOB_BACKOFF_BASE_SECONDS": str(backoff_seconds[0]),
         "JOB_BACKOFF_MAX_SECONDS": str(backoff_seconds[1]),

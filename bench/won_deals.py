@@ -7,10 +7,10 @@ One ``upsales.order`` job per won deal is queued, then the service's worker runs
 process until the queue is idle, on the service's event loop (uvloop: ``core/event_loop.py``).
 
 The Fortnox sandbox enforces Fortnox's documented limit (25 requests per 5 s sliding window,
-per tenant); the service paces 2 % under it. The *rate-limit lower bound* is the least time any
-client could take to make the calls that were answered: an installation making ``C`` Fortnox
-calls under ``N`` per ``W`` seconds needs at least ``(ceil(C / N) - 1) * W``; the bound is the
-largest of these.
+per tenant); the service paces at that limit, as it does by default. The *rate-limit lower
+bound* is the least time any client could take to make the calls that were answered: an
+installation making ``C`` Fortnox calls under ``N`` per ``W`` seconds needs at least
+``(ceil(C / N) - 1) * W``; the bound is the largest of these.
 
 Prints progress, then ONE JSON object as its last line::
 
