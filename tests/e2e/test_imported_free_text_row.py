@@ -20,6 +20,7 @@ from tests.e2e.outbound_support import edit, sync_order, win
 from tests.e2e.test_inbound_documents import invoice_module, order_module
 from tests.e2e.test_won_offer import offer_module
 from upsales_fortnox.core.texts import say
+from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAME
 from upsales_fortnox.integrations.fortnox.models import (
     Order,
 )
@@ -107,7 +108,7 @@ async def test_an_imported_order_keeps_its_free_text_row_through_edits_on_both_s
     assert updated is not None
     assert [(row["product"]["name"], row["price"]) for row in updated["orderRow"]] == [
         ("Konsulttimme", Decimal(1300)),
-        ("Fortnox row without article", Decimal(95)),
+        (NO_ARTICLE_NAME, Decimal(95)),
     ]
     again = await sync_order(harness, int(deal["id"]))
     assert again.status == JobStatus.DONE, again.last_error

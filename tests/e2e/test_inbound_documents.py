@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.harness import SyncHarness, build_harness, harness_settings
 from tests.e2e.inbound_support import EventFeed, context_of, jobs_of, link_of
+from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAME
 from upsales_fortnox.integrations.fortnox.models import (
     Invoice,
     InvoiceRow,
@@ -118,7 +119,7 @@ async def test_an_invoice_becomes_a_won_order_worth_its_net(invoice_module: Sync
     assert row_summary(order) == [
         ("Konsulttimme", Decimal(8), Decimal(1250), Decimal(1250)),
         ("Licens Bas", Decimal(2), Decimal(4900), Decimal(4410)),
-        ("Fortnox row without article", Decimal(1), Decimal(95), Decimal(95)),
+        (NO_ARTICLE_NAME, Decimal(1), Decimal(95), Decimal(95)),
     ]
     (job,) = await jobs_of(harness, "fortnox.invoice", str(invoice.DocumentNumber))
     assert job.result == {

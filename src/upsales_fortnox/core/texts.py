@@ -34,6 +34,11 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "produkten '{name}' (produkt {product_id}) finns inte som artikel i Fortnox",
         "en": "the product '{name}' (product {product_id}) has no article in Fortnox",
     },
+    # the Upsales product that carries Fortnox document rows without an article (its name)
+    "product.without_article": {
+        "sv": "Fortnox-rad utan artikel",
+        "en": "Fortnox row without article",
+    },
     "order.product_without_article": {
         "sv": "en produkt (id {product_id}) finns inte som artikel i Fortnox",
         "en": "a product (id {product_id}) has no article in Fortnox",

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.sync.outbound.outbound_builders import order, order_row
-from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAME
+from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAME, no_article_product
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.money import ORE, fortnox_net, round_ore
 from upsales_fortnox.domain.outbound.rows import (
@@ -245,3 +245,19 @@ def test_fortnox_net_equals_upsales_net_value_to_the_ore(
     for row in draft.rows:
         assert row.discount >= 0 and row.price == round_ore(row.price)
         assert row.discount == round_ore(row.discount) or row.amount.copy_abs() < ORE
+
+
+def test_the_catch_all_product_is_made_with_its_swedish_name_and_known_by_every_name() -> None:
+    """The catch-all is created with the catalogue's Swedish name (a sales rep reads it on the
+    order and Fortnox prints it on the invoice row); one made earlier under the English name is
+    still taken for it by a check that reads only the order."""
+    assert no_article_product().name == NO_ARTICLE_NAME == "Fortnox-rad utan artikel"
+    rows = order(
+        [
+            order_row(77, 1, "95", name="Fortnox row without article"),
+            order_row(78, 1, "5", name="Fortnox-rad utan artikel"),
+            order_row(79, 1, "5", name="Fortnox row"),
+        ]
+    ).orderRow
+    assert rows is not None
+    assert with_catch_all_named(rows, {}) == {77: WITHOUT_ARTICLE, 78: WITHOUT_ARTICLE}

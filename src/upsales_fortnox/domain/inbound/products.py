@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+from upsales_fortnox.core.texts import CATALOGUE, say
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.domain.link_view import LinkView
@@ -45,7 +46,11 @@ NOT_FOUND: Final = "not_found"
 NO_ARTICLE_NUMBER: Final = "FORTNOX-NO-ARTICLE"
 """Article number of the Upsales product that carries Fortnox document rows without an
 article (free-text rows with an amount); created on first use, never linked to an article."""
-NO_ARTICLE_NAME: Final = "Fortnox row without article"
+NO_ARTICLE_NAME: Final = say("product.without_article")
+"""The catch-all product's name as it is created (Swedish, from the text catalogue)."""
+NO_ARTICLE_NAMES: Final = frozenset(CATALOGUE["product.without_article"].values())
+"""Every name the catch-all product is known by: one made before its name came from the
+catalogue carries the English one."""
 
 
 def _text(value: Any) -> str | None:

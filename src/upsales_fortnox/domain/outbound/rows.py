@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Final
 
 from upsales_fortnox.core.texts import Phrase
-from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAME
+from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAMES
 from upsales_fortnox.domain.outbound.money import (
     ZERO,
     price_row,
@@ -85,14 +85,15 @@ def with_catch_all_named(
 ) -> dict[int, str]:
     """``article_numbers`` (of the linked products), plus :data:`WITHOUT_ARTICLE` for the
     catch-all product of Fortnox rows without an article, known by the name the rows give it
-    (:data:`~upsales_fortnox.domain.inbound.products.NO_ARTICLE_NAME`): it has no article to
-    link, and an order row names its product but not its article number. For a check that
-    reads only the order (``before_order_save``); the job reads the product's article number."""
+    (one of :data:`~upsales_fortnox.domain.inbound.products.NO_ARTICLE_NAMES`): it has no
+    article to link, and an order row names its product but not its article number. For a
+    check that reads only the order (``before_order_save``); the job reads the product's
+    article number."""
     known = dict(article_numbers)
     for row in rows:
         product_id = row_product_id(row)
         named = row.product.name if row.product is not None else None
-        if product_id is not None and product_id not in known and named == NO_ARTICLE_NAME:
+        if product_id is not None and product_id not in known and named in NO_ARTICLE_NAMES:
             known[product_id] = WITHOUT_ARTICLE
     return known
 
