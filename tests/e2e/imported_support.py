@@ -85,5 +85,5 @@ async def opportunity_of_an_offer_with_freight(harness: SyncHarness) -> dict[str
         )
     )
     await EventFeed(harness).sync()
-    (opportunity,) = orders_described(harness, f"Fortnox offer {offer.DocumentNumber}")
+    (opportunity,) = orders_described(harness, f"Fortnox-offert {offer.DocumentNumber}")
     return opportunity

@@ -244,7 +244,7 @@ async def test_a_dollar_invoice_in_fortnox_becomes_a_dollar_order(harness: SyncH
     (order,) = [
         o
         for o in harness.upsales_entities("orders")
-        if o["description"] == f"Fortnox invoice {invoice.DocumentNumber}"
+        if o["description"] == f"Fortnox-faktura {invoice.DocumentNumber}"
     ]
     stored = harness.fortnox_entity("invoices", str(invoice.DocumentNumber))
     assert stored is not None and stored["CurrencyRate"] == D("10.25")

@@ -237,7 +237,7 @@ async def test_a_fortnox_invoice_becomes_an_order_with_its_link(with_links: Sync
     orders = [
         o
         for o in harness.upsales_entities("orders")
-        if o["description"] == f"Fortnox invoice {invoice.DocumentNumber}"
+        if o["description"] == f"Fortnox-faktura {invoice.DocumentNumber}"
     ]
     (order,) = orders
     url = custom_value(order, field_id)

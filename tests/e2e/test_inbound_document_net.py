@@ -84,7 +84,7 @@ async def imported(harness: SyncHarness, case: str) -> tuple[dict[str, Any], dic
     (order,) = [
         o
         for o in harness.upsales_entities("orders")
-        if o["description"] == f"Fortnox invoice {number}"
+        if o["description"] == f"Fortnox-faktura {number}"
     ]
     stored = harness.fortnox_entity("invoices", number)
     assert stored is not None

@@ -108,7 +108,7 @@ async def test_an_invoice_becomes_a_won_order_worth_its_net(invoice_module: Sync
 
     await feed.sync()
 
-    (order,) = orders_described(harness, f"Fortnox invoice {invoice.DocumentNumber}")
+    (order,) = orders_described(harness, f"Fortnox-faktura {invoice.DocumentNumber}")
     stored = harness.fortnox_entity("invoices", str(invoice.DocumentNumber))
     assert stored is not None
     assert order["value"] == stored["Net"] == Decimal(8 * 1250 + 2 * 4410 + 95)
@@ -138,7 +138,7 @@ async def test_a_cancelled_invoice_moves_its_order_to_lost(invoice_module: SyncH
         Invoice(CustomerNumber="2001", OurReference="Okänd Person", InvoiceRows=INVOICE_ROWS[:1])
     )
     await feed.sync()
-    (order,) = orders_described(harness, f"Fortnox invoice {invoice.DocumentNumber}")
+    (order,) = orders_described(harness, f"Fortnox-faktura {invoice.DocumentNumber}")
     assert order["user"]["id"] == harness.demo.admin_user_id  # placeholderUser
     assert invoice.DocumentNumber is not None
 
@@ -148,7 +148,7 @@ async def test_a_cancelled_invoice_moves_its_order_to_lost(invoice_module: SyncH
     lost = harness.upsales_entity("orders", order["id"])
     assert lost is not None
     assert lost["stage"]["id"] == harness.demo.stage_lost_id and lost["probability"] == 0
-    assert len(orders_described(harness, f"Fortnox invoice {invoice.DocumentNumber}")) == 1
+    assert len(orders_described(harness, f"Fortnox-faktura {invoice.DocumentNumber}")) == 1
 
 
 async def bookkeepers_offer(harness: SyncHarness) -> Offer:
@@ -173,7 +173,7 @@ async def test_an_offer_becomes_an_opportunity_then_a_won_order(
     context = await context_of(harness)
     offer = await bookkeepers_offer(harness)
     await feed.sync()
-    (opportunity,) = orders_described(harness, f"Fortnox offer {offer.DocumentNumber}")
+    (opportunity,) = orders_described(harness, f"Fortnox-offert {offer.DocumentNumber}")
     assert opportunity["stage"]["id"] == harness.demo.stage_offer_id
     assert opportunity["probability"] == 50
     assert opportunity["user"]["id"] == harness.demo.sales_rep_user_ids[1]
@@ -232,10 +232,10 @@ async def test_backorders_never_sync(order_module: SyncHarness) -> None:
         if (found := harness.fortnox_entity("orders", number)) and found["OrderType"] == "Backorder"
     ]
     assert len(backorders) == 1
-    assert orders_described(harness, f"Fortnox order {backorders[0]}") == []
+    assert orders_described(harness, f"Fortnox-order {backorders[0]}") == []
     (job,) = await jobs_of(harness, "fortnox.order", str(backorders[0]))
     assert job.result is not None and job.result["reason"] == "backorder"
-    (imported,) = orders_described(harness, f"Fortnox order {order.DocumentNumber}")
+    (imported,) = orders_described(harness, f"Fortnox-order {order.DocumentNumber}")
     assert imported["value"] == Decimal(12500) and imported["probability"] == 100
 
 

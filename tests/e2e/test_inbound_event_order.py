@@ -192,6 +192,6 @@ async def test_duplicated_and_reordered_events_end_in_the_clean_state(
 
     assert await dead_jobs(messy) == []
     assert await upsales_state(messy) == expected
-    won_then_lost = [o for o in expected["orders"] if o[0] == "Fortnox offer 1"]
+    won_then_lost = [o for o in expected["orders"] if o[0] == "Fortnox-offert 1"]
     assert won_then_lost and won_then_lost[0][2] == 0  # the scenario did reach Upsales
     await messy.services.http.aclose()

@@ -52,7 +52,7 @@ async def test_changes_without_events_are_found_and_synced(harness: SyncHarness)
     orders = [
         o
         for o in harness.upsales_entities("orders")
-        if o["description"] == f"Fortnox invoice {invoice.DocumentNumber}"
+        if o["description"] == f"Fortnox-faktura {invoice.DocumentNumber}"
     ]
     assert len(orders) == 1 and orders[0]["client"]["id"] == company["id"]
     (job,) = await jobs_of(harness, JobKind.FORTNOX_RECONCILE)

@@ -83,3 +83,58 @@ async def test_an_order_written_before_a_crash_is_linked_not_duplicated(
     assert link is not None and link.upsales_id == leftover
     (job,) = await jobs_of(harness, "fortnox.invoice", str(invoice.DocumentNumber))
     assert job.result is not None and job.result["reason"] == "relinked"
+
+
+async def test_an_order_described_in_english_before_a_crash_is_linked_without_the_document_field(
+    harness: SyncHarness,
+) -> None:
+    """Without the order field ``FORTNOX_DOCUMENT`` an order made before a crash is found by its
+    description; one made while descriptions were English is found too, not made twice."""
+    deleted = await harness.services.http.delete(
+        f"{harness.services.settings.upsales_api_base_url}/customfields/order/"
+        f"{harness.demo.order_fortnox_document_field_id}",
+        params={"token": harness.demo.api_key},
+    )
+    assert deleted.status_code == 200, deleted.text
+    feed = EventFeed(harness)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "1001", "Name": "Nordisk Verkstad AB"}],
+        articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
+    )
+    await feed.sync()
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(CustomerNumber="1001", InvoiceRows=[InvoiceRow(ArticleNumber="KONS-1")])
+    )
+    (leftover,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "orders",
+        [
+            {
+                "description": f"Fortnox invoice {invoice.DocumentNumber}",
+                "date": "2024-05-20",
+                "user": {"id": harness.demo.admin_user_id},
+                "client": {"id": harness.demo.account_ids[0]},
+                "stage": {"id": harness.demo.stage_won_id},
+                "probability": 100,
+                "orderRow": [
+                    {
+                        "product": {"id": harness.demo.product_ids_by_article_no["KONS-1"]},
+                        "quantity": 1,
+                        "price": 1250,
+                        "listPrice": 1250,
+                    }
+                ],
+            }
+        ],
+    )
+    orders_before = len(harness.upsales_entities("orders"))
+
+    await feed.sync()
+
+    assert len(harness.upsales_entities("orders")) == orders_before
+    link = await link_of(harness, FortnoxType.INVOICE, str(invoice.DocumentNumber))
+    assert link is not None and link.upsales_id == leftover
+    (job,) = await jobs_of(harness, "fortnox.invoice", str(invoice.DocumentNumber))
+    assert job.result is not None and job.result["reason"] == "relinked"

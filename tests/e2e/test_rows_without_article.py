@@ -30,7 +30,7 @@ async def test_an_imported_invoice_with_a_text_row_is_left_as_fortnox_has_it(
     )
     number = str(invoice.DocumentNumber)
     await EventFeed(harness).sync()
-    (order,) = orders_described(harness, f"Fortnox invoice {number}")
+    (order,) = orders_described(harness, f"Fortnox-faktura {number}")
     before = harness.fortnox_entity("invoices", number)
 
     # the hook of the order's creation, then a sales rep's note on it

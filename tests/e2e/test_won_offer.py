@@ -18,7 +18,7 @@ async def opportunity_of_an_offer(harness: SyncHarness) -> tuple[int, int]:
     opportunity's id."""
     offer = await bookkeepers_offer(harness)
     await EventFeed(harness).sync()
-    (opportunity,) = orders_described(harness, f"Fortnox offer {offer.DocumentNumber}")
+    (opportunity,) = orders_described(harness, f"Fortnox-offert {offer.DocumentNumber}")
     assert offer.DocumentNumber is not None
     return offer.DocumentNumber, int(opportunity["id"])
 
@@ -54,7 +54,7 @@ async def test_an_opportunity_from_an_offer_won_in_upsales_becomes_the_offers_or
 
     await EventFeed(harness).sync()  # the order's and the offer's events: echoes
     assert len(fortnox_list(harness, "orders")) == 1
-    assert orders_described(harness, f"Fortnox order {order['DocumentNumber']}") == []
+    assert orders_described(harness, f"Fortnox-order {order['DocumentNumber']}") == []
     won = harness.upsales_entity("orders", opportunity_id)
     assert won is not None and won["probability"] == 100
     again = await sync_order(harness, opportunity_id)  # the deal's next run: its order, as is

@@ -180,6 +180,13 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "Inte skickad till Fortnox. Kontakta administratören av integrationen.",
         "en": "Not sent to Fortnox. Contact the integration's administrator.",
     },
+    # the description of an Upsales order made of a Fortnox document
+    "document.imported.invoice": {
+        "sv": "Fortnox-faktura {number}",
+        "en": "Fortnox invoice {number}",
+    },
+    "document.imported.order": {"sv": "Fortnox-order {number}", "en": "Fortnox order {number}"},
+    "document.imported.offer": {"sv": "Fortnox-offert {number}", "en": "Fortnox offer {number}"},
     "document.invoice": {"sv": "faktura", "en": "invoice"},
     "document.order": {"sv": "order", "en": "order"},
     "document.offer": {"sv": "offert", "en": "offer"},

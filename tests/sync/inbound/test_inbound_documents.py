@@ -20,6 +20,8 @@ from upsales_fortnox.domain.inbound.decide_document import (
 from upsales_fortnox.domain.inbound.document_changes import (
     MissingProduct,
     OrderReferences,
+    description_made_here,
+    descriptions_made_here,
     document_fingerprint,
     document_lines,
     is_cancelled,
@@ -306,7 +308,7 @@ def test_new_invoice_becomes_a_won_order() -> None:
     (command,) = commands(document, the_plan)
     assert isinstance(command, CreateUpsalesOrder)
     wire = command.order.to_wire()
-    assert wire["description"] == "Fortnox invoice 123"
+    assert wire["description"] == "Fortnox-faktura 123"
     assert wire["date"] == dt.date(2024, 5, 20)
     assert wire["stage"] == {"id": WON} and wire["probability"] == 100
     assert wire["client"] == {"id": 11} and wire["user"] == {"id": 21}
@@ -360,7 +362,7 @@ def test_new_order_is_won_with_its_date() -> None:
     settings = SyncSettings(**{**SETTINGS.__dict__, "sync_type": SyncType.ORDER})
     document = order()
     (command,) = commands(document, plan(document, settings), settings)
-    assert command.order.description == "Fortnox order 45"
+    assert command.order.description == "Fortnox-order 45"
     assert command.order.date == dt.date(2024, 5, 10) and command.order.probability == 100
 
 
@@ -371,7 +373,7 @@ def test_new_offer_is_an_opportunity_in_the_offer_stage() -> None:
     assert the_plan.stage is Stage.OFFER
     (command,) = commands(document, the_plan, settings)
     assert command.order.stage.id == OFFER_STAGE and command.order.probability == 50
-    assert command.order.description == "Fortnox offer 7"
+    assert command.order.description == "Fortnox-offert 7"
 
 
 def test_order_from_a_linked_offer_wins_the_same_opportunity() -> None:
@@ -590,3 +592,18 @@ def test_missing_stage_setting_is_reported() -> None:
     settings = SyncSettings(sync_type=SyncType.INVOICE, placeholder_user=1)
     with pytest.raises(SettingsIncomplete, match="wonStage"):
         commands(invoice(), plan(invoice(), settings), settings)
+
+
+def test_an_imported_orders_description_is_known_in_every_language_it_was_made_in() -> None:
+    """Orders are described in Swedish; one described in English before that is the same
+    document's order, and nothing else is taken for one."""
+    assert descriptions_made_here(FortnoxType.INVOICE, 12) == [
+        "Fortnox-faktura 12",
+        "Fortnox invoice 12",
+    ]
+    assert descriptions_made_here(FortnoxType.OFFER, "7") == ["Fortnox-offert 7", "Fortnox offer 7"]
+    assert description_made_here(" Fortnox invoice 12 ") == "Fortnox-faktura 12"
+    assert description_made_here("Fortnox order 45") == "Fortnox-order 45"
+    assert description_made_here("Fortnox-offert 7") == "Fortnox-offert 7"
+    for other in ("Fortnox invoice", "Fortnox-faktura 12 (kopia)", "Fortnox invoice x1", "Avtal"):
+        assert description_made_here(other) is None

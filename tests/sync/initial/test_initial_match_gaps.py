@@ -121,7 +121,7 @@ async def test_a_crash_before_orders_are_linked_duplicates_none_without_the_docu
 ) -> None:
     """An account without the order field ``FORTNOX_DOCUMENT``: the worker dies after a page's
     orders were created and before their links were saved. The page runs again and finds each
-    order by its description ("Fortnox invoice 1"), as the inbound sync does, instead of
+    order by its description ("Fortnox-faktura 1"), as the inbound sync does, instead of
     creating it twice."""
     seed_overlap(harness)
     deleted = await harness.services.http.delete(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
+from upsales_fortnox.core.texts import CATALOGUE, say
 from upsales_fortnox.domain.currency import foreign_currency, upsales_rate
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_article_number
@@ -43,11 +44,40 @@ HUNDRED: Final = Decimal(100)
 ZERO: Final = Decimal(0)
 UNIT_PRICE_PLACES: Final = Decimal("0.0001")
 
-DESCRIPTIONS: Final = {
-    FortnoxType.INVOICE: "Fortnox invoice {number}",
-    FortnoxType.ORDER: "Fortnox order {number}",
-    FortnoxType.OFFER: "Fortnox offer {number}",
+DESCRIPTION_TEXTS: Final = {
+    FortnoxType.INVOICE: "document.imported.invoice",
+    FortnoxType.ORDER: "document.imported.order",
+    FortnoxType.OFFER: "document.imported.offer",
 }
+"""The catalogue's text for the description of an order made of each type of document."""
+
+
+def described_as(fortnox_type: FortnoxType, number: object) -> str:
+    """The description an order made of Fortnox document ``number`` gets (Swedish)."""
+    return say(DESCRIPTION_TEXTS[fortnox_type], number=number)
+
+
+def descriptions_made_here(fortnox_type: FortnoxType, number: object) -> list[str]:
+    """Every description the import has given an order made of document ``number``: the
+    current one first, then the other catalogue languages'."""
+    key = DESCRIPTION_TEXTS[fortnox_type]
+    current = described_as(fortnox_type, number)
+    others = [template.format(number=number) for template in CATALOGUE[key].values()]
+    return [current, *(text for text in others if text != current)]
+
+
+def description_made_here(description: str) -> str | None:
+    """An order description the import made, in any catalogue language (orders made before
+    descriptions came from the catalogue carry the English one), as :func:`described_as`
+    gives it now; None for any other description."""
+    text = description.strip()
+    for fortnox_type, key in DESCRIPTION_TEXTS.items():
+        for template in CATALOGUE[key].values():
+            prefix = template.format(number="")
+            number = text[len(prefix) :]
+            if text.startswith(prefix) and number.isdigit():
+                return described_as(fortnox_type, number)
+    return None
 
 
 def document_type(document: FortnoxDocument) -> FortnoxType:
@@ -293,7 +323,7 @@ def order_rows(lines: list[DocumentLine], refs: OrderReferences) -> list[OrderRo
 
 
 def order_description(document: FortnoxDocument) -> str:
-    return DESCRIPTIONS[document_type(document)].format(number=document.DocumentNumber)
+    return described_as(document_type(document), document.DocumentNumber)
 
 
 def order_content(

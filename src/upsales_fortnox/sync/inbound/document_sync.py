@@ -29,6 +29,8 @@ from upsales_fortnox.domain.inbound.decide_document import (
 from upsales_fortnox.domain.inbound.document_changes import (
     FortnoxDocument,
     OrderReferences,
+    description_made_here,
+    descriptions_made_here,
     document_fingerprint,
     document_lines,
     document_number,
@@ -217,16 +219,18 @@ async def _relink_lost_create(
     field_id = await job.document_field_id()
     if field_id is not None:
         reference = fortnox_document_reference(kind.value, number)
-        filters = [custom(field_id, reference)]
-    else:
-        filters = [eq("description", order_description(document))]
-    async for order in upsales.iterate_orders(*filters):
-        if field_id is None and (order.description or "").strip() != order_description(document):
-            continue
-        if await job.linked_elsewhere(LinkEntity.ORDER, kind, [order.id], number):
-            # its deal, won again after it ended, has a new document of its type: left as is
-            return DocumentPlan(Action.SKIP, "replaced")
-        return DocumentPlan(Action.UPDATE, "relinked", order.id, link=True)
+        searches = [[custom(field_id, reference)]]
+    else:  # by description, in each language the import has made it in
+        described = order_description(document)
+        searches = [[eq("description", text)] for text in descriptions_made_here(kind, number)]
+    for filters in searches:
+        async for order in upsales.iterate_orders(*filters):
+            if field_id is None and description_made_here(order.description or "") != described:
+                continue
+            if await job.linked_elsewhere(LinkEntity.ORDER, kind, [order.id], number):
+                # its deal, won again after it ended, has a new document of its type: left as is
+                return DocumentPlan(Action.SKIP, "replaced")
+            return DocumentPlan(Action.UPDATE, "relinked", order.id, link=True)
     return plan
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from upsales_fortnox.domain.inbound.document_changes import DESCRIPTIONS
+from upsales_fortnox.domain.inbound.document_changes import described_as
 from upsales_fortnox.domain.initial_phases import (
     FORTNOX_TYPES,
     PHASE_MODELS,
@@ -50,7 +50,7 @@ class DocumentIndexes:
         """What :attr:`order_refs` knows a document's order by: its reference, or without the
         custom field the description the import gives it."""
         if self.document_field_id is None:
-            return DESCRIPTIONS[fortnox_type].format(number=number)
+            return described_as(fortnox_type, number)
         return fortnox_document_reference(fortnox_type, number)
 
 

@@ -30,12 +30,9 @@ from typing import Any
 
 from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.domain.inbound.companies import CompanyIndex
-from upsales_fortnox.domain.inbound.document_changes import DESCRIPTIONS
+from upsales_fortnox.domain.inbound.document_changes import description_made_here
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.models import Company, CustomField, CustomValue, Product
-
-DESCRIPTION_PREFIXES = tuple(text.format(number="") for text in DESCRIPTIONS.values())
-"""How the descriptions of the orders the import makes begin (``Fortnox invoice ``)."""
 
 
 def custom_field_id(fields: Sequence[CustomField], alias: str) -> int | None:
@@ -120,7 +117,8 @@ async def order_reference_index(
     upsales: UpsalesPort, document_field_id: int | None, *, linked_ids: Collection[int] = ()
 ) -> dict[str, int]:
     """Fortnox document reference → Upsales order id; without the custom field, the
-    description of an order the import made → its id, for the orders not in ``linked_ids``."""
+    description of an order the import made (as it is made now, whichever language it was made
+    in) → its id, for the orders not in ``linked_ids``."""
     index: dict[str, int] = {}
     async for order in upsales.iterate_orders():
         if document_field_id is not None:
@@ -128,7 +126,7 @@ async def order_reference_index(
             if value:
                 index[str(value).strip()] = order.id
             continue
-        description = (order.description or "").strip()
-        if order.id not in linked_ids and description.startswith(DESCRIPTION_PREFIXES):
-            index[description] = order.id
+        made_here = description_made_here(order.description or "")
+        if order.id not in linked_ids and made_here is not None:
+            index[made_here] = order.id
     return index
