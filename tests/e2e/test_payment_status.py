@@ -68,6 +68,13 @@ async def test_partial_then_full_payment(harness: SyncHarness) -> None:
     harness.connect_upsales_hooks()  # our own custom-field writes come back as hooks
     feed, number, order_id, total = await money_on(harness)
     assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "open"
+    made = {f["alias"]: f["name"] for f in harness.upsales_entities("customfields/order")}
+    assert [made[alias] for alias in PAYMENT_FIELDS] == [
+        "Fortnox betalstatus",
+        "Fortnox betalt belopp",
+        "Fortnox restbelopp",
+        "Fortnox senaste betaldatum",
+    ]
 
     await pay(harness, number, "500.50")
     harness.fortnox.reset_counters()

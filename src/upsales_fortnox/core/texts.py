@@ -180,6 +180,11 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "sv": "Inte skickad till Fortnox. Kontakta administratören av integrationen.",
         "en": "Not sent to Fortnox. Contact the integration's administrator.",
     },
+    # the names of the Upsales order fields the payment status is written to (made when missing)
+    "field.payment_status": {"sv": "Fortnox betalstatus", "en": "Fortnox payment status"},
+    "field.paid_amount": {"sv": "Fortnox betalt belopp", "en": "Fortnox amount paid"},
+    "field.balance": {"sv": "Fortnox restbelopp", "en": "Fortnox balance"},
+    "field.paid_date": {"sv": "Fortnox senaste betaldatum", "en": "Fortnox last payment date"},
     # the description of an Upsales order made of a Fortnox document
     "document.imported.invoice": {
         "sv": "Fortnox-faktura {number}",

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Final
 
+from upsales_fortnox.core.texts import say
 from upsales_fortnox.domain.payment_status import PaymentState
 from upsales_fortnox.integrations.upsales.models import CustomValue
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
@@ -26,10 +27,10 @@ PAID_DATE_ALIAS: Final = "FORTNOX_PAID_DATE"
 
 #: Alias → (field name shown in Upsales, Upsales datatype) of the fields created when missing.
 PAYMENT_FIELDS: Final[dict[str, tuple[str, str]]] = {
-    PAYMENT_STATUS_ALIAS: ("Fortnox betalstatus", "String"),
-    PAID_AMOUNT_ALIAS: ("Fortnox betalt belopp", "String"),
-    BALANCE_ALIAS: ("Fortnox restbelopp", "String"),
-    PAID_DATE_ALIAS: ("Fortnox senaste betaldatum", "String"),
+    PAYMENT_STATUS_ALIAS: (say("field.payment_status"), "String"),
+    PAID_AMOUNT_ALIAS: (say("field.paid_amount"), "String"),
+    BALANCE_ALIAS: (say("field.balance"), "String"),
+    PAID_DATE_ALIAS: (say("field.paid_date"), "String"),
 }
 # --- end payments and credits ---
 
