@@ -151,7 +151,7 @@ class UpdateFortnoxCustomer:
     customer_number: str
     changes: Customer | None
     changed_fields: tuple[str, ...]
-    synced_fields: Mapping[str, str | None]
+    synced_fields: Mapping[str, Any]
     conflicts: tuple[str, ...] = field(default=())
     changed_in_fortnox: tuple[str, ...] = field(default=())
 

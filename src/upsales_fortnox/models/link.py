@@ -25,9 +25,11 @@ class Link(Base):
 
     ``fingerprint`` is a hash of the fields as they were last synced; a change whose mapped fields
     hash to the same value is the echo of our own write and is ignored. ``synced_fields`` holds
-    those fields themselves where a three-way merge needs them (companies); for a document the
-    sync wrote, the ``RowId`` and article of each row as Fortnox answered that write (so an edit
-    is one PUT); else null. An order's link to a document whose cancellation was synced has its
+    those fields themselves where a three-way merge needs them (companies; with them, under
+    :data:`~upsales_fortnox.domain.inbound.addresses.FORTNOX_ADDRESS_TYPES`, the address types
+    that held the customer's addresses at its last sync from Fortnox); for a document the sync
+    wrote, the ``RowId`` and article of each row as Fortnox answered that write (so an edit is
+    one PUT); else null. An order's link to a document whose cancellation was synced has its
     fingerprint behind a mark (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`).
     """
 

@@ -3,11 +3,17 @@
 A customer's address replaces the first company address of its type; the other addresses, and
 the fields Fortnox has no counterpart of (the region, ``state``), are the company's and are kept.
 An address the customer says nothing new of is left exactly as it is (its map position too).
+
+An address the customer no longer has at all is cleared (its street, zip code, city and country,
+as one field the bookkeeper clears is) only where the company's address held the customer's at
+the last sync from Fortnox: the company link records those address types
+(:data:`FORTNOX_ADDRESS_TYPES`). A company linked while the customer had no address keeps its
+own, which Fortnox never had.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from upsales_fortnox.integrations.upsales.models import Address
@@ -15,6 +21,12 @@ from upsales_fortnox.integrations.upsales.models import Address
 SYNCED_ADDRESS_FIELDS: Final = ("address", "zipcode", "city", "country")
 """The address fields a Fortnox customer's address fills."""
 _POSITION_FIELDS: Final = frozenset({"latitude", "longitude"})
+FORTNOX_ADDRESS_TYPES: Final = "fortnox_address_types"
+"""Key of a company link's ``synced_fields`` that is no company field: the Upsales address
+types whose first address held the customer's address at the last sync from Fortnox (a sorted
+list; absent: none). A link the Upsales → Fortnox sync made, or one saved before the key was
+kept, records none until the customer's next sync from Fortnox, so it clears no address. The
+Upsales → Fortnox sync keeps the key as it is."""
 
 
 def _text(value: Any) -> str | None:
@@ -37,18 +49,24 @@ def address_of(
 
 
 def merge_addresses(
-    current: Sequence[Address], mapped: dict[str, Address | None], *, fill_only: bool
+    current: Sequence[Address],
+    mapped: dict[str, Address | None],
+    *,
+    fill_only: bool,
+    from_fortnox: Collection[str] = (),
 ) -> list[Address]:
-    """``current`` with the addresses the customer has replaced (an Upsales address of a type
-    the customer lacks is kept). With ``fill_only`` a type Upsales already has is left alone.
-    Of several addresses of one type only the first, the one the Upsales → Fortnox sync reads,
-    is replaced: the others (a branch's invoice address, say) are kept.
+    """``current`` with the addresses the customer has replaced. An Upsales address of a type
+    the customer lacks is kept, unless the type is one of ``from_fortnox`` (it held the
+    customer's address at the last sync): then it is cleared. With ``fill_only`` a type Upsales
+    already has is left alone. Of several addresses of one type only the first, the one the
+    Upsales → Fortnox sync reads, is replaced: the others (a branch's invoice address, say) are
+    kept.
     """
     present = {address.type for address in current}
     replaced: set[str | None] = set()
     merged: list[Address] = []
     for address in current:
-        replacement = None if fill_only else mapped.get(address.type or "")
+        replacement = None if fill_only else _wanted(address.type or "", mapped, from_fortnox)
         if replacement is None or address.type in replaced:
             merged.append(address)
         else:
@@ -58,6 +76,17 @@ def merge_addresses(
         if added is not None and address_type not in present:
             merged.append(added)
     return merged
+
+
+def _wanted(
+    address_type: str, mapped: dict[str, Address | None], from_fortnox: Collection[str]
+) -> Address | None:
+    """The address the customer has for ``address_type``: an empty one where it no longer has
+    the one the company got from it; None where the company's is its own."""
+    wanted = mapped.get(address_type)
+    if wanted is None and address_type in mapped and address_type in from_fortnox:
+        return Address(type=address_type)
+    return wanted
 
 
 def _moved(current: Address, wanted: Address) -> Address:
@@ -76,3 +105,44 @@ def address_key(addresses: Iterable[Address]) -> list[tuple[str | None, ...]]:
         (a.type, _text(a.address), _text(a.zipcode), _text(a.city), _text(a.country))
         for a in addresses
     ]
+
+
+def types_holding(addresses: Iterable[Address], mapped: Mapping[str, Address | None]) -> list[str]:
+    """The types of ``mapped`` (the customer's addresses) whose first address among
+    ``addresses`` holds the customer's address of that type, sorted: the company's addresses
+    that came from Fortnox, or agree with it. An address the customer lacks is held by none."""
+    first: dict[str, Address] = {}
+    for address in addresses:
+        first.setdefault(address.type or "", address)
+    return sorted(
+        address_type
+        for address_type, wanted in mapped.items()
+        if wanted is not None
+        and address_type in first
+        and address_key([first[address_type]]) == address_key([wanted])
+    )
+
+
+def fortnox_address_types(synced_fields: Mapping[str, Any] | None) -> frozenset[str]:
+    """The address types a company link records as holding the customer's addresses
+    (:data:`FORTNOX_ADDRESS_TYPES`); none when it records none."""
+    recorded = (synced_fields or {}).get(FORTNOX_ADDRESS_TYPES)
+    if not isinstance(recorded, list):
+        return frozenset()
+    return frozenset(item for item in recorded if isinstance(item, str))
+
+
+def with_address_types(
+    synced_fields: Mapping[str, Any], address_types: Collection[str]
+) -> dict[str, Any]:
+    """``synced_fields`` recording ``address_types`` (the key left out when there are none)."""
+    fields = company_fields_of(synced_fields)
+    if address_types:
+        fields[FORTNOX_ADDRESS_TYPES] = sorted(address_types)
+    return fields
+
+
+def company_fields_of(synced_fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A company link's ``synced_fields`` without the address types it records: the company
+    fields alone, as the three-way merge compares them."""
+    return {name: value for name, value in synced_fields.items() if name != FORTNOX_ADDRESS_TYPES}

@@ -13,7 +13,8 @@ Choices:
   address where it has one (``Invoice`` or ``Billing``, else ``Mail`` or ``Postal``: the one the
   Upsales → Fortnox sync reads it from), else a new ``Mail`` address; its visiting address is
   the ``Visit`` address. Other Upsales addresses, those of a type the customer has no address
-  of, and the fields Fortnox has no counterpart of (the region) are kept (:mod:`.addresses`).
+  of, and the fields Fortnox has no counterpart of (the region) are kept (:mod:`.addresses`),
+  but an address the company got from the customer is cleared once the customer has none.
 * Upsales accounts have no e-mail or VAT field: the e-mail is not synced, the VAT number only
   into an account custom field with alias ``FORTNOX_VAT_NUMBER`` when there is one.
 """
@@ -27,7 +28,12 @@ from typing import Any, Final
 
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
-from upsales_fortnox.domain.inbound.addresses import address_key, address_of, merge_addresses
+from upsales_fortnox.domain.inbound.addresses import (
+    address_key,
+    address_of,
+    merge_addresses,
+    types_holding,
+)
 from upsales_fortnox.domain.outbound.company import AccountFieldIds, postal_address_type
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
@@ -111,6 +117,13 @@ def mapped_addresses(
     }
 
 
+def address_types_holding(customer: Customer, addresses: Iterable[Address] | None) -> list[str]:
+    """The types of ``addresses`` (a company's) whose first address holds the customer's
+    address of that type (see :func:`~.addresses.types_holding`)."""
+    held = list(addresses or [])
+    return types_holding(held, mapped_addresses(customer, postal_address_type(held)))
+
+
 def _custom_values(customer: Customer, field_ids: AccountFieldIds) -> list[CustomValue]:
     values = []
     if field_ids.customer_number is not None:
@@ -165,6 +178,7 @@ def company_changes(
     *,
     fill_only: bool = False,
     keep: Collection[str] = (),
+    from_fortnox: Collection[str] = (),
 ) -> CompanyDraft:
     """A partial update bringing ``current`` in line with the customer; only differing fields.
 
@@ -172,7 +186,9 @@ def company_changes(
     empty ones are filled and the customer number is written. ``keep``: company fields (as
     :func:`~upsales_fortnox.domain.outbound.company.company_fields_from_upsales` names them)
     changed in Upsales and waiting to be sent to Fortnox, left as they are (the postal
-    address's fields keep the addresses).
+    address's fields keep the addresses, see :func:`addresses_left`). ``from_fortnox``: the
+    address types that held the customer's addresses at the last sync; one the customer no
+    longer has is cleared.
     """
     fields = customer_sync_fields(customer)
     changes = CompanyDraft()
@@ -191,8 +207,10 @@ def company_changes(
         setattr(changes, name, value if value is not None else "")
     current_addresses = list(current.addresses or [])
     mapped = mapped_addresses(customer, postal_address_type(current_addresses))
-    addresses = merge_addresses(current_addresses, mapped, fill_only=fill_only)
-    if address_key(addresses) != address_key(current_addresses) and not _POSTAL & set(keep):
+    addresses = merge_addresses(
+        current_addresses, mapped, fill_only=fill_only, from_fortnox=from_fortnox
+    )
+    if address_key(addresses) != address_key(current_addresses) and not addresses_left(keep):
         changes.addresses = addresses
     custom: list[CustomValue] = []
     for wanted_value in _custom_values(customer, field_ids):
@@ -212,6 +230,12 @@ def company_changes(
 _KEPT_AS: Final = {"name": "name", "orgNo": "organisation_number", "phone": "phone"}
 """Company attributes the customer writes, by the company field that keeps them."""
 _POSTAL: Final = frozenset({"address1", "zip_code", "city", "country_code"})
+
+
+def addresses_left(keep: Collection[str]) -> bool:
+    """Whether :func:`company_changes` leaves the addresses as they are for the waiting Upsales
+    edits ``keep``: one of the postal address's fields is among them."""
+    return bool(_POSTAL & set(keep))
 
 
 def clear_customer_number(company: Company, field_ids: AccountFieldIds) -> CompanyDraft | None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
+from upsales_fortnox.domain.inbound.addresses import fortnox_address_types, with_address_types
 from upsales_fortnox.domain.inbound.companies import (
     CompanyMatch,
     MatchKind,
+    address_types_holding,
+    addresses_left,
     as_written,
     clear_customer_number,
     company_changes,
@@ -83,7 +86,7 @@ def _save_link(
     company_id: int,
     customer_number: str,
     fingerprint: str | None,
-    synced_fields: Mapping[str, str | None],
+    synced_fields: Mapping[str, Any],
     *,
     sync_upsales_company: bool = False,
 ) -> SaveLink:
@@ -99,14 +102,16 @@ def _save_link(
 
 
 def synced_after_write(
-    base: Mapping[str, str | None] | None,
+    base: Mapping[str, Any] | None,
     written: CompanyDraft,
     customer: Customer,
     field_ids: AccountFieldIds,
-) -> dict[str, str | None]:
-    """The link's new merge base once ``written`` is what the company holds."""
+) -> dict[str, Any]:
+    """The link's new merge base once ``written`` is what the company holds, with the address
+    types that hold the customer's addresses (:data:`~.addresses.FORTNOX_ADDRESS_TYPES`)."""
     upsales = company_fields_from_upsales(written, field_ids)
-    return base_after_upsales_write(base, upsales, company_fields_from_fortnox(customer))
+    synced = base_after_upsales_write(base, upsales, company_fields_from_fortnox(customer))
+    return with_address_types(synced, address_types_holding(customer, written.addresses))
 
 
 def decide_customer(
@@ -132,6 +137,8 @@ def decide_customer(
     Every link records its merge base (:func:`synced_after_write`): fields our write made equal are
     in sync, fields changed in Upsales and waiting for Fortnox are left and keep their base,
     so the echo of our write, and the next Upsales edit, send nothing Fortnox did not change.
+    It records the address types that hold the customer's addresses too: one of them the
+    customer no longer has is cleared in the company (:mod:`.addresses`).
 
     Raises :class:`AmbiguousMatch` when candidates leave the choice open.
     """
@@ -147,11 +154,16 @@ def decide_customer(
             company_fields_from_upsales(linked_company, field_ids),
             company_fields_from_fortnox(customer),
         )
-        changes = company_changes(customer, linked_company, field_ids, keep=waiting)
+        from_fortnox = fortnox_address_types(link.synced_fields)
+        changes = company_changes(
+            customer, linked_company, field_ids, keep=waiting, from_fortnox=from_fortnox
+        )
         if not is_empty(changes):
             commands.append(UpdateUpsalesCompany(linked_company.id, changes))
         written = as_written(linked_company, changes)
         synced = synced_after_write(link.synced_fields, written, customer, field_ids)
+        if addresses_left(waiting):  # nothing of them synced: they are as they were
+            synced = with_address_types(synced, from_fortnox)
         # what was left for the Upsales edit waiting (the whole address, for a postal field)
         # comes over with the event of that edit's write: until then the link keeps its
         # fingerprint, so that event is not taken for our echo

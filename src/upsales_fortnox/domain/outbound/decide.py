@@ -6,6 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 
 from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
+from upsales_fortnox.domain.inbound.addresses import (
+    company_fields_of,
+    fortnox_address_types,
+    with_address_types,
+)
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
     CompanyFields,
@@ -169,7 +174,7 @@ def company_gate(link: LinkView | None, fields: CompanyFields) -> NoChange | Non
         return NoChange(
             "the company has no Fortnox customer yet; it is sent with its first won order"
         )
-    if link.synced_fields is not None and dict(link.synced_fields) == dict(fields):
+    if link.synced_fields is not None and company_fields_of(link.synced_fields) == dict(fields):
         return NoChange("no company field changed since the last sync (or our own write)")
     return None
 
@@ -186,7 +191,8 @@ def decide_company_update(
     the customer is as it was at the last sync).
 
     The command's ``changes`` is None when nothing is to be written to Fortnox; its
-    ``synced_fields`` are recorded on the link either way.
+    ``synced_fields`` are recorded on the link either way, with the address types the link
+    records as holding the customer's addresses, as they were.
     """
     fortnox_fields = company_fields_from_fortnox(fortnox)
     plan = three_way_merge(
@@ -202,7 +208,7 @@ def decide_company_update(
         customer_number=link.fortnox_id,
         changes=customer_changes(plan.to_fortnox) if plan.to_fortnox else None,
         changed_fields=tuple(sorted(plan.to_fortnox)),
-        synced_fields=plan.synced,
+        synced_fields=with_address_types(plan.synced, fortnox_address_types(link.synced_fields)),
         conflicts=plan.conflicts,
         changed_in_fortnox=tuple(sorted(plan.to_upsales)),
     )
