@@ -151,3 +151,41 @@ async def test_both_sides_changed_fortnox_wins_the_field_both_changed(
     assert link is not None and link.synced_fields is not None
     assert link.synced_fields["name"] == "Nordisk Verkstad i Väst AB"
     assert link.synced_fields["phone"] == "031-123 45 60"  # still the last agreed value
+
+
+async def test_a_country_cleared_in_upsales_leaves_the_customers_country_as_it_is(
+    linked_company: tuple[SyncHarness, str, dict[str, int]],
+) -> None:
+    """Fortnox takes a country code of exactly two letters (its spec): neither ``API_BLANK``
+    nor an empty one clears it, so a country a sales rep clears stays in Fortnox, the rest of
+    the change is sent, and the next sync has nothing more to do."""
+    harness, number, _ = linked_company
+    before = harness.fortnox_entity("customers", number)
+    assert before is not None and before["CountryCode"] == "SE"
+    edit(
+        harness,
+        "accounts",
+        harness.demo.account_ids[0],
+        {
+            "phone": "031-12 12 12",
+            "addresses": [
+                {"type": "Mail", "address": "Box 9", "zipcode": "402 02", "city": "Mölndal"}
+            ],
+        },
+    )
+
+    job = await sync_company(harness, harness.demo.account_ids[0])
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "updated"
+    customer = harness.fortnox_entity("customers", number)
+    assert customer is not None
+    assert (customer["CountryCode"], customer["City"], customer["Phone1"]) == (
+        "SE",
+        "Mölndal",
+        "031-12 12 12",
+    )
+    calls = sum(harness.services.fortnox_calls.values())
+    again = await sync_company(harness, harness.demo.account_ids[0])
+    assert (again.result or {})["outcome"] == "no_change"
+    assert sum(harness.services.fortnox_calls.values()) == calls

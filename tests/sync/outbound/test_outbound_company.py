@@ -119,6 +119,9 @@ def test_customer_wire_models() -> None:
         "Phone1": API_BLANK,
         "City": "Lund",
     }
+    # a country code is exactly two letters in Fortnox: one emptied in Upsales is left alone
+    assert customer_changes({"country_code": None, "city": "Lund"}).to_wire() == {"City": "Lund"}
+    assert customer_changes({"country_code": "NO"}).to_wire() == {"CountryCode": "NO"}
 
 
 @pytest.mark.parametrize(

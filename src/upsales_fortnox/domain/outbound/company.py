@@ -233,12 +233,19 @@ def new_customer(fields: Mapping[str, str | None]) -> Customer:
     return Customer(Type="COMPANY", VATType=vat_type(fields), **values)
 
 
+UNCLEARABLE: Final = frozenset({"CountryCode"})
+"""Customer fields Fortnox cannot clear: its spec takes a ``CountryCode`` of exactly two
+characters, so neither ``API_BLANK`` nor an empty one; one emptied in Upsales is left as it is."""
+
+
 def customer_changes(changes: Mapping[str, str | None]) -> Customer:
-    """A partial update of a Fortnox customer; a field emptied in Upsales is cleared. A new
-    street goes to ``Address1`` whole, and ``Address2`` is cleared."""
+    """A partial update of a Fortnox customer; a field emptied in Upsales is cleared (except
+    the :data:`UNCLEARABLE` ones, left out). A new street goes to ``Address1`` whole, and
+    ``Address2`` is cleared."""
     values = {
         key: value if value is not None else API_BLANK
         for key, value in customer_wire_values(changes).items()
+        if value is not None or key not in UNCLEARABLE
     }
     if "address1" in changes:
         values["Address2"] = API_BLANK
