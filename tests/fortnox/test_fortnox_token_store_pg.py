@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
+from upsales_fortnox.installations.fortnox_tokens import RELOGIN_REASON, DbTokenStore
+from upsales_fortnox.installations.repository.installation_rows import mark_needs_relogin
+from upsales_fortnox.installations.repository.tokens import fingerprint, still_stored
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth, TokenSet
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
@@ -77,6 +79,53 @@ async def test_a_refused_refresh_parks_the_installation_on_postgresql(
     assert installation.status == InstallationStatus.NEEDS_RELOGIN
 
 
+async def lock_waiter_seen(database_name: str) -> bool:
+    """Whether a session of the database comes to wait on a lock (within 30 s)."""
+    connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{database_name}")
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                waiting = await connection.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = $1 AND wait_event_type = 'Lock'",
+                    database_name,
+                )
+                if waiting:
+                    return True
+                await asyncio.sleep(0.02)  # polling for the condition, not timing the test
+    except TimeoutError:
+        return False
+    finally:
+        await connection.close()
+
+
+async def test_a_login_waits_while_a_refusal_of_the_stored_tokens_is_written(
+    pg_database_url: str,
+    pg_sessions: Sessions,
+    make_store: MakeStore,
+    token_endpoint: TokenEndpoint,
+) -> None:
+    """The refusal's check that its tokens are still stored holds the credentials' lock until it
+    commits: a login storing tokens meanwhile lands after it, never between check and write."""
+    installation_id = await create_installation(pg_sessions)
+    await make_store(pg_sessions).save_initial(installation_id, token_endpoint.issue())
+    async with pg_sessions() as session:
+        refused = fingerprint(await session.get(FortnoxCredentials, installation_id))
+
+    async with pg_sessions() as session, session.begin():
+        assert await still_stored(session, installation_id, refused)
+        login = asyncio.create_task(
+            make_store(pg_sessions).save_initial(installation_id, token_endpoint.issue())
+        )
+        assert await lock_waiter_seen(pg_database_url.rsplit("/", 1)[1])
+        assert not login.done()
+        await mark_needs_relogin(session, installation_id, RELOGIN_REASON, utcnow())
+    await login
+
+    async with pg_sessions() as session:
+        assert not await still_stored(session, installation_id, refused)
+
+
 class TokenServer:
     """A real HTTP token endpoint for other processes; refresh tokens are single use.
 
@@ -116,7 +165,7 @@ class TokenServer:
             self.refresh_calls += 1
             first = self.refresh_calls == 1
         if first:
-            self.saw_a_waiter = asyncio.run(self._wait_for_lock_waiter())
+            self.saw_a_waiter = asyncio.run(lock_waiter_seen(self.database_name))
         with self._guard:
             if refresh_token not in self.valid_refresh_tokens:
                 return 400, {"error": "invalid_grant", "error_description": "Invalid refresh token"}
@@ -130,26 +179,6 @@ class TokenServer:
                 "expires_in": 3600,
                 "token_type": "bearer",
             }
-
-    async def _wait_for_lock_waiter(self) -> bool:
-        connection = await asyncpg.connect(
-            f"postgresql://postgres@127.0.0.1:5432/{self.database_name}"
-        )
-        try:
-            async with asyncio.timeout(30):
-                while True:
-                    waiting = await connection.fetchval(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = $1 AND wait_event_type = 'Lock'",
-                        self.database_name,
-                    )
-                    if waiting:
-                        return True
-                    await asyncio.sleep(0.02)  # polling for the condition, not timing the test
-        except TimeoutError:
-            return False
-        finally:
-            await connection.close()
 
     def __enter__(self) -> TokenServer:
         threading.Thread(target=self._http.serve_forever, daemon=True).start()

@@ -11,9 +11,14 @@ So a refresh is single-flight per installation:
 
 With the lock held the tokens are read again; if another task or process refreshed meanwhile,
 its tokens are used and no refresh happens. The rotated pair is written (encrypted) in the same
-transaction and committed before the new access token is returned. If Fortnox rejects the
-refresh token the installation is set to ``needs_relogin`` in a separate committed transaction,
-and :class:`~upsales_fortnox.integrations.errors.ReauthorizationRequired` is raised.
+transaction and committed before the new access token is returned.
+
+If Fortnox refuses the refresh token, a second transaction takes the lock again and sets the
+installation to ``needs_relogin`` only if the refused tokens are still the stored ones (compared
+by :func:`~.repository.tokens.fingerprint`), then
+:class:`~upsales_fortnox.integrations.errors.ReauthorizationRequired` is raised, naming them
+(``refused_tokens``). If a new login stored other tokens in between, nothing is marked and those
+tokens are used: a login racing a refusal is never undone by it.
 
 A refresh that succeeds at Fortnox but whose commit fails (crash, lost connection) loses the
 new refresh token; Fortnox offers no way to avoid that window, it is only kept short.
@@ -37,11 +42,14 @@ from upsales_fortnox.installations.repository.installation_rows import (
     mark_needs_relogin,
 )
 from upsales_fortnox.installations.repository.tokens import (
+    NO_CREDENTIALS,
     SealedTokens,
+    fingerprint,
     lock_credentials,
     read_credentials,
     rotate_tokens,
     save_tokens,
+    still_stored,
 )
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import FortnoxRefreshRejected
@@ -138,13 +146,17 @@ class DbTokenStore:
             cached = self._cache.get(installation_id)
             if cached is not None and self._usable(cached, rejected):
                 return cached.access_token
-            try:
-                token = await self._refresh_locked(installation_id, rejected)
-            except FortnoxRefreshRejected:
-                await self._mark_needs_relogin(installation_id)
-                raise
-            self._cache[installation_id] = token
-            return token.access_token
+            for last_try in (False, True):
+                try:
+                    token = await self._refresh_locked(installation_id, rejected)
+                except FortnoxRefreshRejected as refusal:
+                    marked = await self._mark_needs_relogin(installation_id, refusal)
+                    if marked or last_try:
+                        raise
+                    continue  # a new login stored other tokens meanwhile: they are used
+                self._cache[installation_id] = token
+                return token.access_token
+            raise AssertionError("unreachable")
 
     async def _refresh_locked(
         self, installation_id: uuid.UUID, rejected: str | None
@@ -152,39 +164,47 @@ class DbTokenStore:
         async with self._session_factory() as session, session.begin():
             credentials = await lock_credentials(session, installation_id)
             if credentials is None:
-                raise ReauthorizationRequired(
+                missing = ReauthorizationRequired(
                     "the installation has no Fortnox tokens; log in to Fortnox",
                     code="fortnox_not_connected",
                 )
+                missing.refused_tokens = NO_CREDENTIALS
+                raise missing
             current = self._decrypt(credentials)
             if self._usable(current, rejected):
                 return current
-            if credentials.token_kind == SERVICE_ACCOUNT:
-                token_set = await self._oauth.client_credentials(
-                    await self._tenant_of(session, installation_id)
-                )
-                rotate_tokens(credentials, self._seal(token_set))
-                return _CachedToken(token_set.access_token, token_set.expires_at)
-            if credentials.refresh_token_enc is None:
-                raise ReauthorizationRequired(
-                    "the installation has no Fortnox refresh token; log in to Fortnox",
-                    code="fortnox_not_connected",
-                )
-            refresh_token = self._box.decrypt(credentials.refresh_token_enc)
-            digest = hashlib.sha256(refresh_token.encode()).hexdigest()
-            if self._dead_refresh_tokens.get(installation_id) == digest:
-                # Already refused and recorded; not a new FortnoxRefreshRejected.
-                raise ReauthorizationRequired("Fortnox refused the stored refresh token")
-            log.info(
-                "refreshing Fortnox access token", extra={"installation_id": str(installation_id)}
-            )
             try:
-                token_set = await self._oauth.refresh(refresh_token)
-            except FortnoxRefreshRejected:
-                self._dead_refresh_tokens[installation_id] = digest
+                token_set = await self._new_token_set(session, installation_id, credentials)
+            except ReauthorizationRequired as refusal:
+                refusal.refused_tokens = fingerprint(credentials)
                 raise
             rotate_tokens(credentials, self._seal(token_set))
             return _CachedToken(token_set.access_token, token_set.expires_at)
+
+    async def _new_token_set(
+        self, session: DbSession, installation_id: uuid.UUID, credentials: FortnoxCredentials
+    ) -> TokenSet:
+        """Fortnox's next token set for the stored (locked) ``credentials``."""
+        if credentials.token_kind == SERVICE_ACCOUNT:
+            return await self._oauth.client_credentials(
+                await self._tenant_of(session, installation_id)
+            )
+        if credentials.refresh_token_enc is None:
+            raise ReauthorizationRequired(
+                "the installation has no Fortnox refresh token; log in to Fortnox",
+                code="fortnox_not_connected",
+            )
+        refresh_token = self._box.decrypt(credentials.refresh_token_enc)
+        digest = hashlib.sha256(refresh_token.encode()).hexdigest()
+        if self._dead_refresh_tokens.get(installation_id) == digest:
+            # Already refused and recorded; not a new FortnoxRefreshRejected.
+            raise ReauthorizationRequired("Fortnox refused the stored refresh token")
+        log.info("refreshing Fortnox access token", extra={"installation_id": str(installation_id)})
+        try:
+            return await self._oauth.refresh(refresh_token)
+        except FortnoxRefreshRejected:
+            self._dead_refresh_tokens[installation_id] = digest
+            raise
 
     async def save_service_account(self, installation_id: uuid.UUID, tenant_id: str) -> TokenSet:
         """Connect a Fortnox service account: the first client-credentials token for
@@ -217,11 +237,20 @@ class DbTokenStore:
             refreshed_at=self._clock(),
         )
 
-    async def _mark_needs_relogin(self, installation_id: uuid.UUID) -> None:
+    async def _mark_needs_relogin(
+        self, installation_id: uuid.UUID, refusal: ReauthorizationRequired
+    ) -> bool:
+        """``needs_relogin`` if the refused tokens are still the stored ones; False (nothing
+        marked) when a new login replaced them after the refusal."""
         self._cache.pop(installation_id, None)
+        extra = {"installation_id": str(installation_id)}
+        refused = refusal.refused_tokens
         async with self._session_factory() as session, session.begin():
+            if refused is not None and not await still_stored(session, installation_id, refused):
+                log.info("Fortnox refused replaced tokens; the new login's are used", extra=extra)
+                return False
             await mark_needs_relogin(session, installation_id, RELOGIN_REASON, self._clock())
         log.warning(
-            "Fortnox refused the refresh token; installation needs a new login",
-            extra={"installation_id": str(installation_id)},
+            "Fortnox refused the refresh token; installation needs a new login", extra=extra
         )
+        return True

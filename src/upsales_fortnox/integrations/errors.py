@@ -56,3 +56,8 @@ class ReauthorizationRequired(PermanentError):
     """Fortnox refused the refresh token: a person must log in to Fortnox again."""
 
     code = "fortnox_reauthorization_required"
+
+    refused_tokens: str | None = None
+    """The fingerprint (no secret) of the stored tokens that were refused, set by the token
+    store: the job that met the refusal parks its installation only while they are still the
+    stored ones (a new login meanwhile wins). None: not known, the installation is parked."""

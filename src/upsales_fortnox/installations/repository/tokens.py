@@ -3,14 +3,20 @@
 The token store (:mod:`upsales_fortnox.installations.fortnox_tokens`) decides when to refresh;
 here are its reads, the lock that makes a refresh single-flight across processes, and its
 writes. Nothing here commits.
+
+A token set is named by its :func:`fingerprint`, so that what follows from Fortnox refusing
+it (``needs_relogin``) happens only while it is still the stored one
+(:func:`still_stored`): a new login stored meanwhile wins.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from upsales_fortnox.domain.health_rules import TokenKind
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.vocabulary import InstallationStatus
+
+NO_CREDENTIALS: Final = "none"
+"""The :func:`fingerprint` of an installation that has no Fortnox tokens stored."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,22 @@ async def lock_credentials(
         query = query.with_for_update()
     result = await session.execute(query.execution_options(populate_existing=True))
     return result.scalar_one_or_none()
+
+
+def fingerprint(credentials: FortnoxCredentials | None) -> str:
+    """Names the token set stored: a digest of its ciphertexts, which every write (login,
+    refresh, service account) encrypts anew. No secret; :data:`NO_CREDENTIALS` for none."""
+    if credentials is None:
+        return NO_CREDENTIALS
+    sealed = f"{credentials.access_token_enc}\n{credentials.refresh_token_enc or ''}"
+    return hashlib.sha256(sealed.encode()).hexdigest()
+
+
+async def still_stored(session: AsyncSession, installation_id: uuid.UUID, named: str) -> bool:
+    """Whether the stored token set is still the one ``named`` (a :func:`fingerprint`), read
+    under the lock of :func:`lock_credentials`: a login storing tokens meanwhile waits until
+    this transaction ends, so what it decides on that answer cannot undo that login."""
+    return fingerprint(await lock_credentials(session, installation_id)) == named
 
 
 async def save_tokens(
