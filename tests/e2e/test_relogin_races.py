@@ -18,10 +18,16 @@ from sqlalchemy import select
 
 from tests.activation.login_flow import consent, start_login
 from tests.e2e.harness import SyncHarness
+from tests.jobs.support import Result
+from upsales_fortnox.installations.api_clients import fortnox_client_for
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
+from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker, enqueue
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
-from upsales_fortnox.vocabulary import InstallationStatus
+from upsales_fortnox.models.job import JobAttempt, SyncJob
+from upsales_fortnox.vocabulary import AttemptOutcome, InstallationStatus, JobStatus
+
+COMPANY_INFORMATION = "test.fortnox_company_information"
 
 
 async def stored_tokens(harness: SyncHarness) -> tuple[str, str]:
@@ -138,3 +144,56 @@ async def test_a_refusal_written_before_a_login_leaves_the_login_active(
     assert await services.token_store.access_token(harness.installation_id) == new_access
     for secret in (old_access, old_refresh):
         assert secret not in str(refused.value)
+
+
+async def test_a_job_refused_just_before_a_login_does_not_park_the_new_login(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job met the refusal, the refusal was written, the customer logged in; only then does
+    the job's failure reach the queue: the installation stays active, the job runs again."""
+    services = harness.services
+    old_access, old_refresh = await kill_the_stored_login(harness)
+    around_the_refusal_write(monkeypatch, services.token_store, after=lambda: log_in_again(harness))
+
+    async def read_company_information(ctx: JobContext) -> Result:
+        async with services.session_factory() as session:
+            installation = await session.get(Installation, ctx.installation_id)
+        assert installation is not None
+        information = await fortnox_client_for(services, installation).get_company_information()
+        return Result({"database_number": str(information.DatabaseNumber)})
+
+    worker = Worker(
+        services.session_factory,
+        HandlerRegistry({COMPANY_INFORMATION: read_company_information}),
+        services.settings,
+    )
+    async with services.session_factory() as session:
+        queued = await enqueue(
+            session,
+            installation_id=harness.installation_id,
+            kind=COMPANY_INFORMATION,
+            entity_id=None,
+        )
+        await session.commit()
+
+    while await worker.run_once():
+        pass
+
+    assert await status_of(harness) == (InstallationStatus.ACTIVE, None)
+    async with services.session_factory() as session:
+        job = await session.get(SyncJob, queued.job_id)
+        attempts = (
+            await session.execute(
+                select(JobAttempt.outcome, JobAttempt.error)
+                .where(JobAttempt.job_id == queued.job_id)
+                .order_by(JobAttempt.number)
+            )
+        ).all()
+    assert job is not None
+    assert (job.status, job.attempts) == (JobStatus.DONE, 1)
+    assert job.result == {"database_number": str(harness.tenant_id)}
+    assert [outcome for outcome, _ in attempts] == [AttemptOutcome.RELEASED, AttemptOutcome.DONE]
+    refusal = attempts[0][1]
+    assert refusal is not None and refusal.startswith("fortnox_reauthorization_required: ")
+    for secret in (old_access, old_refresh):
+        assert secret not in refusal

@@ -40,6 +40,14 @@ def test_reauthorization_is_recognised_before_its_permanent_base_class() -> None
     failure = classify_failure(ReauthorizationRequired("refresh token refused"))
     assert failure.kind is FailureKind.REAUTHORIZE
     assert failure.reason == "fortnox_reauthorization_required: refresh token refused"
+    assert failure.refused_tokens is None  # not known: the installation is parked
+
+
+def test_a_reauthorization_names_the_refused_tokens_for_the_park() -> None:
+    refusal = ReauthorizationRequired("refresh token refused")
+    refusal.refused_tokens = "f" * 64
+
+    assert classify_failure(refusal).refused_tokens == "f" * 64
 
 
 def test_a_plain_sync_error_is_retried() -> None:

@@ -38,6 +38,9 @@ class Failure:
     reason: str
     """``"<code>: <message>"``, free of secrets."""
     retry_after: float | None = None
+    refused_tokens: str | None = None
+    """``REAUTHORIZE``: the stored Fortnox tokens that were refused, when known (see
+    :attr:`~upsales_fortnox.integrations.errors.ReauthorizationRequired.refused_tokens`)."""
 
 
 def redact(text: str) -> str:
@@ -61,7 +64,11 @@ def classify_failure(exc: BaseException) -> Failure:
     secrets; any other exception is unexpected, retried, and its text redacted before it is stored.
     """
     if isinstance(exc, ReauthorizationRequired):
-        return Failure(FailureKind.REAUTHORIZE, error_text(exc.code, exc.message))
+        return Failure(
+            FailureKind.REAUTHORIZE,
+            error_text(exc.code, exc.message),
+            refused_tokens=exc.refused_tokens,
+        )
     if isinstance(exc, PermanentError):
         return Failure(FailureKind.DEAD, error_text(exc.code, exc.message))
     if isinstance(exc, RetryLater):

@@ -194,6 +194,7 @@ class OutcomeRecorder:
                 last_error=failure.reason,
                 count_attempt=False,
                 park_installation=True,
+                refused_tokens=failure.refused_tokens,
             )
         if failure.kind is FailureKind.WAIT:
             logger.info("job waits: %s", failure.reason, extra=log_extra)

@@ -22,6 +22,7 @@ from upsales_fortnox.installations.errors import (
     TenantTaken,
     VersionMismatch,
 )
+from upsales_fortnox.installations.repository.tokens import still_stored
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.vocabulary import InstallationStatus
 
@@ -202,10 +203,23 @@ async def mark_tenant_needs_relogin(
 
 
 async def park_for_relogin(
-    session: AsyncSession, installation_id: uuid.UUID, reason: str, now: datetime
+    session: AsyncSession,
+    installation_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    *,
+    refused_tokens: str | None = None,
 ) -> None:
     """An ``active`` installation whose job Fortnox refused for want of a login moves to
-    ``needs_relogin`` (version bumped, as :func:`mark_needs_relogin`); its jobs wait."""
+    ``needs_relogin`` (version bumped, as :func:`mark_needs_relogin`); its jobs wait.
+
+    With ``refused_tokens`` (the fingerprint of the Fortnox tokens refused) only while those
+    are still the stored ones (:func:`.tokens.still_stored`): a new login since then stays.
+    """
+    if refused_tokens is not None and not await still_stored(
+        session, installation_id, refused_tokens
+    ):
+        return
     await session.execute(
         update(Installation)
         .where(

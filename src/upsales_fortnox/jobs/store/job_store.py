@@ -322,6 +322,7 @@ class JobStore:
         last_error: str | None,
         count_attempt: bool,
         park_installation: bool = False,
+        refused_tokens: str | None = None,
     ) -> bool:
         """Back to ``queued``, unless no longer ours (see :func:`.requeue.requeue`)."""
         return await requeue(
@@ -335,4 +336,5 @@ class JobStore:
             last_error=last_error,
             count_attempt=count_attempt,
             park_installation=park_installation,
+            refused_tokens=refused_tokens,
         )

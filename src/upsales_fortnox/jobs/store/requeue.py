@@ -91,13 +91,16 @@ async def requeue(
     last_error: str | None,
     count_attempt: bool,
     park_installation: bool = False,
+    refused_tokens: str | None = None,
 ) -> bool:
     """Back to ``queued``, due after ``delay_seconds``; ``False`` if no longer ``owner``'s.
 
     ``last_error=None`` keeps the job's previous error. ``count_attempt=False`` gives the
     attempt back. ``park_installation`` moves a still-active installation to
     ``needs_relogin`` with ``attempt_error`` as the reason, so none of its jobs is picked
-    until it logs in again. A queued job of the same entity is merged into this one.
+    until it logs in again; with ``refused_tokens`` (the refused Fortnox tokens' fingerprint)
+    only while they are still the stored ones: after a new login the job simply runs again.
+    A queued job of the same entity is merged into this one.
     """
     for try_number in range(1, _REQUEUE_TRIES + 1):
         try:
@@ -113,6 +116,7 @@ async def requeue(
                     last_error=last_error,
                     count_attempt=count_attempt,
                     park_installation=park_installation,
+                    refused_tokens=refused_tokens,
                 )
         except IntegrityError:  # an enqueue for the same entity raced our merge
             if try_number == _REQUEUE_TRIES:
@@ -132,6 +136,7 @@ async def _requeue_once(
     last_error: str | None,
     count_attempt: bool,
     park_installation: bool,
+    refused_tokens: str | None,
 ) -> bool:
     fenced = (
         await session.execute(
@@ -175,5 +180,7 @@ async def _requeue_once(
         },
     )
     if park_installation:
-        await park_for_relogin(session, job.installation_id, attempt_error, now)
+        await park_for_relogin(
+            session, job.installation_id, attempt_error, now, refused_tokens=refused_tokens
+        )
     return True
