@@ -22,7 +22,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxRateLimited,
     FortnoxUnavailable,
 )
-from upsales_fortnox.integrations.fortnox.models import Customer, Offer, Order, OrderRow
+from upsales_fortnox.integrations.fortnox.models import Article, Customer, Offer, Order, OrderRow
 from upsales_fortnox.integrations.pacing import (
     LimiterRegistry,
     RateLimitBackoff,
@@ -792,6 +792,28 @@ async def test_a_list_without_paging_information_is_one_page_unless_it_is_full(
 
     assert len(articles) == 501
     assert [call.request.url.params["page"] for call in route.calls] == ["1", "2"]
+
+
+async def test_a_gapless_read_overlaps_its_pages_in_number_order(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    listed = [{"ArticleNumber": str(n), "Description": "Artikel"} for n in range(501)]
+    route = router.get(f"{API_BASE}/articles").mock(
+        side_effect=[ok({"Articles": listed[:500]}), ok({"Articles": listed[497:]})]
+    )  # without paging information: a full page has a next one
+
+    articles = [article async for article in client.iter_gapless(Article, filter="active")]
+
+    assert [article.ArticleNumber for article in articles] == [str(n) for n in range(501)]
+    first, second = (dict(call.request.url.params) for call in route.calls)
+    assert first == {
+        "filter": "active",
+        "sortby": "articlenumber",
+        "sortorder": "ascending",
+        "limit": "500",
+        "page": "1",
+    }
+    assert (second["limit"], second["page"]) == ("497", "2")  # places 497 to 993
 
 
 async def test_a_list_without_its_items_is_malformed(

@@ -22,6 +22,7 @@ import upsales_fortnox.integrations.fortnox.client as client_module
 import upsales_fortnox.integrations.fortnox.listing as listing_module
 from upsales_fortnox.domain.initial_phases import PHASE_MODELS, SORT_KEYS, Phase
 from upsales_fortnox.integrations.fortnox import facts
+from upsales_fortnox.integrations.fortnox.gapless import LIST_ORDERS
 from upsales_fortnox.integrations.fortnox.limits import (
     ARTICLE_MAX_LENGTHS,
     CUSTOMER_MAX_LENGTHS,
@@ -30,6 +31,7 @@ from upsales_fortnox.integrations.fortnox.limits import (
 from upsales_fortnox.integrations.fortnox.models import (
     Article,
     Customer,
+    Entity,
     FortnoxModel,
     Invoice,
     InvoiceRow,
@@ -233,6 +235,23 @@ def test_the_initial_import_sorts_every_register_by_a_declared_key(
 
     assert sortby is not None
     assert SORT_KEYS[phase] in sortby["schema"]["enum"]
+    assert SORT_KEYS[phase] == LIST_ORDERS[PHASE_MODELS[phase]].sort_by  # as reconciliation
+
+
+@pytest.mark.parametrize("model", list(LIST_ORDERS), ids=lambda model: model.__name__)
+def test_gapless_lists_sort_by_a_declared_key_of_a_field_the_list_items_carry(
+    spec: dict[str, Any], model: type[Entity]
+) -> None:
+    order = LIST_ORDERS[model]
+    path = f"/3/{model.WIRE_COLLECTION.lower()}"
+    sortby = _list_parameter(spec, path, "sortby")
+
+    assert sortby is not None and order.sort_by in sortby["schema"]["enum"]
+    answer = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    listed = schema(spec, answer["schema"]["$ref"])["properties"][model.WIRE_COLLECTION]
+    item = schema(spec, listed["items"]["$ref"])
+    for field in (order.number_field, order.shared_field):
+        assert field is None or field in item["properties"]
 
 
 def test_offers_are_paged_by_the_declared_id_key(spec: dict[str, Any]) -> None:

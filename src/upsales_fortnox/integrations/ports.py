@@ -121,6 +121,15 @@ class FortnoxPort(Protocol):
 
     async def document_preview(self, collection: str, document_number: int) -> bytes: ...
 
+    # Lists read whole, none of their entities missed when one moves (see fortnox.gapless)
+    def iter_gapless(
+        self,
+        model: type[E],
+        *,
+        last_modified: datetime | None = None,
+        filter: str | None = None,
+    ) -> AsyncIterator[E]: ...
+
     async def list_page(
         self,
         model: type[E],

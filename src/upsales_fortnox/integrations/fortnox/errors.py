@@ -89,6 +89,13 @@ class FortnoxNotSent(FortnoxUnavailable):
     it asked for was done."""
 
 
+class FortnoxListKeptMoving(FortnoxRetryableError):
+    """A list changed under its reader, call after call, more than its pages' overlap could
+    follow (see :mod:`.gapless`): reading it whole later may succeed."""
+
+    code = "fortnox_list_kept_moving"
+
+
 class FortnoxAuthError(FortnoxPermanentError):
     """Fortnox refused the credentials (401/403, codes 2000310/2000311, missing licence)."""
 

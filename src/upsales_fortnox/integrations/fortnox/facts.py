@@ -35,7 +35,24 @@ OFFER_SORT_KEY: Final = "id"
 ``transactionDate``, ``total``). That ``id`` grows with every new offer, so offers added during
 paging land on later pages, is *unverified*; the import skips a row it already linked, so a
 repeated row is harmless, and an offer created during the import also reaches Upsales through
-the change stream (``offer-created-v1``)."""
+the change stream (``offer-created-v1``). A gapless reading
+(:mod:`upsales_fortnox.integrations.fortnox.gapless`) needs only that each offer keeps an ``id``
+of its own, as an id does, not that it grows."""
+
+UNSORTED_LIST_ORDER: Final[str | None] = None
+"""The order of a list read without ``sortby``: not documented (the spec and the docs name
+``sortby`` and ``sortorder`` only; the sandbox answers in creation order), nor whether it stays
+the same from one call to the next as entities change. *Unverified*, and not relied on: lists
+read whole are read ``sortby`` their number with overlapping pages
+(:mod:`upsales_fortnox.integrations.fortnox.gapless`), right whatever that order is."""
+
+LIST_TIES_KEEP_THEIR_ORDER: Final = True
+"""Whether entities that share the ``sortby`` value (payments of one ``paymentdate``, the only
+key the spec offers on ``/3/invoicepayments``) come in the same order in every call: *unverified*
+(the sandbox orders them by number). Relied on only for a date with more payments than a page
+holds: a gapless reading otherwise starts each page before the newest date it has read, so all
+of that date's payments come in one answer, right under either answer
+(:mod:`upsales_fortnox.integrations.fortnox.gapless`)."""
 
 PRICE_MISSING_IS_NOT_FOUND: Final = True
 """*Unverified*: whether ``GET /3/prices/sublist/{PriceList}/{ArticleNumber}`` for an article

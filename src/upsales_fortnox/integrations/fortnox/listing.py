@@ -3,6 +3,9 @@
 A list answer carries the page's items and the list's ``MetaInformation`` (see
 :data:`.facts.LIST_META_INFORMATION`). :class:`FortnoxListings` is the part of
 :class:`~.client.FortnoxClient` that reads them; it sends through the client's ``_send``.
+``iter_gapless`` reads a register whole with overlapping pages in its number order, so that an
+entity moved by a change between two page reads is not missed (see :mod:`.gapless`); the other
+``iter_*`` read pages one after the other in Fortnox's order.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Final, Generic, TypeVar
 from pydantic import ValidationError
 
 from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
+from upsales_fortnox.integrations.fortnox.gapless import LIST_ORDERS, Answer, Window, read_gapless
 from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodified
 from upsales_fortnox.integrations.fortnox.models import (
     Article,
@@ -151,6 +155,27 @@ class FortnoxListings(ABC):
             params["invoicenumber"] = str(invoice_number)
         return self._iterate(InvoicePayment, "/invoicepayments", params)
 
+    def iter_gapless(
+        self,
+        model: type[E],
+        *,
+        last_modified: datetime | None = None,
+        filter: str | None = None,
+    ) -> AsyncIterator[E]:
+        """Every entity of a register (``model``: one of :data:`.gapless.LIST_ORDERS`),
+        optionally changed since ``last_modified`` or in ``filter``, none missed when entities
+        move between page reads (see :mod:`.gapless`). One call for a list of one page."""
+        order = LIST_ORDERS[model]
+        params = list_params(last_modified, filter, None)
+        params |= {"sortby": order.sort_by, "sortorder": "ascending"}
+        template = f"/{model.WIRE_COLLECTION.lower()}"
+
+        async def fetch(window: Window) -> Answer[E]:
+            listed = await self._fetch_page(model, template, params, window.page, window.limit)
+            return Answer(listed.items, listed.total_resources, window.page >= listed.total_pages)
+
+        return read_gapless(fetch, order, PAGE_SIZE)
+
     async def list_page(
         self,
         model: type[E],
@@ -184,18 +209,25 @@ class FortnoxListings(ABC):
             page += 1
 
     async def _fetch_page(
-        self, model: type[E], template: str, params: dict[str, str], page: int
+        self,
+        model: type[E],
+        template: str,
+        params: dict[str, str],
+        page: int,
+        limit: int | None = None,
     ) -> ListPage[E]:
+        """Page ``page`` of ``limit`` items (default ``PAGE_SIZE``)."""
         label = f"GET {template}"
+        size = limit or PAGE_SIZE
         data = await self._send(
-            "GET", template, params={**params, "limit": str(PAGE_SIZE), "page": str(page)}
+            "GET", template, params={**params, "limit": str(size), "page": str(page)}
         )
         listed = items(model, data, label)
         if data.get("MetaInformation") is None:  # see facts.LIST_META_INFORMATION
-            more = len(listed) >= PAGE_SIZE
+            more = len(listed) >= size
             return ListPage(
                 items=listed,
-                total_resources=(page - 1) * PAGE_SIZE + len(listed) + (1 if more else 0),
+                total_resources=(page - 1) * size + len(listed) + (1 if more else 0),
                 total_pages=page + 1 if more else page,
                 current_page=page,
             )
