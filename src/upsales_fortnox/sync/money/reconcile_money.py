@@ -9,6 +9,10 @@ for what no event brought in, fed through the same intake and dedupe as the rest
 * Overdue, once a day: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page); each linked
   invoice in it gets an ``invoice-changed`` event (offset ``overdue:<date>``: once a day), so
   an invoice whose due date passed without any change shows ``overdue``.
+
+Both are read whole with ``iter_gapless`` (payments by ``paymentdate``, invoices by number), so
+a payment deleted, or an invoice paid (out of the filter), between two page reads hides no other
+(:mod:`upsales_fortnox.integrations.fortnox.gapless`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from upsales_fortnox.integrations.fortnox.models import Invoice
+from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
 from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.sync.repository.reconcile_checkpoints import window_marker
 
@@ -50,7 +55,7 @@ async def money_batches(
     since = checkpoints.get(PAYMENTS_CHECKPOINT, first_since)
     paid = {
         str(payment.InvoiceNumber)
-        async for payment in fortnox.iter_invoice_payments(last_modified=since - overlap)
+        async for payment in fortnox.iter_gapless(InvoicePayment, last_modified=since - overlap)
         if payment.InvoiceNumber is not None
     }
     batches = [
@@ -78,4 +83,4 @@ async def money_batches(
 
 
 def _overdue(fortnox: FortnoxPort) -> AsyncIterator[Invoice]:
-    return fortnox.iter_invoices(filter="unpaidoverdue")
+    return fortnox.iter_gapless(Invoice, filter="unpaidoverdue")
