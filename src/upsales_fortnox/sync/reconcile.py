@@ -28,8 +28,9 @@ last one read, and trusted only when it holds an entity already read (see
 :mod:`upsales_fortnox.integrations.fortnox.gapless`). Read page after page in Fortnox's own
 order, a deletion (or a change out of a filter) between two page reads would move the next
 page's first entity onto the page read already, and its change would never be fed; in the
-sweep, a linked entity so skipped would be fed as deleted. A window of one page (the usual run) still costs one call;
-a longer one about one call in 20 more, and one more per deletion that outruns the overlap.
+sweep, a linked entity so skipped would be fed as deleted. A window of one page (the usual
+run) still costs one call; a longer one about one call in 20 more, and one more per deletion
+that outruns the overlap.
 
 :func:`schedule_reconciliation` queues the job for every active installation (a queued one
 absorbs a second request); :func:`run_reconcile_scheduler` does that every
