@@ -106,6 +106,32 @@ async def test_invalid_orders_are_refused(
     assert (await api.get("/3/orders")).json()["MetaInformation"]["@TotalResources"] == 0
 
 
+async def test_an_inactive_customer_gets_documents_unless_its_tenant_refuses_them(
+    api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int
+) -> None:
+    """Both answers to ``facts.INACTIVE_CUSTOMER_DOCUMENTS_REFUSED``: made by default, refused
+    with 400 and nothing made when the tenant refuses them; an active customer's are made."""
+    retired = {"Customer": {"Active": False}}
+    assert (await api.put("/3/customers/1", json=retired)).status_code == 200
+    invoice = {"Invoice": {"CustomerNumber": "1", "InvoiceRows": [{"ArticleNumber": "W1"}]}}
+
+    made = await api.post("/3/invoices", json=invoice)
+    sandbox.tenant(tenant_id).refuses_documents_of_inactive_customers = True
+    refused = await api.post("/3/invoices", json=invoice)
+    refused_order = await api.post(
+        "/3/orders",
+        json={"Order": {"CustomerNumber": "1", "OrderRows": [{"OrderedQuantity": "1"}]}},
+    )
+    await api.put("/3/customers/1", json={"Customer": {"Active": True}})
+    made_again = await api.post("/3/invoices", json=invoice)
+
+    assert body(made, "Invoice")["CustomerNumber"] == "1"
+    assert (refused.status_code, refused_order.status_code) == (400, 400), refused_order.text
+    assert error_code(refused) == 2000588
+    assert body(made_again, "Invoice")["DocumentNumber"] == "2"
+    assert (await api.get("/3/orders")).json()["MetaInformation"]["@TotalResources"] == 0
+
+
 async def test_rows_with_row_id_update_new_rows_are_added_missing_rows_go(
     api: httpx.AsyncClient,
 ) -> None:

@@ -55,6 +55,11 @@ FEE_VAT_PERCENT = Decimal(25)
 DEFAULT_VAT_PERCENT = Decimal(25)
 ALLOWED_VAT_PERCENTS = frozenset({Decimal(0), Decimal(6), Decimal(12), Decimal(25)})
 
+INACTIVE_CUSTOMER_DOCUMENTS_REFUSED = False
+"""Whether a new order, invoice or offer for a customer whose ``Active`` is false is refused
+(400, :data:`VALIDATION_ERROR_CODE`): *unverified*, no source says. The sandbox makes it by
+default; a tenant's ``refuses_documents_of_inactive_customers`` gives the other answer."""
+
 DEFAULT_PRICE_LIST = "A"
 """The pre-selected price list every tenant starts with; ``Article.SalesPrice`` reads it."""
 

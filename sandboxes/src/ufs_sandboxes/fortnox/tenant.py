@@ -8,7 +8,11 @@ from decimal import Decimal
 
 from ufs_sandboxes.fortnox.config import Clock
 from ufs_sandboxes.fortnox.events import EventLog
-from ufs_sandboxes.fortnox.facts import DEFAULT_PRICE_LIST, FORTNOX_TIMEZONE
+from ufs_sandboxes.fortnox.facts import (
+    DEFAULT_PRICE_LIST,
+    FORTNOX_TIMEZONE,
+    INACTIVE_CUSTOMER_DOCUMENTS_REFUSED,
+)
 from ufs_sandboxes.fortnox.fields import Entity
 
 CURRENCIES = frozenset({"SEK", "EUR", "USD", "NOK", "DKK", "GBP"})
@@ -97,6 +101,8 @@ class Tenant:
         self.currencies = CURRENCIES
         self.currency_rates = dict(CURRENCY_RATES)
         self.units = UNITS
+        self.refuses_documents_of_inactive_customers = INACTIVE_CUSTOMER_DOCUMENTS_REFUSED
+        """Refuse a new document for an inactive customer (see the facts module)."""
         self._sequences: dict[str, int] = {}
         self.pricelists.put(
             DEFAULT_PRICE_LIST,

@@ -7,7 +7,8 @@ Choices:
   (``InvoiceReference``, ``OrderReference``, ``OfferReference``, ``CreditInvoiceReference``)
   likewise, 0 (``"0"``) for none.
 - Customer data (name, addresses, currency, price list, references, terms) is copied from the
-  customer when the document does not give it.
+  customer when the document does not give it. A customer made inactive gets new documents
+  unless its tenant refuses them (``facts.INACTIVE_CUSTOMER_DOCUMENTS_REFUSED``).
 - Rows (spec, ``PUT /3/orders/{DocumentNumber}``): sending the rows list replaces the row set.
   When some row has a ``RowId``, that row updates the row with that id and rows without one are
   new; when no row has one, rows update the existing rows in order and any further rows are
@@ -115,6 +116,8 @@ def create_document(
     values = parse_fields(kind.header, payload)
     raw_rows = values.pop(kind.rows_key, [])
     customer = _customer_of(tenant, values.get("CustomerNumber"))
+    if customer["Active"] is False and tenant.refuses_documents_of_inactive_customers:
+        raise validation_error(f"Kunden {customer['CustomerNumber']} är inaktiv")
     collection = tenant.collection(kind.collection)
     number = values.pop("DocumentNumber", None)
     if number is None:
