@@ -151,6 +151,14 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "with the same organisation number. Merge the companies or correct the organisation "
         "number, and save the order again.",
     },
+    "status.failed.customer_inactive": {
+        "sv": "Inte skickad: företagets kund i Fortnox är inaktiv. Ordern skickas dit av sig "
+        "själv när den som sköter bokföringen aktiverar kunden i Fortnox igen. Ingen ny kund "
+        "skapas.",
+        "en": "Not sent: the company's customer in Fortnox is inactive. The order is sent to "
+        "it by itself once your bookkeeper activates the customer in Fortnox again. No new "
+        "customer is created.",
+    },
     "status.failed.locked": {
         "sv": "Ändringen skickades inte: dokumentet i Fortnox är låst (bokfört eller skickat). "
         "Kreditera fakturan i Fortnox för att ändra eller annullera affären.",

@@ -50,7 +50,11 @@ from upsales_fortnox.domain.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.domain.outbound.deal_documents import DealDocuments, deal_documents
-from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY, rows_may_stay_unsent
+from upsales_fortnox.domain.outbound.decide import (
+    WON_PROBABILITY,
+    CustomerInactive,
+    rows_may_stay_unsent,
+)
 from upsales_fortnox.domain.outbound.rows import (
     UnsendableOrder,
     plan_rows,
@@ -268,6 +272,7 @@ _FAILED_TEXTS: Final = {
     "product_not_in_fortnox": "status.failed.missing_article",
     "company_not_accepted_by_fortnox": "status.failed.company",
     "fortnox_customer_of_another_company": "status.failed.company_taken",
+    CustomerInactive.code: "status.failed.customer_inactive",
     DocumentLocked.code: "status.failed.locked",
     "fortnox_reauthorization_required": "status.failed.login",
     OfferCancelled.code: "status.failed.offer_cancelled",

@@ -36,6 +36,7 @@ from upsales_fortnox.domain.sync_commands import (
     UpdateFortnoxCustomer,
     UpdateFortnoxDocument,
 )
+from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, Order
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode
 
@@ -99,6 +100,41 @@ def test_customer_without_org_number_matched_by_exact_name_only_when_fortnox_has
     taken = Customer(CustomerNumber="1", Name="Acme AB", OrganisationNumber="556677-8899")
     assert matching_customer(fields, [taken]) is None
     assert matching_customer(FIELDS, [Customer(CustomerNumber="1", Name=FIELDS["name"])]) is None
+
+
+def test_an_active_match_is_linked_before_an_inactive_one() -> None:
+    """The bookkeeper retired customer 3: the company links the active customer 9 with its
+    organisation number, though 3 has the lower number. A match of unknown state counts as
+    active (list items do not carry ``Active``)."""
+    candidates = [
+        Customer(CustomerNumber="3", OrganisationNumber="5566778899", Active=False),
+        Customer(CustomerNumber="9", OrganisationNumber="556677-8899", Active=True),
+        Customer(CustomerNumber="12", OrganisationNumber="556677-8899"),
+    ]
+    assert decide_customer(3, FIELDS, candidates) == LinkFortnoxCustomer(3, "9", FIELDS)
+    assert decide_customer(3, FIELDS, candidates[::-1]) == LinkFortnoxCustomer(3, "9", FIELDS)
+    assert decide_customer(3, FIELDS, [candidates[0], candidates[2]]) == LinkFortnoxCustomer(
+        3, "12", FIELDS
+    )
+
+
+def test_a_company_whose_only_matches_are_inactive_is_refused_not_linked_nor_created() -> None:
+    """Creating a customer would put the company in Fortnox twice, and linking the retired one
+    would invoice a customer the bookkeeper took out of use: the deal waits for the bookkeeper,
+    with a stable code naming the customer (the lowest number of several)."""
+    retired = [
+        Customer(CustomerNumber="14", OrganisationNumber="5566778899", Active=False),
+        Customer(CustomerNumber="7", OrganisationNumber="556677-8899", Active=False),
+    ]
+    for candidates in (retired, retired[:1]):
+        with pytest.raises(PermanentError) as refused:
+            decide_customer(3, FIELDS, candidates)
+        assert refused.value.code == "fortnox_customer_inactive"
+        number = candidates[-1].CustomerNumber
+        assert refused.value.message.startswith(f"Fortnox customer {number} is inactive")
+    named = {"name": "Acme AB", "organisation_number": None}
+    with pytest.raises(PermanentError, match="Fortnox customer 5 is inactive"):
+        decide_customer(3, named, [Customer(CustomerNumber="5", Name="ACME AB", Active=False)])
 
 
 def test_unmatched_company_is_created_or_refused() -> None:

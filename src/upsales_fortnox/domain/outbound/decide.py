@@ -46,6 +46,7 @@ from upsales_fortnox.domain.sync_commands import (
     UpdateFortnoxCustomer,
     UpdateFortnoxDocument,
 )
+from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.vocabulary import FortnoxType
@@ -95,11 +96,34 @@ def customer_search(fields: Mapping[str, str | None]) -> dict[str, str] | None:
     return None
 
 
-def matching_customer(
+class CustomerInactive(PermanentError):
+    """The company's Fortnox customer is inactive (the bookkeeper took it out of use): the deal
+    is made out neither to it nor to a second customer of the company until it is activated
+    again, which retries the deal."""
+
+    code = "fortnox_customer_inactive"
+
+    def __init__(self, customer_number: str, detail: str) -> None:
+        super().__init__(f"{self.opening(customer_number)}: {detail}")
+        self.customer_number = customer_number
+
+    @staticmethod
+    def opening(customer_number: str) -> str:
+        """How the message begins (the deals waiting for a customer are found by it)."""
+        return f"Fortnox customer {customer_number} is inactive"
+
+
+def is_inactive(customer: Customer) -> bool:
+    """Whether the customer is inactive in Fortnox; a list item (no ``Active``) is not known to
+    be, and counts as active."""
+    return customer.Active is False
+
+
+def matching_customers(
     fields: Mapping[str, str | None], candidates: Iterable[Customer]
-) -> Customer | None:
-    """The Fortnox customer that is this company: same organisation number; or, when the
-    company has none, the same name and no organisation number. Several: the lowest number."""
+) -> list[Customer]:
+    """The Fortnox customers that are this company, lowest number first: same organisation
+    number; or, when the company has none, the same name and no organisation number."""
     org_number = normalise_org_number(fields.get("organisation_number"))
     name = normalise_name(fields.get("name"))
     matches = []
@@ -116,9 +140,14 @@ def matching_customer(
             and not (candidate.OrganisationNumber or "").strip()
         ):
             matches.append(candidate)
-    if not matches:
-        return None
-    return min(matches, key=lambda c: (len(c.CustomerNumber or ""), c.CustomerNumber or ""))
+    return sorted(matches, key=lambda c: (len(c.CustomerNumber or ""), c.CustomerNumber or ""))
+
+
+def matching_customer(
+    fields: Mapping[str, str | None], candidates: Iterable[Customer]
+) -> Customer | None:
+    """The first of :func:`matching_customers`, active or not."""
+    return next(iter(matching_customers(fields, candidates)), None)
 
 
 def decide_customer(
@@ -126,13 +155,22 @@ def decide_customer(
 ) -> CustomerDecision:
     """Link the matching Fortnox customer, or create one (refused when Fortnox would refuse).
 
-    A matched customer keeps its Fortnox data; the Upsales fields become the base of later
-    merges: a difference stays until either side changes the field (see
-    :func:`~.merge.three_way_merge`'s ``fortnox_unchanged``).
+    An active match is linked before an inactive one (``candidates`` whose ``Active`` is
+    known: read whole); when every match is inactive, :class:`CustomerInactive` is raised
+    (no second customer is made). A matched customer keeps its Fortnox data; the Upsales
+    fields become the base of later merges: a difference stays until either side changes the
+    field (see :func:`~.merge.three_way_merge`'s ``fortnox_unchanged``).
     """
-    match = matching_customer(fields, candidates)
-    if match is not None and match.CustomerNumber:
-        return LinkFortnoxCustomer(upsales_company_id, match.CustomerNumber, dict(fields))
+    matches = matching_customers(fields, candidates)
+    active = next((match for match in matches if not is_inactive(match)), None)
+    if active is not None and active.CustomerNumber:
+        return LinkFortnoxCustomer(upsales_company_id, active.CustomerNumber, dict(fields))
+    if matches:
+        raise CustomerInactive(
+            matches[0].CustomerNumber or "",
+            f"the company {fields.get('name')!r} matches no active customer; its deal is sent "
+            "once the customer is activated again in Fortnox (no second customer is made)",
+        )
     problems = company_problems(fields)
     if problems:
         raise CompanyRefused(refusal_message(f"The company {fields.get('name')!r}", problems))

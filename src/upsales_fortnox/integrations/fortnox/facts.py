@@ -125,6 +125,20 @@ sourced (the sandbox's choice). A new customer is therefore sent its VAT type
 the service reads totals back from Fortnox, so it is right under either answer (the sandbox
 keeps the article's VAT on every row)."""
 
+INACTIVE_CUSTOMER_DOCUMENTS_REFUSED: Final[bool | None] = None
+"""Whether Fortnox refuses (a 4xx) a new order or invoice for a customer whose ``Active`` is
+false: *unverified*; the spec has the field on the customer (not on its list item,
+``fortnox_CustomerListItem``) and says nothing of its effect, nor does the reference. So a won
+deal's company is never linked to an inactive customer it matches (the matches are read whole,
+as the one linked is anyway): an active one is taken instead, and with none the deal ends
+``fortnox_customer_inactive`` without a new customer
+(:func:`upsales_fortnox.domain.outbound.decide.decide_customer`). A company linked already
+(its customer made inactive since) has its document sent, as a linked company costs no
+customer read: made, it is the customer's; refused, the customer is read and the deal ends with
+the same code (:mod:`upsales_fortnox.sync.outbound.inactive_customer`). Either way the
+customer's activation retries the deal. The list's ``filter=active`` is not relied on: whether
+it combines with a field search (``organisationnumber``) is not documented either."""
+
 LIST_META_INFORMATION: Final = "MetaInformation"
 """The paging block of list answers (``@TotalResources``, ``@TotalPages``, ``@CurrentPage``):
 from the docs (reference fortnox.md §1); the spec's list schemas do not declare it. A list

@@ -22,8 +22,8 @@ from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import eq
 from upsales_fortnox.integrations.upsales.models import Product
-from upsales_fortnox.sync.inbound.article_retry import retry_deals_missing_articles
 from upsales_fortnox.sync.inbound.currency_prices import currency_prices, write_currency_prices
+from upsales_fortnox.sync.inbound.deal_retry import retry_deals_missing_articles
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.inbound.stock_sync import stock_level, write_stock

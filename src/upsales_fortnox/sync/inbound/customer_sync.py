@@ -5,19 +5,21 @@ from __future__ import annotations
 from upsales_fortnox.domain.inbound.companies import org_number_variants
 from upsales_fortnox.domain.inbound.decide_customer import SentFor, decide_customer
 from upsales_fortnox.domain.outbound.company import AccountFieldIds
-from upsales_fortnox.domain.outbound.decide import company_sent_as
+from upsales_fortnox.domain.outbound.decide import company_sent_as, is_inactive
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom
 from upsales_fortnox.integrations.upsales.models import Company
+from upsales_fortnox.sync.inbound.deal_retry import retry_deals_of_active_customer
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.results.inbound import CustomerSyncResult
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 async def sync_customer(job: InboundJob, customer_number: str) -> CustomerSyncResult:
-    """Bring Upsales in line with Fortnox customer ``customer_number`` (404: deleted)."""
+    """Bring Upsales in line with Fortnox customer ``customer_number`` (404: deleted); when it
+    is active, the deals that died waiting for it to be activated are retried."""
     fortnox, upsales = job.context.fortnox, job.context.upsales
     try:
         customer: Customer | None = await fortnox.get_customer(customer_number)
@@ -52,6 +54,10 @@ async def sync_customer(job: InboundJob, customer_number: str) -> CustomerSyncRe
         sent_for=sent_for,
     )
     created = await job.apply(decision.commands)
+    if customer is not None and not is_inactive(customer):
+        await retry_deals_of_active_customer(
+            job.session_factory, job.installation_id, customer_number
+        )
     company_id = (
         decision.company_id if decision.company_id is not None else next(iter(created), None)
     )

@@ -7,7 +7,11 @@ company fields agreed on both sides (see :mod:`.merge`).
 
 Steady state costs nothing: a linked company is answered from the database. Otherwise the
 company is read from Upsales, Fortnox is searched by organisation number (or, without one, by
-exact name), and the match is linked or a new customer is created and linked. The customer
+exact name), and the match is linked or a new customer is created and linked. The matches are
+read whole, lowest number first, until an active one is read (the one linked, read anyway): an
+inactive customer is passed over for an active one, and when every match is inactive the deal
+stops (:class:`~upsales_fortnox.domain.outbound.decide.CustomerInactive`) rather than be made
+out to a customer the bookkeeper took out of use, or to a second one. The customer
 number is then written back to the company's ``FORTNOX_CUSTOMER_NUMBER`` field when the
 installation has one (see :mod:`.custom_fields`); a failed write-back is reported in the job
 result but does not stop the deal from being sent.
@@ -35,10 +39,13 @@ from upsales_fortnox.domain.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.domain.outbound.decide import (
+    CustomerInactive,
     company_sent_as,
     customer_made_as_sent,
     customer_search,
     decide_customer,
+    is_inactive,
+    matching_customers,
 )
 from upsales_fortnox.domain.outbound.validation import refusal_message
 from upsales_fortnox.domain.sync_commands import (
@@ -47,7 +54,7 @@ from upsales_fortnox.domain.sync_commands import (
     WriteCustomerNumberToUpsales,
 )
 from upsales_fortnox.integrations.errors import PermanentError, RetryLater, SyncError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
+from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse, FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
@@ -137,12 +144,13 @@ async def ensure_customer(
     fields = company_fields_from_upsales(company, field_ids)
     searched_at = utcnow()
     candidates = await find_candidates(fortnox, fields)
+    read = await _read_until_active(fortnox, matching_customers(fields, candidates))
     decision: CreateFortnoxCustomer | LinkFortnoxCustomer
-    decision = decide_customer(company_id, fields, candidates)
+    decision = decide_customer(company_id, fields, read)
     made_before_a_change = False
     if isinstance(decision, LinkFortnoxCustomer):
         decision, made_before_a_change = await _noted_create_found(
-            links, deal, decision, (fields, candidates)
+            links, deal, decision, (fields, read)
         )
         owner = await links.customer_linked_to(decision.customer_number)
         if owner is not None and owner != company_id:
@@ -167,7 +175,7 @@ async def ensure_customer(
                 return CustomerOutcome(found.customer_number, "linked")
             if owner is None:
                 decision, made_before_a_change = found, True
-    customer = await _apply_customer(fortnox, links, decision, deal)
+    customer = await _apply_customer(fortnox, links, decision, deal, read)
     number = customer.CustomerNumber
     if not number:
         raise FortnoxMalformedResponse("POST /customers: the new customer has no number")
@@ -187,6 +195,21 @@ async def ensure_customer(
     command = WriteCustomerNumberToUpsales(company_id, field_ids.customer_number, number)
     written, problem = await write_customer_number(upsales, company, command)
     return CustomerOutcome(number, how, written_back=written, note=problem)
+
+
+async def _read_until_active(fortnox: FortnoxPort, matches: list[Customer]) -> list[Customer]:
+    """The matches read whole (list items carry no ``Active``), in their order, up to the first
+    active one; one deleted since the search is passed over."""
+    read = []
+    for match in matches:
+        try:
+            customer = await fortnox.get_customer(match.CustomerNumber or "")
+        except FortnoxNotFound:
+            continue
+        read.append(customer)
+        if not is_inactive(customer):
+            break
+    return read
 
 
 async def _no_earlier_create_may_land(
@@ -288,14 +311,21 @@ async def _apply_customer(
     links: WonDealLinks,
     decision: CreateFortnoxCustomer | LinkFortnoxCustomer,
     deal: tuple[int, int],
+    read: list[Customer],
 ) -> Customer:
     """The created customer, or the matched one read whole (list items are subsets, and the
-    link's fingerprint is taken over the whole customer). A create that may land without its
-    answer keeps the deal's intent (see :mod:`.sent_creates`). It is noted on it for the
-    company's other deals once it holds its place in the rate budget, before it is sent: one
-    still waiting for a place when its worker stops leaves nothing to wait for."""
+    link's fingerprint is taken over the whole customer; ``read``: those read already), unless
+    it is inactive. A create that may land without its answer keeps the deal's intent (see
+    :mod:`.sent_creates`). It is noted on it for the company's other deals once it holds its
+    place in the rate budget, before it is sent: one still waiting for a place when its worker
+    stops leaves nothing to wait for."""
     if isinstance(decision, LinkFortnoxCustomer):
-        return await fortnox.get_customer(decision.customer_number)
+        number = decision.customer_number
+        known = next((c for c in read if c.CustomerNumber == number), None)
+        customer = known or await fortnox.get_customer(number)
+        if is_inactive(customer):  # the one an earlier create made, inactive since
+            raise CustomerInactive(number, f"the company {deal[1]} is not linked to it")
+        return customer
     sent_fields = decision.synced_fields
 
     async def noted() -> None:

@@ -70,6 +70,7 @@ from upsales_fortnox.sync.outbound.fortnox_documents import (
     get_document,
     write_document,
 )
+from upsales_fortnox.sync.outbound.inactive_customer import inactive_customer_told
 from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
 from upsales_fortnox.sync.outbound.set_aside_order import open_again_or_set_aside
 from upsales_fortnox.sync.outbound.won_offer import order_of_offer
@@ -259,15 +260,16 @@ async def _sync_document(
         linked_before=link is not None,
     )
     decision = decide_document(draft, link, existing)
-    try:
-        written = await _write(context, deal_links, decision, existing)
-    except FortnoxNotFound:
-        if link is None or existing is not None:
-            raise
-        raise document_missing(fortnox_type, link.fortnox_id) from None
-    except RowsOutdated as outdated:  # changed in Fortnox since our write: decide on it as it is
-        decision = decide_document(draft, link, outdated.current)
-        written = await write_document(context.fortnox, decision, outdated.current)
+    async with inactive_customer_told(context.fortnox, customer_number, fortnox_type.value):
+        try:
+            written = await _write(context, deal_links, decision, existing)
+        except FortnoxNotFound:
+            if link is None or existing is not None:
+                raise
+            raise document_missing(fortnox_type, link.fortnox_id) from None
+        except RowsOutdated as outdated:  # changed in Fortnox since our write: decide on it now
+            decision = decide_document(draft, link, outdated.current)
+            written = await write_document(context.fortnox, decision, outdated.current)
     if isinstance(decision, NoChange):
         if link is None:
             return result("no_change", decision.reason)

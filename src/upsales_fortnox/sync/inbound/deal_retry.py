@@ -1,0 +1,78 @@
+"""Deals that died waiting for something in Fortnox are retried once it is there.
+
+* A won deal whose product has no Fortnox article ends ``dead`` with
+  ``product_not_in_fortnox``. The natural fix is to create the article in Fortnox; when its
+  sync links it to an Upsales product, every such dead deal of the installation goes back on
+  the queue by itself. A deal whose product is still missing dies again at once, with the same
+  readable reason.
+* A won deal whose Fortnox customer is inactive ends ``dead`` with
+  ``fortnox_customer_inactive``, naming the customer. When the sync of that customer reads it
+  active, the deals naming it go back on the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.domain.outbound.decide import CustomerInactive
+from upsales_fortnox.domain.outbound.rows import ProductNotInFortnox
+from upsales_fortnox.jobs import JobOperationError, retry_dead_job
+from upsales_fortnox.sync.repository.sync_job_reads import dead_job_ids
+
+logger = logging.getLogger(__name__)
+
+#: How the stored error of such a deal starts (``error_text``: ``"<code>: <message>"``).
+MISSING_ARTICLE_PREFIX = f"{ProductNotInFortnox.code}:"
+
+
+def inactive_customer_prefix(customer_number: str) -> str:
+    """How the stored error of a deal waiting for ``customer_number`` to be activated starts."""
+    return f"{CustomerInactive.code}: {CustomerInactive.opening(customer_number)}"
+
+
+async def retry_deals_missing_articles(
+    session_factory: DbSessionFactory, installation_id: uuid.UUID
+) -> list[int]:
+    """Requeue the installation's jobs that died for a missing article; their ids."""
+    return await _retry_dead_deals(
+        session_factory, installation_id, MISSING_ARTICLE_PREFIX, "lacked a Fortnox article"
+    )
+
+
+async def retry_deals_of_active_customer(
+    session_factory: DbSessionFactory, installation_id: uuid.UUID, customer_number: str
+) -> list[int]:
+    """Requeue the installation's jobs that died for ``customer_number`` being inactive, now
+    that it is active; their ids."""
+    return await _retry_dead_deals(
+        session_factory,
+        installation_id,
+        inactive_customer_prefix(customer_number),
+        "waited for their Fortnox customer to be activated",
+    )
+
+
+async def _retry_dead_deals(
+    session_factory: DbSessionFactory, installation_id: uuid.UUID, error_prefix: str, why: str
+) -> list[int]:
+    async with session_factory() as session:
+        job_ids = await dead_job_ids(session, installation_id, error_prefix)
+    retried = []
+    for job_id in job_ids:
+        async with session_factory() as session:
+            try:
+                await retry_dead_job(session, job_id)
+            except JobOperationError:  # retried meanwhile by someone else
+                continue
+            await session.commit()
+        retried.append(job_id)
+    if retried:
+        logger.info(
+            "retrying %d deals that %s",
+            len(retried),
+            why,
+            extra={"installation_id": installation_id},
+        )
+    return retried
