@@ -66,7 +66,8 @@ async def imported_deal(
     )
     assert made.DocumentNumber is not None
     await EventFeed(harness).sync()
-    (deal,) = orders_described(harness, f"Fortnox {kind} {made.DocumentNumber}")
+    described = {"invoice": "Fortnox-faktura", "order": "Fortnox-order"}[kind]
+    (deal,) = orders_described(harness, f"{described} {made.DocumentNumber}")
     return deal, made.DocumentNumber
 
 
