@@ -1,8 +1,11 @@
-"""The catalogue of end-user texts: Swedish and English for every text, the same placeholders,
-no internal code, no doubled word; and the answers Upsales shows come from it."""
+"""The catalogue of end-user texts: every part of it merged, Swedish and English for every text,
+the same placeholders, no internal code, no doubled word; and the answers Upsales shows come
+from it."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 import string
 from typing import Any
@@ -11,11 +14,14 @@ import pytest
 
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.activation import errors as activation_errors
+from upsales_fortnox.core import texts
 from upsales_fortnox.core.texts import (
     CATALOGUE,
+    Language,
     Phrase,
     language_of_hook,
     language_of_request,
+    merged,
     render,
     say,
 )
@@ -104,6 +110,30 @@ def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+def _parts() -> dict[str, dict[str, dict[str, str]]]:
+    """Each module of the catalogue's package (but its languages) and the texts it holds."""
+    names = {info.name for info in pkgutil.iter_modules(texts.__path__)} - {"languages"}
+    return {
+        name: importlib.import_module(f"{texts.__name__}.{name}").TEXTS for name in sorted(names)
+    }
+
+
+def test_the_catalogue_is_every_part_merged_each_key_from_one_part() -> None:
+    parts = _parts()
+    assert len(parts) >= 4
+    assert sum(len(part) for part in parts.values()) == len(CATALOGUE)
+    for part in parts.values():
+        assert {key: CATALOGUE[key] for key in part} == part
+
+
+def test_a_key_in_two_parts_is_refused() -> None:
+    with pytest.raises(ValueError, match=re.escape("order.no_company")):
+        merged(
+            {"order.no_company": {"sv": "a", "en": "a"}},
+            {"order.no_company": {"sv": "b", "en": "b"}},
+        )
+
+
 @pytest.mark.parametrize("key", sorted(CATALOGUE))
 def test_every_text_has_both_languages_with_the_same_placeholders(key: str) -> None:
     texts = CATALOGUE[key]
@@ -114,8 +144,8 @@ def test_every_text_has_both_languages_with_the_same_placeholders(key: str) -> N
 
 @pytest.mark.parametrize("language", ["sv", "en"])
 @pytest.mark.parametrize("key", sorted(CATALOGUE))
-def test_no_internal_code_or_doubled_word(key: str, language: str) -> None:
-    text = say(key, language, **REALISTIC)  # type: ignore[arg-type]
+def test_no_internal_code_or_doubled_word(key: str, language: Language) -> None:
+    text = say(key, language, **REALISTIC)
     assert not SNAKE_CASE.search(text), text
     assert not DOUBLED.search(text), text
     for code in _stable_codes():

@@ -1,0 +1,49 @@
+"""The pages of a Fortnox login that did not complete."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from upsales_fortnox.core.texts.languages import Language
+
+TEXTS: Final[dict[str, dict[Language, str]]] = {
+    # the Fortnox login pages
+    "login.failed.title": {
+        "sv": "Inloggningen i Fortnox misslyckades",
+        "en": "The Fortnox login failed",
+    },
+    "login.failed.heading": {
+        "sv": "Inloggningen i Fortnox blev inte klar",
+        "en": "The Fortnox login did not complete",
+    },
+    "login.failed.denied": {
+        "sv": "Du godkände inte kopplingen i Fortnox. Börja om med Logga in i Fortnox.",
+        "en": "The connection was not approved in Fortnox. Start again with Log in to Fortnox.",
+    },
+    "login.failed.expired": {
+        "sv": "Inloggningen tog för lång tid eller startades i en annan webbläsare. Börja om "
+        "från appen i Upsales.",
+        "en": "The login took too long or was started in another browser. Start again from "
+        "the app in Upsales.",
+    },
+    "login.failed.link": {
+        "sv": "Länken för att logga in är inte giltig längre. Öppna appen i Upsales och "
+        "klicka på Logga in i Fortnox igen.",
+        "en": "The login link is no longer valid. Open the app in Upsales and click Log in "
+        "to Fortnox again.",
+    },
+    "login.failed.other_company": {
+        "sv": "Det här Fortnox-företaget är redan kopplat till ett annat Upsales-konto, eller "
+        "ett annat företag än det som kopplades förut. Logga in med rätt företag.",
+        "en": "This Fortnox company is already connected to another Upsales account, or is "
+        "not the company connected before. Log in with the right company.",
+    },
+    "login.failed.unavailable": {
+        "sv": "Fortnox svarade inte. Försök igen om en stund.",
+        "en": "Fortnox did not answer. Try again in a while.",
+    },
+    "login.failed.other": {
+        "sv": "Något gick fel. Försök igen, eller kontakta administratören av integrationen.",
+        "en": "Something went wrong. Try again, or contact the integration's administrator.",
+    },
+}

@@ -1,0 +1,86 @@
+"""Why a won order cannot be sent to Fortnox (``before_order_save``), and what is wrong with
+its company."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from upsales_fortnox.core.texts.languages import Language
+
+TEXTS: Final[dict[str, dict[Language, str]]] = {
+    # before_order_save: why a won order cannot be saved
+    "order.refused": {
+        "sv": "Ordern kan inte skickas till Fortnox: {problems}.",
+        "en": "The order cannot be sent to Fortnox: {problems}.",
+    },
+    "order.no_company": {"sv": "den har inget företag", "en": "it has no company"},
+    "order.named_product_without_article": {
+        "sv": "produkten '{name}' finns inte som artikel i Fortnox",
+        "en": "the product '{name}' has no article in Fortnox",
+    },
+    "order.product_without_article_named": {
+        "sv": "produkten '{name}' (produkt {product_id}) finns inte som artikel i Fortnox",
+        "en": "the product '{name}' (product {product_id}) has no article in Fortnox",
+    },
+    "order.product_without_article": {
+        "sv": "en produkt (id {product_id}) finns inte som artikel i Fortnox",
+        "en": "a product (id {product_id}) has no article in Fortnox",
+    },
+    "order.too_many_rows": {
+        "sv": "ordern blir {rows} rader i Fortnox, som tillåter högst {limit}",
+        "en": "the order has {rows} rows in Fortnox; Fortnox allows {limit}",
+    },
+    "order.bundle_without_quantities": {
+        "sv": "paketet '{name}' har inga produkter med antal som kan bära dess pris",
+        "en": "the bundle '{name}' has no products with a quantity to carry its price",
+    },
+    "order.unnamed_bundle_without_quantities": {
+        "sv": "ett paket (produkt-id {product_id}) har inga produkter med antal som kan bära "
+        "dess pris",
+        "en": "a bundle (product id {product_id}) has no products with a quantity to carry "
+        "its price",
+    },
+    "order.row_without_product": {
+        "sv": "rad {row} i ordern har ingen produkt",
+        "en": "row {row} of the order has no product",
+    },
+    "company.no_name": {"sv": "företaget saknar namn", "en": "the company has no name"},
+    "company.bad_org_number": {
+        "sv": "organisationsnumret {value} är inte ett svenskt organisationsnummer (NNNNNN-NNNN)",
+        "en": "the organisation number {value} is not a Swedish organisation number (NNNNNN-NNNN)",
+    },
+    "company.bad_email": {
+        "sv": "e-postadressen {value} är inte giltig",
+        "en": "the e-mail address {value} is not valid",
+    },
+    "company.bad_country": {
+        "sv": "landet {value} är ingen landskod med två bokstäver",
+        "en": "the country {value} is not a two-letter country code",
+    },
+    "company.customer_of_another": {
+        "sv": "Fortnox-kunden {number} med samma organisationsnummer eller namn hör redan till "
+        "företaget {company_id} i Upsales; slå ihop företagen eller ändra organisationsnumret",
+        "en": "the Fortnox customer {number} with the same organisation number or name belongs "
+        "to the company {company_id} in Upsales already; merge the companies or correct the "
+        "organisation number",
+    },
+    "company.too_long": {
+        "sv": "företagets {field_sv} har {length} tecken; Fortnox tillåter högst {max_length}",
+        "en": "the company's {field} is {length} characters long; Fortnox allows {max_length}",
+    },
+}
+
+
+#: Fortnox field names as a Swedish reader knows them (``field_sv`` of ``company.too_long``).
+FIELD_NAMES_SV: Final[dict[str, str]] = {
+    "Name": "namn",
+    "OrganisationNumber": "organisationsnummer",
+    "ZipCode": "postnummer",
+    "City": "ort",
+    "Address1": "adress",
+    "Phone1": "telefonnummer",
+    "Email": "e-postadress",
+    "VATNumber": "momsregistreringsnummer",
+    "YourReference": "er referens",
+    "OurReference": "vår referens",
+}

@@ -1,0 +1,113 @@
+"""The order's sync status (``app_status_order``), as a sales rep reads it in Upsales."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from upsales_fortnox.core.texts.languages import Language
+
+TEXTS: Final[dict[str, dict[Language, str]]] = {
+    # app_status_order: the order's sync status
+    "status.no_order": {
+        "sv": "Anropet anger ingen order.",
+        "en": "The request names no order.",
+    },
+    "status.waiting_to_send": {
+        "sv": "Väntar på att skickas till Fortnox.",
+        "en": "Waiting to be sent to Fortnox.",
+    },
+    "status.confirming_earlier_send": {
+        "sv": "Väntar: ett tidigare försök att skicka ordern kan fortfarande nå Fortnox. Ordern "
+        "söks upp där igen om en stund och skickas bara om den inte redan finns.",
+        "en": "Waiting: an earlier attempt to send the order may still reach Fortnox. The order "
+        "is looked up there again shortly and sent only if it is not there already.",
+    },
+    "status.confirming_company_customer": {
+        "sv": "Väntar: en annan affär för samma företag har börjat skapa företagets kund i "
+        "Fortnox. Ordern skickas om en stund, till den kunden.",
+        "en": "Waiting: another deal of the same company has begun creating the company's "
+        "customer in Fortnox. The order is sent shortly, to that customer.",
+    },
+    "status.confirming_earlier_customer": {
+        "sv": "Väntar: ett tidigare försök att skapa företagets kund i Fortnox kan fortfarande nå "
+        "fram. Kunden söks upp där igen om en stund och skapas bara om den inte redan finns.",
+        "en": "Waiting: an earlier attempt to create the company's customer in Fortnox may still "
+        "reach it. The customer is looked up there again shortly and created only if it is not "
+        "there already.",
+    },
+    "status.waiting_to_update": {
+        "sv": "Väntar på att uppdateras i Fortnox.",
+        "en": "Waiting to be updated in Fortnox.",
+    },
+    "status.sent": {
+        "sv": "Skickad till Fortnox som {document} {number}.",
+        "en": "Sent to Fortnox as {document} {number}.",
+    },
+    "status.cancelled": {
+        "sv": "Makulerad eller krediterad i Fortnox ({document} {number}). Affären flyttas till "
+        "förlorad om inget annat av den finns kvar i Fortnox; vinns den igen skickas en ny.",
+        "en": "Cancelled or credited in Fortnox ({document} {number}). The deal moves to lost "
+        "unless another part of it lives on in Fortnox; won again, a new one is sent.",
+    },
+    "status.not_sent": {
+        "sv": "Inte skickad till Fortnox; vunna affärer (100 %) med ett företag skickas.",
+        "en": "Not sent to Fortnox; won deals (100 %) with a company are sent.",
+    },
+    "status.failed.missing_article": {
+        "sv": "Inte skickad: en produkt i ordern finns inte som artikel i Fortnox. Skapa "
+        "artikeln i Fortnox med produktens artikelnummer eller namn, så skickas ordern igen.",
+        "en": "Not sent: a product of the order has no article in Fortnox. Create the article "
+        "in Fortnox with the product's article number or name, and the order is sent again.",
+    },
+    "status.failed.company": {
+        "sv": "Inte skickad: Fortnox tar inte emot företaget. Rätta företagets uppgifter och "
+        "spara ordern igen.",
+        "en": "Not sent: Fortnox does not accept the company. Correct the company's details "
+        "and save the order again.",
+    },
+    "status.failed.company_taken": {
+        "sv": "Inte skickad: företagets kund i Fortnox hör redan till ett annat företag i Upsales "
+        "med samma organisationsnummer. Slå ihop företagen eller rätta organisationsnumret och "
+        "spara ordern igen.",
+        "en": "Not sent: the company's customer in Fortnox belongs to another company in Upsales "
+        "with the same organisation number. Merge the companies or correct the organisation "
+        "number, and save the order again.",
+    },
+    "status.failed.customer_inactive": {
+        "sv": "Inte skickad: företagets kund i Fortnox är inaktiv. Ordern skickas dit av sig "
+        "själv när den som sköter bokföringen aktiverar kunden i Fortnox igen. Ingen ny kund "
+        "skapas.",
+        "en": "Not sent: the company's customer in Fortnox is inactive. The order is sent to "
+        "it by itself once your bookkeeper activates the customer in Fortnox again. No new "
+        "customer is created.",
+    },
+    "status.failed.locked": {
+        "sv": "Ändringen skickades inte: dokumentet i Fortnox är låst (bokfört eller skickat). "
+        "Kreditera fakturan i Fortnox för att ändra eller annullera affären.",
+        "en": "The change was not sent: the document in Fortnox is locked (booked or sent). "
+        "Credit the invoice in Fortnox to change or cancel the deal.",
+    },
+    "status.failed.order_invoiced": {
+        "sv": "Ändringen skickades inte: ordern i Fortnox är redan fakturerad (faktura {number}) "
+        "och kan inte längre ändras. Ändra fakturan i Fortnox, eller kreditera den för att "
+        "annullera affären.",
+        "en": "The change was not sent: the order in Fortnox has been invoiced already (invoice "
+        "{number}) and can no longer change. Change the invoice in Fortnox, or credit it to "
+        "cancel the deal.",
+    },
+    "status.failed.login": {
+        "sv": "Inte skickad: kopplingen till Fortnox behöver en ny inloggning.",
+        "en": "Not sent: the connection to Fortnox needs a new login.",
+    },
+    "status.failed.offer_cancelled": {
+        "sv": "Inte skickad: offerten som affären kommer från är makulerad i Fortnox, så ingen "
+        "order kan göras av den. Affären flyttas till förlorad; vinns den igen skickas en ny "
+        "order.",
+        "en": "Not sent: the offer the deal came from is cancelled in Fortnox, so no order can "
+        "be made of it. The deal is moved to lost; won again, a new order is sent.",
+    },
+    "status.failed.other": {
+        "sv": "Inte skickad till Fortnox. Kontakta administratören av integrationen.",
+        "en": "Not sent to Fortnox. Contact the integration's administrator.",
+    },
+}
