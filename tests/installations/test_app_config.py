@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from upsales_fortnox.core.texts import CATALOGUE, say
 from upsales_fortnox.domain.settings_rules import (
     ProblemCode,
     SettingsDraft,
@@ -46,6 +47,29 @@ def test_one_field_per_setting_after_the_login_button() -> None:
     assert account[0]["callbackUri"] == "https://sync.example.com/oauth/fortnox/callback"
     assert [item["name"] for item in account[1:]] == list(ATTRIBUTE)
     assert set(ATTRIBUTE) == set(SettingsDocument.model_validate({}).model_dump(by_alias=True))
+
+
+def test_every_text_the_account_admin_reads_comes_from_the_catalogue_in_swedish() -> None:
+    login, *settings = _config()["configJson"]["fields"]["account"]
+    assert (login["label"], login["buttonLabel"]) == (
+        say("app.login_label"),
+        say("app.login_button"),
+    )
+    for field in settings:
+        name = field["name"]
+        assert field["label"] == say(f"setting.{name}.label")
+        assert field["descriptionLong"] == say(f"setting.{name}.help")
+        for value in field.get("values", []):
+            assert value["name"] == say(f"setting.value.{value['value']}")
+
+
+def test_the_catalogue_holds_no_setting_text_the_configuration_does_not_show() -> None:
+    shown = set()
+    for field in _fields().values():
+        if field["type"] != "oauth":
+            shown |= {f"setting.{field['name']}.label", f"setting.{field['name']}.help"}
+        shown |= {f"setting.value.{value['value']}" for value in field.get("values", [])}
+    assert {key for key in CATALOGUE if key.startswith("setting.")} == shown
 
 
 @pytest.mark.parametrize("name", list(ATTRIBUTE))

@@ -4,8 +4,9 @@
 when installing the app: the Fortnox login button, then one field per setting of
 :class:`~upsales_fortnox.installations.settings_schemas.SettingsDocument` (same names,
 the same choices, required as the rules require), and the app hooks with the URLs they are
-sent to. Built from the model and the rules, so the two cannot drift; a test holds them
-together.
+sent to. Its labels, help texts and choice names are the text catalogue's, in Swedish
+(:mod:`upsales_fortnox.core.texts.setting_texts`). Built from the model and the rules, so
+the two cannot drift; a test holds them together.
 
 The hook URLs carry the installation id (one per account) and the hook type, one URL per type;
 the service takes the type from the body's ``type`` or, failing that, from the path. The
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from upsales_fortnox.activation.login import CALLBACK_PATH
+from upsales_fortnox.core.texts import say
 from upsales_fortnox.domain.settings_rules import (
     ProblemCode,
     SettingsDraft,
@@ -29,96 +31,30 @@ from upsales_fortnox.domain.settings_rules import (
 from upsales_fortnox.installations.app_choices_router import PRICE_LISTS_PATH
 from upsales_fortnox.installations.settings_schemas import SettingsDocument
 from upsales_fortnox.intake.routing import UPSALES_ROUTES, UPSALES_SYNCHRONOUS_EVENTS
-from upsales_fortnox.vocabulary import ProductBundleMode, SyncType
+from upsales_fortnox.vocabulary import SyncType
 
 #: The app hooks the service acts on (``standardIntegrationInit``), read from the intake's own
 #: routing: the after-events queue a sync, the questions are answered at once.
 HOOK_TYPES: Final = (*UPSALES_ROUTES, *sorted(UPSALES_SYNCHRONOUS_EVENTS))
 
-LOGIN_BUTTON_LABEL: Final = "Logga in i Fortnox"
-
-#: The Upsales field type of each setting, its label and its description, in Swedish (what the
-#: account admin reads).
-_FIELD_TYPES: Final[dict[str, tuple[str, str, str]]] = {
-    "syncType": (
-        "select",
-        "Vad ska synkas",
-        "Vunna affärer blir fakturor eller ordrar i Fortnox; fakturor, ordrar (och offerter) "
-        "i Fortnox blir ordrar i Upsales.",
-    ),
-    "placeholderUser": (
-        "upsalesUser",
-        "Användare för order utan känd säljare",
-        "Sätts på ordrar från Fortnox vars referens inte är en känd användare.",
-    ),
-    "wonStage": (
-        "upsalesOrderStage",
-        "Steg för vunna affärer",
-        "Ett steg med 100 % sannolikhet.",
-    ),
-    "lostStage": (
-        "upsalesOrderStage",
-        "Steg för förlorade affärer",
-        "Ett steg med 0 % sannolikhet; krediterade fakturor flyttar affären hit.",
-    ),
-    "offerStage": (
-        "upsalesOrderStage",
-        "Steg för offerter",
-        "Ett öppet steg (1-99 %); används bara med Ordrar och offerter.",
-    ),
-    "priceList": (
-        "select",
-        "Prislista i Fortnox",
-        "Produkternas listpris hämtas från den här prislistan; tom: Fortnox standardlista.",
-    ),
-    "productBundles": (
-        "select",
-        "Produktpaket till Fortnox",
-        "Hur ett produktpaket i Upsales skickas till Fortnox.",
-    ),
+#: The Upsales field type of each setting; its label, help and choices are catalogue texts
+#: (``setting.<name>.label``, ``setting.<name>.help``, ``setting.value.<value>``), in Swedish.
+_FIELD_TYPES: Final[dict[str, str]] = {
+    "syncType": "select",
+    "placeholderUser": "upsalesUser",
+    "wonStage": "upsalesOrderStage",
+    "lostStage": "upsalesOrderStage",
+    "offerStage": "upsalesOrderStage",
+    "priceList": "select",
+    "productBundles": "select",
     # --- payments and credits ---
-    "paymentStatus": (
-        "checkbox",
-        "Betalstatus från Fortnox",
-        "Visar fakturans betalstatus, betalt belopp, restbelopp och senaste betaldatum på "
-        "affären (fälten FORTNOX_PAYMENT_STATUS, FORTNOX_PAID_AMOUNT, FORTNOX_BALANCE, "
-        "FORTNOX_PAID_DATE).",
-    ),
-    "creditInvoices": (
-        "checkbox",
-        "Kreditfakturor från Fortnox",
-        "En kreditfaktura i Fortnox uppdaterar affären: en hel kreditering flyttar den till "
-        "steget för förlorade affärer, en delkreditering sänker restbeloppet.",
-    ),
+    "paymentStatus": "checkbox",
+    "creditInvoices": "checkbox",
     # --- documents and stock (issue 11, parts 3-5) ---
-    "documentLinks": (
-        "checkbox",
-        "Länk till fakturan i Fortnox",
-        "Ordern får en länk (fältet FORTNOX_DOCUMENT_URL) som öppnar fakturans eller orderns "
-        "PDF från Fortnox.",
-    ),
-    "stockLevels": (
-        "checkbox",
-        "Lagersaldo från Fortnox",
-        "Produkterna får lagersaldo och disponibelt antal från Fortnox (fälten "
-        "FORTNOX_STOCK_IN_STOCK och FORTNOX_STOCK_AVAILABLE).",
-    ),
-    "currencyPriceLists": (
-        "text",
-        "Prislistor per valuta",
-        'Prislista i Fortnox för varje valuta utom SEK, t.ex. {"EUR": "EUR"}; produkterna '
-        "får sitt pris i varje sådan valuta.",
-    ),
+    "documentLinks": "checkbox",
+    "stockLevels": "checkbox",
+    "currencyPriceLists": "text",
     # --- end documents and stock ---
-}
-
-_VALUE_NAMES: Final[dict[str, str]] = {
-    SyncType.INVOICE: "Fakturor",
-    SyncType.ORDER: "Ordrar",
-    SyncType.ORDER_OFFER: "Ordrar och offerter",
-    ProductBundleMode.ONLY_BUNDLE: "Bara paketet",
-    ProductBundleMode.ONLY_SUB_PRODUCTS: "Bara produkterna i paketet",
-    ProductBundleMode.BUNDLE_AND_SUB_PRODUCTS: "Paketet och produkterna i det",
 }
 
 #: Settings whose choices are read live from Fortnox (``externalValues``), by the path under
@@ -152,17 +88,17 @@ def _attribute(alias: str) -> str:
 
 
 def _setting_field(name: str, required: set[str], choices_base: str) -> dict[str, Any]:
-    field_type, label, description = _FIELD_TYPES[name]
+    field_type = _FIELD_TYPES[name]
     item: dict[str, Any] = {
         "name": name,
         "type": field_type,
-        "label": label,
-        "descriptionLong": description,
+        "label": say(f"setting.{name}.label"),
+        "descriptionLong": say(f"setting.{name}.help"),
         "required": name in required,
     }
     values = _enum_values(name)
     if values is not None:
-        item["values"] = [{"name": _VALUE_NAMES.get(v, v), "value": v} for v in values]
+        item["values"] = [{"name": say(f"setting.value.{v}"), "value": v} for v in values]
     if name in _LIVE_CHOICES:
         item["externalValues"] = True
         item["externalValuesUrl"] = f"{choices_base}{_LIVE_CHOICES[name]}"
@@ -183,8 +119,8 @@ def upsales_app_config(
     login = {
         "name": "oauth",
         "type": "oauth",
-        "label": "Fortnox",
-        "buttonLabel": LOGIN_BUTTON_LABEL,
+        "label": say("app.login_label"),
+        "buttonLabel": say("app.login_button"),
         "endpoint": login_url,
         "clientId": fortnox_client_id,
         "callbackUri": f"{base}{CALLBACK_PATH}",
