@@ -27,10 +27,8 @@ from change events afterwards):
   number) lands on a later page; one given a lower number only repeats an entity of the next
   page. One that leaves the list from a page already imported (deleted, an article
   deactivated), or while the job waits to resume, moves the next page's first entity onto that
-  page: that entity is not imported until its next change brings it. Reconciliation's reading
-  (:mod:`upsales_fortnox.integrations.fortnox.gapless`) would close this at about one list call
-  in 20 more and a cursor of places instead of page numbers; the import keeps to one call a
-  page.
+  page: the list's total shows the loss, and that page is listed again for the entities that
+  slipped onto it (:mod:`upsales_fortnox.domain.initial_paging`), one call more only then.
 """
 
 from __future__ import annotations
@@ -39,7 +37,14 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-from upsales_fortnox.domain.initial_phases import Phase, entity_id
+from upsales_fortnox.domain.initial_paging import slipped_back, slipped_entities
+from upsales_fortnox.domain.initial_phases import (
+    LIST_FILTERS,
+    PHASE_MODELS,
+    SORT_KEYS,
+    Phase,
+    entity_id,
+)
 from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
@@ -140,8 +145,12 @@ class InitialImport:
         """One page of ``phase``; True when more pages follow."""
         started = self._ctx.monotonic()
         work = await self._prepare(phase)
+        total_before = self._progress.phase(phase).total if page_number > 1 else None
         listed = await work.list_page(page_number)
         entities = [entity for entity in listed.items if entity_id(entity) is not None]
+        slipped = slipped_back(total_before, listed.total_resources)
+        if slipped:
+            entities = [*await self._slipped(phase, page_number - 1, slipped, entities), *entities]
         linked = await self._ctx.linked(phase, [entity_id(e) or "" for e in entities])
         outcomes = await work.import_page(entities, linked)
         await self._links.commit()  # what succeeded, in one statement
@@ -150,6 +159,21 @@ class InitialImport:
         if failures:  # a lost lease first: the job is then another worker's, not failed
             raise next((f for f in failures if isinstance(f, LeaseLost)), failures[0])
         return page_number < listed.total_pages
+
+    async def _slipped(
+        self, phase: Phase, page_before: int, count: int, entities: Sequence[Entity]
+    ) -> list[Entity]:
+        """The entities that slipped onto ``page_before`` since it was listed: that page listed
+        again (never from a read-ahead)."""
+        again = await self._ctx.fortnox.list_page(
+            PHASE_MODELS[phase],
+            page_before,
+            sort_by=SORT_KEYS[phase],
+            filter=LIST_FILTERS.get(phase),
+        )
+        held = {entity_id(entity) or "" for entity in entities}
+        listed = [entity for entity in again.items if entity_id(entity) is not None]
+        return slipped_entities(listed, count, held, entity_id)
 
     async def _prepare(self, phase: Phase) -> PhaseImport:
         """The phase's import, prepared once per run (after a restart, again)."""

@@ -1,0 +1,94 @@
+"""The initial import reads pages by number: an entity deleted from a page already read moves
+every later entity one place toward the start, so the next page's first one slips onto the page
+read before. The import sees the list shrink between two of its pages and reads that page again,
+so the slipped entity is imported too, at no extra call while nothing is deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.sync.initial.test_initial_sync_e2e import _links, _start, _status
+from ufs_sandboxes.fortnox.resources.customers import delete_customer
+from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus
+
+CUSTOMERS = [str(number) for number in range(1, 8)]
+LIST = "GET /3/customers"
+
+
+@contextmanager
+def after_answer(harness: SyncHarness, page: str, change: Callable[[], None]) -> Iterator[None]:
+    """Make ``change`` in Fortnox right after the first answer to the customers' ``page``."""
+    done = False
+
+    async def hook(response: httpx.Response) -> None:
+        nonlocal done
+        url = response.request.url
+        if done or response.request.method != "GET" or not url.path.endswith("/customers"):
+            return
+        if url.params.get("page") == page:
+            done = True
+            change()
+
+    http = harness.services.http
+    hooks = http.event_hooks
+    http.event_hooks = {**hooks, "response": [*hooks.get("response", []), hook]}
+    try:
+        yield
+    finally:
+        http.event_hooks = hooks
+
+
+def seed(harness: SyncHarness) -> None:
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {"CustomerNumber": number, "Name": f"Kund {number} AB", "City": "Lund"}
+            for number in CUSTOMERS
+        ],
+    )
+
+
+async def imported_customers(harness: SyncHarness) -> set[str]:
+    return {number for kind, number in await _links(harness) if kind == FortnoxType.CUSTOMER}
+
+
+@pytest.mark.parametrize("gone", ["1", "2"], ids=["first-of-page", "last-of-page"])
+async def test_a_customer_deleted_after_its_page_was_read_hides_no_other_customer(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, gone: str
+) -> None:
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 2)
+    seed(harness)
+
+    def delete() -> None:
+        delete_customer(harness.fortnox.tenant(harness.tenant_id), gone)
+
+    with after_answer(harness, "1", delete):
+        await _start(harness)
+        await harness.run_jobs()
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE, status
+    # customer 3 slipped onto page 1 when the deleted one left it: imported all the same
+    assert await imported_customers(harness) == set(CUSTOMERS)
+    # the three pages of the six left, and page 1 listed again
+    assert harness.fortnox.request_counters().by_route[LIST] == 3 + 1
+
+
+async def test_a_calm_list_is_read_at_one_call_a_page(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 2)
+    seed(harness)
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    assert (await _status(harness))["status"] == JobStatus.DONE
+    assert await imported_customers(harness) == set(CUSTOMERS)
+    assert harness.fortnox.request_counters().by_route[LIST] == 4
