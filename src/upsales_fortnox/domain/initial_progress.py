@@ -1,9 +1,11 @@
 """The initial sync's checkpointed state and progress report (pure).
 
 The job payload holds, after every page: the phases of this run, the cursor (the phase and the
-next page to read) and per phase the counters, the Fortnox total (``@TotalResources``) and the
-seconds spent, from which the rate and ETA are derived. Ambiguous matches and refused entities
-are kept with their candidates, up to :data:`MAX_REPORTED` of each, for operators to decide.
+next page to read) and per phase the counters (of outcomes, and of the writes beyond the
+records' own: the articles' product stock and currency prices), the Fortnox total
+(``@TotalResources``) and the seconds spent, from which the rate and ETA are derived. Ambiguous
+matches and refused entities are kept with their candidates, up to :data:`MAX_REPORTED` of each,
+for operators to decide.
 """
 
 from __future__ import annotations
@@ -30,9 +32,16 @@ class PhaseProgress:
     done: int = 0
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    writes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Writes beyond the records' own, by kind and result (articles: the products' ``stock``
+    and ``currency_prices``, each ``written``, ``unchanged``, ``no_field`` or ``failed``)."""
 
     def count(self, outcome: str, number: int = 1) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + number
+
+    def count_write(self, kind: str, result: str) -> None:
+        by_result = self.writes.setdefault(kind, {})
+        by_result[result] = by_result.get(result, 0) + 1
 
     @property
     def rate(self) -> float | None:
@@ -52,6 +61,7 @@ class PhaseProgress:
             "done": self.done,
             "seconds": round(self.seconds, 3),
             "counts": dict(self.counts),
+            "writes": _copy_writes(self.writes),
         }
 
     @classmethod
@@ -59,12 +69,21 @@ class PhaseProgress:
         counts = dict.fromkeys(OUTCOMES, 0)
         counts.update({str(k): int(v) for k, v in dict(data.get("counts") or {}).items()})
         total = data.get("total")
+        writes = {
+            str(kind): {str(result): int(n) for result, n in dict(by_result).items()}
+            for kind, by_result in dict(data.get("writes") or {}).items()
+        }
         return cls(
             total=int(total) if total is not None else None,
             done=int(data.get("done", 0)),
             seconds=float(data.get("seconds", 0.0)),
             counts=counts,
+            writes=writes,
         )
+
+
+def _copy_writes(writes: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    return {kind: dict(by_result) for kind, by_result in writes.items()}
 
 
 @dataclass
@@ -144,7 +163,8 @@ class SyncProgress:
 
 
 def phase_report(progress: SyncProgress) -> list[dict[str, Any]]:
-    """Per phase: state, done, total, counts, rate (per second) and ETA (seconds)."""
+    """Per phase: state, done, total, counts, writes beyond the records' own, rate (per
+    second) and ETA (seconds)."""
     report = []
     for index, phase in enumerate(progress.phases):
         item = progress.by_phase[phase]
@@ -164,6 +184,7 @@ def phase_report(progress: SyncProgress) -> list[dict[str, Any]]:
                 "done": item.done,
                 "total": item.total,
                 "counts": dict(item.counts),
+                "writes": _copy_writes(item.writes),
                 "rate_per_second": round(rate, 2) if rate is not None else None,
                 "eta_seconds": round(eta, 1) if eta is not None else None,
             }

@@ -16,12 +16,14 @@ from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.context import installation_context
+from upsales_fortnox.sync.inbound.article_reads import ArticleReader
+from upsales_fortnox.sync.inbound.product_extras import ProductExtras
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.importer import InitialImport
 from upsales_fortnox.sync.initial.read_ahead import (
     PagesAhead,
+    article_read_ahead,
     document_read_ahead,
-    price_read_ahead,
 )
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
@@ -257,17 +259,24 @@ async def _link_article(harness: SyncHarness, number: str, product_id: int) -> N
         await session.commit()
 
 
+def _reader(harness: SyncHarness, fortnox: FortnoxClient) -> ArticleReader:
+    """Reads an article's prices in list A (stock levels and currency prices off)."""
+    return ArticleReader(fortnox, harness.installation_id, "A", ProductExtras())
+
+
 async def test_reads_the_prices_of_the_unlinked_articles_of_a_page(harness: SyncHarness) -> None:
     seed_overlap(harness)  # articles KONS-1 and NY-1, both priced in list A
     await _link_article(harness, "KONS-1", 999)
-    read_ahead = price_read_ahead(await _fortnox(harness), "A", _linked_lookup(harness))
+    fortnox = await _fortnox(harness)
+    read_ahead = article_read_ahead(fortnox, _reader(harness, fortnox), _linked_lookup(harness))
 
     read_ahead.start()
     pages = await read_ahead.completed()
 
     assert list(pages) == [1]
     assert sorted(pages[1].read) == ["NY-1"]
-    assert [(price.FromQuantity, price.Price) for price in pages[1].read["NY-1"]] == [(0, 250)]
+    prices = pages[1].read["NY-1"].prices
+    assert [(price.FromQuantity, price.Price) for price in prices["A"]] == [(0, 250)]
     assert (_calls(harness, ARTICLES), _calls(harness, PRICES)) == (1, 1)
 
 
@@ -277,13 +286,16 @@ async def test_pages_ahead_start_at_the_page_the_import_asks_for_and_give_each_r
     monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 1)
     seed_overlap(harness)
     fortnox, linked = await _fortnox(harness), _linked_lookup(harness)
-    ahead = PagesAhead(lambda _, first: price_read_ahead(fortnox, "A", linked, first_page=first))
+    reader = _reader(harness, fortnox)
+    ahead = PagesAhead(
+        lambda _, first: article_read_ahead(fortnox, reader, linked, first_page=first)
+    )
 
     listed = await ahead.page(Phase.ARTICLES, 2)  # a run resumed at the articles' page 2
 
     assert listed is not None and [item.ArticleNumber for item in listed.items] == ["NY-1"]
     first, again = ahead.pop("NY-1"), ahead.pop("NY-1")
-    assert first is not None and [price.Price for price in first] == [250]
+    assert first is not None and [price.Price for price in first.prices["A"]] == [250]
     assert again is None  # given once: the import reads it itself if it asks again
     assert await ahead.page(Phase.ARTICLES, 3) is None  # there is no page 3
     await ahead.stop()

@@ -1,5 +1,5 @@
 """Where the writer stores links: each committed at once (a sync job), or a page's together
-(the initial import)."""
+(the initial import), or held back until an entity's last write is done (:class:`HeldLinks`)."""
 
 from __future__ import annotations
 
@@ -93,3 +93,30 @@ class PageLinks:
             await forget_company_customer_creates(connection, self._installation_id, companies)
             cancelled = [link.upsales_id for link in saved if marks_cancelled(link)]
             await forget_cancelled_intents(connection, self._installation_id, cancelled, utcnow())
+
+
+class HeldLinks:
+    """Links held back until :meth:`release` passes them on to ``sink``: the initial import
+    holds an article's product link until the product's stock and currency prices are written
+    too, so a run that fails in between imports the article again (finding its product by
+    article number) rather than leave it linked without them."""
+
+    def __init__(self, sink: LinkSink) -> None:
+        self._sink = sink
+        self._saved: list[SaveLink] = []
+        self._removed: list[tuple[FortnoxType, str]] = []
+
+    async def save(self, link: SaveLink) -> None:
+        self._saved.append(link)
+
+    async def remove(self, fortnox_type: FortnoxType, fortnox_id: str) -> None:
+        self._removed.append((fortnox_type, fortnox_id))
+
+    async def release(self) -> None:
+        """Pass on what was held (removals first), once."""
+        saved, removed = self._saved, self._removed
+        self._saved, self._removed = [], []
+        for fortnox_type, fortnox_id in removed:
+            await self._sink.remove(fortnox_type, fortnox_id)
+        for link in saved:
+            await self._sink.save(link)

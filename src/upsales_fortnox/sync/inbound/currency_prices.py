@@ -2,32 +2,42 @@
 
 The product's ``listPrice`` (the master currency, SEK) comes from the chosen price list
 (``priceList``); each other currency's price comes from the Fortnox price list mapped to it, one
-``GET /3/prices/sublist/{list}/{article}`` per currency. Upsales holds them in the product's
-``currencies[{currency, price}]``; the write keeps every entry it does not own (other
-currencies, purchase costs) and is skipped when the prices are already there.
+``GET /3/prices/sublist/{list}/{article}`` per list (the spec lists a price list's prices one
+article at a time, so nothing reads them in bulk: see :mod:`.pricing`). Upsales holds them in
+the product's ``currencies[{currency, price}]``; the write keeps every entry it does not own
+(other currencies, purchase costs) and is skipped when the prices are already there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
+from upsales_fortnox.integrations.fortnox.models import Price
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.models import Product, ProductCurrency, ProductDraft
-from upsales_fortnox.sync.inbound.pricing import article_price
+from upsales_fortnox.sync.inbound.pricing import base_price, list_prices
+
+
+def prices_by_currency(
+    lists: Sequence[tuple[str, str]], read: Mapping[str, Iterable[Price]]
+) -> dict[str, Decimal]:
+    """Currency → the article's base price in its list, from the article's prices ``read`` per
+    list (currencies whose list has none, or was not read, are left out)."""
+    found: dict[str, Decimal] = {}
+    for currency, price_list in lists:
+        price = base_price(read.get(price_list, ()))
+        if price is not None:
+            found[currency] = price
+    return found
 
 
 async def currency_prices(
     fortnox: FortnoxPort, lists: Sequence[tuple[str, str]], article_number: str
 ) -> dict[str, Decimal]:
-    """Currency → the article's base price in its list (currencies whose list has none are
-    left out)."""
-    found: dict[str, Decimal] = {}
-    for currency, price_list in lists:
-        price = await article_price(fortnox, price_list, article_number)
-        if price is not None:
-            found[currency] = price
-    return found
+    """Currency → the article's base price in its list: one call per distinct list."""
+    read = await list_prices(fortnox, [code for _, code in lists], article_number)
+    return prices_by_currency(lists, read)
 
 
 def merged_currencies(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from upsales_fortnox.core.db.session import DbSessionFactory
@@ -24,6 +24,7 @@ from upsales_fortnox.domain.references import (
 )
 from upsales_fortnox.domain.sync_commands import Command
 from upsales_fortnox.integrations.upsales.models import (
+    CustomField,
     CustomFieldEntity,
     CustomValue,
     OrderStage,
@@ -59,10 +60,14 @@ class CustomFieldCache:
         now = self._clock()
         if cached is not None and now - cached[0] < FIELD_CACHE_SECONDS:
             return cached[1]
-        fields = await context.upsales.list_custom_fields(entity)
-        by_alias = {(item.alias or "").strip().upper(): item.id for item in fields if item.alias}
+        by_alias = fields_by_alias(await context.upsales.list_custom_fields(entity))
         self._entries[key] = (now, by_alias)
         return by_alias
+
+
+def fields_by_alias(fields: Iterable[CustomField]) -> dict[str, int]:
+    """Alias (upper case) → id, of the custom fields that have an alias."""
+    return {(item.alias or "").strip().upper(): item.id for item in fields if item.alias}
 
 
 @dataclass

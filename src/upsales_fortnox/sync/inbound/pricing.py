@@ -40,6 +40,20 @@ async def article_price(
     return base_price(await fortnox.article_prices(price_list, article_number))
 
 
+ListPrices = dict[str, list[Price]]
+"""Price list code → one article's prices in it (empty: the list has none for it)."""
+
+
+async def list_prices(
+    fortnox: FortnoxPort, price_lists: Sequence[str], article_number: str
+) -> ListPrices:
+    """The article's prices in each of ``price_lists``: one call per distinct list."""
+    return {
+        code: await fortnox.article_prices(code, article_number)
+        for code in dict.fromkeys(price_lists)
+    }
+
+
 async def chosen_price(
     fortnox: FortnoxPort, price_list: str | None, article_number: str
 ) -> Decimal | None:

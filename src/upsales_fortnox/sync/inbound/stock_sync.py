@@ -1,15 +1,17 @@
 """Article stock into the Upsales product fields ``FORTNOX_STOCK_IN_STOCK`` and
 ``FORTNOX_STOCK_AVAILABLE`` (setting ``stockLevels``).
 
-The stock comes from Fortnox Lager (one ``stockbalance`` call for the article) where the company
-has it, else from the article as the article sync has just read it (no call). A company found
-without Fortnox Lager is remembered for :data:`NO_WAREHOUSE_RECHECK_SECONDS`, so the probe is
-not repeated for every article. The write sends the product's whole ``custom`` array as read,
-and is skipped when both values are already there.
+The stock comes from Fortnox Lager (one ``stockbalance`` call for the article: the spec's answer
+holds one article's balance) where the company has it, else from the article as the sync has
+just read it, whole or as a list item (no call). A company found without Fortnox Lager is
+remembered for :data:`NO_WAREHOUSE_RECHECK_SECONDS`, so the probe is not repeated for every
+article. The write sends the product's whole ``custom`` array as read, and is skipped when both
+values are already there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -72,6 +74,38 @@ async def stock_level(
         else:
             return balance_of(answer, number), WAREHOUSE
     return article_stock(article), ARTICLE
+
+
+class StockReader:
+    """Reads articles' stock for one installation, several at once, the first alone: that one
+    finds out whether the company has Fortnox Lager (:data:`WAREHOUSES` remembers it), so the
+    reads after it do not each probe."""
+
+    def __init__(
+        self,
+        fortnox: FortnoxPort,
+        installation_id: uuid.UUID,
+        memory: WarehouseMemory = WAREHOUSES,
+    ) -> None:
+        self._fortnox = fortnox
+        self._installation_id = installation_id
+        self._memory = memory
+        self._first = asyncio.Lock()
+        self._probed = False
+
+    async def level(self, article: Article) -> tuple[StockLevel, str]:
+        """As :func:`stock_level`."""
+        if not self._probed:
+            async with self._first:
+                if not self._probed:
+                    try:
+                        return await self._read(article)
+                    finally:
+                        self._probed = True
+        return await self._read(article)
+
+    async def _read(self, article: Article) -> tuple[StockLevel, str]:
+        return await stock_level(self._fortnox, self._installation_id, article, self._memory)
 
 
 def stock_text(value: Decimal) -> str:

@@ -1,17 +1,25 @@
 """The articles phase: each active Fortnox article linked to the Upsales product with its
 article number (else the one product of its name, if that has no article number), or created
-there, priced from the chosen price list (or its list price).
+there, priced from the chosen price list (or its list price); with ``stockLevels`` and
+``currencyPriceLists`` its product gets its stock and prices per currency too, as the article
+sync gives them (:mod:`upsales_fortnox.sync.inbound.product_extras`).
 
-Articles are imported from their list items; with a price list, the prices of the page's
-unlinked articles are read first (one call each: see :mod:`upsales_fortnox.sync.inbound.pricing`),
-ahead of the page while the customers import (:mod:`.read_ahead`), the rest at the page.
+Articles are imported from their list items. What else the page's unlinked articles need is
+read first (:mod:`upsales_fortnox.sync.inbound.article_reads`), ahead of the page while the
+customers import (:mod:`.read_ahead`), the rest at the page: their prices in the chosen list
+and the currencies' lists (one call per article and list), and their stock (none from the list
+items, one call per article where the company has Fortnox Lager).
+
+An article's product link is held until its stock and currency prices are written, so a run
+that ends in between (a temporary failure) imports the article again and writes them. A write
+of these Upsales refuses leaves the product imported, its refusal reported.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
 from upsales_fortnox.domain.inbound.products import decide_article
@@ -24,10 +32,14 @@ from upsales_fortnox.domain.initial_phases import (
 )
 from upsales_fortnox.domain.sync_commands import Command
 from upsales_fortnox.integrations.fortnox.listing import ListPage
-from upsales_fortnox.integrations.fortnox.models import Article, Entity, Price
+from upsales_fortnox.integrations.fortnox.models import Article, Entity
 from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.links.repository.link_reads import linked_upsales_ids
-from upsales_fortnox.sync.inbound.pricing import article_prices, base_price
+from upsales_fortnox.sync.effects.link_sinks import HeldLinks, LinkSink
+from upsales_fortnox.sync.effects.live_writer import Writer
+from upsales_fortnox.sync.inbound.article_reads import ArticleReader, ArticleReads
+from upsales_fortnox.sync.inbound.pricing import base_price
+from upsales_fortnox.sync.inbound.product_extras import ExtrasWriter, ProductExtras
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_outcomes import (
     Job,
@@ -39,11 +51,20 @@ from upsales_fortnox.sync.initial.import_outcomes import (
 )
 from upsales_fortnox.sync.initial.indexes import ProductIndex, product_index
 from upsales_fortnox.sync.initial.read_ahead import PagesAhead
-from upsales_fortnox.sync.interpreter import Effects
+from upsales_fortnox.sync.interpreter import Applied, Effects
 from upsales_fortnox.vocabulary import LinkEntity
 
-PricesAhead = PagesAhead[list[Price]]
-"""The article pages with their unlinked articles' prices, read ahead (with a price list)."""
+ReadsAhead = PagesAhead[ArticleReads]
+"""The article pages with what was read of their unlinked articles, read ahead."""
+
+
+@dataclass(frozen=True)
+class ProductWrites:
+    """The products' stock and currency prices, and where an article's links go once they are
+    written (its link is held until then: :class:`~.link_sinks.HeldLinks`)."""
+
+    extras: ExtrasWriter
+    links: LinkSink
 
 
 class ArticleImport:
@@ -56,14 +77,18 @@ class ArticleImport:
         semaphore: asyncio.Semaphore,
         products: ProductIndex,
         linked_products: set[int],
-        prices_ahead: PricesAhead | None = None,
+        reader: ArticleReader,
+        reads_ahead: ReadsAhead | None = None,
+        writes: ProductWrites | None = None,
     ) -> None:
         self._ctx = ctx
         self._effects = effects
         self._semaphore = semaphore
         self._products = products
         self._linked_products = linked_products
-        self._prices_ahead = prices_ahead
+        self._reader = reader
+        self._reads_ahead = reads_ahead
+        self._writes = writes
 
     @classmethod
     async def prepare(
@@ -71,18 +96,28 @@ class ArticleImport:
         ctx: ImportContext,
         effects: Effects,
         semaphore: asyncio.Semaphore,
-        prices_ahead: PricesAhead | None = None,
+        reader: ArticleReader,
+        reads_ahead: ReadsAhead | None = None,
+        *,
+        extras: ProductExtras | None = None,
+        links: LinkSink | None = None,
     ) -> ArticleImport:
+        """``reader`` reads what the import needs of an article (as the read-ahead does);
+        ``extras`` the products' stock and currency prices to write, the article's links going
+        to ``links`` after them (the preview writes neither)."""
         products = await product_index(ctx.upsales)
         linked = await linked_upsales_ids(
             ctx.session_factory, ctx.installation_id, LinkEntity.PRODUCT
         )
-        return cls(ctx, effects, semaphore, products, linked, prices_ahead)
+        writes = None
+        if extras is not None and extras.wanted and links is not None:
+            writes = ProductWrites(await ExtrasWriter.prepare(ctx.upsales, extras), links)
+        return cls(ctx, effects, semaphore, products, linked, reader, reads_ahead, writes)
 
     async def list_page(self, number: int) -> ListPage[Entity]:
         phase = Phase.ARTICLES
-        if self._prices_ahead is not None:
-            listed = await self._prices_ahead.page(phase, number)
+        if self._reads_ahead is not None:
+            listed = await self._reads_ahead.page(phase, number)
             if listed is not None:
                 return listed
         return await self._ctx.fortnox.list_page(
@@ -93,10 +128,8 @@ class ArticleImport:
         self, articles: Sequence[Entity], linked: dict[str, int]
     ) -> list[Outcome | BaseException]:
         price_list = self._ctx.settings.price_list
-        prices: dict[str, Decimal] = {}
-        if price_list:
-            numbers = [entity_id(article) or "" for article in articles]
-            prices = await self._prices(price_list, [n for n in numbers if n not in linked])
+        unlinked = [a for a in articles if isinstance(a, Article) and entity_id(a) not in linked]
+        reads = await self._reads(unlinked)
         jobs: list[Job] = []
         for article in articles:
             assert isinstance(article, Article)
@@ -105,7 +138,10 @@ class ArticleImport:
             if number in linked:
                 jobs.append((entry, done("unchanged", {**entry, "upsales_id": linked[number]})))
                 continue
-            price = prices.get(number) if price_list else article.SalesPrice
+            read = reads.get(number, ArticleReads())
+            price = (
+                base_price(read.prices.get(price_list, ())) if price_list else article.SalesPrice
+            )
             by_article_no = self._products.by_article_no.get(number)
             decision = decide_article(
                 number,
@@ -126,32 +162,76 @@ class ArticleImport:
                 entry["upsales_id"] = decision.product_id
             if not decision.priced:
                 entry["note"] = "no price in the chosen price list; list price 0"
-            jobs.append((entry, self._apply(decision.commands, entry, decision.outcome)))
+            if self._writes is None:
+                run = self._apply(decision.commands, entry, decision.outcome)
+            else:
+                run = self._apply_with_extras(
+                    self._writes,
+                    decision.commands,
+                    entry,
+                    decision.outcome,
+                    decision.product_id,
+                    read,
+                )
+            jobs.append((entry, run))
         return await gather_outcomes(jobs, self._semaphore)
 
-    async def _prices(self, price_list: str, numbers: list[str]) -> dict[str, Decimal]:
-        """Article number → base price in ``price_list``: as read ahead, else read now."""
-        prices: dict[str, Decimal] = {}
-        missing: list[str] = []
-        for number in numbers:
-            read = self._prices_ahead.pop(number) if self._prices_ahead is not None else None
-            price = base_price(read) if read is not None else None
+    async def _reads(self, articles: list[Article]) -> dict[str, ArticleReads]:
+        """Article number → what was read of it: as read ahead, else read now."""
+        found: dict[str, ArticleReads] = {}
+        missing: list[Article] = []
+        for article in articles:
+            number = entity_id(article)
+            read = self._reads_ahead.pop(number) if self._reads_ahead is not None else None
             if read is None:
-                missing.append(number)
-            elif price is not None:
-                prices[number] = price
-        read_now = await article_prices(
-            self._ctx.fortnox, price_list, missing, concurrency=self._ctx.concurrency
-        )
-        return prices | read_now
+                missing.append(article)
+            else:
+                found[number or ""] = read
+        read_now = await self._reader.read_many(missing, concurrency=self._ctx.concurrency)
+        return found | read_now
 
     def _apply(self, commands: Sequence[Command], entry: dict[str, Any], outcome: str) -> Run:
         async def run() -> Outcome:
             result, applied = await carry_out(commands, self._effects, entry, outcome)
-            for product in applied.created:
-                assert isinstance(product, Product)
-                self._products.add(product)
-                self._linked_products.add(product.id)
+            self._index(applied)
             return result
 
         return run
+
+    def _apply_with_extras(
+        self,
+        writes: ProductWrites,
+        commands: Sequence[Command],
+        entry: dict[str, Any],
+        outcome: str,
+        product_id: int | None,
+        read: ArticleReads,
+    ) -> Run:
+        """The commands, then the product's stock and currency prices; its link after both."""
+
+        async def run() -> Outcome:
+            held = HeldLinks(writes.links)
+            writer = Writer(self._ctx.upsales, self._ctx.fortnox, held)
+            result, applied = await carry_out(commands, writer, entry, outcome)
+            self._index(applied)
+            created = next((p for p in applied.created if isinstance(p, Product)), None)
+            target = created.id if created is not None else product_id
+            if target is None:
+                await held.release()
+                return result
+            product = created or await self._ctx.upsales.get_product(target)
+            written = await writes.extras.write(
+                target, product, stock=read.stock, prices=read.prices
+            )
+            if written.refused is not None:
+                entry["writes_refused"] = written.refused
+            await held.release()
+            return Outcome(result.outcome, entry, written.results)
+
+        return run
+
+    def _index(self, applied: Applied) -> None:
+        for product in applied.created:
+            assert isinstance(product, Product)
+            self._products.add(product)
+            self._linked_products.add(product.id)

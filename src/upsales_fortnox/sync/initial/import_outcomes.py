@@ -5,8 +5,8 @@ interpreter on the import's effects target."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from upsales_fortnox.domain.sync_commands import (
@@ -28,6 +28,9 @@ class Outcome:
 
     outcome: str
     entry: dict[str, Any]
+    writes: Mapping[str, str] = field(default_factory=dict)
+    """Writes beyond the record's own, kind → result: an article's product stock and currency
+    prices (:mod:`upsales_fortnox.sync.inbound.product_extras`)."""
 
 
 RUN_ENDING: Final = (ReauthorizationRequired, UpsalesAuthError, FortnoxAuthError)

@@ -16,12 +16,14 @@ Rules particular to the initial import (the inbound handlers keep linked entitie
 from change events afterwards):
 
 * An entity linked already is ``unchanged``: the import neither reads nor writes it again.
-* An entity Upsales refuses (400) is reported as ``failed``; the import goes on. Temporary
-  failures (rate limit, 5xx, network) end the run; the job is retried and resumes from the
-  last checkpoint. So do refused credentials (Upsales' key, Fortnox's login: 401/403), once
-  fixed and the job retried, instead of failing every entity after them. A repeated page
-  creates nothing twice: what was created before the failure is found by its link, by the
-  Fortnox customer number or document reference (or description) written on it, by
+* An entity Upsales refuses (400) is reported as ``failed``; the import goes on. An article
+  whose product's stock or currency prices Upsales refuses is listed with the refused entities
+  too, its product imported (its outcome counted as such, the refused write under the phase's
+  ``writes``). Temporary failures (rate limit, 5xx, network) end the run; the job is retried and
+  resumes from the last checkpoint. So do refused credentials (Upsales' key, Fortnox's login:
+  401/403), once fixed and the job retried, instead of failing every entity after them. A
+  repeated page creates nothing twice: what was created before the failure is found by its link,
+  by the Fortnox customer number or document reference (or description) written on it, by
   organisation number or name, or (products) by article number or name.
 * Pages are read by number, sorted by the register's own number: a new entity (the next
   number) lands on a later page; one given a lower number only repeats an entity of the next
@@ -51,12 +53,14 @@ from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.jobs import LeaseLost
 from upsales_fortnox.sync.effects.link_sinks import PageLinks
 from upsales_fortnox.sync.effects.live_writer import Writer
-from upsales_fortnox.sync.initial.import_articles import ArticleImport, PricesAhead
+from upsales_fortnox.sync.inbound.article_reads import ArticleReader
+from upsales_fortnox.sync.inbound.product_extras import FAILED, ProductExtras
+from upsales_fortnox.sync.initial.import_articles import ArticleImport, ReadsAhead
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_customers import CustomerImport
 from upsales_fortnox.sync.initial.import_documents import DocumentImport, DocumentJudge
 from upsales_fortnox.sync.initial.import_outcomes import Outcome
-from upsales_fortnox.sync.initial.read_ahead import price_read_ahead
+from upsales_fortnox.sync.initial.read_ahead import article_read_ahead
 from upsales_fortnox.sync.initial.read_documents import ReadDocuments
 from upsales_fortnox.sync.interpreter import Effects
 
@@ -92,17 +96,23 @@ class InitialImport:
         self._ctx = context
         self._progress = progress
         self._links = PageLinks(context.session_factory, context.installation_id)
+        self._extras = ProductExtras.of(context.settings) if effects is None else ProductExtras()
+        """The products' stock and currency prices: written by the import's own writer only
+        (the preview judges the records, not these)."""
         if effects is None:
             effects = Writer(context.upsales, context.fortnox, self._links)
         self._effects = effects
         self._documents = documents if documents is not None else ReadDocuments(context, effects)
         self._listener = listener
-        price_list = context.settings.price_list
-        self._prices_ahead: PricesAhead | None = None
-        if price_list:
-            self._prices_ahead = PricesAhead(
-                lambda _, first: price_read_ahead(
-                    context.fortnox, price_list, context.linked, first_page=first
+        self._reader = ArticleReader(
+            context.fortnox, context.installation_id, context.settings.price_list, self._extras
+        )
+        self._reads_ahead: ReadsAhead | None = None
+        if self._reader.reads:
+            reader = self._reader
+            self._reads_ahead = ReadsAhead(
+                lambda _, first: article_read_ahead(
+                    context.fortnox, reader, context.linked, first_page=first
                 )
             )
         self._semaphore = asyncio.Semaphore(context.concurrency)
@@ -112,9 +122,9 @@ class InitialImport:
     async def run(self, checkpoint: Callable[[SyncProgress], Awaitable[None]]) -> SyncProgress:
         """Import from the progress' cursor to the end, checkpointing after every page.
 
-        The first document phase's documents, and with a price list the articles' prices, are
-        read ahead from the start, while the phases before theirs are imported (see
-        :mod:`.read_ahead`).
+        The first document phase's documents, and what the articles need read (prices in the
+        chosen and the currencies' price lists, stock), are read ahead from the start, while
+        the phases before theirs are imported (see :mod:`.read_ahead`).
         """
         current = self._progress.current
         later = self._progress.phases[self._progress.phase_index + 1 :]
@@ -122,8 +132,8 @@ class InitialImport:
             first_documents = next((phase for phase in later if phase.is_document), None)
             if first_documents is not None:
                 self._documents.start(first_documents, 1)
-        if self._prices_ahead is not None and Phase.ARTICLES in later:
-            self._prices_ahead.start(Phase.ARTICLES, 1)
+        if self._reads_ahead is not None and Phase.ARTICLES in later:
+            self._reads_ahead.start(Phase.ARTICLES, 1)
         try:
             while (phase := self._progress.current) is not None:
                 more = await self.import_page(phase, self._progress.next_page)
@@ -137,8 +147,8 @@ class InitialImport:
             try:
                 await self._documents.stop()
             finally:  # even when cancelled again meanwhile
-                if self._prices_ahead is not None:
-                    await self._prices_ahead.stop()
+                if self._reads_ahead is not None:
+                    await self._reads_ahead.stop()
         return self._progress
 
     async def import_page(self, phase: Phase, page_number: int) -> bool:
@@ -185,7 +195,15 @@ class InitialImport:
         if phase is Phase.CUSTOMERS:
             work = await CustomerImport.prepare(ctx, effects, semaphore)
         elif phase is Phase.ARTICLES:
-            work = await ArticleImport.prepare(ctx, effects, semaphore, self._prices_ahead)
+            work = await ArticleImport.prepare(
+                ctx,
+                effects,
+                semaphore,
+                self._reader,
+                self._reads_ahead,
+                extras=self._extras,
+                links=self._links,
+            )
         else:
             work = await DocumentImport.prepare(phase, ctx, self._documents, semaphore)
         self._phase = (phase, work)
@@ -206,10 +224,12 @@ class InitialImport:
                 continue
             progress.done += 1
             progress.count(item.outcome)
+            for kind, result in item.writes.items():
+                progress.count_write(kind, result)
             entry = {"phase": phase.value, **item.entry}
             if item.outcome == "ambiguous":
                 self._progress.report_ambiguous(entry)
-            elif item.outcome == "failed":
+            elif item.outcome == "failed" or FAILED in item.writes.values():
                 self._progress.report_failed(entry)
             if self._listener is not None:
                 self._listener.record(phase, item.outcome, entry)

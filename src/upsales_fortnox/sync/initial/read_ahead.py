@@ -1,23 +1,24 @@
 """Reading a phase's pages ahead of the import that takes them.
 
 The import is bound by Fortnox's budget wherever an item costs a read of its own: a document
-(list items carry no rows), an article's price in the chosen price list. :class:`PageReadAhead`
-keeps that budget busy without gaps: it lists the phase's pages in order, looks up which of
-their items are linked already (those are never read), and reads the others, a few at a time,
-holding at most ``max_pages`` pages that the import has not taken yet. The import takes each
-page, once it is read whole, instead of asking Fortnox again, so no call is made twice, and
-does its Upsales work while the next pages are read. The read-aheads start with the run (see
-:mod:`.importer`): while customers are imported through Upsales, Fortnox would otherwise sit
-idle.
+(list items carry no rows), an article's prices in the chosen price list and in those of the
+currencies (``currencyPriceLists``), its stock in Fortnox Lager (``stockLevels``).
+:class:`PageReadAhead` keeps that budget busy without gaps: it lists the phase's pages in order,
+looks up which of their items are linked already (those are never read), and reads the others, a
+few at a time, holding at most ``max_pages`` pages that the import has not taken yet. The import
+takes each page, once it is read whole, instead of asking Fortnox again, so no call is made
+twice, and does its Upsales work while the next pages are read. The read-aheads start with the
+run (see :mod:`.importer`): while customers are imported through Upsales, Fortnox would
+otherwise sit idle.
 
 It only reads: a crash loses the reads, nothing else. What the import does with an item is
 decided as before, at its page, from the links and Upsales records of that moment (an item
 linked in between is simply not used). A read or lookup that fails stops the read-ahead
 quietly; the import reads what is missing itself and meets the failure there, if it lasts.
 
-Reading ahead moves reads earlier, by as long as the phases before take: an article's price
-is the one it had then (a change afterwards reaches Upsales as any later change does), and an
-article deactivated between the listing of two of its pages moves the later pages up by one,
+Reading ahead moves reads earlier, by as long as the phases before take: an article's prices and
+stock are those it had then (a change afterwards reaches Upsales as any later change does), and
+an article deactivated between the listing of two of its pages moves the later pages up by one,
 so one article can be missed at that boundary, as between any two pages of a listing (the
 article's next change, or the next initial sync, imports it).
 
@@ -42,18 +43,19 @@ from upsales_fortnox.domain.initial_phases import (
     entity_id,
 )
 from upsales_fortnox.integrations.fortnox.listing import ListPage
-from upsales_fortnox.integrations.fortnox.models import Entity, Invoice, Offer, Price
+from upsales_fortnox.integrations.fortnox.models import Article, Entity, Invoice, Offer
 from upsales_fortnox.integrations.pacing import read_ahead_of_need
 from upsales_fortnox.integrations.ports import FortnoxPort
+from upsales_fortnox.sync.inbound.article_reads import ArticleReader, ArticleReads
 
 logger = logging.getLogger(__name__)
 
 READ_AHEAD_PAGES: Final = 2
 """Document pages read (or being read) and not yet taken, at most."""
 PRICE_PAGES_AHEAD: Final = 4
-"""Article pages whose prices are read (or being read) and not yet taken, at most: a page of
-500 articles with their prices takes a few MB, and four cover a typical register while the
-customers import."""
+"""Article pages whose prices (and stock) are read (or being read) and not yet taken, at most:
+a page of 500 articles with their prices takes a few MB, and four cover a typical register
+while the customers import."""
 READ_AHEAD_CONCURRENCY: Final = 4
 """Reads in flight at once: enough to keep Fortnox's budget busy, few enough to leave the
 import its share of the event loop and the connection pool."""
@@ -228,11 +230,12 @@ def document_read_ahead(
     return PageReadAhead(phase, list_page, linked, ItemReads(document_number, read), **options)
 
 
-def price_read_ahead(
-    fortnox: FortnoxPort, price_list: str, linked: LinkedLookup, **options: int
-) -> PageReadAhead[list[Price]]:
-    """The articles' pages, the prices of each unlinked article in ``price_list`` read (one
-    call each: see :mod:`upsales_fortnox.sync.inbound.pricing`)."""
+def article_read_ahead(
+    fortnox: FortnoxPort, reader: ArticleReader, linked: LinkedLookup, **options: int
+) -> PageReadAhead[ArticleReads]:
+    """The articles' pages, what ``reader`` reads of each unlinked article read: its prices in
+    the chosen list and the currencies' (one call per list: see
+    :mod:`upsales_fortnox.sync.inbound.pricing`), its stock."""
     phase = Phase.ARTICLES
 
     async def list_page(number: int) -> ListPage[Entity]:
@@ -240,8 +243,10 @@ def price_read_ahead(
             PHASE_MODELS[phase], number, sort_by=SORT_KEYS[phase], filter=LIST_FILTERS[phase]
         )
 
-    async def read(article: Entity) -> list[Price]:
-        return await fortnox.article_prices(price_list, entity_id(article) or "")
+    async def read(article: Entity) -> ArticleReads:
+        if not isinstance(article, Article):
+            raise TypeError(f"an article page holds articles, not {type(article).__name__}")
+        return await reader.read(article)
 
     options.setdefault("max_pages", PRICE_PAGES_AHEAD)
     return PageReadAhead(phase, list_page, linked, ItemReads(entity_id, read), **options)

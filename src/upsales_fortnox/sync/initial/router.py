@@ -46,7 +46,8 @@ def refusals() -> Iterator[None]:
     status_code=202,
     summary="Start the initial sync",
     description="Queues the import of the Fortnox customers, articles (with the chosen price "
-    "list's prices) and documents (per `syncType`) into Upsales, as one resumable job. "
+    "list's prices, and with `stockLevels` and `currencyPriceLists` their stock and prices per "
+    "currency) and documents (per `syncType`) into Upsales, as one resumable job. "
     "409 `installation_not_active`, `installation_not_configured`, `initial_sync_running`.",
     responses=error_responses(409),
 )
@@ -69,8 +70,10 @@ async def post_initial_sync(
     name="get_initial_sync",
     summary="Progress of the initial sync",
     description="The latest initial sync job: status and, per phase, done, total (Fortnox "
-    "`@TotalResources`), outcome counts, rate and ETA; ambiguous matches with their candidates "
-    "and entities Upsales refused. 404 `initial_sync_not_started` when there is none.",
+    "`@TotalResources`), outcome counts, `writes` beyond the records' own (articles: the "
+    "products' `stock` and `currency_prices`, counted by result), rate and ETA; ambiguous "
+    "matches with their candidates and entities Upsales refused. 404 "
+    "`initial_sync_not_started` when there is none.",
 )
 async def get_initial_sync(installation_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
     with refusals():
