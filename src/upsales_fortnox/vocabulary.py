@@ -96,6 +96,9 @@ class JobKind(StrEnum):
     """The Fortnox changes no event brought in, for one installation."""
     REPRICE_PRODUCTS = "reprice_products"
     """Every linked product's list price again, after the price list setting changed."""
+    REFRESH_PRODUCT_EXTRAS = "refresh_product_extras"
+    """Every linked product's stock and currency prices, after ``stockLevels`` or
+    ``currencyPriceLists`` was turned on (or given another currency)."""
     INITIAL_SYNC = "initial_sync"
     """The first import of an installation's Fortnox records into Upsales."""
 

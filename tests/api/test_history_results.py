@@ -25,6 +25,7 @@ from upsales_fortnox.sync.results.inbound import (
     ArticleSyncResult,
     CustomerSyncResult,
     DocumentSyncResult,
+    ExtrasRefreshResult,
     PaymentStatusWritten,
     PaymentSyncResult,
     RepriceResult,
@@ -138,6 +139,11 @@ OTHER_CASES: list[tuple[JobKind, str, Any]] = [
     ),
     (JobKind.REPRICE_PRODUCTS, "all", RepriceResult("A", checked=2, repriced=1)),
     (JobKind.REPRICE_PRODUCTS, "all", RepriceResult(None)),
+    (
+        JobKind.REFRESH_PRODUCT_EXTRAS,
+        "products",
+        ExtrasRefreshResult(2, 0, {"stock": {"written": 2}}),
+    ),
     (JobKind.INITIAL_SYNC, "all", _progress()),
 ]
 

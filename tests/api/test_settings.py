@@ -8,14 +8,14 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import VALID_SETTINGS, create_installation, with_if_match
 from upsales_fortnox.domain.settings_rules import SettingsProblem, ValidSettings
 from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import JobKind
+from upsales_fortnox.vocabulary import JobKind, JobStatus
 
 UNCONFIGURED = {
     "syncType": None,
@@ -408,11 +408,45 @@ async def test_a_new_price_list_queues_re_pricing_once(
     assert await _reprice_jobs(session_factory) == 1
 
 
-async def _reprice_jobs(session_factory: async_sessionmaker[AsyncSession]) -> int:
+async def _reprice_jobs(
+    session_factory: async_sessionmaker[AsyncSession], kind: JobKind = JobKind.REPRICE_PRODUCTS
+) -> int:
     async with session_factory() as session:
         count = await session.scalar(
-            select(func.count())
-            .select_from(SyncJob)
-            .where(SyncJob.kind == JobKind.REPRICE_PRODUCTS)
+            select(func.count()).select_from(SyncJob).where(SyncJob.kind == kind)
         )
     return int(count or 0)
+
+
+async def test_turning_stock_or_a_currency_on_queues_the_products_refresh(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    url = await _settings_url(api_client, admin_headers)
+    versions = iter(range(100))
+
+    async def put(settings: dict[str, Any]) -> int:
+        etag = f'"{next(versions)}"'
+        response = await api_client.put(
+            url, json=settings, headers=with_if_match(admin_headers, etag)
+        )
+        assert response.status_code == 200, response.text
+        async with session_factory() as session:  # each refresh runs: a later one is a new job
+            await session.execute(
+                update(SyncJob)
+                .where(SyncJob.kind == JobKind.REFRESH_PRODUCT_EXTRAS)
+                .values(status=JobStatus.DONE)
+            )
+            await session.commit()
+        return await _reprice_jobs(session_factory, JobKind.REFRESH_PRODUCT_EXTRAS)
+
+    base = {**VALID_SETTINGS, "stockLevels": False, "currencyPriceLists": None}
+    assert await put(base) == 0
+    assert await put({**base, "stockLevels": True}) == 1
+    assert await put({**base, "stockLevels": True, "wonStage": 99}) == 1  # still on
+    with_euro = {**base, "stockLevels": True, "currencyPriceLists": {"EUR": "EURO"}}
+    assert await put(with_euro) == 2
+    assert await put({**with_euro, "stockLevels": False}) == 2  # turned off: nothing to write
+    euro_elsewhere = {**with_euro, "stockLevels": False, "currencyPriceLists": {"EUR": "EURO2"}}
+    assert await put(euro_elsewhere) == 3  # EUR priced from another list

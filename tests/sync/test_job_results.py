@@ -18,6 +18,7 @@ from upsales_fortnox.sync.results.inbound import (
     CurrencyPricesWritten,
     CustomerSyncResult,
     DocumentSyncResult,
+    ExtrasRefreshResult,
     PaymentStatusWritten,
     PaymentSyncResult,
     RepriceResult,
@@ -333,6 +334,30 @@ STORED: list[tuple[JobKind, dict[str, Any], object]] = [
             "products_without_price": 0,
         },
         RepriceResult(None, checked=2, repriced=2, default_list=True),
+    ),
+    (
+        JobKind.REFRESH_PRODUCT_EXTRAS,
+        {"outcome": "skip", "reason": "stock levels and currency prices are off"},
+        ExtrasRefreshResult(),
+    ),
+    (
+        JobKind.REFRESH_PRODUCT_EXTRAS,
+        {
+            "products_checked": 3,
+            "products_missing": 1,
+            "writes": {
+                "stock": {"written": 1, "unchanged": 1},
+                "currency_prices": {"written": 1, "failed": 1},
+            },
+        },
+        ExtrasRefreshResult(
+            3,
+            1,
+            {
+                "stock": {"written": 1, "unchanged": 1},
+                "currency_prices": {"written": 1, "failed": 1},
+            },
+        ),
     ),
     (
         JobKind.FORTNOX_RECONCILE,

@@ -76,3 +76,13 @@ class SyncSettings:
             stock_levels=bool(row.stock_levels),
             currency_price_lists=tuple(sorted((row.currency_price_lists or {}).items())),
         )
+
+
+def product_extras_turned_on(before: SyncSettings, after: SyncSettings) -> bool:
+    """Whether a settings change asks for the linked products' stock or currency prices to be
+    written afresh: stock levels turned on, or a currency added or mapped to another price
+    list. Turning either off, or dropping a currency, writes nothing (what was written stays,
+    as it does in Upsales when the sync of a field stops)."""
+    if after.stock_levels and not before.stock_levels:
+        return True
+    return bool(set(after.currency_price_lists) - set(before.currency_price_lists))

@@ -24,6 +24,7 @@ from upsales_fortnox.domain.settings_rules import (
     validate_settings,
 )
 from upsales_fortnox.domain.status_rules import check_status_change
+from upsales_fortnox.domain.sync_settings import SyncSettings, product_extras_turned_on
 from upsales_fortnox.installations.errors import (
     DuplicateCustomerId,
     InstallationNotFound,
@@ -39,6 +40,7 @@ from upsales_fortnox.installations.repository.settings import (
 )
 from upsales_fortnox.installations.versioning import VersionPrecondition
 from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.sync.inbound.extras_refresh import enqueue_extras_refresh
 from upsales_fortnox.sync.inbound.reprice import enqueue_reprice
 from upsales_fortnox.vocabulary import InstallationStatus
 
@@ -256,8 +258,12 @@ async def replace_settings(
     valid = validate_settings(draft)
     await check_references(reference_check, installation, valid)
     price_list_changed = stored.row is not None and stored.row.price_list != valid.price_list
+    before = SyncSettings.of(stored.row)
     written = await write_settings(session, installation_id, stored, valid)
     if price_list_changed:
         # Products are priced from the one chosen list: a new list re-prices them all.
         await enqueue_reprice(session, installation_id)
+    if product_extras_turned_on(before, SyncSettings.of(written.row)):
+        # The linked products get the stock or currency prices now asked for.
+        await enqueue_extras_refresh(session, installation_id)
     return written

@@ -4,7 +4,8 @@ per list, see :mod:`.pricing`), and with ``stockLevels`` its stock (one stock-ba
 the company has Fortnox Lager, else its list item's quantities: see :mod:`.stock_sync`).
 
 The initial import reads its unlinked articles so, ahead of the page
-(:mod:`upsales_fortnox.sync.initial.read_ahead`) or at it.
+(:mod:`upsales_fortnox.sync.initial.read_ahead`) or at it; the refresh of the linked products
+(:mod:`.extras_refresh`) reads its pages' linked articles so.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The jobs of inbound sync: Fortnox customers, articles, documents and payments into
-Upsales, and re-pricing. Each re-reads its entity from Fortnox (404 = deleted): the job payload
-(the event that queued it) is never relied on.
+Upsales, re-pricing, and the refresh of the products' stock and currency prices. Each re-reads
+its entity from Fortnox (404 = deleted): the job payload (the event that queued it) is never
+relied on.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.inbound.article_sync import sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.document_sync import sync_document
+from upsales_fortnox.sync.inbound.extras_refresh import refresh_product_extras
 from upsales_fortnox.sync.inbound.inbound_job import CustomFieldCache, InboundJob
 from upsales_fortnox.sync.inbound.payment_sync import sync_payment
 from upsales_fortnox.sync.inbound.reprice import reprice_products
@@ -72,8 +74,8 @@ def register_inbound_handlers(
     fields: CustomFieldCache | None = None,
 ) -> None:
     """Register the handlers of ``fortnox.customer``, ``fortnox.article``, ``fortnox.order``,
-    ``fortnox.invoice``, ``fortnox.offer``, ``fortnox.invoicepayment`` and
-    ``reprice_products``."""
+    ``fortnox.invoice``, ``fortnox.offer``, ``fortnox.invoicepayment``, ``reprice_products``
+    and ``refresh_product_extras``."""
     field_cache = fields or CustomFieldCache()
 
     def bind(body: JobBody) -> Handler:
@@ -96,3 +98,4 @@ def register_inbound_handlers(
     registry.register(JobKind.FORTNOX_INVOICE_PAYMENT, bind(_payment))
     registry.register(JobKind.FORTNOX_INVOICE_PAYMENT_DELETED, bind(_deleted_payment))
     registry.register(JobKind.REPRICE_PRODUCTS, bind(reprice_products))
+    registry.register(JobKind.REFRESH_PRODUCT_EXTRAS, bind(refresh_product_extras))

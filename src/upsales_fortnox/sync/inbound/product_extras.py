@@ -1,6 +1,7 @@
 """Products' stock and prices per currency (settings ``stockLevels``, ``currencyPriceLists``) for
 many articles at once: the initial import's article pages
-(:mod:`upsales_fortnox.sync.initial.import_articles`).
+(:mod:`upsales_fortnox.sync.initial.import_articles`) and the refresh of the linked products once
+either setting is turned on (:mod:`.extras_refresh`).
 
 The rules and the writes are the article sync's (:mod:`.stock_sync`, :mod:`.currency_prices`);
 what they need is read by :mod:`.article_reads`: the stock from the article's list item (no call)

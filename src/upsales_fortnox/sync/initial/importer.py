@@ -15,7 +15,9 @@ on a recorder, which sends nothing, and judges documents from their list items.
 Rules particular to the initial import (the inbound handlers keep linked entities up to date
 from change events afterwards):
 
-* An entity linked already is ``unchanged``: the import neither reads nor writes it again.
+* An entity linked already is ``unchanged``: the import neither reads nor writes it again
+  (nor its product's stock and currency prices: turning those settings on refreshes the
+  linked products, :mod:`upsales_fortnox.sync.inbound.extras_refresh`).
 * An entity Upsales refuses (400) is reported as ``failed``; the import goes on. An article
   whose product's stock or currency prices Upsales refuses is listed with the refused entities
   too, its product imported (its outcome counted as such, the refused write under the phase's

@@ -12,6 +12,7 @@ from upsales_fortnox.sync.results.inbound import (
     ArticleSyncResult,
     CustomerSyncResult,
     DocumentSyncResult,
+    ExtrasRefreshResult,
     PaymentSyncResult,
     RepriceResult,
 )
@@ -71,6 +72,7 @@ READERS: Final[Mapping[str, Reader]] = {
     JobKind.FORTNOX_INVOICE_PAYMENT_DELETED: PaymentSyncResult.from_json,
     JobKind.FORTNOX_RECONCILE: ReconcileResult.from_json,
     JobKind.REPRICE_PRODUCTS: RepriceResult.from_json,
+    JobKind.REFRESH_PRODUCT_EXTRAS: ExtrasRefreshResult.from_json,
     JobKind.INITIAL_SYNC: InitialSyncRead.from_json,
 }
 """The result type of each job kind, by its reader."""

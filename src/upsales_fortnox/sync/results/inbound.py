@@ -9,8 +9,10 @@ from typing import Final
 
 from upsales_fortnox.jobs.results import (
     JsonObject,
+    JsonValue,
     ResultShapeError,
     compact,
+    counts,
     optional_flag,
     optional_text,
     optional_whole,
@@ -24,6 +26,7 @@ from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, fortnox_id_key, 
 SKIP: Final = "skip"
 UNPRICED: Final = "no price in the chosen price list; list price 0"
 NO_PRICE_LIST: Final = "no price list chosen"
+EXTRAS_OFF: Final = "stock levels and currency prices are off"
 _PAYMENT_KEY: Final = "fortnox_invoicepayment"
 _ORDER_KEY: Final = upsales_id_key(LinkEntity.ORDER)
 _COMPANY_KEY: Final = upsales_id_key(LinkEntity.COMPANY)
@@ -295,3 +298,44 @@ class RepriceResult:
             without_price=whole(data, "products_without_price"),
             default_list=default_list,
         )
+
+
+@dataclass(frozen=True)
+class ExtrasRefreshResult:
+    """A ``refresh_product_extras`` job: the linked products whose stock and currency prices
+    were brought up to date, and what became of the writes (kind → result → products)."""
+
+    checked: int = 0
+    missing: int = 0
+    """Linked products Upsales no longer has."""
+    writes: Mapping[str, Mapping[str, int]] | None = None
+    """None: both settings were off by the time the job ran (nothing checked)."""
+
+    @property
+    def outcome(self) -> str | None:
+        return SKIP if self.writes is None else None
+
+    def to_json(self) -> JsonObject:
+        if self.writes is None:
+            return {"outcome": SKIP, "reason": EXTRAS_OFF}
+        writes: dict[str, JsonValue] = {
+            kind: dict(by_result) for kind, by_result in self.writes.items()
+        }
+        return {
+            "products_checked": self.checked,
+            "products_missing": self.missing,
+            "writes": writes,
+        }
+
+    def named_ids(self) -> dict[str, int | str]:
+        return {}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> ExtrasRefreshResult:
+        writes = section(data, "writes")
+        if writes is None:
+            if data.get("outcome") != SKIP:
+                raise ResultShapeError("neither writes nor skipped")
+            return cls()
+        by_kind = {kind: counts(section(writes, kind) or {}) for kind in writes}
+        return cls(whole(data, "products_checked"), whole(data, "products_missing"), by_kind)
