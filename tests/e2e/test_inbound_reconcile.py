@@ -18,12 +18,14 @@ from tests.e2e.inbound_support import (
 from tests.e2e.test_inbound_payments import pay
 from tests.e2e.test_payment_status import expected, money_on, payment_fields
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
+from upsales_fortnox.sync.money.reconcile_money import PAYMENTS_CHECKPOINT
 from upsales_fortnox.sync.reconcile import (
     reconcile_installation,
     schedule_reconciliation,
 )
-from upsales_fortnox.vocabulary import FortnoxType, JobKind
+from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus
 
 
 async def reconcile_keys(harness: SyncHarness) -> list[str]:
@@ -131,3 +133,42 @@ async def test_a_payment_after_two_runs_in_one_minute_reaches_the_order(
     assert payment_fields(harness, order_id) == expected(
         "partly_paid", "500.00", str(total - 500), "2026-12-01"
     )
+
+
+async def test_a_login_without_the_payment_scope_still_sweeps_and_keeps_its_payments_window(
+    harness: SyncHarness,
+) -> None:
+    feed = EventFeed(harness)
+    harness.fortnox.seed(harness.tenant_id, customers=[{"CustomerNumber": "9", "Name": "Ask AB"}])
+    await feed.sync()
+    await harness.update_settings(payment_status=True)
+    tokens = harness.fortnox.issue_tokens(  # a login from before the payment scope was asked for
+        harness.tenant_id, scopes=[s for s in DEFAULT_SCOPES if s != "payment"]
+    )
+    await harness.services.token_store.save_initial(
+        harness.installation_id,
+        TokenSet(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=datetime.now(UTC) + timedelta(seconds=tokens.expires_in),
+            scope=tokens.scope,
+        ),
+    )
+    before = await checkpoint_of(harness, PAYMENTS_CHECKPOINT)
+    context = await context_of(harness)
+    await context.fortnox.delete_customer("9")  # its event is never delivered
+
+    await schedule_reconciliation(harness.services.session_factory)
+    await harness.run_jobs()
+
+    (job,) = await jobs_of(harness, JobKind.FORTNOX_RECONCILE)
+    assert job.status == JobStatus.DONE, job.last_error
+    assert await link_of(harness, FortnoxType.CUSTOMER, "9") is None
+    # the payments are listed from where they were once a login grants the scope
+    assert await checkpoint_of(harness, PAYMENTS_CHECKPOINT) == before
+
+
+async def checkpoint_of(harness: SyncHarness, topic: str) -> datetime | None:
+    async with harness.services.session_factory() as session:
+        row = await session.get(ReconcileCheckpoint, (harness.installation_id, topic))
+        return None if row is None else row.checked_until

@@ -25,6 +25,8 @@ from upsales_fortnox.integrations.errors import (
 CODE_INVALID_LOGIN: Final = 2000310
 CODE_INVALID_CREDENTIALS: Final = 2000311
 CODE_NUMBER_IN_USE: Final = 2000637
+CODE_NO_ACCESS_TO_SCOPE: Final = 2000663
+"""A 403 for a token without the resource's scope (docs: errors); a new login cures it."""
 #: Codes of a 403 that a fresh access token may cure.
 TOKEN_CODES: Final = frozenset({CODE_INVALID_LOGIN, CODE_INVALID_CREDENTIALS})
 

@@ -12,18 +12,17 @@ one the token may not read (403 "no access to scope": an installation that logge
 from __future__ import annotations
 
 import logging
-from typing import Final
 
 from upsales_fortnox.integrations.errors import PermanentError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError, FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.errors import (
+    CODE_NO_ACCESS_TO_SCOPE,
+    FortnoxAuthError,
+    FortnoxNotFound,
+)
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.results.inbound import PaymentSyncResult
 from upsales_fortnox.vocabulary import FortnoxType
-
-CODE_NO_ACCESS_TO_SCOPE: Final = 2000663
-"""Fortnox's 403 code for a token without the resource's scope (docs: errors)."""
-
 
 logger = logging.getLogger(__name__)
 

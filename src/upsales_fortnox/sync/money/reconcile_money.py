@@ -6,6 +6,9 @@ for what no event brought in, fed through the same intake and dedupe as the rest
   payment names its invoice (``InvoiceNumber``), and each linked invoice among them gets one
   ``invoice-changed`` event, whether or not a payment touches its invoice's own ``lastmodified``
   (:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED`).
+  A login from before the ``payment`` scope was asked for may not list payments (403 "no access
+  to scope"): the payments are then left out and their checkpoint stays, so a login that grants
+  the scope lists them from there; the rest of the run (overdue invoices, the sweep) goes on.
 * Overdue, once a day: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page); each linked
   invoice in it gets an ``invoice-changed`` event (offset ``overdue:<date>``: once a day), so
   an invoice whose due date passed without any change shows ``overdue``.
@@ -17,15 +20,19 @@ a payment deleted, or an invoice paid (out of the filter), between two page read
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from upsales_fortnox.integrations.fortnox.errors import CODE_NO_ACCESS_TO_SCOPE, FortnoxAuthError
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
 from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.sync.repository.reconcile_checkpoints import window_marker
+
+log = logging.getLogger(__name__)
 
 PAYMENTS_CHECKPOINT: Final = "invoicepayments"
 OVERDUE_CHECKPOINT: Final = "invoices:overdue"
@@ -53,18 +60,25 @@ async def money_batches(
 ) -> list[InvoiceBatch]:
     """What to feed for payments changed since the last run and, once a day, overdue invoices."""
     since = checkpoints.get(PAYMENTS_CHECKPOINT, first_since)
-    paid = {
-        str(payment.InvoiceNumber)
-        async for payment in fortnox.iter_gapless(InvoicePayment, last_modified=since - overlap)
-        if payment.InvoiceNumber is not None
-    }
-    batches = [
-        InvoiceBatch(
-            sorted(paid & linked_invoices, key=int),
-            f"payments:{window_marker(since)}",
-            PAYMENTS_CHECKPOINT,
+    batches: list[InvoiceBatch] = []
+    try:
+        paid = {
+            str(payment.InvoiceNumber)
+            async for payment in fortnox.iter_gapless(InvoicePayment, last_modified=since - overlap)
+            if payment.InvoiceNumber is not None
+        }
+    except FortnoxAuthError as exc:
+        if exc.fortnox_code != CODE_NO_ACCESS_TO_SCOPE:
+            raise
+        log.warning("payments not reconciled: the login lacks the payment scope")
+    else:
+        batches.append(
+            InvoiceBatch(
+                sorted(paid & linked_invoices, key=int),
+                f"payments:{window_marker(since)}",
+                PAYMENTS_CHECKPOINT,
+            )
         )
-    ]
     checked = checkpoints.get(OVERDUE_CHECKPOINT)
     if checked is None or now - checked >= OVERDUE_INTERVAL:
         overdue = {
