@@ -7,7 +7,10 @@ the database holds:
 - changed before the window (``modDate`` earlier than its start): an earlier run saw it;
 - an order that is not a won deal (:func:`~upsales_fortnox.domain.outbound.decide.order_gate`,
   the order job's own gate) and a company without a Fortnox customer (its job would skip it);
-- a hook carrying this very version (same id and ``modDate``) is recorded: its job syncs it;
+- a hook carrying this very version (same id and ``modDate``) is recorded: its job syncs it,
+  unless the link shows other content synced. ``modDate`` has whole seconds, so a second change
+  within the second of a hooked one shows the same version, and the hook's job may have read
+  the first; queued, its job is the hook's own job when that is still to run (jobs coalesce);
 - synced: a linked order whose document draft, mapped from the listed order with the links
   at hand, has the link's fingerprint (the order job would find nothing to send); a linked
   company whose synced fields are the link's (the company job's own gate).
@@ -79,14 +82,15 @@ def products_needed(order: Order, settings: SyncSettings) -> list[int]:
     return required_product_ids(order.orderRow or [], settings.product_bundles)
 
 
-def order_is_synced(order: Order, links: OrderLinks, settings: SyncSettings) -> bool:
-    """Whether the order job would find the linked document as this order wants it."""
+def order_is_synced(order: Order, links: OrderLinks, settings: SyncSettings) -> bool | None:
+    """Whether the order job would find the linked document as this order wants it; None when
+    that cannot be told (no link or fingerprint, a draft that does not map)."""
     link = links.orders.get(order.id)
     if link is None or link.fingerprint is None or order.client is None:
-        return False
+        return None
     customer = links.companies.get(order.client.id)
     if customer is None:
-        return False
+        return None
     try:
         draft = map_order(
             order,
@@ -96,7 +100,7 @@ def order_is_synced(order: Order, links: OrderLinks, settings: SyncSettings) -> 
             bundle_mode=settings.product_bundles,
         )
     except (UnsendableOrder, ValueError):  # e.g. a product without an article: the job says
-        return False
+        return None
     return draft.fingerprint() == link.fingerprint
 
 
@@ -112,9 +116,10 @@ def order_verdict(
         return Verdict.BEFORE_WINDOW
     if order_gate(order) is not None:
         return Verdict.NOT_WON
-    if _hooked(order, hooked):
+    synced = order_is_synced(order, links, settings)
+    if _hooked(order, hooked) and synced is not False:
         return Verdict.HOOK_RECEIVED
-    if order_is_synced(order, links, settings):
+    if synced:
         return Verdict.SYNCED
     return Verdict.QUEUE
 
@@ -132,9 +137,10 @@ def company_verdict(
         return Verdict.BEFORE_WINDOW
     if link is None or link.fortnox_type is not FortnoxType.CUSTOMER:
         return Verdict.NOT_LINKED
-    if _hooked(company, hooked):
-        return Verdict.HOOK_RECEIVED
     assert field_ids is not None
-    if company_gate(link, company_fields_from_upsales(company, field_ids)) is not None:
+    synced = company_gate(link, company_fields_from_upsales(company, field_ids)) is not None
+    if _hooked(company, hooked) and (synced or link.synced_fields is None):
+        return Verdict.HOOK_RECEIVED
+    if synced:
         return Verdict.SYNCED
     return Verdict.QUEUE

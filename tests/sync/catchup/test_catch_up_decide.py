@@ -97,6 +97,19 @@ def test_an_order_whose_hook_carried_this_version_is_left_to_that_hook() -> None
     assert verdict(won, OrderLinks(), older) is Verdict.QUEUE  # an earlier version's hook
 
 
+def test_a_hooked_version_whose_link_shows_other_content_sent_is_queued() -> None:
+    # Upsales' modDate has whole seconds: a second change within the second of a hooked one
+    # shows the same version, and the hook's job may have read the first.
+    won = changed_order()
+    first = won.model_copy(update={"currency": "EUR"})
+    hooked = {(won.id, CHANGED)}
+    assert verdict(won, links(won, sent_fingerprint(first)), hooked) is Verdict.QUEUE
+    assert verdict(won, links(won, sent_fingerprint(won)), hooked) is Verdict.HOOK_RECEIVED
+    assert verdict(won, links(won, None), hooked) is Verdict.HOOK_RECEIVED  # cannot tell
+    unmapped = links(won, sent_fingerprint(first), articles={1: "A1"})
+    assert verdict(won, unmapped, hooked) is Verdict.HOOK_RECEIVED  # cannot tell
+
+
 def test_an_order_changed_before_the_window_was_seen_by_an_earlier_run() -> None:
     before = changed_order(modified=SINCE - timedelta(seconds=1))
     assert verdict(before, OrderLinks()) is Verdict.BEFORE_WINDOW
@@ -134,7 +147,17 @@ def test_companies() -> None:
     )
     edited = changed_company(phone="031-99 99 99")
     assert of(edited) is Verdict.QUEUE
-    assert of(edited, {(3, CHANGED)}) is Verdict.HOOK_RECEIVED
+    assert of(synced, {(3, CHANGED)}) is Verdict.HOOK_RECEIVED
+    # the link shows other fields synced: the hook's job is still to run (the job queued now
+    # is that job) or read the company before a second change within the same second
+    assert of(edited, {(3, CHANGED)}) is Verdict.QUEUE
+    unknown = LinkView(LinkEntity.COMPANY, 3, FortnoxType.CUSTOMER, "1001", None, None)
+    assert (
+        company_verdict(
+            edited, since=SINCE, link=unknown, field_ids=FIELD_IDS, hooked={(3, CHANGED)}
+        )
+        is Verdict.HOOK_RECEIVED
+    )
     assert (
         company_verdict(edited, since=SINCE, link=None, field_ids=None, hooked=set())
         is Verdict.NOT_LINKED
