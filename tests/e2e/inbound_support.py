@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from tests.e2e.harness import WEBHOOK_SECRET, SyncHarness
+from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.context import InstallationContext, installation_context
@@ -138,3 +140,19 @@ async def fortnox_call(
 
 def products_by_article_no(harness: SyncHarness) -> dict[str, dict[str, Any]]:
     return {p["articleNo"]: p for p in harness.upsales_entities("products") if p["articleNo"]}
+
+
+async def login_without_payment_scope(harness: SyncHarness) -> None:
+    """Tokens of a login from before the ``payment`` scope was asked for."""
+    tokens = harness.fortnox.issue_tokens(
+        harness.tenant_id, scopes=[s for s in DEFAULT_SCOPES if s != "payment"]
+    )
+    await harness.services.token_store.save_initial(
+        harness.installation_id,
+        TokenSet(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=datetime.now(UTC) + timedelta(seconds=tokens.expires_in),
+            scope=tokens.scope,
+        ),
+    )

@@ -14,11 +14,11 @@ from tests.e2e.inbound_support import (
     custom_value,
     jobs_of,
     link_of,
+    login_without_payment_scope,
 )
 from tests.e2e.test_inbound_payments import pay
 from tests.e2e.test_payment_status import expected, money_on, payment_fields
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
-from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.sync.money.reconcile_money import PAYMENTS_CHECKPOINT
 from upsales_fortnox.sync.reconcile import (
@@ -142,18 +142,7 @@ async def test_a_login_without_the_payment_scope_still_sweeps_and_keeps_its_paym
     harness.fortnox.seed(harness.tenant_id, customers=[{"CustomerNumber": "9", "Name": "Ask AB"}])
     await feed.sync()
     await harness.update_settings(payment_status=True)
-    tokens = harness.fortnox.issue_tokens(  # a login from before the payment scope was asked for
-        harness.tenant_id, scopes=[s for s in DEFAULT_SCOPES if s != "payment"]
-    )
-    await harness.services.token_store.save_initial(
-        harness.installation_id,
-        TokenSet(
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            expires_at=datetime.now(UTC) + timedelta(seconds=tokens.expires_in),
-            scope=tokens.scope,
-        ),
-    )
+    await login_without_payment_scope(harness)
     before = await checkpoint_of(harness, PAYMENTS_CHECKPOINT)
     context = await context_of(harness)
     await context.fortnox.delete_customer("9")  # its event is never delivered

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, dead_jobs, fortnox_call, jobs_of, link_of
+from tests.e2e.inbound_support import (
+    EventFeed,
+    change_event,
+    dead_jobs,
+    fortnox_call,
+    jobs_of,
+    link_of,
+    login_without_payment_scope,
+)
 from tests.e2e.test_inbound_payments import pay, two_booked_invoices
 from upsales_fortnox.sync.money import invoice_money
 from upsales_fortnox.sync.money.fields import PAYMENT_FIELDS
@@ -338,3 +346,22 @@ async def test_a_credit_whose_original_sends_no_event_still_moves_the_order_to_l
     order = harness.upsales_entity("orders", order_id)
     assert order is not None and order["probability"] == 0
     assert await link_of(harness, FortnoxType.INVOICE, credit_number) is None
+
+
+async def test_an_invoice_of_a_login_without_the_payment_scope_syncs_and_says_why(
+    harness: SyncHarness,
+) -> None:
+    feed, number, _, _ = await money_on(harness)
+    await login_without_payment_scope(harness)
+
+    await feed.enqueue([change_event(harness, "invoices", number, "no-payment-scope-1")])
+    await harness.run_jobs()
+
+    job = (await jobs_of(harness, "fortnox.invoice", number))[-1]
+    assert job.status == JobStatus.DONE, job.last_error
+    assert job.result is not None
+    assert (job.result["payment_status"], job.result["payment_reason"]) == (
+        "skip",
+        "payment_scope_missing",
+    )
+    assert not await dead_jobs(harness)

@@ -13,7 +13,8 @@ reconciliation by ``lastmodified``), so each of those paths updates the order:
   invoice is never imported; its event re-syncs the invoice it credits.
 
 An invoice or credit we never linked is recorded in the job result and ignored (part of the
-intake's record, never an error or a retry).
+intake's record, never an error or a retry); so are the payments of a login from before the
+``payment`` scope was asked for (403 "no access to scope"; a new login grants it).
 
 Payment amounts: the payment list gives ``Amount`` (and ``Currency``, ``CurrencyRate``,
 ``CurrencyUnit``), which for a payment in another currency than SEK is most likely the amount in
@@ -40,7 +41,11 @@ from upsales_fortnox.domain.payment_status import (
     is_full_credit,
     payment_state,
 )
-from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.errors import (
+    CODE_NO_ACCESS_TO_SCOPE,
+    FortnoxAuthError,
+    FortnoxNotFound,
+)
 from upsales_fortnox.integrations.fortnox.facts import LASTMODIFIED_TIMEZONE
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteOff
@@ -168,7 +173,12 @@ async def sync_invoice_money(
     link = await job.link_by_fortnox(FortnoxType.INVOICE, number)
     if link is None:
         return PaymentStatusWritten(SKIP, reason="invoice_not_linked")
-    payments = await booked_payments(job, invoice)
+    try:
+        payments = await booked_payments(job, invoice)
+    except FortnoxAuthError as exc:
+        if exc.fortnox_code != CODE_NO_ACCESS_TO_SCOPE:
+            raise
+        return PaymentStatusWritten(SKIP, reason="payment_scope_missing")
     state = payment_state(invoice_money(invoice, credit), payments, today=today or fortnox_today())
     written = await write_payment_state(job, link.upsales_id, state)
     return PaymentStatusWritten(state.status.value, written=written)
