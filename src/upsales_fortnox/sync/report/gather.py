@@ -5,7 +5,10 @@ of the period's documents (``fromdate``/``todate``) plus one read of each open d
 ``Net``, which the Upsales order's value must equal unless it totals other quantities than the
 rows, and its state), plus its credit
 invoice when ``creditInvoices`` is on and it is credited. A won order linked to a document
-dated outside the period costs one read of that document. Where orders are reported, a lost
+dated outside the period costs one read of that document, and a document whose order is dated
+outside it one read of that order (Upsales), so a pair whose sides fall in two periods (a deal
+won with an earlier date than the day its document was made) is compared, and counted, in
+both. Where orders are reported, a lost
 Upsales order whose Fortnox order is open costs one read of each invoice linked to it: an order
 whose invoices are all cancelled or credited counts as closed, as the sync moved it to lost. So
 does an open order of ours that its deal, won again, set aside (another order is linked to it).
@@ -42,7 +45,9 @@ from upsales_fortnox.domain.report_compare import (
 )
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import gte, lte
+from upsales_fortnox.integrations.upsales.models import Order as UpsalesOrder
 from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.links.repository.link_reads import linked_order_documents
 from upsales_fortnox.links.repository.links import LinkStore
@@ -58,14 +63,43 @@ def _currency(value: str | None) -> str:
     return (value or HOME_CURRENCY).strip().upper() or HOME_CURRENCY
 
 
+def _deal(order: UpsalesOrder) -> Deal:
+    return Deal(order.id, order.value or ZERO, _currency(order.currency), order.probability)
+
+
 async def _deals(context: InstallationContext, start: dt.date, end: dt.date) -> list[Deal]:
     orders = context.upsales.iterate_orders(
         gte("date", start.isoformat()), lte("date", end.isoformat())
     )
-    return [
-        Deal(order.id, order.value or ZERO, _currency(order.currency), order.probability)
-        async for order in orders
-    ]
+    return [_deal(order) async for order in orders]
+
+
+async def _deals_of_other_periods(
+    context: InstallationContext,
+    documents: Iterable[Document],
+    links: dict[tuple[FortnoxType, str], int],
+    known: set[int],
+) -> list[Deal]:
+    """The Upsales orders, dated outside the period, of the period's documents (a deal won
+    with an earlier date than the day its document was made): one read each, so the pair is
+    compared in the document's period as in the order's. An order Upsales no longer has is
+    left out (the document is then missing in Upsales)."""
+    found: list[Deal] = []
+    linked = {(kind, order_id) for (kind, _), order_id in links.items()}
+    for document in documents:
+        key = (document.type, document.number)
+        order_id = links.get(key, document.own_order)
+        if order_id is None or order_id in known:
+            continue
+        replaced = document.closed and (document.type, order_id) in linked
+        if key not in links and (document.backorder or replaced):
+            continue  # passed over by the comparison (a backorder no deal took, or replaced)
+        known.add(order_id)
+        try:
+            found.append(_deal(await context.upsales.get_order(order_id)))
+        except UpsalesNotFound:
+            continue
+    return found
 
 
 async def _read(
@@ -140,6 +174,7 @@ async def build_report(
             found = await _document(context, full) if full is not None else None
             if found is not None:
                 documents[(found.type, found.number)] = found
+    listed = list(documents.values())
     won = {deal.id for deal in deals if deal.won}
     for key, order_id in links.items():
         if order_id in won and key not in documents and key[0] in types:
@@ -147,6 +182,7 @@ async def build_report(
             found = await _document(context, full) if full is not None else None
             if found is not None:
                 documents[key] = found
+    deals += await _deals_of_other_periods(context, listed, links, {deal.id for deal in deals})
     if FortnoxType.INVOICE not in types:
         await _close_orders_by_their_invoices(context, documents, links, deals)
     return compare(deals, documents.values(), links)
