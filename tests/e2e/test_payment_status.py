@@ -365,3 +365,26 @@ async def test_an_invoice_of_a_login_without_the_payment_scope_syncs_and_says_wh
         "payment_scope_missing",
     )
     assert not await dead_jobs(harness)
+
+
+async def test_a_credit_shows_in_the_money_fields_with_credit_invoices_off(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``creditInvoices`` a credit moves the order to lost as a cancellation; its
+    money fields still show the credit, never the invoice open (or, days later, overdue) for
+    its whole total."""
+    await harness.update_settings(payment_status=True, credit_invoices=False)
+    feed = EventFeed(harness)
+    _, number = await two_booked_invoices(harness)
+    await feed.sync()
+    order_id = await order_of(harness, number)
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    due = dt.date.fromisoformat(invoice["DueDate"])
+    monkeypatch.setattr(invoice_money, "fortnox_today", lambda: due + dt.timedelta(days=1))
+    await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
+    await feed.sync()
+
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None and order["probability"] == 0
+    assert payment_fields(harness, order_id) == expected("credited", "0.00", "0.00", "")

@@ -106,7 +106,8 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
     if isinstance(document, Invoice) and document.Credit:
         return await sync_credit_invoice(job, document, ref)
     credit = None
-    if isinstance(document, Invoice) and settings.credit_invoices:
+    if isinstance(document, Invoice) and (settings.credit_invoices or settings.payment_status):
+        # the stage follows a partial credit only with creditInvoices; the money fields always
         credit = await credit_of(job, document)
     fingerprint = document_fingerprint(document)
     own = await _linked(job, kind, number)
@@ -143,7 +144,9 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         predecessor=previous,
         outbound_order=outbound_order,
         successor=following,
-        partial_credit=isinstance(document, Invoice) and is_partial_credit(document, credit),
+        partial_credit=settings.credit_invoices
+        and isinstance(document, Invoice)
+        and is_partial_credit(document, credit),
         replaced=has_another,
     )
     plan = planned()
@@ -183,7 +186,7 @@ async def sync_credit_invoice(
     job: InboundJob, credit: Invoice, ref: FortnoxRef
 ) -> DocumentSyncResult:
     """A credit invoice: never an order of its own; the invoice it credits is synced again, so
-    its order's stage (and, with ``creditInvoices``, its payment status) follows the credit
+    its order's stage (and, with ``paymentStatus``, its money fields) follows the credit
     whether or not Fortnox sends an event for that invoice too. One crediting an invoice we
     never linked is recorded in the result and ignored, unless it carries the outbound reference
     (a credit copies it): that invoice is of a deal of ours (made of its order's backorder),

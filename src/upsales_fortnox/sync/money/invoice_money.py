@@ -8,9 +8,11 @@ reconciliation by ``lastmodified``), so each of those paths updates the order:
   ``GET /3/invoicepayments?invoicenumber=N``, and one more per payment with write-offs, whose
   amounts only the payment itself gives) and the order's payment fields written when they
   changed (an Upsales read, and a write only on a change).
-* ``creditInvoices`` on: an invoice credited by a credit invoice (``CreditInvoiceReference``)
-  is read with that credit invoice (one call) to tell a full credit from a partial one. A credit
-  invoice is never imported; its event re-syncs the invoice it credits.
+* ``creditInvoices`` or ``paymentStatus`` on: an invoice credited by a credit invoice
+  (``CreditInvoiceReference``) is read with that credit invoice (one call) to tell a full credit
+  from a partial one. The order's stage follows a partial credit only with ``creditInvoices``
+  (without it any credit is a cancellation); the money fields show the credit either way. A
+  credit invoice is never imported; its event re-syncs the invoice it credits.
 
 An invoice or credit we never linked is recorded in the job result and ignored (part of the
 intake's record, never an error or a retry); so are the payments of a login from before the
