@@ -388,3 +388,34 @@ async def test_a_credit_shows_in_the_money_fields_with_credit_invoices_off(
     order = harness.upsales_entity("orders", order_id)
     assert order is not None and order["probability"] == 0
     assert payment_fields(harness, order_id) == expected("credited", "0.00", "0.00", "")
+
+
+def delete_booked_payment(harness: SyncHarness, invoice_number: str, payment: str) -> None:
+    """Fortnox removes a booked payment: gone, the invoice's balance back, its event (the
+    sandbox deletes only unbooked ones, so this is made here as Fortnox would show it)."""
+    tenant = harness.fortnox.tenant(harness.tenant_id)
+    amount = Decimal(str(tenant.collection("invoicepayments").get(payment)["AmountCurrency"]))
+    tenant.collection("invoicepayments").delete(payment)
+    invoice = tenant.collection("invoices").get(invoice_number)
+    assert invoice is not None
+    invoice["Balance"] = invoice["Balance"] + amount
+    tenant.emit("invoices", "invoicepayment-deleted-v1", payment)
+
+
+async def test_a_deleted_payment_that_reconciliation_found_reverts_the_fields(
+    harness: SyncHarness,
+) -> None:
+    """A payment whose events were lost reaches the order through reconciliation; its later
+    deletion still finds the invoice it paid."""
+    feed, number, order_id, total = await money_on(harness)
+    payment = await pay(harness, number, "200")
+    feed.new_events()  # the payment's events are lost
+    now = dt.datetime.now(dt.UTC)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: now)
+    await harness.run_jobs()
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "partly_paid"
+
+    delete_booked_payment(harness, number, payment)
+    await feed.sync()
+
+    assert payment_fields(harness, order_id) == expected("open", "0.00", str(total), "")

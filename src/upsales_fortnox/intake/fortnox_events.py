@@ -45,6 +45,9 @@ logger = logging.getLogger(__name__)
 INVOICE_PAYMENT_ENTITY: Final = "invoicepayment"
 """``entity_type`` of a recorded payment event (its ``entityId`` is the payment's number)."""
 
+PAYMENT_BOOKKEPT: Final = "invoicepayment-bookkeep-v1"
+"""A payment's bookkeeping (reconciliation feeds it too, for a payment it finds)."""
+
 
 @dataclass(frozen=True)
 class EventUse:
@@ -92,7 +95,7 @@ EVENT_TYPES: Final[dict[tuple[str, str], EventUse]] = {
     ("invoices", "invoice-updated-v1"): _INVOICE,
     ("invoices", "invoice-cancelled-v1"): _INVOICE,
     **{("invoices", event): _INVOICE for event in INVOICE_NUMBER_EVENTS},
-    ("invoices", "invoicepayment-bookkeep-v1"): _PAYMENT,
+    ("invoices", PAYMENT_BOOKKEPT): _PAYMENT,
     ("invoices", "invoicepayment-deleted-v1"): _PAYMENT_DELETED,
 }
 

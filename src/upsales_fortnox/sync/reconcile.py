@@ -152,13 +152,21 @@ def entity_number(topic: str, entity: Entity) -> str | None:
 
 
 def synthetic_event(
-    topic: str, entity_id: str, marker: str, *, tenant_id: str | None, now: datetime, kind: str
+    topic: str,
+    entity_id: str,
+    marker: str,
+    *,
+    tenant_id: str | None,
+    now: datetime,
+    kind: str,
+    event_type: str | None = None,
 ) -> Message:
-    """A change event in the stream's shape, for an entity reconciliation found."""
+    """A change event in the stream's shape, for an entity reconciliation found (of
+    ``event_type`` when given: a stream event's own type)."""
     return {
         "topic": topic,
         "offset": f"reconcile:{entity_id}:{marker}",
-        "type": reconcile_event_type(topic, kind),
+        "type": event_type or reconcile_event_type(topic, kind),
         "tenantId": tenant_id or UNKNOWN_TENANT,
         "entityId": entity_id,
         "timestamp": now.isoformat(),
@@ -233,6 +241,7 @@ async def reconcile_installation(
                     tenant_id=tenant.fortnox_tenant_id,
                     now=now,
                     kind=RECONCILE_CHANGED,
+                    event_type=batch.event_type,
                 )
                 for number in batch.numbers
             ]

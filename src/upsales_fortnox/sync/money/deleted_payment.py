@@ -3,7 +3,8 @@
 The ``invoicepayment-deleted-v1`` event names only the payment, which Fortnox no longer has, and
 ``GET /3/invoicepayments`` filters by invoice, not by payment. The invoice it paid is in our own
 record: the ``fortnox.invoicepayment`` job that synced the payment's bookkeeping event read the
-payment and kept its ``InvoiceNumber`` in its result (``fortnox_invoice``). So the deletion costs
+payment and kept its ``InvoiceNumber`` in its result (``fortnox_invoice``); reconciliation feeds
+each payment it finds as such an event (:mod:`.reconcile_money`). So the deletion costs
 no Fortnox call to find its invoice, and re-reading that one invoice (and its payments) reverts
 the order's payment fields: two calls, never a scan of every linked invoice.
 

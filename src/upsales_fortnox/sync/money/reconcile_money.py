@@ -3,9 +3,13 @@ for what no event brought in, fed through the same intake and dedupe as the rest
 :mod:`upsales_fortnox.sync.reconcile`.
 
 * Payments: ``GET /3/invoicepayments?lastmodified=`` (one call a page) since the checkpoint; each
-  payment names its invoice (``InvoiceNumber``), and each linked invoice among them gets one
-  ``invoice-changed`` event, whether or not a payment touches its invoice's own ``lastmodified``
-  (:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED`).
+  payment names its invoice (``InvoiceNumber``), and each payment of a linked invoice gets the
+  bookkeeping event its own event would have been (``invoicepayment-bookkeep-v1``, the payment's
+  number), whether or not a payment touches its invoice's own ``lastmodified``
+  (:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED`). Its
+  job reads the payment and syncs the invoice, and keeps which invoice it paid: the payment's
+  later deletion finds it there (:mod:`.deleted_payment`), as it does for a payment the stream
+  brought. One payment read more than an invoice event would cost, per payment.
   A login from before the ``payment`` scope was asked for may not list payments (403 "no access
   to scope"): the payments are then left out and their checkpoint stays, so a login that grants
   the scope lists them from there; the rest of the run (overdue invoices, the sweep) goes on.
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from upsales_fortnox.intake.fortnox_events import PAYMENT_BOOKKEPT
 from upsales_fortnox.integrations.fortnox.errors import CODE_NO_ACCESS_TO_SCOPE, FortnoxAuthError
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
@@ -41,12 +46,15 @@ OVERDUE_INTERVAL: Final = timedelta(days=1)
 
 @dataclass(frozen=True)
 class InvoiceBatch:
-    """Invoice numbers to feed as ``invoice-changed`` events, under one offset marker, and the
+    """Numbers to feed as events of the ``invoices`` topic under one offset marker: invoices
+    (``invoice-changed``), or payments (``event_type`` :data:`PAYMENT_BOOKKEPT`); and the
     checkpoint that moves once they are recorded."""
 
     numbers: list[str]
     marker: str
     checkpoint: str
+    event_type: str | None = None
+    """None: ``invoice-changed``."""
 
 
 async def money_batches(
@@ -63,9 +71,9 @@ async def money_batches(
     batches: list[InvoiceBatch] = []
     try:
         paid = {
-            str(payment.InvoiceNumber)
+            payment.Number
             async for payment in fortnox.iter_gapless(InvoicePayment, last_modified=since - overlap)
-            if payment.InvoiceNumber is not None
+            if payment.Number and str(payment.InvoiceNumber) in linked_invoices
         }
     except FortnoxAuthError as exc:
         if exc.fortnox_code != CODE_NO_ACCESS_TO_SCOPE:
@@ -74,9 +82,10 @@ async def money_batches(
     else:
         batches.append(
             InvoiceBatch(
-                sorted(paid & linked_invoices, key=int),
-                f"payments:{window_marker(since)}",
+                sorted(paid, key=_number_order),
+                f"invoicepayments:{window_marker(since)}",
                 PAYMENTS_CHECKPOINT,
+                PAYMENT_BOOKKEPT,
             )
         )
     checked = checkpoints.get(OVERDUE_CHECKPOINT)
@@ -94,6 +103,11 @@ async def money_batches(
             )
         )
     return batches
+
+
+def _number_order(number: str) -> tuple[int, str]:
+    """Payment numbers (strings in the spec) in numeric order where they are numbers."""
+    return (int(number), "") if number.isdigit() else (0, number)
 
 
 def _overdue(fortnox: FortnoxPort) -> AsyncIterator[Invoice]:
