@@ -419,3 +419,25 @@ async def test_a_deleted_payment_that_reconciliation_found_reverts_the_fields(
     await feed.sync()
 
     assert payment_fields(harness, order_id) == expected("open", "0.00", str(total), "")
+
+
+async def test_a_cancelled_credit_invoice_leaves_the_invoice_it_credited_live(
+    harness: SyncHarness,
+) -> None:
+    """A credit invoice made by mistake and cancelled (makulerad) before it is booked credits
+    nothing: the order, moved to lost by the credit, is won again and shows the invoice open
+    for its whole total, whether or not Fortnox clears the original's reference to it."""
+    feed, number, order_id, total = await money_on(harness)
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
+    credit_number = str(credited["Invoice"]["CreditInvoiceReference"])
+    await feed.sync()
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None and order["probability"] == 0
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "credited"
+
+    await fortnox_call(harness, "PUT", f"/invoices/{credit_number}/cancel")
+    await feed.sync()
+
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None and order["probability"] == 100
+    assert payment_fields(harness, order_id) == expected("open", "0.00", f"{total:.2f}", "")

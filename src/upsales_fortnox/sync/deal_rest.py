@@ -32,6 +32,7 @@ from upsales_fortnox.domain.payment_status import is_full_credit
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.ports import FortnoxPort
+from upsales_fortnox.sync.money.invoice_money import credited_amount
 from upsales_fortnox.sync.outbound.fortnox_documents import listed_by_reference
 from upsales_fortnox.vocabulary import FortnoxType
 
@@ -111,7 +112,7 @@ async def invoice_lives(fortnox: FortnoxPort, number: str, *, credit_invoices: b
     if not credit_invoices or credit is None or not credit.isdigit():
         return False
     try:
-        credited = (await fortnox.get_invoice(int(credit))).Total or ZERO
+        credited = credited_amount(await fortnox.get_invoice(int(credit)))
     except FortnoxNotFound:
         return False  # as the sync reads it: credited
-    return not is_full_credit(invoice.Total or ZERO, abs(credited))
+    return not is_full_credit(invoice.Total or ZERO, credited)

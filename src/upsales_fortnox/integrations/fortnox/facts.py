@@ -220,6 +220,15 @@ status code (:func:`upsales_fortnox.sync.money.invoice_money.booked_payments`) c
 and, whatever it misreads, shows an invoice Fortnox has closed (``Balance`` 0 and a
 ``FinalPayDate``) ``paid`` with nothing left."""
 
+CANCELLED_CREDIT_STAYS_NAMED: Final = True
+"""Whether an invoice keeps its ``CreditInvoiceReference`` once the credit invoice it names is
+cancelled (a credit made by mistake, cancelled before it is booked): *unverified* (the spec
+and the reference are silent; the sandbox keeps it). So a credit invoice is read whole, as a
+credit is told full from partial anyway, and a cancelled one credits nothing
+(:func:`upsales_fortnox.sync.money.invoice_money.credited_amount`): the invoice stays live,
+its order won, under either answer, where the credit is read (``creditInvoices`` on; without
+it any credit is a cancellation)."""
+
 PAYMENTS_TOUCH_INVOICE_LASTMODIFIED: Final = False
 """Whether a payment changes its invoice's ``lastmodified``: *unverified*, so not relied on:
 reconciliation lists ``GET /3/invoicepayments?lastmodified=`` itself

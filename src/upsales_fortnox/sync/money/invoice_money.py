@@ -86,15 +86,20 @@ async def credit_of(job: InboundJob, invoice: Invoice) -> Invoice | None:
 
 
 def credited_amount(credit: Invoice | None) -> Decimal:
-    if credit is None or credit.Total is None:
+    """What a credit invoice credits: its total, nothing once it is cancelled (a credit made by
+    mistake and cancelled before booking, which Fortnox may still name on the invoice it was
+    made of: :data:`~upsales_fortnox.integrations.fortnox.facts.CANCELLED_CREDIT_STAYS_NAMED`)."""
+    if credit is None or credit.Total is None or credit.Cancelled:
         return ZERO
     return abs(credit.Total)
 
 
 def is_partial_credit(invoice: Invoice, credit: Invoice | None) -> bool:
-    """Credited by a credit invoice for less than its total."""
-    amount = credited_amount(credit)
-    return amount > ZERO and not is_full_credit(invoice.Total or ZERO, amount)
+    """Credited by a credit invoice for less than its total (by nothing, when the credit
+    invoice is cancelled): not a cancellation."""
+    if credit is None:
+        return False
+    return not is_full_credit(invoice.Total or ZERO, credited_amount(credit))
 
 
 def payment_amount(
