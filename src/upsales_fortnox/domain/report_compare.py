@@ -21,7 +21,8 @@ Differences, each with the job that repairs it:
 
 A closed document of ours whose order is linked to another document of its type now (the deal
 won again after it ended, its new document taking its link) is that order's no more: no
-difference, and not counted.
+difference, and not counted. An open one is no document of that order either (a copy of its
+document carrying its reference, say: the deal in Fortnox twice): ``missing_in_upsales``.
 
 Where orders are reported (not invoices), an order Fortnox turned into an invoice stands for its
 deal while that invoice lives: it is open. It is closed once every invoice made of it is
@@ -226,17 +227,24 @@ def compare(
         if not document.closed:
             _add(report.fortnox, document.currency, document.net)
         order_id = links.get(key, document.own_order)
-        if document.closed and key not in links and (document.type, order_id) in linked_types:
+        another = key not in links and (document.type, order_id) in linked_types
+        if document.closed and another:
             continue  # ended, and its order, won again since, has a new document of its type
-        deal = by_id.get(order_id) if order_id is not None else None
+        deal = by_id.get(order_id) if order_id is not None and not another else None
         if deal is None:
             if not document.closed:
+                detail = (
+                    f"the open {document.type.value} carries the reference of an Upsales order "
+                    f"linked to another {document.type.value}"
+                    if another
+                    else f"no Upsales order for the open {document.type.value}"
+                )
                 report.differences.append(
                     Difference(
                         DifferenceKind.MISSING_IN_UPSALES,
                         order_id,
                         document.label,
-                        f"no Upsales order for the open {document.type.value}",
+                        detail,
                         _fortnox_repair(document),
                     )
                 )

@@ -148,3 +148,18 @@ def test_a_backorder_counts_only_when_a_deal_took_it() -> None:
     assert report.fortnox == report.upsales
     backorder = Document(ORDER, "11", Decimal(60), "SEK", False, own_order=1, backorder=True)
     assert invoices_to_read([backorder], {(ORDER, "20"): 1}, lost={1}) == {}
+
+
+def test_a_second_open_document_carrying_a_linked_orders_reference_differs() -> None:
+    """Invoice 11 carries deal 1's reference (a copy of its invoice 10, say) and is open: the
+    deal is invoiced twice, and Fortnox's total counts both. It is no document of the deal's,
+    which is linked to invoice 10: it differs, missing in Upsales, and the report is not clean
+    while the totals disagree."""
+    report = compare(
+        [deal(1, "100")],
+        [invoice("10", "100"), invoice("11", "100", own=1)],
+        {(INVOICE, "10"): 1},
+    )
+    found = [(d.kind, d.upsales_order, d.fortnox_document) for d in report.differences]
+    assert found == [(DifferenceKind.MISSING_IN_UPSALES, 1, "invoice 11")]
+    assert report.fortnox["SEK"].net == 200 and report.upsales["SEK"].net == 100
