@@ -2,9 +2,11 @@
 and a refused request (any 4xx) stores nothing.
 
 Bodies are mutated hooks and events (every field may be replaced by any JSON value), arbitrary
-JSON documents and arbitrary bytes, with the right, a wrong or no credential. The service runs
-under uvicorn on loopback against SQLite; hypothesis runs a fixed number of examples from a fixed
-seed (a few seconds in all).
+JSON documents and arbitrary bytes, with the right, a wrong or no credential; and the hooks that
+wait for an answer (``before_order_save``, ``app_status_order``) with won orders of a linked
+product and company, so their rows are planned, with quantities and prices of any size. The
+service runs under uvicorn on loopback against SQLite; hypothesis runs a fixed number of
+examples from a fixed seed (a few seconds in all).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pydantic import SecretStr
 from tests.conftest import ADMIN_TOKEN
 from tests.database import create_schema
 from tests.intake.support import (
+    API_KEY,
     TENANT_ID,
     WEBHOOK_SECRET,
     create_installation,
@@ -38,9 +41,14 @@ from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.installations.app_config import HOOK_TYPES
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.main import create_app
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 EXAMPLES = 120
+#: The Upsales product and company the fuzzed installation has linked to Fortnox.
+LINKED_PRODUCT = 3
+LINKED_COMPANY = 5
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     derandomize=True,
@@ -78,7 +86,13 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
         engine = create_engine(url)
         try:
             box = SecretBox(app_settings.secret_key.get_secret_value())
-            installation = await create_installation(create_session_factory(engine), box)
+            session_factory = create_session_factory(engine)
+            installation = await create_installation(session_factory, box)
+            async with session_factory() as session:
+                links = LinkStore(session, installation.id)
+                await links.add(LinkEntity.PRODUCT, LINKED_PRODUCT, FortnoxType.ARTICLE, "A1")
+                await links.add(LinkEntity.COMPANY, LINKED_COMPANY, FortnoxType.CUSTOMER, "C1")
+                await session.commit()
         finally:
             await engine.dispose()
         return str(installation.id)
@@ -138,6 +152,50 @@ fortnox_bodies = st.one_of(
 )
 secrets = st.sampled_from([WEBHOOK_SECRET, "wrong-secret", None])
 
+#: Quantities and prices: ordinary, of any magnitude (as JSON numbers or as decimal text, which
+#: Upsales' models read too), and JSON values of other types.
+amounts = st.one_of(
+    st.integers(min_value=-1000, max_value=100_000),
+    st.integers(),
+    st.integers(min_value=-40, max_value=40).map(lambda exponent: 10**exponent),
+    st.integers(min_value=-40, max_value=40).map(lambda exponent: f"1e{exponent}"),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    json_values,
+)
+order_rows = st.fixed_dictionaries(
+    {
+        "product": st.sampled_from([{"id": LINKED_PRODUCT}, {"id": LINKED_PRODUCT, "name": "P"}]),
+        "quantity": amounts,
+        "price": amounts,
+    },
+    optional={
+        "listPrice": amounts,
+        "bundleRows": st.lists(
+            st.fixed_dictionaries(
+                {"productId": st.just(LINKED_PRODUCT), "quantity": amounts},
+                optional={"price": amounts, "listPrice": amounts},
+            ),
+            max_size=3,
+        ),
+    },
+)
+won_orders = st.fixed_dictionaries(
+    {
+        "id": st.integers(min_value=1, max_value=1000),
+        "probability": st.just(100),
+        "client": st.sampled_from([{"id": LINKED_COMPANY}, LINKED_COMPANY]),
+        "orderRow": st.lists(order_rows, min_size=1, max_size=4),
+    }
+)
+question_bodies = st.builds(
+    lambda order, hook_type: json.dumps(
+        {"type": hook_type, "apiKey": API_KEY, "data": {"obj": order}}
+    ).encode(),
+    won_orders,
+    st.sampled_from(["before_order_save", "app_status_order"]),
+)
+
 
 #: The last segment of a typed hook URL (``/webhooks/upsales/{installation}/{hook_type}``): the
 #: types the service knows, near misses and any text.
@@ -193,6 +251,20 @@ def test_fortnox_endpoint_never_fails_and_refusals_store_nothing(target: Target)
     @given(body=fortnox_bodies, secret=secrets)
     def fuzz(body: bytes, secret: str | None) -> None:
         _check(target, "fortnox", body, secret)
+
+    fuzz()
+
+
+def test_hooks_that_wait_for_an_answer_never_fail_and_store_nothing(target: Target) -> None:
+    @FUZZ_SETTINGS
+    @given(body=question_bodies)
+    def fuzz(body: bytes) -> None:
+        before = target.stored()
+        response = _post(target, "upsales", body, None)
+        assert response.status_code < 500, response.text
+        if response.status_code >= 400:
+            assert response.json()["error"]["code"]
+        assert target.stored() == before  # a question stores nothing, answered or refused
 
     fuzz()
 

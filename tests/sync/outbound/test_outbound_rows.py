@@ -164,6 +164,39 @@ def test_a_row_without_product_is_refused() -> None:
         plan_rows(order([row]).orderRow or [], ProductBundleMode.ONLY_BUNDLE, ARTICLES)
 
 
+ALL_MODES = tuple(ProductBundleMode)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price", "bundle", "modes"),
+    [
+        ("1e20", "1e10", None, ALL_MODES),  # a row amount with more digits than öre keep
+        ("0", "1e30", None, ALL_MODES),  # a unit price beyond them, on a row of no amount
+        ("1e500000", "1e500000", None, ALL_MODES),  # beyond the exponent a decimal may have
+        (
+            "1",
+            "5",
+            [{"productId": 11, "quantity": "1e30", "price": "1"}],
+            (ProductBundleMode.ONLY_SUB_PRODUCTS,),
+        ),  # the bundle's amount split over a sub-product quantity beyond them
+    ],
+    ids=["row-amount", "unit-price", "exponent", "sub-product-quantity"],
+)
+def test_amounts_the_öre_arithmetic_cannot_hold_make_the_order_unsendable(
+    quantity: str,
+    price: str,
+    bundle: list[dict[str, Any]] | None,
+    modes: tuple[ProductBundleMode, ...],
+) -> None:
+    """Such an order cannot become a Fortnox document: it is refused with a reason (a
+    ``before_order_save`` refusal, a job dead as ``order_not_sendable``), not a crash."""
+    rows = order([order_row(10, quantity, price, bundle=bundle)]).orderRow or []
+    for mode in modes:
+        with pytest.raises(UnsendableOrder) as refused:
+            plan_rows(rows, mode, ARTICLES)
+        assert refused.value.code == "order_not_sendable"
+
+
 # --- the property: Fortnox's net equals Upsales' net value, to the öre ---------------------
 
 quantities = st.one_of(

@@ -40,6 +40,10 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "a bundle (product id {product_id}) has no products with a quantity to carry "
         "its price",
     },
+    "order.amounts_out_of_range": {
+        "sv": "ett antal eller pris i ordern är för stort för att räknas till ett belopp i Fortnox",
+        "en": "a quantity or price of the order is too large to make an amount in Fortnox",
+    },
     "order.row_without_product": {
         "sv": "rad {row} i ordern har ingen produkt",
         "en": "row {row} of the order has no product",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Final
 
 from upsales_fortnox.core.texts import Phrase
@@ -204,11 +204,25 @@ def plan_rows(
 ) -> list[PlannedRow]:
     """The Fortnox rows for an order's rows. ``article_numbers`` maps Upsales product ids to
     Fortnox article numbers (:data:`WITHOUT_ARTICLE`: rows without an article); a product
-    missing from it raises :class:`ProductNotInFortnox`."""
+    missing from it raises :class:`ProductNotInFortnox`. Quantities and prices whose amounts
+    the öre arithmetic cannot hold (more digits than the decimal context keeps) raise
+    :class:`UnsendableOrder`: no Fortnox document can carry them."""
+    try:
+        return _planned_rows(rows, mode, article_numbers, product_names or {})
+    except DecimalException:
+        raise UnsendableOrder(Phrase("order.amounts_out_of_range")) from None
+
+
+def _planned_rows(
+    rows: Sequence[OrderRow],
+    mode: ProductBundleMode,
+    article_numbers: Mapping[int, str],
+    product_names: Mapping[int, str],
+) -> list[PlannedRow]:
     planned = []
     for line in _lines(rows, mode):
         article_number = article_numbers.get(line.product_id)
-        name = line.product_name or (product_names or {}).get(line.product_id)
+        name = line.product_name or product_names.get(line.product_id)
         if article_number is None:
             raise ProductNotInFortnox(
                 Phrase("order.product_without_article_named", name=name, product_id=line.product_id)

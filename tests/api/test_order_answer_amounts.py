@@ -1,0 +1,67 @@
+"""``before_order_save`` over HTTP with amounts a won order cannot be sent with: the sales rep
+reads why (400 ``order_not_sendable``), never an internal error, and nothing is stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.intake.support import API_KEY, count_rows, create_installation
+from upsales_fortnox.links.repository.links import LinkStore
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.services import Services
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+
+PRODUCT_ID = 3
+COMPANY_ID = 5
+
+
+@pytest.fixture
+async def installation(services: Services) -> Installation:
+    """An installation whose product and company are linked, so the rows are planned."""
+    installation = await create_installation(services.session_factory, services.secret_box)
+    async with services.session_factory() as session:
+        links = LinkStore(session, installation.id)
+        await links.add(LinkEntity.PRODUCT, PRODUCT_ID, FortnoxType.ARTICLE, "A1")
+        await links.add(LinkEntity.COMPANY, COMPANY_ID, FortnoxType.CUSTOMER, "C1")
+        await session.commit()
+    return installation
+
+
+def _won(row: dict[str, Any]) -> dict[str, Any]:
+    order = {"id": 1, "probability": 100, "client": {"id": COMPANY_ID}, "orderRow": [row]}
+    return {"type": "before_order_save", "apiKey": API_KEY, "data": {"obj": order}}
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"quantity": 10**20, "price": 10**10},
+        {"quantity": 0, "price": 10**30},
+        {"quantity": 1, "price": 10**4000},
+    ],
+    ids=["row-amount", "unit-price", "long-integer"],
+)
+async def test_a_won_order_with_amounts_beyond_the_öre_arithmetic_is_refused(
+    api_client: httpx.AsyncClient,
+    services: Services,
+    installation: Installation,
+    row: dict[str, Any],
+) -> None:
+    body = _won({"product": {"id": PRODUCT_ID, "name": "Konsulttimme"}, **row})
+    response = await api_client.post(f"/webhooks/upsales/{installation.id}", json=body)
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert answer["error"]["code"] == "order_not_sendable"
+    assert answer["message"].startswith("Ordern kan inte skickas till Fortnox: ")
+    assert await count_rows(services.session_factory) == (0, 0)
+
+
+async def test_the_same_order_with_ordinary_amounts_passes(
+    api_client: httpx.AsyncClient, installation: Installation
+) -> None:
+    body = _won({"product": {"id": PRODUCT_ID}, "quantity": 2, "price": 950.5})
+    response = await api_client.post(f"/webhooks/upsales/{installation.id}", json=body)
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
