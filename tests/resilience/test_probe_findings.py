@@ -81,6 +81,19 @@ def test_access_log_lines_carry_no_code_state_or_token(
     assert "lang=sv" in text and "error=access_denied" in text
 
 
+def test_access_log_lines_carry_no_document_link_signature(
+    restored_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A document link's signature opens the PDF for as long as the link key lives: whoever
+    reads the log could open every invoice that was requested."""
+    configure_logging("text", "INFO")
+    installation = "0b6f2a4e-6a3c-4d2e-9a51-3f1c2d4e5f60"
+    _access_line(f"/documents/{installation}/invoice/4711?sig=s1gnature-of-the-link_42")
+    text = capsys.readouterr().err
+    assert "s1gnature-of-the-link_42" not in text
+    assert f"/documents/{installation}/invoice/4711?sig=[redacted]" in text
+
+
 def test_a_handler_uvicorn_configures_itself_is_scrubbed_too(
     restored_logging: None, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -35,8 +35,10 @@ SENSITIVE_QUERY_PARAMETERS = (
     "client_secret",
     "api_?key",
     "secret",
+    "sig",
 )
-"""Query parameters whose value never reaches a log line (regular expressions)."""
+"""Query parameters whose value never reaches a log line (regular expressions); ``sig`` is a
+document link's signature, which opens the document's PDF for as long as the link key lives."""
 ACCESS_LOGGERS = ("uvicorn.access", "uvicorn.error")
 """uvicorn's loggers; they get the redaction filter themselves, so their lines are scrubbed
 even under a handler configured elsewhere (uvicorn's own log config)."""
