@@ -209,8 +209,9 @@ async def test_malformed_json_is_422_not_500(
         b'{"name": "Acme AB", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
         '{"name": "Acme AB"}'.encode("utf-16"),
         b'{"name": "Acme AB", "upsales_customer_id": 1e400}',
+        b'{"name": "Acme AB", "upsales_customer_id": ' + b"9" * 4301 + b"}",
     ],
-    ids=["key-twice", "nan", "nested-40", "nested-50000", "utf-16", "infinite"],
+    ids=["key-twice", "nan", "nested-40", "nested-50000", "utf-16", "infinite", "long-integer"],
 )
 async def test_a_body_the_webhooks_would_refuse_is_422_and_stores_nothing(
     api_client: httpx.AsyncClient,

@@ -1,13 +1,15 @@
 """The operator API reads JSON bodies by the webhooks' strict rules.
 
 A body the intake would refuse (a key given twice, such as a ``webhook_secret``; nesting deeper
-than :data:`~upsales_fortnox.intake.strict_json.MAX_DEPTH`; NaN; not UTF-8) is a 422
-``validation_error`` naming the problem, as a body that is not JSON at all already is, and
-nothing is stored. Every operator router is built with :class:`OperatorRoute` (a test checks).
+than :data:`~upsales_fortnox.intake.strict_json.MAX_DEPTH`; NaN; not UTF-8; an integer of more
+digits than Python reads) is a 422 ``validation_error`` naming the problem, as a body that is
+not JSON at all already is, and nothing is stored. Every operator router is built with
+:class:`OperatorRoute` (a test checks).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -39,6 +41,10 @@ class _StrictJsonRequest(Request):
                 )
             except IntakeError as exc:
                 raise HTTPException(422, exc.message) from exc
+            except json.JSONDecodeError:
+                raise  # FastAPI's own 422, with where the JSON breaks
+            except ValueError as exc:  # an integer longer than Python reads (4,300 digits)
+                raise HTTPException(422, "the body holds a number too long to read") from exc
             except RecursionError as exc:
                 raise HTTPException(422, "the body is nested too deeply") from exc
         return self._json
