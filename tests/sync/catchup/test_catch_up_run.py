@@ -169,6 +169,34 @@ async def test_only_unsynced_won_orders_get_a_job_for_one_list_call(
     assert checkpoint is not None and checkpoint.checked_until == NOW
 
 
+@pytest.mark.parametrize(
+    "mod_date", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", 10**12, "2026-02-30"]
+)
+async def test_a_hook_whose_moddate_is_no_moment_in_utc_does_not_stop_the_catch_up(
+    services: Services,
+    upsales: respx.MockRouter,
+    api_client: httpx.AsyncClient,
+    mod_date: str | int,
+) -> None:
+    """The intake takes a hook whatever its ``modDate`` (it is a hint): one that names no
+    moment a UTC clock holds carries no version, and the run goes on (else it would fail on
+    that hook at every run, its checkpoint never moving)."""
+    installation_id = await installation(services)
+    order = {**order_json(9), "modDate": mod_date}
+    hook = {"type": "after_order_update", "apiKey": TOKEN, "data": {"object": order}}
+    delivered = await api_client.post(f"/webhooks/upsales/{installation_id}", json=hook)
+    assert delivered.status_code == 202, delivered.text
+    upsales.get("/orders").mock(return_value=listing([order_json(9)]))
+    upsales.get("/accounts").mock(return_value=listing([]))
+
+    result = (await catch_up_installation(services, installation_id, clock=lambda: NOW)).to_json()
+
+    assert result["orders"]["listed"] == 1 and result["orders"]["hook_received"] == 0
+    async with services.session_factory() as session:
+        checkpoint = await session.get(ReconcileCheckpoint, (installation_id, ORDERS_TOPIC))
+    assert checkpoint is not None and checkpoint.checked_until == NOW
+
+
 async def test_a_refused_timestamp_filter_falls_back_to_the_date(
     services: Services, upsales: respx.MockRouter
 ) -> None:

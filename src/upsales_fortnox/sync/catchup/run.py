@@ -135,11 +135,13 @@ _MOMENT: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 def _moment(text: str | None) -> datetime | None:
+    """The moment a hook's ``modDate`` names in UTC; None when it names none (a hook is a hint:
+    the intake takes it as sent, ``0001-01-01T00:00:00+14:00`` too, which UTC cannot hold)."""
     if text is None:
         return None
     try:
         return utc(_MOMENT.validate_python(text))
-    except ValidationError:
+    except (ValidationError, OverflowError):
         return None
 
 
