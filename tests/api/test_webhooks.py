@@ -98,6 +98,19 @@ async def test_trigger_request_authenticates_with_the_header(
     assert await count_rows(services.session_factory) == (2, 2)
 
 
+async def test_a_trigger_body_that_carries_the_api_key_is_stored_without_it(
+    api_client: httpx.AsyncClient, services: Services, installation: Installation
+) -> None:
+    """The customer's API key is never stored, whichever way the request authenticates (a
+    trigger whose body copies an app hook's fields brings it along)."""
+    body = {**TRIGGER, "apiKey": API_KEY}
+    response = await api_client.post(upsales_url(installation), json=body, headers=SECRET_HEADERS)
+    assert response.status_code == 202 and response.json()["status"] == "accepted"
+    (event,) = await all_events(services.session_factory)
+    assert API_KEY not in json.dumps(event.payload)
+    assert event.payload == TRIGGER
+
+
 async def test_duplicate_delivery_creates_nothing_new(
     api_client: httpx.AsyncClient, services: Services, installation: Installation
 ) -> None:

@@ -283,7 +283,8 @@ def parse_upsales_trigger(
     document: Any, *, path_type: str | None = None
 ) -> UpsalesChange | IgnoredEvent:
     """Parse a trigger body (see :class:`TriggerRequest`); a URL that names the event
-    (``path_type``) may stand in for the body's ``event`` and must agree with it."""
+    (``path_type``) may stand in for the body's ``event`` and must agree with it. An API key
+    the body carries is not stored, as an app hook's is not."""
     path_event = _path_type(path_type)
     if path_event is not None and isinstance(document, dict):
         body_event = document.get("event")
@@ -307,7 +308,7 @@ def parse_upsales_trigger(
         dedupe_key = f"delivery:{trigger.delivery_id}"
     else:
         dedupe_key = f"trigger:{uuid.uuid4().hex}"
-    return _change(trigger.event, route, trigger.id, dedupe_key, dict(document))
+    return _change(trigger.event, route, trigger.id, dedupe_key, _without_api_key(document))
 
 
 def _change(
