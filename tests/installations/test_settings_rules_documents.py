@@ -40,6 +40,8 @@ def test_currency_codes_are_normalised() -> None:
         ({"E1R": "A"}, ProblemCode.INVALID_CURRENCY),
         ({"EUR": "not a code"}, ProblemCode.INVALID_PRICE_LIST_CODE),
         ({"EUR": ""}, ProblemCode.INVALID_PRICE_LIST_CODE),
+        # one currency twice, in two spellings: which price list would it take?
+        ({"eur": "A", "EUR": "B"}, ProblemCode.INVALID_CURRENCY),
     ],
 )
 def test_bad_currency_price_lists_are_refused(lists: dict[str, str], code: str) -> None:

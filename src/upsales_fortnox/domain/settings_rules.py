@@ -264,9 +264,20 @@ def _normal_currency_lists(lists: dict[str, str] | None) -> dict[str, str] | Non
 
 def currency_price_list_problems(lists: dict[str, str] | None) -> list[SettingsProblem]:
     """``currencyPriceLists``: ISO codes of currencies other than SEK (whose prices come from
-    ``priceList``), each mapped to a Fortnox price-list code."""
+    ``priceList``), each mapped to a Fortnox price-list code, each currency once (in any
+    case: ``eur`` and ``EUR`` are one currency)."""
     problems = []
+    seen: set[str] = set()
     for code, price_list in (lists or {}).items():
+        if code.upper() in seen:
+            problems.append(
+                SettingsProblem(
+                    "currencyPriceLists",
+                    ProblemCode.INVALID_CURRENCY,
+                    f"{code!r}: the currency {code.upper()} is given more than once",
+                )
+            )
+        seen.add(code.upper())
         if not _CURRENCY_CODE.fullmatch(code.upper()) or code.upper() == HOME_CURRENCY:
             problems.append(
                 SettingsProblem(
