@@ -122,3 +122,28 @@ async def test_a_full_database_is_503_and_stores_nothing_half_way(
     # Still full: refused again, and still nothing half-way.
     _assert_unavailable(await client.post(url, json=order_hook(9999, note=padding)))
     assert _stored(database) == (accepted, accepted, 0)
+
+
+async def test_an_operator_write_on_a_locked_database_is_503_not_500(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closing: list[Any]
+) -> None:
+    """Every route, not only the intake's, answers an unavailable database with 503
+    ``database_unavailable`` and ``Retry-After``: an operator's client retries a 503."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    database = tmp_path / "locked.sqlite3"
+    services, client, url = await _service(database)
+    closing.append((services, client))
+    installation_id = url.rsplit("/", 1)[1]
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    path = f"/api/installations/{installation_id}"
+    rename = {"json": {"name": "Acme Nord AB"}, "headers": {**headers, "If-Match": '"1"'}}
+    try:
+        _assert_unavailable(await client.patch(path, **rename))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    answer = await client.patch(path, **rename)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["name"] == "Acme Nord AB"

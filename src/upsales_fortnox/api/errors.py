@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -10,7 +11,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from upsales_fortnox.core.db.unavailable import (
+    DATABASE_ERROR_TYPES,
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+)
 from upsales_fortnox.core.logging_setup import redact
+
+logger = logging.getLogger(__name__)
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -116,6 +124,18 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    """A route whose database cannot take the request now: 503 with ``Retry-After``; its
+    transaction did not commit."""
+    logger.warning("request refused: database unavailable (%s)", type(exc).__name__)
+    return error_response(
+        503,
+        DATABASE_UNAVAILABLE,
+        "the database cannot take the request now; retry later",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "an unexpected error occurred")
 
@@ -125,4 +145,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for database_error in DATABASE_ERROR_TYPES:
+        app.add_exception_handler(database_error, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -34,5 +34,10 @@ _DATABASE_ERRORS: Final = (
 )
 
 
+DATABASE_ERROR_TYPES: Final = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError)
+"""The errors that come only from the database or the way to it (the plain ``OSError`` and
+``TimeoutError`` above may come from anything): what every route answers with 503."""
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, _DATABASE_ERRORS)
