@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,8 +24,10 @@ from tests.intake.support import (
     order_hook,
 )
 from upsales_fortnox.core.logging_setup import ACCESS_LOGGERS, configure_logging
+from upsales_fortnox.documents.signing import DocumentLinkSigner
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
+from upsales_fortnox.vocabulary import FortnoxType
 
 # -- logs ------------------------------------------------------------------------------------
 
@@ -81,17 +84,20 @@ def test_access_log_lines_carry_no_code_state_or_token(
     assert "lang=sv" in text and "error=access_denied" in text
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
 def test_access_log_lines_carry_no_document_link_signature(
-    restored_logging: None, capsys: pytest.CaptureFixture[str]
+    log_format: str, restored_logging: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A document link's signature opens the PDF for as long as the link key lives: whoever
-    reads the log could open every invoice that was requested."""
-    configure_logging("text", "INFO")
-    installation = "0b6f2a4e-6a3c-4d2e-9a51-3f1c2d4e5f60"
-    _access_line(f"/documents/{installation}/invoice/4711?sig=s1gnature-of-the-link_42")
+    """A document link's signature opens the customer's invoice PDF to whoever holds it."""
+    signer = DocumentLinkSigner("a-secret-key-0123456789abcdef", "salt-1", 1)
+    installation_id = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    url = signer.url("https://sync.example.test", installation_id, FortnoxType.INVOICE, "4711")
+    signature = signer.signature(installation_id, FortnoxType.INVOICE, "4711")
+    configure_logging(log_format, "INFO")
+    _access_line(url.removeprefix("https://sync.example.test"))
     text = capsys.readouterr().err
-    assert "s1gnature-of-the-link_42" not in text
-    assert f"/documents/{installation}/invoice/4711?sig=[redacted]" in text
+    assert signature not in text
+    assert f"/documents/{installation_id}/invoice/4711?sig=[redacted]" in text
 
 
 def test_a_handler_uvicorn_configures_itself_is_scrubbed_too(
