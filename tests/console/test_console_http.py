@@ -290,6 +290,31 @@ async def test_no_page_reveals_a_secret(
             assert secret not in response.text, (path, secret)
 
 
+async def test_job_errors_are_shown_redacted_wherever_the_jobs_api_redacts_them(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """Error texts come from remote APIs: the queue page and the history show them as
+    ``/api/jobs`` does, with every secret the service knows replaced."""
+    installation_id = await _installation(console, admin_headers)
+    error = f"upsales_refused: Upsales refused the key {UPSALES_KEY}"
+    job_id = await add_job(session_factory, installation_id, entity_id="7", last_error=error)
+    await log_in(console, ADMIN_TOKEN)
+    api_job = await console.get(f"/api/jobs/{job_id}", headers=admin_headers)
+    assert api_job.json()["last_error"] == "upsales_refused: Upsales refused the key [redacted]"
+    history = f"/installations/{installation_id}/history?entity=order&upsales_id=7"
+    api_history = await console.get(f"/api{history}", headers=admin_headers)
+    assert [job["id"] for job in api_history.json()["jobs"]] == [job_id]
+    for response in (api_history, await console.get("/console/queue")):
+        assert response.status_code == 200
+        assert "upsales_refused" in response.text
+        assert UPSALES_KEY not in response.text, response.request.url
+    console_history = await console.get(f"/console{history}")
+    assert f"/console/jobs/{job_id}" in console_history.text
+    assert UPSALES_KEY not in console_history.text
+
+
 async def test_an_entity_is_replayed_by_hand(
     console: httpx.AsyncClient,
     admin_headers: dict[str, str],

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.core.logging_setup import redact
 from upsales_fortnox.ops.repository.queue_reads import count_jobs_by_status, oldest_queued_at
 
 
@@ -27,10 +28,12 @@ def reason_code(last_error: str | None) -> str | None:
 
 
 def reason_message(last_error: str | None) -> str:
-    """The job error without its code (shown beside it)."""
+    """The job error without its code (shown beside it), redacted as ``/api/jobs`` shows it
+    (error texts come from remote APIs)."""
+    text = redact(last_error or "")
     if reason_code(last_error) is None:
-        return last_error or ""
-    return (last_error or "").split(":", 1)[1].strip()
+        return text
+    return text.split(":", 1)[1].strip()
 
 
 async def queue_summary(session: DbSession) -> QueueSummary:

@@ -5,7 +5,8 @@ its ids on the other side; the history is every job that touched any of them: jo
 entity (their ``kind`` and ``entity_id``) and jobs whose result *names* it (result keys such as
 ``upsales_order`` or ``fortnox_invoice``, see :mod:`upsales_fortnox.sync.results`). Newest
 first, with each job's outcome, attempts, last error and the ids it wrote, read from the
-result as its kind's type (:func:`~upsales_fortnox.sync.results.by_kind.read_result`).
+result as its kind's type (:func:`~upsales_fortnox.sync.results.by_kind.read_result`); error
+texts and results redacted as ``/api/jobs`` shows them.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from upsales_fortnox.api.schemas import (
     TEXT_WITHOUT_NUL,
     error_responses,
 )
+from upsales_fortnox.core.logging_setup import redact
 from upsales_fortnox.history.repository import jobs_touching, related_ids
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
+from upsales_fortnox.jobs.schemas import redact_document
 from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.results.by_kind import read_result
@@ -89,9 +92,9 @@ def _history_job(job: SyncJob) -> HistoryJob:
         outcome=outcome if outcome is not None else job.status,
         attempts=job.attempts,
         max_attempts=job.max_attempts,
-        last_error=job.last_error,
+        last_error=redact(job.last_error) if job.last_error is not None else None,
         written=written,
-        result=result,
+        result=redact_document(result) if result is not None else None,
         created_at=job.created_at,
         finished_at=job.finished_at,
     )
