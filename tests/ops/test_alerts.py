@@ -14,14 +14,16 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.intake.support import API_KEY, WEBHOOK_SECRET, create_installation
-from tests.jobs.support import FakeClock, add_job
+from tests.jobs.support import FakeClock, add_installation, add_job
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.alert_rules import AlertKind
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.ops.alert_checks import AlertThresholds, current_causes
 from upsales_fortnox.ops.alert_delivery import AlertSender, check_alerts
 from upsales_fortnox.ops.repository.alert_states import report_reconciliation_differences
 from upsales_fortnox.services import Services
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
 
 ALERT_URL = "https://alerts.example.test/hooks/T000/B000/alert-url-secret-part"
 ACCESS_TOKEN = "fortnox-access-token-secret-0123456789"
@@ -133,6 +135,31 @@ async def test_a_failing_webhook_is_tried_again_and_the_sync_never_waits(
         assert await check_alerts(services, sender) == 1
         assert await check_alerts(services, sender) == 0
     assert [body["event"] for body in _bodies(route)] == ["raised"] * 3
+
+
+async def test_a_queue_behind_is_raised_only_for_jobs_a_worker_may_run(
+    services: Services,
+) -> None:
+    """A paused installation's jobs, or those of one waiting for a Fortnox login, wait for
+    someone to act (its status says so), not for a worker: the queue is not behind."""
+    factory = services.session_factory
+    clock = FakeClock()
+    waiting = [
+        await add_installation(factory, status=status, name=status.value)
+        for status in (
+            InstallationStatus.PAUSED,
+            InstallationStatus.NEEDS_RELOGIN,
+            InstallationStatus.PENDING_LOGIN,
+        )
+    ]
+    active = await add_installation(factory)
+    for installation_id in [*waiting, active]:
+        await add_job(factory, installation_id, clock, kind="upsales.order", entity_id="7")
+    an_hour_later = utcnow() + timedelta(hours=1)
+    async with factory() as session:
+        causes = await current_causes(session, an_hour_later, AlertThresholds())
+    behind = [cause.installation_id for cause in causes if cause.kind == AlertKind.QUEUE_BEHIND]
+    assert behind == [active]
 
 
 async def test_the_reconciliation_hook_raises_and_resolves_once(services: Services) -> None:

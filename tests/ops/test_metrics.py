@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.intake.support import create_installation, order_hook
 from tests.jobs.support import FakeClock, Result, add_installation, add_job, job_settings
 from tests.ops.metrics_support import Samples, parse_samples, value
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
@@ -19,8 +21,10 @@ from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
 from upsales_fortnox.main import create_app
 from upsales_fortnox.ops.metrics import observe_job, rate_limit_wait_observer
+from upsales_fortnox.ops.metrics_gauges import read_database_figures
 from upsales_fortnox.ops.metrics_http import metrics_app
 from upsales_fortnox.services import Services, build_services
+from upsales_fortnox.vocabulary import InstallationStatus
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -102,6 +106,27 @@ async def test_done_and_dead_jobs_are_counted_and_the_queue_is_read_from_the_dat
     assert value(after, "upsales_fortnox_queue_depth", state="running") == 0
     # the one queued job is not due yet: nothing waits
     assert value(after, "upsales_fortnox_queue_oldest_seconds") == 0
+
+
+async def test_the_oldest_wait_counts_only_jobs_a_worker_may_run(session_factory: Factory) -> None:
+    """Jobs of an installation that is paused or waits for a Fortnox login wait for someone to
+    act, not for a worker: they leave the queue's age alone (they still count in its depth)."""
+    clock = FakeClock()
+    for status in (
+        InstallationStatus.PAUSED,
+        InstallationStatus.NEEDS_RELOGIN,
+        InstallationStatus.PENDING_LOGIN,
+    ):
+        waiting = await add_installation(session_factory, status=status, name=status.value)
+        await add_job(session_factory, waiting, clock, kind="metrics.ok", entity_id="1")
+    an_hour_later = utcnow() + timedelta(hours=1)
+    figures = await read_database_figures(session_factory, an_hour_later)
+    assert figures.queue_depth["queued"] == 3
+    assert figures.queue_oldest_seconds == 0
+    active = await add_installation(session_factory)
+    await add_job(session_factory, active, clock, kind="metrics.ok", entity_id="1")
+    figures = await read_database_figures(session_factory, an_hour_later)
+    assert 3500 < figures.queue_oldest_seconds <= 3600
 
 
 class _Clock:

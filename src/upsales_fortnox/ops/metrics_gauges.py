@@ -56,7 +56,7 @@ class _FiguresCollector(Collector):
         yield depth
         yield GaugeMetricFamily(
             f"{PREFIX}_queue_oldest_seconds",
-            "How long the oldest due queued job has waited (0: none waits).",
+            "How long the oldest due job of an active installation has waited (0: none waits).",
             value=self._figures.queue_oldest_seconds,
         )
         installations = GaugeMetricFamily(

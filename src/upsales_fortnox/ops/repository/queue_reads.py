@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
 
 
 @dataclass(frozen=True)
@@ -120,11 +121,19 @@ async def oldest_queued_at(session: AsyncSession) -> datetime | None:
     )
 
 
+def _served_by_workers() -> ColumnElement[bool]:
+    """The job's installation is active: workers run its jobs. (A paused one's, or one's
+    waiting for a Fortnox login, wait for someone to act; its status says so.)"""
+    return SyncJob.installation_id.in_(
+        select(Installation.id).where(Installation.status == InstallationStatus.ACTIVE)
+    )
+
+
 async def oldest_due_at(session: AsyncSession, now: datetime) -> datetime | None:
-    """When the oldest job due at ``now`` was queued."""
+    """When the oldest job due at ``now`` that a worker may run was queued."""
     return await session.scalar(
         select(func.min(SyncJob.created_at)).where(
-            SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now
+            SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now, _served_by_workers()
         )
     )
 
@@ -142,11 +151,11 @@ async def dead_jobs_by_kind(session: AsyncSession) -> list[tuple[uuid.UUID, str,
 async def due_jobs_waiting_since(
     session: AsyncSession, now: datetime, queued_before: datetime
 ) -> list[tuple[uuid.UUID, datetime]]:
-    """The installations whose oldest job due at ``now`` was queued before ``queued_before``,
-    with when it was."""
+    """The active installations whose oldest job due at ``now`` was queued before
+    ``queued_before``, with when it was."""
     rows = await session.execute(
         select(SyncJob.installation_id, func.min(SyncJob.created_at))
-        .where(SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now)
+        .where(SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now, _served_by_workers())
         .group_by(SyncJob.installation_id)
         .having(func.min(SyncJob.created_at) < queued_before)
     )
