@@ -9,7 +9,12 @@ import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.api.operator_support import add_fortnox_login, add_job, create_installation
+from tests.api.operator_support import (
+    add_fortnox_login,
+    add_job,
+    create_installation,
+    with_if_match,
+)
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.models.operations import ConnectionCheck
@@ -162,6 +167,46 @@ async def test_an_old_refresh_token_is_reported_before_it_ends(
     reasons = health["reasons"]
     assert isinstance(reasons, list) and [r["code"] for r in reasons] == ["refresh_token_ending"]
     assert "refresh token ends at" in reasons[0]["message"]
+
+
+async def test_a_new_upsales_key_is_not_judged_by_the_refusal_of_the_old_one(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """The operator replaces a refused key: the health no longer asks for what was just done;
+    the next check (hourly, or ``POST …/health/check``) judges the new key."""
+    created = await create_installation(
+        api_client, admin_headers, upsales_api_token="refused-upsales-key-0000"
+    )
+    installation_id = created["id"]
+    await _activate(session_factory, installation_id)
+    async with session_factory() as session:
+        session.add(
+            ConnectionCheck(
+                installation_id=uuid.UUID(installation_id),
+                upsales_key_checked_at=datetime.now(UTC),
+                upsales_key_ok=False,
+                upsales_key_error="upsales_unauthorized",
+            )
+        )
+        await session.commit()
+    url = f"/api/installations/{installation_id}"
+    renamed = await api_client.patch(
+        url, json={"name": "Renamed AB"}, headers=with_if_match(admin_headers, '"2"')
+    )
+    assert renamed.status_code == 200, renamed.text
+    health = await _health(api_client, admin_headers, installation_id)
+    assert [r["code"] for r in health["reasons"]] == ["upsales_key_refused"]  # type: ignore[attr-defined]
+    new_key = await api_client.patch(
+        url,
+        json={"upsales_api_token": "new-upsales-key-1111"},
+        headers=with_if_match(admin_headers, '"3"'),
+    )
+    assert new_key.status_code == 200, new_key.text
+    health = await _health(api_client, admin_headers, installation_id)
+    assert (health["state"], health["reasons"]) == ("ok", [])
+    assert health["upsales"] == {"key_ok": None, "key_checked_at": None}
 
 
 async def test_health_needs_the_operator_token_and_a_known_installation(

@@ -40,6 +40,7 @@ from upsales_fortnox.installations.repository.settings import (
 )
 from upsales_fortnox.installations.versioning import VersionPrecondition
 from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.ops.repository.connection_health import forget_upsales_key_verdict
 from upsales_fortnox.sync.inbound.extras_refresh import enqueue_extras_refresh
 from upsales_fortnox.sync.inbound.reprice import enqueue_reprice
 from upsales_fortnox.vocabulary import InstallationStatus
@@ -204,6 +205,7 @@ async def update_installation(
         updates["upsales_customer_id"] = changes.upsales_customer_id
     if not isinstance(changes.upsales_api_token, Unset):
         updates["upsales_api_token_enc"] = seal_secret(box, changes.upsales_api_token)
+        await forget_upsales_key_verdict(session, installation.id)
     if not isinstance(changes.webhook_secret, Unset):
         updates["webhook_secret_enc"] = seal_secret(box, changes.webhook_secret)
     installation_rows.change_installation(installation, updates)

@@ -52,7 +52,9 @@ class FortnoxConnection(BaseModel):
 
 
 class UpsalesConnection(BaseModel):
-    key_ok: bool | None = Field(description="The last check of the API key; null: never checked.")
+    key_ok: bool | None = Field(
+        description="The last check of the API key; null: not checked since it was set."
+    )
     key_checked_at: datetime | None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -43,6 +43,16 @@ async def record_connection_check(
     except IntegrityError:
         return False
     return True
+
+
+async def forget_upsales_key_verdict(session: AsyncSession, installation_id: uuid.UUID) -> None:
+    """The installation's Upsales API key was replaced: the last check judged the old one, so
+    the new one counts as not checked yet. Does not commit."""
+    await session.execute(
+        update(ConnectionCheck)
+        .where(ConnectionCheck.installation_id == installation_id)
+        .values(upsales_key_ok=None, upsales_key_error=None, upsales_key_checked_at=None)
+    )
 
 
 async def connection_check_of(
