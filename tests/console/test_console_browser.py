@@ -1,8 +1,8 @@
 """The console in a real browser (Debian's Chromium through Playwright) against the service
 served on a loopback port, with both sandboxes: log in, retry a dead job and see it done,
 search an entity's history, watch the initial sync's progress bar move, and the pages refused
-without a session, usable at 375 px and by keyboard. Each page's screenshot is saved under
-``test-artifacts/console/``."""
+without a session or after logging out, usable at 375 px and by keyboard. Each page's
+screenshot is saved under ``test-artifacts/console/``."""
 
 from __future__ import annotations
 
@@ -206,6 +206,25 @@ async def test_pages_refuse_without_a_session(console: Console, browser: Browser
     )
     assert refused.status == 401
     await screenshot(page, "login")
+
+
+async def test_logging_out_ends_the_session_for_every_copy_of_its_cookie(
+    console: Console, browser: Browser
+) -> None:
+    page = await new_page(browser)
+    await log_in(page, console.origin, ADMIN_TOKEN)
+    elsewhere = await browser.new_context()  # the same cookie, copied to another browser
+    await elsewhere.add_cookies(await page.context.cookies())
+    copy = await elsewhere.new_page()
+    await copy.goto(f"{console.origin}/console/queue")
+    assert copy.url == f"{console.origin}/console/queue"
+    await page.get_by_role("button", name="Log out").click()
+    await page.wait_for_url(f"{console.origin}/console/login")
+    for url in _pages(console):
+        for tab in (page, copy):
+            await tab.goto(url)
+            assert tab.url == f"{console.origin}/console/login", url
+    await elsewhere.close()
 
 
 async def test_pages_work_at_375_px_by_keyboard_with_labels_and_contrast(

@@ -4,18 +4,22 @@ bulk retry with its dry run, and pages that reveal no secret."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import add_job, create_installation
 from tests.conftest import ADMIN_TOKEN
 from tests.console.support import CONSOLE_ORIGIN, csrf_of, log_in
 from upsales_fortnox.console import routes, routes_installations, routes_queue
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.models.operations import EndedConsoleSession
 from upsales_fortnox.vocabulary import JobStatus
 
 UPSALES_KEY = "upsales-api-key-secret-4711"
@@ -100,6 +104,40 @@ async def test_a_wrong_token_or_a_missing_login_csrf_is_refused(
     assert no_csrf.status_code == 403
     assert "csrf_failed" in no_csrf.text
     assert "ufs_console_session" not in console.cookies
+
+
+async def test_a_logged_out_session_opens_nothing_again(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """Logging out ends the session itself, not only the browser's copy of its cookie: a copy
+    kept elsewhere (another tab's jar, a proxy, a stolen one) opens no page and no action."""
+    installation_id = await _installation(console, admin_headers)
+    job_id = await add_job(session_factory, installation_id, last_error="boom: failed")
+    async with session_factory() as session:  # one logged out of long ago, expired since
+        session.add(EndedConsoleSession(nonce="old", expires_at=utcnow() - timedelta(hours=2)))
+        await session.commit()
+    csrf = await log_in(console, ADMIN_TOKEN)
+    copy = console.cookies.get("ufs_console_session")
+    assert copy is not None
+    logged_out = await console.post("/console/logout", data={"csrf_token": csrf})
+    assert logged_out.status_code == 303
+    assert logged_out.headers["location"] == "/console/login"
+    assert "ufs_console_session" not in console.cookies
+    console.cookies.set("ufs_console_session", copy, domain="service.test", path="/console")
+    page = await console.get("/console")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/console/login"
+    retry = await console.post(f"/console/jobs/{job_id}/retry", data={"csrf_token": csrf})
+    assert retry.status_code == 401
+    async with session_factory() as session:
+        job = await session.get(SyncJob, job_id)
+        assert job is not None and job.status == JobStatus.DEAD
+        ended = list(await session.scalars(select(EndedConsoleSession.nonce)))
+    assert ended == [copy.split(".")[1]]  # the expired one is forgotten
+    console.cookies.clear()
+    await log_in(console, ADMIN_TOKEN)  # a new login opens a new session
 
 
 async def test_actions_need_a_session_and_its_csrf_token(

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from upsales_fortnox.api.deps import get_services
+from upsales_fortnox.api.deps import SessionDep, get_services
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.console.login_session import SESSION_COOKIE, ConsoleSession, SessionSigner
+from upsales_fortnox.console.repository import session_ended
 
 
 class ConsoleLoginRequired(Exception):
@@ -24,9 +25,10 @@ def signer_for(request: Request) -> SessionSigner:
     )
 
 
-def require_session(request: Request) -> ConsoleSession:
+async def require_session(request: Request, db: SessionDep) -> ConsoleSession:
+    """The session of the request's cookie: genuine, not expired and not logged out of."""
     session = signer_for(request).read(request.cookies.get(SESSION_COOKIE), time.time())
-    if session is None:
+    if session is None or await session_ended(db, session.nonce):
         raise ConsoleLoginRequired
     return session
 

@@ -1,8 +1,10 @@
-"""Console sessions and CSRF tokens: HMAC-signed values, no server-side state.
+"""Console sessions and CSRF tokens: HMAC-signed values.
 
 A session cookie is ``<issued>.<nonce>.<signature>``; its CSRF token is an HMAC of the nonce,
 so a token is valid only with the session it was issued for. The key derives from the
 service's secret key and the operator token: changing the operator token ends every session.
+The only state kept is the nonce of each session logged out of (:mod:`.repository`), until it
+would have expired.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ SESSION_SECONDS: Final = 8 * 3600
 class ConsoleSession:
     nonce: str
     csrf_token: str
+    expires_at: float
+    """When the cookie stops being valid (seconds since the epoch)."""
 
 
 class SessionSigner:
@@ -54,7 +58,9 @@ class SessionSigner:
             return None
         if not 0 <= now - issued < SESSION_SECONDS:
             return None
-        return ConsoleSession(nonce=nonce, csrf_token=self._sign("csrf", nonce))
+        return ConsoleSession(
+            nonce=nonce, csrf_token=self._sign("csrf", nonce), expires_at=issued + SESSION_SECONDS
+        )
 
     def login_token(self, login_nonce: str) -> str:
         """The CSRF token of the login form, bound to its pre-login cookie."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
@@ -26,6 +27,7 @@ from upsales_fortnox.console.login_session import (
 )
 from upsales_fortnox.console.queue_view import queue_summary
 from upsales_fortnox.console.render import STATIC_DIR, redirect, render, render_error
+from upsales_fortnox.console.repository import end_session
 from upsales_fortnox.core.crypto import constant_time_equals
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.service import list_installations
@@ -85,11 +87,15 @@ async def post_login(request: Request, services: ServicesDep) -> Response:
 
 
 @router.post("/logout")
-async def post_logout(request: Request, session: SessionRequired) -> Response:
+async def post_logout(request: Request, session: SessionRequired, db: SessionDep) -> Response:
+    """End the session itself (a copy of its cookie opens nothing again), then the cookie."""
     try:
         await checked_form(request, session)
     except ApiError as exc:
         return render_error(request, exc, session=session)
+    expires_at = datetime.fromtimestamp(session.expires_at, UTC)
+    await end_session(db, session.nonce, expires_at, utcnow())
+    await db.commit()
     response = redirect(LOGIN_URL)
     response.delete_cookie(SESSION_COOKIE, path="/console", secure=True, httponly=True)
     return response

@@ -1,5 +1,5 @@
 """Tables for operators: the shared Fortnox request budget's grants, what the service last saw
-of each connection, and raised alerts."""
+of each connection, raised alerts, and the console sessions logged out of."""
 
 from __future__ import annotations
 
@@ -71,3 +71,13 @@ class AlertState(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     raise_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolve_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EndedConsoleSession(Base):
+    """A console session its operator logged out of, by its cookie's nonce: that cookie opens
+    nothing again. Kept until the session would have expired anyway (``expires_at``)."""
+
+    __tablename__ = "ended_console_sessions"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
