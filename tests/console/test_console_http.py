@@ -3,6 +3,7 @@ bulk retry with its dry run, and pages that reveal no secret."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from tests.conftest import ADMIN_TOKEN
 from tests.console.support import CONSOLE_ORIGIN, csrf_of, log_in
 from upsales_fortnox.console import routes, routes_installations, routes_queue
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.operations import EndedConsoleSession
 from upsales_fortnox.vocabulary import JobStatus
@@ -304,6 +306,30 @@ async def test_bulk_retry_counts_first_then_retries_only_the_matching_dead_jobs(
     async with session_factory() as session:
         untouched = await session.get(SyncJob, other)
         assert untouched is not None and untouched.status == JobStatus.DEAD
+
+
+async def test_every_installation_is_within_reach_of_the_first_page(
+    console: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """Operators run the service for many customers: beyond one page of installations, the
+    next page lists the rest."""
+    async with session_factory() as session:
+        session.add_all(Installation(name=f"Kund {number:03d} AB") for number in range(1, 202))
+        await session.commit()
+    await log_in(console, ADMIN_TOKEN)
+    first = await console.get("/console")
+    assert "Kund 001 AB" in first.text and "Kund 200 AB" in first.text
+    assert "Kund 201 AB" not in first.text
+    assert "201 installations" in first.text
+    found = re.search(r'<a href="(/console\?offset=\d+)" rel="next">', first.text)
+    assert found is not None, "no link to the next page"
+    second = await console.get(found.group(1))
+    assert second.status_code == 200
+    assert "Kund 201 AB" in second.text and "Kund 200 AB" not in second.text
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
+    for offset in ("-1", "x", "9" * 30):
+        refused = await console.get("/console", params={"offset": offset})
+        assert refused.status_code == 422, offset
 
 
 async def test_no_page_reveals_a_secret(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import UTC, datetime
+from typing import Annotated, Final
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from upsales_fortnox.api.deps import ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.schemas import INT32_MAX
 from upsales_fortnox.console import routes_installations, routes_queue
 from upsales_fortnox.console.guard import (
     ConsoleLoginRequired,
@@ -36,6 +38,7 @@ from upsales_fortnox.ops.health_router import health_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 LOGIN_URL = "/console/login"
+INSTALLATIONS_PER_PAGE: Final = 200
 
 
 def _set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
@@ -102,9 +105,15 @@ async def post_logout(request: Request, session: SessionRequired, db: SessionDep
 
 
 @router.get("")
-async def get_index(request: Request, session: SessionRequired, db: SessionDep) -> Response:
+async def get_index(
+    request: Request,
+    session: SessionRequired,
+    db: SessionDep,
+    offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
+) -> Response:
+    """The installations, a page at a time (oldest first), with their health."""
     records, total = await list_installations(
-        db, status=None, upsales_customer_id=None, limit=200, offset=0
+        db, status=None, upsales_customer_id=None, limit=INSTALLATIONS_PER_PAGE, offset=offset
     )
     summary = await queue_summary(db)
     now = utcnow()
@@ -124,6 +133,8 @@ async def get_index(request: Request, session: SessionRequired, db: SessionDep) 
             "installations": rows,
             "total": total,
             "summary": summary,
+            "previous_offset": max(0, offset - INSTALLATIONS_PER_PAGE) if offset else None,
+            "next_offset": offset + len(rows) if offset + len(rows) < total else None,
         },
         session=session,
     )
