@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from upsales_fortnox import __version__
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.models.installation import Installation
 
 REAL_VALUES = {
     "SECRET_KEY": "a-real-secret-key-0123456789",
@@ -114,6 +117,29 @@ def test_installations_are_created_and_listed_and_unknown_ones_are_one_line(
     assert "77" in assert_one_line_error(twice, 1)
     unknown = run_cli("preview", "3f1e2d3c-0000-4000-8000-000000000000", cwd=workdir, env=env)
     assert "3f1e2d3c-0000-4000-8000-000000000000" in assert_one_line_error(unknown, 1)
+
+
+def test_the_installation_list_names_every_installation(workdir: Path) -> None:
+    """Operators run the service for many customers: past a thousand, the list goes on."""
+    url = f"sqlite:///{workdir / 'cli.sqlite3'}"
+    assert run_cli("migrate", cwd=workdir, env={"DATABASE_URL": url}).returncode == 0
+    names = {f"Kund {number:04d} AB" for number in range(1, 1202)}
+
+    async def add() -> None:
+        engine = create_engine(url)
+        try:
+            async with create_session_factory(engine)() as session:
+                session.add_all(Installation(name=name) for name in names)
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(add())
+    listed = run_cli("installations", "list", cwd=workdir, env={"DATABASE_URL": url})
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert len(lines) == len(names)
+    assert {line.split("  ")[-1] for line in lines} == names
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,9 @@ def _login_url(
     return signer.url(settings.public_base_url, installation_id, now=utcnow(), lifetime=lifetime)
 
 
+_LIST_PAGE: Final = 1000
+
+
 @installations_cli.command("list")
 def list_command() -> None:
     """One line per installation: id, status, Fortnox login, Upsales customer id, name."""
@@ -50,10 +53,16 @@ def list_command() -> None:
 
     async def read() -> list[InstallationRecord]:
         services = build_services(settings)
+        records: list[InstallationRecord] = []
         try:
             async with services.session_factory() as session:
-                records, _ = await list_installations(session, limit=1000)
-            return records
+                while True:  # a page at a time, however many there are
+                    page, total = await list_installations(
+                        session, limit=_LIST_PAGE, offset=len(records)
+                    )
+                    records += page
+                    if not page or len(records) >= total:
+                        return records
         finally:
             await services.aclose()
 
