@@ -17,6 +17,7 @@ from tests.intake.support import API_KEY, WEBHOOK_SECRET, create_installation
 from tests.jobs.support import FakeClock, add_installation, add_job
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.alert_rules import AlertKind
+from upsales_fortnox.installations.service import delete_installation
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.alert_checks import AlertThresholds, current_causes
@@ -160,6 +161,34 @@ async def test_a_queue_behind_is_raised_only_for_jobs_a_worker_may_run(
         causes = await current_causes(session, an_hour_later, AlertThresholds())
     behind = [cause.installation_id for cause in causes if cause.kind == AlertKind.QUEUE_BEHIND]
     assert behind == [active]
+
+
+async def test_deleting_an_installation_resolves_its_alerts(services: Services) -> None:
+    """Whatever was raised for an installation is announced resolved once it is deleted: the
+    receiver is not left with alerts no check will ever clear."""
+    installation = await _installation(services)
+    await _bury(services.session_factory, installation.id)
+    async with services.session_factory() as session:
+        await report_reconciliation_differences(session, installation.id, "customers", 2)
+        await session.commit()
+    sender = AlertSender(services.http, ALERT_URL)
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(ALERT_URL).mock(return_value=httpx.Response(200))
+        assert await check_alerts(services, sender) == 2
+        async with services.session_factory() as session:
+            await delete_installation(session, installation.id)
+            await session.commit()
+        assert await check_alerts(services, sender) == 2
+        assert await check_alerts(services, sender) == 0
+    announced = sorted((body["event"], body["kind"]) for body in _bodies(route))
+    assert announced == [
+        ("raised", "dead_jobs"),
+        ("raised", "reconciliation_differences"),
+        ("resolved", "dead_jobs"),
+        ("resolved", "reconciliation_differences"),
+    ]
+    resolved = [body for body in _bodies(route) if body["event"] == "resolved"]
+    assert {body["installation_id"] for body in resolved} == {str(installation.id)}
 
 
 async def test_the_reconciliation_hook_raises_and_resolves_once(services: Services) -> None:

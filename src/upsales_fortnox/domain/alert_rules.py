@@ -9,6 +9,7 @@ the others (reconciliation differences) clear only when their reporter says so.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -54,14 +55,18 @@ class Resolve:
 AlertCommand = Raise | Resolve
 
 
-def decide_alerts(open_causes: dict[str, AlertKind], found: list[Cause]) -> list[AlertCommand]:
+def decide_alerts(
+    open_causes: dict[str, AlertKind], found: list[Cause], deleted: Collection[str] = ()
+) -> list[AlertCommand]:
     """``open_causes``: the keys raised and not yet resolved, with their kind; ``found``: what
-    the checks see now. New causes are raised; open polled causes no longer found resolve."""
+    the checks see now; ``deleted``: the open causes of installations deleted since. New
+    causes are raised; open polled causes no longer found resolve, and a deleted
+    installation's causes of any kind."""
     found_keys = {cause.key for cause in found}
     commands: list[AlertCommand] = [Raise(cause) for cause in found if cause.key not in open_causes]
     commands += [
         Resolve(key)
         for key, kind in sorted(open_causes.items())
-        if kind in POLLED_KINDS and key not in found_keys
+        if key not in found_keys and (kind in POLLED_KINDS or key in deleted)
     ]
     return commands

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     String,
     Text,
+    Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,15 +58,15 @@ class AlertState(Base):
 
     Also the outbox of the alert webhook: ``raise_sent_at``/``resolve_sent_at`` stay null until
     the announcement went out (a cause that comes back after resolving is raised anew).
+    ``installation_id`` has no foreign key: a deleted installation's alerts stay to be announced
+    resolved.
     """
 
     __tablename__ = "alert_states"
 
     cause: Mapped[str] = mapped_column(String(200), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    installation_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("installations.id", ondelete="CASCADE"), index=True
-    )
+    installation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     summary: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

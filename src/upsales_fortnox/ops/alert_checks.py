@@ -11,7 +11,11 @@ from upsales_fortnox.domain.alert_rules import AlertKind, Cause, decide_alerts
 from upsales_fortnox.domain.health_rules import REFRESH_TOKEN_LIFETIME
 from upsales_fortnox.installations.repository.installation_rows import ids_with_status, names_by_id
 from upsales_fortnox.installations.repository.tokens import active_user_logins_refreshed_before
-from upsales_fortnox.ops.repository.alert_states import apply, open_causes
+from upsales_fortnox.ops.repository.alert_states import (
+    apply,
+    open_causes,
+    open_causes_of_deleted_installations,
+)
 from upsales_fortnox.ops.repository.queue_reads import dead_jobs_by_kind, due_jobs_waiting_since
 from upsales_fortnox.vocabulary import InstallationStatus
 
@@ -74,5 +78,7 @@ async def current_causes(session: DbSession, now: datetime, limits: AlertThresho
 
 
 async def sync_causes(session: DbSession, found: list[Cause], now: datetime) -> None:
-    """Raise what is newly found, resolve the polled causes no longer found. Does not commit."""
-    await apply(session, decide_alerts(await open_causes(session), found), now)
+    """Raise what is newly found, resolve the polled causes no longer found and those of
+    deleted installations. Does not commit."""
+    deleted = await open_causes_of_deleted_installations(session)
+    await apply(session, decide_alerts(await open_causes(session), found, deleted), now)

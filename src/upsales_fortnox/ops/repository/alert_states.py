@@ -7,12 +7,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.alert_rules import AlertCommand, AlertKind, Cause, Raise
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.operations import AlertState
 
 
@@ -21,6 +22,19 @@ async def open_causes(session: AsyncSession) -> dict[str, AlertKind]:
         select(AlertState.cause, AlertState.kind).where(AlertState.resolved_at.is_(None))
     )
     return {cause: AlertKind(kind) for cause, kind in rows}
+
+
+async def open_causes_of_deleted_installations(session: AsyncSession) -> set[str]:
+    """The open causes whose installation no longer exists (it was deleted)."""
+    still_there = exists().where(Installation.id == AlertState.installation_id)
+    rows = await session.scalars(
+        select(AlertState.cause).where(
+            AlertState.resolved_at.is_(None),
+            AlertState.installation_id.is_not(None),
+            ~still_there,
+        )
+    )
+    return set(rows)
 
 
 async def apply(session: AsyncSession, commands: list[AlertCommand], now: datetime) -> None:
