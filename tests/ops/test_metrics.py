@@ -126,7 +126,7 @@ async def test_the_oldest_wait_counts_only_jobs_a_worker_may_run(session_factory
     active = await add_installation(session_factory)
     await add_job(session_factory, active, clock, kind="metrics.ok", entity_id="1")
     figures = await read_database_figures(session_factory, an_hour_later)
-    assert 3500 < figures.queue_oldest_seconds <= 3600
+    assert 3500 < figures.queue_oldest_seconds < 3700
 
 
 class _Clock:

@@ -63,7 +63,10 @@ class QueueHealth(BaseModel):
     due: int = Field(description="Queued jobs whose time has come.")
     running: int
     dead: int
-    oldest_pending_at: datetime | None = Field(description="When the oldest due job was queued.")
+    oldest_pending_at: datetime | None = Field(
+        description="Since when the oldest due job has been due (queued, back from a backoff, "
+        "or retried)."
+    )
     oldest_pending_seconds: float | None
 
 

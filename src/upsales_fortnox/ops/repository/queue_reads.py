@@ -24,7 +24,7 @@ class QueueFigures:
     running: int
     dead: int
     oldest_pending_at: datetime | None
-    """When the oldest job that is due now was queued."""
+    """Since when the oldest job that is due now has been due."""
 
 
 @dataclass(frozen=True)
@@ -130,9 +130,10 @@ def _served_by_workers() -> ColumnElement[bool]:
 
 
 async def oldest_due_at(session: AsyncSession, now: datetime) -> datetime | None:
-    """When the oldest job due at ``now`` that a worker may run was queued."""
+    """Since when the oldest job due at ``now`` that a worker may run has been due (a job
+    waits from its due time: queued, back from a backoff, or retried by an operator)."""
     return await session.scalar(
-        select(func.min(SyncJob.created_at)).where(
+        select(func.min(SyncJob.run_after)).where(
             SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now, _served_by_workers()
         )
     )
@@ -151,13 +152,13 @@ async def dead_jobs_by_kind(session: AsyncSession) -> list[tuple[uuid.UUID, str,
 async def due_jobs_waiting_since(
     session: AsyncSession, now: datetime, queued_before: datetime
 ) -> list[tuple[uuid.UUID, datetime]]:
-    """The active installations whose oldest job due at ``now`` was queued before
-    ``queued_before``, with when it was."""
+    """The active installations whose oldest job due at ``now`` has been due since before
+    ``queued_before``, with since when."""
     rows = await session.execute(
-        select(SyncJob.installation_id, func.min(SyncJob.created_at))
+        select(SyncJob.installation_id, func.min(SyncJob.run_after))
         .where(SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now, _served_by_workers())
         .group_by(SyncJob.installation_id)
-        .having(func.min(SyncJob.created_at) < queued_before)
+        .having(func.min(SyncJob.run_after) < queued_before)
     )
     return [(installation_id, oldest) for installation_id, oldest in rows]
 
@@ -165,7 +166,8 @@ async def due_jobs_waiting_since(
 async def queue_figures(
     session: AsyncSession, installation_id: uuid.UUID, now: datetime
 ) -> QueueFigures:
-    """One installation's jobs: queued, due, running, dead, and the oldest due one's age."""
+    """One installation's jobs: queued, due, running, dead, and since when the oldest due one
+    has been due."""
     is_due = (SyncJob.status == JobStatus.QUEUED) & (SyncJob.run_after <= now)
     row = (
         await session.execute(
@@ -174,7 +176,7 @@ async def queue_figures(
                 func.count().filter(is_due),
                 func.count().filter(SyncJob.status == JobStatus.RUNNING),
                 func.count().filter(SyncJob.status == JobStatus.DEAD),
-                func.min(case((is_due, SyncJob.created_at))),
+                func.min(case((is_due, SyncJob.run_after))),
             ).where(
                 SyncJob.installation_id == installation_id,
                 SyncJob.status != JobStatus.DONE,
