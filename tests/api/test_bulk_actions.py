@@ -98,6 +98,35 @@ async def test_bulk_retry_counts_first_then_requeues_only_what_the_filter_picks(
     assert again.json()["matched"] == 0
 
 
+async def test_two_dead_jobs_of_one_entity_come_back_as_one_queued_job_named_for_both(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """The order died, a later hook's job for it died too: retried together they leave one
+    queued job with the later hint, and the answer names that job for each of them."""
+    mine = (await create_installation(api_client, admin_headers))["id"]
+    first = await add_job(session_factory, mine, entity_id="7", payload={"hint": "first"})
+    later = await add_job(session_factory, mine, entity_id="7", payload={"hint": "later"})
+    other = await add_job(session_factory, mine, entity_id="8")
+    run = await api_client.post(
+        "/api/jobs/retry-dead", json={"dry_run": False}, headers=admin_headers
+    )
+    assert run.status_code == 200, run.text
+    statuses = await _statuses(session_factory, [first, later, other])
+    queued = first if statuses[0] == "queued" else later
+    assert sorted(statuses) == ["done", "queued", "queued"]
+    assert run.json() == {
+        "dry_run": False,
+        "matched": 3,
+        "retried": 3,
+        "retried_job_ids": [queued, queued, other],
+        "remaining": 0,
+    }
+    detail = await api_client.get(f"/api/jobs/{queued}", headers=admin_headers)
+    assert detail.json()["payload"] == {"hint": "later"}
+
+
 async def test_bulk_retry_respects_its_limit_and_refuses_bad_filters(
     api_client: httpx.AsyncClient,
     admin_headers: dict[str, str],

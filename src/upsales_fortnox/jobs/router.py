@@ -104,10 +104,10 @@ async def get_job(job_id: JobId, session: SessionDep) -> JobDetail:
     "/{job_id}/retry",
     response_model=JobDetail,
     summary="Retry a dead job",
-    description="Queues the dead job again (attempts reset, due now, `last_error` kept). When "
-    "a job for the same entity is already queued, the dead one is marked done with "
-    '`result: {"merged_into": id}` and the queued job is returned. `job_not_dead` (409) for '
-    "any other status.",
+    description="Queues the dead job again (attempts reset, due now, `last_error` kept) and "
+    "returns it. When a job for the same entity is already queued, that one is folded into it: "
+    'marked done with `result: {"merged_into": id}`, its payload (the later hint) taken over. '
+    "`job_not_dead` (409) for any other status.",
     responses=error_responses(404, 409),
 )
 async def post_job_retry(job_id: JobId, session: SessionDep) -> JobDetail:

@@ -13,7 +13,13 @@ from typing import Final
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import Enqueued, enqueue, retry_dead_job
-from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs, dead_job_ids
+from upsales_fortnox.jobs.results import MergedInto
+from upsales_fortnox.ops.repository.queue_reads import (
+    DeadJobFilter,
+    count_dead_jobs,
+    dead_job_ids,
+    fresh_job,
+)
 from upsales_fortnox.vocabulary import JobKind
 
 #: Most dead jobs one bulk retry requeues; the answer says how many remain.
@@ -46,12 +52,29 @@ class BulkRetryResult:
 async def retry_dead_jobs(
     session: DbSession, selection: DeadJobFilter, *, limit: int = MAX_BULK_RETRY
 ) -> BulkRetryResult:
-    """Requeue up to ``limit`` of the matching dead jobs, oldest first. Does not commit."""
+    """Requeue up to ``limit`` of the matching dead jobs, the oldest. Does not commit.
+
+    They go back newest first: two of one entity leave one queued job, and a retry folds the
+    job queued before it into itself, so the one left carries the later job's payload. Each
+    is then named by the job now queued in its place.
+    """
     matched = await count_dead_jobs(session, selection)
     job_ids = await dead_job_ids(session, selection, limit)
     now = utcnow()
-    retried = [(await retry_dead_job(session, job_id, now=now)).id for job_id in job_ids]
-    return BulkRetryResult(matched=matched, retried_job_ids=retried)
+    for job_id in reversed(job_ids):
+        await retry_dead_job(session, job_id, now=now)
+    return BulkRetryResult(
+        matched=matched, retried_job_ids=[await _queued_in_place_of(session, i) for i in job_ids]
+    )
+
+
+async def _queued_in_place_of(session: DbSession, job_id: int) -> int:
+    """The job queued for ``job_id``: itself, or the one it was folded into."""
+    job = await fresh_job(session, job_id)
+    result = job.result if job is not None else None
+    if result and "merged_into" in result:
+        return MergedInto.from_json(result).job_id
+    return job_id
 
 
 async def replay_entity(
