@@ -216,7 +216,7 @@ async def test_a_tenant_connected_elsewhere_during_the_login_is_refused_by_the_d
 
     async def check_missing_the_other_login(*args: Any) -> bool:
         checks.append("check")
-        return False if len(checks) == 1 else await real_check(*args)
+        return False if len(checks) <= 2 else await real_check(*args)
 
     monkeypatch.setattr(login_module, "tenant_connected_elsewhere", check_missing_the_other_login)
 
@@ -226,7 +226,7 @@ async def test_a_tenant_connected_elsewhere_during_the_login_is_refused_by_the_d
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "tenant_already_connected"
-    assert len(checks) == 2  # the check, then its answer for the refused write
+    assert len(checks) == 3  # the check, again under the lock, then the refused write's
     assert await snapshot(harness, installation_id) == before
     assert await credential_rows(harness) == rows_before
 

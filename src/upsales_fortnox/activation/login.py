@@ -18,7 +18,9 @@ the installation and its tokens as they were):
 5. a tenant connected to another installation → 409 ``tenant_already_connected``; an
    installation that was connected to a different tenant → 409 ``tenant_mismatch`` (its links
    would point into the wrong Fortnox company);
-6. the tokens are stored encrypted (:meth:`DbTokenStore.save_initial`), then the installation
+6. in one transaction, under the installation's lock: the tenant is checked again (a login
+   racing this one may have connected another company meanwhile: ``tenant_mismatch``), the
+   tokens are stored encrypted (:meth:`DbTokenStore.save_initial`), and the installation
    gets its tenant id and becomes ``active`` (a ``paused`` one stays paused: the operator paused
    it), and its queued jobs (parked while it needed a new login) are made due now; the first
    login also starts the Upsales catch-up's checkpoints (:mod:`upsales_fortnox.sync.catchup`).
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,19 +46,22 @@ from upsales_fortnox.activation.state import (
     browser_binding,
     new_nonce,
 )
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.api_clients import tenant_key
 from upsales_fortnox.installations.errors import TenantTaken
+from upsales_fortnox.installations.fortnox_tokens import Connect
 from upsales_fortnox.installations.repository.installation_rows import (
     connect_tenant,
     find_installation,
+    lock_installation,
     tenant_connected_elsewhere,
 )
-from upsales_fortnox.installations.repository.tokens import delete_credentials
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError, SyncError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.jobs import release_installation_jobs
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.checkpoints import seed_checkpoints
 from upsales_fortnox.sync.reconcile import seed_reconcile_checkpoints
@@ -156,8 +161,13 @@ class FortnoxLogin:
             claims.installation_id, token_set
         )
         await self._check_tenant(claims.installation_id, tenant_id)
-        await self._services.token_store.save_initial(claims.installation_id, token_set)
-        await self._activate(claims.installation_id, tenant_id)
+        await self._store_connected(
+            tenant_id,
+            lambda connect: self._services.token_store.save_initial(
+                claims.installation_id, token_set, connect=connect
+            ),
+            claims.installation_id,
+        )
         return claims.installation_id
 
     async def connect_service_account(self, installation_id: uuid.UUID, tenant_id: str) -> None:
@@ -165,7 +175,13 @@ class FortnoxLogin:
         tenant id is stored now, since every later token request names it."""
         await self._check_tenant(installation_id, tenant_id)
         try:
-            await self._services.token_store.save_service_account(installation_id, tenant_id)
+            await self._store_connected(
+                tenant_id,
+                lambda connect: self._services.token_store.save_service_account(
+                    installation_id, tenant_id, connect=connect
+                ),
+                installation_id,
+            )
         except RetryableError:
             raise ActivationError(
                 502, "fortnox_unavailable", "Fortnox could not be reached; try again"
@@ -174,7 +190,6 @@ class FortnoxLogin:
             raise ActivationError(
                 409, "service_account_refused", f"Fortnox refused the service account: {exc}"
             ) from None
-        await self._activate(installation_id, tenant_id)
 
     async def _consume(self, state: str | None, binding: str | None) -> StateClaims:
         now = self._clock()
@@ -247,39 +262,62 @@ class FortnoxLogin:
         return str(information.DatabaseNumber)
 
     async def _check_tenant(self, installation_id: uuid.UUID, tenant_id: str) -> None:
+        """Refuse early, before the tokens are asked for or stored; :meth:`_connect` checks
+        again under the installation's lock."""
         async with self._services.session_factory() as session:
             installation = await find_installation(session, installation_id)
             if installation is None:
                 raise _installation_not_found(installation_id)
-            if installation.fortnox_tenant_id not in (None, tenant_id):
-                raise ActivationError(
-                    409,
-                    "tenant_mismatch",
-                    "this installation is connected to another Fortnox company; log in to "
-                    "that company (or ask an operator to disconnect it first)",
-                )
-            if await tenant_connected_elsewhere(session, tenant_id, installation_id):
-                raise _tenant_already_connected()
+            await _check_tenant_of(session, installation, tenant_id)
 
-    async def _activate(self, installation_id: uuid.UUID, tenant_id: str) -> None:
-        """Store the tenant and activate. A login of another installation to the same tenant
-        that passed :meth:`_check_tenant` at the same time is refused by the database's
-        one-installation-per-tenant constraint, and answered as the check would."""
+    async def _store_connected(
+        self,
+        tenant_id: str,
+        store_tokens: Callable[[Connect], Awaitable[object]],
+        installation_id: uuid.UUID,
+    ) -> None:
+        """Store the tokens (``store_tokens``) in one transaction with the tenant and the
+        activation (:meth:`_connect`), so a login racing another one to a different company
+        cannot leave one company's tokens under the other's tenant. A login of another
+        installation to the same tenant that passed :meth:`_check_tenant` at the same time is
+        refused by the database's one-installation-per-tenant constraint, and answered as the
+        check would; nothing of the refused login is kept."""
         now = self._clock()
+
+        async def connect(session: DbSession) -> None:
+            await self._connect(session, installation_id, tenant_id, now)
+
         try:
-            async with self._services.session_factory() as session, session.begin():
-                installation = await find_installation(session, installation_id)
-                if installation is None:
-                    raise _installation_not_found(installation_id)
-                await connect_tenant(session, installation, tenant_id)
-                await release_installation_jobs(session, installation_id, now=now)
-                await seed_checkpoints(session, installation_id, now)
-                await seed_reconcile_checkpoints(session, installation_id, now)
+            await store_tokens(connect)
         except TenantTaken:
-            async with self._services.session_factory() as session, session.begin():
+            async with self._services.session_factory() as session:
                 if not await tenant_connected_elsewhere(session, tenant_id, installation_id):
                     raise
-                # nothing of the refused login is kept: the tokens it stored go too (the
-                # installation had no tenant, so they were this login's)
-                await delete_credentials(session, installation_id)
             raise _tenant_already_connected() from None
+
+    @staticmethod
+    async def _connect(
+        session: DbSession, installation_id: uuid.UUID, tenant_id: str, now: datetime
+    ) -> None:
+        """Under the installation's lock: check the tenant again (another login may have
+        connected it since :meth:`_check_tenant`), store it and activate."""
+        installation = await lock_installation(session, installation_id)
+        if installation is None:
+            raise _installation_not_found(installation_id)
+        await _check_tenant_of(session, installation, tenant_id)
+        await connect_tenant(session, installation, tenant_id)
+        await release_installation_jobs(session, installation_id, now=now)
+        await seed_checkpoints(session, installation_id, now)
+        await seed_reconcile_checkpoints(session, installation_id, now)
+
+
+async def _check_tenant_of(session: DbSession, installation: Installation, tenant_id: str) -> None:
+    if installation.fortnox_tenant_id not in (None, tenant_id):
+        raise ActivationError(
+            409,
+            "tenant_mismatch",
+            "this installation is connected to another Fortnox company; log in to "
+            "that company (or ask an operator to disconnect it first)",
+        )
+    if await tenant_connected_elsewhere(session, tenant_id, installation.id):
+        raise _tenant_already_connected()

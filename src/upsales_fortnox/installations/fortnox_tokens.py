@@ -30,7 +30,7 @@ import asyncio
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,6 +68,10 @@ RELOGIN_REASON = (
 )
 
 
+Connect = Callable[[DbSession], Awaitable[None]]
+"""Writes the installation's side of a new login in the transaction that stores its tokens."""
+
+
 @dataclass(frozen=True)
 class _CachedToken:
     access_token: str
@@ -94,12 +98,18 @@ class DbTokenStore:
         # Digest of a refresh token Fortnox rejected, so waiters do not try it again.
         self._dead_refresh_tokens: dict[uuid.UUID, str] = {}
 
-    async def save_initial(self, installation_id: uuid.UUID, token_set: TokenSet) -> None:
+    async def save_initial(
+        self, installation_id: uuid.UUID, token_set: TokenSet, *, connect: Connect | None = None
+    ) -> None:
         """Store the tokens of a (new) login, replacing any old ones.
 
-        The installation's status and tenant id are the caller's to update.
+        The installation's status and tenant id are the caller's to update, in ``connect``:
+        it runs first in the same transaction, so the tokens are stored only with what it
+        writes (when it raises, nothing is).
         """
         async with self._session_factory() as session, session.begin():
+            if connect is not None:
+                await connect(session)
             await save_tokens(session, installation_id, USER_LOGIN, self._seal(token_set))
         self._dead_refresh_tokens.pop(installation_id, None)
         self._cache[installation_id] = _CachedToken(token_set.access_token, token_set.expires_at)
@@ -206,12 +216,17 @@ class DbTokenStore:
             self._dead_refresh_tokens[installation_id] = digest
             raise
 
-    async def save_service_account(self, installation_id: uuid.UUID, tenant_id: str) -> TokenSet:
+    async def save_service_account(
+        self, installation_id: uuid.UUID, tenant_id: str, *, connect: Connect | None = None
+    ) -> TokenSet:
         """Connect a Fortnox service account: the first client-credentials token for
         ``tenant_id``, stored as the installation's tokens (kind ``service``, no refresh token).
-        The installation's status and tenant id are the caller's to update."""
+        The installation's status and tenant id are the caller's to update, in ``connect`` (as
+        :meth:`save_initial`)."""
         token_set = await self._oauth.client_credentials(tenant_id)
         async with self._session_factory() as session, session.begin():
+            if connect is not None:
+                await connect(session)
             await save_tokens(session, installation_id, SERVICE_ACCOUNT, self._seal(token_set))
         self._dead_refresh_tokens.pop(installation_id, None)
         self._cache[installation_id] = _CachedToken(token_set.access_token, token_set.expires_at)

@@ -43,6 +43,28 @@ async def find_installation(
     return await session.get(Installation, installation_id)
 
 
+async def lock_installation(
+    session: AsyncSession, installation_id: uuid.UUID
+) -> Installation | None:
+    """Read the installation, fresh, under a lock held until the transaction ends.
+
+    ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite, which has no row locks, a no-op
+    ``UPDATE`` of the row first, which takes the database's write lock.
+    """
+    query = select(Installation).where(Installation.id == installation_id)
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(Installation)
+            .where(Installation.id == installation_id)
+            .values(updated_at=Installation.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        query = query.with_for_update()
+    result = await session.execute(query.execution_options(populate_existing=True))
+    return result.scalar_one_or_none()
+
+
 async def installation_with_login(
     session: AsyncSession, installation_id: uuid.UUID
 ) -> InstallationWithLogin | None:
