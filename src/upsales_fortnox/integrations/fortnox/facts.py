@@ -248,7 +248,11 @@ stock points)."""
 NO_WAREHOUSE_STATUSES: Final = frozenset({403, 404})
 """How a company without Fortnox Lager answers the stock balance: *unverified* (undocumented);
 any of these statuses is read as "no warehouse module", and the article's ``QuantityInStock`` and
-``DisposableQuantity`` are used instead (:mod:`upsales_fortnox.integrations.fortnox.stock`)."""
+``DisposableQuantity`` are used instead (:mod:`upsales_fortnox.integrations.fortnox.stock`).
+Which scope the stock balance needs is *unverified* too: neither the spec nor the reference's
+scope table names one, so the login asks for none more (an unknown scope could refuse every
+login); if Fortnox wants one, its 403 reads as no warehouse module and the stock comes from the
+article, as for a company without Fortnox Lager."""
 
 CONSENT_TYPE_KEYS: Final = ("type", "eventType", "event", "topic")
 CONSENT_TENANT_KEYS: Final = ("tenantId", "tenant_id", "TenantId", "databaseNumber")
