@@ -132,3 +132,15 @@ async def test_responses_are_snapshots_not_live_objects(
         demo.customer_id, "accounts", demo.account_ids[0], {"name": "Nytt Namn AB"}
     )
     assert before["name"] == "Nordisk Verkstad AB"
+
+
+async def test_mod_date_has_whole_seconds_as_upsales_answers(
+    client: httpx.AsyncClient, demo: DemoUpsalesSeed, clock: FakeClock
+) -> None:
+    """Every ``regDate``/``modDate`` in Upsales' Postman examples ends in ``.000Z``."""
+    clock.advance(1.75)
+    account = body(await client.post("accounts", json={"name": "Sekund AB"}))["data"]
+    assert account["regDate"] == account["modDate"] == "2024-06-01T12:00:01.000Z"
+    clock.advance(0.5)
+    updated = body(await client.put(f"accounts/{account['id']}", json={"notes": "x"}))["data"]
+    assert updated["modDate"] == "2024-06-01T12:00:02.000Z"

@@ -1,15 +1,20 @@
-"""Upsales' date formats: ``YYYY-MM-DD`` for dates, ``2018-05-22T11:08:26.000Z`` for timestamps."""
+"""Upsales' date formats: ``YYYY-MM-DD`` for dates, ``2018-05-22T11:08:26.000Z`` for timestamps.
+
+Timestamps keep whole seconds: every ``regDate``/``modDate`` in Upsales' Postman examples ends in
+``.000Z``, so two changes within one second carry the same ``modDate``.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
 
 @lru_cache(maxsize=256)
 def format_timestamp(epoch_seconds: float) -> str:
-    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    moment = datetime.fromtimestamp(math.floor(epoch_seconds), tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @lru_cache(maxsize=256)
