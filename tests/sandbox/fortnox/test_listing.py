@@ -89,6 +89,18 @@ async def test_lastmodified_keeps_entities_changed_since(
     assert await customer_numbers(api, lastmodified="2023-11-14 00:00") == ["1", "2", "3"]
 
 
+async def test_lastmodified_may_be_a_date_alone(
+    api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int, clock: ManualClock
+) -> None:
+    """Fortnox's parameters guide shows ``lastmodified=2021-06-01``: a date means its midnight."""
+    sandbox.seed(tenant_id, customers=[{"Name": "Before midnight"}])
+    clock.advance(2820)  # 2023-11-15 00:00:20 Stockholm (the access token lives an hour)
+    await api.post("/3/customers", json={"Customer": {"Name": "After midnight"}})
+
+    assert await customer_numbers(api, lastmodified="2023-11-15") == ["2"]
+    assert await customer_numbers(api, lastmodified="2023-11-14") == ["1", "2"]
+
+
 async def test_bad_lastmodified_is_refused(api: httpx.AsyncClient) -> None:
     response = await api.get("/3/customers", params={"lastmodified": "yesterday"})
 

@@ -11,8 +11,9 @@ Choices (documented here, since the real behaviour is partly *unverified*):
 - ``limit`` outside 1..500 or ``page`` below 1 is refused (2000588). ``offset`` skips that many
   items before the page starts. An empty list still reports ``@TotalPages`` 1.
 - More than one resource-specific search parameter is refused (2000588).
-- ``lastmodified`` (``YYYY-MM-DD HH:MM`` or ``…:SS``, Swedish time) keeps entities changed at or
-  after that moment.
+- ``lastmodified`` (``YYYY-MM-DD HH:MM`` or ``…:SS``, Swedish time; or a date alone, as in
+  Fortnox's parameters guide, meaning its midnight) keeps entities changed at or after that
+  moment.
 - Without ``sortby`` items come in creation order (ascending numbers for auto-numbered ones).
 """
 
@@ -109,7 +110,7 @@ def parse_lastmodified(value: str) -> float:
     """The instant a ``lastmodified`` value names, read as Swedish wall time: an ambiguous
     autumn time (02:00-02:59 on the change day) as its first, summer-time pass; a time in the
     spring gap moved forward by the gap (02:30 is 03:30 summer time), as ``java.time`` does."""
-    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
         try:
             moment = dt.datetime.strptime(value, pattern)
         except ValueError:
