@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.sync.outbound.outbound_builders import order, order_row
+from upsales_fortnox.core.texts import Phrase
 from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAME, no_article_product
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.money import ORE, fortnox_net, round_ore
@@ -294,3 +295,31 @@ def test_the_catch_all_product_is_made_with_its_swedish_name_and_known_by_every_
     ).orderRow
     assert rows is not None
     assert with_catch_all_named(rows, {}) == {77: WITHOUT_ARTICLE, 78: WITHOUT_ARTICLE}
+
+
+@pytest.mark.parametrize(
+    ("row", "bundle"),
+    [
+        (("100", "1e15"), None),
+        (("1e15", "1"), None),
+        (("1", "100"), {"productId": 11, "quantity": 1, "price": "1e999999"}),
+        (("1", "100"), {"productId": 11, "quantity": "-1e16", "price": "5"}),
+    ],
+    ids=["price", "quantity", "bundle-price", "bundle-quantity"],
+)
+def test_an_amount_past_the_largest_a_document_carries_makes_the_order_unsendable(
+    row: tuple[str, str], bundle: dict[str, object] | None
+) -> None:
+    """Refused before any arithmetic: a bundle price of a million digits is a weight whose
+    exact fraction alone took half a second to make."""
+    quantity, price = row
+    rows = order(
+        [order_row(10, quantity, price, bundle=[bundle, {"productId": 12, "quantity": 1}])]
+        if bundle
+        else [order_row(10, quantity, price)]
+    ).orderRow
+    assert rows is not None
+    with pytest.raises(UnsendableOrder) as refused:
+        plan_rows(rows, ProductBundleMode.ONLY_SUB_PRODUCTS, {10: "A", 11: "B", 12: "C"})
+    assert refused.value.code == "order_not_sendable"
+    assert Phrase("order.amounts_out_of_range") in str(refused.value)

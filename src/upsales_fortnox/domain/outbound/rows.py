@@ -15,7 +15,7 @@ See :mod:`.money` for how the amounts are made to add up to Upsales' net value e
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, DecimalException
 from typing import Final
@@ -29,6 +29,7 @@ from upsales_fortnox.domain.outbound.money import (
     split_amount,
 )
 from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.facts import LARGEST_AMOUNT
 from upsales_fortnox.integrations.upsales.models import BundleRow, OrderRow
 from upsales_fortnox.vocabulary import ProductBundleMode
 
@@ -204,13 +205,34 @@ def plan_rows(
 ) -> list[PlannedRow]:
     """The Fortnox rows for an order's rows. ``article_numbers`` maps Upsales product ids to
     Fortnox article numbers (:data:`WITHOUT_ARTICLE`: rows without an article); a product
-    missing from it raises :class:`ProductNotInFortnox`. Quantities and prices whose amounts
-    the öre arithmetic cannot hold (more digits than the decimal context keeps) raise
-    :class:`UnsendableOrder`: no Fortnox document can carry them."""
+    missing from it raises :class:`ProductNotInFortnox`. Quantities and prices past the largest
+    a document carries, or whose amounts the öre arithmetic cannot hold (more digits than the
+    decimal context keeps), raise :class:`UnsendableOrder`: no Fortnox document can carry them."""
+    if not all(_within_range(value) for value in _amounts(rows)):
+        raise UnsendableOrder(Phrase("order.amounts_out_of_range"))
     try:
         return _planned_rows(rows, mode, article_numbers, product_names or {})
     except DecimalException:
         raise UnsendableOrder(Phrase("order.amounts_out_of_range")) from None
+
+
+def _amounts(rows: Sequence[OrderRow]) -> Iterator[Decimal | None]:
+    """Every quantity and price of the rows and their bundles."""
+    for row in rows:
+        yield from (row.quantity, row.price, row.listPrice)
+        for item in row.bundleRows or ():
+            yield from (item.quantity, item.price, item.listPrice)
+
+
+LARGEST_AMOUNT_DIGITS: Final = LARGEST_AMOUNT.adjusted()
+
+
+def _within_range(value: Decimal | None) -> bool:
+    """Below :data:`~upsales_fortnox.integrations.fortnox.facts.LARGEST_AMOUNT` in size (read
+    from the exponent, so a number of a million digits costs nothing to judge)."""
+    if value is None or value.is_zero():
+        return True
+    return value.is_finite() and value.adjusted() < LARGEST_AMOUNT_DIGITS
 
 
 def _planned_rows(

@@ -64,6 +64,11 @@ PUT_UPDATES_ONLY_SENT_FIELDS: Final = True
 the fields it sends, except the row list, which it replaces (spec, ``PUT /3/orders/{n}``). The
 write models send only their declared write fields, so nothing read is ever written back."""
 
+LARGEST_AMOUNT: Final = Decimal(10) ** 15
+"""No quantity or price of a document row reaches this: *unverified* (Fortnox documents no
+limit; this one lies far above any real order). A won order with one as large is refused before
+any arithmetic, which an amount of a million digits would make slow."""
+
 ROW_TOTAL_FORMULA: Final = "PERCENT: qty*price*(1-d/100); AMOUNT: qty*price-d"
 """How Fortnox computes a row's ``Total`` (reference fortnox.md "Totals"): *unverified*. Kept as
 :func:`upsales_fortnox.domain.outbound.money.fortnox_row_total`, which plans price and discount so
