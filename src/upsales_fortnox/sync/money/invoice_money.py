@@ -51,11 +51,13 @@ from upsales_fortnox.integrations.fortnox.errors import (
 from upsales_fortnox.integrations.fortnox.facts import LASTMODIFIED_TIMEZONE
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteOff
-from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
-from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
-from upsales_fortnox.integrations.upsales.models import OrderDraft
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
-from upsales_fortnox.sync.money.fields import payment_field_ids, payment_values
+from upsales_fortnox.sync.money.fields import (
+    WRITTEN,
+    payment_field_ids,
+    payment_values,
+    write_order_values,
+)
 from upsales_fortnox.sync.results.inbound import SKIP, PaymentStatusWritten
 from upsales_fortnox.vocabulary import FortnoxType
 
@@ -194,15 +196,5 @@ async def sync_invoice_money(
 async def write_payment_state(job: InboundJob, order_id: int, state: PaymentState) -> bool:
     """Put ``state`` in the order's payment fields; False when they showed it already (no
     write) or the order is gone."""
-    upsales = job.context.upsales
-    try:
-        order = await upsales.get_order(order_id)
-    except UpsalesNotFound:
-        return False
     wanted = payment_values(state, await payment_field_ids(job))
-    current = {item.fieldId: item.value for item in order.custom or []}
-    if all(current.get(item.fieldId) == item.value for item in wanted):
-        return False
-    custom = with_custom_values(order.custom, wanted)
-    await upsales.update_order(order_id, OrderDraft(custom=custom))
-    return True
+    return await write_order_values(job.context.upsales, order_id, wanted) == WRITTEN
