@@ -99,6 +99,9 @@ class JobKind(StrEnum):
     REFRESH_PRODUCT_EXTRAS = "refresh_product_extras"
     """Every linked product's stock and currency prices, after ``stockLevels`` or
     ``currencyPriceLists`` was turned on (or given another currency)."""
+    REFRESH_ORDER_FIELDS = "refresh_order_fields"
+    """Every linked order's payment status or document link, after ``paymentStatus`` or
+    ``documentLinks`` was turned on; ``entity_id`` names the settings (``paymentStatus``)."""
     INITIAL_SYNC = "initial_sync"
     """The first import of an installation's Fortnox records into Upsales."""
 

@@ -31,6 +31,7 @@ from upsales_fortnox.sync.results.inbound import (
     RepriceResult,
     StockWritten,
 )
+from upsales_fortnox.sync.results.order_refresh import OrderFieldsRefreshResult
 from upsales_fortnox.sync.results.outbound import CompanySyncResult, DealCustomer, WonDealResult
 from upsales_fortnox.sync.results.periodic import CatchUpResult, ReconcileResult, TopicCatchUp
 from upsales_fortnox.sync.results.records import FortnoxRef
@@ -144,6 +145,12 @@ OTHER_CASES: list[tuple[JobKind, str, Any]] = [
         "products",
         ExtrasRefreshResult(2, 0, {"stock": {"written": 2}}),
     ),
+    (
+        JobKind.REFRESH_ORDER_FIELDS,
+        "paymentStatus",
+        OrderFieldsRefreshResult(("paymentStatus",), checked=2, written=2, statuses={"paid": 2}),
+    ),
+    (JobKind.REFRESH_ORDER_FIELDS, "documentLinks", OrderFieldsRefreshResult()),
     (JobKind.INITIAL_SYNC, "all", _progress()),
 ]
 

@@ -450,3 +450,48 @@ async def test_turning_stock_or_a_currency_on_queues_the_products_refresh(
     assert await put({**with_euro, "stockLevels": False}) == 2  # turned off: nothing to write
     euro_elsewhere = {**with_euro, "stockLevels": False, "currencyPriceLists": {"EUR": "EURO2"}}
     assert await put(euro_elsewhere) == 3  # EUR priced from another list
+
+
+async def test_turning_payment_status_or_document_links_on_queues_the_orders_refresh(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    url = await _settings_url(api_client, admin_headers)
+    versions = iter(range(100))
+
+    async def put(settings: dict[str, Any]) -> list[str | None]:
+        """Save ``settings``; the refreshes queued so far, by the settings each is for."""
+        etag = f'"{next(versions)}"'
+        response = await api_client.put(
+            url, json=settings, headers=with_if_match(admin_headers, etag)
+        )
+        assert response.status_code == 200, response.text
+        async with session_factory() as session:
+            queued = list(
+                await session.scalars(
+                    select(SyncJob.entity_id)
+                    .where(SyncJob.kind == JobKind.REFRESH_ORDER_FIELDS)
+                    .order_by(SyncJob.id)
+                )
+            )
+            await session.execute(  # each refresh runs: a later one is a new job
+                update(SyncJob)
+                .where(SyncJob.kind == JobKind.REFRESH_ORDER_FIELDS)
+                .values(status=JobStatus.DONE)
+            )
+            await session.commit()
+        return queued
+
+    base = {**VALID_SETTINGS, "paymentStatus": False, "documentLinks": False}
+    assert await put(base) == []
+    assert await put({**base, "paymentStatus": True}) == ["paymentStatus"]
+    assert await put({**base, "paymentStatus": True, "wonStage": 99}) == ["paymentStatus"]
+    both = {**base, "paymentStatus": True, "documentLinks": True}
+    assert await put(both) == ["paymentStatus", "documentLinks"]
+    assert await put(base) == ["paymentStatus", "documentLinks"]  # turned off: nothing
+    assert await put({**both, "creditInvoices": True}) == [
+        "paymentStatus",
+        "documentLinks",
+        "documentLinks+paymentStatus",  # both at once: one refresh
+    ]

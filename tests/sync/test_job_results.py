@@ -24,6 +24,7 @@ from upsales_fortnox.sync.results.inbound import (
     RepriceResult,
     StockWritten,
 )
+from upsales_fortnox.sync.results.order_refresh import OrderFieldsRefreshResult
 from upsales_fortnox.sync.results.outbound import (
     CompanySyncResult,
     DealCustomer,
@@ -357,6 +358,35 @@ STORED: list[tuple[JobKind, dict[str, Any], object]] = [
                 "stock": {"written": 1, "unchanged": 1},
                 "currency_prices": {"written": 1, "failed": 1},
             },
+        ),
+    ),
+    (
+        JobKind.REFRESH_ORDER_FIELDS,
+        {"outcome": "skip", "reason": "paymentStatus and documentLinks are off"},
+        OrderFieldsRefreshResult(),
+    ),
+    (
+        JobKind.REFRESH_ORDER_FIELDS,
+        {
+            "settings": ["documentLinks", "paymentStatus"],
+            "orders_checked": 5,
+            "written": 2,
+            "unchanged": 1,
+            "orders_missing": 1,
+            "failed": 1,
+            "invoices_missing": 0,
+            "payment_status": {"paid": 2, "open": 1},
+            "payment_scope_missing": True,
+        },
+        OrderFieldsRefreshResult(
+            ("documentLinks", "paymentStatus"),
+            checked=5,
+            written=2,
+            unchanged=1,
+            orders_missing=1,
+            failed=1,
+            statuses={"paid": 2, "open": 1},
+            payment_scope_missing=True,
         ),
     ),
     (

@@ -107,3 +107,12 @@ def is_full_credit(total: Decimal, credited: Decimal) -> bool:
     """Whether credit invoices of ``credited`` (their totals' sum) cancel an invoice of
     ``total``."""
     return abs(credited) > ZERO and abs(credited) >= total
+
+
+def payments_to_read(total: Decimal | None, balance: Decimal | None) -> bool:
+    """Whether an invoice's payments must be read for its status: something was booked against
+    it (its ``Balance`` is not its ``Total``: a booked payment or write-off lowers it), or
+    Fortnox gave no figure. With nothing booked they would add nothing: unbooked payments count
+    for nothing. (Payments that cancel each other out to the öre leave the balance as it was and
+    are not read: the invoice then shows nothing paid and no paid date.)"""
+    return total is None or balance is None or balance != total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from upsales_fortnox.vocabulary import ProductBundleMode, SyncType
 
@@ -86,3 +86,26 @@ def product_extras_turned_on(before: SyncSettings, after: SyncSettings) -> bool:
     if after.stock_levels and not before.stock_levels:
         return True
     return bool(set(after.currency_price_lists) - set(before.currency_price_lists))
+
+
+# --- the linked orders' fields (settings ``paymentStatus``, ``documentLinks``) ---
+PAYMENT_STATUS: Final = "paymentStatus"
+DOCUMENT_LINKS: Final = "documentLinks"
+
+
+def order_fields_turned_on(before: SyncSettings, after: SyncSettings) -> tuple[str, ...]:
+    """The settings a change turns on (false to true) whose fields every linked order is to
+    get now, by their API names: ``documentLinks``, ``paymentStatus``. Turning one off writes
+    nothing (what was written stays)."""
+    turned: list[str] = []
+    if after.document_links and not before.document_links:
+        turned.append(DOCUMENT_LINKS)
+    if after.payment_status and not before.payment_status:
+        turned.append(PAYMENT_STATUS)
+    return tuple(turned)
+
+
+def order_fields_on(settings: SyncSettings) -> frozenset[str]:
+    """Which of the linked orders' field settings are on."""
+    on = {DOCUMENT_LINKS: settings.document_links, PAYMENT_STATUS: settings.payment_status}
+    return frozenset(name for name, is_on in on.items() if is_on)

@@ -24,7 +24,11 @@ from upsales_fortnox.domain.settings_rules import (
     validate_settings,
 )
 from upsales_fortnox.domain.status_rules import check_status_change
-from upsales_fortnox.domain.sync_settings import SyncSettings, product_extras_turned_on
+from upsales_fortnox.domain.sync_settings import (
+    SyncSettings,
+    order_fields_turned_on,
+    product_extras_turned_on,
+)
 from upsales_fortnox.installations.errors import (
     DuplicateCustomerId,
     InstallationNotFound,
@@ -42,6 +46,7 @@ from upsales_fortnox.installations.versioning import VersionPrecondition
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.repository.connection_health import forget_upsales_key_verdict
 from upsales_fortnox.sync.inbound.extras_refresh import enqueue_extras_refresh
+from upsales_fortnox.sync.inbound.order_fields_refresh import enqueue_order_fields_refresh
 from upsales_fortnox.sync.inbound.reprice import enqueue_reprice
 from upsales_fortnox.vocabulary import InstallationStatus
 
@@ -265,7 +270,12 @@ async def replace_settings(
     if price_list_changed:
         # Products are priced from the one chosen list: a new list re-prices them all.
         await enqueue_reprice(session, installation_id)
-    if product_extras_turned_on(before, SyncSettings.of(written.row)):
+    after = SyncSettings.of(written.row)
+    if product_extras_turned_on(before, after):
         # The linked products get the stock or currency prices now asked for.
         await enqueue_extras_refresh(session, installation_id)
+    order_fields = order_fields_turned_on(before, after)
+    if order_fields:
+        # The linked orders get the payment status or document links now asked for.
+        await enqueue_order_fields_refresh(session, installation_id, order_fields)
     return written

@@ -234,6 +234,17 @@ credit is told full from partial anyway, and a cancelled one credits nothing
 its order won, under either answer, where the credit is read (``creditInvoices`` on; without
 it any credit is a cancellation)."""
 
+CREDIT_LOWERS_CREDITED_BALANCE: Final[bool | None] = None
+"""Whether a credit invoice lowers the ``Balance`` of the invoice it credits (once booked, or
+at once): *unverified*. The spec names both fields, not how they relate; Fortnox's support pages
+have a credited invoice and its credit set off against each other by hand for some invoice
+kinds, and the sandbox leaves the credited invoice's balance as it was. The invoice list item
+(``fortnox_InvoiceListItem``) has no ``CreditInvoiceReference``, so under either answer a list
+item cannot tell whether its invoice was credited: the refresh of the linked orders reads each
+linked invoice whole (:mod:`upsales_fortnox.sync.inbound.order_fields_refresh`), and a booked
+payment or write-off, which lowers the balance under either answer, is what makes it read the
+payments too."""
+
 PAYMENTS_TOUCH_INVOICE_LASTMODIFIED: Final = False
 """Whether a payment changes its invoice's ``lastmodified``: *unverified*, so not relied on:
 reconciliation lists ``GET /3/invoicepayments?lastmodified=`` itself

@@ -1,5 +1,6 @@
 """Reads of many links at once: a page for the operators, the catch-up's pages, the initial
-import's indexes, reconciliation's and the report's Fortnox ids, re-pricing's articles.
+import's indexes, reconciliation's and the report's Fortnox ids, re-pricing's articles, the
+pages of linked orders whose fields a refresh writes.
 
 Functions given a session factory read in a short session of their own; the others in the
 caller's session. Nothing here writes (the ``links`` table is written by :mod:`.links`).
@@ -8,7 +9,8 @@ caller's session. Nothing here writes (the ``links`` table is written by :mod:`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select
@@ -171,6 +173,51 @@ async def linked_order_documents(
     async with session_factory() as session:
         rows = (await session.execute(query)).all()
     return {(FortnoxType(kind), number): order_id for kind, number, order_id in rows}
+
+
+@dataclass(frozen=True)
+class OrderDocuments:
+    """An Upsales order and the Fortnox documents linked to it (number by type)."""
+
+    order_id: int
+    documents: Mapping[FortnoxType, str]
+
+
+_DOCUMENT_TYPES = (FortnoxType.INVOICE.value, FortnoxType.ORDER.value, FortnoxType.OFFER.value)
+
+
+async def order_documents_page(
+    session_factory: async_sessionmaker[AsyncSession],
+    installation_id: uuid.UUID,
+    *,
+    after_order: int,
+    limit: int,
+) -> list[OrderDocuments]:
+    """The next ``limit`` Upsales orders linked to a Fortnox invoice, order or offer, by id
+    after ``after_order``, each with its documents."""
+    linked = (
+        Link.installation_id == installation_id,
+        Link.entity == LinkEntity.ORDER,
+        Link.fortnox_type.in_(_DOCUMENT_TYPES),
+    )
+    page = (
+        select(Link.upsales_id)
+        .where(*linked, Link.upsales_id > after_order)
+        .group_by(Link.upsales_id)
+        .order_by(Link.upsales_id)
+        .limit(limit)
+    )
+    query = (
+        select(Link.upsales_id, Link.fortnox_type, Link.fortnox_id)
+        .where(*linked, Link.upsales_id.in_(page.scalar_subquery()))
+        .order_by(Link.upsales_id)
+    )
+    async with session_factory() as session:
+        rows = (await session.execute(query)).all()
+    by_order: dict[int, dict[FortnoxType, str]] = {}
+    for order_id, kind, number in rows:
+        by_order.setdefault(order_id, {})[FortnoxType(kind)] = number
+    return [OrderDocuments(order_id, documents) for order_id, documents in by_order.items()]
 
 
 async def article_links(

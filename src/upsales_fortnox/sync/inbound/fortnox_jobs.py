@@ -1,5 +1,6 @@
 """The jobs of inbound sync: Fortnox customers, articles, documents and payments into
-Upsales, re-pricing, and the refresh of the products' stock and currency prices. Each re-reads
+Upsales, re-pricing, and the refreshes of the products' stock and currency prices and of the
+linked orders' payment status and document links. Each re-reads
 its entity from Fortnox (404 = deleted): the job payload (the event that queued it) is never
 relied on.
 """
@@ -20,6 +21,7 @@ from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.extras_refresh import refresh_product_extras
 from upsales_fortnox.sync.inbound.inbound_job import CustomFieldCache, InboundJob
+from upsales_fortnox.sync.inbound.order_fields_refresh import refresh_order_fields
 from upsales_fortnox.sync.inbound.payment_sync import sync_payment
 from upsales_fortnox.sync.inbound.reprice import reprice_products
 from upsales_fortnox.sync.money.deleted_payment import sync_deleted_payment
@@ -74,8 +76,8 @@ def register_inbound_handlers(
     fields: CustomFieldCache | None = None,
 ) -> None:
     """Register the handlers of ``fortnox.customer``, ``fortnox.article``, ``fortnox.order``,
-    ``fortnox.invoice``, ``fortnox.offer``, ``fortnox.invoicepayment``, ``reprice_products``
-    and ``refresh_product_extras``."""
+    ``fortnox.invoice``, ``fortnox.offer``, ``fortnox.invoicepayment``, ``reprice_products``,
+    ``refresh_product_extras`` and ``refresh_order_fields``."""
     field_cache = fields or CustomFieldCache()
 
     def bind(body: JobBody) -> Handler:
@@ -99,3 +101,4 @@ def register_inbound_handlers(
     registry.register(JobKind.FORTNOX_INVOICE_PAYMENT_DELETED, bind(_deleted_payment))
     registry.register(JobKind.REPRICE_PRODUCTS, bind(reprice_products))
     registry.register(JobKind.REFRESH_PRODUCT_EXTRAS, bind(refresh_product_extras))
+    registry.register(JobKind.REFRESH_ORDER_FIELDS, bind(refresh_order_fields))

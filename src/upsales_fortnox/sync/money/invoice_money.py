@@ -2,7 +2,9 @@
 :mod:`.status`).
 
 Run after the invoice rule for every invoice it reads (an invoice or payment event, or
-reconciliation by ``lastmodified``), so each of those paths updates the order:
+reconciliation by ``lastmodified``), so each of those paths updates the order; the refresh of
+the linked orders once ``paymentStatus`` is turned on reads each linked invoice by
+:func:`read_payment_state`:
 
 * ``paymentStatus`` on: the invoice's booked payments are listed (one call,
   ``GET /3/invoicepayments?invoicenumber=N``, and one more per payment with write-offs, whose
@@ -42,6 +44,7 @@ from upsales_fortnox.domain.payment_status import (
     PaymentState,
     is_full_credit,
     payment_state,
+    payments_to_read,
 )
 from upsales_fortnox.integrations.fortnox.errors import (
     CODE_NO_ACCESS_TO_SCOPE,
@@ -191,6 +194,28 @@ async def sync_invoice_money(
     state = payment_state(invoice_money(invoice, credit), payments, today=today or fortnox_today())
     written = await write_payment_state(job, link.upsales_id, state)
     return PaymentStatusWritten(state.status.value, written=written)
+
+
+async def read_payment_state(
+    job: InboundJob, number: str, *, today: dt.date
+) -> PaymentState | None:
+    """A linked invoice's payment status read afresh, for the refresh of the linked orders
+    (:mod:`upsales_fortnox.sync.inbound.order_fields_refresh`): the invoice (one call), the
+    credit invoice it names (one call), and its booked payments only when something was booked
+    against it (:func:`~upsales_fortnox.domain.payment_status.payments_to_read`). None when
+    Fortnox no longer has it or it is a credit invoice. A login without the ``payment`` scope
+    raises :class:`FortnoxAuthError` as :func:`booked_payments` does."""
+    try:
+        invoice = await job.context.fortnox.get_invoice(int(number))
+    except FortnoxNotFound:
+        return None
+    if invoice.Credit:
+        return None
+    credit = await credit_of(job, invoice)
+    payments: list[Payment] = []
+    if payments_to_read(invoice.Total, invoice.Balance):
+        payments = await booked_payments(job, invoice)
+    return payment_state(invoice_money(invoice, credit), payments, today=today)
 
 
 async def write_payment_state(job: InboundJob, order_id: int, state: PaymentState) -> bool:

@@ -16,6 +16,7 @@ from upsales_fortnox.sync.results.inbound import (
     PaymentSyncResult,
     RepriceResult,
 )
+from upsales_fortnox.sync.results.order_refresh import OrderFieldsRefreshResult
 from upsales_fortnox.sync.results.outbound import CompanySyncResult, WonDealResult
 from upsales_fortnox.sync.results.periodic import CatchUpResult, ReconcileResult
 from upsales_fortnox.vocabulary import JobKind
@@ -73,6 +74,7 @@ READERS: Final[Mapping[str, Reader]] = {
     JobKind.FORTNOX_RECONCILE: ReconcileResult.from_json,
     JobKind.REPRICE_PRODUCTS: RepriceResult.from_json,
     JobKind.REFRESH_PRODUCT_EXTRAS: ExtrasRefreshResult.from_json,
+    JobKind.REFRESH_ORDER_FIELDS: OrderFieldsRefreshResult.from_json,
     JobKind.INITIAL_SYNC: InitialSyncRead.from_json,
 }
 """The result type of each job kind, by its reader."""
