@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from upsales_fortnox.core.db.row_lock import read_locked
 from upsales_fortnox.installations.errors import (
     DuplicateCustomerId,
     TenantTaken,
@@ -46,23 +47,10 @@ async def find_installation(
 async def lock_installation(
     session: AsyncSession, installation_id: uuid.UUID
 ) -> Installation | None:
-    """Read the installation, fresh, under a lock held until the transaction ends.
-
-    ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite, which has no row locks, a no-op
-    ``UPDATE`` of the row first, which takes the database's write lock.
-    """
-    query = select(Installation).where(Installation.id == installation_id)
-    if session.get_bind().dialect.name == "sqlite":
-        await session.execute(
-            update(Installation)
-            .where(Installation.id == installation_id)
-            .values(updated_at=Installation.updated_at)
-            .execution_options(synchronize_session=False)
-        )
-    else:
-        query = query.with_for_update()
-    result = await session.execute(query.execution_options(populate_existing=True))
-    return result.scalar_one_or_none()
+    """Read the installation, fresh, under a lock held until the transaction ends."""
+    return await read_locked(
+        session, Installation, Installation.id == installation_id, Installation.updated_at
+    )
 
 
 async def installation_with_login(

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from upsales_fortnox.core.db.row_lock import read_locked
 from upsales_fortnox.domain.health_rules import TokenKind
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.vocabulary import InstallationStatus
@@ -55,23 +56,13 @@ async def delete_credentials(session: AsyncSession, installation_id: uuid.UUID) 
 async def lock_credentials(
     session: AsyncSession, installation_id: uuid.UUID
 ) -> FortnoxCredentials | None:
-    """Read the credentials row under a lock held until the transaction ends.
-
-    ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite, which has no row locks, a no-op
-    ``UPDATE`` of the row first, which takes the database's write lock.
-    """
-    query = select(FortnoxCredentials).where(FortnoxCredentials.installation_id == installation_id)
-    if session.get_bind().dialect.name == "sqlite":
-        await session.execute(
-            update(FortnoxCredentials)
-            .where(FortnoxCredentials.installation_id == installation_id)
-            .values(scopes=FortnoxCredentials.scopes)
-            .execution_options(synchronize_session=False)
-        )
-    else:
-        query = query.with_for_update()
-    result = await session.execute(query.execution_options(populate_existing=True))
-    return result.scalar_one_or_none()
+    """Read the credentials row under a lock held until the transaction ends."""
+    return await read_locked(
+        session,
+        FortnoxCredentials,
+        FortnoxCredentials.installation_id == installation_id,
+        FortnoxCredentials.scopes,
+    )
 
 
 def fingerprint(credentials: FortnoxCredentials | None) -> str:
