@@ -4,18 +4,22 @@ types we do not use are recorded and acknowledged without a job."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call, jobs_of
+from tests.e2e.inbound_support import (
+    EventFeed,
+    context_of,
+    fortnox_call,
+    jobs_of,
+    login_without_payment_scope,
+)
 from tests.e2e.stream_support import consumer_for, running, served, wait_for
 from upsales_fortnox.intake.fortnox_stream.recording import record_with_intake
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
-from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.models.job import InboundEvent, SyncJob
 
 PAYMENT_READ = "GET /3/invoicepayments/{Number}"
@@ -243,18 +247,7 @@ async def test_a_login_without_the_payment_scope_skips_with_its_own_reason(
 ) -> None:
     _, second = await two_booked_invoices(harness)
     payment = await pay(harness, second, "100")
-    tokens = harness.fortnox.issue_tokens(
-        harness.tenant_id, scopes=[s for s in DEFAULT_SCOPES if s != "payment"]
-    )
-    await harness.services.token_store.save_initial(
-        harness.installation_id,
-        TokenSet(
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            expires_at=datetime.now(UTC) + timedelta(seconds=tokens.expires_in),
-            scope=tokens.scope,
-        ),
-    )
+    await login_without_payment_scope(harness)
 
     await EventFeed(harness).enqueue([payment_event(harness, payment, "no-scope-1")])
     await harness.run_jobs()

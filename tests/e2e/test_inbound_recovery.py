@@ -3,6 +3,8 @@ link; the next run finds that record and links it instead of creating a second o
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, companies_named, context_of, jobs_of, link_of
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
@@ -32,10 +34,12 @@ async def test_a_company_written_before_a_crash_is_linked_not_duplicated(
     assert job.result is not None and job.result["outcome"] == "linked"
 
 
-async def test_an_order_written_before_a_crash_is_linked_not_duplicated(
-    harness: SyncHarness,
-) -> None:
-    feed = EventFeed(harness)
+async def invoice_with_a_leftover_order(
+    harness: SyncHarness, feed: EventFeed, description: str, *, with_field: bool
+) -> tuple[str, int]:
+    """A Fortnox invoice (its customer and article synced) and the Upsales order a run that died
+    before linking it left (``description``, ``{n}`` for the invoice's number; ``with_field``:
+    carrying the order field ``FORTNOX_DOCUMENT``): the invoice's number and the order's id."""
     harness.fortnox.seed(
         harness.tenant_id,
         customers=[{"CustomerNumber": "1001", "Name": "Nordisk Verkstad AB"}],
@@ -46,43 +50,51 @@ async def test_an_order_written_before_a_crash_is_linked_not_duplicated(
     invoice = await context.fortnox.create_invoice(
         Invoice(CustomerNumber="1001", InvoiceRows=[InvoiceRow(ArticleNumber="KONS-1")])
     )
-    (leftover,) = harness.upsales.seed(
-        harness.demo.customer_id,
-        "orders",
-        [
+    number = str(invoice.DocumentNumber)
+    order: dict[str, Any] = {
+        "description": description.format(n=number),
+        "date": "2024-05-20",
+        "user": {"id": harness.demo.admin_user_id},
+        "client": {"id": harness.demo.account_ids[0]},
+        "stage": {"id": harness.demo.stage_won_id},
+        "probability": 100,
+        "orderRow": [
             {
-                "description": f"Fortnox invoice {invoice.DocumentNumber}",
-                "date": "2024-05-20",
-                "user": {"id": harness.demo.admin_user_id},
-                "client": {"id": harness.demo.account_ids[0]},
-                "stage": {"id": harness.demo.stage_won_id},
-                "probability": 100,
-                "orderRow": [
-                    {
-                        "product": {"id": harness.demo.product_ids_by_article_no["KONS-1"]},
-                        "quantity": 1,
-                        "price": 1250,
-                        "listPrice": 1250,
-                    }
-                ],
-                "custom": [
-                    {
-                        "fieldId": harness.demo.order_fortnox_document_field_id,
-                        "value": f"invoice {invoice.DocumentNumber}",
-                    }
-                ],
+                "product": {"id": harness.demo.product_ids_by_article_no["KONS-1"]},
+                "quantity": 1,
+                "price": 1250,
+                "listPrice": 1250,
             }
         ],
-    )
+    }
+    if with_field:
+        field_id = harness.demo.order_fortnox_document_field_id
+        order["custom"] = [{"fieldId": field_id, "value": f"invoice {number}"}]
+    (leftover,) = harness.upsales.seed(harness.demo.customer_id, "orders", [order])
+    return number, leftover
+
+
+async def synced_relinks(harness: SyncHarness, feed: EventFeed, number: str, order: int) -> None:
+    """The next sync links the invoice to the leftover ``order``, making none."""
     orders_before = len(harness.upsales_entities("orders"))
 
     await feed.sync()
 
     assert len(harness.upsales_entities("orders")) == orders_before
-    link = await link_of(harness, FortnoxType.INVOICE, str(invoice.DocumentNumber))
-    assert link is not None and link.upsales_id == leftover
-    (job,) = await jobs_of(harness, "fortnox.invoice", str(invoice.DocumentNumber))
+    link = await link_of(harness, FortnoxType.INVOICE, number)
+    assert link is not None and link.upsales_id == order
+    (job,) = await jobs_of(harness, "fortnox.invoice", number)
     assert job.result is not None and job.result["reason"] == "relinked"
+
+
+async def test_an_order_written_before_a_crash_is_linked_not_duplicated(
+    harness: SyncHarness,
+) -> None:
+    feed = EventFeed(harness)
+    number, leftover = await invoice_with_a_leftover_order(
+        harness, feed, "Fortnox-faktura {n}", with_field=True
+    )
+    await synced_relinks(harness, feed, number, leftover)
 
 
 async def test_an_order_described_in_english_before_a_crash_is_linked_without_the_document_field(
@@ -97,44 +109,7 @@ async def test_an_order_described_in_english_before_a_crash_is_linked_without_th
     )
     assert deleted.status_code == 200, deleted.text
     feed = EventFeed(harness)
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[{"CustomerNumber": "1001", "Name": "Nordisk Verkstad AB"}],
-        articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
+    number, leftover = await invoice_with_a_leftover_order(
+        harness, feed, "Fortnox invoice {n}", with_field=False
     )
-    await feed.sync()
-    context = await context_of(harness)
-    invoice = await context.fortnox.create_invoice(
-        Invoice(CustomerNumber="1001", InvoiceRows=[InvoiceRow(ArticleNumber="KONS-1")])
-    )
-    (leftover,) = harness.upsales.seed(
-        harness.demo.customer_id,
-        "orders",
-        [
-            {
-                "description": f"Fortnox invoice {invoice.DocumentNumber}",
-                "date": "2024-05-20",
-                "user": {"id": harness.demo.admin_user_id},
-                "client": {"id": harness.demo.account_ids[0]},
-                "stage": {"id": harness.demo.stage_won_id},
-                "probability": 100,
-                "orderRow": [
-                    {
-                        "product": {"id": harness.demo.product_ids_by_article_no["KONS-1"]},
-                        "quantity": 1,
-                        "price": 1250,
-                        "listPrice": 1250,
-                    }
-                ],
-            }
-        ],
-    )
-    orders_before = len(harness.upsales_entities("orders"))
-
-    await feed.sync()
-
-    assert len(harness.upsales_entities("orders")) == orders_before
-    link = await link_of(harness, FortnoxType.INVOICE, str(invoice.DocumentNumber))
-    assert link is not None and link.upsales_id == leftover
-    (job,) = await jobs_of(harness, "fortnox.invoice", str(invoice.DocumentNumber))
-    assert job.result is not None and job.result["reason"] == "relinked"
+    await synced_relinks(harness, feed, number, leftover)

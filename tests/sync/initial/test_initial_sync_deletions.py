@@ -5,13 +5,11 @@ so the slipped entity is imported too, at no extra call while nothing is deleted
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
 import httpx
 import pytest
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.test_reconcile_paging import after_first_page
 from tests.sync.initial.test_initial_sync_e2e import _links, _start, _status
 from ufs_sandboxes.fortnox.resources.customers import delete_customer
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
@@ -21,27 +19,8 @@ CUSTOMERS = [str(number) for number in range(1, 8)]
 LIST = "GET /3/customers"
 
 
-@contextmanager
-def after_answer(harness: SyncHarness, page: str, change: Callable[[], None]) -> Iterator[None]:
-    """Make ``change`` in Fortnox right after the first answer to the customers' ``page``."""
-    done = False
-
-    async def hook(response: httpx.Response) -> None:
-        nonlocal done
-        url = response.request.url
-        if done or response.request.method != "GET" or not url.path.endswith("/customers"):
-            return
-        if url.params.get("page") == page:
-            done = True
-            change()
-
-    http = harness.services.http
-    hooks = http.event_hooks
-    http.event_hooks = {**hooks, "response": [*hooks.get("response", []), hook]}
-    try:
-        yield
-    finally:
-        http.event_hooks = hooks
+def first_page(url: httpx.URL) -> bool:
+    return url.params.get("page") == "1"
 
 
 def seed(harness: SyncHarness) -> None:
@@ -68,7 +47,7 @@ async def test_a_customer_deleted_after_its_page_was_read_hides_no_other_custome
     def delete() -> None:
         delete_customer(harness.fortnox.tenant(harness.tenant_id), gone)
 
-    with after_answer(harness, "1", delete):
+    with after_first_page(harness, "/customers", delete, read=first_page):
         await _start(harness)
         await harness.run_jobs()
 
