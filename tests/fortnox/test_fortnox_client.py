@@ -392,6 +392,31 @@ async def test_an_articles_prices_come_from_its_sublist_in_one_call(
     assert client.calls == {"GET /prices/sublist/{PriceList}/{ArticleNumber}": 1}
 
 
+async def test_an_articles_prices_leave_out_other_articles_in_the_sublists_answer(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    """The spec sums the sublist up as "a list of articles with all their prices": rows of
+    another article (W/10 after W/1) are not this article's prices."""
+    router.get(f"{API_BASE}/prices/sublist/A/W%2F1").mock(
+        return_value=ok(
+            {
+                "Prices": [
+                    {"ArticleNumber": "W/1", "PriceList": "A", "FromQuantity": 5, "Price": 9.5},
+                    {"ArticleNumber": "W/10", "PriceList": "A", "FromQuantity": 0, "Price": 1},
+                    {"ArticleNumber": "W/1", "PriceList": "A", "FromQuantity": 0, "Price": 10},
+                ]
+            }
+        )
+    )
+
+    prices = await client.article_prices("A", "W/1")
+
+    assert [(p.FromQuantity, p.Price) for p in prices] == [
+        (Decimal(5), Decimal("9.5")),
+        (Decimal(0), Decimal(10)),
+    ]
+
+
 async def test_an_unpriced_article_has_no_prices_whether_fortnox_says_404_or_empty(
     client: FortnoxClient, router: respx.MockRouter
 ) -> None:

@@ -142,7 +142,8 @@ class FortnoxClient(FortnoxListings):
         a guess (:data:`.facts.PRICE_MISSING_IS_NOT_FOUND`): both are "no price". A 404
         because the price list itself is gone raises :class:`.FortnoxNotFound`: the first 404
         asks ``GET /3/pricelists/{Code}`` once per client, so N articles cost N + 1 calls at
-        most.
+        most. Rows naming another article are left out
+        (:data:`.facts.PRICE_SUBLIST_MAY_HOLD_OTHER_ARTICLES`).
         """
         template = "/prices/sublist/{PriceList}/{ArticleNumber}"
         path = {"PriceList": price_list, "ArticleNumber": article_number}
@@ -153,7 +154,12 @@ class FortnoxClient(FortnoxListings):
                 await self.get_price_list(price_list)
                 self._price_lists_seen.add(price_list)
             return []
-        return items(Price, data, f"GET {template}")
+        wanted = article_number.strip().casefold()
+        return [
+            price
+            for price in items(Price, data, f"GET {template}")
+            if price.ArticleNumber is None or price.ArticleNumber.strip().casefold() == wanted
+        ]
 
     async def get_price(
         self, price_list: str, article_number: str, from_quantity: Decimal | None = None

@@ -59,6 +59,12 @@ PRICE_MISSING_IS_NOT_FOUND: Final = True
 without a price in the list answers 404 or an empty ``Prices`` list. The client treats both as
 "no price", and tells a missing price list (404 on ``GET /3/pricelists/{Code}``) apart."""
 
+PRICE_SUBLIST_MAY_HOLD_OTHER_ARTICLES: Final = True
+"""*Unverified*: whether ``GET /3/prices/sublist/{PriceList}/{ArticleNumber}`` answers only that
+article's prices. The spec's summary calls it "a list of articles with all their prices in the
+specified price list", so the answer may hold other articles' rows (those after it, say); the
+client keeps only the rows naming the article asked for (or naming none), right either way."""
+
 PUT_UPDATES_ONLY_SENT_FIELDS: Final = True
 """*Unverified* (reference fortnox.md §1; every public client relies on it): a PUT changes only
 the fields it sends, except the row list, which it replaces (spec, ``PUT /3/orders/{n}``). The
