@@ -110,6 +110,19 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert parse_retry_after(httpx.Response(429)) is None
 
 
+def test_a_server_given_wait_is_at_most_five_minutes() -> None:
+    """An epoch time sent as seconds, or a date years ahead, would stall the tenant's budget in
+    the process for that long; asked again after five minutes, the server can say more."""
+    now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+    def parsed(value: str) -> float | None:
+        return parse_retry_after(httpx.Response(429, headers={"Retry-After": value}), now=now)
+
+    assert parsed("1733400000") == 300.0
+    assert parsed("Fri, 01 May 2099 12:00:00 GMT") == 300.0
+    assert parsed("299") == 299.0
+
+
 @pytest.mark.parametrize(
     ("status", "code", "curable"),
     [(401, None, True), (403, None, True), (403, 2000311, True), (403, 2001101, False)],

@@ -189,6 +189,8 @@ def test_reset_backoff_reads_seconds_and_floors_them() -> None:
     assert reset_backoff({"X-RateLimit-Reset": "10"}) == 10.0
     assert reset_backoff({"X-RateLimit-Reset": "0"}) == 1.0
     assert reset_backoff({"X-RateLimit-Reset": "-2"}) == 1.0
+    # an epoch time where seconds were meant: at most five minutes, then the server is asked again
+    assert reset_backoff({"X-RateLimit-Reset": "1733400000"}) == 300.0
     assert reset_backoff({"Retry-After": "4"}) == 4.0
     assert reset_backoff({"X-RateLimit-Reset": "soon"}) is None
     assert reset_backoff({}) is None

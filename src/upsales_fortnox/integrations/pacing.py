@@ -42,6 +42,17 @@ StillAhead = Callable[[], bool]
 
 logger = logging.getLogger(__name__)
 
+LONGEST_SERVER_WAIT_SECONDS = 300.0
+"""The longest wait a server's answer (``Retry-After``, Upsales' ``X-RateLimit-Reset``) is taken
+for: a larger one (an epoch time sent as seconds, a date years ahead) would stall the budget in
+the process that long, while a request after five minutes lets the server say more."""
+
+
+def server_wait(seconds: float) -> float:
+    """A server-given wait, from 0 to :data:`LONGEST_SERVER_WAIT_SECONDS`."""
+    return min(max(0.0, seconds), LONGEST_SERVER_WAIT_SECONDS)
+
+
 AHEAD_RECHECK_SECONDS = 0.05
 """How often waiters read ahead of need that only the reserve holds back are looked at again:
 once their flag turns (the import reached their phase) they may take it."""

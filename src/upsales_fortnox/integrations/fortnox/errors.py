@@ -21,6 +21,7 @@ from upsales_fortnox.integrations.errors import (
     ReauthorizationRequired,
     RetryableError,
 )
+from upsales_fortnox.integrations.pacing import server_wait
 
 CODE_INVALID_LOGIN: Final = 2000310
 CODE_INVALID_CREDENTIALS: Final = 2000311
@@ -183,13 +184,15 @@ def _get(mapping: dict[str, Any], key: str) -> Any:
 
 
 def parse_retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (seconds or an HTTP date); None when absent/bad."""
+    """Seconds from a ``Retry-After`` header (seconds or an HTTP date), at most
+    :data:`~upsales_fortnox.integrations.pacing.LONGEST_SERVER_WAIT_SECONDS`; None when
+    absent/bad."""
     header = response.headers.get("Retry-After")
     if header is None:
         return None
     header = header.strip()
     try:
-        return max(0.0, float(header))
+        return server_wait(float(header))
     except ValueError:
         pass
     try:
@@ -198,7 +201,7 @@ def parse_retry_after(response: httpx.Response, *, now: datetime | None = None) 
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return server_wait((when - (now or datetime.now(UTC))).total_seconds())
 
 
 def is_token_failure(response: httpx.Response) -> bool:

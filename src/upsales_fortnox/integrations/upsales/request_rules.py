@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter, server_wait
 from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.integrations.upsales import facts
 
@@ -40,12 +40,13 @@ def header_number(headers: Mapping[str, str], name: str) -> float | None:
 
 def reset_backoff(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait per ``X-RateLimit-Reset`` (or ``Retry-After``; see
-    :mod:`upsales_fortnox.integrations.upsales.facts`), at least :data:`MIN_RESET_SECONDS`; None
-    when neither header is usable."""
+    :mod:`upsales_fortnox.integrations.upsales.facts`), at least :data:`MIN_RESET_SECONDS` and
+    at most :data:`~upsales_fortnox.integrations.pacing.LONGEST_SERVER_WAIT_SECONDS`; None when
+    neither header is usable."""
     seconds = header_number(headers, facts.RATE_LIMIT_RESET_HEADER)
     if seconds is None:
         seconds = header_number(headers, facts.RETRY_AFTER_HEADER)
-    return None if seconds is None else max(seconds, MIN_RESET_SECONDS)
+    return None if seconds is None else server_wait(max(seconds, MIN_RESET_SECONDS))
 
 
 def observe(limiter: SlidingWindowLimiter, headers: Mapping[str, str]) -> None:
