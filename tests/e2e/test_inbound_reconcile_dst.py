@@ -52,29 +52,24 @@ def utc(year: int, month: int, day: int, hour: int, minute: int, second: int = 0
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-async def reconcile_from(harness: SyncHarness, checkpoint: datetime) -> list[str]:
-    """Run reconciliation with every topic checked until ``checkpoint``; the customer numbers
-    it fed in."""
+async def checkpoint_all_topics(harness: SyncHarness, at: datetime) -> None:
     async with harness.services.session_factory() as session:
-        for topic in TOPICS:
+        for topic in (*TOPICS, "customers:sweep", "articles:sweep"):
             session.add(
                 ReconcileCheckpoint(
                     installation_id=harness.installation_id,
                     topic=topic,
-                    checked_until=checkpoint,
-                    updated_at=checkpoint,
-                )
-            )
-        for topic in ("customers:sweep", "articles:sweep"):  # the sweep is not under test
-            session.add(
-                ReconcileCheckpoint(
-                    installation_id=harness.installation_id,
-                    topic=topic,
-                    checked_until=checkpoint,
-                    updated_at=checkpoint,
+                    checked_until=at,
+                    updated_at=at,
                 )
             )
         await session.commit()
+
+
+async def reconcile_from(harness: SyncHarness, checkpoint: datetime) -> list[str]:
+    """Run reconciliation with every topic checked until ``checkpoint``; the customer numbers
+    it fed in."""
+    await checkpoint_all_topics(harness, checkpoint)  # the sweep too: it is not under test
     run_at = checkpoint + timedelta(minutes=30)
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: run_at)
     async with harness.services.session_factory() as session:
@@ -144,20 +139,6 @@ async def test_an_ordinary_day_lists_only_the_window(
         c2=utc(2026, 6, 10, 12, 15),  # after the checkpoint
     )
     assert await reconcile_from(timed_harness, utc(2026, 6, 10, 12, 10)) == ["2"]
-
-
-async def checkpoint_all_topics(harness: SyncHarness, at: datetime) -> None:
-    async with harness.services.session_factory() as session:
-        for topic in (*TOPICS, "customers:sweep", "articles:sweep"):
-            session.add(
-                ReconcileCheckpoint(
-                    installation_id=harness.installation_id,
-                    topic=topic,
-                    checked_until=at,
-                    updated_at=at,
-                )
-            )
-        await session.commit()
 
 
 async def reconcile_at(harness: SyncHarness, moment: datetime) -> None:

@@ -29,27 +29,27 @@ FREE_TEXT_ROW = (None, NO_ARTICLE_NAME[: DOCUMENT_ROW_MAX_LENGTHS["Description"]
 async def test_a_rewon_deal_of_a_cancelled_invoice_with_a_free_text_row_gets_a_new_invoice(
     invoice_module: SyncHarness,
 ) -> None:
-    harness = invoice_module
-    feed = EventFeed(harness)
-    context = await context_of(harness)
-    deal, imported = await imported_deal(harness, "invoice", freight=True)
-    await context.fortnox.cancel_invoice(imported)
-    await feed.sync()
-
-    await _won_again(harness, int(deal["id"]), "invoice", str(imported))
+    await _cancelled_then_won_again(invoice_module, "invoice")
 
 
 async def test_a_rewon_deal_of_a_cancelled_order_with_a_free_text_row_gets_a_new_order(
     order_module: SyncHarness,
 ) -> None:
-    harness = order_module
-    feed = EventFeed(harness)
-    context = await context_of(harness)
-    deal, imported = await imported_deal(harness, "order", freight=True)
-    await context.fortnox.cancel_order(imported)
-    await feed.sync()
+    await _cancelled_then_won_again(order_module, "order")
 
-    await _won_again(harness, int(deal["id"]), "order", str(imported))
+
+async def _cancelled_then_won_again(harness: SyncHarness, kind: str) -> None:
+    """A deal imported from a Fortnox ``kind`` with a freight row, that document cancelled and
+    synced, then the deal won again."""
+    context = await context_of(harness)
+    deal, imported = await imported_deal(harness, kind, freight=True)
+    if kind == "invoice":
+        await context.fortnox.cancel_invoice(imported)
+    else:
+        await context.fortnox.cancel_order(imported)
+    await EventFeed(harness).sync()
+
+    await _won_again(harness, int(deal["id"]), kind, str(imported))
 
 
 async def _won_again(harness: SyncHarness, deal_id: int, kind: str, cancelled: str) -> None:

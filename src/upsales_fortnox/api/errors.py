@@ -124,16 +124,21 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
-    """A route whose database cannot take the request now: 503 with ``Retry-After``; its
-    transaction did not commit."""
-    logger.warning("request refused: database unavailable (%s)", type(exc).__name__)
-    return error_response(
+def database_unavailable(what: str) -> ApiError:
+    """503 ``database_unavailable`` with ``Retry-After``: the database cannot take ``what`` now
+    (its transaction did not commit)."""
+    return ApiError(
         503,
         DATABASE_UNAVAILABLE,
-        "the database cannot take the request now; retry later",
+        f"the database cannot take {what} now; retry later",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A route whose database cannot take the request now."""
+    logger.warning("request refused: database unavailable (%s)", type(exc).__name__)
+    return await _api_error(request, database_unavailable("the request"))
 
 
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:

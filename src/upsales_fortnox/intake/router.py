@@ -35,10 +35,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from upsales_fortnox.api.deps import get_services
-from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.errors import ApiError, database_unavailable
 from upsales_fortnox.core.db.unavailable import (
-    DATABASE_UNAVAILABLE,
-    RETRY_AFTER_SECONDS,
     RETRY_LATER_RESPONSE,
     is_database_unavailable,
 )
@@ -307,12 +305,7 @@ def _intake_errors() -> Iterator[None]:
         if not is_database_unavailable(exc):
             raise
         logger.warning("webhook refused: database unavailable (%s)", type(exc).__name__)
-        raise ApiError(
-            503,
-            DATABASE_UNAVAILABLE,
-            "the database cannot take the event now; retry later",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        ) from None
+        raise database_unavailable("the event") from None
 
 
 async def _answer(
