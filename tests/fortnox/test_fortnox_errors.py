@@ -97,12 +97,13 @@ def test_rate_limit_error_carries_retry_after() -> None:
     assert error.retry_after == 7.0
 
 
-def test_retry_after_accepts_seconds_and_http_dates() -> None:
+def parsed(value: str) -> float | None:
+    """``Retry-After: value`` read at 2024-05-01 12:00 UTC."""
     now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    return parse_retry_after(httpx.Response(429, headers={"Retry-After": value}), now=now)
 
-    def parsed(value: str) -> float | None:
-        return parse_retry_after(httpx.Response(429, headers={"Retry-After": value}), now=now)
 
+def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert parsed("3") == 3.0
     assert parsed("Wed, 01 May 2024 12:00:30 GMT") == 30.0
     assert parsed("Wed, 01 May 2024 11:00:00 GMT") == 0.0
@@ -113,11 +114,6 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
 def test_a_server_given_wait_is_at_most_five_minutes() -> None:
     """An epoch time sent as seconds, or a date years ahead, would stall the tenant's budget in
     the process for that long; asked again after five minutes, the server can say more."""
-    now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-
-    def parsed(value: str) -> float | None:
-        return parse_retry_after(httpx.Response(429, headers={"Retry-After": value}), now=now)
-
     assert parsed("1733400000") == 300.0
     assert parsed("Fri, 01 May 2099 12:00:00 GMT") == 300.0
     assert parsed("299") == 299.0
