@@ -26,7 +26,6 @@ from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.jobs import Enqueued, JobContext, enqueue
 from upsales_fortnox.links.repository.link_reads import article_links
-from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.inbound.article_reads import ArticleReader, ArticleReads
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.inbound.product_extras import (
@@ -110,7 +109,12 @@ async def _refresh_page(
     job: InboundJob, reader: ArticleReader, writer: ExtrasWriter, articles: list[Article]
 ) -> list[ExtrasWritten | None]:
     """The linked articles' products of one page, written (None: a product gone)."""
-    linked = await _linked(job, [entity_id(a) or "" for a in articles])
+    numbers_listed = [number for a in articles if (number := entity_id(a))]
+    linked = (
+        await job.upsales_ids_by_fortnox(FortnoxType.ARTICLE, numbers_listed)
+        if numbers_listed
+        else {}
+    )
     numbers = [entity_id(a) or "" for a in articles if entity_id(a) in linked]
     wanted = [a for a in articles if entity_id(a) in linked]
     reads = await reader.read_many(wanted, concurrency=CONCURRENCY)
@@ -121,14 +125,6 @@ async def _refresh_page(
             return await _write(job, writer, linked[number], reads[number])
 
     return list(await asyncio.gather(*(one(number) for number in numbers)))
-
-
-async def _linked(job: InboundJob, numbers: list[str]) -> dict[str, int]:
-    if not numbers:
-        return {}
-    async with job.session_factory() as session:
-        store = LinkStore(session, job.installation_id)
-        return await store.upsales_ids_by_fortnox(FortnoxType.ARTICLE, numbers)
 
 
 async def _write(
