@@ -5,19 +5,26 @@ only when an article changes.
 
 The settings API calls :func:`enqueue_extras_refresh` in the transaction that saves such a change
 (:func:`~upsales_fortnox.domain.sync_settings.product_extras_turned_on`); the
-``refresh_product_extras`` job then lists the Fortnox articles page by page (every article,
-active or not, 500 a call) and writes each linked one's product as the article sync would
+``refresh_product_extras`` job then lists the Fortnox articles (every article, active or not,
+up to 500 a call) and writes each linked one's product as the article sync would
 (:mod:`.product_extras`): the product read (one Upsales call), the stock from the list item or
 Fortnox Lager (one call each with it), the prices in each currency's list (one call per article
-and list). Products of articles that are not linked are left be: they are not the sync's. The
-settings are read as the job runs, so changes made while it waits are one refresh; progress is
-checkpointed after every page, and a job interrupted resumes at the page it was on.
+and list). Products of articles that are not linked are left be: they are not the sync's.
+
+The list is read with :meth:`~upsales_fortnox.integrations.ports.FortnoxPort.iter_gapless`
+(overlapping pages, see :mod:`upsales_fortnox.integrations.fortnox.gapless`): read page after
+page, an article deleted between two page reads would move the next page's first article onto
+the page read already, and its product's stock and prices would stay stale. The settings are
+read as the job runs, so changes made while it waits are one refresh; progress (the articles
+whose products are done) is checkpointed after every :data:`BATCH` articles, and a job
+interrupted lists again from the start, skipping those.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any, Final
 
 from upsales_fortnox.core.db.session import DbSession
@@ -38,7 +45,8 @@ from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 REFRESH_ENTITY: Final = "products"
 """``entity_id`` of the job, so a second request while one is queued coalesces into it."""
-SORT_KEY: Final = "articlenumber"
+BATCH: Final = 500
+"""Articles listed between two checkpoints."""
 CONCURRENCY: Final = 8
 """Products of a page worked on at once (the clients pace their calls)."""
 
@@ -88,27 +96,36 @@ async def refresh_product_extras(job: InboundJob, ctx: JobContext) -> ExtrasRefr
     if not await article_links(job.session_factory, job.installation_id):
         return ExtrasRefreshResult(writes={})
     key = _settings_key(extras)
-    resumed = ctx.payload.get("settings") == key
-    page = int(ctx.payload.get("page", 1)) if resumed else 1
+    resumed = ctx.payload.get("settings") == key and "done" in ctx.payload
+    done: set[str] = set(ctx.payload["done"]) if resumed else set()
     tally = _Tally(dict(ctx.payload.get("tally") or {}) if resumed else {})
     writer = await ExtrasWriter.prepare(context.upsales, extras)
     reader = ArticleReader(context.fortnox, job.installation_id, None, extras)
-    while True:
-        listed = await context.fortnox.list_page(Article, page, sort_by=SORT_KEY)
-        articles = [item for item in listed.items if isinstance(item, Article)]
-        for written in await _refresh_page(job, reader, writer, articles):
+    async for batch in _batches(context.fortnox.iter_gapless(Article)):
+        articles = [article for article in batch if entity_id(article) not in done]
+        for number, written in await _refresh_page(job, reader, writer, articles):
             tally.add(written)
-        if page >= listed.total_pages:
-            break
-        page += 1
-        await ctx.checkpoint({"settings": key, "page": page, "tally": tally.saved()})
+            done.add(number)
+        await ctx.checkpoint({"settings": key, "done": sorted(done), "tally": tally.saved()})
     return ExtrasRefreshResult(tally.checked, tally.missing, tally.writes)
+
+
+async def _batches(articles: AsyncIterator[Article]) -> AsyncIterator[list[Article]]:
+    """The articles in lists of :data:`BATCH`."""
+    batch: list[Article] = []
+    async for article in articles:
+        batch.append(article)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 async def _refresh_page(
     job: InboundJob, reader: ArticleReader, writer: ExtrasWriter, articles: list[Article]
-) -> list[ExtrasWritten | None]:
-    """The linked articles' products of one page, written (None: a product gone)."""
+) -> list[tuple[str, ExtrasWritten | None]]:
+    """The linked articles' products of a batch, written (None: a product gone), by number."""
     numbers_listed = [number for a in articles if (number := entity_id(a))]
     linked = (
         await job.upsales_ids_by_fortnox(FortnoxType.ARTICLE, numbers_listed)
@@ -120,9 +137,9 @@ async def _refresh_page(
     reads = await reader.read_many(wanted, concurrency=CONCURRENCY)
     semaphore = asyncio.Semaphore(CONCURRENCY)
 
-    async def one(number: str) -> ExtrasWritten | None:
+    async def one(number: str) -> tuple[str, ExtrasWritten | None]:
         async with semaphore:
-            return await _write(job, writer, linked[number], reads[number])
+            return number, await _write(job, writer, linked[number], reads[number])
 
     return list(await asyncio.gather(*(one(number) for number in numbers)))
 
