@@ -23,7 +23,9 @@ the installation and its tokens as they were):
    tokens are stored encrypted (:meth:`DbTokenStore.save_initial`), and the installation
    gets its tenant id and becomes ``active`` (a ``paused`` one stays paused: the operator paused
    it), and its queued jobs (parked while it needed a new login) are made due now; the first
-   login also starts the Upsales catch-up's checkpoints (:mod:`upsales_fortnox.sync.catchup`).
+   login also starts the Upsales catch-up's checkpoints (:mod:`upsales_fortnox.sync.catchup`);
+   a login newly granting the ``payment`` scope while ``paymentStatus`` is on queues the refresh
+   of the linked orders' payment fields (:mod:`.scope_grants`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Final
 from upsales_fortnox.activation.errors import ActivationError, state_not_bound
 from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.activation.repository import consume_nonce, store_nonce
+from upsales_fortnox.activation.scope_grants import follow_granted_scopes
 from upsales_fortnox.activation.state import (
     STATE_LIFETIME,
     StateClaims,
@@ -167,6 +170,7 @@ class FortnoxLogin:
                 claims.installation_id, token_set, connect=connect
             ),
             claims.installation_id,
+            granted=token_set.scope,
         )
         return claims.installation_id
 
@@ -275,17 +279,22 @@ class FortnoxLogin:
         tenant_id: str,
         store_tokens: Callable[[Connect], Awaitable[object]],
         installation_id: uuid.UUID,
+        *,
+        granted: str | None = None,
     ) -> None:
         """Store the tokens (``store_tokens``) in one transaction with the tenant and the
         activation (:meth:`_connect`), so a login racing another one to a different company
         cannot leave one company's tokens under the other's tenant. A login of another
         installation to the same tenant that passed :meth:`_check_tenant` at the same time is
         refused by the database's one-installation-per-tenant constraint, and answered as the
-        check would; nothing of the refused login is kept."""
+        check would; nothing of the refused login is kept. A login's ``granted`` scopes queue
+        what they newly make possible (:mod:`.scope_grants`)."""
         now = self._clock()
 
         async def connect(session: DbSession) -> None:
             await self._connect(session, installation_id, tenant_id, now)
+            if granted is not None:
+                await follow_granted_scopes(session, installation_id, granted)
 
         try:
             await store_tokens(connect)
