@@ -17,7 +17,10 @@ Rules, first match wins:
 The balance is ``total - credited - paid - written off`` (negative when more was paid than is
 owed), and nothing once Fortnox has closed the invoice (``Balance`` 0 and a ``FinalPayDate``),
 however it was settled. The paid amount is what the payments brought in, write-offs left out;
-the paid date is the date of the last payment.
+the paid date is the date of the last payment that brought money in or wrote some off (a
+reversal or a negative correction is none), and there is none when the payments cancel out
+(nothing paid and nothing written off, net), as an invoice whose payments are not read shows
+(:func:`payments_to_read`).
 """
 
 from __future__ import annotations
@@ -77,14 +80,24 @@ def payment_state(
     """The invoice's status, paid amount, balance and date of its last payment."""
     listed = list(payments)
     paid = sum((payment.amount for payment in listed), ZERO)
-    dates = [payment.date for payment in listed if payment.date is not None]
-    paid_date = max(dates) if dates else (invoice.final_pay_date if paid else None)
-    credited = abs(invoice.credited)
     written_off = sum((payment.written_off for payment in listed), ZERO)
+    paid_date = _paid_date(invoice, listed) if paid + written_off > ZERO else None
+    credited = abs(invoice.credited)
     balance = invoice.total - credited - paid - written_off
     if invoice.final_pay_date is not None and invoice.balance == ZERO:
         balance = ZERO
     return PaymentState(_status(invoice, credited, paid, balance, today), paid, balance, paid_date)
+
+
+def _paid_date(invoice: InvoiceMoney, payments: list[Payment]) -> dt.date | None:
+    """The date of the last payment that brought money in or wrote some off; Fortnox's
+    ``FinalPayDate`` when none of them is dated."""
+    dates = [
+        payment.date
+        for payment in payments
+        if payment.date is not None and (payment.amount > ZERO or payment.written_off > ZERO)
+    ]
+    return max(dates) if dates else invoice.final_pay_date
 
 
 def _status(

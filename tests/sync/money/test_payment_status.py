@@ -66,13 +66,14 @@ def test_status_follows_the_rules_in_order(invoice: InvoiceMoney, paid: list[Pay
 @given(invoices, payments)
 def test_paid_date_is_the_last_payment(invoice: InvoiceMoney, paid: list[Payment]) -> None:
     state = payment_state(invoice, paid, today=TODAY)
-    known = [p.date for p in paid if p.date is not None]
-    if known:
-        assert state.paid_date == max(known)
-    elif paid:
-        assert state.paid_date == invoice.final_pay_date
-    else:
+    settled = sum((p.amount + p.written_off for p in paid), Decimal(0))
+    known = [p.date for p in paid if p.date is not None and (p.amount > 0 or p.written_off > 0)]
+    if settled <= 0:
         assert state.paid_date is None
+    elif known:
+        assert state.paid_date == max(known)
+    else:
+        assert state.paid_date == invoice.final_pay_date
 
 
 @given(invoices, payments, payments)
@@ -137,3 +138,40 @@ def test_write_offs_and_a_closed_invoice_leave_nothing_to_pay() -> None:
     assert payment_state(closed, [counted_twice], today=TODAY).balance == Decimal(0)
     still_open = InvoiceMoney(total=Decimal("2500.00"), balance=Decimal(0), due_date=day)
     assert payment_state(still_open, [], today=TODAY).status is PaymentStatus.OVERDUE
+
+
+def test_payments_that_cancel_out_or_are_corrected_date_the_last_money_in() -> None:
+    """A reversal or negative correction is no payment: the date shown is that of the last
+    payment that brought money in (or wrote some off), and none when the payments cancel out,
+    as the refresh of the linked orders shows such an invoice without reading its payments."""
+    invoice = InvoiceMoney(total=Decimal("1000.00"), due_date=dt.date(2026, 12, 31))
+    paid, reversed_, repaid = dt.date(2026, 11, 2), dt.date(2026, 11, 5), dt.date(2026, 11, 9)
+    reversal = [Payment(Decimal("1000.00"), paid), Payment(Decimal("-1000.00"), reversed_)]
+    cancelled_out = payment_state(invoice, reversal, today=TODAY)
+    assert cancelled_out == payment_state(invoice, [], today=TODAY)  # nothing paid, no date
+    assert cancelled_out.paid_date is None
+    repaid_in_full = payment_state(
+        invoice, [*reversal, Payment(Decimal("1000.00"), repaid)], today=TODAY
+    )
+    assert (repaid_in_full.status, repaid_in_full.paid_date) == (PaymentStatus.PAID, repaid)
+    corrected = [
+        Payment(Decimal("600.00"), paid),
+        Payment(Decimal("500.00"), reversed_),  # paid in full, 100 too much
+        Payment(Decimal("-100.00"), repaid),  # the overpayment paid back
+    ]
+    state = payment_state(invoice, corrected, today=TODAY)
+    assert (state.status, state.paid_amount, state.balance, state.paid_date) == (
+        PaymentStatus.PAID,
+        Decimal("1000.00"),
+        Decimal(0),
+        reversed_,
+    )
+    # settled in full by a write-off after a payment and its reversal: nothing paid, yet paid
+    written_off = [*reversal, Payment(Decimal(0), repaid, written_off=Decimal("1000.00"))]
+    settled = payment_state(invoice, written_off, today=TODAY)
+    assert (settled.status, settled.paid_amount, settled.balance, settled.paid_date) == (
+        PaymentStatus.PAID,
+        Decimal(0),
+        Decimal(0),
+        repaid,
+    )
