@@ -92,6 +92,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
+SECRET_KEY = "test-secret-key-0123456789abcdef"
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         admin_token=SecretStr(ADMIN_TOKEN),
-        secret_key=SecretStr("test-secret-key-0123456789abcdef"),
+        secret_key=SecretStr(SECRET_KEY),
     )
 
 

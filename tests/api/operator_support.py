@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.conftest import SECRET_KEY
+from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.models.installation import FortnoxCredentials
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus
@@ -46,12 +48,13 @@ def with_if_match(headers: dict[str, str], etag: str) -> dict[str, str]:
 async def add_fortnox_login(
     session_factory: async_sessionmaker[AsyncSession], installation_id: str
 ) -> None:
+    box = SecretBox(SECRET_KEY)  # the test settings' key
     async with session_factory() as session:
         session.add(
             FortnoxCredentials(
                 installation_id=uuid.UUID(installation_id),
-                access_token_enc="encrypted-access",
-                refresh_token_enc="encrypted-refresh",
+                access_token_enc=box.encrypt("an-access-token"),
+                refresh_token_enc=box.encrypt("a-refresh-token"),
                 access_token_expires_at=datetime.now(UTC) + timedelta(hours=1),
             )
         )

@@ -106,3 +106,34 @@ async def test_one_installations_failed_check_leaves_the_others_checked(
     monkeypatch.setattr(token_keeper, "check_connections", check)
     assert await token_keeper.check_active_installations(harness.services) == 2
     assert len(checked) == 2 and harness.installation_id in checked
+
+
+async def test_fortnox_tokens_stored_under_another_secret_key_need_action(
+    harness: SyncHarness,
+) -> None:
+    """The Upsales key still decrypts; the Fortnox tokens do not (SECRET_KEY rotated without
+    the old one): the health says so before any job dies, without a secret."""
+    another_key = SecretBox("a SECRET_KEY this service does not run with")
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(FortnoxCredentials).values(
+                access_token_enc=another_key.encrypt("an-access-token-secret"),
+                refresh_token_enc=another_key.encrypt("a-refresh-token-secret"),
+            )
+        )
+        await session.commit()
+
+    response = await harness.service.get(
+        f"/api/installations/{harness.installation_id}/health", headers=harness.admin_headers
+    )
+    assert response.status_code == 200, response.text
+    health = response.json()
+    assert health["state"] == "action_needed"
+    assert [reason["code"] for reason in health["reasons"]] == ["credentials_unreadable"]
+    assert "Fortnox" in health["reasons"][0]["message"]
+
+    checked = await _check(harness)
+    assert [reason["code"] for reason in checked["reasons"]] == ["credentials_unreadable"]
+    assert checked["upsales"]["key_ok"] is True
+    for text in (response.text, json.dumps(checked)):
+        assert "token-secret" not in text

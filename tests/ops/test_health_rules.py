@@ -79,3 +79,22 @@ def test_a_refused_login_or_key_needs_action_and_says_why() -> None:
 
 def test_a_paused_installation_is_degraded() -> None:
     assert _codes(replace(HEALTHY, status="paused")) == (HealthState.DEGRADED, ["paused"])
+
+
+def test_unreadable_fortnox_tokens_need_action_and_name_which_credentials() -> None:
+    fortnox = decide_health(replace(HEALTHY, fortnox_tokens_unreadable=True), NOW)
+    assert fortnox.state is HealthState.ACTION_NEEDED
+    assert [r.code for r in fortnox.reasons] == ["credentials_unreadable"]
+    assert "Fortnox tokens" in fortnox.reasons[0].message
+    assert "Upsales" not in fortnox.reasons[0].message
+    both = replace(
+        HEALTHY,
+        fortnox_tokens_unreadable=True,
+        upsales_key_ok=False,
+        upsales_key_error="credentials_unreadable",
+    )
+    assert _codes(both) == (HealthState.ACTION_NEEDED, ["credentials_unreadable"])
+    refused = replace(
+        HEALTHY, fortnox_tokens_unreadable=True, upsales_key_ok=False, upsales_key_error="401"
+    )
+    assert _codes(refused)[1] == ["credentials_unreadable", "upsales_key_refused"]

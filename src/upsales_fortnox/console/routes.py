@@ -109,6 +109,7 @@ async def get_index(
     request: Request,
     session: SessionRequired,
     db: SessionDep,
+    services: ServicesDep,
     offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
 ) -> Response:
     """The installations, a page at a time (oldest first), with their health."""
@@ -121,7 +122,9 @@ async def get_index(
         (
             record.installation,
             health_of(
-                record.installation, await read_installation(db, record.installation, now), now
+                record.installation,
+                await read_installation(db, record.installation, now, services.secret_box),
+                now,
             ),
         )
         for record in records

@@ -59,13 +59,17 @@ async def _initial_sync_report(db: SessionDep, installation_id: uuid.UUID) -> di
 
 @router.get("/{installation_id}")
 async def get_installation_page(
-    request: Request, installation_id: uuid.UUID, session: SessionRequired, db: SessionDep
+    request: Request,
+    installation_id: uuid.UUID,
+    session: SessionRequired,
+    db: SessionDep,
+    services: ServicesDep,
 ) -> Response:
     try:
         with operator_errors():
             record = await get_installation(db, installation_id)
             stored = await read_settings(db, installation_id)
-        health = await health_api.get_installation_health(installation_id, db)
+        health = await health_api.get_installation_health(installation_id, db, services)
         sync = await _initial_sync_report(db, installation_id)
         links = await links_api.get_links(installation_id, db, limit=100)
     except ApiError as exc:

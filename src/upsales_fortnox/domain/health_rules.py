@@ -52,6 +52,8 @@ class HealthFacts:
     upsales_key_error: str | None
     oldest_pending_at: datetime | None
     dead_jobs: int
+    fortnox_tokens_unreadable: bool = False
+    """The stored Fortnox tokens cannot be decrypted (``SECRET_KEY`` is not their key)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,27 @@ def _login_reasons(
     return []
 
 
+def _unreadable_reason(upsales: bool, fortnox: bool) -> HealthReason:
+    which = {
+        (True, True): "Upsales API key and Fortnox tokens",
+        (True, False): "Upsales API key",
+        (False, True): "Fortnox tokens",
+    }[(upsales, fortnox)]
+    remedies = [
+        remedy
+        for remedy, needed in (
+            ("enter the Upsales API key again", upsales),
+            ("log in to Fortnox again", fortnox),
+        )
+        if needed
+    ]
+    message = (
+        f"The installation's stored {which} cannot be decrypted: SECRET_KEY is not the key "
+        f"they were stored with. Restore that key, or {' and '.join(remedies)}."
+    )
+    return HealthReason(CREDENTIALS_UNREADABLE, message, HealthState.ACTION_NEEDED)
+
+
 def decide_health(
     facts: HealthFacts, now: datetime, limits: HealthThresholds | None = None
 ) -> Health:
@@ -113,14 +136,12 @@ def decide_health(
                 "paused", "The installation is paused: nothing syncs.", HealthState.DEGRADED
             )
         )
-    if facts.upsales_key_ok is False and facts.upsales_key_error == CREDENTIALS_UNREADABLE:
-        message = (
-            "The installation's stored credentials cannot be decrypted: SECRET_KEY is not the "
-            "key they were stored with. Restore that key, or enter the Upsales API key again "
-            "and log in to Fortnox again."
-        )
-        reasons.append(HealthReason(CREDENTIALS_UNREADABLE, message, HealthState.ACTION_NEEDED))
-    elif facts.upsales_key_ok is False:
+    upsales_unreadable = (
+        facts.upsales_key_ok is False and facts.upsales_key_error == CREDENTIALS_UNREADABLE
+    )
+    if upsales_unreadable or facts.fortnox_tokens_unreadable:
+        reasons.append(_unreadable_reason(upsales_unreadable, facts.fortnox_tokens_unreadable))
+    if facts.upsales_key_ok is False and not upsales_unreadable:
         detail = f": {facts.upsales_key_error}" if facts.upsales_key_error else ""
         message = f"Upsales refused the installation's API key{detail}."
         reasons.append(HealthReason("upsales_key_refused", message, HealthState.ACTION_NEEDED))

@@ -4,7 +4,8 @@ One cheap call each: Fortnox's company information (with the stored token, refre
 be) and Upsales' ``self`` (with the stored API key). A refusal is recorded (the health then
 needs action); an outage is not (it says nothing about the credentials). A stored credential
 that cannot be decrypted (``SECRET_KEY`` is not the one it was stored with) is recorded as the
-Upsales key's :data:`CREDENTIALS_UNREADABLE`, and the Fortnox side as not checked.
+Upsales key's :data:`CREDENTIALS_UNREADABLE`, and the Fortnox side as not checked (the health
+finds unreadable Fortnox tokens itself, by decrypting them, see :mod:`.health_facts`).
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from upsales_fortnox.core.crypto import DecryptionError, SecretBox
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.domain.health_rules import HealthFacts, TokenKind
 from upsales_fortnox.installations.repository.tokens import read_credentials
-from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.ops.repository.connection_health import (
     connection_check_of,
     last_fortnox_event_at,
@@ -28,8 +29,21 @@ class InstallationReadings:
     last_reconciliation_at: datetime | None
 
 
+def _tokens_unreadable(credentials: FortnoxCredentials | None, box: SecretBox) -> bool:
+    """Whether the stored Fortnox tokens fail to decrypt (a local check: no call, and the
+    plaintext is dropped at once)."""
+    if credentials is None:
+        return False
+    try:
+        box.decrypt(credentials.access_token_enc)
+        box.decrypt_optional(credentials.refresh_token_enc)
+    except DecryptionError:
+        return True
+    return False
+
+
 async def read_installation(
-    session: DbSession, installation: Installation, now: datetime
+    session: DbSession, installation: Installation, now: datetime, box: SecretBox
 ) -> InstallationReadings:
     credentials = await read_credentials(session, installation.id)
     check = await connection_check_of(session, installation.id)
@@ -46,6 +60,7 @@ async def read_installation(
         upsales_key_error=check.upsales_key_error if check else None,
         oldest_pending_at=queue.oldest_pending_at,
         dead_jobs=queue.dead,
+        fortnox_tokens_unreadable=_tokens_unreadable(credentials, box),
     )
     return InstallationReadings(
         facts=facts,

@@ -138,14 +138,16 @@ def health_of(
     "someone acts), with each reason as a stable `code` and a sentence.",
 )
 async def get_installation_health(
-    installation_id: uuid.UUID, session: SessionDep
+    installation_id: uuid.UUID, session: SessionDep, services: ServicesDep
 ) -> InstallationHealth:
     with operator_errors():
         installation = await find_installation(session, installation_id)
         if installation is None:
             raise InstallationNotFound(installation_id)
     now = utcnow()
-    return health_of(installation, await read_installation(session, installation, now), now)
+    return health_of(
+        installation, await read_installation(session, installation, now, services.secret_box), now
+    )
 
 
 @router.post(
@@ -166,4 +168,6 @@ async def post_installation_health_check(
             raise InstallationNotFound(installation_id)
     await check_connections(services, installation)
     now = utcnow()
-    return health_of(installation, await read_installation(session, installation, now), now)
+    return health_of(
+        installation, await read_installation(session, installation, now, services.secret_box), now
+    )
