@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import respx
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.intake.support import create_installation, order_hook
@@ -68,6 +69,32 @@ async def test_webhooks_are_counted_by_source_and_outcome(
     assert value(after, "upsales_fortnox_installations", status="pending_login") == 1
     assert value(after, "upsales_fortnox_installations", status="active") == 0
     assert not any(str(installation.id) in str(key) for key in after)
+
+
+async def test_the_consent_webhook_is_counted_like_the_others(services: Services) -> None:
+    secret = "consent-webhook-secret-0123456789"
+    configured = build_services(
+        services.settings.model_copy(update={"fortnox_consent_webhook_secret": SecretStr(secret)}),
+        engine=services.engine,
+    )
+    transport = httpx.ASGITransport(app=create_app(services=configured))
+    headers = {"Authorization": f"Bearer {configured.settings.admin_token.get_secret_value()}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        before = await _scrape(client, headers)
+        url = "/webhooks/fortnox-consent"
+        body = {"type": "consent-revoked", "tenantId": 4242}
+        accepted = await client.post(url, json=body, headers={"X-Webhook-Secret": secret})
+        assert accepted.status_code == 202
+        refused = await client.post(url, json=body)
+        assert refused.status_code == 401
+        after = await _scrape(client, headers)
+    await configured.http.aclose()
+    name = "upsales_fortnox_webhooks_total"
+    assert _delta(before, after, name, source="fortnox_consent", outcome="accepted") == 1
+    assert _delta(before, after, name, source="fortnox_consent", outcome="refused") == 1
+    assert _delta(before, after, name, source="fortnox", outcome="accepted") == 0
+    count = "upsales_fortnox_webhook_seconds_count"
+    assert _delta(before, after, count, source="fortnox_consent") == 2
 
 
 async def test_done_and_dead_jobs_are_counted_and_the_queue_is_read_from_the_database(

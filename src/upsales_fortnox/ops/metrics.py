@@ -24,7 +24,8 @@ REGISTRY: Final = CollectorRegistry(auto_describe=True)
 
 WEBHOOKS: Final = Counter(
     f"{PREFIX}_webhooks_total",
-    "Webhooks received, by source and outcome (accepted, refused, failed).",
+    "Webhooks received, by source (upsales, fortnox, fortnox_consent) and outcome (accepted, "
+    "refused, failed).",
     ["source", "outcome"],
     registry=REGISTRY,
 )

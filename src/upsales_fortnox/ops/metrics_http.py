@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_WEBHOOK_SOURCES = (("/webhooks/upsales", "upsales"), ("/webhooks/fortnox", "fortnox"))
+_WEBHOOK_SOURCES = (
+    ("/webhooks/upsales", "upsales"),
+    ("/webhooks/fortnox", "fortnox"),
+    ("/webhooks/fortnox-consent", "fortnox_consent"),
+)
 
 
 def _webhook_source(path: str) -> str | None:
