@@ -496,3 +496,31 @@ def test_a_long_name_cut_at_a_space_is_the_name_the_company_holds() -> None:
     changes = company_changes(fortnox, holding, FIELDS)
 
     assert changes.model_dump(exclude_unset=True, exclude={"custom"}) == {"phone": "08-2"}
+
+
+def test_an_inactive_customer_not_linked_is_neither_created_nor_linked() -> None:
+    inactive = customer(Active=False, OrganisationNumber="556677-8899")
+    decision = decide_customer(
+        "1001",
+        inactive,
+        link=None,
+        linked_company=None,
+        candidates=[company(5, orgNo="5566778899")],
+        linked_company_ids=[],
+        field_ids=FIELDS,
+    )
+    assert (decision.outcome, decision.commands, decision.company_id) == (
+        "customer_inactive",
+        [],
+        None,
+    )
+    linked = decide_customer(
+        "1001",
+        customer(Active=False, Name="Nytt Namn AB"),
+        link=link(5),
+        linked_company=company(5, "Nordisk Verkstad AB"),
+        candidates=[],
+        linked_company_ids=[],
+        field_ids=FIELDS,
+    )
+    assert linked.outcome == UPDATED and linked.company_id == 5

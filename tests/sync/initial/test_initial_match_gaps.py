@@ -185,3 +185,31 @@ async def test_a_revoked_upsales_key_stops_the_import_where_it_was(
     assert status["status"] == JobStatus.DONE, status
     links = await _links(harness)
     assert len([key for key in links if key[0] == FortnoxType.CUSTOMER]) == 4
+
+
+async def test_inactive_customers_not_linked_are_skipped_by_the_initial_sync(
+    harness: SyncHarness,
+) -> None:
+    """The customer list's items carry no ``Active``: the import still leaves the inactive
+    customers out (reported as skipped), and matches no company to them."""
+    harness.upsales.seed(harness.demo.customer_id, "accounts", [{"name": "Slumrande AB"}])
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {"CustomerNumber": "9101", "Name": "Aktiv AB"},
+            {"CustomerNumber": "9102", "Name": "Vilande AB", "Active": False},
+            {"CustomerNumber": "9103", "Name": "Slumrande AB", "Active": False},
+        ],
+    )
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE, status
+    (customers,) = [phase for phase in status["phases"] if phase["phase"] == "customers"]
+    assert customers["counts"].get("skipped") == 2, customers
+    names = Counter(a.get("name") for a in harness.upsales_entities("accounts"))
+    assert names["Aktiv AB"] == 1 and names["Vilande AB"] == 0 and names["Slumrande AB"] == 1
+    links = {number for kind, number in await _links(harness) if kind == FortnoxType.CUSTOMER}
+    assert "9101" in links and "9102" not in links and "9103" not in links

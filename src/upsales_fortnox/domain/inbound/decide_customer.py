@@ -47,6 +47,8 @@ UPDATED: Final = "updated"
 UNCHANGED: Final = "unchanged"
 UNLINKED: Final = "unlinked"
 NOT_FOUND: Final = "not_found"
+CUSTOMER_INACTIVE: Final = "customer_inactive"
+"""A customer inactive in Fortnox and linked to no company: not brought to Upsales."""
 
 
 class AmbiguousMatch(PermanentError):
@@ -140,6 +142,10 @@ def decide_customer(
     It records the address types that hold the customer's addresses too: one of them the
     customer no longer has is cleared in the company (:mod:`.addresses`).
 
+    A customer inactive in Fortnox that is linked to no company is left out
+    (:data:`CUSTOMER_INACTIVE`): neither created in Upsales nor linked to a company it matches;
+    a linked one keeps its company up to date.
+
     Raises :class:`AmbiguousMatch` when candidates leave the choice open.
     """
     if customer is None:
@@ -174,6 +180,8 @@ def decide_customer(
         commands.append(RemoveLink(FortnoxType.CUSTOMER, customer_number))
     if sent_for is not None and sent_for.company.id not in linked_company_ids:
         return _link_sent_for(customer_number, customer, sent_for, field_ids, commands)
+    if customer.Active is False:  # the bookkeeper retired it: no new company, nor a link
+        return CustomerDecision(commands, CUSTOMER_INACTIVE, None)
     match = match_company(
         customer,
         candidates,

@@ -150,6 +150,16 @@ the same code (:mod:`upsales_fortnox.sync.outbound.inactive_customer`). Either w
 customer's activation retries the deal. The list's ``filter=active`` is not relied on: whether
 it combines with a field search (``organisationnumber``) is not documented either."""
 
+CUSTOMER_LIST_ITEM_ACTIVE: Final[bool | None] = None
+"""Whether a customer list item (``GET /3/customers``) carries ``Active``: the spec's
+``fortnox_CustomerListItem`` has no such field, so it is taken not to; and that
+``filter=inactive`` lists exactly the customers whose ``Active`` is false: *unverified* (the
+spec gives only the enum ``active`` | ``inactive``, the reference its source, cs Filter.cs).
+The initial import lists the inactive customers' numbers once (one call per page of them) and
+skips those not linked; an item that does carry ``Active: false`` is skipped as well, so it is
+right under either answer about the item. Should the filter list other customers too, they
+are only left to their change events (an inactive customer is not imported by those either)."""
+
 LIST_META_INFORMATION: Final = "MetaInformation"
 """The paging block of list answers (``@TotalResources``, ``@TotalPages``, ``@CurrentPage``):
 from the docs (reference fortnox.md §1); the spec's list schemas do not declare it. A list

@@ -4,6 +4,11 @@ created there.
 Customers are imported from their list items (no read per customer): a list item lacks some
 fields (country, visiting address, web page, VAT number), which the first change event fills
 in. An ambiguous match is never guessed: it is reported with its candidates and skipped.
+
+A customer inactive in Fortnox and not linked yet is skipped (``customer_inactive``): neither
+created nor linked, as the change events do. List items carry no ``Active``, so the numbers of
+the inactive customers are listed once before the phase (``filter=inactive``, see
+:data:`~upsales_fortnox.integrations.fortnox.facts.CUSTOMER_LIST_ITEM_ACTIVE`).
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from upsales_fortnox.sync.interpreter import Effects
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 MAX_CANDIDATES_REPORTED: Final = 10
+INACTIVE: Final = "customer_inactive"
 
 
 class CustomerImport:
@@ -69,7 +75,10 @@ class CustomerImport:
         semaphore: asyncio.Semaphore,
         companies: CompanyIndex,
         field_ids: AccountFieldIds,
+        inactive: frozenset[str] = frozenset(),
     ) -> None:
+        self._inactive = inactive
+        """The numbers of the customers inactive in Fortnox as the phase began."""
         self._ctx = ctx
         self._effects = effects
         self._semaphore = semaphore
@@ -90,7 +99,12 @@ class CustomerImport:
         companies = await company_index(
             ctx.upsales, customer_number_field_id=field_ids.customer_number, linked_ids=linked
         )
-        return cls(ctx, effects, semaphore, companies, field_ids)
+        inactive = {
+            customer.CustomerNumber
+            async for customer in ctx.fortnox.iter_customers(filter="inactive")
+            if customer.CustomerNumber
+        }
+        return cls(ctx, effects, semaphore, companies, field_ids, frozenset(inactive))
 
     async def list_page(self, number: int) -> ListPage[Entity]:
         phase = Phase.CUSTOMERS
@@ -110,6 +124,9 @@ class CustomerImport:
             entry: dict[str, Any] = {"fortnox_id": number, "name": customer.Name}
             if number in linked:
                 jobs.append((entry, done("unchanged", {**entry, "upsales_id": linked[number]})))
+                continue
+            if customer.Active is False or number in self._inactive:
+                jobs.append((entry, done("skipped", {**entry, "reason": INACTIVE})))
                 continue
             match = index.match(customer)
             on = match.matched_on.value if match.matched_on else None
