@@ -10,7 +10,9 @@ Upsales 200*scale per 10 s), in the sandboxes and in the service's own pacing.
 Figures (the last line printed is one JSON object; the lines before it show the inputs):
 
 * ``fortnox_calls_ratio``: Fortnox requests made / the minimum. Minimum = the list pages of
-  customers, active articles and invoices (``ceil(n / 500)`` each) + one price sublist per
+  customers, inactive customers (list items carry no ``Active``, so the import lists those
+  apart; none here, one page), active articles and invoices (``ceil(n / 500)`` each, at least
+  one) + one price sublist per
   article (the spec lists a price list's prices one article at a time) + one read per invoice
   imported (list items carry no rows).
 * ``upsales_calls_ratio``: Upsales requests made / the minimum. Minimum = the list pages that
@@ -378,6 +380,7 @@ async def _run(
     overlap_articles = len(range(1, size.articles + 1, size.overlap_every))
     fortnox_min = (
         _pages(size.customers, FORTNOX_PAGE)
+        + _pages(0, FORTNOX_PAGE)  # the inactive customers: none in this data, one page
         + _pages(size.articles, FORTNOX_PAGE)
         + size.articles  # one price sublist per article: the spec lists prices per article
         + _pages(size.invoices, FORTNOX_PAGE)
