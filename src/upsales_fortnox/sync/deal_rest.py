@@ -11,7 +11,7 @@ Asked only when a cancellation would move the deal to lost, and only of a docume
 order's chain (an order, or an invoice made of one). Cost: one list call of the orders carrying
 the deal's reference; one read of each that is not cancelled, other than the document and the
 order it was made of; one read of the invoice made of each invoiced one (and of its credit
-invoice when credited and ``creditInvoices`` is on). It stops at the first part that lives.
+invoice when credited). It stops at the first part that lives.
 The order a cancelled invoice was made of is passed over: Fortnox keeps it invoiced into that
 invoice (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``; were it opened again, the deal goes
 to lost as before, and takes it back when won again).
@@ -19,24 +19,18 @@ to lost as before, and takes it back when won again).
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Final
-
 from upsales_fortnox.domain.inbound.document_changes import (
     FortnoxDocument,
     document_number,
     is_cancelled,
     predecessor,
 )
-from upsales_fortnox.domain.payment_status import is_full_credit
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.ports import FortnoxPort
-from upsales_fortnox.sync.money.invoice_money import credited_amount
+from upsales_fortnox.sync.money.invoice_money import credit_leaves_live, named_credit
 from upsales_fortnox.sync.outbound.fortnox_documents import listed_by_reference
 from upsales_fortnox.vocabulary import FortnoxType
-
-ZERO: Final = Decimal(0)
 
 
 def _number(value: str | None) -> str | None:
@@ -63,7 +57,7 @@ async def rest_lives(
     """Whether another order of the deal ``upsales_order_id`` (its reference) lives beside the
     cancelled ``document``: open (neither cancelled nor invoiced), or invoiced into an invoice
     that is neither cancelled nor credited in full (a partial credit leaves it live when
-    ``credit_invoices``)."""
+    ``credit_invoices``, a cancelled credit whatever the setting)."""
     if not in_order_chain(document):
         return False
     own = document_number(document)
@@ -96,8 +90,8 @@ async def rest_lives(
 
 async def invoice_lives(fortnox: FortnoxPort, number: str, *, credit_invoices: bool) -> bool:
     """Whether Fortnox invoice ``number`` is neither cancelled nor credited in full (any credit
-    counts as full unless ``credit_invoices``, as the sync reads it): one read, one more of its
-    credit invoice when credited and ``credit_invoices``."""
+    that stands counts as full unless ``credit_invoices``, a cancelled one as none, as the sync
+    reads it): one read, one more of its credit invoice when it names one."""
     if not number.isdigit():
         return False
     try:
@@ -108,11 +102,5 @@ async def invoice_lives(fortnox: FortnoxPort, number: str, *, credit_invoices: b
         return False
     if not is_cancelled(invoice):
         return True
-    credit = _number(invoice.CreditInvoiceReference)
-    if not credit_invoices or credit is None or not credit.isdigit():
-        return False
-    try:
-        credited = credited_amount(await fortnox.get_invoice(int(credit)))
-    except FortnoxNotFound:
-        return False  # as the sync reads it: credited
-    return not is_full_credit(invoice.Total or ZERO, credited)
+    credit = await named_credit(fortnox, invoice)  # gone: as the sync reads it, credited
+    return credit_leaves_live(invoice, credit, credit_invoices=credit_invoices)

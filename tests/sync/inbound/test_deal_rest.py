@@ -111,3 +111,16 @@ async def test_an_invoice_not_made_of_an_order_costs_no_call() -> None:
     fortnox = Fortnox([order(2, OrderType="Backorder")], [alone])
     assert await lives(fortnox, alone, credit_invoices=True) is False
     assert fortnox.calls == []
+
+
+async def test_an_invoice_whose_credit_was_cancelled_lives_whatever_the_setting() -> None:
+    """A credit invoice cancelled (makulerad) before booking credits nothing: the invoice it
+    names is the rest that lives, with ``creditInvoices`` on or off (its credit read once)."""
+    first = invoice(10, 1, Cancelled=True)
+    orders = [order(1, invoiced=10), order(2, invoiced=11, OrderType="Backorder")]
+    credited = invoice(11, 2, CreditInvoiceReference="12")
+    voided = invoice(12, 0, Credit=True, Cancelled=True, Total="-1000", CreditInvoiceReference="11")
+    for credit_invoices in (True, False):
+        fortnox = Fortnox(orders, [first, credited, voided])
+        assert await lives(fortnox, first, credit_invoices=credit_invoices) is True
+        assert fortnox.calls.count("invoice 12") == 1

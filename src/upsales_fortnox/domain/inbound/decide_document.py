@@ -193,13 +193,14 @@ def plan_document(
     ``own`` is the document's link (if any), ``predecessor`` the link of the document it was
     made from (see :func:`~.documents.predecessor`), ``successor`` for an offer the link of the
     order made from it, ``outbound_order`` the Upsales order its outbound reference names (None
-    when it has none or that order does not exist). ``partial_credit``: the invoice is credited
-    for less than its total (setting ``creditInvoices``): not a cancellation, and an order that
-    an earlier full credit moved to the lost stage is won again. ``replaced``: the Upsales
-    order ``predecessor`` names is linked to another document of this type (a deal won again
-    after this one was cancelled), so this one's cancellation leaves it. ``rest_live``:
-    another part of the deal lives in Fortnox (see the module's rules), so no cancellation moves
-    its order to lost.
+    when it has none or that order does not exist). ``partial_credit``: the credit invoice the
+    invoice names leaves it live, credited for less than its total (setting
+    ``creditInvoices``) or by a credit since cancelled (whatever the setting): not a
+    cancellation, and an order that an earlier credit moved to the lost stage is won again.
+    ``replaced``: the Upsales order ``predecessor`` names is linked to another document of this
+    type (a deal won again after this one was cancelled), so this one's cancellation leaves it.
+    ``rest_live``: another part of the deal lives in Fortnox (see the module's rules), so no
+    cancellation moves its order to lost.
     """
     kind = document_type(document)
     cancelled = bool(document.Cancelled) if partial_credit else is_cancelled(document)

@@ -246,9 +246,9 @@ CANCELLED_CREDIT_STAYS_NAMED: Final = True
 cancelled (a credit made by mistake, cancelled before it is booked): *unverified* (the spec
 and the reference are silent; the sandbox keeps it). So a credit invoice is read whole, as a
 credit is told full from partial anyway, and a cancelled one credits nothing
-(:func:`upsales_fortnox.sync.money.invoice_money.credited_amount`): the invoice stays live,
-its order won, under either answer, where the credit is read (``creditInvoices`` on; without
-it any credit is a cancellation)."""
+(:func:`upsales_fortnox.sync.money.invoice_money.credit_leaves_live`): the invoice stays live,
+its order won, under either answer and whatever the setting ``creditInvoices`` (the credit is
+read whenever the invoice names one; an invoice that names none costs no call)."""
 
 CREDIT_LOWERS_CREDITED_BALANCE: Final[bool | None] = None
 """Whether a credit invoice lowers the ``Balance`` of the invoice it credits (once booked, or

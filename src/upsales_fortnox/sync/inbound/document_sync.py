@@ -53,8 +53,8 @@ from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.money.invoice_money import (
+    credit_leaves_live,
     credit_of,
-    is_partial_credit,
     reference,
     sync_invoice_money,
 )
@@ -106,9 +106,13 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
     if isinstance(document, Invoice) and document.Credit:
         return await sync_credit_invoice(job, document, ref)
     credit = None
-    if isinstance(document, Invoice) and (settings.credit_invoices or settings.payment_status):
-        # the stage follows a partial credit only with creditInvoices; the money fields always
+    credit_live = False  # the credit it names leaves it live: cancelled, or partial
+    if isinstance(document, Invoice):
+        # read only when it names one: a cancelled credit credits nothing, whatever the
+        # settings; the stage follows a partial credit only with creditInvoices
         credit = await credit_of(job, document)
+        credit_live = credit_leaves_live(document, credit, credit_invoices=settings.credit_invoices)
+    ended = bool(document.Cancelled) if credit_live else is_cancelled(document)
     fingerprint = document_fingerprint(document)
     own = await _linked(job, kind, number)
     previous = following = None
@@ -121,13 +125,13 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
     if after is not None and own is None:
         following = await _linked(job, *after)
     has_another = False
-    if previous is not None and previous.order is not None and is_cancelled(document):
+    if previous is not None and previous.order is not None and ended:
         # a deal won again after this document was cancelled has a new one: left as it is
         deal = [previous.order.id]
         has_another = bool(await job.linked_elsewhere(LinkEntity.ORDER, kind, deal, number))
     outbound_id = parse_outbound_reference(getattr(document, "ExternalInvoiceReference1", None))
     outbound_order = None
-    if outbound_id is not None and is_cancelled(document) and own is None:
+    if outbound_id is not None and ended and own is None:
         # a deal won again after this document was cancelled has a new one: left as it is (in
         # an order's chain, Fortnox tells that below, with the rest of an order invoiced in part)
         replaced = not in_order_chain(document) and await job.linked_elsewhere(
@@ -144,9 +148,7 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         predecessor=previous,
         outbound_order=outbound_order,
         successor=following,
-        partial_credit=settings.credit_invoices
-        and isinstance(document, Invoice)
-        and is_partial_credit(document, credit),
+        partial_credit=credit_live,
         replaced=has_another,
     )
     plan = planned()

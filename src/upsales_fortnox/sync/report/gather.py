@@ -4,7 +4,7 @@ Cost: Upsales, one list call per page of the period's orders; Fortnox, one list 
 of the period's documents (``fromdate``/``todate``) plus one read of each open document (its
 ``Net``, which the Upsales order's value must equal unless it totals other quantities than the
 rows, and its state), plus its credit
-invoice when ``creditInvoices`` is on and it is credited. A won order linked to a document
+invoice when it is credited. A won order linked to a document
 dated outside the period costs one read of that document, and a document whose order is dated
 outside it one read of that order (Upsales), so a pair whose sides fall in two periods (a deal
 won with an earlier date than the day its document was made) is compared, and counted, in
@@ -31,7 +31,6 @@ from upsales_fortnox.domain.inbound.document_changes import (
     is_cancelled,
     predecessor,
 )
-from upsales_fortnox.domain.payment_status import is_full_credit
 from upsales_fortnox.domain.references import parse_outbound_reference
 from upsales_fortnox.domain.report_compare import (
     LOST,
@@ -52,7 +51,7 @@ from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.links.repository.link_reads import linked_order_documents
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.context import InstallationContext
-from upsales_fortnox.sync.money.invoice_money import credited_amount, reference
+from upsales_fortnox.sync.money.invoice_money import credit_leaves_live, named_credit
 from upsales_fortnox.vocabulary import FortnoxType
 
 REPORTED_TYPES: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
@@ -116,20 +115,11 @@ async def _read(
 async def _closed(context: InstallationContext, document: Invoice | Order) -> bool:
     if not is_cancelled(document):
         return False
-    if (
-        not isinstance(document, Invoice)
-        or document.Cancelled
-        or not context.settings.credit_invoices
-    ):
+    if not isinstance(document, Invoice) or document.Cancelled:
         return True
-    number = reference(document.CreditInvoiceReference)
-    if number is None or not number.isdigit():
-        return True
-    try:
-        credit = await context.fortnox.get_invoice(int(number))
-    except FortnoxNotFound:
-        return True
-    return is_full_credit(document.Total or ZERO, credited_amount(credit))
+    credit = await named_credit(context.fortnox, document)
+    live = credit_leaves_live(document, credit, credit_invoices=context.settings.credit_invoices)
+    return not live
 
 
 async def _document(context: InstallationContext, document: Invoice | Order) -> Document | None:

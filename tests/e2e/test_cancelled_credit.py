@@ -1,0 +1,59 @@
+"""A credit invoice made by mistake and cancelled (makulerad) before it is booked credits
+nothing, whatever the setting ``creditInvoices``: the invoice it names stays live and its deal
+won, end to end against both sandboxes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, fortnox_call, link_of
+from tests.e2e.test_inbound_payments import two_booked_invoices
+from upsales_fortnox.vocabulary import FortnoxType
+
+
+async def probability_of(harness: SyncHarness, number: str) -> int:
+    link = await link_of(harness, FortnoxType.INVOICE, number)
+    assert link is not None
+    order = harness.upsales_entity("orders", link.upsales_id)
+    assert order is not None
+    return int(order["probability"])
+
+
+@pytest.mark.parametrize("payment_status", [False, True])
+async def test_a_cancelled_credit_wins_the_deal_back_with_credit_invoices_off(
+    harness: SyncHarness, payment_status: bool
+) -> None:
+    """Without ``creditInvoices`` a credit is a cancellation (the deal to lost); once that
+    credit is cancelled, the invoice is not credited: the deal is won again."""
+    await harness.update_settings(credit_invoices=False, payment_status=payment_status)
+    feed = EventFeed(harness)
+    number, _ = await two_booked_invoices(harness)
+    await feed.sync()
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
+    credit_number = str(credited["Invoice"]["CreditInvoiceReference"])
+    await feed.sync()
+    assert await probability_of(harness, number) == 0
+
+    await fortnox_call(harness, "PUT", f"/invoices/{credit_number}/cancel")
+    await feed.sync()
+
+    assert await probability_of(harness, number) == 100
+
+
+@pytest.mark.parametrize("credit_invoices", [False, True])
+async def test_an_invoice_whose_credit_was_cancelled_before_the_sync_stays_won(
+    harness: SyncHarness, credit_invoices: bool
+) -> None:
+    """The credit and its cancellation seen together: the deal is never lost."""
+    await harness.update_settings(credit_invoices=credit_invoices)
+    feed = EventFeed(harness)
+    number, _ = await two_booked_invoices(harness)
+    await feed.sync()
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
+    credit_number = str(credited["Invoice"]["CreditInvoiceReference"])
+    await fortnox_call(harness, "PUT", f"/invoices/{credit_number}/cancel")
+
+    await feed.sync()
+
+    assert await probability_of(harness, number) == 100
