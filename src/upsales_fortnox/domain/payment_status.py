@@ -16,11 +16,16 @@ Rules, first match wins:
 
 The balance is ``total - credited - paid - written off`` (negative when more was paid than is
 owed), and nothing once Fortnox has closed the invoice (``Balance`` 0 and a ``FinalPayDate``),
-however it was settled. The paid amount is what the payments brought in, write-offs left out;
-the paid date is the date of the last payment that brought money in or wrote some off (a
-reversal or a negative correction is none), and there is none when the payments cancel out
-(nothing paid and nothing written off, net), as an invoice whose payments are not read shows
-(:func:`payments_to_read`).
+however it was settled. A credit lowers it to nothing at most, never below what the payments
+alone leave: money already paid that a credit gives back is the credit invoice's to pay (its
+own balance), not left on this one. So the balance is the same whether or not Fortnox lowers the
+credited invoice's ``Balance`` by its credit
+(:data:`~upsales_fortnox.integrations.fortnox.facts.CREDIT_LOWERS_CREDITED_BALANCE`): a paid
+invoice credited afterwards shows nothing left either way, and no credit is counted twice.
+The paid amount is what the payments brought in, write-offs left out; the paid date is the
+date of the last payment that brought money in or wrote some off (a reversal or a negative
+correction is none), and there is none when the payments cancel out (nothing paid and nothing
+written off, net), as an invoice whose payments are not read shows (:func:`payments_to_read`).
 """
 
 from __future__ import annotations
@@ -83,7 +88,10 @@ def payment_state(
     written_off = sum((payment.written_off for payment in listed), ZERO)
     paid_date = _paid_date(invoice, listed) if paid + written_off > ZERO else None
     credited = abs(invoice.credited)
-    balance = invoice.total - credited - paid - written_off
+    settled = paid + written_off
+    balance = invoice.total - credited - settled
+    if credited and balance < ZERO:  # what the credit gives back is its own to pay, not ours
+        balance = max(balance, min(ZERO, invoice.total - settled))
     if invoice.final_pay_date is not None and invoice.balance == ZERO:
         balance = ZERO
     return PaymentState(_status(invoice, credited, paid, balance, today), paid, balance, paid_date)

@@ -382,6 +382,27 @@ async def test_credit_invoice(api: httpx.AsyncClient) -> None:
     assert (await api.put("/3/invoices/1/credit")).status_code == 400
 
 
+@pytest.mark.parametrize("lowers", [False, True])
+async def test_a_booked_credit_lowers_its_originals_balance_when_the_tenant_says(
+    api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int, lowers: bool
+) -> None:
+    """Both answers to ``facts.CREDIT_LOWERS_CREDITED_BALANCE``: kept by default; lowered by the
+    credit once booked (fully paid at nothing) when the tenant says so."""
+    sandbox.tenant(tenant_id).credit_lowers_credited_balance = lowers
+    rows = [{"ArticleNumber": "W1", "DeliveredQuantity": "2"}]
+    await api.post("/3/invoices", json={"Invoice": {"CustomerNumber": "1", "InvoiceRows": rows}})
+    await api.put("/3/invoices/1/bookkeep")
+    original = body(await api.put("/3/invoices/1/credit"), "Invoice")
+    credit_number = original["CreditInvoiceReference"]
+    assert body(await api.get("/3/invoices/1"), "Invoice")["Balance"] == original["Total"]
+
+    await api.put(f"/3/invoices/{credit_number}/bookkeep")
+
+    after = body(await api.get("/3/invoices/1"), "Invoice")
+    assert after["Balance"] == (D(0) if lowers else original["Total"])
+    assert (after.get("FinalPayDate") is not None) is lowers
+
+
 async def test_cancel_invoice(
     api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int
 ) -> None:

@@ -40,6 +40,8 @@ def test_amounts_are_exact_sums(invoice: InvoiceMoney, paid: list[Payment]) -> N
     assert state.paid_amount == sum((p.amount for p in paid), Decimal(0))
     settled = state.paid_amount + sum((p.written_off for p in paid), Decimal(0))
     left = invoice.total - abs(invoice.credited) - settled
+    if invoice.credited and left < 0:  # a credit never leaves less than the payments alone
+        left = max(left, min(Decimal(0), invoice.total - settled))
     closed_by_fortnox = invoice.final_pay_date is not None and invoice.balance == 0
     assert state.balance == (Decimal(0) if closed_by_fortnox else left)
 
@@ -175,3 +177,42 @@ def test_payments_that_cancel_out_or_are_corrected_date_the_last_money_in() -> N
         Decimal(0),
         repaid,
     )
+
+
+@given(amounts, amounts, st.lists(amounts, max_size=4))
+def test_a_credit_counts_once_whether_or_not_fortnox_lowers_the_balance(
+    total: Decimal, credit: Decimal, paid: list[Decimal]
+) -> None:
+    """Whether a credit lowers its invoice's ``Balance`` is unverified
+    (``facts.CREDIT_LOWERS_CREDITED_BALANCE``): the state is the same under both answers, and a
+    credit of money already paid is the credit invoice's to pay back, never left on this one."""
+    day = dt.date(2026, 12, 1)
+    payments = [Payment(amount, day) for amount in paid]
+    settled = sum(paid, Decimal(0))
+
+    def fortnox_says(balance: Decimal) -> InvoiceMoney:
+        closed = day if balance <= 0 else None  # fully paid once it reached nothing
+        return InvoiceMoney(total=total, balance=balance, final_pay_date=closed, credited=-credit)
+
+    kept = payment_state(fortnox_says(total - settled), payments, today=TODAY)
+    lowered = payment_state(fortnox_says(total - credit - settled), payments, today=TODAY)
+    assert kept == lowered
+    assert kept.balance == max(total - credit - settled, min(Decimal(0), total - settled))
+
+
+def test_a_paid_invoice_credited_afterwards_leaves_nothing_to_pay() -> None:
+    day = dt.date(2026, 12, 1)
+    paid = [Payment(Decimal("2500.00"), day)]
+    for balance in (Decimal(0), Decimal("-1250.00")):  # Fortnox's balance kept, or lowered
+        part = InvoiceMoney(
+            total=Decimal("2500.00"), balance=balance, final_pay_date=day, credited=Decimal(-1250)
+        )
+        state = payment_state(part, paid, today=TODAY)
+        assert (state.status, state.paid_amount, state.balance) == (
+            PaymentStatus.PAID,
+            Decimal("2500.00"),
+            Decimal(0),
+        )
+    overpaid = InvoiceMoney(total=Decimal("2500.00"), credited=Decimal(-1250))
+    state = payment_state(overpaid, [Payment(Decimal("3000.00"), day)], today=TODAY)
+    assert state.balance == Decimal("-500.00")  # paid beyond the total, credit or not

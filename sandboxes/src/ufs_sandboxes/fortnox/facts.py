@@ -60,6 +60,12 @@ INACTIVE_CUSTOMER_DOCUMENTS_REFUSED = False
 (400, :data:`VALIDATION_ERROR_CODE`): *unverified*, no source says. The sandbox makes it by
 default; a tenant's ``refuses_documents_of_inactive_customers`` gives the other answer."""
 
+CREDIT_LOWERS_CREDITED_BALANCE = False
+"""Whether a credit invoice, once booked, lowers the ``Balance`` of the invoice it credits by
+its total (that invoice fully paid, ``FinalPayDate`` the credit's date, when it reaches zero):
+*unverified*, no source says. The sandbox leaves the balance as it was by default; a tenant's
+``credit_lowers_credited_balance`` gives the other answer."""
+
 DEFAULT_PRICE_LIST = "A"
 """The pre-selected price list every tenant starts with; ``Article.SalesPrice`` reads it."""
 

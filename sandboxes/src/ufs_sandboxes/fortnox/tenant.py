@@ -9,6 +9,7 @@ from decimal import Decimal
 from ufs_sandboxes.fortnox.config import Clock
 from ufs_sandboxes.fortnox.events import EventLog
 from ufs_sandboxes.fortnox.facts import (
+    CREDIT_LOWERS_CREDITED_BALANCE,
     DEFAULT_PRICE_LIST,
     FORTNOX_TIMEZONE,
     INACTIVE_CUSTOMER_DOCUMENTS_REFUSED,
@@ -103,6 +104,8 @@ class Tenant:
         self.units = UNITS
         self.refuses_documents_of_inactive_customers = INACTIVE_CUSTOMER_DOCUMENTS_REFUSED
         """Refuse a new document for an inactive customer (see the facts module)."""
+        self.credit_lowers_credited_balance = CREDIT_LOWERS_CREDITED_BALANCE
+        """A booked credit invoice lowers its original's ``Balance`` (see the facts module)."""
         self._sequences: dict[str, int] = {}
         self.pricelists.put(
             DEFAULT_PRICE_LIST,

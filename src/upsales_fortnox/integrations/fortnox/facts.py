@@ -254,7 +254,11 @@ CREDIT_LOWERS_CREDITED_BALANCE: Final[bool | None] = None
 """Whether a credit invoice lowers the ``Balance`` of the invoice it credits (once booked, or
 at once): *unverified*. The spec names both fields, not how they relate; Fortnox's support pages
 have a credited invoice and its credit set off against each other by hand for some invoice
-kinds, and the sandbox leaves the credited invoice's balance as it was. The invoice list item
+kinds, and the sandbox leaves the credited invoice's balance as it was by default (a tenant's
+``credit_lowers_credited_balance`` lowers it once the credit is booked). The status takes no
+figure from the ``Balance`` but a closed invoice's nothing, and a credit never leaves less than
+the payments alone (:func:`upsales_fortnox.domain.payment_status.payment_state`), so a credit
+is counted once and the status is the same under either answer. The invoice list item
 (``fortnox_InvoiceListItem``) has no ``CreditInvoiceReference``, so under either answer a list
 item cannot tell whether its invoice was credited: the refresh of the linked orders reads each
 linked invoice whole (:mod:`upsales_fortnox.sync.inbound.order_fields_refresh`), and a booked

@@ -15,7 +15,9 @@ Choices where Fortnox is *unverified*:
   ``CreditInvoiceReference`` pointing back) and answers with the *original* invoice, whose
   ``CreditInvoiceReference`` now names the credit invoice. Only once per invoice.
 - ``bookkeep`` sets ``Booked`` and a voucher (series "B"); a booked invoice refuses PUT and
-  ``cancel`` (use ``credit``). Event: ``invoice-bookkeep-v1``.
+  ``cancel`` (use ``credit``). Event: ``invoice-bookkeep-v1``. A credit invoice booked leaves
+  its original's ``Balance`` as it was, unless the tenant's ``credit_lowers_credited_balance``
+  (``facts.CREDIT_LOWERS_CREDITED_BALANCE``).
 - ``cancel`` on an offer emits ``offer-canceled-v1`` (Fortnox's spelling for offers; orders and
   invoices emit ``…-cancelled-v1``).
 - ``externalprint`` marks the document ``Sent``.
@@ -208,7 +210,19 @@ def bookkeep_invoice(tenant: Tenant, number: str) -> Entity:
     invoice["VoucherNumber"] = tenant.next_number("vouchers", lambda _number: False)
     invoice["VoucherYear"] = int(invoice["InvoiceDate"][:4])
     save_change(tenant, INVOICES, invoice, "bookkeep")
+    if invoice["Credit"] and tenant.credit_lowers_credited_balance:
+        _lower_credited_balance(tenant, invoice)
     return invoice
+
+
+def _lower_credited_balance(tenant: Tenant, credit: Entity) -> None:
+    """The booked credit's total (negative) off its original's balance; no event (as a
+    payment's bookkeeping changes its invoice without one)."""
+    original = get_document(tenant, INVOICES, str(credit["CreditInvoiceReference"]))
+    original["Balance"] = original["Balance"] + credit["Total"]
+    if original["Balance"] == 0:
+        original["FinalPayDate"] = credit["InvoiceDate"]
+    tenant.collection(INVOICES.collection).touch(str(original["DocumentNumber"]), tenant.now())
 
 
 def credit_invoice(tenant: Tenant, number: str) -> Entity:
