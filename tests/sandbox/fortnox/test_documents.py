@@ -382,6 +382,23 @@ async def test_credit_invoice(api: httpx.AsyncClient) -> None:
     assert (await api.put("/3/invoices/1/credit")).status_code == 400
 
 
+@pytest.mark.parametrize("clears", [False, True])
+async def test_a_cancelled_credit_is_still_named_unless_the_tenant_clears_it(
+    api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int, clears: bool
+) -> None:
+    """Both answers to ``facts.CANCELLED_CREDIT_CLEARS_REFERENCE``."""
+    sandbox.tenant(tenant_id).cancelled_credit_clears_reference = clears
+    rows = [{"ArticleNumber": "W1", "DeliveredQuantity": "2"}]
+    await api.post("/3/invoices", json={"Invoice": {"CustomerNumber": "1", "InvoiceRows": rows}})
+    await api.put("/3/invoices/1/bookkeep")
+    credit_number = body(await api.put("/3/invoices/1/credit"), "Invoice")["CreditInvoiceReference"]
+
+    assert (await api.put(f"/3/invoices/{credit_number}/cancel")).status_code == 200
+
+    named = body(await api.get("/3/invoices/1"), "Invoice")["CreditInvoiceReference"]
+    assert named == ("0" if clears else credit_number)
+
+
 @pytest.mark.parametrize("lowers", [False, True])
 async def test_a_booked_credit_lowers_its_originals_balance_when_the_tenant_says(
     api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int, lowers: bool

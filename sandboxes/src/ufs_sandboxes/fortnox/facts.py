@@ -66,6 +66,11 @@ its total (that invoice fully paid, ``FinalPayDate`` the credit's date, when it 
 *unverified*, no source says. The sandbox leaves the balance as it was by default; a tenant's
 ``credit_lowers_credited_balance`` gives the other answer."""
 
+CANCELLED_CREDIT_CLEARS_REFERENCE = False
+"""Whether cancelling a credit invoice clears the ``CreditInvoiceReference`` of the invoice it
+credited (that invoice no longer credited): *unverified*, no source says. The sandbox keeps the
+reference by default; a tenant's ``cancelled_credit_clears_reference`` gives the other answer."""
+
 DEFAULT_PRICE_LIST = "A"
 """The pre-selected price list every tenant starts with; ``Article.SalesPrice`` reads it."""
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from ufs_sandboxes.fortnox.config import Clock
 from ufs_sandboxes.fortnox.events import EventLog
 from ufs_sandboxes.fortnox.facts import (
+    CANCELLED_CREDIT_CLEARS_REFERENCE,
     CREDIT_LOWERS_CREDITED_BALANCE,
     DEFAULT_PRICE_LIST,
     FORTNOX_TIMEZONE,
@@ -106,6 +107,8 @@ class Tenant:
         """Refuse a new document for an inactive customer (see the facts module)."""
         self.credit_lowers_credited_balance = CREDIT_LOWERS_CREDITED_BALANCE
         """A booked credit invoice lowers its original's ``Balance`` (see the facts module)."""
+        self.cancelled_credit_clears_reference = CANCELLED_CREDIT_CLEARS_REFERENCE
+        """A cancelled credit invoice's original no longer names it (see the facts module)."""
         self._sequences: dict[str, int] = {}
         self.pricelists.put(
             DEFAULT_PRICE_LIST,

@@ -18,6 +18,8 @@ Choices where Fortnox is *unverified*:
   ``cancel`` (use ``credit``). Event: ``invoice-bookkeep-v1``. A credit invoice booked leaves
   its original's ``Balance`` as it was, unless the tenant's ``credit_lowers_credited_balance``
   (``facts.CREDIT_LOWERS_CREDITED_BALANCE``).
+- ``cancel`` of a credit invoice leaves its original naming it, unless the tenant's
+  ``cancelled_credit_clears_reference`` (``facts.CANCELLED_CREDIT_CLEARS_REFERENCE``).
 - ``cancel`` on an offer emits ``offer-canceled-v1`` (Fortnox's spelling for offers; orders and
   invoices emit ``…-cancelled-v1``).
 - ``externalprint`` marks the document ``Sent``.
@@ -49,6 +51,8 @@ from ufs_sandboxes.fortnox.resources.documents import (
 from ufs_sandboxes.fortnox.tenant import Tenant
 
 _ZERO = Decimal(0)
+_ZERO_REFERENCE = 0
+"""What a cleared document reference reads (Fortnox writes ``0`` for none)."""
 _COMMON_HEADER = (
     "CustomerNumber",
     "CustomerName",
@@ -196,6 +200,10 @@ def cancel_document(tenant: Tenant, kind: DocumentKind, number: str) -> Entity:
         )
     document["Cancelled"] = True
     save_change(tenant, kind, document, "canceled" if kind is OFFERS else "cancelled")
+    if kind is INVOICES and document["Credit"] and tenant.cancelled_credit_clears_reference:
+        original = get_document(tenant, INVOICES, str(document["CreditInvoiceReference"]))
+        original["CreditInvoiceReference"] = _ZERO_REFERENCE
+        save_change(tenant, INVOICES, original, "updated")
     return document
 
 
