@@ -82,3 +82,38 @@ async def test_a_rewon_deals_invoiced_order_is_counted_once(
     assert found["clean"] is True, found["differences"]
     assert found["fortnox"] == {"SEK": {"count": 1, "net": f"{net:.2f}"}}
     assert found["upsales"] == found["fortnox"]
+
+
+async def test_a_deal_whose_credit_was_cancelled_is_won_and_no_difference(
+    linked: SyncHarness,
+) -> None:
+    """Without ``creditInvoices``, the invoice made of the deal's order credited moves the deal
+    to lost; the credit cancelled (made by mistake) credits nothing: the deal is won again, and
+    the report pairs it with its order, as it was."""
+    harness = linked
+    await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=False)
+    order_id = harness.demo.opportunity_id
+    today = dt.date.today()
+    win(harness, order_id, date=today.isoformat())
+    first = await sync_order(harness, order_id)
+    assert first.status == JobStatus.DONE, first.last_error
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice_from_order(
+        int((first.result or {})["fortnox_order"])
+    )
+    number = invoice.DocumentNumber
+    await fortnox_call(harness, "PUT", f"/invoices/{number}/bookkeep")
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
+    await EventFeed(harness).sync()
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None and deal["probability"] == 0
+
+    credit = credited["Invoice"]["CreditInvoiceReference"]
+    await fortnox_call(harness, "PUT", f"/invoices/{credit}/cancel")
+    await EventFeed(harness).sync()
+
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None and deal["probability"] == 100
+    found = await report(harness, today, today)
+    assert found["clean"] is True, found["differences"]
+    assert found["upsales"] == found["fortnox"]
