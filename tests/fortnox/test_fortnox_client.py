@@ -656,6 +656,46 @@ async def test_5xx_past_the_budget_is_retryable_unavailable(
     assert route.call_count == 6
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        httpx.Response(200, text="<html><body>Planerat underhåll</body></html>"),
+        httpx.Response(200, text="Service Temporarily Unavailable"),
+    ],
+)
+@pytest.mark.spec_guard_off("a proxy's page instead of Fortnox's answer")
+async def test_a_read_answered_with_a_page_that_is_not_json_is_retried(
+    client: FortnoxClient, router: respx.MockRouter, page: httpx.Response
+) -> None:
+    route = router.get(f"{API_BASE}/customers/10").mock(side_effect=[page, ok()])
+
+    await client.get_customer("10")
+
+    assert route.call_count == 2
+
+
+@pytest.mark.spec_guard_off("a proxy's page instead of Fortnox's answer")
+async def test_a_page_that_is_not_json_past_the_budget_is_retryable(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    router.get(f"{API_BASE}/customers/10").mock(
+        return_value=httpx.Response(200, text="<html>maintenance</html>")
+    )
+    router.post(f"{API_BASE}/customers").mock(
+        return_value=httpx.Response(200, text="<html>maintenance</html>")
+    )
+
+    with pytest.raises(FortnoxUnavailable) as read:
+        await client.get_customer("10")
+    with pytest.raises(FortnoxUnavailable) as create:
+        await client.create_customer(Customer(Name="Acme AB"))
+
+    for caught in (read.value, create.value):
+        assert isinstance(caught, RetryableError)
+        assert caught.code == "fortnox_answer_not_json"
+        assert caught.status == 200
+
+
 async def test_timeouts_on_reads_are_retried(
     client: FortnoxClient, router: respx.MockRouter
 ) -> None:
@@ -785,7 +825,6 @@ async def test_an_id_a_url_resolves_away_names_no_record_and_is_never_sent(
 @pytest.mark.parametrize(
     "reply",
     [
-        httpx.Response(200, text="<html>maintenance</html>"),
         httpx.Response(200, json={"Customers": []}),
         httpx.Response(200, json={"Customer": "10"}),
         httpx.Response(200, json={"Customer": {"Active": "perhaps"}}),

@@ -34,6 +34,7 @@ import httpx
 
 from upsales_fortnox.integrations.fortnox import request_rules
 from upsales_fortnox.integrations.fortnox.errors import (
+    FortnoxAnswerNotJson,
     FortnoxNotFound,
     FortnoxNotSent,
     FortnoxRateLimited,
@@ -375,7 +376,13 @@ class FortnoxClient(FortnoxListings):
                 raise error_from_response(response, request_label=label)
             if accept != "application/json":
                 return response.content
-            return parse_json(response, label)
+            try:
+                return parse_json(response, label)
+            except FortnoxAnswerNotJson as not_json:
+                if not repeatable:
+                    raise
+                failures += 1
+                await self._back_off(not_json, failures, started)
 
     async def _back_off(self, error: Exception, failures: int, started: float) -> None:
         """Sleep before the next attempt, or raise ``error`` when that would pass the budget."""

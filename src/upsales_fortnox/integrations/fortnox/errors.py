@@ -86,6 +86,13 @@ class FortnoxUnavailable(FortnoxRetryableError):
     code = "fortnox_unavailable"
 
 
+class FortnoxAnswerNotJson(FortnoxUnavailable):
+    """A success status whose body is not JSON at all (a maintenance page or a proxy's page,
+    not Fortnox's answer): retried like a 5xx; a write's outcome is as unknown as after one."""
+
+    code = "fortnox_answer_not_json"
+
+
 class FortnoxNotSent(FortnoxUnavailable):
     """The request's last try never reached Fortnox (refused, unreachable, no connection free).
     A create or an action is tried again only after tries that changed nothing, so nothing

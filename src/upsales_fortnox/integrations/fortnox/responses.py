@@ -1,7 +1,9 @@
 """Fortnox's answers read into wire models: the JSON body, the wrapped entity, a list's items.
 
-Every failure to read is a :class:`~.errors.FortnoxMalformedResponse` naming the request
-(``label``, e.g. ``"GET /orders/{DocumentNumber}"``) and the fields that did not fit.
+A body that is not JSON at all is a :class:`~.errors.FortnoxAnswerNotJson` (retryable: a page
+put in front of Fortnox, not its answer); every other failure to read is a
+:class:`~.errors.FortnoxMalformedResponse` naming the request (``label``, e.g.
+``"GET /orders/{DocumentNumber}"``) and the fields that did not fit.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from upsales_fortnox.integrations import jsonwire
-from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
+from upsales_fortnox.integrations.fortnox.errors import (
+    FortnoxAnswerNotJson,
+    FortnoxMalformedResponse,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -24,7 +29,7 @@ def parse_json(response: httpx.Response, label: str) -> Any:
     try:
         return jsonwire.loads(response.content)
     except ValueError:
-        raise FortnoxMalformedResponse(
+        raise FortnoxAnswerNotJson(
             f"{label}: HTTP {response.status_code} with a body that is not JSON",
             status=response.status_code,
         ) from None
