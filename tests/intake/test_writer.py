@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -27,6 +28,7 @@ from tests.intake.support import (
     order_hook,
 )
 from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake.deliveries import (
     EventsOf,
     IntakeResult,
@@ -335,6 +337,38 @@ async def test_a_job_queued_for_an_event_that_turned_out_a_duplicate_is_removed(
         "duplicate", job_id=earlier.job_id, event_id=their_result.event_id
     )
     assert await _jobs(pg_engine) == [(earlier.job_id, "running")]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="TEST_POSTGRES=off")
+@pytest.mark.parametrize("recorder", RECORDERS)
+async def test_a_change_for_a_job_in_backoff_makes_it_due_with_its_attempts_restarted(
+    pg_engine: AsyncEngine, recorder: str
+) -> None:
+    installation_id = await _pg_installation(pg_engine)
+    writer = IntakeWriter(pg_engine)
+    (earlier,) = await writer.record(EventsOf(installation_id, [_event(7)]))
+    async with pg_engine.begin() as connection:  # it failed twice and waits out its backoff
+        await connection.execute(
+            update(SyncJob)
+            .where(SyncJob.id == earlier.job_id)
+            .values(attempts=2, run_after=utcnow() + timedelta(hours=1))
+        )
+
+    async with _transaction(pg_engine, recorder) as record:
+        ((result,),) = await record(
+            [EventsOf(installation_id, [_event(7, event="after_order_insert")])]
+        )
+
+    assert result.status == "accepted" and result.job_id == earlier.job_id
+    async with pg_engine.connect() as connection:
+        job = (
+            await connection.execute(
+                select(SyncJob.attempts, SyncJob.run_after).where(SyncJob.id == earlier.job_id)
+            )
+        ).one()
+    assert job.attempts == 0
+    assert job.run_after <= utcnow()
 
 
 class ClaimAfterRecord:

@@ -10,7 +10,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.jobs.support import FakeClock, add_installation, add_job, load_job, make_worker
+from tests.jobs.support import (
+    FakeClock,
+    HighestJitter,
+    add_installation,
+    add_job,
+    load_job,
+    make_worker,
+)
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.errors import (
     PermanentError,
     ReauthorizationRequired,
@@ -25,6 +33,7 @@ from upsales_fortnox.jobs import (
     release_installation_jobs,
     retry_dead_job,
 )
+from upsales_fortnox.jobs.store.enqueue import Enqueued, EntityJob, enqueue_many
 from upsales_fortnox.models.job import InboundEvent, SyncJob
 from upsales_fortnox.vocabulary import EventSource, JobStatus
 
@@ -72,24 +81,83 @@ async def test_a_failed_job_absorbs_the_job_queued_while_it_ran(session_factory:
         session_factory, installation_id, clock, entity_id="7", payload={"version": 1}
     )
     newer_ids: list[int] = []
+    runs: list[tuple[int, int, dict[str, Any]]] = []
 
     async def handler(ctx: JobContext) -> None:
-        newer_ids.append(await _event_arrives(ctx, {"version": 2}, clock))
-        raise RetryableError("Fortnox answered 503", code="fortnox_unavailable")
+        runs.append((ctx.job_id, ctx.attempt, ctx.payload))
+        if not newer_ids:
+            newer_ids.append(await _event_arrives(ctx, {"version": 2}, clock))
+            raise RetryableError("Fortnox answered 503", code="fortnox_unavailable")
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
-    assert await worker.run_once() == 1
+    assert await worker.run_once() == 2
 
+    # the change that arrived is new: it runs when it was due, as a first attempt of its own,
+    # not after the failed attempt's backoff
     (newer_id,) = newer_ids
-    assert await _queued_ids(session_factory) == [job_id]
-    job = await load_job(session_factory, job_id)
-    assert (job.attempts, job.payload) == (1, {"version": 2})
-    assert job.run_after > clock.now  # keeps its backoff
+    assert runs == [(job_id, 1, {"version": 1}), (job_id, 1, {"version": 2})]
+    assert (await load_job(session_factory, job_id)).status == JobStatus.DONE
     merged = await load_job(session_factory, newer_id)
     assert (merged.status, merged.result) == (JobStatus.DONE, {"merged_into": job_id})
     async with session_factory() as session:
         event_job_ids = (await session.scalars(select(InboundEvent.job_id))).all()
     assert event_job_ids == [job_id]
+
+
+async def _job_in_backoff(session_factory: Factory, clock: FakeClock) -> tuple[Any, int]:
+    """A job of entity 7 that failed twice and waits out its backoff."""
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock, entity_id="7")
+
+    async def handler(ctx: JobContext) -> None:
+        raise RetryableError("Fortnox answered 503", code="fortnox_unavailable")
+
+    worker = make_worker(
+        session_factory, HandlerRegistry({"test.job": handler}), clock, rng=HighestJitter()
+    )
+    assert await worker.run_once() == 1
+    clock.advance(60)
+    assert await worker.run_once() == 1
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.attempts) == (JobStatus.QUEUED, 2)
+    assert job.run_after > clock.now
+    return installation_id, job_id
+
+
+async def test_a_change_for_a_job_in_backoff_makes_it_due_with_its_attempts_restarted(
+    session_factory: Factory,
+) -> None:
+    clock = FakeClock()
+    installation_id, job_id = await _job_in_backoff(session_factory, clock)
+
+    async with session_factory() as session:
+        connection = await session.connection()
+        enqueued = await enqueue_many(connection, [EntityJob(installation_id, "test.job", "7")])
+        await session.commit()
+
+    assert enqueued == [Enqueued(job_id, created=False)]
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.attempts) == (JobStatus.QUEUED, 0)
+    assert job.run_after <= utcnow()
+
+
+async def test_a_change_leaves_a_job_delayed_on_purpose_as_it_is(
+    session_factory: Factory,
+) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(
+        session_factory, installation_id, clock, entity_id="7", delay_seconds=600
+    )
+
+    async with session_factory() as session:
+        await enqueue_many(
+            await session.connection(), [EntityJob(installation_id, "test.job", "7")]
+        )
+        await session.commit()
+
+    job = await load_job(session_factory, job_id)
+    assert (job.attempts, job.run_after) == (0, clock.now + timedelta(seconds=600))
 
 
 async def test_a_job_released_on_reauthorization_also_merges(session_factory: Factory) -> None:

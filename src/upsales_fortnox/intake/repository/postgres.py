@@ -27,6 +27,7 @@ from upsales_fortnox.intake.repository.record import entity_job
 from upsales_fortnox.jobs.store.driver_enqueue import (
     queue_jobs_on,
     queued_jobs_insert,
+    restarted_jobs_update,
     withdraw_jobs_on,
 )
 from upsales_fortnox.jobs.store.enqueue import DEFAULT_MAX_ATTEMPTS, EntityJob
@@ -84,8 +85,10 @@ async def lookup_installations(
 
 # One statement for the usual batch. Looks up, per event, whether its key is stored and whether
 # its entity has a queued job (as of the statement's start); queues a job for each entity of a
-# new event that has none; inserts the new events with their jobs set. Jobs before events, each
-# in key order: the lock order of every intake writer. Rows committed by others while this ran
+# new event that has none, and restarts a queued one waiting out a failure's backoff (due now,
+# attempts restarted: the event is a new change; rows held by others are skipped, not waited
+# for); inserts the new events with their jobs set. Jobs before events, each in key order: the
+# lock order of every intake writer. Rows committed by others while this ran
 # are not in its snapshot: an event inserted meanwhile is skipped (neither new nor stored), a job
 # queued meanwhile leaves its events without a job; the statements that follow settle both.
 #
@@ -159,8 +162,13 @@ _NEW_JOBS = queued_jobs_insert(
     now="$9",
     distinct=True,
 )
-_RECORD = _RECORD_INPUT + _NEW_JOBS + _RECORD_OUTPUT
-"""The batch's statement; its ``new_jobs`` is the queue store's INSERT of the jobs."""
+# a data-modifying CTE runs whether read or not
+_RESTARTED = restarted_jobs_update(
+    "SELECT queued_job_id FROM checked WHERE stored_id IS NULL AND queued_job_id IS NOT NULL",
+    now="$9",
+)
+_RECORD = _RECORD_INPUT + _NEW_JOBS + "\n),\nrestarted AS (\n" + _RESTARTED + _RECORD_OUTPUT
+"""The batch's statement; its ``new_jobs`` and ``restarted`` are the queue store's SQL."""
 
 # Points new events at their jobs: the one given, else the entity's queued job (read now, so
 # it includes jobs committed by others while the first statement waited for them). An event

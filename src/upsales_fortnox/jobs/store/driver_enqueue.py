@@ -41,6 +41,20 @@ ON CONFLICT (installation_id, kind, entity_id) WHERE status = 'queued' DO NOTHIN
 RETURNING id, installation_id, kind, entity_id"""
 
 
+def restarted_jobs_update(job_ids: str, *, now: str) -> str:
+    """``UPDATE sync_jobs``: of the jobs ``job_ids`` (SQL of a query giving job ids), those still
+    queued and waiting out the backoff of failed attempts are due by ``now`` with their attempts
+    restarted (:func:`~.enqueue.enqueue_many`'s rule for a new change); rows another transaction
+    holds are skipped, never waited for."""
+    return f"""UPDATE sync_jobs
+SET attempts = 0, run_after = LEAST(run_after, {now}::timestamptz), updated_at = {now}::timestamptz
+WHERE id IN (
+    SELECT id FROM sync_jobs
+    WHERE id IN ({job_ids}) AND status = 'queued' AND attempts > 0
+    FOR UPDATE SKIP LOCKED
+)"""  # noqa: S608 (SQL text of this code, never input)
+
+
 _INSERT_JOBS = queued_jobs_insert(
     "unnest($1::uuid[], $2::text[], $3::text[]) AS t(installation_id, kind, entity_id)",
     max_attempts="$4",

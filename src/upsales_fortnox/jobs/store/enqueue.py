@@ -2,7 +2,9 @@
 
 A job is queued at most once per (installation, kind, entity): a second request while the first
 is still queued coalesces into it (a partial unique index guards this on both SQLite and
-PostgreSQL, so concurrent webhooks cannot create two). :func:`enqueue` queues one job;
+PostgreSQL, so concurrent webhooks cannot create two). A change that coalesces into a job waiting
+out the backoff of failed attempts restarts it (:func:`enqueue_many`): due now, with attempts of
+its own, instead of inheriting an older failure's wait and count. :func:`enqueue` queues one job;
 :func:`enqueue_many` queues many with the same rule in a few statements (the webhook intake's
 PostgreSQL fast path queues them with :mod:`.driver_enqueue`).
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, text, tuple_
+from sqlalchemy import Table, bindparam, case, delete, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -69,6 +71,28 @@ _FIND_QUEUED = select(_JOBS.c.id).where(
 )
 _FIND_QUEUED_WITHOUT_ENTITY = select(_JOBS.c.id).where(
     *_QUEUED_OF_KIND, _JOBS.c.entity_id.is_(None)
+)
+_NOW = bindparam("now", type_=_JOBS.c.run_after.type)
+# Rows another transaction holds (a worker claiming the job, another intake restarting it) are
+# skipped rather than waited for: no lock wait, so no lock order to keep with other writers.
+_RESTART_IN_BACKOFF = (
+    update(_JOBS)
+    .where(
+        _JOBS.c.id.in_(
+            select(_JOBS.c.id)
+            .where(
+                _JOBS.c.id.in_(bindparam("ids", expanding=True)),
+                _JOBS.c.status == JobStatus.QUEUED.value,
+                _JOBS.c.attempts > 0,
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+    .values(
+        attempts=0,
+        run_after=case((_JOBS.c.run_after > _NOW, _NOW), else_=_JOBS.c.run_after),
+        updated_at=_NOW,
+    )
 )
 _DELETE_JOBS = delete(_JOBS).where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -141,8 +165,9 @@ async def enqueue_many(connection: AsyncConnection, jobs: Sequence[EntityJob]) -
 
     The same rule as :func:`enqueue` in a few statements: one multi-row insert that skips the
     entities with a queued job, one query for those jobs. Equal requests share one job (only the
-    first is ``created``). Rows are inserted in key order, so two callers cannot deadlock on
-    each other's jobs. Does not commit.
+    first is ``created``). A queued job found waiting out the backoff of failed attempts is
+    restarted: the request is a new change, due now with attempts of its own. Rows are
+    inserted in key order, so two callers cannot deadlock on each other's jobs. Does not commit.
     """
     found: dict[EntityJob, Enqueued] = {}
     remaining = sorted(set(jobs))
@@ -163,6 +188,9 @@ async def enqueue_many(connection: AsyncConnection, jobs: Sequence[EntityJob]) -
                 )
         # a queued job claimed between the two statements leaves its entity without one: again
         remaining = [job for job in unqueued if job not in found]
+    joined = [enqueued.job_id for enqueued in found.values() if not enqueued.created]
+    if joined:
+        await connection.execute(_RESTART_IN_BACKOFF, {"ids": joined, "now": utcnow()})
     results: list[Enqueued] = []
     seen: set[EntityJob] = set()
     for job in jobs:

@@ -71,7 +71,7 @@ async def _requeue_dead_job(session: AsyncSession, job_id: int, now: datetime) -
         "lease_expires_at": None,
         "updated_at": now,
     }
-    newer_payload = await absorb_queued_duplicate(
+    newer = await absorb_queued_duplicate(
         session,
         job_id,
         installation_id=row.installation_id,
@@ -79,8 +79,8 @@ async def _requeue_dead_job(session: AsyncSession, job_id: int, now: datetime) -
         entity_id=row.entity_id,
         now=now,
     )
-    if newer_payload is not None:
-        values["payload"] = newer_payload
+    if newer is not None:
+        values["payload"] = newer.payload
     await session.execute(update(SyncJob).where(SyncJob.id == job_id).values(**values))
 
 

@@ -1,10 +1,12 @@
 """Putting a job back on the queue: after a failure worth retrying, when its installation must
 log in again, or when the worker stops before it finished; at most one job per entity stays
-queued (a queued duplicate is merged into the job going back)."""
+queued (a queued duplicate is merged into the job going back, and as a change that arrived
+since, restarts it: due when the duplicate was, with attempts of its own)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +27,14 @@ from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 _REQUEUE_TRIES = 3
 
 
+@dataclass(frozen=True)
+class Absorbed:
+    """The queued job merged into the one going back: the newer change."""
+
+    payload: dict[str, Any]
+    run_after: datetime
+
+
 async def absorb_queued_duplicate(
     session: AsyncSession,
     job_id: int,
@@ -33,16 +43,17 @@ async def absorb_queued_duplicate(
     kind: str,
     entity_id: str | None,
     now: datetime,
-) -> dict[str, Any] | None:
+) -> Absorbed | None:
     """Before job ``job_id`` goes back to ``queued``: fold the queued job of the same entity
     into it, if one was enqueued meanwhile, so at most one stays queued.
 
     The other job becomes ``done`` with result ``{"merged_into": job_id}`` and its inbound
-    events point to ``job_id``. Returns the other job's payload (the newer hint), or ``None``.
+    events point to ``job_id``. Returns the other job (its ``payload`` is the newer hint, its
+    ``run_after`` when the newer change is due), or ``None``.
     """
     if entity_id is None:
         return None
-    query = select(SyncJob.id, SyncJob.payload).where(
+    query = select(SyncJob.id, SyncJob.payload, SyncJob.run_after).where(
         SyncJob.installation_id == installation_id,
         SyncJob.kind == kind,
         SyncJob.entity_id == entity_id,
@@ -65,8 +76,7 @@ async def absorb_queued_duplicate(
         )
     )
     await move_events_to_job(session, duplicate.id, job_id)
-    payload: dict[str, Any] = duplicate.payload
-    return payload
+    return Absorbed(payload=duplicate.payload, run_after=duplicate.run_after)
 
 
 def _owned_by(owner: str, job: RunningJob) -> ColumnElement[bool]:
@@ -100,7 +110,8 @@ async def requeue(
     ``needs_relogin`` with ``attempt_error`` as the reason, so none of its jobs is picked
     until it logs in again; with ``refused_tokens`` (the refused Fortnox tokens' fingerprint)
     only while they are still the stored ones: after a new login the job simply runs again.
-    A queued job of the same entity is merged into this one.
+    A queued job of the same entity is merged into this one, which then restarts as that
+    newer change: due when it was, its attempts from zero.
     """
     for try_number in range(1, _REQUEUE_TRIES + 1):
         try:
@@ -159,7 +170,7 @@ async def _requeue_once(
         values["last_error"] = last_error
     if not count_attempt:
         values["attempts"] = SyncJob.attempts - 1
-    newer_payload = await absorb_queued_duplicate(
+    newer = await absorb_queued_duplicate(
         session,
         job.job_id,
         installation_id=job.installation_id,
@@ -167,8 +178,10 @@ async def _requeue_once(
         entity_id=job.entity_id,
         now=now,
     )
-    if newer_payload is not None:
-        values["payload"] = newer_payload
+    if newer is not None:  # a change arrived while this ran: it has not been tried yet
+        values["payload"] = newer.payload
+        values["attempts"] = 0
+        values["run_after"] = min(values["run_after"], newer.run_after)
     await session.execute(update(SyncJob).where(SyncJob.id == job.job_id).values(**values))
     await session.execute(
         FINISH_ATTEMPT,
