@@ -273,7 +273,8 @@ async def test_a_write_is_not_sent_once_the_lease_ran_out_unrenewed(
     assert await stalled.run_once() == 0
     assert len(refused) == 1 and sent == []
     job = await load_job(session_factory, job_id)
-    assert (job.status, job.lease_owner) == (JobStatus.RUNNING, stalled.worker_id)
+    # nobody took it over yet: its run over, the stalled worker gave it back (due again)
+    assert (job.status, job.lease_owner, job.attempts) == (JobStatus.QUEUED, None, 1)
 
     other = make_worker(session_factory, registry, clock)
     assert await other.run_once() == 1
@@ -408,7 +409,8 @@ async def test_a_run_whose_lease_cannot_be_renewed_stops_before_it_ends(
 
     assert await _run_with_renewals(session_factory, clock, monkeypatch, unreachable, 0.001)
     assert "job_lease_unrenewable" in [getattr(r, "code", None) for r in caplog.records]
-    assert (await load_job(session_factory, job_id)).status == JobStatus.RUNNING  # runs again
+    # runs again: given back at once where the job's row could still be written
+    assert (await load_job(session_factory, job_id)).status == JobStatus.QUEUED
 
 
 async def test_a_run_goes_on_through_a_failed_renewal_while_its_lease_lasts(
@@ -506,7 +508,40 @@ async def test_a_worker_whose_presence_ended_stops_its_running_jobs_at_once(
         pg_sessions, clock, end_its_presence, heartbeat_seconds=3600
     )
     assert "worker_presence_lost" in [getattr(r, "code", None) for r in caplog.records]
-    assert (await load_job(pg_sessions, job_id)).status == JobStatus.RUNNING  # runs again
+    # runs again: given back once its run was over, nobody having taken it over
+    assert (await load_job(pg_sessions, job_id)).status == JobStatus.QUEUED
+
+
+@pytest.mark.postgres
+async def test_a_job_stopped_by_the_presence_ending_runs_again_without_waiting_out_its_lease(
+    pg_sessions: Factory,
+) -> None:
+    """The database ended the worker's presence session while its job ran; the worker comes
+    back (its next claim takes the presence again) before any other took the job over. The
+    job, stopped and no longer run by anyone, is due again at once, not after its lease."""
+    clock = FakeClock()
+    installation_id = await add_installation(pg_sessions)
+    job_id = await add_job(pg_sessions, installation_id, clock)
+    engine = pg_sessions.kw["bind"]
+    runs: list[int] = []
+
+    async def handler(ctx: JobContext) -> Result:
+        runs.append(ctx.attempt)
+        if len(runs) == 1:
+            (pid,) = await advisory_lock_holders(engine, PRESENCE_LOCK_CLASS, worker.worker_id)
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await asyncio.Event().wait()  # until the worker stops it
+        return Result({})
+
+    worker = make_worker(
+        pg_sessions, HandlerRegistry({"test.job": handler}), clock, heartbeat_seconds=3600
+    )
+    assert await asyncio.wait_for(worker.run_once(), timeout=30) == 0
+    assert await asyncio.wait_for(worker.run_once(), timeout=30) == 1  # the clock stood still
+
+    assert len(runs) == 2
+    assert (await load_job(pg_sessions, job_id)).status == JobStatus.DONE
 
 
 async def test_no_job_starts_on_an_installation_held_from_before_the_presence_ended(
@@ -533,8 +568,14 @@ async def test_no_job_starts_on_an_installation_held_from_before_the_presence_en
     worker = make_worker(session_factory, HandlerRegistry({"first": first, "second": later}), clock)
     await asyncio.wait_for(worker.run_once(), timeout=10)
 
-    assert ran == ["first"]
-    assert (await load_job(session_factory, second)).status != JobStatus.DONE
+    # the start that came with the outcome never ran its handler; the job was given back and
+    # ran once, under the worker's next claim
+    assert ran == ["first", "second"]
+    attempts = await load_attempts(session_factory, second)
+    assert [attempt.outcome for attempt in attempts] == [
+        AttemptOutcome.LEASE_EXPIRED,
+        AttemptOutcome.DONE,
+    ]
 
 
 async def test_no_job_runs_on_an_installation_claimed_as_the_presence_ended(

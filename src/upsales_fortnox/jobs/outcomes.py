@@ -26,6 +26,9 @@ logger = logging.getLogger("upsales_fortnox.jobs.worker")
 _RELEASED_ON_STOP = error_text(
     "worker_stopped", "the worker stopped before the job finished; it runs again"
 )
+_GIVEN_BACK_LOST = error_text(
+    "job_lease_lost", "the worker lost its hold on the job before it finished; it runs again"
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class OutcomeRecorder:
         next_job = None
         if isinstance(outcome, Lost):
             logger.warning("job lease lost; this run's outcome is discarded", extra=log_extra)
+            await self._give_back(job, log_extra)
             raise LeaseLost(f"job {job.job_id} lease lost")
         if isinstance(outcome, Released):
             recorded = await self._store.requeue(
@@ -145,6 +149,29 @@ class OutcomeRecorder:
             logger.warning("job lease lost before its outcome was saved", extra=log_extra)
             raise LeaseLost(f"job {job.job_id} lease lost")
         return next_job
+
+    async def _give_back(self, job: RunningJob, log_extra: dict[str, Any]) -> None:
+        """A run that lost its lease is over (its handler has ended): if the job is still ours
+        (nobody took it over; on PostgreSQL, say, our presence came back first), it is due
+        again now instead of when its lease runs out. Fenced like every write of a run, so a
+        job another worker took over is left to it; the attempt counts, and a last attempt is
+        left to the lease's expiry (which buries it)."""
+        if job.attempts >= job.max_attempts:
+            return
+        try:
+            given_back = await self._store.requeue(
+                job,
+                delay_seconds=0,
+                outcome=AttemptOutcome.LEASE_EXPIRED,
+                attempt_error=_GIVEN_BACK_LOST,
+                last_error=None,
+                count_attempt=True,
+            )
+        except Exception:  # the database is away: the lease's expiry brings the job back
+            logger.warning("giving back a job whose lease was lost failed", extra=log_extra)
+            return
+        if given_back:
+            logger.info("job given back after its lease was lost; due again", extra=log_extra)
 
     async def _record_result(
         self,
