@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
-from upsales_fortnox.domain.outbound.deal_documents import deal_documents, rest_to_take
+from upsales_fortnox.domain.outbound.deal_documents import deal_documents, rest_to_take, split_off
 from upsales_fortnox.integrations.fortnox.models import Order
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
@@ -129,3 +129,35 @@ def test_the_rest_to_take_is_the_open_backorder_of_the_deal() -> None:
     assert taken is not None and taken.DocumentNumber == 8
     assert rest_to_take(found[:2], 7) is not None
     assert rest_to_take([found[0], *found[2:5]], 7) is None
+
+
+def _rows(*rows: tuple[str, int, int]) -> list[dict[str, object]]:
+    return [
+        {"ArticleNumber": article, "OrderedQuantity": str(ordered), "DeliveredQuantity": str(sent)}
+        for article, ordered, sent in rows
+    ]
+
+
+def test_the_backorder_split_off_an_order_made_in_fortnox_is_found_by_its_rows() -> None:
+    """An order made in Fortnox carries no reference of its deal, nor does its backorder: the
+    backorder is the customer's one made after it whose rows are the order's rest."""
+    original = _order(
+        3,
+        OrderType="Order",
+        ExternalInvoiceReference1="",
+        CustomerNumber="2001",
+        OrderRows=_rows(("KONS-1", 10, 4), ("FRAKT", 1, 1)),
+    )
+
+    def backorder(number: int, customer: str = "2001", rest: int = 6) -> Order:
+        fields = {"CustomerNumber": customer, "ExternalInvoiceReference1": ""}
+        return _order(number, OrderRows=_rows(("KONS-1", rest, rest)), **fields)
+
+    assert split_off(original, backorder(4))
+    assert rest_to_take([backorder(4)], None) is not None
+    assert not split_off(original, backorder(2))  # made before it
+    assert not split_off(original, backorder(4, customer="2002"))
+    assert not split_off(original, backorder(4, rest=5))
+    assert not split_off(original, _order(4, OrderType="Order", CustomerNumber="2001"))
+    whole = original.model_copy(update={"OrderRows": original.OrderRows[1:]})  # nothing left
+    assert not split_off(whole, _order(4, CustomerNumber="2001", OrderRows=[]))

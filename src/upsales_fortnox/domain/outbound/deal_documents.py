@@ -4,8 +4,10 @@ document was cancelled (or credited in full) has a new one, and its earlier link
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Final
 
 from upsales_fortnox.domain.inbound.document_changes import invoice_made_of
@@ -93,13 +95,15 @@ def _saved_last(links: list[LinkView]) -> LinkView | None:
     return latest
 
 
-def rest_to_take(orders: Iterable[Order], upsales_order_id: int) -> Order | None:
+def rest_to_take(orders: Iterable[Order], upsales_order_id: int | None) -> Order | None:
     """The order a deal won again takes for its document, updated with its rows, rather than
     make a new one, when the invoice made of its order ended and Fortnox keeps that order
     invoiced: the backorder Fortnox split off that order's rest when it was invoiced in part,
     found by the deal's reference (``facts.BACKORDER_KEEPS_ORDER_REFERENCE``), while it is open
     (neither cancelled nor invoiced); the one made last, should there be more. A new order
-    beside it would repeat the rest, which it still holds. None: the deal gets a new order."""
+    beside it would repeat the rest, which it still holds. None: the deal gets a new order.
+    ``upsales_order_id`` None: ``orders`` were found as split off an order made in Fortnox
+    (:func:`split_off`), which carries no reference of the deal."""
     open_rests = [
         order
         for order in orders
@@ -107,6 +111,38 @@ def rest_to_take(orders: Iterable[Order], upsales_order_id: int) -> Order | None
         and not order.Cancelled
         and not invoice_made_of(order)
         and order.DocumentNumber is not None
-        and parse_order_reference(order.ExternalInvoiceReference1) == upsales_order_id
+        and (
+            upsales_order_id is None
+            or parse_order_reference(order.ExternalInvoiceReference1) == upsales_order_id
+        )
     ]
     return max(open_rests, key=lambda order: order.DocumentNumber or 0, default=None)
+
+
+def _quantity(value: Decimal | None) -> Decimal:
+    return value if value is not None else Decimal(0)
+
+
+def split_off(original: Order, candidate: Order) -> bool:
+    """Whether ``candidate`` is the backorder Fortnox split off ``original`` (an order made in
+    Fortnox, which carries no reference of its deal) when it was invoiced in part: a backorder
+    of the same customer, made after it, whose rows are the original's rest (each row's article
+    and what was not delivered of it). Whether Fortnox keeps the original's ordered quantities
+    is ``facts.BACKORDER_KEEPS_ORDER_REFERENCE``'s question: without them no rest shows, nothing
+    matches, and the deal won again gets a new order, as before."""
+    if not candidate.is_backorder or candidate.CustomerNumber != original.CustomerNumber:
+        return False
+    if original.DocumentNumber is None or candidate.DocumentNumber is None:
+        return False
+    if candidate.DocumentNumber <= original.DocumentNumber:
+        return False
+    rest = Counter(
+        ((row.ArticleNumber or "").strip(), _quantity(row.OrderedQuantity) - delivered)
+        for row in original.OrderRows or []
+        if (delivered := _quantity(row.DeliveredQuantity)) < _quantity(row.OrderedQuantity)
+    )
+    rows = Counter(
+        ((row.ArticleNumber or "").strip(), _quantity(row.OrderedQuantity))
+        for row in candidate.OrderRows or []
+    )
+    return bool(rest) and rest == rows

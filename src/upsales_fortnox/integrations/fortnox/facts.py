@@ -116,7 +116,12 @@ and takes it for its document, updated with the deal's rows
 (:func:`upsales_fortnox.domain.outbound.deal_documents.rest_to_take`): the rest is not repeated
 in a new order beside it. Were the reference not carried, the search finds nothing and a new
 order is made, as when Fortnox made no backorder; the backorder's rest is then in Fortnox twice
-until the bookkeeper cancels one (the report does not count a backorder no deal took).
+until the bookkeeper cancels one (the report does not count a backorder no deal took). An
+order made in Fortnox (an imported deal) carries no reference either way: its backorder is
+found among its customer's later backorders by its rows, the original's rest
+(:func:`upsales_fortnox.domain.outbound.deal_documents.split_off`), which shows only if the
+original keeps its ordered quantities (the sandbox does); otherwise a new order is made, as
+before.
 
 The inbound sync relies on it too: the cancellation (or full credit) of the invoice made of a
 deal's order leaves the deal won while its rest lives, found among the orders carrying the

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from upsales_fortnox.domain.inbound.document_changes import is_cancelled
+from upsales_fortnox.domain.outbound.deal_documents import split_off
 from upsales_fortnox.domain.outbound.decide import DocumentDecision
 from upsales_fortnox.domain.outbound.document_body import (
     FortnoxDocument,
@@ -102,6 +103,26 @@ async def open_backorders(fortnox: FortnoxPort, upsales_order_id: int) -> list[O
         if isinstance(item, Order) and item.is_backorder and item.DocumentNumber is not None
     ]
     return [await fortnox.get_order(number) for number in numbers]
+
+
+async def backorders_split_off(fortnox: FortnoxPort, order: Order) -> list[Order]:
+    """The backorders Fortnox split off ``order``, one made in Fortnox (no reference of its
+    deal, so :func:`open_backorders` cannot find them), that are not cancelled, each read:
+    found among the backorders of its customer made after it by their rows
+    (:func:`~upsales_fortnox.domain.outbound.deal_documents.split_off`). One list call; one read
+    of each such backorder."""
+    if not order.CustomerNumber or order.DocumentNumber is None:
+        return []
+    numbers = [
+        item.DocumentNumber
+        async for item in fortnox.iter_orders(search={"customernumber": order.CustomerNumber})
+        if item.is_backorder
+        and not item.Cancelled
+        and item.DocumentNumber is not None
+        and item.DocumentNumber > order.DocumentNumber
+    ]
+    read = [await fortnox.get_order(number) for number in sorted(numbers)]
+    return [backorder for backorder in read if split_off(order, backorder)]
 
 
 async def create_document(fortnox: FortnoxPort, command: CreateFortnoxDocument) -> FortnoxDocument:

@@ -1,19 +1,26 @@
 """A deal won again after the invoice made of its Fortnox order ended (that order set aside:
 :mod:`upsales_fortnox.domain.outbound.deal_documents`): the order taken back when Fortnox has
 opened it again, else the open backorder of its rest taken for its document, else a new order,
-unless the rest was invoiced and that invoice lives (a new order would repeat it)."""
+unless the rest was invoiced and that invoice lives (a new order would repeat it). An order
+made in Fortnox (an imported deal) has its backorder found by its customer and rows, and taken
+as Fortnox has it."""
 
 from __future__ import annotations
 
 from upsales_fortnox.domain.inbound.document_changes import invoice_made_of
 from upsales_fortnox.domain.outbound.deal_documents import rest_to_take
+from upsales_fortnox.domain.outbound.reference import parse_order_reference
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Order as FortnoxOrder
 from upsales_fortnox.links.repository.deal_link_read import DealLinks
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.context import InstallationContext
 from upsales_fortnox.sync.deal_rest import invoice_lives
-from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked, open_backorders
+from upsales_fortnox.sync.outbound.fortnox_documents import (
+    DocumentLocked,
+    backorders_split_off,
+    open_backorders,
+)
 from upsales_fortnox.vocabulary import FortnoxType
 
 
@@ -23,7 +30,10 @@ async def open_again_or_set_aside(
     """The deal's links, its set-aside order its document again when Fortnox has opened it
     again since the invoice made of it ended (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``);
     and, when it stays invoiced and deals are sent as orders, the open backorder of its rest
-    the deal takes instead of a new order (:func:`rest_to_take`), if any."""
+    the deal takes instead of a new order (:func:`rest_to_take`), if any. The backorders of
+    an order made in Fortnox (the deal imported) carry no reference of the deal: they are found
+    by their customer and rows (:func:`backorders_split_off`), and one taken is linked as
+    Fortnox has it (Fortnox stays its source)."""
     assert links.set_aside is not None
     try:
         order = await context.fortnox.get_order(int(links.set_aside.fortnox_id))
@@ -36,8 +46,12 @@ async def open_again_or_set_aside(
     if sent_as is not FortnoxType.ORDER:
         return links, None
     deal = links.set_aside.upsales_id
-    backorders = await open_backorders(context.fortnox, deal)
-    rest = rest_to_take(backorders, deal)
+    if parse_order_reference(order.ExternalInvoiceReference1) == deal:
+        backorders = await open_backorders(context.fortnox, deal)
+        rest = rest_to_take(backorders, deal)
+    else:  # made in Fortnox (imported): its backorders carry no reference of the deal
+        backorders = await backorders_split_off(context.fortnox, order)
+        rest = rest_to_take(backorders, None)
     if rest is None:
         await refuse_beside_invoiced_rest(context, backorders)
     return links, rest

@@ -134,6 +134,8 @@ async def sync_won_order(
     rest = None
     if links.set_aside is not None and links.sent_before is None:
         links, rest = await open_again_or_set_aside(context, deal_links, links, sent_as)
+        if rest is not None and made_in_fortnox(rest, order.id, FortnoxType.ORDER) is not None:
+            return await _rest_made_in_fortnox(services, context, order, rest, deal_links)
     assert order.client is not None
     try:
         return await _sync_deal(
@@ -332,6 +334,29 @@ async def _order_of_offer(
     )
     outcome: WonDealOutcome = "made_from_offer" if made_now else "found_and_linked"
     done = WonDealResult(order.id, outcome, document=FortnoxRef(FortnoxType.ORDER, number))
+    return await _with_document_url(services, context, order, done)
+
+
+async def _rest_made_in_fortnox(
+    services: Services,
+    context: InstallationContext,
+    order: Order,
+    rest: FortnoxOrder,
+    deal_links: WonDealLinks,
+) -> WonDealResult:
+    """The deal (imported) won again takes the open backorder of the order made in Fortnox it
+    came from, linked as Fortnox has it: nothing of the order is sent (Fortnox stays its
+    source), and no new order repeats the rest."""
+    number = str(rest.DocumentNumber)
+    await deal_links.save_order_link(
+        order.id, FortnoxType.ORDER, number, document_fingerprint(rest), None
+    )
+    done = WonDealResult(
+        order.id,
+        "found_and_linked",
+        f"the rest of the order made in Fortnox lives in its backorder {number}",
+        document=FortnoxRef(FortnoxType.ORDER, number),
+    )
     return await _with_document_url(services, context, order, done)
 
 

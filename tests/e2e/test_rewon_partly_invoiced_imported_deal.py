@@ -1,0 +1,68 @@
+"""A deal imported from a Fortnox order (made there, no outbound reference) that the bookkeeper
+invoiced in part: the delivered part became an invoice, and Fortnox split the rest off into a
+backorder, which carries no reference of the deal either. The invoice is then cancelled while
+the rest lives in that backorder; the deal is then won again in Upsales. Fortnox must not hold
+the rest twice: the deal takes the open backorder (found by its customer and rows), linked as
+Fortnox has it, and no new order is made beside it; the backorder's cancellation then ends it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.imported_support import imported_deal
+from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
+from tests.e2e.outbound_support import fortnox_list, link_of, sync_order, win
+from tests.e2e.test_inbound_documents import order_module
+from upsales_fortnox.integrations.fortnox.models import Order
+from upsales_fortnox.vocabulary import LinkEntity
+
+__all__ = ["order_module"]
+
+
+def _open_orders(harness: SyncHarness) -> list[dict[str, Any]]:
+    return [
+        o
+        for o in fortnox_list(harness, "orders")
+        if not o["Cancelled"] and not int(o["InvoiceReference"] or 0)
+    ]
+
+
+async def test_an_imported_deal_won_again_beside_its_open_backorder_makes_no_new_order(
+    order_module: SyncHarness,
+) -> None:
+    harness = order_module
+    feed = EventFeed(harness)
+    context = await context_of(harness)
+    deal, imported = await imported_deal(harness, "order")
+    made = await context.fortnox.get_order(imported)
+    part = [r.model_copy(update={"DeliveredQuantity": Decimal(4)}) for r in made.OrderRows or []]
+    await context.fortnox.update_order(imported, Order(OrderRows=part))
+    invoice = await context.fortnox.create_invoice_from_order(imported)
+    assert invoice.DocumentNumber is not None
+    await feed.sync()
+    (backorder,) = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
+    backorder_rows = (await context.fortnox.get_order(int(backorder["DocumentNumber"]))).OrderRows
+    await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/cancel")
+    await feed.sync()
+
+    win(harness, deal["id"])  # moved to lost, or left won: the sales rep wins it (again)
+    again = await sync_order(harness, deal["id"])
+
+    open_orders = _open_orders(harness)
+    assert [o["DocumentNumber"] for o in open_orders] == [backorder["DocumentNumber"]], (
+        again.status,
+        again.result,
+        again.last_error,
+    )
+    assert (again.result or {})["fortnox_order"] == str(backorder["DocumentNumber"])
+    link = await link_of(harness, LinkEntity.ORDER, deal["id"])
+    assert link is not None and link.fortnox_id == str(backorder["DocumentNumber"]), link
+    taken = await context.fortnox.get_order(int(backorder["DocumentNumber"]))
+    assert taken.OrderRows == backorder_rows  # left as Fortnox has it
+
+    await fortnox_call(harness, "PUT", f"/orders/{backorder['DocumentNumber']}/cancel")
+    await feed.sync()
+    ended = harness.upsales_entity("orders", deal["id"])
+    assert ended is not None and ended["probability"] == 0  # nothing of it lives now
