@@ -6,6 +6,7 @@ for again."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -52,6 +53,7 @@ from upsales_fortnox.sync.outbound.earlier_create import (
     RACED_RUN_DELAY,
     EarlierCreateMayLand,
     find_earlier_document,
+    intent_recorded,
 )
 from upsales_fortnox.sync.outbound.won_deals import sync_won_order
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
@@ -381,14 +383,19 @@ async def test_a_run_past_the_wait_that_another_run_renewed_first_does_not_creat
     other, _ = await _attempt(harness, order_id)
     assert our_read is not None and our_read.settles_at is not None
 
-    raised = await _search_missing_while(
-        harness,
-        monkeypatch,
-        ours,
-        our_read,
-        order_id,
-        lambda: other.create_after_wait(order_id, waited_for),  # it creates, not this run
+    async def miss(*args: object) -> None:
+        assert await other.create_after_wait(order_id, waited_for)  # it creates, not this run
+        return None
+
+    monkeypatch.setattr(earlier_create, "find_document_by_reference", miss)
+    context = await installation_context(harness.services, harness.installation_id)
+    found = await find_earlier_document(
+        context.fortnox, ours, our_read, order_id, settle_seconds=60
     )
+    assert found is None  # this run's create renews the intent as it is sent: it is not sent
+    with pytest.raises(EarlierCreateMayLand) as renewed_first:
+        await intent_recorded(ours, order_id)
+    raised = renewed_first.value
 
     assert raised.retry_after == pytest.approx(RACED_RUN_DELAY.total_seconds(), abs=0.5)
     assert await settling(harness) == []  # the other run renewed the intent for its create
@@ -477,3 +484,38 @@ async def test_an_intent_a_customer_note_gave_the_deal_goes_when_its_create_is_r
     assert await intents(harness) == 0
 
     await created_with_its_create_alone(harness, order_id)
+
+
+async def test_a_create_after_the_wait_stopped_before_it_was_sent_is_made_at_once(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run after the wait (its search missed again) was stopped (its worker shut down)
+    while its create waited for its place: nothing was sent, so the deal's next run creates it
+    at once, without a search for it nor another wait, as after a first attempt's stop."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    held = hold_creates(harness, monkeypatch, count=1)
+    job_id = await queue(harness, "upsales.order", order_id)
+    await run_due(harness, job_id)
+    await held.pop().cancel()  # Fortnox stopped this one with its client: it never lands
+    waiting = await run_due(harness, job_id)
+    assert (waiting.last_error or "").startswith("fortnox_create_settling: ")
+    await earlier_creates_settle(harness)
+    write = won_deals._write
+
+    async def stopped_while_waiting_for_its_place(*args: Any) -> object:
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(won_deals, "_write", stopped_while_waiting_for_its_place)
+    with pytest.raises(asyncio.CancelledError):
+        await sync_won_order(harness.services, harness.installation_id, order_id)
+    assert invoices_of(harness, order_id) == []
+    monkeypatch.setattr(won_deals, "_write", write)
+    harness.services.fortnox_calls.clear()
+
+    done = await sync_won_order(harness.services, harness.installation_id, order_id)
+
+    assert done.outcome == "created", done
+    assert fortnox_calls(harness).get(SEARCH, 0) <= 1  # at most once more, and no wait
+    assert len(invoices_of(harness, order_id)) == 1

@@ -69,6 +69,9 @@ class WonDealLinks:
         """The order whose intent the create records once it is sent, as which type: read
         without one. Held with ``_own_intent`` only while that is the intent a customer note
         gave the deal (its document not sent yet)."""
+        self._intent_to_renew: tuple[int, datetime] | None = None
+        """The order whose intent, its wait passed (the ``settles_at`` it waited for), this
+        attempt's create renews as its own once it is sent (:meth:`renew_as_sent`)."""
         self._create_may_land = False
         """This attempt's create was sent, and not refused."""
         self._document_type: FortnoxType | None = None
@@ -153,10 +156,14 @@ class WonDealLinks:
 
     async def record_intent_as_sent(self) -> bool:
         """The document's create holds its place and is about to be sent: the deal's intent
-        is recorded, committed at once, unless this attempt holds it already (renewed after a
-        wait, or given by its customer note). False, and nothing may be sent, when another run
-        of the deal recorded one since this one read none. Should the write fail, the next
-        try records it again."""
+        is recorded (or, after a wait, renewed), committed at once, unless this attempt holds it
+        already (given by its customer note). False, and nothing may be sent, when another run
+        of the deal recorded one since this one read none, or renewed the one this one waited
+        for. Should the write fail, the next try records it again."""
+        renewal, self._intent_to_renew = self._intent_to_renew, None
+        to_renew = renewal if self._own_intent is None else None
+        if to_renew is not None and not await self.create_after_wait(*to_renew):
+            return False
         pending = self._intent_to_record
         if pending is not None and self._own_intent is None:
             order_id, fortnox_type = pending
@@ -212,6 +219,13 @@ class WonDealLinks:
                 searched_for.recorded_at,
                 customers_sent_before=searched_at,
             )
+
+    def renew_as_sent(self, order_id: int, waited_for: datetime) -> None:
+        """No earlier create can land any more: the intent that waited for ``waited_for`` is
+        renewed as this attempt's own once its create holds its place
+        (:meth:`record_intent_as_sent`), not before, so an attempt stopped before that (its
+        customer or articles still on their way) leaves no intent of a create never sent."""
+        self._intent_to_renew = (order_id, waited_for)
 
     async def create_after_wait(self, order_id: int, waited_for: datetime) -> bool:
         """No earlier create can land any more, and this attempt's is about to be sent: the

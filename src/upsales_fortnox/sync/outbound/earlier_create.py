@@ -85,7 +85,8 @@ async def find_earlier_document(
     """The document an earlier attempt created for the order; None when none was made and
     none can still land (the caller creates it). Raises :class:`EarlierCreateMayLand` while
     one may, and (to read the intent again ``RACED_RUN_DELAY`` later) when another run of the
-    deal changed the intent between this run's read and its write. ``passed_over``: the
+    deal changed the intent between this run's read and its write (or, past the wait, renews
+    it as this run's create is sent: :func:`intent_recorded`). ``passed_over``: the
     documents the order was linked to before (cancelled, credited or set aside: a deal won
     again), which carry its reference too."""
     started = clock()
@@ -105,11 +106,10 @@ async def find_earlier_document(
         partial(deal_links.search_again_at, order_id, searched_for=earlier, searched_at=started),
         may_land,
     )
-    # the create now sent starts the wait anew if it fails
-    if earlier.settles_at is not None and not await deal_links.create_after_wait(
-        order_id, earlier.settles_at
-    ):
-        raise EarlierCreateMayLand(order_id, started + RACED_RUN_DELAY, started)
+    # the create, once sent, renews the intent as its own (a run stopped before that leaves the
+    # wait behind it: its retry searches once more, and creates without another wait)
+    if earlier.settles_at is not None:
+        deal_links.renew_as_sent(order_id, earlier.settles_at)
     return None
 
 
@@ -117,8 +117,8 @@ async def intent_recorded(deal_links: WonDealLinks, order_id: int) -> None:
     """As the deal's create is sent: its intent recorded
     (:meth:`~upsales_fortnox.links.repository.won_deal_links.WonDealLinks.record_intent_as_sent`).
     Raises :class:`EarlierCreateMayLand`, to read the intent again ``RACED_RUN_DELAY`` later,
-    when another run of the deal recorded one since this run read none: that run's create may
-    land, so this one is not sent."""
+    when another run of the deal recorded one since this run read none, or renewed the one whose
+    wait this run's search saw pass: that run's create may land, so this one is not sent."""
     if not await deal_links.record_intent_as_sent():
         now = utcnow()
         raise EarlierCreateMayLand(order_id, now + RACED_RUN_DELAY, now)
