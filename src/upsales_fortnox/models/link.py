@@ -113,3 +113,19 @@ class CustomFieldId(Base):
     alias: Mapped[str] = mapped_column(String(100), primary_key=True)
     field_id: Mapped[int | None] = mapped_column(Integer)
     resolved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SeenPayment(Base):
+    """A booked Fortnox payment of a linked invoice, as the listing of that invoice's payments
+    showed it: the invoice it pays. A payment's deletion event names only the payment, which
+    Fortnox no longer has; this is where the invoice it paid is found (no Fortnox call). Kept
+    until that deletion has been synced."""
+
+    __tablename__ = "seen_payments"
+
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    payment_number: Mapped[str] = mapped_column(String(50), primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(String(50))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -64,6 +64,7 @@ from upsales_fortnox.sync.money.fields import (
     payment_values,
     write_order_values,
 )
+from upsales_fortnox.sync.repository.seen_payments import remember_payments
 from upsales_fortnox.sync.results.inbound import SKIP, PaymentStatusWritten
 from upsales_fortnox.vocabulary import FortnoxType
 
@@ -163,11 +164,13 @@ def _read_whole(item: InvoicePayment) -> bool:
 
 async def booked_payments(job: InboundJob, invoice: Invoice) -> list[Payment]:
     """The invoice's booked payments; one with write-offs or in another currency than SEK is
-    read whole (:func:`_read_whole`)."""
+    read whole (:func:`_read_whole`). Each one listed is remembered as paying this invoice, so
+    its deletion re-syncs it whichever sync showed it (:mod:`.deleted_payment`)."""
     assert invoice.DocumentNumber is not None
     fortnox = job.context.fortnox
     currency = (invoice.Currency or HOME_CURRENCY).strip().upper()
     payments: list[Payment] = []
+    seen: list[str] = []
     async for item in fortnox.iter_invoice_payments(int(invoice.DocumentNumber)):
         if item.Booked is False:
             continue
@@ -181,6 +184,11 @@ async def booked_payments(job: InboundJob, invoice: Invoice) -> list[Payment]:
             (payment_amount(whole, currency, row) for row in whole.WriteOffs or ()), ZERO
         )
         payments.append(Payment(payment_amount(whole, currency), item.PaymentDate, written_off))
+        if item.Number:
+            seen.append(item.Number)
+    await remember_payments(
+        job.session_factory, job.installation_id, str(invoice.DocumentNumber), seen
+    )
     return payments
 
 
