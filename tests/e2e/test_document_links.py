@@ -290,3 +290,58 @@ async def test_a_link_whose_fortnox_login_cannot_be_read_says_so(with_links: Syn
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "installation_not_ready"
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+async def _open_in_browser(harness: SyncHarness, url: str, language: str) -> httpx.Response:
+    parts = urlsplit(url)
+    return await harness.service.get(
+        f"{parts.path}?{parts.query}",
+        headers={"Accept": BROWSER_ACCEPT, "Accept-Language": language},
+    )
+
+
+async def test_a_link_that_fails_in_the_browser_explains_itself_in_swedish(
+    with_links: SyncHarness,
+) -> None:
+    """The sales rep clicks the order's link: a link that no longer works, or a Fortnox that
+    needs a new login, is a page in the rep's language, not an English JSON error; the status
+    stays, and a JSON caller still gets the code."""
+    harness = with_links
+    field_id = _add_url_field(harness)
+    _, url = await _won_deal_link(harness, field_id)
+    rotated = await harness.service.post(
+        f"/api/installations/{harness.installation_id}/document-links/rotate",
+        headers=harness.admin_headers,
+    )
+    assert rotated.status_code == 200
+
+    page = await _open_in_browser(harness, url, "sv-SE,sv;q=0.9,en;q=0.8")
+
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<html lang='sv'>" in page.text
+    assert "Dokumentet kan inte visas" in page.text
+    assert "no document here" not in page.text and "not_found" not in page.text
+    english = await _open_in_browser(harness, url, "en-GB,en;q=0.9")
+    assert english.status_code == 404 and "The document cannot be shown" in english.text
+    _assert_not_found(await _get(harness, url))  # an API caller: the JSON envelope
+
+    job = await sync_order(harness, harness.demo.opportunity_id)  # the link under the new key
+    assert job.status == JobStatus.DONE
+    order = harness.upsales_entity("orders", harness.demo.opportunity_id)
+    assert order is not None
+    fresh = custom_value(order, field_id)
+    assert isinstance(fresh, str)
+    async with harness.services.session_factory() as session:
+        credentials = await session.get(FortnoxCredentials, harness.installation_id)
+        assert credentials is not None
+        refresh_token = harness.services.secret_box.decrypt(credentials.refresh_token_enc or "")
+    harness.fortnox.oauth.revoke(refresh_token)
+
+    login = await _open_in_browser(harness, fresh, "sv")
+
+    assert login.status_code == 409
+    assert "loggar in i Fortnox igen" in login.text

@@ -11,18 +11,18 @@ for ``text/html``; the status and code are the same either way.
 
 from __future__ import annotations
 
-import html
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Cookie, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from upsales_fortnox.activation.errors import ActivationError
 from upsales_fortnox.activation.login import CALLBACK_PATH, FortnoxLogin
 from upsales_fortnox.activation.state import STATE_LIFETIME
+from upsales_fortnox.api.browser_pages import error_page, wants_html
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import error_response
 from upsales_fortnox.api.schemas import ErrorEnvelope, error_responses
@@ -43,14 +43,6 @@ def get_activation_clock() -> Callable[[], datetime]:
 ClockDep = Annotated[Callable[[], datetime], Depends(get_activation_clock)]
 
 
-def _wants_html(request: Request) -> bool:
-    accept = request.headers.get("accept", "").lower()
-    if "text/html" not in accept:
-        return False
-    json_at = accept.find("application/json")
-    return json_at < 0 or accept.find("text/html") < json_at
-
-
 #: The page text for each login failure (the codes stay in the JSON answer, for operators).
 _PAGE_TEXTS = {
     "fortnox_access_denied": "login.failed.denied",
@@ -67,18 +59,16 @@ _PAGE_TEXTS = {
 
 
 def _error(request: Request, error: ActivationError) -> Response:
-    if not _wants_html(request):
+    if not wants_html(request):
         return error_response(error.status_code, error.code, error.message)
     language = language_of_request(request.headers.get("accept-language"))
-    explanation = say(_PAGE_TEXTS.get(error.code, "login.failed.other"), language)
-    page = (
-        f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(say('login.failed.title', language))}</title></head><body>"
-        f"<h1>{html.escape(say('login.failed.heading', language))}</h1>"
-        f"<p>{html.escape(explanation)}</p>"
-        "</body></html>"
+    return error_page(
+        error.status_code,
+        language,
+        title=say("login.failed.title", language),
+        heading=say("login.failed.heading", language),
+        explanation=say(_PAGE_TEXTS.get(error.code, "login.failed.other"), language),
     )
-    return HTMLResponse(page, status_code=error.status_code)
 
 
 @router.get(

@@ -4,21 +4,24 @@ operator's rotation of an installation's link key."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from upsales_fortnox.api.browser_pages import error_page, wants_html
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import ErrorEnvelope, error_responses
 from upsales_fortnox.core.crypto import DecryptionError
+from upsales_fortnox.core.texts import language_of_request, say
 from upsales_fortnox.documents.repository import rotate_key
 from upsales_fortnox.documents.service import DocumentUnavailable, document_pdf
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError
+from upsales_fortnox.services import Services
 
 public_router = APIRouter(tags=["documents"])
 operator_router = APIRouter(
@@ -42,7 +45,8 @@ def _not_found() -> ApiError:
     summary="The PDF of a Fortnox document linked to an Upsales order",
     description="The link in the order's `FORTNOX_DOCUMENT_URL` field. Read from Fortnox on "
     "every request (never stored). Any link that is not genuine, current and linked answers "
-    "404 `not_found`, alike.",
+    "404 `not_found`, alike. A browser (`Accept: text/html`) gets each error as a short page "
+    "in its language (Swedish unless it prefers English), with the same status.",
     response_class=Response,
     responses={
         200: {"content": {"application/pdf": {}}, "description": "The document's PDF."},
@@ -64,15 +68,58 @@ async def get_document_pdf(
     installation: str,
     kind: str,
     number: str,
+    request: Request,
     services: ServicesDep,
     sig: Annotated[str, Query(description="The link's signature.")] = "",
 ) -> Response:
+    try:
+        pdf = await _read_pdf(services, installation, kind, number, sig)
+    except ApiError as error:
+        if not wants_html(request):
+            raise
+        return _error_page(request, error)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{kind}-{number}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+#: The page text for each error (the codes stay in the JSON answer, for operators).
+_PAGE_TEXTS: Final = {
+    "not_found": "document.failed.gone",
+    "fortnox_unavailable": "document.failed.unavailable",
+    "fortnox_login_required": "document.failed.login",
+    "installation_not_ready": "document.failed.login",
+    "fortnox_error": "document.failed.refused",
+}
+
+
+def _error_page(request: Request, error: ApiError) -> Response:
+    """The error as the sales rep who opened the link reads it, in the browser's language."""
+    language = language_of_request(request.headers.get("accept-language"))
+    return error_page(
+        error.status_code,
+        language,
+        title=say("document.failed.title", language),
+        heading=say("document.failed.heading", language),
+        explanation=say(_PAGE_TEXTS.get(error.code, "document.failed.refused"), language),
+        headers={**(error.headers or {}), "Cache-Control": "no-store"},
+    )
+
+
+async def _read_pdf(
+    services: Services, installation: str, kind: str, number: str, sig: str
+) -> bytes:
     try:
         installation_id = uuid.UUID(installation)
     except ValueError:
         raise _not_found() from None
     try:
-        pdf = await document_pdf(services, installation_id, kind, number, sig)
+        return await document_pdf(services, installation_id, kind, number, sig)
     except DocumentUnavailable:
         raise _not_found() from None
     except FortnoxRetryableError:
@@ -94,14 +141,6 @@ async def get_document_pdf(
         ) from None
     except FortnoxPermanentError:
         raise ApiError(502, "fortnox_error", "Fortnox refused to render the document") from None
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{kind}-{number}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 class DocumentLinkKeyOut(BaseModel):
