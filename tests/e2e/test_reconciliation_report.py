@@ -235,3 +235,30 @@ async def test_a_partly_delivered_order_agrees_with_its_imported_upsales_order(
     assert imported is not None
     found = await report(harness, day, day)
     assert found["clean"] is True, (imported["value"], found["differences"])
+
+
+async def test_an_imported_invoices_order_taken_back_from_won_differs_and_is_repaired(
+    harness: SyncHarness,
+) -> None:
+    """An order made of a Fortnox invoice, moved back to an opportunity in Upsales while the
+    invoice is open: a difference, whose repair (a sync of the invoice) wins the order again."""
+    feed, booked, _ = await calm(harness)
+    link = await link_of(harness, FortnoxType.INVOICE, booked)
+    assert link is not None
+    order = harness.upsales.get_entity(harness.demo.customer_id, "orders", link.upsales_id)
+    assert order is not None
+    order["probability"] = 50
+    start, end = period(harness)
+
+    found = await report(harness, start, end)
+
+    assert [
+        (d["kind"], d["upsalesOrder"], d["fortnoxDocument"], d["repair"]["jobKind"])
+        for d in found["differences"]
+    ] == [("stage_differs", link.upsales_id, f"invoice {booked}", "fortnox.invoice")]
+    await repair(harness, start, end)
+    await harness.run_jobs()
+    await feed.sync()
+    after = await report(harness, start, end)
+    assert after["clean"] is True, after["differences"]
+    assert after["upsales"] == after["fortnox"]

@@ -61,3 +61,24 @@ async def test_a_lost_order_of_an_earlier_day_differs_from_its_open_invoice(
         (d["kind"], d["upsalesOrder"], d["fortnoxDocument"]) for d in found["differences"]
     ]
     assert differences == [("stage_differs", order_id, f"invoice {invoice}")]
+
+
+async def test_a_deal_taken_back_from_won_while_its_invoice_is_open_differs(
+    linked: SyncHarness,
+) -> None:
+    """The sales rep moved the won deal back to an opportunity (75 %) after its invoice was
+    made: Upsales no longer counts it, Fortnox does; the report names the pair instead of
+    calling totals that disagree clean."""
+    harness = linked
+    order_id, invoice, dated = await won_days_before(harness, 0)
+    edit(harness, "orders", order_id, {"probability": 75})
+
+    found = await report(harness, dated, dated)
+
+    assert found["upsales"] == {} and found["fortnox"]["SEK"]["count"] == 1
+    assert found["clean"] is False
+    differences = [
+        (d["kind"], d["upsalesOrder"], d["fortnoxDocument"], d["repair"]["jobKind"])
+        for d in found["differences"]
+    ]
+    assert differences == [("stage_differs", order_id, f"invoice {invoice}", "upsales.order")]

@@ -12,7 +12,9 @@ Differences, each with the job that repairs it:
 * ``missing_in_upsales``: an open document with no order → ``fortnox.<type>`` (imports it);
 * ``stage_differs``: a won order whose document is closed (cancelled or fully credited) →
   ``fortnox.<type>`` (moves it to the lost stage); a lost order whose document is open →
-  ``upsales.order``;
+  ``upsales.order``; an order neither won nor lost (taken back to an opportunity) whose
+  document is open → the side that was the source: ``upsales.order`` for a document we created
+  (it says why nothing is sent), else ``fortnox.<type>`` (wins the order again);
 * ``amount_differs``: an open document and a won order whose currency differs, or whose value
   to the öre differs from the document's ``Net`` (Fortnox's own figure, not one recomputed from
   its rows, so a row the mapping got wrong shows; the rows' net only where that ``Net`` totals
@@ -108,6 +110,8 @@ class Difference:
     fortnox_document: str | None
     detail: str
     repair: Repair
+    refresh: bool = False
+    """The repair syncs the document again though Fortnox did not change it (Upsales did)."""
 
 
 @dataclass(frozen=True)
@@ -155,8 +159,15 @@ def _pair_difference(deal: Deal, document: Document) -> Difference | None:
         return Difference(
             DifferenceKind.STAGE_DIFFERS, deal.id, document.label, detail, _upsales_repair(deal.id)
         )
-    if document.closed or not deal.won:
+    if document.closed:
         return None
+    if not deal.won:  # an opportunity again (the rep took it back from won); Fortnox counts it
+        detail = f"the order is at {deal.probability} %; the {document.type.value} is open"
+        own = document.own_order == deal.id
+        repair = _upsales_repair(deal.id) if own else _fortnox_repair(document)
+        return Difference(
+            DifferenceKind.STAGE_DIFFERS, deal.id, document.label, detail, repair, refresh=not own
+        )
     value = _ore(deal.value)
     if value != document.net or deal.currency != document.currency:
         detail = f"Upsales {deal.value} {deal.currency}, Fortnox {document.net} {document.currency}"

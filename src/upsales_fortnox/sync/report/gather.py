@@ -221,14 +221,16 @@ async def queue_repairs(
 ) -> list[int]:
     """Queue each difference's repair job (coalesced with one already queued); the job ids.
 
-    An amount repaired from Fortnox forgets the link's fingerprint first, so the document's
-    content is written again even though Fortnox did not change it (Upsales did)."""
+    An amount (or an order taken back from won) repaired from Fortnox forgets the link's
+    fingerprint first, so the document is written again even though Fortnox did not change it
+    (Upsales did)."""
     ids: list[int] = []
     async with session_factory() as session:
         links = LinkStore(session, installation_id)
         for difference in differences:
             repair = difference.repair
-            if difference.kind is DifferenceKind.AMOUNT_DIFFERS and difference.fortnox_document:
+            refresh = difference.kind is DifferenceKind.AMOUNT_DIFFERS or difference.refresh
+            if refresh and difference.fortnox_document:
                 kind, number = difference.fortnox_document.split(" ", 1)
                 await links.forget_fingerprint(FortnoxType(kind), number)
             queued = await enqueue(
