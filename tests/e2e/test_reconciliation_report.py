@@ -262,3 +262,24 @@ async def test_an_imported_invoices_order_taken_back_from_won_differs_and_is_rep
     after = await report(harness, start, end)
     assert after["clean"] is True, after["differences"]
     assert after["upsales"] == after["fortnox"]
+
+
+async def test_a_clean_report_of_another_period_leaves_the_alert_of_a_period_that_differs(
+    harness: SyncHarness,
+) -> None:
+    """January differs; a clean report of another month says nothing about January, so the
+    alert stays until January itself reports clean."""
+    await calm(harness)
+    start, end = period(harness)
+    win(harness, harness.demo.opportunity_id, date=start.isoformat())  # its hook never came
+    assert (await report(harness, start, end))["clean"] is False
+    assert await report_alert(harness) == (True, False)
+
+    quiet = start - dt.timedelta(days=400)
+    assert (await report(harness, quiet, quiet))["clean"] is True
+
+    assert await report_alert(harness) == (True, False)  # still raised
+    await repair(harness, start, end)
+    await harness.run_jobs()
+    assert (await report(harness, start, end))["clean"] is True
+    assert await report_alert(harness) == (True, True)

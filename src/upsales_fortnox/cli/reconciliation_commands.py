@@ -59,7 +59,7 @@ def reconciliation_command(
             await SERVICE_CLOCK.align(services.engine)  # no background here reads it
             context = await installation_context(services, installation)
             report = await build_report(context, services.session_factory, start, end)
-            await report_differences(services.session_factory, installation, report)
+            await report_differences(services.session_factory, installation, report, start, end)
             queued = 0
             if repair and not report.clean:
                 ids = await queue_repairs(

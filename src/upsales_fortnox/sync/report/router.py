@@ -59,7 +59,7 @@ async def period_report(
         raise ApiError(404, "installation_not_found", exc.message) from exc
     with upstream_errors():
         report = await build_report(context, services.session_factory, start, end)
-    await report_differences(services.session_factory, installation_id, report)
+    await report_differences(services.session_factory, installation_id, report, start, end)
     return report
 
 
