@@ -10,8 +10,16 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, fortnox_call, link_of
+from tests.e2e.outbound_support import link_of as order_link_of
+from tests.e2e.outbound_support import sync_order
 from tests.e2e.test_inbound_payments import two_booked_invoices
-from upsales_fortnox.vocabulary import FortnoxType
+from tests.e2e.won_deal_support import (
+    dies_before_the_link,
+    first_deal_synced,
+    invoices_of,
+    new_won_deal,
+)
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
 
 
 async def probability_of(harness: SyncHarness, number: str) -> int:
@@ -70,3 +78,31 @@ async def test_an_invoice_whose_credit_was_cancelled_before_the_sync_stays_won(
     await feed.sync()
 
     assert await probability_of(harness, number) == 100
+
+
+@CLEARS
+async def test_a_retried_deal_takes_its_invoice_whose_credit_was_cancelled(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, clears: bool
+) -> None:
+    """The deal's invoice was made but its link not saved; the bookkeeper credited it and
+    cancelled that credit before the retry: the invoice lives, so the retry's search takes it
+    rather than make a second one beside it."""
+    harness = linked
+    clearing(harness, clears)
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    await dies_before_the_link(harness, monkeypatch, order_id)
+    (invoice,) = invoices_of(harness, order_id)
+    number = str(invoice["DocumentNumber"])
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
+    credit_number = str(credited["Invoice"]["CreditInvoiceReference"])
+    await fortnox_call(harness, "PUT", f"/invoices/{credit_number}/cancel")
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "found_and_linked"
+    live = [i for i in invoices_of(harness, order_id) if not i["Credit"] and not i["Cancelled"]]
+    assert [str(i["DocumentNumber"]) for i in live] == [number]
+    link = await order_link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == number

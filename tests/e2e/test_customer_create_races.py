@@ -216,8 +216,8 @@ async def test_a_document_search_settles_only_the_customer_create_noted_before_i
     assert await stalled.record_intent_as_sent()  # the intent the second run finds
     search = earlier_create.find_document_by_reference
 
-    async def the_first_run_notes_meanwhile(*args: Any) -> Any:
-        found = await search(*args)
+    async def the_first_run_notes_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        found = await search(*args, **kwargs)
         await stalled.customer_create_sent(
             order_id, company["id"], sent_fields(harness, company["id"])
         )

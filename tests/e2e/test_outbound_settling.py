@@ -333,7 +333,7 @@ async def _search_missing_while(
     """This run's search for the deal's document misses while ``other_run`` (another run of
     the deal) changes its intent; what the run raises."""
 
-    async def miss(*args: object) -> None:
+    async def miss(*args: object, **kwargs: object) -> None:
         assert await other_run()
         return None
 
@@ -383,7 +383,7 @@ async def test_a_run_past_the_wait_that_another_run_renewed_first_does_not_creat
     other, _ = await _attempt(harness, order_id)
     assert our_read is not None and our_read.settles_at is not None
 
-    async def miss(*args: object) -> None:
+    async def miss(*args: object, **kwargs: object) -> None:
         assert await other.create_after_wait(order_id, waited_for)  # it creates, not this run
         return None
 

@@ -22,13 +22,12 @@ from __future__ import annotations
 from upsales_fortnox.domain.inbound.document_changes import (
     FortnoxDocument,
     document_number,
-    is_cancelled,
     predecessor,
 )
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.ports import FortnoxPort
-from upsales_fortnox.sync.money.invoice_money import credit_leaves_live, named_credit
+from upsales_fortnox.sync.money.credits import lives_beside_its_credit
 from upsales_fortnox.sync.outbound.fortnox_documents import listed_by_reference
 from upsales_fortnox.vocabulary import FortnoxType
 
@@ -98,9 +97,4 @@ async def invoice_lives(fortnox: FortnoxPort, number: str, *, credit_invoices: b
         invoice = await fortnox.get_invoice(int(number))
     except FortnoxNotFound:
         return False
-    if invoice.Credit or invoice.Cancelled:
-        return False
-    if not is_cancelled(invoice):
-        return True
-    credit = await named_credit(fortnox, invoice)  # gone: as the sync reads it, credited
-    return credit_leaves_live(invoice, credit, credit_invoices=credit_invoices)
+    return await lives_beside_its_credit(fortnox, invoice, credit_invoices=credit_invoices)

@@ -251,7 +251,7 @@ CANCELLED_CREDIT_STAYS_NAMED: Final = True
 cancelled (a credit made by mistake, cancelled before it is booked): *unverified* (the spec
 and the reference are silent; the sandbox keeps it). So a credit invoice is read whole, as a
 credit is told full from partial anyway, and a cancelled one credits nothing
-(:func:`upsales_fortnox.sync.money.invoice_money.credit_leaves_live`): the invoice stays live,
+(:func:`upsales_fortnox.sync.money.credits.credit_leaves_live`): the invoice stays live,
 its order won, under either answer and whatever the setting ``creditInvoices`` (the credit is
 read whenever the invoice names one; an invoice that names none costs no call)."""
 

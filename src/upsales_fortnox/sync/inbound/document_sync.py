@@ -52,12 +52,8 @@ from upsales_fortnox.sync.deal_rest import in_order_chain, rest_lives
 from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
-from upsales_fortnox.sync.money.invoice_money import (
-    credit_leaves_live,
-    credit_of,
-    reference,
-    sync_invoice_money,
-)
+from upsales_fortnox.sync.money.credits import credit_leaves_live, reference
+from upsales_fortnox.sync.money.invoice_money import credit_of, sync_invoice_money
 from upsales_fortnox.sync.results.inbound import DocumentSyncResult
 from upsales_fortnox.sync.results.records import FortnoxRef
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity

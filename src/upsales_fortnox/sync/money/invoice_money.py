@@ -13,10 +13,10 @@ the linked orders once ``paymentStatus`` is turned on reads each linked invoice 
 * Whatever the settings: an invoice credited by a credit invoice (``CreditInvoiceReference``)
   is read with that credit invoice (one call; none for an invoice that names no credit), to
   tell a full credit from a partial one, and a credit that stands from one cancelled
-  (makulerad), which credits nothing (:func:`credit_leaves_live`). The order's stage follows a
-  partial credit only with ``creditInvoices`` (without it any credit that stands is a
-  cancellation); the money fields show the credit either way. A credit invoice is never
-  imported; its event re-syncs the invoice it credits.
+  (makulerad), which credits nothing (:func:`.credits.credit_leaves_live`). The order's
+  stage follows a partial credit only with ``creditInvoices`` (without it any credit that
+  stands is a cancellation); the money fields show the credit either way. A credit invoice is
+  never imported; its event re-syncs the invoice it credits.
 
 An invoice or credit we never linked is recorded in the job result and ignored (part of the
 intake's record, never an error or a retry); so are the payments of a login from before the
@@ -44,7 +44,6 @@ from upsales_fortnox.domain.payment_status import (
     InvoiceMoney,
     Payment,
     PaymentState,
-    is_full_credit,
     payment_state,
     payments_to_read,
 )
@@ -56,8 +55,8 @@ from upsales_fortnox.integrations.fortnox.errors import (
 from upsales_fortnox.integrations.fortnox.facts import LASTMODIFIED_TIMEZONE
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteOff
-from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
+from upsales_fortnox.sync.money.credits import credited_amount, named_credit
 from upsales_fortnox.sync.money.fields import (
     WRITTEN,
     payment_field_ids,
@@ -77,56 +76,9 @@ def fortnox_today() -> dt.date:
     return dt.datetime.now(LASTMODIFIED_TIMEZONE).date()
 
 
-def reference(value: str | None) -> str | None:
-    """A document reference; Fortnox writes ``0`` (or nothing) for none."""
-    text = (value or "").strip()
-    return None if text in ("", "0") else text
-
-
-async def named_credit(fortnox: FortnoxPort, invoice: Invoice) -> Invoice | None:
-    """The credit invoice that ``invoice`` names (None, with no call, when it names none; None
-    too when it is gone)."""
-    number = reference(invoice.CreditInvoiceReference)
-    if invoice.Credit or number is None or not number.isdigit():
-        return None
-    try:
-        return await fortnox.get_invoice(int(number))
-    except FortnoxNotFound:
-        return None
-
-
 async def credit_of(job: InboundJob, invoice: Invoice) -> Invoice | None:
     """The credit invoice that credits ``invoice`` (None when it has none or it is gone)."""
     return await named_credit(job.context.fortnox, invoice)
-
-
-def credited_amount(credit: Invoice | None) -> Decimal:
-    """What a credit invoice credits: its total, nothing once it is cancelled (a credit made by
-    mistake and cancelled before booking, which Fortnox may still name on the invoice it was
-    made of: :data:`~upsales_fortnox.integrations.fortnox.facts.CANCELLED_CREDIT_STAYS_NAMED`)."""
-    if credit is None or credit.Total is None or credit.Cancelled:
-        return ZERO
-    return abs(credit.Total)
-
-
-def is_partial_credit(invoice: Invoice, credit: Invoice | None) -> bool:
-    """Credited by a credit invoice for less than its total (by nothing, when the credit
-    invoice is cancelled): not a cancellation."""
-    if credit is None:
-        return False
-    return not is_full_credit(invoice.Total or ZERO, credited_amount(credit))
-
-
-def credit_leaves_live(invoice: Invoice, credit: Invoice | None, *, credit_invoices: bool) -> bool:
-    """Whether ``credit``, the credit invoice ``invoice`` names, leaves it live (not a
-    cancellation): a cancelled credit credits nothing, whatever the setting; with
-    ``creditInvoices`` one for less than the invoice's total is a partial credit (without it,
-    any credit that stands is a cancellation). False when there is no credit (or it is gone)."""
-    if credit is None:
-        return False
-    if credit.Cancelled:
-        return True
-    return credit_invoices and is_partial_credit(invoice, credit)
 
 
 def payment_amount(

@@ -80,6 +80,7 @@ async def find_earlier_document(
     *,
     settle_seconds: float,
     passed_over: Collection[tuple[FortnoxType, str]] = (),
+    credit_invoices: bool = False,
     clock: Callable[[], datetime] = utcnow,
 ) -> FortnoxDocument | None:
     """The document an earlier attempt created for the order; None when none was made and
@@ -88,7 +89,8 @@ async def find_earlier_document(
     deal changed the intent between this run's read and its write (or, past the wait, renews
     it as this run's create is sent: :func:`intent_recorded`). ``passed_over``: the
     documents the order was linked to before (cancelled, credited or set aside: a deal won
-    again), which carry its reference too."""
+    again), which carry its reference too. ``credit_invoices``: the setting, by which a
+    partially credited invoice lives (:func:`find_document_by_reference`)."""
     started = clock()
 
     def may_land(until: datetime) -> EarlierCreateMayLand:
@@ -96,7 +98,9 @@ async def find_earlier_document(
 
     not_yet_searched(earlier.settles_at, started, may_land)
     ended = {number for kind, number in passed_over if kind is earlier.fortnox_type}
-    found = await find_document_by_reference(fortnox, earlier.fortnox_type, order_id, ended)
+    found = await find_document_by_reference(
+        fortnox, earlier.fortnox_type, order_id, ended, credit_invoices=credit_invoices
+    )
     if found is not None:
         return found
     await wait_after_a_miss(

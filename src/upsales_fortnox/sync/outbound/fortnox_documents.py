@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from upsales_fortnox.domain.inbound.document_changes import is_cancelled
 from upsales_fortnox.domain.outbound.deal_documents import split_off
 from upsales_fortnox.domain.outbound.decide import DocumentDecision
 from upsales_fortnox.domain.outbound.document_body import (
@@ -31,6 +30,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
 )
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.ports import FortnoxPort
+from upsales_fortnox.sync.money.credits import lives_beside_its_credit
 from upsales_fortnox.vocabulary import FortnoxType
 
 
@@ -73,12 +73,16 @@ async def find_document_by_reference(
     fortnox_type: FortnoxType,
     upsales_order_id: int,
     passed_over: Collection[str] = (),
+    *,
+    credit_invoices: bool,
 ) -> FortnoxDocument | None:
     """The document an earlier attempt made for this order, if any (one list call; one more
     to read the whole document when found). Cancelled documents are passed over, and so are
     ``passed_over`` (the numbers of documents the order's earlier links name), backorders
-    (Fortnox's, never a create of ours), credit invoices and credited invoices, which carry the
-    reference too (a credit copies it): each costs one more read."""
+    (Fortnox's, never a create of ours), credit invoices and invoices credited in full (as the
+    sync reads a credit: a cancelled one credits nothing, a partial one leaves the invoice live
+    with ``credit_invoices``), which carry the reference too (a credit copies it): each costs
+    one more read, and one of its credit for an invoice that names one."""
     numbers = [
         item.DocumentNumber
         for item in await listed_by_reference(fortnox, fortnox_type, upsales_order_id)
@@ -88,7 +92,9 @@ async def find_document_by_reference(
     ]
     for number in sorted(numbers):
         found = await get_document(fortnox, fortnox_type, number)
-        if not isinstance(found, Invoice) or not (found.Credit or is_cancelled(found)):
+        if not isinstance(found, Invoice):
+            return found
+        if await lives_beside_its_credit(fortnox, found, credit_invoices=credit_invoices):
             return found
     return None
 

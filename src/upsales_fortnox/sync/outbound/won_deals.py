@@ -177,6 +177,7 @@ async def _sync_deal(
             order.id,
             settle_seconds=services.settings.fortnox_create_settle_seconds,
             passed_over=links.ended,
+            credit_invoices=context.settings.credit_invoices,
         )
     customer = await ensure_customer(
         services.session_factory,

@@ -51,7 +51,7 @@ from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.links.repository.link_reads import linked_order_documents
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.context import InstallationContext
-from upsales_fortnox.sync.money.invoice_money import credit_leaves_live, named_credit
+from upsales_fortnox.sync.money.credits import credit_leaves_live, named_credit
 from upsales_fortnox.vocabulary import FortnoxType
 
 REPORTED_TYPES: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
