@@ -66,3 +66,37 @@ async def test_an_imported_deal_won_again_beside_its_open_backorder_makes_no_new
     await feed.sync()
     ended = harness.upsales_entity("orders", deal["id"])
     assert ended is not None and ended["probability"] == 0  # nothing of it lives now
+
+
+async def test_an_imported_deal_stays_won_while_its_open_backorder_lives(
+    order_module: SyncHarness,
+) -> None:
+    """The partial invoice of the order made in Fortnox is cancelled while its rest lives in the
+    open backorder (no reference of the deal): the deal stays won, that backorder its document
+    now; the backorder's own cancellation then moves it to lost."""
+    harness = order_module
+    feed = EventFeed(harness)
+    context = await context_of(harness)
+    deal, imported = await imported_deal(harness, "order")
+    made = await context.fortnox.get_order(imported)
+    part = [r.model_copy(update={"DeliveredQuantity": Decimal(4)}) for r in made.OrderRows or []]
+    await context.fortnox.update_order(imported, Order(OrderRows=part))
+    invoice = await context.fortnox.create_invoice_from_order(imported)
+    assert invoice.DocumentNumber is not None
+    await feed.sync()
+    (backorder,) = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
+    orders = len(harness.upsales_entities("orders"))
+
+    await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/cancel")
+    await feed.sync()
+
+    kept = harness.upsales_entity("orders", deal["id"])
+    assert kept is not None and kept["probability"] == 100  # the rest lives in the backorder
+    link = await link_of(harness, LinkEntity.ORDER, deal["id"])
+    assert link is not None and link.fortnox_id == str(backorder["DocumentNumber"]), link
+
+    await fortnox_call(harness, "PUT", f"/orders/{backorder['DocumentNumber']}/cancel")
+    await feed.sync()
+    ended = harness.upsales_entity("orders", deal["id"])
+    assert ended is not None and ended["probability"] == 0  # nothing of it lives now
+    assert len(harness.upsales_entities("orders")) == orders  # the backorder never imported

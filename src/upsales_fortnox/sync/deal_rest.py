@@ -15,6 +15,12 @@ invoice when credited). It stops at the first part that lives.
 The order a cancelled invoice was made of is passed over: Fortnox keeps it invoiced into that
 invoice (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``; were it opened again, the deal goes
 to lost as before, and takes it back when won again).
+
+An order made in Fortnox (an imported deal) carries no reference of the deal, nor does the
+backorder of its rest: when no part is found by the reference, the cancelled invoice's order
+is read and its open backorder found by its customer and rows (:func:`rest_split_off`, as a
+deal won again finds it). The caller links it to the deal, whose document it then is, so its
+own later cancellation moves the deal to lost.
 """
 
 from __future__ import annotations
@@ -24,11 +30,16 @@ from upsales_fortnox.domain.inbound.document_changes import (
     document_number,
     predecessor,
 )
+from upsales_fortnox.domain.outbound.deal_documents import has_rest, rest_to_take
+from upsales_fortnox.domain.outbound.reference import parse_order_reference
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.sync.money.credits import lives_beside_its_credit
-from upsales_fortnox.sync.outbound.fortnox_documents import listed_by_reference
+from upsales_fortnox.sync.outbound.fortnox_documents import (
+    backorders_split_off,
+    listed_by_reference,
+)
 from upsales_fortnox.vocabulary import FortnoxType
 
 
@@ -98,3 +109,28 @@ async def invoice_lives(fortnox: FortnoxPort, number: str, *, credit_invoices: b
     except FortnoxNotFound:
         return False
     return await lives_beside_its_credit(fortnox, invoice, credit_invoices=credit_invoices)
+
+
+async def rest_split_off(
+    fortnox: FortnoxPort, document: FortnoxDocument, upsales_order_id: int
+) -> Order | None:
+    """The open backorder holding the rest of the order the cancelled invoice ``document`` was
+    made of, when that order carries no reference of the deal ``upsales_order_id`` (made in
+    Fortnox): found among its customer's later backorders by its rows
+    (:func:`~upsales_fortnox.sync.outbound.fortnox_documents.backorders_split_off`), the one
+    made last should there be more (:func:`rest_to_take`). None for any other document, or an
+    order with the deal's reference (:func:`rest_lives` searched its orders). Cost: one read of
+    that order; when it was invoiced short of what was ordered, one list call of its
+    customer's orders and one read of each later backorder."""
+    made_of = predecessor(document) if isinstance(document, Invoice) else None
+    if made_of is None or made_of[0] is not FortnoxType.ORDER or not made_of[1].isdigit():
+        return None
+    try:
+        order = await fortnox.get_order(int(made_of[1]))
+    except FortnoxNotFound:
+        return None
+    if parse_order_reference(order.ExternalInvoiceReference1) == upsales_order_id:
+        return None
+    if not has_rest(order):  # invoiced whole: no backorder split off it
+        return None
+    return rest_to_take(await backorders_split_off(fortnox, order), None)

@@ -6,7 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
-from upsales_fortnox.domain.outbound.deal_documents import deal_documents, rest_to_take, split_off
+from upsales_fortnox.domain.outbound.deal_documents import (
+    deal_documents,
+    has_rest,
+    rest_to_take,
+    split_off,
+)
 from upsales_fortnox.integrations.fortnox.models import Order
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
@@ -160,4 +165,5 @@ def test_the_backorder_split_off_an_order_made_in_fortnox_is_found_by_its_rows()
     assert not split_off(original, backorder(4, rest=5))
     assert not split_off(original, _order(4, OrderType="Order", CustomerNumber="2001"))
     whole = original.model_copy(update={"OrderRows": original.OrderRows[1:]})  # nothing left
+    assert has_rest(original) and not has_rest(whole)
     assert not split_off(whole, _order(4, CustomerNumber="2001", OrderRows=[]))

@@ -123,6 +123,21 @@ def _quantity(value: Decimal | None) -> Decimal:
     return value if value is not None else Decimal(0)
 
 
+def _rest(original: Order) -> Counter[tuple[str, Decimal]]:
+    """Each short row's article and what was not delivered of it."""
+    return Counter(
+        ((row.ArticleNumber or "").strip(), _quantity(row.OrderedQuantity) - delivered)
+        for row in original.OrderRows or []
+        if (delivered := _quantity(row.DeliveredQuantity)) < _quantity(row.OrderedQuantity)
+    )
+
+
+def has_rest(original: Order) -> bool:
+    """Whether an order delivered (invoiced) something short of what was ordered: only then
+    may Fortnox have split a backorder off it (:func:`split_off`)."""
+    return bool(_rest(original))
+
+
 def split_off(original: Order, candidate: Order) -> bool:
     """Whether ``candidate`` is the backorder Fortnox split off ``original`` (an order made in
     Fortnox, which carries no reference of its deal) when it was invoiced in part: a backorder
@@ -136,11 +151,7 @@ def split_off(original: Order, candidate: Order) -> bool:
         return False
     if candidate.DocumentNumber <= original.DocumentNumber:
         return False
-    rest = Counter(
-        ((row.ArticleNumber or "").strip(), _quantity(row.OrderedQuantity) - delivered)
-        for row in original.OrderRows or []
-        if (delivered := _quantity(row.DeliveredQuantity)) < _quantity(row.OrderedQuantity)
-    )
+    rest = _rest(original)
     rows = Counter(
         ((row.ArticleNumber or "").strip(), _quantity(row.OrderedQuantity))
         for row in candidate.OrderRows or []

@@ -129,7 +129,10 @@ deal's reference (:mod:`upsales_fortnox.sync.deal_rest`: an open backorder, or a
 made of one), and a cancelled backorder (or invoice made of one) carrying the reference ends the
 deal once nothing else lives. Were the reference not carried, nothing is found: the invoice's
 end moves the deal to lost, as when Fortnox made no backorder, and the rest's own events change
-nothing."""
+nothing. An imported deal's order (made in Fortnox, no reference) has its open backorder found
+by its rows instead (:func:`upsales_fortnox.sync.deal_rest.rest_split_off`), which then
+becomes the deal's linked document, so its own cancellation ends the deal; a rest already
+invoiced into a live invoice is not found that way (the deal goes to lost)."""
 
 DOCUMENTS_FOLLOW_CUSTOMER_VAT_TYPE: Final[bool | None] = None
 """Whether an order or invoice takes its customer's ``VATType`` (rows without Swedish VAT for

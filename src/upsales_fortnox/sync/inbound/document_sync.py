@@ -43,12 +43,13 @@ from upsales_fortnox.domain.inbound.document_changes import (
 )
 from upsales_fortnox.domain.inbound.users import order_user
 from upsales_fortnox.domain.references import fortnox_document_reference, parse_outbound_reference
+from upsales_fortnox.domain.sync_commands import SaveLink
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom, eq
-from upsales_fortnox.sync.deal_rest import in_order_chain, rest_lives
+from upsales_fortnox.sync.deal_rest import in_order_chain, rest_lives, rest_split_off
 from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
@@ -148,11 +149,15 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         replaced=has_another,
     )
     plan = planned()
+    rest = None  # the open backorder of an imported deal's order, taken as its document
     if plan.moves_to_lost and plan.order_id is not None:
-        live = rest_lives(
-            job.context.fortnox, document, plan.order_id, credit_invoices=settings.credit_invoices
+        fortnox = job.context.fortnox
+        live = await rest_lives(
+            fortnox, document, plan.order_id, credit_invoices=settings.credit_invoices
         )
-        if await live:
+        if not live:
+            rest = await rest_split_off(fortnox, document, plan.order_id)
+        if live or rest is not None:
             plan = planned(rest_live=True)
     if plan.action is Action.CREATE:
         plan = await _relink_lost_create(job, document, plan)
@@ -166,6 +171,8 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         offer_probability=await _offer_probability(job) if plan.stage is Stage.OFFER else 0,
         today=dt.date.today(),
     )
+    if rest is not None and plan.order_id is not None:
+        commands = [*commands, rest_link(plan.order_id, rest)]
     created = await job.apply(commands)
     order_id = plan.order_id if plan.order_id is not None else next(iter(created), None)
     money = (
@@ -177,6 +184,16 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         plan.reason,
         upsales_order=order_id,
         payment=money,
+    )
+
+
+def rest_link(order_id: int, rest: Order) -> SaveLink:
+    """The deal's link to the open backorder of its rest, found by its rows (no reference of the
+    deal): it takes the order link in place, so its own cancellation moves the deal to lost and
+    the order it was split off leaves the deal as it is (``replaced``)."""
+    number = str(rest.DocumentNumber)
+    return SaveLink(
+        LinkEntity.ORDER, order_id, FortnoxType.ORDER, number, document_fingerprint(rest)
     )
 
 
