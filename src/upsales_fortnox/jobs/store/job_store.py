@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from upsales_fortnox.core.db.one_statement import one_statement
 from upsales_fortnox.jobs.results import JsonObject
 from upsales_fortnox.jobs.runs import (
     Clock,
@@ -119,7 +120,7 @@ class JobStore:
         Only a hint: each is started with :meth:`start`, which checks again that it is due.
         """
         params = {"p_installation_id": installation_id, "p_now": self._clock(), "p_limit": limit}
-        async with self._engine.connect() as connection:
+        async with one_statement(self._engine) as connection:
             rows = (await connection.execute(DUE_JOBS, params)).all()
         return [DueJob(row.id, row.status, row.attempts, row.max_attempts) for row in rows]
 

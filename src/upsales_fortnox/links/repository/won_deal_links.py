@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from upsales_fortnox.core.db.one_statement import one_statement
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.deal_documents import SENT_AS, deal_documents
@@ -95,7 +96,7 @@ class WonDealLinks:
         yet, its earlier attempt's intent, read in the same transaction. Without one, its create
         records it as it is sent (:meth:`record_intent_as_sent`)."""
         sent_before = None
-        async with self._engine.begin() as connection:
+        async with one_statement(self._engine) as connection:
             read = await read_deal_links(
                 connection,
                 self._installation_id,
@@ -168,7 +169,7 @@ class WonDealLinks:
         if pending is not None and self._own_intent is None:
             order_id, fortnox_type = pending
             recorded_at = utcnow()
-            async with self._engine.begin() as connection:
+            async with one_statement(self._engine) as connection:  # committed as it answers
                 if not await record_intent(
                     connection, self._installation_id, order_id, fortnox_type, recorded_at
                 ):

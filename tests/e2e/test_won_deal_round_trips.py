@@ -1,0 +1,135 @@
+"""The database round trips of a steady-state won deal, pinned so they cannot grow unnoticed.
+
+A won deal whose company and products are linked already is one ``upsales.order`` job: one
+Upsales GET of the order, one Fortnox POST of its invoice. Its database work, from its start to
+its completion, is counted (statements, and the transactions' ``BEGIN``, ``COMMIT`` and
+``ROLLBACK``): on PostgreSQL also those of the shared Fortnox budget, which run on the driver's
+connection directly. A job's own cost is the difference between a turn of three jobs and a
+turn of one (each turn's claim and release, and its batch's read, are the same in both).
+
+Should a change add a round trip, the figures below are to be lowered only by removing one,
+or raised with a reason: each costs CPU on every won deal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.e2e.harness import SyncHarness, harness
+from tests.e2e.outbound_support import job, link_demo_products, queue, sync_order, win
+from upsales_fortnox.vocabulary import JobStatus
+
+__all__ = ["harness"]
+
+#: What one steady-state won deal's job costs, by dialect.
+PER_JOB = {
+    "sqlite": {"statements": 7, "BEGIN": 3, "COMMIT": 3, "ROLLBACK": 0},
+    "postgresql": {"statements": 10, "BEGIN": 2, "COMMIT": 2, "ROLLBACK": 0},
+}
+_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
+
+
+@contextmanager
+def round_trips(engine: AsyncEngine) -> Iterator[Counter[str]]:
+    """Counts the statements and transaction ends sent while the block runs. On PostgreSQL,
+    ``BEGIN``, ``COMMIT`` and ``ROLLBACK`` are counted as the driver sends them (none for a
+    statement run in autocommit), with the statements sent on the driver's connection
+    directly (the shared budget's)."""
+    counts: Counter[str] = Counter()
+    postgres = engine.dialect.name == "postgresql"
+
+    def statement(*_args: Any) -> None:
+        counts["statements"] += 1
+
+    listeners: list[tuple[str, Any]] = [("before_cursor_execute", statement)]
+    patches = pytest.MonkeyPatch()
+    if postgres:
+        for name in ("execute", "fetch", "fetchrow", "fetchval"):
+            original = getattr(asyncpg.connection.Connection, name)
+
+            async def counted(
+                self: Any, query: str, *args: Any, _original: Any = original, **kwargs: Any
+            ) -> Any:
+                word = query.split(None, 1)[0].rstrip(";").upper()
+                counts[word if word in _CONTROL else "statements"] += 1
+                return await _original(self, query, *args, **kwargs)
+
+            patches.setattr(asyncpg.connection.Connection, name, counted)
+    else:
+        for word in _CONTROL:
+            listeners.append((word.lower(), lambda *_a, _w=word: counts.update([_w])))
+    for name, listener in listeners:
+        event.listen(engine.sync_engine, name, listener)
+    try:
+        yield counts
+    finally:
+        for name, listener in listeners:
+            event.remove(engine.sync_engine, name, listener)
+        patches.undo()
+
+
+async def _won_orders(harness: SyncHarness, count: int) -> list[int]:
+    """``count`` more won orders of the first deal's company, of its products."""
+    first = dict(harness.upsales_entity("orders", harness.demo.opportunity_id) or {})
+    return [
+        int(
+            harness.upsales.create_entity(
+                harness.demo.customer_id,
+                "orders",
+                {
+                    "description": f"Affär {number}",
+                    "date": "2024-06-01",
+                    "user": {"id": harness.demo.sales_rep_user_ids[0]},
+                    "client": {"id": first["client"]["id"]},
+                    "stage": {"id": harness.demo.stage_won_id},
+                    "probability": 100,
+                    "orderRow": [
+                        {
+                            "product": row["product"],
+                            "quantity": 1 + number,
+                            "price": 100,
+                            "listPrice": 100,
+                        }
+                        for row in first["orderRow"]
+                    ],
+                },
+                fire_hooks=False,
+            )["id"]
+        )
+        for number in range(count)
+    ]
+
+
+async def _turn(harness: SyncHarness, orders: list[int]) -> Counter[str]:
+    """The round trips of one worker turn running ``orders``' jobs."""
+    jobs = [await queue(harness, "upsales.order", order) for order in orders]
+    with round_trips(harness.services.engine) as counts:
+        assert await harness.run_jobs() == len(orders)
+    for job_id in jobs:
+        assert (await job(harness, job_id)).status == JobStatus.DONE
+    return counts
+
+
+async def test_a_steady_state_won_deal_costs_few_round_trips(harness: SyncHarness) -> None:
+    await link_demo_products(harness)
+    win(harness, harness.demo.opportunity_id)
+    await sync_order(harness, harness.demo.opportunity_id)  # links the company: steady state
+    orders = await _won_orders(harness, 4)
+    invoices = harness.fortnox.tenant(harness.tenant_id).collection("invoices").items
+    made_before = len(invoices)
+
+    one = await _turn(harness, orders[:1])
+    three = await _turn(harness, orders[1:])
+
+    assert len(invoices) == made_before + 4, "one invoice per won deal"
+    per_job = {key: (three[key] - one[key]) / 2 for key in ("statements", *_CONTROL)}
+    print(f"one job's turn: {dict(one)}; per job: {per_job}")
+    assert per_job == PER_JOB[harness.services.engine.dialect.name]
