@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.one_statement import in_one_statement
 from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.repository.installation_rows import (
@@ -134,6 +135,7 @@ class DbTokenStore:
     async def _read(self, installation_id: uuid.UUID) -> _CachedToken | None:
         """The stored access token, read without any lock."""
         async with self._session_factory() as session:
+            await in_one_statement(session)
             credentials = await read_credentials(session, installation_id)
             if credentials is None:
                 return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from upsales_fortnox.core.db.one_statement import in_one_statement
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.installations.api_clients import (
     InstallationNotReady,
@@ -37,6 +38,7 @@ class InstallationContext:
 
 async def load_installation(services: Services, installation_id: uuid.UUID) -> Installation:
     async with services.session_factory() as session:
+        await in_one_statement(session)
         installation = await installation_with_settings(session, installation_id)
     if installation is None:
         raise InstallationNotReady(f"installation {installation_id} does not exist")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 
 @asynccontextmanager
@@ -28,3 +28,11 @@ async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     else:
         async with engine.begin() as connection:
             yield connection
+
+
+async def in_one_statement(session: AsyncSession) -> None:
+    """Called first in a session that runs one statement: on PostgreSQL it runs in autocommit
+    (see the module); elsewhere the session's transaction is as usual."""
+    engine = session.bind
+    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
