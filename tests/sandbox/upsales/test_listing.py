@@ -161,6 +161,25 @@ async def test_custom_field_filter(client: httpx.AsyncClient, demo: DemoUpsalesS
     assert [a["id"] for a in other] == [demo.account_ids[0]]
 
 
+async def test_a_customer_may_match_custom_filters_on_a_substring(
+    client: httpx.AsyncClient, sandbox: UpsalesSandbox, demo: DemoUpsalesSeed
+) -> None:
+    """The other answer to how Upsales compares custom values, for clients to be tried on."""
+    field_id = demo.account_fortnox_customer_number_field_id
+    for account_id, value in zip(demo.account_ids, ("10420", "1042"), strict=False):
+        await client.put(
+            f"accounts/{account_id}", json={"custom": [{"fieldId": field_id, "value": value}]}
+        )
+    params = {"custom": f"eq:{field_id}:1042"}
+    whole = body(await client.get("accounts", params=params))["data"]
+    assert [a["id"] for a in whole] == [demo.account_ids[1]]
+
+    sandbox.customer(demo.customer_id).custom_filters_match_substrings = True
+
+    part = body(await client.get("accounts", params=params))["data"]
+    assert sorted(a["id"] for a in part) == sorted(demo.account_ids[:2])
+
+
 async def test_q_conditions_and_or_groups(client: httpx.AsyncClient, demo: DemoUpsalesSeed) -> None:
     condition = json.dumps({"a": "orgNo", "c": "eq", "v": "559123-4567"})
     rows = body(await client.get("accounts", params={"q": condition}))["data"]

@@ -80,8 +80,12 @@ class _Handlers:
 
     async def list(self, request: Request) -> Response:
         kind = self.resolve(request)
-        query = parse_list_query(request.query_params.multi_items())
-        page, total = run_list_query(_auth(request).customer.table(kind.table), query)
+        customer = _auth(request).customer
+        query = parse_list_query(
+            request.query_params.multi_items(),
+            custom_substrings=customer.custom_filters_match_substrings,
+        )
+        page, total = run_list_query(customer.table(kind.table), query)
         return UpsalesJSONResponse(
             list_envelope(page, total=total, limit=query.limit, offset=query.offset)
         )

@@ -6,7 +6,9 @@ Choices where Upsales' behaviour is not documented (*unverified*):
 - on list-valued relations (``users.id``) a condition holds when any element matches,
   and ``ne`` holds when no element equals the value;
 - ``null`` as a value matches a missing/``null`` field (``eq``) or a present one (``ne``);
-- ``q`` also accepts the UI's ``src`` operator (case-insensitive substring).
+- ``q`` also accepts the UI's ``src`` operator (case-insensitive substring);
+- ``custom=eq:`` compares a custom value whole, unless the customer's
+  ``custom_filters_match_substrings`` asks for the other answer (the value contains it).
 """
 
 from __future__ import annotations
@@ -185,7 +187,7 @@ def _null_or(text: str) -> str | None:
     return None if text == "null" else text
 
 
-def _parse_filter_param(name: str, text: str) -> Condition:
+def _parse_filter_param(name: str, text: str, *, custom_substrings: bool) -> Condition:
     path = tuple(name.split("."))
     if any(not part for part in path):
         raise bad_request(f"Invalid filter attribute {name!r}")
@@ -202,6 +204,8 @@ def _parse_filter_param(name: str, text: str) -> Condition:
         except ValueError as exc:
             raise bad_request("custom filters are written custom=op:fieldId:value") from exc
         values = value.split(",") if op in ("eq", "ne") else [value]
+        if custom_substrings and op == "eq":
+            op = "src"
         return Condition(path, op, tuple(_null_or(v) for v in values), custom_field_id=field_id)
     values = rest.split(",") if explicit and op in ("eq", "ne") else [rest]
     return Condition(path, op, tuple(_null_or(v) for v in values))
@@ -247,8 +251,11 @@ def _parse_non_negative(text: str, name: str) -> int:
     return number
 
 
-def parse_list_query(params: Iterable[tuple[str, str]]) -> ListQuery:
-    """Read filters, sorting and paging from the query string (parameters may repeat)."""
+def parse_list_query(
+    params: Iterable[tuple[str, str]], *, custom_substrings: bool = False
+) -> ListQuery:
+    """Read filters, sorting and paging from the query string (parameters may repeat);
+    ``custom_substrings``: see ``CustomerState.custom_filters_match_substrings``."""
     filters: list[Filter] = []
     sort: list[SortKey] = []
     limit, offset = DEFAULT_PAGE_LIMIT, 0
@@ -266,7 +273,7 @@ def parse_list_query(params: Iterable[tuple[str, str]]) -> ListQuery:
         elif name == "q":
             filters.append(_parse_q(value))
         elif name not in RESERVED_PARAMS:
-            filters.append(_parse_filter_param(name, value))
+            filters.append(_parse_filter_param(name, value, custom_substrings=custom_substrings))
     return ListQuery(tuple(filters), tuple(sort), limit, offset)
 
 

@@ -58,6 +58,10 @@ class CustomerState:
     tables: dict[str, dict[int, JsonObject]] = field(default_factory=dict)
     currencies: dict[str, JsonObject] = field(default_factory=dict)
     product_id_by_article_no: dict[str, int] = field(default_factory=dict)
+    custom_filters_match_substrings: bool = False
+    """Whether a ``custom=eq:fieldId:value`` filter keeps the entities whose value CONTAINS
+    ``value`` (as ``src`` does) rather than equals it: *unverified*, no source says how Upsales
+    compares custom values. Off (equal, case folded) by default; on gives the other answer."""
     _next_ids: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
