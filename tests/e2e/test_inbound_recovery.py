@@ -34,6 +34,33 @@ async def test_a_company_written_before_a_crash_is_linked_not_duplicated(
     assert job.result is not None and job.result["outcome"] == "linked"
 
 
+async def test_a_company_of_another_customer_number_is_not_linked_when_custom_filters_match_parts(
+    harness: SyncHarness,
+) -> None:
+    """Should Upsales match ``custom=eq:`` on a part of the value
+    (``facts.CUSTOM_FILTER_MATCHES_WHOLE_VALUE``), customer 2001's search also finds the
+    company of customer 20010: that one is not taken, 2001 gets a company of its own."""
+    harness.upsales.customer(harness.demo.customer_id).custom_filters_match_substrings = True
+    field_id = harness.demo.account_fortnox_customer_number_field_id
+    (other,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "accounts",
+        [{"name": "Annat Bolag AB", "custom": [{"fieldId": field_id, "value": "20010"}]}],
+    )
+    feed = EventFeed(harness)
+    harness.fortnox.seed(
+        harness.tenant_id, customers=[{"CustomerNumber": "2001", "Name": "Göta Kanal AB"}]
+    )
+
+    await feed.sync()
+
+    link = await link_of(harness, FortnoxType.CUSTOMER, "2001")
+    assert link is not None and link.upsales_id != other
+    assert [c["id"] for c in companies_named(harness, "Göta Kanal AB")] == [link.upsales_id]
+    left = harness.upsales.get_entity(harness.demo.customer_id, "accounts", other)
+    assert left is not None and left["name"] == "Annat Bolag AB"
+
+
 async def invoice_with_a_leftover_order(
     harness: SyncHarness, feed: EventFeed, description: str, *, with_field: bool
 ) -> tuple[str, int]:
@@ -113,3 +140,35 @@ async def test_an_order_described_in_english_before_a_crash_is_linked_without_th
         harness, feed, "Fortnox invoice {n}", with_field=False
     )
     await synced_relinks(harness, feed, number, leftover)
+
+
+async def test_an_order_of_another_document_is_not_taken_when_custom_filters_match_parts(
+    harness: SyncHarness,
+) -> None:
+    """Should Upsales match ``custom=eq:`` on a part of the value
+    (``facts.CUSTOM_FILTER_MATCHES_WHOLE_VALUE``), the search for an order made before a crash
+    also finds the order of the invoice whose number starts with this one's: that order is left
+    as it is, and the invoice gets an order of its own."""
+    harness.upsales.customer(harness.demo.customer_id).custom_filters_match_substrings = True
+    feed = EventFeed(harness)
+    number, other = await invoice_with_a_leftover_order(
+        harness, feed, "Fortnox-faktura {n}0", with_field=True
+    )
+    field_id = harness.demo.order_fortnox_document_field_id
+    harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "orders",
+        other,
+        {"custom": [{"fieldId": field_id, "value": f"invoice {number}0"}]},
+    )
+    orders_before = len(harness.upsales_entities("orders"))
+
+    await feed.sync()
+
+    assert len(harness.upsales_entities("orders")) == orders_before + 1
+    link = await link_of(harness, FortnoxType.INVOICE, number)
+    assert link is not None and link.upsales_id != other
+    left = harness.upsales.get_entity(harness.demo.customer_id, "orders", other)
+    assert left is not None and left["description"] == f"Fortnox-faktura {number}0"
+    values = [c["value"] for c in left["custom"] if c["fieldId"] == field_id]
+    assert values == [f"invoice {number}0"]

@@ -84,6 +84,15 @@ named the same up to composition; a server that compares case exactly would hide
 up to case from the live sync, which then creates the company (the initial import, reading
 every company, links it)."""
 
+CUSTOM_FILTER_MATCHES_WHOLE_VALUE: Final = True
+"""Whether a ``custom=eq:fieldId:value`` filter keeps only the entities whose value is ``value``
+(letter case aside) or also those whose value contains it: *unverified* (reference upsales.md
+§1 documents the operators, not how custom values compare). Whoever filters so compares the
+value whole afterwards: a company's customer number in the matching rule, an order's document
+reference (``invoice 12`` is not ``invoice 120``) before a lost create is linked, so both answers
+find the same entity. The Upsales sandbox compares whole values; a customer's
+``custom_filters_match_substrings`` gives the other answer."""
+
 CUSTOM_PUT_REPLACES: Final = True
 """Whether a PUT's ``custom`` array replaces the entity's custom values or is merged into them:
 *unverified* (reference upsales.md §7). Writes send the whole array as read, changed only where

@@ -49,6 +49,7 @@ from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom, eq
+from upsales_fortnox.integrations.upsales.models import Order as UpsalesOrder
 from upsales_fortnox.sync.deal_rest import in_order_chain, rest_lives, rest_split_off
 from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
@@ -245,11 +246,23 @@ async def _relink_lost_create(
         async for order in upsales.iterate_orders(*filters):
             if field_id is None and description_made_here(order.description or "") != described:
                 continue
+            if field_id is not None and not _carries(order, field_id, reference):
+                continue  # facts.CUSTOM_FILTER_MATCHES_WHOLE_VALUE: another document's order
             if await job.linked_elsewhere(LinkEntity.ORDER, kind, [order.id], number):
                 # its deal, won again after it ended, has a new document of its type: left as is
                 return DocumentPlan(Action.SKIP, "replaced")
             return DocumentPlan(Action.UPDATE, "relinked", order.id, link=True)
     return plan
+
+
+def _carries(order: UpsalesOrder, field_id: int, reference: str) -> bool:
+    """Whether the order's custom field ``field_id`` holds ``reference`` whole (letter case
+    aside, as a filter that matches whole values compares it)."""
+    wanted = reference.casefold()
+    return any(
+        item.fieldId == field_id and str(item.value or "").strip().casefold() == wanted
+        for item in order.custom or ()
+    )
 
 
 async def order_references(job: InboundJob, document: FortnoxDocument) -> OrderReferences:
