@@ -46,6 +46,19 @@ async def test_pages_follow_each_other_without_gaps(api: httpx.AsyncClient) -> N
 
 
 @pytest.mark.usefixtures("seeded")
+async def test_a_tenant_may_refuse_a_page_past_the_last(
+    api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int
+) -> None:
+    """The other answer to a page after the last, for clients to be tried on."""
+    sandbox.tenant(tenant_id).refuses_pages_past_the_last = True
+
+    assert len(await customer_numbers(api, limit=100, page=3)) == 50
+    response = await api.get("/3/customers", params={"limit": 100, "page": 4})
+    assert response.status_code == 400
+    assert response.json()["ErrorInformation"]["code"] == 2000588
+
+
+@pytest.mark.usefixtures("seeded")
 async def test_limit_up_to_500_and_offset(api: httpx.AsyncClient) -> None:
     assert len(await customer_numbers(api, limit=500)) == 250
     assert (await customer_numbers(api, limit=3, offset=10)) == ["11", "12", "13"]

@@ -71,6 +71,12 @@ CANCELLED_CREDIT_CLEARS_REFERENCE = False
 credited (that invoice no longer credited): *unverified*, no source says. The sandbox keeps the
 reference by default; a tenant's ``cancelled_credit_clears_reference`` gives the other answer."""
 
+PAGE_PAST_THE_LAST_REFUSED = False
+"""Whether a list asked for a page after its last (``page`` above ``@TotalPages``) is refused
+(400, :data:`VALIDATION_ERROR_CODE`) rather than answered with no items: *unverified*, no
+source says. The sandbox answers an empty page by default; a tenant's
+``refuses_pages_past_the_last`` gives the other answer."""
+
 DEFAULT_PRICE_LIST = "A"
 """The pre-selected price list every tenant starts with; ``Article.SalesPrice`` reads it."""
 

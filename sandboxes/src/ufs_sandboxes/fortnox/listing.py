@@ -9,7 +9,8 @@ Choices (documented here, since the real behaviour is partly *unverified*):
   ``sortorder`` value outside its allowed set. A declared parameter the sandbox does not
   imitate is not in ``ListSpec.accepted`` and is refused the same way.
 - ``limit`` outside 1..500 or ``page`` below 1 is refused (2000588). ``offset`` skips that many
-  items before the page starts. An empty list still reports ``@TotalPages`` 1.
+  items before the page starts. An empty list still reports ``@TotalPages`` 1. A page after
+  the last has no items, or is refused where the tenant says so (:func:`past_the_last`).
 - More than one resource-specific search parameter is refused (2000588).
 - ``lastmodified`` (``YYYY-MM-DD HH:MM`` or ``…:SS``, Swedish time; or a date alone, as in
   Fortnox's parameters guide, meaning its midnight) keeps entities changed at or after that
@@ -147,6 +148,14 @@ class _Paging:
         items = list(itertools.islice(entities, start, start + self.limit))
         total_pages = max(1, -(-total // self.limit))
         return Page(items=items, total=total, total_pages=total_pages, current_page=self.page)
+
+
+def past_the_last(page: Page, refused: bool) -> Page:
+    """``page``, unless it lies after the list's last page and such a page is ``refused``
+    (``facts.PAGE_PAST_THE_LAST_REFUSED``, a tenant's ``refuses_pages_past_the_last``)."""
+    if refused and page.current_page > page.total_pages:
+        raise invalid_parameter(f"page ({page.current_page})")
+    return page
 
 
 def check_query(query: Mapping[str, str], spec: ListSpec) -> None:

@@ -14,6 +14,7 @@ from ufs_sandboxes.fortnox.facts import (
     DEFAULT_PRICE_LIST,
     FORTNOX_TIMEZONE,
     INACTIVE_CUSTOMER_DOCUMENTS_REFUSED,
+    PAGE_PAST_THE_LAST_REFUSED,
 )
 from ufs_sandboxes.fortnox.fields import Entity
 
@@ -109,6 +110,8 @@ class Tenant:
         """A booked credit invoice lowers its original's ``Balance`` (see the facts module)."""
         self.cancelled_credit_clears_reference = CANCELLED_CREDIT_CLEARS_REFERENCE
         """A cancelled credit invoice's original no longer names it (see the facts module)."""
+        self.refuses_pages_past_the_last = PAGE_PAST_THE_LAST_REFUSED
+        """Refuse a list page after the last one (see the facts module)."""
         self._sequences: dict[str, int] = {}
         self.pricelists.put(
             DEFAULT_PRICE_LIST,

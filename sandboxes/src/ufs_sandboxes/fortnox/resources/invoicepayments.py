@@ -55,6 +55,7 @@ from ufs_sandboxes.fortnox.listing import (
     invalid_parameter,
     list_page,
     number_key,
+    past_the_last,
 )
 from ufs_sandboxes.fortnox.resources.document_kinds import INVOICES
 from ufs_sandboxes.fortnox.resources.documents import get_document
@@ -268,7 +269,8 @@ def list_payments(tenant: Tenant, query: Mapping[str, str]) -> Page:
             if payment["InvoiceNumber"] == int(wanted):
                 narrowed.put(key, payment, collection.modified[key])
         collection = narrowed
-    return list_page(collection, query, LIST_SPEC, tenant.today())
+    page = list_page(collection, query, LIST_SPEC, tenant.today())
+    return past_the_last(page, tenant.refuses_pages_past_the_last)
 
 
 def wire_payment(payment: Entity, url: str) -> Entity:

@@ -14,6 +14,7 @@ from ufs_sandboxes.fortnox.listing import (
     ListSpec,
     list_page,
     page_of,
+    past_the_last,
     refuse_any_query,
 )
 from ufs_sandboxes.fortnox.resources import (
@@ -132,7 +133,10 @@ def _add_register(
 
     async def list_entities(request: Request) -> Response:
         tenant = tenant_of(request)
-        page = list_page(tenant.collection(collection), request.query_params, spec, tenant.today())
+        page = past_the_last(
+            list_page(tenant.collection(collection), request.query_params, spec, tenant.today()),
+            tenant.refuses_pages_past_the_last,
+        )
         base = base_url(request)
         items = [views.render_list_item(tenant, collection, e, base) for e in page.items]
         return json_response({plural: items, "MetaInformation": page.meta()})
@@ -258,7 +262,10 @@ def _add_prices(router: APIRouter) -> None:
         return json_response(body, status_code=status_code)
 
     def price_list_response(entities: list[Entity], request: Request) -> Response:
-        page = page_of(entities, request.query_params)
+        page = past_the_last(
+            page_of(entities, request.query_params),
+            tenant_of(request).refuses_pages_past_the_last,
+        )
         base = base_url(request)
         items = [views.render_price_list_item(p, base) for p in page.items]
         return json_response({"Prices": items, "MetaInformation": page.meta()})
