@@ -88,6 +88,30 @@ async def test_a_customer_deleted_between_two_pages_hides_no_other_change(
     assert await reconciled_customers(harness) >= set(numbers[1:])  # "1" may be seen or not
 
 
+@pytest.mark.parametrize("refused", [False, True], ids=["empty-page", "refused-page"])
+async def test_a_list_that_lost_its_last_page_between_two_reads_hides_no_change(
+    harness: SyncHarness, refused: bool
+) -> None:
+    """Three customers of the first page deleted after it was read leave the list one page
+    short, so the next read asks past its last page: answered empty or refused
+    (``facts.PAGE_PAST_THE_LAST``), the customers left are all reconciled."""
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": str(n), "Name": f"Kund {n} AB"} for n in range(1, 6)],
+    )
+    tenant = harness.fortnox.tenant(harness.tenant_id)
+    tenant.refuses_pages_past_the_last = refused
+
+    def delete() -> None:
+        for number in ("1", "2", "3"):
+            delete_customer(tenant, number)
+
+    with after_first_page(harness, "/customers", delete):
+        await reconcile_installation(harness.services, harness.installation_id)
+
+    assert await reconciled_customers(harness) >= {"4", "5"}
+
+
 async def test_a_customer_deleted_between_two_pages_of_the_sweep_shows_no_other_deleted(
     harness: SyncHarness,
 ) -> None:

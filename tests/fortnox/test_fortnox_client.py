@@ -21,6 +21,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxNumberInUse,
     FortnoxRateLimited,
     FortnoxUnavailable,
+    FortnoxValidationError,
 )
 from upsales_fortnox.integrations.fortnox.models import Article, Customer, Offer, Order, OrderRow
 from upsales_fortnox.integrations.pacing import (
@@ -461,6 +462,39 @@ async def test_list_pages_ask_for_a_declared_sort_key_ascending(
         "limit": "500",
         "page": "1",
     }
+
+
+@pytest.mark.parametrize("status", [400, 404])
+async def test_a_refused_page_past_the_last_is_a_page_without_items(
+    client: FortnoxClient, router: respx.MockRouter, status: int
+) -> None:
+    """``facts.PAGE_PAST_THE_LAST``: the list shrank to one page before page 2 was asked."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.params["page"] == "2":
+            return fortnox_error(status, 2000588, "Ogiltig parameter i anropet. page (2)")
+        return page("Customers", [customer_item("1")], 1, 1)
+
+    route = router.get(f"{API_BASE}/customers").mock(side_effect=answer)
+
+    listed = await client.list_page(Customer, 2, sort_by="customernumber")
+
+    assert listed.items == [] and listed.total_pages == 1 and listed.current_page == 2
+    assert [call.request.url.params["page"] for call in route.calls] == ["2", "1"]
+
+
+async def test_a_refused_page_within_the_list_stays_refused(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.params["page"] == "2":
+            return fortnox_error(400, 2000588, "Ogiltig parameter i anropet.")
+        return page("Customers", [customer_item("1")], 1, 3)
+
+    router.get(f"{API_BASE}/customers").mock(side_effect=answer)
+
+    with pytest.raises(FortnoxValidationError):
+        await client.list_page(Customer, 2, sort_by="customernumber")
 
 
 def test_only_one_field_search_is_allowed(client: FortnoxClient) -> None:

@@ -72,3 +72,29 @@ async def test_a_calm_list_is_read_at_one_call_a_page(
     assert (await _status(harness))["status"] == JobStatus.DONE
     assert await imported_customers(harness) == set(CUSTOMERS)
     assert harness.fortnox.request_counters().by_route[LIST] == 1 + 4  # 1: the inactive ones
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["empty-page", "refused-page"])
+async def test_a_list_that_lost_its_last_page_meanwhile_is_imported_whole(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, refused: bool
+) -> None:
+    """Customers deleted from the first page after it was read leave the list one page short:
+    the import asks for a page past the last, which Fortnox may answer empty or refuse
+    (``facts.PAGE_PAST_THE_LAST_REFUSED``); either way the customers that slipped back onto
+    the page read are imported and the import ends."""
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 4)
+    seed(harness)  # 7 customers: pages [1 2 3 4] [5 6 7]
+    tenant = harness.fortnox.tenant(harness.tenant_id)
+    tenant.refuses_pages_past_the_last = refused
+
+    def delete() -> None:
+        for number in ("1", "2", "3"):
+            delete_customer(tenant, number)
+
+    with after_first_page(harness, "/customers", delete, read=first_page):
+        await _start(harness)
+        await harness.run_jobs()
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE, status
+    assert await imported_customers(harness) == set(CUSTOMERS)

@@ -174,6 +174,14 @@ from the docs (reference fortnox.md §1); the spec's list schemas do not declare
 answer without it is read as one page, unless the page is full (``limit`` items), when the
 next page is asked for too."""
 
+PAGE_PAST_THE_LAST: Final = "no items"
+"""How a list answers a ``page`` after its last (a list that shrank between two page reads):
+with no items (the sandbox's default), or refused (400, or 404): *unverified*, no source says.
+A refused page after the first is checked against page 1's ``@TotalPages`` (one call more) and
+read as a page without items when it lies past it, so both answers end the reading the same
+way (:meth:`upsales_fortnox.integrations.fortnox.listing.FortnoxListings._past_the_last`). The
+Fortnox sandbox's ``refuses_pages_past_the_last`` gives the other answer."""
+
 PRICE_LIST_CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9]{1,50}")
 """A Fortnox price-list code as the settings accept it. The spec allows 1 to 100 characters
 (``fortnox_PriceList.Code``) and Fortnox recommends upper case (reference fortnox.md, price

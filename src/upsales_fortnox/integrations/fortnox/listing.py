@@ -18,7 +18,11 @@ from typing import Any, Final, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse
+from upsales_fortnox.integrations.fortnox.errors import (
+    FortnoxMalformedResponse,
+    FortnoxNotFound,
+    FortnoxValidationError,
+)
 from upsales_fortnox.integrations.fortnox.gapless import LIST_ORDERS, Answer, Window, read_gapless
 from upsales_fortnox.integrations.fortnox.lastmodified import format_lastmodified
 from upsales_fortnox.integrations.fortnox.models import (
@@ -208,6 +212,27 @@ class FortnoxListings(ABC):
                 return
             page += 1
 
+    async def _past_the_last(
+        self,
+        model: type[E],
+        template: str,
+        params: dict[str, str],
+        page: int,
+        size: int,
+        refused: FortnoxValidationError | FortnoxNotFound,
+    ) -> ListPage[E]:
+        """A refused page after the first: no items when it lies past the list's last page as
+        page 1 tells it (:data:`.facts.PAGE_PAST_THE_LAST`), else the refusal."""
+        first = await self._fetch_page(model, template, params, 1, size)
+        if page <= first.total_pages:
+            raise refused
+        return ListPage(
+            items=[],
+            total_resources=first.total_resources,
+            total_pages=first.total_pages,
+            current_page=page,
+        )
+
     async def _fetch_page(
         self,
         model: type[E],
@@ -219,9 +244,14 @@ class FortnoxListings(ABC):
         """Page ``page`` of ``limit`` items (default ``PAGE_SIZE``)."""
         label = f"GET {template}"
         size = limit or PAGE_SIZE
-        data = await self._send(
-            "GET", template, params={**params, "limit": str(size), "page": str(page)}
-        )
+        try:
+            data = await self._send(
+                "GET", template, params={**params, "limit": str(size), "page": str(page)}
+            )
+        except (FortnoxValidationError, FortnoxNotFound) as refused:
+            if page == 1:
+                raise
+            return await self._past_the_last(model, template, params, page, size, refused)
         listed = items(model, data, label)
         if data.get("MetaInformation") is None:  # see facts.LIST_META_INFORMATION
             more = len(listed) >= size
