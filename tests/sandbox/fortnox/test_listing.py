@@ -58,6 +58,22 @@ async def test_a_tenant_may_refuse_a_page_past_the_last(
     assert response.json()["ErrorInformation"]["code"] == 2000588
 
 
+async def test_a_tenant_may_list_unsorted_entities_last_changed_first(
+    api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int, clock: ManualClock
+) -> None:
+    """Another answer to the order of a list without ``sortby``, for clients to be tried on."""
+    sandbox.seed(tenant_id, customers=[{"Name": f"Kund {n}"} for n in range(1, 4)])
+    assert await customer_numbers(api) == ["1", "2", "3"]
+    sandbox.tenant(tenant_id).lists_unsorted_last_changed_first = True
+    clock.advance(60)
+
+    response = await api.put("/3/customers/2", json={"Customer": {"City": "Lund"}})
+    assert response.status_code == 200, response.text
+
+    assert await customer_numbers(api) == ["2", "3", "1"]
+    assert await customer_numbers(api, sortby="customernumber") == ["1", "2", "3"]
+
+
 @pytest.mark.usefixtures("seeded")
 async def test_limit_up_to_500_and_offset(api: httpx.AsyncClient) -> None:
     assert len(await customer_numbers(api, limit=500)) == 250

@@ -77,6 +77,12 @@ PAGE_PAST_THE_LAST_REFUSED = False
 source says. The sandbox answers an empty page by default; a tenant's
 ``refuses_pages_past_the_last`` gives the other answer."""
 
+UNSORTED_LIST_ORDER = "creation"
+"""The order of a list asked without ``sortby``: not documented, nor whether it holds from one
+call to the next (*unverified*). The sandbox answers in creation order by default; a tenant's
+``lists_unsorted_last_changed_first`` gives another answer, one that moves an entity to the
+front whenever it changes (as a database without an ``ORDER BY`` may)."""
+
 DEFAULT_PRICE_LIST = "A"
 """The pre-selected price list every tenant starts with; ``Article.SalesPrice`` reads it."""
 

@@ -15,7 +15,8 @@ Choices (documented here, since the real behaviour is partly *unverified*):
 - ``lastmodified`` (``YYYY-MM-DD HH:MM`` or ``…:SS``, Swedish time; or a date alone, as in
   Fortnox's parameters guide, meaning its midnight) keeps entities changed at or after that
   moment.
-- Without ``sortby`` items come in creation order (ascending numbers for auto-numbered ones).
+- Without ``sortby`` items come in creation order (ascending numbers for auto-numbered ones),
+  or, where the tenant says so, the last changed first (``facts.UNSORTED_LIST_ORDER``).
 """
 
 from __future__ import annotations
@@ -192,13 +193,22 @@ def page_of(entities: list[Entity], query: Mapping[str, str]) -> Page:
 
 
 def list_page(
-    collection: Collection, query: Mapping[str, str], spec: ListSpec, today: dt.date
+    collection: Collection,
+    query: Mapping[str, str],
+    spec: ListSpec,
+    today: dt.date,
+    *,
+    last_changed_first: bool = False,
 ) -> Page:
-    """Apply the query to a collection and cut out the requested page."""
+    """Apply the query to a collection and cut out the requested page; without ``sortby``
+    in creation order, or the last changed first (``last_changed_first``)."""
     check_query(query, spec)
     paging = _paging(query)
 
     keys: Iterable[str] = collection.items.keys()
+    if last_changed_first and "sortby" not in query:
+        modified = collection.modified
+        keys = sorted(reversed(list(keys)), key=modified.__getitem__, reverse=True)
     narrowed = False
     if "lastmodified" in query:
         since = parse_lastmodified(query["lastmodified"])
@@ -221,7 +231,7 @@ def list_page(
         entities = sorted(entities, key=key_function, reverse=descending)
         narrowed = True
 
-    if narrowed:
+    if narrowed or last_changed_first:
         materialised = list(entities)
         return paging.cut(materialised, len(materialised))
     return paging.cut(entities, len(collection))

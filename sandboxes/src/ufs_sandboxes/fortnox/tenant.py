@@ -15,6 +15,7 @@ from ufs_sandboxes.fortnox.facts import (
     FORTNOX_TIMEZONE,
     INACTIVE_CUSTOMER_DOCUMENTS_REFUSED,
     PAGE_PAST_THE_LAST_REFUSED,
+    UNSORTED_LIST_ORDER,
 )
 from ufs_sandboxes.fortnox.fields import Entity
 
@@ -112,6 +113,8 @@ class Tenant:
         """A cancelled credit invoice's original no longer names it (see the facts module)."""
         self.refuses_pages_past_the_last = PAGE_PAST_THE_LAST_REFUSED
         """Refuse a list page after the last one (see the facts module)."""
+        self.lists_unsorted_last_changed_first = UNSORTED_LIST_ORDER != "creation"
+        """Lists without ``sortby`` give the last changed first (see the facts module)."""
         self._sequences: dict[str, int] = {}
         self.pricelists.put(
             DEFAULT_PRICE_LIST,

@@ -269,7 +269,13 @@ def list_payments(tenant: Tenant, query: Mapping[str, str]) -> Page:
             if payment["InvoiceNumber"] == int(wanted):
                 narrowed.put(key, payment, collection.modified[key])
         collection = narrowed
-    page = list_page(collection, query, LIST_SPEC, tenant.today())
+    page = list_page(
+        collection,
+        query,
+        LIST_SPEC,
+        tenant.today(),
+        last_changed_first=tenant.lists_unsorted_last_changed_first,
+    )
     return past_the_last(page, tenant.refuses_pages_past_the_last)
 
 

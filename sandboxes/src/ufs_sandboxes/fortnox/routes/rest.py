@@ -134,7 +134,13 @@ def _add_register(
     async def list_entities(request: Request) -> Response:
         tenant = tenant_of(request)
         page = past_the_last(
-            list_page(tenant.collection(collection), request.query_params, spec, tenant.today()),
+            list_page(
+                tenant.collection(collection),
+                request.query_params,
+                spec,
+                tenant.today(),
+                last_changed_first=tenant.lists_unsorted_last_changed_first,
+            ),
             tenant.refuses_pages_past_the_last,
         )
         base = base_url(request)
