@@ -20,6 +20,8 @@ from tests.contracts.script import Reply
 
 D = Decimal
 PAGE = "500"
+BY_NUMBER = {"sortby": "customernumber", "sortorder": "ascending"}
+"""Registers read page after page ask for their number order (facts.UNSORTED_LIST_ORDER)."""
 INVALID_LOGIN = 2000310
 NUMBER_IN_USE = 2000637
 CUSTOMER_NOT_FOUND = 2000433
@@ -388,7 +390,7 @@ def customers_paged_and_by_lastmodified(fx: FixtureFortnox) -> Sequence[Reply]:
                 "/3/customers",
                 200,
                 page("Customers", items[(n - 1) * 500 : n * 500], n, total, 3),
-                params={"limit": PAGE, "page": str(n)},
+                params={**BY_NUMBER, "limit": PAGE, "page": str(n)},
             )
             for n in (1, 2, 3)
         ),
@@ -398,7 +400,7 @@ def customers_paged_and_by_lastmodified(fx: FixtureFortnox) -> Sequence[Reply]:
             200,
             page("Customers", [item(7), item(1001)], 1, 2, 1),
             # 15:00 UTC is 17:00 in Stockholm (summer time): lastmodified is Swedish local time
-            params={"lastmodified": "2024-06-01 17:00", "limit": PAGE, "page": "1"},
+            params={**BY_NUMBER, "lastmodified": "2024-06-01 17:00", "limit": PAGE, "page": "1"},
         ),
     ]
 

@@ -354,6 +354,8 @@ async def test_iteration_pages_with_limit_500_and_stops_at_total_pages(
         "lastmodified": "2024-05-01 12:05",
         "organisationnumber": "556677-8899",
         "filter": "active",
+        "sortby": "customernumber",  # facts.UNSORTED_LIST_ORDER: an order that holds
+        "sortorder": "ascending",
     }
 
 

@@ -44,7 +44,11 @@ UNSORTED_LIST_ORDER: Final[str | None] = None
 ``sortby`` and ``sortorder`` only; the sandbox answers in creation order), nor whether it stays
 the same from one call to the next as entities change. *Unverified*, and not relied on: lists
 read whole are read ``sortby`` their number with overlapping pages
-(:mod:`upsales_fortnox.integrations.fortnox.gapless`), right whatever that order is."""
+(:mod:`upsales_fortnox.integrations.fortnox.gapless`), right whatever that order is, and the
+other reads of a register that may span pages (a search, a ``filter``, a date range) ask
+``sortby`` its number too, so an entity changed between two page reads is not missed (say, the
+document a lost create made, found by its reference). The Fortnox sandbox's
+``lists_unsorted_last_changed_first`` gives an order that moves as entities change."""
 
 LIST_TIES_KEEP_THEIR_ORDER: Final = True
 """Whether entities that share the ``sortby`` value (payments of one ``paymentdate``, the only

@@ -5,7 +5,8 @@ A list answer carries the page's items and the list's ``MetaInformation`` (see
 :class:`~.client.FortnoxClient` that reads them; it sends through the client's ``_send``.
 ``iter_gapless`` reads a register whole with overlapping pages in its number order, so that an
 entity moved by a change between two page reads is not missed (see :mod:`.gapless`); the other
-``iter_*`` read pages one after the other in Fortnox's order.
+``iter_*`` read pages one after the other in the same order (an entity changed between two
+reads stays in its place; one that leaves the list moves the next ones back).
 """
 
 from __future__ import annotations
@@ -203,6 +204,11 @@ class FortnoxListings(ABC):
     async def _iterate(
         self, model: type[E], template: str, params: dict[str, str]
     ) -> AsyncIterator[E]:
+        """Page after page; a register's in its number order, which holds from one call to the
+        next, unlike the order without ``sortby`` (:data:`.facts.UNSORTED_LIST_ORDER`)."""
+        order = LIST_ORDERS.get(model)
+        if order is not None:
+            params = {**params, "sortby": order.sort_by, "sortorder": "ascending"}
         page = 1
         while True:
             listed = await self._fetch_page(model, template, params, page)
