@@ -22,12 +22,11 @@ from fastapi.responses import RedirectResponse, Response
 from upsales_fortnox.activation.errors import ActivationError
 from upsales_fortnox.activation.login import CALLBACK_PATH, FortnoxLogin
 from upsales_fortnox.activation.state import STATE_LIFETIME
-from upsales_fortnox.api.browser_pages import error_page, wants_html
+from upsales_fortnox.api.browser_pages import failure_page, wants_html
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import error_response
 from upsales_fortnox.api.schemas import ErrorEnvelope, error_responses
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.core.texts import language_of_request, say
 
 router = APIRouter(tags=["activation"])
 
@@ -61,13 +60,13 @@ _PAGE_TEXTS = {
 def _error(request: Request, error: ActivationError) -> Response:
     if not wants_html(request):
         return error_response(error.status_code, error.code, error.message)
-    language = language_of_request(request.headers.get("accept-language"))
-    return error_page(
+    return failure_page(
+        request,
         error.status_code,
-        language,
-        title=say("login.failed.title", language),
-        heading=say("login.failed.heading", language),
-        explanation=say(_PAGE_TEXTS.get(error.code, "login.failed.other"), language),
+        error.code,
+        texts="login.failed",
+        explanations=_PAGE_TEXTS,
+        otherwise="login.failed.other",
     )
 
 

@@ -8,11 +8,12 @@ when the browser asks for ``text/html``; the status is the same either way.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from upsales_fortnox.core.texts import Language
+from upsales_fortnox.core.texts import Language, language_of_request, say
 
 
 def wants_html(request: Request) -> bool:
@@ -41,3 +42,27 @@ def error_page(
         "</body></html>"
     )
     return HTMLResponse(page, status_code=status_code, headers=headers)
+
+
+def failure_page(
+    request: Request,
+    status_code: int,
+    code: str,
+    *,
+    texts: str,
+    explanations: Mapping[str, str],
+    otherwise: str,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The page of an error ``code`` in the browser's language: the catalogue's
+    ``<texts>.title`` and ``<texts>.heading``, and the text ``explanations`` names for the code
+    (``otherwise`` for a code it does not name)."""
+    language = language_of_request(request.headers.get("accept-language"))
+    return error_page(
+        status_code,
+        language,
+        title=say(f"{texts}.title", language),
+        heading=say(f"{texts}.heading", language),
+        explanation=say(explanations.get(code, otherwise), language),
+        headers=headers,
+    )

@@ -9,13 +9,12 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from upsales_fortnox.api.browser_pages import error_page, wants_html
+from upsales_fortnox.api.browser_pages import failure_page, wants_html
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import ErrorEnvelope, error_responses
 from upsales_fortnox.core.crypto import DecryptionError
-from upsales_fortnox.core.texts import language_of_request, say
 from upsales_fortnox.documents.repository import rotate_key
 from upsales_fortnox.documents.service import DocumentUnavailable, document_pdf
 from upsales_fortnox.installations.repository.installation_rows import find_installation
@@ -100,13 +99,13 @@ _PAGE_TEXTS: Final = {
 
 def _error_page(request: Request, error: ApiError) -> Response:
     """The error as the sales rep who opened the link reads it, in the browser's language."""
-    language = language_of_request(request.headers.get("accept-language"))
-    return error_page(
+    return failure_page(
+        request,
         error.status_code,
-        language,
-        title=say("document.failed.title", language),
-        heading=say("document.failed.heading", language),
-        explanation=say(_PAGE_TEXTS.get(error.code, "document.failed.refused"), language),
+        error.code,
+        texts="document.failed",
+        explanations=_PAGE_TEXTS,
+        otherwise="document.failed.refused",
         headers={**(error.headers or {}), "Cache-Control": "no-store"},
     )
 
