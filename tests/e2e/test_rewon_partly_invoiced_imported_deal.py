@@ -29,11 +29,11 @@ def _open_orders(harness: SyncHarness) -> list[dict[str, Any]]:
     ]
 
 
-async def test_an_imported_deal_won_again_beside_its_open_backorder_makes_no_new_order(
-    order_module: SyncHarness,
-) -> None:
-    harness = order_module
-    feed = EventFeed(harness)
+async def _invoiced_in_part(
+    harness: SyncHarness, feed: EventFeed
+) -> tuple[dict[str, Any], int, dict[str, Any]]:
+    """A deal imported from an order made in Fortnox, 4 of its 10 invoiced there (its rest left
+    in an open backorder), all synced: the deal, the invoice's number and the backorder."""
     context = await context_of(harness)
     deal, imported = await imported_deal(harness, "order")
     made = await context.fortnox.get_order(imported)
@@ -43,8 +43,18 @@ async def test_an_imported_deal_won_again_beside_its_open_backorder_makes_no_new
     assert invoice.DocumentNumber is not None
     await feed.sync()
     (backorder,) = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
+    return deal, invoice.DocumentNumber, backorder
+
+
+async def test_an_imported_deal_won_again_beside_its_open_backorder_makes_no_new_order(
+    order_module: SyncHarness,
+) -> None:
+    harness = order_module
+    feed = EventFeed(harness)
+    context = await context_of(harness)
+    deal, invoice, backorder = await _invoiced_in_part(harness, feed)
     backorder_rows = (await context.fortnox.get_order(int(backorder["DocumentNumber"]))).OrderRows
-    await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/cancel")
+    await fortnox_call(harness, "PUT", f"/invoices/{invoice}/cancel")
     await feed.sync()
 
     win(harness, deal["id"])  # moved to lost, or left won: the sales rep wins it (again)
@@ -76,18 +86,10 @@ async def test_an_imported_deal_stays_won_while_its_open_backorder_lives(
     now; the backorder's own cancellation then moves it to lost."""
     harness = order_module
     feed = EventFeed(harness)
-    context = await context_of(harness)
-    deal, imported = await imported_deal(harness, "order")
-    made = await context.fortnox.get_order(imported)
-    part = [r.model_copy(update={"DeliveredQuantity": Decimal(4)}) for r in made.OrderRows or []]
-    await context.fortnox.update_order(imported, Order(OrderRows=part))
-    invoice = await context.fortnox.create_invoice_from_order(imported)
-    assert invoice.DocumentNumber is not None
-    await feed.sync()
-    (backorder,) = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
+    deal, invoice, backorder = await _invoiced_in_part(harness, feed)
     orders = len(harness.upsales_entities("orders"))
 
-    await fortnox_call(harness, "PUT", f"/invoices/{invoice.DocumentNumber}/cancel")
+    await fortnox_call(harness, "PUT", f"/invoices/{invoice}/cancel")
     await feed.sync()
 
     kept = harness.upsales_entity("orders", deal["id"])
