@@ -167,3 +167,15 @@ def test_the_backorder_split_off_an_order_made_in_fortnox_is_found_by_its_rows()
     whole = original.model_copy(update={"OrderRows": original.OrderRows[1:]})  # nothing left
     assert has_rest(original) and not has_rest(whole)
     assert not split_off(whole, _order(4, CustomerNumber="2001", OrderRows=[]))
+
+
+def test_two_backorders_that_fit_an_order_made_in_fortnox_are_neither_taken() -> None:
+    """Backorders found by their rows (no reference of the deal) that are alike (the same
+    customer's orders of the same article, short of the same stock) cannot tell which order
+    each was split off: none is taken, rather than another order's rest linked to this deal."""
+    fields = {"CustomerNumber": "2001", "ExternalInvoiceReference1": ""}
+    rest = _rows(("KONS-1", 6, 6))
+    alike = [_order(4, OrderRows=rest, **fields), _order(6, OrderRows=rest, **fields)]
+
+    assert rest_to_take(alike, None) is None
+    assert rest_to_take([alike[0], _order(6, Cancelled=True, **fields)], None) == alike[0]

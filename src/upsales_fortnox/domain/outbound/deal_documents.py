@@ -103,7 +103,9 @@ def rest_to_take(orders: Iterable[Order], upsales_order_id: int | None) -> Order
     (neither cancelled nor invoiced); the one made last, should there be more. A new order
     beside it would repeat the rest, which it still holds. None: the deal gets a new order.
     ``upsales_order_id`` None: ``orders`` were found as split off an order made in Fortnox
-    (:func:`split_off`), which carries no reference of the deal."""
+    (:func:`split_off`), which carries no reference of the deal; then only one that is alone
+    open is taken: alike backorders (the customer's orders short of the same stock) cannot tell
+    which order each was split off, and another order's rest is never linked to the deal."""
     open_rests = [
         order
         for order in orders
@@ -116,6 +118,8 @@ def rest_to_take(orders: Iterable[Order], upsales_order_id: int | None) -> Order
             or parse_order_reference(order.ExternalInvoiceReference1) == upsales_order_id
         )
     ]
+    if upsales_order_id is None and len(open_rests) > 1:
+        return None
     return max(open_rests, key=lambda order: order.DocumentNumber or 0, default=None)
 
 
