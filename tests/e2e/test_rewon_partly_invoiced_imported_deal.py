@@ -102,3 +102,81 @@ async def test_an_imported_deal_stays_won_while_its_open_backorder_lives(
     ended = harness.upsales_entity("orders", deal["id"])
     assert ended is not None and ended["probability"] == 0  # nothing of it lives now
     assert len(harness.upsales_entities("orders")) == orders  # the backorder never imported
+
+
+async def test_alike_backorders_of_two_imported_deals_are_not_taken_for_each_other(
+    order_module: SyncHarness,
+) -> None:
+    """Two orders made in Fortnox for the same customer and article, each invoiced in part
+    short of the same stock, leave alike backorders (no reference of either deal). The first
+    order's rest could be either one made after it, by their rows: its deal takes neither (it
+    goes to lost, as when no backorder is found) rather than the second deal's rest, which the
+    second deal, whose invoice is cancelled too, then takes (the only backorder made after its
+    order)."""
+    harness = order_module
+    feed = EventFeed(harness)
+    first, first_invoice, _ = await _invoiced_in_part(harness, feed)
+    context = await context_of(harness)
+    second, second_made = await imported_deal(harness, "order")
+    made = await context.fortnox.get_order(second_made)
+    part = [r.model_copy(update={"DeliveredQuantity": Decimal(4)}) for r in made.OrderRows or []]
+    await context.fortnox.update_order(second_made, Order(OrderRows=part))
+    second_invoice = await context.fortnox.create_invoice_from_order(second_made)
+    await feed.sync()
+    backorders = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
+    second_rest = str(max(int(o["DocumentNumber"]) for o in backorders))
+    assert len(backorders) == 2
+
+    await fortnox_call(harness, "PUT", f"/invoices/{first_invoice}/cancel")
+    await fortnox_call(harness, "PUT", f"/invoices/{second_invoice.DocumentNumber}/cancel")
+    await feed.sync()
+
+    numbers = {str(o["DocumentNumber"]) for o in backorders}
+    link = await link_of(harness, LinkEntity.ORDER, first["id"])
+    assert link is None or link.fortnox_id not in numbers, link
+    ended = harness.upsales_entity("orders", first["id"])
+    assert ended is not None and ended["probability"] == 0
+    link = await link_of(harness, LinkEntity.ORDER, second["id"])
+    assert link is not None and link.fortnox_id == second_rest, link
+    kept = harness.upsales_entity("orders", second["id"])
+    assert kept is not None and kept["probability"] == 100
+
+
+async def test_a_backorder_another_deal_took_is_not_taken_again(
+    order_module: SyncHarness,
+) -> None:
+    """The first order's own backorder was cancelled; the second order's, alike, is the only
+    one that fits it by its rows, but the second deal took it already: the first deal's
+    cancelled invoice leaves it to that deal (the first goes to lost), and the sync goes on."""
+    harness = order_module
+    feed = EventFeed(harness)
+    first, first_invoice, own_rest = await _invoiced_in_part(harness, feed)
+    await fortnox_call(harness, "PUT", f"/orders/{own_rest['DocumentNumber']}/cancel")
+    context = await context_of(harness)
+    second, second_made = await imported_deal(harness, "order")
+    made = await context.fortnox.get_order(second_made)
+    part = [r.model_copy(update={"DeliveredQuantity": Decimal(4)}) for r in made.OrderRows or []]
+    await context.fortnox.update_order(second_made, Order(OrderRows=part))
+    second_invoice = await context.fortnox.create_invoice_from_order(second_made)
+    await feed.sync()
+    await fortnox_call(harness, "PUT", f"/invoices/{second_invoice.DocumentNumber}/cancel")
+    await feed.sync()
+    taken = await link_of(harness, LinkEntity.ORDER, second["id"])
+    assert taken is not None and taken.fortnox_id != str(second_made)
+
+    await fortnox_call(harness, "PUT", f"/invoices/{first_invoice}/cancel")
+    await feed.sync()
+
+    link = await link_of(harness, LinkEntity.ORDER, first["id"])
+    assert link is None or link.fortnox_id != taken.fortnox_id, link
+    ended = harness.upsales_entity("orders", first["id"])
+    assert ended is not None and ended["probability"] == 0
+    assert await link_of(harness, LinkEntity.ORDER, second["id"]) == taken
+
+    win(harness, first["id"])  # won again: the backorder the second deal took is not its own
+    again = await sync_order(harness, first["id"])
+
+    assert again.status == "done", (again.status, again.last_error)
+    link = await link_of(harness, LinkEntity.ORDER, first["id"])
+    assert link is None or link.fortnox_id != taken.fortnox_id, link
+    assert await link_of(harness, LinkEntity.ORDER, second["id"]) == taken

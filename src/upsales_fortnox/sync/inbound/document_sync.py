@@ -157,7 +157,7 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
             fortnox, document, plan.order_id, credit_invoices=settings.credit_invoices
         )
         if not live:
-            rest = await rest_split_off(fortnox, document, plan.order_id)
+            rest = await _rest_of_this_deal(job, document, plan.order_id)
         if live or rest is not None:
             plan = planned(rest_live=True)
     if plan.action is Action.CREATE:
@@ -186,6 +186,19 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         upsales_order=order_id,
         payment=money,
     )
+
+
+async def _rest_of_this_deal(
+    job: InboundJob, document: FortnoxDocument, order_id: int
+) -> Order | None:
+    """The open backorder split off the order the cancelled ``document`` was made of
+    (:func:`rest_split_off`), unless another deal took it already: found by its rows, it may be
+    the alike rest of another order of the customer."""
+    rest = await rest_split_off(job.context.fortnox, document, order_id)
+    if rest is None:
+        return None
+    taken = await job.link_by_fortnox(FortnoxType.ORDER, str(rest.DocumentNumber))
+    return rest if taken is None or taken.upsales_id == order_id else None
 
 
 def rest_link(order_id: int, rest: Order) -> SaveLink:
