@@ -29,11 +29,12 @@ def _open_orders(harness: SyncHarness) -> list[dict[str, Any]]:
     ]
 
 
-async def _invoiced_in_part(
+async def _imported_and_invoiced_in_part(
     harness: SyncHarness, feed: EventFeed
-) -> tuple[dict[str, Any], int, dict[str, Any]]:
-    """A deal imported from an order made in Fortnox, 4 of its 10 invoiced there (its rest left
-    in an open backorder), all synced: the deal, the invoice's number and the backorder."""
+) -> tuple[dict[str, Any], int, int]:
+    """A deal imported from an order made in Fortnox, 4 of its 10 invoiced there (Fortnox
+    splits its rest off into a backorder), all synced: the deal, the order's and the invoice's
+    numbers."""
     context = await context_of(harness)
     deal, imported = await imported_deal(harness, "order")
     made = await context.fortnox.get_order(imported)
@@ -42,8 +43,16 @@ async def _invoiced_in_part(
     invoice = await context.fortnox.create_invoice_from_order(imported)
     assert invoice.DocumentNumber is not None
     await feed.sync()
+    return deal, imported, invoice.DocumentNumber
+
+
+async def _invoiced_in_part(
+    harness: SyncHarness, feed: EventFeed
+) -> tuple[dict[str, Any], int, dict[str, Any]]:
+    """The first such deal: the deal, the invoice's number and the (only) backorder."""
+    deal, _, invoice = await _imported_and_invoiced_in_part(harness, feed)
     (backorder,) = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
-    return deal, invoice.DocumentNumber, backorder
+    return deal, invoice, backorder
 
 
 async def test_an_imported_deal_won_again_beside_its_open_backorder_makes_no_new_order(
@@ -116,19 +125,13 @@ async def test_alike_backorders_of_two_imported_deals_are_not_taken_for_each_oth
     harness = order_module
     feed = EventFeed(harness)
     first, first_invoice, _ = await _invoiced_in_part(harness, feed)
-    context = await context_of(harness)
-    second, second_made = await imported_deal(harness, "order")
-    made = await context.fortnox.get_order(second_made)
-    part = [r.model_copy(update={"DeliveredQuantity": Decimal(4)}) for r in made.OrderRows or []]
-    await context.fortnox.update_order(second_made, Order(OrderRows=part))
-    second_invoice = await context.fortnox.create_invoice_from_order(second_made)
-    await feed.sync()
+    second, _, second_invoice = await _imported_and_invoiced_in_part(harness, feed)
     backorders = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
     second_rest = str(max(int(o["DocumentNumber"]) for o in backorders))
     assert len(backorders) == 2
 
     await fortnox_call(harness, "PUT", f"/invoices/{first_invoice}/cancel")
-    await fortnox_call(harness, "PUT", f"/invoices/{second_invoice.DocumentNumber}/cancel")
+    await fortnox_call(harness, "PUT", f"/invoices/{second_invoice}/cancel")
     await feed.sync()
 
     numbers = {str(o["DocumentNumber"]) for o in backorders}
@@ -152,14 +155,8 @@ async def test_a_backorder_another_deal_took_is_not_taken_again(
     feed = EventFeed(harness)
     first, first_invoice, own_rest = await _invoiced_in_part(harness, feed)
     await fortnox_call(harness, "PUT", f"/orders/{own_rest['DocumentNumber']}/cancel")
-    context = await context_of(harness)
-    second, second_made = await imported_deal(harness, "order")
-    made = await context.fortnox.get_order(second_made)
-    part = [r.model_copy(update={"DeliveredQuantity": Decimal(4)}) for r in made.OrderRows or []]
-    await context.fortnox.update_order(second_made, Order(OrderRows=part))
-    second_invoice = await context.fortnox.create_invoice_from_order(second_made)
-    await feed.sync()
-    await fortnox_call(harness, "PUT", f"/invoices/{second_invoice.DocumentNumber}/cancel")
+    second, second_made, second_invoice = await _imported_and_invoiced_in_part(harness, feed)
+    await fortnox_call(harness, "PUT", f"/invoices/{second_invoice}/cancel")
     await feed.sync()
     taken = await link_of(harness, LinkEntity.ORDER, second["id"])
     assert taken is not None and taken.fortnox_id != str(second_made)
