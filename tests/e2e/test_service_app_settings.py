@@ -96,3 +96,24 @@ async def test_an_offer_stage_the_module_ignores_is_refused(
     )
     assert problems["offerStage"]["code"] == "not_used"
     assert "order_offer" in problems["offerStage"]["message"]
+
+
+async def test_a_currency_mapped_to_a_price_list_fortnox_lacks_is_refused(
+    harness: SyncHarness, service_client: httpx.AsyncClient
+) -> None:
+    """``currencyPriceLists`` names Fortnox price lists as ``priceList`` does: an unknown one is
+    refused with the valid choices, and nothing is stored."""
+    url = f"/api/installations/{harness.installation_id}/settings"
+    before = (await service_client.get(url, headers=harness.admin_headers)).json()
+
+    problems = _problems(await _put(service_client, harness, currencyPriceLists={"EUR": "NOPE"}))
+
+    assert problems["currencyPriceLists"]["code"] == "unknown_reference"
+    message = problems["currencyPriceLists"]["message"]
+    assert "EUR" in message and "NOPE" in message
+    assert "A" in message.split("choose one of:")[1]
+    assert (await service_client.get(url, headers=harness.admin_headers)).json() == before
+
+    accepted = await _put(service_client, harness, currencyPriceLists={"EUR": "A"})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["currencyPriceLists"] == {"EUR": "A"}

@@ -109,3 +109,23 @@ def unknown_problem(
             field, ProblemCode.UNKNOWN_REFERENCE, f"{value} is not {what}; choose one of: {valid}"
         )
     ]
+
+
+def currency_list_problems(
+    lists: Mapping[str, str] | None, choices: Sequence[Choice]
+) -> list[SettingsProblem]:
+    """``currencyPriceLists``: each currency's price list must be one Fortnox lists (one problem
+    naming every currency whose list it does not)."""
+    known = {choice.key for choice in choices}
+    given = (lists or {}).items()
+    unknown = [f"{currency}: {code}" for currency, code in given if code not in known]
+    if not unknown:
+        return []
+    valid = listing([choice.describe() for choice in choices])
+    return [
+        SettingsProblem(
+            "currencyPriceLists",
+            ProblemCode.UNKNOWN_REFERENCE,
+            f"{', '.join(unknown)} is not a Fortnox price list; choose one of: {valid}",
+        )
+    ]

@@ -39,6 +39,7 @@ from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.domain.live_rules import (
     Choice,
     StageOption,
+    currency_list_problems,
     stage_problems,
     unknown_problem,
 )
@@ -194,18 +195,20 @@ class LiveReferenceCheck:
                     [Choice(u.id, u.name) for u in known_users],
                     "an Upsales user",
                 )
-        lists = {"priceList": settings.price_list}
-        if settings.price_list is not None:
+        lists: dict[str, Any] = {
+            "priceList": settings.price_list,
+            "currencyPriceLists": settings.currency_price_lists or None,
+        }
+        if any(value is not None for value in lists.values()):
             known_lists = await self._fetch(
                 installation, "Fortnox", price_list_choices, problems, lists
             )
             if known_lists is not None:
+                choices = [Choice(p.code, p.description) for p in known_lists]
                 problems += unknown_problem(
-                    "priceList",
-                    settings.price_list,
-                    [Choice(p.code, p.description) for p in known_lists],
-                    "a Fortnox price list",
+                    "priceList", settings.price_list, choices, "a Fortnox price list"
                 )
+                problems += currency_list_problems(settings.currency_price_lists, choices)
         return problems
 
     async def _fetch(
