@@ -183,6 +183,25 @@ async def test_errors_are_a_small_page_for_browsers(
     assert "The Fortnox login did not complete" in english.text
 
 
+async def test_a_login_link_with_a_mangled_installation_id_is_the_login_page(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    """A link cut or altered on its way (a mail client, a copy) names no installation: the
+    browser gets the Swedish page of a link no longer valid, an API caller its 403 code."""
+    page = await harness.service.get(
+        "/activate/48a83e9a-474a-4660/fortnox?token=abc",
+        headers={"Accept": "text/html,application/xhtml+xml"},
+    )
+    assert page.status_code == 403
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Inloggningen i Fortnox blev inte klar" in page.text
+    assert "Logga in i Fortnox igen" in page.text
+
+    answer = await harness.service.get("/activate/not-an-id/fortnox?token=abc")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "invalid_login_link"
+
+
 async def test_a_tenant_of_another_installation_is_refused(
     harness: SyncHarness, clock: MovableClock
 ) -> None:

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Cookie, Depends, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from upsales_fortnox.activation.errors import ActivationError
 from upsales_fortnox.activation.login import CALLBACK_PATH, FortnoxLogin
+from upsales_fortnox.activation.login_link import invalid_login_link
 from upsales_fortnox.activation.state import STATE_LIFETIME
 from upsales_fortnox.api.browser_pages import failure_page, wants_html
 from upsales_fortnox.api.deps import ServicesDep
@@ -70,6 +71,13 @@ def _error(request: Request, error: ActivationError) -> Response:
     )
 
 
+def _installation_of_link(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise invalid_login_link() from None
+
+
 @router.get(
     "/activate/{installation_id}/fortnox",
     summary="Log in to Fortnox (opened by the Upsales app)",
@@ -87,14 +95,20 @@ def _error(request: Request, error: ActivationError) -> Response:
     },
 )
 async def start_fortnox_login(
-    installation_id: uuid.UUID,
+    # Read as text: an id cut or altered on its way is a link no longer valid (its page for a
+    # browser), not a validation error.
+    installation_id: Annotated[
+        str, Path(title="Installation Id", json_schema_extra={"format": "uuid"})
+    ],
     request: Request,
     services: ServicesDep,
     clock: ClockDep,
     token: Annotated[str | None, Query(description="The login link's signed token.")] = None,
 ) -> Response:
     try:
-        started = await FortnoxLogin(services, clock=clock).start(installation_id, token)
+        started = await FortnoxLogin(services, clock=clock).start(
+            _installation_of_link(installation_id), token
+        )
     except ActivationError as error:
         return _error(request, error)
     response = RedirectResponse(
