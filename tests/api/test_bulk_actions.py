@@ -267,10 +267,17 @@ async def test_replay_refuses_unknown_kinds_ids_and_installations(
         {"kind": "upsales.order", "entity_id": "A-1"},
         {"kind": "initial_sync", "entity_id": "1"},
         {"kind": "fortnox.customer", "entity_id": ""},
+        {"kind": "fortnox.invoice", "entity_id": "abc"},  # a document is named by its number
+        {"kind": "fortnox.order", "entity_id": "012"},
+        {"kind": "fortnox.offer", "entity_id": "0"},
     ):
         response = await api_client.post(url, json=bad, headers=admin_headers)
         assert response.status_code == 422, bad
         assert response.json()["error"]["code"] == "validation_error"
+    jobs = await api_client.get(
+        "/api/jobs", params={"installation_id": mine}, headers=admin_headers
+    )
+    assert jobs.status_code == 200 and jobs.json()["items"] == []  # nothing queued half-way
     unknown = await api_client.post(
         f"/api/installations/{UNKNOWN_ID}/replay",
         json={"kind": "upsales.order", "entity_id": "1"},

@@ -20,7 +20,7 @@ from upsales_fortnox.ops.repository.queue_reads import (
     dead_job_ids,
     fresh_job,
 )
-from upsales_fortnox.vocabulary import JobKind
+from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 #: Most dead jobs one bulk retry requeues; the answer says how many remain.
 MAX_BULK_RETRY: Final = 1000
@@ -40,6 +40,12 @@ class ReplayKind(StrEnum):
     @property
     def takes_upsales_id(self) -> bool:
         return self.value.startswith("upsales.")
+
+    @property
+    def fortnox_type(self) -> FortnoxType | None:
+        """The Fortnox entity whose id the job takes (None for an Upsales one)."""
+        system, _, entity = self.value.partition(".")
+        return FortnoxType(entity) if system == "fortnox" else None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from upsales_fortnox.api.schemas import INT32_MAX, Moment, error_responses
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.jobs.schemas import JobSummary
+from upsales_fortnox.links.link_rules import fortnox_id_problem
 from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, ReplayKind, replay_entity, retry_dead_jobs
 from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs, fresh_job
 
@@ -124,6 +125,10 @@ async def post_replay(
         request.entity_id.isdigit() and 0 < int(request.entity_id) <= INT32_MAX
     ):
         raise ApiError(422, "validation_error", f"a {request.kind.value} job needs an Upsales id")
+    fortnox_type = request.kind.fortnox_type
+    problem = fortnox_id_problem(fortnox_type, request.entity_id) if fortnox_type else None
+    if problem is not None:
+        raise ApiError(422, "validation_error", problem)
     # an Upsales id as the hooks queue it ("042" is order 42), so the replay joins their job
     entity_id = str(int(request.entity_id)) if request.kind.takes_upsales_id else request.entity_id
     enqueued = await replay_entity(session, installation_id, request.kind, entity_id)
