@@ -332,6 +332,7 @@ def _run_processes(
         "rate_limit_bound_seconds": bound,
         "busiest_tenant_calls": busiest,
         "fortnox_calls": sum(calls.values()),
+        "fortnox_calls_by_route": report["by_route"],
         "fortnox_429": report["throttled"],
         "hooks_rejected": run["hooks_rejected"],
         "deals_waited": run["deals_waited"],

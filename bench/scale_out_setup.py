@@ -108,6 +108,7 @@ def serve_fortnox(
                 "documents": documents,
                 "distinct_references": len(references),
                 "answered_by_tenant": answered,
+                "by_route": counters.by_route,
                 "throttled": counters.throttled,
             }
         )
