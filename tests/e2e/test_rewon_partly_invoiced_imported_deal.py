@@ -177,3 +177,82 @@ async def test_a_backorder_another_deal_took_is_not_taken_again(
     link = await link_of(harness, LinkEntity.ORDER, first["id"])
     assert link is None or link.fortnox_id != taken.fortnox_id, link
     assert await link_of(harness, LinkEntity.ORDER, second["id"]) == taken
+
+
+async def test_another_deals_invoiced_rest_does_not_lock_a_deal_won_again(
+    order_module: SyncHarness,
+) -> None:
+    """The first order's own backorder was cancelled; the second order's, alike, fits it by its
+    rows, but the second deal took it and it was then invoiced (that invoice lives). It is not
+    the first deal's rest: the first deal, won again, gets a new order, not a lock."""
+    harness = order_module
+    feed = EventFeed(harness)
+    context = await context_of(harness)
+    first, first_invoice, own_rest = await _invoiced_in_part(harness, feed)
+    await fortnox_call(harness, "PUT", f"/orders/{own_rest['DocumentNumber']}/cancel")
+    second, _, second_invoice = await _imported_and_invoiced_in_part(harness, feed)
+    await fortnox_call(harness, "PUT", f"/invoices/{second_invoice}/cancel")
+    await feed.sync()
+    taken = await link_of(harness, LinkEntity.ORDER, second["id"])
+    assert taken is not None
+    await context.fortnox.create_invoice_from_order(int(taken.fortnox_id))
+    await fortnox_call(harness, "PUT", f"/invoices/{first_invoice}/cancel")
+    await feed.sync()
+
+    win(harness, first["id"])
+    again = await sync_order(harness, first["id"])
+
+    assert again.status == "done", (again.status, again.last_error)
+    link = await link_of(harness, LinkEntity.ORDER, first["id"])
+    assert link is not None and link.fortnox_id != taken.fortnox_id, link
+    assert link.fortnox_id in {str(o["DocumentNumber"]) for o in _open_orders(harness)}
+
+
+async def test_alike_invoiced_rests_do_not_lock_an_imported_deal_won_again(
+    order_module: SyncHarness,
+) -> None:
+    """Two orders made in Fortnox short of the same stock, each rest invoiced from its alike
+    backorder (no reference of either deal; both invoices live). Which one is the first order's
+    rest cannot be told, as when taking one: neither locks the first deal, won again after its
+    own partial invoice was cancelled; it gets a new order."""
+    harness = order_module
+    feed = EventFeed(harness)
+    context = await context_of(harness)
+    first, first_invoice, _ = await _invoiced_in_part(harness, feed)
+    await _imported_and_invoiced_in_part(harness, feed)
+    backorders = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
+    assert len(backorders) == 2
+    for backorder in backorders:
+        await context.fortnox.create_invoice_from_order(int(backorder["DocumentNumber"]))
+    await fortnox_call(harness, "PUT", f"/invoices/{first_invoice}/cancel")
+    await feed.sync()
+
+    win(harness, first["id"])
+    again = await sync_order(harness, first["id"])
+
+    assert again.status == "done", (again.status, again.last_error)
+    link = await link_of(harness, LinkEntity.ORDER, first["id"])
+    assert link is not None, link
+    assert link.fortnox_id in {str(o["DocumentNumber"]) for o in _open_orders(harness)}
+
+
+async def test_an_imported_deal_whose_rest_was_invoiced_stops_as_locked(
+    order_module: SyncHarness,
+) -> None:
+    """The order made in Fortnox was invoiced in part, then its rest from its backorder (that
+    invoice lives); the first invoice is cancelled. The deal won again gets no new order beside
+    the rest, alone of its kind and no other deal's: it stops as locked."""
+    harness = order_module
+    feed = EventFeed(harness)
+    context = await context_of(harness)
+    deal, invoice, backorder = await _invoiced_in_part(harness, feed)
+    await context.fortnox.create_invoice_from_order(int(backorder["DocumentNumber"]))
+    await fortnox_call(harness, "PUT", f"/invoices/{invoice}/cancel")
+    await feed.sync()
+    orders = len(fortnox_list(harness, "orders"))
+
+    win(harness, deal["id"])
+    again = await sync_order(harness, deal["id"])
+
+    assert (again.last_error or "").startswith("fortnox_document_locked"), again.last_error
+    assert len(fortnox_list(harness, "orders")) == orders  # no order beside the invoiced rest

@@ -3,7 +3,8 @@
 opened it again, else the open backorder of its rest taken for its document, else a new order,
 unless the rest was invoiced and that invoice lives (a new order would repeat it). An order
 made in Fortnox (an imported deal) has its backorder found by its customer and rows, and taken
-as Fortnox has it."""
+as Fortnox has it; only a backorder that can be the deal's rest (alone of its kind, and not
+another deal's) is taken, or, invoiced, keeps the deal from a new order."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from upsales_fortnox.domain.outbound.reference import parse_order_reference
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Order as FortnoxOrder
 from upsales_fortnox.links.repository.deal_link_read import DealLinks
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
+from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext
 from upsales_fortnox.sync.deal_rest import invoice_lives
 from upsales_fortnox.sync.outbound.fortnox_documents import (
@@ -25,15 +28,21 @@ from upsales_fortnox.vocabulary import FortnoxType
 
 
 async def open_again_or_set_aside(
-    context: InstallationContext, deal_links: WonDealLinks, links: DealLinks, sent_as: FortnoxType
+    services: Services,
+    context: InstallationContext,
+    deal_links: WonDealLinks,
+    links: DealLinks,
+    sent_as: FortnoxType,
 ) -> tuple[DealLinks, FortnoxOrder | None]:
     """The deal's links, its set-aside order its document again when Fortnox has opened it
     again since the invoice made of it ended (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``);
     and, when it stays invoiced and deals are sent as orders, the open backorder of its rest
     the deal takes instead of a new order (:func:`rest_to_take`), if any. The backorders of
     an order made in Fortnox (the deal imported) carry no reference of the deal: they are found
-    by their customer and rows (:func:`backorders_split_off`), and one taken is linked as
-    Fortnox has it (Fortnox stays its source)."""
+    by their customer and rows (:func:`backorders_split_off`), those another deal took left out
+    (the alike rest of another order); one taken is linked as Fortnox has it (Fortnox stays its
+    source). When several are left, none is the deal's for sure: none is taken, and none keeps
+    the deal from a new order."""
     assert links.set_aside is not None
     try:
         order = await context.fortnox.get_order(int(links.set_aside.fortnox_id))
@@ -50,11 +59,24 @@ async def open_again_or_set_aside(
         backorders = await open_backorders(context.fortnox, deal)
         rest = rest_to_take(backorders, deal)
     else:  # made in Fortnox (imported): its backorders carry no reference of the deal
-        backorders = await backorders_split_off(context.fortnox, order)
+        found = await backorders_split_off(context.fortnox, order)
+        backorders = [b for b in found if not await _another_deals(services, context, b, deal)]
         rest = rest_to_take(backorders, None)
+        if len(backorders) > 1:  # alike rests: which one is the deal's cannot be told
+            backorders = []
     if rest is None:
         await refuse_beside_invoiced_rest(context, backorders)
     return links, rest
+
+
+async def _another_deals(
+    services: Services, context: InstallationContext, backorder: FortnoxOrder, deal: int
+) -> bool:
+    """Whether another deal is linked to ``backorder``, as committed now."""
+    async with services.session_factory() as session:
+        links = LinkStore(session, context.installation_id)
+        taken = await links.by_fortnox(FortnoxType.ORDER, str(backorder.DocumentNumber))
+    return taken is not None and taken.upsales_id != deal
 
 
 async def refuse_beside_invoiced_rest(

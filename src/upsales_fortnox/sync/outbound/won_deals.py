@@ -58,7 +58,6 @@ from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.links.repository.deal_link_read import DealLinks
-from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
@@ -134,12 +133,9 @@ async def sync_won_order(
             return await _with_document_url(services, context, order, left)
     rest = None
     if links.set_aside is not None and links.sent_before is None:
-        links, rest = await open_again_or_set_aside(context, deal_links, links, sent_as)
+        links, rest = await open_again_or_set_aside(services, context, deal_links, links, sent_as)
         if rest is not None and made_in_fortnox(rest, order.id, FortnoxType.ORDER) is not None:
-            if await _taken_by_another_deal(services, context, rest, order.id):
-                rest = None  # found by its rows: the alike rest of another order, not this one's
-            else:
-                return await _rest_made_in_fortnox(services, context, order, rest, deal_links)
+            return await _rest_made_in_fortnox(services, context, order, rest, deal_links)
     assert order.client is not None
     try:
         return await _sync_deal(
@@ -340,16 +336,6 @@ async def _order_of_offer(
     outcome: WonDealOutcome = "made_from_offer" if made_now else "found_and_linked"
     done = WonDealResult(order.id, outcome, document=FortnoxRef(FortnoxType.ORDER, number))
     return await _with_document_url(services, context, order, done)
-
-
-async def _taken_by_another_deal(
-    services: Services, context: InstallationContext, rest: FortnoxOrder, order_id: int
-) -> bool:
-    """Whether another deal is linked to the backorder ``rest``, as committed now."""
-    async with services.session_factory() as session:
-        links = LinkStore(session, context.installation_id)
-        taken = await links.by_fortnox(FortnoxType.ORDER, str(rest.DocumentNumber))
-    return taken is not None and taken.upsales_id != order_id
 
 
 async def _rest_made_in_fortnox(
