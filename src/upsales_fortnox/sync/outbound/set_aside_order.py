@@ -3,8 +3,8 @@
 opened it again, else the open backorder of its rest taken for its document, else a new order,
 unless the rest was invoiced and that invoice lives (a new order would repeat it). An order
 made in Fortnox (an imported deal) has its backorder found by its customer and rows, and taken
-as Fortnox has it; only a backorder that can be the deal's rest (alone of its kind, and not
-another deal's) is taken, or, invoiced, keeps the deal from a new order."""
+as Fortnox has it; a backorder another deal took is left out, one alone of its kind is taken,
+and any left that was invoiced keeps the deal from a new order (it may be the deal's rest)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ async def open_again_or_set_aside(
     an order made in Fortnox (the deal imported) carry no reference of the deal: they are found
     by their customer and rows (:func:`backorders_split_off`), those another deal took left out
     (the alike rest of another order); one taken is linked as Fortnox has it (Fortnox stays its
-    source). When several are left, none is the deal's for sure: none is taken, and none keeps
-    the deal from a new order."""
+    source). When several are left, none is the deal's for sure: none is taken, and any of them
+    invoiced (its invoice live) keeps the deal from a new order, which could repeat its rest."""
     assert links.set_aside is not None
     try:
         order = await context.fortnox.get_order(int(links.set_aside.fortnox_id))
@@ -62,8 +62,6 @@ async def open_again_or_set_aside(
         found = await backorders_split_off(context.fortnox, order)
         backorders = [b for b in found if not await _another_deals(services, context, b, deal)]
         rest = rest_to_take(backorders, None)
-        if len(backorders) > 1:  # alike rests: which one is the deal's cannot be told
-            backorders = []
     if rest is None:
         await refuse_beside_invoiced_rest(context, backorders)
     return links, rest
