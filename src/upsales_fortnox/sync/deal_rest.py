@@ -37,6 +37,7 @@ from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.sync.money.credits import lives_beside_its_credit
 from upsales_fortnox.sync.outbound.fortnox_documents import (
+    TakenByAnother,
     backorders_split_off,
     listed_by_reference,
 )
@@ -112,13 +113,16 @@ async def invoice_lives(fortnox: FortnoxPort, number: str, *, credit_invoices: b
 
 
 async def rest_split_off(
-    fortnox: FortnoxPort, document: FortnoxDocument, upsales_order_id: int
+    fortnox: FortnoxPort,
+    document: FortnoxDocument,
+    upsales_order_id: int,
+    taken_by_another: TakenByAnother,
 ) -> Order | None:
     """The open backorder holding the rest of the order the cancelled invoice ``document`` was
     made of, when that order carries no reference of the deal ``upsales_order_id`` (made in
-    Fortnox): found among its customer's later backorders by its rows
-    (:func:`~upsales_fortnox.sync.outbound.fortnox_documents.backorders_split_off`), the one
-    made last should there be more (:func:`rest_to_take`). None for any other document, or an
+    Fortnox): found among its customer's later backorders by its rows, those another deal took
+    left out (:func:`~upsales_fortnox.sync.outbound.fortnox_documents.backorders_split_off`),
+    and none should several fit (:func:`rest_to_take`). None for any other document, or an
     order with the deal's reference (:func:`rest_lives` searched its orders). Cost: one read of
     that order; when it was invoiced short of what was ordered, one list call of its
     customer's orders and one read of each later backorder."""
@@ -133,4 +137,4 @@ async def rest_split_off(
         return None
     if not has_rest(order):  # invoiced whole: no backorder split off it
         return None
-    return rest_to_take(await backorders_split_off(fortnox, order), None)
+    return rest_to_take(await backorders_split_off(fortnox, order, taken_by_another), None)

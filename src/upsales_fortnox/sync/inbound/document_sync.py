@@ -192,13 +192,13 @@ async def _rest_of_this_deal(
     job: InboundJob, document: FortnoxDocument, order_id: int
 ) -> Order | None:
     """The open backorder split off the order the cancelled ``document`` was made of
-    (:func:`rest_split_off`), unless another deal took it already: found by its rows, it may be
-    the alike rest of another order of the customer."""
-    rest = await rest_split_off(job.context.fortnox, document, order_id)
-    if rest is None:
-        return None
-    taken = await job.link_by_fortnox(FortnoxType.ORDER, str(rest.DocumentNumber))
-    return rest if taken is None or taken.upsales_id == order_id else None
+    (:func:`rest_split_off`), leaving out those another deal took."""
+
+    async def taken_by_another(backorder: Order) -> bool:
+        taken = await job.link_by_fortnox(FortnoxType.ORDER, str(backorder.DocumentNumber))
+        return taken is not None and taken.upsales_id != order_id
+
+    return await rest_split_off(job.context.fortnox, document, order_id, taken_by_another)
 
 
 def rest_link(order_id: int, rest: Order) -> SaveLink:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 
 from upsales_fortnox.domain.outbound.deal_documents import split_off
 from upsales_fortnox.domain.outbound.decide import DocumentDecision
@@ -111,12 +111,19 @@ async def open_backorders(fortnox: FortnoxPort, upsales_order_id: int) -> list[O
     return [await fortnox.get_order(number) for number in numbers]
 
 
-async def backorders_split_off(fortnox: FortnoxPort, order: Order) -> list[Order]:
+TakenByAnother = Callable[[Order], Awaitable[bool]]
+"""Whether another deal is linked to a backorder (as committed now)."""
+
+
+async def backorders_split_off(
+    fortnox: FortnoxPort, order: Order, taken_by_another: TakenByAnother
+) -> list[Order]:
     """The backorders Fortnox split off ``order``, one made in Fortnox (no reference of its
     deal, so :func:`open_backorders` cannot find them), that are not cancelled, each read:
     found among the backorders of its customer made after it by their rows
-    (:func:`~upsales_fortnox.domain.outbound.deal_documents.split_off`). One list call; one read
-    of each such backorder."""
+    (:func:`~upsales_fortnox.domain.outbound.deal_documents.split_off`), those another deal
+    took left out (found by their rows, they may be the alike rest of another order). One list
+    call; one read of each such backorder."""
     if not order.CustomerNumber or order.DocumentNumber is None:
         return []
     numbers = [
@@ -128,7 +135,11 @@ async def backorders_split_off(fortnox: FortnoxPort, order: Order) -> list[Order
         and item.DocumentNumber > order.DocumentNumber
     ]
     read = [await fortnox.get_order(number) for number in sorted(numbers)]
-    return [backorder for backorder in read if split_off(order, backorder)]
+    return [
+        backorder
+        for backorder in read
+        if split_off(order, backorder) and not await taken_by_another(backorder)
+    ]
 
 
 async def create_document(fortnox: FortnoxPort, command: CreateFortnoxDocument) -> FortnoxDocument:

@@ -8,6 +8,8 @@ and any left that was invoiced keeps the deal from a new order (it may be the de
 
 from __future__ import annotations
 
+from functools import partial
+
 from upsales_fortnox.domain.inbound.document_changes import invoice_made_of
 from upsales_fortnox.domain.outbound.deal_documents import rest_to_take
 from upsales_fortnox.domain.outbound.reference import parse_order_reference
@@ -59,16 +61,16 @@ async def open_again_or_set_aside(
         backorders = await open_backorders(context.fortnox, deal)
         rest = rest_to_take(backorders, deal)
     else:  # made in Fortnox (imported): its backorders carry no reference of the deal
-        found = await backorders_split_off(context.fortnox, order)
-        backorders = [b for b in found if not await _another_deals(services, context, b, deal)]
+        others = partial(_taken_by_another, services, context, deal)
+        backorders = await backorders_split_off(context.fortnox, order, others)
         rest = rest_to_take(backorders, None)
     if rest is None:
         await refuse_beside_invoiced_rest(context, backorders)
     return links, rest
 
 
-async def _another_deals(
-    services: Services, context: InstallationContext, backorder: FortnoxOrder, deal: int
+async def _taken_by_another(
+    services: Services, context: InstallationContext, deal: int, backorder: FortnoxOrder
 ) -> bool:
     """Whether another deal is linked to ``backorder``, as committed now."""
     async with services.session_factory() as session:
