@@ -11,7 +11,7 @@ Clock = Callable[[], float]
 """Returns the current time as epoch seconds."""
 
 Sleep = Callable[[float], Awaitable[None]]
-"""Waits the given number of seconds (used for the latency fault)."""
+"""Waits the given number of seconds (the ``latency_ms`` and ``answer_delay_ms`` faults)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,11 @@ class FaultSettings:
     error_rate: float = 0.0
     """Share (0..1) of requests answered with 500 / 1000003."""
     latency_ms: float = 0.0
-    """Delay before every imitated request is handled."""
+    """Delay before every imitated request is handled, even before the rate limit counts it."""
+    answer_delay_ms: float = 0.0
+    """Delay of every imitated answer (429s and faulted 500/503s too), after the rate limit
+    counted the request at its arrival and the request was handled: a round trip's latency.
+    Dropped connections are not delayed."""
     fail_next: int = 0
     """The next N requests get 503."""
     drop_next: int = 0
@@ -47,6 +51,7 @@ class FaultInjector:
         return FaultSettings(
             error_rate=self._settings.error_rate,
             latency_ms=self._settings.latency_ms,
+            answer_delay_ms=self._settings.answer_delay_ms,
             fail_next=self._fail_left,
             drop_next=self._drop_left,
             seed=self._settings.seed,
@@ -55,8 +60,16 @@ class FaultInjector:
     def configure(self, settings: FaultSettings) -> None:
         if not 0.0 <= settings.error_rate <= 1.0:
             raise ValueError("error_rate must be between 0 and 1")
-        if settings.latency_ms < 0 or settings.fail_next < 0 or settings.drop_next < 0:
-            raise ValueError("latency_ms, fail_next and drop_next must not be negative")
+        knobs = (
+            settings.latency_ms,
+            settings.answer_delay_ms,
+            settings.fail_next,
+            settings.drop_next,
+        )
+        if min(knobs) < 0:
+            raise ValueError(
+                "latency_ms, answer_delay_ms, fail_next and drop_next must not be negative"
+            )
         self._settings = settings
         self._random = random.Random(settings.seed)
         self._fail_left = settings.fail_next
@@ -68,6 +81,10 @@ class FaultInjector:
     @property
     def latency_seconds(self) -> float:
         return self._settings.latency_ms / 1000.0
+
+    @property
+    def answer_delay_seconds(self) -> float:
+        return self._settings.answer_delay_ms / 1000.0
 
     def next_fault(self) -> Fault | None:
         """Decide the fate of one request: drops first, then 503s, then random 500s."""

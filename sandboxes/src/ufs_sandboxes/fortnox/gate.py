@@ -1,6 +1,10 @@
 """The ASGI layer in front of the imitated paths (``/3/``, ``/oauth-v1/``): request counters,
 fault knobs, Accept/Content-Type checks, bearer authentication, scopes and the rate limit.
 
+``latency_ms`` delays a request before anything else (the window counts it late);
+``answer_delay_ms`` delays the start of its answer, after the handler ran: the request counts at
+its arrival and only the answer is late, as a round trip over a slow network would make it.
+
 A dropped connection is imitated by starting an answer (a 502 announcing a one-byte body) and
 raising ``ConnectionDropped``: uvicorn then closes the socket mid-answer, and an in-process
 ``httpx.ASGITransport`` client gets the exception itself, which is the ``httpx.RemoteProtocolError``
@@ -74,6 +78,7 @@ class FortnoxGate:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                await self._delay_answer()
             await send(message)
 
         try:
@@ -97,6 +102,13 @@ class FortnoxGate:
             self.sandbox.counters.record(
                 f"{scope['method']} {self._route_template(scope)}", tenant_id, status
             )
+
+    async def _delay_answer(self) -> None:
+        """The ``answer_delay_ms`` fault: the answer starts late, its request already counted
+        and handled. Awaited, so the server answers other requests meanwhile."""
+        delay = self.sandbox.faults.answer_delay_seconds
+        if delay > 0:
+            await self.sandbox.config.sleep(delay)
 
     async def _inject_faults(self, rest: bool, send: Send) -> None:
         faults = self.sandbox.faults

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ufs_sandboxes.fortnox.sandbox import FortnoxSandbox
 
 TAGS: list[str | Enum] = ["Sandbox admin"]
-_FAULT_FIELDS = ("error_rate", "latency_ms", "fail_next", "drop_next", "seed")
+_FAULT_FIELDS = ("error_rate", "latency_ms", "answer_delay_ms", "fail_next", "drop_next", "seed")
 
 
 class AdminError(Exception):
@@ -135,6 +135,7 @@ def add_admin_routes(router: APIRouter, sandbox: FortnoxSandbox) -> None:
             settings = FaultSettings(
                 error_rate=float(body.get("error_rate", 0.0)),
                 latency_ms=float(body.get("latency_ms", 0.0)),
+                answer_delay_ms=float(body.get("answer_delay_ms", 0.0)),
                 fail_next=int(body.get("fail_next", 0)),
                 drop_next=int(body.get("drop_next", 0)),
                 seed=None if body.get("seed") is None else int(body["seed"]),
