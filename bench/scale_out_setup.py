@@ -52,11 +52,13 @@ def serve_fortnox(
     pipe: Any,
     *,
     rate_limit: tuple[int, float] = (25, 5.0),
+    latency_ms: float = 0.0,
 ) -> None:
     """Child process: one tenant per installation (articles and customer "1" seeded), their
     tokens sent back; then serve until killed at ``rate_limit`` (requests, window seconds; by
     default Fortnox's own), answering ``"report"`` on the pipe with the documents made and the
-    calls answered."""
+    calls answered. ``latency_ms``: every answer that late (a round trip's latency), its
+    request counted against the window at arrival."""
     from ufs_sandboxes.fortnox import (
         FortnoxSandboxConfig,
         RateLimit,
@@ -85,6 +87,7 @@ def serve_fortnox(
                 "scope": tokens.scope,
             }
         )
+    fortnox.set_faults(answer_delay_ms=latency_ms)
     pipe.send(seeded)
 
     def report() -> None:
@@ -117,10 +120,10 @@ def serve_fortnox(
     asyncio.run(build_fortnox_sandbox_server(fortnox, HOST, port, log_level="warning").serve())
 
 
-def serve_upsales(deals_by_index: list[int], port: int, pipe: Any) -> None:
+def serve_upsales(deals_by_index: list[int], port: int, pipe: Any, *, latency_ms: int = 0) -> None:
     """Child process: one demo customer per installation with its won orders; sends back the
     keys, links to make, the won orders' ids and their app hook bodies (as Upsales sends them),
-    then serves."""
+    then serves, every answer ``latency_ms`` late (counted by the rate limit at arrival)."""
     from ufs_sandboxes.upsales import (
         UpsalesSandboxConfig,
         build_app_hook_body,
@@ -170,6 +173,7 @@ def serve_upsales(deals_by_index: list[int], port: int, pipe: Any) -> None:
                 "order_ids": order_ids,
             }
         )
+    upsales.set_faults(latency_ms=latency_ms)
     pipe.send(json.loads(json.dumps(seeded, default=str)))
     asyncio.run(serve_upsales_sandbox(upsales, HOST, port))
 

@@ -22,7 +22,13 @@ in it) per deal; ``sandbox_cpu_seconds`` shows the sandboxes' processes apart. `
 is the machine's 1-minute load average before and after the run. ``--quick`` runs 1,000 deals
 (50 per installation), the default 2,000.
 
-Usage: ``python bench/won_deals.py [--quick] [--database-url URL]``.
+``--latency-ms N`` (default 0) makes both sandboxes answer every API call ``N`` ms late, as a
+real API's round trip would (on loopback they answer in about a millisecond): each request still
+counts against the rate limit when it arrives, only its answer is late, and answers overlap. It
+shows whether a busy installation's deals still reach Fortnox at the rate limit: ``time_ratio``
+stays against the same rate-limit bound. The last line reports it as ``latency_ms``.
+
+Usage: ``python bench/won_deals.py [--quick] [--latency-ms N] [--database-url URL]``.
 """
 
 from __future__ import annotations
@@ -105,12 +111,13 @@ async def _drop_tables(database_url: str) -> None:
         await engine.dispose()
 
 
-def run(quick: bool, database_url: str | None) -> dict[str, Any]:
+def run(quick: bool, database_url: str | None, latency_ms: int = 0) -> dict[str, Any]:
     deals_per_installation = 50 if quick else 100
     deals_by_index = [deals_per_installation] * INSTALLATIONS
     deals = sum(deals_by_index)
+    options = {"latency_ms": latency_ms}
     with sandbox_processes(
-        (serve_fortnox, deals_by_index, {}), (serve_upsales, deals_by_index, {})
+        (serve_fortnox, deals_by_index, options), (serve_upsales, deals_by_index, options)
     ) as (fortnox, upsales):
         with tempfile.TemporaryDirectory() as scratch:
             url = database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
@@ -146,6 +153,7 @@ def run(quick: bool, database_url: str | None) -> dict[str, Any]:
         "load_average": run_figures["load_average"],
         "rate_limit_lower_bound_seconds": round(lower_bound, 2),
         "fortnox_limit": f"{LIMIT} per {WINDOW:g} s per tenant",
+        "latency_ms": latency_ms,
         "fortnox_429": report["throttled"],
         "fortnox_calls": run_figures["fortnox_calls"],
         "upsales_calls": run_figures["upsales_calls"],
@@ -153,12 +161,25 @@ def run(quick: bool, database_url: str | None) -> dict[str, Any]:
     }
 
 
+def _milliseconds(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="1,000 deals instead of 2,000")
     parser.add_argument("--database-url", help="default: a SQLite file in a scratch directory")
+    parser.add_argument(
+        "--latency-ms",
+        type=_milliseconds,
+        default=0,
+        help="answer every API call this many ms late (default 0)",
+    )
     args = parser.parse_args()
-    print(json.dumps(run(args.quick, args.database_url)))
+    print(json.dumps(run(args.quick, args.database_url, args.latency_ms)))
 
 
 if __name__ == "__main__":
