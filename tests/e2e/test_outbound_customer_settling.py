@@ -171,7 +171,10 @@ async def test_another_deal_of_the_company_waits_for_its_customer_create_too(
     done = await run_due(harness, second_job)
 
     assert done.status == JobStatus.DONE, done.last_error
-    assert (done.result or {})["customer"] == "linked"
+    # run side by side, either deal may find the landed customer first; the other links it
+    first_done = await job(harness, first_job)
+    made_out = sorted((run.result or {})["customer"] for run in (first_done, done))
+    assert made_out == ["linked", "matched"]
     assert customers_named(harness, company["name"]) == ["1"]
     assert len(invoices_of(harness, first)) == len(invoices_of(harness, second)) == 1
 

@@ -5,7 +5,8 @@ Upsales GET of the order, one Fortnox POST of its invoice. Its database work, fr
 its completion, is counted (statements, and the transactions' ``BEGIN``, ``COMMIT`` and
 ``ROLLBACK``): on PostgreSQL also those of the shared Fortnox budget, which run on the driver's
 connection directly. A job's own cost is the difference between a turn of three jobs and a
-turn of one (each turn's claim and release, and its batch's read, are the same in both).
+turn of one (each turn's claim and release, and its batch's read, are the same in both), run
+one at a time; run side by side, each job starts in a transaction of its own.
 
 Should a change add a round trip, the figures below are to be lowered only by removing one,
 or raised with a reason: each costs CPU on every won deal.
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.harness import SyncHarness, harness
 from tests.e2e.outbound_support import job, link_demo_products, queue, sync_order, win
+from upsales_fortnox.jobs import Worker
 from upsales_fortnox.vocabulary import JobStatus
 
 __all__ = ["harness"]
@@ -113,11 +115,19 @@ async def _won_orders(harness: SyncHarness, count: int) -> list[int]:
     ]
 
 
-async def _turn(harness: SyncHarness, orders: list[int]) -> Counter[str]:
-    """The round trips of one worker turn running ``orders``' jobs."""
+async def _turn(harness: SyncHarness, orders: list[int], *, side_by_side: int) -> Counter[str]:
+    """The round trips of one worker turn running ``orders``' jobs, ``side_by_side`` at most
+    at once."""
     jobs = [await queue(harness, "upsales.order", order) for order in orders]
+    settings = harness.worker._settings.model_copy(
+        update={"worker_jobs_per_installation": side_by_side}
+    )
+    worker = Worker(harness.services.session_factory, harness.worker._registry, settings)
     with round_trips(harness.services.engine) as counts:
-        assert await harness.run_jobs() == len(orders)
+        ran = [await worker.run_once()]
+        while ran[-1]:
+            ran.append(await worker.run_once())
+    assert sum(ran) == len(orders)
     for job_id in jobs:
         assert (await job(harness, job_id)).status == JobStatus.DONE
     return counts
@@ -127,16 +137,21 @@ async def test_a_steady_state_won_deal_costs_few_round_trips(harness: SyncHarnes
     await link_demo_products(harness)
     win(harness, harness.demo.opportunity_id)
     await sync_order(harness, harness.demo.opportunity_id)  # links the company: steady state
-    orders = await _won_orders(harness, 4)
+    orders = await _won_orders(harness, 7)
     invoices = harness.fortnox.tenant(harness.tenant_id).collection("invoices").items
     made_before = len(invoices)
 
-    one = await _turn(harness, orders[:1])
-    three = await _turn(harness, orders[1:])
+    one = await _turn(harness, orders[:1], side_by_side=1)
+    three = await _turn(harness, orders[1:4], side_by_side=1)
+    beside = await _turn(harness, orders[4:], side_by_side=3)
 
-    assert len(invoices) == made_before + 4, "one invoice per won deal"
+    assert len(invoices) == made_before + 7, "one invoice per won deal"
     per_job = {key: (three[key] - one[key]) / 2 for key in ("statements", *_CONTROL)}
-    print(f"one job's turn: {dict(one)}; per job: {per_job}")
+    per_job_beside = {key: (beside[key] - one[key]) / 2 for key in ("statements", *_CONTROL)}
+    print(f"one job's turn: {dict(one)}; per job: {per_job}; side by side: {per_job_beside}")
     dialect = harness.services.engine.dialect.name
     assert per_job == PER_JOB[dialect]
     assert {key: one[key] for key in ("statements", *_CONTROL)} == TURN_OF_ONE[dialect]
+    # three at once: each starts in a transaction of its own, not in the previous one's end
+    started_apart = {"BEGIN": 1, "COMMIT": 1}
+    assert per_job_beside == {key: per_job[key] + started_apart.get(key, 0) for key in per_job}

@@ -113,7 +113,7 @@ async def test_stop_lets_the_current_job_finish_and_starts_no_other(
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
     grace_period_began = asyncio.Event()
     watcher = _LogWatcher("stopping: the running job may finish", grace_period_began)
-    worker_logger = logging.getLogger("upsales_fortnox.jobs.worker")
+    worker_logger = logging.getLogger("upsales_fortnox.jobs.handler_runs")
     worker_logger.addHandler(watcher)
     previous_level = worker_logger.level
     worker_logger.setLevel(logging.INFO)

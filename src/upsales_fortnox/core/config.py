@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     job_backoff_max_seconds: float = Field(default=900.0, gt=0)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     worker_concurrency: int = Field(default=4, ge=1)
+    worker_jobs_per_installation: int = Field(
+        default=4,
+        ge=1,
+        description="Jobs of one installation a worker runs at once, where their kinds allow "
+        "(won deals of different orders): a busy installation's deals reach Fortnox at its rate "
+        "limit though each API call takes its time. 1: one at a time.",
+    )
     webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     webhook_max_in_flight: int = Field(
         default=64, ge=1, description="Webhook requests handled at once; more get 503 at once."

@@ -25,9 +25,10 @@ class JobContext:
 
     ``installation_version`` and ``settings_version`` are the installation's and its settings'
     versions as the job started (``settings_version`` 0: it has no settings). ``turn_cache`` is
-    shared by the jobs the worker runs for this installation in one turn of its lease (one after
-    another, never at once); a handler may keep per-installation objects there, valid while both
-    versions stay the same.
+    shared by the jobs the worker runs for this installation in one turn of its lease; a handler
+    may keep per-installation objects there, valid while both versions stay the same. Jobs of
+    kinds registered ``side_by_side`` may run at the same time (see :mod:`.turn`): what they
+    keep there must bear that.
     """
 
     job_id: int
@@ -60,17 +61,25 @@ Handler = Callable[[JobContext], Awaitable[JobResult | None]]
 
 
 class HandlerRegistry:
-    """Maps a job ``kind`` to its handler."""
+    """Maps a job ``kind`` to its handler, and says which kinds' jobs may run side by side."""
 
     def __init__(self, handlers: Mapping[str, Handler] | None = None) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._side_by_side: set[str] = set()
         for kind, handler in (handlers or {}).items():
             self.register(kind, handler)
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: str, handler: Handler, *, side_by_side: bool = False) -> None:
+        """``side_by_side``: the kind's jobs of different entities may run at the same time,
+        each other's and nothing else's (its handler keeps what they share apart)."""
         if kind in self._handlers:
             raise ValueError(f"a handler for job kind {kind!r} is already registered")
         self._handlers[kind] = handler
+        if side_by_side:
+            self._side_by_side.add(kind)
+
+    def side_by_side(self, kind: str) -> bool:
+        return kind in self._side_by_side
 
     def handles(self, kind: str) -> Callable[[Handler], Handler]:
         """Decorator form of :meth:`register`."""

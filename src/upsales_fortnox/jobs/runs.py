@@ -28,6 +28,8 @@ class DueJob:
     status: str
     attempts: int
     max_attempts: int
+    kind: str
+    entity_id: str | None
 
     @property
     def lease_expired(self) -> bool:

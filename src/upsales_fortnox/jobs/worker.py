@@ -1,4 +1,4 @@
-"""The worker: leases installations with due jobs and runs their jobs one at a time.
+"""The worker: leases installations with due jobs and runs their jobs.
 
 A worker serves up to ``settings.worker_concurrency`` installations at once, each under an
 installation lease, so no installation is served by two workers (or two tasks) at the same
@@ -7,12 +7,14 @@ time: a worker stops a run whose lease it lost, or could not renew before its en
 (``writes_under_lease``); one already sent cannot be called back. With other workers connected
 (PostgreSQL) it claims its fair share of the waiting ones (:mod:`.claim_share`). For each
 installation it runs the due jobs in ``(run_after, id)`` order, at most ``jobs_per_turn`` of
-them before giving the installation back, so one busy installation cannot starve the others.
+them before giving the installation back, so one busy installation cannot starve the others;
+up to ``settings.worker_jobs_per_installation`` at once where their kinds allow (:mod:`.turn`),
+else one at a time.
 While a job runs longer than ``heartbeat_seconds``, a heartbeat renews both leases.
 
 Per-job cost is kept low: due jobs are read a few at a time (``jobs_per_batch``) and each is
 still started on its own (checked again to be due, fenced by the lease); a job's outcome is
-saved in the transaction that starts the next one of the batch; the jobs of a turn share a
+saved in the transaction that starts its runner's next one; the jobs of a turn share a
 ``turn_cache`` (see :class:`~upsales_fortnox.jobs.dispatch.JobContext`).
 """
 
@@ -23,7 +25,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -35,20 +37,16 @@ from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs.claim_pacing import ClaimPacing
 from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.failures import error_text
-from upsales_fortnox.jobs.heartbeat import Heartbeat, writes_under_lease
+from upsales_fortnox.jobs.handler_runs import HandlerRuns
 from upsales_fortnox.jobs.outage import DatabaseOutage
 from upsales_fortnox.jobs.outcomes import (
-    Failed,
-    Finished,
-    Lost,
     OutcomeRecorder,
-    Released,
-    RunOutcome,
     outcome_label,
 )
 from upsales_fortnox.jobs.presence_losses import PresenceLosses
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, OutcomeSavedLeaseLost, RunningJob
 from upsales_fortnox.jobs.store.job_store import JobStore
+from upsales_fortnox.jobs.turn import TurnJobs
 
 logger = logging.getLogger(__name__)
 
@@ -103,13 +101,15 @@ class Worker:
             claim_grace=timedelta(seconds=2 * settings.worker_poll_seconds),
             on_presence_lost=self._presence_lost,
         )
-        #: The heartbeats of the jobs running now.
-        self._heartbeats: set[Heartbeat] = set()
         self._presence_losses = PresenceLosses()
         jitter = rng or random.Random()  # not security
         self._outcomes = OutcomeRecorder(self._store, settings, jitter)
-        self._grace_seconds = shutdown_grace_seconds
-        self._heartbeat_seconds = heartbeat_seconds or settings.job_lease_seconds / 3
+        self._handler_runs = HandlerRuns(
+            self._store,
+            self._presence_losses,
+            heartbeat_seconds=heartbeat_seconds or settings.job_lease_seconds / 3,
+            grace_seconds=shutdown_grace_seconds,
+        )
         self._jobs_per_turn = jobs_per_turn
         self._jobs_per_batch = max(1, jobs_per_batch)
         self._on_outcome = on_outcome
@@ -202,65 +202,106 @@ class Worker:
     # One installation
 
     async def _serve(self, installation_id: uuid.UUID) -> int:
-        """Run the installation's due jobs one by one, then give its lease back.
+        """Run the installation's due jobs in a turn (:mod:`.turn`: up to
+        ``settings.worker_jobs_per_installation`` side by side where their kinds allow), then
+        give its lease back; returns how many job runs ended.
 
         Due jobs are read a few at a time (``jobs_per_batch``) and still started one by one,
         each checked again to be due and fenced by the lease; a batch shorter than asked for
-        is the last of the turn. ``turn_cache`` lives as long as
-        this turn; the jobs' handlers may keep per-installation objects in it.
+        is the last of the turn. ``turn_cache`` lives as long as this turn; the jobs' handlers
+        may keep per-installation objects in it.
         """
-        log_extra = {"installation_id": str(installation_id)}
-        processed = 0
+        turn = TurnJobs(
+            partial(self._store.due_jobs, installation_id),
+            self._registry.side_by_side,
+            lanes=self._settings.worker_jobs_per_installation,
+            per_turn=self._jobs_per_turn,
+            per_batch=self._jobs_per_batch,
+        )
         turn_cache: dict[str, Any] = {}
         self._presence_losses.serving(installation_id)
         try:
-            more_due = True
-            while (
-                more_due
-                and processed < self._jobs_per_turn
-                and self._still_serving(installation_id)
-            ):
-                asked = min(self._jobs_per_batch, self._jobs_per_turn - processed)
-                batch = await self._store.due_jobs(installation_id, asked)
-                # A short batch was all that was due: the turn ends with it (what its jobs
-                # queue, or what arrives meanwhile, comes in the installation's next turn).
-                more_due = len(batch) == asked
-                progressed = False
-                started: RunningJob | None = None  # with the previous job's outcome
-                for position, due in enumerate(batch):
-                    job, started = started, None
-                    if job is None:
-                        if not self._still_serving(installation_id):
-                            break
-                        if due.lease_expired and due.attempts >= due.max_attempts:
-                            if await self._outcomes.bury_expired(installation_id, due):
-                                processed += 1
-                                progressed = True
-                            continue
-                        job = await self._store.start(installation_id, due)
-                        if job is None:  # no longer due as read: done, merged or parked
-                            continue
-                    following = self._next_to_start(batch, position, processed + 1)
-                    try:
-                        started = await self._run_job(job, turn_cache, then=following)
-                    except OutcomeSavedLeaseLost:
-                        processed += 1
-                        raise
-                    processed += 1
-                    progressed = True
-                if not progressed:
-                    break
-        except LeaseLost:
-            logger.warning("lost the installation lease; stopping its jobs", extra=log_extra)
-        except Exception:
-            logger.exception("serving the installation failed", extra=log_extra)
+            lanes = [self._lane(installation_id, turn, turn_cache) for _ in range(turn.lanes)]
+            return sum(await asyncio.gather(*lanes))
         finally:
             self._presence_losses.served(installation_id)
             try:
                 await self._store.release_installation(installation_id)
             except Exception:
-                logger.exception("releasing the installation lease failed", extra=log_extra)
+                logger.exception(
+                    "releasing the installation lease failed",
+                    extra={"installation_id": str(installation_id)},
+                )
+
+    async def _lane(
+        self, installation_id: uuid.UUID, turn: TurnJobs, turn_cache: dict[str, Any]
+    ) -> int:
+        """One runner of the turn: runs the jobs the turn hands it one at a time, a job's
+        outcome saved with the start of the runner's next one when that may start then;
+        returns how many job runs ended. A lost lease, or a failure here, ends the turn."""
+        processed = 0
+        pending: DueJob | None = None  # handed to this runner, not started yet
+        started: tuple[DueJob, RunningJob] | None = None  # started with the last outcome
+        try:
+            while True:
+                if started is not None:
+                    (due, job), started = started, None
+                else:
+                    taken, pending = pending or await turn.next(), None
+                    if taken is None:
+                        break
+                    due = taken
+                    maybe_job, ended = await self._start(installation_id, turn, due)
+                    processed += ended
+                    if maybe_job is None:
+                        continue
+                    job = maybe_job
+                handed_next: list[DueJob] = []
+                try:
+                    then = partial(_hand_next, turn, due, handed_next)
+                    next_job = await self._run_job(job, turn_cache, then=then)
+                except OutcomeSavedLeaseLost:
+                    processed += 1
+                    raise
+                finally:
+                    pending = handed_next[0] if handed_next else None
+                    await turn.ended(due)
+                processed += 1
+                if next_job is not None and pending is not None:
+                    started, pending = (pending, next_job), None
+        except LeaseLost:
+            logger.warning(
+                "lost the installation lease; stopping its jobs",
+                extra={"installation_id": str(installation_id)},
+            )
+        except Exception:
+            logger.exception(
+                "serving the installation failed", extra={"installation_id": str(installation_id)}
+            )
+        await turn.stop()
+        if pending is not None:
+            await turn.ended(pending, started=False)
         return processed
+
+    async def _start(
+        self, installation_id: uuid.UUID, turn: TurnJobs, due: DueJob
+    ) -> tuple[RunningJob | None, int]:
+        """Start the job handed out, and the job runs this ended (1: it was buried instead, its
+        last attempt's worker having stopped). No job when it was not started: buried, not due
+        as read any more (done, merged or parked), or the turn is over (left for the next)."""
+        job = None
+        buried = False
+        try:
+            if turn.stopped or not self._still_serving(installation_id):
+                await turn.stop()
+            elif _to_bury(due):
+                buried = await self._outcomes.bury_expired(installation_id, due)
+            else:
+                job = await self._store.start(installation_id, due)
+        finally:
+            if job is None:
+                await turn.ended(due, started=False)
+        return job, int(buried)
 
     def _still_serving(self, installation_id: uuid.UUID) -> bool:
         """Neither stopping nor holding the installation from before the presence ended."""
@@ -268,24 +309,18 @@ class Worker:
             installation_id
         )
 
-    def _next_to_start(self, batch: list[DueJob], position: int, ended: int) -> DueJob | None:
-        """The job to start in the transaction that records the one at ``position``: the next
-        of the batch, unless the turn ends there (``jobs_per_turn``) or it is to be buried.
-        (A stop is checked again when the outcome is recorded.)"""
-        if position + 1 >= len(batch) or ended >= self._jobs_per_turn:
-            return None
-        following = batch[position + 1]
-        if following.lease_expired and following.attempts >= following.max_attempts:
-            return None
-        return following
-
     # One job
 
     async def _run_job(
-        self, job: RunningJob, turn_cache: dict[str, Any], *, then: DueJob | None = None
+        self,
+        job: RunningJob,
+        turn_cache: dict[str, Any],
+        *,
+        then: Callable[[], DueJob | None] = lambda: None,
     ) -> RunningJob | None:
-        """Run the job and record its outcome; returns ``then`` if it was started as the
-        outcome was recorded (see :meth:`JobStore.complete`)."""
+        """Run the job and record its outcome; returns the job ``then()`` (asked once the
+        handler has ended) gave, if it was started as the outcome was recorded (see
+        :meth:`JobStore.complete`)."""
         log_extra = {"installation_id": str(job.installation_id), "job_id": job.job_id}
         logger.info(
             "job %s started (kind %s, attempt %d of %d%s)",
@@ -318,14 +353,14 @@ class Worker:
             turn_cache=turn_cache,
         )
         started = time.monotonic()
-        outcome = await self._execute(job, handler(context))
+        outcome = await self._handler_runs.execute(job, handler(context), self._stop_waiter)
         if self._on_outcome is not None:
             self._on_outcome(job.kind, outcome_label(job, outcome), time.monotonic() - started)
         return await self._outcomes.record(
             job,
             outcome,
             log_extra,
-            then,
+            then(),
             context.completion_writes,
             stopping=self._stop.is_set(),  # it may have been set while the job ran
         )
@@ -335,57 +370,26 @@ class Worker:
         other workers may take its installations over at once, so its running jobs stop now
         (each runs again under whoever holds the installation next)."""
         self._presence_losses.ended()
-        if self._heartbeats:
+        if self._handler_runs.running:
             logger.warning(
                 "the worker's presence in the database ended; its %d running jobs stop",
-                len(self._heartbeats),
+                self._handler_runs.running,
                 extra={"code": "worker_presence_lost"},
             )
-        for heartbeat in list(self._heartbeats):
-            heartbeat.lose()
+        self._handler_runs.lose_all()
 
-    async def _execute(self, job: RunningJob, run: Awaitable[Any]) -> RunOutcome:
-        """Run the handler under a heartbeat; on stop, wait out the grace period, then cancel."""
-        with writes_under_lease(self._store, job, self._heartbeat_seconds, self._presence_losses):
-            handler_task = asyncio.ensure_future(run)  # the task keeps the check
-        heartbeat = Heartbeat(self._store, job, handler_task, self._heartbeat_seconds)
-        self._heartbeats.add(heartbeat)
-        if self._presence_losses.held_from_before_a_loss(job.installation_id):
-            heartbeat.lose()  # started along with the last outcome, after the presence ended
-        try:
-            stop_waiter = self._stop_waiter
-            if stop_waiter is None:
-                await asyncio.wait({handler_task})
-            else:
-                await asyncio.wait({handler_task, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
-            if not handler_task.done() and self._grace_seconds > 0:
-                logger.info(
-                    "stopping: the running job may finish within %.0f s",
-                    self._grace_seconds,
-                    extra={"installation_id": str(job.installation_id), "job_id": job.job_id},
-                )
-                await asyncio.wait({handler_task}, timeout=self._grace_seconds)
-            if not handler_task.done():
-                handler_task.cancel()
-                await asyncio.gather(handler_task, return_exceptions=True)
-                if not heartbeat.lost:
-                    return Released()
-        except asyncio.CancelledError:
-            handler_task.cancel()
-            raise
-        finally:
-            self._heartbeats.discard(heartbeat)
-            await heartbeat.stop()  # after any renewal in flight, never inside one
-        if heartbeat.lost:
-            return Lost()
-        if handler_task.cancelled():
-            return Failed(asyncio.CancelledError("the handler was cancelled"))
-        error = handler_task.exception()
-        if isinstance(error, LeaseLost):
-            return Lost()
-        if error is not None:
-            return Failed(error)
-        try:
-            return Finished.returning(handler_task.result())
-        except Exception as exc:  # its to_json failed: as if the handler had raised
-            return Failed(exc)
+
+def _to_bury(due: DueJob) -> bool:
+    """The job's last attempt ran out with its worker's lease: it is buried, not run."""
+    return due.lease_expired and due.attempts >= due.max_attempts
+
+
+def _hand_next(turn: TurnJobs, ending: DueJob, handed: list[DueJob]) -> DueJob | None:
+    """Asked as ``ending``'s outcome is saved: the job handed to its runner next (appended to
+    ``handed``), if one may start then; it is returned to start in that same transaction,
+    unless it is to be buried."""
+    following = turn.next_with(ending)
+    if following is None:
+        return None
+    handed.append(following)
+    return None if _to_bury(following) else following

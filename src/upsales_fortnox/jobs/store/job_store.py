@@ -122,7 +122,10 @@ class JobStore:
         params = {"p_installation_id": installation_id, "p_now": self._clock(), "p_limit": limit}
         async with one_statement(self._engine) as connection:
             rows = (await connection.execute(DUE_JOBS, params)).all()
-        return [DueJob(row.id, row.status, row.attempts, row.max_attempts) for row in rows]
+        return [
+            DueJob(row.id, row.status, row.attempts, row.max_attempts, row.kind, row.entity_id)
+            for row in rows
+        ]
 
     async def start(self, installation_id: uuid.UUID, due: DueJob) -> RunningJob | None:
         """Mark the job running under our lease and open an attempt for it, in one transaction.

@@ -76,7 +76,14 @@ def _owned() -> ColumnElement[bool]:
 
 
 DUE_JOBS = (
-    select(JOBS.c.id, JOBS.c.status, JOBS.c.attempts, JOBS.c.max_attempts)
+    select(
+        JOBS.c.id,
+        JOBS.c.status,
+        JOBS.c.attempts,
+        JOBS.c.max_attempts,
+        JOBS.c.kind,
+        JOBS.c.entity_id,
+    )
     .where(
         JOBS.c.installation_id == _param("installation_id", JOBS.c.installation_id),
         _due(),

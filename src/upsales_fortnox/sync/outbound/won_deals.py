@@ -22,11 +22,13 @@ The deal's links go one way, through the links repository's
 :class:`~upsales_fortnox.links.repository.won_deal_links.WonDealLinks`: read (with the intent),
 the company's and products' links saved as they are made (:mod:`.deal_customer`,
 :mod:`.article_numbers`), and the order link saved with the job's completion when run as a job.
+Won deals run side by side; those that may make what deals share take turns (:mod:`.deals_apart`).
 """
 
 from __future__ import annotations
 
 import uuid
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from functools import partial
 
@@ -63,6 +65,7 @@ from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.sync.outbound.article_numbers import resolve_article_numbers
 from upsales_fortnox.sync.outbound.deal_customer import ensure_customer
+from upsales_fortnox.sync.outbound.deals_apart import deal_links_apart
 from upsales_fortnox.sync.outbound.earlier_create import find_earlier_document, intent_recorded
 from upsales_fortnox.sync.outbound.fortnox_documents import (
     RowsOutdated,
@@ -83,7 +86,7 @@ def register_won_deal_handler(registry: HandlerRegistry, services: Services) -> 
     async def order_job(ctx: JobContext) -> WonDealResult:
         return await sync_won_order(services, ctx.installation_id, upsales_id(ctx), job=ctx)
 
-    registry.register(JobKind.UPSALES_ORDER, order_job)
+    registry.register(JobKind.UPSALES_ORDER, order_job, side_by_side=True)  # see .deals_apart
 
 
 def upsales_id(ctx: JobContext) -> int:
@@ -103,17 +106,34 @@ async def sync_won_order(
         return WonDealResult(order_id, "skipped", "the order no longer exists in Upsales")
     gate = order_gate(order)
     sent_as = fortnox_type_for(context.settings.sync_type)
-    deal_links = WonDealLinks(
-        services.session_factory,
-        installation_id,
-        with_completion=job.save_with_completion if job is not None else None,
-    )
-    links = await deal_links.read(
-        order.id,
-        order.client.id if order.client is not None else None,
-        required_product_ids(order.orderRow or [], context.settings.product_bundles),
-        intent=sent_as if gate is None else None,
-    )
+    product_ids = required_product_ids(order.orderRow or [], context.settings.product_bundles)
+
+    def links_of(with_completion: bool) -> WonDealLinks:
+        saving = job.save_with_completion if job is not None and with_completion else None
+        return WonDealLinks(services.session_factory, installation_id, with_completion=saving)
+
+    async def read(deal_links: WonDealLinks) -> DealLinks:
+        company_id = order.client.id if order.client is not None else None
+        intent = sent_as if gate is None else None
+        return await deal_links.read(order.id, company_id, product_ids, intent=intent)
+
+    beside = job.turn_cache if job is not None and gate is None else None
+    async with AsyncExitStack() as held:  # the lock of deals that may share what they write
+        deal_links, links = await deal_links_apart(held, beside, links_of, read, product_ids)
+        return await _sync_linked(services, context, order, gate, sent_as, deal_links, links)
+
+
+async def _sync_linked(
+    services: Services,
+    context: InstallationContext,
+    order: Order,
+    gate: NoChange | None,
+    sent_as: FortnoxType,
+    deal_links: WonDealLinks,
+    links: DealLinks,
+) -> WonDealResult:
+    """The deal synced, its links read (``gate``: why it is not sent, if it is not)."""
+    order_id = order.id
     link = links.order
     linked = FortnoxRef(link.fortnox_type, link.fortnox_id) if link is not None else None
     if gate is not None:

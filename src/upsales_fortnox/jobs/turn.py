@@ -1,0 +1,156 @@
+"""Which of an installation's due jobs runs next, in one turn of its lease, and beside what.
+
+A turn hands the installation's due jobs out in ``(run_after, id)`` order to up to ``lanes``
+runners. A job of a kind registered ``side_by_side`` starts while others of such kinds run,
+unless one of them is a job of its own kind and entity (a newer change of a deal waits for the
+run of the older one); a job of any other kind starts only when nothing runs, and nothing starts
+while it runs. So an entity's jobs still run one after another in their order, kinds that may
+depend on each other never overlap, and the jobs after one that cannot start yet wait for it
+(the order is kept: nothing overtakes it).
+
+Running side by side is what lets a busy installation reach its Fortnox rate budget when every
+API call takes its time: while one won deal waits for Fortnox's answer, the next ones are read
+and wait for their places in the budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from upsales_fortnox.jobs.runs import DueJob
+
+ReadDue = Callable[[int], Awaitable[list[DueJob]]]
+"""Reads up to that many of the installation's due jobs, in order."""
+
+
+class TurnJobs:
+    """The due jobs of one turn, handed to its runners (a runner calls :meth:`next`, or
+    :meth:`next_with` as its job ends, and :meth:`ended` once the job's outcome is saved).
+
+    The turn ends when ``per_turn`` jobs were handed out, when a batch shorter than asked for
+    was all that was due (what comes meanwhile is the next turn's), when a batch brings nothing
+    that was not tried already, or on :meth:`stop`."""
+
+    def __init__(
+        self,
+        read_due: ReadDue,
+        side_by_side: Callable[[str], bool],
+        *,
+        lanes: int,
+        per_turn: int,
+        per_batch: int,
+    ) -> None:
+        self._read_due = read_due
+        self._side_by_side = side_by_side
+        self._lanes = max(1, lanes)
+        self._per_turn = per_turn
+        self._per_batch = max(1, per_batch)
+        self._waiting: deque[DueJob] = deque()
+        self._running: dict[int, DueJob] = {}
+        """Handed out, outcome not saved yet, by job id."""
+        self._not_started: set[int] = set()
+        """Jobs a runner could not start (no longer due as read): not handed out again."""
+        self._handed_out = 0
+        self._more_due = True
+        self._stopped = False
+        self._reading = False
+        self._changed = asyncio.Condition()
+
+    @property
+    def lanes(self) -> int:
+        return self._lanes
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    async def next(self) -> DueJob | None:
+        """The next job this runner runs (handed out: it counts as running), once it may start;
+        None when the turn is over for this runner."""
+        async with self._changed:
+            while True:
+                if self._over():
+                    return None
+                if self._waiting:
+                    if self._fits(self._waiting[0]):
+                        return self._hand_out()
+                elif not self._more_due:
+                    return None
+                elif not self._reading and self._may_read_ahead():
+                    await self._read_batch()
+                    continue
+                await self._changed.wait()
+
+    def next_with(self, ending: DueJob) -> DueJob | None:
+        """For the runner whose job ``ending`` is about to be saved done: the job to start in
+        that same transaction, handed out, if it may start as ``ending`` ends; else None (the
+        runner asks :meth:`next` once ``ending`` has :meth:`ended`)."""
+        if self._over() or not self._waiting:
+            return None
+        if not self._fits(self._waiting[0], leaving=ending.job_id):
+            return None
+        return self._hand_out()
+
+    async def ended(self, due: DueJob, *, started: bool = True) -> None:
+        """The run of ``due`` is over (its outcome saved, or it was not started: ``started``
+        False, it is not handed out again this turn)."""
+        async with self._changed:
+            self._running.pop(due.job_id, None)
+            if not started:
+                self._not_started.add(due.job_id)
+            self._changed.notify_all()
+
+    async def stop(self) -> None:
+        """No more jobs are handed out (the lease was lost, or the worker stops)."""
+        async with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+
+    def _over(self) -> bool:
+        return self._stopped or self._handed_out >= self._per_turn
+
+    def _fits(self, due: DueJob, *, leaving: int | None = None) -> bool:
+        running = [job for job_id, job in self._running.items() if job_id != leaving]
+        if not running:
+            return True
+        if len(running) >= self._lanes or not self._side_by_side(due.kind):
+            return False
+        return all(
+            self._side_by_side(job.kind) and (job.kind, job.entity_id) != (due.kind, due.entity_id)
+            for job in running
+        )
+
+    def _may_read_ahead(self) -> bool:
+        """The next batch is read while jobs run only if they may have others beside them
+        (else it is read once they are done, as it would be one job at a time)."""
+        return all(self._side_by_side(job.kind) for job in self._running.values())
+
+    def _hand_out(self) -> DueJob:
+        due = self._waiting.popleft()
+        self._running[due.job_id] = due
+        self._handed_out += 1
+        return due
+
+    async def _read_batch(self) -> None:
+        """Reads the next batch (the lock is let go meanwhile: other runners' jobs end)."""
+        asked = min(self._per_batch, self._per_turn - self._handed_out)
+        self._reading = True
+        self._changed.release()
+        try:
+            batch = await self._read_due(asked)
+        finally:
+            await self._changed.acquire()
+            self._reading = False
+            self._changed.notify_all()
+        # A short batch was all that was due: the turn ends with it.
+        self._more_due = len(batch) == asked
+        fresh = [
+            due
+            for due in batch
+            if due.job_id not in self._running and due.job_id not in self._not_started
+        ]
+        if not fresh:
+            self._more_due = False  # nothing new to start: the next turn reads again
+        self._waiting.extend(fresh)
