@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from upsales_fortnox.jobs.heartbeat import Heartbeat, writes_under_lease
@@ -44,13 +44,19 @@ class HandlerRuns:
         for heartbeat in list(self._heartbeats):
             heartbeat.lose()
 
+    def writes_checked(self, job: RunningJob) -> AbstractContextManager[None]:
+        """Around the creation of the job's handler task: the task keeps the check that its
+        writes are sent only under the job's leases (``writes_under_lease``)."""
+        return writes_under_lease(self._store, job, self._heartbeat_seconds, self._presence_losses)
+
     async def execute(
-        self, job: RunningJob, run: Awaitable[Any], stop_waiter: asyncio.Future[Any] | None
+        self,
+        job: RunningJob,
+        handler_task: asyncio.Future[Any],
+        stop_waiter: asyncio.Future[Any] | None,
     ) -> RunOutcome:
-        """Run the handler under a heartbeat; once ``stop_waiter`` is done (the worker stops),
-        wait out the grace period, then cancel it."""
-        with writes_under_lease(self._store, job, self._heartbeat_seconds, self._presence_losses):
-            handler_task = asyncio.ensure_future(run)  # the task keeps the check
+        """Run the handler (its task made under :meth:`writes_checked`) under a heartbeat; once
+        ``stop_waiter`` is done (the worker stops), wait out the grace period, then cancel it."""
         heartbeat = Heartbeat(self._store, job, handler_task, self._heartbeat_seconds)
         self._heartbeats.add(heartbeat)
         if self._presence_losses.held_from_before_a_loss(job.installation_id):

@@ -353,7 +353,10 @@ class Worker:
             turn_cache=turn_cache,
         )
         started = time.monotonic()
-        outcome = await self._handler_runs.execute(job, handler(context), self._stop_waiter)
+        with self._handler_runs.writes_checked(job):
+            # made here, so the task's chain of callers is the worker's own
+            handler_task = asyncio.ensure_future(handler(context))
+        outcome = await self._handler_runs.execute(job, handler_task, self._stop_waiter)
         if self._on_outcome is not None:
             self._on_outcome(job.kind, outcome_label(job, outcome), time.monotonic() - started)
         return await self._outcomes.record(
