@@ -274,11 +274,13 @@ class Worker:
                 "lost the installation lease; stopping its jobs",
                 extra={"installation_id": str(installation_id)},
             )
+            await turn.stop()
         except Exception:
             logger.exception(
                 "serving the installation failed", extra={"installation_id": str(installation_id)}
             )
-        await turn.stop()
+            await turn.stop()
+        # A runner out of jobs leaves the turn on: a job handed to another may still start.
         if pending is not None:
             await turn.ended(pending, started=False)
         return processed
