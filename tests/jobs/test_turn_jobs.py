@@ -191,7 +191,7 @@ async def test_the_next_batch_is_read_while_side_by_side_jobs_run() -> None:
     turn = _turn(due, lanes=2, per_batch=1)
     assert await _bounded(turn.next()) == first
     assert await _bounded(turn.next()) == second  # read while ``first`` runs
-    assert due.asked == [1, 1]
+    assert due.asked == [1, 1, 1]  # and once more as ``second`` left none waiting: nothing
 
 
 async def test_the_next_batch_waits_while_a_job_of_another_kind_runs() -> None:
@@ -204,7 +204,7 @@ async def test_the_next_batch_waits_while_a_job_of_another_kind_runs() -> None:
     assert due.asked == [1]  # not read ahead beside ``alone``
     await turn.ended(alone)
     assert await _bounded(reader) == second
-    assert due.asked == [1, 1]
+    assert due.asked == [1, 1, 1]  # and once more as ``second`` left none waiting: nothing
 
 
 async def test_runners_end_jobs_while_a_batch_is_read() -> None:
@@ -230,11 +230,11 @@ async def test_per_turn_caps_the_jobs_handed_out() -> None:
     turn = _turn(due, lanes=1, per_turn=3, per_batch=2)
     assert await _bounded(turn.next()) == jobs[0]
     assert turn.next_with(jobs[0]) == jobs[1]
-    await turn.ended(jobs[0])
-    assert turn.next_with(jobs[1]) is None  # nothing waiting: the runner asks ``next``
+    await turn.ended(jobs[0])  # none left waiting: read ahead, only what the cap leaves
+    assert due.asked == [2, 1]
+    assert turn.next_with(jobs[1]) == jobs[2]
     await turn.ended(jobs[1])
-    assert await _bounded(turn.next()) == jobs[2]
-    assert due.asked == [2, 1]  # the third read asks only for what the cap leaves
+    assert turn.next_with(jobs[2]) is None  # the cap
     await turn.ended(jobs[2])
     assert await _bounded(turn.next()) is None
     assert due.asked == [2, 1]
@@ -271,3 +271,36 @@ async def test_one_lane_hands_out_one_job_at_a_time() -> None:
     assert await _still_waiting(second_runner)
     await turn.ended(first)
     assert await _bounded(second_runner) == second
+
+
+async def test_jobs_are_read_ahead_as_runners_take_the_last_waiting() -> None:
+    """With fewer jobs waiting than runners, the next batch is read as a job is handed out or
+    one ends, so a runner's next job is there to start as its last one's outcome is saved; the
+    read asks for a batch beyond the jobs still waiting (a real read answers them again)."""
+    jobs = [_due(number) for number in range(1, 6)]
+    due = FakeDue(jobs[:3], jobs[3:])
+    turn = _turn(due, lanes=2, per_batch=3)
+    assert await _bounded(turn.next()) == jobs[0]
+    assert due.asked == [3]  # two wait, as many as the runners: no read yet
+    assert await _bounded(turn.next()) == jobs[1]
+    assert due.asked == [3, 4]  # one waits: read beyond it
+    assert turn.next_with(jobs[0]) == jobs[2]
+    await turn.ended(jobs[0])
+    assert turn.next_with(jobs[1]) == jobs[3]  # there though the first batch is all out
+
+
+async def test_a_job_whose_outcome_is_saved_holds_no_runner_but_keeps_its_entity() -> None:
+    first, second = _due(1), _due(2)
+    other, fifth, same = _due(3), _due(5), _due(4, entity_id="entity-1")
+    turn = _turn(FakeDue([first, second, other, fifth, same]), lanes=2)
+    assert await _bounded(turn.next()) == first
+    assert await _bounded(turn.next()) == second
+    assert turn.next_with(first) == other  # ``first``'s outcome is being saved: no runner
+    assert turn.next_with(second) == fifth  # so two run beside the two being saved
+    reader = asyncio.create_task(turn.next())
+    assert await _still_waiting(reader)  # ``same`` waits for ``first`` to end, and a runner
+    await turn.ended(first)
+    await turn.ended(second)
+    assert await _still_waiting(reader)
+    await turn.ended(other)
+    assert await _bounded(reader) == same

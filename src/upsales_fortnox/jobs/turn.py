@@ -8,6 +8,11 @@ while it runs. So an entity's jobs still run one after another in their order, k
 depend on each other never overlap, and the jobs after one that cannot start yet wait for it
 (the order is kept: nothing overtakes it).
 
+A runner's next job is handed out as its job's outcome is saved, to start in that transaction;
+the job being saved holds no runner any more but keeps its entity until it has ended. So that
+the next job is there, the next batch is read as soon as fewer jobs wait than there are runners
+(while the running ones may have others beside them).
+
 Running side by side is what lets a busy installation reach its Fortnox rate budget when every
 API call takes its time: while one won deal waits for Fortnox's answer, the next ones are read
 and wait for their places in the budget.
@@ -49,6 +54,9 @@ class TurnJobs:
         self._per_batch = max(1, per_batch)
         self._waiting: deque[DueJob] = deque()
         self._running: dict[int, DueJob] = {}
+        self._saving: set[int] = set()
+        """Running jobs whose handler has ended and whose outcome is being saved with the start
+        of their runner's next job: they hold no runner, but keep their entity until ended."""
         """Handed out, outcome not saved yet, by job id."""
         self._not_started: set[int] = set()
         """Jobs a runner could not start (no longer due as read): not handed out again."""
@@ -75,7 +83,10 @@ class TurnJobs:
                     return None
                 if self._waiting:
                     if self._fits(self._waiting[0]):
-                        return self._hand_out()
+                        due = self._hand_out()
+                        if self._runs_low():
+                            await self._read_batch()
+                        return due
                 elif not self._more_due:
                     return None
                 elif not self._reading and self._may_read_ahead():
@@ -91,6 +102,7 @@ class TurnJobs:
             return None
         if not self._fits(self._waiting[0], leaving=ending.job_id):
             return None
+        self._saving.add(ending.job_id)
         return self._hand_out()
 
     async def ended(self, due: DueJob, *, started: bool = True) -> None:
@@ -98,6 +110,9 @@ class TurnJobs:
         False, it is not handed out again this turn)."""
         async with self._changed:
             self._running.pop(due.job_id, None)
+            self._saving.discard(due.job_id)
+            if started and self._runs_low():  # the waiting ones went to runners' next jobs
+                await self._read_batch()
             if not started:
                 self._not_started.add(due.job_id)
             self._changed.notify_all()
@@ -115,7 +130,8 @@ class TurnJobs:
         running = [job for job_id, job in self._running.items() if job_id != leaving]
         if not running:
             return True
-        if len(running) >= self._lanes or not self._side_by_side(due.kind):
+        runners = sum(1 for job in running if job.job_id not in self._saving)
+        if runners >= self._lanes or not self._side_by_side(due.kind):
             return False
         return all(
             self._side_by_side(job.kind) and (job.kind, job.entity_id) != (due.kind, due.entity_id)
@@ -127,6 +143,18 @@ class TurnJobs:
         (else it is read once they are done, as it would be one job at a time)."""
         return all(self._side_by_side(job.kind) for job in self._running.values())
 
+    def _runs_low(self) -> bool:
+        """Fewer jobs wait than there are runners, while more may be due and the running ones
+        may have others beside them: the next batch is read before the last are handed out, so
+        a runner's next job can still start in the transaction that saves its last one."""
+        return (
+            len(self._waiting) < self._lanes
+            and self._more_due
+            and not self._reading
+            and not self._over()
+            and self._may_read_ahead()
+        )
+
     def _hand_out(self) -> DueJob:
         due = self._waiting.popleft()
         self._running[due.job_id] = due
@@ -135,7 +163,10 @@ class TurnJobs:
 
     async def _read_batch(self) -> None:
         """Reads the next batch (the lock is let go meanwhile: other runners' jobs end)."""
-        asked = min(self._per_batch, self._per_turn - self._handed_out)
+        waiting = len(self._waiting)  # read again at the batch's head (they are still due)
+        asked = min(self._per_batch + waiting, self._per_turn - self._handed_out)
+        if asked <= waiting:
+            return
         self._reading = True
         self._changed.release()
         try:
@@ -146,11 +177,8 @@ class TurnJobs:
             self._changed.notify_all()
         # A short batch was all that was due: the turn ends with it.
         self._more_due = len(batch) == asked
-        fresh = [
-            due
-            for due in batch
-            if due.job_id not in self._running and due.job_id not in self._not_started
-        ]
+        known = {*self._running, *self._not_started, *(due.job_id for due in self._waiting)}
+        fresh = [due for due in batch if due.job_id not in known]
         if not fresh:
             self._more_due = False  # nothing new to start: the next turn reads again
         self._waiting.extend(fresh)
