@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.models.link import CustomFieldId
@@ -58,17 +59,34 @@ async def store_field_ids(
     found: Mapping[str, int | None],
     resolved_at: datetime,
 ) -> None:
-    """Cache the ids just looked up (alias → id, None when absent), replacing older ones."""
-    for alias, field_id in found.items():
-        await session.merge(
-            CustomFieldId(
-                installation_id=installation_id,
-                entity=entity,
-                alias=alias,
-                field_id=field_id,
-                resolved_at=resolved_at,
-            )
+    """Cache the ids just looked up (alias → id, None when absent), replacing older ones: an
+    upsert, so two runs that looked them up at once (won deals side by side, or the API and a
+    worker) both store them."""
+    if not found:
+        return
+    connection = await session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(CustomFieldId).values(
+        [
+            {
+                "installation_id": installation_id,
+                "entity": entity,
+                "alias": alias,
+                "field_id": field_id,
+                "resolved_at": resolved_at,
+            }
+            for alias, field_id in sorted(found.items())
+        ]
+    )
+    await connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["installation_id", "entity", "alias"],
+            set_={
+                "field_id": statement.excluded.field_id,
+                "resolved_at": statement.excluded.resolved_at,
+            },
         )
+    )
 
 
 async def forget_field_ids(session: AsyncSession, installation_id: uuid.UUID, entity: str) -> None:
