@@ -304,3 +304,49 @@ async def test_a_job_whose_outcome_is_saved_holds_no_runner_but_keeps_its_entity
     assert await _still_waiting(reader)
     await turn.ended(other)
     assert await _bounded(reader) == same
+
+
+class _SecondReadHeld(FakeDue):
+    """The second read is held until ``release`` is set (``second_read`` tells it began), or
+    fails when ``fails`` is set."""
+
+    def __init__(self, *batches: list[DueJob], fails: bool = False) -> None:
+        super().__init__(*batches)
+        self.second_read = asyncio.Event()
+        self.release = asyncio.Event()
+        self.fails = fails
+
+    async def __call__(self, limit: int) -> list[DueJob]:
+        if len(self.asked) == 1:
+            self.second_read.set()
+            if self.fails:
+                self.asked.append(limit)
+                raise ConnectionError("the database went away")
+            await self.release.wait()
+        return await super().__call__(limit)
+
+
+async def test_a_read_ahead_that_fails_ends_the_reading_not_the_jobs_handed_out() -> None:
+    jobs = [_due(number) for number in range(1, 4)]
+    due = _SecondReadHeld(jobs[:2], [jobs[2]], fails=True)
+    turn = _turn(due, lanes=3, per_batch=2)
+    assert await _bounded(turn.next()) == jobs[0]  # the read ahead failed behind it
+    assert due.asked == [2, 3]
+    assert turn.next_with(jobs[0]) == jobs[1]
+    await turn.ended(jobs[0])  # no read any more, and no failure
+    assert due.asked == [2, 3]
+    assert await _bounded(turn.next()) is None  # the next turn reads again
+    assert not turn.stopped
+
+
+async def test_a_job_that_ends_while_a_batch_is_read_is_not_handed_out_again() -> None:
+    first, second, third = _due(1), _due(2), _due(3)
+    due = _SecondReadHeld([first, second], [first, third])  # read as ``first`` was still due
+    turn = _turn(due, lanes=3, per_batch=2)
+    handing = asyncio.create_task(turn.next())
+    await _bounded(due.second_read.wait())
+    await _bounded(turn.ended(first))
+    due.release.set()
+    assert await _bounded(handing) == first
+    assert [await _bounded(turn.next()) for _ in range(2)] == [second, third]
+    assert await _bounded(turn.next()) is None

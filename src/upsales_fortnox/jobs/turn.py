@@ -21,10 +21,13 @@ and wait for their places in the budget.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
 from upsales_fortnox.jobs.runs import DueJob
+
+logger = logging.getLogger(__name__)
 
 ReadDue = Callable[[int], Awaitable[list[DueJob]]]
 """Reads up to that many of the installation's due jobs, in order."""
@@ -64,6 +67,8 @@ class TurnJobs:
         self._more_due = True
         self._stopped = False
         self._reading = False
+        self._ended_in_read: set[int] = set()
+        """Jobs that ended while a batch was read: the batch may hold them as still due."""
         self._changed = asyncio.Condition()
 
     @property
@@ -85,7 +90,7 @@ class TurnJobs:
                     if self._fits(self._waiting[0]):
                         due = self._hand_out()
                         if self._runs_low():
-                            await self._read_batch()
+                            await self._read_ahead()
                         return due
                 elif not self._more_due:
                     return None
@@ -111,8 +116,10 @@ class TurnJobs:
         async with self._changed:
             self._running.pop(due.job_id, None)
             self._saving.discard(due.job_id)
+            if self._reading:
+                self._ended_in_read.add(due.job_id)
             if started and self._runs_low():  # the waiting ones went to runners' next jobs
-                await self._read_batch()
+                await self._read_ahead()
             if not started:
                 self._not_started.add(due.job_id)
             self._changed.notify_all()
@@ -161,6 +168,15 @@ class TurnJobs:
         self._handed_out += 1
         return due
 
+    async def _read_ahead(self) -> None:
+        """A read before the waiting jobs are all out: should it fail, the turn reads no more
+        (the jobs waiting, and those started, still run; the next turn reads again)."""
+        try:
+            await self._read_batch()
+        except Exception:
+            logger.warning("reading the next due jobs ahead failed", exc_info=True)
+            self._more_due = False
+
     async def _read_batch(self) -> None:
         """Reads the next batch (the lock is let go meanwhile: other runners' jobs end)."""
         waiting = len(self._waiting)  # read again at the batch's head (they are still due)
@@ -168,6 +184,7 @@ class TurnJobs:
         if asked <= waiting:
             return
         self._reading = True
+        self._ended_in_read.clear()
         self._changed.release()
         try:
             batch = await self._read_due(asked)
@@ -177,7 +194,12 @@ class TurnJobs:
             self._changed.notify_all()
         # A short batch was all that was due: the turn ends with it.
         self._more_due = len(batch) == asked
-        known = {*self._running, *self._not_started, *(due.job_id for due in self._waiting)}
+        known = {
+            *self._running,
+            *self._not_started,
+            *self._ended_in_read,
+            *(due.job_id for due in self._waiting),
+        }
         fresh = [due for due in batch if due.job_id not in known]
         if not fresh:
             self._more_due = False  # nothing new to start: the next turn reads again
