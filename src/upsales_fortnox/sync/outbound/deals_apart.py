@@ -14,8 +14,8 @@ the lock go (not with the job's completion), so the next deal under the lock fin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import asynccontextmanager
 from typing import Any
 
 from upsales_fortnox.links.repository.deal_link_read import DealLinks
@@ -37,22 +37,22 @@ def keeps_to_itself(links: DealLinks, product_ids: Collection[int]) -> bool:
     )
 
 
+@asynccontextmanager
 async def deal_links_apart(
-    held: AsyncExitStack,
     turn_cache: dict[str, Any] | None,
     links_of: Callable[[bool], WonDealLinks],
     read: Callable[[WonDealLinks], Awaitable[DealLinks]],
     product_ids: Collection[int],
-) -> tuple[WonDealLinks, DealLinks]:
+) -> AsyncIterator[tuple[WonDealLinks, DealLinks]]:
     """The deal's links, read (``read``) through ``links_of(True)`` (its order link saved with
-    the job's completion); for a deal that does not keep to itself, read again once the turn's
-    lock is held (``held`` lets it go) through ``links_of(False)`` (its order link saved at
-    once). ``turn_cache``: the job's (None: not run by a worker, nothing beside it)."""
+    the job's completion); for a deal that does not keep to itself, read again under the turn's
+    lock (held until the block ends) through ``links_of(False)`` (its order link saved at once).
+    ``turn_cache``: the job's (None: not run by a worker, nothing beside it)."""
     deal_links = links_of(True)
     links = await read(deal_links)
     if turn_cache is None or keeps_to_itself(links, product_ids):
-        return deal_links, links
-    lock = turn_cache.setdefault(TURN_LOCK_KEY, asyncio.Lock())
-    await held.enter_async_context(lock)
-    deal_links = links_of(False)
-    return deal_links, await read(deal_links)
+        yield deal_links, links
+        return
+    async with turn_cache.setdefault(TURN_LOCK_KEY, asyncio.Lock()):
+        deal_links = links_of(False)
+        yield deal_links, await read(deal_links)

@@ -28,7 +28,6 @@ Won deals run side by side; those that may make what deals share take turns (:mo
 from __future__ import annotations
 
 import uuid
-from contextlib import AsyncExitStack
 from dataclasses import replace
 from functools import partial
 
@@ -118,8 +117,7 @@ async def sync_won_order(
         return await deal_links.read(order.id, company_id, product_ids, intent=intent)
 
     beside = job.turn_cache if job is not None and gate is None else None
-    async with AsyncExitStack() as held:  # the lock of deals that may share what they write
-        deal_links, links = await deal_links_apart(held, beside, links_of, read, product_ids)
+    async with deal_links_apart(beside, links_of, read, product_ids) as (deal_links, links):
         return await _sync_linked(services, context, order, gate, sent_as, deal_links, links)
 
 
