@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from upsales_fortnox.core.db.upsert import upsert_insert
 from upsales_fortnox.models.operations import EndedConsoleSession
 
 _CLOCK_MARGIN: Final = timedelta(hours=1)
@@ -20,9 +20,8 @@ async def end_session(
 ) -> None:
     """Record the session as logged out of, and forget those expired for an hour (a margin
     for hosts whose clocks differ from the database's)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     await session.execute(
-        insert(EndedConsoleSession)
+        upsert_insert(session.get_bind().dialect.name, EndedConsoleSession)
         .values(nonce=nonce, expires_at=expires_at)
         .on_conflict_do_nothing(index_elements=["nonce"])
     )

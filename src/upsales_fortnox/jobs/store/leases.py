@@ -28,11 +28,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from upsales_fortnox.core.db.session_presence import is_present, present
+from upsales_fortnox.core.db.upsert import upsert_insert
 from upsales_fortnox.jobs.claim_share import Waiting, Workload
 from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
 from upsales_fortnox.models.installation import Installation
@@ -156,8 +156,7 @@ async def take_installation_leases(
     if not installation_ids:
         return []
     postgres = is_postgresql(session)
-    insert = postgresql.insert if postgres else sqlite.insert
-    statement = insert(InstallationLease).values(
+    statement = upsert_insert(session.get_bind().dialect.name, InstallationLease).values(
         [
             {"installation_id": installation_id, "owner": owner, "expires_at": expires_at}
             for installation_id in installation_ids

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from upsales_fortnox.core.db.upsert import upsert_insert
 from upsales_fortnox.models.link import CustomFieldId
 
 
@@ -65,8 +65,7 @@ async def store_field_ids(
     if not found:
         return
     connection = await session.connection()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(CustomFieldId).values(
+    statement = upsert_insert(connection.dialect.name, CustomFieldId).values(
         [
             {
                 "installation_id": installation_id,

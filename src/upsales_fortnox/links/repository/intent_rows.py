@@ -11,6 +11,7 @@ from typing import Final, cast
 from sqlalchemy import ColumnElement, Table, and_, null, or_
 from sqlalchemy.dialects import postgresql, sqlite
 
+from upsales_fortnox.core.db.upsert import upsert_insert
 from upsales_fortnox.models.link import DocumentIntent
 
 INTENTS = cast(Table, DocumentIntent.__table__)
@@ -18,7 +19,7 @@ INTENTS = cast(Table, DocumentIntent.__table__)
 
 def insert_intent_row(dialect: str) -> postgresql.Insert | sqlite.Insert:
     """An INSERT into the intents that can say what a conflict with an existing one does."""
-    return postgresql.insert(INTENTS) if dialect == "postgresql" else sqlite.insert(INTENTS)
+    return upsert_insert(dialect, INTENTS)
 
 
 NO_CUSTOMER_NOTE: Final = {

@@ -8,10 +8,10 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.core.db.upsert import upsert_insert
 from upsales_fortnox.domain.alert_rules import AlertCommand, AlertKind, Cause, Raise
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.operations import AlertState
@@ -48,9 +48,8 @@ async def apply(session: AsyncSession, commands: list[AlertCommand], now: dateti
 
 async def raise_cause(session: AsyncSession, cause: Cause, now: datetime) -> None:
     """Open the cause (again, if it was resolved); a cause open already stays as it is."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     await session.execute(
-        insert(AlertState)
+        upsert_insert(session.get_bind().dialect.name, AlertState)
         .values(
             cause=cause.key,
             kind=cause.kind.value,

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import Final, cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.core.db.upsert import upsert_insert
 from upsales_fortnox.models.job import ReconcileCheckpoint
 
 _CHECKPOINTS = cast(Table, ReconcileCheckpoint.__table__)
@@ -68,9 +68,8 @@ async def seed_checkpoints(
     """Start these topics at ``at``, each unless it has a checkpoint already (in the caller's
     transaction)."""
     connection = await session.connection()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(_CHECKPOINTS)
+        upsert_insert(connection.dialect.name, _CHECKPOINTS)
         .values(
             [
                 {

@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.core.db.upsert import upsert_insert
 from upsales_fortnox.models.link import SeenPayment
 
 _SEEN = cast(Table, SeenPayment.__table__)
@@ -33,8 +33,7 @@ async def remember_payments(
     now = utcnow()
     async with session_factory() as session:
         connection = await session.connection()
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(_SEEN).values(
+        statement = upsert_insert(connection.dialect.name, _SEEN).values(
             [
                 {
                     "installation_id": installation_id,
