@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.config import Settings
@@ -19,7 +19,7 @@ from upsales_fortnox.jobs import HandlerRegistry, Worker, enqueue
 from upsales_fortnox.jobs.store.presence import WorkerPresence
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import InstallationLease, JobAttempt, SyncJob
-from upsales_fortnox.vocabulary import InstallationStatus
+from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
 
 LEASE_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 2.0
@@ -183,3 +183,32 @@ async def connected_as(
         yield
     finally:
         await presence.close()
+
+
+async def simulate_crashed_run(
+    session_factory: async_sessionmaker[AsyncSession],
+    job_id: int,
+    clock: FakeClock,
+    *,
+    lease_left_seconds: float,
+) -> None:
+    """What a worker leaves behind when it dies mid-job: running, attempt open, lease ticking."""
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            update(SyncJob)
+            .where(SyncJob.id == job_id)
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=SyncJob.attempts + 1,
+                lease_owner="crashed-worker",
+                lease_expires_at=clock.now + timedelta(seconds=lease_left_seconds),
+            )
+        )
+        await session.execute(
+            insert(JobAttempt).values(
+                job_id=job_id,
+                number=1,
+                worker_id="crashed-worker",
+                started_at=clock.now - timedelta(seconds=LEASE_SECONDS),
+            )
+        )

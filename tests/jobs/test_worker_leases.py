@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, text, update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.database import advisory_lock_holders
@@ -24,6 +24,7 @@ from tests.jobs.support import (
     load_attempts,
     load_job,
     make_worker,
+    simulate_crashed_run,
 )
 from upsales_fortnox.core.db.clock import DatabaseClock, host_now
 from upsales_fortnox.integrations.errors import RetryableError
@@ -32,35 +33,10 @@ from upsales_fortnox.jobs import HandlerRegistry, JobContext, LeaseLost, Worker
 from upsales_fortnox.jobs.store.claims import InstallationClaims
 from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.jobs.store.presence import PRESENCE_LOCK_CLASS
-from upsales_fortnox.models.job import InstallationLease, JobAttempt, SyncJob
+from upsales_fortnox.models.job import InstallationLease, SyncJob
 from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
-
-
-async def _simulate_crashed_run(
-    session_factory: Factory, job_id: int, clock: FakeClock, *, lease_left_seconds: float
-) -> None:
-    """What a worker leaves behind when it dies mid-job: running, attempt open, lease ticking."""
-    async with session_factory() as session, session.begin():
-        await session.execute(
-            update(SyncJob)
-            .where(SyncJob.id == job_id)
-            .values(
-                status=JobStatus.RUNNING,
-                attempts=SyncJob.attempts + 1,
-                lease_owner="crashed-worker",
-                lease_expires_at=clock.now + timedelta(seconds=lease_left_seconds),
-            )
-        )
-        await session.execute(
-            insert(JobAttempt).values(
-                job_id=job_id,
-                number=1,
-                worker_id="crashed-worker",
-                started_at=clock.now - timedelta(seconds=LEASE_SECONDS),
-            )
-        )
 
 
 def _counting_registry(runs: list[tuple[int, int]]) -> HandlerRegistry:
@@ -75,7 +51,7 @@ async def test_job_of_a_crashed_worker_runs_again_exactly_once(session_factory: 
     clock = FakeClock()
     installation_id = await add_installation(session_factory)
     job_id = await add_job(session_factory, installation_id, clock)
-    await _simulate_crashed_run(session_factory, job_id, clock, lease_left_seconds=-1)
+    await simulate_crashed_run(session_factory, job_id, clock, lease_left_seconds=-1)
     runs: list[tuple[int, int]] = []
     worker = make_worker(session_factory, _counting_registry(runs), clock)
 
@@ -102,7 +78,7 @@ async def test_a_running_job_with_a_live_lease_is_left_alone(session_factory: Fa
     clock = FakeClock()
     installation_id = await add_installation(session_factory)
     job_id = await add_job(session_factory, installation_id, clock)
-    await _simulate_crashed_run(session_factory, job_id, clock, lease_left_seconds=30)
+    await simulate_crashed_run(session_factory, job_id, clock, lease_left_seconds=30)
     runs: list[tuple[int, int]] = []
     worker = make_worker(session_factory, _counting_registry(runs), clock)
 
@@ -120,7 +96,7 @@ async def test_a_crash_on_the_last_attempt_makes_the_job_dead(session_factory: F
     clock = FakeClock()
     installation_id = await add_installation(session_factory)
     job_id = await add_job(session_factory, installation_id, clock, max_attempts=1)
-    await _simulate_crashed_run(session_factory, job_id, clock, lease_left_seconds=-1)
+    await simulate_crashed_run(session_factory, job_id, clock, lease_left_seconds=-1)
     runs: list[tuple[int, int]] = []
     worker = make_worker(session_factory, _counting_registry(runs), clock)
 
@@ -615,7 +591,7 @@ async def test_a_worker_whose_host_clock_runs_ahead_leaves_a_connected_workers_l
     it would (the second half shows the test can tell)."""
     installation_id = await add_installation(pg_sessions)
     job_id = await add_job(pg_sessions, installation_id, FakeClock())
-    await _simulate_crashed_run(pg_sessions, job_id, FakeClock(), lease_left_seconds=30)
+    await simulate_crashed_run(pg_sessions, job_id, FakeClock(), lease_left_seconds=30)
     clock = DatabaseClock(lambda: host_now() + timedelta(seconds=2 * LEASE_SECONDS))
     runs: list[tuple[int, int]] = []
     worker = make_worker(pg_sessions, _counting_registry(runs), clock)  # type: ignore[arg-type]

@@ -11,7 +11,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -28,6 +27,7 @@ from tests.jobs.support import (
     job_settings,
     load_job,
     make_worker,
+    simulate_crashed_run,
 )
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
 from upsales_fortnox.jobs import worker as worker_module
@@ -198,29 +198,14 @@ async def test_side_by_side_jobs_of_different_entities_fill_the_lanes(
     assert [job_id for _, job_id in board.handed_out] == job_ids
 
 
-async def _recovered(session_factory: Factory, job_id: int, clock: FakeClock) -> None:
-    """The job's last run lost its worker: running under a lease that has expired (due again,
-    and no longer queued, so a newer change of its entity is queued beside it)."""
-    async with session_factory() as session, session.begin():
-        await session.execute(
-            update(SyncJob)
-            .where(SyncJob.id == job_id)
-            .values(
-                status=JobStatus.RUNNING,
-                attempts=1,
-                lease_owner="gone-worker",
-                lease_expires_at=clock.now - timedelta(seconds=1),
-            )
-        )
-
-
 async def test_jobs_of_one_kind_and_entity_never_overlap_and_nothing_overtakes(
     session_factory: Factory, board: Board
 ) -> None:
     clock = FakeClock()
     installation_id = await add_installation(session_factory)
     older = await add_job(session_factory, installation_id, clock, kind=SIDE, entity_id="x")
-    await _recovered(session_factory, older, clock)
+    # its last run lost its worker: due again, not queued, so a newer change is queued beside it
+    await simulate_crashed_run(session_factory, older, clock, lease_left_seconds=-1)
     newer = await add_job(session_factory, installation_id, clock, kind=SIDE, entity_id="x")
     other = await add_job(session_factory, installation_id, clock, kind=SIDE, entity_id="y")
     # The older run lasts until both other runners found ``newer`` may not start beside it
