@@ -350,3 +350,14 @@ async def test_a_job_that_ends_while_a_batch_is_read_is_not_handed_out_again() -
     assert await _bounded(handing) == first
     assert [await _bounded(turn.next()) for _ in range(2)] == [second, third]
     assert await _bounded(turn.next()) is None
+
+
+async def test_the_backlog_counts_the_jobs_read_and_a_batch_more_while_more_may_be_due() -> None:
+    full_batch = [_due(number) for number in range(1, 5)]
+    turn = _turn(FakeDue(full_batch, [_due(5)]), lanes=1, per_batch=4)
+    assert turn.backlog() == 4  # nothing read yet: a batch may be due
+    assert await _bounded(turn.next()) == full_batch[0]
+    assert turn.backlog() == 3 + 4  # three read and waiting; the batch was full: more may be
+    short = _turn(FakeDue([_due(1), _due(2)]), lanes=1, per_batch=4)
+    assert await _bounded(short.next()) == _due(1)
+    assert short.backlog() == 1  # a short batch was all that was due

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         "(won deals of different orders): a busy installation's deals reach Fortnox at its rate "
         "limit though each API call takes its time. 1: one at a time.",
     )
+    worker_jobs_at_once: int = Field(
+        default=16,
+        ge=1,
+        description="Jobs a worker has at work at once across its installations (a job waiting "
+        "for an API's answer or for its place in a rate budget does not count); when more wait, "
+        "the installations with the most work waiting go first.",
+    )
     webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     webhook_max_in_flight: int = Field(
         default=64, ge=1, description="Webhook requests handled at once; more get 503 at once."

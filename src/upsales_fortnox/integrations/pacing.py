@@ -36,6 +36,8 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from upsales_fortnox.integrations.step_aside import waiting_outside
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 StillAhead = Callable[[], bool]
@@ -180,7 +182,8 @@ class SlidingWindowLimiter:
                 # (A limiter outlives an event loop in tests that share one across loops.)
                 self._a_request_finished = asyncio.Event()
                 self._dispatcher = loop.create_task(self._dispatch())
-            await waiter
+            async with waiting_outside():
+                await waiter
         except BaseException:  # cancelled, or a callback failed: the place is not used
             if waiter.done() and not waiter.cancelled():  # granted
                 self._in_flight -= 1

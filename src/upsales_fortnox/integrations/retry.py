@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from upsales_fortnox.integrations.pacing import Clock, Sleep
+from upsales_fortnox.integrations.step_aside import waiting_outside
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,16 @@ class RetryPolicy:
         if self.max_attempts is not None and failures >= self.max_attempts:
             return True
         return self.clock() - started + delay > self.max_elapsed_seconds
+
+    async def wait(self, delay: float) -> None:
+        """Sleep ``delay`` seconds before the next try (a job steps aside meanwhile)."""
+        async with waiting_outside():
+            await self.sleep(delay)
+
+    async def back_off(self, error: Exception, failures: int, started: float) -> None:
+        """Wait the backoff after ``failures`` consecutive failures, or raise ``error`` when
+        that would pass the budget (``started``: the first try, on :attr:`clock`)."""
+        delay = self.backoff(failures)
+        if self.gives_up(failures, started, delay):
+            raise error
+        await self.wait(delay)

@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from upsales_fortnox.integrations.pacing import LimiterRegistry, SlidingWindowLimiter
+from upsales_fortnox.integrations.step_aside import waiting_outside
 
 
 class TenantPacer(Protocol):
@@ -80,7 +81,7 @@ class SharedPacer:
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         async with self._local.slot():
-            async with self._asking:
+            async with waiting_outside(), self._asking:
                 grant = await self._budget.take(self._tenant_key)
             try:
                 yield

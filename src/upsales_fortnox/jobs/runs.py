@@ -35,6 +35,11 @@ class DueJob:
     def lease_expired(self) -> bool:
         return self.status == JobStatus.RUNNING
 
+    @property
+    def to_bury(self) -> bool:
+        """Its last attempt ran out with its worker's lease: it is buried, not run."""
+        return self.lease_expired and self.attempts >= self.max_attempts
+
 
 @dataclass(frozen=True)
 class RunningJob:

@@ -75,6 +75,11 @@ class TurnJobs:
     def lanes(self) -> int:
         return self._lanes
 
+    def backlog(self) -> int:
+        """How many of the installation's jobs wait, as far as the turn knows: those read and
+        not handed out yet, and a batch more while more may be due."""
+        return len(self._waiting) + (self._per_batch if self._more_due else 0)
+
     @property
     def stopped(self) -> bool:
         return self._stopped

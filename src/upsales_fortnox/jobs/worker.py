@@ -9,7 +9,8 @@ time: a worker stops a run whose lease it lost, or could not renew before its en
 installation it runs the due jobs in ``(run_after, id)`` order, at most ``jobs_per_turn`` of
 them before giving the installation back, so one busy installation cannot starve the others;
 up to ``settings.worker_jobs_per_installation`` at once where their kinds allow (:mod:`.turn`),
-else one at a time.
+else one at a time. At most ``settings.worker_jobs_at_once`` jobs are at work at once across its
+installations, the busiest installations' first (:mod:`.run_gate`).
 While a job runs longer than ``heartbeat_seconds``, a heartbeat renews both leases.
 
 Per-job cost is kept low: due jobs are read a few at a time (``jobs_per_batch``) and each is
@@ -44,6 +45,7 @@ from upsales_fortnox.jobs.outcomes import (
     outcome_label,
 )
 from upsales_fortnox.jobs.presence_losses import PresenceLosses
+from upsales_fortnox.jobs.run_gate import RunGate
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, OutcomeSavedLeaseLost, RunningJob
 from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.jobs.turn import TurnJobs
@@ -111,6 +113,7 @@ class Worker:
             grace_seconds=shutdown_grace_seconds,
         )
         self._jobs_per_turn = jobs_per_turn
+        self._gate = RunGate(settings.worker_jobs_at_once)
         self._jobs_per_batch = max(1, jobs_per_batch)
         self._on_outcome = on_outcome
         self._stop = asyncio.Event()
@@ -244,31 +247,31 @@ class Worker:
         started: tuple[DueJob, RunningJob] | None = None  # started with the last outcome
         try:
             while True:
-                if started is not None:
-                    (due, job), started = started, None
-                else:
-                    taken, pending = pending or await turn.next(), None
-                    if taken is None:
-                        break
-                    due = taken
-                    maybe_job, ended = await self._start(installation_id, turn, due)
-                    processed += ended
-                    if maybe_job is None:
-                        continue
-                    job = maybe_job
-                handed_next: list[DueJob] = []
-                try:
-                    then = partial(_hand_next, turn, due, handed_next)
-                    next_job = await self._run_job(job, turn_cache, then=then)
-                except OutcomeSavedLeaseLost:
+                work = started or pending or await turn.next()
+                started = pending = None
+                if work is None:
+                    break
+                async with self._gate.place(turn.backlog):
+                    if isinstance(work, DueJob):
+                        job, ended = await self._start(installation_id, turn, work)
+                        processed += ended
+                        if job is None:
+                            continue
+                        work = (work, job)
+                    due, running = work
+                    handed_next: list[DueJob] = []
+                    try:
+                        then = partial(_hand_next, turn, due, handed_next)
+                        next_job = await self._run_job(running, turn_cache, then=then)
+                    except OutcomeSavedLeaseLost:
+                        processed += 1
+                        raise
+                    finally:
+                        pending = handed_next[0] if handed_next else None
+                        await turn.ended(due)
                     processed += 1
-                    raise
-                finally:
-                    pending = handed_next[0] if handed_next else None
-                    await turn.ended(due)
-                processed += 1
-                if next_job is not None and pending is not None:
-                    started, pending = (pending, next_job), None
+                    if next_job is not None and pending is not None:
+                        started, pending = (pending, next_job), None
         except LeaseLost:
             logger.warning(
                 "lost the installation lease; stopping its jobs",
@@ -296,7 +299,7 @@ class Worker:
         try:
             if turn.stopped or not self._still_serving(installation_id):
                 await turn.stop()
-            elif _to_bury(due):
+            elif due.to_bury:
                 buried = await self._outcomes.bury_expired(installation_id, due)
             else:
                 job = await self._store.start(installation_id, due)
@@ -384,11 +387,6 @@ class Worker:
         self._handler_runs.lose_all()
 
 
-def _to_bury(due: DueJob) -> bool:
-    """The job's last attempt ran out with its worker's lease: it is buried, not run."""
-    return due.lease_expired and due.attempts >= due.max_attempts
-
-
 def _hand_next(turn: TurnJobs, ending: DueJob, handed: list[DueJob]) -> DueJob | None:
     """Asked as ``ending``'s outcome is saved: the job handed to its runner next (appended to
     ``handed``), if one may start then; it is returned to start in that same transaction,
@@ -397,4 +395,4 @@ def _hand_next(turn: TurnJobs, ending: DueJob, handed: list[DueJob]) -> DueJob |
     if following is None:
         return None
     handed.append(following)
-    return None if _to_bury(following) else following
+    return None if following.to_bury else following

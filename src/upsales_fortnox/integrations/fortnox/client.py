@@ -61,6 +61,7 @@ from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
 from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.integrations.send_check import before_sending, first_send
 from upsales_fortnox.integrations.shared_pacing import TenantPacer
+from upsales_fortnox.integrations.step_aside import waiting_outside
 
 #: The document PDF operations, by collection.
 _PREVIEWS: Final = {
@@ -333,9 +334,11 @@ class FortnoxClient(FortnoxListings):
                         before_sending()  # a job whose lease ended meanwhile writes nothing
                         await first_send()
                     self.calls[label] += 1
-                    response = await self._http.request(
-                        method, url, params=params, content=content, headers=_headers(token, accept)
-                    )
+                    headers = _headers(token, accept)
+                    async with waiting_outside():
+                        response = await self._http.request(
+                            method, url, params=params, content=content, headers=headers
+                        )
             except httpx.TransportError as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "network error"
                 not_sent = isinstance(exc, _NOT_SENT_ERRORS)
@@ -345,7 +348,7 @@ class FortnoxClient(FortnoxListings):
                 if not repeatable and not not_sent:
                     raise error from None
                 failures += 1
-                await self._back_off(error, failures, started)
+                await self._retry.back_off(error, failures, started)
                 continue
             status = response.status_code
             if status == 429:
@@ -361,7 +364,7 @@ class FortnoxClient(FortnoxListings):
             self._limiter.succeeded()
             if status >= 500 and repeatable:
                 failures += 1
-                await self._back_off(
+                await self._retry.back_off(
                     error_from_response(response, request_label=label), failures, started
                 )
                 continue
@@ -382,14 +385,7 @@ class FortnoxClient(FortnoxListings):
                 if not repeatable:
                     raise
                 failures += 1
-                await self._back_off(not_json, failures, started)
-
-    async def _back_off(self, error: Exception, failures: int, started: float) -> None:
-        """Sleep before the next attempt, or raise ``error`` when that would pass the budget."""
-        delay = self._retry.backoff(failures)
-        if self._retry.gives_up(failures, started, delay):
-            raise error
-        await self._retry.sleep(delay)
+                await self._retry.back_off(not_json, failures, started)
 
 
 def _headers(token: str, accept: str = "application/json") -> dict[str, str]:

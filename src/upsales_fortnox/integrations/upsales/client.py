@@ -34,6 +34,7 @@ from upsales_fortnox.integrations.jsonwire import UPSALES_JSON
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.integrations.send_check import before_sending
+from upsales_fortnox.integrations.step_aside import waiting_outside
 from upsales_fortnox.integrations.upsales import request_rules
 from upsales_fortnox.integrations.upsales.errors import (
     UpsalesError,
@@ -308,9 +309,10 @@ class UpsalesClient:
                     if method != "GET":
                         before_sending()  # a job whose lease ended meanwhile writes nothing
                     self.call_counts[where] += 1
-                    response = await self._http.request(
-                        method, url, params=tuple(query), content=content, headers=headers
-                    )
+                    async with waiting_outside():
+                        response = await self._http.request(
+                            method, url, params=tuple(query), content=content, headers=headers
+                        )
             except httpx.TransportError as exc:
                 error = UpsalesNetworkError(
                     f"Upsales {where} failed: {type(exc).__name__}: "
@@ -346,7 +348,7 @@ class UpsalesClient:
                 self.retry.max_attempts,
                 delay,
             )
-            await self.retry.sleep(delay)
+            await self.retry.wait(delay)
 
     def _envelope(self, response: httpx.Response, where: str) -> Envelope:
         body = _json_or_none(response.content)
