@@ -217,3 +217,22 @@ async def test_a_job_holding_a_lock_while_it_waits_outside_always_comes_back() -
 @pytest.mark.parametrize("limit", [0, -3])
 def test_the_limit_is_at_least_one(limit: int) -> None:
     assert RunGate(limit).limit == 1
+
+
+async def test_a_task_still_waiting_outside_when_its_job_ends_does_not_come_back() -> None:
+    gate = RunGate(1)
+    answer = asyncio.Event()
+    calling: list[asyncio.Task[None]] = []
+
+    async def call() -> None:
+        async with waiting_outside():
+            await answer.wait()
+
+    async with gate.place(lambda: 0):
+        calling.append(asyncio.create_task(call()))  # left running past the job's end
+        await _settle()
+        assert gate.at_work == 0
+    assert gate.at_work == 0
+    answer.set()
+    await _bounded(calling[0])
+    assert gate.at_work == 0  # its place was given back once, and it holds none now

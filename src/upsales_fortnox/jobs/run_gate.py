@@ -45,9 +45,11 @@ class _Waiter:
 
 @dataclass
 class _Holder:
-    """One place's holder; ``at_work`` False while it steps aside."""
+    """One place's holder: ``at_work`` False while it steps aside; ``gone`` once its block
+    has ended (a task it started that is still aside then does not come back)."""
 
     at_work: bool = True
+    gone: bool = False
 
 
 class RunGate:
@@ -88,7 +90,9 @@ class RunGate:
             with stepping_aside_with(lambda: self._aside(holder)):
                 yield
         finally:
-            self._leave()
+            holder.gone = True
+            if holder.at_work:
+                self._leave()
 
     @asynccontextmanager
     async def _aside(self, holder: _Holder) -> AsyncIterator[None]:
@@ -100,8 +104,9 @@ class RunGate:
         try:
             yield
         finally:
-            holder.at_work = True
-            self._at_work += 1  # back at once: it never queues again
+            if not holder.gone:
+                holder.at_work = True
+                self._at_work += 1  # back at once: it never queues again
 
     async def _enter(self, backlog: int) -> None:
         if self._at_work < self.limit and not self._waiting:
