@@ -23,6 +23,7 @@ from tests.jobs.support import (
     make_worker,
 )
 from tests.jobs.test_worker_side_by_side import SIDE, Board, Factory
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.integrations.step_aside import waiting_outside
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
 from upsales_fortnox.jobs import worker as worker_module
@@ -132,3 +133,36 @@ async def test_each_turn_tells_the_gate_how_much_of_its_installation_waits(
     assert sorted(board.started) == sorted(busy + small)
     # one place per job: the busy one's turn told 5, 4, ... 0 jobs left; the small one's 0
     assert sorted(gates[0].backlogs) == [0, 0, 1, 2, 3, 4, 5]
+
+
+async def test_by_default_installations_waiting_for_their_budget_leave_room_for_others(
+    session_factory: Factory,
+) -> None:
+    """Six installations whose jobs wait on Fortnox until a seventh one's job has run: by
+    default a worker serves them all at once (serving four, it waited for ever)."""
+    waiting_ids = [
+        (await _jobs(session_factory, await add_installation(session_factory), 1))[0]
+        for _ in range(6)
+    ]
+    other = (await _jobs(session_factory, await add_installation(session_factory), 1))[0]
+    other_ran = asyncio.Event()
+
+    async def handler(ctx: JobContext) -> Result:
+        if ctx.job_id == other:
+            other_ran.set()
+        else:
+            async with waiting_outside():  # as a job waiting for its tenant's budget
+                await other_ran.wait()
+        return Result({})
+
+    registry = HandlerRegistry()
+    registry.register(SIDE, handler, side_by_side=True)
+    default = {name: field.default for name, field in Settings.model_fields.items()}
+    worker = _worker(
+        session_factory,
+        registry,
+        at_once=default["worker_jobs_at_once"],
+        lanes=default["worker_jobs_per_installation"],
+        serving=default["worker_concurrency"],
+    )
+    assert await asyncio.wait_for(worker.run_once(), SAFETY_TIMEOUT) == len(waiting_ids) + 1

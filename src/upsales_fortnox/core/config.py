@@ -64,7 +64,13 @@ class Settings(BaseSettings):
     job_backoff_base_seconds: float = Field(default=2.0, gt=0)
     job_backoff_max_seconds: float = Field(default=900.0, gt=0)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
-    worker_concurrency: int = Field(default=4, ge=1)
+    worker_concurrency: int = Field(
+        default=32,
+        ge=1,
+        description="Installations a worker serves at once. An installation waiting for its "
+        "Fortnox budget keeps its place, so a few busy ones must not fill them all; the work "
+        "itself is bounded by worker_jobs_at_once.",
+    )
     worker_jobs_per_installation: int = Field(
         default=4,
         ge=1,
