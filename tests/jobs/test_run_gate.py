@@ -236,3 +236,50 @@ async def test_a_task_still_waiting_outside_when_its_job_ends_does_not_come_back
     answer.set()
     await _bounded(calling[0])
     assert gate.at_work == 0  # its place was given back once, and it holds none now
+
+
+async def test_a_task_still_at_work_when_its_job_ends_gives_no_place_back_when_it_waits() -> None:
+    """A task the job made and left running (a sibling in a gather that raised, say) that
+    waits outside after the job's end: the job's place was given back once, at its end."""
+    gate = RunGate(1)
+    go_on = asyncio.Event()
+    answer = asyncio.Event()
+    left: list[asyncio.Task[None]] = []
+
+    async def straggler() -> None:
+        await go_on.wait()  # at work, not aside, as the job ends
+        async with waiting_outside():
+            await answer.wait()
+
+    async with gate.place(lambda: 0):
+        left.append(asyncio.create_task(straggler()))
+        await _settle()
+    jobs = Jobs(gate)
+    jobs.start("next")
+    await _settle()
+    assert (gate.at_work, jobs.order) == (1, ["next"])
+    go_on.set()
+    await _settle()
+    assert gate.at_work == 1  # "next" still holds the one place
+    jobs.start("after")
+    await _settle()
+    assert jobs.order == ["next"]  # no place was freed for it
+    answer.set()
+    await _bounded(left[0])
+    await jobs.end("next")
+    await jobs.end("after")
+    assert (gate.at_work, gate.waiting) == (0, 0)
+
+
+async def test_a_job_cancelled_as_it_is_let_in_passes_its_place_on() -> None:
+    jobs = Jobs(RunGate(1))
+    async with jobs.gate.place(lambda: 0):
+        jobs.start("cancelled", 5)
+        jobs.start("next", 1)
+        await _settle()
+    jobs.tasks["cancelled"].cancel()  # let in as the place above ended, before it ran
+    await _settle()
+    assert jobs.order == ["next"]
+    assert (jobs.gate.at_work, jobs.gate.waiting) == (1, 0)
+    await jobs.end("next")
+    assert (jobs.gate.at_work, jobs.gate.waiting) == (0, 0)

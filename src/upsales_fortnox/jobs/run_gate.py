@@ -45,8 +45,8 @@ class _Waiter:
 
 @dataclass
 class _Holder:
-    """One place's holder: ``at_work`` False while it steps aside; ``gone`` once its block
-    has ended (a task it started that is still aside then does not come back)."""
+    """One place's holder: ``at_work`` False while it steps aside and once its block has ended;
+    ``gone`` then (a task it started that is still aside, or at work, takes no place)."""
 
     at_work: bool = True
     gone: bool = False
@@ -92,6 +92,7 @@ class RunGate:
         finally:
             holder.gone = True
             if holder.at_work:
+                holder.at_work = False  # a task it left running holds no place either
                 self._leave()
 
     @asynccontextmanager
