@@ -15,19 +15,23 @@ import pytest
 
 from tests.jobs import test_worker_side_by_side as side_by_side
 from tests.jobs.support import (
+    LEASE_SECONDS,
     FakeClock,
     Result,
     add_installation,
     add_job,
     job_settings,
+    load_job,
     make_worker,
 )
 from tests.jobs.test_worker_side_by_side import SIDE, Board, Factory
 from upsales_fortnox.core.config import Settings
+from upsales_fortnox.integrations.send_check import before_sending
 from upsales_fortnox.integrations.step_aside import waiting_outside
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
 from upsales_fortnox.jobs import worker as worker_module
 from upsales_fortnox.jobs.run_gate import RunGate
+from upsales_fortnox.vocabulary import JobStatus
 
 SAFETY_TIMEOUT = 20
 board = side_by_side.board  # the fixture: a board that watches the worker's turns
@@ -166,3 +170,47 @@ async def test_by_default_installations_waiting_for_their_budget_leave_room_for_
         serving=default["worker_concurrency"],
     )
     assert await asyncio.wait_for(worker.run_once(), SAFETY_TIMEOUT) == len(waiting_ids) + 1
+
+
+async def test_a_job_started_with_the_last_outcome_keeps_its_lease_while_it_waits_for_a_place(
+    session_factory: Factory, gates: list[WatchedGate]
+) -> None:
+    """The job started in the transaction that saved its runner's last one waits at the gate
+    (no heartbeat renews its leases meanwhile) past most of its lease: it still runs, and
+    writes, under its lease."""
+    clock = FakeClock()
+    chained = await add_installation(session_factory, name="Chained")
+    first = await add_job(session_factory, chained, clock, kind="one.at.a.time")
+    second = await add_job(session_factory, chained, clock, kind="one.at.a.time")
+    other = await add_job(session_factory, await add_installation(session_factory), clock)
+    first_started, other_back = asyncio.Event(), asyncio.Event()
+    wrote: list[int] = []
+
+    async def handler(ctx: JobContext) -> Result:
+        if ctx.job_id == first:
+            first_started.set()
+            async with waiting_outside():  # lets the other job in
+                await other_back.wait()
+        elif ctx.job_id == other:
+            async with waiting_outside():
+                await first_started.wait()
+            other_back.set()  # back past the limit: it holds the one place now
+            while not gates[0].waiting:  # until the second job waits for it  # noqa: ASYNC110
+                await asyncio.sleep(0)
+            clock.advance(LEASE_SECONDS - 5)  # the second job waited most of its lease
+        else:
+            before_sending()  # as a job about to send a write
+            wrote.append(ctx.attempt)
+        return Result({})
+
+    registry = HandlerRegistry()
+    registry.register("one.at.a.time", handler)
+    registry.register("test.job", handler)
+    settings = job_settings(
+        worker_jobs_at_once=1, worker_jobs_per_installation=1, worker_concurrency=2
+    )
+    worker = make_worker(session_factory, registry, clock, settings=settings)
+    await asyncio.wait_for(worker.run_once(), SAFETY_TIMEOUT)
+    assert wrote == [1]  # its first run wrote: its lease was not taken as lost
+    row = await load_job(session_factory, second)
+    assert (row.status, row.attempts) == (JobStatus.DONE.value, 1)

@@ -357,6 +357,7 @@ class Worker:
             settings_version=job.settings_version,
             turn_cache=turn_cache,
         )
+        await self._store.renew_if_due(job)  # it may have waited for a place since it started
         started = time.monotonic()
         with self._handler_runs.writes_checked(job):
             # made here, so the task's chain of callers is the worker's own

@@ -12,6 +12,7 @@ a read to a write.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
@@ -50,6 +51,8 @@ CompletionWrite = Callable[[AsyncConnection], Awaitable[None]]
 """A write saved in the transaction that records the job done (see
 :meth:`~upsales_fortnox.jobs.dispatch.JobContext.save_with_completion`); it is given that
 transaction's connection."""
+
+logger = logging.getLogger(__name__)
 
 
 class JobStore:
@@ -242,6 +245,20 @@ class JobStore:
                 if (await connection.execute(statement, params)).first() is None:
                     raise LeaseLost(f"job {job.job_id} lease lost")
                 await self._claims.renew_on(connection, job.installation_id, expires_at)
+
+    async def renew_if_due(self, job: RunningJob) -> None:
+        """Renew the job's leases once a third of the installation's has passed since we last
+        extended it, as starting a job would: for a job started with its runner's last outcome
+        that then waited for a place (no heartbeat runs before its handler). Raises
+        :class:`LeaseLost`; a renewal failing otherwise leaves it to the heartbeat."""
+        if not self._claims.needs_renewal(job.installation_id, self._clock()):
+            return
+        try:
+            await self.renew(job)
+        except LeaseLost:
+            raise
+        except Exception:
+            logger.warning("renewing the leases of job %s failed", job.job_id, exc_info=True)
 
     async def checkpoint(self, job: RunningJob, payload: dict[str, Any]) -> None:
         await self.renew(job, payload=payload)
