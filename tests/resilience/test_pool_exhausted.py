@@ -29,7 +29,7 @@ pytestmark = [
 
 @pytest.fixture
 async def small_pool(postgres_schema_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(postgres_schema_url, pool_size=1)  # one connection plus one overflow
+    engine = create_engine(postgres_schema_url, pool_size=1)  # one connection
     await truncate_all(engine)
     try:
         yield engine
