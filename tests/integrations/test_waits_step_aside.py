@@ -52,6 +52,26 @@ def asides() -> Iterator[Asides]:
         yield asides
 
 
+class Exchange:
+    """An API that answers its first request 503 and the next ``ok``, and a retry sleep: both
+    note whether the job had stepped aside at that moment."""
+
+    def __init__(self, asides: Asides, busy: object, ok: object) -> None:
+        self.asides = asides
+        self.busy = busy
+        self.ok = ok
+        self.seen: list[str] = []
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(f"sent aside={self.asides.now}")
+        if len(self.seen) == 1:
+            return httpx.Response(503, json=self.busy)
+        return httpx.Response(200, json=self.ok)
+
+    async def sleep(self, seconds: float) -> None:
+        self.seen.append(f"slept aside={self.asides.now}")
+
+
 async def _settle() -> None:
     for _ in range(20):
         await asyncio.sleep(0)
@@ -116,18 +136,12 @@ async def test_the_sleep_before_a_retry_steps_aside(asides: Asides) -> None:
 async def test_a_fortnox_round_trip_and_its_retry_sleep_step_aside(
     asides: Asides, respx_mock: respx.MockRouter
 ) -> None:
-    seen: list[str] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(f"sent aside={asides.now}")
-        if len(seen) == 1:
-            return httpx.Response(503, json={"ErrorInformation": {"message": "busy"}})
-        return httpx.Response(200, json={"Customer": {"CustomerNumber": "1", "Name": "Ab"}})
-
-    async def sleep(seconds: float) -> None:
-        seen.append(f"slept aside={asides.now}")
-
-    respx_mock.get(f"{FORTNOX}/customers/1").mock(side_effect=answer)
+    exchange = Exchange(
+        asides,
+        {"ErrorInformation": {"message": "busy"}},
+        {"Customer": {"CustomerNumber": "1", "Name": "Ab"}},
+    )
+    respx_mock.get(f"{FORTNOX}/customers/1").mock(side_effect=exchange.answer)
 
     async def token() -> str:
         return "token"
@@ -140,10 +154,10 @@ async def test_a_fortnox_round_trip_and_its_retry_sleep_step_aside(
             access_token=token,
             refresh_token=lambda rejected: token(),
             limiter=SlidingWindowLimiter(25, 5.0),
-            retry=_retry(sleep),
+            retry=_retry(exchange.sleep),
         )
         await client.get_customer("1")
-    assert seen == ["sent aside=1", "slept aside=1", "sent aside=1"]
+    assert exchange.seen == ["sent aside=1", "slept aside=1", "sent aside=1"]
     assert asides.now == 0
 
 
@@ -151,25 +165,15 @@ async def test_a_fortnox_round_trip_and_its_retry_sleep_step_aside(
 async def test_an_upsales_round_trip_and_its_retry_sleep_step_aside(
     asides: Asides, respx_mock: respx.MockRouter
 ) -> None:
-    seen: list[str] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(f"sent aside={asides.now}")
-        if len(seen) == 1:
-            return httpx.Response(503, json={"error": "busy"})
-        return httpx.Response(200, json={"data": {"id": 7, "name": "Acme AB"}})
-
-    async def sleep(seconds: float) -> None:
-        seen.append(f"slept aside={asides.now}")
-
-    respx_mock.get(f"{UPSALES}/accounts/7").mock(side_effect=answer)
+    exchange = Exchange(asides, {"error": "busy"}, {"data": {"id": 7, "name": "Acme AB"}})
+    respx_mock.get(f"{UPSALES}/accounts/7").mock(side_effect=exchange.answer)
     async with httpx.AsyncClient() as http:
         client = UpsalesClient(
             http,
             base_url=UPSALES,
             api_token="tok-0123456789",
             limiter=SlidingWindowLimiter(200, 10.0),
-            retry=replace(UPSALES_RETRY, sleep=sleep, jitter=lambda: 0.0),
+            retry=replace(UPSALES_RETRY, sleep=exchange.sleep, jitter=lambda: 0.0),
         )
         await client.get_company(7)
-    assert seen == ["sent aside=1", "slept aside=1", "sent aside=1"]
+    assert exchange.seen == ["sent aside=1", "slept aside=1", "sent aside=1"]
