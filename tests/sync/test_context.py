@@ -3,6 +3,7 @@ or its settings change."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -77,26 +78,38 @@ async def test_a_new_turn_reads_the_context_again(services: Services) -> None:
     assert contexts[0] is not contexts[1]
 
 
+def _job_of_turn(
+    services: Services,
+    installation_id: uuid.UUID,
+    turn_cache: dict[str, Any],
+    installation_version: int = 1,
+    settings_version: int = 1,
+) -> JobContext:
+    async def no_checkpoint(payload: dict[str, Any]) -> None:
+        raise AssertionError("not used")
+
+    return JobContext(
+        job_id=1,
+        installation_id=installation_id,
+        kind="test.job",
+        entity_id=None,
+        payload={},
+        attempt=1,
+        session_factory=services.session_factory,
+        save_checkpoint=no_checkpoint,
+        installation_version=installation_version,
+        settings_version=settings_version,
+        turn_cache=turn_cache,
+    )
+
+
 async def test_a_context_cached_at_other_versions_is_not_used(services: Services) -> None:
     installation_id = await _installation(services)
     turn_cache: dict[str, Any] = {}
 
     def job(installation_version: int, settings_version: int) -> JobContext:
-        async def no_checkpoint(payload: dict[str, Any]) -> None:
-            raise AssertionError("not used")
-
-        return JobContext(
-            job_id=1,
-            installation_id=installation_id,
-            kind="test.job",
-            entity_id=None,
-            payload={},
-            attempt=1,
-            session_factory=services.session_factory,
-            save_checkpoint=no_checkpoint,
-            installation_version=installation_version,
-            settings_version=settings_version,
-            turn_cache=turn_cache,
+        return _job_of_turn(
+            services, installation_id, turn_cache, installation_version, settings_version
         )
 
     read = await installation_context(services, installation_id, job(1, 1))
@@ -106,6 +119,33 @@ async def test_a_context_cached_at_other_versions_is_not_used(services: Services
     assert again is not read and again.settings.sync_type == SyncType.ORDER
     assert await installation_context(services, installation_id, job(1, 2)) is again
     assert await installation_context(services, installation_id) is not again
+
+
+async def test_jobs_starting_side_by_side_read_the_context_once(services: Services) -> None:
+    installation_id = await _installation(services)
+    turn_cache: dict[str, Any] = {}
+    selects: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    engine = services.session_factory.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        contexts = await asyncio.gather(
+            *(
+                installation_context(
+                    services, installation_id, _job_of_turn(services, installation_id, turn_cache)
+                )
+                for _ in range(3)
+            )
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert contexts[1] is contexts[0] and contexts[2] is contexts[0]
+    assert len(selects) == 1
 
 
 async def test_the_context_is_read_in_one_statement(services: Services) -> None:

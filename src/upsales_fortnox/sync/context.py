@@ -10,6 +10,7 @@ The clients are typed as the ports the sync needs (:mod:`upsales_fortnox.integra
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ async def load_installation(services: Services, installation_id: uuid.UUID) -> I
 
 
 _TURN_CACHE_KEY = "sync.installation_context"
+_TURN_READ_LOCK_KEY = "sync.installation_context.read"
 
 
 @dataclass(frozen=True)
@@ -59,27 +61,47 @@ async def installation_context(
     services: Services, installation_id: uuid.UUID, job: JobContext | None = None
 ) -> InstallationContext:
     """The installation's context; with ``job``, the one its turn read already, if the
-    installation and its settings are still at the versions it was read at."""
-    if job is not None:
-        read = job.turn_cache.get(_TURN_CACHE_KEY)
-        if (
-            isinstance(read, _ReadContext)
-            and read.context.installation_id == installation_id
-            and read.installation_version == job.installation_version
-            and read.settings_version == job.settings_version
-        ):
-            return read.context
-    installation = await load_installation(services, installation_id)
-    context = InstallationContext(
+    installation and its settings are still at the versions it was read at. Jobs of a turn
+    that start side by side wait for one read rather than each making their own."""
+    if job is None:
+        return await _read_context(services, installation_id)
+    cached = _cached_context(job, installation_id)
+    if cached is not None:
+        return cached
+    async with job.turn_cache.setdefault(_TURN_READ_LOCK_KEY, asyncio.Lock()):
+        cached = _cached_context(job, installation_id)
+        if cached is not None:
+            return cached
+        installation = await load_installation(services, installation_id)
+        context = _context_of(services, installation)
+        settings_version = installation.settings.version if installation.settings else 0
+        job.turn_cache[_TURN_CACHE_KEY] = _ReadContext(
+            installation.version, settings_version, context
+        )
+        return context
+
+
+def _cached_context(job: JobContext, installation_id: uuid.UUID) -> InstallationContext | None:
+    read = job.turn_cache.get(_TURN_CACHE_KEY)
+    if (
+        isinstance(read, _ReadContext)
+        and read.context.installation_id == installation_id
+        and read.installation_version == job.installation_version
+        and read.settings_version == job.settings_version
+    ):
+        return read.context
+    return None
+
+
+async def _read_context(services: Services, installation_id: uuid.UUID) -> InstallationContext:
+    return _context_of(services, await load_installation(services, installation_id))
+
+
+def _context_of(services: Services, installation: Installation) -> InstallationContext:
+    return InstallationContext(
         installation_id=installation.id,
         fortnox_tenant_id=installation.fortnox_tenant_id,
         settings=SyncSettings.of(installation.settings),
         fortnox=fortnox_client_for(services, installation),
         upsales=upsales_client_for(services, installation),
     )
-    if job is not None:
-        settings_version = installation.settings.version if installation.settings else 0
-        job.turn_cache[_TURN_CACHE_KEY] = _ReadContext(
-            installation.version, settings_version, context
-        )
-    return context
