@@ -16,10 +16,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from tests.database import POSTGRES_ENABLED, scratch_postgres_database
+from tests.database import POSTGRES_ENABLED, create_schema, scratch_postgres_database
 from upsales_fortnox.core.db import migrate
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.models import budget_take
 
 
 @pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_ENABLED else ["sqlite"])
@@ -54,6 +55,27 @@ def _table_names(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
+def _functions(connection: Connection) -> dict[str, str]:
+    """The schema's own functions (PostgreSQL), by name: their definitions as the server
+    prints them."""
+    if connection.dialect.name != "postgresql":
+        return {}
+    rows = connection.exec_driver_sql(
+        "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()"
+    )
+    return {name: definition for name, definition in rows}
+
+
+def _models_functions(database_url: str) -> dict[str, str]:
+    """The functions the models create with their tables, in a database of their own."""
+    if not database_url.startswith("postgresql"):
+        return {}
+    with scratch_postgres_database("ufs_models") as models_url:
+        asyncio.run(create_schema(models_url))
+        return _inspect(models_url, _functions)
+
+
 def test_upgrade_head_matches_the_models_and_downgrade_removes_everything(
     empty_database_url: str,
 ) -> None:
@@ -62,9 +84,14 @@ def test_upgrade_head_matches_the_models_and_downgrade_removes_everything(
     assert _inspect(empty_database_url, _schema_differences) == []
     tables = _inspect(empty_database_url, _table_names)
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
+    functions = _inspect(empty_database_url, _functions)
+    assert functions == _models_functions(empty_database_url)
+    if empty_database_url.startswith("postgresql"):
+        assert set(functions) == {budget_take.NAME}
 
     migrate.downgrade(empty_database_url, "base")
     assert _inspect(empty_database_url, _table_names) == {"alembic_version"}
+    assert _inspect(empty_database_url, _functions) == {}
 
 
 def test_the_comparison_notices_a_schema_that_drifted(tmp_path: Path) -> None:

@@ -318,18 +318,12 @@ async def test_a_take_cancelled_while_it_waits_leaves_no_transaction_behind(pg_u
         await engine.dispose()
 
 
-class _CancelledAfterBegin:
-    """A driver transaction cancelled once its BEGIN has gone out (before its answer came)."""
-
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self._connection = connection
-
-    async def __aenter__(self) -> None:
-        await self._connection.execute("BEGIN")
-        raise asyncio.CancelledError
-
-    async def __aexit__(self, *exc_info: object) -> bool:
-        return False
+async def _cancelled_inside_a_transaction(
+    connection: asyncpg.Connection, *_: object, **__: object
+) -> None:
+    """A statement cut off with its connection left inside a transaction (its answer not in)."""
+    await connection.execute("BEGIN")
+    raise asyncio.CancelledError
 
 
 async def test_a_take_cancelled_inside_its_transaction_leaves_the_connection_clean(
@@ -340,9 +334,7 @@ async def test_a_take_cancelled_inside_its_transaction_leaves_the_connection_cle
     try:
         first = await budget.take("tenant:a")  # connected and locked: only takes use the driver
         with monkeypatch.context() as patched:
-            patched.setattr(
-                asyncpg.Connection, "transaction", lambda self, **_: _CancelledAfterBegin(self)
-            )
+            patched.setattr(asyncpg.Connection, "fetchrow", _cancelled_inside_a_transaction)
             with pytest.raises(asyncio.CancelledError):
                 await budget.take("tenant:a")
 

@@ -30,10 +30,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from upsales_fortnox.core.db.session_presence import Presence, present, process_name
+from upsales_fortnox.core.db.session_presence import Presence, process_name
+from upsales_fortnox.models import budget_take
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -51,62 +51,10 @@ DEFAULT_POLL_SECONDS = 0.02
 #: finish of the process goes through that one connection.
 STATEMENT_TIMEOUT_SECONDS = 30.0
 
-# One statement per transaction after the lock; the commit need not wait for the disk (a
-# place lost in a crash of the database loses nothing that matters a window later).
-_LOCK = (
-    "SELECT pg_advisory_xact_lock($1, hashtext($2)), set_config('synchronous_commit', 'off', true)"
-)
-_HOLDERS = str(
-    present(HOLDER_LOCK_CLASS).compile(
-        dialect=PGDialect(),  # type: ignore[no-untyped-call]
-        compile_kwargs={"literal_binds": True},
-    )
-)
-"""The holders connected (their presence locks), as the driver's SQL: constants only."""
-# Built of the constant _HOLDERS; every value in it is a parameter.
-_TAKE = (
-    """
-WITH now AS (SELECT clock_timestamp() AS t),
-holders AS ("""  # noqa: S608
-    + _HOLDERS
-    + """),
-counted AS (
-    SELECT count(*) AS places, min(g.finished_at) AS first_finished
-    FROM fortnox_budget_grants g, now
-    WHERE g.tenant_key = $1
-      AND (g.finished_at > now.t - make_interval(secs => $2)
-           OR (g.finished_at IS NULL AND g.granted_at > now.t - make_interval(secs => $3)))
-),
-cleared AS (
-    DELETE FROM fortnox_budget_grants g USING now
-    WHERE g.tenant_key = $1
-      AND (g.finished_at <= now.t - make_interval(secs => $2)
-           OR (g.finished_at IS NULL AND g.granted_at <= now.t - make_interval(secs => $3)))
-),
-departed AS (
-    UPDATE fortnox_budget_grants g SET finished_at = now.t FROM now
-    WHERE g.tenant_key = $1 AND g.finished_at IS NULL
-      AND g.granted_at > now.t - make_interval(secs => $3)
-      AND g.holder IS NOT NULL
-      AND CAST(hashtext(g.holder) AS oid) NOT IN (SELECT objid FROM holders)
-),
-granted AS (
-    INSERT INTO fortnox_budget_grants (tenant_key, granted_at, holder)
-    SELECT $1, now.t, $4 FROM counted, now WHERE counted.places < $5
-    RETURNING id
-)
-SELECT (SELECT id FROM granted) AS grant_id,
-       EXTRACT(EPOCH FROM counted.first_finished + make_interval(secs => $2) - now.t)
-           AS wait_seconds
-FROM counted, now
-"""
-)
-"""Count the tenant's places, clear the expired ones, finish those of departed holders (they
-count from now on, as finished now) and grant a place if one is free (it runs on the
-connection that holds our own presence lock, see :class:`PostgresBudget`). The departed
-holders' places still count as under way in this statement (it
-sees the table as it began). Parameters: tenant key, window and stale seconds, holder,
-limit."""
+_TAKE = f"SELECT grant_id, wait_seconds FROM {budget_take.NAME}($1, $2, $3, $4, $5, $6, $7)"  # noqa: S608
+"""One round trip, outside a transaction (:mod:`upsales_fortnox.models.budget_take`: lock,
+count, clear, finish the departed holders' places, grant). Parameters: tenant key, window and
+stale seconds, holder, limit, and the two lock classes."""
 _FINISH = (
     "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)) "
     "UPDATE fortnox_budget_grants SET finished_at = clock_timestamp() "
@@ -192,19 +140,17 @@ class PostgresBudget:
 
     async def take(self, tenant_key: str) -> int:
         async def attempt(driver: Any) -> Any:
-            async with driver.transaction():
-                await driver.execute(
-                    _LOCK, BUDGET_LOCK_CLASS, tenant_key, timeout=STATEMENT_TIMEOUT_SECONDS
-                )
-                return await driver.fetchrow(
-                    _TAKE,
-                    tenant_key,
-                    self.window_seconds,
-                    self._stale_seconds,
-                    self.holder,
-                    self.limit,
-                    timeout=STATEMENT_TIMEOUT_SECONDS,
-                )
+            return await driver.fetchrow(
+                _TAKE,
+                tenant_key,
+                self.window_seconds,
+                self._stale_seconds,
+                self.holder,
+                self.limit,
+                BUDGET_LOCK_CLASS,
+                HOLDER_LOCK_CLASS,
+                timeout=STATEMENT_TIMEOUT_SECONDS,
+            )
 
         while True:
             asking = self._run_to_its_end(attempt)

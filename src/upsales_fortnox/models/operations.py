@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.types import BigIntPK, UTCDateTime, utcnow
+from upsales_fortnox.models import budget_take
 
 
 class FortnoxBudgetGrant(Base):
@@ -32,6 +33,9 @@ class FortnoxBudgetGrant(Base):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     holder: Mapped[str | None] = mapped_column(String(100))
+
+
+budget_take.created_with(FortnoxBudgetGrant.__table__)
 
 
 class ConnectionCheck(Base):
