@@ -32,7 +32,7 @@ browser:
 test: lint browser
 	$(BIN)/python -m pytest
 
-BENCHMARKS := intake pacing won_deals initial_sync catch_up flood
+BENCHMARKS := intake pacing won_deals initial_sync catch_up flood shared_budget
 
 bench: $(STAMP)
 	for name in $(BENCHMARKS); do $(BIN)/python bench/$$name.py --quick || exit 1; done
