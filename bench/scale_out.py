@@ -21,6 +21,8 @@ Figures (the last line printed is one JSON object):
 * ``recovery_seconds``: from the kill until no installation is leased to the dead worker any
   more (another worker took each over).
 * ``installations``, ``processes`` (service processes: API + workers), ``deals``, ``seconds``.
+* ``busy_installation``: when the busy installation's deals were queued (``queued_s``) and done
+  (``done_s``), in seconds from the first hook: the first, each ``LIMIT``-th and the last.
 * ``deals_waited``: deals whose retry found no document (the killed worker's deals, or any
   whose create failed without an answer), so they waited ``settle_seconds``
   (``FORTNOX_CREATE_SETTLE_SECONDS``) for a create that may still land before creating:
@@ -42,6 +44,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +136,27 @@ class Watch:
         )
         return int(value)
 
+    async def clock(self) -> Any:
+        return await self._connection.fetchval("SELECT clock_timestamp()")
+
+    async def timeline(self, installation_id: str, since: Any) -> dict[str, list[float]]:
+        """Seconds from ``since`` at which the installation's won deals were queued and done:
+        the first, every window's worth (``LIMIT``) and the last."""
+        rows = await self._connection.fetch(
+            "SELECT EXTRACT(EPOCH FROM created_at - $2) AS queued,"
+            " EXTRACT(EPOCH FROM finished_at - $2) AS done FROM sync_jobs"
+            " WHERE installation_id = $1 AND kind = 'upsales.order'",
+            uuid.UUID(installation_id),
+            since,
+        )
+        picks = sorted({0, *range(LIMIT - 1, len(rows), LIMIT), len(rows) - 1})
+
+        def at(column: str) -> list[float]:
+            times = sorted(float(row[column]) for row in rows if row[column] is not None)
+            return [round(times[pick], 2) for pick in picks if pick < len(times)]
+
+        return {"queued_s": at("queued"), "done_s": at("done")}
+
     async def lease_owner(self, installation_id: str) -> str | None:
         owner = await self._connection.fetchval(
             "SELECT owner FROM installation_leases WHERE installation_id = $1", installation_id
@@ -179,6 +203,7 @@ async def _drive(
     cpu_before = {name: _cpu(process) for name, process in processes.items()}
     cpu_of_killed = 0.0
     recovery: float | None = None
+    started_on_database = await watch.clock()
     started = time.perf_counter()
     loads = [
         run_load(port, [http_request(path, body, port) for path, body in hooks[i::2]], 16)
@@ -228,6 +253,7 @@ async def _drive(
     cpu_by_process["killed_worker"] = cpu_of_killed
     service_cpu = sum(cpu_by_process.values())
     deals_waited = await watch.deals_waited()
+    busy_timeline = await watch.timeline(busy_installation, started_on_database)
     await connection.close()
     return {
         "seconds": elapsed,
@@ -235,6 +261,7 @@ async def _drive(
         "recovery_seconds": recovery,
         "hooks_rejected": rejected,
         "deals_waited": deals_waited,
+        "busy_timeline": busy_timeline,
         "restart_cpu": restart_cpu,
         "cpu_by_process": {name: round(value, 2) for name, value in cpu_by_process.items()},
     }
@@ -336,6 +363,7 @@ def _run_processes(
         "fortnox_429": report["throttled"],
         "hooks_rejected": run["hooks_rejected"],
         "deals_waited": run["deals_waited"],
+        "busy_installation": run["busy_timeline"],
         "settle_seconds": float(
             os.environ.get("FORTNOX_CREATE_SETTLE_SECONDS", CREATE_MAY_LAND_WITHIN_SECONDS)
         ),
