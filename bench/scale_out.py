@@ -21,8 +21,9 @@ Figures (the last line printed is one JSON object):
 * ``recovery_seconds``: from the kill until no installation is leased to the dead worker any
   more (another worker took each over).
 * ``installations``, ``processes`` (service processes: API + workers), ``deals``, ``seconds``.
-* ``busy_installation``: when the busy installation's deals were queued (``queued_s``) and done
-  (``done_s``), in seconds from the first hook: the first, each ``LIMIT``-th and the last.
+* ``busy_installation``: when the busy installation's deals were queued (``queued_s``), first
+  started (``started_s``) and done (``done_s``), in seconds from the first hook: the first, each
+  ``LIMIT``-th and the last.
 * ``deals_waited``: deals whose retry found no document (the killed worker's deals, or any
   whose create failed without an answer), so they waited ``settle_seconds``
   (``FORTNOX_CREATE_SETTLE_SECONDS``) for a create that may still land before creating:
@@ -140,12 +141,15 @@ class Watch:
         return await self._connection.fetchval("SELECT clock_timestamp()")
 
     async def timeline(self, installation_id: str, since: Any) -> dict[str, list[float]]:
-        """Seconds from ``since`` at which the installation's won deals were queued and done:
-        the first, every window's worth (``LIMIT``) and the last."""
+        """Seconds from ``since`` at which the installation's won deals were queued, first
+        started and done: the first, every window's worth (``LIMIT``) and the last."""
         rows = await self._connection.fetch(
-            "SELECT EXTRACT(EPOCH FROM created_at - $2) AS queued,"
-            " EXTRACT(EPOCH FROM finished_at - $2) AS done FROM sync_jobs"
-            " WHERE installation_id = $1 AND kind = 'upsales.order'",
+            "SELECT EXTRACT(EPOCH FROM j.created_at - $2) AS queued,"
+            " EXTRACT(EPOCH FROM min(a.started_at) - $2) AS started,"
+            " EXTRACT(EPOCH FROM j.finished_at - $2) AS done"
+            " FROM sync_jobs j LEFT JOIN job_attempts a ON a.job_id = j.id"
+            " WHERE j.installation_id = $1 AND j.kind = 'upsales.order'"
+            " GROUP BY j.id",
             uuid.UUID(installation_id),
             since,
         )
@@ -155,7 +159,7 @@ class Watch:
             times = sorted(float(row[column]) for row in rows if row[column] is not None)
             return [round(times[pick], 2) for pick in picks if pick < len(times)]
 
-        return {"queued_s": at("queued"), "done_s": at("done")}
+        return {"queued_s": at("queued"), "started_s": at("started"), "done_s": at("done")}
 
     async def lease_owner(self, installation_id: str) -> str | None:
         owner = await self._connection.fetchval(
