@@ -153,11 +153,11 @@ class Watch:
             uuid.UUID(installation_id),
             since,
         )
-        picks = sorted({0, *range(LIMIT - 1, len(rows), LIMIT), len(rows) - 1})
 
         def at(column: str) -> list[float]:
             times = sorted(float(row[column]) for row in rows if row[column] is not None)
-            return [round(times[pick], 2) for pick in picks if pick < len(times)]
+            picks = sorted({0, *range(LIMIT - 1, len(times), LIMIT), len(times) - 1})
+            return [round(times[pick], 2) for pick in picks if 0 <= pick < len(times)]
 
         return {"queued_s": at("queued"), "started_s": at("started"), "done_s": at("done")}
 

@@ -321,7 +321,9 @@ async def test_a_take_cancelled_while_it_waits_leaves_no_transaction_behind(pg_u
 async def _cancelled_inside_a_transaction(
     connection: asyncpg.Connection, *_: object, **__: object
 ) -> None:
-    """A statement cut off with its connection left inside a transaction (its answer not in)."""
+    """A statement cut off with its connection left inside a transaction (its answer not in).
+    A take sends no ``BEGIN`` of its own any more; this stands for any state a statement cut
+    off midway may leave its session in, which only a new connection is sure to be rid of."""
     await connection.execute("BEGIN")
     raise asyncio.CancelledError
 
