@@ -177,12 +177,12 @@ async def test_a_job_that_could_not_start_is_not_handed_out_again_in_the_turn() 
 
 async def test_a_batch_of_nothing_new_ends_the_turn() -> None:
     gone = _due(1)
-    due = FakeDue([gone], [gone], [_due(2)])  # full batches of one, the last never read
+    due = FakeDue([gone], [gone], [gone], [_due(2)])  # the last never read
     turn = _turn(due, lanes=1, per_batch=1)
-    assert await _bounded(turn.next()) == gone
+    assert await _bounded(turn.next()) == gone  # read ahead: still due, as it has not started
     await turn.ended(gone, started=False)
-    assert await _bounded(turn.next()) is None
-    assert due.asked == [1, 1]
+    assert await _bounded(turn.next()) is None  # read past it: nothing new
+    assert due.asked == [1, 1, 2]
 
 
 async def test_the_next_batch_is_read_while_side_by_side_jobs_run() -> None:
@@ -361,3 +361,36 @@ async def test_the_backlog_counts_the_jobs_read_and_a_batch_more_while_more_may_
     short = _turn(FakeDue([_due(1), _due(2)]), lanes=1, per_batch=4)
     assert await _bounded(short.next()) == _due(1)
     assert short.backlog() == 1  # a short batch was all that was due
+
+
+class DueTable:
+    """Reads as the database does: the first jobs still due, in order, up to the limit asked
+    for; a job handed out stays due until its runner starts it (:meth:`start`)."""
+
+    def __init__(self, jobs: list[DueJob]) -> None:
+        self.jobs = jobs
+        self.started: set[int] = set()
+        self.asked: list[int] = []
+
+    async def __call__(self, limit: int) -> list[DueJob]:
+        self.asked.append(limit)
+        return [job for job in self.jobs if job.job_id not in self.started][:limit]
+
+    def start(self, job: DueJob) -> None:
+        self.started.add(job.job_id)
+
+
+async def test_more_runners_than_a_batch_all_get_jobs_though_none_has_started_yet() -> None:
+    """Runners whose jobs wait to start (for a place at the worker's gate) leave those jobs due:
+    a read must reach past them, or it finds nothing new and ends the turn with jobs left."""
+    jobs = [_due(number) for number in range(1, 51)]
+    table = DueTable(jobs)
+    turn = _turn(table, lanes=25, per_batch=10)  # type: ignore[arg-type]
+
+    handed = [await _bounded(turn.next()) for _ in range(25)]
+    assert handed == jobs[:25]
+    for job in handed:  # they start, run and end, each runner asking for its next
+        table.start(job)
+        await turn.ended(job)
+    following = [await _bounded(turn.next()) for _ in range(25)]
+    assert following == jobs[25:]

@@ -67,6 +67,8 @@ class TurnJobs:
         self._more_due = True
         self._stopped = False
         self._reading = False
+        self._reach = 0
+        """Jobs handed out that the last read found still due (not started yet)."""
         self._ended_in_read: set[int] = set()
         """Jobs that ended while a batch was read: the batch may hold them as still due."""
         self._changed = asyncio.Condition()
@@ -185,9 +187,10 @@ class TurnJobs:
     async def _read_batch(self) -> None:
         """Reads the next batch (the lock is let go meanwhile: other runners' jobs end)."""
         waiting = len(self._waiting)  # read again at the batch's head (they are still due)
-        asked = min(self._per_batch + waiting, self._per_turn - self._handed_out)
-        if asked <= waiting:
+        wanted = min(self._per_batch + waiting, self._per_turn - self._handed_out)
+        if wanted <= waiting:
             return
+        asked = wanted + self._reach
         self._reading = True
         self._ended_in_read.clear()
         self._changed.release()
@@ -199,6 +202,9 @@ class TurnJobs:
             self._changed.notify_all()
         # A short batch was all that was due: the turn ends with it.
         self._more_due = len(batch) == asked
+        # Jobs handed out stay due until their runners start them (a runner may wait for a
+        # place at the worker's gate): the next read reaches past as many as this one met.
+        self._reach = sum(1 for due in batch if due.job_id in self._running)
         known = {
             *self._running,
             *self._not_started,
@@ -206,6 +212,6 @@ class TurnJobs:
             *(due.job_id for due in self._waiting),
         }
         fresh = [due for due in batch if due.job_id not in known]
-        if not fresh:
+        if not fresh and not (self._more_due and self._reach):
             self._more_due = False  # nothing new to start: the next turn reads again
         self._waiting.extend(fresh)
