@@ -394,3 +394,17 @@ async def test_more_runners_than_a_batch_all_get_jobs_though_none_has_started_ye
         await turn.ended(job)
     following = [await _bounded(turn.next()) for _ in range(25)]
     assert following == jobs[25:]
+
+
+async def test_a_read_reaches_past_handed_out_jobs_once_and_then_ends_the_turn() -> None:
+    """A full batch of jobs handed out and jobs that could not start (still due, as read) is
+    read once more past the handed-out ones; the same again ends the turn, never a loop of
+    reads while a runner waits to start its job."""
+    held, stuck = _due(1), _due(2)
+    table = DueTable([held, stuck])  # neither ever starts
+    turn = _turn(table, lanes=2, per_batch=1)  # type: ignore[arg-type]
+    assert await _bounded(turn.next()) == held  # read ahead met ``held``, still due
+    assert await _bounded(turn.next()) == stuck  # read past it
+    await turn.ended(stuck, started=False)
+    assert await _bounded(turn.next()) is None  # past ``held``: ``stuck`` only, nothing new
+    assert table.asked == [1, 1, 2, 2, 3]  # the last one short: nothing more due

@@ -204,7 +204,9 @@ class TurnJobs:
         self._more_due = len(batch) == asked
         # Jobs handed out stay due until their runners start them (a runner may wait for a
         # place at the worker's gate): the next read reaches past as many as this one met.
-        self._reach = sum(1 for due in batch if due.job_id in self._running)
+        handed_out_due = sum(1 for due in batch if due.job_id in self._running)
+        met_more = handed_out_due > self._reach
+        self._reach = handed_out_due
         known = {
             *self._running,
             *self._not_started,
@@ -212,6 +214,6 @@ class TurnJobs:
             *(due.job_id for due in self._waiting),
         }
         fresh = [due for due in batch if due.job_id not in known]
-        if not fresh and not (self._more_due and self._reach):
+        if not fresh and not (self._more_due and met_more):
             self._more_due = False  # nothing new to start: the next turn reads again
         self._waiting.extend(fresh)
