@@ -32,14 +32,7 @@ BEGIN
     PERFORM set_config('synchronous_commit', 'off', true);
     RETURN QUERY
     WITH now AS (SELECT clock_timestamp() AS t),
-    holders AS (
-        SELECT l.objid FROM pg_locks l
-        WHERE l.locktype = 'advisory'
-          AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-          AND l.classid = CAST(holder_lock_class AS oid)
-          AND l.objsubid = 2
-          AND l.granted
-    ),
+    holders AS (SELECT pg_locks.objid FROM pg_locks WHERE pg_locks.locktype = 'advisory' AND pg_locks.database = (SELECT pg_database.oid FROM pg_database WHERE pg_database.datname = current_database()) AND pg_locks.classid = CAST(holder_lock_class AS OID) AND pg_locks.objsubid = 2 AND pg_locks.granted),
     counted AS (
         SELECT count(*) AS places, min(g.finished_at) AS first_finished
         FROM fortnox_budget_grants g, now

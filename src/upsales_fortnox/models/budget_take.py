@@ -18,9 +18,22 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import DDL, FromClause, event
+from sqlalchemy import DDL, FromClause, event, literal_column
+from sqlalchemy.dialects.postgresql.base import PGDialect
+
+from upsales_fortnox.core.db.session_presence import present
 
 NAME: Final = "fortnox_budget_take"
+
+_HOLDERS: Final = " ".join(
+    str(
+        present(literal_column("holder_lock_class")).compile(
+            dialect=PGDialect(),  # type: ignore[no-untyped-call]
+            compile_kwargs={"literal_binds": True},
+        )
+    ).split()
+)
+"""The holders connected (their presence locks), of the function's ``holder_lock_class``."""
 
 CREATE: Final = """
 CREATE OR REPLACE FUNCTION fortnox_budget_take(
@@ -38,14 +51,7 @@ BEGIN
     PERFORM set_config('synchronous_commit', 'off', true);
     RETURN QUERY
     WITH now AS (SELECT clock_timestamp() AS t),
-    holders AS (
-        SELECT l.objid FROM pg_locks l
-        WHERE l.locktype = 'advisory'
-          AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-          AND l.classid = CAST(holder_lock_class AS oid)
-          AND l.objsubid = 2
-          AND l.granted
-    ),
+    holders AS ({holders}),
     counted AS (
         SELECT count(*) AS places, min(g.finished_at) AS first_finished
         FROM fortnox_budget_grants g, now
@@ -80,7 +86,7 @@ BEGIN
     FROM counted, now;
 END
 $take$
-"""
+""".replace("{holders}", _HOLDERS)
 
 DROP: Final = (
     "DROP FUNCTION IF EXISTS fortnox_budget_take("

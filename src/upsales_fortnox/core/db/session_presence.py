@@ -72,9 +72,10 @@ _PG_LOCKS = table(
 _PG_DATABASE = table("pg_database", column("oid"), column("datname"))
 
 
-def present(lock_class: int) -> Select[tuple[Any]]:
+def present(lock_class: int | ColumnElement[Any]) -> Select[tuple[Any]]:
     """The presence locks of ``lock_class`` held in this database now: the ``hashtext`` of
-    each connected process's name (an ``oid``)."""
+    each connected process's name (an ``oid``). ``lock_class`` may be SQL (a database
+    function's parameter)."""
     this_database = (
         select(_PG_DATABASE.c.oid)
         .where(_PG_DATABASE.c.datname == func.current_database())
@@ -83,7 +84,10 @@ def present(lock_class: int) -> Select[tuple[Any]]:
     return select(_PG_LOCKS.c.objid).where(
         _PG_LOCKS.c.locktype == "advisory",
         _PG_LOCKS.c.database == this_database,
-        _PG_LOCKS.c.classid == literal(lock_class).cast(postgresql.OID),
+        _PG_LOCKS.c.classid
+        == (lock_class if isinstance(lock_class, ColumnElement) else literal(lock_class)).cast(
+            postgresql.OID
+        ),
         _PG_LOCKS.c.objsubid == 2,  # the two-key form of the lock
         _PG_LOCKS.c.granted,
     )
