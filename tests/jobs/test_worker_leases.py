@@ -217,6 +217,27 @@ async def test_a_worker_that_lost_the_job_records_nothing(session_factory: Facto
     assert (await load_job(session_factory, second_job)).status == JobStatus.QUEUED
 
 
+async def test_a_job_started_twice_from_one_read_runs_once_with_one_attempt(
+    session_factory: Factory,
+) -> None:
+    """The start's own check that the job is still due, and (on PostgreSQL, one statement)
+    that the attempt row is opened only by the start that matched."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+    store = JobStore(session_factory, owner="worker-a", lease=timedelta(seconds=60), clock=clock)
+    assert await store.claim_installations(1) == [installation_id]
+    (due,) = await store.due_jobs(installation_id, 1)
+    run = await store.start(installation_id, due)
+    assert run is not None and (run.attempts, run.attempt_number, run.recovered) == (1, 1, False)
+
+    assert await store.start(installation_id, due) is None
+    (attempt,) = await load_attempts(session_factory, job_id)
+    assert (attempt.id, attempt.number, attempt.worker_id) == (run.attempt_id, 1, "worker-a")
+    assert (await load_job(session_factory, job_id)).attempts == 1
+    await store.close()
+
+
 async def test_a_write_is_not_sent_once_the_lease_ran_out_unrenewed(
     session_factory: Factory,
 ) -> None:

@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -32,6 +32,12 @@ from upsales_fortnox.jobs.runs import (
     RunningJob,
 )
 from upsales_fortnox.jobs.store.claims import InstallationClaims
+from upsales_fortnox.jobs.store.paired_statements import (
+    BURY_JOB_AND_ATTEMPT,
+    COMPLETE_JOB_AND_ATTEMPT,
+    START_EXPIRED_JOB_WITH_ATTEMPT,
+    START_JOB_WITH_ATTEMPT,
+)
 from upsales_fortnox.jobs.store.requeue import requeue
 from upsales_fortnox.jobs.store.statements import (
     BURY_JOB,
@@ -53,6 +59,12 @@ CompletionWrite = Callable[[AsyncConnection], Awaitable[None]]
 transaction's connection."""
 
 logger = logging.getLogger(__name__)
+
+_FINISHES = {
+    AttemptOutcome.DONE: (COMPLETE_JOB, COMPLETE_JOB_AND_ATTEMPT),
+    AttemptOutcome.DEAD: (BURY_JOB, BURY_JOB_AND_ATTEMPT),
+}
+"""How a run ends: the fenced change of the job, and that with its attempt's (PostgreSQL)."""
 
 
 class JobStore:
@@ -83,6 +95,7 @@ class JobStore:
         if not isinstance(engine, AsyncEngine):
             raise TypeError("the job store needs a session factory bound to an AsyncEngine")
         self._engine = engine
+        self._paired = engine.dialect.name == "postgresql"  # see .paired_statements
         self.owner = owner
         self._lease = lease
         self._clock = clock
@@ -157,16 +170,30 @@ class JobStore:
         renewed = self._claims.needs_renewal(installation_id, now)
         if renewed:
             await self._claims.renew_on(connection, installation_id, expires_at)
-        row = (await connection.execute(START_JOB, params)).first()
+        if self._paired:
+            statement = (
+                START_EXPIRED_JOB_WITH_ATTEMPT if due.lease_expired else START_JOB_WITH_ATTEMPT
+            )
+            row = (await connection.execute(statement, params)).first()
+        else:
+            row = (await connection.execute(START_JOB, params)).first()
         if row is None:
             if not renewed:  # the job, or the lease: raises LeaseLost if the lease is gone
                 await self._claims.renew_on(connection, installation_id, expires_at)
             return None
-        recovered = False
-        if due.lease_expired:
-            closed = await connection.execute(CLOSE_EXPIRED_ATTEMPTS, params)
-            recovered = len(closed.all()) > 0
-        attempt = (await connection.execute(OPEN_ATTEMPT, params)).one()
+        if self._paired:
+            attempt_id, attempt_number, recovered = (
+                row.attempt_id,
+                row.attempt_number,
+                row.closed_attempts > 0,
+            )
+        else:
+            recovered = False
+            if due.lease_expired:
+                closed = await connection.execute(CLOSE_EXPIRED_ATTEMPTS, params)
+                recovered = len(closed.all()) > 0
+            attempt = (await connection.execute(OPEN_ATTEMPT, params)).one()
+            attempt_id, attempt_number = attempt.id, attempt.number
         return RunningJob(
             job_id=due.job_id,
             installation_id=row.installation_id,
@@ -175,8 +202,8 @@ class JobStore:
             payload=dict(row.payload or {}),
             attempts=row.attempts,
             max_attempts=row.max_attempts,
-            attempt_id=attempt.id,
-            attempt_number=attempt.number,
+            attempt_id=attempt_id,
+            attempt_number=attempt_number,
             recovered=recovered,
             installation_version=row.installation_version,
             settings_version=row.settings_version,
@@ -286,13 +313,7 @@ class JobStore:
         with self._claims.renewals_kept_on_commit(job.installation_id):
             async with self._engine.begin() as connection:
                 if not await self._finish_on(
-                    connection,
-                    job,
-                    COMPLETE_JOB,
-                    {"p_result": result},
-                    AttemptOutcome.DONE,
-                    None,
-                    now,
+                    connection, job, {"p_result": result}, AttemptOutcome.DONE, None, now
                 ):
                     return Completed(recorded=False)
                 for write in writes:  # the handler's writes, only while the job is still ours
@@ -311,26 +332,27 @@ class JobStore:
         now = self._clock()
         async with self._engine.begin() as connection:
             return await self._finish_on(
-                connection, job, BURY_JOB, {"p_reason": reason}, AttemptOutcome.DEAD, reason, now
+                connection, job, {"p_reason": reason}, AttemptOutcome.DEAD, reason, now
             )
 
     async def _finish_on(
         self,
         connection: AsyncConnection,
         job: RunningJob,
-        statement: Any,
         values: dict[str, Any],
-        outcome: AttemptOutcome,
+        outcome: Literal[AttemptOutcome.DONE, AttemptOutcome.DEAD],
         error: str | None,
         now: datetime,
     ) -> bool:
-        fenced = await connection.execute(statement, {**self._fence(job), **values, "p_now": now})
-        if fenced.first() is None:
+        attempt = {"p_attempt_id": job.attempt_id, "p_outcome": outcome, "p_error": error}
+        params = {**self._fence(job), **values, "p_now": now}
+        job_change, paired = _FINISHES[outcome]
+        if self._paired:
+            fenced = await connection.execute(paired, {**params, **attempt})
+            return fenced.first() is not None
+        if (await connection.execute(job_change, params)).first() is None:
             return False
-        await connection.execute(
-            FINISH_ATTEMPT,
-            {"p_attempt_id": job.attempt_id, "p_now": now, "p_outcome": outcome, "p_error": error},
-        )
+        await connection.execute(FINISH_ATTEMPT, {**attempt, "p_now": now})
         return True
 
     async def requeue(

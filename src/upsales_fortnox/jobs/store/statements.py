@@ -40,14 +40,14 @@ SETTINGS = cast(Table, InstallationSettings.__table__)
 LEASE_EXPIRED_ERROR = "lease_expired: the worker running this attempt stopped renewing its lease"
 
 
-def _param(name: str, column: Any) -> Any:
+def param(name: str, column: Any) -> Any:
     """A parameter typed like ``column``; named ``p_<name>``, since an UPDATE reserves the
     names of its table's columns."""
     return bindparam(f"p_{name}", type_=column.type)
 
 
 def _now() -> Any:
-    return _param("now", JOBS.c.run_after)
+    return param("now", JOBS.c.run_after)
 
 
 def _due() -> ColumnElement[bool]:
@@ -68,10 +68,10 @@ def _installation_active() -> ColumnElement[bool]:
 def _owned() -> ColumnElement[bool]:
     """The fence of every change to a running job: still ours, at the same attempt."""
     return and_(
-        JOBS.c.id == _param("job_id", JOBS.c.id),
+        JOBS.c.id == param("job_id", JOBS.c.id),
         JOBS.c.status == JobStatus.RUNNING.value,
-        JOBS.c.lease_owner == _param("owner", JOBS.c.lease_owner),
-        JOBS.c.attempts == _param("attempts", JOBS.c.attempts),
+        JOBS.c.lease_owner == param("owner", JOBS.c.lease_owner),
+        JOBS.c.attempts == param("attempts", JOBS.c.attempts),
     )
 
 
@@ -85,7 +85,7 @@ DUE_JOBS = (
         JOBS.c.entity_id,
     )
     .where(
-        JOBS.c.installation_id == _param("installation_id", JOBS.c.installation_id),
+        JOBS.c.installation_id == param("installation_id", JOBS.c.installation_id),
         _due(),
         _installation_active(),
     )
@@ -97,27 +97,27 @@ DUE_JOBS = (
 RENEW_INSTALLATION_LEASE = (
     update(LEASES)
     .where(
-        LEASES.c.installation_id == _param("installation_id", LEASES.c.installation_id),
-        LEASES.c.owner == _param("owner", LEASES.c.owner),
+        LEASES.c.installation_id == param("installation_id", LEASES.c.installation_id),
+        LEASES.c.owner == param("owner", LEASES.c.owner),
     )
-    .values(expires_at=_param("expires_at", LEASES.c.expires_at))
+    .values(expires_at=param("expires_at", LEASES.c.expires_at))
     .returning(LEASES.c.installation_id)
 )
 
 DROP_INSTALLATION_LEASE = delete(LEASES).where(
-    LEASES.c.installation_id == _param("installation_id", LEASES.c.installation_id),
-    LEASES.c.owner == _param("owner", LEASES.c.owner),
+    LEASES.c.installation_id == param("installation_id", LEASES.c.installation_id),
+    LEASES.c.owner == param("owner", LEASES.c.owner),
 )
 
 # Keyed by the parameter, not correlated: SQLite renders RETURNING columns unqualified.
 _INSTALLATION_VERSION = (
     select(INSTALLATIONS.c.version)
-    .where(INSTALLATIONS.c.id == _param("installation_id", INSTALLATIONS.c.id))
+    .where(INSTALLATIONS.c.id == param("installation_id", INSTALLATIONS.c.id))
     .scalar_subquery()
 )
 _SETTINGS_VERSION = func.coalesce(
     select(SETTINGS.c.version)
-    .where(SETTINGS.c.installation_id == _param("installation_id", SETTINGS.c.installation_id))
+    .where(SETTINGS.c.installation_id == param("installation_id", SETTINGS.c.installation_id))
     .scalar_subquery(),
     0,
 )
@@ -125,20 +125,20 @@ _SETTINGS_VERSION = func.coalesce(
 START_JOB = (
     update(JOBS)
     .where(
-        JOBS.c.id == _param("job_id", JOBS.c.id),
-        JOBS.c.installation_id == _param("installation_id", JOBS.c.installation_id),
-        JOBS.c.status == _param("expected_status", JOBS.c.status),
+        JOBS.c.id == param("job_id", JOBS.c.id),
+        JOBS.c.installation_id == param("installation_id", JOBS.c.installation_id),
+        JOBS.c.status == param("expected_status", JOBS.c.status),
         _due(),
         _installation_active(),
         exists().where(
             LEASES.c.installation_id == JOBS.c.installation_id,
-            LEASES.c.owner == _param("owner", JOBS.c.lease_owner),
+            LEASES.c.owner == param("owner", JOBS.c.lease_owner),
         ),
     )
     .values(
         status=JobStatus.RUNNING.value,
-        lease_owner=_param("owner", JOBS.c.lease_owner),
-        lease_expires_at=_param("expires_at", JOBS.c.lease_expires_at),
+        lease_owner=param("owner", JOBS.c.lease_owner),
+        lease_expires_at=param("expires_at", JOBS.c.lease_expires_at),
         attempts=JOBS.c.attempts + 1,
         updated_at=_now(),
         finished_at=None,
@@ -160,11 +160,11 @@ with), while the installation is active and its lease is ours; returns what the 
 CLOSE_EXPIRED_ATTEMPTS = (
     update(ATTEMPTS)
     .where(
-        ATTEMPTS.c.job_id == _param("job_id", ATTEMPTS.c.job_id),
+        ATTEMPTS.c.job_id == param("job_id", ATTEMPTS.c.job_id),
         ATTEMPTS.c.finished_at.is_(None),
     )
     .values(
-        finished_at=_param("now", ATTEMPTS.c.finished_at),
+        finished_at=param("now", ATTEMPTS.c.finished_at),
         outcome=AttemptOutcome.LEASE_EXPIRED.value,
         error=LEASE_EXPIRED_ERROR,
     )
@@ -179,8 +179,8 @@ OPEN_ATTEMPT = (
             bindparam("p_job_id", type_=BigInteger()),
             func.count(literal_column("*")) + 1,
             bindparam("p_owner", type_=String()),
-            _param("now", ATTEMPTS.c.started_at),
-        ).where(ATTEMPTS.c.job_id == _param("job_id", ATTEMPTS.c.job_id)),
+            param("now", ATTEMPTS.c.started_at),
+        ).where(ATTEMPTS.c.job_id == param("job_id", ATTEMPTS.c.job_id)),
     )
     .returning(ATTEMPTS.c.id, ATTEMPTS.c.number)
 )
@@ -190,7 +190,7 @@ RENEW_JOB = (
     update(JOBS)
     .where(_owned())
     .values(
-        lease_expires_at=_param("expires_at", JOBS.c.lease_expires_at),
+        lease_expires_at=param("expires_at", JOBS.c.lease_expires_at),
         updated_at=_now(),
     )
     .returning(JOBS.c.id)
@@ -200,8 +200,8 @@ CHECKPOINT_JOB = (
     update(JOBS)
     .where(_owned())
     .values(
-        lease_expires_at=_param("expires_at", JOBS.c.lease_expires_at),
-        payload=_param("payload", JOBS.c.payload),
+        lease_expires_at=param("expires_at", JOBS.c.lease_expires_at),
+        payload=param("payload", JOBS.c.payload),
         updated_at=_now(),
     )
     .returning(JOBS.c.id)
@@ -212,7 +212,7 @@ COMPLETE_JOB = (
     .where(_owned())
     .values(
         status=JobStatus.DONE.value,
-        result=_param("result", JOBS.c.result),
+        result=param("result", JOBS.c.result),
         finished_at=_now(),
         last_error=None,
         lease_owner=None,
@@ -228,7 +228,7 @@ BURY_JOB = (
     .values(
         status=JobStatus.DEAD.value,
         finished_at=_now(),
-        last_error=_param("reason", JOBS.c.last_error),
+        last_error=param("reason", JOBS.c.last_error),
         lease_owner=None,
         lease_expires_at=None,
         updated_at=_now(),
@@ -238,10 +238,10 @@ BURY_JOB = (
 
 FINISH_ATTEMPT = (
     update(ATTEMPTS)
-    .where(ATTEMPTS.c.id == _param("attempt_id", ATTEMPTS.c.id))
+    .where(ATTEMPTS.c.id == param("attempt_id", ATTEMPTS.c.id))
     .values(
-        finished_at=_param("now", ATTEMPTS.c.finished_at),
-        outcome=_param("outcome", ATTEMPTS.c.outcome),
-        error=_param("error", ATTEMPTS.c.error),
+        finished_at=param("now", ATTEMPTS.c.finished_at),
+        outcome=param("outcome", ATTEMPTS.c.outcome),
+        error=param("error", ATTEMPTS.c.error),
     )
 )
