@@ -170,30 +170,12 @@ class JobStore:
         renewed = self._claims.needs_renewal(installation_id, now)
         if renewed:
             await self._claims.renew_on(connection, installation_id, expires_at)
-        if self._paired:
-            statement = (
-                START_EXPIRED_JOB_WITH_ATTEMPT if due.lease_expired else START_JOB_WITH_ATTEMPT
-            )
-            row = (await connection.execute(statement, params)).first()
-        else:
-            row = (await connection.execute(START_JOB, params)).first()
-        if row is None:
+        started = await self._started(connection, due, params)
+        if started is None:
             if not renewed:  # the job, or the lease: raises LeaseLost if the lease is gone
                 await self._claims.renew_on(connection, installation_id, expires_at)
             return None
-        if self._paired:
-            attempt_id, attempt_number, recovered = (
-                row.attempt_id,
-                row.attempt_number,
-                row.closed_attempts > 0,
-            )
-        else:
-            recovered = False
-            if due.lease_expired:
-                closed = await connection.execute(CLOSE_EXPIRED_ATTEMPTS, params)
-                recovered = len(closed.all()) > 0
-            attempt = (await connection.execute(OPEN_ATTEMPT, params)).one()
-            attempt_id, attempt_number = attempt.id, attempt.number
+        row, attempt_id, attempt_number, recovered = started
         return RunningJob(
             job_id=due.job_id,
             installation_id=row.installation_id,
@@ -208,6 +190,27 @@ class JobStore:
             installation_version=row.installation_version,
             settings_version=row.settings_version,
         )
+
+    async def _started(
+        self, connection: AsyncConnection, due: DueJob, params: dict[str, Any]
+    ) -> tuple[Any, int, int, bool] | None:
+        """``START_JOB``'s row, the attempt opened (id, number) and whether attempts a stopped
+        worker left open were closed; None when the job was not started."""
+        if self._paired:
+            paired = START_EXPIRED_JOB_WITH_ATTEMPT if due.lease_expired else START_JOB_WITH_ATTEMPT
+            row = (await connection.execute(paired, params)).first()
+            if row is None:
+                return None
+            return row, row.attempt_id, row.attempt_number, row.closed_attempts > 0
+        row = (await connection.execute(START_JOB, params)).first()
+        if row is None:
+            return None
+        recovered = False
+        if due.lease_expired:
+            closed = await connection.execute(CLOSE_EXPIRED_ATTEMPTS, params)
+            recovered = len(closed.all()) > 0
+        attempt = (await connection.execute(OPEN_ATTEMPT, params)).one()
+        return row, attempt.id, attempt.number, recovered
 
     async def bury_expired(self, due: DueJob, reason: str) -> bool:
         """A job whose worker stopped on its last attempt: ``dead`` without running again."""
