@@ -85,3 +85,18 @@ async def advisory_lock_holders(engine: AsyncEngine, lock_class: int, name: str)
             _ADVISORY_LOCK_HOLDERS, {"lock_class": lock_class, "name": name}
         )
         return list(held.scalars())
+
+
+async def until_a_session_waits_for_a_lock(engine: AsyncEngine) -> None:
+    """Until some session of the engine's database waits for a lock (polled: the wait itself
+    is in the database, out of the test's reach); fails after about 5 s."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(500):
+        async with engine.connect() as connection:
+            if await connection.scalar(query):
+                return
+        await asyncio.sleep(0.01)
+    raise AssertionError("nobody waited for the lock")

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import BACKENDS
-from tests.database import truncate_all
+from tests.database import truncate_all, until_a_session_waits_for_a_lock
 from tests.intake.support import (
     all_events,
     all_jobs,
@@ -253,21 +253,6 @@ def _ours(
     return asyncio.create_task(_record_alone(engine, recorder, delivery, wrap))
 
 
-async def _until_waiting_for_a_lock(engine: AsyncEngine) -> None:
-    """Until some session of this database waits for a lock (polled: the wait itself is in the
-    database, out of the test's reach)."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    for _ in range(500):
-        async with engine.connect() as connection:
-            if await connection.scalar(query):
-                return
-        await asyncio.sleep(0.01)
-    raise AssertionError("nobody waited for the lock")
-
-
 async def _jobs(engine: AsyncEngine) -> list[tuple[int, str]]:
     async with engine.connect() as connection:
         rows = await connection.execute(select(SyncJob.id, SyncJob.status).order_by(SyncJob.id))
@@ -292,7 +277,7 @@ async def test_an_event_stored_by_another_transaction_while_ours_waited_is_a_dup
     async with _transaction(pg_engine, recorder) as theirs:
         ((their_result,),) = await theirs([delivery])
         ours = _ours(pg_engine, recorder, delivery)
-        await _until_waiting_for_a_lock(pg_engine)
+        await until_a_session_waits_for_a_lock(pg_engine)
     assert await ours == IntakeResult(
         "duplicate", job_id=their_result.job_id, event_id=their_result.event_id
     )
@@ -311,7 +296,7 @@ async def test_an_entity_queued_by_another_transaction_while_ours_waited_shares_
         ours = _ours(
             pg_engine, recorder, EventsOf(installation_id, [_event(7, event="after_order_insert")])
         )
-        await _until_waiting_for_a_lock(pg_engine)
+        await until_a_session_waits_for_a_lock(pg_engine)
     our_result = await ours
     assert our_result.status == "accepted" and our_result.job_id == their_result.job_id
     assert await _jobs(pg_engine) == [(their_result.job_id, "queued")]
@@ -331,7 +316,7 @@ async def test_a_job_queued_for_an_event_that_turned_out_a_duplicate_is_removed(
         ((their_result,),) = await theirs([delivery])  # joins the queued job of order 7
         await _claim(pg_engine, earlier.job_id or 0)  # ...which the worker then starts
         ours = _ours(pg_engine, recorder, delivery)  # queues a new job, waits on the event
-        await _until_waiting_for_a_lock(pg_engine)
+        await until_a_session_waits_for_a_lock(pg_engine)
     assert their_result.job_id == earlier.job_id
     assert await ours == IntakeResult(
         "duplicate", job_id=earlier.job_id, event_id=their_result.event_id
@@ -414,7 +399,7 @@ async def test_an_entity_whose_job_was_queued_and_started_meanwhile_gets_a_new_j
             EventsOf(installation_id, [_event(7, event="after_order_insert")]),
             wrap=lambda driver: ClaimAfterRecord(driver, pg_engine),
         )
-        await _until_waiting_for_a_lock(pg_engine)
+        await until_a_session_waits_for_a_lock(pg_engine)
     our_result = await ours
     assert our_result.status == "accepted"
     assert our_result.job_id not in (None, their_result.job_id)

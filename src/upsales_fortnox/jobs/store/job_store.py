@@ -35,7 +35,6 @@ from upsales_fortnox.jobs.store.claims import InstallationClaims
 from upsales_fortnox.jobs.store.paired_statements import (
     BURY_JOB_AND_ATTEMPT,
     COMPLETE_JOB_AND_ATTEMPT,
-    START_EXPIRED_JOB_WITH_ATTEMPT,
     START_JOB_WITH_ATTEMPT,
 )
 from upsales_fortnox.jobs.store.requeue import requeue
@@ -196,12 +195,11 @@ class JobStore:
     ) -> tuple[Any, int, int, bool] | None:
         """``START_JOB``'s row, the attempt opened (id, number) and whether attempts a stopped
         worker left open were closed; None when the job was not started."""
-        if self._paired:
-            paired = START_EXPIRED_JOB_WITH_ATTEMPT if due.lease_expired else START_JOB_WITH_ATTEMPT
-            row = (await connection.execute(paired, params)).first()
+        if self._paired and not due.lease_expired:  # see .paired_statements
+            row = (await connection.execute(START_JOB_WITH_ATTEMPT, params)).first()
             if row is None:
                 return None
-            return row, row.attempt_id, row.attempt_number, row.closed_attempts > 0
+            return row, row.attempt_id, row.attempt_number, False
         row = (await connection.execute(START_JOB, params)).first()
         if row is None:
             return None

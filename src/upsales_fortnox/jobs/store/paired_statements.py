@@ -4,10 +4,17 @@ Starting a job is two writes (the job marked running, its attempt row opened) an
 more (the job's outcome, the attempt's). On PostgreSQL each pair is one statement, the attempt's
 write a data-modifying ``WITH`` query that runs only when the fenced change of the job matched:
 one round trip fewer each (and with them the driver's and SQLAlchemy's CPU for a statement),
-on every job. Every query of such a statement sees the same snapshot, so the attempt's write
-never sees the job's change, as it needs not: each is the statement of :mod:`.statements`
-whose rows the other does not touch. SQLite cannot run writes in ``WITH``; there the pairs stay
-two statements (:class:`~upsales_fortnox.jobs.store.job_store.JobStore` picks by dialect).
+on every job. SQLite cannot run writes in ``WITH``; there the pairs stay two statements
+(:class:`~upsales_fortnox.jobs.store.job_store.JobStore` picks by dialect).
+
+Every query of such a statement sees the snapshot taken as it began; only the job's row is
+read again should the statement wait for another transaction's lock on it. A job read as
+queued that another worker starts meanwhile is no longer queued once that lock is let go, so
+its start matches nothing and writes nothing. A job whose worker's lease expired is not so
+guarded: another worker's start of it, committed while this one waited, may leave it running
+under a lease expired again by this one's clock, and the attempt that start opened would be
+missed by the count that numbers the next one and by the closing of those left open. That
+start (rare: a worker stopped) keeps its statements apart, each with a snapshot of its own.
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ from sqlalchemy import exists, func, insert, literal_column, select, true
 from upsales_fortnox.jobs.store.statements import (
     ATTEMPTS,
     BURY_JOB,
-    CLOSE_EXPIRED_ATTEMPTS,
     COMPLETE_JOB,
     FINISH_ATTEMPT,
     JOBS,
@@ -47,11 +53,10 @@ BURY_JOB_AND_ATTEMPT = _with_attempt_finished(BURY_JOB)
 """``BURY_JOB`` with ``FINISH_ATTEMPT``: their parameters, one row when the job was ours."""
 
 
-def _started_with_attempt(*, close_expired: bool) -> Any:
-    """``START_JOB`` and, when it matched, the job's next attempt opened (numbered after every
-    earlier one, as ``OPEN_ATTEMPT``) and, with ``close_expired``, the attempts a stopped worker
-    left open closed (``CLOSE_EXPIRED_ATTEMPTS``). A row of ``START_JOB``'s columns with
-    ``attempt_id``, ``attempt_number`` and ``closed_attempts``; none when it did not match."""
+def _started_with_attempt() -> Any:
+    """``START_JOB`` and, when it matched, the job's next attempt opened, numbered after every
+    earlier one (as ``OPEN_ATTEMPT``): a row of ``START_JOB``'s columns with ``attempt_id`` and
+    ``attempt_number``; none when it did not match."""
     started = START_JOB.returning(JOBS.c.id).cte("started")
     earlier_attempts = (
         select(func.count(literal_column("*")))
@@ -72,22 +77,13 @@ def _started_with_attempt(*, close_expired: bool) -> Any:
         .returning(ATTEMPTS.c.id, ATTEMPTS.c.number)
         .cte("opened")
     )
-    closed_attempts: Any = literal_column("0")
-    if close_expired:
-        closed = CLOSE_EXPIRED_ATTEMPTS.where(exists(select(started.c.id))).cte("closed")
-        closed_attempts = select(func.count(literal_column("*"))).select_from(closed)
-        closed_attempts = closed_attempts.scalar_subquery()
     return select(
         *(column for column in started.c if column.name != "id"),
         opened.c.id.label("attempt_id"),
         opened.c.number.label("attempt_number"),
-        closed_attempts.label("closed_attempts"),
     ).select_from(started.join(opened, true()))
 
 
-START_JOB_WITH_ATTEMPT = _started_with_attempt(close_expired=False)
-"""A due job started, with its attempt opened (see :func:`_started_with_attempt`)."""
-
-START_EXPIRED_JOB_WITH_ATTEMPT = _started_with_attempt(close_expired=True)
-"""A job whose worker's lease expired started again, with the attempts it left open closed
-and its new one opened (see :func:`_started_with_attempt`)."""
+START_JOB_WITH_ATTEMPT = _started_with_attempt()
+"""A due job started, with its attempt opened (see :func:`_started_with_attempt`). Only for
+a job read as queued: see the module."""
