@@ -70,7 +70,8 @@ class JobStore:
     """Leases and job state changes for one worker (``owner``).
 
     The changes every job goes through (picking, starting, renewing, finishing) run as
-    prebuilt Core statements (:mod:`.statements`) on a connection of the session factory's
+    prebuilt Core statements (:mod:`.statements`; on PostgreSQL a job's change and its
+    attempt's in one, :mod:`.paired_statements`) on a connection of the session factory's
     engine: a transaction to start a job and one to record its outcome, or one alone when the
     previous job's outcome started it. The installation lease is extended as a job starts once
     a third of it has passed; before that the start only checks that the lease is still ours.
