@@ -28,10 +28,10 @@ from sqlalchemy import (
     ColumnElement,
     ColumnExpressionArgument,
     Select,
+    cast,
     column,
     event,
     func,
-    literal,
     select,
     table,
     text,
@@ -84,10 +84,7 @@ def present(lock_class: int | ColumnElement[Any]) -> Select[tuple[Any]]:
     return select(_PG_LOCKS.c.objid).where(
         _PG_LOCKS.c.locktype == "advisory",
         _PG_LOCKS.c.database == this_database,
-        _PG_LOCKS.c.classid
-        == (lock_class if isinstance(lock_class, ColumnElement) else literal(lock_class)).cast(
-            postgresql.OID
-        ),
+        _PG_LOCKS.c.classid == cast(lock_class, postgresql.OID),
         _PG_LOCKS.c.objsubid == 2,  # the two-key form of the lock
         _PG_LOCKS.c.granted,
     )
