@@ -18,6 +18,7 @@ from upsales_fortnox.domain.outbound.money import (
     round_amounts,
     round_ore,
     split_amount,
+    split_by_value,
 )
 
 D = Decimal
@@ -53,6 +54,33 @@ def test_split_amount_follows_weights_and_sums_exactly() -> None:
     assert split_amount(D("1.00"), [D(0), D(0)]) == [D("0.50"), D("0.50")]
     with pytest.raises(ValueError):
         split_amount(D(1), [D(-1)])
+
+
+def test_split_by_value_keeps_the_sign_of_each_value() -> None:
+    assert split_by_value(D("720.00"), [D(1000), D(-200)]) == [D("900.00"), D("-180.00")]
+    assert split_by_value(D("-800.00"), [D(-1000), D(200)]) == [D("-1000.00"), D("200.00")]
+    # values that add up to nothing, or to the amount's opposite sign: split by their sizes
+    assert split_by_value(D("5.00"), [D(1), D(-1)]) == [D("2.50"), D("2.50")]
+    assert split_by_value(D("50.00"), [D(100), D(-300)]) == [D("12.50"), D("37.50")]
+
+
+@given(
+    amount=st.decimals(min_value=-(10**6), max_value=10**6, places=2),
+    values=st.lists(
+        st.decimals(min_value=-1000, max_value=1000, places=3).filter(bool), min_size=1
+    ),
+)
+def test_split_by_value_sums_exactly_each_part_within_an_ore(
+    amount: Decimal, values: list[Decimal]
+) -> None:
+    parts = split_by_value(amount, values)
+    assert sum(parts, D(0)) == amount
+    total = sum(values, D(0))
+    if total != 0 and (amount == 0 or (amount < 0) == (total < 0)):
+        for part, value in zip(parts, values, strict=True):
+            assert abs(
+                Fraction(part) - Fraction(amount) * Fraction(value) / Fraction(total)
+            ) < Fraction(ORE)
 
 
 def test_price_row_sends_the_net_price_without_discount_when_exact() -> None:

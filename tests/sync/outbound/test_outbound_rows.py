@@ -104,6 +104,35 @@ def test_only_sub_products_falls_back_to_list_prices_then_quantities() -> None:
     assert [r.amount for r in rows] == [D("50.00"), D("50.00")]
 
 
+@pytest.mark.parametrize(
+    ("quantity", "price", "amounts"),
+    [
+        ("1", "800", ["1000.00", "-200.00"]),  # the bundle at its products' value
+        ("1", "720", ["900.00", "-180.00"]),  # a discount on the bundle row: both take it
+        ("-1", "800", ["-1000.00", "200.00"]),  # the bundle credited
+    ],
+    ids=["at-value", "discounted", "credited"],
+)
+def test_only_sub_products_keep_the_sign_of_a_product_of_negative_value(
+    quantity: str, price: str, amounts: list[str]
+) -> None:
+    """A product of negative price in the bundle (a discount product) stays a deduction in
+    Fortnox: the bundle's amount is split in proportion to each product's value, its sign
+    kept, not to the value's size (which billed the discount as a charge)."""
+    with_discount = [
+        {"productId": 11, "quantity": 1, "price": "1000"},
+        {"productId": 12, "quantity": 1, "price": "-200"},
+    ]
+    rows = plan_rows(
+        order([order_row(10, quantity, price, bundle=with_discount)]).orderRow or [],
+        ProductBundleMode.ONLY_SUB_PRODUCTS,
+        ARTICLES,
+    )
+    assert [r.amount for r in rows] == [D(amount) for amount in amounts]
+    assert [r.price for r in rows] == [D(amount) / D(quantity) for amount in amounts]
+    assert all(r.discount == 0 for r in rows)
+
+
 def test_a_bundle_without_quantities_cannot_carry_its_price() -> None:
     empty = [{"productId": 11, "quantity": 0}]
     with pytest.raises(UnsendableOrder, match="no products with a quantity"):

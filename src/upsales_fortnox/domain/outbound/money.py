@@ -113,6 +113,19 @@ def split_amount(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     return [Decimal(-part if negative else part) * ORE for part in parts]
 
 
+def split_by_value(amount: Decimal, values: Sequence[Decimal]) -> list[Decimal]:
+    """An öre amount split in proportion to ``values``, their signs kept (a negative value
+    takes a part of the amount's opposite sign), each part to öre, the parts summing to
+    ``amount`` exactly. Values adding up to zero, or to the opposite sign of ``amount``, cannot
+    keep their signs: the split is then by their sizes (:func:`split_amount`)."""
+    value_sum = sum((Fraction(value) for value in values), Fraction(0))
+    units = int(amount * 100)
+    if value_sum == 0 or (units != 0 and (units < 0) != (value_sum < 0)):
+        return split_amount(amount, [abs(value) for value in values])
+    exact = [units * Fraction(value) / value_sum for value in values]
+    return [Decimal(part) * ORE for part in distribute(exact, units)]
+
+
 @dataclass(frozen=True)
 class RowPrice:
     """What to send for one Fortnox row: its unit price and an AMOUNT discount (zero: none)."""

@@ -7,7 +7,8 @@ Bundles follow the ``productBundles`` setting:
   totals still match.
 * ``onlySubProducts``: a row per product in the bundle; the bundle row's amount is split over
   them in proportion to each product's value in the bundle (quantity x its bundle price, else
-  its list price, else evenly), to the öre.
+  its list price, else evenly), to the öre. A product of negative value (a discount product)
+  keeps its sign: it stays a deduction on the document.
 
 A sub-row's quantity is the bundle row's quantity times the product's quantity per bundle.
 See :mod:`.money` for how the amounts are made to add up to Upsales' net value exactly.
@@ -26,7 +27,7 @@ from upsales_fortnox.domain.outbound.money import (
     ZERO,
     price_row,
     round_amounts,
-    split_amount,
+    split_by_value,
 )
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.facts import LARGEST_AMOUNT
@@ -131,18 +132,18 @@ def upsales_net_value(rows: Sequence[OrderRow]) -> Decimal:
 
 
 def _weights(row: OrderRow, bundle: Sequence[BundleRow]) -> list[Decimal]:
-    """Each product's share of the bundle: quantity x bundle price, else x list price, else
-    the quantity alone."""
+    """Each product's value in the bundle, its sign kept: quantity x bundle price, else x list
+    price, else the quantity alone."""
     quantities = [(row.quantity or ZERO) * (item.quantity or ZERO) for item in bundle]
-    by_price = [abs(q * (item.price or ZERO)) for q, item in zip(quantities, bundle, strict=True)]
+    by_price = [q * (item.price or ZERO) for q, item in zip(quantities, bundle, strict=True)]
     if any(by_price):
         return by_price
     by_list_price = [
-        abs(q * (item.listPrice or ZERO)) for q, item in zip(quantities, bundle, strict=True)
+        q * (item.listPrice or ZERO) for q, item in zip(quantities, bundle, strict=True)
     ]
     if any(by_list_price):
         return by_list_price
-    return [abs(q) for q in quantities]
+    return quantities
 
 
 def _sub_product_lines(row: OrderRow, bundle: Sequence[BundleRow], amount: Decimal) -> list[_Line]:
@@ -161,7 +162,7 @@ def _sub_product_lines(row: OrderRow, bundle: Sequence[BundleRow], amount: Decim
                 )
             )
         for index, share in zip(
-            carrying, split_amount(amount, [weights[i] for i in carrying]), strict=True
+            carrying, split_by_value(amount, [weights[i] for i in carrying]), strict=True
         ):
             shares[index] = share
     lines = []
