@@ -253,6 +253,42 @@ async def test_a_dollar_invoice_in_fortnox_becomes_a_dollar_order(harness: SyncH
     assert order["value"] == stored["Net"] == D("3.5") * D("120.10") + D("99.99")
 
 
+async def test_a_euro_invoice_moved_back_to_kronor_makes_its_order_a_krona_order(
+    harness: SyncHarness,
+) -> None:
+    """The bookkeeper changes an imported euro invoice to SEK: its order follows, valued at
+    rate 1 (not left in euro at the euro's rate, worth 11 times its krona amount)."""
+    await link_demo_products(harness)
+    harness.fortnox.seed(
+        harness.tenant_id, customers=[{"CustomerNumber": "7003", "Name": "Euro Kund AB"}]
+    )
+    context = await context_of(harness)
+    rows = [InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=D(2), Price=D(500))]
+    invoice = await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber="7003",
+            Currency="EUR",
+            CurrencyRate=D("11.50"),
+            CurrencyUnit=D(1),
+            InvoiceRows=rows,
+        )
+    )
+    await EventFeed(harness).sync()
+    await context.fortnox.update_invoice(
+        invoice.DocumentNumber or 0,
+        Invoice(Currency="SEK", CurrencyRate=D(1), CurrencyUnit=D(1), InvoiceRows=rows),
+    )
+    await EventFeed(harness).sync()
+
+    (order,) = [
+        o
+        for o in harness.upsales_entities("orders")
+        if o["description"] == f"Fortnox-faktura {invoice.DocumentNumber}"
+    ]
+    assert (order["currency"], order["currencyRate"]) == ("SEK", 1)
+    assert order["value"] == order["valueInMasterCurrency"] == D(1000)
+
+
 async def test_a_foreign_invoice_without_a_rate_gets_the_register_rate(
     harness: SyncHarness,
 ) -> None:

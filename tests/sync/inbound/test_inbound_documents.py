@@ -328,6 +328,18 @@ def test_foreign_currency_is_kept() -> None:
     assert command.order.currency == "EUR"
 
 
+def test_a_document_moved_back_to_kronor_puts_its_order_back_in_kronor() -> None:
+    """An imported euro invoice the bookkeeper changes to SEK: its order is no longer left in
+    euro at the euro's rate (its krona amounts valued at 11.49 SEK each)."""
+    document = invoice(Currency="SEK", CurrencyRate="1", CurrencyUnit="1")
+    the_plan = plan(document, own=linked(FortnoxType.INVOICE, "123", state()))
+    update, _ = commands(document, the_plan)
+    wire = update.changes.to_wire()
+    assert (wire["currency"], wire["currencyRate"]) == ("SEK", Decimal(1))
+    created, *_ = commands(document, plan(document))
+    assert "currency" not in created.order.to_wire()  # a new order is in SEK already
+
+
 def test_document_without_a_date_is_dated_today() -> None:
     document = invoice(InvoiceDate="")
     (command,) = commands(document, plan(document))

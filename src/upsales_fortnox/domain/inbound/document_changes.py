@@ -22,7 +22,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 from upsales_fortnox.core.texts import CATALOGUE, say
-from upsales_fortnox.domain.currency import foreign_currency, upsales_rate
+from upsales_fortnox.domain.currency import (
+    HOME_CURRENCY,
+    HOME_RATE,
+    foreign_currency,
+    upsales_rate,
+)
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_article_number
 from upsales_fortnox.domain.inbound.row_amounts import RowTotal, net_amounts, rows_net, split_row
@@ -327,9 +332,13 @@ def order_description(document: FortnoxDocument) -> str:
 
 
 def order_content(
-    document: FortnoxDocument, refs: OrderReferences, *, today: dt.date
+    document: FortnoxDocument, refs: OrderReferences, *, today: dt.date, new: bool = False
 ) -> OrderDraft:
-    """What the Upsales order takes from the document: client, user, date, rows, currency."""
+    """What the Upsales order takes from the document: client, user, date, rows, currency.
+
+    A document in a foreign currency gives its currency and rate; one in SEK gives SEK at rate 1
+    to an existing order (``new`` False), so an order whose document moved back to SEK is not
+    left in the other currency at its rate; a new order is in SEK without them."""
     draft = OrderDraft(
         date=document_date(document) or today,
         user=UserRef(id=refs.user_id),
@@ -340,6 +349,9 @@ def order_content(
     if currency is not None:
         draft.currency = currency
         draft.currencyRate = upsales_rate(document.CurrencyRate, document.CurrencyUnit)
+    elif document.Currency is not None and not new:
+        draft.currency = HOME_CURRENCY
+        draft.currencyRate = HOME_RATE.rate
     return draft
 
 
@@ -352,7 +364,7 @@ def new_order(
     today: dt.date,
 ) -> OrderDraft:
     """The Upsales order to create for a document."""
-    draft = order_content(document, refs, today=today)
+    draft = order_content(document, refs, today=today, new=True)
     draft.description = order_description(document)
     draft.stage = Ref(id=stage_id)
     draft.probability = probability
