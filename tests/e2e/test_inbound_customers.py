@@ -126,6 +126,26 @@ async def test_two_candidates_are_never_guessed(harness: SyncHarness) -> None:
     assert await link_of(harness, FortnoxType.CUSTOMER, "3") is None
 
 
+async def test_a_company_identified_from_a_website_visit_is_no_candidate(
+    harness: SyncHarness,
+) -> None:
+    """A website visitor Upsales identified (``isExternal`` 1) beside the account's own company
+    of the same name: the customer links to the account's own, not dies ambiguous."""
+    feed = EventFeed(harness)
+    own, _visitor = harness.upsales.seed(
+        harness.demo.customer_id,
+        "accounts",
+        [{"name": "Twin AB"}, {"name": "Twin AB", "isExternal": 1}],
+    )
+    harness.fortnox.seed(harness.tenant_id, customers=[{"CustomerNumber": "3", "Name": "Twin AB"}])
+
+    await feed.sync()
+
+    assert await dead_jobs(harness) == []
+    link = await link_of(harness, FortnoxType.CUSTOMER, "3")
+    assert link is not None and link.upsales_id == own
+
+
 async def test_changes_in_fortnox_update_the_company_and_echoes_write_nothing(
     harness: SyncHarness,
 ) -> None:

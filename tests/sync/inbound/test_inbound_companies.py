@@ -155,6 +155,17 @@ def test_companies_linked_elsewhere_are_no_candidates() -> None:
     assert found.company is not None and found.company.id == 6
 
 
+def test_companies_identified_from_website_visits_are_no_candidates() -> None:
+    """``isExternal`` 1: a company Upsales identified from a website visit, not one of the
+    account's database (Postman collection, "Get company list"): neither linked nor making
+    the match of the account's own company ambiguous."""
+    visitor = company(5, "Nordisk Verkstad AB", orgNo="556677-8899", isExternal=1)
+    own = company(6, "Nordisk Verkstad AB", orgNo="5566778899", isExternal=0)
+    found = match_company(customer(OrganisationNumber="556677-8899"), [visitor, own])
+    assert found.kind is MatchKind.LINK and found.company is not None and found.company.id == 6
+    assert match_company(customer(), [visitor]).kind is MatchKind.CREATE
+
+
 def test_index_marks_companies_linked_during_a_bulk_import() -> None:
     index = CompanyIndex([company(5, "Nordisk Verkstad AB")], customer_number_field_id=FIELD)
     first = index.match(customer())

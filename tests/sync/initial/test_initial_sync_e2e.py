@@ -103,6 +103,38 @@ async def test_imports_without_duplicates_and_reports_the_ambiguous(
     assert lost is not None and lost["stage"]["id"] == harness.demo.stage_lost_id
 
 
+async def test_a_company_identified_from_a_website_visit_is_no_match(
+    harness: SyncHarness,
+) -> None:
+    """Upsales also lists the companies it identified from website visits (``isExternal`` 1),
+    which are not in the account's database: the customer links to the account's own company
+    instead of being reported ambiguous, and one only a visitor matches gets a company."""
+    own, visitor, other_visitor = harness.upsales.seed(
+        harness.demo.customer_id,
+        "accounts",
+        [
+            {"name": "Omega Maskin AB", "orgNo": "556222-3333"},
+            {"name": "Omega Maskin AB", "orgNo": "5562223333", "isExternal": 1},
+            {"name": "Sigma Solutions AB", "orgNo": "556333-4444", "isExternal": 1},
+        ],
+    )
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {"CustomerNumber": "21", "Name": "Omega Maskin AB", "OrganisationNumber": "5562223333"},
+            {"CustomerNumber": "22", "Name": "Sigma Solutions", "OrganisationNumber": "5563334444"},
+        ],
+    )
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    links = await _links(harness)
+    assert links[(FortnoxType.CUSTOMER, "21")] == own
+    assert links[(FortnoxType.CUSTOMER, "22")] not in (visitor, other_visitor)
+    assert (await _status(harness))["ambiguous"] == []
+
+
 async def test_a_second_run_changes_nothing(harness: SyncHarness) -> None:
     seed_overlap(harness)
     await _start(harness)

@@ -7,7 +7,9 @@ space folded). Two candidates on one key are never guessed between: the match is
 
 Choices:
 
-* Companies already linked to another Fortnox customer are no candidates.
+* Companies already linked to another Fortnox customer are no candidates, nor those Upsales
+  identified from website visits (``isExternal``), which are not in the account's database
+  (Postman collection, "Get company list").
 * A name match is refused when both sides carry organisation numbers that differ.
 * The customer's address (Fortnox's invoice/postal address) goes into the company's invoice
   address where it has one (``Invoice`` or ``Billing``, else ``Mail`` or ``Postal``: the one the
@@ -310,6 +312,8 @@ class CompanyIndex:
             self.add(company)
 
     def add(self, company: Company) -> None:
+        if company.isExternal:  # identified from a website visit: not in the account's database
+            return
         number = _custom_value(company, self._field_id)
         if number is not None:
             self._by_number.setdefault(number, {})[company.id] = company

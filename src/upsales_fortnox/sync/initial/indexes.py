@@ -56,7 +56,13 @@ def _custom_value(values: list[CustomValue] | None, field_id: int | None) -> Any
 def slim_company(company: Company, customer_number_field_id: int | None) -> Company:
     """The company reduced to what matching reads."""
     custom = [item for item in company.custom or () if item.fieldId == customer_number_field_id]
-    return Company(id=company.id, name=company.name, orgNo=company.orgNo, custom=custom or None)
+    return Company(
+        id=company.id,
+        name=company.name,
+        orgNo=company.orgNo,
+        custom=custom or None,
+        isExternal=company.isExternal,
+    )
 
 
 async def company_index(
