@@ -135,6 +135,45 @@ async def test_a_company_identified_from_a_website_visit_is_no_match(
     assert (await _status(harness))["ambiguous"] == []
 
 
+async def test_an_invoice_row_of_a_retired_article_keeps_its_product(
+    harness: SyncHarness,
+) -> None:
+    """An old invoice sold an article inactive in Fortnox since: its order row is of that
+    article's product (made inactive, as the change events make it), not of the product for
+    rows without an article."""
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "31", "Name": "Retro AB"}],
+        articles=[{"ArticleNumber": "GAMMAL-1", "Description": "Utgången vara", "Active": False}],
+        invoices=[
+            {
+                "CustomerNumber": "31",
+                "InvoiceDate": "2025-03-01",
+                "InvoiceRows": [
+                    {"ArticleNumber": "GAMMAL-1", "DeliveredQuantity": 2, "Price": 150}
+                ],
+            }
+        ],
+    )
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    links = await _links(harness)
+    (invoice_number,) = [n for t, n in links if t == FortnoxType.INVOICE]
+    order = harness.upsales_entity("orders", links[(FortnoxType.INVOICE, invoice_number)])
+    assert order is not None
+    (row,) = order["orderRow"]
+    product = harness.upsales_entity("products", row["product"]["id"])
+    assert product is not None
+    assert (product["articleNo"], product["name"], product["active"]) == (
+        "GAMMAL-1",
+        "Utgången vara",
+        0,
+    )
+    assert links[(FortnoxType.ARTICLE, "GAMMAL-1")] == product["id"]
+
+
 async def test_a_second_run_changes_nothing(harness: SyncHarness) -> None:
     seed_overlap(harness)
     await _start(harness)

@@ -62,7 +62,7 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
     if linked_product is None:
         by_article_no = await upsales.find_product_by_article_no(article_number)
         if article is not None and by_article_no is None:
-            by_name = await _only_product_named(upsales, article.Description)
+            by_name = await only_product_named(upsales, article.Description)
     candidates = [p.id for p in (by_article_no, by_name) if p is not None]
     linked_ids = (
         await job.linked_elsewhere(
@@ -115,7 +115,7 @@ async def _sync_stock(
     return StockWritten(source, written)
 
 
-async def _only_product_named(upsales: UpsalesPort, name: str | None) -> Product | None:
+async def only_product_named(upsales: UpsalesPort, name: str | None) -> Product | None:
     """The one Upsales product without an article number named exactly ``name``; None when
     there is none or more than one (a guess between several would link the wrong one)."""
     wanted = (name or "").strip()

@@ -1,6 +1,7 @@
 """The articles phase: each active Fortnox article linked to the Upsales product with its
 article number (else the one product of its name, if that has no article number), or created
-there, priced from the chosen price list (or its list price); with ``stockLevels`` and
+there (an inactive one only once a document names it: :mod:`.document_articles`), priced
+from the chosen price list (or its list price); with ``stockLevels`` and
 ``currencyPriceLists`` its product gets its stock and prices per currency too, as the article
 sync gives them (:mod:`upsales_fortnox.sync.inbound.product_extras`).
 

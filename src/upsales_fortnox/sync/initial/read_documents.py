@@ -40,6 +40,7 @@ from upsales_fortnox.integrations.upsales.models import User
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.deal_rest import rest_lives
+from upsales_fortnox.sync.initial.document_articles import DocumentArticles
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_documents import DocumentIndexes
 from upsales_fortnox.sync.initial.import_outcomes import Outcome, Run, carry_out
@@ -71,6 +72,7 @@ class ReadDocuments:
         self._offer_probability = DEFAULT_OFFER_PROBABILITY
         self._fallback_product_id: int | None = None
         self._fallback_lock = asyncio.Lock()
+        self._articles = DocumentArticles(ctx, effects)
 
     # --- reading ahead ----------------------------------------------------------------------
 
@@ -202,6 +204,8 @@ class ReadDocuments:
         self, indexes: DocumentIndexes, document: FortnoxDocument, company_id: int
     ) -> OrderReferences:
         lines = document_lines(document)
+        numbers = [line.article_number for line in lines if line.article_number is not None]
+        await self._articles.bring_over(numbers, indexes.article_products)
         product_ids = {
             line.article_number: indexes.article_products[line.article_number]
             for line in lines
