@@ -107,6 +107,16 @@ class SyncProgress:
     def finished(self) -> bool:
         return self.current is None
 
+    @property
+    def documents_taken(self) -> int:
+        """Documents this import made an Upsales order for, or linked to one."""
+        return sum(
+            self.by_phase[phase].counts.get(outcome, 0)
+            for phase in self.phases
+            if phase.is_document
+            for outcome in ("created", "linked")
+        )
+
     def phase(self, phase: Phase) -> PhaseProgress:
         return self.by_phase[phase]
 
