@@ -15,6 +15,7 @@ from upsales_fortnox.domain.inbound.decide_document import (
     Stage,
     UpsalesOrderState,
     document_commands,
+    offer_probability,
     plan_document,
 )
 from upsales_fortnox.domain.inbound.document_changes import (
@@ -35,7 +36,7 @@ from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.sync_commands import CreateUpsalesOrder, SaveLink, UpdateUpsalesOrder
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
-from upsales_fortnox.integrations.upsales.models import User
+from upsales_fortnox.integrations.upsales.models import OrderStage, User
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, SyncType
 
 WON, LOST, OFFER_STAGE = 3, 4, 2
@@ -619,3 +620,19 @@ def test_an_imported_orders_description_is_known_in_every_language_it_was_made_i
     assert description_made_here("Fortnox-offert 7") == "Fortnox-offert 7"
     for other in ("Fortnox invoice", "Fortnox-faktura 12 (kopia)", "Fortnox invoice x1", "Avtal"):
         assert description_made_here(other) is None
+
+
+@pytest.mark.parametrize(
+    ("probability", "taken"),
+    [(30, 30), (1, 1), (99, 99), (0, 50), (100, 50), (None, 50)],
+)
+def test_an_offer_takes_its_stage_probability_only_between_lost_and_won(
+    probability: int | None, taken: int
+) -> None:
+    stages = [OrderStage(id=7, probability=80), OrderStage(id=OFFER_STAGE, probability=probability)]
+    assert offer_probability(stages, OFFER_STAGE) == taken
+
+
+def test_an_offer_stage_missing_from_the_stages_gives_the_default() -> None:
+    assert offer_probability([OrderStage(id=7, probability=80)], OFFER_STAGE) == 50
+    assert offer_probability([OrderStage(id=7, probability=80)], None) == 50

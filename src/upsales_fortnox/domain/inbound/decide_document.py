@@ -46,6 +46,7 @@ Rules, in order:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -72,7 +73,7 @@ from upsales_fortnox.domain.sync_commands import (
 )
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
-from upsales_fortnox.integrations.upsales.models import OrderDraft, Ref
+from upsales_fortnox.integrations.upsales.models import OrderDraft, OrderStage, Ref
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, SyncType
 
 WON_PROBABILITY: Final = 100
@@ -306,6 +307,21 @@ def stage_setting(stage: Stage, settings: SyncSettings) -> int:
     if value is None:
         raise SettingsIncomplete(f"the setting {names[stage]} is not set")
     return value
+
+
+DEFAULT_OFFER_PROBABILITY: Final = 50
+"""An offer's opportunity probability when the offer stage has none between 1 and 99 (0 and
+100 are lost and won: an open offer is neither)."""
+
+
+def offer_probability(stages: Iterable[OrderStage], offer_stage: int | None) -> int:
+    """The probability an offer's opportunity takes: its stage's, else the default."""
+    for stage in stages:
+        if stage.id == offer_stage and stage.probability is not None:
+            if LOST_PROBABILITY < stage.probability < WON_PROBABILITY:
+                return stage.probability
+            break
+    return DEFAULT_OFFER_PROBABILITY
 
 
 def stage_probability(stage: Stage, offer_probability: int) -> int:

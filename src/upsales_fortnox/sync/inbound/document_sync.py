@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from functools import partial
-from typing import Final
 
 from upsales_fortnox.domain.inbound.decide_document import (
     MODULE_TYPES,
@@ -24,6 +23,7 @@ from upsales_fortnox.domain.inbound.decide_document import (
     Stage,
     UpsalesOrderState,
     document_commands,
+    offer_probability,
     plan_document,
 )
 from upsales_fortnox.domain.inbound.document_changes import (
@@ -59,9 +59,6 @@ from upsales_fortnox.sync.money.invoice_money import credit_of, sync_invoice_mon
 from upsales_fortnox.sync.results.inbound import DocumentSyncResult
 from upsales_fortnox.sync.results.records import FortnoxRef
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
-
-DEFAULT_OFFER_PROBABILITY: Final = 50
-"""Probability of an imported offer when the offer stage has no probability between 1 and 99."""
 
 
 class DocumentCustomerMissing(PermanentError):
@@ -326,8 +323,4 @@ async def _company_id(job: InboundJob, document: FortnoxDocument) -> int:
 
 
 async def _offer_probability(job: InboundJob) -> int:
-    stage_id = job.context.settings.offer_stage
-    for stage in await job.stages():
-        if stage.id == stage_id and stage.probability is not None and 0 < stage.probability < 100:
-            return stage.probability
-    return DEFAULT_OFFER_PROBABILITY
+    return offer_probability(await job.stages(), job.context.settings.offer_stage)

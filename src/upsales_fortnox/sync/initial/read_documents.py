@@ -13,10 +13,12 @@ from functools import partial
 from typing import Any
 
 from upsales_fortnox.domain.inbound.decide_document import (
+    DEFAULT_OFFER_PROBABILITY,
     Action,
     LinkedOrder,
     UpsalesOrderState,
     document_commands,
+    offer_probability,
     plan_document,
 )
 from upsales_fortnox.domain.inbound.document_changes import (
@@ -52,9 +54,6 @@ from upsales_fortnox.sync.initial.read_ahead import (
 )
 from upsales_fortnox.sync.interpreter import Effects
 from upsales_fortnox.vocabulary import LinkEntity
-
-DEFAULT_OFFER_PROBABILITY = 50
-"""An offer's probability when the offer stage sets none."""
 
 
 class ReadDocuments:
@@ -242,8 +241,5 @@ class ReadDocuments:
         return self._fallback_product_id
 
     async def _offer_stage_probability(self) -> int:
-        stage_id = self._ctx.settings.offer_stage
-        for stage in await self._ctx.upsales.list_order_stages():
-            if stage.id == stage_id and stage.probability is not None:
-                return stage.probability
-        return DEFAULT_OFFER_PROBABILITY
+        stages = await self._ctx.upsales.list_order_stages()
+        return offer_probability(stages, self._ctx.settings.offer_stage)
