@@ -535,3 +535,9 @@ def test_an_inactive_customer_not_linked_is_neither_created_nor_linked() -> None
         field_ids=FIELDS,
     )
     assert linked.outcome == UPDATED and linked.company_id == 5
+
+
+def test_a_customer_without_a_name_makes_a_company_named_in_swedish() -> None:
+    """Fortnox requires a name; should one come without, the company a sales rep reads is
+    named from the catalogue, in Swedish."""
+    assert new_company(customer(Name="  "), FIELDS).name == "Fortnox-kund 1001"

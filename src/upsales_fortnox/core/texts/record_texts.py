@@ -1,5 +1,6 @@
 """Names and descriptions the service writes into Upsales: the product of rows without an
-article, the payment fields, and the orders made of Fortnox documents."""
+article, the company of a customer without a name, the payment fields, and the orders made of
+Fortnox documents."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     "product.without_article": {
         "sv": "Fortnox-rad utan artikel",
         "en": "Fortnox row without article",
+    },
+    # the name of an Upsales company made of a Fortnox customer that has none
+    "company.nameless_customer": {
+        "sv": "Fortnox-kund {number}",
+        "en": "Fortnox customer {number}",
     },
     # the names of the Upsales order fields the payment status is written to (made when missing)
     "field.payment_status": {"sv": "Fortnox betalstatus", "en": "Fortnox payment status"},

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from upsales_fortnox.core.texts import say
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
 from upsales_fortnox.domain.inbound.addresses import (
@@ -169,7 +170,7 @@ def new_company(customer: Customer, field_ids: AccountFieldIds) -> CompanyDraft:
 
 
 def _company_name(customer: Customer) -> str:
-    name = _text(customer.Name) or f"Fortnox customer {customer.CustomerNumber}"
+    name = _text(customer.Name) or say("company.nameless_customer", number=customer.CustomerNumber)
     return name[:NAME_MAX_LENGTH].rstrip()
 
 
