@@ -23,7 +23,11 @@ from upsales_fortnox.domain.outbound.decide import (
     read_before_mapping,
     rows_may_stay_unsent,
 )
-from upsales_fortnox.domain.outbound.document_body import rows_to_keep, without_held_row
+from upsales_fortnox.domain.outbound.document_body import (
+    held_first_write,
+    rows_to_keep,
+    without_held_row,
+)
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.validation import CompanyRefused
 from upsales_fortnox.domain.sync_commands import (
@@ -37,6 +41,7 @@ from upsales_fortnox.domain.sync_commands import (
     UpdateFortnoxDocument,
 )
 from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, Order
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode
 
@@ -364,3 +369,38 @@ def test_an_update_that_keeps_none_of_the_rows_holds_one_then_leaves_it_out() ->
     # an update that keeps a row needs one write
     partly = decide_document(_draft([order_row(1, 1, "100")]), kept, None)
     assert isinstance(partly, UpdateFortnoxDocument) and partly.held_row_id is None
+
+
+def test_a_deal_at_the_row_limit_that_keeps_none_of_its_rows_stays_within_it_in_both_writes() -> (
+    None
+):
+    """The held row would make the first write one row over Fortnox's limit: the deal's last
+    row waits for the second write, where it is added as a new row."""
+    count = MAX_DOCUMENT_ROWS
+    after = map_order(
+        order([order_row(1000 + i, 1, "10") for i in range(count)]),
+        fortnox_type=FortnoxType.INVOICE,
+        customer_number="1001",
+        article_numbers={1000 + i: f"B{i}" for i in range(count)},
+        bundle_mode=ProductBundleMode.ONLY_BUNDLE,
+    )
+    kept = _link("12", "old", synced={"rows": [[40, "A1"], [41, "A2"]]})
+    decision = decide_document(after, kept, None)
+    assert isinstance(decision, UpdateFortnoxDocument) and decision.held_row_id == 40
+
+    first = held_first_write(decision.document).to_wire()["InvoiceRows"]
+    assert len(first) == count
+    assert first[0] == {"RowId": 40}
+    assert [row["ArticleNumber"] for row in first[1:]] == [f"B{i}" for i in range(count - 1)]
+
+    answered = Invoice.model_validate(
+        {
+            "InvoiceRows": [
+                {"RowId": 40, "ArticleNumber": "A1"},
+                *({**row, "RowId": 2000 + i} for i, row in enumerate(first[1:])),
+            ]
+        }
+    )
+    second = without_held_row(decision.document, answered).to_wire()["InvoiceRows"]
+    assert [row["ArticleNumber"] for row in second] == [f"B{i}" for i in range(count)]
+    assert [row.get("RowId") for row in second] == [*range(2000, 2000 + count - 1), None]

@@ -27,6 +27,7 @@ from upsales_fortnox.domain.outbound.rows import WITHOUT_ARTICLE, PlannedRow
 from upsales_fortnox.integrations.fortnox.limits import (
     DOCUMENT_MAX_LENGTHS,
     DOCUMENT_ROW_MAX_LENGTHS,
+    MAX_DOCUMENT_ROWS,
 )
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
 from upsales_fortnox.vocabulary import FortnoxType
@@ -252,6 +253,18 @@ def held_row_id(existing_ids: Sequence[int | None], row_ids: Sequence[int | None
     if not row_ids or any(row_id is not None for row_id in row_ids):
         return None
     return next((row_id for row_id in existing_ids if row_id is not None), None)
+
+
+def held_first_write(document: FortnoxDocument) -> FortnoxDocument:
+    """The first write of an update that holds a row: the held row and the deal's rows, at most
+    ``MAX_DOCUMENT_ROWS`` in all. A deal at the limit leaves its last row to the second write
+    (:func:`without_held_row`, given the whole ``document``), where it is added as a new row."""
+    rows = document_rows(document)
+    if len(rows) <= MAX_DOCUMENT_ROWS:
+        return document
+    if isinstance(document, Invoice):
+        return document.model_copy(update={"InvoiceRows": rows[:MAX_DOCUMENT_ROWS]})
+    return document.model_copy(update={"OrderRows": rows[:MAX_DOCUMENT_ROWS]})
 
 
 def without_held_row(sent: FortnoxDocument, answered: FortnoxDocument) -> FortnoxDocument:

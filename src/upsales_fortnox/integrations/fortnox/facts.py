@@ -23,7 +23,9 @@ under either reading."""
 MAX_DOCUMENT_ROWS: Final = 500
 """Rows per order, invoice or offer: a practical limit reported publicly (reference fortnox.md
 §5, Invoices); *unverified* officially, the spec declares no ``maxItems``. A larger document is
-refused before sending; were the real limit higher, only such rare orders are held back."""
+refused before sending, and an update that holds a row keeps its first write within the limit
+too (:func:`upsales_fortnox.domain.outbound.document_body.held_first_write`); were the real
+limit higher, only such rare orders are held back."""
 
 ORDER_REFERENCE_SEARCH_PARAMETER: Final = "externalinvoicereference1"
 """Field search on ``GET /3/orders`` and ``GET /3/invoices``: declared by the spec (not on

@@ -8,6 +8,7 @@ from upsales_fortnox.domain.outbound.deal_documents import split_off
 from upsales_fortnox.domain.outbound.decide import DocumentDecision
 from upsales_fortnox.domain.outbound.document_body import (
     FortnoxDocument,
+    held_first_write,
     locked_reason,
     without_held_row,
 )
@@ -171,8 +172,10 @@ async def update_document(
     :class:`DocumentLocked`; one of an ``unread`` update (built from the rows the link keeps)
     becomes :class:`RowsOutdated`, so the caller decides again on the document as it is."""
     try:
-        written = await _put(fortnox, command.document_number, command.document)
-        if command.held_row_id is not None:  # the second write: the held row left out
+        held = command.held_row_id is not None
+        first = held_first_write(command.document) if held else command.document
+        written = await _put(fortnox, command.document_number, first)
+        if held:  # the second write: the held row left out
             second = without_held_row(command.document, written)
             written = await _put(fortnox, command.document_number, second)
         return written
