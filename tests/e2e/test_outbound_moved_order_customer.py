@@ -33,7 +33,7 @@ from upsales_fortnox.integrations.fortnox.errors import FortnoxValidationError
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import DocumentIntent, Link
 from upsales_fortnox.sync.order_answers import answer_app_status_order
-from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
 
 
 async def _sent_then_moved(harness: SyncHarness, *, intent_kept: bool) -> dict[str, Any]:
@@ -322,3 +322,61 @@ async def test_an_order_link_an_operator_deletes_leaves_the_order_searched_for(
     harness.services.fortnox_calls.clear()
     again = await sync_order(harness, order_id)
     _found_not_made_again(harness, again, order_id)
+
+
+_HEADER_FROM_CUSTOMER = ("CustomerName", "Address1", "Address2", "ZipCode", "City", "Phone1")
+
+
+@pytest.mark.parametrize(
+    ("sync_type", "customer_of_b"),
+    [
+        (SyncType.INVOICE, "created"),
+        (SyncType.INVOICE, "linked"),
+        (SyncType.ORDER, "created"),
+        (SyncType.ORDER, "linked"),
+    ],
+)
+async def test_a_document_moved_to_another_company_carries_that_customers_header(
+    linked: SyncHarness, sync_type: SyncType, customer_of_b: str
+) -> None:
+    """The deal's editable document moved from company A to company B takes B's customer's
+    name, address and phone (and, on an order, organisation number), whether or not Fortnox
+    refreshes them from the new customer (the sandbox keeps A's): B's customer as its create
+    answered, or read once when B was linked already."""
+    harness = linked
+    await harness.update_settings(sync_type=sync_type)
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    assert (await sync_order(harness, order_id)).status == JobStatus.DONE
+    company_b = harness.demo.account_ids[1]
+    if customer_of_b == "linked":
+        other = await sync_order(harness, new_won_deal(harness, company_b))
+        assert (other.result or {})["customer"] == "created"
+    edit(harness, "orders", order_id, {"client": {"id": company_b}})
+    harness.services.fortnox_calls.clear()
+
+    moved = await sync_order(harness, order_id)
+
+    assert moved.status == JobStatus.DONE, moved.last_error
+    result = moved.result or {}
+    assert result["outcome"] == "updated" and result["customer"] == customer_of_b
+    b = harness.fortnox_entity(CUSTOMERS, result["fortnox_customer"]) or {}
+    a = harness.fortnox_entity(CUSTOMERS, "1") or {}
+    assert b["Address1"] != a["Address1"] and b["OrganisationNumber"] != a["OrganisationNumber"]
+    collection = "invoices" if sync_type is SyncType.INVOICE else "orders"
+    number = result[f"fortnox_{collection[:-1]}"]
+    document = harness.fortnox_entity(collection, number) or {}
+    assert document["CustomerNumber"] == b["CustomerNumber"]
+    wanted = {
+        field: b[f"{'Name' if field == 'CustomerName' else field}"]
+        for field in _HEADER_FROM_CUSTOMER
+    }
+    assert {field: document[field] or None for field in wanted} == {
+        field: value or None for field, value in wanted.items()
+    }
+    if sync_type is SyncType.ORDER:  # read-only on invoices: only Fortnox sets it there
+        assert document["OrganisationNumber"] == b["OrganisationNumber"]
+    read = fortnox_calls(harness).get("GET /customers/{CustomerNumber}", 0)
+    assert read == (1 if customer_of_b == "linked" else 0)
+    put = f"PUT /{collection}/{{DocumentNumber}}"
+    assert fortnox_calls(harness)[put] == 1

@@ -35,7 +35,7 @@ from tests.sync.interpreter.examples import (
     invoice_answer,
 )
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
-from upsales_fortnox.domain.outbound.document_body import KEPT_ROWS
+from upsales_fortnox.domain.outbound.document_body import KEPT_CUSTOMER, KEPT_ROWS
 from upsales_fortnox.domain.sync_commands import SaveLink, UpdateFortnoxCustomer
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
@@ -46,7 +46,7 @@ from upsales_fortnox.sync.effects.live_writer import Writer
 from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
-KEPT = {KEPT_ROWS: [[7, "A1"]]}
+KEPT = {KEPT_ROWS: [[7, "A1"]], KEPT_CUSTOMER: "10"}
 
 
 class Links:

@@ -284,20 +284,31 @@ def without_held_row(sent: FortnoxDocument, answered: FortnoxDocument) -> Fortno
 
 KEPT_ROWS: Final = "rows"
 """Key of the rows an order link keeps (its ``synced_fields``), see :func:`rows_to_keep`."""
+KEPT_CUSTOMER: Final = "customer"
+"""Key of the customer number an order link keeps, see :func:`rows_to_keep`."""
 
 
 def rows_to_keep(document: FortnoxDocument) -> dict[str, Any]:
     """What an order link keeps of the document the sync last wrote, as Fortnox answered the
-    write: each row's ``RowId`` and article. Fortnox gives every row a new ``RowId`` on every
-    update, so these are the ids the next edit must name; with them the edit is one PUT, with
-    no read first."""
+    write: each row's ``RowId`` and article, and its customer. Fortnox gives every row a new
+    ``RowId`` on every update, so these are the ids the next edit must name; with them the edit
+    is one PUT, with no read first. The customer tells an edit that makes the document out to
+    another one (:mod:`.customer_header`)."""
     return {
         KEPT_ROWS: [
             [row.RowId, row.ArticleNumber]
             for row in document_rows(document)
             if row.RowId is not None
-        ]
+        ],
+        KEPT_CUSTOMER: document.CustomerNumber,
     }
+
+
+def kept_customer(synced_fields: Mapping[str, Any] | None) -> str | None:
+    """The customer number an order link keeps, or None when it keeps none (a link saved
+    before links kept it, or one that keeps no rows)."""
+    number = (synced_fields or {}).get(KEPT_CUSTOMER)
+    return number if isinstance(number, str) and number else None
 
 
 def kept_rows(synced_fields: Mapping[str, Any] | None) -> list[tuple[int, str | None]] | None:

@@ -96,6 +96,29 @@ deal's rows are added as new rows, each from its own article, and a second PUT d
 row (:func:`upsales_fortnox.domain.outbound.document_body.held_row_id`); right under either
 answer, at one more PUT when every product of the deal changed."""
 
+DOCUMENT_HEADER_OF_A_NEW_CUSTOMER: Final[bool | None] = None
+"""Whether a PUT that changes an order's or invoice's ``CustomerNumber`` makes Fortnox take the
+header fields the document took from its customer (name, addresses, phones, delivery address,
+references, terms) from the new customer, or keeps the old one's: *unverified* (neither the spec
+nor the reference says; the sandbox takes only ``CustomerName``, and keeps the rest). So such an
+update also sends the new customer's values, from its record
+(:func:`upsales_fortnox.domain.outbound.customer_header.customer_header`): the fields both
+``fortnox_Customer`` and the request schemas (``fortnox_InvoicePayload``,
+``fortnox_OrderPayloadV2``) carry, ``CustomerName`` from ``Name``
+(:data:`upsales_fortnox.integrations.fortnox.models.CUSTOMER_HEADER_FIELDS`); a text field the
+new customer lacks is cleared (``API_BLANK``), a register code (terms of payment or delivery, way
+of delivery) it lacks is left to Fortnox. Right under either answer, at one read of the customer
+when the run has not made or matched it. Not sent: the deal's own ``Currency`` and
+``OurReference``; ``PriceList``, ``CostCenter``, ``Project`` and ``Comments`` (the rows send
+their prices; the others are the bookkeeper's). ``VATType`` and the e-mail fields are not on
+both schemas (a document's ``EmailInformation`` is not the customer's ``EmailInvoice``), and the
+invoice's ``OrganisationNumber`` is read-only (an order's is sent): under the second answer an
+invoice moved to another customer keeps the old one's organisation number, e-mail addresses
+and VAT type until a person corrects them. The update is told by the customer the order link
+keeps from our last write (:func:`upsales_fortnox.domain.outbound.document_body.kept_customer`)
+or the document read; a link saved before links kept it sends the header only when the run
+made or matched the company's customer, so an ordinary update never costs a read."""
+
 ROW_WITHOUT_ARTICLE_READ_BACK: Final = ""
 """The ``ArticleNumber`` Fortnox answers for a document row sent without one (a free-text row,
 such as freight): ``""`` in the sandbox; ``""`` or null from Fortnox is *unverified*. Rows are

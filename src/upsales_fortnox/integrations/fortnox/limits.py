@@ -47,7 +47,8 @@ ARTICLE_MAX_LENGTHS: Final[dict[str, int]] = {
 
 #: Header fields of invoices (``fortnox_InvoicePayload``) and orders (``fortnox_OrderPayloadV2``,
 #: whose external references have no limit of their own but reach the invoice made from the
-#: order). Offers carry none of the three reference fields.
+#: order). Offers carry none of the three reference fields. The fields taken from the customer
+#: hold its values, which its own limits keep within these.
 DOCUMENT_MAX_LENGTHS: Final[dict[str, int]] = {
     "OurReference": 50,
     "YourReference": 50,
@@ -55,6 +56,20 @@ DOCUMENT_MAX_LENGTHS: Final[dict[str, int]] = {
     "ExternalInvoiceReference1": 80,
     "ExternalInvoiceReference2": 80,
     "Remarks": 1024,
+    **dict.fromkeys(
+        (
+            "ZipCode",
+            "City",
+            "Phone1",
+            "Phone2",
+            "DeliveryName",
+            "DeliveryAddress1",
+            "DeliveryAddress2",
+            "DeliveryZipCode",
+            "DeliveryCity",
+        ),
+        1024,
+    ),
 }
 
 #: Row fields of orders, invoices and offers. The spec declares no row limits: the article

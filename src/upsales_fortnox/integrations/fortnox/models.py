@@ -201,6 +201,29 @@ _DOCUMENT_WRITE_FIELDS = _fields(
 _INVOICE_REFERENCES = _fields(
     "YourOrderNumber", "ExternalInvoiceReference1", "ExternalInvoiceReference2"
 )
+CUSTOMER_HEADER_FIELDS = _fields(
+    "CustomerName",
+    "YourReference",
+    "Address1",
+    "Address2",
+    "ZipCode",
+    "City",
+    "Country",
+    "Phone1",
+    "Phone2",
+    "DeliveryName",
+    "DeliveryAddress1",
+    "DeliveryAddress2",
+    "DeliveryZipCode",
+    "DeliveryCity",
+    "DeliveryCountry",
+    "TermsOfPayment",
+    "TermsOfDelivery",
+    "WayOfDelivery",
+)
+"""Header fields an invoice or order takes from its customer, writable on both (an order's
+``OrganisationNumber`` too, read-only on invoices); sent only when an update makes the document
+out to another customer (``facts.DOCUMENT_HEADER_OF_A_NEW_CUSTOMER``)."""
 
 
 class Document(Entity):
@@ -228,6 +251,23 @@ class Document(Entity):
     Total: Amount = None
     TotalVAT: Amount = None
     RoundOff: Amount = None
+    Address1: str | None = None
+    Address2: str | None = None
+    ZipCode: str | None = None
+    City: str | None = None
+    Country: str | None = None
+    OrganisationNumber: str | None = None
+    Phone1: str | None = None
+    Phone2: str | None = None
+    DeliveryName: str | None = None
+    DeliveryAddress1: str | None = None
+    DeliveryAddress2: str | None = None
+    DeliveryZipCode: str | None = None
+    DeliveryCity: str | None = None
+    DeliveryCountry: str | None = None
+    TermsOfPayment: str | None = None
+    TermsOfDelivery: str | None = None
+    WayOfDelivery: str | None = None
 
 
 class Order(Document):
@@ -236,7 +276,10 @@ class Order(Document):
     WIRE_NAME = "Order"
     WIRE_COLLECTION = "Orders"
     WRITE_FIELDS = (
-        _DOCUMENT_WRITE_FIELDS | _INVOICE_REFERENCES | {"OrderDate", "DeliveryState", "OrderRows"}
+        _DOCUMENT_WRITE_FIELDS
+        | _INVOICE_REFERENCES
+        | CUSTOMER_HEADER_FIELDS
+        | {"OrganisationNumber", "OrderDate", "DeliveryState", "OrderRows"}
     )
 
     YourOrderNumber: str | None = None
@@ -263,7 +306,10 @@ class Invoice(Document):
     WIRE_COLLECTION = "Invoices"
     INTEGER_FIELDS = _fields("CurrencyUnit")
     WRITE_FIELDS = (
-        _DOCUMENT_WRITE_FIELDS | _INVOICE_REFERENCES | {"InvoiceDate", "DueDate", "InvoiceRows"}
+        _DOCUMENT_WRITE_FIELDS
+        | _INVOICE_REFERENCES
+        | CUSTOMER_HEADER_FIELDS
+        | {"InvoiceDate", "DueDate", "InvoiceRows"}
     )
 
     YourOrderNumber: str | None = None

@@ -79,6 +79,8 @@ class CustomerOutcome:
     written_back: bool | None = None
     """Whether the number was written to the Upsales company; None when not attempted."""
     note: str | None = None
+    record: Customer | None = None
+    """The customer as its create answered or as read whole; None when linked already."""
 
 
 async def find_candidates(fortnox: FortnoxPort, fields: Mapping[str, str | None]) -> list[Customer]:
@@ -191,10 +193,10 @@ async def ensure_customer(
     )
     if field_ids.customer_number is None:
         absent = "no account custom field with alias FORTNOX_CUSTOMER_NUMBER; number not shown"
-        return CustomerOutcome(number, how, written_back=False, note=absent)
+        return CustomerOutcome(number, how, False, absent, customer)
     command = WriteCustomerNumberToUpsales(company_id, field_ids.customer_number, number)
     written, problem = await write_customer_number(upsales, company, command)
-    return CustomerOutcome(number, how, written_back=written, note=problem)
+    return CustomerOutcome(number, how, written, problem, customer)
 
 
 async def _read_until_active(fortnox: FortnoxPort, matches: list[Customer]) -> list[Customer]:

@@ -13,9 +13,10 @@ reference (:mod:`.earlier_create`) is made only when an earlier attempt left one
 (:mod:`~upsales_fortnox.links.repository.document_intents`). An edit costs one Fortnox call
 (PUT): the order link keeps the rows our last write left (``synced_fields``, see
 :func:`.document.rows_to_keep`), so the document is read first only when the link keeps none,
-or when Fortnox refuses the update (locked, or changed in Fortnox). A linked document that keeps
-no rows is read before anything of the order is mapped: one made in Fortnox (imported, or the
-order Fortnox made of the deal's offer) is left as it is (:func:`.decide.read_before_mapping`),
+or when Fortnox refuses the update (locked, or changed in Fortnox); one that moves the document
+to a customer linked already reads it too (:mod:`.document_customer`). A linked document that
+keeps no rows is read before anything of the order is mapped: one made in Fortnox (imported, or
+the order Fortnox made of the deal's offer) is left as it is (:func:`.decide.read_before_mapping`),
 so the product of a row it has without an article, which has no article, does not stop the job.
 
 The deal's links go one way, through the links repository's
@@ -36,7 +37,6 @@ from upsales_fortnox.domain.inbound.document_changes import document_fingerprint
 from upsales_fortnox.domain.outbound.decide import (
     DocumentDecision,
     DocumentLookup,
-    decide_document,
     document_lookup,
     made_in_fortnox,
     order_gate,
@@ -65,6 +65,7 @@ from upsales_fortnox.sync.context import InstallationContext, installation_conte
 from upsales_fortnox.sync.outbound.article_numbers import resolve_article_numbers
 from upsales_fortnox.sync.outbound.deal_customer import ensure_customer
 from upsales_fortnox.sync.outbound.deals_apart import deal_links_apart
+from upsales_fortnox.sync.outbound.document_customer import DocumentCustomer
 from upsales_fortnox.sync.outbound.earlier_create import find_earlier_document, intent_recorded
 from upsales_fortnox.sync.outbound.fortnox_documents import (
     RowsOutdated,
@@ -228,7 +229,7 @@ async def _sync_deal(
         links,
         deal_links,
         fortnox_type,
-        customer.customer_number,
+        DocumentCustomer(context.fortnox, customer.customer_number, customer.record),
         found_earlier if link is None else linked_document,
     )
     return replace(synced, upsales_order=order.id, customer=made_out_to)
@@ -241,7 +242,7 @@ async def _sync_document(
     links: DealLinks,
     deal_links: WonDealLinks,
     fortnox_type: FortnoxType,
-    customer_number: str,
+    customer: DocumentCustomer,
     found_earlier: FortnoxDocument | None,
 ) -> WonDealResult:
     """The order's document written (or left); the result without its customer.
@@ -260,7 +261,7 @@ async def _sync_document(
     draft = map_order(
         order,
         fortnox_type=fortnox_type,
-        customer_number=customer_number,
+        customer_number=customer.number,
         article_numbers=articles.by_product,
         bundle_mode=mode,
         product_names=articles.product_names,
@@ -280,8 +281,8 @@ async def _sync_document(
         products_linked=tuple(articles.linked_now),
         linked_before=link is not None,
     )
-    decision = decide_document(draft, link, existing)
-    async with inactive_customer_told(context.fortnox, customer_number, fortnox_type.value):
+    decision = await customer.decide(draft, link, existing)
+    async with inactive_customer_told(context.fortnox, customer.number, fortnox_type.value):
         try:
             written = await _write(context, deal_links, decision, existing)
         except FortnoxNotFound:
@@ -289,7 +290,7 @@ async def _sync_document(
                 raise
             raise document_missing(fortnox_type, link.fortnox_id) from None
         except RowsOutdated as outdated:  # changed in Fortnox since our write: decide on it now
-            decision = decide_document(draft, link, outdated.current)
+            decision = await customer.decide(draft, link, outdated.current)
             written = await write_document(context.fortnox, decision, outdated.current)
     if isinstance(decision, NoChange):
         if link is None:

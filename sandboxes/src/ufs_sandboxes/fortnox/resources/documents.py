@@ -8,7 +8,10 @@ Choices:
   likewise, 0 (``"0"``) for none.
 - Customer data (name, addresses, currency, price list, references, terms) is copied from the
   customer when the document does not give it. A customer made inactive gets new documents
-  unless its tenant refuses them (``facts.INACTIVE_CUSTOMER_DOCUMENTS_REFUSED``).
+  unless its tenant refuses them (``facts.INACTIVE_CUSTOMER_DOCUMENTS_REFUSED``). An update to
+  another ``CustomerNumber`` takes only the new customer's name (unless given) and keeps the
+  rest of the old customer's data: whether Fortnox does is unknown, and this is the answer
+  under which a client that sends none of it goes wrong.
 - Rows (spec, ``PUT /3/orders/{DocumentNumber}``): sending the rows list replaces the row set.
   When some row has a ``RowId``, that row updates the row with that id and rows without one are
   new; when no row has one, rows update the existing rows in order and any further rows are
