@@ -222,7 +222,8 @@ def test_company_problems() -> None:
     )
     assert problems == [
         "the company has no name",
-        "the organisation number '12-34' is not a Swedish organisation number (NNNNNN-NNNN)",
+        "the organisation number '12-34' is not a Swedish organisation number (NNNNNN-NNNN), "
+        "which a company in Sweden needs; give the address's country if the company is abroad",
         "the e-mail address 'not-an-address' is not valid",
         "the country 'Atlantis' is not a two-letter country code",
         "the company's ZipCode is 11 characters long; Fortnox allows 10",

@@ -50,8 +50,10 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     },
     "company.no_name": {"sv": "företaget saknar namn", "en": "the company has no name"},
     "company.bad_org_number": {
-        "sv": "organisationsnumret {value} är inte ett svenskt organisationsnummer (NNNNNN-NNNN)",
-        "en": "the organisation number {value} is not a Swedish organisation number (NNNNNN-NNNN)",
+        "sv": "organisationsnumret {value} är inte ett svenskt organisationsnummer (NNNNNN-NNNN), "
+        "som ett företag i Sverige behöver; ange landet i adressen om företaget finns utomlands",
+        "en": "the organisation number {value} is not a Swedish organisation number (NNNNNN-NNNN), "
+        "which a company in Sweden needs; give the address's country if the company is abroad",
     },
     "company.bad_email": {
         "sv": "e-postadressen {value} är inte giltig",

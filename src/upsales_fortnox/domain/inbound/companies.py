@@ -37,7 +37,11 @@ from upsales_fortnox.domain.inbound.addresses import (
     merge_addresses,
     types_holding,
 )
-from upsales_fortnox.domain.outbound.company import AccountFieldIds, postal_address_type
+from upsales_fortnox.domain.outbound.company import (
+    AccountFieldIds,
+    company_fields_from_upsales,
+    postal_address_type,
+)
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.facts import ACCOUNT_NAME_MAX_LENGTH
@@ -191,8 +195,11 @@ def company_changes(
     changed in Upsales and waiting to be sent to Fortnox, left as they are (the postal
     address's fields keep the addresses, see :func:`addresses_left`). ``from_fortnox``: the
     address types that held the customer's addresses at the last sync; one the customer no
-    longer has is cleared.
+    longer has is cleared. A company abroad's own organisation number, no company field
+    (:func:`~upsales_fortnox.domain.outbound.company.org_number_synced`), is left too.
     """
+    if "organisation_number" not in company_fields_from_upsales(current, field_ids):
+        keep = {*keep, "organisation_number"}
     fields = customer_sync_fields(customer)
     changes = CompanyDraft()
     wanted: dict[str, str | None] = {

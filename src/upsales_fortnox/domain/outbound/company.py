@@ -27,7 +27,9 @@ A customer the service creates gets a ``VATType`` from its country and VAT numbe
 
 Organisation numbers are written ``NNNNNN-NNNN`` when they are Swedish organisation or personal
 numbers (:func:`~upsales_fortnox.domain.identity.normalise_org_number`), otherwise kept as given
-(and refused by :mod:`.validation`).
+(and refused by :mod:`.validation` in Sweden). A company abroad with its own country's number keeps
+it in Upsales: it is no company field (:func:`org_number_synced`), so it is neither sent to nor
+cleared by Fortnox.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from upsales_fortnox.domain.identity import normalise_org_number
+from upsales_fortnox.domain.identity import has_swedish_check_digit, normalise_org_number
 from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
 from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
 from upsales_fortnox.integrations.upsales.facts import (
@@ -144,6 +146,24 @@ def canonical_country_code(value: str | None) -> str | None:
     return _COUNTRY_NAMES.get(text.casefold(), text)
 
 
+def abroad(country_code: str | None) -> bool:
+    """Whether a (canonical) country code names another country than Sweden; False when it
+    is unknown or no country code."""
+    return country_code is not None and len(country_code) == 2 and country_code != HOME_COUNTRY
+
+
+def org_number_synced(org_number: str | None, country_code: str | None) -> bool:
+    """Whether a company's organisation number is a company field, sent to Fortnox and taken
+    from it: always in Sweden or of no known country (one not Swedish-shaped is refused there, a
+    typo); abroad only a Swedish number with its check digit. Any other number abroad is the
+    company's own in Upsales, whether or not Fortnox takes it
+    (:data:`~upsales_fortnox.integrations.fortnox.facts.FOREIGN_ORG_NUMBER_ACCEPTED`)."""
+    if org_number is None or not abroad(country_code):
+        return True
+    digits = normalise_org_number(org_number)
+    return digits is not None and has_swedish_check_digit(digits)
+
+
 def postal_address(addresses: Iterable[Address] | None) -> Address | None:
     by_type: dict[str, Address] = {}
     for address in addresses or []:
@@ -182,6 +202,8 @@ def company_fields_from_upsales(company: CompanyDraft, field_ids: AccountFieldId
         "country_code": canonical_country_code(address.country) if address else None,
         "phone": clean(company.phone),
     }
+    if not org_number_synced(fields["organisation_number"], fields["country_code"]):
+        del fields["organisation_number"]
     if field_ids.email is not None:
         fields["email"] = clean(custom_value(company.custom, field_ids.email))
     if field_ids.vat_number is not None:

@@ -12,7 +12,7 @@ from typing import Final
 
 from upsales_fortnox.core.texts import FIELD_NAMES_SV, Phrase
 from upsales_fortnox.domain.identity import normalise_org_number
-from upsales_fortnox.domain.outbound.company import customer_wire_values
+from upsales_fortnox.domain.outbound.company import abroad, customer_wire_values
 from upsales_fortnox.domain.outbound.document_body import DocumentDraft
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.limits import (
@@ -35,12 +35,15 @@ class CompanyRefused(PermanentError):
 
 def company_problems(fields: Mapping[str, str | None]) -> list[str]:
     """Reasons Fortnox would refuse these company fields as a customer (empty when none); each
-    a :class:`~upsales_fortnox.core.texts.Phrase` (English as a string, Swedish on request)."""
+    a :class:`~upsales_fortnox.core.texts.Phrase` (English as a string, Swedish on request).
+    An organisation number not Swedish-shaped is refused unless the company is abroad (whose
+    own number is never sent, see :func:`~.company.org_number_synced`)."""
     problems: list[str] = []
     if not fields.get("name"):
         problems.append(Phrase("company.no_name"))
     org_number = fields.get("organisation_number")
-    if org_number and normalise_org_number(org_number) is None:
+    in_sweden = not abroad(fields.get("country_code"))  # or of no known country
+    if org_number and in_sweden and normalise_org_number(org_number) is None:
         problems.append(Phrase("company.bad_org_number", value=repr(org_number)))
     email = fields.get("email")
     if email and not _EMAIL.fullmatch(email):

@@ -173,6 +173,16 @@ sourced (the sandbox's choice). A new customer is therefore sent its VAT type
 the service reads totals back from Fortnox, so it is right under either answer (the sandbox
 keeps the article's VAT on every row)."""
 
+FOREIGN_ORG_NUMBER_ACCEPTED: Final[bool | None] = None
+"""Whether Fortnox takes a customer ``OrganisationNumber`` that is no Swedish organisation or
+personal number (a Norwegian ``923 609 016``), or one Swedish-shaped without its check digit:
+*unverified*; the spec gives a string without a pattern, the reference says only "validated"
+(the sandbox takes any text). So such a number is never sent: a company abroad keeps its own in
+Upsales, not synced either way (its EU VAT number, where it has one, identifies it in Fortnox),
+and sends only a Swedish number with its check digit
+(:func:`upsales_fortnox.domain.outbound.company.org_number_synced`); right under either answer.
+Companies in Sweden, or of no known country, keep the shape check, which catches typos."""
+
 INACTIVE_CUSTOMER_DOCUMENTS_REFUSED: Final[bool | None] = None
 """Whether Fortnox refuses (a 4xx) a new order or invoice for a customer whose ``Active`` is
 false: *unverified*; the spec has the field on the customer (not on its list item,
