@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -100,13 +100,19 @@ def _json(text: str | None) -> Any:
         return None
 
 
-def examples(path_pattern: str, nested: tuple[str, ...] = ()) -> Examples:
+def examples(
+    path_pattern: str,
+    nested: tuple[str, ...] = (),
+    url_filter: Callable[[str], bool] | None = None,
+) -> Examples:
     """The example responses (and request bodies' field names) of every request whose URL
-    matches ``/api/v2/{path_pattern}``; ``nested`` names list/object fields to collect too."""
+    matches ``/api/v2/{path_pattern}`` (and ``url_filter``); ``nested`` names list/object fields
+    to collect too."""
     found = Examples()
     pattern = re.compile(r"/api/v2/" + path_pattern + r"(/|\?|$)")
     for item in _requests(collection()["item"]):
-        if not pattern.search(_url(item)):
+        url = _url(item)
+        if not pattern.search(url) or (url_filter is not None and not url_filter(url)):
             continue
         bodies = [_json(r.get("body")) for r in item.get("response", []) if r.get("code") == 200]
         sent = _json(item.get("request", {}).get("body", {}).get("raw"))

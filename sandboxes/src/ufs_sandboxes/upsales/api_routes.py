@@ -56,6 +56,11 @@ async def _json_body(request: Request) -> JsonObject:
     return require_object(decode_json(raw), "The request body")
 
 
+def _use_price_lists(request: Request) -> bool:
+    """``usePriceLists=true``: products' prices name their price list (PM Products)."""
+    return request.query_params.get("usePriceLists") == "true"
+
+
 def _fixed(kind: EntityKind) -> KindResolver:
     return lambda request: kind
 
@@ -86,24 +91,37 @@ class _Handlers:
             custom_substrings=customer.custom_filters_match_substrings,
         )
         page, total = run_list_query(customer.table(kind.table), query)
+        shown = [kind.shown(customer, entity, _use_price_lists(request)) for entity in page]
         return UpsalesJSONResponse(
-            list_envelope(page, total=total, limit=query.limit, offset=query.offset)
+            list_envelope(shown, total=total, limit=query.limit, offset=query.offset)
         )
 
     async def get(self, request: Request) -> Response:
         kind = self.resolve(request)
         entity_id = self._entity_id(request, kind)
-        entity = _auth(request).customer.table(kind.table).get(entity_id)
+        customer = _auth(request).customer
+        entity = customer.table(kind.table).get(entity_id)
         if entity is None:
             raise not_found(f"{kind.label} {entity_id}")
-        return UpsalesJSONResponse(item_envelope(entity, metadata_null=kind.item_metadata_null))
+        return self._answer(request, kind, entity)
+
+    def _answer(self, request: Request, kind: EntityKind, entity: JsonObject) -> Response:
+        shown = kind.shown(_auth(request).customer, entity, _use_price_lists(request))
+        return UpsalesJSONResponse(item_envelope(shown, metadata_null=kind.item_metadata_null))
 
     async def create(self, request: Request) -> Response:
         kind = self.resolve(request)
         auth = _auth(request)
         body = await _json_body(request)
-        entity = self.sandbox.write_create(auth.customer, kind, body, auth.user, fire_hooks=True)
-        return UpsalesJSONResponse(item_envelope(entity, metadata_null=kind.item_metadata_null))
+        entity = self.sandbox.write_create(
+            auth.customer,
+            kind,
+            body,
+            auth.user,
+            fire_hooks=True,
+            use_price_lists=_use_price_lists(request),
+        )
+        return self._answer(request, kind, entity)
 
     async def update(self, request: Request) -> Response:
         kind = self.resolve(request)
@@ -111,9 +129,15 @@ class _Handlers:
         entity_id = self._entity_id(request, kind)
         body = await _json_body(request)
         entity = self.sandbox.write_update(
-            auth.customer, kind, entity_id, body, auth.user, fire_hooks=True
+            auth.customer,
+            kind,
+            entity_id,
+            body,
+            auth.user,
+            fire_hooks=True,
+            use_price_lists=_use_price_lists(request),
         )
-        return UpsalesJSONResponse(item_envelope(entity, metadata_null=kind.item_metadata_null))
+        return self._answer(request, kind, entity)
 
     async def delete(self, request: Request) -> Response:
         kind = self.resolve(request)

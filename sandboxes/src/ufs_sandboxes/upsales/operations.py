@@ -20,8 +20,9 @@ def insert_entity(
     *,
     user: JsonObject,
     now: float,
+    use_price_lists: bool = False,
 ) -> JsonObject:
-    ctx = WriteContext(customer, user, now)
+    ctx = WriteContext(customer, user, now, use_price_lists)
     entity = kind.create(ctx, trim_strings(require_object(body, "The request body")))
     entity["id"] = customer.next_id(kind.table)
     customer.table(kind.table)[entity["id"]] = entity
@@ -38,11 +39,12 @@ def update_entity(
     *,
     user: JsonObject,
     now: float,
+    use_price_lists: bool = False,
 ) -> JsonObject:
     current = customer.table(kind.table).get(entity_id)
     if current is None:
         raise not_found(f"{kind.label} {entity_id}")
-    ctx = WriteContext(customer, user, now)
+    ctx = WriteContext(customer, user, now, use_price_lists)
     entity = kind.update(ctx, current, trim_strings(require_object(body, "The request body")))
     entity["id"] = entity_id
     customer.table(kind.table)[entity_id] = entity

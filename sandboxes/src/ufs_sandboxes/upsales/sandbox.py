@@ -191,11 +191,14 @@ class UpsalesSandbox:
         *,
         user_id: int | None = None,
         fire_hooks: bool = True,
+        use_price_lists: bool = False,
     ) -> JsonObject:
-        """Create as ``user_id`` (default: the primary key's API user) would in Upsales."""
+        """Create as ``user_id`` (default: the primary key's API user) would in Upsales
+        (``use_price_lists``: as a request with ``usePriceLists=true``)."""
         customer = self.customer(customer_id)
+        user = self._acting_user(customer, user_id)
         return self.write_create(
-            customer, entity_kind(kind), body, self._acting_user(customer, user_id), fire_hooks
+            customer, entity_kind(kind), body, user, fire_hooks, use_price_lists=use_price_lists
         )
 
     def update_entity(
@@ -207,10 +210,19 @@ class UpsalesSandbox:
         *,
         user_id: int | None = None,
         fire_hooks: bool = True,
+        use_price_lists: bool = False,
     ) -> JsonObject:
         customer = self.customer(customer_id)
         user = self._acting_user(customer, user_id)
-        return self.write_update(customer, entity_kind(kind), entity_id, body, user, fire_hooks)
+        return self.write_update(
+            customer,
+            entity_kind(kind),
+            entity_id,
+            body,
+            user,
+            fire_hooks,
+            use_price_lists=use_price_lists,
+        )
 
     def delete_entity(
         self,
@@ -232,8 +244,13 @@ class UpsalesSandbox:
         body: Mapping[str, Any],
         user: JsonObject,
         fire_hooks: bool,
+        *,
+        use_price_lists: bool = False,
     ) -> JsonObject:
-        entity = insert_entity(customer, kind, body, user=user, now=self.config.clock())
+        now = self.config.clock()
+        entity = insert_entity(
+            customer, kind, body, user=user, now=now, use_price_lists=use_price_lists
+        )
         if fire_hooks:
             self._emit_hook(customer, kind, "insert", entity, user)
         return entity
@@ -246,8 +263,13 @@ class UpsalesSandbox:
         body: Mapping[str, Any],
         user: JsonObject,
         fire_hooks: bool,
+        *,
+        use_price_lists: bool = False,
     ) -> JsonObject:
-        entity = update_entity(customer, kind, entity_id, body, user=user, now=self.config.clock())
+        now = self.config.clock()
+        entity = update_entity(
+            customer, kind, entity_id, body, user=user, now=now, use_price_lists=use_price_lists
+        )
         if fire_hooks:
             self._emit_hook(customer, kind, "update", entity, user)
         return entity

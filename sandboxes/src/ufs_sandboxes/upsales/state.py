@@ -62,6 +62,10 @@ class CustomerState:
     """Whether a ``custom=eq:fieldId:value`` filter keeps the entities whose value CONTAINS
     ``value`` (as ``src`` does) rather than equals it: *unverified*, no source says how Upsales
     compares custom values. Off (equal, case folded) by default; on gives the other answer."""
+    plain_price_writes_keep_other_lists: bool = False
+    """Whether a product write without ``usePriceLists`` keeps the prices of the price lists other
+    than the default: *unverified*, the collection says only that a write with it must resend
+    every list's prices. Off (they are dropped, the harmful answer) by default."""
     _next_ids: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -1,4 +1,4 @@
-"""What a write needs to know: the customer, the acting user and the time."""
+"""What a write needs to know: the customer, the acting user, the time and how prices are named."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ class WriteContext:
     customer: CustomerState
     user: JsonObject
     now: float
+    use_price_lists: bool = False
+    """The request carried ``usePriceLists=true``: prices name their price list."""
 
     @property
     def timestamp(self) -> str:

@@ -1,4 +1,11 @@
-"""Products (``/products``): ``articleNo`` is unique, and products are never deleted."""
+"""Products (``/products``): ``articleNo`` is unique, and products are never deleted.
+
+Prices per currency are stored per price list (``priceListId``; None on an account without
+price lists). As the collection shows (PM Products, "With price lists"), a request with
+``usePriceLists=true`` sees every list's prices, each naming its list, and a write of
+``currencies`` replaces them all; without it, a request sees the default list's prices, unnamed,
+and a write puts its prices in the default list (what becomes of the other lists' prices is
+*unverified*: see ``CustomerState.plain_price_writes_keep_other_lists``)."""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from ufs_sandboxes.upsales.entities.common import (
 )
 from ufs_sandboxes.upsales.entities.context import WriteContext
 from ufs_sandboxes.upsales.entities.kind import EntityKind
+from ufs_sandboxes.upsales.entities.price_lists import default_price_list_id
 from ufs_sandboxes.upsales.errors import UpsalesApiError, bad_request
 from ufs_sandboxes.upsales.jsonio import JsonObject
 from ufs_sandboxes.upsales.state import CustomerState
@@ -50,14 +58,30 @@ def _read_bundle(ctx: WriteContext, value: Any, own_id: int | None) -> list[Json
     return items
 
 
+def _price_list_of(ctx: WriteContext, item: JsonObject, field: str) -> int | None:
+    """The list a price goes in: the one it names (with ``usePriceLists``), else the default."""
+    default = default_price_list_id(ctx.customer)
+    named = item.get("priceListId")
+    if not ctx.use_price_lists or named is None or default is None:
+        return default
+    list_id = read_int(named, f"{field}.priceListId", minimum=1)
+    existing(ctx.customer, "priceLists", list_id, f"{field}.priceListId")
+    return list_id
+
+
 def _read_currencies(ctx: WriteContext, value: Any) -> list[JsonObject]:
     prices: list[JsonObject] = []
+    seen: set[tuple[int | None, str]] = set()
     for index, raw in enumerate(require_list(value, "currencies")):
         item = require_object(raw, f"currencies[{index}]")
         field = f"currencies[{index}]"
         currency = read_required_str(item.get("currency"), f"{field}.currency")
         if currency not in ctx.customer.currencies:
             raise bad_request(f"{field}.currency: {currency} is not a currency of this account")
+        price_list_id = _price_list_of(ctx, item, field)
+        if (price_list_id, currency) in seen:
+            raise bad_request(f"{field}: a second {currency} price in one price list")
+        seen.add((price_list_id, currency))
         max_discount = item.get("maxDiscount")
         prices.append(
             {
@@ -67,9 +91,45 @@ def _read_currencies(ctx: WriteContext, value: Any) -> list[JsonObject]:
                 "maxDiscount": None
                 if max_discount is None
                 else read_decimal(max_discount, f"{field}.maxDiscount"),
+                "priceListId": price_list_id,
             }
         )
     return prices
+
+
+def _written_currencies(
+    ctx: WriteContext, current: list[JsonObject], value: Any
+) -> list[JsonObject]:
+    """The product's prices after a write of ``currencies``: with ``usePriceLists`` they replace
+    every list's; without, the default list's, and the other lists' stay only if the customer
+    says so."""
+    written = _read_currencies(ctx, value)
+    if ctx.use_price_lists or not ctx.customer.plain_price_writes_keep_other_lists:
+        return written
+    default = default_price_list_id(ctx.customer)
+    return written + [entry for entry in current if entry["priceListId"] != default]
+
+
+def render_product(
+    customer: CustomerState, product: JsonObject, use_price_lists: bool
+) -> JsonObject:
+    """Every list's prices, each naming its list, with ``usePriceLists`` on an account with price
+    lists; else the default list's (or the unlisted) prices without a list. With
+    ``usePriceLists`` on an account without price lists the parameter is ignored (*unverified*)."""
+    default = default_price_list_id(customer)
+    entries: list[JsonObject] = product["currencies"]
+    if use_price_lists and default is not None:
+        shown = [  # the collection's entries with lists have no maxDiscount
+            {name: value for name, value in entry.items() if name != "maxDiscount"}
+            for entry in entries
+        ]
+    else:
+        shown = [
+            {name: value for name, value in entry.items() if name != "priceListId"}
+            for entry in entries
+            if entry["priceListId"] in (None, default)
+        ]
+    return {**product, "currencies": shown}
 
 
 def _apply(
@@ -114,7 +174,7 @@ def _apply(
     if "bundle" in body:
         entity["bundle"] = _read_bundle(ctx, body["bundle"], entity["id"])
     if "currencies" in body:
-        entity["currencies"] = _read_currencies(ctx, body["currencies"])
+        entity["currencies"] = _written_currencies(ctx, entity["currencies"], body["currencies"])
     if "tiers" in body:
         entity["tiers"] = require_list(body["tiers"], "tiers")
     if "custom" in body:
@@ -171,4 +231,5 @@ PRODUCTS = EntityKind(
     check_delete=_refuse_delete,
     after_change=_index_article_no,
     item_metadata_null=True,
+    render=render_product,
 )
