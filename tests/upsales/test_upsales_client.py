@@ -20,7 +20,13 @@ from upsales_fortnox.integrations.upsales.errors import (
     UpsalesUnexpectedData,
 )
 from upsales_fortnox.integrations.upsales.filters import eq, gte, lte
-from upsales_fortnox.integrations.upsales.models import CompanyDraft, OrderDraft, OrderRow, Ref
+from upsales_fortnox.integrations.upsales.models import (
+    CompanyDraft,
+    OrderDraft,
+    OrderRow,
+    ProductDraft,
+    Ref,
+)
 from upsales_fortnox.integrations.upsales.request_rules import RATE_LIMIT, RATE_WINDOW_SECONDS
 
 
@@ -296,3 +302,23 @@ def test_client_refuses_an_empty_token(http: httpx.AsyncClient) -> None:
     with pytest.raises(ValueError, match="empty"):
         UpsalesClient(http, base_url=BASE_URL, api_token="")
     assert TOKEN not in repr(UpsalesClient(http, base_url=BASE_URL, api_token=TOKEN))
+
+
+async def test_product_prices_per_price_list_are_read_and_written_with_use_price_lists(
+    client: UpsalesClient, upsales_api: respx.MockRouter
+) -> None:
+    entry = {"currency": "EUR", "price": 80, "purchaseCost": 0, "priceListId": 3}
+    product = {"id": 5, "name": "Licens", "listPrice": 1000, "currencies": [entry]}
+    read = upsales_api.get("/products/5").respond(json=envelope(product))
+    written = upsales_api.put("/products/5").respond(json=envelope(product))
+
+    got = await client.get_product(5, use_price_lists=True)
+    assert got.currencies is not None and got.currencies[0].priceListId == 3
+    await client.update_product(5, ProductDraft(currencies=got.currencies), use_price_lists=True)
+    await client.get_product(5)
+
+    with_lists, plain = (call.request.url.params for call in read.calls)
+    assert with_lists["usePriceLists"] == "true" and "usePriceLists" not in plain
+    request = written.calls.last.request
+    assert request.url.params["usePriceLists"] == "true"
+    assert json.loads(request.content)["currencies"] == [entry]  # the list named, resent

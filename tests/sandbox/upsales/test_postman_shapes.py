@@ -56,7 +56,9 @@ READ_BY_THE_SYNC: dict[str, frozenset[str]] = {
         }
     ),
     "orderRow": frozenset({"quantity", "price", "listPrice", "product", "productId", "custom"}),
-    "products": frozenset({"id", "name", "articleNo", "listPrice", "purchaseCost", "active"}),
+    "products": frozenset(
+        {"id", "name", "articleNo", "listPrice", "purchaseCost", "active", "currencies"}
+    ),
     "users": frozenset({"id", "name", "email", "active", "ghost"}),
     "orderstages": frozenset({"id", "name", "probability"}),
     "priceLists": frozenset({"id", "name", "code", "isDefault", "active"}),

@@ -102,11 +102,17 @@ def _failing_stock_write(
     update_product = UpsalesClient.update_product
     failed: list[int] = []
 
-    async def failing(client: UpsalesClient, product_id: int, changes: ProductDraft) -> Product:
+    async def failing(
+        client: UpsalesClient,
+        product_id: int,
+        changes: ProductDraft,
+        *,
+        use_price_lists: bool = False,
+    ) -> Product:
         if changes.custom is not None and len(failed) < times:
             failed.append(product_id)
             raise error
-        return await update_product(client, product_id, changes)
+        return await update_product(client, product_id, changes, use_price_lists=use_price_lists)
 
     monkeypatch.setattr(UpsalesClient, "update_product", failing)
     return failed

@@ -22,20 +22,19 @@ import logging
 import unicodedata
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
 
-from upsales_fortnox.integrations import jsonwire
 from upsales_fortnox.integrations.jsonwire import UPSALES_JSON
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.integrations.send_check import before_sending
 from upsales_fortnox.integrations.step_aside import waiting_outside
 from upsales_fortnox.integrations.upsales import request_rules
+from upsales_fortnox.integrations.upsales.envelope import Envelope, json_or_none, unwrap
 from upsales_fortnox.integrations.upsales.errors import (
     UpsalesError,
     UpsalesMalformedResponse,
@@ -70,17 +69,12 @@ AuthMode = Literal["query", "cookie"]
 MAX_PAGE_SIZE = 2000
 """Upsales' largest ``limit`` (reference §1)."""
 
+Params = Sequence[tuple[str, str | int]]
 M = TypeVar("M", bound=WireModel)
 R = TypeVar("R", bound=Record)
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Transport failures after which the request surely never reached Upsales."""
-
-
-@dataclass(frozen=True)
-class Envelope:
-    data: Any
-    metadata: dict[str, Any] | None
 
 
 class UpsalesClient:
@@ -171,15 +165,21 @@ class UpsalesClient:
 
     # --- products -----------------------------------------------------------------------------
 
-    async def get_product(self, product_id: int) -> Product:
-        return await self._get("/products/{id}", Product, id=product_id)
+    async def get_product(self, product_id: int, *, use_price_lists: bool = False) -> Product:
+        """``use_price_lists``: every price list's prices, each with its ``priceListId``."""
+        params = _price_lists(use_price_lists)
+        return await self._get("/products/{id}", Product, params, id=product_id)
 
     async def create_product(self, product: ProductDraft) -> Product:
         return await self._write("POST", "/products", Product, product)
 
-    async def update_product(self, product_id: int, changes: ProductDraft) -> Product:
-        """Partial update: only the fields set on ``changes`` are sent."""
-        return await self._write("PUT", "/products/{id}", Product, changes, id=product_id)
+    async def update_product(
+        self, product_id: int, changes: ProductDraft, *, use_price_lists: bool = False
+    ) -> Product:
+        """Partial update: only the fields set on ``changes`` are sent. ``use_price_lists``:
+        ``currencies`` name their price list and replace every list's prices (PM Products)."""
+        params = _price_lists(use_price_lists)
+        return await self._write("PUT", "/products/{id}", Product, changes, params, id=product_id)
 
     async def find_product_by_article_no(self, article_no: str) -> Product | None:
         """The product with this article number (unique in Upsales), or None."""
@@ -230,14 +230,22 @@ class UpsalesClient:
 
     # --- request plumbing ---------------------------------------------------------------------
 
-    async def _get(self, template: str, model: type[M], **path: int | str) -> M:
-        envelope = await self._request("GET", template, path)
+    async def _get(
+        self, template: str, model: type[M], params: Params = (), **path: int | str
+    ) -> M:
+        envelope = await self._request("GET", template, path, params=params)
         return self._parse(model, envelope.data, f"GET {template}")
 
     async def _write(
-        self, method: str, template: str, model: type[M], draft: WireModel, **path: int | str
+        self,
+        method: str,
+        template: str,
+        model: type[M],
+        draft: WireModel,
+        params: Params = (),
+        **path: int | str,
     ) -> M:
-        envelope = await self._request(method, template, path, body=draft.to_wire())
+        envelope = await self._request(method, template, path, params=params, body=draft.to_wire())
         return self._parse(model, envelope.data, f"{method} {template}")
 
     async def _list(self, template: str, model: type[M], **path: int | str) -> list[M]:
@@ -281,7 +289,7 @@ class UpsalesClient:
         template: str,
         path: dict[str, int | str],
         *,
-        params: Sequence[tuple[str, str | int]] = (),
+        params: Params = (),
         body: Any = None,
     ) -> Envelope:
         where = f"{method} {template}"
@@ -322,10 +330,10 @@ class UpsalesClient:
             else:
                 request_rules.observe(self.limiter, response.headers)
                 if response.is_success:
-                    return self._envelope(response, where)
+                    return unwrap(response, where, secrets=(self._token,))
                 error = error_from_response(
                     response.status_code,
-                    _json_or_none(response.content),
+                    json_or_none(response.content),
                     response.headers,
                     where,
                     secrets=(self._token,),
@@ -350,20 +358,6 @@ class UpsalesClient:
             )
             await self.retry.wait(delay)
 
-    def _envelope(self, response: httpx.Response, where: str) -> Envelope:
-        body = _json_or_none(response.content)
-        if not isinstance(body, dict) or not body.keys() & {"data", "error", "errors"}:
-            raise UpsalesMalformedResponse(
-                f"Upsales {where} answered {response.status_code} without a JSON envelope"
-            )
-        error = body.get("error") or body.get("errors")
-        if error:
-            code = error.get("code") if isinstance(error, dict) else None
-            status = code if isinstance(code, int) and 400 <= code <= 599 else 400
-            raise error_from_response(status, body, response.headers, where, secrets=(self._token,))
-        metadata = body.get("metadata")
-        return Envelope(body.get("data"), metadata if isinstance(metadata, dict) else None)
-
     @staticmethod
     def _rows(envelope: Envelope, where: str) -> list[Any]:
         if not isinstance(envelope.data, list):
@@ -383,8 +377,7 @@ class UpsalesClient:
             ) from None
 
 
-def _json_or_none(content: bytes) -> Any:
-    try:
-        return jsonwire.loads(content)
-    except ValueError:
-        return None
+def _price_lists(use: bool) -> Params:
+    """``usePriceLists=true``, sent on every product request that reads or writes every price
+    list's prices (PM Products, "With price lists")."""
+    return [("usePriceLists", "true")] if use else []

@@ -139,3 +139,25 @@ real API. Names from Fortnox are cut to it; were the real limit longer, only the
 #: request on a connection closed under it fails as ambiguous). Were the server's time longer,
 #: only a new connection is spent; shorter, the client's retries apply.
 IDLE_CONNECTION_REUSE_SECONDS: Final = 4.0
+
+# --- products' prices per price list ------------------------------------------------------
+
+PLAIN_PRICES_WITH_PRICE_LISTS: Final = "unknown"
+"""What a product request without ``usePriceLists=true`` sees and writes on an account with price
+lists (the "Advanced Order Logic" add-on): *unverified*. The collection says only that requests
+must carry it "to be able to see and update prices for different price lists", that the prices
+then name their list (``priceListId``) and that a write must resend every list's prices (PM
+Products, "With price lists"); a plain write of ``currencies`` may set the default list's prices
+alone or replace every list's. So where Upsales lists more than one price list, product prices
+are read and written with the parameter, every entry resent as read and only the default list's
+changed (:mod:`upsales_fortnox.sync.inbound.currency_prices`); with one list or none there is no
+other list's price to lose, and the parameter is not sent: what it does on an account without
+the add-on (ignored, or refused) is *unverified* too. The Upsales sandbox drops the other lists'
+prices on a plain write; a customer's ``plain_price_writes_keep_other_lists`` keeps them."""
+
+PRICE_LISTS_REFUSED_MEANS_NONE: Final = True
+"""Whether ``GET /priceLists`` answers an account without the add-on, and whether it lists
+inactive lists: *unverified* (the collection shows one default list, "Standard", never written
+by a user). A refusal (4xx) is taken for an account without price lists, which cannot lose a
+price to a plain write. Were inactive lists left out, a product whose plainly read prices name
+more than one list is not written; one whose plain read hides them could lose them."""

@@ -224,10 +224,14 @@ class OrderStage(WireModel):
 
 
 class ProductCurrency(WireModel):
+    """A product's price in one currency; with price lists, in one price list's ``priceListId``
+    (sent and answered only with ``usePriceLists=true``, PM Products "With price lists")."""
+
     currency: str
     price: Decimal | None = None
     purchaseCost: Decimal | None = None
     maxDiscount: Decimal | None = None
+    priceListId: int | None = None
 
 
 class ProductBundleItem(WireModel):

@@ -22,7 +22,11 @@ from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import eq
 from upsales_fortnox.integrations.upsales.models import Product
-from upsales_fortnox.sync.inbound.currency_prices import currency_prices, write_currency_prices
+from upsales_fortnox.sync.inbound.currency_prices import (
+    currency_prices,
+    read_price_list_written,
+    write_currency_prices,
+)
 from upsales_fortnox.sync.inbound.deal_retry import retry_deals_missing_articles
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.inbound.pricing import article_price
@@ -97,7 +101,10 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
         prices = await currency_prices(
             job.context.fortnox, settings.currency_price_lists, article_number
         )
-        written = await write_currency_prices(job.context.upsales, product_id, read, prices)
+        price_list_id = await read_price_list_written(upsales)
+        written = await write_currency_prices(
+            upsales, product_id, read, prices, price_list_id=price_list_id
+        )
         currencies = CurrencyPricesWritten(
             {code: str(price) for code, price in prices.items()}, written
         )

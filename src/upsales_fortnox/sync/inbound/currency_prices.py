@@ -6,6 +6,12 @@ The product's ``listPrice`` (the master currency, SEK) comes from the chosen pri
 article at a time, so nothing reads them in bulk: see :mod:`.pricing`). Upsales holds them in
 the product's ``currencies[{currency, price}]``; the write keeps every entry it does not own
 (other currencies, purchase costs) and is skipped when the prices are already there.
+
+On an account with more than one Upsales price list (the "Advanced Order Logic" add-on) each entry
+belongs to one list (``priceListId``): the prices go into the default list's entries, and the
+product is read and written with ``usePriceLists=true``, every list's entries resent as read (a
+write replaces them all). With one list or none, requests stay plain (see
+:data:`~upsales_fortnox.integrations.upsales.facts.PLAIN_PRICES_WITH_PRICE_LISTS`).
 """
 
 from __future__ import annotations
@@ -13,9 +19,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
+from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.models import Price
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
-from upsales_fortnox.integrations.upsales.models import Product, ProductCurrency, ProductDraft
+from upsales_fortnox.integrations.upsales.errors import (
+    UpsalesAuthError,
+    UpsalesBadRequest,
+    UpsalesNotFound,
+)
+from upsales_fortnox.integrations.upsales.models import (
+    PriceList,
+    Product,
+    ProductCurrency,
+    ProductDraft,
+)
 from upsales_fortnox.sync.inbound.pricing import base_price, list_prices
 
 
@@ -40,34 +57,84 @@ async def currency_prices(
     return prices_by_currency(lists, read)
 
 
+def price_list_written(lists: Sequence[PriceList]) -> int | None:
+    """The Upsales price list whose prices the sync writes: None when the account has at most one
+    (its products' prices are read and written plainly), else the default list's id."""
+    if len(lists) <= 1:
+        return None
+    defaults = [price_list.id for price_list in lists if price_list.isDefault]
+    if len(defaults) != 1:
+        raise PermanentError(
+            f"Upsales lists {len(lists)} price lists and {len(defaults)} defaults: "
+            "no price list to write the currency prices into",
+            code="no_default_price_list",
+        )
+    return defaults[0]
+
+
+async def read_price_list_written(upsales: UpsalesPort) -> int | None:
+    """:func:`price_list_written` of the account's lists; a refused ``GET /priceLists`` is an
+    account without price lists (facts: ``PRICE_LISTS_REFUSED_MEANS_NONE``)."""
+    try:
+        lists = await upsales.list_price_lists()
+    except (UpsalesAuthError, UpsalesBadRequest, UpsalesNotFound):
+        return None
+    return price_list_written(lists)
+
+
 def merged_currencies(
-    current: Sequence[ProductCurrency] | None, prices: Mapping[str, Decimal]
+    current: Sequence[ProductCurrency] | None,
+    prices: Mapping[str, Decimal],
+    price_list_id: int | None,
 ) -> list[ProductCurrency] | None:
-    """The product's ``currencies`` with ``prices`` put in; None when nothing changes."""
+    """The product's ``currencies`` with ``prices`` put into the entries of ``price_list_id``
+    (and those naming no list); None: every entry is the product's only price in its currency.
+    Every other entry is kept as it is. None when nothing changes."""
+    entries = list(current or ())
+    named = {entry.priceListId for entry in entries if entry.priceListId is not None}
+    if price_list_id is None and len(named) > 1:
+        raise PermanentError(
+            f"The product has prices in price lists {sorted(named)}, but Upsales lists at most "
+            "one: its currency prices are not written, lest another list's be lost",
+            code="unlisted_price_lists",
+        )
     merged: list[ProductCurrency] = []
     pending = dict(prices)
     changed = False
-    for entry in current or ():
+    for entry in entries:
         code = entry.currency.upper()
-        if code in pending:
+        ours = price_list_id is None or entry.priceListId in (None, price_list_id)
+        if ours and code in pending:
             price = pending.pop(code)
             changed = changed or entry.price is None or Decimal(entry.price) != price
             merged.append(entry.model_copy(update={"price": price}))
         else:
             merged.append(entry.model_copy())
     for code, price in pending.items():
-        merged.append(ProductCurrency(currency=code, price=price))
+        listed = {} if price_list_id is None else {"priceListId": price_list_id}
+        merged.append(ProductCurrency(currency=code, price=price, **listed))
         changed = True
     return merged if changed else None
 
 
 async def write_currency_prices(
-    upsales: UpsalesPort, product_id: int, product: Product | None, prices: Mapping[str, Decimal]
+    upsales: UpsalesPort,
+    product_id: int,
+    product: Product | None,
+    prices: Mapping[str, Decimal],
+    *,
+    price_list_id: int | None,
 ) -> str:
-    """``written`` or ``unchanged``."""
+    """``written`` or ``unchanged``. ``product`` as read plainly (None: just created);
+    ``price_list_id`` the list written (:func:`price_list_written`): the product is then read
+    and written with ``usePriceLists``."""
+    with_lists = price_list_id is not None
+    if with_lists:
+        product = await upsales.get_product(product_id, use_price_lists=True)
     current = product.currencies if product is not None else None
-    merged = merged_currencies(current, prices)
+    merged = merged_currencies(current, prices, price_list_id)
     if merged is None:
         return "unchanged"
-    await upsales.update_product(product_id, ProductDraft(currencies=merged, isMultiCurrency=True))
+    changes = ProductDraft(currencies=merged, isMultiCurrency=True)
+    await upsales.update_product(product_id, changes, use_price_lists=with_lists)
     return "written"

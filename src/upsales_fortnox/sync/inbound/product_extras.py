@@ -23,7 +23,11 @@ from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.stock import StockLevel
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.models import Product
-from upsales_fortnox.sync.inbound.currency_prices import prices_by_currency, write_currency_prices
+from upsales_fortnox.sync.inbound.currency_prices import (
+    prices_by_currency,
+    read_price_list_written,
+    write_currency_prices,
+)
 from upsales_fortnox.sync.inbound.inbound_job import fields_by_alias
 from upsales_fortnox.sync.inbound.pricing import ListPrices
 from upsales_fortnox.sync.inbound.stock_sync import write_stock
@@ -71,19 +75,28 @@ class ExtrasWriter:
     """Writes the stock and currency prices the settings ask for onto one product at a time."""
 
     def __init__(
-        self, upsales: UpsalesPort, extras: ProductExtras, field_ids: Mapping[str, int]
+        self,
+        upsales: UpsalesPort,
+        extras: ProductExtras,
+        field_ids: Mapping[str, int],
+        price_list_id: int | None = None,
     ) -> None:
         self.extras = extras
         self._upsales = upsales
         self._field_ids = field_ids
+        self._price_list_id = price_list_id
 
     @classmethod
     async def prepare(cls, upsales: UpsalesPort, extras: ProductExtras) -> ExtrasWriter:
-        """With the product fields the stock goes into (one call, only when stock is on)."""
+        """With the product fields the stock goes into (one call, only when stock is on) and the
+        Upsales price list the currency prices go into (one call, only when they are on)."""
         field_ids: dict[str, int] = {}
         if extras.stock:
             field_ids = fields_by_alias(await upsales.list_custom_fields("product"))
-        return cls(upsales, extras, field_ids)
+        price_list_id = None
+        if extras.currency_lists:
+            price_list_id = await read_price_list_written(upsales)
+        return cls(upsales, extras, field_ids, price_list_id)
 
     async def write(
         self,
@@ -111,7 +124,11 @@ class ExtrasWriter:
             by_currency = prices_by_currency(self.extras.currency_lists, prices)
             try:
                 results[CURRENCY_PRICES] = await write_currency_prices(
-                    self._upsales, product_id, product, by_currency
+                    self._upsales,
+                    product_id,
+                    product,
+                    by_currency,
+                    price_list_id=self._price_list_id,
                 )
             except RUN_ENDING:
                 raise
