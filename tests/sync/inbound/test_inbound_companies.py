@@ -541,3 +541,10 @@ def test_a_customer_without_a_name_makes_a_company_named_in_swedish() -> None:
     """Fortnox requires a name; should one come without, the company a sales rep reads is
     named from the catalogue, in Swedish."""
     assert new_company(customer(Name="  "), FIELDS).name == "Fortnox-kund 1001"
+
+
+def test_a_customer_without_a_name_leaves_its_companys_name_as_it_is() -> None:
+    """A company an earlier version named in English keeps that name: renamed, its Upsales
+    event would read as a user's edit and be written to the customer in Fortnox."""
+    changes = company_changes(customer(Name=None), company(1, "Fortnox customer 1001"), FIELDS)
+    assert "name" not in changes.model_dump(exclude_unset=True)

@@ -203,7 +203,9 @@ def company_changes(
     fields = customer_sync_fields(customer)
     changes = CompanyDraft()
     wanted: dict[str, str | None] = {
-        "name": _company_name(customer),
+        # a customer without a name leaves the company's as it is (one made of it is named
+        # from the catalogue, as an earlier version's is in English: neither is renamed)
+        "name": _company_name(customer) if _text(customer.Name) else _text(current.name),
         "orgNo": fields["OrganisationNumber"],
         "phone": fields["Phone1"],
         "webpage": fields["WWW"],
