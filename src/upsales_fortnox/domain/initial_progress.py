@@ -109,12 +109,13 @@ class SyncProgress:
 
     @property
     def documents_taken(self) -> int:
-        """Documents this import made an Upsales order for, or linked to one."""
+        """Documents this import made an Upsales order for, linked to one (also one whose
+        order it wrote as it linked it: ``updated``), or brought their linked order up to date."""
         return sum(
             self.by_phase[phase].counts.get(outcome, 0)
             for phase in self.phases
             if phase.is_document
-            for outcome in ("created", "linked")
+            for outcome in ("created", "linked", "updated")
         )
 
     def phase(self, phase: Phase) -> PhaseProgress:

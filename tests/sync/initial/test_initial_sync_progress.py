@@ -10,12 +10,13 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.sync.initial.scenario import seed_overlap
-from upsales_fortnox.domain.initial_phases import phases_for
+from upsales_fortnox.domain.initial_phases import Phase, phases_for
 from upsales_fortnox.domain.initial_progress import SyncProgress, phase_report
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.importer import InitialImport
+from upsales_fortnox.vocabulary import SyncType
 
 PAGE_SECONDS = Decimal("0.5")
 
@@ -94,3 +95,17 @@ async def test_rate_and_eta_while_running_and_when_done(
         4.0,  # 2 articles, one page
         4.0,  # 4 invoices, two pages
     ]
+
+
+def test_documents_taken_counts_those_made_linked_or_updated_not_customers_or_articles() -> None:
+    progress = SyncProgress(phases_for(SyncType.ORDER_OFFER))
+    progress.phase(Phase.CUSTOMERS).count("created", 5)
+    progress.phase(Phase.ARTICLES).count("linked", 4)
+    progress.phase(Phase.OFFERS).count("unchanged", 7)
+    progress.phase(Phase.OFFERS).count("skipped", 2)
+    assert progress.documents_taken == 0
+    progress.phase(Phase.ORDERS).count("updated")  # linked, its order written as it was linked
+    assert progress.documents_taken == 1
+    progress.phase(Phase.OFFERS).count("created", 2)
+    progress.phase(Phase.ORDERS).count("linked")
+    assert progress.documents_taken == 4

@@ -41,7 +41,7 @@ async def run_initial_sync(services: Services, job: JobContext) -> SyncProgress:
 
     progress = await importer.run(checkpoint)
     fields = order_fields_on(context.settings)
-    if fields and progress.documents_taken:
+    if fields and progress.finished and progress.documents_taken:
         async with services.session_factory() as session:
             await enqueue_order_fields_refresh(session, job.installation_id, fields)
             await session.commit()
