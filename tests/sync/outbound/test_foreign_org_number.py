@@ -107,6 +107,19 @@ def test_a_company_abroad_is_found_by_name_among_customers_without_a_number() ->
     assert isinstance(decision, LinkFortnoxCustomer) and decision.customer_number == "7"
 
 
+def test_a_company_abroad_links_the_customer_of_its_name_that_holds_its_own_number() -> None:
+    """The bookkeeper made the customer in Fortnox with the Norwegian number (should Fortnox
+    take it): the deal links that customer rather than make a second one of the company; one
+    of the same name with a Swedish number is another company."""
+    fields = company_fields_from_upsales(_company("NO"), IDS)
+    own = Customer(CustomerNumber="7", Name="Nordisk Verkstad AB", OrganisationNumber=NORWEGIAN)
+    swedish = Customer(CustomerNumber="5", Name=own.Name, OrganisationNumber="5560360793")
+    decision = decide_customer(3, fields, [swedish, own])
+    assert isinstance(decision, LinkFortnoxCustomer) and decision.customer_number == "7"
+    in_sweden = company_fields_from_upsales(_company("SE", "5560360793", name=own.Name), IDS)
+    assert isinstance(decide_customer(3, in_sweden, [own]), CreateFortnoxCustomer)
+
+
 def _link(synced: dict[str, Any]) -> LinkView:
     return LinkView(
         entity=LinkEntity.COMPANY,

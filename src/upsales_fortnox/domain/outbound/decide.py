@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 
-from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
+from upsales_fortnox.domain.identity import (
+    has_swedish_check_digit,
+    normalise_name,
+    normalise_org_number,
+)
 from upsales_fortnox.domain.inbound.addresses import (
     company_fields_of,
     fortnox_address_types,
@@ -14,6 +18,7 @@ from upsales_fortnox.domain.inbound.addresses import (
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (
     CompanyFields,
+    abroad,
     company_fields_from_fortnox,
     customer_changes,
     new_customer,
@@ -123,9 +128,12 @@ def matching_customers(
     fields: Mapping[str, str | None], candidates: Iterable[Customer]
 ) -> list[Customer]:
     """The Fortnox customers that are this company, lowest number first: same organisation
-    number; or, when the company has none, the same name and no organisation number."""
+    number; or, when the company has none, the same name and no organisation number (for a
+    company abroad, whose own number is never sent, none that is a Swedish one: see
+    :func:`~.company.org_number_synced`)."""
     org_number = normalise_org_number(fields.get("organisation_number"))
     name = normalise_name(fields.get("name"))
+    is_abroad = abroad(fields.get("country_code"))
     matches = []
     for candidate in candidates:
         if not candidate.CustomerNumber:
@@ -134,12 +142,10 @@ def matching_customers(
         if org_number is not None:
             if candidate_org == org_number:
                 matches.append(candidate)
-        elif (
-            name is not None
-            and normalise_name(candidate.Name) == name
-            and not (candidate.OrganisationNumber or "").strip()
-        ):
-            matches.append(candidate)
+        elif name is not None and normalise_name(candidate.Name) == name:
+            swedish = candidate_org is not None and has_swedish_check_digit(candidate_org)
+            if not (candidate.OrganisationNumber or "").strip() or (is_abroad and not swedish):
+                matches.append(candidate)
     return sorted(matches, key=lambda c: (len(c.CustomerNumber or ""), c.CustomerNumber or ""))
 
 
