@@ -11,9 +11,11 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import settle
 from tests.sync.initial.scenario import creates, duplicates, money, seed_overlap, writes
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NUMBER
 from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.integrations.upsales.errors import UpsalesBadRequest
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
 from upsales_fortnox.jobs.store.job_store import JobStore
@@ -172,6 +174,55 @@ async def test_an_invoice_row_of_a_retired_article_keeps_its_product(
         0,
     )
     assert links[(FortnoxType.ARTICLE, "GAMMAL-1")] == product["id"]
+
+
+async def test_a_retired_article_whose_product_upsales_refuses_leaves_its_rows_without_one(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should Upsales refuse the retired article's product, the invoice is imported all the
+    same, its rows on the product for rows without an article, and the article is not asked
+    for again by the next document naming it."""
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "31", "Name": "Retro AB"}],
+        articles=[{"ArticleNumber": "GAMMAL-1", "Description": "Utgången vara", "Active": False}],
+        invoices=[
+            {
+                "CustomerNumber": "31",
+                "InvoiceDate": date,
+                "InvoiceRows": [
+                    {"ArticleNumber": "GAMMAL-1", "DeliveredQuantity": 1, "Price": 150}
+                ],
+            }
+            for date in ("2025-03-01", "2025-03-02")
+        ],
+    )
+    create_product = UpsalesClient.create_product
+    refused: list[str | None] = []
+
+    async def refuse_the_retired(self: UpsalesClient, product: Any) -> Any:
+        if product.articleNo == "GAMMAL-1":
+            refused.append(product.articleNo)
+            raise UpsalesBadRequest("Upsales POST /products answered 400")
+        return await create_product(self, product)
+
+    monkeypatch.setattr(UpsalesClient, "create_product", refuse_the_retired)
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE
+    phases = {phase["phase"]: phase for phase in status["phases"]}
+    assert phases["invoices"]["counts"]["created"] == 2
+    assert refused == ["GAMMAL-1"]  # once, not once per document
+    links = await _links(harness)
+    for number in [n for t, n in links if t == FortnoxType.INVOICE]:
+        order = harness.upsales_entity("orders", links[(FortnoxType.INVOICE, number)])
+        assert order is not None
+        (row,) = order["orderRow"]
+        product = harness.upsales_entity("products", row["product"]["id"])
+        assert product is not None and product["articleNo"] == NO_ARTICLE_NUMBER
 
 
 async def test_a_second_run_changes_nothing(harness: SyncHarness) -> None:

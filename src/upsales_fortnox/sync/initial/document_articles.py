@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Iterable, MutableMapping
 
 from upsales_fortnox.domain.inbound.products import decide_article
+from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.links.repository.link_reads import linked_upsales_ids
@@ -22,6 +23,7 @@ from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.inbound.article_sync import only_product_named
 from upsales_fortnox.sync.inbound.pricing import article_price
 from upsales_fortnox.sync.initial.import_context import ImportContext
+from upsales_fortnox.sync.initial.import_outcomes import RUN_ENDING
 from upsales_fortnox.sync.interpreter import Effects
 from upsales_fortnox.vocabulary import LinkEntity
 
@@ -34,7 +36,8 @@ class DocumentArticles:
         self._effects = effects
         self._lock = asyncio.Lock()
         self._gone: set[str] = set()
-        """Articles Fortnox no longer has: their rows stay rows without an article."""
+        """Articles Fortnox no longer has, or whose product Upsales refused: their rows stay
+        rows without an article."""
 
     async def bring_over(self, numbers: Iterable[str], products: MutableMapping[str, int]) -> None:
         """Put in ``products`` (article number → product id) a product for each of
@@ -46,7 +49,12 @@ class DocumentArticles:
             for number in missing:
                 if number in products or number in self._gone:
                     continue
-                product_id = await self._product_of(number)
+                try:
+                    product_id = await self._product_of(number)
+                except RUN_ENDING:
+                    raise
+                except PermanentError:  # refused: its rows stay rows without an article
+                    product_id = None
                 if product_id is None:
                     self._gone.add(number)
                 else:
