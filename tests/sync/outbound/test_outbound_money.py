@@ -59,6 +59,10 @@ def test_split_amount_follows_weights_and_sums_exactly() -> None:
 def test_split_by_value_keeps_the_sign_of_each_value() -> None:
     assert split_by_value(D("720.00"), [D(1000), D(-200)]) == [D("900.00"), D("-180.00")]
     assert split_by_value(D("-800.00"), [D(-1000), D(200)]) == [D("-1000.00"), D("200.00")]
+    # sold above their sum: each keeps its value, the excess on those of the amount's sign
+    assert split_by_value(D("850.00"), [D(1000), D(-200)]) == [D("1050.00"), D("-200.00")]
+    assert split_by_value(D("100.00"), [D(1000), D(-999)]) == [D("1099.00"), D("-999.00")]
+    assert split_by_value(D("0.50"), [D(1000), D(-999)]) == [D("500.00"), D("-499.50")]
     # values that add up to nothing, or to the amount's opposite sign: split by their sizes
     assert split_by_value(D("5.00"), [D(1), D(-1)]) == [D("2.50"), D("2.50")]
     assert split_by_value(D("50.00"), [D(100), D(-300)]) == [D("12.50"), D("37.50")]
@@ -77,10 +81,14 @@ def test_split_by_value_sums_exactly_each_part_within_an_ore(
     assert sum(parts, D(0)) == amount
     total = sum(values, D(0))
     if total != 0 and (amount == 0 or (amount < 0) == (total < 0)):
+        bound = abs(amount) + sum((abs(value) for value in values), D(0))
         for part, value in zip(parts, values, strict=True):
-            assert abs(
-                Fraction(part) - Fraction(amount) * Fraction(value) / Fraction(total)
-            ) < Fraction(ORE)
+            assert part == 0 or value == 0 or (part < 0) == (value < 0)  # signs kept
+            assert abs(part) <= bound + ORE  # never many times the bundle's size
+            if abs(amount) <= abs(total):  # a discounted bundle: in proportion
+                assert abs(
+                    Fraction(part) - Fraction(amount) * Fraction(value) / Fraction(total)
+                ) < Fraction(ORE)
 
 
 def test_price_row_sends_the_net_price_without_discount_when_exact() -> None:

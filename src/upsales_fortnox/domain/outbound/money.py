@@ -114,15 +114,30 @@ def split_amount(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
 
 
 def split_by_value(amount: Decimal, values: Sequence[Decimal]) -> list[Decimal]:
-    """An öre amount split in proportion to ``values``, their signs kept (a negative value
-    takes a part of the amount's opposite sign), each part to öre, the parts summing to
-    ``amount`` exactly. Values adding up to zero, or to the opposite sign of ``amount``, cannot
-    keep their signs: the split is then by their sizes (:func:`split_amount`)."""
+    """An öre amount split over ``values`` with their signs kept (a negative value, such as a
+    discount product, takes a part of the amount's opposite sign), each part to öre, the parts
+    summing to ``amount`` exactly.
+
+    Sold at or below their sum (a discounted bundle), each value takes its share in proportion;
+    sold above it, each keeps its value and the excess goes to the values of the amount's sign
+    in proportion (so values that nearly cancel out never take parts many times their size).
+    Values adding up to zero, or to the opposite sign of ``amount``, cannot keep their signs:
+    the split is then by their sizes (:func:`split_amount`)."""
     value_sum = sum((Fraction(value) for value in values), Fraction(0))
     units = int(amount * 100)
     if value_sum == 0 or (units != 0 and (units < 0) != (value_sum < 0)):
         return split_amount(amount, [abs(value) for value in values])
-    exact = [units * Fraction(value) / value_sum for value in values]
+    value_units = value_sum * 100
+    if abs(units) <= abs(value_units):
+        exact = [units * Fraction(value) / value_sum for value in values]
+    else:
+        excess = units - value_units
+        takers = [abs(Fraction(value)) if (value > 0) == (units > 0) else 0 for value in values]
+        taken = sum(takers, Fraction(0))
+        exact = [
+            Fraction(value) * 100 + excess * taker / taken
+            for value, taker in zip(values, takers, strict=True)
+        ]
     return [Decimal(part) * ORE for part in distribute(exact, units)]
 
 
