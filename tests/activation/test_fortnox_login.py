@@ -6,6 +6,7 @@ Every failure must leave the installation exactly as it was and store no tokens.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
@@ -159,6 +160,27 @@ async def test_a_refused_code_exchange_stores_nothing(
     response = await harness.service.get(with_query(callback, code="not-a-real-code"))
 
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "code_exchange_failed"
+    assert await snapshot(harness, installation_id) == before
+    assert await credential_rows(harness) == rows_before
+
+
+async def test_a_token_answer_with_a_lifetime_past_any_date_stores_nothing(
+    harness: SyncHarness, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fortnox answering the code exchange with an ``expires_in`` no date can hold is a refused
+    exchange (400 ``code_exchange_failed``), not a 500; nothing of the login is kept."""
+    installation_id = await pending_installation(harness)
+    harness.fortnox.set_consent_tenant(harness.fortnox.create_tenant())
+    before = await snapshot(harness, installation_id)
+    rows_before = await credential_rows(harness)
+    callback = await consent(harness, await start_login(harness, installation_id))
+    oauth = harness.fortnox.oauth
+    monkeypatch.setattr(oauth, "_config", replace(oauth._config, access_token_lifetime=1e20))
+
+    response = await harness.service.get(callback)
+
+    assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "code_exchange_failed"
     assert await snapshot(harness, installation_id) == before
     assert await credential_rows(harness) == rows_before

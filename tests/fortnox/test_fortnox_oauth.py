@@ -134,6 +134,24 @@ async def test_other_token_endpoint_failures_are_typed(
     assert "r-secret-value" not in str(caught.value)
 
 
+@pytest.mark.parametrize("expires_in", ["1e20", "1000000000000", "Infinity", "-Infinity"])
+async def test_a_lifetime_beyond_the_calendar_is_a_malformed_answer(
+    oauth: FortnoxOAuth, router: respx.MockRouter, expires_in: str
+) -> None:
+    """An ``expires_in`` no clock can add (a float past any date, ``Infinity``) is not a token
+    answer Fortnox documents: refused like any other malformed one, never an arithmetic crash."""
+    body = (
+        '{"access_token": "a1", "refresh_token": "r2", "token_type": "bearer", '
+        f'"expires_in": {expires_in}}}'
+    )
+    router.post(TOKEN_URL).mock(return_value=httpx.Response(200, text=body))
+
+    with pytest.raises(FortnoxMalformedResponse):
+        await oauth.exchange_code("c1", redirect_uri="https://service.test/cb")
+    with pytest.raises(FortnoxMalformedResponse):
+        await oauth.refresh("r1")
+
+
 async def test_network_failure_is_retryable(oauth: FortnoxOAuth, router: respx.MockRouter) -> None:
     router.post(TOKEN_URL).mock(side_effect=httpx.ConnectTimeout("slow"))
 

@@ -207,6 +207,8 @@ class FortnoxOAuth:
             raise FortnoxUnavailable(f"{what}: {type(exc).__name__}") from None
         except ValueError:
             raise FortnoxMalformedResponse(f"{what}: the response is not a JSON object") from None
+        except OverflowError:  # authlib adds ``expires_in`` to the clock before we see it
+            raise _lifetime_out_of_range(what) from None
 
     def _token_set(
         self, token: dict[str, Any], *, what: str, with_refresh: bool = True
@@ -217,18 +219,27 @@ class FortnoxOAuth:
             message = token.get("message") or token.get("error_description")
             raise _oauth_error(what, None, message if isinstance(message, str) else None)
         expires_in = token.get("expires_in")
-        lifetime = (
-            timedelta(seconds=float(expires_in))
-            if isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
-            else DEFAULT_ACCESS_TOKEN_LIFETIME
-        )
+        try:
+            lifetime = (
+                timedelta(seconds=float(expires_in))
+                if isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
+                else DEFAULT_ACCESS_TOKEN_LIFETIME
+            )
+            expires_at = self._clock() + lifetime
+        except OverflowError:
+            raise _lifetime_out_of_range(what) from None
         scope = token.get("scope")
         return TokenSet(
             access_token=access_token,
             refresh_token=refresh_token,
-            expires_at=self._clock() + lifetime,
+            expires_at=expires_at,
             scope=scope if isinstance(scope, str) else "",
         )
+
+
+def _lifetime_out_of_range(what: str) -> FortnoxMalformedResponse:
+    """A token answer whose ``expires_in`` no date can hold (``1e20``, ``Infinity``)."""
+    return FortnoxMalformedResponse(f"{what}: the token's lifetime is out of range")
 
 
 def _raise_for_rate_limit(response: httpx.Response) -> httpx.Response:
