@@ -5,6 +5,8 @@ Every failure must leave the installation exactly as it was and store no tokens.
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -182,6 +184,76 @@ async def test_a_token_answer_with_a_lifetime_past_any_date_stores_nothing(
 
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "code_exchange_failed"
+    assert await snapshot(harness, installation_id) == before
+    assert await credential_rows(harness) == rows_before
+
+
+@pytest.mark.parametrize("claim", ["1" * 60, "29302; DROP", {"id": 29302}, 1.5, -29302, ""])
+async def test_a_token_whose_tenant_claim_is_no_tenant_id_reads_the_company_information(
+    harness: SyncHarness, clock: MovableClock, monkeypatch: pytest.MonkeyPatch, claim: Any
+) -> None:
+    """A ``tenantId`` claim that is not a tenant id (digits) names no company: the tenant is
+    read from Fortnox's company information, as for a token without the claim, and never
+    stored as the text of the claim."""
+    installation_id = await pending_installation(harness)
+    new_tenant = harness.fortnox.create_tenant("Ny Kund AB")
+    harness.fortnox.set_consent_tenant(new_tenant)
+    oauth = harness.fortnox.oauth
+    real_jwt = oauth._jwt
+
+    def jwt_with_claim(grant: Any, now: float) -> str:
+        header, claims, signature = real_jwt(grant, now).split(".")
+        decoded = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+        changed = json.dumps({**decoded, "tenantId": claim}).encode()
+        return f"{header}.{base64.urlsafe_b64encode(changed).decode().rstrip('=')}.{signature}"
+
+    monkeypatch.setattr(oauth, "_jwt", jwt_with_claim)
+
+    response = await harness.service.get(
+        await consent(harness, await start_login(harness, installation_id))
+    )
+
+    assert response.status_code == 302, response.text
+    after = await snapshot(harness, installation_id)
+    assert after.status == InstallationStatus.ACTIVE
+    assert after.fortnox_tenant_id == str(new_tenant)
+
+
+@pytest.mark.spec_guard_off("a company information whose DatabaseNumber is past its int32")
+async def test_a_login_whose_company_tells_no_tenant_id_stores_nothing(
+    harness: SyncHarness, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither the token's claim nor the company information's ``DatabaseNumber`` a tenant
+    id (here 31 digits, longer than any): 502 ``fortnox_tenant_unknown``, nothing stored."""
+    installation_id = await pending_installation(harness)
+    new_tenant = harness.fortnox.create_tenant("Ny Kund AB")
+    harness.fortnox.set_consent_tenant(new_tenant)
+    before = await snapshot(harness, installation_id)
+    rows_before = await credential_rows(harness)
+    oauth = harness.fortnox.oauth
+    real_jwt = oauth._jwt
+
+    def jwt_without_tenant(grant: Any, now: float) -> str:
+        header, claims, signature = real_jwt(grant, now).split(".")
+        decoded = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+        changed = json.dumps({**decoded, "tenantId": None}).encode()
+        return f"{header}.{base64.urlsafe_b64encode(changed).decode().rstrip('=')}.{signature}"
+
+    monkeypatch.setattr(oauth, "_jwt", jwt_without_tenant)
+    tenant = harness.fortnox.tenants[new_tenant]
+    real_information = tenant.company_information
+    monkeypatch.setattr(
+        tenant,
+        "company_information",
+        lambda: {**real_information(), "DatabaseNumber": 10**30},
+    )
+
+    response = await harness.service.get(
+        await consent(harness, await start_login(harness, installation_id))
+    )
+
+    assert response.status_code == 502, response.text
+    assert response.json()["error"]["code"] == "fortnox_tenant_unknown"
     assert await snapshot(harness, installation_id) == before
     assert await credential_rows(harness) == rows_before
 

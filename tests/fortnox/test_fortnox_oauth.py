@@ -180,5 +180,8 @@ def test_tenant_id_is_read_from_the_jwt_and_tokens_stay_out_of_repr() -> None:
     assert tenant_id_from_access_token(access) == "29302"
     assert tenant_id_from_access_token("opaque-token") is None
     assert tenant_id_from_access_token("a.!!!.c") is None
+    assert tenant_id_from_access_token(make_jwt("29302")) == "29302"
+    for not_a_tenant in ("1" * 21, "29302; DROP", "", "-1", "²"):
+        assert tenant_id_from_access_token(make_jwt(not_a_tenant)) is None
     assert access not in repr(tokens)
     assert "r-secret" not in repr(tokens)

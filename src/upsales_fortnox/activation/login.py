@@ -14,7 +14,8 @@ the installation and its tokens as they were):
 3. the code is exchanged for tokens (``code_exchange_failed`` when Fortnox refuses it,
    ``fortnox_unavailable`` when it cannot be reached);
 4. the Fortnox tenant is read from the access token (``tenantId``), else from
-   ``/3/companyinformation`` (``DatabaseNumber``);
+   ``/3/companyinformation`` (``DatabaseNumber``); only 1 to 20 digits count as a tenant id
+   (else ``fortnox_tenant_unknown``);
 5. a tenant connected to another installation → 409 ``tenant_already_connected``; an
    installation that was connected to a different tenant → 409 ``tenant_mismatch`` (its links
    would point into the wrong Fortnox company);
@@ -62,7 +63,7 @@ from upsales_fortnox.installations.repository.installation_rows import (
 )
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError, SyncError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
-from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
+from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet, tenant_id_text
 from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
@@ -259,11 +260,12 @@ class FortnoxLogin:
             ) from None
         except PermanentError:
             information = None
-        if information is None or not information.DatabaseNumber:
+        tenant_id = tenant_id_text(information.DatabaseNumber if information else None)
+        if tenant_id is None:
             raise ActivationError(
                 502, "fortnox_tenant_unknown", "Fortnox did not tell which company logged in"
             )
-        return str(information.DatabaseNumber)
+        return tenant_id
 
     async def _check_tenant(self, installation_id: uuid.UUID, tenant_id: str) -> None:
         """Refuse early, before the tokens are asked for or stored; :meth:`_connect` checks

@@ -51,6 +51,8 @@ DEFAULT_SCOPES: Final = (
     "companyinformation",
     "payment",
 )
+#: The longest tenant id (``DatabaseNumber``) taken, as the service-account connection's.
+MAX_TENANT_DIGITS: Final = 20
 #: Access token lifetime when the token response has no ``expires_in``.
 DEFAULT_ACCESS_TOKEN_LIFETIME: Final = timedelta(hours=1)
 #: OAuth ``error`` values and message fragments meaning the grant (refresh token/code) is dead.
@@ -73,10 +75,26 @@ class TokenSet:
         return tenant_id_from_access_token(self.access_token)
 
 
+def tenant_id_text(value: Any) -> str | None:
+    """``value`` as a Fortnox tenant id (``DatabaseNumber``: a number, or 1 to
+    :data:`MAX_TENANT_DIGITS` digits as text), or None when it is none."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_TENANT_DIGITS
+        and value.isascii()
+        and value.isdigit()
+    ):
+        return value
+    return None
+
+
 def tenant_id_from_access_token(access_token: str) -> str | None:
     """The ``tenantId`` claim of a JWT access token, read without verifying the signature.
 
-    Only for routing (which tenant a token belongs to); None if the token is not a JWT.
+    Only for routing (which tenant a token belongs to); None if the token is not a JWT or the
+    claim is not a tenant id (:func:`tenant_id_text`).
     """
     parts = access_token.split(".")
     if len(parts) != 3:
@@ -86,8 +104,7 @@ def tenant_id_from_access_token(access_token: str) -> str | None:
         claims = json.loads(base64.urlsafe_b64decode(padded))
     except ValueError:
         return None
-    tenant = claims.get("tenantId") if isinstance(claims, dict) else None
-    return None if tenant is None or isinstance(tenant, bool) else str(tenant)
+    return tenant_id_text(claims.get("tenantId")) if isinstance(claims, dict) else None
 
 
 class FortnoxOAuth:
