@@ -16,7 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.e2e.harness import SyncHarness
 from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer, StreamPolicy
-from upsales_fortnox.intake.fortnox_stream.recording import StreamRecorder, StreamTenant
+from upsales_fortnox.intake.fortnox_stream.recording import (
+    StreamRecorder,
+    StreamTenant,
+    TokenSource,
+)
 from upsales_fortnox.integrations.fortnox.stream import Message
 
 WAIT_SECONDS = 10.0
@@ -84,6 +88,7 @@ def consumer_for(
     recorder: StreamRecorder,
     *,
     client_secret: str | None = None,
+    tokens: TokenSource | None = None,
     **policy: Any,
 ) -> StreamConsumer:
     settings = harness.services.settings
@@ -91,7 +96,7 @@ def consumer_for(
         url=f"ws://127.0.0.1:{port}/topics-v1",
         client_secret=client_secret or settings.fortnox_client_secret.get_secret_value(),
         session_factory=harness.services.session_factory,
-        tokens=harness.services.token_store,
+        tokens=tokens or harness.services.token_store,
         recorder=recorder,
         policy=StreamPolicy(**{**FAST_POLICY.__dict__, **policy}),
     )

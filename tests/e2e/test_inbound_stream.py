@@ -12,6 +12,7 @@ from tests.e2e.inbound_support import jobs_of
 from tests.e2e.stream_support import ListRecorder, consumer_for, running, served, wait_for
 from ufs_sandboxes.fortnox.events import encode_offset
 from upsales_fortnox.intake.fortnox_stream.recording import record_with_intake
+from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import InboundEvent, StreamOffset
@@ -189,3 +190,39 @@ async def test_replayed_and_http_delivered_events_are_recorded_once(
     await harness.run_jobs()
     names = sorted(c["name"] for c in harness.upsales_entities("accounts"))
     assert [n for n in names if n.startswith("Kund")] == ["Kund 1", "Kund 2", "Kund 3"]
+
+
+class FlakyTokens:
+    """The harness's token store, except that reading a token fails while ``failing``."""
+
+    def __init__(self, harness: SyncHarness) -> None:
+        self._store = harness.services.token_store
+        self.failing = False
+
+    async def access_token(self, installation_id: uuid.UUID) -> str:
+        if self.failing:
+            raise FortnoxUnavailable("the token endpoint answered 503")
+        return await self._store.access_token(installation_id)
+
+
+async def test_a_followed_installation_whose_token_cannot_be_read_for_a_while_stays_followed(
+    harness: SyncHarness,
+) -> None:
+    tenant = harness.tenant_id
+    recorder = ListRecorder()
+    tokens = FlakyTokens(harness)
+    async with served(harness.fortnox.app) as port:
+        consumer = consumer_for(harness, port, recorder, tokens=tokens)
+        async with running(consumer):
+            await wait_for(consumer, lambda c: c.connections == 1)
+            tokens.failing = True  # a refresh of the token fails for a while
+            consumer.refresh_tenants()
+            await wait_for(consumer, lambda c: c.tenant_updates == 1)
+            harness.fortnox.seed(tenant, customers=[customer("1")])  # meanwhile
+            tokens.failing = False
+            consumer.refresh_tenants()
+            await wait_for(consumer, lambda c: c.tenant_updates == 2)
+            harness.fortnox.seed(tenant, customers=[customer("2")])
+            await wait_for(consumer, lambda c: "2" in [e["entityId"] for e in recorder.events])
+        assert consumer.connections == 1
+    assert [e["entityId"] for e in recorder.events] == ["1", "2"]

@@ -30,7 +30,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from upsales_fortnox.core.db.session import DbSessionFactory
@@ -161,7 +161,7 @@ class StreamConsumer:
     async def _connection(self, stop: asyncio.Event) -> bool | None:
         """One connection, until it drops or ``stop``; None when there is nothing to follow."""
         self._refresh.clear()
-        tenants = await self._wanted_tokens()
+        tenants, _ = await self._wanted_tokens()
         if not tenants:
             return None
         async with self._connect(self._url) as connection:
@@ -184,16 +184,18 @@ class StreamConsumer:
                     await reader
         return True
 
-    async def _wanted_tokens(self) -> dict[StreamTenant, str]:
+    async def _wanted_tokens(self) -> tuple[dict[StreamTenant, str], set[uuid.UUID]]:
+        """The active installations' tokens that can be read now, and all active installations."""
         wanted: dict[StreamTenant, str] = {}
-        for tenant in await active_installations(self._session_factory):
+        active = await active_installations(self._session_factory)
+        for tenant in active:
             try:
                 wanted[tenant] = await self._tokens.access_token(tenant.id)
             except SyncError as exc:
                 log.warning(
                     "no Fortnox token for installation %s on the stream (%s)", tenant.id, exc.code
                 )
-        return wanted
+        return wanted, {tenant.id for tenant in active}
 
     async def _command(
         self, connection: StreamConnection, replies: asyncio.Queue[Message], command: Message
@@ -309,18 +311,8 @@ class StreamConsumer:
         tenants: dict[str, StreamTenant],
     ) -> dict[str, StreamTenant]:
         """Add new installations and rotated tokens; remove installations no longer active."""
-        wanted = await self._wanted_tokens()
-        followed = {tenant.id: tenant_id for tenant_id, tenant in tenants.items()}
-        fresh = {
-            tenant: token
-            for tenant, token in wanted.items()
-            if tenant.id not in followed or self._sent_tokens.get(tenant.id) != token
-        }
-        gone = [
-            tenant_id
-            for tenant_id, tenant in tenants.items()
-            if tenant.id not in {t.id for t in wanted}
-        ]
+        wanted, active = await self._wanted_tokens()
+        fresh, gone = tenant_changes(tenants, active, wanted, self._sent_tokens)
         remaining = {k: v for k, v in tenants.items() if k not in gone}
         if gone:
             await self._command(connection, replies, remove_tenants_command(gone))
@@ -345,6 +337,30 @@ class StreamConsumer:
             await session.commit()
         self.events_recorded += len(batch)
         await self._notify()
+
+
+def tenant_changes(
+    followed: Mapping[str, StreamTenant],
+    active: Collection[uuid.UUID],
+    tokens: Mapping[StreamTenant, str],
+    sent: Mapping[uuid.UUID, str],
+) -> tuple[dict[StreamTenant, str], list[str]]:
+    """What a tenant update sends: the tokens to add (installations not followed yet, and
+    rotated tokens) and the tenant ids to remove (installations no longer active).
+
+    An active installation whose token cannot be read right now (``tokens`` lacks it: a
+    refresh that failed for a moment) stays followed with the token sent before; removed, its
+    events until the next update would never be delivered, as Fortnox does not replay a tenant
+    added again. One that must log in again is no longer active, and is removed then.
+    """
+    followed_ids = {tenant.id for tenant in followed.values()}
+    fresh = {
+        tenant: token
+        for tenant, token in tokens.items()
+        if tenant.id not in followed_ids or sent.get(tenant.id) != token
+    }
+    gone = [tenant_id for tenant_id, tenant in followed.items() if tenant.id not in active]
+    return fresh, gone
 
 
 async def _wait(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
