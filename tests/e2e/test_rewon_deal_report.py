@@ -117,3 +117,46 @@ async def test_a_deal_whose_credit_was_cancelled_is_won_and_no_difference(
     found = await report(harness, today, today)
     assert found["clean"] is True, found["differences"]
     assert found["upsales"] == found["fortnox"]
+
+
+async def test_a_rewon_deals_invoiced_order_stays_set_aside_once_its_new_order_is_invoiced(
+    linked: SyncHarness,
+) -> None:
+    """As above (the first invoice cancelled), and the bookkeeper then invoices the deal's new
+    order too: the new invoice takes the deal's invoice link from the one that ended, yet the
+    old order, still invoiced in Fortnox, stays set aside: the deal is counted once, in its new
+    order, and the report stays clean."""
+    harness = linked
+    await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
+    order_id = harness.demo.opportunity_id
+    today = dt.date.today()
+    win(harness, order_id, date=today.isoformat())
+    first = await sync_order(harness, order_id)
+    assert first.status == JobStatus.DONE, first.last_error
+    invoiced = int((first.result or {})["fortnox_order"])
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice_from_order(invoiced)
+    assert invoice.DocumentNumber is not None
+    await EventFeed(harness).sync()
+    await context.fortnox.cancel_invoice(invoice.DocumentNumber)
+    await EventFeed(harness).sync()
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None and deal["probability"] == 0
+    more = [{**row, "quantity": row["quantity"] + 1} for row in deal["orderRow"]]
+    win(harness, order_id, orderRow=more)
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+    made = (again.result or {})["fortnox_order"]
+    assert int(made) != invoiced
+    await context.fortnox.create_invoice_from_order(int(made))
+    await EventFeed(harness).sync()
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None and deal["probability"] == 100
+    orders = {str(order["DocumentNumber"]): order for order in fortnox_list(harness, "orders")}
+    net = Decimal(str(orders[made]["Net"]))
+
+    found = await report(harness, today, today)
+
+    assert found["clean"] is True, found["differences"]
+    assert found["fortnox"] == {"SEK": {"count": 1, "net": f"{net:.2f}"}}
+    assert found["upsales"] == found["fortnox"]

@@ -91,6 +91,8 @@ class Document:
     """The Upsales order its outbound reference names (we created it)."""
     backorder: bool = False
     """An order Fortnox split off another invoiced in part, with its rest."""
+    invoice: str | None = None
+    """The invoice Fortnox made of an order (its ``InvoiceReference``)."""
 
     @property
     def label(self) -> str:

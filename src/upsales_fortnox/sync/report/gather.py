@@ -9,9 +9,11 @@ dated outside the period costs one read of that document, and a document whose o
 outside it one read of that order (Upsales), so a pair whose sides fall in two periods (a deal
 won with an earlier date than the day its document was made) is compared, and counted, in
 both. Where orders are reported, a lost
-Upsales order whose Fortnox order is open costs one read of each invoice linked to it: an order
-whose invoices are all cancelled or credited counts as closed, as the sync moved it to lost. So
-does an open order of ours that its deal, won again, set aside (another order is linked to it).
+Upsales order whose Fortnox order is open costs one read of each invoice linked to it and of
+the invoice the order names (``InvoiceReference``): an order whose invoices are all cancelled or
+credited counts as closed, as the sync moved it to lost. So does an open order of ours that its
+deal, won again, set aside (another order is linked to it), also once the invoice of its new
+order has taken the deal's invoice link.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.links.repository.link_reads import linked_order_documents
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.context import InstallationContext
-from upsales_fortnox.sync.money.credits import credit_leaves_live, named_credit
+from upsales_fortnox.sync.money.credits import credit_leaves_live, named_credit, reference
 from upsales_fortnox.vocabulary import FortnoxType
 
 REPORTED_TYPES: Final = frozenset({FortnoxType.INVOICE, FortnoxType.ORDER})
@@ -137,6 +139,7 @@ async def _document(context: InstallationContext, document: Invoice | Order) -> 
         closed=await _closed(context, document),
         own_order=parse_outbound_reference(document.ExternalInvoiceReference1),
         backorder=isinstance(document, Order) and document.is_backorder,
+        invoice=reference(document.InvoiceReference) if isinstance(document, Order) else None,
     )
 
 
@@ -184,9 +187,10 @@ async def _close_orders_by_their_invoices(
     links: dict[tuple[FortnoxType, str], int],
     deals: list[Deal],
 ) -> None:
-    """Count as closed each open Fortnox order whose invoices (linked to its Upsales order)
-    are all cancelled or credited, where that is read (:func:`invoices_to_read`): a lost deal's
-    (the sync moved it to lost for them), and one its deal, won again, set aside."""
+    """Count as closed each open Fortnox order whose invoices (the one it names, and those
+    linked to its Upsales order) are all cancelled or credited, where that is read
+    (:func:`invoices_to_read`): a lost deal's (the sync moved it to lost for them), and one its
+    deal, won again, set aside."""
     lost = {deal.id for deal in deals if deal.probability == LOST}
     invoices: dict[int, list[str]] = {}
     for (kind, number), linked in links.items():
@@ -194,7 +198,10 @@ async def _close_orders_by_their_invoices(
             invoices.setdefault(linked, []).append(number)
     for key, order_id in invoices_to_read(documents.values(), links, lost).items():
         document = documents[key]
-        if await _invoices_closed(context, document.number, invoices.get(order_id, [])):
+        # its own invoice too: the deal's invoice link moves to the invoice of its new order
+        made = [document.invoice] if document.invoice is not None else []
+        numbers = dict.fromkeys([*made, *invoices.get(order_id, [])])
+        if await _invoices_closed(context, document.number, numbers):
             documents[key] = replace(document, closed=True)
 
 
