@@ -9,6 +9,7 @@ the only gap, and the next run closes it by finding the record (custom field, ar
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -52,6 +53,13 @@ class CustomFieldCache:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._entries: dict[tuple[uuid.UUID, str], tuple[float, dict[str, int]]] = {}
+        self._creating: dict[tuple[uuid.UUID, str], asyncio.Lock] = {}
+
+    def creating(self, context: InstallationContext, entity: CustomFieldEntity) -> asyncio.Lock:
+        """Held while missing fields of ``entity`` are looked up and created, so tasks that
+        reach them at once (the orders of one refresh page) create each field once."""
+        key = (context.installation_id, entity)
+        return self._creating.setdefault(key, asyncio.Lock())
 
     async def ids(self, context: InstallationContext, entity: CustomFieldEntity) -> dict[str, int]:
         """Alias (upper case) → field id of ``entity``'s custom fields."""

@@ -43,16 +43,18 @@ PAYMENT_FIELDS: Final[dict[str, tuple[str, str]]] = {
 
 
 async def payment_field_ids(job: InboundJob) -> dict[str, int]:
-    """Alias → id of the order fields of :data:`PAYMENT_FIELDS`, creating the missing ones."""
-    known = await job.fields.ids(job.context, "order")
-    ids = {alias: known[alias] for alias in PAYMENT_FIELDS if alias in known}
-    for alias, (name, datatype) in PAYMENT_FIELDS.items():
-        if alias not in ids:
-            created = await job.context.upsales.create_custom_field(
-                "order", name=name, alias=alias, datatype=datatype
-            )
-            ids[alias] = created.id
-            known[alias] = created.id  # the cache sees it at once
+    """Alias → id of the order fields of :data:`PAYMENT_FIELDS`, creating the missing ones
+    (one task at a time: orders refreshed at once would each create them)."""
+    async with job.fields.creating(job.context, "order"):
+        known = await job.fields.ids(job.context, "order")
+        ids = {alias: known[alias] for alias in PAYMENT_FIELDS if alias in known}
+        for alias, (name, datatype) in PAYMENT_FIELDS.items():
+            if alias not in ids:
+                created = await job.context.upsales.create_custom_field(
+                    "order", name=name, alias=alias, datatype=datatype
+                )
+                ids[alias] = created.id
+                known[alias] = created.id  # the cache sees it at once
     return ids
 
 
