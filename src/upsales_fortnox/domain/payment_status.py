@@ -92,6 +92,8 @@ def payment_state(
     balance = invoice.total - credited - settled
     if credited and balance < ZERO:  # what the credit gives back is its own to pay, not ours
         balance = max(balance, min(ZERO, invoice.total - settled))
+    if invoice.cancelled:  # void: nothing is owed on it (what was paid on it is owed back)
+        balance = -settled
     if invoice.final_pay_date is not None and invoice.balance == ZERO:
         balance = ZERO
     return PaymentState(_status(invoice, credited, paid, balance, today), paid, balance, paid_date)

@@ -42,6 +42,8 @@ def test_amounts_are_exact_sums(invoice: InvoiceMoney, paid: list[Payment]) -> N
     left = invoice.total - abs(invoice.credited) - settled
     if invoice.credited and left < 0:  # a credit never leaves less than the payments alone
         left = max(left, min(Decimal(0), invoice.total - settled))
+    if invoice.cancelled:  # void: nothing left to pay
+        left = -settled
     closed_by_fortnox = invoice.final_pay_date is not None and invoice.balance == 0
     assert state.balance == (Decimal(0) if closed_by_fortnox else left)
 
@@ -113,7 +115,8 @@ def test_examples() -> None:
     full = InvoiceMoney(total=Decimal("1250.00"), credited=Decimal("-1250.00"))
     assert payment_state(full, [], today=TODAY).status is PaymentStatus.CREDITED
     cancelled = InvoiceMoney(total=Decimal("1250.00"), cancelled=True)
-    assert payment_state(cancelled, [], today=TODAY).status is PaymentStatus.CANCELLED
+    void = payment_state(cancelled, [], today=TODAY)
+    assert (void.status, void.balance) == (PaymentStatus.CANCELLED, Decimal(0))  # nothing owed
 
 
 def test_write_offs_and_a_closed_invoice_leave_nothing_to_pay() -> None:
