@@ -37,20 +37,13 @@ async def test_a_rewon_deals_cancelled_invoice_is_no_difference(linked: SyncHarn
     assert found["upsales"] == found["fortnox"]
 
 
-@pytest.mark.parametrize("ended", ["cancelled", "credited"])
-async def test_a_rewon_deals_invoiced_order_is_counted_once(
-    linked: SyncHarness, ended: str
-) -> None:
+async def _won_again_after_its_invoice_ended(harness: SyncHarness, ended: str) -> tuple[int, str]:
     """Sent as a Fortnox order, which the bookkeeper invoiced; the invoice then cancelled (or
-    booked and credited in full), so the deal went to lost. Won again with one more of each
-    row, the deal has a new order; the invoiced one, which Fortnox keeps invoiced
-    (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``), is set aside: the report counts the
-    deal's value once, in the new order, and pairs nothing with the old one."""
-    harness = linked
+    booked and credited in full), so the deal went to lost; won again with one more of each
+    row: the invoiced order and the deal's new one."""
     await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
     order_id = harness.demo.opportunity_id
-    today = dt.date.today()
-    win(harness, order_id, date=today.isoformat())
+    win(harness, order_id, date=dt.date.today().isoformat())
     first = await sync_order(harness, order_id)
     assert first.status == JobStatus.DONE, first.last_error
     invoiced = int((first.result or {})["fortnox_order"])
@@ -70,13 +63,26 @@ async def test_a_rewon_deals_invoiced_order_is_counted_once(
     win(harness, order_id, orderRow=more)  # the customer signs after all, for one more
     again = await sync_order(harness, order_id)
     assert again.status == JobStatus.DONE, again.last_error
-    made = (again.result or {})["fortnox_order"]
+    made = str((again.result or {})["fortnox_order"])
     assert int(made) != invoiced
+    return invoiced, made
+
+
+@pytest.mark.parametrize("ended", ["cancelled", "credited"])
+async def test_a_rewon_deals_invoiced_order_is_counted_once(
+    linked: SyncHarness, ended: str
+) -> None:
+    """The invoiced order, which Fortnox keeps invoiced
+    (``facts.INVOICED_ORDER_AFTER_ITS_INVOICE_ENDS``), is set aside: the report counts the
+    deal's value once, in the new order, and pairs nothing with the old one."""
+    harness = linked
+    invoiced, made = await _won_again_after_its_invoice_ended(harness, ended)
     orders = {str(order["DocumentNumber"]): order for order in fortnox_list(harness, "orders")}
     assert orders[str(invoiced)]["InvoiceReference"]  # Fortnox keeps it invoiced
     net = Decimal(str(orders[made]["Net"]))
     assert net != Decimal(str(orders[str(invoiced)]["Net"]))
 
+    today = dt.date.today()
     found = await report(harness, today, today)
 
     assert found["clean"] is True, found["differences"]
@@ -127,34 +133,15 @@ async def test_a_rewon_deals_invoiced_order_stays_set_aside_once_its_new_order_i
     old order, still invoiced in Fortnox, stays set aside: the deal is counted once, in its new
     order, and the report stays clean."""
     harness = linked
-    await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
-    order_id = harness.demo.opportunity_id
-    today = dt.date.today()
-    win(harness, order_id, date=today.isoformat())
-    first = await sync_order(harness, order_id)
-    assert first.status == JobStatus.DONE, first.last_error
-    invoiced = int((first.result or {})["fortnox_order"])
-    context = await context_of(harness)
-    invoice = await context.fortnox.create_invoice_from_order(invoiced)
-    assert invoice.DocumentNumber is not None
+    _, made = await _won_again_after_its_invoice_ended(harness, "cancelled")
+    await (await context_of(harness)).fortnox.create_invoice_from_order(int(made))
     await EventFeed(harness).sync()
-    await context.fortnox.cancel_invoice(invoice.DocumentNumber)
-    await EventFeed(harness).sync()
-    deal = harness.upsales_entity("orders", order_id)
-    assert deal is not None and deal["probability"] == 0
-    more = [{**row, "quantity": row["quantity"] + 1} for row in deal["orderRow"]]
-    win(harness, order_id, orderRow=more)
-    again = await sync_order(harness, order_id)
-    assert again.status == JobStatus.DONE, again.last_error
-    made = (again.result or {})["fortnox_order"]
-    assert int(made) != invoiced
-    await context.fortnox.create_invoice_from_order(int(made))
-    await EventFeed(harness).sync()
-    deal = harness.upsales_entity("orders", order_id)
+    deal = harness.upsales_entity("orders", harness.demo.opportunity_id)
     assert deal is not None and deal["probability"] == 100
     orders = {str(order["DocumentNumber"]): order for order in fortnox_list(harness, "orders")}
     net = Decimal(str(orders[made]["Net"]))
 
+    today = dt.date.today()
     found = await report(harness, today, today)
 
     assert found["clean"] is True, found["differences"]
