@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from upsales_fortnox.activation.errors import ActivationError
-from upsales_fortnox.core.digits import parse_digits
+from upsales_fortnox.integrations.digits import parse_digits
 
 LOGIN_LINK_LIFETIME: Final = timedelta(hours=24)
 APP_CONFIG_LOGIN_LINK_LIFETIME: Final = timedelta(days=365)

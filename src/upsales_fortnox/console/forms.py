@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import ImmutableMultiDict
 
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.core.digits import parse_digits
+from upsales_fortnox.integrations.digits import parse_digits
 
 Model = TypeVar("Model", bound=BaseModel)
 

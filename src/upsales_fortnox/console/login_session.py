@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from upsales_fortnox.core.crypto import constant_time_equals
-from upsales_fortnox.core.digits import parse_digits
+from upsales_fortnox.integrations.digits import parse_digits
 
 SESSION_COOKIE: Final = "ufs_console_session"
 LOGIN_COOKIE: Final = "ufs_console_login"

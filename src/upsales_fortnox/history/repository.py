@@ -11,7 +11,7 @@ from typing import Final
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from upsales_fortnox.core.digits import parse_digits
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import (

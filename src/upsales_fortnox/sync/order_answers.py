@@ -33,7 +33,6 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from upsales_fortnox.core.db.session import DbSession
-from upsales_fortnox.core.digits import parse_digits
 from upsales_fortnox.core.texts import (
     DEFAULT_LANGUAGE,
     Language,
@@ -67,6 +66,7 @@ from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.installations.repository.settings import load_settings
 from upsales_fortnox.intake.hook_answers import ResponderRegistry, ResponderReply
 from upsales_fortnox.intake.installations import WebhookInstallation
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.integrations.upsales.models import Company, OrderDraft, bare_id_as_object
 from upsales_fortnox.links.repository.links import LinkStore

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 import httpx
 from authlib.deprecate import AuthlibDeprecationWarning
 
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxAuthError,
     FortnoxMalformedResponse,
@@ -80,12 +81,7 @@ def tenant_id_text(value: Any) -> str | None:
     :data:`MAX_TENANT_DIGITS` digits as text), or None when it is none."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if (
-        isinstance(value, str)
-        and 0 < len(value) <= MAX_TENANT_DIGITS
-        and value.isascii()
-        and value.isdigit()
-    ):
+    if isinstance(value, str) and parse_digits(value, max_digits=MAX_TENANT_DIGITS) is not None:
         return value
     return None
 
