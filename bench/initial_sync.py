@@ -43,7 +43,6 @@ Figures (the last line printed is one JSON object; the lines before it show the 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import multiprocessing
@@ -154,7 +153,7 @@ def _serve_fortnox(size: Size, scale: int, port: int, pipe: Any) -> None:
         }
     )
     server = build_fortnox_sandbox_server(fortnox, HOST, port, log_level="warning")
-    asyncio.run(server.serve())
+    event_loop.run(server.serve())
 
 
 def _serve_upsales(size: Size, scale: int, port: int, pipe: Any) -> None:
@@ -198,7 +197,7 @@ def _serve_upsales(size: Size, scale: int, port: int, pipe: Any) -> None:
             "existing": existing,
         }
     )
-    asyncio.run(serve_upsales_sandbox(upsales, HOST, port))
+    event_loop.run(serve_upsales_sandbox(upsales, HOST, port))
 
 
 class PeakMemory:

@@ -31,10 +31,10 @@ For 20 tenants both sides are summed over the tenants and the span runs from the
 any tenant to the last. Every round uses a fresh sandbox process; the 429s are the sandbox's
 own count.
 
-    PYTHONPATH=src python -m bench.pacing [--quick] [--uvloop]
+    PYTHONPATH=src python -m bench.pacing [--quick] [--asyncio]
 
-``--uvloop`` runs on uvloop (as uvicorn does) instead of asyncio's own loop (as the worker
-command does).
+The clients, and the sandbox in its process, run on the service's own event loop (uvloop,
+``core/event_loop.py``); ``--asyncio`` runs the clients on asyncio's own loop.
 
 The last line printed is one JSON object: ``ratio_<case>`` for every case, ``http_429``,
 ``min_ratio`` (the lowest round of each case), ``max_cpu_share`` and the cases' settings;
@@ -60,13 +60,14 @@ import httpx
 from bench.sandbox_processes import sandbox_processes
 from bench.scale_out_setup import HOST, serve_fortnox
 from ufs_sandboxes.fortnox import RateLimit
+from upsales_fortnox.core import event_loop
 from upsales_fortnox.integrations.api_transport import AiohttpTransport, CookielessClient
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.services import FORTNOX_HTTP_LIMITS, HTTP_TIMEOUT
 
 T = TypeVar("T")
-USE_UVLOOP = False
+USE_ASYNCIO = False
 FORTNOX_BUDGET = RateLimit(requests=25, window_seconds=5.0)
 TENANTS = 20
 CUSTOMER_NAME = "Nordisk Verkstad AB"  # customer "1" of every tenant ``serve_fortnox`` seeds
@@ -218,12 +219,10 @@ def pooled_ratio(rounds: list[Round]) -> float:
 
 
 def run_loop(work: Coroutine[Any, Any, T]) -> T:
-    """``work`` on asyncio's own loop, or on uvloop with ``--uvloop``."""
-    if USE_UVLOOP:
-        import uvloop
-
-        return uvloop.run(work)
-    return asyncio.run(work)
+    """``work`` on the service's event loop, or on asyncio's own with ``--asyncio``."""
+    if USE_ASYNCIO:
+        return asyncio.run(work)
+    return event_loop.run(work)
 
 
 def main(cases: tuple[Case, ...]) -> dict[str, Any]:
@@ -260,11 +259,11 @@ def main(cases: tuple[Case, ...]) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and requests")
-    parser.add_argument("--uvloop", action="store_true", help="run on uvloop")
+    parser.add_argument("--asyncio", action="store_true", help="run on asyncio's own loop")
     arguments = parser.parse_args()
     started = time.perf_counter()
-    USE_UVLOOP = arguments.uvloop
+    USE_ASYNCIO = arguments.asyncio
     result = main(QUICK if arguments.quick else FULL)
-    result["loop"] = "uvloop" if arguments.uvloop else "asyncio"
+    result["loop"] = "asyncio" if arguments.asyncio else "service"
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result))

@@ -3,7 +3,6 @@ child process of its own; the installations, links and tokens written before the
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import uuid
@@ -11,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.common import won_deal_order
+from upsales_fortnox.core import event_loop
 
 HOST = "127.0.0.1"
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
@@ -117,7 +117,7 @@ def serve_fortnox(
         )
 
     threading.Thread(target=report, daemon=True).start()
-    asyncio.run(build_fortnox_sandbox_server(fortnox, HOST, port, log_level="warning").serve())
+    event_loop.run(build_fortnox_sandbox_server(fortnox, HOST, port, log_level="warning").serve())
 
 
 def serve_upsales(deals_by_index: list[int], port: int, pipe: Any, *, latency_ms: int = 0) -> None:
@@ -175,7 +175,7 @@ def serve_upsales(deals_by_index: list[int], port: int, pipe: Any, *, latency_ms
         )
     upsales.set_faults(latency_ms=latency_ms)
     pipe.send(json.loads(json.dumps(seeded, default=str)))
-    asyncio.run(serve_upsales_sandbox(upsales, HOST, port))
+    event_loop.run(serve_upsales_sandbox(upsales, HOST, port))
 
 
 async def prepare_database(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 from ufs_sandboxes.fortnox.errors import INVALID_BODY, bad_request
 from ufs_sandboxes.fortnox.jsonio import dump_json, parse_json
+from ufs_sandboxes.fortnox.listing import refuse_any_query
 from ufs_sandboxes.fortnox.tenant import Tenant
 
 TENANT_SCOPE_KEY = "fortnox_sandbox.tenant"
@@ -39,3 +40,12 @@ async def read_json(request: Request) -> Any:
     if not raw.strip():
         raise bad_request(INVALID_BODY, "Ingen eller felaktig typ av data.")
     return parse_json(raw)
+
+
+async def _no_query(request: Request) -> None:
+    # async: FastAPI runs a plain function dependency in a worker thread, a hand-off per request
+    refuse_any_query(request.query_params)
+
+
+NO_QUERY = [Depends(_no_query)]
+"""Operations that declare no query parameter refuse every one (lists check theirs)."""

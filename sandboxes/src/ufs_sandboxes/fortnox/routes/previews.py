@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from enum import Enum
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from ufs_sandboxes.fortnox.listing import refuse_any_query
 from ufs_sandboxes.fortnox.resources.document_kinds import (
     INVOICES,
     OFFERS,
@@ -15,13 +14,9 @@ from ufs_sandboxes.fortnox.resources.document_kinds import (
     DocumentKind,
 )
 from ufs_sandboxes.fortnox.resources.previews import PDF_CONTENT_TYPE, preview
-from ufs_sandboxes.fortnox.routes.common import tenant_of
+from ufs_sandboxes.fortnox.routes.common import NO_QUERY, tenant_of
 
 TAGS: list[str | Enum] = ["Fortnox REST v3"]
-
-
-def _no_query(request: Request) -> None:
-    refuse_any_query(request.query_params)
 
 
 def add_preview_routes(router: APIRouter) -> None:
@@ -39,5 +34,5 @@ def _add_preview(router: APIRouter, kind: DocumentKind) -> None:
         render,
         methods=["GET"],
         tags=TAGS,
-        dependencies=[Depends(_no_query)],
+        dependencies=NO_QUERY,
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from ufs_sandboxes.fortnox.fields import Entity, unwrap
 from ufs_sandboxes.fortnox.listing import (
@@ -15,7 +15,6 @@ from ufs_sandboxes.fortnox.listing import (
     list_page,
     page_of,
     past_the_last,
-    refuse_any_query,
 )
 from ufs_sandboxes.fortnox.resources import (
     articles,
@@ -33,6 +32,7 @@ from ufs_sandboxes.fortnox.resources.document_kinds import (
     DocumentKind,
 )
 from ufs_sandboxes.fortnox.routes.common import (
+    NO_QUERY,
     base_url,
     json_response,
     read_json,
@@ -50,14 +50,6 @@ Deleter = Callable[[Tenant, str], None]
 
 
 TAGS: list[str | Enum] = ["Fortnox REST v3"]
-
-
-def _no_query(request: Request) -> None:
-    refuse_any_query(request.query_params)
-
-
-NO_QUERY = [Depends(_no_query)]
-"""Operations that declare no query parameter refuse every one (lists check theirs)."""
 
 
 def add_rest_routes(router: APIRouter) -> None:
