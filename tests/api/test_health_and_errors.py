@@ -40,3 +40,34 @@ async def test_openapi_is_served(api_client: httpx.AsyncClient) -> None:
     assert (await api_client.get("/docs")).status_code == 200
     schema = (await api_client.get("/openapi.json")).json()
     assert "/readyz" in schema["paths"]
+
+
+async def test_probes_answer_head_like_get_without_a_body(api_client: httpx.AsyncClient) -> None:
+    """Load balancers and uptime checkers probe with HEAD: the same status and headers as GET,
+    and no body."""
+    for path in ("/healthz", "/readyz"):
+        got = await api_client.get(path)
+        head = await api_client.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert head.content == b"", path
+
+
+async def test_readyz_answers_head_with_503_when_the_database_is_unreachable() -> None:
+    settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/unreachable")
+    app = create_app(services=build_services(settings))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        assert (await client.head("/healthz")).status_code == 200
+        response = await client.head("/readyz")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert response.content == b""
+
+
+async def test_a_wrong_method_on_a_probe_names_head_as_allowed(
+    api_client: httpx.AsyncClient,
+) -> None:
+    response = await api_client.delete("/readyz")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD"

@@ -1,8 +1,11 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes, answered to GET and to HEAD (the same status and headers, no
+body): load balancers and uptime checkers often probe with HEAD."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -23,14 +26,37 @@ class HealthStatus(BaseModel):
     status: str
 
 
-@router.get("/healthz", response_model=HealthStatus, summary="The process is up")
+_Probe = TypeVar("_Probe", bound=Callable[..., Awaitable[Any]])
+
+
+def _probe(path: str, *, summary: str, **route: Any) -> Callable[[_Probe], _Probe]:
+    """Serve ``path`` with GET and with HEAD: two routes, so each operation keeps an id of its
+    own in the OpenAPI document (one route with both methods would give both the same id)."""
+
+    def register(endpoint: _Probe) -> _Probe:
+        name = endpoint.__name__
+        for method in ("GET", "HEAD"):
+            router.add_api_route(
+                path,
+                endpoint,
+                methods=[method],
+                response_model=HealthStatus,
+                summary=summary if method == "GET" else f"{summary} (HEAD: no body)",
+                operation_id=f"{name}_{name}_{method.lower()}",
+                **route,
+            )
+        return endpoint
+
+    return register
+
+
+@_probe("/healthz", summary="The process is up")
 async def healthz() -> HealthStatus:
     return HealthStatus(status="ok")
 
 
-@router.get(
+@_probe(
     "/readyz",
-    response_model=HealthStatus,
     summary="The database is reachable",
     responses={
         503: {
