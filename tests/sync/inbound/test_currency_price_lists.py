@@ -3,6 +3,8 @@ price lists: only the default list's, every other entry kept as it is."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from decimal import Decimal
 from typing import Any, cast
 
@@ -10,12 +12,16 @@ import pytest
 
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.ports import UpsalesPort
-from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
+from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound, UpsalesServerError
 from upsales_fortnox.integrations.upsales.models import PriceList, ProductCurrency
 from upsales_fortnox.sync.inbound.currency_prices import (
     merged_currencies,
     price_list_written,
     read_price_list_written,
+)
+from upsales_fortnox.sync.inbound.price_list_cache import (
+    PRICE_LISTS_CACHE_SECONDS,
+    PriceListCache,
 )
 
 D = Decimal
@@ -97,3 +103,53 @@ class _Refusing:
 
 async def test_an_account_refusing_price_lists_has_none() -> None:
     assert await read_price_list_written(cast(UpsalesPort, _Refusing())) is None
+
+
+class _Lists:
+    """Counts ``GET /priceLists``; answers with the lists it holds, or fails when told to."""
+
+    def __init__(self, *lists: PriceList) -> None:
+        self.lists = list(lists)
+        self.reads = 0
+        self.failing = False
+
+    async def list_price_lists(self) -> list[PriceList]:
+        self.reads += 1
+        await asyncio.sleep(0)  # a yield, no wait: the other jobs reach the cache meanwhile
+        if self.failing:
+            raise UpsalesServerError("Upsales GET /priceLists answered 503")
+        return list(self.lists)
+
+
+async def test_the_price_lists_are_read_once_until_the_read_is_old() -> None:
+    now = [0.0]
+    cache = PriceListCache(clock=lambda: now[0])
+    upsales = _Lists(_list(STANDARD, True))
+    port, installation = cast(UpsalesPort, upsales), uuid.uuid4()
+
+    assert (
+        await asyncio.gather(*(cache.written(installation, port) for _ in range(5))) == [None] * 5
+    )
+    upsales.lists.append(_list(PARTNER, False))  # a list added in Upsales
+    now[0] = PRICE_LISTS_CACHE_SECONDS - 1
+    assert await cache.written(installation, port) is None
+    assert upsales.reads == 1
+
+    now[0] = PRICE_LISTS_CACHE_SECONDS + 1
+    assert await cache.written(installation, port) == STANDARD
+    assert upsales.reads == 2
+    assert await cache.written(uuid.uuid4(), port) == STANDARD  # another installation: its own
+    assert upsales.reads == 3
+
+
+async def test_a_failed_price_list_read_is_not_kept() -> None:
+    cache = PriceListCache(clock=lambda: 0.0)
+    upsales = _Lists(_list(STANDARD, True), _list(PARTNER, False))
+    upsales.failing = True
+    port, installation = cast(UpsalesPort, upsales), uuid.uuid4()
+    with pytest.raises(UpsalesServerError):
+        await cache.written(installation, port)
+    upsales.failing = False
+    assert await cache.written(installation, port) == STANDARD
+    assert await cache.written(installation, port) == STANDARD
+    assert upsales.reads == 2

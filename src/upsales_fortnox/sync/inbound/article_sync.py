@@ -24,7 +24,6 @@ from upsales_fortnox.integrations.upsales.filters import eq
 from upsales_fortnox.integrations.upsales.models import Product
 from upsales_fortnox.sync.inbound.currency_prices import (
     currency_prices,
-    read_price_list_written,
     write_currency_prices,
 )
 from upsales_fortnox.sync.inbound.deal_retry import retry_deals_missing_articles
@@ -101,7 +100,7 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
         prices = await currency_prices(
             job.context.fortnox, settings.currency_price_lists, article_number
         )
-        price_list_id = await read_price_list_written(upsales)
+        price_list_id = await job.price_lists.written(job.installation_id, upsales)
         written = await write_currency_prices(
             upsales, product_id, read, prices, price_list_id=price_list_id
         )

@@ -72,14 +72,19 @@ def price_list_written(lists: Sequence[PriceList]) -> int | None:
     return defaults[0]
 
 
-async def read_price_list_written(upsales: UpsalesPort) -> int | None:
-    """:func:`price_list_written` of the account's lists; a refused ``GET /priceLists`` is an
-    account without price lists (facts: ``PRICE_LISTS_REFUSED_MEANS_NONE``)."""
+async def read_price_lists(upsales: UpsalesPort) -> list[PriceList]:
+    """The account's price lists; a refused ``GET /priceLists`` is an account without price
+    lists (facts: ``PRICE_LISTS_REFUSED_MEANS_NONE``)."""
     try:
-        lists = await upsales.list_price_lists()
+        return await upsales.list_price_lists()
     except (UpsalesAuthError, UpsalesBadRequest, UpsalesNotFound):
-        return None
-    return price_list_written(lists)
+        return []
+
+
+async def read_price_list_written(upsales: UpsalesPort) -> int | None:
+    """:func:`price_list_written` of the account's lists, read now (one call); the article
+    events read them through :class:`~.price_list_cache.PriceListCache`."""
+    return price_list_written(await read_price_lists(upsales))
 
 
 def merged_currencies(

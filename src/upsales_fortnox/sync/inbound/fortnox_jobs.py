@@ -23,6 +23,7 @@ from upsales_fortnox.sync.inbound.extras_refresh import refresh_product_extras
 from upsales_fortnox.sync.inbound.inbound_job import CustomFieldCache, InboundJob
 from upsales_fortnox.sync.inbound.order_fields_refresh import refresh_order_fields
 from upsales_fortnox.sync.inbound.payment_sync import sync_payment
+from upsales_fortnox.sync.inbound.price_list_cache import PriceListCache
 from upsales_fortnox.sync.inbound.reprice import reprice_products
 from upsales_fortnox.sync.money.deleted_payment import sync_deleted_payment
 from upsales_fortnox.sync.results.inbound import (
@@ -74,11 +75,13 @@ def register_inbound_handlers(
     services: Services,
     *,
     fields: CustomFieldCache | None = None,
+    price_lists: PriceListCache | None = None,
 ) -> None:
     """Register the handlers of ``fortnox.customer``, ``fortnox.article``, ``fortnox.order``,
     ``fortnox.invoice``, ``fortnox.offer``, ``fortnox.invoicepayment``, ``reprice_products``,
     ``refresh_product_extras`` and ``refresh_order_fields``."""
     field_cache = fields or CustomFieldCache()
+    price_list_cache = price_lists or PriceListCache()
 
     def bind(body: JobBody) -> Handler:
         async def handler(ctx: JobContext) -> JobResult:
@@ -88,6 +91,7 @@ def register_inbound_handlers(
                 services.session_factory,
                 field_cache,
                 link_signing=LinkSigning.of(services.settings),
+                price_lists=price_list_cache,
             )
             return await body(job, ctx)
 

@@ -37,6 +37,7 @@ from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.context import InstallationContext
 from upsales_fortnox.sync.effects.link_sinks import CommittedLinks
 from upsales_fortnox.sync.effects.live_writer import Writer
+from upsales_fortnox.sync.inbound.price_list_cache import PriceListCache
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 FIELD_CACHE_SECONDS = 600.0
@@ -89,6 +90,8 @@ class InboundJob:
     _stages: list[OrderStage] | None = field(default=None, repr=False)
     link_signing: LinkSigning | None = None
     """Set where document links may be written (setting ``documentLinks``)."""
+    price_lists: PriceListCache = field(default_factory=PriceListCache, repr=False)
+    """The Upsales price lists, shared by the jobs of a process like :attr:`fields`."""
     writer: Writer = field(init=False, repr=False)
     """Where the job's commands take effect (links committed one by one)."""
 
