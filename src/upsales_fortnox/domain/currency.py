@@ -8,23 +8,39 @@ Upsales account is taken to be SEK
 
 Amounts never pass through a rate: rows and net values stay in the document's currency on both
 sides, so they agree to the öre whatever the rate; the rate only carries the deal's valuation to
-Fortnox (bookkeeping in SEK) and back, sent with
-:data:`upsales_fortnox.integrations.fortnox.facts.CURRENCY_RATE_PLACES` decimals.
+Fortnox (bookkeeping in SEK) and back. So that valuation is the deal's to the öre, a rate is
+sent with significant digits, not a number of decimals
+(:data:`upsales_fortnox.integrations.fortnox.facts.CURRENCY_RATE_DIGITS`), and a weak currency
+(JPY, KRW, IDR: a fraction of a krona per unit) per 100 or 1000 units
+(:data:`upsales_fortnox.integrations.fortnox.facts.CURRENCY_UNITS`), which keeps its digits
+should Fortnox round the rate to six decimals. The rate back to Upsales is kept to
+:data:`upsales_fortnox.integrations.upsales.facts.CURRENCY_RATE_DIGITS` significant digits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-from upsales_fortnox.integrations.fortnox.facts import CURRENCY_RATE_PLACES
+from upsales_fortnox.integrations.fortnox.facts import (
+    CURRENCY_RATE_DIGITS,
+    CURRENCY_RATE_PLACES,
+    CURRENCY_UNITS,
+)
+from upsales_fortnox.integrations.upsales.facts import CURRENCY_RATE_DIGITS as UPSALES_DIGITS
 from upsales_fortnox.integrations.upsales.facts import MASTER_CURRENCY
 
 HOME_CURRENCY: Final = MASTER_CURRENCY
 FORTNOX_RATE_PLACES: Final = CURRENCY_RATE_PLACES
-UPSALES_RATE_PLACES: Final = Decimal("0.0000000001")
 ONE: Final = Decimal(1)
+
+
+def significant(value: Decimal, digits: int) -> Decimal:
+    """``value`` (above 0) rounded half up to ``digits`` significant digits, trailing zeros
+    dropped."""
+    place = Decimal(1).scaleb(value.adjusted() - digits + 1)
+    return value.quantize(place, rounding=ROUND_HALF_UP).normalize()
 
 
 def foreign_currency(code: str | None) -> str | None:
@@ -40,10 +56,20 @@ class FortnoxRate:
 
 
 def fortnox_rate(upsales_rate: Decimal | None) -> FortnoxRate | None:
-    """The Fortnox rate of an Upsales order rate (None when it has no usable rate)."""
+    """The Fortnox rate of an Upsales order rate (None when it has no usable rate): SEK per
+    the first unit of :data:`CURRENCY_UNITS` worth at least a krona (else the last)."""
     if upsales_rate is None or upsales_rate <= 0:
         return None
-    return FortnoxRate((ONE / upsales_rate).quantize(FORTNOX_RATE_PLACES))
+    per_one = ONE / upsales_rate
+    unit = next((unit for unit in CURRENCY_UNITS if per_one * unit >= ONE), CURRENCY_UNITS[-1])
+    return FortnoxRate(significant(per_one * unit, CURRENCY_RATE_DIGITS), unit)
+
+
+def compared_rate(rate: Decimal, unit: Decimal | int | None) -> tuple[Decimal, Decimal]:
+    """A document's rate as two of them are compared: to the decimals Fortnox is taken to keep
+    at least (so the rate sent and the rate Fortnox answers are the same), and its unit."""
+    units = Decimal(unit) if unit is not None and unit > 0 else ONE
+    return rate.quantize(FORTNOX_RATE_PLACES, rounding=ROUND_HALF_UP).normalize(), units
 
 
 HOME_RATE: Final = FortnoxRate(ONE)
@@ -66,4 +92,4 @@ def upsales_rate(rate: Decimal | None, unit: Decimal | None) -> Decimal | None:
     if rate is None or rate <= 0:
         return None
     units = unit if unit is not None and unit > 0 else ONE
-    return (units / rate).quantize(UPSALES_RATE_PLACES).normalize()
+    return significant(units / rate, UPSALES_DIGITS)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from upsales_fortnox.domain.currency import FortnoxRate, foreign_currency
+from upsales_fortnox.domain.currency import FortnoxRate, compared_rate, foreign_currency
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.outbound.money import DISCOUNT_AMOUNT, ZERO
 from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, order_reference
@@ -71,6 +71,7 @@ class DocumentDraft:
                 for r in self.rows
             ],
             rate=self.currency_rate.rate if self.currency_rate is not None else None,
+            unit=self.currency_rate.unit if self.currency_rate is not None else None,
         )
 
     def to_fortnox(
@@ -139,6 +140,7 @@ def _fingerprint(
     rows: Sequence[tuple[str | None, Decimal | None, Decimal | None, Decimal | None, str | None]],
     *,
     rate: Decimal | None = None,
+    unit: Decimal | int | None = None,
 ) -> str:
     canonical_rows = []
     for article, quantity, price, discount, discount_type in rows:
@@ -160,7 +162,10 @@ def _fingerprint(
         "rows": canonical_rows,
     }
     if rate is not None and foreign_currency(currency) is not None:
-        fields["rate"] = rate.normalize()  # only foreign documents: SEK fingerprints unchanged
+        # only foreign documents: SEK fingerprints unchanged; a unit of 1 adds nothing, so the
+        # fingerprints of documents sent per one unit are as they were
+        compared, units = compared_rate(rate, unit)
+        fields["rate"] = compared if units == 1 else [compared, units]
     return fingerprint(fields)
 
 
@@ -189,6 +194,7 @@ def fingerprint_of_fortnox_document(document: FortnoxDocument) -> str:
             for row in document_rows(document)
         ],
         rate=document.CurrencyRate,
+        unit=document.CurrencyUnit,
     )
 
 

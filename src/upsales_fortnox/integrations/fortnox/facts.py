@@ -326,9 +326,25 @@ reconciliation lists ``GET /3/invoicepayments?lastmodified=`` itself
 (:mod:`upsales_fortnox.sync.money.reconcile_money`)."""
 
 CURRENCY_RATE_PLACES: Final = Decimal("0.000001")
-"""Decimals of a document's ``CurrencyRate`` that we send: how many Fortnox keeps is
-*unverified*; rows and net values never pass through the rate, so they agree to the öre either
-way (:mod:`upsales_fortnox.domain.currency`)."""
+"""Decimals of a document's ``CurrencyRate`` that Fortnox is taken to keep at least (the spec
+types it a ``double`` and documents no precision): how many it keeps is *unverified*. The rate
+is sent with :data:`CURRENCY_RATE_DIGITS` significant digits, and compared (the fingerprint of
+a document) at these decimals only, so a rate Fortnox answers rounded to six decimals, or as a
+float, is the one sent (:mod:`upsales_fortnox.domain.currency`)."""
+
+CURRENCY_RATE_DIGITS: Final = 12
+"""Significant digits of the ``CurrencyRate`` sent: the value in kronor of a document of up to
+a hundred million kronor is then the deal's to the öre, where Fortnox keeps them (a ``double`` holds
+15); where it keeps only :data:`CURRENCY_RATE_PLACES` decimals, the unit
+(:data:`CURRENCY_UNITS`) still leaves six significant digits or more."""
+
+CURRENCY_UNITS: Final = (1, 100, 1000)
+"""The ``CurrencyUnit`` a document's rate is sent per: the first that makes the rate at least
+one krona, else the last (a currency worth less than a thousandth of a krona). The spec types
+the unit an ``int32`` on invoices and offers (a ``double`` on orders) with no range or
+enumeration; whether Fortnox accepts a unit other than its currency register's is
+*unverified*. A weak currency sent per one unit (``0.000660`` SEK per rupiah, three
+significant digits at six decimals) values a document in kronor wrong by up to a thousandth."""
 
 STOCK_BALANCE_MAY_BE_A_LIST: Final = True
 """``GET /api/warehouse/status-v1/stockbalance?itemIds=`` answers one ``StockBalance`` object

@@ -128,6 +128,13 @@ MASTER_CURRENCY: Final = "SEK"
 SEK, Fortnox's home currency (*unverified*: an account with another master currency would send
 its rates against it; :mod:`upsales_fortnox.domain.currency` converts rates through it)."""
 
+CURRENCY_RATE_DIGITS: Final = 15
+"""Significant digits of an order's ``currencyRate`` sent (units of the order currency per
+unit of the master currency; the collection calls it a Number "in relation to the base currency
+of the account", with no precision): how many Upsales keeps is *unverified*. Fifteen is what a
+JSON number read as a double holds; a rate kept to fewer loses only the order's value in the
+master currency, never its amounts (:mod:`upsales_fortnox.domain.currency`)."""
+
 ACCOUNT_NAME_MAX_LENGTH: Final = 100
 """An account name's longest length: the limit the Upsales sandbox enforces, *unverified* for the
 real API. Names from Fortnox are cut to it; were the real limit longer, only the cut is lost."""
