@@ -167,6 +167,31 @@ async def test_a_deleted_payment_reverts_the_fields(harness: SyncHarness) -> Non
     assert sum(calls.values()) == 2, calls  # the invoice and its payments, nothing else
 
 
+async def pay_on(harness: SyncHarness, invoice_number: str, amount: Decimal, day: str) -> None:
+    """Register and bookkeep a payment of ``amount`` (negative: a reversal) dated ``day``."""
+    body = {"InvoiceNumber": int(invoice_number), "Amount": float(amount), "PaymentDate": day}
+    created = await fortnox_call(harness, "POST", "/invoicepayments", {"InvoicePayment": body})
+    number = created["InvoicePayment"]["Number"]
+    await fortnox_call(harness, "PUT", f"/invoicepayments/{number}/bookkeep")
+
+
+async def test_a_reversed_payment_no_longer_dates_the_order(harness: SyncHarness) -> None:
+    """Paid in full by a second payment, which is then reversed (a negative payment of its
+    amount): the order shows partly paid, last paid on the first payment's day."""
+    feed, number, order_id, total = await money_on(harness)
+    rest = total - Decimal("400.00")
+    await pay_on(harness, number, Decimal("400.00"), "2026-11-02")
+    await pay_on(harness, number, rest, "2026-11-05")
+    await feed.sync()
+    assert payment_fields(harness, order_id) == expected("paid", str(total), "0.00", "2026-11-05")
+
+    await pay_on(harness, number, -rest, "2026-11-09")
+    await feed.sync()
+    assert payment_fields(harness, order_id) == expected(
+        "partly_paid", "400.00", str(rest), "2026-11-02"
+    )
+
+
 async def test_overdue_by_a_moved_clock(
     harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,9 +23,13 @@ credited invoice's ``Balance`` by its credit
 (:data:`~upsales_fortnox.integrations.fortnox.facts.CREDIT_LOWERS_CREDITED_BALANCE`): a paid
 invoice credited afterwards shows nothing left either way, and no credit is counted twice.
 The paid amount is what the payments brought in, write-offs left out; the paid date is the
-date of the last payment that brought money in or wrote some off (a reversal or a negative
-correction is none), and there is none when the payments cancel out (nothing paid and nothing
-written off, net), as an invoice whose payments are not read shows (:func:`payments_to_read`).
+date of the last payment that brought money in or wrote some off and still stands. A reversal
+or a negative correction is no payment, and takes back a payment: the one of its amount made
+last on or before it (else the ones made last, as much as it takes back). So an invoice paid in
+full on the 5th whose payment of the 5th is reversed on the 9th is partly paid, dated by the
+payment before; one whose overpayment is paid back keeps the date of the payment that paid it.
+There is none when the payments cancel out (nothing paid and nothing written off, net), as an
+invoice whose payments are not read shows (:func:`payments_to_read`).
 """
 
 from __future__ import annotations
@@ -100,14 +104,61 @@ def payment_state(
 
 
 def _paid_date(invoice: InvoiceMoney, payments: list[Payment]) -> dt.date | None:
-    """The date of the last payment that brought money in or wrote some off; Fortnox's
-    ``FinalPayDate`` when none of them is dated."""
-    dates = [
-        payment.date
-        for payment in payments
-        if payment.date is not None and (payment.amount > ZERO or payment.written_off > ZERO)
-    ]
+    """The date of the last payment (or write-off) that brought money in and was not taken
+    back (see the module's note); Fortnox's ``FinalPayDate`` when none of those is dated."""
+    kept = sorted(
+        (
+            _Standing(payment.date, value)
+            for payment in payments
+            if (value := _settles(payment)) > 0
+        ),
+        key=_Standing.key,
+    )
+    takebacks = sorted(
+        (
+            _Standing(payment.date, -value)
+            for payment in payments
+            if (value := _settles(payment)) < 0
+        ),
+        key=_Standing.key,
+    )
+    for takeback in takebacks:
+        order = _nearest_before(kept, takeback.date)
+        exact = next((item for item in order if item.left == takeback.left), None)
+        owed = takeback.left
+        for item in [exact] if exact is not None else order:
+            taken = min(item.left, owed)
+            item.left -= taken
+            owed -= taken
+            if owed <= ZERO:
+                break
+        kept = [item for item in kept if item.left > ZERO]
+    dates = [item.date for item in kept if item.date is not None]
     return max(dates) if dates else invoice.final_pay_date
+
+
+@dataclass
+class _Standing:
+    """A payment's settled amount on its date, less what takebacks took of it."""
+
+    date: dt.date | None
+    left: Decimal
+
+    def key(self) -> tuple[bool, dt.date, Decimal]:
+        return (self.date is not None, self.date or dt.date.min, self.left)
+
+
+def _settles(payment: Payment) -> Decimal:
+    return payment.amount + payment.written_off
+
+
+def _nearest_before(kept: list[_Standing], day: dt.date | None) -> list[_Standing]:
+    """The payments a takeback of ``day`` takes back first: the last made on or before it
+    (undated ones, and all for an undated takeback, counting as before), going back; then those
+    after it, from the first."""
+    before = [item for item in kept if item.date is None or day is None or item.date <= day]
+    after = [item for item in kept if item.date is not None and day is not None and item.date > day]
+    return before[::-1] + after
 
 
 def _status(

@@ -68,16 +68,39 @@ def test_status_follows_the_rules_in_order(invoice: InvoiceMoney, paid: list[Pay
 
 
 @given(invoices, payments)
-def test_paid_date_is_the_last_payment(invoice: InvoiceMoney, paid: list[Payment]) -> None:
+def test_paid_date_is_a_payments_or_none(invoice: InvoiceMoney, paid: list[Payment]) -> None:
     state = payment_state(invoice, paid, today=TODAY)
     settled = sum((p.amount + p.written_off for p in paid), Decimal(0))
-    known = [p.date for p in paid if p.date is not None and (p.amount > 0 or p.written_off > 0)]
     if settled <= 0:
+        assert state.paid_date is None
+    else:
+        bringing_in = {p.date for p in paid if p.amount + p.written_off > 0}
+        assert state.paid_date in bringing_in | {invoice.final_pay_date}
+
+
+@given(invoices, payments)
+def test_with_nothing_taken_back_the_paid_date_is_the_last_payment(
+    invoice: InvoiceMoney, paid: list[Payment]
+) -> None:
+    paid = [p for p in paid if p.written_off >= 0]
+    state = payment_state(invoice, paid, today=TODAY)
+    known = [p.date for p in paid if p.date is not None]
+    if not paid:
         assert state.paid_date is None
     elif known:
         assert state.paid_date == max(known)
     else:
         assert state.paid_date == invoice.final_pay_date
+
+
+@given(invoices, payments, dates)
+def test_a_payment_reversed_in_full_leaves_the_date_as_it_was_before_it(
+    invoice: InvoiceMoney, paid: list[Payment], day: dt.date
+) -> None:
+    """A payment and its reversal change nothing shown."""
+    before = payment_state(invoice, paid, today=TODAY)
+    reversed_ = [*paid, Payment(Decimal("250.00"), day), Payment(Decimal("-250.00"), day)]
+    assert payment_state(invoice, reversed_, today=TODAY).paid_date == before.paid_date
 
 
 @given(invoices, payments, payments)
@@ -180,6 +203,39 @@ def test_payments_that_cancel_out_or_are_corrected_date_the_last_money_in() -> N
         Decimal(0),
         repaid,
     )
+
+
+def test_a_reversed_payment_no_longer_dates_the_invoice() -> None:
+    """A payment taken back (a negative payment of its amount) leaves the date of the money
+    that still stands: an invoice paid in full on the 5th whose payment of the 5th is reversed
+    on the 9th is partly paid, last paid on the 2nd, not "paid on the 5th"."""
+    invoice = InvoiceMoney(total=Decimal("1000.00"), due_date=dt.date(2026, 12, 31))
+    first, second, reversed_ = dt.date(2026, 11, 2), dt.date(2026, 11, 5), dt.date(2026, 11, 9)
+    paid_in_full = [Payment(Decimal("400.00"), first), Payment(Decimal("600.00"), second)]
+    before = payment_state(invoice, paid_in_full, today=TODAY)
+    assert (before.status, before.paid_date) == (PaymentStatus.PAID, second)
+    taken_back = [*paid_in_full, Payment(Decimal("-600.00"), reversed_)]
+    after = payment_state(invoice, taken_back, today=TODAY)
+    assert (after.status, after.paid_amount, after.balance, after.paid_date) == (
+        PaymentStatus.PARTLY_PAID,
+        Decimal("400.00"),
+        Decimal("600.00"),
+        first,
+    )
+    # paid again afterwards: the new payment dates it
+    again = dt.date(2026, 11, 20)
+    repaid = payment_state(invoice, [*taken_back, Payment(Decimal("600.00"), again)], today=TODAY)
+    assert (repaid.status, repaid.paid_date) == (PaymentStatus.PAID, again)
+    # the reversal takes back the payment of its amount, not the money that came after it
+    early, late = Payment(Decimal("250.00"), first), Payment(Decimal("100.00"), second)
+    back = payment_state(
+        invoice, [early, late, Payment(Decimal("-250.00"), reversed_)], today=TODAY
+    )
+    assert (back.paid_amount, back.paid_date) == (Decimal("100.00"), second)
+    # a write-off reversed with its payment leaves no date either
+    written_off = [Payment(Decimal("999.50"), first, written_off=Decimal("0.50"))]
+    reversal = Payment(Decimal("-999.50"), reversed_, written_off=Decimal("-0.50"))
+    assert payment_state(invoice, [*written_off, reversal], today=TODAY).paid_date is None
 
 
 @given(amounts, amounts, st.lists(amounts, max_size=4))
