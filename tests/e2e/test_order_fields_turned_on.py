@@ -20,7 +20,13 @@ from tests.e2e.inbound_support import (
     login_without_payment_scope,
 )
 from tests.e2e.test_inbound_payments import pay, two_booked_invoices
-from tests.e2e.test_payment_status import DAY, expected, order_of, payment_fields
+from tests.e2e.test_payment_status import (
+    DAY,
+    expected,
+    order_of,
+    payment_fields,
+    status_text,
+)
 from upsales_fortnox.documents.service import LinkSigning, document_url
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.inbound import order_fields_refresh
@@ -115,7 +121,7 @@ async def test_a_credited_invoice_shows_credited(harness: SyncHarness) -> None:
     await turn_on(harness, paymentStatus=True)
     await harness.run_jobs()
     shown = payment_fields(harness, await order_of(harness, first))
-    assert shown["FORTNOX_PAYMENT_STATUS"] == "credited"
+    assert shown["FORTNOX_PAYMENT_STATUS"] == status_text("credited")
 
 
 async def test_turning_document_links_on_links_every_linked_deal(harness: SyncHarness) -> None:
@@ -181,7 +187,7 @@ async def test_an_interrupted_refresh_resumes_after_its_last_page(
     await harness.run_jobs()
 
     assert payment_fields(harness, first_order)["FORTNOX_PAYMENT_STATUS"] == ""  # not again
-    assert payment_fields(harness, second_order)["FORTNOX_PAYMENT_STATUS"] == "open"
+    assert payment_fields(harness, second_order)["FORTNOX_PAYMENT_STATUS"] == status_text("open")
     assert harness.fortnox.request_counters().by_route == {"GET /3/invoices/{DocumentNumber}": 1}
     (job,) = await jobs_of(harness, JobKind.REFRESH_ORDER_FIELDS)
     assert job.payload["after_order"] == second_order  # checkpointed after each page

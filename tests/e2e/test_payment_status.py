@@ -22,6 +22,7 @@ from tests.e2e.inbound_support import (
     login_without_payment_scope,
 )
 from tests.e2e.test_inbound_payments import pay, two_booked_invoices
+from upsales_fortnox.core.texts import say
 from upsales_fortnox.sync.money import invoice_money
 from upsales_fortnox.sync.money.fields import PAYMENT_FIELDS
 from upsales_fortnox.sync.reconcile import reconcile_installation
@@ -51,9 +52,14 @@ def payment_fields(harness: SyncHarness, order_id: int) -> dict[str, Any]:
     return shown
 
 
+def status_text(status: str) -> str:
+    """The payment status ``status`` (a code) as the order's field shows it to a sales rep."""
+    return say(f"payment.{status}")
+
+
 def expected(status: str, paid: str, balance: str, date: str) -> dict[str, str]:
     return {
-        "FORTNOX_PAYMENT_STATUS": status,
+        "FORTNOX_PAYMENT_STATUS": status_text(status),
         "FORTNOX_PAID_AMOUNT": paid,
         "FORTNOX_BALANCE": balance,
         "FORTNOX_PAID_DATE": date,
@@ -75,7 +81,7 @@ async def money_on(harness: SyncHarness) -> tuple[EventFeed, str, int, Decimal]:
 async def test_partial_then_full_payment(harness: SyncHarness) -> None:
     harness.connect_upsales_hooks()  # our own custom-field writes come back as hooks
     feed, number, order_id, total = await money_on(harness)
-    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "open"
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "Obetald"
     made = {f["alias"]: f["name"] for f in harness.upsales_entities("customfields/order")}
     assert [made[alias] for alias in PAYMENT_FIELDS] == [
         "Fortnox betalstatus",
@@ -97,7 +103,7 @@ async def test_partial_then_full_payment(harness: SyncHarness) -> None:
     await pay(harness, number, str(total - Decimal("500.50")))
     await feed.sync()
     fields = payment_fields(harness, order_id)
-    assert fields["FORTNOX_PAYMENT_STATUS"] == "paid"
+    assert fields["FORTNOX_PAYMENT_STATUS"] == "Betald"  # what the sales rep reads, not a code
     assert Decimal(fields["FORTNOX_PAID_AMOUNT"]) == total
     assert Decimal(fields["FORTNOX_BALANCE"]) == 0
     await harness.upsales.flush_hooks()  # the hooks of our writes are sent in the background
@@ -147,7 +153,7 @@ async def test_a_deleted_payment_reverts_the_fields(harness: SyncHarness) -> Non
     feed, number, order_id, total = await money_on(harness)
     payment = await pay(harness, number, "300")
     await feed.sync()
-    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "partly_paid"
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == status_text("partly_paid")
 
     # Fortnox removes the booked payment (the sandbox deletes only unbooked ones: the
     # deletion is made here as Fortnox would show it: payment gone, balance back, its event)
@@ -202,7 +208,7 @@ async def test_overdue_by_a_moved_clock(
     await pay(harness, number, "100")
     monkeypatch.setattr(invoice_money, "fortnox_today", lambda: due + dt.timedelta(days=1))
     await feed.sync()
-    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "overdue"
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == status_text("overdue")
 
 
 async def test_a_full_credit_moves_the_order_to_lost_and_shows_credited(
@@ -216,7 +222,7 @@ async def test_a_full_credit_moves_the_order_to_lost_and_shows_credited(
     order = harness.upsales_entity("orders", order_id)
     assert order is not None and order["probability"] == 0
     fields = payment_fields(harness, order_id)
-    assert fields["FORTNOX_PAYMENT_STATUS"] == "credited"
+    assert fields["FORTNOX_PAYMENT_STATUS"] == status_text("credited")
     assert Decimal(fields["FORTNOX_BALANCE"]) == 0
     credited = harness.fortnox_entity("invoices", number)
     assert credited is not None
@@ -247,7 +253,7 @@ async def test_a_partial_credit_reduces_the_balance_and_keeps_the_order(
     assert (order["probability"], order["value"]) == (100, value_before)
     credit_total = Decimal(str((harness.fortnox_entity("invoices", credit_number) or {})["Total"]))
     fields = payment_fields(harness, order_id)
-    assert fields["FORTNOX_PAYMENT_STATUS"] == "open"
+    assert fields["FORTNOX_PAYMENT_STATUS"] == status_text("open")
     assert Decimal(fields["FORTNOX_BALANCE"]) == total + credit_total
     assert len(harness.upsales_entities("orders")) == orders_before  # no order of its own
 
@@ -300,12 +306,12 @@ async def test_reconciliation_catches_a_lost_payment_and_an_invoice_gone_overdue
     same_day = now + dt.timedelta(hours=2)
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: same_day)
     await harness.run_jobs()
-    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "partly_paid"
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == status_text("partly_paid")
     next_day = now + dt.timedelta(days=1)
     harness.fortnox.reset_counters()
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: next_day)
     await harness.run_jobs()
-    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "overdue"
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == status_text("overdue")
 
 
 async def test_a_payment_of_a_euro_invoice_counts_in_euro(harness: SyncHarness) -> None:
@@ -438,7 +444,7 @@ async def test_a_deleted_payment_that_reconciliation_found_reverts_the_fields(
     now = dt.datetime.now(dt.UTC)
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: now)
     await harness.run_jobs()
-    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "partly_paid"
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == status_text("partly_paid")
 
     delete_booked_payment(harness, number, payment)
     await feed.sync()
@@ -458,7 +464,7 @@ async def test_a_cancelled_credit_invoice_leaves_the_invoice_it_credited_live(
     await feed.sync()
     order = harness.upsales_entity("orders", order_id)
     assert order is not None and order["probability"] == 0
-    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == "credited"
+    assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == status_text("credited")
 
     await fortnox_call(harness, "PUT", f"/invoices/{credit_number}/cancel")
     await feed.sync()

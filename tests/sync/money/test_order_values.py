@@ -1,18 +1,28 @@
 """The write of custom values to an Upsales order: only when a value changed, an empty value
-being what a field without one shows (Upsales keeps no empty value)."""
+being what a field without one shows (Upsales keeps no empty value); the payment status as a
+sales rep reads it."""
 
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import Any, cast
 
+import pytest
+
+from tests.test_texts import SNAKE_CASE
+from upsales_fortnox.core.texts import say
+from upsales_fortnox.domain.payment_status import PaymentState, PaymentStatus
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import CustomValue, Order, OrderDraft
 from upsales_fortnox.sync.money.fields import (
     ORDER_MISSING,
+    PAYMENT_FIELDS,
+    PAYMENT_STATUS_ALIAS,
     UNCHANGED,
     WRITTEN,
+    payment_values,
     write_order_values,
 )
 
@@ -58,3 +68,30 @@ def test_a_changed_value_is_written_with_the_order_s_other_values() -> None:
 
 def test_an_order_upsales_no_longer_has_is_left_be() -> None:
     assert _write(_Orders(None), [CustomValue(fieldId=STATUS, value="paid")]) == ORDER_MISSING
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [
+        (PaymentStatus.OPEN, "Obetald"),
+        (PaymentStatus.PARTLY_PAID, "Delvis betald"),
+        (PaymentStatus.PAID, "Betald"),
+        (PaymentStatus.OVERDUE, "Förfallen"),
+        (PaymentStatus.CREDITED, "Krediterad"),
+        (PaymentStatus.CANCELLED, "Makulerad"),
+    ],
+)
+def test_the_payment_status_a_sales_rep_reads_is_the_catalogue_s_swedish_text(
+    status: PaymentStatus, shown: str
+) -> None:
+    state = PaymentState(status, Decimal("100.00"), Decimal("0.00"), None)
+    ids = {alias: number for number, alias in enumerate(PAYMENT_FIELDS, start=1)}
+    values = {item.fieldId: item.value for item in payment_values(state, ids)}
+    assert values[ids[PAYMENT_STATUS_ALIAS]] == shown
+    assert say(f"payment.{status.value}", "sv") == shown  # the catalogue's, Swedish first
+    assert not SNAKE_CASE.search(shown)  # no status code where people read
+
+
+def test_every_payment_status_has_its_text() -> None:
+    for status in PaymentStatus:
+        assert say(f"payment.{status.value}", "sv") and say(f"payment.{status.value}", "en")

@@ -1,6 +1,6 @@
 """Names and descriptions the service writes into Upsales: the product of rows without an
-article, the company of a customer without a name, the payment fields, and the orders made of
-Fortnox documents."""
+article, the company of a customer without a name, the payment fields and the payment status
+they show, and the orders made of Fortnox documents."""
 
 from __future__ import annotations
 
@@ -24,6 +24,13 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     "field.paid_amount": {"sv": "Fortnox betalt belopp", "en": "Fortnox amount paid"},
     "field.balance": {"sv": "Fortnox restbelopp", "en": "Fortnox balance"},
     "field.paid_date": {"sv": "Fortnox senaste betaldatum", "en": "Fortnox last payment date"},
+    # the invoice's payment status, as its order's payment status field shows it (one a status)
+    "payment.open": {"sv": "Obetald", "en": "Unpaid"},
+    "payment.partly_paid": {"sv": "Delvis betald", "en": "Partly paid"},
+    "payment.paid": {"sv": "Betald", "en": "Paid"},
+    "payment.overdue": {"sv": "Förfallen", "en": "Overdue"},
+    "payment.credited": {"sv": "Krediterad", "en": "Credited"},
+    "payment.cancelled": {"sv": "Makulerad", "en": "Cancelled"},
     # the description of an Upsales order made of a Fortnox document
     "document.imported.invoice": {
         "sv": "Fortnox-faktura {number}",

@@ -1,7 +1,8 @@
 """The Upsales order custom fields the payment status is written to, found or created by alias,
 and the write of such values to an order.
 
-Admins show them in Upsales. Values are text: the status code, amounts as plain decimals in the
+Admins show them in Upsales. Values are text: the status as the catalogue words it for a sales
+rep (``payment.<status>``, Swedish: ``Delvis betald``), amounts as plain decimals in the
 invoice's currency (``1250.50``, exact, never a float) and the date as ``YYYY-MM-DD``. A write
 sends the order's whole ``custom`` array as read
 (:mod:`upsales_fortnox.integrations.upsales.custom_values`), and only when a value changed.
@@ -61,7 +62,7 @@ async def payment_field_ids(job: InboundJob) -> dict[str, int]:
 def payment_values(state: PaymentState, ids: Mapping[str, int]) -> list[CustomValue]:
     """The custom values that show ``state``."""
     values = {
-        PAYMENT_STATUS_ALIAS: state.status.value,
+        PAYMENT_STATUS_ALIAS: say(f"payment.{state.status.value}"),
         PAID_AMOUNT_ALIAS: amount_text(state.paid_amount),
         BALANCE_ALIAS: amount_text(state.balance),
         PAID_DATE_ALIAS: state.paid_date.isoformat() if state.paid_date else "",
