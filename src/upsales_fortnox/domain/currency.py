@@ -9,11 +9,10 @@ Upsales account is taken to be SEK
 Amounts never pass through a rate: rows and net values stay in the document's currency on both
 sides, so they agree to the öre whatever the rate; the rate only carries the deal's valuation to
 Fortnox (bookkeeping in SEK) and back. So that valuation is the deal's to the öre, a rate is
-sent with significant digits, not a number of decimals
-(:data:`upsales_fortnox.integrations.fortnox.facts.CURRENCY_RATE_DIGITS`), and a weak currency
-(JPY, KRW, IDR: a fraction of a krona per unit) per 100 or 1000 units
-(:data:`upsales_fortnox.integrations.fortnox.facts.CURRENCY_UNITS`), which keeps its digits
-should Fortnox round the rate to six decimals. The rate back to Upsales is kept to
+sent per one unit with significant digits, not a number of decimals
+(:data:`upsales_fortnox.integrations.fortnox.facts.CURRENCY_RATE_DIGITS`: a weak currency such
+as IDR, 0.000660 SEK per unit at six decimals, keeps its digits where Fortnox keeps them). The
+rate back to Upsales is kept to
 :data:`upsales_fortnox.integrations.upsales.facts.CURRENCY_RATE_DIGITS` significant digits.
 """
 
@@ -23,11 +22,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-from upsales_fortnox.integrations.fortnox.facts import (
-    CURRENCY_RATE_DIGITS,
-    CURRENCY_RATE_PLACES,
-    CURRENCY_UNITS,
-)
+from upsales_fortnox.integrations.fortnox.facts import CURRENCY_RATE_DIGITS, CURRENCY_RATE_PLACES
 from upsales_fortnox.integrations.upsales.facts import CURRENCY_RATE_DIGITS as UPSALES_DIGITS
 from upsales_fortnox.integrations.upsales.facts import MASTER_CURRENCY
 
@@ -56,13 +51,11 @@ class FortnoxRate:
 
 
 def fortnox_rate(upsales_rate: Decimal | None) -> FortnoxRate | None:
-    """The Fortnox rate of an Upsales order rate (None when it has no usable rate): SEK per
-    the first unit of :data:`CURRENCY_UNITS` worth at least a krona (else the last)."""
+    """The Fortnox rate of an Upsales order rate (None when it has no usable rate): SEK per one
+    unit of the currency, to :data:`CURRENCY_RATE_DIGITS` significant digits."""
     if upsales_rate is None or upsales_rate <= 0:
         return None
-    per_one = ONE / upsales_rate
-    unit = next((unit for unit in CURRENCY_UNITS if per_one * unit >= ONE), CURRENCY_UNITS[-1])
-    return FortnoxRate(significant(per_one * unit, CURRENCY_RATE_DIGITS), unit)
+    return FortnoxRate(significant(ONE / upsales_rate, CURRENCY_RATE_DIGITS))
 
 
 def compared_rate(rate: Decimal, unit: Decimal | int | None) -> tuple[Decimal, Decimal]:

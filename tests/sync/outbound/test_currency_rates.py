@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from tests.sync.outbound.outbound_builders import order, order_row
-from upsales_fortnox.domain.currency import fortnox_rate, upsales_rate
+from upsales_fortnox.domain.currency import FortnoxRate, fortnox_rate, upsales_rate
 from upsales_fortnox.domain.outbound.document_body import fingerprint_of_fortnox_document
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.integrations.fortnox.facts import CURRENCY_RATE_PLACES
@@ -44,32 +44,16 @@ def test_the_fortnox_value_in_kronor_is_the_deals_to_the_ore(
     assert _sek(amount, sent.rate, sent.unit) == deal_in_sek, currency
 
 
-@pytest.mark.parametrize(("currency", "rate", "amount"), DEALS)
-def test_a_rate_fortnox_keeps_to_six_decimals_keeps_six_digits(
-    currency: str, rate: Decimal, amount: Decimal
-) -> None:
-    """Should Fortnox keep fewer decimals than are sent, the unit keeps the rate's digits: a
-    weak currency is sent per 100 or 1000 units, so the rate per unit is never below 0.1."""
-    sent = fortnox_rate(rate)
-    assert sent is not None
-    kept = sent.rate.quantize(CURRENCY_RATE_PLACES)
-    assert kept >= D("0.1"), currency
-    assert abs(kept - sent.rate) / sent.rate <= D("0.000005"), currency
-    assert sent.unit in (1, 100, 1000)
-
-
-def test_weak_currencies_go_per_hundred_or_thousand_units_and_others_per_one() -> None:
-    units = {currency: getattr(fortnox_rate(rate), "unit", None) for currency, rate, _ in DEALS}
-    assert units == {
-        "IDR": 1000,
-        "VND": 1000,
-        "KRW": 1000,
-        "JPY": 100,
-        "HUF": 100,
-        "EUR": 1,
-        "KWD": 1,
+def test_every_currency_goes_per_one_unit_with_twelve_significant_digits() -> None:
+    """The unit stays 1 (how Fortnox takes a document's own unit is *unverified*); the digits
+    are significant ones, so a weak currency's rate is not cut to three of them."""
+    sent = {currency: fortnox_rate(rate) for currency, rate, _ in DEALS}
+    assert {currency: getattr(rate, "unit", None) for currency, rate in sent.items()} == {
+        currency: 1 for currency, _, _ in DEALS
     }
-    euro = fortnox_rate(D("0.087"))
+    assert sent["IDR"] == FortnoxRate(D("0.000660489984495"))
+    assert sent["EUR"] == FortnoxRate(D("11.4942528736"))
+    euro = sent["EUR"]
     assert euro is not None and euro.rate.quantize(CURRENCY_RATE_PLACES) == D("11.494253")
 
 
@@ -104,20 +88,20 @@ def _draft(currency: str, rate: str):  # type: ignore[no-untyped-def]
     )
 
 
-def test_the_document_is_sent_with_its_unit_and_its_echo_is_recognised() -> None:
+def test_the_document_is_sent_per_one_unit_and_its_echo_is_recognised() -> None:
     draft = _draft("IDR", "1514.0275")
     sent = draft.to_fortnox()
     wire = sent.to_wire()
-    assert wire["CurrencyUnit"] == 1000
-    assert wire["CurrencyRate"] == D("0.660489984495")
+    assert wire["CurrencyUnit"] == 1
+    assert wire["CurrencyRate"] == D("0.000660489984495")
     assert fingerprint_of_fortnox_document(sent) == draft.fingerprint()
     # Fortnox answering the rate to six decimals (or as a float) is the same document
-    for kept in (D("0.660490"), D("0.66048998449500002")):
+    for kept in (D("0.000660"), D("0.00066048998449500002")):
         echoed = Invoice.model_validate(sent.model_dump() | {"CurrencyRate": kept})
         assert fingerprint_of_fortnox_document(echoed) == draft.fingerprint()
-    # the same figure per one unit is another rate
-    per_one = Invoice.model_validate(sent.model_dump() | {"CurrencyUnit": D(1)})
-    assert fingerprint_of_fortnox_document(per_one) != draft.fingerprint()
+    # the same figure per a hundred units is another rate
+    per_hundred = Invoice.model_validate(sent.model_dump() | {"CurrencyUnit": D(100)})
+    assert fingerprint_of_fortnox_document(per_hundred) != draft.fingerprint()
 
 
 def test_a_euro_documents_fingerprint_is_as_before() -> None:

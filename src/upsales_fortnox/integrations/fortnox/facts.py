@@ -333,18 +333,15 @@ a document) at these decimals only, so a rate Fortnox answers rounded to six dec
 float, is the one sent (:mod:`upsales_fortnox.domain.currency`)."""
 
 CURRENCY_RATE_DIGITS: Final = 12
-"""Significant digits of the ``CurrencyRate`` sent: the value in kronor of a document of up to
-a hundred million kronor is then the deal's to the öre, where Fortnox keeps them (a ``double`` holds
-15); where it keeps only :data:`CURRENCY_RATE_PLACES` decimals, the unit
-(:data:`CURRENCY_UNITS`) still leaves six significant digits or more."""
-
-CURRENCY_UNITS: Final = (1, 100, 1000)
-"""The ``CurrencyUnit`` a document's rate is sent per: the first that makes the rate at least
-one krona, else the last (a currency worth less than a thousandth of a krona). The spec types
-the unit an ``int32`` on invoices and offers (a ``double`` on orders) with no range or
-enumeration; whether Fortnox accepts a unit other than its currency register's is
-*unverified*. A weak currency sent per one unit (``0.000660`` SEK per rupiah, three
-significant digits at six decimals) values a document in kronor wrong by up to a thousandth."""
+"""Significant digits of the ``CurrencyRate`` sent, per one unit of the currency
+(``CurrencyUnit`` 1): the value in kronor of a document of up to a hundred million kronor is
+then the deal's to the öre where Fortnox keeps them (a ``double`` holds 15). Where it keeps only
+:data:`CURRENCY_RATE_PLACES` decimals, a weak currency's rate keeps what six decimals hold, as
+before (``0.000660`` SEK per rupiah). A unit of 100 or 1000 would keep more digits there, but
+Fortnox's currency register holds a unit per currency (``fortnox_Currency.Unit``), and whether
+a document's own ``CurrencyUnit`` is taken, refused or replaced by the register's is
+*unverified*: a rate per 1000 read per one unit would value the document a thousand times too
+high, so the unit sent stays 1."""
 
 STOCK_BALANCE_MAY_BE_A_LIST: Final = True
 """``GET /api/warehouse/status-v1/stockbalance?itemIds=`` answers one ``StockBalance`` object
