@@ -24,8 +24,9 @@ credited invoice's ``Balance`` by its credit
 invoice credited afterwards shows nothing left either way, and no credit is counted twice.
 The paid amount is what the payments brought in, write-offs left out; the paid date is the
 date of the last payment that brought money in or wrote some off and still stands. A reversal
-or a negative correction is no payment, and takes back a payment: the one of its amount made
-last on or before it (else the ones made last, as much as it takes back). So an invoice paid in
+or a negative correction is no payment, and takes back a payment: the one of its amount
+registered last before it (by Fortnox's payment numbers; by date where a number is missing),
+else the ones registered last, as much as it takes back. So an invoice paid in
 full on the 5th whose payment of the 5th is reversed on the 9th is partly paid, dated by the
 payment before; one whose overpayment is paid back keeps the date of the payment that paid it.
 There is none when the payments cancel out (nothing paid and nothing written off, net), as an
@@ -73,6 +74,8 @@ class Payment:
     date: dt.date | None
     written_off: Decimal = ZERO
     """The sum of its ``WriteOffs``: settled, not paid."""
+    number: int | None = None
+    """Fortnox's number of the payment, where it is one: the order payments were registered in."""
 
 
 @dataclass(frozen=True)
@@ -106,27 +109,24 @@ def payment_state(
 def _paid_date(invoice: InvoiceMoney, payments: list[Payment]) -> dt.date | None:
     """The date of the last payment (or write-off) that brought money in and was not taken
     back (see the module's note); Fortnox's ``FinalPayDate`` when none of those is dated."""
-    kept = sorted(
-        (
-            _Standing(payment.date, value)
-            for payment in payments
-            if (value := _settles(payment)) > 0
-        ),
+    standing = sorted(
+        (_Standing(payment.date, _settles(payment), payment.number) for payment in payments),
         key=_Standing.key,
     )
-    takebacks = sorted(
-        (
-            _Standing(payment.date, -value)
-            for payment in payments
-            if (value := _settles(payment)) < 0
-        ),
-        key=_Standing.key,
-    )
-    for takeback in takebacks:
-        order = _nearest_before(kept, takeback.date)
-        exact = next((item for item in order if item.left == takeback.left), None)
-        owed = takeback.left
-        for item in [exact] if exact is not None else order:
+    kept = [item for item in standing if item.left > ZERO]
+    takebacks = [item for item in standing if item.left < ZERO]
+    partial = []
+    for takeback in takebacks:  # first each takeback of a whole payment, that payment
+        whole = next(
+            (i for i in _taken_back_first(kept, takeback) if i.left == -takeback.left), None
+        )
+        if whole is None:
+            partial.append(takeback)
+        else:
+            kept = [item for item in kept if item is not whole]
+    for takeback in partial:  # then the rest, from the payments registered last before it
+        owed = -takeback.left
+        for item in _taken_back_first(kept, takeback):
             taken = min(item.left, owed)
             item.left -= taken
             owed -= taken
@@ -143,22 +143,33 @@ class _Standing:
 
     date: dt.date | None
     left: Decimal
+    number: int | None
 
-    def key(self) -> tuple[bool, dt.date, Decimal]:
-        return (self.date is not None, self.date or dt.date.min, self.left)
+    def key(self) -> tuple[bool, dt.date, int, Decimal]:
+        number = self.number if self.number is not None else -1
+        return (self.date is not None, self.date or dt.date.min, number, self.left)
 
 
 def _settles(payment: Payment) -> Decimal:
     return payment.amount + payment.written_off
 
 
-def _nearest_before(kept: list[_Standing], day: dt.date | None) -> list[_Standing]:
-    """The payments a takeback of ``day`` takes back first: the last made on or before it
-    (undated ones, and all for an undated takeback, counting as before), going back; then those
-    after it, from the first."""
-    before = [item for item in kept if item.date is None or day is None or item.date <= day]
-    after = [item for item in kept if item.date is not None and day is not None and item.date > day]
-    return before[::-1] + after
+def _taken_back_first(kept: list[_Standing], takeback: _Standing) -> list[_Standing]:
+    """The payments ``takeback`` takes back first: those registered before it, the last first
+    (by Fortnox's payment numbers where both have one; else those of an earlier day, then those
+    of its own day, undated ones counting as of its day: a payment registered on the day of a
+    reversal is as likely its correction as the payment it reverses); then those after it,
+    from the first."""
+
+    def rank(item: _Standing) -> int:
+        if item.number is not None and takeback.number is not None:
+            return 0 if item.number < takeback.number else 3
+        if item.date is None or takeback.date is None or item.date == takeback.date:
+            return 2
+        return 1 if item.date < takeback.date else 3
+
+    before = [item for r in (0, 1, 2) for item in reversed(kept) if rank(item) == r]
+    return before + [item for item in kept if rank(item) == 3]
 
 
 def _status(

@@ -47,6 +47,7 @@ from upsales_fortnox.domain.payment_status import (
     payment_state,
     payments_to_read,
 )
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.errors import (
     CODE_NO_ACCESS_TO_SCOPE,
     FortnoxAuthError,
@@ -135,7 +136,10 @@ async def booked_payments(job: InboundJob, invoice: Invoice) -> list[Payment]:
         written_off = sum(
             (payment_amount(whole, currency, row) for row in whole.WriteOffs or ()), ZERO
         )
-        payments.append(Payment(payment_amount(whole, currency), item.PaymentDate, written_off))
+        number = parse_digits(item.Number or "")
+        payments.append(
+            Payment(payment_amount(whole, currency), item.PaymentDate, written_off, number)
+        )
         if item.Number:
             seen.append(item.Number)
     await remember_payments(
