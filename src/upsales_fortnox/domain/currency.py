@@ -19,7 +19,7 @@ rate back to Upsales is kept to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Final
 
 from upsales_fortnox.integrations.fortnox.facts import CURRENCY_RATE_DIGITS, CURRENCY_RATE_PLACES
@@ -55,14 +55,23 @@ def fortnox_rate(upsales_rate: Decimal | None) -> FortnoxRate | None:
     unit of the currency, to :data:`CURRENCY_RATE_DIGITS` significant digits."""
     if upsales_rate is None or upsales_rate <= 0:
         return None
-    return FortnoxRate(significant(ONE / upsales_rate, CURRENCY_RATE_DIGITS))
+    per_one = ONE / upsales_rate
+    sent = significant(per_one, CURRENCY_RATE_DIGITS)
+    if compared_rate(sent, 1) != compared_rate(per_one, 1):
+        # rounded onto a tie of the sixth decimal (10.99154749997 to 10.9915475000): a step
+        # back towards the rate, so it compares as the rate itself and as it was sent before
+        step = Decimal(1).scaleb(sent.adjusted() - CURRENCY_RATE_DIGITS + 1)
+        sent = (sent + step if per_one > sent else sent - step).normalize()
+    return FortnoxRate(sent)
 
 
 def compared_rate(rate: Decimal, unit: Decimal | int | None) -> tuple[Decimal, Decimal]:
     """A document's rate as two of them are compared: to the decimals Fortnox is taken to keep
-    at least (so the rate sent and the rate Fortnox answers are the same), and its unit."""
+    at least (so the rate sent and the rate Fortnox answers are the same), and its unit. Rounded
+    half to even, as rates were sent before they kept their significant digits, so a document
+    sent then is the same document now (1/128 = 0.0078125 was sent as 0.007812)."""
     units = Decimal(unit) if unit is not None and unit > 0 else ONE
-    return rate.quantize(FORTNOX_RATE_PLACES, rounding=ROUND_HALF_UP).normalize(), units
+    return rate.quantize(FORTNOX_RATE_PLACES, rounding=ROUND_HALF_EVEN).normalize(), units
 
 
 HOME_RATE: Final = FortnoxRate(ONE)

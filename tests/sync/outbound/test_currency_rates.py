@@ -112,3 +112,18 @@ def test_a_euro_documents_fingerprint_is_as_before() -> None:
         draft.to_fortnox().model_dump() | {"CurrencyRate": D("11.494253"), "CurrencyUnit": D(1)}
     )
     assert fingerprint_of_fortnox_document(old) == draft.fingerprint()
+
+
+@pytest.mark.parametrize("upsales_rate", ["128", "5.12", "25.6", "640", "0.085253", "0.090979"])
+def test_a_document_sent_before_rates_kept_their_digits_is_the_same_document(
+    upsales_rate: str,
+) -> None:
+    """Rates were sent rounded half to even to six decimals (1/128 as 0.007812): such a
+    document's fingerprint is still the deal's, so an unchanged deal is not sent again (nor
+    refused as changed once booked)."""
+    draft = _draft("KRW", upsales_rate)
+    sent_before = (D(1) / D(upsales_rate)).quantize(CURRENCY_RATE_PLACES)
+    old = Invoice.model_validate(
+        draft.to_fortnox().model_dump() | {"CurrencyRate": sent_before, "CurrencyUnit": D(1)}
+    )
+    assert fingerprint_of_fortnox_document(old) == draft.fingerprint()
