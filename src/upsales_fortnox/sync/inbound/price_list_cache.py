@@ -3,8 +3,9 @@ jobs of a process: a burst of Fortnox article events reads ``GET /priceLists`` o
 per article (Upsales allows 200 requests per 10 s per API key).
 
 The read is reused for :data:`PRICE_LISTS_CACHE_SECONDS`: a price list added (or a default
-changed) in Upsales is seen by the article events that come after that, and until then the
-prices are written as the account's lists were when last read. The expiry is kept short so
+changed, or the installation's Upsales key replaced) in Upsales is seen by the article events
+that come after that, and until then the prices are written as the account's lists were when
+last read. The expiry is kept short so
 that window stays small; it is the one staleness this cache brings.
 """
 
@@ -35,7 +36,9 @@ class PriceListCache:
 
     async def written(self, installation_id: uuid.UUID, upsales: UpsalesPort) -> int | None:
         """:func:`~.currency_prices.price_list_written` of the installation's lists; jobs that
-        need them at once wait for one read. A failed read is not kept (the next job reads)."""
+        need them at once wait for one read. A read Upsales refuses is kept as no price lists
+        (as :func:`~.currency_prices.read_price_lists` reads it); one that fails (the network,
+        a 5xx) is not kept, and the next job reads again."""
         return price_list_written(await self._lists(installation_id, upsales))
 
     async def _lists(self, installation_id: uuid.UUID, upsales: UpsalesPort) -> list[PriceList]:
