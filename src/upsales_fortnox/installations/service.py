@@ -45,6 +45,7 @@ from upsales_fortnox.installations.repository.settings import (
 from upsales_fortnox.installations.versioning import VersionPrecondition
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.repository.connection_health import forget_upsales_key_verdict
+from upsales_fortnox.sync.inbound.deal_retry import retry_jobs_missing_settings
 from upsales_fortnox.sync.inbound.extras_refresh import enqueue_extras_refresh
 from upsales_fortnox.sync.inbound.order_fields_refresh import enqueue_order_fields_refresh
 from upsales_fortnox.sync.inbound.reprice import enqueue_reprice
@@ -278,4 +279,6 @@ async def replace_settings(
     if order_fields:
         # The linked orders get the payment status or document links now asked for.
         await enqueue_order_fields_refresh(session, installation_id, order_fields)
+    # What waited for a setting (a cancellation without lostStage) is synced now.
+    await retry_jobs_missing_settings(session, installation_id)
     return written

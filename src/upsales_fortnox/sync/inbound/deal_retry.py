@@ -8,6 +8,10 @@
 * A won deal whose Fortnox customer is inactive ends ``dead`` with
   ``fortnox_customer_inactive``, naming the customer. When the sync of that customer reads it
   active, the deals naming it go back on the queue.
+* A job that needs a setting not set (a cancellation without ``lostStage``, an import without
+  ``wonStage``) ends ``dead`` with ``settings_incomplete``, naming it. When an admin saves the
+  settings, every such job of the installation goes back on the queue, so the change it
+  carried (a deal to move to lost) is not lost; one still missing a setting dies again at once.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 import logging
 import uuid
 
-from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
+from upsales_fortnox.domain.inbound.users import SettingsIncomplete
 from upsales_fortnox.domain.outbound.decide import CustomerInactive
 from upsales_fortnox.domain.outbound.rows import ProductNotInFortnox
 from upsales_fortnox.jobs import JobOperationError, retry_dead_job
@@ -25,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 #: How the stored error of such a deal starts (``error_text``: ``"<code>: <message>"``).
 MISSING_ARTICLE_PREFIX = f"{ProductNotInFortnox.code}:"
+MISSING_SETTING_PREFIX = f"{SettingsIncomplete.code}:"
 
 
 def inactive_customer_prefix(customer_number: str) -> str:
@@ -52,6 +58,22 @@ async def retry_deals_of_active_customer(
         inactive_customer_prefix(customer_number),
         "waited for their Fortnox customer to be activated",
     )
+
+
+async def retry_jobs_missing_settings(session: DbSession, installation_id: uuid.UUID) -> list[int]:
+    """Requeue, in the caller's transaction (no commit), the installation's jobs that died for
+    a setting not set, newest first (a retry folds an older queued job of its entity into
+    itself); their ids."""
+    job_ids = await dead_job_ids(session, installation_id, MISSING_SETTING_PREFIX)
+    for job_id in reversed(job_ids):
+        await retry_dead_job(session, job_id)
+    if job_ids:
+        logger.info(
+            "retrying %d jobs that waited for a setting",
+            len(job_ids),
+            extra={"installation_id": installation_id},
+        )
+    return job_ids
 
 
 async def _retry_dead_deals(
