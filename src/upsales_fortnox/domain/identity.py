@@ -49,3 +49,17 @@ def normalise_article_number(value: str | None) -> str | None:
         return None
     stripped = value.strip()
     return stripped or None
+
+
+def org_number_variants(value: str | None) -> list[str]:
+    """The ways an organisation number may be written in Upsales, for exact-match lookups:
+    ``NNNNNN-NNNN``, ``NNNNNNNNNN`` and the 12-digit forms with the century (``16`` for
+    organisations; ``19``/``20`` for personal numbers, whose third digit is a month's 0 or 1)."""
+    digits = normalise_org_number(value)
+    if digits is None:
+        return [value.strip()] if value and value.strip() else []
+    centuries = ("16",) if digits[2] >= "2" else ("19", "20")
+    variants = [f"{digits[:6]}-{digits[6:]}", digits]
+    for century in centuries:
+        variants += [f"{century}{digits[:6]}-{digits[6:]}", f"{century}{digits}"]
+    return variants

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from upsales_fortnox.domain.identity import org_number_variants
 from upsales_fortnox.domain.inbound.companies import (
     CompanyIndex,
     MatchedOn,
@@ -15,7 +16,6 @@ from upsales_fortnox.domain.inbound.companies import (
     customer_fingerprint,
     match_company,
     new_company,
-    org_number_variants,
 )
 from upsales_fortnox.domain.inbound.decide_customer import (
     CREATED,
@@ -548,3 +548,13 @@ def test_a_customer_without_a_name_leaves_its_companys_name_as_it_is() -> None:
     event would read as a user's edit and be written to the customer in Fortnox."""
     changes = company_changes(customer(Name=None), company(1, "Fortnox customer 1001"), FIELDS)
     assert "name" not in changes.model_dump(exclude_unset=True)
+
+
+def test_only_a_delivery_address_changes_a_customers_fingerprint() -> None:
+    """A customer without a delivery address keeps the fingerprint its link was saved with
+    before delivery addresses synced; one with a delivery address differs by it."""
+    plain = Customer(CustomerNumber="1", Name="Ek AB")
+    blank = Customer.model_validate({**plain.model_dump(), "DeliveryAddress1": " "})
+    with_delivery = Customer.model_validate({**plain.model_dump(), "DeliveryCity": "Umeå"})
+    assert customer_fingerprint(blank) == customer_fingerprint(plain)
+    assert customer_fingerprint(with_delivery) != customer_fingerprint(plain)

@@ -19,6 +19,16 @@ from typing import Any, Final
 from upsales_fortnox.integrations.upsales.models import Address
 
 SYNCED_ADDRESS_FIELDS: Final = ("address", "zipcode", "city", "country")
+DELIVERY_ADDRESS_TYPE: Final = "Delivery"
+"""The Upsales address that holds the customer's delivery address (Fortnox → Upsales only, as
+the visiting address: the Upsales → Fortnox sync reads the customer's address alone)."""
+DELIVERY_FIELDS: Final = (
+    "DeliveryAddress1",
+    "DeliveryAddress2",
+    "DeliveryZipCode",
+    "DeliveryCity",
+    "DeliveryCountryCode",
+)
 """The address fields a Fortnox customer's address fills."""
 _POSITION_FIELDS: Final = frozenset({"latitude", "longitude"})
 FORTNOX_ADDRESS_TYPES: Final = "fortnox_address_types"
@@ -46,6 +56,27 @@ def address_of(
     if not any((street, zipcode, city, country)):
         return None
     return Address(type=address_type, address=street, zipcode=zipcode, city=city, country=country)
+
+
+def delivery_fields(extra: Mapping[str, Any] | None) -> dict[str, str | None]:
+    """The customer's delivery address fields by their Fortnox names, blanks as None; none at
+    all when it has no delivery address, so a customer without one keeps the fingerprint it had
+    before delivery addresses were synced (its link is not taken as changed in Fortnox)."""
+    fields = {name: _text((extra or {}).get(name)) for name in DELIVERY_FIELDS}
+    return fields if any(fields.values()) else {}
+
+
+def delivery_address(fields: Mapping[str, str | None]) -> Address | None:
+    """The Upsales ``Delivery`` address of :func:`delivery_fields` (its two street lines joined
+    by ", ", as the postal address's are); None when the customer has none."""
+    lines = (fields.get("DeliveryAddress1"), fields.get("DeliveryAddress2"))
+    return address_of(
+        DELIVERY_ADDRESS_TYPE,
+        ", ".join(line for line in lines if line) or None,
+        fields.get("DeliveryZipCode"),
+        fields.get("DeliveryCity"),
+        fields.get("DeliveryCountryCode"),
+    )
 
 
 def merge_addresses(

@@ -14,9 +14,10 @@ Choices:
 * The customer's address (Fortnox's invoice/postal address) goes into the company's invoice
   address where it has one (``Invoice`` or ``Billing``, else ``Mail`` or ``Postal``: the one the
   Upsales → Fortnox sync reads it from), else a new ``Mail`` address; its visiting address is
-  the ``Visit`` address. Other Upsales addresses, those of a type the customer has no address
-  of, and the fields Fortnox has no counterpart of (the region) are kept (:mod:`.addresses`),
-  but an address the company got from the customer is cleared once the customer has none.
+  the ``Visit`` address, its delivery address the ``Delivery`` one. Other Upsales addresses,
+  those of a type the customer has no address of, and the fields Fortnox has no counterpart of
+  (the region) are kept (:mod:`.addresses`), but an address the company got from the customer
+  is cleared once the customer has none.
 * Upsales accounts have no e-mail or VAT field: the e-mail is not synced, the VAT number only
   into an account custom field with alias ``FORTNOX_VAT_NUMBER`` when there is one.
 """
@@ -32,8 +33,11 @@ from upsales_fortnox.core.texts import say
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
 from upsales_fortnox.domain.inbound.addresses import (
+    DELIVERY_ADDRESS_TYPE,
     address_key,
     address_of,
+    delivery_address,
+    delivery_fields,
     merge_addresses,
     types_holding,
 )
@@ -84,6 +88,7 @@ def customer_sync_fields(customer: Customer) -> dict[str, str | None]:
         "Phone1": _text(customer.Phone1),
         "WWW": _extra(customer, "WWW"),
         "VATNumber": _text(customer.VATNumber),
+        **delivery_fields(customer.model_extra),
     }
 
 
@@ -121,6 +126,7 @@ def mapped_addresses(
             fields["VisitingCity"],
             fields["VisitingCountryCode"],
         ),
+        DELIVERY_ADDRESS_TYPE: delivery_address(fields),
     }
 
 
@@ -383,17 +389,3 @@ def match_company(
         linked_company_ids=linked_company_ids,
     )
     return index.match(customer)
-
-
-def org_number_variants(value: str | None) -> list[str]:
-    """The ways an organisation number may be written in Upsales, for exact-match lookups:
-    ``NNNNNN-NNNN``, ``NNNNNNNNNN`` and the 12-digit forms with the century (``16`` for
-    organisations; ``19``/``20`` for personal numbers, whose third digit is a month's 0 or 1)."""
-    digits = normalise_org_number(value)
-    if digits is None:
-        return [value.strip()] if value and value.strip() else []
-    centuries = ("16",) if digits[2] >= "2" else ("19", "20")
-    variants = [f"{digits[:6]}-{digits[6:]}", digits]
-    for century in centuries:
-        variants += [f"{century}{digits[:6]}-{digits[6:]}", f"{century}{digits}"]
-    return variants

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.domain.inbound.companies import org_number_variants
+from upsales_fortnox.domain.identity import org_number_variants
 from upsales_fortnox.domain.inbound.decide_customer import SentFor, decide_customer
 from upsales_fortnox.domain.outbound.company import AccountFieldIds
 from upsales_fortnox.domain.outbound.decide import company_sent_as, is_inactive
