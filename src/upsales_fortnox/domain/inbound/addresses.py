@@ -19,6 +19,7 @@ from typing import Any, Final
 from upsales_fortnox.integrations.upsales.models import Address
 
 SYNCED_ADDRESS_FIELDS: Final = ("address", "zipcode", "city", "country")
+"""The address fields a Fortnox customer's address fills."""
 DELIVERY_ADDRESS_TYPE: Final = "Delivery"
 """The Upsales address that holds the customer's delivery address (Fortnox → Upsales only, as
 the visiting address: the Upsales → Fortnox sync reads the customer's address alone)."""
@@ -29,7 +30,7 @@ DELIVERY_FIELDS: Final = (
     "DeliveryCity",
     "DeliveryCountryCode",
 )
-"""The address fields a Fortnox customer's address fills."""
+"""The Fortnox customer's fields of its delivery address."""
 _POSITION_FIELDS: Final = frozenset({"latitude", "longitude"})
 FORTNOX_ADDRESS_TYPES: Final = "fortnox_address_types"
 """Key of a company link's ``synced_fields`` that is no company field: the Upsales address
