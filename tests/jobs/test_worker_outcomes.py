@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from tests.jobs.support import (
     make_worker,
     set_installation_status,
 )
+from upsales_fortnox.core.logging_setup import JsonFormatter, RedactingContextFilter
 from upsales_fortnox.integrations.errors import (
     PermanentError,
     ReauthorizationRequired,
@@ -340,3 +342,42 @@ async def test_log_lines_carry_installation_and_job_ids(
     assert any(m.startswith(f"job {job_id} started") for m in messages)
     assert any("retrying in" in m and "fortnox_unavailable" in m for m in messages)
     assert {getattr(r, "installation_id", None) for r in job_records} == {str(installation_id)}
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (PermanentError("POST /invoices: HTTP 400", code="fortnox_refused"), "fortnox_refused"),
+        (RetryableError("Fortnox answered 503", code="fortnox_unavailable"), "fortnox_unavailable"),
+        (ReauthorizationRequired("log in again"), "fortnox_reauthorization_required"),
+        (ValueError("token=abcdef1234567890"), "unexpected_error"),
+    ],
+)
+async def test_json_log_lines_of_a_failed_run_carry_its_code_and_no_secret(
+    session_factory: Factory,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    code: str,
+) -> None:
+    """An operator filters the JSON logs by ``code``, as the jobs API groups dead jobs."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+
+    async def handler(ctx: JobContext) -> None:
+        raise error
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    with caplog.at_level(logging.INFO, logger="upsales_fortnox.jobs"):
+        await worker.run_once()
+    redacting, formatter = RedactingContextFilter(), JsonFormatter()
+    lines = []
+    for record in caplog.records:
+        if getattr(record, "job_id", None) == job_id and record.levelno >= logging.WARNING:
+            redacting.filter(record)
+            lines.append(json.loads(formatter.format(record)))
+    assert lines, "the failure is logged"
+    for line in lines:
+        assert line["code"] == code
+        assert (line["installation_id"], line["job_id"]) == (str(installation_id), str(job_id))
+        assert "abcdef1234567890" not in json.dumps(line)

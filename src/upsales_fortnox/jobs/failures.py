@@ -42,6 +42,16 @@ class Failure:
     """``REAUTHORIZE``: the stored Fortnox tokens that were refused, when known (see
     :attr:`~upsales_fortnox.integrations.errors.ReauthorizationRequired.refused_tokens`)."""
 
+    @property
+    def code(self) -> str:
+        """The stable code of :attr:`reason`, as log lines carry it."""
+        return reason_code(self.reason)
+
+
+def reason_code(reason: str) -> str:
+    """The code of a stored error ``"<code>: <message>"``."""
+    return reason.split(":", 1)[0]
+
 
 def redact(text: str) -> str:
     """What the logs redact (anything shaped like a credential, every registered secret), and

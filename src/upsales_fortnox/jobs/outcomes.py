@@ -15,7 +15,7 @@ from typing import Any
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.jobs.backoff import retry_delay_seconds
-from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text
+from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text, reason_code
 from upsales_fortnox.jobs.results import JsonObject
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, RunningJob
 from upsales_fortnox.jobs.store.job_store import CompletionWrite, JobStore
@@ -108,7 +108,11 @@ class OutcomeRecorder:
             logger.warning(
                 "job dead: %s",
                 reason,
-                extra={"installation_id": str(installation_id), "job_id": due.job_id},
+                extra={
+                    "installation_id": str(installation_id),
+                    "job_id": due.job_id,
+                    "code": reason_code(reason),
+                },
             )
         return buried
 
@@ -184,7 +188,7 @@ class OutcomeRecorder:
         result = finished.result
         if finished.problem is not None:
             reason = error_text("invalid_job_result", finished.problem)
-            logger.error("job dead: %s", reason, extra=log_extra)
+            logger.error("job dead: %s", reason, extra={**log_extra, "code": reason_code(reason)})
             return await self._store.bury(job, reason), None
         try:
             try:
@@ -210,6 +214,7 @@ class OutcomeRecorder:
         self, job: RunningJob, error: BaseException, log_extra: dict[str, Any]
     ) -> bool:
         failure = classify_failure(error)
+        log_extra = {**log_extra, "code": failure.code}
         trace = None if isinstance(error, SyncError) else error  # unexpected: log the traceback
         if failure.kind is FailureKind.REAUTHORIZE:
             logger.warning("job parked until re-login: %s", failure.reason, extra=log_extra)

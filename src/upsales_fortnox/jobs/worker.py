@@ -342,7 +342,7 @@ class Worker:
                 "unknown_job_kind", f"no handler is registered for job kind {job.kind!r}"
             )
             await self._store.bury(job, reason)
-            logger.error("job dead: %s", reason, extra=log_extra)
+            logger.error("job dead: %s", reason, extra={**log_extra, "code": "unknown_job_kind"})
             return None
         context = JobContext(
             job_id=job.job_id,
