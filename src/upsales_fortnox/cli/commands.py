@@ -15,6 +15,7 @@ import uvicorn
 from upsales_fortnox import __version__
 from upsales_fortnox.cli.errors import StartRefused, report_and_exit
 from upsales_fortnox.cli.installation_commands import installations_cli
+from upsales_fortnox.cli.job_commands import jobs_cli
 from upsales_fortnox.cli.reconciliation_commands import reconciliation_command
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import (
@@ -35,6 +36,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(installations_cli, name="installations")
+cli.add_typer(jobs_cli, name="jobs")
 cli.command("reconciliation")(reconciliation_command)
 _options = {"debug": False}
 

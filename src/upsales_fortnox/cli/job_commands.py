@@ -1,0 +1,145 @@
+"""``upsales-fortnox jobs``: find failed sync jobs and retry them from the command line.
+
+The same operations as ``GET /api/jobs``, ``POST /api/jobs/{id}/retry`` and
+``POST /api/jobs/retry-dead``, on the database DATABASE_URL names (a worker then runs what is
+queued). Errors are shown as the jobs API shows them: redacted, their stable code first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+import typer
+
+from upsales_fortnox.core import event_loop
+from upsales_fortnox.core.config import load_settings
+from upsales_fortnox.core.db.session import DbSession
+from upsales_fortnox.jobs import retry_dead_job
+from upsales_fortnox.jobs.errors import JobOperationError
+from upsales_fortnox.jobs.schemas import JobSummary
+from upsales_fortnox.jobs.store.job_queries import find_jobs
+from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, retry_dead_jobs
+from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs
+from upsales_fortnox.services import build_services
+from upsales_fortnox.vocabulary import JobStatus
+
+jobs_cli = typer.Typer(
+    no_args_is_help=True, help="Find failed sync jobs and retry them.", rich_markup_mode=None
+)
+T = TypeVar("T")
+_STATUS = typer.Option(None, "--status", help="queued, running, done, dead.")
+
+
+class JobRefused(Exception):
+    """A job action the service refuses; printed as ``code: message``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _installation(text: str | None) -> uuid.UUID | None:
+    if text is None:
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an installation id") from None
+
+
+def _in_session(work: Callable[[DbSession], Awaitable[T]]) -> T:
+    settings = load_settings()
+
+    async def run() -> T:
+        services = build_services(settings)
+        try:
+            async with services.session_factory() as session:
+                return await work(session)
+        finally:
+            await services.aclose()
+
+    return event_loop.run(run())
+
+
+def _line(job: JobSummary) -> str:
+    return "\t".join(
+        [
+            str(job.id),
+            str(job.installation_id),
+            job.kind,
+            job.entity_id or "",
+            job.status,
+            f"{job.attempt_count}/{job.max_attempts}",
+            job.last_error or "",
+        ]
+    )
+
+
+@jobs_cli.command("list")
+def list_command(
+    installation: str | None = typer.Option(None, "--installation", help="Installation id."),
+    status: JobStatus | None = _STATUS,
+    kind: str | None = typer.Option(None, "--kind", help="Job kind, e.g. upsales.order."),
+    limit: int = typer.Option(50, "--limit", min=1, max=1000, help="At most this many."),
+) -> None:
+    """Newest first, one line a job: id, installation, kind, entity, status, attempts, error."""
+    installation_id = _installation(installation)
+
+    async def read(session: DbSession) -> list[JobSummary]:
+        rows = await find_jobs(
+            session,
+            installation_id=installation_id,
+            status=status,
+            kind=kind,
+            entity_id=None,
+            before_id=None,
+            limit=limit,
+        )
+        return [JobSummary.from_row(row) for row in rows]
+
+    for job in _in_session(read):
+        typer.echo(_line(job))
+
+
+@jobs_cli.command("retry")
+def retry_command(job_id: int = typer.Argument(..., metavar="JOB_ID", min=1)) -> None:
+    """Queue a dead job again (attempts reset, due now); prints the job now queued."""
+
+    async def retry(session: DbSession) -> JobSummary:
+        try:
+            job = await retry_dead_job(session, job_id)
+        except JobOperationError as refused:
+            raise JobRefused(refused.code, str(refused)) from None
+        await session.commit()
+        return JobSummary.from_row(job)
+
+    typer.echo(_line(_in_session(retry)))
+
+
+@jobs_cli.command("retry-dead")
+def retry_dead_command(
+    installation: str | None = typer.Option(None, "--installation", help="Installation id."),
+    kind: str | None = typer.Option(None, "--kind", help="Job kind, e.g. upsales.order."),
+    reason: str | None = typer.Option(None, "--reason", help="Error code, e.g. fortnox_refused."),
+    run: bool = typer.Option(False, "--run", help="Requeue them (without it: only count)."),
+) -> None:
+    """Count the dead jobs the filter picks; with --run, queue them again (oldest first, at
+    most 1000 a run)."""
+    selection = DeadJobFilter(
+        installation_id=_installation(installation), kind=kind, reason_code=reason
+    )
+
+    async def act(session: DbSession) -> str:
+        if not run:
+            matched = await count_dead_jobs(session, selection)
+            return f"{matched} dead job(s) match; --run queues them again"
+        result = await retry_dead_jobs(session, selection, limit=MAX_BULK_RETRY)
+        await session.commit()
+        left = result.matched - len(result.retried_job_ids)
+        ids = " ".join(str(i) for i in result.retried_job_ids)
+        return f"{len(result.retried_job_ids)} queued again ({left} remaining): {ids}".rstrip()
+
+    typer.echo(_in_session(act))

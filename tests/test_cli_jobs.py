@@ -1,0 +1,106 @@
+"""``upsales-fortnox jobs``: an operator with a shell finds dead jobs, their code and reason,
+and retries one, or those of an installation, as the jobs API does."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from tests.database import create_schema
+from tests.jobs.support import FakeClock, add_installation, add_job
+from upsales_fortnox.cli.commands import cli
+from upsales_fortnox.cli.errors import describe
+from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
+
+KEY = "upsaleskey0123456789abcdef"
+REFUSED = "fortnox_refused: POST /invoices: HTTP 400: Kunde inte hitta artikel (KONS-1)"
+UNAUTHORIZED = f"upsales_unauthorized: GET /orders/1?token={KEY} answered 401"
+
+
+async def _dead_jobs(url: str) -> tuple[uuid.UUID, uuid.UUID, list[int]]:
+    await create_schema(url)
+    engine = create_engine(url)
+    factory = create_session_factory(engine)
+    clock = FakeClock()
+    try:
+        ours = await add_installation(factory, name="Ours AB")
+        theirs = await add_installation(factory, name="Theirs AB")
+        ids = [
+            await add_job(factory, ours, clock, kind="upsales.order", entity_id="1"),
+            await add_job(factory, ours, clock, kind="upsales.order", entity_id="2"),
+            await add_job(factory, theirs, clock, kind="upsales.order", entity_id="1"),
+        ]
+        async with factory() as session:
+            for job_id, error in zip(ids, [REFUSED, UNAUTHORIZED, REFUSED], strict=True):
+                await session.execute(
+                    update(SyncJob)
+                    .where(SyncJob.id == job_id)
+                    .values(status=JobStatus.DEAD, attempts=1, last_error=error)
+                )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return ours, theirs, ids
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return {"DATABASE_URL": url}
+
+
+def test_dead_jobs_are_listed_with_their_code_and_retried_one_or_by_installation(
+    env: dict[str, str],
+) -> None:
+    ours, theirs, (refused, unauthorized, other) = asyncio.run(_dead_jobs(env["DATABASE_URL"]))
+    runner = CliRunner()
+
+    listed = runner.invoke(cli, ["jobs", "list", "--status", "dead", "--installation", str(ours)])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert [line.split("\t")[0] for line in lines] == [str(unauthorized), str(refused)]
+    assert "\tdead\t1/8\tfortnox_refused: POST /invoices: HTTP 400" in lines[1]
+    assert "upsales_unauthorized: " in lines[0]
+    assert KEY not in listed.output
+
+    counted = runner.invoke(cli, ["jobs", "retry-dead", "--installation", str(ours)])
+    assert counted.exit_code == 0, counted.output
+    assert counted.output.startswith("2 dead job(s) match")
+
+    one = runner.invoke(cli, ["jobs", "retry", str(refused)])
+    assert one.exit_code == 0, one.output
+    assert one.output.startswith(f"{refused}\t{ours}\tupsales.order\t1\tqueued\t0/8")
+    again = runner.invoke(cli, ["jobs", "retry", str(refused)])
+    assert again.exception is not None
+    line, code = describe(again.exception, None)  # what main() prints, and its exit code
+    assert (line, code) == (
+        f"job_not_dead: job {refused} is queued; only a dead job can be retried",
+        1,
+    )
+
+    rest = runner.invoke(
+        cli, ["jobs", "retry-dead", "--installation", str(ours), "--reason", "upsales_unauthorized"]
+    )
+    assert rest.output.startswith("1 dead job(s) match")
+    run = runner.invoke(cli, ["jobs", "retry-dead", "--installation", str(ours), "--run"])
+    assert run.exit_code == 0, run.output
+    assert run.output.strip() == f"1 queued again (0 remaining): {unauthorized}"
+
+    left = runner.invoke(cli, ["jobs", "list", "--status", "dead"])
+    assert [line.split("\t")[:2] for line in left.output.splitlines()] == [
+        [str(other), str(theirs)]
+    ]
+
+
+def test_a_bad_installation_id_is_a_usage_error(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["jobs", "list", "--installation", "nope"])
+    assert result.exception is not None
+    assert describe(result.exception, None)[1] == 2
