@@ -12,6 +12,7 @@ from upsales_fortnox.domain.inbound.companies import (
     CompanyIndex,
     MatchedOn,
     MatchKind,
+    changed_beside_write,
     company_changes,
     customer_fingerprint,
     match_company,
@@ -558,3 +559,15 @@ def test_only_a_delivery_address_changes_a_customers_fingerprint() -> None:
     with_delivery = Customer.model_validate({**plain.model_dump(), "DeliveryCity": "Umeå"})
     assert customer_fingerprint(blank) == customer_fingerprint(plain)
     assert customer_fingerprint(with_delivery) != customer_fingerprint(plain)
+
+
+def test_a_delivery_address_added_or_cleared_beside_our_write_is_a_change() -> None:
+    """The delivery fields are there only while the customer has a delivery address: one added
+    or cleared in Fortnox between our read and our write is someone's change, not our echo."""
+    written = Customer(Name="Nordisk Verkstad AB")
+    without = customer()
+    with_delivery = customer(DeliveryAddress1="Lagergatan 3", DeliveryCity="Borås")
+    assert changed_beside_write(without, written, with_delivery)
+    assert changed_beside_write(with_delivery, written, without)
+    assert not changed_beside_write(with_delivery, written, with_delivery)
+    assert not changed_beside_write(without, written, customer(Name="Nytt Namn AB"))

@@ -102,7 +102,8 @@ def changed_beside_write(before: Customer, written: Customer, after: Customer) -
     changed the customer meanwhile, and its fingerprint is no echo of ours."""
     sent = written.model_fields_set
     was, now = customer_sync_fields(before), customer_sync_fields(after)
-    return any(now[name] != was[name] for name in was if name not in sent)
+    # (the delivery fields are there only while the customer has a delivery address)
+    return any(now.get(name) != was.get(name) for name in (was.keys() | now.keys()) - sent)
 
 
 # --- mapping ----------------------------------------------------------------------------------
