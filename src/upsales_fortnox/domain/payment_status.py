@@ -116,17 +116,16 @@ def _paid_date(invoice: InvoiceMoney, payments: list[Payment]) -> dt.date | None
     kept = [item for item in standing if item.left > ZERO]
     takebacks = [item for item in standing if item.left < ZERO]
     partial = []
-    for takeback in takebacks:  # first each takeback of a whole payment, that payment
-        whole = next(
-            (i for i in _taken_back_first(kept, takeback) if i.left == -takeback.left), None
-        )
+    for takeback in takebacks:  # first each takeback of a whole payment made before it
+        owed = -takeback.left
+        whole = next((item for item in _before(kept, takeback) if item.left == owed), None)
         if whole is None:
             partial.append(takeback)
         else:
             kept = [item for item in kept if item is not whole]
-    for takeback in partial:  # then the rest, from the payments registered last before it
+    for takeback in partial:  # then the rest: from those made last before it, then after it
         owed = -takeback.left
-        for item in _taken_back_first(kept, takeback):
+        for item in [*_before(kept, takeback), *_after(kept, takeback)]:
             taken = min(item.left, owed)
             item.left -= taken
             owed -= taken
@@ -154,22 +153,32 @@ def _settles(payment: Payment) -> Decimal:
     return payment.amount + payment.written_off
 
 
-def _taken_back_first(kept: list[_Standing], takeback: _Standing) -> list[_Standing]:
-    """The payments ``takeback`` takes back first: those registered before it, the last first
-    (by Fortnox's payment numbers where both have one; else those of an earlier day, then those
-    of its own day, undated ones counting as of its day: a payment registered on the day of a
-    reversal is as likely its correction as the payment it reverses); then those after it,
-    from the first."""
+def _rank(item: _Standing, takeback: _Standing) -> int:
+    """Where ``item`` was registered against ``takeback``: 0 before it by Fortnox's payment
+    numbers (where both have one), else 1 on an earlier day, 2 on its own day or undated (a
+    payment registered on the day of a reversal is as likely its correction as the payment it
+    reverses), 3 after it."""
+    if item.number is not None and takeback.number is not None:
+        return 0 if item.number < takeback.number else 3
+    if item.date is None or takeback.date is None or item.date == takeback.date:
+        return 2
+    return 1 if item.date < takeback.date else 3
 
-    def rank(item: _Standing) -> int:
-        if item.number is not None and takeback.number is not None:
-            return 0 if item.number < takeback.number else 3
-        if item.date is None or takeback.date is None or item.date == takeback.date:
-            return 2
-        return 1 if item.date < takeback.date else 3
 
-    before = [item for r in (0, 1, 2) for item in reversed(kept) if rank(item) == r]
-    return before + [item for item in kept if rank(item) == 3]
+def _before(kept: list[_Standing], takeback: _Standing) -> list[_Standing]:
+    """The payments registered before ``takeback``, the last registered first."""
+    numbered = sorted(
+        (item for item in kept if _rank(item, takeback) == 0),
+        key=lambda item: item.number or 0,
+        reverse=True,
+    )
+    dated = [item for r in (1, 2) for item in reversed(kept) if _rank(item, takeback) == r]
+    return numbered + dated
+
+
+def _after(kept: list[_Standing], takeback: _Standing) -> list[_Standing]:
+    """The payments registered after ``takeback``, the first first."""
+    return [item for item in kept if _rank(item, takeback) == 3]
 
 
 def _status(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from upsales_fortnox.domain.payment_status import (
@@ -306,3 +306,47 @@ def test_a_mistaken_payment_reversed_the_same_day_leaves_the_earlier_date() -> N
     for listed in (payments, payments[::-1]):
         state = payment_state(invoice, listed, today=TODAY)
         assert (state.status, state.paid_date) == (PaymentStatus.PAID, paid)
+
+
+signed = st.one_of(amounts, amounts.map(lambda a: -a))
+registered = st.lists(st.tuples(signed, st.integers(min_value=0, max_value=3)), max_size=8)
+
+
+def _numbered(steps: list[tuple[Decimal, int]], start: dt.date) -> list[Payment]:
+    """Payments numbered in the order they were registered, each some days after the last."""
+    day, listed = start, []
+    for number, (amount, days_later) in enumerate(steps, start=1):
+        day += dt.timedelta(days=days_later)
+        listed.append(Payment(amount, day, number=number))
+    return listed
+
+
+@settings(max_examples=1000)
+@given(invoices, registered, amounts, st.integers(min_value=0, max_value=3))
+def test_a_payment_and_its_reversal_registered_later_change_no_date(
+    invoice: InvoiceMoney, steps: list[tuple[Decimal, int]], amount: Decimal, days_later: int
+) -> None:
+    """Payments, reversals and part reversals registered one after another: a payment
+    registered after them and reversed at once leaves the date as it was."""
+    paid = _numbered(steps, dt.date(2026, 11, 1))
+    last = paid[-1].date if paid else dt.date(2026, 11, 1)
+    assert last is not None
+    day = last + dt.timedelta(days=days_later)
+    pair = [
+        Payment(amount, day, number=len(paid) + 1),
+        Payment(-amount, day, number=len(paid) + 2),
+    ]
+    before = payment_state(invoice, paid, today=TODAY)
+    assert payment_state(invoice, [*paid, *pair], today=TODAY).paid_date == before.paid_date
+
+
+def test_a_reversal_takes_back_the_payment_registered_last_before_it() -> None:
+    """By Fortnox's payment numbers, not by the dates a bookkeeper gave the payments: a
+    payment registered later with an earlier date is the one a later reversal takes back."""
+    invoice = InvoiceMoney(total=Decimal("1000.00"), due_date=dt.date(2026, 12, 31))
+    payments = [
+        Payment(Decimal("100.00"), dt.date(2026, 11, 5), number=1),
+        Payment(Decimal("100.00"), dt.date(2026, 11, 3), number=2),
+        Payment(Decimal("-100.00"), dt.date(2026, 11, 6), number=3),
+    ]
+    assert payment_state(invoice, payments, today=TODAY).paid_date == dt.date(2026, 11, 5)
