@@ -63,17 +63,22 @@ async def retry_deals_of_active_customer(
 async def retry_jobs_missing_settings(session: DbSession, installation_id: uuid.UUID) -> list[int]:
     """Requeue, in the caller's transaction (no commit), the installation's jobs that died for
     a setting not set, newest first (a retry folds an older queued job of its entity into
-    itself); their ids."""
-    job_ids = await dead_job_ids(session, installation_id, MISSING_SETTING_PREFIX)
-    for job_id in reversed(job_ids):
-        await retry_dead_job(session, job_id)
-    if job_ids:
+    itself); their ids. One retried meanwhile by someone else is passed over (refused before
+    anything is written), so the settings are saved all the same."""
+    retried = []
+    for job_id in reversed(await dead_job_ids(session, installation_id, MISSING_SETTING_PREFIX)):
+        try:
+            await retry_dead_job(session, job_id)
+        except JobOperationError:
+            continue
+        retried.append(job_id)
+    if retried:
         logger.info(
             "retrying %d jobs that waited for a setting",
-            len(job_ids),
+            len(retried),
             extra={"installation_id": installation_id},
         )
-    return job_ids
+    return retried
 
 
 async def _retry_dead_deals(
