@@ -22,6 +22,8 @@ from upsales_fortnox.vocabulary import JobStatus
 KEY = "upsaleskey0123456789abcdef"
 REFUSED = "fortnox_refused: POST /invoices: HTTP 400: Kunde inte hitta artikel (KONS-1)"
 UNAUTHORIZED = f"upsales_unauthorized: GET /orders/1?token={KEY} answered 401"
+MULTILINE = "fortnox_refused: POST /invoices: HTTP 400:\n\tKunde inte hitta artikel (KONS-1)"
+"""An error whose text breaks lines (as an API's message may): still one line a job."""
 
 
 async def _dead_jobs(url: str) -> tuple[uuid.UUID, uuid.UUID, list[int]]:
@@ -38,7 +40,7 @@ async def _dead_jobs(url: str) -> tuple[uuid.UUID, uuid.UUID, list[int]]:
             await add_job(factory, theirs, clock, kind="upsales.order", entity_id="1"),
         ]
         async with factory() as session:
-            for job_id, error in zip(ids, [REFUSED, UNAUTHORIZED, REFUSED], strict=True):
+            for job_id, error in zip(ids, [REFUSED, UNAUTHORIZED, MULTILINE], strict=True):
                 await session.execute(
                     update(SyncJob)
                     .where(SyncJob.id == job_id)
@@ -98,6 +100,9 @@ def test_dead_jobs_are_listed_with_their_code_and_retried_one_or_by_installation
     assert [line.split("\t")[:2] for line in left.output.splitlines()] == [
         [str(other), str(theirs)]
     ]
+    assert left.output.rstrip("\n").split("\t")[-1] == (
+        "fortnox_refused: POST /invoices: HTTP 400: Kunde inte hitta artikel (KONS-1)"
+    )
 
 
 def test_a_bad_installation_id_is_a_usage_error(env: dict[str, str]) -> None:

@@ -73,7 +73,7 @@ def _line(job: JobSummary) -> str:
             job.entity_id or "",
             job.status,
             f"{job.attempt_count}/{job.max_attempts}",
-            job.last_error or "",
+            " ".join((job.last_error or "").split()),  # one line a job, whatever the error
         ]
     )
 
