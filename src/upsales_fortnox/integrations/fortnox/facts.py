@@ -332,8 +332,8 @@ is sent with :data:`CURRENCY_RATE_DIGITS` significant digits, and compared (the 
 a document) at these decimals only, so a rate Fortnox answers rounded to six decimals, or as a
 float, is the one sent (:mod:`upsales_fortnox.domain.currency`). How Fortnox would round an exact
 tie is *unverified* as well: compared half to even, as rates were sent before, a rate such as
-1/128 = 0.0078125 that Fortnox rounded half up (0.007813) would read as changed there once, and
-the order take Fortnox's rate."""
+1/128 = 0.0078125 that Fortnox rounded half up (0.007813) would read as a document changed
+there."""
 
 CURRENCY_RATE_DIGITS: Final = 12
 """Significant digits of the ``CurrencyRate`` sent, per one unit of the currency
