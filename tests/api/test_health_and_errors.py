@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import httpx
 
 from upsales_fortnox.core.config import Settings
@@ -14,11 +17,17 @@ async def test_healthz_and_readyz(api_client: httpx.AsyncClient) -> None:
     assert (await api_client.get("/readyz")).json() == {"status": "ok"}
 
 
-async def test_readyz_reports_an_unreachable_database() -> None:
+@asynccontextmanager
+async def _client_of_an_unreachable_database() -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/unreachable")
     app = create_app(services=build_services(settings))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        yield client
+
+
+async def test_readyz_reports_an_unreachable_database() -> None:
+    async with _client_of_an_unreachable_database() as client:
         assert (await client.get("/healthz")).status_code == 200
         response = await client.get("/readyz")
     assert response.status_code == 503
@@ -54,10 +63,7 @@ async def test_probes_answer_head_like_get_without_a_body(api_client: httpx.Asyn
 
 
 async def test_readyz_answers_head_with_503_when_the_database_is_unreachable() -> None:
-    settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/unreachable")
-    app = create_app(services=build_services(settings))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+    async with _client_of_an_unreachable_database() as client:
         assert (await client.head("/healthz")).status_code == 200
         response = await client.head("/readyz")
     assert response.status_code == 503

@@ -105,6 +105,14 @@ async def sync_order(harness: SyncHarness, order_id: int) -> SyncJob:
     return await job(harness, job_id)
 
 
+async def won_and_invoiced(harness: SyncHarness, order_id: int) -> str:
+    """The deal won and synced; the number of the Fortnox invoice it became."""
+    win(harness, order_id)
+    sent = await sync_order(harness, order_id)
+    assert sent.status == JobStatus.DONE, sent.last_error
+    return str((sent.result or {})["fortnox_invoice"])
+
+
 async def sync_company(harness: SyncHarness, company_id: int) -> SyncJob:
     job_id = await queue(harness, "upsales.company", company_id)
     await run_now(harness)

@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, fortnox_call
-from tests.e2e.outbound_support import edit, sync_order, win
+from tests.e2e.outbound_support import edit, sync_order, won_and_invoiced
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.sync.order_answers import order_status
 from upsales_fortnox.vocabulary import JobStatus
@@ -24,10 +24,7 @@ async def test_a_locked_invoice_credited_afterwards_shows_the_deal_cancelled(
 ) -> None:
     harness = linked
     order_id = harness.demo.opportunity_id
-    win(harness, order_id)
-    sent = await sync_order(harness, order_id)
-    assert sent.status == JobStatus.DONE, sent.last_error
-    number = str((sent.result or {})["fortnox_invoice"])
+    number = await won_and_invoiced(harness, order_id)
     await fortnox_call(harness, "PUT", f"/invoices/{number}/bookkeep")
     deal = harness.upsales_entity("orders", order_id)
     assert deal is not None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, jobs_of
-from tests.e2e.outbound_support import sync_order, win
+from tests.e2e.outbound_support import won_and_invoiced
 from tests.e2e.test_order_fields_turned_on import turn_on
 from tests.e2e.test_rewon_deal import _status
 from upsales_fortnox.core.texts import say
@@ -19,10 +19,7 @@ async def test_a_cancellation_seen_without_a_lost_stage_moves_the_deal_once_it_i
 ) -> None:
     harness = linked
     order_id = harness.demo.opportunity_id
-    win(harness, order_id)
-    sent = await sync_order(harness, order_id)
-    assert sent.status == JobStatus.DONE, sent.last_error
-    number = str((sent.result or {})["fortnox_invoice"])
+    number = await won_and_invoiced(harness, order_id)
     await harness.update_settings(lost_stage=None)
     orders_before = len(harness.upsales_entities("orders"))
 

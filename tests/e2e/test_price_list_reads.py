@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import job, queue, run_now
+from tests.e2e.test_upsales_price_lists import partner_prices
 from upsales_fortnox.jobs import HandlerRegistry
 from upsales_fortnox.jobs.worker import Worker
 from upsales_fortnox.sync.inbound.fortnox_jobs import register_inbound_handlers
@@ -52,22 +53,7 @@ async def test_a_burst_of_article_events_reads_the_price_lists_once(
 
     assert calls[READ] == 1  # three article events, one read
 
-    upsales, customer_id = harness.upsales, harness.demo.customer_id
-    partner = int(upsales.create_entity(customer_id, "priceLists", {"name": "Partner"})["id"])
-    product_id = harness.demo.product_ids_by_article_no["KONS-1"]
-    upsales.update_entity(
-        customer_id,
-        "products",
-        product_id,
-        {
-            "currencies": [
-                {"currency": "EUR", "price": 100, "priceListId": harness.demo.price_list_id},
-                {"currency": "EUR", "price": 80, "priceListId": partner},
-            ]
-        },
-        fire_hooks=False,
-        use_price_lists=True,
-    )
+    partner, product_id = partner_prices(harness, {"EUR": (100, 80)})
     now[0] += PRICE_LISTS_CACHE_SECONDS + 1
 
     await _sync_articles(harness, "KONS-1")

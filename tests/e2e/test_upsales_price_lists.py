@@ -19,6 +19,29 @@ def _prices(product: dict[str, Any]) -> set[tuple[Any, str, Decimal]]:
     return {(e["priceListId"], e["currency"], D(str(e["price"]))) for e in product["currencies"]}
 
 
+def partner_prices(harness: SyncHarness, prices: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    """A Partner price list beside the standard one, and KONS-1's prices in both (currency:
+    standard, partner), written in Upsales; the Partner list's id and the product's."""
+    upsales, customer_id = harness.upsales, harness.demo.customer_id
+    partner = int(upsales.create_entity(customer_id, "priceLists", {"name": "Partner"})["id"])
+    product_id = harness.demo.product_ids_by_article_no["KONS-1"]
+    currencies = [
+        {"currency": currency, "price": price, "priceListId": list_id}
+        for list_id, index in ((harness.demo.price_list_id, 0), (partner, 1))
+        for currency, pair in prices.items()
+        for price in (pair[index],)
+    ]
+    upsales.update_entity(
+        customer_id,
+        "products",
+        product_id,
+        {"currencies": currencies},
+        fire_hooks=False,
+        use_price_lists=True,
+    )
+    return partner, product_id
+
+
 async def _sync(harness: SyncHarness) -> dict[str, Any]:
     job_id = await queue(harness, "fortnox.article", "KONS-1")
     await run_now(harness)
@@ -46,23 +69,7 @@ async def test_a_partner_price_lists_prices_survive_the_currency_prices(
         customer_id
     ).plain_price_writes_keep_other_lists = plain_writes_keep_other_lists
     standard = harness.demo.price_list_id
-    partner = int(upsales.create_entity(customer_id, "priceLists", {"name": "Partner"})["id"])
-    product_id = harness.demo.product_ids_by_article_no["KONS-1"]
-    upsales.update_entity(
-        customer_id,
-        "products",
-        product_id,
-        {
-            "currencies": [
-                {"currency": "SEK", "price": 1250, "priceListId": standard},
-                {"currency": "EUR", "price": 100, "priceListId": standard},
-                {"currency": "SEK", "price": 900, "priceListId": partner},
-                {"currency": "EUR", "price": 80, "priceListId": partner},
-            ]
-        },
-        fire_hooks=False,
-        use_price_lists=True,
-    )
+    partner, product_id = partner_prices(harness, {"SEK": (1250, 900), "EUR": (100, 80)})
 
     result = await _sync(harness)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -277,35 +278,36 @@ def test_a_paid_invoice_credited_afterwards_leaves_nothing_to_pay() -> None:
     assert state.balance == Decimal("-500.00")  # paid beyond the total, credit or not
 
 
-def test_a_payment_registered_again_on_the_day_of_its_reversal_dates_the_invoice() -> None:
-    """Paid on the 5th, reversed and registered again on the 9th: the reversal takes back the
-    payment of the 5th, not the one registered after it, in whatever order they are listed."""
-    invoice = InvoiceMoney(total=Decimal("1000.00"), due_date=dt.date(2026, 12, 31))
-    paid, again = dt.date(2026, 11, 5), dt.date(2026, 11, 9)
-    numbered = [
-        Payment(Decimal("1000.00"), paid, number=1),
-        Payment(Decimal("-1000.00"), again, number=2),
-        Payment(Decimal("1000.00"), again, number=3),
-    ]
-    unnumbered = [Payment(p.amount, p.date) for p in numbered]
-    for payments in (numbered, numbered[::-1], unnumbered, unnumbered[::-1]):
-        state = payment_state(invoice, payments, today=TODAY)
-        assert (state.status, state.paid_date) == (PaymentStatus.PAID, again)
+PAID, AGAIN = dt.date(2026, 11, 5), dt.date(2026, 11, 9)
+REGISTERED_AGAIN = [  # paid on the 5th, reversed and registered again on the 9th
+    Payment(Decimal("1000.00"), PAID, number=1),
+    Payment(Decimal("-1000.00"), AGAIN, number=2),
+    Payment(Decimal("1000.00"), AGAIN, number=3),
+]
+MISTAKE_REVERSED = [  # paid on the 5th, by mistake again on the 9th, and that reversed
+    Payment(Decimal("1000.00"), PAID, number=7),
+    Payment(Decimal("1000.00"), AGAIN, number=8),
+    Payment(Decimal("-1000.00"), AGAIN, number=9),
+]
 
 
-def test_a_mistaken_payment_reversed_the_same_day_leaves_the_earlier_date() -> None:
-    """Paid on the 5th, then by mistake again on the 9th and that reversed on the 9th: Fortnox's
-    payment numbers say which one the reversal takes back."""
+@pytest.mark.parametrize(
+    ("payments", "paid_date"),
+    [
+        (REGISTERED_AGAIN, AGAIN),
+        (REGISTERED_AGAIN[::-1], AGAIN),
+        ([Payment(p.amount, p.date) for p in REGISTERED_AGAIN], AGAIN),  # no numbers: by day
+        ([Payment(p.amount, p.date) for p in REGISTERED_AGAIN][::-1], AGAIN),
+        (MISTAKE_REVERSED, PAID),  # the numbers say which one the reversal takes back
+        (MISTAKE_REVERSED[::-1], PAID),
+    ],
+)
+def test_a_reversal_on_the_day_of_another_payment_takes_back_the_right_one(
+    payments: list[Payment], paid_date: dt.date
+) -> None:
     invoice = InvoiceMoney(total=Decimal("1000.00"), due_date=dt.date(2026, 12, 31))
-    paid, mistake = dt.date(2026, 11, 5), dt.date(2026, 11, 9)
-    payments = [
-        Payment(Decimal("1000.00"), paid, number=7),
-        Payment(Decimal("1000.00"), mistake, number=8),
-        Payment(Decimal("-1000.00"), mistake, number=9),
-    ]
-    for listed in (payments, payments[::-1]):
-        state = payment_state(invoice, listed, today=TODAY)
-        assert (state.status, state.paid_date) == (PaymentStatus.PAID, paid)
+    state = payment_state(invoice, payments, today=TODAY)
+    assert (state.status, state.paid_date) == (PaymentStatus.PAID, paid_date)
 
 
 signed = st.one_of(amounts, amounts.map(lambda a: -a))
