@@ -198,16 +198,7 @@ async def test_a_token_whose_tenant_claim_is_no_tenant_id_reads_the_company_info
     installation_id = await pending_installation(harness)
     new_tenant = harness.fortnox.create_tenant("Ny Kund AB")
     harness.fortnox.set_consent_tenant(new_tenant)
-    oauth = harness.fortnox.oauth
-    real_jwt = oauth._jwt
-
-    def jwt_with_claim(grant: Any, now: float) -> str:
-        header, claims, signature = real_jwt(grant, now).split(".")
-        decoded = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
-        changed = json.dumps({**decoded, "tenantId": claim}).encode()
-        return f"{header}.{base64.urlsafe_b64encode(changed).decode().rstrip('=')}.{signature}"
-
-    monkeypatch.setattr(oauth, "_jwt", jwt_with_claim)
+    tokens_claim_tenant(harness, monkeypatch, claim)
 
     response = await harness.service.get(
         await consent(harness, await start_login(harness, installation_id))
@@ -230,16 +221,7 @@ async def test_a_login_whose_company_tells_no_tenant_id_stores_nothing(
     harness.fortnox.set_consent_tenant(new_tenant)
     before = await snapshot(harness, installation_id)
     rows_before = await credential_rows(harness)
-    oauth = harness.fortnox.oauth
-    real_jwt = oauth._jwt
-
-    def jwt_without_tenant(grant: Any, now: float) -> str:
-        header, claims, signature = real_jwt(grant, now).split(".")
-        decoded = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
-        changed = json.dumps({**decoded, "tenantId": None}).encode()
-        return f"{header}.{base64.urlsafe_b64encode(changed).decode().rstrip('=')}.{signature}"
-
-    monkeypatch.setattr(oauth, "_jwt", jwt_without_tenant)
+    tokens_claim_tenant(harness, monkeypatch, None)
     tenant = harness.fortnox.tenants[new_tenant]
     real_information = tenant.company_information
     monkeypatch.setattr(
@@ -531,3 +513,17 @@ async def test_a_callback_from_another_browser_is_refused_and_stores_nothing(
 async def state_rows(harness: SyncHarness) -> int:
     async with harness.services.session_factory() as session:
         return int(await session.scalar(select(func.count()).select_from(OAuthState)) or 0)
+
+
+def tokens_claim_tenant(harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, claim: Any) -> None:
+    """The sandbox's access tokens carry ``claim`` as their ``tenantId`` (None: no tenant)."""
+    oauth = harness.fortnox.oauth
+    real_jwt = oauth._jwt
+
+    def jwt_with_claim(grant: Any, now: float) -> str:
+        header, claims, signature = real_jwt(grant, now).split(".")
+        decoded = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+        changed = json.dumps({**decoded, "tenantId": claim}).encode()
+        return f"{header}.{base64.urlsafe_b64encode(changed).decode().rstrip('=')}.{signature}"
+
+    monkeypatch.setattr(oauth, "_jwt", jwt_with_claim)

@@ -137,12 +137,8 @@ async def test_a_company_identified_from_a_website_visit_is_no_match(
     assert (await _status(harness))["ambiguous"] == []
 
 
-async def test_an_invoice_row_of_a_retired_article_keeps_its_product(
-    harness: SyncHarness,
-) -> None:
-    """An old invoice sold an article inactive in Fortnox since: its order row is of that
-    article's product (made inactive, as the change events make it), not of the product for
-    rows without an article."""
+def _seed_retired_article_sold(harness: SyncHarness, dates: list[str], *, quantity: int) -> None:
+    """Customer 31 and the article GAMMAL-1, inactive, sold on an invoice of each date."""
     harness.fortnox.seed(
         harness.tenant_id,
         customers=[{"CustomerNumber": "31", "Name": "Retro AB"}],
@@ -150,13 +146,23 @@ async def test_an_invoice_row_of_a_retired_article_keeps_its_product(
         invoices=[
             {
                 "CustomerNumber": "31",
-                "InvoiceDate": "2025-03-01",
+                "InvoiceDate": date,
                 "InvoiceRows": [
-                    {"ArticleNumber": "GAMMAL-1", "DeliveredQuantity": 2, "Price": 150}
+                    {"ArticleNumber": "GAMMAL-1", "DeliveredQuantity": quantity, "Price": 150}
                 ],
             }
+            for date in dates
         ],
     )
+
+
+async def test_an_invoice_row_of_a_retired_article_keeps_its_product(
+    harness: SyncHarness,
+) -> None:
+    """An old invoice sold an article inactive in Fortnox since: its order row is of that
+    article's product (made inactive, as the change events make it), not of the product for
+    rows without an article."""
+    _seed_retired_article_sold(harness, ["2025-03-01"], quantity=2)
 
     await _start(harness)
     await harness.run_jobs()
@@ -182,21 +188,7 @@ async def test_a_retired_article_whose_product_upsales_refuses_leaves_its_rows_w
     """Should Upsales refuse the retired article's product, the invoice is imported all the
     same, its rows on the product for rows without an article, and the article is not asked
     for again by the next document naming it."""
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[{"CustomerNumber": "31", "Name": "Retro AB"}],
-        articles=[{"ArticleNumber": "GAMMAL-1", "Description": "Utgången vara", "Active": False}],
-        invoices=[
-            {
-                "CustomerNumber": "31",
-                "InvoiceDate": date,
-                "InvoiceRows": [
-                    {"ArticleNumber": "GAMMAL-1", "DeliveredQuantity": 1, "Price": 150}
-                ],
-            }
-            for date in ("2025-03-01", "2025-03-02")
-        ],
-    )
+    _seed_retired_article_sold(harness, ["2025-03-01", "2025-03-02"], quantity=1)
     create_product = UpsalesClient.create_product
     refused: list[str | None] = []
 
