@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.core.expiring_reads import ExpiringReads
 from upsales_fortnox.documents.order_field import DOCUMENT_URL_FIELD_ALIAS
 from upsales_fortnox.documents.service import LinkSigning, document_url
 from upsales_fortnox.domain.link_view import LinkView
@@ -52,8 +53,9 @@ class CustomFieldCache:
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._entries: dict[tuple[uuid.UUID, str], tuple[float, dict[str, int]]] = {}
+        self._ids: ExpiringReads[tuple[uuid.UUID, str], dict[str, int]] = ExpiringReads(
+            FIELD_CACHE_SECONDS, clock
+        )
         self._creating: dict[tuple[uuid.UUID, str], asyncio.Lock] = {}
 
     def creating(self, context: InstallationContext, entity: CustomFieldEntity) -> asyncio.Lock:
@@ -64,14 +66,11 @@ class CustomFieldCache:
 
     async def ids(self, context: InstallationContext, entity: CustomFieldEntity) -> dict[str, int]:
         """Alias (upper case) → field id of ``entity``'s custom fields."""
-        key = (context.installation_id, entity)
-        cached = self._entries.get(key)
-        now = self._clock()
-        if cached is not None and now - cached[0] < FIELD_CACHE_SECONDS:
-            return cached[1]
-        by_alias = fields_by_alias(await context.upsales.list_custom_fields(entity))
-        self._entries[key] = (now, by_alias)
-        return by_alias
+
+        async def read() -> dict[str, int]:
+            return fields_by_alias(await context.upsales.list_custom_fields(entity))
+
+        return await self._ids.get((context.installation_id, entity), read)
 
 
 def fields_by_alias(fields: Iterable[CustomField]) -> dict[str, int]:
