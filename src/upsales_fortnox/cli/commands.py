@@ -6,7 +6,6 @@ Settings come from environment variables (see the README); DATABASE_URL picks th
 from __future__ import annotations
 
 import os
-import uuid
 
 import click
 import typer
@@ -14,6 +13,7 @@ import uvicorn
 
 from upsales_fortnox import __version__
 from upsales_fortnox.cli.errors import StartRefused, report_and_exit
+from upsales_fortnox.cli.errors import installation_id as parse_installation_id
 from upsales_fortnox.cli.installation_commands import installations_cli
 from upsales_fortnox.cli.job_commands import jobs_cli
 from upsales_fortnox.cli.reconciliation_commands import reconciliation_command
@@ -61,16 +61,6 @@ def _settings() -> Settings:
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
     return settings
-
-
-def _installation_id(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not an installation id (a UUID; `upsales-fortnox installations list` "
-            "shows them)"
-        ) from None
 
 
 @cli.command()
@@ -174,7 +164,10 @@ def initial_sync(
     settings = _settings()
     report = event_loop.run(
         follow_initial_sync(
-            settings, _installation_id(installation_id), run_worker=run, poll_seconds=poll_seconds
+            settings,
+            parse_installation_id(installation_id),
+            run_worker=run,
+            poll_seconds=poll_seconds,
         )
     )
     typer.echo(dumps(report))
@@ -191,7 +184,7 @@ def preview(
     from upsales_fortnox.sync.initial.console import dumps, run_preview
 
     settings = _settings()
-    typer.echo(dumps(event_loop.run(run_preview(settings, _installation_id(installation_id)))))
+    typer.echo(dumps(event_loop.run(run_preview(settings, parse_installation_id(installation_id)))))
 
 
 def main() -> None:

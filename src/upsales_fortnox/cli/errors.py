@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+import uuid
 
 import click
 import typer
@@ -63,9 +64,9 @@ def describe(exc: BaseException, database_url: str | None) -> tuple[str, int]:
     if is_connection_or_schema_error(exc) and database_url is not None:
         return describe_database_error(exc, database_url), FAILED
     code = getattr(exc, "code", None)
-    message = getattr(exc, "message", None)
-    if isinstance(code, str) and isinstance(message, str):
-        return f"{code}: {message}", FAILED
+    if isinstance(code, str):  # an error with a stable code: the code, then what it says
+        message = getattr(exc, "message", None)
+        return f"{code}: {message if isinstance(message, str) else _first_line(exc)}", FAILED
     return f"{type(exc).__name__}: {_first_line(exc)} (--debug shows the traceback)", FAILED
 
 
@@ -76,3 +77,14 @@ def report_and_exit(exc: BaseException, *, debug: bool, database_url: str | None
     line, code = describe(exc, database_url)
     click.echo(f"error: {line}", err=True)
     sys.exit(code)
+
+
+def installation_id(text: str) -> uuid.UUID:
+    """An installation id given on the command line; a usage error when it is no UUID."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an installation id (a UUID; `upsales-fortnox installations list` "
+            "shows them)"
+        ) from None

@@ -11,14 +11,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import click
 import typer
 
+from upsales_fortnox.cli.errors import installation_id
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import load_settings
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.jobs import retry_dead_job
-from upsales_fortnox.jobs.errors import JobOperationError
 from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.jobs.store.job_queries import find_jobs
 from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, retry_dead_jobs
@@ -33,21 +32,8 @@ T = TypeVar("T")
 _STATUS = typer.Option(None, "--status", help="queued, running, done, dead.")
 
 
-class JobRefused(Exception):
-    """A job action the service refuses; printed as ``code: message``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
 def _installation(text: str | None) -> uuid.UUID | None:
-    if text is None:
-        return None
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an installation id") from None
+    return None if text is None else installation_id(text)
 
 
 def _in_session(work: Callable[[DbSession], Awaitable[T]]) -> T:
@@ -109,10 +95,7 @@ def retry_command(job_id: int = typer.Argument(..., metavar="JOB_ID", min=1)) ->
     """Queue a dead job again (attempts reset, due now); prints the job now queued."""
 
     async def retry(session: DbSession) -> JobSummary:
-        try:
-            job = await retry_dead_job(session, job_id)
-        except JobOperationError as refused:
-            raise JobRefused(refused.code, str(refused)) from None
+        job = await retry_dead_job(session, job_id)  # a refusal prints as "code: reason"
         await session.commit()
         return JobSummary.from_row(job)
 

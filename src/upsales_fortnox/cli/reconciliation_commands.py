@@ -9,11 +9,11 @@ difference's repair job as ``POST …/reconciliation/repair`` does (a worker run
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import click
 import typer
 
+from upsales_fortnox.cli.errors import installation_id as parse_installation_id
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import load_settings
 from upsales_fortnox.core.db.clock import SERVICE_CLOCK
@@ -42,10 +42,7 @@ def reconciliation_command(
     repair: bool = typer.Option(False, "--repair", help="Queue the repair of every difference."),
 ) -> None:
     """Both systems side by side for a period; exits 1 when anything differs."""
-    try:
-        installation = uuid.UUID(installation_id)
-    except ValueError:
-        raise click.BadParameter(f"{installation_id!r} is not an installation id") from None
+    installation = parse_installation_id(installation_id)
     start, end = _day(first_day, "--from"), _day(last_day, "--to")
     if end < start:
         raise click.BadParameter("--from must not be after --to")
