@@ -56,6 +56,24 @@ def test_rows_follow_sort_id() -> None:
     assert [r.article_number for r in rows] == ["A2", "A1"]
 
 
+@pytest.mark.parametrize(
+    "mode", [ProductBundleMode.ONLY_SUB_PRODUCTS, ProductBundleMode.BUNDLE_AND_SUB_PRODUCTS]
+)
+def test_sub_rows_follow_the_sort_id_of_the_bundles_products(mode: ProductBundleMode) -> None:
+    """Upsales lists a bundle's products by their ``sortId`` ("order this product appears in
+    the UI in the bundle"), not by their place in ``bundleRows``: the invoice shows them so."""
+    shown_last_first = [
+        {"productId": 11, "quantity": 2, "price": "100", "sortId": 2},
+        {"productId": 12, "quantity": 1, "price": "300", "sortId": 1},
+    ]
+    rows = plan_rows(
+        order([order_row(10, 3, "450", bundle=shown_last_first)]).orderRow or [], mode, ARTICLES
+    )
+    sub_rows = [(r.article_number, r.quantity) for r in rows if r.article_number != "BUNDLE"]
+    assert sub_rows == [("SUB2", D(3)), ("SUB1", D(6))]
+    assert sum((r.amount for r in rows), D(0)) == D("1350.00")
+
+
 def test_only_bundle_sends_one_row_for_the_bundle() -> None:
     rows = plan_rows(_bundle_order().orderRow, ProductBundleMode.ONLY_BUNDLE, ARTICLES)
     assert [(r.article_number, r.quantity, r.amount) for r in rows] == [

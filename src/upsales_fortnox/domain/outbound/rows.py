@@ -10,7 +10,9 @@ Bundles follow the ``productBundles`` setting:
   its list price, else evenly), to the öre. A product of negative value (a discount product)
   keeps its sign: it stays a deduction on the document.
 
-A sub-row's quantity is the bundle row's quantity times the product's quantity per bundle.
+A sub-row's quantity is the bundle row's quantity times the product's quantity per bundle; the
+sub-rows follow the bundle's products in the order Upsales shows them (their ``sortId``), as the
+order's rows follow theirs.
 See :mod:`.money` for how the amounts are made to add up to Upsales' net value exactly.
 """
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, DecimalException
-from typing import Final
+from typing import Final, TypeVar
 
 from upsales_fortnox.core.texts import Phrase
 from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAMES
@@ -76,6 +78,9 @@ class _Line:
     amount: Decimal
 
 
+_Sorted = TypeVar("_Sorted", OrderRow, BundleRow)
+
+
 def row_product_id(row: OrderRow) -> int | None:
     if row.product is not None:
         return row.product.id
@@ -101,10 +106,16 @@ def with_catch_all_named(
 
 
 def _bundle_rows(row: OrderRow) -> list[BundleRow]:
-    return [item for item in row.bundleRows or [] if item.productId is not None]
+    """The products of a bundle row, in the order Upsales shows them (their ``sortId``)."""
+    return _by_sort_id([item for item in row.bundleRows or [] if item.productId is not None])
 
 
 def _sorted_rows(rows: Sequence[OrderRow]) -> list[OrderRow]:
+    return _by_sort_id(rows)
+
+
+def _by_sort_id(rows: Sequence[_Sorted]) -> list[_Sorted]:
+    """``rows`` by ``sortId`` (none counts as 0), rows of the same one in the order given."""
     indexed = list(enumerate(rows))
     indexed.sort(key=lambda pair: (pair[1].sortId if pair[1].sortId is not None else 0, pair[0]))
     return [row for _, row in indexed]
