@@ -107,6 +107,16 @@ def test_price_row_raises_the_price_rather_than_give_a_negative_discount() -> No
     assert fortnox_row_total(D(3), priced.price, priced.discount, "AMOUNT") == D("0.01")
 
 
+def test_price_row_of_no_amount_at_half_an_ore_goes_at_price_zero() -> None:
+    """0.5 x 0.01 is half an öre: a row of the order given 0.00 of it (its total rounded the
+    other way) cannot take it off with a discount in öre (0.01 off leaves -0.005, which rounds
+    away from zero to -0.01), and a discount of half an öre is none Fortnox keeps."""
+    for quantity, unit_price in [("0.5", "0.01"), ("-0.5", "-0.01"), ("0.25", "0.02")]:
+        priced = price_row(D(quantity), D(unit_price), D(0))
+        assert (priced.price, priced.discount) == (0, 0)
+        assert fortnox_row_total(D(quantity), priced.price, priced.discount, "AMOUNT") == 0
+
+
 def test_price_row_with_zero_quantity() -> None:
     assert price_row(D(0), D("12.345"), D(0)).price == D("12.35")
     with pytest.raises(ValueError):
@@ -128,6 +138,7 @@ def test_price_row_always_reaches_the_amount_with_a_non_negative_discount(
     assert fortnox_row_total(quantity, priced.price, priced.discount, "AMOUNT") == amount
     assert priced.discount >= 0
     assert priced.price == round_ore(priced.price)
+    assert priced.discount == round_ore(priced.discount)  # whole öre, as Fortnox keeps money
 
 
 @given(st.lists(st.decimals(min_value=-(10**6), max_value=10**6, places=5), min_size=1))

@@ -171,7 +171,8 @@ def price_row(quantity: Decimal, unit_price: Decimal, amount: Decimal) -> RowPri
         price = (amount / quantity).quantize(ORE, rounding=rounding)
     discount = round_ore(quantity * price) - amount
     if fortnox_row_total(quantity, price, discount, DISCOUNT_AMOUNT) != amount:
-        # Halves round away from zero, so near zero the öre shift is not exact; the exact
-        # difference always is.
-        discount = quantity * price - amount
+        # Halves round away from zero, so the öre shift misses only a row of no amount whose
+        # quantity x price is exactly half an öre (0.5 x 0.01): no discount in öre takes that
+        # to 0.00 (half an öre is none Fortnox keeps), a price of 0 does.
+        return RowPrice(ZERO, ZERO)
     return RowPrice(price, discount)
