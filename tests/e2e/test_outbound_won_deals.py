@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import (
@@ -12,6 +16,8 @@ from tests.e2e.outbound_support import (
     sync_order,
     win,
 )
+from tests.e2e.test_reconciliation_report import report
+from ufs_sandboxes.upsales.entities import orders as orders_entity
 from upsales_fortnox.domain.outbound.money import fortnox_net, round_ore
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
 
@@ -142,18 +148,19 @@ async def test_order_below_100_percent_sends_nothing(linked: SyncHarness) -> Non
     assert sum(harness.services.fortnox_calls.values()) == 0
 
 
+def _fractional_rows(harness: SyncHarness) -> list[dict[str, object]]:
+    kons, lic = (harness.demo.product_ids_by_article_no[n] for n in ("KONS-1", "LIC-BAS"))
+    return [
+        {"product": {"id": kons}, "quantity": "1.5", "listPrice": "3.50", "price": "3.33"},
+        {"product": {"id": kons}, "quantity": "1.5", "listPrice": "3.50", "price": "3.33"},
+        {"product": {"id": lic}, "quantity": "0.333", "listPrice": "100", "price": "99.99"},
+    ]
+
+
 async def test_fractional_quantities_and_discounts_match_to_the_ore(linked: SyncHarness) -> None:
     harness = linked
-    kons, lic = (harness.demo.product_ids_by_article_no[n] for n in ("KONS-1", "LIC-BAS"))
     upsales_order = win(
-        harness,
-        harness.demo.opportunity_id,
-        currency="EUR",
-        orderRow=[
-            {"product": {"id": kons}, "quantity": "1.5", "listPrice": "3.50", "price": "3.33"},
-            {"product": {"id": kons}, "quantity": "1.5", "listPrice": "3.50", "price": "3.33"},
-            {"product": {"id": lic}, "quantity": "0.333", "listPrice": "100", "price": "99.99"},
-        ],
+        harness, harness.demo.opportunity_id, currency="EUR", orderRow=_fractional_rows(harness)
     )
 
     job = await sync_order(harness, harness.demo.opportunity_id)
@@ -163,3 +170,39 @@ async def test_fractional_quantities_and_discounts_match_to_the_ore(linked: Sync
     # row by row, 4.995 + 4.995 + 33.29667 would round to 5.00 + 5.00 + 33.30 = 43.30
     assert invoice["Net"] == round_ore(upsales_order["value"]) == D("43.29")
     assert (job.result or {})["net"] == "43.29"
+
+
+async def test_fractional_rows_match_an_upsales_that_rounds_each_row(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether Upsales' order value rounds each row first is unverified
+    (``facts.ORDER_VALUE_ROUNDS_ROWS``). Should it, the invoice's net is still its value (not
+    the exact sum, an öre below), and the reconciliation report finds no difference."""
+    harness = linked
+    exact_values = orders_entity.compute_order_values
+
+    def rounding_each_row(rows: list[dict[str, Any]], *args: Any) -> dict[str, Any]:
+        """The sandbox's values of rows each worth its ``quantity * price`` rounded to öre."""
+        rounded = [
+            {**row, "quantity": 1, "price": round_ore(row["quantity"] * row["price"])}
+            for row in rows
+        ]
+        values: dict[str, Any] = exact_values(rounded, *args)
+        return values
+
+    monkeypatch.setattr(orders_entity, "compute_order_values", rounding_each_row)
+    upsales_order = win(
+        harness, harness.demo.opportunity_id, currency="EUR", orderRow=_fractional_rows(harness)
+    )
+    assert upsales_order["value"] == D("43.30")  # 5.00 + 5.00 + 33.30
+
+    job = await sync_order(harness, harness.demo.opportunity_id)
+
+    invoice = harness.fortnox_entity("invoices", (job.result or {})["fortnox_invoice"])
+    assert invoice is not None and invoice["Net"] == D("43.30")
+    assert (job.result or {})["net"] == "43.30"
+    day = dt.date.fromisoformat(invoice["InvoiceDate"])
+    found = await report(harness, day, day)  # the order of the period's invoice read too
+    assert found["clean"] is True, found["differences"]
+    again = await sync_order(harness, harness.demo.opportunity_id)
+    assert (again.result or {})["outcome"] == "no_change"

@@ -38,6 +38,7 @@ def order(
     currency: str | None = "SEK",
     user_name: str | None = "Erik Säljare",
     client_id: int | None = 3,
+    value: Decimal | None = None,
 ) -> Order:
     body: dict[str, Any] = {
         "id": order_id,
@@ -45,6 +46,7 @@ def order(
         "probability": probability,
         "currency": currency,
         "orderRow": rows,
+        "value": value,
     }
     if user_name is not None:
         body["user"] = {"id": 1, "name": user_name}

@@ -43,6 +43,19 @@ def test_round_amounts_keeps_the_rounded_total_of_the_parts() -> None:
     assert round_amounts([D("10.00"), D("-2.50")]) == [D("10.00"), D("-2.50")]
 
 
+def test_round_amounts_reaches_a_total_given_when_the_parts_can_round_to_it() -> None:
+    """Upsales may add its rows exactly or round each one (``facts.ORDER_VALUE_ROUNDS_ROWS``):
+    the order value it states is the total either way, when the parts can round to it."""
+    parts = [D("4.995"), D("4.995")]
+    assert round_amounts(parts, total=D("10.00")) == [D("5.00"), D("5.00")]  # row by row
+    assert round_amounts(parts, total=D("9.99")) == [D("5.00"), D("4.99")]  # exactly
+    assert round_amounts(parts, total=D("9.98")) == [D("4.99"), D("4.99")]
+    # a total no rounding of the parts gives (a value that means something else) is not taken
+    assert round_amounts(parts, total=D("10.01")) == round_amounts(parts) == [D("5.00"), D("4.99")]
+    assert round_amounts([D("10.00"), D("2.50")], total=D("12.51")) == [D("10.00"), D("2.50")]
+    assert round_amounts([D("-4.995")] * 2, total=D("-10.00")) == [D("-5.00"), D("-5.00")]
+
+
 def test_distribute_refuses_an_impossible_total() -> None:
     with pytest.raises(ValueError):
         distribute([Fraction(1), Fraction(2)], 4)
@@ -147,3 +160,8 @@ def test_round_amounts_property(parts: list[Decimal]) -> None:
     assert sum(rounded) == round_ore(sum(parts))
     assert all(abs(r - p) < ORE for r, p in zip(rounded, parts, strict=True))
     assert all(r == round_ore(r) for r in rounded)
+    # the total of the parts rounded one by one (an order value Upsales may state) is reached
+    row_by_row = sum((round_ore(part) for part in parts), D(0))
+    rounded = round_amounts(parts, total=row_by_row)
+    assert sum(rounded) == row_by_row
+    assert all(abs(r - p) < ORE for r, p in zip(rounded, parts, strict=True))

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.sync.inbound.upsales_value import order_value
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.core.texts import Phrase
 from upsales_fortnox.domain.inbound.products import NO_ARTICLE_NAME, no_article_product
@@ -303,11 +304,21 @@ def _fortnox_net(document: Invoice | Order) -> Decimal:
     mode=st.sampled_from(list(ProductBundleMode)),
     fortnox_type=st.sampled_from([FortnoxType.INVOICE, FortnoxType.ORDER]),
     currency=st.sampled_from(["SEK", "EUR", "USD", "NOK"]),
+    rounds_rows=st.sampled_from([None, False, True]),
 )
 def test_fortnox_net_equals_upsales_net_value_to_the_ore(
-    rows: list[dict[str, Any]], mode: ProductBundleMode, fortnox_type: FortnoxType, currency: str
+    rows: list[dict[str, Any]],
+    mode: ProductBundleMode,
+    fortnox_type: FortnoxType,
+    currency: str,
+    rounds_rows: bool | None,
 ) -> None:
-    upsales_order = order(rows, currency=currency)
+    """Against the order's value as Upsales states it, whether it adds its rows exactly or
+    rounds each one first (``facts.ORDER_VALUE_ROUNDS_ROWS``), or states none (None)."""
+    value = None
+    if rounds_rows is not None:
+        value = order_value(((r["quantity"], r["price"]) for r in rows), rounds_rows=rounds_rows)
+    upsales_order = order(rows, currency=currency, value=value)
     try:
         draft = map_order(
             upsales_order,
@@ -320,7 +331,9 @@ def test_fortnox_net_equals_upsales_net_value_to_the_ore(
         assert mode is ProductBundleMode.ONLY_SUB_PRODUCTS
         return
     wire = draft.to_fortnox()
-    expected = round_ore(upsales_net_value(upsales_order.orderRow or []))
+    expected = round_ore(
+        upsales_net_value(upsales_order.orderRow or []) if value is None else value
+    )
     assert _fortnox_net(wire) == expected == draft.net
     assert draft.currency == currency
     for row in draft.rows:

@@ -26,7 +26,9 @@ def map_order(
     bundle_mode: ProductBundleMode,
     product_names: Mapping[int, str] | None = None,
 ) -> DocumentDraft:
-    rows = plan_rows(order.orderRow or [], bundle_mode, article_numbers, product_names)
+    rows = plan_rows(
+        order.orderRow or [], bundle_mode, article_numbers, product_names, value=order.value
+    )
     return DocumentDraft(
         fortnox_type=fortnox_type,
         upsales_order_id=order.id,

@@ -1,12 +1,17 @@
 """Exact money for won deals: Fortnox's row total rule and öre-exact row amounts.
 
-Upsales' net value of an order is ``sum(quantity * price)`` over its rows, exact (``price`` is
-the net unit price, discount included). Fortnox computes every row's ``Total`` itself and rounds
-it to öre, then sums the rows into ``Net``. Sending ``quantity`` and ``price`` alone can
-therefore miss Upsales' value by an öre or more when a row amount has fractions of an öre (a
-fractional quantity, a price with more than two decimals). The rule used here:
+Upsales' net value of an order is ``sum(quantity * price)`` over its rows (``price`` is the net
+unit price, discount included), added up exactly or each row rounded first: which one Upsales
+does is *unverified* (``facts.ORDER_VALUE_ROUNDS_ROWS``), and the two differ by an öre or more
+when row amounts have fractions of an öre (a fractional quantity, a price with more than two
+decimals). Fortnox computes every row's ``Total`` itself and rounds it to öre, then sums the
+rows into ``Net``. Sending ``quantity`` and ``price`` alone can therefore miss Upsales' value
+by an öre or more. The rule used here:
 
-1. The document's target is Upsales' net value rounded to öre (:func:`round_ore`).
+1. The document's target is the order's value as Upsales states it (its ``value``), to öre,
+   when the rows' amounts can round to it (each by less than an öre), as they can to either
+   sum; else (no value, or one that is some other figure) the exact sum rounded to öre
+   (:func:`round_ore`). So ``Net`` is the value Upsales shows under either answer.
 2. That target is split over the rows so that each row gets its own amount rounded down to
    öre, and the öre left over go to the rows with the largest fractions (largest remainder, see
    :func:`distribute`). No row moves more than one öre from its exact amount.
@@ -88,11 +93,21 @@ def distribute(exact_parts: Sequence[Fraction], total: int) -> list[int]:
     return units
 
 
-def round_amounts(amounts: Sequence[Decimal]) -> list[Decimal]:
-    """Each amount to öre, such that they sum to ``round_ore(sum(amounts))`` exactly."""
-    total = round_ore(sum(amounts, ZERO))
-    units = distribute([_ore_units(amount) for amount in amounts], int(total * 100))
-    return [Decimal(unit) * ORE for unit in units]
+def round_amounts(amounts: Sequence[Decimal], total: Decimal | None = None) -> list[Decimal]:
+    """Each amount to öre (moved by less than an öre), such that they sum to ``total`` (öre)
+    exactly when they can (:func:`distribute`), else to ``round_ore(sum(amounts))``."""
+    exact = [_ore_units(amount) for amount in amounts]
+    units = int(round_ore(sum(amounts, ZERO)) * 100)
+    if total is not None and _within_rounding(exact, total * 100):
+        units = int(total * 100)
+    return [Decimal(unit) * ORE for unit in distribute(exact, units)]
+
+
+def _within_rounding(exact_parts: Sequence[Fraction], total: Decimal) -> bool:
+    """Whether ``total`` (whole units) is a sum of the parts each rounded down or up."""
+    floors = sum(part.numerator // part.denominator for part in exact_parts)
+    fractional = sum(1 for part in exact_parts if part.denominator != 1)
+    return total == total.to_integral_value() and floors <= total <= floors + fractional
 
 
 def split_amount(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:

@@ -13,7 +13,8 @@ Bundles follow the ``productBundles`` setting:
 A sub-row's quantity is the bundle row's quantity times the product's quantity per bundle; the
 sub-rows follow the bundle's products in the order Upsales shows them (their ``sortId``), as the
 order's rows follow theirs.
-See :mod:`.money` for how the amounts are made to add up to Upsales' net value exactly.
+See :mod:`.money` for how the amounts are made to add up to Upsales' net value exactly (the
+order's ``value`` as Upsales states it, when given).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from upsales_fortnox.domain.outbound.money import (
     ZERO,
     price_row,
     round_amounts,
+    round_ore,
     split_by_value,
 )
 from upsales_fortnox.integrations.errors import PermanentError
@@ -184,9 +186,11 @@ def _sub_product_lines(row: OrderRow, bundle: Sequence[BundleRow], amount: Decim
     return lines
 
 
-def _lines(rows: Sequence[OrderRow], mode: ProductBundleMode) -> list[_Line]:
+def _lines(rows: Sequence[OrderRow], mode: ProductBundleMode, value: Decimal | None) -> list[_Line]:
     ordered = _sorted_rows(rows)
-    amounts = round_amounts([(row.quantity or ZERO) * (row.price or ZERO) for row in ordered])
+    exact = [(row.quantity or ZERO) * (row.price or ZERO) for row in ordered]
+    stated = round_ore(value) if value is not None and _within_range(value) else None
+    amounts = round_amounts(exact, total=stated)
     lines: list[_Line] = []
     for position, (row, amount) in enumerate(zip(ordered, amounts, strict=True), 1):
         product_id = row_product_id(row)
@@ -214,16 +218,20 @@ def plan_rows(
     mode: ProductBundleMode,
     article_numbers: Mapping[int, str],
     product_names: Mapping[int, str] | None = None,
+    *,
+    value: Decimal | None = None,
 ) -> list[PlannedRow]:
     """The Fortnox rows for an order's rows. ``article_numbers`` maps Upsales product ids to
     Fortnox article numbers (:data:`WITHOUT_ARTICLE`: rows without an article); a product
-    missing from it raises :class:`ProductNotInFortnox`. Quantities and prices past the largest
-    a document carries, or whose amounts the öre arithmetic cannot hold (more digits than the
-    decimal context keeps), raise :class:`UnsendableOrder`: no Fortnox document can carry them."""
-    if not all(_within_range(value) for value in _amounts(rows)):
+    missing from it raises :class:`ProductNotInFortnox`. ``value``: the order's value as Upsales
+    states it, which the row amounts add up to, to the öre, when they can round to it (see
+    :mod:`.money`). Quantities and prices past the largest a document carries, or whose amounts
+    the öre arithmetic cannot hold (more digits than the decimal context keeps), raise
+    :class:`UnsendableOrder`: no Fortnox document can carry them."""
+    if not all(_within_range(amount) for amount in _amounts(rows)):
         raise UnsendableOrder(Phrase("order.amounts_out_of_range"))
     try:
-        return _planned_rows(rows, mode, article_numbers, product_names or {})
+        return _planned_rows(rows, mode, article_numbers, product_names or {}, value)
     except DecimalException:
         raise UnsendableOrder(Phrase("order.amounts_out_of_range")) from None
 
@@ -252,9 +260,10 @@ def _planned_rows(
     mode: ProductBundleMode,
     article_numbers: Mapping[int, str],
     product_names: Mapping[int, str],
+    value: Decimal | None,
 ) -> list[PlannedRow]:
     planned = []
-    for line in _lines(rows, mode):
+    for line in _lines(rows, mode, value):
         article_number = article_numbers.get(line.product_id)
         name = line.product_name or product_names.get(line.product_id)
         if article_number is None:

@@ -121,7 +121,10 @@ adding the rows up (and so whether a price of more than two decimals counts in f
 ``value`` is the order's total sum; its examples are whole kronor. The sync sends rows from
 Fortnox with prices of at most two decimals and ``quantity * price`` a whole number of öre
 (:mod:`upsales_fortnox.domain.inbound.row_amounts`), so the value is the same under either
-answer (the tests compute the value under both)."""
+answer (the tests compute the value under both). A won deal's rows go to Fortnox adding up to
+the order's ``value`` as Upsales states it, to the öre, when its rows can round to it (as they
+can to either sum), so the document's ``Net`` is that value under either answer
+(:mod:`upsales_fortnox.domain.outbound.money`)."""
 
 MASTER_CURRENCY: Final = "SEK"
 """The master currency of an Upsales account synced with a Swedish Fortnox company: taken to be
