@@ -89,3 +89,33 @@ async def test_the_catch_all_product_on_a_won_deal_is_a_row_without_article(
     # sent again unchanged: nothing to do
     again = await sync_order(harness, order_id)
     assert (again.result or {}).get("outcome") == "no_change", again.result
+
+
+async def test_a_row_without_article_named_past_fortnox_row_text_limit_is_cut_to_it(
+    linked: SyncHarness,
+) -> None:
+    """A row's ``Description`` holds 255 characters (the spec's ``fortnox_Invoice_InvoiceRow``;
+    the sandbox refuses more): a catch-all product a sales rep gave a long name sends its first
+    255, the deal is not refused, and sent again unchanged it is left alone."""
+    harness = linked
+    name = "Installation och driftsättning enligt avtal 2026-114, " * 6  # 330 characters
+    catch_all = harness.upsales.create_entity(
+        harness.demo.customer_id,
+        "products",
+        {"name": name, "articleNo": NO_ARTICLE_NUMBER, "listPrice": 0},
+        fire_hooks=False,
+    )
+    order_id = harness.demo.opportunity_id
+    rows = [{"quantity": "2.5", "price": "1200", "listPrice": "1200", "product": catch_all}]
+    upsales_order = win(harness, order_id, orderRow=rows)
+
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    invoice = harness.fortnox_entity("invoices", (job.result or {})["fortnox_invoice"])
+    assert invoice is not None
+    (row,) = invoice["InvoiceRows"]
+    assert (row["ArticleNumber"], row["Description"]) == ("", name[:255])
+    assert invoice["Net"] == upsales_order["value"] == Decimal(3000)
+    again = await sync_order(harness, order_id)
+    assert (again.result or {}).get("outcome") == "no_change", again.result
