@@ -109,14 +109,10 @@ def with_catch_all_named(
 
 def _bundle_rows(row: OrderRow) -> list[BundleRow]:
     """The products of a bundle row, in the order Upsales shows them (their ``sortId``)."""
-    return _by_sort_id([item for item in row.bundleRows or [] if item.productId is not None])
+    return _sorted_rows([item for item in row.bundleRows or [] if item.productId is not None])
 
 
-def _sorted_rows(rows: Sequence[OrderRow]) -> list[OrderRow]:
-    return _by_sort_id(rows)
-
-
-def _by_sort_id(rows: Sequence[_Sorted]) -> list[_Sorted]:
+def _sorted_rows(rows: Sequence[_Sorted]) -> list[_Sorted]:
     """``rows`` by ``sortId`` (none counts as 0), rows of the same one in the order given."""
     indexed = list(enumerate(rows))
     indexed.sort(key=lambda pair: (pair[1].sortId if pair[1].sortId is not None else 0, pair[0]))
