@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, dead_jobs
@@ -51,16 +52,23 @@ async def test_an_imported_invoice_with_a_text_row_is_left_as_fortnox_has_it(
     assert harness.fortnox_entity("invoices", number) == before
 
 
+def _catch_all_product(harness: SyncHarness, name: str) -> dict[str, Any]:
+    """The Upsales product of Fortnox rows without an article (its article number), so named."""
+    return dict(
+        harness.upsales.create_entity(
+            harness.demo.customer_id,
+            "products",
+            {"name": name, "articleNo": NO_ARTICLE_NUMBER, "listPrice": 0},
+            fire_hooks=False,
+        )
+    )
+
+
 async def test_the_catch_all_product_on_a_won_deal_is_a_row_without_article(
     linked: SyncHarness,
 ) -> None:
     harness = linked
-    catch_all = harness.upsales.create_entity(
-        harness.demo.customer_id,
-        "products",
-        {"name": NO_ARTICLE_NAME, "articleNo": NO_ARTICLE_NUMBER, "listPrice": 0},
-        fire_hooks=False,
-    )
+    catch_all = _catch_all_product(harness, NO_ARTICLE_NAME)
     order_id = harness.demo.opportunity_id
     rows = [
         {
@@ -99,12 +107,7 @@ async def test_a_row_without_article_named_past_fortnox_row_text_limit_is_cut_to
     255, the deal is not refused, and sent again unchanged it is left alone."""
     harness = linked
     name = "Installation och driftsättning enligt avtal 2026-114, " * 6  # 330 characters
-    catch_all = harness.upsales.create_entity(
-        harness.demo.customer_id,
-        "products",
-        {"name": name, "articleNo": NO_ARTICLE_NUMBER, "listPrice": 0},
-        fire_hooks=False,
-    )
+    catch_all = _catch_all_product(harness, name)
     order_id = harness.demo.opportunity_id
     rows = [{"quantity": "2.5", "price": "1200", "listPrice": "1200", "product": catch_all}]
     upsales_order = win(harness, order_id, orderRow=rows)
