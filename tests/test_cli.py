@@ -255,3 +255,16 @@ def test_the_printed_app_configuration_has_a_login_link_for_a_year(workdir: Path
     )
     expiry = re.search(r"token=v1\.(\d+)\.", short.stdout)
     assert expiry is not None and int(expiry[1]) - time.time() < 2 * 86400 + 60
+
+
+def test_a_database_that_does_not_answer_is_one_line_with_a_stable_code(workdir: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+asyncpg://postgres:s3cret-pw@127.0.0.1:{port}/test"
+    for command in (("jobs", "list"), ("installations", "list"), ("migrate",)):
+        result = run_cli(*command, cwd=workdir, env={"DATABASE_URL": url})
+        line = assert_one_line_error(result, 1)
+        assert line.startswith("error: database_unavailable: "), line
+        assert f"127.0.0.1:{port}/test" in line and "DATABASE_URL" in line
+        assert "s3cret-pw" not in result.stderr
