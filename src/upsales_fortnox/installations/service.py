@@ -45,7 +45,10 @@ from upsales_fortnox.installations.repository.settings import (
 from upsales_fortnox.installations.versioning import VersionPrecondition
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.repository.connection_health import forget_upsales_key_verdict
-from upsales_fortnox.sync.inbound.deal_retry import retry_jobs_missing_settings
+from upsales_fortnox.sync.inbound.deal_retry import (
+    retry_jobs_missing_settings,
+    retry_jobs_refused_by_upsales,
+)
 from upsales_fortnox.sync.inbound.extras_refresh import enqueue_extras_refresh
 from upsales_fortnox.sync.inbound.order_fields_refresh import enqueue_order_fields_refresh
 from upsales_fortnox.sync.inbound.reprice import enqueue_reprice
@@ -212,6 +215,8 @@ async def update_installation(
     if not isinstance(changes.upsales_api_token, Unset):
         updates["upsales_api_token_enc"] = seal_secret(box, changes.upsales_api_token)
         await forget_upsales_key_verdict(session, installation.id)
+        if changes.upsales_api_token is not None:  # what the old key was refused runs again
+            await retry_jobs_refused_by_upsales(session, installation.id)
     if not isinstance(changes.webhook_secret, Unset):
         updates["webhook_secret_enc"] = seal_secret(box, changes.webhook_secret)
     installation_rows.change_installation(installation, updates)

@@ -12,6 +12,9 @@
   ``wonStage``) ends ``dead`` with ``settings_incomplete``, naming it. When an admin saves the
   settings, every such job of the installation goes back on the queue, so the change it
   carried (a deal to move to lost) is not lost; one still missing a setting dies again at once.
+* A job that Upsales refused (``upsales_unauthorized``: the API key revoked, or short of
+  access) ends ``dead``. Its hook was recorded, so the catch-up takes that version as seen.
+  When an operator saves a new key, every such job of the installation goes back on the queue.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete
 from upsales_fortnox.domain.outbound.decide import CustomerInactive
 from upsales_fortnox.domain.outbound.rows import ProductNotInFortnox
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
 from upsales_fortnox.jobs import JobOperationError, retry_dead_job
 from upsales_fortnox.sync.repository.sync_job_reads import dead_job_ids
 
@@ -31,6 +35,7 @@ logger = logging.getLogger(__name__)
 #: How the stored error of such a deal starts (``error_text``: ``"<code>: <message>"``).
 MISSING_ARTICLE_PREFIX = f"{ProductNotInFortnox.code}:"
 MISSING_SETTING_PREFIX = f"{SettingsIncomplete.code}:"
+REFUSED_BY_UPSALES_PREFIX = f"{UpsalesAuthError.code}:"
 
 
 def inactive_customer_prefix(customer_number: str) -> str:
@@ -65,8 +70,26 @@ async def retry_jobs_missing_settings(session: DbSession, installation_id: uuid.
     a setting not set, newest first (a retry folds an older queued job of its entity into
     itself); their ids. One retried meanwhile by someone else is passed over (refused before
     anything is written), so the settings are saved all the same."""
+    return await _retry_in_transaction(
+        session, installation_id, MISSING_SETTING_PREFIX, "waited for a setting"
+    )
+
+
+async def retry_jobs_refused_by_upsales(
+    session: DbSession, installation_id: uuid.UUID
+) -> list[int]:
+    """As :func:`retry_jobs_missing_settings`, for the jobs Upsales refused with the key that
+    a new one replaces."""
+    return await _retry_in_transaction(
+        session, installation_id, REFUSED_BY_UPSALES_PREFIX, "Upsales refused with an older key"
+    )
+
+
+async def _retry_in_transaction(
+    session: DbSession, installation_id: uuid.UUID, error_prefix: str, why: str
+) -> list[int]:
     retried = []
-    for job_id in reversed(await dead_job_ids(session, installation_id, MISSING_SETTING_PREFIX)):
+    for job_id in reversed(await dead_job_ids(session, installation_id, error_prefix)):
         try:
             await retry_dead_job(session, job_id)
         except JobOperationError:
@@ -74,8 +97,9 @@ async def retry_jobs_missing_settings(session: DbSession, installation_id: uuid.
         retried.append(job_id)
     if retried:
         logger.info(
-            "retrying %d jobs that waited for a setting",
+            "retrying %d jobs that %s",
             len(retried),
+            why,
             extra={"installation_id": installation_id},
         )
     return retried
