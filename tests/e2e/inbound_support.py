@@ -144,8 +144,13 @@ def products_by_article_no(harness: SyncHarness) -> dict[str, dict[str, Any]]:
 
 async def login_without_payment_scope(harness: SyncHarness) -> None:
     """Tokens of a login from before the ``payment`` scope was asked for."""
+    await login_without_scope(harness, "payment")
+
+
+async def login_without_scope(harness: SyncHarness, scope: str) -> None:
+    """Tokens of a login that did not grant ``scope``."""
     tokens = harness.fortnox.issue_tokens(
-        harness.tenant_id, scopes=[s for s in DEFAULT_SCOPES if s != "payment"]
+        harness.tenant_id, scopes=[s for s in DEFAULT_SCOPES if s != scope]
     )
     await harness.services.token_store.save_initial(
         harness.installation_id,

@@ -23,7 +23,8 @@ the installation and its tokens as they were):
    racing this one may have connected another company meanwhile: ``tenant_mismatch``), the
    tokens are stored encrypted (:meth:`DbTokenStore.save_initial`), and the installation
    gets its tenant id and becomes ``active`` (a ``paused`` one stays paused: the operator paused
-   it), and its queued jobs (parked while it needed a new login) are made due now; the first
+   it), its queued jobs (parked while it needed a new login) are made due now, and those that
+   died refused for the old login's access (``fortnox_auth_failed``) are queued again; the first
    login also starts the Upsales catch-up's checkpoints (:mod:`upsales_fortnox.sync.catchup`);
    a login newly granting the ``payment`` scope while ``paymentStatus`` is on queues the refresh
    of the linked orders' payment fields (:mod:`.scope_grants`).
@@ -68,6 +69,7 @@ from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.checkpoints import seed_checkpoints
+from upsales_fortnox.sync.inbound.deal_retry import retry_jobs_refused_by_fortnox
 from upsales_fortnox.sync.reconcile import seed_reconcile_checkpoints
 
 FORTNOX_SCOPES: Final = DEFAULT_SCOPES
@@ -318,6 +320,7 @@ class FortnoxLogin:
         await _check_tenant_of(session, installation, tenant_id)
         await connect_tenant(session, installation, tenant_id)
         await release_installation_jobs(session, installation_id, now=now)
+        await retry_jobs_refused_by_fortnox(session, installation_id)
         await seed_checkpoints(session, installation_id, now)
         await seed_reconcile_checkpoints(session, installation_id, now)
 

@@ -15,6 +15,8 @@
 * A job that Upsales refused (``upsales_unauthorized``: the API key revoked, or short of
   access) ends ``dead``. Its hook was recorded, so the catch-up takes that version as seen.
   When an operator saves a new key, every such job of the installation goes back on the queue.
+  Likewise a job Fortnox refused for the login's access (``fortnox_auth_failed``: a 403, the
+  scope not granted) goes back on the queue when the installation logs in to Fortnox again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete
 from upsales_fortnox.domain.outbound.decide import CustomerInactive
 from upsales_fortnox.domain.outbound.rows import ProductNotInFortnox
+from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
 from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
 from upsales_fortnox.jobs import JobOperationError, retry_dead_job
 from upsales_fortnox.sync.repository.sync_job_reads import dead_job_ids
@@ -36,6 +39,7 @@ logger = logging.getLogger(__name__)
 MISSING_ARTICLE_PREFIX = f"{ProductNotInFortnox.code}:"
 MISSING_SETTING_PREFIX = f"{SettingsIncomplete.code}:"
 REFUSED_BY_UPSALES_PREFIX = f"{UpsalesAuthError.code}:"
+REFUSED_BY_FORTNOX_PREFIX = f"{FortnoxAuthError.code}:"
 
 
 def inactive_customer_prefix(customer_number: str) -> str:
@@ -82,6 +86,16 @@ async def retry_jobs_refused_by_upsales(
     a new one replaces."""
     return await _retry_in_transaction(
         session, installation_id, REFUSED_BY_UPSALES_PREFIX, "Upsales refused with an older key"
+    )
+
+
+async def retry_jobs_refused_by_fortnox(
+    session: DbSession, installation_id: uuid.UUID
+) -> list[int]:
+    """As :func:`retry_jobs_missing_settings`, for the jobs Fortnox refused the login that a new
+    one replaces."""
+    return await _retry_in_transaction(
+        session, installation_id, REFUSED_BY_FORTNOX_PREFIX, "Fortnox refused an older login"
     )
 
 
