@@ -219,3 +219,35 @@ async def test_health_needs_the_operator_token_and_a_known_installation(
     assert response.json()["error"]["code"] == "installation_not_found"
     bad = await api_client.get("/api/installations/not-a-uuid/health", headers=admin_headers)
     assert bad.status_code == 422
+
+
+async def test_jobs_an_api_refused_need_action_at_once(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    created = await create_installation(api_client, admin_headers)
+    installation_id = created["id"]
+    await _activate(session_factory, installation_id)
+    refused = [
+        ("1", "upsales_unauthorized: Upsales GET /orders/{id} answered 401"),
+        ("2", "upsales_unauthorized: Upsales GET /orders/{id} answered 403"),
+        ("3", "fortnox_auth_failed: POST /invoices: HTTP 403 (code 2000663)"),
+        ("4", "product_not_in_fortnox: no article"),
+    ]
+    for entity_id, error in refused:
+        await add_job(session_factory, installation_id, entity_id=entity_id, last_error=error)
+    await add_job(  # a refusal that is history: the job was retried and done
+        session_factory,
+        installation_id,
+        entity_id="5",
+        status=JobStatus.DONE,
+        last_error="upsales_unauthorized: answered 401",
+    )
+    health = await _health(api_client, admin_headers, installation_id)
+    assert health["state"] == "action_needed"
+    reasons = {r["code"]: r["message"] for r in health["reasons"]}  # type: ignore[attr-defined]
+    assert list(reasons) == ["upsales_access_refused", "fortnox_access_refused", "dead_jobs"]
+    assert reasons["upsales_access_refused"].startswith("2 job(s)")
+    assert reasons["fortnox_access_refused"].startswith("1 job(s)")
+    assert reasons["dead_jobs"].startswith("4 job(s)")

@@ -98,3 +98,22 @@ def test_unreadable_fortnox_tokens_need_action_and_name_which_credentials() -> N
         HEALTHY, fortnox_tokens_unreadable=True, upsales_key_ok=False, upsales_key_error="401"
     )
     assert _codes(refused)[1] == ["credentials_unreadable", "upsales_key_refused"]
+
+
+def test_jobs_refused_by_either_api_need_action_before_any_connection_check() -> None:
+    upsales = decide_health(replace(HEALTHY, dead_jobs=3, dead_refused_by_upsales=2), NOW)
+    assert upsales.state is HealthState.ACTION_NEEDED
+    assert [r.code for r in upsales.reasons] == ["upsales_access_refused", "dead_jobs"]
+    assert "2 job(s)" in upsales.reasons[0].message
+    assert "Upsales" in upsales.reasons[0].message
+
+    fortnox = decide_health(replace(HEALTHY, dead_jobs=1, dead_refused_by_fortnox=1), NOW)
+    assert fortnox.state is HealthState.ACTION_NEEDED
+    assert [r.code for r in fortnox.reasons] == ["fortnox_access_refused", "dead_jobs"]
+    assert "log in to Fortnox again" in fortnox.reasons[0].message
+
+    # a refusal the connection check or the login state already names is said once
+    key = replace(HEALTHY, upsales_key_ok=False, dead_jobs=2, dead_refused_by_upsales=2)
+    assert _codes(key)[1] == ["upsales_key_refused", "dead_jobs"]
+    relogin = replace(HEALTHY, status="needs_relogin", dead_jobs=1, dead_refused_by_fortnox=1)
+    assert _codes(relogin)[1] == ["fortnox_relogin_needed", "dead_jobs"]

@@ -54,6 +54,12 @@ class HealthFacts:
     dead_jobs: int
     fortnox_tokens_unreadable: bool = False
     """The stored Fortnox tokens cannot be decrypted (``SECRET_KEY`` is not their key)."""
+    dead_refused_by_upsales: int = 0
+    """Of ``dead_jobs``: those Upsales refused (``upsales_unauthorized``), known before the
+    next connection check says whether the key itself or only its user's access is refused."""
+    dead_refused_by_fortnox: int = 0
+    """Of ``dead_jobs``: those Fortnox refused for the login's access (``fortnox_auth_failed``:
+    a scope or licence missing)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,28 @@ def _unreadable_reason(upsales: bool, fortnox: bool) -> HealthReason:
     return HealthReason(CREDENTIALS_UNREADABLE, message, HealthState.ACTION_NEEDED)
 
 
+def _refused_job_reasons(facts: HealthFacts, *, key_refused: bool) -> list[HealthReason]:
+    """Dead jobs an API refused: the sync of what they carry stops until someone acts (unless
+    a reason above names the refusal already)."""
+    action = HealthState.ACTION_NEEDED
+    reasons = []
+    if facts.dead_refused_by_upsales and not key_refused:
+        message = (
+            f"{facts.dead_refused_by_upsales} job(s) died because Upsales refused the API key or "
+            "its user's access: save a valid key (they run again when it is saved), or give the "
+            "key's user access."
+        )
+        reasons.append(HealthReason("upsales_access_refused", message, action))
+    if facts.dead_refused_by_fortnox and facts.status != "needs_relogin":
+        message = (
+            f"{facts.dead_refused_by_fortnox} job(s) died because Fortnox refused the login's "
+            "access (a scope or licence missing): log in to Fortnox again granting it (they run "
+            "again after the login)."
+        )
+        reasons.append(HealthReason("fortnox_access_refused", message, action))
+    return reasons
+
+
 def decide_health(
     facts: HealthFacts, now: datetime, limits: HealthThresholds | None = None
 ) -> Health:
@@ -145,6 +173,7 @@ def decide_health(
         detail = f": {facts.upsales_key_error}" if facts.upsales_key_error else ""
         message = f"Upsales refused the installation's API key{detail}."
         reasons.append(HealthReason("upsales_key_refused", message, HealthState.ACTION_NEEDED))
+    reasons.extend(_refused_job_reasons(facts, key_refused=facts.upsales_key_ok is False))
     if facts.dead_jobs:
         message = f"{facts.dead_jobs} job(s) are dead and wait for an operator's retry."
         reasons.append(HealthReason("dead_jobs", message, HealthState.DEGRADED))

@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
@@ -25,6 +27,10 @@ class QueueFigures:
     dead: int
     oldest_pending_at: datetime | None
     """Since when the oldest job that is due now has been due."""
+    dead_refused_by_upsales: int = 0
+    """Of ``dead``: Upsales refused them (``upsales_unauthorized``)."""
+    dead_refused_by_fortnox: int = 0
+    """Of ``dead``: Fortnox refused the login's access (``fortnox_auth_failed``)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,11 @@ class DeadJobFilter:
     died_before: datetime | None = None
 
 
+def _reason_is(code: str) -> ColumnElement[bool]:
+    """The job's stored error (``"<code>: <message>"``) has this code."""
+    return SyncJob.last_error.startswith(f"{code}:", autoescape=True)
+
+
 def _dead_job_conditions(selection: DeadJobFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [SyncJob.status == JobStatus.DEAD]
     if selection.installation_id is not None:
@@ -44,9 +55,7 @@ def _dead_job_conditions(selection: DeadJobFilter) -> list[ColumnElement[bool]]:
     if selection.kind is not None:
         conditions.append(SyncJob.kind == selection.kind)
     if selection.reason_code is not None:
-        escaped = selection.reason_code.replace("\\", "\\\\").replace("%", "\\%")
-        escaped = escaped.replace("_", "\\_")
-        conditions.append(SyncJob.last_error.like(f"{escaped}:%", escape="\\"))
+        conditions.append(_reason_is(selection.reason_code))
     if selection.died_from is not None:
         conditions.append(SyncJob.finished_at >= selection.died_from)
     if selection.died_before is not None:
@@ -169,14 +178,17 @@ async def queue_figures(
     """One installation's jobs: queued, due, running, dead, and since when the oldest due one
     has been due."""
     is_due = (SyncJob.status == JobStatus.QUEUED) & (SyncJob.run_after <= now)
+    is_dead = SyncJob.status == JobStatus.DEAD
     row = (
         await session.execute(
             select(
                 func.count().filter(SyncJob.status == JobStatus.QUEUED),
                 func.count().filter(is_due),
                 func.count().filter(SyncJob.status == JobStatus.RUNNING),
-                func.count().filter(SyncJob.status == JobStatus.DEAD),
+                func.count().filter(is_dead),
                 func.min(case((is_due, SyncJob.run_after))),
+                func.count().filter(is_dead & _reason_is(UpsalesAuthError.code)),
+                func.count().filter(is_dead & _reason_is(FortnoxAuthError.code)),
             ).where(
                 SyncJob.installation_id == installation_id,
                 SyncJob.status != JobStatus.DONE,
@@ -188,4 +200,4 @@ async def queue_figures(
         oldest = datetime.fromisoformat(oldest)
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=now.tzinfo)
-    return QueueFigures(row[0], row[1], row[2], row[3], oldest)
+    return QueueFigures(row[0], row[1], row[2], row[3], oldest, row[5], row[6])
