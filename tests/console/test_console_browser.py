@@ -28,6 +28,7 @@ from tests.console.browser import (
 )
 from tests.e2e.harness import ADMIN_TOKEN, SyncHarness, build_harness, harness_settings
 from tests.e2e.outbound_support import job, link_demo_products, queue, win
+from upsales_fortnox.models.installation import FortnoxCredentials
 from upsales_fortnox.vocabulary import JobStatus
 
 __all__ = ["browser"]
@@ -182,6 +183,34 @@ async def test_the_initial_sync_progress_bar_moves_and_the_preview_writes_nothin
     assert 0 < midway < 100
     await screenshot(page, f"initial-sync-done-{backend}")
     assert len(harness.upsales_entities("accounts")) >= upsales_before + 3
+
+
+async def test_jobs_parked_for_a_fortnox_login_are_listed_on_the_installation_page(
+    console: Console, browser: Browser
+) -> None:
+    harness = console.harness
+    await link_demo_products(harness)
+    async with harness.services.session_factory() as session:
+        credentials = await session.get(FortnoxCredentials, harness.installation_id)
+        assert credentials is not None
+        refresh_token = harness.services.secret_box.decrypt(credentials.refresh_token_enc or "")
+    harness.fortnox.oauth.revoke(refresh_token)  # the admin revoked the integration in Fortnox
+    win(harness, harness.demo.opportunity_id)
+    job_id = await queue(harness, "upsales.order", harness.demo.opportunity_id)
+    await harness.run_jobs()
+    parked = await job(harness, job_id)
+    assert parked.status == JobStatus.QUEUED  # waits for the login, its attempt uncounted
+
+    page = await new_page(browser)
+    await log_in(page, console.origin, ADMIN_TOKEN)
+    await page.goto(console.page_of_installation)
+    waiting = page.locator("#waiting")
+    await expect(waiting).to_contain_text("log in to Fortnox again")
+    row = waiting.locator(f'tr[data-job-id="{job_id}"]')
+    await expect(row).to_contain_text("upsales.order")
+    await expect(row).to_contain_text(str(harness.demo.opportunity_id))
+    await row.get_by_role("link", name=str(job_id)).click()
+    await expect(page.locator("#job-status")).to_have_text("queued")
 
 
 def _pages(console: Console) -> list[str]:

@@ -4,6 +4,7 @@ bulk retry with its dry run, and pages that reveal no secret."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -436,3 +437,41 @@ async def test_every_console_action_needs_a_session_and_its_csrf_token(
         job = await session.get(SyncJob, job_id)
         assert job is not None and job.status == JobStatus.DEAD
     assert "ufs_console_session" in console.cookies
+
+
+async def test_the_installation_page_lists_the_jobs_that_wait_and_why(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """An installation whose Fortnox login was refused keeps its jobs queued until the next
+    login: the operator sees which deals and companies wait, not only how many."""
+    installation_id = await _installation(console, admin_headers)
+    parked = "fortnox_reauthorization_required: Fortnox refused the stored login"
+    waiting = [
+        await add_job(
+            session_factory,
+            installation_id,
+            entity_id=str(order_id),
+            status=JobStatus.QUEUED,
+            last_error=parked,
+        )
+        for order_id in (701, 702)
+    ]
+    dead = await add_job(session_factory, installation_id, entity_id="703")
+    async with session_factory() as session:
+        installation = await session.get(Installation, uuid.UUID(installation_id))
+        assert installation is not None
+        installation.status = "needs_relogin"
+        await session.commit()
+    await log_in(console, ADMIN_TOKEN)
+
+    page = await console.get(f"/console/installations/{installation_id}")
+    assert page.status_code == 200
+    table = page.text.split('id="waiting"', 1)[1].split("</section>", 1)[0]
+    for job_id, order_id in zip(waiting, (701, 702), strict=True):
+        assert f'href="/console/jobs/{job_id}"' in table
+        assert f"<td>{order_id}</td>" in table
+    assert "fortnox_reauthorization_required" in table
+    assert "log in to Fortnox" in table  # why they wait
+    assert f"/console/jobs/{dead}" not in table

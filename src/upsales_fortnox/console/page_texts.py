@@ -36,6 +36,11 @@ TEXTS: Final[dict[str, str]] = {
     "history_title": "Entity history",
     "history_search": "Search",
     "history_empty": "No job touched this entity.",
+    "waiting_title": "Waiting jobs",
+    "waiting_empty": "No job is waiting.",
+    "waiting_for_login": "Fortnox refused the login: these jobs wait, their attempts uncounted, "
+    "and run when you log in to Fortnox again.",
+    "waiting_shown": "The newest {shown} of {total} waiting jobs.",
     "queue_title": "Queue",
     "queue_oldest": "Oldest waiting job",
     "queue_dead_title": "Dead jobs",

@@ -18,10 +18,12 @@ from upsales_fortnox.console.forms import form_values, parse
 from upsales_fortnox.console.guard import SessionRequired, checked_form
 from upsales_fortnox.console.page_texts import TEXTS
 from upsales_fortnox.console.progress import overall_percent
+from upsales_fortnox.console.queue_view import reason_code, reason_message
 from upsales_fortnox.console.render import redirect, render, render_error
 from upsales_fortnox.history import router as history_api
 from upsales_fortnox.installations.service import get_installation, read_settings
 from upsales_fortnox.installations.settings_schemas import SettingsDocument
+from upsales_fortnox.jobs import router as jobs_api
 from upsales_fortnox.links import router as links_api
 from upsales_fortnox.links.schemas import LinkCreate
 from upsales_fortnox.ops import bulk_router as bulk_api
@@ -30,7 +32,7 @@ from upsales_fortnox.ops.bulk import ReplayKind
 from upsales_fortnox.sync.initial import router as initial_sync_api
 from upsales_fortnox.sync.initial.control import initial_sync_status, start_initial_sync
 from upsales_fortnox.sync.initial.preview import preview_initial_sync
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus
 
 router = APIRouter(prefix="/console/installations", include_in_schema=False)
 LinkId = Annotated[int, Path(ge=1, le=INT64_MAX)]
@@ -57,6 +59,10 @@ async def _initial_sync_report(db: SessionDep, installation_id: uuid.UUID) -> di
     return {"report": report, "percent": overall_percent(report)}
 
 
+WAITING_SHOWN = 50
+"""Queued jobs the installation page lists (newest first); the queue figures count them all."""
+
+
 @router.get("/{installation_id}")
 async def get_installation_page(
     request: Request,
@@ -72,6 +78,9 @@ async def get_installation_page(
         health = await health_api.get_installation_health(installation_id, db, services)
         sync = await _initial_sync_report(db, installation_id)
         links = await links_api.get_links(installation_id, db, limit=100)
+        waiting = await jobs_api.get_jobs(
+            db, installation_id=installation_id, status=JobStatus.QUEUED, limit=WAITING_SHOWN
+        )
     except ApiError as exc:
         return render_error(request, exc, session=session, back="/console")
     settings = (
@@ -89,6 +98,10 @@ async def get_installation_page(
             "settings": settings,
             "sync": sync,
             "links": links,
+            "waiting": [
+                (job, reason_code(job.last_error), reason_message(job.last_error))
+                for job in waiting.items
+            ],
             "entities": ("company", "product", "order"),
             "fortnox_types": [member.value for member in FortnoxType],
         },
