@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import pytest
 from upsales_fortnox import __version__
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
 from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 REAL_VALUES = {
     "SECRET_KEY": "a-real-secret-key-0123456789",
@@ -268,3 +271,68 @@ def test_a_database_that_does_not_answer_is_one_line_with_a_stable_code(workdir:
         assert line.startswith("error: database_unavailable: "), line
         assert f"127.0.0.1:{port}/test" in line and "DATABASE_URL" in line
         assert "s3cret-pw" not in result.stderr
+
+
+def test_an_installation_is_edited_from_the_command_line(workdir: Path) -> None:
+    """A new Upsales key saved from a shell puts the jobs Upsales refused back on the queue, as
+    the API's edit does; a refused change is one line and changes nothing."""
+    url = f"sqlite:///{workdir / 'cli.sqlite3'}"
+    env = {"DATABASE_URL": url}
+    assert run_cli("migrate", cwd=workdir, env=env).returncode == 0
+    created = run_cli("installations", "create", "Kund AB", cwd=workdir, env=env)
+    found = re.search(r"installation ([0-9a-f-]{36}) created", created.stdout)
+    assert found is not None
+    installation_id = found[1]
+
+    async def add_refused_job() -> int:
+        engine = create_engine(url)
+        try:
+            async with create_session_factory(engine)() as session:
+                job = SyncJob(
+                    installation_id=uuid.UUID(installation_id),
+                    kind="upsales.order",
+                    entity_id="7",
+                    status=JobStatus.DEAD.value,
+                    last_error="upsales_unauthorized: Upsales GET /orders/{id} answered 401",
+                )
+                session.add(job)
+                await session.commit()
+                return job.id
+        finally:
+            await engine.dispose()
+
+    async def read(job_id: int) -> tuple[Installation, SyncJob]:
+        engine = create_engine(url)
+        try:
+            async with create_session_factory(engine)() as session:
+                installation = await session.get(Installation, uuid.UUID(installation_id))
+                job = await session.get(SyncJob, job_id)
+                assert installation is not None and job is not None
+                return installation, job
+        finally:
+            await engine.dispose()
+
+    job_id = asyncio.run(add_refused_job())
+    edited = run_cli(
+        "installations", "edit", installation_id, "--name", "Nytt Namn AB",
+        "--upsales-api-token", "a-new-upsales-key-4711", cwd=workdir, env=env,
+    )  # fmt: skip
+    assert edited.returncode == 0, edited.stderr
+    assert "Nytt Namn AB" in edited.stdout and "--upsales-api-token" in edited.stdout
+    assert "a-new-upsales-key-4711" not in edited.stdout + edited.stderr
+    installation, job = asyncio.run(read(job_id))
+    assert installation.name == "Nytt Namn AB"
+    assert installation.upsales_api_token_enc is not None
+    assert job.status == JobStatus.QUEUED
+
+    refused = run_cli(
+        "installations", "edit", installation_id, "--status", "active", cwd=workdir, env=env
+    )
+    assert "active" in assert_one_line_error(refused, 1)
+    nothing = run_cli("installations", "edit", installation_id, cwd=workdir, env=env)
+    assert "nothing to change" in assert_one_line_error(nothing, 2)
+    bad = run_cli(
+        "installations", "edit", installation_id, "--status", "gone", cwd=workdir, env=env
+    )
+    assert "--status" in assert_one_line_error(bad, 2)
+    assert asyncio.run(read(job_id))[0].status == "pending_login"

@@ -22,7 +22,7 @@ from upsales_fortnox.core.db.errors import (
 )
 from upsales_fortnox.core.db.unavailable import DATABASE_UNAVAILABLE
 from upsales_fortnox.core.occupancy import InUse
-from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.installations.errors import DuplicateCustomerId, InstallationNotFound
 
 #: Exit codes: 1 the command failed, 2 the command line or configuration is wrong.
 FAILED = 1
@@ -73,7 +73,7 @@ def describe(exc: BaseException, database_url: str | None) -> tuple[str, int]:
         return f"{exc.format_message()} (see --help)", USAGE  # type: ignore[attr-defined]
     if isinstance(exc, ConfigError | StartRefused):
         return str(exc), USAGE
-    if isinstance(exc, InUse | InstallationNotFound):
+    if isinstance(exc, InUse | InstallationNotFound | DuplicateCustomerId):
         return str(exc), FAILED
     if is_connection_or_schema_error(exc) and database_url is not None:
         return describe_database_error(exc, database_url), FAILED

@@ -1,6 +1,6 @@
-"""``upsales-fortnox installations``: create and list installations from the command line.
+"""``upsales-fortnox installations``: create, list and edit installations from the command line.
 
-The same operations as ``POST/GET /api/installations``, on the database DATABASE_URL names,
+The same operations as ``POST/GET/PATCH /api/installations``, on the database DATABASE_URL names,
 so a newcomer need not write the HTTP requests by hand.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import click
 import typer
@@ -19,20 +19,23 @@ from upsales_fortnox.activation.login_link import (
     LOGIN_LINK_LIFETIME,
     LoginLinkSigner,
 )
+from upsales_fortnox.cli.errors import installation_id as parse_installation_id
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import Settings, load_settings
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.installations.schemas import InstallationCreate
+from upsales_fortnox.installations.schemas import InstallationCreate, InstallationPatch
 from upsales_fortnox.installations.service import (
     InstallationRecord,
     NewInstallation,
     create_installation,
     list_installations,
+    update_installation,
 )
+from upsales_fortnox.installations.versioning import VersionPrecondition
 from upsales_fortnox.services import build_services
 
 installations_cli = typer.Typer(
-    no_args_is_help=True, help="Create and list installations.", rich_markup_mode=None
+    no_args_is_help=True, help="Create, list and edit installations.", rich_markup_mode=None
 )
 
 
@@ -86,21 +89,30 @@ _PARAMETERS: Final = {
     "upsales_customer_id": "--upsales-customer-id",
     "upsales_api_token": "--upsales-api-token",
     "webhook_secret": "--webhook-secret",
+    "status": "--status",
+    "status_reason": "--reason",
 }
 
 
-def _checked_installation(fields: dict[str, Any]) -> NewInstallation:
-    """The installation, checked by the rules ``POST /api/installations`` applies (a usage
-    error naming the parameter and the rule, never the value, when one is broken)."""
+Body = TypeVar("Body", InstallationCreate, InstallationPatch)
+
+
+def _checked(body: type[Body], fields: dict[str, Any]) -> Body:
+    """The fields given, checked by the rules the API applies to the same body (a usage error
+    naming the parameter and the rule, never the value, when one is broken)."""
     given = {key: value for key, value in fields.items() if value is not None}
     try:
-        return InstallationCreate.model_validate(given).to_new_installation()
+        return body.model_validate(given)
     except ValidationError as exc:
         problems = "; ".join(
             f"{_PARAMETERS.get(str(error['loc'][0]), str(error['loc'][0]))}: {error['msg']}"
             for error in exc.errors(include_input=False, include_url=False)
         )
         raise click.BadParameter(problems) from None
+
+
+def _checked_installation(fields: dict[str, Any]) -> NewInstallation:
+    return _checked(InstallationCreate, fields).to_new_installation()
 
 
 @installations_cli.command("create")
@@ -179,3 +191,61 @@ def upsales_config_command(
         settings.public_base_url, settings.fortnox_client_id, installation_id, login_url
     )
     typer.echo(json.dumps(config, indent=2, ensure_ascii=False))
+
+
+@installations_cli.command("edit")
+def edit_command(
+    installation: str = typer.Argument(..., metavar="ID", help="The installation's id."),
+    name: str | None = typer.Option(None, metavar="NAME", help="The customer's name."),
+    upsales_customer_id: int | None = typer.Option(
+        None, metavar="ID", help="The Upsales account's customer id."
+    ),
+    upsales_api_token: str | None = typer.Option(
+        None,
+        metavar="KEY",
+        help="A new Upsales API key; the jobs Upsales refused with the old one run again.",
+    ),
+    webhook_secret: str | None = typer.Option(
+        None, metavar="SECRET", help="The secret Upsales trigger requests carry."
+    ),
+    status: str | None = typer.Option(
+        None, metavar="STATUS", help="pending_login, active (after a Fortnox login) or paused."
+    ),
+    reason: str | None = typer.Option(None, metavar="TEXT", help="Why the status changes."),
+) -> None:
+    """Change what is given, as PATCH /api/installations/ID does; the rest stays."""
+    installation_id = parse_installation_id(installation)
+    patch = _checked(
+        InstallationPatch,
+        {
+            "name": name,
+            "upsales_customer_id": upsales_customer_id,
+            "upsales_api_token": upsales_api_token,
+            "webhook_secret": webhook_secret,
+            "status": status,
+            "status_reason": reason,
+        },
+    )
+    if not patch.model_fields_set:
+        raise click.UsageError("nothing to change: give at least one option")
+    settings = load_settings()
+
+    async def edit() -> InstallationRecord:
+        services = build_services(settings)
+        try:
+            async with services.session_factory() as session:
+                record = await update_installation(
+                    session,
+                    services.secret_box,
+                    installation_id,
+                    VersionPrecondition(any_version=True),
+                    patch.to_changes(),
+                )
+                await session.commit()
+            return record
+        finally:
+            await services.aclose()
+
+    row = event_loop.run(edit()).installation
+    changed = ", ".join(sorted(_PARAMETERS[field] for field in patch.model_fields_set))
+    typer.echo(f"installation {row.id} edited ({changed}): {row.status}  {row.name}")
