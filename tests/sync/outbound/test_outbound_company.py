@@ -63,6 +63,7 @@ def test_upsales_company_fields() -> None:
         "city": "Göteborg",
         "country_code": "SE",
         "phone": "031-123 45 60",
+        "www": None,
         "email": "faktura@nv.se",
         "vat_number": "SE556677889901",
     }

@@ -86,7 +86,7 @@ def customer_sync_fields(customer: Customer) -> dict[str, str | None]:
         "VisitingCity": _extra(customer, "VisitingCity"),
         "VisitingCountryCode": _extra(customer, "VisitingCountryCode"),
         "Phone1": _text(customer.Phone1),
-        "WWW": _extra(customer, "WWW"),
+        "WWW": _text(customer.WWW),
         "VATNumber": _text(customer.VATNumber),
         **delivery_fields(customer.model_extra),
     }
@@ -203,10 +203,11 @@ def company_changes(
     address's fields keep the addresses, see :func:`addresses_left`). ``from_fortnox``: the
     address types that held the customer's addresses at the last sync; one the customer no
     longer has is cleared. A company abroad's own organisation number, no company field
-    (:func:`~upsales_fortnox.domain.outbound.company.org_number_synced`), is left too.
+    (:func:`~upsales_fortnox.domain.outbound.company.org_number_synced`), is left too, as is a
+    web page too long for Fortnox (:func:`~.outbound.company.web_page_synced`).
     """
-    if "organisation_number" not in company_fields_from_upsales(current, field_ids):
-        keep = {*keep, "organisation_number"}
+    own = {"organisation_number", "www"} - company_fields_from_upsales(current, field_ids).keys()
+    keep = {*keep, *own}
     fields = customer_sync_fields(customer)
     changes = CompanyDraft()
     wanted: dict[str, str | None] = {
@@ -246,7 +247,12 @@ def company_changes(
     return changes
 
 
-_KEPT_AS: Final = {"name": "name", "orgNo": "organisation_number", "phone": "phone"}
+_KEPT_AS: Final = {
+    "name": "name",
+    "orgNo": "organisation_number",
+    "phone": "phone",
+    "webpage": "www",
+}
 """Company attributes the customer writes, by the company field that keeps them."""
 _POSTAL: Final = frozenset({"address1", "zip_code", "city", "country_code"})
 

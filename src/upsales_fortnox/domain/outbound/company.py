@@ -8,7 +8,9 @@ see which side changed what.
 
 Where the Upsales values come from:
 
-* name, ``orgNo``, ``phone``: the account's own fields.
+* name, ``orgNo``, ``phone``, ``webpage`` (Fortnox's ``WWW``): the account's own fields; a web
+  page longer than Fortnox takes (:func:`web_page_synced`) is the company's own, neither sent
+  to nor cleared by Fortnox.
 * address: the first address of type Invoice, Billing, Mail, Postal, Visit (in that order;
   the Fortnox → Upsales sync writes into the first of those but Visit, see
   :func:`postal_address_type`);
@@ -40,6 +42,7 @@ from typing import Final
 
 from upsales_fortnox.domain.identity import has_swedish_check_digit, normalise_org_number
 from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
+from upsales_fortnox.integrations.fortnox.limits import CUSTOMER_MAX_LENGTHS
 from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
 from upsales_fortnox.integrations.upsales.facts import (
     ACCOUNT_NAME_MAX_LENGTH,
@@ -67,6 +70,7 @@ FORTNOX_FIELDS: Final[dict[str, str]] = {
     "city": "City",
     "country_code": "CountryCode",
     "phone": "Phone1",
+    "www": "WWW",
     "email": "Email",
     "vat_number": "VATNumber",
 }
@@ -78,6 +82,7 @@ ALWAYS_SYNCED: Final = (
     "city",
     "country_code",
     "phone",
+    "www",
 )
 POSTAL_ADDRESS_TYPES: Final = (*INVOICE_ADDRESS_TYPES, "Mail", "Postal")
 """The Upsales addresses that stand for the customer's (invoice) address, preferred in this
@@ -164,6 +169,12 @@ def org_number_synced(org_number: str | None, country_code: str | None) -> bool:
     return digits is not None and has_swedish_check_digit(digits)
 
 
+def web_page_synced(web_page: str | None) -> bool:
+    """Whether a company's web page is a company field: Fortnox's ``WWW`` takes at most
+    128 characters, and a longer one (a tracking link, say) is no reason to refuse the deal."""
+    return web_page is None or len(web_page) <= CUSTOMER_MAX_LENGTHS["WWW"]
+
+
 def postal_address(addresses: Iterable[Address] | None) -> Address | None:
     by_type: dict[str, Address] = {}
     for address in addresses or []:
@@ -201,7 +212,10 @@ def company_fields_from_upsales(company: CompanyDraft, field_ids: AccountFieldId
         "city": clean(address.city) if address else None,
         "country_code": canonical_country_code(address.country) if address else None,
         "phone": clean(company.phone),
+        "www": clean(company.webpage),
     }
+    if not web_page_synced(fields["www"]):
+        del fields["www"]
     if not org_number_synced(fields["organisation_number"], fields["country_code"]):
         del fields["organisation_number"]
     if field_ids.email is not None:
@@ -225,6 +239,7 @@ def company_fields_from_fortnox(customer: Customer) -> CompanyFields:
         "city": clean(customer.City),
         "country_code": canonical_country_code(customer.CountryCode),
         "phone": clean(customer.Phone1),
+        "www": clean(customer.WWW),
         "email": clean(customer.Email),
         "vat_number": clean(customer.VATNumber),
     }

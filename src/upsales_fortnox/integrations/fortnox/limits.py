@@ -35,6 +35,7 @@ CUSTOMER_MAX_LENGTHS: Final[dict[str, int]] = {
     "Email": 1024,
     "Phone1": 1024,
     "ZipCode": 10,
+    "WWW": 128,
     "YourReference": 50,
     "OurReference": 50,
 }

@@ -45,6 +45,7 @@ class Customer(Entity):
         "CountryCode",
         "Email",
         "Phone1",
+        "WWW",
         "VATNumber",
         "VATType",
         "Currency",
@@ -66,6 +67,7 @@ class Customer(Entity):
     Country: str | None = None
     Email: str | None = None
     Phone1: str | None = None
+    WWW: str | None = None
     VATNumber: str | None = None
     VATType: str | None = None
     Currency: str | None = None
