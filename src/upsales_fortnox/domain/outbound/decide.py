@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
+from typing import Final
 
 from upsales_fortnox.domain.identity import (
     has_swedish_check_digit,
@@ -223,6 +224,10 @@ def company_gate(link: LinkView | None, fields: CompanyFields) -> NoChange | Non
     return None
 
 
+_CONTEXT: Final = ("name", "country_code")
+"""Company fields an update's checks read whether or not it sends them."""
+
+
 def decide_company_update(
     upsales_company_id: int,
     link: LinkView,
@@ -236,14 +241,20 @@ def decide_company_update(
 
     The command's ``changes`` is None when nothing is to be written to Fortnox; its
     ``synced_fields`` are recorded on the link either way, with the address types the link
-    records as holding the customer's addresses, as they were.
+    records as holding the customer's addresses, as they were. :class:`CompanyRefused` when a
+    value it sends would be refused (checked in the customer's country, as it will be); the
+    values it leaves as Fortnox has them are the bookkeeper's, and refuse nothing.
     """
     fortnox_fields = company_fields_from_fortnox(fortnox)
     plan = three_way_merge(
         link.synced_fields, upsales, fortnox_fields, fortnox_unchanged=fortnox_unchanged
     )
     if plan.to_fortnox:
-        problems = company_problems({**fortnox_fields, **plan.to_fortnox})
+        # what is sent, in the customer's country and name as they will be; a value the
+        # update leaves (the bookkeeper's, which Fortnox holds already) is not ours to refuse
+        merged = {**fortnox_fields, **plan.to_fortnox}
+        sent = {k: v for k, v in merged.items() if k in plan.to_fortnox or k in _CONTEXT}
+        problems = company_problems(sent)
         if problems:
             subject = f"The company {upsales.get('name')!r}"
             raise CompanyRefused(refusal_message(subject, problems))
