@@ -47,3 +47,15 @@ def test_a_sent_value_is_checked_in_the_customers_country() -> None:
         decide_company_update(5, link, {**fields, "organisation_number": "987654321"}, customer)
     with pytest.raises(CompanyRefused, match="e-mail"):
         decide_company_update(5, link, {**fields, "email": "ekonomi@fjordfisk"}, customer)
+
+
+def test_a_country_cleared_alone_sends_nothing() -> None:
+    """Fortnox cannot clear a country code: a rep who clears only the country has nothing to
+    send, so no call is made and the job does not report the country as updated."""
+    customer, link, fields = _linked(CountryCode="SE", City="Bergen")
+    decision = decide_company_update(5, link, {**fields, "country_code": None}, customer)
+    assert decision.changes is None and decision.changed_fields == ()
+    moved = {**fields, "country_code": None, "city": "Oslo"}
+    both = decide_company_update(5, link, moved, customer)
+    assert both.changes is not None and both.changes.to_wire() == {"City": "Oslo"}
+    assert both.changed_fields == ("city",)

@@ -275,14 +275,22 @@ UNCLEARABLE: Final = frozenset({"CountryCode"})
 characters, so neither ``API_BLANK`` nor an empty one; one emptied in Upsales is left as it is."""
 
 
+def sendable(changes: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The company field changes Fortnox can take: all but an :data:`UNCLEARABLE` one emptied."""
+    return {
+        name: value
+        for name, value in changes.items()
+        if value is not None or FORTNOX_FIELDS[name] not in UNCLEARABLE
+    }
+
+
 def customer_changes(changes: Mapping[str, str | None]) -> Customer:
     """A partial update of a Fortnox customer; a field emptied in Upsales is cleared (except
-    the :data:`UNCLEARABLE` ones, left out). A new street goes to ``Address1`` whole, and
-    ``Address2`` is cleared."""
+    the :data:`UNCLEARABLE` ones, left out: see :func:`sendable`). A new street goes to
+    ``Address1`` whole, and ``Address2`` is cleared."""
     values = {
         key: value if value is not None else API_BLANK
-        for key, value in customer_wire_values(changes).items()
-        if value is not None or key not in UNCLEARABLE
+        for key, value in customer_wire_values(sendable(changes)).items()
     }
     if "address1" in changes:
         values["Address2"] = API_BLANK

@@ -23,6 +23,7 @@ from upsales_fortnox.domain.outbound.company import (
     company_fields_from_fortnox,
     customer_changes,
     new_customer,
+    sendable,
 )
 from upsales_fortnox.domain.outbound.document_body import (
     DocumentDraft,
@@ -242,8 +243,7 @@ def decide_company_update(
     The command's ``changes`` is None when nothing is to be written to Fortnox; its
     ``synced_fields`` are recorded on the link either way, with the address types the link
     records as holding the customer's addresses, as they were. :class:`CompanyRefused` when a
-    value it sends would be refused (checked in the customer's country, as it will be); the
-    values it leaves as Fortnox has them are the bookkeeper's, and refuse nothing.
+    value it sends would be refused; one it leaves as Fortnox has it refuses nothing.
     """
     fortnox_fields = company_fields_from_fortnox(fortnox)
     plan = three_way_merge(
@@ -258,11 +258,12 @@ def decide_company_update(
         if problems:
             subject = f"The company {upsales.get('name')!r}"
             raise CompanyRefused(refusal_message(subject, problems))
+    sent = sendable(plan.to_fortnox)  # a country cleared alone leaves nothing to send
     return UpdateFortnoxCustomer(
         upsales_company_id=upsales_company_id,
         customer_number=link.fortnox_id,
-        changes=customer_changes(plan.to_fortnox) if plan.to_fortnox else None,
-        changed_fields=tuple(sorted(plan.to_fortnox)),
+        changes=customer_changes(sent) if sent else None,
+        changed_fields=tuple(sorted(sent)),
         synced_fields=with_address_types(plan.synced, fortnox_address_types(link.synced_fields)),
         conflicts=plan.conflicts,
         changed_in_fortnox=tuple(sorted(plan.to_upsales)),
