@@ -225,8 +225,7 @@ def _link_sent_for(
     (so no search by its fields finds it): linked with the fields that create sent as the base,
     and the company's sync queued with the link, so its changes since reach the customer."""
     company = sent_for.company
-    # the customer number (and a web page, where the company has none): the company's fields
-    # since are sent to the customer
+    # the customer number only: the company's fields since are sent to the customer
     changes = company_changes(customer, company, field_ids, fill_only=True, keep=_ALL_FIELDS)
     if not is_empty(changes):
         commands.append(UpdateUpsalesCompany(company.id, changes))
