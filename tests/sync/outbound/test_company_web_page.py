@@ -4,6 +4,8 @@ one longer than Fortnox takes is the company's own (neither sent nor cleared).""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.sync.outbound.outbound_builders import company
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
 from upsales_fortnox.domain.inbound.decide_customer import decide_customer, synced_after_write
@@ -99,3 +101,19 @@ def test_a_web_page_longer_than_fortnox_takes_is_neither_sent_nor_cleared() -> N
     (update, *_) = decision.commands
     assert isinstance(update, UpdateUpsalesCompany)
     assert "webpage" not in update.changes.to_wire()
+
+
+@pytest.mark.parametrize(
+    "web_page", ["www.åkesbygg.se", "https://åkesbygg.se/om-oss?lang=sv", "akesbygg.se"]
+)
+def test_a_web_address_is_sent(web_page: str) -> None:
+    assert company_fields_from_upsales(_company(webpage=web_page), IDS)["www"] == web_page
+
+
+@pytest.mark.parametrize("web_page", ["se Facebook", "saknas", "info@akesbygg.se"])
+def test_a_web_page_that_is_no_web_address_stays_the_companys_own(web_page: str) -> None:
+    """Whether Fortnox refuses a ``WWW`` that is no web address is not known
+    (facts.WWW_CHECKED_AS_WEB_ADDRESS): such a note is never sent, so no deal waits on it."""
+    fields = company_fields_from_upsales(_company(webpage=web_page), IDS)
+    assert "www" not in fields
+    assert "WWW" not in new_customer(fields).to_wire()

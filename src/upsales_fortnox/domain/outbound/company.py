@@ -36,6 +36,7 @@ cleared by Fortnox.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -109,6 +110,10 @@ _COUNTRY_NAMES: Final = {
 }
 
 
+_WEB_ADDRESS: Final = re.compile(r"(?:https?://)?[^\s/@.]+(?:\.[^\s/@.]+)+(?::\d+)?(?:[/?#]\S*)?")
+"""A web address: an optional scheme, a host name with at least one dot, then a path."""
+
+
 @dataclass(frozen=True)
 class AccountFieldIds:
     """Ids of the installation's account custom fields by role; None where it has none."""
@@ -170,9 +175,12 @@ def org_number_synced(org_number: str | None, country_code: str | None) -> bool:
 
 
 def web_page_synced(web_page: str | None) -> bool:
-    """Whether a company's web page is a company field: Fortnox's ``WWW`` takes at most
-    128 characters, and a longer one (a tracking link, say) is no reason to refuse the deal."""
-    return web_page is None or len(web_page) <= CUSTOMER_MAX_LENGTHS["WWW"]
+    """Whether a company's web page is a company field: one that looks like a web address
+    (facts.WWW_CHECKED_AS_WEB_ADDRESS) within the 128 characters Fortnox's ``WWW`` takes. Any
+    other (a note, a long tracking link) is no reason to refuse the deal: it is not sent."""
+    if web_page is None:
+        return True
+    return len(web_page) <= CUSTOMER_MAX_LENGTHS["WWW"] and bool(_WEB_ADDRESS.fullmatch(web_page))
 
 
 def postal_address(addresses: Iterable[Address] | None) -> Address | None:

@@ -183,6 +183,14 @@ and sends only a Swedish number with its check digit
 (:func:`upsales_fortnox.domain.outbound.company.org_number_synced`); right under either answer.
 Companies in Sweden, or of no known country, keep the shape check, which catches typos."""
 
+WWW_CHECKED_AS_WEB_ADDRESS: Final[bool | None] = None
+"""Whether Fortnox refuses a customer ``WWW`` that is no web address (a note such as "se
+Facebook"): *unverified*; the spec gives a string of at most 128 characters and no pattern, the
+reference names no such check (the sandbox takes any text). So only a web page that looks like
+one (a host name with a dot, no white space or ``@``) is sent
+(:func:`upsales_fortnox.domain.outbound.company.web_page_synced`): any other stays the
+company's own in Upsales, neither sent nor cleared, and no deal waits on it under either answer."""
+
 INACTIVE_CUSTOMER_DOCUMENTS_REFUSED: Final[bool | None] = None
 """Whether Fortnox refuses (a 4xx) a new order or invoice for a customer whose ``Active`` is
 false: *unverified*; the spec has the field on the customer (not on its list item,
