@@ -117,3 +117,21 @@ def test_a_web_page_that_is_no_web_address_stays_the_companys_own(web_page: str)
     fields = company_fields_from_upsales(_company(webpage=web_page), IDS)
     assert "www" not in fields
     assert "WWW" not in new_customer(fields).to_wire()
+
+
+def test_a_web_page_the_bookkeeper_gives_replaces_a_note_the_company_holds() -> None:
+    """A company whose web page is a note (not sent) keeps it while the customer has none, and
+    takes the one the bookkeeper gives the customer."""
+    noted = _company(webpage="se Facebook")
+    link = _link(synced_after_write(None, noted, CUSTOMER, IDS))
+    for customer, wanted in (
+        (CUSTOMER.model_copy(update={"Phone1": "08-2"}), None),
+        (CUSTOMER.model_copy(update={"WWW": SITE}), SITE),
+    ):
+        decision = decide_customer(
+            "7", customer, link=link, linked_company=noted, candidates=[],
+            linked_company_ids=[], field_ids=IDS,
+        )  # fmt: skip
+        (update, *_) = decision.commands
+        assert isinstance(update, UpdateUpsalesCompany)
+        assert update.changes.to_wire().get("webpage") == wanted

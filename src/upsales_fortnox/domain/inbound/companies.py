@@ -204,11 +204,13 @@ def company_changes(
     address types that held the customer's addresses at the last sync; one the customer no
     longer has is cleared. A company abroad's own organisation number, no company field
     (:func:`~upsales_fortnox.domain.outbound.company.org_number_synced`), is left too, as is a
-    web page too long for Fortnox (:func:`~.outbound.company.web_page_synced`).
+    web page not sent (:func:`~.outbound.company.web_page_synced`) while the customer has none.
     """
-    own = {"organisation_number", "www"} - company_fields_from_upsales(current, field_ids).keys()
-    keep = {*keep, *own}
     fields = customer_sync_fields(customer)
+    own = {"organisation_number", "www"} - company_fields_from_upsales(current, field_ids).keys()
+    if fields["WWW"] is not None:  # the customer's own web page replaces a note
+        own.discard("www")
+    keep = {*keep, *own}
     changes = CompanyDraft()
     wanted: dict[str, str | None] = {
         # a customer without a name leaves the company's as it is (one made of it is named
@@ -247,12 +249,7 @@ def company_changes(
     return changes
 
 
-_KEPT_AS: Final = {
-    "name": "name",
-    "orgNo": "organisation_number",
-    "phone": "phone",
-    "webpage": "www",
-}
+_KEPT_AS: Final = dict(name="name", orgNo="organisation_number", phone="phone", webpage="www")
 """Company attributes the customer writes, by the company field that keeps them."""
 _POSTAL: Final = frozenset({"address1", "zip_code", "city", "country_code"})
 
