@@ -1,15 +1,15 @@
 """An Upsales company and a Fortnox customer in one canonical form (pure).
 
 Both sides are read into the same dict of *company fields* (name, organisation number, postal
-address, phone, e-mail, VAT number), normalised so that equal data compares equal whichever side
-it was read from. Links of companies store these fields as last synced (``synced_fields``) and
-their fingerprint, so a change is told from an echo, and a three-way merge (:mod:`.merge`) can
-see which side changed what.
+address, phone, web page, e-mail, VAT number), normalised so that equal data compares equal
+whichever side it was read from. Links of companies store these fields as last synced
+(``synced_fields``) and their fingerprint, so a change is told from an echo, and a three-way
+merge (:mod:`.merge`) can see which side changed what.
 
 Where the Upsales values come from:
 
 * name, ``orgNo``, ``phone``, ``webpage`` (Fortnox's ``WWW``): the account's own fields; a web
-  page longer than Fortnox takes (:func:`web_page_synced`) is the company's own, neither sent
+  page Fortnox may not take (:func:`web_page_synced`) is the company's own, neither sent
   to nor cleared by Fortnox.
 * address: the first address of type Invoice, Billing, Mail, Postal, Visit (in that order;
   the Fortnox → Upsales sync writes into the first of those but Visit, see
