@@ -253,8 +253,8 @@ def decide_company_update(
         # what is sent, in the customer's country and name as they will be; a value the
         # update leaves (the bookkeeper's, which Fortnox holds already) is not ours to refuse
         merged = {**fortnox_fields, **plan.to_fortnox}
-        sent = {k: v for k, v in merged.items() if k in plan.to_fortnox or k in _CONTEXT}
-        problems = company_problems(sent)
+        checked = {k: v for k, v in merged.items() if k in plan.to_fortnox or k in _CONTEXT}
+        problems = company_problems(checked)
         if problems:
             subject = f"The company {upsales.get('name')!r}"
             raise CompanyRefused(refusal_message(subject, problems))
