@@ -24,7 +24,9 @@ Differences, each with the job that repairs it:
 A closed document of ours whose order is linked to another document of its type now (the deal
 won again after it ended, its new document taking its link) is that order's no more: no
 difference, and not counted. An open one is no document of that order either (a copy of its
-document carrying its reference, say: the deal in Fortnox twice): ``missing_in_upsales``.
+document carrying its reference, say: the deal in Fortnox twice): ``missing_in_upsales``. Where
+none of its type is linked, the first open one carrying the order's reference stands for it
+and every other is that copy, so a clean report always has equal totals.
 
 Where orders are reported (not invoices), an order Fortnox turned into an invoice stands for its
 deal while that invoice lives: it is open. It is closed once every invoice made of it is
@@ -220,6 +222,21 @@ def invoices_to_read(
     return found
 
 
+def _standing(
+    documents: Iterable[Document], links: Mapping[tuple[FortnoxType, str], int]
+) -> dict[tuple[FortnoxType, int], str]:
+    """The document of each type that stands for an Upsales order: its linked one, else the
+    first open one carrying its reference (another open one carrying it, a copy say, is the
+    deal in Fortnox twice)."""
+    standing = {(kind, order_id): number for (kind, number), order_id in links.items()}
+    for document in sorted(documents, key=lambda d: (d.type, int(d.number))):
+        key = (document.type, document.number)
+        if document.closed or document.own_order is None or _passed_over(key, document, links):
+            continue
+        standing.setdefault((document.type, document.own_order), document.number)
+    return standing
+
+
 def compare(
     deals: Iterable[Deal],
     documents: Iterable[Document],
@@ -229,18 +246,20 @@ def compare(
     report = Report()
     by_id = {deal.id: deal for deal in deals}
     matched: set[int] = set()
-    linked_types = _linked_types(links)
+    documents = sorted(documents, key=lambda d: (d.type, int(d.number)))
+    standing = _standing(documents, links)
     for each in by_id.values():
         if each.won:
             _add(report.upsales, each.currency, _ore(each.value))
-    for document in sorted(documents, key=lambda d: (d.type, int(d.number))):
+    for document in documents:
         key = (document.type, document.number)
         if _passed_over(key, document, links):
             continue
         if not document.closed:
             _add(report.fortnox, document.currency, document.net)
         order_id = links.get(key, document.own_order)
-        another = key not in links and (document.type, order_id) in linked_types
+        stands = standing.get((document.type, order_id)) if order_id is not None else None
+        another = key not in links and stands not in (None, document.number)
         if document.closed and another:
             continue  # ended, and its order, won again since, has a new document of its type
         deal = by_id.get(order_id) if order_id is not None and not another else None
@@ -248,7 +267,7 @@ def compare(
             if not document.closed:
                 detail = (
                     f"the open {document.type.value} carries the reference of an Upsales order "
-                    f"linked to another {document.type.value}"
+                    f"that {document.type.value} {stands} stands for"
                     if another
                     else f"no Upsales order for the open {document.type.value}"
                 )

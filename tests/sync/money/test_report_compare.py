@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from upsales_fortnox.domain.report_compare import (
@@ -163,3 +163,70 @@ def test_a_second_open_document_carrying_a_linked_orders_reference_differs() -> 
     found = [(d.kind, d.upsales_order, d.fortnox_document) for d in report.differences]
     assert found == [(DifferenceKind.MISSING_IN_UPSALES, 1, "invoice 11")]
     assert report.fortnox["SEK"].net == 200 and report.upsales["SEK"].net == 100
+
+
+def test_a_deal_in_fortnox_twice_unlinked_differs_once() -> None:
+    """Invoices 10 and 11 both carry deal 1's reference and neither is linked (links lost, or
+    a copy of an invoice whose link was never written): invoice 10 stands for the deal, 11 is
+    the deal invoiced twice, and the report says so instead of calling 100 against 200 clean.
+    Invoice 9, cancelled, carries the reference too: it ended, and 10 stands for the deal."""
+    report = compare(
+        [deal(1, "100")],
+        [
+            invoice("11", "100", own=1),
+            invoice("10", "100", own=1),
+            invoice("9", "100", closed=True, own=1),
+        ],
+        {},
+    )
+    found = [(d.kind, d.upsales_order, d.fortnox_document) for d in report.differences]
+    assert found == [(DifferenceKind.MISSING_IN_UPSALES, 1, "invoice 11")]
+    assert "invoice 10" in report.differences[0].detail
+    assert report.differences[0].repair == Repair("fortnox.invoice", "11")
+
+
+documents_of_three_deals = st.lists(
+    st.tuples(
+        st.sampled_from([Decimal(100), Decimal(200)]),  # net
+        st.sampled_from([False, False, True]),  # closed
+        st.sampled_from([None, 1, 2]),  # the order its reference names
+        st.booleans(),  # a backorder (orders only)
+        st.sampled_from([None, None, None, 1, 2, 3]),  # the order it is linked to
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from([INVOICE, ORDER]),
+    st.lists(
+        st.tuples(
+            st.sampled_from([Decimal(100), Decimal(200)]), st.sampled_from([100, 100, 0, 50])
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    documents_of_three_deals,
+)
+def test_a_clean_report_has_equal_totals(
+    kind: FortnoxType,
+    deal_specs: list[tuple[Decimal, int]],
+    document_specs: list[tuple[Decimal, bool, int | None, bool, int | None]],
+) -> None:
+    """Whatever the links, references and states, a report without differences counts the same
+    on both sides: clean is the proof that the totals agree."""
+    deals = [
+        Deal(i, value, "SEK", probability) for i, (value, probability) in enumerate(deal_specs, 1)
+    ]
+    documents: list[Document] = []
+    links: dict[tuple[FortnoxType, str], int] = {}
+    for number, (net, closed, own, backorder, linked) in enumerate(document_specs, 10):
+        documents.append(
+            Document(kind, str(number), net, "SEK", closed, own, backorder and kind is ORDER)
+        )
+        if linked is not None and linked not in links.values():  # one link per order and type
+            links[(kind, str(number))] = linked
+    report = compare(deals, documents, links)
+    if report.clean:
+        assert report.upsales == report.fortnox
