@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call, link_of
-from tests.e2e.outbound_support import sync_order, win
+from tests.e2e.outbound_support import edit, sync_order, win
 from tests.e2e.test_reconciliation_report import repair, report
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus
@@ -235,3 +235,52 @@ async def test_a_repair_asked_for_twice_queues_each_job_once(linked: SyncHarness
     await feed.sync()
     after = await report(harness, *MONTH)
     assert after["clean"] is True, after["differences"]
+
+
+async def test_a_euro_invoice_whose_rate_changed_in_fortnox_differs_until_repaired(
+    linked: SyncHarness,
+) -> None:
+    """The bookkeeper sets the day's rate on an imported euro invoice and its event is lost:
+    the same euros, but Upsales values the deal at the old rate. The report names it, and its
+    repair brings the rate to Upsales."""
+    harness = linked
+    feed = EventFeed(harness)
+    number = await fortnox_invoice(harness, D(500), currency="EUR")
+    await feed.sync()
+    await fortnox_call(harness, "PUT", f"/invoices/{number}", {"Invoice": {"CurrencyRate": 11.2}})
+    feed.new_events()  # lost
+    link = await link_of(harness, FortnoxType.INVOICE, number)
+    assert link is not None
+
+    found = await report(harness, *MONTH)
+
+    assert differences(found) == [("amount_differs", link.upsales_id, f"invoice {number}")]
+    assert "11.2" in found["differences"][0]["detail"]
+    await repair(harness, *MONTH)
+    await harness.run_jobs()
+    after = await report(harness, *MONTH)
+    assert after["clean"] is True, after["differences"]
+
+
+async def test_a_euro_deal_whose_rate_changed_in_upsales_differs_until_repaired(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    today = harness.fortnox.tenant(harness.tenant_id).today()
+    win(harness, order_id, date=today.isoformat(), currency="EUR", currencyRate="0.087")
+    sent = await sync_order(harness, order_id)
+    assert sent.status == JobStatus.DONE, sent.last_error
+    assert (await report(harness, today, today))["clean"] is True
+    edit(harness, "orders", order_id, {"currencyRate": "0.089"})  # its hook never came
+
+    found = await report(harness, today, today)
+
+    number = (sent.result or {})["fortnox_invoice"]
+    assert differences(found) == [("amount_differs", order_id, f"invoice {number}")]
+    await repair(harness, today, today)
+    await harness.run_jobs()
+    after = await report(harness, today, today)
+    assert after["clean"] is True, after["differences"]
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None and D(invoice["CurrencyRate"]) == D("11.2359550562")

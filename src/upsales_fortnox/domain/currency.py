@@ -24,6 +24,7 @@ from typing import Final
 
 from upsales_fortnox.integrations.fortnox.facts import CURRENCY_RATE_DIGITS, CURRENCY_RATE_PLACES
 from upsales_fortnox.integrations.upsales.facts import CURRENCY_RATE_DIGITS as UPSALES_DIGITS
+from upsales_fortnox.integrations.upsales.facts import CURRENCY_RATE_KEPT_AT_LEAST as UPSALES_KEPT
 from upsales_fortnox.integrations.upsales.facts import MASTER_CURRENCY
 
 HOME_CURRENCY: Final = MASTER_CURRENCY
@@ -95,3 +96,26 @@ def upsales_rate(rate: Decimal | None, unit: Decimal | None) -> Decimal | None:
         return None
     units = unit if unit is not None and unit > 0 else ONE
     return significant(units / rate, UPSALES_DIGITS)
+
+
+def rates_agree(upsales_order_rate: Decimal, rate: Decimal, unit: Decimal | None) -> bool:
+    """Whether an Upsales order's rate and its Fortnox document's rate (``rate`` SEK per
+    ``unit`` units) value the deal alike, as either direction of the sync carries one to the
+    other: the rate sent for the order's compares as the document's (at the decimals Fortnox
+    keeps), or the order's is the rate the import writes for the document, rounded to what
+    Upsales keeps of it (:data:`~.facts.CURRENCY_RATE_KEPT_AT_LEAST` of Upsales)."""
+    units = unit if unit is not None and unit > 0 else ONE
+    sent = fortnox_rate(upsales_order_rate)
+    if sent is not None and compared_rate(sent.rate, 1) == compared_rate(rate / units, 1):
+        return True
+    imported = upsales_rate(rate, units)
+    if imported is None:
+        return False
+    kept = upsales_order_rate.normalize()
+    shape = kept.as_tuple()
+    decimals = -shape.exponent if isinstance(shape.exponent, int) else 0
+    rounded = (
+        significant(imported, max(len(shape.digits), UPSALES_KEPT)),
+        imported.quantize(Decimal(1).scaleb(-max(decimals, UPSALES_KEPT)), ROUND_HALF_UP),
+    )
+    return kept in rounded

@@ -15,10 +15,12 @@ Differences, each with the job that repairs it:
   ``upsales.order``; an order neither won nor lost (taken back to an opportunity) whose
   document is open → the side that was the source: ``upsales.order`` for a document we created
   (it says why nothing is sent), else ``fortnox.<type>`` (wins the order again);
-* ``amount_differs``: an open document and a won order whose currency differs, or whose value
-  to the öre differs from the document's ``Net`` (Fortnox's own figure, not one recomputed from
-  its rows, so a row the mapping got wrong shows; the rows' net only where that ``Net`` totals
-  other quantities, an order partly delivered, as the import does) → the side that was the source:
+* ``amount_differs``: an open document and a won order whose currency differs, whose value to
+  the öre differs from the document's ``Net`` (Fortnox's own figure, not one recomputed from its
+  rows, so a row the mapping got wrong shows; the rows' net only where that ``Net`` totals other
+  quantities, an order partly delivered, as the import does), or whose rates value a foreign
+  currency otherwise in SEK (:func:`~upsales_fortnox.domain.currency.rates_agree`) → the side
+  that was the source:
   ``upsales.order`` for a document we created, else ``fortnox.<type>``.
 
 A closed document of ours whose order is linked to another document of its type now (the deal
@@ -46,6 +48,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Final
 
+from upsales_fortnox.domain.currency import HOME_CURRENCY, foreign_currency, rates_agree
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 WON: Final = 100
@@ -73,6 +76,8 @@ class Deal:
     value: Decimal
     currency: str
     probability: int | None
+    rate: Decimal | None = None
+    """Its ``currencyRate``: units of its currency per SEK."""
 
     @property
     def won(self) -> bool:
@@ -95,6 +100,9 @@ class Document:
     """An order Fortnox split off another invoiced in part, with its rest."""
     invoice: str | None = None
     """The invoice Fortnox made of an order (its ``InvoiceReference``)."""
+    rate: Decimal | None = None
+    """Its ``CurrencyRate``: SEK per ``rate_unit`` units of its currency."""
+    rate_unit: Decimal | None = None
 
     @property
     def label(self) -> str:
@@ -175,11 +183,26 @@ def _pair_difference(deal: Deal, document: Document) -> Difference | None:
     value = _ore(deal.value)
     if value != document.net or deal.currency != document.currency:
         detail = f"Upsales {deal.value} {deal.currency}, Fortnox {document.net} {document.currency}"
-        repair = (
-            _upsales_repair(deal.id) if document.own_order == deal.id else _fortnox_repair(document)
+    elif not _rates_agree(deal, document):
+        detail = (
+            f"Upsales {deal.value} {deal.currency} at {deal.rate} {deal.currency} per "
+            f"{HOME_CURRENCY}, Fortnox at {document.rate} {HOME_CURRENCY} per "
+            f"{document.rate_unit or 1} {document.currency}"
         )
-        return Difference(DifferenceKind.AMOUNT_DIFFERS, deal.id, document.label, detail, repair)
-    return None
+    else:
+        return None
+    repair = (
+        _upsales_repair(deal.id) if document.own_order == deal.id else _fortnox_repair(document)
+    )
+    return Difference(DifferenceKind.AMOUNT_DIFFERS, deal.id, document.label, detail, repair)
+
+
+def _rates_agree(deal: Deal, document: Document) -> bool:
+    """A foreign currency's amounts agree in SEK too: both sides' rates value them alike (a
+    side with no rate, Fortnox's own or none, is not compared)."""
+    if foreign_currency(document.currency) is None or deal.rate is None or document.rate is None:
+        return True
+    return rates_agree(deal.rate, document.rate, document.rate_unit)
 
 
 def _passed_over(

@@ -138,6 +138,14 @@ of the account", with no precision): how many Upsales keeps is *unverified*. Fif
 JSON number read as a double holds; a rate kept to fewer loses only the order's value in the
 master currency, never its amounts (:mod:`upsales_fortnox.domain.currency`)."""
 
+CURRENCY_RATE_KEPT_AT_LEAST: Final = 6
+"""What the reconciliation report takes Upsales to keep of an order's ``currencyRate`` at the
+least: six significant digits, or six decimals (*unverified*, as
+:data:`CURRENCY_RATE_DIGITS`). A rate written with less (``0.087``) is a rate of its own, which
+must be the document's as the sync sends it; one with as much is the document's rate as the
+import wrote it, rounded to what Upsales kept (:func:`upsales_fortnox.domain.currency.rates_agree`).
+Were Upsales to keep less, an imported foreign document would show as a rate difference."""
+
 ACCOUNT_NAME_MAX_LENGTH: Final = 100
 """An account name's longest length: the limit the Upsales sandbox enforces, *unverified* for the
 real API. Names from Fortnox are cut to it; were the real limit longer, only the cut is lost."""

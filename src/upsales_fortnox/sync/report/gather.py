@@ -65,7 +65,8 @@ def _currency(value: str | None) -> str:
 
 
 def _deal(order: UpsalesOrder) -> Deal:
-    return Deal(order.id, order.value or ZERO, _currency(order.currency), order.probability)
+    currency = _currency(order.currency)
+    return Deal(order.id, order.value or ZERO, currency, order.probability, order.currencyRate)
 
 
 async def _deals(context: InstallationContext, start: dt.date, end: dt.date) -> list[Deal]:
@@ -140,6 +141,8 @@ async def _document(context: InstallationContext, document: Invoice | Order) -> 
         own_order=parse_outbound_reference(document.ExternalInvoiceReference1),
         backorder=isinstance(document, Order) and document.is_backorder,
         invoice=reference(document.InvoiceReference) if isinstance(document, Order) else None,
+        rate=document.CurrencyRate,
+        rate_unit=document.CurrencyUnit,
     )
 
 
