@@ -8,10 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call, link_of
 from tests.e2e.outbound_support import edit, sync_order, win
 from tests.e2e.test_reconciliation_report import repair, report
+from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus
 
@@ -284,3 +287,23 @@ async def test_a_euro_deal_whose_rate_changed_in_upsales_differs_until_repaired(
     assert after["clean"] is True, after["differences"]
     invoice = harness.fortnox_entity("invoices", number)
     assert invoice is not None and D(invoice["CurrencyRate"]) == D("11.2359550562")
+
+
+async def test_a_month_of_more_invoices_than_a_page_is_read_whole(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fortnox lists the month's invoices (``fromdate``/``todate``) a page at a time: every
+    page is read, the month's first and last days included, the days around it not. (Their
+    events lost, no link leads to them: only the list finds them.)"""
+    harness = linked
+    days = [dt.date(2026, 9, 30), *(dt.date(2026, 10, day) for day in (1, 9, 17, 25, 31))]
+    numbers = [await fortnox_invoice(harness, D(100), day=day) for day in days]
+    await fortnox_invoice(harness, D(100), day=dt.date(2026, 11, 1))
+    monkeypatch.setattr(fortnox_listing, "PAGE_SIZE", 2)
+
+    found = await report(harness, *MONTH)
+
+    assert differences(found) == [
+        ("missing_in_upsales", None, f"invoice {number}") for number in numbers[1:]
+    ]
+    assert found["fortnox"] == {"SEK": {"count": 5, "net": "500.00"}}
