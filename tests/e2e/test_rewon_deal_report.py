@@ -13,7 +13,7 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
 from tests.e2e.outbound_support import fortnox_list, sync_order, win
-from tests.e2e.test_reconciliation_report import report
+from tests.e2e.test_reconciliation_report import repair, report
 from upsales_fortnox.vocabulary import JobStatus, SyncType
 
 
@@ -147,3 +147,34 @@ async def test_a_rewon_deals_invoiced_order_stays_set_aside_once_its_new_order_i
     assert found["clean"] is True, found["differences"]
     assert found["fortnox"] == {"SEK": {"count": 1, "net": f"{net:.2f}"}}
     assert found["upsales"] == found["fortnox"]
+
+
+async def test_a_deal_won_again_whose_hook_never_came_is_repaired_by_sending_it(
+    linked: SyncHarness,
+) -> None:
+    """The invoice was cancelled and the sync moved the deal to lost; the customer signs after
+    all and the rep wins it again, but that hook never reaches the service. The report names
+    the pair, and its repair sends the deal (a new invoice), not a sync of the cancelled invoice
+    (which would change nothing, the cancellation being synced already)."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    today = dt.date.today()
+    win(harness, order_id, date=today.isoformat())
+    first = await sync_order(harness, order_id)
+    assert first.status == JobStatus.DONE, first.last_error
+    cancelled = int((first.result or {})["fortnox_invoice"])
+    await (await context_of(harness)).fortnox.cancel_invoice(cancelled)
+    await EventFeed(harness).sync()
+    assert (harness.upsales_entity("orders", order_id) or {})["probability"] == 0
+    win(harness, order_id)  # its hook never came
+
+    found = await report(harness, today, today)
+
+    assert [(d["kind"], d["upsalesOrder"], d["repair"]) for d in found["differences"]] == [
+        ("stage_differs", order_id, {"jobKind": "upsales.order", "entityId": str(order_id)})
+    ]
+    await repair(harness, today, today)
+    await harness.run_jobs()
+    after = await report(harness, today, today)
+    assert after["clean"] is True, after["differences"]
+    assert after["fortnox"]["SEK"]["count"] == 1

@@ -11,7 +11,9 @@ Differences, each with the job that repairs it:
 * ``missing_in_fortnox``: a won order with no document → ``upsales.order`` (sends it);
 * ``missing_in_upsales``: an open document with no order → ``fortnox.<type>`` (imports it);
 * ``stage_differs``: a won order whose document is closed (cancelled or fully credited) →
-  ``fortnox.<type>`` (moves it to the lost stage); a lost order whose document is open →
+  ``fortnox.<type>`` (moves it to the lost stage), or ``upsales.order`` once that cancellation
+  is synced (the order was won again since: sending it makes its new document; one taken back
+  to an opportunity since is no difference); a lost order whose document is open →
   ``upsales.order``; an order neither won nor lost (taken back to an opportunity) whose
   document is open → the side that was the source: ``upsales.order`` for a document we created
   (it says why nothing is sent), else ``fortnox.<type>`` (wins the order again);
@@ -103,6 +105,8 @@ class Document:
     rate: Decimal | None = None
     """Its ``CurrencyRate``: SEK per ``rate_unit`` units of its currency."""
     rate_unit: Decimal | None = None
+    ended_synced: bool = False
+    """Its cancellation is synced: its link marks it (the sync moved its order to lost)."""
 
     @property
     def label(self) -> str:
@@ -161,6 +165,14 @@ def _upsales_repair(order_id: int) -> Repair:
 
 
 def _pair_difference(deal: Deal, document: Document) -> Difference | None:
+    if document.closed and document.ended_synced and deal.probability != LOST:
+        # the sync moved the order to lost, and the rep took it up again since
+        if not deal.won:  # an opportunity again: neither side counts it
+            return None
+        detail = f"the order is won again; its {document.type.value} is cancelled or credited"
+        return Difference(
+            DifferenceKind.STAGE_DIFFERS, deal.id, document.label, detail, _upsales_repair(deal.id)
+        )
     if document.closed and deal.probability != LOST:
         detail = f"the {document.type.value} is cancelled or credited; the order is not lost"
         return Difference(

@@ -230,3 +230,24 @@ def test_a_clean_report_has_equal_totals(
     report = compare(deals, documents, links)
     if report.clean:
         assert report.upsales == report.fortnox
+
+
+def test_a_deal_taken_up_again_after_its_cancellation_was_synced_is_sent() -> None:
+    """Invoice 10's cancellation moved deal 1 to lost (its link marks it). Won again since, the
+    deal is repaired by sending it (a new invoice), not by syncing the cancelled invoice, which
+    changes nothing now; an opportunity again (deal 2) counts on neither side and is no
+    difference. A cancellation not synced yet (invoice 12) is still repaired from Fortnox."""
+    report = compare(
+        [deal(1, "100"), deal(2, "200", 50), deal(3, "300")],
+        [
+            Document(INVOICE, "10", Decimal(100), "SEK", True, 1, ended_synced=True),
+            Document(INVOICE, "11", Decimal(200), "SEK", True, 2, ended_synced=True),
+            invoice("12", "300", closed=True, own=3),
+        ],
+        {(INVOICE, "10"): 1, (INVOICE, "11"): 2, (INVOICE, "12"): 3},
+    )
+    found = [(d.kind, d.upsales_order, d.repair) for d in report.differences]
+    assert found == [
+        (DifferenceKind.STAGE_DIFFERS, 1, Repair("upsales.order", "1")),
+        (DifferenceKind.STAGE_DIFFERS, 3, Repair("fortnox.invoice", "12")),
+    ]

@@ -50,7 +50,10 @@ from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import gte, lte
 from upsales_fortnox.integrations.upsales.models import Order as UpsalesOrder
 from upsales_fortnox.jobs import enqueue
-from upsales_fortnox.links.repository.link_reads import linked_order_documents
+from upsales_fortnox.links.repository.link_reads import (
+    ended_order_documents,
+    linked_order_documents,
+)
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.sync.context import InstallationContext
 from upsales_fortnox.sync.money.credits import credit_leaves_live, named_credit, reference
@@ -125,7 +128,12 @@ async def _closed(context: InstallationContext, document: Invoice | Order) -> bo
     return not live
 
 
-async def _document(context: InstallationContext, document: Invoice | Order) -> Document | None:
+async def _document(
+    context: InstallationContext,
+    document: Invoice | Order,
+    ended: set[tuple[FortnoxType, str]],
+) -> Document | None:
+    """``ended``: the documents whose cancellation is synced."""
     if isinstance(document, Invoice) and document.Credit:
         return None
     kind = FortnoxType.INVOICE if isinstance(document, Invoice) else FortnoxType.ORDER
@@ -143,6 +151,7 @@ async def _document(context: InstallationContext, document: Invoice | Order) -> 
         invoice=reference(document.InvoiceReference) if isinstance(document, Order) else None,
         rate=document.CurrencyRate,
         rate_unit=document.CurrencyUnit,
+        ended_synced=(kind, str(document.DocumentNumber)) in ended,
     )
 
 
@@ -162,12 +171,13 @@ async def build_report(
     """The report of the period ``start``..``end`` (both included)."""
     deals = await _deals(context, start, end)
     links = await linked_order_documents(session_factory, context.installation_id, REPORTED_TYPES)
+    ended = await ended_order_documents(session_factory, context.installation_id, REPORTED_TYPES)
     types = MODULE_TYPES[context.settings.sync_type] & REPORTED_TYPES
     documents: dict[tuple[FortnoxType, str], Document] = {}
     for kind in sorted(types):
         async for item in _listed(context, kind, start, end):
             full = await _read(context, kind, str(item.DocumentNumber))
-            found = await _document(context, full) if full is not None else None
+            found = await _document(context, full, ended) if full is not None else None
             if found is not None:
                 documents[(found.type, found.number)] = found
     listed = list(documents.values())
@@ -175,7 +185,7 @@ async def build_report(
     for key, order_id in links.items():
         if order_id in won and key not in documents and key[0] in types:
             full = await _read(context, *key)
-            found = await _document(context, full) if full is not None else None
+            found = await _document(context, full, ended) if full is not None else None
             if found is not None:
                 documents[key] = found
     deals += await _deals_of_other_periods(context, listed, links, {deal.id for deal in deals})
