@@ -252,11 +252,11 @@ def test_the_reconciliation_command_queues_its_repairs_on_the_database_clock(
     monkeypatch.setattr(reconciliation_commands, "build_report", report)
     monkeypatch.setattr(reconciliation_commands, "report_differences", nothing)
     monkeypatch.setattr(reconciliation_commands, "queue_repairs", queue)
-    monkeypatch.setattr(reconciliation_commands, "report_table", lambda _: "")
+    monkeypatch.setattr(reconciliation_commands, "report_table", lambda *_: "")
 
     with pytest.raises(typer.Exit):
         reconciliation_commands.reconciliation_command(
-            str(uuid.uuid4()), "2026-01-01", "2026-01-31", repair=True
+            str(uuid.uuid4()), "2026-01-01", "2026-01-31", repair=True, language="sv"
         )
 
     async def server_now() -> datetime:

@@ -99,6 +99,15 @@ REALISTIC: dict[str, object] = {
     "document": Phrase("document.invoice"),
     "number": "17",
     "company_id": 42,
+    "currency": "EUR",
+    "document_currency": "EUR",
+    "net": "1200.50",
+    "rate": "0.087",
+    "document_rate": "11.2",
+    "home": "SEK",
+    "unit": 1,
+    "standing": "16",
+    "probability": 50,
 }
 
 

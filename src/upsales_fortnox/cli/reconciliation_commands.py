@@ -9,6 +9,7 @@ difference's repair job as ``POST …/reconciliation/repair`` does (a worker run
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast, get_args
 
 import click
 import typer
@@ -17,6 +18,7 @@ from upsales_fortnox.cli.errors import installation_id as parse_installation_id
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import load_settings
 from upsales_fortnox.core.db.clock import SERVICE_CLOCK
+from upsales_fortnox.core.texts import DEFAULT_LANGUAGE, Language
 from upsales_fortnox.domain.report_compare import Report
 from upsales_fortnox.services import build_services
 from upsales_fortnox.sync.context import installation_context
@@ -40,9 +42,14 @@ def reconciliation_command(
     first_day: str = typer.Option(..., "--from", metavar="YYYY-MM-DD", help="First day."),
     last_day: str = typer.Option(..., "--to", metavar="YYYY-MM-DD", help="Last day, included."),
     repair: bool = typer.Option(False, "--repair", help="Queue the repair of every difference."),
+    language: str = typer.Option(
+        DEFAULT_LANGUAGE, "--language", metavar="sv|en", help="The table's language."
+    ),
 ) -> None:
     """Both systems side by side for a period; exits 1 when anything differs."""
     installation = parse_installation_id(installation_id)
+    if language not in get_args(Language):
+        raise click.BadParameter(f"{language!r} is not sv or en", param_hint="--language")
     start, end = _day(first_day, "--from"), _day(last_day, "--to")
     if end < start:
         raise click.BadParameter("--from must not be after --to")
@@ -68,7 +75,7 @@ def reconciliation_command(
             await services.aclose()
 
     report, queued = event_loop.run(run())
-    typer.echo(report_table(report))
+    typer.echo(report_table(report, cast(Language, language)))
     if queued:
         typer.echo(f"queued {queued} repair job(s)")
     if not report.clean:

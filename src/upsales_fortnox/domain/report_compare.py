@@ -50,6 +50,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Final
 
+from upsales_fortnox.core.texts import Phrase
 from upsales_fortnox.domain.currency import HOME_CURRENCY, foreign_currency, rates_agree
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
@@ -160,6 +161,11 @@ def _fortnox_repair(document: Document) -> Repair:
     return Repair(FORTNOX_JOBS[document.type], document.number)
 
 
+def _kind(document: Document) -> Phrase:
+    """The document's kind as the report names it (``faktura``, ``invoice``)."""
+    return Phrase(f"document.{document.type.value}")
+
+
 def _upsales_repair(order_id: int) -> Repair:
     return Repair(JobKind.UPSALES_ORDER, str(order_id))
 
@@ -169,24 +175,26 @@ def _pair_difference(deal: Deal, document: Document) -> Difference | None:
         # the sync moved the order to lost, and the rep took it up again since
         if not deal.won:  # an opportunity again: neither side counts it
             return None
-        detail = f"the order is won again; its {document.type.value} is cancelled or credited"
+        detail = Phrase("report.won_again_closed", document=_kind(document))
         return Difference(
             DifferenceKind.STAGE_DIFFERS, deal.id, document.label, detail, _upsales_repair(deal.id)
         )
     if document.closed and deal.probability != LOST:
-        detail = f"the {document.type.value} is cancelled or credited; the order is not lost"
+        detail = Phrase("report.closed_not_lost", document=_kind(document))
         return Difference(
             DifferenceKind.STAGE_DIFFERS, deal.id, document.label, detail, _fortnox_repair(document)
         )
     if not document.closed and deal.probability == LOST:
-        detail = f"the order is lost; the {document.type.value} is open"
+        detail = Phrase("report.lost_open", document=_kind(document))
         return Difference(
             DifferenceKind.STAGE_DIFFERS, deal.id, document.label, detail, _upsales_repair(deal.id)
         )
     if document.closed:
         return None
     if not deal.won:  # an opportunity again (the rep took it back from won); Fortnox counts it
-        detail = f"the order is at {deal.probability} %; the {document.type.value} is open"
+        detail = Phrase(
+            "report.reopened_open", probability=deal.probability, document=_kind(document)
+        )
         own = document.own_order == deal.id
         repair = _upsales_repair(deal.id) if own else _fortnox_repair(document)
         return Difference(
@@ -194,12 +202,23 @@ def _pair_difference(deal: Deal, document: Document) -> Difference | None:
         )
     value = _ore(deal.value)
     if value != document.net or deal.currency != document.currency:
-        detail = f"Upsales {deal.value} {deal.currency}, Fortnox {document.net} {document.currency}"
+        detail = Phrase(
+            "report.amounts",
+            value=deal.value,
+            currency=deal.currency,
+            net=document.net,
+            document_currency=document.currency,
+        )
     elif not _rates_agree(deal, document):
-        detail = (
-            f"Upsales {deal.value} {deal.currency} at {deal.rate} {deal.currency} per "
-            f"{HOME_CURRENCY}, Fortnox at {document.rate} {HOME_CURRENCY} per "
-            f"{document.rate_unit or 1} {document.currency}"
+        detail = Phrase(
+            "report.rates",
+            value=deal.value,
+            currency=deal.currency,
+            rate=deal.rate,
+            home=HOME_CURRENCY,
+            document_rate=document.rate,
+            unit=document.rate_unit or 1,
+            document_currency=document.currency,
         )
     else:
         return None
@@ -301,10 +320,9 @@ def compare(
         if deal is None:
             if not document.closed:
                 detail = (
-                    f"the open {document.type.value} carries the reference of an Upsales order "
-                    f"that {document.type.value} {stands} stands for"
+                    Phrase("report.copy", document=_kind(document), standing=stands)
                     if another
-                    else f"no Upsales order for the open {document.type.value}"
+                    else Phrase("report.no_order", document=_kind(document))
                 )
                 report.differences.append(
                     Difference(
@@ -327,7 +345,7 @@ def compare(
                     DifferenceKind.MISSING_IN_FORTNOX,
                     deal.id,
                     None,
-                    "a won order with no Fortnox document",
+                    Phrase("report.no_document"),
                     _upsales_repair(deal.id),
                 )
             )

@@ -7,8 +7,9 @@ appears in a text here (a test checks).
 The catalogue is kept by area, one module each with its ``TEXTS``: why an order cannot be sent
 (:mod:`.refusal_texts`), the order's sync status (:mod:`.status_texts`), what is written into
 Upsales (:mod:`.record_texts`), the login pages (:mod:`.login_texts`), the app's
-configuration (:mod:`.setting_texts`) and the page of a document link that does not open
-(:mod:`.document_texts`). :data:`CATALOGUE` merges them; a key lives in one only.
+configuration (:mod:`.setting_texts`), the page of a document link that does not open
+(:mod:`.document_texts`) and the reconciliation report (:mod:`.report_texts`).
+:data:`CATALOGUE` merges them; a key lives in one only.
 
 :class:`Phrase` is a ``str`` (its English text, for logs and job errors, so callers that
 expect strings keep working) that remembers its key and values, so the same problem can be
@@ -25,6 +26,7 @@ from upsales_fortnox.core.texts import (
     login_texts,
     record_texts,
     refusal_texts,
+    report_texts,
     setting_texts,
     status_texts,
 )
@@ -71,6 +73,7 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = merged(
     login_texts.TEXTS,
     setting_texts.TEXTS,
     document_texts.TEXTS,
+    report_texts.TEXTS,
 )
 
 

@@ -13,13 +13,14 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 
 from upsales_fortnox.api.deps import AdminDep, ServicesDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
+from upsales_fortnox.core.texts import language_of_request
 from upsales_fortnox.domain.report_compare import Report
 from upsales_fortnox.installations.api_clients import InstallationNotReady
 from upsales_fortnox.services import Services
@@ -65,10 +66,16 @@ async def period_report(
 
 @router.get("/{installation_id}/reconciliation", summary="Both systems side by side")
 async def get_reconciliation(
-    installation_id: uuid.UUID, services: ServicesDep, start: FromDate, end: ToDate
+    installation_id: uuid.UUID,
+    services: ServicesDep,
+    start: FromDate,
+    end: ToDate,
+    accept_language: Annotated[
+        str | None, Header(description="`en` first: the details in English; else Swedish.")
+    ] = None,
 ) -> dict[str, Any]:
     report = await period_report(services, installation_id, start, end)
-    return report_json(report, start, end)
+    return report_json(report, start, end, language_of_request(accept_language))
 
 
 @router.post("/{installation_id}/reconciliation/repair", summary="Queue every repair")

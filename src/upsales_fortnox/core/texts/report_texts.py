@@ -1,0 +1,61 @@
+"""The reconciliation report as a bookkeeper reads it at month end: why an order and its Fortnox
+document differ, and the table's words. (The kinds of difference and the repair jobs stay stable
+codes.)"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from upsales_fortnox.core.texts.languages import Language
+
+TEXTS: Final[dict[str, dict[Language, str]]] = {
+    "report.won_again_closed": {
+        "sv": "ordern är vunnen igen; dess {document} i Fortnox är makulerad eller krediterad",
+        "en": "the order is won again; its {document} is cancelled or credited",
+    },
+    "report.closed_not_lost": {
+        "sv": "dokumentet i Fortnox ({document}) är makulerat eller krediterat, men ordern är "
+        "inte förlorad",
+        "en": "the {document} is cancelled or credited; the order is not lost",
+    },
+    "report.lost_open": {
+        "sv": "ordern är förlorad, men dokumentet i Fortnox ({document}) är öppet",
+        "en": "the order is lost; the {document} is open",
+    },
+    "report.reopened_open": {
+        "sv": "ordern står på {probability} %, men dokumentet i Fortnox ({document}) är öppet",
+        "en": "the order is at {probability} %; the {document} is open",
+    },
+    "report.amounts": {
+        "sv": "Upsales {value} {currency}, Fortnox {net} {document_currency}",
+        "en": "Upsales {value} {currency}, Fortnox {net} {document_currency}",
+    },
+    "report.rates": {
+        "sv": "Upsales {value} {currency} till kursen {rate} {currency} per {home}, Fortnox till "
+        "kursen {document_rate} {home} per {unit} {document_currency}",
+        "en": "Upsales {value} {currency} at {rate} {currency} per {home}, Fortnox at "
+        "{document_rate} {home} per {unit} {document_currency}",
+    },
+    "report.copy": {
+        "sv": "det öppna dokumentet ({document}) bär referensen till en Upsales-order som "
+        "{document} {standing} redan står för",
+        "en": "the open {document} carries the reference of an Upsales order that {document} "
+        "{standing} stands for",
+    },
+    "report.no_order": {
+        "sv": "ingen Upsales-order till det öppna dokumentet ({document})",
+        "en": "no Upsales order for the open {document}",
+    },
+    "report.no_document": {
+        "sv": "en vunnen order utan dokument i Fortnox",
+        "en": "a won order with no Fortnox document",
+    },
+    "report.table.currency": {"sv": "valuta", "en": "currency"},
+    "report.table.side": {"sv": "system", "en": "side"},
+    "report.table.count": {"sv": "antal", "en": "count"},
+    "report.table.net": {"sv": "netto", "en": "net"},
+    "report.table.kind": {"sv": "skillnad", "en": "kind"},
+    "report.table.repair": {"sv": "åtgärd", "en": "repair"},
+    "report.table.detail": {"sv": "förklaring", "en": "detail"},
+    "report.table.clean": {"sv": "inga skillnader", "en": "no differences"},
+}
