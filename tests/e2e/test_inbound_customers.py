@@ -111,6 +111,27 @@ async def test_a_customer_named_like_a_company_up_to_case_or_composition_is_link
     assert custom_value(linked, harness.demo.account_fortnox_customer_number_field_id) == "77"
 
 
+async def test_a_customer_whose_long_name_a_company_holds_cut_is_linked(
+    harness: SyncHarness,
+) -> None:
+    """Upsales holds a company name up to its length: a customer with a longer name finds the
+    company that holds it cut (one made of it before its link was saved, say)."""
+    feed = EventFeed(harness)
+    await feed.sync()
+    long_name = "Bostadsrättsföreningen Solrosen i Västra Frölunda " * 3
+    (company_id,) = harness.upsales.seed(
+        harness.demo.customer_id, "accounts", [{"name": long_name[:100].strip()}]
+    )
+    accounts_before = len(harness.upsales_entities("accounts"))
+    harness.fortnox.seed(harness.tenant_id, customers=[{"CustomerNumber": "78", "Name": long_name}])
+
+    await feed.sync()
+
+    assert len(harness.upsales_entities("accounts")) == accounts_before
+    link = await link_of(harness, FortnoxType.CUSTOMER, "78")
+    assert link is not None and link.upsales_id == company_id
+
+
 async def test_two_candidates_are_never_guessed(harness: SyncHarness) -> None:
     feed = EventFeed(harness)
     harness.upsales.seed(

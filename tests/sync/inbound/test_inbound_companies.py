@@ -510,6 +510,19 @@ def test_a_long_name_cut_at_a_space_is_the_name_the_company_holds() -> None:
     assert changes.model_dump(exclude_unset=True, exclude={"custom"}) == {"phone": "08-2"}
 
 
+def test_a_company_holding_a_long_name_as_upsales_cut_it_matches_by_name() -> None:
+    """A company made of the customer holds its name cut to Upsales' length: found by that
+    name (an import resumed in an account without the customer number field), not made twice."""
+    found = match_company(customer(Name=CUT_AT_A_SPACE), [company(7, CUT_AT_A_SPACE[:100].strip())])
+    assert found.kind is MatchKind.LINK and found.matched_on is MatchedOn.NAME
+    assert found.company is not None and found.company.id == 7
+
+
+def test_a_shorter_name_is_no_match_for_a_long_one() -> None:
+    found = match_company(customer(Name=CUT_AT_A_SPACE), [company(7, CUT_AT_A_SPACE[:60])])
+    assert found.kind is MatchKind.CREATE
+
+
 def test_an_inactive_customer_not_linked_is_neither_created_nor_linked() -> None:
     inactive = customer(Active=False, OrganisationNumber="556677-8899")
     decision = decide_customer(

@@ -213,3 +213,29 @@ async def test_inactive_customers_not_linked_are_skipped_by_the_initial_sync(
     assert names["Aktiv AB"] == 1 and names["Vilande AB"] == 0 and names["Slumrande AB"] == 1
     links = {number for kind, number in await _links(harness) if kind == FortnoxType.CUSTOMER}
     assert "9101" in links and "9102" not in links and "9103" not in links
+
+
+async def test_a_crash_before_a_long_named_customer_is_linked_duplicates_none_without_its_field(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An account without the company field for the customer number, and a customer without an
+    organisation number whose name is longer than Upsales holds: the worker dies after its
+    company was made and before its link was saved. The page runs again and finds the company
+    by the name as Upsales holds it, cut, instead of making it twice."""
+    deleted = await harness.services.http.delete(
+        f"{harness.services.settings.upsales_api_base_url}/customfields/account/"
+        f"{harness.demo.account_fortnox_customer_number_field_id}",
+        params={"token": harness.demo.api_key},
+    )
+    assert deleted.status_code == 200, deleted.text
+    long_name = "Bostadsrättsföreningen Solrosen i Västra Frölunda " * 3
+    harness.fortnox.seed(harness.tenant_id, customers=[{"CustomerNumber": "77", "Name": long_name}])
+
+    job = await run_crashing_once_at_links(harness, monkeypatch, LinkEntity.COMPANY)
+
+    assert job.attempts == 2
+    assert (await _status(harness))["status"] == JobStatus.DONE
+    assert creates(harness)["accounts"] == 1
+    links = await _links(harness)
+    (company,) = [a for a in harness.upsales_entities("accounts") if a["name"] in long_name]
+    assert links[(FortnoxType.CUSTOMER, "77")] == company["id"]

@@ -3,7 +3,8 @@
 Matching order, before a company is created (DESIGN "Initial sync"): the Fortnox customer number
 already written on an Upsales company (a link whose record was lost), then the organisation
 number (normalised, see :mod:`upsales_fortnox.domain.identity`), then the exact name (case and white
-space folded). Two candidates on one key are never guessed between: the match is ``ambiguous``.
+space folded; a long one also cut as Upsales holds it). Two candidates on one key are never guessed
+between: the match is ``ambiguous``.
 
 Choices:
 
@@ -360,11 +361,12 @@ class CompanyIndex:
             steps.append((MatchedOn.CUSTOMER_NUMBER, self._free(self._by_number.get(number))))
         if org is not None:
             steps.append((MatchedOn.ORG_NUMBER, self._free(self._by_org.get(org))))
-        name = normalise_name(customer.Name)
-        if name is not None:
+        names = {normalise_name(name) or "" for name in names_held(customer)}
+        if names:
+            named = {c.id: c for name in names for c in self._free(self._by_name.get(name))}
             by_name = [
                 company
-                for company in self._free(self._by_name.get(name))
+                for company in sorted(named.values(), key=lambda c: c.id)
                 if org is None
                 or normalise_org_number(company.orgNo) is None
                 or normalise_org_number(company.orgNo) == org
@@ -376,6 +378,12 @@ class CompanyIndex:
             if len(found) > 1:
                 return CompanyMatch(MatchKind.AMBIGUOUS, None, matched_on, tuple(found))
         return CREATE
+
+
+def names_held(customer: Customer) -> list[str]:
+    """The names a company of the customer may hold: as written, and cut as Upsales holds it."""
+    name = _text(customer.Name)
+    return list(dict.fromkeys((name, _company_name(customer)))) if name is not None else []
 
 
 def match_company(

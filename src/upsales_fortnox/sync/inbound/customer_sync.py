@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from upsales_fortnox.domain.identity import org_number_variants
+from upsales_fortnox.domain.inbound.companies import names_held
 from upsales_fortnox.domain.inbound.decide_customer import SentFor, decide_customer
 from upsales_fortnox.domain.outbound.company import AccountFieldIds
 from upsales_fortnox.domain.outbound.decide import company_sent_as, is_inactive
@@ -97,7 +98,7 @@ async def _candidates(
         for variant in org_number_variants(customer.OrganisationNumber):
             for company in await upsales.find_companies_by_org_no(variant):
                 found[company.id] = company
-        if customer.Name and customer.Name.strip():
-            for company in await upsales.find_companies_by_name(customer.Name):
+        for name in names_held(customer):
+            for company in await upsales.find_companies_by_name(name):
                 found[company.id] = company
     return [found[company_id] for company_id in sorted(found)]
