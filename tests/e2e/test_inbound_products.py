@@ -109,3 +109,28 @@ async def test_inactive_or_deleted_articles_deactivate_their_products(
         "upsales_product": products["NY-1"]["id"],
         "outcome": "deactivated",
     }
+
+
+async def test_a_new_article_takes_the_product_whose_number_differs_only_in_case(
+    harness: SyncHarness,
+) -> None:
+    """A product typed ``hyr-1`` in Upsales is the article ``HYR-1`` made in Fortnox: linked
+    and given the article's spelling, not made a second time."""
+    feed = EventFeed(harness)
+    await feed.sync()
+    (typed,) = harness.upsales.seed(
+        harness.demo.customer_id,
+        "products",
+        [{"name": "Hyra släp", "articleNo": "hyr-1", "listPrice": 100}],
+    )
+    products_before = len(harness.upsales_entities("products"))
+    harness.fortnox.seed(
+        harness.tenant_id, articles=[{"ArticleNumber": "HYR-1", "Description": "Hyra släp"}]
+    )
+
+    await feed.sync()
+
+    assert len(harness.upsales_entities("products")) == products_before
+    link = await link_of(harness, FortnoxType.ARTICLE, "HYR-1")
+    assert link is not None and link.upsales_id == typed
+    assert products_by_article_no(harness)["HYR-1"]["id"] == typed

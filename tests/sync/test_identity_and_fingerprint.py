@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import (
+    article_number_key,
     normalise_article_number,
     normalise_name,
     normalise_org_number,
@@ -45,6 +46,12 @@ def test_names_fold_case_and_white_space_only() -> None:
 def test_article_numbers_are_trimmed() -> None:
     assert normalise_article_number(" A-100 ") == "A-100"
     assert normalise_article_number("  ") is None
+
+
+def test_article_numbers_differing_in_case_share_a_key() -> None:
+    assert article_number_key(" hyr-1") == article_number_key("HYR-1") == "hyr-1"
+    assert article_number_key("HYR-1") != article_number_key("HYR-10")
+    assert article_number_key(" ") is None
 
 
 @given(st.decimals(min_value=-(10**12), max_value=10**12, places=2))

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -226,6 +227,24 @@ async def test_find_companies_by_org_no_and_product_by_article_no(
     assert [c.id for c in await client.find_companies_by_org_no("556677-8899")] == [4]
     assert accounts.calls.last.request.url.params["orgNo"] == "556677-8899"
     assert await client.find_product_by_article_no("A-1") is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "found"),
+    [
+        pytest.param([{"id": 1, "articleNo": "hyr-1"}, {"id": 2, "articleNo": "HYR-1"}], 2),
+        pytest.param([{"id": 1, "articleNo": " hyr-1"}], 1, id="only-in-case"),
+        pytest.param([{"id": 1, "articleNo": "hyr-1"}, {"id": 2, "articleNo": "Hyr-1"}], None),
+    ],
+)
+async def test_a_product_whose_article_number_differs_only_in_case_is_found_when_alone(
+    client: UpsalesClient, upsales_api: respx.MockRouter, answer: list[Any], found: int | None
+) -> None:
+    """A filter that folds case answers products spelled otherwise: the exact spelling wins,
+    else the one product differing only in case; two such are not guessed between."""
+    upsales_api.get("/products").respond(json=envelope(answer, total=len(answer)))
+    product = await client.find_product_by_article_no("HYR-1")
+    assert (product.id if product is not None else None) == found
 
 
 async def test_catalogue_lists_and_custom_field_lookup(

@@ -51,6 +51,13 @@ def normalise_article_number(value: str | None) -> str | None:
     return stripped or None
 
 
+def article_number_key(value: str | None) -> str | None:
+    """An article number as matched when no product carries it exactly: trimmed, case folded
+    (``hyr-1`` typed in Upsales is Fortnox's ``HYR-1``)."""
+    number = normalise_article_number(value)
+    return number.casefold() if number is not None else None
+
+
 def org_number_variants(value: str | None) -> list[str]:
     """The ways an organisation number may be written in Upsales, for exact-match lookups:
     ``NNNNNN-NNNN``, ``NNNNNNNNNN`` and the 12-digit forms with the century (``16`` for

@@ -239,3 +239,43 @@ async def test_a_crash_before_a_long_named_customer_is_linked_duplicates_none_wi
     links = await _links(harness)
     (company,) = [a for a in harness.upsales_entities("accounts") if a["name"] in long_name]
     assert links[(FortnoxType.CUSTOMER, "77")] == company["id"]
+
+
+async def test_an_article_takes_the_product_whose_number_differs_only_in_case(
+    harness: SyncHarness,
+) -> None:
+    """A product typed in Upsales as ``hyr-1`` is Fortnox's article ``HYR-1``: linked (and
+    given the article's spelling), not made a second time beside it. An exact spelling wins
+    over one differing in case."""
+    typed, exact, other_case = harness.upsales.seed(
+        harness.demo.customer_id,
+        "products",
+        [
+            {"name": "Hyra släp", "articleNo": " hyr-1", "listPrice": 100},
+            {"name": "Frakt", "articleNo": "FRAKT", "listPrice": 50},
+            {"name": "Frakt (gammal)", "articleNo": "frakt", "listPrice": 40},
+        ],
+    )
+    harness.fortnox.seed(
+        harness.tenant_id,
+        articles=[
+            {"ArticleNumber": "HYR-1", "Description": "Hyra släp", "SalesPrice": 120},
+            {"ArticleNumber": "FRAKT", "Description": "Frakt", "SalesPrice": 60},
+        ],
+    )
+    products_before = len(harness.upsales_entities("products"))
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    status = await _status(harness)
+    (articles,) = [phase for phase in status["phases"] if phase["phase"] == "articles"]
+    assert articles["counts"]["created"] == 0, articles
+    assert len(harness.upsales_entities("products")) == products_before
+    links = await _links(harness)
+    assert links[(FortnoxType.ARTICLE, "HYR-1")] == typed
+    assert links[(FortnoxType.ARTICLE, "FRAKT")] == exact
+    linked = harness.upsales_entity("products", typed)
+    assert linked is not None and linked["articleNo"] == "HYR-1"
+    untouched = harness.upsales_entity("products", other_case)
+    assert untouched is not None and untouched["articleNo"] == "frakt"

@@ -182,12 +182,18 @@ class UpsalesClient:
         return await self._write("PUT", "/products/{id}", Product, changes, params, id=product_id)
 
     async def find_product_by_article_no(self, article_no: str) -> Product | None:
-        """The product with this article number (unique in Upsales), or None."""
+        """The product with this article number (unique in Upsales), else the one product whose
+        number differs only in letter case (:data:`.facts.ARTICLE_NUMBER_FILTER_FOLDS_CASE`),
+        or None."""
         wanted = article_no.strip()
+        in_other_case: list[Product] = []
         async for product in self.iterate_products(eq("articleNo", wanted)):
-            if (product.articleNo or "").strip() == wanted:
+            number = (product.articleNo or "").strip()
+            if number == wanted:
                 return product
-        return None
+            if number.casefold() == wanted.casefold():
+                in_other_case.append(product)
+        return in_other_case[0] if len(in_other_case) == 1 else None
 
     def iterate_products(
         self, *filters: Filter, page_size: int = MAX_PAGE_SIZE

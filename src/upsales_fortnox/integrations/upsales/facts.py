@@ -146,6 +146,16 @@ must be the document's as the sync sends it; one with as much is the document's 
 import wrote it, rounded to what Upsales kept (:func:`upsales_fortnox.domain.currency.rates_agree`).
 Were Upsales to keep less, an imported foreign document would show as a rate difference."""
 
+ARTICLE_NUMBER_FILTER_FOLDS_CASE: Final = True
+"""Whether an ``articleNo=`` filter, and the uniqueness of ``articleNo``, ignore letter case:
+*unverified* (the collection says only that the number is unique; the Upsales sandbox folds case
+in filters and keeps numbers differing in case apart). A product typed ``hyr-1`` in Upsales is
+taken to be Fortnox's article ``HYR-1`` when no product carries ``HYR-1`` exactly and it is the
+only one differing in case: it is linked and given the article's spelling (allowed under either
+answer: it is the same product). The initial import reads every product, so finds it either way;
+a server whose filter compares case exactly hides it from the live article sync, which then
+creates the product (or, were uniqueness to ignore case, is refused, and reports it)."""
+
 ACCOUNT_NAME_MAX_LENGTH: Final = 100
 """An account name's longest length: the limit the Upsales sandbox enforces, *unverified* for the
 real API. Names from Fortnox are cut to it; were the real limit longer, only the cut is lost."""

@@ -143,7 +143,7 @@ class ArticleImport:
             price = (
                 base_price(read.prices.get(price_list, ())) if price_list else article.SalesPrice
             )
-            by_article_no = self._products.by_article_no.get(number)
+            by_article_no = self._products.with_article_no(number)
             decision = decide_article(
                 number,
                 article,

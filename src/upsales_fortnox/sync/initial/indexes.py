@@ -6,8 +6,9 @@ reduced to the few fields matching needs and dropped. Kept per phase (only the c
 * customers: the inbound sync's :class:`CompanyIndex` over *slim* companies (id, name, orgNo,
   and the Fortnox customer number custom field): customer number → ids, normalised
   organisation number → ids, normalised name → ids; and the ids of companies already linked.
-* articles: article number → slim product (id, name, articleNo, listPrice, purchaseCost,
-  active), the fields the product mapping compares, and name → the products of that name
+* articles: article number (exactly, and up to letter case) → slim product (id, name,
+  articleNo, listPrice, purchaseCost, active), the fields the product mapping compares, and
+  name → the products of that name
   (an article links to the one product of its name that has no article number, as the
   inbound sync's :func:`~upsales_fortnox.sync.inbound.article_sync.sync_article` does); the
   ids of products already linked; and the chosen price list as article number → price (the
@@ -28,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from upsales_fortnox.domain.identity import normalise_article_number
+from upsales_fortnox.domain.identity import article_number_key, normalise_article_number
 from upsales_fortnox.domain.inbound.companies import CompanyIndex
 from upsales_fortnox.domain.inbound.document_changes import description_made_here
 from upsales_fortnox.integrations.ports import UpsalesPort
@@ -88,10 +89,12 @@ def slim_product(product: Product) -> Product:
 
 
 class ProductIndex:
-    """Upsales' products by article number (unique in Upsales) and by name."""
+    """Upsales' products by article number (unique in Upsales), up to letter case, and by
+    name."""
 
     def __init__(self) -> None:
         self.by_article_no: dict[str, Product] = {}
+        self._by_key: dict[str, dict[int, Product]] = {}
         self._by_name: dict[str, list[Product]] = {}
 
     def add(self, product: Product) -> None:
@@ -99,9 +102,20 @@ class ProductIndex:
         article_number = normalise_article_number(product.articleNo)
         if article_number is not None:
             self.by_article_no[article_number] = slim
+            self._by_key.setdefault(article_number_key(article_number) or "", {})[product.id] = slim
         name = (product.name or "").strip()
         if name:
             self._by_name.setdefault(name, []).append(slim)
+
+    def with_article_no(self, number: str) -> Product | None:
+        """The product carrying article number ``number``: exactly, else the one carrying it up
+        to letter case (:func:`~upsales_fortnox.domain.identity.article_number_key`); None when
+        none, or several differing only in case."""
+        exact = self.by_article_no.get(number)
+        if exact is not None:
+            return exact
+        found = self._by_key.get(article_number_key(number) or "", {})
+        return next(iter(found.values())) if len(found) == 1 else None
 
     def only_named(self, name: str | None) -> Product | None:
         """The one product named exactly ``name``, if it has no article number; None when
