@@ -140,6 +140,26 @@ def test_two_org_number_candidates_are_ambiguous() -> None:
     assert [c.id for c in found.candidates] == [5, 6]
 
 
+def test_the_name_tells_apart_companies_sharing_the_org_number() -> None:
+    """Offices of one organisation share its number (a customer per office in Fortnox, a
+    company per office in Upsales): the one of them with the customer's exact name is it."""
+    offices = [
+        company(5, "Bygg Norr AB Luleå", orgNo="556677-8899"),
+        company(6, "Bygg Norr AB  Umeå", orgNo="5566778899"),
+    ]
+    found = match_company(
+        customer(Name="bygg norr ab umeå", OrganisationNumber="556677-8899"), offices
+    )
+    assert found.kind is MatchKind.LINK and found.matched_on is MatchedOn.ORG_NUMBER
+    assert found.company is not None and found.company.id == 6
+    named_alike = [*offices, company(7, "BYGG NORR AB UMEÅ", orgNo="556677-8899")]
+    ambiguous = match_company(
+        customer(Name="Bygg Norr AB Umeå", OrganisationNumber="556677-8899"), named_alike
+    )
+    assert ambiguous.kind is MatchKind.AMBIGUOUS
+    assert [c.id for c in ambiguous.candidates] == [5, 6, 7]
+
+
 def test_two_name_candidates_are_ambiguous() -> None:
     found = match_company(
         customer(), [company(5, "Nordisk Verkstad AB"), company(6, "NORDISK VERKSTAD AB")]

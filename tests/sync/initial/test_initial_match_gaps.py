@@ -279,3 +279,54 @@ async def test_an_article_takes_the_product_whose_number_differs_only_in_case(
     assert linked is not None and linked["articleNo"] == "HYR-1"
     untouched = harness.upsales_entity("products", other_case)
     assert untouched is not None and untouched["articleNo"] == "frakt"
+
+
+async def test_offices_sharing_an_org_number_each_take_the_company_with_their_name(
+    harness: SyncHarness,
+) -> None:
+    """Two offices of one organisation, a customer each in Fortnox and a company each in
+    Upsales, all with its number: each customer takes the company with its name (its
+    invoices go there), instead of both being reported ambiguous and their invoices left out."""
+    lulea, umea = harness.upsales.seed(
+        harness.demo.customer_id,
+        "accounts",
+        [
+            {"name": "Bygg Norr AB Luleå", "orgNo": "556677-1234"},
+            {"name": "Bygg Norr AB Umeå", "orgNo": "5566771234"},
+        ],
+    )
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {
+                "CustomerNumber": "41",
+                "Name": "Bygg Norr AB Umeå",
+                "OrganisationNumber": "556677-1234",
+            },
+            {
+                "CustomerNumber": "42",
+                "Name": "BYGG NORR AB LULEÅ",
+                "OrganisationNumber": "556677-1234",
+            },
+        ],
+        articles=[{"ArticleNumber": "NY-1", "Description": "Ny tjänst", "SalesPrice": 250}],
+        invoices=[
+            {
+                "CustomerNumber": "42",
+                "InvoiceDate": "2026-10-01",
+                "InvoiceRows": [{"ArticleNumber": "NY-1", "DeliveredQuantity": 1, "Price": 250}],
+            }
+        ],
+    )
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE and status["ambiguous"] == [], status
+    assert creates(harness)["accounts"] == 0
+    links = await _links(harness)
+    assert links[(FortnoxType.CUSTOMER, "41")] == umea
+    assert links[(FortnoxType.CUSTOMER, "42")] == lulea
+    order = harness.upsales_entity("orders", links[(FortnoxType.INVOICE, "1")])
+    assert order is not None and order["client"]["id"] == lulea

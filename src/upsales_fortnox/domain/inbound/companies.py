@@ -3,8 +3,8 @@
 Matching order, before a company is created (DESIGN "Initial sync"): the Fortnox customer number
 already written on an Upsales company (a link whose record was lost), then the organisation
 number (normalised, see :mod:`upsales_fortnox.domain.identity`), then the exact name (case and white
-space folded; a long one also cut as Upsales holds it). Two candidates on one key are never guessed
-between: the match is ``ambiguous``.
+space folded; a long one also cut as Upsales holds it); of companies sharing the organisation
+number, the one with the name. Two candidates on one key are never guessed between: ``ambiguous``.
 
 Choices:
 
@@ -359,17 +359,17 @@ class CompanyIndex:
         steps: list[tuple[MatchedOn, list[Company]]] = []
         if number is not None:
             steps.append((MatchedOn.CUSTOMER_NUMBER, self._free(self._by_number.get(number))))
-        if org is not None:
-            steps.append((MatchedOn.ORG_NUMBER, self._free(self._by_org.get(org))))
         names = {normalise_name(name) or "" for name in names_held(customer)}
+        if org is not None:  # of several with the number, the one with the name is it
+            by_org = self._free(self._by_org.get(org))
+            named_so = [c for c in by_org if normalise_name(c.name) in names]
+            steps.append((MatchedOn.ORG_NUMBER, named_so if len(named_so) == 1 else by_org))
         if names:
             named = {c.id: c for name in names for c in self._free(self._by_name.get(name))}
             by_name = [
                 company
                 for company in sorted(named.values(), key=lambda c: c.id)
-                if org is None
-                or normalise_org_number(company.orgNo) is None
-                or normalise_org_number(company.orgNo) == org
+                if org is None or normalise_org_number(company.orgNo) in (None, org)
             ]
             steps.append((MatchedOn.NAME, by_name))
         for matched_on, found in steps:
