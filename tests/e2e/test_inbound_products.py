@@ -134,3 +134,21 @@ async def test_a_new_article_takes_the_product_whose_number_differs_only_in_case
     link = await link_of(harness, FortnoxType.ARTICLE, "HYR-1")
     assert link is not None and link.upsales_id == typed
     assert products_by_article_no(harness)["HYR-1"]["id"] == typed
+
+
+async def test_a_new_article_takes_the_product_named_like_it_up_to_case(
+    harness: SyncHarness,
+) -> None:
+    feed = EventFeed(harness)
+    await feed.sync()
+    (by_hand,) = harness.upsales.seed(
+        harness.demo.customer_id, "products", [{"name": "Hyra Släp", "listPrice": 100}]
+    )
+    harness.fortnox.seed(
+        harness.tenant_id, articles=[{"ArticleNumber": "SLAP-1", "Description": "hyra släp"}]
+    )
+
+    await feed.sync()
+
+    link = await link_of(harness, FortnoxType.ARTICLE, "SLAP-1")
+    assert link is not None and link.upsales_id == by_hand

@@ -330,3 +330,25 @@ async def test_offices_sharing_an_org_number_each_take_the_company_with_their_na
     assert links[(FortnoxType.CUSTOMER, "42")] == lulea
     order = harness.upsales_entity("orders", links[(FortnoxType.INVOICE, "1")])
     assert order is not None and order["client"]["id"] == lulea
+
+
+async def test_an_article_takes_the_product_named_like_it_up_to_case_and_spaces(
+    harness: SyncHarness,
+) -> None:
+    """The name a product made by hand is found by compares as a company's does: letter case
+    and runs of white space aside."""
+    (by_hand,) = harness.upsales.seed(
+        harness.demo.customer_id, "products", [{"name": "Servicavtal  Silver", "listPrice": 500}]
+    )
+    harness.fortnox.seed(
+        harness.tenant_id,
+        articles=[{"ArticleNumber": "SERV-S", "Description": "SERVICAVTAL silver "}],
+    )
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    assert creates(harness)["products"] == 0
+    assert (await _links(harness))[(FortnoxType.ARTICLE, "SERV-S")] == by_hand
+    product = harness.upsales_entity("products", by_hand)
+    assert product is not None and product["articleNo"] == "SERV-S"

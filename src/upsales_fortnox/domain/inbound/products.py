@@ -7,7 +7,8 @@ gets list price 0, and the decision says so (``priced=False``). An inactive or d
 deactivates the product (``active: 0``); Upsales products cannot be deleted.
 
 An article without a linked product links to the unlinked Upsales product with its article
-number or, failing that, the one product with exactly its name (which then gets the article
+number (else the one whose number differs only in letter case) or, failing that, the one
+product with its name, case and white space aside (which then gets the article
 number), instead of creating a second product: a product made by hand in Upsales before its
 article existed in Fortnox is the one its deals name.
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from upsales_fortnox.domain.identity import normalise_name
 from upsales_fortnox.domain.inbound.products import (
     LINKED,
     NO_ARTICLE_NUMBER,
@@ -122,15 +123,16 @@ async def _sync_stock(
 
 
 async def only_product_named(upsales: UpsalesPort, name: str | None) -> Product | None:
-    """The one Upsales product without an article number named exactly ``name``; None when
-    there is none or more than one (a guess between several would link the wrong one)."""
-    wanted = (name or "").strip()
-    if not wanted:
+    """The one Upsales product without an article number named ``name`` (case and white space
+    aside, as companies are); None when there is none or more than one (a guess between several
+    would link the wrong one)."""
+    wanted = normalise_name(name)
+    if wanted is None:
         return None
     found = [
         product
-        async for product in upsales.iterate_products(eq("name", wanted))
-        if (product.name or "").strip() == wanted
+        async for product in upsales.iterate_products(eq("name", " ".join(str(name).split())))
+        if normalise_name(product.name) == wanted
     ]
     return found[0] if len(found) == 1 and not found[0].articleNo else None
 

@@ -29,7 +29,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from upsales_fortnox.domain.identity import article_number_key, normalise_article_number
+from upsales_fortnox.domain.identity import (
+    article_number_key,
+    normalise_article_number,
+    normalise_name,
+)
 from upsales_fortnox.domain.inbound.companies import CompanyIndex
 from upsales_fortnox.domain.inbound.document_changes import description_made_here
 from upsales_fortnox.integrations.ports import UpsalesPort
@@ -103,8 +107,8 @@ class ProductIndex:
         if article_number is not None:
             self.by_article_no[article_number] = slim
             self._by_key.setdefault(article_number_key(article_number) or "", {})[product.id] = slim
-        name = (product.name or "").strip()
-        if name:
+        name = normalise_name(product.name)
+        if name is not None:
             self._by_name.setdefault(name, []).append(slim)
 
     def with_article_no(self, number: str) -> Product | None:
@@ -118,9 +122,10 @@ class ProductIndex:
         return next(iter(found.values())) if len(found) == 1 else None
 
     def only_named(self, name: str | None) -> Product | None:
-        """The one product named exactly ``name``, if it has no article number; None when
-        none or several have the name (a guess between several would link the wrong one)."""
-        found = self._by_name.get((name or "").strip(), [])
+        """The one product named ``name`` (case and white space aside, as companies are), if it
+        has no article number; None when none or several have the name (a guess between
+        several would link the wrong one)."""
+        found = self._by_name.get(normalise_name(name) or "", [])
         if len(found) != 1 or normalise_article_number(found[0].articleNo) is not None:
             return None
         return found[0]
