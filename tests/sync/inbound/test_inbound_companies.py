@@ -195,6 +195,22 @@ def test_index_marks_companies_linked_during_a_bulk_import() -> None:
     assert index.match(customer(CustomerNumber="1002")).kind is MatchKind.CREATE
 
 
+def test_a_name_leaves_a_company_whose_org_number_another_customer_carries() -> None:
+    """A customer without an organisation number does not take, by its name, the company whose
+    number another Fortnox customer carries: that company is the other's, whichever comes
+    first; one no customer claims is still taken by the name."""
+    index = CompanyIndex(
+        [company(5, "Acme AB", orgNo="556677-8899"), company(6, "Beta AB", orgNo="559111-2222")],
+        customer_number_field_id=FIELD,
+    )
+    index.claimed.add("5566778899")
+    assert index.match(customer(Name="Acme AB")).kind is MatchKind.CREATE
+    found = index.match(customer(Name="Acme AB", OrganisationNumber="556677-8899"))
+    assert found.company is not None and found.company.id == 5
+    beta = index.match(customer(Name="Beta AB"))
+    assert beta.company is not None and beta.company.id == 6
+
+
 def test_org_number_variants() -> None:
     assert org_number_variants("556677-8899") == [
         "556677-8899",

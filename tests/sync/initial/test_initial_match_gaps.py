@@ -352,3 +352,30 @@ async def test_an_article_takes_the_product_named_like_it_up_to_case_and_spaces(
     assert (await _links(harness))[(FortnoxType.ARTICLE, "SERV-S")] == by_hand
     product = harness.upsales_entity("products", by_hand)
     assert product is not None and product["articleNo"] == "SERV-S"
+
+
+async def test_a_customer_without_an_org_number_leaves_the_company_another_customer_carries(
+    harness: SyncHarness,
+) -> None:
+    """Fortnox holds a company twice: once without its organisation number (an old customer,
+    the lower number) and once with it. The one with the number takes the Upsales company that
+    carries it, as it would were it alone; the other gets a company of its own."""
+    (acme,) = harness.upsales.seed(
+        harness.demo.customer_id, "accounts", [{"name": "Acme Maskin AB", "orgNo": "556123-4567"}]
+    )
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {"CustomerNumber": "10", "Name": "Acme Maskin AB"},
+            {"CustomerNumber": "25", "Name": "Acme Maskin AB", "OrganisationNumber": "5561234567"},
+        ],
+    )
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    links = await _links(harness)
+    assert links[(FortnoxType.CUSTOMER, "25")] == acme
+    assert links[(FortnoxType.CUSTOMER, "10")] != acme
+    made = harness.upsales_entity("accounts", links[(FortnoxType.CUSTOMER, "10")])
+    assert made is not None and not made.get("orgNo")

@@ -11,7 +11,8 @@ Choices:
 * Companies already linked to another Fortnox customer are no candidates, nor those Upsales
   identified from website visits (``isExternal``), which are not in the account's database
   (Postman collection, "Get company list").
-* A name match is refused when both sides carry organisation numbers that differ.
+* A name match is refused when both sides carry organisation numbers that differ, or the customer
+  none and the company one another Fortnox customer carries (:attr:`CompanyIndex.claimed`).
 * The customer's address (Fortnox's invoice/postal address) goes into the company's invoice
   address where it has one (``Invoice`` or ``Billing``, else ``Mail`` or ``Postal``: the one the
   Upsales → Fortnox sync reads it from), else a new ``Mail`` address; its visiting address is
@@ -311,11 +312,9 @@ CREATE: Final = CompanyMatch(MatchKind.CREATE)
 
 
 class CompanyIndex:
-    """Upsales companies indexed by the keys customers are matched on.
-
-    Built once for many customers (the initial import) or per customer from a few candidates.
-    Mark companies linked as you link them, so a second customer cannot claim them.
-    """
+    """Upsales companies by the keys customers are matched on, for many customers (the initial
+    import) or one; mark companies linked as you link them, so a second customer cannot claim
+    them."""
 
     def __init__(
         self,
@@ -326,6 +325,7 @@ class CompanyIndex:
     ) -> None:
         self._field_id = customer_number_field_id
         self._linked: set[int] = set(linked_company_ids)
+        self.claimed: set[str] = set()  # normalised organisation numbers of Fortnox customers
         self._by_number: dict[str, dict[int, Company]] = {}
         self._by_org: dict[str, dict[int, Company]] = {}
         self._by_name: dict[str, dict[int, Company]] = {}
@@ -349,9 +349,7 @@ class CompanyIndex:
         self._linked.add(company_id)
 
     def _free(self, found: dict[int, Company] | None) -> list[Company]:
-        return sorted(
-            (c for c in (found or {}).values() if c.id not in self._linked), key=lambda c: c.id
-        )
+        return [c for _, c in sorted((found or {}).items()) if c.id not in self._linked]
 
     def match(self, customer: Customer) -> CompanyMatch:
         number = _text(customer.CustomerNumber)
@@ -369,7 +367,8 @@ class CompanyIndex:
             by_name = [
                 company
                 for company in sorted(named.values(), key=lambda c: c.id)
-                if org is None or normalise_org_number(company.orgNo) in (None, org)
+                if normalise_org_number(company.orgNo) in (None, org)
+                or (org is None and normalise_org_number(company.orgNo) not in self.claimed)
             ]
             steps.append((MatchedOn.NAME, by_name))
         for matched_on, found in steps:

@@ -5,6 +5,9 @@ Customers are imported from their list items (no read per customer): a list item
 fields (country, visiting address, web page, VAT number), which the first change event fills
 in. An ambiguous match is never guessed: it is reported with its candidates and skipped.
 
+A customer without an organisation number does not take by its name a company whose number
+another active Fortnox customer carries: that company is the other's, whichever comes first.
+
 A customer inactive in Fortnox and not linked yet is skipped (``customer_inactive``): neither
 created nor linked, as the change events do. List items carry no ``Active``, so the numbers of
 the inactive customers are listed once before the phase (``filter=inactive``, see
@@ -18,8 +21,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final
 
+from upsales_fortnox.domain.identity import normalise_org_number
 from upsales_fortnox.domain.inbound.companies import (
     CompanyIndex,
+    CompanyMatch,
+    MatchedOn,
     MatchKind,
     as_written,
     company_changes,
@@ -33,6 +39,7 @@ from upsales_fortnox.domain.outbound.company import (
     ACCOUNT_ALIASES,
     AccountFieldIds,
 )
+from upsales_fortnox.domain.outbound.decide import customer_search
 from upsales_fortnox.domain.sync_commands import (
     Command,
     CreateUpsalesCompany,
@@ -84,6 +91,8 @@ class CustomerImport:
         self._semaphore = semaphore
         self._companies = companies
         self._field_ids = field_ids
+        self._unclaimed: set[str] = set()
+        """Organisation numbers no other active Fortnox customer carries (as asked)."""
 
     @classmethod
     async def prepare(
@@ -128,7 +137,7 @@ class CustomerImport:
             if customer.Active is False or number in self._inactive:
                 jobs.append((entry, done("skipped", {**entry, "reason": INACTIVE})))
                 continue
-            match = index.match(customer)
+            match = await self._match(customer, number)
             on = match.matched_on.value if match.matched_on else None
             if match.kind is MatchKind.AMBIGUOUS:
                 candidates = [
@@ -153,6 +162,33 @@ class CustomerImport:
             target = replace(target, synced_fields=base)
             jobs.append((entry, self._create(CreateUpsalesCompany(draft, target), entry)))
         return await gather_outcomes(jobs, self._semaphore)
+
+    async def _match(self, customer: Customer, number: str) -> CompanyMatch:
+        """The index's match, a name match leaving a company whose organisation number another
+        active Fortnox customer carries: that company is the other's, whichever comes first
+        (asked of Fortnox once per number, only for such a match)."""
+        index = self._companies
+        while True:
+            match = index.match(customer)
+            org = normalise_org_number(match.company.orgNo) if match.company else None
+            if match.matched_on is not MatchedOn.NAME or org is None or org in self._unclaimed:
+                return match
+            if not await self._carried_by_another(org, number):
+                self._unclaimed.add(org)
+                return match
+            index.claimed.add(org)
+
+    async def _carried_by_another(self, org: str, number: str) -> bool:
+        search = customer_search({"organisation_number": org})
+        async for other in self._ctx.fortnox.iter_customers(search=search):
+            other_number = (other.CustomerNumber or "").strip()
+            if (
+                other_number not in (number, "")
+                and other_number not in self._inactive
+                and normalise_org_number(other.OrganisationNumber) == org
+            ):
+                return True
+        return False
 
     def _link(self, customer: Customer, link: SaveLink, entry: dict[str, Any]) -> Run:
         async def run() -> Outcome:
