@@ -379,3 +379,68 @@ async def test_a_customer_without_an_org_number_leaves_the_company_another_custo
     assert links[(FortnoxType.CUSTOMER, "10")] != acme
     made = harness.upsales_entity("accounts", links[(FortnoxType.CUSTOMER, "10")])
     assert made is not None and not made.get("orgNo")
+
+
+async def test_the_preview_counts_what_the_import_then_does(harness: SyncHarness) -> None:
+    """An account meeting the matching rules at once (org numbers and names written otherwise,
+    offices sharing a number, a customer twice in Fortnox, an article number in another case,
+    an inactive customer and the service's own invoice): the preview's figures per register
+    are the import's."""
+    seed_overlap(harness)
+    harness.upsales.seed(
+        harness.demo.customer_id,
+        "accounts",
+        [
+            {"name": "Bygg Norr AB Luleå", "orgNo": "16556677-1234"},
+            {"name": "Bygg Norr AB Umeå", "orgNo": "556677 1234"},
+            {"name": "Acme Maskin AB", "orgNo": "556123-4567"},
+        ],
+    )
+    harness.upsales.seed(
+        harness.demo.customer_id,
+        "products",
+        [{"name": "Hyra släp", "articleNo": "hyr-1", "listPrice": 100}],
+    )
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {"CustomerNumber": "6", "Name": "Vilande AB", "Active": False},
+            {"CustomerNumber": "7", "Name": "Acme Maskin AB"},
+            {"CustomerNumber": "8", "Name": "Acme Maskin AB", "OrganisationNumber": "5561234567"},
+            {
+                "CustomerNumber": "9",
+                "Name": "bygg norr ab umeå",
+                "OrganisationNumber": "556677-1234",
+            },
+        ],
+        articles=[{"ArticleNumber": "HYR-1", "Description": "Hyra släp", "SalesPrice": 120}],
+        invoices=[
+            {
+                "CustomerNumber": customer,
+                "InvoiceDate": "2026-10-02",
+                "InvoiceRows": [{"ArticleNumber": "HYR-1", "DeliveredQuantity": 1, "Price": 120}],
+                **extra,
+            }
+            for customer, extra in [
+                ("6", {}),
+                ("7", {}),
+                ("9", {}),
+                ("8", {"ExternalInvoiceReference1": "upsales-order:99"}),
+            ]
+        ],
+    )
+
+    response = await harness.service.post(
+        f"/api/installations/{harness.installation_id}/initial-sync/preview",
+        headers=harness.admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    previewed = {phase["phase"]: phase["counts"] for phase in response.json()["phases"]}
+    await _start(harness)
+    await harness.run_jobs()
+
+    status = await _status(harness)
+    assert status["status"] == JobStatus.DONE, status
+    assert {phase["phase"]: phase["counts"] for phase in status["phases"]} == previewed
+    assert previewed["customers"]["ambiguous"] == 1  # the scenario's twins, nothing more
+    assert previewed["articles"]["created"] == 1  # NY-1; HYR-1 takes the product "hyr-1"
