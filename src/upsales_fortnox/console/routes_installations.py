@@ -145,7 +145,7 @@ async def post_initial_sync_preview(
         with operator_errors():
             await get_installation(db, installation_id)
         await db.rollback()
-        with upstream_errors():
+        with initial_sync_api.refusals(), upstream_errors():
             preview = await preview_initial_sync(services, installation_id)
     except ApiError as exc:
         return render_error(request, exc, session=session, back=_page_of(installation_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import settle
@@ -20,7 +20,7 @@ from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
 from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.links.repository.links import LinkStore
-from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.initial.handler import run_initial_sync
@@ -432,6 +432,29 @@ async def test_refusals_change_nothing(harness: SyncHarness) -> None:
     assert paused.json()["error"]["code"] == "installation_not_active"
     async with harness.services.session_factory() as session:
         assert [job.id for job in (await session.scalars(select(SyncJob))).all()] == [job_id]
+
+
+async def test_no_preview_before_the_settings_are_chosen(harness: SyncHarness) -> None:
+    """The module (``syncType``) decides which documents are imported, the price list their
+    products' prices: a preview before they are chosen would show another import than the
+    one that then runs, which is refused until then. The preview is refused the same way."""
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            delete(InstallationSettings).where(
+                InstallationSettings.installation_id == harness.installation_id
+            )
+        )
+        await session.commit()
+    fortnox_before = sum(harness.fortnox.request_counters().by_route.values())
+
+    response = await harness.service.post(
+        f"/api/installations/{harness.installation_id}/initial-sync/preview",
+        headers=harness.admin_headers,
+    )
+
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "installation_not_configured"
+    assert sum(harness.fortnox.request_counters().by_route.values()) == fortnox_before
 
 
 async def test_a_page_whose_lease_ran_out_on_its_way_counts_as_lost_not_failed(

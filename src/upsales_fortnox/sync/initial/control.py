@@ -2,7 +2,8 @@
 
 One initial sync per installation at a time: a second start while one is queued or running is
 refused (409 ``initial_sync_running``), as is a start for an installation that is not active
-(409 ``installation_not_active``) or has no settings yet (409 ``installation_not_configured``).
+(409 ``installation_not_active``) or has no settings yet (409 ``installation_not_configured``, the
+preview too).
 Functions take the caller's session and do not commit.
 """
 
@@ -77,12 +78,7 @@ async def start_initial_sync(
             f"the installation is {installation.status}; it must be active (logged in to "
             "Fortnox) to import",
         )
-    if (await load_settings(session, installation_id)).row is None:
-        raise InitialSyncRefused(
-            409,
-            "installation_not_configured",
-            "choose the installation's settings (syncType, stages, price list) first",
-        )
+    await require_settings(session, installation_id)
     queued = await enqueue(
         session,
         installation_id=installation_id,
@@ -95,6 +91,18 @@ async def start_initial_sync(
             409, "initial_sync_running", f"the initial sync (job {queued.job_id}) is queued"
         )
     return Started(queued.job_id, created=True)
+
+
+async def require_settings(session: DbSession, installation_id: uuid.UUID) -> None:
+    """Refuse (409 ``installation_not_configured``) an import, or its preview, before the
+    installation's settings are chosen: which documents are imported and how products are
+    priced depend on them."""
+    if (await load_settings(session, installation_id)).row is None:
+        raise InitialSyncRefused(
+            409,
+            "installation_not_configured",
+            "choose the installation's settings (syncType, stages, price list) first",
+        )
 
 
 def job_report(job: SyncJob) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from upsales_fortnox.integrations.fortnox.models import Entity, Order
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.effects.recorder import Recorder
+from upsales_fortnox.sync.initial.control import require_settings
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_documents import DocumentIndexes
 from upsales_fortnox.sync.initial.import_outcomes import Run, done
@@ -85,7 +86,11 @@ class ListedDocuments:
 
 
 async def preview_initial_sync(services: Services, installation_id: uuid.UUID) -> dict[str, Any]:
+    """The preview; refused (:class:`~.control.InitialSyncRefused`) before the settings are
+    chosen, as the import is."""
     context = await installation_context(services, installation_id)
+    async with services.session_factory() as session:
+        await require_settings(session, installation_id)
     progress = SyncProgress(phases_for(context.settings.sync_type))
     log = PreviewLog()
     importer = InitialImport(

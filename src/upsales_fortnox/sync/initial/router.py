@@ -90,7 +90,7 @@ async def get_initial_sync(installation_id: uuid.UUID, session: SessionDep) -> d
     "per register, counts and samples of what would be created, linked, updated, skipped, and "
     "what is ambiguous (with the candidates). 502 `upstream_refused` when Fortnox or Upsales "
     "refuses the installation's credentials; 409 `installation_not_ready` when they are missing "
-    "or cannot be decrypted.",
+    "or cannot be decrypted, `installation_not_configured` before its settings are chosen.",
     responses={**error_responses(409), **UPSTREAM_RESPONSES},
 )
 async def post_initial_sync_preview(
@@ -105,7 +105,7 @@ async def post_initial_sync_preview(
             f"the installation is {status}; log in to Fortnox first",
         )
     await session.rollback()
-    with upstream_errors():
+    with refusals(), upstream_errors():
         return await preview_initial_sync(services, installation_id)
 
 
