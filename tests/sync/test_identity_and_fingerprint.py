@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.identity import (
     article_number_key,
+    matched_org_number,
     normalise_article_number,
     normalise_name,
     normalise_org_number,
@@ -30,6 +31,7 @@ from upsales_fortnox.domain.identity import (
         ("", None),
         (None, None),
         ("SE556036079301", None),
+        ("SE202100548901", None),
     ],
 )
 def test_org_numbers_normalise_to_ten_digits(raw: str | None, expected: str | None) -> None:
@@ -41,6 +43,27 @@ def test_names_fold_case_and_white_space_only() -> None:
     assert normalise_name("Åkeri AB") == normalise_name("åkeri ab")
     assert normalise_name("Acme AB") != normalise_name("Acme Aktiebolag")
     assert normalise_name("   ") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("SE556036079301", "5560360793"),
+        ("se 556036-0793 01", "5560360793"),
+        ("SE202100548901", "2021005489"),
+        ("556036-0793", "5560360793"),
+        ("SE556036079302", None),
+        ("DK12345678", None),
+        (None, None),
+    ],
+)
+def test_a_swedish_vat_number_names_its_organisation_when_matching(
+    raw: str | None, expected: str | None
+) -> None:
+    """A VAT number typed where the organisation number goes (``SE`` + the number + ``01``)
+    identifies the organisation to match on; it is still no organisation number to send."""
+    assert matched_org_number(raw) == expected
+    assert raw is None or not raw.upper().startswith("SE") or normalise_org_number(raw) is None
 
 
 def test_article_numbers_are_trimmed() -> None:

@@ -75,6 +75,8 @@ def link(upsales_id: int, fingerprint: str | None = "old") -> LinkView:
         ("165566778899", "5566778899"),
         ("556677-8899", "16 556677-8899"),
         (" 556677 8899 ", "556677-8899"),
+        ("556677-8899", "SE556677889901"),
+        ("5566778899", "se 5566778899 01"),
     ],
 )
 def test_org_number_matches_in_any_notation(fortnox: str, upsales: str) -> None:

@@ -444,3 +444,29 @@ async def test_the_preview_counts_what_the_import_then_does(harness: SyncHarness
     assert {phase["phase"]: phase["counts"] for phase in status["phases"]} == previewed
     assert previewed["customers"]["ambiguous"] == 1  # the scenario's twins, nothing more
     assert previewed["articles"]["created"] == 1  # NY-1; HYR-1 takes the product "hyr-1"
+
+
+async def test_a_company_whose_org_number_field_holds_the_vat_number_is_matched_by_it(
+    harness: SyncHarness,
+) -> None:
+    """A company whose organisation number was typed as its VAT number (``SE…01``) is the
+    customer with that organisation number: linked, not made a second time."""
+    (kappa,) = harness.upsales.seed(
+        harness.demo.customer_id, "accounts", [{"name": "Kappa Konsult", "orgNo": "SE556123456701"}]
+    )
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {
+                "CustomerNumber": "51",
+                "Name": "Kappa Konsult AB",
+                "OrganisationNumber": "556123-4567",
+            }
+        ],
+    )
+
+    await _start(harness)
+    await harness.run_jobs()
+
+    assert creates(harness)["accounts"] == 0
+    assert (await _links(harness))[(FortnoxType.CUSTOMER, "51")] == kappa

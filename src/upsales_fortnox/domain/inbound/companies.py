@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.domain.fingerprint import fingerprint
-from upsales_fortnox.domain.identity import normalise_name, normalise_org_number
+from upsales_fortnox.domain.identity import matched_org_number, normalise_name
 from upsales_fortnox.domain.inbound.addresses import (
     DELIVERY_ADDRESS_TYPE,
     address_key,
@@ -338,7 +338,7 @@ class CompanyIndex:
         number = _custom_value(company, self._field_id)
         if number is not None:
             self._by_number.setdefault(number, {})[company.id] = company
-        org = normalise_org_number(company.orgNo)
+        org = matched_org_number(company.orgNo)
         if org is not None:
             self._by_org.setdefault(org, {})[company.id] = company
         name = normalise_name(company.name)
@@ -353,7 +353,7 @@ class CompanyIndex:
 
     def match(self, customer: Customer) -> CompanyMatch:
         number = _text(customer.CustomerNumber)
-        org = normalise_org_number(customer.OrganisationNumber)
+        org = matched_org_number(customer.OrganisationNumber)
         steps: list[tuple[MatchedOn, list[Company]]] = []
         if number is not None:
             steps.append((MatchedOn.CUSTOMER_NUMBER, self._free(self._by_number.get(number))))
@@ -367,8 +367,8 @@ class CompanyIndex:
             by_name = [
                 company
                 for company in sorted(named.values(), key=lambda c: c.id)
-                if normalise_org_number(company.orgNo) in (None, org)
-                or (org is None and normalise_org_number(company.orgNo) not in self.claimed)
+                if matched_org_number(company.orgNo) in (None, org)
+                or (org is None and matched_org_number(company.orgNo) not in self.claimed)
             ]
             steps.append((MatchedOn.NAME, by_name))
         for matched_on, found in steps:

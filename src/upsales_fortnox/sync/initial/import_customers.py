@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final
 
-from upsales_fortnox.domain.identity import normalise_org_number
+from upsales_fortnox.domain.identity import matched_org_number, normalise_org_number
 from upsales_fortnox.domain.inbound.companies import (
     CompanyIndex,
     CompanyMatch,
@@ -170,7 +170,7 @@ class CustomerImport:
         index = self._companies
         while True:
             match = index.match(customer)
-            org = normalise_org_number(match.company.orgNo) if match.company else None
+            org = matched_org_number(match.company.orgNo) if match.company else None
             if match.matched_on is not MatchedOn.NAME or org is None or org in self._unclaimed:
                 return match
             if not await self._carried_by_another(org, number):
