@@ -1,16 +1,14 @@
 """Fortnox customers → Upsales companies: field mapping and matching (pure).
 
-Matching order, before a company is created (DESIGN "Initial sync"): the Fortnox customer number
-already written on an Upsales company (a link whose record was lost), then the organisation
-number (normalised, see :mod:`upsales_fortnox.domain.identity`), then the exact name (case and white
-space folded; a long one also cut as Upsales holds it); of companies sharing the organisation
-number, the one with the name. Two candidates on one key are never guessed between: ``ambiguous``.
+Matching order, before a company is created (DESIGN "Initial sync"): the customer number on an
+Upsales company (a link whose record was lost), the organisation number (normalised by
+:mod:`upsales_fortnox.domain.identity`; of companies sharing it, the one with the name), then the
+name (case, white space folded; a long one also as Upsales cuts it). Two on one key: ``ambiguous``.
 
 Choices:
 
-* Companies already linked to another Fortnox customer are no candidates, nor those Upsales
-  identified from website visits (``isExternal``), which are not in the account's database
-  (Postman collection, "Get company list").
+* Companies linked to another customer are no candidates, nor those Upsales identified from
+  website visits (``isExternal``): not in the account's database (Postman, "Get company list").
 * A name match is refused when both sides carry organisation numbers that differ, or the customer
   none and the company one another Fortnox customer carries (:attr:`CompanyIndex.claimed`).
 * The customer's address (Fortnox's invoice/postal address) goes into the company's invoice
