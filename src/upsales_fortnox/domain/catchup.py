@@ -101,7 +101,7 @@ def order_is_synced(order: Order, links: OrderLinks, settings: SyncSettings) -> 
         )
     except (UnsendableOrder, ValueError):  # e.g. a product without an article: the job says
         return None
-    return draft.fingerprint() == link.fingerprint
+    return draft.sent_as(link.fingerprint)
 
 
 def order_verdict(

@@ -291,7 +291,7 @@ def document_lookup(
     unlinked order have a document."""
     if link is None:
         return DocumentLookup.SEARCH if sent_before else DocumentLookup.NONE
-    if link.fingerprint == draft.fingerprint() or kept_rows(link.synced_fields) is not None:
+    if draft.sent_as(link.fingerprint) or kept_rows(link.synced_fields) is not None:
         return DocumentLookup.NONE
     return DocumentLookup.GET
 
@@ -343,7 +343,7 @@ def decide_document(
     search by reference found (None when there was nothing to read or nothing was found).
     """
     wanted = draft.fingerprint()
-    if link is not None and link.fingerprint == wanted:
+    if link is not None and draft.sent_as(link.fingerprint):
         return NoChange("the order has not changed since it was sent")
     if existing is None or existing.DocumentNumber is None:
         if link is not None:

@@ -50,6 +50,18 @@ class DocumentDraft:
     currency_rate: FortnoxRate | None = None
     """The rate sent: 1 for SEK, the deal's for a foreign currency (None: no currency, or
     Upsales has no rate); see :func:`~upsales_fortnox.domain.currency.document_rate`."""
+    earlier_fingerprint: str | None = None
+    """The fingerprint of the same order's rows as planned before December 2026, where they may
+    differ (:func:`~upsales_fortnox.domain.outbound.rows.planned_otherwise_before`)."""
+
+    def sent_as(self, fingerprint: str | None) -> bool:
+        """Whether a document sent with ``fingerprint`` says what this draft wants: the same
+        fingerprint, or the earlier planning's of the same order (unchanged since, it is no
+        change to send, nor to refuse on a booked document)."""
+        return fingerprint is not None and fingerprint in (
+            self.fingerprint(),
+            self.earlier_fingerprint,
+        )
 
     @property
     def reference(self) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from upsales_fortnox.domain.currency import document_rate
 from upsales_fortnox.domain.outbound.document_body import DocumentDraft, our_reference
-from upsales_fortnox.domain.outbound.rows import plan_rows
+from upsales_fortnox.domain.outbound.rows import plan_rows, planned_otherwise_before
 from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.vocabulary import FortnoxType, ProductBundleMode, SyncType
 
@@ -26,10 +27,9 @@ def map_order(
     bundle_mode: ProductBundleMode,
     product_names: Mapping[int, str] | None = None,
 ) -> DocumentDraft:
-    rows = plan_rows(
-        order.orderRow or [], bundle_mode, article_numbers, product_names, value=order.value
-    )
-    return DocumentDraft(
+    order_rows = order.orderRow or []
+    rows = plan_rows(order_rows, bundle_mode, article_numbers, product_names, value=order.value)
+    draft = DocumentDraft(
         fortnox_type=fortnox_type,
         upsales_order_id=order.id,
         customer_number=customer_number,
@@ -38,3 +38,8 @@ def map_order(
         rows=tuple(rows),
         currency_rate=document_rate(order.currency, order.currencyRate),
     )
+    if not planned_otherwise_before(order_rows, bundle_mode, order.value):
+        return draft
+    earlier = plan_rows(order_rows, bundle_mode, article_numbers, product_names, earlier=True)
+    earlier_draft = replace(draft, rows=tuple(earlier))
+    return replace(draft, earlier_fingerprint=earlier_draft.fingerprint())

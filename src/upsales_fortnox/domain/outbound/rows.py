@@ -107,9 +107,11 @@ def with_catch_all_named(
     return known
 
 
-def _bundle_rows(row: OrderRow) -> list[BundleRow]:
-    """The products of a bundle row, in the order Upsales shows them (their ``sortId``)."""
-    return _sorted_rows([item for item in row.bundleRows or [] if item.productId is not None])
+def _bundle_rows(row: OrderRow, *, earlier: bool = False) -> list[BundleRow]:
+    """The products of a bundle row, in the order Upsales shows them (their ``sortId``);
+    ``earlier``: as listed, as rows were planned before December 2026."""
+    products = [item for item in row.bundleRows or [] if item.productId is not None]
+    return products if earlier else _sorted_rows(products)
 
 
 def _sorted_rows(rows: Sequence[_Sorted]) -> list[_Sorted]:
@@ -182,11 +184,13 @@ def _sub_product_lines(row: OrderRow, bundle: Sequence[BundleRow], amount: Decim
     return lines
 
 
-def _lines(rows: Sequence[OrderRow], mode: ProductBundleMode, value: Decimal | None) -> list[_Line]:
+def _lines(
+    rows: Sequence[OrderRow], mode: ProductBundleMode, value: Decimal | None, earlier: bool
+) -> list[_Line]:
     ordered = _sorted_rows(rows)
     exact = [(row.quantity or ZERO) * (row.price or ZERO) for row in ordered]
-    stated = round_ore(value) if value is not None and _within_range(value) else None
-    amounts = round_amounts(exact, total=stated)
+    stated = stated_total(value)
+    amounts = round_amounts(exact, total=None if earlier else stated)
     lines: list[_Line] = []
     for position, (row, amount) in enumerate(zip(ordered, amounts, strict=True), 1):
         product_id = row_product_id(row)
@@ -194,7 +198,7 @@ def _lines(rows: Sequence[OrderRow], mode: ProductBundleMode, value: Decimal | N
         if product_id is None:
             raise UnsendableOrder(Phrase("order.row_without_product", row=position))
         quantity = row.quantity or ZERO
-        bundle = _bundle_rows(row)
+        bundle = _bundle_rows(row, earlier=earlier)
         own_line = _Line(product_id, name, quantity, row.price or ZERO, amount)
         if not bundle or mode is ProductBundleMode.ONLY_BUNDLE:
             lines.append(own_line)
@@ -216,6 +220,7 @@ def plan_rows(
     product_names: Mapping[int, str] | None = None,
     *,
     value: Decimal | None = None,
+    earlier: bool = False,
 ) -> list[PlannedRow]:
     """The Fortnox rows for an order's rows. ``article_numbers`` maps Upsales product ids to
     Fortnox article numbers (:data:`WITHOUT_ARTICLE`: rows without an article); a product
@@ -223,13 +228,37 @@ def plan_rows(
     states it, which the row amounts add up to, to the öre, when they can round to it (see
     :mod:`.money`). Quantities and prices past the largest a document carries, or whose amounts
     the öre arithmetic cannot hold (more digits than the decimal context keeps), raise
-    :class:`UnsendableOrder`: no Fortnox document can carry them."""
+    :class:`UnsendableOrder`: no Fortnox document can carry them. ``earlier``: the rows as
+    planned before December 2026 (see :func:`planned_otherwise_before`)."""
     if not all(_within_range(amount) for amount in _amounts(rows)):
         raise UnsendableOrder(Phrase("order.amounts_out_of_range"))
     try:
-        return _planned_rows(rows, mode, article_numbers, product_names or {}, value)
+        return _planned_rows(rows, mode, article_numbers, product_names or {}, value, earlier)
     except DecimalException:
         raise UnsendableOrder(Phrase("order.amounts_out_of_range")) from None
+
+
+def stated_total(value: Decimal | None) -> Decimal | None:
+    """The order's value as Upsales states it, to öre; None when there is none to go by."""
+    return round_ore(value) if value is not None and _within_range(value) else None
+
+
+def planned_otherwise_before(
+    rows: Sequence[OrderRow], mode: ProductBundleMode, value: Decimal | None
+) -> bool:
+    """Whether rows planned before December 2026 may differ from today's: the amounts then
+    added up to the exact sum, not to the value Upsales states, and a bundle's products were
+    taken as listed, not by ``sortId``. A document sent then of an order unchanged since is
+    recognised by that earlier planning's fingerprint, not taken as changed."""
+    stated = stated_total(value)
+    try:
+        if stated is not None and stated != round_ore(upsales_net_value(rows)):
+            return True
+    except DecimalException:
+        return False
+    if mode is ProductBundleMode.ONLY_BUNDLE:
+        return False
+    return any(_bundle_rows(row, earlier=True) != _bundle_rows(row) for row in rows)
 
 
 def _amounts(rows: Sequence[OrderRow]) -> Iterator[Decimal | None]:
@@ -257,9 +286,10 @@ def _planned_rows(
     article_numbers: Mapping[int, str],
     product_names: Mapping[int, str],
     value: Decimal | None,
+    earlier: bool,
 ) -> list[PlannedRow]:
     planned = []
-    for line in _lines(rows, mode, value):
+    for line in _lines(rows, mode, value, earlier):
         article_number = article_numbers.get(line.product_id)
         name = line.product_name or product_names.get(line.product_id)
         if article_number is None:
