@@ -135,3 +135,37 @@ def test_a_web_page_the_bookkeeper_gives_replaces_a_note_the_company_holds() -> 
         (update, *_) = decision.commands
         assert isinstance(update, UpdateUpsalesCompany)
         assert update.changes.to_wire().get("webpage") == wanted
+
+
+def test_a_link_from_before_the_web_page_synced_both_ways_leaves_it_to_fortnox() -> None:
+    """The link was made when the web page went only from Fortnox to Upsales, so it stores
+    none. A sales rep's edit of the phone must not send Upsales' old web page over the
+    bookkeeper's new one; a web page Fortnox lacks is still filled in from Upsales."""
+    old_synced = {
+        "name": "Åkes Bygg AB",
+        "organisation_number": "556677-8899",
+        "phone": "08-1",
+        "address1": None,
+        "zip_code": None,
+        "city": None,
+        "country_code": None,
+    }
+    link = LinkView(LinkEntity.COMPANY, 5, FortnoxType.CUSTOMER, "7", "fp", old_synced)
+    edited = company(
+        id=5,
+        name="Åkes Bygg AB",
+        orgNo="556677-8899",
+        phone="08-2",
+        webpage="www.old-site.se",
+        custom=[{"fieldId": 1, "value": "7"}],
+    )
+    fields = company_fields_from_upsales(edited, IDS)
+    moved = CUSTOMER.model_copy(update={"WWW": "www.new-site.se"})
+    decision = decide_company_update(5, link, fields, moved, fortnox_unchanged=False)
+    assert decision.changes is not None
+    assert decision.changes.to_wire() == {"Phone1": "08-2"}
+    assert decision.changed_in_fortnox == ("www",)
+
+    empty = decide_company_update(5, link, fields, CUSTOMER, fortnox_unchanged=False)
+    assert empty.changes is not None
+    assert empty.changes.to_wire() == {"Phone1": "08-2", "WWW": "www.old-site.se"}

@@ -9,7 +9,8 @@ The link stores the fields as last synced (the *base*). Against it, each field i
   accounting record): the Fortnox value goes to Upsales and nothing is written to Fortnox;
 * without a base (a link made before fields were recorded, or a field synced for the first
   time): the side named by ``without_base`` wins, except that an empty value never wins over a
-  filled one (it carries no information without a base);
+  filled one (it carries no information without a base), and that Fortnox wins a field that
+  went only from Fortnox to Upsales when the link was made (``fortnox_first``);
 * a customer unchanged since the last sync (``fortnox_unchanged``) has changed no field: where
   it differs from the base, the link was made with that difference, and an Upsales edit is sent.
 
@@ -20,9 +21,11 @@ the other direction still sees them as changed in Fortnox.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+
+from upsales_fortnox.domain.outbound.company import SYNCED_BOTH_WAYS_SINCE_2026_12
 
 FieldValues = Mapping[str, str | None]
 
@@ -42,13 +45,15 @@ def three_way_merge(
     *,
     without_base: Literal["upsales", "fortnox"] = "upsales",
     fortnox_unchanged: bool = False,
+    fortnox_first: Collection[str] = SYNCED_BOTH_WAYS_SINCE_2026_12,
 ) -> MergePlan:
     """Merge the fields present in ``upsales`` (the fields this installation syncs).
 
     ``fortnox_unchanged``: the customer is as it was at the last sync (its fingerprint is the
     link's), so a field on which Fortnox differs from the base differed when the link was made
     (the sides agreed to differ: a linked customer keeps its own data) and is no change made in
-    Fortnox; an Upsales edit of it is sent."""
+    Fortnox; an Upsales edit of it is sent. ``fortnox_first``: fields a base without them (a
+    link from before they were synced both ways) leaves to Fortnox, which held them alone."""
     to_fortnox: dict[str, str | None] = {}
     to_upsales: dict[str, str | None] = {}
     conflicts: list[str] = []
@@ -59,7 +64,8 @@ def three_way_merge(
             synced[name] = upsales_value
             continue
         if base is None or name not in base:
-            upsales_wins = without_base == "upsales"
+            older_link = base is not None and name in fortnox_first
+            upsales_wins = without_base == "upsales" and not older_link
             if upsales_value is None or fortnox_value is None:
                 upsales_wins = fortnox_value is None
             if upsales_wins:
