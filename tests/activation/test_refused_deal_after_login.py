@@ -16,6 +16,7 @@ from tests.e2e.outbound_support import (
     run_now,
     win,
 )
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.vocabulary import JobStatus
 
 
@@ -33,7 +34,12 @@ async def test_a_deal_refused_for_a_scope_is_sent_after_a_login_granting_it(
     assert (refused.last_error or "").startswith("fortnox_auth_failed:"), refused.last_error
     assert fortnox_list(harness, "invoices") == []
 
+    async with harness.services.session_factory() as session:
+        version_before = (await session.get(Installation, harness.installation_id)).version  # type: ignore[union-attr]
     await log_in_again(harness)
+    async with harness.services.session_factory() as session:  # a job refused meanwhile runs again
+        version_after = (await session.get(Installation, harness.installation_id)).version  # type: ignore[union-attr]
+    assert version_after > version_before
     await run_now(harness)
 
     sent = await job(harness, deal_job)

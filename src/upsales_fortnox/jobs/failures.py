@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 from upsales_fortnox.core.logging_setup import redact as redact_for_logs
 from upsales_fortnox.integrations.errors import (
@@ -14,6 +15,12 @@ from upsales_fortnox.integrations.errors import (
     RetryLater,
     SyncError,
 )
+from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
+
+CREDENTIALS_REFUSED: Final = frozenset({UpsalesAuthError.code, FortnoxAuthError.code})
+"""Codes of an API refusing the installation's credentials or their access: such a job is
+queued again when they were replaced during its run (the replacement's requeue came first)."""
 
 MAX_ERROR_LENGTH = 2000
 _REDACTED = "[redacted]"

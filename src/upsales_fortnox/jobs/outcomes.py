@@ -15,7 +15,13 @@ from typing import Any
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.jobs.backoff import retry_delay_seconds
-from upsales_fortnox.jobs.failures import FailureKind, classify_failure, error_text, reason_code
+from upsales_fortnox.jobs.failures import (
+    CREDENTIALS_REFUSED,
+    FailureKind,
+    classify_failure,
+    error_text,
+    reason_code,
+)
 from upsales_fortnox.jobs.results import JsonObject
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, RunningJob
 from upsales_fortnox.jobs.store.job_store import CompletionWrite, JobStore
@@ -210,6 +216,14 @@ class OutcomeRecorder:
         logger.info("job done", extra=log_extra)
         return completed.recorded, completed.next_job
 
+    async def _replaced_during_run(self, job: RunningJob, code: str) -> bool:
+        """An API refused the credentials that a new key or login replaced during this run (its
+        requeue of the refused jobs came first): the job runs again, its attempt counted, so
+        edits of the installation over and over cannot keep it going past its attempts."""
+        if code not in CREDENTIALS_REFUSED or job.attempts >= job.max_attempts:
+            return False
+        return await self._store.installation_moved_on(job)
+
     async def _record_failure(
         self, job: RunningJob, error: BaseException, log_extra: dict[str, Any]
     ) -> bool:
@@ -239,6 +253,18 @@ class OutcomeRecorder:
                 count_attempt=False,
             )
         if failure.kind is FailureKind.DEAD:
+            if await self._replaced_during_run(job, failure.code):
+                logger.info(
+                    "refused while its credentials were replaced; runs again", extra=log_extra
+                )
+                return await self._store.requeue(
+                    job,
+                    delay_seconds=0,
+                    outcome=AttemptOutcome.RETRY,
+                    attempt_error=failure.reason,
+                    last_error=failure.reason,
+                    count_attempt=True,
+                )
             logger.error("job dead: %s", failure.reason, extra=log_extra)
             return await self._store.bury(job, failure.reason)
         if job.attempts >= job.max_attempts:

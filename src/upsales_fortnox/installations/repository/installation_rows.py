@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from upsales_fortnox.core.db.row_lock import read_locked
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.errors import (
     DuplicateCustomerId,
     TenantTaken,
@@ -152,6 +153,7 @@ async def connect_tenant(session: AsyncSession, installation: Installation, tena
     another installation holds the tenant (one installation per tenant, kept by the database
     too)."""
     installation.fortnox_tenant_id = tenant_id
+    installation.updated_at = utcnow()  # new credentials: the version moves (jobs/outcomes.py)
     if installation.status != InstallationStatus.PAUSED:
         installation.status = InstallationStatus.ACTIVE.value
         installation.status_reason = None

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.db.one_statement import one_statement
@@ -49,6 +49,7 @@ from upsales_fortnox.jobs.store.statements import (
     RENEW_JOB,
     START_JOB,
 )
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import AttemptOutcome, JobStatus
 
@@ -241,6 +242,14 @@ class JobStore:
         return True
 
     # While a job runs
+
+    async def installation_moved_on(self, job: RunningJob) -> bool:
+        """Whether the job's installation changed (a new key, a new login) since its run began."""
+        async with self._session_factory() as session:
+            version = await session.scalar(
+                select(Installation.version).where(Installation.id == job.installation_id)
+            )
+        return version is not None and version != job.installation_version
 
     def _fence(self, job: RunningJob) -> dict[str, Any]:
         return {"p_job_id": job.job_id, "p_owner": self.owner, "p_attempts": job.attempts}
