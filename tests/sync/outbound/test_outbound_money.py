@@ -165,3 +165,11 @@ def test_round_amounts_property(parts: list[Decimal]) -> None:
     rounded = round_amounts(parts, total=row_by_row)
     assert sum(rounded) == row_by_row
     assert all(abs(r - p) < ORE for r, p in zip(rounded, parts, strict=True))
+
+
+def test_a_row_no_price_can_bring_to_its_amount_is_refused_not_sent_at_zero() -> None:
+    """A unit price and an amount of opposite signs (no caller plans one) cannot be met: the
+    row is refused, never sent at 0.00 in its place."""
+    with pytest.raises(ValueError, match="rows come to"):
+        price_row(Decimal("0.5"), Decimal("0.01"), Decimal("-0.01"))
+    assert price_row(Decimal("0.5"), Decimal("0.01"), Decimal("0.00")).price == 0

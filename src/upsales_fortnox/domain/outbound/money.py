@@ -188,6 +188,9 @@ def price_row(quantity: Decimal, unit_price: Decimal, amount: Decimal) -> RowPri
     if fortnox_row_total(quantity, price, discount, DISCOUNT_AMOUNT) != amount:
         # Halves round away from zero, so the öre shift misses only a row of no amount whose
         # quantity x price is exactly half an öre (0.5 x 0.01): no discount in öre takes that
-        # to 0.00 (half an öre is none Fortnox keeps), a price of 0 does.
+        # to 0.00 (half an öre is none Fortnox keeps), a price of 0 does. Any other miss is a
+        # row this rule cannot price: refused rather than sent at another amount.
+        if amount != 0:
+            raise ValueError(f"no öre price and discount make {quantity} rows come to {amount}")
         return RowPrice(ZERO, ZERO)
     return RowPrice(price, discount)
