@@ -137,10 +137,11 @@ def test_a_web_page_the_bookkeeper_gives_replaces_a_note_the_company_holds() -> 
         assert update.changes.to_wire().get("webpage") == wanted
 
 
-def test_a_link_from_before_the_web_page_synced_both_ways_leaves_it_to_fortnox() -> None:
+def test_a_link_from_before_the_web_page_synced_both_ways_sends_it_only_once_edited() -> None:
     """The link was made when the web page went only from Fortnox to Upsales, so it stores
     none. A sales rep's edit of the phone must not send Upsales' old web page over the
-    bookkeeper's new one; a web page Fortnox lacks is still filled in from Upsales."""
+    bookkeeper's new one: the two are recorded as they are. A web page edited in Upsales
+    after that is sent; one Fortnox lacks is filled in from Upsales at once."""
     old_synced = {
         "name": "Åkes Bygg AB",
         "organisation_number": "556677-8899",
@@ -161,10 +162,21 @@ def test_a_link_from_before_the_web_page_synced_both_ways_leaves_it_to_fortnox()
     )
     fields = company_fields_from_upsales(edited, IDS)
     moved = CUSTOMER.model_copy(update={"WWW": "www.new-site.se"})
-    decision = decide_company_update(5, link, fields, moved, fortnox_unchanged=False)
+    decision = decide_company_update(5, link, fields, moved, fortnox_unchanged=True)
     assert decision.changes is not None
     assert decision.changes.to_wire() == {"Phone1": "08-2"}
-    assert decision.changed_in_fortnox == ("www",)
+    assert decision.synced_fields["www"] == "www.old-site.se"
+
+    relinked = LinkView(
+        LinkEntity.COMPANY, 5, FortnoxType.CUSTOMER, "7", "fp", decision.synced_fields
+    )
+    renamed = company_fields_from_upsales(
+        edited.model_copy(update={"phone": "08-2", "webpage": "www.third-site.se"}), IDS
+    )
+    unchanged = moved.model_copy(update={"Phone1": "08-2"})
+    sent = decide_company_update(5, relinked, renamed, unchanged, fortnox_unchanged=True)
+    assert sent.changes is not None
+    assert sent.changes.to_wire() == {"WWW": "www.third-site.se"}
 
     empty = decide_company_update(5, link, fields, CUSTOMER, fortnox_unchanged=False)
     assert empty.changes is not None

@@ -87,8 +87,9 @@ ALWAYS_SYNCED: Final = (
 )
 SYNCED_BOTH_WAYS_SINCE_2026_12: Final = frozenset({"www"})
 """Company fields that went only from Fortnox to Upsales before December 2026: a link made
-before has none stored, and there Fortnox's value wins over Upsales' (the merge's
-``fortnox_first``), so an old web page in Upsales does not overwrite the bookkeeper's."""
+before has none stored, and there the two sides' values are recorded as they are (the merge's
+``fortnox_first``), so an old web page in Upsales does not overwrite the bookkeeper's; an edit
+on either side from then on syncs."""
 POSTAL_ADDRESS_TYPES: Final = (*INVOICE_ADDRESS_TYPES, "Mail", "Postal")
 """The Upsales addresses that stand for the customer's (invoice) address, preferred in this
 order; the Fortnox → Upsales sync writes into the first the company has (``Mail`` when none)."""

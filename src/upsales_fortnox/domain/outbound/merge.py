@@ -9,8 +9,9 @@ The link stores the fields as last synced (the *base*). Against it, each field i
   accounting record): the Fortnox value goes to Upsales and nothing is written to Fortnox;
 * without a base (a link made before fields were recorded, or a field synced for the first
   time): the side named by ``without_base`` wins, except that an empty value never wins over a
-  filled one (it carries no information without a base), and that Fortnox wins a field that
-  went only from Fortnox to Upsales when the link was made (``fortnox_first``);
+  filled one (it carries no information without a base), and that a field which went only from
+  Fortnox to Upsales when the link was made (``fortnox_first``) is recorded as the two sides
+  have it (agreed to differ), so neither overwrites the other until one of them is edited;
 * a customer unchanged since the last sync (``fortnox_unchanged``) has changed no field: where
   it differs from the base, the link was made with that difference, and an Upsales edit is sent.
 
@@ -53,7 +54,8 @@ def three_way_merge(
     link's), so a field on which Fortnox differs from the base differed when the link was made
     (the sides agreed to differ: a linked customer keeps its own data) and is no change made in
     Fortnox; an Upsales edit of it is sent. ``fortnox_first``: fields a base without them (a
-    link from before they were synced both ways) leaves to Fortnox, which held them alone."""
+    link from before they were synced both ways) takes as they are on both sides, sending
+    nothing, unless Fortnox has none (then Upsales' fills it)."""
     to_fortnox: dict[str, str | None] = {}
     to_upsales: dict[str, str | None] = {}
     conflicts: list[str] = []
@@ -64,8 +66,13 @@ def three_way_merge(
             synced[name] = upsales_value
             continue
         if base is None or name not in base:
-            older_link = base is not None and name in fortnox_first
-            upsales_wins = without_base == "upsales" and not older_link
+            if base is not None and name in fortnox_first and fortnox_value is not None:
+                # a link from before the field synced both ways: neither side's value is known
+                # to be the newer, so the two are recorded as they are (agreed to differ) and
+                # nothing is sent; an edit on either side from now on syncs
+                synced[name] = upsales_value
+                continue
+            upsales_wins = without_base == "upsales"
             if upsales_value is None or fortnox_value is None:
                 upsales_wins = fortnox_value is None
             if upsales_wins:
