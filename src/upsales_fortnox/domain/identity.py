@@ -17,8 +17,9 @@ _CENTURIES = ("16", "18", "19", "20")  # "16" prefixes organisations, the rest a
 
 def normalise_org_number(value: str | None) -> str | None:
     """Ten digits, or None when the value is not a Swedish organisation/personal number (a VAT
-    number, ``SE…01``, is none, even one whose digits would pass for a number with its century)."""
-    if not value or value.strip()[:2].upper() == "SE":
+    number, ``SE`` + ten digits + ``01``, is none, even one whose digits would pass for a number
+    with its century; ``SE`` before ten digits is only a prefix)."""
+    if not value or _is_vat_number(value):
         return None
     digits = _NON_DIGITS.sub("", value)
     if len(digits) == 12 and digits[:2] in _CENTURIES:
@@ -32,11 +33,15 @@ def matched_org_number(value: str | None) -> str | None:
     """:func:`normalise_org_number`, or the organisation a Swedish VAT number names (``SE``, the
     ten digits, ``01``): what a company is matched on, typed in either field. A VAT number is no
     organisation number to send, so only matching reads it."""
-    text = (value or "").strip()
-    vat_digits = _NON_DIGITS.sub("", text)
-    if text[:2].upper() == "SE" and len(vat_digits) == 12 and vat_digits.endswith("01"):
-        return vat_digits[:10]  # before the century rule: SE202100548901 is 202100-5489's
+    if value is not None and _is_vat_number(value):
+        return _NON_DIGITS.sub("", value)[:10]  # SE202100548901 is 202100-5489's, no century
     return normalise_org_number(value)
+
+
+def _is_vat_number(value: str) -> bool:
+    """A Swedish VAT number: ``SE``, the ten digits of the organisation number, ``01``."""
+    digits = _NON_DIGITS.sub("", value)
+    return value.strip()[:2].upper() == "SE" and len(digits) == 12 and digits.endswith("01")
 
 
 def has_swedish_check_digit(digits: str) -> bool:
