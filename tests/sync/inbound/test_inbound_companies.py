@@ -9,14 +9,16 @@ import pytest
 
 from upsales_fortnox.domain.identity import org_number_variants
 from upsales_fortnox.domain.inbound.companies import (
-    CompanyIndex,
-    MatchedOn,
-    MatchKind,
     changed_beside_write,
     company_changes,
     customer_fingerprint,
-    match_company,
     new_company,
+)
+from upsales_fortnox.domain.inbound.company_matching import (
+    CompanyIndex,
+    MatchedOn,
+    MatchKind,
+    match_company,
 )
 from upsales_fortnox.domain.inbound.decide_customer import (
     CREATED,
@@ -162,6 +164,29 @@ def test_the_name_tells_apart_companies_sharing_the_org_number() -> None:
     assert [c.id for c in ambiguous.candidates] == [5, 6, 7]
 
 
+def test_an_office_without_its_own_company_takes_no_other_offices() -> None:
+    """Three offices in Fortnox share the number, two have companies in Upsales. Stockholm's
+    company is linked first; Göteborg, which has none, must not take Malmö's, the one left
+    free: that is no match but a guess. Malmö then finds its own."""
+    number = "556036-0793"
+    index = CompanyIndex(
+        [company(5, "Acme Stockholm", orgNo=number), company(6, "Acme Malmö", orgNo=number)],
+        customer_number_field_id=FIELD,
+    )
+    stockholm = index.match(
+        customer(CustomerNumber="1", Name="Acme Stockholm", OrganisationNumber=number)
+    )
+    assert stockholm.kind is MatchKind.LINK and stockholm.company is not None
+    index.mark_linked(stockholm.company.id)
+    goteborg = index.match(
+        customer(CustomerNumber="2", Name="Acme Göteborg", OrganisationNumber=number)
+    )
+    assert goteborg.kind is MatchKind.AMBIGUOUS
+    assert [c.id for c in goteborg.candidates] == [6]
+    malmo = index.match(customer(CustomerNumber="3", Name="Acme Malmö", OrganisationNumber=number))
+    assert malmo.kind is MatchKind.LINK and malmo.company is not None and malmo.company.id == 6
+
+
 def test_two_name_candidates_are_ambiguous() -> None:
     found = match_company(
         customer(), [company(5, "Nordisk Verkstad AB"), company(6, "NORDISK VERKSTAD AB")]
@@ -170,12 +195,15 @@ def test_two_name_candidates_are_ambiguous() -> None:
 
 
 def test_companies_linked_elsewhere_are_no_candidates() -> None:
+    offices = [company(5, "Acme A", orgNo="556677-8899"), company(6, "Acme B", orgNo="5566778899")]
     found = match_company(
-        customer(OrganisationNumber="556677-8899"),
-        [company(5, "A", orgNo="556677-8899"), company(6, "B", orgNo="5566778899")],
-        linked_company_ids={5},
+        customer(Name="Acme B", OrganisationNumber="556677-8899"), offices, linked_company_ids={5}
     )
     assert found.company is not None and found.company.id == 6
+    alone = match_company(
+        customer(OrganisationNumber="556677-8899"), [offices[1]], linked_company_ids=set()
+    )
+    assert alone.company is not None and alone.company.id == 6  # the number's only company
 
 
 def test_companies_identified_from_website_visits_are_no_candidates() -> None:

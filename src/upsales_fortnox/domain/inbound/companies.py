@@ -1,16 +1,6 @@
-"""Fortnox customers → Upsales companies: field mapping and matching (pure).
+"""Fortnox customers → Upsales companies: field mapping (pure; which company a customer is:
+:mod:`.company_matching`).
 
-Matching order, before a company is created (DESIGN "Initial sync"): the customer number on an
-Upsales company (a link whose record was lost), the organisation number (normalised by
-:mod:`upsales_fortnox.domain.identity`; of companies sharing it, the one with the name), then the
-name (case, white space folded; a long one also as Upsales cuts it). Two on one key: ``ambiguous``.
-
-Choices:
-
-* Companies linked to another customer are no candidates, nor those Upsales identified from
-  website visits (``isExternal``): not in the account's database (Postman, "Get company list").
-* A name match is refused when both sides carry organisation numbers that differ, or the customer
-  none and the company one another Fortnox customer carries (:attr:`CompanyIndex.claimed`).
 * The customer's address (Fortnox's invoice/postal address) goes into the company's invoice
   address where it has one (``Invoice`` or ``Billing``, else ``Mail`` or ``Postal``: the one the
   Upsales → Fortnox sync reads it from), else a new ``Mail`` address; its visiting address is
@@ -25,13 +15,10 @@ Choices:
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Final
 
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.domain.fingerprint import fingerprint
-from upsales_fortnox.domain.identity import matched_org_number, normalise_name
 from upsales_fortnox.domain.inbound.addresses import (
     DELIVERY_ADDRESS_TYPE,
     address_key,
@@ -151,7 +138,7 @@ def _custom_values(customer: Customer, field_ids: AccountFieldIds) -> list[Custo
     return values
 
 
-def _custom_value(company: Company, field_id: int | None) -> str | None:
+def custom_value(company: Company, field_id: int | None) -> str | None:
     if field_id is None:
         return None
     for item in company.custom or ():
@@ -238,7 +225,7 @@ def company_changes(
     for wanted_value in _custom_values(customer, field_ids):
         if wanted_value.fieldId == field_ids.vat_number and "vat_number" in keep:
             continue
-        have_value = _custom_value(current, wanted_value.fieldId)
+        have_value = custom_value(current, wanted_value.fieldId)
         filled_only = fill_only and wanted_value.fieldId != field_ids.customer_number
         if filled_only and have_value is not None:
             continue
@@ -266,7 +253,7 @@ def clear_customer_number(company: Company, field_ids: AccountFieldIds) -> Compa
     custom = [
         CustomValue(fieldId=field_id, value="")
         for field_id in (field_ids.customer_number, field_ids.vat_number)
-        if field_id is not None and _custom_value(company, field_id) is not None
+        if field_id is not None and custom_value(company, field_id) is not None
     ]
     return CompanyDraft(custom=with_custom_values(company.custom, custom)) if custom else None
 
@@ -285,116 +272,7 @@ def is_empty(draft: CompanyDraft) -> bool:
 # --- matching ---------------------------------------------------------------------------------
 
 
-class MatchKind(StrEnum):
-    CREATE = "create"
-    LINK = "link"
-    AMBIGUOUS = "ambiguous"
-
-
-class MatchedOn(StrEnum):
-    CUSTOMER_NUMBER = "customer_number"
-    ORG_NUMBER = "org_number"
-    NAME = "name"
-
-
-@dataclass(frozen=True)
-class CompanyMatch:
-    kind: MatchKind
-    company: Company | None = None
-    matched_on: MatchedOn | None = None
-    candidates: tuple[Company, ...] = ()
-    """All companies that matched on ``matched_on`` (more than one when ambiguous)."""
-
-
-CREATE: Final = CompanyMatch(MatchKind.CREATE)
-
-
-class CompanyIndex:
-    """Upsales companies by the keys customers are matched on, for many customers (the initial
-    import) or one; mark companies linked as you link them, so a second customer cannot claim
-    them."""
-
-    def __init__(
-        self,
-        companies: Iterable[Company],
-        *,
-        customer_number_field_id: int | None,
-        linked_company_ids: Collection[int] = (),
-    ) -> None:
-        self._field_id = customer_number_field_id
-        self._linked: set[int] = set(linked_company_ids)
-        self.claimed: set[str] = set()  # normalised organisation numbers of Fortnox customers
-        self._by_number: dict[str, dict[int, Company]] = {}
-        self._by_org: dict[str, dict[int, Company]] = {}
-        self._by_name: dict[str, dict[int, Company]] = {}
-        for company in companies:
-            self.add(company)
-
-    def add(self, company: Company) -> None:
-        if company.isExternal:  # identified from a website visit: not in the account's database
-            return
-        number = _custom_value(company, self._field_id)
-        if number is not None:
-            self._by_number.setdefault(number, {})[company.id] = company
-        org = matched_org_number(company.orgNo)
-        if org is not None:
-            self._by_org.setdefault(org, {})[company.id] = company
-        name = normalise_name(company.name)
-        if name is not None:
-            self._by_name.setdefault(name, {})[company.id] = company
-
-    def mark_linked(self, company_id: int) -> None:
-        self._linked.add(company_id)
-
-    def _free(self, found: dict[int, Company] | None) -> list[Company]:
-        return [c for _, c in sorted((found or {}).items()) if c.id not in self._linked]
-
-    def match(self, customer: Customer) -> CompanyMatch:
-        number = _text(customer.CustomerNumber)
-        org = matched_org_number(customer.OrganisationNumber)
-        steps: list[tuple[MatchedOn, list[Company]]] = []
-        if number is not None:
-            steps.append((MatchedOn.CUSTOMER_NUMBER, self._free(self._by_number.get(number))))
-        names = {normalise_name(name) or "" for name in names_held(customer)}
-        if org is not None:  # of several with the number, the one with the name is it
-            by_org = self._free(self._by_org.get(org))
-            named_so = [c for c in by_org if normalise_name(c.name) in names]
-            steps.append((MatchedOn.ORG_NUMBER, named_so if len(named_so) == 1 else by_org))
-        if names:
-            named = {c.id: c for name in names for c in self._free(self._by_name.get(name))}
-            by_name = [
-                company
-                for company in sorted(named.values(), key=lambda c: c.id)
-                if matched_org_number(company.orgNo) in (None, org)
-                or (org is None and matched_org_number(company.orgNo) not in self.claimed)
-            ]
-            steps.append((MatchedOn.NAME, by_name))
-        for matched_on, found in steps:
-            if len(found) == 1:
-                return CompanyMatch(MatchKind.LINK, found[0], matched_on, (found[0],))
-            if len(found) > 1:
-                return CompanyMatch(MatchKind.AMBIGUOUS, None, matched_on, tuple(found))
-        return CREATE
-
-
 def names_held(customer: Customer) -> list[str]:
     """The names a company of the customer may hold: as written, and cut as Upsales holds it."""
     name = _text(customer.Name)
     return list(dict.fromkeys((name, _company_name(customer)))) if name is not None else []
-
-
-def match_company(
-    customer: Customer,
-    candidates: Iterable[Company],
-    *,
-    customer_number_field_id: int | None = None,
-    linked_company_ids: Collection[int] = (),
-) -> CompanyMatch:
-    """Which Upsales company a Fortnox customer is (``link``), none (``create``), or unclear
-    (``ambiguous``, never guessed)."""
-    index = CompanyIndex(
-        candidates,
-        customer_number_field_id=customer_number_field_id,
-        linked_company_ids=linked_company_ids,
-    )
-    return index.match(customer)

@@ -8,8 +8,6 @@ from typing import Any, Final
 
 from upsales_fortnox.domain.inbound.addresses import fortnox_address_types, with_address_types
 from upsales_fortnox.domain.inbound.companies import (
-    CompanyMatch,
-    MatchKind,
     address_types_holding,
     addresses_left,
     as_written,
@@ -17,8 +15,12 @@ from upsales_fortnox.domain.inbound.companies import (
     company_changes,
     customer_fingerprint,
     is_empty,
-    match_company,
     new_company,
+)
+from upsales_fortnox.domain.inbound.company_matching import (
+    CompanyMatch,
+    MatchKind,
+    match_company,
 )
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import (

@@ -23,15 +23,17 @@ from typing import Any, Final
 
 from upsales_fortnox.domain.identity import matched_org_number, normalise_org_number
 from upsales_fortnox.domain.inbound.companies import (
-    CompanyIndex,
-    CompanyMatch,
-    MatchedOn,
-    MatchKind,
     as_written,
     company_changes,
     customer_fingerprint,
     is_empty,
     new_company,
+)
+from upsales_fortnox.domain.inbound.company_matching import (
+    CompanyIndex,
+    CompanyMatch,
+    MatchedOn,
+    MatchKind,
 )
 from upsales_fortnox.domain.inbound.decide_customer import synced_after_write
 from upsales_fortnox.domain.initial_phases import PHASE_MODELS, SORT_KEYS, Phase, entity_id

@@ -34,7 +34,9 @@ from upsales_fortnox.domain.identity import (
     normalise_article_number,
     normalise_name,
 )
-from upsales_fortnox.domain.inbound.companies import CompanyIndex
+from upsales_fortnox.domain.inbound.company_matching import (
+    CompanyIndex,
+)
 from upsales_fortnox.domain.inbound.document_changes import description_made_here
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.models import Company, CustomField, CustomValue, Product
