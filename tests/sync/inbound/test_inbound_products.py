@@ -131,6 +131,17 @@ def test_deleted_article_deactivates_the_product() -> None:
     assert decision.commands == [UpdateUpsalesProduct(5, ProductDraft(active=False))]
 
 
+def test_a_deleted_article_deactivates_no_product_of_another_article() -> None:
+    """Deleted, an unlinked article deactivates the product carrying exactly its number; not
+    one whose number is only alike in letter case (``kons-1``), nor one another article links."""
+    unlinked = decide(None, None, product_by_article_no=product(5))
+    assert unlinked.outcome == DEACTIVATED
+    alike = decide(None, None, product_by_article_no=product(6, articleNo="kons-1"))
+    assert alike.outcome == NOT_FOUND and alike.commands == []
+    elsewhere = decide(None, None, product_by_article_no=product(7), linked_product_ids={7})
+    assert elsewhere.outcome == NOT_FOUND and elsewhere.commands == []
+
+
 def test_deleted_article_of_an_inactive_product_changes_nothing() -> None:
     decision = decide(None, None, link=link(5), linked_product=product(5, active=0))
     assert decision.outcome == UNCHANGED and decision.commands == []

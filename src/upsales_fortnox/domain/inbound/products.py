@@ -128,8 +128,14 @@ def decide_article(
     article number, ``product_by_name`` the one Upsales product with the article's name (None
     when none or several have it), ``linked_product_ids`` products linked to other articles.
     """
-    if article is None:
-        product = linked_product or product_by_article_no
+    if article is None:  # a product another article links, or only alike in case, is not its
+        carrying = product_by_article_no
+        if carrying is not None and (
+            carrying.id in linked_product_ids
+            or (carrying.articleNo or "").strip() != article_number
+        ):
+            carrying = None
+        product = linked_product or carrying
         if product is None:
             commands: list[Command] = []
             if link is not None:

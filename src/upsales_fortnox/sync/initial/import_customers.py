@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final
 
-from upsales_fortnox.domain.identity import matched_org_number, normalise_org_number
+from upsales_fortnox.domain.identity import matched_org_number
 from upsales_fortnox.domain.inbound.companies import (
     as_written,
     company_changes,
@@ -187,7 +187,7 @@ class CustomerImport:
             if (
                 other_number not in (number, "")
                 and other_number not in self._inactive
-                and normalise_org_number(other.OrganisationNumber) == org
+                and matched_org_number(other.OrganisationNumber) == org
             ):
                 return True
         return False
