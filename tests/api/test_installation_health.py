@@ -36,6 +36,18 @@ async def _activate(
         await session.commit()
 
 
+async def _active_installation(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> str:
+    """A new installation, logged in to Fortnox and active; its id."""
+    created = await create_installation(client, headers)
+    installation_id = str(created["id"])
+    await _activate(session_factory, installation_id)
+    return installation_id
+
+
 async def _health(
     client: httpx.AsyncClient, headers: dict[str, str], installation_id: str
 ) -> dict[str, object]:
@@ -69,9 +81,7 @@ async def test_an_active_installation_with_jobs_shows_its_queue_and_connections(
     admin_headers: dict[str, str],
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    created = await create_installation(api_client, admin_headers)
-    installation_id = created["id"]
-    await _activate(session_factory, installation_id)
+    installation_id = await _active_installation(api_client, admin_headers, session_factory)
     health = await _health(api_client, admin_headers, installation_id)
     assert (health["state"], health["reasons"]) == ("ok", [])
     fortnox = health["fortnox"]
@@ -226,9 +236,7 @@ async def test_jobs_an_api_refused_need_action_at_once(
     admin_headers: dict[str, str],
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    created = await create_installation(api_client, admin_headers)
-    installation_id = created["id"]
-    await _activate(session_factory, installation_id)
+    installation_id = await _active_installation(api_client, admin_headers, session_factory)
     refused = [
         ("1", "upsales_unauthorized: Upsales GET /orders/{id} answered 401"),
         ("2", "upsales_unauthorized: Upsales GET /orders/{id} answered 403"),

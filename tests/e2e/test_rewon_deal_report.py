@@ -21,12 +21,7 @@ async def test_a_rewon_deals_cancelled_invoice_is_no_difference(linked: SyncHarn
     harness = linked
     order_id = harness.demo.opportunity_id
     today = dt.date.today()
-    win(harness, order_id, date=today.isoformat())
-    first = await sync_order(harness, order_id)
-    assert first.status == JobStatus.DONE, first.last_error
-    cancelled = int((first.result or {})["fortnox_invoice"])
-    await (await context_of(harness)).fortnox.cancel_invoice(cancelled)
-    await EventFeed(harness).sync()
+    await _invoiced_then_cancelled(harness, order_id, today)
     win(harness, order_id)  # the customer signs after all
     again = await sync_order(harness, order_id)
     assert again.status == JobStatus.DONE, again.last_error
@@ -159,12 +154,7 @@ async def test_a_deal_won_again_whose_hook_never_came_is_repaired_by_sending_it(
     harness = linked
     order_id = harness.demo.opportunity_id
     today = harness.fortnox.tenant(harness.tenant_id).today()  # the invoices' day
-    win(harness, order_id, date=today.isoformat())
-    first = await sync_order(harness, order_id)
-    assert first.status == JobStatus.DONE, first.last_error
-    cancelled = int((first.result or {})["fortnox_invoice"])
-    await (await context_of(harness)).fortnox.cancel_invoice(cancelled)
-    await EventFeed(harness).sync()
+    await _invoiced_then_cancelled(harness, order_id, today)
     assert (harness.upsales_entity("orders", order_id) or {})["probability"] == 0
     win(harness, order_id)  # its hook never came
 
@@ -178,3 +168,14 @@ async def test_a_deal_won_again_whose_hook_never_came_is_repaired_by_sending_it(
     after = await report(harness, today, today)
     assert after["clean"] is True, after["differences"]
     assert after["fortnox"]["SEK"]["count"] == 1
+
+
+async def _invoiced_then_cancelled(harness: SyncHarness, order_id: int, day: dt.date) -> None:
+    """The deal won on ``day`` and invoiced, its invoice then cancelled in Fortnox and that
+    synced (the deal moved to lost)."""
+    win(harness, order_id, date=day.isoformat())
+    first = await sync_order(harness, order_id)
+    assert first.status == JobStatus.DONE, first.last_error
+    cancelled = int((first.result or {})["fortnox_invoice"])
+    await (await context_of(harness)).fortnox.cancel_invoice(cancelled)
+    await EventFeed(harness).sync()
