@@ -191,6 +191,8 @@ def price_row(quantity: Decimal, unit_price: Decimal, amount: Decimal) -> RowPri
         # to 0.00 (half an öre is none Fortnox keeps), a price of 0 does. Any other miss is a
         # row this rule cannot price: refused rather than sent at another amount.
         if amount != 0:
-            raise ValueError(f"no öre price and discount make {quantity} rows come to {amount}")
+            raise ValueError(
+                f"no price and discount in cents make {quantity} rows come to {amount}"
+            )
         return RowPrice(ZERO, ZERO)
     return RowPrice(price, discount)
