@@ -4,20 +4,17 @@ the customer: only what the edit sends is checked."""
 from __future__ import annotations
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import dead_jobs, link_of, settle
-from tests.e2e.test_company_link_edits import edit_company
-from upsales_fortnox.vocabulary import FortnoxType
+from tests.e2e.inbound_support import dead_jobs, settle
+from tests.e2e.test_company_link_edits import bookkeeper_adds, edit_company
 
 
 async def test_a_phone_edit_reaches_a_customer_with_a_foreign_number_and_no_country(
     harness: SyncHarness,
 ) -> None:
     harness.connect_upsales_hooks()
-    customer = {"CustomerNumber": "7", "Name": "Fjord Fisk AS", "OrganisationNumber": "987654321"}
-    harness.fortnox.seed(harness.tenant_id, customers=[customer])
-    await settle(harness)
-    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
-    assert link is not None
+    link = await bookkeeper_adds(
+        harness, "7", {"Name": "Fjord Fisk AS", "OrganisationNumber": "987654321"}
+    )
 
     edit_company(harness, link.upsales_id, {"phone": "+47 55 00 00 00"})
     await settle(harness)

@@ -30,7 +30,7 @@ def edit_company(harness: SyncHarness, company_id: int, body: dict[str, Any], **
     )
 
 
-async def _bookkeeper_adds(harness: SyncHarness, number: str, customer: dict[str, str]) -> Link:
+async def bookkeeper_adds(harness: SyncHarness, number: str, customer: dict[str, str]) -> Link:
     """The bookkeeper adds customer ``number`` in Fortnox and the sync settles: its link."""
     harness.fortnox.seed(harness.tenant_id, customers=[{"CustomerNumber": number, **customer}])
     await settle(harness)
@@ -54,7 +54,7 @@ async def _linked_with_an_invoice_address(
     )
     await settle(harness)
     added = {"Name": "Ek AB", "OrganisationNumber": "556012-3456", **fortnox_address}
-    link = await _bookkeeper_adds(harness, "7", added)
+    link = await bookkeeper_adds(harness, "7", added)
     assert link.upsales_id == company_id
     return link.upsales_id
 
@@ -78,7 +78,7 @@ async def _email_field_and_linked_company(harness: SyncHarness) -> tuple[int, in
         [{"name": "Fakturamejl", "alias": "FORTNOX_EMAIL", "datatype": "String"}],
     )
     harness.connect_upsales_hooks()
-    link = await _bookkeeper_adds(harness, "7", {"Name": "Ek AB", "Email": "gammal@ek.se"})
+    link = await bookkeeper_adds(harness, "7", {"Name": "Ek AB", "Email": "gammal@ek.se"})
     return email_field, link.upsales_id
 
 
@@ -91,7 +91,7 @@ async def test_a_rename_in_upsales_reaches_fortnox_after_the_fortnox_sync_linked
     harness.connect_upsales_hooks()
     await settle(harness)
     added = {"Name": "Nordisk Verkstad Aktiebolag", "OrganisationNumber": "556677-8899"}
-    link = await _bookkeeper_adds(harness, "1001", added)
+    link = await bookkeeper_adds(harness, "1001", added)
 
     edit_company(harness, link.upsales_id, {"name": "Nordisk Verkstad i Göteborg AB"})
     await settle(harness)

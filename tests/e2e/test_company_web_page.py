@@ -4,10 +4,9 @@ bookkeeper's edit of another field leaves it in Upsales."""
 from __future__ import annotations
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import context_of, link_of, settle
-from tests.e2e.test_company_link_edits import edit_company
+from tests.e2e.inbound_support import context_of, settle
+from tests.e2e.test_company_link_edits import bookkeeper_adds, edit_company
 from upsales_fortnox.integrations.fortnox.models import Customer
-from upsales_fortnox.vocabulary import FortnoxType
 
 SITE = "https://www.åkesbygg.se"
 
@@ -16,11 +15,7 @@ async def test_a_web_page_set_in_upsales_reaches_fortnox_and_survives_a_bookkeep
     harness: SyncHarness,
 ) -> None:
     harness.connect_upsales_hooks()
-    customer = {"CustomerNumber": "7", "Name": "Åkes Bygg AB", "Phone1": "08-1"}
-    harness.fortnox.seed(harness.tenant_id, customers=[customer])
-    await settle(harness)
-    link = await link_of(harness, FortnoxType.CUSTOMER, "7")
-    assert link is not None
+    link = await bookkeeper_adds(harness, "7", {"Name": "Åkes Bygg AB", "Phone1": "08-1"})
 
     edit_company(harness, link.upsales_id, {"webpage": SITE})
     await settle(harness)
