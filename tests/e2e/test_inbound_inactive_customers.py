@@ -1,18 +1,21 @@
 """A Fortnox customer made inactive by the bookkeeper: not brought to Upsales as a new company,
-while a customer linked already keeps its company up to date."""
+nor are its new documents, while a customer linked already keeps its company up to date."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import (
     EventFeed,
     companies_named,
     context_of,
+    dead_jobs,
     jobs_of,
     link_of,
 )
-from upsales_fortnox.integrations.fortnox.models import Customer
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, InvoiceRow
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus
 
 
 async def test_an_inactive_customer_not_linked_is_not_imported(harness: SyncHarness) -> None:
@@ -58,3 +61,42 @@ async def test_a_linked_customer_made_inactive_still_updates_its_company(
     assert renamed["id"] == company["id"]
     link = await link_of(harness, FortnoxType.CUSTOMER, "4010")
     assert link is not None and link.upsales_id == company["id"]
+
+
+async def test_an_invoice_of_an_inactive_customer_not_in_upsales_is_skipped_not_dead(
+    harness: SyncHarness,
+) -> None:
+    """The bookkeeper invoices a customer, then retires it before the sync sees either (the
+    invoice's later events, booked or paid, come alike): the invoice is left out as its
+    customer is, as the initial import leaves it, instead of a dead job saying the customer
+    does not exist."""
+    feed = EventFeed(harness)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "4020", "Name": "Vilande Handel AB"}],
+        articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
+    )
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber="4020",
+            InvoiceRows=[
+                InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=Decimal(1), Price=Decimal(950))
+            ],
+        )
+    )
+    await context.fortnox.update_customer("4020", Customer(Active=False))
+    orders_before = len(harness.upsales_entities("orders"))
+
+    await feed.sync()
+
+    assert await dead_jobs(harness) == []
+    (job,) = await jobs_of(harness, "fortnox.invoice", str(invoice.DocumentNumber))
+    assert job.status == JobStatus.DONE
+    assert job.result == {
+        "fortnox_invoice": str(invoice.DocumentNumber),
+        "outcome": "skip",
+        "reason": "customer_inactive",
+    }
+    assert len(harness.upsales_entities("orders")) == orders_before
+    assert companies_named(harness, "Vilande Handel AB") == []

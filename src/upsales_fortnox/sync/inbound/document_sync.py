@@ -7,6 +7,8 @@ account has no such field, by its description and company; if found it is linked
 A document's unknown customer is imported first by the customer rule, unknown articles by the
 article rule, and the document it was made from (an invoice's order, an order's offer) by this
 rule when its module syncs, so the outcome does not depend on the order events arrive in.
+A new document whose customer is inactive in Fortnox and in no Upsales company is skipped
+(``customer_inactive``), as the initial import skips it: that customer is not brought to Upsales.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import datetime as dt
 from dataclasses import replace
 from functools import partial
 
+from upsales_fortnox.domain.inbound.decide_customer import CUSTOMER_INACTIVE
 from upsales_fortnox.domain.inbound.decide_document import (
     MODULE_TYPES,
     Action,
@@ -63,6 +66,14 @@ from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 class DocumentCustomerMissing(PermanentError):
     code = "document_customer_missing"
+
+
+class DocumentCustomerInactive(PermanentError):
+    """The document's customer is inactive in Fortnox and in no Upsales company, so it is not
+    brought to Upsales: a new document of it is skipped (``customer_inactive``), and a linked
+    order whose document moves to such a customer stops with this error."""
+
+    code = "document_customer_inactive"
 
 
 async def fetch_document(job: InboundJob, kind: FortnoxType, number: str) -> FortnoxDocument | None:
@@ -159,7 +170,13 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
             plan = planned(rest_live=True)
     if plan.action is Action.CREATE:
         plan = await _relink_lost_create(job, document, plan)
-    refs = await order_references(job, document) if plan.needs_references else None
+    try:
+        refs = await order_references(job, document) if plan.needs_references else None
+    except DocumentCustomerInactive:
+        if plan.action is not Action.CREATE:
+            raise
+        # as the initial import skips it: its customer is not brought to Upsales either
+        return DocumentSyncResult.skipped(ref, CUSTOMER_INACTIVE)
     commands = document_commands(
         plan,
         document,
@@ -314,6 +331,12 @@ async def _company_id(job: InboundJob, document: FortnoxDocument) -> int:
     if link is not None:
         return link.upsales_id
     synced = await sync_customer(job, number)
+    if synced.company_id is None and synced.outcome == CUSTOMER_INACTIVE:
+        raise DocumentCustomerInactive(
+            f"Fortnox customer {number} of {document_type(document).value} "
+            f"{document.DocumentNumber} is inactive and in no Upsales company; activate it in "
+            "Fortnox to bring it to Upsales"
+        )
     if synced.company_id is None:
         raise DocumentCustomerMissing(
             f"Fortnox customer {number} of {document_type(document).value} "
