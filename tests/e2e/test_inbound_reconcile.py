@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import delete, select
 
@@ -12,9 +13,11 @@ from tests.e2e.inbound_support import (
     companies_named,
     context_of,
     custom_value,
+    fortnox_call,
     jobs_of,
     link_of,
     login_without_payment_scope,
+    products_by_article_no,
 )
 from tests.e2e.test_inbound_payments import pay
 from tests.e2e.test_payment_status import expected, money_on, payment_fields
@@ -161,3 +164,58 @@ async def checkpoint_of(harness: SyncHarness, topic: str) -> datetime | None:
     async with harness.services.session_factory() as session:
         row = await session.get(ReconcileCheckpoint, (harness.installation_id, topic))
         return None if row is None else row.checked_until
+
+
+async def test_a_price_changed_in_the_chosen_price_list_reaches_its_product_within_a_day(
+    harness: SyncHarness,
+) -> None:
+    """The bookkeeper changes an article's price in the chosen price list and nothing else: no
+    event tells of it, and the article's lastmodified need not move. The daily sweep prices the
+    products again, the change reaches Upsales, and a product taken out of sale is left be."""
+    feed = EventFeed(harness)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        pricelists=[{"Code": "B", "Description": "Partner"}],
+        articles=[
+            {"ArticleNumber": "KONS-1", "Description": "Konsulttimme"},
+            {"ArticleNumber": "GAMMAL-1", "Description": "Utgången tjänst", "Active": False},
+        ],
+        prices=[
+            {"PriceList": "B", "ArticleNumber": "KONS-1", "Price": "1200.00"},
+            {"PriceList": "B", "ArticleNumber": "GAMMAL-1", "Price": "300.00"},
+        ],
+    )
+    await harness.update_settings(price_list="B")
+    await feed.sync()
+    start = datetime.now(UTC)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: start)
+    await harness.run_jobs()
+    articles = harness.fortnox.tenant(harness.tenant_id).collection("articles")
+    for number in ("KONS-1", "GAMMAL-1"):  # made an hour before, untouched since
+        articles.modified[number] = (start - timedelta(hours=1)).timestamp()
+    await fortnox_call(harness, "PUT", "/prices/B/KONS-1", {"Price": {"Price": 1250.5}})
+    await fortnox_call(harness, "PUT", "/prices/B/GAMMAL-1", {"Price": {"Price": 350}})
+    assert await feed.sync() == 0  # no event
+    soon = start + timedelta(hours=1)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: soon)
+    await harness.run_jobs()
+    assert products_by_article_no(harness)["KONS-1"]["listPrice"] == Decimal("1200.00")
+    harness.fortnox.reset_counters()
+
+    next_day = start + timedelta(days=1, minutes=1)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: next_day)
+    await harness.run_jobs()
+
+    products = products_by_article_no(harness)
+    assert products["KONS-1"]["listPrice"] == Decimal("1250.50")
+    assert (products["GAMMAL-1"]["listPrice"], products["GAMMAL-1"]["active"]) == (
+        Decimal("300.00"),
+        0,
+    )
+    priced = "GET /3/prices/sublist/{PriceList}/{ArticleNumber}"
+    active = [p for p in harness.upsales_entities("products") if p["articleNo"] and p["active"]]
+    assert "GAMMAL-1" not in {p["articleNo"] for p in active}
+    assert harness.fortnox.request_counters().by_route[priced] == len(active)
+    # one a day, none at the first sweep (the import had just priced the products)
+    (reprice,) = await jobs_of(harness, JobKind.REPRICE_PRODUCTS)
+    assert reprice.status == JobStatus.DONE

@@ -20,7 +20,12 @@ without checkpoints looks back :data:`FIRST_RUN_LOOKBACK`.
 
 Deletions leave no trace in ``lastmodified`` lists, so once per :data:`SWEEP_INTERVAL` the job
 lists all customer and article numbers and feeds a deletion event for each linked one Fortnox
-no longer has (its handler then sees the 404).
+no longer has (its handler then sees the 404). Nor does a price changed in a price list: no
+event tells of it (Fortnox has no price topic) and the article it prices need not change, so
+the article sweep also queues the ``reprice_products`` job (:mod:`.inbound.reprice`, one
+Fortnox call per active product with an article; not at an installation's first sweep, just
+after its initial import priced them), and a price the bookkeeper changes reaches Upsales
+within a day.
 
 Every list is read with :meth:`~upsales_fortnox.integrations.ports.FortnoxPort.iter_gapless`:
 sorted by the register's number, each page after the first starting a few entities before the
@@ -42,8 +47,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Final
 
 from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
@@ -72,6 +78,7 @@ from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.links.repository.link_reads import linked_fortnox_ids
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
+from upsales_fortnox.sync.inbound.reprice import enqueue_reprice
 from upsales_fortnox.sync.money.reconcile_money import PAYMENTS_CHECKPOINT, money_batches
 from upsales_fortnox.sync.repository import reconcile_checkpoints
 from upsales_fortnox.sync.repository.reconcile_checkpoints import (
@@ -179,8 +186,11 @@ async def _record(
     tenant: StreamTenant,
     events: Sequence[Message],
     checkpoint: tuple[str, datetime],
+    *,
+    with_checkpoint: Callable[[DbSession], Awaitable[object]] | None = None,
 ) -> None:
-    """Record the events in chunks; the checkpoint moves with the last chunk."""
+    """Record the events in chunks; the checkpoint moves with the last chunk (and
+    ``with_checkpoint`` is done in its transaction)."""
     chunks = [events[i : i + RECORD_CHUNK] for i in range(0, len(events), RECORD_CHUNK)] or [[]]
     for index, chunk in enumerate(chunks):
         async with session_factory() as session:
@@ -188,6 +198,8 @@ async def _record(
                 await recorder(session, tenant, chunk)
             if index == len(chunks) - 1:
                 await save_checkpoint(session, tenant.id, *checkpoint)
+                if with_checkpoint is not None:
+                    await with_checkpoint(session)
             await session.commit()
 
 
@@ -271,7 +283,21 @@ async def reconcile_installation(
             )
             for number in missing
         ]
-        await _record(session_factory, recorder, tenant, events, (topic + _SWEEP_SUFFIX, now))
+        # no event tells of a price changed in a price list: the products are priced again
+        # (not at the first sweep, just after the initial import priced them)
+        reprice = (
+            partial(enqueue_reprice, installation_id=installation_id)
+            if topic == "articles" and swept is not None
+            else None
+        )
+        await _record(
+            session_factory,
+            recorder,
+            tenant,
+            events,
+            (topic + _SWEEP_SUFFIX, now),
+            with_checkpoint=reprice,
+        )
         deleted[topic] = len(events)
     return ReconcileResult(changed, deleted, now)
 

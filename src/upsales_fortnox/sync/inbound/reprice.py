@@ -1,13 +1,19 @@
-"""Re-pricing every product when the chosen price list (setting ``priceList``) changes.
+"""Re-pricing every product when the chosen price list (setting ``priceList``) changes, and
+once a day.
 
-The settings API calls :func:`enqueue_reprice` in the transaction that saves a new price list;
+The settings API calls :func:`enqueue_reprice` in the transaction that saves a new price list,
+and the reconciliation's daily article sweep (:mod:`upsales_fortnox.sync.reconcile`) calls it
+too, since no event tells of a price changed in a price list;
 the ``reprice_products`` job then goes through the Upsales products and updates each whose list
 price differs: a product linked to an article gets the article's base price in the list
 (:mod:`.pricing`), or 0 when the list has none; an unlinked product whose article number the
 list prices gets that price. With no list chosen (Fortnox's default list) the price is the
 article's ``SalesPrice``, as the article sync takes it. Fortnox lists a price list's prices one
 article at a time, so the job spends one call per product with an article (linked, or by its
-own article number) and none on other products. Progress is checkpointed, so a job that is
+own article number) and none on other products. An inactive product is left as it is (no
+call): its article is inactive or deleted in Fortnox, or the product was taken out of sale in
+Upsales, and the article's sync prices it once the article is active again (its price is part
+of what that sync compares). Progress is checkpointed, so a job that is
 interrupted resumes after the last product it finished, without asking for the prices it
 already used.
 """
@@ -54,8 +60,8 @@ async def reprice_products(job: InboundJob, ctx: JobContext) -> RepriceResult:
     checked = repriced = unpriced = 0
     since_checkpoint = 0
     async for product in job.context.upsales.iterate_products():
-        if product.id <= start_after:
-            continue
+        if product.id <= start_after or product.active is False:
+            continue  # an inactive product is out of sale: its article's sync prices it
         number = priced_article(product, linked)
         if number is None:
             continue
