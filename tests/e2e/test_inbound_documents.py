@@ -263,3 +263,34 @@ async def test_own_documents_are_not_imported_again(invoice_module: SyncHarness)
     assert lost is not None
     assert lost["stage"]["id"] == harness.demo.stage_lost_id and lost["probability"] == 0
     assert len(harness.upsales_entities("orders")) == orders_before
+
+
+async def test_an_invoice_of_a_customer_whose_company_was_deleted_in_upsales_finds_it_anew(
+    invoice_module: SyncHarness,
+) -> None:
+    """A sales rep deletes the company of a linked customer in Upsales; the bookkeeper then
+    invoices that customer. The invoice becomes a won order of the customer's company, matched
+    afresh as the customer's own next change would, not a dead job naming a company Upsales no
+    longer has."""
+    harness = invoice_module
+    feed = EventFeed(harness)
+    await feed.sync()
+    link = await link_of(harness, FortnoxType.CUSTOMER, "2001")
+    assert link is not None
+    harness.upsales.delete_entity(harness.demo.customer_id, "accounts", link.upsales_id)
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(CustomerNumber="2001", InvoiceRows=INVOICE_ROWS[:1])
+    )
+
+    await feed.sync()
+
+    (job,) = await jobs_of(harness, "fortnox.invoice", str(invoice.DocumentNumber))
+    assert job.result is not None and job.result["outcome"] == "created", job.last_error
+    (order,) = orders_described(harness, f"Fortnox-faktura {invoice.DocumentNumber}")
+    relinked = await link_of(harness, FortnoxType.CUSTOMER, "2001")
+    assert relinked is not None and relinked.upsales_id != link.upsales_id
+    company = harness.upsales_entity("accounts", relinked.upsales_id)
+    assert company is not None and company["name"] == "Göta Kanal AB"
+    assert order["client"]["id"] == relinked.upsales_id
+    assert order["value"] == Decimal(8 * 1250) and order["probability"] == 100

@@ -7,6 +7,8 @@ account has no such field, by its description and company; if found it is linked
 A document's unknown customer is imported first by the customer rule, unknown articles by the
 article rule, and the document it was made from (an invoice's order, an order's offer) by this
 rule when its module syncs, so the outcome does not depend on the order events arrive in.
+A customer whose company was deleted in Upsales is synced first too (matched afresh, as its
+own next change would be), so the order does not name a company Upsales no longer has.
 A new document whose customer is inactive in Fortnox and in no Upsales company is skipped
 (``customer_inactive``), as the initial import skips it: that customer is not brought to Upsales.
 """
@@ -328,8 +330,10 @@ async def _company_id(job: InboundJob, document: FortnoxDocument) -> int:
             f"Fortnox {document_type(document).value} {document.DocumentNumber} has no customer"
         )
     link = await job.link_by_fortnox(FortnoxType.CUSTOMER, number)
-    if link is not None:
+    if link is not None and await _company_exists(job, link.upsales_id):
         return link.upsales_id
+    # not in Upsales yet, or its company deleted there since: the customer's own sync brings
+    # it (a deleted company is matched afresh, as the customer's next change would)
     synced = await sync_customer(job, number)
     if synced.company_id is None and synced.outcome == CUSTOMER_INACTIVE:
         raise DocumentCustomerInactive(
@@ -347,3 +351,13 @@ async def _company_id(job: InboundJob, document: FortnoxDocument) -> int:
 
 async def _offer_probability(job: InboundJob) -> int:
     return offer_probability(await job.stages(), job.context.settings.offer_stage)
+
+
+async def _company_exists(job: InboundJob, company_id: int) -> bool:
+    """Whether Upsales still has the linked company (one read): an order naming a company a
+    person deleted there is refused."""
+    try:
+        await job.context.upsales.get_company(company_id)
+    except UpsalesNotFound:
+        return False
+    return True
