@@ -130,6 +130,15 @@ def test_price_row_of_no_amount_at_half_an_ore_goes_at_price_zero() -> None:
         assert fortnox_row_total(D(quantity), priced.price, priced.discount, "AMOUNT") == 0
 
 
+def test_price_row_of_half_an_ore_gross_takes_the_discount_from_the_exact_gross() -> None:
+    """-0.001 x -5.00 is half an öre (0.005), which rounds to 0.01: a discount of 0.02 from that
+    rounded gross would leave -0.015, rounded -0.02; from the exact gross 0.01 off leaves -0.005,
+    rounded -0.01, the amount (found by the property below)."""
+    priced = price_row(D("-0.001"), D("-4.9950"), D("-0.01"))
+    assert (priced.price, priced.discount) == (D("-5.00"), D("0.01"))
+    assert fortnox_row_total(D("-0.001"), priced.price, priced.discount, "AMOUNT") == D("-0.01")
+
+
 def test_price_row_with_zero_quantity() -> None:
     assert price_row(D(0), D("12.345"), D(0)).price == D("12.35")
     with pytest.raises(ValueError):
@@ -167,9 +176,12 @@ def test_round_amounts_property(parts: list[Decimal]) -> None:
     assert all(abs(r - p) < ORE for r, p in zip(rounded, parts, strict=True))
 
 
-def test_a_row_no_price_can_bring_to_its_amount_is_refused_not_sent_at_zero() -> None:
-    """A unit price and an amount of opposite signs (no caller plans one) cannot be met: the
-    row is refused, never sent at 0.00 in its place."""
-    with pytest.raises(ValueError, match="rows come to"):
-        price_row(Decimal("0.5"), Decimal("0.01"), Decimal("-0.01"))
+def test_a_row_of_half_an_ore_and_an_amount_of_the_other_sign_is_met_not_sent_at_zero() -> None:
+    """A unit price and an amount of opposite signs (no caller plans one): 0.5 x 0.01 is half an
+    öre, and 0.01 off it leaves -0.005, which rounds away from zero to the amount, -0.01. The
+    row is met (never sent at 0.00 in its place); only a row of no amount at half an öre goes at
+    price 0."""
+    priced = price_row(Decimal("0.5"), Decimal("0.01"), Decimal("-0.01"))
+    assert (priced.price, priced.discount) == (Decimal("0.01"), Decimal("0.01"))
+    assert fortnox_row_total(D("0.5"), priced.price, priced.discount, "AMOUNT") == D("-0.01")
     assert price_row(Decimal("0.5"), Decimal("0.01"), Decimal("0.00")).price == 0

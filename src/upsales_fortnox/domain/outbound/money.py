@@ -173,8 +173,9 @@ def price_row(quantity: Decimal, unit_price: Decimal, amount: Decimal) -> RowPri
 
     The unit price is ``unit_price`` to öre. When that would leave the row below ``amount``
     (which would need a negative discount), the price is raised to the smallest öre price that
-    reaches it; the discount then takes off the excess. A zero quantity only ever carries a
-    zero amount.
+    reaches it; the discount then takes off the excess (counted from the exact quantity x
+    price where that is half an öre, which rounds away from zero on either side of the
+    discount). A zero quantity only ever carries a zero amount.
     """
     if quantity == 0:
         if amount != 0:
@@ -184,8 +185,20 @@ def price_row(quantity: Decimal, unit_price: Decimal, amount: Decimal) -> RowPri
     if round_ore(quantity * price) < amount:
         rounding = ROUND_CEILING if quantity > 0 else ROUND_FLOOR
         price = (amount / quantity).quantize(ORE, rounding=rounding)
-    discount = round_ore(quantity * price) - amount
+    gross = quantity * price
+    discount = round_ore(gross) - amount
     if fortnox_row_total(quantity, price, discount, DISCOUNT_AMOUNT) != amount:
+        # a gross of half an öre rounds away from zero on either side of the discount, so the
+        # discount is taken from the exact gross instead (0.005 less 0.01 is -0.005: -0.01)
+        exact = gross - amount
+        for candidate in (
+            exact.quantize(ORE, rounding=ROUND_FLOOR),
+            exact.quantize(ORE, rounding=ROUND_CEILING),
+        ):
+            if candidate >= 0 and (
+                fortnox_row_total(quantity, price, candidate, DISCOUNT_AMOUNT) == amount
+            ):
+                return RowPrice(price, candidate)
         # Halves round away from zero, so the öre shift misses only a row of no amount whose
         # quantity x price is exactly half an öre (0.5 x 0.01): no discount in öre takes that
         # to 0.00 (half an öre is none Fortnox keeps), a price of 0 does. Any other miss is a
