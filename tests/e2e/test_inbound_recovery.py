@@ -1,14 +1,29 @@
 """A run that died between writing to Upsales and recording the link leaves a record without a
-link; the next run finds that record and links it instead of creating a second one."""
+link; the next run finds that record and links it instead of creating a second one, and the
+order's own won-deal job meanwhile does not send it back to Fortnox."""
 
 from __future__ import annotations
 
+import asyncio
+from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, companies_named, context_of, jobs_of, link_of
+from tests.e2e.inbound_support import (
+    EventFeed,
+    companies_named,
+    context_of,
+    jobs_of,
+    link_of,
+    settle,
+)
+from upsales_fortnox.domain.sync_commands import SaveLink
+from upsales_fortnox.integrations.errors import RetryableError
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.sync.effects.live_writer import Writer
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 async def test_a_company_written_before_a_crash_is_linked_not_duplicated(
@@ -172,3 +187,53 @@ async def test_an_order_of_another_document_is_not_taken_when_custom_filters_mat
     assert left is not None and left["description"] == f"Fortnox-faktura {number}0"
     values = [c["value"] for c in left["custom"] if c["fieldId"] == field_id]
     assert values == [f"invoice {number}0"]
+
+
+async def test_an_order_written_before_its_link_failed_is_not_sent_back_as_a_second_invoice(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Fortnox sync writes the bookkeeper's invoice into Upsales, and saving its link fails
+    (the database out of reach a moment). The order's own hook queues its won-deal job, which
+    runs before the invoice's retry: it is not sent to Fortnox as a second invoice of the same
+    sale, and the retry links the order to the bookkeeper's invoice."""
+    harness.connect_upsales_hooks()
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "1001", "Name": "Nordisk Verkstad AB"}],
+        articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
+    )
+    await settle(harness)
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber="1001",
+            InvoiceRows=[
+                InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=Decimal(2), Price=Decimal(950))
+            ],
+        )
+    )
+    number = str(invoice.DocumentNumber)
+    failing = Writer.save_link
+
+    async def fails_once(self: Writer, link: SaveLink) -> None:
+        if link.entity is LinkEntity.ORDER and not failed:
+            failed.append(link)
+            raise RetryableError("the database is out of reach", retry_after=0.3)
+        await failing(self, link)
+
+    failed: list[SaveLink] = []
+    monkeypatch.setattr(Writer, "save_link", fails_once)
+
+    await settle(harness)  # the deal's hook is worked on while the invoice waits to retry
+    await asyncio.sleep(0.4)
+    await settle(harness)
+
+    assert failed, "the order's link did not fail to save"
+    invoices = harness.fortnox.tenant(harness.tenant_id).collection("invoices")
+    assert sorted(invoices.items) == [number]  # no second invoice of the sale
+    (order,) = [o for o in harness.upsales_entities("orders") if o["probability"] == 100]
+    link = await link_of(harness, FortnoxType.INVOICE, number)
+    assert link is not None and link.upsales_id == order["id"]
+    (deal,) = await jobs_of(harness, "upsales.order", str(order["id"]))
+    assert deal.result is not None and deal.result["outcome"] == "skipped"
+    assert deal.result["fortnox_invoice"] == number

@@ -21,6 +21,8 @@ from upsales_fortnox.domain.inbound.decide_document import (
 from upsales_fortnox.domain.inbound.document_changes import (
     MissingProduct,
     OrderReferences,
+    described_as,
+    described_document,
     description_made_here,
     descriptions_made_here,
     document_fingerprint,
@@ -29,6 +31,7 @@ from upsales_fortnox.domain.inbound.document_changes import (
     needs_fallback_product,
     order_rows,
     predecessor,
+    referenced_document,
     successor,
 )
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete, match_user, order_user
@@ -636,3 +639,17 @@ def test_an_offer_takes_its_stage_probability_only_between_lost_and_won(
 def test_an_offer_stage_missing_from_the_stages_gives_the_default() -> None:
     assert offer_probability([OrderStage(id=7, probability=80)], OFFER_STAGE) == 50
     assert offer_probability([OrderStage(id=7, probability=80)], None) == 50
+
+
+def test_the_document_an_imported_order_names_is_read_back_from_its_reference_or_description() -> (
+    None
+):
+    assert referenced_document("invoice 12") == (FortnoxType.INVOICE, "12")
+    assert referenced_document(" Order 7 ") == (FortnoxType.ORDER, "7")
+    for other in (None, "", "invoice", "invoice x", "credit 3", "invoice \u0661"):
+        assert referenced_document(other) is None
+    for fortnox_type in (FortnoxType.INVOICE, FortnoxType.ORDER, FortnoxType.OFFER):
+        assert described_document(described_as(fortnox_type, 31)) == (fortnox_type, "31")
+    assert described_document("Fortnox invoice 5") == (FortnoxType.INVOICE, "5")  # English
+    assert described_document("Fortnox-faktura") is None
+    assert described_document("Workshop") is None

@@ -75,13 +75,32 @@ def description_made_here(description: str) -> str | None:
     """An order description the import made, in any catalogue language (orders made before
     descriptions came from the catalogue carry the English one), as :func:`described_as`
     gives it now; None for any other description."""
-    text = description.strip()
+    found = described_document(description)
+    return described_as(*found) if found is not None else None
+
+
+def described_document(description: str | None) -> tuple[FortnoxType, str] | None:
+    """The Fortnox document an order description the import made names (in any catalogue
+    language), as its type and number; None for any other description."""
+    text = (description or "").strip()
     for fortnox_type, key in DESCRIPTION_TEXTS.items():
         for template in CATALOGUE[key].values():
             prefix = template.format(number="")
             number = text[len(prefix) :]
-            if text.startswith(prefix) and number.isdigit():
-                return described_as(fortnox_type, number)
+            if text.startswith(prefix) and number.isascii() and number.isdigit():
+                return fortnox_type, number
+    return None
+
+
+def referenced_document(value: object) -> tuple[FortnoxType, str] | None:
+    """The Fortnox document an order's ``FORTNOX_DOCUMENT`` value names (``"invoice 12"``, as
+    :func:`~upsales_fortnox.domain.references.fortnox_document_reference` writes it), as its type
+    and number; None for any other value."""
+    kind, _, number = str(value or "").strip().partition(" ")
+    number = number.strip()
+    for fortnox_type in DESCRIPTION_TEXTS:
+        if kind.casefold() == fortnox_type.value and number.isascii() and number.isdigit():
+            return fortnox_type, number
     return None
 
 

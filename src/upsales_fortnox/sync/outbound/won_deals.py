@@ -2,10 +2,8 @@
 
 It re-reads the order from Upsales (the webhook is only a hint), loads links, asks the pure
 decisions in :mod:`.decide` what to do, applies that through the Fortnox client, and records
-links (with fingerprints) and a job result naming the ids it wrote, e.g.
-``{"outcome": "created", "upsales_order": 7, "fortnox_invoice": "12", ...}``. Result keys that
-name entities (``upsales_order``, ``upsales_company``, ``fortnox_invoice``, ``fortnox_order``,
-``fortnox_customer``) are what the per-entity history searches.
+links (with fingerprints) and a job result naming the ids it wrote (``{"outcome": "created",
+"upsales_order": 7, "fortnox_invoice": "12", ...}``), which the per-entity history searches.
 
 A won deal in steady state (company and products linked) costs one Upsales call (GET order)
 and one Fortnox call (POST): the intent to create is committed first, and the search by order
@@ -22,9 +20,9 @@ so the product of a row it has without an article, which has no article, does no
 The deal's links go one way, through the links repository's
 :class:`~upsales_fortnox.links.repository.won_deal_links.WonDealLinks`: read (with the intent),
 the company's and products' links saved as they are made (:mod:`.deal_customer`,
-:mod:`.article_numbers`), and the order link saved with the job's completion when run as a job.
-Won deals run side by side; those that may make what deals share take turns (:mod:`.deals_apart`).
-"""
+:mod:`.article_numbers`), the order link with the job's completion. Won deals run side by side;
+those that may make what deals share take turns (:mod:`.deals_apart`). An order the Fortnox
+sync made whose link it has yet to save is not sent (:mod:`.imported_order`)."""
 
 from __future__ import annotations
 
@@ -73,6 +71,7 @@ from upsales_fortnox.sync.outbound.fortnox_documents import (
     get_document,
     write_document,
 )
+from upsales_fortnox.sync.outbound.imported_order import imported_unlinked
 from upsales_fortnox.sync.outbound.inactive_customer import inactive_customer_told
 from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
 from upsales_fortnox.sync.outbound.set_aside_order import open_again_or_set_aside
@@ -139,6 +138,8 @@ async def _sync_linked(
         return WonDealResult(
             order_id, "skipped", gate.reason, document=linked, linked_before=linked is not None
         )
+    if (imported := await imported_unlinked(services, context, order, links)) is not None:
+        return imported
     if link is not None and link.fortnox_type is FortnoxType.OFFER:
         return await _order_of_offer(services, context, order, link.fortnox_id, deal_links)
     read = None

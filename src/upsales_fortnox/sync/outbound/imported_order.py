@@ -1,0 +1,87 @@
+"""A won Upsales order the Fortnox sync made of a Fortnox document, whose link that sync has not
+recorded yet: not a deal to send to Fortnox.
+
+The Fortnox sync writes the order, then records its link to the document. A run that stops in
+between (the worker killed, the database out of reach as the link is saved) leaves the order
+unlinked until its job runs again, while the order's own ``after_order_insert`` hook (or the
+Upsales catch-up) queues the order's won-deal job, which may run first: sent, it would make a
+second invoice (or order) of the bookkeeper's sale, and the Fortnox sync's retry would then find
+the order linked to that one and leave the bookkeeper's document without it.
+
+Such an order names its document as the import wrote it: in its description
+(``Fortnox-faktura 12``; an order described otherwise costs no call more) and in the order field
+``FORTNOX_DOCUMENT`` (``"invoice 12"``) where the account has it, which then names it, as the
+Fortnox sync's retry looks it up
+(:func:`~upsales_fortnox.sync.inbound.document_sync.sync_document`). While no order is linked
+to that document, the deal is not sent: the document's sync is queued instead, which links it
+to this order. An order naming a document linked to another order (a copy a sales rep made of
+an imported order) is a deal of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from upsales_fortnox.domain.inbound.document_changes import (
+    described_document,
+    referenced_document,
+)
+from upsales_fortnox.domain.references import DOCUMENT_FIELD_ALIAS
+from upsales_fortnox.integrations.upsales.models import Order
+from upsales_fortnox.jobs import enqueue
+from upsales_fortnox.links.repository.deal_link_read import DealLinks
+from upsales_fortnox.links.repository.links import LinkStore
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.context import InstallationContext
+from upsales_fortnox.sync.field_ids import custom_field_ids
+from upsales_fortnox.sync.results.outbound import WonDealResult
+from upsales_fortnox.sync.results.records import FortnoxRef
+from upsales_fortnox.vocabulary import FortnoxType, JobKind
+
+_SYNC_JOBS: Final = {
+    FortnoxType.INVOICE: JobKind.FORTNOX_INVOICE,
+    FortnoxType.ORDER: JobKind.FORTNOX_ORDER,
+    FortnoxType.OFFER: JobKind.FORTNOX_OFFER,
+}
+
+
+async def imported_unlinked(
+    services: Services, context: InstallationContext, order: Order, links: DealLinks
+) -> WonDealResult | None:
+    """The result of a job of ``order`` (its links ``links``) when the Fortnox sync made it of
+    a document no order is linked to yet (that document's sync is queued, to link it): skipped,
+    not sent; None for a deal of the sales rep's (one linked, or sent before, is one too)."""
+    if links.order is not None or links.sent_before is not None:
+        return None
+    made_of = described_document(order.description)
+    if made_of is None:  # a sales rep's deal: no call more
+        return None
+    ids = await custom_field_ids(
+        services.session_factory,
+        context.installation_id,
+        context.upsales,
+        "order",
+        [DOCUMENT_FIELD_ALIAS],
+    )
+    field_id = ids[DOCUMENT_FIELD_ALIAS]
+    if field_id is not None:  # the reference, where the account has the field, names it
+        values = [item.value for item in order.custom or () if item.fieldId == field_id]
+        made_of = referenced_document(values[0]) if values else None
+        if made_of is None:
+            return None
+    fortnox_type, number = made_of
+    async with services.session_factory() as session:
+        if await LinkStore(session, context.installation_id).by_fortnox(fortnox_type, number):
+            return None  # another order is that document's: this one is a deal of its own
+        await enqueue(
+            session,
+            installation_id=context.installation_id,
+            kind=_SYNC_JOBS[fortnox_type],
+            entity_id=number,
+        )
+        await session.commit()
+    reason = (
+        f"the order was made of Fortnox {fortnox_type.value} {number} by the Fortnox sync, "
+        "which has yet to link them (its sync is queued); it is not sent again"
+    )
+    return WonDealResult(order.id, "skipped", reason, document=FortnoxRef(fortnox_type, number))
