@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=8, ge=1)
     job_backoff_base_seconds: float = Field(default=2.0, gt=0)
     job_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    job_outage_patience_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="How long a job whose attempts are used up keeps trying while Fortnox or "
+        "Upsales is out of reach or away (no answer, 502-504, a rate limit), at most every "
+        "job_backoff_max_seconds, before it is dead. 0: it is dead when its attempts are used.",
+    )
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     worker_concurrency: int = Field(
         default=32,

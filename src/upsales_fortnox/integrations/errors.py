@@ -7,6 +7,12 @@ and :class:`ReauthorizationRequired` parks every job of the installation until i
 
 from __future__ import annotations
 
+from typing import Final
+
+OUTAGE_STATUSES: Final = frozenset({502, 503, 504})
+"""HTTP statuses that say the API is away for a while (a gateway, a maintenance window), not
+that it refused this request: the job rides the outage out (``JOB_OUTAGE_PATIENCE_HOURS``)."""
+
 
 class SyncError(Exception):
     """Base of all errors the worker understands. ``code`` is stable and machine-readable."""
@@ -32,6 +38,12 @@ class RetryableError(SyncError):
     ) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+    @property
+    def outage(self) -> bool:
+        """Whether the API was out of reach or away (no answer, 502-504, a rate limit), rather
+        than failing this request: such a job keeps trying past its attempts for a while."""
+        return False
 
 
 class RetryLater(SyncError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 _MAX_EXPONENT = 60  # 2**60 seconds is far beyond any cap; keeps the float finite
@@ -32,3 +33,13 @@ def retry_delay_seconds(
     if retry_after is not None and retry_after > delay:
         delay = retry_after
     return delay
+
+
+def rides_out_outage(
+    attempts: int, max_attempts: int, *, patience_seconds: float, max_seconds: float
+) -> bool:
+    """Whether a job that met an outage (the API out of reach or away) tries again though its
+    ``max_attempts`` are used: its tries past them wait ``max_seconds / 2`` on average (full
+    jitter at the cap), so it gives up after about ``patience_seconds`` of them."""
+    past = attempts - max_attempts
+    return past < math.ceil(patience_seconds / (max_seconds / 2))

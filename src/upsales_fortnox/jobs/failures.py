@@ -48,6 +48,9 @@ class Failure:
     refused_tokens: str | None = None
     """``REAUTHORIZE``: the stored Fortnox tokens that were refused, when known (see
     :attr:`~upsales_fortnox.integrations.errors.ReauthorizationRequired.refused_tokens`)."""
+    outage: bool = False
+    """``RETRY``: the API was out of reach or away, not failing this request (see
+    :attr:`~upsales_fortnox.integrations.errors.RetryableError.outage`)."""
 
     @property
     def code(self) -> str:
@@ -91,7 +94,12 @@ def classify_failure(exc: BaseException) -> Failure:
     if isinstance(exc, RetryLater):
         return Failure(FailureKind.WAIT, error_text(exc.code, exc.message), exc.retry_after)
     if isinstance(exc, RetryableError):
-        return Failure(FailureKind.RETRY, error_text(exc.code, exc.message), exc.retry_after)
+        return Failure(
+            FailureKind.RETRY,
+            error_text(exc.code, exc.message),
+            exc.retry_after,
+            outage=exc.outage,
+        )
     if isinstance(exc, SyncError):
         return Failure(FailureKind.RETRY, error_text(exc.code, exc.message))
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -14,9 +14,10 @@ from typing import Any
 
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.integrations.errors import SyncError
-from upsales_fortnox.jobs.backoff import retry_delay_seconds
+from upsales_fortnox.jobs.backoff import retry_delay_seconds, rides_out_outage
 from upsales_fortnox.jobs.failures import (
     CREDENTIALS_REFUSED,
+    Failure,
     FailureKind,
     classify_failure,
     error_text,
@@ -80,20 +81,6 @@ class Lost:
 RunOutcome = Finished | Failed | Released | Lost
 
 
-def outcome_label(job: RunningJob, outcome: RunOutcome) -> str:
-    """``done``, ``retry``, ``wait``, ``dead``, ``reauthorize``, ``released`` or ``lease_lost``."""
-    if isinstance(outcome, Finished):
-        return "done" if outcome.problem is None else "dead"
-    if isinstance(outcome, Released):
-        return "released"
-    if isinstance(outcome, Lost):
-        return "lease_lost"
-    kind = classify_failure(outcome.error).kind
-    if kind is FailureKind.RETRY and job.attempts >= job.max_attempts:
-        return "dead"
-    return kind.value
-
-
 class OutcomeRecorder:
     """Saves how each job run of a worker ended. ``rng`` draws the backoff jitter."""
 
@@ -101,6 +88,32 @@ class OutcomeRecorder:
         self._store = store
         self._settings = settings
         self._rng = rng
+
+    def label(self, job: RunningJob, outcome: RunOutcome) -> str:
+        """``done``, ``retry``, ``wait``, ``dead``, ``reauthorize``, ``released`` or
+        ``lease_lost``."""
+        if isinstance(outcome, Finished):
+            return "done" if outcome.problem is None else "dead"
+        if isinstance(outcome, Released):
+            return "released"
+        if isinstance(outcome, Lost):
+            return "lease_lost"
+        failure = classify_failure(outcome.error)
+        if failure.kind is FailureKind.RETRY and self._gives_up(job, failure):
+            return "dead"
+        return failure.kind.value
+
+    def _gives_up(self, job: RunningJob, failure: Failure) -> bool:
+        """A retry whose attempts are used up, unless it met an outage it still rides out
+        (``job_outage_patience_hours``): a Fortnox or Upsales maintenance kills no deal."""
+        if job.attempts < job.max_attempts:
+            return False
+        return not failure.outage or not rides_out_outage(
+            job.attempts,
+            job.max_attempts,
+            patience_seconds=self._settings.job_outage_patience_hours * 3600,
+            max_seconds=self._settings.job_backoff_max_seconds,
+        )
 
     async def bury_expired(self, installation_id: uuid.UUID, due: DueJob) -> bool:
         """``dead``: a job whose worker stopped during its last attempt (its lease expired)."""
@@ -267,7 +280,7 @@ class OutcomeRecorder:
                 )
             logger.error("job dead: %s", failure.reason, extra=log_extra)
             return await self._store.bury(job, failure.reason)
-        if job.attempts >= job.max_attempts:
+        if self._gives_up(job, failure):
             reason = f"{failure.reason} (gave up after {job.attempts} attempts)"
             logger.error("job dead: %s", reason, extra=log_extra, exc_info=trace)
             return await self._store.bury(job, reason)

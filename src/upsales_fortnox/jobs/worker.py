@@ -40,10 +40,7 @@ from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.failures import error_text
 from upsales_fortnox.jobs.handler_runs import HandlerRuns
 from upsales_fortnox.jobs.outage import DatabaseOutage
-from upsales_fortnox.jobs.outcomes import (
-    OutcomeRecorder,
-    outcome_label,
-)
+from upsales_fortnox.jobs.outcomes import OutcomeRecorder
 from upsales_fortnox.jobs.presence_losses import PresenceLosses
 from upsales_fortnox.jobs.run_gate import RunGate
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, OutcomeSavedLeaseLost, RunningJob
@@ -364,7 +361,8 @@ class Worker:
             handler_task = asyncio.ensure_future(handler(context))
         outcome = await self._handler_runs.execute(job, handler_task, self._stop_waiter)
         if self._on_outcome is not None:
-            self._on_outcome(job.kind, outcome_label(job, outcome), time.monotonic() - started)
+            label = self._outcomes.label(job, outcome)
+            self._on_outcome(job.kind, label, time.monotonic() - started)
         return await self._outcomes.record(
             job,
             outcome,

@@ -17,6 +17,7 @@ from typing import Any, Final
 import httpx
 
 from upsales_fortnox.integrations.errors import (
+    OUTAGE_STATUSES,
     PermanentError,
     ReauthorizationRequired,
     RetryableError,
@@ -79,11 +80,20 @@ class FortnoxRateLimited(FortnoxRetryableError):
 
     code = "fortnox_rate_limited"
 
+    @property
+    def outage(self) -> bool:
+        return True
+
 
 class FortnoxUnavailable(FortnoxRetryableError):
     """5xx, network error or timeout."""
 
     code = "fortnox_unavailable"
+
+    @property
+    def outage(self) -> bool:
+        """No answer, or a gateway's or maintenance's; a 500 may be this request's own."""
+        return self.status is None or self.status in OUTAGE_STATUSES
 
 
 class FortnoxAnswerNotJson(FortnoxUnavailable):
@@ -91,6 +101,10 @@ class FortnoxAnswerNotJson(FortnoxUnavailable):
     not Fortnox's answer): retried like a 5xx; a write's outcome is as unknown as after one."""
 
     code = "fortnox_answer_not_json"
+
+    @property
+    def outage(self) -> bool:
+        return True
 
 
 class FortnoxNotSent(FortnoxUnavailable):

@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from upsales_fortnox.integrations.errors import PermanentError, RetryableError, SyncError
+from upsales_fortnox.integrations.errors import (
+    OUTAGE_STATUSES,
+    PermanentError,
+    RetryableError,
+    SyncError,
+)
 from upsales_fortnox.integrations.upsales.redaction import redact
 from upsales_fortnox.integrations.upsales.request_rules import reset_backoff
 
@@ -54,11 +59,20 @@ class UpsalesRateLimited(UpsalesError, RetryableError):
 
     code = "upsales_rate_limited"
 
+    @property
+    def outage(self) -> bool:
+        return True
+
 
 class UpsalesServerError(UpsalesError, RetryableError):
     """5xx: a failure on Upsales' side."""
 
     code = "upsales_server_error"
+
+    @property
+    def outage(self) -> bool:
+        """A gateway's or maintenance's answer; a 500 may be this request's own."""
+        return self.status in OUTAGE_STATUSES
 
 
 class UpsalesNetworkError(UpsalesError, RetryableError):
@@ -66,12 +80,20 @@ class UpsalesNetworkError(UpsalesError, RetryableError):
 
     code = "upsales_network_error"
 
+    @property
+    def outage(self) -> bool:
+        return True
+
 
 class UpsalesMalformedResponse(UpsalesError, RetryableError):
     """The reply is not JSON or not the Upsales envelope, e.g. a gateway's HTML page.
     Retryable because such pages are usually passing; the worker bounds the attempts."""
 
     code = "upsales_malformed_response"
+
+    @property
+    def outage(self) -> bool:
+        return True
 
 
 def _error_details(body: Any) -> tuple[str | None, str | None]:
