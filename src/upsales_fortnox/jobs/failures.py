@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from upsales_fortnox.core.db.unavailable import DATABASE_UNAVAILABLE, is_database_outage
 from upsales_fortnox.core.logging_setup import redact as redact_for_logs
 from upsales_fortnox.integrations.errors import (
     PermanentError,
@@ -81,7 +82,8 @@ def classify_failure(exc: BaseException) -> Failure:
     """Map a handler's exception to what happens to the job.
 
     Our own :class:`~upsales_fortnox.integrations.errors.SyncError` subclasses are built without
-    secrets; any other exception is unexpected, retried, and its text redacted before it is stored.
+    secrets; the database going away under the job is retried as ``database_unavailable``; any
+    other exception is unexpected, retried, and its text redacted before it is stored.
     """
     if isinstance(exc, ReauthorizationRequired):
         return Failure(
@@ -102,5 +104,8 @@ def classify_failure(exc: BaseException) -> Failure:
         )
     if isinstance(exc, SyncError):
         return Failure(FailureKind.RETRY, error_text(exc.code, exc.message))
+    if is_database_outage(exc):  # the statement and its values stay out of the stored error
+        message = f"the database could not be reached during the job ({type(exc).__name__})"
+        return Failure(FailureKind.RETRY, error_text(DATABASE_UNAVAILABLE, message))
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return Failure(FailureKind.RETRY, error_text("unexpected_error", detail, redact_message=True))

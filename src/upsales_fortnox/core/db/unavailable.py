@@ -8,10 +8,12 @@ retries instead of taking the event for delivered.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any, Final
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 RETRY_AFTER_SECONDS: Final = 5
 """What a 503 for an unavailable database asks the caller to wait."""
@@ -41,3 +43,37 @@ DATABASE_ERROR_TYPES: Final = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.I
 
 def is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, _DATABASE_ERRORS)
+
+
+_SQLITE_ERROR: Final = 1
+"""SQLite's generic error code: a statement it cannot run (a missing table, bad SQL), which
+says nothing of the database being out of reach (sqlite3 raises it as ``OperationalError``)."""
+
+_GONE_ON_THE_WAY: Final = (
+    PoolTimeout,
+    InterfaceError,
+    asyncpg.InterfaceError,  # the connection closed under the driver
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,  # starting up, shutting down
+    asyncpg.AdminShutdownError,
+    ConnectionError,  # refused or reset on the asyncpg fast path
+)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database, or the way to it, failed under a running job (a
+    dropped or refused connection, a pool with none free in time, SQLite locked, full or not
+    openable): the job's error then has the code ``database_unavailable``. Narrower than
+    :func:`is_database_unavailable`: a constraint refused or a statement the database cannot
+    run is the job's own fault, not an outage."""
+    if isinstance(exc, _GONE_ON_THE_WAY):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        original = exc.orig
+        return not (
+            isinstance(original, sqlite3.Error)
+            and getattr(original, "sqlite_errorcode", None) == _SQLITE_ERROR
+        )
+    return False

@@ -1,0 +1,105 @@
+"""The database going away under a running job: the job is retried, and its error says so with
+the stable code ``database_unavailable`` (as the intake's 503 does), not ``unexpected_error``;
+a database error that says nothing of the way to the database (a constraint, a missing table)
+stays ``unexpected_error``."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from tests.jobs.support import FakeClock, add_installation, add_job, load_job, make_worker
+from upsales_fortnox.core.db.engine import create_engine, is_sqlite
+from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.failures import FailureKind, classify_failure
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.vocabulary import JobStatus
+
+Factory = async_sessionmaker[AsyncSession]
+
+
+async def _error_of(statement: str, url: str) -> SQLAlchemyError:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    except SQLAlchemyError as error:
+        return error
+    finally:
+        await engine.dispose()
+    raise AssertionError("the statement did not fail")
+
+
+async def test_a_database_file_that_cannot_be_opened_is_database_unavailable(
+    tmp_path: Path,
+) -> None:
+    unreachable = tmp_path / "gone"  # a file where the database's folder should be
+    unreachable.write_text("")
+    error = await _error_of("SELECT 1", f"sqlite+aiosqlite:///{unreachable}/sync.db")
+
+    failure = classify_failure(error)
+
+    assert failure.kind is FailureKind.RETRY
+    assert failure.code == "database_unavailable"
+
+
+async def test_a_statement_sqlite_cannot_run_stays_an_unexpected_error(tmp_path: Path) -> None:
+    error = await _error_of("SELECT * FROM no_such_table", f"sqlite+aiosqlite:///{tmp_path}/x.db")
+
+    assert classify_failure(error).code == "unexpected_error"
+
+
+async def test_a_refused_postgres_connection_is_database_unavailable() -> None:
+    engine = create_engine("postgresql://postgres@127.0.0.1:1/none")  # nothing listens on port 1
+    try:
+        with pytest.raises(Exception) as raised:
+            async with engine.connect():
+                pass
+    finally:
+        await engine.dispose()
+
+    assert classify_failure(raised.value).code == "database_unavailable"
+
+
+async def _drop_own_connection(ctx_session: AsyncSession, factory: Factory) -> None:
+    """End the session's PostgreSQL connection from another one, as a restart would."""
+    pid = (await ctx_session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    async with factory() as other:
+        await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+async def test_a_job_whose_database_went_away_is_retried_with_a_stable_code(
+    session_factory: Factory, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock)
+    engine = session_factory.kw["bind"]
+
+    async def handler(ctx: JobContext) -> None:
+        if is_sqlite(engine):  # the database file gone from under the job
+            (tmp_path / "gone").write_text("")
+            gone = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/gone/sync.db")
+            try:
+                async with gone.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+            finally:
+                await gone.dispose()
+            return
+        async with session_factory() as session:  # its connection dropped mid-transaction
+            await session.get(Installation, installation_id)
+            await _drop_own_connection(session, session_factory)
+            await session.get(Installation, uuid.uuid4())
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    assert await worker.run_once() == 1
+
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.attempts) == (JobStatus.QUEUED, 1)
+    assert job.last_error is not None
+    assert job.last_error.startswith("database_unavailable: "), job.last_error
