@@ -5,10 +5,13 @@ stays ``unexpected_error``."""
 
 from __future__ import annotations
 
+import asyncio
+import struct
 import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -23,24 +26,22 @@ from upsales_fortnox.vocabulary import JobStatus
 Factory = async_sessionmaker[AsyncSession]
 
 
-async def _error_of(statement: str, url: str) -> SQLAlchemyError:
-    engine = create_async_engine(url)
+def _error_of(statement: str, url: str) -> SQLAlchemyError:
+    engine = sqlalchemy.create_engine(url)
     try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
+        with engine.connect() as connection:
+            connection.execute(text(statement))
     except SQLAlchemyError as error:
         return error
     finally:
-        await engine.dispose()
+        engine.dispose()
     raise AssertionError("the statement did not fail")
 
 
-async def test_a_database_file_that_cannot_be_opened_is_database_unavailable(
-    tmp_path: Path,
-) -> None:
+def test_a_database_file_that_cannot_be_opened_is_database_unavailable(tmp_path: Path) -> None:
     unreachable = tmp_path / "gone"  # a file where the database's folder should be
     unreachable.write_text("")
-    error = await _error_of("SELECT 1", f"sqlite+aiosqlite:///{unreachable}/sync.db")
+    error = _error_of("SELECT 1", f"sqlite:///{unreachable}/sync.db")
 
     failure = classify_failure(error)
 
@@ -48,8 +49,8 @@ async def test_a_database_file_that_cannot_be_opened_is_database_unavailable(
     assert failure.code == "database_unavailable"
 
 
-async def test_a_statement_sqlite_cannot_run_stays_an_unexpected_error(tmp_path: Path) -> None:
-    error = await _error_of("SELECT * FROM no_such_table", f"sqlite+aiosqlite:///{tmp_path}/x.db")
+def test_a_statement_sqlite_cannot_run_stays_an_unexpected_error(tmp_path: Path) -> None:
+    error = _error_of("SELECT * FROM no_such_table", f"sqlite:///{tmp_path}/x.db")
 
     assert classify_failure(error).code == "unexpected_error"
 
@@ -103,3 +104,54 @@ async def test_a_job_whose_database_went_away_is_retried_with_a_stable_code(
     assert (job.status, job.attempts) == (JobStatus.QUEUED, 1)
     assert job.last_error is not None
     assert job.last_error.startswith("database_unavailable: "), job.last_error
+
+
+async def _answer_every_login_with(sqlstate: str, message: str) -> asyncio.Server:
+    """A server speaking just enough of PostgreSQL's protocol to refuse each login as a server
+    starting up or shutting down does (an ``ErrorResponse`` with ``sqlstate``)."""
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                length = struct.unpack("!I", await reader.readexactly(4))[0]
+                code = struct.unpack("!I", (await reader.readexactly(length - 4))[:4])[0]
+                if code == 80877103:  # SSLRequest: not here
+                    writer.write(b"N")
+                    await writer.drain()
+                    continue
+                fields = b"SFATAL\0" + f"C{sqlstate}\0M{message}\0".encode() + b"\0"
+                writer.write(b"E" + struct.pack("!I", len(fields) + 4) + fields)
+                await writer.drain()
+                return
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(refuse, "127.0.0.1", 0)
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "message"),
+    [
+        ("57P03", "the database system is starting up"),
+        ("57P03", "the database system is shutting down"),
+    ],
+)
+async def test_a_postgres_server_restarting_is_database_unavailable(
+    sqlstate: str, message: str
+) -> None:
+    server = await _answer_every_login_with(sqlstate, message)
+    port = server.sockets[0].getsockname()[1]
+    engine = create_engine(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+    try:
+        with pytest.raises(Exception) as raised:
+            async with engine.connect():
+                pass
+    finally:
+        await engine.dispose()
+        server.close()
+        await server.wait_closed()
+
+    assert message in str(raised.value)
+    assert classify_failure(raised.value).code == "database_unavailable"

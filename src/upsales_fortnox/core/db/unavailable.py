@@ -66,8 +66,8 @@ def is_database_outage(exc: BaseException) -> bool:
     openable): the job's error then has the code ``database_unavailable``. Narrower than
     :func:`is_database_unavailable`: a constraint refused or a statement the database cannot
     run is the job's own fault, not an outage."""
-    if isinstance(exc, _GONE_ON_THE_WAY):
-        return True
+    if any(isinstance(error, _GONE_ON_THE_WAY) for error in _causes(exc)):
+        return True  # the driver's own error, also as SQLAlchemy wraps it (a refused login)
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, OperationalError):
@@ -77,3 +77,14 @@ def is_database_outage(exc: BaseException) -> bool:
             and getattr(original, "sqlite_errorcode", None) == _SQLITE_ERROR
         )
     return False
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc``, and for SQLAlchemy's wrapper of a driver error that error (``orig``) and what
+    raised it (the driver's own exception, under SQLAlchemy's asyncpg adapter)."""
+    if not isinstance(exc, DBAPIError) or not isinstance(exc.orig, BaseException):
+        return [exc]
+    found: list[BaseException] = [exc, exc.orig]
+    if exc.orig.__cause__ is not None:
+        found.append(exc.orig.__cause__)
+    return found
