@@ -6,7 +6,8 @@ reply maps each token to its tenant id), ``add-topics-v1`` (customers, articles,
 invoices, offers, each with the offset stored for it) and ``subscribe-v1``. Events are handed
 to the same intake, dedupe and classification by event type
 (:mod:`upsales_fortnox.intake.fortnox_events`) as the HTTP endpoint, in batches; the offsets of
-a batch are saved in the transaction that records it, so after a restart the stream resumes
+a batch are saved in the transaction that records it (an event the intake skips moves none:
+:func:`.recording.storable`), so after a restart the stream resumes
 where the database says, and nothing recorded is lost or recorded twice (delivery is at least
 once, the intake's dedupe key ``fortnox:{topic}:{offset}`` drops repeats).
 
@@ -38,6 +39,7 @@ from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamRecorder,
     StreamTenant,
     TokenSource,
+    storable,
 )
 from upsales_fortnox.intake.repository.stream_offsets import (
     active_installations,
@@ -333,7 +335,7 @@ class StreamConsumer:
                     log.info("skipping %d stream event(s) of an unknown tenant", len(events))
                     continue
                 await self._recorder(session, tenant, events)
-            await save_offsets(session, latest_offsets(batch))
+            await save_offsets(session, latest_offsets(storable(batch, self._topics)))
             await session.commit()
         self.events_recorded += len(batch)
         await self._notify()

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
+
+from pydantic import TypeAdapter, ValidationError
 
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.intake import FortnoxChangeEvent, record_fortnox_events
+from upsales_fortnox.intake.wire import DeliveryId
 from upsales_fortnox.integrations.fortnox.stream import Message
 
 log = logging.getLogger(__name__)
@@ -56,3 +59,21 @@ async def record_with_intake(
 
 class TokenSource(Protocol):
     async def access_token(self, installation_id: uuid.UUID) -> str: ...
+
+
+_OFFSET: Final = TypeAdapter(DeliveryId)
+
+
+def storable(events: Sequence[Message], topics: Collection[str]) -> list[Message]:
+    """The events whose offsets can be kept: of a topic followed, with an offset the intake
+    reads. Another (an event the intake skips) moves no offset, or the batch's save would fail
+    on every replay: the stream resumes before it, and skips it again."""
+    kept = []
+    for event in events:
+        try:
+            _OFFSET.validate_python(event.get("offset"))
+        except ValidationError:
+            continue
+        if event.get("topic") in topics:
+            kept.append(event)
+    return kept
