@@ -47,12 +47,14 @@ def test_a_database_file_that_cannot_be_opened_is_database_unavailable(tmp_path:
 
     assert failure.kind is FailureKind.RETRY
     assert failure.code == "database_unavailable"
+    assert failure.outage  # ridden out past the job's attempts, as an API's outage is
 
 
 def test_a_statement_sqlite_cannot_run_stays_an_unexpected_error(tmp_path: Path) -> None:
     error = _error_of("SELECT * FROM no_such_table", f"sqlite:///{tmp_path}/x.db")
 
     assert classify_failure(error).code == "unexpected_error"
+    assert not classify_failure(error).outage
 
 
 async def test_a_refused_postgres_connection_is_database_unavailable() -> None:

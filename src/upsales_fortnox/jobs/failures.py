@@ -50,8 +50,8 @@ class Failure:
     """``REAUTHORIZE``: the stored Fortnox tokens that were refused, when known (see
     :attr:`~upsales_fortnox.integrations.errors.ReauthorizationRequired.refused_tokens`)."""
     outage: bool = False
-    """``RETRY``: the API was out of reach or away, not failing this request (see
-    :attr:`~upsales_fortnox.integrations.errors.RetryableError.outage`)."""
+    """``RETRY``: the API or the database was out of reach or away, not failing this request
+    (see :attr:`~upsales_fortnox.integrations.errors.RetryableError.outage`)."""
 
     @property
     def code(self) -> str:
@@ -106,6 +106,6 @@ def classify_failure(exc: BaseException) -> Failure:
         return Failure(FailureKind.RETRY, error_text(exc.code, exc.message))
     if is_database_outage(exc):  # the statement and its values stay out of the stored error
         message = f"the database could not be reached during the job ({type(exc).__name__})"
-        return Failure(FailureKind.RETRY, error_text(DATABASE_UNAVAILABLE, message))
+        return Failure(FailureKind.RETRY, error_text(DATABASE_UNAVAILABLE, message), outage=True)
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return Failure(FailureKind.RETRY, error_text("unexpected_error", detail, redact_message=True))
