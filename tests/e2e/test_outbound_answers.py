@@ -116,7 +116,7 @@ async def test_app_status_order_through_a_deals_life(harness: SyncHarness) -> No
     await harness.run_jobs()
     below = await _status(harness, order_id)
     assert below["status"] == "not_sent" and "100 %" in below["message"]
-    assert "50 %" in below["reason"]
+    assert below["reason"] == "order_not_won"
 
     await link_demo_products(harness)
     win(harness, order_id)
@@ -145,6 +145,33 @@ async def test_app_status_order_through_a_deals_life(harness: SyncHarness) -> No
         "code": "validation_error",
         "message": "Anropet anger ingen order.",
     }
+
+
+async def test_app_status_order_says_why_a_deal_was_not_sent_in_the_reps_words(
+    harness: SyncHarness,
+) -> None:
+    """The sales rep reads why in Swedish; the reply's ``reason`` is a stable code, never the
+    job's English prose for operators."""
+    order_id = harness.demo.opportunity_id
+    await sync_order(harness, order_id)  # the demo deal is at 50 %
+    below = await _status(harness, order_id)
+    assert (below["status"], below["reason"]) == ("not_sent", "order_not_won")
+    assert below["message"] == (
+        "Inte skickad till Fortnox; vunna affärer (100 %) med ett företag skickas."
+    )
+
+    harness.upsales.delete_entity(harness.demo.customer_id, "orders", order_id, fire_hooks=False)
+    job = await sync_order(harness, order_id)
+    assert (job.result or {})["reason"].startswith("order_deleted: ")  # operators read on
+    deleted = await _status(harness, order_id)
+    assert (deleted["status"], deleted["reason"]) == ("not_sent", "order_deleted")
+    assert deleted["message"] == "Inte skickad till Fortnox: ordern finns inte längre i Upsales."
+    english = await answer_app_status_order(
+        harness.services,
+        harness.installation_id,
+        {"data": {"obj": {"id": order_id}}, "user": {"language": "en"}},
+    )
+    assert english.body["message"] == "Not sent to Fortnox: the order no longer exists in Upsales."
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ has done already. Each rule below answers without an API call, from the listed e
 the database holds:
 
 - changed before the window (``modDate`` earlier than its start): an earlier run saw it;
-- an order that is not a won deal (:func:`~upsales_fortnox.domain.outbound.decide.order_gate`,
+- an order that is not a won deal (:func:`~upsales_fortnox.domain.outbound.order_gate.order_gate`,
   the order job's own gate) and a company without a Fortnox customer (its job would skip it);
 - a hook carrying this very version (same id and ``modDate``) is recorded: its job syncs it,
   unless the link shows other content synced. ``modDate`` has whole seconds, so a second change
@@ -29,8 +29,9 @@ from enum import StrEnum
 
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.company import AccountFieldIds, company_fields_from_upsales
-from upsales_fortnox.domain.outbound.decide import company_gate, order_gate
+from upsales_fortnox.domain.outbound.decide import company_gate
 from upsales_fortnox.domain.outbound.mapping import map_order
+from upsales_fortnox.domain.outbound.order_gate import order_gate
 from upsales_fortnox.domain.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.upsales.models import Company, Order

@@ -18,8 +18,9 @@ full company again.
 ``waiting`` (a job is queued or running), ``failed`` (the last job died; its error, e.g. a
 ``fortnox_document_locked`` conflict), ``cancelled`` (its document was cancelled or credited
 in Fortnox: the deal moves to lost unless another part of it lives in Fortnox; also when that
-came after the last job died),
-or ``not_sent`` (with the reason). The order id is read from the first of
+came after the last job died), or ``not_sent`` (with ``reason``, when the last job said why, as
+a stable code: ``order_not_won``, ``order_without_company``, ``order_deleted``; the job's own
+words are for operators). The order id is read from the first of
 :data:`upsales_fortnox.integrations.upsales.facts.HOOK_ORDER_ID_PATHS` that holds one.
 """
 
@@ -49,10 +50,12 @@ from upsales_fortnox.domain.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.domain.outbound.deal_documents import DealDocuments, deal_documents
-from upsales_fortnox.domain.outbound.decide import (
+from upsales_fortnox.domain.outbound.decide import CustomerInactive, rows_may_stay_unsent
+from upsales_fortnox.domain.outbound.order_gate import (
+    ORDER_DELETED,
+    ORDER_WITHOUT_COMPANY,
     WON_PROBABILITY,
-    CustomerInactive,
-    rows_may_stay_unsent,
+    skip_code,
 )
 from upsales_fortnox.domain.outbound.rows import (
     UnsendableOrder,
@@ -279,6 +282,14 @@ _FAILED_TEXTS: Final = {
 }
 
 
+#: The end-user text of a deal not sent, by the code of its job's ``reason`` (the job's words
+#: are for operators; the reply's ``reason`` is the code).
+_NOT_SENT_TEXTS: Final = {
+    ORDER_WITHOUT_COMPANY: "status.not_sent.no_company",
+    ORDER_DELETED: "status.not_sent.deleted",
+}
+
+
 def _error_code(last_error: str | None) -> str:
     return (last_error or "").split(":", 1)[0].strip()
 
@@ -337,8 +348,9 @@ async def order_status(
         shown = "sent" if to_update else "cancelled"
         message = say(f"status.{shown}", language, document=document, number=link.fortnox_id)
         return {**status, "status": shown, "message": message}
-    reason = (job.result or {}).get("reason") if job is not None else None
-    not_sent = {**status, "status": "not_sent", "message": say("status.not_sent", language)}
+    reason = skip_code((job.result or {}).get("reason")) if job is not None else None
+    text = _NOT_SENT_TEXTS.get(reason or "", "status.not_sent")
+    not_sent = {**status, "status": "not_sent", "message": say(text, language)}
     return {**not_sent, "reason": reason} if reason else not_sent
 
 

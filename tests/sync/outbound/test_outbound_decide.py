@@ -18,7 +18,6 @@ from upsales_fortnox.domain.outbound.decide import (
     document_lookup,
     made_in_fortnox,
     matching_customer,
-    order_gate,
     org_number_search_text,
     read_before_mapping,
     rows_may_stay_unsent,
@@ -29,6 +28,7 @@ from upsales_fortnox.domain.outbound.document_body import (
     without_held_row,
 )
 from upsales_fortnox.domain.outbound.mapping import map_order
+from upsales_fortnox.domain.outbound.order_gate import order_gate, skip_code
 from upsales_fortnox.domain.outbound.validation import CompanyRefused
 from upsales_fortnox.domain.sync_commands import (
     CreateFortnoxCustomer,
@@ -82,8 +82,11 @@ def test_only_won_orders_with_a_company_pass_the_gate() -> None:
     assert order_gate(order([], probability=100)) is None
     gate = order_gate(order([], probability=75))
     assert isinstance(gate, NoChange) and "75 %" in gate.reason
+    assert gate.reason.startswith("order_not_won: ") and skip_code(gate.reason) == "order_not_won"
     assert isinstance(order_gate(order([], probability=0)), NoChange)
-    assert isinstance(order_gate(order([], client_id=None)), NoChange)
+    no_company = order_gate(order([], client_id=None))
+    assert no_company is not None and skip_code(no_company.reason) == "order_without_company"
+    assert skip_code("the order has no company") is None  # words alone are no code
 
 
 def test_customer_matched_by_normalised_org_number() -> None:

@@ -53,6 +53,14 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "sv": "Inte skickad till Fortnox; vunna affärer (100 %) med ett företag skickas.",
         "en": "Not sent to Fortnox; won deals (100 %) with a company are sent.",
     },
+    "status.not_sent.no_company": {
+        "sv": "Inte skickad till Fortnox: ordern har inget företag.",
+        "en": "Not sent to Fortnox: the order has no company.",
+    },
+    "status.not_sent.deleted": {
+        "sv": "Inte skickad till Fortnox: ordern finns inte längre i Upsales.",
+        "en": "Not sent to Fortnox: the order no longer exists in Upsales.",
+    },
     "status.failed.missing_article": {
         "sv": "Inte skickad: en produkt i ordern finns inte som artikel i Fortnox. Skapa "
         "artikeln i Fortnox med produktens artikelnummer eller namn, så skickas ordern igen.",

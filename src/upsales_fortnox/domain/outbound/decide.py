@@ -55,10 +55,7 @@ from upsales_fortnox.domain.sync_commands import (
 )
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.models import Customer
-from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.vocabulary import FortnoxType
-
-WON_PROBABILITY = 100
 
 DocumentDecision = (
     CreateFortnoxDocument
@@ -68,17 +65,6 @@ DocumentDecision = (
     | UpdateFortnoxDocument
 )
 CustomerDecision = CreateFortnoxCustomer | LinkFortnoxCustomer
-
-
-def order_gate(order: Order) -> NoChange | None:
-    """Why the order is not sent at all, or None when it is a won deal to send."""
-    if order.probability != WON_PROBABILITY:
-        return NoChange(
-            f"the order is at {order.probability} %; only won orders (100 %) are sent to Fortnox"
-        )
-    if order.client is None:
-        return NoChange("the order has no company")
-    return None
 
 
 # --- customers ------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from upsales_fortnox.domain.catchup import (
     version_of,
 )
 from upsales_fortnox.domain.outbound.company import AccountFieldIds
-from upsales_fortnox.domain.outbound.decide import WON_PROBABILITY
+from upsales_fortnox.domain.outbound.order_gate import WON_PROBABILITY
 from upsales_fortnox.intake.deliveries import EventsOf, NewEvent
 from upsales_fortnox.intake.repository.record import record_events
 from upsales_fortnox.integrations.upsales.client import MAX_PAGE_SIZE

@@ -37,11 +37,11 @@ from upsales_fortnox.domain.outbound.decide import (
     DocumentLookup,
     document_lookup,
     made_in_fortnox,
-    order_gate,
     read_before_mapping,
 )
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, rows_to_keep
 from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
+from upsales_fortnox.domain.outbound.order_gate import ORDER_DELETED_REASON, order_gate
 from upsales_fortnox.domain.outbound.rows import UnsendableOrder, required_product_ids
 from upsales_fortnox.domain.outbound.validation import document_problems, refusal_message
 from upsales_fortnox.domain.sync_commands import (
@@ -102,7 +102,7 @@ async def sync_won_order(
     try:
         order = await context.upsales.get_order(order_id)
     except UpsalesNotFound:
-        return WonDealResult(order_id, "skipped", "the order no longer exists in Upsales")
+        return WonDealResult(order_id, "skipped", ORDER_DELETED_REASON)
     gate = order_gate(order)
     sent_as = fortnox_type_for(context.settings.sync_type)
     product_ids = required_product_ids(order.orderRow or [], context.settings.product_bundles)
