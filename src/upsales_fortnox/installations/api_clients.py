@@ -70,7 +70,10 @@ def fortnox_client_for(services: Services, installation: Installation) -> Fortno
     )
 
 
-def upsales_client_for(services: Services, installation: Installation) -> UpsalesClient:
+def upsales_client_for(
+    services: Services, installation: Installation, *, retry: RetryPolicy | None = None
+) -> UpsalesClient:
+    """The installation's Upsales client (``retry``: a policy other than the client's own)."""
     token = services.secret_box.decrypt_optional(installation.upsales_api_token_enc)
     if not token:
         raise InstallationNotReady("the installation has no Upsales API token")
@@ -79,6 +82,7 @@ def upsales_client_for(services: Services, installation: Installation) -> Upsale
         base_url=services.settings.upsales_api_base_url,
         api_token=token,
         limiter=services.upsales_limiters.get(token),
+        retry=retry,
     )
     client.call_counts = services.upsales_calls
     return client

@@ -15,7 +15,8 @@ Upsales' default (master) price list; no other Upsales list gets synced prices::
 
 ``limit`` is false, with no ids, when there is nothing to limit to (the account has no active
 default price list) or the price lists could not be read: an unanswerable question never
-narrows what the user may pick. This answer reads ``/priceLists`` once.
+narrows what the user may pick. This answer reads ``/priceLists`` once, tried once and within
+:data:`HOOK_ANSWER_SECONDS` (Upsales waits for it; a failed read is not retried).
 
 ``show_field_sync`` → the fields the app keeps in sync, per Upsales entity, derived from the
 sync's own mappings (so they cannot drift from what it writes); custom fields by alias::
@@ -30,6 +31,7 @@ It reads nothing: the answer is the same for every installation.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from functools import cache
@@ -46,6 +48,8 @@ from upsales_fortnox.intake.hook_answers import ResponderRegistry, ResponderRepl
 from upsales_fortnox.intake.installations import WebhookInstallation
 from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.integrations.fortnox.models import Article, Customer, Invoice
+from upsales_fortnox.integrations.retry import RetryPolicy
+from upsales_fortnox.integrations.upsales import facts as upsales_facts
 from upsales_fortnox.integrations.upsales.models import PriceList
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import load_installation
@@ -90,15 +94,27 @@ def price_list_answer(lists: list[PriceList], fortnox_price_list: str | None) ->
     }
 
 
+HOOK_ANSWER_SECONDS: Final = upsales_facts.SYNCHRONOUS_HOOK_ANSWER_SECONDS
+"""How long the answer may wait on the Upsales API (see the fact)."""
+ONE_TRY: Final = RetryPolicy(max_attempts=1)
+"""Upsales waits for the answer: a failed read is not tried again (a sync job's would be)."""
+
+
 async def answer_limit_pricelists(
     services: Services, installation: WebhookInstallation
 ) -> dict[str, Any]:
+    """Reads ``/priceLists`` once, within :data:`HOOK_ANSWER_SECONDS` (waiting for the key's
+    rate limit included); failing that, the answer limits nothing."""
     loaded = await load_installation(services, installation.id)
     fortnox_price_list = SyncSettings.of(loaded.settings).price_list
     try:
-        lists = await upsales_client_for(services, loaded).list_price_lists()
+        async with asyncio.timeout(HOOK_ANSWER_SECONDS):
+            lists = await upsales_client_for(services, loaded, retry=ONE_TRY).list_price_lists()
     except SyncError as exc:
         logger.warning("limit_pricelists: Upsales price lists not read: %s", exc.code)
+        lists = []
+    except TimeoutError:
+        logger.warning("limit_pricelists: Upsales price lists not read in %ss", HOOK_ANSWER_SECONDS)
         lists = []
     return price_list_answer(lists, fortnox_price_list)
 

@@ -61,6 +61,11 @@ HOOK_LANGUAGE_FIELDS: Final = ("language", "locale")
 """Fields of the hook's ``user`` (then of the body) that may say which language the user reads:
 *unverified*; without one the answer is Swedish."""
 
+SYNCHRONOUS_HOOK_ANSWER_SECONDS: Final = 3.0
+"""How long an answer that reads the Upsales API (``limit_pricelists``) may take: *unverified*,
+Upsales documents no timeout for the app hooks it waits on. Such an answer asks once, within
+this time, and otherwise answers as for a question it cannot answer; were Upsales to wait
+longer, only the chance of a second try is lost, shorter, the hook's own fallback applies."""
 INFO_HOOK_ANSWER_SHAPES: Final = (
     "limit_pricelists: {limit, priceListIds, priceLists}; show_field_sync: {fields}"
 )
