@@ -17,11 +17,12 @@ from tests.e2e.outbound_support import (
     win,
 )
 from ufs_sandboxes.fortnox.resources.document_actions import bookkeep_invoice
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.sync.order_answers import (
     answer_app_status_order,
     answer_before_order_save,
 )
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
 
 
 def _hook(order: dict[str, Any], key: str = "obj") -> dict[str, Any]:
@@ -172,6 +173,45 @@ async def test_app_status_order_says_why_a_deal_was_not_sent_in_the_reps_words(
         {"data": {"obj": {"id": order_id}}, "user": {"language": "en"}},
     )
     assert english.body["message"] == "Not sent to Fortnox: the order no longer exists in Upsales."
+
+
+@pytest.mark.parametrize(
+    ("installation_status", "message"),
+    [
+        (
+            InstallationStatus.NEEDS_RELOGIN,
+            "Väntar: integrationen behöver loggas in i Fortnox. Ordern skickas när "
+            "administratören har loggat in.",
+        ),
+        (
+            InstallationStatus.PENDING_LOGIN,
+            "Väntar: integrationen behöver loggas in i Fortnox. Ordern skickas när "
+            "administratören har loggat in.",
+        ),
+        (
+            InstallationStatus.PAUSED,
+            "Väntar: synkningen med Fortnox är pausad. Ordern skickas när den startas igen.",
+        ),
+    ],
+)
+async def test_app_status_order_says_what_a_won_deal_waits_for_while_nothing_is_sent(
+    harness: SyncHarness, installation_status: InstallationStatus, message: str
+) -> None:
+    """A won deal of an installation whose jobs do not run (a Fortnox login is needed, or an
+    operator paused it) is not "waiting to be sent" as any deal is: it waits for a person."""
+    order_id = harness.demo.opportunity_id
+    await link_demo_products(harness)
+    win(harness, order_id)
+    await queue(harness, "upsales.order", order_id)
+    assert (await _status(harness, order_id))["message"] == "Väntar på att skickas till Fortnox."
+    async with harness.services.session_factory() as session, session.begin():
+        installation = await session.get(Installation, harness.installation_id)
+        assert installation is not None
+        installation.status = installation_status
+
+    waiting = await _status(harness, order_id)
+
+    assert (waiting["status"], waiting["message"]) == ("waiting", message)
 
 
 @pytest.fixture

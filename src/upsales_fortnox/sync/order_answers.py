@@ -15,7 +15,8 @@ name, and the organisation number and addresses when Upsales sends them); the jo
 full company again.
 
 ``app_status_order`` reports the order's sync status: ``sent`` (as Fortnox invoice/order N),
-``waiting`` (a job is queued or running), ``failed`` (the last job died; its error, e.g. a
+``waiting`` (a job is queued or running; while the installation awaits a Fortnox login or is
+paused, the message says so), ``failed`` (the last job died; its error, e.g. a
 ``fortnox_document_locked`` conflict), ``cancelled`` (its document was cancelled or credited
 in Fortnox: the deal moves to lost unless another part of it lives in Fortnox; also when that
 came after the last job died), or ``not_sent`` (with ``reason``, when the last job said why, as
@@ -66,6 +67,7 @@ from upsales_fortnox.domain.outbound.rows import (
 )
 from upsales_fortnox.domain.outbound.validation import company_problems
 from upsales_fortnox.domain.sync_settings import SyncSettings
+from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.installations.repository.settings import load_settings
 from upsales_fortnox.intake.hook_answers import ResponderRegistry, ResponderReply
 from upsales_fortnox.intake.installations import WebhookInstallation
@@ -84,7 +86,13 @@ from upsales_fortnox.sync.outbound.earlier_create import EarlierCreateMayLand
 from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.sync.outbound.won_offer import OfferCancelled
 from upsales_fortnox.sync.repository.sync_job_reads import latest_job
-from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
+from upsales_fortnox.vocabulary import (
+    FortnoxType,
+    InstallationStatus,
+    JobKind,
+    JobStatus,
+    LinkEntity,
+)
 
 BEFORE_ORDER_SAVE: Final = "before_order_save"
 APP_STATUS_ORDER: Final = "app_status_order"
@@ -282,6 +290,13 @@ _FAILED_TEXTS: Final = {
 }
 
 
+#: What a queued deal waits for while its installation's jobs do not run, by its status.
+_HELD_TEXTS: Final[dict[str, str]] = {
+    InstallationStatus.PENDING_LOGIN: "status.waiting_for_login",
+    InstallationStatus.NEEDS_RELOGIN: "status.waiting_for_login",
+    InstallationStatus.PAUSED: "status.waiting_paused",
+}
+
 #: The end-user text of a deal not sent, by the code of its job's ``reason`` (the job's words
 #: are for operators; the reply's ``reason`` is the code).
 _NOT_SENT_TEXTS: Final = {
@@ -333,7 +348,11 @@ async def order_status(
         status["job_id"] = job.id
     if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         waiting = "status.waiting_to_update" if to_update else "status.waiting_to_send"
-        if _error_code(job.last_error) == EarlierCreateMayLand.code:
+        installation = await find_installation(session, installation_id)
+        held = _HELD_TEXTS.get(installation.status) if installation is not None else None
+        if held is not None:  # no job of the installation runs until a person acts
+            waiting = held
+        elif _error_code(job.last_error) == EarlierCreateMayLand.code:
             waiting = "status.confirming_earlier_send"
         elif _error_code(job.last_error) == CompanyCustomerMayLand.code:
             waiting = "status.confirming_company_customer"

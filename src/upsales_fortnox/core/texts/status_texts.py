@@ -35,6 +35,16 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "reach it. The customer is looked up there again shortly and created only if it is not "
         "there already.",
     },
+    "status.waiting_for_login": {
+        "sv": "Väntar: integrationen behöver loggas in i Fortnox. Ordern skickas när "
+        "administratören har loggat in.",
+        "en": "Waiting: the integration needs a login to Fortnox. The order is sent once the "
+        "administrator has logged in.",
+    },
+    "status.waiting_paused": {
+        "sv": "Väntar: synkningen med Fortnox är pausad. Ordern skickas när den startas igen.",
+        "en": "Waiting: the sync with Fortnox is paused. The order is sent once it is resumed.",
+    },
     "status.waiting_to_update": {
         "sv": "Väntar på att uppdateras i Fortnox.",
         "en": "Waiting to be updated in Fortnox.",
