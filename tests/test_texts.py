@@ -108,6 +108,7 @@ REALISTIC: dict[str, object] = {
     "unit": 1,
     "standing": "16",
     "probability": 50,
+    "count": 12,
 }
 
 

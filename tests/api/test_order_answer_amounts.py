@@ -3,6 +3,7 @@ reads why (400 ``order_not_sendable``), never an internal error, and nothing is 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -65,3 +66,31 @@ async def test_the_same_order_with_ordinary_amounts_passes(
     body = _won({"product": {"id": PRODUCT_ID}, "quantity": 2, "price": 950.5})
     response = await api_client.post(f"/webhooks/upsales/{installation.id}", json=body)
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_a_won_order_of_tens_of_thousands_of_rows_is_refused_readably(
+    api_client: httpx.AsyncClient, services: Services, installation: Installation
+) -> None:
+    """A body within the size limit can still name 40,000 products (bare ids): the sales rep
+    gets the refusal, naming a few of them, not an answer the database could not give."""
+    rows = [{"product": product_id} for product_id in range(10, 40010)]
+    order = {"id": 1, "probability": 100, "client": COMPANY_ID, "orderRow": rows}
+    body = {"type": "before_order_save", "apiKey": API_KEY, "data": {"obj": order}}
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    assert len(raw) < services.settings.webhook_max_body_bytes
+
+    response = await api_client.post(
+        f"/webhooks/upsales/{installation.id}",
+        content=raw,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 400, response.text[:300]
+    answer = response.json()
+    assert answer["error"]["code"] == "order_not_sendable"
+    assert answer["message"] == (
+        "Ordern kan inte skickas till Fortnox: "
+        + "; ".join(f"en produkt (id {n}) finns inte som artikel i Fortnox" for n in range(10, 20))
+        + "; och 39990 till."
+    )
+    assert await count_rows(services.session_factory) == (0, 0)

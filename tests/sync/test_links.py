@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.links.repository.links import LinkStore, save_link
+from upsales_fortnox.links.repository.links import IDS_PER_QUERY, LinkStore, save_link
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
@@ -155,3 +155,23 @@ async def test_save_link_on_a_connection_creates_and_updates(
         link = await LinkStore(session, installation.id).by_upsales(LinkEntity.COMPANY, 10)
     assert link is not None
     assert (link.fortnox_id, link.fingerprint, link.synced_fields) == ("2", "f2", {"a": 1})
+
+
+async def test_a_lookup_of_more_ids_than_one_query_takes_finds_each_link(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """Ids beyond what one ``IN`` list carries (PostgreSQL's driver takes 32,767 parameters)
+    are looked up a part at a time; a link in any part is found, a repeated id once."""
+    async with session_factory() as session:
+        installation = Installation(name="Acme")
+        session.add(installation)
+        await session.flush()
+        links = LinkStore(session, installation.id)
+        for product_id, article in ((1, "A1"), (IDS_PER_QUERY + 1, "A2"), (40_000, "A3")):
+            await links.save(LinkEntity.PRODUCT, product_id, FortnoxType.ARTICLE, article, None)
+        await session.commit()
+
+        wanted = [*range(1, 40_001), 1, 10**12]
+        found = await links.fortnox_ids_by_upsales(LinkEntity.PRODUCT, FortnoxType.ARTICLE, wanted)
+
+    assert found == {1: "A1", IDS_PER_QUERY + 1: "A2", 40_000: "A3"}

@@ -96,6 +96,8 @@ from upsales_fortnox.vocabulary import (
 
 BEFORE_ORDER_SAVE: Final = "before_order_save"
 APP_STATUS_ORDER: Final = "app_status_order"
+SHOWN_PROBLEMS: Final = 10
+"""Problems a refusal names; more are counted ("och 12 till"), so it stays readable."""
 _COMPANY_DETAIL_KEYS: Final = frozenset({"orgNo", "addresses", "phone", "custom"})
 
 
@@ -252,8 +254,17 @@ async def answer_before_order_save(
         known = await _known(session, installation_id, order)
     problems = _product_problems(order, known) + _company_problems(order_data, known)
     if problems:
-        return _refusal(say("order.refused", language, problems=joined(problems, language)))
+        shown = joined(_named_first(problems), language)
+        return _refusal(say("order.refused", language, problems=shown))
     return _ACCEPTED
+
+
+def _named_first(problems: list[str]) -> list[str]:
+    """The first :data:`SHOWN_PROBLEMS` problems, the rest counted."""
+    if len(problems) <= SHOWN_PROBLEMS:
+        return problems
+    rest = Phrase("order.more_problems", count=len(problems) - SHOWN_PROBLEMS)
+    return [*problems[:SHOWN_PROBLEMS], rest]
 
 
 # --- app_status_order -----------------------------------------------------------------------

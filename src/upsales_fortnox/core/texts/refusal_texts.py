@@ -14,6 +14,7 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "The order cannot be sent to Fortnox: {problems}.",
     },
     "order.no_company": {"sv": "den har inget företag", "en": "it has no company"},
+    "order.more_problems": {"sv": "och {count} till", "en": "and {count} more"},
     "order.named_product_without_article": {
         "sv": "produkten '{name}' finns inte som artikel i Fortnox",
         "en": "the product '{name}' has no article in Fortnox",

@@ -123,7 +123,7 @@ def _sorted_rows(rows: Sequence[_Sorted]) -> list[_Sorted]:
 
 def required_product_ids(rows: Sequence[OrderRow], mode: ProductBundleMode) -> list[int]:
     """Products whose Fortnox article numbers the rows need, in row order, without repeats."""
-    wanted: list[int] = []
+    wanted: dict[int, None] = {}  # ordered, and a repeat found at once however many rows
     for row in _sorted_rows(rows):
         bundle = _bundle_rows(row)
         ids: list[int | None] = []
@@ -132,9 +132,9 @@ def required_product_ids(rows: Sequence[OrderRow], mode: ProductBundleMode) -> l
         if bundle and mode is not ProductBundleMode.ONLY_BUNDLE:
             ids.extend(item.productId for item in bundle)
         for product_id in ids:
-            if product_id is not None and product_id not in wanted:
-                wanted.append(product_id)
-    return wanted
+            if product_id is not None:
+                wanted.setdefault(product_id)
+    return list(wanted)
 
 
 def upsales_net_value(rows: Sequence[OrderRow]) -> Decimal:

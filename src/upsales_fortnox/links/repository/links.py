@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol, cast
+from typing import Any, Final, Protocol, cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +21,9 @@ from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY, storable_u
 from upsales_fortnox.links.repository.document_intents import search_before_creating
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+
+IDS_PER_QUERY: Final = 1000
+"""Ids a lookup sends in one ``IN`` list (PostgreSQL's driver takes 32,767 parameters)."""
 
 
 class _StoredLink(Protocol):
@@ -213,18 +216,22 @@ class LinkStore:
     async def fortnox_ids_by_upsales(
         self, entity: LinkEntity, fortnox_type: FortnoxType, upsales_ids: list[int]
     ) -> dict[int, str]:
-        upsales_ids = [upsales_id for upsales_id in upsales_ids if storable_upsales_id(upsales_id)]
-        if not upsales_ids:
-            return {}
-        rows = await self._session.execute(
-            select(Link.upsales_id, Link.fortnox_id).where(
-                Link.installation_id == self._installation_id,
-                Link.entity == entity,
-                Link.fortnox_type == fortnox_type,
-                Link.upsales_id.in_(upsales_ids),
+        """Their links' Fortnox ids, by Upsales id: a query per :data:`IDS_PER_QUERY` ids, so
+        any number of them (a hook body's) stays within what the database takes."""
+        wanted = list(dict.fromkeys(filter(storable_upsales_id, upsales_ids)))
+        found: dict[int, str] = {}
+        for start in range(0, len(wanted), IDS_PER_QUERY):
+            part = wanted[start : start + IDS_PER_QUERY]
+            rows = await self._session.execute(
+                select(Link.upsales_id, Link.fortnox_id).where(
+                    Link.installation_id == self._installation_id,
+                    Link.entity == entity,
+                    Link.fortnox_type == fortnox_type,
+                    Link.upsales_id.in_(part),
+                )
             )
-        )
-        return {upsales_id: fortnox_id for upsales_id, fortnox_id in rows}
+            found.update({upsales_id: fortnox_id for upsales_id, fortnox_id in rows})
+        return found
 
     async def save(
         self,
