@@ -55,7 +55,7 @@ async def test_a_won_order_with_amounts_beyond_the_öre_arithmetic_is_refused(
     response = await api_client.post(f"/webhooks/upsales/{installation.id}", json=body)
     assert response.status_code == 400, response.text
     answer = response.json()
-    assert answer["error"]["code"] == "order_not_sendable"
+    assert answer["code"] == "order_not_sendable" and answer["error"] == answer["message"]
     assert answer["message"].startswith("Ordern kan inte skickas till Fortnox: ")
     assert await count_rows(services.session_factory) == (0, 0)
 
@@ -87,10 +87,43 @@ async def test_a_won_order_of_tens_of_thousands_of_rows_is_refused_readably(
 
     assert response.status_code == 400, response.text[:300]
     answer = response.json()
-    assert answer["error"]["code"] == "order_not_sendable"
+    assert answer["code"] == "order_not_sendable" and answer["error"] == answer["message"]
     assert answer["message"] == (
         "Ordern kan inte skickas till Fortnox: "
         + "; ".join(f"en produkt (id {n}) finns inte som artikel i Fortnox" for n in range(10, 20))
         + "; och 39990 till."
     )
     assert await count_rows(services.session_factory) == (0, 0)
+
+
+async def test_a_refusal_carries_its_text_where_upsales_app_refusals_carry_it(
+    api_client: httpx.AsyncClient, installation: Installation
+) -> None:
+    """Upsales' app template refuses with ``{"error": "<text>"}`` (its error middleware); which
+    field Upsales shows is not documented, so the text is ``error`` and ``message`` alike, each
+    a string, beside the stable code. ``app_status_order``'s refusal reads the same way."""
+    refused = await api_client.post(
+        f"/webhooks/upsales/{installation.id}",
+        json=_won({"product": {"id": 404, "name": "Konsulttimme"}, "quantity": 1, "price": 1}),
+    )
+    no_order = await api_client.post(
+        f"/webhooks/upsales/{installation.id}",
+        json={"type": "app_status_order", "apiKey": API_KEY, "data": {}},
+    )
+
+    text = (
+        "Ordern kan inte skickas till Fortnox: "
+        "produkten 'Konsulttimme' finns inte som artikel i Fortnox."
+    )
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"error": text, "message": text, "code": "order_not_sendable"},
+    )
+    assert (no_order.status_code, no_order.json()) == (
+        400,
+        {
+            "error": "Anropet anger ingen order.",
+            "message": "Anropet anger ingen order.",
+            "code": "validation_error",
+        },
+    )

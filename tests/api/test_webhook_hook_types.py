@@ -152,7 +152,7 @@ async def test_app_status_order_for_a_text_id_that_is_no_order_is_a_400(
     body = {"apiKey": API_KEY, "data": {"obj": {"id": order_id}}}
     response = await api_client.post(typed_url(installation, "app_status_order"), json=body)
     assert response.status_code == 400, response.text
-    assert response.json()["error"]["code"] == "validation_error"
+    assert response.json()["code"] == "validation_error"
     assert await count_rows(services.session_factory) == (0, 0)
 
 

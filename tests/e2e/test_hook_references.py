@@ -76,7 +76,7 @@ async def test_before_order_save_refuses_unlinked_products_in_either_form(
         harness, "before_order_save", {"obj": in_form(won_order(harness), form)}
     )
     assert response.status_code == 400, response.text
-    assert response.json()["error"]["code"] == "order_not_sendable"
+    assert response.json()["code"] == "order_not_sendable"
     assert response.json()["message"].count("finns inte som artikel i Fortnox") == 2
 
 

@@ -16,8 +16,8 @@ from upsales_fortnox.intake.installations import WebhookInstallation
 
 @dataclass(frozen=True)
 class ResponderReply:
-    """The HTTP answer to a synchronous app hook (Upsales reads 200 as yes, 400 + message as a
-    refusal the user sees)."""
+    """The HTTP answer to a synchronous app hook (Upsales reads 200 as yes, 400 as a refusal
+    whose text the user sees: where it goes, ``upsales.facts.HOOK_REFUSAL_TEXT_FIELDS``)."""
 
     body: dict[str, Any]
     status_code: int = 200

@@ -3,16 +3,17 @@
 Both answer at once from the database alone (links, settings, cached custom field ids, jobs):
 no call to Fortnox or Upsales, so Upsales' save dialog never waits on another service.
 
-``before_order_save`` refuses (400 + a message the user reads) an order about to be saved as
-won (100 %) that the sync could not send: a product without a Fortnox article link (not the
-catch-all product of Fortnox rows without an article, known by its name: it is sent as a row
-without one), a company Fortnox would refuse, or a document over Fortnox's limits. Orders below
-100 % pass, and so does an opportunity from a Fortnox offer (its order is the one Fortnox makes
-of the offer), and a deal whose document was made in Fortnox (imported; its Upsales changes are
-not sent back). The order is read from ``data.obj`` (reference upsales.md §4; ``data.object``
-is accepted too). Only what the hook body carries about an unlinked company can be checked (the
-name, and the organisation number and addresses when Upsales sends them); the job checks the
-full company again.
+``before_order_save`` refuses (400, the text the user reads in ``error`` and ``message``: see
+:data:`~upsales_fortnox.integrations.upsales.facts.HOOK_REFUSAL_TEXT_FIELDS`) an order about
+to be saved as won (100 %) that the sync could not send: a product without a Fortnox article
+link (not the catch-all product of Fortnox rows without an article, known by its name: it is
+sent as a row without one), a company Fortnox would refuse, or a document over Fortnox's
+limits. Orders below 100 % pass, and so does an opportunity from a Fortnox offer (its order is
+the one Fortnox makes of the offer), and a deal whose document was made in Fortnox (imported;
+its Upsales changes are not sent back). The order is read from ``data.obj`` (reference
+upsales.md §4; ``data.object`` is accepted too). Only what the hook body carries about an
+unlinked company can be checked (the name, and the organisation number and addresses when
+Upsales sends them); the job checks the full company again.
 
 ``app_status_order`` reports the order's sync status: ``sent`` (as Fortnox invoice/order N),
 ``waiting`` (a job is queued or running; while the installation awaits a Fortnox login or is
@@ -73,6 +74,7 @@ from upsales_fortnox.intake.hook_answers import ResponderRegistry, ResponderRepl
 from upsales_fortnox.intake.installations import WebhookInstallation
 from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
+from upsales_fortnox.integrations.upsales import facts as upsales_facts
 from upsales_fortnox.integrations.upsales.models import Company, OrderDraft, bare_id_as_object
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.job import SyncJob
@@ -102,7 +104,7 @@ _COMPANY_DETAIL_KEYS: Final = frozenset({"orgNo", "addresses", "phone", "custom"
 
 
 Answer = ResponderReply
-"""An HTTP answer to a synchronous app hook (200 = yes; 400 + message = refusal)."""
+"""An HTTP answer to a synchronous app hook (200 = yes; 400 + its text = refusal)."""
 
 
 def register_order_responders(registry: ResponderRegistry, services: Services) -> None:
@@ -131,10 +133,10 @@ def _hook_object(body: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _refusal(message: str) -> Answer:
-    return Answer(
-        {"message": message, "error": {"code": "order_not_sendable", "message": message}}, 400
-    )
+def _refusal(message: str, code: str = "order_not_sendable") -> Answer:
+    """A 400 with the text the user reads where Upsales may read it (see the fact)."""
+    texts = dict.fromkeys(upsales_facts.HOOK_REFUSAL_TEXT_FIELDS, message)
+    return Answer({**texts, "code": code}, 400)
 
 
 _ACCEPTED = Answer({"status": "ok"})
@@ -389,8 +391,7 @@ async def answer_app_status_order(
 ) -> Answer:
     order_id = _order_id(body)
     if order_id is None:
-        message = say("status.no_order", language_of_hook(body))
-        return Answer({"error": {"code": "validation_error", "message": message}}, 400)
+        return _refusal(say("status.no_order", language_of_hook(body)), "validation_error")
     async with services.session_factory() as session:
         return Answer(
             await order_status(session, installation_id, order_id, language_of_hook(body))

@@ -61,6 +61,12 @@ HOOK_LANGUAGE_FIELDS: Final = ("language", "locale")
 """Fields of the hook's ``user`` (then of the body) that may say which language the user reads:
 *unverified*; without one the answer is Swedish."""
 
+HOOK_REFUSAL_TEXT_FIELDS: Final = ("error", "message")
+"""Where a refusal (400) of a hook Upsales waits on (``before_order_save``) carries the text the
+user reads. Upsales' app template refuses with ``{"error": "<text>"}`` (its ``handleError``
+middleware sends an ``http-errors`` message so); whether Upsales shows ``error`` or a
+``message`` is *unverified*, so the text is in each of these fields, always a string, and the
+stable code beside them in ``code``."""
 SYNCHRONOUS_HOOK_ANSWER_SECONDS: Final = 3.0
 """How long an answer that reads the Upsales API (``limit_pricelists``) may take: *unverified*,
 Upsales documents no timeout for the app hooks it waits on. Such an answer asks once, within
