@@ -36,6 +36,18 @@ async def test_readyz_reports_an_unreachable_database() -> None:
     }
 
 
+async def test_the_upsales_health_poll_gets_the_apps_name(api_client: httpx.AsyncClient) -> None:
+    """Upsales polls an app's ``GET /health`` every minute and expects the app's name, as its
+    app template answers it (a JSON string); a service whose database is out of reach is not
+    healthy to it."""
+    response = await api_client.get("/health")
+    assert (response.status_code, response.json()) == (200, "upsales-fortnox-sync")
+    async with _client_of_an_unreachable_database() as client:
+        down = await client.get("/health")
+    assert down.status_code == 503
+    assert down.json()["error"]["code"] == "database_unavailable"
+
+
 async def test_unknown_path_and_wrong_method_are_json(api_client: httpx.AsyncClient) -> None:
     missing = await api_client.get("/nope")
     assert missing.status_code == 404

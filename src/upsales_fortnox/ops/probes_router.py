@@ -18,6 +18,8 @@ from upsales_fortnox.core.db.unavailable import (
     RETRY_AFTER_SECONDS,
     RETRY_LATER_RESPONSE,
 )
+from upsales_fortnox.integrations.upsales import facts as upsales_facts
+from upsales_fortnox.services import Services
 
 router = APIRouter(tags=["health"])
 
@@ -67,6 +69,23 @@ async def healthz() -> HealthStatus:
     },
 )
 async def readyz(services: ServicesDep) -> HealthStatus:
+    await _database_reachable(services)
+    return HealthStatus(status="ok")
+
+
+@router.get(
+    upsales_facts.HEALTH_POLL_PATH,
+    response_model=str,
+    summary="Upsales' health poll: the app's name while the database is reachable",
+    responses={503: {**RETRY_LATER_RESPONSE, "description": "As `/readyz`."}},
+)
+async def upsales_health(services: ServicesDep) -> str:
+    """Upsales polls every app's `GET /health` and expects the app's name (a JSON string)."""
+    await _database_reachable(services)
+    return upsales_facts.HEALTH_POLL_NAME
+
+
+async def _database_reachable(services: Services) -> None:
     try:
         async with asyncio.timeout(services.settings.webhook_database_wait_seconds):
             await ping(services.engine)
@@ -77,4 +96,3 @@ async def readyz(services: ServicesDep) -> HealthStatus:
             "the database is not reachable",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from exc
-    return HealthStatus(status="ok")

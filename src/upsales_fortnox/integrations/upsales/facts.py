@@ -61,6 +61,13 @@ HOOK_LANGUAGE_FIELDS: Final = ("language", "locale")
 """Fields of the hook's ``user`` (then of the body) that may say which language the user reads:
 *unverified*; without one the answer is Swedish."""
 
+HEALTH_POLL_PATH: Final = "/health"
+"""Where Upsales' operations poll an app, every minute (the app template's README)."""
+HEALTH_POLL_NAME: Final = "upsales-fortnox-sync"
+"""What that poll expects: the app's name, which the template answers as a JSON string (200,
+its package's name). Which name Upsales compares it with, if any, is *unverified*: the service
+answers its distribution's name so; a database out of reach answers 503 instead, as the
+template advises checking an app's dependencies before answering."""
 HOOK_REFUSAL_TEXT_FIELDS: Final = ("error", "message")
 """Where a refusal (400) of a hook Upsales waits on (``before_order_save``) carries the text the
 user reads. Upsales' app template refuses with ``{"error": "<text>"}`` (its ``handleError``
