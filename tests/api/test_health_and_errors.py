@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -46,6 +47,20 @@ async def test_the_upsales_health_poll_gets_the_apps_name(api_client: httpx.Asyn
         down = await client.get("/health")
     assert down.status_code == 503
     assert down.json()["error"]["code"] == "database_unavailable"
+
+
+async def test_the_app_choices_of_an_unreachable_database_are_a_503() -> None:
+    """Upsales' config page asks for the price-list choices as a hook is sent: a database out of
+    reach answers as the hooks do (503 with ``Retry-After``), not as an unexpected error."""
+    path = f"/webhooks/upsales/{uuid.uuid4()}/choices/price-lists"
+    async with _client_of_an_unreachable_database() as client:
+        for response in (
+            await client.get(path, params={"apiKey": "upsales-key-0123456789"}),
+            await client.post(path, json={"apiKey": "upsales-key-0123456789"}),
+        ):
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "database_unavailable"
+            assert response.headers["Retry-After"]
 
 
 async def test_unknown_path_and_wrong_method_are_json(api_client: httpx.AsyncClient) -> None:

@@ -3,21 +3,26 @@
 Upsales calls these, not an operator: they are authenticated the way app hooks are, by the
 customer's API key (where Upsales puts it: :mod:`upsales_fortnox.integrations.upsales.facts`), never
 by the operator token. The answer is the config field's ``values`` shape, ``[{"name", "value"}]``.
-Errors: 404 ``installation_not_found``, 401 ``invalid_credentials``, and the upstream failures
-of :mod:`upsales_fortnox.api.upstream_errors`.
+Errors: 404 ``installation_not_found``, 401 ``invalid_credentials``, 503
+``database_unavailable`` (with ``Retry-After``), and the upstream failures of
+:mod:`upsales_fortnox.api.upstream_errors`.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from upsales_fortnox.api.deps import get_services
-from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.errors import ApiError, database_unavailable
 from upsales_fortnox.api.schemas import error_responses
 from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_errors
+from upsales_fortnox.core.db.unavailable import is_database_unavailable
 from upsales_fortnox.installations.api_clients import InstallationNotReady
 from upsales_fortnox.installations.choices_router import price_list_choices
 from upsales_fortnox.intake.errors import IntakeError
@@ -25,6 +30,8 @@ from upsales_fortnox.intake.installations import parse_installation_id
 from upsales_fortnox.intake.parse import parse_json
 from upsales_fortnox.integrations.upsales import facts
 from upsales_fortnox.sync.context import load_installation
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["webhooks"])
 
@@ -63,6 +70,19 @@ async def _given_key(request: Request) -> str | None:
     return key if isinstance(key, str) else None
 
 
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that cannot look the installation up answers as the webhooks do: 503
+    ``database_unavailable`` with ``Retry-After``."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        logger.warning("choices refused: database unavailable (%s)", type(exc).__name__)
+        raise database_unavailable("the request") from None
+
+
 async def app_price_lists(installation_id: str, request: Request) -> JSONResponse:
     """The installation's Fortnox price lists as `[{"name", "value"}]` (name: the list's
     description, else its code; value: its code), for the app's `priceList` field. Authenticated
@@ -73,15 +93,16 @@ async def app_price_lists(installation_id: str, request: Request) -> JSONRespons
     if key is None:
         raise _not_found()
     given = await _given_key(request)
-    found = await services.installation_loader.load(key)
-    if found is None:
-        raise _not_found()
-    if not services.secret_checker.matches(given, found.upsales_api_token_enc):
-        raise _invalid_credentials()
-    try:
-        installation = await load_installation(services, key)
-    except InstallationNotReady as exc:
-        raise _not_found() from exc
+    with _database_errors():
+        found = await services.installation_loader.load(key)
+        if found is None:
+            raise _not_found()
+        if not services.secret_checker.matches(given, found.upsales_api_token_enc):
+            raise _invalid_credentials()
+        try:
+            installation = await load_installation(services, key)
+        except InstallationNotReady as exc:
+            raise _not_found() from exc
     with upstream_errors():
         lists = await price_list_choices(services, installation)
     values = [
