@@ -73,7 +73,7 @@ async def installation_context(
         if cached is not None:
             return cached
         installation = await load_installation(services, installation_id)
-        context = _context_of(services, installation)
+        context = context_of(services, installation)
         settings_version = installation.settings.version if installation.settings else 0
         job.turn_cache[_TURN_CACHE_KEY] = _ReadContext(
             installation.version, settings_version, context
@@ -94,10 +94,13 @@ def _cached_context(job: JobContext, installation_id: uuid.UUID) -> Installation
 
 
 async def _read_context(services: Services, installation_id: uuid.UUID) -> InstallationContext:
-    return _context_of(services, await load_installation(services, installation_id))
+    return context_of(services, await load_installation(services, installation_id))
 
 
-def _context_of(services: Services, installation: Installation) -> InstallationContext:
+def context_of(services: Services, installation: Installation) -> InstallationContext:
+    """The context of an installation read already (:func:`load_installation`); raises
+    :class:`InstallationNotReady` without an Upsales API key, ``DecryptionError`` when its
+    stored key cannot be decrypted."""
     return InstallationContext(
         installation_id=installation.id,
         fortnox_tenant_id=installation.fortnox_tenant_id,

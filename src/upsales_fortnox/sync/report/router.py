@@ -24,7 +24,7 @@ from upsales_fortnox.core.texts import language_of_request
 from upsales_fortnox.domain.report_compare import Report
 from upsales_fortnox.installations.api_clients import InstallationNotReady
 from upsales_fortnox.services import Services
-from upsales_fortnox.sync.context import installation_context
+from upsales_fortnox.sync.context import context_of, load_installation
 from upsales_fortnox.sync.report.alerts import report_differences
 from upsales_fortnox.sync.report.gather import build_report, queue_repairs
 from upsales_fortnox.sync.report.presentation import report_json
@@ -55,10 +55,11 @@ async def period_report(
 ) -> Report:
     check_period(start, end)
     try:
-        context = await installation_context(services, installation_id)
-    except InstallationNotReady as exc:
+        installation = await load_installation(services, installation_id)
+    except InstallationNotReady as exc:  # no such installation
         raise ApiError(404, "installation_not_found", exc.message) from exc
-    with upstream_errors():
+    with upstream_errors():  # one without a readable Upsales key: 409 installation_not_ready
+        context = context_of(services, installation)
         report = await build_report(context, services.session_factory, start, end)
     await report_differences(services.session_factory, installation_id, report, start, end)
     return report
