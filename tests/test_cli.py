@@ -242,10 +242,14 @@ def test_serve_finds_its_port_taken_in_one_line(workdir: Path) -> None:
 def test_the_printed_app_configuration_has_a_login_link_for_a_year(workdir: Path) -> None:
     import json
     import time
-    import uuid
 
-    installation = str(uuid.uuid4())
-    printed = run_cli("installations", "upsales-config", installation, cwd=workdir)
+    env = {"DATABASE_URL": f"sqlite:///{workdir / 'cli.sqlite3'}"}
+    assert run_cli("migrate", cwd=workdir, env=env).returncode == 0
+    created = run_cli("installations", "create", "Kund AB", cwd=workdir, env=env)
+    found = re.search(r"installation ([0-9a-f-]{36}) created", created.stdout)
+    assert found is not None, created.stderr
+    installation = found[1]
+    printed = run_cli("installations", "upsales-config", installation, cwd=workdir, env=env)
     assert printed.returncode == 0, printed.stderr
     config = json.loads(printed.stdout)
     login = config["configJson"]["fields"]["account"][0]
@@ -254,8 +258,9 @@ def test_the_printed_app_configuration_has_a_login_link_for_a_year(workdir: Path
     assert int(found[1]) - time.time() > 364 * 86400
 
     short = run_cli(
-        "installations", "upsales-config", installation, "--login-valid-days", "2", cwd=workdir
-    )
+        "installations", "upsales-config", installation, "--login-valid-days", "2",
+        cwd=workdir, env=env,
+    )  # fmt: skip
     expiry = re.search(r"token=v1\.(\d+)\.", short.stdout)
     assert expiry is not None and int(expiry[1]) - time.time() < 2 * 86400 + 60
 

@@ -17,6 +17,7 @@ from upsales_fortnox.cli.errors import installation_id as parse_installation_id
 from upsales_fortnox.cli.installation_commands import installations_cli
 from upsales_fortnox.cli.job_commands import jobs_cli
 from upsales_fortnox.cli.reconciliation_commands import reconciliation_command
+from upsales_fortnox.cli.setup import command_settings
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import (
     Settings,
@@ -25,7 +26,6 @@ from upsales_fortnox.core.config import (
     load_settings,
     sandbox_settings_in_use,
 )
-from upsales_fortnox.core.logging_setup import configure_logging
 from upsales_fortnox.core.occupancy import check_ports_free
 
 cli = typer.Typer(
@@ -58,9 +58,7 @@ def _global_options(
 
 
 def _settings() -> Settings:
-    settings = load_settings()
-    configure_logging(settings.log_format, settings.log_level)
-    return settings
+    return command_settings()
 
 
 @cli.command()

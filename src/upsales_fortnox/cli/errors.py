@@ -15,9 +15,10 @@ import click
 import typer
 
 from upsales_fortnox.core.config import ConfigError
+from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.core.db.errors import (
     driver_message,
-    is_connection_or_schema_error,
+    is_refused_by_database,
     safe_database_url,
 )
 from upsales_fortnox.core.db.unavailable import DATABASE_UNAVAILABLE
@@ -28,6 +29,9 @@ from upsales_fortnox.installations.errors import DuplicateCustomerId, Installati
 FAILED = 1
 USAGE = 2
 INTERRUPTED = 130
+
+DATABASE_NOT_MIGRATED = "database_not_migrated"
+"""The code of a database without the service's tables."""
 
 
 class StartRefused(Exception):
@@ -44,10 +48,14 @@ def describe_database_error(exc: BaseException, database_url: str) -> str:
     detail = _first_line(driver_message(exc))
     if "no such table" in detail or ("does not exist" in detail and "relation" in detail):
         return (
-            f"the database {where} has no tables yet: run `upsales-fortnox migrate`, or point "
-            "DATABASE_URL at the database you meant (the demo prints its own)"
+            f"{DATABASE_NOT_MIGRATED}: the database {where} has no tables yet: run "
+            "`upsales-fortnox migrate`, or point DATABASE_URL at the database you meant (the "
+            "demo prints its own)"
         )
-    return f"database {where}: {detail}"
+    return (
+        f"{DATABASE_UNAVAILABLE}: the database {where} refused: {detail}: is DATABASE_URL the "
+        "one you meant?"
+    )
 
 
 _DATABASE_DRIVERS = frozenset({"asyncpg", "sqlalchemy", "aiosqlite"})
@@ -73,9 +81,19 @@ def describe(exc: BaseException, database_url: str | None) -> tuple[str, int]:
         return f"{exc.format_message()} (see --help)", USAGE  # type: ignore[attr-defined]
     if isinstance(exc, ConfigError | StartRefused):
         return str(exc), USAGE
-    if isinstance(exc, InUse | InstallationNotFound | DuplicateCustomerId):
+    if isinstance(exc, InUse):
         return str(exc), FAILED
-    if is_connection_or_schema_error(exc) and database_url is not None:
+    if isinstance(exc, InstallationNotFound):  # the codes the operator API answers with
+        return f"installation_not_found: {exc}", FAILED
+    if isinstance(exc, DuplicateCustomerId):
+        return f"conflict: {exc}", FAILED
+    if isinstance(exc, DecryptionError):
+        return (
+            "installation_not_ready: the installation's stored credentials cannot be decrypted "
+            "with SECRET_KEY; enter the Upsales API key again or log in to Fortnox again",
+            FAILED,
+        )
+    if is_refused_by_database(exc) and database_url:
         return describe_database_error(exc, database_url), FAILED
     if _database_unreachable(exc) and database_url is not None:
         return (

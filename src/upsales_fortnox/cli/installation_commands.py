@@ -20,9 +20,12 @@ from upsales_fortnox.activation.login_link import (
     LoginLinkSigner,
 )
 from upsales_fortnox.cli.errors import installation_id as parse_installation_id
+from upsales_fortnox.cli.setup import command_settings
 from upsales_fortnox.core import event_loop
-from upsales_fortnox.core.config import Settings, load_settings
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.installations.schemas import InstallationCreate, InstallationPatch
 from upsales_fortnox.installations.service import (
     InstallationRecord,
@@ -52,7 +55,7 @@ _LIST_PAGE: Final = 1000
 @installations_cli.command("list")
 def list_command() -> None:
     """One line per installation: id, status, Fortnox login, Upsales customer id, name."""
-    settings = load_settings()
+    settings = command_settings()
 
     async def read() -> list[InstallationRecord]:
         services = build_services(settings)
@@ -132,7 +135,7 @@ def create_command(
 
     Its settings come next, through PUT /api/installations/ID/settings, once it is connected.
     """
-    settings = load_settings()
+    settings = command_settings()
     new = _checked_installation(
         {
             "name": name,
@@ -177,20 +180,29 @@ def upsales_config_command(
 
     from upsales_fortnox.installations.app_config import upsales_app_config
 
-    settings = load_settings()
+    settings = command_settings()
     if installation_id == "{installation}":
         login_url = f"{settings.public_base_url.rstrip('/')}/activate/{{installation}}/fortnox"
     else:
-        try:
-            login_url = _login_url(
-                settings, uuid.UUID(installation_id), timedelta(days=login_valid_days)
-            )
-        except ValueError:
-            raise typer.BadParameter(f"{installation_id!r} is not an installation id") from None
+        installation = parse_installation_id(installation_id)
+        event_loop.run(_require_installation(settings, installation))
+        login_url = _login_url(settings, installation, timedelta(days=login_valid_days))
     config = upsales_app_config(
         settings.public_base_url, settings.fortnox_client_id, installation_id, login_url
     )
     typer.echo(json.dumps(config, indent=2, ensure_ascii=False))
+
+
+async def _require_installation(settings: Settings, installation_id: uuid.UUID) -> None:
+    """Raises :class:`InstallationNotFound` when no installation has the id: a mistyped id
+    must not get a configuration whose login link opens nothing for a year."""
+    services = build_services(settings)
+    try:
+        async with services.session_factory() as session:
+            if await find_installation(session, installation_id) is None:
+                raise InstallationNotFound(installation_id)
+    finally:
+        await services.aclose()
 
 
 @installations_cli.command("edit")
@@ -228,7 +240,7 @@ def edit_command(
     )
     if not patch.model_fields_set:
         raise click.UsageError("nothing to change: give at least one option")
-    settings = load_settings()
+    settings = command_settings()
 
     async def edit() -> InstallationRecord:
         services = build_services(settings)

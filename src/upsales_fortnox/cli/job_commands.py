@@ -14,8 +14,8 @@ from typing import TypeVar
 import typer
 
 from upsales_fortnox.cli.errors import installation_id
+from upsales_fortnox.cli.setup import command_settings
 from upsales_fortnox.core import event_loop
-from upsales_fortnox.core.config import load_settings
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.jobs import retry_dead_job
 from upsales_fortnox.jobs.schemas import JobSummary
@@ -37,7 +37,7 @@ def _installation(text: str | None) -> uuid.UUID | None:
 
 
 def _in_session(work: Callable[[DbSession], Awaitable[T]]) -> T:
-    settings = load_settings()
+    settings = command_settings()
 
     async def run() -> T:
         services = build_services(settings)

@@ -15,8 +15,8 @@ import click
 import typer
 
 from upsales_fortnox.cli.errors import installation_id as parse_installation_id
+from upsales_fortnox.cli.setup import command_settings
 from upsales_fortnox.core import event_loop
-from upsales_fortnox.core.config import load_settings
 from upsales_fortnox.core.db.clock import SERVICE_CLOCK
 from upsales_fortnox.core.texts import DEFAULT_LANGUAGE, Language
 from upsales_fortnox.domain.report_compare import Report
@@ -55,12 +55,12 @@ def reconciliation_command(
         raise click.BadParameter("--from must not be after --to")
     if (end - start).days >= MAX_PERIOD_DAYS:  # the API's limit on the same report
         raise click.BadParameter(f"a period spans at most {MAX_PERIOD_DAYS} days")
-    settings = load_settings()
+    settings = command_settings()
 
     async def run() -> tuple[Report, int]:
         services = build_services(settings)
         try:
-            await SERVICE_CLOCK.align(services.engine)  # no background here reads it
+            await SERVICE_CLOCK.align_for_command(services.engine)  # no background reads it
             context = await installation_context(services, installation)
             report = await build_report(context, services.session_factory, start, end)
             await report_differences(services.session_factory, installation, report, start, end)

@@ -31,6 +31,12 @@ class InstallationNotReady(PermanentError):
     code = "installation_not_ready"
 
 
+class InstallationMissing(InstallationNotReady):
+    """No installation has the id (deleted, or mistyped by an operator)."""
+
+    code = "installation_not_found"
+
+
 def tenant_key(installation_id: uuid.UUID, fortnox_tenant_id: str | None) -> str:
     """Fortnox limits per tenant: pace by tenant id, or by installation before it is known."""
     return f"tenant:{fortnox_tenant_id}" if fortnox_tenant_id else f"installation:{installation_id}"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from upsales_fortnox.core.db.one_statement import in_one_statement
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.installations.api_clients import (
-    InstallationNotReady,
+    InstallationMissing,
     fortnox_client_for,
     upsales_client_for,
 )
@@ -42,7 +42,7 @@ async def load_installation(services: Services, installation_id: uuid.UUID) -> I
         await in_one_statement(session)
         installation = await installation_with_settings(session, installation_id)
     if installation is None:
-        raise InstallationNotReady(f"installation {installation_id} does not exist")
+        raise InstallationMissing(f"installation {installation_id} does not exist")
     return installation
 
 

@@ -87,6 +87,16 @@ class DatabaseClock:
             else:
                 return
 
+    async def align_for_command(self, engine: AsyncEngine) -> None:
+        """:meth:`align_first` for a one-shot command: the database is reached first, so one
+        that does not answer, or refuses the login, stops the command with its own error
+        instead of keeping it waiting (and logging) until the database is back."""
+        if engine.dialect.name != "postgresql":
+            return
+        async with engine.connect() as connection:
+            await connection.execute(select(1))
+        await self.align_first(engine, asyncio.Event())
+
     async def keep_aligned(
         self, engine: AsyncEngine, stop: asyncio.Event, every: float = ALIGN_EVERY_SECONDS
     ) -> None:

@@ -4,7 +4,13 @@ safe to show."""
 from __future__ import annotations
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+)
 
 
 def safe_database_url(url: str) -> str:
@@ -19,6 +25,15 @@ def is_connection_or_schema_error(exc: BaseException) -> bool:
     """The database refused the connection or the statement (unreachable, wrong credentials,
     missing tables): a setup problem, not a bug."""
     return isinstance(exc, OperationalError | ProgrammingError)
+
+
+def is_refused_by_database(exc: BaseException) -> bool:
+    """:func:`is_connection_or_schema_error`, or a login the database refused (asyncpg's refusal
+    of a mistyped user or database name arrives as a bare ``DBAPIError``); never a constraint
+    broken, which is no setup problem."""
+    if is_connection_or_schema_error(exc):
+        return True
+    return isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError)
 
 
 def driver_message(exc: BaseException) -> str:

@@ -47,7 +47,7 @@ async def follow_initial_sync(
     try:
         # No background runs here to read the database's clock (:mod:`.core.db.clock`): the job
         # is queued, and the worker claims, on the database's time all the same.
-        await SERVICE_CLOCK.align_first(services.engine, stop)
+        await SERVICE_CLOCK.align_for_command(services.engine)
         async with services.session_factory() as session:
             started = await start_initial_sync(session, installation_id, attach=True)
             await session.commit()
