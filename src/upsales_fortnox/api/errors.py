@@ -13,8 +13,11 @@ from starlette.routing import Match
 
 from upsales_fortnox.core.db.unavailable import (
     DATABASE_ERROR_TYPES,
+    DATABASE_NOT_MIGRATED,
     DATABASE_UNAVAILABLE,
+    NOT_MIGRATED_MESSAGE,
     RETRY_AFTER_SECONDS,
+    is_missing_schema,
 )
 from upsales_fortnox.core.logging_setup import redact
 
@@ -136,7 +139,20 @@ def database_unavailable(what: str) -> ApiError:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """A route whose database cannot take the request now."""
+    """A route whose database cannot take the request now (or has no tables at all)."""
+    if is_missing_schema(exc):
+        logger.error(
+            "request refused: the database has no tables", extra={"code": DATABASE_NOT_MIGRATED}
+        )
+        return await _api_error(
+            request,
+            ApiError(
+                503,
+                DATABASE_NOT_MIGRATED,
+                NOT_MIGRATED_MESSAGE,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            ),
+        )
     logger.warning("request refused: database unavailable (%s)", type(exc).__name__)
     return await _api_error(request, database_unavailable("the request"))
 

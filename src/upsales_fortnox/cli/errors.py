@@ -21,7 +21,7 @@ from upsales_fortnox.core.db.errors import (
     is_refused_by_database,
     safe_database_url,
 )
-from upsales_fortnox.core.db.unavailable import DATABASE_UNAVAILABLE
+from upsales_fortnox.core.db.unavailable import DATABASE_NOT_MIGRATED, DATABASE_UNAVAILABLE
 from upsales_fortnox.core.occupancy import InUse
 from upsales_fortnox.installations.errors import DuplicateCustomerId, InstallationNotFound
 
@@ -29,9 +29,6 @@ from upsales_fortnox.installations.errors import DuplicateCustomerId, Installati
 FAILED = 1
 USAGE = 2
 INTERRUPTED = 130
-
-DATABASE_NOT_MIGRATED = "database_not_migrated"
-"""The code of a database without the service's tables."""
 
 
 class StartRefused(Exception):

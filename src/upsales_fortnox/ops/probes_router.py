@@ -12,13 +12,16 @@ from pydantic import BaseModel
 
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.core.db.ping import ping
+from upsales_fortnox.core.db.ping import has_table, ping
 from upsales_fortnox.core.db.unavailable import (
+    DATABASE_NOT_MIGRATED,
     DATABASE_UNAVAILABLE,
+    NOT_MIGRATED_MESSAGE,
     RETRY_AFTER_SECONDS,
     RETRY_LATER_RESPONSE,
 )
 from upsales_fortnox.integrations.upsales import facts as upsales_facts
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 
 router = APIRouter(tags=["health"])
@@ -59,12 +62,13 @@ async def healthz() -> HealthStatus:
 
 @_probe(
     "/readyz",
-    summary="The database is reachable",
+    summary="The database is reachable and migrated",
     responses={
         503: {
             **RETRY_LATER_RESPONSE,
             "description": "The database is not reachable, or not within "
-            "`WEBHOOK_DATABASE_WAIT_SECONDS` (`database_unavailable`).",
+            "`WEBHOOK_DATABASE_WAIT_SECONDS` (`database_unavailable`), or has none of the "
+            "service's tables (`database_not_migrated`: run `upsales-fortnox migrate`).",
         }
     },
 )
@@ -89,6 +93,7 @@ async def _database_reachable(services: Services) -> None:
     try:
         async with asyncio.timeout(services.settings.webhook_database_wait_seconds):
             await ping(services.engine)
+            migrated = await has_table(services.engine, Installation.__tablename__)
     except Exception as exc:
         raise ApiError(
             503,
@@ -96,3 +101,10 @@ async def _database_reachable(services: Services) -> None:
             "the database is not reachable",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from exc
+    if not migrated:
+        raise ApiError(
+            503,
+            DATABASE_NOT_MIGRATED,
+            NOT_MIGRATED_MESSAGE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )

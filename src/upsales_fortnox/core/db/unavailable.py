@@ -41,6 +41,29 @@ DATABASE_ERROR_TYPES: Final = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.I
 ``TimeoutError`` above may come from anything): what every route answers with 503."""
 
 
+DATABASE_NOT_MIGRATED: Final = "database_not_migrated"
+"""The database answers but has none of the service's tables: ``upsales-fortnox migrate`` was
+not run on it (or DATABASE_URL names another database)."""
+
+NOT_MIGRATED_MESSAGE: Final = (
+    "the database has no tables yet: run `upsales-fortnox migrate` on it, or point "
+    "DATABASE_URL at the service's database"
+)
+
+_UNDEFINED_TABLE: Final = "42P01"
+"""PostgreSQL's SQLSTATE for a table that does not exist."""
+
+
+def is_missing_schema(exc: BaseException) -> bool:
+    """A statement refused because its table does not exist (SQLite: "no such table")."""
+    if not isinstance(exc, SQLAlchemyError):
+        return False
+    driver_error = getattr(exc, "orig", None)
+    if getattr(driver_error, "sqlstate", None) == _UNDEFINED_TABLE:
+        return True
+    return "no such table" in str(driver_error if driver_error is not None else exc)
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, _DATABASE_ERRORS)
 
