@@ -57,6 +57,5 @@ async def post_service_account(
     installation = await find_installation(session, installation_id, fresh=True)
     assert installation is not None
     now = utcnow()
-    return health_of(
-        installation, await read_installation(session, installation, now, services.secret_box), now
-    )
+    readings = await read_installation(session, installation, now, services.secret_box)
+    return health_of(installation, readings, now, services.settings)

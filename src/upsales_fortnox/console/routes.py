@@ -125,6 +125,7 @@ async def get_index(
                 record.installation,
                 await read_installation(db, record.installation, now, services.secret_box),
                 now,
+                services.settings,
             ),
         )
         for record in records

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -12,10 +12,12 @@ from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import error_responses
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.health_rules import (
     REFRESH_TOKEN_LIFETIME,
     HealthState,
+    HealthThresholds,
     decide_health,
     refresh_token_expires_at,
 )
@@ -83,11 +85,23 @@ class InstallationHealth(BaseModel):
     checked_at: datetime
 
 
+def health_thresholds(settings: Settings) -> HealthThresholds:
+    """The limits the alerts use (``ALERT_QUEUE_AGE_SECONDS``, ``ALERT_REFRESH_TOKEN_DAYS``), so
+    an installation's health and its alerts never disagree."""
+    return HealthThresholds(
+        refresh_token_warning=timedelta(days=settings.alert_refresh_token_days),
+        queue_age=timedelta(seconds=settings.alert_queue_age_seconds),
+    )
+
+
 def health_of(
-    installation: Installation, readings: InstallationReadings, now: datetime
+    installation: Installation,
+    readings: InstallationReadings,
+    now: datetime,
+    settings: Settings,
 ) -> InstallationHealth:
     facts = readings.facts
-    health = decide_health(facts, now)
+    health = decide_health(facts, now, health_thresholds(settings))
     ends = refresh_token_expires_at(facts)
     has_refresh = ends is not None and facts.last_refresh_at is not None
     oldest = readings.queue.oldest_pending_at
@@ -145,9 +159,8 @@ async def get_installation_health(
         if installation is None:
             raise InstallationNotFound(installation_id)
     now = utcnow()
-    return health_of(
-        installation, await read_installation(session, installation, now, services.secret_box), now
-    )
+    readings = await read_installation(session, installation, now, services.secret_box)
+    return health_of(installation, readings, now, services.settings)
 
 
 @router.post(
@@ -168,6 +181,5 @@ async def post_installation_health_check(
             raise InstallationNotFound(installation_id)
     await check_connections(services, installation)
     now = utcnow()
-    return health_of(
-        installation, await read_installation(session, installation, now, services.secret_box), now
-    )
+    readings = await read_installation(session, installation, now, services.secret_box)
+    return health_of(installation, readings, now, services.settings)
