@@ -23,13 +23,14 @@ from upsales_fortnox.jobs.store.job_queries import find_jobs
 from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, retry_dead_jobs
 from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs
 from upsales_fortnox.services import build_services
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.vocabulary import JobKind, JobStatus
 
 jobs_cli = typer.Typer(
     no_args_is_help=True, help="Find failed sync jobs and retry them.", rich_markup_mode=None
 )
 T = TypeVar("T")
 _STATUS = typer.Option(None, "--status", help="queued, running, done, dead.")
+_KIND = typer.Option(None, "--kind", help="Job kind, e.g. upsales.order.")
 
 
 def _installation(text: str | None) -> uuid.UUID | None:
@@ -68,7 +69,7 @@ def _line(job: JobSummary) -> str:
 def list_command(
     installation: str | None = typer.Option(None, "--installation", help="Installation id."),
     status: JobStatus | None = _STATUS,
-    kind: str | None = typer.Option(None, "--kind", help="Job kind, e.g. upsales.order."),
+    kind: JobKind | None = _KIND,
     limit: int = typer.Option(50, "--limit", min=1, max=1000, help="At most this many."),
 ) -> None:
     """Newest first, one line a job: id, installation, kind, entity, status, attempts, error."""
@@ -105,7 +106,7 @@ def retry_command(job_id: int = typer.Argument(..., metavar="JOB_ID", min=1)) ->
 @jobs_cli.command("retry-dead")
 def retry_dead_command(
     installation: str | None = typer.Option(None, "--installation", help="Installation id."),
-    kind: str | None = typer.Option(None, "--kind", help="Job kind, e.g. upsales.order."),
+    kind: JobKind | None = _KIND,
     reason: str | None = typer.Option(None, "--reason", help="Error code, e.g. fortnox_refused."),
     run: bool = typer.Option(False, "--run", help="Requeue them (without it: only count)."),
 ) -> None:

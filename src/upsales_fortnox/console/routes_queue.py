@@ -23,6 +23,7 @@ from upsales_fortnox.jobs import router as jobs_api
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.bulk import retry_dead_jobs
 from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs, dead_jobs
+from upsales_fortnox.vocabulary import JobKind
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 QUEUE_URL = "/console/queue"
@@ -31,7 +32,7 @@ JobId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 class BulkFilterForm(BaseModel):
     installation_id: uuid.UUID | None = None
-    kind: str | None = Field(default=None, pattern=r"^[a-z0-9_.]{1,40}$")
+    kind: JobKind | None = None
     reason_code: str | None = Field(default=None, pattern=r"^[a-z0-9_.]{1,60}$")
     since: Moment | None = None
     until: Moment | None = None

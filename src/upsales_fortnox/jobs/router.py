@@ -23,7 +23,7 @@ from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.jobs import JobNotFound, retry_dead_job
 from upsales_fortnox.jobs.schemas import JobDetail, JobSummary
 from upsales_fortnox.jobs.store.job_queries import find_jobs, job_with_attempts
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.vocabulary import JobKind, JobStatus
 
 router = APIRouter(
     prefix="/api/jobs",
@@ -66,7 +66,7 @@ async def get_jobs(
     session: SessionDep,
     installation_id: uuid.UUID | None = None,
     status: JobStatus | None = None,
-    kind: Annotated[str | None, Query(max_length=40, pattern=TEXT_WITHOUT_NUL)] = None,
+    kind: JobKind | None = None,
     entity_id: Annotated[str | None, Query(max_length=50, pattern=TEXT_WITHOUT_NUL)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,

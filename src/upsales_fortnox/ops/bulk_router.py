@@ -20,6 +20,7 @@ from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.links.link_rules import fortnox_id_problem
 from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, ReplayKind, replay_entity, retry_dead_jobs
 from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs, fresh_job
+from upsales_fortnox.vocabulary import JobKind
 
 router = APIRouter(
     tags=["jobs"],
@@ -29,12 +30,11 @@ router = APIRouter(
 )
 
 _CODE = r"^[a-z0-9_.]{1,60}$"
-_KIND = r"^[a-z0-9_.]{1,40}$"
 
 
 class DeadJobSelection(BaseModel):
     installation_id: uuid.UUID | None = None
-    kind: Annotated[str | None, Field(pattern=_KIND, examples=["upsales.order"])] = None
+    kind: JobKind | None = Field(default=None, examples=["upsales.order"])
     reason_code: Annotated[
         str | None,
         Field(pattern=_CODE, description="The code before `:` in the job's `last_error`."),
