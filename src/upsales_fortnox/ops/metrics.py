@@ -51,7 +51,7 @@ JOB_SECONDS: Final = Histogram(
 )
 API_REQUESTS: Final = Counter(
     f"{PREFIX}_api_requests_total",
-    "Requests to Fortnox and Upsales, by system and HTTP status.",
+    "Requests to Fortnox and Upsales, by system and HTTP status (network_error: no answer).",
     ["system", "status"],
     registry=REGISTRY,
 )
@@ -83,8 +83,16 @@ def observe_job(kind: str, outcome: str, seconds: float) -> None:
     JOB_SECONDS.labels(kind).observe(seconds)
 
 
+NO_ANSWER: Final = "network_error"
+"""The ``status`` of a request that got no answer (refused, unreachable, timed out, cut off)."""
+
+
 def observe_api_response(system: str, status_code: int) -> None:
     API_REQUESTS.labels(system, str(status_code)).inc()
+
+
+def observe_api_failure(system: str) -> None:
+    API_REQUESTS.labels(system, NO_ANSWER).inc()
 
 
 def rate_limit_wait_observer(system: str) -> RateLimitWaitObserver:
