@@ -145,6 +145,24 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 12 characters")
         return value
 
+    @field_validator(
+        "fortnox_api_base_url",
+        "fortnox_auth_base_url",
+        "upsales_api_base_url",
+        "public_base_url",
+        "alert_webhook_url",
+    )
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _checked_url(value, ("http", "https"))
+
+    @field_validator("fortnox_ws_url")
+    @classmethod
+    def _websocket_url(cls, value: str) -> str:
+        checked = _checked_url(value, ("ws", "wss"))
+        assert checked is not None
+        return checked
+
     @field_validator("database_url")
     @classmethod
     def _database_url_supported(cls, value: str) -> str:
@@ -152,6 +170,18 @@ class Settings(BaseSettings):
         if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
         return value
+
+
+def _checked_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    """``value`` when it is a URL with one of ``schemes`` and a host; the refusal names neither
+    the value nor its parts (an alert webhook's URL is a credential)."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.hostname:
+        wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise ValueError(f"must be a {wanted} URL with a host")
+    return value
 
 
 _DEVELOPMENT_SECRETS = {
