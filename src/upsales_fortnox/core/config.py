@@ -163,6 +163,13 @@ class Settings(BaseSettings):
         assert checked is not None
         return checked
 
+    @field_validator("fortnox_consent_webhook_secret")
+    @classmethod
+    def _consent_secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters, as installations' webhook secrets")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url_supported(cls, value: str) -> str:

@@ -1,0 +1,27 @@
+"""The consent webhook's shared secret is held to the rule of the installations' webhook
+secrets (16 characters or more): a short one was taken, guessable, and, under six
+characters, not even kept out of the logs."""
+
+from __future__ import annotations
+
+import pytest
+
+from upsales_fortnox.core.config import ConfigError, load_settings
+
+
+@pytest.mark.parametrize("value", ["abc", "s3cr3t-pw", "               "])
+def test_a_short_consent_webhook_secret_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("FORTNOX_CONSENT_WEBHOOK_SECRET", value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert "FORTNOX_CONSENT_WEBHOOK_SECRET" in str(refused.value)
+    if value.strip():
+        assert value not in str(refused.value)
+
+
+def test_a_long_consent_webhook_secret_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORTNOX_CONSENT_WEBHOOK_SECRET", "consent-secret-0123456789")
+    secret = load_settings().fortnox_consent_webhook_secret
+    assert secret is not None and secret.get_secret_value() == "consent-secret-0123456789"
