@@ -89,7 +89,12 @@ def print_try_it(
         say(f"    export {name}={shlex.quote(value)}")
     say("  Then the command line works on the demo's database:")
     say(f"    {command_path()} installations list")
-    say(f"    {command_path()} preview $INSTALLATION")
+    say("  The initial sync's dry run, asked of the running service (on SQLite one process")
+    say("  paces each Fortnox tenant: the command `preview` is for a database no service runs on):")
+    say(
+        f'    curl -s -X POST "{service}/api/installations/$INSTALLATION/initial-sync/preview" '
+        '-H "Authorization: Bearer $ADMIN_TOKEN"'
+    )
     say("  Win another deal in Upsales (company 'Fjällbacka Fisk & Skaldjur AB'):")
     say(
         f'    curl -s -X POST "{upsales}/api/v2/orders?token=$KEY" '
