@@ -17,6 +17,7 @@ from upsales_fortnox.core.db.unavailable import (
     DATABASE_UNAVAILABLE,
     NOT_MIGRATED_MESSAGE,
     RETRY_AFTER_SECONDS,
+    is_database_socket_error,
     is_missing_schema,
 )
 from upsales_fortnox.core.logging_setup import redact
@@ -157,6 +158,14 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return await _api_error(request, database_unavailable("the request"))
 
 
+async def _os_error(request: Request, exc: Exception) -> JSONResponse:
+    """A socket error: the database's (its connection refused) is 503, any other a 500."""
+    if is_database_socket_error(exc):
+        return await _database_unavailable(request, exc)
+    logger.error("unexpected error", exc_info=exc)
+    return await _unexpected_error(request, exc)
+
+
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "an unexpected error occurred")
 
@@ -168,4 +177,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     for database_error in DATABASE_ERROR_TYPES:
         app.add_exception_handler(database_error, _database_unavailable)
+    app.add_exception_handler(OSError, _os_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import traceback
 import uuid
-from pathlib import PurePath
 
 import click
 import typer
@@ -21,7 +20,11 @@ from upsales_fortnox.core.db.errors import (
     is_refused_by_database,
     safe_database_url,
 )
-from upsales_fortnox.core.db.unavailable import DATABASE_NOT_MIGRATED, DATABASE_UNAVAILABLE
+from upsales_fortnox.core.db.unavailable import (
+    DATABASE_NOT_MIGRATED,
+    DATABASE_UNAVAILABLE,
+    is_database_socket_error,
+)
 from upsales_fortnox.core.occupancy import InUse
 from upsales_fortnox.installations.errors import DuplicateCustomerId, InstallationNotFound
 
@@ -55,18 +58,6 @@ def describe_database_error(exc: BaseException, database_url: str) -> str:
     )
 
 
-_DATABASE_DRIVERS = frozenset({"asyncpg", "sqlalchemy", "aiosqlite"})
-
-
-def _database_unreachable(exc: BaseException) -> bool:
-    """A socket error raised on the way to the database (asyncpg connects outside
-    SQLAlchemy's error wrapping, so a refused connection arrives as a bare ``OSError``)."""
-    if not isinstance(exc, OSError):
-        return False
-    frames = traceback.extract_tb(exc.__traceback__)
-    return any(_DATABASE_DRIVERS.intersection(PurePath(frame.filename).parts) for frame in frames)
-
-
 def _is_typer_usage_error(exc: BaseException) -> bool:
     """Typer parses with its own copy of click, whose usage errors are not ``click``'s."""
     return isinstance(exc, typer.TyperException) and getattr(exc, "exit_code", None) == USAGE
@@ -92,7 +83,7 @@ def describe(exc: BaseException, database_url: str | None) -> tuple[str, int]:
         )
     if is_refused_by_database(exc) and database_url:
         return describe_database_error(exc, database_url), FAILED
-    if _database_unreachable(exc) and database_url is not None:
+    if is_database_socket_error(exc) and database_url is not None:
         return (
             f"{DATABASE_UNAVAILABLE}: the database {safe_database_url(database_url)} does not "
             f"answer ({_first_line(exc) or type(exc).__name__}): is it running, and is "

@@ -67,7 +67,23 @@ class _FiguresCollector(Collector):
         yield installations
 
 
-def database_metrics_text(figures: DatabaseFigures) -> bytes:
+class _DatabaseUp(Collector):
+    def __init__(self, up: bool) -> None:
+        self._up = up
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            f"{PREFIX}_database_up",
+            "1: the database answered this scrape (the queue and installation gauges beside "
+            "it); 0: it did not, and they are left out.",
+            value=1 if self._up else 0,
+        )
+
+
+def database_metrics_text(figures: DatabaseFigures | None) -> bytes:
+    """The gauges read from the database, or (``None``: it did not answer) only that."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_FiguresCollector(figures))
+    registry.register(_DatabaseUp(figures is not None))
+    if figures is not None:
+        registry.register(_FiguresCollector(figures))
     return generate_latest(registry)

@@ -15,9 +15,17 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from upsales_fortnox.api.deps import AdminDep
-from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.core.db.unavailable import (
+    DATABASE_UNAVAILABLE,
+    is_database_unavailable,
+    is_missing_schema,
+)
 from upsales_fortnox.ops.metrics import observe_webhook, process_metrics_text
-from upsales_fortnox.ops.metrics_gauges import database_metrics_text, read_database_figures
+from upsales_fortnox.ops.metrics_gauges import (
+    DatabaseFigures,
+    database_metrics_text,
+    read_database_figures,
+)
 
 if TYPE_CHECKING:
     from upsales_fortnox.services import Services
@@ -64,8 +72,22 @@ class WebhookMetrics:
             observe_webhook(source, status, time.perf_counter() - started)
 
 
-async def metrics_response(session_factory: DbSessionFactory) -> Response:
-    figures = await read_database_figures(session_factory)
+async def metrics_response(services: Services) -> Response:
+    """What this process counted, and the database's gauges; a database that does not answer
+    within ``WEBHOOK_DATABASE_WAIT_SECONDS`` leaves its gauges out (``database_up`` 0) rather
+    than fail the scrape, whose counters tell what the outage does."""
+    figures: DatabaseFigures | None = None
+    try:
+        async with asyncio.timeout(services.settings.webhook_database_wait_seconds):
+            figures = await read_database_figures(services.session_factory)
+    except Exception as exc:
+        if not (is_database_unavailable(exc) or is_missing_schema(exc)):
+            raise
+        logger.warning(
+            "metrics without the database's gauges (%s)",
+            type(exc).__name__,
+            extra={"code": DATABASE_UNAVAILABLE},
+        )
     body = process_metrics_text() + database_metrics_text(figures)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
@@ -80,7 +102,7 @@ def _metrics_router(*, protected: bool) -> APIRouter:
         responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
     )
     async def get_metrics(request: Request) -> Response:
-        return await metrics_response(request.app.state.services.session_factory)
+        return await metrics_response(request.app.state.services)
 
     return router
 

@@ -9,6 +9,8 @@ retries instead of taking the event for delivered.
 from __future__ import annotations
 
 import sqlite3
+import traceback
+from pathlib import PurePath
 from typing import Any, Final
 
 import asyncpg  # type: ignore[import-untyped]
@@ -62,6 +64,19 @@ def is_missing_schema(exc: BaseException) -> bool:
     if getattr(driver_error, "sqlstate", None) == _UNDEFINED_TABLE:
         return True
     return "no such table" in str(driver_error if driver_error is not None else exc)
+
+
+_DATABASE_DRIVERS: Final = frozenset({"asyncpg", "sqlalchemy", "aiosqlite"})
+
+
+def is_database_socket_error(exc: BaseException) -> bool:
+    """A socket error (refused, reset, timed out) raised on the way to the database: asyncpg
+    connects outside SQLAlchemy's error wrapping, so a database that refuses connections
+    reaches the caller as a bare ``OSError`` (told from any other by where it was raised)."""
+    if not isinstance(exc, OSError):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(_DATABASE_DRIVERS.intersection(PurePath(frame.filename).parts) for frame in frames)
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
