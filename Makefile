@@ -44,9 +44,9 @@ clean:
 # The service's only: the sandboxes (sandboxes/pyproject.toml) are not in the image.
 lock:
 	$(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools
-	.lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
 		--output-file requirements.lock pyproject.toml
-	.lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
 		--only-build-deps --all-build-deps --allow-unsafe \
 		--output-file requirements-build.lock pyproject.toml
 	rm -rf .lock-venv
