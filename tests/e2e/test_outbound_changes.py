@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select
 
@@ -135,7 +136,9 @@ async def test_a_crash_before_the_link_is_stored_makes_no_second_invoice(
     async def save_failing_once(connection, installation_id, entity, *args, **kwargs):  # type: ignore[no-untyped-def]
         if entity is LinkEntity.ORDER and not failures:
             failures.append(entity)
-            raise ConnectionError("database went away")
+            # as the driver says a connection dropped mid-statement (a bare socket error of
+            # anything else is no database outage)
+            raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle")
         return await real_save(connection, installation_id, entity, *args, **kwargs)
 
     monkeypatch.setattr(won_deal_links, "save_link", save_failing_once)

@@ -157,3 +157,29 @@ async def test_a_postgres_server_restarting_is_database_unavailable(
 
     assert message in str(raised.value)
     assert classify_failure(raised.value).code == "database_unavailable"
+
+
+def test_a_connection_error_of_anything_but_the_database_is_unexpected_and_dies_in_time() -> None:
+    """A socket error raised outside the database driver (a bug, another service) is the job's
+    own unexpected error: it is not reported as the database's, and it is not ridden out for
+    ``JOB_OUTAGE_PATIENCE_HOURS`` past the job's attempts."""
+    try:
+        raise ConnectionResetError("connection reset by peer")
+    except ConnectionResetError as error:
+        failure = classify_failure(error)
+
+    assert failure.code == "unexpected_error"
+    assert not failure.outage
+
+
+async def test_a_refused_connection_raised_by_the_driver_is_still_an_outage() -> None:
+    engine = create_engine("postgresql://postgres@127.0.0.1:1/none")  # nothing listens on port 1
+    try:
+        with pytest.raises(OSError) as raised:
+            async with engine.connect():
+                pass
+    finally:
+        await engine.dispose()
+
+    failure = classify_failure(raised.value)
+    assert (failure.code, failure.outage) == ("database_unavailable", True)

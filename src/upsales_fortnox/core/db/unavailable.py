@@ -94,7 +94,6 @@ _GONE_ON_THE_WAY: Final = (
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,  # starting up, shutting down
     asyncpg.AdminShutdownError,
-    ConnectionError,  # refused or reset on the asyncpg fast path
 )
 
 
@@ -106,6 +105,8 @@ def is_database_outage(exc: BaseException) -> bool:
     run is the job's own fault, not an outage."""
     if any(isinstance(error, _GONE_ON_THE_WAY) for error in _causes(exc)):
         return True  # the driver's own error, also as SQLAlchemy wraps it (a refused login)
+    if is_database_socket_error(exc):  # refused or reset on the asyncpg fast path; a socket
+        return True  # error of anything else is the job's own unexpected error
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, OperationalError):
