@@ -76,3 +76,18 @@ def test_sandbox_and_local_values_are_named_and_real_ones_are_not() -> None:
     assert sandbox_settings_in_use(live) == []
     half = live.model_copy(update={"public_base_url": "http://localhost:8080"})
     assert sandbox_settings_in_use(half) == ["PUBLIC_BASE_URL"]
+
+
+@pytest.mark.parametrize("value", ["inf", "infinity", "nan"])
+@pytest.mark.parametrize("variable", ["JOB_OUTAGE_PATIENCE_HOURS", "JOB_BACKOFF_MAX_SECONDS"])
+def test_an_endless_outage_patience_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """JOB_OUTAGE_PATIENCE_HOURS=inf was taken, and every job that met an outage on its last
+    attempt then failed to be recorded (the worker could not count its tries past it), so its
+    lease ran out and it was buried dead; an endless JOB_BACKOFF_MAX_SECONDS left no patience
+    at all. The service now stops at start naming the variable."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert variable in str(refused.value)

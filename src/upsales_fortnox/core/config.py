@@ -62,10 +62,11 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=8, ge=1)
     job_backoff_base_seconds: float = Field(default=2.0, gt=0)
-    job_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    job_backoff_max_seconds: float = Field(default=900.0, gt=0, allow_inf_nan=False)
     job_outage_patience_hours: float = Field(
         default=24.0,
         ge=0,
+        allow_inf_nan=False,  # its tries past the attempts are counted
         description="How long a job whose attempts are used up keeps trying while Fortnox or "
         "Upsales is out of reach or away (no answer, 502-504, a rate limit), at most every "
         "job_backoff_max_seconds, before it is dead. 0: it is dead when its attempts are used.",
