@@ -297,6 +297,7 @@ async def test_bulk_retry_counts_first_then_retries_only_the_matching_dead_jobs(
         {"installation_id": "nope"},
         {"since": "0001-01-01T00:00:00+14:00"},  # year 0 in UTC
         {"until": "9999-12-31T23:59:59-14:00"},  # year 10000 in UTC
+        {"kind": "upsales_order"},  # a typo of upsales.order
     ):
         for action in ("count", "retry"):
             bad = await console.post(
@@ -304,6 +305,8 @@ async def test_bulk_retry_counts_first_then_retries_only_the_matching_dead_jobs(
             )
             assert bad.status_code == 422, bad_field
             assert "validation_error" in bad.text
+            if "kind" in bad_field:  # the kinds there are, named
+                assert "upsales.order" in bad.text, bad.text
     async with session_factory() as session:
         untouched = await session.get(SyncJob, other)
         assert untouched is not None and untouched.status == JobStatus.DEAD
