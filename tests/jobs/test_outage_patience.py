@@ -29,6 +29,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
 from upsales_fortnox.integrations.upsales.errors import (
     UpsalesMalformedResponse,
     UpsalesNetworkError,
+    UpsalesPagesOutOfOrder,
     UpsalesRateLimited,
     UpsalesServerError,
 )
@@ -64,6 +65,7 @@ REQUEST_FAILURES = {
     "fortnox 500": lambda: FortnoxUnavailable("POST /invoices: HTTP 500", status=500),
     "upsales 500": lambda: _upsales_server_error(500),
     "fortnox list kept moving": lambda: FortnoxListKeptMoving("GET /invoices kept moving"),
+    "upsales pages out of order": lambda: UpsalesPagesOutOfOrder("GET /accounts out of order"),
     "unclassified": lambda: RetryableError("it failed", code="fortnox_unavailable"),
 }
 

@@ -175,8 +175,11 @@ async def test_export_refuses_a_server_that_ignores_the_id_cursor(
     client: UpsalesClient, upsales_api: respx.MockRouter
 ) -> None:
     upsales_api.get("/accounts").respond(json=envelope([{"id": 1}, {"id": 2}], total=10))
-    with pytest.raises(UpsalesMalformedResponse, match="out of order"):
+    with pytest.raises(UpsalesMalformedResponse, match="out of order") as raised:
         [c async for c in client.iterate_companies(page_size=2)]
+    # Upsales answered, and will answer so again: no outage its job would ride out past its
+    # attempts (for JOB_OUTAGE_PATIENCE_HOURS), but a failure dead when they are used
+    assert not raised.value.outage
 
 
 async def test_filters_are_encoded_in_the_query(

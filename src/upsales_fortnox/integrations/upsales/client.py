@@ -37,8 +37,8 @@ from upsales_fortnox.integrations.upsales import request_rules
 from upsales_fortnox.integrations.upsales.envelope import Envelope, json_or_none, unwrap
 from upsales_fortnox.integrations.upsales.errors import (
     UpsalesError,
-    UpsalesMalformedResponse,
     UpsalesNetworkError,
+    UpsalesPagesOutOfOrder,
     UpsalesRateLimited,
     UpsalesServerError,
     UpsalesUnexpectedData,
@@ -279,7 +279,7 @@ class UpsalesClient:
             rows = [self._parse(model, row, where) for row in self._rows(envelope, where)]
             for row in rows:
                 if last_id is not None and row.id <= last_id:
-                    raise UpsalesMalformedResponse(
+                    raise UpsalesPagesOutOfOrder(
                         f"Upsales {where} returned ids out of order ({row.id} after {last_id})"
                     )
                 last_id = row.id

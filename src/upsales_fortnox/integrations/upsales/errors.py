@@ -96,6 +96,15 @@ class UpsalesMalformedResponse(UpsalesError, RetryableError):
         return True
 
 
+class UpsalesPagesOutOfOrder(UpsalesMalformedResponse):
+    """An export's pages came back out of id order (Upsales ignored the id cursor): an answer,
+    and the same one again, not an outage to ride out past the job's attempts."""
+
+    @property
+    def outage(self) -> bool:
+        return False
+
+
 def _error_details(body: Any) -> tuple[str | None, str | None]:
     """``(key, msg)`` from an error body, tolerating any shape."""
     if not isinstance(body, dict):
