@@ -9,17 +9,27 @@ import asyncio
 import struct
 import uuid
 from pathlib import Path
+from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 import sqlalchemy
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from tests.jobs.support import FakeClock, add_installation, add_job, load_job, make_worker
+from tests.jobs.support import (
+    LEASE_SECONDS,
+    FakeClock,
+    add_installation,
+    add_job,
+    load_job,
+    make_worker,
+)
 from upsales_fortnox.core.db.engine import create_engine, is_sqlite
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.jobs.failures import FailureKind, classify_failure
+from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.vocabulary import JobStatus
 
@@ -183,3 +193,45 @@ async def test_a_refused_connection_raised_by_the_driver_is_still_an_outage() ->
 
     failure = classify_failure(raised.value)
     assert (failure.code, failure.outage) == ("database_unavailable", True)
+
+
+async def test_a_last_attempt_the_database_went_away_under_is_not_buried_when_it_is_back(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database gone under a job on its last attempt, and still gone for the first try to
+    save that outcome: the save is tried again once it is back, so the job rides the outage out
+    (queued, ``database_unavailable``) instead of staying running until its lease runs out and
+    then being buried as a job whose worker stopped."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, clock, max_attempts=1)
+    saves: list[str] = []
+    real_requeue = JobStore.requeue
+
+    async def requeue_once_refused(self: JobStore, job: Any, **kwargs: Any) -> bool:
+        saves.append(kwargs["attempt_error"])
+        if len(saves) == 1:
+            raise _dropped_connection()
+        return await real_requeue(self, job, **kwargs)
+
+    monkeypatch.setattr(JobStore, "requeue", requeue_once_refused)
+
+    async def handler(ctx: JobContext) -> None:
+        raise _dropped_connection()
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    await worker.run_once()
+
+    job = await load_job(session_factory, job_id)
+    assert (job.status, len(saves)) == (JobStatus.QUEUED, 2), job.last_error
+    assert job.last_error is not None and job.last_error.startswith("database_unavailable: ")
+    clock.advance(LEASE_SECONDS + 1)
+    await worker.run_once()  # it runs again, riding the outage out past its attempts
+    job = await load_job(session_factory, job_id)
+    assert (job.status, job.attempts, len(saves)) == (JobStatus.QUEUED, 2, 3)
+
+
+def _dropped_connection() -> BaseException:
+    """What SQLAlchemy raises for a connection that closed under a statement (asyncpg)."""
+    driver_error = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle")
+    return sqlalchemy.exc.DBAPIError("SELECT 1", {}, driver_error)

@@ -4,15 +4,17 @@ unfinished because the worker stopped."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.unavailable import is_database_outage
 from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.jobs.backoff import retry_delay_seconds, rides_out_outage
 from upsales_fortnox.jobs.failures import (
@@ -146,7 +148,40 @@ class OutcomeRecorder:
         stopping: bool,
     ) -> RunningJob | None:
         """Save the outcome; returns the next job if ``then`` was started along with it
-        (never while ``stopping``). Raises :class:`LeaseLost` when the job is no longer ours."""
+        (never while ``stopping``). Raises :class:`LeaseLost` when the job is no longer ours.
+
+        A database out of reach for the save (as it often still is when it went away under
+        the job) is waited for, within the job's lease: the outcome saved once it is back, a
+        job on its last attempt is not left to its lease's expiry, which buries it."""
+        pauses = _save_pauses(self._settings)
+        while True:
+            try:
+                return await self._record_once(
+                    job, outcome, log_extra, then, writes, stopping=stopping
+                )
+            except Exception as exc:
+                pause = next(pauses, None)
+                if stopping or pause is None or not is_database_outage(exc):
+                    raise
+                logger.warning(
+                    "the job's outcome was not saved (database unavailable, %s); "
+                    "trying again in %.1f s",
+                    type(exc).__name__,
+                    pause,
+                    extra={**log_extra, "code": "database_unavailable"},
+                )
+                await asyncio.sleep(pause)
+
+    async def _record_once(
+        self,
+        job: RunningJob,
+        outcome: RunOutcome,
+        log_extra: dict[str, Any],
+        then: DueJob | None,
+        writes: Sequence[CompletionWrite],
+        *,
+        stopping: bool,
+    ) -> RunningJob | None:
         next_job = None
         if isinstance(outcome, Lost):
             logger.warning("job lease lost; this run's outcome is discarded", extra=log_extra)
@@ -306,3 +341,16 @@ class OutcomeRecorder:
             last_error=failure.reason,
             count_attempt=True,
         )
+
+
+_MAX_SAVE_PAUSE_SECONDS = 2.0
+
+
+def _save_pauses(settings: Settings) -> Iterator[float]:
+    """The waits between tries to save an outcome while the database is out of reach: from
+    the worker's poll, doubled up to 2 s, in all at most the job's lease."""
+    pause, waited = settings.worker_poll_seconds, 0.0
+    while waited + pause <= settings.job_lease_seconds:
+        yield pause
+        waited += pause
+        pause = min(pause * 2, _MAX_SAVE_PAUSE_SECONDS)
