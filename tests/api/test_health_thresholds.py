@@ -18,8 +18,7 @@ from tests.api.operator_support import add_fortnox_login, add_job, create_instal
 from tests.conftest import ADMIN_TOKEN, SECRET_KEY
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
-from upsales_fortnox.ops.alert_checks import current_causes
-from upsales_fortnox.ops.alert_delivery import thresholds
+from upsales_fortnox.ops.alert_checks import current_causes, thresholds_of
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import JobStatus
 
@@ -64,7 +63,7 @@ async def test_health_and_alerts_agree_on_the_operators_limits(
     )
 
     async with session_factory() as session:
-        causes = await current_causes(session, now, thresholds(services.settings))
+        causes = await current_causes(session, now, thresholds_of(services.settings))
     assert {cause.kind for cause in causes} >= {"queue_behind", "refresh_token_ending"}, causes
 
     response = await api_client.get(

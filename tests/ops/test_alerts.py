@@ -17,10 +17,11 @@ from tests.intake.support import API_KEY, WEBHOOK_SECRET, create_installation
 from tests.jobs.support import FakeClock, add_installation, add_job
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.alert_rules import AlertKind
+from upsales_fortnox.domain.health_rules import HealthThresholds
 from upsales_fortnox.installations.service import delete_installation
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.ops.alert_checks import AlertThresholds, current_causes
+from upsales_fortnox.ops.alert_checks import current_causes
 from upsales_fortnox.ops.alert_delivery import AlertSender, check_alerts
 from upsales_fortnox.ops.repository.alert_states import report_reconciliation_differences
 from upsales_fortnox.services import Services
@@ -158,7 +159,7 @@ async def test_a_queue_behind_is_raised_only_for_jobs_a_worker_may_run(
         await add_job(factory, installation_id, clock, kind="upsales.order", entity_id="7")
     an_hour_later = utcnow() + timedelta(hours=1)
     async with factory() as session:
-        causes = await current_causes(session, an_hour_later, AlertThresholds())
+        causes = await current_causes(session, an_hour_later, HealthThresholds())
     behind = [cause.installation_id for cause in causes if cause.kind == AlertKind.QUEUE_BEHIND]
     assert behind == [active]
 

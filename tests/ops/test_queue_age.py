@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.jobs.support import FakeClock, add_installation, add_job
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.alert_rules import AlertKind
+from upsales_fortnox.domain.health_rules import HealthThresholds
 from upsales_fortnox.jobs import retry_dead_job
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.ops.alert_checks import AlertThresholds, current_causes
+from upsales_fortnox.ops.alert_checks import current_causes
 from upsales_fortnox.ops.metrics_gauges import read_database_figures
 from upsales_fortnox.ops.repository.queue_reads import queue_figures
 from upsales_fortnox.vocabulary import JobStatus
@@ -47,7 +48,7 @@ async def test_a_job_retried_by_an_operator_waits_from_the_retry(
         await session.commit()
     now = utcnow() + timedelta(seconds=5)
     async with session_factory() as session:
-        causes = await current_causes(session, now, AlertThresholds())
+        causes = await current_causes(session, now, HealthThresholds())
         figures = await queue_figures(session, installation_id, now)
     assert [cause.kind for cause in causes if cause.kind == AlertKind.QUEUE_BEHIND] == []
     assert figures.due == 1
@@ -62,7 +63,7 @@ async def test_a_job_due_long_ago_and_still_waiting_is_behind(session_factory: F
     await add_job(session_factory, installation_id, FakeClock(), kind="upsales.order")
     an_hour_later = utcnow() + timedelta(hours=1)
     async with session_factory() as session:
-        causes = await current_causes(session, an_hour_later, AlertThresholds())
+        causes = await current_causes(session, an_hour_later, HealthThresholds())
     assert [cause.kind for cause in causes] == [AlertKind.QUEUE_BEHIND]
     gauges = await read_database_figures(session_factory, an_hour_later)
     assert gauges.queue_oldest_seconds > 3500

@@ -3,12 +3,12 @@ recording what is raised or resolved."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.domain.alert_rules import AlertKind, Cause, decide_alerts
-from upsales_fortnox.domain.health_rules import REFRESH_TOKEN_LIFETIME
+from upsales_fortnox.domain.health_rules import REFRESH_TOKEN_LIFETIME, HealthThresholds
 from upsales_fortnox.installations.repository.installation_rows import ids_with_status, names_by_id
 from upsales_fortnox.installations.repository.tokens import active_user_logins_refreshed_before
 from upsales_fortnox.ops.repository.alert_states import (
@@ -20,13 +20,18 @@ from upsales_fortnox.ops.repository.queue_reads import dead_jobs_by_kind, due_jo
 from upsales_fortnox.vocabulary import InstallationStatus
 
 
-@dataclass(frozen=True)
-class AlertThresholds:
-    queue_age: timedelta = timedelta(minutes=15)
-    refresh_token_warning: timedelta = timedelta(days=7)
+def thresholds_of(settings: Settings) -> HealthThresholds:
+    """The operator's limits (``ALERT_QUEUE_AGE_SECONDS``, ``ALERT_REFRESH_TOKEN_DAYS``): the
+    alerts' and the installations' health alike, so the two never disagree."""
+    return HealthThresholds(
+        refresh_token_warning=timedelta(days=settings.alert_refresh_token_days),
+        queue_age=timedelta(seconds=settings.alert_queue_age_seconds),
+    )
 
 
-async def current_causes(session: DbSession, now: datetime, limits: AlertThresholds) -> list[Cause]:
+async def current_causes(
+    session: DbSession, now: datetime, limits: HealthThresholds
+) -> list[Cause]:
     names = await names_by_id(session)
     causes: list[Cause] = []
     for installation_id, kind, count in await dead_jobs_by_kind(session):

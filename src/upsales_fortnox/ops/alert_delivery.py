@@ -13,16 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 import httpx
 
-from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.operations import AlertState
-from upsales_fortnox.ops.alert_checks import AlertThresholds, current_causes, sync_causes
+from upsales_fortnox.ops.alert_checks import current_causes, sync_causes, thresholds_of
 from upsales_fortnox.ops.repository.alert_states import (
     claim_announcement,
     pending_announcements,
@@ -109,18 +108,11 @@ class AlertSender:
         return False
 
 
-def thresholds(settings: Settings) -> AlertThresholds:
-    return AlertThresholds(
-        queue_age=timedelta(seconds=settings.alert_queue_age_seconds),
-        refresh_token_warning=timedelta(days=settings.alert_refresh_token_days),
-    )
-
-
 async def check_alerts(services: Services, sender: AlertSender, now: datetime | None = None) -> int:
     """One round: record what is raised or resolved now, then announce it."""
     now = now or utcnow()
     async with services.session_factory() as session, session.begin():
-        found = await current_causes(session, now, thresholds(services.settings))
+        found = await current_causes(session, now, thresholds_of(services.settings))
         await sync_causes(session, found, now)
     return await sender.deliver_pending(services.session_factory, now)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -17,13 +17,13 @@ from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.health_rules import (
     REFRESH_TOKEN_LIFETIME,
     HealthState,
-    HealthThresholds,
     decide_health,
     refresh_token_expires_at,
 )
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.ops.alert_checks import thresholds_of
 from upsales_fortnox.ops.connection_checks import check_connections
 from upsales_fortnox.ops.health_facts import InstallationReadings, read_installation
 
@@ -85,15 +85,6 @@ class InstallationHealth(BaseModel):
     checked_at: datetime
 
 
-def health_thresholds(settings: Settings) -> HealthThresholds:
-    """The limits the alerts use (``ALERT_QUEUE_AGE_SECONDS``, ``ALERT_REFRESH_TOKEN_DAYS``), so
-    an installation's health and its alerts never disagree."""
-    return HealthThresholds(
-        refresh_token_warning=timedelta(days=settings.alert_refresh_token_days),
-        queue_age=timedelta(seconds=settings.alert_queue_age_seconds),
-    )
-
-
 def health_of(
     installation: Installation,
     readings: InstallationReadings,
@@ -101,7 +92,7 @@ def health_of(
     settings: Settings,
 ) -> InstallationHealth:
     facts = readings.facts
-    health = decide_health(facts, now, health_thresholds(settings))
+    health = decide_health(facts, now, thresholds_of(settings))
     ends = refresh_token_expires_at(facts)
     has_refresh = ends is not None and facts.last_refresh_at is not None
     oldest = readings.queue.oldest_pending_at
