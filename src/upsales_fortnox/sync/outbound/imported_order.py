@@ -15,18 +15,28 @@ Fortnox sync's retry looks it up
 (:func:`~upsales_fortnox.sync.inbound.document_sync.sync_document`). While no order is linked
 to that document, the deal is not sent: the document's sync is queued instead, which links it
 to this order. An order naming a document linked to another order (a copy a sales rep made of
-an imported order) is a deal of its own.
+an imported order) is a deal of its own, and so is one whose description merely reads like the
+import's (a sales rep may type ``Fortnox-faktura 12``): one naming a document of a type the
+module does not import (no call), or, read from Fortnox (one call, for such orders only), one
+Fortnox does not have, a credit invoice, a document the won-deal sync made, or one of another
+customer than the order's company is linked to. The document's sync would link none of these to
+the order, so skipping it would keep the sales rep's deal from Fortnox for good.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from upsales_fortnox.domain.inbound.decide_document import MODULE_TYPES
 from upsales_fortnox.domain.inbound.document_changes import (
     described_document,
     referenced_document,
 )
-from upsales_fortnox.domain.references import DOCUMENT_FIELD_ALIAS
+from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.references import DOCUMENT_FIELD_ALIAS, parse_outbound_reference
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.models import Invoice
+from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.links.repository.deal_link_read import DealLinks
@@ -70,9 +80,14 @@ async def imported_unlinked(
         if made_of is None:
             return None
     fortnox_type, number = made_of
+    if fortnox_type not in MODULE_TYPES[context.settings.sync_type]:
+        return None  # the Fortnox sync imports no such document: a deal of the sales rep's
     async with services.session_factory() as session:
         if await LinkStore(session, context.installation_id).by_fortnox(fortnox_type, number):
             return None  # another order is that document's: this one is a deal of its own
+    if not await _imported_as(context.fortnox, fortnox_type, number, links.company):
+        return None  # its sync would not link it: a deal of the sales rep's
+    async with services.session_factory() as session:
         await enqueue(
             session,
             installation_id=context.installation_id,
@@ -85,3 +100,32 @@ async def imported_unlinked(
         "which has yet to link them (its sync is queued); it is not sent again"
     )
     return WonDealResult(order.id, "skipped", reason, document=FortnoxRef(fortnox_type, number))
+
+
+async def _imported_as(
+    fortnox: FortnoxPort, fortnox_type: FortnoxType, number: str, company: LinkView | None
+) -> bool:
+    """Whether the Fortnox sync makes an order of the document for the order's company (its
+    customer linked to that company, as the sync links it before writing the order): Fortnox
+    has it, and it is neither a credit invoice nor a document the won-deal sync made."""
+    if company is None:
+        return False
+    try:
+        if fortnox_type is FortnoxType.INVOICE:
+            invoice: Invoice = await fortnox.get_invoice(int(number))
+            if (
+                invoice.Credit
+                or parse_outbound_reference(invoice.ExternalInvoiceReference1) is not None
+            ):
+                return False
+            customer = invoice.CustomerNumber
+        elif fortnox_type is FortnoxType.ORDER:
+            order = await fortnox.get_order(int(number))
+            if parse_outbound_reference(order.ExternalInvoiceReference1) is not None:
+                return False
+            customer = order.CustomerNumber
+        else:
+            customer = (await fortnox.get_offer(int(number))).CustomerNumber
+    except FortnoxNotFound:
+        return False
+    return (customer or "").strip() == company.fortnox_id

@@ -1,0 +1,86 @@
+"""A sales rep's won deal whose description merely reads like one the Fortnox sync writes
+(``Fortnox-faktura 12``) is sent to Fortnox: only an order the sync made of a document it
+imports, of the deal's own customer, waits for that document's sync to link it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.outbound_support import fortnox_list, sync_order, win
+from tests.e2e.test_inbound_recovery import (
+    test_an_order_written_before_its_link_failed_is_not_sent_back_as_a_second_invoice as _race,
+)
+from upsales_fortnox.vocabulary import JobStatus
+
+
+async def _without_document_field(harness: SyncHarness) -> None:
+    """The account without the order field ``FORTNOX_DOCUMENT``: the description alone then
+    tells an order the Fortnox sync made."""
+    deleted = await harness.services.http.delete(
+        f"{harness.services.settings.upsales_api_base_url}/customfields/order/"
+        f"{harness.demo.order_fortnox_document_field_id}",
+        params={"token": harness.demo.api_key},
+    )
+    assert deleted.status_code == 200, deleted.text
+
+
+async def _won_with_description(harness: SyncHarness, description: str) -> dict[str, object]:
+    """The demo deal won with ``description`` on an account without the document field; its
+    job's result."""
+    await _without_document_field(harness)
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id, description=description)
+    job = await sync_order(harness, order_id)
+    assert job.status == JobStatus.DONE, job.last_error
+    return dict(job.result or {})
+
+
+async def test_a_deal_naming_an_invoice_fortnox_does_not_have_is_sent(
+    linked: SyncHarness,
+) -> None:
+    result = await _won_with_description(linked, "Fortnox-faktura 4711")
+
+    assert result["outcome"] == "created", result
+    (invoice,) = fortnox_list(linked, "invoices")
+    assert invoice["ExternalInvoiceReference1"] == f"upsales-order:{linked.demo.opportunity_id}"
+
+
+async def test_a_deal_naming_another_customers_invoice_is_sent(linked: SyncHarness) -> None:
+    linked.fortnox.seed(
+        linked.tenant_id,
+        customers=[{"CustomerNumber": "9001", "Name": "Annan Kund AB"}],
+    )
+    other = linked.fortnox.tenant(linked.tenant_id).collection("invoices")
+    assert not other.items
+    context_invoice = {
+        "CustomerNumber": "9001",
+        "InvoiceRows": [{"ArticleNumber": "KONS-1", "DeliveredQuantity": "1", "Price": "100"}],
+    }
+    linked.fortnox.seed(linked.tenant_id, invoices=[context_invoice])
+    (number,) = list(other.items)
+
+    result = await _won_with_description(linked, f"Fortnox-faktura {number}")
+
+    assert result["outcome"] == "created", result
+    assert len(fortnox_list(linked, "invoices")) == 2
+
+
+async def test_a_deal_naming_a_document_the_module_does_not_import_is_sent(
+    linked: SyncHarness,
+) -> None:
+    """With ``syncType`` ``invoice`` no Fortnox order becomes an Upsales order: one described
+    ``Fortnox-order 5`` is the sales rep's, sent without asking Fortnox for order 5."""
+    result = await _won_with_description(linked, "Fortnox-order 5")
+
+    assert result["outcome"] == "created", result
+    assert len(fortnox_list(linked, "invoices")) == 1
+
+
+async def test_an_imported_order_not_linked_yet_still_waits_without_the_document_field(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order the Fortnox sync wrote of the bookkeeper's invoice (of the customer its company
+    is linked to) is still not sent as a second invoice when only its description names it."""
+    await _without_document_field(harness)
+    await _race(harness, monkeypatch)
