@@ -13,7 +13,9 @@ article at a time, so the job spends one call per product with an article (linke
 own article number) and none on other products. An inactive product is left as it is (no
 call): its article is inactive or deleted in Fortnox, or the product was taken out of sale in
 Upsales, and the article's sync prices it once the article is active again (its price is part
-of what that sync compares). Progress is checkpointed, so a job that is
+of what that sync compares). Won deals run beside the job (a sales rep's deal is not kept
+waiting for the last product's price): it writes only the products' list prices, which no won
+deal writes. Progress is checkpointed, so a job that is
 interrupted resumes after the last product it finished, without asking for the prices it
 already used.
 """
