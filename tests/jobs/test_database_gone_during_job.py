@@ -235,3 +235,30 @@ def _dropped_connection() -> BaseException:
     """What SQLAlchemy raises for a connection that closed under a statement (asyncpg)."""
     driver_error = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle")
     return sqlalchemy.exc.DBAPIError("SELECT 1", {}, driver_error)
+
+
+async def test_saving_the_outcome_again_stops_within_the_lease_however_long_each_try_takes(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each try to save that fails may itself take its time (a connection that does not
+    answer, a pool with none free): the tries stop once the job's lease is spent on them,
+    however few pauses that was, so the runner is not held for many leases."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    await add_job(session_factory, installation_id, clock, max_attempts=1)
+    saves: list[str] = []
+
+    async def requeue_refused_slowly(self: JobStore, job: Any, **kwargs: Any) -> bool:
+        saves.append(kwargs["attempt_error"])
+        clock.advance(LEASE_SECONDS / 3)  # the try waited that long for the database
+        raise _dropped_connection()
+
+    monkeypatch.setattr(JobStore, "requeue", requeue_refused_slowly)
+
+    async def handler(ctx: JobContext) -> None:
+        raise _dropped_connection()
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    await worker.run_once()  # the database still away once the lease is spent
+
+    assert len(saves) <= 3, f"{len(saves)} tries of {LEASE_SECONDS / 3:.0f} s each"

@@ -11,6 +11,7 @@ import random
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from upsales_fortnox.core.config import Settings
@@ -151,9 +152,11 @@ class OutcomeRecorder:
         (never while ``stopping``). Raises :class:`LeaseLost` when the job is no longer ours.
 
         A database out of reach for the save (as it often still is when it went away under
-        the job) is waited for, within the job's lease: the outcome saved once it is back, a
+        the job) is waited for, within the job's lease (the failed tries' own time counted): the
+        outcome saved once it is back, a
         job on its last attempt is not left to its lease's expiry, which buries it."""
         pauses = _save_pauses(self._settings)
+        deadline = self._store.now() + timedelta(seconds=self._settings.job_lease_seconds)
         while True:
             try:
                 return await self._record_once(
@@ -161,7 +164,12 @@ class OutcomeRecorder:
                 )
             except Exception as exc:
                 pause = next(pauses, None)
-                if stopping or pause is None or not is_database_outage(exc):
+                if (
+                    stopping
+                    or pause is None
+                    or not is_database_outage(exc)
+                    or self._store.now() + timedelta(seconds=pause) > deadline
+                ):  # each try may take its time too: the lease bounds them all
                     raise
                 logger.warning(
                     "the job's outcome was not saved (database unavailable, %s); "
