@@ -4,14 +4,21 @@ imports, of the deal's own customer, waits for that document's sync to link it."
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import context_of, settle
 from tests.e2e.outbound_support import fortnox_list, sync_order, win
 from tests.e2e.test_inbound_recovery import (
     test_an_order_written_before_its_link_failed_is_not_sent_back_as_a_second_invoice as _race,
 )
-from upsales_fortnox.vocabulary import JobStatus
+from upsales_fortnox.domain.sync_commands import SaveLink
+from upsales_fortnox.integrations.errors import RetryableError
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.sync.effects.live_writer import Writer
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
 
 async def _without_document_field(harness: SyncHarness) -> None:
@@ -84,3 +91,49 @@ async def test_an_imported_order_not_linked_yet_still_waits_without_the_document
     is linked to) is still not sent as a second invoice when only its description names it."""
     await _without_document_field(harness)
     await _race(harness, monkeypatch)
+
+
+async def test_an_imported_order_carrying_the_document_field_waits_whatever_fortnox_says_now(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``FORTNOX_DOCUMENT`` is written by the import alone: an order carrying it, whose link
+    failed to save, waits for its document's sync however the document reads by the time its
+    won-deal job runs (here the bookkeeper moved the invoice to another customer meanwhile),
+    instead of being sent as a second invoice of the same sale."""
+    harness.connect_upsales_hooks()
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[
+            {"CustomerNumber": "1001", "Name": "Nordisk Verkstad AB"},
+            {"CustomerNumber": "1002", "Name": "Nordisk Verkstad Väst AB"},
+        ],
+        articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
+    )
+    await settle(harness)
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber="1001",
+            InvoiceRows=[
+                InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=Decimal(2), Price=Decimal(950))
+            ],
+        )
+    )
+    number = str(invoice.DocumentNumber)
+    saving = Writer.save_link
+    failed: list[SaveLink] = []
+
+    async def fails_once(self: Writer, link: SaveLink) -> None:
+        if link.entity is LinkEntity.ORDER and not failed:
+            failed.append(link)
+            invoices = harness.fortnox.tenant(harness.tenant_id).collection("invoices")
+            invoices.items[number]["CustomerNumber"] = "1002"  # the bookkeeper's correction
+            raise RetryableError("the database is out of reach", retry_after=0.3)
+        await saving(self, link)
+
+    monkeypatch.setattr(Writer, "save_link", fails_once)
+    await settle(harness)  # the deal's hook is worked on while the invoice waits to retry
+
+    assert failed, "the order's link did not fail to save"
+    invoices = harness.fortnox.tenant(harness.tenant_id).collection("invoices")
+    assert sorted(invoices.items) == [number]  # no second invoice of the sale

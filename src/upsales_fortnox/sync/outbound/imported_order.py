@@ -20,7 +20,10 @@ import's (a sales rep may type ``Fortnox-faktura 12``): one naming a document of
 module does not import (no call), or, read from Fortnox (one call, for such orders only), one
 Fortnox does not have, a credit invoice, a document the won-deal sync made, or one of another
 customer than the order's company is linked to. The document's sync would link none of these to
-the order, so skipping it would keep the sales rep's deal from Fortnox for good.
+the order, so skipping it would keep the sales rep's deal from Fortnox for good. The
+``FORTNOX_DOCUMENT`` value, which the import alone writes, is taken at its word (no call): the
+order waits however its document reads meanwhile (moved to another customer, say), as sending
+it would make a second document of the same sale.
 """
 
 from __future__ import annotations
@@ -80,12 +83,15 @@ async def imported_unlinked(
         if made_of is None:
             return None
     fortnox_type, number = made_of
-    if fortnox_type not in MODULE_TYPES[context.settings.sync_type]:
+    described_only = field_id is None  # the field is the import's own: no look-alike there
+    if described_only and fortnox_type not in MODULE_TYPES[context.settings.sync_type]:
         return None  # the Fortnox sync imports no such document: a deal of the sales rep's
     async with services.session_factory() as session:
         if await LinkStore(session, context.installation_id).by_fortnox(fortnox_type, number):
             return None  # another order is that document's: this one is a deal of its own
-    if not await _imported_as(context.fortnox, fortnox_type, number, links.company):
+    if described_only and not await _imported_as(
+        context.fortnox, fortnox_type, number, links.company
+    ):
         return None  # its sync would not link it: a deal of the sales rep's
     async with services.session_factory() as session:
         await enqueue(
