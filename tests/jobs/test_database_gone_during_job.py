@@ -262,3 +262,31 @@ async def test_saving_the_outcome_again_stops_within_the_lease_however_long_each
     await worker.run_once()  # the database still away once the lease is spent
 
     assert len(saves) <= 3, f"{len(saves)} tries of {LEASE_SECONDS / 3:.0f} s each"
+
+
+async def test_a_worker_told_to_stop_stops_saving_an_outcome_again(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker asked to stop while it tries again to save an outcome (the database away)
+    tries no more: its stop is not held for the rest of the job's lease, past the shutdown's
+    grace (the job runs again once its lease expires, as after any stop)."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    await add_job(session_factory, installation_id, clock, max_attempts=1)
+    saves: list[str] = []
+    stop = asyncio.Event()
+
+    async def requeue_refused(self: JobStore, job: Any, **kwargs: Any) -> bool:
+        saves.append(kwargs["attempt_error"])
+        stop.set()  # the worker is told to stop while the database is away
+        raise _dropped_connection()
+
+    monkeypatch.setattr(JobStore, "requeue", requeue_refused)
+
+    async def handler(ctx: JobContext) -> None:
+        raise _dropped_connection()
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    await worker.run(stop)
+
+    assert len(saves) == 1

@@ -5,6 +5,7 @@ unfinished because the worker stopped."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -147,9 +148,11 @@ class OutcomeRecorder:
         writes: Sequence[CompletionWrite] = (),
         *,
         stopping: bool,
+        stop: asyncio.Event | None = None,
     ) -> RunningJob | None:
         """Save the outcome; returns the next job if ``then`` was started along with it
         (never while ``stopping``). Raises :class:`LeaseLost` when the job is no longer ours.
+        ``stop``: the worker's, set when it is told to stop (no more tries to save then).
 
         A database out of reach for the save (as it often still is when it went away under
         the job) is waited for, within the job's lease (the failed tries' own time counted): the
@@ -166,6 +169,7 @@ class OutcomeRecorder:
                 pause = next(pauses, None)
                 if (
                     stopping
+                    or (stop is not None and stop.is_set())  # told to stop meanwhile
                     or pause is None
                     or not is_database_outage(exc)
                     or self._store.now() + timedelta(seconds=pause) > deadline
@@ -178,7 +182,13 @@ class OutcomeRecorder:
                     pause,
                     extra={**log_extra, "code": "database_unavailable"},
                 )
-                await asyncio.sleep(pause)
+                if stop is None:
+                    await asyncio.sleep(pause)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause)
+                if stop.is_set():
+                    raise  # the worker stops: the job runs again once its lease expires
 
     async def _record_once(
         self,

@@ -370,6 +370,7 @@ class Worker:
             then(),
             context.completion_writes,
             stopping=self._stop.is_set(),  # it may have been set while the job ran
+            stop=self._stop,
         )
 
     def _presence_lost(self) -> None:
