@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from tests.e2e.harness import WEBHOOK_SECRET, SyncHarness
+from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import Link
@@ -85,6 +87,22 @@ def change_event(harness: SyncHarness, topic: str, entity_id: str, offset: str) 
 
 async def context_of(harness: SyncHarness) -> InstallationContext:
     return await installation_context(harness.services, harness.installation_id)
+
+
+async def consultancy_invoice(
+    harness: SyncHarness, customer_number: str, hours: Decimal = Decimal(2)
+) -> Invoice:
+    """The bookkeeper invoices ``customer_number`` in Fortnox for ``hours`` of the article
+    ``KONS-1`` at 950 SEK (the article seeded by the test)."""
+    context = await context_of(harness)
+    return await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber=customer_number,
+            InvoiceRows=[
+                InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=hours, Price=Decimal(950))
+            ],
+        )
+    )
 
 
 async def link_of(harness: SyncHarness, fortnox_type: FortnoxType, fortnox_id: str) -> Link | None:

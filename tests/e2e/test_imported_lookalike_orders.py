@@ -4,19 +4,16 @@ imports, of the deal's own customer, waits for that document's sync to link it."
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import context_of, settle
+from tests.e2e.inbound_support import consultancy_invoice, settle
 from tests.e2e.outbound_support import fortnox_list, sync_order, win
 from tests.e2e.test_inbound_recovery import (
     test_an_order_written_before_its_link_failed_is_not_sent_back_as_a_second_invoice as _race,
 )
 from upsales_fortnox.domain.sync_commands import SaveLink
 from upsales_fortnox.integrations.errors import RetryableError
-from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.sync.effects.live_writer import Writer
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
@@ -110,15 +107,7 @@ async def test_an_imported_order_carrying_the_document_field_waits_whatever_fort
         articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
     )
     await settle(harness)
-    context = await context_of(harness)
-    invoice = await context.fortnox.create_invoice(
-        Invoice(
-            CustomerNumber="1001",
-            InvoiceRows=[
-                InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=Decimal(2), Price=Decimal(950))
-            ],
-        )
-    )
+    invoice = await consultancy_invoice(harness, "1001")
     number = str(invoice.DocumentNumber)
     saving = Writer.save_link
     failed: list[SaveLink] = []

@@ -9,12 +9,13 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import (
     EventFeed,
     companies_named,
+    consultancy_invoice,
     context_of,
     dead_jobs,
     jobs_of,
     link_of,
 )
-from upsales_fortnox.integrations.fortnox.models import Customer, Invoice, InvoiceRow
+from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus
 
 
@@ -76,16 +77,8 @@ async def test_an_invoice_of_an_inactive_customer_not_in_upsales_is_skipped_not_
         customers=[{"CustomerNumber": "4020", "Name": "Vilande Handel AB"}],
         articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
     )
-    context = await context_of(harness)
-    invoice = await context.fortnox.create_invoice(
-        Invoice(
-            CustomerNumber="4020",
-            InvoiceRows=[
-                InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=Decimal(1), Price=Decimal(950))
-            ],
-        )
-    )
-    await context.fortnox.update_customer("4020", Customer(Active=False))
+    invoice = await consultancy_invoice(harness, "4020", Decimal(1))
+    await (await context_of(harness)).fortnox.update_customer("4020", Customer(Active=False))
     orders_before = len(harness.upsales_entities("orders"))
 
     await feed.sync()

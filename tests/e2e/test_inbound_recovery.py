@@ -5,7 +5,6 @@ order's own won-deal job meanwhile does not send it back to Fortnox."""
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import (
     EventFeed,
     companies_named,
+    consultancy_invoice,
     context_of,
     jobs_of,
     link_of,
@@ -203,15 +203,7 @@ async def test_an_order_written_before_its_link_failed_is_not_sent_back_as_a_sec
         articles=[{"ArticleNumber": "KONS-1", "Description": "Konsulttimme"}],
     )
     await settle(harness)
-    context = await context_of(harness)
-    invoice = await context.fortnox.create_invoice(
-        Invoice(
-            CustomerNumber="1001",
-            InvoiceRows=[
-                InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=Decimal(2), Price=Decimal(950))
-            ],
-        )
-    )
+    invoice = await consultancy_invoice(harness, "1001")
     number = str(invoice.DocumentNumber)
     failing = Writer.save_link
 
