@@ -24,6 +24,7 @@ from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.alert_checks import current_causes
 from upsales_fortnox.ops.alert_delivery import AlertSender, check_alerts
 from upsales_fortnox.ops.repository.alert_states import report_reconciliation_differences
+from upsales_fortnox.ops.repository.queue_reads import oldest_due_at, queue_figures
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
 
@@ -228,3 +229,39 @@ async def test_without_a_webhook_nothing_is_sent_and_nothing_piles_up(
         assert await check_alerts(services, AlertSender(services.http, url)) == 1
         assert await check_alerts(services, AlertSender(services.http, ALERT_URL)) == 0
     assert not route.called
+
+
+async def test_a_job_riding_out_an_outage_puts_its_queue_behind(services: Services) -> None:
+    """A job past its attempts keeps trying while Fortnox, Upsales or the database is away
+    (``JOB_OUTAGE_PATIENCE_HOURS``), its next try always ahead of it: it has waited since it
+    was queued, so the operator hears of the outage from the queue's age, as from its health
+    and the metrics. A job merely backing off between attempts is not behind."""
+    factory = services.session_factory
+    clock = FakeClock()
+    riding = await add_installation(factory, name="Riding AB")
+    backing_off = await add_installation(factory, name="Backing AB")
+    now = utcnow()
+    for installation_id, attempts in ((riding, 8), (backing_off, 3)):
+        job_id = await add_job(factory, installation_id, clock, max_attempts=8)
+        async with factory() as session:
+            await session.execute(
+                update(SyncJob)
+                .where(SyncJob.id == job_id)
+                .values(
+                    attempts=attempts,
+                    created_at=now - timedelta(minutes=20),
+                    run_after=now + timedelta(minutes=10),
+                )
+            )
+            await session.commit()
+
+    async with factory() as session:
+        causes = await current_causes(session, now, HealthThresholds())
+        riding_figures = await queue_figures(session, riding, now)
+        backing_figures = await queue_figures(session, backing_off, now)
+        oldest = await oldest_due_at(session, now)
+    behind = [cause.installation_id for cause in causes if cause.kind == AlertKind.QUEUE_BEHIND]
+    assert behind == [riding]
+    assert riding_figures.oldest_pending_at == now - timedelta(minutes=20)
+    assert backing_figures.oldest_pending_at is None
+    assert oldest == now - timedelta(minutes=20)

@@ -26,7 +26,8 @@ class QueueFigures:
     running: int
     dead: int
     oldest_pending_at: datetime | None
-    """Since when the oldest job that is due now has been due."""
+    """Since when the job that has waited longest has waited: due, or riding out an outage
+    past its attempts (:func:`_waiting`)."""
     dead_refused_by_upsales: int = 0
     """Of ``dead``: Upsales refused them (``upsales_unauthorized``)."""
     dead_refused_by_fortnox: int = 0
@@ -138,14 +139,23 @@ def _served_by_workers() -> ColumnElement[bool]:
     )
 
 
+def _waiting(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[datetime]]:
+    """Which jobs wait to run at ``now``, and since when. A due job waits from its due time
+    (queued, back from a backoff, or retried by an operator). A job past its attempts rides out
+    an outage of Fortnox, Upsales or the database (``JOB_OUTAGE_PATIENCE_HOURS``) with its next
+    try always ahead of it: it waits from when it was queued, so the outage shows in the queue's
+    age however its tries are spaced."""
+    riding_out = SyncJob.attempts >= SyncJob.max_attempts
+    waiting = (SyncJob.status == JobStatus.QUEUED) & ((SyncJob.run_after <= now) | riding_out)
+    return waiting, case((riding_out, SyncJob.created_at), else_=SyncJob.run_after)
+
+
 async def oldest_due_at(session: AsyncSession, now: datetime) -> datetime | None:
-    """Since when the oldest job due at ``now`` that a worker may run has been due (a job
-    waits from its due time: queued, back from a backoff, or retried by an operator)."""
-    return await session.scalar(
-        select(func.min(SyncJob.run_after)).where(
-            SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now, _served_by_workers()
-        )
-    )
+    """Since when the job that has waited longest at ``now``, of those a worker may run, has
+    waited (:func:`_waiting`)."""
+    waiting, since = _waiting(now)
+    oldest = await session.scalar(select(func.min(since)).where(waiting, _served_by_workers()))
+    return _as_datetime(oldest, now)
 
 
 async def dead_jobs_by_kind(session: AsyncSession) -> list[tuple[uuid.UUID, str, int]]:
@@ -161,23 +171,26 @@ async def dead_jobs_by_kind(session: AsyncSession) -> list[tuple[uuid.UUID, str,
 async def due_jobs_waiting_since(
     session: AsyncSession, now: datetime, queued_before: datetime
 ) -> list[tuple[uuid.UUID, datetime]]:
-    """The active installations whose oldest job due at ``now`` has been due since before
-    ``queued_before``, with since when."""
+    """The active installations whose longest-waiting job (:func:`_waiting`) has waited since
+    before ``queued_before``, with since when."""
+    waiting, since = _waiting(now)
     rows = await session.execute(
-        select(SyncJob.installation_id, func.min(SyncJob.run_after))
-        .where(SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now, _served_by_workers())
+        select(SyncJob.installation_id, func.min(since))
+        .where(waiting, _served_by_workers())
         .group_by(SyncJob.installation_id)
-        .having(func.min(SyncJob.run_after) < queued_before)
+        .having(func.min(since) < queued_before)
     )
-    return [(installation_id, oldest) for installation_id, oldest in rows]
+    found = ((installation_id, _as_datetime(oldest, now)) for installation_id, oldest in rows)
+    return [(installation_id, oldest) for installation_id, oldest in found if oldest is not None]
 
 
 async def queue_figures(
     session: AsyncSession, installation_id: uuid.UUID, now: datetime
 ) -> QueueFigures:
-    """One installation's jobs: queued, due, running, dead, and since when the oldest due one
-    has been due."""
+    """One installation's jobs: queued, due, running, dead, and since when the one that has
+    waited longest has waited (:func:`_waiting`)."""
     is_due = (SyncJob.status == JobStatus.QUEUED) & (SyncJob.run_after <= now)
+    waiting, since = _waiting(now)
     is_dead = SyncJob.status == JobStatus.DEAD
     row = (
         await session.execute(
@@ -186,7 +199,7 @@ async def queue_figures(
                 func.count().filter(is_due),
                 func.count().filter(SyncJob.status == JobStatus.RUNNING),
                 func.count().filter(is_dead),
-                func.min(case((is_due, SyncJob.run_after))),
+                func.min(case((waiting, since))),
                 func.count().filter(is_dead & _reason_is(UpsalesAuthError.code)),
                 func.count().filter(is_dead & _reason_is(FortnoxAuthError.code)),
             ).where(
@@ -195,9 +208,14 @@ async def queue_figures(
             )
         )
     ).one()
-    oldest = row[4]
-    if isinstance(oldest, str):  # SQLite returns MIN() over a CASE untyped
-        oldest = datetime.fromisoformat(oldest)
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=now.tzinfo)
+    oldest = _as_datetime(row[4], now)
     return QueueFigures(row[0], row[1], row[2], row[3], oldest, row[5], row[6])
+
+
+def _as_datetime(value: datetime | str | None, now: datetime) -> datetime | None:
+    """A MIN() over a CASE as a datetime in ``now``'s zone (SQLite returns it untyped)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=now.tzinfo)
+    return value
