@@ -147,29 +147,27 @@ class OutcomeRecorder:
         then: DueJob | None,
         writes: Sequence[CompletionWrite] = (),
         *,
-        stopping: bool,
-        stop: asyncio.Event | None = None,
+        stop: asyncio.Event,
     ) -> RunningJob | None:
-        """Save the outcome; returns the next job if ``then`` was started along with it
-        (never while ``stopping``). Raises :class:`LeaseLost` when the job is no longer ours.
-        ``stop``: the worker's, set when it is told to stop (no more tries to save then).
+        """Save the outcome; returns the next job if ``then`` was started along with it (never
+        once ``stop``, the worker's, is set: it may have been set while the job ran). Raises
+        :class:`LeaseLost` when the job is no longer ours.
 
         A database out of reach for the save (as it often still is when it went away under
         the job) is waited for, within the job's lease (the failed tries' own time counted): the
-        outcome saved once it is back, a
-        job on its last attempt is not left to its lease's expiry, which buries it."""
+        outcome is saved once it is back, and a job on its last attempt is not left to its
+        lease's expiry, which buries it."""
         pauses = _save_pauses(self._settings)
         deadline = self._store.now() + timedelta(seconds=self._settings.job_lease_seconds)
         while True:
             try:
                 return await self._record_once(
-                    job, outcome, log_extra, then, writes, stopping=stopping
+                    job, outcome, log_extra, then, writes, stopping=stop.is_set()
                 )
             except Exception as exc:
                 pause = next(pauses, None)
                 if (
-                    stopping
-                    or (stop is not None and stop.is_set())  # told to stop meanwhile
+                    stop.is_set()  # no more tries once the worker is told to stop
                     or pause is None
                     or not is_database_outage(exc)
                     or self._store.now() + timedelta(seconds=pause) > deadline
@@ -182,9 +180,6 @@ class OutcomeRecorder:
                     pause,
                     extra={**log_extra, "code": "database_unavailable"},
                 )
-                if stop is None:
-                    await asyncio.sleep(pause)
-                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
                 if stop.is_set():

@@ -369,7 +369,6 @@ class Worker:
             log_extra,
             then(),
             context.completion_writes,
-            stopping=self._stop.is_set(),  # it may have been set while the job ran
             stop=self._stop,
         )
 
