@@ -16,16 +16,13 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import select
 
 from tests.database import create_schema
-from tests.e2e.harness import SyncHarness, build_harness, harness_settings
+from tests.e2e.harness import build_harness, harness_settings
 from tests.e2e.outbound_support import fortnox_list, link_demo_products
+from tests.resilience.outage_support import all_done, send_hook, won_order
 from tests.resilience.own_postgres import OwnPostgres, own_postgres
-from tests.resilience.test_database_outage import _send, _won_order
 from upsales_fortnox.core.db.engine import create_engine
-from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import JobStatus
 
 pytestmark = pytest.mark.postgres
 
@@ -81,11 +78,6 @@ class StopDatabaseAfterCreate:
         return gate
 
 
-async def _jobs(harness: SyncHarness) -> list[SyncJob]:
-    async with harness.services.session_factory() as session:
-        return list((await session.scalars(select(SyncJob))).all())
-
-
 @pytest.mark.parametrize("collection", ["customers", "invoices"])
 async def test_a_create_made_as_the_database_went_is_linked_not_made_twice(
     server: OwnPostgres, collection: str
@@ -115,8 +107,8 @@ async def test_a_create_made_as_the_database_went_is_linked_not_made_twice(
     try:
         await link_demo_products(harness)
         customers_before = len(fortnox_list(harness, "customers"))
-        order_id = _won_order(harness, 1)
-        assert await _send(harness, order_id) == 202
+        order_id = won_order(harness, 1)
+        assert await send_hook(harness, order_id) == 202
 
         await asyncio.wait_for(gate.stopped.wait(), DEADLINE_SECONDS)
         while not harness.worker.outage.down:  # the worker meets the database gone
@@ -124,16 +116,9 @@ async def test_a_create_made_as_the_database_went_is_linked_not_made_twice(
             await asyncio.sleep(0.01)
         await asyncio.to_thread(server.start)
 
-        started = time.monotonic()
-        while True:
-            jobs = await _jobs(harness)
-            if jobs and all(job.status == JobStatus.DONE for job in jobs):
-                break
-            assert not worker.done()
-            assert time.monotonic() - started < DEADLINE_SECONDS, [
-                (job.kind, job.status, job.last_error) for job in jobs
-            ]
-            await asyncio.sleep(0.05)
+        jobs = await all_done(
+            harness, worker, since=time.monotonic(), deadline_seconds=DEADLINE_SECONDS
+        )
 
         (deal_job,) = [job for job in jobs if job.kind == "upsales.order"]
         assert deal_job.attempts >= 2  # the run the database left was run again

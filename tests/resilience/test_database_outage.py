@@ -18,14 +18,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from tests.database import create_schema
-from tests.e2e.harness import SyncHarness, build_harness, harness_settings
+from tests.e2e.harness import build_harness, harness_settings
 from tests.e2e.outbound_support import fortnox_list, link_demo_products
+from tests.intake.support import all_jobs
+from tests.resilience.outage_support import all_done, send_hook, won_order
 from tests.resilience.own_postgres import OwnPostgres, own_postgres
 from upsales_fortnox.core.db.engine import create_engine
-from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus
 
 ORDERS_BEFORE = 3
@@ -45,61 +45,6 @@ def server() -> Iterator[OwnPostgres]:
         yield started
 
 
-def _won_order(harness: SyncHarness, number: int) -> int:
-    template = harness.upsales.get_entity(
-        harness.demo.customer_id, "orders", harness.demo.opportunity_id
-    )
-    assert template is not None
-    body = {
-        "description": f"Avbrottstest {number}",
-        "date": "2026-11-25",
-        "user": {"id": harness.demo.sales_rep_user_ids[0]},
-        "client": {"id": harness.demo.account_ids[0]},
-        "stage": {"id": harness.demo.stage_won_id},
-        "probability": 100,
-        "orderRow": [
-            {
-                "product": {"id": row["product"]["id"]},
-                "quantity": row["quantity"],
-                "listPrice": row["listPrice"],
-                "price": row["price"],
-            }
-            for row in template["orderRow"]
-        ],
-    }
-    created = harness.upsales.create_entity(
-        harness.demo.customer_id, "orders", body, fire_hooks=False
-    )
-    return int(created["id"])
-
-
-def _hook(harness: SyncHarness, order_id: int) -> bytes:
-    order = harness.upsales.get_entity(harness.demo.customer_id, "orders", order_id)
-    return json.dumps(
-        {"type": "after_order_update", "apiKey": harness.demo.api_key, "data": {"object": order}},
-        default=str,
-    ).encode()
-
-
-async def _send(harness: SyncHarness, order_id: int) -> int:
-    response = await harness.service.post(
-        f"/webhooks/upsales/{harness.installation_id}",
-        content=_hook(harness, order_id),
-        headers={"Content-Type": "application/json"},
-    )
-    if response.status_code == 503:
-        assert response.headers["Retry-After"].isdigit()
-        assert response.json()["error"]["code"] == "database_unavailable"
-    else:
-        assert response.status_code == 202, response.text
-    return response.status_code
-
-
-async def _jobs(harness: SyncHarness) -> list[SyncJob]:
-    async with harness.services.session_factory() as session:
-        return list((await session.scalars(select(SyncJob))).all())
-
-
 async def test_an_outage_loses_and_duplicates_nothing(
     server: OwnPostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -116,10 +61,10 @@ async def test_an_outage_loses_and_duplicates_nothing(
     acknowledged: set[int] = set()
     try:
         await link_demo_products(harness)
-        orders = [_won_order(harness, n) for n in range(ORDERS_BEFORE + ORDERS_DURING)]
+        orders = [won_order(harness, n) for n in range(ORDERS_BEFORE + ORDERS_DURING)]
 
         async def send(order_id: int) -> int:
-            status = await _send(harness, order_id)
+            status = await send_hook(harness, order_id)
             figures["sent"] += 1
             if status == 202:
                 figures["acknowledged"] += 1
@@ -132,7 +77,10 @@ async def test_an_outage_loses_and_duplicates_nothing(
         harness.upsales.set_faults(latency_ms=300)
         for order_id in orders[:ORDERS_BEFORE]:
             assert await send(order_id) == 202
-        while not any(job.status == JobStatus.RUNNING for job in await _jobs(harness)):
+        while not any(
+            job.status == JobStatus.RUNNING
+            for job in await all_jobs(harness.services.session_factory)
+        ):
             assert not worker.done()
             await asyncio.sleep(0.01)
         server.stop()
@@ -160,15 +108,9 @@ async def test_an_outage_loses_and_duplicates_nothing(
         for order_id in refused:  # the sender retries after Retry-After
             assert await send(order_id) == 202
 
-        while True:
-            jobs = await _jobs(harness)
-            if jobs and all(job.status == JobStatus.DONE for job in jobs):
-                break
-            assert not worker.done()
-            assert time.monotonic() - restarted < RESUME_DEADLINE_SECONDS, [
-                (job.entity_id, job.status, job.last_error) for job in jobs
-            ]
-            await asyncio.sleep(0.1)
+        await all_done(
+            harness, worker, since=restarted, deadline_seconds=RESUME_DEADLINE_SECONDS, interval=0.1
+        )
         figures["all_done_after_restart_seconds"] = round(time.monotonic() - restarted, 2)
 
         invoices = fortnox_list(harness, "invoices")
