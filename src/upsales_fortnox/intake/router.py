@@ -7,7 +7,8 @@ is not a UUID: the caller learns nothing about which ids exist), 401 ``invalid_c
 400 ``malformed_json``, 413 ``payload_too_large``, 415 ``unsupported_media_type``, 422
 ``validation_error`` / ``unsupported_event`` / ``hook_type_missing`` / ``hook_type_conflict`` /
 ``tenant_mismatch``, 503 ``database_unavailable``
-(with ``Retry-After``: the database could not look up or commit; nothing was stored), 503
+(with ``Retry-After``: the database could not look up or commit; nothing was stored; a hook
+Upsales waits on gets it with the user's text: :mod:`.waited_on_unavailable`), 503
 ``overloaded`` (with ``Retry-After``: more requests in flight than ``WEBHOOK_MAX_IN_FLIGHT``,
 refused before routing by :class:`~upsales_fortnox.intake.admission.AdmissionMiddleware`).
 
@@ -37,6 +38,7 @@ from pydantic import BaseModel, Field
 from upsales_fortnox.api.deps import get_services
 from upsales_fortnox.api.errors import ApiError, database_unavailable
 from upsales_fortnox.core.db.unavailable import (
+    DATABASE_UNAVAILABLE,
     RETRY_LATER_RESPONSE,
     is_database_unavailable,
 )
@@ -65,6 +67,7 @@ from upsales_fortnox.intake.parse import (
     parse_upsales_app_hook,
     parse_upsales_trigger,
 )
+from upsales_fortnox.intake.waited_on_unavailable import waited_on_unavailable
 from upsales_fortnox.intake.wire import FortnoxChangeEvent, TriggerRequest
 from upsales_fortnox.services import Services
 
@@ -174,6 +177,24 @@ async def _receive_upsales(
     key = _installation_key(installation_id)
     raw = await _read_json_body(request, services.settings.webhook_max_body_bytes)
     header_secret = request.headers.get(WEBHOOK_SECRET_HEADER)
+    try:
+        return await _take_upsales(services, key, raw, header_secret, request, path_type)
+    except ApiError as exc:
+        waited_on = header_secret is None and exc.code == DATABASE_UNAVAILABLE
+        answer = waited_on_unavailable(raw, path_type) if waited_on else None
+        if answer is None:
+            raise
+        return answer
+
+
+async def _take_upsales(
+    services: Services,
+    key: uuid.UUID,
+    raw: bytes,
+    header_secret: str | None,
+    request: Request,
+    path_type: str | None,
+) -> JSONResponse:
     checker = services.secret_checker
     with log_context(installation_id=key), _intake_errors():
         installation = await _load(services, key)

@@ -8,6 +8,11 @@ from typing import Final
 from upsales_fortnox.core.texts.languages import Language
 
 TEXTS: Final[dict[str, dict[Language, str]]] = {
+    # any hook Upsales waits on, while the service cannot read what it answers from
+    "hook.unavailable": {
+        "sv": "Fortnox-integrationen kan inte svara just nu. Försök igen om en stund.",
+        "en": "The Fortnox integration cannot answer right now. Try again in a while.",
+    },
     # before_order_save: why a won order cannot be saved
     "order.refused": {
         "sv": "Ordern kan inte skickas till Fortnox: {problems}.",
