@@ -94,6 +94,15 @@ MOD_DATE_TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.000Z"
 only with dates (``date=gte:2016-01-01``). The catch-up sends the timestamp first and, if
 Upsales refuses it, the date (a wider window that costs nothing more)."""
 
+DELETED_COMPANY_IS_NOT_FOUND: Final = True
+"""A company a person deleted in Upsales answers ``GET /accounts/{id}`` with 404: the
+collection's intro gives 404 for "missing or no access" (reference upsales.md §1), but whether a
+deleted company is gone or kept (read as before, say, or as inactive) is *unverified*. A Fortnox
+document of a customer linked to a company that reads 404 syncs the customer first, which finds
+or makes its company (:mod:`upsales_fortnox.sync.inbound.document_sync`); a deleted company that
+still reads as before is written to as the link says, and Upsales' refusal of that write fails
+the job as it did before the check."""
+
 NAME_FILTER_FOLDS_CASE: Final = True
 """Whether a ``name=`` filter matches regardless of letter case: *unverified* (reference
 upsales.md §1 documents the operators, not how text compares); the Upsales sandbox folds case,

@@ -355,7 +355,8 @@ async def _offer_probability(job: InboundJob) -> int:
 
 async def _company_exists(job: InboundJob, company_id: int) -> bool:
     """Whether Upsales still has the linked company (one read): an order naming a company a
-    person deleted there is refused."""
+    person deleted there is refused. A deleted company reads 404
+    (:data:`~upsales_fortnox.integrations.upsales.facts.DELETED_COMPANY_IS_NOT_FOUND`)."""
     try:
         await job.context.upsales.get_company(company_id)
     except UpsalesNotFound:
