@@ -12,8 +12,17 @@ records nothing twice. The checkpoint in the key is the exact instant (:func:`wi
 not the ``lastmodified`` value sent: that has minute precision and names one minute for every
 checkpoint in the first pass of the autumn's repeated hour, so two runs' windows would share
 keys and the later run would take a new change of an entity the earlier one listed for a
-repeat. The checkpoint of a topic moves to the run's start once its events are recorded (same
-transaction). The Fortnox login starts the checkpoints at activation
+repeat. The events are recorded :data:`RECORD_CHUNK` to a transaction, and the checkpoint of a
+topic moves to the run's start with the last of them. A window of more chunks than one first
+moves its checkpoint :data:`RENAMED_BY` back, with its first chunk: a run that stops before its
+last chunk (killed, the database or Fortnox away) leaves its window on an instant no run named,
+so the next run's events have keys of their own and every entity it lists is synced again, a
+change made after the stopped run's job had read the entity included. A complete run repeated
+over its window still names it alike and records nothing twice. The payments window
+(:mod:`.money.reconcile_money`) does the same; batches named by their day (overdue invoices,
+the deletion sweep) do not, and a rerun that day takes what the stopped run recorded for
+repeats: that loses nothing, a deletion is final and an invoice's later changes come with the
+``invoices`` window. The Fortnox login starts the checkpoints at activation
 (:func:`seed_reconcile_checkpoints`; a later login keeps them), so changes made while an
 installation waits before its first run (paused, say) are found however long it waited; one
 without checkpoints looks back :data:`FIRST_RUN_LOOKBACK`.
@@ -98,6 +107,12 @@ FIRST_RUN_LOOKBACK: Final = timedelta(days=1)
 OVERLAP: Final = timedelta(minutes=2)
 SWEEP_INTERVAL: Final = timedelta(days=1)
 RECORD_CHUNK: Final = 500
+"""Events recorded per transaction: a chunk's statements stay within the drivers' limit on bound
+parameters (asyncpg's 32767; looking up the stored keys takes three a key), and its transaction
+holds its jobs' rows (on SQLite, the database's one writer lock) only that long."""
+RENAMED_BY: Final = timedelta(microseconds=1)
+"""How far back a window recorded in more than one chunk moves its checkpoint with its first
+chunk (the markers' precision): a run stopped part way leaves its window named anew."""
 UNKNOWN_TENANT: Final = "unknown"
 
 _SINGULAR: Final = {
@@ -187,19 +202,25 @@ async def _record(
     events: Sequence[Message],
     checkpoint: tuple[str, datetime],
     *,
+    window: datetime | None = None,
     with_checkpoint: Callable[[DbSession], Awaitable[object]] | None = None,
 ) -> None:
     """Record the events in chunks; the checkpoint moves with the last chunk (and
-    ``with_checkpoint`` is done in its transaction)."""
+    ``with_checkpoint`` is done in its transaction). ``window``: the checkpoint the events'
+    marker names; events of more than one chunk move it :data:`RENAMED_BY` back with the first,
+    so a run that stops before its last chunk leaves a window the next run names anew."""
     chunks = [events[i : i + RECORD_CHUNK] for i in range(0, len(events), RECORD_CHUNK)] or [[]]
+    topic, until = checkpoint
     for index, chunk in enumerate(chunks):
         async with session_factory() as session:
             if chunk:
                 await recorder(session, tenant, chunk)
             if index == len(chunks) - 1:
-                await save_checkpoint(session, tenant.id, *checkpoint)
+                await save_checkpoint(session, tenant.id, topic, until)
                 if with_checkpoint is not None:
                     await with_checkpoint(session)
+            elif index == 0 and window is not None:
+                await save_checkpoint(session, tenant.id, topic, window - RENAMED_BY)
             await session.commit()
 
 
@@ -233,7 +254,7 @@ async def reconcile_installation(
             async for entity in listers[topic](since - OVERLAP)
             if (number := entity_number(topic, entity)) is not None
         ]
-        await _record(session_factory, recorder, tenant, events, (topic, now))
+        await _record(session_factory, recorder, tenant, events, (topic, now), window=since)
         changed[topic] = len(events)
     if context.settings.payment_status:  # payments and overdue invoices: sync/money
         linked = await linked_fortnox_ids(session_factory, installation_id, FortnoxType.INVOICE)
@@ -257,7 +278,14 @@ async def reconcile_installation(
                 )
                 for number in batch.numbers
             ]
-            await _record(session_factory, recorder, tenant, events, (batch.checkpoint, now))
+            await _record(
+                session_factory,
+                recorder,
+                tenant,
+                events,
+                (batch.checkpoint, now),
+                window=batch.window,
+            )
             changed[batch.checkpoint] = len(events)
     deleted: dict[str, int] = {}
     for topic, fortnox_type in _SWEPT.items():

@@ -55,6 +55,8 @@ class InvoiceBatch:
     checkpoint: str
     event_type: str | None = None
     """None: ``invoice-changed``."""
+    window: datetime | None = None
+    """The checkpoint ``marker`` names (None: the marker names a day)."""
 
 
 async def money_batches(
@@ -86,6 +88,7 @@ async def money_batches(
                 f"invoicepayments:{window_marker(since)}",
                 PAYMENTS_CHECKPOINT,
                 PAYMENT_BOOKKEPT,
+                since,
             )
         )
     checked = checkpoints.get(OVERDUE_CHECKPOINT)
