@@ -683,3 +683,24 @@ async def _terminate_other_sessions(url: str) -> None:
         )
     finally:
         await connection.close()
+
+
+@pytest.mark.parametrize(
+    "declared",
+    ["12x", "\u00b2", "-1", " "],
+    ids=["letters", "superscript-two", "negative", "blank"],
+)
+async def test_a_content_length_that_is_no_number_is_a_400(
+    small_limit_client: httpx.AsyncClient,
+    services: Services,
+    installation: Installation,
+    declared: str,
+) -> None:
+    """A digit only ``str.isdigit()`` takes (``²``) is no number either (a server in front
+    may pass it on)."""
+    response = await small_limit_client.post(
+        upsales_url(installation),
+        content=json.dumps(order_hook()).encode(),
+        headers={"Content-Type": "application/json", "Content-Length": declared.encode("latin-1")},
+    )
+    await _assert_refused(response, 400, "bad_request", services)

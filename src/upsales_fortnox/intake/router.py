@@ -293,7 +293,7 @@ async def _read_json_body(request: Request, limit: int) -> bytes:
         raise ApiError(415, "unsupported_media_type", "the body must be application/json")
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise ApiError(400, "bad_request", "the Content-Length header is not a number")
         if int(declared) > limit:
             raise _too_large(limit)
