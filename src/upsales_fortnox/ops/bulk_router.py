@@ -16,6 +16,7 @@ from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import INT32_MAX, Moment, error_responses
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.links.link_rules import fortnox_id_problem
 from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, ReplayKind, replay_entity, retry_dead_jobs
@@ -121,9 +122,8 @@ async def post_replay(
     with operator_errors():
         if await find_installation(session, installation_id) is None:
             raise InstallationNotFound(installation_id)
-    if request.kind.takes_upsales_id and not (
-        request.entity_id.isdigit() and 0 < int(request.entity_id) <= INT32_MAX
-    ):
+    upsales_id = parse_digits(request.entity_id)
+    if request.kind.takes_upsales_id and not (upsales_id and upsales_id <= INT32_MAX):
         raise ApiError(422, "validation_error", f"a {request.kind.value} job needs an Upsales id")
     fortnox_type = request.kind.fortnox_type
     problem = fortnox_id_problem(fortnox_type, request.entity_id) if fortnox_type else None

@@ -32,6 +32,7 @@ from upsales_fortnox.domain.inbound.document_changes import (
 )
 from upsales_fortnox.domain.outbound.deal_documents import has_rest, rest_to_take
 from upsales_fortnox.domain.outbound.reference import parse_order_reference
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.ports import FortnoxPort
@@ -103,10 +104,11 @@ async def invoice_lives(fortnox: FortnoxPort, number: str, *, credit_invoices: b
     """Whether Fortnox invoice ``number`` is neither cancelled nor credited in full (any credit
     that stands counts as full unless ``credit_invoices``, a cancelled one as none, as the sync
     reads it): one read, one more of its credit invoice when it names one."""
-    if not number.isdigit():
+    invoice_number = parse_digits(number)
+    if invoice_number is None:
         return False
     try:
-        invoice = await fortnox.get_invoice(int(number))
+        invoice = await fortnox.get_invoice(invoice_number)
     except FortnoxNotFound:
         return False
     return await lives_beside_its_credit(fortnox, invoice, credit_invoices=credit_invoices)
@@ -127,10 +129,11 @@ async def rest_split_off(
     that order; when it was invoiced short of what was ordered, one list call of its
     customer's orders and one read of each later backorder."""
     made_of = predecessor(document) if isinstance(document, Invoice) else None
-    if made_of is None or made_of[0] is not FortnoxType.ORDER or not made_of[1].isdigit():
+    order_number = parse_digits(made_of[1]) if made_of is not None else None
+    if made_of is None or made_of[0] is not FortnoxType.ORDER or order_number is None:
         return None
     try:
-        order = await fortnox.get_order(int(made_of[1]))
+        order = await fortnox.get_order(order_number)
     except FortnoxNotFound:
         return None
     if parse_order_reference(order.ExternalInvoiceReference1) == upsales_order_id:

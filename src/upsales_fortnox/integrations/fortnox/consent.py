@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.facts import (
     CONSENT_EVENT_TYPES,
     CONSENT_TENANT_KEYS,
@@ -44,7 +45,7 @@ def _tenant(value: Any) -> str | None:
         return None
     if isinstance(value, int) and value > 0:
         return str(value)
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 20:
+    if isinstance(value, str) and parse_digits(value.strip(), max_digits=20) is not None:
         return value.strip()
     return None
 

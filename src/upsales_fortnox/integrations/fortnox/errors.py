@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import httpx
 
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.errors import (
     OUTAGE_STATUSES,
     PermanentError,
@@ -172,7 +173,7 @@ def _normalise_code(code: int | str | None) -> int | None:
     if isinstance(code, int):
         return code
     text = str(code).strip()
-    return int(text) if text.isdigit() else None
+    return parse_digits(text)
 
 
 def error_information(response: httpx.Response) -> tuple[int | str | None, str | None]:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, Protocol
 
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.errors import SyncError
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ def remove_tenants_command(tenant_ids: Sequence[str]) -> Message:
 
 
 def _tenant_value(tenant_id: str) -> int | str:
-    return int(tenant_id) if tenant_id.isdigit() else tenant_id
+    number = parse_digits(tenant_id)
+    return tenant_id if number is None else number
 
 
 def add_topics_command(topics: Sequence[str], offsets: Mapping[str, str]) -> Message:

@@ -12,6 +12,7 @@ from typing import Final
 
 from upsales_fortnox.domain.inbound.document_changes import is_cancelled
 from upsales_fortnox.domain.payment_status import is_full_credit
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.ports import FortnoxPort
@@ -29,10 +30,11 @@ async def named_credit(fortnox: FortnoxPort, invoice: Invoice) -> Invoice | None
     """The credit invoice that ``invoice`` names (None, with no call, when it names none; None
     too when it is gone)."""
     number = reference(invoice.CreditInvoiceReference)
-    if invoice.Credit or number is None or not number.isdigit():
+    invoice_number = parse_digits(number) if number is not None else None
+    if invoice.Credit or invoice_number is None:
         return None
     try:
-        return await fortnox.get_invoice(int(number))
+        return await fortnox.get_invoice(invoice_number)
     except FortnoxNotFound:
         return None
 

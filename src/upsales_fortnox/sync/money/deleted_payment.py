@@ -19,6 +19,7 @@ So is every deletion while ``paymentStatus`` is off.
 from __future__ import annotations
 
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.jobs.results import JsonObject, ResultShapeError
 from upsales_fortnox.sync.inbound.document_sync import sync_document
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
@@ -33,14 +34,14 @@ async def paid_invoice(job: InboundJob, payment_number: str) -> str | None:
     of the payment, found it paying, if any."""
     async with job.session_factory() as session:
         seen = await seen_invoice(session, job.installation_id, payment_number)
-        if seen is not None and seen.isdigit():
+        if seen is not None and parse_digits(seen) is not None:
             return seen
         results = await done_job_results(
             session, job.installation_id, JobKind.FORTNOX_INVOICE_PAYMENT, payment_number
         )
     for stored in results:
         number = _invoice_paid(stored)
-        if number is not None and number.isdigit():
+        if number is not None and parse_digits(number) is not None:
             return number
     return None
 

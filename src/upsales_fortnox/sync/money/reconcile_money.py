@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from upsales_fortnox.intake.fortnox_events import PAYMENT_BOOKKEPT
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.errors import CODE_NO_ACCESS_TO_SCOPE, FortnoxAuthError
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
@@ -110,7 +111,8 @@ async def money_batches(
 
 def _number_order(number: str) -> tuple[int, str]:
     """Payment numbers (strings in the spec) in numeric order where they are numbers."""
-    return (int(number), "") if number.isdigit() else (0, number)
+    value = parse_digits(number)
+    return (0, number) if value is None else (value, "")
 
 
 def _overdue(fortnox: FortnoxPort) -> AsyncIterator[Invoice]:
