@@ -179,7 +179,7 @@ class HeldCreate:
 
     async def land(self) -> None:
         """Fortnox commits it late."""
-        assert (await self.send()).status_code == 201
+        assert (await self.send()).is_success
 
     async def cancel(self) -> None:
         """Fortnox stops it with its client: it never lands."""
@@ -193,18 +193,24 @@ async def landed_then_run(harness: SyncHarness, held: list[HeldCreate], job_id: 
 
 
 def hold_creates(
-    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, *, count: int, of: str = "invoices"
+    harness: SyncHarness,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    count: int,
+    of: str = "invoices",
+    method: str = "POST",
 ) -> list[HeldCreate]:
-    """The next ``count`` creates of ``of`` (a Fortnox collection) are held (their connection
-    drops before any answer)."""
+    """The next ``count`` creates of ``of`` (a Fortnox collection, or with ``method`` PUT an
+    action such as ``createorder``) are held (their connection drops before any answer)."""
     http = harness.services.http
     send: Callable[..., Awaitable[httpx.Response]] = http.request
     held: list[HeldCreate] = []
     taken = 0
+    sent_as = method
 
     async def hold(method: str, url: Any, **kwargs: Any) -> httpx.Response:
         nonlocal taken
-        if method == "POST" and str(url).endswith(f"/{of}") and taken < count:
+        if method == sent_as and str(url).endswith(f"/{of}") and taken < count:
             taken += 1
             held.append(HeldCreate(partial(send, method, url, **kwargs)))
             raise httpx.ReadError("connection dropped before Fortnox committed the create")
@@ -218,17 +224,23 @@ TRIES_WHEN_UNREACHABLE = 3
 
 
 def creates_never_connect(
-    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch, *, of: str = "invoices"
+    harness: SyncHarness,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    of: str = "invoices",
+    method: str = "POST",
 ) -> list[str]:
-    """Every create of ``of`` (a Fortnox collection) fails to connect: it never reaches
-    Fortnox. The client gives up after ``TRIES_WHEN_UNREACHABLE`` tries, without waiting
-    between them. Returns the URLs of the tries."""
+    """Every create of ``of`` (a Fortnox collection, or with ``method`` PUT an action such as
+    ``createorder``) fails to connect: it never reaches Fortnox. The client gives up after
+    ``TRIES_WHEN_UNREACHABLE`` tries, without waiting between them. Returns the URLs of the
+    tries."""
     http = harness.services.http
     send: Callable[..., Awaitable[httpx.Response]] = http.request
     tried: list[str] = []
+    sent_as = method
 
     async def unreachable(method: str, url: Any, **kwargs: Any) -> httpx.Response:
-        if method == "POST" and str(url).endswith(f"/{of}"):
+        if method == sent_as and str(url).endswith(f"/{of}"):
             tried.append(str(url))
             raise httpx.ConnectError("connection refused")
         return await send(method, url, **kwargs)

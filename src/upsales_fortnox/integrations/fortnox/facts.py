@@ -282,6 +282,15 @@ a create committed within it is found and linked; one stopped with its client co
 wait and nothing else. Operators can change it (``FORTNOX_CREATE_SETTLE_SECONDS``); the wait
 is read on the database server's clock, whichever host reads it."""
 
+SECOND_ORDER_OF_OFFER_REFUSED: Final = True
+"""Whether ``PUT /offers/{n}/createorder`` of an offer already turned into an order (its
+``OrderReference`` set) is refused rather than making a second order: *unverified*; the spec
+gives the created order as the only answer, and the reference says only that ``Completed``
+blocks it. Not relied on: a won deal of an offer reads the offer before turning it, and after
+a createorder whose answer was lost, reads it again once that one can no longer land
+(:mod:`upsales_fortnox.sync.outbound.won_offer`). Nor does a refusal help while the first is
+still being committed, when the offer names no order yet. The sandbox refuses (400)."""
+
 # --- the money after the deal -------------------------------------------------------------------
 
 PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY: Final = False

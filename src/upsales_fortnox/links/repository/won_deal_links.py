@@ -92,9 +92,10 @@ class WonDealLinks:
     ) -> DealLinks:
         """The order's own link (not one whose document's cancellation was synced: won again,
         the deal gets a new document), its company's and its products', in one query; and with
-        ``intent`` (the type of document a won deal is sent as), when the order has no link
-        yet, its earlier attempt's intent, read in the same transaction. Without one, its create
-        records it as it is sent (:meth:`record_intent_as_sent`)."""
+        ``intent`` (the type of document a won deal is sent as), when the order has no invoice
+        or order linked yet, its earlier attempt's intent (of an offer's order, linked to an
+        offer), read in the same transaction. Without one, its create records it as it is sent
+        (:meth:`record_intent_as_sent`)."""
         sent_before = None
         async with one_statement(self._engine) as connection:
             read = await read_deal_links(
@@ -108,11 +109,12 @@ class WonDealLinks:
         found = read.links
         documents = deal_documents(found)
         order_links = documents.live
-        if intent is not None and not order_links:
+        made = bool(order_links) and order_links[0].fortnox_type in SENT_AS
+        if intent is not None and not made:
             sent_before = read.intent
-            if sent_before is None:
-                self._intent_to_record = (order_id, intent)
-        if order_links and order_links[0].fortnox_type in SENT_AS:
+            if sent_before is None:  # a deal of an offer creates the order Fortnox makes of it
+                self._intent_to_record = (order_id, FortnoxType.ORDER if order_links else intent)
+        if made:
             self._document_type = order_links[0].fortnox_type
         elif sent_before is not None:
             self._document_type = sent_before.fortnox_type

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TypeVar
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument
@@ -22,6 +23,8 @@ from upsales_fortnox.links.repository.document_intents import EarlierIntent
 from upsales_fortnox.links.repository.won_deal_links import WonDealLinks
 from upsales_fortnox.sync.outbound.fortnox_documents import find_document_by_reference
 from upsales_fortnox.vocabulary import FortnoxType
+
+T = TypeVar("T")
 
 RACED_RUN_DELAY = timedelta(seconds=1)
 """How soon a run that found the deal's intent changed by another run of it (two runs of one
@@ -91,16 +94,39 @@ async def find_earlier_document(
     documents the order was linked to before (cancelled, credited or set aside: a deal won
     again), which carry its reference too. ``credit_invoices``: the setting, by which a
     partially credited invoice lives (:func:`find_document_by_reference`)."""
+    ended = {number for kind, number in passed_over if kind is earlier.fortnox_type}
+    search = partial(
+        find_document_by_reference,
+        fortnox,
+        earlier.fortnox_type,
+        order_id,
+        ended,
+        credit_invoices=credit_invoices,
+    )
+    return await searched_once_settled(
+        deal_links, earlier, order_id, search, settle_seconds=settle_seconds, clock=clock
+    )
+
+
+async def searched_once_settled(
+    deal_links: WonDealLinks,
+    earlier: EarlierIntent,
+    order_id: int,
+    search: Callable[[], Awaitable[T | None]],
+    *,
+    settle_seconds: float,
+    clock: Callable[[], datetime] = utcnow,
+) -> T | None:
+    """What ``search`` finds of the create ``earlier`` stands for; None when it finds nothing
+    and no earlier create can still land (the caller creates, and its create renews the
+    intent). Raises :class:`EarlierCreateMayLand` as :func:`find_earlier_document` does."""
     started = clock()
 
     def may_land(until: datetime) -> EarlierCreateMayLand:
         return EarlierCreateMayLand(order_id, until, started)
 
     not_yet_searched(earlier.settles_at, started, may_land)
-    ended = {number for kind, number in passed_over if kind is earlier.fortnox_type}
-    found = await find_document_by_reference(
-        fortnox, earlier.fortnox_type, order_id, ended, credit_invoices=credit_invoices
-    )
+    found = await search()
     if found is not None:
         return found
     await wait_after_a_miss(

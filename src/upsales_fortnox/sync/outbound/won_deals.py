@@ -141,7 +141,7 @@ async def _sync_linked(
     if (imported := await imported_unlinked(services, context, order, links)) is not None:
         return imported
     if link is not None and link.fortnox_type is FortnoxType.OFFER:
-        return await _order_of_offer(services, context, order, link.fortnox_id, deal_links)
+        return await _order_of_offer(services, context, order, links, deal_links)
     read = None
     if link is not None and read_before_mapping(link):
         read = await _linked_document(context, link.fortnox_type, link.fortnox_id)
@@ -343,12 +343,12 @@ async def _order_of_offer(
     services: Services,
     context: InstallationContext,
     order: Order,
-    offer_number: str,
+    links: DealLinks,
     deal_links: WonDealLinks,
 ) -> WonDealResult:
-    """The deal's opportunity came from a Fortnox offer: the order Fortnox makes of it, linked
-    as Fortnox has it (:mod:`.won_offer`)."""
-    made, made_now = await order_of_offer(context.fortnox, offer_number)
+    """The order Fortnox makes of the deal's offer, linked as Fortnox has it (:mod:`.won_offer`)."""
+    settle = services.settings.fortnox_create_settle_seconds
+    made, made_now = await order_of_offer(context.fortnox, deal_links, order.id, links, settle)
     number = str(made.DocumentNumber)
     await deal_links.save_order_link(
         order.id, FortnoxType.ORDER, number, document_fingerprint(made), None

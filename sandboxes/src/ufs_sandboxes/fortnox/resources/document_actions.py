@@ -23,6 +23,9 @@ Choices where Fortnox is *unverified*:
 - ``cancel`` on an offer emits ``offer-canceled-v1`` (Fortnox's spelling for offers; orders and
   invoices emit ``…-cancelled-v1``).
 - ``externalprint`` marks the document ``Sent``.
+- ``createorder`` of an offer turned into an order already (its ``OrderReference`` set) is
+  refused (400, ``DOCUMENT_STATE_ERROR_CODE``) rather than making a second order; the spec
+  gives only the created order (200, ``{"Order": …}``) as its answer.
 """
 
 from __future__ import annotations
