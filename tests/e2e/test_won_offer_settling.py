@@ -5,6 +5,9 @@ the order it names, or (none named) turns the offer then, once."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 
 from tests.e2e.harness import SyncHarness
@@ -144,3 +147,37 @@ async def test_a_won_offer_deal_costs_a_read_of_its_offer_and_its_createorder(
     assert (job.result or {})["outcome"] == "made_from_offer"
     assert fortnox_calls(harness) == {READ_OFFER: 1, CREATE_ORDER: 1}
     assert len(fortnox_list(harness, "orders")) == 1
+
+
+async def test_a_createorder_refused_as_the_late_one_lands_links_the_order_that_landed(
+    offer_module: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first createorder commits past the wait, just before the retry's arrives: the
+    sandbox refuses a second (facts.SECOND_ORDER_OF_OFFER_REFUSED), and the offer, read again,
+    names the order that landed."""
+    harness = offer_module
+    offer_number, opportunity_id, job_id, held = await _dropped_then_waiting(harness, monkeypatch)
+    await earlier_creates_settle(harness)
+    http = harness.services.http
+    send = http.request
+
+    async def first_lands_meanwhile(method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        if method == "PUT" and str(url).endswith(f"/{_createorder(offer_number)}") and held:
+            await held.pop().land()
+        return await send(method, url, **kwargs)
+
+    monkeypatch.setattr(http, "request", first_lands_meanwhile)
+    harness.services.fortnox_calls.clear()
+
+    job = await run_due(harness, job_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "found_and_linked"
+    (order,) = fortnox_list(harness, "orders")
+    link = await link_of(harness, LinkEntity.ORDER, opportunity_id)
+    assert link is not None and link.fortnox_id == str(order["DocumentNumber"])
+    assert fortnox_calls(harness) == {
+        READ_OFFER: 2,
+        CREATE_ORDER: 1,
+        "GET /orders/{DocumentNumber}": 1,
+    }

@@ -288,8 +288,9 @@ SECOND_ORDER_OF_OFFER_REFUSED: Final = True
 gives the created order as the only answer, and the reference says only that ``Completed``
 blocks it. Not relied on: a won deal of an offer reads the offer before turning it, and after
 a createorder whose answer was lost, reads it again once that one can no longer land
-(:mod:`upsales_fortnox.sync.outbound.won_offer`). Nor does a refusal help while the first is
-still being committed, when the offer names no order yet. The sandbox refuses (400)."""
+(:mod:`upsales_fortnox.sync.outbound.won_offer`); a refused createorder has the offer read once
+more, so one that landed later than that wait is linked, were Fortnox to refuse. The sandbox
+refuses (400)."""
 
 # --- the money after the deal -------------------------------------------------------------------
 

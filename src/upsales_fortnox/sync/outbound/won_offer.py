@@ -12,7 +12,9 @@ The createorder is a create like any won deal's (:mod:`.earlier_create`): the de
 recorded as it is sent, and after an attempt whose createorder may still land (its answer
 lost) the offer is read as the search for it is made: one that names no order yet is read
 again once that createorder can no longer land, and only then turned. Whether Fortnox refuses a
-second createorder of one offer is ``facts.SECOND_ORDER_OF_OFFER_REFUSED``: not relied on.
+second createorder of one offer is ``facts.SECOND_ORDER_OF_OFFER_REFUSED``: not relied on, but
+a refused createorder has the offer read again, and the order it names by then (one that landed
+later than the wait) is linked.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from functools import partial
 
 from upsales_fortnox.integrations.errors import PermanentError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound, FortnoxValidationError
 from upsales_fortnox.integrations.fortnox.models import Order
 from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.links.repository.deal_link_read import DealLinks
@@ -54,17 +56,25 @@ async def order_of_offer(
             made_before = await searched_once_settled(
                 deal_links, earlier, order_id, search, settle_seconds=settle_seconds
             )
-        if made_before is not None:
+        if made_before is None:
+            recorded = partial(intent_recorded, deal_links, order_id)
             try:
-                return await fortnox.get_order(int(made_before)), False
-            except FortnoxNotFound:
-                raise document_missing(FortnoxType.ORDER, made_before) from None
-        recorded = partial(intent_recorded, deal_links, order_id)
-        async with create_on_its_way(deal_links, as_it_is_sent=recorded):
-            return await fortnox.create_order_from_offer(int(offer_number)), True
+                async with create_on_its_way(deal_links, as_it_is_sent=recorded):
+                    return await fortnox.create_order_from_offer(int(offer_number)), True
+            except FortnoxValidationError:  # turned meanwhile? (an earlier one landed late)
+                if (made_before := await search()) is None:
+                    raise
+        return await _its_order(fortnox, made_before), False
     except Exception:
         await deal_links.withdraw_unsent_intent()
         raise
+
+
+async def _its_order(fortnox: FortnoxPort, number: str) -> Order:
+    try:
+        return await fortnox.get_order(int(number))
+    except FortnoxNotFound:
+        raise document_missing(FortnoxType.ORDER, number) from None
 
 
 async def _turned_into(fortnox: FortnoxPort, offer_number: str) -> str | None:
