@@ -87,7 +87,8 @@ class DealLinks:
     company: LinkView | None
     articles: dict[int, str]
     sent_before: EarlierIntent | None
-    """No order link, but an earlier attempt recorded its intent to create the document."""
+    """No invoice or order linked (an offer may be), but an earlier attempt recorded its intent
+    to create the document (for a deal of an offer, the order Fortnox makes of it)."""
     set_aside: LinkView | None = None
     """No order link: an order whose invoice's cancellation was synced (see
     :attr:`~upsales_fortnox.domain.outbound.deal_documents.DealDocuments.set_aside_order`)."""
