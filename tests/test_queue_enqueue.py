@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.jobs.store.enqueue import EntityJob, enqueue, enqueue_many
+from upsales_fortnox.jobs.store.enqueue import EntityJob, enqueue, enqueue_many, queue_rest
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus
@@ -122,3 +122,33 @@ async def test_enqueue_many_of_nothing_writes_nothing(
     async with session_factory() as session:
         assert await enqueue_many(await session.connection(), []) == []
         assert await session.scalar(select(func.count()).select_from(SyncJob)) == 0
+
+
+async def test_the_rest_of_a_jobs_work_is_queued_or_handed_to_the_request_queued_meanwhile(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation = await _installation(session_factory)
+    key = {"installation_id": installation.id, "kind": "reprice_products", "entity_id": "products"}
+    async with session_factory() as session:
+        running = await enqueue(session, **key)
+        await session.execute(
+            update(SyncJob).where(SyncJob.id == running.job_id).values(status=JobStatus.RUNNING)
+        )
+        connection = await session.connection()
+        rest = await queue_rest(connection, **key, payload={"after_product_id": 50})
+        request = await enqueue(session, **key)  # a request while the rest waits joins it
+        await session.execute(
+            update(SyncJob).where(SyncJob.id == rest.job_id).values(status=JobStatus.RUNNING)
+        )
+        newer = await enqueue(session, **key)  # a request while the rest runs
+        taken_over = await queue_rest(connection, **key, payload={"after_product_id": 100})
+        await session.commit()
+        payloads = {job.id: job.payload for job in await session.scalars(select(SyncJob))}
+    assert rest.created and rest.job_id != running.job_id
+    assert (request.created, request.job_id) == (False, rest.job_id)
+    assert newer.created and (taken_over.created, taken_over.job_id) == (False, newer.job_id)
+    assert payloads == {
+        running.job_id: {},
+        rest.job_id: {"after_product_id": 50},
+        newer.job_id: {"after_product_id": 100},
+    }

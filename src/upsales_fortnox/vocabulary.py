@@ -95,7 +95,8 @@ class JobKind(StrEnum):
     FORTNOX_RECONCILE = "reconcile"
     """The Fortnox changes no event brought in, for one installation."""
     REPRICE_PRODUCTS = "reprice_products"
-    """Every linked product's list price again, after the price list setting changed."""
+    """Every linked product's list price again, after the price list setting changed and once
+    a day; a batch of products per job, the rest queued as the next job."""
     REFRESH_PRODUCT_EXTRAS = "refresh_product_extras"
     """Every linked product's stock and currency prices, after ``stockLevels`` or
     ``currencyPriceLists`` was turned on (or given another currency)."""

@@ -337,6 +337,17 @@ STORED: list[tuple[JobKind, dict[str, Any], object]] = [
         RepriceResult(None, checked=2, repriced=2, default_list=True),
     ),
     (
+        JobKind.REPRICE_PRODUCTS,
+        {
+            "price_list": "A",
+            "products_checked": 50,
+            "products_repriced": 4,
+            "products_without_price": 1,
+            "rest_queued": True,
+        },
+        RepriceResult("A", checked=50, repriced=4, without_price=1, rest_queued=True),
+    ),
+    (
         JobKind.REFRESH_PRODUCT_EXTRAS,
         {"outcome": "skip", "reason": "stock levels and currency prices are off"},
         ExtrasRefreshResult(),

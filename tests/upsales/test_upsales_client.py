@@ -158,6 +158,20 @@ async def test_export_pages_by_id_until_the_last_page(
     assert ["id" in queries[0], queries[1]["id"], queries[2]["id"]] == [False, "gt:2", "gt:4"]
 
 
+async def test_an_export_after_an_id_starts_past_it(
+    client: UpsalesClient, upsales_api: respx.MockRouter
+) -> None:
+    route = upsales_api.get("/products").mock(
+        side_effect=[
+            httpx.Response(200, json=envelope([{"id": i, "name": "P"} for i in ids], total=total))
+            for ids, total in (([8, 9], 3), ([12], 1))
+        ]
+    )
+    products = [p.id async for p in client.iterate_products(page_size=2, after_id=7)]
+    assert products == [8, 9, 12]
+    assert [call.request.url.params["id"] for call in route.calls] == ["gt:7", "gt:9"]
+
+
 async def test_export_without_totals_stops_on_a_short_or_empty_page(
     client: UpsalesClient, upsales_api: respx.MockRouter
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.jobs.results import JobResult
+from upsales_fortnox.jobs.store.enqueue import rest_queuing
 from upsales_fortnox.jobs.store.job_store import CompletionWrite
 
 SaveCheckpoint = Callable[[dict[str, Any]], Awaitable[None]]
@@ -50,6 +51,23 @@ class JobContext:
         job fails, or when the worker dies before the job is recorded done (then the job runs
         again), so it suits writes that the job's next run can make again."""
         self.completion_writes.append(write)
+
+    def queue_rest(self, payload: dict[str, Any]) -> None:
+        """Leave the rest of the work to a new job of this kind and entity, started from
+        ``payload``: queued in the transaction that records this one done, behind the
+        installation's jobs queued meanwhile, so a long piece of work done a part per job
+        holds none of them back for more than a part (a job of the entity queued meanwhile
+        takes the rest over: see :func:`~upsales_fortnox.jobs.store.enqueue.queue_rest`)."""
+        if self.entity_id is None:
+            raise ValueError(f"a {self.kind} job without an entity cannot queue its rest")
+        self.save_with_completion(
+            rest_queuing(
+                installation_id=self.installation_id,
+                kind=self.kind,
+                entity_id=self.entity_id,
+                payload=payload,
+            )
+        )
 
     async def checkpoint(self, payload: dict[str, Any]) -> None:
         await self.save_checkpoint(payload)

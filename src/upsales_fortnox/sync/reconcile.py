@@ -32,9 +32,9 @@ lists all customer and article numbers and feeds a deletion event for each linke
 no longer has (its handler then sees the 404). Nor does a price changed in a price list: no
 event tells of it (Fortnox has no price topic) and the article it prices need not change, so
 the article sweep also queues the ``reprice_products`` job (:mod:`.inbound.reprice`, one
-Fortnox call per active product with an article; not at an installation's first sweep, just
-after its initial import priced them), and a price the bookkeeper changes reaches Upsales
-within a day.
+Fortnox call per active product with an article, in batches that let the installation's other
+jobs run between them; not at an installation's first sweep, just after its initial import
+priced them), and a price the bookkeeper changes reaches Upsales within a day.
 
 Every list is read with :meth:`~upsales_fortnox.integrations.ports.FortnoxPort.iter_gapless`:
 sorted by the register's number, each page after the first starting a few entities before the

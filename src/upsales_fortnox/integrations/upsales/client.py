@@ -196,9 +196,10 @@ class UpsalesClient:
         return in_other_case[0] if len(in_other_case) == 1 else None
 
     def iterate_products(
-        self, *filters: Filter, page_size: int = MAX_PAGE_SIZE
+        self, *filters: Filter, page_size: int = MAX_PAGE_SIZE, after_id: int | None = None
     ) -> AsyncIterator[Product]:
-        return self._export("/products", Product, filters, page_size)
+        """By id; with ``after_id``, from the first product after it."""
+        return self._export("/products", Product, filters, page_size, after_id)
 
     # --- catalogues and identity --------------------------------------------------------------
 
@@ -265,14 +266,19 @@ class UpsalesClient:
         return [self._parse(model, row, where) for row in rows]
 
     async def _export(
-        self, template: str, model: type[R], filters: Iterable[Filter], page_size: int
+        self,
+        template: str,
+        model: type[R],
+        filters: Iterable[Filter],
+        page_size: int,
+        after_id: int | None = None,
     ) -> AsyncIterator[R]:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         where = f"GET {template}"
         params: list[tuple[str, str | int]] = [("sort", "id"), ("limit", page_size)]
         params += to_params(filters)
-        last_id: int | None = None
+        last_id = after_id
         while True:
             page_params = params if last_id is None else [*params, ("id", f"gt:{last_id}")]
             envelope = await self._request("GET", template, {}, params=page_params)

@@ -6,13 +6,14 @@ PostgreSQL, so concurrent webhooks cannot create two). A change that coalesces i
 out the backoff of failed attempts restarts it (:func:`enqueue_many`): due now, with attempts of
 its own, instead of inheriting an older failure's wait and count. :func:`enqueue` queues one job;
 :func:`enqueue_many` queues many with the same rule in a few statements (the webhook intake's
-PostgreSQL fast path queues them with :mod:`.driver_enqueue`).
+PostgreSQL fast path queues them with :mod:`.driver_enqueue`); :func:`queue_rest` queues the rest
+of a long job's work as a job of its own.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -200,7 +201,64 @@ async def enqueue_many(connection: AsyncConnection, jobs: Sequence[EntityJob]) -
     return results
 
 
-def _job_values(job: EntityJob, now: datetime) -> dict[str, Any]:
+async def queue_rest(
+    connection: AsyncConnection,
+    *,
+    installation_id: uuid.UUID,
+    kind: str,
+    entity_id: str,
+    payload: dict[str, Any],
+) -> Enqueued:
+    """Queue the rest of a job's work: a job of its kind and entity with ``payload`` (where the
+    rest starts), due now. A job of the entity queued meanwhile (a new request, made while the
+    work went on) takes it over instead: its payload becomes ``payload``, so one job stays
+    queued and it goes on from there, its handler judging whether the request asks for more
+    (it is queued behind nothing new: its own place in the queue is kept). Does not commit."""
+    job = EntityJob(installation_id, kind, entity_id)
+    while True:
+        now = utcnow()
+        statement = _INSERT_JOB[connection.dialect.name]
+        values = _job_values(job, now, payload)
+        created_id = (await connection.execute(statement, values)).scalar_one_or_none()
+        if created_id is not None:
+            return Enqueued(job_id=created_id, created=True)
+        taken_over = (
+            await connection.execute(
+                update(_JOBS)
+                .where(
+                    _JOBS.c.installation_id == installation_id,
+                    _JOBS.c.kind == kind,
+                    _JOBS.c.entity_id == entity_id,
+                    _JOBS.c.status == JobStatus.QUEUED.value,
+                )
+                .values(payload=payload, updated_at=now)
+                .returning(_JOBS.c.id)
+            )
+        ).scalar_one_or_none()
+        if taken_over is not None:  # else it was claimed between our two statements: again
+            return Enqueued(job_id=taken_over, created=False)
+
+
+def rest_queuing(
+    *, installation_id: uuid.UUID, kind: str, entity_id: str, payload: dict[str, Any]
+) -> Callable[[AsyncConnection], Awaitable[None]]:
+    """:func:`queue_rest` as a write saved with a job's completion."""
+
+    async def write(connection: AsyncConnection) -> None:
+        await queue_rest(
+            connection,
+            installation_id=installation_id,
+            kind=kind,
+            entity_id=entity_id,
+            payload=payload,
+        )
+
+    return write
+
+
+def _job_values(
+    job: EntityJob, now: datetime, payload: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "installation_id": job.installation_id,
         "kind": job.kind,
@@ -209,7 +267,7 @@ def _job_values(job: EntityJob, now: datetime) -> dict[str, Any]:
         "attempts": 0,
         "max_attempts": DEFAULT_MAX_ATTEMPTS,
         "run_after": now,
-        "payload": {},
+        "payload": payload or {},
         "created_at": now,
         "updated_at": now,
     }

@@ -103,8 +103,9 @@ def register_inbound_handlers(
         registry.register(kind, bind(_document))
     registry.register(JobKind.FORTNOX_INVOICE_PAYMENT, bind(_payment))
     registry.register(JobKind.FORTNOX_INVOICE_PAYMENT_DELETED, bind(_deleted_payment))
-    # one Fortnox call per product, every day: won deals run beside it (it writes only the
-    # products' list prices, which no won deal writes; article syncs, which do, still wait)
+    # one Fortnox call per product, every day, a batch per job: won deals run beside a batch
+    # (it writes only the products' list prices, which no won deal writes; article syncs, which
+    # do, wait for the batch, not for the whole re-pricing)
     registry.register(JobKind.REPRICE_PRODUCTS, bind(reprice_products), side_by_side=True)
     registry.register(JobKind.REFRESH_PRODUCT_EXTRAS, bind(refresh_product_extras))
     registry.register(JobKind.REFRESH_ORDER_FIELDS, bind(refresh_order_fields))

@@ -256,7 +256,8 @@ class PaymentSyncResult:
 
 @dataclass(frozen=True)
 class RepriceResult:
-    """A ``reprice_products`` job: the products checked against the chosen price list."""
+    """A ``reprice_products`` job: the products it checked against the chosen price list (a
+    batch of them: ``rest_queued`` when the next batch is queued as a job of its own)."""
 
     price_list: str | None
     """None: no price list is chosen (with ``default_list``: priced from Fortnox's default
@@ -265,6 +266,7 @@ class RepriceResult:
     repriced: int = 0
     without_price: int = 0
     default_list: bool = False
+    rest_queued: bool = False
 
     @property
     def outcome(self) -> str | None:
@@ -280,6 +282,7 @@ class RepriceResult:
             "products_checked": self.checked,
             "products_repriced": self.repriced,
             "products_without_price": self.without_price,
+            **({"rest_queued": True} if self.rest_queued else {}),
         }
 
     def named_ids(self) -> dict[str, int | str]:
@@ -297,6 +300,7 @@ class RepriceResult:
             repriced=whole(data, "products_repriced"),
             without_price=whole(data, "products_without_price"),
             default_list=default_list,
+            rest_queued=data.get("rest_queued") is True,
         )
 
 
