@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.config import Settings
@@ -212,3 +214,9 @@ async def simulate_crashed_run(
                 started_at=clock.now - timedelta(seconds=LEASE_SECONDS),
             )
         )
+
+
+def dropped_connection() -> BaseException:
+    """What SQLAlchemy raises for a connection that closed under a statement (asyncpg)."""
+    driver_error = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle")
+    return DBAPIError("SELECT 1", {}, driver_error)

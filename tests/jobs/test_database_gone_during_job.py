@@ -11,7 +11,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 import sqlalchemy
 from sqlalchemy import text
@@ -23,6 +22,7 @@ from tests.jobs.support import (
     FakeClock,
     add_installation,
     add_job,
+    dropped_connection,
     load_job,
     make_worker,
 )
@@ -205,13 +205,13 @@ async def test_a_last_attempt_the_database_went_away_under_is_not_buried_when_it
     async def requeue_once_refused(self: JobStore, job: Any, **kwargs: Any) -> bool:
         saves.append(kwargs["attempt_error"])
         if len(saves) == 1:
-            raise _dropped_connection()
+            raise dropped_connection()
         return await real_requeue(self, job, **kwargs)
 
     monkeypatch.setattr(JobStore, "requeue", requeue_once_refused)
 
     async def handler(ctx: JobContext) -> None:
-        raise _dropped_connection()
+        raise dropped_connection()
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
     await worker.run_once()
@@ -223,12 +223,6 @@ async def test_a_last_attempt_the_database_went_away_under_is_not_buried_when_it
     await worker.run_once()  # it runs again, riding the outage out past its attempts
     job = await load_job(session_factory, job_id)
     assert (job.status, job.attempts, len(saves)) == (JobStatus.QUEUED, 2, 3)
-
-
-def _dropped_connection() -> BaseException:
-    """What SQLAlchemy raises for a connection that closed under a statement (asyncpg)."""
-    driver_error = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle")
-    return sqlalchemy.exc.DBAPIError("SELECT 1", {}, driver_error)
 
 
 async def test_saving_the_outcome_again_stops_within_the_lease_however_long_each_try_takes(
@@ -245,12 +239,12 @@ async def test_saving_the_outcome_again_stops_within_the_lease_however_long_each
     async def requeue_refused_slowly(self: JobStore, job: Any, **kwargs: Any) -> bool:
         saves.append(kwargs["attempt_error"])
         clock.advance(LEASE_SECONDS / 3)  # the try waited that long for the database
-        raise _dropped_connection()
+        raise dropped_connection()
 
     monkeypatch.setattr(JobStore, "requeue", requeue_refused_slowly)
 
     async def handler(ctx: JobContext) -> None:
-        raise _dropped_connection()
+        raise dropped_connection()
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
     await worker.run_once()  # the database still away once the lease is spent
@@ -273,12 +267,12 @@ async def test_a_worker_told_to_stop_stops_saving_an_outcome_again(
     async def requeue_refused(self: JobStore, job: Any, **kwargs: Any) -> bool:
         saves.append(kwargs["attempt_error"])
         stop.set()  # the worker is told to stop while the database is away
-        raise _dropped_connection()
+        raise dropped_connection()
 
     monkeypatch.setattr(JobStore, "requeue", requeue_refused)
 
     async def handler(ctx: JobContext) -> None:
-        raise _dropped_connection()
+        raise dropped_connection()
 
     worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
     await worker.run(stop)

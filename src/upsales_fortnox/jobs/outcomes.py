@@ -28,7 +28,7 @@ from upsales_fortnox.jobs.failures import (
     reason_code,
 )
 from upsales_fortnox.jobs.results import JsonObject
-from upsales_fortnox.jobs.runs import DueJob, LeaseLost, RunningJob
+from upsales_fortnox.jobs.runs import Completed, DueJob, LeaseLost, RunningJob
 from upsales_fortnox.jobs.store.job_store import CompletionWrite, JobStore
 from upsales_fortnox.vocabulary import AttemptOutcome
 
@@ -273,9 +273,29 @@ class OutcomeRecorder:
         except Exception as error:
             # The completion itself failed (a write the database refuses): the run fails with
             # that error, recorded, instead of staying running until its lease ends.
-            return await self._record_failure(job, error, log_extra), None
-        logger.info("job done", extra=log_extra)
+            if await self._record_failure(job, error, log_extra):
+                return True, None
+            completed = Completed(recorded=False)
+        if not completed.recorded:
+            completed = await self._saved_unanswered(job, then, log_extra)
+        if completed.recorded:
+            logger.info("job done", extra=log_extra)
         return completed.recorded, completed.next_job
+
+    async def _saved_unanswered(
+        self, job: RunningJob, then: DueJob | None, log_extra: dict[str, Any]
+    ) -> Completed:
+        """A completion no longer ours to save may have been saved by an earlier try whose
+        commit's answer was lost: it stands, and the next job started with it runs now instead
+        of staying ``running`` until its lease ends."""
+        earlier = await self._store.completed_unanswered(job, then)
+        if earlier is None:
+            return Completed(recorded=False)
+        logger.warning(
+            "the job's outcome was saved by a try whose answer was lost",
+            extra={**log_extra, "code": "outcome_answer_lost"},
+        )
+        return earlier
 
     async def _replaced_during_run(self, job: RunningJob, code: str) -> bool:
         """An API refused the credentials that a new key or login replaced during this run (its

@@ -32,6 +32,7 @@ from upsales_fortnox.jobs.runs import (
     RunningJob,
 )
 from upsales_fortnox.jobs.store.claims import InstallationClaims
+from upsales_fortnox.jobs.store.lost_answers import completed_unanswered
 from upsales_fortnox.jobs.store.paired_statements import (
     BURY_JOB_AND_ATTEMPT,
     COMPLETE_JOB_AND_ATTEMPT,
@@ -337,6 +338,10 @@ class JobStore:
         if lease_lost:
             raise OutcomeSavedLeaseLost(f"installation {job.installation_id} lease lost")
         return Completed(recorded=True, next_job=next_job)
+
+    async def completed_unanswered(self, job: RunningJob, then: DueJob | None) -> Completed | None:
+        """See :func:`.lost_answers.completed_unanswered`."""
+        return await completed_unanswered(self._engine, self.owner, job, then)
 
     async def bury(self, job: RunningJob, reason: str) -> bool:
         """``dead`` with ``reason``; an operator may retry it."""
