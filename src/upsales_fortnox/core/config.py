@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from upsales_fortnox.integrations.fortnox import facts as fortnox_facts
@@ -20,12 +20,37 @@ SANDBOX_FORTNOX_PORT = 8091
 SANDBOX_UPSALES_PORT = 8092
 
 
+LONGEST_DURATION_SECONDS = 366 * 24 * 3600.0
+"""The longest wait, interval or patience a setting may give: a year. Longer is a unit mixed
+up, and one past what a date can hold stopped the service mid-start."""
+
+_LONGEST_OF = {"job_lease_seconds": 24 * 3600.0}
+"""Shorter ceilings. A lease: a worker's session on PostgreSQL ends 1.25 leases after its host
+went silent, a server setting of at most 24.8 days (heartbeats renew leases, so a long job never
+needs a long one)."""
+
+_UNITS_SECONDS = {"_seconds": 1.0, "_minutes": 60.0, "_hours": 3600.0, "_days": 86400.0}
+
+
+def duration_unit_seconds(name: str) -> float | None:
+    """The seconds of the unit a duration setting's name ends in; None: not a duration."""
+    return next((s for suffix, s in _UNITS_SECONDS.items() if name.endswith(suffix)), None)
+
+
+def longest_seconds(name: str) -> float:
+    """The longest the duration setting ``name`` may be, in seconds."""
+    return _LONGEST_OF.get(name, LONGEST_DURATION_SECONDS)
+
+
 class ConfigError(Exception):
     """The environment holds an invalid setting; the message names the variable."""
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+    # Every number finite: an endless lease, wait or patience is never meant, and stops a worker.
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", frozen=True, allow_inf_nan=False
+    )
 
     database_url: str = Field(
         default="sqlite:///./data/upsales-fortnox.sqlite3",
@@ -62,11 +87,10 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=8, ge=1)
     job_backoff_base_seconds: float = Field(default=2.0, gt=0)
-    job_backoff_max_seconds: float = Field(default=900.0, gt=0, allow_inf_nan=False)
+    job_backoff_max_seconds: float = Field(default=900.0, gt=0)
     job_outage_patience_hours: float = Field(
         default=24.0,
         ge=0,
-        allow_inf_nan=False,  # its tries past the attempts are counted
         description="How long a job whose attempts are used up keeps trying while Fortnox or "
         "Upsales is out of reach or away (no answer, 502-504, a rate limit), at most every "
         "job_backoff_max_seconds, before it is dead. 0: it is dead when its attempts are used.",
@@ -131,6 +155,19 @@ class Settings(BaseSettings):
     alert_queue_age_seconds: float = Field(default=900.0, gt=0)
     alert_refresh_token_days: float = Field(default=7.0, gt=0)
     alert_check_interval_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("*")
+    @classmethod
+    def _duration_at_most_its_longest(cls, value: object, info: ValidationInfo) -> object:
+        """Each ``*_seconds``, ``*_minutes``, ``*_hours`` and ``*_days`` setting, by its unit."""
+        name = info.field_name or ""
+        unit = duration_unit_seconds(name)
+        if unit is None or not isinstance(value, int | float) or isinstance(value, bool):
+            return value
+        longest = longest_seconds(name)
+        if value * unit > longest:
+            raise ValueError(f"must be at most {longest / unit:.10g}")
+        return value
 
     @field_validator("secret_key")
     @classmethod
