@@ -47,7 +47,7 @@ def _is_vat_number(value: str) -> bool:
 def has_swedish_check_digit(digits: str) -> bool:
     """Whether ten digits (:func:`normalise_org_number`'s) end in the check digit Swedish
     organisation and personal numbers carry (the Luhn algorithm)."""
-    if len(digits) != 10 or not digits.isdigit():
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
         return False
     weighted = (int(digit) * (2 - position % 2) for position, digit in enumerate(digits))
     return sum(value - 9 if value > 9 else value for value in weighted) % 10 == 0

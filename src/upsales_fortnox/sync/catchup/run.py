@@ -41,6 +41,7 @@ from upsales_fortnox.domain.outbound.company import AccountFieldIds
 from upsales_fortnox.domain.outbound.order_gate import WON_PROBABILITY
 from upsales_fortnox.intake.deliveries import EventsOf, NewEvent
 from upsales_fortnox.intake.repository.record import record_events
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.upsales.client import MAX_PAGE_SIZE
 from upsales_fortnox.integrations.upsales.errors import UpsalesBadRequest
 from upsales_fortnox.integrations.upsales.facts import MOD_DATE_TIMESTAMP_FORMAT
@@ -160,8 +161,9 @@ async def hooked_versions(
     hooked = await hooked_mod_dates(session_factory, installation_id, entity, ids, received_since)
     for entity_id, text in hooked:
         moment = _moment(text)
-        if moment is not None and entity_id is not None and entity_id.isdigit():
-            found.add((int(entity_id), moment))
+        number = parse_digits(entity_id) if entity_id is not None else None
+        if moment is not None and number is not None:
+            found.add((number, moment))
     return found
 
 

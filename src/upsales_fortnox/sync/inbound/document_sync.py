@@ -49,6 +49,7 @@ from upsales_fortnox.domain.inbound.document_changes import (
 from upsales_fortnox.domain.inbound.users import order_user
 from upsales_fortnox.domain.references import fortnox_document_reference, parse_outbound_reference
 from upsales_fortnox.domain.sync_commands import SaveLink
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
@@ -105,7 +106,7 @@ async def order_state(job: InboundJob, order_id: int) -> UpsalesOrderState | Non
 async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> DocumentSyncResult:
     """Bring Upsales in line with one Fortnox document; the job result."""
     ref = FortnoxRef(kind, number)
-    if not number.isdigit():
+    if parse_digits(number) is None:
         raise PermanentError(f"{number!r} is not a Fortnox document number")
     document = await fetch_document(job, kind, number)
     if document is None:

@@ -20,7 +20,7 @@ from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.outbound.custom_fields import account_field_ids
-from upsales_fortnox.sync.outbound.won_deals import upsales_id
+from upsales_fortnox.sync.outbound.job_entity import upsales_id
 from upsales_fortnox.sync.results.outbound import CompanySyncResult
 from upsales_fortnox.vocabulary import FortnoxType, JobKind, LinkEntity
 

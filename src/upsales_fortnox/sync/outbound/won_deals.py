@@ -50,7 +50,6 @@ from upsales_fortnox.domain.sync_commands import (
     NoChange,
     RefuseDocumentChange,
 )
-from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Order as FortnoxOrder
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
@@ -73,6 +72,7 @@ from upsales_fortnox.sync.outbound.fortnox_documents import (
 )
 from upsales_fortnox.sync.outbound.imported_order import imported_unlinked
 from upsales_fortnox.sync.outbound.inactive_customer import inactive_customer_told
+from upsales_fortnox.sync.outbound.job_entity import upsales_id
 from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
 from upsales_fortnox.sync.outbound.set_aside_order import open_again_or_set_aside
 from upsales_fortnox.sync.outbound.won_offer import order_of_offer
@@ -86,13 +86,6 @@ def register_won_deal_handler(registry: HandlerRegistry, services: Services) -> 
         return await sync_won_order(services, ctx.installation_id, upsales_id(ctx), job=ctx)
 
     registry.register(JobKind.UPSALES_ORDER, order_job, side_by_side=True)  # see .deals_apart
-
-
-def upsales_id(ctx: JobContext) -> int:
-    """The Upsales id the job names (its ``entity_id``)."""
-    if ctx.entity_id is None or not ctx.entity_id.isdigit():
-        raise PermanentError(f"job {ctx.kind} needs an Upsales id, not {ctx.entity_id!r}")
-    return int(ctx.entity_id)
 
 
 async def sync_won_order(

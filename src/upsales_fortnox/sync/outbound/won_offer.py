@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound, FortnoxValidationError
 from upsales_fortnox.integrations.fortnox.models import Order
@@ -84,7 +85,7 @@ async def _turned_into(fortnox: FortnoxPort, offer_number: str) -> str | None:
     except FortnoxNotFound:
         raise document_missing(FortnoxType.OFFER, offer_number) from None
     made_before = (offer.OrderReference or "").strip()
-    if made_before.isdigit() and int(made_before) > 0:
+    if parse_digits(made_before):  # a number, not 0
         return made_before
     if offer.Cancelled:
         raise OfferCancelled(
