@@ -704,3 +704,20 @@ async def test_a_content_length_that_is_no_number_is_a_400(
         headers={"Content-Type": "application/json", "Content-Length": declared.encode("latin-1")},
     )
     await _assert_refused(response, 400, "bad_request", services)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="int() refuses text of more than 4,300 digits: a Content-Length that long is a 500",
+)
+async def test_a_content_length_of_more_digits_than_int_reads_is_a_413(
+    small_limit_client: httpx.AsyncClient, services: Services, installation: Installation
+) -> None:
+    """ASCII digits only, so it passes the number check, but too many for ``int()``: a length
+    past any limit, refused as one (a server in front may pass it on)."""
+    response = await small_limit_client.post(
+        upsales_url(installation),
+        content=json.dumps(order_hook()).encode(),
+        headers={"Content-Type": "application/json", "Content-Length": "9" * 4301},
+    )
+    await _assert_refused(response, 413, "payload_too_large", services)
