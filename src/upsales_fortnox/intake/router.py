@@ -69,6 +69,7 @@ from upsales_fortnox.intake.parse import (
 )
 from upsales_fortnox.intake.waited_on_unavailable import waited_on_unavailable
 from upsales_fortnox.intake.wire import FortnoxChangeEvent, TriggerRequest
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.services import Services
 
 logger = logging.getLogger(__name__)
@@ -295,7 +296,8 @@ async def _read_json_body(request: Request, limit: int) -> bytes:
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):
             raise ApiError(400, "bad_request", "the Content-Length header is not a number")
-        if int(declared) > limit:
+        length = parse_digits(declared.lstrip("0") or "0")  # None: more digits than any limit
+        if length is None or length > limit:
             raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
