@@ -19,6 +19,7 @@ from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.upsales.facts import HOOK_REFUSAL_TEXT_FIELDS
 from upsales_fortnox.main import create_app
 from upsales_fortnox.services import build_services
+from upsales_fortnox.sync.app_hook_answers import field_sync_answer
 
 UNREACHABLE: Final = {
     "sqlite": "sqlite:////nonexistent-directory/service.sqlite3",
@@ -82,3 +83,23 @@ async def test_an_event_not_waited_on_keeps_the_operators_shape(
     response = await api_client.post(_URL, json=order_hook(7))
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "database_unavailable"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="limit_pricelists and show_field_sync are refused (503) while the database is away",
+)
+@pytest.mark.parametrize("hook", ["limit_pricelists", "show_field_sync"])
+async def test_an_informational_hook_gets_an_answer_not_a_refusal(
+    api_client: httpx.AsyncClient, hook: str
+) -> None:
+    """Reference upsales.md §7: these two must get a sensible answer, not a refusal. Neither
+    needs the database to give one: the price lists that cannot be read limit nothing, and the
+    fields kept in sync are the same for every installation."""
+    response = await api_client.post(f"{_URL}/{hook}", json=_won_order())
+    assert response.status_code == 200, response.text
+    if hook == "limit_pricelists":
+        assert response.json()["limit"] is False
+        assert response.json()["priceListIds"] == []
+    else:
+        assert response.json() == field_sync_answer()
