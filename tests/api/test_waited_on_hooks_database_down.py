@@ -55,9 +55,8 @@ def _won_order(**extra: Any) -> dict[str, Any]:
         ("before_order_save", _won_order(), "sv"),
         (None, _won_order(type="before_order_save"), "sv"),
         ("app_status_order", _won_order(user={"language": "en-US"}), "en"),
-        (None, _won_order(type="limit_pricelists"), "sv"),
     ],
-    ids=["save-typed-url", "save-body-type", "status-english", "price-lists"],
+    ids=["save-typed-url", "save-body-type", "status-english"],
 )
 async def test_a_waited_on_hook_gets_the_users_text(
     api_client: httpx.AsyncClient,
@@ -85,10 +84,6 @@ async def test_an_event_not_waited_on_keeps_the_operators_shape(
     assert response.json()["error"]["code"] == "database_unavailable"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="limit_pricelists and show_field_sync are refused (503) while the database is away",
-)
 @pytest.mark.parametrize("hook", ["limit_pricelists", "show_field_sync"])
 async def test_an_informational_hook_gets_an_answer_not_a_refusal(
     api_client: httpx.AsyncClient, hook: str

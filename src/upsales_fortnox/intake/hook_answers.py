@@ -24,6 +24,8 @@ class ResponderReply:
 
 
 Responder = Callable[[WebhookInstallation, dict[str, Any]], Awaitable[ResponderReply]]
+WithoutDatabase = Callable[[], ResponderReply]
+"""The answer to a hook while the database is away, for a hook that must not be refused."""
 
 
 @dataclass
@@ -31,12 +33,27 @@ class ResponderRegistry:
     """Event type → responder."""
 
     _responders: dict[str, Responder] = field(default_factory=dict)
+    _without_database: dict[str, WithoutDatabase] = field(default_factory=dict)
 
-    def register(self, event_type: str, responder: Responder) -> None:
+    def register(
+        self,
+        event_type: str,
+        responder: Responder,
+        *,
+        without_database: WithoutDatabase | None = None,
+    ) -> None:
+        """``without_database``: the answer while the database is away (it reads nothing, and
+        tells nothing of an installation), for a hook Upsales must get an answer to, not a
+        refusal; without one, such a hook is refused 503."""
         self._responders[event_type] = responder
+        if without_database is not None:
+            self._without_database[event_type] = without_database
 
     def get(self, event_type: str) -> Responder | None:
         return self._responders.get(event_type)
+
+    def without_database(self, event_type: str) -> WithoutDatabase | None:
+        return self._without_database.get(event_type)
 
     def event_types(self) -> frozenset[str]:
         return frozenset(self._responders)

@@ -182,7 +182,8 @@ async def _receive_upsales(
         return await _take_upsales(services, key, raw, header_secret, request, path_type)
     except ApiError as exc:
         waited_on = header_secret is None and exc.code == DATABASE_UNAVAILABLE
-        answer = waited_on_unavailable(raw, path_type) if waited_on else None
+        responders = getattr(request.app.state, "responders", default_responders)
+        answer = waited_on_unavailable(raw, path_type, responders) if waited_on else None
         if answer is None:
             raise
         return answer

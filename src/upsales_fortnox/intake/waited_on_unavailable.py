@@ -2,9 +2,12 @@
 the database cannot be read or written: 503 with ``Retry-After`` and the stable code, and the
 text the user may read, in the hook's language, where a refusal carries it
 (:data:`~upsales_fortnox.integrations.upsales.facts.HOOK_REFUSAL_TEXT_FIELDS`, which also says
-what is known of Upsales showing it); an event it does not wait on keeps the operators'
-``{"error": {"code", "message"}}``. The body is read without its API key being
-checked (the database that holds it is away): the answer tells nothing of the installation.
+what is known of Upsales showing it); a hook that must get an answer, not a refusal
+(``limit_pricelists``, ``show_field_sync``: reference upsales.md §7) gets the one its responder
+gives without the database (:meth:`~.hook_answers.ResponderRegistry.register`); an event it
+does not wait on keeps the operators' ``{"error": {"code", "message"}}``. The body is read
+without its API key being checked (the database that holds it is away): the answer tells
+nothing of the installation.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ from fastapi.responses import JSONResponse
 from upsales_fortnox.core.db.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from upsales_fortnox.core.texts import language_of_hook, say
 from upsales_fortnox.intake.errors import IntakeError
+from upsales_fortnox.intake.hook_answers import ResponderRegistry
 from upsales_fortnox.intake.parse import SynchronousQuestion, parse_json, parse_upsales_app_hook
 from upsales_fortnox.integrations.upsales.facts import HOOK_REFUSAL_TEXT_FIELDS
 
 
-def waited_on_unavailable(raw: bytes, path_type: str | None) -> JSONResponse | None:
+def waited_on_unavailable(
+    raw: bytes, path_type: str | None, responders: ResponderRegistry
+) -> JSONResponse | None:
     """The answer for an app hook body that asks a question; None for any other body (an
     after-event, a trigger, one that does not parse), which gets the operators' 503."""
     try:
@@ -28,6 +34,10 @@ def waited_on_unavailable(raw: bytes, path_type: str | None) -> JSONResponse | N
         return None
     if not isinstance(question, SynchronousQuestion):
         return None
+    answer = responders.without_database(question.event_type)
+    if answer is not None:
+        reply = answer()
+        return JSONResponse(status_code=reply.status_code, content=reply.body)
     text = say("hook.unavailable", language_of_hook(document))
     return JSONResponse(
         status_code=503,

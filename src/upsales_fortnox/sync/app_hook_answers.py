@@ -73,8 +73,18 @@ def register_info_responders(registry: ResponderRegistry, services: Services) ->
     ) -> ResponderReply:
         return ResponderReply(field_sync_answer())
 
-    registry.register(LIMIT_PRICELISTS, limit_pricelists)
-    registry.register(SHOW_FIELD_SYNC, show_field_sync)
+    # answered, not refused, while the database is away (reference upsales.md §7): the price
+    # lists, not read, limit nothing; the fields kept in sync are every installation's
+    registry.register(
+        LIMIT_PRICELISTS,
+        limit_pricelists,
+        without_database=lambda: ResponderReply(price_list_answer([], None)),
+    )
+    registry.register(
+        SHOW_FIELD_SYNC,
+        show_field_sync,
+        without_database=lambda: ResponderReply(field_sync_answer()),
+    )
 
 
 # --- limit_pricelists -------------------------------------------------------------------------
