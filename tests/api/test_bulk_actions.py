@@ -286,9 +286,6 @@ async def test_replay_refuses_unknown_kinds_ids_and_installations(
     assert unknown.status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True, reason="an Upsales id padded past 18 digits is refused 422 since parse_digits"
-)
 async def test_a_replayed_upsales_id_padded_past_eighteen_digits_is_still_the_same_entity(
     api_client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:

@@ -122,7 +122,7 @@ async def post_replay(
     with operator_errors():
         if await find_installation(session, installation_id) is None:
             raise InstallationNotFound(installation_id)
-    upsales_id = parse_digits(request.entity_id)
+    upsales_id = parse_digits(request.entity_id.lstrip("0") or "0")  # "042" is order 42
     if request.kind.takes_upsales_id and not (upsales_id and upsales_id <= INT32_MAX):
         raise ApiError(422, "validation_error", f"a {request.kind.value} job needs an Upsales id")
     fortnox_type = request.kind.fortnox_type
