@@ -36,7 +36,7 @@ invoice whose payments are not read shows (:func:`payments_to_read`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -210,3 +210,30 @@ def payments_to_read(total: Decimal | None, balance: Decimal | None) -> bool:
     for nothing. (Payments that cancel each other out to the öre leave the balance as it was and
     are not read: the invoice then shows nothing paid and no paid date.)"""
     return total is None or balance is None or balance != total
+
+
+ENDED: Final = frozenset({PaymentStatus.CANCELLED, PaymentStatus.CREDITED})
+
+
+def deal_state(parts: Sequence[PaymentState]) -> PaymentState:
+    """The money of a deal Fortnox invoiced in parts (an order invoiced in part, the rest of it
+    invoiced in turn), from each invoice's state, its first invoice's first: what the parts
+    that live (neither cancelled nor credited in full) paid and leave, summed, dated by the
+    last payment of any; ``overdue`` when one is, ``paid`` when all are, ``partly_paid`` when
+    something was paid, else ``open``. A deal none of whose invoices lives shows its first."""
+    live = [part for part in parts if part.status not in ENDED]
+    if len(live) <= 1:
+        return live[0] if live else parts[0]
+    paid = sum((part.paid_amount for part in live), ZERO)
+    balance = sum((part.balance for part in live), ZERO)
+    dates = [part.paid_date for part in live if part.paid_date is not None]
+    statuses = {part.status for part in live}
+    if PaymentStatus.OVERDUE in statuses:
+        status = PaymentStatus.OVERDUE
+    elif statuses == {PaymentStatus.PAID}:
+        status = PaymentStatus.PAID
+    elif paid > ZERO or statuses & {PaymentStatus.PAID, PaymentStatus.PARTLY_PAID}:
+        status = PaymentStatus.PARTLY_PAID
+    else:
+        status = PaymentStatus.OPEN
+    return PaymentState(status, paid, balance, max(dates) if dates else None)

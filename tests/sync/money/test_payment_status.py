@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from upsales_fortnox.domain.payment_status import (
     InvoiceMoney,
     Payment,
+    PaymentState,
     PaymentStatus,
+    deal_state,
     is_full_credit,
     payment_state,
 )
@@ -352,3 +354,22 @@ def test_a_reversal_takes_back_the_payment_registered_last_before_it() -> None:
         Payment(Decimal("-100.00"), dt.date(2026, 11, 6), number=3),
     ]
     assert payment_state(invoice, payments, today=TODAY).paid_date == dt.date(2026, 11, 5)
+
+
+def test_a_deal_invoiced_in_parts_shows_the_money_of_the_parts_that_live() -> None:
+    day, later = dt.date(2026, 11, 2), dt.date(2026, 11, 9)
+    paid = PaymentState(PaymentStatus.PAID, Decimal("7075.00"), Decimal(0), day)
+    rest = PaymentState(PaymentStatus.OPEN, Decimal(0), Decimal("16450.00"), None)
+    both = deal_state([paid, rest])
+    assert both == PaymentState(PaymentStatus.PARTLY_PAID, Decimal("7075.00"), rest.balance, day)
+    rest_paid = PaymentState(PaymentStatus.PAID, rest.balance, Decimal(0), later)
+    assert deal_state([paid, rest_paid]) == PaymentState(
+        PaymentStatus.PAID, Decimal("23525.00"), Decimal(0), later
+    )
+    late = PaymentState(PaymentStatus.OVERDUE, Decimal(0), rest.balance, None)
+    assert deal_state([paid, late]).status is PaymentStatus.OVERDUE
+    credited = PaymentState(PaymentStatus.CREDITED, Decimal(0), Decimal(0), None)
+    assert deal_state([credited, rest]) == rest  # a part credited in full counts for nothing
+    void = PaymentState(PaymentStatus.CANCELLED, Decimal(0), Decimal(0), None)
+    assert deal_state([credited, void]) == credited  # nothing lives: the first shows
+    assert deal_state([rest, rest]).status is PaymentStatus.OPEN

@@ -19,7 +19,10 @@ Calls, for the linked orders (``M`` of them with an invoice):
   invoice it names if any, and one list of its payments only when something was booked against
   it (``Balance`` is not ``Total``), plus one per payment with write-offs or in a currency other
   than SEK (:func:`~upsales_fortnox.sync.money.invoice_money.read_payment_state`): M calls for
-  invoices nobody paid, about 2M for paid ones. The invoice list is not used: its item
+  invoices nobody paid, about 2M for paid ones; for an invoice made of a deal's order, one list
+  of the invoices carrying the deal's reference, and the same for each other one it lists (a
+  deal invoiced in parts, :mod:`~upsales_fortnox.sync.money.deal_parts`). The list of all
+  invoices is not used: its item
   (``fortnox_InvoiceListItem``) names no credit invoice, and a credit need not lower the
   balance of the invoice it credits
   (:data:`upsales_fortnox.integrations.fortnox.facts.CREDIT_LOWERS_CREDITED_BALANCE`), so no

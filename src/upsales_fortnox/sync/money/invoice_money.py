@@ -9,7 +9,9 @@ the linked orders once ``paymentStatus`` is turned on reads each linked invoice 
 * ``paymentStatus`` on: the invoice's booked payments are listed (one call,
   ``GET /3/invoicepayments?invoicenumber=N``, and one more per payment with write-offs, whose
   amounts only the payment itself gives) and the order's payment fields written when they
-  changed (an Upsales read, and a write only on a change).
+  changed (an Upsales read, and a write only on a change). An invoice made of a deal's order
+  is shown with the deal's other invoices (a deal invoiced in parts: one list call, and each
+  other invoice read as this one is; :mod:`.deal_parts`).
 * Whatever the settings: an invoice credited by a credit invoice (``CreditInvoiceReference``)
   is read with that credit invoice (one call; none for an invoice that names no credit), to
   tell a full credit from a partial one, and a credit that stands from one cancelled
@@ -44,6 +46,7 @@ from upsales_fortnox.domain.payment_status import (
     InvoiceMoney,
     Payment,
     PaymentState,
+    deal_state,
     payment_state,
     payments_to_read,
 )
@@ -58,6 +61,7 @@ from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteOff
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.money.credits import credited_amount, named_credit
+from upsales_fortnox.sync.money.deal_parts import deal_of_part, other_parts, part_of
 from upsales_fortnox.sync.money.fields import (
     WRITTEN,
     payment_field_ids,
@@ -162,23 +166,51 @@ def invoice_money(invoice: Invoice, credit: Invoice | None) -> InvoiceMoney:
 async def sync_invoice_money(
     job: InboundJob, invoice: Invoice, credit: Invoice | None, *, today: dt.date | None = None
 ) -> PaymentStatusWritten | None:
-    """Write the payment status of a linked invoice to its order; what was done, for the job
-    result (None when ``paymentStatus`` is off)."""
+    """Write the payment status of a linked invoice to its order, with the deal's other
+    invoices' (:mod:`.deal_parts`); what was done, for the job result (None when
+    ``paymentStatus`` is off). An invoice the deal does not link, of the rest of a deal
+    invoiced in parts, writes the deal's through the invoice it links."""
     if not job.context.settings.payment_status or invoice.Credit:
         return None
+    day = today or fortnox_today()
     number = str(invoice.DocumentNumber)
     link = await job.link_by_fortnox(FortnoxType.INVOICE, number)
-    if link is None:
-        return PaymentStatusWritten(SKIP, reason="invoice_not_linked")
     try:
-        payments = await booked_payments(job, invoice)
+        if link is not None:
+            first, credit_first, order_id = invoice, credit, link.upsales_id
+        elif (deal := await deal_of_part(job, invoice)) is not None:
+            order_id = deal[0]
+            try:
+                first = await job.context.fortnox.get_invoice(int(deal[1]))
+            except FortnoxNotFound:
+                return PaymentStatusWritten(SKIP, reason="invoice_not_linked")
+            credit_first = await credit_of(job, first)
+        else:
+            return PaymentStatusWritten(SKIP, reason="invoice_not_linked")
+        payments = await booked_payments(job, first)
+        state = payment_state(invoice_money(first, credit_first), payments, today=day)
+        state = await _with_other_parts(job, first, order_id, state, today=day)
     except FortnoxAuthError as exc:
         if exc.fortnox_code != CODE_NO_ACCESS_TO_SCOPE:
             raise
         return PaymentStatusWritten(SKIP, reason="payment_scope_missing")
-    state = payment_state(invoice_money(invoice, credit), payments, today=today or fortnox_today())
-    written = await write_payment_state(job, link.upsales_id, state)
+    written = await write_payment_state(job, order_id, state)
     return PaymentStatusWritten(state.status.value, written=written)
+
+
+async def _with_other_parts(
+    job: InboundJob, invoice: Invoice, deal_id: int, state: PaymentState, *, today: dt.date
+) -> PaymentState:
+    """``state``, the money of ``invoice``, with that of the deal's other invoices, if any."""
+    parts = await other_parts(job.context.fortnox, invoice, deal_id)
+    if not parts:
+        return state
+    states = [state]
+    for part in parts:
+        credit = await credit_of(job, part)
+        payments = await booked_payments(job, part)
+        states.append(payment_state(invoice_money(part, credit), payments, today=today))
+    return deal_state(states)
 
 
 async def read_payment_state(
@@ -187,9 +219,10 @@ async def read_payment_state(
     """A linked invoice's payment status read afresh, for the refresh of the linked orders
     (:mod:`upsales_fortnox.sync.inbound.order_fields_refresh`): the invoice (one call), the
     credit invoice it names (one call), and its booked payments only when something was booked
-    against it (:func:`~upsales_fortnox.domain.payment_status.payments_to_read`). None when
-    Fortnox no longer has it or it is a credit invoice. A login without the ``payment`` scope
-    raises :class:`FortnoxAuthError` as :func:`booked_payments` does."""
+    against it (:func:`~upsales_fortnox.domain.payment_status.payments_to_read`); with the
+    deal's other invoices, for one invoiced in parts (:mod:`.deal_parts`). None when Fortnox no
+    longer has it or it is a credit invoice. A login without the ``payment`` scope raises
+    :class:`FortnoxAuthError` as :func:`booked_payments` does."""
     try:
         invoice = await job.context.fortnox.get_invoice(int(number))
     except FortnoxNotFound:
@@ -200,7 +233,11 @@ async def read_payment_state(
     payments: list[Payment] = []
     if payments_to_read(invoice.Total, invoice.Balance):
         payments = await booked_payments(job, invoice)
-    return payment_state(invoice_money(invoice, credit), payments, today=today)
+    state = payment_state(invoice_money(invoice, credit), payments, today=today)
+    deal_id = part_of(invoice)
+    if deal_id is None:
+        return state
+    return await _with_other_parts(job, invoice, deal_id, state, today=today)
 
 
 async def write_payment_state(job: InboundJob, order_id: int, state: PaymentState) -> bool:
