@@ -16,6 +16,7 @@ invoice the deal links: :func:`deal_of_part`.
 from __future__ import annotations
 
 from upsales_fortnox.domain.outbound.reference import parse_order_reference
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.ports import FortnoxPort
@@ -63,6 +64,6 @@ async def deal_of_part(job: InboundJob, invoice: Invoice) -> tuple[int, str] | N
             LinkEntity.ORDER, FortnoxType.INVOICE, [deal_id]
         )
     linked = found.get(deal_id)
-    if linked is None or linked == str(invoice.DocumentNumber) or not linked.isdigit():
+    if linked is None or linked == str(invoice.DocumentNumber) or parse_digits(linked) is None:
         return None
     return deal_id, linked
