@@ -273,6 +273,23 @@ async def test_a_link_while_fortnox_needs_a_new_login_says_so(with_links: SyncHa
     assert again.json()["error"]["code"] == "fortnox_login_required"
 
 
+async def test_a_link_while_fortnox_is_down_answers_at_once(with_links: SyncHarness) -> None:
+    """The sales rep waits on the page: Fortnox failing is said after one try, with
+    ``Retry-After``, not after the half minute of backoff a sync job may spend."""
+    harness = with_links
+    field_id = _add_url_field(harness)
+    _, url = await _won_deal_link(harness, field_id)
+    harness.fortnox.set_faults(fail_next=100)
+    calls_before = harness.services.fortnox_calls[PREVIEW]
+
+    response = await _get(harness, url)
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "fortnox_unavailable"
+    assert response.headers["Retry-After"].isdigit()
+    assert harness.services.fortnox_calls[PREVIEW] == calls_before + 1
+
+
 async def test_a_link_whose_fortnox_login_cannot_be_read_says_so(with_links: SyncHarness) -> None:
     """The stored Fortnox login no longer decrypts (``SECRET_KEY`` changed): a clear error
     asking for a new login, never a server error."""

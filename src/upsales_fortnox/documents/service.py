@@ -4,7 +4,9 @@ Serving answers :class:`DocumentUnavailable` (one 404, the same for every reason
 installation exists with the setting ``documentLinks`` on, the signature is genuine for its
 current key, and the document is linked to one of its Upsales orders. Only then is Fortnox asked
 for the PDF (``GET /3/{collection}/{n}/preview``, one call through the tenant's rate budget);
-the PDF is passed on and never stored.
+the PDF is passed on and never stored. The sales rep waits on the page, so Fortnox is asked
+once (:data:`~upsales_fortnox.integrations.fortnox.request_rules.ONE_TRY`): a failure is said
+at once, not after a sync job's backoff.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from upsales_fortnox.documents.repository import current_key, linked_to_an_order
 from upsales_fortnox.documents.signing import LINKABLE, DocumentLinkSigner
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.installations.api_clients import InstallationNotReady, fortnox_client_for
+from upsales_fortnox.integrations.fortnox import request_rules
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import load_installation
@@ -98,7 +101,7 @@ async def document_pdf(
     if not SyncSettings.of(installation.settings).document_links:
         raise DocumentUnavailable()
     try:
-        fortnox = fortnox_client_for(services, installation)
+        fortnox = fortnox_client_for(services, installation, retry=request_rules.ONE_TRY)
         return await fortnox.document_preview(COLLECTIONS[kind], int(number))
     except (FortnoxNotFound, InstallationNotReady):
         raise DocumentUnavailable() from None

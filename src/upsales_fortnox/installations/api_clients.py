@@ -65,13 +65,17 @@ def build_fortnox_client(
     )
 
 
-def fortnox_client_for(services: Services, installation: Installation) -> FortnoxClient:
+def fortnox_client_for(
+    services: Services, installation: Installation, *, retry: RetryPolicy | None = None
+) -> FortnoxClient:
+    """The installation's Fortnox client (``retry``: a policy other than the client's own)."""
     return build_fortnox_client(
         installation,
         settings=services.settings,
         http=services.http,
         token_store=services.token_store,
         limiters=services.fortnox_limiters,
+        retry=retry,
         calls=services.fortnox_calls,
     )
 

@@ -25,3 +25,8 @@ RETRY: Final = RetryPolicy(
 )
 """429s are repeated for up to 60 s (the limiter pauses the tenant); 5xx, network errors and
 timeouts for up to 30 s, with backoff from 0.5 s doubling to 8 s."""
+
+ONE_TRY: Final = RetryPolicy(max_attempts=1, rate_limit_budget_seconds=0.0)
+"""For a read someone waits on (a sales rep opening a document link, Upsales asking for a
+field's choices): a 5xx, network error or 429 is answered at once rather than after
+:data:`RETRY`'s backoff; the caller says "try again shortly"."""
