@@ -94,3 +94,18 @@ async def test_a_body_the_webhooks_would_refuse_holds_no_key(
     assert refused.json()["error"]["code"] == "invalid_credentials"
     assert not_found.status_code == 404, not_found.text
     assert sum(harness.services.fortnox_calls.values()) == before
+
+
+async def test_fortnox_down_is_said_to_the_waiting_admin_after_one_try(
+    harness: SyncHarness,
+) -> None:
+    """The admin's price-list select waits on the answer: Fortnox failing answers 503 at once,
+    not after a sync job's half minute of backoff."""
+    harness.fortnox.set_faults(fail_next=100)
+    before = harness.services.fortnox_calls["GET /pricelists"]
+
+    response = await _call(harness, "query", harness.demo.api_key)
+
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "upstream_unavailable"
+    assert harness.services.fortnox_calls["GET /pricelists"] == before + 1

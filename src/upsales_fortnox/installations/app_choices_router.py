@@ -5,7 +5,8 @@ customer's API key (where Upsales puts it: :mod:`upsales_fortnox.integrations.up
 by the operator token. The answer is the config field's ``values`` shape, ``[{"name", "value"}]``.
 Errors: 404 ``installation_not_found``, 401 ``invalid_credentials``, 503
 ``database_unavailable`` (with ``Retry-After``), and the upstream failures of
-:mod:`upsales_fortnox.api.upstream_errors`.
+:mod:`upsales_fortnox.api.upstream_errors`. The admin's form waits on the answer, so Fortnox is
+asked once (:data:`~upsales_fortnox.integrations.fortnox.request_rules.ONE_TRY`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from upsales_fortnox.installations.choices_router import price_list_choices
 from upsales_fortnox.intake.errors import IntakeError
 from upsales_fortnox.intake.installations import parse_installation_id
 from upsales_fortnox.intake.parse import parse_json
+from upsales_fortnox.integrations.fortnox import request_rules
 from upsales_fortnox.integrations.upsales import facts
 from upsales_fortnox.sync.context import load_installation
 
@@ -104,7 +106,7 @@ async def app_price_lists(installation_id: str, request: Request) -> JSONRespons
         except InstallationNotReady as exc:
             raise _not_found() from exc
     with upstream_errors():
-        lists = await price_list_choices(services, installation)
+        lists = await price_list_choices(services, installation, retry=request_rules.ONE_TRY)
     values = [
         {
             facts.EXTERNAL_VALUE_NAME: item.description or item.code,

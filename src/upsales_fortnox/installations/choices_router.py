@@ -54,6 +54,7 @@ from upsales_fortnox.installations.api_clients import (
     upsales_client_for,
 )
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError
+from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import load_installation
@@ -96,9 +97,10 @@ async def _installation(services: Services, installation_id: uuid.UUID) -> Insta
 
 
 async def price_list_choices(
-    services: Services, installation: Installation
+    services: Services, installation: Installation, *, retry: RetryPolicy | None = None
 ) -> list[PriceListChoice]:
-    lists = await fortnox_client_for(services, installation).list_price_lists()
+    """The Fortnox price lists (``retry``: a policy other than the client's own)."""
+    lists = await fortnox_client_for(services, installation, retry=retry).list_price_lists()
     return [
         PriceListChoice(
             code=item.Code, description=item.Description, preselected=bool(item.PreSelected)
