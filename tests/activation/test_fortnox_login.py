@@ -136,6 +136,28 @@ async def test_a_state_works_once(harness: SyncHarness, clock: MovableClock) -> 
     assert await snapshot(harness, installation_id) == after_first
 
 
+async def test_a_double_clicked_callback_does_not_tell_the_admin_the_login_failed(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    """The browser shows the second click's answer while the first one connected the company:
+    the page says the login was already used and where to see whether it is done, not that it
+    took too long or began in another browser."""
+    installation_id = await pending_installation(harness)
+    harness.fortnox.set_consent_tenant(harness.fortnox.create_tenant())
+    callback = await consent(harness, await start_login(harness, installation_id))
+    browser = {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "sv-SE"}
+    first = await harness.service.get(callback, headers=browser)
+
+    second = await harness.service.get(callback, headers=browser)
+
+    assert first.status_code == 302
+    assert second.status_code == 400
+    assert second.headers["content-type"].startswith("text/html")
+    assert "redan använd" in second.text
+    assert "tog för lång tid" not in second.text and "annan webbläsare" not in second.text
+    assert (await snapshot(harness, installation_id)).status == InstallationStatus.ACTIVE
+
+
 async def test_an_expired_state_is_refused(harness: SyncHarness, clock: MovableClock) -> None:
     installation_id = await pending_installation(harness)
     harness.fortnox.set_consent_tenant(harness.fortnox.create_tenant())

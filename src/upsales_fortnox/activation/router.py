@@ -48,7 +48,7 @@ _PAGE_TEXTS = {
     "fortnox_access_denied": "login.failed.denied",
     "invalid_state": "login.failed.expired",
     "state_expired": "login.failed.expired",
-    "state_reused": "login.failed.expired",
+    "state_reused": "login.failed.used",  # a double-clicked callback: the first may have won
     "state_not_bound": "login.failed.expired",
     "missing_code": "login.failed.expired",
     "invalid_login_link": "login.failed.link",

@@ -26,6 +26,14 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "The login took too long or was started in another browser. Start again from "
         "the app in Upsales.",
     },
+    "login.failed.used": {
+        "sv": "Den här inloggningen är redan använd, till exempel efter ett dubbelklick. Öppna "
+        "appen i Upsales: står Fortnox som kopplat är inloggningen klar, annars klicka på Logga "
+        "in i Fortnox igen.",
+        "en": "This login has already been used, for example after a double click. Open the app "
+        "in Upsales: if Fortnox shows as connected the login is done; otherwise click Log in to "
+        "Fortnox again.",
+    },
     "login.failed.link": {
         "sv": "Länken för att logga in är inte giltig längre. Öppna appen i Upsales och "
         "klicka på Logga in i Fortnox igen.",
