@@ -439,7 +439,7 @@ async def test_the_login_cookie_is_http_only_lax_and_only_for_the_callback(
 
     assert response.status_code == 302
     cookie = response.headers["set-cookie"].lower()
-    assert cookie.startswith("fortnox_login=")
+    assert cookie.startswith("fortnox_login_")
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
     assert "path=/oauth/fortnox/callback" in cookie
@@ -530,6 +530,24 @@ async def test_a_callback_from_another_browser_is_refused_and_stores_nothing(
     assert await credential_rows(harness) == rows_before
     # the state was not used up: the browser that started the login can still finish it
     assert (await harness.service.get(callback)).status_code == 302
+
+
+async def test_a_login_started_twice_in_one_browser_finishes_in_either_tab(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    """The admin clicked Log in to Fortnox again before finishing the first tab: consenting in
+    the first tab still connects the company (both were started in this browser)."""
+    installation_id = await pending_installation(harness)
+    harness.fortnox.set_consent_tenant(harness.fortnox.create_tenant())
+    first_tab = await start_login(harness, installation_id)
+    second_tab = await start_login(harness, installation_id)
+
+    finished = await harness.service.get(await consent(harness, first_tab))
+
+    assert finished.status_code == 302, finished.text
+    assert (await snapshot(harness, installation_id)).status == InstallationStatus.ACTIVE
+    late = await harness.service.get(await consent(harness, second_tab))  # the other tab, later
+    assert late.status_code == 302, late.text
 
 
 async def state_rows(harness: SyncHarness) -> int:

@@ -37,7 +37,7 @@ async def consented_login(
     """A login started (in a browser of its own) and consented to for ``tenant``."""
     started = await harness.service.get(signed_login_link(harness, installation_id))
     assert started.status_code == 302, started.text
-    binding = started.cookies[LOGIN_COOKIE]
+    (binding,) = [v for k, v in started.cookies.items() if k.startswith(LOGIN_COOKIE)]
     harness.fortnox.set_consent_tenant(tenant)
     query = query_of(await consent(harness, started.headers["location"]))
     return Callback(query["code"], query["state"], binding)
@@ -47,7 +47,7 @@ async def finish(harness: SyncHarness, callback: Callback) -> str:
     """``connected`` or the code the login was refused with."""
     try:
         await FortnoxLogin(harness.services).complete(
-            code=callback.code, state=callback.state, binding=callback.binding
+            code=callback.code, state=callback.state, bindings=[callback.binding]
         )
     except ActivationError as error:
         return error.code

@@ -7,10 +7,11 @@ Completing a login, in order (each failure raises :class:`~.errors.ActivationErr
 the installation and its tokens as they were):
 
 1. consent denied (``error`` in the callback) → ``fortnox_access_denied``;
-2. the state is verified (signature, expiry), it must belong to this browser (the login cookie
-   holds the hash of its nonce, else ``state_not_bound``: a callback URL someone else started
-   cannot connect their Fortnox company through this browser), and its nonce is consumed in its
-   own committed transaction, so a replayed or raced callback fails (``state_reused``);
+2. the state is verified (signature, expiry), it must belong to this browser (one of its login
+   cookies, one per login it started, holds the hash of its nonce, else ``state_not_bound``: a
+   callback URL someone else started cannot connect their Fortnox company through this
+   browser), and its nonce is consumed in its own committed transaction, so a replayed or raced
+   callback fails (``state_reused``);
 3. the code is exchanged for tokens (``code_exchange_failed`` when Fortnox refuses it,
    ``fortnox_unavailable`` when it cannot be reached);
 4. the Fortnox tenant is read from the access token (``tenantId``), else from
@@ -143,15 +144,15 @@ class FortnoxLogin:
         *,
         code: str | None,
         state: str | None,
-        binding: str | None,
+        bindings: Sequence[str],
         error: str | None = None,
     ) -> uuid.UUID:
         """Finish the login; returns the installation that is now connected.
 
-        ``binding`` is the login cookie the browser sent (None when it sent none).
+        ``bindings`` are the login cookies the browser sent, one per login it started.
         """
         if error:
-            await self._abandon(state, binding)
+            await self._abandon(state, bindings)
             if error == "access_denied":
                 raise ActivationError(
                     400, "fortnox_access_denied", "the Fortnox login was cancelled or refused"
@@ -159,7 +160,7 @@ class FortnoxLogin:
             raise ActivationError(
                 400, "fortnox_authorization_failed", "Fortnox did not authorize the login"
             )
-        claims = await self._consume(state, binding)
+        claims = await self._consume(state, bindings)
         if not code:
             raise ActivationError(400, "missing_code", "Fortnox sent no authorization code")
         token_set = await self._exchange(code)
@@ -198,22 +199,21 @@ class FortnoxLogin:
                 409, "service_account_refused", f"Fortnox refused the service account: {exc}"
             ) from None
 
-    async def _consume(self, state: str | None, binding: str | None) -> StateClaims:
+    async def _consume(self, state: str | None, bindings: Sequence[str]) -> StateClaims:
         now = self._clock()
         claims = self._signer.verify(state, now=now)
-        if binding is None or not hmac.compare_digest(
-            binding.encode(), browser_binding(claims.nonce).encode()
-        ):
+        expected = browser_binding(claims.nonce).encode()
+        if not any(hmac.compare_digest(binding.encode(), expected) for binding in bindings):
             raise state_not_bound()
         async with self._services.session_factory() as session, session.begin():
             await consume_nonce(session, claims, now=now)
         return claims
 
-    async def _abandon(self, state: str | None, binding: str | None) -> None:
+    async def _abandon(self, state: str | None, bindings: Sequence[str]) -> None:
         """After a refusal: use up the state, if it is a genuine one of this browser, so it
         cannot be replayed."""
         with suppress(ActivationError):
-            await self._consume(state, binding)
+            await self._consume(state, bindings)
 
     async def _exchange(self, code: str) -> TokenSet:
         try:

@@ -3,10 +3,10 @@
 These are opened in the user's browser, so they carry no operator token. The login is started
 only through the signed link the operator API hands out as ``fortnox_login_url`` (the Upsales
 app's oauth button opens it), and a cookie binds the OAuth ``state`` to the browser that
-started the login (HttpOnly, ``SameSite=Lax`` so Fortnox's redirect back still carries it;
-``Secure`` when the service is served over https). Errors are the usual
-JSON envelope (``{"error": {"code", "message"}}``), or a small HTML page when the browser asks
-for ``text/html``; the status and code are the same either way.
+started the login (one cookie per login started, HttpOnly, ``SameSite=Lax`` so Fortnox's
+redirect back still carries it; ``Secure`` when the service is served over https). Errors are
+the usual JSON envelope (``{"error": {"code", "message"}}``), or a small HTML page when the
+browser asks for ``text/html``; the status and code are the same either way.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Cookie, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from upsales_fortnox.activation.errors import ActivationError
@@ -32,7 +32,22 @@ from upsales_fortnox.core.db.types import utcnow
 router = APIRouter(tags=["activation"])
 
 LOGIN_COOKIE: Final = "fortnox_login"
-"""Holds the hash of the login state's nonce, sent only to the callback path."""
+"""Names the cookies that hold the hash of a login state's nonce, sent only to the callback
+path: one cookie per login started (:func:`login_cookie_name`), so starting the login again
+before finishing the first tab does not void that tab."""
+
+
+def login_cookie_name(binding: str) -> str:
+    return f"{LOGIN_COOKIE}_{binding[:12]}"
+
+
+def _login_bindings(request: Request) -> list[str]:
+    """The bindings of every login this browser started (still within their lifetime)."""
+    return [
+        value
+        for name, value in request.cookies.items()
+        if name == LOGIN_COOKIE or name.startswith(f"{LOGIN_COOKIE}_")
+    ]
 
 
 def get_activation_clock() -> Callable[[], datetime]:
@@ -115,7 +130,7 @@ async def start_fortnox_login(
         started.authorization_url, status_code=302, headers={"Cache-Control": "no-store"}
     )
     response.set_cookie(
-        LOGIN_COOKIE,
+        login_cookie_name(started.browser_binding),
         started.browser_binding,
         max_age=int(STATE_LIFETIME.total_seconds()),
         path=CALLBACK_PATH,
@@ -151,11 +166,10 @@ async def fortnox_callback(
     code: str | None = None,
     state: str | None = None,
     error: str | None = None,
-    login_cookie: Annotated[str | None, Cookie(alias=LOGIN_COOKIE)] = None,
 ) -> Response:
     try:
         await FortnoxLogin(services, clock=clock).complete(
-            code=code, state=state, binding=login_cookie, error=error
+            code=code, state=state, bindings=_login_bindings(request), error=error
         )
     except ActivationError as failure:
         return _error(request, failure)
