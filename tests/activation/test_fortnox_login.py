@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -187,6 +188,27 @@ async def test_a_refused_code_exchange_stores_nothing(
     assert response.json()["error"]["code"] == "code_exchange_failed"
     assert await snapshot(harness, installation_id) == before
     assert await credential_rows(harness) == rows_before
+
+
+async def test_a_failed_login_leaves_the_operator_its_code_and_installation(
+    harness: SyncHarness, clock: MovableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The admin's browser shows a page without codes: the operator who is asked why finds the
+    stable code and the installation in the log, and no code, state or token."""
+    installation_id = await pending_installation(harness)
+    harness.fortnox.set_consent_tenant(harness.fortnox.create_tenant())
+    callback = await consent(harness, await start_login(harness, installation_id))
+    refused = with_query(callback, code="not-a-real-code")
+
+    with caplog.at_level(logging.INFO):
+        page = await harness.service.get(refused, headers={"Accept": "text/html"})
+
+    assert page.status_code == 400
+    (record,) = [r for r in caplog.records if getattr(r, "code", None) == "code_exchange_failed"]
+    assert record.levelno == logging.WARNING
+    assert getattr(record, "installation_id", None) == str(installation_id)
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name.startswith("upsales"))
+    assert "not-a-real-code" not in logged and query_of(callback)["state"] not in logged
 
 
 async def test_a_token_answer_with_a_lifetime_past_any_date_stores_nothing(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+
 
 class ActivationError(Exception):
-    """A login that cannot complete. Nothing about the installation was stored."""
+    """A login that cannot complete. Nothing about the installation was stored.
+
+    ``installation_id``: the installation the login was for, once known (for the log)."""
 
     def __init__(self, status_code: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code
         self.message = message
+        self.installation_id: uuid.UUID | None = None
 
 
 def invalid_state(

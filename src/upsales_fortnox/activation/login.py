@@ -161,6 +161,14 @@ class FortnoxLogin:
                 400, "fortnox_authorization_failed", "Fortnox did not authorize the login"
             )
         claims = await self._consume(state, bindings)
+        try:
+            await self._finish(claims, code)
+        except ActivationError as failure:
+            failure.installation_id = claims.installation_id
+            raise
+        return claims.installation_id
+
+    async def _finish(self, claims: StateClaims, code: str | None) -> None:
         if not code:
             raise ActivationError(400, "missing_code", "Fortnox sent no authorization code")
         token_set = await self._exchange(code)
@@ -176,7 +184,6 @@ class FortnoxLogin:
             claims.installation_id,
             granted=token_set.scope,
         )
-        return claims.installation_id
 
     async def connect_service_account(self, installation_id: uuid.UUID, tenant_id: str) -> None:
         """Connect a Fortnox service account (client credentials) instead of a user login: its
@@ -203,10 +210,14 @@ class FortnoxLogin:
         now = self._clock()
         claims = self._signer.verify(state, now=now)
         expected = browser_binding(claims.nonce).encode()
-        if not any(hmac.compare_digest(binding.encode(), expected) for binding in bindings):
-            raise state_not_bound()
-        async with self._services.session_factory() as session, session.begin():
-            await consume_nonce(session, claims, now=now)
+        try:
+            if not any(hmac.compare_digest(binding.encode(), expected) for binding in bindings):
+                raise state_not_bound()
+            async with self._services.session_factory() as session, session.begin():
+                await consume_nonce(session, claims, now=now)
+        except ActivationError as failure:
+            failure.installation_id = claims.installation_id
+            raise
         return claims
 
     async def _abandon(self, state: str | None, bindings: Sequence[str]) -> None:

@@ -11,8 +11,10 @@ browser asks for ``text/html``; the status and code are the same either way.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Final
 
@@ -28,6 +30,8 @@ from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import error_response
 from upsales_fortnox.api.schemas import ErrorEnvelope, error_responses
 from upsales_fortnox.core.db.types import utcnow
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["activation"])
 
@@ -74,6 +78,12 @@ _PAGE_TEXTS = {
 
 
 def _error(request: Request, error: ActivationError) -> Response:
+    """The refusal as the caller reads it; the log keeps its code for the operator (a browser's
+    page shows none)."""
+    context = {"code": error.code}
+    if error.installation_id is not None:
+        context["installation_id"] = str(error.installation_id)
+    logger.warning("Fortnox login not completed: %s", error.code, extra=context)
     if not wants_html(request):
         return error_response(error.status_code, error.code, error.message)
     return failure_page(
@@ -125,6 +135,8 @@ async def start_fortnox_login(
             _installation_of_link(installation_id), token
         )
     except ActivationError as error:
+        with suppress(ValueError):
+            error.installation_id = error.installation_id or uuid.UUID(installation_id)
         return _error(request, error)
     response = RedirectResponse(
         started.authorization_url, status_code=302, headers={"Cache-Control": "no-store"}
