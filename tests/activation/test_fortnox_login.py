@@ -420,6 +420,29 @@ async def test_a_login_for_another_company_than_the_connected_one_is_refused(
     assert await snapshot(harness, harness.installation_id) == before
 
 
+def live_grants(harness: SyncHarness, tenant_id: int) -> int:
+    """How many logins of the tenant Fortnox still honours (its unrevoked refresh tokens)."""
+    grants = harness.fortnox.oauth.refresh_tokens.values()
+    return sum(1 for grant in grants if grant.tenant_id == tenant_id)
+
+
+async def test_a_refused_login_hands_its_fortnox_tokens_back(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    """A login the service may not connect (another company than the installation's) leaves
+    Fortnox no live connection that the service does not hold: its tokens are revoked."""
+    other_company = harness.fortnox.create_tenant("Fel Företag AB")
+    harness.fortnox.set_consent_tenant(other_company)
+
+    response = await harness.service.get(
+        await consent(harness, await start_login(harness, harness.installation_id))
+    )
+
+    assert response.json()["error"]["code"] == "tenant_mismatch"
+    assert live_grants(harness, other_company) == 0
+    assert live_grants(harness, harness.tenant_id) == 1  # the installation's own login stays
+
+
 async def test_an_unknown_installation_cannot_start_a_login(
     harness: SyncHarness, clock: MovableClock
 ) -> None:

@@ -29,11 +29,15 @@ the installation and its tokens as they were):
    login also starts the Upsales catch-up's checkpoints (:mod:`upsales_fortnox.sync.catchup`);
    a login newly granting the ``payment`` scope while ``paymentStatus`` is on queues the refresh
    of the linked orders' payment fields (:mod:`.scope_grants`).
+
+A login refused after the code exchange (steps 4 to 6) revokes the tokens it got, so the
+Fortnox company keeps no connection the service does not hold.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
@@ -72,6 +76,8 @@ from upsales_fortnox.services import Services
 from upsales_fortnox.sync.catchup.checkpoints import seed_checkpoints
 from upsales_fortnox.sync.inbound.deal_retry import retry_jobs_refused_by_fortnox
 from upsales_fortnox.sync.reconcile import seed_reconcile_checkpoints
+
+logger = logging.getLogger(__name__)
 
 FORTNOX_SCOPES: Final = DEFAULT_SCOPES
 """Every scope the sync needs (one constant,
@@ -172,18 +178,30 @@ class FortnoxLogin:
         if not code:
             raise ActivationError(400, "missing_code", "Fortnox sent no authorization code")
         token_set = await self._exchange(code)
-        tenant_id = token_set.tenant_id or await self._tenant_from_company_information(
-            claims.installation_id, token_set
-        )
-        await self._check_tenant(claims.installation_id, tenant_id)
-        await self._store_connected(
-            tenant_id,
-            lambda connect: self._services.token_store.save_initial(
-                claims.installation_id, token_set, connect=connect
-            ),
-            claims.installation_id,
-            granted=token_set.scope,
-        )
+        try:
+            tenant_id = token_set.tenant_id or await self._tenant_from_company_information(
+                claims.installation_id, token_set
+            )
+            await self._check_tenant(claims.installation_id, tenant_id)
+            await self._store_connected(
+                tenant_id,
+                lambda connect: self._services.token_store.save_initial(
+                    claims.installation_id, token_set, connect=connect
+                ),
+                claims.installation_id,
+                granted=token_set.scope,
+            )
+        except ActivationError:
+            await self._hand_back(token_set)
+            raise
+
+    async def _hand_back(self, token_set: TokenSet) -> None:
+        """Revoke the tokens of a login refused after the code exchange (nothing of it was
+        stored), so Fortnox keeps no connection the service does not hold; best effort."""
+        try:
+            await self._services.fortnox_oauth.revoke(token_set.refresh_token)
+        except SyncError as exc:
+            logger.warning("a refused login's Fortnox tokens were not revoked: %s", exc.code)
 
     async def connect_service_account(self, installation_id: uuid.UUID, tenant_id: str) -> None:
         """Connect a Fortnox service account (client credentials) instead of a user login: its
