@@ -157,3 +157,12 @@ def test_the_configurations_login_link_outlives_a_day_until_its_chosen_expiry() 
     daily = signer.token(installation, now=minted)
     with pytest.raises(ActivationError):
         signer.verify(daily, installation, now=minted + timedelta(days=2))
+
+
+def test_the_lost_stage_help_names_what_moves_a_deal_there() -> None:
+    """The admin picks the lost stage by its help: a cancelled (makulerad) order or invoice
+    and a fully credited invoice move the deal there (DESIGN sync rules; the credits module),
+    not every credited invoice (a partial credit leaves it won)."""
+    help_text = _fields()["lostStage"]["descriptionLong"]
+    assert "makulerad" in help_text
+    assert "helt krediterad" in help_text

@@ -35,8 +35,10 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     },
     "setting.lostStage.label": {"sv": "Steg för förlorade affärer", "en": "Stage for lost deals"},
     "setting.lostStage.help": {
-        "sv": "Ett steg med 0 % sannolikhet; krediterade fakturor flyttar affären hit.",
-        "en": "A stage with 0 % probability; credited invoices move the deal here.",
+        "sv": "Ett steg med 0 % sannolikhet; en makulerad order eller faktura, eller en helt "
+        "krediterad faktura, i Fortnox flyttar affären hit.",
+        "en": "A stage with 0 % probability; a cancelled order or invoice, or a fully credited "
+        "invoice, in Fortnox moves the deal here.",
     },
     "setting.offerStage.label": {"sv": "Steg för offerter", "en": "Stage for offers"},
     "setting.offerStage.help": {
