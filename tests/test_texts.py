@@ -227,7 +227,13 @@ def _stable_codes() -> set[str]:
         code = getattr(cls, "code", None)
         if isinstance(code, str):
             codes.add(code)
-    codes |= {"invalid_state", "state_expired", "invalid_login_link", "order_not_sendable"}
+    codes |= {
+        "invalid_state",
+        "state_expired",
+        "invalid_login_link",
+        "login_link_expired",
+        "order_not_sendable",
+    }
     return codes
 
 

@@ -547,6 +547,24 @@ async def test_an_expired_login_link_is_forbidden(
     assert await state_rows(harness) == 0
 
 
+async def test_an_expired_login_link_sends_the_admin_for_a_new_one_not_round_again(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    """The button in Upsales opens the same link again, so an expired one cannot be fixed by
+    clicking it again: the page says to ask for a new link, the operator gets its own code."""
+    installation_id = await pending_installation(harness)
+    link = login_link(harness, installation_id)
+    clock.advance(timedelta(hours=24, seconds=1))
+
+    page = await harness.service.get(link, headers={"Accept": "text/html"})
+    answer = await harness.service.get(link)
+
+    assert page.status_code == answer.status_code == 403
+    assert "har gått ut" in page.text and "administratören" in page.text
+    assert "klicka på Logga in i Fortnox igen" not in page.text
+    assert answer.json()["error"]["code"] == "login_link_expired"
+
+
 async def test_a_callback_from_another_browser_is_refused_and_stores_nothing(
     harness: SyncHarness, clock: MovableClock
 ) -> None:

@@ -151,7 +151,7 @@ def test_the_configurations_login_link_outlives_a_day_until_its_chosen_expiry() 
     signer.verify(token, installation, now=minted + timedelta(days=300))  # still valid
     with pytest.raises(ActivationError) as expired:
         signer.verify(token, installation, now=minted + APP_CONFIG_LOGIN_LINK_LIFETIME)
-    assert expired.value.code == "invalid_login_link"
+    assert expired.value.code == "login_link_expired"
     with pytest.raises(ActivationError):
         signer.verify(token, uuid.uuid4(), now=minted)  # bound to its installation
     daily = signer.token(installation, now=minted)

@@ -1,7 +1,8 @@
 """Starting a Fortnox login for an installation, and completing it at the OAuth callback.
 
 Starting needs a genuine login-link token (:mod:`.login_link`, 403 ``invalid_login_link``
-otherwise) and answers the authorization URL with the browser binding to set as a cookie.
+otherwise, ``login_link_expired`` once expired) and answers the authorization URL with the
+browser binding to set as a cookie.
 
 Completing a login, in order (each failure raises :class:`~.errors.ActivationError` and leaves
 the installation and its tokens as they were):

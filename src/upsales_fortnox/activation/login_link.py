@@ -80,8 +80,8 @@ class LoginLinkSigner:
         return f"{public_base_url.rstrip('/')}{login_path(installation_id)}?{query}"
 
     def verify(self, token: str | None, installation_id: uuid.UUID, *, now: datetime) -> None:
-        """Raises 403 ``invalid_login_link`` unless the token is genuine, for this installation
-        and unexpired."""
+        """Raises 403 ``invalid_login_link`` unless the token is genuine and for this
+        installation, 403 ``login_link_expired`` once it has expired."""
         if not token or len(token) > _MAX_TOKEN_LENGTH:
             raise invalid_login_link()
         version, _, rest = token.partition(".")
@@ -93,6 +93,10 @@ class LoginLinkSigner:
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             raise invalid_login_link()
         if datetime.fromtimestamp(expiry, UTC) <= now:
-            raise invalid_login_link(
-                "this Fortnox login link has expired; open the login again from Upsales"
+            # Its own code: the button in Upsales opens this same link, so only a new one helps.
+            raise ActivationError(
+                403,
+                "login_link_expired",
+                "this Fortnox login link has expired; mint a new one (the installation's "
+                "fortnox_login_url, or print the app configuration again)",
             )

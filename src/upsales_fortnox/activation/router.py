@@ -71,6 +71,7 @@ _PAGE_TEXTS = {
     "state_not_bound": "login.failed.expired",
     "missing_code": "login.failed.expired",
     "invalid_login_link": "login.failed.link",
+    "login_link_expired": "login.failed.link_expired",
     "tenant_already_connected": "login.failed.other_company",
     "tenant_mismatch": "login.failed.other_company",
     "fortnox_unavailable": "login.failed.unavailable",
@@ -110,8 +111,8 @@ def _installation_of_link(text: str) -> uuid.UUID:
     "valid 24 hours, every read mints a new one): the Upsales app's oauth button opens that "
     "URL. Redirects (302) to Fortnox's consent page with a signed, single-use state that "
     "expires in 10 minutes and asks for every scope the sync needs, and sets a cookie that "
-    "binds the login to this browser. Without a genuine, unexpired `token` for this "
-    "installation: 403 `invalid_login_link`, and nothing is stored.",
+    "binds the login to this browser. Without a genuine `token` for this installation: 403 "
+    "`invalid_login_link`; with an expired one: 403 `login_link_expired`; nothing is stored.",
     status_code=302,
     response_class=RedirectResponse,
     responses={

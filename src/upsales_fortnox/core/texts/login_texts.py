@@ -40,6 +40,12 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "The login link is no longer valid. Open the app in Upsales and click Log in "
         "to Fortnox again.",
     },
+    "login.failed.link_expired": {
+        "sv": "Länken för att logga in är inte giltig längre: den har gått ut. Fråga "
+        "administratören av integrationen efter en ny länk.",
+        "en": "The login link is no longer valid: it has expired. Ask the integration's "
+        "administrator for a new link.",
+    },
     "login.failed.other_company": {
         "sv": "Det här Fortnox-företaget är redan kopplat till ett annat Upsales-konto, eller "
         "ett annat företag än det som kopplades förut. Logga in med rätt företag.",
