@@ -284,6 +284,33 @@ async def test_a_login_whose_company_tells_no_tenant_id_stores_nothing(
     assert await credential_rows(harness) == rows_before
 
 
+async def test_fortnox_down_after_the_code_exchange_answers_the_waiting_admin_at_once(
+    harness: SyncHarness, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The company is read from Fortnox while the admin's browser waits on the callback: a
+    failing Fortnox is said after one try, not after a sync job's half minute of backoff."""
+    installation_id = await pending_installation(harness)
+    harness.fortnox.set_consent_tenant(harness.fortnox.create_tenant())
+    tokens_claim_tenant(harness, monkeypatch, None)  # the tenant must be read from Fortnox
+    oauth = harness.fortnox.oauth
+    real_exchange = oauth.exchange_code
+
+    def exchange_then_fail(code: str, redirect_uri: str | None) -> Any:
+        pair = real_exchange(code, redirect_uri)
+        harness.fortnox.set_faults(fail_next=100)
+        return pair
+
+    monkeypatch.setattr(oauth, "exchange_code", exchange_then_fail)
+    callback = await consent(harness, await start_login(harness, installation_id))
+    before = harness.services.fortnox_calls["GET /companyinformation"]
+
+    response = await harness.service.get(callback)
+
+    assert response.status_code == 502, response.text
+    assert response.json()["error"]["code"] == "fortnox_unavailable"
+    assert harness.services.fortnox_calls["GET /companyinformation"] == before + 1
+
+
 async def test_errors_are_a_small_page_for_browsers(
     harness: SyncHarness, clock: MovableClock
 ) -> None:

@@ -69,6 +69,7 @@ from upsales_fortnox.installations.repository.installation_rows import (
     tenant_connected_elsewhere,
 )
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError, SyncError
+from upsales_fortnox.integrations.fortnox import request_rules
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet, tenant_id_text
 from upsales_fortnox.jobs import release_installation_jobs
@@ -282,6 +283,7 @@ class FortnoxLogin:
             access_token=token,
             refresh_token=no_refresh,
             limiter=services.fortnox_limiters.get(key),
+            retry=request_rules.ONE_TRY,  # the admin's browser waits on the callback
             calls=services.fortnox_calls,
         )
         try:
