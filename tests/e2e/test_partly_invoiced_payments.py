@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import pytest
-
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, fortnox_call, link_of
 from tests.e2e.partly_invoiced_support import PartlyInvoiced, partly_invoiced
@@ -96,11 +94,6 @@ async def test_the_refresh_shows_a_deal_invoiced_in_parts_as_its_events_would(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the daily overdue reconciliation feeds only linked invoices: the rest's invoice "
-    "(not linked) passing its due date never reaches the deal",
-)
 async def test_the_rest_gone_overdue_reaches_the_deal_through_reconciliation(
     linked: SyncHarness,
 ) -> None:

@@ -15,7 +15,9 @@ for what no event brought in, fed through the same intake and dedupe as the rest
   the scope lists them from there; the rest of the run (overdue invoices, the sweep) goes on.
 * Overdue, once a day: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page); each linked
   invoice in it gets an ``invoice-changed`` event (offset ``overdue:<date>``: once a day), so
-  an invoice whose due date passed without any change shows ``overdue``.
+  an invoice whose due date passed without any change shows ``overdue``. So does one carrying
+  a deal's reference that the deal does not link (the rest of a deal invoiced in parts,
+  :mod:`.deal_parts`): the deal shows its money with its linked invoice's.
 
 Both are read whole with ``iter_gapless`` (payments by ``paymentdate``, invoices by number), so
 a payment deleted, or an invoice paid (out of the filter), between two page reads hides no other
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from upsales_fortnox.domain.references import is_outbound_reference
 from upsales_fortnox.intake.fortnox_events import PAYMENT_BOOKKEPT
 from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.errors import CODE_NO_ACCESS_TO_SCOPE, FortnoxAuthError
@@ -98,10 +101,14 @@ async def money_batches(
             str(invoice.DocumentNumber)
             async for invoice in _overdue(fortnox)
             if invoice.DocumentNumber is not None
+            and (
+                str(invoice.DocumentNumber) in linked_invoices
+                or is_outbound_reference(invoice.ExternalInvoiceReference1)
+            )
         }
         batches.append(
             InvoiceBatch(
-                sorted(overdue & linked_invoices, key=int),
+                sorted(overdue, key=int),
                 f"overdue:{now.date().isoformat()}",
                 OVERDUE_CHECKPOINT,
             )
