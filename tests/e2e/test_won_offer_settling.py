@@ -39,6 +39,14 @@ def _createorder(offer_number: int) -> str:
     return f"offers/{offer_number}/createorder"
 
 
+async def _the_one_order_linked(harness: SyncHarness, opportunity_id: int) -> dict[str, Any]:
+    """Fortnox's only order, linked to the deal."""
+    (order,) = fortnox_list(harness, "orders")
+    link = await link_of(harness, LinkEntity.ORDER, opportunity_id)
+    assert link is not None and link.fortnox_id == str(order["DocumentNumber"])
+    return order
+
+
 async def _dropped_then_waiting(
     harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, int, int, list[HeldCreate]]:
@@ -76,11 +84,9 @@ async def test_a_createorder_fortnox_commits_after_the_retry_read_the_offer_is_l
 
     assert job.status == JobStatus.DONE, job.last_error
     assert (job.result or {})["outcome"] == "found_and_linked"
-    (order,) = fortnox_list(harness, "orders")
+    order = await _the_one_order_linked(harness, opportunity_id)
     offer = harness.fortnox_entity("offers", str(offer_number))
     assert offer is not None and str(offer["OrderReference"]) == str(order["DocumentNumber"])
-    link = await link_of(harness, LinkEntity.ORDER, opportunity_id)
-    assert link is not None and link.fortnox_id == str(order["DocumentNumber"])
     assert fortnox_calls(harness) == {READ_OFFER: 1, "GET /orders/{DocumentNumber}": 1}
 
 
@@ -100,9 +106,7 @@ async def test_a_createorder_that_never_landed_is_sent_again_once_after_the_wait
 
     assert job.status == JobStatus.DONE, job.last_error
     assert (job.result or {})["outcome"] == "made_from_offer"
-    (order,) = fortnox_list(harness, "orders")
-    link = await link_of(harness, LinkEntity.ORDER, opportunity_id)
-    assert link is not None and link.fortnox_id == str(order["DocumentNumber"])
+    await _the_one_order_linked(harness, opportunity_id)
     assert fortnox_calls(harness) == {READ_OFFER: 1, CREATE_ORDER: 1}
     again = await sync_order(harness, opportunity_id)
     assert again.status == JobStatus.DONE, again.last_error
@@ -173,9 +177,7 @@ async def test_a_createorder_refused_as_the_late_one_lands_links_the_order_that_
 
     assert job.status == JobStatus.DONE, job.last_error
     assert (job.result or {})["outcome"] == "found_and_linked"
-    (order,) = fortnox_list(harness, "orders")
-    link = await link_of(harness, LinkEntity.ORDER, opportunity_id)
-    assert link is not None and link.fortnox_id == str(order["DocumentNumber"])
+    await _the_one_order_linked(harness, opportunity_id)
     assert fortnox_calls(harness) == {
         READ_OFFER: 2,
         CREATE_ORDER: 1,

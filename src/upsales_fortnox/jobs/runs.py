@@ -61,6 +61,34 @@ class RunningJob:
     """The installation's and its settings' versions as the run started (0: no settings)."""
 
 
+def running_job_of(
+    row: Any,
+    *,
+    job_id: int,
+    installation_id: uuid.UUID,
+    attempt_id: int,
+    attempt_number: int,
+    recovered: bool,
+) -> RunningJob:
+    """The run of a started job, from a row of its columns (``kind``, ``entity_id``,
+    ``payload``, ``attempts``, ``max_attempts``, ``installation_version``,
+    ``settings_version``)."""
+    return RunningJob(
+        job_id=job_id,
+        installation_id=installation_id,
+        kind=row.kind,
+        entity_id=row.entity_id,
+        payload=dict(row.payload or {}),
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        attempt_id=attempt_id,
+        attempt_number=attempt_number,
+        recovered=recovered,
+        installation_version=row.installation_version,
+        settings_version=row.settings_version or 0,
+    )
+
+
 @dataclass(frozen=True)
 class Completed:
     recorded: bool

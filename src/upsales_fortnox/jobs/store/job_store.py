@@ -30,6 +30,7 @@ from upsales_fortnox.jobs.runs import (
     LeaseLost,
     OutcomeSavedLeaseLost,
     RunningJob,
+    running_job_of,
 )
 from upsales_fortnox.jobs.store.claims import InstallationClaims
 from upsales_fortnox.jobs.store.lost_answers import completed_unanswered
@@ -178,19 +179,13 @@ class JobStore:
                 await self._claims.renew_on(connection, installation_id, expires_at)
             return None
         row, attempt_id, attempt_number, recovered = started
-        return RunningJob(
+        return running_job_of(
+            row,
             job_id=due.job_id,
             installation_id=row.installation_id,
-            kind=row.kind,
-            entity_id=row.entity_id,
-            payload=dict(row.payload or {}),
-            attempts=row.attempts,
-            max_attempts=row.max_attempts,
             attempt_id=attempt_id,
             attempt_number=attempt_number,
             recovered=recovered,
-            installation_version=row.installation_version,
-            settings_version=row.settings_version,
         )
 
     async def _started(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from upsales_fortnox.jobs.runs import Completed, DueJob, RunningJob
+from upsales_fortnox.jobs.runs import Completed, DueJob, RunningJob, running_job_of
 from upsales_fortnox.jobs.store.statements import (
     ATTEMPTS,
     INSTALLATIONS,
@@ -70,18 +70,12 @@ async def completed_unanswered(
         return Completed(recorded=True)
     return Completed(
         recorded=True,
-        next_job=RunningJob(
+        next_job=running_job_of(
+            started,
             job_id=then.job_id,
             installation_id=job.installation_id,
-            kind=started.kind,
-            entity_id=started.entity_id,
-            payload=dict(started.payload or {}),
-            attempts=started.attempts,
-            max_attempts=started.max_attempts,
             attempt_id=started.attempt_id,
             attempt_number=started.attempt_number,
             recovered=then.lease_expired,
-            installation_version=started.installation_version,
-            settings_version=started.settings_version or 0,
         ),
     )
