@@ -8,6 +8,8 @@ import json
 import time
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from tests.e2e.harness import SyncHarness
 from tests.intake.support import all_jobs
 from upsales_fortnox.models.job import SyncJob
@@ -87,3 +89,15 @@ async def all_done(
             (job.kind, job.entity_id, job.status, job.last_error) for job in jobs
         ]
         await asyncio.sleep(interval)
+
+
+async def stop_and_close(
+    harness: SyncHarness, worker: asyncio.Task[None], stop: asyncio.Event, engine: AsyncEngine
+) -> None:
+    """The worker stopped, then the service, its clients and the engine closed."""
+    stop.set()
+    await asyncio.wait_for(worker, 30)
+    await harness.service.aclose()
+    await harness.services.http.aclose()
+    await harness.services.fortnox_limiters.aclose()
+    await engine.dispose()

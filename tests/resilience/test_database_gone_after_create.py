@@ -20,7 +20,7 @@ import pytest
 from tests.database import create_schema
 from tests.e2e.harness import build_harness, harness_settings
 from tests.e2e.outbound_support import fortnox_list, link_demo_products
-from tests.resilience.outage_support import all_done, send_hook, won_order
+from tests.resilience.outage_support import all_done, send_hook, stop_and_close, won_order
 from tests.resilience.own_postgres import OwnPostgres, own_postgres
 from upsales_fortnox.core.db.engine import create_engine
 
@@ -126,9 +126,4 @@ async def test_a_create_made_as_the_database_went_is_linked_not_made_twice(
         assert references == [f"upsales-order:{order_id}"]
         assert len(fortnox_list(harness, "customers")) == customers_before + 1
     finally:
-        stop.set()
-        await asyncio.wait_for(worker, 30)
-        await harness.service.aclose()
-        await harness.services.http.aclose()
-        await harness.services.fortnox_limiters.aclose()
-        await engine.dispose()
+        await stop_and_close(harness, worker, stop, engine)

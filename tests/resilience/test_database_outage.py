@@ -23,7 +23,7 @@ from tests.database import create_schema
 from tests.e2e.harness import build_harness, harness_settings
 from tests.e2e.outbound_support import fortnox_list, link_demo_products
 from tests.intake.support import all_jobs
-from tests.resilience.outage_support import all_done, send_hook, won_order
+from tests.resilience.outage_support import all_done, send_hook, stop_and_close, won_order
 from tests.resilience.own_postgres import OwnPostgres, own_postgres
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.vocabulary import JobStatus
@@ -126,9 +126,4 @@ async def test_an_outage_loses_and_duplicates_nothing(
         figures["duplicated"] = len(references) - len(set(references))
         print("outage figures:", json.dumps(figures))
     finally:
-        stop.set()
-        await asyncio.wait_for(worker, 30)
-        await harness.service.aclose()
-        await harness.services.http.aclose()
-        await harness.services.fortnox_limiters.aclose()
-        await engine.dispose()
+        await stop_and_close(harness, worker, stop, engine)
