@@ -4,9 +4,10 @@ These are opened in the user's browser, so they carry no operator token. The log
 only through the signed link the operator API hands out as ``fortnox_login_url`` (the Upsales
 app's oauth button opens it), and a cookie binds the OAuth ``state`` to the browser that
 started the login (one cookie per login started, HttpOnly, ``SameSite=Lax`` so Fortnox's
-redirect back still carries it; ``Secure`` when the service is served over https). Errors are
-the usual JSON envelope (``{"error": {"code", "message"}}``), or a small HTML page when the
-browser asks for ``text/html``; the status and code are the same either way.
+redirect back still carries it; ``Secure`` when the service is served over https). Every
+answer is ``Cache-Control: no-store`` (:class:`~upsales_fortnox.api.no_store.NoStoreRoute`).
+Errors are the usual JSON envelope (``{"error": {"code", "message"}}``), or a small HTML page
+when the browser asks for ``text/html``; the status and code are the same either way.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from upsales_fortnox.activation.state import STATE_LIFETIME
 from upsales_fortnox.api.browser_pages import failure_page, wants_html
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import error_response
+from upsales_fortnox.api.no_store import NoStoreRoute
 from upsales_fortnox.api.schemas import ErrorEnvelope, error_responses
 from upsales_fortnox.core.db.types import utcnow
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(tags=["activation"])
+router = APIRouter(tags=["activation"], route_class=NoStoreRoute)
+"""Every login answer (redirect, page, error) is ``no-store``: it tells one admin's outcome."""
 
 LOGIN_COOKIE: Final = "fortnox_login"
 """Names the cookies that hold the hash of a login state's nonce, sent only to the callback
@@ -139,9 +142,7 @@ async def start_fortnox_login(
         with suppress(ValueError):
             error.installation_id = error.installation_id or uuid.UUID(installation_id)
         return _error(request, error)
-    response = RedirectResponse(
-        started.authorization_url, status_code=302, headers={"Cache-Control": "no-store"}
-    )
+    response = RedirectResponse(started.authorization_url, status_code=302)
     response.set_cookie(
         login_cookie_name(started.browser_binding),
         started.browser_binding,
@@ -186,6 +187,4 @@ async def fortnox_callback(
         )
     except ActivationError as failure:
         return _error(request, failure)
-    return RedirectResponse(
-        services.settings.upsales_return_url, status_code=302, headers={"Cache-Control": "no-store"}
-    )
+    return RedirectResponse(services.settings.upsales_return_url, status_code=302)
