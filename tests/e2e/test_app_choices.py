@@ -3,14 +3,18 @@ the customer's API key, never the operator token, at the URL the generated confi
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.activation.login_flow import pending_installation
 from tests.e2e.harness import SyncHarness
+from upsales_fortnox.core.texts import say
 from upsales_fortnox.installations.app_config import upsales_app_config
 from upsales_fortnox.integrations.upsales import facts
+from upsales_fortnox.models.installation import FortnoxCredentials
 
 
 def _price_list_url(harness: SyncHarness) -> str:
@@ -109,3 +113,74 @@ async def test_fortnox_down_is_said_to_the_waiting_admin_after_one_try(
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "upstream_unavailable"
     assert harness.services.fortnox_calls["GET /pricelists"] == before + 1
+
+
+async def _call_pending(
+    harness: SyncHarness, installation_id: uuid.UUID, language: str | None = None
+) -> httpx.Response:
+    """The price-list choices of ``installation_id``, asked the way Upsales asks (a POST body
+    naming the admin's language when ``language`` is given)."""
+    url = _price_list_url(harness).replace(str(harness.installation_id), str(installation_id))
+    if language is None:
+        return await harness.service.get(url, params={"apiKey": harness.demo.api_key})
+    body = {"apiKey": harness.demo.api_key, "user": {"language": language}}
+    return await harness.service.post(url, json=body)
+
+
+async def test_before_the_login_the_admin_reads_swedish_and_the_operator_the_code(
+    harness: SyncHarness,
+) -> None:
+    """The admin opens the price-list select before logging in to Fortnox: the answer tells
+    them, in Swedish (English when the hook asks for it), to log in first; the code stays."""
+    installation_id = await pending_installation(harness)
+    before = sum(harness.services.fortnox_calls.values())
+
+    swedish = await _call_pending(harness, installation_id)
+    also_swedish = await _call_pending(harness, installation_id, "sv-SE")
+    english = await _call_pending(harness, installation_id, "en-US")
+
+    for response in (swedish, also_swedish, english):
+        assert response.status_code == 409, response.text
+        assert response.json()["error"]["code"] == "installation_not_ready"
+        assert response.headers.get("cache-control") == "no-store", response.json()
+    assert swedish.json()["error"]["message"] == say("choices.login_first", "sv")
+    assert also_swedish.json()["error"]["message"] == say("choices.login_first", "sv")
+    assert english.json()["error"]["message"] == say("choices.login_first", "en")
+    assert "Logga in i Fortnox" in swedish.json()["error"]["message"]
+    assert sum(harness.services.fortnox_calls.values()) == before
+
+
+async def test_a_refused_fortnox_login_is_said_in_swedish(harness: SyncHarness) -> None:
+    async with harness.services.session_factory() as session:
+        credentials = await session.get(FortnoxCredentials, harness.installation_id)
+        assert credentials is not None
+        refresh_token = harness.services.secret_box.decrypt(credentials.refresh_token_enc or "")
+    harness.fortnox.oauth.revoke(refresh_token)  # its access tokens die with it
+
+    response = await _call(harness, "query", harness.demo.api_key)
+
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "fortnox_login_required"
+    assert response.json()["error"]["message"] == say("choices.login_again", "sv")
+
+
+async def test_every_refusal_of_the_choices_is_a_catalogue_text(harness: SyncHarness) -> None:
+    """Fortnox down, a wrong key, an unknown installation: the admin reads Swedish."""
+    harness.fortnox.set_faults(fail_next=100)
+    down = await _call(harness, "query", harness.demo.api_key)
+    wrong_key = await _call(harness, "query", "not-the-key")
+    unknown = await _call_pending(harness, uuid.UUID(int=0))
+
+    assert down.json()["error"] == {
+        "code": "upstream_unavailable",
+        "message": say("choices.unavailable", "sv"),
+    }
+    assert wrong_key.json()["error"] == {
+        "code": "invalid_credentials",
+        "message": say("choices.not_this_account", "sv"),
+    }
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == {
+        "code": "installation_not_found",
+        "message": say("choices.not_this_account", "sv"),
+    }

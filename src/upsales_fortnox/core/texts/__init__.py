@@ -7,7 +7,8 @@ appears in a text here (a test checks).
 The catalogue is kept by area, one module each with its ``TEXTS``: why an order cannot be sent
 (:mod:`.refusal_texts`), the order's sync status (:mod:`.status_texts`), what is written into
 Upsales (:mod:`.record_texts`), the login pages (:mod:`.login_texts`), the app's
-configuration (:mod:`.setting_texts`), the page of a document link that does not open
+configuration (:mod:`.setting_texts`) and why its live choices show none
+(:mod:`.choice_texts`), the page of a document link that does not open
 (:mod:`.document_texts`) and the reconciliation report (:mod:`.report_texts`).
 :data:`CATALOGUE` merges them; a key lives in one only.
 
@@ -22,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from upsales_fortnox.core.texts import (
+    choice_texts,
     document_texts,
     login_texts,
     record_texts,
@@ -72,6 +74,7 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = merged(
     record_texts.TEXTS,
     login_texts.TEXTS,
     setting_texts.TEXTS,
+    choice_texts.TEXTS,
     document_texts.TEXTS,
     report_texts.TEXTS,
 )
