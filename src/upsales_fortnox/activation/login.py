@@ -20,7 +20,8 @@ the installation and its tokens as they were):
    (else ``fortnox_tenant_unknown``);
 5. a tenant connected to another installation → 409 ``tenant_already_connected``; an
    installation that was connected to a different tenant → 409 ``tenant_mismatch`` (its links
-   would point into the wrong Fortnox company);
+   would point into the wrong Fortnox company; nothing disconnects a tenant: moving to another
+   company is deleting the installation and creating a new one);
 6. in one transaction, under the installation's lock: the tenant is checked again (a login
    racing this one may have connected another company meanwhile: ``tenant_mismatch``), the
    tokens are stored encrypted (:meth:`DbTokenStore.save_initial`), and the installation
@@ -362,8 +363,9 @@ async def _check_tenant_of(session: DbSession, installation: Installation, tenan
         raise ActivationError(
             409,
             "tenant_mismatch",
-            "this installation is connected to another Fortnox company; log in to "
-            "that company (or ask an operator to disconnect it first)",
+            "this installation is connected to another Fortnox company; log in to that "
+            "company, or, to move to another company, delete the installation and create a "
+            "new one",
         )
     if await tenant_connected_elsewhere(session, tenant_id, installation.id):
         raise _tenant_already_connected()

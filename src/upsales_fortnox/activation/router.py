@@ -75,7 +75,7 @@ _PAGE_TEXTS = {
     "missing_code": "login.failed.expired",
     "invalid_login_link": "login.failed.link",
     "login_link_expired": "login.failed.link_expired",
-    "tenant_already_connected": "login.failed.other_company",
+    "tenant_already_connected": "login.failed.company_taken",
     "tenant_mismatch": "login.failed.other_company",
     "fortnox_unavailable": "login.failed.unavailable",
 }

@@ -47,10 +47,20 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "administrator for a new link.",
     },
     "login.failed.other_company": {
-        "sv": "Det här Fortnox-företaget är redan kopplat till ett annat Upsales-konto, eller "
-        "ett annat företag än det som kopplades förut. Logga in med rätt företag.",
-        "en": "This Fortnox company is already connected to another Upsales account, or is "
-        "not the company connected before. Log in with the right company.",
+        "sv": "Kopplingen gäller ett annat Fortnox-företag än det du loggade in med. Logga in "
+        "med det Fortnox-företag som redan är kopplat. Ska kopplingen flyttas till ett annat "
+        "företag, kontakta administratören av integrationen.",
+        "en": "The connection belongs to another Fortnox company than the one you logged in "
+        "with. Log in with the Fortnox company already connected. To move the connection to "
+        "another company, contact the integration's administrator.",
+    },
+    "login.failed.company_taken": {
+        "sv": "Det här Fortnox-företaget är redan kopplat till ett annat Upsales-konto. Logga "
+        "in med rätt företag. Ska kopplingen flyttas hit, kontakta administratören av "
+        "integrationen.",
+        "en": "This Fortnox company is already connected to another Upsales account. Log in "
+        "with the right company. To move the connection here, contact the integration's "
+        "administrator.",
     },
     "login.failed.unavailable": {
         "sv": "Fortnox svarade inte. Försök igen om en stund.",
