@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, custom_value
@@ -22,6 +22,7 @@ from upsales_fortnox.models.installation import (
     Installation,
     InstallationSettings,
 )
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, JobStatus, SyncType
 
 URL_ALIAS = "FORTNOX_DOCUMENT_URL"
@@ -362,3 +363,101 @@ async def test_a_link_that_fails_in_the_browser_explains_itself_in_swedish(
 
     assert login.status_code == 409
     assert "loggar in i Fortnox igen" in login.text
+
+
+async def _head(harness: SyncHarness, url: str, **headers: str) -> httpx.Response:
+    parts = urlsplit(url)
+    return await harness.service.head(f"{parts.path}?{parts.query}", headers=headers)
+
+
+async def _stored(harness: SyncHarness) -> tuple[int, int]:
+    """What a request could have stored: the installation's version and the job count."""
+    async with harness.services.session_factory() as session:
+        version = await session.scalar(
+            select(Installation.version).where(Installation.id == harness.installation_id)
+        )
+        jobs = await session.scalar(select(func.count()).select_from(SyncJob))
+    return int(version or 0), int(jobs or 0)
+
+
+async def test_head_on_a_link_answers_as_get_without_asking_fortnox(
+    with_links: SyncHarness,
+) -> None:
+    """Link checkers and chat previews send HEAD first: the valid link's HEAD is the GET's
+    status and headers with no body, and spends none of the tenant's Fortnox budget."""
+    harness = with_links
+    field_id = _add_url_field(harness)
+    _, url = await _won_deal_link(harness, field_id)
+    calls_before = sum(harness.services.fortnox_calls.values())
+    stored_before = await _stored(harness)
+
+    head = await _head(harness, url)
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert sum(harness.services.fortnox_calls.values()) == calls_before
+    assert await _stored(harness) == stored_before
+    got = await _get(harness, url)
+    assert got.status_code == 200
+    for header in ("content-type", "content-disposition", "cache-control"):
+        assert head.headers[header] == got.headers[header], header
+    assert head.headers.get("content-length") != "0"  # the PDF is not empty
+
+
+async def test_head_on_a_wrong_link_answers_gets_404_without_asking_fortnox(
+    with_links: SyncHarness,
+) -> None:
+    harness = with_links
+    field_id = _add_url_field(harness)
+    number, url = await _won_deal_link(harness, field_id)
+    signature = parse_qs(urlsplit(url).query)["sig"][0]
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    wrong_links = [
+        _with_signature(url, flipped),
+        _with_signature(url, ""),
+        url.replace(f"/invoice/{number}", f"/invoice/{int(number) + 1}"),
+        url.replace(str(harness.installation_id), "not-an-installation"),
+    ]
+    calls_before = sum(harness.services.fortnox_calls.values())
+    stored_before = await _stored(harness)
+
+    for wrong in wrong_links:
+        head = await _head(harness, wrong)
+        got = await _get(harness, wrong)
+        assert head.status_code == got.status_code == 404, wrong
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.content == b""
+        page = await _head(harness, wrong, accept=BROWSER_ACCEPT)
+        assert page.status_code == 404
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["cache-control"] == "no-store"
+
+    await harness.service.post(
+        f"/api/installations/{harness.installation_id}/document-links/rotate",
+        headers=harness.admin_headers,
+    )
+    assert (await _head(harness, url)).status_code == 404  # an old key's link
+    assert sum(harness.services.fortnox_calls.values()) == calls_before
+    assert (await _stored(harness))[1] == stored_before[1]
+
+
+async def test_head_while_fortnox_needs_a_new_login_answers_gets_409(
+    with_links: SyncHarness,
+) -> None:
+    """Once the refused login is known, HEAD says so as GET does, without a Fortnox call."""
+    harness = with_links
+    field_id = _add_url_field(harness)
+    _, url = await _won_deal_link(harness, field_id)
+    async with harness.services.session_factory() as session:
+        credentials = await session.get(FortnoxCredentials, harness.installation_id)
+        assert credentials is not None
+        refresh_token = harness.services.secret_box.decrypt(credentials.refresh_token_enc or "")
+    harness.fortnox.oauth.revoke(refresh_token)
+    assert (await _get(harness, url)).status_code == 409  # the refusal is now known
+    calls_before = sum(harness.services.fortnox_calls.values())
+
+    head = await _head(harness, url)
+
+    assert head.status_code == 409
+    assert head.content == b""
+    assert sum(harness.services.fortnox_calls.values()) == calls_before

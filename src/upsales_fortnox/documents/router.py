@@ -1,10 +1,11 @@
-"""Document links: the PDF behind a ``FORTNOX_DOCUMENT_URL`` (public, signed) and the
-operator's rotation of an installation's link key."""
+"""Document links: the PDF behind a ``FORTNOX_DOCUMENT_URL`` (public, signed; ``GET``, and
+``HEAD`` answered without asking Fortnox) and the operator's rotation of an installation's link
+key."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
@@ -16,11 +17,17 @@ from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import ErrorEnvelope, error_responses
 from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.documents.repository import rotate_key
-from upsales_fortnox.documents.service import DocumentUnavailable, document_pdf
+from upsales_fortnox.documents.service import (
+    DocumentUnavailable,
+    ServableDocument,
+    document_pdf,
+    servable_document,
+)
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError
 from upsales_fortnox.services import Services
+from upsales_fortnox.vocabulary import InstallationStatus
 
 public_router = APIRouter(tags=["documents"])
 operator_router = APIRouter(
@@ -30,6 +37,7 @@ operator_router = APIRouter(
     route_class=OperatorRoute,
 )
 
+DOCUMENT_PATH: Final = "/documents/{installation}/{kind}/{number}"
 _NOT_FOUND_MESSAGE = "no document here"
 FORTNOX_RETRY_AFTER_SECONDS = 30
 
@@ -39,29 +47,32 @@ def _not_found() -> ApiError:
     return ApiError(404, "not_found", _NOT_FOUND_MESSAGE)
 
 
+_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"content": {"application/pdf": {}}, "description": "The document's PDF."},
+    **error_responses(404),
+    409: {
+        "model": ErrorEnvelope,
+        "description": "The connection to Fortnox needs a new login "
+        "(`fortnox_login_required`) or cannot be used (`installation_not_ready`).",
+    },
+    502: {"model": ErrorEnvelope, "description": "Fortnox refused to render the document."},
+    503: {
+        "model": ErrorEnvelope,
+        "description": "Fortnox does not answer right now (`fortnox_unavailable`, with "
+        "`Retry-After`).",
+    },
+}
+
+
 @public_router.get(
-    "/documents/{installation}/{kind}/{number}",
+    DOCUMENT_PATH,
     summary="The PDF of a Fortnox document linked to an Upsales order",
     description="The link in the order's `FORTNOX_DOCUMENT_URL` field. Read from Fortnox on "
     "every request (never stored). Any link that is not genuine, current and linked answers "
     "404 `not_found`, alike. A browser (`Accept: text/html`) gets each error as a short page "
     "in its language (Swedish unless it prefers English), with the same status.",
     response_class=Response,
-    responses={
-        200: {"content": {"application/pdf": {}}, "description": "The document's PDF."},
-        **error_responses(404),
-        409: {
-            "model": ErrorEnvelope,
-            "description": "The connection to Fortnox needs a new login "
-            "(`fortnox_login_required`) or cannot be used (`installation_not_ready`).",
-        },
-        502: {"model": ErrorEnvelope, "description": "Fortnox refused to render the document."},
-        503: {
-            "model": ErrorEnvelope,
-            "description": "Fortnox does not answer right now (`fortnox_unavailable`, with "
-            "`Retry-After`).",
-        },
-    },
+    responses=_RESPONSES,
 )
 async def get_document_pdf(
     installation: str,
@@ -72,11 +83,48 @@ async def get_document_pdf(
     sig: Annotated[str, Query(description="The link's signature.")] = "",
 ) -> Response:
     try:
-        pdf = await _read_pdf(services, installation, kind, number, sig)
+        document = await _servable(services, installation, kind, number, sig)
+        pdf = await _read_pdf(services, document)
     except ApiError as error:
-        if not wants_html(request):
-            raise
-        return _error_page(request, error)
+        return _refusal(request, error)
+    return _pdf_response(kind, number, pdf)
+
+
+@public_router.head(
+    DOCUMENT_PATH,
+    summary="Whether a document link opens (HEAD: no body, no Fortnox call)",
+    description="Answers as `GET` would, in status and headers, from what the service knows "
+    "itself: a link that is not genuine, current and linked is 404 `not_found`; an "
+    "installation whose Fortnox login was refused is 409 `fortnox_login_required`; otherwise "
+    "200 `application/pdf`. Fortnox is not asked (link checkers and previews spend none of "
+    "the tenant's budget), so a document deleted in Fortnox, or Fortnox not answering, shows "
+    "only on `GET`. Nothing is stored.",
+    response_class=Response,
+    responses=_RESPONSES,
+)
+async def head_document_pdf(
+    installation: str,
+    kind: str,
+    number: str,
+    request: Request,
+    services: ServicesDep,
+    sig: Annotated[str, Query(description="The link's signature.")] = "",
+) -> Response:
+    """HEAD promises that the link is genuine, current and linked to an order of an
+    installation serving document links, and that its Fortnox login is not known to be
+    refused; it does not promise that Fortnox still has the document or answers now."""
+    try:
+        document = await _servable(services, installation, kind, number, sig)
+        if document.installation.status == InstallationStatus.NEEDS_RELOGIN:
+            raise _login_required()
+    except ApiError as error:
+        return _refusal(request, error)
+    response = _pdf_response(kind, number, b"")
+    del response.headers["content-length"]  # the PDF's length is Fortnox's to tell
+    return response
+
+
+def _pdf_response(kind: str, number: str, pdf: bytes) -> Response:
     return Response(
         pdf,
         media_type="application/pdf",
@@ -97,8 +145,11 @@ _PAGE_TEXTS: Final = {
 }
 
 
-def _error_page(request: Request, error: ApiError) -> Response:
-    """The error as the sales rep who opened the link reads it, in the browser's language."""
+def _refusal(request: Request, error: ApiError) -> Response:
+    """The error as the sales rep who opened the link reads it, in the browser's language;
+    an API caller gets the JSON envelope (``error`` raised again)."""
+    if not wants_html(request):
+        raise error
     return failure_page(
         request,
         error.status_code,
@@ -110,15 +161,26 @@ def _error_page(request: Request, error: ApiError) -> Response:
     )
 
 
-async def _read_pdf(
+def _login_required() -> ApiError:
+    return ApiError(409, "fortnox_login_required", "the connection to Fortnox needs a new login")
+
+
+async def _servable(
     services: Services, installation: str, kind: str, number: str, sig: str
-) -> bytes:
+) -> ServableDocument:
     try:
         installation_id = uuid.UUID(installation)
     except ValueError:
         raise _not_found() from None
     try:
-        return await document_pdf(services, installation_id, kind, number, sig)
+        return await servable_document(services, installation_id, kind, number, sig)
+    except DocumentUnavailable:
+        raise _not_found() from None
+
+
+async def _read_pdf(services: Services, document: ServableDocument) -> bytes:
+    try:
+        return await document_pdf(services, document)
     except DocumentUnavailable:
         raise _not_found() from None
     except FortnoxRetryableError:
@@ -129,9 +191,7 @@ async def _read_pdf(
             headers={"Retry-After": str(FORTNOX_RETRY_AFTER_SECONDS)},
         ) from None
     except ReauthorizationRequired:
-        raise ApiError(
-            409, "fortnox_login_required", "the connection to Fortnox needs a new login"
-        ) from None
+        raise _login_required() from None
     except DecryptionError:
         raise ApiError(
             409,

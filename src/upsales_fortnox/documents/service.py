@@ -2,11 +2,12 @@
 
 Serving answers :class:`DocumentUnavailable` (one 404, the same for every reason) unless the
 installation exists with the setting ``documentLinks`` on, the signature is genuine for its
-current key, and the document is linked to one of its Upsales orders. Only then is Fortnox asked
-for the PDF (``GET /3/{collection}/{n}/preview``, one call through the tenant's rate budget);
-the PDF is passed on and never stored. The sales rep waits on the page, so Fortnox is asked
-once (:data:`~upsales_fortnox.integrations.fortnox.request_rules.ONE_TRY`): a failure is said
-at once, not after a sync job's backoff.
+current key, and the document is linked to one of its Upsales orders (:func:`servable_document`,
+no Fortnox call). Only then is Fortnox asked for the PDF (``GET /3/{collection}/{n}/preview``,
+one call through the tenant's rate budget); the PDF is passed on and never stored. The sales
+rep waits on the page, so Fortnox is asked once
+(:data:`~upsales_fortnox.integrations.fortnox.request_rules.ONE_TRY`): a failure is said at
+once, not after a sync job's backoff.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.installations.api_clients import InstallationNotReady, fortnox_client_for
 from upsales_fortnox.integrations.fortnox import request_rules
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import load_installation
 from upsales_fortnox.vocabulary import FortnoxType
@@ -77,10 +79,20 @@ def linkable_kind(value: str) -> FortnoxType | None:
     return None
 
 
-async def document_pdf(
+@dataclass(frozen=True)
+class ServableDocument:
+    """A document a link may serve: the link is genuine, current and linked to an order."""
+
+    installation: Installation
+    kind: FortnoxType
+    number: int
+
+
+async def servable_document(
     services: Services, installation_id: uuid.UUID, kind_name: str, number: str, signature: str
-) -> bytes:
-    """The PDF a link points at, read from Fortnox now; :class:`DocumentUnavailable` otherwise."""
+) -> ServableDocument:
+    """The document a link points at, checked without asking Fortnox;
+    :class:`DocumentUnavailable` otherwise."""
     kind = linkable_kind(kind_name)
     if kind is None or not number.isascii() or not number.isdigit() or len(number) > 18:
         raise DocumentUnavailable()
@@ -100,8 +112,14 @@ async def document_pdf(
         raise DocumentUnavailable() from None
     if not SyncSettings.of(installation.settings).document_links:
         raise DocumentUnavailable()
+    return ServableDocument(installation, kind, int(number))
+
+
+async def document_pdf(services: Services, document: ServableDocument) -> bytes:
+    """The document's PDF, read from Fortnox now; :class:`DocumentUnavailable` when Fortnox
+    has no such document."""
     try:
-        fortnox = fortnox_client_for(services, installation, retry=request_rules.ONE_TRY)
-        return await fortnox.document_preview(COLLECTIONS[kind], int(number))
+        fortnox = fortnox_client_for(services, document.installation, retry=request_rules.ONE_TRY)
+        return await fortnox.document_preview(COLLECTIONS[document.kind], document.number)
     except (FortnoxNotFound, InstallationNotReady):
         raise DocumentUnavailable() from None
