@@ -72,6 +72,7 @@ def _with_signature(url: str, signature: str) -> str:
 def _assert_not_found(response: httpx.Response) -> None:
     assert response.status_code == 404
     assert response.json() == {"error": {"code": "not_found", "message": "no document here"}}
+    assert response.headers.get("cache-control") == "no-store"  # a link's answer is never kept
 
 
 async def test_a_won_deal_links_the_invoice_pdf(with_links: SyncHarness) -> None:
@@ -288,6 +289,7 @@ async def test_a_link_while_fortnox_is_down_answers_at_once(with_links: SyncHarn
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "fortnox_unavailable"
     assert response.headers["Retry-After"].isdigit()
+    assert response.headers["cache-control"] == "no-store"
     assert harness.services.fortnox_calls[PREVIEW] == calls_before + 1
 
 

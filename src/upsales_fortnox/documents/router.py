@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from upsales_fortnox.api.browser_pages import failure_page, wants_html
 from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.api.no_store import NoStoreRoute
 from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import ErrorEnvelope, error_responses
 from upsales_fortnox.core.crypto import DecryptionError
@@ -29,7 +30,9 @@ from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, F
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import InstallationStatus
 
-public_router = APIRouter(tags=["documents"])
+public_router = APIRouter(tags=["documents"], route_class=NoStoreRoute)
+"""Every answer of a link (the PDF, a refusal, an error the app's handlers make) is
+``no-store``: it tells what one sales rep's link opened, as of now."""
 operator_router = APIRouter(
     prefix="/api/installations",
     tags=["installations"],
@@ -128,10 +131,7 @@ def _pdf_response(kind: str, number: str, pdf: bytes) -> Response:
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{kind}-{number}.pdf"',
-            "Cache-Control": "no-store",
-        },
+        headers={"Content-Disposition": f'inline; filename="{kind}-{number}.pdf"'},
     )
 
 
@@ -157,7 +157,7 @@ def _refusal(request: Request, error: ApiError) -> Response:
         texts="document.failed",
         explanations=_PAGE_TEXTS,
         otherwise="document.failed.refused",
-        headers={**(error.headers or {}), "Cache-Control": "no-store"},
+        headers=error.headers,
     )
 
 
