@@ -215,22 +215,28 @@ def payments_to_read(total: Decimal | None, balance: Decimal | None) -> bool:
 ENDED: Final = frozenset({PaymentStatus.CANCELLED, PaymentStatus.CREDITED})
 
 
-def deal_state(parts: Sequence[PaymentState]) -> PaymentState:
+def deal_state(parts: Sequence[PaymentState], *, to_invoice: Decimal = ZERO) -> PaymentState:
     """The money of a deal Fortnox invoiced in parts (an order invoiced in part, the rest of it
     invoiced in turn), from each invoice's state, its first invoice's first: what the parts
     that live (neither cancelled nor credited in full) paid and leave, summed, dated by the
     last payment of any; ``overdue`` when one is, ``paid`` when all are, ``partly_paid`` when
-    something was paid, else ``open``. A deal none of whose invoices lives shows its first."""
+    something was paid, else ``open``. A deal none of whose invoices lives shows its first.
+
+    ``to_invoice``: what the deal's open backorders hold, not invoiced yet (their totals, VAT
+    included, in the deal's currency). It is left to pay, so a deal with a rest to invoice is
+    never ``paid``: ``partly_paid`` once something was paid (or an invoice settled), else
+    ``open``, unless an invoice is ``overdue``. With only that rest living it is ``open``."""
+    rest = max(to_invoice, ZERO)
     live = [part for part in parts if part.status not in ENDED]
-    if len(live) <= 1:
+    if len(live) <= 1 and not rest:
         return live[0] if live else parts[0]
     paid = sum((part.paid_amount for part in live), ZERO)
-    balance = sum((part.balance for part in live), ZERO)
+    balance = sum((part.balance for part in live), ZERO) + rest
     dates = [part.paid_date for part in live if part.paid_date is not None]
     statuses = {part.status for part in live}
     if PaymentStatus.OVERDUE in statuses:
         status = PaymentStatus.OVERDUE
-    elif statuses == {PaymentStatus.PAID}:
+    elif statuses == {PaymentStatus.PAID} and not rest:
         status = PaymentStatus.PAID
     elif paid > ZERO or statuses & {PaymentStatus.PAID, PaymentStatus.PARTLY_PAID}:
         status = PaymentStatus.PARTLY_PAID

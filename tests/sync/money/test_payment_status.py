@@ -373,3 +373,55 @@ def test_a_deal_invoiced_in_parts_shows_the_money_of_the_parts_that_live() -> No
     void = PaymentState(PaymentStatus.CANCELLED, Decimal(0), Decimal(0), None)
     assert deal_state([credited, void]) == credited  # nothing lives: the first shows
     assert deal_state([rest, rest]).status is PaymentStatus.OPEN
+
+
+def test_a_rest_not_invoiced_yet_is_left_to_pay_and_never_paid() -> None:
+    """An open backorder's total (``to_invoice``) is left, whatever the invoices say."""
+    day = dt.date(2026, 11, 2)
+    paid = PaymentState(PaymentStatus.PAID, Decimal("7075.00"), Decimal(0), day)
+    rest = Decimal("16450.00")
+    assert deal_state([paid], to_invoice=rest) == PaymentState(
+        PaymentStatus.PARTLY_PAID, paid.paid_amount, rest, day
+    )
+    unpaid = PaymentState(PaymentStatus.OPEN, Decimal(0), Decimal("7075.00"), None)
+    assert deal_state([unpaid], to_invoice=rest) == PaymentState(
+        PaymentStatus.OPEN, Decimal(0), Decimal("23525.00"), None
+    )
+    late = PaymentState(PaymentStatus.OVERDUE, Decimal(0), Decimal("7075.00"), None)
+    assert deal_state([late], to_invoice=rest).status is PaymentStatus.OVERDUE
+    closed = PaymentState(PaymentStatus.PAID, Decimal(0), Decimal(0), day)  # written off
+    assert deal_state([closed], to_invoice=rest).status is PaymentStatus.PARTLY_PAID
+    credited = PaymentState(PaymentStatus.CREDITED, Decimal("7075.00"), Decimal(0), day)
+    assert deal_state([credited], to_invoice=rest) == PaymentState(
+        PaymentStatus.OPEN, Decimal(0), rest, None
+    )  # only the rest lives
+    assert deal_state([paid], to_invoice=Decimal(0)) == paid  # nothing waits: as before
+
+
+@given(
+    st.lists(
+        st.builds(
+            PaymentState,
+            st.sampled_from(PaymentStatus),
+            amounts,
+            amounts,
+            st.one_of(st.none(), dates),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    amounts,
+)
+def test_a_rest_to_invoice_adds_to_what_is_left(parts: list[PaymentState], rest: Decimal) -> None:
+    without = deal_state(parts)
+    state = deal_state(parts, to_invoice=rest)
+    assert state.status is not PaymentStatus.PAID
+    live = [
+        part
+        for part in parts
+        if part.status not in (PaymentStatus.CANCELLED, PaymentStatus.CREDITED)
+    ]
+    assert state.balance == sum((part.balance for part in live), Decimal(0)) + rest
+    assert state.paid_amount == sum((part.paid_amount for part in live), Decimal(0))
+    if without.status is PaymentStatus.OVERDUE and live:
+        assert state.status is PaymentStatus.OVERDUE
