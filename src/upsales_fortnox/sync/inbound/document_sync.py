@@ -60,6 +60,7 @@ from upsales_fortnox.sync.deal_rest import in_order_chain, rest_lives, rest_spli
 from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
+from upsales_fortnox.sync.money.backorder_money import sync_backorder_money
 from upsales_fortnox.sync.money.credits import credit_leaves_live, reference
 from upsales_fortnox.sync.money.invoice_money import credit_of, sync_invoice_money
 from upsales_fortnox.sync.results.inbound import DocumentSyncResult
@@ -193,9 +194,11 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         commands = [*commands, rest_link(plan.order_id, rest)]
     created = await job.apply(commands)
     order_id = plan.order_id if plan.order_id is not None else next(iter(created), None)
-    money = (
-        await sync_invoice_money(job, document, credit) if isinstance(document, Invoice) else None
-    )
+    money = None
+    if isinstance(document, Invoice):
+        money = await sync_invoice_money(job, document, credit)
+    elif isinstance(document, Order):  # a backorder's change changes what its deal has left
+        money = await sync_backorder_money(job, document)
     return DocumentSyncResult(
         ref,
         "created" if created else plan.action.value,

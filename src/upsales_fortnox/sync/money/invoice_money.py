@@ -10,8 +10,9 @@ the linked orders once ``paymentStatus`` is turned on reads each linked invoice 
   ``GET /3/invoicepayments?invoicenumber=N``, and one more per payment with write-offs, whose
   amounts only the payment itself gives) and the order's payment fields written when they
   changed (an Upsales read, and a write only on a change). An invoice made of a deal's order
-  is shown with the deal's other invoices (a deal invoiced in parts: one list call, and each
-  other invoice read as this one is; :mod:`.deal_parts`).
+  is shown with the deal's other invoices and what its open backorders still hold (a deal
+  invoiced in parts: one list call of its orders, a read of each other order, and each other
+  invoice read as this one is; :mod:`.deal_parts`).
 * Whatever the settings: an invoice credited by a credit invoice (``CreditInvoiceReference``)
   is read with that credit invoice (one call; none for an invoice that names no credit), to
   tell a full credit from a partial one, and a credit that stands from one cancelled
@@ -191,9 +192,22 @@ async def sync_invoice_money(
         state = payment_state(invoice_money(first, credit_first), payments, today=day)
         state = await _with_other_parts(job, first, order_id, state, today=day)
     except FortnoxAuthError as exc:
-        if exc.fortnox_code != CODE_NO_ACCESS_TO_SCOPE:
-            raise
-        return PaymentStatusWritten(SKIP, reason="payment_scope_missing")
+        return scope_missing(exc)
+    return await written_state(job, order_id, state)
+
+
+def scope_missing(exc: FortnoxAuthError) -> PaymentStatusWritten:
+    """The result of a login from before the ``payment`` scope was asked for (any other
+    refusal is raised again)."""
+    if exc.fortnox_code != CODE_NO_ACCESS_TO_SCOPE:
+        raise exc
+    return PaymentStatusWritten(SKIP, reason="payment_scope_missing")
+
+
+async def written_state(
+    job: InboundJob, order_id: int, state: PaymentState
+) -> PaymentStatusWritten:
+    """Put ``state`` in the order's payment fields; what was done, for the job result."""
     written = await write_payment_state(job, order_id, state)
     return PaymentStatusWritten(state.status.value, written=written)
 
@@ -201,16 +215,17 @@ async def sync_invoice_money(
 async def _with_other_parts(
     job: InboundJob, invoice: Invoice, deal_id: int, state: PaymentState, *, today: dt.date
 ) -> PaymentState:
-    """``state``, the money of ``invoice``, with that of the deal's other invoices, if any."""
-    parts = await other_parts(job.context.fortnox, invoice, deal_id)
-    if not parts:
+    """``state``, the money of ``invoice``, with that of the deal's other invoices and the rest
+    its open backorders hold, if any."""
+    others = await other_parts(job.context.fortnox, invoice, deal_id)
+    if not others.invoices and not others.to_invoice:
         return state
     states = [state]
-    for part in parts:
+    for part in others.invoices:
         credit = await credit_of(job, part)
         payments = await booked_payments(job, part)
         states.append(payment_state(invoice_money(part, credit), payments, today=today))
-    return deal_state(states)
+    return deal_state(states, to_invoice=others.to_invoice)
 
 
 async def read_payment_state(
