@@ -161,7 +161,10 @@ end moves the deal to lost, as when Fortnox made no backorder, and the rest's ow
 nothing. An imported deal's order (made in Fortnox, no reference) has its open backorder found
 by its rows instead (:func:`upsales_fortnox.sync.deal_rest.rest_split_off`), which then
 becomes the deal's linked document, so its own cancellation ends the deal; a rest already
-invoiced into a live invoice is not found that way (the deal goes to lost)."""
+invoiced into a live invoice is not found that way (the deal goes to lost). The payment fields
+(``paymentStatus``) count an open backorder carrying the reference as left to pay, not yet
+invoiced (:mod:`upsales_fortnox.sync.money.deal_parts`); were the reference not carried, or for
+an imported deal, the deal's money counts its invoices only, as before."""
 
 DOCUMENTS_FOLLOW_CUSTOMER_VAT_TYPE: Final[bool | None] = None
 """Whether an order or invoice takes its customer's ``VATType`` (rows without Swedish VAT for
