@@ -16,6 +16,7 @@ from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
 from tests.e2e.outbound_support import sync_order, win
 from tests.e2e.partly_invoiced_support import PartlyInvoiced, partly_invoiced
 from tests.e2e.test_inbound_payments import pay
+from tests.e2e.test_order_fields_turned_on import turn_on
 from tests.e2e.test_partly_invoiced_payments import total_of
 from tests.e2e.test_payment_status import DAY, expected, payment_fields
 from upsales_fortnox.integrations.fortnox.models import Order
@@ -113,11 +114,15 @@ async def test_the_rest_changed_changes_what_is_left(linked: SyncHarness) -> Non
     await context.fortnox.update_order(deal.backorder, Order(OrderRows=[more, *others]))
     rest = backorder_total(harness, deal.backorder)
     assert rest != backorder.Total
+    harness.fortnox.reset_counters()
     await feed.sync()
 
     assert payment_fields(harness, harness.demo.opportunity_id) == expected(
         "open", "0.00", f"{first + rest:.2f}", ""
     )
+    # the backorder read once, by its own event's job; the deal's orders listed once
+    calls = harness.fortnox.request_counters().by_route
+    assert calls[ORDER_READ] == 1 and calls[ORDER_LIST] == 1
 
 
 async def test_a_deal_invoiced_whole_reads_no_order(linked: SyncHarness) -> None:
@@ -145,3 +150,20 @@ async def test_a_deal_invoiced_whole_reads_no_order(linked: SyncHarness) -> None
     calls = harness.fortnox.request_counters().by_route
     assert calls.get(ORDER_READ, 0) == 0
     assert calls.get(ORDER_LIST, 0) + calls.get(INVOICE_LIST, 0) == 1
+
+
+async def test_the_refresh_counts_the_rest_waiting(linked: SyncHarness) -> None:
+    """Turning ``paymentStatus`` on after the first part was paid shows the rest left too."""
+    harness = linked
+    deal = await partly_invoiced(harness, rest_invoiced=False)
+    await fortnox_call(harness, "PUT", f"/invoices/{deal.invoice}/bookkeep")
+    first, rest = total_of(harness, deal.invoice), backorder_total(harness, deal.backorder)
+    await pay(harness, str(deal.invoice), str(first))
+    await EventFeed(harness).sync()
+
+    await turn_on(harness, paymentStatus=True)
+    await harness.run_jobs()
+
+    assert payment_fields(harness, harness.demo.opportunity_id) == expected(
+        "partly_paid", f"{first:.2f}", f"{rest:.2f}", DAY
+    )

@@ -6,8 +6,9 @@ cancelling or editing a backorder touches no invoice.
 A backorder carrying the deal's reference (``facts.BACKORDER_KEEPS_ORDER_REFERENCE``) of a deal
 that links an invoice re-reads that invoice as the refresh of the linked orders does
 (:func:`~.invoice_money.read_payment_state`: the invoice, its credit invoice when it names one,
-its payments when something was booked, and the deal's other parts) and writes the deal's
-fields when they change. Any other order costs nothing more than its own read.
+its payments when something was booked, and the deal's other parts, the backorder itself not
+read again) and writes the deal's fields when they change. Any other order costs nothing more
+than its own read.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ async def sync_backorder_money(job: InboundJob, order: Order) -> PaymentStatusWr
     if linked is None:  # nothing of the deal invoiced yet: it shows no money
         return PaymentStatusWritten(SKIP, reason="deal_not_invoiced")
     try:
-        state = await read_payment_state(job, linked, today=fortnox_today())
+        state = await read_payment_state(job, linked, today=fortnox_today(), read=order)
     except FortnoxAuthError as exc:
         return scope_missing(exc)
     if state is None:

@@ -60,9 +60,12 @@ def part_of(invoice: Invoice) -> int | None:
     return parse_order_reference(invoice.ExternalInvoiceReference1)
 
 
-async def other_parts(fortnox: FortnoxPort, invoice: Invoice, deal_id: int) -> OtherParts:
+async def other_parts(
+    fortnox: FortnoxPort, invoice: Invoice, deal_id: int, read: Order | None = None
+) -> OtherParts:
     """The deal's other invoices and what its open backorders hold (see the module's note for
-    the cost); nothing (and no call) unless ``invoice`` is a part of deal ``deal_id``."""
+    the cost); nothing (and no call) unless ``invoice`` is a part of deal ``deal_id``.
+    ``read``: an order of the deal read already (a backorder's own event), not read again."""
     if part_of(invoice) != deal_id:
         return OtherParts()
     made_of = predecessor(invoice)
@@ -72,7 +75,8 @@ async def other_parts(fortnox: FortnoxPort, invoice: Invoice, deal_id: int) -> O
     for item in await listed_by_reference(fortnox, FortnoxType.ORDER, deal_id):
         if item.DocumentNumber is None or str(item.DocumentNumber) == own_order:
             continue
-        order = await _read_order(fortnox, int(item.DocumentNumber))
+        same = read is not None and read.DocumentNumber == item.DocumentNumber
+        order = read if same else await _read_order(fortnox, int(item.DocumentNumber))
         if order is None or order.Cancelled:
             continue
         number = reference(order.InvoiceReference)

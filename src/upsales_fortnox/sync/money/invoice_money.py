@@ -58,7 +58,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxNotFound,
 )
 from upsales_fortnox.integrations.fortnox.facts import LASTMODIFIED_TIMEZONE
-from upsales_fortnox.integrations.fortnox.models import Invoice
+from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteOff
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.money.credits import credited_amount, named_credit
@@ -213,11 +213,17 @@ async def written_state(
 
 
 async def _with_other_parts(
-    job: InboundJob, invoice: Invoice, deal_id: int, state: PaymentState, *, today: dt.date
+    job: InboundJob,
+    invoice: Invoice,
+    deal_id: int,
+    state: PaymentState,
+    *,
+    today: dt.date,
+    read: Order | None = None,
 ) -> PaymentState:
     """``state``, the money of ``invoice``, with that of the deal's other invoices and the rest
-    its open backorders hold, if any."""
-    others = await other_parts(job.context.fortnox, invoice, deal_id)
+    its open backorders hold, if any (``read``: an order of the deal read already)."""
+    others = await other_parts(job.context.fortnox, invoice, deal_id, read)
     if not others.invoices and not others.to_invoice:
         return state
     states = [state]
@@ -229,13 +235,15 @@ async def _with_other_parts(
 
 
 async def read_payment_state(
-    job: InboundJob, number: str, *, today: dt.date
+    job: InboundJob, number: str, *, today: dt.date, read: Order | None = None
 ) -> PaymentState | None:
     """A linked invoice's payment status read afresh, for the refresh of the linked orders
-    (:mod:`upsales_fortnox.sync.inbound.order_fields_refresh`): the invoice (one call), the
-    credit invoice it names (one call), and its booked payments only when something was booked
+    (:mod:`upsales_fortnox.sync.inbound.order_fields_refresh`) and a backorder's change
+    (:mod:`.backorder_money`, ``read`` that backorder): the invoice (one call), the credit
+    invoice it names (one call), and its booked payments only when something was booked
     against it (:func:`~upsales_fortnox.domain.payment_status.payments_to_read`); with the
-    deal's other invoices, for one invoiced in parts (:mod:`.deal_parts`). None when Fortnox no
+    deal's other invoices and open backorders, for one invoiced in parts (:mod:`.deal_parts`).
+    None when Fortnox no
     longer has it or it is a credit invoice. A login without the ``payment`` scope raises
     :class:`FortnoxAuthError` as :func:`booked_payments` does."""
     try:
@@ -252,7 +260,7 @@ async def read_payment_state(
     deal_id = part_of(invoice)
     if deal_id is None:
         return state
-    return await _with_other_parts(job, invoice, deal_id, state, today=today)
+    return await _with_other_parts(job, invoice, deal_id, state, today=today, read=read)
 
 
 async def write_payment_state(job: InboundJob, order_id: int, state: PaymentState) -> bool:
