@@ -225,7 +225,9 @@ def deal_state(parts: Sequence[PaymentState], *, to_invoice: Decimal = ZERO) -> 
     ``to_invoice``: what the deal's open backorders hold, not invoiced yet (their totals, VAT
     included, in the deal's currency). It is left to pay, so a deal with a rest to invoice is
     never ``paid``: ``partly_paid`` once something was paid (or an invoice settled), else
-    ``open``, unless an invoice is ``overdue``. With only that rest living it is ``open``."""
+    ``open``, unless an invoice is ``overdue``. With only that rest living it is ``open``. No
+    status of its own ("partly invoiced"): these say truly what was paid and what is late, which
+    such a status would hide, and the balance shows the rest."""
     rest = max(to_invoice, ZERO)
     live = [part for part in parts if part.status not in ENDED]
     if len(live) <= 1 and not rest:
