@@ -104,14 +104,22 @@ async def invoice_lives(fortnox: FortnoxPort, number: str, *, credit_invoices: b
     """Whether Fortnox invoice ``number`` is neither cancelled nor credited in full (any credit
     that stands counts as full unless ``credit_invoices``, a cancelled one as none, as the sync
     reads it): one read, one more of its credit invoice when it names one."""
-    invoice_number = parse_digits(number)
-    if invoice_number is None:
-        return False
-    try:
-        invoice = await fortnox.get_invoice(invoice_number)
-    except FortnoxNotFound:
+    invoice = await read_invoice(fortnox, number)
+    if invoice is None:
         return False
     return await lives_beside_its_credit(fortnox, invoice, credit_invoices=credit_invoices)
+
+
+async def read_invoice(fortnox: FortnoxPort, number: str) -> Invoice | None:
+    """Fortnox invoice ``number``, as a document reference names it (one read; None, with no
+    call, when it is no number, and None when Fortnox no longer has it)."""
+    invoice_number = parse_digits(number)
+    if invoice_number is None:
+        return None
+    try:
+        return await fortnox.get_invoice(invoice_number)
+    except FortnoxNotFound:
+        return None
 
 
 async def rest_split_off(

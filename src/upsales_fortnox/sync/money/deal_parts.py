@@ -33,7 +33,7 @@ from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.links.repository.links import LinkStore
-from upsales_fortnox.sync.deal_rest import in_order_chain
+from upsales_fortnox.sync.deal_rest import in_order_chain, read_invoice
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.money.credits import reference
 from upsales_fortnox.sync.outbound.fortnox_documents import listed_by_reference
@@ -86,7 +86,7 @@ async def other_parts(
             continue
         if number == str(invoice.DocumentNumber):
             continue
-        other = await _read_invoice(fortnox, number)
+        other = await read_invoice(fortnox, number)
         if other is not None and not other.Cancelled and part_of(other) == deal_id:
             invoices.append(other)
     return OtherParts(invoices, to_invoice)
@@ -95,16 +95,6 @@ async def other_parts(
 async def _read_order(fortnox: FortnoxPort, number: int) -> Order | None:
     try:
         return await fortnox.get_order(number)
-    except FortnoxNotFound:
-        return None
-
-
-async def _read_invoice(fortnox: FortnoxPort, number: str) -> Invoice | None:
-    invoice_number = parse_digits(number)
-    if invoice_number is None:
-        return None
-    try:
-        return await fortnox.get_invoice(invoice_number)
     except FortnoxNotFound:
         return None
 
