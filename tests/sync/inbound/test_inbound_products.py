@@ -126,9 +126,14 @@ def test_inactive_article_deactivates_the_product() -> None:
 
 
 def test_deleted_article_deactivates_the_product() -> None:
+    """The link forgets the article's fields, so an article made again with the same number
+    and the same fields makes the product active again."""
     decision = decide(None, None, link=link(5), linked_product=product(5))
     assert decision.outcome == DEACTIVATED
-    assert decision.commands == [UpdateUpsalesProduct(5, ProductDraft(active=False))]
+    assert decision.commands == [
+        UpdateUpsalesProduct(5, ProductDraft(active=False)),
+        SaveLink(LinkEntity.PRODUCT, 5, FortnoxType.ARTICLE, "KONS-1", None),
+    ]
 
 
 def test_a_deleted_article_deactivates_no_product_of_another_article() -> None:
@@ -143,8 +148,12 @@ def test_a_deleted_article_deactivates_no_product_of_another_article() -> None:
 
 
 def test_deleted_article_of_an_inactive_product_changes_nothing() -> None:
-    decision = decide(None, None, link=link(5), linked_product=product(5, active=0))
+    inactive = product(5, active=0)
+    decision = decide(None, None, link=link(5, fingerprint=None), linked_product=inactive)
     assert decision.outcome == UNCHANGED and decision.commands == []
+    synced = decide(None, None, link=link(5), linked_product=inactive)
+    assert synced.outcome == UNCHANGED
+    assert synced.commands == [SaveLink(LinkEntity.PRODUCT, 5, FortnoxType.ARTICLE, "KONS-1", None)]
 
 
 def test_deleted_unknown_article_does_nothing_but_drop_a_stale_link() -> None:

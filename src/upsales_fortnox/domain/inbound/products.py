@@ -144,7 +144,12 @@ def decide_article(
         commands = []
         if product.active is not False:
             commands.append(UpdateUpsalesProduct(product.id, ProductDraft(active=False)))
-        return ArticleDecision(commands, DEACTIVATED if commands else UNCHANGED, product.id)
+        outcome = DEACTIVATED if commands else UNCHANGED
+        if link is not None and product is linked_product and link.fingerprint is not None:
+            # the article's fields are no longer the product's: one made again with the same
+            # number and fields must still make the product active again
+            commands.append(_save_link(product.id, article_number, None))
+        return ArticleDecision(commands, outcome, product.id)
 
     wanted = product_fields(article, price)
     fp = fingerprint(wanted)
