@@ -125,14 +125,14 @@ def test_inactive_article_deactivates_the_product() -> None:
     assert decision.commands[0].changes.to_wire() == {"active": 0}
 
 
-def test_deleted_article_deactivates_the_product() -> None:
-    """The link forgets the article's fields, so an article made again with the same number
-    and the same fields makes the product active again."""
+def test_deleted_article_deactivates_the_product_and_drops_its_link() -> None:
+    """Without the link, a deal won with the product waits for an article, and an article made
+    again with the number links the product anew (making it active)."""
     decision = decide(None, None, link=link(5), linked_product=product(5))
     assert decision.outcome == DEACTIVATED
     assert decision.commands == [
         UpdateUpsalesProduct(5, ProductDraft(active=False)),
-        SaveLink(LinkEntity.PRODUCT, 5, FortnoxType.ARTICLE, "KONS-1", None),
+        RemoveLink(FortnoxType.ARTICLE, "KONS-1"),
     ]
 
 
@@ -147,13 +147,13 @@ def test_a_deleted_article_deactivates_no_product_of_another_article() -> None:
     assert elsewhere.outcome == NOT_FOUND and elsewhere.commands == []
 
 
-def test_deleted_article_of_an_inactive_product_changes_nothing() -> None:
+def test_deleted_article_of_an_inactive_product_only_drops_its_link() -> None:
     inactive = product(5, active=0)
-    decision = decide(None, None, link=link(5, fingerprint=None), linked_product=inactive)
-    assert decision.outcome == UNCHANGED and decision.commands == []
-    synced = decide(None, None, link=link(5), linked_product=inactive)
-    assert synced.outcome == UNCHANGED
-    assert synced.commands == [SaveLink(LinkEntity.PRODUCT, 5, FortnoxType.ARTICLE, "KONS-1", None)]
+    decision = decide(None, None, link=link(5), linked_product=inactive)
+    assert decision.outcome == UNCHANGED
+    assert decision.commands == [RemoveLink(FortnoxType.ARTICLE, "KONS-1")]
+    unlinked = decide(None, None, product_by_article_no=inactive)
+    assert unlinked.outcome == UNCHANGED and unlinked.commands == []
 
 
 def test_deleted_unknown_article_does_nothing_but_drop_a_stale_link() -> None:

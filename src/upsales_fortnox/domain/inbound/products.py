@@ -4,7 +4,10 @@ Products sync one way. An article becomes a product with the same article number
 its description as the name, its purchase price as the purchase cost, and as list price its price
 in the ONE chosen Fortnox price list (setting ``priceList``). An article without a price there
 gets list price 0, and the decision says so (``priced=False``). An inactive or deleted article
-deactivates the product (``active: 0``); Upsales products cannot be deleted.
+deactivates the product (``active: 0``); Upsales products cannot be deleted. A deleted article's
+link is removed too: a deal won with the product waits for an article
+(``product_not_in_fortnox``), and one made again with the number links the product anew, which
+makes it active and sends those deals.
 
 An article without a linked product links to the unlinked Upsales product with its article
 number (else the one whose number differs only in letter case) or, failing that, the one
@@ -145,10 +148,8 @@ def decide_article(
         if product.active is not False:
             commands.append(UpdateUpsalesProduct(product.id, ProductDraft(active=False)))
         outcome = DEACTIVATED if commands else UNCHANGED
-        if link is not None and product is linked_product and link.fingerprint is not None:
-            # the article's fields are no longer the product's: one made again with the same
-            # number and fields must still make the product active again
-            commands.append(_save_link(product.id, article_number, None))
+        if link is not None:  # the product no longer has an article: a deal with it waits
+            commands.append(RemoveLink(FortnoxType.ARTICLE, article_number))
         return ArticleDecision(commands, outcome, product.id)
 
     wanted = product_fields(article, price)
