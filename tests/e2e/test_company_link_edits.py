@@ -170,9 +170,8 @@ async def test_the_bookkeepers_move_shows_on_the_invoice_address_and_stays_in_fo
 async def test_an_email_set_in_upsales_after_fortnox_changed_it_reaches_fortnox(
     harness: SyncHarness,
 ) -> None:
-    """The rep sets the e-mail (sent); the bookkeeper later changes it in Fortnox (the Fortnox →
-    Upsales sync never writes the e-mail, so Upsales keeps the rep's); then the rep sets a new
-    one: it reaches Fortnox, not dropped as a conflict against a value Upsales never gets."""
+    """The rep sets the e-mail (sent); the bookkeeper later changes it in Fortnox (it comes to
+    Upsales); then the rep sets a new one: it reaches Fortnox, not dropped as a conflict."""
     email_field, company_id = await _email_field_and_linked_company(harness)
     edit_company(harness, company_id, {"custom": [{"fieldId": email_field, "value": "a@ek.se"}]})
     await settle(harness)

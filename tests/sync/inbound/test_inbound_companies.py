@@ -374,10 +374,21 @@ def test_fill_only_keeps_upsales_values_and_writes_the_number() -> None:
 
 def test_fingerprint_ignores_unsynced_fields_and_blank_differences() -> None:
     base = customer_fingerprint(customer(**FULL))
-    assert customer_fingerprint(customer(**{**FULL, "Email": "new@x.se"})) == base
+    assert customer_fingerprint(customer(**{**FULL, "Fax": "031-2"})) == base
     assert customer_fingerprint(customer(**{**FULL, "City": " Göteborg "})) == base
     assert customer_fingerprint(customer(**{**FULL, "City": "Borås"})) != base
     assert customer_fingerprint(customer(Phone1="")) == customer_fingerprint(customer())
+
+
+def test_an_email_changed_in_fortnox_changes_the_fingerprint() -> None:
+    """The e-mail syncs to the account field ``FORTNOX_EMAIL``: a change of it alone is no
+    echo; a customer without one keeps the fingerprint it had before the e-mail synced."""
+    base = customer_fingerprint(customer(**FULL))
+    assert customer_fingerprint(customer(**{**FULL, "Email": "new@x.se"})) != base
+    without = {name: value for name, value in FULL.items() if name != "Email"}
+    assert customer_fingerprint(customer(**without, Email=" ")) == customer_fingerprint(
+        customer(**without)
+    )
 
 
 # --- the decision -----------------------------------------------------------------------------

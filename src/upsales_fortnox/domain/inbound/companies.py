@@ -8,8 +8,9 @@
   those of a type the customer has no address of, and the fields Fortnox has no counterpart of
   (the region) are kept (:mod:`.addresses`), but an address the company got from the customer
   is cleared once the customer has none.
-* Upsales accounts have no e-mail or VAT field: the e-mail is not synced, the VAT number only
-  into an account custom field with alias ``FORTNOX_VAT_NUMBER`` when there is one.
+* Upsales accounts have no e-mail or VAT field: the e-mail goes into the account custom field
+  with alias ``FORTNOX_EMAIL`` (the one a sales rep's e-mail is sent to Fortnox from) and the
+  VAT number into the one with alias ``FORTNOX_VAT_NUMBER``, when the account has them.
 """
 
 from __future__ import annotations
@@ -76,7 +77,15 @@ def customer_sync_fields(customer: Customer) -> dict[str, str | None]:
         "WWW": _text(customer.WWW),
         "VATNumber": _text(customer.VATNumber),
         **delivery_fields(customer.model_extra),
+        **_email_field(customer),
     }
+
+
+def _email_field(customer: Customer) -> dict[str, str]:
+    """The customer's e-mail, only when it has one (so the fingerprint of a customer without
+    one is as it was before the e-mail synced to Upsales)."""
+    email = _text(customer.Email)
+    return {"Email": email} if email is not None else {}
 
 
 def customer_fingerprint(customer: Customer) -> str:
@@ -135,6 +144,8 @@ def _custom_values(customer: Customer, field_ids: AccountFieldIds) -> list[Custo
         values.append(
             CustomValue(fieldId=field_ids.vat_number, value=_text(customer.VATNumber) or "")
         )
+    if field_ids.email is not None:
+        values.append(CustomValue(fieldId=field_ids.email, value=_text(customer.Email) or ""))
     return values
 
 
@@ -222,8 +233,9 @@ def company_changes(
     if address_key(addresses) != address_key(current_addresses) and not addresses_left(keep):
         changes.addresses = addresses
     custom: list[CustomValue] = []
+    waiting_ids = {field_ids.vat_number: "vat_number", field_ids.email: "email"}
     for wanted_value in _custom_values(customer, field_ids):
-        if wanted_value.fieldId == field_ids.vat_number and "vat_number" in keep:
+        if waiting_ids.get(wanted_value.fieldId) in keep:
             continue
         have_value = custom_value(current, wanted_value.fieldId)
         filled_only = fill_only and wanted_value.fieldId != field_ids.customer_number

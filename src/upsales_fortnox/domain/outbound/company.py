@@ -56,8 +56,7 @@ CompanyFields = dict[str, str | None]
 CUSTOMER_NUMBER_ALIAS: Final = CUSTOMER_NUMBER_FIELD_ALIAS
 """Account custom field that shows the Fortnox customer number in Upsales."""
 EMAIL_ALIAS: Final = "FORTNOX_EMAIL"
-"""Account custom field sent as the Fortnox customer's ``Email`` (our convention; the
-Fortnox → Upsales sync does not write it)."""
+"""Account custom field synced with the Fortnox customer's ``Email`` (our convention)."""
 VAT_NUMBER_ALIAS: Final = VAT_NUMBER_FIELD_ALIAS
 """Account custom field synced with the Fortnox customer's ``VATNumber``."""
 ACCOUNT_ALIASES: Final = (CUSTOMER_NUMBER_ALIAS, EMAIL_ALIAS, VAT_NUMBER_ALIAS)
