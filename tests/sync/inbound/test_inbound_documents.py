@@ -443,15 +443,21 @@ def test_a_synced_cancellation_changes_nothing_more() -> None:
     assert the_plan.action is Action.SKIP and the_plan.reason == "cancellation_synced"
 
 
-def test_a_cancellation_undone_gives_the_link_its_fingerprint_back() -> None:
-    """A fully credited invoice counts as cancelled; its credit undone, it does no more, and
-    its link stands for it again (a deal won again keeps it instead of getting a new one)."""
+def test_a_cancellation_undone_wins_the_deal_back_and_restores_its_link() -> None:
+    """A fully credited invoice counts as cancelled; its credit undone (the credit cancelled,
+    and no longer named on the invoice), the deal the credit moved to lost is won again, and
+    the link stands for the invoice again (a deal won again keeps it instead of getting a new
+    one); one won again meanwhile is left in its stage."""
     document = invoice(ExternalInvoiceReference1="upsales-order:50")
     own = linked(FortnoxType.INVOICE, "123", state(50, LOST, 0), fp="cancelled:f1")
     the_plan = plan(document, own=own)
     assert the_plan.reason == "cancellation_undone"
-    (save,) = commands(document, the_plan)
+    update, save = commands(document, the_plan)
+    assert update.changes.to_wire() == {"stage": {"id": WON}, "probability": 100}
     assert isinstance(save, SaveLink) and save.fingerprint == "f1"
+    rewon = linked(FortnoxType.INVOICE, "123", state(50, WON, 100), fp="cancelled:f1")
+    (only_link,) = commands(document, plan(document, own=rewon))
+    assert isinstance(only_link, SaveLink) and only_link.fingerprint == "f1"
     credited = plan(document, own=own, partial_credit=True)
     assert credited.stage is Stage.WON and credited.link_fingerprint == "f1"
 

@@ -240,11 +240,12 @@ def plan_document(
                 link_fingerprint=restored,
             )
         if outbound_id is not None:
-            if own.link.document_cancelled:
+            if own.link.document_cancelled:  # the deal its credit moved to lost is won again
                 return DocumentPlan(
                     Action.UPDATE,
                     "cancellation_undone",
                     order.id,
+                    Stage.WON if _is_lost(order, settings) else None,
                     link=True,
                     link_fingerprint=restored,
                 )
