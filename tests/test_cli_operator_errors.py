@@ -120,3 +120,14 @@ def test_a_command_logs_as_log_format_says(tmp_path: Path, migrated: dict[str, s
     for text in logged:
         assert json.loads(text)["level"] in {"warning", "info", "error"}, text
     assert key not in result.stderr
+
+
+def test_a_job_id_beyond_any_job_is_a_usage_error_not_the_database(
+    tmp_path: Path, migrated: dict[str, str]
+) -> None:
+    """A job id typed with a digit too many named no argument: PostgreSQL's refusal of it read
+    ``database_unavailable: … is DATABASE_URL the one you meant?``, SQLite's an OverflowError."""
+    result = run_cli("jobs", "retry", "9" * 20, cwd=tmp_path, env=migrated)
+    line = assert_one_line_error(result, 2)
+    assert "JOB_ID" in line, line
+    assert "database" not in line.lower() and "overflow" not in line.lower(), line

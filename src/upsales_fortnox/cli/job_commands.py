@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import typer
 
+from upsales_fortnox.api.schemas import INT64_MAX
 from upsales_fortnox.cli.errors import installation_id
 from upsales_fortnox.cli.setup import command_settings
 from upsales_fortnox.core import event_loop
@@ -92,7 +93,9 @@ def list_command(
 
 
 @jobs_cli.command("retry")
-def retry_command(job_id: int = typer.Argument(..., metavar="JOB_ID", min=1)) -> None:
+def retry_command(
+    job_id: int = typer.Argument(..., metavar="JOB_ID", min=1, max=INT64_MAX),
+) -> None:
     """Queue a dead job again (attempts reset, due now); prints the job now queued."""
 
     async def retry(session: DbSession) -> JobSummary:
