@@ -110,6 +110,7 @@ async def test_a_dead_job_is_retried_done_and_found_in_the_entity_history(
     await page.get_by_role("navigation").get_by_role("link", name="Queue").click()
     row = page.locator(f'#dead-jobs tr[data-job-id="{job_id}"]')
     await expect(row).to_contain_text("product_not_in_fortnox")
+    await expect(row.get_by_role("link", name="Demo Konsult AB")).to_be_visible()  # whose
     await expect(page.locator('[data-count="dead"]')).to_have_text("1")
     await screenshot(page, f"queue-{backend}")
 

@@ -478,3 +478,56 @@ async def test_the_installation_page_lists_the_jobs_that_wait_and_why(
     assert "fortnox_reauthorization_required" in table
     assert "log in to Fortnox" in table  # why they wait
     assert f"/console/jobs/{dead}" not in table
+
+
+def _dead_rows(page: str) -> dict[int, str]:
+    """The queue page's dead-job rows, by job id."""
+    table = page.split('id="dead-jobs"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr data-job-id="(\d+)">(.*?)</tr>', table, flags=re.S)
+    return {int(job_id): row for job_id, row in rows}
+
+
+async def test_the_queue_names_each_dead_jobs_installation_and_reaches_every_dead_job(
+    console: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """Operators run the service for many customers: a dead job says whose it is and when it
+    died, and dead jobs beyond the first page are a click away, not silently left out."""
+    died_at = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    async with session_factory() as session:
+        first = Installation(name="Första Kunden AB")
+        second = Installation(name="Andra Kunden AB")
+        session.add_all([first, second])
+        await session.commit()
+        installations = [str(first.id), str(second.id)]
+    job_ids = [
+        await add_job(
+            session_factory,
+            installations[number % 2],
+            entity_id=str(number),
+            last_error="timeout: x",
+            finished_at=died_at,
+        )
+        for number in range(routes_queue.DEAD_SHOWN + 3)
+    ]
+    await log_in(console, ADMIN_TOKEN)
+
+    page = await console.get("/console/queue")
+    assert page.status_code == 200
+    shown = _dead_rows(page.text)
+    assert sorted(shown) == job_ids[-routes_queue.DEAD_SHOWN :]  # the newest
+    for job_id, row in shown.items():
+        number = job_ids.index(job_id)
+        installation_id = installations[number % 2]
+        assert f'href="/console/installations/{installation_id}"' in row
+        assert ("Första Kunden AB" if number % 2 == 0 else "Andra Kunden AB") in row
+        assert died_at.strftime("%Y-%m-%d %H:%M:%S UTC") in row
+    assert f"{routes_queue.DEAD_SHOWN} of {len(job_ids)}" in page.text
+    found = re.search(r'<a href="(/console/queue\?before=\d+)" rel="next">', page.text)
+    assert found is not None, "no link to the older dead jobs"
+    older = await console.get(found.group(1))
+    assert older.status_code == 200
+    assert sorted(_dead_rows(older.text)) == job_ids[: -routes_queue.DEAD_SHOWN]
+    assert 'rel="next"' not in older.text
+    for before in ("0", "x", "9" * 30):
+        refused = await console.get("/console/queue", params={"before": before})
+        assert refused.status_code == 422, before

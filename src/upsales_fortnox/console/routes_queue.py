@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from upsales_fortnox.api.deps import SessionDep
@@ -19,15 +19,22 @@ from upsales_fortnox.console.guard import SessionRequired, checked_form
 from upsales_fortnox.console.page_texts import TEXTS
 from upsales_fortnox.console.queue_view import queue_summary, reason_code, reason_message
 from upsales_fortnox.console.render import redirect, render, render_error
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.jobs import router as jobs_api
-from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.bulk import retry_dead_jobs
-from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs, dead_jobs
+from upsales_fortnox.ops.repository.queue_reads import (
+    DeadJob,
+    DeadJobFilter,
+    count_dead_jobs,
+    dead_jobs,
+)
 from upsales_fortnox.vocabulary import JobKind
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 QUEUE_URL = "/console/queue"
 JobId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+DEAD_SHOWN = 100
+"""Dead jobs the queue page lists at a time (newest first); the next page lists older ones."""
 
 
 class BulkFilterForm(BaseModel):
@@ -53,23 +60,38 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _with_reasons(jobs: list[SyncJob]) -> list[tuple[SyncJob, str | None, str]]:
-    return [(job, reason_code(job.last_error), reason_message(job.last_error)) for job in jobs]
+def _with_reasons(jobs: list[DeadJob]) -> list[tuple[DeadJob, str | None, str]]:
+    return [
+        (dead, reason_code(dead.job.last_error), reason_message(dead.job.last_error))
+        for dead in jobs
+    ]
+
+
+async def _dead_page(db: DbSession, before: int | None = None) -> dict[str, object]:
+    """A page of dead jobs (older than job ``before``), how many there are in all, and where
+    the older ones are."""
+    found = await dead_jobs(db, DEAD_SHOWN + 1, before_id=before)
+    shown = found[:DEAD_SHOWN]
+    return {
+        "dead": _with_reasons(shown),
+        "dead_total": await count_dead_jobs(db, DeadJobFilter()),
+        "older_before": shown[-1].job.id if len(found) > DEAD_SHOWN else None,
+        "newest_shown": before is None,
+    }
 
 
 @router.get("/queue")
-async def get_queue(request: Request, session: SessionRequired, db: SessionDep) -> Response:
+async def get_queue(
+    request: Request,
+    session: SessionRequired,
+    db: SessionDep,
+    before: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
+) -> Response:
     summary = await queue_summary(db)
-    dead = await dead_jobs(db)
     return render(
         request,
         "queue.html",
-        {
-            "summary": summary,
-            "dead": _with_reasons(dead),
-            "bulk": None,
-            "bulk_form": {},
-        },
+        {"summary": summary, **await _dead_page(db, before), "bulk": None, "bulk_form": {}},
         session=session,
     )
 
@@ -114,13 +136,12 @@ async def post_bulk_retry(request: Request, session: SessionRequired, db: Sessio
         if form.get("action") != "retry":
             count = await count_dead_jobs(db, dead_filter)
             summary = await queue_summary(db)
-            dead = await dead_jobs(db)
             return render(
                 request,
                 "queue.html",
                 {
                     "summary": summary,
-                    "dead": _with_reasons(dead),
+                    **await _dead_page(db),
                     "bulk": {"count": count},
                     "bulk_form": values,
                     "flash": TEXTS["flash_bulk_dry_run"].format(count=count),

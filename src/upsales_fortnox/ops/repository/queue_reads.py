@@ -85,16 +85,27 @@ async def dead_job_ids(session: AsyncSession, selection: DeadJobFilter, limit: i
     )
 
 
-async def dead_jobs(session: AsyncSession, limit: int = 100) -> list[SyncJob]:
-    """The newest dead jobs."""
-    return list(
-        await session.scalars(
-            select(SyncJob)
-            .where(SyncJob.status == JobStatus.DEAD.value)
-            .order_by(SyncJob.id.desc())
-            .limit(limit)
-        )
+@dataclass(frozen=True)
+class DeadJob:
+    job: SyncJob
+    installation_name: str
+    """The name of the installation the job is of, so a list of every customer's dead jobs
+    says whose each one is."""
+
+
+async def dead_jobs(
+    session: AsyncSession, limit: int, *, before_id: int | None = None
+) -> list[DeadJob]:
+    """The newest dead jobs (those older than job ``before_id``, when given), newest first."""
+    query = (
+        select(SyncJob, Installation.name)
+        .join(Installation, Installation.id == SyncJob.installation_id)
+        .where(SyncJob.status == JobStatus.DEAD.value)
     )
+    if before_id is not None:
+        query = query.where(SyncJob.id < before_id)
+    rows = await session.execute(query.order_by(SyncJob.id.desc()).limit(limit))
+    return [DeadJob(job, name) for job, name in rows]
 
 
 async def fresh_job(session: AsyncSession, job_id: int) -> SyncJob | None:
