@@ -23,3 +23,13 @@ def test_a_long_consent_webhook_secret_is_taken(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("FORTNOX_CONSENT_WEBHOOK_SECRET", "consent-secret-0123456789")
     secret = load_settings().fortnox_consent_webhook_secret
     assert secret is not None and secret.get_secret_value() == "consent-secret-0123456789"
+
+
+@pytest.mark.parametrize("variable", ["FORTNOX_CLIENT_ID", "FORTNOX_CLIENT_SECRET"])
+@pytest.mark.parametrize("value", ["", "   "])
+def test_a_blank_fortnox_client_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """A deployment whose secret store left the Fortnox app's client empty started, and every
+    installation's token refresh and login then failed at Fortnox instead."""
+    refusal_of(monkeypatch, variable, value)

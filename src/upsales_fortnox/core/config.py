@@ -183,6 +183,14 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 12 characters")
         return value
 
+    @field_validator("fortnox_client_id", "fortnox_client_secret")
+    @classmethod
+    def _fortnox_client_given(cls, value: str | SecretStr) -> str | SecretStr:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not text.strip():
+            raise ValueError("must not be empty: the Fortnox app's client, as registered")
+        return value
+
     @field_validator(
         "fortnox_api_base_url",
         "fortnox_auth_base_url",
