@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -531,3 +531,43 @@ async def test_the_queue_names_each_dead_jobs_installation_and_reaches_every_dea
     for before in ("0", "x", "9" * 30):
         refused = await console.get("/console/queue", params={"before": before})
         assert refused.status_code == 422, before
+
+
+async def test_an_entitys_history_and_its_jobs_say_when_they_ran(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """ "When did this deal reach Fortnox, and when did it fail?": the history lists each job's
+    time and attempts, and a job's page when it was queued, due and finished, in UTC."""
+    installation_id = await _installation(console, admin_headers)
+    queued_at = utcnow().replace(microsecond=0) - timedelta(days=2)
+    finished_at = queued_at + timedelta(minutes=3)
+    due_at = queued_at + timedelta(minutes=1)
+    job_id = await add_job(
+        session_factory,
+        installation_id,
+        entity_id="42",
+        last_error="timeout: x",
+        attempts=2,
+        created_at=queued_at,
+        run_after=due_at,
+        finished_at=finished_at,
+    )
+    await log_in(console, ADMIN_TOKEN)
+
+    def shown(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    history = await console.get(
+        f"/console/installations/{installation_id}/history",
+        params={"entity": "order", "upsales_id": "42"},
+    )
+    assert history.status_code == 200
+    row = history.text.split(f'href="/console/jobs/{job_id}"', 1)[1].split("</tr>", 1)[0]
+    assert shown(finished_at) in row
+    assert "2/8" in row
+    page = await console.get(f"/console/jobs/{job_id}")
+    assert page.status_code == 200
+    for moment in (queued_at, due_at, finished_at):
+        assert shown(moment) in page.text
