@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from upsales_fortnox.api.deps import ServicesDep
 from upsales_fortnox.api.errors import ApiError
-from upsales_fortnox.core.db.ping import has_table, ping
+from upsales_fortnox.core.db.migrate import missing_migrations
+from upsales_fortnox.core.db.ping import ping, schema_revisions
 from upsales_fortnox.core.db.unavailable import (
     DATABASE_NOT_MIGRATED,
     DATABASE_UNAVAILABLE,
@@ -68,7 +69,8 @@ async def healthz() -> HealthStatus:
             **RETRY_LATER_RESPONSE,
             "description": "The database is not reachable, or not within "
             "`WEBHOOK_DATABASE_WAIT_SECONDS` (`database_unavailable`), or has none of the "
-            "service's tables (`database_not_migrated`: run `upsales-fortnox migrate`).",
+            "service's tables or lacks one of this version's migrations "
+            "(`database_not_migrated`: run `upsales-fortnox migrate`).",
         }
     },
 )
@@ -93,7 +95,7 @@ async def _database_reachable(services: Services) -> None:
     try:
         async with asyncio.timeout(services.settings.webhook_database_wait_seconds):
             await ping(services.engine)
-            migrated = await has_table(services.engine, Installation.__tablename__)
+            revisions = await schema_revisions(services.engine, Installation.__tablename__)
     except Exception as exc:
         raise ApiError(
             503,
@@ -101,10 +103,16 @@ async def _database_reachable(services: Services) -> None:
             "the database is not reachable",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from exc
-    if not migrated:
-        raise ApiError(
-            503,
-            DATABASE_NOT_MIGRATED,
-            NOT_MIGRATED_MESSAGE,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    if revisions is None:
+        _not_migrated(NOT_MIGRATED_MESSAGE)
+    elif missing_migrations(revisions):
+        _not_migrated(
+            f"the database's schema is at migration {', '.join(revisions)}, short of this "
+            "version's newest: run `upsales-fortnox migrate`"
         )
+
+
+def _not_migrated(message: str) -> NoReturn:
+    raise ApiError(
+        503, DATABASE_NOT_MIGRATED, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )

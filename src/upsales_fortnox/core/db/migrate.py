@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[4]
@@ -25,6 +27,22 @@ def alembic_config(database_url: str) -> Config:
     config.set_main_option("script_location", str(scripts))
     config.attributes["database_url"] = database_url
     return config
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(""))
+
+
+def missing_migrations(current: Sequence[str]) -> bool:
+    """Whether a database whose schema is at the revisions ``current`` lacks a migration this
+    version has: each is one of its migrations, short of the newest. (No revision: the schema
+    was made without Alembic; a revision this version does not know: a newer version's.)"""
+    scripts = _scripts()
+    if not current or set(current) == set(scripts.get_heads()):
+        return False
+    known = {script.revision for script in scripts.walk_revisions()}
+    return all(revision in known for revision in current)
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
