@@ -571,3 +571,36 @@ async def test_an_entitys_history_and_its_jobs_say_when_they_ran(
     assert page.status_code == 200
     for moment in (queued_at, due_at, finished_at):
         assert shown(moment) in page.text
+
+
+async def test_the_queues_oldest_waiting_job_is_the_one_the_alerts_and_metrics_watch(
+    console: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The queue page's "oldest waiting job" counted a paused installation's jobs and jobs not
+    due yet (backing off), so it showed hours while the queue-age alert, the installation's
+    health and ``upsales_fortnox_queue_oldest_seconds`` said nothing waits."""
+    now = utcnow()
+    async with session_factory() as session:
+        paused = Installation(name="Pausad AB", status="paused")
+        active = Installation(name="Aktiv AB", status="active")
+        session.add_all([paused, active])
+        await session.commit()
+        paused_id, active_id = str(paused.id), str(active.id)
+    queued = {"status": JobStatus.QUEUED, "created_at": now - timedelta(hours=3)}
+    await add_job(session_factory, paused_id, entity_id="1", run_after=now, **queued)
+    await add_job(
+        session_factory, active_id, entity_id="2", run_after=now + timedelta(hours=1), **queued
+    )
+    await log_in(console, ADMIN_TOKEN)
+
+    summary = (await console.get("/console/queue/summary.json")).json()
+    assert summary["counts"]["queued"] == 2
+    assert summary["oldest_waiting_seconds"] is None
+    page = await console.get("/console/queue")
+    assert re.search(r"<dd data-oldest>none</dd>", page.text), page.text
+
+    await add_job(
+        session_factory, active_id, entity_id="3", run_after=now - timedelta(minutes=10), **queued
+    )
+    waited = (await console.get("/console/queue/summary.json")).json()["oldest_waiting_seconds"]
+    assert 590 <= waited <= 700

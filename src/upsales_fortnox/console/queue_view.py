@@ -9,7 +9,7 @@ from datetime import datetime
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.core.logging_setup import redact
-from upsales_fortnox.ops.repository.queue_reads import count_jobs_by_status, oldest_queued_at
+from upsales_fortnox.ops.repository.queue_reads import count_jobs_by_status, oldest_due_at
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,11 @@ def reason_message(last_error: str | None) -> str:
 
 
 async def queue_summary(session: DbSession) -> QueueSummary:
+    """The counts, and the job waiting longest as the queue-age alert, the installations'
+    health and ``upsales_fortnox_queue_oldest_seconds`` read it: due (or riding out an outage)
+    and of an active installation (a paused one's jobs wait for someone to act)."""
     counts = await count_jobs_by_status(session)
-    oldest = await oldest_queued_at(session)
-    age = (utcnow() - oldest).total_seconds() if oldest is not None else None
+    now = utcnow()
+    oldest = await oldest_due_at(session, now)
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else None
     return QueueSummary(counts=counts, oldest_waiting_at=oldest, oldest_waiting_seconds=age)

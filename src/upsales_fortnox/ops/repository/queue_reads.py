@@ -135,13 +135,6 @@ async def count_jobs_in_states(
     return depth
 
 
-async def oldest_queued_at(session: AsyncSession) -> datetime | None:
-    """When the oldest queued job (due or not) was queued."""
-    return await session.scalar(
-        select(func.min(SyncJob.created_at)).where(SyncJob.status == JobStatus.QUEUED.value)
-    )
-
-
 def _served_by_workers() -> ColumnElement[bool]:
     """The job's installation is active: workers run its jobs. (A paused one's, or one's
     waiting for a Fortnox login, wait for someone to act; its status says so.)"""
