@@ -12,7 +12,14 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.intake.support import create_installation, order_hook
-from tests.jobs.support import FakeClock, Result, add_installation, add_job, job_settings
+from tests.jobs.support import (
+    FakeClock,
+    Result,
+    add_installation,
+    add_job,
+    job_settings,
+    simulate_crashed_run,
+)
 from tests.ops.metrics_support import Samples, parse_samples, value
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.errors import PermanentError
@@ -133,6 +140,32 @@ async def test_done_and_dead_jobs_are_counted_and_the_queue_is_read_from_the_dat
     assert value(after, "upsales_fortnox_queue_depth", state="running") == 0
     # the one queued job is not due yet: nothing waits
     assert value(after, "upsales_fortnox_queue_oldest_seconds") == 0
+
+
+async def test_jobs_that_die_without_a_run_count_as_dead_too(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], session_factory: Factory
+) -> None:
+    """A job whose worker died during its last attempt (buried by the next worker), and one of
+    a kind no handler runs, end dead as surely as a failed run: ``jobs_total{outcome="dead"}``
+    missed them, so an alert on its rate stayed quiet. No run: no seconds observed."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    crashed = await add_job(
+        session_factory, installation_id, clock, kind="metrics.crashed", max_attempts=1
+    )
+    await simulate_crashed_run(session_factory, crashed, clock, lease_left_seconds=-1)
+    await add_job(session_factory, installation_id, clock, kind="metrics.unknown", entity_id="1")
+    worker = Worker(
+        session_factory, HandlerRegistry({}), job_settings(), clock=clock,
+        rng=random.Random(1), on_outcome=observe_job,
+    )  # fmt: skip
+    before = await _scrape(api_client, admin_headers)
+    assert await worker.run_once() == 2
+    after = await _scrape(api_client, admin_headers)
+    for kind in ("metrics.crashed", "metrics.unknown"):
+        assert _delta(before, after, "upsales_fortnox_jobs_total", kind=kind, outcome="dead") == 1
+        assert _delta(before, after, "upsales_fortnox_job_seconds_count", kind=kind) == 0
+    assert value(after, "upsales_fortnox_queue_depth", state="dead") == 2
 
 
 async def test_the_oldest_wait_counts_only_jobs_a_worker_may_run(session_factory: Factory) -> None:

@@ -9,7 +9,6 @@ import contextlib
 import json
 import logging
 import random
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -118,26 +117,6 @@ class OutcomeRecorder:
             patience_seconds=self._settings.job_outage_patience_hours * 3600,
             max_seconds=self._settings.job_backoff_max_seconds,
         )
-
-    async def bury_expired(self, installation_id: uuid.UUID, due: DueJob) -> bool:
-        """``dead``: a job whose worker stopped during its last attempt (its lease expired)."""
-        reason = error_text(
-            "lease_expired",
-            f"the worker running attempt {due.attempts} of {due.max_attempts} stopped; "
-            "no attempts left",
-        )
-        buried = await self._store.bury_expired(due, reason)
-        if buried:
-            logger.warning(
-                "job dead: %s",
-                reason,
-                extra={
-                    "installation_id": str(installation_id),
-                    "job_id": due.job_id,
-                    "code": reason_code(reason),
-                },
-            )
-        return buried
 
     async def record(
         self,

@@ -35,9 +35,9 @@ from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.session_presence import process_name
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.jobs.burials import Burials, JobObserver
 from upsales_fortnox.jobs.claim_pacing import ClaimPacing
 from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
-from upsales_fortnox.jobs.failures import error_text
 from upsales_fortnox.jobs.handler_runs import HandlerRuns
 from upsales_fortnox.jobs.outage import DatabaseOutage
 from upsales_fortnox.jobs.outcomes import OutcomeRecorder
@@ -57,11 +57,6 @@ DEFAULT_JOBS_PER_BATCH = 10
 def default_worker_id() -> str:
     """Unique per process: host, pid and a random suffix."""
     return process_name()
-
-
-#: Told of every job run: its kind, how it ended (``done``, ``retry``, ``wait``, ``dead``,
-#: ``reauthorize``, ``released``, ``lease_lost``) and its seconds. Must not block or raise.
-JobObserver = Callable[[str, str, float], None]
 
 
 class Worker:
@@ -103,6 +98,7 @@ class Worker:
         self._presence_losses = PresenceLosses()
         jitter = rng or random.Random()  # not security
         self._outcomes = OutcomeRecorder(self._store, settings, jitter)
+        self._burials = Burials(self._store, on_outcome)
         self._handler_runs = HandlerRuns(
             self._store,
             self._presence_losses,
@@ -297,7 +293,7 @@ class Worker:
             if turn.stopped or not self._still_serving(installation_id):
                 await turn.stop()
             elif due.to_bury:
-                buried = await self._outcomes.bury_expired(installation_id, due)
+                buried = await self._burials.bury_expired(installation_id, due)
             else:
                 job = await self._store.start(installation_id, due)
         finally:
@@ -335,11 +331,7 @@ class Worker:
         )
         handler = self._registry.get(job.kind)
         if handler is None:
-            reason = error_text(
-                "unknown_job_kind", f"no handler is registered for job kind {job.kind!r}"
-            )
-            await self._store.bury(job, reason)
-            logger.error("job dead: %s", reason, extra={**log_extra, "code": "unknown_job_kind"})
+            await self._burials.bury_unknown_kind(job, log_extra)
             return None
         context = JobContext(
             job_id=job.job_id,

@@ -38,7 +38,8 @@ WEBHOOK_SECONDS: Final = Histogram(
 )
 JOBS: Final = Counter(
     f"{PREFIX}_jobs_total",
-    "Job runs, by kind and outcome (done, retry, wait, dead, reauthorize, released, lease_lost).",
+    "Job runs, by kind and outcome (done, retry, wait, dead, reauthorize, released, lease_lost), "
+    "and jobs that died without a run (dead: their worker stopped on their last attempt).",
     ["kind", "outcome"],
     registry=REGISTRY,
 )
@@ -78,9 +79,11 @@ def observe_webhook(source: str, status_code: int, seconds: float) -> None:
     WEBHOOK_SECONDS.labels(source).observe(seconds)
 
 
-def observe_job(kind: str, outcome: str, seconds: float) -> None:
+def observe_job(kind: str, outcome: str, seconds: float | None) -> None:
+    """A job that ended ``outcome``; ``seconds`` its run's (None: it ended without one)."""
     JOBS.labels(kind, outcome).inc()
-    JOB_SECONDS.labels(kind).observe(seconds)
+    if seconds is not None:
+        JOB_SECONDS.labels(kind).observe(seconds)
 
 
 NO_ANSWER: Final = "network_error"
