@@ -330,6 +330,8 @@ async def test_unknown_and_malformed_job_ids(
             assert response.status_code == status, url
             expected = "job_not_found" if status == 404 else "validation_error"
             assert response.json()["error"]["code"] == expected
+            if status == 404:  # a sentence, as the retry and the command line word it
+                assert response.json()["error"]["message"] == "job 1 does not exist", method
 
 
 async def test_retry_requeues_a_dead_job(

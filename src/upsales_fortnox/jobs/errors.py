@@ -12,6 +12,10 @@ class JobOperationError(Exception):
 class JobNotFound(JobOperationError):
     code = "job_not_found"
 
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"job {job_id} does not exist")
+        self.job_id = job_id
+
 
 class JobNotDead(JobOperationError):
     code = "job_not_dead"

@@ -59,7 +59,7 @@ async def _requeue_dead_job(session: AsyncSession, job_id: int, now: datetime) -
     if row is None:
         status = await session.scalar(select(SyncJob.status).where(SyncJob.id == job_id))
         if status is None:
-            raise JobNotFound(f"job {job_id} does not exist")
+            raise JobNotFound(job_id)
         raise JobNotDead(f"job {job_id} is {status}; only a dead job can be retried", status=status)
     values: dict[str, Any] = {
         "status": JobStatus.QUEUED,
