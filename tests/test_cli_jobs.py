@@ -109,3 +109,25 @@ def test_a_bad_installation_id_is_a_usage_error(env: dict[str, str]) -> None:
     result = CliRunner().invoke(cli, ["jobs", "list", "--installation", "nope"])
     assert result.exception is not None
     assert describe(result.exception, None)[1] == 2
+
+
+@pytest.mark.parametrize("reason", ["fortnox_refused:", "Fortnox refused", "x" * 61])
+def test_a_reason_that_is_no_code_is_a_usage_error_not_zero_matches(
+    env: dict[str, str], reason: str
+) -> None:
+    """``--reason fortnox_refused:``, copied from ``jobs list`` with its colon, counted "0 dead
+    job(s) match" (and ``--run`` queued none) while such jobs were dead; the jobs API refuses
+    it (422), and so does the command line now, naming the shape of a code."""
+    asyncio.run(_dead_jobs(env["DATABASE_URL"]))
+    result = CliRunner().invoke(cli, ["jobs", "retry-dead", "--reason", reason])
+    assert result.exception is not None, result.output
+    line, code = describe(result.exception, None)
+    assert code == 2, line
+    assert "--reason" in line or "reason" in line, line
+
+
+def test_a_reason_code_picks_its_dead_jobs(env: dict[str, str]) -> None:
+    asyncio.run(_dead_jobs(env["DATABASE_URL"]))
+    result = CliRunner().invoke(cli, ["jobs", "retry-dead", "--reason", "fortnox_refused"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 dead job(s) match")

@@ -7,10 +7,12 @@ queued). Errors are shown as the jobs API shows them: redacted, their stable cod
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import click
 import typer
 
 from upsales_fortnox.api.schemas import INT64_MAX
@@ -21,7 +23,7 @@ from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.jobs import retry_dead_job
 from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.jobs.store.job_queries import find_jobs
-from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, retry_dead_jobs
+from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, REASON_CODE_PATTERN, retry_dead_jobs
 from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs
 from upsales_fortnox.services import build_services
 from upsales_fortnox.vocabulary import JobKind, JobStatus
@@ -36,6 +38,16 @@ _KIND = typer.Option(None, "--kind", help="Job kind, e.g. upsales.order.")
 
 def _installation(text: str | None) -> uuid.UUID | None:
     return None if text is None else installation_id(text)
+
+
+def _reason_code(text: str | None) -> str | None:
+    """A ``--reason`` as the jobs API takes it; a usage error otherwise (it would pick none)."""
+    if text is None or re.fullmatch(REASON_CODE_PATTERN, text):
+        return text
+    raise click.BadParameter(
+        f"{text!r} is not an error code (the part before ':' of an error, e.g. fortnox_refused)",
+        param_hint="--reason",
+    )
 
 
 def _in_session(work: Callable[[DbSession], Awaitable[T]]) -> T:
@@ -116,7 +128,7 @@ def retry_dead_command(
     """Count the dead jobs the filter picks; with --run, queue them again (oldest first, at
     most 1000 a run)."""
     selection = DeadJobFilter(
-        installation_id=_installation(installation), kind=kind, reason_code=reason
+        installation_id=_installation(installation), kind=kind, reason_code=_reason_code(reason)
     )
 
     async def act(session: DbSession) -> str:

@@ -21,7 +21,7 @@ from upsales_fortnox.console.queue_view import queue_summary, reason_code, reaso
 from upsales_fortnox.console.render import redirect, render, render_error
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.jobs import router as jobs_api
-from upsales_fortnox.ops.bulk import retry_dead_jobs
+from upsales_fortnox.ops.bulk import REASON_CODE_PATTERN, retry_dead_jobs
 from upsales_fortnox.ops.repository.queue_reads import (
     DeadJob,
     DeadJobFilter,
@@ -40,7 +40,7 @@ DEAD_SHOWN = 100
 class BulkFilterForm(BaseModel):
     installation_id: uuid.UUID | None = None
     kind: JobKind | None = None
-    reason_code: str | None = Field(default=None, pattern=r"^[a-z0-9_.]{1,60}$")
+    reason_code: str | None = Field(default=None, pattern=REASON_CODE_PATTERN)
     since: Moment | None = None
     until: Moment | None = None
 

@@ -24,6 +24,9 @@ from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 #: Most dead jobs one bulk retry requeues; the answer says how many remain.
 MAX_BULK_RETRY: Final = 1000
+#: What a reason code given to pick dead jobs looks like (the code before ``:`` in a job's
+#: ``last_error``): a value of another shape would pick none, so it is refused instead.
+REASON_CODE_PATTERN: Final = r"^[a-z0-9_.]{1,60}$"
 
 
 class ReplayKind(StrEnum):

@@ -19,7 +19,13 @@ from upsales_fortnox.installations.repository.installation_rows import find_inst
 from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.links.link_rules import fortnox_id_problem
-from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, ReplayKind, replay_entity, retry_dead_jobs
+from upsales_fortnox.ops.bulk import (
+    MAX_BULK_RETRY,
+    REASON_CODE_PATTERN,
+    ReplayKind,
+    replay_entity,
+    retry_dead_jobs,
+)
 from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs, fresh_job
 from upsales_fortnox.vocabulary import JobKind
 
@@ -30,15 +36,16 @@ router = APIRouter(
     responses=error_responses(401, 422),
 )
 
-_CODE = r"^[a-z0-9_.]{1,60}$"
-
 
 class DeadJobSelection(BaseModel):
     installation_id: uuid.UUID | None = None
     kind: JobKind | None = Field(default=None, examples=["upsales.order"])
     reason_code: Annotated[
         str | None,
-        Field(pattern=_CODE, description="The code before `:` in the job's `last_error`."),
+        Field(
+            pattern=REASON_CODE_PATTERN,
+            description="The code before `:` in the job's `last_error`.",
+        ),
     ] = None
     died_from: Moment | None = Field(default=None, description="Dead at or after (inclusive).")
     died_before: Moment | None = Field(default=None, description="Dead before (exclusive).")
