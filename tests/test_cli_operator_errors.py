@@ -24,6 +24,10 @@ COMMANDS_NAMING_AN_INSTALLATION = [
     ("reconciliation", UNKNOWN, *PERIOD),
     ("installations", "edit", UNKNOWN, "--name", "Nytt AB"),
     ("installations", "upsales-config", UNKNOWN),
+    # a mistyped id printed no jobs, or "0 dead job(s) match", as for a customer with none
+    ("jobs", "list", "--installation", UNKNOWN),
+    ("jobs", "retry-dead", "--installation", UNKNOWN),
+    ("jobs", "retry-dead", "--installation", UNKNOWN, "--run"),
 ]
 
 
@@ -40,7 +44,7 @@ def migrated(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("command", COMMANDS_NAMING_AN_INSTALLATION, ids=lambda c: " ".join(c[:2]))
+@pytest.mark.parametrize("command", COMMANDS_NAMING_AN_INSTALLATION, ids=" ".join)
 def test_an_unknown_installation_is_installation_not_found(
     tmp_path: Path, migrated: dict[str, str], command: tuple[str, ...]
 ) -> None:
