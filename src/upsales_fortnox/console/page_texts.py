@@ -36,6 +36,7 @@ TEXTS: Final[dict[str, str]] = {
     "history_title": "Entity history",
     "history_search": "Search",
     "history_empty": "No job touched this entity.",
+    "history_older": "Older jobs",
     "waiting_title": "Waiting jobs",
     "waiting_empty": "No job is waiting.",
     "waiting_for_login": "Fortnox refused the login: these jobs wait, their attempts uncounted, "

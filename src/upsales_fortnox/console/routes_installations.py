@@ -47,6 +47,11 @@ class HistoryQuery(BaseModel):
         default=None, min_length=1, max_length=50, pattern=TEXT_WITHOUT_NUL
     )
     fortnox_type: FortnoxType | None = None
+    cursor: str | None = Field(default=None, max_length=19)
+
+
+HISTORY_SHOWN = 100
+"""Jobs an entity's history page lists (newest first); a link leads to the older ones."""
 
 
 def _page_of(installation_id: uuid.UUID) -> str:
@@ -206,6 +211,13 @@ async def post_replay(
     return redirect(f"/console/jobs/{replayed.job.id}", flash)
 
 
+def _with_cursor(request: Request, cursor: str) -> str:
+    """This page's own path and query, for the page after ``cursor`` (same origin, whatever
+    host the request came by)."""
+    url = request.url.include_query_params(cursor=cursor)
+    return f"{url.path}?{url.query}"
+
+
 @router.get("/{installation_id}/history")
 async def get_history_page(
     request: Request, installation_id: uuid.UUID, session: SessionRequired, db: SessionDep
@@ -216,6 +228,7 @@ async def get_history_page(
         "upsales_id",
         "fortnox_id",
         "fortnox_type",
+        "cursor",
         integers=("upsales_id",),
     )
     history = None
@@ -231,9 +244,12 @@ async def get_history_page(
                 upsales_id=query.upsales_id,
                 fortnox_id=query.fortnox_id,
                 fortnox_type=query.fortnox_type,
+                limit=HISTORY_SHOWN,
+                cursor=query.cursor,
             )
     except ApiError as exc:
         return render_error(request, exc, session=session, back=request.url.path)
+    older = history.next_cursor if history is not None else None
     return render(
         request,
         "history.html",
@@ -241,6 +257,7 @@ async def get_history_page(
             "installation": record.installation,
             "query": values,
             "history": history,
+            "older_url": _with_cursor(request, older) if older else None,
             "entities": ("order", "company", "product"),
             "replay_kinds": [kind.value for kind in ReplayKind],
         },

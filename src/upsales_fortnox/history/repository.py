@@ -104,14 +104,15 @@ async def jobs_touching(
     upsales_ids: set[int],
     fortnox_ids: set[tuple[FortnoxType, str]],
     limit: int,
+    *,
+    before_id: int | None = None,
 ) -> list[SyncJob]:
-    """The installation's jobs for any of the ids, or whose result names one; newest first."""
+    """The installation's jobs for any of the ids, or whose result names one; newest first
+    (those older than job ``before_id``, when given)."""
     dialect = session.get_bind().dialect.name
     conditions = _job_conditions(dialect, entity, upsales_ids, fortnox_ids)
-    jobs = await session.scalars(
-        select(SyncJob)
-        .where(SyncJob.installation_id == installation_id, or_(*conditions))
-        .order_by(SyncJob.id.desc())
-        .limit(limit)
-    )
+    query = select(SyncJob).where(SyncJob.installation_id == installation_id, or_(*conditions))
+    if before_id is not None:
+        query = query.where(SyncJob.id < before_id)
+    jobs = await session.scalars(query.order_by(SyncJob.id.desc()).limit(limit))
     return list(jobs)

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Final, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from upsales_fortnox.api.cursors import job_cursor_id
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
@@ -74,6 +75,10 @@ class EntityHistory(BaseModel):
     upsales_ids: list[int]
     fortnox_ids: dict[str, list[str]] = Field(description="Fortnox ids by Fortnox type.")
     jobs: list[HistoryJob]
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass as `cursor` to get the older jobs; null when there are none.",
+    )
 
 
 def _history_job(job: SyncJob) -> HistoryJob:
@@ -119,7 +124,7 @@ def _plain_ids(result: dict[str, Any] | None) -> dict[str, int | str]:
     summary="The sync history of one order, company or product",
     description="Name the entity by exactly one of `upsales_id` or `fortnox_id` (optionally "
     "narrowed by `fortnox_type`). Every job that synced it, or whose result names one of its "
-    "ids, newest first.",
+    "ids, newest first, `limit` a page (the next with `cursor`).",
 )
 async def get_history(
     installation_id: uuid.UUID,
@@ -131,6 +136,7 @@ async def get_history(
     ] = None,
     fortnox_type: FortnoxType | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,
+    cursor: str | None = None,
 ) -> EntityHistory:
     with operator_errors():
         if await find_installation(session, installation_id) is None:
@@ -147,8 +153,16 @@ async def get_history(
         session, installation_id, link_entity, upsales_id, fortnox_id, fortnox_types
     )
     jobs = await jobs_touching(
-        session, installation_id, link_entity, upsales_ids, fortnox_ids, limit
+        session,
+        installation_id,
+        link_entity,
+        upsales_ids,
+        fortnox_ids,
+        limit + 1,
+        before_id=job_cursor_id(cursor),
     )
+    has_more = len(jobs) > limit
+    jobs = jobs[:limit]
     by_type: dict[str, list[str]] = {}
     for found_type, found_id in sorted(fortnox_ids):
         by_type.setdefault(found_type.value, []).append(found_id)
@@ -157,4 +171,5 @@ async def get_history(
         upsales_ids=sorted(upsales_ids),
         fortnox_ids=by_type,
         jobs=[_history_job(job) for job in jobs],
+        next_cursor=str(jobs[-1].id) if has_more else None,
     )

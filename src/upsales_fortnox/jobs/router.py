@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from upsales_fortnox.api.cursors import job_cursor_id
 from upsales_fortnox.api.deps import AdminDep, SessionDep
-from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import (
@@ -40,14 +40,6 @@ class JobPage(CursorPage[JobSummary]):
     pass
 
 
-def _cursor_id(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if cursor.isascii() and cursor.isdigit() and len(cursor) <= 19 and 0 < int(cursor) <= INT64_MAX:
-        return int(cursor)
-    raise ApiError(422, "invalid_cursor", "cursor is not one this API gave out")
-
-
 async def _job_detail(session: DbSession, job_id: int) -> JobDetail:
     found = await job_with_attempts(session, job_id)
     if found is None:
@@ -77,7 +69,7 @@ async def get_jobs(
         status=status,
         kind=kind,
         entity_id=entity_id,
-        before_id=_cursor_id(cursor),
+        before_id=job_cursor_id(cursor),
         limit=limit + 1,
     )
     has_more = len(jobs) > limit
