@@ -604,3 +604,23 @@ async def test_the_queues_oldest_waiting_job_is_the_one_the_alerts_and_metrics_w
     )
     waited = (await console.get("/console/queue/summary.json")).json()["oldest_waiting_seconds"]
     assert 590 <= waited <= 700
+
+
+async def test_a_bulk_retry_beyond_its_limit_says_how_many_remain(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bulk retry queues at most its limit (1000) a run: the flash said only how many went,
+    so an operator whose dry run counted more took the rest for retried."""
+    monkeypatch.setattr(routes_queue, "BULK_RETRY_LIMIT", 2)
+    installation_id = await _installation(console, admin_headers)
+    for number in range(3):
+        await add_job(session_factory, installation_id, entity_id=str(number), last_error="t: x")
+    csrf = await log_in(console, ADMIN_TOKEN)
+    form = {"csrf_token": csrf, "installation_id": installation_id, "action": "retry"}
+    done = await console.post("/console/queue/bulk-retry", data=form)
+    assert done.status_code == 303
+    page = await console.get(done.headers["location"])
+    assert "2 dead jobs queued again; 1 more match" in page.text, page.text

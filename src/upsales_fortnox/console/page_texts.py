@@ -59,6 +59,8 @@ TEXTS: Final[dict[str, str]] = {
     "flash_job_retried": "Job {job_id} is queued again (now job {queued_id}, {status}).",
     "flash_bulk_dry_run": "{count} dead jobs match; nothing retried yet.",
     "flash_bulk_done": "{retried} dead jobs queued again.",
+    "flash_bulk_done_partly": "{retried} dead jobs queued again; {remaining} more match the "
+    "filter (retry again for them).",
     "flash_link_set": "Link {link_id} set.",
     "flash_link_deleted": "Link {link_id} removed.",
     "flash_replayed": "Queued job {job_id} ({kind}) to sync the entity again.",

@@ -21,7 +21,7 @@ from upsales_fortnox.console.queue_view import queue_summary, reason_code, reaso
 from upsales_fortnox.console.render import redirect, render, render_error
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.jobs import router as jobs_api
-from upsales_fortnox.ops.bulk import REASON_CODE_PATTERN, retry_dead_jobs
+from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, REASON_CODE_PATTERN, retry_dead_jobs
 from upsales_fortnox.ops.repository.queue_reads import (
     DeadJob,
     DeadJobFilter,
@@ -34,6 +34,8 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 QUEUE_URL = "/console/queue"
 JobId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 DEAD_SHOWN = 100
+BULK_RETRY_LIMIT = MAX_BULK_RETRY
+"""Dead jobs one bulk retry queues again; its flash says how many more match."""
 """Dead jobs the queue page lists at a time (newest first); the next page lists older ones."""
 
 
@@ -149,9 +151,11 @@ async def post_bulk_retry(request: Request, session: SessionRequired, db: Sessio
                 session=session,
             )
         with operator_errors():
-            result = await retry_dead_jobs(db, dead_filter)
+            result = await retry_dead_jobs(db, dead_filter, limit=BULK_RETRY_LIMIT)
             await db.commit()
         retried = len(result.retried_job_ids)
     except ApiError as exc:
         return render_error(request, exc, session=session, back=QUEUE_URL)
-    return redirect(QUEUE_URL, TEXTS["flash_bulk_done"].format(retried=retried))
+    remaining = result.matched - retried
+    flash = TEXTS["flash_bulk_done" if not remaining else "flash_bulk_done_partly"]
+    return redirect(QUEUE_URL, flash.format(retried=retried, remaining=remaining))
