@@ -463,3 +463,28 @@ async def test_head_while_fortnox_needs_a_new_login_answers_gets_409(
     assert head.status_code == 409
     assert head.content == b""
     assert sum(harness.services.fortnox_calls.values()) == calls_before
+
+
+async def test_head_on_a_link_whose_fortnox_login_cannot_be_read_answers_as_get(
+    with_links: SyncHarness,
+) -> None:
+    """A stored login that no longer decrypts makes GET 409 ``installation_not_ready``; HEAD
+    answered 200, so a link checker called a link that cannot open good."""
+    harness = with_links
+    field_id = _add_url_field(harness)
+    _, url = await _won_deal_link(harness, field_id)
+    async with harness.services.session_factory() as session:
+        credentials = await session.get(FortnoxCredentials, harness.installation_id)
+        assert credentials is not None
+        credentials.access_token_enc = "sealed-under-another-key"
+        await session.commit()
+    harness.services.token_store._cache.clear()  # another process: nothing read yet
+    calls_before = sum(harness.services.fortnox_calls.values())
+
+    head = await _head(harness, url)
+    got = await _get(harness, url)
+
+    assert head.status_code == got.status_code == 409
+    assert got.json()["error"]["code"] == "installation_not_ready"
+    assert head.content == b""
+    assert sum(harness.services.fortnox_calls.values()) == calls_before

@@ -5,6 +5,8 @@ key."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,6 +23,7 @@ from upsales_fortnox.documents.repository import rotate_key
 from upsales_fortnox.documents.service import (
     DocumentUnavailable,
     ServableDocument,
+    check_login,
     document_pdf,
     servable_document,
 )
@@ -28,7 +31,6 @@ from upsales_fortnox.installations.repository.installation_rows import find_inst
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import FortnoxPermanentError, FortnoxRetryableError
 from upsales_fortnox.services import Services
-from upsales_fortnox.vocabulary import InstallationStatus
 
 public_router = APIRouter(tags=["documents"], route_class=NoStoreRoute)
 """Every answer of a link (the PDF, a refusal, an error the app's handlers make) is
@@ -98,10 +100,11 @@ async def get_document_pdf(
     summary="Whether a document link opens (HEAD: no body, no Fortnox call)",
     description="Answers as `GET` would, in status and headers, from what the service knows "
     "itself: a link that is not genuine, current and linked is 404 `not_found`; an "
-    "installation whose Fortnox login was refused is 409 `fortnox_login_required`; otherwise "
-    "200 `application/pdf`. Fortnox is not asked (link checkers and previews spend none of "
-    "the tenant's budget), so a document deleted in Fortnox, or Fortnox not answering, shows "
-    "only on `GET`. Nothing is stored.",
+    "installation whose Fortnox login was refused, or that has none, is 409 "
+    "`fortnox_login_required`, one whose stored login cannot be read 409 "
+    "`installation_not_ready`; otherwise 200 `application/pdf`. Fortnox is not asked (link "
+    "checkers and previews spend none of the tenant's budget), so a document deleted in "
+    "Fortnox, or Fortnox not answering, shows only on `GET`. Nothing is stored.",
     response_class=Response,
     responses=_RESPONSES,
 )
@@ -114,12 +117,13 @@ async def head_document_pdf(
     sig: Annotated[str, Query(description="The link's signature.")] = "",
 ) -> Response:
     """HEAD promises that the link is genuine, current and linked to an order of an
-    installation serving document links, and that its Fortnox login is not known to be
-    refused; it does not promise that Fortnox still has the document or answers now."""
+    installation serving document links, and that its stored Fortnox login can be read and
+    is not known to be refused; it does not promise that Fortnox still has the document or
+    answers now."""
     try:
         document = await _servable(services, installation, kind, number, sig)
-        if document.installation.status == InstallationStatus.NEEDS_RELOGIN:
-            raise _login_required()
+        with _fortnox_refusals():
+            await check_login(services, document)
     except ApiError as error:
         return _refusal(request, error)
     response = _pdf_response(kind, number, b"")
@@ -161,10 +165,6 @@ def _refusal(request: Request, error: ApiError) -> Response:
     )
 
 
-def _login_required() -> ApiError:
-    return ApiError(409, "fortnox_login_required", "the connection to Fortnox needs a new login")
-
-
 async def _servable(
     services: Services, installation: str, kind: str, number: str, sig: str
 ) -> ServableDocument:
@@ -179,8 +179,15 @@ async def _servable(
 
 
 async def _read_pdf(services: Services, document: ServableDocument) -> bytes:
-    try:
+    with _fortnox_refusals():
         return await document_pdf(services, document)
+
+
+@contextmanager
+def _fortnox_refusals() -> Iterator[None]:
+    """What stops a link from opening, as the :class:`ApiError` its answer shows."""
+    try:
+        yield
     except DocumentUnavailable:
         raise _not_found() from None
     except FortnoxRetryableError:
@@ -191,7 +198,9 @@ async def _read_pdf(services: Services, document: ServableDocument) -> bytes:
             headers={"Retry-After": str(FORTNOX_RETRY_AFTER_SECONDS)},
         ) from None
     except ReauthorizationRequired:
-        raise _login_required() from None
+        raise ApiError(
+            409, "fortnox_login_required", "the connection to Fortnox needs a new login"
+        ) from None
     except DecryptionError:
         raise ApiError(
             409,

@@ -22,12 +22,13 @@ from upsales_fortnox.documents.repository import current_key, linked_to_an_order
 from upsales_fortnox.documents.signing import LINKABLE, DocumentLinkSigner
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.installations.api_clients import InstallationNotReady, fortnox_client_for
+from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox import request_rules
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import load_installation
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus
 
 COLLECTIONS: Final = {
     FortnoxType.INVOICE: "invoices",
@@ -113,6 +114,15 @@ async def servable_document(
     if not SyncSettings.of(installation.settings).document_links:
         raise DocumentUnavailable()
     return ServableDocument(installation, kind, int(number))
+
+
+async def check_login(services: Services, document: ServableDocument) -> None:
+    """Whether the Fortnox login :func:`document_pdf` would use looks usable, known without
+    asking Fortnox: :class:`ReauthorizationRequired` when it is known refused
+    (``needs_relogin``) or none is stored, ``DecryptionError`` when it cannot be read."""
+    if document.installation.status == InstallationStatus.NEEDS_RELOGIN:
+        raise ReauthorizationRequired("the installation's Fortnox login was refused")
+    await services.token_store.check_stored(document.installation.id)
 
 
 async def document_pdf(services: Services, document: ServableDocument) -> bytes:

@@ -123,6 +123,22 @@ class DbTokenStore:
             return cached.access_token
         return await self._refresh(installation_id, rejected=None)
 
+    async def check_stored(self, installation_id: uuid.UUID) -> None:
+        """Whether :meth:`access_token` could work, as far as the store knows without asking
+        Fortnox: :class:`ReauthorizationRequired` when no login is stored, the
+        :class:`~upsales_fortnox.core.crypto.DecryptionError` it would meet when the stored one
+        cannot be read (a refresh it would need included). One read, none for a cached token."""
+        cached = self._cache.get(installation_id)
+        if cached is not None and self._fresh(cached):
+            return
+        async with self._session_factory() as session:
+            await in_one_statement(session)
+            credentials = await read_credentials(session, installation_id)
+        if credentials is None:
+            raise _not_connected()
+        if not self._fresh(self._decrypt(credentials)) and credentials.refresh_token_enc:
+            self._box.decrypt(credentials.refresh_token_enc)
+
     async def refresh_after_rejection(
         self, installation_id: uuid.UUID, rejected_access_token: str
     ) -> str:
@@ -176,12 +192,7 @@ class DbTokenStore:
         async with self._session_factory() as session, session.begin():
             credentials = await lock_credentials(session, installation_id)
             if credentials is None:
-                missing = ReauthorizationRequired(
-                    "the installation has no Fortnox tokens; log in to Fortnox",
-                    code="fortnox_not_connected",
-                )
-                missing.refused_tokens = NO_CREDENTIALS
-                raise missing
+                raise _not_connected()
             current = self._decrypt(credentials)
             if self._usable(current, rejected):
                 return current
@@ -271,3 +282,12 @@ class DbTokenStore:
             "Fortnox refused the refresh token; installation needs a new login", extra=extra
         )
         return True
+
+
+def _not_connected() -> ReauthorizationRequired:
+    """No Fortnox login is stored for the installation."""
+    missing = ReauthorizationRequired(
+        "the installation has no Fortnox tokens; log in to Fortnox", code="fortnox_not_connected"
+    )
+    missing.refused_tokens = NO_CREDENTIALS
+    return missing
