@@ -34,9 +34,9 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 QUEUE_URL = "/console/queue"
 JobId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 DEAD_SHOWN = 100
+"""Dead jobs the queue page lists at a time (newest first); the next page lists older ones."""
 BULK_RETRY_LIMIT = MAX_BULK_RETRY
 """Dead jobs one bulk retry queues again; its flash says how many more match."""
-"""Dead jobs the queue page lists at a time (newest first); the next page lists older ones."""
 
 
 class BulkFilterForm(BaseModel):
