@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 import respx
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +28,8 @@ from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker
+from upsales_fortnox.jobs.runs import RunningJob
+from upsales_fortnox.jobs.store.job_store import JobStore
 from upsales_fortnox.main import create_app
 from upsales_fortnox.ops.metrics import observe_job, rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_gauges import read_database_figures
@@ -166,6 +169,30 @@ async def test_jobs_that_die_without_a_run_count_as_dead_too(
         assert _delta(before, after, "upsales_fortnox_jobs_total", kind=kind, outcome="dead") == 1
         assert _delta(before, after, "upsales_fortnox_job_seconds_count", kind=kind) == 0
     assert value(after, "upsales_fortnox_queue_depth", state="dead") == 2
+
+
+async def test_a_job_another_worker_took_over_is_not_counted_dead_by_this_one(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job of a kind no handler runs whose lease this worker lost before burying it: the
+    worker now holding it buries it and counts it; counted here too, it died twice."""
+
+    async def lease_lost(self: JobStore, job: RunningJob, reason: str) -> bool:
+        return False
+
+    monkeypatch.setattr(JobStore, "bury", lease_lost)
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    await add_job(session_factory, installation_id, clock, kind="metrics.unknown", entity_id="1")
+    outcomes: list[tuple[str, str, float | None]] = []
+    worker = Worker(
+        session_factory, HandlerRegistry({}), job_settings(), clock=clock,
+        rng=random.Random(1), on_outcome=lambda *outcome: outcomes.append(outcome),
+    )  # fmt: skip
+
+    await worker.run_once()
+
+    assert outcomes == []
 
 
 async def test_the_oldest_wait_counts_only_jobs_a_worker_may_run(session_factory: Factory) -> None:

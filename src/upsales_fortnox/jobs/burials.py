@@ -39,12 +39,13 @@ class Burials:
         return buried
 
     async def bury_unknown_kind(self, job: RunningJob, log_extra: dict[str, object]) -> None:
-        """``dead``: no handler is registered for the job's kind."""
+        """``dead``: no handler is registered for the job's kind (unless the job's lease was
+        lost meanwhile: the worker holding it now buries and counts it)."""
         reason = error_text(
             "unknown_job_kind", f"no handler is registered for job kind {job.kind!r}"
         )
-        await self._store.bury(job, reason)
-        self._dead(job.kind, reason, log_extra)
+        if await self._store.bury(job, reason):
+            self._dead(job.kind, reason, log_extra)
 
     def _dead(self, kind: str, reason: str, log_extra: dict[str, object]) -> None:
         logger.error("job dead: %s", reason, extra={**log_extra, "code": reason_code(reason)})
