@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import timedelta
@@ -23,7 +24,10 @@ from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.alert_checks import current_causes
 from upsales_fortnox.ops.alert_delivery import AlertSender, check_alerts
-from upsales_fortnox.ops.repository.alert_states import report_reconciliation_differences
+from upsales_fortnox.ops.repository.alert_states import (
+    ANNOUNCEMENT_CLAIM_SECONDS,
+    report_reconciliation_differences,
+)
 from upsales_fortnox.ops.repository.queue_reads import oldest_due_at, queue_figures
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
@@ -265,3 +269,34 @@ async def test_a_job_riding_out_an_outage_puts_its_queue_behind(services: Servic
     assert riding_figures.oldest_pending_at == now - timedelta(minutes=20)
     assert backing_figures.oldest_pending_at is None
     assert oldest == now - timedelta(minutes=20)
+
+
+async def test_an_announcement_cut_off_by_a_stop_is_posted_again_once_its_claim_runs_out(
+    services: Services,
+) -> None:
+    """A process that stops while posting (or before recording the post) must not lose the
+    announcement: it is posted at least once, by whichever process checks after its claim."""
+    installation = await _installation(services)
+    await _bury(services.session_factory, installation.id)
+    sender = AlertSender(services.http, ALERT_URL)
+    now = utcnow()
+    answers: list[httpx.Response | None] = [None, httpx.Response(200)]
+    posted: list[str] = []
+
+    def stop_first(request: httpx.Request) -> httpx.Response:
+        posted.append(json.loads(request.content)["event"])
+        answer = answers.pop(0)
+        if answer is None:
+            raise asyncio.CancelledError
+        return answer
+
+    with respx.mock(assert_all_called=True) as router:
+        router.post(ALERT_URL).mock(side_effect=stop_first)
+        with pytest.raises(asyncio.CancelledError):  # the process stops mid-post
+            await check_alerts(services, sender, now)
+        # Meanwhile the claim holds: another process is not to post it beside this one.
+        assert await check_alerts(services, sender, now + timedelta(seconds=1)) == 0
+        later = now + timedelta(seconds=ANNOUNCEMENT_CLAIM_SECONDS + 1)
+        assert await check_alerts(services, sender, later) == 1
+        assert await check_alerts(services, sender, later + timedelta(seconds=1)) == 0
+    assert posted == ["raised", "raised"]

@@ -61,7 +61,9 @@ class AlertState(Base):
     and resolved once; shared by every process so that each cause is announced only once.
 
     Also the outbox of the alert webhook: ``raise_sent_at``/``resolve_sent_at`` stay null until
-    the announcement went out (a cause that comes back after resolving is raised anew).
+    the announcement went out (a cause that comes back after resolving is raised anew), and
+    ``announcing_until`` is the claim of the process posting one (see
+    :func:`~upsales_fortnox.ops.repository.alert_states.claim_announcement`).
     ``installation_id`` has no foreign key: a deleted installation's alerts stay to be announced
     resolved.
     """
@@ -76,6 +78,7 @@ class AlertState(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     raise_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolve_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    announcing_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EndedConsoleSession(Base):

@@ -2,8 +2,9 @@
 
 :func:`run_alert_monitor` runs beside the worker as a background task of its own: it checks
 the database every ``ALERT_CHECK_INTERVAL_SECONDS``, records what was raised or resolved, then
-posts each announcement (JSON, or a Slack-compatible ``{"text"}`` body) with a timeout. A
-failed post is tried again at the next check; the sync never waits for any of it. Bodies hold
+posts each announcement (JSON, or a Slack-compatible ``{"text"}`` body) with a timeout, at
+least once (:mod:`~upsales_fortnox.ops.repository.alert_states`). A failed post is tried again
+at the next check; the sync never waits for any of it. Bodies hold
 our own words, codes and ids only; the webhook URL (a Slack URL is itself a secret) is never
 logged.
 """
@@ -23,6 +24,7 @@ from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.operations import AlertState
 from upsales_fortnox.ops.alert_checks import current_causes, sync_causes, thresholds_of
 from upsales_fortnox.ops.repository.alert_states import (
+    announced,
     claim_announcement,
     pending_announcements,
     release_announcement,
@@ -101,11 +103,13 @@ class AlertSender:
             claimed = await claim_announcement(session, row, column, now)
         if not claimed:
             return False  # another process announces it
-        if await self.post(alert_body(row, event, self._format)):
-            return True
+        posted = await self.post(alert_body(row, event, self._format))
         async with session_factory() as session, session.begin():
-            await release_announcement(session, row, column)
-        return False
+            if posted:
+                await announced(session, row, column, now)
+            else:
+                await release_announcement(session, row)
+        return posted
 
 
 async def check_alerts(services: Services, sender: AlertSender, now: datetime | None = None) -> int:

@@ -1,11 +1,14 @@
 """The ``alert_states`` table: raised and resolved alerts. Every process sees the same, so a
-cause is raised once, resolved once and announced once each (the table is the webhook's
-outbox). Nothing here commits."""
+cause is raised once and resolved once, and each is announced by one process at a time (the
+table is the webhook's outbox): at least once, since a process that stops between its post and
+recording it leaves its claim to run out, and the next check posts it again. Nothing here
+commits."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +18,10 @@ from upsales_fortnox.core.db.upsert import upsert_insert
 from upsales_fortnox.domain.alert_rules import AlertCommand, AlertKind, Cause, Raise
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.operations import AlertState
+
+ANNOUNCEMENT_CLAIM_SECONDS: Final = 60
+"""How long a process's claim on an announcement keeps others from posting it: longer than its
+post may take (``alert_delivery.POST_TIMEOUT_SECONDS``) and the recording of it."""
 
 
 async def open_causes(session: AsyncSession) -> dict[str, AlertKind]:
@@ -68,6 +75,7 @@ async def raise_cause(session: AsyncSession, cause: Cause, now: datetime) -> Non
             resolved_at=None,
             raise_sent_at=None,
             resolve_sent_at=None,
+            announcing_until=None,
         )
     )
 
@@ -119,15 +127,28 @@ def _same_raising(row: AlertState) -> ColumnElement[bool]:
 async def claim_announcement(
     session: AsyncSession, row: AlertState, column: str, now: datetime
 ) -> bool:
-    """Mark the announcement (``column``: ``raise_sent_at`` or ``resolve_sent_at``) as sent,
-    unless another process did; returns whether this one claimed it."""
+    """Claim the announcement (``column``: ``raise_sent_at`` or ``resolve_sent_at``) for
+    :data:`ANNOUNCEMENT_CLAIM_SECONDS`, unless it went out or another process's claim holds;
+    returns whether this one claimed it. :func:`announced` records the post."""
     sent_column = getattr(AlertState, column)
+    claim_free = AlertState.announcing_until.is_(None) | (AlertState.announcing_until <= now)
     claimed = await session.execute(
-        update(AlertState).where(_same_raising(row), sent_column.is_(None)).values({column: now})
+        update(AlertState)
+        .where(_same_raising(row), sent_column.is_(None), claim_free)
+        .values(announcing_until=now + timedelta(seconds=ANNOUNCEMENT_CLAIM_SECONDS))
     )
     return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def release_announcement(session: AsyncSession, row: AlertState, column: str) -> None:
+async def announced(session: AsyncSession, row: AlertState, column: str, now: datetime) -> None:
+    """The claimed announcement went out."""
+    await session.execute(
+        update(AlertState).where(_same_raising(row)).values({column: now, "announcing_until": None})
+    )
+
+
+async def release_announcement(session: AsyncSession, row: AlertState) -> None:
     """The claimed announcement did not go out: leave it for the next round."""
-    await session.execute(update(AlertState).where(_same_raising(row)).values({column: None}))
+    await session.execute(
+        update(AlertState).where(_same_raising(row)).values(announcing_until=None)
+    )
