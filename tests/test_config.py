@@ -23,10 +23,19 @@ def test_defaults_work_on_a_laptop(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.fortnox_rate_limit == 25 and settings.fortnox_rate_window_seconds == 5.0
 
 
+@pytest.mark.parametrize(("written", "level"), [("debug", "DEBUG"), (" Warning ", "WARNING")])
+def test_the_log_level_is_read_in_any_letter_case(
+    monkeypatch: pytest.MonkeyPatch, written: str, level: str
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", written)
+    assert load_settings().log_level == level
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
         ("DATABASE_URL", "mysql://root@localhost/db"),
+        ("LOG_LEVEL", "verbose"),
         ("SECRET_KEY", "short"),
         ("ADMIN_TOKEN", "tiny"),
         ("FORTNOX_RATE_LIMIT", "0"),

@@ -169,6 +169,12 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at most {longest / unit:.10g}")
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_any_case(cls, value: object) -> object:
+        """``debug`` is ``DEBUG``: operators write a log level either way."""
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("secret_key")
     @classmethod
     def _secret_key_long_enough(cls, value: SecretStr) -> SecretStr:
