@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import context_of, custom_value, settle
-from tests.e2e.test_company_link_edits import bookkeeper_adds, edit_company, fortnox_writes
+from tests.e2e.test_company_link_edits import (
+    edit_company,
+    email_field_and_linked_company,
+    fortnox_writes,
+)
 from upsales_fortnox.integrations.fortnox.models import Customer
 
 
 async def test_the_bookkeepers_email_shows_on_the_company_and_stays_in_fortnox(
     harness: SyncHarness,
 ) -> None:
-    (email_field,) = harness.upsales.seed(
-        harness.demo.customer_id,
-        "customfields/account",
-        [{"name": "Fakturamejl", "alias": "FORTNOX_EMAIL", "datatype": "String"}],
-    )
-    harness.connect_upsales_hooks()
-    link = await bookkeeper_adds(harness, "7", {"Name": "Ek AB", "Email": "gammal@ek.se"})
-    company = harness.upsales_entity("accounts", link.upsales_id)
+    email_field, company_id = await email_field_and_linked_company(harness)
+    company = harness.upsales_entity("accounts", company_id)
     assert company is not None and custom_value(company, email_field) == "gammal@ek.se"
 
     context = await context_of(harness)
@@ -27,11 +25,11 @@ async def test_the_bookkeepers_email_shows_on_the_company_and_stays_in_fortnox(
     harness.services.fortnox_calls.clear()
     await settle(harness)
 
-    company = harness.upsales_entity("accounts", link.upsales_id)
+    company = harness.upsales_entity("accounts", company_id)
     assert company is not None and custom_value(company, email_field) == "faktura@ek.se"
     assert fortnox_writes(harness) == {}  # the echo of the write to Upsales sends nothing
 
-    edit_company(harness, link.upsales_id, {"phone": "090-12 34 56"})
+    edit_company(harness, company_id, {"phone": "090-12 34 56"})
     await settle(harness)
 
     customer = harness.fortnox_entity("customers", "7")

@@ -69,7 +69,7 @@ async def _invoice_address_moved(harness: SyncHarness, company_id: int, street: 
     await settle(harness)
 
 
-async def _email_field_and_linked_company(harness: SyncHarness) -> tuple[int, int]:
+async def email_field_and_linked_company(harness: SyncHarness) -> tuple[int, int]:
     """An account field ``FORTNOX_EMAIL``, and the company the Fortnox sync made of a customer
     the bookkeeper adds with an e-mail: the field's id and the company's."""
     (email_field,) = harness.upsales.seed(
@@ -172,7 +172,7 @@ async def test_an_email_set_in_upsales_after_fortnox_changed_it_reaches_fortnox(
 ) -> None:
     """The rep sets the e-mail (sent); the bookkeeper later changes it in Fortnox (it comes to
     Upsales); then the rep sets a new one: it reaches Fortnox, not dropped as a conflict."""
-    email_field, company_id = await _email_field_and_linked_company(harness)
+    email_field, company_id = await email_field_and_linked_company(harness)
     edit_company(harness, company_id, {"custom": [{"fieldId": email_field, "value": "a@ek.se"}]})
     await settle(harness)
     customer = harness.fortnox_entity("customers", "7")
@@ -234,7 +234,7 @@ async def test_linking_a_company_with_an_email_does_not_rewrite_the_customers_em
 async def test_an_email_set_in_upsales_for_a_company_made_from_fortnox_reaches_fortnox(
     harness: SyncHarness,
 ) -> None:
-    email_field, company_id = await _email_field_and_linked_company(harness)
+    email_field, company_id = await email_field_and_linked_company(harness)
 
     edit_company(
         harness, company_id, {"custom": [{"fieldId": email_field, "value": "faktura@ek.se"}]}

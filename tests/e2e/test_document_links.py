@@ -248,17 +248,23 @@ async def test_a_fortnox_invoice_becomes_an_order_with_its_link(with_links: Sync
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
 
 
+async def _revoke_login(harness: SyncHarness) -> None:
+    """The company's admin revokes the integration in Fortnox: its refresh token, and the
+    access tokens with it, stop working."""
+    async with harness.services.session_factory() as session:
+        credentials = await session.get(FortnoxCredentials, harness.installation_id)
+        assert credentials is not None
+        refresh_token = harness.services.secret_box.decrypt(credentials.refresh_token_enc or "")
+    harness.fortnox.oauth.revoke(refresh_token)
+
+
 async def test_a_link_while_fortnox_needs_a_new_login_says_so(with_links: SyncHarness) -> None:
     """The company's admin revoked the integration in Fortnox: the genuine link answers a
     clear error naming the missing login, never a server error."""
     harness = with_links
     field_id = _add_url_field(harness)
     _, url = await _won_deal_link(harness, field_id)
-    async with harness.services.session_factory() as session:
-        credentials = await session.get(FortnoxCredentials, harness.installation_id)
-        assert credentials is not None
-        refresh_token = harness.services.secret_box.decrypt(credentials.refresh_token_enc or "")
-    harness.fortnox.oauth.revoke(refresh_token)  # its access tokens die with it
+    await _revoke_login(harness)
 
     response = await _get(harness, url)
 
@@ -293,18 +299,24 @@ async def test_a_link_while_fortnox_is_down_answers_at_once(with_links: SyncHarn
     assert harness.services.fortnox_calls[PREVIEW] == calls_before + 1
 
 
+async def _seal_login_under_another_key(harness: SyncHarness) -> None:
+    """The stored Fortnox login no longer decrypts (``SECRET_KEY`` changed), and no process
+    holds it read."""
+    async with harness.services.session_factory() as session:
+        credentials = await session.get(FortnoxCredentials, harness.installation_id)
+        assert credentials is not None
+        credentials.access_token_enc = "sealed-under-another-key"
+        await session.commit()
+    harness.services.token_store._cache.clear()
+
+
 async def test_a_link_whose_fortnox_login_cannot_be_read_says_so(with_links: SyncHarness) -> None:
     """The stored Fortnox login no longer decrypts (``SECRET_KEY`` changed): a clear error
     asking for a new login, never a server error."""
     harness = with_links
     field_id = _add_url_field(harness)
     _, url = await _won_deal_link(harness, field_id)
-    async with harness.services.session_factory() as session:
-        credentials = await session.get(FortnoxCredentials, harness.installation_id)
-        assert credentials is not None
-        credentials.access_token_enc = "sealed-under-another-key"
-        await session.commit()
-    harness.services.token_store._cache.clear()  # another process: nothing read yet
+    await _seal_login_under_another_key(harness)
 
     response = await _get(harness, url)
 
@@ -355,11 +367,7 @@ async def test_a_link_that_fails_in_the_browser_explains_itself_in_swedish(
     assert order is not None
     fresh = custom_value(order, field_id)
     assert isinstance(fresh, str)
-    async with harness.services.session_factory() as session:
-        credentials = await session.get(FortnoxCredentials, harness.installation_id)
-        assert credentials is not None
-        refresh_token = harness.services.secret_box.decrypt(credentials.refresh_token_enc or "")
-    harness.fortnox.oauth.revoke(refresh_token)
+    await _revoke_login(harness)
 
     login = await _open_in_browser(harness, fresh, "sv")
 
@@ -473,12 +481,7 @@ async def test_head_on_a_link_whose_fortnox_login_cannot_be_read_answers_as_get(
     harness = with_links
     field_id = _add_url_field(harness)
     _, url = await _won_deal_link(harness, field_id)
-    async with harness.services.session_factory() as session:
-        credentials = await session.get(FortnoxCredentials, harness.installation_id)
-        assert credentials is not None
-        credentials.access_token_enc = "sealed-under-another-key"
-        await session.commit()
-    harness.services.token_store._cache.clear()  # another process: nothing read yet
+    await _seal_login_under_another_key(harness)
     calls_before = sum(harness.services.fortnox_calls.values())
 
     head = await _head(harness, url)
