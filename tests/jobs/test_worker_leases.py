@@ -105,7 +105,8 @@ async def test_a_crash_on_the_last_attempt_makes_the_job_dead(session_factory: F
     job = await load_job(session_factory, job_id)
     assert (job.status, job.attempts) == (JobStatus.DEAD, 1)
     assert job.last_error == (
-        "lease_expired: the worker running attempt 1 of 1 stopped; no attempts left"
+        "lease_expired: the worker running attempt 1 of 1 stopped; no attempts left. Its log "
+        "says why (a restart, or the job itself: memory, a hang); retry it once that is mended"
     )
     (attempt,) = await load_attempts(session_factory, job_id)
     assert attempt.outcome == AttemptOutcome.LEASE_EXPIRED

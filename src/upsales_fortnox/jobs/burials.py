@@ -30,7 +30,8 @@ class Burials:
         reason = error_text(
             "lease_expired",
             f"the worker running attempt {due.attempts} of {due.max_attempts} stopped; "
-            "no attempts left",
+            "no attempts left. Its log says why (a restart, or the job itself: memory, a "
+            "hang); retry it once that is mended",
         )
         buried = await self._store.bury_expired(due, reason)
         if buried:
