@@ -35,7 +35,7 @@ from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.integrations.pacing import LimiterRegistry
 from upsales_fortnox.integrations.shared_pacing import PacerRegistry
 from upsales_fortnox.integrations.upsales import facts as upsales_facts
-from upsales_fortnox.ops.metrics import rate_limit_wait_observer
+from upsales_fortnox.ops.metrics import api_answer_observer, rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_hooks import FailureCountingTransport, api_response_observer
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -127,13 +127,15 @@ def build_oauth(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> FortnoxOAuth:
     """Its tokens' ends are dated on the service's clock, the one the token store compares them
-    with (:mod:`upsales_fortnox.core.db.clock`)."""
+    with (:mod:`upsales_fortnox.core.db.clock`); its requests are counted as ``fortnox_auth``
+    in the metrics."""
     return FortnoxOAuth(
         client_id=settings.fortnox_client_id,
         client_secret=settings.fortnox_client_secret.get_secret_value(),
         auth_base_url=settings.fortnox_auth_base_url,
         clock=utcnow,
         transport=transport,
+        on_answer=api_answer_observer("fortnox_auth") if settings.metrics_enabled else None,
     )
 
 

@@ -10,6 +10,7 @@ status codes; never an installation id.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -52,7 +53,8 @@ JOB_SECONDS: Final = Histogram(
 )
 API_REQUESTS: Final = Counter(
     f"{PREFIX}_api_requests_total",
-    "Requests to Fortnox and Upsales, by system and HTTP status (network_error: no answer).",
+    "Requests to Fortnox (its API, and its login service: fortnox_auth) and Upsales, by "
+    "system and HTTP status (network_error: no answer).",
     ["system", "status"],
     registry=REGISTRY,
 )
@@ -96,6 +98,18 @@ def observe_api_response(system: str, status_code: int) -> None:
 
 def observe_api_failure(system: str) -> None:
     API_REQUESTS.labels(system, NO_ANSWER).inc()
+
+
+def api_answer_observer(system: str) -> Callable[[int | None], None]:
+    """Counts a request's answer (its HTTP status), or its having none (``None``)."""
+
+    def observe(status: int | None) -> None:
+        if status is None:
+            observe_api_failure(system)
+        else:
+            observe_api_response(system, status)
+
+    return observe
 
 
 def rate_limit_wait_observer(system: str) -> RateLimitWaitObserver:

@@ -113,13 +113,17 @@ class FortnoxOAuth:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_answer: Callable[[int | None], None] | None = None,
     ) -> None:
+        """``on_answer``: told each request's HTTP status, or None when it got no answer (for
+        metrics)."""
         self._client_id = client_id
         self._client_secret = client_secret
         self._base = auth_base_url.rstrip("/")
         self._clock = clock
         self._timeout = timeout
         self._transport = transport
+        self._on_answer = on_answer or (lambda status: None)
 
     @property
     def token_url(self) -> str:
@@ -191,6 +195,7 @@ class FortnoxOAuth:
                     f"{self._base}/revoke", token=refresh_token, token_type_hint="refresh_token"
                 ),
             )
+        self._on_answer(response.status_code)
         if response.status_code >= 400:
             raise _status_error("token revocation", response)
 
@@ -204,8 +209,13 @@ class FortnoxOAuth:
             transport=self._transport,
         )
         for hook in ("access_token_response", "refresh_token_response"):
+            client.register_compliance_hook(hook, self._answered)
             client.register_compliance_hook(hook, _raise_for_rate_limit)
         return client
+
+    def _answered(self, response: httpx.Response) -> httpx.Response:
+        self._on_answer(response.status_code)
+        return response
 
     async def _call(self, what: str, call: Any) -> Any:
         try:
@@ -214,9 +224,10 @@ class FortnoxOAuth:
             raise _oauth_error(what, str(exc.error), exc.description) from None
         except httpx.HTTPStatusError as exc:
             raise _status_error(what, exc.response) from None
-        except httpx.TimeoutException:
-            raise FortnoxUnavailable(f"{what}: Fortnox timed out") from None
         except httpx.TransportError as exc:
+            self._on_answer(None)
+            if isinstance(exc, httpx.TimeoutException):
+                raise FortnoxUnavailable(f"{what}: Fortnox timed out") from None
             raise FortnoxUnavailable(f"{what}: {type(exc).__name__}") from None
         except ValueError:
             raise FortnoxMalformedResponse(f"{what}: the response is not a JSON object") from None
