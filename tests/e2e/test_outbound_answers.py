@@ -176,6 +176,37 @@ async def test_app_status_order_says_why_a_deal_was_not_sent_in_the_reps_words(
     assert english.body["message"] == "Not sent to Fortnox: the order no longer exists in Upsales."
 
 
+async def test_app_status_order_of_a_deal_moved_back_from_won_says_its_invoice_stays(
+    harness: SyncHarness,
+) -> None:
+    """A sales rep who moves a sent deal back from won (or to lost) is told that its invoice
+    stays in Fortnox as it is and what to do about it, not merely that it was sent, as if the
+    deal in Upsales and the invoice the customer gets still agreed."""
+    order_id = harness.demo.opportunity_id
+    await link_demo_products(harness)
+    win(harness, order_id)
+    number = (await sync_order(harness, order_id)).result["fortnox_invoice"]  # type: ignore[index]
+    edit(harness, "orders", order_id, {"probability": 0})
+    moved_back = await sync_order(harness, order_id)
+    assert (moved_back.result or {})["outcome"] == "skipped"
+
+    status = await _status(harness, order_id)
+
+    assert status["status"] == "sent" and status["reason"] == "order_not_won"
+    assert status["fortnox"] == {"type": "invoice", "number": number}
+    assert status["message"] == (
+        f"Skickad till Fortnox som faktura {number}, men affären är inte längre vunnen: "
+        f"ändringar skickas inte dit, och faktura {number} finns kvar i Fortnox som den är. "
+        "Blir affären inte av behöver den makuleras eller krediteras i Fortnox; vinns den "
+        "igen uppdateras den med affären."
+    )
+    win(harness, order_id)
+    assert (await sync_order(harness, order_id)).status == JobStatus.DONE
+    won_again = await _status(harness, order_id)
+    assert won_again["message"] == f"Skickad till Fortnox som faktura {number}."
+    assert "reason" not in won_again
+
+
 @pytest.mark.parametrize(
     ("installation_status", "message"),
     [

@@ -1,0 +1,160 @@
+"""The order's sync status in Upsales (``app_status_order``), as the sales rep reads it.
+
+It answers at once from the database alone (links, jobs): ``sent`` (as Fortnox invoice/order N;
+with ``reason`` ``order_not_won`` when the deal was moved back from won since, its document
+left in Fortnox as it is), ``waiting`` (a job is queued or running; while the installation
+awaits a Fortnox login or is paused, the message says so), ``failed`` (the last job died; its
+error, e.g. a ``fortnox_document_locked`` conflict), ``cancelled`` (its document was cancelled
+or credited in Fortnox: the deal moves to lost unless another part of it lives in Fortnox; also
+when that came after the last job died), or ``not_sent`` (with ``reason``, when the last job
+said why, as a stable code: ``order_not_won``, ``order_without_company``, ``order_deleted``;
+the job's own words are for operators). The order id is read from the first of
+:data:`upsales_fortnox.integrations.upsales.facts.HOOK_ORDER_ID_PATHS` that holds one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, Final
+
+from upsales_fortnox.core.db.session import DbSession
+from upsales_fortnox.core.texts import DEFAULT_LANGUAGE, Language, language_of_hook, say
+from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.outbound.deal_documents import DealDocuments, deal_documents
+from upsales_fortnox.domain.outbound.decide import CustomerInactive
+from upsales_fortnox.domain.outbound.order_gate import (
+    ORDER_DELETED,
+    ORDER_NOT_WON,
+    ORDER_WITHOUT_COMPANY,
+    skip_code,
+)
+from upsales_fortnox.installations.repository.installation_rows import find_installation
+from upsales_fortnox.links.repository.links import LinkStore
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.services import Services
+from upsales_fortnox.sync.order_hook_bodies import Answer, hook_order_id, refusal
+from upsales_fortnox.sync.outbound.deal_customer import (
+    CompanyCustomerMayLand,
+    OwnCustomerCreateMayLand,
+)
+from upsales_fortnox.sync.outbound.earlier_create import EarlierCreateMayLand
+from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
+from upsales_fortnox.sync.outbound.won_offer import OfferCancelled
+from upsales_fortnox.sync.repository.sync_job_reads import latest_job
+from upsales_fortnox.vocabulary import (
+    FortnoxType,
+    InstallationStatus,
+    JobKind,
+    JobStatus,
+    LinkEntity,
+)
+
+#: The end-user text of a dead order job, by the code its error starts with.
+_FAILED_TEXTS: Final = {
+    "product_not_in_fortnox": "status.failed.missing_article",
+    "company_not_accepted_by_fortnox": "status.failed.company",
+    "fortnox_customer_of_another_company": "status.failed.company_taken",
+    CustomerInactive.code: "status.failed.customer_inactive",
+    DocumentLocked.code: "status.failed.locked",
+    "fortnox_reauthorization_required": "status.failed.login",
+    OfferCancelled.code: "status.failed.offer_cancelled",
+}
+
+
+#: What a queued deal waits for while its installation's jobs do not run, by its status.
+_HELD_TEXTS: Final[dict[str, str]] = {
+    InstallationStatus.PENDING_LOGIN: "status.waiting_for_login",
+    InstallationStatus.NEEDS_RELOGIN: "status.waiting_for_login",
+    InstallationStatus.PAUSED: "status.waiting_paused",
+}
+
+#: The end-user text of a deal not sent, by the code of its job's ``reason`` (the job's words
+#: are for operators; the reply's ``reason`` is the code).
+_NOT_SENT_TEXTS: Final = {
+    ORDER_WITHOUT_COMPANY: "status.not_sent.no_company",
+    ORDER_DELETED: "status.not_sent.deleted",
+}
+
+
+def _error_code(last_error: str | None) -> str:
+    return (last_error or "").split(":", 1)[0].strip()
+
+
+def _failed_text(last_error: str | None, language: Language, documents: DealDocuments) -> str:
+    code = _error_code(last_error)
+    current = documents.current
+    invoices = [link for link in documents.live if link.fortnox_type is FortnoxType.INVOICE]
+    locked_order = current is not None and current.fortnox_type is FortnoxType.ORDER
+    if code == DocumentLocked.code and locked_order and invoices:  # the bookkeeper invoiced it
+        return say("status.failed.order_invoiced", language, number=invoices[0].fortnox_id)
+    return say(_FAILED_TEXTS.get(code, "status.failed.other"), language)
+
+
+def _ended_since(link: LinkView | None, job: SyncJob) -> bool:
+    """Whether the deal's document was cancelled in Fortnox (and the deal moved to lost)
+    after its job died: that is the deal's state now, not the job's failure."""
+    if link is None or not link.document_cancelled or link.saved_at is None:
+        return False
+    return job.finished_at is not None and link.saved_at > job.finished_at
+
+
+async def order_status(
+    session: DbSession,
+    installation_id: uuid.UUID,
+    order_id: int,
+    language: Language = DEFAULT_LANGUAGE,
+) -> dict[str, Any]:
+    """The sync status of one Upsales order (see the module docstring); its ``message`` is
+    for the sales rep, in ``language`` (operators read the job's error through ``job_id``)."""
+    links = await LinkStore(session, installation_id).all_of_upsales(LinkEntity.ORDER, order_id)
+    documents = deal_documents(links)
+    link = documents.current
+    to_update = bool(documents.live)  # else a new document is sent (won again)
+    job = await latest_job(session, installation_id, JobKind.UPSALES_ORDER, str(order_id))
+    fortnox = (
+        {"type": link.fortnox_type.value, "number": link.fortnox_id} if link is not None else None
+    )
+    status: dict[str, Any] = {"order_id": order_id, "fortnox": fortnox}
+    if job is not None:
+        status["job_id"] = job.id
+    if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        waiting = "status.waiting_to_update" if to_update else "status.waiting_to_send"
+        installation = await find_installation(session, installation_id)
+        held = _HELD_TEXTS.get(installation.status) if installation is not None else None
+        if held is not None:  # no job of the installation runs until a person acts
+            waiting = held
+        elif _error_code(job.last_error) == EarlierCreateMayLand.code:
+            waiting = "status.confirming_earlier_send"
+        elif _error_code(job.last_error) == CompanyCustomerMayLand.code:
+            waiting = "status.confirming_company_customer"
+        elif _error_code(job.last_error) == OwnCustomerCreateMayLand.code:
+            waiting = "status.confirming_earlier_customer"
+        return {**status, "status": "waiting", "message": say(waiting, language)}
+    if job is not None and job.status == JobStatus.DEAD and not _ended_since(link, job):
+        message = _failed_text(job.last_error, language, documents)
+        return {**status, "status": "failed", "message": message}
+    reason = skip_code((job.result or {}).get("reason")) if job is not None else None
+    if link is not None:
+        document = say(f"document.{link.fortnox_type.value}", language)
+        shown = "sent" if to_update else "cancelled"
+        moved_back = shown == "sent" and reason == ORDER_NOT_WON  # its document left as it is
+        text = "status.sent_not_won" if moved_back else f"status.{shown}"
+        message = say(text, language, document=document, number=link.fortnox_id)
+        answer = {**status, "status": shown, "message": message}
+        return {**answer, "reason": reason} if moved_back else answer
+    text = _NOT_SENT_TEXTS.get(reason or "", "status.not_sent")
+    not_sent = {**status, "status": "not_sent", "message": say(text, language)}
+    return {**not_sent, "reason": reason} if reason else not_sent
+
+
+async def answer_app_status_order(
+    services: Services, installation_id: uuid.UUID, body: Mapping[str, Any]
+) -> Answer:
+    order_id = hook_order_id(body)
+    if order_id is None:
+        return refusal(say("status.no_order", language_of_hook(body)), "validation_error")
+    async with services.session_factory() as session:
+        return Answer(
+            await order_status(session, installation_id, order_id, language_of_hook(body))
+        )
