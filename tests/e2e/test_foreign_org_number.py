@@ -130,3 +130,27 @@ async def test_before_order_save_tells_only_a_company_in_sweden_of_the_number(
     message = answers["SE"].body["message"]
     assert "organisationsnumret '923 609 016' är inte ett svenskt organisationsnummer" in message
     assert "ange landet i adressen om företaget finns utomlands" in message
+
+
+async def test_before_order_save_does_not_judge_a_number_whose_country_the_hook_leaves_out(
+    harness: SyncHarness,
+) -> None:
+    """A hook whose company carries its organisation number but not its addresses says nothing
+    of the country the number is judged by: the Norwegian company's won deal is saved (and sent,
+    its job reading the whole company), not refused with a request to give the country the
+    company has already."""
+    await link_demo_products(harness)
+    company_id = harness.demo.account_ids[0]
+    address = {"type": "Mail", "address": "Karl Johans gate 1", "city": "Oslo", "country": "NO"}
+    edit(harness, "accounts", company_id, {"orgNo": NORWEGIAN_ORG_NUMBER, "addresses": [address]})
+    order = dict(harness.upsales_entity("orders", harness.demo.opportunity_id) or {})
+    client = {"id": company_id, "name": "Fjord AS", "orgNo": NORWEGIAN_ORG_NUMBER}
+    hook = {"type": "before_order_save", "data": {"obj": {**order, "probability": 100}}}
+    hook["data"]["obj"]["client"] = client
+
+    answer = await answer_before_order_save(harness.services, harness.installation_id, hook)
+
+    assert (answer.status_code, answer.body) == (200, {"status": "ok"})
+    win(harness, harness.demo.opportunity_id)
+    job = await sync_order(harness, harness.demo.opportunity_id)
+    assert job.status == JobStatus.DONE, job.last_error

@@ -13,7 +13,8 @@ the one Fortnox makes of the offer), and a deal whose document was made in Fortn
 its Upsales changes are not sent back). The order is read from ``data.obj`` (reference
 upsales.md §4; ``data.object`` is accepted too). Only what the hook body carries about an
 unlinked company can be checked (the name, and the organisation number and addresses when
-Upsales sends them); the job checks the full company again.
+Upsales sends them; the number only with the addresses, whose country it is judged by); the
+job checks the full company again.
 
 ``app_status_order`` reports the order's sync status (:mod:`.order_status`).
 """
@@ -160,6 +161,8 @@ def _company_problems(order_data: Mapping[str, Any], known: _Known) -> list[str]
             return []  # the company already shows a Fortnox customer number
     if _COMPANY_DETAIL_KEYS & client.keys():
         fields = company_fields_from_upsales(_company(client), known.field_ids)
+        if "addresses" not in client:  # its country, which the number is judged by, unknown
+            fields.pop("organisation_number", None)
     elif "name" in client:
         fields = {"name": clean(client.get("name"))}
     else:
