@@ -207,6 +207,33 @@ async def test_app_status_order_of_a_deal_moved_back_from_won_says_its_invoice_s
     assert "reason" not in won_again
 
 
+async def test_app_status_order_of_an_order_fortnox_cannot_take_sends_the_rep_to_it(
+    harness: SyncHarness,
+) -> None:
+    """A won deal Fortnox cannot take as it stands (more rows than a document holds) is the
+    rep's to correct: the status says so, and that saving the order again shows why (the save
+    answers with the reasons), rather than sending the rep to the integration's administrator."""
+    order_id = harness.demo.opportunity_id
+    await link_demo_products(harness)
+    kons = harness.demo.product_ids_by_article_no["KONS-1"]
+    row = {"product": {"id": kons}, "quantity": 1, "listPrice": 1, "price": 1}
+    win(harness, order_id, orderRow=[row] * 501)
+    assert (await sync_order(harness, order_id)).status == JobStatus.DEAD
+
+    status = await _status(harness, order_id)
+
+    assert status["status"] == "failed"
+    assert status["message"] == (
+        "Inte skickad: ordern går inte att skicka till Fortnox som den ser ut nu. Spara ordern "
+        "igen så visas varför; när den är rättad skickas den."
+    )
+    saved_again = await answer_before_order_save(
+        harness.services, harness.installation_id, _hook(_won_body(harness))
+    )
+    assert saved_again.status_code == 400
+    assert "ordern blir 501 rader i Fortnox" in saved_again.body["message"]
+
+
 @pytest.mark.parametrize(
     ("installation_status", "message"),
     [

@@ -29,6 +29,7 @@ from upsales_fortnox.domain.outbound.order_gate import (
     ORDER_WITHOUT_COMPANY,
     skip_code,
 )
+from upsales_fortnox.domain.outbound.rows import UnsendableOrder
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.job import SyncJob
@@ -59,6 +60,7 @@ _FAILED_TEXTS: Final = {
     DocumentLocked.code: "status.failed.locked",
     "fortnox_reauthorization_required": "status.failed.login",
     OfferCancelled.code: "status.failed.offer_cancelled",
+    UnsendableOrder.code: "status.failed.not_sendable",
 }
 
 

@@ -134,6 +134,12 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Not sent: the offer the deal came from is cancelled in Fortnox, so no order can "
         "be made of it. The deal is moved to lost; won again, a new order is sent.",
     },
+    "status.failed.not_sendable": {
+        "sv": "Inte skickad: ordern går inte att skicka till Fortnox som den ser ut nu. Spara "
+        "ordern igen så visas varför; när den är rättad skickas den.",
+        "en": "Not sent: the order cannot be sent to Fortnox as it stands. Save the order again "
+        "to see why; once corrected, it is sent.",
+    },
     "status.failed.other": {
         "sv": "Inte skickad till Fortnox. Kontakta administratören av integrationen.",
         "en": "Not sent to Fortnox. Contact the integration's administrator.",
