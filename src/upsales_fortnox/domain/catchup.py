@@ -32,7 +32,7 @@ from upsales_fortnox.domain.outbound.company import AccountFieldIds, company_fie
 from upsales_fortnox.domain.outbound.decide import company_gate
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.order_gate import order_gate
-from upsales_fortnox.domain.outbound.rows import UnsendableOrder, required_product_ids
+from upsales_fortnox.domain.outbound.rows import UnsendableOrder, products_of_every_mode
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.upsales.models import Company, Order
 from upsales_fortnox.vocabulary import FortnoxType
@@ -79,8 +79,9 @@ def _hooked(record: Order | Company, hooked: Collection[Version]) -> bool:
 
 
 def products_needed(order: Order, settings: SyncSettings) -> list[int]:
-    """The products whose links :func:`order_verdict` reads for this order."""
-    return required_product_ids(order.orderRow or [], settings.product_bundles)
+    """The products whose links :func:`order_verdict` reads for this order (those of every
+    bundle mode, as the order job reads them)."""
+    return products_of_every_mode(order.orderRow or [])
 
 
 def order_is_synced(order: Order, links: OrderLinks, settings: SyncSettings) -> bool | None:

@@ -53,14 +53,18 @@ class DocumentDraft:
     earlier_fingerprint: str | None = None
     """The fingerprint of the same order's rows as planned before December 2026, where they may
     differ (:func:`~upsales_fortnox.domain.outbound.rows.planned_otherwise_before`)."""
+    other_mode_fingerprints: tuple[str, ...] = ()
+    """The fingerprints of the same order's rows planned in the other ``productBundles``
+    modes, for an order with a bundle (the mode may have changed since it was sent)."""
 
     def sent_as(self, fingerprint: str | None) -> bool:
         """Whether a document sent with ``fingerprint`` says what this draft wants: the same
-        fingerprint, or the earlier planning's of the same order (unchanged since, it is no
-        change to send, nor to refuse on a booked document)."""
+        fingerprint, the earlier planning's, or another bundle mode's of the same order
+        (unchanged since, it is no change to send, nor to refuse on a booked document)."""
         return fingerprint is not None and fingerprint in (
             self.fingerprint(),
             self.earlier_fingerprint,
+            *self.other_mode_fingerprints,
         )
 
     @property

@@ -137,6 +137,15 @@ def required_product_ids(rows: Sequence[OrderRow], mode: ProductBundleMode) -> l
     return list(wanted)
 
 
+def products_of_every_mode(rows: Sequence[OrderRow]) -> list[int]:
+    """The products whose article numbers the rows need in any ``productBundles`` mode: the
+    links a won deal reads, so that a document sent in another mode is still recognised."""
+    wanted: dict[int, None] = {}
+    for mode in ProductBundleMode:
+        wanted.update(dict.fromkeys(required_product_ids(rows, mode)))
+    return list(wanted)
+
+
 def upsales_net_value(rows: Sequence[OrderRow]) -> Decimal:
     """Upsales' net value of the rows: sum of quantity x net unit price, exact."""
     return sum(((row.quantity or ZERO) * (row.price or ZERO) for row in rows), ZERO)

@@ -42,7 +42,11 @@ from upsales_fortnox.domain.outbound.decide import (
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, rows_to_keep
 from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.domain.outbound.order_gate import ORDER_DELETED_REASON, order_gate
-from upsales_fortnox.domain.outbound.rows import UnsendableOrder, required_product_ids
+from upsales_fortnox.domain.outbound.rows import (
+    UnsendableOrder,
+    products_of_every_mode,
+    required_product_ids,
+)
 from upsales_fortnox.domain.outbound.validation import document_problems, refusal_message
 from upsales_fortnox.domain.sync_commands import (
     CreateFortnoxDocument,
@@ -107,7 +111,8 @@ async def sync_won_order(
     async def read(deal_links: WonDealLinks) -> DealLinks:
         company_id = order.client.id if order.client is not None else None
         intent = sent_as if gate is None else None
-        return await deal_links.read(order.id, company_id, product_ids, intent=intent)
+        linked = products_of_every_mode(order.orderRow or [])  # a mode changed since sent
+        return await deal_links.read(order.id, company_id, linked, intent=intent)
 
     beside = job.turn_cache if job is not None and gate is None else None
     async with deal_links_apart(beside, links_of, read, product_ids) as (deal_links, links):
