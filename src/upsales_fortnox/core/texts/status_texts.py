@@ -56,12 +56,12 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     "status.sent_not_won": {
         "sv": "Skickad till Fortnox som {document} {number}, men affären är inte längre vunnen: "
         "ändringar skickas inte dit, och {document} {number} finns kvar i Fortnox som den är. "
-        "Blir affären inte av behöver den makuleras eller krediteras i Fortnox; vinns den igen "
-        "uppdateras den med affären.",
+        "Blir affären inte av behöver {document} {number} makuleras eller krediteras i "
+        "Fortnox; vinns affären igen uppdateras den med affären.",
         "en": "Sent to Fortnox as {document} {number}, but the deal is no longer won: changes "
         "are not sent there, and {document} {number} stays in Fortnox as it is. Should the "
-        "deal not happen, it needs cancelling or crediting in Fortnox; won again, it is "
-        "updated with the deal.",
+        "deal not happen, {document} {number} needs cancelling or crediting in Fortnox; the "
+        "deal won again, it is updated with the deal.",
     },
     "status.cancelled": {
         "sv": "Makulerad eller krediterad i Fortnox ({document} {number}). Affären flyttas till "
