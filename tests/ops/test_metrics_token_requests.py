@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.ops.metrics_support import parse_samples, value
 from upsales_fortnox.core.config import Settings
-from upsales_fortnox.integrations.fortnox.errors import FortnoxRefreshRejected, FortnoxUnavailable
+from upsales_fortnox.integrations.fortnox.errors import (
+    FortnoxRateLimited,
+    FortnoxRefreshRejected,
+    FortnoxUnavailable,
+)
+from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.main import create_app
 from upsales_fortnox.services import Services, build_services
 
@@ -81,3 +86,23 @@ async def test_a_token_request_without_an_answer_is_counted(
         assert await _count(services, admin_headers, "network_error") - before == 1
     finally:
         await services.aclose()
+
+
+async def test_a_rate_limited_token_request_is_counted_every_time() -> None:
+    """A 429 from the login service is counted before it becomes a rate-limit error, whichever
+    client makes the request (the count does not hang on the order authlib runs its hooks in)."""
+    answers: list[int | None] = []
+    with respx.mock(assert_all_called=True) as router:
+        router.post(f"{AUTH_BASE}/token").mock(
+            return_value=httpx.Response(429, json={"message": "slow down"})
+        )
+        for _ in range(20):
+            oauth = FortnoxOAuth(
+                client_id="client",
+                client_secret="secret",
+                auth_base_url=AUTH_BASE,
+                on_answer=answers.append,
+            )
+            with pytest.raises(FortnoxRateLimited):
+                await oauth.refresh("some-refresh")
+    assert answers == [429] * 20

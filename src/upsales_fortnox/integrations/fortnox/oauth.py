@@ -210,12 +210,13 @@ class FortnoxOAuth:
         )
         for hook in ("access_token_response", "refresh_token_response"):
             client.register_compliance_hook(hook, self._answered)
-            client.register_compliance_hook(hook, _raise_for_rate_limit)
         return client
 
     def _answered(self, response: httpx.Response) -> httpx.Response:
+        """Count the answer, then refuse a 429 (one hook: authlib keeps its hooks in a set, so
+        two would run in no set order and a 429 could go uncounted)."""
         self._on_answer(response.status_code)
-        return response
+        return _raise_for_rate_limit(response)
 
     async def _call(self, what: str, call: Any) -> Any:
         try:
