@@ -300,3 +300,36 @@ async def test_an_announcement_cut_off_by_a_stop_is_posted_again_once_its_claim_
         assert await check_alerts(services, sender, later) == 1
         assert await check_alerts(services, sender, later + timedelta(seconds=1)) == 0
     assert posted == ["raised", "raised"]
+
+
+async def test_a_claim_runs_from_when_it_is_taken_not_from_the_start_of_the_check(
+    services: Services,
+) -> None:
+    """Slow posts before it (an unreachable webhook waits out its timeout) must not leave an
+    announcement's claim run out as it is taken: another process would post it beside this one."""
+    installation = await _installation(services)
+    now = utcnow()
+    async with services.session_factory() as session, session.begin():
+        for topic in ("customers", "articles"):
+            await report_reconciliation_differences(session, installation.id, topic, 1, now=now)
+    seconds = [0.0]
+    sender = AlertSender(services.http, ALERT_URL, clock=lambda: seconds[0])
+    other = AlertSender(services.http, ALERT_URL)
+    posted: list[str] = []
+    beside: list[int] = []
+
+    async def slow_post(body: dict[str, Any]) -> bool:
+        posted.append(body["summary"])
+        if len(posted) == 1:
+            seconds[0] += ANNOUNCEMENT_CLAIM_SECONDS + 10  # this post took that long
+        else:  # another process checks while the second post is under way
+            later = now + timedelta(seconds=ANNOUNCEMENT_CLAIM_SECONDS + 11)
+            beside.append(await other.deliver_pending(services.session_factory, later))
+        return True
+
+    sender.post = slow_post  # type: ignore[method-assign]
+    with respx.mock(assert_all_called=False) as router:
+        route = router.post(ALERT_URL).mock(return_value=httpx.Response(200))
+        assert await sender.deliver_pending(services.session_factory, now) == 2
+    assert beside == [0]
+    assert route.call_count == 0

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import httpx
@@ -54,10 +56,19 @@ def alert_body(row: AlertState, event: str, body_format: str) -> dict[str, Any]:
 
 
 class AlertSender:
-    def __init__(self, http: httpx.AsyncClient, url: str | None, body_format: str = "json") -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        url: str | None,
+        body_format: str = "json",
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``clock``: seconds, to tell how long a round's posts have taken."""
         self._http = http
         self._url = url
         self._format = body_format
+        self._clock = clock
 
     async def post(self, body: dict[str, Any]) -> bool:
         if self._url is None:
@@ -75,8 +86,11 @@ class AlertSender:
         return False
 
     async def deliver_pending(self, session_factory: DbSessionFactory, now: datetime) -> int:
-        """Post every announcement not yet made; returns how many went out."""
+        """Post every announcement not yet made; returns how many went out. Each is claimed
+        from ``now`` plus the time the round's earlier posts took, so that slow posts do not
+        leave a claim already run out."""
         sent = 0
+        started = self._clock()
         async with session_factory() as session:
             rows = await pending_announcements(session)
         for row in sorted(rows, key=lambda r: r.raised_at):
@@ -85,7 +99,8 @@ class AlertSender:
                     event == "resolved" and not row.resolved_at
                 ):
                     continue
-                if await self._claim_and_post(session_factory, row, event, column, now):
+                at = now + timedelta(seconds=self._clock() - started)
+                if await self._claim_and_post(session_factory, row, event, column, at):
                     sent += 1
                 else:
                     break  # announce "resolved" only after "raised" went out
