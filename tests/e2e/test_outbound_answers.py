@@ -17,12 +17,18 @@ from tests.e2e.outbound_support import (
     win,
 )
 from ufs_sandboxes.fortnox.resources.document_actions import bookkeep_invoice
+from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.sync.order_answers import (
     answer_app_status_order,
     answer_before_order_save,
 )
-from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
+from upsales_fortnox.vocabulary import (
+    FortnoxType,
+    InstallationStatus,
+    JobStatus,
+    LinkEntity,
+)
 
 
 def _hook(order: dict[str, Any], key: str = "obj") -> dict[str, Any]:
@@ -205,6 +211,26 @@ async def test_app_status_order_of_a_deal_moved_back_from_won_says_its_invoice_s
     won_again = await _status(harness, order_id)
     assert won_again["message"] == f"Skickad till Fortnox som faktura {number}."
     assert "reason" not in won_again
+
+
+async def test_app_status_order_of_an_open_deal_from_a_fortnox_offer_is_not_moved_back(
+    harness: SyncHarness,
+) -> None:
+    """A deal whose opportunity came from a Fortnox offer, not won yet, was never sent nor won:
+    its status names the offer, not an invoice or order the rep would need to cancel."""
+    order_id = harness.demo.opportunity_id
+    async with harness.services.session_factory() as session:
+        await LinkStore(session, harness.installation_id).save(
+            LinkEntity.ORDER, order_id, FortnoxType.OFFER, "5", None
+        )
+        await session.commit()
+    edit(harness, "orders", order_id, {"probability": 50})
+    assert ((await sync_order(harness, order_id)).result or {})["outcome"] == "skipped"
+
+    status = await _status(harness, order_id)
+
+    assert status["status"] == "sent" and "reason" not in status
+    assert status["message"] == "Skickad till Fortnox som offert 5."
 
 
 async def test_app_status_order_of_an_order_fortnox_cannot_take_sends_the_rep_to_it(

@@ -1,10 +1,11 @@
 """The order's sync status in Upsales (``app_status_order``), as the sales rep reads it.
 
 It answers at once from the database alone (links, jobs): ``sent`` (as Fortnox invoice/order N;
-with ``reason`` ``order_not_won`` when the deal was moved back from won since, its document
-left in Fortnox as it is), ``waiting`` (a job is queued or running; while the installation
-awaits a Fortnox login or is paused, the message says so), ``failed`` (the last job died; its
-error, e.g. a ``fortnox_document_locked`` conflict), ``cancelled`` (its document was cancelled
+with ``reason`` ``order_not_won`` when the deal was moved back from won since, its invoice
+or order left in Fortnox as it is; not for an offer the deal came from), ``waiting`` (a job
+is queued or running; while the installation awaits a Fortnox login or is paused, the message
+says so), ``failed`` (the last job died; its error, e.g. a ``fortnox_document_locked``
+conflict), ``cancelled`` (its document was cancelled
 or credited in Fortnox: the deal moves to lost unless another part of it lives in Fortnox; also
 when that came after the last job died), or ``not_sent`` (with ``reason``, when the last job
 said why, as a stable code: ``order_not_won``, ``order_without_company``, ``order_deleted``;
@@ -21,7 +22,11 @@ from typing import Any, Final
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.texts import DEFAULT_LANGUAGE, Language, language_of_hook, say
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.domain.outbound.deal_documents import DealDocuments, deal_documents
+from upsales_fortnox.domain.outbound.deal_documents import (
+    SENT_AS,
+    DealDocuments,
+    deal_documents,
+)
 from upsales_fortnox.domain.outbound.decide import CustomerInactive
 from upsales_fortnox.domain.outbound.order_gate import (
     ORDER_DELETED,
@@ -140,7 +145,9 @@ async def order_status(
     if link is not None:
         document = say(f"document.{link.fortnox_type.value}", language)
         shown = "sent" if to_update else "cancelled"
-        moved_back = shown == "sent" and reason == ORDER_NOT_WON  # its document left as it is
+        # its invoice or order left as it is (an offer the deal came from was never won)
+        sent_as = link.fortnox_type in SENT_AS
+        moved_back = shown == "sent" and sent_as and reason == ORDER_NOT_WON
         text = "status.sent_not_won" if moved_back else f"status.{shown}"
         message = say(text, language, document=document, number=link.fortnox_id)
         answer = {**status, "status": shown, "message": message}
