@@ -203,8 +203,9 @@ async def test_app_status_order_of_a_deal_moved_back_from_won_says_its_invoice_s
     assert status["message"] == (
         f"Skickad till Fortnox som faktura {number}, men affären är inte längre vunnen: "
         f"ändringar skickas inte dit, och faktura {number} finns kvar i Fortnox som den är. "
-        f"Blir affären inte av behöver faktura {number} makuleras eller krediteras i "
-        "Fortnox; vinns affären igen uppdateras den med affären."
+        f"Blir affären inte av behöver faktura {number} makuleras i Fortnox (en bokförd "
+        "faktura krediteras i stället); vinns affären igen uppdateras den med affären, om den "
+        "ännu går att ändra."
     )
     win(harness, order_id)
     assert (await sync_order(harness, order_id)).status == JobStatus.DONE

@@ -56,12 +56,14 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     "status.sent_not_won": {
         "sv": "Skickad till Fortnox som {document} {number}, men affären är inte längre vunnen: "
         "ändringar skickas inte dit, och {document} {number} finns kvar i Fortnox som den är. "
-        "Blir affären inte av behöver {document} {number} makuleras eller krediteras i "
-        "Fortnox; vinns affären igen uppdateras den med affären.",
+        "Blir affären inte av behöver {document} {number} makuleras i Fortnox (en bokförd "
+        "faktura krediteras i stället); vinns affären igen uppdateras den med affären, om den "
+        "ännu går att ändra.",
         "en": "Sent to Fortnox as {document} {number}, but the deal is no longer won: changes "
         "are not sent there, and {document} {number} stays in Fortnox as it is. Should the "
-        "deal not happen, {document} {number} needs cancelling or crediting in Fortnox; the "
-        "deal won again, it is updated with the deal.",
+        "deal not happen, {document} {number} needs cancelling in Fortnox (a booked invoice is "
+        "credited instead); the deal won again, it is updated with the deal if it can still "
+        "be changed.",
     },
     "status.cancelled": {
         "sv": "Makulerad eller krediterad i Fortnox ({document} {number}). Affären flyttas till "
