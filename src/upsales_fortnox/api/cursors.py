@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas import INT64_MAX
+from upsales_fortnox.integrations.digits import parse_digits
 
 
 def job_cursor_id(cursor: str | None) -> int | None:
@@ -12,6 +13,7 @@ def job_cursor_id(cursor: str | None) -> int | None:
     for one this API did not give out."""
     if cursor is None:
         return None
-    if cursor.isascii() and cursor.isdigit() and len(cursor) <= 19 and 0 < int(cursor) <= INT64_MAX:
-        return int(cursor)
+    job_id = parse_digits(cursor, max_digits=len(str(INT64_MAX)))
+    if job_id is not None and 0 < job_id <= INT64_MAX:
+        return job_id
     raise ApiError(422, "invalid_cursor", "cursor is not one this API gave out")
