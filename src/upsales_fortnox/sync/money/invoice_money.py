@@ -243,9 +243,8 @@ async def read_payment_state(
     invoice it names (one call), and its booked payments only when something was booked
     against it (:func:`~upsales_fortnox.domain.payment_status.payments_to_read`); with the
     deal's other invoices and open backorders, for one invoiced in parts (:mod:`.deal_parts`).
-    None when Fortnox no
-    longer has it or it is a credit invoice. A login without the ``payment`` scope raises
-    :class:`FortnoxAuthError` as :func:`booked_payments` does."""
+    None when Fortnox no longer has it or it is a credit invoice. A login without the
+    ``payment`` scope raises :class:`FortnoxAuthError` as :func:`booked_payments` does."""
     try:
         invoice = await job.context.fortnox.get_invoice(int(number))
     except FortnoxNotFound:
