@@ -2,11 +2,13 @@
 different periods: a deal won with an earlier date than the day its invoice is made (the
 opportunity's planned date, or a deal won after midnight). Each period that holds either side
 compares the pair, so neither reports the invoice missing in Upsales, and a lost order whose
-invoice is open is found in the invoice's period too."""
+invoice is open is found in the invoice's period too. Each side's amount counts in its own
+period only, the other period naming it as dated elsewhere."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import edit, sync_order, win
@@ -40,11 +42,18 @@ async def test_an_invoice_made_after_its_orders_day_is_no_difference_in_either_p
     in_the_orders_period = await report(harness, dated, dated)
 
     assert in_the_invoices_period["clean"] is True, in_the_invoices_period["differences"]
-    assert in_the_invoices_period["upsales"] == in_the_invoices_period["fortnox"]
-    assert in_the_invoices_period["fortnox"]["SEK"]["count"] == 1
     assert in_the_orders_period["clean"] is True, in_the_orders_period["differences"]
-    assert in_the_orders_period["upsales"] == in_the_orders_period["fortnox"]
-    assert invoice
+    # each side counts in its own period only, and each period names the side dated elsewhere
+    net = harness.fortnox_entity("invoices", invoice)["Net"]  # type: ignore[index]
+    counted = {"SEK": {"count": 1, "net": f"{Decimal(str(net)):.2f}"}}
+    assert in_the_invoices_period["upsales"] == {}
+    assert in_the_invoices_period["fortnox"] == counted
+    assert in_the_invoices_period["timing"]["SEK"]["wonInOtherPeriod"] == counted["SEK"]
+    assert in_the_orders_period["upsales"] == counted
+    assert in_the_orders_period["fortnox"] == {}
+    assert in_the_orders_period["timing"]["SEK"]["documentedInOtherPeriod"] == counted["SEK"]
+    assert in_the_orders_period["ledger"] == {}  # the invoice is in its own period's books
+    assert in_the_invoices_period["ledger"]["SEK"]["invoiced"] == counted["SEK"]
 
 
 async def test_a_lost_order_of_an_earlier_day_differs_from_its_open_invoice(

@@ -39,7 +39,11 @@ cancelled or credited in full (Fortnox keeps it invoiced then,
 report reads those invoices to tell. So the order a deal won again set aside for its new one is
 closed, and the deal's value is counted once, in the new order.
 
-Totals: won orders and open documents, counted and summed (net, to the öre) per currency.
+Totals: won orders and open documents, counted and summed (net, to the öre) per currency, each
+in the period of its own date only (an order's date, a document's ``InvoiceDate`` or
+``OrderDate``): a pair dated in two periods is compared in both, and each period names the side
+dated in the other (``documented_elsewhere``, ``won_elsewhere``), so a clean report's Upsales
+total, less the first, plus the second, is its Fortnox total.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from typing import Final
 
 from upsales_fortnox.core.texts import Phrase
 from upsales_fortnox.domain.currency import HOME_CURRENCY, foreign_currency, rates_agree
+from upsales_fortnox.domain.report_ledger import CurrencyLedger, Totals, add
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 WON: Final = 100
@@ -81,6 +86,8 @@ class Deal:
     probability: int | None
     rate: Decimal | None = None
     """Its ``currencyRate``: units of its currency per SEK."""
+    in_period: bool = True
+    """Dated in the period (else read only to compare it with its document of the period)."""
 
     @property
     def won(self) -> bool:
@@ -108,6 +115,8 @@ class Document:
     rate_unit: Decimal | None = None
     ended_synced: bool = False
     """Its cancellation is synced: its link marks it (the sync moved its order to lost)."""
+    in_period: bool = True
+    """Dated in the period (else read only to compare it with its won deal of the period)."""
 
     @property
     def label(self) -> str:
@@ -131,17 +140,17 @@ class Difference:
     """The repair syncs the document again though Fortnox did not change it (Upsales did)."""
 
 
-@dataclass(frozen=True)
-class Totals:
-    count: int = 0
-    net: Decimal = ZERO
-
-
 @dataclass
 class Report:
     upsales: dict[str, Totals] = field(default_factory=dict)
     fortnox: dict[str, Totals] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
+    documented_elsewhere: dict[str, Totals] = field(default_factory=dict)
+    """Won deals of the period (in ``upsales``) whose open document is dated in another."""
+    won_elsewhere: dict[str, Totals] = field(default_factory=dict)
+    """Open documents of the period (in ``fortnox``) whose won deal is dated in another."""
+    ledger: dict[str, CurrencyLedger] = field(default_factory=dict)
+    """The period's Fortnox documents as the books hold them (:mod:`.report_ledger`)."""
 
     @property
     def clean(self) -> bool:
@@ -150,11 +159,6 @@ class Report:
 
 def _ore(value: Decimal) -> Decimal:
     return value.quantize(ORE, rounding=ROUND_HALF_UP)
-
-
-def _add(totals: dict[str, Totals], currency: str, net: Decimal) -> None:
-    current = totals.get(currency, Totals())
-    totals[currency] = Totals(current.count + 1, current.net + net)
 
 
 def _fortnox_repair(document: Document) -> Repair:
@@ -291,6 +295,17 @@ def _standing(
     return standing
 
 
+def _count_timing(report: Report, deal: Deal, document: Document) -> None:
+    """A won deal and its open document dated in two periods: each counts in its own period
+    only, and the period of one side names the other as dated elsewhere."""
+    if not deal.won or document.closed or deal.in_period == document.in_period:
+        return
+    if deal.in_period:
+        add(report.documented_elsewhere, deal.currency, _ore(deal.value))
+    else:
+        add(report.won_elsewhere, document.currency, document.net)
+
+
 def compare(
     deals: Iterable[Deal],
     documents: Iterable[Document],
@@ -303,14 +318,14 @@ def compare(
     documents = sorted(documents, key=lambda d: (d.type, int(d.number)))
     standing = _standing(documents, links)
     for each in by_id.values():
-        if each.won:
-            _add(report.upsales, each.currency, _ore(each.value))
+        if each.won and each.in_period:
+            add(report.upsales, each.currency, _ore(each.value))
     for document in documents:
         key = (document.type, document.number)
         if _passed_over(key, document, links):
             continue
-        if not document.closed:
-            _add(report.fortnox, document.currency, document.net)
+        if not document.closed and document.in_period:
+            add(report.fortnox, document.currency, document.net)
         order_id = links.get(key, document.own_order)
         stands = standing.get((document.type, order_id)) if order_id is not None else None
         another = key not in links and stands not in (None, document.number)
@@ -335,6 +350,7 @@ def compare(
                 )
             continue
         matched.add(deal.id)
+        _count_timing(report, deal, document)
         found = _pair_difference(deal, document)
         if found is not None:
             report.differences.append(found)

@@ -50,6 +50,30 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "sv": "en vunnen order utan dokument i Fortnox",
         "en": "a won order with no Fortnox document",
     },
+    "report.period_rule": {
+        "sv": "Varje belopp räknas i perioden för sitt eget datum: en vunnen order på sitt "
+        "orderdatum i Upsales, en faktura på sitt fakturadatum och en kreditfaktura på sitt eget "
+        "fakturadatum (inte den krediterade fakturans), med sina egna belopp; en order i Fortnox "
+        "på sitt orderdatum. Belopp netto exklusive moms i dokumentets valuta, i SEK till varje "
+        "dokuments egen kurs.",
+        "en": "Each amount counts in the period of its own date: a won order on its order date in "
+        "Upsales, an invoice on its invoice date and a credit invoice on its own invoice date "
+        "(not the credited invoice's), at its own amounts; an order in Fortnox on its order date. "
+        "Amounts net of VAT in the document's currency, in SEK at each document's own rate.",
+    },
+    "report.table.invoiced": {"sv": "fakturerat", "en": "invoiced"},
+    "report.table.credited": {"sv": "krediterat", "en": "credited"},
+    "report.table.cancelled": {"sv": "makulerat", "en": "cancelled"},
+    "report.table.net_after_credits": {"sv": "netto efter kredit", "en": "net after credits"},
+    "report.table.net_sek": {"sv": "netto i SEK", "en": "net in SEK"},
+    "report.table.documented_elsewhere": {
+        "sv": "vunnet här, dokument i annan period",
+        "en": "won here, document in another period",
+    },
+    "report.table.won_elsewhere": {
+        "sv": "dokument här, vunnet i annan period",
+        "en": "document here, won in another period",
+    },
     "report.table.currency": {"sv": "valuta", "en": "currency"},
     "report.table.side": {"sv": "system", "en": "side"},
     "report.table.count": {"sv": "antal", "en": "count"},

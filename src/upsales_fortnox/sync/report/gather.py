@@ -44,6 +44,7 @@ from upsales_fortnox.domain.report_compare import (
     compare,
     invoices_to_read,
 )
+from upsales_fortnox.domain.report_ledger import LedgerEntry, ledger
 from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
@@ -101,7 +102,7 @@ async def _deals_of_other_periods(
             continue  # passed over by the comparison (a backorder no deal took, or replaced)
         known.add(order_id)
         try:
-            found.append(_deal(await context.upsales.get_order(order_id)))
+            found.append(replace(_deal(await context.upsales.get_order(order_id)), in_period=False))
         except UpsalesNotFound:
             continue
     return found
@@ -174,9 +175,12 @@ async def build_report(
     ended = await ended_order_documents(session_factory, context.installation_id, REPORTED_TYPES)
     types = MODULE_TYPES[context.settings.sync_type] & REPORTED_TYPES
     documents: dict[tuple[FortnoxType, str], Document] = {}
+    entries: list[LedgerEntry] = []
     for kind in sorted(types):
         async for item in _listed(context, kind, start, end):
             full = await _read(context, kind, str(item.DocumentNumber))
+            if isinstance(full, Invoice):
+                entries.append(_entry(full))
             found = await _document(context, full, ended) if full is not None else None
             if found is not None:
                 documents[(found.type, found.number)] = found
@@ -187,11 +191,26 @@ async def build_report(
             full = await _read(context, *key)
             found = await _document(context, full, ended) if full is not None else None
             if found is not None:
-                documents[key] = found
+                documents[key] = replace(found, in_period=False)
     deals += await _deals_of_other_periods(context, listed, links, {deal.id for deal in deals})
     if FortnoxType.INVOICE not in types:
         await _close_orders_by_their_invoices(context, documents, links, deals)
-    return compare(deals, documents.values(), links)
+    report = compare(deals, documents.values(), links)
+    report.ledger = ledger(entries)
+    return report
+
+
+def _entry(invoice: Invoice) -> LedgerEntry:
+    """An invoice of the period as the books hold it: its own ``Net`` (a credit invoice's own,
+    not that of the invoice it credits), currency and rate."""
+    return LedgerEntry(
+        currency=_currency(invoice.Currency),
+        net=invoice.Net or ZERO,
+        credit=bool(invoice.Credit),
+        cancelled=bool(invoice.Cancelled),
+        rate=invoice.CurrencyRate,
+        rate_unit=invoice.CurrencyUnit,
+    )
 
 
 async def _close_orders_by_their_invoices(

@@ -4,10 +4,13 @@ in the reader's language (Swedish unless asked otherwise); kinds and repairs are
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from upsales_fortnox.core.texts import DEFAULT_LANGUAGE, Language, render, say
-from upsales_fortnox.domain.report_compare import Report, Totals
+from upsales_fortnox.domain.currency import foreign_currency
+from upsales_fortnox.domain.report_compare import Report
+from upsales_fortnox.domain.report_ledger import CurrencyLedger, Totals
 from upsales_fortnox.sync.money.fields import amount_text
 
 
@@ -15,6 +18,34 @@ def _totals(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
     return {
         currency: {"count": item.count, "net": amount_text(item.net)}
         for currency, item in sorted(totals.items())
+    }
+
+
+def _one(item: Totals) -> dict[str, Any]:
+    return {"count": item.count, "net": amount_text(item.net)}
+
+
+def _ledger(ledger: dict[str, CurrencyLedger]) -> dict[str, dict[str, Any]]:
+    return {
+        currency: {
+            "invoiced": _one(line.invoiced),
+            "credited": _one(line.credited),
+            "cancelled": _one(line.cancelled),
+            "net": amount_text(line.net),
+            "netSek": None if line.net_sek is None else amount_text(line.net_sek),
+        }
+        for currency, line in sorted(ledger.items())
+    }
+
+
+def _timing(report: Report) -> dict[str, dict[str, Any]]:
+    currencies = sorted({*report.documented_elsewhere, *report.won_elsewhere})
+    return {
+        currency: {
+            "documentedInOtherPeriod": _one(report.documented_elsewhere.get(currency, Totals())),
+            "wonInOtherPeriod": _one(report.won_elsewhere.get(currency, Totals())),
+        }
+        for currency in currencies
     }
 
 
@@ -27,6 +58,9 @@ def report_json(
         "clean": report.clean,
         "upsales": _totals(report.upsales),
         "fortnox": _totals(report.fortnox),
+        "timing": _timing(report),
+        "ledger": _ledger(report.ledger),
+        "periodRule": say("report.period_rule", language),
         "differences": [
             {
                 "kind": item.kind.value,
@@ -50,6 +84,8 @@ def report_table(report: Report, language: Language = DEFAULT_LANGUAGE) -> str:
     for side, totals in (("upsales", report.upsales), ("fortnox", report.fortnox)):
         for currency, item in sorted(totals.items()):
             lines.append(f"{currency:<8} {side:<8} {item.count:>7} {item.net:>16}")
+    lines.extend(_figure_lines(report, word))
+    lines.append(say("report.period_rule", language))
     if report.clean:
         lines.append(word("clean"))
         return "\n".join(lines)
@@ -65,3 +101,28 @@ def report_table(report: Report, language: Language = DEFAULT_LANGUAGE) -> str:
             f"{render(d.detail, language)}"
         )
     return "\n".join(lines)
+
+
+def _figure_lines(report: Report, word: Callable[[str], str]) -> list[str]:
+    """The pairs dated in two periods, and Fortnox's documents as the books hold them."""
+    lines: list[str] = []
+    for currency, row in sorted(_timing(report).items()):
+        for key, label in (
+            ("documentedInOtherPeriod", "documented_elsewhere"),
+            ("wonInOtherPeriod", "won_elsewhere"),
+        ):
+            item = row[key]
+            lines.append(f"{currency:<8} {word(label):<36} {item['count']:>7} {item['net']:>16}")
+    for currency, line in sorted(report.ledger.items()):
+        figures = [
+            (word("invoiced"), str(line.invoiced.count), amount_text(line.invoiced.net)),
+            (word("credited"), str(line.credited.count), amount_text(line.credited.net)),
+            (word("cancelled"), str(line.cancelled.count), amount_text(line.cancelled.net)),
+            (word("net_after_credits"), "", amount_text(line.net)),
+        ]
+        if foreign_currency(currency) is not None:
+            sek = "?" if line.net_sek is None else amount_text(line.net_sek)
+            figures.append((word("net_sek"), "", sek))
+        for label, count, net in figures:
+            lines.append(f"{currency:<8} fortnox  {label:<27} {count:>7} {net:>16}")
+    return lines
