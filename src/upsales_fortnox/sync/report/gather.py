@@ -1,14 +1,14 @@
 """Reading both sides of a period for the report, and queueing its repairs.
 
 Cost: Upsales, one list call per page of the period's orders; Fortnox, one list call per page
-of the period's documents (``fromdate``/``todate``) plus one read of each open document (its
-``Net``, which the Upsales order's value must equal unless it totals other quantities than the
-rows, and its state), plus its credit
-invoice when it is credited. A won order linked to a document
-dated outside the period costs one read of that document, and a document whose order is dated
-outside it one read of that order (Upsales), so a pair whose sides fall in two periods (a deal
-won with an earlier date than the day its document was made) is compared, and counted, in
-both. Where orders are reported, a lost
+of the period's documents (``fromdate``/``todate``) plus one read of each (its ``Net``, which
+the Upsales order's value must equal unless it totals other quantities than the rows, and its
+state; a credit invoice's and a cancelled one's count in the period's books alone:
+:mod:`~upsales_fortnox.domain.report_ledger`), plus its credit invoice when it is credited. A
+won order linked to a document dated outside the period costs one read of that document, and a
+document whose order is dated outside it one read of that order (Upsales), so a pair whose sides
+fall in two periods (a deal won with an earlier date than the day its document was made) is
+compared in both, each side counted in its own period only. Where orders are reported, a lost
 Upsales order whose Fortnox order is open costs one read of each invoice linked to it and of
 the invoice the order names (``InvoiceReference``): an order whose invoices are all cancelled or
 credited counts as closed, as the sync moved it to lost. So does an open order of ours that its

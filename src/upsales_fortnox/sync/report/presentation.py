@@ -80,10 +80,10 @@ def report_table(report: Report, language: Language = DEFAULT_LANGUAGE) -> str:
     def word(key: str) -> str:
         return say(f"report.table.{key}", language)
 
-    lines = [f"{word('currency'):<8} {word('side'):<8} {word('count'):>7} {word('net'):>16}"]
+    lines = [_row(word("currency"), word("side"), word("count"), word("net"))]
     for side, totals in (("upsales", report.upsales), ("fortnox", report.fortnox)):
         for currency, item in sorted(totals.items()):
-            lines.append(f"{currency:<8} {side:<8} {item.count:>7} {item.net:>16}")
+            lines.append(_row(currency, side, str(item.count), amount_text(item.net)))
     lines.extend(_figure_lines(report, word))
     lines.append(say("report.period_rule", language))
     if report.clean:
@@ -103,6 +103,10 @@ def report_table(report: Report, language: Language = DEFAULT_LANGUAGE) -> str:
     return "\n".join(lines)
 
 
+def _row(currency: str, label: str, count: str, net: str) -> str:
+    return f"{currency:<8} {label:<46} {count:>7} {net:>16}"
+
+
 def _figure_lines(report: Report, word: Callable[[str], str]) -> list[str]:
     """The pairs dated in two periods, and Fortnox's documents as the books hold them."""
     lines: list[str] = []
@@ -112,7 +116,7 @@ def _figure_lines(report: Report, word: Callable[[str], str]) -> list[str]:
             ("wonInOtherPeriod", "won_elsewhere"),
         ):
             item = row[key]
-            lines.append(f"{currency:<8} {word(label):<36} {item['count']:>7} {item['net']:>16}")
+            lines.append(_row(currency, word(label), str(item["count"]), item["net"]))
     for currency, line in sorted(report.ledger.items()):
         figures = [
             (word("invoiced"), str(line.invoiced.count), amount_text(line.invoiced.net)),
@@ -124,5 +128,5 @@ def _figure_lines(report: Report, word: Callable[[str], str]) -> list[str]:
             sek = "?" if line.net_sek is None else amount_text(line.net_sek)
             figures.append((word("net_sek"), "", sek))
         for label, count, net in figures:
-            lines.append(f"{currency:<8} fortnox  {label:<27} {count:>7} {net:>16}")
+            lines.append(_row(currency, f"fortnox: {label}", count, net))
     return lines
