@@ -130,3 +130,4 @@ async def test_a_foreign_invoice_is_valued_in_sek_at_its_own_rate(harness: SyncH
     assert found["ledger"]["EUR"]["net"] == "99.99"
     assert found["ledger"]["EUR"]["netSek"] == "1149.26"  # 99.99 * 11.4937 = 1149.255…
     assert found["fortnox"]["EUR"] == figures(1, net)
+    assert found["ledgerNetSek"] == "1149.26"  # the period's books in SEK, every currency

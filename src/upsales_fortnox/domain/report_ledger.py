@@ -93,3 +93,13 @@ def ledger(entries: Iterable[LedgerEntry]) -> dict[str, CurrencyLedger]:
     for entry in entries:
         lines[entry.currency] = _with(lines.get(entry.currency, CurrencyLedger()), entry)
     return lines
+
+
+def total_sek(lines: dict[str, CurrencyLedger]) -> Decimal | None:
+    """The period's net in SEK over every currency (None when a foreign one's is unknown)."""
+    total = ZERO
+    for line in lines.values():
+        if line.net_sek is None:
+            return None
+        total += line.net_sek
+    return total

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from upsales_fortnox.domain.report_compare import Deal, Document, compare
-from upsales_fortnox.domain.report_ledger import LedgerEntry, Totals, ledger
+from upsales_fortnox.domain.report_ledger import LedgerEntry, Totals, ledger, total_sek
 from upsales_fortnox.sync.report.presentation import report_json, report_table
 from upsales_fortnox.vocabulary import FortnoxType
 
@@ -72,8 +72,26 @@ def test_a_foreign_currency_is_valued_in_sek_at_each_documents_rate() -> None:
 
 
 def test_a_foreign_document_without_a_rate_leaves_the_sek_value_unknown() -> None:
-    found = ledger([LedgerEntry("EUR", D("100.00"))])
+    found = ledger([LedgerEntry("EUR", D("100.00")), LedgerEntry("SEK", D("5.00"))])
     assert found["EUR"].net_sek is None
+    assert total_sek(found) is None
+
+
+def test_every_currency_adds_up_in_sek() -> None:
+    """The period's books in SEK: each currency's net at its documents' rates, summed."""
+    found = ledger(
+        [
+            LedgerEntry("SEK", D("1000.00")),
+            LedgerEntry("SEK", D("-250.00"), credit=True),
+            LedgerEntry("EUR", D("100.00"), rate=D("11.4942")),
+            LedgerEntry("USD", D("10.00"), rate=D("10.25"), cancelled=True),
+        ]
+    )
+    assert total_sek(found) == D("1899.42")
+    report = compare([], [], {})
+    report.ledger = found
+    assert report_json(report, *DECEMBER)["ledgerNetSek"] == "1899.42"
+    assert "1899.42" in report_table(report)
 
 
 def test_each_side_counts_in_its_own_period_and_the_bridge_names_the_rest() -> None:

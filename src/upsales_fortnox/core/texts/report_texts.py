@@ -66,6 +66,10 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     "report.table.cancelled": {"sv": "makulerat", "en": "cancelled"},
     "report.table.net_after_credits": {"sv": "netto efter kredit", "en": "net after credits"},
     "report.table.net_sek": {"sv": "netto i SEK", "en": "net in SEK"},
+    "report.table.net_sek_total": {
+        "sv": "netto i SEK, alla valutor",
+        "en": "net in SEK, every currency",
+    },
     "report.table.documented_elsewhere": {
         "sv": "vunnet här, dokument i annan period",
         "en": "won here, document in another period",

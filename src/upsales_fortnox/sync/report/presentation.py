@@ -10,7 +10,7 @@ from typing import Any
 from upsales_fortnox.core.texts import DEFAULT_LANGUAGE, Language, render, say
 from upsales_fortnox.domain.currency import foreign_currency
 from upsales_fortnox.domain.report_compare import Report
-from upsales_fortnox.domain.report_ledger import CurrencyLedger, Totals
+from upsales_fortnox.domain.report_ledger import CurrencyLedger, Totals, total_sek
 from upsales_fortnox.sync.money.fields import amount_text
 
 
@@ -38,6 +38,12 @@ def _ledger(ledger: dict[str, CurrencyLedger]) -> dict[str, dict[str, Any]]:
     }
 
 
+def _net_sek(report: Report) -> str | None:
+    """The period's books in SEK over every currency (None without books, or a rate missing)."""
+    total = total_sek(report.ledger) if report.ledger else None
+    return None if total is None else amount_text(total)
+
+
 def _timing(report: Report) -> dict[str, dict[str, Any]]:
     currencies = sorted({*report.documented_elsewhere, *report.won_elsewhere})
     return {
@@ -60,6 +66,7 @@ def report_json(
         "fortnox": _totals(report.fortnox),
         "timing": _timing(report),
         "ledger": _ledger(report.ledger),
+        "ledgerNetSek": _net_sek(report),
         "periodRule": say("report.period_rule", language),
         "differences": [
             {
@@ -129,4 +136,6 @@ def _figure_lines(report: Report, word: Callable[[str], str]) -> list[str]:
             figures.append((word("net_sek"), "", sek))
         for label, count, net in figures:
             lines.append(_row(currency, f"fortnox: {label}", count, net))
+    if report.ledger:
+        lines.append(_row("", f"fortnox: {word('net_sek_total')}", "", _net_sek(report) or "?"))
     return lines
