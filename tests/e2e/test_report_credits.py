@@ -131,3 +131,33 @@ async def test_a_foreign_invoice_is_valued_in_sek_at_its_own_rate(harness: SyncH
     assert found["ledger"]["EUR"]["netSek"] == "1149.26"  # 99.99 * 11.4937 = 1149.255…
     assert found["fortnox"]["EUR"] == figures(1, net)
     assert found["ledgerNetSek"] == "1149.26"  # the period's books in SEK, every currency
+
+
+async def test_a_full_credit_next_month_leaves_this_months_books_whole(
+    harness: SyncHarness,
+) -> None:
+    """An invoice of this month credited in full next month: its deal is lost now, so this
+    month's comparison counts neither side, but this month's books keep the invoice and next
+    month's hold its credit, at the credit's own amount."""
+    feed = EventFeed(harness)
+    first, second = await two_booked_invoices(harness)
+    today = harness.fortnox.tenant(harness.tenant_id).today()
+    this_month = month_of(today)
+    next_month = month_of(this_month[1] + dt.timedelta(days=1))
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{first}/credit")
+    credit = str(credited["Invoice"]["CreditInvoiceReference"])
+    changes = {"Invoice": {"InvoiceDate": next_month[0].isoformat()}}
+    await fortnox_call(harness, "PUT", f"/invoices/{credit}", changes)
+    await fortnox_call(harness, "PUT", f"/invoices/{credit}/bookkeep")
+    await feed.sync()
+
+    now = await report(harness, *this_month)
+    then = await report(harness, *next_month)
+
+    invoiced = net_of(harness, first) + net_of(harness, second)
+    assert now["clean"] is True and then["clean"] is True, (now, then)
+    assert now["upsales"] == now["fortnox"] == {"SEK": figures(1, net_of(harness, second))}
+    assert now["ledger"]["SEK"]["invoiced"] == figures(2, invoiced)
+    assert now["ledger"]["SEK"]["net"] == f"{invoiced:.2f}"
+    assert then["ledger"]["SEK"]["credited"] == figures(1, net_of(harness, credit))
+    assert net_of(harness, credit) == -net_of(harness, first)
