@@ -67,6 +67,7 @@ async def test_a_partial_credit_counts_its_own_amount(harness: SyncHarness) -> N
             "invoiced": figures(2, invoiced),
             "credited": figures(1, credited),
             "cancelled": figures(0, Decimal(0)),
+            "unbooked": figures(0, Decimal(0)),  # every one booked
             "net": f"{invoiced + credited:.2f}",
             "netSek": f"{invoiced + credited:.2f}",
         }

@@ -30,7 +30,7 @@ won again after it ended, its new document taking its link) is that order's no m
 difference, and not counted. An open one is no document of that order either (a copy of its
 document carrying its reference, say: the deal in Fortnox twice): ``missing_in_upsales``. Where
 none of its type is linked, the first open one carrying the order's reference stands for it
-and every other is that copy, so a clean report always has equal totals.
+and every other is that copy, so a clean report's totals always agree (see Totals).
 
 Where orders are reported (not invoices), an order Fortnox turned into an invoice stands for its
 deal while that invoice lives: it is open. It is closed once every invoice made of it is

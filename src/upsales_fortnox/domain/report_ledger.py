@@ -1,19 +1,20 @@
-"""The report's Fortnox figures as the books hold them (pure): every document in the period of
-its own date, a credit invoice at its own amounts, not at those of the invoice it credits.
+"""The report's Fortnox figures as Fortnox holds them (pure): every document in the period of its
+own date, a credit invoice at its own amounts, not at those of the invoice it credits.
 
 Per currency, of the documents dated in the period: ``invoiced`` (neither cancelled nor a credit
 invoice; one credited later, in part or in full, still counts here, its credit counting in its
 own period), ``credited`` (the credit invoices, negative, at their own ``Net``: a partial credit
-counts what it credits), ``cancelled`` (makulerade, apart: they count in no net), ``net``
-(invoiced plus credited) and ``net_sek``, that net in SEK: each document's ``Net`` at its own
-``CurrencyRate`` per ``CurrencyUnit``, to the öre, summed (unknown when a foreign document has no
-rate). Summed over consecutive periods, each amount counts once.
+counts what it credits), ``cancelled`` (makulerade, apart: they count in no net), ``unbooked``
+(of the invoiced and credited, those not booked yet: left to book before the month is closed),
+``net`` (invoiced plus credited) and ``net_sek``, that net in SEK: each document's ``Net`` at its
+own ``CurrencyRate`` per ``CurrencyUnit``, to the öre, summed (unknown when a foreign document
+has no rate). Summed over consecutive periods, each amount counts once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
@@ -50,6 +51,7 @@ class LedgerEntry:
     rate: Decimal | None = None
     """Its ``CurrencyRate``: SEK per ``rate_unit`` units of its currency."""
     rate_unit: Decimal | None = None
+    booked: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class CurrencyLedger:
     invoiced: Totals = field(default_factory=Totals)
     credited: Totals = field(default_factory=Totals)
     cancelled: Totals = field(default_factory=Totals)
+    unbooked: Totals = field(default_factory=Totals)
+    """Of ``invoiced`` and ``credited``, those not booked yet (left to book)."""
     net_sek: Decimal | None = ZERO
 
     @property
@@ -76,15 +80,17 @@ def in_sek(entry: LedgerEntry, net: Decimal) -> Decimal | None:
 
 def _with(line: CurrencyLedger, entry: LedgerEntry) -> CurrencyLedger:
     if entry.cancelled:
-        return CurrencyLedger(
-            line.invoiced, line.credited, _plus(line.cancelled, entry.net), line.net_sek
-        )
+        return replace(line, cancelled=_plus(line.cancelled, entry.net))
     net = -abs(entry.net) if entry.credit else entry.net
     sek = in_sek(entry, net)
-    net_sek = None if sek is None or line.net_sek is None else line.net_sek + sek
+    line = replace(
+        line, net_sek=None if sek is None or line.net_sek is None else line.net_sek + sek
+    )
+    if not entry.booked:
+        line = replace(line, unbooked=_plus(line.unbooked, net))
     if entry.credit:
-        return CurrencyLedger(line.invoiced, _plus(line.credited, net), line.cancelled, net_sek)
-    return CurrencyLedger(_plus(line.invoiced, net), line.credited, line.cancelled, net_sek)
+        return replace(line, credited=_plus(line.credited, net))
+    return replace(line, invoiced=_plus(line.invoiced, net))
 
 
 def ledger(entries: Iterable[LedgerEntry]) -> dict[str, CurrencyLedger]:

@@ -54,6 +54,30 @@ def test_cancelled_documents_count_apart_and_not_in_the_net() -> None:
     assert sek.net == D("100.00")
 
 
+def test_what_is_not_booked_yet_is_named_within_the_net() -> None:
+    """Before the month is closed: an invoice and a credit not booked yet count in the net, and
+    again under ``unbooked``, so the bookkeeper sees what is left to book; a cancelled one is
+    never to book."""
+    found = ledger(
+        [
+            LedgerEntry("SEK", D("1000.00")),
+            LedgerEntry("SEK", D("400.00"), booked=False),
+            LedgerEntry("SEK", D("-100.00"), credit=True, booked=False),
+            LedgerEntry("SEK", D("40.00"), cancelled=True, booked=False),
+        ]
+    )
+    sek = found["SEK"]
+    assert sek.net == D("1300.00")
+    assert sek.unbooked == Totals(2, D("300.00"))
+    report = compare([], [], {})
+    report.ledger = found
+    assert report_json(report, *DECEMBER)["ledger"]["SEK"]["unbooked"] == {
+        "count": 2,
+        "net": "300.00",
+    }
+    assert "ej bokfört" in report_table(report)
+
+
 def test_a_foreign_currency_is_valued_in_sek_at_each_documents_rate() -> None:
     """Two EUR invoices at two rates and a credit at a third: each valued to the öre at its own
     rate (per its unit), then summed."""
@@ -160,6 +184,7 @@ def test_the_ledger_reads_in_the_report() -> None:
         "invoiced": {"count": 1, "net": "1000.00"},
         "credited": {"count": 1, "net": "-250.00"},
         "cancelled": {"count": 0, "net": "0.00"},
+        "unbooked": {"count": 0, "net": "0.00"},
         "net": "750.00",
         "netSek": "750.00",
     }

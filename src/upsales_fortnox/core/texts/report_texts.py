@@ -64,6 +64,7 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     "report.table.invoiced": {"sv": "fakturerat", "en": "invoiced"},
     "report.table.credited": {"sv": "krediterat", "en": "credited"},
     "report.table.cancelled": {"sv": "makulerat", "en": "cancelled"},
+    "report.table.unbooked": {"sv": "därav ej bokfört", "en": "of which not booked"},
     "report.table.net_after_credits": {"sv": "netto efter kredit", "en": "net after credits"},
     "report.table.net_sek": {"sv": "netto i SEK", "en": "net in SEK"},
     "report.table.net_sek_total": {

@@ -210,6 +210,7 @@ def _entry(invoice: Invoice) -> LedgerEntry:
         cancelled=bool(invoice.Cancelled),
         rate=invoice.CurrencyRate,
         rate_unit=invoice.CurrencyUnit,
+        booked=bool(invoice.Booked),
     )
 
 

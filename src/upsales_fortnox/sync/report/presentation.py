@@ -31,6 +31,7 @@ def _ledger(ledger: dict[str, CurrencyLedger]) -> dict[str, dict[str, Any]]:
             "invoiced": _one(line.invoiced),
             "credited": _one(line.credited),
             "cancelled": _one(line.cancelled),
+            "unbooked": _one(line.unbooked),
             "net": amount_text(line.net),
             "netSek": None if line.net_sek is None else amount_text(line.net_sek),
         }
@@ -129,6 +130,7 @@ def _figure_lines(report: Report, word: Callable[[str], str]) -> list[str]:
             (word("invoiced"), str(line.invoiced.count), amount_text(line.invoiced.net)),
             (word("credited"), str(line.credited.count), amount_text(line.credited.net)),
             (word("cancelled"), str(line.cancelled.count), amount_text(line.cancelled.net)),
+            (word("unbooked"), str(line.unbooked.count), amount_text(line.unbooked.net)),
             (word("net_after_credits"), "", amount_text(line.net)),
         ]
         if foreign_currency(currency) is not None:
