@@ -166,6 +166,16 @@ async def test_a_partly_credited_invoice_counts_what_its_order_says(linked: Sync
     assert found["clean"] is True, found["differences"]
     assert found["fortnox"] == found["upsales"] == {"SEK": {"count": 1, "net": "2000.00"}}
     assert found_today["clean"] is True, found_today["differences"]
+    # the books: the invoice whole in its month; its credit, dated today, in today's period, at
+    # the one hour it credits (not booked yet)
+    assert credit["InvoiceDate"] > MONTH[1].isoformat()
+    books = found["ledger"]["SEK"]
+    assert books["invoiced"] == {"count": 1, "net": "2000.00"}
+    assert books["credited"] == {"count": 0, "net": "0.00"}
+    assert books["net"] == books["netSek"] == "2000.00"
+    credits = found_today["ledger"]["SEK"]
+    assert credits["credited"] == credits["unbooked"] == {"count": 1, "net": "-1000.00"}
+    assert credits["invoiced"] == {"count": 0, "net": "0.00"}
 
 
 async def test_a_fully_credited_invoice_and_its_lost_order_count_for_nothing(
@@ -189,6 +199,18 @@ async def test_a_fully_credited_invoice_and_its_lost_order_count_for_nothing(
     assert found["clean"] is True, found["differences"]
     assert found["fortnox"] == found["upsales"] == {"SEK": {"count": 1, "net": "300.00"}}
     assert kept
+    # the books keep the credited invoice in its month; its credit, dated today, counts in
+    # today's period, at its own Net
+    books = found["ledger"]["SEK"]
+    assert books["invoiced"] == {"count": 2, "net": "2300.00"}
+    assert books["credited"] == {"count": 0, "net": "0.00"}
+    credited = harness.fortnox_entity("invoices", number)
+    assert credited is not None
+    credit = harness.fortnox_entity("invoices", credited["CreditInvoiceReference"])
+    assert credit is not None
+    credit_day = dt.date.fromisoformat(str(credit["InvoiceDate"]))
+    later = await report(harness, credit_day, credit_day)
+    assert later["ledger"]["SEK"]["credited"] == {"count": 1, "net": "-2000.00"}
 
 
 async def test_an_invoice_cancelled_before_it_was_synced_is_no_difference(
@@ -204,6 +226,8 @@ async def test_an_invoice_cancelled_before_it_was_synced_is_no_difference(
 
     assert found["clean"] is True, found["differences"]
     assert found["fortnox"] == found["upsales"] == {}
+    assert found["ledger"]["SEK"]["cancelled"] == {"count": 1, "net": "700.00"}
+    assert found["ledger"]["SEK"]["net"] == "0.00"
 
 
 async def test_an_invoice_of_the_months_last_day_counts_in_that_month_only(
