@@ -14,15 +14,12 @@ from upsales_fortnox.domain.report_ledger import CurrencyLedger, Totals, total_s
 from upsales_fortnox.sync.money.fields import amount_text
 
 
-def _totals(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
-    return {
-        currency: {"count": item.count, "net": amount_text(item.net)}
-        for currency, item in sorted(totals.items())
-    }
-
-
 def _one(item: Totals) -> dict[str, Any]:
     return {"count": item.count, "net": amount_text(item.net)}
+
+
+def _totals(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
+    return {currency: _one(item) for currency, item in sorted(totals.items())}
 
 
 def _ledger(ledger: dict[str, CurrencyLedger]) -> dict[str, dict[str, Any]]:
@@ -83,7 +80,8 @@ def report_json(
 
 
 def report_table(report: Report, language: Language = DEFAULT_LANGUAGE) -> str:
-    """Totals per currency and side, then one line per difference."""
+    """Totals per currency and side, the pairs dated in two periods, the period's books, the
+    period rule, then one line per difference."""
 
     def word(key: str) -> str:
         return say(f"report.table.{key}", language)
@@ -116,7 +114,7 @@ def _row(currency: str, label: str, count: str, net: str) -> str:
 
 
 def _figure_lines(report: Report, word: Callable[[str], str]) -> list[str]:
-    """The pairs dated in two periods, and Fortnox's documents as the books hold them."""
+    """The pairs dated in two periods, and the period's Fortnox invoices as Fortnox holds them."""
     lines: list[str] = []
     for currency, row in sorted(_timing(report).items()):
         for key, label in (
