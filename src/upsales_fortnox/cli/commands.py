@@ -57,8 +57,8 @@ def _global_options(
     _options["debug"] = debug
 
 
-def _settings() -> Settings:
-    return command_settings()
+def _settings(*, calls_fortnox: bool = True) -> Settings:
+    return command_settings(calls_fortnox=calls_fortnox)
 
 
 @cli.command()
@@ -66,7 +66,7 @@ def migrate() -> None:
     """Upgrade the database to the newest schema."""
     from upsales_fortnox.core.db.migrate import upgrade
 
-    settings = _settings()
+    settings = _settings(calls_fortnox=False)
     upgrade(settings.database_url)
     typer.echo("database is at the newest schema")
 

@@ -55,7 +55,7 @@ _LIST_PAGE: Final = 1000
 @installations_cli.command("list")
 def list_command() -> None:
     """One line per installation: id, status, Fortnox login, Upsales customer id, name."""
-    settings = command_settings()
+    settings = command_settings(calls_fortnox=False)
 
     async def read() -> list[InstallationRecord]:
         services = build_services(settings)
@@ -135,7 +135,7 @@ def create_command(
 
     Its settings come next, through PUT /api/installations/ID/settings, once it is connected.
     """
-    settings = command_settings()
+    settings = command_settings(calls_fortnox=False)
     new = _checked_installation(
         {
             "name": name,
@@ -180,7 +180,7 @@ def upsales_config_command(
 
     from upsales_fortnox.installations.app_config import upsales_app_config
 
-    settings = command_settings()
+    settings = command_settings(calls_fortnox=True)
     if installation_id == "{installation}":
         login_url = f"{settings.public_base_url.rstrip('/')}/activate/{{installation}}/fortnox"
     else:
@@ -240,7 +240,7 @@ def edit_command(
     )
     if not patch.model_fields_set:
         raise click.UsageError("nothing to change: give at least one option")
-    settings = command_settings()
+    settings = command_settings(calls_fortnox=False)
 
     async def edit() -> InstallationRecord:
         services = build_services(settings)

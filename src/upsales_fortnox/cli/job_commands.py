@@ -59,7 +59,7 @@ async def _known(session: DbSession, installation_id: uuid.UUID | None) -> None:
 
 
 def _in_session(work: Callable[[DbSession], Awaitable[T]]) -> T:
-    settings = command_settings()
+    settings = command_settings(calls_fortnox=False)
 
     async def run() -> T:
         services = build_services(settings)

@@ -55,7 +55,7 @@ def reconciliation_command(
         raise click.BadParameter("--from must not be after --to")
     if (end - start).days >= MAX_PERIOD_DAYS:  # the API's limit on the same report
         raise click.BadParameter(f"a period spans at most {MAX_PERIOD_DAYS} days")
-    settings = command_settings()
+    settings = command_settings(calls_fortnox=True)
 
     async def run() -> tuple[Report, int]:
         services = build_services(settings)

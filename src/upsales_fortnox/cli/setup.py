@@ -6,11 +6,15 @@ the same redaction as the service's, instead of Python's bare fallback.
 
 from __future__ import annotations
 
-from upsales_fortnox.core.config import Settings, load_settings
+from upsales_fortnox.core.config import Settings, load_settings, require_fortnox_client
 from upsales_fortnox.core.logging_setup import configure_logging
 
 
-def command_settings() -> Settings:
+def command_settings(*, calls_fortnox: bool) -> Settings:
+    """The settings; a command that ``calls_fortnox`` (or hands out its client) also refuses a
+    blank Fortnox client, naming the variable, where the others run without one."""
     settings = load_settings()
+    if calls_fortnox:
+        require_fortnox_client(settings)
     configure_logging(settings.log_format, settings.log_level)
     return settings

@@ -189,14 +189,6 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 12 characters")
         return value
 
-    @field_validator("fortnox_client_id", "fortnox_client_secret")
-    @classmethod
-    def _fortnox_client_given(cls, value: str | SecretStr) -> str | SecretStr:
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if not text.strip():
-            raise ValueError("must not be empty: the Fortnox app's client, as registered")
-        return value
-
     @field_validator(
         "fortnox_api_base_url",
         "fortnox_auth_base_url",
@@ -280,12 +272,27 @@ def sandbox_settings_in_use(settings: Settings) -> list[str]:
         "UPSALES_API_BASE_URL": settings.upsales_api_base_url,
         "PUBLIC_BASE_URL": settings.public_base_url,
     }
-    client = {
+    local = [name for name, url in urls.items() if _points_at_this_machine(url)]
+    client = _fortnox_client(settings).items()
+    return local + [name for name, value in client if value == _SANDBOX_CLIENT[name]]
+
+
+def _fortnox_client(settings: Settings) -> dict[str, str]:
+    return {
         "FORTNOX_CLIENT_ID": settings.fortnox_client_id,
         "FORTNOX_CLIENT_SECRET": settings.fortnox_client_secret.get_secret_value(),
     }
-    local = [name for name, url in urls.items() if _points_at_this_machine(url)]
-    return local + [name for name, value in client.items() if value == _SANDBOX_CLIENT[name]]
+
+
+def require_fortnox_client(settings: Settings) -> Settings:
+    """``settings``, when the Fortnox app's client is given; :class:`ConfigError` naming each
+    blank variable otherwise. Only what calls Fortnox needs it (the service, the worker, the
+    commands that reach Fortnox): ``migrate`` and the database-only tools run without."""
+    blank = [name for name, value in _fortnox_client(settings).items() if not value.strip()]
+    if blank:
+        problem = "must not be empty: the Fortnox app's client, as registered"
+        raise ConfigError("invalid configuration: " + "; ".join(f"{n}: {problem}" for n in blank))
+    return settings
 
 
 def is_loopback(host: str) -> bool:
@@ -306,4 +313,5 @@ def load_settings() -> Settings:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return load_settings()
+    """The service's settings: read, and the Fortnox client required."""
+    return require_fortnox_client(load_settings())
