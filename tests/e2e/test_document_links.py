@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, custom_value
 from tests.e2e.outbound_support import link_demo_products, sync_order, win
+from tests.e2e.test_relogin_races import log_in_again
 from upsales_fortnox.documents.service import LinkSigning, document_url
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.models.installation import (
@@ -491,3 +492,44 @@ async def test_head_on_a_link_whose_fortnox_login_cannot_be_read_answers_as_get(
     assert got.json()["error"]["code"] == "installation_not_ready"
     assert head.content == b""
     assert sum(harness.services.fortnox_calls.values()) == calls_before
+
+
+async def test_head_on_a_paused_installation_whose_login_was_refused_answers_as_get(
+    with_links: SyncHarness,
+) -> None:
+    """A paused installation stays paused when Fortnox refuses its login, so its status never
+    told HEAD of the refusal: HEAD answered 200 where GET answers 409. The refusal is recorded
+    with the stored login (every process sees it), and a new login clears it."""
+    harness = with_links
+    field_id = _add_url_field(harness)
+    _, url = await _won_deal_link(harness, field_id)
+    where = f"/api/installations/{harness.installation_id}"
+    current = await harness.service.get(where, headers=harness.admin_headers)
+    paused = await harness.service.patch(
+        where,
+        json={"status": "paused", "status_reason": "invoice dispute"},
+        headers={**harness.admin_headers, "If-Match": current.headers["etag"]},
+    )
+    assert paused.status_code == 200, paused.text
+    await _revoke_login(harness)
+    got = await _get(harness, url)
+    assert got.status_code == 409  # Fortnox refused the refresh: the refusal is now known
+    store = harness.services.token_store
+    store._cache.clear()  # as another process, which never saw the refusal
+    store._dead_refresh_tokens.clear()
+    calls_before = sum(harness.services.fortnox_calls.values())
+
+    head = await _head(harness, url)
+
+    assert head.status_code == got.status_code == 409
+    assert head.content == b""
+    for header in ("content-type", "cache-control"):
+        assert head.headers[header] == got.headers[header], header
+    assert sum(harness.services.fortnox_calls.values()) == calls_before
+    async with harness.services.session_factory() as session:
+        status = await session.scalar(
+            select(Installation.status).where(Installation.id == harness.installation_id)
+        )
+    assert status == InstallationStatus.PAUSED  # the operator's pause stays
+    await log_in_again(harness)
+    assert (await _head(harness, url)).status_code == 200

@@ -48,6 +48,7 @@ from upsales_fortnox.installations.repository.tokens import (
     fingerprint,
     lock_credentials,
     read_credentials,
+    record_refusal,
     rotate_tokens,
     save_tokens,
     still_stored,
@@ -125,17 +126,18 @@ class DbTokenStore:
 
     async def check_stored(self, installation_id: uuid.UUID) -> None:
         """Whether :meth:`access_token` could work, as far as the store knows without asking
-        Fortnox: :class:`ReauthorizationRequired` when no login is stored, the
+        Fortnox: :class:`ReauthorizationRequired` when no login is stored or Fortnox refused
+        the stored one (in any process), the
         :class:`~upsales_fortnox.core.crypto.DecryptionError` it would meet when the stored one
-        cannot be read (a refresh it would need included). One read, none for a cached token."""
-        cached = self._cache.get(installation_id)
-        if cached is not None and self._fresh(cached):
-            return
+        cannot be read (a refresh it would need included). One read: a token this process
+        holds may have been refused in another."""
         async with self._session_factory() as session:
             await in_one_statement(session)
             credentials = await read_credentials(session, installation_id)
         if credentials is None:
             raise _not_connected()
+        if credentials.refused_at is not None:
+            raise ReauthorizationRequired("Fortnox refused the stored login; log in to Fortnox")
         if not self._fresh(self._decrypt(credentials)) and credentials.refresh_token_enc:
             self._box.decrypt(credentials.refresh_token_enc)
 
@@ -277,6 +279,7 @@ class DbTokenStore:
             if refused is not None and not await still_stored(session, installation_id, refused):
                 log.info("Fortnox refused replaced tokens; the new login's are used", extra=extra)
                 return False
+            await record_refusal(session, installation_id, self._clock())
             await mark_needs_relogin(session, installation_id, RELOGIN_REASON, self._clock())
         log.warning(
             "Fortnox refused the refresh token; installation needs a new login", extra=extra

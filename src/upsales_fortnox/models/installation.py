@@ -71,6 +71,9 @@ class FortnoxCredentials(Base):
     access_token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     scopes: Mapped[str] = mapped_column(String(500), default="")
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When Fortnox refused this login (its refresh); null: not known refused. Kept for a
+    #: ``paused`` installation too, whose status does not move; new tokens clear it.
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class InstallationSettings(Base):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.core.db.row_lock import read_locked
@@ -100,6 +100,17 @@ def rotate_tokens(credentials: FortnoxCredentials, sealed: SealedTokens) -> None
     credentials.access_token_expires_at = sealed.access_token_expires_at
     credentials.scopes = sealed.scopes
     credentials.refreshed_at = sealed.refreshed_at
+    credentials.refused_at = None
+
+
+async def record_refusal(session: AsyncSession, installation_id: uuid.UUID, now: datetime) -> None:
+    """Fortnox refused the stored login: kept with it, whatever the installation's status."""
+    await session.execute(
+        update(FortnoxCredentials)
+        .where(FortnoxCredentials.installation_id == installation_id)
+        .values(refused_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def refreshed_at(session: AsyncSession, installation_id: uuid.UUID) -> datetime | None:
