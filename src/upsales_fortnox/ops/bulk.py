@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.jobs import Enqueued, enqueue, retry_dead_job
-from upsales_fortnox.jobs.results import MergedInto
+from upsales_fortnox.jobs import Enqueued, enqueue
+from upsales_fortnox.jobs.store.dead_requeue import requeue_dead_jobs
 from upsales_fortnox.ops.repository.queue_reads import (
     DeadJobFilter,
     count_dead_jobs,
     dead_job_ids,
-    fresh_job,
 )
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
@@ -59,31 +59,26 @@ class BulkRetryResult:
 
 
 async def retry_dead_jobs(
-    session: DbSession, selection: DeadJobFilter, *, limit: int = MAX_BULK_RETRY
+    session: DbSession,
+    selection: DeadJobFilter,
+    *,
+    limit: int = MAX_BULK_RETRY,
+    now: datetime | None = None,
 ) -> BulkRetryResult:
-    """Requeue up to ``limit`` of the matching dead jobs, the oldest. Does not commit.
+    """Requeue up to ``limit`` of the matching dead jobs, the oldest, in a few statements
+    however many they are. Does not commit.
 
-    They go back newest first: two of one entity leave one queued job, and a retry folds the
-    job queued before it into itself, so the one left carries the later job's payload. Each
-    is then named by the job now queued in its place.
+    The outcome is that of retrying each (``POST /api/jobs/{id}/retry``) newest first: the
+    dead jobs of one entity leave one queued job, the oldest, with the latest hint (of a job
+    queued for the entity since, else of the newest of them); the others are merged into it,
+    and each is named by the job now queued in its place.
     """
     matched = await count_dead_jobs(session, selection)
     job_ids = await dead_job_ids(session, selection, limit)
-    now = utcnow()
-    for job_id in reversed(job_ids):
-        await retry_dead_job(session, job_id, now=now)
+    queued_for = await requeue_dead_jobs(session, job_ids, now or utcnow())
     return BulkRetryResult(
-        matched=matched, retried_job_ids=[await _queued_in_place_of(session, i) for i in job_ids]
+        matched=matched, retried_job_ids=[queued_for[i] for i in job_ids if i in queued_for]
     )
-
-
-async def _queued_in_place_of(session: DbSession, job_id: int) -> int:
-    """The job queued for ``job_id``: itself, or the one it was folded into."""
-    job = await fresh_job(session, job_id)
-    result = job.result if job is not None else None
-    if result and "merged_into" in result:
-        return MergedInto.from_json(result).job_id
-    return job_id
 
 
 async def replay_entity(

@@ -7,7 +7,9 @@ store calls it while it merges jobs
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from collections.abc import Mapping
+
+from sqlalchemy import case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.models.job import InboundEvent
@@ -18,4 +20,16 @@ async def move_events_to_job(session: AsyncSession, from_job_id: int, to_job_id:
     transaction."""
     await session.execute(
         update(InboundEvent).where(InboundEvent.job_id == from_job_id).values(job_id=to_job_id)
+    )
+
+
+async def move_events_to_jobs(session: AsyncSession, moves: Mapping[int, int]) -> None:
+    """Point the events of each job of ``moves`` to the job it maps to, in one statement."""
+    if not moves:
+        return
+    await session.execute(
+        update(InboundEvent)
+        .where(InboundEvent.job_id.in_(moves))
+        .values(job_id=case(dict(moves), value=InboundEvent.job_id))
+        .execution_options(synchronize_session=False)
     )
