@@ -45,6 +45,14 @@ def test_an_endless_or_absurd_duration_stops_the_start_naming_it(
     refusal_of(monkeypatch, name.upper(), value)
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "-0.5", "-inf"])
+def test_a_lease_of_no_time_stops_the_start_naming_it(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """A lease that runs out as it is taken would hand every job to the next worker."""
+    refusal_of(monkeypatch, "JOB_LEASE_SECONDS", value)
+
+
 @pytest.mark.parametrize("name", FLOAT_SETTINGS)
 def test_a_duration_past_its_longest_stops_the_start_and_its_longest_is_taken(
     monkeypatch: pytest.MonkeyPatch, name: str
