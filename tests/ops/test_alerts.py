@@ -333,3 +333,47 @@ async def test_a_claim_runs_from_when_it_is_taken_not_from_the_start_of_the_chec
         assert await sender.deliver_pending(services.session_factory, now) == 2
     assert beside == [0]
     assert route.call_count == 0
+
+
+async def test_a_cause_raised_again_is_not_announced_before_its_resolve_in_flight(
+    services: Services,
+) -> None:
+    """The webhook hears of each cause in order: while one process still posts a cause's
+    resolve, the cause raised again meanwhile waits for that post, instead of another process
+    posting the new raise before the old resolve arrives."""
+    installation = await _installation(services)
+    factory = services.session_factory
+    now = utcnow()
+
+    async def differences(count: int, at: timedelta) -> None:
+        async with factory() as session, session.begin():
+            await report_reconciliation_differences(
+                session, installation.id, "customers", count, now=now + at
+            )
+
+    posted: list[str] = []
+    beside: list[int] = []
+    sender = AlertSender(services.http, ALERT_URL)
+    other = AlertSender(services.http, ALERT_URL)
+
+    async def post(body: dict[str, Any]) -> bool:
+        posted.append(body["event"])
+        return True
+
+    async def slow_resolve(body: dict[str, Any]) -> bool:
+        if body["event"] == "resolved":  # the cause comes back while this post is under way
+            await differences(2, timedelta(seconds=3))
+            beside.append(await other.deliver_pending(factory, now + timedelta(seconds=4)))
+        return await post(body)
+
+    sender.post = slow_resolve  # type: ignore[method-assign]
+    other.post = post  # type: ignore[method-assign]
+    await differences(1, timedelta(0))
+    assert await sender.deliver_pending(factory, now) == 1
+    await differences(0, timedelta(seconds=1))
+    assert await sender.deliver_pending(factory, now + timedelta(seconds=2)) == 1
+
+    assert beside == [0]  # the raise waited for the resolve in flight
+    assert await other.deliver_pending(factory, now + timedelta(seconds=5)) == 1
+    assert await other.deliver_pending(factory, now + timedelta(seconds=6)) == 0
+    assert posted == ["raised", "resolved", "raised"]

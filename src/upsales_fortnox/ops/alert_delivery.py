@@ -115,15 +115,15 @@ class AlertSender:
         now: datetime,
     ) -> bool:
         async with session_factory() as session, session.begin():
-            claimed = await claim_announcement(session, row, column, now)
-        if not claimed:
-            return False  # another process announces it
+            claim = await claim_announcement(session, row, column, now)
+        if claim is None:
+            return False  # another process announces it, or an earlier one of the cause
         posted = await self.post(alert_body(row, event, self._format))
         async with session_factory() as session, session.begin():
             if posted:
-                await announced(session, row, column, now)
+                await announced(session, row, column, now, claim)
             else:
-                await release_announcement(session, row)
+                await release_announcement(session, row, claim)
         return posted
 
 

@@ -54,7 +54,11 @@ async def apply(session: AsyncSession, commands: list[AlertCommand], now: dateti
 
 
 async def raise_cause(session: AsyncSession, cause: Cause, now: datetime) -> None:
-    """Open the cause (again, if it was resolved); a cause open already stays as it is."""
+    """Open the cause (again, if it was resolved); a cause open already stays as it is.
+
+    A claim on the cause stays: the raise is announced only once the announcement in flight
+    (the old resolve) went out or its claim ran out, so the webhook never hears the new raise
+    before the old resolve."""
     await session.execute(
         upsert_insert(session.get_bind().dialect.name, AlertState)
         .values(
@@ -75,7 +79,6 @@ async def raise_cause(session: AsyncSession, cause: Cause, now: datetime) -> Non
             resolved_at=None,
             raise_sent_at=None,
             resolve_sent_at=None,
-            announcing_until=None,
         )
     )
 
@@ -126,29 +129,35 @@ def _same_raising(row: AlertState) -> ColumnElement[bool]:
 
 async def claim_announcement(
     session: AsyncSession, row: AlertState, column: str, now: datetime
-) -> bool:
+) -> datetime | None:
     """Claim the announcement (``column``: ``raise_sent_at`` or ``resolve_sent_at``) for
-    :data:`ANNOUNCEMENT_CLAIM_SECONDS`, unless it went out or another process's claim holds;
-    returns whether this one claimed it. :func:`announced` records the post."""
+    :data:`ANNOUNCEMENT_CLAIM_SECONDS`, unless it went out or a claim on the cause holds (of
+    another process, or of an earlier raising's announcement still under way); returns the
+    claim (when it runs out) if this one took it. :func:`announced` records the post."""
     sent_column = getattr(AlertState, column)
     claim_free = AlertState.announcing_until.is_(None) | (AlertState.announcing_until <= now)
+    until = now + timedelta(seconds=ANNOUNCEMENT_CLAIM_SECONDS)
     claimed = await session.execute(
         update(AlertState)
         .where(_same_raising(row), sent_column.is_(None), claim_free)
-        .values(announcing_until=now + timedelta(seconds=ANNOUNCEMENT_CLAIM_SECONDS))
+        .values(announcing_until=until)
     )
-    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+    return until if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
-async def announced(session: AsyncSession, row: AlertState, column: str, now: datetime) -> None:
-    """The claimed announcement went out."""
+async def announced(
+    session: AsyncSession, row: AlertState, column: str, now: datetime, claim: datetime
+) -> None:
+    """The claimed announcement went out (recorded if the cause was not raised anew since)."""
+    await session.execute(update(AlertState).where(_same_raising(row)).values({column: now}))
+    await release_announcement(session, row, claim)
+
+
+async def release_announcement(session: AsyncSession, row: AlertState, claim: datetime) -> None:
+    """End the claim, if it is still this one: what waits for it (the announcement, if it did
+    not go out; a raise of the cause anew) is posted at the next round."""
     await session.execute(
-        update(AlertState).where(_same_raising(row)).values({column: now, "announcing_until": None})
-    )
-
-
-async def release_announcement(session: AsyncSession, row: AlertState) -> None:
-    """The claimed announcement did not go out: leave it for the next round."""
-    await session.execute(
-        update(AlertState).where(_same_raising(row)).values(announcing_until=None)
+        update(AlertState)
+        .where(AlertState.cause == row.cause, AlertState.announcing_until == claim)
+        .values(announcing_until=None)
     )
