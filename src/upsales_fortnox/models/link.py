@@ -1,5 +1,5 @@
-"""Links between Upsales and Fortnox records, the document intents before a create, and the
-custom-field ids found in Upsales."""
+"""Links between Upsales and Fortnox records, the documents a deal won again had before, the
+document intents before a create, and the custom-field ids found in Upsales."""
 
 from __future__ import annotations
 
@@ -129,3 +129,25 @@ class SeenPayment(Base):
     payment_number: Mapped[str] = mapped_column(String(50), primary_key=True)
     invoice_number: Mapped[str] = mapped_column(String(50))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EarlierDealDocument(Base):
+    """A document a won deal had before it was won again: its order link, which the deal's new
+    document of the same type took in place, kept here so the deal still knows it. Its
+    ``fingerprint`` is the link's: behind the cancelled mark while it is ended, without it once
+    it lives again (a credit cancelled) beside the deal's document. While one lives, the deal
+    goes to lost only once that has ended too, and it then takes the deal's link back
+    (:mod:`upsales_fortnox.links.repository.earlier_deal_documents`)."""
+
+    __tablename__ = "earlier_deal_documents"
+    __table_args__ = (Index("ix_earlier_deal_documents_order", "installation_id", "upsales_id"),)
+
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    fortnox_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    fortnox_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    upsales_id: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str | None] = mapped_column(String(80))
+    synced_fields: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    set_aside_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -151,7 +151,7 @@ def _is_won(order: UpsalesOrderState) -> bool:
     return order.probability == WON_PROBABILITY
 
 
-def _is_lost(order: UpsalesOrderState, settings: SyncSettings) -> bool:
+def is_lost(order: UpsalesOrderState, settings: SyncSettings) -> bool:
     return order.probability == LOST_PROBABILITY and order.stage_id == settings.lost_stage
 
 
@@ -165,7 +165,7 @@ def _to_lost(
     rest_live: bool = False,
 ) -> DocumentPlan:
     marked = link_fingerprint
-    for kept, holds in (("already_lost", _is_lost(order, settings)), ("rest_live", rest_live)):
+    for kept, holds in (("already_lost", is_lost(order, settings)), ("rest_live", rest_live)):
         if not holds:
             continue
         if link:
@@ -230,7 +230,7 @@ def plan_document(
             )
         # no longer cancelled (a full credit undone): the link is the document's again
         restored = own.link.fingerprint_before_cancel if own.link.document_cancelled else None
-        if partial_credit and _is_lost(order, settings):
+        if partial_credit and is_lost(order, settings):
             return DocumentPlan(
                 Action.UPDATE,
                 "partial_credit",
@@ -245,7 +245,7 @@ def plan_document(
                     Action.UPDATE,
                     "cancellation_undone",
                     order.id,
-                    Stage.WON if _is_lost(order, settings) else None,
+                    Stage.WON if is_lost(order, settings) else None,
                     link=True,
                     link_fingerprint=restored,
                 )

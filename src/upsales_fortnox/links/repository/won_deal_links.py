@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -37,6 +36,7 @@ from upsales_fortnox.links.repository.document_intents import (
     settle_intent,
     withdraw_intent,
 )
+from upsales_fortnox.links.repository.earlier_deal_documents import keep_earlier
 from upsales_fortnox.links.repository.links import LinkStore, remove_link, save_link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
@@ -60,8 +60,7 @@ class WonDealLinks:
     ) -> None:
         self._session_factory = session_factory
         self._engine: AsyncEngine = session_factory.kw["bind"]
-        """The factory's engine: the deal's own transactions run on a bare connection (a session
-        would cost a fifth more CPU per read)."""
+        """The deal's own transactions run on a bare connection (a session costs more CPU)."""
         self._installation_id = installation_id
         self._with_completion = with_completion
         self._own_intent: tuple[int, datetime] | None = None
@@ -81,6 +80,8 @@ class WonDealLinks:
         """The order, and the time, of the customer create this attempt noted."""
         self._set_aside: LinkView | None = None
         """The order set aside for the cancelled invoice made of it, as read."""
+        self._ended: dict[FortnoxType, LinkView] = {}
+        """The deal's links to ended documents, as read (see :meth:`save_order_link`)."""
 
     async def read(
         self,
@@ -121,6 +122,7 @@ class WonDealLinks:
         else:
             self._document_type = intent
         self._set_aside = None if order_links else documents.set_aside_order
+        self._ended = {link.fortnox_type: link for link in found if link.document_cancelled}
         companies = [link for link in found if link.entity is LinkEntity.COMPANY]
         return DealLinks(
             order=order_links[0] if order_links else None,
@@ -154,8 +156,7 @@ class WonDealLinks:
         return replace(links, order=order, set_aside=None)
 
     def create_sent(self) -> None:
-        """The create is being sent: from now on it may land."""
-        self._create_may_land = True
+        self._create_may_land = True  # the create is being sent: from now on it may land
 
     async def record_intent_as_sent(self) -> bool:
         """The document's create holds its place and is about to be sent: the deal's intent
@@ -182,8 +183,7 @@ class WonDealLinks:
         return True
 
     def create_ended(self) -> None:
-        """Nothing of the create can land later: Fortnox refused it, or made what is now linked."""
-        self._create_may_land = False
+        self._create_may_land = False  # Fortnox refused it, or made what is now linked
 
     async def withdraw_unsent_intent(self) -> None:
         """After a failure: forget the intent this attempt recorded (or renewed) when no create
@@ -374,22 +374,17 @@ class WonDealLinks:
     ) -> None:
         """Link the order to the document written for it. An order the deal set aside (see
         :class:`DealLinks`) is unlinked with it when the document is of another type (one of
-        its type takes its link in place): its next run must not take it back."""
-        saved = partial(
-            save_link,
-            installation_id=self._installation_id,
-            entity=LinkEntity.ORDER,
-            upsales_id=order_id,
-            fortnox_type=fortnox_type,
-            fortnox_id=fortnox_id,
-            fingerprint=fingerprint,
-            synced_fields=synced_fields,
-        )
+        its type takes its link in place): its next run must not take it back. An ended
+        document whose link it takes is kept as an earlier one of the deal."""
+        link = (LinkEntity.ORDER, order_id, fortnox_type, fortnox_id, fingerprint)
         superseded = self._set_aside
         self._set_aside = None
+        ended = self._ended.pop(fortnox_type, None)
 
         async def write(connection: AsyncConnection) -> None:
-            await saved(connection)
+            if ended is not None and ended.fortnox_id != fortnox_id:
+                await keep_earlier(connection, self._installation_id, ended)
+            await save_link(connection, self._installation_id, *link, synced_fields=synced_fields)
             if superseded is not None and superseded.fortnox_type is not fortnox_type:
                 await remove_link(connection, self._installation_id, superseded)
 

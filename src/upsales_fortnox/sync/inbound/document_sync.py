@@ -26,7 +26,6 @@ from upsales_fortnox.domain.inbound.decide_document import (
     DocumentPlan,
     LinkedOrder,
     Stage,
-    UpsalesOrderState,
     document_commands,
     offer_probability,
     plan_document,
@@ -51,14 +50,20 @@ from upsales_fortnox.domain.references import fortnox_document_reference, parse_
 from upsales_fortnox.domain.sync_commands import SaveLink
 from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.errors import PermanentError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
-from upsales_fortnox.integrations.fortnox.models import Invoice, Offer, Order
+from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom, eq
 from upsales_fortnox.integrations.upsales.models import Order as UpsalesOrder
 from upsales_fortnox.sync.deal_rest import in_order_chain, rest_lives, rest_split_off
 from upsales_fortnox.sync.inbound.article_sync import fallback_product_id, sync_article
 from upsales_fortnox.sync.inbound.customer_sync import sync_customer
+from upsales_fortnox.sync.inbound.document_reads import fetch_document, order_state
+from upsales_fortnox.sync.inbound.earlier_document_sync import (
+    earlier_of,
+    earlier_taking_deal,
+    give_deal_back,
+    sync_earlier_document,
+)
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.money.backorder_money import sync_backorder_money
 from upsales_fortnox.sync.money.credits import credit_leaves_live, reference
@@ -78,30 +83,6 @@ class DocumentCustomerInactive(PermanentError):
     order whose document moves to such a customer stops with this error."""
 
     code = "document_customer_inactive"
-
-
-async def fetch_document(job: InboundJob, kind: FortnoxType, number: str) -> FortnoxDocument | None:
-    fortnox = job.context.fortnox
-    document_number = int(number)
-    try:
-        if kind is FortnoxType.INVOICE:
-            invoice: Invoice = await fortnox.get_invoice(document_number)
-            return invoice
-        if kind is FortnoxType.OFFER:
-            offer: Offer = await fortnox.get_offer(document_number)
-            return offer
-        order: Order = await fortnox.get_order(document_number)
-        return order
-    except FortnoxNotFound:
-        return None
-
-
-async def order_state(job: InboundJob, order_id: int) -> UpsalesOrderState | None:
-    try:
-        order = await job.context.upsales.get_order(order_id)
-    except UpsalesNotFound:
-        return None
-    return UpsalesOrderState(order.id, order.stage.id if order.stage else None, order.probability)
 
 
 async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> DocumentSyncResult:
@@ -125,6 +106,12 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
     ended = bool(document.Cancelled) if credit_live else is_cancelled(document)
     fingerprint = document_fingerprint(document)
     own = await _linked(job, kind, number)
+    earlier = await earlier_of(job, kind, number) if own is None else None
+    if earlier is not None:  # of a deal won again since, which took its link
+        kept = await sync_earlier_document(job, document, earlier, ended=ended, credit=credit)
+        return DocumentSyncResult(
+            ref, kept.outcome, kept.reason, upsales_order=kept.upsales_order, payment=kept.payment
+        )
     previous = following = None
     before, after = predecessor(document), successor(document)
     if before is not None and own is None:
@@ -163,15 +150,19 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
     )
     plan = planned()
     rest = None  # the open backorder of an imported deal's order, taken as its document
-    if plan.moves_to_lost and plan.order_id is not None:
-        fortnox = job.context.fortnox
+    taking = None  # the deal's earlier document that takes its link back
+    if plan.moves_to_lost and (deal_id := plan.order_id) is not None:
+        credit_invoices = settings.credit_invoices
         live = await rest_lives(
-            fortnox, document, plan.order_id, credit_invoices=settings.credit_invoices
+            job.context.fortnox, document, deal_id, credit_invoices=credit_invoices
         )
         if not live:
-            rest = await _rest_of_this_deal(job, document, plan.order_id)
+            rest = await _rest_of_this_deal(job, document, deal_id)
         if live or rest is not None:
             plan = planned(rest_live=True)
+        # else an earlier document of the deal won again, living again, takes it back
+        elif taking := await earlier_taking_deal(job, deal_id, credit_invoices=credit_invoices):
+            plan = replace(planned(rest_live=True), reason="earlier_document_lives")
     if plan.action is Action.CREATE:
         plan = await _relink_lost_create(job, document, plan)
     try:
@@ -195,7 +186,11 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
     created = await job.apply(commands)
     order_id = plan.order_id if plan.order_id is not None else next(iter(created), None)
     money = None
-    if isinstance(document, Invoice):
+    if taking is not None:
+        await give_deal_back(job, taking.link)
+        if isinstance(taking.document, Invoice):
+            money = await sync_invoice_money(job, taking.document, taking.credit)
+    elif isinstance(document, Invoice):
         money = await sync_invoice_money(job, document, credit)
     elif isinstance(document, Order):  # a backorder's change changes what its deal has left
         money = await sync_backorder_money(job, document)

@@ -1,0 +1,115 @@
+"""A deal whose invoice A the bookkeeper credited (the deal to lost), won again in Upsales (a new
+invoice B), after which A's credit is cancelled (A lives again beside B): the deal has two live
+invoices, and goes to lost only once neither lives."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, fortnox_call
+from tests.e2e.outbound_support import (
+    job,
+    link_of,
+    queue,
+    run_now,
+    sync_order,
+    win,
+    won_and_invoiced,
+)
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+
+
+def _probability(harness: SyncHarness, order_id: int) -> int:
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None
+    return int(order["probability"])
+
+
+async def _two_live_invoices(harness: SyncHarness, feed: EventFeed) -> tuple[str, str]:
+    """Invoice A credited (the deal lost), the deal won again (invoice B), A's credit cancelled:
+    the numbers of A and B, both live."""
+    order_id = harness.demo.opportunity_id
+    first = await won_and_invoiced(harness, order_id)
+    await fortnox_call(harness, "PUT", f"/invoices/{first}/bookkeep")
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{first}/credit")
+    credit_number = str(credited["Invoice"]["CreditInvoiceReference"])
+    await feed.sync()
+    assert _probability(harness, order_id) == 0
+
+    win(harness, order_id)  # the customer signs after all
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+    second = str((again.result or {})["fortnox_invoice"])
+    assert second != first
+
+    await fortnox_call(harness, "PUT", f"/invoices/{credit_number}/cancel")
+    await feed.sync()
+    assert _probability(harness, order_id) == 100
+    return first, second
+
+
+@pytest.mark.parametrize("clears", [False, True], ids=["kept", "cleared"])
+@pytest.mark.parametrize("credit_invoices", [False, True])
+async def test_a_deal_stays_won_while_its_earlier_invoice_lives_again(
+    linked: SyncHarness, clears: bool, credit_invoices: bool
+) -> None:
+    """The bookkeeper cancels B: A still lives, so the deal stays won; A is its document again,
+    so A's own later credit moves the deal to lost (where Fortnox lets it be credited again:
+    a sandbox that keeps naming the cancelled credit refuses a second one)."""
+    harness = linked
+    await harness.update_settings(credit_invoices=credit_invoices)
+    harness.fortnox.tenant(harness.tenant_id).cancelled_credit_clears_reference = clears
+    feed = EventFeed(harness)
+    order_id = harness.demo.opportunity_id
+    first, second = await _two_live_invoices(harness, feed)
+
+    await fortnox_call(harness, "PUT", f"/invoices/{second}/cancel")
+    await feed.sync()
+    assert _probability(harness, order_id) == 100
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == first
+    if not clears:
+        return  # an invoice that names its cancelled credit takes no second credit
+
+    await fortnox_call(harness, "PUT", f"/invoices/{first}/credit")
+    await feed.sync()
+    assert _probability(harness, order_id) == 0
+
+
+async def test_a_lost_deal_whose_earlier_invoice_lives_again_is_won_with_it(
+    linked: SyncHarness,
+) -> None:
+    """Invoice A credited (the deal lost), the deal won again (invoice B), B cancelled (the deal
+    lost again), then A's credit cancelled: A lives, so the deal is won again with A as its
+    document, and B's later events leave it so."""
+    harness = linked
+    feed = EventFeed(harness)
+    order_id = harness.demo.opportunity_id
+    first = await won_and_invoiced(harness, order_id)
+    await fortnox_call(harness, "PUT", f"/invoices/{first}/bookkeep")
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{first}/credit")
+    credit_number = str(credited["Invoice"]["CreditInvoiceReference"])
+    await feed.sync()
+    win(harness, order_id)
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+    second = str((again.result or {})["fortnox_invoice"])
+    await fortnox_call(harness, "PUT", f"/invoices/{second}/cancel")
+    await feed.sync()
+    assert _probability(harness, order_id) == 0
+
+    await fortnox_call(harness, "PUT", f"/invoices/{credit_number}/cancel")
+    await feed.sync()
+
+    assert _probability(harness, order_id) == 100
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == first
+    for number in (second, first):  # the invoices' later syncs change nothing
+        queued = await queue(harness, "fortnox.invoice", number)
+        await run_now(harness)
+        synced = await job(harness, queued)
+        assert synced.status == JobStatus.DONE, synced.last_error
+    assert _probability(harness, order_id) == 100
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == first
