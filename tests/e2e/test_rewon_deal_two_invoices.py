@@ -4,6 +4,8 @@ invoices, and goes to lost only once neither lives."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.e2e.harness import SyncHarness
@@ -17,6 +19,7 @@ from tests.e2e.outbound_support import (
     win,
     won_and_invoiced,
 )
+from tests.e2e.test_payment_status import pay_on, payment_fields
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
 
@@ -113,3 +116,34 @@ async def test_a_lost_deal_whose_earlier_invoice_lives_again_is_won_with_it(
     assert _probability(harness, order_id) == 100
     link = await link_of(harness, LinkEntity.ORDER, order_id)
     assert link is not None and link.fortnox_id == first
+
+
+def _total(harness: SyncHarness, number: str) -> Decimal:
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    return Decimal(str(invoice["Total"]))
+
+
+async def test_the_deals_money_counts_both_live_invoices(linked: SyncHarness) -> None:
+    """With ``paymentStatus``: while A and B both live, the deal shows what both leave to pay,
+    also after a payment of A (its event reaches the deal through B); once B is cancelled, A's
+    alone."""
+    harness = linked
+    await harness.update_settings(payment_status=True)
+    feed = EventFeed(harness)
+    order_id = harness.demo.opportunity_id
+    first, second = await _two_live_invoices(harness, feed)
+    both = _total(harness, first) + _total(harness, second)
+    assert Decimal(payment_fields(harness, order_id)["FORTNOX_BALANCE"]) == both
+
+    await pay_on(harness, first, Decimal(100), "2026-01-15")
+    await feed.sync()
+    shown = payment_fields(harness, order_id)
+    assert Decimal(shown["FORTNOX_BALANCE"]) == both - 100
+    assert Decimal(shown["FORTNOX_PAID_AMOUNT"]) == 100
+
+    await fortnox_call(harness, "PUT", f"/invoices/{second}/cancel")
+    await feed.sync()
+    assert Decimal(payment_fields(harness, order_id)["FORTNOX_BALANCE"]) == (
+        _total(harness, first) - 100
+    )

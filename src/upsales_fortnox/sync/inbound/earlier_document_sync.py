@@ -106,8 +106,8 @@ async def sync_earlier_document(
                 )
             )
         await give_deal_back(job, plan.takes_deal)
-        if isinstance(document, Invoice):
-            payment = await sync_invoice_money(job, document, credit)
+    if isinstance(document, Invoice):  # the deal's money, with this one's as it is now
+        payment = await sync_invoice_money(job, document, credit)
     outcome = Action.UPDATE if plan.takes_deal is not None else Action.SKIP
     return EarlierOutcome(outcome.value, plan.reason, order_id, payment)
 

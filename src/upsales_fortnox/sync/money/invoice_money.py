@@ -63,6 +63,7 @@ from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteO
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.money.credits import credited_amount, named_credit
 from upsales_fortnox.sync.money.deal_parts import deal_of_part, other_parts, part_of
+from upsales_fortnox.sync.money.earlier_money import deal_of_earlier, earlier_live_invoices
 from upsales_fortnox.sync.money.fields import (
     WRITTEN,
     payment_field_ids,
@@ -179,7 +180,7 @@ async def sync_invoice_money(
     try:
         if link is not None:
             first, credit_first, order_id = invoice, credit, link.upsales_id
-        elif (deal := await deal_of_part(job, invoice)) is not None:
+        elif deal := await deal_of_part(job, invoice) or await deal_of_earlier(job, invoice):
             order_id = deal[0]
             try:
                 first = await job.context.fortnox.get_invoice(int(deal[1]))
@@ -221,13 +222,15 @@ async def _with_other_parts(
     today: dt.date,
     read: Order | None = None,
 ) -> PaymentState:
-    """``state``, the money of ``invoice``, with that of the deal's other invoices and the rest
-    its open backorders hold, if any (``read``: an order of the deal read already)."""
+    """``state``, the money of ``invoice``, with that of the deal's other invoices (its earlier
+    ones that live again too) and the rest its open backorders hold, if any (``read``: an order
+    of the deal read already)."""
     others = await other_parts(job.context.fortnox, invoice, deal_id, read)
-    if not others.invoices and not others.to_invoice:
+    parts = [*others.invoices, *await earlier_live_invoices(job, deal_id, invoice)]
+    if not parts and not others.to_invoice:
         return state
     states = [state]
-    for part in others.invoices:
+    for part in parts:
         credit = await credit_of(job, part)
         payments = await booked_payments(job, part)
         states.append(payment_state(invoice_money(part, credit), payments, today=today))
