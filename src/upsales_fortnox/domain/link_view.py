@@ -19,9 +19,16 @@ nothing; should it count as cancelled no more (a full credit undone), the finger
 back."""
 
 
-def cancelled_fingerprint(fingerprint: str | None) -> str:
-    """The fingerprint of the link once its document's cancellation is synced."""
-    return CANCELLED_DOCUMENT + (fingerprint or "")
+FOUND_LOST: Final = "lost:"
+"""Put after :data:`CANCELLED_DOCUMENT` when the sync found the order lost already as it synced
+the cancellation (the sales rep lost the deal first), so it did not move it: should the
+cancellation be undone (its credit cancelled), the order is left lost, the rep's to win."""
+
+
+def cancelled_fingerprint(fingerprint: str | None, *, found_lost: bool = False) -> str:
+    """The fingerprint of the link once its document's cancellation is synced (``found_lost``:
+    the order was lost already, see :data:`FOUND_LOST`)."""
+    return CANCELLED_DOCUMENT + (FOUND_LOST if found_lost else "") + (fingerprint or "")
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,16 @@ class LinkView:
         """The fingerprint the link had before its document's cancellation was synced."""
         if not self.document_cancelled:
             return self.fingerprint
-        return (self.fingerprint or "").removeprefix(CANCELLED_DOCUMENT) or None
+        marked = (self.fingerprint or "").removeprefix(CANCELLED_DOCUMENT)
+        return marked.removeprefix(FOUND_LOST) or None
+
+    @property
+    def found_lost(self) -> bool:
+        """Its document's cancellation was synced with the order lost already (see
+        :data:`FOUND_LOST`): the sync did not move it to lost."""
+        return self.document_cancelled and (self.fingerprint or "").startswith(
+            CANCELLED_DOCUMENT + FOUND_LOST
+        )
 
 
 class LinkFields(Protocol):

@@ -77,3 +77,11 @@ def test_a_deleted_deal_is_left_alone() -> None:
 def test_only_those_seen_live_are_candidates_in_their_order() -> None:
     links = [_link("3", ended=False), _link("2", ended=True), _link("1", ended=False)]
     assert [link.fortnox_id for link in live_earlier(links)] == ["3", "1"]
+
+
+def test_one_living_again_leaves_a_deal_the_rep_lost_before_its_document_ended() -> None:
+    current = LinkView(LinkEntity.ORDER, 7, FortnoxType.INVOICE, "2", "cancelled:lost:fp2")
+    plan = plan_earlier_document(
+        _link("1", ended=True), ended=False, current=current, order=LOST, settings=SETTINGS
+    )
+    assert plan.takes_deal == _link("1", ended=False) and plan.stage is None

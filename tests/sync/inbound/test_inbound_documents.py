@@ -428,12 +428,27 @@ def test_cancelled_linked_invoice_moves_the_order_to_lost_and_marks_its_link() -
     assert save == SaveLink(LinkEntity.ORDER, 50, FortnoxType.INVOICE, "123", "cancelled:f1")
 
 
-def test_cancel_of_an_order_already_lost_only_marks_its_link() -> None:
+def test_cancel_of_an_order_already_lost_only_marks_its_link_as_found_lost() -> None:
     document = order(Cancelled=True)
     the_plan = plan(document, own=linked(FortnoxType.ORDER, "45", state(50, LOST, 0), fp="f"))
     assert the_plan.reason == "already_lost"
     (save,) = commands(document, the_plan)
-    assert isinstance(save, SaveLink) and save.fingerprint == "cancelled:f"
+    assert isinstance(save, SaveLink) and save.fingerprint == "cancelled:lost:f"
+
+
+@pytest.mark.parametrize("partial_credit", [False, True])
+def test_a_cancellation_undone_leaves_a_deal_the_rep_had_lost_before_it(
+    partial_credit: bool,
+) -> None:
+    """The sync found the deal lost already as it synced the credit (the rep lost it): its
+    credit cancelled, the link stands for the invoice again and the deal stays lost."""
+    document = invoice(ExternalInvoiceReference1="upsales-order:50")
+    own = linked(FortnoxType.INVOICE, "123", state(50, LOST, 0), fp="cancelled:lost:f1")
+    assert own.link.found_lost and own.link.fingerprint_before_cancel == "f1"
+    the_plan = plan(document, own=own, partial_credit=partial_credit)
+    assert the_plan.stage is None
+    (save,) = commands(document, the_plan)
+    assert isinstance(save, SaveLink) and save.fingerprint == "f1"
 
 
 def test_a_synced_cancellation_changes_nothing_more() -> None:

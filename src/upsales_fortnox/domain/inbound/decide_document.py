@@ -19,7 +19,9 @@ Rules, in order:
   and in the invoice made of that; while one of them lives, the deal stays won (reason
   ``rest_live``; a linked document's link is marked all the same).
 * A document linked already: cancelled → its Upsales order goes to the lost stage, and the link
-  is marked (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`), once: a deal won
+  is marked (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`; with
+  :data:`~upsales_fortnox.domain.link_view.FOUND_LOST` when the order was lost already, so
+  that undoing the cancellation, a credit cancelled, leaves the rep's lost), once: a deal won
   again afterwards gets a new document, and the cancelled one's later events change nothing; an
   offer of a won deal leaves it won once Fortnox made its order of the offer (without one, the
   offer cancelled as the deal was won, it goes to lost too). One the service created itself
@@ -62,7 +64,7 @@ from upsales_fortnox.domain.inbound.document_changes import (
 )
 from upsales_fortnox.domain.inbound.document_changes import successor as made_into
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete
-from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
+from upsales_fortnox.domain.link_view import CANCELLED_DOCUMENT, LinkView, cancelled_fingerprint
 from upsales_fortnox.domain.references import parse_outbound_reference
 from upsales_fortnox.domain.sync_commands import (
     Command,
@@ -168,6 +170,8 @@ def _to_lost(
     for kept, holds in (("already_lost", is_lost(order, settings)), ("rest_live", rest_live)):
         if not holds:
             continue
+        if link and kept == "already_lost" and marked is not None:  # not the sync's lost
+            marked = cancelled_fingerprint(marked.removeprefix(CANCELLED_DOCUMENT), found_lost=True)
         if link:
             return DocumentPlan(Action.UPDATE, kept, order.id, link=True, link_fingerprint=marked)
         return _skip(kept)
@@ -235,7 +239,7 @@ def plan_document(
                 Action.UPDATE,
                 "partial_credit",
                 order.id,
-                Stage.WON,
+                None if own.link.found_lost else Stage.WON,  # the rep's lost is left
                 link=own.link.document_cancelled,
                 link_fingerprint=restored,
             )
@@ -245,7 +249,7 @@ def plan_document(
                     Action.UPDATE,
                     "cancellation_undone",
                     order.id,
-                    Stage.WON if is_lost(order, settings) else None,
+                    Stage.WON if is_lost(order, settings) and not own.link.found_lost else None,
                     link=True,
                     link_fingerprint=restored,
                 )

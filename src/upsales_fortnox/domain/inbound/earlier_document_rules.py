@@ -9,7 +9,8 @@ place; the ended one is kept as the deal's earlier document. Its later events:
   deal's document leaves the deal won and gives it this one back
   (:func:`live_earlier`).
 * living again while the deal's document has ended too (or it has none): it is the deal's
-  document again, and the deal, lost for that, is won again.
+  document again, and the deal, lost for that, is won again (not one the sales rep had lost
+  before that ending was synced).
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def plan_earlier_document(
     live = replace(earlier, fingerprint=earlier.fingerprint_before_cancel)
     if current is not None and not current.document_cancelled:
         return EarlierPlan("beside_another", mark=live if earlier.document_cancelled else None)
-    stage = Stage.WON if is_lost(order, settings) else None
+    lost_by_rep = current is not None and current.found_lost  # not for the ended document
+    stage = Stage.WON if is_lost(order, settings) and not lost_by_rep else None
     return EarlierPlan("cancellation_undone", takes_deal=live, stage=stage)
 
 
