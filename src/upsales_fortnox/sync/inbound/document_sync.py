@@ -11,6 +11,9 @@ A customer whose company was deleted in Upsales is synced first too (matched afr
 own next change would be), so the order does not name a company Upsales no longer has.
 A new document whose customer is inactive in Fortnox and in no Upsales company is skipped
 (``customer_inactive``), as the initial import skips it: that customer is not brought to Upsales.
+A document a deal won again had before (its link taken by the deal's new one) is synced as such
+(:mod:`.earlier_document_sync`), and the cancellation of a deal's document leaves the deal won
+while such an earlier one lives again.
 """
 
 from __future__ import annotations
