@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
+from upsales_fortnox.installations.repository.tokens import read_credentials, record_refusal
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
@@ -235,3 +236,26 @@ async def test_tokens_never_reach_the_logs(
     assert "refreshing Fortnox access token" in caplog.text
     for secret in (first.access_token, access, first.refresh_token, "refresh-2"):
         assert secret not in caplog.text
+
+
+async def test_a_login_stored_just_after_another_process_recorded_a_refusal_clears_it(
+    sqlite_sessions: Sessions, make_store: MakeStore, token_endpoint: TokenEndpoint
+) -> None:
+    """The login read the stored row before the refusal was recorded (in another process):
+    its new tokens still clear the refusal, so a document link's HEAD is not refused after
+    the new login."""
+    installation_id = await create_installation(sqlite_sessions)
+    store = make_store(sqlite_sessions)
+    await store.save_initial(installation_id, token_endpoint.issue())
+
+    read_by_the_login: list[FortnoxCredentials | None] = []
+
+    async def refused_meanwhile(session: AsyncSession) -> None:
+        read_by_the_login.append(await read_credentials(session, installation_id))
+        async with sqlite_sessions() as other, other.begin():
+            await record_refusal(other, installation_id, NOW)
+
+    await store.save_initial(installation_id, token_endpoint.issue(), connect=refused_meanwhile)
+
+    assert (await stored(sqlite_sessions, installation_id)).refused_at is None
+    await make_store(sqlite_sessions).check_stored(installation_id)

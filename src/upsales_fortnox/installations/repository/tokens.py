@@ -20,6 +20,7 @@ from typing import Final
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from upsales_fortnox.core.db.row_lock import read_locked
 from upsales_fortnox.domain.health_rules import TokenKind
@@ -101,6 +102,9 @@ def rotate_tokens(credentials: FortnoxCredentials, sealed: SealedTokens) -> None
     credentials.scopes = sealed.scopes
     credentials.refreshed_at = sealed.refreshed_at
     credentials.refused_at = None
+    # written even when this transaction read it unset: another process may have recorded a
+    # refusal (of the old tokens) since, which the new ones end
+    flag_modified(credentials, "refused_at")
 
 
 async def record_refusal(session: AsyncSession, installation_id: uuid.UUID, now: datetime) -> None:
