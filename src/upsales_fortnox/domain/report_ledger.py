@@ -4,9 +4,10 @@ own date, a credit invoice at its own amounts, not at those of the invoice it cr
 Per currency, of the documents dated in the period: ``invoiced`` (neither cancelled nor a credit
 invoice; one credited later, in part or in full, still counts here, its credit counting in its
 own period), ``credited`` (the credit invoices, negative, at their own ``Net``: a partial credit
-counts what it credits), ``cancelled`` (makulerade, apart: they count in no net), ``unbooked``
-(of the invoiced and credited, those not booked yet: left to book before the month is closed),
-``net`` (invoiced plus credited) and ``net_sek``, that net in SEK: each document's ``Net`` at its
+counts what it credits), ``cancelled`` (makulerade, apart: they count in no net; a credit
+invoice among them negative too), ``unbooked`` (of the invoiced and credited, those not booked
+yet: left to book before the month is closed), ``net`` (invoiced plus credited) and
+``net_sek``, that net in SEK: each document's ``Net`` at its
 own ``CurrencyRate`` per ``CurrencyUnit``, to the öre, summed (unknown when a foreign document
 has no rate). Summed over consecutive periods, each amount counts once.
 """
@@ -79,9 +80,9 @@ def in_sek(entry: LedgerEntry, net: Decimal) -> Decimal | None:
 
 
 def _with(line: CurrencyLedger, entry: LedgerEntry) -> CurrencyLedger:
-    if entry.cancelled:
-        return replace(line, cancelled=_plus(line.cancelled, entry.net))
     net = -abs(entry.net) if entry.credit else entry.net
+    if entry.cancelled:
+        return replace(line, cancelled=_plus(line.cancelled, net))
     sek = in_sek(entry, net)
     line = replace(
         line, net_sek=None if sek is None or line.net_sek is None else line.net_sek + sek

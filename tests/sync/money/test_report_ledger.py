@@ -54,6 +54,19 @@ def test_cancelled_documents_count_apart_and_not_in_the_net() -> None:
     assert sek.net == D("100.00")
 
 
+def test_a_cancelled_credit_invoice_counts_the_same_whatever_sign_it_is_held_with() -> None:
+    """Fortnox may hold a credit invoice's amounts negative or positive: a cancelled one takes
+    its invoice's cancelled figure down by the same amount either way."""
+    for held in (D("-10.00"), D("10.00")):
+        found = ledger(
+            [
+                LedgerEntry("SEK", D("40.00"), cancelled=True),
+                LedgerEntry("SEK", held, credit=True, cancelled=True),
+            ]
+        )
+        assert found["SEK"].cancelled == Totals(2, D("30.00")), held
+
+
 def test_what_is_not_booked_yet_is_named_within_the_net() -> None:
     """Before the month is closed: an invoice and a credit not booked yet count in the net, and
     again under ``unbooked``, so the bookkeeper sees what is left to book; a cancelled one is
