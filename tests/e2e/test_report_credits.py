@@ -6,14 +6,18 @@ own rate."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
+
+import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
 from tests.e2e.test_inbound_payments import two_booked_invoices
 from tests.e2e.test_reconciliation_report import report
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
+from upsales_fortnox.sync.report import gather
 
 
 def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -162,3 +166,31 @@ async def test_a_full_credit_next_month_leaves_this_months_books_whole(
     assert now["ledger"]["SEK"]["net"] == f"{invoiced:.2f}"
     assert then["ledger"]["SEK"]["credited"] == figures(1, net_of(harness, credit))
     assert net_of(harness, credit) == -net_of(harness, first)
+
+
+async def test_an_invoice_listed_twice_counts_once_in_the_books(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list read page by page repeats an invoice when one with a lower number moves into
+    the period between two pages (its date changed): the books count it once, as the
+    comparison does."""
+    await harness.update_settings(credit_invoices=True)
+    feed = EventFeed(harness)
+    first, second = await two_booked_invoices(harness)
+    await feed.sync()
+    today = harness.fortnox.tenant(harness.tenant_id).today()
+    listed = gather._listed
+
+    async def shifted(*args: Any) -> AsyncIterator[Any]:
+        items = [item async for item in listed(*args)]
+        for item in [*items, *items[-1:]]:  # the last of a page again first on the next
+            yield item
+
+    monkeypatch.setattr(gather, "_listed", shifted)
+
+    found = await report(harness, *month_of(today))
+
+    invoiced = net_of(harness, first) + net_of(harness, second)
+    assert found["fortnox"] == {"SEK": figures(2, invoiced)}
+    assert found["ledger"]["SEK"]["invoiced"] == figures(2, invoiced)
+    assert found["ledgerNetSek"] == f"{invoiced:.2f}"

@@ -177,8 +177,13 @@ async def build_report(
     documents: dict[tuple[FortnoxType, str], Document] = {}
     entries: list[LedgerEntry] = []
     for kind in sorted(types):
+        read: set[str] = set()
         async for item in _listed(context, kind, start, end):
-            full = await _read(context, kind, str(item.DocumentNumber))
+            number = str(item.DocumentNumber)
+            if number in read:
+                continue  # listed again: a document moved into the period between two pages
+            read.add(number)
+            full = await _read(context, kind, number)
             if isinstance(full, Invoice):
                 entries.append(_entry(full))
             found = await _document(context, full, ended) if full is not None else None
