@@ -23,7 +23,14 @@ from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxUnavailable,
     FortnoxValidationError,
 )
-from upsales_fortnox.integrations.fortnox.models import Article, Customer, Offer, Order, OrderRow
+from upsales_fortnox.integrations.fortnox.models import (
+    API_BLANK,
+    Article,
+    Customer,
+    Offer,
+    Order,
+    OrderRow,
+)
 from upsales_fortnox.integrations.pacing import (
     LimiterRegistry,
     RateLimitBackoff,
@@ -261,6 +268,27 @@ async def test_update_puts_the_wrapped_entity(
     await client.update_customer("10", Customer(Name="Acme AB", Country="Sverige"))
 
     assert json.loads(route.calls.last.request.content) == {"Customer": {"Name": "Acme AB"}}
+
+
+async def test_update_puts_the_visiting_and_delivery_address_fields(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    route = router.put(f"{API_BASE}/customers/10").mock(return_value=ok())
+    moved = Customer(
+        VisitingAddress="Kungsgatan 1",
+        VisitingCountryCode="SE",
+        DeliveryAddress1="Lager 9",
+        DeliveryAddress2=API_BLANK,
+    )
+
+    await client.update_customer("10", moved)
+
+    assert json.loads(route.calls.last.request.content)["Customer"] == {
+        "VisitingAddress": "Kungsgatan 1",
+        "VisitingCountryCode": "SE",
+        "DeliveryAddress1": "Lager 9",
+        "DeliveryAddress2": API_BLANK,
+    }
 
 
 async def test_delete_returns_nothing_on_204(

@@ -40,6 +40,12 @@ ADDRESSES = [
         "country": "Sverige",
     },
 ]
+DELIVERY = {
+    "type": "Delivery",
+    "address": "Lager 9, Port 3",
+    "zipcode": "417 05",
+    "city": "Göteborg",
+}
 
 
 def test_upsales_company_fields() -> None:
@@ -66,6 +72,10 @@ def test_upsales_company_fields() -> None:
         "www": None,
         "email": "faktura@nv.se",
         "vat_number": "SE556677889901",
+        "visit_address": "Hamngatan 12",
+        "visit_zip_code": "411 14",
+        "visit_city": "Göteborg",
+        "visit_country_code": "SE",
     }
 
 
@@ -88,11 +98,19 @@ def test_fortnox_customer_fields_compare_equal_to_the_same_upsales_data() -> Non
         Phone1="031-123 45 60",
         Email="faktura@nv.se",
         VATNumber="SE556677889901",
+        VisitingAddress="Hamngatan 12",
+        VisitingZipCode="411 14",
+        VisitingCity="Göteborg",
+        VisitingCountryCode="SE",
+        DeliveryAddress1="Lager 9",
+        DeliveryAddress2="Port 3",
+        DeliveryZipCode="417 05",
+        DeliveryCity="Göteborg",
     )
     upsales = company(
         orgNo="556677-8899",
         phone="031-123 45 60",
-        addresses=ADDRESSES[1:],
+        addresses=[*ADDRESSES, DELIVERY],
         custom=[
             {"fieldId": 2, "value": "faktura@nv.se"},
             {"fieldId": 3, "value": "SE556677889901"},

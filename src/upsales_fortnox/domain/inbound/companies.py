@@ -4,7 +4,8 @@
 * The customer's address (Fortnox's invoice/postal address) goes into the company's invoice
   address where it has one (``Invoice`` or ``Billing``, else ``Mail`` or ``Postal``: the one the
   Upsales → Fortnox sync reads it from), else a new ``Mail`` address; its visiting address is
-  the ``Visit`` address, its delivery address the ``Delivery`` one. Other Upsales addresses,
+  the ``Visit`` address, its delivery address the ``Delivery`` one (both ways, as the postal
+  address: :mod:`~upsales_fortnox.domain.outbound.other_addresses`). Other Upsales addresses,
   those of a type the customer has no address of, and the fields Fortnox has no counterpart of
   (the region) are kept (:mod:`.addresses`), but an address the company got from the customer
   is cleared once the customer has none.
@@ -22,6 +23,7 @@ from upsales_fortnox.core.texts import say
 from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.inbound.addresses import (
     DELIVERY_ADDRESS_TYPE,
+    DELIVERY_FIELDS,
     address_key,
     address_of,
     delivery_address,
@@ -34,6 +36,7 @@ from upsales_fortnox.domain.outbound.company import (
     company_fields_from_upsales,
     postal_address_type,
 )
+from upsales_fortnox.domain.outbound.other_addresses import address_types_of
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.facts import ACCOUNT_NAME_MAX_LENGTH
@@ -51,10 +54,6 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _extra(customer: Customer, name: str) -> str | None:
-    return _text((customer.model_extra or {}).get(name))
-
-
 def customer_sync_fields(customer: Customer) -> dict[str, str | None]:
     """The customer's fields that sync to Upsales, by their Fortnox names, blanks as None.
 
@@ -69,14 +68,14 @@ def customer_sync_fields(customer: Customer) -> dict[str, str | None]:
         "ZipCode": _text(customer.ZipCode),
         "City": _text(customer.City),
         "CountryCode": _text(customer.CountryCode),
-        "VisitingAddress": _extra(customer, "VisitingAddress"),
-        "VisitingZipCode": _extra(customer, "VisitingZipCode"),
-        "VisitingCity": _extra(customer, "VisitingCity"),
-        "VisitingCountryCode": _extra(customer, "VisitingCountryCode"),
+        "VisitingAddress": _text(customer.VisitingAddress),
+        "VisitingZipCode": _text(customer.VisitingZipCode),
+        "VisitingCity": _text(customer.VisitingCity),
+        "VisitingCountryCode": _text(customer.VisitingCountryCode),
         "Phone1": _text(customer.Phone1),
         "WWW": _text(customer.WWW),
         "VATNumber": _text(customer.VATNumber),
-        **delivery_fields(customer.model_extra),
+        **delivery_fields(customer.model_dump(include=set(DELIVERY_FIELDS))),
         **_email_field(customer),
     }
 
@@ -198,7 +197,8 @@ def company_changes(
     empty ones are filled and the customer number is written. ``keep``: company fields (as
     :func:`~upsales_fortnox.domain.outbound.company.company_fields_from_upsales` names them)
     changed in Upsales and waiting to be sent to Fortnox, left as they are (the postal
-    address's fields keep the addresses, see :func:`addresses_left`). ``from_fortnox``: the
+    address's fields keep the addresses, see :func:`addresses_left`; a visiting or delivery
+    address field keeps that address). ``from_fortnox``: the
     address types that held the customer's addresses at the last sync; one the customer no
     longer has is cleared. A company abroad's own organisation number, no company field
     (:func:`~upsales_fortnox.domain.outbound.company.org_number_synced`), is left too, as is a
@@ -227,6 +227,8 @@ def company_changes(
         setattr(changes, name, value if value is not None else "")
     current_addresses = list(current.addresses or [])
     mapped = mapped_addresses(customer, postal_address_type(current_addresses))
+    for address_type in address_types_of(keep):  # a visiting or delivery address to be sent
+        del mapped[address_type]
     addresses = merge_addresses(
         current_addresses, mapped, fill_only=fill_only, from_fortnox=from_fortnox
     )

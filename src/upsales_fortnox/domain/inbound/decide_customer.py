@@ -30,6 +30,7 @@ from upsales_fortnox.domain.outbound.company import (
     company_fields_from_upsales,
 )
 from upsales_fortnox.domain.outbound.merge import base_after_upsales_write, waiting_for_fortnox
+from upsales_fortnox.domain.outbound.other_addresses import address_types_of
 from upsales_fortnox.domain.sync_commands import (
     Command,
     CreateUpsalesCompany,
@@ -172,6 +173,8 @@ def decide_customer(
         synced = synced_after_write(link.synced_fields, written, customer, field_ids)
         if addresses_left(waiting):  # nothing of them synced: they are as they were
             synced = with_address_types(synced, from_fortnox)
+        elif left := address_types_of(waiting) & from_fortnox:  # a visiting or delivery one
+            synced = with_address_types(synced, fortnox_address_types(synced) | left)
         # what was left for the Upsales edit waiting (the whole address, for a postal field)
         # comes over with the event of that edit's write: until then the link keeps its
         # fingerprint, so that event is not taken for our echo

@@ -1,10 +1,10 @@
 """An Upsales company and a Fortnox customer in one canonical form (pure).
 
 Both sides are read into the same dict of *company fields* (name, organisation number, postal
-address, phone, web page, e-mail, VAT number), normalised so that equal data compares equal
-whichever side it was read from. Links of companies store these fields as last synced
-(``synced_fields``) and their fingerprint, so a change is told from an echo, and a three-way
-merge (:mod:`.merge`) can see which side changed what.
+address, phone, web page, e-mail, VAT number, visiting and delivery addresses), normalised so
+that equal data compares equal whichever side it was read from. Links of companies store these
+fields as last synced (``synced_fields``) and their fingerprint, so a change is told from an
+echo, and a three-way merge (:mod:`.merge`) can see which side changed what.
 
 Where the Upsales values come from:
 
@@ -18,6 +18,8 @@ Where the Upsales values come from:
   names) → CountryCode. Fortnox's street is ``Address1`` and ``Address2`` joined by ", ", as
   the Fortnox → Upsales sync writes it into the ``Mail`` address; a street changed in Upsales
   is written to ``Address1`` and ``Address2`` is cleared.
+* visiting and delivery addresses: the first ``Visit`` and ``Delivery`` addresses
+  (:mod:`.other_addresses`).
 * e-mail and VAT number: Upsales accounts have no such fields, so they are read from account
   custom fields with the aliases :data:`EMAIL_ALIAS` and :data:`VAT_NUMBER_ALIAS` (shared with
   the Fortnox → Upsales sync) when the installation has them (ids resolved per installation,
@@ -42,6 +44,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from upsales_fortnox.domain.identity import has_swedish_check_digit, normalise_org_number
+from upsales_fortnox.domain.outbound.field_values import (
+    canonical_country_code as canonical_country_code,
+)
+from upsales_fortnox.domain.outbound.field_values import clean as clean
+from upsales_fortnox.domain.outbound.other_addresses import (
+    OTHER_ADDRESS_FORTNOX_FIELDS,
+    other_address_fields_from_fortnox,
+    other_address_fields_from_upsales,
+)
 from upsales_fortnox.domain.references import CUSTOMER_NUMBER_FIELD_ALIAS, VAT_NUMBER_FIELD_ALIAS
 from upsales_fortnox.integrations.fortnox.limits import CUSTOMER_MAX_LENGTHS
 from upsales_fortnox.integrations.fortnox.models import API_BLANK, Customer
@@ -73,6 +84,7 @@ FORTNOX_FIELDS: Final[dict[str, str]] = {
     "www": "WWW",
     "email": "Email",
     "vat_number": "VATNumber",
+    **OTHER_ADDRESS_FORTNOX_FIELDS,
 }
 ALWAYS_SYNCED: Final = (
     "name",
@@ -84,11 +96,12 @@ ALWAYS_SYNCED: Final = (
     "phone",
     "www",
 )
-SYNCED_BOTH_WAYS_SINCE_2026_12: Final = frozenset({"www"})
-"""Company fields that went only from Fortnox to Upsales before December 2026: a link made
-before has none stored, and there the two sides' values are recorded as they are (the merge's
-``fortnox_first``), so an old web page in Upsales does not overwrite the bookkeeper's; an edit
-on either side from then on syncs."""
+SYNCED_BOTH_WAYS_SINCE_2026_12: Final = frozenset({"www", *OTHER_ADDRESS_FORTNOX_FIELDS})
+"""Company fields that went only from Fortnox to Upsales before December 2026 (the web page, the
+visiting and delivery addresses): a link made before has none stored, and there the two sides'
+values are recorded as they are (the merge's ``fortnox_first``), so an old web page or visiting
+address in Upsales does not overwrite the bookkeeper's; an edit on either side from then on
+syncs."""
 POSTAL_ADDRESS_TYPES: Final = (*INVOICE_ADDRESS_TYPES, "Mail", "Postal")
 """The Upsales addresses that stand for the customer's (invoice) address, preferred in this
 order; the Fortnox → Upsales sync writes into the first the company has (``Mail`` when none)."""
@@ -102,18 +115,6 @@ EU_COUNTRY_CODES: Final = frozenset(
 )  # fmt: skip
 """The member states of the EU by ISO 3166-1 alpha-2 code (Greece is ``GR`` here, ``EL`` only in
 VAT numbers)."""
-_COUNTRY_NAMES: Final = {
-    "sverige": "SE",
-    "sweden": "SE",
-    "norge": "NO",
-    "norway": "NO",
-    "danmark": "DK",
-    "denmark": "DK",
-    "finland": "FI",
-    "suomi": "FI",
-}
-
-
 _WEB_ADDRESS: Final = re.compile(r"(?:https?://)?[^\s/@.]+(?:\.[^\s/@.]+)+(?::\d+)?(?:[/?#]\S*)?")
 """A web address: an optional scheme, a host name with at least one dot, then a path."""
 
@@ -135,29 +136,12 @@ class AccountFieldIds:
         )
 
 
-def clean(value: object) -> str | None:
-    """Text without surrounding or repeated white space; None when blank."""
-    if value is None:
-        return None
-    text = " ".join(str(value).split())
-    return text or None
-
-
 def canonical_org_number(value: str | None) -> str | None:
     text = clean(value)
     digits = normalise_org_number(text)
     if digits is None:
         return text
     return f"{digits[:6]}-{digits[6:]}"
-
-
-def canonical_country_code(value: str | None) -> str | None:
-    text = clean(value)
-    if text is None:
-        return None
-    if len(text) == 2 and text.isalpha():
-        return text.upper()
-    return _COUNTRY_NAMES.get(text.casefold(), text)
 
 
 def abroad(country_code: str | None) -> bool:
@@ -230,6 +214,7 @@ def company_fields_from_upsales(company: CompanyDraft, field_ids: AccountFieldId
         del fields["www"]
     if not org_number_synced(fields["organisation_number"], fields["country_code"]):
         del fields["organisation_number"]
+    fields.update(other_address_fields_from_upsales(company.addresses))
     if field_ids.email is not None:
         fields["email"] = clean(custom_value(company.custom, field_ids.email))
     if field_ids.vat_number is not None:
@@ -254,6 +239,7 @@ def company_fields_from_fortnox(customer: Customer) -> CompanyFields:
         "www": clean(customer.WWW),
         "email": clean(customer.Email),
         "vat_number": clean(customer.VATNumber),
+        **other_address_fields_from_fortnox(customer),
     }
 
 
@@ -282,8 +268,8 @@ def new_customer(fields: Mapping[str, str | None]) -> Customer:
     return Customer(Type="COMPANY", VATType=vat_type(fields), **values)
 
 
-UNCLEARABLE: Final = frozenset({"CountryCode"})
-"""Customer fields Fortnox cannot clear: its spec takes a ``CountryCode`` of exactly two
+UNCLEARABLE: Final = frozenset({"CountryCode", "VisitingCountryCode", "DeliveryCountryCode"})
+"""Customer fields Fortnox cannot clear: its spec takes country codes of exactly two
 characters, so neither ``API_BLANK`` nor an empty one; one emptied in Upsales is left as it is."""
 
 
@@ -306,4 +292,6 @@ def customer_changes(changes: Mapping[str, str | None]) -> Customer:
     }
     if "address1" in changes:
         values["Address2"] = API_BLANK
+    if "delivery_address1" in changes:
+        values["DeliveryAddress2"] = API_BLANK
     return Customer(**values)

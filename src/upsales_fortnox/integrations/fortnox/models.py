@@ -27,6 +27,14 @@ from upsales_fortnox.integrations.fortnox.wire_base import FortnoxDate as Fortno
 from upsales_fortnox.integrations.fortnox.wire_base import FortnoxModel as FortnoxModel
 from upsales_fortnox.integrations.fortnox.wire_base import fields as _fields
 
+OTHER_ADDRESS_FIELDS = (
+    *("VisitingAddress", "VisitingZipCode", "VisitingCity", "VisitingCountryCode"),
+    *("DeliveryAddress1", "DeliveryAddress2", "DeliveryZipCode", "DeliveryCity"),
+    "DeliveryCountryCode",
+)
+"""A customer's visiting and delivery address fields the sync writes (not their country
+names: the codes name the countries, as ``CountryCode`` does)."""
+
 
 class Customer(Entity):
     """``POST /3/customers``, ``PUT /3/customers/{n}`` (request schema ``fortnox_Customer``;
@@ -54,6 +62,7 @@ class Customer(Entity):
         "YourReference",
         "OurReference",
         "PriceList",
+        *OTHER_ADDRESS_FIELDS,
     )
 
     CustomerNumber: str | None = None
@@ -76,6 +85,15 @@ class Customer(Entity):
     YourReference: str | None = None
     OurReference: str | None = None
     PriceList: str | None = None
+    VisitingAddress: str | None = None
+    VisitingZipCode: str | None = None
+    VisitingCity: str | None = None
+    VisitingCountryCode: str | None = None
+    DeliveryAddress1: str | None = None
+    DeliveryAddress2: str | None = None
+    DeliveryZipCode: str | None = None
+    DeliveryCity: str | None = None
+    DeliveryCountryCode: str | None = None
 
 
 class Article(Entity):
