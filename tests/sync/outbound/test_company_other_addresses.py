@@ -180,3 +180,42 @@ def test_a_visiting_address_waiting_to_be_sent_is_left_by_a_bookkeepers_phone_ch
     after = decide_company_update(5, _link(dict(save.synced_fields)), fields, phoned)
     assert after.changes is not None
     assert after.changes.to_wire() == {"VisitingAddress": "Storgatan 2"}
+
+
+def test_an_address_the_company_no_longer_has_clears_nothing() -> None:
+    """A company without its Delivery address (a rep removed it, or Upsales answered the sync's
+    write without it: facts.DELIVERY_ADDRESS_KEPT) sends nothing of the customer's."""
+    dropped = company_fields_from_upsales(_company(VISIT), IDS)
+    decision = decide_company_update(5, _in_sync(), dropped, CUSTOMER, fortnox_unchanged=True)
+    assert decision.changes is None
+
+
+def test_a_company_that_never_had_the_address_clears_nothing() -> None:
+    linked = _link(synced_after_write(None, _company(VISIT), CUSTOMER, IDS))
+    phoned = company_fields_from_upsales(_company(VISIT, phone="090-2"), IDS)
+    decision = decide_company_update(5, linked, phoned, CUSTOMER, fortnox_unchanged=True)
+    assert decision.changes is not None
+    assert decision.changes.to_wire() == {"Phone1": "090-2"}
+
+
+def test_a_visiting_address_of_a_country_code_alone_is_none() -> None:
+    """Fortnox takes no blank country code, so a visiting address cleared there keeps it: the
+    company gets no Visit address of a country alone, and its emptied one stays empty."""
+    country_only = CUSTOMER.model_copy(
+        update={
+            "VisitingAddress": None,
+            "VisitingZipCode": None,
+            "VisitingCity": None,
+            "VisitingCountryCode": "SE",
+            "Phone1": "090-2",
+        }
+    )
+    emptied = {"type": "Visit", "address": None}
+    for addresses in ((DELIVERY,), (emptied, DELIVERY)):
+        decision = decide_customer(
+            "7", country_only, link=_in_sync(), linked_company=_company(*addresses),
+            candidates=[], linked_company_ids=[], field_ids=IDS,
+        )  # fmt: skip
+        update, _ = decision.commands
+        assert isinstance(update, UpdateUpsalesCompany)
+        assert update.changes.to_wire() == {"phone": "090-2"}

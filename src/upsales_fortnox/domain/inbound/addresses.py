@@ -59,6 +59,15 @@ def address_of(
     return Address(type=address_type, address=street, zipcode=zipcode, city=city, country=country)
 
 
+def placed(address: Address | None) -> Address | None:
+    """``address`` when it has a street, zip code or city; None when it is a country alone,
+    as a visiting or delivery address cleared in Fortnox is (Fortnox takes no blank country
+    code): no such address is made in Upsales, and one the customer's filled is cleared."""
+    if address is None or not any((address.address, address.zipcode, address.city)):
+        return None
+    return address
+
+
 def delivery_fields(extra: Mapping[str, Any] | None) -> dict[str, str | None]:
     """The customer's delivery address fields by their Fortnox names, blanks as None; none at
     all when it has no delivery address, so a customer without one keeps the fingerprint it had

@@ -29,6 +29,7 @@ from upsales_fortnox.domain.inbound.addresses import (
     delivery_address,
     delivery_fields,
     merge_addresses,
+    placed,
     types_holding,
 )
 from upsales_fortnox.domain.outbound.company import (
@@ -107,22 +108,25 @@ def changed_beside_write(before: Customer, written: Customer, after: Customer) -
 def mapped_addresses(
     customer: Customer, postal_type: str = MAIL_ADDRESS_TYPE
 ) -> dict[str, Address | None]:
-    """The Upsales addresses the customer defines, by type (None: the customer has none); its
-    address goes into ``postal_type`` (:func:`~.outbound.company.postal_address_type`)."""
+    """The Upsales addresses the customer defines, by type (None: the customer has none, or a
+    visiting or delivery address of a country alone, :func:`~.addresses.placed`); its address
+    goes into ``postal_type`` (:func:`~.outbound.company.postal_address_type`)."""
     fields = customer_sync_fields(customer)
     street = ", ".join(part for part in (fields["Address1"], fields["Address2"]) if part) or None
     return {
         postal_type: address_of(
             postal_type, street, fields["ZipCode"], fields["City"], fields["CountryCode"]
         ),
-        VISIT_ADDRESS_TYPE: address_of(
-            VISIT_ADDRESS_TYPE,
-            fields["VisitingAddress"],
-            fields["VisitingZipCode"],
-            fields["VisitingCity"],
-            fields["VisitingCountryCode"],
+        VISIT_ADDRESS_TYPE: placed(
+            address_of(
+                VISIT_ADDRESS_TYPE,
+                fields["VisitingAddress"],
+                fields["VisitingZipCode"],
+                fields["VisitingCity"],
+                fields["VisitingCountryCode"],
+            )
         ),
-        DELIVERY_ADDRESS_TYPE: delivery_address(fields),
+        DELIVERY_ADDRESS_TYPE: placed(delivery_address(fields)),
     }
 
 

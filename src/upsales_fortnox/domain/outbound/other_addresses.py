@@ -3,9 +3,12 @@
 The first Upsales address of type ``Visit`` is the customer's visiting address, the first of
 type ``Delivery`` its delivery address: the ones the Fortnox → Upsales sync writes
 (:mod:`~upsales_fortnox.domain.inbound.addresses`). Their fields are company fields only while
-the company has an address of the type: a company without one neither sends nor clears the
-customer's. A value Fortnox would refuse (longer than it takes, a country that is no two-letter
-code) is the company's own too, neither sent nor cleared, and refuses no deal.
+the company has an address of the type: a company without one, never given one or one a rep
+removed, neither sends nor clears the customer's (a rep clears it by emptying the address), so
+an Upsales that keeps no ``Delivery`` address or drops one emptied whole
+(facts.DELIVERY_ADDRESS_KEPT, facts.EMPTIED_ADDRESS_KEPT) never clears the customer's. A value
+Fortnox would refuse (longer than it takes, a country that is no two-letter code) is the
+company's own too, neither sent nor cleared, and refuses no deal.
 
 The delivery street is ``DeliveryAddress1`` and ``DeliveryAddress2`` joined by ", ", as the
 Fortnox → Upsales sync writes it; one changed in Upsales goes to ``DeliveryAddress1`` whole, and

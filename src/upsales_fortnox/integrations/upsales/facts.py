@@ -138,6 +138,20 @@ Postman collection, the SDK's enum adds ``Postal``, ``Billing``, ``Delivery``, `
 whether the invoice address is ``Invoice`` or ``Billing`` is *unverified* (reference upsales.md
 §3), so both are preferred, in this order, when a Fortnox customer's address is chosen."""
 
+DELIVERY_ADDRESS_KEPT: Final = True
+"""Whether an account keeps an address of type ``Delivery`` and answers it back as written: the
+SDK's enum names the type, the Postman collection shows only ``Mail`` and ``Visit``:
+*unverified*. The sync survives the other answer: a company that holds no ``Delivery`` address
+neither sends nor clears the customer's delivery address (``domain.outbound.other_addresses``),
+so the echo of a write Upsales dropped costs a read of the customer at most, never the
+bookkeeper's address."""
+
+EMPTIED_ADDRESS_KEPT: Final = True
+"""Whether an account keeps an address whose fields a user or the sync empties whole (as an
+address of its type with no street, zip code, city or country) rather than dropping it:
+*unverified*. Kept, a rep's emptied visiting or delivery address clears the customer's; dropped,
+it is as one removed, which neither sends nor clears (``domain.outbound.other_addresses``)."""
+
 ORDER_ROW_DISCOUNT_MEANING: Final = "unknown"
 """What an order row's ``discount`` means: *unverified*. The row total is ``quantity * price``
 (reference §3), so the sync never reads ``discount``."""
