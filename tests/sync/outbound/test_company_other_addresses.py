@@ -161,6 +161,24 @@ def test_a_link_from_before_sends_no_address_fortnox_has_otherwise() -> None:
     assert decision.changes.to_wire() == {"Phone1": "090-2", "VisitingAddress": "Egen väg 3"}
 
 
+def test_a_link_from_before_fills_no_part_of_an_address_fortnox_has() -> None:
+    """Fortnox has a visiting address without a zip code, the company its own with one: the
+    first edit after the upgrade sends the phone alone, not the company's zip code into the
+    bookkeeper's address (which would make it one of neither side)."""
+    own = {"type": "Visit", "address": "Egen väg 3", "zipcode": "111 34", "city": "Stockholm"}
+    before = {
+        name: value
+        for name, value in company_fields_of(_in_sync().synced_fields or {}).items()
+        if not name.startswith(("visit_", "delivery_"))
+    }
+    no_zip = CUSTOMER.model_copy(update={"VisitingZipCode": None})
+    edited = company_fields_from_upsales(_company(own, DELIVERY, phone="090-2"), IDS)
+    decision = decide_company_update(5, _link(before, no_zip), edited, no_zip)
+    assert decision.changes is not None
+    assert decision.changes.to_wire() == {"Phone1": "090-2"}
+    assert decision.synced_fields["visit_zip_code"] == "111 34"
+
+
 def test_a_visiting_address_waiting_to_be_sent_is_left_by_a_bookkeepers_phone_change() -> None:
     """The rep moves the Visit address; before that edit is sent the bookkeeper changes the
     phone: the phone comes to Upsales, the Visit address stays the rep's (it is sent next),

@@ -37,6 +37,7 @@ from upsales_fortnox.domain.outbound.document_body import (
     row_ids_from_kept,
 )
 from upsales_fortnox.domain.outbound.merge import three_way_merge
+from upsales_fortnox.domain.outbound.other_addresses import addresses_apart
 from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, parse_order_reference
 from upsales_fortnox.domain.outbound.validation import (
     CompanyRefused,
@@ -233,7 +234,11 @@ def decide_company_update(
     """
     fortnox_fields = company_fields_from_fortnox(fortnox)
     plan = three_way_merge(
-        link.synced_fields, upsales, fortnox_fields, fortnox_unchanged=fortnox_unchanged
+        link.synced_fields,
+        upsales,
+        fortnox_fields,
+        fortnox_unchanged=fortnox_unchanged,
+        fortnox_holds=addresses_apart(upsales, fortnox_fields),
     )
     if plan.to_fortnox:
         # what is sent, in the customer's country and name as they will be; a value the

@@ -47,6 +47,7 @@ def three_way_merge(
     without_base: Literal["upsales", "fortnox"] = "upsales",
     fortnox_unchanged: bool = False,
     fortnox_first: Collection[str] = SYNCED_BOTH_WAYS_SINCE_2026_12,
+    fortnox_holds: Collection[str] = (),
 ) -> MergePlan:
     """Merge the fields present in ``upsales`` (the fields this installation syncs).
 
@@ -55,7 +56,8 @@ def three_way_merge(
     (the sides agreed to differ: a linked customer keeps its own data) and is no change made in
     Fortnox; an Upsales edit of it is sent. ``fortnox_first``: fields a base without them (a
     link from before they were synced both ways) takes as they are on both sides, sending
-    nothing, unless Fortnox has none (then Upsales' fills it)."""
+    nothing, unless Fortnox has none (then Upsales' fills it) and the field is not one of
+    ``fortnox_holds`` (a field of an address Fortnox has: the address is taken as it is)."""
     to_fortnox: dict[str, str | None] = {}
     to_upsales: dict[str, str | None] = {}
     conflicts: list[str] = []
@@ -66,7 +68,8 @@ def three_way_merge(
             synced[name] = upsales_value
             continue
         if base is None or name not in base:
-            if base is not None and name in fortnox_first and fortnox_value is not None:
+            held = fortnox_value is not None or name in fortnox_holds
+            if base is not None and name in fortnox_first and held:
                 # a link from before the field synced both ways: neither side's value is known
                 # to be the newer, so the two are recorded as they are (agreed to differ) and
                 # nothing is sent; an edit on either side from now on syncs

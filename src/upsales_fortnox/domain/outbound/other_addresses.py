@@ -18,7 +18,7 @@ Fortnox → Upsales sync writes it; one changed in Upsales goes to ``DeliveryAdd
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 from upsales_fortnox.domain.outbound.field_values import canonical_country_code, clean
@@ -52,6 +52,22 @@ def address_types_of(names: Iterable[str]) -> frozenset[str]:
     """The Upsales address types that the company fields ``names`` are fields of."""
     wanted = set(names)
     return frozenset(kind for kind, fields in ADDRESS_FIELDS.items() if wanted & fields.keys())
+
+
+def addresses_apart(
+    upsales: Mapping[str, str | None], fortnox: Mapping[str, str | None]
+) -> frozenset[str]:
+    """All the company fields of each visiting or delivery address that Fortnox holds other
+    than the company (a field it has differs from the company's; ``upsales``, ``fortnox``: the
+    two sides' company fields). A link from before these addresses synced both ways fills none
+    of such an address's fields Fortnox lacks, which would make an address of neither side's;
+    an address Fortnox lacks, or holds in part as the company has it, is filled."""
+    return frozenset(
+        name
+        for names in ADDRESS_FIELDS.values()
+        if any(fortnox.get(key) not in (None, upsales.get(key)) for key in names)
+        for name in names
+    )
 
 
 def other_address_fields_from_upsales(addresses: Iterable[Address] | None) -> dict[str, str | None]:
