@@ -87,6 +87,36 @@ def test_values_fortnox_would_refuse_are_the_companys_own() -> None:
     assert wire["VisitingAddress"] == "Kungsgatan 1" and "VisitingZipCode" not in wire
 
 
+def test_a_value_fortnox_would_refuse_is_not_cleared_by_the_bookkeepers_next_change() -> None:
+    """The rep types a zip code longer than Fortnox takes into a Visit address whose customer
+    has none: it is not sent, and the bookkeeper's phone change, or move of the visiting
+    address to another city, leaves it in Upsales."""
+    no_zip = CUSTOMER.model_copy(update={"VisitingZipCode": None})
+    linked = _company({**VISIT, "zipcode": None}, DELIVERY)
+    link = _link(synced_after_write(None, linked, no_zip, IDS), no_zip)
+    odd = _company({**VISIT, "zipcode": "SE-903 26 Umeå"}, DELIVERY)
+    phoned = no_zip.model_copy(update={"Phone1": "090-9"})
+    decision = decide_customer(
+        "7", phoned, link=link, linked_company=odd, candidates=[], linked_company_ids=[],
+        field_ids=IDS,
+    )  # fmt: skip
+    update, save = decision.commands
+    assert isinstance(update, UpdateUpsalesCompany) and isinstance(save, SaveLink)
+    assert update.changes.to_wire() == {"phone": "090-9"}
+    assert "Visit" in save.synced_fields[FORTNOX_ADDRESS_TYPES]
+
+    moved = phoned.model_copy(update={"VisitingCity": "Luleå"})
+    decision = decide_customer(
+        "7", moved, link=_link(dict(save.synced_fields), phoned),
+        linked_company=odd.model_copy(update={"phone": "090-9"}), candidates=[],
+        linked_company_ids=[], field_ids=IDS,
+    )  # fmt: skip
+    update, _ = decision.commands
+    assert isinstance(update, UpdateUpsalesCompany) and update.changes.addresses is not None
+    (visit,) = [address for address in update.changes.addresses if address.type == "Visit"]
+    assert (visit.city, visit.zipcode) == ("Luleå", "SE-903 26 Umeå")
+
+
 def test_a_new_customer_gets_the_companys_visiting_and_delivery_addresses() -> None:
     wire = new_customer(company_fields_from_upsales(_company(VISIT, DELIVERY), IDS)).to_wire()
     assert (wire["VisitingAddress"], wire["VisitingCity"]) == ("Kungsgatan 1", "Umeå")

@@ -37,7 +37,7 @@ from upsales_fortnox.domain.outbound.company import (
     company_fields_from_upsales,
     postal_address_type,
 )
-from upsales_fortnox.domain.outbound.other_addresses import address_types_of
+from upsales_fortnox.domain.outbound.other_addresses import address_types_of, keeping_own_values
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
 from upsales_fortnox.integrations.upsales.facts import ACCOUNT_NAME_MAX_LENGTH
@@ -134,7 +134,8 @@ def address_types_holding(customer: Customer, addresses: Iterable[Address] | Non
     """The types of ``addresses`` (a company's) whose first address holds the customer's
     address of that type (see :func:`~.addresses.types_holding`)."""
     held = list(addresses or [])
-    return types_holding(held, mapped_addresses(customer, postal_address_type(held)))
+    mapped = mapped_addresses(customer, postal_address_type(held))
+    return types_holding(held, keeping_own_values(mapped, held))
 
 
 def _custom_values(customer: Customer, field_ids: AccountFieldIds) -> list[CustomValue]:
@@ -230,7 +231,9 @@ def company_changes(
             continue
         setattr(changes, name, value if value is not None else "")
     current_addresses = list(current.addresses or [])
-    mapped = mapped_addresses(customer, postal_address_type(current_addresses))
+    mapped = keeping_own_values(
+        mapped_addresses(customer, postal_address_type(current_addresses)), current_addresses
+    )
     for address_type in address_types_of(keep):  # a visiting or delivery address to be sent
         del mapped[address_type]
     addresses = merge_addresses(

@@ -46,6 +46,8 @@ OTHER_ADDRESS_FORTNOX_FIELDS: Final = {
     name: wire_name for fields in ADDRESS_FIELDS.values() for name, wire_name in fields.items()
 }
 _COUNTRY_CODE: Final = re.compile(r"[A-Z]{2}")
+_ATTRIBUTES: Final = ("address", "zipcode", "city", "country")
+"""The Upsales address's attributes of the company fields of :data:`ADDRESS_FIELDS`, in order."""
 
 
 def address_types_of(names: Iterable[str]) -> frozenset[str]:
@@ -70,12 +72,40 @@ def addresses_apart(
     )
 
 
-def other_address_fields_from_upsales(addresses: Iterable[Address] | None) -> dict[str, str | None]:
-    """The company fields of the first ``Visit`` and ``Delivery`` addresses the company has,
-    but for the values Fortnox would refuse."""
+def _first_of_each_type(addresses: Iterable[Address] | None) -> dict[str, Address]:
     first: dict[str, Address] = {}
     for address in addresses or []:
         first.setdefault(address.type or "", address)
+    return first
+
+
+def keeping_own_values(
+    mapped: Mapping[str, Address | None], addresses: Iterable[Address] | None
+) -> dict[str, Address | None]:
+    """The customer's addresses by type (``mapped``) keeping the values of the company's own
+    ``addresses`` that Fortnox would refuse, where the customer has none of that field: they are
+    the company's own, neither sent nor cleared by the customer's next change."""
+    current = list(addresses or [])
+    sent = other_address_fields_from_upsales(current).keys()
+    first = _first_of_each_type(current)
+    kept = dict(mapped)
+    for address_type, names in ADDRESS_FIELDS.items():
+        wanted, held = mapped.get(address_type), first.get(address_type)
+        if wanted is None or held is None:
+            continue
+        own = {
+            attribute: getattr(held, attribute)
+            for name, attribute in zip(names, _ATTRIBUTES, strict=True)
+            if name not in sent and getattr(wanted, attribute) is None
+        }
+        kept[address_type] = wanted.model_copy(update=own) if own else wanted
+    return kept
+
+
+def other_address_fields_from_upsales(addresses: Iterable[Address] | None) -> dict[str, str | None]:
+    """The company fields of the first ``Visit`` and ``Delivery`` addresses the company has,
+    but for the values Fortnox would refuse."""
+    first = _first_of_each_type(addresses)
     fields: dict[str, str | None] = {}
     for address_type, names in ADDRESS_FIELDS.items():
         held = first.get(address_type)
