@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import fortnox_call, settle
+from tests.e2e.outbound_support import fortnox_list, link_demo_products
 from tests.e2e.test_company_link_edits import bookkeeper_adds, edit_company, fortnox_writes
 from upsales_fortnox.domain.inbound.addresses import company_fields_of
 from upsales_fortnox.models.link import Link
@@ -179,3 +180,44 @@ async def test_a_company_linked_before_keeps_its_own_visiting_address_and_is_not
 
     assert _account_writes(harness) == written
     assert _addresses(harness, company_id)["Visit"]["address"] == "Egen väg 3"
+
+
+async def test_a_won_deals_new_customer_carries_the_companys_addresses_without_echo_writes(
+    harness: SyncHarness,
+) -> None:
+    """The first sync of a company, for its won deal: the customer Fortnox makes has the
+    company's visiting and delivery addresses (countries as codes), and the echoes of that
+    create and of the customer number written to the company write nothing more."""
+    await link_demo_products(harness)
+    harness.connect_upsales_hooks()
+    await settle(harness)
+    order = harness.upsales_entity("orders", harness.demo.opportunity_id)
+    assert order is not None
+    company_id = order["client"]["id"]
+    visit = {"type": "Visit", "address": "Kungsgatan 1", "city": "Umeå", "country": "Sverige"}
+    delivery = {"type": "Delivery", "address": "Lager 9", "zipcode": "0150", "country": "NO"}
+    harness.upsales.update_entity(
+        harness.demo.customer_id, "accounts", company_id, {"addresses": [visit, delivery]}
+    )
+    await settle(harness)
+    harness.services.upsales_calls.clear()
+    harness.services.fortnox_calls.clear()
+
+    harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "orders",
+        harness.demo.opportunity_id,
+        {"stage": {"id": harness.demo.stage_won_id}, "probability": 100},
+        user_id=harness.demo.sales_rep_user_ids[0],
+    )
+    await settle(harness)
+
+    (customer,) = fortnox_list(harness, "customers")
+    customer = harness.fortnox_entity("customers", customer["CustomerNumber"])
+    assert customer is not None
+    visiting = ("VisitingAddress", "VisitingCity", "VisitingCountryCode")
+    assert [customer[name] for name in visiting] == ["Kungsgatan 1", "Umeå", "SE"]
+    delivering = ("DeliveryAddress1", "DeliveryZipCode", "DeliveryCountryCode")
+    assert [customer[name] for name in delivering] == ["Lager 9", "0150", "NO"]
+    assert fortnox_writes(harness) == {"POST /customers": 1, "POST /invoices": 1}
+    assert _account_writes(harness) == 1  # the customer number
