@@ -19,6 +19,7 @@ from tests.e2e.outbound_support import (
     win,
     won_and_invoiced,
 )
+from tests.e2e.test_order_fields_turned_on import turn_on
 from tests.e2e.test_payment_status import pay_on, payment_fields
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
@@ -147,3 +148,20 @@ async def test_the_deals_money_counts_both_live_invoices(linked: SyncHarness) ->
     assert Decimal(payment_fields(harness, order_id)["FORTNOX_BALANCE"]) == (
         _total(harness, first) - 100
     )
+
+
+async def test_the_refresh_of_the_payment_fields_counts_both_live_invoices(
+    linked: SyncHarness,
+) -> None:
+    """Turning ``paymentStatus`` on while A and B both live shows what both leave to pay, as
+    their events would, not B's alone."""
+    harness = linked
+    feed = EventFeed(harness)
+    order_id = harness.demo.opportunity_id
+    first, second = await _two_live_invoices(harness, feed)
+
+    await turn_on(harness, paymentStatus=True)
+    await harness.run_jobs()
+
+    both = _total(harness, first) + _total(harness, second)
+    assert Decimal(payment_fields(harness, order_id)["FORTNOX_BALANCE"]) == both

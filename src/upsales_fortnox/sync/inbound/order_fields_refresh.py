@@ -21,7 +21,9 @@ Calls, for the linked orders (``M`` of them with an invoice):
   than SEK (:func:`~upsales_fortnox.sync.money.invoice_money.read_payment_state`): M calls for
   invoices nobody paid, about 2M for paid ones; for an invoice made of a deal's order, one list
   of the invoices carrying the deal's reference, and the same for each other one it lists (a
-  deal invoiced in parts, :mod:`~upsales_fortnox.sync.money.deal_parts`). The list of all
+  deal invoiced in parts, :mod:`~upsales_fortnox.sync.money.deal_parts`), and one read of each
+  earlier invoice of a deal won again that lives again beside it (with its credit and payments,
+  :mod:`~upsales_fortnox.sync.money.earlier_money`; none for a deal without one). The list of all
   invoices is not used: its item
   (``fortnox_InvoiceListItem``) names no credit invoice, and a credit need not lower the
   balance of the invoice it credits
@@ -198,7 +200,7 @@ class _Refresher:
         if PAYMENT_STATUS not in self._settings or number is None or self._tally.scope_missing:
             return []
         try:
-            state = await read_payment_state(self._job, number, today=self._today)
+            state = await read_payment_state(self._job, number, order.order_id, today=self._today)
         except FortnoxAuthError as exc:
             if exc.fortnox_code != CODE_NO_ACCESS_TO_SCOPE:
                 raise

@@ -39,7 +39,7 @@ async def sync_backorder_money(job: InboundJob, order: Order) -> PaymentStatusWr
     if linked is None:  # nothing of the deal invoiced yet: it shows no money
         return PaymentStatusWritten(SKIP, reason="deal_not_invoiced")
     try:
-        state = await read_payment_state(job, linked, today=fortnox_today(), read=order)
+        state = await read_payment_state(job, linked, deal_id, today=fortnox_today(), read=order)
     except FortnoxAuthError as exc:
         return scope_missing(exc)
     if state is None:

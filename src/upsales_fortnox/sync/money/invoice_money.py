@@ -62,7 +62,7 @@ from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteOff
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.money.credits import credited_amount, named_credit
-from upsales_fortnox.sync.money.deal_parts import deal_of_part, other_parts, part_of
+from upsales_fortnox.sync.money.deal_parts import deal_of_part, other_parts
 from upsales_fortnox.sync.money.earlier_money import deal_of_earlier, earlier_live_invoices
 from upsales_fortnox.sync.money.fields import (
     WRITTEN,
@@ -238,15 +238,21 @@ async def _with_other_parts(
 
 
 async def read_payment_state(
-    job: InboundJob, number: str, *, today: dt.date, read: Order | None = None
+    job: InboundJob,
+    number: str,
+    deal_id: int,
+    *,
+    today: dt.date,
+    read: Order | None = None,
 ) -> PaymentState | None:
     """A linked invoice's payment status read afresh, for the refresh of the linked orders
     (:mod:`upsales_fortnox.sync.inbound.order_fields_refresh`) and a backorder's change
     (:mod:`.backorder_money`, ``read`` that backorder): the invoice (one call), the credit
     invoice it names (one call), and its booked payments only when something was booked
     against it (:func:`~upsales_fortnox.domain.payment_status.payments_to_read`); with the
-    deal's other invoices and open backorders, for one invoiced in parts (:mod:`.deal_parts`).
-    None when Fortnox no longer has it or it is a credit invoice. A login without the
+    deal's other invoices and open backorders, for one invoiced in parts (:mod:`.deal_parts`),
+    and its earlier invoices that live again (:mod:`.earlier_money`); ``deal_id``: the deal
+    that links it. None when Fortnox no longer has it or it is a credit invoice. A login without the
     ``payment`` scope raises :class:`FortnoxAuthError` as :func:`booked_payments` does."""
     try:
         invoice = await job.context.fortnox.get_invoice(int(number))
@@ -259,9 +265,6 @@ async def read_payment_state(
     if payments_to_read(invoice.Total, invoice.Balance):
         payments = await booked_payments(job, invoice)
     state = payment_state(invoice_money(invoice, credit), payments, today=today)
-    deal_id = part_of(invoice)
-    if deal_id is None:
-        return state
     return await _with_other_parts(job, invoice, deal_id, state, today=today, read=read)
 
 
