@@ -4,6 +4,7 @@ invoices, and goes to lost only once neither lives."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -21,6 +22,7 @@ from tests.e2e.outbound_support import (
 )
 from tests.e2e.test_order_fields_turned_on import turn_on
 from tests.e2e.test_payment_status import pay_on, payment_fields
+from upsales_fortnox.sync.reconcile import reconcile_installation
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
 
@@ -165,3 +167,34 @@ async def test_the_refresh_of_the_payment_fields_counts_both_live_invoices(
 
     both = _total(harness, first) + _total(harness, second)
     assert Decimal(payment_fields(harness, order_id)["FORTNOX_BALANCE"]) == both
+
+
+async def test_reconciliation_brings_a_lost_payment_of_the_earlier_invoice(
+    linked: SyncHarness,
+) -> None:
+    """A payment of A whose events were lost reaches the deal through reconciliation's list of
+    payments, as one of the invoice it links does, also where the payment leaves A's
+    ``lastmodified`` as it was (``facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED``, unverified)."""
+    harness = linked
+    await harness.update_settings(payment_status=True)
+    feed = EventFeed(harness)
+    order_id = harness.demo.opportunity_id
+    first, second = await _two_live_invoices(harness, feed)
+    both = _total(harness, first) + _total(harness, second)
+    now = dt.datetime.now(dt.UTC)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: now)
+    await harness.run_jobs()
+
+    await pay_on(harness, first, Decimal(100), "2026-01-15")
+    feed.new_events()  # the payment's events are lost
+    invoices = harness.fortnox.tenant(harness.tenant_id).collection("invoices")
+    long_ago = (now - dt.timedelta(days=1)).timestamp()
+    for number in list(invoices.modified):  # no invoice changed as far as their list tells
+        invoices.touch(number, long_ago)
+    later = now + dt.timedelta(hours=1)
+    await reconcile_installation(harness.services, harness.installation_id, clock=lambda: later)
+    await harness.run_jobs()
+
+    shown = payment_fields(harness, order_id)
+    assert Decimal(shown["FORTNOX_PAID_AMOUNT"]) == 100
+    assert Decimal(shown["FORTNOX_BALANCE"]) == both - 100

@@ -84,6 +84,7 @@ from upsales_fortnox.integrations.fortnox.models import (
 from upsales_fortnox.integrations.fortnox.stream import Message
 from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
+from upsales_fortnox.links.repository.earlier_deal_documents import live_earlier_ids
 from upsales_fortnox.links.repository.link_reads import linked_fortnox_ids
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
@@ -258,6 +259,9 @@ async def reconcile_installation(
         changed[topic] = len(events)
     if context.settings.payment_status:  # payments and overdue invoices: sync/money
         linked = await linked_fortnox_ids(session_factory, installation_id, FortnoxType.INVOICE)
+        async with session_factory() as session:  # a deal's earlier invoices that live again
+            connection = await session.connection()
+            linked |= await live_earlier_ids(connection, installation_id, FortnoxType.INVOICE)
         for batch in await money_batches(
             context.fortnox,
             linked,

@@ -97,6 +97,20 @@ async def earlier_documents_of(
     return [_view(row) for row in rows]
 
 
+async def live_earlier_ids(
+    connection: AsyncConnection, installation_id: uuid.UUID, fortnox_type: FortnoxType
+) -> set[str]:
+    """The Fortnox ids of the earlier documents of one type that live as the sync last saw
+    them (for reconciliation, as the ids of the linked ones)."""
+    rows = await connection.execute(
+        select(*_COLUMNS).where(
+            _EARLIER.c.installation_id == installation_id,
+            _EARLIER.c.fortnox_type == fortnox_type.value,
+        )
+    )
+    return {view.fortnox_id for view in map(_view, rows) if not view.document_cancelled}
+
+
 async def mark_earlier(
     connection: AsyncConnection, installation_id: uuid.UUID, link: LinkView
 ) -> None:

@@ -3,7 +3,8 @@ for what no event brought in, fed through the same intake and dedupe as the rest
 :mod:`upsales_fortnox.sync.reconcile`.
 
 * Payments: ``GET /3/invoicepayments?lastmodified=`` (one call a page) since the checkpoint; each
-  payment names its invoice (``InvoiceNumber``), and each payment of a linked invoice gets the
+  payment names its invoice (``InvoiceNumber``), and each payment of a linked invoice (or of a
+  deal's earlier invoice that lives again, :mod:`.earlier_money`) gets the
   bookkeeping event its own event would have been (``invoicepayment-bookkeep-v1``, the payment's
   number), whether or not a payment touches its invoice's own ``lastmodified``
   (:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED`). Its
