@@ -21,8 +21,9 @@ back."""
 
 FOUND_LOST: Final = "lost:"
 """Put after :data:`CANCELLED_DOCUMENT` when the sync found the order lost already as it synced
-the cancellation (the sales rep lost the deal first), so it did not move it: should the
-cancellation be undone (its credit cancelled), the order is left lost, the rep's to win."""
+the cancellation (the sales rep lost the deal first: at 0 %, in the lost stage or another one,
+which the sync moves to the lost stage): should the cancellation be undone (its credit
+cancelled), the order is left lost, the rep's to win."""
 
 
 def cancelled_fingerprint(fingerprint: str | None, *, found_lost: bool = False) -> str:

@@ -436,6 +436,20 @@ def test_cancel_of_an_order_already_lost_only_marks_its_link_as_found_lost() -> 
     assert isinstance(save, SaveLink) and save.fingerprint == "cancelled:lost:f"
 
 
+def test_a_credit_of_a_deal_the_rep_lost_in_another_lost_stage_marks_its_link_as_found_lost() -> (
+    None
+):
+    """The rep lost the deal in a 0 % stage of their own before the credit: the sync moves it to
+    the lost stage as before, but the lost is the rep's, so the credit's cancellation leaves it."""
+    document = invoice(CreditInvoiceReference="900", ExternalInvoiceReference1="upsales-order:50")
+    own = linked(FortnoxType.INVOICE, "123", state(50, 9, 0), fp="f1")
+    the_plan = plan(document, own=own)
+    assert the_plan.stage is Stage.LOST
+    update, save = commands(document, the_plan)
+    assert update.changes.to_wire() == {"stage": {"id": LOST}, "probability": 0}
+    assert isinstance(save, SaveLink) and save.fingerprint == "cancelled:lost:f1"
+
+
 @pytest.mark.parametrize("partial_credit", [False, True])
 def test_a_cancellation_undone_leaves_a_deal_the_rep_had_lost_before_it(
     partial_credit: bool,

@@ -20,7 +20,7 @@ Rules, in order:
   ``rest_live``; a linked document's link is marked all the same).
 * A document linked already: cancelled → its Upsales order goes to the lost stage, and the link
   is marked (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`; with
-  :data:`~upsales_fortnox.domain.link_view.FOUND_LOST` when the order was lost already, so
+  :data:`~upsales_fortnox.domain.link_view.FOUND_LOST` when the order was at 0 % already, so
   that undoing the cancellation, a credit cancelled, leaves the rep's lost), once: a deal won
   again afterwards gets a new document, and the cancelled one's later events change nothing; an
   offer of a won deal leaves it won once Fortnox made its order of the offer (without one, the
@@ -167,11 +167,12 @@ def _to_lost(
     rest_live: bool = False,
 ) -> DocumentPlan:
     marked = link_fingerprint
+    if link and marked is not None and order.probability == LOST_PROBABILITY:
+        # the rep's lost (in the lost stage or another 0 % one), not the sync's
+        marked = cancelled_fingerprint(marked.removeprefix(CANCELLED_DOCUMENT), found_lost=True)
     for kept, holds in (("already_lost", is_lost(order, settings)), ("rest_live", rest_live)):
         if not holds:
             continue
-        if link and kept == "already_lost" and marked is not None:  # not the sync's lost
-            marked = cancelled_fingerprint(marked.removeprefix(CANCELLED_DOCUMENT), found_lost=True)
         if link:
             return DocumentPlan(Action.UPDATE, kept, order.id, link=True, link_fingerprint=marked)
         return _skip(kept)
