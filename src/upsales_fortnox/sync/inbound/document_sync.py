@@ -237,12 +237,18 @@ async def sync_credit_invoice(
     whether or not Fortnox sends an event for that invoice too. One crediting an invoice we
     never linked is recorded in the result and ignored, unless it carries the outbound reference
     (a credit copies it): that invoice is of a deal of ours (made of its order's backorder),
-    whose full credit may end the deal. ``ref``: the credit invoice as its job names it."""
+    whose full credit may end the deal; or the invoice is a deal's earlier one (the deal won
+    again since), which lives again when this credit is cancelled. ``ref``: the credit invoice
+    as its job names it."""
     original = reference(credit.CreditInvoiceReference)
     if original is None:
         return DocumentSyncResult.skipped(ref, "credit_without_original")
     ours = parse_outbound_reference(credit.ExternalInvoiceReference1) is not None
-    if not ours and await job.link_by_fortnox(FortnoxType.INVOICE, original) is None:
+    if (
+        not ours
+        and await job.link_by_fortnox(FortnoxType.INVOICE, original) is None
+        and await earlier_of(job, FortnoxType.INVOICE, original) is None  # of a deal won again
+    ):
         skipped = DocumentSyncResult.skipped(ref, "credit_of_unlinked_invoice")
         return replace(skipped, credits=original)
     synced = await sync_document(job, FortnoxType.INVOICE, original)
