@@ -22,6 +22,7 @@ from tests.e2e.outbound_support import (
 )
 from tests.e2e.test_order_fields_turned_on import turn_on
 from tests.e2e.test_payment_status import pay_on, payment_fields
+from tests.e2e.won_deal_support import invoices_of
 from upsales_fortnox.sync.reconcile import reconcile_installation
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
@@ -198,3 +199,35 @@ async def test_reconciliation_brings_a_lost_payment_of_the_earlier_invoice(
     shown = payment_fields(harness, order_id)
     assert Decimal(shown["FORTNOX_PAID_AMOUNT"]) == 100
     assert Decimal(shown["FORTNOX_BALANCE"]) == both - 100
+
+
+async def test_a_deal_the_rep_lost_takes_its_earlier_invoice_back_as_the_new_one_ends(
+    linked: SyncHarness,
+) -> None:
+    """A and B both live, the sales rep moves the deal to lost, then the bookkeeper cancels B:
+    the deal stays lost (the rep's), and A, still live, is its invoice again, so winning the
+    deal once more makes no third invoice beside A."""
+    harness = linked
+    feed = EventFeed(harness)
+    order_id = harness.demo.opportunity_id
+    first, second = await _two_live_invoices(harness, feed)
+    lost = {"stage": {"id": harness.demo.stage_lost_id}, "probability": 0}
+    harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "orders",
+        order_id,
+        lost,
+        user_id=harness.demo.sales_rep_user_ids[0],
+        fire_hooks=False,
+    )
+
+    await fortnox_call(harness, "PUT", f"/invoices/{second}/cancel")
+    await feed.sync()
+    assert _probability(harness, order_id) == 0
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == first
+
+    win(harness, order_id)  # the customer signs after all, once more
+    await sync_order(harness, order_id)
+    live = [i for i in invoices_of(harness, order_id) if not i.get("Cancelled")]
+    assert [str(i["DocumentNumber"]) for i in live] == [first]

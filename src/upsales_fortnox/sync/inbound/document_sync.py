@@ -13,7 +13,8 @@ A new document whose customer is inactive in Fortnox and in no Upsales company i
 (``customer_inactive``), as the initial import skips it: that customer is not brought to Upsales.
 A document a deal won again had before (its link taken by the deal's new one) is synced as such
 (:mod:`.earlier_document_sync`), and the cancellation of a deal's document leaves the deal won
-while such an earlier one lives again.
+while such an earlier one lives again, which is its document again (also for a deal the sales
+rep lost, which stays lost).
 """
 
 from __future__ import annotations
@@ -166,6 +167,12 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         # else an earlier document of the deal won again, living again, takes it back
         elif taking := await earlier_taking_deal(job, deal_id, credit_invoices=credit_invoices):
             plan = replace(planned(rest_live=True), reason="earlier_document_lives")
+    elif plan.reason == "already_lost" and plan.link and plan.order_id is not None:
+        # the rep's lost stays, but a living earlier document is the deal's again all the same
+        # (as its own next event would make it), so winning the deal again makes no other
+        taking = await earlier_taking_deal(
+            job, plan.order_id, credit_invoices=settings.credit_invoices
+        )
     if plan.action is Action.CREATE:
         plan = await _relink_lost_create(job, document, plan)
     try:
