@@ -3,8 +3,9 @@
 A body the intake would refuse (a key given twice, such as a ``webhook_secret``; nesting deeper
 than :data:`~upsales_fortnox.intake.strict_json.MAX_DEPTH`; NaN; not UTF-8; an integer of more
 digits than Python reads) is a 422 ``validation_error`` naming the problem, as a body that is
-not JSON at all already is, and nothing is stored. Every operator router is built with
-:class:`OperatorRoute` (a test checks).
+not JSON at all already is, and nothing is stored. Every answer, refusals too, is
+``Cache-Control: no-store``. Every operator router is built with :class:`OperatorRoute` (a test
+checks).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
-from fastapi.routing import APIRoute
 
+from upsales_fortnox.api.no_store import NoStoreRoute
 from upsales_fortnox.intake.errors import IntakeError, MalformedJsonError
 from upsales_fortnox.intake.strict_json import strict_loads
 
@@ -50,8 +51,10 @@ class _StrictJsonRequest(Request):
         return self._json
 
 
-class OperatorRoute(APIRoute):
-    """A route whose JSON body is read by :class:`_StrictJsonRequest`."""
+class OperatorRoute(NoStoreRoute):
+    """A route whose JSON body is read by :class:`_StrictJsonRequest` and whose every answer is
+    ``no-store``: an installation's answer holds its signed Fortnox login link, and none is
+    meant for a cache."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
