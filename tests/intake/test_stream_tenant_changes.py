@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from upsales_fortnox.intake.fortnox_stream.consumer import tenant_changes
+from upsales_fortnox.intake.fortnox_stream.followed import tenant_changes
 from upsales_fortnox.intake.fortnox_stream.recording import StreamTenant
 
 FOLLOWED = StreamTenant(uuid.uuid4(), "100")

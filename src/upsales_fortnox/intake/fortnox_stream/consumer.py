@@ -10,6 +10,8 @@ a batch are saved in the transaction that records it (an event the intake skips 
 :func:`.recording.storable`), so after a restart the stream resumes
 where the database says, and nothing recorded is lost or recorded twice (delivery is at least
 once, the intake's dedupe key ``fortnox:{topic}:{offset}`` drops repeats).
+Events are read only as fast as they are recorded (``StreamPolicy.max_buffered``), and the
+reply to a command sent while subscribed is awaited recording the events ahead of it.
 
 While connected, the consumer re-reads the installations every
 ``StreamPolicy.tenant_refresh_seconds`` (or at once after :meth:`StreamConsumer.refresh_tenants`)
@@ -31,10 +33,11 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from upsales_fortnox.core.db.session import DbSessionFactory
+from upsales_fortnox.intake.fortnox_stream.followed import tenant_changes
 from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamRecorder,
     StreamTenant,
@@ -79,6 +82,9 @@ class StreamPolicy:
     idle_retry_seconds: float = 5.0
     """How long to wait before looking again when no installation is active."""
     max_batch: int = 500
+    max_buffered: int = 1000
+    """Events read from the connection and not recorded yet, at most: a burst beyond it waits in
+    the connection (Fortnox's stream is read only as fast as it is recorded)."""
     jitter: Callable[[], float] = field(default=random.random)
 
     def backoff(self, failures: int) -> float:
@@ -167,7 +173,7 @@ class StreamConsumer:
         if not tenants:
             return None
         async with self._connect(self._url) as connection:
-            inbox: asyncio.Queue[Message] = asyncio.Queue()
+            inbox: asyncio.Queue[Message] = asyncio.Queue(self._policy.max_buffered)
             replies: asyncio.Queue[Message] = asyncio.Queue()
             reader = asyncio.create_task(read_messages(connection, inbox, replies))
             try:
@@ -200,14 +206,48 @@ class StreamConsumer:
         return wanted, {tenant.id for tenant in active}
 
     async def _command(
-        self, connection: StreamConnection, replies: asyncio.Queue[Message], command: Message
+        self,
+        connection: StreamConnection,
+        replies: asyncio.Queue[Message],
+        command: Message,
+        events: tuple[asyncio.Queue[Message], Mapping[str, StreamTenant]] | None = None,
     ) -> Message:
+        """Send ``command`` and wait for its reply; while subscribed (``events``: the inbox and
+        the tenants followed), events that arrive meanwhile are recorded, so a full inbox never
+        keeps the reader from the reply behind it."""
         await connection.send(json.dumps(command))
         try:
-            reply = await asyncio.wait_for(replies.get(), self._policy.reply_timeout_seconds)
+            async with asyncio.timeout(self._policy.reply_timeout_seconds):
+                if events is None:
+                    return await replies.get()
+                return await self._reply_recording(replies, *events)
         except TimeoutError:
             raise StreamProtocolError(f"no reply to {command['command']}") from None
-        return reply
+
+    async def _reply_recording(
+        self,
+        replies: asyncio.Queue[Message],
+        inbox: asyncio.Queue[Message],
+        tenants: Mapping[str, StreamTenant],
+    ) -> Message:
+        while True:
+            reply = asyncio.ensure_future(replies.get())
+            event = asyncio.ensure_future(inbox.get())
+            try:
+                done, _ = await asyncio.wait({reply, event}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                reply.cancel()
+                event.cancel()
+            if event in done:
+                await self._record(self._batch(event.result(), inbox), tenants)
+            if reply in done:
+                return reply.result()
+
+    def _batch(self, first: Message, inbox: asyncio.Queue[Message]) -> list[Message]:
+        batch = [first]
+        while not inbox.empty() and len(batch) < self._policy.max_batch:
+            batch.append(inbox.get_nowait())
+        return batch
 
     async def _add_tenants(
         self,
@@ -215,12 +255,13 @@ class StreamConsumer:
         replies: asyncio.Queue[Message],
         tokens: Mapping[StreamTenant, str],
         known: Mapping[str, StreamTenant],
+        events: tuple[asyncio.Queue[Message], Mapping[str, StreamTenant]] | None = None,
     ) -> dict[str, StreamTenant]:
         """Add the installations' tokens; tenant id → installation for those accepted."""
         if not tokens:
             return dict(known)
         reply = await self._command(
-            connection, replies, add_tenants_command(self._secret, list(tokens.values()))
+            connection, replies, add_tenants_command(self._secret, list(tokens.values())), events
         )
         by_token = tenant_ids_by_token(reply)
         added = dict(known)
@@ -283,10 +324,7 @@ class StreamConsumer:
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 if getting in done:
-                    batch = [getting.result()]
-                    while not inbox.empty() and len(batch) < self._policy.max_batch:
-                        batch.append(inbox.get_nowait())
-                    await self._record(batch, tenants)
+                    await self._record(self._batch(getting.result(), inbox), tenants)
                 else:
                     getting.cancel()
                 if stopping in done:
@@ -297,7 +335,7 @@ class StreamConsumer:
                 if refreshing in done or loop.time() >= next_refresh:
                     self._refresh.clear()
                     refreshing = asyncio.ensure_future(self._refresh.wait())
-                    tenants = await self._update_tenants(connection, replies, tenants)
+                    tenants = await self._update_tenants(connection, replies, inbox, tenants)
                     next_refresh = loop.time() + self._policy.tenant_refresh_seconds
                     self.tenant_updates += 1
                     self.followed = {key: tenant.id for key, tenant in tenants.items()}
@@ -310,6 +348,7 @@ class StreamConsumer:
         self,
         connection: StreamConnection,
         replies: asyncio.Queue[Message],
+        inbox: asyncio.Queue[Message],
         tenants: dict[str, StreamTenant],
     ) -> dict[str, StreamTenant]:
         """Add new installations and rotated tokens; remove installations no longer active."""
@@ -317,8 +356,8 @@ class StreamConsumer:
         fresh, gone = tenant_changes(tenants, active, wanted, self._sent_tokens)
         remaining = {k: v for k, v in tenants.items() if k not in gone}
         if gone:
-            await self._command(connection, replies, remove_tenants_command(gone))
-        updated = await self._add_tenants(connection, replies, fresh, remaining)
+            await self._command(connection, replies, remove_tenants_command(gone), (inbox, tenants))
+        updated = await self._add_tenants(connection, replies, fresh, remaining, (inbox, tenants))
         for tenant, token in fresh.items():
             self._sent_tokens[tenant.id] = token
         return updated
@@ -339,30 +378,6 @@ class StreamConsumer:
             await session.commit()
         self.events_recorded += len(batch)
         await self._notify()
-
-
-def tenant_changes(
-    followed: Mapping[str, StreamTenant],
-    active: Collection[uuid.UUID],
-    tokens: Mapping[StreamTenant, str],
-    sent: Mapping[uuid.UUID, str],
-) -> tuple[dict[StreamTenant, str], list[str]]:
-    """What a tenant update sends: the tokens to add (installations not followed yet, and
-    rotated tokens) and the tenant ids to remove (installations no longer active).
-
-    An active installation whose token cannot be read right now (``tokens`` lacks it: a
-    refresh that failed for a moment) stays followed with the token sent before; removed, its
-    events until the next update would never be delivered, as Fortnox does not replay a tenant
-    added again. One that must log in again is no longer active, and is removed then.
-    """
-    followed_ids = {tenant.id for tenant in followed.values()}
-    fresh = {
-        tenant: token
-        for tenant, token in tokens.items()
-        if tenant.id not in followed_ids or sent.get(tenant.id) != token
-    }
-    gone = [tenant_id for tenant_id, tenant in followed.items() if tenant.id not in active]
-    return fresh, gone
 
 
 async def _wait(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
