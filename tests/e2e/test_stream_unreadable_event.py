@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
@@ -117,3 +119,39 @@ async def test_an_unreadable_event_with_an_offset_too_long_to_keep_does_not_stop
         "3",
     ]
     assert (await stored_offsets(harness))["customers"] == "o-3"
+
+
+async def test_a_document_event_naming_no_number_is_skipped_with_a_log_line(
+    harness: SyncHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No job is queued that could only die; the events around it are recorded, and the
+    offsets move past it (the intake would skip it again at every replay)."""
+    tenant_id = str(harness.tenant_id)
+    stream = ScriptedStream(
+        tenant_id,
+        [
+            {**_event("o-1", "1", "invoices"), "type": "invoice-updated-v1", "tenantId": tenant_id},
+            {
+                **_event("o-2", "abc", "invoices"),
+                "type": "invoice-updated-v1",
+                "tenantId": tenant_id,
+            },
+            {**_event("o-3", "3", "invoices"), "type": "invoice-updated-v1", "tenantId": tenant_id},
+        ],
+    )
+    consumer = StreamConsumer(
+        url="ws://fortnox.stream/topics-v1",
+        client_secret="stream-test-secret",
+        session_factory=harness.services.session_factory,
+        tokens=FakeTokens(),
+        recorder=record_with_intake,
+        policy=FAST_POLICY,
+        connect=stream.connect,
+    )
+    with caplog.at_level(logging.WARNING):
+        async with running(consumer):
+            await wait_for(consumer, lambda c: c.events_recorded == 3 or c.failures > 0)
+            assert consumer.failures == 0
+    assert sorted(job.entity_id for job in await jobs_of(harness, "fortnox.invoice")) == ["1", "3"]
+    assert (await stored_offsets(harness))["invoices"] == "o-3"
+    assert "skipping a malformed stream event (topic 'invoices', offset 'o-2')" in caplog.text

@@ -121,6 +121,18 @@ def is_followed_topic(topic: str) -> bool:
     return topic in TOPIC_ENTITIES
 
 
+DOCUMENT_JOBS: Final = frozenset(
+    {JobKind.FORTNOX_ORDER.value, JobKind.FORTNOX_INVOICE.value, JobKind.FORTNOX_OFFER.value}
+)
+
+
+def names_document(topic: str, event_type: str) -> bool:
+    """Whether the event's ``entityId`` is an order's, invoice's or offer's document number (a
+    job syncs that document), as opposed to a payment's or a customer's number."""
+    known = EVENT_TYPES.get((topic, event_type)) or _RECONCILE_TYPES.get((topic, event_type))
+    return known is not None and known.job_kind in DOCUMENT_JOBS
+
+
 def classify(topic: str, event_type: str) -> EventUse | None:
     """What an event becomes; ``None`` for a topic we do not follow (not stored)."""
     known = EVENT_TYPES.get((topic, event_type)) or _RECONCILE_TYPES.get((topic, event_type))

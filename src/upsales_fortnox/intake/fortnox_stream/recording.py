@@ -14,6 +14,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.intake import FortnoxChangeEvent, record_fortnox_events
+from upsales_fortnox.intake.errors import EventValidationError
+from upsales_fortnox.intake.parse import check_fortnox_event
 from upsales_fortnox.intake.wire import DeliveryId
 from upsales_fortnox.integrations.fortnox.stream import Message
 
@@ -41,13 +43,16 @@ async def record_with_intake(
 ) -> None:
     """The default recorder: the event intake, shared with the HTTP endpoint and its dedupe.
 
-    An event that does not fit Fortnox's event shape is logged and skipped.
+    An event that does not fit Fortnox's event shape (or names a document by no number) is
+    logged and skipped.
     """
     parsed: list[FortnoxChangeEvent] = []
     for event in events:
         try:
-            parsed.append(FortnoxChangeEvent.model_validate(event))
-        except ValueError:
+            change = FortnoxChangeEvent.model_validate(event)
+            check_fortnox_event(change)
+            parsed.append(change)
+        except (ValueError, EventValidationError):
             log.warning(
                 "skipping a malformed stream event (topic %r, offset %r)",
                 event.get("topic"),
