@@ -155,3 +155,38 @@ async def test_a_document_event_naming_no_number_is_skipped_with_a_log_line(
     assert sorted(job.entity_id for job in await jobs_of(harness, "fortnox.invoice")) == ["1", "3"]
     assert (await stored_offsets(harness))["invoices"] == "o-3"
     assert "skipping a malformed stream event (topic 'invoices', offset 'o-2')" in caplog.text
+
+
+async def test_an_event_with_text_the_database_cannot_store_does_not_stall_the_stream(
+    harness: SyncHarness,
+) -> None:
+    """A NUL or a lone surrogate escape in an event's text (PostgreSQL stores neither) is
+    skipped as the event endpoint refuses it, instead of failing its batch at every replay."""
+    tenant_id = str(harness.tenant_id)
+    stream = ScriptedStream(
+        tenant_id,
+        [
+            {**_event("o-1", "1"), "tenantId": tenant_id},
+            {**_event("o-2", "2"), "type": "customer-updated-v9\u0000", "tenantId": tenant_id},
+            {**_event("o-3", "3"), "type": "customer-\ud800", "tenantId": tenant_id},
+            {**_event("o-4", "4"), "tenantId": tenant_id},
+            {**_event("o-5\u0000", "5"), "tenantId": tenant_id},
+        ],
+    )
+    consumer = StreamConsumer(
+        url="ws://fortnox.stream/topics-v1",
+        client_secret="stream-test-secret",
+        session_factory=harness.services.session_factory,
+        tokens=FakeTokens(),
+        recorder=record_with_intake,
+        policy=FAST_POLICY,
+        connect=stream.connect,
+    )
+    async with running(consumer):
+        await wait_for(consumer, lambda c: c.events_recorded == 5 or c.failures > 0)
+        assert consumer.failures == 0
+        assert stream.connections == 1
+    async with harness.services.session_factory() as session:
+        recorded = sorted(e.entity_id or "" for e in await session.scalars(select(InboundEvent)))
+    assert recorded == ["1", "4"]
+    assert (await stored_offsets(harness))["customers"] == "o-4"

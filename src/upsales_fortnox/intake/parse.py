@@ -105,7 +105,7 @@ def parse_json(raw: bytes) -> Any:
     :class:`~decimal.Decimal` (amounts stay exact; :func:`json_ready` makes it storable)."""
     try:
         document = strict_loads(raw, parse_constant=_refuse_constant, parse_float=_finite_decimal)
-        problem = _text_problem(document) if _ESCAPE in raw else None
+        problem = text_problem(document) if _ESCAPE in raw else None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise MalformedJsonError("the body is not valid JSON") from exc
     if problem is not None:
@@ -142,7 +142,7 @@ def json_ready(value: Any) -> Any:
     return value
 
 
-def _text_problem(value: Any) -> str | None:
+def text_problem(value: Any) -> str | None:
     """Why a text value cannot be stored: a NUL (PostgreSQL's JSONB refuses it) or a lone
     surrogate escape (not encodable as UTF-8). Only escapes can produce either."""
     if isinstance(value, str):
@@ -155,12 +155,12 @@ def _text_problem(value: Any) -> str | None:
         return None
     if isinstance(value, dict):
         for key, item in value.items():
-            problem = _text_problem(key) or _text_problem(item)
+            problem = text_problem(key) or text_problem(item)
             if problem:
                 return problem
     if isinstance(value, list):
         for item in value:
-            problem = _text_problem(item)
+            problem = text_problem(item)
             if problem:
                 return problem
     return None

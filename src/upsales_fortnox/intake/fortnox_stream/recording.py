@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.intake import FortnoxChangeEvent, record_fortnox_events
 from upsales_fortnox.intake.errors import EventValidationError
-from upsales_fortnox.intake.parse import check_fortnox_event
+from upsales_fortnox.intake.parse import check_fortnox_event, text_problem
 from upsales_fortnox.intake.wire import DeliveryId
 from upsales_fortnox.integrations.fortnox.stream import Message
 
@@ -43,12 +43,15 @@ async def record_with_intake(
 ) -> None:
     """The default recorder: the event intake, shared with the HTTP endpoint and its dedupe.
 
-    An event that does not fit Fortnox's event shape (or names a document by no number) is
-    logged and skipped.
+    An event that does not fit Fortnox's event shape (or names a document by no number, or holds
+    text the database cannot store: a NUL, a lone surrogate) is logged and skipped, as the event
+    endpoint refuses it, so it cannot fail its batch at every replay.
     """
     parsed: list[FortnoxChangeEvent] = []
     for event in events:
         try:
+            if text_problem(event) is not None:  # the event endpoint refuses it too
+                raise EventValidationError("text the database cannot store")
             change = FortnoxChangeEvent.model_validate(event)
             check_fortnox_event(change)
             parsed.append(change)
@@ -76,8 +79,10 @@ def storable(events: Sequence[Message], topics: Collection[str]) -> list[Message
     kept = []
     for event in events:
         try:
-            _OFFSET.validate_python(event.get("offset"))
+            offset = _OFFSET.validate_python(event.get("offset"))
         except ValidationError:
+            continue
+        if text_problem(offset) is not None:
             continue
         if event.get("topic") in topics:
             kept.append(event)
