@@ -77,3 +77,32 @@ def test_exception_text_is_redacted_too(captured) -> None:  # type: ignore[no-un
     line = json.loads(stream.getvalue())
     assert "at-secret-value" not in stream.getvalue()
     assert "RuntimeError" in line["exception"]
+
+
+def test_a_password_in_a_url_is_redacted_as_the_settings_repr_shows_it(captured) -> None:  # type: ignore[no-untyped-def]
+    """``Settings`` masks its SecretStr fields but holds ``DATABASE_URL`` as text: an exception
+    or a log line that carries the settings (or any URL with a password) shows no password."""
+    from upsales_fortnox.core.config import Settings
+
+    logger, stream, handler = captured
+    handler.setFormatter(JsonFormatter())
+    settings = Settings(database_url="postgresql://app:Db-Pa55word!x@db.internal:5432/sync")
+    logger.warning("starting with %r", settings)
+    try:
+        raise RuntimeError(f"pool failed for {settings.database_url}")
+    except RuntimeError:
+        logger.exception("engine failed")
+    logger.info("posting to https://hooks:hunter2hunter2@alerts.example/raise")
+    text = stream.getvalue()
+    for secret in ("Db-Pa55word!x", "hunter2hunter2"):
+        assert secret not in text
+    assert "postgresql://app:[redacted]@db.internal:5432/sync" in text
+    assert "https://example.com/a@b" in _logged(captured, "see https://example.com/a@b")
+
+
+def _logged(captured, message: str) -> str:  # type: ignore[no-untyped-def]
+    logger, stream, _ = captured
+    stream.truncate(0)
+    stream.seek(0)
+    logger.info(message)
+    return stream.getvalue()

@@ -59,6 +59,9 @@ _SECRET_PATTERNS = [
         r"password|authenticationKey)[\"']?\s*=\s*[\"']?)[^\s\"'&,}\\]+"
     ),
     re.compile(r"(whsec_)[A-Za-z0-9_-]+"),
+    # The password of a URL (``DATABASE_URL``, which ``Settings`` holds as text, so its repr
+    # shows it): ``scheme://user:password@host`` keeps all but the password.
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@\"'<>]*:)[^\s/@\"'<>]+(?=@)"),
     # Query parameters that carry a secret or a one-time value (the OAuth ``code`` and
     # ``state`` of the Fortnox login), as they appear in access-log lines and URLs.
     re.compile(r"(?i)([?&](?:" + "|".join(SENSITIVE_QUERY_PARAMETERS) + r")=)[^&\s\"'#]+"),
