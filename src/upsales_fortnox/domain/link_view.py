@@ -26,10 +26,22 @@ which the sync moves to the lost stage): should the cancellation be undone (its 
 cancelled), the order is left lost, the rep's to win."""
 
 
-def cancelled_fingerprint(fingerprint: str | None, *, found_lost: bool = False) -> str:
+MOVING_TO_LOST: Final = "lose:"
+"""Put after :data:`CANCELLED_DOCUMENT` in place of :data:`FOUND_LOST` while the sync moves the
+order to the lost stage for the cancellation: committed before that Upsales write, so a retry
+after it (its answer lost, the job's lease lost, a crash before the link's mark) knows the lost
+stage as its own, not the sales rep's, and marks the link as a cancellation it moved to lost.
+As long as :data:`FOUND_LOST`, so a marked fingerprint (a SHA-256 in hex) fits its column."""
+
+
+def cancelled_fingerprint(
+    fingerprint: str | None, *, found_lost: bool = False, moving_to_lost: bool = False
+) -> str:
     """The fingerprint of the link once its document's cancellation is synced (``found_lost``:
-    the order was lost already, see :data:`FOUND_LOST`)."""
-    return CANCELLED_DOCUMENT + (FOUND_LOST if found_lost else "") + (fingerprint or "")
+    the order was lost already, see :data:`FOUND_LOST`), or while the sync moves its order to
+    lost for it (``moving_to_lost``, see :data:`MOVING_TO_LOST`)."""
+    state = FOUND_LOST if found_lost else MOVING_TO_LOST if moving_to_lost else ""
+    return CANCELLED_DOCUMENT + state + (fingerprint or "")
 
 
 @dataclass(frozen=True)
@@ -56,7 +68,7 @@ class LinkView:
         if not self.document_cancelled:
             return self.fingerprint
         marked = (self.fingerprint or "").removeprefix(CANCELLED_DOCUMENT)
-        return marked.removeprefix(FOUND_LOST) or None
+        return marked.removeprefix(FOUND_LOST).removeprefix(MOVING_TO_LOST) or None
 
     @property
     def found_lost(self) -> bool:
@@ -64,6 +76,14 @@ class LinkView:
         :data:`FOUND_LOST`): the sync did not move it to lost."""
         return self.document_cancelled and (self.fingerprint or "").startswith(
             CANCELLED_DOCUMENT + FOUND_LOST
+        )
+
+    @property
+    def moving_to_lost(self) -> bool:
+        """The sync was moving its order to lost for its document's cancellation, and has not
+        marked that done (see :data:`MOVING_TO_LOST`)."""
+        return self.document_cancelled and (self.fingerprint or "").startswith(
+            CANCELLED_DOCUMENT + MOVING_TO_LOST
         )
 
 

@@ -423,7 +423,10 @@ def test_cancelled_linked_invoice_moves_the_order_to_lost_and_marks_its_link() -
     document = invoice(Cancelled=True)
     the_plan = plan(document, own=linked(FortnoxType.INVOICE, "123", state(), fp="f1"))
     assert the_plan.stage is Stage.LOST
-    update, save = commands(document, the_plan)
+    pending, update, save = commands(document, the_plan)  # the move recorded first
+    assert pending == SaveLink(
+        LinkEntity.ORDER, 50, FortnoxType.INVOICE, "123", "cancelled:lose:f1"
+    )
     assert update.changes.to_wire() == {"stage": {"id": LOST}, "probability": 0}
     assert save == SaveLink(LinkEntity.ORDER, 50, FortnoxType.INVOICE, "123", "cancelled:f1")
 
@@ -494,8 +497,9 @@ def test_a_cancellation_undone_wins_the_deal_back_and_restores_its_link() -> Non
 def test_cancelled_invoice_of_a_linked_order_is_linked_and_lost() -> None:
     document = invoice(OrderReference="45", Cancelled=True)
     the_plan = plan(document, predecessor=linked(FortnoxType.ORDER, "45", state()))
-    update, save = commands(document, the_plan)
-    assert update.changes.probability == 0 and isinstance(save, SaveLink)
+    pending, update, save = commands(document, the_plan)
+    assert isinstance(pending, SaveLink) and isinstance(save, SaveLink)
+    assert update.changes.probability == 0
 
 
 def test_backorder_never_syncs() -> None:

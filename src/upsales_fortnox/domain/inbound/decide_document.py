@@ -21,7 +21,9 @@ Rules, in order:
 * A document linked already: cancelled → its Upsales order goes to the lost stage, and the link
   is marked (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`; with
   :data:`~upsales_fortnox.domain.link_view.FOUND_LOST` when the order was at 0 % already, so
-  that undoing the cancellation, a credit cancelled, leaves the rep's lost), once: a deal won
+  that undoing the cancellation, a credit cancelled, leaves the rep's lost; before the move to
+  lost, the link records it, :data:`~upsales_fortnox.domain.link_view.MOVING_TO_LOST`, so that
+  a retry after the Upsales write finds the lost its own), once: a deal won
   again afterwards gets a new document, and the cancelled one's later events change nothing; an
   offer of a won deal leaves it won once Fortnox made its order of the offer (without one, the
   offer cancelled as the deal was won, it goes to lost too). One the service created itself
@@ -49,7 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
 
@@ -64,7 +66,7 @@ from upsales_fortnox.domain.inbound.document_changes import (
 )
 from upsales_fortnox.domain.inbound.document_changes import successor as made_into
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete
-from upsales_fortnox.domain.link_view import CANCELLED_DOCUMENT, LinkView, cancelled_fingerprint
+from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
 from upsales_fortnox.domain.references import parse_outbound_reference
 from upsales_fortnox.domain.sync_commands import (
     Command,
@@ -133,6 +135,10 @@ class DocumentPlan:
     """The fingerprint the link is recorded with when not the document's own: a cancelled
     document's mark (:data:`~upsales_fortnox.domain.link_view.CANCELLED_DOCUMENT`), or the one
     it had before it."""
+    pending_link_fingerprint: str | None = None
+    """The link's mark committed before the order is moved to lost, so a retry after that write
+    knows the lost stage as the sync's own
+    (:data:`~upsales_fortnox.domain.link_view.MOVING_TO_LOST`)."""
 
     @property
     def needs_references(self) -> bool:
@@ -163,22 +169,24 @@ def _to_lost(
     *,
     link: bool,
     reason: str = "cancelled",
-    link_fingerprint: str | None = None,
+    fingerprint: str | None = None,
+    ours: bool = False,
     rest_live: bool = False,
 ) -> DocumentPlan:
-    marked = link_fingerprint
-    if link and marked is not None and order.probability == LOST_PROBABILITY:
-        # the rep's lost (in the lost stage or another 0 % one), not the sync's
-        marked = cancelled_fingerprint(marked.removeprefix(CANCELLED_DOCUMENT), found_lost=True)
+    """``link``: the document's link is marked, ``fingerprint`` behind the mark; ``ours``: the
+    link records the sync moving the order to lost already (a retry), so its 0 % is the sync's."""
+    found_lost = order.probability == LOST_PROBABILITY and not ours  # the rep's lost, any 0 %
+    marked = cancelled_fingerprint(fingerprint, found_lost=found_lost) if link else None
     for kept, holds in (("already_lost", is_lost(order, settings)), ("rest_live", rest_live)):
         if not holds:
             continue
         if link:
             return DocumentPlan(Action.UPDATE, kept, order.id, link=True, link_fingerprint=marked)
         return _skip(kept)
-    return DocumentPlan(
-        Action.UPDATE, reason, order.id, stage=Stage.LOST, link=link, link_fingerprint=marked
-    )
+    moving = link and not found_lost  # recorded first: a retry after the write knows it
+    pending = cancelled_fingerprint(fingerprint, moving_to_lost=True) if moving else None
+    lost = DocumentPlan(Action.UPDATE, reason, order.id, Stage.LOST, link=link)
+    return replace(lost, link_fingerprint=marked, pending_link_fingerprint=pending)
 
 
 def plan_document(
@@ -225,13 +233,17 @@ def plan_document(
         if order is None:
             return _skip("upsales_order_deleted")
         if cancelled:
-            if own.link.document_cancelled:
+            if own.link.document_cancelled and not own.link.moving_to_lost:
                 return _skip("cancellation_synced")  # the order may be won again since
             if kind is FortnoxType.OFFER and _is_won(order) and made_into(document) is not None:
                 return _skip("offer_already_won")  # the deal has the order made of it
-            marked = cancelled_fingerprint(own.link.fingerprint)
             return _to_lost(
-                order, settings, link=True, link_fingerprint=marked, rest_live=rest_live
+                order,
+                settings,
+                link=True,
+                fingerprint=own.link.fingerprint_before_cancel,
+                ours=own.link.moving_to_lost,
+                rest_live=rest_live,
             )
         # no longer cancelled (a full credit undone): the link is the document's again
         restored = own.link.fingerprint_before_cancel if own.link.document_cancelled else None
@@ -271,9 +283,8 @@ def plan_document(
         if cancelled:
             if replaced:
                 return _skip("replaced")
-            marked = cancelled_fingerprint(fingerprint)
             return _to_lost(
-                order, settings, link=True, link_fingerprint=marked, rest_live=rest_live
+                order, settings, link=True, fingerprint=fingerprint, rest_live=rest_live
             )
         if _is_won(order):
             return DocumentPlan(Action.UPDATE, "linked_to_won_order", order.id, link=True)
@@ -376,6 +387,8 @@ def document_commands(
         changes.probability = stage_probability(plan.stage, offer_probability)
     commands: list[Command] = []
     if changes.model_fields_set:
+        if (pending := plan.pending_link_fingerprint) is not None:  # committed first
+            commands.append(SaveLink(LinkEntity.ORDER, plan.order_id, kind, number, pending))
         commands.append(UpdateUpsalesOrder(plan.order_id, changes))
     if plan.link:
         linked_as = plan.link_fingerprint or fingerprint

@@ -1,0 +1,87 @@
+"""A credit's sync retried part way (at-least-once jobs): the deal it moved to lost is still
+known as moved by the sync, so the credit cancelled wins it again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, fortnox_call
+from tests.e2e.outbound_support import link_of, won_and_invoiced
+from tests.e2e.test_rewon_deal_two_invoices import _probability
+from tests.e2e.won_deal_support import ProcessDied
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.integrations.upsales.errors import UpsalesServerError
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity
+
+AFTER_THE_WRITE: dict[str, Callable[[], Exception]] = {
+    "lost answer": lambda: UpsalesServerError("the answer of Upsales was lost"),
+    "crash": ProcessDied,
+}
+
+
+async def _retries_run(harness: SyncHarness) -> None:
+    """The failed jobs' retries come due and run."""
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(SyncJob).where(SyncJob.status == JobStatus.QUEUED).values(run_after=utcnow())
+        )
+        await session.commit()
+    await harness.run_jobs()
+
+
+def _first_order_update_fails_after_it(
+    monkeypatch: pytest.MonkeyPatch, error: Callable[[], Exception]
+) -> list[int]:
+    """The next Upsales order update is carried out, and ``error`` follows it (its answer lost,
+    or the process ends before anything after it): the ids of the orders so updated."""
+    write = UpsalesClient.update_order
+    failed: list[int] = []
+
+    async def written_then_failed(client: UpsalesClient, order_id: int, changes: Any) -> Any:
+        written = await write(client, order_id, changes)
+        if not failed:
+            failed.append(order_id)
+            raise error()
+        return written
+
+    monkeypatch.setattr(UpsalesClient, "update_order", written_then_failed)
+    return failed
+
+
+@pytest.mark.parametrize("after", list(AFTER_THE_WRITE))
+async def test_a_deal_moved_to_lost_before_a_failure_is_won_again_when_its_credit_is_cancelled(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, after: str
+) -> None:
+    """The credit's sync moves the deal to lost and fails before it marks the link: its retry
+    finds the deal lost by the sync itself, not by the sales rep, so the credit's cancellation
+    wins it again."""
+    harness = linked
+    feed = EventFeed(harness)
+    order_id = harness.demo.opportunity_id
+    invoiced = await won_and_invoiced(harness, order_id)
+    await fortnox_call(harness, "PUT", f"/invoices/{invoiced}/bookkeep")
+    credited = await fortnox_call(harness, "PUT", f"/invoices/{invoiced}/credit")
+    credit_number = str(credited["Invoice"]["CreditInvoiceReference"])
+
+    with monkeypatch.context() as patch:
+        failed = _first_order_update_fails_after_it(patch, AFTER_THE_WRITE[after])
+        await feed.sync()
+    assert failed == [order_id]
+    await _retries_run(harness)
+    assert _probability(harness, order_id) == 0
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.document_cancelled and not link.found_lost
+
+    await fortnox_call(harness, "PUT", f"/invoices/{credit_number}/cancel")
+    await feed.sync()
+
+    assert _probability(harness, order_id) == 100
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == invoiced and not link.document_cancelled
