@@ -1,5 +1,6 @@
 """A credit's sync retried part way (at-least-once jobs): the deal it moved to lost is still
-known as moved by the sync, so the credit cancelled wins it again."""
+known as moved by the sync, so the credit cancelled wins it again; and a deal whose new invoice
+is cancelled while its earlier one lives again is handed back to that one on the retry."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from sqlalchemy import update
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, fortnox_call
 from tests.e2e.outbound_support import link_of, won_and_invoiced
-from tests.e2e.test_rewon_deal_two_invoices import _probability
+from tests.e2e.test_rewon_deal_two_invoices import _probability, _two_live_invoices
 from tests.e2e.won_deal_support import ProcessDied
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.errors import UpsalesServerError
 from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.sync.inbound import earlier_document_sync
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
 AFTER_THE_WRITE: dict[str, Callable[[], Exception]] = {
@@ -85,3 +87,33 @@ async def test_a_deal_moved_to_lost_before_a_failure_is_won_again_when_its_credi
     assert _probability(harness, order_id) == 100
     link = await link_of(harness, LinkEntity.ORDER, order_id)
     assert link is not None and link.fortnox_id == invoiced and not link.document_cancelled
+
+
+async def test_a_hand_back_to_the_earlier_invoice_that_failed_is_done_by_the_retry(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deal's new invoice B is cancelled while its earlier invoice A lives again; the sync
+    fails as it hands the deal back to A: the retry hands it back, so the deal is won with A."""
+    harness = linked
+    feed = EventFeed(harness)
+    order_id = harness.demo.opportunity_id
+    first, second = await _two_live_invoices(harness, feed)
+    take_back = earlier_document_sync.take_deal_back
+    failed: list[str] = []
+
+    async def dies_once(*args: Any) -> None:
+        if not failed:
+            failed.append("take_deal_back")
+            raise ProcessDied
+        await take_back(*args)
+
+    await fortnox_call(harness, "PUT", f"/invoices/{second}/cancel")
+    with monkeypatch.context() as patch:
+        patch.setattr(earlier_document_sync, "take_deal_back", dies_once)
+        await feed.sync()
+    assert failed
+    await _retries_run(harness)
+
+    assert _probability(harness, order_id) == 100
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == first and not link.document_cancelled

@@ -193,11 +193,12 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
     )
     if rest is not None and plan.order_id is not None:
         commands = [*commands, rest_link(plan.order_id, rest)]
-    created = await job.apply(commands)
+    # a hand-back saves this one's mark with it, in one transaction: a retry finds both or none
+    created = await job.apply(commands if taking is None else [])
     order_id = plan.order_id if plan.order_id is not None else next(iter(created), None)
     money = None
     if taking is not None:
-        await give_deal_back(job, taking.link)
+        await give_deal_back(job, taking.link, commands)
         if isinstance(taking.document, Invoice):
             money = await sync_invoice_money(job, taking.document, taking.credit)
     elif isinstance(document, Invoice):

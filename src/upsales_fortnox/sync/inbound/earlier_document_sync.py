@@ -5,14 +5,17 @@ An earlier document's own events (a credit of it cancelled, say) mark it live or
 it the deal back when the deal's document has ended (:func:`sync_earlier_document`). The
 cancellation of a deal's document looks among its earlier documents marked live for one that
 lives in Fortnox (:func:`earlier_taking_deal`): the deal then stays won, and that one takes its
-link back (:func:`give_deal_back`). Cost: no Fortnox call for a deal that has none marked live;
-else one read of each (one more of the credit invoice one names) until one lives."""
+link back (:func:`give_deal_back`, in one transaction with the ended one's mark). Cost: no
+Fortnox call for a deal that has none marked live; else one read of each (one more of the
+credit invoice one names) until one lives."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.inbound.decide_document import Action, DocumentPlan, document_commands
 from upsales_fortnox.domain.inbound.document_changes import (
     FortnoxDocument,
@@ -23,15 +26,17 @@ from upsales_fortnox.domain.inbound.earlier_document_rules import (
     live_earlier,
     plan_earlier_document,
 )
-from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
+from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint, marks_cancelled
+from upsales_fortnox.domain.sync_commands import Command, SaveLink
 from upsales_fortnox.integrations.fortnox.models import Invoice
+from upsales_fortnox.links.repository.document_intents import forget_cancelled_intents
 from upsales_fortnox.links.repository.earlier_deal_documents import (
     earlier_document,
     earlier_documents_of,
     mark_earlier,
     take_deal_back,
 )
-from upsales_fortnox.links.repository.links import LinkStore
+from upsales_fortnox.links.repository.links import LinkStore, save_link
 from upsales_fortnox.sync.inbound.document_reads import fetch_document, order_state
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.money.credits import credit_leaves_live
@@ -145,13 +150,32 @@ async def _read_live(
     return TakingDocument(link, document, credit)
 
 
-async def give_deal_back(job: InboundJob, taking: LinkView) -> None:
+async def give_deal_back(job: InboundJob, taking: LinkView, ending: Sequence[Command] = ()) -> None:
     """``taking``, an earlier document of its deal, takes the deal's link of its type back (in
-    one transaction); the deal's document it replaces, ended, is kept as an earlier one."""
+    one transaction); the deal's document it replaces, ended, is kept as an earlier one.
+    ``ending``: the links marking that document's end (:class:`SaveLink` alone), saved in the
+    same transaction, so a retry finds the hand-back done with them, or neither."""
     async with job.session_factory() as session:
+        connection = await session.connection()
+        for mark in ending:
+            if not isinstance(mark, SaveLink):
+                raise TypeError(f"{type(mark).__name__} is no link to save with the hand-back")
+            await save_link(
+                connection,
+                job.installation_id,
+                mark.entity,
+                mark.upsales_id,
+                mark.fortnox_type,
+                mark.fortnox_id,
+                mark.fingerprint,
+                synced_fields=mark.synced_fields,
+            )
+            if marks_cancelled(mark):  # as a link's save does: the deal's intent goes
+                ids = [mark.upsales_id]
+                await forget_cancelled_intents(connection, job.installation_id, ids, utcnow())
         current = await LinkStore(session, job.installation_id).by_upsales(
             LinkEntity.ORDER, taking.upsales_id, taking.fortnox_type
         )
         leaving = current if current is not None and current.document_cancelled else None
-        await take_deal_back(await session.connection(), job.installation_id, taking, leaving)
+        await take_deal_back(connection, job.installation_id, taking, leaving)
         await session.commit()
