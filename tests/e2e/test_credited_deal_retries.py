@@ -12,20 +12,23 @@ from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, fortnox_call
-from tests.e2e.outbound_support import link_of, won_and_invoiced
+from tests.e2e.outbound_support import link_of, queue, run_now, won_and_invoiced
 from tests.e2e.test_rewon_deal_two_invoices import _probability, _two_live_invoices
 from tests.e2e.won_deal_support import ProcessDied
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.errors import UpsalesServerError
 from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.models.link import Link
 from upsales_fortnox.sync.inbound import earlier_document_sync
 from upsales_fortnox.vocabulary import JobStatus, LinkEntity
 
 AFTER_THE_WRITE: dict[str, Callable[[], Exception]] = {
     "lost answer": lambda: UpsalesServerError("the answer of Upsales was lost"),
     "crash": ProcessDied,
+    "refused": lambda: UpsalesServerError("Upsales failed before it wrote"),
 }
+WRITTEN = {"lost answer": True, "crash": True, "refused": False}
 
 
 async def _retries_run(harness: SyncHarness) -> None:
@@ -38,30 +41,32 @@ async def _retries_run(harness: SyncHarness) -> None:
     await harness.run_jobs()
 
 
-def _first_order_update_fails_after_it(
-    monkeypatch: pytest.MonkeyPatch, error: Callable[[], Exception]
+def _first_order_update_fails(
+    monkeypatch: pytest.MonkeyPatch, error: Callable[[], Exception], *, written: bool
 ) -> list[int]:
-    """The next Upsales order update is carried out, and ``error`` follows it (its answer lost,
-    or the process ends before anything after it): the ids of the orders so updated."""
+    """The next Upsales order update fails with ``error``: carried out first when ``written``
+    (its answer lost, or the process ends before anything after it), else not. The ids of the
+    orders whose update so failed."""
     write = UpsalesClient.update_order
     failed: list[int] = []
 
     async def written_then_failed(client: UpsalesClient, order_id: int, changes: Any) -> Any:
-        written = await write(client, order_id, changes)
-        if not failed:
-            failed.append(order_id)
-            raise error()
-        return written
+        if failed:
+            return await write(client, order_id, changes)
+        failed.append(order_id)
+        if written:
+            await write(client, order_id, changes)
+        raise error()
 
     monkeypatch.setattr(UpsalesClient, "update_order", written_then_failed)
     return failed
 
 
 @pytest.mark.parametrize("after", list(AFTER_THE_WRITE))
-async def test_a_deal_moved_to_lost_before_a_failure_is_won_again_when_its_credit_is_cancelled(
+async def test_a_deal_moved_to_lost_by_a_retried_sync_is_won_again_when_its_credit_is_cancelled(
     linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, after: str
 ) -> None:
-    """The credit's sync moves the deal to lost and fails before it marks the link: its retry
+    """The credit's sync fails as it moves the deal to lost, the stage written or not: its retry
     finds the deal lost by the sync itself, not by the sales rep, so the credit's cancellation
     wins it again."""
     harness = linked
@@ -73,7 +78,7 @@ async def test_a_deal_moved_to_lost_before_a_failure_is_won_again_when_its_credi
     credit_number = str(credited["Invoice"]["CreditInvoiceReference"])
 
     with monkeypatch.context() as patch:
-        failed = _first_order_update_fails_after_it(patch, AFTER_THE_WRITE[after])
+        failed = _first_order_update_fails(patch, AFTER_THE_WRITE[after], written=WRITTEN[after])
         await feed.sync()
     assert failed == [order_id]
     await _retries_run(harness)
@@ -113,6 +118,33 @@ async def test_a_hand_back_to_the_earlier_invoice_that_failed_is_done_by_the_ret
         await feed.sync()
     assert failed
     await _retries_run(harness)
+
+    assert _probability(harness, order_id) == 100
+    link = await link_of(harness, LinkEntity.ORDER, order_id)
+    assert link is not None and link.fortnox_id == first and not link.document_cancelled
+
+
+async def test_a_hand_back_left_undone_by_an_earlier_run_is_done_by_the_next_event(
+    linked: SyncHarness,
+) -> None:
+    """A run before the mark and the hand-back were one transaction marked B's link cancelled
+    and died before the hand-back: B's next event hands the deal back to A, which lives."""
+    harness = linked
+    feed = EventFeed(harness)
+    order_id = harness.demo.opportunity_id
+    first, second = await _two_live_invoices(harness, feed)
+    await fortnox_call(harness, "PUT", f"/invoices/{second}/cancel")
+    feed.new_events()  # its events are lost with that run
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(Link)
+            .where(Link.fortnox_id == second, Link.entity == LinkEntity.ORDER.value)
+            .values(fingerprint="cancelled:" + Link.fingerprint)
+        )
+        await session.commit()
+
+    await queue(harness, "fortnox.invoice", second)
+    await run_now(harness)
 
     assert _probability(harness, order_id) == 100
     link = await link_of(harness, LinkEntity.ORDER, order_id)

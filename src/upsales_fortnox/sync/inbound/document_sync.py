@@ -173,6 +173,11 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         taking = await earlier_taking_deal(
             job, plan.order_id, credit_invoices=settings.credit_invoices
         )
+    elif plan.reason == "cancellation_synced" and own is not None and own.order is not None:
+        # a hand-back a run left undone (before it was one transaction with the mark): done now
+        taking = await earlier_taking_deal(
+            job, own.order.id, credit_invoices=settings.credit_invoices
+        )
     if plan.action is Action.CREATE:
         plan = await _relink_lost_create(job, document, plan)
     try:
