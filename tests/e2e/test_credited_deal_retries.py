@@ -94,15 +94,22 @@ async def test_a_deal_moved_to_lost_by_a_retried_sync_is_won_again_when_its_cred
     assert link is not None and link.fortnox_id == invoiced and not link.document_cancelled
 
 
+@pytest.mark.parametrize("rep_lost", [False, True], ids=["won", "rep_lost"])
 async def test_a_hand_back_to_the_earlier_invoice_that_failed_is_done_by_the_retry(
-    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, rep_lost: bool
 ) -> None:
     """The deal's new invoice B is cancelled while its earlier invoice A lives again; the sync
-    fails as it hands the deal back to A: the retry hands it back, so the deal is won with A."""
+    fails as it hands the deal back to A: the retry hands it back, so the deal keeps its stage
+    (won, or lost by the sales rep) with A."""
     harness = linked
     feed = EventFeed(harness)
     order_id = harness.demo.opportunity_id
     first, second = await _two_live_invoices(harness, feed)
+    if rep_lost:
+        lost = {"stage": {"id": harness.demo.stage_lost_id}, "probability": 0}
+        rep = harness.demo.sales_rep_user_ids[0]
+        demo = harness.demo.customer_id
+        harness.upsales.update_entity(demo, "orders", order_id, lost, user_id=rep, fire_hooks=False)
     take_back = earlier_document_sync.take_deal_back
     failed: list[str] = []
 
@@ -119,7 +126,7 @@ async def test_a_hand_back_to_the_earlier_invoice_that_failed_is_done_by_the_ret
     assert failed
     await _retries_run(harness)
 
-    assert _probability(harness, order_id) == 100
+    assert _probability(harness, order_id) == (0 if rep_lost else 100)
     link = await link_of(harness, LinkEntity.ORDER, order_id)
     assert link is not None and link.fortnox_id == first and not link.document_cancelled
 
