@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
+from upsales_fortnox.links.repository.link_reads import ended_order_documents
 from upsales_fortnox.links.repository.links import IDS_PER_QUERY, LinkStore, save_link
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.link import Link
@@ -175,3 +176,28 @@ async def test_a_lookup_of_more_ids_than_one_query_takes_finds_each_link(
         found = await links.fortnox_ids_by_upsales(LinkEntity.PRODUCT, FortnoxType.ARTICLE, wanted)
 
     assert found == {1: "A1", IDS_PER_QUERY + 1: "A2", 40_000: "A3"}
+
+
+async def test_a_cancellation_still_moving_its_order_to_lost_is_not_reported_synced(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """A link whose sync marked it before moving the order to lost (a run that died before the
+    Upsales write) does not read as a synced cancellation: the report then tells the document
+    closed and the deal not lost, repaired by the document's sync, not by sending the deal."""
+    sha = "a" * 64
+    async with session_factory() as session:
+        installation = Installation(name="Acme")
+        session.add(installation)
+        await session.flush()
+        links = LinkStore(session, installation.id)
+        moving = cancelled_fingerprint(sha, moving_to_lost=True)
+        await links.save(LinkEntity.ORDER, 5, FortnoxType.INVOICE, "7", moving)
+        await links.save(LinkEntity.ORDER, 6, FortnoxType.INVOICE, "8", cancelled_fingerprint(sha))
+        found = cancelled_fingerprint(sha, found_lost=True)
+        await links.save(LinkEntity.ORDER, 7, FortnoxType.INVOICE, "9", found)
+        await session.commit()
+        installation_id = installation.id
+
+    ended = await ended_order_documents(session_factory, installation_id, [FortnoxType.INVOICE])
+
+    assert ended == {(FortnoxType.INVOICE, "8"), (FortnoxType.INVOICE, "9")}

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.domain.catchup import OrderLinks
-from upsales_fortnox.domain.link_view import CANCELLED_DOCUMENT, LinkView
+from upsales_fortnox.domain.link_view import CANCELLED_DOCUMENT, MOVING_TO_LOST, LinkView
 from upsales_fortnox.links.repository.links import link_view
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
@@ -181,12 +181,14 @@ async def ended_order_documents(
     fortnox_types: Iterable[FortnoxType],
 ) -> set[tuple[FortnoxType, str]]:
     """(Fortnox type, document number) of the documents of these types whose cancellation is
-    synced: their orders' links mark it (``CANCELLED_DOCUMENT``)."""
+    synced: their orders' links mark it (``CANCELLED_DOCUMENT``), not as still moving the order
+    to lost (``MOVING_TO_LOST``: a run that died before its Upsales write left it so)."""
     query = select(Link.fortnox_type, Link.fortnox_id).where(
         Link.installation_id == installation_id,
         Link.entity == LinkEntity.ORDER,
         Link.fortnox_type.in_([t.value for t in fortnox_types]),
         Link.fingerprint.startswith(CANCELLED_DOCUMENT, autoescape=True),
+        ~Link.fingerprint.startswith(CANCELLED_DOCUMENT + MOVING_TO_LOST, autoescape=True),
     )
     async with session_factory() as session:
         rows = (await session.execute(query)).all()
