@@ -41,9 +41,13 @@ class BurstStream:
     """Accepts every command (any token names ``tenant_id``), sends ``events`` on subscribe,
     and keeps what the consumer has not read yet in ``unread``."""
 
-    def __init__(self, tenant_id: str, events: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, tenant_id: str, events: list[dict[str, Any]], *, events_first: bool = False
+    ) -> None:
         self.tenant_id = tenant_id
         self.events = events
+        self.events_first = events_first
+        """The events come before the reply to ``subscribe-v1`` (an order no source settles)."""
         self.unread: asyncio.Queue[str] = asyncio.Queue()
         self.commands: list[str] = []
 
@@ -55,10 +59,14 @@ class BurstStream:
             reply["tenantIds"] = {token: self.tenant_id for token in command["accessTokens"]}
         if command["command"] == "add-topics-v1":
             reply["invalidTopics"] = []
-        await self.unread.put(json.dumps(reply))
-        if command["command"] == "subscribe-v1":
+        subscribing = command["command"] == "subscribe-v1"
+        if not (subscribing and self.events_first):
+            await self.unread.put(json.dumps(reply))
+        if subscribing:
             for event in self.events:
                 await self.unread.put(json.dumps(event))
+            if self.events_first:
+                await self.unread.put(json.dumps(reply))
 
     async def recv(self) -> str:
         return await self.unread.get()
@@ -160,3 +168,21 @@ async def test_a_reply_behind_a_full_buffer_is_read_while_the_events_are_recorde
         assert consumer.failures == 0
     assert stream.commands.count("add-tenants-v1") == 2
     assert recorder.offsets == [event["offset"] for event in _burst(str(harness.tenant_id))]
+
+
+async def test_a_subscribe_reply_behind_a_full_buffer_is_read_while_the_events_are_recorded(
+    harness: SyncHarness,
+) -> None:
+    """Should Fortnox stream the replay before its reply to ``subscribe-v1``, the consumer still
+    reads that reply (recording the events ahead of it) rather than time out and reconnect for
+    ever."""
+    events = _burst(str(harness.tenant_id))
+    stream = BurstStream(str(harness.tenant_id), events, events_first=True)
+    recorder = GatedRecorder()
+    recorder.gate.set()
+    consumer = _consumer(harness, stream, recorder, RotatingTokens())
+    async with running(consumer):
+        await wait_for(consumer, lambda c: c.events_recorded == BURST or c.failures > 0)
+        assert consumer.failures == 0
+    assert stream.commands.count("subscribe-v1") == 1
+    assert recorder.offsets == [event["offset"] for event in events]

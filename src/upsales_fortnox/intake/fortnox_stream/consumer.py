@@ -180,7 +180,9 @@ class StreamConsumer:
                 added = await self._add_tenants(connection, replies, tenants, {})
                 self._sent_tokens = {tenant.id: token for tenant, token in tenants.items()}
                 await self._add_topics(connection, replies)
-                await self._command(connection, replies, SUBSCRIBE)
+                # a replay may come before the reply: recorded meanwhile, as a full inbox
+                # would keep the reader from the reply
+                await self._command(connection, replies, SUBSCRIBE, (inbox, added))
                 self.connections += 1
                 self.followed = {tenant_id: tenant.id for tenant_id, tenant in added.items()}
                 await self._notify()
