@@ -106,3 +106,19 @@ def _logged(captured, message: str) -> str:  # type: ignore[no-untyped-def]
     stream.seek(0)
     logger.info(message)
     return stream.getvalue()
+
+
+def test_a_url_password_holding_a_slash_or_an_at_sign_is_redacted_whole(captured) -> None:  # type: ignore[no-untyped-def]
+    """A generated password may hold ``/`` (SQLAlchemy reads all up to the ``@`` as the
+    password), or an ``@`` typed unescaped: no part of it is shown."""
+    for url, secret in (
+        ("postgresql+asyncpg://app:Pa55/word+x@db.internal/sync", "Pa55/word+x"),
+        ("postgresql://app:Pa55@word@db.internal:5432/sync", "word"),
+        ("postgresql://app:Pa55%40word@db.internal/sync", "Pa55%40word"),
+    ):
+        text = _logged(captured, f"connecting to {url}")
+        assert secret not in text, text
+        assert "@db.internal" in text and "app:[redacted]" in text
+    assert "[redacted]" in _logged(captured, "postgresql://db.internal/sync?password=Pa55word")
+    line = "GET http://127.0.0.1:8080/orders?to=a@b.se HTTP/1.1"
+    assert line in _logged(captured, line)  # a port and a path, no password

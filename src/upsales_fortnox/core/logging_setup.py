@@ -60,8 +60,13 @@ _SECRET_PATTERNS = [
     ),
     re.compile(r"(whsec_)[A-Za-z0-9_-]+"),
     # The password of a URL (``DATABASE_URL``, which ``Settings`` holds as text, so its repr
-    # shows it): ``scheme://user:password@host`` keeps all but the password.
-    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@\"'<>]*:)[^\s/@\"'<>]+(?=@)"),
+    # shows it): ``scheme://user:password@host`` keeps all but the password, which runs to the
+    # last ``@`` before the host (a ``/`` in it is the password's, as SQLAlchemy reads it, and
+    # an ``@`` typed unescaped too); a port and a path (``host:8080/?to=a@b.se``) are no password.
+    re.compile(
+        r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@\"'<>]*:)(?!\d+[/?#])[^\s\"'<>]+"
+        r"(?=@[^\s/?#@\"'<>]*(?:[/?#\s\"'<>]|$))"
+    ),
     # Query parameters that carry a secret or a one-time value (the OAuth ``code`` and
     # ``state`` of the Fortnox login), as they appear in access-log lines and URLs.
     re.compile(r"(?i)([?&](?:" + "|".join(SENSITIVE_QUERY_PARAMETERS) + r")=)[^&\s\"'#]+"),
