@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from upsales_fortnox.core.db.session import DbSessionFactory
-from upsales_fortnox.intake.fortnox_stream.followed import tenant_changes
+from upsales_fortnox.intake.fortnox_stream.followed import tenant_changes, wait_or_stop
 from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamRecorder,
     StreamTenant,
@@ -128,6 +128,7 @@ class StreamConsumer:
         self.followed: dict[str, uuid.UUID] = {}
         """Tenant id → installation, as Fortnox confirmed them."""
         self._sent_tokens: dict[uuid.UUID, str] = {}
+        self._held: list[Message] = []
 
     def refresh_tenants(self) -> None:
         """Re-read the installations and tokens now instead of at the next interval."""
@@ -150,7 +151,7 @@ class StreamConsumer:
             try:
                 subscribed = await self._connection(stop)
                 if subscribed is None:  # no installation to follow yet
-                    await _wait(stop, self._refresh, self._policy.idle_retry_seconds)
+                    await wait_or_stop(stop, self._refresh, self._policy.idle_retry_seconds)
                     continue
                 failures = 0
             except Exception as exc:  # never give up: back off and reconnect
@@ -164,7 +165,7 @@ class StreamConsumer:
                 )
             if stop.is_set():
                 return
-            await _wait(stop, None, self._policy.backoff(max(failures, 1)))
+            await wait_or_stop(stop, None, self._policy.backoff(max(failures, 1)))
 
     async def _connection(self, stop: asyncio.Event) -> bool | None:
         """One connection, until it drops or ``stop``; None when there is nothing to follow."""
@@ -174,6 +175,7 @@ class StreamConsumer:
             return None
         async with self._connect(self._url) as connection:
             inbox: asyncio.Queue[Message] = asyncio.Queue(self._policy.max_buffered)
+            self._held = []
             replies: asyncio.Queue[Message] = asyncio.Queue()
             reader = asyncio.create_task(read_messages(connection, inbox, replies))
             try:
@@ -183,6 +185,7 @@ class StreamConsumer:
                 # a replay may come before the reply: recorded meanwhile, as a full inbox
                 # would keep the reader from the reply
                 await self._command(connection, replies, SUBSCRIBE, (inbox, added))
+                await self._record_held(added)
                 self.connections += 1
                 self.followed = {tenant_id: tenant.id for tenant_id, tenant in added.items()}
                 await self._notify()
@@ -216,7 +219,8 @@ class StreamConsumer:
     ) -> Message:
         """Send ``command`` and wait for its reply; while subscribed (``events``: the inbox and
         the tenants followed), events that arrive meanwhile are recorded, so a full inbox never
-        keeps the reader from the reply behind it."""
+        keeps the reader from the reply behind it. From the first of a tenant not followed
+        (perhaps the one being added) on, they are held for :meth:`_record_held`."""
         await connection.send(json.dumps(command))
         try:
             async with asyncio.timeout(self._policy.reply_timeout_seconds):
@@ -241,9 +245,22 @@ class StreamConsumer:
                 reply.cancel()
                 event.cancel()
             if event in done:
-                await self._record(self._batch(event.result(), inbox), tenants)
+                batch = self._batch(event.result(), inbox)
+                if not self._held:
+                    known = [str(e.get("tenantId")) in tenants for e in batch]
+                    ahead = known.index(False) if False in known else len(batch)
+                    if ahead:
+                        await self._record(batch[:ahead], tenants)
+                    batch = batch[ahead:]
+                self._held.extend(batch)
             if reply in done:
                 return reply.result()
+
+    async def _record_held(self, tenants: Mapping[str, StreamTenant]) -> None:
+        """Record the events held while a command waited, now ``tenants`` names theirs."""
+        held, self._held = self._held, []
+        for start in range(0, len(held), self._policy.max_batch):
+            await self._record(held[start : start + self._policy.max_batch], tenants)
 
     def _batch(self, first: Message, inbox: asyncio.Queue[Message]) -> list[Message]:
         batch = [first]
@@ -360,6 +377,7 @@ class StreamConsumer:
         if gone:
             await self._command(connection, replies, remove_tenants_command(gone), (inbox, tenants))
         updated = await self._add_tenants(connection, replies, fresh, remaining, (inbox, tenants))
+        await self._record_held(updated)
         for tenant, token in fresh.items():
             self._sent_tokens[tenant.id] = token
         return updated
@@ -380,15 +398,3 @@ class StreamConsumer:
             await session.commit()
         self.events_recorded += len(batch)
         await self._notify()
-
-
-async def _wait(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
-    """Wait ``seconds``, or less when ``stop`` (or ``wake``) is set."""
-    waiters = {asyncio.ensure_future(stop.wait())}
-    if wake is not None:
-        waiters.add(asyncio.ensure_future(wake.wait()))
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

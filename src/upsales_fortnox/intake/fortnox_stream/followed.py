@@ -1,7 +1,9 @@
-"""Which installations the stream follows: what a tenant update adds and removes (pure)."""
+"""Which installations the stream follows: what a tenant update adds and removes (pure), and
+the wait between two looks at them."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Collection, Mapping
 
@@ -30,3 +32,15 @@ def tenant_changes(
     }
     gone = [tenant_id for tenant_id, tenant in followed.items() if tenant.id not in active]
     return fresh, gone
+
+
+async def wait_or_stop(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
+    """Wait ``seconds``, or less when ``stop`` (or ``wake``) is set."""
+    waiters = {asyncio.ensure_future(stop.wait())}
+    if wake is not None:
+        waiters.add(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
