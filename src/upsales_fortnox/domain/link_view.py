@@ -79,6 +79,12 @@ class LinkView:
         )
 
     @property
+    def document_ended(self) -> bool:
+        """Its document's cancellation is synced, the order's move to lost done too (not left
+        :data:`MOVING_TO_LOST` by a run that died): no longer the deal's document to send."""
+        return self.document_cancelled and not self.moving_to_lost
+
+    @property
     def moving_to_lost(self) -> bool:
         """The sync was moving its order to lost for its document's cancellation, and has not
         marked that done (see :data:`MOVING_TO_LOST`)."""

@@ -101,7 +101,7 @@ def _failed_text(last_error: str | None, language: Language, documents: DealDocu
 def _ended_since(link: LinkView | None, job: SyncJob) -> bool:
     """Whether the deal's document was cancelled in Fortnox (and the deal moved to lost)
     after its job died: that is the deal's state now, not the job's failure."""
-    if link is None or not link.document_cancelled or link.saved_at is None:
+    if link is None or not link.document_ended or link.saved_at is None:
         return False
     return job.finished_at is not None and link.saved_at > job.finished_at
 

@@ -179,3 +179,22 @@ def test_two_backorders_that_fit_an_order_made_in_fortnox_are_neither_taken() ->
 
     assert rest_to_take(alike, None) is None
     assert rest_to_take([alike[0], _order(6, Cancelled=True, **fields)], None) == alike[0]
+
+
+def test_a_document_whose_move_to_lost_a_run_left_undone_is_still_the_deals() -> None:
+    """Its link marked before the move to lost, the run died (the deal still won): the deal's
+    next send stops at the cancelled document as locked, rather than make a new one as for a
+    deal won again after its lost."""
+    moving = LinkView(
+        entity=LinkEntity.ORDER,
+        upsales_id=7,
+        fortnox_type=FortnoxType.INVOICE,
+        fortnox_id="5",
+        fingerprint=cancelled_fingerprint("f", moving_to_lost=True),
+        saved_at=T0,
+    )
+
+    documents = deal_documents([moving])
+
+    assert documents.live == [moving]
+    assert documents.ended == frozenset()

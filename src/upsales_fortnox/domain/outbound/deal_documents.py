@@ -56,11 +56,11 @@ class DealDocuments:
 def deal_documents(found: Sequence[LinkView]) -> DealDocuments:
     """The order's document links among ``found`` (in the order they were made), sorted out."""
     links = [link for link in found if link.entity is LinkEntity.ORDER]
-    cancelled = [link for link in links if link.document_cancelled]
+    cancelled = [link for link in links if link.document_ended]
     live: list[LinkView] = []
     set_aside: list[LinkView] = []
     for link in links:
-        if link.document_cancelled:
+        if link.document_ended:
             continue
         made_into_cancelled = any(_made_into(link, later) for later in cancelled)
         (set_aside if made_into_cancelled else live).append(link)

@@ -122,7 +122,7 @@ class WonDealLinks:
         else:
             self._document_type = intent
         self._set_aside = None if order_links else documents.set_aside_order
-        self._ended = {link.fortnox_type: link for link in found if link.document_cancelled}
+        self._ended = {link.fortnox_type: link for link in found if link.document_ended}
         companies = [link for link in found if link.entity is LinkEntity.COMPANY]
         return DealLinks(
             order=order_links[0] if order_links else None,
