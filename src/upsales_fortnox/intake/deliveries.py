@@ -8,16 +8,20 @@ them.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from upsales_fortnox.intake.errors import TenantMismatchError
-from upsales_fortnox.intake.fortnox_events import classify
+from upsales_fortnox.intake.fortnox_events import classify, names_document
 from upsales_fortnox.intake.parse import UpsalesChange, fortnox_dedupe_key
 from upsales_fortnox.intake.wire import FortnoxChangeEvent
+from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.vocabulary import EventSource
+
+logger = logging.getLogger(__name__)
 
 IntakeStatus = Literal["accepted", "recorded", "duplicate", "ignored"]
 """``accepted``: stored, its job queued; ``recorded``: stored, no job (an event type we do not
@@ -101,7 +105,10 @@ def fortnox_new_events(
 ) -> list[NewEvent | None]:
     """The events to store, in input order (``None`` for a topic we do not follow), each with
     the job its type calls for (:func:`~.fortnox_events.classify`). All events are checked
-    first: one of another tenant refuses the lot."""
+    first: one of another tenant refuses the lot. An order's, invoice's or offer's event that
+    names its document by no number is recorded with no job (its job could only die), as one of
+    a type we do not know is: which id some types carry is *unverified* (``reminder-sent-v1``),
+    so it must not refuse its batch."""
     check_tenant(installation, events)
     new_events: list[NewEvent | None] = []
     for wire in events:
@@ -109,6 +116,14 @@ def fortnox_new_events(
         if use is None or wire.entity_id is None:
             new_events.append(None)
             continue
+        job_kind = use.job_kind
+        if names_document(wire.topic, wire.type) and parse_digits(wire.entity_id) is None:
+            logger.warning(
+                "a Fortnox %s event (offset %s) names its document by no number: recorded, no job",
+                wire.type,
+                wire.offset,
+            )
+            job_kind = None
         new_events.append(
             NewEvent(
                 source=EventSource.FORTNOX.value,
@@ -117,7 +132,7 @@ def fortnox_new_events(
                 entity_type=use.entity,
                 entity_id=wire.entity_id,
                 payload=wire.model_dump(mode="json", by_alias=True),
-                job_kind=use.job_kind,
+                job_kind=job_kind,
             )
         )
     return new_events

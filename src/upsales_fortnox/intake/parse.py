@@ -40,7 +40,7 @@ from upsales_fortnox.intake.errors import (
     MalformedJsonError,
     UnsupportedEventError,
 )
-from upsales_fortnox.intake.fortnox_events import is_followed_topic, names_document
+from upsales_fortnox.intake.fortnox_events import is_followed_topic
 from upsales_fortnox.intake.routing import (
     UPSALES_ROUTES,
     Route,
@@ -58,7 +58,6 @@ from upsales_fortnox.intake.wire import (
     HookType,
     TriggerRequest,
 )
-from upsales_fortnox.integrations.digits import parse_digits
 
 _ESCAPE: Final = b"\\u"  # only a \u escape can produce a NUL or a lone surrogate
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -361,21 +360,11 @@ def parse_fortnox_events(document: Any) -> tuple[list[FortnoxChangeEvent], bool]
 
 
 def check_fortnox_event(event: FortnoxChangeEvent) -> None:
-    """An event on a topic we follow must name its entity; an order's, invoice's or offer's by
-    its document number (digits), the only thing its job can read."""
+    """An event on a topic we follow must name its entity."""
     if is_followed_topic(event.topic) and event.entity_id is None:
         raise EventValidationError(
             f"an event on topic {event.topic!r} must carry entityId",
             details=[{"loc": ["entityId"], "msg": "Field required"}],
-        )
-    if (
-        event.entity_id is not None
-        and names_document(event.topic, event.type)
-        and parse_digits(event.entity_id) is None
-    ):
-        raise EventValidationError(
-            f"an event of type {event.type!r} names its document by its number (digits)",
-            details=[{"loc": ["entityId"], "msg": "must be a document number (digits)"}],
         )
 
 

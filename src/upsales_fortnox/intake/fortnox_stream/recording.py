@@ -43,9 +43,9 @@ async def record_with_intake(
 ) -> None:
     """The default recorder: the event intake, shared with the HTTP endpoint and its dedupe.
 
-    An event that does not fit Fortnox's event shape (or names a document by no number, or holds
-    text the database cannot store: a NUL, a lone surrogate) is logged and skipped, as the event
-    endpoint refuses it, so it cannot fail its batch at every replay.
+    An event that does not fit Fortnox's event shape (or holds text the database cannot store: a
+    NUL, a lone surrogate) is logged and skipped, as the event endpoint refuses it, so it cannot
+    fail its batch at every replay.
     """
     parsed: list[FortnoxChangeEvent] = []
     for event in events:
