@@ -49,6 +49,21 @@ async def test_the_upsales_health_poll_gets_the_apps_name(api_client: httpx.Asyn
     assert down.json()["error"]["code"] == "database_unavailable"
 
 
+async def test_the_upsales_health_poll_answers_head_as_get(api_client: httpx.AsyncClient) -> None:
+    """Upsales' app template serves ``/health`` with an Express GET route, which answers HEAD
+    too: a poll by HEAD gets GET's status and headers, without the body, as the other probes."""
+    got = await api_client.get("/health")
+    head = await api_client.head("/health")
+    assert head.status_code == got.status_code == 200
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.content == b""
+    async with _client_of_an_unreachable_database() as client:
+        down = await client.head("/health")
+    assert down.status_code == 503
+    assert down.headers["Retry-After"]
+    assert down.content == b""
+
+
 async def test_the_app_choices_of_an_unreachable_database_are_a_503() -> None:
     """Upsales' config page asks for the price-list choices as a hook is sent: a database out of
     reach answers as the hooks do (503 with ``Retry-After``), not as an unexpected error."""

@@ -4,6 +4,7 @@ body): load balancers and uptime checkers often probe with HEAD."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
@@ -35,9 +36,12 @@ class HealthStatus(BaseModel):
 _Probe = TypeVar("_Probe", bound=Callable[..., Awaitable[Any]])
 
 
-def _probe(path: str, *, summary: str, **route: Any) -> Callable[[_Probe], _Probe]:
+def _probe(
+    path: str, *, summary: str, response_model: Any = HealthStatus, **route: Any
+) -> Callable[[_Probe], _Probe]:
     """Serve ``path`` with GET and with HEAD: two routes, so each operation keeps an id of its
-    own in the OpenAPI document (one route with both methods would give both the same id)."""
+    own in the OpenAPI document (one route with both methods would give both the same id), the
+    id FastAPI gives a route of one method."""
 
     def register(endpoint: _Probe) -> _Probe:
         name = endpoint.__name__
@@ -46,9 +50,9 @@ def _probe(path: str, *, summary: str, **route: Any) -> Callable[[_Probe], _Prob
                 path,
                 endpoint,
                 methods=[method],
-                response_model=HealthStatus,
+                response_model=response_model,
                 summary=summary if method == "GET" else f"{summary} (HEAD: no body)",
-                operation_id=f"{name}_{name}_{method.lower()}",
+                operation_id=re.sub(r"\W", "_", f"{name}{path}_{method.lower()}"),
                 **route,
             )
         return endpoint
@@ -79,14 +83,15 @@ async def readyz(services: ServicesDep) -> HealthStatus:
     return HealthStatus(status="ok")
 
 
-@router.get(
+@_probe(
     upsales_facts.HEALTH_POLL_PATH,
     response_model=str,
     summary="Upsales' health poll: the app's name while the database is reachable",
     responses={503: {**RETRY_LATER_RESPONSE, "description": "As `/readyz`."}},
 )
 async def upsales_health(services: ServicesDep) -> str:
-    """Upsales polls every app's `GET /health` and expects the app's name (a JSON string)."""
+    """Upsales polls every app's `GET /health` and expects the app's name (a JSON string);
+    HEAD answers the same without it, as the app template's Express route does."""
     await _database_reachable(services)
     return upsales_facts.HEALTH_POLL_NAME
 
