@@ -8,7 +8,8 @@ is not a UUID: the caller learns nothing about which ids exist), 401 ``invalid_c
 ``validation_error`` / ``unsupported_event`` / ``hook_type_missing`` / ``hook_type_conflict`` /
 ``tenant_mismatch``, 503 ``database_unavailable``
 (with ``Retry-After``: the database could not look up or commit; nothing was stored; a hook
-Upsales waits on gets it with the user's text: :mod:`.waited_on_unavailable`), 503
+Upsales waits on gets it with the user's text: :mod:`.waited_on_unavailable`; its other
+refusals too: :mod:`.waited_on_refusals`), 503
 ``overloaded`` (with ``Retry-After``: more requests in flight than ``WEBHOOK_MAX_IN_FLIGHT``,
 refused before routing by :class:`~upsales_fortnox.intake.admission.AdmissionMiddleware`).
 
@@ -67,6 +68,7 @@ from upsales_fortnox.intake.parse import (
     parse_upsales_app_hook,
     parse_upsales_trigger,
 )
+from upsales_fortnox.intake.waited_on_refusals import waited_on_refusal
 from upsales_fortnox.intake.waited_on_unavailable import waited_on_unavailable
 from upsales_fortnox.intake.wire import FortnoxChangeEvent, TriggerRequest
 from upsales_fortnox.integrations.digits import parse_digits
@@ -175,15 +177,20 @@ async def _receive_upsales(
     installation_id: str, request: Request, path_type: str | None
 ) -> JSONResponse:
     services = get_services(request)
-    key = _installation_key(installation_id)
-    raw = await _read_json_body(request, services.settings.webhook_max_body_bytes)
     header_secret = request.headers.get(WEBHOOK_SECRET_HEADER)
+    raw: bytes | None = None
     try:
+        raw = await _read_json_body(request, services.settings.webhook_max_body_bytes)
+        key = _installation_key(installation_id)  # after the body, which may name its hook
         return await _take_upsales(services, key, raw, header_secret, request, path_type)
     except ApiError as exc:
-        waited_on = header_secret is None and exc.code == DATABASE_UNAVAILABLE
-        responders = getattr(request.app.state, "responders", default_responders)
-        answer = waited_on_unavailable(raw, path_type, responders) if waited_on else None
+        if header_secret is not None:  # a trigger request: nobody waits on its answer
+            raise
+        if exc.code == DATABASE_UNAVAILABLE and raw is not None:
+            responders = getattr(request.app.state, "responders", default_responders)
+            answer = waited_on_unavailable(raw, path_type, responders)
+        else:
+            answer = waited_on_refusal(exc, raw, path_type)
         if answer is None:
             raise
         return answer

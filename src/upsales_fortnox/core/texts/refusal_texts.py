@@ -13,6 +13,20 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "sv": "Fortnox-integrationen kan inte svara just nu. Försök igen om en stund.",
         "en": "The Fortnox integration cannot answer right now. Try again in a while.",
     },
+    # any hook Upsales waits on, refused: its key or installation is not ours, or its body
+    # cannot be read
+    "hook.not_connected": {
+        "sv": "Fortnox-integrationen är inte ansluten till det här Upsales-kontot. Kontakta "
+        "administratören av integrationen.",
+        "en": "The Fortnox integration is not connected to this Upsales account. Contact the "
+        "integration's administrator.",
+    },
+    "hook.unreadable": {
+        "sv": "Fortnox-integrationen kunde inte läsa anropet från Upsales. Kontakta "
+        "administratören av integrationen.",
+        "en": "The Fortnox integration could not read the call from Upsales. Contact the "
+        "integration's administrator.",
+    },
     # before_order_save: why a won order cannot be saved
     "order.refused": {
         "sv": "Ordern kan inte skickas till Fortnox: {problems}.",

@@ -73,8 +73,10 @@ HOOK_REFUSAL_TEXT_FIELDS: Final = ("error", "message")
 user reads. Upsales' app template refuses with ``{"error": "<text>"}`` (its ``handleError``
 middleware sends an ``http-errors`` message so); whether Upsales shows ``error`` or a
 ``message`` is *unverified*, so the text is in each of these fields, always a string, and the
-stable code beside them in ``code``. So is a 503 to such a hook while the database is away
-(whether Upsales shows a 503's text at all is *unverified* too)."""
+stable code beside them in ``code``. So is a 503 to such a hook while the database is away,
+and its every other refusal (a wrong key, an installation not there, a body it cannot read),
+as the template answers every error so (whether Upsales shows the text of a status other than
+400 at all is *unverified* too)."""
 SYNCHRONOUS_HOOK_ANSWER_SECONDS: Final = 3.0
 """How long an answer that reads the Upsales API (``limit_pricelists``) may take: *unverified*,
 Upsales documents no timeout for the app hooks it waits on. Such an answer asks once, within
