@@ -4,6 +4,8 @@ Reading the installation and building its clients costs about as much CPU as a s
 work, so a job handler passes its :class:`~upsales_fortnox.jobs.JobContext`: the context is then
 kept for the rest of the worker's turn with that installation and reused while the installation
 and its settings keep the versions it was read at (the worker reads both as each job starts).
+A job of an installation whose settings were never saved waits for them
+(:class:`InstallationNotConfigured`).
 The clients are typed as the ports the sync needs (:mod:`upsales_fortnox.integrations.ports`);
 :mod:`upsales_fortnox.installations.api_clients` builds the concrete ones.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
+from typing import Final
 
 from upsales_fortnox.core.db.one_statement import in_one_statement
 from upsales_fortnox.domain.sync_settings import SyncSettings
@@ -21,11 +24,21 @@ from upsales_fortnox.installations.api_clients import (
     fortnox_client_for,
     upsales_client_for,
 )
+from upsales_fortnox.integrations.errors import RetryLater
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.jobs import JobContext
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.repository.installation_reads import installation_with_settings
+
+NOT_CONFIGURED_RETRY_SECONDS: Final = 60.0
+"""How often a job of an installation whose settings were never saved looks again."""
+
+
+class InstallationNotConfigured(RetryLater):
+    """A job of an installation whose settings were never saved (logged in to Fortnox, the
+    app's settings not chosen yet): it waits, uncounted, rather than sync with defaults the
+    admin never chose (a won deal sent as an invoice where they wanted orders)."""
 
 
 @dataclass
@@ -73,6 +86,12 @@ async def installation_context(
         if cached is not None:
             return cached
         installation = await load_installation(services, installation_id)
+        if installation.settings is None:
+            raise InstallationNotConfigured(
+                "the installation's settings have not been saved yet; its jobs wait for them",
+                retry_after=NOT_CONFIGURED_RETRY_SECONDS,
+                code="installation_not_configured",
+            )
         context = context_of(services, installation)
         settings_version = installation.settings.version if installation.settings else 0
         job.turn_cache[_TURN_CACHE_KEY] = _ReadContext(
