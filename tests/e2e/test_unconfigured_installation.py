@@ -4,6 +4,8 @@ its jobs wait, uncounted, and run with the settings once the admin has chosen th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import make_transient
 
@@ -13,6 +15,7 @@ from tests.e2e.test_hook_references import post_hook
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.models.installation import InstallationSettings
 from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.sync.context import NOT_CONFIGURED_RETRY_SECONDS
 from upsales_fortnox.vocabulary import JobStatus
 
 
@@ -58,6 +61,36 @@ async def test_a_won_deal_waits_for_the_settings_and_goes_with_them(harness: Syn
         session.add(saved)
         await session.commit()
     await _run_due_now(harness)
+
+    sent = await job(harness, order_job)
+    assert sent.status == JobStatus.DONE, sent.last_error
+    assert harness.fortnox_entity("invoices", (sent.result or {})["fortnox_invoice"])
+
+
+async def test_saving_the_settings_sends_the_waiting_deal_at_once(harness: SyncHarness) -> None:
+    """The waiting jobs look again only now and then (``NOT_CONFIGURED_RETRY_SECONDS``); the
+    admin's first save of the settings makes them due at once."""
+    await link_demo_products(harness)
+    url = f"/api/installations/{harness.installation_id}/settings"
+    chosen = await harness.service.get(url, headers=harness.admin_headers)
+    assert chosen.status_code == 200, chosen.text
+    await _forget_settings(harness)
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    order_job = await queue(harness, "upsales.order", order_id)
+    await harness.run_jobs()
+    waiting = await job(harness, order_job)
+    assert (waiting.last_error or "").startswith("installation_not_configured:")
+    assert waiting.run_after > utcnow() + timedelta(seconds=NOT_CONFIGURED_RETRY_SECONDS / 2)
+
+    unsaved = await harness.service.get(url, headers=harness.admin_headers)
+    saved = await harness.service.put(
+        url,
+        json=chosen.json(),
+        headers={**harness.admin_headers, "If-Match": unsaved.headers["ETag"]},
+    )
+    assert saved.status_code == 200, saved.text
+    await harness.run_jobs()  # no time passes
 
     sent = await job(harness, order_job)
     assert sent.status == JobStatus.DONE, sent.last_error

@@ -43,6 +43,7 @@ from upsales_fortnox.installations.repository.settings import (
     write_settings,
 )
 from upsales_fortnox.installations.versioning import VersionPrecondition
+from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.repository.connection_health import forget_upsales_key_verdict
 from upsales_fortnox.sync.inbound.deal_retry import (
@@ -286,4 +287,7 @@ async def replace_settings(
         await enqueue_order_fields_refresh(session, installation_id, order_fields)
     # What waited for a setting (a cancellation without lostStage) is synced now.
     await retry_jobs_missing_settings(session, installation_id)
+    if stored.row is None:
+        # The first save: the jobs that waited for any settings at all are due now.
+        await release_installation_jobs(session, installation_id)
     return written

@@ -31,8 +31,9 @@ from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.repository.installation_reads import installation_with_settings
 
-NOT_CONFIGURED_RETRY_SECONDS: Final = 60.0
-"""How often a job of an installation whose settings were never saved looks again."""
+NOT_CONFIGURED_RETRY_SECONDS: Final = 3600.0
+"""How often a job of an installation whose settings were never saved looks again: seldom, as
+each look is an attempt row; the admin's first save of the settings makes them due at once."""
 
 
 class InstallationNotConfigured(RetryLater):
