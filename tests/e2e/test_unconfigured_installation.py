@@ -13,6 +13,7 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import job, link_demo_products, queue, win
 from tests.e2e.test_hook_references import post_hook
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.core.texts import say
 from upsales_fortnox.models.installation import InstallationSettings
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.context import NOT_CONFIGURED_RETRY_SECONDS
@@ -56,6 +57,7 @@ async def test_a_won_deal_waits_for_the_settings_and_goes_with_them(harness: Syn
     assert (waiting.last_error or "").startswith("installation_not_configured:")
     status = await post_hook(harness, "app_status_order", {"obj": {"id": order_id}})
     assert (status.status_code, status.json()["status"]) == (200, "waiting"), status.text
+    assert status.json()["message"] == say("status.waiting_for_settings", "sv")
 
     async with harness.services.session_factory() as session:
         session.add(saved)

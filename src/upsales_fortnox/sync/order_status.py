@@ -3,9 +3,9 @@
 It answers at once from the database alone (links, jobs): ``sent`` (as Fortnox invoice/order N;
 with ``reason`` ``order_not_won`` when the deal was moved back from won since, its invoice
 or order left in Fortnox as it is; not for an offer the deal came from), ``waiting`` (a job
-is queued or running; while the installation awaits a Fortnox login or is paused, the message
-says so), ``failed`` (the last job died; its error, e.g. a ``fortnox_document_locked``
-conflict), ``cancelled`` (its document was cancelled
+is queued or running; while the installation awaits a Fortnox login or its settings, or is
+paused, the message says so), ``failed`` (the last job died; its error, e.g. a
+``fortnox_document_locked`` conflict), ``cancelled`` (its document was cancelled
 or credited in Fortnox: the deal moves to lost unless another part of it lives in Fortnox; also
 when that came after the last job died), or ``not_sent`` (with ``reason``, when the last job
 said why, as a stable code: ``order_not_won``, ``order_without_company``, ``order_deleted``;
@@ -36,6 +36,7 @@ from upsales_fortnox.domain.outbound.order_gate import (
 )
 from upsales_fortnox.domain.outbound.rows import UnsendableOrder
 from upsales_fortnox.installations.repository.installation_rows import find_installation
+from upsales_fortnox.installations.repository.settings import load_settings
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.services import Services
@@ -131,6 +132,8 @@ async def order_status(
         held = _HELD_TEXTS.get(installation.status) if installation is not None else None
         if held is not None:  # no job of the installation runs until a person acts
             waiting = held
+        elif (await load_settings(session, installation_id)).row is None:
+            waiting = "status.waiting_for_settings"  # its jobs wait for them (sync.context)
         elif _error_code(job.last_error) == EarlierCreateMayLand.code:
             waiting = "status.confirming_earlier_send"
         elif _error_code(job.last_error) == CompanyCustomerMayLand.code:

@@ -41,6 +41,12 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Waiting: the integration needs a login to Fortnox. The order is sent once the "
         "administrator has logged in.",
     },
+    "status.waiting_for_settings": {
+        "sv": "Väntar: integrationens inställningar har inte sparats än. Ordern skickas när "
+        "administratören har sparat dem.",
+        "en": "Waiting: the integration's settings have not been saved yet. The order is sent "
+        "once the administrator has saved them.",
+    },
     "status.waiting_paused": {
         "sv": "Väntar: synkningen med Fortnox är pausad. Ordern skickas när den startas igen.",
         "en": "Waiting: the sync with Fortnox is paused. The order is sent once it is resumed.",
