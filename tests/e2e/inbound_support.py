@@ -179,3 +179,16 @@ async def login_without_scope(harness: SyncHarness, scope: str) -> None:
             scope=tokens.scope,
         ),
     )
+
+
+def rep_loses_deal(harness: SyncHarness, order_id: int) -> None:
+    """The sales rep moves the deal to the lost stage in Upsales (no hook fires)."""
+    lost = {"stage": {"id": harness.demo.stage_lost_id}, "probability": 0}
+    harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "orders",
+        order_id,
+        lost,
+        user_id=harness.demo.sales_rep_user_ids[0],
+        fire_hooks=False,
+    )

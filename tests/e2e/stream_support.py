@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamTenant,
     TokenSource,
 )
-from upsales_fortnox.integrations.fortnox.stream import Message
+from upsales_fortnox.integrations.fortnox.stream import Message, StreamConnection
 
 WAIT_SECONDS = 10.0
 FAST_POLICY = StreamPolicy(
@@ -117,3 +118,28 @@ async def running(consumer: StreamConsumer) -> AsyncIterator[StreamConsumer]:
 async def wait_for(consumer: StreamConsumer, predicate: Callable[[StreamConsumer], bool]) -> None:
     async with asyncio.timeout(WAIT_SECONDS):
         await consumer.wait_until(predicate)
+
+
+class QueuedStream:
+    """A scripted stream connection: what it sends waits in ``unread`` until the consumer reads
+    it. A subclass answers the consumer's commands (``send``)."""
+
+    def __init__(self) -> None:
+        self.unread: asyncio.Queue[str] = asyncio.Queue()
+
+    async def send(self, message: str) -> None:
+        raise NotImplementedError
+
+    async def recv(self) -> str:
+        return await self.unread.get()
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._messages()
+
+    async def _messages(self) -> AsyncIterator[str]:
+        while True:
+            yield await self.unread.get()
+
+    @asynccontextmanager
+    async def connect(self, url: str) -> AsyncIterator[StreamConnection]:
+        yield self

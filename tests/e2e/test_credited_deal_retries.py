@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, fortnox_call
+from tests.e2e.inbound_support import EventFeed, fortnox_call, rep_loses_deal
 from tests.e2e.outbound_support import link_of, queue, run_now, won_and_invoiced
 from tests.e2e.test_rewon_deal_two_invoices import _probability, _two_live_invoices
 from tests.e2e.won_deal_support import ProcessDied
@@ -106,10 +106,7 @@ async def test_a_hand_back_to_the_earlier_invoice_that_failed_is_done_by_the_ret
     order_id = harness.demo.opportunity_id
     first, second = await _two_live_invoices(harness, feed)
     if rep_lost:
-        lost = {"stage": {"id": harness.demo.stage_lost_id}, "probability": 0}
-        rep = harness.demo.sales_rep_user_ids[0]
-        demo = harness.demo.customer_id
-        harness.upsales.update_entity(demo, "orders", order_id, lost, user_id=rep, fire_hooks=False)
+        rep_loses_deal(harness, order_id)
     take_back = earlier_document_sync.take_deal_back
     failed: list[str] = []
 

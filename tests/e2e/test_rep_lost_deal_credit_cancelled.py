@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, fortnox_call
+from tests.e2e.inbound_support import EventFeed, fortnox_call, rep_loses_deal
 from tests.e2e.outbound_support import won_and_invoiced
 
 
@@ -20,15 +20,7 @@ async def test_a_deal_the_rep_lost_stays_lost_when_its_credit_is_cancelled(
     feed = EventFeed(harness)
     order_id = harness.demo.opportunity_id
     number = await won_and_invoiced(harness, order_id)
-    lost = {"stage": {"id": harness.demo.stage_lost_id}, "probability": 0}
-    harness.upsales.update_entity(
-        harness.demo.customer_id,
-        "orders",
-        order_id,
-        lost,
-        user_id=harness.demo.sales_rep_user_ids[0],
-        fire_hooks=False,
-    )
+    rep_loses_deal(harness, order_id)
     await fortnox_call(harness, "PUT", f"/invoices/{number}/bookkeep")
     credited = await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
     await feed.sync()

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.inbound_support import EventFeed, fortnox_call
+from tests.e2e.inbound_support import EventFeed, fortnox_call, rep_loses_deal
 from tests.e2e.outbound_support import (
     job,
     link_of,
@@ -211,15 +211,7 @@ async def test_a_deal_the_rep_lost_takes_its_earlier_invoice_back_as_the_new_one
     feed = EventFeed(harness)
     order_id = harness.demo.opportunity_id
     first, second = await _two_live_invoices(harness, feed)
-    lost = {"stage": {"id": harness.demo.stage_lost_id}, "probability": 0}
-    harness.upsales.update_entity(
-        harness.demo.customer_id,
-        "orders",
-        order_id,
-        lost,
-        user_id=harness.demo.sales_rep_user_ids[0],
-        fire_hooks=False,
-    )
+    rep_loses_deal(harness, order_id)
 
     await fortnox_call(harness, "PUT", f"/invoices/{second}/cancel")
     await feed.sync()

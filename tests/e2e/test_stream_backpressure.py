@@ -8,17 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.stream_support import FAST_POLICY, running, wait_for
+from tests.e2e.stream_support import FAST_POLICY, QueuedStream, running, wait_for
 from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer, StreamPolicy
 from upsales_fortnox.intake.fortnox_stream.recording import StreamTenant
-from upsales_fortnox.integrations.fortnox.stream import Message, StreamConnection
+from upsales_fortnox.integrations.fortnox.stream import Message
 
 BURST = 3000
 BUFFERED = 100
@@ -37,7 +36,7 @@ class RotatingTokens:
         return self.token
 
 
-class BurstStream:
+class BurstStream(QueuedStream):
     """Accepts every command (any token names ``tenant_id``), sends ``events`` on subscribe,
     and keeps what the consumer has not read yet in ``unread``."""
 
@@ -48,7 +47,7 @@ class BurstStream:
         self.events = events
         self.events_first = events_first
         """The events come before the reply to ``subscribe-v1`` (an order no source settles)."""
-        self.unread: asyncio.Queue[str] = asyncio.Queue()
+        super().__init__()
         self.commands: list[str] = []
 
     async def send(self, message: str) -> None:
@@ -67,20 +66,6 @@ class BurstStream:
                 await self.unread.put(json.dumps(event))
             if self.events_first:
                 await self.unread.put(json.dumps(reply))
-
-    async def recv(self) -> str:
-        return await self.unread.get()
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._messages()
-
-    async def _messages(self) -> AsyncIterator[str]:
-        while True:
-            yield await self.unread.get()
-
-    @asynccontextmanager
-    async def connect(self, url: str) -> AsyncIterator[StreamConnection]:
-        yield self
 
 
 class GatedRecorder:

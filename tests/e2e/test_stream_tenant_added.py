@@ -4,26 +4,22 @@ skipped as an unknown tenant's (their offset saved past them, they would be lost
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.stream_support import FAST_POLICY, running, wait_for
+from tests.e2e.stream_support import FAST_POLICY, QueuedStream, running, wait_for
 from tests.e2e.test_stream_backpressure import GatedRecorder, RotatingTokens
 from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer
-from upsales_fortnox.integrations.fortnox.stream import StreamConnection
 
 
-class LateReplyStream:
+class LateReplyStream(QueuedStream):
     """Refuses the first token; adds the next one, sending ``event`` before that reply."""
 
     def __init__(self, tenant_id: str, event: dict[str, Any]) -> None:
         self.tenant_id = tenant_id
         self.event = event
-        self.unread: asyncio.Queue[str] = asyncio.Queue()
+        super().__init__()
 
     async def send(self, message: str) -> None:
         command = json.loads(message)
@@ -38,20 +34,6 @@ class LateReplyStream:
         if command["command"] == "add-topics-v1":
             reply["invalidTopics"] = []
         await self.unread.put(json.dumps(reply))
-
-    async def recv(self) -> str:
-        return await self.unread.get()
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._messages()
-
-    async def _messages(self) -> AsyncIterator[str]:
-        while True:
-            yield await self.unread.get()
-
-    @asynccontextmanager
-    async def connect(self, url: str) -> AsyncIterator[StreamConnection]:
-        yield self
 
 
 async def test_an_added_tenants_event_ahead_of_the_reply_is_recorded(

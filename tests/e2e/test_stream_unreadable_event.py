@@ -71,6 +71,19 @@ class ScriptedStream:
         yield self
 
 
+def _consumer(harness: SyncHarness, stream: ScriptedStream) -> StreamConsumer:
+    """A consumer of ``stream`` recording through the event intake, as the service's does."""
+    return StreamConsumer(
+        url="ws://fortnox.stream/topics-v1",
+        client_secret="stream-test-secret",
+        session_factory=harness.services.session_factory,
+        tokens=FakeTokens(),
+        recorder=record_with_intake,
+        policy=FAST_POLICY,
+        connect=stream.connect,
+    )
+
+
 def _event(offset: Any, entity_id: str, topic: str = "customers") -> dict[str, Any]:
     return {
         "topic": topic,
@@ -96,15 +109,7 @@ async def test_an_unreadable_event_with_an_offset_too_long_to_keep_does_not_stop
             {**unreadable, "tenantId": tenant_id},
         ],
     )
-    consumer = StreamConsumer(
-        url="ws://fortnox.stream/topics-v1",
-        client_secret="stream-test-secret",
-        session_factory=harness.services.session_factory,
-        tokens=FakeTokens(),
-        recorder=record_with_intake,
-        policy=FAST_POLICY,
-        connect=stream.connect,
-    )
+    consumer = _consumer(harness, stream)
 
     async with running(consumer):
         await wait_for(consumer, lambda c: c.events_recorded == 3 or c.failures > 0)
@@ -139,15 +144,7 @@ async def test_a_document_event_naming_no_number_is_recorded_without_a_job(
             {**_event("o-3", "3", "invoices"), "type": "invoice-updated-v1", "tenantId": tenant_id},
         ],
     )
-    consumer = StreamConsumer(
-        url="ws://fortnox.stream/topics-v1",
-        client_secret="stream-test-secret",
-        session_factory=harness.services.session_factory,
-        tokens=FakeTokens(),
-        recorder=record_with_intake,
-        policy=FAST_POLICY,
-        connect=stream.connect,
-    )
+    consumer = _consumer(harness, stream)
     with caplog.at_level(logging.WARNING):
         async with running(consumer):
             await wait_for(consumer, lambda c: c.events_recorded == 3 or c.failures > 0)
@@ -173,15 +170,7 @@ async def test_an_event_with_text_the_database_cannot_store_does_not_stall_the_s
             {**_event("o-5\u0000", "5"), "tenantId": tenant_id},
         ],
     )
-    consumer = StreamConsumer(
-        url="ws://fortnox.stream/topics-v1",
-        client_secret="stream-test-secret",
-        session_factory=harness.services.session_factory,
-        tokens=FakeTokens(),
-        recorder=record_with_intake,
-        policy=FAST_POLICY,
-        connect=stream.connect,
-    )
+    consumer = _consumer(harness, stream)
     async with running(consumer):
         await wait_for(consumer, lambda c: c.events_recorded == 5 or c.failures > 0)
         assert consumer.failures == 0
