@@ -23,6 +23,7 @@ PUBLIC = {
     ("GET", "/readyz"): "readiness probe",
     ("HEAD", "/readyz"): "readiness probe",
     ("GET", "/health"): "Upsales' health poll of its apps",
+    ("HEAD", "/health"): "Upsales' health poll of its apps",
     ("GET", "/openapi.json"): "the API's description",
     ("HEAD", "/openapi.json"): "the API's description",
     ("GET", "/docs"): "the API's description",
