@@ -107,8 +107,8 @@ def fortnox_new_events(
     the job its type calls for (:func:`~.fortnox_events.classify`). All events are checked
     first: one of another tenant refuses the lot. An order's, invoice's or offer's event that
     names its document by no number is recorded with no job (its job could only die), as one of
-    a type we do not know is: which id some types carry is *unverified* (``reminder-sent-v1``),
-    so it must not refuse its batch."""
+    a type we do not know is, and does not refuse its batch: which id some types carry is a
+    guess (facts.INVOICE_NUMBER_EVENTS)."""
     check_tenant(installation, events)
     new_events: list[NewEvent | None] = []
     for wire in events:
