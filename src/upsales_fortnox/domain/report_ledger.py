@@ -31,14 +31,14 @@ class Totals:
     net: Decimal = ZERO
 
 
+def _plus(totals: Totals, net: Decimal) -> Totals:
+    """``totals`` with one more amount, ``net``."""
+    return Totals(totals.count + 1, totals.net + net)
+
+
 def add(totals: dict[str, Totals], currency: str, net: Decimal) -> None:
     """Count ``net`` in ``currency``'s totals."""
-    current = totals.get(currency, Totals())
-    totals[currency] = Totals(current.count + 1, current.net + net)
-
-
-def _plus(totals: Totals, net: Decimal) -> Totals:
-    return Totals(totals.count + 1, totals.net + net)
+    totals[currency] = _plus(totals.get(currency, Totals()), net)
 
 
 @dataclass(frozen=True)
