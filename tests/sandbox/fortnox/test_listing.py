@@ -58,20 +58,58 @@ async def test_a_tenant_may_refuse_a_page_past_the_last(
     assert response.json()["ErrorInformation"]["code"] == 2000588
 
 
+async def order_numbers(api: httpx.AsyncClient, **params: str | int) -> list[str]:
+    response = await api.get("/3/orders", params=params)
+    assert response.status_code == 200, response.text
+    return [str(o["DocumentNumber"]) for o in response.json()["Orders"]]
+
+
 async def test_a_tenant_may_list_unsorted_entities_last_changed_first(
     api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int, clock: ManualClock
 ) -> None:
-    """Another answer to the order of a list without ``sortby``, for clients to be tried on."""
-    sandbox.seed(tenant_id, customers=[{"Name": f"Kund {n}"} for n in range(1, 4)])
-    assert await customer_numbers(api) == ["1", "2", "3"]
+    """Another answer to the order of a list without ``sortby`` where the spec documents none
+    (orders), for clients to be tried on."""
+    sandbox.seed(
+        tenant_id,
+        customers=[{"CustomerNumber": "1", "Name": "Kund"}],
+        orders=[{"CustomerNumber": "1", "OrderRows": []} for _ in range(3)],
+    )
+    assert await order_numbers(api) == ["1", "2", "3"]
     sandbox.tenant(tenant_id).lists_unsorted_last_changed_first = True
     clock.advance(60)
 
-    response = await api.put("/3/customers/2", json={"Customer": {"City": "Lund"}})
+    response = await api.put("/3/orders/2", json={"Order": {"Remarks": "Ändrad"}})
     assert response.status_code == 200, response.text
 
-    assert await customer_numbers(api) == ["2", "3", "1"]
-    assert await customer_numbers(api, sortby="customernumber") == ["1", "2", "3"]
+    assert await order_numbers(api) == ["2", "3", "1"]
+    assert await order_numbers(api, sortby="documentnumber") == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("last_changed_first", [False, True])
+async def test_customers_and_articles_come_lowest_number_first_without_sortby(
+    api: httpx.AsyncClient,
+    sandbox: FortnoxSandbox,
+    tenant_id: int,
+    clock: ManualClock,
+    last_changed_first: bool,
+) -> None:
+    """The spec's ``GET /3/customers`` and ``GET /3/articles``: "returned sorted by customer
+    (article) number with the lowest number appearing first", whatever the creation order,
+    and a change does not move one."""
+    sandbox.seed(
+        tenant_id,
+        customers=[{"CustomerNumber": n, "Name": f"Kund {n}"} for n in ("30", "5", "100")],
+        articles=[{"ArticleNumber": n, "Description": f"Artikel {n}"} for n in ("30", "5", "100")],
+    )
+    sandbox.tenant(tenant_id).lists_unsorted_last_changed_first = last_changed_first
+    clock.advance(60)
+    changed = await api.put("/3/customers/30", json={"Customer": {"City": "Lund"}})
+    assert changed.status_code == 200, changed.text
+
+    assert await customer_numbers(api) == ["5", "30", "100"]
+    assert await customer_numbers(api, limit=2, page=2) == ["100"]
+    articles = (await api.get("/3/articles")).json()["Articles"]
+    assert [a["ArticleNumber"] for a in articles] == ["5", "30", "100"]
 
 
 @pytest.mark.usefixtures("seeded")

@@ -78,10 +78,12 @@ source says. The sandbox answers an empty page by default; a tenant's
 ``refuses_pages_past_the_last`` gives the other answer."""
 
 UNSORTED_LIST_ORDER = "creation"
-"""The order of a list asked without ``sortby``: not documented, nor whether it holds from one
-call to the next (*unverified*). The sandbox answers in creation order by default; a tenant's
-``lists_unsorted_last_changed_first`` gives another answer, one that moves an entity to the
-front whenever it changes (as a database without an ``ORDER BY`` may)."""
+"""The order of a list asked without ``sortby``, where the spec documents none (orders,
+invoices, offers, payments, price lists; customers and articles come lowest number first, as
+it does document), nor whether it holds from one call to the next (*unverified*). The sandbox
+answers in creation order by default; a tenant's ``lists_unsorted_last_changed_first`` gives
+another answer, one that moves an entity to the front whenever it changes (as a database
+without an ``ORDER BY`` may)."""
 
 DEFAULT_PRICE_LIST = "A"
 """The pre-selected price list every tenant starts with; ``Article.SalesPrice`` reads it."""

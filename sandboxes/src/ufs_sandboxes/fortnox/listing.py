@@ -15,8 +15,10 @@ Choices (documented here, since the real behaviour is partly *unverified*):
 - ``lastmodified`` (``YYYY-MM-DD HH:MM`` or ``…:SS``, Swedish time; or a date alone, as in
   Fortnox's parameters guide, meaning its midnight) keeps entities changed at or after that
   moment.
-- Without ``sortby`` items come in creation order (ascending numbers for auto-numbered ones),
-  or, where the tenant says so, the last changed first (``facts.UNSORTED_LIST_ORDER``).
+- Without ``sortby``, customers and articles come lowest number first, as the spec documents
+  (``ListSpec.default_sort``); other lists in creation order (ascending numbers for
+  auto-numbered ones), or, where the tenant says so, the last changed first
+  (``facts.UNSORTED_LIST_ORDER``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ class ListSpec:
     handled_parameters: frozenset[str] = frozenset()
     """Declared parameters the resource applies itself before listing (e.g. a payment list's
     ``invoicenumber``); accepted here, ignored by ``list_page``."""
+    default_sort: str | None = None
+    """The ``sort_keys`` key of the order the spec documents for a list asked without
+    ``sortby`` (ascending), e.g. ``GET /3/customers``: "sorted by customer number with the
+    lowest number appearing first"; None where it documents none."""
 
     def accepted(self) -> dict[str, frozenset[str] | None]:
         """Query parameter → its allowed values (None: free text), paging ones included."""
@@ -201,9 +207,11 @@ def list_page(
     last_changed_first: bool = False,
 ) -> Page:
     """Apply the query to a collection and cut out the requested page; without ``sortby``
-    in creation order, or the last changed first (``last_changed_first``)."""
+    in the spec's documented order (``spec.default_sort``), else in creation order, or the
+    last changed first (``last_changed_first``)."""
     check_query(query, spec)
     paging = _paging(query)
+    last_changed_first = last_changed_first and spec.default_sort is None
 
     keys: Iterable[str] = collection.items.keys()
     if last_changed_first and "sortby" not in query:
@@ -223,7 +231,10 @@ def list_page(
         narrowed = True
 
     sort_by = query.get("sortby")
-    if sort_by is not None:
+    if sort_by is None and spec.default_sort is not None:
+        entities = sorted(entities, key=spec.sort_keys[spec.default_sort])
+        narrowed = True
+    elif sort_by is not None:
         key_function = spec.sort_keys.get(sort_by)
         if key_function is None:
             raise invalid_parameter(f"sortby ({sort_by})")

@@ -42,9 +42,11 @@ the change stream (``offer-created-v1``). A gapless reading
 of its own, as an id does, not that it grows."""
 
 UNSORTED_LIST_ORDER: Final[str | None] = None
-"""The order of a list read without ``sortby``: not documented (the spec and the docs name
-``sortby`` and ``sortorder`` only; the sandbox answers in creation order), nor whether it stays
-the same from one call to the next as entities change. *Unverified*, and not relied on: lists
+"""The order of a list read without ``sortby``: documented only for customers and articles
+(the spec's ``GET /3/customers`` and ``GET /3/articles``: "sorted by customer (article) number
+with the lowest number appearing first"); for documents, payments and price lists not (the
+sandbox answers in creation order), nor whether it stays the same from one call to the next as
+entities change. *Unverified*, and not relied on: lists
 read whole are read ``sortby`` their number with overlapping pages
 (:mod:`upsales_fortnox.integrations.fortnox.gapless`), right whatever that order is, and the
 other reads of a register that may span pages (a search, a ``filter``, a date range) ask

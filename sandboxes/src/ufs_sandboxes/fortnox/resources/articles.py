@@ -114,6 +114,7 @@ LIST_SPEC = ListSpec(
         "reservedquantity": lambda e: e["ReservedQuantity"],
         "stockvalue": lambda e: e["StockValue"],
     },
+    default_sort="articlenumber",  # spec, GET /3/articles: "lowest number appearing first"
 )
 
 

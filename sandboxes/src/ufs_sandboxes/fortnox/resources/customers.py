@@ -116,6 +116,7 @@ LIST_SPEC = ListSpec(
         "customernumber": lambda e: number_key(e["CustomerNumber"]),
         "name": lambda e: (e["Name"] or "").lower(),
     },
+    default_sort="customernumber",  # spec, GET /3/customers: "lowest number appearing first"
 )
 
 
