@@ -180,6 +180,25 @@ async def test_a_customer_may_match_custom_filters_on_a_substring(
     assert sorted(a["id"] for a in part) == sorted(demo.account_ids[:2])
 
 
+async def test_a_customer_may_split_bare_filter_values_on_commas(
+    client: httpx.AsyncClient, sandbox: UpsalesSandbox, demo: DemoUpsalesSeed
+) -> None:
+    """The other answer to a bare value holding a comma (the collection documents several
+    values only after a comparison type), for clients to be tried on; a ``q`` value is one
+    value under either answer."""
+    ids = sandbox.seed(
+        demo.customer_id, "accounts", [{"name": "Andersson, Berg AB"}, {"name": "Andersson"}]
+    )
+    bare = {"name": "Andersson, Berg AB"}
+    as_q = {"q": json.dumps({"a": "name", "c": "eq", "v": "Andersson, Berg AB"})}
+    assert [a["id"] for a in body(await client.get("accounts", params=bare))["data"]] == ids[:1]
+
+    sandbox.customer(demo.customer_id).bare_filter_values_split_on_commas = True
+
+    assert [a["id"] for a in body(await client.get("accounts", params=bare))["data"]] == ids[1:]
+    assert [a["id"] for a in body(await client.get("accounts", params=as_q))["data"]] == ids[:1]
+
+
 async def test_q_conditions_and_or_groups(client: httpx.AsyncClient, demo: DemoUpsalesSeed) -> None:
     condition = json.dumps({"a": "orgNo", "c": "eq", "v": "559123-4567"})
     rows = body(await client.get("accounts", params={"q": condition}))["data"]

@@ -89,6 +89,7 @@ class _Handlers:
         query = parse_list_query(
             request.query_params.multi_items(),
             custom_substrings=customer.custom_filters_match_substrings,
+            split_bare=customer.bare_filter_values_split_on_commas,
         )
         page, total = run_list_query(customer.table(kind.table), query)
         shown = [kind.shown(customer, entity, _use_price_lists(request)) for entity in page]
@@ -154,8 +155,12 @@ async def _self(request: Request) -> Response:
 
 
 async def _currencies(request: Request) -> Response:
-    query = parse_list_query(request.query_params.multi_items())
-    page, total = run_list_query(_auth(request).customer.currencies, query)
+    customer = _auth(request).customer
+    query = parse_list_query(
+        request.query_params.multi_items(),
+        split_bare=customer.bare_filter_values_split_on_commas,
+    )
+    page, total = run_list_query(customer.currencies, query)
     return UpsalesJSONResponse(
         list_envelope(page, total=total, limit=query.limit, offset=query.offset)
     )

@@ -8,7 +8,10 @@ Choices where Upsales' behaviour is not documented (*unverified*):
 - ``null`` as a value matches a missing/``null`` field (``eq``) or a present one (``ne``);
 - ``q`` also accepts the UI's ``src`` operator (case-insensitive substring);
 - ``custom=eq:`` compares a custom value whole, unless the customer's
-  ``custom_filters_match_substrings`` asks for the other answer (the value contains it).
+  ``custom_filters_match_substrings`` asks for the other answer (the value contains it);
+- a value without a comparison type is one value, commas and all (several values are
+  documented only after a type), unless the customer's ``bare_filter_values_split_on_commas``
+  asks for the other answer.
 """
 
 from __future__ import annotations
@@ -187,7 +190,9 @@ def _null_or(text: str) -> str | None:
     return None if text == "null" else text
 
 
-def _parse_filter_param(name: str, text: str, *, custom_substrings: bool) -> Condition:
+def _parse_filter_param(
+    name: str, text: str, *, custom_substrings: bool, split_bare: bool
+) -> Condition:
     path = tuple(name.split("."))
     if any(not part for part in path):
         raise bad_request(f"Invalid filter attribute {name!r}")
@@ -207,7 +212,7 @@ def _parse_filter_param(name: str, text: str, *, custom_substrings: bool) -> Con
         if custom_substrings and op == "eq":
             op = "src"
         return Condition(path, op, tuple(_null_or(v) for v in values), custom_field_id=field_id)
-    values = rest.split(",") if explicit and op in ("eq", "ne") else [rest]
+    values = rest.split(",") if (explicit or split_bare) and op in ("eq", "ne") else [rest]
     return Condition(path, op, tuple(_null_or(v) for v in values))
 
 
@@ -252,10 +257,14 @@ def _parse_non_negative(text: str, name: str) -> int:
 
 
 def parse_list_query(
-    params: Iterable[tuple[str, str]], *, custom_substrings: bool = False
+    params: Iterable[tuple[str, str]],
+    *,
+    custom_substrings: bool = False,
+    split_bare: bool = False,
 ) -> ListQuery:
     """Read filters, sorting and paging from the query string (parameters may repeat);
-    ``custom_substrings``: see ``CustomerState.custom_filters_match_substrings``."""
+    ``custom_substrings``: see ``CustomerState.custom_filters_match_substrings``;
+    ``split_bare``: see ``CustomerState.bare_filter_values_split_on_commas``."""
     filters: list[Filter] = []
     sort: list[SortKey] = []
     limit, offset = DEFAULT_PAGE_LIMIT, 0
@@ -273,7 +282,11 @@ def parse_list_query(
         elif name == "q":
             filters.append(_parse_q(value))
         elif name not in RESERVED_PARAMS:
-            filters.append(_parse_filter_param(name, value, custom_substrings=custom_substrings))
+            filters.append(
+                _parse_filter_param(
+                    name, value, custom_substrings=custom_substrings, split_bare=split_bare
+                )
+            )
     return ListQuery(tuple(filters), tuple(sort), limit, offset)
 
 

@@ -62,6 +62,11 @@ class CustomerState:
     """Whether a ``custom=eq:fieldId:value`` filter keeps the entities whose value CONTAINS
     ``value`` (as ``src`` does) rather than equals it: *unverified*, no source says how Upsales
     compares custom values. Off (equal, case folded) by default; on gives the other answer."""
+    bare_filter_values_split_on_commas: bool = False
+    """Whether a filter value sent without a comparison type (``name=A, B``) is split on its
+    commas into several values as one after a type is (``name=eq:A,B``): *unverified*, the
+    collection documents several values only after a comparison type. Off (one value) by
+    default; on gives the other answer."""
     plain_price_writes_keep_other_lists: bool = False
     """Whether a product write without ``usePriceLists`` keeps the prices of the price lists other
     than the default: *unverified*, the collection says only that a write with it must resend
