@@ -114,6 +114,18 @@ named the same up to composition; a server that compares case exactly would hide
 up to case from the live sync, which then creates the company (the initial import, reading
 every company, links it)."""
 
+BARE_FILTER_VALUE_KEEPS_COMMAS: Final = True
+"""Whether a filter value sent without a comparison type (``name=Andersson, Berg AB``) is one
+value with its comma: *unverified*; the collection's intro documents several values only after
+a comparison type (``attribute=comparisontype:1,2,3``) and takes a value's ``op:`` start as its
+comparison type. So a single value with a comma, or one starting like a comparison type, is
+sent as a ``q`` condition (``q={"a": attr, "c": op, "v": value}``, the collection's
+subscriptions use case), one JSON string under either answer
+(:func:`upsales_fortnox.integrations.upsales.filters.Filter.to_param`); what a search finds is
+compared whole afterwards anyway. The Upsales sandbox keeps the comma; a customer's
+``bare_filter_values_split_on_commas`` gives the other answer. Custom-field values are not sent
+so: the ones filtered on (Fortnox numbers, document references) hold no comma."""
+
 CUSTOM_FILTER_MATCHES_WHOLE_VALUE: Final = True
 """Whether a ``custom=eq:fieldId:value`` filter keeps only the entities whose value is ``value``
 (letter case aside) or also those whose value contains it: *unverified* (reference upsales.md

@@ -4,11 +4,16 @@ Equals is the default operator and is sent bare (``probability=100``); several v
 attribute become a list (``id=eq:1,2,3``); custom fields carry their field id
 (``custom=eq:12:value``, or ``client.custom=eq:4:1`` through a relation). A filter list may hold
 the same attribute more than once (``probability=gte:1&probability=lte:99``).
+
+A single value that form would misread (one with a comma, or one that starts like a comparison
+type, ``gt:``) goes as a ``q`` condition instead (``q={"a": "name", "c": "eq", "v": "A, B"}``),
+where it is one JSON string (:data:`.facts.BARE_FILTER_VALUE_KEEPS_COMMAS`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +29,9 @@ class Op(StrEnum):
     GTE = "gte"
     LT = "lt"
     LTE = "lte"
+
+
+_OPERATORS: frozenset[str] = frozenset(op.value for op in Op)
 
 
 @dataclass(frozen=True)
@@ -45,9 +53,18 @@ class Filter:
         text = ",".join(_format(value) for value in self.values)
         if self.field_id is not None:
             return self.attr, f"{self.op}:{self.field_id}:{text}"
+        if len(self.values) == 1 and _misread_bare(text):
+            return "q", json.dumps({"a": self.attr, "c": str(self.op), "v": text})
         if self.op is Op.EQ and len(self.values) == 1:
             return self.attr, text
         return self.attr, f"{self.op}:{text}"
+
+
+def _misread_bare(text: str) -> bool:
+    """Whether ``attr=text`` (or ``attr=op:text``) could be read as another filter: several
+    values split at a comma, or a comparison type taken from the value's start."""
+    prefix, colon, _ = text.partition(":")
+    return "," in text or bool(colon and prefix.strip().lower() in _OPERATORS)
 
 
 def _format(value: FilterValue) -> str:

@@ -1,0 +1,75 @@
+"""Filter values the bare ``attr=value`` form cannot carry under every reading of Upsales'
+filter syntax (``facts.BARE_FILTER_VALUE_KEEPS_COMMAS``): the client finds what they name
+under either answer, tried on the Upsales sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from ufs_sandboxes.upsales import UpsalesSandbox, UpsalesSandboxConfig, create_upsales_sandbox
+from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.integrations.upsales.filters import eq, gte, to_params
+
+ORIGIN = "http://upsales.test"
+
+
+@pytest.fixture
+def sandbox() -> UpsalesSandbox:
+    return create_upsales_sandbox(UpsalesSandboxConfig())
+
+
+@pytest.fixture
+async def http(sandbox: UpsalesSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("split_bare", [False, True])
+async def test_a_name_with_a_comma_is_found_under_either_reading(
+    sandbox: UpsalesSandbox, http: httpx.AsyncClient, split_bare: bool
+) -> None:
+    customer = sandbox.create_customer()
+    andersson_berg, andersson = sandbox.seed(
+        customer.id, "accounts", [{"name": "Andersson, Berg AB"}, {"name": "Andersson"}]
+    )
+    sandbox.seed(customer.id, "products", [{"name": "Bult, M8", "listPrice": 2}])
+    sandbox.customer(customer.id).bare_filter_values_split_on_commas = split_bare
+    client = UpsalesClient(http, base_url=f"{ORIGIN}/api/v2", api_token=customer.api_key)
+
+    found = await client.find_companies_by_name("Andersson, Berg AB")
+    products = [p.name async for p in client.iterate_products(eq("name", "Bult, M8"))]
+
+    assert [company.id for company in found] == [andersson_berg]
+    assert [company.id for company in await client.find_companies_by_name("Andersson")] == [
+        andersson
+    ]
+    assert products == ["Bult, M8"]
+
+
+@pytest.mark.parametrize(
+    ("filter_", "condition"),
+    [
+        (eq("name", "Andersson, Berg AB"), {"a": "name", "c": "eq", "v": "Andersson, Berg AB"}),
+        (eq("name", "gt:värde"), {"a": "name", "c": "eq", "v": "gt:värde"}),
+        (eq("description", "NE: 12"), {"a": "description", "c": "eq", "v": "NE: 12"}),
+        (gte("name", "B, C"), {"a": "name", "c": "gte", "v": "B, C"}),
+    ],
+)
+def test_a_value_the_bare_form_would_misread_goes_as_a_q_condition(
+    filter_: object, condition: dict[str, str]
+) -> None:
+    ((name, value),) = to_params([filter_])  # type: ignore[list-item]
+    assert name == "q"
+    assert json.loads(value) == condition
+
+
+def test_other_values_keep_the_documented_form() -> None:
+    assert to_params([eq("name", "Nordisk Verkstad AB"), eq("orgNo", "556677-8899")]) == [
+        ("name", "Nordisk Verkstad AB"),
+        ("orgNo", "556677-8899"),
+    ]
+    assert to_params([eq("name", "AB: Bygg")]) == [("name", "AB: Bygg")]
