@@ -15,10 +15,12 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import FakeClock, add_installation, add_job, load_job, make_worker
+from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
-from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError, UpsalesForbidden
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.sync.inbound import deal_retry
 from upsales_fortnox.vocabulary import JobStatus
 
 Factory = async_sessionmaker[AsyncSession]
@@ -37,10 +39,12 @@ async def _replace_credentials(session_factory: Factory, installation_id: uuid.U
 def _refusal(api: str) -> Exception:
     if api == "upsales":
         return UpsalesAuthError("Upsales GET /orders/{id} answered 401")
+    if api == "upsales 403":  # its user's access, perhaps (facts.FORBIDDEN_MAY_BE_ACCESS)
+        return UpsalesForbidden("Upsales PUT /orders/{id} answered 403")
     return FortnoxAuthError("POST /invoices: HTTP 403 (code 2000663)", status=403)
 
 
-@pytest.mark.parametrize("api", ["upsales", "fortnox"])
+@pytest.mark.parametrize("api", ["upsales", "upsales 403", "fortnox"])
 async def test_refused_while_the_credentials_were_replaced_it_runs_again(
     session_factory: Factory, api: str
 ) -> None:
@@ -65,7 +69,7 @@ async def test_refused_while_the_credentials_were_replaced_it_runs_again(
     assert len(runs) == 2
 
 
-@pytest.mark.parametrize("api", ["upsales", "fortnox"])
+@pytest.mark.parametrize("api", ["upsales", "upsales 403", "fortnox"])
 async def test_refused_with_nothing_replaced_it_dies(session_factory: Factory, api: str) -> None:
     clock = FakeClock()
     installation_id = await add_installation(session_factory)
@@ -92,3 +96,34 @@ async def test_refused_on_its_last_attempt_it_dies_whatever_was_replaced(
 
     await make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock).run_once()
     assert (await load_job(session_factory, job_id)).status == JobStatus.DEAD
+
+
+async def test_a_new_upsales_key_requeues_the_jobs_refused_with_401_or_403(
+    session_factory: Factory,
+) -> None:
+    """A 403 may be the key's user's access (facts.FORBIDDEN_MAY_BE_ACCESS): a job it ended
+    runs again with the new key, as one refused with 401 does; another dead job stays dead."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    refused = {
+        await add_job(session_factory, installation_id, clock, entity_id=entity_id): error
+        for entity_id, error in (
+            ("1", UpsalesAuthError("Upsales GET /orders/{id} answered 401")),
+            ("2", UpsalesForbidden("Upsales PUT /orders/{id} answered 403")),
+            ("3", PermanentError("no article", code="product_not_in_fortnox")),
+        )
+    }
+
+    async def handler(ctx: JobContext) -> None:
+        raise refused[ctx.job_id]
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    while await worker.run_once():
+        pass
+    async with session_factory() as session:
+        retried = await deal_retry.retry_jobs_refused_by_upsales(session, installation_id)
+        await session.commit()
+
+    assert sorted(retried) == sorted(refused)[:2]
+    statuses = [(await load_job(session_factory, job_id)).status for job_id in sorted(refused)]
+    assert statuses == [JobStatus.QUEUED, JobStatus.QUEUED, JobStatus.DEAD]

@@ -18,6 +18,7 @@ from upsales_fortnox.integrations.upsales.errors import (
     UpsalesAuthError,
     UpsalesBadRequest,
     UpsalesError,
+    UpsalesForbidden,
     UpsalesNetworkError,
     UpsalesNotFound,
     UpsalesRateLimited,
@@ -40,7 +41,7 @@ def assert_token_absent(error: BaseException) -> None:
 
 @pytest.mark.parametrize(
     ("status", "error_class"),
-    [(401, UpsalesAuthError), (403, UpsalesAuthError), (404, UpsalesNotFound)],
+    [(401, UpsalesAuthError), (403, UpsalesForbidden), (404, UpsalesNotFound)],
 )
 async def test_auth_and_not_found_are_permanent_and_not_retried(
     client: UpsalesClient, upsales_api: respx.MockRouter, status: int, error_class: type
@@ -64,6 +65,26 @@ async def test_bad_request_carries_upsales_key_and_message(
     assert isinstance(error, PermanentError) and error.code == "upsales_bad_request"
     assert (error.error_key, error.upsales_message) == ("MissingName", "name is required")
     assert "MissingName: name is required" in error.message
+
+
+async def test_a_403_is_a_refused_request_not_a_refused_key(
+    client: UpsalesClient, upsales_api: respx.MockRouter
+) -> None:
+    """The collection's one 403 refuses a request by a rule (deleting a product category that
+    still holds products); its intro names 401 for a key that is not valid."""
+    refusal = error_body(
+        "ProductOrChildCategoryExist",
+        "Product or child category exist within the product category",
+        code=403,
+    )
+    upsales_api.put("/accounts/1").respond(403, json=refusal)
+    with pytest.raises(UpsalesBadRequest) as caught:
+        await client.update_company(1, CompanyDraft(phone="1"))
+    error = caught.value
+    assert not isinstance(error, UpsalesAuthError)
+    assert isinstance(error, UpsalesForbidden) and error.code == "upsales_forbidden"
+    assert error.error_key == "ProductOrChildCategoryExist"
+    assert "ProductOrChildCategoryExist" in error.message
 
 
 async def test_error_inside_a_success_reply_is_raised(

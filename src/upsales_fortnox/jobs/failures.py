@@ -17,11 +17,15 @@ from upsales_fortnox.integrations.errors import (
     SyncError,
 )
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
-from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError, UpsalesForbidden
 
-CREDENTIALS_REFUSED: Final = frozenset({UpsalesAuthError.code, FortnoxAuthError.code})
-"""Codes of an API refusing the installation's credentials or their access: such a job is
-queued again when they were replaced during its run (the replacement's requeue came first)."""
+CREDENTIALS_REFUSED: Final = frozenset(
+    {UpsalesAuthError.code, UpsalesForbidden.code, FortnoxAuthError.code}
+)
+"""Codes of an API refusing the installation's credentials or their access (an Upsales 403
+may be its user's: :data:`~upsales_fortnox.integrations.upsales.facts.FORBIDDEN_MAY_BE_ACCESS`):
+such a job is queued again when they were replaced during its run (the replacement's requeue
+came first)."""
 
 MAX_ERROR_LENGTH = 2000
 _REDACTED = "[redacted]"

@@ -23,7 +23,7 @@ from upsales_fortnox.integrations.errors import (
     ReauthorizationRequired,
     RetryableError,
 )
-from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError, UpsalesForbidden
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.repository.connection_health import record_connection_check
 from upsales_fortnox.services import Services
@@ -66,7 +66,7 @@ async def _check_upsales(
         return None, None
     try:
         await upsales_client_for(services, installation).get_self()
-    except UpsalesAuthError as exc:
+    except (UpsalesAuthError, UpsalesForbidden) as exc:  # any key may read /self
         return False, exc.code
     except (RetryableError, PermanentError):
         return None, None

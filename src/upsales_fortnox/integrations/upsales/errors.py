@@ -31,7 +31,7 @@ class UpsalesError(SyncError):
 
 
 class UpsalesAuthError(UpsalesError, PermanentError):
-    """401/403: the API key is missing, wrong, or lacks access."""
+    """401: the API key is missing or not valid (the collection's intro)."""
 
     code = "upsales_unauthorized"
 
@@ -46,6 +46,15 @@ class UpsalesBadRequest(UpsalesError, PermanentError):
     """400 (or another refused 4xx): Upsales rejected the request; ``error_key`` says why."""
 
     code = "upsales_bad_request"
+
+
+class UpsalesForbidden(UpsalesBadRequest):
+    """403: Upsales refused the request; the collection's one 403 is a rule's refusal
+    (``ProductOrChildCategoryExist``), not the key's. Whether a 403 may also be the key's user's
+    access is :data:`.facts.FORBIDDEN_MAY_BE_ACCESS`: a job it ends runs again when a new key is
+    saved, but it neither ends a run of many entities nor is told as a key refused."""
+
+    code = "upsales_forbidden"
 
 
 class UpsalesUnexpectedData(UpsalesError, PermanentError):
@@ -136,8 +145,10 @@ def error_from_response(
         error = UpsalesRateLimited(message, retry_after=reset_backoff(headers))
     elif status >= 500:
         error = UpsalesServerError(message)
-    elif status in (401, 403):
+    elif status == 401:
         error = UpsalesAuthError(message)
+    elif status == 403:
+        error = UpsalesForbidden(message)
     elif status == 404:
         error = UpsalesNotFound(message)
     else:

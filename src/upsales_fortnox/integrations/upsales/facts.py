@@ -126,6 +126,17 @@ compared whole afterwards anyway. The Upsales sandbox keeps the comma; a custome
 ``bare_filter_values_split_on_commas`` gives the other answer. Custom-field values are not sent
 so: the ones filtered on (Fortnox numbers, document references) hold no comma."""
 
+FORBIDDEN_MAY_BE_ACCESS: Final = True
+"""Whether Upsales answers 403 for a key whose user lacks the access a request needs:
+*unverified*. The collection's intro names 401 for "no valid API key" and 404 for a resource
+"you don't have access to"; its one 403 refuses a request by a rule (deleting a product
+category that still holds products: ``ProductOrChildCategoryExist``), and the third-party SDK
+reads 403 as refused auth. So a 403 is a refused request
+(:class:`upsales_fortnox.integrations.upsales.errors.UpsalesForbidden`): the job dies with
+Upsales' key and message, and one entity's 403 does not end an import run or say the key was
+refused; and, in case it was the user's access, a new key saved requeues the jobs it ended, as
+one refused with 401 (:mod:`upsales_fortnox.sync.inbound.deal_retry`)."""
+
 CUSTOM_FILTER_MATCHES_WHOLE_VALUE: Final = True
 """Whether a ``custom=eq:fieldId:value`` filter keeps only the entities whose value is ``value``
 (letter case aside) or also those whose value contains it: *unverified* (reference upsales.md

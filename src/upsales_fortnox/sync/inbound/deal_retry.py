@@ -12,9 +12,10 @@
   ``wonStage``) ends ``dead`` with ``settings_incomplete``, naming it. When an admin saves the
   settings, every such job of the installation goes back on the queue, so the change it
   carried (a deal to move to lost) is not lost; one still missing a setting dies again at once.
-* A job that Upsales refused (``upsales_unauthorized``: the API key revoked, or short of
-  access) ends ``dead``. Its hook was recorded, so the catch-up takes that version as seen.
-  When an operator saves a new key, every such job of the installation goes back on the queue.
+* A job that Upsales refused (``upsales_unauthorized``: the API key revoked; or
+  ``upsales_forbidden``, a 403, perhaps its user short of access) ends ``dead``. Its hook was
+  recorded, so the catch-up takes that version as seen. When an operator saves a new key,
+  every such job of the installation goes back on the queue.
   Likewise a job Fortnox refused for the login's access (``fortnox_auth_failed``: a 403, the
   scope not granted) goes back on the queue when the installation logs in to Fortnox again.
 """
@@ -29,7 +30,7 @@ from upsales_fortnox.domain.inbound.users import SettingsIncomplete
 from upsales_fortnox.domain.outbound.decide import CustomerInactive
 from upsales_fortnox.domain.outbound.rows import ProductNotInFortnox
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
-from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError, UpsalesForbidden
 from upsales_fortnox.jobs import JobOperationError, retry_dead_job
 from upsales_fortnox.sync.repository.sync_job_reads import dead_job_ids
 
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 MISSING_ARTICLE_PREFIX = f"{ProductNotInFortnox.code}:"
 MISSING_SETTING_PREFIX = f"{SettingsIncomplete.code}:"
 REFUSED_BY_UPSALES_PREFIX = f"{UpsalesAuthError.code}:"
+FORBIDDEN_BY_UPSALES_PREFIX = f"{UpsalesForbidden.code}:"
 REFUSED_BY_FORTNOX_PREFIX = f"{FortnoxAuthError.code}:"
 
 
@@ -83,10 +85,14 @@ async def retry_jobs_refused_by_upsales(
     session: DbSession, installation_id: uuid.UUID
 ) -> list[int]:
     """As :func:`retry_jobs_missing_settings`, for the jobs Upsales refused with the key that
-    a new one replaces."""
-    return await _retry_in_transaction(
-        session, installation_id, REFUSED_BY_UPSALES_PREFIX, "Upsales refused with an older key"
-    )
+    a new one replaces: with 401, or with 403, which may be the key's user's access
+    (:data:`~upsales_fortnox.integrations.upsales.facts.FORBIDDEN_MAY_BE_ACCESS`)."""
+    retried = []
+    for prefix in (REFUSED_BY_UPSALES_PREFIX, FORBIDDEN_BY_UPSALES_PREFIX):
+        retried += await _retry_in_transaction(
+            session, installation_id, prefix, "Upsales refused with an older key"
+        )
+    return retried
 
 
 async def retry_jobs_refused_by_fortnox(
