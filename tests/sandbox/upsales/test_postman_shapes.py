@@ -62,6 +62,7 @@ READ_BY_THE_SYNC: dict[str, frozenset[str]] = {
     "users": frozenset({"id", "name", "email", "active", "ghost"}),
     "orderstages": frozenset({"id", "name", "probability"}),
     "priceLists": frozenset({"id", "name", "code", "isDefault", "active"}),
+    "customfields": frozenset({"id", "name", "alias", "datatype"}),
 }
 
 
@@ -111,6 +112,7 @@ def _check(label: str, found: Examples, record: dict[str, Any]) -> list[str]:
         ("users", "(master/)?users", "users"),
         ("orderstages", "orderstages", "orderstages"),
         ("priceLists", "priceLists", "priceLists"),
+        ("customfields", "customfields/(account|order|product)", "customfields/account"),
     ],
 )
 async def test_sandbox_records_have_upsales_field_names_and_types(
