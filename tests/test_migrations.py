@@ -133,3 +133,48 @@ def test_replicas_migrating_at_once_all_succeed_and_migrate_once(
         _, stderr = replica.communicate(timeout=120)
         assert replica.returncode == 0, stderr
     assert _inspect(empty_database_url, _schema_differences) == []
+
+
+def test_longer_fortnox_ids_keep_the_jobs_attempts_and_events(empty_database_url: str) -> None:
+    """0022 widens ``sync_jobs.entity_id``: its jobs keep their attempts and events (copying the
+    table on SQLite would have dropped them with it)."""
+    migrate.upgrade(empty_database_url, "0019")
+
+    def seed(connection: Connection) -> None:
+        installation = "'0b9e7d2c-1f4a-4c3e-9a51-6f0d3b2a8e11'"
+        if connection.dialect.name == "sqlite":
+            installation = "'0b9e7d2c1f4a4c3e9a516f0d3b2a8e11'"
+        day = "'2026-12-01 00:00:00+00:00'"
+        for statement in (
+            "INSERT INTO installations (id, name, upsales_customer_id, status,"
+            " upsales_api_token_enc, webhook_secret_enc, version, created_at, updated_at)"
+            f" VALUES ({installation}, 'x', 1, 'active', 'a', 'b', 1, {day}, {day})",
+            "INSERT INTO sync_jobs (id, installation_id, kind, entity_id, status, attempts,"
+            " max_attempts, run_after, payload, created_at, updated_at)"
+            f" VALUES (7, {installation}, 'fortnox.customer', '2001', 'queued', 1, 8, {day},"
+            f" '{{}}', {day}, {day})",
+            "INSERT INTO job_attempts (id, job_id, number, worker_id, started_at)"
+            f" VALUES (1, 7, 1, 'w', {day})",
+            "INSERT INTO inbound_events (id, installation_id, source, dedupe_key, event_type,"
+            " entity_type, entity_id, payload, job_id, received_at) VALUES"
+            f" (1, {installation}, 'fortnox', 'k', 't', 'customer', '2001', '{{}}', 7, {day})",
+        ):
+            connection.exec_driver_sql(statement)
+        connection.commit()
+
+    _inspect(empty_database_url, seed)
+
+    migrate.upgrade(empty_database_url)
+
+    def kept(connection: Connection) -> list[Any]:
+        return [
+            connection.exec_driver_sql(sql).all()
+            for sql in (
+                "SELECT id, entity_id, status FROM sync_jobs",
+                "SELECT job_id FROM job_attempts",
+                "SELECT job_id FROM inbound_events",
+            )
+        ]
+
+    assert _inspect(empty_database_url, kept) == [[(7, "2001", "queued")], [(7,)], [(7,)]]
+    assert _inspect(empty_database_url, _schema_differences) == []

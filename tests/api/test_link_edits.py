@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import create_installation
+from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH
 from upsales_fortnox.models.link import Link
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -129,7 +130,10 @@ async def test_links_of_another_installation_do_not_conflict(
         {"upsales_id": 2_147_483_648},
         {"fortnox_id": ""},
         {"fortnox_id": "10 42"},
-        {"fortnox_id": "x" * 51},
+        {"fortnox_id": "x" * (MAX_FORTNOX_ID_LENGTH + 1)},
+        {"fortnox_id": "\u4e2d" * MAX_FORTNOX_ID_LENGTH},  # more than an index entry holds
+        {"entity": "product", "fortnox_type": "article", "fortnox_id": "A" * 51},
+        {"entity": "order", "fortnox_type": "invoice", "fortnox_id": "1" * 51},
         {"color": "blue"},
         # a Fortnox order, invoice or offer is known by its number: the deal's sync reads it
         # as one, so a typo would fail every run of the deal instead of being refused here

@@ -16,6 +16,7 @@ from upsales_fortnox.core.logging_setup import register_secret
 from upsales_fortnox.jobs import JobNotDead, JobNotFound, retry_dead_job
 from upsales_fortnox.jobs.schemas import REDACTED, redact_document
 from upsales_fortnox.jobs.store.enqueue import enqueue
+from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH
 from upsales_fortnox.models.job import JobAttempt, SyncJob
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import JobStatus
@@ -112,7 +113,7 @@ async def test_links_reject_bad_filters(
         "upsales_id=2147483648",
         "limit=0",
         "fortnox_id=%00",
-        "fortnox_id=" + "9" * 51,
+        "fortnox_id=" + "9" * (MAX_FORTNOX_ID_LENGTH + 1),
     ]
     for query in bad_queries:
         response = await api_client.get(

@@ -20,6 +20,7 @@ from tests.conftest import ADMIN_TOKEN
 from tests.console.support import CONSOLE_ORIGIN, csrf_of, log_in
 from upsales_fortnox.console import routes, routes_installations, routes_queue
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.integrations.fortnox.limits import MAX_CUSTOMER_NUMBER_LENGTH
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.operations import EndedConsoleSession
@@ -624,3 +625,23 @@ async def test_a_bulk_retry_beyond_its_limit_says_how_many_remain(
     assert done.status_code == 303
     page = await console.get(done.headers["location"])
     assert "2 dead jobs queued again; 1 more match" in page.text, page.text
+
+
+async def test_history_is_looked_up_by_the_longest_customer_number(
+    console: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """A customer number may be as long as Fortnox allows; one the tables cannot keep is a
+    422 page with the API's code."""
+    installation_id = await _installation(console, admin_headers)
+    await log_in(console, ADMIN_TOKEN)
+    history = f"/console/installations/{installation_id}/history"
+    longest = "K-" + "7" * (MAX_CUSTOMER_NUMBER_LENGTH - 2)
+
+    found = await console.get(history, params={"entity": "company", "fortnox_id": longest})
+    refused = await console.get(
+        history, params={"entity": "company", "fortnox_id": "\u4e2d" * MAX_CUSTOMER_NUMBER_LENGTH}
+    )
+
+    assert found.status_code == 200, found.text
+    assert refused.status_code == 422
+    assert "validation_error" in refused.text

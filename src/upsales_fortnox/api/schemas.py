@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictInt
+
+from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH, check_storable
 
 INT32_MAX = 2_147_483_647
 
@@ -25,6 +28,19 @@ INT64_MAX = 9_223_372_036_854_775_807
 TEXT_WITHOUT_NUL = r"^[^\x00]*$"
 """PostgreSQL text cannot hold NUL characters."""
 SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*$"
+
+
+def storable_or_none(value: str | None) -> str | None:
+    """A Fortnox id filter the tables could hold (see :mod:`upsales_fortnox.models.fortnox_ids`)."""
+    return None if value is None else check_storable(value)
+
+
+FortnoxIdQuery = Annotated[
+    str | None,
+    Query(max_length=MAX_FORTNOX_ID_LENGTH, pattern=TEXT_WITHOUT_NUL),
+    AfterValidator(storable_or_none),
+]
+"""A filter by Fortnox id (a customer number may be as long as Fortnox allows)."""
 
 
 def _utc_holds(value: datetime) -> datetime:

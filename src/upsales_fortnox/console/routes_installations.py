@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from upsales_fortnox.api.deps import ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
@@ -26,6 +26,7 @@ from upsales_fortnox.installations.settings_schemas import SettingsDocument
 from upsales_fortnox.jobs import router as jobs_api
 from upsales_fortnox.links import router as links_api
 from upsales_fortnox.links.schemas import LinkCreate
+from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH, check_storable
 from upsales_fortnox.ops import bulk_router as bulk_api
 from upsales_fortnox.ops import health_router as health_api
 from upsales_fortnox.ops.bulk import ReplayKind
@@ -43,9 +44,14 @@ class HistoryQuery(BaseModel):
 
     entity: Literal["order", "company", "product"]
     upsales_id: int | None = Field(default=None, ge=1, le=INT32_MAX)
-    fortnox_id: str | None = Field(
-        default=None, min_length=1, max_length=50, pattern=TEXT_WITHOUT_NUL
-    )
+    fortnox_id: (
+        Annotated[
+            str,
+            Field(min_length=1, max_length=MAX_FORTNOX_ID_LENGTH, pattern=TEXT_WITHOUT_NUL),
+            AfterValidator(check_storable),
+        ]
+        | None
+    ) = None
     fortnox_type: FortnoxType | None = None
     cursor: str | None = Field(default=None, max_length=19)
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from upsales_fortnox.api.cursors import job_cursor_id
 from upsales_fortnox.api.deps import AdminDep, SessionDep
@@ -28,6 +28,7 @@ from upsales_fortnox.api.schemas import (
     MAX_PAGE_SIZE,
     TEXT_WITHOUT_NUL,
     error_responses,
+    storable_or_none,
 )
 from upsales_fortnox.core.logging_setup import redact
 from upsales_fortnox.history.repository import jobs_touching, related_ids
@@ -35,6 +36,7 @@ from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.jobs.schemas import redact_document
 from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY
+from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.results.by_kind import read_result
 from upsales_fortnox.vocabulary import (
@@ -132,7 +134,9 @@ async def get_history(
     entity: Literal["order", "company", "product"],
     upsales_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     fortnox_id: Annotated[
-        str | None, Query(min_length=1, max_length=50, pattern=TEXT_WITHOUT_NUL)
+        str | None,
+        Query(min_length=1, max_length=MAX_FORTNOX_ID_LENGTH, pattern=TEXT_WITHOUT_NUL),
+        AfterValidator(storable_or_none),
     ] = None,
     fortnox_type: FortnoxType | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,

@@ -21,6 +21,7 @@ from pydantic import (
 
 from upsales_fortnox.integrations.upsales import facts as upsales_facts
 from upsales_fortnox.integrations.upsales.models import bare_id_as_object
+from upsales_fortnox.models.fortnox_ids import FortnoxIdText
 from upsales_fortnox.vocabulary import MAX_UPSALES_ID
 
 UPSALES_EVENT_TYPE_FIELD: Final = upsales_facts.HOOK_EVENT_TYPE_FIELD
@@ -136,8 +137,7 @@ class FortnoxChangeEvent(_WireModel):
     tenant_id: Annotated[
         str, BeforeValidator(_text_id), Field(strict=True, min_length=1, max_length=50)
     ] = Field(alias="tenantId")
-    entity_id: (
-        Annotated[str, BeforeValidator(_text_id), Field(strict=True, min_length=1, max_length=50)]
-        | None
-    ) = Field(default=None, alias="entityId")
+    entity_id: Annotated[FortnoxIdText, BeforeValidator(_text_id), Field(strict=True)] | None = (
+        Field(default=None, alias="entityId")
+    )
     timestamp: datetime

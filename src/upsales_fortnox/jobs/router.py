@@ -15,8 +15,8 @@ from upsales_fortnox.api.schemas import (
     DEFAULT_PAGE_SIZE,
     INT64_MAX,
     MAX_PAGE_SIZE,
-    TEXT_WITHOUT_NUL,
     CursorPage,
+    FortnoxIdQuery,
     error_responses,
 )
 from upsales_fortnox.core.db.session import DbSession
@@ -59,7 +59,7 @@ async def get_jobs(
     installation_id: uuid.UUID | None = None,
     status: JobStatus | None = None,
     kind: JobKind | None = None,
-    entity_id: Annotated[str | None, Query(max_length=50, pattern=TEXT_WITHOUT_NUL)] = None,
+    entity_id: FortnoxIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,
 ) -> JobPage:

@@ -17,7 +17,7 @@ from upsales_fortnox.api.schemas import (
     INT32_MAX,
     INT64_MAX,
     MAX_PAGE_SIZE,
-    TEXT_WITHOUT_NUL,
+    FortnoxIdQuery,
     OffsetPage,
     error_responses,
 )
@@ -62,7 +62,7 @@ async def get_links(
     entity: LinkEntity | None = None,
     fortnox_type: FortnoxType | None = None,
     upsales_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
-    fortnox_id: Annotated[str | None, Query(max_length=50, pattern=TEXT_WITHOUT_NUL)] = None,
+    fortnox_id: FortnoxIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
 ) -> LinkPage:

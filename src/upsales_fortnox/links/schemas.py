@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from upsales_fortnox.api.schemas import INT32_MAX, JsonInt
 from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY, fortnox_id_problem
+from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH, check_storable
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
@@ -49,7 +50,11 @@ class LinkCreate(BaseModel):
     entity: LinkEntity
     upsales_id: JsonInt = Field(ge=1, le=INT32_MAX)
     fortnox_type: FortnoxType
-    fortnox_id: str = Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x20\x7f]+$")
+    fortnox_id: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_FORTNOX_ID_LENGTH, pattern=r"^[^\x00-\x20\x7f]+$"),
+        AfterValidator(check_storable),
+    ]
 
     @model_validator(mode="after")
     def _types_pair(self) -> LinkCreate:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.types import BigIntPK, JSONDoc, UTCDateTime, utcnow
+from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH
 from upsales_fortnox.vocabulary import JobStatus
 
 
@@ -36,7 +37,7 @@ class InboundEvent(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200))
     event_type: Mapped[str] = mapped_column(String(60))
     entity_type: Mapped[str] = mapped_column(String(20))
-    entity_id: Mapped[str | None] = mapped_column(String(50))
+    entity_id: Mapped[str | None] = mapped_column(String(MAX_FORTNOX_ID_LENGTH))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     job_id: Mapped[int | None] = mapped_column(
         ForeignKey("sync_jobs.id", ondelete="SET NULL"), index=True
@@ -60,7 +61,7 @@ class SyncJob(Base):
         ForeignKey("installations.id", ondelete="CASCADE")
     )
     kind: Mapped[str] = mapped_column(String(40))
-    entity_id: Mapped[str | None] = mapped_column(String(50))
+    entity_id: Mapped[str | None] = mapped_column(String(MAX_FORTNOX_ID_LENGTH))
     status: Mapped[str] = mapped_column(String(12), default=JobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.types import BigIntPK, JSONDoc, UTCDateTime, utcnow
+from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH
 
 
 class Link(Base):
@@ -42,7 +43,7 @@ class Link(Base):
     entity: Mapped[str] = mapped_column(String(20))
     upsales_id: Mapped[int] = mapped_column(Integer)
     fortnox_type: Mapped[str] = mapped_column(String(20))
-    fortnox_id: Mapped[str] = mapped_column(String(50))
+    fortnox_id: Mapped[str] = mapped_column(String(MAX_FORTNOX_ID_LENGTH))
     fingerprint: Mapped[str | None] = mapped_column(String(80))
     synced_fields: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

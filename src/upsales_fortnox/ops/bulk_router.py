@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
@@ -19,6 +19,7 @@ from upsales_fortnox.installations.repository.installation_rows import find_inst
 from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.links.link_rules import fortnox_id_problem
+from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH, check_storable
 from upsales_fortnox.ops.bulk import (
     MAX_BULK_RETRY,
     REASON_CODE_PATTERN,
@@ -65,7 +66,13 @@ class BulkRetryOut(BaseModel):
 
 class ReplayRequest(BaseModel):
     kind: ReplayKind = Field(description="The sync to run: `upsales.*` take an Upsales id.")
-    entity_id: Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
+    entity_id: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_FORTNOX_ID_LENGTH, pattern=r"^[A-Za-z0-9_.+/-]+$"),
+        AfterValidator(check_storable),
+    ] = Field(
+        description="An Upsales id, or a Fortnox number (a customer number may hold `+` and `/`)."
+    )
 
 
 class ReplayOut(BaseModel):

@@ -6,7 +6,7 @@ invoices, offers), the entities changed since that topic's checkpoint (minus
 :data:`OVERLAP`, as ``lastmodified`` has minute precision and clocks drift; the value is Swedish
 local time, see :mod:`upsales_fortnox.integrations.fortnox.lastmodified`) and feeds one synthetic
 change event per entity into the same intake and dedupe as the stream: its offset is
-``reconcile:{entity id}:{checkpoint}``, so its dedupe key is
+``reconcile:{entity id}:{checkpoint}`` (a long id by a digest, :func:`offset_name`), so its key is
 ``fortnox:{topic}:reconcile:{entity id}:{checkpoint}`` and a repeated run over the same window
 records nothing twice. The checkpoint in the key is the exact instant (:func:`window_marker`),
 not the ``lastmodified`` value sent: that has minute precision and names one minute for every
@@ -54,6 +54,7 @@ absorbs a second request); :func:`run_reconcile_scheduler` does that every
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -174,6 +175,19 @@ def entity_number(topic: str, entity: Entity) -> str | None:
     return text or None
 
 
+NAMED_AS_IS: Final = 50
+"""The longest entity id a synthetic offset holds as it is; a longer one (a customer number may
+be 1024 characters) is named by a digest, or the offset would pass the 100 an offset may be."""
+
+
+def offset_name(entity_id: str) -> str:
+    """How a synthetic event's offset names its entity: by its id, or ``#`` (in no Fortnox
+    number) and a digest of a longer one."""
+    if len(entity_id) <= NAMED_AS_IS:
+        return entity_id
+    return "#" + hashlib.sha256(entity_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def synthetic_event(
     topic: str,
     entity_id: str,
@@ -188,7 +202,7 @@ def synthetic_event(
     ``event_type`` when given: a stream event's own type)."""
     return {
         "topic": topic,
-        "offset": f"reconcile:{entity_id}:{marker}",
+        "offset": f"reconcile:{offset_name(entity_id)}:{marker}",
         "type": event_type or reconcile_event_type(topic, kind),
         "tenantId": tenant_id or UNKNOWN_TENANT,
         "entityId": entity_id,

@@ -101,6 +101,20 @@ async def test_automatic_numbers_skip_numbers_taken_by_hand(api: httpx.AsyncClie
     assert automatic.json()["Customer"]["CustomerNumber"] == "2"
 
 
+async def test_a_customer_number_may_be_as_long_as_the_spec_allows(
+    api: httpx.AsyncClient,
+) -> None:
+    number = "K-" + "7" * 1022  # fortnox_Customer.CustomerNumber: maxLength 1024
+
+    created = await api.post(
+        "/3/customers", json={"Customer": {"Name": "L", "CustomerNumber": number}}
+    )
+    read = await api.get(f"/3/customers/{number}")
+
+    assert created.status_code == 201, created.text
+    assert read.json()["Customer"]["CustomerNumber"] == number
+
+
 async def test_unknown_customer_is_404_with_fortnox_code(api: httpx.AsyncClient) -> None:
     response = await api.get("/3/customers/404")
 
@@ -120,6 +134,7 @@ async def test_unknown_customer_is_404_with_fortnox_code(api: httpx.AsyncClient)
         ({"Name": "x", "Colour": "red"}, 2001399),
         ({"Name": "x", "Active": "maybe"}, 2000134),
         ({"Name": "x", "CustomerNumber": "A B"}, 2000359),
+        ({"Name": "x", "CustomerNumber": "9" * 1025}, 2000588),
         ({"Name": "x", "Email": "not-an-address"}, 2000588),
         ({"Name": "x", "Type": "ALIEN"}, 2000588),
         ({"Name": "x", "Currency": "XXX"}, 2000588),

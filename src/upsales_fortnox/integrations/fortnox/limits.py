@@ -18,7 +18,9 @@ __all__ = [
     "CUSTOMER_MAX_LENGTHS",
     "DOCUMENT_MAX_LENGTHS",
     "DOCUMENT_ROW_MAX_LENGTHS",
+    "MAX_CUSTOMER_NUMBER_LENGTH",
     "MAX_DOCUMENT_ROWS",
+    "MAX_FORTNOX_ID_LENGTH",
     "LengthViolation",
     "length_violations",
 ]
@@ -48,6 +50,9 @@ CUSTOMER_MAX_LENGTHS: Final[dict[str, int]] = {
     "YourReference": 50,
     "OurReference": 50,
 }
+
+MAX_CUSTOMER_NUMBER_LENGTH: Final = CUSTOMER_MAX_LENGTHS["CustomerNumber"]
+"""A customer number is free text (letters, digits and ``-+/_``) up to this length."""
 
 #: ``fortnox_Article``.
 ARTICLE_MAX_LENGTHS: Final[dict[str, int]] = {
@@ -89,6 +94,12 @@ DOCUMENT_ROW_MAX_LENGTHS: Final[dict[str, int]] = {
     "ArticleNumber": 50,
     "Description": 255,
 }
+
+
+MAX_FORTNOX_ID_LENGTH: Final = max(MAX_CUSTOMER_NUMBER_LENGTH, ARTICLE_MAX_LENGTHS["ArticleNumber"])
+"""The longest id of an entity the sync follows (a customer number; articles are known by their
+number, documents by a number of digits): what a change event's ``entityId``, a job's entity
+and a link's Fortnox id may hold."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from upsales_fortnox.domain.outbound.deal_documents import SENT_AS
 from upsales_fortnox.links.errors import LinkConflict, LinkedMeanwhile
 from upsales_fortnox.links.link_rules import FORTNOX_TYPES_BY_ENTITY, storable_upsales_id
 from upsales_fortnox.links.repository.document_intents import search_before_creating
+from upsales_fortnox.models.fortnox_ids import kept_fortnox_id
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
@@ -105,7 +106,7 @@ def _saved_values(
         "entity": entity.value,
         "upsales_id": upsales_id,
         "fortnox_type": fortnox_type.value,
-        "fortnox_id": fortnox_id,
+        "fortnox_id": kept_fortnox_id(fortnox_id),
         "fingerprint": fingerprint,
         "synced_fields": dict(synced_fields) if synced_fields is not None else None,
         "synced_at": utcnow(),
@@ -362,7 +363,7 @@ class LinkStore:
                 "entity": link.entity,
                 "upsales_id": link.upsales_id,
                 "fortnox_type": link.fortnox_type,
-                "fortnox_id": link.fortnox_id,
+                "fortnox_id": kept_fortnox_id(link.fortnox_id),
                 "fingerprint": link.fingerprint,
                 "synced_at": now,
             }

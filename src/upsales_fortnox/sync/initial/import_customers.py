@@ -8,6 +8,9 @@ in. An ambiguous match is never guessed: it is reported with its candidates and 
 A customer without an organisation number does not take by its name a company whose number
 another active Fortnox customer carries: that company is the other's, whichever comes first.
 
+A customer whose number the tables cannot keep is skipped (``fortnox_id_too_long``, see
+:mod:`upsales_fortnox.models.fortnox_ids`).
+
 A customer inactive in Fortnox and not linked yet is skipped (``customer_inactive``): neither
 created nor linked, as the change events do. List items carry no ``Active``, so the numbers of
 the inactive customers are listed once before the phase (``filter=inactive``, see
@@ -53,6 +56,7 @@ from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Customer, Entity
 from upsales_fortnox.integrations.upsales.models import Company
 from upsales_fortnox.links.repository.link_reads import linked_upsales_ids
+from upsales_fortnox.models.fortnox_ids import FORTNOX_ID_TOO_LONG, storable_fortnox_id
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_outcomes import (
     Job,
@@ -133,6 +137,9 @@ class CustomerImport:
             customer = _with_phone(entity)
             number = entity_id(customer) or ""
             entry: dict[str, Any] = {"fortnox_id": number, "name": customer.Name}
+            if not storable_fortnox_id(number):  # a link could not hold it
+                jobs.append((entry, done("skipped", {**entry, "reason": FORTNOX_ID_TOO_LONG})))
+                continue
             if number in linked:
                 jobs.append((entry, done("unchanged", {**entry, "upsales_id": linked[number]})))
                 continue

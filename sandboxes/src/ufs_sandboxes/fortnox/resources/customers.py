@@ -40,7 +40,7 @@ _COUNTRY_NAMES = {
 }
 
 FIELDS: Schema = {
-    "CustomerNumber": Field(Kind.TEXT, max_length=50, allowed_chars=CUSTOMER_NUMBER_CHARS),
+    "CustomerNumber": Field(Kind.TEXT, max_length=1024, allowed_chars=CUSTOMER_NUMBER_CHARS),
     "Name": text(1024, omit_empty=True),
     "OrganisationNumber": TEXT,
     "Address1": text(1024, omit_empty=True),
