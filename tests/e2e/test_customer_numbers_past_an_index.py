@@ -10,7 +10,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from tests.e2e.harness import WEBHOOK_SECRET, SyncHarness
-from tests.e2e.inbound_support import change_event, companies_named, jobs_of, link_of
+from tests.e2e.inbound_support import EventFeed, change_event, companies_named, jobs_of, link_of
+from tests.e2e.outbound_support import fortnox_list, sync_order, win
 from upsales_fortnox.intake.fortnox_stream.recording import StreamTenant, record_with_intake
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.links.repository.links import LinkStore
@@ -42,10 +43,10 @@ async def _count(harness: SyncHarness, model: type[InboundEvent] | type[SyncJob]
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def _fortnox_holds(harness: SyncHarness, number: str) -> None:
+def _fortnox_holds(harness: SyncHarness, number: str, **fields: str) -> None:
     """A customer Fortnox would hold if it took such letters (the sandbox takes ASCII ones)."""
     tenant = harness.fortnox.tenant(harness.tenant_id)
-    customer = {"CustomerNumber": number, "Name": NAME, "Active": True}
+    customer = {"CustomerNumber": number, "Name": NAME, "Active": True, **fields}
     tenant.customers.put(number, customer, tenant.now())
 
 
@@ -151,3 +152,38 @@ async def test_reconciliation_leaves_the_customer_out_and_ends_well(harness: Syn
 async def dead_or_failed(harness: SyncHarness) -> list[SyncJob]:
     async with harness.services.session_factory() as session:
         return list(await session.scalars(select(SyncJob).where(SyncJob.status != JobStatus.DONE)))
+
+
+async def test_a_won_deal_whose_customer_has_such_a_number_ends_with_the_code(
+    linked: SyncHarness,
+) -> None:
+    """The deal's company matches the customer (by organisation number): its link cannot be
+    kept, so the job ends at once with the stable code, not at every retry."""
+    harness = linked
+    _fortnox_holds(harness, THREE_BYTES, OrganisationNumber="5566778899")
+    win(harness, harness.demo.opportunity_id)
+
+    job = await sync_order(harness, harness.demo.opportunity_id)
+
+    assert job.status == JobStatus.DEAD and job.attempts == 1
+    assert (job.last_error or "").startswith(FORTNOX_ID_TOO_LONG)
+    assert fortnox_list(harness, "invoices") == []
+
+
+async def test_an_invoice_of_such_a_customer_ends_its_job_with_the_code(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    _fortnox_holds(harness, THREE_BYTES)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        invoices=[{"CustomerNumber": THREE_BYTES, "InvoiceRows": [{"ArticleNumber": "KONS-1"}]}],
+    )
+
+    await EventFeed(harness).sync()
+
+    (job,) = await jobs_of(harness, "fortnox.invoice")
+    assert job.status in (JobStatus.DONE, JobStatus.DEAD) and job.attempts == 1, job.last_error
+    if job.status == JobStatus.DEAD:
+        assert (job.last_error or "").startswith(FORTNOX_ID_TOO_LONG)
+    assert companies_named(harness, NAME) == []

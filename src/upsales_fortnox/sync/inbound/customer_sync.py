@@ -12,6 +12,7 @@ from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom
 from upsales_fortnox.integrations.upsales.models import Company
+from upsales_fortnox.models.fortnox_ids import kept_fortnox_id
 from upsales_fortnox.sync.inbound.deal_retry import retry_deals_of_active_customer
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.results.inbound import CustomerSyncResult
@@ -20,7 +21,10 @@ from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 async def sync_customer(job: InboundJob, customer_number: str) -> CustomerSyncResult:
     """Bring Upsales in line with Fortnox customer ``customer_number`` (404: deleted); when it
-    is active, the deals that died waiting for it to be activated are retried."""
+    is active, the deals that died waiting for it to be activated are retried. A number no link
+    could hold ends the job before anything is written
+    (:func:`~upsales_fortnox.models.fortnox_ids.kept_fortnox_id`)."""
+    kept_fortnox_id(customer_number)
     fortnox, upsales = job.context.fortnox, job.context.upsales
     try:
         customer: Customer | None = await fortnox.get_customer(customer_number)
