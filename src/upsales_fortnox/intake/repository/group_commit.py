@@ -11,7 +11,11 @@ On PostgreSQL a batch runs on asyncpg directly (:mod:`.postgres`), elsewhere, an
 holding an event stored without a job (a Fortnox event type we do not use; rare), through
 :func:`~.record.record_events`. A batch that fails is retried one delivery per transaction
 through SQLAlchemy, so a bad delivery fails alone and a pooled connection that died since its
-last use costs a retry, not an error.
+last use costs a retry, not an error. On PostgreSQL a transaction waits for a row another holds
+(an event or a queued job of the same key, written by a transaction that does not end) at most
+a share of ``wait_seconds`` (``lock_timeout``): the delivery that needs the row fails (503), the
+others of its batch are written alone, and the batches behind it go on, instead of every hook
+waiting behind the one transaction that cannot go on.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Final
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upsales_fortnox.core.db.engine import retry_on_lost_connection
 from upsales_fortnox.intake.batching import Batcher
@@ -41,6 +46,14 @@ MAX_BATCHES_IN_FLIGHT: Final = 1
 next batch collects while the current one commits. Measured: two or three at once made smaller
 batches, more database CPU per event, and no more throughput."""
 
+LOCK_WAIT_SHARE: Final = 0.25
+"""The share of ``wait_seconds`` a transaction of the writer waits for a row lock (PostgreSQL's
+``lock_timeout``): a batch, then its deliveries alone, may each wait that long before the next
+batch runs, and the next batch's callers still get their answer within ``wait_seconds``."""
+
+_SET_LOCK_TIMEOUT: Final = "SELECT set_config('lock_timeout', $1, true)"
+_SET_LOCK_TIMEOUT_SQL: Final = text("SELECT set_config('lock_timeout', :lock_timeout, true)")
+
 
 class IntakeWriter:
     """Records deliveries of many concurrent requests in shared transactions."""
@@ -56,6 +69,11 @@ class IntakeWriter:
         self._engine = engine
         self._wait_seconds = wait_seconds
         self._on_postgres = engine.dialect.name == "postgresql"
+        self._lock_timeout = (
+            None
+            if wait_seconds is None or not self._on_postgres
+            else f"{max(1, round(wait_seconds * LOCK_WAIT_SHARE * 1000))}ms"
+        )
         self._batcher: Batcher[EventsOf, list[IntakeResult]] = Batcher(
             self._write,
             max_batch_weight=max_batch_events,
@@ -95,11 +113,19 @@ class IntakeWriter:
     async def _together(self, deliveries: list[EventsOf]) -> list[list[IntakeResult]]:
         if self._on_postgres and not needs_no_job(deliveries):
             async with driver_connection(self._engine) as driver, driver.transaction():
+                if self._lock_timeout is not None:
+                    await driver.fetch(_SET_LOCK_TIMEOUT, self._lock_timeout)
                 return await record_events_on(driver, deliveries)
         async with self._engine.begin() as connection:
+            await self._bound_lock_waits(connection)
             return await record_events(connection, deliveries)
 
     async def _alone(self, delivery: EventsOf) -> list[IntakeResult]:
         async with self._engine.begin() as connection:
+            await self._bound_lock_waits(connection)
             (results,) = await record_events(connection, [delivery])
             return results
+
+    async def _bound_lock_waits(self, connection: AsyncConnection) -> None:
+        if self._lock_timeout is not None:
+            await connection.execute(_SET_LOCK_TIMEOUT_SQL, {"lock_timeout": self._lock_timeout})

@@ -1,0 +1,93 @@
+"""A transaction elsewhere holds rows the webhook intake needs and does not end (another process
+stuck inside its transaction, say): the hook that needs them is answered 503
+``database_unavailable`` and leaves no row, and the intake goes on taking every other hook
+meanwhile instead of all of them waiting behind the one that cannot be written.
+
+PostgreSQL only: SQLite has one write lock for the whole database, so there a transaction that
+does not end holds up every write whatever the intake does (its hooks are 503 too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import ADMIN_TOKEN, BACKENDS, SECRET_KEY
+from tests.database import truncate_all, until_a_session_waits_for_a_lock
+from tests.intake.support import all_events, count_rows, create_installation, order_hook
+from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.intake.deliveries import EventsOf, upsales_new_event
+from upsales_fortnox.intake.parse import UpsalesChange, parse_upsales_app_hook
+from upsales_fortnox.intake.repository.record import record_events
+from upsales_fortnox.main import create_app
+from upsales_fortnox.services import Services, build_services
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif("postgresql" not in BACKENDS, reason="TEST_POSTGRES=off"),
+]
+
+WAIT_SECONDS = 4.0
+"""``WEBHOOK_DATABASE_WAIT_SECONDS`` of the test: how long a hook may wait before its 503."""
+
+
+@pytest.fixture
+async def pg_engine(postgres_schema_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(postgres_schema_url)
+    await truncate_all(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def pg_services(pg_engine: AsyncEngine, postgres_schema_url: str) -> Services:
+    settings = Settings(
+        database_url=postgres_schema_url,
+        admin_token=SecretStr(ADMIN_TOKEN),
+        secret_key=SecretStr(SECRET_KEY),
+        webhook_database_wait_seconds=WAIT_SECONDS,
+    )
+    return build_services(settings, engine=pg_engine)
+
+
+@pytest.mark.parametrize(
+    "their_event", ["after_order_update", "after_order_insert"], ids=["same-event", "same-order"]
+)
+async def test_a_hook_whose_rows_another_transaction_holds_fails_alone(
+    pg_engine: AsyncEngine, pg_services: Services, their_event: str
+) -> None:
+    installation = await create_installation(pg_services.session_factory, pg_services.secret_box)
+    url = f"/webhooks/upsales/{installation.id}"
+    theirs = parse_upsales_app_hook(order_hook(7, event=their_event))
+    assert isinstance(theirs, UpsalesChange)
+    transport = httpx.ASGITransport(app=create_app(services=pg_services))
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://service.test") as client,
+        pg_engine.connect() as their_connection,
+    ):
+        their_transaction = await their_connection.begin()
+        # their event of order 7 (the same event as ours, or another of the same order) and its
+        # queued job, written and never committed
+        their_delivery = EventsOf(installation.id, [upsales_new_event(theirs)])
+        await record_events(their_connection, [their_delivery])
+        held = asyncio.create_task(client.post(url, json=order_hook(7)))
+        await until_a_session_waits_for_a_lock(pg_engine)
+
+        other = await client.post(url, json=order_hook(8))
+
+        refused = await held
+        await their_transaction.rollback()
+    assert other.status_code == 202, other.text
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"]["code"] == "database_unavailable"
+    assert int(refused.headers["Retry-After"]) > 0
+    assert [event.entity_id for event in await all_events(pg_services.session_factory)] == ["8"]
+    assert await count_rows(pg_services.session_factory) == (1, 1)
