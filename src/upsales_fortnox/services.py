@@ -115,7 +115,9 @@ class Services:
         self.installation_loader = InstallationLoader(self.engine, wait_seconds=wait)
         self.secret_checker = SecretChecker(self.secret_box)
         self.intake_writer = IntakeWriter(self.engine, wait_seconds=wait)
-        self.intake_admission = Admission(self.settings.webhook_max_in_flight)
+        self.intake_admission = Admission(
+            self.settings.webhook_max_in_flight, body_seconds=self.settings.webhook_body_seconds
+        )
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -195,3 +196,51 @@ def test_a_chunked_body_over_the_size_limit_is_refused_over_http(
         timeout=60,
     )
     assert accepted.status_code == 202
+
+
+# -- a body that stops arriving -----------------------------------------------------------------
+
+
+def _stalled_hook(origin: str, installation_id: str) -> socket.socket:
+    """A connection that sends a hook's headers and the start of its body, then nothing more
+    (a sender whose connection died half-way without a word, or one that means harm)."""
+    host, port = origin.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)), timeout=30)
+    connection.sendall(
+        f"POST /webhooks/upsales/{installation_id} HTTP/1.1\r\nHost: {host}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n".encode()
+        + b'{"type": "after_order_update", '
+    )
+    return connection
+
+
+def _answer(connection: socket.socket) -> tuple[int, str]:
+    """The status and the error code of the answer on ``connection`` (read until it closes)."""
+    received = b""
+    while chunk := connection.recv(65_536):
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)["error"]["code"]
+
+
+async def test_a_body_that_stops_arriving_is_refused_and_frees_its_place(
+    settings: Settings, services: Services
+) -> None:
+    """Requests whose bodies stop arriving do not keep the intake's places for ever: each is
+    refused (408 ``request_timeout``) once ``WEBHOOK_BODY_SECONDS`` have passed, and hooks are
+    taken again."""
+    installation = await create_installation(services.session_factory, services.secret_box)
+    app_settings = settings.model_copy(
+        update={"webhook_max_in_flight": LIMIT, "webhook_body_seconds": 0.5}
+    )
+    with served(create_app(app_settings)) as origin:
+        stalled = [_stalled_hook(origin, str(installation.id)) for _ in range(LIMIT)]
+        try:
+            answers = [_answer(connection) for connection in stalled]
+        finally:
+            for connection in stalled:
+                connection.close()
+        async with httpx.AsyncClient(base_url=origin, timeout=30) as client:
+            taken = await client.post(f"/webhooks/upsales/{installation.id}", json=order_hook(5))
+    assert answers == [(408, "request_timeout")] * LIMIT
+    assert taken.status_code == 202, taken.text

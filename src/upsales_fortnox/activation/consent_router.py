@@ -47,6 +47,10 @@ CONSENT_ERRORS: dict[int | str, dict[str, Any]] = {
         "model": ErrorEnvelope,
         "description": "The consent webhook is not configured (`not_found`).",
     },
+    408: {
+        "model": ErrorEnvelope,
+        "description": "The body did not arrive within `WEBHOOK_BODY_SECONDS` (`request_timeout`).",
+    },
     413: {"model": ErrorEnvelope, "description": "The body is too large (`payload_too_large`)."},
     422: {"model": ErrorEnvelope, "description": "Not a consent event (`unsupported_event`)."},
 }

@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     webhook_database_wait_seconds: float = Field(
         default=10.0, gt=0, description="How long a webhook waits for the database before 503."
     )
+    webhook_body_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a webhook's body may take to arrive; later, 408 request_timeout.",
+    )
     reconcile_interval_minutes: float = Field(
         default=15.0, gt=0, description="How often Fortnox changes are reconciled per installation."
     )

@@ -6,18 +6,27 @@ bounds the intake's memory (at most ``limit`` bodies of at most ``WEBHOOK_MAX_BO
 and the latency of the requests it takes: each waits behind at most ``limit`` others for the
 group commit. The refusal is an ASGI middleware with a ready-made answer, so that refusing costs
 as little as possible of the CPU the admitted requests need (``bench/flood.py``).
+
+A request holds its place until it is answered, so its body must arrive within
+``WEBHOOK_BODY_SECONDS`` of its admission, else it is refused (408 ``request_timeout``): a
+sender whose connection died half-way without a word (or one that sends a byte now and then)
+would otherwise keep its place for ever, and ``limit`` of them every hook out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Final
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from upsales_fortnox.api.errors import ApiError
 
 OVERLOADED: Final = "overloaded"
 RETRY_AFTER_SECONDS: Final = 1
 WEBHOOK_PATH_PREFIX: Final = "/webhooks/"
+REQUEST_TIMEOUT: Final = "request_timeout"
 
 _REFUSAL_BODY: Final = json.dumps(
     {"error": {"code": OVERLOADED, "message": "the intake is at its limit; retry later"}}
@@ -36,14 +45,16 @@ _REFUSAL_BODY_MESSAGE: Final[dict[str, Any]] = {"type": "http.response.body", "b
 
 class Admission:
     """Counts webhook requests in flight against ``limit``; ``refused`` counts the refusals.
+    ``body_seconds``: how long an admitted request's body may take to arrive.
 
     Used from one event loop: the check and the count happen without an await in between.
     """
 
-    def __init__(self, limit: int) -> None:
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
+    def __init__(self, limit: int, *, body_seconds: float = 30.0) -> None:
+        if limit < 1 or body_seconds <= 0:
+            raise ValueError("limit must be at least 1, body_seconds more than 0")
         self.limit = limit
+        self.body_seconds = body_seconds
         self.in_flight = 0
         self.refused = 0
 
@@ -74,6 +85,30 @@ class AdmissionMiddleware:
             await send(_REFUSAL_BODY_MESSAGE)
             return
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, _body_within(receive, admission.body_seconds), send)
         finally:
             admission.leave()
+
+
+def _body_within(receive: Receive, seconds: float) -> Receive:
+    """``receive``, refusing a body not complete ``seconds`` from now (an :class:`ApiError`
+    raised where the route reads it, answered as any refusal); what comes after the body (the
+    client leaving) is waited for as long as it takes."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    complete = False
+
+    async def receive_in_time() -> Message:
+        nonlocal complete
+        if complete:
+            return await receive()
+        try:
+            async with asyncio.timeout_at(deadline):
+                message = await receive()
+        except TimeoutError:
+            raise ApiError(
+                408, REQUEST_TIMEOUT, f"the body did not arrive within {seconds:g} seconds"
+            ) from None
+        complete = message["type"] != "http.request" or not message.get("more_body", False)
+        return message
+
+    return receive_in_time

@@ -6,7 +6,8 @@ Any refusal stores nothing. Error codes: 404 ``installation_not_found`` (also fo
 is not a UUID: the caller learns nothing about which ids exist), 401 ``invalid_credentials``,
 400 ``malformed_json``, 413 ``payload_too_large``, 415 ``unsupported_media_type``, 422
 ``validation_error`` / ``unsupported_event`` / ``hook_type_missing`` / ``hook_type_conflict`` /
-``tenant_mismatch``, 503 ``database_unavailable``
+``tenant_mismatch``, 408 ``request_timeout`` (the body did not arrive within
+``WEBHOOK_BODY_SECONDS``: :mod:`.admission`), 503 ``database_unavailable``
 (with ``Retry-After``: the database could not look up or commit; nothing was stored; a hook
 Upsales waits on gets it with the user's text: :mod:`.waited_on_unavailable`; its other
 refusals too: :mod:`.waited_on_refusals`), 503
@@ -137,7 +138,7 @@ _FORTNOX_BODY = _json_body(
     response_model=IntakeReply,
     summary="Receive an Upsales app hook or trigger request",
     openapi_extra=_UPSALES_BODY,
-    responses=_error_responses(400, 401, 404, 413, 415, 422, 503),
+    responses=_error_responses(400, 401, 404, 408, 413, 415, 422, 503),
 )
 async def receive_upsales(installation_id: str, request: Request) -> JSONResponse:
     """An app hook authenticates with the customer API key in its body (`apiKey`); a trigger
@@ -161,7 +162,7 @@ async def receive_upsales(installation_id: str, request: Request) -> JSONRespons
     response_model=IntakeReply,
     summary="Receive an Upsales app hook of the type the URL names",
     openapi_extra=_UPSALES_BODY,
-    responses=_error_responses(400, 401, 404, 413, 415, 422),
+    responses=_error_responses(400, 401, 404, 408, 413, 415, 422),
 )
 async def receive_upsales_typed(
     installation_id: str, hook_type: str, request: Request
@@ -231,7 +232,7 @@ async def _take_upsales(
     response_model=IntakeReply | IntakeBatchReply,
     summary="Receive Fortnox change events",
     openapi_extra=_FORTNOX_BODY,
-    responses=_error_responses(400, 401, 404, 413, 415, 422, 503),
+    responses=_error_responses(400, 401, 404, 408, 413, 415, 422, 503),
 )
 async def receive_fortnox(installation_id: str, request: Request) -> JSONResponse:
     """One event, or a list of them, in the shape of Fortnox's WebSocket stream, with the
