@@ -90,7 +90,11 @@ async def test_beyond_the_limit_a_hook_is_refused_at_once_and_stores_nothing(
 
 async def test_the_limit_is_declared_in_the_document(limited_client: httpx.AsyncClient) -> None:
     paths = (await limited_client.get("/openapi.json")).json()["paths"]
-    for path in ("/webhooks/upsales/{installation_id}", "/webhooks/fortnox/{installation_id}"):
+    for path in (
+        "/webhooks/upsales/{installation_id}",
+        "/webhooks/upsales/{installation_id}/{hook_type}",
+        "/webhooks/fortnox/{installation_id}",
+    ):
         answer = paths[path]["post"]["responses"]["503"]
         assert "Retry-After" in answer["headers"] and "overloaded" in answer["description"]
 

@@ -162,7 +162,7 @@ async def receive_upsales(installation_id: str, request: Request) -> JSONRespons
     response_model=IntakeReply,
     summary="Receive an Upsales app hook of the type the URL names",
     openapi_extra=_UPSALES_BODY,
-    responses=_error_responses(400, 401, 404, 408, 413, 415, 422),
+    responses=_error_responses(400, 401, 404, 408, 413, 415, 422, 503),
 )
 async def receive_upsales_typed(
     installation_id: str, hook_type: str, request: Request
