@@ -18,11 +18,14 @@ from pydantic import SecretStr
 
 from tests.conftest import ADMIN_TOKEN
 from tests.database import create_schema
-from tests.intake.support import count_rows, create_installation, order_hook
+from tests.intake.support import API_KEY, count_rows, create_installation, order_hook
 from tests.serving import served
 from upsales_fortnox.core.config import Settings
+from upsales_fortnox.core.texts import say
+from upsales_fortnox.integrations.upsales.facts import HOOK_REFUSAL_TEXT_FIELDS
 from upsales_fortnox.main import create_app
 from upsales_fortnox.services import Services, build_services
+from upsales_fortnox.sync.app_hook_answers import field_sync_answer
 
 LIMIT = 3
 
@@ -86,6 +89,51 @@ async def test_beyond_the_limit_a_hook_is_refused_at_once_and_stores_nothing(
     again = await limited_client.post(url, json=order_hook(99))
     assert again.status_code == 202
     assert await count_rows(services.session_factory) == (LIMIT + 1, LIMIT + 1)
+
+
+async def _held_in_flight(
+    client: httpx.AsyncClient, services: Services, url: str, release: asyncio.Event
+) -> list[asyncio.Task[httpx.Response]]:
+    """``LIMIT`` hooks held in flight by bodies that have not finished arriving."""
+    held = [
+        asyncio.create_task(
+            client.post(
+                url,
+                content=_held_body(json.dumps(order_hook(n)).encode(), release),
+                headers={"Content-Type": "application/json"},
+            )
+        )
+        for n in range(1, LIMIT + 1)
+    ]
+    await _until(lambda: services.intake_admission.in_flight == LIMIT)
+    return held
+
+
+async def test_beyond_the_limit_a_hook_upsales_waits_on_is_answered_for_its_user(
+    limited_client: httpx.AsyncClient, limited_services: Services
+) -> None:
+    """At a URL that names the hook (as Upsales' app template routes them), a refused hook that
+    a sales rep waits on gets the text the rep may read, and one that must get an answer, not
+    a refusal (reference upsales.md §7), the answer it gets without the database."""
+    services = limited_services
+    installation = await create_installation(services.session_factory, services.secret_box)
+    url = f"/webhooks/upsales/{installation.id}"
+    release = asyncio.Event()
+    held = await _held_in_flight(limited_client, services, url, release)
+    waited_on = {"apiKey": API_KEY, "data": {"obj": {"id": 1, "probability": 100}}}
+    saving = await limited_client.post(f"{url}/before_order_save", json=waited_on)
+    field_sync = await limited_client.post(f"{url}/show_field_sync", json=waited_on)
+    release.set()
+    await asyncio.gather(*held)
+
+    assert saving.status_code == 503, saving.text
+    assert int(saving.headers["Retry-After"]) > 0
+    assert saving.json()["code"] == "overloaded"
+    for field in HOOK_REFUSAL_TEXT_FIELDS:
+        assert saving.json()[field] == say("hook.unavailable", "sv")
+    assert field_sync.status_code == 200, field_sync.text
+    assert field_sync.json() == field_sync_answer()
+    assert services.intake_admission.refused == 2
 
 
 async def test_the_limit_is_declared_in_the_document(limited_client: httpx.AsyncClient) -> None:

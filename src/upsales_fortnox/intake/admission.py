@@ -7,6 +7,10 @@ and the latency of the requests it takes: each waits behind at most ``limit`` ot
 group commit. The refusal is an ASGI middleware with a ready-made answer, so that refusing costs
 as little as possible of the CPU the admitted requests need (``bench/flood.py``).
 
+A hook Upsales waits on (at a URL that names it) is refused as the database's unavailability
+is (:func:`~.waited_on_unavailable.cannot_answer_now`): with its user's text, or the answer it
+gets without the database.
+
 A request holds its place until it is answered, so its body must arrive within
 ``WEBHOOK_BODY_SECONDS`` of its admission, else it is refused (408 ``request_timeout``): a
 sender whose connection died half-way without a word (or one that sends a byte now and then)
@@ -22,6 +26,10 @@ from typing import Any, Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from upsales_fortnox.api.errors import ApiError
+from upsales_fortnox.core.texts import DEFAULT_LANGUAGE
+from upsales_fortnox.intake.hook_answers import default_responders
+from upsales_fortnox.intake.routing import UPSALES_SYNCHRONOUS_EVENTS
+from upsales_fortnox.intake.waited_on_unavailable import cannot_answer_now
 
 OVERLOADED: Final = "overloaded"
 RETRY_AFTER_SECONDS: Final = 1
@@ -81,6 +89,19 @@ class AdmissionMiddleware:
             return
         admission: Admission = scope["app"].state.services.intake_admission
         if not admission.try_enter():
+            waited_on = _waited_on_hook(scope["path"])
+            if waited_on is not None:
+                state = scope["app"].state
+                responders = getattr(state, "responders", default_responders)
+                answer = cannot_answer_now(
+                    waited_on,
+                    responders,
+                    language=DEFAULT_LANGUAGE,
+                    code=OVERLOADED,
+                    retry_after=RETRY_AFTER_SECONDS,
+                )
+                await answer(scope, receive, send)
+                return
             await send(_REFUSAL_START)
             await send(_REFUSAL_BODY_MESSAGE)
             return
@@ -88,6 +109,16 @@ class AdmissionMiddleware:
             await self.app(scope, _body_within(receive, admission.body_seconds), send)
         finally:
             admission.leave()
+
+
+def _waited_on_hook(path: str) -> str | None:
+    """The hook a URL names (``/webhooks/upsales/{installation}/{hook_type}``), if Upsales waits
+    on its answer: refused at the limit, it is answered for its user (in the default language:
+    the body that may name another is not read), not with the operators' error."""
+    parts = path.split("/")
+    if len(parts) == 5 and parts[2] == "upsales" and parts[4] in UPSALES_SYNCHRONOUS_EVENTS:
+        return parts[4]
+    return None
 
 
 def _body_within(receive: Receive, seconds: float) -> Receive:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from fastapi.responses import JSONResponse
 
 from upsales_fortnox.core.db.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
-from upsales_fortnox.core.texts import language_of_hook, say
+from upsales_fortnox.core.texts import Language, language_of_hook, say
 from upsales_fortnox.intake.errors import IntakeError
 from upsales_fortnox.intake.hook_answers import ResponderRegistry
 from upsales_fortnox.intake.parse import SynchronousQuestion, parse_json, parse_upsales_app_hook
@@ -34,13 +34,34 @@ def waited_on_unavailable(
         return None
     if not isinstance(question, SynchronousQuestion):
         return None
-    answer = responders.without_database(question.event_type)
+    return cannot_answer_now(
+        question.event_type,
+        responders,
+        language=language_of_hook(document),
+        code=DATABASE_UNAVAILABLE,
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+
+
+def cannot_answer_now(
+    event_type: str,
+    responders: ResponderRegistry,
+    *,
+    language: Language,
+    code: str,
+    retry_after: int,
+) -> JSONResponse:
+    """The answer to a hook of ``event_type`` that Upsales waits on, when the service cannot
+    work out its own: the one its responder gives without the database, else 503 with
+    ``code`` and the user's text (also for a hook refused at the intake's limit, whose body is
+    not read: :mod:`.admission`)."""
+    answer = responders.without_database(event_type)
     if answer is not None:
         reply = answer()
         return JSONResponse(status_code=reply.status_code, content=reply.body)
-    text = say("hook.unavailable", language_of_hook(document))
+    text = say("hook.unavailable", language)
     return JSONResponse(
         status_code=503,
-        content={**dict.fromkeys(HOOK_REFUSAL_TEXT_FIELDS, text), "code": DATABASE_UNAVAILABLE},
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        content={**dict.fromkeys(HOOK_REFUSAL_TEXT_FIELDS, text), "code": code},
+        headers={"Retry-After": str(retry_after)},
     )
