@@ -15,7 +15,10 @@ last use costs a retry, not an error. On PostgreSQL a transaction waits for a ro
 (an event or a queued job of the same key, written by a transaction that does not end) at most
 a share of ``wait_seconds`` (``lock_timeout``): the delivery that needs the row fails (503), the
 others of its batch are written alone, and the batches behind it go on, instead of every hook
-waiting behind the one transaction that cannot go on.
+waiting behind the one transaction that cannot go on. A transaction whose connection has not
+answered within ``wait_seconds`` is given up and its connection closed
+(:func:`~.postgres.closed_if_silent`): its callers have stopped waiting, and the next batch
+takes a new connection instead of waiting for one that went silent.
 """
 
 from __future__ import annotations
@@ -32,7 +35,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from upsales_fortnox.core.db.engine import retry_on_lost_connection
 from upsales_fortnox.intake.batching import Batcher
 from upsales_fortnox.intake.deliveries import IGNORED, EventsOf, IntakeResult, needs_no_job
-from upsales_fortnox.intake.repository.postgres import driver_connection, record_events_on
+from upsales_fortnox.intake.repository.postgres import (
+    closed_if_silent,
+    driver_connection,
+    record_events_on,
+    terminator,
+)
 from upsales_fortnox.intake.repository.record import record_events
 
 logger = logging.getLogger(__name__)
@@ -93,9 +101,18 @@ class IntakeWriter:
             return await self._batcher.submit(delivery)
 
     async def _write(self, deliveries: list[EventsOf]) -> Sequence[list[IntakeResult] | Exception]:
+        clock = asyncio.get_running_loop()
+        started = clock.time()
         try:
             return await self._together(deliveries)
         except Exception as exc:
+            if self._wait_seconds is not None and clock.time() - started >= self._wait_seconds:
+                logger.warning(  # its callers have stopped waiting: none is written now
+                    "recording %d deliveries took too long (%s)",
+                    len(deliveries),
+                    type(exc).__name__,
+                )
+                return [exc] * len(deliveries)
             logger.warning(
                 "recording %d deliveries together failed (%s); recording them one by one",
                 len(deliveries),
@@ -112,19 +129,23 @@ class IntakeWriter:
 
     async def _together(self, deliveries: list[EventsOf]) -> list[list[IntakeResult]]:
         if self._on_postgres and not needs_no_job(deliveries):
-            async with driver_connection(self._engine) as driver, driver.transaction():
-                if self._lock_timeout is not None:
-                    await driver.fetch(_SET_LOCK_TIMEOUT, self._lock_timeout)
-                return await record_events_on(driver, deliveries)
+            async with driver_connection(self._engine) as driver:
+                with closed_if_silent(driver.terminate, self._wait_seconds):
+                    async with driver.transaction():
+                        if self._lock_timeout is not None:
+                            await driver.fetch(_SET_LOCK_TIMEOUT, self._lock_timeout)
+                        return await record_events_on(driver, deliveries)
         async with self._engine.begin() as connection:
-            await self._bound_lock_waits(connection)
-            return await record_events(connection, deliveries)
+            with closed_if_silent(await terminator(connection), self._wait_seconds):
+                await self._bound_lock_waits(connection)
+                return await record_events(connection, deliveries)
 
     async def _alone(self, delivery: EventsOf) -> list[IntakeResult]:
         async with self._engine.begin() as connection:
-            await self._bound_lock_waits(connection)
-            (results,) = await record_events(connection, [delivery])
-            return results
+            with closed_if_silent(await terminator(connection), self._wait_seconds):
+                await self._bound_lock_waits(connection)
+                (results,) = await record_events(connection, [delivery])
+                return results
 
     async def _bound_lock_waits(self, connection: AsyncConnection) -> None:
         if self._lock_timeout is not None:

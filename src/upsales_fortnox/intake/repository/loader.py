@@ -19,7 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from upsales_fortnox.core.db.engine import retry_on_lost_connection
 from upsales_fortnox.intake.batching import Batcher
 from upsales_fortnox.intake.installations import WebhookInstallation
-from upsales_fortnox.intake.repository.postgres import driver_connection, lookup_installations
+from upsales_fortnox.intake.repository.postgres import (
+    closed_if_silent,
+    driver_connection,
+    lookup_installations,
+    terminator,
+)
 from upsales_fortnox.models.installation import Installation
 
 logger = logging.getLogger(__name__)
@@ -72,7 +77,8 @@ class InstallationLoader:
     was before the request arrived: a rotated secret or a deleted installation takes effect at
     once. Nothing is kept between queries. On PostgreSQL the query runs on asyncpg directly; if
     that fails, the lookup is retried through SQLAlchemy (on a fresh connection if the first
-    one had died).
+    one had died). A connection silent for ``wait_seconds`` is closed
+    (:func:`~.postgres.closed_if_silent`).
     """
 
     def __init__(
@@ -99,7 +105,8 @@ class InstallationLoader:
         if self._on_postgres:
             try:
                 async with driver_connection(self._engine) as driver:
-                    found = await lookup_installations(driver, keys)
+                    with closed_if_silent(driver.terminate, self._wait_seconds):
+                        found = await lookup_installations(driver, keys)
             except Exception as exc:
                 logger.warning("installation lookup failed (%s); retrying", type(exc).__name__)
         if found is None:
@@ -110,4 +117,5 @@ class InstallationLoader:
         self, keys: list[uuid.UUID]
     ) -> dict[uuid.UUID, WebhookInstallation]:
         async with self._engine.connect() as connection:
-            return await load_webhook_installations(connection, keys)
+            with closed_if_silent(await terminator(connection), self._wait_seconds):
+                return await load_webhook_installations(connection, keys)

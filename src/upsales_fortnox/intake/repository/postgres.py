@@ -11,14 +11,15 @@ text is prepared once per connection. The SQL that queues jobs is the queue stor
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake.deliveries import EventKey, EventPlan, EventsOf, IntakeResult, NewEvent
@@ -44,6 +45,8 @@ class Driver(Protocol):
 
     def is_in_transaction(self) -> bool: ...
 
+    def terminate(self) -> None: ...
+
 
 @asynccontextmanager
 async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Driver]:
@@ -58,6 +61,31 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Driver]:
             if driver.is_closed() or driver.is_in_transaction():
                 await connection.invalidate()
             raise
+
+
+@contextmanager
+def closed_if_silent(terminate: Callable[[], None] | None, seconds: float | None) -> Iterator[None]:
+    """Closes the connection (``terminate``: its driver's) if the work inside has not ended
+    within ``seconds``: a connection that a firewall or NAT dropped without a word answers
+    nothing for as long as the system's TCP waits (a quarter of an hour). Closed, the work
+    fails at once with the connection's error and the pool does not hand it out again; a
+    cancellation instead would wait for the silent connection to acknowledge it."""
+    if terminate is None or seconds is None:
+        yield
+        return
+    timer = asyncio.get_running_loop().call_later(seconds, terminate)
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+async def terminator(connection: AsyncConnection) -> Callable[[], None] | None:
+    """What closes ``connection``'s driver connection at once (asyncpg's; None for SQLite's,
+    which has no connection to lose)."""
+    pooled = await connection.get_raw_connection()
+    terminate: Callable[[], None] | None = getattr(pooled.driver_connection, "terminate", None)
+    return terminate
 
 
 _LOOKUP = """
