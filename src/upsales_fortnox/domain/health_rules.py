@@ -55,7 +55,8 @@ class HealthFacts:
     fortnox_tokens_unreadable: bool = False
     """The stored Fortnox tokens cannot be decrypted (``SECRET_KEY`` is not their key)."""
     dead_refused_by_upsales: int = 0
-    """Of ``dead_jobs``: those Upsales refused (``upsales_unauthorized``), known before the
+    """Of ``dead_jobs``: those Upsales refused (``upsales_unauthorized``, or a 403's
+    ``upsales_forbidden``, perhaps the key's user's access), known before the
     next connection check says whether the key itself or only its user's access is refused."""
     dead_refused_by_fortnox: int = 0
     """Of ``dead_jobs``: those Fortnox refused for the login's access (``fortnox_auth_failed``:

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
-from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
+from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError, UpsalesForbidden
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
@@ -29,7 +29,9 @@ class QueueFigures:
     """Since when the job that has waited longest has waited: due, or riding out an outage
     past its attempts (:func:`_waiting`)."""
     dead_refused_by_upsales: int = 0
-    """Of ``dead``: Upsales refused them (``upsales_unauthorized``)."""
+    """Of ``dead``: Upsales refused them (``upsales_unauthorized``, or ``upsales_forbidden``,
+    which may be the key's user's access: a new key requeues both, see
+    :mod:`upsales_fortnox.sync.inbound.deal_retry`)."""
     dead_refused_by_fortnox: int = 0
     """Of ``dead``: Fortnox refused the login's access (``fortnox_auth_failed``)."""
 
@@ -196,6 +198,7 @@ async def queue_figures(
     is_due = (SyncJob.status == JobStatus.QUEUED) & (SyncJob.run_after <= now)
     waiting, since = _waiting(now)
     is_dead = SyncJob.status == JobStatus.DEAD
+    refused_by_upsales = _reason_is(UpsalesAuthError.code) | _reason_is(UpsalesForbidden.code)
     row = (
         await session.execute(
             select(
@@ -204,7 +207,7 @@ async def queue_figures(
                 func.count().filter(SyncJob.status == JobStatus.RUNNING),
                 func.count().filter(is_dead),
                 func.min(case((waiting, since))),
-                func.count().filter(is_dead & _reason_is(UpsalesAuthError.code)),
+                func.count().filter(is_dead & refused_by_upsales),
                 func.count().filter(is_dead & _reason_is(FortnoxAuthError.code)),
             ).where(
                 SyncJob.installation_id == installation_id,
