@@ -127,3 +127,39 @@ async def test_a_new_upsales_key_requeues_the_jobs_refused_with_401_or_403(
     assert sorted(retried) == sorted(refused)[:2]
     statuses = [(await load_job(session_factory, job_id)).status for job_id in sorted(refused)]
     assert statuses == [JobStatus.QUEUED, JobStatus.QUEUED, JobStatus.DEAD]
+
+
+@pytest.mark.parametrize("newer_refusal", ["403", "401"])
+async def test_a_new_upsales_key_runs_an_entitys_newest_refused_change(
+    session_factory: Factory, newer_refusal: str
+) -> None:
+    """One entity's two jobs, refused one with 401 and the next with 403 (or the other way):
+    the new key leaves one queued, carrying the newer job's change, whichever the codes."""
+    clock = FakeClock()
+    installation_id = await add_installation(session_factory)
+    refusals = {
+        "401": UpsalesAuthError("Upsales GET /orders/{id} answered 401"),
+        "403": UpsalesForbidden("Upsales PUT /orders/{id} answered 403"),
+    }
+    older_refusal = "401" if newer_refusal == "403" else "403"
+    errors: dict[int, Exception] = {}
+
+    async def handler(ctx: JobContext) -> None:
+        raise errors[ctx.job_id]
+
+    worker = make_worker(session_factory, HandlerRegistry({"test.job": handler}), clock)
+    for change, refusal in (("older", older_refusal), ("newer", newer_refusal)):
+        job_id = await add_job(
+            session_factory, installation_id, clock, entity_id="7", payload={"change": change}
+        )
+        errors[job_id] = refusals[refusal]
+        while await worker.run_once():
+            pass
+    async with session_factory() as session:
+        await deal_retry.retry_jobs_refused_by_upsales(session, installation_id)
+        await session.commit()
+
+    jobs = [await load_job(session_factory, job_id) for job_id in sorted(errors)]
+    queued = [job for job in jobs if job.status == JobStatus.QUEUED]
+    assert len(queued) == 1
+    assert queued[0].payload == {"change": "newer"}

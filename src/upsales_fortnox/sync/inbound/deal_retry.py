@@ -77,7 +77,7 @@ async def retry_jobs_missing_settings(session: DbSession, installation_id: uuid.
     itself); their ids. One retried meanwhile by someone else is passed over (refused before
     anything is written), so the settings are saved all the same."""
     return await _retry_in_transaction(
-        session, installation_id, MISSING_SETTING_PREFIX, "waited for a setting"
+        session, installation_id, "waited for a setting", MISSING_SETTING_PREFIX
     )
 
 
@@ -87,12 +87,13 @@ async def retry_jobs_refused_by_upsales(
     """As :func:`retry_jobs_missing_settings`, for the jobs Upsales refused with the key that
     a new one replaces: with 401, or with 403, which may be the key's user's access
     (:data:`~upsales_fortnox.integrations.upsales.facts.FORBIDDEN_MAY_BE_ACCESS`)."""
-    retried = []
-    for prefix in (REFUSED_BY_UPSALES_PREFIX, FORBIDDEN_BY_UPSALES_PREFIX):
-        retried += await _retry_in_transaction(
-            session, installation_id, prefix, "Upsales refused with an older key"
-        )
-    return retried
+    return await _retry_in_transaction(
+        session,
+        installation_id,
+        "Upsales refused with an older key",
+        REFUSED_BY_UPSALES_PREFIX,
+        FORBIDDEN_BY_UPSALES_PREFIX,
+    )
 
 
 async def retry_jobs_refused_by_fortnox(
@@ -101,15 +102,20 @@ async def retry_jobs_refused_by_fortnox(
     """As :func:`retry_jobs_missing_settings`, for the jobs Fortnox refused the login that a new
     one replaces."""
     return await _retry_in_transaction(
-        session, installation_id, REFUSED_BY_FORTNOX_PREFIX, "Fortnox refused an older login"
+        session, installation_id, "Fortnox refused an older login", REFUSED_BY_FORTNOX_PREFIX
     )
 
 
 async def _retry_in_transaction(
-    session: DbSession, installation_id: uuid.UUID, error_prefix: str, why: str
+    session: DbSession, installation_id: uuid.UUID, why: str, *error_prefixes: str
 ) -> list[int]:
+    """The dead jobs whose error starts with any of ``error_prefixes``, requeued newest first
+    across them all, so an entity's newest change is the one left queued."""
+    dead: set[int] = set()
+    for prefix in error_prefixes:
+        dead.update(await dead_job_ids(session, installation_id, prefix))
     retried = []
-    for job_id in reversed(await dead_job_ids(session, installation_id, error_prefix)):
+    for job_id in sorted(dead, reverse=True):
         try:
             await retry_dead_job(session, job_id)
         except JobOperationError:
