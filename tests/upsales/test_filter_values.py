@@ -73,3 +73,22 @@ def test_other_values_keep_the_documented_form() -> None:
         ("orgNo", "556677-8899"),
     ]
     assert to_params([eq("name", "AB: Bygg")]) == [("name", "AB: Bygg")]
+
+
+async def test_an_article_number_spelled_null_is_found_not_read_as_none(
+    sandbox: UpsalesSandbox, http: httpx.AsyncClient
+) -> None:
+    """A bare ``null`` may be read as "no value" (the Upsales sandbox reads it so): the article
+    numbered ``null`` is asked as a q condition, where it is a JSON string."""
+    customer = sandbox.create_customer()
+    (numbered_null,) = sandbox.seed(
+        customer.id, "products", [{"name": "Nollartikel", "articleNo": "null", "listPrice": 1}]
+    )
+    sandbox.seed(customer.id, "products", [{"name": "Utan nummer", "listPrice": 1}])
+    client = UpsalesClient(http, base_url=f"{ORIGIN}/api/v2", api_token=customer.api_key)
+
+    found = await client.find_product_by_article_no("null")
+
+    assert found is not None and found.id == numbered_null
+    ((name, value),) = to_params([eq("name", "NULL")])
+    assert (name, json.loads(value)) == ("q", {"a": "name", "c": "eq", "v": "NULL"})

@@ -118,9 +118,11 @@ BARE_FILTER_VALUE_KEEPS_COMMAS: Final = True
 """Whether a filter value sent without a comparison type (``name=Andersson, Berg AB``) is one
 value with its comma: *unverified*; the collection's intro documents several values only after
 a comparison type (``attribute=comparisontype:1,2,3``) and takes a value's ``op:`` start as its
-comparison type. So a single value with a comma, or one starting like a comparison type, is
-sent as a ``q`` condition (``q={"a": attr, "c": op, "v": value}``, the collection's
-subscriptions use case), one JSON string under either answer
+comparison type; nor does it say whether a bare ``null`` is the word or no value (the Upsales
+sandbox reads it as no value). So a single value with a comma, one starting like a comparison
+type, or the word ``null`` (an article number, say) is sent as a ``q`` condition
+(``q={"a": attr, "c": op, "v": value}``, the collection's subscriptions use case), one JSON
+string under either answer
 (:func:`upsales_fortnox.integrations.upsales.filters.Filter.to_param`); what a search finds is
 compared whole afterwards anyway. The Upsales sandbox keeps the comma; a customer's
 ``bare_filter_values_split_on_commas`` gives the other answer. Custom-field values are not sent

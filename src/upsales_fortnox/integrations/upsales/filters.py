@@ -5,9 +5,10 @@ attribute become a list (``id=eq:1,2,3``); custom fields carry their field id
 (``custom=eq:12:value``, or ``client.custom=eq:4:1`` through a relation). A filter list may hold
 the same attribute more than once (``probability=gte:1&probability=lte:99``).
 
-A single value that form would misread (one with a comma, or one that starts like a comparison
-type, ``gt:``) goes as a ``q`` condition instead (``q={"a": "name", "c": "eq", "v": "A, B"}``),
-where it is one JSON string (:data:`.facts.BARE_FILTER_VALUE_KEEPS_COMMAS`).
+A single value that form would misread (one with a comma, one that starts like a comparison
+type, ``gt:``, or the word ``null``) goes as a ``q`` condition instead
+(``q={"a": "name", "c": "eq", "v": "A, B"}``), where it is one JSON string
+(:data:`.facts.BARE_FILTER_VALUE_KEEPS_COMMAS`).
 """
 
 from __future__ import annotations
@@ -62,9 +63,14 @@ class Filter:
 
 def _misread_bare(text: str) -> bool:
     """Whether ``attr=text`` (or ``attr=op:text``) could be read as another filter: several
-    values split at a comma, or a comparison type taken from the value's start."""
+    values split at a comma, a comparison type taken from the value's start, or the word
+    ``null`` taken for no value."""
     prefix, colon, _ = text.partition(":")
-    return "," in text or bool(colon and prefix.strip().lower() in _OPERATORS)
+    return (
+        "," in text
+        or bool(colon and prefix.strip().lower() in _OPERATORS)
+        or text.strip().lower() == "null"
+    )
 
 
 def _format(value: FilterValue) -> str:
