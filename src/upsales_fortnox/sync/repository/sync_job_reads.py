@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from upsales_fortnox.models.job import SyncJob
@@ -54,11 +54,15 @@ async def unfinished_initial_sync(
 
 
 async def latest_initial_sync(session: AsyncSession, installation_id: uuid.UUID) -> SyncJob | None:
-    """The newest initial sync, read afresh even if the session holds it."""
+    """The initial sync to report, read afresh even if the session holds it: the newest one
+    still queued or running, else the one that ended last. A dead import retried after a new
+    one was started takes that one over (merged into it, ended at once), so the newest job by
+    id is not always the import that runs."""
+    unfinished = case((SyncJob.status.in_(_UNFINISHED), 0), else_=1)
     return await session.scalar(
         select(SyncJob)
         .where(SyncJob.installation_id == installation_id, SyncJob.kind == JobKind.INITIAL_SYNC)
-        .order_by(SyncJob.id.desc())
+        .order_by(unfinished, SyncJob.finished_at.desc().nulls_last(), SyncJob.id.desc())
         .limit(1)
         .execution_options(populate_existing=True)
     )
