@@ -121,6 +121,27 @@ class SyncProgress:
     def phase(self, phase: Phase) -> PhaseProgress:
         return self.by_phase[phase]
 
+    def for_phases(self, phases: tuple[Phase, ...]) -> SyncProgress:
+        """This progress going on with ``phases`` instead (the module, ``syncType``, changed
+        since it was saved): the phases done keep their progress; the import goes on at the
+        first of ``phases`` not done, from its page if it is the phase it was at, else from
+        its first page and counted afresh (a phase read again counts what it reads)."""
+        if phases == self.phases:
+            return self
+        done = set(self.phases[: self.phase_index])
+        index = next((i for i, phase in enumerate(phases) if phase not in done), len(phases))
+        at = phases[index] if index < len(phases) else None
+        going_on = at is not None and at is self.current
+        kept = done | ({at} if going_on and at is not None else set())
+        return SyncProgress(
+            phases=phases,
+            phase_index=index,
+            next_page=self.next_page if going_on else 1,
+            by_phase={phase: self.by_phase[phase] for phase in phases if phase in kept},
+            ambiguous=self.ambiguous,
+            failed=self.failed,
+        )
+
     def next_phase(self) -> None:
         self.phase_index += 1
         self.next_page = 1
