@@ -1,7 +1,9 @@
 """The dry-run preview: the initial import run on a recorder, so nothing is written (no Upsales
 or Fortnox write, no link, no job). Reports per register the counts of what would be created,
 linked, updated, left unchanged, skipped and what is ambiguous (with the candidates), and a few
-samples of each. Documents are judged from their list items (their rows are not read)."""
+samples of each. Documents are judged from their list items (their rows are not read); an
+invoice's list item does not say whether it is a credit invoice (never imported), so an invoice
+listed with a total of zero or less is read to tell (one call each)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,15 @@ from upsales_fortnox.domain.initial_phases import Phase, phases_for
 from upsales_fortnox.domain.initial_progress import OUTCOMES, SyncProgress
 from upsales_fortnox.domain.references import is_outbound_reference
 from upsales_fortnox.integrations.fortnox.listing import ListPage
-from upsales_fortnox.integrations.fortnox.models import Entity, Order
+from upsales_fortnox.integrations.fortnox.models import Entity, Invoice, Order
+from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.effects.recorder import Recorder
 from upsales_fortnox.sync.initial.control import require_settings
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_documents import DocumentIndexes
-from upsales_fortnox.sync.initial.import_outcomes import Run, done
+from upsales_fortnox.sync.initial.import_outcomes import Outcome, Run, done
 from upsales_fortnox.sync.initial.importer import InitialImport
 
 SAMPLES_PER_OUTCOME: Final = 5
@@ -46,12 +49,21 @@ class PreviewLog:
             kept.append({key: value for key, value in entry.items() if key != "phase"})
 
 
-class ListedDocuments:
-    """The preview's :class:`~.import_documents.DocumentJudge`: a verdict from the list item alone
-    (no document is read)."""
+def may_be_credit_invoice(listed: Entity) -> bool:
+    """Whether a listed document may be a credit invoice: an invoice of a total above zero is
+    none (a credit invoice's amounts are those it credits, negated)."""
+    if not isinstance(listed, Invoice):
+        return False
+    return listed.Total is None or listed.Total <= 0
 
-    def __init__(self, log: PreviewLog) -> None:
+
+class ListedDocuments:
+    """The preview's :class:`~.import_documents.DocumentJudge`: a verdict from the list item
+    (a document is read only to tell a credit invoice: :func:`may_be_credit_invoice`)."""
+
+    def __init__(self, log: PreviewLog, fortnox: FortnoxPort) -> None:
         self._log = log
+        self._fortnox = fortnox
 
     def start(self, phase: Phase, first_page: int) -> None:
         return None
@@ -78,11 +90,24 @@ class ListedDocuments:
         if isinstance(listed, Order) and listed.is_backorder:
             return done("skipped", {**entry, "reason": "backorder"})
         if is_outbound_reference(getattr(listed, "ExternalInvoiceReference1", None)):
-            return done("skipped", {**entry, "reason": "own_document"})
-        customer = entry["customer"]
-        if customer not in customer_links and customer not in self._log.customers_linked:
-            return done("skipped", {**entry, "reason": "customer_not_linked"})
-        return done("created", entry)
+            verdict = Outcome("skipped", {**entry, "reason": "own_document"})
+        elif (
+            entry["customer"] not in customer_links
+            and entry["customer"] not in self._log.customers_linked
+        ):
+            verdict = Outcome("skipped", {**entry, "reason": "customer_not_linked"})
+        else:
+            verdict = Outcome("created", entry)
+        if not isinstance(listed, Invoice) or not may_be_credit_invoice(listed):
+            return done(verdict.outcome, verdict.entry)
+        number = listed.DocumentNumber
+
+        async def run() -> Outcome:
+            if number is not None and (await self._fortnox.get_invoice(number)).Credit:
+                return Outcome("skipped", {**entry, "reason": "credit_invoice"})
+            return verdict
+
+        return run
 
 
 async def preview_initial_sync(services: Services, installation_id: uuid.UUID) -> dict[str, Any]:
@@ -103,7 +128,7 @@ async def preview_initial_sync(services: Services, installation_id: uuid.UUID) -
         ),
         progress,
         effects=Recorder(),
-        documents=ListedDocuments(log),
+        documents=ListedDocuments(log, context.fortnox),
         listener=log,
     )
 
