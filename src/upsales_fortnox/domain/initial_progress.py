@@ -10,6 +10,7 @@ for operators to decide.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -18,6 +19,9 @@ from upsales_fortnox.domain.initial_phases import Phase
 PAYLOAD_VERSION: Final = 1
 MAX_REPORTED: Final = 200
 """Ambiguous matches (and, separately, refused entities) listed in full; beyond that, counted."""
+STUCK_RUNS: Final = 3
+"""Runs in a row an entity may end with an error of its own (a 500 to its request, not an
+outage) before the import reports it failed, as a refused one, and goes on past it."""
 
 OUTCOMES: Final = ("created", "linked", "updated", "unchanged", "ambiguous", "skipped", "failed")
 """What can happen to one Fortnox entity: a new Upsales record; linked to an existing one
@@ -94,6 +98,9 @@ class SyncProgress:
     by_phase: dict[Phase, PhaseProgress] = field(default_factory=dict)
     ambiguous: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    stuck: dict[str, int] = field(default_factory=dict)
+    """Entities of the page at the cursor whose errors of their own ended the last runs, by
+    Fortnox id: how many runs in a row."""
 
     def __post_init__(self) -> None:
         for phase in self.phases:
@@ -140,11 +147,23 @@ class SyncProgress:
             by_phase={phase: self.by_phase[phase] for phase in phases if phase in kept},
             ambiguous=self.ambiguous,
             failed=self.failed,
+            stuck=self.stuck if going_on else {},
         )
 
     def next_phase(self) -> None:
         self.phase_index += 1
         self.next_page = 1
+
+    def note_stuck(self, fortnox_ids: Iterable[str]) -> None:
+        """The entities whose errors of their own ended this run at the page (the others'
+        runs in a row start again)."""
+        self.stuck = {key: self.stuck.get(key, 0) + 1 for key in fortnox_ids}
+
+    @property
+    def given_up(self) -> frozenset[str]:
+        """The entities whose error of their own, met once more at this page, is reported as
+        a failure of theirs instead of ending the run (:data:`STUCK_RUNS`)."""
+        return frozenset(key for key, runs in self.stuck.items() if runs >= STUCK_RUNS - 1)
 
     def report_ambiguous(self, entry: dict[str, Any]) -> None:
         if len(self.ambiguous) < MAX_REPORTED:
@@ -165,6 +184,7 @@ class SyncProgress:
             "progress": {phase.value: self.by_phase[phase].to_payload() for phase in self.phases},
             "ambiguous": list(self.ambiguous),
             "failed": list(self.failed),
+            "stuck": dict(self.stuck),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -191,6 +211,7 @@ class SyncProgress:
             },
             ambiguous=list(data.get("ambiguous") or []),
             failed=list(data.get("failed") or []),
+            stuck={str(k): int(v) for k, v in dict(data.get("stuck") or {}).items()},
         )
 
 

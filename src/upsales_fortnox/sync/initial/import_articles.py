@@ -19,7 +19,7 @@ of these Upsales refuses leaves the product imported, its refusal reported.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +126,10 @@ class ArticleImport:
         )
 
     async def import_page(
-        self, articles: Sequence[Entity], linked: dict[str, int]
+        self,
+        articles: Sequence[Entity],
+        linked: dict[str, int],
+        given_up: Collection[str] = (),
     ) -> list[Outcome | BaseException]:
         price_list = self._ctx.settings.price_list
         unlinked = [a for a in articles if isinstance(a, Article) and entity_id(a) not in linked]
@@ -175,7 +178,7 @@ class ArticleImport:
                     read,
                 )
             jobs.append((entry, run))
-        return await gather_outcomes(jobs, self._semaphore)
+        return await gather_outcomes(jobs, self._semaphore, given_up)
 
     async def _reads(self, articles: list[Article]) -> dict[str, ArticleReads]:
         """Article number → what was read of it: as read ahead, else read now."""

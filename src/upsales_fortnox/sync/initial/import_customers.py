@@ -20,7 +20,7 @@ the inactive customers are listed once before the phase (``filter=inactive``, se
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any, Final
 
@@ -128,7 +128,10 @@ class CustomerImport:
         )
 
     async def import_page(
-        self, customers: Sequence[Entity], linked: dict[str, int]
+        self,
+        customers: Sequence[Entity],
+        linked: dict[str, int],
+        given_up: Collection[str] = (),
     ) -> list[Outcome | BaseException]:
         index = self._companies
         jobs: list[Job] = []
@@ -170,7 +173,7 @@ class CustomerImport:
             base = synced_after_write(None, draft, customer, self._field_ids)
             target = replace(target, synced_fields=base)
             jobs.append((entry, self._create(CreateUpsalesCompany(draft, target), entry)))
-        return await gather_outcomes(jobs, self._semaphore)
+        return await gather_outcomes(jobs, self._semaphore, given_up)
 
     async def _match(self, customer: Customer, number: str) -> CompanyMatch:
         """The index's match, a name match leaving a company whose organisation number another

@@ -10,7 +10,7 @@ rest is for the phase's :class:`DocumentJudge`: the run reads and imports them
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -125,7 +125,10 @@ class DocumentImport:
         )
 
     async def import_page(
-        self, documents: Sequence[Entity], linked: dict[str, int]
+        self,
+        documents: Sequence[Entity],
+        linked: dict[str, int],
+        given_up: Collection[str] = (),
     ) -> list[Outcome | BaseException]:
         fortnox_type = FORTNOX_TYPES[self._phase]
         customer_numbers = {_customer_number(document) for document in documents} - {""}
@@ -148,7 +151,7 @@ class DocumentImport:
                 continue
             run = self._judge.unlinked(self._indexes, listed, customer_links, entry)
             jobs.append((entry, run))
-        return await gather_outcomes(jobs, self._semaphore)
+        return await gather_outcomes(jobs, self._semaphore, given_up)
 
 
 def _customer_number(document: Entity) -> str:

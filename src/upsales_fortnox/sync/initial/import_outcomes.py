@@ -5,7 +5,7 @@ interpreter on the import's effects target."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -15,7 +15,11 @@ from upsales_fortnox.domain.sync_commands import (
     UpdateUpsalesOrder,
     UpdateUpsalesProduct,
 )
-from upsales_fortnox.integrations.errors import PermanentError, ReauthorizationRequired
+from upsales_fortnox.integrations.errors import (
+    PermanentError,
+    ReauthorizationRequired,
+    RetryableError,
+)
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
 from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError
 from upsales_fortnox.sync import interpreter
@@ -68,11 +72,18 @@ async def carry_out(
     return Outcome(outcome, entry), applied
 
 
+def own_error(failure: object) -> bool:
+    """Whether an entity's failure is an error of its own request that another try may cure or
+    not (a 500 to it), rather than an outage of the API (no answer, 502-504, a rate limit)."""
+    return isinstance(failure, RetryableError) and not failure.outage
+
+
 async def gather_outcomes(
-    jobs: Sequence[Job], semaphore: asyncio.Semaphore
+    jobs: Sequence[Job], semaphore: asyncio.Semaphore, given_up: Collection[str] = ()
 ) -> list[Outcome | BaseException]:
     """Run the jobs, as many at a time as ``semaphore`` allows. An entity Upsales or Fortnox
-    refuses becomes a ``failed`` outcome; temporary failures and refused credentials
+    refuses becomes a ``failed`` outcome, as does an error of its own (:func:`own_error`) of an
+    entity whose id is in ``given_up``; temporary failures and refused credentials
     (:data:`RUN_ENDING`) come back as exceptions."""
 
     async def bounded(entry: dict[str, Any], job: Run) -> Outcome:
@@ -82,6 +93,10 @@ async def gather_outcomes(
             except RUN_ENDING:
                 raise
             except PermanentError as exc:
+                return Outcome("failed", {**entry, "reason": f"{exc.code}: {exc.message}"})
+            except RetryableError as exc:
+                if not own_error(exc) or entry.get("fortnox_id") not in given_up:
+                    raise
                 return Outcome("failed", {**entry, "reason": f"{exc.code}: {exc.message}"})
 
     results = await asyncio.gather(

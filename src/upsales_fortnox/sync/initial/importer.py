@@ -23,7 +23,10 @@ from change events afterwards):
   too, its product imported (its outcome counted as such, the refused write under the phase's
   ``writes``). Temporary failures (rate limit, 5xx, network) end the run; the job is retried and
   resumes from the last checkpoint. So do refused credentials (Upsales' key, Fortnox's login:
-  401/403), once fixed and the job retried, instead of failing every entity after them. A
+  401/403), once fixed and the job retried, instead of failing every entity after them. An
+  entity whose error of its own (a 500 to its request, not an outage) ends
+  :data:`~upsales_fortnox.domain.initial_progress.STUCK_RUNS` runs in a row at its page is
+  reported ``failed`` at the last of them, as a refused one, so it does not hold the import. A
   repeated page creates nothing twice: what was created before the failure is found by its link,
   by the Fortnox customer number or document reference (or description) written on it, by
   organisation number or name, or (products) by article number or name.
@@ -38,7 +41,8 @@ from change events afterwards):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Protocol
 
 from upsales_fortnox.domain.initial_paging import slipped_back, slipped_entities
@@ -61,7 +65,7 @@ from upsales_fortnox.sync.initial.import_articles import ArticleImport, ReadsAhe
 from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_customers import CustomerImport
 from upsales_fortnox.sync.initial.import_documents import DocumentImport, DocumentJudge
-from upsales_fortnox.sync.initial.import_outcomes import Outcome
+from upsales_fortnox.sync.initial.import_outcomes import Outcome, own_error
 from upsales_fortnox.sync.initial.read_ahead import article_read_ahead
 from upsales_fortnox.sync.initial.read_documents import ReadDocuments
 from upsales_fortnox.sync.interpreter import Effects
@@ -77,7 +81,7 @@ class PhaseImport(Protocol):
     async def list_page(self, number: int) -> ListPage[Entity]: ...
 
     async def import_page(
-        self, entities: Sequence[Entity], linked: dict[str, int]
+        self, entities: Sequence[Entity], linked: dict[str, int], given_up: Collection[str] = ()
     ) -> list[Outcome | BaseException]: ...
 
 
@@ -138,7 +142,15 @@ class InitialImport:
             self._reads_ahead.start(Phase.ARTICLES, 1)
         try:
             while (phase := self._progress.current) is not None:
-                more = await self.import_page(phase, self._progress.next_page)
+                stuck = self._progress.stuck
+                try:
+                    more = await self.import_page(phase, self._progress.next_page)
+                except Exception:
+                    if self._progress.stuck != stuck:  # kept for the next run (nothing else is)
+                        with contextlib.suppress(Exception):
+                            await checkpoint(self._progress)
+                    raise
+                self._progress.stuck = {}
                 if more:
                     self._progress.next_page += 1
                 else:
@@ -164,12 +176,21 @@ class InitialImport:
         if slipped:
             entities = [*await self._slipped(phase, page_number - 1, slipped, entities), *entities]
         linked = await self._ctx.linked(phase, [entity_id(e) or "" for e in entities])
-        outcomes = await work.import_page(entities, linked)
+        outcomes = await work.import_page(entities, linked, self._progress.given_up)
         await self._links.commit()  # what succeeded, in one statement
-        self._report(phase, outcomes, listed, started)
         failures = [item for item in outcomes if isinstance(item, BaseException)]
         if failures:  # a lost lease first: the job is then another worker's, not failed
-            raise next((f for f in failures if isinstance(f, LeaseLost)), failures[0])
+            lost = next((f for f in failures if isinstance(f, LeaseLost)), None)
+            if lost is not None:
+                raise lost
+            if len(outcomes) == len(entities):  # one outcome per entity, in their order
+                self._progress.note_stuck(
+                    entity_id(entity) or ""
+                    for entity, item in zip(entities, outcomes, strict=True)
+                    if own_error(item)
+                )
+            raise failures[0]
+        self._report(phase, outcomes, listed, started)
         return page_number < listed.total_pages
 
     async def _slipped(

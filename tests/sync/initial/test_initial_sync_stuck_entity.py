@@ -1,0 +1,91 @@
+"""One entity whose write fails with an error of its own every time (Upsales answering 500 to
+that one company, not an outage) does not hold the initial sync at its page for good: after a
+few runs in a row it is reported failed, as a refused entity is, and the import goes on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from tests.e2e.harness import SyncHarness
+from tests.sync.initial.scenario import seed_overlap
+from tests.sync.initial.test_initial_sync_e2e import _links, _start, _status
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.initial_progress import STUCK_RUNS
+from upsales_fortnox.integrations.upsales.client import UpsalesClient
+from upsales_fortnox.integrations.upsales.errors import error_from_response
+from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import FortnoxType, JobStatus
+
+DELTA = "Delta Data AB"
+"""Customer 4 of the scenario: a company of its own is created for it."""
+
+
+def _failing_for_delta(monkeypatch: pytest.MonkeyPatch, times: int | None) -> list[str]:
+    """Upsales answers 500 to the create of Delta's company (``times`` times; None: always)."""
+    create_company = UpsalesClient.create_company
+    answered: list[str] = []
+
+    async def create(client: UpsalesClient, draft: CompanyDraft) -> Company:
+        if draft.name == DELTA and (times is None or len(answered) < times):
+            answered.append("500")
+            raise error_from_response(500, None, {}, "POST /accounts")
+        return await create_company(client, draft)
+
+    monkeypatch.setattr(UpsalesClient, "create_company", create)
+    return answered
+
+
+async def _run_to_the_end(harness: SyncHarness) -> SyncJob:
+    job_id = await _start(harness)
+    for _ in range(STUCK_RUNS + 5):
+        await harness.worker.run_once()
+        async with harness.services.session_factory() as session:
+            job = await session.get(SyncJob, job_id)
+            assert job is not None
+            if job.status != JobStatus.QUEUED:
+                return job
+            await session.execute(
+                update(SyncJob).where(SyncJob.id == job_id).values(run_after=utcnow())
+            )
+            await session.commit()
+    raise AssertionError("the initial sync did not end")
+
+
+async def test_a_company_upsales_always_answers_500_to_is_reported_failed(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_overlap(harness)
+    answered = _failing_for_delta(monkeypatch, None)
+
+    job = await _run_to_the_end(harness)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert len(answered) == STUCK_RUNS
+    status = await _status(harness)
+    phases: dict[str, Any] = {phase["phase"]: phase for phase in status["phases"]}
+    assert phases["customers"]["counts"]["failed"] == 1
+    (failed,) = status["failed"]
+    assert (failed["fortnox_id"], failed["reason"][:20]) == ("4", "upsales_server_error")
+    links = await _links(harness)
+    assert (FortnoxType.CUSTOMER, "4") not in links
+    assert (FortnoxType.CUSTOMER, "5") in links
+    assert phases["invoices"]["counts"]["created"] == 2  # customer 1's and 5's; 4's skipped
+
+
+async def test_a_company_upsales_answers_500_to_a_few_times_is_imported(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_overlap(harness)
+    answered = _failing_for_delta(monkeypatch, STUCK_RUNS - 1)
+
+    job = await _run_to_the_end(harness)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert len(answered) == STUCK_RUNS - 1
+    status = await _status(harness)
+    assert status["failed"] == []
+    assert (FortnoxType.CUSTOMER, "4") in await _links(harness)
