@@ -14,6 +14,8 @@ from tests.sync.initial.scenario import seed_overlap
 from tests.sync.initial.test_initial_sync_e2e import _links, _start, _status
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.initial_progress import STUCK_RUNS
+from upsales_fortnox.integrations.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.errors import error_from_response
 from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft
@@ -89,3 +91,34 @@ async def test_a_company_upsales_answers_500_to_a_few_times_is_imported(
     status = await _status(harness)
     assert status["failed"] == []
     assert (FortnoxType.CUSTOMER, "4") in await _links(harness)
+
+
+async def test_an_article_whose_price_fortnox_always_answers_500_to_is_reported_failed(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its price read ahead of the page fails as its own read at the page too: the article is
+    reported failed after as many runs, the other articles imported."""
+    seed_overlap(harness)
+    harness.fortnox.seed(
+        harness.tenant_id, articles=[{"ArticleNumber": "TRASIG-1", "Description": "Trasig"}]
+    )
+    article_prices = FortnoxClient.article_prices
+    answered: list[str] = []
+
+    async def prices(client: FortnoxClient, price_list: str, number: str) -> Any:
+        if number == "TRASIG-1":
+            answered.append(number)
+            raise FortnoxUnavailable("GET /prices/sublist: HTTP 500", status=500)
+        return await article_prices(client, price_list, number)
+
+    monkeypatch.setattr(FortnoxClient, "article_prices", prices)
+
+    job = await _run_to_the_end(harness)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    status = await _status(harness)
+    (failed,) = status["failed"]
+    assert (failed["fortnox_id"], failed["reason"][:19]) == ("TRASIG-1", "fortnox_unavailable")
+    links = await _links(harness)
+    assert (FortnoxType.ARTICLE, "TRASIG-1") not in links
+    assert {(FortnoxType.ARTICLE, "KONS-1"), (FortnoxType.ARTICLE, "NY-1")} <= set(links)

@@ -67,7 +67,17 @@ class ArticleReader:
         self, articles: Sequence[Article], *, concurrency: int
     ) -> dict[str, ArticleReads]:
         """Article number (as its link names it) → what was read, ``concurrency`` articles
-        at a time (the client paces the calls)."""
+        at a time (the client paces the calls); the first failure is raised."""
+        found = await self.read_each(articles, concurrency=concurrency)
+        failure = next((item for item in found.values() if isinstance(item, BaseException)), None)
+        if failure is not None:
+            raise failure
+        return {number: item for number, item in found.items() if isinstance(item, ArticleReads)}
+
+    async def read_each(
+        self, articles: Sequence[Article], *, concurrency: int
+    ) -> dict[str, ArticleReads | BaseException]:
+        """As :meth:`read_many`, each article's failure in its place (all are read)."""
         if not self.reads:
             return {}
         semaphore = asyncio.Semaphore(concurrency)
@@ -76,5 +86,7 @@ class ArticleReader:
             async with semaphore:
                 return await self.read(article)
 
-        found = await asyncio.gather(*(one(article) for article in articles))
+        found = await asyncio.gather(
+            *(one(article) for article in articles), return_exceptions=True
+        )
         return {entity_id(a) or "": read for a, read in zip(articles, found, strict=True)}

@@ -49,6 +49,7 @@ from upsales_fortnox.sync.initial.import_outcomes import (
     carry_out,
     done,
     gather_outcomes,
+    own_error,
 )
 from upsales_fortnox.sync.initial.indexes import ProductIndex, product_index
 from upsales_fortnox.sync.initial.read_ahead import PagesAhead
@@ -143,6 +144,9 @@ class ArticleImport:
                 jobs.append((entry, done("unchanged", {**entry, "upsales_id": linked[number]})))
                 continue
             read = reads.get(number, ArticleReads())
+            if isinstance(read, BaseException):  # its own failure: this article's alone
+                jobs.append((entry, _failing(read)))
+                continue
             price = (
                 base_price(read.prices.get(price_list, ())) if price_list else article.SalesPrice
             )
@@ -180,9 +184,11 @@ class ArticleImport:
             jobs.append((entry, run))
         return await gather_outcomes(jobs, self._semaphore, given_up)
 
-    async def _reads(self, articles: list[Article]) -> dict[str, ArticleReads]:
-        """Article number → what was read of it: as read ahead, else read now."""
-        found: dict[str, ArticleReads] = {}
+    async def _reads(self, articles: list[Article]) -> dict[str, ArticleReads | BaseException]:
+        """Article number → what was read of it: as read ahead, else read now; or the error
+        of its own its reading ended with (:func:`~.import_outcomes.own_error`; any other
+        failure ends the page)."""
+        found: dict[str, ArticleReads | BaseException] = {}
         missing: list[Article] = []
         for article in articles:
             number = entity_id(article)
@@ -191,7 +197,10 @@ class ArticleImport:
                 missing.append(article)
             else:
                 found[number or ""] = read
-        read_now = await self._reader.read_many(missing, concurrency=self._ctx.concurrency)
+        read_now = await self._reader.read_each(missing, concurrency=self._ctx.concurrency)
+        for outcome in read_now.values():
+            if isinstance(outcome, BaseException) and not own_error(outcome):
+                raise outcome
         return found | read_now
 
     def _apply(self, commands: Sequence[Command], entry: dict[str, Any], outcome: str) -> Run:
@@ -239,3 +248,12 @@ class ArticleImport:
             assert isinstance(product, Product)
             self._products.add(product)
             self._linked_products.add(product.id)
+
+
+def _failing(failure: BaseException) -> Run:
+    """A job that fails as the article's reading did."""
+
+    async def run() -> Outcome:
+        raise failure
+
+    return run
