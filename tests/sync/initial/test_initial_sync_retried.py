@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
 from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
 from tests.sync.initial.scenario import seed_overlap
 from tests.sync.initial.test_initial_sync_e2e import _start, _status
 from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.sync.initial import console
+from upsales_fortnox.sync.initial.console import follow_initial_sync
+from upsales_fortnox.sync.initial.control import start_initial_sync
 from upsales_fortnox.vocabulary import JobStatus
 
 
@@ -45,3 +53,39 @@ async def test_a_dead_import_retried_over_a_new_one_is_the_one_reported(
         "articles": 1,
         "invoices": 3,
     }
+
+
+async def test_the_command_following_an_import_merged_into_a_retried_one_follows_that_one(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``upsales-fortnox initial-sync ID`` starts an import and follows it; the operator then
+    retries the dead one, which takes it over: the command follows the import that runs to
+    its end, instead of ending at once with the merged one's empty report."""
+    seed_overlap(harness)
+    first = await _start(harness)
+    await _died(harness, first)
+    started = asyncio.Event()
+
+    async def start(session: Any, installation_id: uuid.UUID, *, attach: bool = False) -> Any:
+        begun = await start_initial_sync(session, installation_id, attach=attach)
+        started.set()
+        return begun
+
+    monkeypatch.setattr(console, "start_initial_sync", start)
+    following = asyncio.create_task(
+        follow_initial_sync(
+            harness.services.settings,
+            harness.installation_id,
+            run_worker=False,
+            poll_seconds=0.01,
+        )
+    )
+    await started.wait()
+    retried = await harness.service.post(f"/api/jobs/{first}/retry", headers=harness.admin_headers)
+    assert retried.status_code == 200, retried.text
+    await harness.run_jobs()
+
+    report = await asyncio.wait_for(following, timeout=30)
+
+    assert (report["job_id"], report["status"]) == (first, JobStatus.DONE)
+    assert [phase["state"] for phase in report["phases"]] == ["done", "done", "done"]

@@ -25,12 +25,12 @@ from upsales_fortnox.jobs import Worker
 from upsales_fortnox.services import Services, build_services
 from upsales_fortnox.sync.initial.control import (
     InitialSyncRefused,
+    followed_job,
     job_report,
     start_initial_sync,
 )
 from upsales_fortnox.sync.initial.preview import preview_initial_sync
 from upsales_fortnox.sync.registry import build_handler_registry
-from upsales_fortnox.sync.repository.sync_job_reads import job_by_id
 from upsales_fortnox.vocabulary import JobStatus
 
 _FINISHED = (JobStatus.DONE, JobStatus.DEAD)
@@ -66,7 +66,7 @@ async def follow_initial_sync(
             tasks: dict[str, TaskID] = {}
             while True:
                 async with services.session_factory() as session:
-                    job = await job_by_id(session, started.job_id)
+                    job = await followed_job(session, started.job_id)
                     assert job is not None
                     report = job_report(job)
                 for phase in report["phases"]:

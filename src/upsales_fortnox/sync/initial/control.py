@@ -18,9 +18,11 @@ from upsales_fortnox.domain.initial_progress import SyncProgress, phase_report
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.installations.repository.settings import load_settings
 from upsales_fortnox.jobs import enqueue
+from upsales_fortnox.jobs.results import MergedInto, ResultShapeError
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.repository.sync_job_reads import (
+    job_by_id,
     latest_initial_sync,
     unfinished_initial_sync,
 )
@@ -121,6 +123,21 @@ def job_report(job: SyncJob) -> dict[str, Any]:
         "failed": progress.failed if progress else [],
     }
     return report
+
+
+async def followed_job(session: DbSession, job_id: int) -> SyncJob | None:
+    """Initial sync job ``job_id``, or the one it was merged into: a dead import retried while
+    this one was queued takes it over (this one ends at once, naming it), and runs instead."""
+    job = await job_by_id(session, job_id)
+    followed: set[int] = set()
+    while job is not None and job.status == JobStatus.DONE and job.id not in followed:
+        followed.add(job.id)
+        try:
+            merged = MergedInto.from_json(job.result or {})
+        except ResultShapeError:  # it ran to its end itself
+            break
+        job = await job_by_id(session, merged.job_id)
+    return job
 
 
 async def initial_sync_status(
