@@ -9,8 +9,10 @@ import pytest
 
 from tests.intake.support import fortnox_event
 from upsales_fortnox.intake.deliveries import fortnox_new_events
+from upsales_fortnox.intake.errors import EventValidationError
 from upsales_fortnox.intake.fortnox_events import EVENT_TYPES, EventUse, classify
 from upsales_fortnox.intake.parse import parse_fortnox_events
+from upsales_fortnox.integrations.fortnox.limits import MAX_CUSTOMER_NUMBER_LENGTH
 from upsales_fortnox.sync.reconcile import TOPICS, synthetic_event
 
 
@@ -96,6 +98,37 @@ def test_a_payment_event_names_the_payment_not_an_invoice() -> None:
     assert (invoice.entity_type, invoice.job_kind) == ("invoice", "fortnox.invoice")
     assert (deleted.entity_id, deleted.job_kind) == ("8", "fortnox.invoicepayment_deleted")
     assert voucher is None
+
+
+@pytest.mark.parametrize(
+    ("topic", "event_type"),
+    [
+        ("articles", "article-updated-v1"),
+        ("orders", "order-updated-v1"),
+        ("invoices", "invoice-updated-v1"),
+        ("offers", "offer-updated-v1"),
+        ("invoices", "invoicepayment-bookkeep-v1"),
+        ("invoices", "invoicepayment-deleted-v1"),
+        ("articles", "article-changed"),
+    ],
+)
+def test_only_a_customer_event_names_its_entity_by_more_than_fifty_characters(
+    topic: str, event_type: str
+) -> None:
+    """An article number is at most 50 characters and documents and payments are known by
+    numbers of digits: such an entityId is refused as before, as is a customer's longer than
+    Fortnox allows; a customer's up to that is taken."""
+    fifty = fortnox_event(topic=topic, entity_id="7" * 50, type_=event_type)
+    assert parse_fortnox_events(fifty)[0][0].entity_id == "7" * 50
+    with pytest.raises(EventValidationError) as refused:
+        parse_fortnox_events(fortnox_event(topic=topic, entity_id="7" * 51, type_=event_type))
+    assert [detail["loc"] for detail in refused.value.details] == [["entityId"]]
+
+    longest = "7" * MAX_CUSTOMER_NUMBER_LENGTH
+    customer = fortnox_event(topic="customers", entity_id=longest, type_="customer-updated-v2")
+    assert parse_fortnox_events(customer)[0][0].entity_id == longest
+    with pytest.raises(EventValidationError):
+        parse_fortnox_events({**customer, "entityId": longest + "7"})
 
 
 def _now() -> datetime:

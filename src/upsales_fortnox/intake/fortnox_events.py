@@ -38,6 +38,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from upsales_fortnox.integrations.fortnox.facts import INVOICE_NUMBER_EVENTS
+from upsales_fortnox.integrations.fortnox.limits import (
+    MAX_ARTICLE_NUMBER_LENGTH,
+    MAX_CUSTOMER_NUMBER_LENGTH,
+)
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
 
 logger = logging.getLogger(__name__)
@@ -119,6 +123,15 @@ _RECONCILE_TYPES: Final[dict[tuple[str, str], EventUse]] = {
 def is_followed_topic(topic: str) -> bool:
     """Whether we store the events of ``topic`` (the others are acknowledged and dropped)."""
     return topic in TOPIC_ENTITIES
+
+
+def longest_entity_id(topic: str) -> int:
+    """How long an event's ``entityId`` on a followed ``topic`` may be: a customer's number as
+    long as Fortnox allows, any other (an article's, a document's or a payment's) no longer
+    than an article number."""
+    if TOPIC_ENTITIES.get(topic) == FortnoxType.CUSTOMER.value:
+        return MAX_CUSTOMER_NUMBER_LENGTH
+    return MAX_ARTICLE_NUMBER_LENGTH
 
 
 DOCUMENT_JOBS: Final = frozenset(

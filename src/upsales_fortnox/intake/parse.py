@@ -40,7 +40,7 @@ from upsales_fortnox.intake.errors import (
     MalformedJsonError,
     UnsupportedEventError,
 )
-from upsales_fortnox.intake.fortnox_events import is_followed_topic
+from upsales_fortnox.intake.fortnox_events import is_followed_topic, longest_entity_id
 from upsales_fortnox.intake.routing import (
     UPSALES_ROUTES,
     Route,
@@ -360,11 +360,21 @@ def parse_fortnox_events(document: Any) -> tuple[list[FortnoxChangeEvent], bool]
 
 
 def check_fortnox_event(event: FortnoxChangeEvent) -> None:
-    """An event on a topic we follow must name its entity."""
-    if is_followed_topic(event.topic) and event.entity_id is None:
+    """An event on a topic we follow must name its entity, by an id no longer than that
+    topic's entities have (:func:`~upsales_fortnox.intake.fortnox_events.longest_entity_id`)."""
+    if not is_followed_topic(event.topic):
+        return
+    if event.entity_id is None:
         raise EventValidationError(
             f"an event on topic {event.topic!r} must carry entityId",
             details=[{"loc": ["entityId"], "msg": "Field required"}],
+        )
+    longest = longest_entity_id(event.topic)
+    if len(event.entity_id) > longest:
+        too_long = f"String should have at most {longest} characters"
+        raise EventValidationError(
+            f"an event on topic {event.topic!r} names its entity by at most {longest} characters",
+            details=[{"loc": ["entityId"], "msg": too_long}],
         )
 
 

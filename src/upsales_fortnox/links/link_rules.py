@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from upsales_fortnox.integrations.fortnox.limits import ARTICLE_MAX_LENGTHS
+from upsales_fortnox.integrations.fortnox.limits import MAX_ARTICLE_NUMBER_LENGTH
 from upsales_fortnox.vocabulary import MAX_UPSALES_ID, FortnoxType, LinkEntity
 
 
@@ -23,7 +23,6 @@ FORTNOX_TYPES_BY_ENTITY: Final[Mapping[LinkEntity, tuple[FortnoxType, ...]]] = {
 }
 """Which Fortnox types an Upsales entity may be linked to."""
 
-MAX_ARTICLE_NUMBER_LENGTH: Final = ARTICLE_MAX_LENGTHS["ArticleNumber"]
 DOCUMENT_TYPES: Final = (FortnoxType.ORDER, FortnoxType.INVOICE, FortnoxType.OFFER)
 _DOCUMENT_NUMBER: Final = re.compile(r"[1-9][0-9]*")
 

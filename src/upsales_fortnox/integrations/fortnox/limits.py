@@ -18,6 +18,7 @@ __all__ = [
     "CUSTOMER_MAX_LENGTHS",
     "DOCUMENT_MAX_LENGTHS",
     "DOCUMENT_ROW_MAX_LENGTHS",
+    "MAX_ARTICLE_NUMBER_LENGTH",
     "MAX_CUSTOMER_NUMBER_LENGTH",
     "MAX_DOCUMENT_ROWS",
     "MAX_FORTNOX_ID_LENGTH",
@@ -96,7 +97,11 @@ DOCUMENT_ROW_MAX_LENGTHS: Final[dict[str, int]] = {
 }
 
 
-MAX_FORTNOX_ID_LENGTH: Final = max(MAX_CUSTOMER_NUMBER_LENGTH, ARTICLE_MAX_LENGTHS["ArticleNumber"])
+MAX_ARTICLE_NUMBER_LENGTH: Final = ARTICLE_MAX_LENGTHS["ArticleNumber"]
+"""The longest id of any other entity the sync follows (documents and payments are known by
+numbers of digits): only a customer number may be longer."""
+
+MAX_FORTNOX_ID_LENGTH: Final = max(MAX_CUSTOMER_NUMBER_LENGTH, MAX_ARTICLE_NUMBER_LENGTH)
 """The longest id of an entity the sync follows (a customer number; articles are known by their
 number, documents by a number of digits): what a change event's ``entityId``, a job's entity
 and a link's Fortnox id may hold."""
