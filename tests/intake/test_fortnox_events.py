@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Final
 
 import pytest
 
@@ -14,6 +15,7 @@ from upsales_fortnox.intake.fortnox_events import EVENT_TYPES, EventUse, classif
 from upsales_fortnox.intake.parse import parse_fortnox_events
 from upsales_fortnox.integrations.fortnox.limits import MAX_CUSTOMER_NUMBER_LENGTH
 from upsales_fortnox.sync.reconcile import TOPICS, synthetic_event
+from upsales_fortnox.sync.repository.reconcile_checkpoints import window_marker
 
 
 class _Installation:
@@ -133,3 +135,34 @@ def test_only_a_customer_event_names_its_entity_by_more_than_fifty_characters(
 
 def _now() -> datetime:
     return datetime(2026, 12, 1, tzinfo=UTC)
+
+
+_WINDOW: Final = window_marker(datetime(2026, 12, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("topic", "entity_id", "marker"),
+    [
+        pytest.param("invoices", "9" * 50, f"invoicepayments:{_WINDOW}", id="payment-number"),
+        pytest.param("customers", "K" * MAX_CUSTOMER_NUMBER_LENGTH, _WINDOW, id="customer-number"),
+    ],
+)
+def test_a_reconciliation_event_keeps_an_offset_the_intake_reads(
+    topic: str, entity_id: str, marker: str
+) -> None:
+    """However long the id beside its marker (a payment's number beside a payments window), the
+    offset fits, stays the same at every run, and names no other entity."""
+
+    def event(number: str) -> dict[str, object]:
+        return synthetic_event(topic, number, marker, tenant_id="1", now=_now(), kind="changed")
+
+    (parsed,), _ = parse_fortnox_events(event(entity_id))
+    assert (parsed.entity_id, parsed.offset) == (entity_id, event(entity_id)["offset"])
+    assert event(entity_id[:-1] + "8")["offset"] != parsed.offset
+    assert parsed.offset.startswith("reconcile:#") and parsed.offset.endswith(f":{marker}")
+
+
+def test_a_reconciliation_offset_that_fits_names_its_entity_as_it_did() -> None:
+    marker = window_marker(_now())
+    event = synthetic_event("customers", "K-1", marker, tenant_id="1", now=_now(), kind="changed")
+    assert event["offset"] == f"reconcile:K-1:{marker}"

@@ -60,8 +60,12 @@ def _text_id(value: Any) -> Any:
 
 
 UpsalesId = Annotated[int, BeforeValidator(_entity_id), Field(strict=True, ge=1, le=MAX_ENTITY_ID)]
+MAX_DELIVERY_ID_LENGTH: Final = 100
+"""The longest delivery id or change event offset the intake keeps."""
 DeliveryId = Annotated[
-    str, BeforeValidator(_text_id), Field(strict=True, min_length=1, max_length=100)
+    str,
+    BeforeValidator(_text_id),
+    Field(strict=True, min_length=1, max_length=MAX_DELIVERY_ID_LENGTH),
 ]
 
 

@@ -1,28 +1,28 @@
 """Periodic reconciliation: Fortnox changes that no event brought in (stream down for longer
 than Fortnox keeps events, a webhook lost) are found by Fortnox's ``lastmodified`` filter.
 
-A ``reconcile`` job per installation lists, for each topic (customers, articles, orders,
-invoices, offers), the entities changed since that topic's checkpoint (minus
-:data:`OVERLAP`, as ``lastmodified`` has minute precision and clocks drift; the value is Swedish
-local time, see :mod:`upsales_fortnox.integrations.fortnox.lastmodified`) and feeds one synthetic
-change event per entity into the same intake and dedupe as the stream: its offset is
-``reconcile:{entity id}:{checkpoint}`` (a long id by a digest, :func:`offset_name`), so its key is
-``fortnox:{topic}:reconcile:{entity id}:{checkpoint}`` and a repeated run over the same window
-records nothing twice. The checkpoint in the key is the exact instant (:func:`window_marker`),
-not the ``lastmodified`` value sent: that has minute precision and names one minute for every
-checkpoint in the first pass of the autumn's repeated hour, so two runs' windows would share
-keys and the later run would take a new change of an entity the earlier one listed for a
-repeat. The events are recorded :data:`RECORD_CHUNK` to a transaction, and the checkpoint of a
-topic moves to the run's start with the last of them. A window of more chunks than one first
-moves its checkpoint :data:`RENAMED_BY` back, with its first chunk: a run that stops before its
-last chunk (killed, the database or Fortnox away) leaves its window on an instant no run named,
-so the next run's events have keys of their own and every entity it lists is synced again, a
-change made after the stopped run's job had read the entity included. A complete run repeated
-over its window still names it alike and records nothing twice. The payments window
-(:mod:`.money.reconcile_money`) does the same; batches named by their day (overdue invoices,
-the deletion sweep) do not, and a rerun that day takes what the stopped run recorded for
-repeats: that loses nothing, a deletion is final and an invoice's later changes come with the
-``invoices`` window. The Fortnox login starts the checkpoints at activation
+A ``reconcile`` job per installation lists, for each topic (customers, articles, orders, invoices,
+offers), the entities changed since that topic's checkpoint (minus :data:`OVERLAP`, as
+``lastmodified`` has minute precision and clocks drift; the value is Swedish local time, see
+:mod:`upsales_fortnox.integrations.fortnox.lastmodified`) and feeds one synthetic change event per
+entity into the same intake and dedupe as the stream: its offset is
+``reconcile:{entity id}:{checkpoint}`` (a long id by a digest, :func:`synthetic_offset`), so its
+key is ``fortnox:{topic}:reconcile:{entity id}:{checkpoint}`` and a repeated run over the same
+window records nothing twice. The checkpoint in the key is the exact instant
+(:func:`window_marker`), not the ``lastmodified`` value sent: that has minute precision and names
+one minute for every checkpoint in the first pass of the autumn's repeated hour, so two runs'
+windows would share keys and the later run would take a new change of an entity the earlier one
+listed for a repeat. The events are recorded :data:`RECORD_CHUNK` to a transaction, and the
+checkpoint of a topic moves to the run's start with the last of them. A window of more chunks than
+one first moves its checkpoint :data:`RENAMED_BY` back, with its first chunk: a run that stops
+before its last chunk (killed, the database or Fortnox away) leaves its window on an instant no
+run named, so the next run's events have keys of their own and every entity it lists is synced
+again, a change made after the stopped run's job had read the entity included. A complete run
+repeated over its window still names it alike and records nothing twice. The payments window
+(:mod:`.money.reconcile_money`) does the same; batches named by their day (overdue invoices, the
+deletion sweep) do not, and a rerun that day takes what the stopped run recorded for repeats: that
+loses nothing, a deletion is final and an invoice's later changes come with the ``invoices``
+window. The Fortnox login starts the checkpoints at activation
 (:func:`seed_reconcile_checkpoints`; a later login keeps them), so changes made while an
 installation waits before its first run (paused, say) are found however long it waited; one
 without checkpoints looks back :data:`FIRST_RUN_LOOKBACK`.
@@ -74,6 +74,7 @@ from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamTenant,
     record_with_intake,
 )
+from upsales_fortnox.intake.wire import MAX_DELIVERY_ID_LENGTH
 from upsales_fortnox.integrations.fortnox.models import (
     Article,
     Customer,
@@ -177,15 +178,18 @@ def entity_number(topic: str, entity: Entity) -> str | None:
 
 NAMED_AS_IS: Final = 50
 """The longest entity id a synthetic offset holds as it is; a longer one (a customer number may
-be 1024 characters) is named by a digest, or the offset would pass the 100 an offset may be."""
+be 1024 characters) is named by a digest, as is one whose offset would pass the length an offset
+may be (a payment's number beside its window's marker)."""
 
 
-def offset_name(entity_id: str) -> str:
-    """How a synthetic event's offset names its entity: by its id, or ``#`` (in no Fortnox
-    number) and a digest of a longer one."""
-    if len(entity_id) <= NAMED_AS_IS:
-        return entity_id
-    return "#" + hashlib.sha256(entity_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+def synthetic_offset(entity_id: str, marker: str) -> str:
+    """A synthetic event's offset, ``reconcile:{entity id}:{marker}``: the id as it is, or ``#``
+    (in no Fortnox number) and a digest of it where it would not fit (:data:`NAMED_AS_IS`)."""
+    offset = f"reconcile:{entity_id}:{marker}"
+    if len(entity_id) <= NAMED_AS_IS and len(offset) <= MAX_DELIVERY_ID_LENGTH:
+        return offset
+    digest = hashlib.sha256(entity_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"reconcile:#{digest}:{marker}"
 
 
 def synthetic_event(
@@ -202,7 +206,7 @@ def synthetic_event(
     ``event_type`` when given: a stream event's own type)."""
     return {
         "topic": topic,
-        "offset": f"reconcile:{offset_name(entity_id)}:{marker}",
+        "offset": synthetic_offset(entity_id, marker),
         "type": event_type or reconcile_event_type(topic, kind),
         "tenantId": tenant_id or UNKNOWN_TENANT,
         "entityId": entity_id,
