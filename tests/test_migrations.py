@@ -136,7 +136,7 @@ def test_replicas_migrating_at_once_all_succeed_and_migrate_once(
 
 
 def test_longer_fortnox_ids_keep_the_jobs_attempts_and_events(empty_database_url: str) -> None:
-    """0022 widens ``sync_jobs.entity_id``: its jobs keep their attempts and events (copying the
+    """0020 widens ``sync_jobs.entity_id``: its jobs keep their attempts and events (copying the
     table on SQLite would have dropped them with it)."""
     migrate.upgrade(empty_database_url, "0019")
 

@@ -9,7 +9,7 @@ SQLite changes a column's type by copying its table, and dropping ``sync_jobs`` 
 job attempts with it (``ON DELETE CASCADE``) and its events' job: its column is swapped in place
 instead (a new column, the values copied, the old one dropped, the index made again).
 
-Revision ID: 0022
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-06
 """
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022"
+revision: str = "0020"
 down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
