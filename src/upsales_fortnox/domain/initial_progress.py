@@ -28,6 +28,8 @@ OUTCOMES: Final = ("created", "linked", "updated", "unchanged", "ambiguous", "sk
 (fields filled in where empty); an already linked record brought up to date; nothing to do;
 two or more candidates (not guessed); not imported by the rules (e.g. a backorder, a cancelled
 document, a document whose customer is not linked); refused by Upsales."""
+WRITTEN: Final = frozenset({"created", "updated"})
+"""Outcomes of a write that went through: the API took that entity's request."""
 
 
 @dataclass
@@ -154,10 +156,15 @@ class SyncProgress:
         self.phase_index += 1
         self.next_page = 1
 
-    def note_stuck(self, fortnox_ids: Iterable[str]) -> None:
+    def note_stuck(self, fortnox_ids: Iterable[str], *, others_written: bool) -> None:
         """The entities whose errors of their own ended this run at the page (the others'
-        runs in a row start again)."""
-        self.stuck = {key: self.stuck.get(key, 0) + 1 for key in fortnox_ids}
+        runs in a row start again). Several of them while no other entity's write went
+        through (``others_written``) tell no entity's error from an API failing every write
+        (a 500 to each, in a maintenance): such a run is not counted."""
+        failing = list(fortnox_ids)
+        if len(failing) > 1 and not others_written:
+            return
+        self.stuck = {key: self.stuck.get(key, 0) + 1 for key in failing}
 
     @property
     def given_up(self) -> frozenset[str]:

@@ -122,3 +122,33 @@ async def test_an_article_whose_price_fortnox_always_answers_500_to_is_reported_
     links = await _links(harness)
     assert (FortnoxType.ARTICLE, "TRASIG-1") not in links
     assert {(FortnoxType.ARTICLE, "KONS-1"), (FortnoxType.ARTICLE, "NY-1")} <= set(links)
+
+
+async def test_companies_upsales_answers_500_to_all_writes_of_are_not_reported_failed(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upsales answering 500 to every company write (its reads answered: a maintenance of its
+    writes) fails no entity of its own: the import holds at the page, as in any outage,
+    instead of reporting every company it meets failed after a few runs."""
+    seed_overlap(harness)
+    answered: list[str] = []
+
+    async def refuse(client: UpsalesClient, *args: Any, **kwargs: Any) -> Company:
+        answered.append("500")
+        raise error_from_response(500, None, {}, "POST /accounts")
+
+    monkeypatch.setattr(UpsalesClient, "create_company", refuse)
+    monkeypatch.setattr(UpsalesClient, "update_company", refuse)
+    job_id = await _start(harness)
+    for _ in range(STUCK_RUNS + 2):
+        await harness.worker.run_once()
+        async with harness.services.session_factory() as session:
+            await session.execute(
+                update(SyncJob).where(SyncJob.id == job_id).values(run_after=utcnow())
+            )
+            await session.commit()
+
+    assert len(answered) >= 2 * (STUCK_RUNS + 2)  # every run reached the companies
+    status = await _status(harness)
+    assert status["failed"] == []
+    assert status["status"] in (JobStatus.QUEUED, JobStatus.RUNNING)

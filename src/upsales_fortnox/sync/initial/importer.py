@@ -26,7 +26,9 @@ from change events afterwards):
   401/403), once fixed and the job retried, instead of failing every entity after them. An
   entity whose error of its own (a 500 to its request, not an outage) ends
   :data:`~upsales_fortnox.domain.initial_progress.STUCK_RUNS` runs in a row at its page is
-  reported ``failed`` at the last of them, as a refused one, so it does not hold the import. A
+  reported ``failed`` at the last of them, as a refused one, so it does not hold the import
+  (a run in which several fail so while no other write goes through is not counted: a 500 to
+  every write is an outage's). A
   repeated page creates nothing twice: what was created before the failure is found by its link,
   by the Fortnox customer number or document reference (or description) written on it, by
   organisation number or name, or (products) by article number or name.
@@ -53,7 +55,7 @@ from upsales_fortnox.domain.initial_phases import (
     Phase,
     entity_id,
 )
-from upsales_fortnox.domain.initial_progress import SyncProgress
+from upsales_fortnox.domain.initial_progress import WRITTEN, SyncProgress
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity
 from upsales_fortnox.jobs import LeaseLost
@@ -185,9 +187,14 @@ class InitialImport:
                 raise lost
             if len(outcomes) == len(entities):  # one outcome per entity, in their order
                 self._progress.note_stuck(
-                    entity_id(entity) or ""
-                    for entity, item in zip(entities, outcomes, strict=True)
-                    if own_error(item)
+                    (
+                        entity_id(entity) or ""
+                        for entity, item in zip(entities, outcomes, strict=True)
+                        if own_error(item)
+                    ),
+                    others_written=any(
+                        isinstance(item, Outcome) and item.outcome in WRITTEN for item in outcomes
+                    ),
                 )
             raise failures[0]
         self._report(phase, outcomes, listed, started)
