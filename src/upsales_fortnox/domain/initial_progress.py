@@ -30,6 +30,7 @@ two or more candidates (not guessed); not imported by the rules (e.g. a backorde
 document, a document whose customer is not linked); refused by Upsales."""
 WRITTEN: Final = frozenset({"created", "updated"})
 """Outcomes of a write that went through: the API took that entity's request."""
+TOLD_WHEN_PAGE_ENDS: Final = WRITTEN | {"linked"}
 
 
 @dataclass
@@ -103,6 +104,9 @@ class SyncProgress:
     stuck: dict[str, int] = field(default_factory=dict)
     """Entities of the page at the cursor whose errors of their own ended the last runs, by
     Fortnox id: how many runs in a row."""
+    page_written: dict[str, str] = field(default_factory=dict)
+    """Entities of the page at the cursor written in runs that ended at it, by Fortnox id: their
+    outcome (:data:`WRITTEN`, or ``linked``), told when the page ends (found linked by then)."""
 
     def __post_init__(self) -> None:
         for phase in self.phases:
@@ -150,6 +154,7 @@ class SyncProgress:
             ambiguous=self.ambiguous,
             failed=self.failed,
             stuck=self.stuck if going_on else {},
+            page_written=self.page_written if going_on else {},
         )
 
     def next_phase(self) -> None:
@@ -165,6 +170,22 @@ class SyncProgress:
         if len(failing) > 1 and not others_written:
             return
         self.stuck = {key: self.stuck.get(key, 0) + 1 for key in failing}
+
+    def note_written(self, outcomes: Iterable[tuple[str, str]]) -> None:
+        """The outcomes, by Fortnox id, of a run that ended at the page: those that wrote are
+        kept, to be told when the page ends."""
+        written = {key: outcome for key, outcome in outcomes if outcome in TOLD_WHEN_PAGE_ENDS}
+        self.page_written = {**self.page_written, **written}
+
+    def told(self, fortnox_id: str, outcome: str) -> str:
+        """The outcome the page's end tells of an entity: what an earlier run at the page did
+        to it if this one found it linked, ``unchanged``."""
+        return self.page_written.get(fortnox_id, outcome) if outcome == "unchanged" else outcome
+
+    def page_ended(self) -> None:
+        """The page at the cursor ended: what its runs kept is done with."""
+        self.stuck = {}
+        self.page_written = {}
 
     @property
     def given_up(self) -> frozenset[str]:
@@ -192,6 +213,7 @@ class SyncProgress:
             "ambiguous": list(self.ambiguous),
             "failed": list(self.failed),
             "stuck": dict(self.stuck),
+            "page_written": dict(self.page_written),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -219,6 +241,7 @@ class SyncProgress:
             ambiguous=list(data.get("ambiguous") or []),
             failed=list(data.get("failed") or []),
             stuck={str(k): int(v) for k, v in dict(data.get("stuck") or {}).items()},
+            page_written={str(k): str(v) for k, v in dict(data.get("page_written") or {}).items()},
         )
 
 

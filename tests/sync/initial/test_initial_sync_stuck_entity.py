@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import jobs_of
 from tests.sync.initial.scenario import seed_overlap
 from tests.sync.initial.test_initial_sync_e2e import _links, _start, _status
 from upsales_fortnox.core.db.types import utcnow
@@ -18,9 +19,9 @@ from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.errors import error_from_response
-from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft
+from upsales_fortnox.integrations.upsales.models import Company, CompanyDraft, Order, OrderDraft
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import FortnoxType, JobStatus
+from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus
 
 DELTA = "Delta Data AB"
 """Customer 4 of the scenario: a company of its own is created for it."""
@@ -70,6 +71,8 @@ async def test_a_company_upsales_always_answers_500_to_is_reported_failed(
     status = await _status(harness)
     phases: dict[str, Any] = {phase["phase"]: phase for phase in status["phases"]}
     assert phases["customers"]["counts"]["failed"] == 1
+    counts = phases["customers"]["counts"]  # run 1's writes, not told unchanged at run 3
+    assert (counts["created"], counts["updated"], counts["unchanged"]) == (1, 2, 0)
     (failed,) = status["failed"]
     assert (failed["fortnox_id"], failed["reason"][:20]) == ("4", "upsales_server_error")
     links = await _links(harness)
@@ -152,3 +155,47 @@ async def test_companies_upsales_answers_500_to_all_writes_of_are_not_reported_f
     status = await _status(harness)
     assert status["failed"] == []
     assert status["status"] in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+async def test_orders_made_before_a_stuck_one_of_their_page_get_their_payment_status(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The orders a page made in a run that failed count as made when the page ends in a later
+    run: the import then queues the refresh that writes their payment status."""
+    await harness.update_settings(payment_status=True)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "41", "Name": "Importkund AB"}],
+        articles=[{"ArticleNumber": "IMP-1", "Description": "Importerad vara"}],
+        invoices=[
+            {
+                "CustomerNumber": "41",
+                "InvoiceDate": "2026-03-01",
+                "InvoiceRows": [{"ArticleNumber": "IMP-1", "DeliveredQuantity": n, "Price": 150}],
+            }
+            for n in (1, 2)
+        ],
+    )
+    create_order = UpsalesClient.create_order
+    made: list[int] = []
+
+    async def create(client: UpsalesClient, draft: OrderDraft) -> Order:
+        if made:  # the first order is made, every other answered 500
+            raise error_from_response(500, None, {}, "POST /orders")
+        order = await create_order(client, draft)
+        made.append(order.id)
+        return order
+
+    monkeypatch.setattr(UpsalesClient, "create_order", create)
+
+    job = await _run_to_the_end(harness)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    status = await _status(harness)
+    phases: dict[str, Any] = {phase["phase"]: phase for phase in status["phases"]}
+    assert (phases["invoices"]["counts"]["created"], phases["invoices"]["counts"]["failed"]) == (
+        1,
+        1,
+    )
+    (refresh,) = await jobs_of(harness, JobKind.REFRESH_ORDER_FIELDS)
+    assert refresh.entity_id == "paymentStatus"

@@ -144,15 +144,16 @@ class InitialImport:
             self._reads_ahead.start(Phase.ARTICLES, 1)
         try:
             while (phase := self._progress.current) is not None:
-                stuck = self._progress.stuck
+                kept = (self._progress.stuck, self._progress.page_written)
                 try:
                     more = await self.import_page(phase, self._progress.next_page)
                 except Exception:
-                    if self._progress.stuck != stuck:  # kept for the next run (nothing else is)
+                    now = (self._progress.stuck, self._progress.page_written)
+                    if now != kept:  # kept for the next run (nothing else is)
                         with contextlib.suppress(Exception):
                             await checkpoint(self._progress)
                     raise
-                self._progress.stuck = {}
+                self._progress.page_ended()
                 if more:
                     self._progress.next_page += 1
                 else:
@@ -185,6 +186,11 @@ class InitialImport:
             lost = next((f for f in failures if isinstance(f, LeaseLost)), None)
             if lost is not None:
                 raise lost
+            self._progress.note_written(
+                (str(item.entry.get("fortnox_id")), item.outcome)
+                for item in outcomes
+                if isinstance(item, Outcome)
+            )
             if len(outcomes) == len(entities):  # one outcome per entity, in their order
                 self._progress.note_stuck(
                     (
@@ -253,7 +259,7 @@ class InitialImport:
             if isinstance(item, BaseException):
                 continue
             progress.done += 1
-            progress.count(item.outcome)
+            progress.count(self._progress.told(str(item.entry.get("fortnox_id")), item.outcome))
             for kind, result in item.writes.items():
                 progress.count_write(kind, result)
             entry = {"phase": phase.value, **item.entry}
