@@ -3,10 +3,7 @@ or Fortnox write, no link, no job). Reports per register the counts of what woul
 linked, updated, left unchanged, skipped and what is ambiguous (with the candidates), and a few
 samples of each. Documents are judged from their list items (their rows are not read); an
 invoice's list item does not say whether it is a credit invoice (never imported), so an invoice
-listed with a total of zero or less is read to tell (one call each). Nor does a list item carry
-"Vår referens": without the setting ``placeholderUser``, each document the import would make an
-order of is read, as the import reads it, and one whose reference names no Upsales user is
-counted ``failed``, as the import then fails it."""
+listed with a total of zero or less is read to tell (one call each)."""
 
 from __future__ import annotations
 
@@ -14,13 +11,12 @@ import uuid
 from collections import defaultdict
 from typing import Any, Final
 
-from upsales_fortnox.domain.inbound.users import SettingsIncomplete, order_user
 from upsales_fortnox.domain.initial_phases import Phase, phases_for
 from upsales_fortnox.domain.initial_progress import OUTCOMES, SyncProgress
 from upsales_fortnox.domain.references import is_outbound_reference
 from upsales_fortnox.integrations.fortnox.listing import ListPage
 from upsales_fortnox.integrations.fortnox.models import Entity, Invoice, Order
-from upsales_fortnox.integrations.upsales.models import User
+from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import installation_context
 from upsales_fortnox.sync.effects.recorder import Recorder
@@ -29,7 +25,6 @@ from upsales_fortnox.sync.initial.import_context import ImportContext
 from upsales_fortnox.sync.initial.import_documents import DocumentIndexes
 from upsales_fortnox.sync.initial.import_outcomes import Outcome, Run, done
 from upsales_fortnox.sync.initial.importer import InitialImport
-from upsales_fortnox.sync.initial.read_ahead import read_document
 
 SAMPLES_PER_OUTCOME: Final = 5
 LINKING_OUTCOMES: Final = frozenset({"created", "linked", "updated"})
@@ -64,14 +59,11 @@ def may_be_credit_invoice(listed: Entity) -> bool:
 
 class ListedDocuments:
     """The preview's :class:`~.import_documents.DocumentJudge`: a verdict from the list item
-    (a document is read only to tell a credit invoice, :func:`may_be_credit_invoice`, or,
-    without ``placeholderUser``, the user of an order the import would make)."""
+    (a document is read only to tell a credit invoice: :func:`may_be_credit_invoice`)."""
 
-    def __init__(self, log: PreviewLog, context: ImportContext) -> None:
+    def __init__(self, log: PreviewLog, fortnox: FortnoxPort) -> None:
         self._log = log
-        self._ctx = context
-        self._users: list[User] | None = None
-        """The Upsales users, read when no ``placeholderUser`` stands in for a reference."""
+        self._fortnox = fortnox
 
     def start(self, phase: Phase, first_page: int) -> None:
         return None
@@ -83,8 +75,7 @@ class ListedDocuments:
         return None
 
     async def prepare(self, phase: Phase) -> None:
-        if self._ctx.settings.placeholder_user is None:
-            self._users = await self._ctx.upsales.list_users()
+        return None
 
     def found(self, listed: Entity, order_id: int, entry: dict[str, Any]) -> Run:
         return done("linked", entry)
@@ -107,19 +98,13 @@ class ListedDocuments:
             verdict = Outcome("skipped", {**entry, "reason": "customer_not_linked"})
         else:
             verdict = Outcome("created", entry)
-        users = self._users if verdict.outcome == "created" else None
-        if users is None and not may_be_credit_invoice(listed):
+        if not isinstance(listed, Invoice) or not may_be_credit_invoice(listed):
             return done(verdict.outcome, verdict.entry)
+        number = listed.DocumentNumber
 
         async def run() -> Outcome:
-            document = await read_document(self._ctx.fortnox, listed)
-            if isinstance(document, Invoice) and document.Credit:
+            if number is not None and (await self._fortnox.get_invoice(number)).Credit:
                 return Outcome("skipped", {**entry, "reason": "credit_invoice"})
-            if users is not None:
-                try:
-                    order_user(document.OurReference, users, self._ctx.settings)
-                except SettingsIncomplete as exc:
-                    return Outcome("failed", {**entry, "reason": exc.message})
             return verdict
 
         return run
@@ -133,18 +118,17 @@ async def preview_initial_sync(services: Services, installation_id: uuid.UUID) -
         await require_settings(session, installation_id)
     progress = SyncProgress(phases_for(context.settings.sync_type))
     log = PreviewLog()
-    import_context = ImportContext(
-        installation_id=installation_id,
-        settings=context.settings,
-        fortnox=context.fortnox,
-        upsales=context.upsales,
-        session_factory=services.session_factory,
-    )
     importer = InitialImport(
-        import_context,
+        ImportContext(
+            installation_id=installation_id,
+            settings=context.settings,
+            fortnox=context.fortnox,
+            upsales=context.upsales,
+            session_factory=services.session_factory,
+        ),
         progress,
         effects=Recorder(),
-        documents=ListedDocuments(log, import_context),
+        documents=ListedDocuments(log, context.fortnox),
         listener=log,
     )
 
