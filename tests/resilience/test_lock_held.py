@@ -10,6 +10,7 @@ does not end holds up every write whatever the intake does (its hooks are 503 to
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -24,6 +25,7 @@ from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.intake.deliveries import EventsOf, upsales_new_event
 from upsales_fortnox.intake.parse import UpsalesChange, parse_upsales_app_hook
+from upsales_fortnox.intake.repository.group_commit import IntakeWriter
 from upsales_fortnox.intake.repository.record import record_events
 from upsales_fortnox.main import create_app
 from upsales_fortnox.services import Services, build_services
@@ -90,4 +92,39 @@ async def test_a_hook_whose_rows_another_transaction_holds_fails_alone(
     assert refused.json()["error"]["code"] == "database_unavailable"
     assert int(refused.headers["Retry-After"]) > 0
     assert [event.entity_id for event in await all_events(pg_services.session_factory)] == ["8"]
+    assert await count_rows(pg_services.session_factory) == (1, 1)
+
+
+def _order_delivery(installation_id: uuid.UUID, order_id: int, change: int) -> EventsOf:
+    parsed = parse_upsales_app_hook(order_hook(order_id, change=change))
+    assert isinstance(parsed, UpsalesChange)
+    return EventsOf(installation_id, [upsales_new_event(parsed)])
+
+
+async def test_a_hook_refused_while_its_batch_waits_for_locks_is_never_written_after(
+    pg_engine: AsyncEngine, pg_services: Services
+) -> None:
+    """Hooks of a held order in one batch each wait for the lock alone, until the callers of
+    the batch have stopped waiting: those refused are not written once the lock is free."""
+    installation = await create_installation(pg_services.session_factory, pg_services.secret_box)
+    writer = IntakeWriter(pg_engine, wait_seconds=WAIT_SECONDS)
+    async with pg_engine.connect() as their_connection:
+        their_transaction = await their_connection.begin()
+        await record_events(their_connection, [_order_delivery(installation.id, 7, 0)])
+        first = asyncio.create_task(writer.record(_order_delivery(installation.id, 7, 1)))
+        await until_a_session_waits_for_a_lock(pg_engine)
+        # one batch behind the first: three more changes of the held order, then order 8
+        behind = [
+            asyncio.create_task(writer.record(_order_delivery(installation.id, order, change)))
+            for order, change in [(7, 2), (7, 3), (7, 4), (8, 1)]
+        ]
+        outcomes = await asyncio.gather(first, *behind, return_exceptions=True)
+        await their_transaction.rollback()
+    # every caller was refused: the first on its lock, those behind it when their wait ran out
+    assert all(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    # the next delivery runs once the batch before it has ended
+    (after,) = await writer.record(_order_delivery(installation.id, 9, 1))
+    assert after.status == "accepted"
+    stored = [event.entity_id for event in await all_events(pg_services.session_factory)]
+    assert stored == ["9"]
     assert await count_rows(pg_services.session_factory) == (1, 1)

@@ -18,7 +18,9 @@ others of its batch are written alone, and the batches behind it go on, instead 
 waiting behind the one transaction that cannot go on. A transaction whose connection has not
 answered within ``wait_seconds`` is given up and its connection closed
 (:func:`~.postgres.closed_if_silent`): its callers have stopped waiting, and the next batch
-takes a new connection instead of waiting for one that went silent.
+takes a new connection instead of waiting for one that went silent. A delivery written alone is
+written only while its caller still waits (its lock waits bounded by what is left of that): one
+refused meanwhile is not stored once the rows it waited for are free.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Final
 
@@ -63,6 +66,14 @@ _SET_LOCK_TIMEOUT: Final = "SELECT set_config('lock_timeout', $1, true)"
 _SET_LOCK_TIMEOUT_SQL: Final = text("SELECT set_config('lock_timeout', :lock_timeout, true)")
 
 
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    """A delivery and the event loop time its caller stops waiting at (None: never)."""
+
+    delivery: EventsOf
+    deadline: float | None
+
+
 class IntakeWriter:
     """Records deliveries of many concurrent requests in shared transactions."""
 
@@ -77,16 +88,17 @@ class IntakeWriter:
         self._engine = engine
         self._wait_seconds = wait_seconds
         self._on_postgres = engine.dialect.name == "postgresql"
+        self._lock_wait_seconds = (wait_seconds or 0.0) * LOCK_WAIT_SHARE
         self._lock_timeout = (
             None
             if wait_seconds is None or not self._on_postgres
-            else f"{max(1, round(wait_seconds * LOCK_WAIT_SHARE * 1000))}ms"
+            else _milliseconds(self._lock_wait_seconds)
         )
-        self._batcher: Batcher[EventsOf, list[IntakeResult]] = Batcher(
+        self._batcher: Batcher[_Waiting, list[IntakeResult]] = Batcher(
             self._write,
             max_batch_weight=max_batch_events,
             max_in_flight=max_in_flight,
-            weight=lambda delivery: len(delivery.events),
+            weight=lambda waiting: len(waiting.delivery.events),
         )
 
     async def record(self, delivery: EventsOf) -> list[IntakeResult]:
@@ -97,12 +109,15 @@ class IntakeWriter:
         the batch will still commit, so it must not acknowledge; a retry is deduplicated)."""
         if not any(delivery.events):
             return [IGNORED] * len(delivery.events)
-        async with asyncio.timeout(self._wait_seconds):
-            return await self._batcher.submit(delivery)
+        clock = asyncio.get_running_loop()
+        deadline = None if self._wait_seconds is None else clock.time() + self._wait_seconds
+        async with asyncio.timeout_at(deadline):
+            return await self._batcher.submit(_Waiting(delivery, deadline))
 
-    async def _write(self, deliveries: list[EventsOf]) -> Sequence[list[IntakeResult] | Exception]:
+    async def _write(self, batch: list[_Waiting]) -> Sequence[list[IntakeResult] | Exception]:
         clock = asyncio.get_running_loop()
         started = clock.time()
+        deliveries = [waiting.delivery for waiting in batch]
         try:
             return await self._together(deliveries)
         except Exception as exc:
@@ -119,9 +134,9 @@ class IntakeWriter:
                 type(exc).__name__,
             )
         outcomes: list[list[IntakeResult] | Exception] = []
-        for delivery in deliveries:
+        for waiting in batch:
             try:
-                outcomes.append(await retry_on_lost_connection(partial(self._alone, delivery)))
+                outcomes.append(await retry_on_lost_connection(partial(self._alone, waiting)))
             except Exception as exc:
                 logger.error("recording a delivery failed (%s)", type(exc).__name__)
                 outcomes.append(exc)
@@ -140,13 +155,38 @@ class IntakeWriter:
                 await self._bound_lock_waits(connection)
                 return await record_events(connection, deliveries)
 
-    async def _alone(self, delivery: EventsOf) -> list[IntakeResult]:
+    async def _alone(self, waiting: _Waiting) -> list[IntakeResult]:
+        """``waiting``'s delivery in its own transaction, committed only if its caller still
+        waits (else ``TimeoutError``, rolled back: committed, it would be stored though
+        refused)."""
+        left = _left(waiting)
         async with self._engine.begin() as connection:
             with closed_if_silent(await terminator(connection), self._wait_seconds):
-                await self._bound_lock_waits(connection)
-                (results,) = await record_events(connection, [delivery])
+                await self._bound_lock_waits(connection, left)
+                (results,) = await record_events(connection, [waiting.delivery])
+                _left(waiting)
                 return results
 
-    async def _bound_lock_waits(self, connection: AsyncConnection) -> None:
-        if self._lock_timeout is not None:
-            await connection.execute(_SET_LOCK_TIMEOUT_SQL, {"lock_timeout": self._lock_timeout})
+    async def _bound_lock_waits(
+        self, connection: AsyncConnection, left: float | None = None
+    ) -> None:
+        lock_timeout = self._lock_timeout
+        if lock_timeout is not None and left is not None:
+            lock_timeout = _milliseconds(min(self._lock_wait_seconds, left))
+        if lock_timeout is not None:
+            await connection.execute(_SET_LOCK_TIMEOUT_SQL, {"lock_timeout": lock_timeout})
+
+
+def _left(waiting: _Waiting) -> float | None:
+    """The seconds ``waiting``'s caller still waits; ``TimeoutError`` if it has stopped."""
+    if waiting.deadline is None:
+        return None
+    left = waiting.deadline - asyncio.get_running_loop().time()
+    if left <= 0:
+        raise TimeoutError
+    return left
+
+
+def _milliseconds(seconds: float) -> str:
+    """A PostgreSQL duration of ``seconds`` in whole milliseconds, at least one (0: no bound)."""
+    return f"{max(1, round(seconds * 1000))}ms"
