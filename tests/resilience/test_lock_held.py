@@ -25,7 +25,7 @@ from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.intake.deliveries import EventsOf, upsales_new_event
 from upsales_fortnox.intake.parse import UpsalesChange, parse_upsales_app_hook
-from upsales_fortnox.intake.repository.group_commit import IntakeWriter
+from upsales_fortnox.intake.repository.group_commit import MIN_LOCK_WAIT_SECONDS, IntakeWriter
 from upsales_fortnox.intake.repository.record import record_events
 from upsales_fortnox.main import create_app
 from upsales_fortnox.services import Services, build_services
@@ -104,19 +104,22 @@ def _order_delivery(installation_id: uuid.UUID, order_id: int, change: int) -> E
 async def test_a_hook_refused_while_its_batch_waits_for_locks_is_never_written_after(
     pg_engine: AsyncEngine, pg_services: Services
 ) -> None:
-    """Hooks of a held order in one batch each wait for the lock alone, until the callers of
-    the batch have stopped waiting: those refused are not written once the lock is free."""
+    """Hooks of a held order in one batch each wait for the lock alone, at least the minimum,
+    until the callers of the batch have stopped waiting: those refused are not written once
+    the lock is free."""
     installation = await create_installation(pg_services.session_factory, pg_services.secret_box)
     writer = IntakeWriter(pg_engine, wait_seconds=WAIT_SECONDS)
+    # more lock waits alone than the callers wait, whatever the rest takes
+    held_changes = int(WAIT_SECONDS / MIN_LOCK_WAIT_SECONDS) + 1
     async with pg_engine.connect() as their_connection:
         their_transaction = await their_connection.begin()
         await record_events(their_connection, [_order_delivery(installation.id, 7, 0)])
         first = asyncio.create_task(writer.record(_order_delivery(installation.id, 7, 1)))
         await until_a_session_waits_for_a_lock(pg_engine)
-        # one batch behind the first: three more changes of the held order, then order 8
+        # one batch behind the first: changes of the held order, then order 8
         behind = [
             asyncio.create_task(writer.record(_order_delivery(installation.id, order, change)))
-            for order, change in [(7, 2), (7, 3), (7, 4), (8, 1)]
+            for order, change in [*((7, 2 + n) for n in range(held_changes)), (8, 1)]
         ]
         outcomes = await asyncio.gather(first, *behind, return_exceptions=True)
         await their_transaction.rollback()
@@ -128,3 +131,29 @@ async def test_a_hook_refused_while_its_batch_waits_for_locks_is_never_written_a
     stored = [event.entity_id for event in await all_events(pg_services.session_factory)]
     assert stored == ["9"]
     assert await count_rows(pg_services.session_factory) == (1, 1)
+
+
+async def test_a_hook_in_a_batch_with_several_whose_rows_are_held_is_taken(
+    pg_engine: AsyncEngine, pg_services: Services
+) -> None:
+    """Hooks of a held order in one batch with another's: the batch's lock waits together take
+    at most a share of the wait, so the other hook is taken, not refused behind them."""
+    installation = await create_installation(pg_services.session_factory, pg_services.secret_box)
+    writer = IntakeWriter(pg_engine, wait_seconds=WAIT_SECONDS)
+    async with pg_engine.connect() as their_connection:
+        their_transaction = await their_connection.begin()
+        await record_events(their_connection, [_order_delivery(installation.id, 7, 0)])
+        first = asyncio.create_task(writer.record(_order_delivery(installation.id, 7, 1)))
+        await until_a_session_waits_for_a_lock(pg_engine)
+        behind = [
+            asyncio.create_task(writer.record(_order_delivery(installation.id, order, change)))
+            for order, change in [(7, 2), (7, 3), (7, 4), (8, 1)]
+        ]
+        outcomes = await asyncio.gather(first, *behind, return_exceptions=True)
+        await their_transaction.rollback()
+    assert all(isinstance(outcome, Exception) for outcome in outcomes[:4]), outcomes
+    taken = outcomes[4]
+    assert not isinstance(taken, BaseException), taken
+    assert [result.status for result in taken] == ["accepted"]
+    stored = [event.entity_id for event in await all_events(pg_services.session_factory)]
+    assert stored == ["8"]

@@ -19,8 +19,10 @@ waiting behind the one transaction that cannot go on. A transaction whose connec
 answered within ``wait_seconds`` is given up and its connection closed
 (:func:`~.postgres.closed_if_silent`): its callers have stopped waiting, and the next batch
 takes a new connection instead of waiting for one that went silent. A delivery written alone is
-written only while its caller still waits (its lock waits bounded by what is left of that): one
-refused meanwhile is not stored once the rows it waited for are free.
+written only while its caller still waits: one refused meanwhile is not stored once the rows it
+waited for are free. A batch's lock waits, together and alone, take one share in all (past it a
+delivery alone waits :data:`MIN_LOCK_WAIT_SECONDS`): hooks of a held row each fail at once,
+instead of each waiting a share and the hooks behind them being refused.
 """
 
 from __future__ import annotations
@@ -59,8 +61,13 @@ batches, more database CPU per event, and no more throughput."""
 
 LOCK_WAIT_SHARE: Final = 0.25
 """The share of ``wait_seconds`` a transaction of the writer waits for a row lock (PostgreSQL's
-``lock_timeout``): a batch, then its deliveries alone, may each wait that long before the next
-batch runs, and the next batch's callers still get their answer within ``wait_seconds``."""
+``lock_timeout``): a batch and then its deliveries alone wait that long in all (each alone at
+least :data:`MIN_LOCK_WAIT_SECONDS`) before the next batch runs, so the next batch's callers
+still get their answer within ``wait_seconds``."""
+
+MIN_LOCK_WAIT_SECONDS: Final = 0.05
+"""How long a delivery written alone waits for a row lock once its batch has used its share:
+a row held by a transaction that commits at once is still waited for."""
 
 _SET_LOCK_TIMEOUT: Final = "SELECT set_config('lock_timeout', $1, true)"
 _SET_LOCK_TIMEOUT_SQL: Final = text("SELECT set_config('lock_timeout', :lock_timeout, true)")
@@ -134,9 +141,11 @@ class IntakeWriter:
                 type(exc).__name__,
             )
         outcomes: list[list[IntakeResult] | Exception] = []
+        locks_until = started + self._lock_wait_seconds
         for waiting in batch:
             try:
-                outcomes.append(await retry_on_lost_connection(partial(self._alone, waiting)))
+                alone = partial(self._alone, waiting, locks_until)
+                outcomes.append(await retry_on_lost_connection(alone))
             except Exception as exc:
                 logger.error("recording a delivery failed (%s)", type(exc).__name__)
                 outcomes.append(exc)
@@ -155,24 +164,28 @@ class IntakeWriter:
                 await self._bound_lock_waits(connection)
                 return await record_events(connection, deliveries)
 
-    async def _alone(self, waiting: _Waiting) -> list[IntakeResult]:
+    async def _alone(self, waiting: _Waiting, locks_until: float) -> list[IntakeResult]:
         """``waiting``'s delivery in its own transaction, committed only if its caller still
         waits (else ``TimeoutError``, rolled back: committed, it would be stored though
-        refused)."""
+        refused); it waits for locks until ``locks_until`` (at least the minimum)."""
         left = _left(waiting)
+        lock_wait = max(MIN_LOCK_WAIT_SECONDS, locks_until - asyncio.get_running_loop().time())
+        if left is not None:
+            lock_wait = min(lock_wait, left)
         async with self._engine.begin() as connection:
             with closed_if_silent(await terminator(connection), self._wait_seconds):
-                await self._bound_lock_waits(connection, left)
+                await self._bound_lock_waits(connection, lock_wait)
                 (results,) = await record_events(connection, [waiting.delivery])
                 _left(waiting)
                 return results
 
     async def _bound_lock_waits(
-        self, connection: AsyncConnection, left: float | None = None
+        self, connection: AsyncConnection, seconds: float | None = None
     ) -> None:
+        """Bounds the transaction's lock waits: to ``seconds`` if given, else to the share."""
         lock_timeout = self._lock_timeout
-        if lock_timeout is not None and left is not None:
-            lock_timeout = _milliseconds(min(self._lock_wait_seconds, left))
+        if lock_timeout is not None and seconds is not None:
+            lock_timeout = _milliseconds(seconds)
         if lock_timeout is not None:
             await connection.execute(_SET_LOCK_TIMEOUT_SQL, {"lock_timeout": lock_timeout})
 
