@@ -8,7 +8,8 @@ is not a UUID: the caller learns nothing about which ids exist), 401 ``invalid_c
 ``validation_error`` / ``unsupported_event`` / ``hook_type_missing`` / ``hook_type_conflict`` /
 ``tenant_mismatch``, 408 ``request_timeout`` (the body did not arrive within
 ``WEBHOOK_BODY_SECONDS``: :mod:`.admission`), 503 ``database_unavailable``
-(with ``Retry-After``: the database could not look up or commit; nothing was stored; a hook
+(with ``Retry-After``: the database could not look up or commit; nothing was stored, save by
+a commit under way when the hook's wait ran out, which its retry finds (``duplicate``); a hook
 Upsales waits on gets it with the user's text: :mod:`.waited_on_unavailable`; its other
 refusals too: :mod:`.waited_on_refusals`), 503
 ``overloaded`` (with ``Retry-After``: more requests in flight than ``WEBHOOK_MAX_IN_FLIGHT``,
