@@ -87,6 +87,17 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
+async def pg_engine(postgres_schema_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on PostgreSQL alone, its tables emptied, for tests of what only it does."""
+    engine = create_engine(postgres_schema_url)
+    await truncate_all(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(engine)
 

@@ -203,7 +203,7 @@ async def test_initial_sync_queues_and_runs_its_worker_on_the_database_clock(
 
     monkeypatch.setattr(initial_console, "start_initial_sync", start)
     monkeypatch.setattr(initial_console, "Worker", Claiming)
-    monkeypatch.setattr(initial_console, "job_by_id", job)
+    monkeypatch.setattr(initial_console, "followed_job", job)
     monkeypatch.setattr(initial_console, "job_report", lambda _: {"status": "done", "phases": []})
     settings = Settings(
         database_url=postgres_schema_url,

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import BACKENDS
-from tests.database import truncate_all, until_a_session_waits_for_a_lock
+from tests.database import until_a_session_waits_for_a_lock
 from tests.intake.support import (
     all_events,
     all_jobs,
@@ -27,7 +27,6 @@ from tests.intake.support import (
     fortnox_event,
     order_hook,
 )
-from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake.deliveries import (
     EventsOf,
@@ -202,16 +201,6 @@ async def test_batches_are_bounded_by_their_number_of_events(
 
 RECORDERS = ["asyncpg", "sqlalchemy"]
 Record = Callable[[list[EventsOf]], Awaitable[list[list[IntakeResult]]]]
-
-
-@pytest.fixture
-async def pg_engine(postgres_schema_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(postgres_schema_url)
-    await truncate_all(engine)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def _pg_installation(engine: AsyncEngine) -> uuid.UUID:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -19,10 +18,9 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import ADMIN_TOKEN, BACKENDS, SECRET_KEY
-from tests.database import truncate_all, until_a_session_waits_for_a_lock
+from tests.database import until_a_session_waits_for_a_lock
 from tests.intake.support import all_events, count_rows, create_installation, order_hook
 from upsales_fortnox.core.config import Settings
-from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.intake.deliveries import EventsOf, upsales_new_event
 from upsales_fortnox.intake.parse import UpsalesChange, parse_upsales_app_hook
 from upsales_fortnox.intake.repository.group_commit import MIN_LOCK_WAIT_SECONDS, IntakeWriter
@@ -37,16 +35,6 @@ pytestmark = [
 
 WAIT_SECONDS = 4.0
 """``WEBHOOK_DATABASE_WAIT_SECONDS`` of the test: how long a hook may wait before its 503."""
-
-
-@pytest.fixture
-async def pg_engine(postgres_schema_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(postgres_schema_url)
-    await truncate_all(engine)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

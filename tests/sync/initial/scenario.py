@@ -12,11 +12,18 @@ cancelled (imported as a lost order).
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import update
+
 from tests.e2e.harness import SyncHarness
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.jobs import Worker
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.vocabulary import JobStatus
 
 AMBIGUOUS_ORG = "556000-1111"
 
@@ -105,3 +112,22 @@ def writes(harness: SyncHarness) -> int:
 
 def money(value: Any) -> Decimal:
     return Decimal(str(value))
+
+
+async def run_job_to_its_end(
+    harness: SyncHarness, job_id: uuid.UUID, worker: Worker, *, runs: int
+) -> SyncJob:
+    """Runs ``job_id`` again and again, due at once after each run that requeued it, until it
+    is no longer queued (at most ``runs`` runs); the job as it ended."""
+    for _ in range(runs):
+        await worker.run_once()
+        async with harness.services.session_factory() as session:
+            job = await session.get(SyncJob, job_id)
+            assert job is not None
+            if job.status != JobStatus.QUEUED:
+                return job
+            await session.execute(
+                update(SyncJob).where(SyncJob.id == job_id).values(run_after=utcnow())
+            )
+            await session.commit()
+    raise AssertionError("the initial sync did not end")

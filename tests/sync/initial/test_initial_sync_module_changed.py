@@ -7,12 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
-from tests.sync.initial.scenario import seed_overlap
+from tests.sync.initial.scenario import run_job_to_its_end, seed_overlap
 from tests.sync.initial.test_initial_sync_e2e import Crash, _links, _start, _status
-from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.initial_phases import Phase, phases_for
 from upsales_fortnox.domain.initial_progress import SyncProgress
 from upsales_fortnox.integrations.fortnox import listing as fortnox_listing
@@ -65,18 +63,7 @@ async def _run_changing_module(
         harness.services.settings,
     )
     job_id = await _start(harness)
-    for _ in range(5):
-        await worker.run_once()
-        async with harness.services.session_factory() as session:
-            job = await session.get(SyncJob, job_id)
-            assert job is not None
-            if job.status != JobStatus.QUEUED:
-                return job
-            await session.execute(
-                update(SyncJob).where(SyncJob.id == job_id).values(run_after=utcnow())
-            )
-            await session.commit()
-    raise AssertionError("the initial sync did not end")
+    return await run_job_to_its_end(harness, job_id, worker, runs=5)
 
 
 async def _dies() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import jobs_of
-from tests.sync.initial.scenario import seed_overlap
+from tests.sync.initial.scenario import run_job_to_its_end, seed_overlap
 from tests.sync.initial.test_initial_sync_e2e import _links, _start, _status
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.initial_progress import STUCK_RUNS
@@ -44,18 +44,7 @@ def _failing_for_delta(monkeypatch: pytest.MonkeyPatch, times: int | None) -> li
 
 async def _run_to_the_end(harness: SyncHarness) -> SyncJob:
     job_id = await _start(harness)
-    for _ in range(STUCK_RUNS + 5):
-        await harness.worker.run_once()
-        async with harness.services.session_factory() as session:
-            job = await session.get(SyncJob, job_id)
-            assert job is not None
-            if job.status != JobStatus.QUEUED:
-                return job
-            await session.execute(
-                update(SyncJob).where(SyncJob.id == job_id).values(run_after=utcnow())
-            )
-            await session.commit()
-    raise AssertionError("the initial sync did not end")
+    return await run_job_to_its_end(harness, job_id, harness.worker, runs=STUCK_RUNS + 5)
 
 
 async def test_a_company_upsales_always_answers_500_to_is_reported_failed(
