@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select, update
@@ -34,6 +35,12 @@ async def link_demo_products(harness: SyncHarness) -> None:
                 LinkEntity.PRODUCT, product_id, FortnoxType.ARTICLE, article_number, None
             )
         await session.commit()
+
+
+def fortnox_today(harness: SyncHarness) -> dt.date:
+    """Today in Fortnox's time zone: the date Fortnox gives a document made now, and so the day
+    a deal won now is reported in (the host's own date differs an hour or two each night)."""
+    return harness.fortnox.tenant(harness.tenant_id).today()
 
 
 def win(harness: SyncHarness, order_id: int, **changes: Any) -> dict[str, Any]:

@@ -4,13 +4,12 @@ turn (invoice B); and the ending of an invoice (cancelled, or booked and credite
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
-from tests.e2e.outbound_support import fortnox_list, sync_order, win
+from tests.e2e.outbound_support import fortnox_list, fortnox_today, sync_order, win
 from upsales_fortnox.integrations.fortnox.models import Order
 from upsales_fortnox.vocabulary import JobStatus, SyncType
 
@@ -38,7 +37,7 @@ async def partly_invoiced(harness: SyncHarness, *, rest_invoiced: bool) -> Partl
     too when ``rest_invoiced``); every event synced, the deal still won."""
     await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
     order_id = harness.demo.opportunity_id
-    win(harness, order_id, date=dt.date.today().isoformat())
+    win(harness, order_id, date=fortnox_today(harness).isoformat())
     first = await sync_order(harness, order_id)
     assert first.status == JobStatus.DONE, first.last_error
     number = int((first.result or {})["fortnox_order"])

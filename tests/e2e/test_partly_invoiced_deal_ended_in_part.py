@@ -6,13 +6,11 @@ nothing of the deal lives in Fortnox any more, and it goes to lost."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, fortnox_call
-from tests.e2e.outbound_support import edit, fortnox_list, sync_order
+from tests.e2e.outbound_support import edit, fortnox_list, fortnox_today, sync_order
 from tests.e2e.partly_invoiced_support import deal_probability, end_invoice, partly_invoiced
 from tests.e2e.test_reconciliation_report import report
 from upsales_fortnox.sync.order_answers import order_status
@@ -26,7 +24,7 @@ async def test_a_deal_stays_won_while_the_rest_of_its_partly_invoiced_order_live
 ) -> None:
     harness = linked
     invoice = (await partly_invoiced(harness, rest_invoiced=rest_invoiced)).invoice
-    today = dt.date.today()
+    today = fortnox_today(harness)
 
     await end_invoice(harness, invoice, how)
 
@@ -44,7 +42,7 @@ async def test_a_partly_invoiced_deal_is_lost_once_its_rest_ends_too(
     harness = linked
     parts = await partly_invoiced(harness, rest_invoiced=rest_invoiced)
     invoice, rest = parts.invoice, parts.rest
-    today = dt.date.today()
+    today = fortnox_today(harness)
     await end_invoice(harness, invoice, how)
     assert deal_probability(harness) == 100
 

@@ -8,12 +8,11 @@ order topic) bring each change to the deal."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
-from tests.e2e.outbound_support import sync_order, win
+from tests.e2e.outbound_support import fortnox_today, sync_order, win
 from tests.e2e.partly_invoiced_support import PartlyInvoiced, partly_invoiced
 from tests.e2e.test_inbound_payments import pay
 from tests.e2e.test_order_fields_turned_on import turn_on
@@ -132,7 +131,7 @@ async def test_a_deal_invoiced_whole_reads_no_order(linked: SyncHarness) -> None
     await harness.update_settings(sync_type=SyncType.ORDER, payment_status=True)
     feed = EventFeed(harness)
     order_id = harness.demo.opportunity_id
-    win(harness, order_id, date=dt.date.today().isoformat())
+    win(harness, order_id, date=fortnox_today(harness).isoformat())
     sent = await sync_order(harness, order_id)
     assert sent.status == JobStatus.DONE, sent.last_error
     number = int((sent.result or {})["fortnox_order"])

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
-from tests.e2e.outbound_support import ARTICLES, link_demo_products, sync_order
+from tests.e2e.outbound_support import ARTICLES, fortnox_today, link_demo_products, sync_order
 from tests.e2e.test_reconciliation_report import report
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 
@@ -38,7 +38,7 @@ async def _won_deal(harness: SyncHarness, history: History, quantity: int) -> No
         "orders",
         {
             "description": "Konsulttimmar",
-            "date": dt.date.today().isoformat(),
+            "date": fortnox_today(harness).isoformat(),
             "user": {"id": harness.demo.sales_rep_user_ids[0]},
             "client": {"id": harness.demo.account_ids[0]},
             "stage": {"id": harness.demo.stage_won_id},
@@ -108,7 +108,7 @@ async def test_a_calm_run_reports_no_difference_after_a_random_history(
     )
     await harness.update_settings(payment_status=True, credit_invoices=True)
     feed = EventFeed(harness)
-    today = dt.date.today()
+    today = fortnox_today(harness)
     for _ in range(3):
         for _ in range(chosen.randint(1, 5)):
             await step(harness, history, chosen.choice(OPERATIONS), chosen.randint(0, 10_000))

@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, fortnox_call
-from tests.e2e.outbound_support import fortnox_list, sync_order, win
+from tests.e2e.outbound_support import fortnox_list, fortnox_today, sync_order, win
 from tests.e2e.test_reconciliation_report import repair, report
 from upsales_fortnox.vocabulary import JobStatus, SyncType
 
@@ -20,7 +20,7 @@ from upsales_fortnox.vocabulary import JobStatus, SyncType
 async def test_a_rewon_deals_cancelled_invoice_is_no_difference(linked: SyncHarness) -> None:
     harness = linked
     order_id = harness.demo.opportunity_id
-    today = dt.date.today()
+    today = fortnox_today(harness)
     await _invoiced_then_cancelled(harness, order_id, today)
     win(harness, order_id)  # the customer signs after all
     again = await sync_order(harness, order_id)
@@ -38,7 +38,7 @@ async def _won_again_after_its_invoice_ended(harness: SyncHarness, ended: str) -
     row: the invoiced order and the deal's new one."""
     await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=True)
     order_id = harness.demo.opportunity_id
-    win(harness, order_id, date=dt.date.today().isoformat())
+    win(harness, order_id, date=fortnox_today(harness).isoformat())
     first = await sync_order(harness, order_id)
     assert first.status == JobStatus.DONE, first.last_error
     invoiced = int((first.result or {})["fortnox_order"])
@@ -77,7 +77,7 @@ async def test_a_rewon_deals_invoiced_order_is_counted_once(
     net = Decimal(str(orders[made]["Net"]))
     assert net != Decimal(str(orders[str(invoiced)]["Net"]))
 
-    today = dt.date.today()
+    today = fortnox_today(harness)
     found = await report(harness, today, today)
 
     assert found["clean"] is True, found["differences"]
@@ -94,7 +94,7 @@ async def test_a_deal_whose_credit_was_cancelled_is_won_and_no_difference(
     harness = linked
     await harness.update_settings(sync_type=SyncType.ORDER, credit_invoices=False)
     order_id = harness.demo.opportunity_id
-    today = dt.date.today()
+    today = fortnox_today(harness)
     win(harness, order_id, date=today.isoformat())
     first = await sync_order(harness, order_id)
     assert first.status == JobStatus.DONE, first.last_error
@@ -136,7 +136,7 @@ async def test_a_rewon_deals_invoiced_order_stays_set_aside_once_its_new_order_i
     orders = {str(order["DocumentNumber"]): order for order in fortnox_list(harness, "orders")}
     net = Decimal(str(orders[made]["Net"]))
 
-    today = dt.date.today()
+    today = fortnox_today(harness)
     found = await report(harness, today, today)
 
     assert found["clean"] is True, found["differences"]
@@ -153,7 +153,7 @@ async def test_a_deal_won_again_whose_hook_never_came_is_repaired_by_sending_it(
     (which would change nothing, the cancellation being synced already)."""
     harness = linked
     order_id = harness.demo.opportunity_id
-    today = harness.fortnox.tenant(harness.tenant_id).today()  # the invoices' day
+    today = fortnox_today(harness)  # the invoices' day
     await _invoiced_then_cancelled(harness, order_id, today)
     assert (harness.upsales_entity("orders", order_id) or {})["probability"] == 0
     win(harness, order_id)  # its hook never came

@@ -8,7 +8,6 @@ create of the deal's: the search for what an earlier attempt made passes it over
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of
-from tests.e2e.outbound_support import edit, fortnox_list, sync_order, win
+from tests.e2e.outbound_support import edit, fortnox_list, fortnox_today, sync_order, win
 from tests.e2e.partly_invoiced_support import deal_probability, end_invoice, partly_invoiced
 from tests.e2e.test_reconciliation_report import report
 from tests.e2e.won_deal_support import dies_before_the_link
@@ -66,7 +65,7 @@ async def test_a_deal_won_again_after_its_partial_invoice_ended_takes_its_backor
     harness = linked
     invoiced, backorder = await _partly_invoiced_then_ended(harness, ended)
     order_id = harness.demo.opportunity_id
-    today = dt.date.today()
+    today = fortnox_today(harness)
 
     win(harness, order_id)  # the customer signs after all
     again = await sync_order(harness, order_id)
