@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.e2e.harness import WEBHOOK_SECRET, SyncHarness
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet
 from upsales_fortnox.models.job import SyncJob
@@ -70,6 +71,15 @@ async def settle(harness: SyncHarness) -> None:
         if delivered == 0 and ran == 0:
             return
     raise AssertionError("the sync did not settle")
+
+
+async def queued_jobs_due_now(harness: SyncHarness) -> None:
+    """Time passes: every queued job (one waiting out a retry's delay, say) is due now."""
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(SyncJob).where(SyncJob.status == JobStatus.QUEUED).values(run_after=utcnow())
+        )
+        await session.commit()
 
 
 def change_event(harness: SyncHarness, topic: str, entity_id: str, offset: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ order's own won-deal job meanwhile does not send it back to Fortnox."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from tests.e2e.inbound_support import (
     context_of,
     jobs_of,
     link_of,
+    queued_jobs_due_now,
     settle,
 )
 from upsales_fortnox.domain.sync_commands import SaveLink
@@ -217,7 +217,7 @@ async def test_an_order_written_before_its_link_failed_is_not_sent_back_as_a_sec
     monkeypatch.setattr(Writer, "save_link", fails_once)
 
     await settle(harness)  # the deal's hook is worked on while the invoice waits to retry
-    await asyncio.sleep(0.4)
+    await queued_jobs_due_now(harness)  # the invoice's retry is due
     await settle(harness)
 
     assert failed, "the order's link did not fail to save"

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import queued_jobs_due_now
 from tests.e2e.outbound_support import edit, fortnox_list, job, sync_order, win
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.fortnox import request_rules
@@ -135,11 +136,7 @@ def new_won_deal(harness: SyncHarness, company_id: int | None = None) -> int:
 
 async def run_due(harness: SyncHarness, job_id: int) -> SyncJob:
     """Make the queued jobs due, run what is due once, and read the job back."""
-    async with harness.services.session_factory() as session:
-        await session.execute(
-            update(SyncJob).where(SyncJob.status == JobStatus.QUEUED).values(run_after=utcnow())
-        )
-        await session.commit()
+    await queued_jobs_due_now(harness)
     await harness.run_jobs()
     return await job(harness, job_id)
 
