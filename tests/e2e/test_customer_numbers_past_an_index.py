@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 
+from tests.conftest import BACKENDS
 from tests.e2e.harness import WEBHOOK_SECRET, SyncHarness
 from tests.e2e.inbound_support import EventFeed, change_event, companies_named, jobs_of, link_of
 from tests.e2e.outbound_support import fortnox_list, sync_order, win
@@ -72,12 +73,14 @@ async def test_a_link_past_the_byte_limit_is_refused_with_a_stable_code(
     assert await link_of(harness, FortnoxType.CUSTOMER, THREE_BYTES) is None
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="TEST_POSTGRES=off")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_postgresql_could_not_index_the_number_the_sync_refuses(
-    harness: SyncHarness, backend: str
+    harness: SyncHarness,
 ) -> None:
-    """Why it is refused: written as it is, PostgreSQL's index refuses the row."""
-    if backend != "postgresql":
-        pytest.skip("the index entry limit is PostgreSQL's")
+    """Why it is refused: written as it is, PostgreSQL's index refuses the row (the entry
+    limit is PostgreSQL's: the test runs there alone)."""
     row = {
         "installation_id": harness.installation_id,
         "entity": "company",
