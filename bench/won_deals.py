@@ -19,7 +19,16 @@ Prints progress, then ONE JSON object as its last line::
 ``cpu_ms_per_deal`` is the CPU time of this process (all its threads: queueing the jobs is
 before the clock starts; the worker's queue, handler, clients, links and database driver are
 in it) per deal; ``sandbox_cpu_seconds`` shows the sandboxes' processes apart. ``load_average``
-is the machine's 1-minute load average before and after the run. ``--quick`` runs 1,000 deals
+is the machine's 1-minute load average before and after the run.
+
+``loop_cpu_ms_per_deal`` is the CPU of the event loop's thread alone, the one every deal's work
+goes through in turn. A tenant's calls past its last full window can only go once its bound has
+passed, so with that CPU spent on each of them after it, the run needs at least
+``cpu_floor_seconds`` (the bound plus those calls' loop CPU, the tenants of the largest bound
+counted); ``time_over_cpu_floor`` is the time against it. A ``time_ratio`` above 1 with
+``time_over_cpu_floor`` near 1 is the loop's CPU, not the pacing: at the quick size the bound is
+one window and half the deals come after it, so ``time_ratio`` 1.05 needs about 0.5 ms of loop
+CPU per deal. ``--quick`` runs 1,000 deals
 (50 per installation), the default 2,000.
 
 ``--latency-ms N`` (default 0) makes both sandboxes answer every API call ``N`` ms late, as a
@@ -43,6 +52,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +99,13 @@ async def _work(
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
         cpu_started = time.process_time()
+        loop_cpu_started = time.thread_time()
         while await worker.run_once():
             pass
         return {
             "seconds": time.perf_counter() - started,
             "cpu_seconds": time.process_time() - cpu_started,
+            "loop_cpu_seconds": time.thread_time() - loop_cpu_started,
             "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "fortnox_calls": dict(services.fortnox_calls),
             "upsales_calls": dict(services.upsales_calls),
@@ -109,6 +121,22 @@ async def _drop_tables(database_url: str) -> None:
             await connection.run_sync(Base.metadata.drop_all)
     finally:
         await engine.dispose()
+
+
+def cpu_floor_seconds(answered_by_tenant: Mapping[int, int], loop_cpu_per_call: float) -> float:
+    """The rate-limit bound plus the loop CPU of the calls that can only go after it: each
+    tenant of the largest bound, past its last full window, spent one after another."""
+    bounds = {
+        tenant: (math.ceil(calls / LIMIT) - 1) * WINDOW
+        for tenant, calls in answered_by_tenant.items()
+    }
+    bound = max(bounds.values(), default=0.0)
+    after_bound = sum(
+        calls - (math.ceil(calls / LIMIT) - 1) * LIMIT
+        for tenant, calls in answered_by_tenant.items()
+        if bounds[tenant] == bound
+    )
+    return bound + after_bound * loop_cpu_per_call
 
 
 def run(quick: bool, database_url: str | None, latency_ms: int = 0) -> dict[str, Any]:
@@ -139,11 +167,15 @@ def run(quick: bool, database_url: str | None, latency_ms: int = 0) -> dict[str,
     busiest = max(answered.values())
     lower_bound = (math.ceil(busiest / LIMIT) - 1) * WINDOW
     fortnox_calls = sum(run_figures["fortnox_calls"].values())
+    floor = cpu_floor_seconds(answered, run_figures["loop_cpu_seconds"] / max(fortnox_calls, 1))
     return {
         "fortnox_calls_per_deal": round(fortnox_calls / deals, 3),
         "upsales_calls_per_deal": round(sum(run_figures["upsales_calls"].values()) / deals, 3),
         "time_ratio": round(run_figures["seconds"] / lower_bound, 3) if lower_bound else None,
         "cpu_ms_per_deal": round(run_figures["cpu_seconds"] / deals * 1000, 2),
+        "loop_cpu_ms_per_deal": round(run_figures["loop_cpu_seconds"] / deals * 1000, 2),
+        "cpu_floor_seconds": round(floor, 2),
+        "time_over_cpu_floor": round(run_figures["seconds"] / floor, 3) if floor else None,
         "duplicates": report["documents"] - report["distinct_references"],
         "lost": deals - report["distinct_references"],
         "deals": deals,
