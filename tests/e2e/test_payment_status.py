@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +22,7 @@ from tests.e2e.inbound_support import (
     link_of,
     login_without_payment_scope,
 )
+from tests.e2e.outbound_support import fortnox_today
 from tests.e2e.test_inbound_payments import pay, two_booked_invoices
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.sync.money import invoice_money
@@ -29,6 +31,7 @@ from upsales_fortnox.sync.reconcile import reconcile_installation
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus, SyncType
 
 DAY = "2026-12-01"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 FORTNOX_READS = ("GET /3/invoicepayments/{Number}", "GET /3/invoices/{DocumentNumber}")
 
 
@@ -283,6 +286,13 @@ async def test_payments_and_credits_of_unlinked_invoices_are_recorded_and_ignore
     assert await harness.run_jobs() == 0
 
 
+def next_stockholm_midnight(moment: dt.datetime) -> dt.datetime:
+    """The instant (UTC) the Swedish day after ``moment``'s begins."""
+    local = moment.astimezone(STOCKHOLM)
+    midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), STOCKHOLM)
+    return midnight.astimezone(dt.UTC)
+
+
 async def test_reconciliation_catches_a_lost_payment_and_an_invoice_gone_overdue(
     harness: SyncHarness,
 ) -> None:
@@ -302,12 +312,14 @@ async def test_reconciliation_catches_a_lost_payment_and_an_invoice_gone_overdue
     # days pass: the due date is behind us, with no change to the invoice
     stored = harness.fortnox.tenant(harness.tenant_id).collection("invoices").get(number)
     assert stored is not None
-    stored["DueDate"] = (dt.date.today() - dt.timedelta(days=3)).isoformat()
-    same_day = now + dt.timedelta(hours=2)
+    stored["DueDate"] = (fortnox_today(harness) - dt.timedelta(days=3)).isoformat()
+    # later the same day in Stockholm: overdue invoices are read once a (Swedish) day
+    same_day = later + (next_stockholm_midnight(later) - later) / 2
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: same_day)
     await harness.run_jobs()
     assert payment_fields(harness, order_id)["FORTNOX_PAYMENT_STATUS"] == status_text("partly_paid")
-    next_day = now + dt.timedelta(days=1)
+    # the first run after midnight in Stockholm reads them
+    next_day = next_stockholm_midnight(same_day) + dt.timedelta(minutes=1)
     harness.fortnox.reset_counters()
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: next_day)
     await harness.run_jobs()

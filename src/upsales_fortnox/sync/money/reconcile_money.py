@@ -14,9 +14,13 @@ for what no event brought in, fed through the same intake and dedupe as the rest
   A login from before the ``payment`` scope was asked for may not list payments (403 "no access
   to scope"): the payments are then left out and their checkpoint stays, so a login that grants
   the scope lists them from there; the rest of the run (overdue invoices, the sweep) goes on.
-* Overdue, once a day: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page); each linked
-  invoice in it gets an ``invoice-changed`` event (offset ``overdue:<date>``: once a day), so
-  an invoice whose due date passed without any change shows ``overdue``. So does one carrying
+* Overdue, once a day: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page) at the first
+  run of each Swedish day (Fortnox's, :mod:`upsales_fortnox.integrations.fortnox.days`: the
+  day an invoice falls due by), so an invoice due yesterday shows overdue from the first run
+  after midnight in Stockholm, not up to a day later as a run 24 hours after the last would
+  (whose hour would drift later every day); each linked invoice in it gets an
+  ``invoice-changed`` event (offset ``overdue:<Swedish date>``: once a day), so an invoice whose
+  due date passed without any change shows ``overdue``. So does one carrying
   a deal's reference that the deal does not link (the rest of a deal invoiced in parts,
   :mod:`.deal_parts`): the deal shows its money with its linked invoice's.
 
@@ -36,6 +40,7 @@ from typing import Final
 from upsales_fortnox.domain.references import is_outbound_reference
 from upsales_fortnox.intake.fortnox_events import PAYMENT_BOOKKEPT
 from upsales_fortnox.integrations.digits import parse_digits
+from upsales_fortnox.integrations.fortnox.days import fortnox_day
 from upsales_fortnox.integrations.fortnox.errors import CODE_NO_ACCESS_TO_SCOPE, FortnoxAuthError
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
@@ -46,7 +51,6 @@ log = logging.getLogger(__name__)
 
 PAYMENTS_CHECKPOINT: Final = "invoicepayments"
 OVERDUE_CHECKPOINT: Final = "invoices:overdue"
-OVERDUE_INTERVAL: Final = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ async def money_batches(
             )
         )
     checked = checkpoints.get(OVERDUE_CHECKPOINT)
-    if checked is None or now - checked >= OVERDUE_INTERVAL:
+    if checked is None or fortnox_day(now) > fortnox_day(checked):
         overdue = {
             str(invoice.DocumentNumber)
             async for invoice in _overdue(fortnox)
@@ -110,7 +114,7 @@ async def money_batches(
         batches.append(
             InvoiceBatch(
                 sorted(overdue, key=int),
-                f"overdue:{now.date().isoformat()}",
+                f"overdue:{fortnox_day(now).isoformat()}",
                 OVERDUE_CHECKPOINT,
             )
         )
