@@ -7,6 +7,7 @@ a fact survives the other plausible answer too (the note says how).
 from __future__ import annotations
 
 from typing import Final
+from zoneinfo import ZoneInfo
 
 # --- externalValues: the choices a config field reads live --------------------------------
 
@@ -90,6 +91,15 @@ INFO_HOOK_ANSWER_SHAPES: Final = (
 :mod:`upsales_fortnox.sync.app_hook_answers` and nowhere else."""
 
 # --- the REST API --------------------------------------------------------------------------
+
+DATE_TIMESTAMP_TIMEZONE: Final = ZoneInfo("Europe/Stockholm")
+"""The zone of a day Upsales writes as a timestamp. Orders give ``date`` and ``closeDate`` as
+``YYYY-MM-DD`` in the collection (reference upsales.md §3), but Upsales writes other days as
+midnight in Stockholm in UTC (an activity's ``"closeDate": "2021-09-28T22:00:00Z"`` for the
+29th, an account's ``hasActivity``); whether an order's day ever comes so is *unverified*. Such a
+timestamp is read as the Swedish day of its instant (``Order.date``, ``Order.closeDate``): the
+day meant whether Upsales wrote Stockholm's midnight or UTC's (01:00 or 02:00 the same day in
+Stockholm), where the timestamp's UTC date would be the day before for Stockholm's."""
 
 MOD_DATE_TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.000Z"
 """A ``modDate=gte:`` filter as a full timestamp: *unverified*, Upsales documents date filters

@@ -16,11 +16,33 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, model_validator
+
+from upsales_fortnox.integrations.upsales.facts import DATE_TIMESTAMP_TIMEZONE
 
 Flag = Annotated[bool, PlainSerializer(int, return_type=int)]
 """A yes/no flag. Upsales mixes ``0/1`` and ``true/false`` (reference §6); both are read.
 We send ``0/1``, the form of the reference's account and product examples."""
+
+
+def swedish_day(value: Any) -> Any:
+    """A day Upsales wrote as a timestamp (``2026-12-06T23:00:00.000Z``) → its Swedish date
+    (:data:`~upsales_fortnox.integrations.upsales.facts.DATE_TIMESTAMP_TIMEZONE`); a
+    ``YYYY-MM-DD`` day, or anything else, unchanged (validated as a date)."""
+    if isinstance(value, str) and "T" in value:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(DATE_TIMESTAMP_TIMEZONE).date()
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(swedish_day)]
+"""A day (``date``, ``closeDate``): ``YYYY-MM-DD``, or a timestamp read as its Swedish day
+(:func:`swedish_day`); sent as ``YYYY-MM-DD``."""
 
 CustomFieldEntity = Literal[
     "account",
@@ -171,8 +193,8 @@ class OrderRow(WireModel):
 
 class OrderDraft(WireModel):
     description: str | None = None
-    date: dt.date | None = None
-    closeDate: dt.date | None = None
+    date: Day | None = None
+    closeDate: Day | None = None
     probability: int | None = None
     user: UserRef | None = None
     client: Ref | None = None
