@@ -16,3 +16,8 @@ def fortnox_day(moment: dt.datetime) -> dt.date:
     """The Swedish date at the instant ``moment`` (a naive one is taken as UTC)."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
     return aware.astimezone(LASTMODIFIED_TIMEZONE).date()
+
+
+def fortnox_today() -> dt.date:
+    """Today in Sweden: the date Fortnox gives a document made now (not the host's date)."""
+    return fortnox_day(dt.datetime.now(dt.UTC))

@@ -19,7 +19,6 @@ rep lost, which stays lost).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import replace
 from functools import partial
 
@@ -54,6 +53,7 @@ from upsales_fortnox.domain.references import fortnox_document_reference, parse_
 from upsales_fortnox.domain.sync_commands import SaveLink
 from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.days import fortnox_today
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom, eq
@@ -194,7 +194,7 @@ async def sync_document(job: InboundJob, kind: FortnoxType, number: str) -> Docu
         fingerprint=fingerprint,
         refs=refs,
         offer_probability=await _offer_probability(job) if plan.stage is Stage.OFFER else 0,
-        today=dt.date.today(),
+        today=fortnox_today(),
     )
     if rest is not None and plan.order_id is not None:
         commands = [*commands, rest_link(plan.order_id, rest)]

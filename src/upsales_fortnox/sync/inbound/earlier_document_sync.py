@@ -11,7 +11,6 @@ credit invoice one names) until one lives."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -28,6 +27,7 @@ from upsales_fortnox.domain.inbound.earlier_document_rules import (
 )
 from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint, marks_cancelled
 from upsales_fortnox.domain.sync_commands import Command, SaveLink
+from upsales_fortnox.integrations.fortnox.days import fortnox_today
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.links.repository.document_intents import forget_cancelled_intents
 from upsales_fortnox.links.repository.earlier_deal_documents import (
@@ -107,7 +107,7 @@ async def sync_earlier_document(
                     fingerprint=document_fingerprint(document),
                     refs=None,
                     offer_probability=0,
-                    today=dt.date.today(),
+                    today=fortnox_today(),
                 )
             )
         await give_deal_back(job, plan.takes_deal)

@@ -13,6 +13,7 @@ from typing import Final
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.domain.initial_phases import FORTNOX_TYPES, Phase
 from upsales_fortnox.domain.sync_settings import SyncSettings
+from upsales_fortnox.integrations.fortnox.days import fortnox_today
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.links.repository.links import LinkStore
 
@@ -32,7 +33,7 @@ class ImportContext:
     fortnox: FortnoxPort
     upsales: UpsalesPort
     session_factory: DbSessionFactory
-    today: Callable[[], dt.date] = dt.date.today
+    today: Callable[[], dt.date] = fortnox_today
     monotonic: Monotonic = time.monotonic
     concurrency: int = CONCURRENCY
 

@@ -52,12 +52,12 @@ from upsales_fortnox.domain.payment_status import (
     payments_to_read,
 )
 from upsales_fortnox.integrations.digits import parse_digits
+from upsales_fortnox.integrations.fortnox.days import fortnox_today as fortnox_day_today
 from upsales_fortnox.integrations.fortnox.errors import (
     CODE_NO_ACCESS_TO_SCOPE,
     FortnoxAuthError,
     FortnoxNotFound,
 )
-from upsales_fortnox.integrations.fortnox.facts import LASTMODIFIED_TIMEZONE
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteOff
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
@@ -80,7 +80,7 @@ ZERO: Final = Decimal(0)
 
 def fortnox_today() -> dt.date:
     """Today in Sweden, where Fortnox's due dates fall."""
-    return dt.datetime.now(LASTMODIFIED_TIMEZONE).date()
+    return fortnox_day_today()
 
 
 async def credit_of(job: InboundJob, invoice: Invoice) -> Invoice | None:
