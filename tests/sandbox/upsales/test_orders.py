@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import httpx
@@ -123,6 +124,24 @@ async def test_close_date_follows_probability(
     assert reopened["closeDate"] is None
     lost = body(await client.put(f"orders/{order['id']}", json={"probability": 0}))["data"]
     assert lost["closeDate"] == "2024-06-05" and lost["weightedValue"] == 0
+
+
+async def test_a_deal_won_after_midnight_in_stockholm_closes_on_that_swedish_day(
+    client: httpx.AsyncClient, demo: DemoUpsalesSeed, clock: FakeClock
+) -> None:
+    """Won at 00:30 on 4 June in Stockholm (22:30 UTC on the 3rd): closed on the 4th, the day
+    the sales rep won it, as Upsales dates it for a Swedish account."""
+    order = body(await client.post("orders", json=order_body(demo)))["data"]
+    clock.now = dt.datetime(2024, 6, 3, 22, 30, tzinfo=dt.UTC).timestamp()
+    won = body(
+        await client.put(
+            f"orders/{order['id']}", json={"stage": {"id": demo.stage_won_id}, "probability": 100}
+        )
+    )["data"]
+    assert won["closeDate"] == "2024-06-04"
+    clock.now = dt.datetime(2024, 12, 31, 23, 30, tzinfo=dt.UTC).timestamp()  # winter: UTC+1
+    lost = body(await client.put(f"orders/{order['id']}", json={"probability": 0}))["data"]
+    assert lost["closeDate"] == "2025-01-01"
 
 
 async def test_created_as_won_gets_todays_close_date(

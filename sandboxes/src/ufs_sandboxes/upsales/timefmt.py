@@ -1,5 +1,9 @@
 """Upsales' date formats: ``YYYY-MM-DD`` for dates, ``2018-05-22T11:08:26.000Z`` for timestamps.
 
+A day Upsales sets itself (an order's ``closeDate``) is the account's day in Sweden
+(:data:`ACCOUNT_TIMEZONE`), as its users live it: a deal won at 00:30 in Stockholm closes that
+day, though UTC still has the day before.
+
 Timestamps keep whole seconds: every ``regDate``/``modDate`` in Upsales' Postman examples ends in
 ``.000Z``, so two changes within one second carry the same ``modDate``.
 """
@@ -9,6 +13,10 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import Final
+from zoneinfo import ZoneInfo
+
+ACCOUNT_TIMEZONE: Final = ZoneInfo("Europe/Stockholm")
 
 
 @lru_cache(maxsize=256)
@@ -19,8 +27,8 @@ def format_timestamp(epoch_seconds: float) -> str:
 
 @lru_cache(maxsize=256)
 def format_date(epoch_seconds: float) -> str:
-    """The calendar date (UTC) of ``epoch_seconds``."""
-    return datetime.fromtimestamp(epoch_seconds, tz=UTC).date().isoformat()
+    """The calendar date in Sweden (:data:`ACCOUNT_TIMEZONE`) of ``epoch_seconds``."""
+    return datetime.fromtimestamp(epoch_seconds, tz=ACCOUNT_TIMEZONE).date().isoformat()
 
 
 def parse_date(text: str) -> date | None:
