@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+from pydantic import ValidationError
+
 from upsales_fortnox.integrations import jsonwire
 from upsales_fortnox.integrations.jsonwire import UPSALES_JSON
 from upsales_fortnox.integrations.upsales.models import (
@@ -111,3 +114,13 @@ def test_price_list_accepts_bare_user_ids_for_authors() -> None:
     price_list = PriceList.model_validate({"id": 1, "name": "Std", "isDefault": True, "regBy": 5})
     assert price_list.regBy == UserRef(id=5)
     assert price_list.isDefault is True
+
+
+def test_an_order_day_beyond_the_calendar_is_unexpected_data_not_a_crash() -> None:
+    """A timestamp whose Swedish day falls outside the calendar fails validation (the order is
+    unexpected data), rather than raising past it."""
+    for written in ("9999-12-31T23:30:00.000Z", "0001-01-01T00:00:00+05:00"):
+        with pytest.raises(ValidationError):
+            Order.model_validate({"id": 1, "date": written})
+        with pytest.raises(ValidationError):
+            Order.model_validate({"id": 1, "closeDate": written})

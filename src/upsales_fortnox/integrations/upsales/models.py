@@ -28,7 +28,8 @@ We send ``0/1``, the form of the reference's account and product examples."""
 def swedish_day(value: Any) -> Any:
     """A day Upsales wrote as a timestamp (``2026-12-06T23:00:00.000Z``) → its Swedish date
     (:data:`~upsales_fortnox.integrations.upsales.facts.DATE_TIMESTAMP_TIMEZONE`); a
-    ``YYYY-MM-DD`` day, or anything else, unchanged (validated as a date)."""
+    ``YYYY-MM-DD`` day, or anything else, unchanged (validated as a date). A timestamp whose
+    Swedish day is beyond the calendar fails validation, as other days that are no dates do."""
     if isinstance(value, str) and "T" in value:
         try:
             moment = dt.datetime.fromisoformat(value)
@@ -36,7 +37,10 @@ def swedish_day(value: Any) -> Any:
             return value
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
-        return moment.astimezone(DATE_TIMESTAMP_TIMEZONE).date()
+        try:
+            return moment.astimezone(DATE_TIMESTAMP_TIMEZONE).date()
+        except OverflowError:  # its Swedish day is not in the calendar (before 1 or after 9999)
+            raise ValueError("a day beyond the calendar") from None
     return value
 
 
