@@ -13,10 +13,17 @@ from decimal import Decimal
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, fortnox_call, link_of
+from tests.e2e.outbound_support import fortnox_today
 from tests.e2e.partly_invoiced_support import PartlyInvoiced, partly_invoiced
 from tests.e2e.test_inbound_payments import pay
 from tests.e2e.test_order_fields_turned_on import turn_on
-from tests.e2e.test_payment_status import DAY, expected, payment_fields, status_text
+from tests.e2e.test_payment_status import (
+    DAY,
+    expected,
+    next_stockholm_midnight,
+    payment_fields,
+    status_text,
+)
 from upsales_fortnox.sync.reconcile import reconcile_installation
 from upsales_fortnox.vocabulary import FortnoxType
 
@@ -116,8 +123,9 @@ async def test_the_rest_gone_overdue_reaches_the_deal_through_reconciliation(
     # days pass: the rest's due date is behind us, with no change to its invoice
     stored = harness.fortnox.tenant(harness.tenant_id).collection("invoices").get(str(deal.rest))
     assert stored is not None
-    stored["DueDate"] = (dt.date.today() - dt.timedelta(days=3)).isoformat()
-    next_day = now + dt.timedelta(days=1)
+    stored["DueDate"] = (fortnox_today(harness) - dt.timedelta(days=3)).isoformat()
+    # the first run after midnight in Stockholm (24 hours on may be the same Swedish day)
+    next_day = next_stockholm_midnight(later) + dt.timedelta(minutes=1)
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: next_day)
     await harness.run_jobs()
 

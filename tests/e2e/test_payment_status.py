@@ -293,6 +293,14 @@ def next_stockholm_midnight(moment: dt.datetime) -> dt.datetime:
     return midnight.astimezone(dt.UTC)
 
 
+def an_hour_into_the_day(moment: dt.datetime) -> dt.datetime:
+    """The instant (UTC) an hour after midnight in Stockholm of ``moment``'s Swedish day: the
+    overdue list is read at a day's first run and again at its first run from then on."""
+    local = moment.astimezone(STOCKHOLM)
+    midnight = dt.datetime.combine(local.date(), dt.time(), STOCKHOLM)
+    return (midnight + dt.timedelta(hours=1)).astimezone(dt.UTC)
+
+
 async def test_reconciliation_catches_a_lost_payment_and_an_invoice_gone_overdue(
     harness: SyncHarness,
 ) -> None:
@@ -307,13 +315,14 @@ async def test_reconciliation_catches_a_lost_payment_and_an_invoice_gone_overdue
     )
 
     later = now + dt.timedelta(hours=1)  # past the overlap of the invoice's own change
+    later = max(later, an_hour_into_the_day(later))  # the day's reads of the overdue list done
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: later)
     await harness.run_jobs()
     # days pass: the due date is behind us, with no change to the invoice
     stored = harness.fortnox.tenant(harness.tenant_id).collection("invoices").get(number)
     assert stored is not None
     stored["DueDate"] = (fortnox_today(harness) - dt.timedelta(days=3)).isoformat()
-    # later the same day in Stockholm: overdue invoices are read once a (Swedish) day
+    # later the same day in Stockholm: overdue invoices are read no more that (Swedish) day
     same_day = later + (next_stockholm_midnight(later) - later) / 2
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: same_day)
     await harness.run_jobs()

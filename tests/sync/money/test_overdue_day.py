@@ -1,6 +1,7 @@
 """Reconciliation reads Fortnox's overdue invoices at the first run of each Swedish day: an
 invoice due yesterday shows overdue from the first run after midnight in Stockholm (winter,
-summer and the days daylight saving changes), and only once that day."""
+summer and the days daylight saving changes), read again at the first run an hour into the day
+when the first came earlier, and no more that day."""
 
 from __future__ import annotations
 
@@ -96,21 +97,73 @@ async def test_the_first_run_after_midnight_in_stockholm_reads_the_overdue_invoi
 @pytest.mark.parametrize(
     ("checked", "now"),
     [
-        # 00:05 and 23:55 of 7 December in Stockholm
-        (dt.datetime(2026, 12, 6, 23, 5, tzinfo=UTC), dt.datetime(2026, 12, 7, 22, 55, tzinfo=UTC)),
-        # the spring change's day, 24 hours less one: 00:30 and 23:59 of 29 March
+        # 01:05 and 23:55 of 7 December in Stockholm
+        (dt.datetime(2026, 12, 7, 0, 5, tzinfo=UTC), dt.datetime(2026, 12, 7, 22, 55, tzinfo=UTC)),
+        # the spring change's day, 24 hours less one: 01:30 and 23:59 of 29 March
         (
-            dt.datetime(2026, 3, 28, 23, 30, tzinfo=UTC),
+            dt.datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
             dt.datetime(2026, 3, 29, 21, 59, tzinfo=UTC),
         ),
-        # the autumn change's day, 25 hours long: 00:00 and 23:59 of 25 October
+        # the autumn change's day, 25 hours long: 01:00 and 23:59 of 25 October
         (
-            dt.datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
+            dt.datetime(2026, 10, 24, 23, 0, tzinfo=UTC),
             dt.datetime(2026, 10, 25, 22, 59, tzinfo=UTC),
+        ),
+        # a day's first read an hour in or later (an installation resumed at 14:00): no other
+        (
+            dt.datetime(2026, 12, 7, 13, 0, tzinfo=UTC),
+            dt.datetime(2026, 12, 7, 13, 15, tzinfo=UTC),
         ),
     ],
 )
 async def test_a_second_run_the_same_swedish_day_does_not_read_them_again(
+    checked: dt.datetime, now: dt.datetime
+) -> None:
+    assert await overdue_markers(checked, now) == []
+
+
+@pytest.mark.parametrize(
+    ("checked", "now", "day"),
+    [
+        # winter: 00:00:30 on 7 December in Stockholm, then 01:05
+        (
+            dt.datetime(2026, 12, 6, 23, 0, 30, tzinfo=UTC),
+            dt.datetime(2026, 12, 7, 0, 5, tzinfo=UTC),
+            "2026-12-07",
+        ),
+        # summer: 00:10 on 1 July, then 01:00 (the hour's end)
+        (
+            dt.datetime(2026, 6, 30, 22, 10, tzinfo=UTC),
+            dt.datetime(2026, 6, 30, 23, 0, tzinfo=UTC),
+            "2026-07-01",
+        ),
+        # the autumn change's day: 00:30 on 25 October, then 01:20 (before the repeated hour)
+        (
+            dt.datetime(2026, 10, 24, 22, 30, tzinfo=UTC),
+            dt.datetime(2026, 10, 24, 23, 20, tzinfo=UTC),
+            "2026-10-25",
+        ),
+    ],
+)
+async def test_a_day_first_read_just_after_midnight_is_read_again_an_hour_in(
+    checked: dt.datetime, now: dt.datetime, day: str
+) -> None:
+    """Fortnox's clock some seconds behind ours (or its filter turning late) leaves an invoice
+    due yesterday out of a read at 00:00:30: the run an hour into the day reads the list again,
+    under the day's marker (the invoice's event recorded once)."""
+    assert await overdue_markers(checked, now) == [f"overdue:{day}"]
+
+
+@pytest.mark.parametrize(
+    ("checked", "now"),
+    [
+        # 00:05 and 00:55 of 7 December in Stockholm: not an hour in yet
+        (dt.datetime(2026, 12, 6, 23, 5, tzinfo=UTC), dt.datetime(2026, 12, 6, 23, 55, tzinfo=UTC)),
+        # 01:00 and 01:15: the second read was at 01:00
+        (dt.datetime(2026, 12, 7, 0, 0, tzinfo=UTC), dt.datetime(2026, 12, 7, 0, 15, tzinfo=UTC)),
+    ],
+)
+async def test_the_first_hour_of_a_day_reads_the_list_once(
     checked: dt.datetime, now: dt.datetime
 ) -> None:
     assert await overdue_markers(checked, now) == []

@@ -14,11 +14,13 @@ for what no event brought in, fed through the same intake and dedupe as the rest
   A login from before the ``payment`` scope was asked for may not list payments (403 "no access
   to scope"): the payments are then left out and their checkpoint stays, so a login that grants
   the scope lists them from there; the rest of the run (overdue invoices, the sweep) goes on.
-* Overdue, once a day: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page) at the first
+* Overdue, daily: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page) at the first
   run of each Swedish day (Fortnox's, :mod:`upsales_fortnox.integrations.fortnox.days`: the
-  day an invoice falls due by), so an invoice due yesterday shows overdue from the first run
-  after midnight in Stockholm, not up to a day later as a run 24 hours after the last would
-  (whose hour would drift later every day); each linked invoice in it gets an
+  day an invoice falls due by), and again at the first run an hour into it if the first came
+  earlier (:data:`~upsales_fortnox.integrations.fortnox.days.OVERDUE_LIST_SETTLES`: clocks
+  apart, or Fortnox's filter turning late), so an invoice due yesterday shows overdue that
+  morning, not up to a day later as a run 24 hours after the last would (whose hour would
+  drift later every day); each linked invoice in it gets an
   ``invoice-changed`` event (offset ``overdue:<Swedish date>``: once a day), so an invoice whose
   due date passed without any change shows ``overdue``. So does one carrying
   a deal's reference that the deal does not link (the rest of a deal invoiced in parts,
@@ -40,7 +42,7 @@ from typing import Final
 from upsales_fortnox.domain.references import is_outbound_reference
 from upsales_fortnox.intake.fortnox_events import PAYMENT_BOOKKEPT
 from upsales_fortnox.integrations.digits import parse_digits
-from upsales_fortnox.integrations.fortnox.days import fortnox_day
+from upsales_fortnox.integrations.fortnox.days import OVERDUE_LIST_SETTLES, day_start, fortnox_day
 from upsales_fortnox.integrations.fortnox.errors import CODE_NO_ACCESS_TO_SCOPE, FortnoxAuthError
 from upsales_fortnox.integrations.fortnox.models import Invoice
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
@@ -77,7 +79,7 @@ async def money_batches(
     first_since: datetime,
     overlap: timedelta,
 ) -> list[InvoiceBatch]:
-    """What to feed for payments changed since the last run and, once a day, overdue invoices."""
+    """What to feed for payments changed since the last run and, daily, overdue invoices."""
     since = checkpoints.get(PAYMENTS_CHECKPOINT, first_since)
     batches: list[InvoiceBatch] = []
     try:
@@ -100,8 +102,7 @@ async def money_batches(
                 since,
             )
         )
-    checked = checkpoints.get(OVERDUE_CHECKPOINT)
-    if checked is None or fortnox_day(now) > fortnox_day(checked):
+    if overdue_read_due(checkpoints.get(OVERDUE_CHECKPOINT), now):
         overdue = {
             str(invoice.DocumentNumber)
             async for invoice in _overdue(fortnox)
@@ -119,6 +120,20 @@ async def money_batches(
             )
         )
     return batches
+
+
+def overdue_read_due(checked: datetime | None, now: datetime) -> bool:
+    """Whether a run at ``now`` reads the overdue list, last read at ``checked`` (None: never):
+    at the first run of each Swedish day, and at the first run
+    :data:`~upsales_fortnox.integrations.fortnox.days.OVERDUE_LIST_SETTLES` into the day when
+    the day's first read came earlier."""
+    if checked is None:
+        return True
+    today = fortnox_day(now)
+    if today > fortnox_day(checked):
+        return True
+    settled = day_start(today) + OVERDUE_LIST_SETTLES
+    return checked < settled <= now
 
 
 def _number_order(number: str) -> tuple[int, str]:
