@@ -1,5 +1,6 @@
-"""Every guess about a real API lives in its API's facts module: elsewhere in the product code the
-word *unverified* appears only next to a reference to a fact; the facts modules import nothing
+"""Every guess about a real API lives in its API's facts modules (``facts.py``,
+``money_facts.py``): elsewhere in the product code the word *unverified* appears only next to a
+reference to a fact; the facts modules import nothing
 from the app (the client packages must not depend on it)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import upsales_fortnox
 
 SOURCE = Path(upsales_fortnox.__file__).parent
 INTEGRATIONS = SOURCE / "integrations"
-FACTS = {INTEGRATIONS / "fortnox" / "facts.py", INTEGRATIONS / "upsales" / "facts.py"}
+FACTS = set(INTEGRATIONS.glob("*/*facts.py"))
 FACT_REFERENCE = re.compile(r"facts\.[A-Z_]+")
 
 

@@ -1,6 +1,6 @@
 """A credited invoice's money fields (settings ``paymentStatus`` and ``creditInvoices``) are the
 same whether or not Fortnox lowers the credited invoice's ``Balance`` by its booked credit
-(``facts.CREDIT_LOWERS_CREDITED_BALANCE``, *unverified*; the sandbox gives both answers): the
+(``money_facts.CREDIT_LOWERS_CREDITED_BALANCE``, *unverified*; the sandbox gives both answers): the
 credit is counted once, end to end against both sandboxes."""
 
 from __future__ import annotations

@@ -175,7 +175,7 @@ async def test_reconciliation_brings_a_lost_payment_of_the_earlier_invoice(
 ) -> None:
     """A payment of A whose events were lost reaches the deal through reconciliation's list of
     payments, as one of the invoice it links does, also where the payment leaves A's
-    ``lastmodified`` as it was (``facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED``, unverified)."""
+    ``lastmodified`` as it was (``money_facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED``, unverified)."""
     harness = linked
     await harness.update_settings(payment_status=True)
     feed = EventFeed(harness)

@@ -10,7 +10,7 @@ Amounts never pass through a rate: rows and net values stay in the document's cu
 sides, so they agree to the öre whatever the rate; the rate only carries the deal's valuation to
 Fortnox (bookkeeping in SEK) and back. So that valuation is the deal's to the öre, a rate is
 sent per one unit with significant digits, not a number of decimals
-(:data:`upsales_fortnox.integrations.fortnox.facts.CURRENCY_RATE_DIGITS`: a weak currency such
+(:data:`upsales_fortnox.integrations.fortnox.money_facts.CURRENCY_RATE_DIGITS`: a weak currency such
 as IDR, 0.000660 SEK per unit at six decimals, keeps its digits where Fortnox keeps them). The
 rate back to Upsales is kept to
 :data:`upsales_fortnox.integrations.upsales.facts.CURRENCY_RATE_DIGITS` significant digits.
@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Final
 
-from upsales_fortnox.integrations.fortnox.facts import CURRENCY_RATE_DIGITS, CURRENCY_RATE_PLACES
+from upsales_fortnox.integrations.fortnox.money_facts import (
+    CURRENCY_RATE_DIGITS,
+    CURRENCY_RATE_PLACES,
+)
 from upsales_fortnox.integrations.upsales.facts import CURRENCY_RATE_DIGITS as UPSALES_DIGITS
 from upsales_fortnox.integrations.upsales.facts import CURRENCY_RATE_KEPT_AT_LEAST as UPSALES_KEPT
 from upsales_fortnox.integrations.upsales.facts import MASTER_CURRENCY

@@ -20,7 +20,7 @@ however it was settled. A credit lowers it to nothing at most, never below what 
 alone leave: money already paid that a credit gives back is the credit invoice's to pay (its
 own balance), not left on this one. So the balance is the same whether or not Fortnox lowers the
 credited invoice's ``Balance`` by its credit
-(:data:`~upsales_fortnox.integrations.fortnox.facts.CREDIT_LOWERS_CREDITED_BALANCE`): a paid
+(:data:`~upsales_fortnox.integrations.fortnox.money_facts.CREDIT_LOWERS_CREDITED_BALANCE`): a paid
 invoice credited afterwards shows nothing left either way, and no credit is counted twice.
 The paid amount is what the payments brought in, write-offs left out; the paid date is the
 date of the last payment that brought money in or wrote some off and still stands. A reversal

@@ -405,8 +405,8 @@ async def test_a_cancelled_credit_is_still_named_unless_the_tenant_clears_it(
 async def test_a_booked_credit_lowers_its_originals_balance_when_the_tenant_says(
     api: httpx.AsyncClient, sandbox: FortnoxSandbox, tenant_id: int, lowers: bool
 ) -> None:
-    """Both answers to ``facts.CREDIT_LOWERS_CREDITED_BALANCE``: kept by default; lowered by the
-    credit once booked (fully paid at nothing) when the tenant says so."""
+    """Both answers to ``money_facts.CREDIT_LOWERS_CREDITED_BALANCE``: kept by default; lowered by
+    the credit once booked (fully paid at nothing) when the tenant says so."""
     sandbox.tenant(tenant_id).credit_lowers_credited_balance = lowers
     rows = [{"ArticleNumber": "W1", "DeliveredQuantity": "2"}]
     await api.post("/3/invoices", json={"Invoice": {"CustomerNumber": "1", "InvoiceRows": rows}})

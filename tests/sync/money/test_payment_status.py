@@ -246,8 +246,8 @@ def test_a_credit_counts_once_whether_or_not_fortnox_lowers_the_balance(
     total: Decimal, credit: Decimal, paid: list[Decimal]
 ) -> None:
     """Whether a credit lowers its invoice's ``Balance`` is unverified
-    (``facts.CREDIT_LOWERS_CREDITED_BALANCE``): the state is the same under both answers, and a
-    credit of money already paid is the credit invoice's to pay back, never left on this one."""
+    (``money_facts.CREDIT_LOWERS_CREDITED_BALANCE``): the state is the same under both answers, and
+    a credit of money already paid is the credit invoice's to pay back, never left on this one."""
     day = dt.date(2026, 12, 1)
     payments = [Payment(amount, day) for amount in paid]
     settled = sum(paid, Decimal(0))

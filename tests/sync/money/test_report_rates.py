@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from upsales_fortnox.domain.currency import fortnox_rate, rates_agree, significant, upsales_rate
 from upsales_fortnox.domain.report_compare import Deal, DifferenceKind, Document, Repair, compare
-from upsales_fortnox.integrations.fortnox.facts import CURRENCY_RATE_PLACES
+from upsales_fortnox.integrations.fortnox.money_facts import CURRENCY_RATE_PLACES
 from upsales_fortnox.integrations.upsales.facts import CURRENCY_RATE_KEPT_AT_LEAST as UPSALES_KEPT
 from upsales_fortnox.vocabulary import FortnoxType
 

@@ -11,8 +11,8 @@ from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.domain.currency import FortnoxRate, fortnox_rate, upsales_rate
 from upsales_fortnox.domain.outbound.document_body import fingerprint_of_fortnox_document
 from upsales_fortnox.domain.outbound.mapping import map_order
-from upsales_fortnox.integrations.fortnox.facts import CURRENCY_RATE_PLACES
 from upsales_fortnox.integrations.fortnox.models import Invoice
+from upsales_fortnox.integrations.fortnox.money_facts import CURRENCY_RATE_PLACES
 from upsales_fortnox.vocabulary import FortnoxType, ProductBundleMode
 
 D = Decimal

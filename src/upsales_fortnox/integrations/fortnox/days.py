@@ -8,18 +8,8 @@ two in summer) that day is not the UTC date of the same instant, nor the host's 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final
 
 from upsales_fortnox.integrations.fortnox.facts import LASTMODIFIED_TIMEZONE
-
-OVERDUE_LIST_SETTLES: Final = dt.timedelta(hours=1)
-"""How soon after midnight in Stockholm ``filter=unpaidoverdue`` holds an invoice due the day
-before: *unverified*. The sandbox turns at midnight by the Swedish date; Fortnox turns by its
-own clock, which is some seconds off ours (the database server's), and may turn later (a
-nightly job). Reconciliation reads the list at the first run of each Swedish day and again at
-its first run this long into the day when the day's first read came earlier (under one marker,
-so nothing is recorded twice): an invoice due yesterday shows overdue that morning under either
-answer, not a day late because the day's one read came a minute before Fortnox's midnight."""
 
 
 def fortnox_day(moment: dt.datetime) -> dt.date:

@@ -31,8 +31,8 @@ class InvoicePayment(Entity):
     Amount: Money = None
     AmountCurrency: Money = None
     """The amount in the payment's ``Currency`` (see
-    :data:`~upsales_fortnox.integrations.fortnox.facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`); on
-    the single payment only, not in the list."""
+    :data:`~upsales_fortnox.integrations.fortnox.money_facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`);
+    on the single payment only, not in the list."""
     PaymentDate: FortnoxDate = None
     Booked: bool | None = None
     Currency: str | None = None

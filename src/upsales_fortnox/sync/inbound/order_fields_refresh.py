@@ -27,7 +27,7 @@ Calls, for the linked orders (``M`` of them with an invoice):
   invoices is not used: its item
   (``fortnox_InvoiceListItem``) names no credit invoice, and a credit need not lower the
   balance of the invoice it credits
-  (:data:`upsales_fortnox.integrations.fortnox.facts.CREDIT_LOWERS_CREDITED_BALANCE`), so no
+  (:data:`upsales_fortnox.integrations.fortnox.money_facts.CREDIT_LOWERS_CREDITED_BALANCE`), so no
   list item settles a status, and its pages would cost one call per 500 of the company's
   invoices on top.
 * Upsales: one read per order and one write per order whose fields change, the same read and

@@ -1,6 +1,6 @@
 """How the sync reads an invoice's credit (shell): a credit invoice that stands credits its
 total, a cancelled one (makulerad) nothing, whatever the settings
-(:data:`~upsales_fortnox.integrations.fortnox.facts.CANCELLED_CREDIT_STAYS_NAMED`); with
+(:data:`~upsales_fortnox.integrations.fortnox.money_facts.CANCELLED_CREDIT_STAYS_NAMED`); with
 ``creditInvoices`` one for less than the invoice's total leaves it live. Every path that asks
 whether an invoice still lives (the inbound document sync, the rest of a deal, the search for
 a won deal's document, the report) reads it here."""
@@ -42,7 +42,8 @@ async def named_credit(fortnox: FortnoxPort, invoice: Invoice) -> Invoice | None
 def credited_amount(credit: Invoice | None) -> Decimal:
     """What a credit invoice credits: its total, nothing once it is cancelled (a credit made by
     mistake and cancelled before booking, which Fortnox may still name on the invoice it was
-    made of: :data:`~upsales_fortnox.integrations.fortnox.facts.CANCELLED_CREDIT_STAYS_NAMED`)."""
+    made of:
+    :data:`~upsales_fortnox.integrations.fortnox.money_facts.CANCELLED_CREDIT_STAYS_NAMED`)."""
     if credit is None or credit.Total is None or credit.Cancelled:
         return ZERO
     return abs(credit.Total)

@@ -27,13 +27,14 @@ intake's record, never an error or a retry); so are the payments of a login from
 
 Payment amounts: the payment list gives ``Amount`` (and ``Currency``, ``CurrencyRate``,
 ``CurrencyUnit``), which for a payment in another currency than SEK is most likely the amount in
-SEK (:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`): such
-a payment is read whole (one call) for its ``AmountCurrency``, the amount in its ``Currency``.
+SEK
+(:data:`upsales_fortnox.integrations.fortnox.money_facts.PAYMENT_AMOUNT_IN_PAYMENT_CURRENCY`):
+such a payment is read whole (one call) for its ``AmountCurrency``, the amount in its ``Currency``.
 An amount in the invoice's currency (or with no currency named) is taken as it is; one in SEK on
 a foreign-currency invoice is converted with the payment's own rate, rounded to öre. Every
 reading gives the same amount for SEK invoices, and that conversion lives only here; write-offs
 are read the same way
-(:data:`upsales_fortnox.integrations.fortnox.facts.WRITE_OFFS_SETTLE_AS_PAYMENTS`).
+(:data:`upsales_fortnox.integrations.fortnox.money_facts.WRITE_OFFS_SETTLE_AS_PAYMENTS`).
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ for what no event brought in, fed through the same intake and dedupe as the rest
   deal's earlier invoice that lives again, :mod:`.earlier_money`) gets the
   bookkeeping event its own event would have been (``invoicepayment-bookkeep-v1``, the payment's
   number), whether or not a payment touches its invoice's own ``lastmodified``
-  (:data:`upsales_fortnox.integrations.fortnox.facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED`). Its
-  job reads the payment and syncs the invoice, and keeps which invoice it paid: the payment's
+  (:data:`upsales_fortnox.integrations.fortnox.money_facts.PAYMENTS_TOUCH_INVOICE_LASTMODIFIED`).
+  Its job reads the payment and syncs the invoice, and keeps which invoice it paid: the payment's
   later deletion finds it there (:mod:`.deleted_payment`), as it does for a payment the stream
   brought. One payment read more than an invoice event would cost, per payment.
   A login from before the ``payment`` scope was asked for may not list payments (403 "no access
@@ -17,7 +17,7 @@ for what no event brought in, fed through the same intake and dedupe as the rest
 * Overdue, daily: ``GET /3/invoices?filter=unpaidoverdue`` (one call a page) at the first
   run of each Swedish day (Fortnox's, :mod:`upsales_fortnox.integrations.fortnox.days`: the
   day an invoice falls due by), and again at the first run an hour into it if the first came
-  earlier (:data:`~upsales_fortnox.integrations.fortnox.days.OVERDUE_LIST_SETTLES`: clocks
+  earlier (:data:`~upsales_fortnox.integrations.fortnox.money_facts.OVERDUE_LIST_SETTLES`: clocks
   apart, or Fortnox's filter turning late), so an invoice due yesterday shows overdue that
   morning, not up to a day later as a run 24 hours after the last would (whose hour would
   drift later every day); each linked invoice in it gets an
@@ -42,9 +42,10 @@ from typing import Final
 from upsales_fortnox.domain.references import is_outbound_reference
 from upsales_fortnox.intake.fortnox_events import PAYMENT_BOOKKEPT
 from upsales_fortnox.integrations.digits import parse_digits
-from upsales_fortnox.integrations.fortnox.days import OVERDUE_LIST_SETTLES, day_start, fortnox_day
+from upsales_fortnox.integrations.fortnox.days import day_start, fortnox_day
 from upsales_fortnox.integrations.fortnox.errors import CODE_NO_ACCESS_TO_SCOPE, FortnoxAuthError
 from upsales_fortnox.integrations.fortnox.models import Invoice
+from upsales_fortnox.integrations.fortnox.money_facts import OVERDUE_LIST_SETTLES
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
 from upsales_fortnox.integrations.ports import FortnoxPort
 from upsales_fortnox.sync.repository.reconcile_checkpoints import window_marker
@@ -125,7 +126,7 @@ async def money_batches(
 def overdue_read_due(checked: datetime | None, now: datetime) -> bool:
     """Whether a run at ``now`` reads the overdue list, last read at ``checked`` (None: never):
     at the first run of each Swedish day, and at the first run
-    :data:`~upsales_fortnox.integrations.fortnox.days.OVERDUE_LIST_SETTLES` into the day when
+    :data:`~upsales_fortnox.integrations.fortnox.money_facts.OVERDUE_LIST_SETTLES` into the day when
     the day's first read came earlier."""
     if checked is None:
         return True
