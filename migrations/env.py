@@ -16,11 +16,16 @@ from upsales_fortnox.core.config import load_settings
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.core.db.migration_lock import hold_migration_lock
+from upsales_fortnox.core.db.sqlite_migration import (
+    begin_sqlite_migration,
+    check_sqlite_references,
+)
 
 target_metadata = Base.metadata
 
 
 def _configure_and_run(connection: Connection) -> None:
+    begin_sqlite_migration(connection)  # no cascades while tables are copied; one transaction
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -31,6 +36,7 @@ def _configure_and_run(connection: Connection) -> None:
     with context.begin_transaction():
         hold_migration_lock(connection)  # replicas starting together migrate one at a time
         context.run_migrations()
+        check_sqlite_references(connection)
 
 
 async def _run_online(database_url: str) -> None:

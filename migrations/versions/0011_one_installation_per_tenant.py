@@ -3,6 +3,10 @@
 Two logins to the same Fortnox company from two Upsales accounts could both pass the check made
 before the tenant is stored; the unique constraint makes the second one fail.
 
+Installations that an earlier version did connect to one tenant stop the upgrade, changing
+nothing: which of them keeps the tenant is the operator's choice (disconnect the others, or
+uninstall them), so the message names them.
+
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-04
@@ -10,6 +14,7 @@ Create Date: 2026-12-04
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
@@ -18,7 +23,30 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _refuse_shared_tenants() -> None:
+    rows = op.get_bind().execute(
+        sa.text(
+            "SELECT fortnox_tenant_id, id FROM installations WHERE fortnox_tenant_id IN ("
+            " SELECT fortnox_tenant_id FROM installations WHERE fortnox_tenant_id IS NOT NULL"
+            " GROUP BY fortnox_tenant_id HAVING count(*) > 1)"
+            " ORDER BY fortnox_tenant_id, created_at, id"
+        ).columns(fortnox_tenant_id=sa.String(), id=sa.Uuid())
+    ).all()
+    if not rows:
+        return
+    shared: dict[str, list[str]] = {}
+    for tenant, installation in rows:
+        shared.setdefault(tenant, []).append(str(installation))
+    listed = "; ".join(f"tenant {tenant}: {', '.join(ids)}" for tenant, ids in shared.items())
+    raise RuntimeError(
+        "migration 0011 stopped, nothing changed: several installations are connected to one"
+        f" Fortnox tenant ({listed}). Keep one per tenant (set the others' fortnox_tenant_id"
+        " to NULL, or uninstall them), then run migrate again."
+    )
+
+
 def upgrade() -> None:
+    _refuse_shared_tenants()
     with op.batch_alter_table("installations") as batch:
         batch.create_unique_constraint(
             op.f("uq_installations_fortnox_tenant_id"), ["fortnox_tenant_id"]
