@@ -184,3 +184,43 @@ def test_two_installations_of_one_fortnox_tenant_stop_the_upgrade_with_the_next_
     _run(database_url, disconnect_the_second)
     migrate.upgrade(database_url)
     assert _run(database_url, _counts) == before
+
+
+def test_an_order_linked_to_a_fortnox_order_and_its_invoice_upgrades_from_0001(
+    database_url: str,
+) -> None:
+    """Version 0001 linked an Upsales order to its Fortnox order and, once invoiced, to the
+    invoice too. 0002 makes one document intent per order from those links: it took both and
+    stopped on its own primary key. The first document (the one the won deal created) is the
+    order's intent."""
+    migrate.upgrade(database_url, "0001")
+
+    def seed(connection: Connection) -> None:
+        installation = _uuid(connection, _INSTALLATIONS[0])
+        connection.exec_driver_sql(
+            "INSERT INTO installations (id, name, upsales_customer_id, status, version,"
+            f" created_at, updated_at) VALUES ({installation}, 'Kund', 1, 'active', 1,"
+            f" {_DAY}, {_DAY})"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO links (installation_id, entity, upsales_id, fortnox_type, fortnox_id,"
+            f" created_at) VALUES ({installation}, 'order', 5, 'order', '7', {_DAY}),"
+            f" ({installation}, 'order', 5, 'invoice', '9', '2026-12-02 00:00:00+00:00'),"
+            f" ({installation}, 'order', 6, 'invoice', '10', {_DAY})"
+        )
+        connection.commit()
+
+    _run(database_url, seed)
+    migrate.upgrade(database_url)
+
+    def intents(connection: Connection) -> list[Any]:
+        return connection.exec_driver_sql(
+            "SELECT upsales_order_id, fortnox_type FROM document_intents ORDER BY 1"
+        ).all()
+
+    assert _run(database_url, intents) == [(5, "order"), (6, "invoice")]
+    assert _run(database_url, _link_count) == 3
+
+
+def _link_count(connection: Connection) -> int:
+    return int(connection.exec_driver_sql("SELECT count(*) FROM links").scalar_one())

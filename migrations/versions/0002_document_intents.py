@@ -38,11 +38,17 @@ def upgrade() -> None:
         ),
     )
     # Orders sent before this revision: a link lost later still leads to a search, not to a
-    # second document.
+    # second document. An order linked to a Fortnox order and to the invoice made of it has
+    # one intent: its first document's.
     op.execute(
         "INSERT INTO document_intents (installation_id, upsales_order_id, fortnox_type, "
         "created_at) SELECT installation_id, upsales_id, fortnox_type, created_at FROM links "
-        "WHERE entity = 'order' AND fortnox_type IN ('invoice', 'order')"
+        "WHERE entity = 'order' AND fortnox_type IN ('invoice', 'order') AND NOT EXISTS ("
+        "SELECT 1 FROM links AS earlier WHERE earlier.installation_id = links.installation_id "
+        "AND earlier.entity = 'order' AND earlier.upsales_id = links.upsales_id "
+        "AND earlier.fortnox_type IN ('invoice', 'order') "
+        "AND (earlier.created_at < links.created_at "
+        "OR (earlier.created_at = links.created_at AND earlier.id < links.id)))"
     )
 
 
