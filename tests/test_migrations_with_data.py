@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy.engine import Connection
 
 from tests.database import POSTGRES_ENABLED, scratch_postgres_database
+from tests.test_cli import run_cli
 from upsales_fortnox.core.db import migrate
 from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.core.db.errors import MigrationStopped
 
 _DAY = "'2026-12-01 00:00:00+00:00'"
 _INSTALLATIONS = (
@@ -165,7 +167,7 @@ def test_two_installations_of_one_fortnox_tenant_stop_the_upgrade_with_the_next_
     _run(database_url, _seed_at_0010(("tenant-a", "tenant-a")))
     before = _run(database_url, _counts)
 
-    with pytest.raises(RuntimeError) as refused:
+    with pytest.raises(MigrationStopped) as refused:
         migrate.upgrade(database_url)
 
     message = str(refused.value)
@@ -224,3 +226,17 @@ def test_an_order_linked_to_a_fortnox_order_and_its_invoice_upgrades_from_0001(
 
 def _link_count(connection: Connection) -> int:
     return int(connection.exec_driver_sql("SELECT count(*) FROM links").scalar_one())
+
+
+def test_the_migrate_command_says_why_it_stopped_with_a_stable_code(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    migrate.upgrade(database_url, "0010")
+    _run(database_url, _seed_at_0010(("tenant-a", "tenant-a")))
+
+    result = run_cli("migrate", cwd=tmp_path, env={"DATABASE_URL": database_url})
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: migration_stopped: migration 0011 stopped, nothing changed")
+    assert _run(database_url, _revision) == "0010"

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from upsales_fortnox.core.db.errors import MigrationStopped
+
 revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
@@ -38,7 +40,7 @@ def _refuse_shared_tenants() -> None:
     for tenant, installation in rows:
         shared.setdefault(tenant, []).append(str(installation))
     listed = "; ".join(f"tenant {tenant}: {', '.join(ids)}" for tenant, ids in shared.items())
-    raise RuntimeError(
+    raise MigrationStopped(
         "migration 0011 stopped, nothing changed: several installations are connected to one"
         f" Fortnox tenant ({listed}). Keep one per tenant (set the others' fortnox_tenant_id"
         " to NULL, or uninstall them), then run migrate again."

@@ -39,3 +39,14 @@ def is_refused_by_database(exc: BaseException) -> bool:
 def driver_message(exc: BaseException) -> str:
     """What the database driver said (for a database error), else the error's own text."""
     return str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
+
+
+class MigrationStopped(Exception):
+    """A migration found rows it cannot carry over and changed nothing; the message says what
+    the operator does before running ``migrate`` again."""
+
+    code = "migration_stopped"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

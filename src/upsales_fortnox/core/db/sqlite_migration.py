@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from upsales_fortnox.core.db.errors import MigrationStopped
+
 
 def begin_sqlite_migration(connection: Connection) -> None:
     """Turn foreign keys off for ``connection`` and open the transaction the migration runs in
@@ -29,7 +31,7 @@ def check_sqlite_references(connection: Connection) -> None:
     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
     if broken:
         tables = sorted({str(row[0]) for row in broken})
-        raise RuntimeError(
+        raise MigrationStopped(
             f"migration stopped, nothing changed: rows of {', '.join(tables)} would point at"
             " rows that are not there"
         )
