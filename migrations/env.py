@@ -25,7 +25,6 @@ target_metadata = Base.metadata
 
 
 def _configure_and_run(connection: Connection) -> None:
-    begin_sqlite_migration(connection)  # no cascades while tables are copied; one transaction
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -43,6 +42,8 @@ async def _run_online(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
+            # SQLite: no cascades while tables are copied, and one transaction for it all
+            await connection.run_sync(begin_sqlite_migration)
             await connection.run_sync(_configure_and_run)
             await connection.commit()
     finally:
