@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Final
 
 from upsales_fortnox.core.db.clock import SERVICE_CLOCK
+from upsales_fortnox.core.db.schema_wait import wait_for_schema
 from upsales_fortnox.jobs import Worker
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.alert_delivery import run_alert_monitor
 from upsales_fortnox.ops.metrics import observe_job
 from upsales_fortnox.ops.metrics_http import run_metrics_server
@@ -47,6 +49,10 @@ async def run_clock_alignment(services: Services, stop: asyncio.Event) -> None:
     await SERVICE_CLOCK.keep_aligned(services.engine, stop)
 
 
+_WITHOUT_THE_SCHEMA: Final = frozenset({run_clock_alignment, run_metrics_server})
+"""The tasks that start before the schema is migrated (they read none of its tables)."""
+
+
 def background_tasks(
     *, worker: bool = True, stream: bool = True, metrics_port: bool = False
 ) -> list[BackgroundTask]:
@@ -75,13 +81,32 @@ async def run_background(
 ) -> None:
     """Run the tasks until ``stop``; a task that fails stops the others too. The process's
     clock is set to the database's first (waiting for the database if need be), so that its
-    first claim already compares leases on the database's time."""
+    first claim already compares leases on the database's time. Every task but the clock's
+    and the metrics port's waits for a schema short of this version's migrations
+    (:mod:`upsales_fortnox.core.db.schema_wait`)."""
     await SERVICE_CLOCK.align_first(services.engine, stop)
-    running = [asyncio.create_task(task(services, stop)) for task in tasks]
+    schema_ready = asyncio.create_task(
+        wait_for_schema(services.engine, stop, Installation.__tablename__)
+    )
+    running = [
+        asyncio.create_task(
+            task(services, stop)
+            if task in _WITHOUT_THE_SCHEMA
+            else _once_migrated(task, services, stop, schema_ready)
+        )
+        for task in tasks
+    ]
     try:
         done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
         for finished in done:
             finished.result()
     finally:
         stop.set()
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*running, schema_ready, return_exceptions=True)
+
+
+async def _once_migrated(
+    task: BackgroundTask, services: Services, stop: asyncio.Event, schema_ready: asyncio.Task[bool]
+) -> None:
+    if await asyncio.shield(schema_ready):
+        await task(services, stop)
