@@ -240,3 +240,25 @@ def test_the_migrate_command_says_why_it_stopped_with_a_stable_code(tmp_path: Pa
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: migration_stopped: migration 0011 stopped, nothing changed")
     assert _run(database_url, _revision) == "0010"
+
+
+def test_migrating_a_database_a_newer_version_migrated_changes_nothing_and_succeeds(
+    tmp_path: Path,
+) -> None:
+    """An operator who rolls the image back runs its ``migrate`` step first: it failed with
+    Alembic's "Can't locate revision" and blocked the rollback, while ``/readyz`` takes a newer
+    version's schema as ready. It now leaves the schema and says so."""
+    database_url = f"sqlite:///{tmp_path / 'newer.sqlite3'}"
+    migrate.upgrade(database_url)
+
+    def stamp_newer(connection: Connection) -> None:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+        connection.commit()
+
+    _run(database_url, stamp_newer)
+
+    result = run_cli("migrate", cwd=tmp_path, env={"DATABASE_URL": database_url})
+
+    assert result.returncode == 0, result.stderr
+    assert "database is at migration 0099, a newer version's: nothing to do" in result.stdout
+    assert _run(database_url, _revision) == "0099"

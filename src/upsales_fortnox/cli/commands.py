@@ -67,8 +67,14 @@ def migrate() -> None:
     from upsales_fortnox.core.db.migrate import upgrade
 
     settings = _settings(calls_fortnox=False)
-    upgrade(settings.database_url)
-    typer.echo("database is at the newest schema")
+    newer = upgrade(settings.database_url)
+    if newer is None:
+        typer.echo("database is at the newest schema")
+    else:
+        typer.echo(
+            f"database is at migration {newer}, a newer version's: nothing to do (this version"
+            " runs on it)"
+        )
 
 
 @cli.command()

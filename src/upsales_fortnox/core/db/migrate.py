@@ -11,6 +11,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[4]
@@ -45,11 +47,22 @@ def missing_migrations(current: Sequence[str]) -> bool:
     return all(revision in known for revision in current)
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "head") -> str | None:
     """Migrate to ``revision``; safe when several processes start at once (PostgreSQL: an
-    advisory lock in ``migrations/env.py``; a SQLite file: a lock file beside it)."""
+    advisory lock in ``migrations/env.py``; a SQLite file: a lock file beside it).
+
+    Returns the database's revision when it is one this version does not know (a newer
+    version's: after a rollback of the image, say), changing nothing: this version runs on
+    it as ``/readyz`` says, and the migrate step of a rollback is no failure."""
     with _sqlite_file_lock(database_url):
-        command.upgrade(alembic_config(database_url), revision)
+        try:
+            command.upgrade(alembic_config(database_url), revision)
+        except CommandError as exc:
+            unknown = exc.__cause__
+            if not isinstance(unknown, ResolutionError) or revision != "head":
+                raise
+            return str(unknown.argument)
+    return None
 
 
 @contextmanager
