@@ -262,3 +262,23 @@ def test_migrating_a_database_a_newer_version_migrated_changes_nothing_and_succe
     assert result.returncode == 0, result.stderr
     assert "database is at migration 0099, a newer version's: nothing to do" in result.stdout
     assert _run(database_url, _revision) == "0099"
+
+
+def test_a_sqlite_file_with_rows_pointing_nowhere_still_upgrades(tmp_path: Path) -> None:
+    """A row left pointing at one deleted by hand with foreign keys off (the sqlite3 shell's
+    default) is no reason to stop an upgrade: only references a migration breaks stop it."""
+    database_url = f"sqlite:///{tmp_path / 'orphans.sqlite3'}"
+    migrate.upgrade(database_url, "0010")
+    _run(database_url, _seed_at_0010(("tenant-a", "tenant-b")))
+
+    def delete_a_job_by_hand(connection: Connection) -> None:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.exec_driver_sql("DELETE FROM sync_jobs WHERE id = 11")
+        connection.commit()
+
+    _run(database_url, delete_a_job_by_hand)
+    before = _run(database_url, _counts)
+
+    migrate.upgrade(database_url)
+
+    assert _run(database_url, _counts) == before

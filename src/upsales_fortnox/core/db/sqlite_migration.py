@@ -5,14 +5,25 @@ dropped. With foreign keys enforced, dropping a parent deletes its children firs
 CASCADE``): copying ``installations`` emptied every table that points at it. So the migration
 runs with the enforcement off, inside one transaction of SQLite's own (its driver commits a
 schema statement at once otherwise, and a migration that fails half way would leave the schema
-half changed under the old revision), and checks every reference before it commits.
+half changed under the old revision), and checks before it commits that it broke no reference
+(rows already pointing nowhere, left by a deletion made with foreign keys off, stay as they were).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy.engine import Connection
 
 from upsales_fortnox.core.db.errors import MigrationStopped
+
+_BROKEN_BEFORE = "upsales_fortnox.sqlite_broken_references"
+
+
+def _broken_references(connection: Connection) -> Counter[tuple[str, str]]:
+    """How many rows point nowhere, by table and the table they point at."""
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    return Counter((str(row[0]), str(row[2])) for row in rows)
 
 
 def begin_sqlite_migration(connection: Connection) -> None:
@@ -22,15 +33,17 @@ def begin_sqlite_migration(connection: Connection) -> None:
         return
     connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     connection.exec_driver_sql("BEGIN")
+    connection.info[_BROKEN_BEFORE] = _broken_references(connection)
 
 
 def check_sqlite_references(connection: Connection) -> None:
-    """Fail (the migration is then rolled back) if a row points at one that is not there."""
+    """Fail (the migration is then rolled back) if more rows point nowhere than before it."""
     if connection.dialect.name != "sqlite":
         return
-    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    before = connection.info.get(_BROKEN_BEFORE, Counter())
+    broken = _broken_references(connection) - before
     if broken:
-        tables = sorted({str(row[0]) for row in broken})
+        tables = sorted({table for table, _ in broken})
         raise MigrationStopped(
             f"migration stopped, nothing changed: rows of {', '.join(tables)} would point at"
             " rows that are not there"
