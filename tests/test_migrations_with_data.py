@@ -4,6 +4,7 @@ and a migration that cannot apply fails with the operator's next step, changing 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from tests.database import POSTGRES_ENABLED, scratch_postgres_database
 from tests.test_cli import run_cli
-from upsales_fortnox.core.db import migrate
+from upsales_fortnox.core.db import migrate, sqlite_migration
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.core.db.errors import MigrationStopped
 
@@ -282,3 +283,36 @@ def test_a_sqlite_file_with_rows_pointing_nowhere_still_upgrades(tmp_path: Path)
     migrate.upgrade(database_url)
 
     assert _run(database_url, _counts) == before
+
+
+def test_a_sqlite_migration_is_not_undone_by_the_running_service_writing_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service still running writes (a heartbeat, a webhook) after the migration has read
+    the file and before it writes: SQLite then refused the migration's first write at once
+    ("database is locked", however long its busy timeout). The migration takes the write lock
+    as it begins; the service's write waits for it instead."""
+    database_url = f"sqlite:///{tmp_path / 'busy.sqlite3'}"
+    migrate.upgrade(database_url, "0010")
+    _run(database_url, _seed_at_0010(("tenant-a", "tenant-b")))
+    checked = sqlite_migration._broken_references
+    refused: list[str] = []
+
+    def service_writes(connection: Connection) -> Any:
+        found = checked(connection)
+        service = sqlite3.connect(tmp_path / "busy.sqlite3", timeout=0)
+        try:
+            service.execute("UPDATE sync_jobs SET attempts = attempts + 1 WHERE id = 10")
+            service.commit()
+        except sqlite3.OperationalError as exc:
+            refused.append(str(exc))
+        finally:
+            service.close()
+        return found
+
+    monkeypatch.setattr(sqlite_migration, "_broken_references", service_writes)
+
+    migrate.upgrade(database_url)
+
+    assert [_run(database_url, _revision)] == list(migrate._scripts().get_heads())
+    assert refused and "locked" in refused[0]

@@ -28,11 +28,13 @@ def _broken_references(connection: Connection) -> Counter[tuple[str, str]]:
 
 def begin_sqlite_migration(connection: Connection) -> None:
     """Turn foreign keys off for ``connection`` and open the transaction the migration runs in
-    (SQLite ignores the pragma inside a transaction, so this comes first)."""
+    (SQLite ignores the pragma inside a transaction, so this comes first), holding the write
+    lock from its start: a transaction that read first could not write once another process
+    (the service still running) had written, whatever the busy timeout."""
     if connection.dialect.name != "sqlite":
         return
     connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
     connection.info[_BROKEN_BEFORE] = _broken_references(connection)
 
 
