@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
+from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.clock import SERVICE_CLOCK
 from upsales_fortnox.core.db.schema_wait import wait_for_schema
 from upsales_fortnox.jobs import Worker
@@ -41,7 +42,26 @@ async def run_worker(services: Services, stop: asyncio.Event) -> None:
         on_outcome=observe_job if services.settings.metrics_enabled else None,
     )
     logger.info("worker %s started", worker.worker_id)
+    warn_if_settle_shorter_than_lease(services.settings)
     await worker.run(stop)
+
+
+def warn_if_settle_shorter_than_lease(settings: Settings) -> None:
+    """A won deal's create that a stalled worker sends late (its process paused while the
+    request waited for a connection) is stopped by the lease check the transport makes right
+    before writing, once the lease as that worker knows it has run out; the worker that took
+    the installation over creates only ``FORTNOX_CREATE_SETTLE_SECONDS`` after its first search
+    found nothing. A wait shorter than the lease leaves a stretch in which both may land."""
+    settle = settings.fortnox_create_settle_seconds
+    if settle < settings.job_lease_seconds:
+        logger.warning(
+            "create_settle_shorter_than_lease: FORTNOX_CREATE_SETTLE_SECONDS (%g) is shorter "
+            "than JOB_LEASE_SECONDS (%g); a create a stalled worker sends late may land beside "
+            "the one made after the wait: keep the wait at least the lease",
+            settle,
+            settings.job_lease_seconds,
+            extra={"code": "create_settle_shorter_than_lease"},
+        )
 
 
 async def run_clock_alignment(services: Services, stop: asyncio.Event) -> None:

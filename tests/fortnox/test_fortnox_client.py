@@ -11,6 +11,7 @@ import pytest
 import respx
 from fortnox_testkit import API_BASE, SteppingClock
 
+from upsales_fortnox.integrations.api_transport import BEFORE_WRITE
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
 from upsales_fortnox.integrations.fortnox.errors import (
@@ -37,7 +38,11 @@ from upsales_fortnox.integrations.pacing import (
     SlidingWindowLimiter,
 )
 from upsales_fortnox.integrations.retry import RetryPolicy
-from upsales_fortnox.integrations.send_check import checked_before_sending, on_first_send
+from upsales_fortnox.integrations.send_check import (
+    before_sending,
+    checked_before_sending,
+    on_first_send,
+)
 
 
 class Tokens:
@@ -196,6 +201,17 @@ async def test_a_write_is_not_sent_when_the_check_before_sending_refuses(
     assert customer.Name == "Acme AB"
     await client.create_customer(Customer(Name="Acme AB"))  # outside the check: sent
     assert create.call_count == 1
+
+
+async def test_a_write_asks_the_transport_to_check_again_once_it_holds_its_connection(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    create = router.post(f"{API_BASE}/customers").mock(return_value=ok(CUSTOMER, 201))
+    read = router.get(f"{API_BASE}/customers/10").mock(return_value=ok())
+    await client.create_customer(Customer(Name="Acme AB"))
+    await client.get_customer("10")
+    assert create.calls.last.request.extensions[BEFORE_WRITE] is before_sending
+    assert BEFORE_WRITE not in read.calls.last.request.extensions
 
 
 async def test_a_task_started_under_a_check_keeps_it(

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from upsales_fortnox.integrations.api_transport import AiohttpTransport, CookielessClient
+from upsales_fortnox.integrations.api_transport import (
+    BEFORE_WRITE,
+    AiohttpTransport,
+    CookielessClient,
+)
 from upsales_fortnox.integrations.fortnox.client import _NOT_SENT_ERRORS
 from upsales_fortnox.integrations.upsales.client import _NOT_SENT
 
@@ -258,3 +262,68 @@ async def test_a_request_waiting_for_a_busy_pool_past_its_timeout_was_never_sent
         assert (await first).text == "ok"
     assert len(server.requests) == 1
     assert isinstance(raised.value, _NOT_SENT_ERRORS)
+
+
+class LeaseOver(Exception):
+    """What a job's check raises once its installation may be another worker's."""
+
+
+def lease_check(over: asyncio.Event, checked: list[bool]) -> Callable[[], None]:
+    def check() -> None:
+        checked.append(over.is_set())
+        if over.is_set():
+            raise LeaseOver
+
+    return check
+
+
+async def test_a_write_that_waited_for_the_pool_is_checked_again_and_not_sent_once_refused() -> (
+    None
+):
+    release = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def slow_first(request: Request) -> bytes:
+        if request.head.startswith("GET"):
+            arrived.set()
+            await release.wait()
+        return answer(b"ok")
+
+    server = LoopbackServer(slow_first)
+    over = asyncio.Event()
+    checked: list[bool] = []
+    async with (
+        serving(server) as url,
+        httpx.AsyncClient(transport=AiohttpTransport(httpx.Limits(max_connections=1))) as http,
+    ):
+        first = asyncio.create_task(http.get(url))
+        await arrived.wait()  # the one connection is busy: the write waits for it
+        write = asyncio.create_task(
+            http.post(url, content=b"{}", extensions={BEFORE_WRITE: lease_check(over, checked)})
+        )
+        await asyncio.sleep(0)
+        over.set()  # meanwhile the job's installation became another worker's
+        release.set()
+        assert (await first).text == "ok"
+        with pytest.raises(LeaseOver):
+            await write
+        assert (await http.get(url)).text == "ok"  # the pool serves the next request
+    assert [request.head.split()[0] for request in server.requests] == ["GET", "GET"]
+    assert checked == [True]  # checked once it held the connection, after the wait
+
+
+async def test_a_write_on_a_new_connection_is_checked_before_it_is_written() -> None:
+    server = LoopbackServer(ok)
+    over = asyncio.Event()
+    checked: list[bool] = []
+    check = lease_check(over, checked)
+    async with serving(server) as url, client() as http:
+        sent = await http.post(url, content=b"{}", extensions={BEFORE_WRITE: check})
+        over.set()
+        async with client() as fresh:  # no kept connection: one is made for the write
+            with pytest.raises(LeaseOver):
+                await fresh.post(url, content=b"{}", extensions={BEFORE_WRITE: check})
+        read = await http.get(url)  # a request without the check is sent as before
+    assert (sent.text, read.text) == ("ok", "ok")
+    assert [request.head.split()[0] for request in server.requests] == ["POST", "GET"]
+    assert checked == [False, True]

@@ -13,8 +13,9 @@ import pytest
 import respx
 from upsales_fakes import BASE_URL, TOKEN, FakeTime, envelope
 
+from upsales_fortnox.integrations.api_transport import BEFORE_WRITE
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
-from upsales_fortnox.integrations.send_check import checked_before_sending
+from upsales_fortnox.integrations.send_check import before_sending, checked_before_sending
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.errors import (
     UpsalesMalformedResponse,
@@ -135,6 +136,17 @@ async def test_a_write_is_not_sent_when_the_check_before_sending_refuses(
     assert (create.call_count, update.call_count, read.call_count) == (0, 0, 1)
     await client.create_company(CompanyDraft(name="Acme AB"))  # outside the check: sent
     assert create.call_count == 1
+
+
+async def test_a_write_asks_the_transport_to_check_again_once_it_holds_its_connection(
+    client: UpsalesClient, upsales_api: respx.MockRouter
+) -> None:
+    create = upsales_api.post("/accounts").respond(json=envelope({"id": 7, "name": "Acme AB"}))
+    read = upsales_api.get("/accounts/7").respond(json=envelope({"id": 7, "name": "Acme AB"}))
+    await client.create_company(CompanyDraft(name="Acme AB"))
+    await client.get_company(7)
+    assert create.calls.last.request.extensions[BEFORE_WRITE] is before_sending
+    assert BEFORE_WRITE not in read.calls.last.request.extensions
 
 
 async def test_export_pages_by_id_until_the_last_page(

@@ -5,9 +5,10 @@ its host stalled. By then the job's installation may be another worker's, whose 
 record (a won deal's document, a customer, a company) could miss this write while it is on its
 way: two of them. So the worker sets a check for each job's task (a context variable, which
 tasks the handler starts inherit too), and both API clients run it once they hold the request's
-place in the rate budget, just before they send anything but a read. The check's exception
-(the job's lease is over) leaves the request unsent. Outside a job (the API's choices and
-previews) nothing is checked.
+place in the rate budget, just before they send anything but a read, and the transport runs it
+once more when the request holds its connection (:func:`recheck_extensions`). The
+check's exception (the job's lease is over) leaves the request unsent. Outside a job (the API's
+choices and previews) nothing is checked.
 
 A caller can also have something done at that moment, once: :func:`on_first_send` (a won
 deal records its intent to create its document only once the create holds its place, so a
@@ -19,6 +20,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
+
+from upsales_fortnox.integrations.api_transport import BEFORE_WRITE
 
 _CHECK: ContextVar[Callable[[], None] | None] = ContextVar("send_check", default=None)
 _FIRST_SEND: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
@@ -41,6 +45,13 @@ def before_sending() -> None:
     check = _CHECK.get()
     if check is not None:
         check()
+
+
+def recheck_extensions(method: str) -> dict[str, Any] | None:
+    """The request extensions of a ``method`` request: a write's makes the transport run the
+    check once more when the request holds its connection, right before it is written (a
+    request that waited for one in a process stalled meanwhile is not sent late)."""
+    return None if method == "GET" else {BEFORE_WRITE: before_sending}
 
 
 @contextmanager

@@ -59,7 +59,7 @@ from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
 from upsales_fortnox.integrations.fortnox.responses import items, parse_json, unwrap
 from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
 from upsales_fortnox.integrations.retry import RetryPolicy
-from upsales_fortnox.integrations.send_check import before_sending, first_send
+from upsales_fortnox.integrations.send_check import before_sending, first_send, recheck_extensions
 from upsales_fortnox.integrations.shared_pacing import TenantPacer
 from upsales_fortnox.integrations.step_aside import waiting_outside
 
@@ -334,10 +334,10 @@ class FortnoxClient(FortnoxListings):
                         before_sending()  # a job whose lease ended meanwhile writes nothing
                         await first_send()
                     self.calls[label] += 1
-                    headers = _headers(token, accept)
+                    options = _options(method, token, accept)
                     async with waiting_outside():
                         response = await self._http.request(
-                            method, url, params=params, content=content, headers=headers
+                            method, url, params=params, content=content, **options
                         )
             except httpx.TransportError as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "network error"
@@ -388,9 +388,8 @@ class FortnoxClient(FortnoxListings):
                 await self._retry.back_off(not_json, failures, started)
 
 
-def _headers(token: str, accept: str = "application/json") -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {token}",
-        "Accept": accept,
-        "Content-Type": "application/json",
-    }
+def _options(method: str, token: str, accept: str) -> dict[str, Any]:
+    """A request's headers, and for a write the transport's last check before it is sent."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": accept}
+    headers["Content-Type"] = "application/json"
+    return {"headers": headers, "extensions": recheck_extensions(method)}

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from upsales_fortnox.integrations.jsonwire import UPSALES_JSON
 from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.integrations.retry import RetryPolicy
-from upsales_fortnox.integrations.send_check import before_sending
+from upsales_fortnox.integrations.send_check import before_sending, recheck_extensions
 from upsales_fortnox.integrations.step_aside import waiting_outside
 from upsales_fortnox.integrations.upsales import request_rules
 from upsales_fortnox.integrations.upsales.envelope import Envelope, json_or_none, unwrap
@@ -331,7 +331,12 @@ class UpsalesClient:
                     self.call_counts[where] += 1
                     async with waiting_outside():
                         response = await self._http.request(
-                            method, url, params=tuple(query), content=content, headers=headers
+                            method,
+                            url,
+                            params=tuple(query),
+                            content=content,
+                            headers=headers,
+                            extensions=recheck_extensions(method),
                         )
             except httpx.TransportError as exc:
                 error = UpsalesNetworkError(
