@@ -107,6 +107,8 @@ async def run_background(
     await SERVICE_CLOCK.align_first(services.engine, stop)
     schema_ready = asyncio.create_task(
         wait_for_schema(services.engine, stop, Installation.__tablename__)
+        if any(task not in _WITHOUT_THE_SCHEMA for task in tasks)
+        else _nothing_waits()  # the API alone: no work to hold back, nothing to poll or log
     )
     running = [
         asyncio.create_task(
@@ -123,6 +125,10 @@ async def run_background(
     finally:
         stop.set()
         await asyncio.gather(*running, schema_ready, return_exceptions=True)
+
+
+async def _nothing_waits() -> bool:
+    return True
 
 
 async def _once_migrated(
