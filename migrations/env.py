@@ -1,7 +1,13 @@
-"""Alembic environment: runs migrations on the async engine of ``DATABASE_URL``.
+"""Alembic environment: runs migrations on the async engine of a database URL.
 
-A caller may pass a ready connection in ``config.attributes["connection"]`` (tests and the
-``migrate`` command do), or the URL in ``config.attributes["database_url"]``.
+The URL is ``config.attributes["database_url"]`` (set by
+:func:`upsales_fortnox.core.db.migrate.alembic_config`, which the ``migrate`` command, the demo
+and the tests use), else ``DATABASE_URL``. The migrations always run on a connection this module
+opens itself: on SQLite, foreign keys are turned off and the one transaction of the whole run is
+opened (``BEGIN IMMEDIATE``) before anything else is done on it
+(:mod:`upsales_fortnox.core.db.sqlite_migration`), which a connection passed in, possibly in a
+transaction already, could not promise. On PostgreSQL the run holds the migration lock
+(:mod:`upsales_fortnox.core.db.migration_lock`).
 """
 
 from __future__ import annotations
@@ -51,10 +57,6 @@ async def _run_online(database_url: str) -> None:
 
 
 def run() -> None:
-    connection = context.config.attributes.get("connection")
-    if connection is not None:
-        _configure_and_run(connection)
-        return
     database_url = context.config.attributes.get("database_url") or load_settings().database_url
     asyncio.run(_run_online(database_url))
 
