@@ -32,7 +32,9 @@ async def test_a_locked_invoice_credited_afterwards_shows_the_deal_cancelled(
     edit(harness, "orders", order_id, {"orderRow": more})  # two more days
     refused = await sync_order(harness, order_id)
     assert refused.status == JobStatus.DEAD
-    assert (await _status(harness, order_id))["message"] == say("status.failed.locked")
+    assert (await _status(harness, order_id))["message"] == say(
+        "status.failed.locked.booked", document=say("document.invoice"), number=number
+    )
 
     await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")  # as the status asked
     await EventFeed(harness).sync()

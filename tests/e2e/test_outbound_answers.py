@@ -141,8 +141,8 @@ async def test_app_status_order_through_a_deals_life(harness: SyncHarness) -> No
     failed = await _status(harness, order_id)
     assert failed["status"] == "failed"
     assert failed["message"] == (
-        "Ändringen skickades inte: dokumentet i Fortnox är låst (bokfört eller skickat). "
-        "Kreditera fakturan i Fortnox för att ändra eller annullera affären."
+        f"Ändringen skickades inte: faktura {number} är bokförd i Fortnox och kan inte längre "
+        "ändras. Kreditera fakturan i Fortnox för att ändra eller annullera affären."
     )
     assert "fortnox_document_locked" not in str(failed)  # operators find it through job_id
 

@@ -28,6 +28,12 @@ from upsales_fortnox.domain.outbound.deal_documents import (
     deal_documents,
 )
 from upsales_fortnox.domain.outbound.decide import CustomerInactive
+from upsales_fortnox.domain.outbound.document_body import (
+    LOCKED_BOOKED,
+    LOCKED_CANCELLED,
+    LOCKED_CREDITED,
+    lock_of,
+)
 from upsales_fortnox.domain.outbound.order_gate import (
     ORDER_DELETED,
     ORDER_NOT_WON,
@@ -70,6 +76,14 @@ _FAILED_TEXTS: Final = {
 }
 
 
+#: The end-user text of a change its document refused, by why it can no longer change.
+_LOCKED_TEXTS: Final = {
+    LOCKED_BOOKED: "status.failed.locked.booked",
+    LOCKED_CREDITED: "status.failed.locked.credited",
+    LOCKED_CANCELLED: "status.failed.locked.cancelled",
+}
+
+
 #: What a queued deal waits for while its installation's jobs do not run, by its status.
 _HELD_TEXTS: Final[dict[str, str]] = {
     InstallationStatus.PENDING_LOGIN: "status.waiting_for_login",
@@ -96,6 +110,10 @@ def _failed_text(last_error: str | None, language: Language, documents: DealDocu
     locked_order = current is not None and current.fortnox_type is FortnoxType.ORDER
     if code == DocumentLocked.code and locked_order and invoices:  # the bookkeeper invoiced it
         return say("status.failed.order_invoiced", language, number=invoices[0].fortnox_id)
+    lock = _LOCKED_TEXTS.get(lock_of(last_error) or "") if code == DocumentLocked.code else None
+    if lock is not None and current is not None:  # which document, and why it is locked
+        document = say(f"document.{current.fortnox_type.value}", language)
+        return say(lock, language, document=document, number=current.fortnox_id)
     return say(_FAILED_TEXTS.get(code, "status.failed.other"), language)
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.domain.outbound.document_body import (
     fingerprint_of_fortnox_document,
+    lock_of,
     locked_reason,
     matching_row_ids,
     our_reference,
@@ -125,6 +126,28 @@ def test_locked_reasons() -> None:
         "it has been invoiced (invoice 5)"
     )
     assert locked_reason(Order(DocumentNumber=1, Cancelled=True)) == "it is cancelled"
+
+
+def test_a_refusal_tells_which_lock_it_met() -> None:
+    """The rep's status tells a booked, credited and cancelled document apart by the reason
+    its refusal ends with (the job's error, for operators, in either form it takes)."""
+    for document in (
+        Invoice(DocumentNumber=1, Booked=True),
+        Invoice(DocumentNumber=1, CreditInvoiceReference="9"),
+        Invoice(DocumentNumber=1, Cancelled=True),
+        Order(DocumentNumber=1, Cancelled=True),
+    ):
+        reason = locked_reason(document)
+        assert reason is not None
+        assert lock_of(f"fortnox_document_locked: Fortnox invoice 1 can no longer change: {reason}")
+        assert (
+            lock_of(
+                f"fortnox_document_locked: ..., but Fortnox order 1 can no longer change: {reason}"
+            )
+            == reason
+        )
+    assert lock_of("fortnox_document_locked: ... change: it has been invoiced (invoice 5)") is None
+    assert lock_of(None) is None
 
 
 def test_rows_are_matched_by_article_in_order() -> None:

@@ -118,10 +118,32 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "customer is created.",
     },
     "status.failed.locked": {
-        "sv": "Ändringen skickades inte: dokumentet i Fortnox är låst (bokfört eller skickat). "
-        "Kreditera fakturan i Fortnox för att ändra eller annullera affären.",
-        "en": "The change was not sent: the document in Fortnox is locked (booked or sent). "
-        "Credit the invoice in Fortnox to change or cancel the deal.",
+        "sv": "Ändringen skickades inte: dokumentet i Fortnox kan inte längre ändras (det är "
+        "bokfört, krediterat eller makulerat). Kontakta den som sköter bokföringen.",
+        "en": "The change was not sent: the document in Fortnox can no longer change (it is "
+        "booked, credited or cancelled). Contact your bookkeeper.",
+    },
+    "status.failed.locked.booked": {
+        "sv": "Ändringen skickades inte: {document} {number} är bokförd i Fortnox och kan inte "
+        "längre ändras. Kreditera fakturan i Fortnox för att ändra eller annullera affären.",
+        "en": "The change was not sent: {document} {number} is booked in Fortnox and can no "
+        "longer change. Credit the invoice in Fortnox to change or cancel the deal.",
+    },
+    "status.failed.locked.credited": {
+        "sv": "Ändringen skickades inte: {document} {number} är krediterad i Fortnox och kan "
+        "inte längre ändras. Den som sköter bokföringen rättar affären i Fortnox med en ny "
+        "faktura eller en kreditfaktura.",
+        "en": "The change was not sent: {document} {number} is credited in Fortnox and can no "
+        "longer change. Your bookkeeper corrects the deal in Fortnox with a new invoice or a "
+        "credit invoice.",
+    },
+    "status.failed.locked.cancelled": {
+        "sv": "Ändringen skickades inte: {document} {number} är makulerad i Fortnox och kan inte "
+        "längre ändras. Affären flyttas till förlorad om inget annat av den finns kvar i "
+        "Fortnox; vinns den igen skickas en ny.",
+        "en": "The change was not sent: {document} {number} is cancelled in Fortnox and can no "
+        "longer change. The deal moves to lost unless another part of it lives on in Fortnox; "
+        "won again, a new one is sent.",
     },
     "status.failed.order_invoiced": {
         "sv": "Ändringen skickades inte: ordern i Fortnox är redan fakturerad (faktura {number}) "

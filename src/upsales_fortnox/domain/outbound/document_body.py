@@ -218,6 +218,20 @@ def _set(reference: str | None) -> bool:
     return (reference or "").strip() not in ("", "0")
 
 
+LOCKED_CANCELLED: Final = "it is cancelled"
+LOCKED_BOOKED: Final = "it is booked"
+LOCKED_CREDITED: Final = "it has been credited"
+LOCKS: Final = (LOCKED_CANCELLED, LOCKED_BOOKED, LOCKED_CREDITED)
+"""The reasons of :func:`locked_reason` a sales rep is told apart (an order's invoice is
+named by its link); a refusal's message ends with its reason."""
+
+
+def lock_of(message: str | None) -> str | None:
+    """Which of :data:`LOCKS` a refusal's message (a dead job's error) ends with, or None."""
+    text = (message or "").rstrip()
+    return next((lock for lock in LOCKS if text.endswith(lock)), None)
+
+
 def locked_reason(document: FortnoxDocument) -> str | None:
     """Why Fortnox will refuse changes to the document, or None while it may still change.
 
@@ -225,12 +239,12 @@ def locked_reason(document: FortnoxDocument) -> str | None:
     once cancelled or invoiced.
     """
     if document.Cancelled:
-        return "it is cancelled"
+        return LOCKED_CANCELLED
     if isinstance(document, Invoice):
         if document.Booked:
-            return "it is booked"
+            return LOCKED_BOOKED
         if _set(document.CreditInvoiceReference):
-            return "it has been credited"
+            return LOCKED_CREDITED
         return None
     if _set(document.InvoiceReference):
         return f"it has been invoiced (invoice {document.InvoiceReference})"
