@@ -169,6 +169,9 @@ class UpdateFortnoxDocument:
     held_row_id: int | None = None
     """Set when ``document`` holds this existing row (its first row): a second write then
     leaves it out (see :func:`~upsales_fortnox.domain.outbound.document_body.held_row_id`)."""
+    theirs: tuple[str | None, ...] = ()
+    """The articles of the rows the bookkeeper added in Fortnox that ``document`` keeps, named
+    by ``RowId`` alone after the deal's rows (see :mod:`~.outbound.added_rows`)."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from upsales_fortnox.domain.inbound.addresses import (
     with_address_types,
 )
 from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.outbound.added_rows import keeping, kept_theirs, split_read
 from upsales_fortnox.domain.outbound.company import (
     CompanyFields,
     abroad,
@@ -358,17 +359,18 @@ def decide_document(
             f"the order changed in Upsales after it was sent, but Fortnox "
             f"{draft.fortnox_type.value} {number} can no longer change: {reason}",
         )
-    existing_rows = document_rows(existing)
+    existing_rows, theirs = split_read(document_rows(existing), link)
     row_ids = matching_row_ids(existing_rows, draft.rows)
-    held = held_row_id([row.RowId for row in existing_rows], row_ids)
+    held = None if theirs else held_row_id([row.RowId for row in existing_rows], row_ids)
     return UpdateFortnoxDocument(
         draft.upsales_order_id,
         draft.fortnox_type,
         number,
-        draft.to_fortnox(row_ids, held_row=held),
+        keeping(draft.to_fortnox(row_ids, held_row=held), theirs),
         wanted,
         draft.net,
         held,
+        tuple(article for _, article in theirs),
     )
 
 
@@ -377,14 +379,15 @@ def _update_from_kept_rows(draft: DocumentDraft, link: LinkView) -> UpdateFortno
     kept = kept_rows(link.synced_fields)
     if kept is None:
         raise ValueError("a linked document that keeps no rows must be read before it is updated")
-    row_ids = row_ids_from_kept(kept, draft.rows)
-    held = held_row_id([row_id for row_id, _ in kept], row_ids)
+    row_ids, theirs = row_ids_from_kept(kept, draft.rows), kept_theirs(link.synced_fields)
+    held = None if theirs else held_row_id([row_id for row_id, _ in kept], row_ids)
     return UpdateFortnoxDocument(
         draft.upsales_order_id,
         draft.fortnox_type,
         int(link.fortnox_id),
-        draft.to_fortnox(row_ids, held_row=held),
+        keeping(draft.to_fortnox(row_ids, held_row=held), theirs),
         draft.fingerprint(),
         draft.net,
         held,
+        tuple(article for _, article in theirs),
     )

@@ -32,6 +32,7 @@ from functools import partial
 
 from upsales_fortnox.documents.order_field import write_document_url
 from upsales_fortnox.domain.inbound.document_changes import document_fingerprint
+from upsales_fortnox.domain.outbound.added_rows import rows_kept
 from upsales_fortnox.domain.outbound.decide import (
     DocumentDecision,
     DocumentLookup,
@@ -39,7 +40,7 @@ from upsales_fortnox.domain.outbound.decide import (
     made_in_fortnox,
     read_before_mapping,
 )
-from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, rows_to_keep
+from upsales_fortnox.domain.outbound.document_body import FortnoxDocument
 from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.domain.outbound.order_gate import ORDER_DELETED_REASON, order_gate
 from upsales_fortnox.domain.outbound.rows import (
@@ -307,7 +308,7 @@ async def _sync_document(
         outcome = "updated" if link is not None else "found_and_updated"
         number = decision.document_number
     await deal_links.save_order_link(
-        order.id, fortnox_type, str(number), decision.fingerprint, rows_to_keep(written)
+        order.id, fortnox_type, str(number), decision.fingerprint, rows_kept(written, decision)
     )
     done = result(outcome, document=FortnoxRef(fortnox_type, str(number)))
     return await _with_document_url(services, context, order, done)

@@ -1,0 +1,86 @@
+"""A row the bookkeeper adds in Fortnox to a won deal's invoice (freight, a fee, a note) is
+not the sales rep's to remove: the rep's later changes of the deal update the deal's own rows
+and leave the bookkeeper's row on the invoice, change after change. A row of the deal the
+bookkeeper replaced by another is the deal's again (the deal is the source of its rows)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, fortnox_call
+from tests.e2e.outbound_support import edit, sync_order, won_and_invoiced
+from upsales_fortnox.vocabulary import JobStatus
+
+D = Decimal
+
+
+def _rows(harness: SyncHarness, number: str) -> list[tuple[str, str, Decimal]]:
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    return [(r["ArticleNumber"], r["Description"], r["Total"]) for r in invoice["InvoiceRows"]]
+
+
+async def _two_more_of_each(harness: SyncHarness, order_id: int) -> None:
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None
+    more = [{**row, "quantity": row["quantity"] + 2} for row in deal["orderRow"]]
+    edit(harness, "orders", order_id, {"orderRow": more})
+
+
+async def _bookkeeper_writes_rows(
+    harness: SyncHarness, number: str, rows: list[dict[str, Any]]
+) -> None:
+    await fortnox_call(harness, "PUT", f"/invoices/{number}", {"Invoice": {"InvoiceRows": rows}})
+
+
+async def test_the_reps_changes_keep_the_row_the_bookkeeper_added(linked: SyncHarness) -> None:
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    number = await won_and_invoiced(harness, order_id)
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    freight = {"Description": "Frakt enligt avtal", "Price": 500, "DeliveredQuantity": "1"}
+    await _bookkeeper_writes_rows(
+        harness, number, [{"RowId": r["RowId"]} for r in invoice["InvoiceRows"]] + [freight]
+    )
+    await EventFeed(harness).sync()
+
+    await _two_more_of_each(harness, order_id)  # read first: the row ids changed in Fortnox
+    changed = await sync_order(harness, order_id)
+    assert changed.status == JobStatus.DONE, changed.last_error
+    await _two_more_of_each(harness, order_id)  # from the rows the link keeps, unread
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+
+    assert (again.result or {})["outcome"] == "updated"
+    assert _rows(harness, number) == [
+        ("LIC-BAS", "Licens Bas", D("26460.00")),  # 6 x 4410
+        ("KONS-1", "Konsulttimme", D("15000.00")),  # 12 x 1250
+        ("", "Frakt enligt avtal", D("500.00")),
+    ]
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None and invoice["Net"] == deal["value"] + 500
+
+
+async def test_a_row_of_the_deal_the_bookkeeper_replaced_is_the_deals_again(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    number = await won_and_invoiced(harness, order_id)
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    first, second = invoice["InvoiceRows"]
+    replaced = {"RowId": second["RowId"], "ArticleNumber": "UTB-DAG", "DeliveredQuantity": "1"}
+    await _bookkeeper_writes_rows(harness, number, [{"RowId": first["RowId"]}, replaced])
+    await EventFeed(harness).sync()
+
+    await _two_more_of_each(harness, order_id)
+    changed = await sync_order(harness, order_id)
+
+    assert changed.status == JobStatus.DONE, changed.last_error
+    assert [row[0] for row in _rows(harness, number)] == ["LIC-BAS", "KONS-1"]
