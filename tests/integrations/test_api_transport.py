@@ -326,4 +326,24 @@ async def test_a_write_on_a_new_connection_is_checked_before_it_is_written() -> 
         read = await http.get(url)  # a request without the check is sent as before
     assert (sent.text, read.text) == ("ok", "ok")
     assert [request.head.split()[0] for request in server.requests] == ["POST", "GET"]
-    assert checked == [False, True]
+    assert checked == [False, False, True]  # the sent one on its connection and at its body
+
+
+async def test_a_write_whose_check_refuses_just_before_its_body_is_written_is_not_sent() -> None:
+    """aiohttp writes a body in a task of its own, after the request got its connection: a
+    process stalled in between checks again right before the bytes leave (the head waits for
+    the body), and nothing is sent once the check refuses there."""
+    server = LoopbackServer(ok)
+    calls: list[int] = []
+
+    def refuse_the_second_time() -> None:
+        calls.append(len(calls) + 1)
+        if len(calls) == 2:
+            raise LeaseOver
+
+    async with serving(server) as url, client() as http:
+        with pytest.raises(LeaseOver):
+            await http.post(url, content=b"{}", extensions={BEFORE_WRITE: refuse_the_second_time})
+        assert (await http.get(url)).text == "ok"  # the pool serves the next request
+    assert calls == [1, 2]
+    assert [request.head.split()[0] for request in server.requests] == ["GET"]

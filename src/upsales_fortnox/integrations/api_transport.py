@@ -8,7 +8,8 @@ per GET at 20 concurrent).
 
 A request may carry a check to run at the last moment before it is written
 (:data:`BEFORE_WRITE`, an httpx request extension): once it holds its connection, after any wait
-for the pool or for a new connection, and before its first byte leaves. A job's write uses it
+for the pool or for a new connection, and again right before its body (and with it its head,
+which aiohttp holds back until then) is written, in the task that writes it. A job's write uses it
 (:mod:`upsales_fortnox.integrations.send_check`): a process that was stalled while its request
 waited for a connection (its installation another worker's meanwhile) does not send it late.
 
@@ -130,17 +131,26 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session._retry_connection = False
         return session
 
-    def _session_for(self, before_write: object) -> aiohttp.ClientSession:
+    def _session_for(self, check: _WriteCheck | None) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session, self._checked_session = self._open_sessions()
-        if before_write is None:
+        if check is None:
             return self._session
         assert self._checked_session is not None
         return self._checked_session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         before_write = request.extensions.get(BEFORE_WRITE)
-        session = self._session_for(before_write)
+        check = None if before_write is None else _WriteCheck(before_write)
+        try:
+            return await self._send(request, check)
+        except httpx.TransportError:
+            if check is not None and check.refused is not None:  # aiohttp wrapped it: unsent
+                raise check.refused from None
+            raise
+
+    async def _send(self, request: httpx.Request, check: _WriteCheck | None) -> httpx.Response:
+        session = self._session_for(check)
         timeouts = request.extensions.get("timeout", {})
         body = await request.aread()
         with _as_httpx_errors(request):
@@ -150,7 +160,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=request.headers.multi_items(),
                 data=body or None,
                 allow_redirects=False,
-                trace_request_ctx=before_write,
+                trace_request_ctx=check,
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     connect=_sum(timeouts.get("pool"), timeouts.get("connect")),
@@ -174,21 +184,42 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await self._session.close()
 
 
+class _WriteCheck:
+    """A request's :data:`BEFORE_WRITE` check, and what it raised (aiohttp wraps what is raised
+    in the task that writes the body in a connection error)."""
+
+    __slots__ = ("check", "refused")
+
+    def __init__(self, check: Callable[[], None]) -> None:
+        self.check = check
+        self.refused: Exception | None = None
+
+    def __call__(self) -> None:
+        try:
+            self.check()
+        except Exception as refused:
+            self.refused = refused
+            raise
+
+
 def _before_write_trace() -> aiohttp.TraceConfig:
-    """Runs a request's :data:`BEFORE_WRITE` check once it holds a connection: taken from the
-    pool, or made anew (no wait is left after either before the request is written). A check
+    """Runs a request's :data:`BEFORE_WRITE` check once it holds a connection (taken from the
+    pool, or made anew), and again just before its body is written: aiohttp writes a body in a
+    task of its own, which a stalled process may run only after the stall, and holds the head
+    back until then. A request without a body is written at once after the first. A check
     that raises leaves the connection unused (aiohttp drops it; the pool makes another)."""
 
     async def check(
         _session: aiohttp.ClientSession, context: SimpleNamespace, _params: object
     ) -> None:
-        before_write: Callable[[], None] | None = context.trace_request_ctx
-        if before_write is not None:
-            before_write()
+        write_check: _WriteCheck | None = context.trace_request_ctx
+        if write_check is not None:
+            write_check()
 
     trace = aiohttp.TraceConfig()
     trace.on_connection_reuseconn.append(check)
     trace.on_connection_create_end.append(check)
+    trace.on_request_chunk_sent.append(check)
     return trace
 
 
