@@ -122,3 +122,14 @@ def test_a_url_password_holding_a_slash_or_an_at_sign_is_redacted_whole(captured
     assert "[redacted]" in _logged(captured, "postgresql://db.internal/sync?password=Pa55word")
     line = "GET http://127.0.0.1:8080/orders?to=a@b.se HTTP/1.1"
     assert line in _logged(captured, line)  # a port and a path, no password
+
+
+def test_json_and_text_lines_carry_a_jobs_kind_and_entity(captured) -> None:  # type: ignore[no-untyped-def]
+    logger, stream, handler = captured
+    handler.setFormatter(JsonFormatter())
+    logger.error("job dead", extra={"job_id": 3, "kind": "upsales.order", "entity_id": "42"})
+    line = json.loads(stream.getvalue())
+    assert (line["kind"], line["entity_id"]) == ("upsales.order", "42")
+    handler.setFormatter(TextFormatter())
+    logger.error("job dead", extra={"job_id": 3, "kind": "upsales.order", "entity_id": "42"})
+    assert "kind=upsales.order entity_id=42" in stream.getvalue().splitlines()[-1]

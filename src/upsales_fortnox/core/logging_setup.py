@@ -1,9 +1,10 @@
 """Structured logging: plain text or one JSON object a line, with secrets redacted.
 
-Log records may carry ``installation_id``, ``job_id`` and a failure's stable ``code`` (pass them
-in ``extra``, or bind them for a block with :func:`log_context`). A redaction filter removes
-anything that looks like a token and every secret registered with :func:`register_secret`, so no
-secret can reach a log line.
+Log records may carry ``installation_id``, ``job_id``, the job's ``kind`` and ``entity_id`` (the
+Upsales or Fortnox id it syncs, by which an operator finds a customer's deal) and a failure's
+stable ``code`` (pass them in ``extra``, or bind them for a block with :func:`log_context`). A
+redaction filter removes anything that looks like a token and every secret registered with
+:func:`register_secret`, so no secret can reach a log line.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 _CONTEXT: ContextVar[dict[str, str]] = ContextVar("log_context", default={})  # noqa: B039
-_CONTEXT_FIELDS = ("installation_id", "job_id", "code")
+_CONTEXT_FIELDS = ("installation_id", "job_id", "kind", "entity_id", "code")
 """Fields a JSON line carries when its record has them; ``code`` is the stable code of a job's
 failure (the part of its ``last_error`` before ``:``)."""
 _REDACTED = "[redacted]"

@@ -35,6 +35,7 @@ from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.session_presence import process_name
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.core.logging_setup import log_context
 from upsales_fortnox.jobs.burials import Burials, JobObserver
 from upsales_fortnox.jobs.claim_pacing import ClaimPacing
 from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
@@ -319,7 +320,13 @@ class Worker:
         """Run the job and record its outcome; returns the job ``then()`` (asked once the
         handler has ended) gave, if it was started as the outcome was recorded (see
         :meth:`JobStore.complete`)."""
-        log_extra = {"installation_id": str(job.installation_id), "job_id": job.job_id}
+        log_extra: dict[str, Any] = {
+            "installation_id": str(job.installation_id),
+            "job_id": job.job_id,
+            "kind": job.kind,
+        }
+        if job.entity_id is not None:
+            log_extra["entity_id"] = job.entity_id
         logger.info(
             "job %s started (kind %s, attempt %d of %d%s)",
             job.job_id,
@@ -348,8 +355,9 @@ class Worker:
         )
         await self._store.renew_if_due(job)  # it may have waited for a place since it started
         started = time.monotonic()
-        with self._handler_runs.writes_checked(job):
-            # made here, so the task's chain of callers is the worker's own
+        with self._handler_runs.writes_checked(job), log_context(**log_extra):
+            # made here, so the task's chain of callers is the worker's own (and its lines name
+            # the job: the task keeps the context it was made in)
             handler_task = asyncio.ensure_future(handler(context))
         outcome = await self._handler_runs.execute(job, handler_task, self._stop_waiter)
         if self._on_outcome is not None:
