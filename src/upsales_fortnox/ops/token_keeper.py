@@ -22,7 +22,7 @@ from upsales_fortnox.installations.repository.tokens import (
     refreshed_at,
     user_logins_refreshed_before,
 )
-from upsales_fortnox.integrations.errors import ReauthorizationRequired
+from upsales_fortnox.integrations.errors import ReauthorizationRequired, SyncError
 from upsales_fortnox.ops.connection_checks import check_connections
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import InstallationStatus
@@ -58,6 +58,13 @@ async def keep_tokens_alive(services: Services, now: datetime | None = None) -> 
         except ReauthorizationRequired:
             counts["refused"] += 1
             logger.warning("idle Fortnox login refused; it needs a new login", extra=extra)
+        except SyncError as error:  # expected (Fortnox away, say): one line, the next round tries
+            counts["failed"] += 1
+            logger.warning(
+                "keeping the Fortnox login alive failed; tried again at the next round: %s",
+                error,
+                extra={**extra, "code": error.code},
+            )
         except Exception:
             counts["failed"] += 1
             logger.exception("keeping the Fortnox login alive failed", extra=extra)
