@@ -7,17 +7,16 @@ invoices, offers, each with the offset stored for it) and ``subscribe-v1``. Even
 to the same intake, dedupe and classification by event type
 (:mod:`upsales_fortnox.intake.fortnox_events`) as the HTTP endpoint, in batches; the offsets of
 a batch are saved in the transaction that records it (an event the intake skips moves none:
-:func:`.recording.storable`), so after a restart the stream resumes
-where the database says, and nothing recorded is lost or recorded twice (delivery is at least
-once, the intake's dedupe key ``fortnox:{topic}:{offset}`` drops repeats).
+:func:`.recording.storable`), so after a restart the stream resumes where the database says,
+and nothing recorded is lost or recorded twice (delivery is at least once, the intake's dedupe
+key ``fortnox:{topic}:{offset}`` drops repeats).
 Events are read only as fast as they are recorded (``StreamPolicy.max_buffered``), and the
 reply to a command sent while subscribed is awaited recording the events ahead of it.
 
-While connected, the consumer re-reads the installations every
-``StreamPolicy.tenant_refresh_seconds`` (or at once after :meth:`StreamConsumer.refresh_tenants`)
-and sends ``add-tenants-v1`` for new installations and rotated tokens, ``remove-tenants-v1`` for
-installations that are no longer active. A lost connection is re-opened with exponential
-backoff. Tokens and the client secret never appear in logs.
+While connected, the consumer re-reads the installations every ``tenant_refresh_seconds`` of
+its policy (or at once after :meth:`StreamConsumer.refresh_tenants`) and sends ``add-tenants-v1``
+for new installations and rotated tokens, ``remove-tenants-v1`` for those no longer active. A
+lost connection is re-opened with backoff. Tokens and the client secret never appear in logs.
 
 The commands and messages are :mod:`upsales_fortnox.integrations.fortnox.stream`; what is read
 and written in the database, :mod:`upsales_fortnox.intake.repository.stream_offsets`. Choices
@@ -44,6 +43,7 @@ from upsales_fortnox.intake.fortnox_stream.recording import (
     TokenSource,
     storable,
 )
+from upsales_fortnox.intake.fortnox_stream.token_notes import MissingTokens
 from upsales_fortnox.intake.repository.stream_offsets import (
     active_installations,
     load_offsets,
@@ -128,6 +128,7 @@ class StreamConsumer:
         self.followed: dict[str, uuid.UUID] = {}
         """Tenant id → installation, as Fortnox confirmed them."""
         self._sent_tokens: dict[uuid.UUID, str] = {}
+        self._missing_tokens = MissingTokens()
         self._held: list[Message] = []
 
     def refresh_tenants(self) -> None:
@@ -205,9 +206,8 @@ class StreamConsumer:
             try:
                 wanted[tenant] = await self._tokens.access_token(tenant.id)
             except SyncError as exc:
-                log.warning(
-                    "no Fortnox token for installation %s on the stream (%s)", tenant.id, exc.code
-                )
+                self._missing_tokens.missing(tenant.id, exc.code)  # told once per cause
+        self._missing_tokens.found({tenant.id for tenant in wanted})
         return wanted, {tenant.id for tenant in active}
 
     async def _command(
