@@ -16,6 +16,7 @@ from tests.jobs.support import FakeClock, add_installation, add_job
 from upsales_fortnox.cli.commands import cli
 from upsales_fortnox.cli.errors import describe
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus
 
@@ -131,3 +132,29 @@ def test_a_reason_code_picks_its_dead_jobs(env: dict[str, str]) -> None:
     result = CliRunner().invoke(cli, ["jobs", "retry-dead", "--reason", "fortnox_refused"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("2 dead job(s) match")
+
+
+def test_the_jobs_of_one_deal_are_found_by_its_id(env: dict[str, str]) -> None:
+    """Finance names a deal by its Upsales order id: ``--entity`` lists that entity's jobs only,
+    as ``GET /api/jobs?entity_id=`` does."""
+    ours, theirs, (refused, _, other) = asyncio.run(_dead_jobs(env["DATABASE_URL"]))
+    runner = CliRunner()
+
+    listed = runner.invoke(cli, ["jobs", "list", "--entity", "1"])
+    assert listed.exit_code == 0, listed.output
+    assert [line.split("\t")[:4] for line in listed.output.splitlines()] == [
+        [str(other), str(theirs), "upsales.order", "1"],
+        [str(refused), str(ours), "upsales.order", "1"],
+    ]
+    narrowed = runner.invoke(cli, ["jobs", "list", "--entity", "1", "--installation", str(ours)])
+    assert [line.split("\t")[0] for line in narrowed.output.splitlines()] == [str(refused)]
+
+
+@pytest.mark.parametrize("entity", ["1" * (MAX_FORTNOX_ID_LENGTH + 1), "1\x002"])
+def test_an_entity_id_no_job_could_hold_is_a_usage_error(env: dict[str, str], entity: str) -> None:
+    asyncio.run(_dead_jobs(env["DATABASE_URL"]))
+    result = CliRunner().invoke(cli, ["jobs", "list", "--entity", entity])
+    assert result.exception is not None, result.output
+    line, code = describe(result.exception, None)
+    assert code == 2, line
+    assert "--entity" in line or "entity" in line, line

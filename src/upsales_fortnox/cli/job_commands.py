@@ -24,6 +24,7 @@ from upsales_fortnox.installations.service import get_installation
 from upsales_fortnox.jobs import retry_dead_job
 from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.jobs.store.job_queries import find_jobs
+from upsales_fortnox.models.fortnox_ids import check_storable
 from upsales_fortnox.ops.bulk import MAX_BULK_RETRY, REASON_CODE_PATTERN, retry_dead_jobs
 from upsales_fortnox.ops.repository.queue_reads import DeadJobFilter, count_dead_jobs
 from upsales_fortnox.services import build_services
@@ -49,6 +50,18 @@ def _reason_code(text: str | None) -> str | None:
         f"{text!r} is not an error code (the part before ':' of an error, e.g. fortnox_refused)",
         param_hint="--reason",
     )
+
+
+def _entity(text: str | None) -> str | None:
+    """An ``--entity`` as the jobs API takes it (``entity_id``); a usage error otherwise."""
+    if text is None:
+        return None
+    if "\x00" in text:
+        raise click.BadParameter("must not hold a NUL character", param_hint="--entity")
+    try:
+        return check_storable(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--entity") from None
 
 
 async def _known(session: DbSession, installation_id: uuid.UUID | None) -> None:
@@ -91,10 +104,13 @@ def list_command(
     installation: str | None = typer.Option(None, "--installation", help="Installation id."),
     status: JobStatus | None = _STATUS,
     kind: JobKind | None = _KIND,
+    entity: str | None = typer.Option(
+        None, "--entity", help="The Upsales or Fortnox id the job syncs, e.g. an order id."
+    ),
     limit: int = typer.Option(50, "--limit", min=1, max=1000, help="At most this many."),
 ) -> None:
     """Newest first, one line a job: id, installation, kind, entity, status, attempts, error."""
-    installation_id = _installation(installation)
+    installation_id, entity_id = _installation(installation), _entity(entity)
 
     async def read(session: DbSession) -> list[JobSummary]:
         await _known(session, installation_id)
@@ -103,7 +119,7 @@ def list_command(
             installation_id=installation_id,
             status=status,
             kind=kind,
-            entity_id=None,
+            entity_id=entity_id,
             before_id=None,
             limit=limit,
         )
