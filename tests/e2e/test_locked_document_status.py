@@ -12,6 +12,7 @@ from tests.e2e.outbound_support import edit, link_demo_products, sync_order, win
 from ufs_sandboxes.fortnox.resources.document_actions import (
     bookkeep_invoice,
     cancel_document,
+    create_invoice_from_order,
     mark_sent,
 )
 from ufs_sandboxes.fortnox.resources.document_kinds import INVOICES, ORDERS
@@ -90,4 +91,28 @@ async def test_a_change_of_a_deal_whose_fortnox_order_was_cancelled_says_it_is_c
         f"Ändringen skickades inte: order {number} är makulerad i Fortnox och kan inte längre "
         "ändras. Affären flyttas till förlorad om inget annat av den finns kvar i Fortnox; "
         "vinns den igen skickas en ny."
+    )
+
+
+async def test_a_change_of_a_deal_whose_fortnox_order_was_just_invoiced_names_the_invoice(
+    harness: SyncHarness,
+) -> None:
+    """The bookkeeper invoiced the deal's Fortnox order, and the rep changes the deal before
+    the invoice reaches Upsales: the rep reads that the order is invoiced, and which invoice,
+    not that it was booked, credited or cancelled."""
+    order_id = harness.demo.opportunity_id
+    await harness.update_settings(sync_type=SyncType.ORDER)
+    number = await _won(harness, "fortnox_order")
+    tenant = harness.fortnox.tenant(harness.tenant_id)
+    invoice = create_invoice_from_order(tenant, number)
+    await _two_more_of_each(harness)
+    assert (await sync_order(harness, order_id)).status == JobStatus.DEAD
+
+    status = await _status(harness, order_id)
+
+    assert status["status"] == "failed"
+    assert status["message"] == (
+        f"Ändringen skickades inte: ordern i Fortnox är redan fakturerad (faktura "
+        f"{invoice['DocumentNumber']}) och kan inte längre ändras. Ändra fakturan i Fortnox, "
+        "eller kreditera den för att annullera affären."
     )

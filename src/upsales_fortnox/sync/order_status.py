@@ -32,6 +32,7 @@ from upsales_fortnox.domain.outbound.document_body import (
     LOCKED_BOOKED,
     LOCKED_CANCELLED,
     LOCKED_CREDITED,
+    invoiced_by,
     lock_of,
 )
 from upsales_fortnox.domain.outbound.order_gate import (
@@ -110,6 +111,9 @@ def _failed_text(last_error: str | None, language: Language, documents: DealDocu
     locked_order = current is not None and current.fortnox_type is FortnoxType.ORDER
     if code == DocumentLocked.code and locked_order and invoices:  # the bookkeeper invoiced it
         return say("status.failed.order_invoiced", language, number=invoices[0].fortnox_id)
+    invoice = invoiced_by(last_error) if code == DocumentLocked.code else None
+    if invoice is not None:  # invoiced, that invoice not in Upsales yet
+        return say("status.failed.order_invoiced", language, number=invoice)
     lock = _LOCKED_TEXTS.get(lock_of(last_error) or "") if code == DocumentLocked.code else None
     if lock is not None and current is not None:  # which document, and why it is locked
         document = say(f"document.{current.fortnox_type.value}", language)

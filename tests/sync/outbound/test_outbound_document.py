@@ -7,6 +7,7 @@ from decimal import Decimal
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.domain.outbound.document_body import (
     fingerprint_of_fortnox_document,
+    invoiced_by,
     lock_of,
     locked_reason,
     matching_row_ids,
@@ -148,6 +149,11 @@ def test_a_refusal_tells_which_lock_it_met() -> None:
         )
     assert lock_of("fortnox_document_locked: ... change: it has been invoiced (invoice 5)") is None
     assert lock_of(None) is None
+    assert (
+        invoiced_by("fortnox_document_locked: ... change: it has been invoiced (invoice 5)") == "5"
+    )
+    assert invoiced_by("fortnox_document_locked: ... change: it is booked") is None
+    assert invoiced_by(None) is None
 
 
 def test_rows_are_matched_by_article_in_order() -> None:

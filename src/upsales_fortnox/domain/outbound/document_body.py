@@ -14,6 +14,7 @@ echo of our own write is recognised from either side.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -221,15 +222,25 @@ def _set(reference: str | None) -> bool:
 LOCKED_CANCELLED: Final = "it is cancelled"
 LOCKED_BOOKED: Final = "it is booked"
 LOCKED_CREDITED: Final = "it has been credited"
+LOCKED_INVOICED: Final = "it has been invoiced"
+"""An order's reason, followed by ``(invoice N)``: see :func:`invoiced_by`."""
 LOCKS: Final = (LOCKED_CANCELLED, LOCKED_BOOKED, LOCKED_CREDITED)
 """The reasons of :func:`locked_reason` a sales rep is told apart (an order's invoice is
-named by its link); a refusal's message ends with its reason."""
+named by its link, or by :func:`invoiced_by`); a refusal's message ends with its reason."""
+_INVOICED_BY: Final = re.compile(re.escape(LOCKED_INVOICED) + r" \(invoice ([^()\s]+)\)$")
 
 
 def lock_of(message: str | None) -> str | None:
     """Which of :data:`LOCKS` a refusal's message (a dead job's error) ends with, or None."""
     text = (message or "").rstrip()
     return next((lock for lock in LOCKS if text.endswith(lock)), None)
+
+
+def invoiced_by(message: str | None) -> str | None:
+    """The invoice a refusal's message (a dead job's error) says its order was invoiced by,
+    or None: the refusal reached the sales rep before that invoice reached Upsales."""
+    found = _INVOICED_BY.search((message or "").rstrip())
+    return found.group(1) if found else None
 
 
 def locked_reason(document: FortnoxDocument) -> str | None:
@@ -247,7 +258,7 @@ def locked_reason(document: FortnoxDocument) -> str | None:
             return LOCKED_CREDITED
         return None
     if _set(document.InvoiceReference):
-        return f"it has been invoiced (invoice {document.InvoiceReference})"
+        return f"{LOCKED_INVOICED} (invoice {(document.InvoiceReference or '').strip()})"
     return None
 
 
