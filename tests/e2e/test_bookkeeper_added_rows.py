@@ -84,3 +84,38 @@ async def test_a_row_of_the_deal_the_bookkeeper_replaced_is_the_deals_again(
 
     assert changed.status == JobStatus.DONE, changed.last_error
     assert [row[0] for row in _rows(harness, number)] == ["LIC-BAS", "KONS-1"]
+
+
+async def test_the_bookkeepers_rows_keep_their_place_among_the_deals(linked: SyncHarness) -> None:
+    """A text row the bookkeeper put above the deal's rows stays above them, one put between
+    them stays before the row it preceded, and freight added last stays last, change after
+    change."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    number = await won_and_invoiced(harness, order_id)
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    first, second = ({"RowId": r["RowId"]} for r in invoice["InvoiceRows"])
+    heading = {"Description": "Avser avtal 2027", "DeliveredQuantity": "0"}
+    note = {"Description": "Konsulttimmar enligt bilaga", "DeliveredQuantity": "0"}
+    freight = {"Description": "Frakt enligt avtal", "Price": 500, "DeliveredQuantity": "1"}
+    await _bookkeeper_writes_rows(harness, number, [heading, first, note, second, freight])
+    await EventFeed(harness).sync()
+
+    await _two_more_of_each(harness, order_id)  # read first: the row ids changed in Fortnox
+    changed = await sync_order(harness, order_id)
+    assert changed.status == JobStatus.DONE, changed.last_error
+    after_read = [row[:2] for row in _rows(harness, number)]
+    await _two_more_of_each(harness, order_id)  # from the rows the link keeps, unread
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+
+    expected = [
+        ("", "Avser avtal 2027"),
+        ("LIC-BAS", "Licens Bas"),
+        ("", "Konsulttimmar enligt bilaga"),
+        ("KONS-1", "Konsulttimme"),
+        ("", "Frakt enligt avtal"),
+    ]
+    assert after_read == expected
+    assert [row[:2] for row in _rows(harness, number)] == expected

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, assert_never
 
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
-from upsales_fortnox.domain.outbound.document_body import rows_to_keep
+from upsales_fortnox.domain.outbound.added_rows import rows_kept
 from upsales_fortnox.domain.sync_commands import (
     Command,
     CreateFortnoxCustomer,
@@ -218,11 +218,12 @@ async def _linked_document(
     document: FortnoxDocument | None,
 ) -> None:
     """Link the won order to its document; the link keeps the rows' ids Fortnox answered (see
-    :func:`~upsales_fortnox.domain.outbound.document_body.rows_to_keep`)."""
+    :func:`~upsales_fortnox.domain.outbound.added_rows.rows_kept`: the bookkeeper's rows an
+    update kept apart)."""
     kept: dict[str, Any] | None = None
     if document is not None:
         applied.fortnox.append(document)
-        kept = rows_to_keep(document)
+        kept = rows_kept(document, command)
     link = SaveLink(
         LinkEntity.ORDER,
         command.upsales_order_id,

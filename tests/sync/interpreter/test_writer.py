@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from tests.sync.interpreter.examples import (
     CREATE_ORDER,
     CREATE_PRODUCT,
     CUSTOMER_ANSWER,
+    INVOICE,
     LINK_CUSTOMER,
     LINK_DOCUMENT,
     NO_CHANGE,
@@ -35,11 +37,12 @@ from tests.sync.interpreter.examples import (
     invoice_answer,
 )
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
+from upsales_fortnox.domain.outbound.added_rows import KEPT_THEIRS
 from upsales_fortnox.domain.outbound.document_body import KEPT_CUSTOMER, KEPT_ROWS
 from upsales_fortnox.domain.sync_commands import SaveLink, UpdateFortnoxCustomer
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
-from upsales_fortnox.integrations.fortnox.models import Customer
+from upsales_fortnox.integrations.fortnox.models import Customer, InvoiceRow
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.sync import interpreter
 from upsales_fortnox.sync.effects.live_writer import Writer
@@ -195,6 +198,25 @@ async def test_fortnox_documents_are_created_linked_and_updated_keeping_row_ids(
     assert sent(updated)["Invoice"]["InvoiceRows"][0]["ArticleNumber"] == "A1"
     link = SaveLink(LinkEntity.ORDER, 4, FortnoxType.INVOICE, "5", "fp-d", synced_fields=KEPT)
     assert links.saved == [link, link, link]
+
+
+async def test_an_update_that_kept_the_bookkeepers_row_links_it_apart_from_the_deals(
+    api: respx.MockRouter, writer: Writer, links: Links
+) -> None:
+    """The row the update named alone is the bookkeeper's: the link keeps it apart, so the
+    next update keeps it too (and does not take it for a row of the deal to drop)."""
+    rows = [{"RowId": 7, "ArticleNumber": "A1", "Price": 100}, {"RowId": 8, "Description": "Frakt"}]
+    answer = {"Invoice": {"DocumentNumber": 5, "CustomerNumber": "10", "InvoiceRows": rows}}
+    api.put(f"{FORTNOX}/invoices/5").respond(json=answer)
+    document = INVOICE.model_copy(
+        update={"InvoiceRows": [*(INVOICE.InvoiceRows or []), InvoiceRow(RowId=3)]}
+    )
+    update = replace(UPDATE_DOCUMENT, document=document, theirs=(None,))
+
+    await interpreter.apply([update], writer)
+
+    [link] = links.saved
+    assert link.synced_fields == {**KEPT, KEPT_THEIRS: [[8, None, 1]]}
 
 
 async def test_a_refused_document_change_raises_before_anything_after_it(

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.added_rows import (
     KEPT_THEIRS,
     added_in_fortnox,
     keeping,
     kept_theirs,
     rows_kept,
+    split_read,
 )
 from upsales_fortnox.domain.outbound.document_body import KEPT_ROWS
 from upsales_fortnox.domain.sync_commands import UpdateFortnoxDocument
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
-from upsales_fortnox.vocabulary import FortnoxType
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
 def test_rows_beyond_the_last_write_are_the_bookkeepers() -> None:
@@ -31,12 +33,12 @@ def test_rows_beyond_the_last_write_are_the_bookkeepers() -> None:
 
 
 def test_an_update_names_the_bookkeepers_rows_alone_after_the_deals() -> None:
-    invoice = keeping(Invoice(InvoiceRows=[InvoiceRow(ArticleNumber="A")]), [(7, None)])
+    invoice = keeping(Invoice(InvoiceRows=[InvoiceRow(ArticleNumber="A")]), [(7, None, None)])
     assert [(r.RowId, r.ArticleNumber) for r in invoice.InvoiceRows or []] == [
         (None, "A"),
         (7, None),
     ]
-    order = keeping(Order(OrderRows=[OrderRow(RowId=3, ArticleNumber="A")]), [(8, "X")])
+    order = keeping(Order(OrderRows=[OrderRow(RowId=3, ArticleNumber="A")]), [(8, "X", None)])
     assert [(r.RowId, r.ArticleNumber) for r in order.OrderRows or []] == [(3, "A"), (8, None)]
 
 
@@ -53,10 +55,64 @@ def test_the_link_keeps_the_bookkeepers_rows_apart() -> None:
     update = UpdateFortnoxDocument(
         1, FortnoxType.INVOICE, 5, Invoice(), "f", Decimal(0), theirs=(None,)
     )
-    kept = rows_kept(written, update)
+    kept = rows_kept(written, update)  # rows answered not as sent: the last of the article
     assert kept[KEPT_ROWS] == [[11, "A"], [12, ""], [13, "B"]]
     assert kept[KEPT_THEIRS] == [[14, ""]]
-    assert kept_theirs(kept) == [(14, "")]
+    assert kept_theirs(kept) == [(14, "", None)]
     assert KEPT_THEIRS not in rows_kept(written, None)
     assert kept_theirs({KEPT_THEIRS: "x"}) == []
-    assert kept_theirs({KEPT_THEIRS: [["x", "A"], [3, None], [4]]}) == [(3, None)]
+    assert kept_theirs({KEPT_THEIRS: [["x", "A"], [3, None], [4]]}) == [(3, None, None)]
+    assert kept_theirs({KEPT_THEIRS: [[3, "", 0], [4, "", "x"]]}) == [(3, "", 0), (4, "", None)]
+
+
+def test_the_bookkeepers_rows_keep_their_places_among_the_deals() -> None:
+    """Read: a heading above the deal's rows, a note before its second row, freight last."""
+    existing = [
+        InvoiceRow(RowId=20, ArticleNumber=""),
+        InvoiceRow(RowId=21, ArticleNumber="A"),
+        InvoiceRow(RowId=22, ArticleNumber=""),
+        InvoiceRow(RowId=23, ArticleNumber="B"),
+        InvoiceRow(RowId=24, ArticleNumber=""),
+    ]
+    link = LinkView(
+        entity=LinkEntity.ORDER,
+        upsales_id=1,
+        fortnox_type=FortnoxType.INVOICE,
+        fortnox_id="5",
+        fingerprint="f",
+        synced_fields={KEPT_ROWS: [[1, "A"], [2, "B"]]},
+    )
+    ours, theirs = split_read(existing, link)
+    assert [row.RowId for row in ours] == [21, 23]
+    assert theirs == [(20, "", 0), (22, "", 2), (24, "", 4)]
+    update = [InvoiceRow(RowId=21, ArticleNumber="A"), InvoiceRow(RowId=23, ArticleNumber="B")]
+    update.append(InvoiceRow(ArticleNumber="C"))
+    sent = keeping(Invoice(InvoiceRows=update), theirs, [21, 23])
+    assert [(r.RowId, r.ArticleNumber) for r in sent.InvoiceRows or []] == [
+        (20, None),
+        (21, "A"),
+        (22, None),
+        (23, "B"),
+        (None, "C"),
+        (24, None),
+    ]
+    # the deal's row B gone: the note goes before the next row the update names, else last
+    alone = keeping(Invoice(InvoiceRows=update[:1]), theirs, [21, 23])
+    assert [r.RowId for r in alone.InvoiceRows or []] == [20, 21, 22, 24]
+    decision = UpdateFortnoxDocument(
+        1, FortnoxType.INVOICE, 5, sent, "f", Decimal(0), theirs=("", "", "")
+    )
+    answered = Invoice(
+        CustomerNumber="1",
+        InvoiceRows=[InvoiceRow(RowId=30 + i, ArticleNumber=a) for i, a in enumerate("_A_BC_")],
+    )
+    kept = rows_kept(answered, decision)
+    assert kept[KEPT_ROWS] == [[31, "A"], [33, "B"], [34, "C"]]
+    assert kept_theirs(kept) == [(30, "_", 0), (32, "_", 2), (35, "_", 5)]
+    # unread, from what the link keeps: the same places
+    again = keeping(
+        Invoice(InvoiceRows=[InvoiceRow(RowId=31, ArticleNumber="A")]),
+        kept_theirs(kept),
+        [31, 33, 34],
+    )
+    assert [r.RowId for r in again.InvoiceRows or []] == [30, 31, 32, 35]

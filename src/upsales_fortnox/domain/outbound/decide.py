@@ -361,16 +361,17 @@ def decide_document(
         )
     existing_rows, theirs = split_read(document_rows(existing), link)
     row_ids = matching_row_ids(existing_rows, draft.rows)
-    held = None if theirs else held_row_id([row.RowId for row in existing_rows], row_ids)
+    ours = [row.RowId for row in existing_rows if row.RowId is not None]
+    held = None if theirs else held_row_id(ours, row_ids)
     return UpdateFortnoxDocument(
         draft.upsales_order_id,
         draft.fortnox_type,
         number,
-        keeping(draft.to_fortnox(row_ids, held_row=held), theirs),
+        keeping(draft.to_fortnox(row_ids, held_row=held), theirs, ours),
         wanted,
         draft.net,
         held,
-        tuple(article for _, article in theirs),
+        tuple(article for _, article, _ in theirs),
     )
 
 
@@ -380,14 +381,15 @@ def _update_from_kept_rows(draft: DocumentDraft, link: LinkView) -> UpdateFortno
     if kept is None:
         raise ValueError("a linked document that keeps no rows must be read before it is updated")
     row_ids, theirs = row_ids_from_kept(kept, draft.rows), kept_theirs(link.synced_fields)
-    held = None if theirs else held_row_id([row_id for row_id, _ in kept], row_ids)
+    ours = [row_id for row_id, _ in kept]
+    held = None if theirs else held_row_id(ours, row_ids)
     return UpdateFortnoxDocument(
         draft.upsales_order_id,
         draft.fortnox_type,
         int(link.fortnox_id),
-        keeping(draft.to_fortnox(row_ids, held_row=held), theirs),
+        keeping(draft.to_fortnox(row_ids, held_row=held), theirs, ours),
         draft.fingerprint(),
         draft.net,
         held,
-        tuple(article for _, article in theirs),
+        tuple(article for _, article, _ in theirs),
     )
