@@ -11,6 +11,8 @@ from typing import Any
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, fortnox_call
 from tests.e2e.outbound_support import edit, sync_order, won_and_invoiced
+from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
+from upsales_fortnox.sync.order_answers import answer_app_status_order
 from upsales_fortnox.vocabulary import JobStatus
 
 D = Decimal
@@ -119,3 +121,38 @@ async def test_the_bookkeepers_rows_keep_their_place_among_the_deals(linked: Syn
     ]
     assert after_read == expected
     assert [row[:2] for row in _rows(harness, number)] == expected
+
+
+async def test_a_deal_the_bookkeepers_row_takes_past_the_row_limit_tells_the_rep_why(
+    linked: SyncHarness,
+) -> None:
+    """The rep fills the deal to Fortnox's row limit, and with the freight the bookkeeper
+    added the invoice would hold one row too many: the change is not sent, and the rep reads
+    why and what to do (saving the order shows nothing: it reads no document)."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    number = await won_and_invoiced(harness, order_id)
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    freight = {"Description": "Frakt enligt avtal", "Price": 500, "DeliveredQuantity": "1"}
+    await _bookkeeper_writes_rows(
+        harness, number, [{"RowId": r["RowId"]} for r in invoice["InvoiceRows"]] + [freight]
+    )
+    await EventFeed(harness).sync()
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None
+    row = {k: v for k, v in deal["orderRow"][0].items() if k != "id"}
+    edit(harness, "orders", order_id, {"orderRow": [row] * MAX_DOCUMENT_ROWS})
+
+    changed = await sync_order(harness, order_id)
+
+    assert changed.status == JobStatus.DEAD
+    body = {"data": {"obj": {"id": order_id}}, "user": {"language": "sv"}}
+    answer = await answer_app_status_order(harness.services, harness.installation_id, body)
+    assert answer.body["message"] == (
+        "Ändringen skickades inte: dokumentet i Fortnox har rader som lagts till där, och med "
+        "dem får det fler rader än Fortnox tillåter. Ta bort rader ur ordern och spara den, "
+        "eller låt den som sköter bokföringen ta bort de tillagda raderna i Fortnox och spara "
+        "sedan ordern igen."
+    )
+    assert [r[0] for r in _rows(harness, number)] == ["LIC-BAS", "KONS-1", ""]

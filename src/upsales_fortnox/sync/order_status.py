@@ -22,6 +22,7 @@ from typing import Any, Final
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.texts import DEFAULT_LANGUAGE, Language, language_of_hook, say
 from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.outbound.added_rows import ROWS_BEYOND_LIMIT
 from upsales_fortnox.domain.outbound.deal_documents import (
     SENT_AS,
     DealDocuments,
@@ -74,6 +75,7 @@ _FAILED_TEXTS: Final = {
     "fortnox_reauthorization_required": "status.failed.login",
     OfferCancelled.code: "status.failed.offer_cancelled",
     UnsendableOrder.code: "status.failed.not_sendable",
+    ROWS_BEYOND_LIMIT: "status.failed.rows_beyond_limit",
 }
 
 

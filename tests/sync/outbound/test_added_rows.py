@@ -5,19 +5,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
+from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.added_rows import (
     KEPT_THEIRS,
+    ROWS_BEYOND_LIMIT,
     added_in_fortnox,
     keeping,
     kept_theirs,
     rows_kept,
     split_read,
 )
+from upsales_fortnox.domain.outbound.decide import decide_document
 from upsales_fortnox.domain.outbound.document_body import KEPT_ROWS
+from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.sync_commands import UpdateFortnoxDocument
+from upsales_fortnox.integrations.errors import PermanentError
+from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode
 
 
 def test_rows_beyond_the_last_write_are_the_bookkeepers() -> None:
@@ -116,3 +124,25 @@ def test_the_bookkeepers_rows_keep_their_places_among_the_deals() -> None:
         [31, 33, 34],
     )
     assert [r.RowId for r in again.InvoiceRows or []] == [30, 31, 32, 35]
+
+
+def test_a_deal_the_bookkeepers_rows_would_take_past_the_row_limit_is_refused_clearly() -> None:
+    """At Fortnox's row limit, the bookkeeper's row would make the update one row too many:
+    the order is refused with a code of its own (Fortnox would refuse the whole update)."""
+    count = MAX_DOCUMENT_ROWS
+    draft = map_order(
+        order([order_row(1000 + i, 1, "10") for i in range(count)]),
+        fortnox_type=FortnoxType.INVOICE,
+        customer_number="1001",
+        article_numbers={1000 + i: f"B{i}" for i in range(count)},
+        bundle_mode=ProductBundleMode.ONLY_BUNDLE,
+    )
+    synced = {KEPT_ROWS: [[40, "B0"]], KEPT_THEIRS: [[41, None, 1]]}
+    link = LinkView(LinkEntity.ORDER, 7, FortnoxType.INVOICE, "12", "old", synced)
+
+    with pytest.raises(PermanentError) as refused:
+        decide_document(draft, link, None)
+
+    assert refused.value.code == ROWS_BEYOND_LIMIT
+    below = LinkView(LinkEntity.ORDER, 7, FortnoxType.INVOICE, "12", "old", {KEPT_ROWS: []})
+    assert isinstance(decide_document(draft, below, None), UpdateFortnoxDocument)

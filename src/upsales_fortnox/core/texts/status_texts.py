@@ -170,6 +170,16 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Not sent: the order cannot be sent to Fortnox as it stands. Save the order again "
         "to see why; once corrected, it is sent.",
     },
+    "status.failed.rows_beyond_limit": {
+        "sv": "Ändringen skickades inte: dokumentet i Fortnox har rader som lagts till där, och "
+        "med dem får det fler rader än Fortnox tillåter. Ta bort rader ur ordern och spara den, "
+        "eller låt den som sköter bokföringen ta bort de tillagda raderna i Fortnox och spara "
+        "sedan ordern igen.",
+        "en": "The change was not sent: the document in Fortnox has rows added there, and with "
+        "them it would have more rows than Fortnox allows. Remove rows from the order and save "
+        "it, or ask your bookkeeper to remove the added rows in Fortnox and then save the order "
+        "again.",
+    },
     "status.failed.other": {
         "sv": "Inte skickad till Fortnox. Kontakta administratören av integrationen.",
         "en": "Not sent to Fortnox. Contact the integration's administrator.",

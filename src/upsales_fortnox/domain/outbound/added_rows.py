@@ -29,7 +29,9 @@ from upsales_fortnox.domain.outbound.document_body import (
     kept_rows,
     rows_to_keep,
 )
+from upsales_fortnox.domain.outbound.rows import UnsendableOrder
 from upsales_fortnox.domain.sync_commands import UpdateFortnoxDocument
+from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.integrations.fortnox.models import (
     DocumentRow,
     Invoice,
@@ -40,6 +42,18 @@ from upsales_fortnox.integrations.fortnox.models import (
 KEPT_THEIRS: Final = "theirs"
 """Key of the bookkeeper's rows an order link keeps (``[RowId, article, place]`` each, the
 place its index in the document; ``[RowId, article]`` as kept before places were)."""
+
+ROWS_BEYOND_LIMIT: Final = "order_rows_beyond_limit_with_added"
+"""Code of :class:`RowsBeyondLimit`."""
+
+
+class RowsBeyondLimit(UnsendableOrder):
+    """The deal's rows and the bookkeeper's rows the update keeps are more than Fortnox allows
+    on a document: Fortnox would refuse the whole update. People resolve it (fewer rows on the
+    order, or the bookkeeper's rows removed in Fortnox)."""
+
+    code = ROWS_BEYOND_LIMIT
+
 
 Row = tuple[int, str | None]
 """A document row as kept: its ``RowId`` and article."""
@@ -97,6 +111,16 @@ def split_read(
     return [row for row in existing if row.RowId not in ids], theirs
 
 
+def _within_limit(rows: int, theirs: Sequence[Placed]) -> None:
+    """Raise :class:`RowsBeyondLimit` when the deal's ``rows`` and ``theirs`` are more than a
+    document holds."""
+    if theirs and rows + len(theirs) > MAX_DOCUMENT_ROWS:
+        raise RowsBeyondLimit(
+            f"the order has {rows} rows and its Fortnox document {len(theirs)} rows added "
+            f"there, which the update keeps; Fortnox allows {MAX_DOCUMENT_ROWS} rows"
+        )
+
+
 def _layout(ours: Sequence[int], theirs: Sequence[Placed]) -> list[tuple[int, bool]]:
     """The document's rows in order (``RowId``, whether the bookkeeper's): ``theirs`` at their
     places, the deal's rows ``ours`` in order around them, one of no known place last."""
@@ -123,10 +147,12 @@ def keeping(
 ) -> FortnoxDocument:
     """The update's ``document`` that keeps ``theirs`` as they are, named by ``RowId`` alone,
     each before the deal row it preceded (``ours``: the deal's rows as the document has them,
-    in order) that ``document`` still names, else last."""
+    in order) that ``document`` still names, else last. Raises :class:`RowsBeyondLimit` when
+    they and the deal's rows are more than a document holds."""
     if not theirs:
         return document
     rows = document_rows(document)
+    _within_limit(len(rows), theirs)
     sent = {row.RowId for row in rows if row.RowId is not None}
     before: dict[int | None, list[int]] = {}
     waiting: list[int] = []
