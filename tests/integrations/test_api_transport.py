@@ -347,3 +347,23 @@ async def test_a_write_whose_check_refuses_just_before_its_body_is_written_is_no
         assert (await http.get(url)).text == "ok"  # the pool serves the next request
     assert calls == [1, 2]
     assert [request.head.split()[0] for request in server.requests] == ["GET"]
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["kept connection", "new connection"])
+async def test_the_connection_a_refused_write_held_is_closed_not_left_open(kept: bool) -> None:
+    """A write refused by its check right after it got its connection leaves no socket open
+    behind it (one left to the garbage collector stays open for the server, outside the pool,
+    and ends as an unclosed-transport warning)."""
+    server = LoopbackServer(ok)
+    over = asyncio.Event()
+    over.set()
+    refuse = lease_check(over, [])
+    async with serving(server) as url, client() as http:
+        if kept:
+            assert (await http.get(url)).text == "ok"  # a kept connection now
+        with pytest.raises(LeaseOver):
+            await http.put(url + "orders/7/createinvoice", extensions={BEFORE_WRITE: refuse})
+        await asyncio.wait_for(server.hung_up.wait(), timeout=5)  # the client closed it
+        assert (await http.get(url)).text == "ok"  # and the pool serves the next request
+    assert server.connections == 2
+    assert [request.head.split()[0] for request in server.requests] == ["GET"] * (1 + kept)

@@ -204,10 +204,12 @@ class _WriteCheck:
 
 def _before_write_trace() -> aiohttp.TraceConfig:
     """Runs a request's :data:`BEFORE_WRITE` check once it holds a connection (taken from the
-    pool, or made anew), and again just before its body is written: aiohttp writes a body in a
-    task of its own, which a stalled process may run only after the stall, and holds the head
-    back until then. A request without a body is written at once after the first. A check
-    that raises leaves the connection unused (aiohttp drops it; the pool makes another)."""
+    pool, or made anew), as its head is put together, and again just before its body is
+    written: aiohttp writes a body in a task of its own, which a stalled process may run only
+    after the stall, and holds the head back until then. A request without a body is written
+    at once after the first. A check that raises leaves the connection unused, and aiohttp
+    closes it (the pool makes another). Not on aiohttp's connection events: what those raise
+    leaves the connection neither closed nor in the pool, open until it is collected."""
 
     async def check(
         _session: aiohttp.ClientSession, context: SimpleNamespace, _params: object
@@ -217,8 +219,7 @@ def _before_write_trace() -> aiohttp.TraceConfig:
             write_check()
 
     trace = aiohttp.TraceConfig()
-    trace.on_connection_reuseconn.append(check)
-    trace.on_connection_create_end.append(check)
+    trace.on_request_headers_sent.append(check)  # run before the head is buffered
     trace.on_request_chunk_sent.append(check)
     return trace
 
