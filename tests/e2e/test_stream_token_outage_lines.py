@@ -13,6 +13,8 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.e2e.stream_support import ListRecorder, consumer_for
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError, FortnoxUnavailable
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.vocabulary import InstallationStatus
 
 _LOGGER = "upsales_fortnox.intake.fortnox_stream.consumer"
 
@@ -60,3 +62,31 @@ async def test_a_token_that_cannot_be_had_is_told_once_per_cause_and_its_recover
     recovered = _lines(caplog)[2:]
     assert [r.levelno for r in recovered] == [logging.INFO]
     assert getattr(recovered[0], "installation_id", None) == str(harness.installation_id)
+
+
+async def _set_status(harness: SyncHarness, status: InstallationStatus) -> None:
+    async with harness.services.session_factory() as session:
+        installation = await session.get(Installation, harness.installation_id)
+        assert installation is not None
+        installation.status = status
+        await session.commit()
+
+
+async def test_an_installation_paused_while_its_token_was_missing_is_told_again_once_back(
+    harness: SyncHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Paused while its token could not be had, then resumed with the same cause: the stream
+    does not follow it, and says so again (the note is about the installation as it is now)."""
+    tokens = _Tokens()
+    consumer = consumer_for(harness, 1, ListRecorder(), tokens=tokens)
+    caplog.set_level(logging.INFO, logger="upsales_fortnox")
+
+    await consumer._wanted_tokens()
+    await _set_status(harness, InstallationStatus.PAUSED)
+    wanted, active = await consumer._wanted_tokens()
+    assert (wanted, active) == ({}, set())
+    await _set_status(harness, InstallationStatus.ACTIVE)
+    await consumer._wanted_tokens()
+
+    codes = [getattr(r, "code", None) for r in _lines(caplog) if r.levelno == logging.WARNING]
+    assert codes == ["fortnox_unavailable", "fortnox_unavailable"]

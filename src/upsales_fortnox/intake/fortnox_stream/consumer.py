@@ -207,8 +207,8 @@ class StreamConsumer:
                 wanted[tenant] = await self._tokens.access_token(tenant.id)
             except SyncError as exc:
                 self._missing_tokens.missing(tenant.id, exc.code)  # told once per cause
-        self._missing_tokens.found({tenant.id for tenant in wanted})
-        return wanted, {tenant.id for tenant in active}
+        self._missing_tokens.found({t.id for t in wanted}, ids := {t.id for t in active})
+        return wanted, ids
 
     async def _command(
         self,

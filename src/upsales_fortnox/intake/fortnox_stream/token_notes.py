@@ -32,8 +32,12 @@ class MissingTokens:
             extra={"installation_id": str(installation_id), "code": code},
         )
 
-    def found(self, installation_ids: Collection[uuid.UUID]) -> None:
-        """These installations have their token: each one missing before is told once."""
+    def found(self, installation_ids: Collection[uuid.UUID], active: Collection[uuid.UUID]) -> None:
+        """These installations have their token: each one missing before is told once. One no
+        longer ``active`` is forgotten quietly: if it comes back without a token, that is told
+        again (and the notes keep no installation that has gone)."""
+        for installation_id in [known for known in self._codes if known not in active]:
+            del self._codes[installation_id]
         for installation_id in installation_ids:
             if self._codes.pop(installation_id, None) is not None:
                 log.info(
