@@ -33,7 +33,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar
 from dataclasses import dataclass
 
 from upsales_fortnox.integrations.step_aside import waiting_outside
@@ -181,7 +181,9 @@ class SlidingWindowLimiter:
             if dispatcher is None or dispatcher.done() or dispatcher.get_loop() is not loop:
                 # (A limiter outlives an event loop in tests that share one across loops.)
                 self._a_request_finished = asyncio.Event()
-                self._dispatcher = loop.create_task(self._dispatch())
+                # Its own context: it serves every job's waiters, so it must not carry the
+                # log fields (and send check) of the job whose request started it.
+                self._dispatcher = loop.create_task(self._dispatch(), context=Context())
             async with waiting_outside():
                 await waiter
         except BaseException:  # cancelled, or a callback failed: the place is not used
