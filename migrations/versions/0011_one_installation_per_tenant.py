@@ -26,14 +26,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _refuse_shared_tenants() -> None:
-    rows = op.get_bind().execute(
-        sa.text(
-            "SELECT fortnox_tenant_id, id FROM installations WHERE fortnox_tenant_id IN ("
-            " SELECT fortnox_tenant_id FROM installations WHERE fortnox_tenant_id IS NOT NULL"
-            " GROUP BY fortnox_tenant_id HAVING count(*) > 1)"
-            " ORDER BY fortnox_tenant_id, created_at, id"
-        ).columns(fortnox_tenant_id=sa.String(), id=sa.Uuid())
-    ).all()
+    rows = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT fortnox_tenant_id, id FROM installations WHERE fortnox_tenant_id IN ("
+                " SELECT fortnox_tenant_id FROM installations WHERE fortnox_tenant_id IS NOT NULL"
+                " GROUP BY fortnox_tenant_id HAVING count(*) > 1)"
+                " ORDER BY fortnox_tenant_id, created_at, id"
+            ).columns(fortnox_tenant_id=sa.String(), id=sa.Uuid())
+        )
+        .all()
+    )
     if not rows:
         return
     shared: dict[str, list[str]] = {}
