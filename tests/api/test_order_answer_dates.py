@@ -10,11 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.intake.support import API_KEY, count_rows, create_installation
-from upsales_fortnox.links.repository.links import LinkStore
+from tests.api.order_answer_support import installation_with_links
+from tests.intake.support import API_KEY, count_rows
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 LINKED_PRODUCT = 3
 UNLINKED_PRODUCT = 4
@@ -23,13 +22,7 @@ COMPANY_ID = 5
 
 @pytest.fixture
 async def installation(services: Services) -> Installation:
-    installation = await create_installation(services.session_factory, services.secret_box)
-    async with services.session_factory() as session:
-        links = LinkStore(session, installation.id)
-        await links.add(LinkEntity.PRODUCT, LINKED_PRODUCT, FortnoxType.ARTICLE, "A1")
-        await links.add(LinkEntity.COMPANY, COMPANY_ID, FortnoxType.CUSTOMER, "C1")
-        await session.commit()
-    return installation
+    return await installation_with_links(services, product_id=LINKED_PRODUCT, company_id=COMPANY_ID)
 
 
 def _won(day: str, product_id: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from upsales_fortnox.sync.order_answers import answer_app_status_order
 from upsales_fortnox.vocabulary import JobStatus
 
 D = Decimal
+FREIGHT = {"Description": "Frakt enligt avtal", "Price": 500, "DeliveredQuantity": "1"}
 
 
 def _rows(harness: SyncHarness, number: str) -> list[tuple[str, str, Decimal]]:
@@ -37,17 +38,23 @@ async def _bookkeeper_writes_rows(
     await fortnox_call(harness, "PUT", f"/invoices/{number}", {"Invoice": {"InvoiceRows": rows}})
 
 
-async def test_the_reps_changes_keep_the_row_the_bookkeeper_added(linked: SyncHarness) -> None:
-    harness = linked
-    order_id = harness.demo.opportunity_id
+async def _invoiced_with_freight_added(harness: SyncHarness, order_id: int) -> int:
+    """The deal won and invoiced, then the bookkeeper adds a freight row after the deal's rows
+    (its event read); the invoice's number."""
     number = await won_and_invoiced(harness, order_id)
     invoice = harness.fortnox_entity("invoices", number)
     assert invoice is not None
-    freight = {"Description": "Frakt enligt avtal", "Price": 500, "DeliveredQuantity": "1"}
     await _bookkeeper_writes_rows(
-        harness, number, [{"RowId": r["RowId"]} for r in invoice["InvoiceRows"]] + [freight]
+        harness, number, [{"RowId": r["RowId"]} for r in invoice["InvoiceRows"]] + [FREIGHT]
     )
     await EventFeed(harness).sync()
+    return number
+
+
+async def test_the_reps_changes_keep_the_row_the_bookkeeper_added(linked: SyncHarness) -> None:
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    number = await _invoiced_with_freight_added(harness, order_id)
 
     await _two_more_of_each(harness, order_id)  # read first: the row ids changed in Fortnox
     changed = await sync_order(harness, order_id)
@@ -100,8 +107,7 @@ async def test_the_bookkeepers_rows_keep_their_place_among_the_deals(linked: Syn
     first, second = ({"RowId": r["RowId"]} for r in invoice["InvoiceRows"])
     heading = {"Description": "Avser avtal 2027", "DeliveredQuantity": "0"}
     note = {"Description": "Konsulttimmar enligt bilaga", "DeliveredQuantity": "0"}
-    freight = {"Description": "Frakt enligt avtal", "Price": 500, "DeliveredQuantity": "1"}
-    await _bookkeeper_writes_rows(harness, number, [heading, first, note, second, freight])
+    await _bookkeeper_writes_rows(harness, number, [heading, first, note, second, FREIGHT])
     await EventFeed(harness).sync()
 
     await _two_more_of_each(harness, order_id)  # read first: the row ids changed in Fortnox
@@ -131,14 +137,7 @@ async def test_a_deal_the_bookkeepers_row_takes_past_the_row_limit_tells_the_rep
     why and what to do (saving the order shows nothing: it reads no document)."""
     harness = linked
     order_id = harness.demo.opportunity_id
-    number = await won_and_invoiced(harness, order_id)
-    invoice = harness.fortnox_entity("invoices", number)
-    assert invoice is not None
-    freight = {"Description": "Frakt enligt avtal", "Price": 500, "DeliveredQuantity": "1"}
-    await _bookkeeper_writes_rows(
-        harness, number, [{"RowId": r["RowId"]} for r in invoice["InvoiceRows"]] + [freight]
-    )
-    await EventFeed(harness).sync()
+    number = await _invoiced_with_freight_added(harness, order_id)
     deal = harness.upsales_entity("orders", order_id)
     assert deal is not None
     row = {k: v for k, v in deal["orderRow"][0].items() if k != "id"}
