@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.core.db.one_statement import one_statement
 from upsales_fortnox.core.db.sqlite_driver import PREFETCH_ROWS, OneTripConnection
 
 MANY = PREFETCH_ROWS * 2 + 7
@@ -35,9 +36,11 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     sent: list[str] = []
     original = OneTripConnection._execute
 
-    async def counted(self: OneTripConnection, function: Any, *arguments: Any) -> Any:
+    async def counted(
+        self: OneTripConnection, function: Any, *arguments: Any, **options: Any
+    ) -> Any:
         sent.append(getattr(function, "__name__", repr(function)))
-        return await original(self, function, *arguments)  # type: ignore[no-untyped-call]
+        return await original(self, function, *arguments, **options)  # type: ignore[no-untyped-call]
 
     monkeypatch.setattr(OneTripConnection, "_execute", counted)
     return sent
@@ -135,3 +138,43 @@ async def test_a_failed_statement_raises_and_leaves_the_connection_usable(
         await connection.rollback()
         count = await connection.scalar(text("SELECT count(*) FROM item"))
     assert count == 2
+
+
+async def test_one_statement_commits_its_write_in_the_statements_own_trip(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    async with one_statement(engine) as connection:
+        trips.clear()
+        await connection.execute(text("INSERT INTO item (name) VALUES ('alone')"))
+        assert trips == ["_execute"]
+        # Committed already: another connection sees the row while this one is still open.
+        async with engine.connect() as other:
+            assert await other.scalar(text("SELECT name FROM item")) == "alone"
+        trips.clear()
+    assert trips == []  # leaving it made no trip: nothing was left to commit
+    async with engine.begin() as connection:
+        trips.clear()
+        await connection.execute(text("INSERT INTO item (name) VALUES ('later')"))
+        assert trips == ["_execute"]  # a usual transaction is not committed with its statement
+    assert trips == ["_execute", "commit"]
+
+
+async def test_one_statement_that_fails_leaves_nothing_written(engine: AsyncEngine) -> None:
+    await fill(engine, 1)
+    with pytest.raises(IntegrityError):
+        async with one_statement(engine) as connection:
+            await connection.execute(text("INSERT INTO item (name) VALUES ('item 1')"))
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO item (name) VALUES ('next')"))
+        count = await connection.scalar(text("SELECT count(*) FROM item"))
+    assert count == 2
+
+
+async def test_a_transaction_that_only_read_commits_without_a_trip(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    await fill(engine, 1)
+    async with engine.begin() as connection:
+        trips.clear()
+        assert await connection.scalar(text("SELECT count(*) FROM item")) == 1
+    assert trips == ["_execute"]

@@ -70,6 +70,9 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+    driver = getattr(dbapi_connection, "_connection", None)
+    if isinstance(driver, sqlite_driver.OneTripConnection):
+        driver.turn.wait_seconds = SQLITE_BUSY_TIMEOUT_MS / 1000  # as long as SQLite's wait
 
 
 def _end_open_transaction(dbapi_connection: Any, _record: Any, reset_state: PoolResetState) -> None:

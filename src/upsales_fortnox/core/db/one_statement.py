@@ -4,7 +4,9 @@ A single statement is atomic by itself: it sees one snapshot and its writes comm
 Wrapped in a transaction on PostgreSQL it costs three round trips (``BEGIN``, the statement,
 ``COMMIT`` or ``ROLLBACK``); run in autocommit it costs one, and its writes are committed when
 its answer comes, as after the ``COMMIT``. On SQLite the driver sends no ``BEGIN`` before a
-read, so the connection is the usual transaction, committed at the end.
+read, and commits a write in the statement's own trip to the driver's thread, so the file's
+write lock is let go as the statement answers, not once the event loop gets back to it
+(:mod:`.sqlite_driver`).
 
 Only for exactly one statement: a second one on the same connection would be a transaction of
 its own on PostgreSQL, not part of the first's.
@@ -17,6 +19,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from upsales_fortnox.core.db.sqlite_driver import OneTripConnection
+
 
 @asynccontextmanager
 async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
@@ -27,7 +31,15 @@ async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             yield await connection.execution_options(isolation_level="AUTOCOMMIT")
     else:
         async with engine.begin() as connection:
-            yield connection
+            driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+            if not isinstance(driver, OneTripConnection):
+                yield connection
+                return
+            driver.commit_each_statement = True
+            try:
+                yield connection
+            finally:
+                driver.commit_each_statement = False
 
 
 async def in_one_statement(session: AsyncSession) -> None:

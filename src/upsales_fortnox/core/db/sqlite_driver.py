@@ -8,6 +8,7 @@ here does them together in the thread: it executes, fetches up to :data:`PREFETC
 and closes its SQLite cursor in one trip. A result with more rows keeps its SQLite cursor open
 and fetches the rest in further trips, so a streamed result is still read in batches.
 
+Writers take turns on the event loop before their first write (:mod:`.sqlite_write_turns`).
 Everything else (the connection, its thread, commit, rollback, close) is aiosqlite's own.
 """
 
@@ -20,6 +21,8 @@ from typing import Any
 
 import aiosqlite
 
+from upsales_fortnox.core.db.sqlite_write_turns import WriteTurn, may_write
+
 PREFETCH_ROWS = 256
 """Rows fetched with the statement itself; a larger result is fetched in batches this size."""
 
@@ -27,9 +30,14 @@ Description = tuple[tuple[Any, ...], ...] | None
 Outcome = tuple[Description, int, int | None, list[Any], sqlite3.Cursor | None]
 
 
-def _execute(connection: sqlite3.Connection, sql: str, parameters: Sequence[Any] | None) -> Outcome:
+def _execute(
+    connection: sqlite3.Connection,
+    sql: str,
+    parameters: Sequence[Any] | None,
+    commit: bool = False,
+) -> Outcome:
     """In the driver's thread: run ``sql``, fetch its first rows, close the cursor unless more
-    rows wait."""
+    rows wait; with ``commit``, commit its transaction too once all its rows are read."""
     cursor = connection.cursor()
     try:
         if parameters is None:
@@ -44,6 +52,8 @@ def _execute(connection: sqlite3.Connection, sql: str, parameters: Sequence[Any]
     outcome = (cursor.description, cursor.rowcount, cursor.lastrowid, rows)
     if not more:
         cursor.close()
+        if commit and connection.in_transaction:
+            connection.commit()  # what it raises fails the statement: it is rolled back
     return (*outcome, cursor if more else None)
 
 
@@ -94,18 +104,29 @@ class OneTripCursor:
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> OneTripCursor:
         await self.close()
-        run = self._connection.run
-        outcome = await run(_execute, self._connection.sqlite, sql, parameters)
+        connection = self._connection
+        if may_write(sql):
+            await connection.turn.take()
+        try:
+            outcome = await connection.run(
+                _execute, connection.sqlite, sql, parameters, connection.commit_each_statement
+            )
+        finally:
+            connection.end_of_statement()
         self.description, self.rowcount, self.lastrowid, rows, self._open = outcome
         self._rows = deque(rows)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> OneTripCursor:
         await self.close()
-        run = self._connection.run
-        self.rowcount, self.lastrowid = await run(
-            _execute_many, self._connection.sqlite, sql, parameters
-        )
+        connection = self._connection
+        await connection.turn.take()
+        try:
+            self.rowcount, self.lastrowid = await connection.run(
+                _execute_many, connection.sqlite, sql, parameters
+            )
+        finally:
+            connection.end_of_statement()
         self.description = None
         return self
 
@@ -140,7 +161,41 @@ class OneTripCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """aiosqlite's connection, handing out :class:`OneTripCursor` cursors."""
+    """aiosqlite's connection, handing out :class:`OneTripCursor` cursors; its writes take
+    their file's turns (:attr:`turn`)."""
+
+    turn: WriteTurn
+    commit_each_statement = False
+    """Set by :func:`~upsales_fortnox.core.db.one_statement.one_statement`: a statement is
+    committed in the same trip, so the write lock is let go as it answers."""
+
+    def end_of_statement(self) -> None:
+        """The turn goes on unless the statement left a transaction open."""
+        connection = self._connection
+        self.turn.give_back_unless(connection is not None and connection.in_transaction)
+
+    async def commit(self) -> None:
+        """As aiosqlite's, without a trip when no transaction is open (nothing written since
+        the last commit: the driver starts none for a query)."""
+        connection = self._connection
+        if connection is not None and not connection.in_transaction:
+            return
+        try:
+            await super().commit()
+        finally:
+            self.end_of_statement()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            self.end_of_statement()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self.turn.give_back_unless(False)
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
@@ -164,5 +219,6 @@ def connect(database: str, **options: Any) -> OneTripConnection:
         return connection
 
     connection = OneTripConnection(open_sqlite, iter_chunk_size=64)
+    connection.turn = WriteTurn(database)
     connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
     return connection
