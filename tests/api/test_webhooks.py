@@ -111,6 +111,18 @@ async def test_a_trigger_body_that_carries_the_api_key_is_stored_without_it(
     assert event.payload == TRIGGER
 
 
+async def test_a_deleted_order_queues_its_sync(
+    api_client: httpx.AsyncClient, services: Services, installation: Installation
+) -> None:
+    """A deal deleted in Upsales is synced (its job tells of the Fortnox document it leaves),
+    not dropped as other after-events are."""
+    deleted = order_hook(7, event="after_order_delete")
+    response = await api_client.post(upsales_url(installation), json=deleted)
+    assert response.status_code == 202 and response.json()["status"] == "accepted"
+    (job,) = await all_jobs(services.session_factory)
+    assert (job.kind, job.entity_id, job.status) == ("upsales.order", "7", "queued")
+
+
 async def test_duplicate_delivery_creates_nothing_new(
     api_client: httpx.AsyncClient, services: Services, installation: Installation
 ) -> None:
@@ -137,7 +149,7 @@ async def test_two_events_for_one_queued_entity_share_the_job(
     ("body", "headers"),
     [
         ({"type": "after_contact_update", "apiKey": API_KEY, "data": {}}, {}),
-        ({"type": "after_order_delete", "apiKey": API_KEY}, {}),
+        ({"type": "after_client_delete", "apiKey": API_KEY}, {}),
         ({"event": "after_contact_insert", "entity": "contact", "id": 3}, SECRET_HEADERS),
     ],
 )

@@ -16,7 +16,7 @@ Use the ``harness`` fixture (parametrised over SQLite and PostgreSQL through ``e
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -128,8 +128,9 @@ class SyncHarness:
             dict(item) for item in self.upsales.list_entities(self.demo.customer_id, collection)
         ]
 
-    def connect_upsales_hooks(self) -> None:
-        """Deliver the Upsales sandbox's app hooks to the service's webhook endpoint."""
+    def connect_upsales_hooks(self, events: Iterable[str] | None = None) -> None:
+        """Deliver the Upsales sandbox's app hooks to the service's webhook endpoint (``events``:
+        those types; default: the ones the real Fortnox app registers)."""
 
         async def deliver(call: Any) -> httpx.Response:
             return await self.service.post(
@@ -138,7 +139,7 @@ class SyncHarness:
                 headers={"Content-Type": "application/json"},
             )
 
-        self.upsales.register_hook_sink(deliver)
+        self.upsales.register_hook_sink(deliver, events=events)
 
     async def deliver_fortnox_events(self, topics: tuple[str, ...] = ()) -> int:
         """POST the Fortnox sandbox's new change events to the service's event endpoint.

@@ -148,8 +148,8 @@ async def receive_upsales(installation_id: str, request: Request) -> JSONRespons
     header is read as a trigger. The hook's type is the body's `type` (or, at
     `/webhooks/upsales/{installation_id}/{hook_type}`, the URL's).
 
-    `after_order_insert/update` and `after_client_insert/update` queue a sync of the entity;
-    other `after_*` events are answered `ignored` and not stored. Other app-hook types ask a
+    `after_order_insert/update/delete` and `after_client_insert/update` queue a sync of the
+    entity; other `after_*` events are answered `ignored` and not stored. Other app-hook types ask a
     question (`before_order_save`, `app_status_order`, `limit_pricelists`, `show_field_sync`)
     and get their answer at once from a registered responder, or 422 `unsupported_event` when
     there is none. No type at all: 422 `hook_type_missing`.

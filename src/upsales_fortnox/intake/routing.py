@@ -25,12 +25,15 @@ class Route:
 UPSALES_ROUTES: Final[dict[str, Route]] = {
     "after_order_insert": Route(LinkEntity.ORDER.value, JobKind.UPSALES_ORDER),
     "after_order_update": Route(LinkEntity.ORDER.value, JobKind.UPSALES_ORDER),
+    # the deal's job finds it gone: its Fortnox document is left, and said to be (deleted_deal)
+    "after_order_delete": Route(LinkEntity.ORDER.value, JobKind.UPSALES_ORDER),
     "after_client_insert": Route(LinkEntity.COMPANY.value, JobKind.UPSALES_COMPANY),
     "after_client_update": Route(LinkEntity.COMPANY.value, JobKind.UPSALES_COMPANY),
 }
 
 #: Prefix of Upsales' asynchronous "something happened" events. Those not in
-#: :data:`UPSALES_ROUTES` (contacts, activities, deletes, ...) are acknowledged and ignored.
+#: :data:`UPSALES_ROUTES` (contacts, activities, a company's delete, ...) are acknowledged and
+#: ignored.
 UPSALES_AFTER_EVENT_PREFIX: Final = "after_"
 
 #: Upsales app-hook types that ask a question and wait for the answer (validation before an order

@@ -1,8 +1,9 @@
 """The order's sync status in Upsales (``app_status_order``), as the sales rep reads it.
 
 It answers at once from the database alone (links, jobs): ``sent`` (as Fortnox invoice/order N;
-with ``reason`` ``order_not_won`` when the deal was moved back from won since, its invoice
-or order left in Fortnox as it is; not for an offer the deal came from), ``waiting`` (a job
+with ``reason`` ``order_not_won`` when the deal was moved back from won since, or
+``order_deleted_document_kept`` when it was deleted in Upsales since, its invoice or order left
+in Fortnox as it is; not for an offer the deal came from), ``waiting`` (a job
 is queued or running; while the installation awaits a Fortnox login or its settings, or is
 paused, the message says so), ``failed`` (the last job died; its error, e.g. a
 ``fortnox_document_locked`` conflict), ``cancelled`` (its document was cancelled
@@ -38,6 +39,7 @@ from upsales_fortnox.domain.outbound.document_body import (
 )
 from upsales_fortnox.domain.outbound.order_gate import (
     ORDER_DELETED,
+    ORDER_DELETED_DOCUMENT_KEPT,
     ORDER_NOT_WON,
     ORDER_WITHOUT_COMPANY,
     skip_code,
@@ -84,6 +86,14 @@ _LOCKED_TEXTS: Final = {
     LOCKED_BOOKED: "status.failed.locked.booked",
     LOCKED_CREDITED: "status.failed.locked.credited",
     LOCKED_CANCELLED: "status.failed.locked.cancelled",
+}
+
+
+#: The end-user text of a deal whose invoice or order lives in Fortnox, left there as it is,
+#: by the code of its last job's ``reason`` (the reply's ``reason``).
+_SENT_REASON_TEXTS: Final = {
+    ORDER_NOT_WON: "status.sent_not_won",
+    ORDER_DELETED_DOCUMENT_KEPT: "status.sent_deleted",
 }
 
 
@@ -174,11 +184,11 @@ async def order_status(
         shown = "sent" if to_update else "cancelled"
         # its invoice or order left as it is (an offer the deal came from was never won)
         sent_as = link.fortnox_type in SENT_AS
-        moved_back = shown == "sent" and sent_as and reason == ORDER_NOT_WON
-        text = "status.sent_not_won" if moved_back else f"status.{shown}"
+        left = shown == "sent" and sent_as and reason in _SENT_REASON_TEXTS
+        text = _SENT_REASON_TEXTS[reason or ""] if left else f"status.{shown}"
         message = say(text, language, document=document, number=link.fortnox_id)
         answer = {**status, "status": shown, "message": message}
-        return {**answer, "reason": reason} if moved_back else answer
+        return {**answer, "reason": reason} if left else answer
     text = _NOT_SENT_TEXTS.get(reason or "", "status.not_sent")
     not_sent = {**status, "status": "not_sent", "message": say(text, language)}
     return {**not_sent, "reason": reason} if reason else not_sent

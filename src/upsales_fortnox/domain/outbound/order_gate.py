@@ -21,8 +21,13 @@ ORDER_WITHOUT_COMPANY: Final = "order_without_company"
 """The order names no company to make the document out to."""
 ORDER_DELETED: Final = "order_deleted"
 """The order no longer exists in Upsales."""
+ORDER_DELETED_DOCUMENT_KEPT: Final = "order_deleted_document_kept"
+"""The order was deleted in Upsales while its invoice or order lives in Fortnox, which is left
+as it is (see :mod:`.deleted_deal`)."""
 
-SKIP_CODES: Final = frozenset({ORDER_NOT_WON, ORDER_WITHOUT_COMPANY, ORDER_DELETED})
+SKIP_CODES: Final = frozenset(
+    {ORDER_NOT_WON, ORDER_WITHOUT_COMPANY, ORDER_DELETED, ORDER_DELETED_DOCUMENT_KEPT}
+)
 
 
 def skip_reason(code: str, detail: str) -> str:

@@ -42,7 +42,7 @@ from upsales_fortnox.domain.outbound.decide import (
 )
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument
 from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
-from upsales_fortnox.domain.outbound.order_gate import ORDER_DELETED_REASON, order_gate
+from upsales_fortnox.domain.outbound.order_gate import order_gate
 from upsales_fortnox.domain.outbound.rows import (
     UnsendableOrder,
     products_of_every_mode,
@@ -67,6 +67,7 @@ from upsales_fortnox.sync.context import InstallationContext, installation_conte
 from upsales_fortnox.sync.outbound.article_numbers import resolve_article_numbers
 from upsales_fortnox.sync.outbound.deal_customer import ensure_customer
 from upsales_fortnox.sync.outbound.deals_apart import deal_links_apart
+from upsales_fortnox.sync.outbound.deleted_order import deleted_order_result
 from upsales_fortnox.sync.outbound.document_customer import DocumentCustomer
 from upsales_fortnox.sync.outbound.earlier_create import find_earlier_document, intent_recorded
 from upsales_fortnox.sync.outbound.fortnox_documents import (
@@ -99,8 +100,8 @@ async def sync_won_order(
     context = await installation_context(services, installation_id, job)
     try:
         order = await context.upsales.get_order(order_id)
-    except UpsalesNotFound:
-        return WonDealResult(order_id, "skipped", ORDER_DELETED_REASON)
+    except UpsalesNotFound:  # its document, if any, is left in Fortnox and said to be
+        return await deleted_order_result(services, installation_id, order_id)
     gate = order_gate(order)
     sent_as = fortnox_type_for(context.settings.sync_type)
     product_ids = required_product_ids(order.orderRow or [], context.settings.product_bundles)

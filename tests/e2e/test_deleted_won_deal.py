@@ -1,0 +1,111 @@
+"""A sales rep deletes a won deal in Upsales whose Fortnox invoice exists: nothing is deleted or
+cancelled in Fortnox (the invoice may be sent or booked), but the delete is not silent either:
+its hook queues the deal's sync, whose job names the invoice under a stable code, the link is
+kept, and the deal restored under its id updates that invoice instead of making a second."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.outbound_support import (
+    edit,
+    link_demo_products,
+    run_now,
+    sync_order,
+    won_and_invoiced,
+)
+from ufs_sandboxes.fortnox.resources.document_actions import bookkeep_invoice
+from upsales_fortnox.links.repository.links import LinkStore
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.sync.order_answers import answer_app_status_order
+from upsales_fortnox.sync.repository.sync_job_reads import latest_job
+from upsales_fortnox.vocabulary import JobKind, JobStatus, LinkEntity
+
+_HOOKS = ("after_order_insert", "after_order_update", "after_order_delete")
+
+
+async def _last_job(harness: SyncHarness, order_id: int) -> SyncJob:
+    async with harness.services.session_factory() as session:
+        found = await latest_job(
+            session, harness.installation_id, JobKind.UPSALES_ORDER, str(order_id)
+        )
+    assert found is not None
+    return found
+
+
+async def _status(harness: SyncHarness, order_id: int) -> dict[str, Any]:
+    body = {"data": {"obj": {"id": order_id}}}
+    answer = await answer_app_status_order(harness.services, harness.installation_id, body)
+    return answer.body
+
+
+def _invoice_count(harness: SyncHarness) -> int:
+    return len(harness.fortnox.tenant(harness.tenant_id).collection("invoices"))
+
+
+async def _deleted_by_the_rep(harness: SyncHarness, order_id: int) -> dict[str, Any]:
+    """The deal deleted in Upsales, its hook delivered and its job run; the deal as it was."""
+    harness.connect_upsales_hooks(events=_HOOKS)
+    deleted = harness.upsales.delete_entity(
+        harness.demo.customer_id, "orders", order_id, user_id=harness.demo.sales_rep_user_ids[0]
+    )
+    await harness.upsales.flush_hooks()
+    await run_now(harness)
+    harness.upsales.clear_hook_sink()
+    return dict(deleted)
+
+
+@pytest.mark.parametrize("booked", [False, True])
+async def test_a_deleted_won_deal_leaves_its_invoice_and_says_so(
+    harness: SyncHarness, booked: bool
+) -> None:
+    order_id = harness.demo.opportunity_id
+    await link_demo_products(harness)
+    number = await won_and_invoiced(harness, order_id)
+    if booked:
+        bookkeep_invoice(harness.fortnox.tenant(harness.tenant_id), number)
+
+    await _deleted_by_the_rep(harness, order_id)
+
+    job = await _last_job(harness, order_id)
+    assert job.status == JobStatus.DONE
+    result = job.result or {}
+    assert result["outcome"] == "skipped"
+    assert result["reason"].startswith("order_deleted_document_kept: ")
+    assert f"invoice {number}" in result["reason"]
+    assert result["fortnox_invoice"] == number  # the history finds it by the invoice too
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None and not invoice["Cancelled"]  # nothing is undone in Fortnox
+    async with harness.services.session_factory() as session:
+        links = await LinkStore(session, harness.installation_id).all_of_upsales(
+            LinkEntity.ORDER, order_id
+        )
+    assert [(link.fortnox_type.value, link.fortnox_id) for link in links] == [("invoice", number)]
+    status = await _status(harness, order_id)
+    assert (status["status"], status["reason"]) == ("sent", "order_deleted_document_kept")
+    assert status["message"].startswith(
+        f"Skickad till Fortnox som faktura {number}, men ordern är borttagen i Upsales"
+    )
+
+
+async def test_a_deleted_won_deal_restored_and_changed_updates_its_invoice(
+    harness: SyncHarness,
+) -> None:
+    order_id = harness.demo.opportunity_id
+    await link_demo_products(harness)
+    number = await won_and_invoiced(harness, order_id)
+    deleted = await _deleted_by_the_rep(harness, order_id)
+
+    # restored under its id, as it was, then changed by the rep
+    harness.upsales.customer(harness.demo.customer_id).table("orders")[order_id] = deleted
+    more = [{**row, "quantity": row["quantity"] + 1} for row in deleted["orderRow"]]
+    edit(harness, "orders", order_id, {"orderRow": more})
+    job = await sync_order(harness, order_id)
+
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["outcome"] == "updated"
+    assert (job.result or {})["fortnox_invoice"] == number
+    assert _invoice_count(harness) == 1  # no second invoice

@@ -1,0 +1,45 @@
+"""A won deal deleted in Upsales whose Fortnox document exists: the pure rule
+(``domain/outbound/deleted_deal.py``)."""
+
+from __future__ import annotations
+
+from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
+from upsales_fortnox.domain.outbound.deleted_deal import deleted_deal
+from upsales_fortnox.domain.outbound.order_gate import skip_code
+from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+
+
+def _link(fortnox_type: FortnoxType, number: str, *, cancelled: bool = False) -> LinkView:
+    fingerprint = cancelled_fingerprint("f") if cancelled else "f"
+    return LinkView(LinkEntity.ORDER, 7, fortnox_type, number, fingerprint)
+
+
+def test_a_deleted_deal_whose_invoice_lives_keeps_it_and_says_so() -> None:
+    invoice = _link(FortnoxType.INVOICE, "12")
+
+    deleted = deleted_deal([invoice])
+
+    assert deleted.kept == invoice
+    assert skip_code(deleted.reason) == "order_deleted_document_kept"
+    assert "invoice 12" in deleted.reason  # operators read which document to look at
+
+
+def test_a_deleted_deal_whose_order_lives_keeps_it() -> None:
+    order = _link(FortnoxType.ORDER, "3")
+
+    assert deleted_deal([order]).kept == order
+
+
+def test_a_deleted_deal_with_no_live_document_is_merely_deleted() -> None:
+    for links in ([], [_link(FortnoxType.INVOICE, "12", cancelled=True)]):
+        deleted = deleted_deal(links)
+        assert deleted.kept is None
+        assert skip_code(deleted.reason) == "order_deleted"
+
+
+def test_the_offer_a_deleted_deal_came_from_is_no_document_it_was_sent_as() -> None:
+    """An offer made in Fortnox was never the deal's won document: nothing to cancel."""
+    deleted = deleted_deal([_link(FortnoxType.OFFER, "5")])
+
+    assert deleted.kept is None
+    assert skip_code(deleted.reason) == "order_deleted"
