@@ -12,11 +12,13 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import (
     edit,
+    fortnox_today,
     link_demo_products,
     run_now,
     sync_order,
     won_and_invoiced,
 )
+from tests.e2e.test_reconciliation_report import report
 from ufs_sandboxes.fortnox.resources.document_actions import bookkeep_invoice
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.job import SyncJob
@@ -109,3 +111,22 @@ async def test_a_deleted_won_deal_restored_and_changed_updates_its_invoice(
     assert (job.result or {})["outcome"] == "updated"
     assert (job.result or {})["fortnox_invoice"] == number
     assert _invoice_count(harness) == 1  # no second invoice
+
+
+async def test_the_bookkeepers_report_says_the_deals_order_was_deleted(
+    harness: SyncHarness,
+) -> None:
+    order_id = harness.demo.opportunity_id
+    await link_demo_products(harness)
+    number = await won_and_invoiced(harness, order_id)
+    await _deleted_by_the_rep(harness, order_id)
+
+    day = fortnox_today(harness)
+    found = await report(harness, day, day)
+
+    (difference,) = [d for d in found["differences"] if d["fortnoxDocument"] == f"invoice {number}"]
+    assert difference["kind"] == "missing_in_upsales"
+    assert difference["detail"].startswith(
+        "Upsales-ordern till det öppna dokumentet (faktura) är borttagen i Upsales; dokumentet "
+        "lämnas som det är i Fortnox"
+    )

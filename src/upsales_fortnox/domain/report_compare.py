@@ -9,7 +9,9 @@ already: it is passed over, unless linked (a deal won again took it for its docu
 Differences, each with the job that repairs it:
 
 * ``missing_in_fortnox``: a won order with no document → ``upsales.order`` (sends it);
-* ``missing_in_upsales``: an open document with no order → ``fortnox.<type>`` (imports it);
+* ``missing_in_upsales``: an open document with no order → ``fortnox.<type>`` (imports it;
+  one whose order was deleted in Upsales is not brought back, and the report says the order was
+  deleted: the document is the bookkeeper's to cancel or credit, should the deal be off);
 * ``stage_differs``: a won order whose document is closed (cancelled or fully credited) →
   ``fortnox.<type>`` (moves it to the lost stage), or ``upsales.order`` once that cancellation
   is synced (the order was won again since: sending it makes its new document; one taken back
@@ -306,12 +308,24 @@ def _count_timing(report: Report, deal: Deal, document: Document) -> None:
         add(report.won_elsewhere, document.currency, document.net)
 
 
+def _no_order(document: Document, stands: str | None, another: bool, deleted: bool) -> Phrase:
+    """Why an open document has no order: a copy of another's, its order deleted in Upsales
+    (the document left in Fortnox, :mod:`.outbound.deleted_deal`), or none at all."""
+    if another:
+        return Phrase("report.copy", document=_kind(document), standing=stands)
+    if deleted:
+        return Phrase("report.order_deleted", document=_kind(document))
+    return Phrase("report.no_order", document=_kind(document))
+
+
 def compare(
     deals: Iterable[Deal],
     documents: Iterable[Document],
     links: Mapping[tuple[FortnoxType, str], int],
+    deleted: Collection[int] = frozenset(),
 ) -> Report:
-    """The report of one period; ``links`` maps (type, number) to the linked Upsales order."""
+    """The report of one period; ``links`` maps (type, number) to the linked Upsales order;
+    ``deleted``: the orders its documents name that Upsales no longer has."""
     report = Report()
     by_id = {deal.id: deal for deal in deals}
     matched: set[int] = set()
@@ -334,11 +348,7 @@ def compare(
         deal = by_id.get(order_id) if order_id is not None and not another else None
         if deal is None:
             if not document.closed:
-                detail = (
-                    Phrase("report.copy", document=_kind(document), standing=stands)
-                    if another
-                    else Phrase("report.no_order", document=_kind(document))
-                )
+                detail = _no_order(document, stands, another, order_id in deleted)
                 report.differences.append(
                     Difference(
                         DifferenceKind.MISSING_IN_UPSALES,

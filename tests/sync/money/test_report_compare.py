@@ -252,3 +252,20 @@ def test_a_deal_taken_up_again_after_its_cancellation_was_synced_is_sent() -> No
         (DifferenceKind.STAGE_DIFFERS, 1, Repair("upsales.order", "1")),
         (DifferenceKind.STAGE_DIFFERS, 3, Repair("fortnox.invoice", "12")),
     ]
+
+
+def test_an_open_document_whose_order_was_deleted_in_upsales_says_so() -> None:
+    """The bookkeeper reads why no order matches: the sales rep deleted it (its document is
+    left in Fortnox for the bookkeeper to cancel or credit), not merely that none is found."""
+    report = compare(
+        [],
+        [invoice("10", "100"), invoice("11", "50", own=8), invoice("12", "70")],
+        {(INVOICE, "10"): 7},
+        deleted={7, 8},
+    )
+
+    assert {d.kind for d in report.differences} == {DifferenceKind.MISSING_IN_UPSALES}
+    table = report_table(report)
+    deleted = "Upsales-ordern till det öppna dokumentet (faktura) är borttagen i Upsales"
+    assert table.count(deleted) == 2  # linked, or ours by its reference
+    assert "ingen Upsales-order till det öppna dokumentet (faktura)" in table  # nobody's

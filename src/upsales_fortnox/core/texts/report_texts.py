@@ -46,6 +46,14 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "sv": "ingen Upsales-order till det öppna dokumentet ({document})",
         "en": "no Upsales order for the open {document}",
     },
+    "report.order_deleted": {
+        "sv": "Upsales-ordern till det öppna dokumentet ({document}) är borttagen i "
+        "Upsales; dokumentet lämnas som det är i Fortnox: makulera det där om affären inte blir "
+        "av (en bokförd faktura krediteras i stället)",
+        "en": "the Upsales order of the open {document} was deleted in Upsales; the "
+        "{document} is left as it is in Fortnox: cancel it there should the deal be off (a "
+        "booked invoice is credited instead)",
+    },
     "report.no_document": {
         "sv": "en vunnen order utan dokument i Fortnox",
         "en": "a won order with no Fortnox document",

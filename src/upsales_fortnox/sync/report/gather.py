@@ -85,11 +85,12 @@ async def _deals_of_other_periods(
     documents: Iterable[Document],
     links: dict[tuple[FortnoxType, str], int],
     known: set[int],
+    deleted: set[int],
 ) -> list[Deal]:
     """The Upsales orders, dated outside the period, of the period's documents (a deal won
     with an earlier date than the day its document was made): one read each, so the pair is
     compared in the document's period as in the order's. An order Upsales no longer has is
-    left out (the document is then missing in Upsales)."""
+    left out (the document is then missing in Upsales) and put in ``deleted``."""
     found: list[Deal] = []
     linked = {(kind, order_id) for (kind, _), order_id in links.items()}
     for document in documents:
@@ -104,7 +105,7 @@ async def _deals_of_other_periods(
         try:
             found.append(replace(_deal(await context.upsales.get_order(order_id)), in_period=False))
         except UpsalesNotFound:
-            continue
+            deleted.add(order_id)
     return found
 
 
@@ -197,10 +198,12 @@ async def build_report(
             found = await _document(context, full, ended) if full is not None else None
             if found is not None:
                 documents[key] = replace(found, in_period=False)
-    deals += await _deals_of_other_periods(context, listed, links, {deal.id for deal in deals})
+    deleted: set[int] = set()
+    known = {deal.id for deal in deals}
+    deals += await _deals_of_other_periods(context, listed, links, known, deleted)
     if FortnoxType.INVOICE not in types:
         await _close_orders_by_their_invoices(context, documents, links, deals)
-    report = compare(deals, documents.values(), links)
+    report = compare(deals, documents.values(), links, deleted)
     report.ledger = ledger(entries)
     return report
 
