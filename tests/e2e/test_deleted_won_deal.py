@@ -5,6 +5,7 @@ kept, and the deal restored under its id updates that invoice instead of making 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -62,8 +63,9 @@ async def _deleted_by_the_rep(harness: SyncHarness, order_id: int) -> dict[str, 
 
 @pytest.mark.parametrize("booked", [False, True])
 async def test_a_deleted_won_deal_leaves_its_invoice_and_says_so(
-    harness: SyncHarness, booked: bool
+    harness: SyncHarness, booked: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="upsales_fortnox")
     order_id = harness.demo.opportunity_id
     await link_demo_products(harness)
     number = await won_and_invoiced(harness, order_id)
@@ -86,6 +88,11 @@ async def test_a_deleted_won_deal_leaves_its_invoice_and_says_so(
             LinkEntity.ORDER, order_id
         )
     assert [(link.fortnox_type.value, link.fortnox_id) for link in links] == [("invoice", number)]
+    # operators' log-based alerting sees it under its code, naming installation and document
+    [line] = [r for r in caplog.records if r.getMessage().startswith("order_deleted_document_kept")]
+    assert line.levelno == logging.WARNING
+    assert str(harness.installation_id) in line.getMessage()
+    assert f"fortnox_invoice={number}" in line.getMessage()
     status = await _status(harness, order_id)
     assert (status["status"], status["reason"]) == ("sent", "order_deleted_document_kept")
     assert status["message"].startswith(
