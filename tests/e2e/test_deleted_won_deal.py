@@ -17,6 +17,7 @@ from tests.e2e.outbound_support import (
     link_demo_products,
     run_now,
     sync_order,
+    win,
     won_and_invoiced,
 )
 from tests.e2e.test_reconciliation_report import report
@@ -25,7 +26,7 @@ from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.order_answers import answer_app_status_order
 from upsales_fortnox.sync.repository.sync_job_reads import latest_job
-from upsales_fortnox.vocabulary import JobKind, JobStatus, LinkEntity
+from upsales_fortnox.vocabulary import JobKind, JobStatus, LinkEntity, SyncType
 
 _HOOKS = ("after_order_insert", "after_order_update", "after_order_delete")
 
@@ -96,7 +97,7 @@ async def test_a_deleted_won_deal_leaves_its_invoice_and_says_so(
     status = await _status(harness, order_id)
     assert (status["status"], status["reason"]) == ("sent", "order_deleted_document_kept")
     assert status["message"].startswith(
-        f"Skickad till Fortnox som faktura {number}, men ordern är borttagen i Upsales"
+        f"Skickad till Fortnox som faktura {number}, men affären är borttagen i Upsales"
     )
 
 
@@ -136,4 +137,28 @@ async def test_the_bookkeepers_report_says_the_deals_order_was_deleted(
     assert difference["detail"].startswith(
         "Upsales-ordern till det öppna dokumentet (faktura) är borttagen i Upsales; dokumentet "
         "lämnas som det är i Fortnox"
+    )
+
+
+async def test_a_deleted_won_deals_unbooked_fortnox_order_is_left_too(
+    harness: SyncHarness,
+) -> None:
+    """An order not yet invoiced could be cancelled without a credit, but whether the deal is
+    off is the bookkeeper's call (the rep may have deleted it by mistake): it is left, told."""
+    order_id = harness.demo.opportunity_id
+    await harness.update_settings(sync_type=SyncType.ORDER)
+    await link_demo_products(harness)
+    win(harness, order_id)
+    number = str(((await sync_order(harness, order_id)).result or {})["fortnox_order"])
+
+    await _deleted_by_the_rep(harness, order_id)
+
+    result = (await _last_job(harness, order_id)).result or {}
+    assert result["reason"].startswith("order_deleted_document_kept: ")
+    assert result["fortnox_order"] == number
+    order = harness.fortnox_entity("orders", number)
+    assert order is not None and not order["Cancelled"]
+    status = await _status(harness, order_id)
+    assert status["message"].startswith(
+        f"Skickad till Fortnox som order {number}, men affären är borttagen i Upsales"
     )

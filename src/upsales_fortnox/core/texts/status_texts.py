@@ -72,11 +72,11 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "be changed.",
     },
     "status.sent_deleted": {
-        "sv": "Skickad till Fortnox som {document} {number}, men ordern är borttagen i Upsales: "
+        "sv": "Skickad till Fortnox som {document} {number}, men affären är borttagen i Upsales: "
         "{document} {number} finns kvar i Fortnox som den är, och inget tas bort där. Blir "
         "affären inte av behöver {document} {number} makuleras i Fortnox (en bokförd faktura "
         "krediteras i stället); kontakta den som sköter bokföringen.",
-        "en": "Sent to Fortnox as {document} {number}, but the order was deleted in Upsales: "
+        "en": "Sent to Fortnox as {document} {number}, but the deal was deleted in Upsales: "
         "{document} {number} stays in Fortnox as it is, and nothing is deleted there. Should "
         "the deal not happen, {document} {number} needs cancelling in Fortnox (a booked "
         "invoice is credited instead); contact your bookkeeper.",
