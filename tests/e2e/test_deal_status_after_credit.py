@@ -46,3 +46,35 @@ async def test_a_locked_invoice_credited_afterwards_shows_the_deal_cancelled(
     assert status["message"] == say(
         "status.cancelled", document=say("document.invoice"), number=number
     )
+
+
+async def test_the_change_a_booked_invoice_refused_is_in_the_deals_next_invoice_once(
+    linked: SyncHarness,
+) -> None:
+    """Nothing of the rep's refused change is lost, nor is the deal invoiced twice: the
+    bookkeeper credits the booked invoice as the status asks, the deal goes to lost, and won
+    again it gets one new invoice carrying the change."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    number = await won_and_invoiced(harness, order_id)
+    await fortnox_call(harness, "PUT", f"/invoices/{number}/bookkeep")
+    deal = harness.upsales_entity("orders", order_id)
+    assert deal is not None
+    more = [{**row, "quantity": row["quantity"] + 2} for row in deal["orderRow"]]
+    edit(harness, "orders", order_id, {"orderRow": more})
+    assert (await sync_order(harness, order_id)).status == JobStatus.DEAD
+    await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
+    await EventFeed(harness).sync()
+
+    renewed = await won_and_invoiced(harness, order_id)
+
+    invoices = harness.fortnox.tenant(harness.tenant_id).collection("invoices").items.values()
+    # neither cancelled, nor a credit invoice, nor credited by one
+    live = [
+        i for i in invoices if not (i["Cancelled"] or i["Credit"] or i["CreditInvoiceReference"])
+    ]
+    new = harness.fortnox_entity("invoices", renewed)
+    assert new is not None and renewed != number
+    quantities = sorted(float(row["DeliveredQuantity"]) for row in new["InvoiceRows"])
+    assert quantities == sorted(float(row["quantity"]) for row in more)
+    assert [str(i["DocumentNumber"]) for i in live] == [renewed]
