@@ -89,6 +89,14 @@ async def test_a_deleted_won_deal_leaves_its_invoice_and_says_so(
             LinkEntity.ORDER, order_id
         )
     assert [(link.fortnox_type.value, link.fortnox_id) for link in links] == [("invoice", number)]
+    # the operator who looks the invoice up finds the delete first, under its code
+    history = await harness.service.get(
+        f"/api/installations/{harness.installation_id}/history",
+        params={"entity": "order", "fortnox_id": number, "fortnox_type": "invoice"},
+        headers=harness.admin_headers,
+    )
+    newest = history.json()["jobs"][0]
+    assert newest["id"] == job.id and newest["result"]["reason"] == result["reason"]
     # operators' log-based alerting sees it under its code, naming installation and document
     [line] = [r for r in caplog.records if r.getMessage().startswith("order_deleted_document_kept")]
     assert line.levelno == logging.WARNING
