@@ -103,7 +103,7 @@ def order_is_synced(order: Order, links: OrderLinks, settings: SyncSettings) -> 
         )
     except (UnsendableOrder, ValueError):  # e.g. a product without an article: the job says
         return None
-    return draft.sent_as(link.fingerprint)
+    return draft.sent_as(link.fingerprint, link.synced_fields)
 
 
 def order_verdict(

@@ -60,6 +60,8 @@ class CreateFortnoxDocument:
     document: Invoice | Order
     fingerprint: str
     net: Decimal
+    your_reference: str | None = None
+    """The "Er referens" the document is to have (the link keeps it)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class LinkFortnoxDocument:
     fortnox_type: FortnoxType
     document_number: int
     fingerprint: str
+    your_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,9 @@ class UpdateFortnoxDocument:
     theirs: tuple[str | None, ...] = ()
     """The articles of the rows the bookkeeper added in Fortnox that ``document`` keeps, named
     by ``RowId`` alone after the deal's rows (see :mod:`~.outbound.added_rows`)."""
+    your_reference: str | None = None
+    """The "Er referens" the document is to have (the link keeps it; ``document`` sends it
+    only when it changed, :mod:`~.outbound.your_reference`)."""
 
 
 @dataclass(frozen=True)

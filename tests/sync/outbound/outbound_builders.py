@@ -39,6 +39,7 @@ def order(
     user_name: str | None = "Erik Säljare",
     client_id: int | None = 3,
     value: Decimal | None = None,
+    contact: dict[str, Any] | None = None,
 ) -> Order:
     body: dict[str, Any] = {
         "id": order_id,
@@ -50,6 +51,8 @@ def order(
     }
     if user_name is not None:
         body["user"] = {"id": 1, "name": user_name}
+    if contact is not None:
+        body["contact"] = contact
     if client_id is not None:
         body["client"] = {"id": client_id, "name": "Client"}
     return Order.model_validate(body)

@@ -30,6 +30,7 @@ from upsales_fortnox.domain.outbound.document_body import (
     rows_to_keep,
 )
 from upsales_fortnox.domain.outbound.rows import UnsendableOrder
+from upsales_fortnox.domain.outbound.your_reference import reference_kept
 from upsales_fortnox.domain.sync_commands import UpdateFortnoxDocument
 from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.integrations.fortnox.models import (
@@ -184,7 +185,7 @@ def rows_kept(written: FortnoxDocument, decision: object) -> dict[str, Any]:
     (:func:`~.document_body.rows_to_keep`), the bookkeeper's rows an update kept apart, each
     with its place: the rows Fortnox answered where the update named a row alone (its rows
     answered in the order sent); failing that, for each of their articles the last row of it."""
-    kept = rows_to_keep(written)
+    kept = {**rows_to_keep(written), **reference_kept(decision)}
     if not isinstance(decision, UpdateFortnoxDocument) or not decision.theirs:
         return kept
     answered = kept[KEPT_ROWS]

@@ -71,4 +71,6 @@ def made_out_to(decision: UpdateFortnoxDocument, customer: Customer) -> UpdateFo
     """The update with the header of ``customer`` (its number the update's) in its document;
     its fingerprint, taken over what the echo of the write carries, is unchanged."""
     header = customer_header(customer, order=isinstance(decision.document, Order))
+    if decision.your_reference is not None:  # the deal's contact, not the customer's reference
+        header["YourReference"] = decision.your_reference
     return replace(decision, document=decision.document.model_copy(update=header))

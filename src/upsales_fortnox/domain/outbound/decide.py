@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from typing import Final
+from typing import Any, Final
 
 from upsales_fortnox.domain.identity import (
     has_swedish_check_digit,
@@ -17,7 +17,7 @@ from upsales_fortnox.domain.inbound.addresses import (
     with_address_types,
 )
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.domain.outbound.added_rows import keeping, kept_theirs, split_read
+from upsales_fortnox.domain.outbound.added_rows import Placed, keeping, kept_theirs, split_read
 from upsales_fortnox.domain.outbound.company import (
     CompanyFields,
     abroad,
@@ -45,6 +45,7 @@ from upsales_fortnox.domain.outbound.validation import (
     company_problems,
     refusal_message,
 )
+from upsales_fortnox.domain.outbound.your_reference import referenced, to_send, with_reference
 from upsales_fortnox.domain.sync_commands import (
     CreateFortnoxCustomer,
     CreateFortnoxDocument,
@@ -278,12 +279,12 @@ class DocumentLookup(Enum):
 def document_lookup(
     draft: DocumentDraft, link: LinkView | None, *, sent_before: bool
 ) -> DocumentLookup:
-    """``sent_before``: an intent to create the order's document was recorded by an earlier
-    attempt (see :mod:`upsales_fortnox.links.repository.document_intents`); only then can an
-    unlinked order have a document."""
+    """``sent_before``: an earlier attempt recorded an intent to create the order's document
+    (:mod:`upsales_fortnox.links.repository.document_intents`), so an unlinked one may have it."""
     if link is None:
         return DocumentLookup.SEARCH if sent_before else DocumentLookup.NONE
-    if draft.sent_as(link.fingerprint) or kept_rows(link.synced_fields) is not None:
+    synced = link.synced_fields
+    if draft.sent_as(link.fingerprint, synced) or kept_rows(synced) is not None:
         return DocumentLookup.NONE
     return DocumentLookup.GET
 
@@ -294,8 +295,7 @@ def read_before_mapping(link: LinkView | None) -> bool:
     written it (imported from Fortnox, the order Fortnox made of an offer, linked by hand). One
     made in Fortnox takes no Upsales change (:func:`made_in_fortnox`), so the order's rows are
     not mapped for it: a row Fortnox has without an article is on the order with a product that
-    has none. For such a link the read is the one :func:`document_lookup` asks for anyway
-    (unless the order has not changed since a write that kept no rows)."""
+    has none. The read is the one :func:`document_lookup` asks for anyway (but for no change)."""
     return link is not None and kept_rows(link.synced_fields) is None
 
 
@@ -326,27 +326,29 @@ def made_in_fortnox(
 def decide_document(
     draft: DocumentDraft, link: LinkView | None, existing: FortnoxDocument | None
 ) -> DocumentDecision:
-    """Create, link, update, leave, or refuse (locked) the order's Fortnox document.
-
-    Only documents sent from this order (their reference names it) are updated; a linked
-    document made in Fortnox (linked by the Fortnox → Upsales sync) is left as Fortnox has it.
-
-    ``existing`` is what :func:`document_lookup` asked for: the linked document, or the one a
-    search by reference found (None when there was nothing to read or nothing was found).
-    """
-    wanted = draft.fingerprint()
-    if link is not None and draft.sent_as(link.fingerprint):
+    """Create, link, update, leave, or refuse (locked) the order's Fortnox document. Only
+    documents sent from this order (their reference names it) are updated; a linked document
+    made in Fortnox (linked by the Fortnox → Upsales sync) is left as Fortnox has it. ``existing``
+    is what :func:`document_lookup` asked for: the linked document, or the one a search by
+    reference found (None when there was nothing to read or nothing was found)."""
+    synced = link.synced_fields if link is not None else None
+    draft = draft.for_link(synced)
+    wanted, reference = draft.fingerprint(), draft.your_reference
+    if link is not None and draft.sent_as(link.fingerprint, synced):
         return NoChange("the order has not changed since it was sent")
     if existing is None or existing.DocumentNumber is None:
         if link is not None:
             return _update_from_kept_rows(draft, link)
-        document = draft.to_fortnox()
+        document = referenced(draft.to_fortnox(), reference)
         return CreateFortnoxDocument(
-            draft.upsales_order_id, draft.fortnox_type, document, wanted, draft.net
+            draft.upsales_order_id, draft.fortnox_type, document, wanted, draft.net, reference
         )
     number = existing.DocumentNumber
-    if fingerprint_of_fortnox_document(existing) == wanted:
-        return LinkFortnoxDocument(draft.upsales_order_id, draft.fortnox_type, number, wanted)
+    found = fingerprint_of_fortnox_document(existing)
+    if wanted in (found, with_reference(found, existing.YourReference or None)):
+        return LinkFortnoxDocument(
+            draft.upsales_order_id, draft.fortnox_type, number, wanted, reference
+        )
     elsewhere = made_in_fortnox(existing, draft.upsales_order_id, draft.fortnox_type)
     if elsewhere is not None:
         return elsewhere
@@ -360,19 +362,8 @@ def decide_document(
             f"{draft.fortnox_type.value} {number} can no longer change: {reason}",
         )
     existing_rows, theirs = split_read(document_rows(existing), link)
-    row_ids = matching_row_ids(existing_rows, draft.rows)
     ours = [row.RowId for row in existing_rows if row.RowId is not None]
-    held = None if theirs else held_row_id(ours, row_ids)
-    return UpdateFortnoxDocument(
-        draft.upsales_order_id,
-        draft.fortnox_type,
-        number,
-        keeping(draft.to_fortnox(row_ids, held_row=held), theirs, ours),
-        wanted,
-        draft.net,
-        held,
-        tuple(article for _, article, _ in theirs),
-    )
+    return _update(draft, number, matching_row_ids(existing_rows, draft.rows), theirs, ours, synced)
 
 
 def _update_from_kept_rows(draft: DocumentDraft, link: LinkView) -> UpdateFortnoxDocument:
@@ -382,14 +373,28 @@ def _update_from_kept_rows(draft: DocumentDraft, link: LinkView) -> UpdateFortno
         raise ValueError("a linked document that keeps no rows must be read before it is updated")
     row_ids, theirs = row_ids_from_kept(kept, draft.rows), kept_theirs(link.synced_fields)
     ours = [row_id for row_id, _ in kept]
+    return _update(draft, int(link.fortnox_id), row_ids, theirs, ours, link.synced_fields)
+
+
+def _update(
+    draft: DocumentDraft,
+    number: int,
+    row_ids: list[int | None],
+    theirs: list[Placed],
+    ours: list[int],
+    synced: Mapping[str, Any] | None,
+) -> UpdateFortnoxDocument:
+    """The deal's rows, the bookkeeper's kept, "Er referens" only when the contact changed."""
     held = None if theirs else held_row_id(ours, row_ids)
+    document = keeping(draft.to_fortnox(row_ids, held_row=held), theirs, ours)
     return UpdateFortnoxDocument(
         draft.upsales_order_id,
         draft.fortnox_type,
-        int(link.fortnox_id),
-        keeping(draft.to_fortnox(row_ids, held_row=held), theirs, ours),
+        number,
+        referenced(document, to_send(draft.your_reference, synced)),
         draft.fingerprint(),
         draft.net,
         held,
         tuple(article for _, article, _ in theirs),
+        draft.your_reference,
     )

@@ -1,7 +1,8 @@
 """A won deal as a Fortnox invoice or order (pure).
 
 The header carries the customer number, the order's currency and its rate (1 for SEK), "Vår
-referens" (the Upsales user's name, cut to Fortnox's 50 characters), the order reference
+referens" (the Upsales user's name, cut to Fortnox's 50 characters), "Er referens" (the deal's
+contact, :mod:`.your_reference`), the order reference
 (:mod:`.reference`) and ``VATIncluded = false``: Upsales prices exclude VAT, so Fortnox's
 ``Net`` is the sum of the row totals. Every row sends an ``AMOUNT`` discount (0 for none), so
 an update also clears a discount a row no longer has. Orders send the quantity as both
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Final
 
@@ -25,6 +26,7 @@ from upsales_fortnox.domain.fingerprint import fingerprint
 from upsales_fortnox.domain.outbound.money import DISCOUNT_AMOUNT, ZERO
 from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, order_reference
 from upsales_fortnox.domain.outbound.rows import WITHOUT_ARTICLE, PlannedRow
+from upsales_fortnox.domain.outbound.your_reference import accepted, resolved, with_reference
 from upsales_fortnox.integrations.fortnox.limits import (
     DOCUMENT_MAX_LENGTHS,
     DOCUMENT_ROW_MAX_LENGTHS,
@@ -57,15 +59,31 @@ class DocumentDraft:
     other_mode_fingerprints: tuple[str, ...] = ()
     """The fingerprints of the same order's rows planned in the other ``productBundles``
     modes, for an order with a bundle (the mode may have changed since it was sent)."""
+    your_reference: str | None = None
+    """"Er referens", the deal's contact; ``contact_unnamed``: one without its name, so the
+    link's (:mod:`.your_reference`)."""
+    contact_unnamed: bool = False
 
-    def sent_as(self, fingerprint: str | None) -> bool:
-        """Whether a document sent with ``fingerprint`` says what this draft wants: the same
-        fingerprint, the earlier planning's, or another bundle mode's of the same order
-        (unchanged since, it is no change to send, nor to refuse on a booked document)."""
-        return fingerprint is not None and fingerprint in (
-            self.fingerprint(),
-            self.earlier_fingerprint,
-            *self.other_mode_fingerprints,
+    def for_link(self, synced_fields: Mapping[str, Any] | None) -> DocumentDraft:
+        """This draft with its reference resolved against what the link keeps."""
+        if not self.contact_unnamed:
+            return self
+        return replace(
+            self, your_reference=resolved(None, True, synced_fields), contact_unnamed=False
+        )
+
+    def sent_as(self, fingerprint: str | None, synced: Mapping[str, Any] | None = None) -> bool:
+        """Whether a document sent with ``fingerprint`` (its link keeping ``synced``) says what
+        this draft wants: the same fingerprint, the earlier planning's, or another bundle mode's
+        of the same order (unchanged since, it is no change to send, nor to refuse on a booked
+        document), each with the reference wanted (or, sent before references were, none)."""
+        draft = self.for_link(synced)
+        bare = (draft.bare_fingerprint(), self.earlier_fingerprint, *self.other_mode_fingerprints)
+        return fingerprint is not None and any(
+            fingerprint == with_reference(one, reference)
+            for one in bare
+            if one is not None
+            for reference in accepted(draft.your_reference, synced)
         )
 
     @property
@@ -78,6 +96,10 @@ class DocumentDraft:
         return sum((row.amount for row in self.rows), ZERO)
 
     def fingerprint(self) -> str:
+        return with_reference(self.bare_fingerprint(), self.your_reference)
+
+    def bare_fingerprint(self) -> str:
+        """Without "Er referens" (as documents were taken before it)."""
         return _fingerprint(
             self.customer_number,
             self.currency,

@@ -12,6 +12,7 @@ from upsales_fortnox.domain.outbound.rows import (
     plan_rows,
     planned_otherwise_before,
 )
+from upsales_fortnox.domain.outbound.your_reference import contact_reference
 from upsales_fortnox.integrations.upsales.models import Order, OrderRow
 from upsales_fortnox.vocabulary import FortnoxType, ProductBundleMode, SyncType
 
@@ -49,7 +50,14 @@ def map_order(
         if mode is not bundle_mode and _has_bundle(order_rows)
         for fingerprint in _mode_fingerprints(draft, order, mode, article_numbers, product_names)
     )
-    return replace(draft, earlier_fingerprint=earlier, other_mode_fingerprints=others)
+    reference, unnamed = contact_reference(order.contact)
+    return replace(
+        draft,
+        earlier_fingerprint=earlier,
+        other_mode_fingerprints=others,
+        your_reference=reference,
+        contact_unnamed=unnamed,
+    )
 
 
 def _has_bundle(rows: Sequence[OrderRow]) -> bool:

@@ -189,6 +189,14 @@ address of its type with no street, zip code, city or country) rather than dropp
 *unverified*. Kept, a rep's emptied visiting or delivery address clears the customer's; dropped,
 it is as one removed, which neither sends nor clears (``domain.outbound.other_addresses``)."""
 
+ORDER_CONTACT_EMBEDS_NAME: Final = True
+"""Whether an order read from Upsales embeds its contact's name (``contact: {id, name, ...}``):
+*unverified*. The collection's orders show ``contact: null`` and take ``contact: {id}`` on
+create; its other records embed a contact as ``{id, name}`` (phone calls) or with more fields
+(appointments), and the Upsales sandbox embeds ``{id, name, email}``. The sync survives the other
+answer: a contact that comes without its name leaves the document's "Er referens" as the last
+write left it (``domain.outbound.your_reference``), and costs no read of the contact."""
+
 ORDER_ROW_DISCOUNT_MEANING: Final = "unknown"
 """What an order row's ``discount`` means: *unverified*. The row total is ``quantity * price``
 (reference §3), so the sync never reads ``discount``."""
