@@ -12,7 +12,8 @@ the linked orders once ``paymentStatus`` is turned on reads each linked invoice 
   changed (an Upsales read, and a write only on a change). An invoice made of a deal's order
   is shown with the deal's other invoices and what its open backorders still hold (a deal
   invoiced in parts: one list call of its orders, a read of each other order, and each other
-  invoice read as this one is; :mod:`.deal_parts`).
+  invoice read as this one is; :mod:`.deal_parts`; a deal imported from an order made in
+  Fortnox, whose parts carry no reference of it, by its customer and rows: :mod:`.imported_parts`).
 * Whatever the settings: an invoice credited by a credit invoice (``CreditInvoiceReference``)
   is read with that credit invoice (one call; none for an invoice that names no credit), to
   tell a full credit from a partial one, and a credit that stands from one cancelled
@@ -63,7 +64,7 @@ from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteOff
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.money.credits import credited_amount, named_credit
-from upsales_fortnox.sync.money.deal_parts import deal_of_part, other_parts
+from upsales_fortnox.sync.money.deal_parts import deal_of_part, other_parts, part_of
 from upsales_fortnox.sync.money.earlier_money import deal_of_earlier, earlier_live_invoices
 from upsales_fortnox.sync.money.fields import (
     WRITTEN,
@@ -71,6 +72,7 @@ from upsales_fortnox.sync.money.fields import (
     payment_values,
     write_order_values,
 )
+from upsales_fortnox.sync.money.imported_parts import deal_of_imported_rest, imported_parts
 from upsales_fortnox.sync.repository.seen_payments import remember_payments
 from upsales_fortnox.sync.results.inbound import SKIP, PaymentStatusWritten
 from upsales_fortnox.vocabulary import FortnoxType
@@ -181,7 +183,11 @@ async def sync_invoice_money(
     try:
         if link is not None:
             first, credit_first, order_id = invoice, credit, link.upsales_id
-        elif deal := await deal_of_part(job, invoice) or await deal_of_earlier(job, invoice):
+        elif deal := (
+            await deal_of_part(job, invoice)
+            or await deal_of_earlier(job, invoice)
+            or await deal_of_imported_rest(job, invoice)
+        ):
             order_id = deal[0]
             try:
                 first = await job.context.fortnox.get_invoice(int(deal[1]))
@@ -226,7 +232,10 @@ async def _with_other_parts(
     """``state``, the money of ``invoice``, with that of the deal's other invoices (its earlier
     ones that live again too) and the rest its open backorders hold, if any (``read``: an order
     of the deal read already)."""
-    others = await other_parts(job.context.fortnox, invoice, deal_id, read)
+    if part_of(invoice) == deal_id:
+        others = await other_parts(job.context.fortnox, invoice, deal_id, read)
+    else:  # made of an order made in Fortnox, or the deal's only part
+        others = await imported_parts(job, invoice, deal_id)
     parts = [*others.invoices, *await earlier_live_invoices(job, deal_id, invoice)]
     if not parts and not others.to_invoice:
         return state
