@@ -85,3 +85,39 @@ async def test_the_rest_not_yet_invoiced_is_left_to_pay_on_the_imported_deal(
     assert payment_fields(harness, deal["id"]) == expected(
         "partly_paid", "500.00", f"{owed - 500:.2f}", DAY
     )
+
+
+async def test_alike_rests_of_two_imported_deals_count_for_neither(
+    order_module: SyncHarness,
+) -> None:
+    """Two orders of the customer, both made before either was invoiced, short of the same
+    stock: which backorder was split off which cannot be told by their rows, so no deal counts
+    either rest (nor its payment)."""
+    harness = order_module
+    await harness.update_settings(payment_status=True)
+    feed = EventFeed(harness)
+    context = await context_of(harness)
+    imported = [await imported_deal(harness, "order") for _ in range(2)]
+    firsts = []
+    for deal, number in imported:
+        made = await context.fortnox.get_order(number)
+        part = [
+            r.model_copy(update={"DeliveredQuantity": Decimal(4)}) for r in made.OrderRows or []
+        ]
+        await context.fortnox.update_order(number, Order(OrderRows=part))
+        first = await context.fortnox.create_invoice_from_order(number)
+        assert first.DocumentNumber is not None
+        await fortnox_call(harness, "PUT", f"/invoices/{first.DocumentNumber}/bookkeep")
+        firsts.append((deal["id"], first.DocumentNumber))
+    await feed.sync()
+    backorders = [o for o in fortnox_list(harness, "orders") if o["OrderType"] == "Backorder"]
+    assert len(backorders) == 2
+    rest = await context.fortnox.create_invoice_from_order(int(backorders[0]["DocumentNumber"]))
+    assert rest.DocumentNumber is not None
+    await fortnox_call(harness, "PUT", f"/invoices/{rest.DocumentNumber}/bookkeep")
+    await pay(harness, str(rest.DocumentNumber), "1000")
+    await feed.sync()
+
+    for deal_id, number in firsts:
+        owed = total_of(harness, number)
+        assert payment_fields(harness, deal_id) == expected("open", "0.00", f"{owed:.2f}", "")

@@ -8,12 +8,12 @@ and its payments would never reach the deal. Here the rest is found by its custo
 as a deal won again finds it (``fortnox_documents.backorders_split_off``):
 
 * :func:`imported_parts`, for the invoice the deal links (made of the deal's order): the
-  backorder split off that order (the only one that fits: of several alike, as of the
-  customer's orders short of the same stock, none is taken), the invoice made of it, and so on
-  down the chain should that backorder too be invoiced in part; an open one's total is still
-  to be invoiced. Cost: one read of the order; when it was invoiced short of what was ordered,
-  per backorder down the chain one list call of the customer's orders, one read of each later
-  backorder, and one read of its invoice.
+  backorder split off that order (the only one that fits as Fortnox has them when read: of
+  several alike, as of the customer's orders short of the same stock, none is taken), the
+  invoice made of it, and so on down the chain should that backorder too be invoiced in part;
+  an open one's total is still to be invoiced. Cost: one read of the order; when it was
+  invoiced short of what was ordered, per backorder down the chain one list call of the
+  customer's orders, one read of each later backorder, and one read of its invoice.
 * :func:`deal_of_imported_rest`, for an invoice the deal does not link, made of a backorder
   without a reference (its payment's event, its own): the deal whose linked order that backorder
   was split off (a later order of the customer that no deal links is no candidate) and the
