@@ -7,7 +7,8 @@ opens itself: on SQLite, foreign keys are turned off and the one transaction of 
 opened (``BEGIN IMMEDIATE``) before anything else is done on it
 (:mod:`upsales_fortnox.core.db.sqlite_migration`), which a connection passed in, possibly in a
 transaction already, could not promise. On PostgreSQL the run holds the migration lock
-(:mod:`upsales_fortnox.core.db.migration_lock`).
+(:mod:`upsales_fortnox.core.db.migration_lock`), then waits for any other lock at most
+``config.attributes["lock_timeout_seconds"]``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ import upsales_fortnox.models  # noqa: F401  (registers the tables)
 from upsales_fortnox.core.config import load_settings
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.engine import create_engine
-from upsales_fortnox.core.db.migration_lock import hold_migration_lock
+from upsales_fortnox.core.db.migration_lock import (
+    DEFAULT_LOCK_TIMEOUT_SECONDS,
+    bound_lock_waits,
+    hold_migration_lock,
+)
 from upsales_fortnox.core.db.sqlite_migration import (
     begin_sqlite_migration,
     check_sqlite_references,
@@ -40,6 +45,10 @@ def _configure_and_run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         hold_migration_lock(connection)  # replicas starting together migrate one at a time
+        bound_lock_waits(  # then no endless wait behind a running transaction
+            connection,
+            context.config.attributes.get("lock_timeout_seconds", DEFAULT_LOCK_TIMEOUT_SECONDS),
+        )
         context.run_migrations()
         check_sqlite_references(connection)
 

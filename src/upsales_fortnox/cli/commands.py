@@ -26,6 +26,7 @@ from upsales_fortnox.core.config import (
     load_settings,
     sandbox_settings_in_use,
 )
+from upsales_fortnox.core.db.migration_lock import DEFAULT_LOCK_TIMEOUT_SECONDS
 from upsales_fortnox.core.occupancy import check_ports_free
 
 cli = typer.Typer(
@@ -62,12 +63,21 @@ def _settings(*, calls_fortnox: bool = True) -> Settings:
 
 
 @cli.command()
-def migrate() -> None:
+def migrate(
+    lock_timeout: float = typer.Option(
+        DEFAULT_LOCK_TIMEOUT_SECONDS,
+        "--lock-timeout",
+        metavar="SECONDS",
+        min=0.001,
+        help="PostgreSQL: how long to wait for a table another transaction (a running worker)"
+        " holds before giving up, the migration undone (migration_lock_timeout).",
+    ),
+) -> None:
     """Upgrade the database to the newest schema."""
     from upsales_fortnox.core.db.migrate import upgrade
 
     settings = _settings(calls_fortnox=False)
-    newer = upgrade(settings.database_url)
+    newer = upgrade(settings.database_url, lock_timeout_seconds=lock_timeout)
     if newer is None:
         typer.echo("database is at the newest schema")
     else:

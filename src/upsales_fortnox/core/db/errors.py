@@ -3,6 +3,8 @@ safe to show."""
 
 from __future__ import annotations
 
+from typing import Final
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -36,6 +38,16 @@ def is_refused_by_database(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError)
 
 
+_LOCK_NOT_AVAILABLE: Final = "55P03"
+"""PostgreSQL's SQLSTATE for a lock not granted within ``lock_timeout``."""
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """A statement PostgreSQL gave up after waiting ``lock_timeout`` for a lock another
+    transaction holds."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == _LOCK_NOT_AVAILABLE
+
+
 def driver_message(exc: BaseException) -> str:
     """What the database driver said (for a database error), else the error's own text."""
     return str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
@@ -50,3 +62,18 @@ class MigrationStopped(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class MigrationLockTimeout(Exception):
+    """A migration waited longer than its lock timeout for a lock another transaction holds (a
+    worker's, say) and was undone; running it again once that transaction has ended succeeds."""
+
+    code = "migration_lock_timeout"
+
+    def __init__(self, seconds: float) -> None:
+        self.message = (
+            f"waited {seconds:g} s for a lock that another transaction holds (a running worker "
+            "or a long query) and undid the migration: run `upsales-fortnox migrate` again, with "
+            "the workers stopped or a longer --lock-timeout"
+        )
+        super().__init__(self.message)

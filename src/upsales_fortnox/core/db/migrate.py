@@ -14,6 +14,10 @@ from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from upsales_fortnox.core.db.errors import MigrationLockTimeout, is_lock_timeout
+from upsales_fortnox.core.db.migration_lock import DEFAULT_LOCK_TIMEOUT_SECONDS
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[4]
 _PACKAGED_MIGRATIONS = Path(__file__).resolve().parents[2] / "_migrations"
@@ -47,16 +51,31 @@ def missing_migrations(current: Sequence[str]) -> bool:
     return all(revision in known for revision in current)
 
 
-def upgrade(database_url: str, revision: str = "head") -> str | None:
+def upgrade(
+    database_url: str,
+    revision: str = "head",
+    *,
+    lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+) -> str | None:
     """Migrate to ``revision``; safe when several processes start at once (PostgreSQL: an
     advisory lock in ``migrations/env.py``; a SQLite file: a lock file beside it).
+
+    On PostgreSQL a lock another transaction holds is waited for at most
+    ``lock_timeout_seconds``: then the migration is undone and :class:`MigrationLockTimeout`
+    raised.
 
     Returns the database's revision when it is one this version does not know (a newer
     version's: after a rollback of the image, say), changing nothing: this version runs on
     it as ``/readyz`` says, and the migrate step of a rollback is no failure."""
     with _sqlite_file_lock(database_url):
+        config = alembic_config(database_url)
+        config.attributes["lock_timeout_seconds"] = lock_timeout_seconds
         try:
-            command.upgrade(alembic_config(database_url), revision)
+            command.upgrade(config, revision)
+        except DBAPIError as exc:
+            if is_lock_timeout(exc):
+                raise MigrationLockTimeout(lock_timeout_seconds) from exc
+            raise
         except CommandError as exc:
             unknown = exc.__cause__
             if not isinstance(unknown, ResolutionError) or revision != "head":

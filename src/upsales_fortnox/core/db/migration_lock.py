@@ -3,6 +3,11 @@
 On PostgreSQL the migration transaction first takes a transaction-level advisory lock; a second
 ``migrate`` waits for it, then finds the schema at head and does nothing. SQLite serialises
 writers itself, and a SQLite database serves one process anyway.
+
+Once it holds that lock, a migration waits for any other lock (a table a running worker's
+transaction has read, say) at most its lock timeout: PostgreSQL then undoes the whole
+migration, and ``migrate`` says so, instead of hanging as long as that transaction lasts while
+every statement queued behind its table lock waits too.
 """
 
 from __future__ import annotations
@@ -20,3 +25,16 @@ def hold_migration_lock(connection: Connection) -> None:
     """Wait for, then hold until the transaction ends, the migration lock (PostgreSQL only)."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
+#: How long ``migrate`` waits for a lock other than the migration lock, unless told otherwise.
+DEFAULT_LOCK_TIMEOUT_SECONDS: Final = 30.0
+
+
+def bound_lock_waits(connection: Connection, seconds: float) -> None:
+    """Wait at most ``seconds`` for each lock for the rest of the transaction (PostgreSQL)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT set_config('lock_timeout', :timeout, true)"),
+            {"timeout": f"{max(1, round(seconds * 1000))}ms"},
+        )
