@@ -21,6 +21,7 @@ from upsales_fortnox.core.config import Settings, get_settings
 from upsales_fortnox.core.heap import freeze_startup_objects
 from upsales_fortnox.documents import router as document_links_router
 from upsales_fortnox.history import router as history_router
+from upsales_fortnox.history import search_router
 from upsales_fortnox.installations import (
     app_choices_router,
     choices_router,
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(links_router.router)
     app.include_router(jobs.router)
     app.include_router(history_router.router)
+    app.include_router(search_router.router)
     app.include_router(activation_router.router)
     app.include_router(initial_sync_router.router)
     app.include_router(reconciliation_router.router)

@@ -17,6 +17,7 @@ from upsales_fortnox.cli.errors import installation_id as parse_installation_id
 from upsales_fortnox.cli.installation_commands import installations_cli
 from upsales_fortnox.cli.job_commands import jobs_cli
 from upsales_fortnox.cli.reconciliation_commands import reconciliation_command
+from upsales_fortnox.cli.search_command import search_command
 from upsales_fortnox.cli.setup import command_settings
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import (
@@ -39,6 +40,7 @@ cli = typer.Typer(
 cli.add_typer(installations_cli, name="installations")
 cli.add_typer(jobs_cli, name="jobs")
 cli.command("reconciliation")(reconciliation_command)
+cli.command("search")(search_command)
 _options = {"debug": False}
 
 

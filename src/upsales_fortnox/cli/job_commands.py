@@ -71,7 +71,7 @@ async def _known(session: DbSession, installation_id: uuid.UUID | None) -> None:
         await get_installation(session, installation_id)
 
 
-def _in_session(work: Callable[[DbSession], Awaitable[T]]) -> T:
+def in_session(work: Callable[[DbSession], Awaitable[T]]) -> T:
     settings = command_settings(calls_fortnox=False)
 
     async def run() -> T:
@@ -85,7 +85,7 @@ def _in_session(work: Callable[[DbSession], Awaitable[T]]) -> T:
     return event_loop.run(run())
 
 
-def _line(job: JobSummary) -> str:
+def job_line(job: JobSummary) -> str:
     return "\t".join(
         [
             str(job.id),
@@ -125,8 +125,8 @@ def list_command(
         )
         return [JobSummary.from_row(row) for row in rows]
 
-    for job in _in_session(read):
-        typer.echo(_line(job))
+    for job in in_session(read):
+        typer.echo(job_line(job))
 
 
 @jobs_cli.command("retry")
@@ -140,7 +140,7 @@ def retry_command(
         await session.commit()
         return JobSummary.from_row(job)
 
-    typer.echo(_line(_in_session(retry)))
+    typer.echo(job_line(in_session(retry)))
 
 
 @jobs_cli.command("retry-dead")
@@ -167,4 +167,4 @@ def retry_dead_command(
         ids = " ".join(str(i) for i in result.retried_job_ids)
         return f"{len(result.retried_job_ids)} queued again ({left} remaining): {ids}".rstrip()
 
-    typer.echo(_in_session(act))
+    typer.echo(in_session(act))

@@ -1,4 +1,5 @@
-"""The history's reads: the links of one entity and the jobs that touched any of its ids.
+"""The history's reads: the links of one entity and the jobs that touched any of its ids, and
+the installations and links a name or a document number finds.
 
 Reads only (``links`` and ``sync_jobs`` are written by their own repositories).
 """
@@ -11,7 +12,9 @@ from typing import Final
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from upsales_fortnox.core.db.text_match import contains_folded
 from upsales_fortnox.integrations.digits import parse_digits
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import (
@@ -116,3 +119,42 @@ async def jobs_touching(
         query = query.where(SyncJob.id < before_id)
     jobs = await session.scalars(query.order_by(SyncJob.id.desc()).limit(limit))
     return list(jobs)
+
+
+async def installations_named(session: AsyncSession, text: str, limit: int) -> list[Installation]:
+    """The installations whose name holds ``text`` (any case), by name."""
+    dialect = session.get_bind().dialect.name
+    found = await session.scalars(
+        select(Installation)
+        .where(contains_folded(Installation.name, text, dialect))
+        .order_by(Installation.name, Installation.id)
+        .limit(limit)
+    )
+    return list(found)
+
+
+_DOCUMENT_TYPES: Final = (FortnoxType.INVOICE, FortnoxType.ORDER, FortnoxType.OFFER)
+
+
+async def links_found(
+    session: AsyncSession, text: str, limit: int
+) -> list[tuple[Link, Installation]]:
+    """The company links whose last synced name holds ``text`` (any case), and the order links
+    whose Fortnox document number is ``text``, each with its installation; by installation name,
+    then newest link first."""
+    dialect = session.get_bind().dialect.name
+    company_name = contains_folded(Link.synced_fields["name"].as_string(), text, dialect)
+    conditions = [and_(Link.entity == LinkEntity.COMPANY.value, company_name)]
+    number = parse_digits(text)
+    if number is not None:
+        conditions.append(
+            and_(Link.fortnox_type.in_(_DOCUMENT_TYPES), Link.fortnox_id == str(number))
+        )
+    rows = await session.execute(
+        select(Link, Installation)
+        .join(Installation, Installation.id == Link.installation_id)
+        .where(or_(*conditions))
+        .order_by(Installation.name, Link.id.desc())
+        .limit(limit)
+    )
+    return [(link, installation) for link, installation in rows]

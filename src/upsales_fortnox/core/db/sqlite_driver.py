@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from collections import deque
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import aiosqlite
 
@@ -160,6 +160,15 @@ class OneTripCursor:
             await self._connection.run(cursor.close)
 
 
+SQLITE_LOWER: Final = "ufs_lower"
+"""A SQL function of every connection: Python's ``str.lower``, which folds å, ä, ö and every
+other letter (SQLite's own ``lower`` folds ASCII alone)."""
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
 class OneTripConnection(aiosqlite.Connection):
     """aiosqlite's connection, handing out :class:`OneTripCursor` cursors; its writes take
     their file's turns (:attr:`turn`)."""
@@ -216,6 +225,7 @@ def connect(database: str, **options: Any) -> OneTripConnection:
 
     def open_sqlite() -> sqlite3.Connection:
         connection: sqlite3.Connection = sqlite3.connect(database, **options)
+        connection.create_function(SQLITE_LOWER, 1, _lower, deterministic=True)
         return connection
 
     connection = OneTripConnection(open_sqlite, iter_chunk_size=64)
