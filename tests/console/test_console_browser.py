@@ -28,6 +28,8 @@ from tests.console.browser import (
 )
 from tests.e2e.harness import ADMIN_TOKEN, SyncHarness, build_harness, harness_settings
 from tests.e2e.outbound_support import job, link_demo_products, queue, win
+from tests.history_search.support import seed
+from upsales_fortnox.core.db.engine import create_session_factory
 from upsales_fortnox.models.installation import FortnoxCredentials
 from upsales_fortnox.vocabulary import JobStatus
 
@@ -214,12 +216,40 @@ async def test_jobs_parked_for_a_fortnox_login_are_listed_on_the_installation_pa
     await expect(page.locator("#job-status")).to_have_text("queued")
 
 
+async def test_a_complaint_naming_a_company_leads_to_its_installation_link_and_jobs(
+    console: Console, browser: Browser, engine: AsyncEngine, backend: str
+) -> None:
+    seeded = await seed(create_session_factory(engine))
+    page = await new_page(browser)
+    await log_in(page, console.origin, ADMIN_TOKEN)
+    await page.get_by_role("navigation").get_by_role("link", name="Search").click()
+    await page.get_by_label("Name or document number").fill("nordisk verk")
+    await page.get_by_role("button", name="Search").click()
+    await expect(page.locator("#found-installations")).to_contain_text("Nordisk Verkstad AB")
+    await page.get_by_label("Name or document number").fill("ÅNGSTRÖM")
+    await page.get_by_role("button", name="Search").click()
+    row = page.locator("#found-links tbody tr")
+    await expect(row).to_contain_text("Ångström Svets AB")
+    await expect(row.get_by_role("link", name="Nordisk Verkstad AB")).to_be_visible()
+    await expect(row.get_by_role("link", name=str(seeded.company_job))).to_be_visible()
+    await screenshot(page, f"search-{backend}")
+    await page.get_by_label("Name or document number").fill("9001")
+    await page.get_by_role("button", name="Search").click()
+    await expect(row).to_contain_text("fortnox_refused")
+    await row.get_by_role("link", name="Full history").click()
+    await expect(page.locator("#history")).to_contain_text(str(seeded.invoice_job))
+    refused = await page.goto(f"{console.origin}/console/search?q=x")
+    assert refused is not None and refused.status == 422
+    await expect(page.get_by_role("alert")).to_contain_text("validation_error")
+
+
 def _pages(console: Console) -> list[str]:
     return [
         f"{console.origin}/console",
         f"{console.origin}/console/queue",
         console.page_of_installation,
         f"{console.page_of_installation}/history?entity=order&upsales_id=1",
+        f"{console.origin}/console/search?q=nordisk",
     ]
 
 

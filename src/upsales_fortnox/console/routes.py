@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from upsales_fortnox.api.deps import ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.schemas import INT32_MAX
-from upsales_fortnox.console import routes_installations, routes_queue
+from upsales_fortnox.console import routes_installations, routes_queue, routes_search
 from upsales_fortnox.console.guard import (
     ConsoleLoginRequired,
     SessionRequired,
@@ -159,5 +159,6 @@ def install_console(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(routes_queue.router)
     app.include_router(routes_installations.router)
+    app.include_router(routes_search.router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_exception_handler(ConsoleLoginRequired, _login_required)
