@@ -17,6 +17,8 @@ from typing import Final
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from upsales_fortnox.core.db.lock_wait import bound_lock_waits_sync as bound_lock_waits
+
 #: The advisory lock's key: any fixed 64-bit number no other lock of this database uses.
 MIGRATION_LOCK_KEY: Final = 0x5546_534D_4947_5241  # "UFSMIGRA"
 
@@ -30,11 +32,4 @@ def hold_migration_lock(connection: Connection) -> None:
 #: How long ``migrate`` waits for a lock other than the migration lock, unless told otherwise.
 DEFAULT_LOCK_TIMEOUT_SECONDS: Final = 30.0
 
-
-def bound_lock_waits(connection: Connection, seconds: float) -> None:
-    """Wait at most ``seconds`` for each lock for the rest of the transaction (PostgreSQL)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(
-            text("SELECT set_config('lock_timeout', :timeout, true)"),
-            {"timeout": f"{max(1, round(seconds * 1000))}ms"},
-        )
+__all__ = ["DEFAULT_LOCK_TIMEOUT_SECONDS", "bound_lock_waits", "hold_migration_lock"]

@@ -3,14 +3,14 @@
 One connection serves every installation, as Fortnox asks. On connect the consumer sends
 ``add-tenants-v1`` (the client secret and the access tokens of all active installations; the
 reply maps each token to its tenant id), ``add-topics-v1`` (customers, articles, orders,
-invoices, offers, each with the offset stored for it) and ``subscribe-v1``. Events are handed
-to the same intake, dedupe and classification by event type
-(:mod:`upsales_fortnox.intake.fortnox_events`) as the HTTP endpoint, in batches; the offsets of
-a batch are saved in the transaction that records it (an event the intake skips moves none:
-:func:`.recording.storable`), so after a restart the stream resumes where the database says,
-and nothing recorded is lost or recorded twice (delivery is at least once, the intake's dedupe
-key ``fortnox:{topic}:{offset}`` drops repeats).
-Events are read only as fast as they are recorded (``StreamPolicy.max_buffered``), and the
+invoices, offers, each with the offset stored for it) and ``subscribe-v1``. Events are handed to
+the intake, dedupe and classification by event type of the HTTP endpoint
+(:mod:`upsales_fortnox.intake.fortnox_events`) in batches; a batch's offsets are saved in the
+transaction that records it (an event the intake skips moves none: :func:`.recording.storable`;
+a row lock is waited for ``lock_wait_seconds`` at most: :func:`.recording.batch_session`),
+so after a restart the stream resumes where the database says, nothing recorded lost or
+recorded twice (delivery is at least once; the dedupe key ``fortnox:{topic}:{offset}`` drops
+repeats). Events are read only as fast as they are recorded (``StreamPolicy.max_buffered``); a
 reply to a command sent while subscribed is awaited recording the events ahead of it.
 
 While connected, the consumer re-reads the installations every ``tenant_refresh_seconds`` of
@@ -18,10 +18,10 @@ its policy (or at once after :meth:`StreamConsumer.refresh_tenants`) and sends `
 for new installations and rotated tokens, ``remove-tenants-v1`` for those no longer active. A
 lost connection is re-opened with backoff. Tokens and the client secret never appear in logs.
 
-The commands and messages are :mod:`upsales_fortnox.integrations.fortnox.stream`; what is read
-and written in the database, :mod:`upsales_fortnox.intake.repository.stream_offsets`. Choices
-about Fortnox that no source settles are in :mod:`upsales_fortnox.integrations.fortnox.facts`
-(``STREAM_REFUSED_OFFSET_RESTARTS_FROM_NOW``, ``STREAM_REPLIES_IN_COMMAND_ORDER``).
+Commands and messages: :mod:`upsales_fortnox.integrations.fortnox.stream`; the database's part:
+:mod:`upsales_fortnox.intake.repository.stream_offsets`; choices no source settles:
+:mod:`upsales_fortnox.integrations.fortnox.facts` (``STREAM_REFUSED_OFFSET_RESTARTS_FROM_NOW``,
+``STREAM_REPLIES_IN_COMMAND_ORDER``).
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamRecorder,
     StreamTenant,
     TokenSource,
+    batch_session,
+    by_tenant,
     storable,
 )
 from upsales_fortnox.intake.fortnox_stream.token_notes import MissingTokens
@@ -82,6 +84,7 @@ class StreamPolicy:
     idle_retry_seconds: float = 5.0
     """How long to wait before looking again when no installation is active."""
     max_batch: int = 500
+    lock_wait_seconds: float = 10.0  # a batch's wait for a row lock (:func:`batch_session`)
     max_buffered: int = 1000
     """Events read from the connection and not recorded yet, at most: a burst beyond it waits in
     the connection (Fortnox's stream is read only as fast as it is recorded)."""
@@ -384,11 +387,8 @@ class StreamConsumer:
 
     async def _record(self, batch: list[Message], tenants: Mapping[str, StreamTenant]) -> None:
         """Record a batch and its offsets in one transaction."""
-        by_tenant: dict[str, list[Message]] = {}
-        for event in batch:
-            by_tenant.setdefault(str(event.get("tenantId")), []).append(event)
-        async with self._session_factory() as session:
-            for tenant_id, events in sorted(by_tenant.items()):
+        async with batch_session(self._session_factory, self._policy.lock_wait_seconds) as session:
+            for tenant_id, events in by_tenant(batch):
                 tenant = tenants.get(tenant_id)
                 if tenant is None:
                     log.info("skipping %d stream event(s) of an unknown tenant", len(events))

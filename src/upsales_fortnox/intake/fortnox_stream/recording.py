@@ -4,15 +4,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 
-from upsales_fortnox.core.db.session import DbSession
+from upsales_fortnox.core.db.errors import is_lock_timeout
+from upsales_fortnox.core.db.lock_wait import bound_lock_waits
+from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.intake import FortnoxChangeEvent, record_fortnox_events
 from upsales_fortnox.intake.errors import EventValidationError
 from upsales_fortnox.intake.parse import check_fortnox_event, text_problem
@@ -87,3 +90,32 @@ def storable(events: Sequence[Message], topics: Collection[str]) -> list[Message
         if event.get("topic") in topics:
             kept.append(event)
     return kept
+
+
+def by_tenant(batch: Sequence[Message]) -> list[tuple[str, list[Message]]]:
+    """A batch's events by tenant id, in the order of the ids."""
+    grouped: dict[str, list[Message]] = {}
+    for event in batch:
+        grouped.setdefault(str(event.get("tenantId")), []).append(event)
+    return sorted(grouped.items())
+
+
+@contextlib.asynccontextmanager
+async def batch_session(
+    session_factory: DbSessionFactory, lock_wait_seconds: float
+) -> AsyncIterator[DbSession]:
+    """The session a batch is recorded in: it waits at most ``lock_wait_seconds`` for a row
+    another transaction holds (PostgreSQL). A batch given up so is logged with a stable code and
+    its error goes on, so its offsets stay unsaved and the stream reconnects and replays it,
+    rather than every installation's events waiting behind that one transaction."""
+    async with session_factory() as session:
+        try:
+            await bound_lock_waits(session, lock_wait_seconds)
+            yield session
+        except Exception as exc:
+            if is_lock_timeout(exc):
+                log.warning(
+                    "stream_lock_timeout: a batch waited for a row another transaction holds; "
+                    "it is recorded again after reconnecting"
+                )
+            raise
