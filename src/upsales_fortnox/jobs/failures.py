@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from upsales_fortnox.core.db.errors import is_lock_timeout
 from upsales_fortnox.core.db.unavailable import DATABASE_UNAVAILABLE, is_database_outage
 from upsales_fortnox.core.logging_setup import redact as redact_for_logs
 from upsales_fortnox.integrations.errors import (
@@ -82,12 +83,16 @@ def error_text(code: str, message: str, *, redact_message: bool = False) -> str:
     return text
 
 
+DATABASE_LOCK_TIMEOUT: Final = "database_lock_timeout"
+
+
 def classify_failure(exc: BaseException) -> Failure:
     """Map a handler's exception to what happens to the job.
 
     Our own :class:`~upsales_fortnox.integrations.errors.SyncError` subclasses are built without
-    secrets; the database going away under the job is retried as ``database_unavailable``; any
-    other exception is unexpected, retried, and its text redacted before it is stored.
+    secrets; the database going away under the job is retried as ``database_unavailable``, a
+    wait for another transaction's row given up (``lock_timeout``) as ``database_lock_timeout``;
+    any other exception is unexpected, retried, and its text redacted before it is stored.
     """
     if isinstance(exc, ReauthorizationRequired):
         return Failure(
@@ -108,6 +113,9 @@ def classify_failure(exc: BaseException) -> Failure:
         )
     if isinstance(exc, SyncError):
         return Failure(FailureKind.RETRY, error_text(exc.code, exc.message))
+    if is_lock_timeout(exc):  # a row another transaction holds: tried again later
+        message = "waited too long for a row another transaction holds; tried again later"
+        return Failure(FailureKind.RETRY, error_text(DATABASE_LOCK_TIMEOUT, message))
     if is_database_outage(exc):  # the statement and its values stay out of the stored error
         message = f"the database could not be reached during the job ({type(exc).__name__})"
         return Failure(FailureKind.RETRY, error_text(DATABASE_UNAVAILABLE, message), outage=True)

@@ -62,6 +62,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Final
 
+from upsales_fortnox.core.db.lock_wait import bound_lock_waits
 from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.intake.fortnox_events import (
@@ -113,6 +114,10 @@ RECORD_CHUNK: Final = 500
 """Events recorded per transaction: a chunk's statements stay within the drivers' limit on bound
 parameters (asyncpg's 32767; looking up the stored keys takes three a key), and its transaction
 holds its jobs' rows (on SQLite, the database's one writer lock) only that long."""
+RECORD_LOCK_WAIT_SECONDS: Final = 10.0
+"""How long a chunk's transaction waits for a row another holds (PostgreSQL), at most: then the
+run fails and its job is retried (``database_lock_timeout``), rather than holding the worker's
+slot and the installation's lease as long as that other transaction lasts."""
 RENAMED_BY: Final = timedelta(microseconds=1)
 """How far back a window recorded in more than one chunk moves its checkpoint with its first
 chunk (the markers' precision): a run stopped part way leaves its window named anew."""
@@ -232,6 +237,7 @@ async def _record(
     topic, until = checkpoint
     for index, chunk in enumerate(chunks):
         async with session_factory() as session:
+            await bound_lock_waits(session, RECORD_LOCK_WAIT_SECONDS)
             if chunk:
                 await recorder(session, tenant, chunk)
             if index == len(chunks) - 1:
