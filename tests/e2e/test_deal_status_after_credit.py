@@ -19,11 +19,11 @@ async def _status(harness: SyncHarness, order_id: int) -> dict[str, Any]:
         return await order_status(session, harness.installation_id, order_id)
 
 
-async def test_a_locked_invoice_credited_afterwards_shows_the_deal_cancelled(
-    linked: SyncHarness,
-) -> None:
-    harness = linked
-    order_id = harness.demo.opportunity_id
+async def _booked_then_changed(
+    harness: SyncHarness, order_id: int
+) -> tuple[str, list[dict[str, Any]]]:
+    """The deal invoiced, its invoice booked, then two more days added by the rep, which the
+    booked invoice refuses (the job dead); the invoice's number and the deal's rows now."""
     number = await won_and_invoiced(harness, order_id)
     await fortnox_call(harness, "PUT", f"/invoices/{number}/bookkeep")
     deal = harness.upsales_entity("orders", order_id)
@@ -32,6 +32,15 @@ async def test_a_locked_invoice_credited_afterwards_shows_the_deal_cancelled(
     edit(harness, "orders", order_id, {"orderRow": more})  # two more days
     refused = await sync_order(harness, order_id)
     assert refused.status == JobStatus.DEAD
+    return number, more
+
+
+async def test_a_locked_invoice_credited_afterwards_shows_the_deal_cancelled(
+    linked: SyncHarness,
+) -> None:
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    number, _ = await _booked_then_changed(harness, order_id)
     assert (await _status(harness, order_id))["message"] == say(
         "status.failed.locked.booked", document=say("document.invoice"), number=number
     )
@@ -56,13 +65,7 @@ async def test_the_change_a_booked_invoice_refused_is_in_the_deals_next_invoice_
     again it gets one new invoice carrying the change."""
     harness = linked
     order_id = harness.demo.opportunity_id
-    number = await won_and_invoiced(harness, order_id)
-    await fortnox_call(harness, "PUT", f"/invoices/{number}/bookkeep")
-    deal = harness.upsales_entity("orders", order_id)
-    assert deal is not None
-    more = [{**row, "quantity": row["quantity"] + 2} for row in deal["orderRow"]]
-    edit(harness, "orders", order_id, {"orderRow": more})
-    assert (await sync_order(harness, order_id)).status == JobStatus.DEAD
+    number, more = await _booked_then_changed(harness, order_id)
     await fortnox_call(harness, "PUT", f"/invoices/{number}/credit")
     await EventFeed(harness).sync()
 
