@@ -13,7 +13,11 @@ from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.job import SyncJob
-from upsales_fortnox.vocabulary import FortnoxType, JobStatus, LinkEntity
+from upsales_fortnox.sync.repository.sync_job_reads import latest_job
+from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
+
+ORDER_HOOKS = ("after_order_insert", "after_order_update", "after_order_delete")
+"""The order hooks the service registers (the real Fortnox app leaves out the delete's)."""
 
 ARTICLES = {
     "KONS-1": {"Description": "Konsulttimme", "Unit": "h"},
@@ -104,6 +108,16 @@ async def job(harness: SyncHarness, job_id: int) -> SyncJob:
         found = await session.get(SyncJob, job_id)
         assert found is not None
         return found
+
+
+async def last_order_job(harness: SyncHarness, order_id: int) -> SyncJob:
+    """The order's newest ``upsales.order`` job."""
+    async with harness.services.session_factory() as session:
+        found = await latest_job(
+            session, harness.installation_id, JobKind.UPSALES_ORDER, str(order_id)
+        )
+    assert found is not None
+    return found
 
 
 async def sync_order(harness: SyncHarness, order_id: int) -> SyncJob:

@@ -12,9 +12,10 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import (
+    ORDER_HOOKS,
     edit,
     fortnox_today,
-    link_demo_products,
+    last_order_job,
     run_now,
     sync_order,
     win,
@@ -23,21 +24,8 @@ from tests.e2e.outbound_support import (
 from tests.e2e.test_reconciliation_report import report
 from ufs_sandboxes.fortnox.resources.document_actions import bookkeep_invoice
 from upsales_fortnox.links.repository.links import LinkStore
-from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.order_answers import answer_app_status_order
-from upsales_fortnox.sync.repository.sync_job_reads import latest_job
-from upsales_fortnox.vocabulary import JobKind, JobStatus, LinkEntity, SyncType
-
-_HOOKS = ("after_order_insert", "after_order_update", "after_order_delete")
-
-
-async def _last_job(harness: SyncHarness, order_id: int) -> SyncJob:
-    async with harness.services.session_factory() as session:
-        found = await latest_job(
-            session, harness.installation_id, JobKind.UPSALES_ORDER, str(order_id)
-        )
-    assert found is not None
-    return found
+from upsales_fortnox.vocabulary import JobStatus, LinkEntity, SyncType
 
 
 async def _status(harness: SyncHarness, order_id: int) -> dict[str, Any]:
@@ -52,7 +40,7 @@ def _invoice_count(harness: SyncHarness) -> int:
 
 async def _deleted_by_the_rep(harness: SyncHarness, order_id: int) -> dict[str, Any]:
     """The deal deleted in Upsales, its hook delivered and its job run; the deal as it was."""
-    harness.connect_upsales_hooks(events=_HOOKS)
+    harness.connect_upsales_hooks(events=ORDER_HOOKS)
     deleted = harness.upsales.delete_entity(
         harness.demo.customer_id, "orders", order_id, user_id=harness.demo.sales_rep_user_ids[0]
     )
@@ -64,18 +52,18 @@ async def _deleted_by_the_rep(harness: SyncHarness, order_id: int) -> dict[str, 
 
 @pytest.mark.parametrize("booked", [False, True])
 async def test_a_deleted_won_deal_leaves_its_invoice_and_says_so(
-    harness: SyncHarness, booked: bool, caplog: pytest.LogCaptureFixture
+    linked: SyncHarness, booked: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
+    harness = linked
     caplog.set_level(logging.INFO, logger="upsales_fortnox")
     order_id = harness.demo.opportunity_id
-    await link_demo_products(harness)
     number = await won_and_invoiced(harness, order_id)
     if booked:
         bookkeep_invoice(harness.fortnox.tenant(harness.tenant_id), number)
 
     await _deleted_by_the_rep(harness, order_id)
 
-    job = await _last_job(harness, order_id)
+    job = await last_order_job(harness, order_id)
     assert job.status == JobStatus.DONE
     result = job.result or {}
     assert result["outcome"] == "skipped"
@@ -110,10 +98,10 @@ async def test_a_deleted_won_deal_leaves_its_invoice_and_says_so(
 
 
 async def test_a_deleted_won_deal_restored_and_changed_updates_its_invoice(
-    harness: SyncHarness,
+    linked: SyncHarness,
 ) -> None:
+    harness = linked
     order_id = harness.demo.opportunity_id
-    await link_demo_products(harness)
     number = await won_and_invoiced(harness, order_id)
     deleted = await _deleted_by_the_rep(harness, order_id)
 
@@ -130,10 +118,10 @@ async def test_a_deleted_won_deal_restored_and_changed_updates_its_invoice(
 
 
 async def test_the_bookkeepers_report_says_the_deals_order_was_deleted(
-    harness: SyncHarness,
+    linked: SyncHarness,
 ) -> None:
+    harness = linked
     order_id = harness.demo.opportunity_id
-    await link_demo_products(harness)
     number = await won_and_invoiced(harness, order_id)
     await _deleted_by_the_rep(harness, order_id)
 
@@ -149,19 +137,19 @@ async def test_the_bookkeepers_report_says_the_deals_order_was_deleted(
 
 
 async def test_a_deleted_won_deals_unbooked_fortnox_order_is_left_too(
-    harness: SyncHarness,
+    linked: SyncHarness,
 ) -> None:
     """An order not yet invoiced could be cancelled without a credit, but whether the deal is
     off is the bookkeeper's call (the rep may have deleted it by mistake): it is left, told."""
+    harness = linked
     order_id = harness.demo.opportunity_id
     await harness.update_settings(sync_type=SyncType.ORDER)
-    await link_demo_products(harness)
     win(harness, order_id)
     number = str(((await sync_order(harness, order_id)).result or {})["fortnox_order"])
 
     await _deleted_by_the_rep(harness, order_id)
 
-    result = (await _last_job(harness, order_id)).result or {}
+    result = (await last_order_job(harness, order_id)).result or {}
     assert result["reason"].startswith("order_deleted_document_kept: ")
     assert result["fortnox_order"] == number
     order = harness.fortnox_entity("orders", number)

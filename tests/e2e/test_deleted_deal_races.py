@@ -1,0 +1,101 @@
+"""A deal deleted in Upsales around its won deal's sync: deleted before that sync ran, never
+won, or deleted twice. No Fortnox document is made or changed for it, nothing is made twice,
+and no job is left hanging."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.harness import SyncHarness
+from tests.e2e.outbound_support import ORDER_HOOKS, jobs_of, last_order_job, run_now
+from tests.e2e.won_deal_support import fortnox_calls, invoices_of
+from upsales_fortnox.vocabulary import JobKind, JobStatus
+
+_KEPT = "order_deleted_document_kept"
+
+
+def _delete(harness: SyncHarness, order_id: int) -> None:
+    harness.upsales.delete_entity(
+        harness.demo.customer_id, "orders", order_id, user_id=harness.demo.sales_rep_user_ids[0]
+    )
+
+
+async def _hooks_delivered(harness: SyncHarness) -> None:
+    await harness.upsales.flush_hooks()
+
+
+async def test_a_deal_deleted_before_its_win_was_synced_sends_nothing(
+    linked: SyncHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The win's hook and the delete's share the deal's one queued job, which finds the deal
+    gone: no customer, no invoice, no Fortnox call, and no alert (nothing is left in Fortnox)."""
+    harness = linked
+    caplog.set_level(logging.INFO, logger="upsales_fortnox")
+    harness.connect_upsales_hooks(events=ORDER_HOOKS)
+    order_id = harness.demo.opportunity_id
+    harness.upsales.update_entity(
+        harness.demo.customer_id,
+        "orders",
+        order_id,
+        {"stage": {"id": harness.demo.stage_won_id}, "probability": 100},
+        user_id=harness.demo.sales_rep_user_ids[0],
+    )
+    _delete(harness, order_id)
+    await _hooks_delivered(harness)
+    harness.services.fortnox_calls.clear()
+
+    await run_now(harness)
+
+    (job,) = await jobs_of(harness, JobKind.UPSALES_ORDER)
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["reason"].startswith("order_deleted: ")
+    assert fortnox_calls(harness) == {}
+    assert invoices_of(harness, order_id) == []
+    assert not [r for r in caplog.records if r.getMessage().startswith(_KEPT)]
+
+
+async def test_a_deal_never_won_deleted_costs_no_fortnox_call(linked: SyncHarness) -> None:
+    harness = linked
+    harness.connect_upsales_hooks(events=ORDER_HOOKS)
+    order_id = harness.demo.opportunity_id
+    _delete(harness, order_id)
+    await _hooks_delivered(harness)
+    harness.services.fortnox_calls.clear()
+
+    await run_now(harness)
+
+    job = await last_order_job(harness, order_id)
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["reason"].startswith("order_deleted: ")
+    assert fortnox_calls(harness) == {}
+
+
+async def test_a_delete_delivered_twice_runs_one_job(linked: SyncHarness) -> None:
+    """Upsales' retry of the delete's hook, after its job ran, is its same delivery: no second
+    job."""
+    harness = linked
+    sent: list[bytes] = []
+    url = f"/webhooks/upsales/{harness.installation_id}"
+    headers = {"Content-Type": "application/json"}
+
+    async def deliver(call: Any) -> httpx.Response:
+        sent.append(call.content)
+        return await harness.service.post(url, content=call.content, headers=headers)
+
+    harness.upsales.register_hook_sink(deliver, events=ORDER_HOOKS)
+    order_id = harness.demo.opportunity_id
+    _delete(harness, order_id)
+    await _hooks_delivered(harness)
+    await run_now(harness)
+
+    (content,) = sent
+    again = await harness.service.post(url, content=content, headers=headers)
+    await run_now(harness)
+
+    assert again.status_code == 202, again.text
+    jobs = await jobs_of(harness, JobKind.UPSALES_ORDER)
+    assert [(j.entity_id, j.status) for j in jobs] == [(str(order_id), JobStatus.DONE)]
