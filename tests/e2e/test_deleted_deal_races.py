@@ -1,6 +1,7 @@
 """A deal deleted in Upsales around its won deal's sync: deleted before that sync ran, never
-won, or deleted twice. No Fortnox document is made or changed for it, nothing is made twice,
-and no job is left hanging."""
+won, deleted twice, or deleted after a sync that died between Fortnox's answer and the link.
+No Fortnox document is made or changed for it, nothing is made twice, and no job is left
+hanging; a document that exists is named."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import ORDER_HOOKS, jobs_of, last_order_job, run_now
-from tests.e2e.won_deal_support import fortnox_calls, invoices_of
+from tests.e2e.won_deal_support import (
+    dies_before_the_link,
+    first_deal_synced,
+    fortnox_calls,
+    invoices_of,
+    new_won_deal,
+)
 from upsales_fortnox.vocabulary import JobKind, JobStatus
 
 _KEPT = "order_deleted_document_kept"
@@ -99,3 +106,27 @@ async def test_a_delete_delivered_twice_runs_one_job(linked: SyncHarness) -> Non
     assert again.status_code == 202, again.text
     jobs = await jobs_of(harness, JobKind.UPSALES_ORDER)
     assert [(j.entity_id, j.status) for j in jobs] == [(str(order_id), JobStatus.DONE)]
+
+
+async def test_a_deal_deleted_after_its_sync_died_before_the_link_names_its_invoice(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fortnox made the invoice, the process died before linking it, and the rep deletes the
+    deal: its job still tells of the invoice left in Fortnox, and makes no second."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    await dies_before_the_link(harness, monkeypatch, order_id)
+    (invoice,) = invoices_of(harness, order_id)
+    harness.connect_upsales_hooks(events=ORDER_HOOKS)
+    _delete(harness, order_id)
+    await _hooks_delivered(harness)
+
+    await run_now(harness)
+
+    job = await last_order_job(harness, order_id)
+    assert job.status == JobStatus.DONE, job.last_error
+    result = job.result or {}
+    assert result["reason"].startswith(f"{_KEPT}: ")
+    assert result["fortnox_invoice"] == str(invoice["DocumentNumber"])
+    assert len(invoices_of(harness, order_id)) == 1

@@ -19,7 +19,7 @@ def test_a_deleted_deal_whose_invoice_lives_keeps_it_and_says_so() -> None:
 
     deleted = deleted_deal([invoice])
 
-    assert deleted.kept == invoice
+    assert deleted.kept == (FortnoxType.INVOICE, "12")
     assert skip_code(deleted.reason) == "order_deleted_document_kept"
     assert "invoice 12" in deleted.reason  # operators read which document to look at
 
@@ -27,7 +27,7 @@ def test_a_deleted_deal_whose_invoice_lives_keeps_it_and_says_so() -> None:
 def test_a_deleted_deal_whose_order_lives_keeps_it() -> None:
     order = _link(FortnoxType.ORDER, "3")
 
-    assert deleted_deal([order]).kept == order
+    assert deleted_deal([order]).kept == (FortnoxType.ORDER, "3")
 
 
 def test_a_deleted_deal_with_no_live_document_is_merely_deleted() -> None:
@@ -43,3 +43,13 @@ def test_the_offer_a_deleted_deal_came_from_is_no_document_it_was_sent_as() -> N
 
     assert deleted.kept is None
     assert skip_code(deleted.reason) == "order_deleted"
+
+
+def test_a_deleted_deals_invoice_no_link_names_is_told_of_unlinked() -> None:
+    """An earlier attempt made the invoice and died before linking it: the job names it, and
+    does not say it stays linked."""
+    deleted = deleted_deal([], earlier=(FortnoxType.INVOICE, "14"))
+
+    assert deleted.kept == (FortnoxType.INVOICE, "14")
+    assert skip_code(deleted.reason) == "order_deleted_document_kept"
+    assert "invoice 14 is left as it is:" in deleted.reason

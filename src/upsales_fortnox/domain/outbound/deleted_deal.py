@@ -4,9 +4,11 @@ Nothing is deleted or cancelled in Fortnox for it, not even a draft: an invoice 
 booked already (a booked one may only be credited), and whether the deal is really off is the
 bookkeeper's call, as for a deal moved back from won (``order_not_won``). The document's link
 is kept, so the deal restored (or saved again under its id) updates that document rather than
-create a second one. The job says so with a stable code, ``order_deleted_document_kept``,
-naming the document; the sales rep's status and the bookkeeper's reconciliation report say it
-in words of the catalogue.
+create a second one. An invoice or order an earlier attempt made that no link names yet (the
+process died between Fortnox's answer and the link) is told of alike (it stays unlinked: the
+deal restored finds it by its reference, as any retry of that attempt would). The job says so
+with a stable code, ``order_deleted_document_kept``, naming the document; the sales rep's
+status and the bookkeeper's reconciliation report say it in words of the catalogue.
 """
 
 from __future__ import annotations
@@ -21,25 +23,32 @@ from upsales_fortnox.domain.outbound.order_gate import (
     ORDER_DELETED_REASON,
     skip_reason,
 )
+from upsales_fortnox.vocabulary import FortnoxType
 
 
 @dataclass(frozen=True)
 class DeletedDeal:
     reason: str
     """The job's ``reason``: its code, then words for operators."""
-    kept: LinkView | None
-    """The live invoice or order left in Fortnox, if any."""
+    kept: tuple[FortnoxType, str] | None
+    """The live invoice or order left in Fortnox, if any: its type and number."""
 
 
-def deleted_deal(links: Sequence[LinkView]) -> DeletedDeal:
-    """What the deleted deal's job says, from the order's links (in the order they were made)."""
+def deleted_deal(
+    links: Sequence[LinkView], earlier: tuple[FortnoxType, str] | None = None
+) -> DeletedDeal:
+    """What the deleted deal's job says, from the order's links (in the order they were made);
+    ``earlier``: the document an earlier attempt made that no link names (found by its
+    reference only when no live link names one)."""
     live = deal_documents(links).live
-    kept = next((link for link in live if link.fortnox_type in SENT_AS), None)
+    linked = next((link for link in live if link.fortnox_type in SENT_AS), None)
+    kept = (linked.fortnox_type, linked.fortnox_id) if linked is not None else earlier
     if kept is None:
         return DeletedDeal(ORDER_DELETED_REASON, None)
-    document = f"{kept.fortnox_type.value} {kept.fortnox_id}"
+    document = f"{kept[0].value} {kept[1]}"
+    stays = " and stays linked" if linked is not None else ""
     detail = (
-        f"the order was deleted in Upsales; Fortnox {document} is left as it is and stays "
-        f"linked: cancel it in Fortnox (credit it, if booked) should the deal not happen"
+        f"the order was deleted in Upsales; Fortnox {document} is left as it is{stays}: "
+        f"cancel it in Fortnox (credit it, if booked) should the deal not happen"
     )
     return DeletedDeal(skip_reason(ORDER_DELETED_DOCUMENT_KEPT, detail), kept)

@@ -101,7 +101,7 @@ async def sync_won_order(
     try:
         order = await context.upsales.get_order(order_id)
     except UpsalesNotFound:  # its document, if any, is left in Fortnox and said to be
-        return await deleted_order_result(services, installation_id, order_id)
+        return await deleted_order_result(services, context, order_id)
     gate = order_gate(order)
     sent_as = fortnox_type_for(context.settings.sync_type)
     product_ids = required_product_ids(order.orderRow or [], context.settings.product_bundles)
