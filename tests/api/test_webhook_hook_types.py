@@ -176,3 +176,22 @@ async def test_trigger_at_a_type_url_takes_the_event_from_it(
     assert conflict.status_code == 422
     assert conflict.json()["error"]["code"] == "hook_type_conflict"
     assert await count_rows(services.session_factory) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"object": None}, {"object": 7}, {"object": {"id": "seven"}}, {"object": {"id": 0}}],
+)
+async def test_a_delete_hook_at_its_url_that_names_no_order_is_refused(
+    api_client: httpx.AsyncClient, services: Services, installation: Installation, data: Any
+) -> None:
+    """The delete's hook at the URL the app configuration registers for it: a body whose order
+    is missing or no id is a 422 with its code, nothing stored; as it should be, it is queued."""
+    url = typed_url(installation, "after_order_delete")
+    refused = await api_client.post(url, json={"apiKey": API_KEY, "data": data})
+    await _assert_refused(refused, "validation_error", services)
+
+    taken = await api_client.post(url, json=untyped(order_hook(7)))
+    assert taken.status_code == 202 and taken.json()["status"] == "accepted"
+    (job,) = await all_jobs(services.session_factory)
+    assert (job.kind, job.entity_id) == ("upsales.order", "7")
