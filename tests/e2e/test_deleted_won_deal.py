@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import SyncHarness
+from tests.e2e.inbound_support import EventFeed, context_of
 from tests.e2e.outbound_support import (
     ORDER_HOOKS,
     edit,
@@ -158,3 +159,25 @@ async def test_a_deleted_won_deals_unbooked_fortnox_order_is_left_too(
     assert status["message"].startswith(
         f"Skickad till Fortnox som order {number}, men affären är borttagen i Upsales"
     )
+
+
+async def test_a_deleted_won_deals_invoiced_order_names_the_invoice_to_credit(
+    linked: SyncHarness,
+) -> None:
+    """The bookkeeper invoiced the deal's Fortnox order, which can then no longer be cancelled:
+    the deleted deal's job and alert line name the invoice, the document to credit."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    await harness.update_settings(sync_type=SyncType.ORDER)
+    win(harness, order_id)
+    made = int(((await sync_order(harness, order_id)).result or {})["fortnox_order"])
+    invoice = await (await context_of(harness)).fortnox.create_invoice_from_order(made)
+    await EventFeed(harness).sync()  # the invoice is linked to the deal
+    number = str(invoice.DocumentNumber)
+
+    await _deleted_by_the_rep(harness, order_id)
+
+    result = (await last_order_job(harness, order_id)).result or {}
+    assert result["reason"].startswith("order_deleted_document_kept: ")
+    assert f"invoice {number} is left" in result["reason"]
+    assert result["fortnox_invoice"] == number

@@ -53,3 +53,11 @@ def test_a_deleted_deals_invoice_no_link_names_is_told_of_unlinked() -> None:
     assert deleted.kept == (FortnoxType.INVOICE, "14")
     assert skip_code(deleted.reason) == "order_deleted_document_kept"
     assert "invoice 14 is left as it is:" in deleted.reason
+
+
+def test_a_deleted_deal_whose_order_was_invoiced_names_the_invoice() -> None:
+    """An invoiced order can no longer be cancelled: the invoice made of it is the one to
+    credit."""
+    links = [_link(FortnoxType.ORDER, "3"), _link(FortnoxType.INVOICE, "9")]
+
+    assert deleted_deal(links).kept == (FortnoxType.INVOICE, "9")

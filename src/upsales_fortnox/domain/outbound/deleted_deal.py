@@ -37,11 +37,15 @@ class DeletedDeal:
 def deleted_deal(
     links: Sequence[LinkView], earlier: tuple[FortnoxType, str] | None = None
 ) -> DeletedDeal:
-    """What the deleted deal's job says, from the order's links (in the order they were made);
+    """What the deleted deal's job says, from the order's links (in the order they were made):
+    its live invoice, else its live order (an order invoiced in Fortnox is named by its invoice);
     ``earlier``: the document an earlier attempt made that no link names (found by its
     reference only when no live link names one)."""
-    live = deal_documents(links).live
-    linked = next((link for link in live if link.fortnox_type in SENT_AS), None)
+    sent = [link for link in deal_documents(links).live if link.fortnox_type in SENT_AS]
+    # an order invoiced can no longer be cancelled: its invoice is the one to credit
+    invoices = [link for link in sent if link.fortnox_type is FortnoxType.INVOICE]
+    named = invoices or sent
+    linked = named[0] if named else None
     kept = (linked.fortnox_type, linked.fortnox_id) if linked is not None else earlier
     if kept is None:
         return DeletedDeal(ORDER_DELETED_REASON, None)
