@@ -12,13 +12,17 @@ import httpx
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.outbound_support import ORDER_HOOKS, jobs_of, last_order_job, run_now
+from tests.e2e.outbound_support import ORDER_HOOKS, jobs_of, last_order_job, queue, run_now
 from tests.e2e.won_deal_support import (
     dies_before_the_link,
+    earlier_creates_settle,
     first_deal_synced,
     fortnox_calls,
+    hold_creates,
     invoices_of,
     new_won_deal,
+    run_due,
+    settling,
 )
 from upsales_fortnox.vocabulary import JobKind, JobStatus
 
@@ -130,3 +134,39 @@ async def test_a_deal_deleted_after_its_sync_died_before_the_link_names_its_invo
     assert result["reason"].startswith(f"{_KEPT}: ")
     assert result["fortnox_invoice"] == str(invoice["DocumentNumber"])
     assert len(invoices_of(harness, order_id)) == 1
+
+
+@pytest.mark.parametrize("lands", [True, False])
+async def test_a_deal_deleted_while_its_create_may_still_land_waits_for_it(
+    linked: SyncHarness, monkeypatch: pytest.MonkeyPatch, lands: bool
+) -> None:
+    """The invoice's create lost its connection before Fortnox answered, and the rep deletes
+    the deal: its job waits while the create may still land, then names the invoice if it did,
+    or ends as merely deleted if it did not; no second create either way, no job left waiting."""
+    harness = linked
+    await first_deal_synced(harness)
+    order_id = new_won_deal(harness)
+    held = hold_creates(harness, monkeypatch, count=1)
+    job_id = await queue(harness, JobKind.UPSALES_ORDER, order_id)
+    await harness.run_jobs()
+    assert len(held) == 1 and invoices_of(harness, order_id) == []
+    harness.connect_upsales_hooks(events=ORDER_HOOKS)
+    _delete(harness, order_id)
+    await _hooks_delivered(harness)
+
+    waiting = await run_due(harness, job_id)
+    assert waiting.status == JobStatus.QUEUED and await settling(harness) == [order_id]
+    if lands:
+        await held.pop().land()
+    await earlier_creates_settle(harness)
+    ended = await run_due(harness, job_id)
+
+    assert ended.status == JobStatus.DONE, ended.last_error
+    result = ended.result or {}
+    made = invoices_of(harness, order_id)
+    assert len(made) == (1 if lands else 0)
+    if lands:
+        assert result["reason"].startswith(f"{_KEPT}: ")
+        assert result["fortnox_invoice"] == str(made[0]["DocumentNumber"])
+    else:
+        assert result["reason"].startswith("order_deleted: ")

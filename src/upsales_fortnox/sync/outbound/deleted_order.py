@@ -2,7 +2,8 @@
 or any later hint): one read of its links, no Fortnox call, unless the deal was never linked to
 a document while an earlier attempt's intent says its create was sent (the process died
 between Fortnox's answer and the link): that document is searched for by its reference, as the
-deal's retry would, and nothing is written. Its invoice or order, if one lives, is left in
+deal's retry would (its wait for a create that may still land kept on the deal's intent, as
+the retry keeps it), and nothing is linked. Its invoice or order, if one lives, is left in
 Fortnox (one linked stays linked); the job's result names it under the code
 ``order_deleted_document_kept`` (:mod:`upsales_fortnox.domain.outbound.deleted_deal`), and a
 warning line under that code tells operators' log-based alerting."""
