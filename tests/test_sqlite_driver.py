@@ -1,8 +1,9 @@
-"""SQLite through the service's engine: one trip to the driver's thread per statement, results
+"""SQLite through the service's engine: one call per statement on the event loop's thread, results
 of any size read whole and in order, streamed ones in batches, and nothing left open."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from upsales_fortnox.core.db import sqlite_driver
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.core.db.one_statement import one_statement
 from upsales_fortnox.core.db.sqlite_driver import PREFETCH_ROWS, OneTripConnection
@@ -178,3 +180,22 @@ async def test_a_transaction_that_only_read_commits_without_a_trip(
         trips.clear()
         assert await connection.scalar(text("SELECT count(*) FROM item")) == 1
     assert trips == ["_execute"]
+
+
+async def test_statements_run_on_the_event_loops_own_thread(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No hand-over to a thread per call (see the driver's module): SQLite is called where the
+    statement is awaited."""
+    threads: set[int] = set()
+    original = sqlite_driver._execute
+
+    def noted(*arguments: Any) -> Any:
+        threads.add(threading.get_ident())
+        return original(*arguments)
+
+    monkeypatch.setattr(sqlite_driver, "_execute", noted)
+    await fill(engine, 3)
+    async with engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM item")) == 3
+    assert threads == {threading.get_ident()}

@@ -111,7 +111,7 @@ async def test_a_turn_not_had_within_the_busy_timeout_fails_as_sqlite_would(
         await engine.dispose()
 
 
-async def test_another_process_still_meets_sqlites_own_lock(
+async def test_another_processs_lock_is_waited_for_without_stopping_the_event_loop(
     engine: AsyncEngine, tmp_path: Path, statements_sent: list[str]
 ) -> None:
     other = sqlite3.connect(tmp_path / "turns.sqlite3", isolation_level=None)
@@ -121,7 +121,7 @@ async def test_another_process_still_meets_sqlites_own_lock(
     writer = asyncio.create_task(_insert(engine, "ours"))
     while not any(sql.startswith("INSERT") for sql in statements_sent):  # noqa: ASYNC110
         await asyncio.sleep(0)  # our INSERT went to SQLite: the turn is ours, the file is not
-    assert not writer.done()
+    assert not writer.done()  # it waits for the file, and this test runs on meanwhile
     other.execute("COMMIT")
     other.close()
     await asyncio.wait_for(writer, timeout=30)

@@ -64,15 +64,17 @@ def _prepare_sqlite_file(url: URL) -> None:
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    driver = getattr(dbapi_connection, "_connection", None)
+    calls_on_the_loop = isinstance(driver, sqlite_driver.OneTripConnection)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # SQLite must not wait itself on the event loop's thread: the driver waits (sqlite_driver).
+    cursor.execute(f"PRAGMA busy_timeout={0 if calls_on_the_loop else SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
-    driver = getattr(dbapi_connection, "_connection", None)
     if isinstance(driver, sqlite_driver.OneTripConnection):
-        driver.turn.wait_seconds = SQLITE_BUSY_TIMEOUT_MS / 1000  # as long as SQLite's wait
+        driver.busy_seconds = driver.turn.wait_seconds = SQLITE_BUSY_TIMEOUT_MS / 1000
 
 
 def _end_open_transaction(dbapi_connection: Any, _record: Any, reset_state: PoolResetState) -> None:

@@ -1,22 +1,28 @@
-"""aiosqlite connections whose cursors make one trip to the driver's thread per statement.
+"""aiosqlite connections that call SQLite on the event loop's thread, one call per statement.
 
-aiosqlite runs each SQLite call in the connection's own thread, and SQLAlchemy's adapter makes
-four calls of a query (open a cursor, execute, fetch the rows, close the cursor) and three of
-a write: each a trip to that thread and back (a queue, a wake-up, the event loop's self-pipe),
-which cost more CPU than SQLite's own work on this service's small statements. The cursor
-here does them together in the thread: it executes, fetches up to :data:`PREFETCH_ROWS` rows
-and closes its SQLite cursor in one trip. A result with more rows keeps its SQLite cursor open
-and fetches the rest in further trips, so a streamed result is still read in batches.
+aiosqlite runs each SQLite call in a thread of the connection's own: a queue, a wake-up, the
+event loop's self-pipe, and the interpreter's lock handed back and forth, for every call. On
+this service's small statements that cost more CPU than SQLite's own work (in the won-deals
+benchmark a tenth of the event loop's CPU was the hand-over alone, and as much again in the
+threads), so the connection here makes its calls where it is awaited, on the event loop's
+thread. A statement is one call: it executes, fetches up to :data:`PREFETCH_ROWS` rows and
+closes its SQLite cursor; a result with more rows keeps its cursor open and is fetched in
+batches of that size, so a streamed result is still read a batch at a time.
 
-Writers take turns on the event loop before their first write (:mod:`.sqlite_write_turns`).
-Everything else (the connection, its thread, commit, rollback, close) is aiosqlite's own.
+No call may wait inside SQLite, which would stop the event loop: the connection's busy timeout
+is 0, this process's writers take turns on the event loop before their first write
+(:mod:`.sqlite_write_turns`), and a call that still finds the file locked (by another process:
+a command beside the service) is tried again after a pause on the event loop, as SQLite's own
+busy handler would have slept, for at most :attr:`OneTripConnection.busy_seconds`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
+from functools import partial
 from typing import Any, Final
 
 import aiosqlite
@@ -25,6 +31,10 @@ from upsales_fortnox.core.db.sqlite_write_turns import WriteTurn, may_write
 
 PREFETCH_ROWS = 256
 """Rows fetched with the statement itself; a larger result is fetched in batches this size."""
+
+BUSY_PAUSES: Final = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.025, 0.025, 0.05, 0.05, 0.1)
+"""Pauses between tries of a call that found the file locked (SQLite's own busy handler's);
+the last repeats until the busy time is up."""
 
 Description = tuple[tuple[Any, ...], ...] | None
 Outcome = tuple[Description, int, int | None, list[Any], sqlite3.Cursor | None]
@@ -53,8 +63,20 @@ def _execute(
     if not more:
         cursor.close()
         if commit and connection.in_transaction:
-            connection.commit()  # what it raises fails the statement: it is rolled back
+            try:
+                connection.commit()  # what else it raises fails the statement: rolled back
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise  # busy: left open, for the caller's own commit to try again
     return (*outcome, cursor if more else None)
+
+
+def is_busy(error: sqlite3.OperationalError) -> bool:
+    """Whether ``error`` says the database file is locked by another connection."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return "database is locked" in str(error)
+    return bool(code & 0xFF == sqlite3.SQLITE_BUSY)
 
 
 def _execute_many(
@@ -169,11 +191,31 @@ def _lower(value: str | None) -> str | None:
     return value.lower() if isinstance(value, str) else value
 
 
+class _RunNow:
+    """Stands in for aiosqlite's queue to its thread, for code that puts a call on it directly
+    (SQLAlchemy's setter of the isolation level): runs the call at once."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as error:
+            if future is None:
+                raise
+            future.set_exception(error)
+            return
+        if future is not None:
+            future.set_result(result)
+
+
 class OneTripConnection(aiosqlite.Connection):
-    """aiosqlite's connection, handing out :class:`OneTripCursor` cursors; its writes take
-    their file's turns (:attr:`turn`)."""
+    """aiosqlite's connection, making its SQLite calls on the event loop's thread (see the
+    module) and handing out :class:`OneTripCursor` cursors; its writes take their file's turns
+    (:attr:`turn`)."""
 
     turn: WriteTurn
+    busy_seconds = 30.0
+    """How long a call that finds the file locked is tried again (the engine sets it)."""
     commit_each_statement = False
     """Set by :func:`~upsales_fortnox.core.db.one_statement.one_statement`: a statement is
     committed in the same trip, so the write lock is let go as it answers."""
@@ -200,35 +242,74 @@ class OneTripConnection(aiosqlite.Connection):
         finally:
             self.end_of_statement()
 
-    async def close(self) -> None:
+    def __await__(self) -> Generator[Any, None, OneTripConnection]:
+        return self._open().__await__()
+
+    async def _open(self) -> OneTripConnection:
+        if self._connection is None:
+            self._connection = self._connector()
+        return self
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` now, on this thread; tried again while the file is busy."""
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
         try:
-            await super().close()
-        finally:
-            self.turn.give_back_unless(False)
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+        return await self._when_free(partial(fn, *args, **kwargs))
+
+    async def _when_free(self, call: Callable[[], Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.busy_seconds
+        for tried in range(1_000_000):
+            pause = BUSY_PAUSES[min(tried, len(BUSY_PAUSES) - 1)]
+            await asyncio.sleep(min(pause, max(0.0, deadline - loop.time())))
+            try:
+                return call()
+            except sqlite3.OperationalError as error:
+                if not is_busy(error) or loop.time() >= deadline:
+                    raise
+        raise sqlite3.OperationalError("database is locked")
+
+    def stop(self) -> None:
+        """Closes the SQLite connection (there is no thread to stop)."""
+        self._running = False
+        connection, self._connection = self._connection, None
+        self.turn.give_back_unless(False)
+        if connection is not None:
+            connection.close()
+
+    async def close(self) -> None:
+        self.stop()
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
     @property
     def sqlite(self) -> sqlite3.Connection:
-        """The SQLite connection, for functions run in the driver's thread."""
+        """The SQLite connection, for the functions :meth:`run` calls."""
         connection: sqlite3.Connection = self._conn
         return connection
 
     async def run(self, function: Any, *arguments: Any) -> Any:
-        """``function(*arguments)`` in the driver's thread."""
-        return await self._execute(function, *arguments)  # type: ignore[no-untyped-call]
+        """``function(*arguments)``, tried again while the file is busy."""
+        return await self._execute(function, *arguments)
 
 
 def connect(database: str, **options: Any) -> OneTripConnection:
-    """As ``aiosqlite.connect``; SQLAlchemy awaits it (which starts the driver's thread)."""
+    """As ``aiosqlite.connect``; SQLAlchemy awaits it (which opens the SQLite connection)."""
 
     def open_sqlite() -> sqlite3.Connection:
+        # Used from whichever thread runs the event loop that awaits it (one at a time).
+        options.setdefault("check_same_thread", False)
         connection: sqlite3.Connection = sqlite3.connect(database, **options)
         connection.create_function(SQLITE_LOWER, 1, _lower, deterministic=True)
         return connection
 
     connection = OneTripConnection(open_sqlite, iter_chunk_size=64)
     connection.turn = WriteTurn(database)
-    connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
+    connection._tx = _RunNow()  # type: ignore[assignment]
     return connection
