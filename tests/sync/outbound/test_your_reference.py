@@ -155,3 +155,13 @@ def test_a_document_made_out_to_another_customer_keeps_the_deals_contact() -> No
     assert made_out_to(update, customer).document.YourReference == "Anna Inköpare"
     without = _update(_draft(contact=None, quantity=3), _sent(_draft(contact=None)))
     assert made_out_to(without, customer).document.YourReference == "Kundens ref"
+
+
+def test_a_name_cut_to_fortnoxs_limit_ends_on_a_whole_letter_and_no_space() -> None:
+    """Cut at 50 characters, the name keeps no trailing space, and a letter written as a base
+    letter and its mark (as some systems store "å") counts once and is never cut in two."""
+    spaced = Ref.model_validate({"id": 4, "name": "x" * 49 + " Berg"})
+    assert contact_reference(spaced) == ("x" * 49, False)
+    decomposed = "Ra" + "a\u030a" * 60  # "Raååå…", each "å" as "a" and its ring
+    reference, _ = contact_reference(Ref.model_validate({"id": 4, "name": decomposed}))
+    assert reference == "Ra" + "å" * 48

@@ -24,6 +24,7 @@ they were.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -38,11 +39,14 @@ KEPT_YOUR_REFERENCE: Final = "your_reference"
 
 
 def contact_reference(contact: Ref | None) -> tuple[str | None, bool]:
-    """The deal's contact as "Er referens" (white space folded, cut to what Fortnox accepts),
-    and whether the order names a contact without its name (then the reference is not known)."""
+    """The deal's contact as "Er referens" (white space folded, letters composed so that a
+    letter and its mark count once and are never parted, cut to what Fortnox accepts, ending on
+    no space), and whether the order names a contact without its name (then the reference is
+    not known)."""
     if contact is None:
         return None, False
-    name = " ".join((contact.name or "").split())[:YOUR_REFERENCE_MAX]
+    folded = " ".join(unicodedata.normalize("NFC", contact.name or "").split())
+    name = folded[:YOUR_REFERENCE_MAX].rstrip()
     return (name, False) if name else (None, contact.name is None)
 
 
