@@ -108,12 +108,28 @@ def test_a_contact_without_its_name_leaves_the_reference_as_last_written() -> No
 
 def test_a_document_sent_before_references_were_counts_as_sent() -> None:
     """Its link keeps no reference and its fingerprint was taken without one: no change to
-    send (nor to refuse on a booked invoice); its next update sends the contact, never clears."""
+    send (nor to refuse on a booked invoice)."""
     old = _sent(_draft(contact=None), synced={"rows": [[100, "A1"]], "customer": "1001"})
     assert isinstance(decide_document(_draft(), old, None), NoChange)
-    update = _update(_draft(quantity=3), old)
-    assert update.document.to_wire()["YourReference"] == "Anna Inköpare"
     assert "YourReference" not in _update(_draft(contact=None, quantity=3), old).document.to_wire()
+
+
+def test_a_document_sent_before_references_were_keeps_the_reference_it_has() -> None:
+    """What such a document has in "Er referens" (typed by the bookkeeper, or the customer's
+    own) is not known without a read: its next update sends the contact only to a document read
+    with none, and the link keeps the contact from then on (a change of contact is sent)."""
+    old = _sent(_draft(contact=None), synced={"rows": [[100, "A1"]], "customer": "1001"})
+    unread = _update(_draft(quantity=3), old)
+    assert "YourReference" not in unread.document.to_wire()
+    assert unread.your_reference == "Anna Inköpare"
+    read_first = _sent(_draft(contact=None), synced={"customer": "1001"})
+    typed = _document(YourReference="Anna, inköp ref 4411")
+    kept = decide_document(_draft(quantity=3), read_first, typed)
+    assert isinstance(kept, UpdateFortnoxDocument)
+    assert "YourReference" not in kept.document.to_wire()
+    empty = decide_document(_draft(quantity=3), read_first, _document(YourReference=""))
+    assert isinstance(empty, UpdateFortnoxDocument)
+    assert empty.document.to_wire()["YourReference"] == "Anna Inköpare"
 
 
 def test_the_catchup_sees_the_same() -> None:
@@ -125,23 +141,28 @@ def test_the_catchup_sees_the_same() -> None:
     assert order_is_synced(other, links, settings) is False
 
 
-def _customer_link() -> LinkView:
-    return LinkView(LinkEntity.COMPANY, 3, FortnoxType.CUSTOMER, "1001", None, None)
-
-
-def test_a_document_found_after_a_crash_is_linked_with_its_reference() -> None:
-    draft = _draft()
-    found = Invoice(
+def _document(**fields: Any) -> Invoice:
+    """The invoice sent for order 7 (two of article A1) as Fortnox answers it."""
+    return Invoice(
         DocumentNumber=12,
         CustomerNumber="1001",
         Currency="SEK",
         CurrencyRate=1,
         CurrencyUnit=1,
         OurReference="Erik Säljare",
-        YourReference="Anna Inköpare",
         ExternalInvoiceReference1="upsales-order:7",
         InvoiceRows=[InvoiceRow(RowId=1, ArticleNumber="A1", DeliveredQuantity=2, Price=100)],
+        **fields,
     )
+
+
+def _customer_link() -> LinkView:
+    return LinkView(LinkEntity.COMPANY, 3, FortnoxType.CUSTOMER, "1001", None, None)
+
+
+def test_a_document_found_after_a_crash_is_linked_with_its_reference() -> None:
+    draft = _draft()
+    found = _document(YourReference="Anna Inköpare")
     linked = decide_document(draft, None, found)
     assert isinstance(linked, LinkFortnoxDocument) and linked.your_reference == "Anna Inköpare"
     # a deal without a contact: the customer's reference Fortnox put there is no difference

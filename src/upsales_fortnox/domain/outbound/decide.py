@@ -327,14 +327,13 @@ def decide_document(
     draft: DocumentDraft, link: LinkView | None, existing: FortnoxDocument | None
 ) -> DocumentDecision:
     """Create, link, update, leave, or refuse (locked) the order's Fortnox document. Only
-    documents sent from this order (their reference names it) are updated; a linked document
-    made in Fortnox (linked by the Fortnox → Upsales sync) is left as Fortnox has it. ``existing``
-    is what :func:`document_lookup` asked for: the linked document, or the one a search by
-    reference found (None when there was nothing to read or nothing was found)."""
-    synced = link.synced_fields if link is not None else None
-    draft = draft.for_link(synced)
+    documents sent from this order (their reference names it) are updated; one made in Fortnox
+    (linked by the Fortnox → Upsales sync) is left as it is. ``existing``: what
+    :func:`document_lookup` asked for, the linked document or one a search by reference found."""
+    kept = link.synced_fields if link is not None else None
+    draft = draft.for_link(kept)
     wanted, reference = draft.fingerprint(), draft.your_reference
-    if link is not None and draft.sent_as(link.fingerprint, synced):
+    if link is not None and draft.sent_as(link.fingerprint, kept):
         return NoChange("the order has not changed since it was sent")
     if existing is None or existing.DocumentNumber is None:
         if link is not None:
@@ -361,9 +360,9 @@ def decide_document(
             f"the order changed in Upsales after it was sent, but Fortnox "
             f"{draft.fortnox_type.value} {number} can no longer change: {reason}",
         )
-    existing_rows, theirs = split_read(document_rows(existing), link)
-    ours = [row.RowId for row in existing_rows if row.RowId is not None]
-    return _update(draft, number, matching_row_ids(existing_rows, draft.rows), theirs, ours, synced)
+    rows, theirs = split_read(document_rows(existing), link)
+    ours = [row.RowId for row in rows if row.RowId is not None]
+    return _update(draft, number, matching_row_ids(rows, draft.rows), theirs, ours, kept, existing)
 
 
 def _update_from_kept_rows(draft: DocumentDraft, link: LinkView) -> UpdateFortnoxDocument:
@@ -383,15 +382,16 @@ def _update(
     theirs: list[Placed],
     ours: list[int],
     synced: Mapping[str, Any] | None,
+    read: FortnoxDocument | None = None,
 ) -> UpdateFortnoxDocument:
-    """The deal's rows, the bookkeeper's kept, "Er referens" only when the contact changed."""
+    """The deal's rows, the bookkeeper's kept, "Er referens" as :func:`.to_send` has it."""
     held = None if theirs else held_row_id(ours, row_ids)
     document = keeping(draft.to_fortnox(row_ids, held_row=held), theirs, ours)
     return UpdateFortnoxDocument(
         draft.upsales_order_id,
         draft.fortnox_type,
         number,
-        referenced(document, to_send(draft.your_reference, synced)),
+        referenced(document, to_send(draft.your_reference, synced, read)),
         draft.fingerprint(),
         draft.net,
         held,

@@ -14,8 +14,9 @@ A contact that comes without its name changes nothing: the reference last writte
 (*unverified* that Upsales embeds it: ``facts.ORDER_CONTACT_EMBEDS_NAME`` of Upsales).
 
 A document sent before the contact was sent has no reference in its link: its fingerprint, taken
-without one, still counts as sent, and its next update sends the deal's contact (never clearing
-what the document has).
+without one, still counts as sent; its next update sends the deal's contact only to a document
+read with no reference of its own (what one has may be the bookkeeper's), never clears, and
+from then on its link keeps the contact.
 
 The fingerprint of a document that wants a reference is taken over the fingerprint without it
 and the reference (:func:`with_reference`), so fingerprints of deals without a contact are as
@@ -80,16 +81,21 @@ def accepted(wanted: str | None, synced_fields: Mapping[str, Any] | None) -> tup
     return (wanted,) if known or wanted is None else (wanted, None)
 
 
-def to_send(wanted: str | None, synced_fields: Mapping[str, Any] | None) -> str | None:
+def to_send(
+    wanted: str | None, synced_fields: Mapping[str, Any] | None, read: Invoice | Order | None
+) -> str | None:
     """What a write sends as ``YourReference`` for the (resolved) ``wanted``: None to send
     nothing (unchanged since the last write, which leaves the document's own), the name, or
-    ``API_BLANK`` to clear the name the last write sent."""
+    ``API_BLANK`` to clear the name the last write sent. A link that keeps no reference (from
+    before references were sent) sends the name only to a document ``read`` with none of its
+    own: what it has may be the bookkeeper's."""
     known, base = _kept(synced_fields)
+    if not known:
+        empty = read is not None and not (read.YourReference or "").strip()
+        return wanted if empty else None
     if wanted == base:
         return None
-    if wanted is None:
-        return API_BLANK if known else None
-    return wanted
+    return API_BLANK if wanted is None else wanted
 
 
 def referenced(document: Invoice | Order, value: str | None) -> Invoice | Order:
