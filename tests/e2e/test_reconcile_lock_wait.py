@@ -12,6 +12,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
+from tests.conftest import BACKENDS
 from tests.e2e.harness import SyncHarness
 from upsales_fortnox.core.db.errors import is_lock_timeout
 from upsales_fortnox.core.db.types import utcnow
@@ -23,14 +24,14 @@ _GIVE_UP_SECONDS = 30.0
 """How long the test waits for the run before calling it hung (a failure, not timing)."""
 
 
+@pytest.mark.postgres  # SQLite has no row locks (its writers wait busy_timeout at most)
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="TEST_POSTGRES=off")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_held_checkpoint_fails_the_run_with_a_stable_code(
     harness: SyncHarness,
-    backend: str,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite has no row locks (its writers wait busy_timeout at most)")
     monkeypatch.setattr(reconcile, "RECORD_LOCK_WAIT_SECONDS", 0.05)
     first = utcnow()
     await reconcile_installation(harness.services, harness.installation_id, clock=lambda: first)

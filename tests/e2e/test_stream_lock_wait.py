@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import BACKENDS
 from tests.e2e.harness import SyncHarness
 from tests.e2e.stream_support import FAST_POLICY, running, wait_for
 from tests.e2e.test_inbound_stream import stored_offsets
@@ -23,11 +24,12 @@ from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.models.job import InboundEvent
 
 
+@pytest.mark.postgres  # SQLite has no row locks (its writers wait busy_timeout at most)
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="TEST_POSTGRES=off")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_held_job_row_fails_the_batch_and_it_is_recorded_once_free(
-    harness: SyncHarness, backend: str, database_url: str, caplog: pytest.LogCaptureFixture
+    harness: SyncHarness, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite has no row locks (its writers wait busy_timeout at most)")
     async with harness.services.session_factory() as session:
         queued = await enqueue(
             session, installation_id=harness.installation_id, kind="fortnox.customer", entity_id="1"
