@@ -81,11 +81,12 @@ def test_migrate_behind_a_running_transaction_gives_up_with_a_stable_code(
     assert asyncio.run(_revision(url)) == "0020"
 
 
-def test_a_lock_timeout_that_is_no_positive_number_is_a_usage_error(
-    database_before_0020: str,
+@pytest.mark.parametrize("seconds", ["0", "inf", "1e12"])
+def test_a_lock_timeout_that_is_no_positive_number_of_at_most_a_day_is_a_usage_error(
+    database_before_0020: str, seconds: str
 ) -> None:
     code, _, err = asyncio.run(
-        _migrate_behind_a_reader(database_before_0020, "--lock-timeout", "0")
+        _migrate_behind_a_reader(database_before_0020, "--lock-timeout", seconds)
     )
     assert code == 2, err
     assert "--lock-timeout" in err

@@ -27,7 +27,10 @@ from upsales_fortnox.core.config import (
     load_settings,
     sandbox_settings_in_use,
 )
-from upsales_fortnox.core.db.migration_lock import DEFAULT_LOCK_TIMEOUT_SECONDS
+from upsales_fortnox.core.db.migration_lock import (
+    DEFAULT_LOCK_TIMEOUT_SECONDS,
+    MAX_LOCK_TIMEOUT_SECONDS,
+)
 from upsales_fortnox.core.occupancy import check_ports_free
 
 cli = typer.Typer(
@@ -71,8 +74,9 @@ def migrate(
         "--lock-timeout",
         metavar="SECONDS",
         min=0.001,
+        max=MAX_LOCK_TIMEOUT_SECONDS,
         help="PostgreSQL: how long to wait for a table another transaction (a running worker)"
-        " holds before giving up, the migration undone (migration_lock_timeout).",
+        " holds before giving up, the migration undone (migration_lock_timeout); at most a day.",
     ),
 ) -> None:
     """Upgrade the database to the newest schema."""

@@ -31,5 +31,12 @@ def hold_migration_lock(connection: Connection) -> None:
 
 #: How long ``migrate`` waits for a lock other than the migration lock, unless told otherwise.
 DEFAULT_LOCK_TIMEOUT_SECONDS: Final = 30.0
+#: The longest it may be told to wait: a day (PostgreSQL takes no more than about 24 days).
+MAX_LOCK_TIMEOUT_SECONDS: Final = 24 * 3600.0
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT_SECONDS", "bound_lock_waits", "hold_migration_lock"]
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT_SECONDS",
+    "MAX_LOCK_TIMEOUT_SECONDS",
+    "bound_lock_waits",
+    "hold_migration_lock",
+]
