@@ -1,13 +1,15 @@
 """A name that contains a text, whatever the case, on both databases and for å, ä, ö too.
 
 SQLite's own ``lower`` folds ASCII alone, so its connections carry ``ufs_lower`` (Python's
-``str.lower``, :data:`~upsales_fortnox.core.db.sqlite_driver.SQLITE_LOWER`); PostgreSQL's
-``lower`` folds by the database's character type (a UTF-8 one folds every letter).
+``str.lower``, :data:`~upsales_fortnox.core.db.sqlite_driver.SQLITE_LOWER`). PostgreSQL's
+``lower`` folds by the database's character type: a UTF-8 one folds every letter, but ``C``
+(``initdb --no-locale``, a common choice) folds ASCII alone, so the capitals of Latin-1 (Å, Ä,
+Ö, É, Ü, …) are folded by ``translate`` after it too (where ``lower`` folded them, a no-op).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, func
 from sqlalchemy.orm import QueryableAttribute
@@ -15,6 +17,8 @@ from sqlalchemy.orm import QueryableAttribute
 from upsales_fortnox.core.db.sqlite_driver import SQLITE_LOWER
 
 _LIKE_ESCAPE = "\\"
+_LATIN1_CAPITALS: Final = "".join(chr(c) for c in range(0xC0, 0xDF) if c != 0xD7)
+"""À to Þ, the multiplication sign (U+00D7) left out."""
 
 
 def contains_folded(
@@ -28,6 +32,9 @@ def contains_folded(
         .replace("%", f"{_LIKE_ESCAPE}%")
         .replace("_", f"{_LIKE_ESCAPE}_")
     )
-    lower = getattr(func, SQLITE_LOWER) if dialect == "sqlite" else func.lower
-    folded: ColumnElement[str] = lower(column)
+    folded: ColumnElement[str]
+    if dialect == "sqlite":
+        folded = getattr(func, SQLITE_LOWER)(column)
+    else:
+        folded = func.translate(func.lower(column), _LATIN1_CAPITALS, _LATIN1_CAPITALS.lower())
     return folded.like(f"%{escaped}%", escape=_LIKE_ESCAPE)
