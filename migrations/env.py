@@ -22,9 +22,9 @@ import upsales_fortnox.models  # noqa: F401  (registers the tables)
 from upsales_fortnox.core.config import load_settings
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.core.db.lock_wait import bound_lock_waits_sync
 from upsales_fortnox.core.db.migration_lock import (
     DEFAULT_LOCK_TIMEOUT_SECONDS,
-    bound_lock_waits,
     hold_migration_lock,
 )
 from upsales_fortnox.core.db.sqlite_migration import (
@@ -45,7 +45,7 @@ def _configure_and_run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         hold_migration_lock(connection)  # replicas starting together migrate one at a time
-        bound_lock_waits(  # then no endless wait behind a running transaction
+        bound_lock_waits_sync(  # then no endless wait behind a running transaction
             connection,
             context.config.attributes.get("lock_timeout_seconds", DEFAULT_LOCK_TIMEOUT_SECONDS),
         )

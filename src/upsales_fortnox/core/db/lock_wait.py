@@ -14,20 +14,26 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_SET: Final = text("SELECT set_config('lock_timeout', :timeout, true)")
+SET_LOCK_TIMEOUT: Final = text("SELECT set_config('lock_timeout', :timeout, true)")
+"""Sets ``lock_timeout`` (a :func:`milliseconds` duration) for the rest of the transaction."""
+
+
+def milliseconds(seconds: float) -> str:
+    """A PostgreSQL duration of ``seconds`` in whole milliseconds, at least one (0: no bound)."""
+    return f"{max(1, round(seconds * 1000))}ms"
 
 
 def _timeout(seconds: float) -> dict[str, str]:
-    return {"timeout": f"{max(1, round(seconds * 1000))}ms"}
+    return {"timeout": milliseconds(seconds)}
 
 
 def bound_lock_waits_sync(connection: Connection, seconds: float) -> None:
     """Wait at most ``seconds`` for each lock for the rest of ``connection``'s transaction."""
     if connection.dialect.name == "postgresql":
-        connection.execute(_SET, _timeout(seconds))
+        connection.execute(SET_LOCK_TIMEOUT, _timeout(seconds))
 
 
 async def bound_lock_waits(session: AsyncSession, seconds: float) -> None:
     """Wait at most ``seconds`` for each lock for the rest of ``session``'s transaction."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(_SET, _timeout(seconds))
+        await session.execute(SET_LOCK_TIMEOUT, _timeout(seconds))

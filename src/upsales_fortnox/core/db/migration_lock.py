@@ -17,8 +17,6 @@ from typing import Final
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from upsales_fortnox.core.db.lock_wait import bound_lock_waits_sync as bound_lock_waits
-
 #: The advisory lock's key: any fixed 64-bit number no other lock of this database uses.
 MIGRATION_LOCK_KEY: Final = 0x5546_534D_4947_5241  # "UFSMIGRA"
 
@@ -33,10 +31,3 @@ def hold_migration_lock(connection: Connection) -> None:
 DEFAULT_LOCK_TIMEOUT_SECONDS: Final = 30.0
 #: The longest it may be told to wait: a day (PostgreSQL takes no more than about 24 days).
 MAX_LOCK_TIMEOUT_SECONDS: Final = 24 * 3600.0
-
-__all__ = [
-    "DEFAULT_LOCK_TIMEOUT_SECONDS",
-    "MAX_LOCK_TIMEOUT_SECONDS",
-    "bound_lock_waits",
-    "hold_migration_lock",
-]

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Final
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upsales_fortnox.core.db.engine import retry_on_lost_connection
+from upsales_fortnox.core.db.lock_wait import SET_LOCK_TIMEOUT, milliseconds
 from upsales_fortnox.intake.batching import Batcher
 from upsales_fortnox.intake.deliveries import IGNORED, EventsOf, IntakeResult, needs_no_job
 from upsales_fortnox.intake.repository.postgres import (
@@ -70,7 +70,6 @@ MIN_LOCK_WAIT_SECONDS: Final = 0.05
 a row held by a transaction that commits at once is still waited for."""
 
 _SET_LOCK_TIMEOUT: Final = "SELECT set_config('lock_timeout', $1, true)"
-_SET_LOCK_TIMEOUT_SQL: Final = text("SELECT set_config('lock_timeout', :lock_timeout, true)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +98,7 @@ class IntakeWriter:
         self._lock_timeout = (
             None
             if wait_seconds is None or not self._on_postgres
-            else _milliseconds(self._lock_wait_seconds)
+            else milliseconds(self._lock_wait_seconds)
         )
         self._batcher: Batcher[_Waiting, list[IntakeResult]] = Batcher(
             self._write,
@@ -185,9 +184,9 @@ class IntakeWriter:
         """Bounds the transaction's lock waits: to ``seconds`` if given, else to the share."""
         lock_timeout = self._lock_timeout
         if lock_timeout is not None and seconds is not None:
-            lock_timeout = _milliseconds(seconds)
+            lock_timeout = milliseconds(seconds)
         if lock_timeout is not None:
-            await connection.execute(_SET_LOCK_TIMEOUT_SQL, {"lock_timeout": lock_timeout})
+            await connection.execute(SET_LOCK_TIMEOUT, {"timeout": lock_timeout})
 
 
 def _left(waiting: _Waiting) -> float | None:
@@ -198,8 +197,3 @@ def _left(waiting: _Waiting) -> float | None:
     if left <= 0:
         raise TimeoutError
     return left
-
-
-def _milliseconds(seconds: float) -> str:
-    """A PostgreSQL duration of ``seconds`` in whole milliseconds, at least one (0: no bound)."""
-    return f"{max(1, round(seconds * 1000))}ms"
