@@ -53,10 +53,12 @@ async def _installation(session_factory: async_sessionmaker[AsyncSession], name:
         return str(installation.id)
 
 
-async def seed(session_factory: async_sessionmaker[AsyncSession]) -> Seeded:
+async def seed(
+    session_factory: async_sessionmaker[AsyncSession], *, company: str = "Ångström Svets AB"
+) -> Seeded:
     nordisk = await _installation(session_factory, "Nordisk Verkstad AB")
     ostra = await _installation(session_factory, "Östra Maskin AB")
-    await _link(session_factory, nordisk, "company", 42, ("customer", "17"), "Ångström Svets AB")
+    await _link(session_factory, nordisk, "company", 42, ("customer", "17"), company)
     await _link(session_factory, nordisk, "order", 5, ("invoice", "9001"))
     await _link(session_factory, ostra, "company", 43, ("customer", "18"), "Ostkusten 100% AB")
     company_job = await add_job(

@@ -3,9 +3,7 @@ installation, its links and each entity's newest jobs (``GET /api/search``'s ans
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from upsales_fortnox.api.deps import SessionDep
 from upsales_fortnox.api.errors import ApiError
@@ -22,10 +20,10 @@ async def get_search_page(
     request: Request,
     session: SessionRequired,
     db: SessionDep,
-    q: Annotated[str | None, Query(max_length=1000)] = None,
+    q: str | None = None,
 ) -> Response:
-    """The search form, and what ``q`` finds once given; a ``q`` the search refuses is shown
-    with the API's status and code."""
+    """The search form, and what ``q`` finds once given; a ``q`` the search refuses (too long
+    too: no bound of its own answering JSON) is shown with the API's status and code."""
     found = None
     if q is not None:
         try:
