@@ -3,6 +3,7 @@ and the entity's newest jobs, ignoring case (å, ä, ö too), on SQLite and Post
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -110,3 +111,21 @@ async def test_search_needs_the_operator_token(api_client: httpx.AsyncClient) ->
     response = await api_client.get("/api/search", params={"q": "nordisk"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("q", ["ab", " a b ", "Ö" * 100, "ab\u200b", "%_"])
+async def test_what_the_schema_allows_is_searched(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], q: str
+) -> None:
+    """The document states what ``q`` may be, and every such ``q`` is searched (a schema-valid
+    request refused would be a client's surprise)."""
+    operation = _schema_of_q(await api_client.get("/openapi.json"))
+    assert re.fullmatch(operation["pattern"], q) and len(q) <= operation["maxLength"]
+    response = await api_client.get("/api/search", params={"q": q}, headers=admin_headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["query"] == q.strip()
+
+
+def _schema_of_q(document: httpx.Response) -> dict[str, Any]:
+    parameters = document.json()["paths"]["/api/search"]["get"]["parameters"]
+    return next(p["schema"] for p in parameters if p["name"] == "q")

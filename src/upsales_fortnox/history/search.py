@@ -10,6 +10,7 @@ each list capped at ``limit`` and saying whether more matched.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Final, Literal
 
@@ -30,6 +31,13 @@ from upsales_fortnox.vocabulary import LinkEntity
 
 MIN_QUERY_LENGTH: Final = 2
 MAX_QUERY_LENGTH: Final = 100
+_NO_CONTROL: Final = r"[^\x00-\x1f\x7f-\x9f]"
+_SHOWN: Final = r"[^\s\x00-\x1f\x7f-\x9f]"
+QUERY_PATTERN: Final = f"^{_NO_CONTROL}*{_SHOWN}{_NO_CONTROL}*{_SHOWN}{_NO_CONTROL}*$"
+"""What ``q`` may be, as the API's schema states it too: no control character (a NUL would
+fail the database's text), and at least :data:`MIN_QUERY_LENGTH` (2) characters that are not
+blank, so what is left once the surrounding blanks go is 2 characters or more."""
+_QUERY: Final = re.compile(QUERY_PATTERN)
 MAX_LIMIT: Final = 50
 DEFAULT_LIMIT: Final = 20
 RECENT_JOBS: Final = 5
@@ -67,9 +75,9 @@ class SearchResults(BaseModel):
 
 def search_text(raw: str) -> str:
     """The text to look for: ``raw`` without surrounding blanks; 422 ``validation_error``
-    when it is too short or too long to search by, or holds a control character."""
+    when it is longer than :data:`MAX_QUERY_LENGTH` or not as :data:`QUERY_PATTERN` says."""
     text = raw.strip()
-    if not MIN_QUERY_LENGTH <= len(text) <= MAX_QUERY_LENGTH or not text.isprintable():
+    if len(raw) > MAX_QUERY_LENGTH or _QUERY.match(raw) is None:
         raise ApiError(
             422,
             "validation_error",
