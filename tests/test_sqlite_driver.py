@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.sqlite_support import watch_driver_calls
 from upsales_fortnox.core.db import sqlite_driver
 from upsales_fortnox.core.db.engine import create_engine
 from upsales_fortnox.core.db.one_statement import one_statement
@@ -34,18 +35,10 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The name of every function sent to a driver thread from now on."""
-    sent: list[str] = []
-    original = OneTripConnection._execute
-
-    async def counted(
-        self: OneTripConnection, function: Any, *arguments: Any, **options: Any
-    ) -> Any:
-        sent.append(getattr(function, "__name__", repr(function)))
-        return await original(self, function, *arguments, **options)  # type: ignore[no-untyped-call]
-
-    monkeypatch.setattr(OneTripConnection, "_execute", counted)
-    return sent
+    """The name of every function a connection calls into SQLite from now on."""
+    called: list[str] = []
+    watch_driver_calls(monkeypatch, lambda name, _arguments: called.append(name))
+    return called
 
 
 async def fill(engine: AsyncEngine, count: int) -> None:

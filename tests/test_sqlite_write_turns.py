@@ -15,9 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.sqlite_support import watch_driver_calls
 from upsales_fortnox.core.db import engine as engine_module
 from upsales_fortnox.core.db.engine import create_engine
-from upsales_fortnox.core.db.sqlite_driver import OneTripConnection
 from upsales_fortnox.core.db.sqlite_write_turns import file_of, may_write
 
 
@@ -32,16 +32,14 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def statements_sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The SQL of every statement that reached a driver thread from now on."""
+    """The SQL of every statement that reached SQLite from now on."""
     sent: list[str] = []
-    original = OneTripConnection._execute
 
-    async def noted(self: OneTripConnection, function: Any, *arguments: Any, **options: Any) -> Any:
-        if getattr(function, "__name__", "") == "_execute":
+    def note(name: str, arguments: tuple[Any, ...]) -> None:
+        if name == "_execute":
             sent.append(arguments[1])
-        return await original(self, function, *arguments, **options)  # type: ignore[no-untyped-call]
 
-    monkeypatch.setattr(OneTripConnection, "_execute", noted)
+    watch_driver_calls(monkeypatch, note)
     return sent
 
 
