@@ -3,6 +3,8 @@ of any size read whole and in order, streamed ones in batches, and nothing left 
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -192,3 +194,36 @@ async def test_statements_run_on_the_event_loops_own_thread(
     async with engine.connect() as connection:
         assert await connection.scalar(text("SELECT count(*) FROM item")) == 3
     assert threads == {threading.get_ident()}
+
+
+async def test_a_new_connection_waits_for_another_processs_lock_on_the_event_loop(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection opened while another process holds the file (here: in SQLite's exclusive
+    locking mode) finds it busy in its first statements, its settings, without waiting inside
+    SQLite (``sqlite3.connect``'s own default would wait 5 s there, the event loop stopped)."""
+    await engine.dispose()  # no connection of ours is open: the next checkout opens one
+    other = sqlite3.connect(tmp_path / "driver.sqlite3", isolation_level=None)
+    other.execute("PRAGMA locking_mode=EXCLUSIVE")
+    other.execute("INSERT INTO item (name) VALUES ('other process')")  # the file is its own now
+    waits_inside_sqlite: list[int] = []
+    found_busy = asyncio.Event()
+    original = OneTripConnection._when_free
+
+    async def noted(self: OneTripConnection, call: Any) -> Any:
+        waits_inside_sqlite.append(self.sqlite.execute("PRAGMA busy_timeout").fetchone()[0])
+        found_busy.set()
+        return await original(self, call)
+
+    monkeypatch.setattr(OneTripConnection, "_when_free", noted)
+
+    async def count() -> Any:
+        async with engine.connect() as connection:
+            return await connection.scalar(text("SELECT count(*) FROM item"))
+
+    counting = asyncio.create_task(count())
+    await asyncio.wait_for(found_busy.wait(), timeout=30)
+    assert not counting.done()
+    other.close()
+    assert await asyncio.wait_for(counting, timeout=30) == 1
+    assert waits_inside_sqlite and set(waits_inside_sqlite) == {0}

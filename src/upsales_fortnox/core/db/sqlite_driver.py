@@ -305,6 +305,10 @@ def connect(database: str, **options: Any) -> OneTripConnection:
     def open_sqlite() -> sqlite3.Connection:
         # Used from whichever thread runs the event loop that awaits it (one at a time).
         options.setdefault("check_same_thread", False)
+        # No wait inside SQLite from the first statement on (the connection's settings): the
+        # module's own default would wait 5 s there, the event loop stopped, for a file another
+        # process holds. The driver waits on the loop instead (OneTripConnection._when_free).
+        options["timeout"] = 0
         connection: sqlite3.Connection = sqlite3.connect(database, **options)
         connection.create_function(SQLITE_LOWER, 1, _lower, deterministic=True)
         return connection
