@@ -79,7 +79,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def _end_open_transaction(dbapi_connection: Any, _record: Any, reset_state: PoolResetState) -> None:
     """The pool's reset of a SQLite connection: a rollback only when the driver says a
-    transaction is still open (its flag is read without a trip to the driver's thread)."""
+    transaction is still open (its flag is read without a call into SQLite)."""
     if reset_state.terminate_only or not reset_state.asyncio_safe:
         return  # the connection is being discarded, not pooled again
     driver = getattr(dbapi_connection, "_connection", dbapi_connection)

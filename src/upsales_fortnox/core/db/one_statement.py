@@ -4,9 +4,8 @@ A single statement is atomic by itself: it sees one snapshot and its writes comm
 Wrapped in a transaction on PostgreSQL it costs three round trips (``BEGIN``, the statement,
 ``COMMIT`` or ``ROLLBACK``); run in autocommit it costs one, and its writes are committed when
 its answer comes, as after the ``COMMIT``. On SQLite the driver sends no ``BEGIN`` before a
-read, and commits a write in the statement's own trip to the driver's thread, so the file's
-write lock is let go as the statement answers, not once the event loop gets back to it
-(:mod:`.sqlite_driver`).
+read, and commits a write in the statement's own call into SQLite, so the file's write lock
+is let go as the statement answers (:mod:`.sqlite_driver`).
 
 Only for exactly one statement: a second one on the same connection would be a transaction of
 its own on PostgreSQL, not part of the first's.

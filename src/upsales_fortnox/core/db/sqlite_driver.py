@@ -46,7 +46,7 @@ def _execute(
     parameters: Sequence[Any] | None,
     commit: bool = False,
 ) -> Outcome:
-    """In the driver's thread: run ``sql``, fetch its first rows, close the cursor unless more
+    """On the event loop's thread: run ``sql``, fetch its first rows, close the cursor unless more
     rows wait; with ``commit``, commit its transaction too once all its rows are read."""
     cursor = connection.cursor()
     try:
@@ -93,7 +93,7 @@ def _execute_many(
 def _fetch(
     cursor: sqlite3.Cursor, count: int | None
 ) -> tuple[list[Any], int, sqlite3.Cursor | None]:
-    """In the driver's thread: ``count`` more rows (all when ``None``), the row count so far
+    """On the event loop's thread: ``count`` more rows (all when ``None``), the row count so far
     (a statement with ``RETURNING`` counts its rows as they are fetched), and the cursor while
     it has rows left (it is closed once it has none)."""
     rows = cursor.fetchall() if count is None else cursor.fetchmany(count)
