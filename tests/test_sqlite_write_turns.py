@@ -141,3 +141,36 @@ def test_in_memory_databases_take_no_turns(tmp_path: Path) -> None:
     assert file_of("file:shared?mode=memory&cache=shared") is None
     assert file_of(str(tmp_path / "a.sqlite3")) == str(tmp_path / "a.sqlite3")
     assert file_of("file:/data/a.sqlite3?mode=rwc") == "file:/data/a.sqlite3"
+
+
+async def test_a_writer_cancelled_in_its_transaction_gives_the_turn_to_the_next_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request's task cancelled (a timeout, a client gone, shutdown) while its transaction
+    holds the turn: the rollback of its way out gives the turn back, so the writer queued behind
+    it goes on; a turn kept would fail it "database is locked" after the (here short) timeout."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 1000)
+    engine = create_engine(f"sqlite:///{tmp_path / 'cancelled.sqlite3'}")
+    holding = asyncio.Event()
+
+    async def write_and_wait() -> None:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO item (name) VALUES ('cancelled')"))
+            holding.set()
+            await asyncio.Event().wait()  # an upstream call that never answers
+
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)"))
+        holder = asyncio.create_task(write_and_wait())
+        await holding.wait()
+        queued = asyncio.create_task(_insert(engine, "next"))
+        await asyncio.sleep(0)  # it waits for the turn
+        assert not queued.done()
+        holder.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await holder
+        await queued
+        assert await _names(engine) == ["next"]
+    finally:
+        await engine.dispose()
