@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.sqlite_support import watch_driver_calls
@@ -227,3 +227,35 @@ async def test_a_new_connection_waits_for_another_processs_lock_on_the_event_loo
     other.close()
     assert await asyncio.wait_for(counting, timeout=30) == 1
     assert waits_inside_sqlite and set(waits_inside_sqlite) == {0}
+
+
+async def test_a_write_behind_a_newer_commit_than_its_read_fails_at_once(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection still reading a streamed result reads an older snapshot of the file once
+    another connection has committed; its write then can never succeed (SQLite's
+    SQLITE_BUSY_SNAPSHOT, which its own busy handler never waits for either). It fails at once,
+    not after the busy timeout spent trying again with the file's turn held, every other writer
+    of the process waiting behind it."""
+    await fill(engine, MANY)
+    tried_again: list[object] = []
+    original = OneTripConnection._when_free
+
+    async def noted(self: OneTripConnection, call: Any) -> Any:
+        tried_again.append(call)
+        return await original(self, call)
+
+    monkeypatch.setattr(OneTripConnection, "_when_free", noted)
+    async with engine.connect() as connection:
+        result = await connection.stream(text("SELECT id FROM item ORDER BY id"))
+        await result.fetchmany(10)  # the rest waits in SQLite: its snapshot stays
+        other = sqlite3.connect(tmp_path / "driver.sqlite3", isolation_level=None)
+        other.execute("INSERT INTO item (name) VALUES ('other process')")
+        other.close()
+        with pytest.raises(OperationalError, match="database is locked"):
+            await connection.execute(text("INSERT INTO item (name) VALUES ('behind')"))
+        await connection.rollback()
+        await result.close()
+    assert tried_again == []
+    async with engine.begin() as connection:  # the turn is free for the next writer
+        await connection.execute(text("INSERT INTO item (name) VALUES ('next')"))

@@ -72,11 +72,13 @@ def _execute(
 
 
 def is_busy(error: sqlite3.OperationalError) -> bool:
-    """Whether ``error`` says the database file is locked by another connection."""
+    """Whether ``error`` says the database file is locked by another connection, for as long as
+    it holds it. Not a write behind a snapshot older than the last commit (a streamed result
+    still read): that can never succeed, and SQLite's own busy handler does not wait for it."""
     code = getattr(error, "sqlite_errorcode", None)
     if code is None:
         return "database is locked" in str(error)
-    return bool(code & 0xFF == sqlite3.SQLITE_BUSY)
+    return bool(code & 0xFF == sqlite3.SQLITE_BUSY and code != sqlite3.SQLITE_BUSY_SNAPSHOT)
 
 
 def _execute_many(
