@@ -36,8 +36,8 @@ may answer 500 once.
 
 On SQLite the pool does not roll every returned connection back either: every session and
 connection of this service ends its own transaction (commit, or the rollback of ``close``)
-before it goes back, so that rollback only ever ended nothing, and with aiosqlite each was a
-trip to the driver's thread (2.3 per won deal). :func:`_end_open_transaction` rolls back only a
+before it goes back, so that rollback only ever ended nothing, and each was a call into the
+driver (2.3 per won deal). :func:`_end_open_transaction` rolls back only a
 connection whose driver still reports a transaction open (a ``close`` whose own rollback
 failed, say). PostgreSQL keeps SQLAlchemy's reset: its intake batch writes through the raw
 driver connection."""
