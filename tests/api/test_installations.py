@@ -665,6 +665,7 @@ OPERATOR_ROUTES = [
     ("GET", "/api/installations/{installation_id}/reconciliation"),
     ("POST", "/api/installations/{installation_id}/reconciliation/repair"),
     ("POST", "/api/installations/{installation_id}/document-links/rotate"),
+    ("GET", "/api/search"),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 from click.testing import Result
@@ -22,8 +23,16 @@ def _database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _run(*args: str) -> Result:
-    """The command in a thread of its own (it runs its own event loop)."""
-    return await asyncio.to_thread(CliRunner().invoke, cli, ["search", *args])
+    """The command in a thread of its own (it runs its own event loop). The command sets up
+    the process's logging, its handler writing to the runner's stream, closed once it returns:
+    the root logger gets its handlers back, so no later test logs through that handler."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        return await asyncio.to_thread(CliRunner().invoke, cli, ["search", *args])
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 async def test_a_name_leads_to_the_installation_its_link_and_jobs(

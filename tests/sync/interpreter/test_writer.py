@@ -39,6 +39,7 @@ from tests.sync.interpreter.examples import (
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
 from upsales_fortnox.domain.outbound.added_rows import KEPT_THEIRS
 from upsales_fortnox.domain.outbound.document_body import KEPT_CUSTOMER, KEPT_ROWS
+from upsales_fortnox.domain.outbound.your_reference import KEPT_YOUR_REFERENCE
 from upsales_fortnox.domain.sync_commands import SaveLink, UpdateFortnoxCustomer
 from upsales_fortnox.integrations.errors import PermanentError
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
@@ -49,7 +50,8 @@ from upsales_fortnox.sync.effects.live_writer import Writer
 from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
-KEPT = {KEPT_ROWS: [[7, "A1"]], KEPT_CUSTOMER: "10"}
+KEPT = {KEPT_ROWS: [[7, "A1"]], KEPT_CUSTOMER: "10", KEPT_YOUR_REFERENCE: None}
+"""What a write of a deal without a contact keeps: its rows, its customer, no "Er referens"."""
 
 
 class Links:
