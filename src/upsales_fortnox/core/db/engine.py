@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -73,7 +74,7 @@ def _prepare_sqlite_file(url: URL) -> None:
 
 def _sqlite_pool_sizes(url: URL) -> dict[str, int]:
     """A file's pool keeps what it opens; an in-memory database has one connection, no sizes."""
-    if not issubclass(url.get_dialect().get_pool_class(url), QueuePool):
+    if not issubclass(SQLiteDialect_aiosqlite.get_pool_class(url), QueuePool):
         return {}
     return {"pool_size": SQLITE_KEPT_CONNECTIONS, "max_overflow": SQLITE_KEPT_CONNECTIONS}
 
