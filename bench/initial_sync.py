@@ -66,6 +66,7 @@ from sqlalchemy import select
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.core.heap import prepare_heap_for_serving
 from upsales_fortnox.installations.api_clients import upsales_client_for
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.jobs import Worker, enqueue
@@ -359,6 +360,7 @@ async def _run(
         ),
     )
     worker = Worker(services.session_factory, build_handler_registry(services), settings)
+    prepare_heap_for_serving()  # as a worker process does at its start (run_background)
     this_process = psutil.Process()
     processes = {"sync": this_process, **sandboxes}
     cpu_before = {name: _cpu_seconds(process) for name, process in processes.items()}

@@ -37,6 +37,7 @@ from bench.common import database
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.engine import create_engine, create_session_factory
+from upsales_fortnox.core.heap import prepare_heap_for_serving
 from upsales_fortnox.jobs import HandlerRegistry, JobContext, Worker, enqueue
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.vocabulary import InstallationStatus
@@ -78,6 +79,7 @@ async def run(url: str, jobs: int) -> dict[str, Any]:
                 )
             await session.commit()
         worker = Worker(session_factory, HandlerRegistry({KIND: _nothing}), settings)
+        prepare_heap_for_serving()  # as a worker process does at its start (run_background)
         started = time.perf_counter()
         cpu_started = time.process_time()
         ran = 0

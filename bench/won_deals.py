@@ -71,6 +71,7 @@ from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.engine import create_engine
+from upsales_fortnox.core.heap import prepare_heap_for_serving
 from upsales_fortnox.jobs import Worker, enqueue
 from upsales_fortnox.services import build_services
 from upsales_fortnox.sync.registry import build_handler_registry
@@ -96,6 +97,7 @@ async def _work(
                     )
             await session.commit()
         worker = Worker(services.session_factory, build_handler_registry(services), settings)
+        prepare_heap_for_serving()  # as a worker process does at its start (run_background)
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
         cpu_started = time.process_time()

@@ -17,6 +17,7 @@ from typing import Any, Final
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.clock import SERVICE_CLOCK
 from upsales_fortnox.core.db.schema_wait import wait_for_schema
+from upsales_fortnox.core.heap import prepare_heap_for_serving
 from upsales_fortnox.jobs import Worker
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.alert_delivery import run_alert_monitor
@@ -103,7 +104,10 @@ async def run_background(
     clock is set to the database's first (waiting for the database if need be), so that its
     first claim already compares leases on the database's time. Every task but the clock's
     and the metrics port's waits for a schema short of this version's migrations
-    (:mod:`upsales_fortnox.core.db.schema_wait`)."""
+    (:mod:`upsales_fortnox.core.db.schema_wait`). The process's heap is made ready for serving
+    first (:func:`~upsales_fortnox.core.heap.prepare_heap_for_serving`): a worker process
+    starts here."""
+    prepare_heap_for_serving()
     await SERVICE_CLOCK.align_first(services.engine, stop)
     schema_ready = asyncio.create_task(
         wait_for_schema(services.engine, stop, Installation.__tablename__)

@@ -18,7 +18,7 @@ from upsales_fortnox.api.openapi_doc import install_openapi
 from upsales_fortnox.background import BackgroundTask, run_background
 from upsales_fortnox.console import install_console
 from upsales_fortnox.core.config import Settings, get_settings
-from upsales_fortnox.core.heap import freeze_startup_objects
+from upsales_fortnox.core.heap import prepare_heap_for_serving
 from upsales_fortnox.documents import router as document_links_router
 from upsales_fortnox.history import router as history_router
 from upsales_fortnox.history import search_router
@@ -57,7 +57,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        freeze_startup_objects()
+        prepare_heap_for_serving()
         stop = asyncio.Event()
         runner = (
             asyncio.create_task(run_background(app_services, stop, background))
