@@ -413,3 +413,55 @@ async def test_a_closed_budget_takes_no_place_and_no_lock_again(pg_url: str) -> 
     finally:
         await budget.aclose()
         await engine.dispose()
+
+
+async def test_answers_that_come_together_are_recorded_in_one_statement_at_their_own_time(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the presence connection is busy (here: a take waiting for another process's grant
+    of its tenant), the answers that come wait together and go in one statement. Each place
+    still counts from when its answer came, not from when the statement ran."""
+    engine = create_engine(pg_url)
+    budget = PostgresBudget(engine, limit=10, window_seconds=30, holder="process-batching")
+    finishing_statements: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    async def counted(self: asyncpg.Connection, query: str, *args: object, **kwargs: object) -> str:
+        if query == budget_repository._FINISH:
+            finishing_statements.append(query)
+        return await execute(self, query, *args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", counted)
+    tenant_lock = text("SELECT pg_advisory_xact_lock(:lock_class, hashtext('tenant:b'))")
+    database_now = text("SELECT clock_timestamp()")
+    try:
+        grants = [await budget.take("tenant:a") for _ in range(5)]
+        async with engine.connect() as other:  # holds tenant:b, so a take for it waits there
+            await other.execute(tenant_lock, {"lock_class": BUDGET_LOCK_CLASS})
+            blocked_take = asyncio.create_task(budget.take("tenant:b"))
+            answered_from = await other.scalar(database_now)
+            finishes = [asyncio.create_task(budget.finish(grant)) for grant in grants]
+            await asyncio.sleep(0)  # the finishes note their answers
+            # Time passes on the database's clock before the statement can run.
+            await other.execute(text("SELECT pg_sleep(0.3)"))
+            released_at = await other.scalar(database_now)
+            await other.rollback()
+        await asyncio.wait_for(asyncio.gather(*finishes, blocked_take), timeout=60)
+
+        assert len(finishing_statements) == 1
+        async with engine.connect() as observer:
+            rows = await observer.execute(
+                select(FortnoxBudgetGrant.id, FortnoxBudgetGrant.finished_at).where(
+                    FortnoxBudgetGrant.id.in_(grants)
+                )
+            )
+            finished = {row.id: row.finished_at for row in rows}
+        assert sorted(finished) == sorted(grants)
+        for finished_at in finished.values():
+            assert finished_at is not None
+            # From its answer (a statement's way to the database later at most), not from
+            # when the statement could run.
+            assert answered_from <= finished_at < released_at
+    finally:
+        await budget.aclose()
+        await engine.dispose()

@@ -57,9 +57,14 @@ count, clear, finish the departed holders' places, grant). Parameters: tenant ke
 stale seconds, holder, limit, and the two lock classes."""
 _FINISH = (
     "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)) "
-    "UPDATE fortnox_budget_grants SET finished_at = clock_timestamp() "
-    "WHERE id = $1 AND EXISTS (SELECT FROM quick)"
+    "UPDATE fortnox_budget_grants g "
+    "SET finished_at = clock_timestamp() - make_interval(secs => answered.seconds_ago) "
+    "FROM unnest($1::bigint[], $2::double precision[]) AS answered(id, seconds_ago) "
+    "WHERE g.id = answered.id AND EXISTS (SELECT FROM quick)"
 )
+"""The answers of the grants ``$1``, each ``$2`` seconds ago (on this process's clock, counted as
+the statement is sent: the time it takes to reach the database makes a place count a little
+longer, never shorter)."""
 
 
 class PostgresBudget:
@@ -96,6 +101,12 @@ class PostgresBudget:
         self._closed = False
         self._under_way: set[asyncio.Task[Any]] = set()
         """Statements run to their end though their callers were cancelled."""
+        self._answered: dict[int, float] = {}
+        """Grants whose answers came and are not yet on their way to the database: when each
+        came (the event loop's clock)."""
+        self._recorded: asyncio.Future[None] | None = None
+        """Done once the answers in :attr:`_answered` have been recorded (or failed to be)."""
+        self._recording: asyncio.Task[None] | None = None
 
     def _run_to_its_end(self, work: Callable[[Any], Awaitable[T]]) -> asyncio.Task[T]:
         """``work`` on the presence connection in a task of its own, which a cancelled caller
@@ -171,23 +182,61 @@ class PostgresBudget:
             return
         grant = asking.result()["grant_id"]
         if grant is not None:
-            self._start_finish(int(grant))
+            self._answer_came(int(grant))
 
-    def _start_finish(self, grant: int) -> asyncio.Task[None]:
-        """Finish ``grant`` in a task run to its end; a failure is logged, never raised."""
+    def _answer_came(self, grant: int) -> asyncio.Future[None]:
+        """Note ``grant``'s answer for the next batch; the future is done once it is recorded.
 
-        async def record(driver: Any) -> None:
-            await driver.execute(_FINISH, grant, timeout=STATEMENT_TIMEOUT_SECONDS)
+        Answers are recorded in batches, one statement each, as a database commits in groups:
+        the answers that come while a batch is on its way (or waits for the presence
+        connection, which every take uses too) go together in the next one. A busy worker's
+        answers then cost a statement per batch instead of one each, and none waits longer
+        than the statement before it."""
+        loop = asyncio.get_running_loop()
+        self._answered.setdefault(grant, loop.time())
+        if self._recorded is None:
+            self._recorded = loop.create_future()
+        recorded = self._recorded
+        if self._recording is None:
+            self._recording = asyncio.ensure_future(self._record_answers())
+            self._under_way.add(self._recording)
+            self._recording.add_done_callback(self._under_way.discard)
+        return recorded
 
-        finishing = self._run_to_its_end(record)
-        finishing.add_done_callback(_warn_if_failed)
-        return finishing
+    async def _record_answers(self) -> None:
+        """Record the noted answers in batches until none is left; a batch that fails is logged
+        (its places count until stale), never raised."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self._answered:
+                answered, self._answered = self._answered, {}
+                recorded, self._recorded = self._recorded, None
+
+                async def record(driver: Any, answered: dict[int, float] = answered) -> None:
+                    now = loop.time()
+                    await driver.execute(
+                        _FINISH,
+                        list(answered),
+                        [max(now - came, 0.0) for came in answered.values()],
+                        timeout=STATEMENT_TIMEOUT_SECONDS,
+                    )
+
+                try:
+                    await self._on_presence(record)
+                except Exception as exc:
+                    _warn_not_finished(exc)
+                finally:
+                    if recorded is not None and not recorded.done():
+                        recorded.set_result(None)
+        finally:
+            self._recording = None
 
     async def finish(self, grant: int) -> None:
-        """Record the answer. Carried to its end though the caller is cancelled meanwhile;
-        never raises (the request's answer is in, whatever becomes of its place): a place
-        that could not be finished is logged and counts until stale."""
-        await asyncio.wait([self._start_finish(grant)])
+        """Record the answer (in a batch, see :meth:`_answer_came`). Carried to its end though
+        the caller is cancelled meanwhile; never raises (the request's answer is in, whatever
+        becomes of its place): a place that could not be finished is logged and counts until
+        stale."""
+        await asyncio.wait([self._answer_came(grant)])
 
     async def aclose(self) -> None:
         """Give the presence lock up (this process holds no places any more), once the
@@ -198,13 +247,12 @@ class PostgresBudget:
         await self._presence.close()
 
 
-def _warn_if_failed(finishing: asyncio.Task[Any]) -> None:
-    if not finishing.cancelled() and finishing.exception() is not None:
-        logger.warning(
-            "a place in the shared budget could not be finished; it counts until stale",
-            extra={"code": "fortnox_budget_finish_failed"},
-            exc_info=finishing.exception(),
-        )
+def _warn_not_finished(error: BaseException) -> None:
+    logger.warning(
+        "a place in the shared budget could not be finished; it counts until stale",
+        extra={"code": "fortnox_budget_finish_failed"},
+        exc_info=error,
+    )
 
 
 def database_budget(
