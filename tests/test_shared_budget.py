@@ -465,3 +465,48 @@ async def test_answers_that_come_together_are_recorded_in_one_statement_at_their
     finally:
         await budget.aclose()
         await engine.dispose()
+
+
+async def test_answers_whose_statement_loses_its_connection_are_recorded_on_the_next(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database ends the presence session while a batch of answers is on its way (a
+    restart, a failover): the batch is sent again on a new connection (recording an answer
+    twice sets the same time), instead of every place of the batch counting until stale."""
+    engine = create_engine(pg_url)
+    budget = PostgresBudget(engine, limit=10, window_seconds=30, holder="process-cut-off")
+    row_lock = text("SELECT id FROM fortnox_budget_grants WHERE id = :id FOR UPDATE")
+    finishing = text(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND query = :finish"
+    )
+    try:
+        grants = [await budget.take("tenant:a") for _ in range(3)]
+        async with engine.connect() as other:  # holds a place's row: the batch waits there
+            await other.execute(row_lock, {"id": grants[0]})
+            finishes = [asyncio.create_task(budget.finish(grant)) for grant in grants]
+            pid = None
+            for _ in range(6000):
+                await other.execute(text("SELECT pg_stat_clear_snapshot()"))  # read it afresh
+                pid = await other.scalar(finishing, {"finish": budget_repository._FINISH})
+                if pid is not None:
+                    break
+                await asyncio.sleep(0.005)
+            assert pid is not None, "the batch never reached the database"
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await other.rollback()
+        await asyncio.wait_for(asyncio.gather(*finishes), timeout=60)
+
+        async with engine.connect() as observer:
+            rows = await observer.execute(
+                select(FortnoxBudgetGrant.id, FortnoxBudgetGrant.finished_at).where(
+                    FortnoxBudgetGrant.id.in_(grants)
+                )
+            )
+            finished = {row.id: row.finished_at for row in rows}
+        assert sorted(finished) == sorted(grants)
+        assert all(finished_at is not None for finished_at in finished.values()), finished
+        assert not [record for record in caplog.records if hasattr(record, "code")]
+    finally:
+        await budget.aclose()
+        await engine.dispose()

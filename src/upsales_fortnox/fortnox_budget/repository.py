@@ -119,7 +119,9 @@ class PostgresBudget:
         task.add_done_callback(self._under_way.discard)
         return task
 
-    async def _on_presence(self, work: Callable[[Any], Awaitable[T]]) -> T:
+    async def _on_presence(
+        self, work: Callable[[Any], Awaitable[T]], *, repeatable: bool = False
+    ) -> T:
         """Run ``work`` on the driver connection that holds the presence lock.
 
         A database error leaves the connection as it was (``work``'s transaction rolled back).
@@ -129,6 +131,8 @@ class PostgresBudget:
         locks again. When the connection turns out
         to have been lost already, ``work`` is tried once more on a new one (a take whose
         commit's answer was lost leaves a place counted until it is stale; never an extra one).
+        ``repeatable`` work (it may run twice to the same effect: recording answers) is tried
+        once more too when the server ended the session in the middle of it.
         """
         for last_try in (False, True):
             if self._closed:  # (a take still waiting as the process ends)
@@ -139,9 +143,11 @@ class PostgresBudget:
                 try:
                     return await work(driver)
                 except asyncpg.PostgresError:
-                    if driver is not None and driver.is_closed():  # the server ended it
-                        await self._presence.discard()
-                    raise
+                    if driver is None or not driver.is_closed():
+                        raise
+                    await self._presence.discard()  # the server ended it
+                    if last_try or not repeatable:
+                        raise
                 except BaseException as exc:
                     lost = driver is None or driver.is_closed()
                     await self._presence.discard()
@@ -222,7 +228,7 @@ class PostgresBudget:
                     )
 
                 try:
-                    await self._on_presence(record)
+                    await self._on_presence(record, repeatable=True)
                 except Exception as exc:
                     _warn_not_finished(exc)
                 finally:
