@@ -510,3 +510,33 @@ async def test_answers_whose_statement_loses_its_connection_are_recorded_on_the_
     finally:
         await budget.aclose()
         await engine.dispose()
+
+
+async def test_a_recording_cancelled_before_it_ran_leaves_no_finish_waiting(pg_url: str) -> None:
+    """The event loop's end may cancel the task that records answers before its first step:
+    the finishes that waited for it return, and a later answer is recorded by a new one."""
+    engine = create_engine(pg_url)
+    budget = PostgresBudget(engine, limit=5, window_seconds=30, holder="process-cancelled")
+    try:
+        first, second = await budget.take("tenant:a"), await budget.take("tenant:a")
+        waiting = asyncio.create_task(budget.finish(first))
+        await asyncio.sleep(0)  # it notes its answer and starts the recording, not yet run
+        recording = budget._recording
+        assert recording is not None
+        recording.cancel()
+        await asyncio.wait_for(waiting, timeout=30)
+
+        await asyncio.wait_for(budget.finish(second), timeout=30)
+
+        async with engine.connect() as observer:
+            rows = await observer.execute(
+                select(FortnoxBudgetGrant.id, FortnoxBudgetGrant.finished_at).where(
+                    FortnoxBudgetGrant.id.in_([first, second])
+                )
+            )
+            finished = {row.id: row.finished_at for row in rows}
+        assert finished[second] is not None
+        assert finished[first] is not None  # noted still, so recorded with the later answer
+    finally:
+        await budget.aclose()
+        await engine.dispose()

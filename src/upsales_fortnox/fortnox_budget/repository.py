@@ -206,8 +206,20 @@ class PostgresBudget:
         if self._recording is None:
             self._recording = asyncio.ensure_future(self._record_answers())
             self._under_way.add(self._recording)
-            self._recording.add_done_callback(self._under_way.discard)
+            self._recording.add_done_callback(self._recording_ended)
         return recorded
+
+    def _recording_ended(self, recording: asyncio.Task[None]) -> None:
+        """A recording cancelled before its first step (only the event loop's end does that)
+        never ran its own ``finally``: the next answer must start another, and the callers
+        waiting for its batch are let go (the places count until stale, or until a later batch
+        records them)."""
+        self._under_way.discard(recording)
+        if self._recording is recording:
+            self._recording = None
+            if self._recorded is not None:
+                self._recorded.set_result(None)
+                self._recorded = None
 
     async def _record_answers(self) -> None:
         """Record the noted answers in batches until none is left; a batch that fails is logged
