@@ -59,6 +59,7 @@ TEXTS: Final[dict[str, str]] = {
     "queue_dead_shown": "{shown} of {total} dead jobs here, newest first.",
     "queue_dead_newest": "Newest dead jobs",
     "queue_dead_older": "Older dead jobs",
+    "queue_dead_settled": "Settled: a later job of this entity was done, so it raises no alert.",
     "retry": "Retry",
     "bulk_title": "Retry dead jobs in bulk",
     "bulk_count": "Count (dry run)",

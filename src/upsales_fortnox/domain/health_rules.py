@@ -52,6 +52,8 @@ class HealthFacts:
     upsales_key_error: str | None
     oldest_pending_at: datetime | None
     dead_jobs: int
+    """Dead jobs that wait for someone: not settled by a later job of their entity that was
+    done (the dead-job alert counts the same)."""
     fortnox_tokens_unreadable: bool = False
     """The stored Fortnox tokens cannot be decrypted (``SECRET_KEY`` is not their key)."""
     dead_refused_by_upsales: int = 0

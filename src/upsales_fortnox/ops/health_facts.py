@@ -59,7 +59,7 @@ async def read_installation(
         upsales_key_ok=check.upsales_key_ok if check else None,
         upsales_key_error=check.upsales_key_error if check else None,
         oldest_pending_at=queue.oldest_pending_at,
-        dead_jobs=queue.dead,
+        dead_jobs=queue.dead_unsettled,
         dead_refused_by_upsales=queue.dead_refused_by_upsales,
         dead_refused_by_fortnox=queue.dead_refused_by_fortnox,
         fortnox_tokens_unreadable=_tokens_unreadable(credentials, box),

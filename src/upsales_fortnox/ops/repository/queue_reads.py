@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
 from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError, UpsalesForbidden
@@ -28,12 +29,15 @@ class QueueFigures:
     oldest_pending_at: datetime | None
     """Since when the job that has waited longest has waited: due, or riding out an outage
     past its attempts (:func:`_waiting`)."""
+    dead_unsettled: int = 0
+    """Of ``dead``: those no later job of their entity settled (:func:`_settled`), which the
+    health's ``dead_jobs`` reason counts, as the dead-job alert does."""
     dead_refused_by_upsales: int = 0
-    """Of ``dead``: Upsales refused them (``upsales_unauthorized``, or ``upsales_forbidden``,
-    which may be the key's user's access: a new key requeues both, see
+    """Of ``dead_unsettled``: Upsales refused them (``upsales_unauthorized``, or
+    ``upsales_forbidden``, which may be the key's user's access: a new key requeues both, see
     :mod:`upsales_fortnox.sync.inbound.deal_retry`)."""
     dead_refused_by_fortnox: int = 0
-    """Of ``dead``: Fortnox refused the login's access (``fortnox_auth_failed``)."""
+    """Of ``dead_unsettled``: Fortnox refused the login's access (``fortnox_auth_failed``)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,29 @@ class DeadJobFilter:
 def _reason_is(code: str) -> ColumnElement[bool]:
     """The job's stored error (``"<code>: <message>"``) has this code."""
     return SyncJob.last_error.startswith(f"{code}:", autoescape=True)
+
+
+def _settled() -> ColumnElement[bool]:
+    """The dead job is settled: a job of the same installation, kind and entity (or of none,
+    as a reconciliation's) was done after it died, the deal fixed and synced, or deleted in
+    Upsales since (done, skipped as ``order_deleted_document_kept``). Nothing waits for an
+    operator then; the job stays in the dead-job list, marked settled."""
+    later = aliased(SyncJob)
+    return exists().where(
+        later.installation_id == SyncJob.installation_id,
+        later.kind == SyncJob.kind,
+        later.entity_id.is_not_distinct_from(SyncJob.entity_id),
+        later.status == JobStatus.DONE,
+        or_(
+            later.finished_at > SyncJob.finished_at,
+            and_(later.finished_at == SyncJob.finished_at, later.id > SyncJob.id),
+        ),
+    )
+
+
+def _dead_unsettled() -> ColumnElement[bool]:
+    """The dead jobs that wait for someone: what the dead-job alert and the health count."""
+    return (SyncJob.status == JobStatus.DEAD) & ~_settled()
 
 
 def _dead_job_conditions(selection: DeadJobFilter) -> list[ColumnElement[bool]]:
@@ -93,6 +120,8 @@ class DeadJob:
     installation_name: str
     """The name of the installation the job is of, so a list of every customer's dead jobs
     says whose each one is."""
+    settled: bool = False
+    """A later job of its entity was done (:func:`_settled`): it raises no alert."""
 
 
 async def dead_jobs(
@@ -100,14 +129,14 @@ async def dead_jobs(
 ) -> list[DeadJob]:
     """The newest dead jobs (those older than job ``before_id``, when given), newest first."""
     query = (
-        select(SyncJob, Installation.name)
+        select(SyncJob, Installation.name, _settled())
         .join(Installation, Installation.id == SyncJob.installation_id)
         .where(SyncJob.status == JobStatus.DEAD.value)
     )
     if before_id is not None:
         query = query.where(SyncJob.id < before_id)
     rows = await session.execute(query.order_by(SyncJob.id.desc()).limit(limit))
-    return [DeadJob(job, name) for job, name in rows]
+    return [DeadJob(job, name, bool(settled)) for job, name, settled in rows]
 
 
 async def fresh_job(session: AsyncSession, job_id: int) -> SyncJob | None:
@@ -165,10 +194,10 @@ async def oldest_due_at(session: AsyncSession, now: datetime) -> datetime | None
 
 
 async def dead_jobs_by_kind(session: AsyncSession) -> list[tuple[uuid.UUID, str, int]]:
-    """How many dead jobs each installation has, by kind."""
+    """How many dead jobs each installation has that no later job settled, by kind."""
     rows = await session.execute(
         select(SyncJob.installation_id, SyncJob.kind, func.count())
-        .where(SyncJob.status == JobStatus.DEAD)
+        .where(_dead_unsettled())
         .group_by(SyncJob.installation_id, SyncJob.kind)
     )
     return [(installation_id, kind, count) for installation_id, kind, count in rows]
@@ -193,11 +222,12 @@ async def due_jobs_waiting_since(
 async def queue_figures(
     session: AsyncSession, installation_id: uuid.UUID, now: datetime
 ) -> QueueFigures:
-    """One installation's jobs: queued, due, running, dead, and since when the one that has
-    waited longest has waited (:func:`_waiting`)."""
+    """One installation's jobs: queued, due, running, dead (and of those, not settled), and
+    since when the one that has waited longest has waited (:func:`_waiting`)."""
     is_due = (SyncJob.status == JobStatus.QUEUED) & (SyncJob.run_after <= now)
     waiting, since = _waiting(now)
     is_dead = SyncJob.status == JobStatus.DEAD
+    unsettled = _dead_unsettled()
     refused_by_upsales = _reason_is(UpsalesAuthError.code) | _reason_is(UpsalesForbidden.code)
     row = (
         await session.execute(
@@ -207,8 +237,9 @@ async def queue_figures(
                 func.count().filter(SyncJob.status == JobStatus.RUNNING),
                 func.count().filter(is_dead),
                 func.min(case((waiting, since))),
-                func.count().filter(is_dead & refused_by_upsales),
-                func.count().filter(is_dead & _reason_is(FortnoxAuthError.code)),
+                func.count().filter(unsettled),
+                func.count().filter(unsettled & refused_by_upsales),
+                func.count().filter(unsettled & _reason_is(FortnoxAuthError.code)),
             ).where(
                 SyncJob.installation_id == installation_id,
                 SyncJob.status != JobStatus.DONE,
@@ -216,7 +247,7 @@ async def queue_figures(
         )
     ).one()
     oldest = _as_datetime(row[4], now)
-    return QueueFigures(row[0], row[1], row[2], row[3], oldest, row[5], row[6])
+    return QueueFigures(row[0], row[1], row[2], row[3], oldest, *row[5:8])
 
 
 def _as_datetime(value: datetime | str | None, now: datetime) -> datetime | None:
