@@ -121,11 +121,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=headers or None)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    return error_response(
-        422, "validation_error", "the request is not valid", _validation_details(exc)
+def validation_refusal(exc: RequestValidationError) -> ApiError:
+    """A request FastAPI's validation refused, as the 422 ``validation_error`` it answers."""
+    return ApiError(
+        422, "validation_error", "the request is not valid", details=_validation_details(exc)
     )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return await _api_error(request, validation_refusal(exc))
 
 
 def database_unavailable(what: str) -> ApiError:

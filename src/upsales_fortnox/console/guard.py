@@ -30,7 +30,14 @@ async def require_session(request: Request, db: SessionDep) -> ConsoleSession:
     session = signer_for(request).read(request.cookies.get(SESSION_COOKIE), time.time())
     if session is None or await session_ended(db, session.nonce):
         raise ConsoleLoginRequired
+    request.state.console_session = session
     return session
+
+
+def session_of(request: Request) -> ConsoleSession | None:
+    """The session :func:`require_session` found for this request (None before, or without)."""
+    session = getattr(request.state, "console_session", None)
+    return session if isinstance(session, ConsoleSession) else None
 
 
 SessionRequired = Annotated[ConsoleSession, Depends(require_session)]

@@ -27,6 +27,7 @@ from upsales_fortnox.console.login_session import (
     SESSION_SECONDS,
     SessionSigner,
 )
+from upsales_fortnox.console.page_route import ConsolePageRoute
 from upsales_fortnox.console.queue_view import queue_summary
 from upsales_fortnox.console.render import STATIC_DIR, redirect, render, render_error
 from upsales_fortnox.console.repository import end_session
@@ -36,7 +37,7 @@ from upsales_fortnox.installations.service import list_installations
 from upsales_fortnox.ops.health_facts import read_installation
 from upsales_fortnox.ops.health_router import health_of
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsolePageRoute)
 LOGIN_URL = "/console/login"
 INSTALLATIONS_PER_PAGE: Final = 200
 

@@ -16,6 +16,7 @@ from upsales_fortnox.api.schemas import INT32_MAX, INT64_MAX, TEXT_WITHOUT_NUL
 from upsales_fortnox.api.upstream_errors import upstream_errors
 from upsales_fortnox.console.forms import form_values, parse
 from upsales_fortnox.console.guard import SessionRequired, checked_form
+from upsales_fortnox.console.page_route import ConsolePageRoute
 from upsales_fortnox.console.page_texts import TEXTS
 from upsales_fortnox.console.progress import overall_percent
 from upsales_fortnox.console.queue_view import reason_code, reason_message
@@ -35,7 +36,9 @@ from upsales_fortnox.sync.initial.control import initial_sync_status, start_init
 from upsales_fortnox.sync.initial.preview import preview_initial_sync
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus
 
-router = APIRouter(prefix="/console/installations", include_in_schema=False)
+router = APIRouter(
+    prefix="/console/installations", include_in_schema=False, route_class=ConsolePageRoute
+)
 LinkId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 

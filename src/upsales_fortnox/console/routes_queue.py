@@ -16,6 +16,7 @@ from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.schemas import INT64_MAX, Moment
 from upsales_fortnox.console.forms import form_values, parse
 from upsales_fortnox.console.guard import SessionRequired, checked_form
+from upsales_fortnox.console.page_route import ConsolePageRoute
 from upsales_fortnox.console.page_texts import TEXTS
 from upsales_fortnox.console.queue_view import queue_summary, reason_code, reason_message
 from upsales_fortnox.console.render import redirect, render, render_error
@@ -30,7 +31,7 @@ from upsales_fortnox.ops.repository.queue_reads import (
 )
 from upsales_fortnox.vocabulary import JobKind
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsolePageRoute)
 QUEUE_URL = "/console/queue"
 JobId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 DEAD_SHOWN = 100

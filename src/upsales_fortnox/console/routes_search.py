@@ -8,10 +8,11 @@ from fastapi import APIRouter, Request, Response
 from upsales_fortnox.api.deps import SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.console.guard import SessionRequired
+from upsales_fortnox.console.page_route import ConsolePageRoute
 from upsales_fortnox.console.render import render, render_error
 from upsales_fortnox.history.search import search
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsolePageRoute)
 SEARCH_URL = "/console/search"
 
 
