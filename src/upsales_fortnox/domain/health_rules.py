@@ -155,6 +155,16 @@ def _refused_job_reasons(facts: HealthFacts, *, key_refused: bool) -> list[Healt
     return reasons
 
 
+def _queue_behind(facts: HealthFacts, now: datetime, limits: HealthThresholds) -> timedelta | None:
+    """How long the oldest due job has waited for a worker, when too long, as the queue-age
+    alert says: only an active installation's jobs wait for one (a paused one's, or those
+    waiting for a Fortnox login, wait for someone to act, a reason of their own)."""
+    if facts.status != "active" or facts.oldest_pending_at is None:
+        return None
+    waited = now - facts.oldest_pending_at
+    return waited if waited > limits.queue_age else None
+
+
 def decide_health(
     facts: HealthFacts, now: datetime, limits: HealthThresholds | None = None
 ) -> Health:
@@ -180,8 +190,9 @@ def decide_health(
     if facts.dead_jobs:
         message = f"{facts.dead_jobs} job(s) are dead and wait for an operator's retry."
         reasons.append(HealthReason("dead_jobs", message, HealthState.DEGRADED))
-    if facts.oldest_pending_at is not None and now - facts.oldest_pending_at > limits.queue_age:
-        minutes = int((now - facts.oldest_pending_at).total_seconds() // 60)
+    waited = _queue_behind(facts, now, limits)
+    if waited is not None:
+        minutes = int(waited.total_seconds() // 60)
         message = f"The oldest due job has waited {minutes} minutes."
         reasons.append(HealthReason("queue_behind", message, HealthState.DEGRADED))
     order = [HealthState.OK, HealthState.DEGRADED, HealthState.ACTION_NEEDED]
