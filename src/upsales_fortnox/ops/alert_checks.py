@@ -10,13 +10,14 @@ from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.domain.alert_rules import AlertKind, Cause, decide_alerts
 from upsales_fortnox.domain.health_rules import REFRESH_TOKEN_LIFETIME, HealthThresholds
 from upsales_fortnox.installations.repository.installation_rows import ids_with_status, names_by_id
-from upsales_fortnox.installations.repository.tokens import active_user_logins_refreshed_before
+from upsales_fortnox.installations.repository.tokens import user_logins_refreshed_at_before
 from upsales_fortnox.ops.repository.alert_states import (
     apply,
     open_causes,
     open_causes_of_deleted_installations,
 )
 from upsales_fortnox.ops.repository.queue_reads import dead_jobs_by_kind, due_jobs_waiting_since
+from upsales_fortnox.ops.token_keeper import LOGINS_KEPT_ALIVE
 from upsales_fortnox.vocabulary import InstallationStatus
 
 
@@ -54,8 +55,8 @@ async def current_causes(
             )
         )
     ending_before = now - REFRESH_TOKEN_LIFETIME + limits.refresh_token_warning
-    for installation_id, refreshed_at in await active_user_logins_refreshed_before(
-        session, ending_before
+    for installation_id, refreshed_at in await user_logins_refreshed_at_before(
+        session, ending_before, LOGINS_KEPT_ALIVE
     ):
         ends = refreshed_at + REFRESH_TOKEN_LIFETIME
         causes.append(

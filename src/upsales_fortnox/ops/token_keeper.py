@@ -30,6 +30,9 @@ from upsales_fortnox.vocabulary import InstallationStatus
 logger = logging.getLogger(__name__)
 
 KEEP_ALIVE_AFTER: Final = timedelta(days=7)
+LOGINS_KEPT_ALIVE: Final = (InstallationStatus.ACTIVE, InstallationStatus.PAUSED)
+"""The installations whose logins the keeper keeps alive (a paused one is to sync again), and
+whose refresh token nearing its end is alerted."""
 TOKEN_KEEPER_INTERVAL_SECONDS: Final = 3600.0
 
 
@@ -38,7 +41,7 @@ async def stale_logins(services: Services, now: datetime) -> list[uuid.UUID]:
         return await user_logins_refreshed_before(
             session,
             now - KEEP_ALIVE_AFTER,
-            [InstallationStatus.ACTIVE, InstallationStatus.PAUSED],
+            LOGINS_KEPT_ALIVE,
         )
 
 

@@ -142,18 +142,18 @@ async def user_logins_refreshed_before(
     return list(rows)
 
 
-async def active_user_logins_refreshed_before(
-    session: AsyncSession, before: datetime
+async def user_logins_refreshed_at_before(
+    session: AsyncSession, before: datetime, statuses: Sequence[InstallationStatus]
 ) -> list[tuple[uuid.UUID, datetime]]:
-    """The active installations whose user login was last refreshed before ``before``, with
-    when it was."""
+    """The installations with one of ``statuses`` whose user login was last refreshed before
+    ``before``, with when it was."""
     rows = await session.execute(
         select(FortnoxCredentials.installation_id, FortnoxCredentials.refreshed_at)
         .join(Installation, Installation.id == FortnoxCredentials.installation_id)
         .where(
             FortnoxCredentials.token_kind == TokenKind.USER,
             FortnoxCredentials.refreshed_at < before,
-            Installation.status == InstallationStatus.ACTIVE,
+            Installation.status.in_(statuses),
         )
     )
     return [(installation_id, refreshed) for installation_id, refreshed in rows]

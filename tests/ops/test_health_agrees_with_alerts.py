@@ -1,0 +1,90 @@
+"""The installation's health and the alerts agree. Its queue is behind exactly when the
+queue-age alert says so: a paused installation's jobs, or those of one waiting for a Fortnox
+login, wait for someone to act (its status says so, as a reason of its own), not for a worker.
+Its refresh token nears its end exactly when the alert says so."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.jobs.support import FakeClock, add_installation, add_job
+from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.domain.alert_rules import AlertKind
+from upsales_fortnox.domain.health_rules import HealthThresholds, decide_health
+from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.ops.alert_checks import current_causes
+from upsales_fortnox.ops.health_facts import read_installation
+from upsales_fortnox.services import Services
+from upsales_fortnox.vocabulary import InstallationStatus
+
+
+async def test_the_health_and_the_alert_agree_on_whose_queue_is_behind(
+    services: Services,
+) -> None:
+    factory = services.session_factory
+    by_status = {
+        status: await add_installation(factory, status=status, name=status.value)
+        for status in (
+            InstallationStatus.ACTIVE,
+            InstallationStatus.PAUSED,
+            InstallationStatus.NEEDS_RELOGIN,
+            InstallationStatus.PENDING_LOGIN,
+        )
+    }
+    for installation_id in by_status.values():
+        await add_job(factory, installation_id, FakeClock(), kind="upsales.order", entity_id="7")
+    an_hour_later = utcnow() + timedelta(hours=1)
+    async with factory() as session:
+        causes = await current_causes(session, an_hour_later, HealthThresholds())
+        alerted = {c.installation_id for c in causes if c.kind == AlertKind.QUEUE_BEHIND}
+        in_health = set()
+        for installation_id in by_status.values():
+            installation = await session.get(Installation, installation_id)
+            assert installation is not None
+            readings = await read_installation(
+                session, installation, an_hour_later, services.secret_box
+            )
+            reasons = decide_health(readings.facts, an_hour_later).reasons
+            if "queue_behind" in [reason.code for reason in reasons]:
+                in_health.add(installation_id)
+            assert readings.queue.due == 1  # the figures still count the job
+    assert alerted == {by_status[InstallationStatus.ACTIVE]}
+    assert in_health == alerted
+
+
+async def test_a_paused_installations_login_ending_is_alerted_as_its_health_says(
+    services: Services,
+) -> None:
+    """The token keeper keeps a paused installation's login alive, as an active one's: when
+    that fails until the refresh token nears its end, the alert says so as the health does,
+    before the pause ends on a dead login."""
+    factory = services.session_factory
+    now = utcnow()
+    by_status = {}
+    for status in (InstallationStatus.ACTIVE, InstallationStatus.PAUSED):
+        installation_id = await add_installation(factory, status=status, name=status.value)
+        async with factory() as session:
+            session.add(
+                FortnoxCredentials(
+                    installation_id=installation_id,
+                    access_token_enc=services.secret_box.encrypt("access"),
+                    refresh_token_enc=services.secret_box.encrypt("refresh"),
+                    access_token_expires_at=now,
+                    refreshed_at=now - timedelta(days=41),
+                )
+            )
+            await session.commit()
+        by_status[status] = installation_id
+    async with factory() as session:
+        causes = await current_causes(session, now, HealthThresholds())
+        alerted = {c.installation_id for c in causes if c.kind == AlertKind.REFRESH_TOKEN_ENDING}
+        in_health = set()
+        for installation_id in by_status.values():
+            installation = await session.get(Installation, installation_id)
+            assert installation is not None
+            readings = await read_installation(session, installation, now, services.secret_box)
+            codes = [reason.code for reason in decide_health(readings.facts, now).reasons]
+            if "refresh_token_ending" in codes:
+                in_health.add(installation_id)
+    assert alerted == set(by_status.values())
+    assert in_health == alerted
