@@ -39,10 +39,16 @@ POST_TIMEOUT_SECONDS: Final = 10.0
 SERVICE: Final = "upsales-fortnox-sync"
 
 
+def slack_escaped(text: str) -> str:
+    """``text`` as Slack shows it as written: ``&``, ``<`` and ``>`` escaped, as Slack asks,
+    so a name holding ``<!channel>`` or ``<url|words>`` is neither a mention nor a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def alert_body(row: AlertState, event: str, body_format: str) -> dict[str, Any]:
     if body_format == "slack":
         mark = ":rotating_light:" if event == "raised" else ":white_check_mark: resolved:"
-        return {"text": f"{mark} [{row.kind}] {row.summary}"}
+        return {"text": f"{mark} [{row.kind}] {slack_escaped(row.summary)}"}
     return {
         "service": SERVICE,
         "event": event,
