@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import add_installation
+from tests.ops.metrics_support import parse_samples, value
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.alert_rules import AlertKind
 from upsales_fortnox.domain.health_rules import HealthThresholds, decide_health
@@ -17,6 +18,7 @@ from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.ops.alert_checks import current_causes
 from upsales_fortnox.ops.health_facts import read_installation
+from upsales_fortnox.ops.metrics_gauges import database_metrics_text, read_database_figures
 from upsales_fortnox.ops.repository.queue_reads import dead_jobs
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import JobStatus
@@ -157,3 +159,15 @@ async def test_jobs_of_no_entity_settle_by_a_later_job_of_their_kind(services: S
     async with factory() as session:
         after = await current_causes(session, utcnow(), HealthThresholds())
     assert _dead_counts(after) == {}
+
+
+async def test_the_metrics_count_the_dead_jobs_as_the_alert_does(services: Services) -> None:
+    """``queue_depth{state="dead"}`` counts jobs by state; a rule on the metrics that is to
+    agree with the built-in alert reads ``dead_jobs_unsettled``."""
+    await _settled_and_open(services)
+    figures = await read_database_figures(services.session_factory)
+    assert figures.queue_depth["dead"] == 5
+    assert figures.dead_unsettled == 2
+    samples = parse_samples(database_metrics_text(figures).decode())
+    assert value(samples, "upsales_fortnox_dead_jobs_unsettled") == 2
+    assert value(samples, "upsales_fortnox_queue_depth", state="dead") == 5

@@ -1,6 +1,6 @@
 """Gauges read from the database at scrape time: the queue and the installations.
 
-Read fresh on every scrape (three aggregate queries), so any process serves the same truth.
+Read fresh on every scrape (four aggregate queries), so any process serves the same truth.
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.repository.installation_rows import count_installations_by_status
 from upsales_fortnox.ops.metrics import PREFIX
-from upsales_fortnox.ops.repository.queue_reads import count_jobs_in_states, oldest_due_at
+from upsales_fortnox.ops.repository.queue_reads import (
+    count_jobs_in_states,
+    count_unsettled_dead_jobs,
+    oldest_due_at,
+)
 from upsales_fortnox.vocabulary import JobStatus
 
 #: Job states the queue gauge reports (done jobs only accumulate).
@@ -29,6 +33,8 @@ class DatabaseFigures:
     queue_depth: dict[str, int]
     queue_oldest_seconds: float
     installations: dict[str, int]
+    dead_unsettled: int = 0
+    """The dead jobs the dead-job alert counts: those no later job of their entity settled."""
 
 
 async def read_database_figures(
@@ -39,8 +45,9 @@ async def read_database_figures(
         depth = await count_jobs_in_states(session, QUEUE_STATES)
         oldest = await oldest_due_at(session, now)
         installations = await count_installations_by_status(session)
+        unsettled = await count_unsettled_dead_jobs(session)
     oldest_seconds = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
-    return DatabaseFigures(depth, oldest_seconds, installations)
+    return DatabaseFigures(depth, oldest_seconds, installations, unsettled)
 
 
 class _FiguresCollector(Collector):
@@ -54,6 +61,12 @@ class _FiguresCollector(Collector):
         for state, count in sorted(self._figures.queue_depth.items()):
             depth.add_metric([state], count)
         yield depth
+        yield GaugeMetricFamily(
+            f"{PREFIX}_dead_jobs_unsettled",
+            "Dead jobs no later job of their entity settled (done after they died): what the "
+            "dead-job alert and the installations' health count.",
+            value=self._figures.dead_unsettled,
+        )
         yield GaugeMetricFamily(
             f"{PREFIX}_queue_oldest_seconds",
             "How long the oldest due job of an active installation has waited (0: none waits).",

@@ -193,6 +193,11 @@ async def oldest_due_at(session: AsyncSession, now: datetime) -> datetime | None
     return _as_datetime(oldest, now)
 
 
+async def count_unsettled_dead_jobs(session: AsyncSession) -> int:
+    """How many dead jobs no later job settled, of every installation (:func:`_settled`)."""
+    return int(await session.scalar(select(func.count()).where(_dead_unsettled())) or 0)
+
+
 async def dead_jobs_by_kind(session: AsyncSession) -> list[tuple[uuid.UUID, str, int]]:
     """How many dead jobs each installation has that no later job settled, by kind."""
     rows = await session.execute(
