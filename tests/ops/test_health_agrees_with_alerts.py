@@ -88,3 +88,33 @@ async def test_a_paused_installations_login_ending_is_alerted_as_its_health_says
                 in_health.add(installation_id)
     assert alerted == set(by_status.values())
     assert in_health == alerted
+
+
+async def test_a_refresh_token_already_ended_is_alerted_as_ended(services: Services) -> None:
+    """After weeks without a refresh (the service down, say), the alert does not promise that
+    a refresh may still save a token that has ended: it says a login is needed, as the health
+    does."""
+    factory = services.session_factory
+    now = utcnow()
+    installation_id = await add_installation(factory)
+    async with factory() as session:
+        session.add(
+            FortnoxCredentials(
+                installation_id=installation_id,
+                access_token_enc=services.secret_box.encrypt("access"),
+                refresh_token_enc=services.secret_box.encrypt("refresh"),
+                access_token_expires_at=now,
+                refreshed_at=now - timedelta(days=46),
+            )
+        )
+        await session.commit()
+    async with factory() as session:
+        causes = await current_causes(session, now, HealthThresholds())
+        installation = await session.get(Installation, installation_id)
+        assert installation is not None
+        readings = await read_installation(session, installation, now, services.secret_box)
+    (cause,) = [c for c in causes if c.kind == AlertKind.REFRESH_TOKEN_ENDING]
+    assert "ended at" in cause.summary and "log in to Fortnox again" in cause.summary
+    assert "unless it is refreshed" not in cause.summary
+    codes = [reason.code for reason in decide_health(readings.facts, now).reasons]
+    assert codes == ["refresh_token_expired"]

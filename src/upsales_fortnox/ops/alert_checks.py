@@ -59,13 +59,17 @@ async def current_causes(
         session, ending_before, LOGINS_KEPT_ALIVE
     ):
         ends = refreshed_at + REFRESH_TOKEN_LIFETIME
+        when = (
+            f"ended at {ends.isoformat()}; log in to Fortnox again"
+            if ends <= now
+            else f"ends at {ends.isoformat()} unless it is refreshed"
+        )
         causes.append(
             Cause(
                 f"{AlertKind.REFRESH_TOKEN_ENDING}:{installation_id}",
                 AlertKind.REFRESH_TOKEN_ENDING,
                 installation_id,
-                f"{names.get(installation_id)}: the Fortnox refresh token ends at "
-                f"{ends.isoformat()} unless it is refreshed.",
+                f"{names.get(installation_id)}: the Fortnox refresh token {when}.",
             )
         )
     for installation_id, oldest in await due_jobs_waiting_since(
