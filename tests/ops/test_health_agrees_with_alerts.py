@@ -10,10 +10,16 @@ from datetime import timedelta
 from tests.jobs.support import FakeClock, add_installation, add_job
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.alert_rules import AlertKind
-from upsales_fortnox.domain.health_rules import HealthThresholds, decide_health
+from upsales_fortnox.domain.health_rules import (
+    CREDENTIALS_UNREADABLE,
+    HealthThresholds,
+    decide_health,
+)
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.models.operations import ConnectionCheck
 from upsales_fortnox.ops.alert_checks import current_causes
 from upsales_fortnox.ops.health_facts import read_installation
+from upsales_fortnox.ops.repository.connection_health import forget_upsales_key_verdict
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import InstallationStatus
 
@@ -118,3 +124,55 @@ async def test_a_refresh_token_already_ended_is_alerted_as_ended(services: Servi
     assert "unless it is refreshed" not in cause.summary
     codes = [reason.code for reason in decide_health(readings.facts, now).reasons]
     assert codes == ["refresh_token_expired"]
+
+
+async def test_an_upsales_key_refused_is_alerted_as_its_health_says(services: Services) -> None:
+    """The hourly check found the Upsales API key refused (revoked in Upsales, say): the
+    health says action_needed, and the alert says so too, before every Upsales-bound job has
+    died of it; a new key saved resolves it. The alert carries no word of Upsales' answer."""
+    factory = services.session_factory
+    now = utcnow()
+    refused = await add_installation(factory, name="Refused AB")
+    unreadable = await add_installation(factory, name="Unreadable AB")
+    fine = await add_installation(factory, name="Fine AB")
+    async with factory() as session:
+        session.add_all(
+            [
+                ConnectionCheck(
+                    installation_id=refused,
+                    upsales_key_ok=False,
+                    upsales_key_error="upsales_unauthorized: answered 401 key=secret-4711",
+                    upsales_key_checked_at=now,
+                ),
+                ConnectionCheck(
+                    installation_id=unreadable,
+                    upsales_key_ok=False,
+                    upsales_key_error=CREDENTIALS_UNREADABLE,
+                    upsales_key_checked_at=now,
+                ),
+                ConnectionCheck(
+                    installation_id=fine, upsales_key_ok=True, upsales_key_checked_at=now
+                ),
+            ]
+        )
+        await session.commit()
+    async with factory() as session:
+        causes = await current_causes(session, now, HealthThresholds())
+        action_needed = set()
+        for installation_id in (refused, unreadable, fine):
+            installation = await session.get(Installation, installation_id)
+            assert installation is not None
+            readings = await read_installation(session, installation, now, services.secret_box)
+            reasons = decide_health(readings.facts, now).reasons
+            if {"upsales_key_refused", CREDENTIALS_UNREADABLE} & {r.code for r in reasons}:
+                action_needed.add(installation_id)
+    found = {c.installation_id: c.summary for c in causes if c.kind == "upsales_key_refused"}
+    assert set(found) == action_needed == {refused, unreadable}
+    assert "Refused AB: Upsales refused the installation's API key" in found[refused]
+    assert "SECRET_KEY" in found[unreadable]
+    assert not [summary for summary in found.values() if "secret-4711" in summary]
+    async with factory() as session:
+        await forget_upsales_key_verdict(session, refused)  # a new key was saved
+        await session.commit()
+        causes = await current_causes(session, now, HealthThresholds())
+    assert {c.installation_id for c in causes if c.kind == "upsales_key_refused"} == {unreadable}

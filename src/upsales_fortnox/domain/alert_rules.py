@@ -20,6 +20,7 @@ class AlertKind(StrEnum):
     NEEDS_LOGIN = "needs_login"
     REFRESH_TOKEN_ENDING = "refresh_token_ending"
     QUEUE_BEHIND = "queue_behind"
+    UPSALES_KEY_REFUSED = "upsales_key_refused"
     RECONCILIATION_DIFFERENCES = "reconciliation_differences"
 
 
@@ -29,6 +30,7 @@ POLLED_KINDS: Final = frozenset(
         AlertKind.NEEDS_LOGIN,
         AlertKind.REFRESH_TOKEN_ENDING,
         AlertKind.QUEUE_BEHIND,
+        AlertKind.UPSALES_KEY_REFUSED,
     }
 )
 

@@ -8,7 +8,11 @@ from datetime import datetime, timedelta
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.domain.alert_rules import AlertKind, Cause, decide_alerts
-from upsales_fortnox.domain.health_rules import REFRESH_TOKEN_LIFETIME, HealthThresholds
+from upsales_fortnox.domain.health_rules import (
+    CREDENTIALS_UNREADABLE,
+    REFRESH_TOKEN_LIFETIME,
+    HealthThresholds,
+)
 from upsales_fortnox.installations.repository.installation_rows import ids_with_status, names_by_id
 from upsales_fortnox.installations.repository.tokens import user_logins_refreshed_at_before
 from upsales_fortnox.ops.repository.alert_states import (
@@ -16,6 +20,7 @@ from upsales_fortnox.ops.repository.alert_states import (
     open_causes,
     open_causes_of_deleted_installations,
 )
+from upsales_fortnox.ops.repository.connection_health import upsales_keys_refused
 from upsales_fortnox.ops.repository.queue_reads import dead_jobs_by_kind, due_jobs_waiting_since
 from upsales_fortnox.ops.token_keeper import LOGINS_KEPT_ALIVE
 from upsales_fortnox.vocabulary import InstallationStatus
@@ -52,6 +57,22 @@ async def current_causes(
                 installation_id,
                 f"{names.get(installation_id)}: Fortnox refused the connection; "
                 "the installation needs a new Fortnox login. Its jobs are paused.",
+            )
+        )
+    for installation_id, error in await upsales_keys_refused(session):
+        what = (
+            "the stored Upsales API key cannot be decrypted: SECRET_KEY is not the key it was "
+            "stored with; restore that key, or enter the Upsales API key again."
+            if error == CREDENTIALS_UNREADABLE
+            else "Upsales refused the installation's API key; save a valid key (the jobs "
+            "Upsales refused run again then)."
+        )
+        causes.append(
+            Cause(
+                f"{AlertKind.UPSALES_KEY_REFUSED}:{installation_id}",
+                AlertKind.UPSALES_KEY_REFUSED,
+                installation_id,
+                f"{names.get(installation_id)}: {what}",
             )
         )
     ending_before = now - REFRESH_TOKEN_LIFETIME + limits.refresh_token_warning

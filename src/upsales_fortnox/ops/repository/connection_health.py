@@ -61,6 +61,17 @@ async def connection_check_of(
     return await session.get(ConnectionCheck, installation_id)
 
 
+async def upsales_keys_refused(session: AsyncSession) -> list[tuple[uuid.UUID, str | None]]:
+    """The installations whose Upsales API key the last check found refused (or unreadable),
+    with the error it recorded."""
+    rows = await session.execute(
+        select(ConnectionCheck.installation_id, ConnectionCheck.upsales_key_error).where(
+            ConnectionCheck.upsales_key_ok.is_(False)
+        )
+    )
+    return [(installation_id, error) for installation_id, error in rows]
+
+
 async def last_fortnox_event_at(
     session: AsyncSession, installation_id: uuid.UUID
 ) -> datetime | None:
