@@ -67,3 +67,60 @@ async def test_a_job_due_long_ago_and_still_waiting_is_behind(session_factory: F
     assert [cause.kind for cause in causes] == [AlertKind.QUEUE_BEHIND]
     gauges = await read_database_figures(session_factory, an_hour_later)
     assert gauges.queue_oldest_seconds > 3500
+
+
+async def test_a_job_its_stopped_worker_left_running_waits_from_its_lease_end(
+    session_factory: Factory,
+) -> None:
+    """A worker stopped (killed, its host gone) in the middle of a job, and none has taken the
+    job up since: the job is due again from its lease's end (a worker would run it), so it
+    counts in the queue's age, for the alert, the health and the gauge alike. Alone in the
+    queue, it would otherwise wait unseen."""
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, FakeClock(), kind="upsales.order")
+    lease_ended = utcnow() - timedelta(hours=1)
+    async with session_factory() as session:
+        await session.execute(
+            update(SyncJob)
+            .where(SyncJob.id == job_id)
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=1,
+                lease_owner="worker-gone",
+                lease_expires_at=lease_ended,
+            )
+        )
+        await session.commit()
+    now = utcnow()
+    async with session_factory() as session:
+        causes = await current_causes(session, now, HealthThresholds())
+        figures = await queue_figures(session, installation_id, now)
+    assert [cause.kind for cause in causes] == [AlertKind.QUEUE_BEHIND]
+    assert figures.oldest_pending_at is not None
+    assert abs(figures.oldest_pending_at - lease_ended) < timedelta(seconds=1)
+    gauges = await read_database_figures(session_factory, now)
+    assert 3500 < gauges.queue_oldest_seconds < 3700
+
+
+async def test_a_job_under_a_live_lease_is_not_waiting(session_factory: Factory) -> None:
+    installation_id = await add_installation(session_factory)
+    job_id = await add_job(session_factory, installation_id, FakeClock(), kind="upsales.order")
+    now = utcnow()
+    async with session_factory() as session:
+        await session.execute(
+            update(SyncJob)
+            .where(SyncJob.id == job_id)
+            .values(
+                status=JobStatus.RUNNING,
+                run_after=now - timedelta(hours=2),
+                attempts=1,
+                lease_owner="worker-1",
+                lease_expires_at=now + timedelta(minutes=1),
+            )
+        )
+        await session.commit()
+    async with session_factory() as session:
+        causes = await current_causes(session, now, HealthThresholds())
+        figures = await queue_figures(session, installation_id, now)
+    assert causes == []
+    assert figures.oldest_pending_at is None

@@ -27,8 +27,8 @@ class QueueFigures:
     running: int
     dead: int
     oldest_pending_at: datetime | None
-    """Since when the job that has waited longest has waited: due, or riding out an outage
-    past its attempts (:func:`_waiting`)."""
+    """Since when the job that has waited longest has waited: due, riding out an outage past
+    its attempts, or left running by a stopped worker (:func:`_waiting`)."""
     dead_unsettled: int = 0
     """Of ``dead``: those no later job of their entity settled (:func:`_settled`), which the
     health's ``dead_jobs`` reason counts, as the dead-job alert does."""
@@ -179,10 +179,18 @@ def _waiting(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[datetime
     (queued, back from a backoff, or retried by an operator). A job past its attempts rides out
     an outage of Fortnox, Upsales or the database (``JOB_OUTAGE_PATIENCE_HOURS``) with its next
     try always ahead of it: it waits from when it was queued, so the outage shows in the queue's
-    age however its tries are spaced."""
+    age however its tries are spaced. A job left running by a worker that stopped waits from
+    its lease's end, when a worker may take it up (as the claim reads it), so workers all gone
+    show in the queue's age even with nothing else queued."""
     riding_out = SyncJob.attempts >= SyncJob.max_attempts
-    waiting = (SyncJob.status == JobStatus.QUEUED) & ((SyncJob.run_after <= now) | riding_out)
-    return waiting, case((riding_out, SyncJob.created_at), else_=SyncJob.run_after)
+    orphaned = (SyncJob.status == JobStatus.RUNNING) & (SyncJob.lease_expires_at < now)
+    queued = (SyncJob.status == JobStatus.QUEUED) & ((SyncJob.run_after <= now) | riding_out)
+    since = case(
+        (orphaned, SyncJob.lease_expires_at),
+        (riding_out, SyncJob.created_at),
+        else_=SyncJob.run_after,
+    )
+    return queued | orphaned, since
 
 
 async def oldest_due_at(session: AsyncSession, now: datetime) -> datetime | None:
