@@ -78,7 +78,7 @@ def test_migrate_behind_a_running_transaction_gives_up_with_a_stable_code(
     assert "0.2" in line and "migrate" in line
     assert asyncio.run(_revision(url)) == "0019"  # nothing done half-way
     migrate.upgrade(url)  # once the transaction has ended, it goes through
-    assert asyncio.run(_revision(url)) == "0020"
+    assert not migrate.missing_migrations([asyncio.run(_revision(url))])
 
 
 @pytest.mark.parametrize("seconds", ["0", "inf", "1e12"])

@@ -94,6 +94,7 @@ class SyncJob(Base):
         ),
         Index("ix_sync_jobs_due", "status", "run_after"),
         Index("ix_sync_jobs_installation_status", "installation_id", "status"),
+        Index("ix_sync_jobs_entity", "installation_id", "kind", "entity_id", "status"),
     )
 
 

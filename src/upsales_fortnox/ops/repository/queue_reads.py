@@ -73,7 +73,7 @@ def _settled() -> ColumnElement[bool]:
     )
 
 
-def _dead_unsettled() -> ColumnElement[bool]:
+def dead_unsettled() -> ColumnElement[bool]:
     """The dead jobs that wait for someone: what the dead-job alert and the health count."""
     return (SyncJob.status == JobStatus.DEAD) & ~_settled()
 
@@ -203,14 +203,14 @@ async def oldest_due_at(session: AsyncSession, now: datetime) -> datetime | None
 
 async def count_unsettled_dead_jobs(session: AsyncSession) -> int:
     """How many dead jobs no later job settled, of every installation (:func:`_settled`)."""
-    return int(await session.scalar(select(func.count()).where(_dead_unsettled())) or 0)
+    return int(await session.scalar(select(func.count()).where(dead_unsettled())) or 0)
 
 
 async def dead_jobs_by_kind(session: AsyncSession) -> list[tuple[uuid.UUID, str, int]]:
     """How many dead jobs each installation has that no later job settled, by kind."""
     rows = await session.execute(
         select(SyncJob.installation_id, SyncJob.kind, func.count())
-        .where(_dead_unsettled())
+        .where(dead_unsettled())
         .group_by(SyncJob.installation_id, SyncJob.kind)
     )
     return [(installation_id, kind, count) for installation_id, kind, count in rows]
@@ -240,7 +240,7 @@ async def queue_figures(
     is_due = (SyncJob.status == JobStatus.QUEUED) & (SyncJob.run_after <= now)
     waiting, since = _waiting(now)
     is_dead = SyncJob.status == JobStatus.DEAD
-    unsettled = _dead_unsettled()
+    unsettled = dead_unsettled()
     refused_by_upsales = _reason_is(UpsalesAuthError.code) | _reason_is(UpsalesForbidden.code)
     row = (
         await session.execute(
