@@ -628,6 +628,25 @@ async def test_429_past_the_budget_is_a_retryable_rate_limit_error(
     assert stepping_clock.now - 1000.0 <= 60.0
 
 
+async def test_a_request_of_a_tenant_paused_past_the_budget_is_not_sent_nor_waits(
+    client: FortnoxClient,
+    router: respx.MockRouter,
+    limiter: SlidingWindowLimiter,
+    stepping_clock: SteppingClock,
+) -> None:
+    """Another job's request meets the pause of a 429 whose Retry-After outlasts the budget:
+    it raises at once, for the pause's end, rather than hold its worker for minutes."""
+    route = router.get(f"{API_BASE}/customers/10").mock(return_value=ok())
+    limiter.rate_limited(300.0)
+
+    with pytest.raises(FortnoxRateLimited) as caught:
+        await client.get_customer("10")
+
+    assert caught.value.retry_after == 300.0
+    assert route.call_count == 0
+    assert stepping_clock.sleeps == []
+
+
 async def test_a_429_pauses_only_its_own_tenant(
     router: respx.MockRouter, tokens: Tokens, stepping_clock: SteppingClock
 ) -> None:

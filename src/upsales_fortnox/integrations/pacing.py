@@ -296,6 +296,10 @@ class SlidingWindowLimiter:
     def paused_until(self) -> float:
         return self._paused_until
 
+    def pause_left(self) -> float:
+        """Seconds until the pause ends (0: not paused)."""
+        return max(0.0, self._paused_until - self._clock())
+
 
 class LimiterRegistry:
     """One :class:`SlidingWindowLimiter` per budget key (a tenant, an API key), created on first

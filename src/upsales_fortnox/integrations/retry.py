@@ -55,6 +55,12 @@ class RetryPolicy:
             return True
         return self.clock() - started + delay > self.max_elapsed_seconds
 
+    def outlasts_rate_limit_budget(self, started: float, pause: float) -> bool:
+        """Whether waiting out a rate limit's ``pause`` ends past ``rate_limit_budget_seconds``
+        (``started``: the first try): the request is not made, its job is queued again for
+        then and the worker serves others meanwhile, not holding a place for minutes."""
+        return self.clock() - started + pause > self.rate_limit_budget_seconds
+
     async def wait(self, delay: float) -> None:
         """Sleep ``delay`` seconds before the next try (a job steps aside meanwhile)."""
         async with waiting_outside():

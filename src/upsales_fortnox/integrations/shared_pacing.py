@@ -35,6 +35,10 @@ class TenantPacer(Protocol):
         """A request passed Fortnox's limit."""
         ...
 
+    def pause_left(self) -> float:
+        """Seconds until the pause of the last 429 ends (0: not paused)."""
+        ...
+
 
 class PacerRegistry(Protocol):
     def get(self, tenant_key: str) -> TenantPacer: ...
@@ -93,6 +97,9 @@ class SharedPacer:
 
     def succeeded(self) -> None:
         self._local.succeeded()
+
+    def pause_left(self) -> float:
+        return self._local.pause_left()
 
 
 class SharedPacerRegistry:

@@ -7,7 +7,7 @@ PostgreSQL) and holds its place there until the response is in. Then:
 
 * **429**: the limiter pauses the tenant (``Retry-After``, else backoff) and the request is
   repeated until ``RetryPolicy.rate_limit_budget_seconds`` would be exceeded, then
-  :class:`~.errors.FortnoxRateLimited` is raised.
+  :class:`~.errors.FortnoxRateLimited` is raised (at once when the tenant's pause ends past it).
 * **5xx, network errors, timeouts**: repeated with exponential backoff and jitter within
   ``RetryPolicy.max_elapsed_seconds``, then :class:`~.errors.FortnoxUnavailable`. Reads
   and deletes are repeated freely. Writes (POST, PUT) are repeated only when they certainly
@@ -327,6 +327,14 @@ class FortnoxClient(FortnoxListings):
         failures = 0
         refreshed = False
         while True:
+            pause = self._limiter.pause_left()  # a 429's: this request's, or another's
+            if pause > 0 and self._retry.outlasts_rate_limit_budget(started, pause):
+                raise FortnoxRateLimited(
+                    f"{label}: rate limited for longer than "
+                    f"{self._retry.rate_limit_budget_seconds:g} s",
+                    status=429,
+                    retry_after=pause,
+                )
             token = await self._access_token()
             try:
                 async with self._limiter.slot():
@@ -352,14 +360,7 @@ class FortnoxClient(FortnoxListings):
                 continue
             status = response.status_code
             if status == 429:
-                pause = self._limiter.rate_limited(parse_retry_after(response))
-                if self._retry.clock() - started + pause > self._retry.rate_limit_budget_seconds:
-                    raise FortnoxRateLimited(
-                        f"{label}: rate limited for longer than "
-                        f"{self._retry.rate_limit_budget_seconds:g} s",
-                        status=429,
-                        retry_after=pause,
-                    )
+                self._limiter.rate_limited(parse_retry_after(response))
                 continue
             self._limiter.succeeded()
             if status >= 500 and repeatable:
