@@ -296,3 +296,43 @@ async def test_a_body_that_stops_arriving_is_refused_and_frees_its_place(
             taken = await client.post(f"/webhooks/upsales/{installation.id}", json=order_hook(5))
     assert answers == [(408, "request_timeout")] * LIMIT
     assert taken.status_code == 202, taken.text
+
+
+async def test_one_installations_flood_leaves_places_for_the_others_hooks(
+    settings: Settings, services: Services
+) -> None:
+    """An installation whose hooks come by the thousand takes the intake's places but a tenth:
+    another installation's one hook is taken meanwhile, not refused until the flood drains."""
+    limit = 10
+    flooded = build_services(
+        settings.model_copy(update={"webhook_max_in_flight": limit}), services.engine
+    )
+    transport = httpx.ASGITransport(app=create_app(services=flooded))
+    busy = await create_installation(flooded.session_factory, flooded.secret_box)
+    quiet = await create_installation(
+        flooded.session_factory, flooded.secret_box, api_key="quiet-key-0123456789", tenant_id="77"
+    )
+    release = asyncio.Event()
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        flood = [
+            asyncio.create_task(
+                client.post(
+                    f"/webhooks/upsales/{busy.id}",
+                    content=_held_body(json.dumps(order_hook(n)).encode(), release),
+                    headers={"Content-Type": "application/json"},
+                )
+            )
+            for n in range(1, limit + 1)
+        ]
+        admission = flooded.intake_admission
+        await _until(lambda: admission.in_flight + sum(task.done() for task in flood) == limit)
+
+        answer = await client.post(
+            f"/webhooks/upsales/{quiet.id}", json=order_hook(5, apiKey="quiet-key-0123456789")
+        )
+        assert answer.status_code == 202, answer.text
+
+        release.set()
+        statuses = sorted([(await task).status_code for task in flood])
+    assert statuses == [202] * (limit - 1) + [503]
+    assert admission.in_flight == 0

@@ -11,6 +11,10 @@ A hook Upsales waits on (at a URL that names it) is refused as the database's un
 is (:func:`~.waited_on_unavailable.cannot_answer_now`): with its user's text, or the answer it
 gets without the database.
 
+One installation's requests (a flood of its hooks: thousands of companies updated at once)
+take the places but a tenth of them (:attr:`Admission.reserve`, rounded down), so another
+installation's hook is taken meanwhile rather than refused until the flood has drained.
+
 A request holds its place until it is answered, so its body must arrive within
 ``WEBHOOK_BODY_SECONDS`` of its admission, else it is refused (408 ``request_timeout``): a
 sender whose connection died half-way without a word (or one that sends a byte now and then)
@@ -52,8 +56,9 @@ _REFUSAL_BODY_MESSAGE: Final[dict[str, Any]] = {"type": "http.response.body", "b
 
 
 class Admission:
-    """Counts webhook requests in flight against ``limit``; ``refused`` counts the refusals.
-    ``body_seconds``: how long an admitted request's body may take to arrive.
+    """Counts webhook requests in flight against ``limit``, and each installation's against
+    ``limit`` less :attr:`reserve`; ``refused`` counts the refusals. ``body_seconds``: how
+    long an admitted request's body may take to arrive.
 
     Used from one event loop: the check and the count happen without an await in between.
     """
@@ -62,19 +67,30 @@ class Admission:
         if limit < 1 or body_seconds <= 0:
             raise ValueError("limit must be at least 1, body_seconds more than 0")
         self.limit = limit
+        self.reserve = limit // 10
+        """Places one installation's requests leave to the others'."""
         self.body_seconds = body_seconds
         self.in_flight = 0
         self.refused = 0
+        self._held: dict[str, int] = {}
+        """Places held, by installation (as its URL names it)."""
 
-    def try_enter(self) -> bool:
-        if self.in_flight >= self.limit:
+    def try_enter(self, installation: str | None = None) -> bool:
+        held = self._held.get(installation, 0) if installation is not None else 0
+        if self.in_flight >= self.limit or held >= self.limit - self.reserve:
             self.refused += 1
             return False
         self.in_flight += 1
+        if installation is not None:
+            self._held[installation] = held + 1
         return True
 
-    def leave(self) -> None:
+    def leave(self, installation: str | None = None) -> None:
         self.in_flight -= 1
+        if installation is not None:
+            held = self._held.pop(installation) - 1
+            if held:
+                self._held[installation] = held
 
 
 class AdmissionMiddleware:
@@ -88,7 +104,8 @@ class AdmissionMiddleware:
             await self.app(scope, receive, send)
             return
         admission: Admission = scope["app"].state.services.intake_admission
-        if not admission.try_enter():
+        installation = _installation_of(scope["path"])
+        if not admission.try_enter(installation):
             waited_on = _waited_on_hook(scope["path"])
             if waited_on is not None:
                 state = scope["app"].state
@@ -108,7 +125,16 @@ class AdmissionMiddleware:
         try:
             await self.app(scope, _body_within(receive, admission.body_seconds), send)
         finally:
-            admission.leave()
+            admission.leave(installation)
+
+
+def _installation_of(path: str) -> str | None:
+    """The installation a webhook URL names (``/webhooks/{upsales|fortnox}/{installation}…``),
+    as written: its places are counted apart from other installations'."""
+    parts = path.split("/")
+    if len(parts) >= 4 and parts[2] in ("upsales", "fortnox") and parts[3]:
+        return parts[3]
+    return None
 
 
 def _waited_on_hook(path: str) -> str | None:
