@@ -4,14 +4,17 @@ Fortnox refresh tokens are single use, and two refreshes racing each other lose 
 So a refresh is single-flight per installation:
 
 * in the process, an :class:`asyncio.Lock` per installation;
-* across processes, a database lock on the installation's ``fortnox_credentials`` row, held for
-  the whole refresh: ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite a no-op ``UPDATE`` of
-  the row as the transaction's first statement, which takes the database's write lock (other
-  writers wait on ``busy_timeout``).
+* across processes, on PostgreSQL a lock on the installation's ``fortnox_credentials`` row
+  (``SELECT ... FOR UPDATE``) held for the whole refresh; on a SQLite file, whose only lock is
+  the whole database's write lock (held over a slow refresh it would stop every other
+  installation's writes), a file lock of the installation's own
+  (:mod:`~upsales_fortnox.installations.refresh_guard`).
 
 With the lock held the tokens are read again; if another task or process refreshed meanwhile,
 its tokens are used and no refresh happens. The rotated pair is written (encrypted) in the same
-transaction and committed before the new access token is returned.
+transaction and committed before the new access token is returned (on SQLite: in a short
+transaction after Fortnox's answer, and only while the tokens it refreshed are still the stored
+ones; a login that stored others meanwhile wins, its tokens used).
 
 If Fortnox refuses the refresh token, a second transaction takes the lock again and sets the
 installation to ``needs_relogin`` only if the refused tokens are still the stored ones (compared
@@ -33,11 +36,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.db.database_file import sqlite_file
 from upsales_fortnox.core.db.one_statement import in_one_statement
 from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.installations.refresh_guard import RefreshGuard
 from upsales_fortnox.installations.repository.installation_rows import (
     fortnox_tenant_of,
     mark_needs_relogin,
@@ -99,6 +105,7 @@ class DbTokenStore:
         self._cache: dict[uuid.UUID, _CachedToken] = {}
         # Digest of a refresh token Fortnox rejected, so waiters do not try it again.
         self._dead_refresh_tokens: dict[uuid.UUID, str] = {}
+        self._guard = RefreshGuard(sqlite_file(session_factory))
 
     async def save_initial(
         self, installation_id: uuid.UUID, token_set: TokenSet, *, connect: Connect | None = None
@@ -191,6 +198,8 @@ class DbTokenStore:
     async def _refresh_locked(
         self, installation_id: uuid.UUID, rejected: str | None
     ) -> _CachedToken:
+        if self._guard.guards:
+            return await self._refresh_guarded(installation_id, rejected)
         async with self._session_factory() as session, session.begin():
             credentials = await lock_credentials(session, installation_id)
             if credentials is None:
@@ -199,21 +208,58 @@ class DbTokenStore:
             if self._usable(current, rejected):
                 return current
             try:
-                token_set = await self._new_token_set(session, installation_id, credentials)
+                tenant_of = partial(self._tenant_of, session, installation_id)
+                token_set = await self._new_token_set(installation_id, credentials, tenant_of)
             except ReauthorizationRequired as refusal:
                 refusal.refused_tokens = fingerprint(credentials)
                 raise
             rotate_tokens(credentials, self._seal(token_set))
             return _CachedToken(token_set.access_token, token_set.expires_at)
 
+    async def _refresh_guarded(
+        self, installation_id: uuid.UUID, rejected: str | None
+    ) -> _CachedToken:
+        """SQLite: the refresh under the installation's file lock, the database's write lock
+        taken only to store the new tokens (see the module)."""
+        async with self._guard.held(installation_id):
+            async with self._session_factory() as session:
+                credentials = await read_credentials(session, installation_id)
+            if credentials is None:
+                raise _not_connected()
+            current = self._decrypt(credentials)
+            if self._usable(current, rejected):
+                return current
+            refreshed = fingerprint(credentials)
+            try:
+                token_set = await self._new_token_set(
+                    installation_id, credentials, partial(self._read_tenant, installation_id)
+                )
+            except ReauthorizationRequired as refusal:
+                refusal.refused_tokens = refreshed
+                raise
+            async with self._session_factory() as session, session.begin():
+                stored = await lock_credentials(session, installation_id)
+                if stored is None:
+                    raise _not_connected()
+                if fingerprint(stored) != refreshed:  # a login meanwhile: its tokens win
+                    return self._decrypt(stored)
+                rotate_tokens(stored, self._seal(token_set))
+            return _CachedToken(token_set.access_token, token_set.expires_at)
+
+    async def _read_tenant(self, installation_id: uuid.UUID) -> str:
+        async with self._session_factory() as session:
+            return await self._tenant_of(session, installation_id)
+
     async def _new_token_set(
-        self, session: DbSession, installation_id: uuid.UUID, credentials: FortnoxCredentials
+        self,
+        installation_id: uuid.UUID,
+        credentials: FortnoxCredentials,
+        tenant_of: Callable[[], Awaitable[str]],
     ) -> TokenSet:
-        """Fortnox's next token set for the stored (locked) ``credentials``."""
+        """Fortnox's next token set for the stored ``credentials`` (``tenant_of``: the
+        installation's tenant, for a service account)."""
         if credentials.token_kind == SERVICE_ACCOUNT:
-            return await self._oauth.client_credentials(
-                await self._tenant_of(session, installation_id)
-            )
+            return await self._oauth.client_credentials(await tenant_of())
         if credentials.refresh_token_enc is None:
             raise ReauthorizationRequired(
                 "the installation has no Fortnox refresh token; log in to Fortnox",
