@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -17,6 +18,7 @@ from upsales_fortnox.ops.token_keeper import check_active_installations
 from upsales_fortnox.services import Services
 
 UPSALES_KEY_SECRET = "upsales-key-under-another-secret"
+SAFETY_TIMEOUT = 20
 
 
 async def _check(harness: SyncHarness) -> dict[str, Any]:
@@ -106,6 +108,51 @@ async def test_one_installations_failed_check_leaves_the_others_checked(
     monkeypatch.setattr(token_keeper, "check_connections", check)
     assert await token_keeper.check_active_installations(harness.services) == 2
     assert len(checked) == 2 and harness.installation_id in checked
+
+
+async def test_one_installations_check_that_hangs_holds_up_no_others(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first installation's Fortnox does not answer its check: the others' checks are done
+    meanwhile, not an HTTP timeout (and its retries) later, one after another."""
+    checked: list[uuid.UUID] = []
+    first_hangs = asyncio.Event()
+    answer = asyncio.Event()
+    others_checked = asyncio.Event()
+
+    async def check(services: Services, installation: Installation) -> None:
+        checked.append(installation.id)
+        if len(checked) == 1:
+            first_hangs.set()
+            await answer.wait()
+        elif len(checked) == 3:
+            others_checked.set()
+
+    async with harness.services.session_factory() as session:
+        template = await session.get(Installation, harness.installation_id)
+        assert template is not None
+        for number in (1, 2):
+            session.add(
+                Installation(
+                    name=f"Another customer {number}",
+                    upsales_customer_id=(template.upsales_customer_id or 0) + number,
+                    status=template.status,
+                )
+            )
+        await session.commit()
+    monkeypatch.setattr(token_keeper, "check_connections", check)
+    checking = asyncio.create_task(token_keeper.check_active_installations(harness.services))
+    try:
+        await asyncio.wait_for(first_hangs.wait(), SAFETY_TIMEOUT)
+        served = asyncio.create_task(others_checked.wait())
+        done, _ = await asyncio.wait(
+            {served, checking}, timeout=SAFETY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
+        assert served in done and not checking.done()
+    finally:
+        answer.set()
+    assert await asyncio.wait_for(checking, SAFETY_TIMEOUT) == 3
+    assert len(set(checked)) == 3
 
 
 async def test_fortnox_tokens_stored_under_another_secret_key_need_action(

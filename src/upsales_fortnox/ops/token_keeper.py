@@ -23,6 +23,7 @@ from upsales_fortnox.installations.repository.tokens import (
     user_logins_refreshed_before,
 )
 from upsales_fortnox.integrations.errors import ReauthorizationRequired, SyncError
+from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.connection_checks import check_connections
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import InstallationStatus
@@ -34,6 +35,8 @@ LOGINS_KEPT_ALIVE: Final = (InstallationStatus.ACTIVE, InstallationStatus.PAUSED
 """The installations whose logins the keeper keeps alive (a paused one is to sync again), and
 whose refresh token nearing its end is alerted."""
 TOKEN_KEEPER_INTERVAL_SECONDS: Final = 3600.0
+CHECKS_AT_ONCE: Final = 8
+"""Installations whose connections are checked at the same time."""
 
 
 async def stale_logins(services: Services, now: datetime) -> list[uuid.UUID]:
@@ -81,16 +84,24 @@ async def _refreshed_since(services: Services, installation_id: uuid.UUID, now: 
 
 
 async def check_active_installations(services: Services) -> int:
-    """Check the connections of every active installation (for their health)."""
+    """Check the connections of every active installation (for their health), up to
+    :data:`CHECKS_AT_ONCE` at a time: one whose Fortnox or Upsales does not answer holds up no
+    other's check for its timeouts."""
     async with services.session_factory() as session:
         installations = await installations_with_status(session, InstallationStatus.ACTIVE)
-    for installation in installations:
-        try:
-            await check_connections(services, installation)
-        except Exception:  # one installation's failure leaves the others' checks
-            logger.exception(
-                "checking the connections failed", extra={"installation_id": str(installation.id)}
-            )
+    places = asyncio.Semaphore(CHECKS_AT_ONCE)
+
+    async def check(installation: Installation) -> None:
+        async with places:
+            try:
+                await check_connections(services, installation)
+            except Exception:  # one installation's failure leaves the others' checks
+                logger.exception(
+                    "checking the connections failed",
+                    extra={"installation_id": str(installation.id)},
+                )
+
+    await asyncio.gather(*(check(installation) for installation in installations))
     return len(installations)
 
 
