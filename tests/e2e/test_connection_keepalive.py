@@ -3,10 +3,13 @@ installation's jobs at once and raises one alert (against the Fortnox sandbox)."
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 import httpx
+import pytest
 import respx
 from sqlalchemy import select, update
 
@@ -14,11 +17,14 @@ from tests.e2e.harness import SyncHarness
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.ops import token_keeper
 from upsales_fortnox.ops.alert_delivery import AlertSender, check_alerts
 from upsales_fortnox.ops.token_keeper import keep_tokens_alive
+from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import InstallationStatus
 
 ALERT_URL = "https://alerts.example.test/hook"
+SAFETY_TIMEOUT = 20
 
 
 async def _credentials(harness: SyncHarness) -> FortnoxCredentials:
@@ -85,3 +91,48 @@ async def test_a_refused_refresh_needs_a_login_pauses_jobs_and_alerts_once(
     (body,) = [json.loads(call.request.content) for call in route.calls]
     assert (body["event"], body["kind"]) == ("raised", "needs_login")
     assert body["installation_id"] == str(harness.installation_id)
+
+
+async def test_a_refresh_fortnox_does_not_answer_holds_up_no_other_login(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first idle login's refresh gets no answer: the other idle logins are kept alive
+    meanwhile, not a timeout later each."""
+    hung, *others = [uuid.uuid4() for _ in range(3)]
+    kept: list[uuid.UUID] = []
+    hangs = asyncio.Event()
+    answer = asyncio.Event()
+    others_kept = asyncio.Event()
+
+    async def stale(services: Services, now: datetime) -> list[uuid.UUID]:
+        return [hung, *others]
+
+    async def access_token(installation_id: uuid.UUID) -> str:
+        if installation_id == hung:
+            hangs.set()
+            await answer.wait()
+        kept.append(installation_id)
+        if set(others) <= set(kept):
+            others_kept.set()
+        return "token"
+
+    async def refreshed_since(
+        services: Services, installation_id: uuid.UUID, now: datetime
+    ) -> bool:
+        return True
+
+    monkeypatch.setattr(token_keeper, "stale_logins", stale)
+    monkeypatch.setattr(token_keeper, "_refreshed_since", refreshed_since)
+    monkeypatch.setattr(harness.services.token_store, "access_token", access_token)
+    keeping = asyncio.create_task(token_keeper.keep_tokens_alive(harness.services))
+    try:
+        await asyncio.wait_for(hangs.wait(), SAFETY_TIMEOUT)
+        served = asyncio.create_task(others_kept.wait())
+        done, _ = await asyncio.wait(
+            {served, keeping}, timeout=SAFETY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
+        assert served in done and not keeping.done()
+    finally:
+        answer.set()
+    counts = await asyncio.wait_for(keeping, SAFETY_TIMEOUT)
+    assert counts == {"refreshed": 3, "refused": 0, "failed": 0}

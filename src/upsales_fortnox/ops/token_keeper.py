@@ -36,7 +36,7 @@ LOGINS_KEPT_ALIVE: Final = (InstallationStatus.ACTIVE, InstallationStatus.PAUSED
 whose refresh token nearing its end is alerted."""
 TOKEN_KEEPER_INTERVAL_SECONDS: Final = 3600.0
 CHECKS_AT_ONCE: Final = 8
-"""Installations whose connections are checked at the same time."""
+"""Installations whose logins are kept alive, or connections checked, at the same time."""
 
 
 async def stale_logins(services: Services, now: datetime) -> list[uuid.UUID]:
@@ -49,32 +49,43 @@ async def stale_logins(services: Services, now: datetime) -> list[uuid.UUID]:
 
 
 async def keep_tokens_alive(services: Services, now: datetime | None = None) -> dict[str, int]:
-    """Refresh every stale user login once; returns how many were refreshed and refused."""
+    """Refresh every stale user login once, up to :data:`CHECKS_AT_ONCE` at a time (a refresh
+    Fortnox does not answer holds up no other installation's); returns how many were refreshed
+    and refused."""
     counts = {"refreshed": 0, "refused": 0, "failed": 0}
-    for installation_id in await stale_logins(services, now or utcnow()):
-        extra = {"installation_id": str(installation_id)}
-        store = services.token_store
-        try:
-            current = await store.access_token(installation_id)  # refreshes an expired one
-            if await _refreshed_since(services, installation_id, now or utcnow()):
-                counts["refreshed"] += 1
-                continue
-            await store.refresh_after_rejection(installation_id, current)  # forces a rotation
-            counts["refreshed"] += 1
-        except ReauthorizationRequired:
-            counts["refused"] += 1
-            logger.warning("idle Fortnox login refused; it needs a new login", extra=extra)
-        except SyncError as error:  # expected (Fortnox away, say): one line, the next round tries
-            counts["failed"] += 1
-            logger.warning(
-                "keeping the Fortnox login alive failed; tried again at the next round: %s",
-                error,
-                extra={**extra, "code": error.code},
-            )
-        except Exception:
-            counts["failed"] += 1
-            logger.exception("keeping the Fortnox login alive failed", extra=extra)
+    places = asyncio.Semaphore(CHECKS_AT_ONCE)
+
+    async def keep(installation_id: uuid.UUID) -> None:
+        async with places:
+            counts[await _keep_alive(services, installation_id, now)] += 1
+
+    await asyncio.gather(*(keep(i) for i in await stale_logins(services, now or utcnow())))
     return counts
+
+
+async def _keep_alive(services: Services, installation_id: uuid.UUID, now: datetime | None) -> str:
+    """Refresh one stale login: ``refreshed``, ``refused`` or ``failed``."""
+    extra = {"installation_id": str(installation_id)}
+    store = services.token_store
+    try:
+        current = await store.access_token(installation_id)  # refreshes an expired one
+        if await _refreshed_since(services, installation_id, now or utcnow()):
+            return "refreshed"
+        await store.refresh_after_rejection(installation_id, current)  # forces a rotation
+        return "refreshed"
+    except ReauthorizationRequired:
+        logger.warning("idle Fortnox login refused; it needs a new login", extra=extra)
+        return "refused"
+    except SyncError as error:  # expected (Fortnox away, say): one line, the next round tries
+        logger.warning(
+            "keeping the Fortnox login alive failed; tried again at the next round: %s",
+            error,
+            extra={**extra, "code": error.code},
+        )
+        return "failed"
+    except Exception:
+        logger.exception("keeping the Fortnox login alive failed", extra=extra)
+        return "failed"
 
 
 async def _refreshed_since(services: Services, installation_id: uuid.UUID, now: datetime) -> bool:
