@@ -166,6 +166,22 @@ async def test_gives_up_when_the_next_wait_would_pass_the_time_budget(
     assert fake_time.now <= 60
 
 
+async def test_a_request_of_a_key_paused_past_the_budget_is_not_sent_nor_waits(
+    client: UpsalesClient, upsales_api: respx.MockRouter, fake_time: FakeTime
+) -> None:
+    """Another job's request meets the pause of a 429 whose reset outlasts the time budget: it
+    raises at once, for the pause's end, rather than hold its worker for minutes."""
+    route = upsales_api.get("/orders/1").respond(200, json=envelope({"id": 1}))
+    client.limiter.pause(300.0)
+
+    with pytest.raises(UpsalesRateLimited) as caught:
+        await client.get_order(1)
+
+    assert caught.value.retry_after == 300.0
+    assert route.call_count == 0
+    assert fake_time.sleeps == []
+
+
 async def test_read_timeout_is_retried_for_reads(
     client: UpsalesClient, upsales_api: respx.MockRouter
 ) -> None:

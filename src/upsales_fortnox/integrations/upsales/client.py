@@ -1,12 +1,11 @@
 """Async client of the Upsales REST API v2 for one API key (one Upsales customer).
 
-Every request is paced by the API key's
-:class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter` (counted as in flight until
-answered), unwrapped from Upsales' envelope (``{"error", "metadata", "data"}``) and parsed into
-the wire models. Rate limits (429), server errors (5xx) and network failures are retried within
-a :class:`~upsales_fortnox.integrations.retry.RetryPolicy` (Upsales' numbers:
-:mod:`.request_rules`); what still fails is raised as one of the typed errors in
-:mod:`.errors`.
+Every request is paced by the API key's limiter (a
+:class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter`: in flight until answered; a
+pause past the time budget is not waited out), unwrapped from Upsales' envelope (:mod:`.envelope`)
+and parsed into the wire models. Rate limits (429), server errors (5xx) and network failures are
+retried within a :class:`~upsales_fortnox.integrations.retry.RetryPolicy` (Upsales' numbers:
+:mod:`.request_rules`); what still fails is raised as one of the typed errors in :mod:`.errors`.
 
 A create (POST) is retried only when Upsales surely did not act on it (429, or no connection):
 after a 5xx or a read timeout the record may exist, so the error goes to the caller, whose job
@@ -43,6 +42,7 @@ from upsales_fortnox.integrations.upsales.errors import (
     UpsalesServerError,
     UpsalesUnexpectedData,
     error_from_response,
+    refuse_a_long_pause,
 )
 from upsales_fortnox.integrations.upsales.filters import Filter, eq, to_params
 from upsales_fortnox.integrations.upsales.models import (
@@ -276,8 +276,7 @@ class UpsalesClient:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         where = f"GET {template}"
-        params: list[tuple[str, str | int]] = [("sort", "id"), ("limit", page_size)]
-        params += to_params(filters)
+        params: Params = [("sort", "id"), ("limit", page_size), *to_params(filters)]
         last_id = after_id
         while True:
             page_params = params if last_id is None else [*params, ("id", f"gt:{last_id}")]
@@ -323,6 +322,7 @@ class UpsalesClient:
         attempt = 0
         while True:
             attempt += 1
+            refuse_a_long_pause(self.limiter, self.retry, started, where)
             error: UpsalesError
             try:
                 async with self.limiter.slot():

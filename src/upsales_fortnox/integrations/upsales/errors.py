@@ -18,6 +18,8 @@ from upsales_fortnox.integrations.errors import (
     RetryableError,
     SyncError,
 )
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.integrations.upsales.redaction import redact
 from upsales_fortnox.integrations.upsales.request_rules import reset_backoff
 
@@ -71,6 +73,20 @@ class UpsalesRateLimited(UpsalesError, RetryableError):
     @property
     def outage(self) -> bool:
         return True
+
+
+def refuse_a_long_pause(
+    limiter: SlidingWindowLimiter, retry: RetryPolicy, started: float, where: str
+) -> None:
+    """Raise :class:`UpsalesRateLimited` rather than wait out the key's pause (a 429's, or no
+    requests left until Upsales' reset) past ``retry``'s time budget (``started``: the first
+    try): the job is queued again for then, and its worker serves others meanwhile."""
+    pause = limiter.pause_left()
+    if pause > 0 and retry.gives_up(0, started, pause):
+        raise UpsalesRateLimited(
+            f"Upsales {where}: the API key is rate limited for {pause:g} s more",
+            retry_after=pause,
+        )
 
 
 class UpsalesServerError(UpsalesError, RetryableError):
