@@ -45,13 +45,12 @@ from upsales_fortnox.intake.fortnox_stream.recording import (
     by_tenant,
     storable,
 )
-from upsales_fortnox.intake.fortnox_stream.token_notes import MissingTokens
+from upsales_fortnox.intake.fortnox_stream.token_reads import TokenReads
 from upsales_fortnox.intake.repository.stream_offsets import (
     active_installations,
     load_offsets,
     save_offsets,
 )
-from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.integrations.fortnox.stream import (
     SUBSCRIBE,
     TOPICS,
@@ -85,6 +84,7 @@ class StreamPolicy:
     """How long to wait before looking again when no installation is active."""
     max_batch: int = 500
     lock_wait_seconds: float = 10.0  # a batch's wait for a row lock (:func:`batch_session`)
+    token_wait_seconds: float = 2.0  # for the tokens' reads at an update (:mod:`.token_reads`)
     max_buffered: int = 1000
     """Events read from the connection and not recorded yet, at most: a burst beyond it waits in
     the connection (Fortnox's stream is read only as fast as it is recorded)."""
@@ -113,7 +113,7 @@ class StreamConsumer:
         self._url = url
         self._secret = client_secret
         self._session_factory = session_factory
-        self._tokens = tokens
+        self._token_reads = TokenReads(tokens)
         self._recorder = recorder
         self._policy = policy or StreamPolicy()
         self._connect = connect
@@ -131,7 +131,6 @@ class StreamConsumer:
         self.followed: dict[str, uuid.UUID] = {}
         """Tenant id → installation, as Fortnox confirmed them."""
         self._sent_tokens: dict[uuid.UUID, str] = {}
-        self._missing_tokens = MissingTokens()
         self._held: list[Message] = []
 
     def refresh_tenants(self) -> None:
@@ -203,15 +202,9 @@ class StreamConsumer:
 
     async def _wanted_tokens(self) -> tuple[dict[StreamTenant, str], set[uuid.UUID]]:
         """The active installations' tokens that can be read now, and all active installations."""
-        wanted: dict[StreamTenant, str] = {}
         active = await active_installations(self._session_factory)
-        for tenant in active:
-            try:
-                wanted[tenant] = await self._tokens.access_token(tenant.id)
-            except SyncError as exc:
-                self._missing_tokens.missing(tenant.id, exc.code)  # told once per cause
-        self._missing_tokens.found({t.id for t in wanted}, ids := {t.id for t in active})
-        return wanted, ids
+        wanted = await self._token_reads.wanted(active, self._policy.token_wait_seconds)
+        return wanted, {tenant.id for tenant in active}
 
     async def _command(
         self,
