@@ -190,3 +190,31 @@ async def test_whether_a_dead_job_is_settled_is_looked_up_by_its_entity(
         plan = await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
         details = " | ".join(str(row[-1]) for row in plan)
     assert "ix_sync_jobs_entity" in details, details
+
+
+async def test_on_postgresql_the_entity_lookup_uses_the_entity_in_the_index(
+    services: Services,
+) -> None:
+    """On PostgreSQL too the lookup of a later job goes through the entity part of the index:
+    ``IS NOT DISTINCT FROM`` is no index condition there, and the lookup would read every job
+    of the installation and kind for each dead one (the upsales.order jobs pile up)."""
+    installation_id, _ = await _settled_and_open(services)
+    async with services.session_factory() as session, session.begin():
+        if session.get_bind().dialect.name != "postgresql":
+            return  # SQLite's own plan is checked above
+        await session.execute(
+            text(
+                "INSERT INTO sync_jobs (installation_id, kind, entity_id, status, attempts, "
+                "max_attempts, run_after, payload, created_at, updated_at, finished_at) "
+                "SELECT :installation, :kind, 'n' || n, 'done', 1, 8, now(), '{}', now(), "
+                "now(), now() FROM generate_series(1, 20000) AS n"
+            ),
+            {"installation": installation_id, "kind": ORDER},
+        )
+    async with services.session_factory() as session, session.begin():
+        await session.execute(text("ANALYZE sync_jobs"))
+        statement = select(func.count()).where(dead_unsettled())
+        compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = [str(row[0]) for row in await session.execute(text(f"EXPLAIN {compiled}"))]
+    conditions = " | ".join(line for line in plan if "Index Cond" in line)
+    assert "entity_id" in conditions, "\n".join(plan)

@@ -61,15 +61,23 @@ def _settled() -> ColumnElement[bool]:
     Upsales since (done, skipped as ``order_deleted_document_kept``). Nothing waits for an
     operator then; the job stays in the dead-job list, marked settled."""
     later = aliased(SyncJob)
-    return exists().where(
-        later.installation_id == SyncJob.installation_id,
-        later.kind == SyncJob.kind,
-        later.entity_id.is_not_distinct_from(SyncJob.entity_id),
-        later.status == JobStatus.DONE,
-        or_(
-            later.finished_at > SyncJob.finished_at,
-            and_(later.finished_at == SyncJob.finished_at, later.id > SyncJob.id),
-        ),
+
+    def done_after(same_entity: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists().where(
+            later.installation_id == SyncJob.installation_id,
+            later.kind == SyncJob.kind,
+            same_entity,
+            later.status == JobStatus.DONE,
+            or_(
+                later.finished_at > SyncJob.finished_at,
+                and_(later.finished_at == SyncJob.finished_at, later.id > SyncJob.id),
+            ),
+        )
+
+    # Equality and IS NULL, each its own lookup: PostgreSQL takes IS NOT DISTINCT FROM as no
+    # index condition, and read every done job to answer it.
+    return done_after(later.entity_id == SyncJob.entity_id) | (
+        SyncJob.entity_id.is_(None) & done_after(later.entity_id.is_(None))
     )
 
 
