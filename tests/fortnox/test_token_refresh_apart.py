@@ -4,14 +4,19 @@ installation's refresh (nor any other write) on SQLite."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
 import httpx
+import pytest
 from fortnox_testkit import NOW, TokenEndpoint, create_installation
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from upsales_fortnox.installations import fortnox_tokens
 from upsales_fortnox.installations.fortnox_tokens import DbTokenStore
 from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 
@@ -82,4 +87,38 @@ async def test_two_processes_refreshing_one_installation_at_once_ask_fortnox_onc
     )
 
     assert tokens[0] == tokens[1] != stale.access_token
+    assert token_endpoint.refresh_calls == 1
+
+
+async def test_new_tokens_that_meet_a_busy_database_are_stored_once_it_frees(
+    sqlite_sessions: Sessions,
+    make_store: Callable[[Sessions], DbTokenStore],
+    token_endpoint: TokenEndpoint,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fortnox has rotated the refresh token (the old one is spent) when the write lock to
+    store the new ones is sought: another writer holding the database past the busy timeout
+    does not lose them (and with them the login); they are stored once it frees."""
+    installation_id = await create_installation(sqlite_sessions)
+    stale = expired(token_endpoint.issue())
+    await make_store(sqlite_sessions).save_initial(installation_id, stale)
+    store_lock = fortnox_tokens.lock_credentials
+    busy = sqlite3.OperationalError("database is locked")
+    busy.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+    refused: list[str] = []
+
+    async def busy_once(session: AsyncSession, installation: uuid.UUID) -> object:
+        if not refused:
+            refused.append("busy")
+            raise OperationalError("UPDATE fortnox_credentials", {}, busy)
+        return await store_lock(session, installation)
+
+    monkeypatch.setattr(fortnox_tokens, "lock_credentials", busy_once)
+
+    token = await asyncio.wait_for(
+        make_store(sqlite_sessions).access_token(installation_id), SAFETY_TIMEOUT
+    )
+
+    assert refused == ["busy"] and token != stale.access_token
+    assert await make_store(sqlite_sessions).access_token(installation_id) == token
     assert token_endpoint.refresh_calls == 1

@@ -37,9 +37,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Final
 
 from upsales_fortnox.core.crypto import SecretBox
 from upsales_fortnox.core.db.database_file import sqlite_file
+from upsales_fortnox.core.db.errors import is_sqlite_busy
 from upsales_fortnox.core.db.one_statement import in_one_statement
 from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.core.db.types import utcnow
@@ -69,6 +71,9 @@ log = logging.getLogger(__name__)
 #: ``fortnox_credentials.token_kind``: a login by authorization code, or a service account.
 USER_LOGIN = "user"
 SERVICE_ACCOUNT = "service"
+
+STORE_TRIES: Final = 4
+"""SQLite: how many busy timeouts the tokens of a refresh Fortnox answered wait out in all."""
 
 RELOGIN_REASON = (
     "Fortnox refused the refresh token (used, expired or access revoked). "
@@ -237,14 +242,33 @@ class DbTokenStore:
             except ReauthorizationRequired as refusal:
                 refusal.refused_tokens = refreshed
                 raise
-            async with self._session_factory() as session, session.begin():
-                stored = await lock_credentials(session, installation_id)
-                if stored is None:
-                    raise _not_connected()
-                if fingerprint(stored) != refreshed:  # a login meanwhile: its tokens win
-                    return self._decrypt(stored)
-                rotate_tokens(stored, self._seal(token_set))
-            return _CachedToken(token_set.access_token, token_set.expires_at)
+            return await self._store_rotated(installation_id, refreshed, token_set)
+
+    async def _store_rotated(
+        self, installation_id: uuid.UUID, refreshed: str, token_set: TokenSet
+    ) -> _CachedToken:
+        """Store the tokens Fortnox rotated ``refreshed`` into, unless a login replaced those
+        meanwhile. Fortnox has spent the old refresh token: a write lock another connection
+        holds past the busy timeout is waited for again (:data:`STORE_TRIES` times in all),
+        not given up with the new tokens, which would lose the login."""
+        for tries in range(1, STORE_TRIES + 1):
+            try:
+                async with self._session_factory() as session, session.begin():
+                    stored = await lock_credentials(session, installation_id)
+                    if stored is None:
+                        raise _not_connected()
+                    if fingerprint(stored) != refreshed:  # a login meanwhile: its tokens win
+                        return self._decrypt(stored)
+                    rotate_tokens(stored, self._seal(token_set))
+                return _CachedToken(token_set.access_token, token_set.expires_at)
+            except Exception as busy:  # the database's error, as the driver raised it
+                if tries == STORE_TRIES or not is_sqlite_busy(busy):
+                    raise
+                log.warning(
+                    "the database stayed locked; storing the new Fortnox tokens again",
+                    extra={"installation_id": str(installation_id)},
+                )
+        raise AssertionError("unreachable")
 
     async def _read_tenant(self, installation_id: uuid.UUID) -> str:
         async with self._session_factory() as session:

@@ -3,6 +3,7 @@ safe to show."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Final
 
 from sqlalchemy.engine import make_url
@@ -13,6 +14,8 @@ from sqlalchemy.exc import (
     OperationalError,
     ProgrammingError,
 )
+
+from upsales_fortnox.core.db.sqlite_driver import is_busy
 
 
 def safe_database_url(url: str) -> str:
@@ -46,6 +49,12 @@ def is_lock_timeout(exc: BaseException) -> bool:
     """A statement PostgreSQL gave up after waiting ``lock_timeout`` for a lock another
     transaction holds."""
     return getattr(getattr(exc, "orig", None), "sqlstate", None) == _LOCK_NOT_AVAILABLE
+
+
+def is_sqlite_busy(exc: BaseException) -> bool:
+    """SQLite gave up waiting its busy timeout for the write lock another connection held."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(orig, sqlite3.OperationalError) and is_busy(orig)
 
 
 def driver_message(exc: BaseException) -> str:
