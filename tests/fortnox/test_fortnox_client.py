@@ -628,6 +628,50 @@ async def test_429_past_the_budget_is_a_retryable_rate_limit_error(
     assert stepping_clock.now - 1000.0 <= 60.0
 
 
+async def test_a_request_waiting_for_its_place_when_a_long_pause_comes_is_not_sent(
+    tokens: Tokens, router: respx.MockRouter, stepping_clock: SteppingClock
+) -> None:
+    """One request meets a 429 whose Retry-After outlasts the budget while another waits for
+    the tenant's only place: the waiting one raises at once too, for the pause's end, rather
+    than sit the pause out in its job."""
+
+    async def sleep_never_over(seconds: float) -> None:  # no window ends by itself here
+        await asyncio.Event().wait()
+
+    second_queued = asyncio.Event()
+    limiter = SlidingWindowLimiter(
+        1, 5.0, clock=stepping_clock, sleep=sleep_never_over, on_wait=second_queued.set
+    )
+    retry = RetryPolicy(rate_limit_budget_seconds=60.0, clock=stepping_clock)
+
+    async def throttled(request: httpx.Request) -> httpx.Response:
+        await second_queued.wait()  # answered once the second request waits for the place
+        return httpx.Response(429, headers={"Retry-After": "300"})
+
+    router.get(f"{API_BASE}/customers/1").mock(side_effect=throttled)
+    second_route = router.get(f"{API_BASE}/customers/2").mock(return_value=ok())
+    async with httpx.AsyncClient() as http:
+        client = FortnoxClient(
+            http,
+            base_url=API_BASE,
+            tenant_key="tenant:1",
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh,
+            limiter=limiter,
+            retry=retry,
+        )
+        first = asyncio.ensure_future(client.get_customer("1"))
+        second = asyncio.ensure_future(client.get_customer("2"))
+
+        with pytest.raises(FortnoxRateLimited) as caught:
+            await asyncio.wait_for(second, timeout=10)
+        with pytest.raises(FortnoxRateLimited):
+            await asyncio.wait_for(first, timeout=10)
+
+    assert caught.value.retry_after == pytest.approx(300.0)
+    assert second_route.call_count == 0
+
+
 async def test_a_request_of_a_tenant_paused_past_the_budget_is_not_sent_nor_waits(
     client: FortnoxClient,
     router: respx.MockRouter,

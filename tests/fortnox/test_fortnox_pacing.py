@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from upsales_fortnox.integrations.pacing import (
     LimiterRegistry,
+    PausedPastPatience,
     RateLimitBackoff,
     SlidingWindowLimiter,
 )
@@ -293,3 +294,51 @@ async def test_a_waiter_cancelled_after_its_grant_gives_the_place_back() -> None
 
     assert granted.cancelled()
     assert later.done() and later.exception() is None
+
+
+async def test_a_waiter_gives_up_when_a_pause_it_will_not_wait_out_is_set() -> None:
+    """Another request's 429 pauses the budget while requests wait for their places: one that
+    would not wait the pause out raises at once (it is not sent), one that would keeps waiting,
+    and the place the first would have had goes to the next."""
+    time = HandDrivenTime()
+    limiter = await used_up_limiter(time)
+
+    async def request(give_up_past: float | None) -> None:
+        give_up = None if give_up_past is None else (lambda pause: pause > give_up_past)
+        async with limiter.slot(give_up):
+            pass
+
+    impatient = asyncio.ensure_future(request(give_up_past=60.0))
+    patient = asyncio.ensure_future(request(give_up_past=600.0))
+    plain = asyncio.ensure_future(request(give_up_past=None))
+    await settle()
+    assert not (impatient.done() or patient.done() or plain.done())
+
+    limiter.rate_limited(300.0)  # a 429 with Retry-After: 300
+    await settle()
+
+    assert isinstance(impatient.exception(), PausedPastPatience)
+    assert impatient.exception().pause_left == 300.0  # type: ignore[union-attr]
+    assert not patient.done() and not plain.done()
+    await time.advance_and_wake(300.0)
+    await time.advance_and_wake(5.0)
+    assert patient.done() and patient.exception() is None
+    assert plain.done() and plain.exception() is None
+
+
+async def test_a_short_pause_is_waited_out_by_a_waiter_that_may_give_up() -> None:
+    time = HandDrivenTime()
+    limiter = await used_up_limiter(time)
+
+    async def request() -> None:
+        async with limiter.slot(lambda pause: pause > 60.0):
+            pass
+
+    waiting = asyncio.ensure_future(request())
+    await settle()
+
+    limiter.rate_limited(2.0)
+    await settle()
+    assert not waiting.done()
+    await time.advance_and_wake(5.0)
+    assert waiting.done() and waiting.exception() is None

@@ -3,6 +3,7 @@ the API key never shows in an error or a log line."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,6 +14,7 @@ import respx
 from upsales_fakes import TOKEN, FakeTime, envelope
 
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError
+from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.errors import (
     UpsalesAuthError,
@@ -180,6 +182,38 @@ async def test_a_request_of_a_key_paused_past_the_budget_is_not_sent_nor_waits(
     assert caught.value.retry_after == 300.0
     assert route.call_count == 0
     assert fake_time.sleeps == []
+
+
+async def test_a_request_waiting_for_its_place_when_a_long_pause_comes_is_not_sent(
+    make_client: Callable[..., UpsalesClient], upsales_api: respx.MockRouter, fake_time: FakeTime
+) -> None:
+    """One request meets a 429 whose reset outlasts the time budget while another waits for
+    the key's only place: the waiting one raises at once too, rather than sit the pause out."""
+
+    async def sleep_never_over(seconds: float) -> None:  # no window ends by itself here
+        await asyncio.Event().wait()
+
+    second_queued = asyncio.Event()
+    limiter = SlidingWindowLimiter(
+        1, 10.0, clock=fake_time.clock, sleep=sleep_never_over, on_wait=second_queued.set
+    )
+    client = make_client(limiter=limiter)
+
+    async def throttled(request: httpx.Request) -> httpx.Response:
+        await second_queued.wait()  # answered once the second request waits for the place
+        return httpx.Response(429, headers={"Retry-After": "300"}, json={"error": "limit"})
+
+    upsales_api.get("/orders/1").mock(side_effect=throttled)
+    second_route = upsales_api.get("/orders/2").respond(200, json=envelope({"id": 2}))
+    first = asyncio.ensure_future(client.get_order(1))
+    second = asyncio.ensure_future(client.get_order(2))
+
+    with pytest.raises(UpsalesRateLimited) as caught:
+        await asyncio.wait_for(second, timeout=10)
+    with pytest.raises(UpsalesRateLimited):
+        await asyncio.wait_for(first, timeout=10)
+    assert caught.value.retry_after == pytest.approx(300.0)
+    assert second_route.call_count == 0
 
 
 async def test_read_timeout_is_retried_for_reads(

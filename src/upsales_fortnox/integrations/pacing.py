@@ -41,6 +41,8 @@ from upsales_fortnox.integrations.step_aside import waiting_outside
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 StillAhead = Callable[[], bool]
+GiveUp = Callable[[float], bool]
+"""Whether a request waiting for its place gives up, told the seconds a pause has left."""
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +83,20 @@ def _is_ahead(still_ahead: StillAhead | None) -> bool:
         return False
 
 
+class PausedPastPatience(Exception):
+    """A request waiting for its place gave up (:meth:`SlidingWindowLimiter.slot`'s
+    ``give_up``): a pause was set that it would not wait out. It was not sent."""
+
+    def __init__(self, pause_left: float) -> None:
+        super().__init__(f"paused for {pause_left:g} s more")
+        self.pause_left = pause_left
+
+
 @dataclass(frozen=True)
 class _Waiter:
     granted: asyncio.Future[None]
     still_ahead: StillAhead | None
+    give_up: GiveUp | None = None
 
 
 @dataclass(frozen=True)
@@ -136,9 +148,11 @@ class SlidingWindowLimiter:
         self._strikes = 0
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Wait for a place in the window and hold it until the block ends; send inside it."""
-        await self._take_place()
+    async def slot(self, give_up: GiveUp | None = None) -> AsyncIterator[None]:
+        """Wait for a place in the window and hold it until the block ends; send inside it.
+        With ``give_up``: once a pause is set while it waits (another request's 429) that
+        ``give_up`` will not wait out, :class:`PausedPastPatience` is raised instead."""
+        await self._take_place(give_up)
         try:
             yield
         finally:
@@ -160,7 +174,7 @@ class SlidingWindowLimiter:
             return 0
         return self.limit - self._in_flight - len(self._finished)
 
-    async def _take_place(self) -> None:
+    async def _take_place(self, give_up: GiveUp | None = None) -> None:
         still_ahead = _ahead_of_need.get()
         room = self._room(self._clock())
         if not self._waiters and room > (self.reserve if _is_ahead(still_ahead) else 0):
@@ -168,7 +182,7 @@ class SlidingWindowLimiter:
             return
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
-        self._waiters.append(_Waiter(waiter, still_ahead))
+        self._waiters.append(_Waiter(waiter, still_ahead, give_up))
         try:
             if room > 0:  # waiters queued, and places free now: :meth:`_grant` orders them
                 self._grant(room)
@@ -186,8 +200,8 @@ class SlidingWindowLimiter:
                 self._dispatcher = loop.create_task(self._dispatch(), context=Context())
             async with waiting_outside():
                 await waiter
-        except BaseException:  # cancelled, or a callback failed: the place is not used
-            if waiter.done() and not waiter.cancelled():  # granted
+        except BaseException:  # cancelled, gave up, or a callback failed: the place is not used
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:  # granted
                 self._in_flight -= 1
                 self._a_request_finished.set()
             else:
@@ -277,6 +291,10 @@ class SlidingWindowLimiter:
     def pause(self, seconds: float) -> None:
         """Let no request through for ``seconds`` from now."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+        left = self.pause_left()
+        for waiter in self._waiters:  # those that would not wait it out are let go, unsent
+            if waiter.give_up is not None and not waiter.granted.done() and waiter.give_up(left):
+                waiter.granted.set_exception(PausedPastPatience(left))
 
     def rate_limited(self, retry_after: float | None = None) -> float:
         """Record a 429 and pause the budget; returns the pause in seconds."""

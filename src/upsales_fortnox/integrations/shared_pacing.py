@@ -16,15 +16,16 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from upsales_fortnox.integrations.pacing import LimiterRegistry, SlidingWindowLimiter
+from upsales_fortnox.integrations.pacing import GiveUp, LimiterRegistry, SlidingWindowLimiter
 from upsales_fortnox.integrations.step_aside import waiting_outside
 
 
 class TenantPacer(Protocol):
     """What the client needs from a tenant's pacing."""
 
-    def slot(self) -> AbstractAsyncContextManager[None]:
-        """Wait for a place in the tenant's budget and hold it until the block ends."""
+    def slot(self, give_up: GiveUp | None = None) -> AbstractAsyncContextManager[None]:
+        """Wait for a place in the tenant's budget and hold it until the block ends (``give_up``:
+        see :meth:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter.slot`)."""
         ...
 
     def rate_limited(self, retry_after: float | None = None) -> float:
@@ -83,8 +84,8 @@ class SharedPacer:
         self._asking = asyncio.Lock()
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self._local.slot():
+    async def slot(self, give_up: GiveUp | None = None) -> AsyncIterator[None]:
+        async with self._local.slot(give_up):
             async with waiting_outside(), self._asking:
                 grant = await self._budget.take(self._tenant_key)
             try:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
@@ -58,6 +59,7 @@ from upsales_fortnox.integrations.fortnox.models import (
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
 from upsales_fortnox.integrations.fortnox.responses import items, parse_json, unwrap
 from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
+from upsales_fortnox.integrations.pacing import PausedPastPatience
 from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.integrations.send_check import before_sending, first_send, recheck_extensions
 from upsales_fortnox.integrations.shared_pacing import TenantPacer
@@ -326,18 +328,15 @@ class FortnoxClient(FortnoxListings):
         started = self._retry.clock()
         failures = 0
         refreshed = False
+        outlasts_budget = partial(self._retry.outlasts_rate_limit_budget, started)
+        budget = self._retry.rate_limit_budget_seconds
         while True:
             pause = self._limiter.pause_left()  # a 429's: this request's, or another's
-            if pause > 0 and self._retry.outlasts_rate_limit_budget(started, pause):
-                raise FortnoxRateLimited(
-                    f"{label}: rate limited for longer than "
-                    f"{self._retry.rate_limit_budget_seconds:g} s",
-                    status=429,
-                    retry_after=pause,
-                )
+            if pause > 0 and outlasts_budget(pause):
+                raise FortnoxRateLimited.past_budget(label, budget, pause)
             token = await self._access_token()
             try:
-                async with self._limiter.slot():
+                async with self._limiter.slot(outlasts_budget):
                     if method != "GET":
                         before_sending()  # a job whose lease ended meanwhile writes nothing
                         await first_send()
@@ -347,6 +346,8 @@ class FortnoxClient(FortnoxListings):
                         response = await self._http.request(
                             method, url, params=params, content=content, **options
                         )
+            except PausedPastPatience as paused:  # another request's 429, while this one waited
+                raise FortnoxRateLimited.past_budget(label, budget, paused.pause_left) from None
             except httpx.TransportError as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "network error"
                 not_sent = isinstance(exc, _NOT_SENT_ERRORS)

@@ -85,6 +85,15 @@ class FortnoxRateLimited(FortnoxRetryableError):
     def outage(self) -> bool:
         return True
 
+    @classmethod
+    def past_budget(cls, label: str, budget_seconds: float, pause: float) -> FortnoxRateLimited:
+        """A request not sent: its tenant is paused ``pause`` s more, past ``budget_seconds``."""
+        return cls(
+            f"{label}: rate limited for longer than {budget_seconds:g} s",
+            status=429,
+            retry_after=pause,
+        )
+
 
 class FortnoxUnavailable(FortnoxRetryableError):
     """5xx, network error or timeout."""

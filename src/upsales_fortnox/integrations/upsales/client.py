@@ -42,7 +42,7 @@ from upsales_fortnox.integrations.upsales.errors import (
     UpsalesServerError,
     UpsalesUnexpectedData,
     error_from_response,
-    refuse_a_long_pause,
+    place_within_budget,
 )
 from upsales_fortnox.integrations.upsales.filters import Filter, eq, to_params
 from upsales_fortnox.integrations.upsales.models import (
@@ -322,10 +322,9 @@ class UpsalesClient:
         attempt = 0
         while True:
             attempt += 1
-            refuse_a_long_pause(self.limiter, self.retry, started, where)
             error: UpsalesError
             try:
-                async with self.limiter.slot():
+                async with place_within_budget(self.limiter, self.retry, started, where):
                     if method != "GET":
                         before_sending()  # a job whose lease ended meanwhile writes nothing
                     self.call_counts[where] += 1

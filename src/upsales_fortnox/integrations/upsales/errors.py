@@ -9,7 +9,9 @@ auth mode the URL holds the API key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from upsales_fortnox.integrations.errors import (
@@ -18,7 +20,7 @@ from upsales_fortnox.integrations.errors import (
     RetryableError,
     SyncError,
 )
-from upsales_fortnox.integrations.pacing import SlidingWindowLimiter
+from upsales_fortnox.integrations.pacing import PausedPastPatience, SlidingWindowLimiter
 from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.integrations.upsales.redaction import redact
 from upsales_fortnox.integrations.upsales.request_rules import reset_backoff
@@ -75,18 +77,30 @@ class UpsalesRateLimited(UpsalesError, RetryableError):
         return True
 
 
-def refuse_a_long_pause(
+@asynccontextmanager
+async def place_within_budget(
     limiter: SlidingWindowLimiter, retry: RetryPolicy, started: float, where: str
-) -> None:
-    """Raise :class:`UpsalesRateLimited` rather than wait out the key's pause (a 429's, or no
-    requests left until Upsales' reset) past ``retry``'s time budget (``started``: the first
-    try): the job is queued again for then, and its worker serves others meanwhile."""
+) -> AsyncIterator[None]:
+    """The key's place for one request, held for the block. Refused with
+    :class:`UpsalesRateLimited` rather than wait out the key's pause (a 429's, or no requests
+    left until Upsales' reset) past ``retry``'s time budget (``started``: the first try),
+    whether the pause was there before or came while the request waited: the job is queued
+    again for then, and its worker serves others meanwhile."""
     pause = limiter.pause_left()
     if pause > 0 and retry.gives_up(0, started, pause):
-        raise UpsalesRateLimited(
-            f"Upsales {where}: the API key is rate limited for {pause:g} s more",
-            retry_after=pause,
-        )
+        raise paused_past_budget(where, pause)
+    try:
+        async with limiter.slot(partial(retry.gives_up, 0, started)):
+            yield
+    except PausedPastPatience as paused:  # raised only while waiting for the place
+        raise paused_past_budget(where, paused.pause_left) from None
+
+
+def paused_past_budget(where: str, pause: float) -> UpsalesRateLimited:
+    """The error of a request not sent: the key is paused ``pause`` s more, past the budget."""
+    return UpsalesRateLimited(
+        f"Upsales {where}: the API key is rate limited for {pause:g} s more", retry_after=pause
+    )
 
 
 class UpsalesServerError(UpsalesError, RetryableError):
