@@ -35,8 +35,8 @@ import psutil
 
 from bench.common import LoadResult, database, run_load, uvicorn_server
 from bench.intake import (
-    API_KEY,
     SECRET_KEY,
+    api_key,
     count_missing,
     prepare,
     requests_for,
@@ -55,7 +55,7 @@ def padded_hooks(count: int, offset: int, pad: int) -> list[dict[str, Any]]:
     return [
         {
             "type": "after_order_update",
-            "apiKey": API_KEY,
+            "apiKey": api_key(0),  # one installation's flood
             "data": {
                 "object": {
                     "id": offset + index + 1,
@@ -112,21 +112,21 @@ def flood(
     offset: int,
     rate: float | None,
 ) -> dict[str, Any]:
-    installation_id = _run(prepare(database_url))
+    installation_id = _run(prepare(database_url))[0]
     env = {
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET_KEY,
         "WEBHOOK_MAX_IN_FLIGHT": str(limit),
     }
-    path = f"/webhooks/upsales/{installation_id}"
+    paths = {api_key(0): f"/webhooks/upsales/{installation_id}"}
     bodies = padded_hooks(requests, offset, pad)
     warm = padded_hooks(200, offset + 10_000_000, pad)
     with uvicorn_server("bench.common:service_app", env) as server:
-        _run(run_load(server.port, requests_for(warm, path, server.port), 16))
-        load_requests = requests_for(bodies, path, server.port)
+        _run(run_load(server.port, requests_for(warm, paths, server.port), 16))
+        load_requests = requests_for(bodies, paths, server.port)
         with PeakMemory(server.process.pid) as memory:
             load = _run(run_load(server.port, load_requests, connections, rate=rate))
-    stored = _run(stored_events(database_url, installation_id))
+    stored = _run(stored_events(database_url, [installation_id]))
     accepted = sum(1 for status in load.statuses if 200 <= status < 300)
     refused = sum(1 for status in load.statuses if status == 503)
     return {

@@ -1,10 +1,13 @@
 """Webhook intake throughput and latency against a bare FastAPI endpoint.
 
 Runs the service under uvicorn (one worker process) on PostgreSQL (``DATABASE_URL``, or a scratch
-database on 127.0.0.1:5432 that is dropped afterwards), posts Upsales app hooks over 64
-keep-alive connections (distinct orders and companies, so most create a job, plus re-sent
-duplicates), then posts the same number of requests to a bare FastAPI endpoint under the same
-server flags. Finally it checks that every event answered 2xx is committed with its job.
+database on 127.0.0.1:5432 that is dropped afterwards), posts Upsales app hooks of
+``INSTALLATIONS`` installations in turn over 64 keep-alive connections (distinct orders and
+companies, so most create a job, plus re-sent duplicates; several installations, as a service
+for many customers gets them, and since one installation's hooks may hold the in-flight limit
+less a tenth: ``intake/admission.py``), then posts the same number of requests to a bare FastAPI
+endpoint under the same server flags. Finally it checks that every event answered 2xx is
+committed with its job.
 
 The baseline is as close to the intake as "a bare endpoint" allows: the same method (POST), the
 very same bodies (so the same sizes and Content-Type), the same 64 connections and the same
@@ -55,25 +58,31 @@ except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
     _run = asyncio.run
 
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
-API_KEY = "bench-upsales-api-key-0123456789"
+INSTALLATIONS = 8
 CONNECTIONS = 64
 DUPLICATE_EVERY = 10  # every 10th request re-sends an earlier body
 DUPLICATE_DISTANCE = 500  # ...from this many requests back, answered long before
 
 
+def api_key(installation: int) -> str:
+    return f"bench-upsales-api-key-{installation:02d}-0123456789"
+
+
 def hook_bodies(count: int, offset: int) -> list[dict[str, Any]]:
-    """``count`` app hooks: orders and companies with distinct ids, and some duplicates."""
+    """``count`` app hooks of the installations in turn: orders and companies with distinct
+    ids, and some duplicates."""
     bodies: list[dict[str, Any]] = []
     for index in range(count):
         if index % DUPLICATE_EVERY == DUPLICATE_EVERY - 1 and index >= DUPLICATE_DISTANCE:
             bodies.append(bodies[index - DUPLICATE_DISTANCE])
             continue
         entity_id = offset + index + 1
+        key = api_key(index % INSTALLATIONS)
         if index % 5 == 0:
             bodies.append(
                 {
                     "type": "after_client_update",
-                    "apiKey": API_KEY,
+                    "apiKey": key,
                     "data": {"object": {"id": entity_id, "name": f"Company {entity_id} AB"}},
                     "user": {"email": "admin@example.com"},
                 }
@@ -82,7 +91,7 @@ def hook_bodies(count: int, offset: int) -> list[dict[str, Any]]:
             bodies.append(
                 {
                     "type": "after_order_update",
-                    "apiKey": API_KEY,
+                    "apiKey": key,
                     "data": {
                         "object": {
                             "id": entity_id,
@@ -102,33 +111,38 @@ def hook_bodies(count: int, offset: int) -> list[dict[str, Any]]:
     return bodies
 
 
-async def prepare(database_url: str) -> uuid.UUID:
+async def prepare(database_url: str) -> list[uuid.UUID]:
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
         box = SecretBox(SECRET_KEY)
         async with create_session_factory(engine)() as session:
-            installation = Installation(
-                name="Bench AB",
-                status=InstallationStatus.ACTIVE,
-                upsales_api_token_enc=box.encrypt(API_KEY),
-                webhook_secret_enc=box.encrypt("whsec_bench-secret"),
-            )
-            session.add(installation)
+            installations = [
+                Installation(
+                    name=f"Bench {number} AB",
+                    status=InstallationStatus.ACTIVE,
+                    upsales_api_token_enc=box.encrypt(api_key(number)),
+                    webhook_secret_enc=box.encrypt("whsec_bench-secret"),
+                )
+                for number in range(INSTALLATIONS)
+            ]
+            session.add_all(installations)
             await session.commit()
-            return installation.id
+            return [installation.id for installation in installations]
     finally:
         await engine.dispose()
 
 
-async def stored_events(database_url: str, installation_id: uuid.UUID) -> dict[str, int | None]:
+async def stored_events(
+    database_url: str, installation_ids: list[uuid.UUID]
+) -> dict[str, int | None]:
     engine = create_engine(database_url)
     try:
         async with create_session_factory(engine)() as session:
             rows = await session.execute(
                 select(InboundEvent.dedupe_key, InboundEvent.job_id).where(
-                    InboundEvent.installation_id == installation_id
+                    InboundEvent.installation_id.in_(installation_ids)
                 )
             )
             return {row.dedupe_key: row.job_id for row in rows}
@@ -193,8 +207,9 @@ def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(total - before.get(pid, 0.0) for pid, total in after.items())
 
 
-def requests_for(bodies: list[dict[str, Any]], path: str, port: int) -> list[bytes]:
-    return [http_request(path, json.dumps(body).encode(), port) for body in bodies]
+def requests_for(bodies: list[dict[str, Any]], paths: dict[str, str], port: int) -> list[bytes]:
+    """Each body posted to its installation's path (``paths``: by API key)."""
+    return [http_request(paths[body["apiKey"]], json.dumps(body).encode(), port) for body in bodies]
 
 
 def main() -> None:
@@ -207,16 +222,19 @@ def main() -> None:
     paced_requests = requests // 3
 
     with database(os.environ.get("DATABASE_URL")) as database_url:
-        installation_id = _run(prepare(database_url))
+        installation_ids = _run(prepare(database_url))
         env = {"DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY}
-        path = f"/webhooks/upsales/{installation_id}"
+        paths = {
+            api_key(number): f"/webhooks/upsales/{installation_id}"
+            for number, installation_id in enumerate(installation_ids)
+        }
         warm_bodies = hook_bodies(warmup, offset=10_000_000)
         bodies = hook_bodies(requests, offset=0)
         paced_bodies = hook_bodies(paced_requests, offset=20_000_000)
 
         with uvicorn_server("bench.common:service_app", env) as server:
-            _run(run_load(server.port, requests_for(warm_bodies, path, server.port), CONNECTIONS))
-            load = requests_for(bodies, path, server.port)
+            _run(run_load(server.port, requests_for(warm_bodies, paths, server.port), CONNECTIONS))
+            load = requests_for(bodies, paths, server.port)
             cpu_before, machine_before = server.cpu_seconds(), busy_cores()
             database_before = database_cpu_seconds(database_url)
             intake = _run(run_load(server.port, load, CONNECTIONS))
@@ -228,20 +246,22 @@ def main() -> None:
             paced = _run(
                 run_load(
                     server.port,
-                    requests_for(paced_bodies, path, server.port),
+                    requests_for(paced_bodies, paths, server.port),
                     CONNECTIONS,
                     rate=paced_rate,
                 )
             )
 
         with uvicorn_server("bench.common:baseline_app", env) as server:
-            plain = requests_for(bodies, "/baseline", server.port)
+            plain = [
+                http_request("/baseline", json.dumps(body).encode(), server.port) for body in bodies
+            ]
             _run(run_load(server.port, plain[:warmup], CONNECTIONS))
             cpu_before = server.cpu_seconds()
             baseline = _run(run_load(server.port, plain, CONNECTIONS))
             baseline_cpu = server.cpu_seconds() - cpu_before
 
-        stored = _run(stored_events(database_url, installation_id))
+        stored = _run(stored_events(database_url, installation_ids))
         missing = count_missing(bodies, intake, stored) + count_missing(paced_bodies, paced, stored)
 
     figures = {
