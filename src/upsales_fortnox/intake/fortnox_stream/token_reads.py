@@ -7,6 +7,11 @@ installation's read runs at once and the update waits ``wait_seconds`` at most: 
 whose read is still under way is left as it is for now (followed with the token sent before, or
 not followed yet) and its read goes on, not cancelled, so a token Fortnox rotated meanwhile is
 stored. The next update starts no second read beside it, and takes its result once it is done.
+
+At most :data:`READS_AT_ONCE` reads are under way at a time, the others wait their turn: a read
+that refreshes holds a database connection until Fortnox answers (the credentials' row lock),
+and every installation refreshing at once (all tokens expired after a stop) would take the whole
+pool from the workers and the API.
 """
 
 from __future__ import annotations
@@ -14,16 +19,21 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Collection
+from typing import Final
 
 from upsales_fortnox.intake.fortnox_stream.recording import StreamTenant, TokenSource
 from upsales_fortnox.intake.fortnox_stream.token_notes import MissingTokens
 from upsales_fortnox.integrations.errors import SyncError
+
+READS_AT_ONCE: Final = 8
+"""Token reads under way at the same time (a refresh holds a database connection)."""
 
 
 class TokenReads:
     def __init__(self, tokens: TokenSource) -> None:
         self._tokens = tokens
         self._missing = MissingTokens()
+        self._places = asyncio.Semaphore(READS_AT_ONCE)
         self._reads: dict[uuid.UUID, asyncio.Task[str]] = {}
         """Each installation's latest read, under way or done and not yet taken."""
 
@@ -57,6 +67,10 @@ class TokenReads:
     def _read(self, installation_id: uuid.UUID) -> asyncio.Task[str]:
         read = self._reads.get(installation_id)
         if read is None:
-            read = asyncio.ensure_future(self._tokens.access_token(installation_id))
+            read = asyncio.ensure_future(self._one_at_its_turn(installation_id))
             self._reads[installation_id] = read
         return read
+
+    async def _one_at_its_turn(self, installation_id: uuid.UUID) -> str:
+        async with self._places:
+            return await self._tokens.access_token(installation_id)

@@ -1,0 +1,48 @@
+"""The stream's token reads at a tenant update (:mod:`.token_reads`): side by side, but only a
+few at once. A read that refreshes holds a database connection while Fortnox answers (the
+credentials' row lock, up to the HTTP client's timeout): every active installation refreshing at
+once (all tokens expired after a stop) took the whole pool from the workers and the API."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from upsales_fortnox.intake.fortnox_stream.recording import StreamTenant
+from upsales_fortnox.intake.fortnox_stream.token_reads import READS_AT_ONCE, TokenReads
+
+
+class HeldReads:
+    """Token reads that all wait for ``answer``, counting how many are under way at once."""
+
+    def __init__(self) -> None:
+        self.answer = asyncio.Event()
+        self.under_way = 0
+        self.most_at_once = 0
+        self.started: list[uuid.UUID] = []
+
+    async def access_token(self, installation_id: uuid.UUID) -> str:
+        self.started.append(installation_id)
+        self.under_way += 1
+        self.most_at_once = max(self.most_at_once, self.under_way)
+        try:
+            await self.answer.wait()
+        finally:
+            self.under_way -= 1
+        return f"token-{installation_id}"
+
+
+async def test_only_a_few_reads_run_at_once_and_every_one_is_had_in_the_end() -> None:
+    tenants = [StreamTenant(uuid.uuid4(), None) for _ in range(READS_AT_ONCE * 3)]
+    source = HeldReads()
+    reads = TokenReads(source)
+
+    assert await reads.wanted(tenants, 0.01) == {}  # every read still under way
+    assert source.most_at_once == READS_AT_ONCE
+    assert len(source.started) == READS_AT_ONCE
+
+    source.answer.set()
+    wanted = await reads.wanted(tenants, 5.0)
+    assert source.most_at_once == READS_AT_ONCE
+    assert wanted == {tenant: f"token-{tenant.id}" for tenant in tenants}
+    assert sorted(source.started) == sorted(t.id for t in tenants)  # each read once
