@@ -16,7 +16,12 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from upsales_fortnox.integrations.pacing import GiveUp, LimiterRegistry, SlidingWindowLimiter
+from upsales_fortnox.integrations.pacing import (
+    GiveUp,
+    LimiterRegistry,
+    PausedPastPatience,
+    SlidingWindowLimiter,
+)
 from upsales_fortnox.integrations.step_aside import waiting_outside
 
 
@@ -85,10 +90,16 @@ class SharedPacer:
 
     @asynccontextmanager
     async def slot(self, give_up: GiveUp | None = None) -> AsyncIterator[None]:
+        """As :meth:`SlidingWindowLimiter.slot`; ``give_up`` is asked once more when the shared
+        place comes: a pause another request's 429 set while this one waited there, and that it
+        would not wait out, sends it back unsent (its shared place given back)."""
         async with self._local.slot(give_up):
             async with waiting_outside(), self._asking:
                 grant = await self._budget.take(self._tenant_key)
             try:
+                pause = self._local.pause_left()
+                if pause > 0 and give_up is not None and give_up(pause):
+                    raise PausedPastPatience(pause)
                 yield
             finally:
                 await self._budget.finish(grant)
