@@ -6,8 +6,13 @@ once (all tokens expired after a stop) took the whole pool from the workers and 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 
+import pytest
+
+from upsales_fortnox.core.crypto import DecryptionError
+from upsales_fortnox.domain.health_rules import CREDENTIALS_UNREADABLE
 from upsales_fortnox.intake.fortnox_stream.recording import StreamTenant
 from upsales_fortnox.intake.fortnox_stream.token_reads import READS_AT_ONCE, TokenReads
 
@@ -46,3 +51,29 @@ async def test_only_a_few_reads_run_at_once_and_every_one_is_had_in_the_end() ->
     assert source.most_at_once == READS_AT_ONCE
     assert wanted == {tenant: f"token-{tenant.id}" for tenant in tenants}
     assert sorted(source.started) == sorted(t.id for t in tenants)  # each read once
+
+
+class OneUnreadable:
+    """Every installation's token, but ``broken``'s stored login does not decrypt (a SECRET_KEY
+    other than the one it was stored with, a corrupted value)."""
+
+    def __init__(self, broken: uuid.UUID) -> None:
+        self.broken = broken
+
+    async def access_token(self, installation_id: uuid.UUID) -> str:
+        if installation_id == self.broken:
+            raise DecryptionError("the stored value cannot be decrypted")
+        return f"token-{installation_id}"
+
+
+async def test_a_login_that_cannot_be_decrypted_leaves_the_others_followed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken, fine = StreamTenant(uuid.uuid4(), None), StreamTenant(uuid.uuid4(), None)
+    reads = TokenReads(OneUnreadable(broken.id))
+
+    with caplog.at_level(logging.WARNING):
+        assert await reads.wanted([broken, fine], 5.0) == {fine: f"token-{fine.id}"}
+        assert await reads.wanted([broken, fine], 5.0) == {fine: f"token-{fine.id}"}
+    told = [r for r in caplog.records if getattr(r, "installation_id", None) == str(broken.id)]
+    assert [getattr(r, "code", None) for r in told] == [CREDENTIALS_UNREADABLE]  # told once

@@ -21,6 +21,8 @@ import uuid
 from collections.abc import Collection
 from typing import Final
 
+from upsales_fortnox.core.crypto import DecryptionError
+from upsales_fortnox.domain.health_rules import CREDENTIALS_UNREADABLE
 from upsales_fortnox.intake.fortnox_stream.recording import StreamTenant, TokenSource
 from upsales_fortnox.intake.fortnox_stream.token_notes import MissingTokens
 from upsales_fortnox.integrations.errors import SyncError
@@ -55,6 +57,8 @@ class TokenReads:
                 wanted[tenant] = read.result()
             except SyncError as exc:
                 self._missing.missing(tenant.id, exc.code)
+            except DecryptionError:  # that installation's alone: the others are followed
+                self._missing.missing(tenant.id, CREDENTIALS_UNREADABLE)
         active_ids = {tenant.id for tenant in active}
         self._missing.found({t.id for t in wanted}, active_ids)
         for installation_id in [key for key in self._reads if key not in active_ids]:
