@@ -6,6 +6,7 @@ once (all tokens expired after a stop) took the whole pool from the workers and 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import uuid
 
@@ -15,6 +16,7 @@ from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.domain.health_rules import CREDENTIALS_UNREADABLE
 from upsales_fortnox.intake.fortnox_stream.recording import StreamTenant
 from upsales_fortnox.intake.fortnox_stream.token_reads import READS_AT_ONCE, TokenReads
+from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
 
 
 class HeldReads:
@@ -77,3 +79,29 @@ async def test_a_login_that_cannot_be_decrypted_leaves_the_others_followed(
         assert await reads.wanted([broken, fine], 5.0) == {fine: f"token-{fine.id}"}
     told = [r for r in caplog.records if getattr(r, "installation_id", None) == str(broken.id)]
     assert [getattr(r, "code", None) for r in told] == [CREDENTIALS_UNREADABLE]  # told once
+
+
+class FailsWhenAnswered:
+    """A read that fails (Fortnox refuses the refresh) once ``answer`` is set."""
+
+    def __init__(self) -> None:
+        self.answer = asyncio.Event()
+
+    async def access_token(self, installation_id: uuid.UUID) -> str:
+        await self.answer.wait()
+        raise FortnoxUnavailable("Fortnox answered 503")
+
+
+async def test_a_read_that_fails_after_the_last_update_is_no_unhandled_error_at_the_stop() -> None:
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
+    source = FailsWhenAnswered()
+    reads = TokenReads(source)
+    assert await reads.wanted([StreamTenant(uuid.uuid4(), None)], 0.01) == {}
+    source.answer.set()  # the read fails after the last update: the stream stops before the next
+    await asyncio.wait(set(reads._reads.values()))
+    del reads  # the stopped stream lets go of its reads
+    gc.collect()
+    loop.set_exception_handler(None)
+    assert unhandled == []

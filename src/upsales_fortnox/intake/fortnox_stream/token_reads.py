@@ -72,9 +72,17 @@ class TokenReads:
         read = self._reads.get(installation_id)
         if read is None:
             read = asyncio.ensure_future(self._one_at_its_turn(installation_id))
+            read.add_done_callback(_noted)
             self._reads[installation_id] = read
         return read
 
     async def _one_at_its_turn(self, installation_id: uuid.UUID) -> str:
         async with self._places:
             return await self._tokens.access_token(installation_id)
+
+
+def _noted(read: asyncio.Task[str]) -> None:
+    """A read's failure is taken at the next update; one the stream stops before (or that ends
+    after its installation left) is no unhandled error ("Task exception was never retrieved")."""
+    if not read.cancelled():
+        read.exception()
