@@ -1030,3 +1030,38 @@ async def test_a_list_without_its_items_is_malformed(
 
     with pytest.raises(FortnoxMalformedResponse, match="Articles"):
         _ = [article async for article in client.iter_articles()]
+
+
+async def test_a_pause_set_while_the_request_gets_its_token_is_not_waited_out(
+    tokens: Tokens, router: respx.MockRouter, stepping_clock: SteppingClock
+) -> None:
+    """Another request of the tenant meets a 429 with a long Retry-After while this one gets
+    its access token (a refresh Fortnox answers slowly): it raises for the pause's end, unsent,
+    rather than sit the pause out in its job."""
+
+    async def sleep_never_over(seconds: float) -> None:  # no pause ends by itself here
+        await asyncio.Event().wait()
+
+    limiter = SlidingWindowLimiter(5, 5.0, clock=stepping_clock, sleep=sleep_never_over)
+    retry = RetryPolicy(rate_limit_budget_seconds=60.0, clock=stepping_clock)
+
+    async def token_meanwhile_paused() -> str:
+        limiter.rate_limited(300.0)  # the other request's 429, while this one's token came
+        return tokens.current
+
+    route = router.get(f"{API_BASE}/customers/1").mock(return_value=ok())
+    async with httpx.AsyncClient() as http:
+        client = FortnoxClient(
+            http,
+            base_url=API_BASE,
+            tenant_key="tenant:1",
+            access_token=token_meanwhile_paused,
+            refresh_token=tokens.refresh,
+            limiter=limiter,
+            retry=retry,
+        )
+        with pytest.raises(FortnoxRateLimited) as caught:
+            await asyncio.wait_for(client.get_customer("1"), timeout=10)
+
+    assert caught.value.retry_after == pytest.approx(300.0, abs=1.0)
+    assert route.call_count == 0

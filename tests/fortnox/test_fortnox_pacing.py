@@ -342,3 +342,21 @@ async def test_a_short_pause_is_waited_out_by_a_waiter_that_may_give_up() -> Non
     assert not waiting.done()
     await time.advance_and_wake(5.0)
     assert waiting.done() and waiting.exception() is None
+
+
+async def test_a_request_that_comes_during_a_pause_it_will_not_wait_out_gives_up_at_once() -> None:
+    """The client looks at the pause before it asks for a place, but gets its access token in
+    between (a refresh may take a while): a 429 met meanwhile by another request set a pause
+    that no waiter was told of. The request gives up when it asks, as a waiter would have."""
+    time = HandDrivenTime()
+    limiter = SlidingWindowLimiter(5, 5.0, clock=time.clock, sleep=time.sleep)
+    limiter.rate_limited(300.0)  # set after the client looked, before it asked for its place
+
+    async def request() -> None:
+        async with limiter.slot(lambda pause: pause > 60.0):
+            pass
+
+    asking = asyncio.ensure_future(request())
+    await settle()
+    assert asking.done()
+    assert isinstance(asking.exception(), PausedPastPatience)

@@ -150,8 +150,9 @@ class SlidingWindowLimiter:
     @asynccontextmanager
     async def slot(self, give_up: GiveUp | None = None) -> AsyncIterator[None]:
         """Wait for a place in the window and hold it until the block ends; send inside it.
-        With ``give_up``: once a pause is set while it waits (another request's 429) that
-        ``give_up`` will not wait out, :class:`PausedPastPatience` is raised instead."""
+        With ``give_up``: once a pause is set while it waits (another request's 429), or was
+        set when it asks, that ``give_up`` will not wait out, :class:`PausedPastPatience` is
+        raised instead."""
         await self._take_place(give_up)
         try:
             yield
@@ -175,6 +176,8 @@ class SlidingWindowLimiter:
         return self.limit - self._in_flight - len(self._finished)
 
     async def _take_place(self, give_up: GiveUp | None = None) -> None:
+        if give_up is not None and (pause := self.pause_left()) > 0 and give_up(pause):
+            raise PausedPastPatience(pause)  # set before it asked: no waiter was told of it
         still_ahead = _ahead_of_need.get()
         room = self._room(self._clock())
         if not self._waiters and room > (self.reserve if _is_ahead(still_ahead) else 0):
