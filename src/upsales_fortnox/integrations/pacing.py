@@ -176,8 +176,7 @@ class SlidingWindowLimiter:
         return self.limit - self._in_flight - len(self._finished)
 
     async def _take_place(self, give_up: GiveUp | None = None) -> None:
-        if give_up is not None and (pause := self.pause_left()) > 0 and give_up(pause):
-            raise PausedPastPatience(pause)  # set before it asked: no waiter was told of it
+        self.refuse_a_pause_past(give_up)  # set before it asked: no waiter was told of it
         still_ahead = _ahead_of_need.get()
         room = self._room(self._clock())
         if not self._waiters and room > (self.reserve if _is_ahead(still_ahead) else 0):
@@ -316,6 +315,12 @@ class SlidingWindowLimiter:
     @property
     def paused_until(self) -> float:
         return self._paused_until
+
+    def refuse_a_pause_past(self, give_up: GiveUp | None) -> None:
+        """Raise :class:`PausedPastPatience` when the budget is paused now for longer than
+        ``give_up`` waits (see :meth:`slot`)."""
+        if give_up is not None and (pause := self.pause_left()) > 0 and give_up(pause):
+            raise PausedPastPatience(pause)
 
     def pause_left(self) -> float:
         """Seconds until the pause ends (0: not paused)."""

@@ -16,12 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from upsales_fortnox.integrations.pacing import (
-    GiveUp,
-    LimiterRegistry,
-    PausedPastPatience,
-    SlidingWindowLimiter,
-)
+from upsales_fortnox.integrations.pacing import GiveUp, LimiterRegistry, SlidingWindowLimiter
 from upsales_fortnox.integrations.step_aside import waiting_outside
 
 
@@ -97,9 +92,7 @@ class SharedPacer:
             async with waiting_outside(), self._asking:
                 grant = await self._budget.take(self._tenant_key)
             try:
-                pause = self._local.pause_left()
-                if pause > 0 and give_up is not None and give_up(pause):
-                    raise PausedPastPatience(pause)
+                self._local.refuse_a_pause_past(give_up)
                 yield
             finally:
                 await self._budget.finish(grant)

@@ -331,8 +331,8 @@ class FortnoxClient(FortnoxListings):
         outlasts_budget = partial(self._retry.outlasts_rate_limit_budget, started)
         budget = self._retry.rate_limit_budget_seconds
         while True:
-            pause = self._limiter.pause_left()  # a 429's: this request's, or another's
-            if pause > 0 and outlasts_budget(pause):
+            pause = self._limiter.pause_left()  # a 429's; asked before a token is fetched
+            if pause > 0 and outlasts_budget(pause):  # (the slot asks again, and while it waits)
                 raise FortnoxRateLimited.past_budget(label, budget, pause)
             token = await self._access_token()
             try:

@@ -86,9 +86,6 @@ async def place_within_budget(
     left until Upsales' reset) past ``retry``'s time budget (``started``: the first try),
     whether the pause was there before or came while the request waited: the job is queued
     again for then, and its worker serves others meanwhile."""
-    pause = limiter.pause_left()
-    if pause > 0 and retry.gives_up(0, started, pause):
-        raise paused_past_budget(where, pause)
     try:
         async with limiter.slot(partial(retry.gives_up, 0, started)):
             yield
