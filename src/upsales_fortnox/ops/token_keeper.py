@@ -13,8 +13,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, TypeVar
 
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.repository.installation_rows import installations_with_status
@@ -29,6 +30,7 @@ from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import InstallationStatus
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KEEP_ALIVE_AFTER: Final = timedelta(days=7)
 LOGINS_KEPT_ALIVE: Final = (InstallationStatus.ACTIVE, InstallationStatus.PAUSED)
@@ -53,14 +55,23 @@ async def keep_tokens_alive(services: Services, now: datetime | None = None) -> 
     Fortnox does not answer holds up no other installation's); returns how many were refreshed
     and refused."""
     counts = {"refreshed": 0, "refused": 0, "failed": 0}
-    places = asyncio.Semaphore(CHECKS_AT_ONCE)
 
     async def keep(installation_id: uuid.UUID) -> None:
-        async with places:
-            counts[await _keep_alive(services, installation_id, now)] += 1
+        counts[await _keep_alive(services, installation_id, now)] += 1
 
-    await asyncio.gather(*(keep(i) for i in await stale_logins(services, now or utcnow())))
+    await _each_at_once(keep, await stale_logins(services, now or utcnow()))
     return counts
+
+
+async def _each_at_once(work: Callable[[T], Awaitable[None]], items: Iterable[T]) -> None:
+    """``work`` on every item, up to :data:`CHECKS_AT_ONCE` at a time."""
+    places = asyncio.Semaphore(CHECKS_AT_ONCE)
+
+    async def one(item: T) -> None:
+        async with places:
+            await work(item)
+
+    await asyncio.gather(*(one(item) for item in items))
 
 
 async def _keep_alive(services: Services, installation_id: uuid.UUID, now: datetime | None) -> str:
@@ -100,19 +111,17 @@ async def check_active_installations(services: Services) -> int:
     other's check for its timeouts."""
     async with services.session_factory() as session:
         installations = await installations_with_status(session, InstallationStatus.ACTIVE)
-    places = asyncio.Semaphore(CHECKS_AT_ONCE)
 
     async def check(installation: Installation) -> None:
-        async with places:
-            try:
-                await check_connections(services, installation)
-            except Exception:  # one installation's failure leaves the others' checks
-                logger.exception(
-                    "checking the connections failed",
-                    extra={"installation_id": str(installation.id)},
-                )
+        try:
+            await check_connections(services, installation)
+        except Exception:  # one installation's failure leaves the others' checks
+            logger.exception(
+                "checking the connections failed",
+                extra={"installation_id": str(installation.id)},
+            )
 
-    await asyncio.gather(*(check(installation) for installation in installations))
+    await _each_at_once(check, installations)
     return len(installations)
 
 
