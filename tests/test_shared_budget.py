@@ -10,7 +10,7 @@ import os
 import socket
 import sys
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -74,6 +74,17 @@ async def api_base(sandbox: FortnoxSandbox) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         listener.close()
+
+
+async def _finish_times(engine: AsyncEngine, grants: list[int]) -> dict[int, datetime | None]:
+    """Each grant's ``finished_at``, as another connection sees it (committed)."""
+    async with engine.connect() as observer:
+        rows = await observer.execute(
+            select(FortnoxBudgetGrant.id, FortnoxBudgetGrant.finished_at).where(
+                FortnoxBudgetGrant.id.in_(grants)
+            )
+        )
+        return {row.id: row.finished_at for row in rows}
 
 
 async def _start_client(
@@ -449,13 +460,7 @@ async def test_answers_that_come_together_are_recorded_in_one_statement_at_their
         await asyncio.wait_for(asyncio.gather(*finishes, blocked_take), timeout=60)
 
         assert len(finishing_statements) == 1
-        async with engine.connect() as observer:
-            rows = await observer.execute(
-                select(FortnoxBudgetGrant.id, FortnoxBudgetGrant.finished_at).where(
-                    FortnoxBudgetGrant.id.in_(grants)
-                )
-            )
-            finished = {row.id: row.finished_at for row in rows}
+        finished = await _finish_times(engine, grants)
         assert sorted(finished) == sorted(grants)
         for finished_at in finished.values():
             assert finished_at is not None
@@ -497,13 +502,7 @@ async def test_answers_whose_statement_loses_its_connection_are_recorded_on_the_
             await other.rollback()
         await asyncio.wait_for(asyncio.gather(*finishes), timeout=60)
 
-        async with engine.connect() as observer:
-            rows = await observer.execute(
-                select(FortnoxBudgetGrant.id, FortnoxBudgetGrant.finished_at).where(
-                    FortnoxBudgetGrant.id.in_(grants)
-                )
-            )
-            finished = {row.id: row.finished_at for row in rows}
+        finished = await _finish_times(engine, grants)
         assert sorted(finished) == sorted(grants)
         assert all(finished_at is not None for finished_at in finished.values()), finished
         assert not [record for record in caplog.records if hasattr(record, "code")]
@@ -528,13 +527,7 @@ async def test_a_recording_cancelled_before_it_ran_leaves_no_finish_waiting(pg_u
 
         await asyncio.wait_for(budget.finish(second), timeout=30)
 
-        async with engine.connect() as observer:
-            rows = await observer.execute(
-                select(FortnoxBudgetGrant.id, FortnoxBudgetGrant.finished_at).where(
-                    FortnoxBudgetGrant.id.in_([first, second])
-                )
-            )
-            finished = {row.id: row.finished_at for row in rows}
+        finished = await _finish_times(engine, [first, second])
         assert finished[second] is not None
         assert finished[first] is not None  # noted still, so recorded with the later answer
     finally:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -22,7 +24,10 @@ from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamTenant,
     TokenSource,
 )
+from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.integrations.fortnox.stream import Message, StreamConnection
+from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.vocabulary import InstallationStatus
 
 WAIT_SECONDS = 10.0
 FAST_POLICY = StreamPolicy(
@@ -143,3 +148,25 @@ class QueuedStream:
     @asynccontextmanager
     async def connect(self, url: str) -> AsyncIterator[StreamConnection]:
         yield self
+
+
+async def second_installation(harness: SyncHarness, tenant_id: int) -> uuid.UUID:
+    """Another active installation, of Fortnox tenant ``tenant_id``, logged in to it."""
+    async with harness.services.session_factory() as session:
+        installation = Installation(
+            name="Andra AB", status=InstallationStatus.ACTIVE, fortnox_tenant_id=str(tenant_id)
+        )
+        session.add(installation)
+        await session.commit()
+        installation_id = installation.id
+    tokens = harness.fortnox.issue_tokens(tenant_id)
+    await harness.services.token_store.save_initial(
+        installation_id,
+        TokenSet(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=datetime.now(UTC) + timedelta(seconds=tokens.expires_in),
+            scope=tokens.scope,
+        ),
+    )
+    return installation_id

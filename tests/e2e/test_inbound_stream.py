@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import jobs_of
-from tests.e2e.stream_support import ListRecorder, consumer_for, running, served, wait_for
+from tests.e2e.stream_support import (
+    ListRecorder,
+    consumer_for,
+    running,
+    second_installation,
+    served,
+    wait_for,
+)
 from ufs_sandboxes.fortnox.events import encode_offset
 from upsales_fortnox.intake.fortnox_stream.recording import record_with_intake
 from upsales_fortnox.integrations.fortnox.errors import FortnoxUnavailable
-from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import InboundEvent, StreamOffset
 from upsales_fortnox.vocabulary import InstallationStatus
@@ -96,7 +101,7 @@ async def test_a_new_installation_is_followed_after_a_tenant_refresh(
         consumer = consumer_for(harness, port, recorder)
         async with running(consumer):
             await wait_for(consumer, lambda c: c.connections == 1)
-            other_id = await _second_installation(harness, other_tenant)
+            other_id = await second_installation(harness, other_tenant)
             consumer.refresh_tenants()
             await wait_for(consumer, lambda c: str(other_tenant) in c.followed)
             harness.fortnox.seed(other_tenant, customers=[customer("77")])
@@ -117,27 +122,6 @@ async def test_a_new_installation_is_followed_after_a_tenant_refresh(
         (other_id, "77"),
         (harness.installation_id, "1"),
     ]
-
-
-async def _second_installation(harness: SyncHarness, tenant_id: int) -> uuid.UUID:
-    async with harness.services.session_factory() as session:
-        installation = Installation(
-            name="Andra AB", status=InstallationStatus.ACTIVE, fortnox_tenant_id=str(tenant_id)
-        )
-        session.add(installation)
-        await session.commit()
-        installation_id = installation.id
-    tokens = harness.fortnox.issue_tokens(tenant_id)
-    await harness.services.token_store.save_initial(
-        installation_id,
-        TokenSet(
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            expires_at=datetime.now(UTC) + timedelta(seconds=tokens.expires_in),
-            scope=tokens.scope,
-        ),
-    )
-    return installation_id
 
 
 async def test_a_refused_offset_streams_that_topic_from_now(harness: SyncHarness) -> None:

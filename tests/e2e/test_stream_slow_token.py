@@ -8,16 +8,12 @@ import asyncio
 import json
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.stream_support import FAST_POLICY, running, wait_for
+from tests.e2e.stream_support import FAST_POLICY, running, second_installation, wait_for
 from tests.e2e.test_stream_backpressure import BurstStream, GatedRecorder
 from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer
-from upsales_fortnox.integrations.fortnox.oauth import TokenSet
-from upsales_fortnox.models.installation import Installation
-from upsales_fortnox.vocabulary import InstallationStatus
 
 
 class TokenPerTenantStream(BurstStream):
@@ -59,36 +55,11 @@ def token_of(installation_id: uuid.UUID) -> str:
     return f"stream-token-{installation_id}"
 
 
-async def _second_installation(harness: SyncHarness, tenant_id: int) -> uuid.UUID:
-    async with harness.services.session_factory() as session:
-        installation = Installation(
-            name="Långsam Inloggning AB",
-            upsales_customer_id=None,
-            status=InstallationStatus.ACTIVE,
-            upsales_api_token_enc=harness.services.secret_box.encrypt("other-upsales-key"),
-            webhook_secret_enc=harness.services.secret_box.encrypt("other-webhook-secret"),
-            fortnox_tenant_id=str(tenant_id),
-        )
-        session.add(installation)
-        await session.commit()
-    issued = harness.fortnox.issue_tokens(tenant_id)
-    await harness.services.token_store.save_initial(
-        installation.id,
-        TokenSet(
-            access_token=issued.access_token,
-            refresh_token=issued.refresh_token,
-            expires_at=datetime.now(UTC) + timedelta(seconds=issued.expires_in),
-            scope=issued.scope,
-        ),
-    )
-    return installation.id
-
-
 async def test_a_token_read_that_hangs_holds_up_no_other_installation(
     harness: SyncHarness,
 ) -> None:
     other_tenant = harness.fortnox.create_tenant("Långsam Inloggning AB")
-    slow = await _second_installation(harness, other_tenant)
+    slow = await second_installation(harness, other_tenant)
     event = {
         "topic": "invoices",
         "offset": "o-00001",

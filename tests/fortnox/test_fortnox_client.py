@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -43,6 +43,7 @@ from upsales_fortnox.integrations.send_check import (
     checked_before_sending,
     on_first_send,
 )
+from upsales_fortnox.integrations.shared_pacing import TenantPacer
 
 
 class Tokens:
@@ -64,6 +65,26 @@ class Tokens:
 @pytest.fixture
 def tokens() -> Tokens:
     return Tokens()
+
+
+def tenant_client(
+    http: httpx.AsyncClient,
+    tokens: Tokens,
+    limiter: TenantPacer,
+    *,
+    retry: RetryPolicy | None = None,
+    access_token: Callable[[], Awaitable[str]] | None = None,
+) -> FortnoxClient:
+    """The client of tenant 1, with ``tokens`` (or ``access_token``) and ``limiter``."""
+    return FortnoxClient(
+        http,
+        base_url=API_BASE,
+        tenant_key="tenant:1",
+        access_token=access_token or tokens.access_token,
+        refresh_token=tokens.refresh,
+        limiter=limiter,
+        **({} if retry is None else {"retry": retry}),
+    )
 
 
 @pytest.fixture
@@ -92,15 +113,7 @@ async def client(
         jitter=lambda: 0.5,
     )
     async with httpx.AsyncClient() as http:
-        yield FortnoxClient(
-            http,
-            base_url=API_BASE,
-            tenant_key="tenant:1",
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh,
-            limiter=limiter,
-            retry=retry,
-        )
+        yield tenant_client(http, tokens, limiter, retry=retry)
 
 
 CUSTOMER = {"Customer": {"CustomerNumber": "10", "Name": "Acme AB", "Country": "Sverige"}}
@@ -561,14 +574,7 @@ async def test_a_request_holds_its_place_in_the_window_until_its_response_is_in(
     router.get(f"{API_BASE}/customers/10").mock(side_effect=slow_answer)
     limiter = SlidingWindowLimiter(1, 5.0, clock=stepping_clock, sleep=stepping_clock.sleep)
     async with httpx.AsyncClient() as http:
-        client = FortnoxClient(
-            http,
-            base_url=API_BASE,
-            tenant_key="tenant:1",
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh,
-            limiter=limiter,
-        )
+        client = tenant_client(http, tokens, limiter)
         await client.get_customer("10")
         await client.get_customer("10")
 
@@ -651,15 +657,7 @@ async def test_a_request_waiting_for_its_place_when_a_long_pause_comes_is_not_se
     router.get(f"{API_BASE}/customers/1").mock(side_effect=throttled)
     second_route = router.get(f"{API_BASE}/customers/2").mock(return_value=ok())
     async with httpx.AsyncClient() as http:
-        client = FortnoxClient(
-            http,
-            base_url=API_BASE,
-            tenant_key="tenant:1",
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh,
-            limiter=limiter,
-            retry=retry,
-        )
+        client = tenant_client(http, tokens, limiter, retry=retry)
         first = asyncio.ensure_future(client.get_customer("1"))
         second = asyncio.ensure_future(client.get_customer("2"))
 
@@ -699,14 +697,7 @@ async def test_a_429_pauses_only_its_own_tenant(
         side_effect=[httpx.Response(429, headers={"Retry-After": "3"}), ok()]
     )
     async with httpx.AsyncClient() as http:
-        client = FortnoxClient(
-            http,
-            base_url=API_BASE,
-            tenant_key="tenant:1",
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh,
-            limiter=registry.get("tenant:1"),
-        )
+        client = tenant_client(http, tokens, registry.get("tenant:1"))
         await client.get_customer("10")
 
     assert registry.get("tenant:1").paused_until == 1003.0
@@ -1051,14 +1042,8 @@ async def test_a_pause_set_while_the_request_gets_its_token_is_not_waited_out(
 
     route = router.get(f"{API_BASE}/customers/1").mock(return_value=ok())
     async with httpx.AsyncClient() as http:
-        client = FortnoxClient(
-            http,
-            base_url=API_BASE,
-            tenant_key="tenant:1",
-            access_token=token_meanwhile_paused,
-            refresh_token=tokens.refresh,
-            limiter=limiter,
-            retry=retry,
+        client = tenant_client(
+            http, tokens, limiter, retry=retry, access_token=token_meanwhile_paused
         )
         with pytest.raises(FortnoxRateLimited) as caught:
             await asyncio.wait_for(client.get_customer("1"), timeout=10)
