@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import PoolResetState, QueuePool
 
 from upsales_fortnox.core.db import sqlite_driver
+from upsales_fortnox.core.db.database_file import sqlite_path
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -67,9 +67,9 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 
 
 def _prepare_sqlite_file(url: URL) -> None:
-    database = url.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_pool_sizes(url: URL) -> dict[str, int]:
