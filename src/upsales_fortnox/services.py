@@ -35,6 +35,7 @@ from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.integrations.pacing import LimiterRegistry
 from upsales_fortnox.integrations.shared_pacing import PacerRegistry
 from upsales_fortnox.integrations.upsales import facts as upsales_facts
+from upsales_fortnox.jobs.arrivals import JobArrivals
 from upsales_fortnox.ops.metrics import api_answer_observer, rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_hooks import FailureCountingTransport, api_response_observer
 
@@ -103,6 +104,8 @@ class Services:
     #: Requests made, per ``"METHOD /path/{template}"``; read by benchmarks and operators.
     fortnox_calls: Counter[str] = field(default_factory=Counter)
     upsales_calls: Counter[str] = field(default_factory=Counter)
+    #: Jobs queued, told to this process's workers.
+    job_arrivals: JobArrivals = field(default_factory=JobArrivals)
     #: The webhook intake's shared lookups, secret checks and group commit (one per process).
     installation_loader: InstallationLoader = field(init=False)
     secret_checker: SecretChecker = field(init=False)
@@ -114,7 +117,9 @@ class Services:
         wait = self.settings.webhook_database_wait_seconds
         self.installation_loader = InstallationLoader(self.engine, wait_seconds=wait)
         self.secret_checker = SecretChecker(self.secret_box)
-        self.intake_writer = IntakeWriter(self.engine, wait_seconds=wait)
+        self.intake_writer = IntakeWriter(
+            self.engine, wait_seconds=wait, on_jobs_queued=self.job_arrivals.announce
+        )
         self.intake_admission = Admission(
             self.settings.webhook_max_in_flight, body_seconds=self.settings.webhook_body_seconds
         )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import FakeClock, add_installation, add_job, job_settings, make_worker
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
-from upsales_fortnox.jobs.claim_pacing import ClaimPacing
+from upsales_fortnox.jobs.claim_pacing import ARRIVAL_CLAIM_GAP_SECONDS, ClaimPacing
 
 Factory = async_sessionmaker[AsyncSession]
 POLL = 0.5
@@ -69,6 +69,8 @@ async def test_a_turn_ending_after_a_claim_that_found_fewer_claims_nothing_befor
     first = await add_installation(session_factory, name="First")
     second = await add_installation(session_factory, name="Second")
     await add_job(session_factory, first, clock, entity_id="1")
+    # the second's job, due only once the clock moves: it comes due without a notice
+    await add_job(session_factory, second, clock, entity_id="2", delay_seconds=60)
     worker = make_worker(
         session_factory,
         HandlerRegistry({}),
@@ -90,7 +92,7 @@ async def test_a_turn_ending_after_a_claim_that_found_fewer_claims_nothing_befor
         released.set()
 
     async def handler(ctx: JobContext) -> None:  # work for another installation meanwhile
-        await add_job(session_factory, second, clock, entity_id="2")
+        clock.advance(61)
 
     worker._registry = HandlerRegistry({"test.job": handler})
     store.claim_installations = counted_claim  # type: ignore[method-assign]
@@ -102,3 +104,25 @@ async def test_a_turn_ending_after_a_claim_that_found_fewer_claims_nothing_befor
     stop.set()
     await asyncio.wait_for(running, SAFETY_TIMEOUT)
     assert claims == [[first]]  # the second installation waits for the next poll
+
+
+def test_jobs_queued_since_the_last_claim_are_claimed_after_the_gap_not_the_poll() -> None:
+    pacing = ClaimPacing(jobs_per_turn=50)
+    pacing.claimed(100.0, asked=4, got=1)
+    pacing.jobs_arrived()
+    assert not pacing.claim_now(100.0 + ARRIVAL_CLAIM_GAP_SECONDS / 2, POLL)
+    assert pacing.wait_seconds(100.0 + ARRIVAL_CLAIM_GAP_SECONDS / 2, POLL) == pytest.approx(
+        ARRIVAL_CLAIM_GAP_SECONDS / 2
+    )
+    assert pacing.claim_now(100.0 + ARRIVAL_CLAIM_GAP_SECONDS * 1.01, POLL)
+    pacing.claimed(100.1, asked=4, got=1)  # the claim took them: the poll again
+    assert not pacing.claim_now(100.2, POLL)
+    assert pacing.wait_seconds(100.2, POLL) == pytest.approx(0.4)
+
+
+def test_a_poll_shorter_than_the_gap_is_kept_when_jobs_arrive() -> None:
+    pacing = ClaimPacing(jobs_per_turn=50)
+    pacing.claimed(100.0, asked=4, got=0)
+    pacing.jobs_arrived()
+    short_poll = ARRIVAL_CLAIM_GAP_SECONDS / 5
+    assert pacing.claim_now(100.0 + short_poll * 1.01, short_poll)

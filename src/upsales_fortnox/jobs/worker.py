@@ -36,10 +36,12 @@ from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.session_presence import process_name
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.core.logging_setup import log_context
+from upsales_fortnox.jobs.arrivals import JobArrivals
 from upsales_fortnox.jobs.burials import Burials, JobObserver
 from upsales_fortnox.jobs.claim_pacing import ClaimPacing
-from upsales_fortnox.jobs.dispatch import HandlerRegistry, JobContext
+from upsales_fortnox.jobs.dispatch import HandlerRegistry
 from upsales_fortnox.jobs.handler_runs import HandlerRuns
+from upsales_fortnox.jobs.job_start import announce_start, handler_context
 from upsales_fortnox.jobs.outage import DatabaseOutage
 from upsales_fortnox.jobs.outcomes import OutcomeRecorder
 from upsales_fortnox.jobs.presence_losses import PresenceLosses
@@ -81,8 +83,11 @@ class Worker:
         jobs_per_turn: int = DEFAULT_JOBS_PER_TURN,
         jobs_per_batch: int = DEFAULT_JOBS_PER_BATCH,
         on_outcome: JobObserver | None = None,
+        arrivals: JobArrivals | None = None,
     ) -> None:
+        """``arrivals``: this process's notices of queued jobs (:mod:`.arrivals`)."""
         self.worker_id = worker_id or default_worker_id()
+        self._arrivals = arrivals or JobArrivals()
         self._session_factory = session_factory
         self._registry = registry
         self._settings = settings
@@ -95,6 +100,7 @@ class Worker:
             # has been left by the others (full, or gone), and any worker takes it.
             claim_grace=timedelta(seconds=2 * settings.worker_poll_seconds),
             on_presence_lost=self._presence_lost,
+            on_jobs_queued=self._arrivals.announce,
         )
         self._presence_losses = PresenceLosses()
         jitter = rng or random.Random()  # not security
@@ -130,25 +136,21 @@ class Worker:
         logger.info("worker %s started", self.worker_id)
         pacing = ClaimPacing(self._jobs_per_turn)
         try:
-            while not stop.is_set():
-                free_slots = self._settings.worker_concurrency - len(serving)
-                poll = self.outage.pause_seconds()
-                if free_slots > 0 and pacing.claim_now(time.monotonic(), poll):
-                    claimed = await self._claim(free_slots, exclude=serving)
-                    pacing.claimed(time.monotonic(), free_slots, len(claimed))
-                    for installation_id in claimed:
-                        serving[installation_id] = asyncio.create_task(self._serve(installation_id))
-                all_busy = len(serving) >= self._settings.worker_concurrency
-                await asyncio.wait(
-                    {stop_waiter, *serving.values()},
-                    timeout=None if all_busy else pacing.wait_seconds(time.monotonic(), poll),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                for installation_id, task in list(serving.items()):
-                    if task.done():
-                        del serving[installation_id]
-                        if not task.cancelled() and task.exception() is None:
-                            pacing.turn_ended(task.result())
+            with self._arrivals.listened() as jobs_arrived:
+                while not stop.is_set():
+                    free_slots = self._settings.worker_concurrency - len(serving)
+                    poll = self.outage.pause_seconds()
+                    if jobs_arrived.is_set():  # told before the claim: one queued meanwhile wakes
+                        jobs_arrived.clear()
+                        pacing.jobs_arrived()
+                    if free_slots > 0 and pacing.claim_now(time.monotonic(), poll):
+                        claimed = await self._claim(free_slots, exclude=serving)
+                        pacing.claimed(time.monotonic(), free_slots, len(claimed))
+                        for installation_id in claimed:
+                            serving[installation_id] = asyncio.create_task(
+                                self._serve(installation_id)
+                            )
+                    await self._wait_for_a_change(stop_waiter, serving, pacing, poll, jobs_arrived)
         except asyncio.CancelledError:
             for task in serving.values():
                 task.cancel()
@@ -160,6 +162,32 @@ class Worker:
             self._stop_waiter = None
             await self._store.close()
             logger.info("worker %s stopped", self.worker_id)
+
+    async def _wait_for_a_change(
+        self,
+        stop_waiter: asyncio.Future[Any],
+        serving: dict[uuid.UUID, asyncio.Task[int]],
+        pacing: ClaimPacing,
+        poll: float,
+        jobs_arrived: asyncio.Event,
+    ) -> None:
+        """Until a turn ends, jobs are queued, the next claim is due or the worker stops; the
+        turns that ended leave ``serving``."""
+        all_busy = len(serving) >= self._settings.worker_concurrency
+        arrival = asyncio.ensure_future(jobs_arrived.wait())
+        try:
+            await asyncio.wait(
+                {stop_waiter, arrival, *serving.values()},
+                timeout=None if all_busy else pacing.wait_seconds(time.monotonic(), poll),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            arrival.cancel()
+        for installation_id, task in list(serving.items()):
+            if task.done():
+                del serving[installation_id]
+                if not task.cancelled() and task.exception() is None:
+                    pacing.turn_ended(task.result())
 
     async def run_once(self) -> int:
         """Run every job that is due now (and those that become due meanwhile); returns how
@@ -320,38 +348,13 @@ class Worker:
         """Run the job and record its outcome; returns the job ``then()`` (asked once the
         handler has ended) gave, if it was started as the outcome was recorded (see
         :meth:`JobStore.complete`)."""
-        log_extra: dict[str, Any] = {
-            "installation_id": str(job.installation_id),
-            "job_id": job.job_id,
-            "kind": job.kind,
-        }
-        if job.entity_id is not None:
-            log_extra["entity_id"] = job.entity_id
-        logger.info(
-            "job %s started (kind %s, attempt %d of %d%s)",
-            job.job_id,
-            job.kind,
-            job.attempts,
-            job.max_attempts,
-            ", after an expired lease" if job.recovered else "",
-            extra=log_extra,
-        )
+        log_extra = announce_start(job)
         handler = self._registry.get(job.kind)
         if handler is None:
             await self._burials.bury_unknown_kind(job, log_extra)
             return None
-        context = JobContext(
-            job_id=job.job_id,
-            installation_id=job.installation_id,
-            kind=job.kind,
-            entity_id=job.entity_id,
-            payload=job.payload,
-            attempt=job.attempts,
-            session_factory=self._session_factory,
-            save_checkpoint=partial(self._store.checkpoint, job),
-            installation_version=job.installation_version,
-            settings_version=job.settings_version,
-            turn_cache=turn_cache,
+        context = handler_context(
+            job, self._session_factory, partial(self._store.checkpoint, job), turn_cache
         )
         await self._store.renew_if_due(job)  # it may have waited for a place since it started
         started = time.monotonic()
