@@ -17,11 +17,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Integer,
+    Select,
+    Update,
     and_,
+    bindparam,
     exists,
     func,
     or_,
@@ -44,7 +50,11 @@ def is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def job_is_due(now: datetime) -> ColumnElement[bool]:
+When = datetime | ColumnElement[datetime]
+"""A moment: a value, or a bound parameter of a statement built once."""
+
+
+def job_is_due(now: When) -> ColumnElement[bool]:
     """A job ready to run: queued and due, or running under a lease that has expired."""
     return or_(
         and_(SyncJob.status == JobStatus.QUEUED, SyncJob.run_after <= now),
@@ -57,7 +67,7 @@ def owner_is_connected(owner: InstrumentedAttribute[Any]) -> ColumnElement[bool]
     return is_present(owner, PRESENCE_LOCK_CLASS)
 
 
-def job_to_run(now: datetime, *, postgres: bool) -> ColumnElement[bool]:
+def job_to_run(now: When, *, postgres: bool) -> ColumnElement[bool]:
     """:func:`job_is_due`, and on PostgreSQL also a job left running by a worker no longer
     connected (due once taken over, see :func:`take_over_running_jobs`)."""
     due = job_is_due(now)
@@ -69,12 +79,57 @@ def job_to_run(now: datetime, *, postgres: bool) -> ColumnElement[bool]:
     return due
 
 
-def lease_is_live(now: datetime, *, postgres: bool) -> ColumnElement[bool]:
+def lease_is_live(now: When, *, postgres: bool) -> ColumnElement[bool]:
     """A lease not expired and, on PostgreSQL, whose owner is still connected."""
     live = InstallationLease.expires_at >= now
     if postgres:
         live = and_(live, owner_is_connected(InstallationLease.owner))
     return live
+
+
+_NOW = "now"
+"""The bound parameter of the claim's time in the statements below, built once (a claim's
+statements cost more to build than to run: they are built once per process and kind of
+database, and run with the claim's values)."""
+
+
+def _now() -> BindParameter[datetime]:
+    return bindparam(_NOW, type_=SyncJob.run_after.type)
+
+
+@cache
+def _installations_to_serve(postgres: bool) -> Select[uuid.UUID, datetime]:
+    """:func:`find_installations_to_serve`'s query; parameters ``now``, ``limit``, ``exclude``."""
+    now = _now()
+    due = job_to_run(now, postgres=postgres)
+    has_due_job = exists().where(SyncJob.installation_id == Installation.id, due)
+    has_live_lease = exists().where(
+        InstallationLease.installation_id == Installation.id, lease_is_live(now, postgres=postgres)
+    )
+    has_work: ColumnElement[bool] = has_due_job
+    if postgres:
+        has_work = or_(
+            has_due_job, exists().where(InstallationLease.installation_id == Installation.id)
+        )
+    oldest_due = (
+        select(func.min(SyncJob.run_after))
+        .where(SyncJob.installation_id == Installation.id, due)
+        .scalar_subquery()
+    )
+    query = (
+        select(Installation.id, oldest_due)
+        .where(
+            Installation.status == InstallationStatus.ACTIVE,
+            has_work,
+            ~has_live_lease,
+            Installation.id.not_in(bindparam("exclude", expanding=True)),
+        )
+        .order_by(oldest_due, Installation.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if postgres:
+        query = query.with_for_update(skip_locked=True, key_share=True, of=Installation)
+    return query
 
 
 async def find_installations_to_serve(
@@ -94,52 +149,32 @@ async def find_installations_to_serve(
     a key-share lock). A claim may read more candidates than it takes (its fair share): a claim
     made at the same moment skips those too and finds them at its next look.
     """
-    postgres = is_postgresql(session)
-    due = job_to_run(now, postgres=postgres)
-    has_due_job = exists().where(SyncJob.installation_id == Installation.id, due)
-    has_live_lease = exists().where(
-        InstallationLease.installation_id == Installation.id, lease_is_live(now, postgres=postgres)
-    )
-    has_work: ColumnElement[bool] = has_due_job
-    if postgres:
-        has_work = or_(
-            has_due_job, exists().where(InstallationLease.installation_id == Installation.id)
-        )
-    oldest_due = (
-        select(func.min(SyncJob.run_after))
-        .where(SyncJob.installation_id == Installation.id, due)
-        .scalar_subquery()
-    )
-    query = (
-        select(Installation.id, oldest_due)
-        .where(Installation.status == InstallationStatus.ACTIVE, has_work, ~has_live_lease)
-        .order_by(oldest_due, Installation.id)
-        .limit(limit)
-    )
-    if exclude:
-        query = query.where(Installation.id.not_in(list(exclude)))
-    if postgres:
-        query = query.with_for_update(skip_locked=True, key_share=True, of=Installation)
-    rows = (await session.execute(query)).all()
+    query = _installations_to_serve(is_postgresql(session))
+    rows = (
+        await session.execute(query, {_NOW: now, "limit": limit, "exclude": list(exclude)})
+    ).all()
     return [Waiting(installation_id, waiting_since) for installation_id, waiting_since in rows]
+
+
+@cache
+def _workload() -> Select[int, int, int]:
+    """:func:`workload`'s query; parameters ``now`` and ``owner``."""
+    leased = (
+        select(func.count())
+        .select_from(InstallationLease)
+        .where(lease_is_live(_now(), postgres=True))
+    )
+    return select(
+        select(func.count()).select_from(present(PRESENCE_LOCK_CLASS).subquery()).scalar_subquery(),
+        leased.scalar_subquery(),
+        leased.where(InstallationLease.owner == bindparam("owner")).scalar_subquery(),
+    )
 
 
 async def workload(session: AsyncSession, owner: str, now: datetime) -> Workload:
     """PostgreSQL: the workers connected, the installations leased to them, and how many of
     those are ``owner``'s, for :func:`~upsales_fortnox.jobs.claim_share.fair_share`."""
-    live = lease_is_live(now, postgres=True)
-    leased = select(func.count()).select_from(InstallationLease).where(live)
-    row = (
-        await session.execute(
-            select(
-                select(func.count())
-                .select_from(present(PRESENCE_LOCK_CLASS).subquery())
-                .scalar_subquery(),
-                leased.scalar_subquery(),
-                leased.where(InstallationLease.owner == owner).scalar_subquery(),
-            )
-        )
-    ).one()
+    row = (await session.execute(_workload(), {_NOW: now, "owner": owner})).one()
     return Workload(workers=int(row[0]), leased=int(row[1]), mine=int(row[2]))
 
 
@@ -182,16 +217,35 @@ async def take_over_running_jobs(
     if not installation_ids:
         return
     await session.execute(
+        _take_over(),
+        {
+            "installations": list(installation_ids),
+            "owner": owner,
+            _NOW: now,
+            "due_at": now - _JUST_BEFORE,
+        },
+        execution_options={"synchronize_session": False},
+    )
+
+
+@cache
+def _take_over() -> Update:
+    """:func:`take_over_running_jobs`' statement; parameters ``installations``, ``owner``,
+    ``now`` and ``due_at`` (just before it)."""
+    now = _now()
+    return (
         update(SyncJob)
         .where(
-            SyncJob.installation_id.in_(list(installation_ids)),
+            SyncJob.installation_id.in_(bindparam("installations", expanding=True)),
             SyncJob.status == JobStatus.RUNNING,
-            SyncJob.lease_owner != owner,
+            SyncJob.lease_owner != bindparam("owner"),
             SyncJob.lease_expires_at >= now,
             ~owner_is_connected(SyncJob.lease_owner),
         )
-        .values(lease_owner=owner, lease_expires_at=now - _JUST_BEFORE)
-        .execution_options(synchronize_session=False)
+        .values(
+            lease_owner=bindparam("owner"),
+            lease_expires_at=bindparam("due_at", type_=SyncJob.lease_expires_at.type),
+        )
     )
 
 
