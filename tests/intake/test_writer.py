@@ -440,9 +440,7 @@ async def test_a_commit_that_queued_a_job_is_told_to_the_process_workers(
 ) -> None:
     writer = services.intake_writer
     with services.job_arrivals.listened() as jobs_arrived:
-        assert [r.status for r in await writer.record(_delivery(installation, None))] == [
-            "ignored"
-        ]
+        assert [r.status for r in await writer.record(_delivery(installation, None))] == ["ignored"]
         assert not jobs_arrived.is_set()
         (first,) = await writer.record(_delivery(installation, _event(7)))
         assert first.status == "accepted"
