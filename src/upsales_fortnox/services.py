@@ -7,6 +7,7 @@ and handed to the app and the worker, so neither reaches for globals.
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
 from collections import Counter
 from collections.abc import Callable
@@ -104,6 +105,9 @@ class Services:
     #: Requests made, per ``"METHOD /path/{template}"``; read by benchmarks and operators.
     fortnox_calls: Counter[str] = field(default_factory=Counter)
     upsales_calls: Counter[str] = field(default_factory=Counter)
+    #: The sync's installation contexts by installation, the last used at the end; each kept
+    #: while its versions last (:mod:`upsales_fortnox.sync.context`).
+    installation_contexts: dict[uuid.UUID, Any] = field(default_factory=dict)
     #: Jobs queued, told to this process's workers.
     job_arrivals: JobArrivals = field(default_factory=JobArrivals)
     #: The webhook intake's shared lookups, secret checks and group commit (one per process).

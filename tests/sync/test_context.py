@@ -1,5 +1,5 @@
-"""The installation context is read once per worker turn and read again when the installation
-or its settings change."""
+"""The installation context is read once, kept by the process across the worker's turns, and
+read again when the installation or its settings change."""
 
 from __future__ import annotations
 
@@ -7,23 +7,25 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from tests.jobs.support import FakeClock, add_job, make_worker
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
 from upsales_fortnox.models.installation import Installation, InstallationSettings
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync import context as context_module
 from upsales_fortnox.sync.context import InstallationContext, installation_context
 from upsales_fortnox.vocabulary import InstallationStatus, SyncType
 
 
-async def _installation(services: Services) -> uuid.UUID:
+async def _installation(services: Services, tenant_id: str = "42") -> uuid.UUID:
     async with services.session_factory() as session:
         installation = Installation(
             name="Acme AB",
             status=InstallationStatus.ACTIVE,
             upsales_api_token_enc=services.secret_box.encrypt("upsales-token-1"),
-            fortnox_tenant_id="42",
+            fortnox_tenant_id=tenant_id,
         )
         installation.settings = InstallationSettings(sync_type=SyncType.INVOICE)
         session.add(installation)
@@ -63,7 +65,17 @@ async def test_jobs_of_a_turn_reuse_the_context_until_the_settings_change(
     assert third.fortnox_tenant_id == "42"
 
 
-async def test_a_new_turn_reads_the_context_again(services: Services) -> None:
+async def _new_upsales_key(services: Services, installation_id: uuid.UUID) -> None:
+    async with services.session_factory() as session:
+        installation = await session.get(Installation, installation_id)
+        assert installation is not None
+        installation.upsales_api_token_enc = services.secret_box.encrypt("upsales-token-2")
+        await session.commit()
+
+
+async def test_the_next_turns_reuse_the_context_until_the_installation_changes(
+    services: Services,
+) -> None:
     clock = FakeClock()
     installation_id = await _installation(services)
     contexts: list[InstallationContext] = []
@@ -72,10 +84,34 @@ async def test_a_new_turn_reads_the_context_again(services: Services) -> None:
         contexts.append(await installation_context(services, ctx.installation_id, ctx))
 
     worker = make_worker(services.session_factory, HandlerRegistry({"test.job": handler}), clock)
-    for entity in ("1", "2"):
+    for entity in ("1", "2", "3"):
         await add_job(services.session_factory, installation_id, clock, entity_id=entity)
-        assert await worker.run_once() == 1
-    assert contexts[0] is not contexts[1]
+        assert await worker.run_once() == 1  # a turn each
+        if entity == "2":
+            await _new_upsales_key(services, installation_id)
+    first, second, third = contexts
+    assert second is first
+    assert third is not first, "a new Upsales key is read before the next job"
+    assert third.upsales is not first.upsales
+
+
+async def test_the_process_keeps_the_contexts_used_last(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(context_module, "MAX_CONTEXTS_KEPT", 2)
+    installations = [await _installation(services, tenant_id) for tenant_id in ("1", "2", "3")]
+
+    async def context(installation_id: uuid.UUID) -> InstallationContext:
+        return await installation_context(
+            services, installation_id, _job_of_turn(services, installation_id, {})
+        )
+
+    first = await context(installations[0])
+    await context(installations[1])
+    assert await context(installations[0]) is first  # used again: the last used now
+    await context(installations[2])  # the second, used longest ago, goes
+    assert list(services.installation_contexts) == [installations[0], installations[2]]
+    assert await context(installations[0]) is first
 
 
 def _job_of_turn(

@@ -2,8 +2,10 @@
 
 Reading the installation and building its clients costs about as much CPU as a small job's own
 work, so a job handler passes its :class:`~upsales_fortnox.jobs.JobContext`: the context is then
-kept for the rest of the worker's turn with that installation and reused while the installation
-and its settings keep the versions it was read at (the worker reads both as each job starts).
+kept by the process (the :data:`MAX_CONTEXTS_KEPT` installations used last) and reused while the
+installation and its settings keep the versions it was read at (the worker reads both as each
+job starts; every change of either, its credentials and status included, bumps its version).
+A deal that comes alone is a turn of its own, and read it again before.
 A job of an installation whose settings were never saved waits for them
 (:class:`InstallationNotConfigured`).
 The clients are typed as the ports the sync needs (:mod:`upsales_fortnox.integrations.ports`);
@@ -60,8 +62,9 @@ async def load_installation(services: Services, installation_id: uuid.UUID) -> I
     return installation
 
 
-_TURN_CACHE_KEY = "sync.installation_context"
 _TURN_READ_LOCK_KEY = "sync.installation_context.read"
+MAX_CONTEXTS_KEPT: Final = 1024
+"""Installation contexts a process keeps (each a few kilobytes: two clients and the settings)."""
 
 
 @dataclass(frozen=True)
@@ -74,16 +77,16 @@ class _ReadContext:
 async def installation_context(
     services: Services, installation_id: uuid.UUID, job: JobContext | None = None
 ) -> InstallationContext:
-    """The installation's context; with ``job``, the one its turn read already, if the
+    """The installation's context; with ``job``, the one the process read already, if the
     installation and its settings are still at the versions it was read at. Jobs of a turn
     that start side by side wait for one read rather than each making their own."""
     if job is None:
         return await _read_context(services, installation_id)
-    cached = _cached_context(job, installation_id)
+    cached = _cached_context(services, job, installation_id)
     if cached is not None:
         return cached
     async with job.turn_cache.setdefault(_TURN_READ_LOCK_KEY, asyncio.Lock()):
-        cached = _cached_context(job, installation_id)
+        cached = _cached_context(services, job, installation_id)
         if cached is not None:
             return cached
         installation = await load_installation(services, installation_id)
@@ -95,20 +98,26 @@ async def installation_context(
             )
         context = context_of(services, installation)
         settings_version = installation.settings.version if installation.settings else 0
-        job.turn_cache[_TURN_CACHE_KEY] = _ReadContext(
-            installation.version, settings_version, context
-        )
+        kept = services.installation_contexts
+        kept.pop(installation_id, None)
+        kept[installation_id] = _ReadContext(installation.version, settings_version, context)
+        while len(kept) > MAX_CONTEXTS_KEPT:
+            del kept[next(iter(kept))]  # the one used longest ago
         return context
 
 
-def _cached_context(job: JobContext, installation_id: uuid.UUID) -> InstallationContext | None:
-    read = job.turn_cache.get(_TURN_CACHE_KEY)
+def _cached_context(
+    services: Services, job: JobContext, installation_id: uuid.UUID
+) -> InstallationContext | None:
+    """The context read at the versions ``job`` started with (now the last used), if kept."""
+    kept = services.installation_contexts
+    read = kept.get(installation_id)
     if (
         isinstance(read, _ReadContext)
-        and read.context.installation_id == installation_id
         and read.installation_version == job.installation_version
         and read.settings_version == job.settings_version
     ):
+        kept[installation_id] = kept.pop(installation_id)
         return read.context
     return None
 
