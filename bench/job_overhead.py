@@ -11,6 +11,10 @@ Prints ONE JSON object as its last line::
 ``cpu_ms_per_job`` is this process's CPU time (all its threads), which varies less than the
 elapsed time on a shared machine; on PostgreSQL the server's own CPU is not in it.
 
+``cpu_ms_per_lone_job`` is the same for jobs that come one at a time (a deal won now and then):
+one job per installation is queued and run, :data:`LONE_ROUNDS` times over, so each is a turn
+of its own (a claim, the lease, the job's start and outcome, the release).
+
 Usage: ``python bench/job_overhead.py [--quick] [--database-url URL]``; ``--quick`` runs 500 jobs
 instead of 1,000; ``--database-url`` names the PostgreSQL database to use (its tables are
 dropped and created again).
@@ -24,6 +28,7 @@ import json
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,7 @@ if __package__ in (None, ""):
     sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import database
 from upsales_fortnox.core.config import Settings
@@ -44,6 +50,7 @@ from upsales_fortnox.vocabulary import InstallationStatus
 
 KIND = "bench.nothing"
 INSTALLATIONS = 20
+LONE_ROUNDS = 10
 
 
 async def _nothing(_context: JobContext) -> None:
@@ -70,6 +77,7 @@ async def run(url: str, jobs: int) -> dict[str, Any]:
             ]
             session.add_all(rows)
             await session.flush()
+            installation_ids = [row.id for row in rows]
             for number in range(jobs):
                 await enqueue(
                     session,
@@ -87,6 +95,7 @@ async def run(url: str, jobs: int) -> dict[str, Any]:
             ran += processed
         elapsed = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
+        lone_cpu_seconds, lone_jobs = await _lone_jobs(session_factory, worker, installation_ids)
     finally:
         await engine.dispose()
     return {
@@ -95,7 +104,33 @@ async def run(url: str, jobs: int) -> dict[str, Any]:
         "seconds": round(elapsed, 3),
         "ms_per_job": round(elapsed * 1000 / max(ran, 1), 3),
         "cpu_ms_per_job": round(cpu_seconds * 1000 / max(ran, 1), 3),
+        "lone_jobs": lone_jobs,
+        "cpu_ms_per_lone_job": round(lone_cpu_seconds * 1000 / max(lone_jobs, 1), 3),
     }
+
+
+async def _lone_jobs(
+    session_factory: async_sessionmaker[AsyncSession],
+    worker: Worker,
+    installation_ids: list[uuid.UUID],
+) -> tuple[float, int]:
+    """CPU seconds and job runs of :data:`LONE_ROUNDS` rounds of one job per installation,
+    each round queued (not timed) and then run."""
+    cpu_seconds, ran = 0.0, 0
+    for round_number in range(LONE_ROUNDS):
+        async with session_factory() as session:
+            for installation_id in installation_ids:
+                await enqueue(
+                    session,
+                    installation_id=installation_id,
+                    kind=KIND,
+                    entity_id=f"lone-{round_number}",
+                )
+            await session.commit()
+        cpu_started = time.process_time()
+        ran += await worker.run_once()
+        cpu_seconds += time.process_time() - cpu_started
+    return cpu_seconds, ran
 
 
 def _postgresql(database_url: str | None, jobs: int) -> dict[str, Any] | str:
