@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.dml import ReturningInsert
 
 from upsales_fortnox.core.db.session_presence import is_present, present
 from upsales_fortnox.core.db.upsert import upsert_insert
@@ -190,20 +191,39 @@ async def take_installation_leases(
     connected; returns the installations won."""
     if not installation_ids:
         return []
-    postgres = is_postgresql(session)
-    statement = upsert_insert(session.get_bind().dialect.name, InstallationLease).values(
+    upsert = _take_leases(session.get_bind().dialect.name, len(installation_ids))
+    values: dict[str, Any] = {"owner": owner, "expires_at": expires_at, _NOW: now}
+    values.update(
+        (f"installation_{index}", installation_id)
+        for index, installation_id in enumerate(installation_ids)
+    )
+    won = set((await session.scalars(upsert, values)).all())
+    return [installation_id for installation_id in installation_ids if installation_id in won]
+
+
+@cache
+def _take_leases(dialect_name: str, count: int) -> ReturningInsert[tuple[uuid.UUID]]:
+    """:func:`take_installation_leases`' statement for ``count`` installations; parameters
+    ``installation_0`` … , ``owner``, ``expires_at`` and ``now`` (one per count claimed at
+    once, so at most ``worker_concurrency`` of them)."""
+    expires_at = bindparam("expires_at", type_=InstallationLease.expires_at.type)
+    statement = upsert_insert(dialect_name, InstallationLease.__table__).values(
         [
-            {"installation_id": installation_id, "owner": owner, "expires_at": expires_at}
-            for installation_id in installation_ids
+            {
+                "installation_id": bindparam(
+                    f"installation_{index}", type_=InstallationLease.installation_id.type
+                ),
+                "owner": bindparam("owner"),
+                "expires_at": expires_at,
+            }
+            for index in range(count)
         ]
     )
-    upsert = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[InstallationLease.installation_id],
         set_={"owner": statement.excluded.owner, "expires_at": statement.excluded.expires_at},
-        where=~lease_is_live(now, postgres=postgres),
+        where=~lease_is_live(_now(), postgres=dialect_name == "postgresql"),
     ).returning(InstallationLease.installation_id)
-    won = set((await session.scalars(upsert)).all())
-    return [installation_id for installation_id in installation_ids if installation_id in won]
 
 
 async def take_over_running_jobs(
