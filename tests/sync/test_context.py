@@ -90,9 +90,10 @@ async def test_the_next_turns_reuse_the_context_until_the_installation_changes(
         if entity == "2":
             await _new_upsales_key(services, installation_id)
     first, second, third = contexts
-    assert second is first
-    assert third is not first, "a new Upsales key is read before the next job"
-    assert third.upsales is not first.upsales
+    assert (second.settings, second.upsales) == (first.settings, first.upsales)
+    assert second.upsales is first.upsales, "the installation was not read again"
+    assert second.fortnox is not first.fortnox, "a Fortnox client of the turn's own"
+    assert third.upsales is not first.upsales, "a new Upsales key is read before the next job"
 
 
 async def test_the_process_keeps_the_contexts_used_last(
@@ -108,10 +109,10 @@ async def test_the_process_keeps_the_contexts_used_last(
 
     first = await context(installations[0])
     await context(installations[1])
-    assert await context(installations[0]) is first  # used again: the last used now
+    assert (await context(installations[0])).upsales is first.upsales  # the last used now
     await context(installations[2])  # the second, used longest ago, goes
     assert list(services.installation_contexts) == [installations[0], installations[2]]
-    assert await context(installations[0]) is first
+    assert (await context(installations[0])).upsales is first.upsales
 
 
 def _job_of_turn(
@@ -155,6 +156,28 @@ async def test_a_context_cached_at_other_versions_is_not_used(services: Services
     assert again is not read and again.settings.sync_type == SyncType.ORDER
     assert await installation_context(services, installation_id, job(1, 2)) is again
     assert await installation_context(services, installation_id) is not again
+
+
+async def test_a_kept_context_serves_a_new_turn_without_a_statement(services: Services) -> None:
+    installation_id = await _installation(services)
+    await installation_context(
+        services, installation_id, _job_of_turn(services, installation_id, {})
+    )
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = services.session_factory.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        context = await installation_context(
+            services, installation_id, _job_of_turn(services, installation_id, {})
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements == []
+    assert context.settings.sync_type is SyncType.INVOICE and context.fortnox_tenant_id == "42"
 
 
 async def test_jobs_starting_side_by_side_read_the_context_once(services: Services) -> None:

@@ -1,9 +1,10 @@
 """Each installation's API clients, built from the process' shared parts (:class:`Services`).
 
 The concrete :class:`FortnoxClient` and :class:`UpsalesClient` are built here and only here;
-the sync takes them as its ports (:mod:`upsales_fortnox.integrations.ports`). Build one per
-installation and job: they are cheap, and the shared parts (HTTP client, token store, limiters,
-call counters) are what carries over.
+the sync takes them as its ports (:mod:`upsales_fortnox.integrations.ports`). Build a Fortnox
+client per installation and job, or turn: it is cheap, the shared parts (HTTP client, token
+store, limiters, call counters) are what carries over, and it remembers the price lists it has
+seen. An Upsales client keeps nothing of its own and may serve as long as its key.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from functools import partial
+from typing import Protocol
 
 import httpx
 
@@ -23,6 +25,16 @@ from upsales_fortnox.integrations.shared_pacing import PacerRegistry
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.services import Services
+
+
+class FortnoxIdentity(Protocol):
+    """What a Fortnox client is built from: an installation, or what was kept of one."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def fortnox_tenant_id(self) -> str | None: ...
 
 
 class InstallationNotReady(PermanentError):
@@ -43,7 +55,7 @@ def tenant_key(installation_id: uuid.UUID, fortnox_tenant_id: str | None) -> str
 
 
 def build_fortnox_client(
-    installation: Installation,
+    installation: FortnoxIdentity,
     *,
     settings: Settings,
     http: httpx.AsyncClient,
@@ -66,7 +78,7 @@ def build_fortnox_client(
 
 
 def fortnox_client_for(
-    services: Services, installation: Installation, *, retry: RetryPolicy | None = None
+    services: Services, installation: FortnoxIdentity, *, retry: RetryPolicy | None = None
 ) -> FortnoxClient:
     """The installation's Fortnox client (``retry``: a policy other than the client's own)."""
     return build_fortnox_client(

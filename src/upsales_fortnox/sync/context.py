@@ -2,10 +2,12 @@
 
 Reading the installation and building its clients costs about as much CPU as a small job's own
 work, so a job handler passes its :class:`~upsales_fortnox.jobs.JobContext`: the context is then
-kept by the process (the :data:`MAX_CONTEXTS_KEPT` installations used last) and reused while the
-installation and its settings keep the versions it was read at (the worker reads both as each
-job starts; every change of either, its credentials and status included, bumps its version).
-A deal that comes alone is a turn of its own, and read it again before.
+kept for the rest of the worker's turn with that installation, and what was read by the process
+(the :data:`MAX_CONTEXTS_KEPT` installations used last), both reused while the installation and
+its settings keep the versions they were read at (the worker reads both as each job starts;
+every change of either, its credentials and status included, bumps its version). A deal that
+comes alone is a turn of its own: its installation is not read again, only its Fortnox client
+is made anew (it remembers the price lists it has seen for the turn).
 A job of an installation whose settings were never saved waits for them
 (:class:`InstallationNotConfigured`).
 The clients are typed as the ports the sync needs (:mod:`upsales_fortnox.integrations.ports`);
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from upsales_fortnox.core.db.one_statement import in_one_statement
@@ -62,6 +64,7 @@ async def load_installation(services: Services, installation_id: uuid.UUID) -> I
     return installation
 
 
+_TURN_CACHE_KEY = "sync.installation_context"
 _TURN_READ_LOCK_KEY = "sync.installation_context.read"
 MAX_CONTEXTS_KEPT: Final = 1024
 """Installation contexts a process keeps (each a few kilobytes: two clients and the settings)."""
@@ -73,51 +76,74 @@ class _ReadContext:
     settings_version: int
     context: InstallationContext
 
+    def serves(self, job: JobContext) -> bool:
+        """Read at the versions ``job`` started with."""
+        return (self.installation_version, self.settings_version) == (
+            job.installation_version,
+            job.settings_version,
+        )
+
+
+@dataclass(frozen=True)
+class _Tenant:
+    """What the Fortnox client of a kept context is made anew from."""
+
+    id: uuid.UUID
+    fortnox_tenant_id: str | None
+
 
 async def installation_context(
     services: Services, installation_id: uuid.UUID, job: JobContext | None = None
 ) -> InstallationContext:
-    """The installation's context; with ``job``, the one the process read already, if the
-    installation and its settings are still at the versions it was read at. Jobs of a turn
-    that start side by side wait for one read rather than each making their own."""
+    """The installation's context; with ``job``, the one its turn made already, or made from
+    what the process read, if the installation and its settings are still at the versions it
+    was read at. Jobs of a turn that start side by side wait for one read rather than each
+    making their own."""
     if job is None:
         return await _read_context(services, installation_id)
-    cached = _cached_context(services, job, installation_id)
+    cached = _turn_context(job, installation_id)
     if cached is not None:
         return cached
     async with job.turn_cache.setdefault(_TURN_READ_LOCK_KEY, asyncio.Lock()):
-        cached = _cached_context(services, job, installation_id)
+        cached = _turn_context(job, installation_id)
         if cached is not None:
             return cached
-        installation = await load_installation(services, installation_id)
-        if installation.settings is None:
-            raise InstallationNotConfigured(
-                "the installation's settings have not been saved yet; its jobs wait for them",
-                retry_after=NOT_CONFIGURED_RETRY_SECONDS,
-                code="installation_not_configured",
-            )
-        context = context_of(services, installation)
-        settings_version = installation.settings.version if installation.settings else 0
         kept = services.installation_contexts
-        kept.pop(installation_id, None)
-        kept[installation_id] = _ReadContext(installation.version, settings_version, context)
+        read = kept.pop(installation_id, None)
+        if isinstance(read, _ReadContext) and read.serves(job):
+            tenant = _Tenant(installation_id, read.context.fortnox_tenant_id)
+            turn_read = replace(
+                read, context=replace(read.context, fortnox=fortnox_client_for(services, tenant))
+            )
+        else:
+            read = turn_read = await _read_configured(services, installation_id)
+        kept[installation_id] = read  # the last used
         while len(kept) > MAX_CONTEXTS_KEPT:
             del kept[next(iter(kept))]  # the one used longest ago
-        return context
+        job.turn_cache[_TURN_CACHE_KEY] = turn_read
+        return turn_read.context
 
 
-def _cached_context(
-    services: Services, job: JobContext, installation_id: uuid.UUID
-) -> InstallationContext | None:
-    """The context read at the versions ``job`` started with (now the last used), if kept."""
-    kept = services.installation_contexts
-    read = kept.get(installation_id)
+async def _read_configured(services: Services, installation_id: uuid.UUID) -> _ReadContext:
+    installation = await load_installation(services, installation_id)
+    if installation.settings is None:
+        raise InstallationNotConfigured(
+            "the installation's settings have not been saved yet; its jobs wait for them",
+            retry_after=NOT_CONFIGURED_RETRY_SECONDS,
+            code="installation_not_configured",
+        )
+    return _ReadContext(
+        installation.version, installation.settings.version, context_of(services, installation)
+    )
+
+
+def _turn_context(job: JobContext, installation_id: uuid.UUID) -> InstallationContext | None:
+    read = job.turn_cache.get(_TURN_CACHE_KEY)
     if (
         isinstance(read, _ReadContext)
-        and read.installation_version == job.installation_version
-        and read.settings_version == job.settings_version
+        and read.context.installation_id == installation_id
+        and read.serves(job)
     ):
-        kept[installation_id] = kept.pop(installation_id)
         return read.context
     return None
 
