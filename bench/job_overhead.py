@@ -13,7 +13,9 @@ elapsed time on a shared machine; on PostgreSQL the server's own CPU is not in i
 
 ``cpu_ms_per_lone_job`` is the same for jobs that come one at a time (a deal won now and then):
 one job per installation is queued and run, :data:`LONE_ROUNDS` times over, so each is a turn
-of its own (a claim, the lease, the job's start and outcome, the release).
+of its own (the lease, the job's start and outcome, the release); a round's jobs share its
+claims (one claim takes up to ``worker_concurrency`` installations), as jobs that come
+together do.
 
 Usage: ``python bench/job_overhead.py [--quick] [--database-url URL]``; ``--quick`` runs 500 jobs
 instead of 1,000; ``--database-url`` names the PostgreSQL database to use (its tables are

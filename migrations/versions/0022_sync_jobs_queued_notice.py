@@ -1,7 +1,7 @@
 """Queued jobs are told to the workers (PostgreSQL only)
 
 A statement-level trigger on ``sync_jobs`` notifies the channel ``upsales_fortnox_jobs`` after
-every insert; the workers listen on their presence connections and claim at once instead of at
+every insert that inserted a row; the workers listen on their presence connections and claim at once instead of at
 their next poll.
 
 Revision ID: 0022
@@ -23,13 +23,15 @@ _CREATE_FUNCTION = """
 CREATE OR REPLACE FUNCTION sync_jobs_queued_notice() RETURNS trigger
 LANGUAGE plpgsql AS $notice$
 BEGIN
-    PERFORM pg_notify('upsales_fortnox_jobs', '');
+    IF EXISTS (SELECT FROM queued) THEN
+        PERFORM pg_notify('upsales_fortnox_jobs', '');
+    END IF;
     RETURN NULL;
 END
 $notice$
 """
 _CREATE_TRIGGER = (
-    "CREATE TRIGGER sync_jobs_queued AFTER INSERT ON sync_jobs "
+    "CREATE TRIGGER sync_jobs_queued AFTER INSERT ON sync_jobs REFERENCING NEW TABLE AS queued "
     "FOR EACH STATEMENT EXECUTE FUNCTION sync_jobs_queued_notice()"
 )
 

@@ -34,7 +34,7 @@ def test_a_claim_that_filled_every_free_place_is_followed_at_once() -> None:
 def test_after_a_claim_that_found_fewer_the_next_waits_for_the_poll() -> None:
     pacing = ClaimPacing(jobs_per_turn=50)
     pacing.claimed(100.0, asked=4, got=1)
-    pacing.turn_ended(3)  # a turn that ran out of due jobs
+    pacing.turn_ended(3, began=99.0)  # a turn that ran out of due jobs
     assert not pacing.claim_now(100.2, POLL)
     assert pacing.wait_seconds(100.2, POLL) == pytest.approx(0.3)
     assert pacing.claim_now(100.5, POLL)
@@ -51,7 +51,7 @@ def test_a_failed_claim_waits_for_the_poll_too() -> None:
 def test_a_turn_ended_at_its_limit_may_have_left_work_so_the_next_claim_is_at_once() -> None:
     pacing = ClaimPacing(jobs_per_turn=50)
     pacing.claimed(100.0, asked=4, got=1)
-    pacing.turn_ended(50)
+    pacing.turn_ended(50, began=99.0)
     assert pacing.claim_now(100.1, POLL)
     assert pacing.wait_seconds(100.1, POLL) == 0.0
 
@@ -109,7 +109,7 @@ async def test_a_turn_ending_after_a_claim_that_found_fewer_claims_nothing_befor
 def test_jobs_queued_since_the_last_claim_are_claimed_after_the_gap_not_the_poll() -> None:
     pacing = ClaimPacing(jobs_per_turn=50)
     pacing.claimed(100.0, asked=4, got=1)
-    pacing.jobs_arrived()
+    pacing.jobs_arrived(100.0)
     assert not pacing.claim_now(100.0 + ARRIVAL_CLAIM_GAP_SECONDS / 2, POLL)
     assert pacing.wait_seconds(100.0 + ARRIVAL_CLAIM_GAP_SECONDS / 2, POLL) == pytest.approx(
         ARRIVAL_CLAIM_GAP_SECONDS / 2
@@ -123,6 +123,25 @@ def test_jobs_queued_since_the_last_claim_are_claimed_after_the_gap_not_the_poll
 def test_a_poll_shorter_than_the_gap_is_kept_when_jobs_arrive() -> None:
     pacing = ClaimPacing(jobs_per_turn=50)
     pacing.claimed(100.0, asked=4, got=0)
-    pacing.jobs_arrived()
+    pacing.jobs_arrived(100.0)
     short_poll = ARRIVAL_CLAIM_GAP_SECONDS / 5
     assert pacing.claim_now(100.0 + short_poll * 1.01, short_poll)
+
+
+def test_jobs_queued_while_a_turn_ran_are_claimed_after_it_ends() -> None:
+    """The claim made for them could not take the installation being served, whose turn may
+    have read its jobs before they came: its end brings the claim for them."""
+    pacing = ClaimPacing(jobs_per_turn=50)
+    pacing.jobs_arrived(100.05)  # while a turn begun at 100.0 runs
+    pacing.claimed(100.1, asked=4, got=0)  # the claim found nothing else
+    assert not pacing.claim_now(100.3, POLL)
+    pacing.turn_ended(1, began=100.0)
+    assert pacing.claim_now(100.3, POLL)
+
+
+def test_a_turn_begun_after_the_last_notice_ends_without_a_claim() -> None:
+    pacing = ClaimPacing(jobs_per_turn=50)
+    pacing.jobs_arrived(100.0)
+    pacing.claimed(100.1, asked=4, got=1)  # took it: a turn begins
+    pacing.turn_ended(1, began=100.1)
+    assert not pacing.claim_now(100.3, POLL)

@@ -31,6 +31,12 @@ class Serving:
     def __init__(self) -> None:
         self.claimed = asyncio.Event()
         self.ran: asyncio.Queue[str | None] = asyncio.Queue()
+        self.held: dict[str, asyncio.Event] = {}
+        """Jobs whose handler runs on until their event is set."""
+
+    async def next_claim(self) -> None:
+        self.claimed.clear()
+        await asyncio.wait_for(self.claimed.wait(), SAFETY_TIMEOUT)
 
 
 @asynccontextmanager
@@ -42,6 +48,8 @@ async def serving(
 
     async def handler(ctx: JobContext) -> None:
         await seen.ran.put(ctx.entity_id)
+        if ctx.entity_id in seen.held:
+            await seen.held[ctx.entity_id].wait()
 
     worker = make_worker(
         session_factory,
@@ -87,6 +95,26 @@ async def test_a_job_announced_in_the_process_is_run_without_waiting_for_the_pol
         assert await _ran(seen) == "won-2"
 
 
+async def test_a_job_queued_while_its_installation_is_served_runs_once_the_turn_ends(
+    session_factory: Factory,
+) -> None:
+    """The claim made for the notice cannot take the installation being served, and its turn
+    read its jobs before the new one came: the turn's end brings another claim."""
+    clock = FakeClock()
+    installation = await add_installation(session_factory)
+    arrivals = JobArrivals()
+    async with serving(session_factory, clock, arrivals) as seen:
+        seen.held["first"] = first_may_end = asyncio.Event()
+        await add_job(session_factory, installation, clock, entity_id="first")
+        arrivals.announce()
+        assert await _ran(seen) == "first"  # and it runs on
+        await add_job(session_factory, installation, clock, entity_id="second")
+        arrivals.announce()
+        await seen.next_claim()  # the claim for the notice, made while "first" runs
+        first_may_end.set()
+        assert await _ran(seen) == "second"
+
+
 async def test_a_job_inserted_by_another_process_wakes_the_worker_on_postgresql(
     pg_sessions: Factory, postgres_schema_url: str
 ) -> None:
@@ -117,5 +145,29 @@ async def test_the_notice_is_sent_once_a_transaction_commits_and_not_for_one_rol
         # a round trip on the listening connection: any notice sent before it has arrived
         await listener.execute("SELECT 1")
         assert notices.empty(), "one notice per committed transaction, none for the rollback"
+    finally:
+        await listener.close()
+
+
+async def test_an_insert_that_met_a_job_queued_already_sends_no_notice(
+    pg_sessions: Factory, postgres_schema_url: str
+) -> None:
+    clock = FakeClock()
+    installation = await add_installation(pg_sessions)
+    await add_job(pg_sessions, installation, clock, entity_id="1")
+    listener = await asyncpg.connect(postgres_schema_url.replace("+asyncpg", ""))
+    notices: asyncio.Queue[str] = asyncio.Queue()
+    try:
+        await listener.add_listener(CHANNEL, lambda *notice: notices.put_nowait(notice[2]))
+        async with pg_sessions() as session:
+            queued = await enqueue(
+                session, installation_id=installation, kind="test.job", entity_id="1"
+            )
+            await session.commit()
+        assert not queued.created  # merged into the job queued already
+        await add_job(pg_sessions, installation, clock, entity_id="2")
+        assert await asyncio.wait_for(notices.get(), SAFETY_TIMEOUT) == CHANNEL
+        await listener.execute("SELECT 1")
+        assert notices.empty(), "the merged insert sent none"
     finally:
         await listener.close()

@@ -217,3 +217,14 @@ class TurnJobs:
         if not fresh and not (self._more_due and met_more):
             self._more_due = False  # nothing new to start: the next turn reads again
         self._waiting.extend(fresh)
+
+
+def hand_next(turn: TurnJobs, ending: DueJob, handed: list[DueJob]) -> DueJob | None:
+    """Asked as ``ending``'s outcome is saved: the job handed to its runner next (appended to
+    ``handed``), if one may start then; it is returned to start in that same transaction,
+    unless it is to be buried."""
+    following = turn.next_with(ending)
+    if following is None:
+        return None
+    handed.append(following)
+    return None if following.to_bury else following

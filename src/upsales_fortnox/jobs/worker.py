@@ -48,7 +48,7 @@ from upsales_fortnox.jobs.presence_losses import PresenceLosses
 from upsales_fortnox.jobs.run_gate import RunGate
 from upsales_fortnox.jobs.runs import DueJob, LeaseLost, OutcomeSavedLeaseLost, RunningJob
 from upsales_fortnox.jobs.store.job_store import JobStore
-from upsales_fortnox.jobs.turn import TurnJobs
+from upsales_fortnox.jobs.turn import TurnJobs, hand_next
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +132,7 @@ class Worker:
         """
         self._stop = stop
         serving: dict[uuid.UUID, asyncio.Task[int]] = {}
+        began: dict[uuid.UUID, float] = {}  # when each turn being served began
         stop_waiter = self._stop_waiter = asyncio.ensure_future(stop.wait())
         logger.info("worker %s started", self.worker_id)
         pacing = ClaimPacing(self._jobs_per_turn)
@@ -142,15 +143,19 @@ class Worker:
                     poll = self.outage.pause_seconds()
                     if jobs_arrived.is_set():  # told before the claim: one queued meanwhile wakes
                         jobs_arrived.clear()
-                        pacing.jobs_arrived()
+                        if not self.outage.down:  # claims wait out the outage's pause
+                            pacing.jobs_arrived(time.monotonic())
                     if free_slots > 0 and pacing.claim_now(time.monotonic(), poll):
                         claimed = await self._claim(free_slots, exclude=serving)
                         pacing.claimed(time.monotonic(), free_slots, len(claimed))
                         for installation_id in claimed:
+                            began[installation_id] = time.monotonic()
                             serving[installation_id] = asyncio.create_task(
                                 self._serve(installation_id)
                             )
-                    await self._wait_for_a_change(stop_waiter, serving, pacing, poll, jobs_arrived)
+                    await self._wait_for_a_change(
+                        stop_waiter, serving, began, pacing, poll, jobs_arrived
+                    )
         except asyncio.CancelledError:
             for task in serving.values():
                 task.cancel()
@@ -167,6 +172,7 @@ class Worker:
         self,
         stop_waiter: asyncio.Future[Any],
         serving: dict[uuid.UUID, asyncio.Task[int]],
+        began: dict[uuid.UUID, float],
         pacing: ClaimPacing,
         poll: float,
         jobs_arrived: asyncio.Event,
@@ -186,8 +192,9 @@ class Worker:
         for installation_id, task in list(serving.items()):
             if task.done():
                 del serving[installation_id]
+                turn_began = began.pop(installation_id)
                 if not task.cancelled() and task.exception() is None:
-                    pacing.turn_ended(task.result())
+                    pacing.turn_ended(task.result(), turn_began)
 
     async def run_once(self) -> int:
         """Run every job that is due now (and those that become due meanwhile); returns how
@@ -283,7 +290,7 @@ class Worker:
                     due, running = work
                     handed_next: list[DueJob] = []
                     try:
-                        then = partial(_hand_next, turn, due, handed_next)
+                        then = partial(hand_next, turn, due, handed_next)
                         next_job = await self._run_job(running, turn_cache, then=then)
                     except OutcomeSavedLeaseLost:
                         processed += 1
@@ -387,14 +394,3 @@ class Worker:
                 extra={"code": "worker_presence_lost"},
             )
         self._handler_runs.lose_all()
-
-
-def _hand_next(turn: TurnJobs, ending: DueJob, handed: list[DueJob]) -> DueJob | None:
-    """Asked as ``ending``'s outcome is saved: the job handed to its runner next (appended to
-    ``handed``), if one may start then; it is returned to start in that same transaction,
-    unless it is to be buried."""
-    following = turn.next_with(ending)
-    if following is None:
-        return None
-    handed.append(following)
-    return None if following.to_bury else following

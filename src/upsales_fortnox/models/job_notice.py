@@ -1,8 +1,9 @@
 """The notice of queued jobs (PostgreSQL only; part of the schema, created with ``sync_jobs``).
 
 A statement-level trigger notifies :data:`CHANNEL` after every
-insert into ``sync_jobs``, by any process or path; the server delivers it when the transaction
-commits, once per transaction, and only to sessions listening (the workers' presence
+insert into ``sync_jobs`` that inserted a row (not one whose rows all met a job queued already:
+``ON CONFLICT``), by any process or path; the server delivers it when the transaction commits,
+once per transaction, and only to sessions listening (the workers' presence
 connections, :mod:`upsales_fortnox.jobs.arrivals`).
 """
 
@@ -21,13 +22,15 @@ CREATE_FUNCTION: Final = f"""
 CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger
 LANGUAGE plpgsql AS $notice$
 BEGIN
-    PERFORM pg_notify('{CHANNEL}', '');
+    IF EXISTS (SELECT FROM queued) THEN
+        PERFORM pg_notify('{CHANNEL}', '');
+    END IF;
     RETURN NULL;
 END
 $notice$
 """
 CREATE_TRIGGER: Final = (
-    f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON sync_jobs "
+    f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON sync_jobs REFERENCING NEW TABLE AS queued "
     f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
 )
 DROP_TRIGGER: Final = f"DROP TRIGGER IF EXISTS {TRIGGER} ON sync_jobs"
