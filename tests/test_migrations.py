@@ -20,7 +20,7 @@ from tests.database import POSTGRES_ENABLED, create_schema, scratch_postgres_dat
 from upsales_fortnox.core.db import migrate
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.engine import create_engine
-from upsales_fortnox.models import budget_take, job_notice
+from upsales_fortnox.models import budget_take
 
 
 @pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_ENABLED else ["sqlite"])
@@ -67,31 +67,13 @@ def _functions(connection: Connection) -> dict[str, str]:
     return {name: definition for name, definition in rows}
 
 
-def _triggers(connection: Connection) -> dict[str, str]:
-    """The schema's own triggers (PostgreSQL), by name: their definitions as the server prints
-    them."""
-    if connection.dialect.name != "postgresql":
-        return {}
-    rows = connection.exec_driver_sql(
-        "SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t"
-        " JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = current_schema() AND NOT t.tgisinternal"
-    )
-    return {name: definition for name, definition in rows}
-
-
-def _functions_and_triggers(connection: Connection) -> tuple[dict[str, str], dict[str, str]]:
-    return _functions(connection), _triggers(connection)
-
-
-def _models_functions_and_triggers(database_url: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The functions and triggers the models create with their tables, in a database of their
-    own."""
+def _models_functions(database_url: str) -> dict[str, str]:
+    """The functions the models create with their tables, in a database of their own."""
     if not database_url.startswith("postgresql"):
-        return {}, {}
+        return {}
     with scratch_postgres_database("ufs_models") as models_url:
         asyncio.run(create_schema(models_url))
-        return _inspect(models_url, _functions_and_triggers)
+        return _inspect(models_url, _functions)
 
 
 def test_upgrade_head_matches_the_models_and_downgrade_removes_everything(
@@ -102,15 +84,14 @@ def test_upgrade_head_matches_the_models_and_downgrade_removes_everything(
     assert _inspect(empty_database_url, _schema_differences) == []
     tables = _inspect(empty_database_url, _table_names)
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
-    functions, triggers = _inspect(empty_database_url, _functions_and_triggers)
-    assert (functions, triggers) == _models_functions_and_triggers(empty_database_url)
+    functions = _inspect(empty_database_url, _functions)
+    assert functions == _models_functions(empty_database_url)
     if empty_database_url.startswith("postgresql"):
-        assert set(functions) == {budget_take.NAME, job_notice.FUNCTION}
-        assert set(triggers) == {job_notice.TRIGGER}
+        assert set(functions) == {budget_take.NAME}
 
     migrate.downgrade(empty_database_url, "base")
     assert _inspect(empty_database_url, _table_names) == {"alembic_version"}
-    assert _inspect(empty_database_url, _functions_and_triggers) == ({}, {})
+    assert _inspect(empty_database_url, _functions) == {}
 
 
 def test_the_comparison_notices_a_schema_that_drifted(tmp_path: Path) -> None:

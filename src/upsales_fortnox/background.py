@@ -41,7 +41,6 @@ async def run_worker(services: Services, stop: asyncio.Event) -> None:
         build_handler_registry(services),
         services.settings,
         on_outcome=observe_job if services.settings.metrics_enabled else None,
-        arrivals=services.job_arrivals,
     )
     logger.info("worker %s started", worker.worker_id)
     warn_if_settle_shorter_than_lease(services.settings)

@@ -36,7 +36,6 @@ from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth
 from upsales_fortnox.integrations.pacing import LimiterRegistry
 from upsales_fortnox.integrations.shared_pacing import PacerRegistry
 from upsales_fortnox.integrations.upsales import facts as upsales_facts
-from upsales_fortnox.jobs.arrivals import JobArrivals
 from upsales_fortnox.ops.metrics import api_answer_observer, rate_limit_wait_observer
 from upsales_fortnox.ops.metrics_hooks import FailureCountingTransport, api_response_observer
 
@@ -108,8 +107,6 @@ class Services:
     #: The sync's installation contexts by installation, the last used at the end; each kept
     #: while its versions last (:mod:`upsales_fortnox.sync.context`).
     installation_contexts: dict[uuid.UUID, Any] = field(default_factory=dict)
-    #: Jobs queued, told to this process's workers.
-    job_arrivals: JobArrivals = field(default_factory=JobArrivals)
     #: The webhook intake's shared lookups, secret checks and group commit (one per process).
     installation_loader: InstallationLoader = field(init=False)
     secret_checker: SecretChecker = field(init=False)
@@ -121,9 +118,7 @@ class Services:
         wait = self.settings.webhook_database_wait_seconds
         self.installation_loader = InstallationLoader(self.engine, wait_seconds=wait)
         self.secret_checker = SecretChecker(self.secret_box)
-        self.intake_writer = IntakeWriter(
-            self.engine, wait_seconds=wait, on_jobs_queued=self.job_arrivals.announce
-        )
+        self.intake_writer = IntakeWriter(self.engine, wait_seconds=wait)
         self.intake_admission = Admission(
             self.settings.webhook_max_in_flight, body_seconds=self.settings.webhook_body_seconds
         )

@@ -42,13 +42,10 @@ PER_JOB = {
     "postgresql": {"statements": 6, "BEGIN": 1, "COMMIT": 1, "ROLLBACK": 0},
 }
 #: A worker turn of one such job, with the turn's claim, reads and release. The installation's
-#: context is kept by the process (read by the deal synced before: no read in the turn). On
-#: PostgreSQL each ``run_once`` makes the worker's presence connection and gives it up after,
-#: and each time it is made it listens for job notices (``LISTEN``; a serving worker makes it
-#: once): two in the turn.
+#: context is kept by the process (read by the deal synced before: no read in the turn).
 TURN_OF_ONE = {
     "sqlite": {"statements": 13, "BEGIN": 10, "COMMIT": 7, "ROLLBACK": 3},
-    "postgresql": {"statements": 24, "BEGIN": 10, "COMMIT": 10, "ROLLBACK": 0},
+    "postgresql": {"statements": 22, "BEGIN": 10, "COMMIT": 10, "ROLLBACK": 0},
 }
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 #: How the shared budget's statement recording a batch of answers begins.

@@ -433,19 +433,3 @@ async def _terminate_other_sessions(url: str) -> None:
         assert terminated >= 2
     finally:
         await connection.close()
-
-
-async def test_a_commit_that_queued_a_job_is_told_to_the_process_workers(
-    services: Services, installation: Installation
-) -> None:
-    writer = services.intake_writer
-    with services.job_arrivals.listened() as jobs_arrived:
-        assert [r.status for r in await writer.record(_delivery(installation, None))] == ["ignored"]
-        assert not jobs_arrived.is_set()
-        (first,) = await writer.record(_delivery(installation, _event(7)))
-        assert first.status == "accepted"
-        assert jobs_arrived.is_set()
-        jobs_arrived.clear()
-        (again,) = await writer.record(_delivery(installation, _event(7)))
-        assert again.status == "duplicate"
-        assert not jobs_arrived.is_set(), "a duplicate queues nothing"

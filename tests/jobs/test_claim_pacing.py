@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.jobs.support import FakeClock, add_installation, add_job, job_settings, make_worker
 from upsales_fortnox.jobs import HandlerRegistry, JobContext
-from upsales_fortnox.jobs.claim_pacing import ARRIVAL_CLAIM_GAP_SECONDS, ClaimPacing
+from upsales_fortnox.jobs.claim_pacing import ClaimPacing
 
 Factory = async_sessionmaker[AsyncSession]
 POLL = 0.5
@@ -34,7 +34,7 @@ def test_a_claim_that_filled_every_free_place_is_followed_at_once() -> None:
 def test_after_a_claim_that_found_fewer_the_next_waits_for_the_poll() -> None:
     pacing = ClaimPacing(jobs_per_turn=50)
     pacing.claimed(100.0, asked=4, got=1)
-    pacing.turn_ended(3, began=99.0)  # a turn that ran out of due jobs
+    pacing.turn_ended(3)  # a turn that ran out of due jobs
     assert not pacing.claim_now(100.2, POLL)
     assert pacing.wait_seconds(100.2, POLL) == pytest.approx(0.3)
     assert pacing.claim_now(100.5, POLL)
@@ -51,7 +51,7 @@ def test_a_failed_claim_waits_for_the_poll_too() -> None:
 def test_a_turn_ended_at_its_limit_may_have_left_work_so_the_next_claim_is_at_once() -> None:
     pacing = ClaimPacing(jobs_per_turn=50)
     pacing.claimed(100.0, asked=4, got=1)
-    pacing.turn_ended(50, began=99.0)
+    pacing.turn_ended(50)
     assert pacing.claim_now(100.1, POLL)
     assert pacing.wait_seconds(100.1, POLL) == 0.0
 
@@ -69,8 +69,6 @@ async def test_a_turn_ending_after_a_claim_that_found_fewer_claims_nothing_befor
     first = await add_installation(session_factory, name="First")
     second = await add_installation(session_factory, name="Second")
     await add_job(session_factory, first, clock, entity_id="1")
-    # the second's job, due only once the clock moves: it comes due without a notice
-    await add_job(session_factory, second, clock, entity_id="2", delay_seconds=60)
     worker = make_worker(
         session_factory,
         HandlerRegistry({}),
@@ -92,7 +90,7 @@ async def test_a_turn_ending_after_a_claim_that_found_fewer_claims_nothing_befor
         released.set()
 
     async def handler(ctx: JobContext) -> None:  # work for another installation meanwhile
-        clock.advance(61)
+        await add_job(session_factory, second, clock, entity_id="2")
 
     worker._registry = HandlerRegistry({"test.job": handler})
     store.claim_installations = counted_claim  # type: ignore[method-assign]
@@ -104,44 +102,3 @@ async def test_a_turn_ending_after_a_claim_that_found_fewer_claims_nothing_befor
     stop.set()
     await asyncio.wait_for(running, SAFETY_TIMEOUT)
     assert claims == [[first]]  # the second installation waits for the next poll
-
-
-def test_jobs_queued_since_the_last_claim_are_claimed_after_the_gap_not_the_poll() -> None:
-    pacing = ClaimPacing(jobs_per_turn=50)
-    pacing.claimed(100.0, asked=4, got=1)
-    pacing.jobs_arrived(100.0)
-    assert not pacing.claim_now(100.0 + ARRIVAL_CLAIM_GAP_SECONDS / 2, POLL)
-    assert pacing.wait_seconds(100.0 + ARRIVAL_CLAIM_GAP_SECONDS / 2, POLL) == pytest.approx(
-        ARRIVAL_CLAIM_GAP_SECONDS / 2
-    )
-    assert pacing.claim_now(100.0 + ARRIVAL_CLAIM_GAP_SECONDS * 1.01, POLL)
-    pacing.claimed(100.1, asked=4, got=1)  # the claim took them: the poll again
-    assert not pacing.claim_now(100.2, POLL)
-    assert pacing.wait_seconds(100.2, POLL) == pytest.approx(0.4)
-
-
-def test_a_poll_shorter_than_the_gap_is_kept_when_jobs_arrive() -> None:
-    pacing = ClaimPacing(jobs_per_turn=50)
-    pacing.claimed(100.0, asked=4, got=0)
-    pacing.jobs_arrived(100.0)
-    short_poll = ARRIVAL_CLAIM_GAP_SECONDS / 5
-    assert pacing.claim_now(100.0 + short_poll * 1.01, short_poll)
-
-
-def test_jobs_queued_while_a_turn_ran_are_claimed_after_it_ends() -> None:
-    """The claim made for them could not take the installation being served, whose turn may
-    have read its jobs before they came: its end brings the claim for them."""
-    pacing = ClaimPacing(jobs_per_turn=50)
-    pacing.jobs_arrived(100.05)  # while a turn begun at 100.0 runs
-    pacing.claimed(100.1, asked=4, got=0)  # the claim found nothing else
-    assert not pacing.claim_now(100.3, POLL)
-    pacing.turn_ended(1, began=100.0)
-    assert pacing.claim_now(100.3, POLL)
-
-
-def test_a_turn_begun_after_the_last_notice_ends_without_a_claim() -> None:
-    pacing = ClaimPacing(jobs_per_turn=50)
-    pacing.jobs_arrived(100.0)
-    pacing.claimed(100.1, asked=4, got=1)  # took it: a turn begins
-    pacing.turn_ended(1, began=100.1)
-    assert not pacing.claim_now(100.3, POLL)

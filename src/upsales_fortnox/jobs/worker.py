@@ -36,7 +36,6 @@ from upsales_fortnox.core.db.session import DbSessionFactory
 from upsales_fortnox.core.db.session_presence import process_name
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.core.logging_setup import log_context
-from upsales_fortnox.jobs.arrivals import JobArrivals
 from upsales_fortnox.jobs.burials import Burials, JobObserver
 from upsales_fortnox.jobs.claim_pacing import ClaimPacing
 from upsales_fortnox.jobs.dispatch import HandlerRegistry
@@ -83,11 +82,8 @@ class Worker:
         jobs_per_turn: int = DEFAULT_JOBS_PER_TURN,
         jobs_per_batch: int = DEFAULT_JOBS_PER_BATCH,
         on_outcome: JobObserver | None = None,
-        arrivals: JobArrivals | None = None,
     ) -> None:
-        """``arrivals``: this process's notices of queued jobs (:mod:`.arrivals`)."""
         self.worker_id = worker_id or default_worker_id()
-        self._arrivals = arrivals or JobArrivals()
         self._session_factory = session_factory
         self._registry = registry
         self._settings = settings
@@ -100,7 +96,6 @@ class Worker:
             # has been left by the others (full, or gone), and any worker takes it.
             claim_grace=timedelta(seconds=2 * settings.worker_poll_seconds),
             on_presence_lost=self._presence_lost,
-            on_jobs_queued=self._arrivals.announce,
         )
         self._presence_losses = PresenceLosses()
         jitter = rng or random.Random()  # not security
@@ -132,30 +127,29 @@ class Worker:
         """
         self._stop = stop
         serving: dict[uuid.UUID, asyncio.Task[int]] = {}
-        began: dict[uuid.UUID, float] = {}  # when each turn being served began
         stop_waiter = self._stop_waiter = asyncio.ensure_future(stop.wait())
         logger.info("worker %s started", self.worker_id)
         pacing = ClaimPacing(self._jobs_per_turn)
         try:
-            with self._arrivals.listened() as jobs_arrived:
-                while not stop.is_set():
-                    free_slots = self._settings.worker_concurrency - len(serving)
-                    poll = self.outage.pause_seconds()
-                    if jobs_arrived.is_set():  # told before the claim: one queued meanwhile wakes
-                        jobs_arrived.clear()
-                        if not self.outage.down:  # claims wait out the outage's pause
-                            pacing.jobs_arrived(time.monotonic())
-                    if free_slots > 0 and pacing.claim_now(time.monotonic(), poll):
-                        claimed = await self._claim(free_slots, exclude=serving)
-                        pacing.claimed(time.monotonic(), free_slots, len(claimed))
-                        for installation_id in claimed:
-                            began[installation_id] = time.monotonic()
-                            serving[installation_id] = asyncio.create_task(
-                                self._serve(installation_id)
-                            )
-                    await self._wait_for_a_change(
-                        stop_waiter, serving, began, pacing, poll, jobs_arrived
-                    )
+            while not stop.is_set():
+                free_slots = self._settings.worker_concurrency - len(serving)
+                poll = self.outage.pause_seconds()
+                if free_slots > 0 and pacing.claim_now(time.monotonic(), poll):
+                    claimed = await self._claim(free_slots, exclude=serving)
+                    pacing.claimed(time.monotonic(), free_slots, len(claimed))
+                    for installation_id in claimed:
+                        serving[installation_id] = asyncio.create_task(self._serve(installation_id))
+                all_busy = len(serving) >= self._settings.worker_concurrency
+                await asyncio.wait(
+                    {stop_waiter, *serving.values()},
+                    timeout=None if all_busy else pacing.wait_seconds(time.monotonic(), poll),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for installation_id, task in list(serving.items()):
+                    if task.done():
+                        del serving[installation_id]
+                        if not task.cancelled() and task.exception() is None:
+                            pacing.turn_ended(task.result())
         except asyncio.CancelledError:
             for task in serving.values():
                 task.cancel()
@@ -167,34 +161,6 @@ class Worker:
             self._stop_waiter = None
             await self._store.close()
             logger.info("worker %s stopped", self.worker_id)
-
-    async def _wait_for_a_change(
-        self,
-        stop_waiter: asyncio.Future[Any],
-        serving: dict[uuid.UUID, asyncio.Task[int]],
-        began: dict[uuid.UUID, float],
-        pacing: ClaimPacing,
-        poll: float,
-        jobs_arrived: asyncio.Event,
-    ) -> None:
-        """Until a turn ends, jobs are queued, the next claim is due or the worker stops; the
-        turns that ended leave ``serving``."""
-        all_busy = len(serving) >= self._settings.worker_concurrency
-        arrival = asyncio.ensure_future(jobs_arrived.wait())
-        try:
-            await asyncio.wait(
-                {stop_waiter, arrival, *serving.values()},
-                timeout=None if all_busy else pacing.wait_seconds(time.monotonic(), poll),
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-        finally:
-            arrival.cancel()
-        for installation_id, task in list(serving.items()):
-            if task.done():
-                del serving[installation_id]
-                turn_began = began.pop(installation_id)
-                if not task.cancelled() and task.exception() is None:
-                    pacing.turn_ended(task.result(), turn_began)
 
     async def run_once(self) -> int:
         """Run every job that is due now (and those that become due meanwhile); returns how

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from upsales_fortnox.core.db.base import Base
 from upsales_fortnox.core.db.types import BigIntPK, JSONDoc, UTCDateTime, utcnow
-from upsales_fortnox.models import job_notice
 from upsales_fortnox.models.fortnox_ids import MAX_FORTNOX_ID_LENGTH
 from upsales_fortnox.vocabulary import JobStatus
 
@@ -97,9 +96,6 @@ class SyncJob(Base):
         Index("ix_sync_jobs_installation_status", "installation_id", "status"),
         Index("ix_sync_jobs_entity", "installation_id", "kind", "entity_id", "status"),
     )
-
-
-job_notice.created_with(SyncJob.__table__)
 
 
 class JobAttempt(Base):

@@ -115,18 +115,14 @@ class Presence:
         gone_after_seconds: float = DEFAULT_GONE_AFTER_SECONDS,
         lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
         on_lost: Callable[[], None] | None = None,
-        notices: tuple[str, Callable[[], None]] | None = None,
     ) -> None:
         """``gone_after_seconds``: how soon after its host went silent the server may end the
         session (and the lock with it); ``lock_timeout_seconds``: how long taking the lock
         waits for a session that holds the name still; ``on_lost``: told at once when the
         connection ends other than by :meth:`close` (the database restarted or ended the
-        session): others may count the process gone from then on; ``notices``: a channel the
-        connection listens to (``LISTEN``), and what is told at each of its notifications
-        (none reach it while it is being replaced)."""
+        session): others may count the process gone from then on."""
         self._engine = engine
         self._on_lost = on_lost
-        self._notices = notices
         self._ended_connection: AsyncConnection | None = None
         """The presence connection the database ended, until it is replaced."""
         self._listening: tuple[Any, Callable[[Any], None]] | None = None
@@ -170,13 +166,10 @@ class Presence:
                 await connection.execute(_SESSION_SETTINGS, self._session_settings)
                 await connection.execute(_LOCK, self._params)
                 await connection.commit()  # the lock outlives the transaction
-                driver = (await connection.get_raw_connection()).driver_connection
-                if driver is None:
-                    raise ConnectionError("the presence connection has no driver connection")
-                if self._notices is not None:
-                    channel, told = self._notices
-                    await driver.add_listener(channel, lambda *_notification: told())
                 if self._on_lost is not None:
+                    driver = (await connection.get_raw_connection()).driver_connection
+                    if driver is None:
+                        raise ConnectionError("the presence connection has no driver connection")
                     listener = partial(self._ended, connection)
                     driver.add_termination_listener(listener)
                     self._listening = (driver, listener)

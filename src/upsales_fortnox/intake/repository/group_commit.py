@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Final
@@ -90,12 +90,8 @@ class IntakeWriter:
         max_batch_events: int = MAX_BATCH_EVENTS,
         max_in_flight: int = MAX_BATCHES_IN_FLIGHT,
         wait_seconds: float | None = None,
-        on_jobs_queued: Callable[[], None] | None = None,
     ) -> None:
-        """``on_jobs_queued``: told after a commit that queued a job for a delivery (this
-        process's workers then claim at once: :mod:`upsales_fortnox.jobs.arrivals`)."""
         self._engine = engine
-        self._on_jobs_queued = on_jobs_queued
         self._wait_seconds = wait_seconds
         self._on_postgres = engine.dialect.name == "postgresql"
         self._lock_wait_seconds = (wait_seconds or 0.0) * LOCK_WAIT_SHARE
@@ -122,10 +118,7 @@ class IntakeWriter:
         clock = asyncio.get_running_loop()
         deadline = None if self._wait_seconds is None else clock.time() + self._wait_seconds
         async with asyncio.timeout_at(deadline):
-            results = await self._batcher.submit(_Waiting(delivery, deadline))
-        if self._on_jobs_queued is not None and any(r.status == "accepted" for r in results):
-            self._on_jobs_queued()
-        return results
+            return await self._batcher.submit(_Waiting(delivery, deadline))
 
     async def _write(self, batch: list[_Waiting]) -> Sequence[list[IntakeResult] | Exception]:
         clock = asyncio.get_running_loop()

@@ -48,7 +48,6 @@ class InstallationClaims:
         clock: Clock,
         share_grace: timedelta,
         on_presence_lost: Callable[[], None] | None = None,
-        on_jobs_queued: Callable[[], None] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._engine = engine
@@ -60,9 +59,7 @@ class InstallationClaims:
         #: Until when each installation we serve is leased to us, as last written by us.
         self._leased_until: dict[uuid.UUID, datetime] = {}
         self._presence = (
-            WorkerPresence(
-                engine, owner, lease=lease, on_lost=on_presence_lost, on_jobs_queued=on_jobs_queued
-            )
+            WorkerPresence(engine, owner, lease=lease, on_lost=on_presence_lost)
             if engine.dialect.name == "postgresql"
             else None
         )

@@ -90,11 +90,9 @@ class JobStore:
         clock: Clock,
         claim_grace: timedelta = timedelta(seconds=1),
         on_presence_lost: Callable[[], None] | None = None,
-        on_jobs_queued: Callable[[], None] | None = None,
     ) -> None:
         """``on_presence_lost``: told when this worker's presence in the database ended
-        (PostgreSQL): other workers may take its installations over from then on;
-        ``on_jobs_queued``: told when any process queued jobs (PostgreSQL, :mod:`..arrivals`)."""
+        (PostgreSQL): other workers may take its installations over from then on."""
         self._session_factory = session_factory
         engine = session_factory.kw.get("bind")
         if not isinstance(engine, AsyncEngine):
@@ -112,7 +110,6 @@ class JobStore:
             clock=clock,
             share_grace=claim_grace,
             on_presence_lost=on_presence_lost,
-            on_jobs_queued=on_jobs_queued,
         )
 
     async def close(self) -> None:

@@ -21,7 +21,6 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upsales_fortnox.core.db.session_presence import Presence
-from upsales_fortnox.models.job_notice import CHANNEL
 
 #: First key of the two-key advisory locks that mark a worker as connected ("ufsw"; the
 #: migration lock uses the one-key form, a separate key space).
@@ -43,15 +42,11 @@ class WorkerPresence(Presence):
         *,
         lease: timedelta,
         on_lost: Callable[[], None] | None = None,
-        on_jobs_queued: Callable[[], None] | None = None,
     ) -> None:
-        """``on_jobs_queued``: told at each notice of queued jobs (:mod:`...arrivals`), which
-        the presence connection listens to."""
         super().__init__(
             engine,
             PRESENCE_LOCK_CLASS,
             owner,
             gone_after_seconds=lease.total_seconds() * 1.25,
             on_lost=on_lost,
-            notices=None if on_jobs_queued is None else (CHANNEL, on_jobs_queued),
         )
