@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -158,24 +160,35 @@ async def test_a_context_cached_at_other_versions_is_not_used(services: Services
     assert await installation_context(services, installation_id) is not again
 
 
+@contextmanager
+def statements_sent(services: Services) -> Iterator[list[str]]:
+    """The statements the services' engine sends while the block runs."""
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = services.session_factory.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def _selects(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
 async def test_a_kept_context_serves_a_new_turn_without_a_statement(services: Services) -> None:
     installation_id = await _installation(services)
     await installation_context(
         services, installation_id, _job_of_turn(services, installation_id, {})
     )
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    engine = services.session_factory.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(services) as statements:
         context = await installation_context(
             services, installation_id, _job_of_turn(services, installation_id, {})
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert statements == []
     assert context.settings.sync_type is SyncType.INVOICE and context.fortnox_tenant_id == "42"
 
@@ -183,15 +196,7 @@ async def test_a_kept_context_serves_a_new_turn_without_a_statement(services: Se
 async def test_jobs_starting_side_by_side_read_the_context_once(services: Services) -> None:
     installation_id = await _installation(services)
     turn_cache: dict[str, Any] = {}
-    selects: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            selects.append(statement)
-
-    engine = services.session_factory.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(services) as statements:
         contexts = await asyncio.gather(
             *(
                 installation_context(
@@ -200,26 +205,15 @@ async def test_jobs_starting_side_by_side_read_the_context_once(services: Servic
                 for _ in range(3)
             )
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
     assert contexts[1] is contexts[0] and contexts[2] is contexts[0]
-    assert len(selects) == 1
+    assert len(_selects(statements)) == 1
 
 
 async def test_the_context_is_read_in_one_statement(services: Services) -> None:
     installation_id = await _installation(services)
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    engine = services.session_factory.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(services) as statements:
         context = await installation_context(services, installation_id)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
     assert context.settings.sync_type is SyncType.INVOICE
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    assert len(_selects(statements)) == 1
