@@ -193,6 +193,20 @@ async def test_a_kept_context_serves_a_new_turn_without_a_statement(services: Se
     assert context.settings.sync_type is SyncType.INVOICE and context.fortnox_tenant_id == "42"
 
 
+async def test_a_job_asking_for_another_installation_gets_a_fresh_read(
+    services: Services,
+) -> None:
+    """The job's versions are its own installation's: another's kept context is not taken
+    on them."""
+    mine, other = await _installation(services, "1"), await _installation(services, "2")
+    kept = await installation_context(services, other, _job_of_turn(services, other, {}))
+    await _new_upsales_key(services, other)  # version 2: the kept one is stale
+    with statements_sent(services) as statements:
+        read = await installation_context(services, other, _job_of_turn(services, mine, {}))
+    assert len(_selects(statements)) == 1
+    assert read.upsales is not kept.upsales and read.installation_id == other
+
+
 async def test_jobs_starting_side_by_side_read_the_context_once(services: Services) -> None:
     installation_id = await _installation(services)
     turn_cache: dict[str, Any] = {}

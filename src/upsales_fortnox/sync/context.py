@@ -99,7 +99,7 @@ async def installation_context(
     what the process read, if the installation and its settings are still at the versions it
     was read at. Jobs of a turn that start side by side wait for one read rather than each
     making their own."""
-    if job is None:
+    if job is None or installation_id != job.installation_id:  # versions read for another
         return await _read_context(services, installation_id)
     cached = _turn_context(job, installation_id)
     if cached is not None:
