@@ -259,6 +259,14 @@ async def _active_installation(
         session.add(installation)
         await session.commit()
         installation_id = installation.id
+    await log_in_to_fortnox(services, fortnox, installation_id, tenant_id)
+    return installation_id
+
+
+async def log_in_to_fortnox(
+    services: Services, fortnox: FortnoxSandbox, installation_id: uuid.UUID, tenant_id: int
+) -> None:
+    """Store tokens the sandbox issued for ``tenant_id`` as the installation's Fortnox login."""
     tokens = fortnox.issue_tokens(tenant_id)
     await services.token_store.save_initial(
         installation_id,
@@ -269,7 +277,6 @@ async def _active_installation(
             scope=tokens.scope,
         ),
     )
-    return installation_id
 
 
 @pytest.fixture

@@ -10,21 +10,19 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.e2e.harness import SyncHarness
+from tests.e2e.harness import SyncHarness, log_in_to_fortnox
 from upsales_fortnox.intake.fortnox_stream.consumer import StreamConsumer, StreamPolicy
 from upsales_fortnox.intake.fortnox_stream.recording import (
     StreamRecorder,
     StreamTenant,
     TokenSource,
 )
-from upsales_fortnox.integrations.fortnox.oauth import TokenSet
 from upsales_fortnox.integrations.fortnox.stream import Message, StreamConnection
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.vocabulary import InstallationStatus
@@ -159,14 +157,5 @@ async def second_installation(harness: SyncHarness, tenant_id: int) -> uuid.UUID
         session.add(installation)
         await session.commit()
         installation_id = installation.id
-    tokens = harness.fortnox.issue_tokens(tenant_id)
-    await harness.services.token_store.save_initial(
-        installation_id,
-        TokenSet(
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            expires_at=datetime.now(UTC) + timedelta(seconds=tokens.expires_in),
-            scope=tokens.scope,
-        ),
-    )
+    await log_in_to_fortnox(harness.services, harness.fortnox, installation_id, tenant_id)
     return installation_id

@@ -35,21 +35,29 @@ class HeldBudget:
         return None
 
 
-async def test_a_request_waiting_in_the_shared_budget_gives_up_on_a_pause_past_its_patience() -> (
-    None
-):
-    budget = HeldBudget()
-    local = SlidingWindowLimiter(5, 5.0)
-    pacer = SharedPacer(local, budget, "tenant:1")
+async def request_waiting_in_budget(
+    pacer: SharedPacer, budget: HeldBudget, patience_seconds: float
+) -> tuple[asyncio.Task[None], list[str]]:
+    """A request of the tenant, started and waiting for its place in ``budget``; it gives up on a
+    pause longer than ``patience_seconds``. Returns its task and the list it notes its send in."""
     sent: list[str] = []
 
     async def request() -> None:
-        async with pacer.slot(lambda pause: pause > 60):
+        async with pacer.slot(lambda pause: pause > patience_seconds):
             sent.append("sent")
 
     waiting = asyncio.create_task(request())
     async with asyncio.timeout(SAFETY_TIMEOUT):
         await budget.asked.wait()
+    return waiting, sent
+
+
+async def test_a_request_waiting_in_the_shared_budget_gives_up_on_a_pause_past_its_patience() -> (
+    None
+):
+    budget = HeldBudget()
+    pacer = SharedPacer(SlidingWindowLimiter(5, 5.0), budget, "tenant:1")
+    waiting, sent = await request_waiting_in_budget(pacer, budget, patience_seconds=60)
     pacer.rate_limited(300)  # another request of the tenant met a 429 with Retry-After: 300
     budget.free.set()
     with pytest.raises(PausedPastPatience) as raised:
@@ -63,15 +71,7 @@ async def test_a_request_waiting_in_the_shared_budget_gives_up_on_a_pause_past_i
 async def test_a_patient_request_in_the_shared_budget_is_not_turned_away() -> None:
     budget = HeldBudget()
     pacer = SharedPacer(SlidingWindowLimiter(5, 5.0), budget, "tenant:1")
-    sent: list[str] = []
-
-    async def request() -> None:
-        async with pacer.slot(lambda pause: pause > 600):
-            sent.append("sent")
-
-    waiting = asyncio.create_task(request())
-    async with asyncio.timeout(SAFETY_TIMEOUT):
-        await budget.asked.wait()
+    waiting, sent = await request_waiting_in_budget(pacer, budget, patience_seconds=600)
     pacer.rate_limited(0.01)
     budget.free.set()
     async with asyncio.timeout(SAFETY_TIMEOUT):
