@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,43 @@ def test_a_reason_code_picks_its_dead_jobs(env: dict[str, str]) -> None:
     result = CliRunner().invoke(cli, ["jobs", "retry-dead", "--reason", "fortnox_refused"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("2 dead job(s) match")
+
+
+async def _settle(url: str, installation_id: uuid.UUID, dead_job_id: int) -> None:
+    """A later job of the dead job's entity, done: the dead job is settled."""
+    engine = create_engine(url)
+    factory = create_session_factory(engine)
+    try:
+        async with factory() as session:
+            dead = await session.get(SyncJob, dead_job_id)
+            assert dead is not None
+            died = datetime.now(UTC) - timedelta(hours=2)
+            dead.finished_at = died
+            session.add(
+                SyncJob(
+                    installation_id=installation_id,
+                    kind=dead.kind,
+                    entity_id=dead.entity_id,
+                    status=JobStatus.DONE,
+                    finished_at=died + timedelta(hours=1),
+                )
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def test_unsettled_only_leaves_out_a_dead_job_a_later_job_settled(env: dict[str, str]) -> None:
+    ours, _, (refused, unauthorized, _) = asyncio.run(_dead_jobs(env["DATABASE_URL"]))
+    asyncio.run(_settle(env["DATABASE_URL"], ours, refused))
+    runner = CliRunner()
+    every = ["jobs", "retry-dead", "--installation", str(ours)]
+    assert runner.invoke(cli, every).output.startswith("2 dead job(s) match")
+    counted = runner.invoke(cli, [*every, "--unsettled-only"])
+    assert counted.exit_code == 0, counted.output
+    assert counted.output.startswith("1 dead job(s) match")
+    run = runner.invoke(cli, [*every, "--unsettled-only", "--run"])
+    assert run.output.strip() == f"1 queued again (0 remaining): {unauthorized}"
 
 
 def test_the_jobs_of_one_deal_are_found_by_its_id(env: dict[str, str]) -> None:

@@ -299,3 +299,48 @@ async def test_a_replayed_upsales_id_padded_past_eighteen_digits_is_still_the_sa
     )
     assert padded.status_code == 202, padded.text
     assert padded.json()["job"]["id"] == first.json()["job"]["id"]
+
+
+async def test_a_bulk_retry_can_leave_out_the_dead_jobs_a_later_job_settled(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """Deal 1 died, then a later sync of it was done: its dead job waits for no one, and
+    ``unsettled_only`` leaves it out, as the dead-job alert does; deal 2's is retried."""
+    mine = (await create_installation(api_client, admin_headers))["id"]
+    now = datetime.now(UTC)
+    settled = await add_job(
+        session_factory,
+        mine,
+        entity_id="1",
+        last_error="x: y",
+        finished_at=now - timedelta(hours=2),
+    )
+    await add_job(
+        session_factory, mine, entity_id="1", status=JobStatus.DONE,
+        finished_at=now - timedelta(hours=1),
+    )  # fmt: skip
+    waiting = await add_job(
+        session_factory,
+        mine,
+        entity_id="2",
+        last_error="x: y",
+        finished_at=now - timedelta(hours=2),
+    )
+    both = await api_client.post("/api/jobs/retry-dead", json={}, headers=admin_headers)
+    assert both.json()["matched"] == 2
+    selection = {"installation_id": mine, "unsettled_only": True}
+    dry = await api_client.post("/api/jobs/retry-dead", json=selection, headers=admin_headers)
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["matched"] == 1
+    run = await api_client.post(
+        "/api/jobs/retry-dead", json={**selection, "dry_run": False}, headers=admin_headers
+    )
+    assert run.json()["retried_job_ids"] == [waiting]
+    assert await _statuses(session_factory, [settled, waiting]) == ["dead", "queued"]
+    bad = await api_client.post(
+        "/api/jobs/retry-dead", json={"unsettled_only": "yes"}, headers=admin_headers
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "validation_error"

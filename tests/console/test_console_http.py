@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -311,6 +311,35 @@ async def test_bulk_retry_counts_first_then_retries_only_the_matching_dead_jobs(
     async with session_factory() as session:
         untouched = await session.get(SyncJob, other)
         assert untouched is not None and untouched.status == JobStatus.DEAD
+
+
+async def test_a_bulk_retry_can_leave_out_the_dead_jobs_a_later_job_settled(
+    console: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    installation_id = await _installation(console, admin_headers)
+    died = datetime.now(UTC) - timedelta(hours=2)
+    settled = await add_job(
+        session_factory, installation_id, entity_id="1", last_error="timeout: x", finished_at=died
+    )
+    await add_job(
+        session_factory, installation_id, entity_id="1", status=JobStatus.DONE,
+        finished_at=died + timedelta(hours=1),
+    )  # fmt: skip
+    waiting = await add_job(
+        session_factory, installation_id, entity_id="2", last_error="timeout: x", finished_at=died
+    )
+    csrf = await log_in(console, ADMIN_TOKEN)
+    form = {"csrf_token": csrf, "installation_id": installation_id, "unsettled_only": "1"}
+    dry_run = await console.post("/console/queue/bulk-retry", data={**form, "action": "count"})
+    assert '<output id="bulk-count" aria-live="polite">1 match</output>' in dry_run.text
+    assert 'name="unsettled_only" type="checkbox" value="1" checked' in dry_run.text
+    done = await console.post("/console/queue/bulk-retry", data={**form, "action": "retry"})
+    assert done.status_code == 303
+    async with session_factory() as session:
+        statuses = [(await session.get(SyncJob, job_id)).status for job_id in (settled, waiting)]  # type: ignore[union-attr]
+    assert statuses == [JobStatus.DEAD, JobStatus.QUEUED]
 
 
 async def test_every_installation_is_within_reach_of_the_first_page(

@@ -148,12 +148,18 @@ def retry_dead_command(
     installation: str | None = typer.Option(None, "--installation", help="Installation id."),
     kind: JobKind | None = _KIND,
     reason: str | None = typer.Option(None, "--reason", help="Error code, e.g. fortnox_refused."),
+    unsettled_only: bool = typer.Option(
+        False, "--unsettled-only", help="Leave out those a later job of their entity settled."
+    ),
     run: bool = typer.Option(False, "--run", help="Requeue them (without it: only count)."),
 ) -> None:
     """Count the dead jobs the filter picks; with --run, queue them again (oldest first, at
     most 1000 a run)."""
     selection = DeadJobFilter(
-        installation_id=_installation(installation), kind=kind, reason_code=_reason_code(reason)
+        installation_id=_installation(installation),
+        kind=kind,
+        reason_code=_reason_code(reason),
+        unsettled_only=unsettled_only,
     )
 
     async def act(session: DbSession) -> str:

@@ -46,6 +46,7 @@ class BulkFilterForm(BaseModel):
     reason_code: str | None = Field(default=None, pattern=REASON_CODE_PATTERN)
     since: Moment | None = None
     until: Moment | None = None
+    unsettled_only: bool = False
 
     def to_filter(self) -> DeadJobFilter:
         return DeadJobFilter(
@@ -54,6 +55,7 @@ class BulkFilterForm(BaseModel):
             reason_code=self.reason_code,
             died_from=_utc(self.since),
             died_before=_utc(self.until),
+            unsettled_only=self.unsettled_only,
         )
 
 
@@ -134,7 +136,9 @@ async def post_job_retry(
 async def post_bulk_retry(request: Request, session: SessionRequired, db: SessionDep) -> Response:
     try:
         form = await checked_form(request, session)
-        values = form_values(form, "installation_id", "kind", "reason_code", "since", "until")
+        values = form_values(
+            form, "installation_id", "kind", "reason_code", "since", "until", "unsettled_only"
+        )
         dead_filter = parse(BulkFilterForm, values).to_filter()
         if form.get("action") != "retry":
             count = await count_dead_jobs(db, dead_filter)

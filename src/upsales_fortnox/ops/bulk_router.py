@@ -50,6 +50,12 @@ class DeadJobSelection(BaseModel):
     ] = None
     died_from: Moment | None = Field(default=None, description="Dead at or after (inclusive).")
     died_before: Moment | None = Field(default=None, description="Dead before (exclusive).")
+    unsettled_only: StrictBool = Field(
+        default=False,
+        description="Only the dead jobs no later job of their entity settled (the console's "
+        "*settled* mark: a later sync of the deal, company or article was done, or the deal "
+        "was deleted): those the dead-job alert counts.",
+    )
     dry_run: StrictBool = Field(
         default=True, description="Only count (the default); false retries."
     )
@@ -91,9 +97,9 @@ def _naive_to_aware(value: datetime | None, field: str) -> datetime | None:
     response_model=BulkRetryOut,
     summary="Retry the dead jobs a filter picks",
     description="Filters (all optional, combined with AND): `installation_id`, `kind`, "
-    "`reason_code`, `died_from`/`died_before`. By default a dry run that only counts; send "
-    '`"dry_run": false` to queue them again (oldest first, at most `limit`), each as '
-    "`POST /api/jobs/{id}/retry` would.",
+    "`reason_code`, `died_from`/`died_before`, `unsettled_only`. By default a dry run that "
+    'only counts; send `"dry_run": false` to queue them again (oldest first, at most '
+    "`limit`), each as `POST /api/jobs/{id}/retry` would.",
 )
 async def post_retry_dead(selection: DeadJobSelection, session: SessionDep) -> BulkRetryOut:
     dead_filter = DeadJobFilter(
@@ -102,6 +108,7 @@ async def post_retry_dead(selection: DeadJobSelection, session: SessionDep) -> B
         reason_code=selection.reason_code,
         died_from=_naive_to_aware(selection.died_from, "died_from"),
         died_before=_naive_to_aware(selection.died_before, "died_before"),
+        unsettled_only=selection.unsettled_only,
     )
     if selection.dry_run:
         matched = await count_dead_jobs(session, dead_filter)

@@ -48,6 +48,9 @@ class DeadJobFilter:
     """The code before the colon of the job's ``last_error`` (``product_not_in_fortnox``)."""
     died_from: datetime | None = None
     died_before: datetime | None = None
+    unsettled_only: bool = False
+    """Leave out the dead jobs a later job of their entity settled (:func:`_settled`): retrying
+    those syncs again what is synced already."""
 
 
 def _reason_is(code: str) -> ColumnElement[bool]:
@@ -98,6 +101,8 @@ def _dead_job_conditions(selection: DeadJobFilter) -> list[ColumnElement[bool]]:
         conditions.append(SyncJob.finished_at >= selection.died_from)
     if selection.died_before is not None:
         conditions.append(SyncJob.finished_at < selection.died_before)
+    if selection.unsettled_only:
+        conditions.append(~_settled())
     return conditions
 
 
