@@ -108,3 +108,30 @@ async def test_the_polled_json_keeps_the_apis_error(console: httpx.AsyncClient) 
     response = await console.get("/console/installations/x/initial-sync.json")
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_error"
+
+
+async def test_a_console_address_with_no_page_or_a_method_it_does_not_take_is_the_error_page(
+    console: httpx.AsyncClient,
+) -> None:
+    """Refused before any route runs (no route for the path, an action fetched with GET): the
+    console's error page, with the API's status, code and ``Allow``; the API, the assets and
+    the ``.json`` routes keep the API's JSON."""
+    await log_in(console, ADMIN_TOKEN)
+    missing = await console.get("/console/no-such-page")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert '<code class="code">not_found</code>' in missing.text
+    assert '<a href="/console">' in missing.text
+    fetched = await console.get("/console/queue/bulk-retry")
+    assert fetched.status_code == 405
+    assert fetched.headers["allow"] == "POST"
+    assert '<code class="code">method_not_allowed</code>' in fetched.text
+    for path, method in (
+        ("/api/no-such-route", "GET"),
+        ("/console/static/no-such.css", "GET"),
+        ("/console/queue/summary.json", "POST"),
+        ("/consolex", "GET"),
+    ):
+        answer = await console.request(method, path)
+        assert answer.headers["content-type"] == "application/json", path
+        assert answer.json()["error"]["code"] in ("not_found", "method_not_allowed"), path

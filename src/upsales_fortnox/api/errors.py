@@ -111,14 +111,20 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+def http_refusal(request: Request, exc: StarletteHTTPException) -> ApiError:
+    """The framework's refusal (no route for the path, a method it does not take, a body it
+    cannot read) as the error answered for it, with a stable code."""
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
         headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
-    return error_response(exc.status_code, code, message, headers=headers or None)
+    return ApiError(exc.status_code, code, message, headers=headers or None)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return await _api_error(request, http_refusal(request, exc))
 
 
 def validation_refusal(exc: RequestValidationError) -> ApiError:
@@ -177,8 +183,8 @@ async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for database_error in DATABASE_ERROR_TYPES:
         app.add_exception_handler(database_error, _database_unavailable)

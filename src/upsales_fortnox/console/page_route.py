@@ -6,6 +6,10 @@ browser. :class:`ConsolePageRoute` shows it as the console shows every refusal (
 page, with the API's status, code, message and details), as a search too long already is.
 The ``.json`` routes the pages poll keep the API's JSON. The session dependency runs before
 the parameters are checked, so a request without a session is still sent to the login form.
+
+What the framework refuses before any route runs (a console address with no page, an action
+fetched with GET, a form it cannot read) is shown as the error page too
+(:func:`page_or_api_error`), with the API's status, code and headers (``Allow`` for a 405).
 """
 
 from __future__ import annotations
@@ -16,12 +20,31 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from upsales_fortnox.api.errors import validation_refusal
+from upsales_fortnox.api.errors import http_error, http_refusal, validation_refusal
 from upsales_fortnox.console.guard import session_of
 from upsales_fortnox.console.render import render_error
 
 CONSOLE_HOME = "/console"
+_STATIC = f"{CONSOLE_HOME}/static/"
+
+
+def is_console_page(path: str) -> bool:
+    """A console address an operator's browser shows as a page (not its assets or ``.json``)."""
+    inside = path == CONSOLE_HOME or path.startswith(f"{CONSOLE_HOME}/")
+    return inside and not path.startswith(_STATIC) and not path.endswith(".json")
+
+
+async def page_or_api_error(request: Request, exc: Exception) -> Response:
+    """The framework's refusal: on a console page as the error page, elsewhere as the API's."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not is_console_page(request.url.path):
+        return await http_error(request, exc)
+    refusal = http_refusal(request, exc)
+    response = render_error(request, refusal, session=session_of(request), back=CONSOLE_HOME)
+    response.headers.update(refusal.headers or {})
+    return response
 
 
 class ConsolePageRoute(APIRoute):

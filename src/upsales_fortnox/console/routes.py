@@ -7,9 +7,10 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, Final
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from upsales_fortnox.api.deps import ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
@@ -27,7 +28,7 @@ from upsales_fortnox.console.login_session import (
     SESSION_SECONDS,
     SessionSigner,
 )
-from upsales_fortnox.console.page_route import ConsolePageRoute
+from upsales_fortnox.console.page_route import ConsolePageRoute, page_or_api_error
 from upsales_fortnox.console.queue_view import queue_summary
 from upsales_fortnox.console.render import STATIC_DIR, redirect, render, render_error
 from upsales_fortnox.console.repository import end_session
@@ -163,3 +164,5 @@ def install_console(app: FastAPI) -> None:
     app.include_router(routes_search.router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_exception_handler(ConsoleLoginRequired, _login_required)
+    for refusal in (StarletteHTTPException, HTTPException):  # the API's handler, on pages
+        app.add_exception_handler(refusal, page_or_api_error)
