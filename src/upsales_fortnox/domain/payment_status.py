@@ -66,6 +66,9 @@ class InvoiceMoney:
     final_pay_date: dt.date | None = None
     credited: Decimal = ZERO
     """The sum of its credit invoices' totals, as a positive amount."""
+    credit_stands: bool = False
+    """A credit invoice of it stands (not cancelled): of an invoice of nothing (a 0 kr pilot
+    or sample), a credit of nothing is a full credit."""
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ def _status(
 ) -> PaymentStatus:
     if invoice.cancelled:
         return PaymentStatus.CANCELLED
-    if credited > ZERO and credited >= invoice.total:
+    if is_full_credit(invoice.total, credited, stands=invoice.credit_stands):
         return PaymentStatus.CREDITED
     if balance <= ZERO:
         return PaymentStatus.PAID
@@ -197,10 +200,11 @@ def _status(
     return PaymentStatus.OPEN
 
 
-def is_full_credit(total: Decimal, credited: Decimal) -> bool:
+def is_full_credit(total: Decimal, credited: Decimal, *, stands: bool = False) -> bool:
     """Whether credit invoices of ``credited`` (their totals' sum) cancel an invoice of
-    ``total``."""
-    return abs(credited) > ZERO and abs(credited) >= total
+    ``total``; ``stands``: a credit invoice of it stands, so that one of nothing cancels an
+    invoice of nothing."""
+    return (abs(credited) > ZERO or stands) and abs(credited) >= total
 
 
 def payments_to_read(total: Decimal | None, balance: Decimal | None) -> bool:

@@ -34,6 +34,7 @@ invoices = st.builds(
     due_date=st.one_of(st.none(), dates),
     final_pay_date=st.one_of(st.none(), dates),
     credited=st.one_of(st.just(Decimal(0)), amounts, amounts.map(lambda a: -a)),
+    credit_stands=st.booleans(),
 )
 
 
@@ -57,7 +58,7 @@ def test_status_follows_the_rules_in_order(invoice: InvoiceMoney, paid: list[Pay
     credited = abs(invoice.credited)
     if invoice.cancelled:
         expected = PaymentStatus.CANCELLED
-    elif is_full_credit(invoice.total, credited):
+    elif is_full_credit(invoice.total, credited, stands=invoice.credit_stands):
         expected = PaymentStatus.CREDITED
     elif state.balance <= 0:
         expected = PaymentStatus.PAID
@@ -140,6 +141,10 @@ def test_examples() -> None:
     assert (credited.status, credited.balance) == (PaymentStatus.OPEN, Decimal("1000.00"))
     full = InvoiceMoney(total=Decimal("1250.00"), credited=Decimal("-1250.00"))
     assert payment_state(full, [], today=TODAY).status is PaymentStatus.CREDITED
+    nothing = InvoiceMoney(total=Decimal("0.00"))  # a 0 kr pilot: nothing to pay
+    assert payment_state(nothing, [], today=TODAY).status is PaymentStatus.PAID
+    nothing_credited = InvoiceMoney(total=Decimal("0.00"), credit_stands=True)
+    assert payment_state(nothing_credited, [], today=TODAY).status is PaymentStatus.CREDITED
     cancelled = InvoiceMoney(total=Decimal("1250.00"), cancelled=True)
     void = payment_state(cancelled, [], today=TODAY)
     assert (void.status, void.balance) == (PaymentStatus.CANCELLED, Decimal(0))  # nothing owed

@@ -49,12 +49,19 @@ def credited_amount(credit: Invoice | None) -> Decimal:
     return abs(credit.Total)
 
 
+def credit_stands(credit: Invoice | None) -> bool:
+    """Whether ``credit`` is a credit invoice that stands: not cancelled, its total known."""
+    return credit is not None and credit.Total is not None and not credit.Cancelled
+
+
 def is_partial_credit(invoice: Invoice, credit: Invoice | None) -> bool:
     """Credited by a credit invoice for less than its total (by nothing, when the credit
-    invoice is cancelled): not a cancellation."""
+    invoice is cancelled): not a cancellation. (A credit of an invoice of nothing is full.)"""
     if credit is None:
         return False
-    return not is_full_credit(invoice.Total or ZERO, credited_amount(credit))
+    return not is_full_credit(
+        invoice.Total or ZERO, credited_amount(credit), stands=credit_stands(credit)
+    )
 
 
 def credit_leaves_live(invoice: Invoice, credit: Invoice | None, *, credit_invoices: bool) -> bool:

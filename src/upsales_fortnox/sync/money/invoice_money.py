@@ -63,7 +63,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
 from upsales_fortnox.integrations.fortnox.models import Invoice, Order
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment, WriteOff
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
-from upsales_fortnox.sync.money.credits import credited_amount, named_credit
+from upsales_fortnox.sync.money.credits import credit_stands, credited_amount, named_credit
 from upsales_fortnox.sync.money.deal_parts import deal_of_part, other_parts, part_of
 from upsales_fortnox.sync.money.earlier_money import deal_of_earlier, earlier_live_invoices
 from upsales_fortnox.sync.money.fields import (
@@ -165,6 +165,7 @@ def invoice_money(invoice: Invoice, credit: Invoice | None) -> InvoiceMoney:
         due_date=invoice.DueDate,
         final_pay_date=invoice.FinalPayDate,
         credited=credited_amount(credit),
+        credit_stands=credit_stands(credit),
     )
 
 
