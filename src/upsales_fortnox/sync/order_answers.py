@@ -37,7 +37,9 @@ from upsales_fortnox.domain.outbound.company import (
     custom_value,
 )
 from upsales_fortnox.domain.outbound.deal_documents import deal_documents
-from upsales_fortnox.domain.outbound.decide import rows_may_stay_unsent
+from upsales_fortnox.domain.outbound.document_decision import (
+    rows_may_stay_unsent,
+)
 from upsales_fortnox.domain.outbound.order_gate import WON_PROBABILITY
 from upsales_fortnox.domain.outbound.rows import (
     UnsendableOrder,

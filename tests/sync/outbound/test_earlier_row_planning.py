@@ -16,13 +16,15 @@ import pytest
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.domain.catchup import OrderLinks, order_is_synced
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.domain.outbound.decide import (
+from upsales_fortnox.domain.outbound.document_decision import (
     DocumentLookup,
-    NoChange,
     decide_document,
     document_lookup,
 )
 from upsales_fortnox.domain.outbound.mapping import map_order
+from upsales_fortnox.domain.sync_commands import (
+    NoChange,
+)
 from upsales_fortnox.domain.sync_settings import SyncSettings
 from upsales_fortnox.integrations.upsales.models import Order
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity, ProductBundleMode

@@ -15,12 +15,14 @@ from upsales_fortnox.domain.outbound.customer_header import (
     made_out_to,
     moves_customer,
 )
-from upsales_fortnox.domain.outbound.decide import decide_document
 from upsales_fortnox.domain.outbound.document_body import (
     DocumentDraft,
     fingerprint_of_fortnox_document,
     kept_customer,
     rows_to_keep,
+)
+from upsales_fortnox.domain.outbound.document_decision import (
+    decide_document,
 )
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.sync_commands import UpdateFortnoxDocument

@@ -10,22 +10,24 @@ import pytest
 from tests.sync.outbound.outbound_builders import order, order_row
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.decide import (
-    DocumentLookup,
     company_gate,
     decide_company_update,
     decide_customer,
-    decide_document,
-    document_lookup,
-    made_in_fortnox,
     matching_customer,
     org_number_search_text,
-    read_before_mapping,
-    rows_may_stay_unsent,
 )
 from upsales_fortnox.domain.outbound.document_body import (
     held_first_write,
     rows_to_keep,
     without_held_row,
+)
+from upsales_fortnox.domain.outbound.document_decision import (
+    DocumentLookup,
+    decide_document,
+    document_lookup,
+    made_in_fortnox,
+    read_before_mapping,
+    rows_may_stay_unsent,
 )
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.order_gate import order_gate, skip_code

@@ -11,8 +11,10 @@ from upsales_fortnox.domain.catchup import OrderLinks, order_is_synced
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.added_rows import rows_kept
 from upsales_fortnox.domain.outbound.customer_header import made_out_to
-from upsales_fortnox.domain.outbound.decide import decide_document
 from upsales_fortnox.domain.outbound.document_body import DocumentDraft
+from upsales_fortnox.domain.outbound.document_decision import (
+    decide_document,
+)
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.your_reference import KEPT_YOUR_REFERENCE, contact_reference
 from upsales_fortnox.domain.sync_commands import (

@@ -11,8 +11,11 @@ from upsales_fortnox.domain.outbound.customer_header import (
     made_out_to,
     moves_customer,
 )
-from upsales_fortnox.domain.outbound.decide import DocumentDecision, decide_document
 from upsales_fortnox.domain.outbound.document_body import DocumentDraft, FortnoxDocument
+from upsales_fortnox.domain.outbound.document_decision import (
+    DocumentDecision,
+    decide_document,
+)
 from upsales_fortnox.domain.sync_commands import UpdateFortnoxDocument
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort
@@ -31,8 +34,8 @@ class DocumentCustomer:
     async def decide(
         self, draft: DocumentDraft, link: LinkView | None, existing: FortnoxDocument | None
     ) -> DocumentDecision:
-        """:func:`~upsales_fortnox.domain.outbound.decide.decide_document`; an update that
-        makes the document out to this customer carries the customer's header."""
+        """:func:`~upsales_fortnox.domain.outbound.document_decision.decide_document`; an
+        update that makes the document out to this customer carries the customer's header."""
         decision = decide_document(draft, link, existing)
         if not isinstance(decision, UpdateFortnoxDocument):
             return decision

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 
 from upsales_fortnox.domain.outbound.deal_documents import split_off
-from upsales_fortnox.domain.outbound.decide import DocumentDecision
 from upsales_fortnox.domain.outbound.document_body import (
     FortnoxDocument,
     held_first_write,
     locked_reason,
     without_held_row,
+)
+from upsales_fortnox.domain.outbound.document_decision import (
+    DocumentDecision,
 )
 from upsales_fortnox.domain.outbound.reference import (
     ORDER_REFERENCE_FIELD,

@@ -1,8 +1,8 @@
 """The ``upsales.order`` job: a won deal becomes a Fortnox invoice or order.
 
 It re-reads the order from Upsales (the webhook is only a hint), loads links, asks the pure
-decisions in :mod:`.decide` what to do, applies that through the Fortnox client, and records
-links (with fingerprints) and a job result naming the ids it wrote (``{"outcome": "created",
+decisions in :mod:`.document_decision` what to do, applies that through the Fortnox client, and
+records links (with fingerprints) and a job result naming the ids it wrote (``{"outcome": "created",
 "upsales_order": 7, "fortnox_invoice": "12", ...}``), which the per-entity history searches.
 
 A won deal in steady state (company and products linked) costs one Upsales call (GET order)
@@ -33,14 +33,14 @@ from functools import partial
 from upsales_fortnox.documents.order_field import write_document_url
 from upsales_fortnox.domain.inbound.document_changes import document_fingerprint
 from upsales_fortnox.domain.outbound.added_rows import rows_kept
-from upsales_fortnox.domain.outbound.decide import (
+from upsales_fortnox.domain.outbound.document_body import FortnoxDocument
+from upsales_fortnox.domain.outbound.document_decision import (
     DocumentDecision,
     DocumentLookup,
     document_lookup,
     made_in_fortnox,
     read_before_mapping,
 )
-from upsales_fortnox.domain.outbound.document_body import FortnoxDocument
 from upsales_fortnox.domain.outbound.mapping import fortnox_type_for, map_order
 from upsales_fortnox.domain.outbound.order_gate import order_gate
 from upsales_fortnox.domain.outbound.rows import (
