@@ -9,6 +9,7 @@ from typing import Any
 
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.added_rows import Placed, keeping, kept_theirs, split_read
+from upsales_fortnox.domain.outbound.deliveries import keep_deliveries
 from upsales_fortnox.domain.outbound.document_body import (
     DocumentDraft,
     FortnoxDocument,
@@ -160,7 +161,8 @@ def _update(
 ) -> UpdateFortnoxDocument:
     """The deal's rows, the bookkeeper's kept, "Er referens" as :func:`.to_send` has it."""
     held = None if theirs else held_row_id(ours, row_ids)
-    document = keeping(draft.to_fortnox(row_ids, held_row=held), theirs, ours)
+    sent = keep_deliveries(draft.to_fortnox(row_ids, held_row=held), draft.rows, row_ids, read)
+    document = keeping(sent, theirs, ours)
     return UpdateFortnoxDocument(
         draft.upsales_order_id,
         draft.fortnox_type,
