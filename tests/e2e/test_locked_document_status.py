@@ -1,11 +1,15 @@
 """What the sales rep reads in Upsales (``app_status_order``) when a change of a won deal
 cannot reach its Fortnox document: which document, and why it can no longer change (booked,
-credited or cancelled), so the rep knows whom to ask and what to ask for. A document that was
-merely sent to the customer is no lock: its change goes through."""
+credited or cancelled), so the rep knows whom to ask and what to ask for. An invoice that was
+merely sent to the customer is no lock (Fortnox takes the change), but the customer holds the
+earlier one: the status says so, so that the bookkeeper sends it again."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pytest
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import edit, link_demo_products, sync_order, win
@@ -42,6 +46,37 @@ async def _two_more_of_each(harness: SyncHarness) -> None:
     assert deal is not None
     more = [{**row, "quantity": row["quantity"] + 2} for row in deal["orderRow"]]
     edit(harness, "orders", order_id, {"orderRow": more})
+
+
+async def test_a_change_that_reaches_an_invoice_sent_before_says_the_customer_has_the_old_one(
+    harness: SyncHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="upsales_fortnox")
+    order_id = harness.demo.opportunity_id
+    number = await _won(harness, "fortnox_invoice")
+    await _two_more_of_each(harness)
+    unsent = await sync_order(harness, order_id)  # a draft: changed, nothing more to say
+    assert unsent.status == JobStatus.DONE and "reason" not in (unsent.result or {})
+    assert (await _status(harness, order_id))[
+        "message"
+    ] == f"Skickad till Fortnox som faktura {number}."
+
+    mark_sent(harness.fortnox.tenant(harness.tenant_id), INVOICES, number)
+    await _two_more_of_each(harness)
+    changed = await sync_order(harness, order_id)
+
+    assert changed.status == JobStatus.DONE
+    assert (changed.result or {})["outcome"] == "updated"
+    assert (changed.result or {})["reason"].startswith("invoice_changed_after_sent: ")
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None and invoice["Sent"] is True  # the change reached it
+    status, english = await _status(harness, order_id), await _status(harness, order_id, "en")
+    assert (status["status"], status["reason"]) == ("sent", "invoice_changed_after_sent")
+    assert status["message"].startswith(f"Skickad till Fortnox som faktura {number}. Ändringen")
+    assert "skickar den ändrade fakturan till kunden igen" in status["message"]
+    assert english["message"].startswith(f"Sent to Fortnox as invoice {number}. The change")
+    [line] = [r for r in caplog.records if getattr(r, "code", None) == "invoice_changed_after_sent"]
+    assert line.levelno == logging.WARNING
 
 
 async def test_a_change_of_a_deal_whose_invoice_is_booked_names_the_booked_invoice(

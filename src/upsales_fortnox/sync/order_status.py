@@ -38,6 +38,7 @@ from upsales_fortnox.domain.outbound.document_body import (
     lock_of,
 )
 from upsales_fortnox.domain.outbound.order_gate import (
+    INVOICE_CHANGED_AFTER_SENT,
     ORDER_DELETED,
     ORDER_DELETED_DOCUMENT_KEPT,
     ORDER_NOT_WON,
@@ -94,6 +95,7 @@ _LOCKED_TEXTS: Final = {
 _SENT_REASON_TEXTS: Final = {
     ORDER_NOT_WON: "status.sent_not_won",
     ORDER_DELETED_DOCUMENT_KEPT: "status.sent_deleted",
+    INVOICE_CHANGED_AFTER_SENT: "status.sent_changed_after_sent",
 }
 
 

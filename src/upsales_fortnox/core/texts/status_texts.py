@@ -71,6 +71,14 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "credited instead); the deal won again, it is updated with the deal if it can still "
         "be changed.",
     },
+    "status.sent_changed_after_sent": {
+        "sv": "Skickad till Fortnox som {document} {number}. Ändringen kom efter att fakturan "
+        "hade skickats till kunden, som alltså har den tidigare: den som sköter bokföringen "
+        "skickar den ändrade fakturan till kunden igen, eller krediterar den.",
+        "en": "Sent to Fortnox as {document} {number}. The change came after the invoice had "
+        "been sent to the customer, who therefore holds the earlier one: your bookkeeper sends "
+        "the changed invoice to the customer again, or credits it.",
+    },
     "status.sent_deleted": {
         "sv": "Skickad till Fortnox som {document} {number}, men affären är borttagen i Upsales: "
         "{document} {number} finns kvar i Fortnox som den är, och inget tas bort där. Blir "

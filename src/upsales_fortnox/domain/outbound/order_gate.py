@@ -25,9 +25,16 @@ ORDER_DELETED_DOCUMENT_KEPT: Final = "order_deleted_document_kept"
 """The order was deleted in Upsales while its invoice or order lives in Fortnox, which is left
 as it is (see :mod:`.deleted_deal`)."""
 
+INVOICE_CHANGED_AFTER_SENT: Final = "invoice_changed_after_sent"
+"""The deal's change was written to its invoice, which had been sent to the customer before
+(not booked, so Fortnox took it): the customer holds the earlier one."""
+
 SKIP_CODES: Final = frozenset(
     {ORDER_NOT_WON, ORDER_WITHOUT_COMPANY, ORDER_DELETED, ORDER_DELETED_DOCUMENT_KEPT}
 )
+REASON_CODES: Final = SKIP_CODES | {INVOICE_CHANGED_AFTER_SENT}
+"""The codes a won-deal job's result may give its ``reason`` (a deal skipped, or sent with a
+word for the sales rep)."""
 
 
 def skip_reason(code: str, detail: str) -> str:
@@ -36,9 +43,10 @@ def skip_reason(code: str, detail: str) -> str:
 
 
 def skip_code(reason: str | None) -> str | None:
-    """The code a skipped deal's ``reason`` starts with, when it is one of :data:`SKIP_CODES`."""
+    """The code a won-deal job's ``reason`` starts with, when it is one of
+    :data:`REASON_CODES`."""
     code = (reason or "").split(":", 1)[0].strip()
-    return code if code in SKIP_CODES else None
+    return code if code in REASON_CODES else None
 
 
 ORDER_DELETED_REASON: Final = skip_reason(ORDER_DELETED, "the order no longer exists in Upsales")

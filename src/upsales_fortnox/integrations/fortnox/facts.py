@@ -73,6 +73,13 @@ article's prices. The spec's summary calls it "a list of articles with all their
 specified price list", so the answer may hold other articles' rows (those after it, say); the
 client keeps only the rows naming the article asked for (or naming none), right either way."""
 
+SENT_STAYS_SET_ON_UPDATE: Final = True
+"""*Unverified*: whether Fortnox's answer to a ``PUT`` of an invoice sent to the customer before
+(``Sent``, read-only: e-mailed, printed or marked sent, not booked, so Fortnox takes the change)
+still says ``Sent``. The sync tells the sales rep and operators that such an invoice changed
+after it was sent (:mod:`upsales_fortnox.sync.outbound.sent_invoice`); should Fortnox clear the
+mark on an update, the change is made as before, without that word."""
+
 PUT_UPDATES_ONLY_SENT_FIELDS: Final = True
 """*Unverified* (reference fortnox.md §1; every public client relies on it): a PUT changes only
 the fields it sends, except the row list, which it replaces (spec, ``PUT /3/orders/{n}``). The

@@ -1,21 +1,20 @@
 """The ``upsales.order`` job: a won deal becomes a Fortnox invoice or order.
 
-It re-reads the order from Upsales (the webhook is only a hint), loads links, asks the pure
-decisions in :mod:`.document_decision` what to do, applies that through the Fortnox client, and
-records links (with fingerprints) and a job result naming the ids it wrote (``{"outcome": "created",
-"upsales_order": 7, "fortnox_invoice": "12", ...}``), which the per-entity history searches.
+It re-reads the order from Upsales (a hook is only a hint), asks :mod:`.document_decision` what
+to do, applies it through the Fortnox client, and records links (with fingerprints) and a result
+naming the ids written (``{"outcome": "created", "fortnox_invoice": "12", ...}``) for history.
 
 A won deal in steady state (company and products linked) costs one Upsales call (GET order)
 and one Fortnox call (POST): the intent to create is committed first, and the search by order
 reference (:mod:`.earlier_create`) is made only when an earlier attempt left one
 (:mod:`~upsales_fortnox.links.repository.document_intents`). An edit costs one Fortnox call
 (PUT): the order link keeps the rows our last write left (``synced_fields``, see
-:func:`.document.rows_to_keep`), so the document is read first only when the link keeps none,
+:func:`.document_body.rows_to_keep`), so the document is read first only when the link keeps none,
 or when Fortnox refuses the update (locked, or changed in Fortnox); one that moves the document
 to a customer linked already reads it too (:mod:`.document_customer`). A linked document that
 keeps no rows is read before anything of the order is mapped: one made in Fortnox (imported, or
-the order Fortnox made of the deal's offer) is left as it is (:func:`.decide.read_before_mapping`),
-so the product of a row it has without an article, which has no article, does not stop the job.
+the order Fortnox made of the deal's offer) is left as it is (:func:`read_before_mapping`), so
+the product of a row it has without an article, which has no article, does not stop the job.
 
 The deal's links go one way, through the links repository's
 :class:`~upsales_fortnox.links.repository.won_deal_links.WonDealLinks`: read (with the intent),
@@ -80,6 +79,7 @@ from upsales_fortnox.sync.outbound.imported_order import imported_unlinked
 from upsales_fortnox.sync.outbound.inactive_customer import inactive_customer_told
 from upsales_fortnox.sync.outbound.job_entity import upsales_id
 from upsales_fortnox.sync.outbound.sent_creates import create_on_its_way
+from upsales_fortnox.sync.outbound.sent_invoice import changed_after_sent
 from upsales_fortnox.sync.outbound.set_aside_order import open_again_or_set_aside
 from upsales_fortnox.sync.outbound.won_offer import order_of_offer
 from upsales_fortnox.sync.results.outbound import DealCustomer, WonDealOutcome, WonDealResult
@@ -302,16 +302,16 @@ async def _sync_document(
     assert written is not None and not isinstance(decision, RefuseDocumentChange)
     outcome: WonDealOutcome
     if isinstance(decision, CreateFortnoxDocument):
-        outcome, number = "created", written.DocumentNumber
+        outcome, number = "created", str(written.DocumentNumber)
     elif isinstance(decision, LinkFortnoxDocument):
-        outcome, number = "found_and_linked", decision.document_number
+        outcome, number = "found_and_linked", str(decision.document_number)
     else:
         outcome = "updated" if link is not None else "found_and_updated"
-        number = decision.document_number
+        number = str(decision.document_number)
     await deal_links.save_order_link(
-        order.id, fortnox_type, str(number), decision.fingerprint, rows_kept(written, decision)
+        order.id, fortnox_type, number, decision.fingerprint, rows_kept(written, decision)
     )
-    done = result(outcome, document=FortnoxRef(fortnox_type, str(number)))
+    done = result(outcome, changed_after_sent(decision, written), FortnoxRef(fortnox_type, number))
     return await _with_document_url(services, context, order, done)
 
 
