@@ -155,3 +155,33 @@ async def test_a_deal_the_bookkeepers_row_takes_past_the_row_limit_tells_the_rep
         "sedan ordern igen."
     )
     assert [r[0] for r in _rows(harness, number)] == ["LIC-BAS", "KONS-1", ""]
+
+
+async def test_a_row_the_bookkeeper_adds_above_a_deal_row_of_its_article_stays_theirs(
+    linked: SyncHarness,
+) -> None:
+    """The bookkeeper bills an extra consulting hour at another price, on a row put above the
+    deal's own consulting row: the rep's change updates the deal's row, not the bookkeeper's,
+    which stays as they wrote it, above it."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    number = await won_and_invoiced(harness, order_id)
+    invoice = harness.fortnox_entity("invoices", number)
+    assert invoice is not None
+    first, second = ({"RowId": r["RowId"]} for r in invoice["InvoiceRows"])
+    extra = {"ArticleNumber": "KONS-1", "DeliveredQuantity": "1", "Price": 1000}
+    await _bookkeeper_writes_rows(harness, number, [first, extra, second])
+    await EventFeed(harness).sync()
+
+    await _two_more_of_each(harness, order_id)  # read first: the row ids changed in Fortnox
+    changed = await sync_order(harness, order_id)
+    assert changed.status == JobStatus.DONE, changed.last_error
+    await _two_more_of_each(harness, order_id)  # from the rows the link keeps, unread
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+
+    assert _rows(harness, number) == [
+        ("LIC-BAS", "Licens Bas", D("26460.00")),  # 6 x 4410
+        ("KONS-1", "Konsulttimme", D("1000.00")),  # the bookkeeper's, as written
+        ("KONS-1", "Konsulttimme", D("15000.00")),  # 12 x 1250
+    ]

@@ -38,7 +38,10 @@ from tests.sync.interpreter.examples import (
 )
 from upsales_fortnox.domain.inbound.companies import customer_fingerprint
 from upsales_fortnox.domain.outbound.added_rows import KEPT_THEIRS
-from upsales_fortnox.domain.outbound.document_body import KEPT_CUSTOMER, KEPT_ROWS
+from upsales_fortnox.domain.outbound.kept_rows import (
+    KEPT_CUSTOMER,
+    KEPT_ROWS,
+)
 from upsales_fortnox.domain.outbound.your_reference import KEPT_YOUR_REFERENCE
 from upsales_fortnox.domain.sync_commands import SaveLink, UpdateFortnoxCustomer
 from upsales_fortnox.integrations.errors import PermanentError

@@ -18,9 +18,11 @@ from upsales_fortnox.domain.outbound.added_rows import (
     rows_kept,
     split_read,
 )
-from upsales_fortnox.domain.outbound.document_body import KEPT_ROWS
 from upsales_fortnox.domain.outbound.document_decision import (
     decide_document,
+)
+from upsales_fortnox.domain.outbound.kept_rows import (
+    KEPT_ROWS,
 )
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.sync_commands import UpdateFortnoxDocument

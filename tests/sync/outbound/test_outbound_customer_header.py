@@ -18,11 +18,13 @@ from upsales_fortnox.domain.outbound.customer_header import (
 from upsales_fortnox.domain.outbound.document_body import (
     DocumentDraft,
     fingerprint_of_fortnox_document,
-    kept_customer,
-    rows_to_keep,
 )
 from upsales_fortnox.domain.outbound.document_decision import (
     decide_document,
+)
+from upsales_fortnox.domain.outbound.kept_rows import (
+    kept_customer,
+    rows_to_keep,
 )
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.sync_commands import UpdateFortnoxDocument

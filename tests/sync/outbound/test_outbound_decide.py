@@ -18,7 +18,6 @@ from upsales_fortnox.domain.outbound.decide import (
 )
 from upsales_fortnox.domain.outbound.document_body import (
     held_first_write,
-    rows_to_keep,
     without_held_row,
 )
 from upsales_fortnox.domain.outbound.document_decision import (
@@ -28,6 +27,9 @@ from upsales_fortnox.domain.outbound.document_decision import (
     made_in_fortnox,
     read_before_mapping,
     rows_may_stay_unsent,
+)
+from upsales_fortnox.domain.outbound.kept_rows import (
+    rows_to_keep,
 )
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.outbound.order_gate import order_gate, skip_code

@@ -23,9 +23,11 @@ from typing import Any, Final
 
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.document_body import (
-    KEPT_ROWS,
     FortnoxDocument,
     document_rows,
+)
+from upsales_fortnox.domain.outbound.kept_rows import (
+    KEPT_ROWS,
     kept_rows,
     rows_to_keep,
 )
@@ -182,7 +184,7 @@ def _bare(row: DocumentRow) -> bool:
 
 def rows_kept(written: FortnoxDocument, decision: object) -> dict[str, Any]:
     """What the link keeps of the document as Fortnox answered the ``decision``'s write
-    (:func:`~.document_body.rows_to_keep`), the bookkeeper's rows an update kept apart, each
+    (:func:`~.kept_rows.rows_to_keep`), the bookkeeper's rows an update kept apart, each
     with its place: the rows Fortnox answered where the update named a row alone (its rows
     answered in the order sent); failing that, for each of their articles the last row of it."""
     kept = {**rows_to_keep(written), **reference_kept(decision)}

@@ -12,7 +12,12 @@ from dataclasses import replace
 from typing import Final
 
 from upsales_fortnox.domain.link_view import LinkView
-from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, kept_customer
+from upsales_fortnox.domain.outbound.document_body import (
+    FortnoxDocument,
+)
+from upsales_fortnox.domain.outbound.kept_rows import (
+    kept_customer,
+)
 from upsales_fortnox.domain.sync_commands import UpdateFortnoxDocument
 from upsales_fortnox.integrations.fortnox.models import (
     API_BLANK,

@@ -351,48 +351,6 @@ def without_held_row(sent: FortnoxDocument, answered: FortnoxDocument) -> Fortno
     return sent.model_copy(update={"OrderRows": renamed})
 
 
-KEPT_ROWS: Final = "rows"
-"""Key of the rows an order link keeps (its ``synced_fields``), see :func:`rows_to_keep`."""
-KEPT_CUSTOMER: Final = "customer"
-"""Key of the customer number an order link keeps, see :func:`rows_to_keep`."""
-
-
-def rows_to_keep(document: FortnoxDocument) -> dict[str, Any]:
-    """What an order link keeps of the document the sync last wrote, as Fortnox answered the
-    write: each row's ``RowId`` and article, and its customer. Fortnox gives every row a new
-    ``RowId`` on every update, so these are the ids the next edit must name; with them the edit
-    is one PUT, with no read first. The customer tells an edit that makes the document out to
-    another one (:mod:`.customer_header`)."""
-    return {
-        KEPT_ROWS: [
-            [row.RowId, row.ArticleNumber]
-            for row in document_rows(document)
-            if row.RowId is not None
-        ],
-        KEPT_CUSTOMER: document.CustomerNumber,
-    }
-
-
-def kept_customer(synced_fields: Mapping[str, Any] | None) -> str | None:
-    """The customer number an order link keeps, or None when it keeps none (a link saved
-    before links kept it, or one that keeps no rows)."""
-    number = (synced_fields or {}).get(KEPT_CUSTOMER)
-    return number if isinstance(number, str) and number else None
-
-
-def kept_rows(synced_fields: Mapping[str, Any] | None) -> list[tuple[int, str | None]] | None:
-    """The rows an order link keeps, or None when it keeps none (a link made by hand, by the
-    Fortnox → Upsales sync, or by a version that kept none): then the document is read first."""
-    if synced_fields is None or not isinstance(synced_fields.get(KEPT_ROWS), list):
-        return None
-    kept: list[tuple[int, str | None]] = []
-    for item in synced_fields[KEPT_ROWS]:
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], int)):
-            return None
-        kept.append((item[0], item[1] if isinstance(item[1], str) else None))
-    return kept
-
-
 def row_ids_from_kept(
     kept: Sequence[tuple[int, str | None]], rows: Sequence[PlannedRow]
 ) -> list[int | None]:

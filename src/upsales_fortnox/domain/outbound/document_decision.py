@@ -9,18 +9,20 @@ from typing import Any
 
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.added_rows import Placed, keeping, kept_theirs, split_read
-from upsales_fortnox.domain.outbound.deliveries import keep_deliveries
 from upsales_fortnox.domain.outbound.document_body import (
     DocumentDraft,
     FortnoxDocument,
     document_rows,
     fingerprint_of_fortnox_document,
     held_row_id,
-    kept_rows,
     locked_reason,
     matching_row_ids,
     row_ids_from_kept,
 )
+from upsales_fortnox.domain.outbound.kept_rows import (
+    kept_rows,
+)
+from upsales_fortnox.domain.outbound.part_deliveries import keep_deliveries
 from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, parse_order_reference
 from upsales_fortnox.domain.outbound.your_reference import referenced, to_send, with_reference
 from upsales_fortnox.domain.sync_commands import (

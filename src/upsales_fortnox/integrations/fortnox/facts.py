@@ -124,7 +124,7 @@ both schemas (a document's ``EmailInformation`` is not the customer's ``EmailInv
 invoice's ``OrganisationNumber`` is read-only (an order's is sent): under the second answer an
 invoice moved to another customer keeps the old one's organisation number, e-mail addresses
 and VAT type until a person corrects them. The update is told by the customer the order link
-keeps from our last write (:func:`upsales_fortnox.domain.outbound.document_body.kept_customer`)
+keeps from our last write (:func:`upsales_fortnox.domain.outbound.kept_rows.kept_customer`)
 or the document read; a link saved before links kept it sends the header only when the run
 made or matched the company's customer, so an ordinary update never costs a read."""
 

@@ -9,7 +9,7 @@ and one Fortnox call (POST): the intent to create is committed first, and the se
 reference (:mod:`.earlier_create`) is made only when an earlier attempt left one
 (:mod:`~upsales_fortnox.links.repository.document_intents`). An edit costs one Fortnox call
 (PUT): the order link keeps the rows our last write left (``synced_fields``, see
-:func:`.document_body.rows_to_keep`), so the document is read first only when the link keeps none,
+:func:`.kept_rows.rows_to_keep`), so the document is read first only when the link keeps none,
 or when Fortnox refuses the update (locked, or changed in Fortnox); one that moves the document
 to a customer linked already reads it too (:mod:`.document_customer`). A linked document that
 keeps no rows is read before anything of the order is mapped: one made in Fortnox (imported, or

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from upsales_fortnox.domain.outbound.deliveries import keep_deliveries
+from upsales_fortnox.domain.outbound.part_deliveries import keep_deliveries
 from upsales_fortnox.domain.outbound.rows import PlannedRow
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow, Order, OrderRow
 
