@@ -53,7 +53,7 @@ from upsales_fortnox.sync.effects.live_writer import Writer
 from upsales_fortnox.sync.outbound.fortnox_documents import DocumentLocked
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
-KEPT = {KEPT_ROWS: [[7, "A1"]], KEPT_CUSTOMER: "10", KEPT_YOUR_REFERENCE: None}
+KEPT = {KEPT_ROWS: [[7, "A1", "|100||"]], KEPT_CUSTOMER: "10", KEPT_YOUR_REFERENCE: None}
 """What a write of a deal without a contact keeps: its rows, its customer, no "Er referens"."""
 
 

@@ -1,5 +1,5 @@
 """The rows the bookkeeper added in Fortnox to a document the sync wrote, told apart from the
-deal's rows by article against the sync's last write."""
+deal's rows by article and figures against the sync's last write."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from upsales_fortnox.domain.outbound.document_decision import (
 )
 from upsales_fortnox.domain.outbound.kept_rows import (
     KEPT_ROWS,
+    kept_figures,
+    kept_rows,
+    row_figures,
 )
 from upsales_fortnox.domain.outbound.mapping import map_order
 from upsales_fortnox.domain.sync_commands import UpdateFortnoxDocument
@@ -54,6 +57,36 @@ def test_an_update_names_the_bookkeepers_rows_alone_after_the_deals() -> None:
     assert [(r.RowId, r.ArticleNumber) for r in order.OrderRows or []] == [(3, "A"), (8, None)]
 
 
+def test_a_row_of_the_deals_article_with_other_figures_is_the_bookkeepers_wherever_it_is() -> None:
+    written = [(1, "A"), (2, "B")]
+    ours = ["2|4410|0|AMOUNT", "8|1250|0|AMOUNT"]
+    read = [(5, "A"), (6, "B"), (7, "B")]
+    above = ["2|4410|0|AMOUNT", "1|1000|0|PERCENT", "8|1250|0|AMOUNT"]
+    assert added_in_fortnox(read, written, above, ours) == [(6, "B")]
+    below = ["2|4410|0|AMOUNT", "8|1250|0|AMOUNT", "1|1000|0|PERCENT"]
+    assert added_in_fortnox(read, written, below, ours) == [(7, "B")]
+    # the bookkeeper changed the deal's row too, or the link kept no figures: by place
+    changed = ["2|4410|0|AMOUNT", "1|1000|0|PERCENT", "9|1250|0|AMOUNT"]
+    assert added_in_fortnox(read, written, changed, ours) == [(7, "B")]
+    assert added_in_fortnox(read, written, above, [None, None]) == [(7, "B")]
+    assert added_in_fortnox(read, written, above) == [(7, "B")]
+
+
+def test_a_rows_figures_are_its_quantity_price_and_discount_as_values() -> None:
+    invoice_row = InvoiceRow(
+        DeliveredQuantity=Decimal("2.00"), Price=Decimal("4410.0"), Discount=Decimal(0)
+    )
+    assert row_figures(invoice_row) == "2|4410|0|"
+    order_row = OrderRow(
+        OrderedQuantity=Decimal("2"), DeliveredQuantity=Decimal(1), Price=Decimal("1E+3")
+    )
+    assert row_figures(order_row) == "2|1000||"
+    kept = {KEPT_ROWS: [[1, "A", "2|4410|0|"], [2, "B"]]}  # the second kept before figures were
+    assert kept_rows(kept) == [(1, "A"), (2, "B")]
+    assert kept_figures(kept) == ["2|4410|0|", None]
+    assert kept_figures(None) == []
+
+
 def test_the_link_keeps_the_bookkeepers_rows_apart() -> None:
     written = Invoice(
         CustomerNumber="1",
@@ -68,7 +101,7 @@ def test_the_link_keeps_the_bookkeepers_rows_apart() -> None:
         1, FortnoxType.INVOICE, 5, Invoice(), "f", Decimal(0), theirs=(None,)
     )
     kept = rows_kept(written, update)  # rows answered not as sent: the last of the article
-    assert kept[KEPT_ROWS] == [[11, "A"], [12, ""], [13, "B"]]
+    assert kept[KEPT_ROWS] == [[11, "A", "|||"], [12, "", "|||"], [13, "B", "|||"]]
     assert kept[KEPT_THEIRS] == [[14, ""]]
     assert kept_theirs(kept) == [(14, "", None)]
     assert KEPT_THEIRS not in rows_kept(written, None)
@@ -119,7 +152,7 @@ def test_the_bookkeepers_rows_keep_their_places_among_the_deals() -> None:
         InvoiceRows=[InvoiceRow(RowId=30 + i, ArticleNumber=a) for i, a in enumerate("_A_BC_")],
     )
     kept = rows_kept(answered, decision)
-    assert kept[KEPT_ROWS] == [[31, "A"], [33, "B"], [34, "C"]]
+    assert kept[KEPT_ROWS] == [[31, "A", "|||"], [33, "B", "|||"], [34, "C", "|||"]]
     assert kept_theirs(kept) == [(30, "_", 0), (32, "_", 2), (35, "_", 5)]
     # unread, from what the link keeps: the same places
     again = keeping(

@@ -4,7 +4,8 @@ A won deal's document holds the deal's rows. A row the bookkeeper adds to it in 
 (freight, a fee, a text row) has no place in the deal, so an update of the deal's rows names it
 by its ``RowId`` alone and it stays as it is (a row an update leaves out is removed). Such rows
 are the document's rows beyond the rows the sync's last write left there, counted by article
-(for an article with more rows than that write left, the last ones), and never more rows than
+(for an article with more rows than that write left, those without the figures of a row it
+wrote, else the last ones), and never more rows than
 the document has beyond that write's: a row of the deal the bookkeeper gave another article
 replaced it, and the update makes it the deal's again. The link keeps them (``theirs``) beside
 the rows of its write, so the next update keeps them without reading the document.
@@ -28,7 +29,9 @@ from upsales_fortnox.domain.outbound.document_body import (
 )
 from upsales_fortnox.domain.outbound.kept_rows import (
     KEPT_ROWS,
+    kept_figures,
     kept_rows,
+    row_figures,
     rows_to_keep,
 )
 from upsales_fortnox.domain.outbound.rows import UnsendableOrder
@@ -69,15 +72,39 @@ def _article(article: str | None) -> str:
     return article or ""
 
 
-def added_in_fortnox(existing: Sequence[Row], written: Sequence[Row]) -> list[Row]:
+def added_in_fortnox(
+    existing: Sequence[Row],
+    written: Sequence[Row],
+    existing_figures: Sequence[str | None] = (),
+    written_figures: Sequence[str | None] = (),
+) -> list[Row]:
     """The rows of ``existing`` (the document as read) the bookkeeper added since the sync's
-    last write left ``written`` (see the module docstring)."""
+    last write left ``written`` (see the module docstring). Of an article's rows, those with
+    the figures of a row written (:func:`~.kept_rows.row_figures`, where the link kept them)
+    are the deal's first, so that a row the bookkeeper put above a deal row of its article is
+    not taken for the deal's."""
     left = Counter(_article(article) for _, article in written)
-    seen: Counter[str] = Counter()
+    unmatched: Counter[tuple[str, str | None]] = Counter(
+        (_article(article), figures)
+        for (_, article), figures in zip(written, written_figures, strict=False)
+        if figures is not None
+    )
+    deals = Counter[str]()
+    taken = [False] * len(existing)
+    for index, (row, figures) in enumerate(zip(existing, existing_figures, strict=False)):
+        article = _article(row[1])
+        if unmatched[(article, figures)] > 0 and deals[article] < left[article]:
+            unmatched[(article, figures)] -= 1
+            deals[article] += 1
+            taken[index] = True
     surplus = []
-    for row in existing:
-        seen[_article(row[1])] += 1
-        if seen[_article(row[1])] > left[_article(row[1])]:
+    for row, deal_row in zip(existing, taken, strict=True):
+        article = _article(row[1])
+        if deal_row:
+            continue
+        if deals[article] < left[article]:
+            deals[article] += 1
+        else:
             surplus.append(row)
     added = len(existing) - len(written)
     return surplus[len(surplus) - added :] if added > 0 else []
@@ -105,9 +132,16 @@ def split_read(
     """The document's rows as read, apart: the rows of the deal and the bookkeeper's, each
     with its place (none when the order has no link, or its link keeps no rows of the sync's
     last write)."""
-    written = kept_rows(link.synced_fields) if link is not None else None
-    pairs = [(row.RowId, row.ArticleNumber) for row in existing if row.RowId is not None]
-    added = added_in_fortnox(pairs, written) if written is not None else []
+    synced = link.synced_fields if link is not None else None
+    written = kept_rows(synced)
+    numbered = [row for row in existing if row.RowId is not None]
+    pairs = [(row.RowId, row.ArticleNumber) for row in numbered if row.RowId is not None]
+    figures = [row_figures(row) for row in numbered]
+    added = (
+        added_in_fortnox(pairs, written, figures, kept_figures(synced))
+        if written is not None
+        else []
+    )
     ids = {row_id for row_id, _ in added}
     places = {row_id: place for place, (row_id, _) in enumerate(pairs)}
     theirs: list[Placed] = [(row_id, article, places[row_id]) for row_id, article in added]
@@ -195,7 +229,7 @@ def rows_kept(written: FortnoxDocument, decision: object) -> dict[str, Any]:
     if len(sent) == len(answered):
         ours = [row for row, how in zip(answered, sent, strict=True) if not _bare(how)]
         theirs_now = [
-            [*row, place]
+            [*row[:2], place]
             for place, (row, how) in enumerate(zip(answered, sent, strict=True))
             if _bare(how)
         ]
@@ -203,10 +237,10 @@ def rows_kept(written: FortnoxDocument, decision: object) -> dict[str, Any]:
     wanted = Counter(_article(article) for article in decision.theirs)
     ours = []
     theirs_last: list[list[Any]] = []
-    for row_id, article in reversed(answered):
-        if wanted[_article(article)] > 0:
-            wanted[_article(article)] -= 1
-            theirs_last.insert(0, [row_id, article])
+    for row in reversed(answered):
+        if wanted[_article(row[1])] > 0:
+            wanted[_article(row[1])] -= 1
+            theirs_last.insert(0, row[:2])
         else:
-            ours.insert(0, [row_id, article])
+            ours.insert(0, row)
     return {**kept, KEPT_ROWS: ours, KEPT_THEIRS: theirs_last}

@@ -1,13 +1,18 @@
 """What an order link keeps of the document the sync last wrote (its ``synced_fields``): each
-row's ``RowId`` and article, and the customer (pure). With them the deal's next change is one
-``PUT``, unread; a link that keeps none has its document read first."""
+row's ``RowId``, article and figures, and the customer (pure). With them the deal's next change
+is one ``PUT``, unread; a link that keeps none has its document read first. A row's figures
+(:func:`row_figures`) tell the deal's row from one of its article the bookkeeper added with
+other figures (:func:`~.added_rows.added_in_fortnox`); a link kept before it kept them has
+none."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Final
 
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument, document_rows
+from upsales_fortnox.integrations.fortnox.models import DocumentRow, OrderRow
 
 KEPT_ROWS: Final = "rows"
 """Key of the rows an order link keeps (its ``synced_fields``), see :func:`rows_to_keep`."""
@@ -17,13 +22,13 @@ KEPT_CUSTOMER: Final = "customer"
 
 def rows_to_keep(document: FortnoxDocument) -> dict[str, Any]:
     """What an order link keeps of the document the sync last wrote, as Fortnox answered the
-    write: each row's ``RowId`` and article, and its customer. Fortnox gives every row a new
-    ``RowId`` on every update, so these are the ids the next edit must name; with them the edit
-    is one PUT, with no read first. The customer tells an edit that makes the document out to
+    write: each row's ``RowId``, article and figures, and its customer. Fortnox gives every row
+    a new ``RowId`` on every update, so these are the ids the next edit must name; with them the
+    edit is one PUT, with no read first. The customer tells an edit that makes the document out to
     another one (:mod:`.customer_header`)."""
     return {
         KEPT_ROWS: [
-            [row.RowId, row.ArticleNumber]
+            [row.RowId, row.ArticleNumber, row_figures(row)]
             for row in document_rows(document)
             if row.RowId is not None
         ],
@@ -45,7 +50,34 @@ def kept_rows(synced_fields: Mapping[str, Any] | None) -> list[tuple[int, str | 
         return None
     kept: list[tuple[int, str | None]] = []
     for item in synced_fields[KEPT_ROWS]:
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], int)):
+        if not (isinstance(item, list) and len(item) in (2, 3) and isinstance(item[0], int)):
             return None
         kept.append((item[0], item[1] if isinstance(item[1], str) else None))
     return kept
+
+
+def kept_figures(synced_fields: Mapping[str, Any] | None) -> list[str | None]:
+    """The figures of each row :func:`kept_rows` gives (None for a row kept without them)."""
+    rows = (synced_fields or {}).get(KEPT_ROWS)
+    if not isinstance(rows, list):
+        return []
+    return [
+        item[2] if isinstance(item, list) and len(item) == 3 and isinstance(item[2], str) else None
+        for item in rows
+    ]
+
+
+def _figure(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def row_figures(row: DocumentRow) -> str:
+    """A row's quantity, price and discount as one text, numbers as values (``2.00`` is
+    ``2``)."""
+    quantity = (
+        row.OrderedQuantity
+        if isinstance(row, OrderRow)
+        else getattr(row, "DeliveredQuantity", None)
+    )
+    figures = (quantity, row.Price, row.Discount)
+    return "|".join([*map(_figure, figures), row.DiscountType or ""])
