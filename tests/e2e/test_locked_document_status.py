@@ -73,10 +73,19 @@ async def test_a_change_that_reaches_an_invoice_sent_before_says_the_customer_ha
     status, english = await _status(harness, order_id), await _status(harness, order_id, "en")
     assert (status["status"], status["reason"]) == ("sent", "invoice_changed_after_sent")
     assert status["message"].startswith(f"Skickad till Fortnox som faktura {number}. Ändringen")
-    assert "skickar den ändrade fakturan till kunden igen" in status["message"]
+    assert "den ändrade fakturan behöver skickas till kunden igen" in status["message"]
     assert english["message"].startswith(f"Sent to Fortnox as invoice {number}. The change")
     [line] = [r for r in caplog.records if getattr(r, "code", None) == "invoice_changed_after_sent"]
     assert line.levelno == logging.WARNING
+
+    again = await sync_order(harness, order_id)  # a save that changes nothing: the word stays
+    assert (again.result or {})["outcome"] == "no_change"
+    assert (await _status(harness, order_id))["reason"] == "invoice_changed_after_sent"
+    mark_unsent = harness.fortnox.tenant(harness.tenant_id).collection("invoices").items[number]
+    mark_unsent["Sent"] = False  # as if credited and made anew: a change to an unsent invoice
+    await _two_more_of_each(harness)
+    assert "reason" not in ((await sync_order(harness, order_id)).result or {})
+    assert "reason" not in await _status(harness, order_id)
 
 
 async def test_a_change_of_a_deal_whose_invoice_is_booked_names_the_booked_invoice(

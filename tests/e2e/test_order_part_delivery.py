@@ -14,6 +14,7 @@ import pytest
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, fortnox_call
 from tests.e2e.outbound_support import edit, sync_order, win
+from tests.e2e.won_deal_support import fortnox_calls
 from upsales_fortnox.vocabulary import JobStatus, SyncType
 
 
@@ -73,3 +74,26 @@ async def test_a_part_delivery_stays_when_the_sales_rep_changes_the_deal(
     ordered = before[0][1] if first_row_quantity is None else Decimal(str(first_row_quantity))
     assert after[0] == (before[0][0], ordered, delivered)
     assert after[1] == (before[1][0], Decimal(12), Decimal(12))  # delivered in full, as written
+
+
+async def test_a_part_delivery_stays_at_the_deals_second_change(linked: SyncHarness) -> None:
+    """The first change read the order (its rows renumbered by the bookkeeper's edit); the
+    second, from the rows the link keeps, reads it too, since a row is delivered in part."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    number = await _first_row_delivered_in_part(harness, order_id)
+    _change_rows(harness, order_id, row1={"quantity": 12})
+    first = await sync_order(harness, order_id)
+    assert first.status == JobStatus.DONE and _quantities(harness, number)[0][2] == 1
+    _change_rows(harness, order_id, row1={"quantity": 13})
+    harness.services.fortnox_calls.clear()
+
+    second = await sync_order(harness, order_id)
+
+    assert second.status == JobStatus.DONE, second.last_error
+    assert _quantities(harness, number)[0][2] == 1
+    assert _quantities(harness, number)[1][1:] == (Decimal(13), Decimal(13))
+    assert fortnox_calls(harness) == {
+        "GET /orders/{DocumentNumber}": 1,
+        "PUT /orders/{DocumentNumber}": 1,
+    }

@@ -24,6 +24,10 @@ from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.texts import DEFAULT_LANGUAGE, Language, language_of_hook, say
 from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.domain.outbound.added_rows import ROWS_BEYOND_LIMIT
+from upsales_fortnox.domain.outbound.changed_after_sent import (
+    INVOICE_CHANGED_AFTER_SENT,
+    marked_changed_after_sent,
+)
 from upsales_fortnox.domain.outbound.deal_documents import (
     SENT_AS,
     DealDocuments,
@@ -38,7 +42,6 @@ from upsales_fortnox.domain.outbound.document_body import (
     lock_of,
 )
 from upsales_fortnox.domain.outbound.order_gate import (
-    INVOICE_CHANGED_AFTER_SENT,
     ORDER_DELETED,
     ORDER_DELETED_DOCUMENT_KEPT,
     ORDER_NOT_WON,
@@ -182,6 +185,8 @@ async def order_status(
         return {**status, "status": "failed", "message": message}
     reason = skip_code((job.result or {}).get("reason")) if job is not None else None
     if link is not None:
+        if reason is None and marked_changed_after_sent(link.synced_fields):
+            reason = INVOICE_CHANGED_AFTER_SENT  # a later sync that changed nothing
         document = say(f"document.{link.fortnox_type.value}", language)
         shown = "sent" if to_update else "cancelled"
         # its invoice or order left as it is (an offer the deal came from was never won)

@@ -73,11 +73,11 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     },
     "status.sent_changed_after_sent": {
         "sv": "Skickad till Fortnox som {document} {number}. Ändringen kom efter att fakturan "
-        "hade skickats till kunden, som alltså har den tidigare: den som sköter bokföringen "
-        "skickar den ändrade fakturan till kunden igen, eller krediterar den.",
+        "hade skickats till kunden, som alltså har den tidigare. Kontakta den som sköter "
+        "bokföringen: den ändrade fakturan behöver skickas till kunden igen eller krediteras.",
         "en": "Sent to Fortnox as {document} {number}. The change came after the invoice had "
-        "been sent to the customer, who therefore holds the earlier one: your bookkeeper sends "
-        "the changed invoice to the customer again, or credits it.",
+        "been sent to the customer, who therefore holds the earlier one. Contact your "
+        "bookkeeper: the changed invoice needs sending to the customer again, or crediting.",
     },
     "status.sent_deleted": {
         "sv": "Skickad till Fortnox som {document} {number}, men affären är borttagen i Upsales: "

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from upsales_fortnox.domain.link_view import LinkView
+from upsales_fortnox.domain.outbound.changed_after_sent import changed_after_sent_kept
 from upsales_fortnox.domain.outbound.document_body import (
     FortnoxDocument,
     document_rows,
@@ -221,7 +222,11 @@ def rows_kept(written: FortnoxDocument, decision: object) -> dict[str, Any]:
     (:func:`~.kept_rows.rows_to_keep`), the bookkeeper's rows an update kept apart, each
     with its place: the rows Fortnox answered where the update named a row alone (its rows
     answered in the order sent); failing that, for each of their articles the last row of it."""
-    kept = {**rows_to_keep(written), **reference_kept(decision)}
+    kept = {
+        **rows_to_keep(written),
+        **reference_kept(decision),
+        **changed_after_sent_kept(decision, written),
+    }
     if not isinstance(decision, UpdateFortnoxDocument) or not decision.theirs:
         return kept
     answered = kept[KEPT_ROWS]

@@ -19,9 +19,7 @@ from upsales_fortnox.domain.outbound.document_body import (
     matching_row_ids,
     row_ids_from_kept,
 )
-from upsales_fortnox.domain.outbound.kept_rows import (
-    kept_rows,
-)
+from upsales_fortnox.domain.outbound.kept_rows import kept_rows, read_before_update
 from upsales_fortnox.domain.outbound.part_deliveries import keep_deliveries
 from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, parse_order_reference
 from upsales_fortnox.domain.outbound.your_reference import referenced, to_send, with_reference
@@ -61,9 +59,10 @@ def document_lookup(
     if link is None:
         return DocumentLookup.SEARCH if sent_before else DocumentLookup.NONE
     synced = link.synced_fields
-    if draft.sent_as(link.fingerprint, synced) or kept_rows(synced) is not None:
+    if draft.sent_as(link.fingerprint, synced):
         return DocumentLookup.NONE
-    return DocumentLookup.GET
+    unread = kept_rows(synced) is not None and not read_before_update(synced)
+    return DocumentLookup.NONE if unread else DocumentLookup.GET
 
 
 def read_before_mapping(link: LinkView | None) -> bool:

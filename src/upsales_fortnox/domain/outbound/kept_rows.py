@@ -18,6 +18,9 @@ KEPT_ROWS: Final = "rows"
 """Key of the rows an order link keeps (its ``synced_fields``), see :func:`rows_to_keep`."""
 KEPT_CUSTOMER: Final = "customer"
 """Key of the customer number an order link keeps, see :func:`rows_to_keep`."""
+KEPT_IN_PART: Final = "delivered_in_part"
+"""Key an order link holds (true) when a row of its order was delivered in part as the sync last
+wrote it: the next change reads the order first (:mod:`.part_deliveries`)."""
 
 
 def rows_to_keep(document: FortnoxDocument) -> dict[str, Any]:
@@ -33,7 +36,24 @@ def rows_to_keep(document: FortnoxDocument) -> dict[str, Any]:
             if row.RowId is not None
         ],
         KEPT_CUSTOMER: document.CustomerNumber,
+        **({KEPT_IN_PART: True} if _delivered_in_part(document) else {}),
     }
+
+
+def _delivered_in_part(document: FortnoxDocument) -> bool:
+    return any(
+        isinstance(row, OrderRow)
+        and row.DeliveredQuantity is not None
+        and row.OrderedQuantity is not None
+        and row.DeliveredQuantity < row.OrderedQuantity
+        for row in document_rows(document)
+    )
+
+
+def read_before_update(synced_fields: Mapping[str, Any] | None) -> bool:
+    """Whether the deal's next change reads its document first although the link keeps its
+    rows: a row of the order was delivered in part (the rows kept do not say how much)."""
+    return bool((synced_fields or {}).get(KEPT_IN_PART))
 
 
 def kept_customer(synced_fields: Mapping[str, Any] | None) -> str | None:

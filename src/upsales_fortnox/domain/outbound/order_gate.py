@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from upsales_fortnox.domain.outbound.changed_after_sent import INVOICE_CHANGED_AFTER_SENT
 from upsales_fortnox.domain.sync_commands import NoChange
 from upsales_fortnox.integrations.upsales.models import Order
 
@@ -24,10 +25,6 @@ ORDER_DELETED: Final = "order_deleted"
 ORDER_DELETED_DOCUMENT_KEPT: Final = "order_deleted_document_kept"
 """The order was deleted in Upsales while its invoice or order lives in Fortnox, which is left
 as it is (see :mod:`.deleted_deal`)."""
-
-INVOICE_CHANGED_AFTER_SENT: Final = "invoice_changed_after_sent"
-"""The deal's change was written to its invoice, which had been sent to the customer before
-(not booked, so Fortnox took it): the customer holds the earlier one."""
 
 SKIP_CODES: Final = frozenset(
     {ORDER_NOT_WON, ORDER_WITHOUT_COMPANY, ORDER_DELETED, ORDER_DELETED_DOCUMENT_KEPT}

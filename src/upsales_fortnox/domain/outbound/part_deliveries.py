@@ -6,16 +6,21 @@ part of a row now (the rest later: a backorder once the order is invoiced) lower
 delivered quantity, which no Upsales field holds, and an update of the deal's rows sent fully
 delivered again would bill goods never shipped. So a row the bookkeeper delivered in part
 keeps its delivered quantity (at most the row's new quantity); every other row is sent fully
-delivered, as it was.
+delivered, as it was. Rows are matched by article, so a row of an article the deal or the order
+has more than one row of is sent fully delivered too: a row removed beside it could otherwise
+hand its delivery to another.
 
 Fortnox gives every row a new ``RowId`` on each update, so what the bookkeeper changed since the
 sync's last write is seen in a read of the document: the update built on the rows the link
 keeps names rows that are gone, is refused, and the document is read and decided on again.
+Once the sync wrote a row delivered in part, its link says so and the next change reads the
+order first (:func:`~.kept_rows.read_before_update`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from upsales_fortnox.domain.outbound.document_body import FortnoxDocument
@@ -36,6 +41,12 @@ def _delivered_in_part(existing: OrderRow | None, quantity: Decimal) -> Decimal 
     return min(delivered, quantity) if ZERO <= delivered < ordered else None
 
 
+def _alone(articles: Iterable[str]) -> set[str]:
+    """The articles named once."""
+    counts = Counter(articles)
+    return {article for article, count in counts.items() if count == 1}
+
+
 def keep_deliveries(
     document: FortnoxDocument,
     rows: Sequence[PlannedRow],
@@ -47,12 +58,16 @@ def keep_deliveries(
     if not isinstance(document, Order) or not isinstance(read, Order):
         return document
     existing = {row.RowId: row for row in read.OrderRows or () if row.RowId is not None}
+    alone = _alone(row.article_number for row in rows) & _alone(
+        row.ArticleNumber or "" for row in read.OrderRows or ()
+    )
     sent = list(document.OrderRows or ())
     first = len(sent) - len(rows)  # a row held as it is goes before the deal's
     changed = False
     for position, row in enumerate(rows):
         row_id = row_ids[position] if position < len(row_ids) else None
-        kept = _delivered_in_part(existing.get(row_id) if row_id else None, row.quantity)
+        now = existing.get(row_id) if row_id and row.article_number in alone else None
+        kept = _delivered_in_part(now, row.quantity)
         if kept is not None:
             sent[first + position] = sent[first + position].model_copy(
                 update={"DeliveredQuantity": kept}
