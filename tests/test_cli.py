@@ -239,6 +239,18 @@ def test_serve_finds_its_port_taken_in_one_line(workdir: Path) -> None:
     assert f"port {port}" in line and "in use" in line
 
 
+@pytest.mark.parametrize(
+    ("option", "value"), [("--port", "70000"), ("--port", "0"), ("--host", "no-such-host.invalid")]
+)
+def test_serve_on_a_port_or_host_it_cannot_listen_on_is_a_usage_error(
+    workdir: Path, option: str, value: str
+) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{workdir / 'serve.sqlite3'}", **REAL_VALUES}
+    result = run_cli("serve", option, value, "--allow-sandbox", cwd=workdir, env=env)
+    line = assert_one_line_error(result, 2)
+    assert option in line and "Error" not in line.split(":", 1)[0], line
+
+
 def test_the_printed_app_configuration_has_a_login_link_for_a_year(workdir: Path) -> None:
     import json
     import time
@@ -323,7 +335,8 @@ def test_an_installation_is_edited_from_the_command_line(workdir: Path) -> None:
         "--upsales-api-token", "a-new-upsales-key-4711", cwd=workdir, env=env,
     )  # fmt: skip
     assert edited.returncode == 0, edited.stderr
-    assert "Nytt Namn AB" in edited.stdout and "--upsales-api-token" in edited.stdout
+    assert "Nytt Namn AB" in edited.stdout
+    assert "edited (--name, --upsales-api-token)" in edited.stdout
     assert "a-new-upsales-key-4711" not in edited.stdout + edited.stderr
     installation, job = asyncio.run(read(job_id))
     assert installation.name == "Nytt Namn AB"
@@ -340,4 +353,6 @@ def test_an_installation_is_edited_from_the_command_line(workdir: Path) -> None:
         "installations", "edit", installation_id, "--status", "gone", cwd=workdir, env=env
     )
     assert "--status" in assert_one_line_error(bad, 2)
+    blank = run_cli("installations", "edit", installation_id, "--name", " ", cwd=workdir, env=env)
+    assert "--name" in assert_one_line_error(blank, 2)
     assert asyncio.run(read(job_id))[0].status == "pending_login"

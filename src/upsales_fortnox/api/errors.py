@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from upsales_fortnox.api.no_store import NO_STORE
 from upsales_fortnox.core.db.unavailable import (
     DATABASE_ERROR_TYPES,
     DATABASE_NOT_MIGRATED,
@@ -116,10 +117,10 @@ def http_refusal(request: Request, exc: StarletteHTTPException) -> ApiError:
     cannot read) as the error answered for it, with a stable code."""
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    headers = dict(getattr(exc, "headers", None) or {})
+    headers = {**(getattr(exc, "headers", None) or {}), **NO_STORE}  # as every operator answer
     if exc.status_code == 405:
         headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
-    return ApiError(exc.status_code, code, message, headers=headers or None)
+    return ApiError(exc.status_code, code, message, headers=headers)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -28,6 +28,8 @@ INT64_MAX = 9_223_372_036_854_775_807
 TEXT_WITHOUT_NUL = r"^[^\x00]*$"
 """PostgreSQL text cannot hold NUL characters."""
 SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*$"
+VISIBLE_SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$"
+"""A :data:`SINGLE_LINE_TEXT` with a character that is not white space (a name)."""
 
 
 def storable_or_none(value: str | None) -> str | None:

@@ -96,7 +96,7 @@ def migrate(
 @cli.command()
 def serve(
     host: str = typer.Option("127.0.0.1", metavar="HOST", help="Interface to listen on."),
-    port: int = typer.Option(8080, metavar="PORT", help="Port to listen on."),
+    port: int = typer.Option(8080, metavar="PORT", min=1, max=65535, help="Port to listen on."),
     with_worker: bool = typer.Option(True, help="Run the job worker in this process too."),
     allow_sandbox: bool = typer.Option(
         False,
@@ -111,7 +111,10 @@ def serve(
     settings = _settings()
     if not is_loopback(host):
         _refuse_development_values(host, settings, allow_sandbox=allow_sandbox)
-    check_ports_free(host, [("service", port)])
+    try:
+        check_ports_free(host, [("service", port)])
+    except OSError as exc:  # a taken port is InUse; this is a host no interface has
+        raise click.BadParameter(f"cannot listen on {host!r}: {exc}", param_hint="--host") from None
     app = build_service_app(
         settings,
         background=background_tasks(
@@ -174,7 +177,7 @@ def initial_sync(
     installation_id: str = typer.Argument(..., metavar="ID", help="The installation's id."),
     run: bool = typer.Option(False, "--run", help="Run the job worker in this process too."),
     poll_seconds: float = typer.Option(
-        1.0, metavar="SECONDS", help="How often to read the progress."
+        1.0, metavar="SECONDS", min=0.1, max=3600, help="How often to read the progress."
     ),
 ) -> None:
     """Start the initial sync (or attach to the running one) and show its progress."""

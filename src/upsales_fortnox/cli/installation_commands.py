@@ -95,6 +95,8 @@ _PARAMETERS: Final = {
     "status": "--status",
     "status_reason": "--reason",
 }
+#: The same for ``installations edit`` (``PATCH``), which takes the name as an option.
+_EDIT_PARAMETERS: Final = {**_PARAMETERS, "name": "--name"}
 
 
 Body = TypeVar("Body", InstallationCreate, InstallationPatch)
@@ -104,11 +106,12 @@ def _checked(body: type[Body], fields: dict[str, Any]) -> Body:
     """The fields given, checked by the rules the API applies to the same body (a usage error
     naming the parameter and the rule, never the value, when one is broken)."""
     given = {key: value for key, value in fields.items() if value is not None}
+    names = _EDIT_PARAMETERS if body is InstallationPatch else _PARAMETERS
     try:
         return body.model_validate(given)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{_PARAMETERS.get(str(error['loc'][0]), str(error['loc'][0]))}: {error['msg']}"
+            f"{names.get(str(error['loc'][0]), str(error['loc'][0]))}: {error['msg']}"
             for error in exc.errors(include_input=False, include_url=False)
         )
         raise click.BadParameter(problems) from None
@@ -259,5 +262,5 @@ def edit_command(
             await services.aclose()
 
     row = event_loop.run(edit()).installation
-    changed = ", ".join(sorted(_PARAMETERS[field] for field in patch.model_fields_set))
+    changed = ", ".join(sorted(_EDIT_PARAMETERS[field] for field in patch.model_fields_set))
     typer.echo(f"installation {row.id} edited ({changed}): {row.status}  {row.name}")

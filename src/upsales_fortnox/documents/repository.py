@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.core.db.upsert import upsert_insert
 from upsales_fortnox.models.installation import DocumentLinkKey
 from upsales_fortnox.models.link import Link
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
@@ -49,16 +50,24 @@ async def stored_key(session: AsyncSession, installation_id: uuid.UUID) -> Docum
 
 async def rotate_key(session: AsyncSession, installation_id: uuid.UUID) -> DocumentLinkKey:
     """A new salt and the next key version: every link made before stops working. The caller
-    commits (and has checked that the installation exists)."""
-    row = await session.get(DocumentLinkKey, installation_id)
-    if row is None:
-        row = DocumentLinkKey(installation_id=installation_id, key_version=1)
-        session.add(row)
-    else:
-        row.key_version += 1
-    row.salt = _new_salt()
-    row.rotated_at = utcnow()
-    await session.flush()
+    commits (and has checked that the installation exists). One statement, so rotations at
+    once each take a version of their own (a row read, then written, would let two take one)."""
+    connection = await session.connection()
+    table = DocumentLinkKey.__table__
+    statement = upsert_insert(connection.dialect.name, table).values(
+        installation_id=installation_id, key_version=1, salt=_new_salt(), rotated_at=utcnow()
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["installation_id"],
+        set_={
+            "key_version": table.c.key_version + 1,
+            "salt": statement.excluded.salt,
+            "rotated_at": statement.excluded.rotated_at,
+        },
+    )
+    version = (await connection.execute(statement.returning(table.c.key_version))).scalar_one()
+    row = await session.get(DocumentLinkKey, installation_id, populate_existing=True)
+    assert row is not None and row.key_version == version
     return row
 
 

@@ -90,7 +90,7 @@ def _history_job(job: SyncJob) -> HistoryJob:
         outcome, named = read.outcome, read.named_ids()
     else:  # no result, or one no kind's type reads: plain JSON
         outcome, named = _plain_outcome(result), _plain_ids(result)
-    written = {key: named[key] for key in result or {} if key in named}  # as the row lists them
+    written = redact_document({key: named[key] for key in result or {} if key in named})
     return HistoryJob(
         id=job.id,
         kind=job.kind,

@@ -22,8 +22,8 @@ from pydantic.json_schema import SkipJsonSchema
 
 from upsales_fortnox.api.schemas import (
     INT32_MAX,
-    SINGLE_LINE_TEXT,
     TEXT_WITHOUT_NUL,
+    VISIBLE_SINGLE_LINE_TEXT,
     JsonInt,
 )
 from upsales_fortnox.installations.service import (
@@ -48,7 +48,8 @@ def _visible_ascii(secret: SecretStr) -> SecretStr:
 
 
 InstallationName = Annotated[
-    str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE_TEXT, examples=["Acme AB"])
+    str,
+    Field(min_length=1, max_length=200, pattern=VISIBLE_SINGLE_LINE_TEXT, examples=["Acme AB"]),
 ]
 CustomerId = Annotated[
     JsonInt, Field(ge=1, le=INT32_MAX, description="The Upsales account's customer id.")

@@ -13,7 +13,8 @@ from upsales_fortnox.api.deps import AdminDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.operator_route import OperatorRoute
-from upsales_fortnox.api.schemas import INT32_MAX, Moment, error_responses
+from upsales_fortnox.api.schemas import INT32_MAX, JsonInt, Moment, error_responses
+from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.integrations.digits import parse_digits
@@ -59,7 +60,7 @@ class DeadJobSelection(BaseModel):
     dry_run: StrictBool = Field(
         default=True, description="Only count (the default); false retries."
     )
-    limit: int = Field(default=MAX_BULK_RETRY, ge=1, le=MAX_BULK_RETRY)
+    limit: JsonInt = Field(default=MAX_BULK_RETRY, ge=1, le=MAX_BULK_RETRY)
 
 
 class BulkRetryOut(BaseModel):
@@ -86,6 +87,17 @@ class ReplayOut(BaseModel):
     created: bool = Field(description="False: a queued job for the entity existed already.")
 
 
+async def _known(session: DbSession, installation_id: uuid.UUID | None) -> None:
+    """404 ``installation_not_found`` for a filter naming no installation (a mistyped id
+    would otherwise read as "nothing is dead")."""
+    with operator_errors():
+        if (
+            installation_id is not None
+            and await find_installation(session, installation_id) is None
+        ):
+            raise InstallationNotFound(installation_id)
+
+
 def _naive_to_aware(value: datetime | None, field: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ApiError(422, "validation_error", f"{field} needs a time zone (e.g. ...Z)")
@@ -99,9 +111,12 @@ def _naive_to_aware(value: datetime | None, field: str) -> datetime | None:
     description="Filters (all optional, combined with AND): `installation_id`, `kind`, "
     "`reason_code`, `died_from`/`died_before`, `unsettled_only`. By default a dry run that "
     'only counts; send `"dry_run": false` to queue them again (oldest first, at most '
-    "`limit`), each as `POST /api/jobs/{id}/retry` would.",
+    "`limit`), each as `POST /api/jobs/{id}/retry` would. An `installation_id` of no "
+    "installation is 404 `installation_not_found`, as on the command line.",
+    responses=error_responses(404),
 )
 async def post_retry_dead(selection: DeadJobSelection, session: SessionDep) -> BulkRetryOut:
+    await _known(session, selection.installation_id)
     dead_filter = DeadJobFilter(
         installation_id=selection.installation_id,
         kind=selection.kind,
@@ -140,9 +155,7 @@ async def post_retry_dead(selection: DeadJobSelection, session: SessionDep) -> B
 async def post_replay(
     installation_id: uuid.UUID, request: ReplayRequest, session: SessionDep
 ) -> ReplayOut:
-    with operator_errors():
-        if await find_installation(session, installation_id) is None:
-            raise InstallationNotFound(installation_id)
+    await _known(session, installation_id)
     upsales_id = parse_digits(request.entity_id.lstrip("0") or "0")  # "042" is order 42
     if request.kind.takes_upsales_id and not (upsales_id and upsales_id <= INT32_MAX):
         raise ApiError(422, "validation_error", f"a {request.kind.value} job needs an Upsales id")

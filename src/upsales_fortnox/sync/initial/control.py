@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from upsales_fortnox.core.db.session import DbSession
+from upsales_fortnox.core.logging_setup import redact
 from upsales_fortnox.domain.initial_progress import SyncProgress, phase_report
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.installations.repository.settings import load_settings
@@ -115,7 +116,7 @@ def job_report(job: SyncJob) -> dict[str, Any]:
         "job_id": job.id,
         "status": job.status,
         "attempts": job.attempts,
-        "last_error": job.last_error,
+        "last_error": redact(job.last_error) if job.last_error is not None else None,
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "phases": phase_report(progress) if progress else [],
