@@ -177,7 +177,7 @@ def initial_sync(
     installation_id: str = typer.Argument(..., metavar="ID", help="The installation's id."),
     run: bool = typer.Option(False, "--run", help="Run the job worker in this process too."),
     poll_seconds: float = typer.Option(
-        1.0, metavar="SECONDS", min=0.1, max=3600, help="How often to read the progress."
+        1.0, metavar="SECONDS", min=0.01, max=3600, help="How often to read the progress."
     ),
 ) -> None:
     """Start the initial sync (or attach to the running one) and show its progress."""
