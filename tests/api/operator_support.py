@@ -81,3 +81,22 @@ async def add_job(
         session.add(job)
         await session.commit()
         return job.id
+
+
+async def settled_and_waiting(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: str
+) -> tuple[int, int]:
+    """Two dead jobs of deals 1 and 2 (error ``x: y``): deal 1's settled by a later job of it
+    that was done, deal 2's waiting for someone. Their ids."""
+    died = datetime.now(UTC) - timedelta(hours=2)
+    settled = await add_job(
+        session_factory, installation_id, entity_id="1", last_error="x: y", finished_at=died
+    )
+    await add_job(
+        session_factory, installation_id, entity_id="1", status=JobStatus.DONE,
+        finished_at=died + timedelta(hours=1),
+    )  # fmt: skip
+    waiting = await add_job(
+        session_factory, installation_id, entity_id="2", last_error="x: y", finished_at=died
+    )
+    return settled, waiting

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.api.operator_support import add_job, create_installation
+from tests.api.operator_support import add_job, create_installation, settled_and_waiting
 from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.vocabulary import JobStatus
 
@@ -309,25 +309,7 @@ async def test_a_bulk_retry_can_leave_out_the_dead_jobs_a_later_job_settled(
     """Deal 1 died, then a later sync of it was done: its dead job waits for no one, and
     ``unsettled_only`` leaves it out, as the dead-job alert does; deal 2's is retried."""
     mine = (await create_installation(api_client, admin_headers))["id"]
-    now = datetime.now(UTC)
-    settled = await add_job(
-        session_factory,
-        mine,
-        entity_id="1",
-        last_error="x: y",
-        finished_at=now - timedelta(hours=2),
-    )
-    await add_job(
-        session_factory, mine, entity_id="1", status=JobStatus.DONE,
-        finished_at=now - timedelta(hours=1),
-    )  # fmt: skip
-    waiting = await add_job(
-        session_factory,
-        mine,
-        entity_id="2",
-        last_error="x: y",
-        finished_at=now - timedelta(hours=2),
-    )
+    settled, waiting = await settled_and_waiting(session_factory, mine)
     both = await api_client.post("/api/jobs/retry-dead", json={}, headers=admin_headers)
     assert both.json()["matched"] == 2
     selection = {"installation_id": mine, "unsettled_only": True}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.api.operator_support import add_job, create_installation
+from tests.api.operator_support import add_job, create_installation, settled_and_waiting
 from tests.conftest import ADMIN_TOKEN
 from tests.console.support import CONSOLE_ORIGIN, csrf_of, log_in
 from upsales_fortnox.console import routes, routes_installations, routes_queue
@@ -319,17 +319,7 @@ async def test_a_bulk_retry_can_leave_out_the_dead_jobs_a_later_job_settled(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     installation_id = await _installation(console, admin_headers)
-    died = datetime.now(UTC) - timedelta(hours=2)
-    settled = await add_job(
-        session_factory, installation_id, entity_id="1", last_error="timeout: x", finished_at=died
-    )
-    await add_job(
-        session_factory, installation_id, entity_id="1", status=JobStatus.DONE,
-        finished_at=died + timedelta(hours=1),
-    )  # fmt: skip
-    waiting = await add_job(
-        session_factory, installation_id, entity_id="2", last_error="timeout: x", finished_at=died
-    )
+    settled, waiting = await settled_and_waiting(session_factory, installation_id)
     csrf = await log_in(console, ADMIN_TOKEN)
     form = {"csrf_token": csrf, "installation_id": installation_id, "unsettled_only": "1"}
     dry_run = await console.post("/console/queue/bulk-retry", data={**form, "action": "count"})

@@ -12,6 +12,7 @@ from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, fortnox_call
 from tests.e2e.outbound_support import edit, sync_order, won_and_invoiced
 from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
+from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.order_answers import answer_app_status_order
 from upsales_fortnox.vocabulary import JobStatus
 
@@ -30,6 +31,19 @@ async def _two_more_of_each(harness: SyncHarness, order_id: int) -> None:
     assert deal is not None
     more = [{**row, "quantity": row["quantity"] + 2} for row in deal["orderRow"]]
     edit(harness, "orders", order_id, {"orderRow": more})
+
+
+async def _changed_twice(harness: SyncHarness, order_id: int) -> SyncJob:
+    """The rep adds two of each twice, each change synced: the first reads the invoice (the
+    bookkeeper's edit renumbered its rows), the second goes from the rows the link keeps,
+    unread. The second job."""
+    await _two_more_of_each(harness, order_id)
+    changed = await sync_order(harness, order_id)
+    assert changed.status == JobStatus.DONE, changed.last_error
+    await _two_more_of_each(harness, order_id)
+    again = await sync_order(harness, order_id)
+    assert again.status == JobStatus.DONE, again.last_error
+    return again
 
 
 async def _bookkeeper_writes_rows(
@@ -56,12 +70,7 @@ async def test_the_reps_changes_keep_the_row_the_bookkeeper_added(linked: SyncHa
     order_id = harness.demo.opportunity_id
     number = await _invoiced_with_freight_added(harness, order_id)
 
-    await _two_more_of_each(harness, order_id)  # read first: the row ids changed in Fortnox
-    changed = await sync_order(harness, order_id)
-    assert changed.status == JobStatus.DONE, changed.last_error
-    await _two_more_of_each(harness, order_id)  # from the rows the link keeps, unread
-    again = await sync_order(harness, order_id)
-    assert again.status == JobStatus.DONE, again.last_error
+    again = await _changed_twice(harness, order_id)
 
     assert (again.result or {})["outcome"] == "updated"
     assert _rows(harness, number) == [
@@ -173,12 +182,7 @@ async def test_a_row_the_bookkeeper_adds_above_a_deal_row_of_its_article_stays_t
     await _bookkeeper_writes_rows(harness, number, [first, extra, second])
     await EventFeed(harness).sync()
 
-    await _two_more_of_each(harness, order_id)  # read first: the row ids changed in Fortnox
-    changed = await sync_order(harness, order_id)
-    assert changed.status == JobStatus.DONE, changed.last_error
-    await _two_more_of_each(harness, order_id)  # from the rows the link keeps, unread
-    again = await sync_order(harness, order_id)
-    assert again.status == JobStatus.DONE, again.last_error
+    await _changed_twice(harness, order_id)
 
     assert _rows(harness, number) == [
         ("LIC-BAS", "Licens Bas", D("26460.00")),  # 6 x 4410
