@@ -46,7 +46,7 @@ from upsales_fortnox.domain.outbound.order_gate import (
     ORDER_DELETED_DOCUMENT_KEPT,
     ORDER_NOT_WON,
     ORDER_WITHOUT_COMPANY,
-    skip_code,
+    reason_code,
 )
 from upsales_fortnox.domain.outbound.rows import UnsendableOrder
 from upsales_fortnox.installations.repository.installation_rows import find_installation
@@ -183,7 +183,7 @@ async def order_status(
     if job is not None and job.status == JobStatus.DEAD and not _ended_since(link, job):
         message = _failed_text(job.last_error, language, documents)
         return {**status, "status": "failed", "message": message}
-    reason = skip_code((job.result or {}).get("reason")) if job is not None else None
+    reason = reason_code((job.result or {}).get("reason")) if job is not None else None
     if link is not None:
         if reason is None and marked_changed_after_sent(link.synced_fields):
             reason = INVOICE_CHANGED_AFTER_SENT  # a later sync that changed nothing

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from upsales_fortnox.domain.link_view import LinkView, cancelled_fingerprint
 from upsales_fortnox.domain.outbound.deleted_deal import deleted_deal
-from upsales_fortnox.domain.outbound.order_gate import skip_code
+from upsales_fortnox.domain.outbound.order_gate import reason_code
 from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
 
 
@@ -20,7 +20,7 @@ def test_a_deleted_deal_whose_invoice_lives_keeps_it_and_says_so() -> None:
     deleted = deleted_deal([invoice])
 
     assert deleted.kept == (FortnoxType.INVOICE, "12")
-    assert skip_code(deleted.reason) == "order_deleted_document_kept"
+    assert reason_code(deleted.reason) == "order_deleted_document_kept"
     assert "invoice 12" in deleted.reason  # operators read which document to look at
 
 
@@ -34,7 +34,7 @@ def test_a_deleted_deal_with_no_live_document_is_merely_deleted() -> None:
     for links in ([], [_link(FortnoxType.INVOICE, "12", cancelled=True)]):
         deleted = deleted_deal(links)
         assert deleted.kept is None
-        assert skip_code(deleted.reason) == "order_deleted"
+        assert reason_code(deleted.reason) == "order_deleted"
 
 
 def test_the_offer_a_deleted_deal_came_from_is_no_document_it_was_sent_as() -> None:
@@ -42,7 +42,7 @@ def test_the_offer_a_deleted_deal_came_from_is_no_document_it_was_sent_as() -> N
     deleted = deleted_deal([_link(FortnoxType.OFFER, "5")])
 
     assert deleted.kept is None
-    assert skip_code(deleted.reason) == "order_deleted"
+    assert reason_code(deleted.reason) == "order_deleted"
 
 
 def test_a_deleted_deals_invoice_no_link_names_is_told_of_unlinked() -> None:
@@ -51,7 +51,7 @@ def test_a_deleted_deals_invoice_no_link_names_is_told_of_unlinked() -> None:
     deleted = deleted_deal([], earlier=(FortnoxType.INVOICE, "14"))
 
     assert deleted.kept == (FortnoxType.INVOICE, "14")
-    assert skip_code(deleted.reason) == "order_deleted_document_kept"
+    assert reason_code(deleted.reason) == "order_deleted_document_kept"
     assert "invoice 14 is left as it is:" in deleted.reason
 
 

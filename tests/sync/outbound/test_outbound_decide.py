@@ -32,7 +32,7 @@ from upsales_fortnox.domain.outbound.kept_rows import (
     rows_to_keep,
 )
 from upsales_fortnox.domain.outbound.mapping import map_order
-from upsales_fortnox.domain.outbound.order_gate import order_gate, skip_code
+from upsales_fortnox.domain.outbound.order_gate import order_gate, reason_code
 from upsales_fortnox.domain.outbound.validation import CompanyRefused
 from upsales_fortnox.domain.sync_commands import (
     CreateFortnoxCustomer,
@@ -86,11 +86,11 @@ def test_only_won_orders_with_a_company_pass_the_gate() -> None:
     assert order_gate(order([], probability=100)) is None
     gate = order_gate(order([], probability=75))
     assert isinstance(gate, NoChange) and "75 %" in gate.reason
-    assert gate.reason.startswith("order_not_won: ") and skip_code(gate.reason) == "order_not_won"
+    assert gate.reason.startswith("order_not_won: ") and reason_code(gate.reason) == "order_not_won"
     assert isinstance(order_gate(order([], probability=0)), NoChange)
     no_company = order_gate(order([], client_id=None))
-    assert no_company is not None and skip_code(no_company.reason) == "order_without_company"
-    assert skip_code("the order has no company") is None  # words alone are no code
+    assert no_company is not None and reason_code(no_company.reason) == "order_without_company"
+    assert reason_code("the order has no company") is None  # words alone are no code
 
 
 def test_customer_matched_by_normalised_org_number() -> None:

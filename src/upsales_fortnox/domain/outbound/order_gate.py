@@ -39,7 +39,7 @@ def skip_reason(code: str, detail: str) -> str:
     return f"{code}: {detail}"
 
 
-def skip_code(reason: str | None) -> str | None:
+def reason_code(reason: str | None) -> str | None:
     """The code a won-deal job's ``reason`` starts with, when it is one of
     :data:`REASON_CODES`."""
     code = (reason or "").split(":", 1)[0].strip()
