@@ -8,13 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.operator_support import create_installation
-
-pytestmark = pytest.mark.asyncio
 
 #: Routes anyone may call, and why.
 PUBLIC = {
