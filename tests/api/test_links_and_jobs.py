@@ -131,6 +131,18 @@ async def test_links_of_an_unknown_installation_are_404(
     assert response.json()["error"]["code"] == "installation_not_found"
 
 
+async def test_jobs_of_an_unknown_installation_are_404_not_an_empty_list(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """A mistyped id must not read as a customer without jobs (the command line refuses it too)."""
+    response = await api_client.get(
+        f"/api/jobs?installation_id={UNKNOWN_ID}&status=dead", headers=admin_headers
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "installation_not_found"
+    assert response.headers["cache-control"] == "no-store"
+
+
 async def _job_ids(client: httpx.AsyncClient, query: str, headers: dict[str, str]) -> list[int]:
     response = await client.get(f"/api/jobs?{query}", headers=headers)
     assert response.status_code == 200, response.text

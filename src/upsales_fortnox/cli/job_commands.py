@@ -20,7 +20,7 @@ from upsales_fortnox.cli.errors import installation_id
 from upsales_fortnox.cli.setup import command_settings
 from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.db.session import DbSession
-from upsales_fortnox.installations.service import get_installation
+from upsales_fortnox.installations.service import check_named_installation
 from upsales_fortnox.jobs import retry_dead_job
 from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.jobs.store.job_queries import find_jobs
@@ -62,13 +62,6 @@ def _entity(text: str | None) -> str | None:
         return check_storable(text)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--entity") from None
-
-
-async def _known(session: DbSession, installation_id: uuid.UUID | None) -> None:
-    """The installation named exists: a mistyped id fails ``installation_not_found`` rather
-    than showing no jobs, as for a customer with none."""
-    if installation_id is not None:
-        await get_installation(session, installation_id)
 
 
 def in_session(work: Callable[[DbSession], Awaitable[T]]) -> T:
@@ -113,7 +106,7 @@ def list_command(
     installation_id, entity_id = _installation(installation), _entity(entity)
 
     async def read(session: DbSession) -> list[JobSummary]:
-        await _known(session, installation_id)
+        await check_named_installation(session, installation_id)
         rows = await find_jobs(
             session,
             installation_id=installation_id,
@@ -163,7 +156,7 @@ def retry_dead_command(
     )
 
     async def act(session: DbSession) -> str:
-        await _known(session, selection.installation_id)
+        await check_named_installation(session, selection.installation_id)
         if not run:
             matched = await count_dead_jobs(session, selection)
             return f"{matched} dead job(s) match; --run queues them again"

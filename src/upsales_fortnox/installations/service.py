@@ -163,6 +163,16 @@ async def get_installation(session: DbSession, installation_id: uuid.UUID) -> In
     return InstallationRecord(*found)
 
 
+async def check_named_installation(session: DbSession, installation_id: uuid.UUID | None) -> None:
+    """A filter naming an installation names one that exists: a mistyped id raises
+    :class:`InstallationNotFound` rather than reading as a customer with nothing to show."""
+    if (
+        installation_id is not None
+        and await installation_rows.find_installation(session, installation_id) is None
+    ):
+        raise InstallationNotFound(installation_id)
+
+
 async def list_installations(
     session: DbSession,
     *,

@@ -20,6 +20,7 @@ from upsales_fortnox.api.schemas import (
     error_responses,
 )
 from upsales_fortnox.core.db.session import DbSession
+from upsales_fortnox.installations.service import check_named_installation
 from upsales_fortnox.jobs import JobNotFound, retry_dead_job
 from upsales_fortnox.jobs.schemas import JobDetail, JobSummary
 from upsales_fortnox.jobs.store.job_queries import find_jobs, job_with_attempts
@@ -52,7 +53,10 @@ async def _job_detail(session: DbSession, job_id: int) -> JobDetail:
     "",
     response_model=JobPage,
     summary="List jobs",
-    description="Newest first. Page with `cursor` (the previous page's `next_cursor`).",
+    description="Newest first. Page with `cursor` (the previous page's `next_cursor`). An "
+    "`installation_id` of no installation is 404 `installation_not_found`, as on the command "
+    "line: a mistyped id does not read as a customer without jobs.",
+    responses=error_responses(404),
 )
 async def get_jobs(
     session: SessionDep,
@@ -63,6 +67,8 @@ async def get_jobs(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,
 ) -> JobPage:
+    with operator_errors():
+        await check_named_installation(session, installation_id)
     jobs = await find_jobs(
         session,
         installation_id=installation_id,

@@ -14,9 +14,7 @@ from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.operator_route import OperatorRoute
 from upsales_fortnox.api.schemas import INT32_MAX, JsonInt, Moment, error_responses
-from upsales_fortnox.core.db.session import DbSession
-from upsales_fortnox.installations.errors import InstallationNotFound
-from upsales_fortnox.installations.repository.installation_rows import find_installation
+from upsales_fortnox.installations.service import check_named_installation
 from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.jobs.schemas import JobSummary
 from upsales_fortnox.links.link_rules import fortnox_id_problem
@@ -87,17 +85,6 @@ class ReplayOut(BaseModel):
     created: bool = Field(description="False: a queued job for the entity existed already.")
 
 
-async def _known(session: DbSession, installation_id: uuid.UUID | None) -> None:
-    """404 ``installation_not_found`` for a filter naming no installation (a mistyped id
-    would otherwise read as "nothing is dead")."""
-    with operator_errors():
-        if (
-            installation_id is not None
-            and await find_installation(session, installation_id) is None
-        ):
-            raise InstallationNotFound(installation_id)
-
-
 def _naive_to_aware(value: datetime | None, field: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ApiError(422, "validation_error", f"{field} needs a time zone (e.g. ...Z)")
@@ -116,7 +103,8 @@ def _naive_to_aware(value: datetime | None, field: str) -> datetime | None:
     responses=error_responses(404),
 )
 async def post_retry_dead(selection: DeadJobSelection, session: SessionDep) -> BulkRetryOut:
-    await _known(session, selection.installation_id)
+    with operator_errors():
+        await check_named_installation(session, selection.installation_id)
     dead_filter = DeadJobFilter(
         installation_id=selection.installation_id,
         kind=selection.kind,
@@ -155,7 +143,8 @@ async def post_retry_dead(selection: DeadJobSelection, session: SessionDep) -> B
 async def post_replay(
     installation_id: uuid.UUID, request: ReplayRequest, session: SessionDep
 ) -> ReplayOut:
-    await _known(session, installation_id)
+    with operator_errors():
+        await check_named_installation(session, installation_id)
     upsales_id = parse_digits(request.entity_id.lstrip("0") or "0")  # "042" is order 42
     if request.kind.takes_upsales_id and not (upsales_id and upsales_id <= INT32_MAX):
         raise ApiError(422, "validation_error", f"a {request.kind.value} job needs an Upsales id")
