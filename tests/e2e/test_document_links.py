@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import EventFeed, context_of, custom_value
-from tests.e2e.outbound_support import link_demo_products, sync_order, win
+from tests.e2e.outbound_support import edit, link_demo_products, sync_order, win
 from tests.e2e.test_relogin_races import log_in_again
 from upsales_fortnox.documents.service import LinkSigning, document_url
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
@@ -24,6 +25,7 @@ from upsales_fortnox.models.installation import (
     InstallationSettings,
 )
 from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.sync.outbound import won_deals
 from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, JobStatus, SyncType
 
 URL_ALIAS = "FORTNOX_DOCUMENT_URL"
@@ -533,3 +535,33 @@ async def test_head_on_a_paused_installation_whose_login_was_refused_answers_as_
     assert status == InstallationStatus.PAUSED  # the operator's pause stays
     await log_in_again(harness)
     assert (await _head(harness, url)).status_code == 200
+
+
+async def test_a_custom_value_the_rep_types_while_the_job_runs_survives_the_link(
+    with_links: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link is written with the order's custom values as they are then, not as the job read
+    them before making the invoice: the customer's PO number typed meanwhile stays."""
+    harness = with_links
+    url_field = _add_url_field(harness)
+    seeded = harness.upsales.seed_many(
+        harness.demo.customer_id,
+        {"customfields/order": [{"name": "Kundens ordernr", "alias": "PO", "datatype": "String"}]},
+    )
+    po_field = int(seeded["customfields/order"][0])
+    order_id = harness.demo.opportunity_id
+    win(harness, order_id)
+    make_invoice = won_deals.write_document
+
+    async def rep_types_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        edit(harness, "orders", order_id, {"custom": [{"fieldId": po_field, "value": "PO-4711"}]})
+        return await make_invoice(*args, **kwargs)
+
+    monkeypatch.setattr(won_deals, "write_document", rep_types_meanwhile)
+    job = await sync_order(harness, order_id)
+    assert job.status == JobStatus.DONE, job.last_error
+    assert (job.result or {})["document_url"] == "written"
+    order = harness.upsales_entity("orders", order_id)
+    assert order is not None
+    assert isinstance(custom_value(order, url_field), str)
+    assert custom_value(order, po_field) == "PO-4711", order["custom"]

@@ -16,15 +16,8 @@ from upsales_fortnox.domain.payment_status import PaymentState, PaymentStatus
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.models import CustomValue, Order, OrderDraft
-from upsales_fortnox.sync.money.fields import (
-    ORDER_MISSING,
-    PAYMENT_FIELDS,
-    PAYMENT_STATUS_ALIAS,
-    UNCHANGED,
-    WRITTEN,
-    payment_values,
-    write_order_values,
-)
+from upsales_fortnox.sync.money.fields import PAYMENT_FIELDS, PAYMENT_STATUS_ALIAS, payment_values
+from upsales_fortnox.sync.order_values import ORDER_MISSING, UNCHANGED, WRITTEN, write_order_values
 
 
 class _Orders:

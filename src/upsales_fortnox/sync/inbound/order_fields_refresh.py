@@ -56,15 +56,9 @@ from upsales_fortnox.jobs import Enqueued, JobContext, enqueue
 from upsales_fortnox.links.repository.link_reads import OrderDocuments, order_documents_page
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.initial.import_outcomes import RUN_ENDING
-from upsales_fortnox.sync.money.fields import (
-    ORDER_MISSING,
-    UNCHANGED,
-    WRITTEN,
-    payment_field_ids,
-    payment_values,
-    write_order_values,
-)
+from upsales_fortnox.sync.money.fields import payment_field_ids, payment_values
 from upsales_fortnox.sync.money.invoice_money import fortnox_today, read_payment_state
+from upsales_fortnox.sync.order_values import ORDER_MISSING, UNCHANGED, WRITTEN, write_order_values
 from upsales_fortnox.sync.results.order_refresh import OrderFieldsRefreshResult
 from upsales_fortnox.vocabulary import FortnoxType, JobKind
 

@@ -1,12 +1,9 @@
 """The Upsales order custom fields the payment status is written to, found or created by alias,
-and the write of such values to an order.
+and the values that show a payment state (written by :mod:`upsales_fortnox.sync.order_values`).
 
 Admins show them in Upsales. Values are text: the status as the catalogue words it for a sales
 rep (``payment.<status>``, Swedish: ``Delvis betald``), amounts as plain decimals in the
-invoice's currency (``1250.50``, exact, never a float) and the date as ``YYYY-MM-DD``. A write
-sends the order's whole ``custom`` array as read
-(:mod:`upsales_fortnox.integrations.upsales.custom_values`), and only when a value changed.
-"""
+invoice's currency (``1250.50``, exact, never a float) and the date as ``YYYY-MM-DD``."""
 
 from __future__ import annotations
 
@@ -16,16 +13,10 @@ from typing import Final
 
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.domain.payment_status import PaymentState
-from upsales_fortnox.integrations.ports import UpsalesPort
-from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
-from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
-from upsales_fortnox.integrations.upsales.models import CustomValue, OrderDraft
+from upsales_fortnox.integrations.upsales.models import CustomValue
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 
 ORE: Final = Decimal("0.01")
-WRITTEN: Final = "written"
-UNCHANGED: Final = "unchanged"
-ORDER_MISSING: Final = "order_missing"
 
 # --- payments and credits: order custom fields (issue 11, parts 1, 2) ---
 PAYMENT_STATUS_ALIAS: Final = "FORTNOX_PAYMENT_STATUS"
@@ -77,24 +68,3 @@ def amount_text(value: Decimal) -> str:
     if isinstance(exponent, int) and exponent > -2:
         value = value.quantize(ORE)
     return format(value + 0, "f")
-
-
-async def write_order_values(upsales: UpsalesPort, order_id: int, wanted: list[CustomValue]) -> str:
-    """Put ``wanted`` in the order's custom fields: :data:`WRITTEN`, :data:`UNCHANGED` when it
-    showed them all already (no write; an empty value is shown by a field without one, as
-    Upsales keeps none for it), :data:`ORDER_MISSING` when Upsales no longer has it."""
-    try:
-        order = await upsales.get_order(order_id)
-    except UpsalesNotFound:
-        return ORDER_MISSING
-    current = {item.fieldId: _shown(item.value) for item in order.custom or []}
-    if all(current.get(item.fieldId, "") == _shown(item.value) for item in wanted):
-        return UNCHANGED
-    custom = with_custom_values(order.custom, wanted)
-    await upsales.update_order(order_id, OrderDraft(custom=custom))
-    return WRITTEN
-
-
-def _shown(value: object) -> object:
-    """A custom value as the order shows it: none and the empty text alike."""
-    return "" if value is None else value

@@ -66,13 +66,9 @@ from upsales_fortnox.sync.inbound.inbound_job import InboundJob
 from upsales_fortnox.sync.money.credits import credit_stands, credited_amount, named_credit
 from upsales_fortnox.sync.money.deal_parts import deal_of_part, other_parts, part_of
 from upsales_fortnox.sync.money.earlier_money import deal_of_earlier, earlier_live_invoices
-from upsales_fortnox.sync.money.fields import (
-    WRITTEN,
-    payment_field_ids,
-    payment_values,
-    write_order_values,
-)
+from upsales_fortnox.sync.money.fields import payment_field_ids, payment_values
 from upsales_fortnox.sync.money.imported_parts import deal_of_imported_rest, imported_parts
+from upsales_fortnox.sync.order_values import WRITTEN, write_order_values
 from upsales_fortnox.sync.repository.seen_payments import remember_payments
 from upsales_fortnox.sync.results.inbound import SKIP, PaymentStatusWritten
 from upsales_fortnox.vocabulary import FortnoxType

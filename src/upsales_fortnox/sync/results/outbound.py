@@ -89,7 +89,7 @@ class WonDealResult:
     """Products linked to Fortnox articles on the way."""
     document_url: str | None = None
     """What became of the order's document link field (``written``, ``unchanged``,
-    ``no_field``)."""
+    ``order_missing``, ``no_field``)."""
 
     def to_json(self) -> JsonObject:
         document = self.document.to_json() if self.document is not None else {}
