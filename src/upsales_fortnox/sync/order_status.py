@@ -124,10 +124,9 @@ def _error_code(last_error: str | None) -> str:
 def _failed_text(last_error: str | None, language: Language, documents: DealDocuments) -> str:
     code = _error_code(last_error)
     current = documents.current
-    invoices = [link for link in documents.live if link.fortnox_type is FortnoxType.INVOICE]
-    locked_order = current is not None and current.fortnox_type is FortnoxType.ORDER
-    if code == DocumentLocked.code and locked_order and invoices:  # the bookkeeper invoiced it
-        return say("status.failed.order_invoiced", language, number=invoices[0].fortnox_id)
+    of_order = _invoice_of_order(documents)
+    if code == DocumentLocked.code and of_order is not None:  # the bookkeeper invoiced it
+        return say("status.failed.order_invoiced", language, number=of_order.fortnox_id)
     invoice = invoiced_by(last_error) if code == DocumentLocked.code else None
     if invoice is not None:  # invoiced, that invoice not in Upsales yet
         return say("status.failed.order_invoiced", language, number=invoice)
@@ -136,6 +135,15 @@ def _failed_text(last_error: str | None, language: Language, documents: DealDocu
         document = say(f"document.{current.fortnox_type.value}", language)
         return say(lock, language, document=document, number=current.fortnox_id)
     return say(_FAILED_TEXTS.get(code, "status.failed.other"), language)
+
+
+def _invoice_of_order(documents: DealDocuments) -> LinkView | None:
+    """The invoice the bookkeeper made of the deal's current document, an order, if linked."""
+    current = documents.current
+    if current is None or current.fortnox_type is not FortnoxType.ORDER:
+        return None
+    invoices = [link for link in documents.live if link.fortnox_type is FortnoxType.INVOICE]
+    return invoices[0] if invoices else None
 
 
 def _ended_since(link: LinkView | None, job: SyncJob) -> bool:
@@ -187,13 +195,15 @@ async def order_status(
     if link is not None:
         if reason is None and marked_changed_after_sent(link.synced_fields):
             reason = INVOICE_CHANGED_AFTER_SENT  # a later sync that changed nothing
-        document = say(f"document.{link.fortnox_type.value}", language)
         shown = "sent" if to_update else "cancelled"
         # its invoice or order left as it is (an offer the deal came from was never won)
         sent_as = link.fortnox_type in SENT_AS
         left = shown == "sent" and sent_as and reason in _SENT_REASON_TEXTS
         text = _SENT_REASON_TEXTS[reason or ""] if left else f"status.{shown}"
-        message = say(text, language, document=document, number=link.fortnox_id)
+        # what is left to cancel is the invoice, once the bookkeeper invoiced the order
+        named = (_invoice_of_order(documents) or link) if left else link
+        document = say(f"document.{named.fortnox_type.value}", language)
+        message = say(text, language, document=document, number=named.fortnox_id)
         answer = {**status, "status": shown, "message": message}
         return {**answer, "reason": reason} if left else answer
     text = _NOT_SENT_TEXTS.get(reason or "", "status.not_sent")
