@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import (
@@ -17,8 +18,11 @@ from tests.e2e.outbound_support import (
     win,
 )
 from ufs_sandboxes.fortnox.resources.document_actions import bookkeep_invoice
+from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.sync.initial.control import start_initial_sync
 from upsales_fortnox.sync.order_answers import (
     answer_app_status_order,
     answer_before_order_save,
@@ -54,6 +58,41 @@ async def test_before_order_save_refuses_a_product_without_article(harness: Sync
     assert "produkten 'Konsulttimme' finns inte som artikel i Fortnox" in message
     assert sum(harness.services.fortnox_calls.values()) == 0
     assert sum(harness.services.upsales_calls.values()) == 0
+
+
+@pytest.mark.parametrize("before", ["the_fortnox_login", "the_initial_sync_ends"])
+async def test_before_order_save_does_not_judge_products_before_they_are_linked(
+    harness: SyncHarness, before: str
+) -> None:
+    """Before the login, or while the initial sync links the products, an unlinked product's
+    article is not known yet (the job finds it by its number): the save is not blocked, and
+    the rows still count. Once the products are linked, an unlinked one is refused again."""
+    async with harness.services.session_factory() as session, session.begin():
+        if before == "the_fortnox_login":
+            installation = await session.get(Installation, harness.installation_id)
+            assert installation is not None
+            installation.status = InstallationStatus.PENDING_LOGIN
+        else:
+            await start_initial_sync(session, harness.installation_id)
+    body = _hook(_won_body(harness))
+    answer = await answer_before_order_save(harness.services, harness.installation_id, body)
+    assert (answer.status_code, answer.body) == (200, {"status": "ok"})
+
+    many = [{**_won_body(harness)["orderRow"][0], "id": None}] * (MAX_DOCUMENT_ROWS + 1)
+    too_many = _hook(_won_body(harness, orderRow=many))
+    refused = await answer_before_order_save(harness.services, harness.installation_id, too_many)
+    assert refused.status_code == 400
+    assert f"tillåter högst {MAX_DOCUMENT_ROWS}" in refused.body["message"]
+
+    async with harness.services.session_factory() as session, session.begin():
+        installation = await session.get(Installation, harness.installation_id)
+        assert installation is not None
+        installation.status = InstallationStatus.ACTIVE
+        for job in await session.scalars(select(SyncJob).where(SyncJob.kind == "initial_sync")):
+            job.status = JobStatus.DONE
+    linked = await answer_before_order_save(harness.services, harness.installation_id, body)
+    assert linked.status_code == 400
+    assert "finns inte som artikel i Fortnox" in linked.body["message"]
 
 
 async def test_before_order_save_passes_sendable_and_unwon_orders(harness: SyncHarness) -> None:

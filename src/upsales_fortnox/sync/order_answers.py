@@ -4,17 +4,18 @@ Both answer at once from the database alone (links, settings, cached custom fiel
 no call to Fortnox or Upsales, so Upsales' save dialog never waits on another service.
 
 ``before_order_save`` refuses (400, the text the user reads in ``error`` and ``message``: see
-:data:`~upsales_fortnox.integrations.upsales.facts.HOOK_REFUSAL_TEXT_FIELDS`) an order about
-to be saved as won (100 %) that the sync could not send: a product without a Fortnox article
-link (not the catch-all product of Fortnox rows without an article, known by its name: it is
-sent as a row without one), a company Fortnox would refuse, or a document over Fortnox's
-limits. Orders below 100 % pass, and so does an opportunity from a Fortnox offer (its order is
-the one Fortnox makes of the offer), and a deal whose document was made in Fortnox (imported;
-its Upsales changes are not sent back). The order is read from ``data.obj`` (reference
-upsales.md §4; ``data.object`` is accepted too). Only what the hook body carries about an
-unlinked company can be checked (the name, and the organisation number and addresses when
-Upsales sends them; the number only with the addresses, whose country it is judged by); the
-job checks the full company again.
+:data:`~upsales_fortnox.integrations.upsales.facts.HOOK_REFUSAL_TEXT_FIELDS`) an order about to
+be saved as won (100 %) that the sync could not send: a product without a Fortnox article link
+(not the catch-all product of Fortnox rows without an article, known by its name: it is sent as
+a row without one; and none before the Fortnox login or while the initial sync links the
+products, when an unlinked product's article is not known yet), a company Fortnox would refuse,
+or a document over Fortnox's limits. Orders below 100 % pass, and so does an opportunity from a
+Fortnox offer (its order is the one Fortnox makes of the offer), and a deal whose document was
+made in Fortnox (imported; its Upsales changes are not sent back). The order is read from
+``data.obj`` (reference upsales.md §4; ``data.object`` is accepted too). Only what the hook body
+carries about an unlinked company can be checked (the name, and the organisation number and
+addresses when Upsales sends them; the number only with the addresses, whose country it is
+judged by); the job checks the full company again.
 
 ``app_status_order`` reports the order's sync status (:mod:`.order_status`).
 """
@@ -42,6 +43,7 @@ from upsales_fortnox.domain.outbound.document_decision import (
 )
 from upsales_fortnox.domain.outbound.order_gate import WON_PROBABILITY
 from upsales_fortnox.domain.outbound.rows import (
+    WITHOUT_ARTICLE,
     UnsendableOrder,
     plan_rows,
     required_product_ids,
@@ -50,6 +52,7 @@ from upsales_fortnox.domain.outbound.rows import (
 )
 from upsales_fortnox.domain.outbound.validation import company_problems
 from upsales_fortnox.domain.sync_settings import SyncSettings
+from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.installations.repository.settings import load_settings
 from upsales_fortnox.intake.hook_answers import ResponderRegistry, ResponderReply
 from upsales_fortnox.intake.installations import WebhookInstallation
@@ -60,7 +63,8 @@ from upsales_fortnox.services import Services
 from upsales_fortnox.sync.order_hook_bodies import Answer, hook_object, hook_order_id, refusal
 from upsales_fortnox.sync.order_status import answer_app_status_order, order_status
 from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
-from upsales_fortnox.vocabulary import FortnoxType, LinkEntity
+from upsales_fortnox.sync.repository.sync_job_reads import unfinished_initial_sync
+from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, LinkEntity
 
 __all__ = [
     "answer_app_status_order",
@@ -105,6 +109,17 @@ class _Known:
     article_numbers: dict[int, str]
     company_linked: bool
     field_ids: AccountFieldIds = field(default_factory=AccountFieldIds)
+    products_linked: bool = True
+    """Whether the product links may be judged by: not before the Fortnox login, nor while
+    the initial sync links the products to their articles (the job then finds an unlinked
+    product's article by its number)."""
+
+
+async def _products_linked(session: DbSession, installation_id: uuid.UUID) -> bool:
+    installation = await find_installation(session, installation_id)
+    if installation is None or installation.status == InstallationStatus.PENDING_LOGIN:
+        return False
+    return await unfinished_initial_sync(session, installation_id) is None
 
 
 async def _known(session: DbSession, installation_id: uuid.UUID, order: OrderDraft) -> _Known:
@@ -122,7 +137,8 @@ async def _known(session: DbSession, installation_id: uuid.UUID, order: OrderDra
         )
         company_linked = company_link is not None
     field_ids = await cached_account_field_ids(session, installation_id)
-    return _Known(settings, articles, company_linked, field_ids)
+    products_linked = await _products_linked(session, installation_id)
+    return _Known(settings, articles, company_linked, field_ids, products_linked)
 
 
 def _product_problems(order: OrderDraft, known: _Known) -> list[str]:
@@ -132,8 +148,11 @@ def _product_problems(order: OrderDraft, known: _Known) -> list[str]:
         if (product_id := row_product_id(row)) is not None and row.product and row.product.name
     }
     problems: list[str] = []
+    article_numbers = dict(known.article_numbers)
     for product_id in required_product_ids(order.orderRow or [], known.settings.product_bundles):
-        if product_id not in known.article_numbers:
+        if product_id not in article_numbers and not known.products_linked:
+            article_numbers[product_id] = WITHOUT_ARTICLE  # not judged: its rows still count
+        elif product_id not in article_numbers:
             if product_id in names:
                 problems.append(
                     Phrase("order.named_product_without_article", name=names[product_id])
@@ -143,9 +162,7 @@ def _product_problems(order: OrderDraft, known: _Known) -> list[str]:
     if problems:
         return problems
     try:
-        rows = plan_rows(
-            order.orderRow or [], known.settings.product_bundles, known.article_numbers
-        )
+        rows = plan_rows(order.orderRow or [], known.settings.product_bundles, article_numbers)
     except UnsendableOrder as exc:
         return [exc.message]  # a catalogue phrase, rendered in the hook's language
     if len(rows) > MAX_DOCUMENT_ROWS:
