@@ -210,3 +210,33 @@ async def test_a_customer_deleted_in_fortnox_loses_its_number_not_its_company(
         "upsales_company": None,
         "outcome": "unlinked",
     }
+
+
+async def test_a_customer_whose_number_holds_a_slash_is_not_taken_for_deleted(
+    harness: SyncHarness,
+) -> None:
+    """The sandbox answers 404 for "K%2F1" in a path, as many servers do; whether Fortnox does
+    is unverified. The bookkeeper's edit of customer "K/1" (imported) must then not unlink it
+    nor wipe its number from the company: the job stops, saying why, for an operator."""
+    harness.fortnox.seed(
+        harness.tenant_id, customers=[{"CustomerNumber": "K/1", "Name": "Snedstreck AB"}]
+    )
+    started = await harness.service.post(
+        f"/api/installations/{harness.installation_id}/initial-sync", headers=harness.admin_headers
+    )
+    assert started.status_code == 202, started.text
+    await harness.run_jobs()
+    link = await link_of(harness, FortnoxType.CUSTOMER, "K/1")
+    assert link is not None
+    tenant = harness.fortnox.tenant(harness.tenant_id)
+    tenant.collection("customers").get("K/1")["Phone1"] = "08-123 45 67"
+    tenant.emit("customers", "customer-updated-v1", "K/1")
+
+    await EventFeed(harness).sync()
+
+    assert await link_of(harness, FortnoxType.CUSTOMER, "K/1") is not None
+    company = harness.upsales_entity("accounts", link.upsales_id)
+    assert company is not None
+    assert custom_value(company, harness.demo.account_fortnox_customer_number_field_id) == "K/1"
+    (job,) = await jobs_of(harness, "fortnox.customer", "K/1")
+    assert (job.last_error or "").startswith("fortnox_number_unreadable"), job.last_error

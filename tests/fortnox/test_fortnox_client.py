@@ -20,6 +20,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxNotFound,
     FortnoxNotSent,
     FortnoxNumberInUse,
+    FortnoxNumberUnreadable,
     FortnoxRateLimited,
     FortnoxUnavailable,
     FortnoxValidationError,
@@ -148,6 +149,38 @@ async def test_get_sends_bearer_token_and_quotes_path_values(
     assert request.headers["Accept"] == "application/json"
     assert customer.Name == "Acme AB"
     assert client.calls == {"GET /customers/{CustomerNumber}": 1}
+
+
+async def test_a_404_for_a_number_holding_a_slash_is_checked_in_the_list(
+    client: FortnoxClient, router: respx.MockRouter
+) -> None:
+    """Whether Fortnox routes "%2F" in a path is unverified: a 404 for "A/1" is "no such
+    customer" only when the list has no "A/1"; when it has, the customer is unreadable, which
+    no sync may take for a deletion. A number without "/" is never looked up in the list."""
+    missing = fortnox_error(404, 2000433, "Kan inte hitta kunden.")
+    router.get(f"{API_BASE}/customers/A%2F1").mock(return_value=missing)
+    router.get(f"{API_BASE}/customers/A%2F2").mock(return_value=missing)
+    router.get(f"{API_BASE}/customers/B1").mock(return_value=missing)
+    listed = router.get(f"{API_BASE}/customers").mock(
+        side_effect=lambda request: page(
+            "Customers",
+            [customer_item("A/1"), customer_item("A/10")]
+            if request.url.params["customernumber"] == "A/1"
+            else [customer_item("A/20")],
+            1,
+            1,
+        )
+    )
+
+    with pytest.raises(FortnoxNumberUnreadable):
+        await client.get_customer("A/1")
+    with pytest.raises(FortnoxNotFound) as gone:
+        await client.get_customer("A/2")
+    assert not isinstance(gone.value, FortnoxNumberUnreadable)
+    with pytest.raises(FortnoxNotFound):
+        await client.get_customer("B1")
+
+    assert [call.request.url.params["customernumber"] for call in listed.calls] == ["A/1", "A/2"]
 
 
 async def test_create_sends_exact_decimals_and_no_read_only_fields(

@@ -1,9 +1,8 @@
 """The Fortnox REST API v3 client for one tenant.
 
-Every request waits its turn at the tenant's pacer
-(:class:`~upsales_fortnox.integrations.shared_pacing.TenantPacer`: the
-:class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter`, shared across processes on
-PostgreSQL) and holds its place there until the response is in. Then:
+Every request waits its turn at the tenant's pacer (:class:`~..shared_pacing.TenantPacer`: the
+:class:`~..pacing.SlidingWindowLimiter`, shared across processes on PostgreSQL) and holds its
+place there until the response is in. Then:
 
 * **429**: the limiter pauses the tenant (``Retry-After``, else backoff) and the request is
   repeated until ``RetryPolicy.rate_limit_budget_seconds`` would be exceeded, then
@@ -18,8 +17,9 @@ PostgreSQL) and holds its place there until the response is in. Then:
   repeated once.
 * Other failures raise the typed errors of :mod:`.errors`.
 
-The list reads are in :mod:`.listing`; the retry numbers in :mod:`.request_rules`.
-``calls`` counts the HTTP requests sent per ``"METHOD /path/{Template}"``, for benchmarks.
+The list reads are in :mod:`.listing`, the retry numbers in :mod:`.request_rules`, a 404 for a
+number holding "/" in :mod:`.slashed_numbers`. ``calls`` counts the HTTP requests sent per
+``"METHOD /path/{Template}"``, for benchmarks.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ from upsales_fortnox.integrations.fortnox.models import (
 )
 from upsales_fortnox.integrations.fortnox.payments import InvoicePayment
 from upsales_fortnox.integrations.fortnox.responses import items, parse_json, unwrap
+from upsales_fortnox.integrations.fortnox.slashed_numbers import check_not_found
 from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
 from upsales_fortnox.integrations.pacing import PausedPastPatience
 from upsales_fortnox.integrations.retry import RetryPolicy
@@ -75,6 +76,7 @@ _PREVIEWS: Final = {
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: Path ids no record can have: a URL drops them ("") or resolves them away ("." and "..").
 _DOT_SEGMENTS: Final = frozenset({"", ".", ".."})
+_CUSTOMER: Final = "/customers/{CustomerNumber}"
 
 E = TypeVar("E", bound=Entity)
 
@@ -110,22 +112,16 @@ class FortnoxClient(FortnoxListings):
     # Customers
 
     async def get_customer(self, customer_number: str) -> Customer:
-        return await self._get(
-            Customer, "/customers/{CustomerNumber}", CustomerNumber=customer_number
-        )
+        return await self._get(Customer, _CUSTOMER, CustomerNumber=customer_number)
 
     async def create_customer(self, customer: Customer) -> Customer:
         return await self._create(customer, "/customers")
 
     async def update_customer(self, customer_number: str, customer: Customer) -> Customer:
-        return await self._update(
-            customer, "/customers/{CustomerNumber}", CustomerNumber=customer_number
-        )
+        return await self._update(customer, _CUSTOMER, CustomerNumber=customer_number)
 
     async def delete_customer(self, customer_number: str) -> None:
-        await self._send(
-            "DELETE", "/customers/{CustomerNumber}", path={"CustomerNumber": customer_number}
-        )
+        await self._send("DELETE", _CUSTOMER, path={"CustomerNumber": customer_number})
 
     # Articles, price lists and prices
 
@@ -286,7 +282,11 @@ class FortnoxClient(FortnoxListings):
     # Plumbing
 
     async def _get(self, model: type[E], template: str, **path: object) -> E:
-        data = await self._send("GET", template, path=path)
+        try:
+            data = await self._send("GET", template, path=path)
+        except FortnoxNotFound:
+            await check_not_found(self, model, path)  # a number holding "/" is listed after all
+            raise
         return unwrap(model, model.WIRE_NAME, data, f"GET {template}")
 
     async def _create(self, entity: E, template: str) -> E:

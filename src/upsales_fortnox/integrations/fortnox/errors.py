@@ -140,6 +140,13 @@ class FortnoxNotFound(FortnoxPermanentError):
     code = "fortnox_not_found"
 
 
+class FortnoxNumberUnreadable(FortnoxPermanentError):
+    """A customer or article Fortnox lists under a number holding ``/`` answered 404 when read
+    by that number (see :mod:`.slashed_numbers`): it exists, and cannot be read by its path."""
+
+    code = "fortnox_number_unreadable"
+
+
 class FortnoxValidationError(FortnoxPermanentError):
     """Fortnox refused the request as invalid (HTTP 400 and other 4xx)."""
 
