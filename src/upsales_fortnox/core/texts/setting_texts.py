@@ -77,9 +77,13 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     },
     "setting.creditInvoices.help": {
         "sv": "En kreditfaktura i Fortnox uppdaterar affären: en hel kreditering flyttar den till "
-        "steget för förlorade affärer, en delkreditering sänker restbeloppet.",
+        "steget för förlorade affärer, en delkreditering sänker restbeloppet. Utan den här "
+        "inställningen räknas varje kreditering, även en delkreditering, som en makulering: "
+        "affären flyttas till steget för förlorade affärer.",
         "en": "A credit invoice in Fortnox updates the deal: a full credit moves it to the stage "
-        "for lost deals, a partial credit lowers the balance.",
+        "for lost deals, a partial credit lowers the balance. Without this setting any credit, "
+        "a partial one too, counts as a cancellation: the deal moves to the stage for lost "
+        "deals.",
     },
     "setting.documentLinks.label": {
         "sv": "Länk till fakturan i Fortnox",
