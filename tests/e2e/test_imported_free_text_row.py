@@ -77,9 +77,11 @@ async def test_an_imported_invoice_with_a_free_text_row_takes_the_reps_edit(
     )
     status = await _status(harness, int(deal["id"]))
     assert status["status"] == "sent"
+    # the rep reads that the edit stays in Upsales, not that it was sent
     assert status["message"] == say(
-        "status.sent", document=say("document.invoice"), number=str(invoice)
+        "status.sent_made_in_fortnox", document=say("document.invoice"), number=str(invoice)
     )
+    assert status["reason"] == "document_made_in_fortnox"
 
 
 async def test_an_imported_order_keeps_its_free_text_row_through_edits_on_both_sides(

@@ -42,6 +42,7 @@ from upsales_fortnox.domain.outbound.document_body import (
     lock_of,
 )
 from upsales_fortnox.domain.outbound.order_gate import (
+    DOCUMENT_MADE_IN_FORTNOX,
     ORDER_DELETED,
     ORDER_DELETED_DOCUMENT_KEPT,
     ORDER_NOT_WON,
@@ -99,6 +100,7 @@ _SENT_REASON_TEXTS: Final = {
     ORDER_NOT_WON: "status.sent_not_won",
     ORDER_DELETED_DOCUMENT_KEPT: "status.sent_deleted",
     INVOICE_CHANGED_AFTER_SENT: "status.sent_changed_after_sent",
+    DOCUMENT_MADE_IN_FORTNOX: "status.sent_made_in_fortnox",
 }
 
 

@@ -79,6 +79,12 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "been sent to the customer, who therefore holds the earlier one. Contact your "
         "bookkeeper: the changed invoice needs sending to the customer again, or crediting.",
     },
+    "status.sent_made_in_fortnox": {
+        "sv": "Kommer från Fortnox ({document} {number}), där den gjordes: ändringar i Upsales "
+        "skickas inte dit. Ändra {document} {number} i Fortnox.",
+        "en": "Comes from Fortnox ({document} {number}), where it was made: changes in Upsales "
+        "are not sent there. Change {document} {number} in Fortnox.",
+    },
     "status.sent_deleted": {
         "sv": "Skickad till Fortnox som {document} {number}, men affären är borttagen i Upsales: "
         "{document} {number} finns kvar i Fortnox som den är, och inget tas bort där. Blir "

@@ -20,6 +20,7 @@ from upsales_fortnox.domain.outbound.document_body import (
     row_ids_from_kept,
 )
 from upsales_fortnox.domain.outbound.kept_rows import kept_rows, read_before_update
+from upsales_fortnox.domain.outbound.order_gate import DOCUMENT_MADE_IN_FORTNOX, skip_reason
 from upsales_fortnox.domain.outbound.part_deliveries import keep_deliveries
 from upsales_fortnox.domain.outbound.reference import ORDER_REFERENCE_FIELD, parse_order_reference
 from upsales_fortnox.domain.outbound.your_reference import referenced, to_send, with_reference
@@ -93,10 +94,11 @@ def made_in_fortnox(
     reference names no order, or another one); None when it was sent from this order."""
     if parse_order_reference(getattr(existing, ORDER_REFERENCE_FIELD)) == upsales_order_id:
         return None
-    return NoChange(
+    detail = (
         f"Fortnox {fortnox_type.value} {existing.DocumentNumber} was made in Fortnox, not sent "
         "from this order; Fortnox stays its source and Upsales changes are not sent back"
     )
+    return NoChange(skip_reason(DOCUMENT_MADE_IN_FORTNOX, detail))
 
 
 def decide_document(

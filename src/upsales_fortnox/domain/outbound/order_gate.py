@@ -26,10 +26,14 @@ ORDER_DELETED_DOCUMENT_KEPT: Final = "order_deleted_document_kept"
 """The order was deleted in Upsales while its invoice or order lives in Fortnox, which is left
 as it is (see :mod:`.deleted_deal`)."""
 
+DOCUMENT_MADE_IN_FORTNOX: Final = "document_made_in_fortnox"
+"""The deal's invoice or order was made in Fortnox (imported): Upsales changes are not sent
+to it (:func:`~.document_decision.made_in_fortnox`)."""
+
 SKIP_CODES: Final = frozenset(
     {ORDER_NOT_WON, ORDER_WITHOUT_COMPANY, ORDER_DELETED, ORDER_DELETED_DOCUMENT_KEPT}
 )
-REASON_CODES: Final = SKIP_CODES | {INVOICE_CHANGED_AFTER_SENT}
+REASON_CODES: Final = SKIP_CODES | {INVOICE_CHANGED_AFTER_SENT, DOCUMENT_MADE_IN_FORTNOX}
 """The codes a won-deal job's result may give its ``reason`` (a deal skipped, or sent with a
 word for the sales rep)."""
 
