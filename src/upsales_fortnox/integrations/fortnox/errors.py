@@ -140,9 +140,11 @@ class FortnoxNotFound(FortnoxPermanentError):
     code = "fortnox_not_found"
 
 
-class FortnoxNumberUnreadable(FortnoxPermanentError):
+class FortnoxNumberUnreadable(FortnoxNotFound):
     """A customer or article Fortnox lists under a number holding ``/`` answered 404 when read
-    by that number (see :mod:`.slashed_numbers`): it exists, and cannot be read by its path."""
+    by that number (see :mod:`.slashed_numbers`): it exists, and cannot be read by its path.
+    A read that may pass over a missing record passes over this one too; a sync that takes a
+    404 for a deletion (unlinks, deactivates) or for "no such customer" (makes one) must not."""
 
     code = "fortnox_number_unreadable"
 

@@ -17,7 +17,7 @@ from upsales_fortnox.domain.inbound.products import (
     no_article_product,
 )
 from upsales_fortnox.domain.sync_commands import CreateUpsalesProduct
-from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound, FortnoxNumberUnreadable
 from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
@@ -52,6 +52,8 @@ async def sync_article(job: InboundJob, article_number: str) -> ArticleSyncResul
     upsales = job.context.upsales
     try:
         article: Article | None = await job.context.fortnox.get_article(article_number)
+    except FortnoxNumberUnreadable:
+        raise  # it exists: not deleted
     except FortnoxNotFound:
         article = None
     price = await list_price(job, article) if article is not None else None

@@ -7,7 +7,7 @@ from upsales_fortnox.domain.inbound.companies import names_held
 from upsales_fortnox.domain.inbound.decide_customer import SentFor, decide_customer
 from upsales_fortnox.domain.outbound.company import AccountFieldIds
 from upsales_fortnox.domain.outbound.decide import company_sent_as, is_inactive
-from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound, FortnoxNumberUnreadable
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom
@@ -28,6 +28,8 @@ async def sync_customer(job: InboundJob, customer_number: str) -> CustomerSyncRe
     fortnox, upsales = job.context.fortnox, job.context.upsales
     try:
         customer: Customer | None = await fortnox.get_customer(customer_number)
+    except FortnoxNumberUnreadable:
+        raise  # it exists: not deleted
     except FortnoxNotFound:
         customer = None
     link = await job.link_by_fortnox(FortnoxType.CUSTOMER, customer_number)

@@ -54,7 +54,11 @@ from upsales_fortnox.domain.sync_commands import (
     WriteCustomerNumberToUpsales,
 )
 from upsales_fortnox.integrations.errors import PermanentError, RetryLater, SyncError
-from upsales_fortnox.integrations.fortnox.errors import FortnoxMalformedResponse, FortnoxNotFound
+from upsales_fortnox.integrations.fortnox.errors import (
+    FortnoxMalformedResponse,
+    FortnoxNotFound,
+    FortnoxNumberUnreadable,
+)
 from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.ports import FortnoxPort, UpsalesPort
 from upsales_fortnox.integrations.upsales.custom_values import with_custom_values
@@ -206,6 +210,8 @@ async def _read_until_active(fortnox: FortnoxPort, matches: list[Customer]) -> l
     for match in matches:
         try:
             customer = await fortnox.get_customer(match.CustomerNumber or "")
+        except FortnoxNumberUnreadable:
+            raise  # it exists: passing it over would make the customer a second time
         except FortnoxNotFound:
             continue
         read.append(customer)
