@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.e2e.harness import SyncHarness
 from upsales_fortnox.core.db.types import utcnow
@@ -38,6 +40,21 @@ async def link_demo_products(harness: SyncHarness) -> None:
             await links.save(
                 LinkEntity.PRODUCT, product_id, FortnoxType.ARTICLE, article_number, None
             )
+        await session.commit()
+
+
+async def mark_initial_sync_done(
+    session_factory: async_sessionmaker[AsyncSession], installation_id: uuid.UUID
+) -> None:
+    """Record a finished initial sync, as the operator's run leaves it: from then on
+    ``before_order_save`` judges products by their links."""
+    async with session_factory() as session:
+        queued = await enqueue(
+            session, installation_id=installation_id, kind=JobKind.INITIAL_SYNC, entity_id="all"
+        )
+        await session.execute(
+            update(SyncJob).where(SyncJob.id == queued.job_id).values(status=JobStatus.DONE)
+        )
         await session.commit()
 
 

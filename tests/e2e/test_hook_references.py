@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import SyncHarness
-from tests.e2e.outbound_support import fortnox_list, jobs_of, link_demo_products, run_now, win
+from tests.e2e.outbound_support import (
+    fortnox_list,
+    jobs_of,
+    link_demo_products,
+    mark_initial_sync_done,
+    run_now,
+    win,
+)
 from ufs_sandboxes.upsales.jsonio import encode_json
 from upsales_fortnox.core.texts import say
 from upsales_fortnox.vocabulary import JobStatus
@@ -72,6 +79,7 @@ def test_the_bare_form_has_no_reference_objects_left(harness: SyncHarness) -> No
 async def test_before_order_save_refuses_unlinked_products_in_either_form(
     harness: SyncHarness, form: str
 ) -> None:
+    await mark_initial_sync_done(harness.services.session_factory, harness.installation_id)
     response = await post_hook(
         harness, "before_order_save", {"obj": in_form(won_order(harness), form)}
     )

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.outbound_support import (
     edit,
     link_demo_products,
+    mark_initial_sync_done,
     queue,
     sync_company,
     sync_order,
@@ -21,7 +21,6 @@ from ufs_sandboxes.fortnox.resources.document_actions import bookkeep_invoice
 from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.installation import Installation
-from upsales_fortnox.models.job import SyncJob
 from upsales_fortnox.sync.initial.control import start_initial_sync
 from upsales_fortnox.sync.order_answers import (
     answer_app_status_order,
@@ -46,6 +45,7 @@ def _won_body(harness: SyncHarness, **overrides: Any) -> dict[str, Any]:
 
 
 async def test_before_order_save_refuses_a_product_without_article(harness: SyncHarness) -> None:
+    await mark_initial_sync_done(harness.services.session_factory, harness.installation_id)
     answer = await answer_before_order_save(
         harness.services, harness.installation_id, _hook(_won_body(harness))
     )
@@ -60,19 +60,22 @@ async def test_before_order_save_refuses_a_product_without_article(harness: Sync
     assert sum(harness.services.upsales_calls.values()) == 0
 
 
-@pytest.mark.parametrize("before", ["the_fortnox_login", "the_initial_sync_ends"])
+@pytest.mark.parametrize(
+    "before", ["the_fortnox_login", "an_initial_sync_runs", "the_initial_sync_ends"]
+)
 async def test_before_order_save_does_not_judge_products_before_they_are_linked(
     harness: SyncHarness, before: str
 ) -> None:
-    """Before the login, or while the initial sync links the products, an unlinked product's
-    article is not known yet (the job finds it by its number): the save is not blocked, and
-    the rows still count. Once the products are linked, an unlinked one is refused again."""
+    """Before the login, before an initial sync linked the products, or while it does, an
+    unlinked product's article is not known yet (the job finds it by its number): the save is
+    not blocked, and the rows still count. Once an initial sync is done, an unlinked product is
+    refused again."""
     async with harness.services.session_factory() as session, session.begin():
         if before == "the_fortnox_login":
             installation = await session.get(Installation, harness.installation_id)
             assert installation is not None
             installation.status = InstallationStatus.PENDING_LOGIN
-        else:
+        elif before == "the_initial_sync_ends":
             await start_initial_sync(session, harness.installation_id)
     body = _hook(_won_body(harness))
     answer = await answer_before_order_save(harness.services, harness.installation_id, body)
@@ -88,8 +91,7 @@ async def test_before_order_save_does_not_judge_products_before_they_are_linked(
         installation = await session.get(Installation, harness.installation_id)
         assert installation is not None
         installation.status = InstallationStatus.ACTIVE
-        for job in await session.scalars(select(SyncJob).where(SyncJob.kind == "initial_sync")):
-            job.status = JobStatus.DONE
+    await mark_initial_sync_done(harness.services.session_factory, harness.installation_id)
     linked = await answer_before_order_save(harness.services, harness.installation_id, body)
     assert linked.status_code == 400
     assert "finns inte som artikel i Fortnox" in linked.body["message"]

@@ -9,7 +9,12 @@ from typing import Any
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import settle
-from tests.e2e.outbound_support import fortnox_list, jobs_of, link_demo_products
+from tests.e2e.outbound_support import (
+    fortnox_list,
+    jobs_of,
+    link_demo_products,
+    mark_initial_sync_done,
+)
 from upsales_fortnox.vocabulary import JobStatus
 
 
@@ -64,6 +69,7 @@ async def test_synchronous_hooks_are_answered_through_the_webhook_endpoint(
     order = dict(harness.upsales_entity("orders", harness.demo.opportunity_id) or {})
     order["probability"] = 100
     body = _app_hook(harness, "before_order_save", order)
+    await mark_initial_sync_done(harness.services.session_factory, harness.installation_id)
 
     refused = await harness.service.post(url, content=_json(body), headers=_HEADERS)
     assert refused.status_code == 400

@@ -7,15 +7,15 @@ no call to Fortnox or Upsales, so Upsales' save dialog never waits on another se
 :data:`~upsales_fortnox.integrations.upsales.facts.HOOK_REFUSAL_TEXT_FIELDS`) an order about to
 be saved as won (100 %) that the sync could not send: a product without a Fortnox article link
 (not the catch-all product of Fortnox rows without an article, known by its name: it is sent as
-a row without one; and none before the Fortnox login or while the initial sync links the
-products, when an unlinked product's article is not known yet), a company Fortnox would refuse,
-or a document over Fortnox's limits. Orders below 100 % pass, and so does an opportunity from a
-Fortnox offer (its order is the one Fortnox makes of the offer), and a deal whose document was
-made in Fortnox (imported; its Upsales changes are not sent back). The order is read from
-``data.obj`` (reference upsales.md §4; ``data.object`` is accepted too). Only what the hook body
-carries about an unlinked company can be checked (the name, and the organisation number and
-addresses when Upsales sends them; the number only with the addresses, whose country it is
-judged by); the job checks the full company again.
+a row without one; and none until an initial sync has linked the products, when an unlinked
+product's article is not known yet), a company Fortnox would refuse, or a document over
+Fortnox's limits. Orders below 100 % pass, and so does an opportunity from a Fortnox offer (its
+order is the one Fortnox makes of the offer), and a deal whose document was made in Fortnox
+(imported; its Upsales changes are not sent back). The order is read from ``data.obj``
+(reference upsales.md §4; ``data.object`` is accepted too). Only what the hook body carries
+about an unlinked company can be checked (the name, and the organisation number and addresses
+when Upsales sends them; the number only with the addresses, whose country it is judged by); the
+job checks the full company again.
 
 ``app_status_order`` reports the order's sync status (:mod:`.order_status`).
 """
@@ -63,7 +63,7 @@ from upsales_fortnox.services import Services
 from upsales_fortnox.sync.order_hook_bodies import Answer, hook_object, hook_order_id, refusal
 from upsales_fortnox.sync.order_status import answer_app_status_order, order_status
 from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
-from upsales_fortnox.sync.repository.sync_job_reads import unfinished_initial_sync
+from upsales_fortnox.sync.repository.sync_job_reads import initial_sync_done
 from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, LinkEntity
 
 __all__ = [
@@ -110,16 +110,17 @@ class _Known:
     company_linked: bool
     field_ids: AccountFieldIds = field(default_factory=AccountFieldIds)
     products_linked: bool = True
-    """Whether the product links may be judged by: not before the Fortnox login, nor while
-    the initial sync links the products to their articles (the job then finds an unlinked
-    product's article by its number)."""
+    """Whether the product links may be judged by: only once an initial sync linked the
+    products to their articles (not before the Fortnox login, nor before the operator ran it,
+    nor while it runs, nor after it died): until then the job finds an unlinked product's
+    article by its number."""
 
 
 async def _products_linked(session: DbSession, installation_id: uuid.UUID) -> bool:
     installation = await find_installation(session, installation_id)
     if installation is None or installation.status == InstallationStatus.PENDING_LOGIN:
         return False
-    return await unfinished_initial_sync(session, installation_id) is None
+    return await initial_sync_done(session, installation_id)
 
 
 async def _known(session: DbSession, installation_id: uuid.UUID, order: OrderDraft) -> _Known:

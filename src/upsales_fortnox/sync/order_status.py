@@ -3,15 +3,17 @@
 It answers at once from the database alone (links, jobs): ``sent`` (as Fortnox invoice/order N;
 with ``reason`` ``order_not_won`` when the deal was moved back from won since, or
 ``order_deleted_document_kept`` when it was deleted in Upsales since, its invoice or order left
-in Fortnox as it is; not for an offer the deal came from), ``waiting`` (a job
-is queued or running; while the installation awaits a Fortnox login or its settings, or is
-paused, the message says so), ``failed`` (the last job died; its error, e.g. a
-``fortnox_document_locked`` conflict), ``cancelled`` (its document was cancelled
-or credited in Fortnox: the deal moves to lost unless another part of it lives in Fortnox; also
-when that came after the last job died), or ``not_sent`` (with ``reason``, when the last job
-said why, as a stable code: ``order_not_won``, ``order_without_company``, ``order_deleted``;
-the job's own words are for operators). The order id is read from the first of
-:data:`upsales_fortnox.integrations.upsales.facts.HOOK_ORDER_ID_PATHS` that holds one.
+in Fortnox as it is, the invoice named once the bookkeeper invoiced its order; not for an offer
+the deal came from; ``invoice_changed_after_sent`` when its last change reached an invoice sent
+to the customer; ``document_made_in_fortnox`` when its document was made in Fortnox, which
+Upsales changes do not reach), ``waiting`` (a job is queued or running; while the installation
+awaits a Fortnox login or its settings, or is paused, the message says so), ``failed`` (the last
+job died; its error, e.g. a ``fortnox_document_locked`` conflict), ``cancelled`` (its document
+was cancelled or credited in Fortnox: the deal moves to lost unless another part of it lives in
+Fortnox; also when that came after the last job died), or ``not_sent`` (with ``reason``, when
+the last job said why, as a stable code: ``order_not_won``, ``order_without_company``,
+``order_deleted``; the job's own words are for operators). The order id is read from the first
+of :data:`upsales_fortnox.integrations.upsales.facts.HOOK_ORDER_ID_PATHS` that holds one.
 """
 
 from __future__ import annotations

@@ -81,9 +81,11 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
     },
     "status.sent_made_in_fortnox": {
         "sv": "Kommer från Fortnox ({document} {number}), där den gjordes: ändringar i Upsales "
-        "skickas inte dit. Ändra {document} {number} i Fortnox.",
+        "skickas inte dit. Ska affären ändras görs det i Fortnox; kontakta den som sköter "
+        "bokföringen.",
         "en": "Comes from Fortnox ({document} {number}), where it was made: changes in Upsales "
-        "are not sent there. Change {document} {number} in Fortnox.",
+        "are not sent there. Should the deal change, that is done in Fortnox; contact your "
+        "bookkeeper.",
     },
     "status.sent_deleted": {
         "sv": "Skickad till Fortnox som {document} {number}, men affären är borttagen i Upsales: "
