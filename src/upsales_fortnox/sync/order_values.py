@@ -2,8 +2,8 @@
 
 The order is read just before the write, which sends its whole ``custom`` array as read then
 (:mod:`upsales_fortnox.integrations.upsales.custom_values`), changed only in the fields written,
-and only when a value changed: whether Upsales merges a partial array or replaces the whole is
-*unverified*, and a value the rep typed meanwhile must not be lost either way.
+and only when a value changed: a PUT may replace the whole array (facts.CUSTOM_PUT_REPLACES),
+and a value the rep typed meanwhile must not be lost.
 """
 
 from __future__ import annotations

@@ -325,6 +325,14 @@ CONSENT_TENANT_KEYS: Final = ("tenantId", "tenant_id", "TenantId", "databaseNumb
 :data:`CONSENT_EVENT_TYPES`);
 :func:`upsales_fortnox.integrations.fortnox.consent.parse_consent_event` reads each in turn."""
 
+ENCODED_SLASH_ROUTED: Final = False
+"""Whether Fortnox routes a path segment holding ``%2F`` (a customer number ``K/1`` read as
+``/3/customers/K%2F1``) to the record: *unverified*; many servers answer 404 for any encoded
+slash in a path, and so does the sandbox. Either way a 404 for such a number counts as "no such
+record" only once the register's list, searched for the number, has none
+(:mod:`upsales_fortnox.integrations.fortnox.slashed_numbers`); when Fortnox routes it, the read
+simply succeeds."""
+
 IDLE_CONNECTION_REUSE_SECONDS: Final = 4.0
 """How long an idle connection to the API is kept for reuse. How long Fortnox keeps an idle
 connection open is *unverified*; common servers close one after 5 s (Node's and uvicorn's

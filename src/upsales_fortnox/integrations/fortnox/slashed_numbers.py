@@ -1,11 +1,11 @@
 """Customer and article numbers holding ``/`` (a customer number may hold ``-+/_``).
 
-Such a number goes in a path percent-encoded (``/3/customers/K%2F1``). Whether Fortnox routes an
-encoded slash to the record is *unverified*; many servers answer 404 for any ``%2F`` in a path.
-A 404 read as "no such record" unlinks a customer and deactivates a product, so for such a
-number it is taken as that only once the register's list, searched for the number, holds no
-record of exactly that number. When it holds one, the record exists and cannot be read by its
-path: :class:`.FortnoxNumberUnreadable`, which no sync takes for a deletion.
+Such a number goes in a path percent-encoded (``/3/customers/K%2F1``), which Fortnox may answer
+404 for though the record exists (facts.ENCODED_SLASH_ROUTED). A 404 read as "no such record"
+unlinks a customer and deactivates a product, so for such a number it is taken as that only once
+the register's list, searched for the number, holds no record of exactly that number. When it
+holds one, the record exists and cannot be read by its path: :class:`.FortnoxNumberUnreadable`,
+which no sync takes for a deletion.
 """
 
 from __future__ import annotations
