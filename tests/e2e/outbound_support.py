@@ -15,6 +15,7 @@ from upsales_fortnox.domain.link_view import LinkView
 from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.models.job import SyncJob
+from upsales_fortnox.sync.initial.control import INITIAL_SYNC_ENTITY
 from upsales_fortnox.sync.repository.sync_job_reads import latest_job
 from upsales_fortnox.vocabulary import FortnoxType, JobKind, JobStatus, LinkEntity
 
@@ -50,7 +51,10 @@ async def mark_initial_sync_done(
     ``before_order_save`` judges products by their links."""
     async with session_factory() as session:
         queued = await enqueue(
-            session, installation_id=installation_id, kind=JobKind.INITIAL_SYNC, entity_id="all"
+            session,
+            installation_id=installation_id,
+            kind=JobKind.INITIAL_SYNC,
+            entity_id=INITIAL_SYNC_ENTITY,
         )
         await session.execute(
             update(SyncJob).where(SyncJob.id == queued.job_id).values(status=JobStatus.DONE)

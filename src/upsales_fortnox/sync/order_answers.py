@@ -60,11 +60,18 @@ from upsales_fortnox.integrations.fortnox.limits import MAX_DOCUMENT_ROWS
 from upsales_fortnox.integrations.upsales.models import Company, OrderDraft, bare_id_as_object
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.services import Services
+from upsales_fortnox.sync.initial.control import INITIAL_SYNC_ENTITY
 from upsales_fortnox.sync.order_hook_bodies import Answer, hook_object, hook_order_id, refusal
 from upsales_fortnox.sync.order_status import answer_app_status_order, order_status
 from upsales_fortnox.sync.outbound.custom_fields import cached_account_field_ids
-from upsales_fortnox.sync.repository.sync_job_reads import initial_sync_done
-from upsales_fortnox.vocabulary import FortnoxType, InstallationStatus, LinkEntity
+from upsales_fortnox.sync.repository.sync_job_reads import latest_job
+from upsales_fortnox.vocabulary import (
+    FortnoxType,
+    InstallationStatus,
+    JobKind,
+    JobStatus,
+    LinkEntity,
+)
 
 __all__ = [
     "answer_app_status_order",
@@ -120,7 +127,8 @@ async def _products_linked(session: DbSession, installation_id: uuid.UUID) -> bo
     installation = await find_installation(session, installation_id)
     if installation is None or installation.status == InstallationStatus.PENDING_LOGIN:
         return False
-    return await initial_sync_done(session, installation_id)
+    newest = await latest_job(session, installation_id, JobKind.INITIAL_SYNC, INITIAL_SYNC_ENTITY)
+    return newest is not None and newest.status == JobStatus.DONE
 
 
 async def _known(session: DbSession, installation_id: uuid.UUID, order: OrderDraft) -> _Known:

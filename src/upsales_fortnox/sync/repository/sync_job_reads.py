@@ -37,17 +37,6 @@ async def latest_job(
     )
 
 
-async def initial_sync_done(session: AsyncSession, installation_id: uuid.UUID) -> bool:
-    """Whether the installation's newest initial sync finished (not queued, running or dead)."""
-    newest = await session.scalar(
-        select(SyncJob.status)
-        .where(SyncJob.installation_id == installation_id, SyncJob.kind == JobKind.INITIAL_SYNC)
-        .order_by(SyncJob.id.desc())
-        .limit(1)
-    )
-    return newest == JobStatus.DONE
-
-
 async def unfinished_initial_sync(
     session: AsyncSession, installation_id: uuid.UUID
 ) -> SyncJob | None:
