@@ -44,6 +44,7 @@ async def _scrape(client: httpx.AsyncClient, headers: dict[str, str]) -> Samples
     response = await client.get("/metrics", headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["cache-control"] == "no-store"
     return parse_samples(response.text)
 
 
@@ -55,6 +56,7 @@ async def test_metrics_need_the_operator_token(api_client: httpx.AsyncClient) ->
     response = await api_client.get("/metrics")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
+    assert response.headers["cache-control"] == "no-store"
 
 
 async def test_webhooks_are_counted_by_source_and_outcome(

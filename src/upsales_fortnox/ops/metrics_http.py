@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from upsales_fortnox.api.deps import AdminDep
+from upsales_fortnox.api.no_store import NoStoreRoute
 from upsales_fortnox.core.db.unavailable import (
     DATABASE_UNAVAILABLE,
     is_database_unavailable,
@@ -93,7 +94,11 @@ async def metrics_response(services: Services) -> Response:
 
 
 def _metrics_router(*, protected: bool) -> APIRouter:
-    router = APIRouter(tags=["health"], dependencies=[AdminDep] if protected else [])
+    router = APIRouter(
+        tags=["health"],
+        dependencies=[AdminDep] if protected else [],
+        route_class=NoStoreRoute,  # figures of now; a refusal neither
+    )
 
     @router.get(
         "/metrics",
