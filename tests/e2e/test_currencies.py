@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.harness import FAST_FORTNOX_LIMIT, SyncHarness
-from tests.e2e.inbound_support import EventFeed, context_of
+from tests.e2e.inbound_support import EventFeed, context_of, dead_jobs
 from tests.e2e.outbound_support import (
     edit,
     job,
@@ -33,6 +33,7 @@ from upsales_fortnox.domain.outbound.money import round_ore
 from upsales_fortnox.integrations.fortnox.models import Invoice, InvoiceRow
 from upsales_fortnox.integrations.jsonwire import FORTNOX_JSON
 from upsales_fortnox.integrations.upsales.models import Order
+from upsales_fortnox.jobs import retry_dead_job
 from upsales_fortnox.vocabulary import FortnoxType, JobStatus, ProductBundleMode
 
 D = Decimal
@@ -349,3 +350,48 @@ async def test_products_get_their_price_in_each_mapped_currency(harness: SyncHar
     again = await queue(harness, "fortnox.article", "KONS-1")
     await run_now(harness)
     assert ((await job(harness, again)).result or {})["currencies"]["written"] == "unchanged"
+
+
+async def test_an_invoice_in_a_currency_upsales_lacks_is_told_and_made_once_it_is_added(
+    harness: SyncHarness,
+) -> None:
+    """Upsales refuses the order of a Norwegian-krone invoice while its account has no NOK: the
+    job dies naming the currency (not in Upsales' own words), and once an administrator adds
+    the currency the retried job makes the order, in NOK at the invoice's rate."""
+    await link_demo_products(harness)
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": "7002", "Name": "Fjord AS", "Currency": "NOK"}],
+    )
+    context = await context_of(harness)
+    invoice = await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber="7002",
+            Currency="NOK",
+            CurrencyRate=D("0.98"),
+            CurrencyUnit=D(1),
+            InvoiceDate=dt.date(2026, 11, 20),
+            InvoiceRows=[InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=D(2), Price=D(900))],
+        )
+    )
+    await EventFeed(harness).sync()
+
+    (dead,) = await dead_jobs(harness)
+    assert (dead.last_error or "").startswith("upsales_currency_missing:"), dead.last_error
+    assert "NOK" in (dead.last_error or "")
+    description = f"Fortnox-faktura {invoice.DocumentNumber}"
+    assert not [o for o in harness.upsales_entities("orders") if o["description"] == description]
+
+    harness.upsales.seed_many(
+        harness.demo.customer_id, {"currencies": [{"iso": "NOK", "rate": "1.02"}]}
+    )
+    async with harness.services.session_factory() as session:
+        await retry_dead_job(session, dead.id)
+        await session.commit()
+    await harness.run_jobs()
+
+    (order,) = [o for o in harness.upsales_entities("orders") if o["description"] == description]
+    assert order["currency"] == "NOK"
+    assert order["currencyRate"] == upsales_rate(D("0.98"), D(1))
+    assert order["value"] == D(1800)
+    assert await dead_jobs(harness) == []

@@ -175,6 +175,8 @@ class UpsalesPort(Protocol):
 
     async def list_order_stages(self) -> list[upsales.OrderStage]: ...
 
+    async def list_currencies(self) -> list[upsales.Currency]: ...
+
     # Products
 
     async def get_product(

@@ -1,18 +1,16 @@
 """Async client of the Upsales REST API v2 for one API key (one Upsales customer).
 
-Every request is paced by the API key's limiter (a
-:class:`~upsales_fortnox.integrations.pacing.SlidingWindowLimiter`: in flight until answered; a
-pause past the time budget is not waited out), unwrapped from Upsales' envelope (:mod:`.envelope`)
-and parsed into the wire models. Rate limits (429), server errors (5xx) and network failures are
-retried within a :class:`~upsales_fortnox.integrations.retry.RetryPolicy` (Upsales' numbers:
+Every request is paced by the API key's limiter (a :class:`~.pacing.SlidingWindowLimiter`: in
+flight until answered; a pause past the time budget is not waited out), unwrapped from Upsales'
+envelope (:mod:`.envelope`) and parsed into the wire models. Rate limits (429), server errors
+(5xx) and network failures are retried within a :class:`~.retry.RetryPolicy` (Upsales' numbers:
 :mod:`.request_rules`); what still fails is raised as one of the typed errors in :mod:`.errors`.
 
 A create (POST) is retried only when Upsales surely did not act on it (429, or no connection):
 after a 5xx or a read timeout the record may exist, so the error goes to the caller, whose job
 looks the record up before creating it again.
 
-Full exports page by id (``sort=id&id=gt:<last id>``, 2000 rows a page): the reference warns
-that plain offset paging may miss rows.
+Full exports page by id (``sort=id&id=gt:<last id>``, 2000 a page): offset paging may miss rows.
 """
 
 from __future__ import annotations
@@ -48,6 +46,7 @@ from upsales_fortnox.integrations.upsales.filters import Filter, eq, to_params
 from upsales_fortnox.integrations.upsales.models import (
     Company,
     CompanyDraft,
+    Currency,
     CustomField,
     CustomFieldEntity,
     Order,
@@ -208,6 +207,9 @@ class UpsalesClient:
 
     async def list_users(self) -> list[User]:
         return await self._list("/users", User)
+
+    async def list_currencies(self) -> list[Currency]:
+        return await self._list("/currencies", Currency)
 
     async def list_custom_fields(self, entity: CustomFieldEntity) -> list[CustomField]:
         return await self._list("/customfields/{entity}", CustomField, entity=entity)

@@ -52,6 +52,13 @@ class UpsalesBadRequest(UpsalesError, PermanentError):
     code = "upsales_bad_request"
 
 
+class UpsalesCurrencyMissing(UpsalesBadRequest):
+    """Upsales refused an order in a currency its account lacks (or keeps inactive): an
+    administrator adds the currency in Upsales, then the job is retried."""
+
+    code = "upsales_currency_missing"
+
+
 class UpsalesForbidden(UpsalesBadRequest):
     """403: Upsales refused the request; the collection's one 403 is a rule's refusal
     (``ProductOrChildCategoryExist``), not the key's. Whether a 403 may also be the key's user's

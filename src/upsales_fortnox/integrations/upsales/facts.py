@@ -218,6 +218,13 @@ MASTER_CURRENCY: Final = "SEK"
 SEK, Fortnox's home currency (*unverified*: an account with another master currency would send
 its rates against it; :mod:`upsales_fortnox.domain.currency` converts rates through it)."""
 
+UNLISTED_CURRENCY_REFUSED: Final = True
+"""Whether Upsales refuses (400) an order in a currency its account does not list under
+``/currencies``: *unverified* (the collection names the field, not its check; the Upsales sandbox
+refuses it). An order Upsales refuses for any reason is checked against that list, so the
+refusal is told as the missing currency it is (:mod:`upsales_fortnox.sync.effects.order_currency`);
+were Upsales to take the order, it is made in that currency and nothing is checked."""
+
 CURRENCY_RATE_DIGITS: Final = 15
 """Significant digits of an order's ``currencyRate`` sent (units of the order currency per
 unit of the master currency; the collection calls it a Number "in relation to the base currency

@@ -246,6 +246,13 @@ class OrderStage(WireModel):
     exclude: Flag | None = None
 
 
+class Currency(WireModel):
+    """A currency of the account (``/currencies``)."""
+
+    iso: str
+    active: Flag | None = None
+
+
 # --- products ---------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from upsales_fortnox.integrations.upsales.models import (
     ProductDraft,
 )
 from upsales_fortnox.sync.effects.link_sinks import LinkSink
+from upsales_fortnox.sync.effects.order_currency import currency_told
 from upsales_fortnox.sync.interpreter import FortnoxDocument
 from upsales_fortnox.sync.outbound.fortnox_documents import (
     create_document,
@@ -56,10 +57,12 @@ class Writer:
         await self.upsales.update_product(product_id, changes)
 
     async def create_order(self, draft: OrderDraft) -> Order:
-        return await self.upsales.create_order(draft)
+        async with currency_told(self.upsales, draft.currency):
+            return await self.upsales.create_order(draft)
 
     async def update_order(self, order_id: int, changes: OrderDraft) -> None:
-        await self.upsales.update_order(order_id, changes)
+        async with currency_told(self.upsales, changes.currency):
+            await self.upsales.update_order(order_id, changes)
 
     async def write_customer_number(
         self, company_id: int, field_id: int, customer_number: str
