@@ -222,23 +222,13 @@ async def test_a_dollar_invoice_in_fortnox_becomes_a_dollar_order(harness: SyncH
     harness.upsales.seed_many(
         harness.demo.customer_id, {"currencies": [{"iso": "USD", "rate": "0.1"}]}
     )
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[{"CustomerNumber": "7001", "Name": "Atlantic Ltd", "Currency": "USD"}],
-    )
-    context = await context_of(harness)
-    invoice = await context.fortnox.create_invoice(
-        Invoice(
-            CustomerNumber="7001",
-            Currency="USD",
-            CurrencyRate=D("10.25"),
-            CurrencyUnit=D(1),
-            InvoiceDate=dt.date(2026, 11, 20),
-            InvoiceRows=[
-                InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=D("3.5"), Price=D("120.10")),
-                InvoiceRow(ArticleNumber="LIC-BAS", DeliveredQuantity=D(1), Price=D("99.99")),
-            ],
-        )
+    invoice = await _foreign_invoice(
+        harness,
+        ("7001", "Atlantic Ltd", "USD", D("10.25")),
+        [
+            InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=D("3.5"), Price=D("120.10")),
+            InvoiceRow(ArticleNumber="LIC-BAS", DeliveredQuantity=D(1), Price=D("99.99")),
+        ],
     )
     await EventFeed(harness).sync()
 
@@ -359,20 +349,10 @@ async def test_an_invoice_in_a_currency_upsales_lacks_is_told_and_made_once_it_i
     job dies naming the currency (not in Upsales' own words), and once an administrator adds
     the currency the retried job makes the order, in NOK at the invoice's rate."""
     await link_demo_products(harness)
-    harness.fortnox.seed(
-        harness.tenant_id,
-        customers=[{"CustomerNumber": "7002", "Name": "Fjord AS", "Currency": "NOK"}],
-    )
-    context = await context_of(harness)
-    invoice = await context.fortnox.create_invoice(
-        Invoice(
-            CustomerNumber="7002",
-            Currency="NOK",
-            CurrencyRate=D("0.98"),
-            CurrencyUnit=D(1),
-            InvoiceDate=dt.date(2026, 11, 20),
-            InvoiceRows=[InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=D(2), Price=D(900))],
-        )
+    invoice = await _foreign_invoice(
+        harness,
+        ("7002", "Fjord AS", "NOK", D("0.98")),
+        [InvoiceRow(ArticleNumber="KONS-1", DeliveredQuantity=D(2), Price=D(900))],
     )
     await EventFeed(harness).sync()
 
@@ -395,3 +375,26 @@ async def test_an_invoice_in_a_currency_upsales_lacks_is_told_and_made_once_it_i
     assert order["currencyRate"] == upsales_rate(D("0.98"), D(1))
     assert order["value"] == D(1800)
     assert await dead_jobs(harness) == []
+
+
+async def _foreign_invoice(
+    harness: SyncHarness, customer: tuple[str, str, str, Decimal], rows: list[InvoiceRow]
+) -> Invoice:
+    """A Fortnox invoice made by the bookkeeper for a new customer (number, name, currency,
+    rate: SEK per unit) in that customer's currency."""
+    number, name, currency, rate = customer
+    harness.fortnox.seed(
+        harness.tenant_id,
+        customers=[{"CustomerNumber": number, "Name": name, "Currency": currency}],
+    )
+    context = await context_of(harness)
+    return await context.fortnox.create_invoice(
+        Invoice(
+            CustomerNumber=number,
+            Currency=currency,
+            CurrencyRate=rate,
+            CurrencyUnit=D(1),
+            InvoiceDate=dt.date(2026, 11, 20),
+            InvoiceRows=rows,
+        )
+    )
