@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from ufs_sandboxes.upsales import UpsalesSandbox, UpsalesSandboxConfig, create_upsales_sandbox
+from upsales_fortnox.domain.identity import name_spellings
 from upsales_fortnox.integrations.upsales.client import UpsalesClient
 from upsales_fortnox.integrations.upsales.filters import eq, gte, to_params
+from upsales_fortnox.integrations.upsales.spellings import find_spelled
 
 ORIGIN = "http://upsales.test"
 
@@ -40,13 +42,13 @@ async def test_a_name_with_a_comma_is_found_under_either_reading(
     sandbox.customer(customer.id).bare_filter_values_split_on_commas = split_bare
     client = UpsalesClient(http, base_url=f"{ORIGIN}/api/v2", api_token=customer.api_key)
 
-    found = await client.find_companies_by_name("Andersson, Berg AB")
+    spellings = name_spellings("Andersson, Berg AB")
+    found = await find_spelled(client.iterate_companies, "name", spellings)
     products = [p.name async for p in client.iterate_products(eq("name", "Bult, M8"))]
 
     assert [company.id for company in found] == [andersson_berg]
-    assert [company.id for company in await client.find_companies_by_name("Andersson")] == [
-        andersson
-    ]
+    alone = await find_spelled(client.iterate_companies, "name", name_spellings("Andersson"))
+    assert [company.id for company in alone] == [andersson]
     assert products == ["Bult, M8"]
 
 

@@ -30,6 +30,7 @@ from upsales_fortnox.integrations.upsales.models import (
     Ref,
 )
 from upsales_fortnox.integrations.upsales.request_rules import RATE_LIMIT, RATE_WINDOW_SECONDS
+from upsales_fortnox.integrations.upsales.spellings import find_spelled
 
 
 async def test_get_company_unwraps_the_envelope(
@@ -220,30 +221,32 @@ async def test_filters_are_encoded_in_the_query(
     assert url.params["limit"] == "2000"
 
 
-async def test_find_companies_by_name_asks_for_the_name_as_written_and_composed(
-    client: UpsalesClient, upsales_api: respx.MockRouter
-) -> None:
-    route = upsales_api.get("/accounts").mock(
-        side_effect=[
-            httpx.Response(200, json=envelope([{"id": 7, "name": "FJÄLLBACKA AB"}], total=1)),
-            httpx.Response(200, json=envelope([{"id": 3, "name": "Fja\u0308llbacka  AB"}])),
-        ]
-    )
-    found = await client.find_companies_by_name(" Fja\u0308llbacka  AB")
-    assert [c.id for c in found] == [3, 7]  # the matching rule compares them, not the client
-    asked = [call.request.url.params["name"] for call in route.calls]
-    assert asked == ["Fjällbacka AB", "Fja\u0308llbacka  AB"]
-
-
-async def test_find_companies_by_name_asks_once_for_a_name_written_in_its_usual_form(
+async def test_spellings_are_asked_for_in_one_list_filter(
     client: UpsalesClient, upsales_api: respx.MockRouter
 ) -> None:
     route = upsales_api.get("/accounts").respond(
-        json=envelope([{"id": 1, "name": "ACME AB"}, {"id": 2, "name": "Acme AB "}], total=2)
+        json=envelope([{"id": 3, "name": "X"}, {"id": 7, "name": "FJÄLLBACKA AB"}], total=2)
     )
-    found = await client.find_companies_by_name(" Acme AB")
-    assert [c.id for c in found] == [1, 2]
-    assert [call.request.url.params["name"] for call in route.calls] == ["Acme AB"]
+    spellings = ["Fjällbacka AB", "Fja\u0308llbacka  AB", "Fjällbacka  AB", "Fjällbacka AB"]
+    found = await find_spelled(client.iterate_companies, "name", spellings)
+    assert [c.id for c in found] == [3, 7]  # the matching rule compares them, not the lookup
+    (asked,) = [call.request.url.params["name"] for call in route.calls]
+    assert asked == "eq:Fjällbacka AB,Fja\u0308llbacka  AB,Fjällbacka  AB"
+
+
+async def test_spellings_holding_a_comma_are_asked_for_one_by_one(
+    client: UpsalesClient, upsales_api: respx.MockRouter
+) -> None:
+    route = upsales_api.get("/products").mock(
+        side_effect=[
+            httpx.Response(200, json=envelope([{"id": 5, "name": "A, B"}], total=1)),
+            httpx.Response(200, json=envelope([{"id": 5, "name": "A, B"}], total=1)),
+        ]
+    )
+    found = await find_spelled(client.iterate_products, "name", ["A, B", "A,  B"])
+    assert [p.id for p in found] == [5]
+    asked = [json.loads(call.request.url.params["q"])["v"] for call in route.calls]
+    assert asked == ["A, B", "A,  B"]
 
 
 async def test_find_companies_by_org_no_and_product_by_article_no(
@@ -253,8 +256,8 @@ async def test_find_companies_by_org_no_and_product_by_article_no(
         json=envelope([{"id": 4, "orgNo": "556677-8899"}], total=1)
     )
     upsales_api.get("/products").respond(json=envelope([], total=0))
-    assert [c.id for c in await client.find_companies_by_org_no("556677-8899")] == [4]
-    assert accounts.calls.last.request.url.params["orgNo"] == "556677-8899"
+    assert [c.id for c in await find_spelled(client.iterate_companies, "orgNo", ["1-2"])] == [4]
+    assert accounts.calls.last.request.url.params["orgNo"] == "1-2"
     assert await client.find_product_by_article_no("A-1") is None
 
 

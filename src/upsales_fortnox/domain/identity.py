@@ -75,15 +75,41 @@ def article_number_key(value: str | None) -> str | None:
     return number.casefold() if number is not None else None
 
 
+_NUMBER_SEPARATORS = ("-", "", " ", "\u2013")  # 556036-0793, 5560360793, 556036 0793, en dash
+
+
 def org_number_variants(value: str | None) -> list[str]:
     """The ways an organisation number may be written in Upsales, for exact-match lookups:
-    ``NNNNNN-NNNN``, ``NNNNNNNNNN`` and the 12-digit forms with the century (``16`` for
-    organisations; ``19``/``20`` for personal numbers, whose third digit is a month's 0 or 1)."""
-    digits = normalise_org_number(value)
+    ``NNNNNN-NNNN`` with a hyphen, none, a space or an en dash; the 12-digit forms with the
+    century (``16`` for organisations; ``19``/``20`` for personal numbers, whose third digit is a
+    month's 0 or 1); and the VAT number (``SE``, the ten digits, ``01``), as typed in either field
+    (:func:`matched_org_number`)."""
+    digits = matched_org_number(value)
     if digits is None:
         return [value.strip()] if value and value.strip() else []
     centuries = ("16",) if digits[2] >= "2" else ("19", "20")
-    variants = [f"{digits[:6]}-{digits[6:]}", digits]
+    head, tail = digits[:6], digits[6:]
+    numbers = [f"{head}{separator}{tail}" for separator in _NUMBER_SEPARATORS]
+    variants = list(numbers)
     for century in centuries:
-        variants += [f"{century}{digits[:6]}-{digits[6:]}", f"{century}{digits}"]
+        variants += [f"{century}{number}" for number in numbers[:2]]
+    variants += [f"SE{digits}01", f"SE {digits} 01", f"SE{head}-{tail}01", f"SE {head}-{tail} 01"]
     return variants
+
+
+_SPACED_WORDS = 8
+
+
+def name_spellings(name: str | None) -> list[str]:
+    """The ways a name may be held in Upsales, for exact-match lookups: in its NFC form with
+    white space collapsed, as written (trimmed), and with one of its gaps doubled (a double space
+    typed by hand), for names of up to :data:`_SPACED_WORDS` words."""
+    if name is None or not name.strip():
+        return []
+    words = unicodedata.normalize("NFC", name).split()
+    spellings = [" ".join(words), name.strip()]
+    if len(words) <= _SPACED_WORDS:
+        spellings += [
+            " ".join(words[:gap]) + "  " + " ".join(words[gap:]) for gap in range(1, len(words))
+        ]
+    return list(dict.fromkeys(spellings))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from upsales_fortnox.domain.identity import org_number_variants
+from upsales_fortnox.domain.identity import name_spellings, org_number_variants
 from upsales_fortnox.domain.inbound.companies import (
     changed_beside_write,
     company_changes,
@@ -245,12 +245,22 @@ def test_org_number_variants() -> None:
     assert org_number_variants("556677-8899") == [
         "556677-8899",
         "5566778899",
+        "556677 8899",
+        "556677\u20138899",
         "16556677-8899",
         "165566778899",
+        "SE556677889901",
+        "SE 5566778899 01",
+        "SE556677-889901",
+        "SE 556677-8899 01",
     ]
-    assert org_number_variants("19800101-1234") == [
+    # a VAT number typed as the organisation number gives the same spellings
+    assert org_number_variants("se 556677-8899 01") == org_number_variants("5566778899")
+    assert org_number_variants("19800101-1234")[:8] == [
         "800101-1234",
         "8001011234",
+        "800101 1234",
+        "800101\u20131234",
         "19800101-1234",
         "198001011234",
         "20800101-1234",
@@ -258,6 +268,18 @@ def test_org_number_variants() -> None:
     ]
     assert org_number_variants("GB123") == ["GB123"]
     assert org_number_variants(None) == []
+
+
+def test_name_spellings() -> None:
+    assert name_spellings(" Fja\u0308llbacka  Fisk AB") == [
+        "Fjällbacka Fisk AB",
+        "Fja\u0308llbacka  Fisk AB",
+        "Fjällbacka  Fisk AB",
+        "Fjällbacka Fisk  AB",
+    ]
+    assert name_spellings("Acme") == ["Acme"]
+    assert len(name_spellings(" ".join(["ord"] * 9))) == 1  # long names: as written only
+    assert name_spellings("  ") == [] and name_spellings(None) == []
 
 
 # --- mapping ----------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ Full exports page by id (``sort=id&id=gt:<last id>``, 2000 a page): offset pagin
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, Literal, TypeVar
@@ -119,20 +118,6 @@ class UpsalesClient:
     async def update_company(self, company_id: int, changes: CompanyDraft) -> Company:
         """Partial update: only the fields set on ``changes`` are sent."""
         return await self._write("PUT", "/accounts/{id}", Company, changes, id=company_id)
-
-    async def find_companies_by_org_no(self, org_no: str) -> list[Company]:
-        return [company async for company in self.iterate_companies(eq("orgNo", org_no.strip()))]
-
-    async def find_companies_by_name(self, name: str) -> list[Company]:
-        """Companies Upsales finds by ``name`` as written and in its NFC form with white space
-        collapsed, by id; which of them carry the same name is the caller's matching rule to
-        decide (:data:`.facts.NAME_FILTER_FOLDS_CASE`)."""
-        canonical = " ".join(unicodedata.normalize("NFC", name).split())
-        found: dict[int, Company] = {}
-        for spelling in dict.fromkeys(s for s in (canonical, name.strip()) if s):
-            async for company in self.iterate_companies(eq("name", spelling)):
-                found[company.id] = company
-        return [found[company_id] for company_id in sorted(found)]
 
     def iterate_companies(
         self, *filters: Filter, page_size: int = MAX_PAGE_SIZE

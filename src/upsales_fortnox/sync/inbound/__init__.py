@@ -4,7 +4,7 @@ Pure core (no I/O; the initial import reuses it):
 
 * :mod:`.companies`: ``match_company`` / ``CompanyIndex`` (create | link | ambiguous),
   ``new_company``, ``company_changes``, ``customer_fingerprint``
-  (``org_number_variants`` in :mod:`upsales_fortnox.domain.identity`);
+  (``org_number_variants`` and ``name_spellings`` in :mod:`upsales_fortnox.domain.identity`);
   :mod:`.decide_customer`: ``decide_customer``.
 * :mod:`.products`: ``product_fields``, ``new_product``, ``decide_article``, ``reprice_changes``.
 * :mod:`.documents`: ``document_lines``, ``new_order``, ``order_content``, ``predecessor``;

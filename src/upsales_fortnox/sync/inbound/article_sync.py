@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from upsales_fortnox.domain.identity import normalise_name
+from upsales_fortnox.domain.identity import name_spellings, normalise_name
 from upsales_fortnox.domain.inbound.products import (
     LINKED,
     NO_ARTICLE_NUMBER,
@@ -21,8 +21,8 @@ from upsales_fortnox.integrations.fortnox.errors import FortnoxNotFound, Fortnox
 from upsales_fortnox.integrations.fortnox.models import Article
 from upsales_fortnox.integrations.ports import UpsalesPort
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
-from upsales_fortnox.integrations.upsales.filters import eq
 from upsales_fortnox.integrations.upsales.models import Product
+from upsales_fortnox.integrations.upsales.spellings import find_spelled
 from upsales_fortnox.sync.inbound.currency_prices import (
     currency_prices,
     write_currency_prices,
@@ -131,11 +131,8 @@ async def only_product_named(upsales: UpsalesPort, name: str | None) -> Product 
     wanted = normalise_name(name)
     if wanted is None:
         return None
-    found = [
-        product
-        async for product in upsales.iterate_products(eq("name", " ".join(str(name).split())))
-        if normalise_name(product.name) == wanted
-    ]
+    spelled = await find_spelled(upsales.iterate_products, "name", name_spellings(name))
+    found = [product for product in spelled if normalise_name(product.name) == wanted]
     return found[0] if len(found) == 1 and not found[0].articleNo else None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from upsales_fortnox.domain.identity import org_number_variants
+from upsales_fortnox.domain.identity import name_spellings, org_number_variants
 from upsales_fortnox.domain.inbound.companies import names_held
 from upsales_fortnox.domain.inbound.decide_customer import SentFor, decide_customer
 from upsales_fortnox.domain.outbound.company import AccountFieldIds
@@ -12,6 +12,7 @@ from upsales_fortnox.integrations.fortnox.models import Customer
 from upsales_fortnox.integrations.upsales.errors import UpsalesNotFound
 from upsales_fortnox.integrations.upsales.filters import custom
 from upsales_fortnox.integrations.upsales.models import Company
+from upsales_fortnox.integrations.upsales.spellings import find_spelled
 from upsales_fortnox.models.fortnox_ids import kept_fortnox_id
 from upsales_fortnox.sync.inbound.deal_retry import retry_deals_of_active_customer
 from upsales_fortnox.sync.inbound.inbound_job import InboundJob
@@ -101,10 +102,11 @@ async def _candidates(
         ):
             found[company.id] = company
     if customer is not None:
-        for variant in org_number_variants(customer.OrganisationNumber):
-            for company in await upsales.find_companies_by_org_no(variant):
-                found[company.id] = company
+        spelled = org_number_variants(customer.OrganisationNumber)
+        for company in await find_spelled(upsales.iterate_companies, "orgNo", spelled):
+            found[company.id] = company
         for name in names_held(customer):
-            for company in await upsales.find_companies_by_name(name):
+            spelled = name_spellings(name)
+            for company in await find_spelled(upsales.iterate_companies, "name", spelled):
                 found[company.id] = company
     return [found[company_id] for company_id in sorted(found)]
