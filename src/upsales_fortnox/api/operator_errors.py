@@ -11,6 +11,7 @@ from upsales_fortnox.domain.status_rules import StatusChangeRefused
 from upsales_fortnox.installations.errors import (
     DuplicateCustomerId,
     InstallationNotFound,
+    UpsalesKeyOfAnotherAccount,
     VersionMismatch,
 )
 from upsales_fortnox.installations.versioning import etag_for
@@ -49,6 +50,8 @@ def operator_errors() -> Iterator[None]:
         raise _invalid_settings(exc) from exc
     except DuplicateCustomerId as exc:
         raise ApiError(409, "conflict", str(exc)) from exc
+    except UpsalesKeyOfAnotherAccount as exc:
+        raise ApiError(409, "upsales_key_other_account", str(exc)) from exc
     except StatusChangeRefused as exc:
         raise ApiError(409 if exc.conflict else 422, exc.code, exc.message) from exc
     except JobNotDead as exc:

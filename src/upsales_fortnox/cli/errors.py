@@ -26,7 +26,11 @@ from upsales_fortnox.core.db.unavailable import (
     is_database_socket_error,
 )
 from upsales_fortnox.core.occupancy import InUse
-from upsales_fortnox.installations.errors import DuplicateCustomerId, InstallationNotFound
+from upsales_fortnox.installations.errors import (
+    DuplicateCustomerId,
+    InstallationNotFound,
+    UpsalesKeyOfAnotherAccount,
+)
 
 #: Exit codes: 1 the command failed, 2 the command line or configuration is wrong.
 FAILED = 1
@@ -75,6 +79,8 @@ def describe(exc: BaseException, database_url: str | None) -> tuple[str, int]:
         return f"installation_not_found: {exc}", FAILED
     if isinstance(exc, DuplicateCustomerId):
         return f"conflict: {exc}", FAILED
+    if isinstance(exc, UpsalesKeyOfAnotherAccount):
+        return f"upsales_key_other_account: {exc}", FAILED
     if isinstance(exc, DecryptionError):
         return (
             "installation_not_ready: the installation's stored credentials cannot be decrypted "

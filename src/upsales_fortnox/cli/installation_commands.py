@@ -25,6 +25,7 @@ from upsales_fortnox.core import event_loop
 from upsales_fortnox.core.config import Settings
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.errors import InstallationNotFound
+from upsales_fortnox.installations.key_owner import LiveKeyOwner
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.installations.schemas import InstallationCreate, InstallationPatch
 from upsales_fortnox.installations.service import (
@@ -152,7 +153,9 @@ def create_command(
         services = build_services(settings)
         try:
             async with services.session_factory() as session:
-                record = await create_installation(session, services.secret_box, new)
+                record = await create_installation(
+                    session, services.secret_box, new, key_owner=LiveKeyOwner(services)
+                )
                 await session.commit()
             return record.installation.id
         finally:
@@ -255,6 +258,7 @@ def edit_command(
                     installation_id,
                     VersionPrecondition(any_version=True),
                     patch.to_changes(),
+                    key_owner=LiveKeyOwner(services),
                 )
                 await session.commit()
             return record

@@ -14,6 +14,8 @@ from typing import Final
 
 #: Fortnox refresh tokens live 45 days and are single use (fortnox.md §3).
 CREDENTIALS_UNREADABLE: Final = "credentials_unreadable"
+UPSALES_KEY_OTHER_ACCOUNT: Final = "upsales_key_other_account"
+"""The Upsales API key opens another Upsales account than the installation's customer id."""
 """The Upsales key's recorded error, and the reason's code, when a stored credential cannot be
 decrypted."""
 REFRESH_TOKEN_LIFETIME: Final = timedelta(days=45)
@@ -182,7 +184,13 @@ def decide_health(
     )
     if upsales_unreadable or facts.fortnox_tokens_unreadable:
         reasons.append(_unreadable_reason(upsales_unreadable, facts.fortnox_tokens_unreadable))
-    if facts.upsales_key_ok is False and not upsales_unreadable:
+    if facts.upsales_key_ok is False and facts.upsales_key_error == UPSALES_KEY_OTHER_ACCOUNT:
+        message = (
+            "The Upsales API key opens another customer's Upsales account than the "
+            "installation's: save the key of its own account, then resume the installation."
+        )
+        reasons.append(HealthReason(UPSALES_KEY_OTHER_ACCOUNT, message, HealthState.ACTION_NEEDED))
+    elif facts.upsales_key_ok is False and not upsales_unreadable:
         detail = f": {facts.upsales_key_error}" if facts.upsales_key_error else ""
         message = f"Upsales refused the installation's API key{detail}."
         reasons.append(HealthReason("upsales_key_refused", message, HealthState.ACTION_NEEDED))

@@ -99,6 +99,13 @@ def upsales_client_for(
     token = services.secret_box.decrypt_optional(installation.upsales_api_token_enc)
     if not token:
         raise InstallationNotReady("the installation has no Upsales API token")
+    return upsales_client_with_key(services, token, retry=retry)
+
+
+def upsales_client_with_key(
+    services: Services, token: str, *, retry: RetryPolicy | None = None
+) -> UpsalesClient:
+    """An Upsales client of the API key ``token``."""
     client = UpsalesClient(
         services.http,
         base_url=services.settings.upsales_api_base_url,

@@ -27,5 +27,17 @@ class DuplicateCustomerId(Exception):
         self.upsales_customer_id = upsales_customer_id
 
 
+class UpsalesKeyOfAnotherAccount(Exception):
+    """The Upsales API key given belongs to another Upsales account than the installation's."""
+
+    def __init__(self, upsales_customer_id: int, key_owner: int) -> None:
+        super().__init__(
+            f"the Upsales API key belongs to Upsales customer {key_owner}, not to this "
+            f"installation's customer {upsales_customer_id}; nothing was saved"
+        )
+        self.upsales_customer_id = upsales_customer_id
+        self.key_owner = key_owner
+
+
 class TenantTaken(Exception):
     """Another installation is connected to the Fortnox tenant (the database's constraint)."""

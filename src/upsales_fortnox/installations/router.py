@@ -20,6 +20,7 @@ from upsales_fortnox.api.schemas import (
     error_responses,
 )
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.installations.key_owner import LiveKeyOwner
 from upsales_fortnox.installations.schemas import (
     InstallationCreate,
     InstallationOut,
@@ -81,6 +82,7 @@ async def post_installation(
             services.secret_box,
             body.to_new_installation(),
             reference_check=reference_check,
+            key_owner=LiveKeyOwner(services),
         )
     await session.commit()
     installation_id = record.installation.id
@@ -143,7 +145,8 @@ async def get_installation_route(
     summary="Edit an installation",
     description="Rename, pause or resume, change the customer id or replace secrets. Requires "
     "`If-Match`. Status codes of refusals: `status_not_settable` (422), "
-    "`fortnox_login_required` (409), `conflict` (409, customer id taken).",
+    "`fortnox_login_required` (409), `conflict` (409, customer id taken), "
+    "`upsales_key_other_account` (409, the key opens another Upsales account).",
     responses=error_responses(404, 409, 412, 428),
 )
 async def patch_installation(
@@ -156,7 +159,12 @@ async def patch_installation(
 ) -> InstallationOut:
     with operator_errors():
         record = await update_installation(
-            session, services.secret_box, installation_id, precondition, body.to_changes()
+            session,
+            services.secret_box,
+            installation_id,
+            precondition,
+            body.to_changes(),
+            key_owner=LiveKeyOwner(services),
         )
     await session.commit()
     set_etag(response, record.installation.version)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from upsales_fortnox.core.crypto import SecretBox
+from upsales_fortnox.core.crypto import DecryptionError, SecretBox
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.logging_setup import register_secret
 from upsales_fortnox.domain.settings_rules import (
@@ -34,6 +34,7 @@ from upsales_fortnox.installations.errors import (
     InstallationNotFound,
     VersionMismatch,
 )
+from upsales_fortnox.installations.key_owner import KeyOwnerCheck, check_key_owner
 from upsales_fortnox.installations.reference_check import SettingsReferenceCheck
 from upsales_fortnox.installations.repository import installation_rows
 from upsales_fortnox.installations.repository.settings import (
@@ -131,10 +132,12 @@ async def create_installation(
     new: NewInstallation,
     *,
     reference_check: SettingsReferenceCheck | None = None,
+    key_owner: KeyOwnerCheck | None = None,
 ) -> InstallationRecord:
     """Store a new installation (status ``pending_login``) and its settings, if given.
 
-    Raises :class:`InvalidSettings` or :class:`DuplicateCustomerId`; nothing is stored then.
+    Raises :class:`InvalidSettings`, :class:`DuplicateCustomerId` or
+    :class:`UpsalesKeyOfAnotherAccount`; nothing is stored then.
     """
     valid = validate_settings(new.settings) if new.settings is not None else None
     await _ensure_customer_id_free(session, new.upsales_customer_id)
@@ -146,6 +149,7 @@ async def create_installation(
         upsales_api_token_enc=seal_secret(box, new.upsales_api_token),
         webhook_secret_enc=seal_secret(box, new.webhook_secret),
     )
+    await check_key_owner(key_owner, new.upsales_api_token, new.upsales_customer_id)
     if valid is not None:
         await check_references(reference_check, installation, valid)
     installation_rows.add_installation(session, installation)
@@ -198,17 +202,20 @@ async def update_installation(
     installation_id: uuid.UUID,
     precondition: VersionPrecondition,
     changes: InstallationChanges,
+    *,
+    key_owner: KeyOwnerCheck | None = None,
 ) -> InstallationRecord:
     """Apply an operator's edit if the installation is still at an accepted version.
 
     Raises :class:`InstallationNotFound`, :class:`VersionMismatch`,
-    :class:`~upsales_fortnox.domain.status_rules.StatusChangeRefused` or
-    :class:`DuplicateCustomerId`.
+    :class:`~upsales_fortnox.domain.status_rules.StatusChangeRefused`,
+    :class:`DuplicateCustomerId` or :class:`UpsalesKeyOfAnotherAccount`.
     """
     record = await get_installation(session, installation_id)
     installation = record.installation
     if not precondition.matches(installation.version):
         raise VersionMismatch(installation.version)
+    await _check_edited_key(box, installation, changes, key_owner)
     updates: dict[str, Any] = {}
     if not isinstance(changes.status, Unset):
         current = InstallationStatus(installation.status)
@@ -242,6 +249,33 @@ async def update_installation(
             extra={"installation_id": installation_id},
         )
     return record
+
+
+async def _check_edited_key(
+    box: SecretBox,
+    installation: Installation,
+    changes: InstallationChanges,
+    key_owner: KeyOwnerCheck | None,
+) -> None:
+    """A new key, or a new customer id, still pairs a key with the account it opens."""
+    new_key = not isinstance(changes.upsales_api_token, Unset)
+    new_customer = not isinstance(changes.upsales_customer_id, Unset)
+    if key_owner is None or not (new_key or new_customer):
+        return
+    if isinstance(changes.upsales_api_token, Unset):
+        try:
+            token = box.decrypt_optional(installation.upsales_api_token_enc)
+        except DecryptionError:
+            return  # the connection check reports a key that cannot be read
+    else:
+        token = changes.upsales_api_token
+        register_secret(token)
+    customer_id = (
+        installation.upsales_customer_id
+        if isinstance(changes.upsales_customer_id, Unset)
+        else changes.upsales_customer_id
+    )
+    await check_key_owner(key_owner, token, customer_id)
 
 
 async def delete_installation(

@@ -5,7 +5,10 @@ be) and Upsales' ``self`` (with the stored API key). A refusal is recorded (the 
 needs action); an outage is not (it says nothing about the credentials). A stored credential
 that cannot be decrypted (``SECRET_KEY`` is not the one it was stored with) is recorded as the
 Upsales key's :data:`CREDENTIALS_UNREADABLE`, and the Fortnox side as not checked (the health
-finds unreadable Fortnox tokens itself, by decrypting them, see :mod:`.health_facts`).
+finds unreadable Fortnox tokens itself, by decrypting them, see :mod:`.health_facts`). A key
+that opens another Upsales account than the installation's customer id is recorded as
+:data:`UPSALES_KEY_OTHER_ACCOUNT`, and pauses an active installation: its jobs would read and
+write that other customer's CRM (:mod:`upsales_fortnox.installations.key_owner`).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from datetime import datetime
 
 from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.core.db.types import utcnow
-from upsales_fortnox.domain.health_rules import CREDENTIALS_UNREADABLE
+from upsales_fortnox.domain.health_rules import CREDENTIALS_UNREADABLE, UPSALES_KEY_OTHER_ACCOUNT
 from upsales_fortnox.installations.api_clients import fortnox_client_for, upsales_client_for
+from upsales_fortnox.installations.repository.installation_rows import pause_active
 from upsales_fortnox.integrations.errors import (
     PermanentError,
     ReauthorizationRequired,
@@ -65,7 +69,7 @@ async def _check_upsales(
     if installation.upsales_api_token_enc is None:
         return None, None
     try:
-        await upsales_client_for(services, installation).get_self()
+        me = await upsales_client_for(services, installation).get_self()
     except (UpsalesAuthError, UpsalesForbidden) as exc:  # any key may read /self
         return False, exc.code
     except (RetryableError, PermanentError):
@@ -73,7 +77,30 @@ async def _check_upsales(
     except DecryptionError:
         _unreadable(installation)
         return False, CREDENTIALS_UNREADABLE
+    owner = me.client.id if me.client is not None else None
+    expected = installation.upsales_customer_id
+    if owner is not None and expected is not None and owner != expected:
+        await _pause_for_other_account(services, installation, owner)
+        return False, UPSALES_KEY_OTHER_ACCOUNT
     return True, None
+
+
+async def _pause_for_other_account(
+    services: Services, installation: Installation, owner: int
+) -> None:
+    """The key opens another customer's Upsales: nothing more is synced with it (the
+    installation is paused until an operator saves its own key and resumes it)."""
+    reason = (
+        f"{UPSALES_KEY_OTHER_ACCOUNT}: the Upsales API key opens Upsales customer {owner}, "
+        f"not {installation.upsales_customer_id}"
+    )
+    async with services.session_factory() as session, session.begin():
+        paused = await pause_active(session, installation.id, reason, utcnow())
+    logger.error(
+        "the installation's Upsales API key opens another Upsales account%s",
+        "; installation paused" if paused else "",
+        extra={"installation_id": str(installation.id), "code": UPSALES_KEY_OTHER_ACCOUNT},
+    )
 
 
 def _unreadable(installation: Installation) -> None:

@@ -247,6 +247,28 @@ async def park_for_relogin(
     )
 
 
+async def pause_active(
+    session: AsyncSession, installation_id: uuid.UUID, reason: str, now: datetime
+) -> bool:
+    """Pause an ``active`` installation (version bumped, so the workers' kept contexts of it
+    are stale and its jobs wait); whether it was paused now."""
+    result = await session.execute(
+        update(Installation)
+        .where(
+            Installation.id == installation_id,
+            Installation.status == InstallationStatus.ACTIVE,
+        )
+        .values(
+            status=InstallationStatus.PAUSED,
+            status_reason=reason,
+            version=Installation.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def names_by_id(session: AsyncSession) -> dict[uuid.UUID, str]:
     rows = await session.execute(select(Installation.id, Installation.name))
     return {installation_id: name for installation_id, name in rows}
