@@ -470,6 +470,20 @@ async def test_a_refused_login_hands_its_fortnox_tokens_back(
     assert live_grants(harness, harness.tenant_id) == 1  # the installation's own login stays
 
 
+async def test_a_deleted_installation_hands_its_fortnox_login_back(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    """Deleting an installation revokes its Fortnox tokens: the customer's Fortnox company keeps
+    no live grant the service no longer holds."""
+    assert live_grants(harness, harness.tenant_id) == 1
+    admin = {"Authorization": f"Bearer {harness.services.settings.admin_token.get_secret_value()}"}
+    deleted = await harness.service.delete(
+        f"/api/installations/{harness.installation_id}", headers=admin
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert live_grants(harness, harness.tenant_id) == 0
+
+
 async def test_an_unknown_installation_cannot_start_a_login(
     harness: SyncHarness, clock: MovableClock
 ) -> None:

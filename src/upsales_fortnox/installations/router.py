@@ -20,6 +20,7 @@ from upsales_fortnox.api.schemas import (
     error_responses,
 )
 from upsales_fortnox.core.db.types import utcnow
+from upsales_fortnox.installations.fortnox_hand_back import hand_back, stored_refresh_token
 from upsales_fortnox.installations.key_owner import LiveKeyOwner
 from upsales_fortnox.installations.schemas import (
     InstallationCreate,
@@ -176,14 +177,20 @@ async def patch_installation(
     status_code=204,
     response_class=Response,
     summary="Delete an installation",
-    description="Deletes its settings, tokens, links, events and jobs too. `If-Match` is "
+    description="Deletes its settings, tokens, links, events and jobs too, and hands its "
+    "Fortnox login back (revokes it: best effort, after the delete). `If-Match` is "
     "optional; when given it must name the current version.",
     responses=error_responses(404, 412),
 )
 async def delete_installation_route(
-    installation_id: uuid.UUID, precondition: OptionalIfMatch, session: SessionDep
+    installation_id: uuid.UUID,
+    precondition: OptionalIfMatch,
+    session: SessionDep,
+    services: ServicesDep,
 ) -> Response:
     with operator_errors():
+        refresh_token = await stored_refresh_token(session, services.secret_box, installation_id)
         await delete_installation(session, installation_id, precondition)
     await session.commit()
+    await hand_back(services.fortnox_oauth, refresh_token, "a deleted installation's")
     return Response(status_code=204)
