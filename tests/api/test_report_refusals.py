@@ -70,3 +70,19 @@ async def test_a_report_of_an_unknown_installation_is_not_found(
     )
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "installation_not_found"
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+async def test_a_report_of_an_installation_not_logged_in_to_fortnox_is_refused_at_once(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], method: str, path: str
+) -> None:
+    """With its Upsales key but no Fortnox login yet: 409 at once, no call to either system
+    (the API tests answer no request)."""
+    created = await create_installation(
+        api_client, admin_headers, upsales_api_token="upsales-key-4711abc"
+    )
+    response = await api_client.request(
+        method, path.format(id=created["id"]), params=PERIOD, headers=admin_headers
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "fortnox_login_required"

@@ -4,7 +4,8 @@
 totals per currency) and every difference with the job that repairs it; ``POST
 …/reconciliation/repair`` queues those jobs. Both read the live systems
 (:mod:`upsales_fortnox.sync.report.gather`); a period must have ``from`` ≤ ``to``, at most
-:data:`MAX_PERIOD_DAYS` days apart (422 ``invalid_period``).
+:data:`MAX_PERIOD_DAYS` days apart (422 ``invalid_period``). An installation not logged in to
+Fortnox yet is refused at once (409 ``fortnox_login_required``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from upsales_fortnox.sync.context import context_of, load_installation
 from upsales_fortnox.sync.report.alerts import report_differences
 from upsales_fortnox.sync.report.gather import build_report, queue_repairs
 from upsales_fortnox.sync.report.presentation import report_json
+from upsales_fortnox.vocabulary import InstallationStatus
 
 MAX_PERIOD_DAYS: Final = 366
 
@@ -60,6 +62,10 @@ async def period_report(
         raise ApiError(404, "installation_not_found", exc.message) from exc
     with upstream_errors():  # one without a readable Upsales key: 409 installation_not_ready
         context = context_of(services, installation)
+        if installation.status == InstallationStatus.PENDING_LOGIN:  # no Fortnox login to ask
+            raise ApiError(
+                409, "fortnox_login_required", "the installation has not logged in to Fortnox yet"
+            )
         report = await build_report(context, services.session_factory, start, end)
     await report_differences(services.session_factory, installation_id, report, start, end)
     return report
