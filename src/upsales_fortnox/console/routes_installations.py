@@ -173,7 +173,11 @@ async def post_initial_sync_preview(
 
 @router.post("/{installation_id}/links")
 async def post_link(
-    request: Request, installation_id: uuid.UUID, session: SessionRequired, db: SessionDep
+    request: Request,
+    installation_id: uuid.UUID,
+    session: SessionRequired,
+    db: SessionDep,
+    services: ServicesDep,
 ) -> Response:
     try:
         form = await checked_form(request, session)
@@ -181,7 +185,7 @@ async def post_link(
             form, "entity", "upsales_id", "fortnox_type", "fortnox_id", integers=("upsales_id",)
         )
         body = parse(LinkCreate, values)
-        link = await links_api.post_link(installation_id, body, db, request, Response())
+        link = await links_api.post_link(installation_id, body, db, services, request, Response())
     except ApiError as exc:
         return render_error(request, exc, session=session, back=_page_of(installation_id))
     flash = TEXTS["flash_link_set"].format(link_id=link.id)

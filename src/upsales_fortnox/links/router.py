@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from upsales_fortnox.api.deps import AdminDep, SessionDep
+from upsales_fortnox.api.deps import AdminDep, ServicesDep, SessionDep
 from upsales_fortnox.api.errors import ApiError
 from upsales_fortnox.api.operator_errors import operator_errors
 from upsales_fortnox.api.operator_route import OperatorRoute
@@ -21,10 +21,12 @@ from upsales_fortnox.api.schemas import (
     OffsetPage,
     error_responses,
 )
+from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
 from upsales_fortnox.links.errors import LinkConflict, LinkedMeanwhile
+from upsales_fortnox.links.link_targets import check_link_targets
 from upsales_fortnox.links.repository.link_reads import link_page
 from upsales_fortnox.links.repository.links import LinkStore
 from upsales_fortnox.links.schemas import LinkCreate, LinkOut
@@ -94,18 +96,24 @@ async def get_links(
     "article, order ↔ order, invoice or offer), else 422; a Fortnox order, invoice or offer is "
     "named by its number (digits, no leading zero), else 422. 409 `link_conflict` when the Upsales "
     "entity already has a link of that Fortnox type or the Fortnox entity is linked already "
-    "(`details.existing_link_id`; delete it first). The new link has no fingerprint, so the "
-    "next change on either side is synced in full.",
-    responses=error_responses(409),
+    "(`details.existing_link_id`; delete it first). An active installation has both records "
+    "read first: 422 `upsales_record_not_found` or `fortnox_record_not_found` when one is not "
+    "there. The new link has no fingerprint, so the next change on either side is synced in "
+    "full.",
+    responses={**error_responses(409), **UPSTREAM_RESPONSES},
 )
 async def post_link(
     installation_id: uuid.UUID,
     body: LinkCreate,
     session: SessionDep,
+    services: ServicesDep,
     request: Request,
     response: Response,
 ) -> LinkOut:
     await _require_installation(session, installation_id)
+    await check_link_targets(
+        services, installation_id, body.entity, body.upsales_id, body.fortnox_type, body.fortnox_id
+    )
     store = LinkStore(session, installation_id)
     try:
         link = await store.add(body.entity, body.upsales_id, body.fortnox_type, body.fortnox_id)
