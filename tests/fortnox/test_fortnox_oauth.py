@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,6 +13,7 @@ from fortnox_testkit import AUTH_BASE, CLIENT_ID, CLIENT_SECRET, NOW, TOKEN_URL,
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxAuthError,
+    FortnoxClientRejected,
     FortnoxMalformedResponse,
     FortnoxRateLimited,
     FortnoxUnavailable,
@@ -116,7 +118,7 @@ async def test_a_dead_refresh_token_needs_a_new_login(
     [
         (httpx.Response(503, text="down"), FortnoxUnavailable),
         (httpx.Response(429, json={"message": "slow down"}), FortnoxRateLimited),
-        (httpx.Response(401, json={"error": "invalid_client"}), FortnoxAuthError),
+        (httpx.Response(400, json={"error": "invalid_request"}), FortnoxAuthError),
         (httpx.Response(400, text="<html>"), FortnoxAuthError),
         (httpx.Response(200, text="not json"), FortnoxMalformedResponse),
         (httpx.Response(200, json={"token_type": "bearer"}), FortnoxMalformedResponse),
@@ -132,6 +134,52 @@ async def test_other_token_endpoint_failures_are_typed(
 
     assert not isinstance(caught.value, ReauthorizationRequired)
     assert "r-secret-value" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        httpx.Response(401, json={"error": "invalid_client"}),
+        httpx.Response(
+            400, json={"error": "invalid_client", "error_description": "Invalid client"}
+        ),
+        httpx.Response(400, json={"error": "unauthorized_client"}),
+    ],
+)
+async def test_a_refused_service_client_is_an_outage_not_the_installations_login(
+    oauth: FortnoxOAuth,
+    router: respx.MockRouter,
+    reply: httpx.Response,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The service's own client id and secret, shared by every installation, are refused:
+    retried like an outage until the operator corrects them, never a dead job or a new login;
+    the operator's log says so at error level, without the secret."""
+    router.post(TOKEN_URL).mock(return_value=reply)
+
+    with caplog.at_level(logging.INFO), pytest.raises(FortnoxClientRejected) as caught:
+        await oauth.refresh("r-secret-value")
+
+    refused = caught.value
+    assert (refused.code, refused.retryable, refused.outage) == (
+        "fortnox_client_rejected",
+        True,
+        True,
+    )
+    assert not isinstance(refused, ReauthorizationRequired)
+    (record,) = [r for r in caplog.records if getattr(r, "code", None) == refused.code]
+    assert record.levelno == logging.ERROR
+    assert "FORTNOX_CLIENT_SECRET" in record.getMessage()
+    assert CLIENT_SECRET not in caplog.text and "r-secret-value" not in caplog.text
+
+
+async def test_a_code_exchange_with_a_refused_service_client_says_so(
+    oauth: FortnoxOAuth, router: respx.MockRouter
+) -> None:
+    router.post(TOKEN_URL).mock(return_value=httpx.Response(401, json={"error": "invalid_client"}))
+
+    with pytest.raises(FortnoxClientRejected):
+        await oauth.exchange_code("c-1", redirect_uri="https://sync.example/cb")
 
 
 @pytest.mark.parametrize("expires_in", ["1e20", "1000000000000", "Infinity", "-Infinity"])

@@ -117,3 +117,12 @@ def test_jobs_refused_by_either_api_need_action_before_any_connection_check() ->
     assert _codes(key)[1] == ["upsales_key_refused", "dead_jobs"]
     relogin = replace(HEALTHY, status="needs_relogin", dead_jobs=1, dead_refused_by_fortnox=1)
     assert _codes(relogin)[1] == ["fortnox_relogin_needed", "dead_jobs"]
+
+
+def test_jobs_held_up_by_the_refused_service_client_name_the_operators_configuration() -> None:
+    held_up = decide_health(replace(HEALTHY, client_rejected_jobs=2), NOW)
+    assert held_up.state is HealthState.ACTION_NEEDED
+    assert [r.code for r in held_up.reasons] == ["fortnox_client_rejected"]
+    assert "2 job(s)" in held_up.reasons[0].message
+    assert "FORTNOX_CLIENT_SECRET" in held_up.reasons[0].message
+    assert "log in to Fortnox" not in held_up.reasons[0].message

@@ -14,7 +14,8 @@ the installation and its tokens as they were):
    browser), and its nonce is consumed in its own committed transaction, so a replayed or raced
    callback fails (``state_reused``);
 3. the code is exchanged for tokens (``code_exchange_failed`` when Fortnox refuses it,
-   ``fortnox_unavailable`` when it cannot be reached);
+   ``fortnox_unavailable`` when it cannot be reached, 503 ``fortnox_client_rejected`` when
+   Fortnox refuses the service's own client id and secret: the operator's to correct);
 4. the Fortnox tenant is read from the access token (``tenantId``), else from
    ``/3/companyinformation`` (``DatabaseNumber``); only 1 to 20 digits count as a tenant id
    (else ``fortnox_tenant_unknown``);
@@ -72,6 +73,7 @@ from upsales_fortnox.installations.repository.installation_rows import (
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError, SyncError
 from upsales_fortnox.integrations.fortnox import request_rules
 from upsales_fortnox.integrations.fortnox.client import FortnoxClient
+from upsales_fortnox.integrations.fortnox.errors import FortnoxClientRejected
 from upsales_fortnox.integrations.fortnox.oauth import DEFAULT_SCOPES, TokenSet, tenant_id_text
 from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.models.installation import Installation
@@ -103,6 +105,17 @@ def _tenant_already_connected() -> ActivationError:
 def _installation_not_found(installation_id: uuid.UUID) -> ActivationError:
     return ActivationError(
         404, "installation_not_found", f"installation {installation_id} does not exist"
+    )
+
+
+def _client_rejected(refused: FortnoxClientRejected) -> ActivationError:
+    """Fortnox refused the service's own client id and secret (logged at error level by the
+    OAuth client): no login can succeed until the operator corrects them."""
+    return ActivationError(
+        503,
+        refused.code,
+        "Fortnox refused the service's own client credentials: the operator must correct "
+        "them; try the login again later",
     )
 
 
@@ -218,6 +231,8 @@ class FortnoxLogin:
                 ),
                 installation_id,
             )
+        except FortnoxClientRejected as refused:
+            raise _client_rejected(refused) from None
         except RetryableError:
             raise ActivationError(
                 502, "fortnox_unavailable", "Fortnox could not be reached; try again"
@@ -252,6 +267,8 @@ class FortnoxLogin:
             return await self._services.fortnox_oauth.exchange_code(
                 code, redirect_uri=self.redirect_uri
             )
+        except FortnoxClientRejected as refused:
+            raise _client_rejected(refused) from None
         except RetryableError:
             raise ActivationError(
                 502, "fortnox_unavailable", "Fortnox could not be reached; try the login again"

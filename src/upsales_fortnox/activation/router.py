@@ -78,6 +78,7 @@ _PAGE_TEXTS = {
     "tenant_already_connected": "login.failed.company_taken",
     "tenant_mismatch": "login.failed.other_company",
     "fortnox_unavailable": "login.failed.unavailable",
+    "fortnox_client_rejected": "login.failed.service",
 }
 
 
@@ -163,14 +164,19 @@ async def start_fortnox_login(
     "`fortnox_access_denied`, `invalid_state`, `state_expired`, `state_reused`, "
     "`state_not_bound` (the login was started in another browser), `missing_code`, "
     "`code_exchange_failed` (400); `installation_not_found` (404); `tenant_already_connected`, "
-    "`tenant_mismatch` (409); `fortnox_unavailable`, `fortnox_tenant_unknown` (502). On any "
-    "error nothing about the installation is stored.",
+    "`tenant_mismatch` (409); `fortnox_unavailable`, `fortnox_tenant_unknown` (502); "
+    "`fortnox_client_rejected` (503: Fortnox refused the service's own client id and secret, "
+    "the operator's to correct). On any error nothing about the installation is stored.",
     status_code=302,
     response_class=RedirectResponse,
     responses={
         **error_responses(404, 409),
         400: {"model": ErrorEnvelope, "description": "Denied consent or a bad login link."},
         502: {"model": ErrorEnvelope, "description": "Fortnox could not be reached."},
+        503: {
+            "model": ErrorEnvelope,
+            "description": "Fortnox refused the service's own client credentials.",
+        },
     },
 )
 async def fortnox_callback(

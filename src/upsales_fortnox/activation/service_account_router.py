@@ -42,7 +42,8 @@ class ServiceAccountRequest(BaseModel):
     description="For a tenant whose admin approved the app's service account: gets a token by "
     "client credentials (no refresh token; a new one is asked for whenever it expires), stores "
     "the tenant id and activates the installation. Answers its health. "
-    "`service_account_refused` (409) when Fortnox refuses.",
+    "`service_account_refused` (409) when Fortnox refuses; `fortnox_client_rejected` (503) "
+    "when it refuses the service's own client id and secret.",
 )
 async def post_service_account(
     installation_id: uuid.UUID,

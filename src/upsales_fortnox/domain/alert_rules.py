@@ -22,6 +22,8 @@ class AlertKind(StrEnum):
     QUEUE_BEHIND = "queue_behind"
     UPSALES_KEY_REFUSED = "upsales_key_refused"
     RECONCILIATION_DIFFERENCES = "reconciliation_differences"
+    FORTNOX_CLIENT_REJECTED = "fortnox_client_rejected"
+    """Service-wide (no installation): Fortnox refuses the service's own OAuth client."""
 
 
 POLLED_KINDS: Final = frozenset(
@@ -31,6 +33,7 @@ POLLED_KINDS: Final = frozenset(
         AlertKind.REFRESH_TOKEN_ENDING,
         AlertKind.QUEUE_BEHIND,
         AlertKind.UPSALES_KEY_REFUSED,
+        AlertKind.FORTNOX_CLIENT_REJECTED,
     }
 )
 

@@ -65,6 +65,9 @@ class HealthFacts:
     dead_refused_by_fortnox: int = 0
     """Of ``dead_jobs``: those Fortnox refused for the login's access (``fortnox_auth_failed``:
     a scope or licence missing)."""
+    client_rejected_jobs: int = 0
+    """Jobs not done whose last try met Fortnox refusing the service's own OAuth client id and
+    secret (``fortnox_client_rejected``): the operator's configuration, not this login."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,20 @@ def _refused_job_reasons(facts: HealthFacts, *, key_refused: bool) -> list[Healt
     return reasons
 
 
+def _client_rejected_reason(facts: HealthFacts) -> list[HealthReason]:
+    """Jobs held up because Fortnox refused the service's own client credentials: not this
+    installation's login (no new login helps), the operator's configuration."""
+    if not facts.client_rejected_jobs:
+        return []
+    message = (
+        f"{facts.client_rejected_jobs} job(s) wait because Fortnox refused the service's own "
+        "client credentials (FORTNOX_CLIENT_ID / FORTNOX_CLIENT_SECRET), not this "
+        "installation's login: the operator must correct them (the jobs then go on by "
+        "themselves; those dead past the outage patience need a retry)."
+    )
+    return [HealthReason("fortnox_client_rejected", message, HealthState.ACTION_NEEDED)]
+
+
 def _queue_behind(facts: HealthFacts, now: datetime, limits: HealthThresholds) -> timedelta | None:
     """How long the oldest due job has waited for a worker, when too long, as the queue-age
     alert says: only an active installation's jobs wait for one (a paused one's, or those
@@ -195,6 +212,7 @@ def decide_health(
         message = f"Upsales refused the installation's API key{detail}."
         reasons.append(HealthReason("upsales_key_refused", message, HealthState.ACTION_NEEDED))
     reasons.extend(_refused_job_reasons(facts, key_refused=facts.upsales_key_ok is False))
+    reasons.extend(_client_rejected_reason(facts))
     if facts.dead_jobs:
         message = f"{facts.dead_jobs} job(s) are dead and wait for an operator's retry."
         reasons.append(HealthReason("dead_jobs", message, HealthState.DEGRADED))

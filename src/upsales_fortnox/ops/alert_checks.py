@@ -21,7 +21,11 @@ from upsales_fortnox.ops.repository.alert_states import (
     open_causes_of_deleted_installations,
 )
 from upsales_fortnox.ops.repository.connection_health import upsales_keys_refused
-from upsales_fortnox.ops.repository.queue_reads import dead_jobs_by_kind, due_jobs_waiting_since
+from upsales_fortnox.ops.repository.queue_reads import (
+    dead_jobs_by_kind,
+    due_jobs_waiting_since,
+    jobs_client_rejected,
+)
 from upsales_fortnox.ops.token_keeper import LOGINS_KEPT_ALIVE
 from upsales_fortnox.vocabulary import InstallationStatus
 
@@ -39,7 +43,7 @@ async def current_causes(
     session: DbSession, now: datetime, limits: HealthThresholds
 ) -> list[Cause]:
     names = await names_by_id(session)
-    causes: list[Cause] = []
+    causes: list[Cause] = await _client_rejected(session)
     for installation_id, kind, count in await dead_jobs_by_kind(session):
         causes.append(
             Cause(
@@ -106,6 +110,21 @@ async def current_causes(
             )
         )
     return causes
+
+
+async def _client_rejected(session: DbSession) -> list[Cause]:
+    """One service-wide cause while jobs wait because Fortnox refuses the service's own OAuth
+    client: the operator's configuration, whichever installations it holds up."""
+    jobs, installations = await jobs_client_rejected(session)
+    if not jobs:
+        return []
+    summary = (
+        "Fortnox refuses the service's own OAuth client (FORTNOX_CLIENT_ID / "
+        f"FORTNOX_CLIENT_SECRET): {jobs} job(s) of {installations} installation(s) wait. "
+        "Correct them; the jobs then go on by themselves."
+    )
+    kind = AlertKind.FORTNOX_CLIENT_REJECTED
+    return [Cause(str(kind), kind, None, summary)]
 
 
 async def sync_causes(session: DbSession, found: list[Cause], now: datetime) -> None:

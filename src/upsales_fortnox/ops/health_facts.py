@@ -62,6 +62,7 @@ async def read_installation(
         dead_jobs=queue.dead_unsettled,
         dead_refused_by_upsales=queue.dead_refused_by_upsales,
         dead_refused_by_fortnox=queue.dead_refused_by_fortnox,
+        client_rejected_jobs=queue.client_rejected,
         fortnox_tokens_unreadable=_tokens_unreadable(credentials, box),
     )
     return InstallationReadings(

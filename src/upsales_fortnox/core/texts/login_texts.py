@@ -66,6 +66,12 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "sv": "Fortnox svarade inte. Försök igen om en stund.",
         "en": "Fortnox did not answer. Try again in a while.",
     },
+    "login.failed.service": {
+        "sv": "Integrationen kan just nu inte logga in hos Fortnox. Försök igen senare, eller "
+        "kontakta administratören av integrationen.",
+        "en": "The integration cannot log in to Fortnox right now. Try again later, or "
+        "contact the integration's administrator.",
+    },
     "login.failed.other": {
         "sv": "Något gick fel. Försök igen, eller kontakta administratören av integrationen.",
         "en": "Something went wrong. Try again, or contact the integration's administrator.",

@@ -130,6 +130,20 @@ class FortnoxListKeptMoving(FortnoxRetryableError):
     code = "fortnox_list_kept_moving"
 
 
+class FortnoxClientRejected(FortnoxRetryableError):
+    """Fortnox's token endpoint refused the service's own OAuth client (``invalid_client``,
+    ``unauthorized_client``): its ``FORTNOX_CLIENT_ID`` / ``FORTNOX_CLIENT_SECRET``, shared by
+    every installation, not one installation's login. An outage of the whole service until the
+    operator corrects them: the job rides it out (``JOB_OUTAGE_PATIENCE_HOURS``) and goes
+    through by itself once they are right; the installation keeps its login."""
+
+    code = "fortnox_client_rejected"
+
+    @property
+    def outage(self) -> bool:
+        return True
+
+
 class FortnoxAuthError(FortnoxPermanentError):
     """Fortnox refused the credentials (401/403, codes 2000310/2000311, missing licence)."""
 

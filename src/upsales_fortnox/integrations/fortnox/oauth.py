@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from authlib.deprecate import AuthlibDeprecationWarning
 from upsales_fortnox.integrations.digits import parse_digits
 from upsales_fortnox.integrations.fortnox.errors import (
     FortnoxAuthError,
+    FortnoxClientRejected,
     FortnoxMalformedResponse,
     FortnoxRateLimited,
     FortnoxRefreshRejected,
@@ -40,6 +42,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.base_client import OAuthError
     from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+logger = logging.getLogger(__name__)
 
 #: Scopes the sync needs (reference §3); every scope grants read and write.
 DEFAULT_SCOPES: Final = (
@@ -60,6 +64,9 @@ DEFAULT_ACCESS_TOKEN_LIFETIME: Final = timedelta(hours=1)
 _REJECTED_GRANT_ERRORS: Final = frozenset({"invalid_grant", "invalid_token"})
 _REJECTED_GRANT_MESSAGES: Final = ("invalid refresh token", "auth code", "service account")
 """("Client does not allow service account": fortnox.md §2, FAQ texts.)"""
+#: OAuth ``error`` values naming the client (RFC 6749 §5.2) rather than the grant: the
+#: service's own client id and secret are refused, for every installation alike.
+_REJECTED_CLIENT_ERRORS: Final = frozenset({"invalid_client", "unauthorized_client"})
 
 
 @dataclass(frozen=True)
@@ -222,7 +229,17 @@ class FortnoxOAuth:
         try:
             return await call
         except OAuthError as exc:
-            raise _oauth_error(what, str(exc.error), exc.description) from None
+            error = _oauth_error(what, str(exc.error), exc.description)
+            if isinstance(error, FortnoxClientRejected):
+                logger.error(
+                    "Fortnox refused the service's own OAuth client at the %s (%s): correct "
+                    "FORTNOX_CLIENT_ID and FORTNOX_CLIENT_SECRET (no installation's login is at "
+                    "fault; its jobs wait and go on by themselves once they are right)",
+                    what,
+                    error.code,
+                    extra={"code": error.code},
+                )
+            raise error from None
         except httpx.HTTPStatusError as exc:
             raise _status_error(what, exc.response) from None
         except httpx.TransportError as exc:
@@ -275,11 +292,15 @@ def _raise_for_rate_limit(response: httpx.Response) -> httpx.Response:
 
 
 def _oauth_error(what: str, error: str | None, description: str | None) -> Exception:
-    """Map an OAuth error reply: a dead grant needs a new login; anything else is permanent."""
+    """Map an OAuth error reply: a dead grant needs a new login; a refused client is the
+    service's configuration, waited out (:class:`FortnoxClientRejected`); anything else is
+    permanent."""
     text = f"{what} refused: {error or 'error'}" + (f" ({description})" if description else "")
     lowered = (description or "").lower()
     if error in _REJECTED_GRANT_ERRORS or any(m in lowered for m in _REJECTED_GRANT_MESSAGES):
         return FortnoxRefreshRejected(text, fortnox_message=description)
+    if error in _REJECTED_CLIENT_ERRORS:
+        return FortnoxClientRejected(text, fortnox_message=description)
     if error is None and description is None:
         return FortnoxMalformedResponse(f"{what}: the response holds no tokens")
     return FortnoxAuthError(text, fortnox_message=description)

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
+from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError, FortnoxClientRejected
 from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError, UpsalesForbidden
 from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.models.job import SyncJob
@@ -38,6 +38,10 @@ class QueueFigures:
     :mod:`upsales_fortnox.sync.inbound.deal_retry`)."""
     dead_refused_by_fortnox: int = 0
     """Of ``dead_unsettled``: Fortnox refused the login's access (``fortnox_auth_failed``)."""
+    client_rejected: int = 0
+    """Jobs not done (waiting for their next try, or dead once the outage outlasted
+    ``JOB_OUTAGE_PATIENCE_HOURS``) whose last try met Fortnox refusing the service's own client
+    id and secret (``fortnox_client_rejected``)."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +249,19 @@ async def due_jobs_waiting_since(
     return [(installation_id, oldest) for installation_id, oldest in found if oldest is not None]
 
 
+async def jobs_client_rejected(session: AsyncSession) -> tuple[int, int]:
+    """``(jobs, installations)``: the jobs not done, of every installation, whose last try met
+    Fortnox refusing the service's own client id and secret (``fortnox_client_rejected``)."""
+    row = (
+        await session.execute(
+            select(func.count(), func.count(SyncJob.installation_id.distinct())).where(
+                SyncJob.status != JobStatus.DONE, _reason_is(FortnoxClientRejected.code)
+            )
+        )
+    ).one()
+    return row[0], row[1]
+
+
 async def queue_figures(
     session: AsyncSession, installation_id: uuid.UUID, now: datetime
 ) -> QueueFigures:
@@ -266,6 +283,7 @@ async def queue_figures(
                 func.count().filter(unsettled),
                 func.count().filter(unsettled & refused_by_upsales),
                 func.count().filter(unsettled & _reason_is(FortnoxAuthError.code)),
+                func.count().filter(_reason_is(FortnoxClientRejected.code)),
             ).where(
                 SyncJob.installation_id == installation_id,
                 SyncJob.status != JobStatus.DONE,
@@ -273,7 +291,7 @@ async def queue_figures(
         )
     ).one()
     oldest = _as_datetime(row[4], now)
-    return QueueFigures(row[0], row[1], row[2], row[3], oldest, *row[5:8])
+    return QueueFigures(row[0], row[1], row[2], row[3], oldest, *row[5:9])
 
 
 def _as_datetime(value: datetime | str | None, now: datetime) -> datetime | None:
