@@ -63,6 +63,7 @@ from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.installations.api_clients import tenant_key
 from upsales_fortnox.installations.errors import TenantTaken
+from upsales_fortnox.installations.fortnox_hand_back import hand_back
 from upsales_fortnox.installations.fortnox_tokens import Connect
 from upsales_fortnox.installations.repository.installation_rows import (
     connect_tenant,
@@ -208,16 +209,11 @@ class FortnoxLogin:
                 granted=token_set.scope,
             )
         except ActivationError:
-            await self._hand_back(token_set)
+            # nothing of it was stored: Fortnox keeps no connection the service does not hold
+            await hand_back(
+                self._services.fortnox_oauth, token_set.refresh_token, "a refused login's"
+            )
             raise
-
-    async def _hand_back(self, token_set: TokenSet) -> None:
-        """Revoke the tokens of a login refused after the code exchange (nothing of it was
-        stored), so Fortnox keeps no connection the service does not hold; best effort."""
-        try:
-            await self._services.fortnox_oauth.revoke(token_set.refresh_token)
-        except SyncError as exc:
-            logger.warning("a refused login's Fortnox tokens were not revoked: %s", exc.code)
 
     async def connect_service_account(self, installation_id: uuid.UUID, tenant_id: str) -> None:
         """Connect a Fortnox service account (client credentials) instead of a user login: its
