@@ -12,10 +12,12 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from tests.intake.support import create_installation
+from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.integrations.fortnox.consent import ConsentEvent, parse_consent_event
 from upsales_fortnox.main import create_app
-from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.models.installation import SERVICE_ACCOUNT, FortnoxCredentials, Installation
 from upsales_fortnox.services import Services, build_services
+from upsales_fortnox.vocabulary import InstallationStatus
 
 SECRET = "consent-webhook-secret-0123456789"
 
@@ -46,12 +48,31 @@ async def _status(services: Services, installation_id: uuid.UUID) -> str | None:
         )
 
 
+async def _connected(services: Services, installation_id: uuid.UUID, token_kind: str) -> None:
+    async with services.session_factory() as session:
+        session.add(
+            FortnoxCredentials(
+                installation_id=installation_id,
+                access_token_enc=services.secret_box.encrypt("access-token-0000"),
+                token_kind=token_kind,
+                access_token_expires_at=utcnow(),
+            )
+        )
+        await session.execute(
+            update(Installation)
+            .where(Installation.id == installation_id)
+            .values(status=InstallationStatus.ACTIVE)
+        )
+        await session.commit()
+
+
 async def test_a_revoked_consent_needs_a_new_connection_at_once(services: Services) -> None:
     configured = build_services(
         services.settings.model_copy(update={"fortnox_consent_webhook_secret": SecretStr(SECRET)}),
         engine=services.engine,
     )
     mine = await create_installation(configured.session_factory, configured.secret_box)
+    await _connected(configured, mine.id, SERVICE_ACCOUNT)
     transport = httpx.ASGITransport(app=create_app(services=configured))
     async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
         url = "/webhooks/fortnox-consent"
@@ -59,7 +80,7 @@ async def test_a_revoked_consent_needs_a_new_connection_at_once(services: Servic
         for headers in ({}, {"X-Webhook-Secret": "wrong-secret-000000"}):
             refused = await client.post(url, json=body, headers=headers)
             assert refused.status_code == 401
-        assert await _status(configured, mine.id) == "pending_login"
+        assert await _status(configured, mine.id) == "active"
         headers = {"X-Webhook-Secret": SECRET}
         bad = await client.post(url, json={"type": "consent-revoked"}, headers=headers)
         assert (bad.status_code, bad.json()["error"]["code"]) == (422, "unsupported_event")
@@ -71,6 +92,28 @@ async def test_a_revoked_consent_needs_a_new_connection_at_once(services: Servic
             {"status": "applied", "installations": 1},
         )
         assert await _status(configured, mine.id) == "needs_relogin"
+    await configured.http.aclose()
+
+
+async def test_a_revoked_service_account_consent_leaves_a_user_login_be(
+    services: Services,
+) -> None:
+    """An installation connected by a user login holds its own refresh token: a service
+    account's consent revoked for its tenant is not its grant (its next refresh tells)."""
+    configured = build_services(
+        services.settings.model_copy(update={"fortnox_consent_webhook_secret": SecretStr(SECRET)}),
+        engine=services.engine,
+    )
+    mine = await create_installation(configured.session_factory, configured.secret_box)
+    await _connected(configured, mine.id, "user")
+    transport = httpx.ASGITransport(app=create_app(services=configured))
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        body = {"type": "consent-revoked", "tenantId": int(mine.fortnox_tenant_id or 0)}
+        revoked = await client.post(
+            "/webhooks/fortnox-consent", json=body, headers={"X-Webhook-Secret": SECRET}
+        )
+    assert revoked.json() == {"status": "applied", "installations": 0}
+    assert await _status(configured, mine.id) == "active"
     await configured.http.aclose()
 
 

@@ -64,13 +64,12 @@ from upsales_fortnox.installations.repository.tokens import (
 from upsales_fortnox.integrations.errors import ReauthorizationRequired
 from upsales_fortnox.integrations.fortnox.errors import FortnoxRefreshRejected
 from upsales_fortnox.integrations.fortnox.oauth import FortnoxOAuth, TokenSet
-from upsales_fortnox.models.installation import FortnoxCredentials
+from upsales_fortnox.models.installation import SERVICE_ACCOUNT, FortnoxCredentials
 
 log = logging.getLogger(__name__)
 
 #: ``fortnox_credentials.token_kind``: a login by authorization code, or a service account.
 USER_LOGIN = "user"
-SERVICE_ACCOUNT = "service"
 
 STORE_TRIES: Final = 4
 """SQLite: how many busy timeouts the tokens of a refresh Fortnox answered wait out in all."""

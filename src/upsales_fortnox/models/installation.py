@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     Boolean,
@@ -51,6 +51,10 @@ class Installation(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+SERVICE_ACCOUNT: Final = "service"
+"""The ``token_kind`` of a Fortnox service account's tokens (client credentials)."""
+
+
 class FortnoxCredentials(Base):
     """The installation's Fortnox OAuth2 tokens, encrypted; rotated by the token store.
 
@@ -66,7 +70,7 @@ class FortnoxCredentials(Base):
     access_token_enc: Mapped[str] = mapped_column(Text)
     #: Null for a service account (client credentials), which has no refresh token.
     refresh_token_enc: Mapped[str | None] = mapped_column(Text)
-    #: ``user`` (authorization code login) or ``service`` (client credentials).
+    #: ``user`` (authorization code login) or :data:`SERVICE_ACCOUNT` (client credentials).
     token_kind: Mapped[str] = mapped_column(String(20), default="user", server_default="user")
     access_token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     scopes: Mapped[str] = mapped_column(String(500), default="")

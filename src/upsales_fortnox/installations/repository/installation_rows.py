@@ -25,7 +25,7 @@ from upsales_fortnox.installations.errors import (
     VersionMismatch,
 )
 from upsales_fortnox.installations.repository.tokens import still_stored
-from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.models.installation import SERVICE_ACCOUNT, FortnoxCredentials, Installation
 from upsales_fortnox.vocabulary import InstallationStatus
 
 InstallationWithLogin = tuple[Installation, bool]
@@ -192,13 +192,18 @@ async def mark_needs_relogin(
 async def mark_tenant_needs_relogin(
     session: AsyncSession, tenant_id: str, reason: str, now: datetime
 ) -> int:
-    """Move every installation of the Fortnox tenant not there yet to ``needs_relogin``, a
-    ``paused`` one aside (as :func:`mark_needs_relogin`); returns how many moved (versions
-    bumped)."""
+    """Move every installation of the Fortnox tenant connected by a service account and not
+    there yet to ``needs_relogin``, a ``paused`` one aside (as :func:`mark_needs_relogin`);
+    returns how many moved (versions bumped). One connected by a user login keeps its own
+    refresh token: a service account's consent is not its grant (its next refresh tells)."""
+    service_account = select(FortnoxCredentials.installation_id).where(
+        FortnoxCredentials.token_kind == SERVICE_ACCOUNT
+    )
     result = await session.execute(
         update(Installation)
         .where(
             Installation.fortnox_tenant_id == tenant_id,
+            Installation.id.in_(service_account),
             Installation.status.not_in(
                 (InstallationStatus.NEEDS_RELOGIN, InstallationStatus.PAUSED)
             ),
