@@ -197,6 +197,36 @@ async def test_bulk_retry_refuses_a_moment_beyond_the_years_utc_holds(
     assert await _statuses(session_factory, [job_id]) == ["dead"]
 
 
+@pytest.mark.parametrize(
+    ("died_from", "died_before"),
+    [
+        ("2026-12-02T00:00:00Z", "2026-12-01T00:00:00Z"),
+        ("2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z"),
+        ("2026-12-01T02:00:00+01:00", "2026-12-01T00:30:00Z"),
+    ],
+)
+@pytest.mark.parametrize("dry_run", [True, False])
+async def test_bulk_retry_refuses_a_period_that_ends_before_it_starts(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+    died_from: str,
+    died_before: str,
+    dry_run: bool,
+) -> None:
+    """Dates typed the wrong way round are a mistake to show, not a filter that picks none."""
+    mine = (await create_installation(api_client, admin_headers))["id"]
+    job_id = await add_job(session_factory, mine)
+    response = await api_client.post(
+        "/api/jobs/retry-dead",
+        json={"died_from": died_from, "died_before": died_before, "dry_run": dry_run},
+        headers=admin_headers,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_period"
+    assert await _statuses(session_factory, [job_id]) == ["dead"]
+
+
 async def test_replay_queues_the_entity_sync_once(
     api_client: httpx.AsyncClient,
     admin_headers: dict[str, str],

@@ -91,6 +91,19 @@ def _naive_to_aware(value: datetime | None, field: str) -> datetime | None:
     return value
 
 
+def _died_between(selection: DeadJobSelection) -> tuple[datetime | None, datetime | None]:
+    """The period asked for; 422 ``invalid_period`` (as the reconciliation report answers) when
+    ``died_from`` is not before ``died_before``: such a period holds no moment, and would
+    otherwise answer ``matched: 0`` as if no job had died."""
+    start = _naive_to_aware(selection.died_from, "died_from")
+    end = _naive_to_aware(selection.died_before, "died_before")
+    if start is not None and end is not None and start >= end:
+        raise ApiError(
+            422, "invalid_period", "`died_from` must be before `died_before` (which is excluded)"
+        )
+    return start, end
+
+
 @router.post(
     "/api/jobs/retry-dead",
     response_model=BulkRetryOut,
@@ -99,18 +112,20 @@ def _naive_to_aware(value: datetime | None, field: str) -> datetime | None:
     "`reason_code`, `died_from`/`died_before`, `unsettled_only`. By default a dry run that "
     'only counts; send `"dry_run": false` to queue them again (oldest first, at most '
     "`limit`), each as `POST /api/jobs/{id}/retry` would. An `installation_id` of no "
-    "installation is 404 `installation_not_found`, as on the command line.",
+    "installation is 404 `installation_not_found`, as on the command line; a `died_from` not "
+    "before `died_before` is 422 `invalid_period`.",
     responses=error_responses(404),
 )
 async def post_retry_dead(selection: DeadJobSelection, session: SessionDep) -> BulkRetryOut:
+    died_from, died_before = _died_between(selection)
     with operator_errors():
         await check_named_installation(session, selection.installation_id)
     dead_filter = DeadJobFilter(
         installation_id=selection.installation_id,
         kind=selection.kind,
         reason_code=selection.reason_code,
-        died_from=_naive_to_aware(selection.died_from, "died_from"),
-        died_before=_naive_to_aware(selection.died_before, "died_before"),
+        died_from=died_from,
+        died_before=died_before,
         unsettled_only=selection.unsettled_only,
     )
     if selection.dry_run:
