@@ -136,3 +136,29 @@ async def test_a_refresh_fortnox_does_not_answer_holds_up_no_other_login(
         answer.set()
     counts = await asyncio.wait_for(keeping, SAFETY_TIMEOUT)
     assert counts == {"refreshed": 3, "refused": 0, "failed": 0}
+
+
+async def test_pausing_and_resuming_does_not_end_a_refused_login(harness: SyncHarness) -> None:
+    """Only a new Fortnox login ends Fortnox's refusal: resuming by way of paused is refused as
+    resuming needs_relogin itself is, and the installation stays paused, its jobs waiting."""
+    services = harness.services
+    credentials = await _credentials(harness)
+    harness.fortnox.oauth.revoke(services.secret_box.decrypt(credentials.refresh_token_enc or ""))
+    await _age_login(harness, 30)
+    assert await keep_tokens_alive(services) == {"refreshed": 0, "refused": 1, "failed": 0}
+    url = f"/api/installations/{harness.installation_id}"
+
+    async def set_status(status: str) -> httpx.Response:
+        current = await harness.service.get(url, headers=harness.admin_headers)
+        headers = {**harness.admin_headers, "If-Match": current.headers["ETag"]}
+        return await harness.service.patch(url, json={"status": status}, headers=headers)
+
+    assert (await set_status("paused")).status_code == 200
+    resumed = await set_status("active")
+    assert resumed.status_code == 409, resumed.text
+    assert resumed.json()["error"]["code"] == "fortnox_login_required"
+    shown = await harness.service.get(url, headers=harness.admin_headers)
+    assert shown.json()["status"] == "paused"
+    health = await harness.service.get(f"{url}/health", headers=harness.admin_headers)
+    assert health.json()["state"] != "ok"
+    assert (await _credentials(harness)).refused_at is not None

@@ -21,7 +21,7 @@ from upsales_fortnox.vocabulary import InstallationStatus as S
     ],
 )
 def test_allowed_changes(current: S, target: S, logged_in: bool) -> None:
-    check_status_change(current, target, has_fortnox_login=logged_in)
+    check_status_change(current, target, has_fortnox_login=logged_in, fortnox_login_refused=False)
 
 
 @pytest.mark.parametrize(
@@ -36,5 +36,16 @@ def test_allowed_changes(current: S, target: S, logged_in: bool) -> None:
 )
 def test_refused_changes(current: S, target: S, logged_in: bool, code: str, conflict: bool) -> None:
     with pytest.raises(StatusChangeRefused) as refused:
-        check_status_change(current, target, has_fortnox_login=logged_in)
+        check_status_change(
+            current, target, has_fortnox_login=logged_in, fortnox_login_refused=False
+        )
     assert (refused.value.code, refused.value.conflict) == (code, conflict)
+
+
+@pytest.mark.parametrize("current", [S.PAUSED, S.PENDING_LOGIN, S.NEEDS_RELOGIN])
+def test_a_refused_login_is_not_resumed_by_way_of_another_status(current: S) -> None:
+    """Pausing a needs_relogin installation keeps Fortnox's refusal: only a new login ends it."""
+    with pytest.raises(StatusChangeRefused) as refused:
+        check_status_change(current, S.ACTIVE, has_fortnox_login=True, fortnox_login_refused=True)
+    assert (refused.value.code, refused.value.conflict) == ("fortnox_login_required", True)
+    check_status_change(current, S.PAUSED, has_fortnox_login=True, fortnox_login_refused=True)

@@ -2,7 +2,9 @@
 
 An operator may pause and resume an installation, or send it back to ``pending_login``.
 ``needs_relogin`` is set only by the system, when Fortnox refuses the refresh token; only a new
-Fortnox login clears it. Setting ``active`` needs a completed Fortnox login.
+Fortnox login clears it. Setting ``active`` needs a completed Fortnox login that Fortnox has not
+refused: the refusal is kept with the stored login, so pausing a ``needs_relogin`` installation
+and resuming it does not make it active either.
 """
 
 from __future__ import annotations
@@ -26,9 +28,14 @@ class StatusChangeRefused(Exception):
 
 
 def check_status_change(
-    current: InstallationStatus, target: InstallationStatus, *, has_fortnox_login: bool
+    current: InstallationStatus,
+    target: InstallationStatus,
+    *,
+    has_fortnox_login: bool,
+    fortnox_login_refused: bool,
 ) -> None:
-    """Raise :class:`StatusChangeRefused` unless an operator may move ``current`` to ``target``."""
+    """Raise :class:`StatusChangeRefused` unless an operator may move ``current`` to ``target``
+    (``fortnox_login_refused``: Fortnox refused the stored login, and no new login followed)."""
     if target == current:
         return
     if target not in OPERATOR_SETTABLE_STATUSES:
@@ -44,5 +51,12 @@ def check_status_change(
         raise StatusChangeRefused(
             "fortnox_login_required",
             "the installation cannot be active before someone logs in to Fortnox",
+            conflict=True,
+        )
+    if target is InstallationStatus.ACTIVE and fortnox_login_refused:
+        raise StatusChangeRefused(
+            "fortnox_login_required",
+            "Fortnox refused the installation's stored login: only a new Fortnox login makes "
+            "it active again",
             conflict=True,
         )

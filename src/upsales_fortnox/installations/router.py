@@ -146,8 +146,9 @@ async def get_installation_route(
     summary="Edit an installation",
     description="Rename, pause or resume, change the customer id or replace secrets. Requires "
     "`If-Match`. Status codes of refusals: `status_not_settable` (422), "
-    "`fortnox_login_required` (409), `conflict` (409, customer id taken), "
-    "`upsales_key_other_account` (409, the key opens another Upsales account).",
+    "`fortnox_login_required` (409: `active` before a Fortnox login, or while Fortnox's "
+    "refusal of the stored login stands, paused since or not), `conflict` (409, customer id "
+    "taken), `upsales_key_other_account` (409, the key opens another Upsales account).",
     responses=error_responses(404, 409, 412, 428),
 )
 async def patch_installation(

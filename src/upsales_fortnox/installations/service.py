@@ -43,6 +43,7 @@ from upsales_fortnox.installations.repository.settings import (
     load_settings,
     write_settings,
 )
+from upsales_fortnox.installations.repository.tokens import read_credentials
 from upsales_fortnox.installations.versioning import VersionPrecondition
 from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.models.installation import Installation
@@ -124,6 +125,12 @@ async def _require(session: DbSession, installation_id: uuid.UUID) -> Installati
     if installation is None:
         raise InstallationNotFound(installation_id)
     return installation
+
+
+async def _fortnox_login_refused(session: DbSession, installation_id: uuid.UUID) -> bool:
+    """Fortnox refused the stored login (kept with it until a new login, whatever the status)."""
+    credentials = await read_credentials(session, installation_id)
+    return credentials is not None and credentials.refused_at is not None
 
 
 async def create_installation(
@@ -219,7 +226,13 @@ async def update_installation(
     updates: dict[str, Any] = {}
     if not isinstance(changes.status, Unset):
         current = InstallationStatus(installation.status)
-        check_status_change(current, changes.status, has_fortnox_login=record.has_fortnox_login)
+        check_status_change(
+            current,
+            changes.status,
+            has_fortnox_login=record.has_fortnox_login,
+            fortnox_login_refused=changes.status is InstallationStatus.ACTIVE
+            and await _fortnox_login_refused(session, installation.id),
+        )
         if changes.status != current:
             updates["status"] = changes.status.value
             updates["status_reason"] = None
