@@ -17,7 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.api.operator_support import add_fortnox_login, add_job, create_installation
 from tests.conftest import ADMIN_TOKEN, SECRET_KEY
 from upsales_fortnox.core.config import Settings
-from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.models.installation import (
+    FortnoxCredentials,
+    Installation,
+    InstallationSettings,
+)
 from upsales_fortnox.ops.alert_checks import current_causes, thresholds_of
 from upsales_fortnox.services import Services
 from upsales_fortnox.vocabulary import JobStatus
@@ -53,6 +57,7 @@ async def test_health_and_alerts_agree_on_the_operators_limits(
         await session.execute(
             update(FortnoxCredentials).values(refreshed_at=now - timedelta(days=37))
         )
+        session.add(InstallationSettings(installation_id=uuid.UUID(installation_id)))
         await session.commit()
     await add_job(
         session_factory,

@@ -15,7 +15,11 @@ from tests.api.operator_support import (
     create_installation,
     with_if_match,
 )
-from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.models.installation import (
+    FortnoxCredentials,
+    Installation,
+    InstallationSettings,
+)
 from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
 from upsales_fortnox.models.operations import ConnectionCheck
 from upsales_fortnox.vocabulary import JobStatus
@@ -28,6 +32,7 @@ async def _activate(
 ) -> None:
     await add_fortnox_login(session_factory, installation_id)
     async with session_factory() as session:
+        session.add(InstallationSettings(installation_id=uuid.UUID(installation_id)))
         await session.execute(
             update(Installation)
             .where(Installation.id == uuid.UUID(installation_id))
@@ -260,3 +265,28 @@ async def test_jobs_an_api_refused_need_action_at_once(
     assert reasons["upsales_access_refused"].startswith("2 job(s)")
     assert reasons["fortnox_access_refused"].startswith("1 job(s)")
     assert reasons["dead_jobs"].startswith("4 job(s)")
+
+
+async def test_an_active_installation_whose_settings_were_never_saved_needs_action(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """Its jobs wait uncounted (no queue age, no dead job): the reason is what tells it."""
+    installation_id = str((await create_installation(api_client, admin_headers))["id"])
+    await add_fortnox_login(session_factory, installation_id)
+    async with session_factory() as session:
+        await session.execute(
+            update(Installation)
+            .where(Installation.id == uuid.UUID(installation_id))
+            .values(status="active", version=Installation.version + 1)
+        )
+        await session.commit()
+    health = await _health(api_client, admin_headers, installation_id)
+    assert health["state"] == "action_needed"
+    assert [r["code"] for r in health["reasons"]] == ["settings_missing"]  # type: ignore[attr-defined]
+    async with session_factory() as session:
+        session.add(InstallationSettings(installation_id=uuid.UUID(installation_id)))
+        await session.commit()
+    health = await _health(api_client, admin_headers, installation_id)
+    assert (health["state"], health["reasons"]) == ("ok", [])

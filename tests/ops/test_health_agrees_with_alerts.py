@@ -15,7 +15,11 @@ from upsales_fortnox.domain.health_rules import (
     HealthThresholds,
     decide_health,
 )
-from upsales_fortnox.models.installation import FortnoxCredentials, Installation
+from upsales_fortnox.models.installation import (
+    FortnoxCredentials,
+    Installation,
+    InstallationSettings,
+)
 from upsales_fortnox.models.operations import ConnectionCheck
 from upsales_fortnox.ops.alert_checks import current_causes
 from upsales_fortnox.ops.health_facts import read_installation
@@ -113,6 +117,7 @@ async def test_a_refresh_token_already_ended_is_alerted_as_ended(services: Servi
                 refreshed_at=now - timedelta(days=46),
             )
         )
+        session.add(InstallationSettings(installation_id=installation_id))
         await session.commit()
     async with factory() as session:
         causes = await current_causes(session, now, HealthThresholds())

@@ -126,3 +126,14 @@ def test_jobs_held_up_by_the_refused_service_client_name_the_operators_configura
     assert "2 job(s)" in held_up.reasons[0].message
     assert "FORTNOX_CLIENT_SECRET" in held_up.reasons[0].message
     assert "log in to Fortnox" not in held_up.reasons[0].message
+
+
+def test_settings_never_saved_need_action_once_logged_in() -> None:
+    """Its jobs wait uncounted (no queue age, no dead job): the reason is the only sign."""
+    unsaved = replace(HEALTHY, settings_saved=False, oldest_pending_at=None)
+    assert _codes(unsaved) == (HealthState.ACTION_NEEDED, ["settings_missing"])
+    relogin = replace(unsaved, status="needs_relogin")
+    assert _codes(relogin)[1] == ["fortnox_relogin_needed", "settings_missing"]
+    assert _codes(replace(unsaved, status="paused"))[1] == ["paused", "settings_missing"]
+    pending = replace(unsaved, status="pending_login", token_kind=None)
+    assert _codes(pending) == (HealthState.ACTION_NEEDED, ["fortnox_login_pending"])

@@ -3,8 +3,8 @@
 A revoked consent moves every installation of that tenant connected by a service account to
 ``needs_relogin`` at once (its jobs wait; the alert monitor announces it); a paused one stays
 paused, so connecting again does not resume what the operator paused. One connected by a user
-login keeps its own refresh token, which the consent is not: its next refresh tells. The body's shape is a guess kept in
-:mod:`upsales_fortnox.integrations.fortnox.facts` and read only by
+login keeps its own refresh token, which the consent is not: its next refresh tells. The body's
+shape is a guess kept in :mod:`upsales_fortnox.integrations.fortnox.facts` and read only by
 :mod:`upsales_fortnox.integrations.fortnox.consent`. The caller proves itself with
 ``X-Webhook-Secret`` (``FORTNOX_CONSENT_WEBHOOK_SECRET``; unset: the webhook is off).
 """

@@ -68,6 +68,8 @@ class HealthFacts:
     client_rejected_jobs: int = 0
     """Jobs not done whose last try met Fortnox refusing the service's own OAuth client id and
     secret (``fortnox_client_rejected``): the operator's configuration, not this login."""
+    settings_saved: bool = True
+    """The installation's sync settings were saved (until then its jobs wait, uncounted)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,22 @@ def _client_rejected_reason(facts: HealthFacts) -> list[HealthReason]:
     return [HealthReason("fortnox_client_rejected", message, HealthState.ACTION_NEEDED)]
 
 
+def _setup_reasons(facts: HealthFacts) -> list[HealthReason]:
+    """What an operator must still give an installation past its first Fortnox login before
+    anything syncs (before that login, ``fortnox_login_pending`` names the step to take first:
+    the settings are chosen once Fortnox can be read)."""
+    if facts.status == "pending_login":
+        return []
+    reasons = []
+    if not facts.settings_saved:
+        message = (
+            "The installation's settings were never saved: its jobs wait, nothing syncs. Save "
+            "them (PUT on the installation's settings); the jobs then run at once."
+        )
+        reasons.append(HealthReason("settings_missing", message, HealthState.ACTION_NEEDED))
+    return reasons
+
+
 def _queue_behind(facts: HealthFacts, now: datetime, limits: HealthThresholds) -> timedelta | None:
     """How long the oldest due job has waited for a worker, when too long, as the queue-age
     alert says: only an active installation's jobs wait for one (a paused one's, or those
@@ -196,6 +214,7 @@ def decide_health(
                 "paused", "The installation is paused: nothing syncs.", HealthState.DEGRADED
             )
         )
+    reasons.extend(_setup_reasons(facts))
     upsales_unreadable = (
         facts.upsales_key_ok is False and facts.upsales_key_error == CREDENTIALS_UNREADABLE
     )

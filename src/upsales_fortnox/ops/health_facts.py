@@ -9,6 +9,7 @@ from datetime import datetime
 from upsales_fortnox.core.crypto import DecryptionError, SecretBox
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.domain.health_rules import HealthFacts, TokenKind
+from upsales_fortnox.installations.repository.settings import load_settings
 from upsales_fortnox.installations.repository.tokens import read_credentials
 from upsales_fortnox.models.installation import FortnoxCredentials, Installation
 from upsales_fortnox.ops.repository.connection_health import (
@@ -50,6 +51,7 @@ async def read_installation(
     queue = await queue_figures(session, installation.id, now)
     last_event = await last_fortnox_event_at(session, installation.id)
     last_reconciliation = await last_reconciliation_at(session, installation.id)
+    settings = await load_settings(session, installation.id)
     facts = HealthFacts(
         status=installation.status,
         status_reason=installation.status_reason,
@@ -64,6 +66,7 @@ async def read_installation(
         dead_refused_by_fortnox=queue.dead_refused_by_fortnox,
         client_rejected_jobs=queue.client_rejected,
         fortnox_tokens_unreadable=_tokens_unreadable(credentials, box),
+        settings_saved=settings.row is not None,
     )
     return InstallationReadings(
         facts=facts,
