@@ -44,7 +44,7 @@ async def test_health_and_alerts_agree_on_the_operators_limits(
     session_factory: async_sessionmaker[AsyncSession],
     services: Services,
 ) -> None:
-    created = await create_installation(api_client, admin_headers)
+    created = await create_installation(api_client, admin_headers, upsales_api_token="key-1111")
     installation_id = str(created["id"])
     await add_fortnox_login(session_factory, installation_id)
     now = datetime.now(UTC)

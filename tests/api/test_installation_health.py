@@ -20,11 +20,12 @@ from upsales_fortnox.models.installation import (
     Installation,
     InstallationSettings,
 )
-from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint
+from upsales_fortnox.models.job import InboundEvent, ReconcileCheckpoint, SyncJob
 from upsales_fortnox.models.operations import ConnectionCheck
 from upsales_fortnox.vocabulary import JobStatus
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+UPSALES_KEY = "upsales-key-2222"
 
 
 async def _activate(
@@ -46,8 +47,8 @@ async def _active_installation(
     headers: dict[str, str],
     session_factory: async_sessionmaker[AsyncSession],
 ) -> str:
-    """A new installation, logged in to Fortnox and active; its id."""
-    created = await create_installation(client, headers)
+    """A new installation with an Upsales key, logged in to Fortnox and active; its id."""
+    created = await create_installation(client, headers, upsales_api_token=UPSALES_KEY)
     installation_id = str(created["id"])
     await _activate(session_factory, installation_id)
     return installation_id
@@ -170,7 +171,7 @@ async def test_an_old_refresh_token_is_reported_before_it_ends(
     admin_headers: dict[str, str],
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    created = await create_installation(api_client, admin_headers)
+    created = await create_installation(api_client, admin_headers, upsales_api_token=UPSALES_KEY)
     await _activate(session_factory, created["id"])
     async with session_factory() as session:
         await session.execute(
@@ -273,7 +274,8 @@ async def test_an_active_installation_whose_settings_were_never_saved_needs_acti
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     """Its jobs wait uncounted (no queue age, no dead job): the reason is what tells it."""
-    installation_id = str((await create_installation(api_client, admin_headers))["id"])
+    created = await create_installation(api_client, admin_headers, upsales_api_token=UPSALES_KEY)
+    installation_id = str(created["id"])
     await add_fortnox_login(session_factory, installation_id)
     async with session_factory() as session:
         await session.execute(
@@ -290,3 +292,38 @@ async def test_an_active_installation_whose_settings_were_never_saved_needs_acti
         await session.commit()
     health = await _health(api_client, admin_headers, installation_id)
     assert (health["state"], health["reasons"]) == ("ok", [])
+
+
+async def test_an_installation_without_an_upsales_key_needs_one_and_saving_it_retries_jobs(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """Without a key its Upsales jobs die at once (no check ever judges a key): the health
+    says what to do, and saving a key puts the jobs that died for want of it back on the
+    queue."""
+    created = await create_installation(api_client, admin_headers)
+    installation_id = str(created["id"])
+    await _activate(session_factory, installation_id)
+    no_key = "installation_not_ready: the installation has no Upsales API token"
+    died = await add_job(session_factory, installation_id, entity_id="1", last_error=no_key)
+    other = await add_job(session_factory, installation_id, entity_id="2", last_error="x: y")
+    health = await _health(api_client, admin_headers, installation_id)
+    assert health["state"] == "action_needed"
+    codes = [r["code"] for r in health["reasons"]]  # type: ignore[attr-defined]
+    assert codes == ["upsales_key_missing", "dead_jobs"]
+    assert health["upsales"] == {"key_ok": None, "key_checked_at": None}
+    saved = await api_client.patch(
+        f"/api/installations/{installation_id}",
+        json={"upsales_api_token": UPSALES_KEY},
+        headers=with_if_match(admin_headers, '"2"'),
+    )
+    assert saved.status_code == 200, saved.text
+    async with session_factory() as session:
+        statuses = {
+            job_id: (await session.get(SyncJob, job_id)).status  # type: ignore[union-attr]
+            for job_id in (died, other)
+        }
+    assert statuses == {died: JobStatus.QUEUED, other: JobStatus.DEAD}
+    health = await _health(api_client, admin_headers, installation_id)
+    assert [r["code"] for r in health["reasons"]] == ["dead_jobs"]  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from tests.e2e.outbound_support import fortnox_list, job, queue, run_now, win
 from upsales_fortnox.vocabulary import JobStatus
 
 
-async def _replace_key(harness: SyncHarness, new_key: str) -> None:
+async def _replace_key(harness: SyncHarness, new_key: str | None) -> None:
     url = f"/api/installations/{harness.installation_id}"
     current = await harness.service.get(url, headers=harness.admin_headers)
     assert current.status_code == 200, current.text
@@ -50,3 +50,32 @@ async def test_a_deal_refused_by_a_revoked_key_is_sent_once_a_new_key_is_saved(
     still_dead = await job(harness, other_job)
     assert still_dead.status == JobStatus.DEAD
     assert not (still_dead.last_error or "").startswith("upsales_unauthorized:")
+
+
+async def test_a_deal_that_died_for_want_of_a_key_is_sent_once_one_is_saved(
+    linked: SyncHarness,
+) -> None:
+    """An installation whose key was cleared (or never given): its deal dies at once, the
+    health asks for a key, and saving one sends the deal."""
+    harness = linked
+    order_id = harness.demo.opportunity_id
+    await _replace_key(harness, None)
+    win(harness, order_id)
+    deal_job = await queue(harness, "upsales.order", order_id)
+    await run_now(harness)
+    died = await job(harness, deal_job)
+    assert died.status == JobStatus.DEAD
+    assert (died.last_error or "").startswith("installation_not_ready:")
+    url = f"/api/installations/{harness.installation_id}/health"
+    health = (await harness.service.get(url, headers=harness.admin_headers)).json()
+    assert health["state"] == "action_needed"
+    assert "upsales_key_missing" in [reason["code"] for reason in health["reasons"]]
+
+    await _replace_key(harness, harness.demo.api_key)
+    await run_now(harness)
+
+    sent = await job(harness, deal_job)
+    assert sent.status == JobStatus.DONE, sent.last_error
+    assert len(fortnox_list(harness, "invoices")) == 1
+    health = (await harness.service.get(url, headers=harness.admin_headers)).json()
+    assert (health["state"], health["reasons"]) == ("ok", [])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from tests.jobs.support import FakeClock, add_installation, add_job
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.alert_rules import AlertKind
@@ -118,6 +120,11 @@ async def test_a_refresh_token_already_ended_is_alerted_as_ended(services: Servi
             )
         )
         session.add(InstallationSettings(installation_id=installation_id))
+        await session.execute(
+            update(Installation)
+            .where(Installation.id == installation_id)
+            .values(upsales_api_token_enc=services.secret_box.encrypt("key"))
+        )
         await session.commit()
     async with factory() as session:
         causes = await current_causes(session, now, HealthThresholds())

@@ -137,3 +137,13 @@ def test_settings_never_saved_need_action_once_logged_in() -> None:
     assert _codes(replace(unsaved, status="paused"))[1] == ["paused", "settings_missing"]
     pending = replace(unsaved, status="pending_login", token_kind=None)
     assert _codes(pending) == (HealthState.ACTION_NEEDED, ["fortnox_login_pending"])
+
+
+def test_an_installation_without_an_upsales_key_needs_one_once_logged_in() -> None:
+    """Its Upsales jobs die at once, and no connection check judges a key it lacks."""
+    keyless = replace(HEALTHY, upsales_key_stored=False, upsales_key_ok=None)
+    assert _codes(keyless) == (HealthState.ACTION_NEEDED, ["upsales_key_missing"])
+    both = replace(keyless, settings_saved=False, status="needs_relogin")
+    assert _codes(both)[1] == ["fortnox_relogin_needed", "upsales_key_missing", "settings_missing"]
+    pending = replace(keyless, status="pending_login", token_kind=None)
+    assert _codes(pending) == (HealthState.ACTION_NEEDED, ["fortnox_login_pending"])

@@ -68,6 +68,8 @@ class HealthFacts:
     client_rejected_jobs: int = 0
     """Jobs not done whose last try met Fortnox refusing the service's own OAuth client id and
     secret (``fortnox_client_rejected``): the operator's configuration, not this login."""
+    upsales_key_stored: bool = True
+    """An Upsales API key is stored (without one, every job that needs Upsales dies)."""
     settings_saved: bool = True
     """The installation's sync settings were saved (until then its jobs wait, uncounted)."""
 
@@ -178,11 +180,19 @@ def _client_rejected_reason(facts: HealthFacts) -> list[HealthReason]:
 
 def _setup_reasons(facts: HealthFacts) -> list[HealthReason]:
     """What an operator must still give an installation past its first Fortnox login before
-    anything syncs (before that login, ``fortnox_login_pending`` names the step to take first:
-    the settings are chosen once Fortnox can be read)."""
+    anything syncs; a paused or ``needs_relogin`` one is told too, as it needs them to sync
+    again. Before that login, ``fortnox_login_pending`` names the step to take first: the
+    settings are chosen once Fortnox can be read, and its jobs wait for the login, none dying
+    for want of a key."""
     if facts.status == "pending_login":
         return []
     reasons = []
+    if not facts.upsales_key_stored:
+        message = (
+            "The installation has no Upsales API key: every job that reads or writes Upsales "
+            "dies. Save one (upsales_api_token); the jobs that died for want of it run again."
+        )
+        reasons.append(HealthReason("upsales_key_missing", message, HealthState.ACTION_NEEDED))
     if not facts.settings_saved:
         message = (
             "The installation's settings were never saved: its jobs wait, nothing syncs. Save "

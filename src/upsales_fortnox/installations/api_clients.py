@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from functools import partial
-from typing import Protocol
+from typing import Final, Protocol
 
 import httpx
 
@@ -41,6 +41,11 @@ class InstallationNotReady(PermanentError):
     """The installation is missing, or lacks what its clients need (an Upsales API key)."""
 
     code = "installation_not_ready"
+
+
+NO_UPSALES_KEY: Final = "the installation has no Upsales API token"
+"""The message of :class:`InstallationNotReady` for an installation without an Upsales API
+key: a job that died of it runs again when a key is saved."""
 
 
 class InstallationMissing(InstallationNotReady):
@@ -98,7 +103,7 @@ def upsales_client_for(
     """The installation's Upsales client (``retry``: a policy other than the client's own)."""
     token = services.secret_box.decrypt_optional(installation.upsales_api_token_enc)
     if not token:
-        raise InstallationNotReady("the installation has no Upsales API token")
+        raise InstallationNotReady(NO_UPSALES_KEY)
     return upsales_client_with_key(services, token, retry=retry)
 
 

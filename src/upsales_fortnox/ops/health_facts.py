@@ -66,6 +66,7 @@ async def read_installation(
         dead_refused_by_fortnox=queue.dead_refused_by_fortnox,
         client_rejected_jobs=queue.client_rejected,
         fortnox_tokens_unreadable=_tokens_unreadable(credentials, box),
+        upsales_key_stored=installation.upsales_api_token_enc is not None,
         settings_saved=settings.row is not None,
     )
     return InstallationReadings(

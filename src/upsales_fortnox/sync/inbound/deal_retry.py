@@ -15,7 +15,8 @@
 * A job that Upsales refused (``upsales_unauthorized``: the API key revoked; or
   ``upsales_forbidden``, a 403, perhaps its user short of access) ends ``dead``. Its hook was
   recorded, so the catch-up takes that version as seen. When an operator saves a new key,
-  every such job of the installation goes back on the queue.
+  every such job of the installation goes back on the queue; so does every job that died
+  because the installation had no Upsales API key at all (``installation_not_ready``).
   Likewise a job Fortnox refused for the login's access (``fortnox_auth_failed``: a 403, the
   scope not granted) goes back on the queue when the installation logs in to Fortnox again.
 """
@@ -29,6 +30,7 @@ from upsales_fortnox.core.db.session import DbSession, DbSessionFactory
 from upsales_fortnox.domain.inbound.users import SettingsIncomplete
 from upsales_fortnox.domain.outbound.decide import CustomerInactive
 from upsales_fortnox.domain.outbound.rows import ProductNotInFortnox
+from upsales_fortnox.installations.api_clients import NO_UPSALES_KEY, InstallationNotReady
 from upsales_fortnox.integrations.fortnox.errors import FortnoxAuthError
 from upsales_fortnox.integrations.upsales.errors import UpsalesAuthError, UpsalesForbidden
 from upsales_fortnox.jobs import JobOperationError, retry_dead_job
@@ -42,6 +44,7 @@ MISSING_SETTING_PREFIX = f"{SettingsIncomplete.code}:"
 REFUSED_BY_UPSALES_PREFIX = f"{UpsalesAuthError.code}:"
 FORBIDDEN_BY_UPSALES_PREFIX = f"{UpsalesForbidden.code}:"
 REFUSED_BY_FORTNOX_PREFIX = f"{FortnoxAuthError.code}:"
+NO_UPSALES_KEY_PREFIX = f"{InstallationNotReady.code}: {NO_UPSALES_KEY}"
 
 
 def inactive_customer_prefix(customer_number: str) -> str:
@@ -84,15 +87,17 @@ async def retry_jobs_missing_settings(session: DbSession, installation_id: uuid.
 async def retry_jobs_refused_by_upsales(
     session: DbSession, installation_id: uuid.UUID
 ) -> list[int]:
-    """As :func:`retry_jobs_missing_settings`, for the jobs Upsales refused with the key that
-    a new one replaces: with 401, or with 403, which may be the key's user's access
-    (:data:`~upsales_fortnox.integrations.upsales.facts.FORBIDDEN_MAY_BE_ACCESS`)."""
+    """As :func:`retry_jobs_missing_settings`, for the jobs a new Upsales key lets run: those
+    Upsales refused with the key it replaces, with 401, or with 403, which may be the key's
+    user's access (:data:`~upsales_fortnox.integrations.upsales.facts.FORBIDDEN_MAY_BE_ACCESS`),
+    and those that died as the installation had no key."""
     return await _retry_in_transaction(
         session,
         installation_id,
-        "Upsales refused with an older key",
+        "Upsales refused with an older key, or that had no key",
         REFUSED_BY_UPSALES_PREFIX,
         FORBIDDEN_BY_UPSALES_PREFIX,
+        NO_UPSALES_KEY_PREFIX,
     )
 
 
