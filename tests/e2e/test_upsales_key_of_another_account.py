@@ -14,6 +14,7 @@ from ufs_sandboxes.upsales import seed_demo_upsales
 from upsales_fortnox.cli.errors import describe
 from upsales_fortnox.installations.errors import UpsalesKeyOfAnotherAccount
 from upsales_fortnox.models.installation import Installation
+from upsales_fortnox.ops.connection_checks import check_connections
 from upsales_fortnox.ops.token_keeper import check_active_installations
 from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
 
@@ -121,6 +122,37 @@ async def test_a_key_of_another_account_saved_earlier_pauses_the_installation(
     assert (await job(harness, job_id)).status == JobStatus.QUEUED
     names = [c["name"] for c in harness.upsales.list_entities(other.customer_id, "accounts")]
     assert "Hemlig Kund AB" not in names
+
+    # resuming with the same key is refused; with the account's own key it resumes
+    resume = {**harness.admin_headers, "If-Match": "*"}
+    refused = await harness.service.patch(_url(harness), json={"status": "active"}, headers=resume)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "upsales_key_other_account"
+    own_key = harness.upsales.create_api_key(harness.demo.customer_id)
+    resumed = await harness.service.patch(
+        _url(harness), json={"status": "active", "upsales_api_token": own_key}, headers=resume
+    )
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["status"] == InstallationStatus.ACTIVE
+    health = await harness.service.get(f"{_url(harness)}/health", headers=harness.admin_headers)
+    assert "upsales_key_other_account" not in [r["code"] for r in health.json()["reasons"]]
+
+
+async def test_a_check_made_while_the_key_was_replaced_judges_nothing(
+    harness: SyncHarness,
+) -> None:
+    """The check read the other account's key; the operator saved the right one before the
+    check's verdict: the installation is neither paused nor judged by the old key."""
+    other = seed_demo_upsales(harness.upsales, "Annan Kund AB")
+    async with harness.services.session_factory() as session:
+        installation = await session.get(Installation, harness.installation_id)
+        assert installation is not None
+        session.expunge(installation)
+    installation.upsales_api_token_enc = harness.services.secret_box.encrypt(other.api_key)
+    result = await check_connections(harness.services, installation)  # the stored key is right
+    assert result.upsales_key_ok is None
+    shown = (await harness.service.get(_url(harness), headers=harness.admin_headers)).json()
+    assert shown["status"] == InstallationStatus.ACTIVE
 
 
 @pytest.mark.parametrize("database_url", [None])

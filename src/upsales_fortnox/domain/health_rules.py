@@ -14,10 +14,10 @@ from typing import Final
 
 #: Fortnox refresh tokens live 45 days and are single use (fortnox.md §3).
 CREDENTIALS_UNREADABLE: Final = "credentials_unreadable"
-UPSALES_KEY_OTHER_ACCOUNT: Final = "upsales_key_other_account"
-"""The Upsales API key opens another Upsales account than the installation's customer id."""
 """The Upsales key's recorded error, and the reason's code, when a stored credential cannot be
 decrypted."""
+UPSALES_KEY_OTHER_ACCOUNT: Final = "upsales_key_other_account"
+"""The Upsales API key opens another Upsales account than the installation's customer id."""
 REFRESH_TOKEN_LIFETIME: Final = timedelta(days=45)
 
 
@@ -66,8 +66,9 @@ class HealthFacts:
     """Of ``dead_jobs``: those Fortnox refused for the login's access (``fortnox_auth_failed``:
     a scope or licence missing)."""
     client_rejected_jobs: int = 0
-    """Jobs not done whose last try met Fortnox refusing the service's own OAuth client id and
-    secret (``fortnox_client_rejected``): the operator's configuration, not this login."""
+    """Jobs waiting (queued or running) whose last try met Fortnox refusing the service's own
+    OAuth client id and secret (``fortnox_client_rejected``): the operator's configuration,
+    not this login (those dead past the outage patience count among ``dead_jobs``)."""
     upsales_key_stored: bool = True
     """An Upsales API key is stored (without one, every job that needs Upsales dies)."""
     settings_saved: bool = True
@@ -173,7 +174,7 @@ def _client_rejected_reason(facts: HealthFacts) -> list[HealthReason]:
         f"{facts.client_rejected_jobs} job(s) wait because Fortnox refused the service's own "
         "client credentials (FORTNOX_CLIENT_ID / FORTNOX_CLIENT_SECRET), not this "
         "installation's login: the operator must correct them (the jobs then go on by "
-        "themselves; those dead past the outage patience need a retry)."
+        "themselves)."
     )
     return [HealthReason("fortnox_client_rejected", message, HealthState.ACTION_NEEDED)]
 

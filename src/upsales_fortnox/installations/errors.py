@@ -30,10 +30,15 @@ class DuplicateCustomerId(Exception):
 class UpsalesKeyOfAnotherAccount(Exception):
     """The Upsales API key given belongs to another Upsales account than the installation's."""
 
-    def __init__(self, upsales_customer_id: int, key_owner: int) -> None:
+    def __init__(self, upsales_customer_id: int, key_owner: int | None) -> None:
+        owner = (
+            f"Upsales customer {key_owner}"
+            if key_owner is not None
+            else "another Upsales account (the last connection check)"
+        )
         super().__init__(
-            f"the Upsales API key belongs to Upsales customer {key_owner}, not to this "
-            f"installation's customer {upsales_customer_id}; nothing was saved"
+            f"the Upsales API key belongs to {owner}, not to this installation's customer "
+            f"{upsales_customer_id}; nothing was saved: save the key of its own account"
         )
         self.upsales_customer_id = upsales_customer_id
         self.key_owner = key_owner

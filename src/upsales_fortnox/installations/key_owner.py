@@ -44,11 +44,13 @@ class LiveKeyOwner:
 
 async def check_key_owner(
     check: KeyOwnerCheck | None, token: str | None, upsales_customer_id: int | None
-) -> None:
+) -> int | None:
     """Raise :class:`UpsalesKeyOfAnotherAccount` when ``token`` opens another account than
-    ``upsales_customer_id``; nothing to check without a check, a key or a customer id."""
+    ``upsales_customer_id``; the account it opens (None: nothing to check without a check, a
+    key or a customer id, or Upsales cannot tell now)."""
     if check is None or not token or upsales_customer_id is None:
-        return
+        return None
     owner = await check(token)
     if owner is not None and owner != upsales_customer_id:
         raise UpsalesKeyOfAnotherAccount(upsales_customer_id, owner)
+    return owner

@@ -17,6 +17,7 @@ from typing import Any
 from upsales_fortnox.core.crypto import DecryptionError, SecretBox
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.core.logging_setup import register_secret
+from upsales_fortnox.domain.health_rules import UPSALES_KEY_OTHER_ACCOUNT
 from upsales_fortnox.domain.settings_rules import (
     InvalidSettings,
     SettingsDraft,
@@ -32,6 +33,7 @@ from upsales_fortnox.domain.sync_settings import (
 from upsales_fortnox.installations.errors import (
     DuplicateCustomerId,
     InstallationNotFound,
+    UpsalesKeyOfAnotherAccount,
     VersionMismatch,
 )
 from upsales_fortnox.installations.key_owner import KeyOwnerCheck, check_key_owner
@@ -47,7 +49,10 @@ from upsales_fortnox.installations.repository.tokens import read_credentials
 from upsales_fortnox.installations.versioning import VersionPrecondition
 from upsales_fortnox.jobs import release_installation_jobs
 from upsales_fortnox.models.installation import Installation
-from upsales_fortnox.ops.repository.connection_health import forget_upsales_key_verdict
+from upsales_fortnox.ops.repository.connection_health import (
+    connection_check_of,
+    forget_upsales_key_verdict,
+)
 from upsales_fortnox.sync.inbound.deal_retry import (
     retry_jobs_missing_settings,
     retry_jobs_refused_by_upsales,
@@ -222,7 +227,7 @@ async def update_installation(
     installation = record.installation
     if not precondition.matches(installation.version):
         raise VersionMismatch(installation.version)
-    await _check_edited_key(box, installation, changes, key_owner)
+    await _check_edited_key(session, box, installation, changes, key_owner)
     updates: dict[str, Any] = {}
     if not isinstance(changes.status, Unset):
         current = InstallationStatus(installation.status)
@@ -243,6 +248,7 @@ async def update_installation(
     if not isinstance(changes.upsales_customer_id, Unset):
         await _ensure_customer_id_free(session, changes.upsales_customer_id, installation.id)
         updates["upsales_customer_id"] = changes.upsales_customer_id
+        await forget_upsales_key_verdict(session, installation.id)  # it judged the old pair
     if not isinstance(changes.upsales_api_token, Unset):
         updates["upsales_api_token_enc"] = seal_secret(box, changes.upsales_api_token)
         await forget_upsales_key_verdict(session, installation.id)
@@ -265,15 +271,19 @@ async def update_installation(
 
 
 async def _check_edited_key(
+    session: DbSession,
     box: SecretBox,
     installation: Installation,
     changes: InstallationChanges,
     key_owner: KeyOwnerCheck | None,
 ) -> None:
-    """A new key, or a new customer id, still pairs a key with the account it opens."""
+    """A new key, a new customer id, or a resume still pairs the key with the account it
+    opens; when Upsales cannot tell now, a resume is refused while the last connection check
+    found the stored key opening another account."""
     new_key = not isinstance(changes.upsales_api_token, Unset)
     new_customer = not isinstance(changes.upsales_customer_id, Unset)
-    if key_owner is None or not (new_key or new_customer):
+    resumes = changes.status is InstallationStatus.ACTIVE
+    if key_owner is None or not (new_key or new_customer or resumes):
         return
     if isinstance(changes.upsales_api_token, Unset):
         try:
@@ -288,7 +298,15 @@ async def _check_edited_key(
         if isinstance(changes.upsales_customer_id, Unset)
         else changes.upsales_customer_id
     )
-    await check_key_owner(key_owner, token, customer_id)
+    owner = await check_key_owner(key_owner, token, customer_id)
+    if owner is None and resumes and not (new_key or new_customer):
+        await _refuse_key_found_elsewhere(session, installation)
+
+
+async def _refuse_key_found_elsewhere(session: DbSession, installation: Installation) -> None:
+    checked = await connection_check_of(session, installation.id)
+    if checked is not None and checked.upsales_key_error == UPSALES_KEY_OTHER_ACCOUNT:
+        raise UpsalesKeyOfAnotherAccount(installation.upsales_customer_id or 0, None)
 
 
 async def delete_installation(

@@ -11,6 +11,7 @@ from upsales_fortnox.domain.alert_rules import AlertKind, Cause, decide_alerts
 from upsales_fortnox.domain.health_rules import (
     CREDENTIALS_UNREADABLE,
     REFRESH_TOKEN_LIFETIME,
+    UPSALES_KEY_OTHER_ACCOUNT,
     HealthThresholds,
 )
 from upsales_fortnox.installations.repository.installation_rows import ids_with_status, names_by_id
@@ -64,13 +65,7 @@ async def current_causes(
             )
         )
     for installation_id, error in await upsales_keys_refused(session):
-        what = (
-            "the stored Upsales API key cannot be decrypted: SECRET_KEY is not the key it was "
-            "stored with; restore that key, or enter the Upsales API key again."
-            if error == CREDENTIALS_UNREADABLE
-            else "Upsales refused the installation's API key; save a valid key (the jobs "
-            "Upsales refused run again then)."
-        )
+        what = _key_refusal(error)
         causes.append(
             Cause(
                 f"{AlertKind.UPSALES_KEY_REFUSED}:{installation_id}",
@@ -132,3 +127,22 @@ async def sync_causes(session: DbSession, found: list[Cause], now: datetime) -> 
     deleted installations. Does not commit."""
     deleted = await open_causes_of_deleted_installations(session)
     await apply(session, decide_alerts(await open_causes(session), found, deleted), now)
+
+
+def _key_refusal(error: str | None) -> str:
+    """What an operator reads of the installation's Upsales key the last check refused."""
+    if error == CREDENTIALS_UNREADABLE:
+        return (
+            "the stored Upsales API key cannot be decrypted: SECRET_KEY is not the key it was "
+            "stored with; restore that key, or enter the Upsales API key again."
+        )
+    if error == UPSALES_KEY_OTHER_ACCOUNT:
+        return (
+            "the Upsales API key opens another customer's Upsales account; the installation "
+            "is paused so nothing is written there. Save the key of its own account, then "
+            "resume it."
+        )
+    return (
+        "Upsales refused the installation's API key; save a valid key (the jobs Upsales "
+        "refused run again then)."
+    )

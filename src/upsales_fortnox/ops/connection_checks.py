@@ -21,7 +21,10 @@ from upsales_fortnox.core.crypto import DecryptionError
 from upsales_fortnox.core.db.types import utcnow
 from upsales_fortnox.domain.health_rules import CREDENTIALS_UNREADABLE, UPSALES_KEY_OTHER_ACCOUNT
 from upsales_fortnox.installations.api_clients import fortnox_client_for, upsales_client_for
-from upsales_fortnox.installations.repository.installation_rows import pause_active
+from upsales_fortnox.installations.repository.installation_rows import (
+    find_installation,
+    pause_active,
+)
 from upsales_fortnox.integrations.errors import (
     PermanentError,
     ReauthorizationRequired,
@@ -80,27 +83,36 @@ async def _check_upsales(
     owner = me.client.id if me.client is not None else None
     expected = installation.upsales_customer_id
     if owner is not None and expected is not None and owner != expected:
-        await _pause_for_other_account(services, installation, owner)
+        if not await _pause_for_other_account(services, installation, owner):
+            return None, None  # the key or the customer id changed meanwhile: not judged
         return False, UPSALES_KEY_OTHER_ACCOUNT
     return True, None
 
 
 async def _pause_for_other_account(
     services: Services, installation: Installation, owner: int
-) -> None:
+) -> bool:
     """The key opens another customer's Upsales: nothing more is synced with it (the
-    installation is paused until an operator saves its own key and resumes it)."""
+    installation is paused until an operator saves its own key and resumes it). False, and
+    nothing done, when the installation's key or customer id changed since it was read."""
     reason = (
         f"{UPSALES_KEY_OTHER_ACCOUNT}: the Upsales API key opens Upsales customer {owner}, "
         f"not {installation.upsales_customer_id}"
     )
     async with services.session_factory() as session, session.begin():
+        now = await find_installation(session, installation.id)
+        if now is None or (now.upsales_api_token_enc, now.upsales_customer_id) != (
+            installation.upsales_api_token_enc,
+            installation.upsales_customer_id,
+        ):
+            return False
         paused = await pause_active(session, installation.id, reason, utcnow())
     logger.error(
         "the installation's Upsales API key opens another Upsales account%s",
         "; installation paused" if paused else "",
         extra={"installation_id": str(installation.id), "code": UPSALES_KEY_OTHER_ACCOUNT},
     )
+    return True
 
 
 def _unreadable(installation: Installation) -> None:
