@@ -92,6 +92,17 @@ async def test_a_revoked_consent_needs_a_new_connection_at_once(services: Servic
             {"status": "applied", "installations": 1},
         )
         assert await _status(configured, mine.id) == "needs_relogin"
+        # kept with its tokens: pausing, then resuming, does not end it; only a new connection
+        admin = {
+            "Authorization": f"Bearer {configured.settings.admin_token.get_secret_value()}",
+            "If-Match": "*",
+        }
+        url = f"/api/installations/{mine.id}"
+        paused = await client.patch(url, json={"status": "paused"}, headers=admin)
+        assert paused.status_code == 200, paused.text
+        resumed = await client.patch(url, json={"status": "active"}, headers=admin)
+        assert resumed.status_code == 409, resumed.text
+        assert resumed.json()["error"]["code"] == "fortnox_login_required"
     await configured.http.aclose()
 
 

@@ -163,29 +163,40 @@ async def connect_tenant(session: AsyncSession, installation: Installation, tena
         raise TenantTaken(tenant_id) from exc
 
 
+async def _move_to(
+    session: AsyncSession,
+    status: InstallationStatus,
+    reason: str,
+    now: datetime,
+    *where: ColumnElement[bool],
+) -> int:
+    """Set the status (and its reason) of the installations ``where`` holds, bumping their
+    version, so a concurrent edit fails its version check instead of silently undoing it and
+    the workers' kept contexts of them are stale; how many moved."""
+    result = await session.execute(
+        update(Installation)
+        .where(*where)
+        .values(
+            status=status, status_reason=reason, version=Installation.version + 1, updated_at=now
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def mark_needs_relogin(
     session: AsyncSession, installation_id: uuid.UUID, reason: str, now: datetime
 ) -> None:
     """Move the installation to ``needs_relogin``; a ``paused`` one stays paused (the
     operator paused it: a new login must not resume it; once resumed, its first job that
-    Fortnox refuses parks it, see :func:`park_for_relogin`).
-
-    A plain UPDATE that bumps the version, so a concurrent edit of the installation fails its
-    version check instead of silently undoing this status.
-    """
-    await session.execute(
-        update(Installation)
-        .where(
-            Installation.id == installation_id,
-            Installation.status != InstallationStatus.PAUSED,
-        )
-        .values(
-            status=InstallationStatus.NEEDS_RELOGIN,
-            status_reason=reason,
-            version=Installation.version + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    Fortnox refuses parks it, see :func:`park_for_relogin`)."""
+    await _move_to(
+        session,
+        InstallationStatus.NEEDS_RELOGIN,
+        reason,
+        now,
+        Installation.id == installation_id,
+        Installation.status != InstallationStatus.PAUSED,
     )
 
 
@@ -194,29 +205,32 @@ async def mark_tenant_needs_relogin(
 ) -> int:
     """Move every installation of the Fortnox tenant connected by a service account and not
     there yet to ``needs_relogin``, a ``paused`` one aside (as :func:`mark_needs_relogin`);
-    returns how many moved (versions bumped). One connected by a user login keeps its own
-    refresh token: a service account's consent is not its grant (its next refresh tells)."""
+    returns how many moved. The refusal is kept with their tokens too (a paused one's
+    included), so only a new connection ends it, whatever the status. One connected by a user
+    login keeps its own refresh token: a service account's consent is not its grant (its next
+    refresh tells)."""
+    of_tenant = select(Installation.id).where(Installation.fortnox_tenant_id == tenant_id)
+    await session.execute(
+        update(FortnoxCredentials)
+        .where(
+            FortnoxCredentials.token_kind == SERVICE_ACCOUNT,
+            FortnoxCredentials.installation_id.in_(of_tenant),
+        )
+        .values(refused_at=now)
+        .execution_options(synchronize_session=False)
+    )
     service_account = select(FortnoxCredentials.installation_id).where(
         FortnoxCredentials.token_kind == SERVICE_ACCOUNT
     )
-    result = await session.execute(
-        update(Installation)
-        .where(
-            Installation.fortnox_tenant_id == tenant_id,
-            Installation.id.in_(service_account),
-            Installation.status.not_in(
-                (InstallationStatus.NEEDS_RELOGIN, InstallationStatus.PAUSED)
-            ),
-        )
-        .values(
-            status=InstallationStatus.NEEDS_RELOGIN,
-            status_reason=reason,
-            version=Installation.version + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    return await _move_to(
+        session,
+        InstallationStatus.NEEDS_RELOGIN,
+        reason,
+        now,
+        Installation.fortnox_tenant_id == tenant_id,
+        Installation.id.in_(service_account),
+        Installation.status.not_in((InstallationStatus.NEEDS_RELOGIN, InstallationStatus.PAUSED)),
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def park_for_relogin(
@@ -228,7 +242,7 @@ async def park_for_relogin(
     refused_tokens: str | None = None,
 ) -> None:
     """An ``active`` installation whose job Fortnox refused for want of a login moves to
-    ``needs_relogin`` (version bumped, as :func:`mark_needs_relogin`); its jobs wait.
+    ``needs_relogin`` (as :func:`mark_needs_relogin`); its jobs wait.
 
     With ``refused_tokens`` (the fingerprint of the Fortnox tokens refused) only while those
     are still the stored ones (:func:`.tokens.still_stored`): a new login since then stays.
@@ -237,41 +251,29 @@ async def park_for_relogin(
         session, installation_id, refused_tokens
     ):
         return
-    await session.execute(
-        update(Installation)
-        .where(
-            Installation.id == installation_id,
-            Installation.status == InstallationStatus.ACTIVE,
-        )
-        .values(
-            status=InstallationStatus.NEEDS_RELOGIN,
-            status_reason=reason,
-            version=Installation.version + 1,
-            updated_at=now,
-        )
+    await _move_to(
+        session,
+        InstallationStatus.NEEDS_RELOGIN,
+        reason,
+        now,
+        Installation.id == installation_id,
+        Installation.status == InstallationStatus.ACTIVE,
     )
 
 
 async def pause_active(
     session: AsyncSession, installation_id: uuid.UUID, reason: str, now: datetime
 ) -> bool:
-    """Pause an ``active`` installation (version bumped, so the workers' kept contexts of it
-    are stale and its jobs wait); whether it was paused now."""
-    result = await session.execute(
-        update(Installation)
-        .where(
-            Installation.id == installation_id,
-            Installation.status == InstallationStatus.ACTIVE,
-        )
-        .values(
-            status=InstallationStatus.PAUSED,
-            status_reason=reason,
-            version=Installation.version + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    """Pause an ``active`` installation (its jobs wait); whether it was paused now."""
+    moved = await _move_to(
+        session,
+        InstallationStatus.PAUSED,
+        reason,
+        now,
+        Installation.id == installation_id,
+        Installation.status == InstallationStatus.ACTIVE,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return moved > 0
 
 
 async def names_by_id(session: AsyncSession) -> dict[uuid.UUID, str]:
