@@ -119,6 +119,7 @@ async def test_a_dead_refresh_token_needs_a_new_login(
         (httpx.Response(503, text="down"), FortnoxUnavailable),
         (httpx.Response(429, json={"message": "slow down"}), FortnoxRateLimited),
         (httpx.Response(400, json={"error": "invalid_request"}), FortnoxAuthError),
+        (httpx.Response(400, json={"error": "unauthorized_client"}), FortnoxAuthError),
         (httpx.Response(400, text="<html>"), FortnoxAuthError),
         (httpx.Response(200, text="not json"), FortnoxMalformedResponse),
         (httpx.Response(200, json={"token_type": "bearer"}), FortnoxMalformedResponse),
@@ -143,7 +144,6 @@ async def test_other_token_endpoint_failures_are_typed(
         httpx.Response(
             400, json={"error": "invalid_client", "error_description": "Invalid client"}
         ),
-        httpx.Response(400, json={"error": "unauthorized_client"}),
     ],
 )
 async def test_a_refused_service_client_is_an_outage_not_the_installations_login(

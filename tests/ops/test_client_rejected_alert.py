@@ -86,3 +86,33 @@ async def test_the_held_up_installations_health_names_the_refused_client(
     assert "1 job(s)" in reasons[REFUSED].message
     assert "not this installation's login" in reasons[REFUSED].message
     assert "fortnox_access_refused" not in reasons and "fortnox_relogin_needed" not in reasons
+
+
+async def test_a_job_dead_past_the_patience_is_a_dead_job_not_a_standing_refusal(
+    services: Services,
+) -> None:
+    """The secret stayed wrong past the outage patience: the job died. Once the secret is right
+    the refusal's alert and health reason clear; the dead job is told as a dead job."""
+    factory = services.session_factory
+    installation_id = await add_installation(factory)
+    job_id = await _held_up(factory, installation_id)
+    sender = AlertSender(services.http, ALERT_URL)
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(ALERT_URL).mock(return_value=httpx.Response(200))
+        assert await check_alerts(services, sender) == 1
+        async with factory() as session:
+            await session.execute(
+                update(SyncJob).where(SyncJob.id == job_id).values(status=JobStatus.DEAD)
+            )
+            await session.commit()
+        await check_alerts(services, sender)
+    events = [json.loads(call.request.content) for call in route.calls]
+    refusal = [(e["event"], e["cause"]) for e in events if e["cause"] == REFUSED]
+    assert refusal == [("raised", REFUSED), ("resolved", REFUSED)]
+    now = utcnow()
+    async with factory() as session:
+        installation = await session.get(Installation, installation_id)
+        assert installation is not None
+        readings = await read_installation(session, installation, now, services.secret_box)
+    codes = [reason.code for reason in decide_health(readings.facts, now).reasons]
+    assert REFUSED not in codes and "dead_jobs" in codes

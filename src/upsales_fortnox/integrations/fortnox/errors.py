@@ -131,11 +131,12 @@ class FortnoxListKeptMoving(FortnoxRetryableError):
 
 
 class FortnoxClientRejected(FortnoxRetryableError):
-    """Fortnox's token endpoint refused the service's own OAuth client (``invalid_client``,
-    ``unauthorized_client``): its ``FORTNOX_CLIENT_ID`` / ``FORTNOX_CLIENT_SECRET``, shared by
-    every installation, not one installation's login. An outage of the whole service until the
-    operator corrects them: the job rides it out (``JOB_OUTAGE_PATIENCE_HOURS``) and goes
-    through by itself once they are right; the installation keeps its login."""
+    """Fortnox's token endpoint refused the service's own OAuth client
+    (:data:`.facts.SERVICE_CLIENT_REFUSED_ERRORS`): its ``FORTNOX_CLIENT_ID`` /
+    ``FORTNOX_CLIENT_SECRET``, shared by every installation, not one installation's login. An
+    outage of the whole service until the operator corrects them: the job rides it out
+    (``JOB_OUTAGE_PATIENCE_HOURS``) and goes through by itself once they are right; the
+    installation keeps its login."""
 
     code = "fortnox_client_rejected"
 

@@ -340,3 +340,13 @@ default), and a tenant's requests come back after about that idle time (the 5 s 
 request would race the server's close and fail as ambiguous. At 4 s the pool lets it go first;
 a server that keeps connections longer costs a new connection per window, and one that closes
 sooner leaves the clients' retries (a read repeated, a create searched for before a resend)."""
+
+SERVICE_CLIENT_REFUSED_ERRORS: Final = frozenset({"invalid_client"})
+"""The OAuth ``error`` values of Fortnox's token endpoint that refuse the service's own client id
+and secret, for every installation alike (``fortnox_client_rejected``, an outage the jobs wait
+out), rather than one installation's grant. RFC 6749 §5.2 gives ``invalid_client`` for a client
+whose authentication failed; that Fortnox answers a wrong ``FORTNOX_CLIENT_SECRET`` so is
+*unverified* (fortnox.md names no client error). ``unauthorized_client`` (the client may not use
+the grant type) may concern one tenant's service account, so it stays that installation's
+refusal (``fortnox_auth_failed``), as does any other value: were Fortnox to word a wrong secret
+otherwise, the jobs die as they did before this value was read."""

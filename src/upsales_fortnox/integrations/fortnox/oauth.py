@@ -35,6 +35,7 @@ from upsales_fortnox.integrations.fortnox.errors import (
 from upsales_fortnox.integrations.fortnox.facts import (
     CLIENT_CREDENTIALS_TENANT_FIELD,
     CLIENT_CREDENTIALS_TENANT_HEADER,
+    SERVICE_CLIENT_REFUSED_ERRORS,
 )
 
 with warnings.catch_warnings():
@@ -64,9 +65,6 @@ DEFAULT_ACCESS_TOKEN_LIFETIME: Final = timedelta(hours=1)
 _REJECTED_GRANT_ERRORS: Final = frozenset({"invalid_grant", "invalid_token"})
 _REJECTED_GRANT_MESSAGES: Final = ("invalid refresh token", "auth code", "service account")
 """("Client does not allow service account": fortnox.md §2, FAQ texts.)"""
-#: OAuth ``error`` values naming the client (RFC 6749 §5.2) rather than the grant: the
-#: service's own client id and secret are refused, for every installation alike.
-_REJECTED_CLIENT_ERRORS: Final = frozenset({"invalid_client", "unauthorized_client"})
 
 
 @dataclass(frozen=True)
@@ -299,7 +297,7 @@ def _oauth_error(what: str, error: str | None, description: str | None) -> Excep
     lowered = (description or "").lower()
     if error in _REJECTED_GRANT_ERRORS or any(m in lowered for m in _REJECTED_GRANT_MESSAGES):
         return FortnoxRefreshRejected(text, fortnox_message=description)
-    if error in _REJECTED_CLIENT_ERRORS:
+    if error in SERVICE_CLIENT_REFUSED_ERRORS:
         return FortnoxClientRejected(text, fortnox_message=description)
     if error is None and description is None:
         return FortnoxMalformedResponse(f"{what}: the response holds no tokens")

@@ -250,12 +250,15 @@ async def due_jobs_waiting_since(
 
 
 async def jobs_client_rejected(session: AsyncSession) -> tuple[int, int]:
-    """``(jobs, installations)``: the jobs not done, of every installation, whose last try met
-    Fortnox refusing the service's own client id and secret (``fortnox_client_rejected``)."""
+    """``(jobs, installations)``: the jobs waiting (queued or running), of every installation,
+    whose last try met Fortnox refusing the service's own client id and secret
+    (``fortnox_client_rejected``); one dead past the outage patience is a dead job, told as
+    such, and clears this once the secret is right."""
     row = (
         await session.execute(
             select(func.count(), func.count(SyncJob.installation_id.distinct())).where(
-                SyncJob.status != JobStatus.DONE, _reason_is(FortnoxClientRejected.code)
+                SyncJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+                _reason_is(FortnoxClientRejected.code),
             )
         )
     ).one()
@@ -283,7 +286,9 @@ async def queue_figures(
                 func.count().filter(unsettled),
                 func.count().filter(unsettled & refused_by_upsales),
                 func.count().filter(unsettled & _reason_is(FortnoxAuthError.code)),
-                func.count().filter(_reason_is(FortnoxClientRejected.code)),
+                func.count().filter(
+                    (SyncJob.status != JobStatus.DEAD) & _reason_is(FortnoxClientRejected.code)
+                ),
             ).where(
                 SyncJob.installation_id == installation_id,
                 SyncJob.status != JobStatus.DONE,
