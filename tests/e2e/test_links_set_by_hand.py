@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from tests.e2e.harness import SyncHarness
 from tests.e2e.inbound_support import fortnox_call
+from upsales_fortnox.models.installation import Installation
 
 
 async def _post_link(harness: SyncHarness, **body: Any) -> Any:
@@ -76,3 +78,22 @@ async def test_a_link_to_a_document_number_not_in_fortnox_is_refused(harness: Sy
     )
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"]["code"] == "fortnox_record_not_found"
+
+
+async def test_a_link_that_cannot_be_checked_is_stored_as_given(harness: SyncHarness) -> None:
+    """Its Upsales key gone: the records cannot be read, and the link, a repair, is stored."""
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(Installation).values(
+                upsales_api_token_enc=None, version=Installation.version + 1
+            )
+        )
+        await session.commit()
+    made = await _post_link(
+        harness,
+        entity="order",
+        upsales_id=harness.demo.opportunity_id,
+        fortnox_type="invoice",
+        fortnox_id="4242",
+    )
+    assert made.status_code == 201, made.text

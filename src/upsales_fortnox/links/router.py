@@ -21,7 +21,6 @@ from upsales_fortnox.api.schemas import (
     OffsetPage,
     error_responses,
 )
-from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES
 from upsales_fortnox.core.db.session import DbSession
 from upsales_fortnox.installations.errors import InstallationNotFound
 from upsales_fortnox.installations.repository.installation_rows import find_installation
@@ -97,10 +96,10 @@ async def get_links(
     "named by its number (digits, no leading zero), else 422. 409 `link_conflict` when the Upsales "
     "entity already has a link of that Fortnox type or the Fortnox entity is linked already "
     "(`details.existing_link_id`; delete it first). An active installation has both records "
-    "read first: 422 `upsales_record_not_found` or `fortnox_record_not_found` when one is not "
-    "there. The new link has no fingerprint, so the next change on either side is synced in "
-    "full.",
-    responses={**error_responses(409), **UPSTREAM_RESPONSES},
+    "read first: 422 `upsales_record_not_found` or `fortnox_record_not_found` when a system "
+    "answers one is not there (a check that cannot be made stores the link as given). The new "
+    "link has no fingerprint, so the next change on either side is synced in full.",
+    responses=error_responses(409),
 )
 async def post_link(
     installation_id: uuid.UUID,
