@@ -72,15 +72,27 @@ async def test_a_report_of_an_unknown_installation_is_not_found(
     assert response.json()["error"]["code"] == "installation_not_found"
 
 
+@pytest.mark.parametrize("paused", [False, True])
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 async def test_a_report_of_an_installation_not_logged_in_to_fortnox_is_refused_at_once(
-    api_client: httpx.AsyncClient, admin_headers: dict[str, str], method: str, path: str
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    method: str,
+    path: str,
+    paused: bool,
 ) -> None:
-    """With its Upsales key but no Fortnox login yet: 409 at once, no call to either system
-    (the API tests answer no request)."""
+    """With its Upsales key but no Fortnox login yet (paused since, or not): 409 at once, no
+    call to either system (the API tests answer no request)."""
     created = await create_installation(
         api_client, admin_headers, upsales_api_token="upsales-key-4711abc"
     )
+    if paused:
+        edited = await api_client.patch(
+            f"/api/installations/{created['id']}",
+            json={"status": "paused"},
+            headers={**admin_headers, "If-Match": "*"},
+        )
+        assert edited.status_code == 200, edited.text
     response = await api_client.request(
         method, path.format(id=created["id"]), params=PERIOD, headers=admin_headers
     )

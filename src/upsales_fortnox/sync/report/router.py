@@ -24,12 +24,12 @@ from upsales_fortnox.api.upstream_errors import UPSTREAM_RESPONSES, upstream_err
 from upsales_fortnox.core.texts import language_of_request
 from upsales_fortnox.domain.report_compare import Report
 from upsales_fortnox.installations.api_clients import InstallationNotReady
+from upsales_fortnox.installations.repository.installation_rows import installation_with_login
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import context_of, load_installation
 from upsales_fortnox.sync.report.alerts import report_differences
 from upsales_fortnox.sync.report.gather import build_report, queue_repairs
 from upsales_fortnox.sync.report.presentation import report_json
-from upsales_fortnox.vocabulary import InstallationStatus
 
 MAX_PERIOD_DAYS: Final = 366
 
@@ -62,13 +62,19 @@ async def period_report(
         raise ApiError(404, "installation_not_found", exc.message) from exc
     with upstream_errors():  # one without a readable Upsales key: 409 installation_not_ready
         context = context_of(services, installation)
-        if installation.status == InstallationStatus.PENDING_LOGIN:  # no Fortnox login to ask
+        if not await _has_fortnox_login(services, installation_id):  # nothing to ask it with
             raise ApiError(
                 409, "fortnox_login_required", "the installation has not logged in to Fortnox yet"
             )
         report = await build_report(context, services.session_factory, start, end)
     await report_differences(services.session_factory, installation_id, report, start, end)
     return report
+
+
+async def _has_fortnox_login(services: Services, installation_id: uuid.UUID) -> bool:
+    async with services.session_factory() as session:
+        found = await installation_with_login(session, installation_id)
+    return found is not None and found[1]
 
 
 @router.get("/{installation_id}/reconciliation", summary="Both systems side by side")
