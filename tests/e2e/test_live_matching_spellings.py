@@ -77,8 +77,14 @@ async def test_a_company_named_with_a_double_space_is_linked(harness: SyncHarnes
         ("Workshop,  halvdag", "Workshop, halvdag"),
         ("Utbildning Göteborg", unicodedata.normalize("NFD", "Utbildning Göteborg")),
         ("Utbildning  halvdag", "UTBILDNING HALVDAG"),
+        (unicodedata.normalize("NFD", "Utbildning Göteborg"), "Utbildning Göteborg"),
     ],
-    ids=["double-space-and-comma", "decomposed-letters", "double-space-and-case"],
+    ids=[
+        "double-space-and-comma",
+        "decomposed-letters",
+        "double-space-and-case",
+        "decomposed-in-upsales",
+    ],
 )
 async def test_an_article_links_the_product_named_alike(
     harness: SyncHarness, in_upsales: str, description: str

@@ -102,12 +102,14 @@ _SPACED_WORDS = 8
 
 def name_spellings(name: str | None) -> list[str]:
     """The ways a name may be held in Upsales, for exact-match lookups: in its NFC form with
-    white space collapsed, as written (trimmed), and with one of its gaps doubled (a double space
-    typed by hand), for names of up to :data:`_SPACED_WORDS` words."""
+    white space collapsed, in its decomposed (NFD) form, as written (trimmed), and with one of
+    its gaps doubled (a double space typed by hand), for names of up to :data:`_SPACED_WORDS`
+    words."""
     if name is None or not name.strip():
         return []
     words = unicodedata.normalize("NFC", name).split()
-    spellings = [" ".join(words), name.strip()]
+    canonical = " ".join(words)
+    spellings = [canonical, unicodedata.normalize("NFD", canonical), name.strip()]
     if len(words) <= _SPACED_WORDS:
         spellings += [
             " ".join(words[:gap]) + "  " + " ".join(words[gap:]) for gap in range(1, len(words))

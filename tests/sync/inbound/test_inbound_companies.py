@@ -273,6 +273,7 @@ def test_org_number_variants() -> None:
 def test_name_spellings() -> None:
     assert name_spellings(" Fja\u0308llbacka  Fisk AB") == [
         "Fjällbacka Fisk AB",
+        "Fja\u0308llbacka Fisk AB",
         "Fja\u0308llbacka  Fisk AB",
         "Fjällbacka  Fisk AB",
         "Fjällbacka Fisk  AB",
