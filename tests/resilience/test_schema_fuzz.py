@@ -40,6 +40,8 @@ ACCEPTANCE_UNSTATABLE: dict[str, str] = {
     "dates (`from` not after `to`, at most 366 days apart); the description states it",
     "POST /api/installations/{installation_id}/reconciliation/repair": "the same period rule "
     "as the report's",
+    "POST /api/jobs/retry-dead": "`died_from` must be before `died_before` (a period relates "
+    "its two moments); the description states it",
     "POST /api/installations/{installation_id}/links": "`fortnox_id` is a document's number "
     "(digits) when `fortnox_type` names a document, any text for a customer or an article; the "
     "description states it",
