@@ -159,3 +159,28 @@ async def test_a_check_made_while_the_key_was_replaced_judges_nothing(
 def test_the_command_line_names_the_code(database_url: str | None) -> None:
     line, _ = describe(UpsalesKeyOfAnotherAccount(1, 2), database_url)
     assert line.startswith("upsales_key_other_account: ") and "customer 2" in line
+
+
+async def test_when_the_customer_id_was_the_slip_correcting_it_ends_the_verdict(
+    harness: SyncHarness,
+) -> None:
+    """The key was right and the customer id mistyped: once the id is corrected, the health no
+    longer asks for another key (the check's verdict judged the old pair)."""
+    other = seed_demo_upsales(harness.upsales, "Annan Kund AB")
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(Installation).values(
+                upsales_api_token_enc=harness.services.secret_box.encrypt(other.api_key),
+                version=Installation.version + 1,
+            )
+        )
+        await session.commit()
+    assert await check_active_installations(harness.services) == 1
+    corrected = await harness.service.patch(
+        _url(harness),
+        json={"upsales_customer_id": other.customer_id},
+        headers={**harness.admin_headers, "If-Match": "*"},
+    )
+    assert corrected.status_code == 200, corrected.text
+    health = await harness.service.get(f"{_url(harness)}/health", headers=harness.admin_headers)
+    assert "upsales_key_other_account" not in [r["code"] for r in health.json()["reasons"]]
