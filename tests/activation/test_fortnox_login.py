@@ -31,6 +31,7 @@ from tests.activation.login_flow import (
 )
 from tests.e2e.harness import SERVICE_ORIGIN, SyncHarness
 from upsales_fortnox.activation import login as login_module
+from upsales_fortnox.core.texts import say
 from upsales_fortnox.integrations.fortnox.oauth import tenant_id_from_access_token
 from upsales_fortnox.jobs import enqueue
 from upsales_fortnox.models.installation import Installation, OAuthState
@@ -482,6 +483,29 @@ async def test_a_deleted_installation_hands_its_fortnox_login_back(
     )
     assert deleted.status_code == 204, deleted.text
     assert live_grants(harness, harness.tenant_id) == 0
+
+
+async def test_an_installation_deleted_during_its_login_is_named_as_gone(
+    harness: SyncHarness, clock: MovableClock
+) -> None:
+    """The operator deleted the installation while its admin was at Fortnox: the callback says
+    the installation is gone (not that the link is invalid, which sends the admin to try again),
+    in the admin's page too, and nothing is stored."""
+    leaving = await pending_installation(harness, "Avslutad AB")
+    authorize = await start_login(harness, leaving)
+    admin = {"Authorization": f"Bearer {harness.services.settings.admin_token.get_secret_value()}"}
+    deleted = await harness.service.delete(f"/api/installations/{leaving}", headers=admin)
+    assert deleted.status_code == 204
+    callback = await consent(harness, authorize)
+
+    answer = await harness.service.get(callback)
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["error"]["code"] == "installation_not_found"
+    page = await harness.service.get(callback, headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert say("login.failed.gone", "sv").split(":")[0] in page.text
+    async with harness.services.session_factory() as session:
+        assert await session.get(Installation, leaving) is None
 
 
 async def test_an_unknown_installation_cannot_start_a_login(

@@ -24,6 +24,12 @@ def invalid_state(
     return ActivationError(400, "invalid_state", message)
 
 
+def installation_gone(installation_id: uuid.UUID) -> ActivationError:
+    return ActivationError(
+        404, "installation_not_found", f"installation {installation_id} does not exist"
+    )
+
+
 def state_expired() -> ActivationError:
     return ActivationError(
         400, "state_expired", "the login took too long and expired; start the login again"

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from upsales_fortnox.activation.errors import ActivationError, state_not_bound
+from upsales_fortnox.activation.errors import ActivationError, installation_gone, state_not_bound
 from upsales_fortnox.activation.login_link import LoginLinkSigner
 from upsales_fortnox.activation.repository import consume_nonce, store_nonce
 from upsales_fortnox.activation.scope_grants import follow_granted_scopes
@@ -103,12 +103,6 @@ def _tenant_already_connected() -> ActivationError:
     )
 
 
-def _installation_not_found(installation_id: uuid.UUID) -> ActivationError:
-    return ActivationError(
-        404, "installation_not_found", f"installation {installation_id} does not exist"
-    )
-
-
 def _client_rejected(refused: FortnoxClientRejected) -> ActivationError:
     """Fortnox refused the service's own client id and secret (logged at error level by the
     OAuth client): no login can succeed until the operator corrects them."""
@@ -155,7 +149,7 @@ class FortnoxLogin:
         claims = StateClaims(installation_id, new_nonce(), now + STATE_LIFETIME)
         async with self._services.session_factory() as session, session.begin():
             if await find_installation(session, installation_id) is None:
-                raise _installation_not_found(installation_id)
+                raise installation_gone(installation_id)
             await store_nonce(session, claims, now=now)
         url = self._services.fortnox_oauth.authorization_url(
             state=self._signer.sign(claims), redirect_uri=self.redirect_uri, scopes=scopes
@@ -321,7 +315,7 @@ class FortnoxLogin:
         async with self._services.session_factory() as session:
             installation = await find_installation(session, installation_id)
             if installation is None:
-                raise _installation_not_found(installation_id)
+                raise installation_gone(installation_id)
             await _check_tenant_of(session, installation, tenant_id)
 
     async def _store_connected(
@@ -362,7 +356,7 @@ class FortnoxLogin:
         connected it since :meth:`_check_tenant`), store it and activate."""
         installation = await lock_installation(session, installation_id)
         if installation is None:
-            raise _installation_not_found(installation_id)
+            raise installation_gone(installation_id)
         await _check_tenant_of(session, installation, tenant_id)
         await connect_tenant(session, installation, tenant_id)
         await release_installation_jobs(session, installation_id, now=now)

@@ -11,9 +11,14 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from upsales_fortnox.activation.errors import invalid_state, state_expired, state_reused
+from upsales_fortnox.activation.errors import (
+    installation_gone,
+    invalid_state,
+    state_expired,
+    state_reused,
+)
 from upsales_fortnox.activation.state import StateClaims
-from upsales_fortnox.models.installation import OAuthState
+from upsales_fortnox.models.installation import Installation, OAuthState
 
 
 async def store_nonce(session: AsyncSession, claims: StateClaims, *, now: datetime) -> None:
@@ -54,6 +59,8 @@ async def consume_nonce(session: AsyncSession, claims: StateClaims, *, now: date
         )
     )
     if row is None:
+        if await session.get(Installation, claims.installation_id) is None:
+            raise installation_gone(claims.installation_id)  # deleted while its login ran
         raise invalid_state()
     if row.used_at is not None:
         raise state_reused()

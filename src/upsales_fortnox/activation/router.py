@@ -79,6 +79,7 @@ _PAGE_TEXTS = {
     "tenant_mismatch": "login.failed.other_company",
     "fortnox_unavailable": "login.failed.unavailable",
     "fortnox_client_rejected": "login.failed.service",
+    "installation_not_found": "login.failed.gone",
 }
 
 

@@ -72,6 +72,12 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "The integration cannot log in to Fortnox right now. Try again later, or "
         "contact the integration's administrator.",
     },
+    "login.failed.gone": {
+        "sv": "Kopplingen till Fortnox finns inte längre hos integrationen: den har tagits bort. "
+        "Kontakta administratören av integrationen.",
+        "en": "The connection to Fortnox no longer exists in the integration: it was removed. "
+        "Contact the integration's administrator.",
+    },
     "login.failed.other": {
         "sv": "Något gick fel. Försök igen, eller kontakta administratören av integrationen.",
         "en": "Something went wrong. Try again, or contact the integration's administrator.",
