@@ -10,15 +10,13 @@ account; when Upsales cannot tell now, the key is saved and the connection check
 
 from __future__ import annotations
 
-from typing import Final, Protocol
+from typing import Protocol
 
 from upsales_fortnox.installations.api_clients import upsales_client_with_key
 from upsales_fortnox.installations.errors import UpsalesKeyOfAnotherAccount
 from upsales_fortnox.integrations.errors import PermanentError, RetryableError
-from upsales_fortnox.integrations.retry import RetryPolicy
+from upsales_fortnox.integrations.upsales import request_rules
 from upsales_fortnox.services import Services
-
-_ONE_TRY: Final = RetryPolicy(max_attempts=1)
 
 
 class KeyOwnerCheck(Protocol):
@@ -34,7 +32,7 @@ class LiveKeyOwner:
         self._services = services
 
     async def __call__(self, token: str) -> int | None:
-        client = upsales_client_with_key(self._services, token, retry=_ONE_TRY)
+        client = upsales_client_with_key(self._services, token, retry=request_rules.ONE_TRY)
         try:
             me = await client.get_self()
         except (RetryableError, PermanentError):

@@ -48,8 +48,8 @@ from upsales_fortnox.intake.hook_answers import ResponderRegistry, ResponderRepl
 from upsales_fortnox.intake.installations import WebhookInstallation
 from upsales_fortnox.integrations.errors import SyncError
 from upsales_fortnox.integrations.fortnox.models import Article, Customer, Invoice
-from upsales_fortnox.integrations.retry import RetryPolicy
 from upsales_fortnox.integrations.upsales import facts as upsales_facts
+from upsales_fortnox.integrations.upsales import request_rules
 from upsales_fortnox.integrations.upsales.models import PriceList
 from upsales_fortnox.services import Services
 from upsales_fortnox.sync.context import load_installation
@@ -106,8 +106,6 @@ def price_list_answer(lists: list[PriceList], fortnox_price_list: str | None) ->
 
 HOOK_ANSWER_SECONDS: Final = upsales_facts.SYNCHRONOUS_HOOK_ANSWER_SECONDS
 """How long the answer may wait on the Upsales API (see the fact)."""
-ONE_TRY: Final = RetryPolicy(max_attempts=1)
-"""Upsales waits for the answer: a failed read is not tried again (a sync job's would be)."""
 
 
 async def answer_limit_pricelists(
@@ -119,7 +117,8 @@ async def answer_limit_pricelists(
     fortnox_price_list = SyncSettings.of(loaded.settings).price_list
     try:
         async with asyncio.timeout(HOOK_ANSWER_SECONDS):
-            lists = await upsales_client_for(services, loaded, retry=ONE_TRY).list_price_lists()
+            client = upsales_client_for(services, loaded, retry=request_rules.ONE_TRY)
+            lists = await client.list_price_lists()
     except SyncError as exc:
         logger.warning("limit_pricelists: Upsales price lists not read: %s", exc.code)
         lists = []

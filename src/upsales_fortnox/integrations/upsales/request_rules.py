@@ -26,6 +26,10 @@ RETRY: Final = RetryPolicy(max_attempts=5, max_elapsed_seconds=60.0, max_delay_s
 """A request is tried at most 5 times and never waits past 60 s in all (429s included); after
 that the last retryable error is raised and the job worker retries the whole job later."""
 
+ONE_TRY: Final = RetryPolicy(max_attempts=1)
+"""For a read someone waits on (Upsales waiting for a hook's answer, an operator saving a key):
+a failure is not tried again, as a sync job's would be."""
+
 
 def header_number(headers: Mapping[str, str], name: str) -> float | None:
     """A numeric header's value, or None when absent or not a number."""
