@@ -30,7 +30,7 @@ class DuplicateCustomerId(Exception):
 class UpsalesKeyOfAnotherAccount(Exception):
     """The Upsales API key given belongs to another Upsales account than the installation's."""
 
-    def __init__(self, upsales_customer_id: int, key_owner: int | None) -> None:
+    def __init__(self, upsales_customer_id: int | None, key_owner: int | None) -> None:
         owner = (
             f"Upsales customer {key_owner}"
             if key_owner is not None

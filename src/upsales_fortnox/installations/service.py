@@ -248,12 +248,12 @@ async def update_installation(
     if not isinstance(changes.upsales_customer_id, Unset):
         await _ensure_customer_id_free(session, changes.upsales_customer_id, installation.id)
         updates["upsales_customer_id"] = changes.upsales_customer_id
-        await forget_upsales_key_verdict(session, installation.id)  # it judged the old pair
     if not isinstance(changes.upsales_api_token, Unset):
         updates["upsales_api_token_enc"] = seal_secret(box, changes.upsales_api_token)
-        await forget_upsales_key_verdict(session, installation.id)
-        if changes.upsales_api_token is not None:  # what the old key was refused runs again
-            await retry_jobs_refused_by_upsales(session, installation.id)
+    if {"upsales_customer_id", "upsales_api_token_enc"} & updates.keys():
+        await forget_upsales_key_verdict(session, installation.id)  # it judged the old pair
+    if isinstance(changes.upsales_api_token, str):  # what the old key was refused runs again
+        await retry_jobs_refused_by_upsales(session, installation.id)
     if not isinstance(changes.webhook_secret, Unset):
         updates["webhook_secret_enc"] = seal_secret(box, changes.webhook_secret)
     installation_rows.change_installation(installation, updates)
@@ -306,7 +306,7 @@ async def _check_edited_key(
 async def _refuse_key_found_elsewhere(session: DbSession, installation: Installation) -> None:
     checked = await connection_check_of(session, installation.id)
     if checked is not None and checked.upsales_key_error == UPSALES_KEY_OTHER_ACCOUNT:
-        raise UpsalesKeyOfAnotherAccount(installation.upsales_customer_id or 0, None)
+        raise UpsalesKeyOfAnotherAccount(installation.upsales_customer_id, None)
 
 
 async def delete_installation(

@@ -251,23 +251,27 @@ async def park_for_relogin(
         session, installation_id, refused_tokens
     ):
         return
-    await _move_to(
-        session,
-        InstallationStatus.NEEDS_RELOGIN,
-        reason,
-        now,
-        Installation.id == installation_id,
-        Installation.status == InstallationStatus.ACTIVE,
-    )
+    await _move_active(session, installation_id, InstallationStatus.NEEDS_RELOGIN, reason, now)
 
 
 async def pause_active(
     session: AsyncSession, installation_id: uuid.UUID, reason: str, now: datetime
 ) -> bool:
     """Pause an ``active`` installation (its jobs wait); whether it was paused now."""
+    return await _move_active(session, installation_id, InstallationStatus.PAUSED, reason, now)
+
+
+async def _move_active(
+    session: AsyncSession,
+    installation_id: uuid.UUID,
+    status: InstallationStatus,
+    reason: str,
+    now: datetime,
+) -> bool:
+    """Move the installation to ``status`` if it is ``active``; whether it moved."""
     moved = await _move_to(
         session,
-        InstallationStatus.PAUSED,
+        status,
         reason,
         now,
         Installation.id == installation_id,
