@@ -4,6 +4,7 @@ saved before: nothing of this installation is written into the other customer's 
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import update
 
@@ -17,6 +18,25 @@ from upsales_fortnox.models.installation import Installation
 from upsales_fortnox.ops.connection_checks import check_connections
 from upsales_fortnox.ops.token_keeper import check_active_installations
 from upsales_fortnox.vocabulary import InstallationStatus, JobStatus
+
+
+async def _store_key(harness: SyncHarness, key: str) -> None:
+    """The key stored as it was before the save checked it (or while Upsales did not answer)."""
+    async with harness.services.session_factory() as session:
+        await session.execute(
+            update(Installation).values(
+                upsales_api_token_enc=harness.services.secret_box.encrypt(key),
+                version=Installation.version + 1,
+            )
+        )
+        await session.commit()
+
+
+async def _create(harness: SyncHarness, customer_id: int, key: str) -> httpx.Response:
+    body = {"name": "Tredje", "upsales_customer_id": customer_id, "upsales_api_token": key}
+    return await harness.service.post(
+        "/api/installations", json=body, headers=harness.admin_headers
+    )
 
 
 def _url(harness: SyncHarness) -> str:
@@ -64,28 +84,12 @@ async def test_a_new_installation_with_a_key_of_another_account_is_not_created(
     other = seed_demo_upsales(harness.upsales, "Annan Kund AB")
     third = seed_demo_upsales(harness.upsales, "Tredje Kund AB")
     before = await harness.service.get("/api/installations", headers=harness.admin_headers)
-    refused = await harness.service.post(
-        "/api/installations",
-        json={
-            "name": "Tredje",
-            "upsales_customer_id": third.customer_id,
-            "upsales_api_token": other.api_key,
-        },
-        headers=harness.admin_headers,
-    )
+    refused = await _create(harness, third.customer_id, other.api_key)
     assert refused.status_code == 409, refused.text
     assert refused.json()["error"]["code"] == "upsales_key_other_account"
     after = await harness.service.get("/api/installations", headers=harness.admin_headers)
     assert after.json()["total"] == before.json()["total"]
-    created = await harness.service.post(
-        "/api/installations",
-        json={
-            "name": "Tredje",
-            "upsales_customer_id": third.customer_id,
-            "upsales_api_token": third.api_key,
-        },
-        headers=harness.admin_headers,
-    )
+    created = await _create(harness, third.customer_id, third.api_key)
     assert created.status_code == 201, created.text
 
 
@@ -96,14 +100,7 @@ async def test_a_key_of_another_account_saved_earlier_pauses_the_installation(
     finds it, the installation is paused, and a Fortnox customer waits instead of being made
     in the other customer's Upsales."""
     other = seed_demo_upsales(harness.upsales, "Annan Kund AB")
-    async with harness.services.session_factory() as session:
-        await session.execute(
-            update(Installation).values(
-                upsales_api_token_enc=harness.services.secret_box.encrypt(other.api_key),
-                version=Installation.version + 1,
-            )
-        )
-        await session.commit()
+    await _store_key(harness, other.api_key)
     assert await check_active_installations(harness.services) == 1
 
     health = await harness.service.get(f"{_url(harness)}/health", headers=harness.admin_headers)
@@ -167,14 +164,7 @@ async def test_when_the_customer_id_was_the_slip_correcting_it_ends_the_verdict(
     """The key was right and the customer id mistyped: once the id is corrected, the health no
     longer asks for another key (the check's verdict judged the old pair)."""
     other = seed_demo_upsales(harness.upsales, "Annan Kund AB")
-    async with harness.services.session_factory() as session:
-        await session.execute(
-            update(Installation).values(
-                upsales_api_token_enc=harness.services.secret_box.encrypt(other.api_key),
-                version=Installation.version + 1,
-            )
-        )
-        await session.commit()
+    await _store_key(harness, other.api_key)
     assert await check_active_installations(harness.services) == 1
     corrected = await harness.service.patch(
         _url(harness),
